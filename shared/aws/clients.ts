@@ -1,0 +1,23 @@
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+// Adaptive retry backs off client-side when RDS throttles (~12 req/s sustained per account-region);
+// 5 attempts rides out bursts that the standard 3 would surface as failures.
+const retry = { retryMode: 'adaptive', maxAttempts: 5 } as const;
+
+const cache = new Map<string, unknown>();
+const memo = <T>(key: string, make: () => T): T => {
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as T;
+};
+
+/** One RDS client per region per container. Endpoint and credentials come from the environment. */
+export const rdsClient = (region: string): RDSClient => memo(`rds:${region}`, () => new RDSClient({ region, ...retry }));
+
+/** One ElastiCache client per region per container. */
+export const elastiCacheClient = (region: string): ElastiCacheClient =>
+  memo(`elasticache:${region}`, () => new ElastiCacheClient({ region, ...retry }));
+
+/** One SNS client per region per container. */
+export const snsClient = (region: string): SNSClient => memo(`sns:${region}`, () => new SNSClient({ region }));

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { ConfigError, formatIssues } from '../errors.js';
+import { Stage } from './schema.js';
+
+const TopicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, 'must be an SNS topic ARN');
+const Bool = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((v) => v === 'true');
+
+/** Environment every steward function gets from its construct. */
+export const BaseEnv = z.object({
+  STAGE: Stage,
+  CRITICAL_TOPIC_ARN: TopicArn,
+  WARNING_TOPIC_ARN: TopicArn,
+  INFO_TOPIC_ARN: TopicArn,
+  /** Forces dry run for this function regardless of the request. */
+  DRY_RUN: Bool,
+});
+export type BaseEnv = z.infer<typeof BaseEnv>;
+
+/** Parse the environment with `schema`; one ConfigError names every bad variable. */
+export const loadEnv = <S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> => {
+  const r = schema.safeParse(env);
+  if (!r.success) throw new ConfigError('Invalid function environment', formatIssues(r.error.issues));
+  return r.data;
+};

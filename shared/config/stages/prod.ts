@@ -1,0 +1,27 @@
+import type { StewardConfigInput } from '../schema.js';
+
+/** Prod: the users' runbook targets (daily 03:00 UTC kept 30 days, GFS, DR copies to us-west-2). */
+export const prod = {
+  stage: 'prod',
+  region: 'eu-west-1',
+  notifications: { critical: { emails: [] }, warning: { emails: [] }, info: { emails: [] } },
+  backup: {
+    preChangeRetainDays: 90,
+    policies: {
+      daily: { schedule: 'cron(0 3 * * ? *)', retention: 'standard', copyToDr: true },
+      cache: { schedule: 'cron(0 3 * * ? *)', kinds: ['elasticache'], retention: 'cache' },
+    },
+  },
+  retention: {
+    maxDeletionsPerRun: 50,
+    policies: {
+      standard: { daily: 30, weekly: 8, monthly: 12, yearly: 3, keepAtLeast: 7 },
+      cache: { daily: 7, keepAtLeast: 3 },
+    },
+  },
+  dr: {
+    region: 'us-west-2',
+    kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr',
+  },
+  drill: { enabled: true, rtoSeconds: 3600, rpoSeconds: 300 },
+} satisfies StewardConfigInput;

@@ -1,0 +1,76 @@
+/** Base class: every error steward raises on purpose is one of these. */
+export class StewardError extends Error {
+  override name = 'StewardError';
+}
+
+/** Config or environment failed validation; `issues` names every bad field path. */
+export class ConfigError extends StewardError {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(issues.length ? `${message}: ${issues.join('; ')}` : message, options);
+  }
+}
+
+/** An event or request did not have the shape we accept; names the field path. */
+export class EventShapeError extends StewardError {
+  override name = 'EventShapeError';
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(issues.length ? `${message}: ${issues.join('; ')}` : message, options);
+  }
+}
+
+/** An AWS call failed; names the operation and the resource, keeps the SDK error as cause. */
+export class AwsCallError extends StewardError {
+  override name = 'AwsCallError';
+  constructor(
+    readonly operation: string,
+    readonly resource: string,
+    cause: unknown,
+  ) {
+    super(`${operation} failed for ${resource}: ${errorName(cause)}: ${errorMessage(cause)}`, { cause });
+  }
+  /** The SDK error name (e.g. AccessDenied, DBSnapshotNotFound). */
+  get code(): string {
+    return errorName(this.cause);
+  }
+}
+
+/** A guard refused to act (quota full, unsafe state). Thrown only where acting would be wrong. */
+export class GuardRefusedError extends StewardError {
+  override name = 'GuardRefusedError';
+}
+
+/** Some actions of a run failed; thrown after the run reported every outcome. */
+export class PartialFailureError extends StewardError {
+  override name = 'PartialFailureError';
+  constructor(
+    message: string,
+    readonly failures: { resource: string; error: string }[],
+  ) {
+    super(`${message}: ${failures.map((f) => `${f.resource} (${f.error})`).join('; ')}`);
+  }
+}
+
+/** The error's name as the SDK reports it (`name`, or `Code`/`code` on older shapes). */
+export const errorName = (e: unknown): string => {
+  if (e && typeof e === 'object') {
+    const o = e as { name?: unknown; Code?: unknown; code?: unknown };
+    for (const v of [o.name, o.Code, o.code]) if (typeof v === 'string' && v && v !== 'Error') return v;
+  }
+  return 'Error';
+};
+
+/** The error's message, whatever was thrown. */
+export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Render zod-style issues as `path.to.field: message`. */
+export const formatIssues = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] =>
+  issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);

@@ -1,0 +1,48 @@
+import type { ResourceKind } from './config/schema.js';
+import type { Tags } from './tags.js';
+
+export type { ResourceKind };
+
+/** A database as the adapters describe it: plain data, no SDK types. */
+export interface Database {
+  kind: ResourceKind;
+  id: string;
+  arn: string;
+  region: string;
+  engine: string;
+  /** Raw service status, e.g. `available`, `backing-up`, `modifying`. */
+  status: string;
+  tags: Tags;
+  /** For an RDS instance that is an Aurora cluster member: the cluster id (back up the cluster instead). */
+  clusterId?: string;
+  encrypted?: boolean;
+  /** For ElastiCache: the engine, since Memcached cannot be snapshotted. */
+  cacheEngine?: string;
+}
+
+export type SnapshotType = 'manual' | 'automated' | 'shared' | 'public' | 'awsbackup';
+
+/** A snapshot (RDS DB snapshot, Aurora cluster snapshot, ElastiCache backup) as plain data. */
+export interface Snapshot {
+  kind: ResourceKind;
+  id: string;
+  arn: string;
+  region: string;
+  /** The database it was taken from. */
+  sourceId: string;
+  /** ISO-8601 creation time; absent while the service has not set it yet. */
+  createdAt?: string;
+  /** Raw service status: `available`, `creating`, `copying`, `pending`, `failed`, `deleting`. */
+  status: string;
+  type: SnapshotType;
+  tags: Tags;
+  encrypted?: boolean;
+  /** Set on a cross-region copy: the region it was copied from. */
+  sourceRegion?: string;
+}
+
+/** Per-resource outcome of an action; a run reports all of them. */
+export type Outcome =
+  | { resource: string; action: string; status: 'done' | 'already-done' | 'planned'; detail?: string }
+  | { resource: string; action: string; status: 'skipped'; reason: string }
+  | { resource: string; action: string; status: 'failed'; error: string };

@@ -1,0 +1,61 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Severity } from '../config/schema.js';
+import { AwsCallError } from '../errors.js';
+
+/** One message for humans and machines: short subject, readable body, JSON details. */
+export interface Notification {
+  severity: Severity;
+  /** Capability that speaks: backup, retention, drill, cost, scaling. */
+  capability: string;
+  subject: string;
+  /** Readable lines, most important first. */
+  lines: string[];
+  /** Machine-readable details, appended as JSON. */
+  data?: unknown;
+}
+
+/** Port: deliver one notification. */
+export interface Notifier {
+  send(n: Notification): Promise<void>;
+}
+
+// SNS subjects: ASCII, no line breaks, at most 100 characters.
+const SUBJECT_MAX = 100;
+
+/** Render a notification into an SNS subject and message body. Pure. */
+export const renderNotification = (n: Notification, stage: string): { subject: string; message: string } => {
+  const raw = `[steward ${stage}] ${n.severity.toUpperCase()} ${n.capability}: ${n.subject}`;
+  const ascii = raw.replace(/[^\x20-\x7e]/g, '?');
+  const subject = ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
+  const body = [n.subject, '', ...n.lines];
+  if (n.data !== undefined) body.push('', '--- details (JSON) ---', JSON.stringify(n.data, null, 2));
+  return { subject, message: body.join('\n') };
+};
+
+/** Notifier that publishes to the severity's SNS topic. */
+export const snsNotifier = (sns: SNSClient, topics: Record<Severity, string>, stage: string): Notifier => ({
+  send: async (n) => {
+    const { subject, message } = renderNotification(n, stage);
+    try {
+      await sns.send(
+        new PublishCommand({
+          TopicArn: topics[n.severity],
+          Subject: subject,
+          Message: message,
+          MessageAttributes: {
+            severity: { DataType: 'String', StringValue: n.severity },
+            capability: { DataType: 'String', StringValue: n.capability },
+          },
+        }),
+      );
+    } catch (e) {
+      throw new AwsCallError('Publish', topics[n.severity], e);
+    }
+  },
+});
+
+/** Notifier that keeps messages in memory (tests, CLI dry runs, the local sandbox). */
+export const memoryNotifier = (): Notifier & { sent: Notification[] } => {
+  const sent: Notification[] = [];
+  return { sent, send: async (n) => void sent.push(n) };
+};

@@ -1,0 +1,33 @@
+/** Tag keys steward reads and writes (DESIGN.md "Ownership and tags"). */
+export const Tag = {
+  backup: 'steward:backup',
+  managed: 'steward:managed',
+  policy: 'steward:policy',
+  source: 'steward:source',
+  createdBy: 'steward:created-by',
+  hold: 'steward:hold',
+  retainUntil: 'steward:retain-until',
+  reason: 'steward:reason',
+  kind: 'steward:kind',
+  drill: 'steward:drill',
+  /** On a DR copy: the source snapshot's ARN, so the copy reconciler can tell what is copied. */
+  copiedFrom: 'steward:copied-from',
+} as const;
+
+export type Tags = Record<string, string>;
+
+/** Turn an SDK tag list (`{Key, Value}[]`) into a plain record. */
+export const tagRecord = (list: readonly { Key?: string; Value?: string }[] | undefined): Tags => {
+  const out: Tags = {};
+  for (const t of list ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
+  return out;
+};
+
+/** Turn a plain record into an SDK tag list, sorted for stable requests. */
+export const tagList = (tags: Tags): { Key: string; Value: string }[] =>
+  Object.keys(tags)
+    .sort()
+    .map((Key) => ({ Key, Value: tags[Key]! }));
+
+/** True when steward created this resource. */
+export const isManaged = (tags: Tags): boolean => tags[Tag.managed] === 'true';
