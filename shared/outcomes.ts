@@ -1,0 +1,42 @@
+import { errorMessage, PartialFailureError } from './errors.js';
+import type { Outcome } from './model.js';
+
+/**
+ * Run `act` for every item with bounded concurrency; one failure does not stop the others.
+ * Every item yields exactly one Outcome, in input order.
+ */
+export const settleEach = async <T>(
+  items: readonly T[],
+  act: (item: T) => Promise<Outcome>,
+  describe: (item: T) => { resource: string; action: string },
+  concurrency = 4,
+): Promise<Outcome[]> => {
+  const out: Outcome[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      const item = items[i]!;
+      try {
+        out[i] = await act(item);
+      } catch (e) {
+        out[i] = { ...describe(item), status: 'failed', error: errorMessage(e) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+};
+
+/** Count outcomes by status. */
+export const tally = (outcomes: readonly Outcome[]): Record<Outcome['status'], number> => {
+  const t = { done: 0, 'already-done': 0, planned: 0, skipped: 0, failed: 0 };
+  for (const o of outcomes) t[o.status]++;
+  return t;
+};
+
+/** Throw once, after reporting, when any outcome failed, so Lambda error alarms and DLQs see it. */
+export const throwIfFailed = (what: string, outcomes: readonly Outcome[]): void => {
+  const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [{ resource: o.resource, error: o.error }] : []));
+  if (failures.length) throw new PartialFailureError(`${what}: ${failures.length} of ${outcomes.length} actions failed`, failures);
+};
