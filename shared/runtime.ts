@@ -4,10 +4,14 @@ import type { StewardConfig } from './config/schema.js';
 import { loadStageConfig } from './config/stages.js';
 import { type Notifier, snsNotifier } from './notify/notifier.js';
 
-/** What every handler's real wiring starts from: env, stage config, notifier, clock. */
+/**
+ * What every capability's wiring starts from. The Lambda builds it from its environment
+ * (`wireBase`); the CLI builds it from `--stage` and flags.
+ */
 export interface BaseDeps {
-  env: BaseEnv;
   config: StewardConfig;
+  /** Forced dry run (stage config or function env); a request can add dry run, never remove it. */
+  dryRun: boolean;
   notifier: Notifier;
   now: () => Date;
 }
@@ -17,8 +21,8 @@ export const wireBase = (env: Record<string, string | undefined> = process.env):
   const e = loadEnv(BaseEnv, env);
   const config = loadStageConfig(e.STAGE);
   return {
-    env: e,
     config,
+    dryRun: config.dryRun || e.DRY_RUN,
     notifier: snsNotifier(
       snsClient(config.region),
       { critical: e.CRITICAL_TOPIC_ARN, warning: e.WARNING_TOPIC_ARN, info: e.INFO_TOPIC_ARN },
