@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { lambdaEsbuildOptions } from '../infra/bundling.js';
+import { type BenchRow, median } from './stats.js';
+
+const OUT = resolve('.bench');
+
+/** Bundle an entry with the exact esbuild settings the CDK functions use; returns the file and its inputs. */
+const bundle = async (entry: string, name: string) => {
+  const outfile = join(OUT, `${name}.mjs`);
+  const r = await build({ ...lambdaEsbuildOptions, entryPoints: [entry], outfile, metafile: true, logLevel: 'silent' });
+  return { outfile, bytes: statSync(outfile).size, inputs: Object.keys(r.metafile.inputs) };
+};
+
+/**
+ * The baseline is a bare handler importing exactly the SDK symbols the function's own sources import,
+ * so the ratio isolates what steward adds (middy, Powertools, zod, our code) on top of the SDK.
+ */
+const writeBaseline = (name: string, inputs: string[]): string => {
+  const imports = new Map<string, Set<string>>();
+  for (const file of inputs.filter((f) => !f.includes('node_modules') && /\.ts$/.test(f))) {
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
+      if (m[1]) continue;
+      const names = m[2]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s && !s.startsWith('type '));
+      const set = imports.get(m[3]!) ?? new Set<string>();
+      names.forEach((n) => set.add(n.split(/\s+as\s+/)[0]!));
+      imports.set(m[3]!, set);
+    }
+  }
+  const lines: string[] = [];
+  const used: string[] = [];
+  let i = 0;
+  for (const [pkg, names] of imports) {
+    const aliased = [...names].map((n) => `${n} as s${i++}`);
+    used.push(...aliased.map((a) => a.split(' as ')[1]!));
+    lines.push(`import { ${aliased.join(', ')} } from '${pkg}';`);
+  }
+  lines.push(`export const handler = async () => [${used.join(', ')}].length;`);
+  const file = join(OUT, `baseline-${name}.ts`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+};
+
+/** Import time of a bundle in a fresh node process, in ms (module evaluation only, not node start-up). */
+const importMs = (file: string): number => {
+  const code = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t))`;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' }));
+};
+
+/** Bundle size and cold import time of each function against its bare-SDK baseline. */
+export const benchBundles = async (functions: string[], runs: number): Promise<BenchRow[]> => {
+  mkdirSync(OUT, { recursive: true });
+  const rows: BenchRow[] = [];
+  for (const fn of functions) {
+    const ours = await bundle(`functions/${fn}/handler.ts`, fn);
+    const base = await bundle(writeBaseline(fn, ours.inputs), `baseline-${fn}`);
+    const a: number[] = [];
+    const b: number[] = [];
+    // Interleave so machine noise hits both sides alike.
+    for (let i = 0; i < runs; i++) {
+      a.push(importMs(ours.outfile));
+      b.push(importMs(base.outfile));
+    }
+    const sizeRatio = ours.bytes / base.bytes;
+    const timeRatio = median(a) / median(b);
+    rows.push(
+      {
+        bench: fn,
+        metric: 'bundle KB',
+        value: (ours.bytes / 1024).toFixed(0),
+        baseline: (base.bytes / 1024).toFixed(0),
+        ratio: sizeRatio,
+        target: '≤ 1.05×',
+        ok: sizeRatio <= 1.05,
+      },
+      {
+        bench: fn,
+        metric: `cold import ms (median of ${runs})`,
+        value: median(a).toFixed(1),
+        baseline: median(b).toFixed(1),
+        ratio: timeRatio,
+        target: '≤ 1.05×',
+        ok: timeRatio <= 1.05,
+      },
+    );
+  }
+  return rows;
+};

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, errorName, EventShapeError, StewardError } from '../shared/errors.js';
+import { UsageError } from './base.js';
+
+const HELP = `steward — ops automation for RDS/Aurora and ElastiCache
+
+Usage:
+  steward invoke <function> --event <file> [--stage dev] [--dry-run] [--json]
+      Run a function's real handler locally with real AWS SDK clients
+      (honours AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL). Functions: backup, retention.
+  steward plan retention [--stage dev] [--inventory <snapshots.json>] [--json]
+      Show what retention would keep and delete, and why. Reads AWS unless --inventory is given.
+  steward plan backup [--stage dev] [--policy daily] [--inventory <databases.json>] [--json]
+      Show which databases a scheduled backup would snapshot, and why others are skipped.
+  steward sandbox
+      The local sandbox (npm start).
+  steward bench
+      Benchmarks (npm run bench).
+
+Exit codes: 0 ok, 1 failed (a check, an action or AWS), 2 bad usage, input or config.`;
+
+type Command = (positionals: string[], flags: Flags, out: (s: string) => void) => Promise<number>;
+export interface Flags {
+  stage: string;
+  event?: string;
+  inventory?: string;
+  policy?: string;
+  'dry-run': boolean;
+  json: boolean;
+  help: boolean;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  invoke: async () => (await import('./invoke.js')).invoke,
+  plan: async () => (await import('./plan.js')).plan,
+  sandbox: async () => (await import('./sandbox.js')).sandbox,
+  bench: async () => (await import('../bench/run.js')).bench,
+};
+
+/** CLI entry: returns the process exit code; never throws. */
+export const main = async (argv: string[], out: (s: string) => void = (s) => console.log(s)): Promise<number> => {
+  try {
+    const { positionals, values } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        stage: { type: 'string', default: 'dev' },
+        event: { type: 'string' },
+        inventory: { type: 'string' },
+        policy: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    const [name, ...rest] = positionals;
+    if (values.help || !name) {
+      out(HELP);
+      return name || values.help ? 0 : 2;
+    }
+    const load = commands[name];
+    if (!load) throw new UsageError(`unknown command "${name}" (known: ${Object.keys(commands).join(', ')})`);
+    return await (await load())(rest, values as Flags, out);
+  } catch (e) {
+    const usage =
+      e instanceof UsageError ||
+      e instanceof ConfigError ||
+      e instanceof EventShapeError ||
+      String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+    console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${(e as Error).message ?? e}`);
+    if (!usage && e instanceof Error && e.cause) console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
+    return usage ? 2 : 1;
+  }
+};
