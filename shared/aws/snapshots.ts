@@ -32,14 +32,25 @@ export interface SnapshotStore {
   remove(s: Pick<Snapshot, 'kind' | 'id'>): Promise<'deleted' | 'already-gone'>;
 }
 
-const NOT_FOUND = new Set(['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault']);
+const NOT_FOUND = new Set([
+  'DBSnapshotNotFoundFault',
+  'DBClusterSnapshotNotFoundFault',
+  'SnapshotNotFoundFault',
+]);
 
 /** SnapshotStore over the RDS and ElastiCache APIs of one region. */
-export const awsSnapshotStore = (region: string, rds: RDSClient, elasticache: ElastiCacheClient): SnapshotStore => {
+export const awsSnapshotStore = (
+  region: string,
+  rds: RDSClient,
+  elasticache: ElastiCacheClient,
+): SnapshotStore => {
   const listInstances = async (): Promise<Snapshot[]> => {
     const out: Snapshot[] = [];
     try {
-      for await (const page of paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { SnapshotType: 'manual' })) {
+      for await (const page of paginateDescribeDBSnapshots(
+        { client: rds, ...PAGE },
+        { SnapshotType: 'manual' },
+      )) {
         for (const s of page.DBSnapshots ?? []) {
           out.push({
             kind: 'rds-instance',
@@ -47,7 +58,8 @@ export const awsSnapshotStore = (region: string, rds: RDSClient, elasticache: El
             arn: s.DBSnapshotArn ?? '',
             region,
             sourceId: s.DBInstanceIdentifier ?? '',
-            createdAt: s.SnapshotCreateTime?.toISOString(),
+            // A cross-region copy gets a new SnapshotCreateTime; retention dates the data, not the copy.
+            createdAt: (s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime)?.toISOString(),
             status: s.Status ?? 'unknown',
             type: snapshotType(s.SnapshotType),
             tags: tagRecord(s.TagList),
@@ -65,7 +77,10 @@ export const awsSnapshotStore = (region: string, rds: RDSClient, elasticache: El
   const listClusters = async (): Promise<Snapshot[]> => {
     const out: Snapshot[] = [];
     try {
-      for await (const page of paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { SnapshotType: 'manual' })) {
+      for await (const page of paginateDescribeDBClusterSnapshots(
+        { client: rds, ...PAGE },
+        { SnapshotType: 'manual' },
+      )) {
         for (const s of page.DBClusterSnapshots ?? []) {
           out.push({
             kind: 'aurora-cluster',
@@ -90,12 +105,21 @@ export const awsSnapshotStore = (region: string, rds: RDSClient, elasticache: El
   const listCache = async (): Promise<Snapshot[]> => {
     const out: Snapshot[] = [];
     try {
-      for await (const page of paginateDescribeSnapshots({ client: elasticache, pageSize: 50 }, { SnapshotSource: 'manual' })) {
+      // The request filter is `user` | `system`; the response field says `manual` | `automated`.
+      for await (const page of paginateDescribeSnapshots(
+        { client: elasticache, pageSize: 50 },
+        { SnapshotSource: 'user' },
+      )) {
         for (const s of page.Snapshots ?? []) {
           const id = s.SnapshotName ?? '';
           // DescribeSnapshots carries no tags: read them only for names steward could have created.
           if (!id.startsWith(SNAPSHOT_PREFIX) || !s.ARN) continue;
-          const tags = await elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.ARN }));
+          let tags;
+          try {
+            tags = await elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.ARN }));
+          } catch (e) {
+            throw new AwsCallError('ListTagsForResource (ElastiCache)', `snapshot ${id} in ${region}`, e);
+          }
           const created = s.NodeSnapshots?.map((n) => n.SnapshotCreateTime).find((t) => t);
           out.push({
             kind: 'elasticache',
@@ -105,13 +129,14 @@ export const awsSnapshotStore = (region: string, rds: RDSClient, elasticache: El
             sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
             createdAt: created?.toISOString(),
             status: s.SnapshotStatus ?? 'unknown',
-            type: 'manual',
+            type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
             tags: tagRecord(tags.TagList),
             encrypted: s.KmsKeyId !== undefined,
           });
         }
       }
     } catch (e) {
+      if (e instanceof AwsCallError) throw e;
       throw new AwsCallError('DescribeSnapshots (ElastiCache)', `region ${region}`, e);
     }
     return out;
@@ -131,8 +156,14 @@ export const awsSnapshotStore = (region: string, rds: RDSClient, elasticache: El
         kind === 'rds-instance'
           ? ['DeleteDBSnapshot', () => rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))]
           : kind === 'aurora-cluster'
-            ? ['DeleteDBClusterSnapshot', () => rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id }))]
-            : ['DeleteSnapshot (ElastiCache)', () => elasticache.send(new DeleteSnapshotCommand({ SnapshotName: id }))];
+            ? [
+                'DeleteDBClusterSnapshot',
+                () => rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id })),
+              ]
+            : [
+                'DeleteSnapshot (ElastiCache)',
+                () => elasticache.send(new DeleteSnapshotCommand({ SnapshotName: id })),
+              ];
       try {
         await send();
         return 'deleted';

@@ -1,0 +1,367 @@
+import type { RetentionPolicy } from '../config/schema.js';
+import type { ResourceKind, Snapshot } from '../model.js';
+import { ADHOC_POLICY, isManaged, Tag } from '../tags.js';
+
+/** The retention policy that governs one snapshot, with its name (verdicts and groups carry it). */
+export interface ResolvedPolicy {
+  name: string;
+  policy: RetentionPolicy;
+}
+
+/** Finds a snapshot's retention policy; `undefined` means unknown, and an unknown policy never deletes. */
+export type PolicyResolver = (s: Snapshot) => ResolvedPolicy | undefined;
+
+export interface PlanOptions {
+  /** Bounds the blast radius of one run; the oldest expired go first, the rest are deferred. */
+  maxDeletionsPerRun: number;
+}
+
+/** Why retention does not judge a snapshot at all. `skip` is not `keep`: it says "not ours to judge". */
+export type SkipReason =
+  'automated' | 'shared' | 'public' | 'awsbackup' | 'not-ours' | 'on-hold' | 'not-available';
+
+/** GFS rules, in the order that names the reason when several keep the same snapshot. */
+export const GFS_RULES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+export type GfsRule = (typeof GFS_RULES)[number];
+
+/** Rules that keep a snapshot. The first three are keeps on doubt and are reported. */
+export type KeepRule =
+  | 'unknown-policy'
+  | 'bad-retain-until'
+  | 'no-created-at'
+  | 'retain-until'
+  | GfsRule
+  | 'newest'
+  | 'keep-at-least';
+
+/** Keeps on doubt: the engine could not judge the snapshot safely, a human should look. */
+export const DOUBT_RULES: readonly KeepRule[] = ['unknown-policy', 'bad-retain-until', 'no-created-at'];
+
+/** `gfs`: outside every window of its policy; `retain-until-passed`: an ad-hoc snapshot past its date. */
+export type ExpireRule = 'gfs' | 'retain-until-passed';
+
+export interface VerdictSubject {
+  id: string;
+  arn: string;
+  region: string;
+  kind: ResourceKind;
+  /** The database: the `steward:source` tag when present, else the service's source id. */
+  sourceId: string;
+  createdAt?: string;
+  /** Retention policy name, when resolved. */
+  policy?: string;
+}
+
+/**
+ * One verdict per input snapshot. `rule` is the stable key, `reason` the text for humans, e.g.
+ * `daily 2026-11-20`, `weekly 2026-W47`, `retain-until 2027-01-01`. `defer` is an expiry held back by the cap.
+ */
+export type Verdict = VerdictSubject & VerdictOutcome;
+
+export type VerdictOutcome =
+  | { action: 'keep'; rule: KeepRule; reason: string }
+  | { action: 'expire' | 'defer'; rule: ExpireRule; reason: string }
+  | { action: 'skip'; rule: SkipReason; reason: SkipReason };
+
+export type VerdictRule = Verdict['rule'];
+
+export interface RetentionSummary {
+  total: number;
+  keep: number;
+  skip: number;
+  /** Deletions planned for this run (after the cap). */
+  expire: number;
+  /** Expired but over the cap; the next run continues with them. */
+  defer: number;
+  /** Keeps on doubt (unknown policy, bad retain-until tag, no creation time). */
+  doubt: number;
+  byRule: Partial<Record<VerdictRule, number>>;
+}
+
+export interface RetentionPlan {
+  /** Every input snapshot, sorted by region, kind, source, then oldest first. */
+  verdicts: Verdict[];
+  /** The snapshots to delete this run, oldest first, at most `maxDeletionsPerRun`. */
+  delete: Snapshot[];
+  /** Expired snapshots over the cap, oldest first. */
+  deferred: Snapshot[];
+  summary: RetentionSummary;
+}
+
+const DAY_MS = 86_400_000;
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** The UTC period a timestamp falls in for a GFS rule: `2026-11-20`, `2026-W47` (ISO week-year), `2026-11`, `2026`. */
+export const periodKey = (rule: GfsRule, ms: number): string => {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  switch (rule) {
+    case 'daily':
+      return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+    case 'weekly': {
+      // ISO-8601: weeks start on Monday and belong to the year of their Thursday, so 2027-01-01 is 2026-W53.
+      const mondayOffset = (d.getUTCDay() + 6) % 7;
+      const thursday = Date.UTC(y, d.getUTCMonth(), d.getUTCDate() - mondayOffset + 3);
+      const weekYear = new Date(thursday).getUTCFullYear();
+      const week = 1 + Math.floor((thursday - Date.UTC(weekYear, 0, 1)) / (7 * DAY_MS));
+      return `${pad(weekYear, 4)}-W${pad(week)}`;
+    }
+    case 'monthly':
+      return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1)}`;
+    case 'yearly':
+      return pad(y, 4);
+  }
+};
+
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+
+/**
+ * Parse an ISO-8601 instant strictly: a date (`2027-01-01`, meaning 00:00 UTC) or a date-time with an
+ * explicit zone. Anything else is `undefined`: impossible dates, and zone-less times, which `Date.parse`
+ * would read in the machine's local zone. Used for `steward:retain-until` values and creation times.
+ */
+export const parseInstant = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const m = ISO_INSTANT.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', zh = '0', zm = '0'] = m;
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  // Date.parse rolls 2026-02-30 over to March; a date that does not round-trip is a typo, not a date.
+  if (
+    day.getUTCFullYear() !== Number(y) ||
+    day.getUTCMonth() !== Number(mo) - 1 ||
+    day.getUTCDate() !== Number(d)
+  ) {
+    return undefined;
+  }
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || Number(zh) > 23 || Number(zm) > 59)
+    return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+};
+
+interface Entry {
+  s: Snapshot;
+  /** Group key part: `steward:source` when present, else the service's source id. */
+  source: string;
+  /** Creation time; `undefined` when missing or unreadable. */
+  ms: number | undefined;
+  policy?: ResolvedPolicy;
+  verdict?: Verdict;
+}
+
+/** An entry with a creation time, judged by period rules. */
+type Dated = Entry & { ms: number };
+const isDated = (e: Entry): e is Dated => e.ms !== undefined;
+
+const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Total order, oldest first: createdAt, then id, region, kind, arn (ids repeat across regions). */
+const byAge = (a: Dated, b: Dated): number =>
+  a.ms - b.ms ||
+  cmpStr(a.s.id, b.s.id) ||
+  cmpStr(a.s.region, b.s.region) ||
+  cmpStr(a.s.kind, b.s.kind) ||
+  cmpStr(a.s.arn, b.s.arn);
+
+/** Output order: region, kind, source, then oldest first (undated first), then id. */
+const byGroupThenAge = (a: Entry, b: Entry): number =>
+  cmpStr(a.s.region, b.s.region) ||
+  cmpStr(a.s.kind, b.s.kind) ||
+  cmpStr(a.source, b.source) ||
+  (a.ms ?? -Infinity) - (b.ms ?? -Infinity) ||
+  cmpStr(a.s.id, b.s.id) ||
+  cmpStr(a.s.arn, b.s.arn) ||
+  cmpStr(a.s.createdAt ?? '', b.s.createdAt ?? '');
+
+const hasTag = (s: Snapshot, key: string) => Object.hasOwn(s.tags, key);
+
+const policyText = ({ name, policy: p }: ResolvedPolicy) =>
+  `${name}: daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}, keep-at-least ${p.keepAtLeast}`;
+
+/**
+ * Plan retention for a snapshot inventory with grandfather-father-son rules, in UTC. Pure and
+ * order-independent: the same snapshots, policies and `now` give the same plan.
+ *
+ * - Only available, manual snapshots tagged `steward:managed=true` and not on hold are judged; the rest skip.
+ * - `steward:retain-until` in the future keeps; a malformed one, an unknown policy or a missing creation
+ *   time keeps on doubt. An ad-hoc snapshot without a policy expires once its retain-until has passed.
+ * - Per (region, kind, source, retention policy), keep the newest snapshot of each of the newest N days,
+ *   ISO weeks, months and years that have a snapshot, then top up to `keepAtLeast` with the newest others.
+ * - The newest judged snapshot of each (region, kind, source) is always kept.
+ * - At most `maxDeletionsPerRun` deletions, oldest first; the other expired ones are deferred.
+ *
+ * Snapshots are identified by (region, kind, id); the inventory lists each one once.
+ */
+export const planRetention = (
+  snapshots: readonly Snapshot[],
+  policyOf: PolicyResolver,
+  now: Date,
+  opts: PlanOptions,
+): RetentionPlan => {
+  const nowMs = now.getTime();
+  if (!Number.isFinite(nowMs)) throw new RangeError('planRetention: now is not a valid date');
+  const cap = opts.maxDeletionsPerRun;
+  if (!Number.isInteger(cap) || cap < 0) {
+    throw new RangeError(`planRetention: maxDeletionsPerRun must be a non-negative integer, got ${cap}`);
+  }
+
+  const verdict = <V extends VerdictOutcome>(
+    e: Entry,
+    policy: string | undefined,
+    outcome: V,
+  ): VerdictSubject & V =>
+    Object.assign(
+      {
+        id: e.s.id,
+        arn: e.s.arn,
+        region: e.s.region,
+        kind: e.s.kind,
+        sourceId: e.source,
+        createdAt: e.s.createdAt,
+        policy,
+      },
+      outcome,
+    );
+  const skip = (e: Entry, reason: SkipReason) =>
+    (e.verdict = verdict(e, undefined, { action: 'skip', rule: reason, reason }));
+  const keep = (e: Entry, rule: KeepRule, reason: string, policy: string | undefined) =>
+    (e.verdict = verdict(e, policy, { action: 'keep', rule, reason }));
+
+  const entries: Entry[] = snapshots.map((s) => ({
+    s,
+    source: s.tags[Tag.source] || s.sourceId,
+    ms: parseInstant(s.createdAt),
+  }));
+  // Judged snapshots with a creation time, per source (for "newest") and per retention group (for GFS).
+  const bySource = new Map<string, Dated[]>();
+  const groups = new Map<string, { resolved: ResolvedPolicy; members: Dated[] }>();
+  const adHoc: { d: Dated; reason: string }[] = [];
+
+  for (const e of entries) {
+    const { s } = e;
+    if (s.type !== 'manual') skip(e, s.type);
+    else if (!isManaged(s.tags)) skip(e, 'not-ours');
+    else if (hasTag(s, Tag.hold)) skip(e, 'on-hold');
+    else if (s.status !== 'available') skip(e, 'not-available');
+    if (e.verdict) continue;
+
+    const resolved = policyOf(s);
+    const retainUntil = s.tags[Tag.retainUntil];
+    const retainMs = parseInstant(retainUntil);
+    if (retainUntil !== undefined && retainMs === undefined) {
+      keep(
+        e,
+        'bad-retain-until',
+        `bad ${Tag.retainUntil} value ${JSON.stringify(retainUntil)}`,
+        resolved?.name,
+      );
+      continue;
+    }
+    if (retainMs !== undefined && retainMs > nowMs) {
+      keep(e, 'retain-until', `retain-until ${retainUntil}`, resolved?.name);
+      continue;
+    }
+    if (!isDated(e)) {
+      const why =
+        s.createdAt === undefined
+          ? 'no creation time'
+          : `unreadable creation time ${JSON.stringify(s.createdAt)}`;
+      keep(e, 'no-created-at', why, resolved?.name);
+      continue;
+    }
+
+    const d = e;
+    d.policy = resolved;
+    const sourceKey = `${s.region}\u0000${s.kind}\u0000${e.source}`;
+    const source = bySource.get(sourceKey);
+    if (source) source.push(d);
+    else bySource.set(sourceKey, [d]);
+
+    if (resolved) {
+      const key = `${sourceKey}\u0000${resolved.name}`;
+      const g = groups.get(key);
+      if (g) g.members.push(d);
+      else groups.set(key, { resolved, members: [d] });
+    } else if (retainMs !== undefined && (!hasTag(s, Tag.policy) || s.tags[Tag.policy] === ADHOC_POLICY)) {
+      adHoc.push({ d, reason: `retain-until ${retainUntil} passed` });
+    } else {
+      const tag = s.tags[Tag.policy];
+      const why =
+        tag === undefined ? `no ${Tag.policy} tag` : `${Tag.policy}=${JSON.stringify(tag)} names no policy`;
+      keep(d, 'unknown-policy', `unknown-policy: ${why}`, undefined);
+    }
+  }
+
+  // GFS per retention group: walk newest first, so the first snapshot seen in a period is its newest.
+  for (const { resolved, members } of groups.values()) {
+    members.sort((a, b) => byAge(b, a));
+    for (const rule of GFS_RULES) {
+      const count = resolved.policy[rule];
+      const seen = new Set<string>();
+      for (let i = 0; i < members.length && seen.size < count; i++) {
+        const d = members[i]!;
+        const period = periodKey(rule, d.ms);
+        if (seen.has(period)) continue;
+        seen.add(period);
+        if (!d.verdict) keep(d, rule, `${rule} ${period}`, resolved.name);
+      }
+    }
+  }
+
+  for (const members of bySource.values()) {
+    const newest = members.reduce((a, b) => (byAge(a, b) >= 0 ? a : b));
+    if (!newest.verdict) keep(newest, 'newest', 'newest', newest.policy?.name);
+  }
+
+  const expired: { d: Dated; rule: ExpireRule; reason: string }[] = [];
+  for (const { resolved, members } of groups.values()) {
+    const floor = resolved.policy.keepAtLeast;
+    let kept = members.filter((d) => d.verdict).length;
+    let reason: string | undefined;
+    for (const d of members) {
+      if (d.verdict) continue;
+      if (kept < floor) {
+        keep(d, 'keep-at-least', `keep-at-least ${floor}`, resolved.name);
+        kept++;
+      } else {
+        reason ??= `expired (${policyText(resolved)})`;
+        expired.push({ d, rule: 'gfs', reason });
+      }
+    }
+  }
+  for (const { d, reason } of adHoc) if (!d.verdict) expired.push({ d, rule: 'retain-until-passed', reason });
+
+  expired.sort((a, b) => byAge(a.d, b.d));
+  const toDelete: Snapshot[] = [];
+  const deferred: Snapshot[] = [];
+  expired.forEach(({ d, rule, reason }, i) => {
+    if (i < cap) {
+      toDelete.push(d.s);
+      d.verdict = verdict(d, d.policy?.name, { action: 'expire', rule, reason });
+    } else {
+      deferred.push(d.s);
+      d.verdict = verdict(d, d.policy?.name, {
+        action: 'defer',
+        rule,
+        reason: `${reason}; deferred: at most ${cap} deletions per run`,
+      });
+    }
+  });
+
+  const verdicts = entries.sort(byGroupThenAge).map((e) => e.verdict!);
+  return { verdicts, delete: toDelete, deferred, summary: summarize(verdicts) };
+};
+
+const summarize = (verdicts: readonly Verdict[]): RetentionSummary => {
+  const counts = { keep: 0, skip: 0, expire: 0, defer: 0 };
+  const byRule = new Map<VerdictRule, number>();
+  let doubt = 0;
+  for (const v of verdicts) {
+    counts[v.action]++;
+    byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
+    if (v.action === 'keep' && DOUBT_RULES.includes(v.rule)) doubt++;
+  }
+  return { total: verdicts.length, ...counts, doubt, byRule: Object.fromEntries(byRule) };
+};

@@ -1,0 +1,22 @@
+import * as z from 'zod';
+import { EventShapeError, formatIssues } from '../errors.js';
+
+/**
+ * What the retention function accepts. EventBridge Scheduler sends
+ * `{"action":"retention","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
+ * Strict: a misspelt `dry_run` must fail loudly, not run for real.
+ */
+export const RetentionRequest = z.strictObject({
+  action: z.literal('retention'),
+  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  /** Plan and report only. Can add dry run to a run, never remove the stage's or function's. */
+  dryRun: z.boolean().optional(),
+});
+export type RetentionRequest = z.infer<typeof RetentionRequest>;
+
+/** Parse a retention trigger; throws EventShapeError naming every bad field path. */
+export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
+  const r = RetentionRequest.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid retention request', formatIssues(r.error.issues));
+  return r.data;
+};

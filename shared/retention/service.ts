@@ -1,0 +1,220 @@
+import type { Severity, StewardConfig } from '../config/schema.js';
+import { ResourceKind } from '../config/schema.js';
+import type { SnapshotStore } from '../aws/snapshots.js';
+import { errorMessage } from '../errors.js';
+import type { Outcome, Snapshot } from '../model.js';
+import type { Notification, Notifier } from '../notify/notifier.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { settleEach, tally, throwIfFailed } from '../outcomes.js';
+import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
+import { planRetentionFor } from './policy.js';
+import type { RetentionRequest } from './request.js';
+
+/** What a retention run needs; the handler and the CLI build it. */
+export interface RetentionServiceDeps {
+  /** One store per region swept: the primary and, when configured, the DR region (see `retentionRegions`). */
+  stores: readonly SnapshotStore[];
+  config: StewardConfig;
+  notifier: Notifier;
+  now: () => Date;
+  /** Forced dry run; a request can add dry run, never remove it. */
+  dryRun: boolean;
+}
+
+export type RegionListing = { region: string; listed: number } | { region: string; error: string };
+
+export interface RetentionResult {
+  dryRun: boolean;
+  /** The `now` the plan was made with (ISO). */
+  at: string;
+  scheduledTime?: string;
+  regions: RegionListing[];
+  /** The full plan: a verdict for every listed snapshot. */
+  plan: RetentionPlan;
+  /** One per region listing and per planned deletion (`planned` in a dry run). */
+  outcomes: Outcome[];
+  notification: Notification;
+}
+
+const ALL_KINDS = ResourceKind.options;
+// SNS messages are capped at 256 KB; long id lists are cut and counted instead.
+const LIST_MAX = 50;
+
+const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region'>) => `${s.kind} snapshot ${s.id} in ${s.region}`;
+
+/**
+ * One retention run: list every region, plan, delete (unless dry run), report with metrics, a log line and
+ * one notification, then throw PartialFailureError if any listing, deletion or the notification failed.
+ * A region that cannot be listed is reported; the other regions are still handled.
+ */
+export const runRetention = async (
+  deps: RetentionServiceDeps,
+  request: Pick<RetentionRequest, 'dryRun' | 'scheduledTime'> = {},
+): Promise<RetentionResult> => {
+  const dryRun = deps.dryRun || request.dryRun === true;
+  const now = deps.now();
+
+  const listings = await Promise.allSettled(deps.stores.map((store) => store.list(ALL_KINDS)));
+  const regions: RegionListing[] = [];
+  const outcomes: Outcome[] = [];
+  const inventory: Snapshot[] = [];
+  const storeOf = new Map<string, SnapshotStore>();
+  deps.stores.forEach((store, i) => {
+    const r = listings[i]!;
+    const resource = `snapshots in ${store.region}`;
+    if (r.status === 'fulfilled') {
+      inventory.push(...r.value);
+      storeOf.set(store.region, store);
+      regions.push({ region: store.region, listed: r.value.length });
+      outcomes.push({ resource, action: 'list', status: 'done', detail: `${r.value.length} snapshots` });
+    } else {
+      const error = errorMessage(r.reason);
+      regions.push({ region: store.region, error });
+      outcomes.push({ resource, action: 'list', status: 'failed', error });
+    }
+  });
+
+  const plan = planRetentionFor(inventory, deps.config, now);
+  const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
+  const deletions = dryRun
+    ? plan.delete.map((s): Outcome => ({ ...describe(s), status: 'planned' }))
+    : await settleEach(
+        plan.delete,
+        async (s): Promise<Outcome> => {
+          const store = storeOf.get(s.region);
+          if (!store) throw new Error(`no snapshot store for region ${s.region}`);
+          const r = await store.remove(s);
+          return r === 'deleted'
+            ? { ...describe(s), status: 'done' }
+            : { ...describe(s), status: 'already-done', detail: 'already gone' };
+        },
+        describe,
+      );
+  outcomes.push(...deletions);
+
+  const result: RetentionResult = {
+    dryRun,
+    at: now.toISOString(),
+    ...(request.scheduledTime !== undefined && { scheduledTime: request.scheduledTime }),
+    regions,
+    plan,
+    outcomes,
+    notification: retentionNotification({
+      dryRun,
+      regions,
+      plan,
+      outcomes,
+      maxDeletionsPerRun: deps.config.retention.maxDeletionsPerRun,
+    }),
+  };
+
+  try {
+    await deps.notifier.send(result.notification);
+  } catch (e) {
+    outcomes.push({
+      resource: `${result.notification.severity} notification`,
+      action: 'notify',
+      status: 'failed',
+      error: errorMessage(e),
+    });
+  }
+
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  metrics.addMetric('SnapshotsExpired', MetricUnit.Count, plan.delete.length);
+  metrics.addMetric('SnapshotsDeleted', MetricUnit.Count, tally(deletions).done);
+  metrics.addMetric('SnapshotsDeferred', MetricUnit.Count, plan.deferred.length);
+  metrics.addMetric('ActionFailures', MetricUnit.Count, failed.length);
+
+  const report = {
+    dryRun,
+    regions,
+    summary: plan.summary,
+    outcomes: tally(outcomes),
+    // Capped like the notification: one log line must stay readable (and under CloudWatch's 256 KB event limit).
+    expired: capped(plan.delete.map((s) => `${s.region}/${s.id}`)),
+    deferred: capped(plan.deferred.map((s) => `${s.region}/${s.id}`)),
+    doubt: doubtful(plan.verdicts).map(({ id, region, reason }) => ({ id, region, reason })),
+    failed,
+  };
+  if (failed.length) logger.warn('retention run had failures', report);
+  else logger.info('retention run', report);
+
+  throwIfFailed('retention', outcomes);
+  return result;
+};
+
+const doubtful = (verdicts: readonly Verdict[]) =>
+  verdicts.filter((v) => v.action === 'keep' && DOUBT_RULES.includes(v.rule));
+
+const capped = (items: readonly string[]): string[] =>
+  items.length > LIST_MAX
+    ? [...items.slice(0, LIST_MAX), `... and ${items.length - LIST_MAX} more`]
+    : [...items];
+
+/**
+ * The one notification of a run. Severity: `warning` when an action failed, expired snapshots were
+ * deferred, or snapshots were kept on doubt (each needs a human, none is urgent); `info` otherwise.
+ * Retention never pages: a missed run only costs storage, the Lambda error alarm still fires, and the
+ * backup capability warns before the manual-snapshot quota stops backups.
+ */
+export const retentionNotification = (run: {
+  dryRun: boolean;
+  regions: readonly RegionListing[];
+  plan: RetentionPlan;
+  outcomes: readonly Outcome[];
+  maxDeletionsPerRun: number;
+}): Notification => {
+  const { dryRun, regions, plan, outcomes } = run;
+  const deletes = outcomes.filter((o) => o.action === 'delete');
+  const t = tally(deletes);
+  const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.resource}: ${o.error}`] : []));
+  const doubt = doubtful(plan.verdicts);
+  const severity: Severity = failures.length || plan.deferred.length || doubt.length ? 'warning' : 'info';
+
+  const subject = failures.length
+    ? `${failures.length} of ${outcomes.length} actions failed, ${t.done} snapshots deleted`
+    : dryRun
+      ? `dry run: would delete ${plan.delete.length} expired snapshots`
+      : plan.delete.length
+        ? `deleted ${t.done + t['already-done']} expired snapshots`
+        : 'nothing to expire';
+  const deferredNote = plan.deferred.length ? `, ${plan.deferred.length} deferred to the next run` : '';
+
+  const lines = [
+    `Regions: ${regions.map((r) => ('error' in r ? `${r.region} (listing failed)` : `${r.region} (${r.listed} snapshots)`)).join(', ')}.`,
+    `Kept ${plan.summary.keep}, skipped ${plan.summary.skip} (not ours, on hold or not available), expired ${plan.summary.expire}${deferredNote}.`,
+    dryRun
+      ? 'Dry run: nothing was deleted.'
+      : `Deleted ${t.done}, already gone ${t['already-done']}, failed ${t.failed}.`,
+  ];
+  if (failures.length) lines.push('', 'Failed:', ...capped(failures).map((f) => `- ${f}`));
+  if (plan.deferred.length) {
+    lines.push(
+      '',
+      `Deferred: ${plan.deferred.length} expired snapshots over the limit of ${run.maxDeletionsPerRun} deletions per run; the next run continues with the oldest.`,
+    );
+  }
+  if (doubt.length) {
+    lines.push(
+      '',
+      'Kept on doubt (fix the tag or the config):',
+      ...capped(doubt.map((v) => `${v.id} (${v.region}): ${v.reason}`)).map((l) => `- ${l}`),
+    );
+  }
+
+  return {
+    severity,
+    capability: 'retention',
+    subject: subject + (failures.length ? '' : deferredNote),
+    lines,
+    data: {
+      dryRun,
+      summary: plan.summary,
+      regions,
+      expired: capped(plan.delete.map((s) => `${s.region}/${s.id}`)),
+      deferred: capped(plan.deferred.map((s) => `${s.region}/${s.id}`)),
+      doubt: doubt.slice(0, LIST_MAX).map(({ id, region, reason }) => ({ id, region, reason })),
+      failures: capped(failures),
+    },
+  };
+};

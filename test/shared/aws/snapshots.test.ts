@@ -1,0 +1,443 @@
+import {
+  DeleteSnapshotCommand,
+  DescribeSnapshotsCommand,
+  type DescribeSnapshotsCommandInput,
+  ElastiCacheClient,
+  InvalidParameterValueException,
+  ListTagsForResourceCommand,
+  SnapshotNotFoundFault,
+} from '@aws-sdk/client-elasticache';
+import {
+  DBClusterSnapshotNotFoundFault,
+  DBSnapshotNotFoundFault,
+  DeleteDBClusterSnapshotCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  type DescribeDBClusterSnapshotsCommandInput,
+  DescribeDBSnapshotsCommand,
+  type DescribeDBSnapshotsCommandInput,
+  RDSClient,
+  RDSServiceException,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { awsSnapshotStore } from '../../../shared/aws/snapshots.js';
+import { AwsCallError } from '../../../shared/errors.js';
+import type { ResourceKind, Snapshot } from '../../../shared/model.js';
+import { tagList } from '../../../shared/tags.js';
+import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
+import { snapshotStoreContract } from './snapshot-store.contract.js';
+
+const REGION = 'eu-west-1';
+const rds = mockClient(RDSClient);
+const ec = mockClient(ElastiCacheClient);
+const meta = { $metadata: {} };
+
+beforeEach(() => {
+  rds.reset();
+  ec.reset();
+});
+
+const store = () =>
+  awsSnapshotStore(REGION, new RDSClient({ region: REGION }), new ElastiCacheClient({ region: REGION }));
+
+/**
+ * A stateful stand-in for the RDS and ElastiCache snapshot APIs of one region: filters like the service,
+ * serves small pages with a Marker, deletes, and answers NotFound for what is gone.
+ */
+const simulateAws = (initial: readonly Snapshot[], pageSize = 2): void => {
+  const state = initial.map((s) => structuredClone(s));
+  const page = <T>(items: T[], marker: string | undefined, max = 100) => {
+    const start = marker ? Number(marker) : 0;
+    const end = start + Math.min(max, pageSize);
+    return { items: items.slice(start, end), Marker: end < items.length ? String(end) : undefined };
+  };
+  const rdsOf = (kind: ResourceKind, type: string | undefined) =>
+    state.filter((s) => s.kind === kind && (type === undefined || s.type === type));
+
+  rds.on(DescribeDBSnapshotsCommand).callsFake((input: DescribeDBSnapshotsCommandInput) => {
+    const p = page(rdsOf('rds-instance', input.SnapshotType), input.Marker, input.MaxRecords);
+    return {
+      Marker: p.Marker,
+      DBSnapshots: p.items.map((s) => ({
+        DBSnapshotIdentifier: s.id,
+        DBSnapshotArn: s.arn,
+        DBInstanceIdentifier: s.sourceId,
+        SnapshotCreateTime: s.createdAt ? new Date(s.createdAt) : undefined,
+        Status: s.status,
+        SnapshotType: s.type,
+        TagList: tagList(s.tags),
+        Encrypted: s.encrypted,
+      })),
+    };
+  });
+  rds.on(DescribeDBClusterSnapshotsCommand).callsFake((input: DescribeDBClusterSnapshotsCommandInput) => {
+    const p = page(rdsOf('aurora-cluster', input.SnapshotType), input.Marker, input.MaxRecords);
+    return {
+      Marker: p.Marker,
+      DBClusterSnapshots: p.items.map((s) => ({
+        DBClusterSnapshotIdentifier: s.id,
+        DBClusterSnapshotArn: s.arn,
+        DBClusterIdentifier: s.sourceId,
+        SnapshotCreateTime: s.createdAt ? new Date(s.createdAt) : undefined,
+        Status: s.status,
+        SnapshotType: s.type,
+        TagList: tagList(s.tags),
+        StorageEncrypted: s.encrypted,
+      })),
+    };
+  });
+  ec.on(DescribeSnapshotsCommand).callsFake((input: DescribeSnapshotsCommandInput) => {
+    const source = input.SnapshotSource;
+    if (source !== undefined && source !== 'user' && source !== 'system') {
+      throw new InvalidParameterValueException({ message: `Invalid SnapshotSource ${source}`, ...meta });
+    }
+    const wanted = source === 'user' ? 'manual' : source === 'system' ? 'automated' : undefined;
+    const p = page(
+      state.filter((s) => s.kind === 'elasticache' && (wanted === undefined || s.type === wanted)),
+      input.Marker,
+      input.MaxRecords,
+    );
+    return {
+      Marker: p.Marker,
+      Snapshots: p.items.map((s) => ({
+        SnapshotName: s.id,
+        ARN: s.arn,
+        ReplicationGroupId: s.sourceId,
+        SnapshotStatus: s.status,
+        SnapshotSource: s.type,
+        ...(s.encrypted && { KmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/abc' }),
+        NodeSnapshots: [
+          { CacheNodeId: '0001', SnapshotCreateTime: s.createdAt ? new Date(s.createdAt) : undefined },
+        ],
+      })),
+    };
+  });
+  ec.on(ListTagsForResourceCommand).callsFake(({ ResourceName }: { ResourceName: string }) => ({
+    TagList: tagList(state.find((s) => s.arn === ResourceName)?.tags ?? {}),
+  }));
+
+  const remove = (kind: ResourceKind, id: string | undefined, notFound: () => Error) => {
+    const i = state.findIndex((s) => s.kind === kind && s.id === id);
+    if (i < 0) throw notFound();
+    state.splice(i, 1);
+    return {};
+  };
+  rds
+    .on(DeleteDBSnapshotCommand)
+    .callsFake(({ DBSnapshotIdentifier: id }) =>
+      remove('rds-instance', id, () => new DBSnapshotNotFoundFault({ message: `${id} not found`, ...meta })),
+    );
+  rds
+    .on(DeleteDBClusterSnapshotCommand)
+    .callsFake(({ DBClusterSnapshotIdentifier: id }) =>
+      remove(
+        'aurora-cluster',
+        id,
+        () => new DBClusterSnapshotNotFoundFault({ message: `${id} not found`, ...meta }),
+      ),
+    );
+  ec.on(DeleteSnapshotCommand).callsFake(({ SnapshotName: id }) =>
+    remove('elasticache', id, () => new SnapshotNotFoundFault({ message: `${id} not found`, ...meta })),
+  );
+};
+
+snapshotStoreContract('awsSnapshotStore over mocked RDS and ElastiCache', (region, initial) => {
+  simulateAws(initial);
+  return awsSnapshotStore(region, new RDSClient({ region }), new ElastiCacheClient({ region }));
+});
+
+snapshotStoreContract('fakeSnapshotStore', (region, initial) => fakeSnapshotStore(region, initial));
+
+describe('awsSnapshotStore', () => {
+  describe('listing', () => {
+    it('follows the Marker across DB snapshot pages and asks for manual snapshots only', async () => {
+      // Prepare
+      rds
+        .on(DescribeDBSnapshotsCommand)
+        .resolvesOnce({
+          Marker: 'page-2',
+          DBSnapshots: [
+            {
+              DBSnapshotIdentifier: 'steward-orders-db-202611210300-sched',
+              DBInstanceIdentifier: 'orders-db',
+            },
+          ],
+        })
+        .resolvesOnce({
+          DBSnapshots: [
+            {
+              DBSnapshotIdentifier: 'steward-orders-db-202611220300-sched',
+              DBInstanceIdentifier: 'orders-db',
+            },
+          ],
+        });
+
+      // Act
+      const listed = await store().list(['rds-instance']);
+
+      // Assert
+      expect(listed.map((s) => s.id)).toEqual([
+        'steward-orders-db-202611210300-sched',
+        'steward-orders-db-202611220300-sched',
+      ]);
+      expect(rds).toReceiveCommandTimes(DescribeDBSnapshotsCommand, 2);
+      expect(rds).toReceiveNthCommandWith(DescribeDBSnapshotsCommand, 1, {
+        SnapshotType: 'manual',
+        MaxRecords: 100,
+      });
+      expect(rds).toReceiveCommandWith(DescribeDBSnapshotsCommand, {
+        SnapshotType: 'manual',
+        MaxRecords: 100,
+        Marker: 'page-2',
+      });
+      expect(rds).not.toReceiveCommand(DescribeDBClusterSnapshotsCommand);
+      expect(ec).not.toReceiveAnyCommand();
+    });
+
+    it('follows the Marker across cluster snapshot pages', async () => {
+      // Prepare
+      rds
+        .on(DescribeDBClusterSnapshotsCommand)
+        .resolvesOnce({ Marker: 'm2', DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'a' }] })
+        .resolvesOnce({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'b' }] });
+
+      // Act
+      const listed = await store().list(['aurora-cluster']);
+
+      // Assert
+      expect(listed.map((s) => s.id)).toEqual(['a', 'b']);
+      expect(rds).toReceiveCommandWith(DescribeDBClusterSnapshotsCommand, {
+        SnapshotType: 'manual',
+        Marker: 'm2',
+      });
+    });
+
+    it('maps a DB snapshot to plain data, dating a cross-region copy by its original creation time', async () => {
+      // Prepare
+      rds.on(DescribeDBSnapshotsCommand).resolves({
+        DBSnapshots: [
+          {
+            DBSnapshotIdentifier: 'steward-orders-db-202611200300-sched',
+            DBSnapshotArn: 'arn:aws:rds:us-west-2:111122223333:snapshot:steward-orders-db-202611200300-sched',
+            DBInstanceIdentifier: 'orders-db',
+            SnapshotCreateTime: new Date('2026-11-21T01:15:00Z'),
+            OriginalSnapshotCreateTime: new Date('2026-11-20T03:04:00Z'),
+            Status: 'available',
+            SnapshotType: 'manual',
+            Encrypted: true,
+            SourceRegion: 'eu-west-1',
+            TagList: [
+              { Key: 'steward:managed', Value: 'true' },
+              { Key: 'steward:copied-from', Value: 'arn:aws:rds:eu-west-1:111122223333:snapshot:x' },
+            ],
+          },
+        ],
+      });
+
+      // Act
+      const [copy] = await awsSnapshotStore('us-west-2', new RDSClient({}), new ElastiCacheClient({})).list([
+        'rds-instance',
+      ]);
+
+      // Assert
+      expect(copy).toEqual({
+        kind: 'rds-instance',
+        id: 'steward-orders-db-202611200300-sched',
+        arn: 'arn:aws:rds:us-west-2:111122223333:snapshot:steward-orders-db-202611200300-sched',
+        region: 'us-west-2',
+        sourceId: 'orders-db',
+        createdAt: '2026-11-20T03:04:00.000Z',
+        status: 'available',
+        type: 'manual',
+        tags: {
+          'steward:managed': 'true',
+          'steward:copied-from': 'arn:aws:rds:eu-west-1:111122223333:snapshot:x',
+        },
+        encrypted: true,
+        sourceRegion: 'eu-west-1',
+      });
+    });
+
+    it('asks ElastiCache for user snapshots and reads tags only for names steward could have created', async () => {
+      // Prepare
+      const ours =
+        'arn:aws:elasticache:eu-west-1:111122223333:snapshot:steward-sessions-redis-202611200300-sched';
+      ec.on(DescribeSnapshotsCommand)
+        .resolvesOnce({
+          Marker: 'next',
+          Snapshots: [
+            {
+              SnapshotName: 'steward-sessions-redis-202611200300-sched',
+              ARN: ours,
+              ReplicationGroupId: 'sessions-redis',
+              SnapshotStatus: 'available',
+              SnapshotSource: 'manual',
+              NodeSnapshots: [{ CacheNodeId: '0001', SnapshotCreateTime: new Date('2026-11-20T03:01:00Z') }],
+            },
+          ],
+        })
+        .resolvesOnce({
+          Snapshots: [
+            {
+              SnapshotName: 'before-upgrade-jdoe',
+              ARN: 'arn:aws:elasticache:eu-west-1:111122223333:snapshot:before-upgrade-jdoe',
+              ReplicationGroupId: 'sessions-redis',
+              SnapshotSource: 'manual',
+            },
+          ],
+        });
+      ec.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: 'steward:managed', Value: 'true' }] });
+
+      // Act
+      const listed = await store().list(['elasticache']);
+
+      // Assert
+      expect(listed).toEqual([
+        {
+          kind: 'elasticache',
+          id: 'steward-sessions-redis-202611200300-sched',
+          arn: ours,
+          region: REGION,
+          sourceId: 'sessions-redis',
+          createdAt: '2026-11-20T03:01:00.000Z',
+          status: 'available',
+          type: 'manual',
+          tags: { 'steward:managed': 'true' },
+          encrypted: false,
+        },
+      ]);
+      expect(ec).toReceiveNthCommandWith(DescribeSnapshotsCommand, 1, {
+        SnapshotSource: 'user',
+        MaxRecords: 50,
+      });
+      expect(ec).toReceiveCommandWith(DescribeSnapshotsCommand, { SnapshotSource: 'user', Marker: 'next' });
+      expect(ec).toReceiveCommandExactlyOnceWith(ListTagsForResourceCommand, { ResourceName: ours });
+      expect(ec).toReceiveCommandTimes(ListTagsForResourceCommand, 1);
+    });
+
+    it('names the operation and region when a listing fails', async () => {
+      // Prepare
+      rds.on(DescribeDBSnapshotsCommand).rejects(
+        new RDSServiceException({
+          name: 'AccessDenied',
+          $fault: 'client',
+          message: 'not authorized',
+          ...meta,
+        }),
+      );
+
+      // Act
+      const listing = store().list(['rds-instance']);
+
+      // Assert
+      await expect(listing).rejects.toThrow(AwsCallError);
+      await expect(listing).rejects.toThrow(/DescribeDBSnapshots failed for region eu-west-1: AccessDenied/);
+    });
+
+    it('names the snapshot when reading its ElastiCache tags fails', async () => {
+      // Prepare
+      ec.on(DescribeSnapshotsCommand).resolves({
+        Snapshots: [{ SnapshotName: 'steward-sessions-redis-202611200300-sched', ARN: 'arn:x' }],
+      });
+      ec.on(ListTagsForResourceCommand).rejects(
+        new InvalidParameterValueException({ message: 'bad arn', ...meta }),
+      );
+
+      // Act
+      const listing = store().list(['elasticache']);
+
+      // Assert
+      await expect(listing).rejects.toThrow(
+        /ListTagsForResource \(ElastiCache\) failed for snapshot steward-sessions-redis-202611200300-sched in eu-west-1/,
+      );
+    });
+  });
+
+  describe('removing', () => {
+    const ID = 'steward-a-202611200300-sched';
+    it.each<[ResourceKind, () => void]>([
+      [
+        'rds-instance',
+        () =>
+          expect(rds).toReceiveCommandExactlyOnceWith(DeleteDBSnapshotCommand, { DBSnapshotIdentifier: ID }),
+      ],
+      [
+        'aurora-cluster',
+        () =>
+          expect(rds).toReceiveCommandExactlyOnceWith(DeleteDBClusterSnapshotCommand, {
+            DBClusterSnapshotIdentifier: ID,
+          }),
+      ],
+      [
+        'elasticache',
+        () => expect(ec).toReceiveCommandExactlyOnceWith(DeleteSnapshotCommand, { SnapshotName: ID }),
+      ],
+    ])('deletes a %s snapshot with its own API', async (kind, assertDeleteCall) => {
+      // Prepare
+      rds.onAnyCommand().resolves({});
+      ec.onAnyCommand().resolves({});
+
+      // Act
+      const result = await store().remove({ kind, id: ID });
+
+      // Assert
+      expect(result).toBe('deleted');
+      assertDeleteCall();
+      expect(kind === 'elasticache' ? rds : ec).not.toReceiveAnyCommand();
+    });
+
+    it.each([
+      [
+        'rds-instance',
+        () =>
+          rds.on(DeleteDBSnapshotCommand).rejects(new DBSnapshotNotFoundFault({ message: 'gone', ...meta })),
+      ],
+      [
+        'aurora-cluster',
+        () =>
+          rds
+            .on(DeleteDBClusterSnapshotCommand)
+            .rejects(new DBClusterSnapshotNotFoundFault({ message: 'gone', ...meta })),
+      ],
+      [
+        'elasticache',
+        () => ec.on(DeleteSnapshotCommand).rejects(new SnapshotNotFoundFault({ message: 'gone', ...meta })),
+      ],
+    ] as const)('treats NotFound on a %s snapshot as already gone', async (kind, arrange) => {
+      // Prepare
+      arrange();
+
+      // Act
+      const result = await store().remove({ kind, id: 'steward-a-202611200300-sched' });
+
+      // Assert
+      expect(result).toBe('already-gone');
+    });
+
+    it('wraps AccessDenied in an AwsCallError naming the snapshot and keeping the SDK error', async () => {
+      // Prepare
+      const denied = new RDSServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'User is not authorized to perform rds:DeleteDBSnapshot',
+        ...meta,
+      });
+      rds.on(DeleteDBSnapshotCommand).rejects(denied);
+
+      // Act
+      const error = await store()
+        .remove({ kind: 'rds-instance', id: 'steward-orders-db-202611200300-sched' })
+        .catch((e: unknown) => e);
+
+      // Assert
+      expect(error).toBeInstanceOf(AwsCallError);
+      expect((error as AwsCallError).code).toBe('AccessDenied');
+      expect((error as AwsCallError).cause).toBe(denied);
+      expect((error as AwsCallError).message).toBe(
+        'DeleteDBSnapshot failed for rds-instance snapshot steward-orders-db-202611200300-sched in eu-west-1: ' +
+          'AccessDenied: User is not authorized to perform rds:DeleteDBSnapshot',
+      );
+    });
+  });
+});

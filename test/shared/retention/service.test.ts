@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AwsCallError, PartialFailureError } from '../../../shared/errors.js';
+import type { Snapshot } from '../../../shared/model.js';
+import type { Notifier } from '../../../shared/notify/notifier.js';
+import { metrics, MetricUnit } from '../../../shared/observability.js';
+import { runRetention } from '../../../shared/retention/service.js';
+import { Tag } from '../../../shared/tags.js';
+import { fakeRetentionDeps, retentionTestConfig, sampleInventory } from '../../fakes/retention-fixtures.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The sample inventory without its keeps on doubt (unknown policy, malformed retain-until). */
+const cleanInventory = (): Snapshot[] =>
+  sampleInventory().filter(
+    (s) => s.tags[Tag.policy] !== 'hourly' && s.tags[Tag.retainUntil] !== '2026-13-01',
+  );
+
+describe('runRetention', () => {
+  it('still acts on the primary region when the DR region cannot be listed, then reports and throws', async () => {
+    // Prepare
+    const { deps, primary, dr, notifier } = fakeRetentionDeps({ inventory: cleanInventory() });
+    dr.failList = new AwsCallError('DescribeDBSnapshots', 'region us-west-2', {
+      name: 'AccessDenied',
+      message: 'no',
+    });
+
+    // Act
+    const error = await runRetention(deps).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(PartialFailureError);
+    expect((error as PartialFailureError).failures).toEqual([
+      { resource: 'snapshots in us-west-2', error: expect.stringContaining('AccessDenied') },
+    ]);
+    expect(primary.removed).toHaveLength(14);
+    expect(dr.removed).toEqual([]);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'warning' });
+    expect(notifier.sent[0]!.lines[0]).toBe('Regions: eu-west-1 (46 snapshots), us-west-2 (listing failed).');
+  });
+
+  it('counts a snapshot that is already gone as done, not as a failure', async () => {
+    // Prepare
+    const { deps, primary, dr } = fakeRetentionDeps({ inventory: cleanInventory() });
+    const list = primary.list;
+    primary.list = async (kinds) => {
+      const listed = await list(kinds);
+      primary.snapshots = []; // deleted by someone else between listing and deleting
+      return listed;
+    };
+
+    // Act
+    const result = await runRetention(deps);
+
+    // Assert
+    const primaryDeletes = result.outcomes.filter(
+      (o) => o.action === 'delete' && o.resource.endsWith('eu-west-1'),
+    );
+    expect(primaryDeletes).toHaveLength(14);
+    expect(primaryDeletes.every((o) => o.status === 'already-done')).toBe(true);
+    expect(dr.removed).toHaveLength(4);
+    expect(result.notification.severity).toBe('info');
+  });
+
+  it('adds dry run from the request and deletes nothing', async () => {
+    // Prepare
+    const { deps, primary, dr } = fakeRetentionDeps();
+
+    // Act
+    const result = await runRetention(deps, { dryRun: true });
+
+    // Assert
+    expect(result.dryRun).toBe(true);
+    expect([...primary.removed, ...dr.removed]).toEqual([]);
+    expect(result.plan.delete).toHaveLength(18);
+  });
+
+  it('defers deletions over the cap, oldest first, and warns', async () => {
+    // Prepare
+    const config = retentionTestConfig({
+      retention: { ...retentionTestConfig().retention, maxDeletionsPerRun: 5 },
+    });
+    const { deps, primary, dr, notifier } = fakeRetentionDeps({ config, inventory: cleanInventory() });
+
+    // Act
+    const result = await runRetention(deps);
+
+    // Assert
+    expect([...primary.removed, ...dr.removed]).toEqual([
+      'rds-instance/steward-orders-db-202412310300-sched',
+      'rds-instance/steward-orders-db-202512310300-sched',
+      'rds-instance/steward-orders-db-202608031005-adhoc',
+      'rds-instance/steward-orders-db-202608310300-sched',
+      'rds-instance/steward-orders-db-202608310300-sched',
+    ]);
+    expect(primary.removed).toHaveLength(4);
+    expect(result.plan.deferred).toHaveLength(13);
+    expect(notifier.sent[0]).toMatchObject({
+      severity: 'warning',
+      subject: 'deleted 5 expired snapshots, 13 deferred to the next run',
+    });
+  });
+
+  it('warns about snapshots kept on doubt and names them', async () => {
+    // Prepare
+    const { deps, notifier } = fakeRetentionDeps();
+
+    // Act
+    await runRetention(deps);
+
+    // Assert
+    expect(notifier.sent[0]!.severity).toBe('warning');
+    expect(notifier.sent[0]!.lines).toEqual(
+      expect.arrayContaining([
+        '- steward-billing-aurora-202611050300-hourly (eu-west-1): unknown-policy: steward:policy="hourly" names no policy',
+        '- steward-orders-db-202609151130-adhoc (eu-west-1): bad steward:retain-until value "2026-13-01"',
+      ]),
+    );
+  });
+
+  it('sends info when every expired snapshot was deleted and nothing needs a human', async () => {
+    // Prepare
+    const { deps, notifier } = fakeRetentionDeps({ inventory: cleanInventory() });
+
+    // Act
+    await runRetention(deps);
+
+    // Assert
+    expect(notifier.sent).toEqual([
+      expect.objectContaining({
+        severity: 'info',
+        capability: 'retention',
+        subject: 'deleted 18 expired snapshots',
+      }),
+    ]);
+  });
+
+  it('emits deleted, deferred, expired and failure counts as metrics', async () => {
+    // Prepare
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const { deps, primary } = fakeRetentionDeps({ inventory: cleanInventory() });
+    primary.failRemove.set('steward-orders-db-202412310300-sched', new Error('boom'));
+
+    // Act
+    await runRetention(deps).catch(() => undefined);
+
+    // Assert
+    expect(addMetric.mock.calls).toEqual([
+      ['SnapshotsExpired', MetricUnit.Count, 18],
+      ['SnapshotsDeleted', MetricUnit.Count, 17],
+      ['SnapshotsDeferred', MetricUnit.Count, 0],
+      ['ActionFailures', MetricUnit.Count, 1],
+    ]);
+  });
+
+  it('reports a failed notification as a failure of the run, after deleting', async () => {
+    // Prepare
+    const { deps, primary } = fakeRetentionDeps({ inventory: cleanInventory() });
+    const failing: Notifier = { send: async () => Promise.reject(new Error('SNS unavailable')) };
+
+    // Act
+    const error = await runRetention({ ...deps, notifier: failing }).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(PartialFailureError);
+    expect((error as PartialFailureError).failures).toEqual([
+      { resource: 'info notification', error: 'SNS unavailable' },
+    ]);
+    expect(primary.removed).toHaveLength(14);
+  });
+});
