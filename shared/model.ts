@@ -46,3 +46,31 @@ export type Outcome =
   | { resource: string; action: string; status: 'done' | 'already-done' | 'planned'; detail?: string }
   | { resource: string; action: string; status: 'skipped'; reason: string }
   | { resource: string; action: string; status: 'failed'; error: string };
+
+/** A service quota as `DescribeAccountAttributes` reports it, e.g. `ManualSnapshots` 42/100. */
+export interface Quota {
+  name: string;
+  used: number;
+  max: number;
+}
+
+/** Ask a service to take one manual snapshot of a database, tagged. */
+export interface CreateSnapshotInput {
+  kind: ResourceKind;
+  dbId: string;
+  snapshotId: string;
+  tags: Tags;
+}
+
+/** Ask the destination region to copy one snapshot from another region. */
+export interface CopySnapshotInput {
+  kind: ResourceKind;
+  /** ARN of the source snapshot; its region is where the copy comes from. */
+  sourceArn: string;
+  targetId: string;
+  /** Key in the destination region; KMS keys are regional. */
+  kmsKeyId?: string;
+  /** Whether the source is encrypted (an unencrypted cluster snapshot must not get a KmsKeyId). */
+  encrypted?: boolean;
+  tags: Tags;
+}

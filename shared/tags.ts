@@ -14,6 +14,9 @@ export const Tag = {
   copiedFrom: 'steward:copied-from',
 } as const;
 
+/** `steward:policy` of ad-hoc (pre-change) snapshots: governed by `steward:retain-until` alone. Reserved. */
+export const ADHOC_POLICY = 'adhoc';
+
 export type Tags = Record<string, string>;
 
 /** Turn an SDK tag list (`{Key, Value}[]`) into a plain record. */

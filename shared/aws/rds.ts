@@ -1,0 +1,179 @@
+import {
+  CopyDBClusterSnapshotCommand,
+  CopyDBSnapshotCommand,
+  CreateDBClusterSnapshotCommand,
+  CreateDBSnapshotCommand,
+  DescribeAccountAttributesCommand,
+  paginateDescribeDBClusters,
+  paginateDescribeDBInstances,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import { AwsCallError, errorMessage, errorName } from '../errors.js';
+import type { CopySnapshotInput, CreateSnapshotInput, Database, Quota } from '../model.js';
+import { tagList, tagRecord } from '../tags.js';
+
+// Describe* MaxRecords is 20–100; the paginators follow Marker.
+const PAGE = { pageSize: 100 } as const;
+
+/** Account quotas the backup guard reads from DescribeAccountAttributes. */
+export const SNAPSHOT_QUOTAS = ['ManualSnapshots', 'ManualClusterSnapshots'] as const;
+
+const ALREADY_EXISTS = new Set(['DBSnapshotAlreadyExistsFault', 'DBClusterSnapshotAlreadyExistsFault']);
+
+/** A KMS problem: the key is missing, disabled, in another region, or its policy does not allow RDS. */
+const isKmsError = (e: unknown): boolean =>
+  errorName(e) === 'KMSKeyNotAccessibleFault' ||
+  (/^InvalidParameter/.test(errorName(e)) && /kms/i.test(errorMessage(e)));
+
+/** RDS side of backups in one region: databases as plain data, snapshot creation, cross-region copy, quota. */
+export const rdsBackup = (region: string, rds: RDSClient) => {
+  const listInstances = async (): Promise<Database[]> => {
+    const out: Database[] = [];
+    try {
+      for await (const page of paginateDescribeDBInstances({ client: rds, ...PAGE }, {})) {
+        for (const db of page.DBInstances ?? []) {
+          out.push({
+            kind: 'rds-instance',
+            id: db.DBInstanceIdentifier ?? '',
+            arn: db.DBInstanceArn ?? '',
+            region,
+            engine: db.Engine ?? 'unknown',
+            status: db.DBInstanceStatus ?? 'unknown',
+            tags: tagRecord(db.TagList),
+            ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
+            ...(db.StorageEncrypted !== undefined ? { encrypted: db.StorageEncrypted } : {}),
+          });
+        }
+      }
+    } catch (e) {
+      throw new AwsCallError('DescribeDBInstances', `region ${region}`, e);
+    }
+    return out;
+  };
+
+  const listClusters = async (): Promise<Database[]> => {
+    const out: Database[] = [];
+    try {
+      for await (const page of paginateDescribeDBClusters({ client: rds, ...PAGE }, {})) {
+        for (const c of page.DBClusters ?? []) {
+          out.push({
+            kind: 'aurora-cluster',
+            id: c.DBClusterIdentifier ?? '',
+            arn: c.DBClusterArn ?? '',
+            region,
+            engine: c.Engine ?? 'unknown',
+            status: c.Status ?? 'unknown',
+            tags: tagRecord(c.TagList),
+            ...(c.StorageEncrypted !== undefined ? { encrypted: c.StorageEncrypted } : {}),
+          });
+        }
+      }
+    } catch (e) {
+      throw new AwsCallError('DescribeDBClusters', `region ${region}`, e);
+    }
+    return out;
+  };
+
+  /**
+   * Take a manual DB snapshot (instance) or DB cluster snapshot with explicit tags: the database's
+   * CopyTagsToSnapshot is off by default and would copy its own tags, not ours. Our ids are deterministic,
+   * so "already exists" means an earlier attempt of this same run succeeded.
+   */
+  const createSnapshot = async (input: CreateSnapshotInput): Promise<'created' | 'already-done'> => {
+    if (input.kind === 'elasticache') throw new TypeError('the RDS adapter cannot snapshot ElastiCache');
+    const Tags = tagList(input.tags);
+    const cluster = input.kind === 'aurora-cluster';
+    try {
+      await (cluster
+        ? rds.send(
+            new CreateDBClusterSnapshotCommand({
+              DBClusterIdentifier: input.dbId,
+              DBClusterSnapshotIdentifier: input.snapshotId,
+              Tags,
+            }),
+          )
+        : rds.send(
+            new CreateDBSnapshotCommand({
+              DBInstanceIdentifier: input.dbId,
+              DBSnapshotIdentifier: input.snapshotId,
+              Tags,
+            }),
+          ));
+      return 'created';
+    } catch (e) {
+      if (ALREADY_EXISTS.has(errorName(e))) return 'already-done';
+      throw new AwsCallError(
+        cluster ? 'CreateDBClusterSnapshot' : 'CreateDBSnapshot',
+        `${input.kind} ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
+        e,
+      );
+    }
+  };
+
+  /**
+   * Copy a snapshot from another region into this one: call it on the DR region's adapter. The source is
+   * given by ARN: SDK v3 has no `SourceRegion` input; its RDS middleware sees a foreign-region ARN and
+   * generates the `PreSignedUrl` itself (signed for the source region, with KmsKeyId and DestinationRegion).
+   * Tags are explicit (`steward:copied-from` included); CopyTags also carries the source's own tags.
+   */
+  const copySnapshot = async (input: CopySnapshotInput): Promise<'started' | 'already-done'> => {
+    if (input.kind === 'elasticache') throw new TypeError('ElastiCache has no cross-region snapshot copy');
+    const Tags = tagList(input.tags);
+    const cluster = input.kind === 'aurora-cluster';
+    try {
+      await (cluster
+        ? rds.send(
+            new CopyDBClusterSnapshotCommand({
+              SourceDBClusterSnapshotIdentifier: input.sourceArn,
+              TargetDBClusterSnapshotIdentifier: input.targetId,
+              // A KmsKeyId on an unencrypted cluster snapshot is an error (an instance copy gets encrypted).
+              KmsKeyId: input.encrypted === false ? undefined : input.kmsKeyId,
+              CopyTags: true,
+              Tags,
+            }),
+          )
+        : rds.send(
+            new CopyDBSnapshotCommand({
+              SourceDBSnapshotIdentifier: input.sourceArn,
+              TargetDBSnapshotIdentifier: input.targetId,
+              KmsKeyId: input.kmsKeyId,
+              CopyTags: true,
+              Tags,
+            }),
+          ));
+      return 'started';
+    } catch (e) {
+      if (ALREADY_EXISTS.has(errorName(e))) return 'already-done';
+      const op = cluster ? 'CopyDBClusterSnapshot' : 'CopyDBSnapshot';
+      const target = `${input.kind} snapshot ${input.sourceArn} -> ${input.targetId} in ${region}`;
+      if (isKmsError(e)) {
+        const key = input.kmsKeyId ?? '(no key given)';
+        throw new AwsCallError(
+          op,
+          `${target}: KMS key ${key} must exist in ${region} and allow RDS to use it`,
+          e,
+        );
+      }
+      throw new AwsCallError(op, target, e);
+    }
+  };
+
+  /** Manual snapshot quotas (used/max) of this region; a quota the account does not report is left out. */
+  const quotas = async (): Promise<Quota[]> => {
+    try {
+      const r = await rds.send(new DescribeAccountAttributesCommand({}));
+      return (r.AccountQuotas ?? []).flatMap((q) =>
+        q.AccountQuotaName && (SNAPSHOT_QUOTAS as readonly string[]).includes(q.AccountQuotaName)
+          ? [{ name: q.AccountQuotaName, used: q.Used ?? 0, max: q.Max ?? 0 }]
+          : [],
+      );
+    } catch (e) {
+      throw new AwsCallError('DescribeAccountAttributes', `region ${region}`, e);
+    }
+  };
+
+  return { region, listInstances, listClusters, createSnapshot, copySnapshot, quotas };
+};
+
+/** The RDS backup adapter of one region. */
+export type RdsBackup = ReturnType<typeof rdsBackup>;

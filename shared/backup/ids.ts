@@ -1,0 +1,55 @@
+/** Why a snapshot was taken: the daily schedule or an ad-hoc (pre-change) request. */
+export type SnapshotKind = 'sched' | 'adhoc';
+
+/** Every snapshot id steward creates starts with this (letter first, as RDS requires). */
+export const ID_PREFIX = 'steward-';
+
+// RDS cluster snapshot ids allow 1–63 characters (DB snapshot ids 255, ElastiCache names are looser).
+// One limit for every kind keeps an id valid wherever it is used, including its DR copy.
+/** Longest id steward creates: the DB cluster snapshot limit. */
+export const SNAPSHOT_ID_MAX = 63;
+
+const HASH_LEN = 7;
+const VALID = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
+
+/** True when `id` satisfies the RDS snapshot identifier rules steward relies on. */
+export const isValidSnapshotId = (id: string): boolean => id.length <= SNAPSHOT_ID_MAX && VALID.test(id);
+
+/** `yyyymmddhhmm` in UTC. */
+export const utcStamp = (time: Date): string => {
+  if (Number.isNaN(time.getTime())) throw new RangeError('snapshot time is not a valid date');
+  return time.toISOString().slice(0, 16).replace(/[-T:]/g, '');
+};
+
+// FNV-1a, 32 bit: a short, stable fingerprint that keeps truncated ids of different databases apart.
+const fingerprint = (s: string): string => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(36).padStart(HASH_LEN, '0');
+};
+
+/** Lowercase letters, digits and single hyphens; never empty. */
+const sanitize = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'db';
+
+/**
+ * Deterministic snapshot id `steward-<db>-<yyyymmddhhmm>-<kind>` (UTC), so a repeated event is a no-op.
+ * The database part is sanitized to RDS identifier rules; when it does not fit in 63 characters it is
+ * cut and suffixed with a fingerprint of the full database id.
+ */
+export const snapshotId = (dbId: string, time: Date, kind: SnapshotKind): string => {
+  const suffix = `-${utcStamp(time)}-${kind}`;
+  const room = SNAPSHOT_ID_MAX - ID_PREFIX.length - suffix.length;
+  let db = sanitize(dbId);
+  if (db.length > room) {
+    const head = db.slice(0, room - HASH_LEN - 1).replace(/-+$/, '');
+    db = `${head}-${fingerprint(dbId.toLowerCase())}`;
+  }
+  return `${ID_PREFIX}${db}${suffix}`;
+};

@@ -1,0 +1,283 @@
+import type { BackupPolicy } from '../config/schema.js';
+import type { Database, Quota, ResourceKind } from '../model.js';
+import { ADHOC_POLICY, Tag, type Tags } from '../tags.js';
+import { snapshotId, type SnapshotKind } from './ids.js';
+
+/** `steward:created-by` on everything the backup function creates. */
+export const CREATED_BY = 'backup';
+
+export { ADHOC_POLICY };
+
+/** The account quota a manual snapshot of this kind counts against (ElastiCache limits per node instead). */
+export const QUOTA_BY_KIND: Readonly<Partial<Record<ResourceKind, string>>> = {
+  'rds-instance': 'ManualSnapshots',
+  'aurora-cluster': 'ManualClusterSnapshots',
+};
+
+export type SkipReason =
+  /** No `steward:backup` tag: not ours to back up. */
+  | 'not-opted-in'
+  /** Tagged for another backup policy. */
+  | 'other-policy'
+  /** Tagged for this policy, but the policy does not cover this kind. */
+  | 'kind-not-in-policy'
+  /** An Aurora member instance: RDS snapshots the cluster, not the instance. */
+  | 'aurora-member'
+  /** A backup is already running (RDS `backing-up`, ElastiCache `snapshotting`). */
+  | 'already-backing-up'
+  /** Any other state than `available` (modifying, stopped, rebooting, ...). */
+  | 'not-available'
+  /** The engine has no snapshots (Memcached). */
+  | 'not-snapshottable'
+  /** Creating it would reach past the account's manual snapshot quota. */
+  | 'quota-full';
+
+/** The database an action is about. */
+export interface DbRef {
+  kind: ResourceKind;
+  id: string;
+  arn: string;
+}
+
+export type BackupAction =
+  | { action: 'create'; db: DbRef; snapshotId: string; tags: Tags; detail?: string }
+  | {
+      action: 'skip';
+      db: DbRef;
+      reason: SkipReason;
+      detail: string;
+      /** The database is opted in to this policy but gets no snapshot this run (worth a warning). */
+      missed: boolean;
+    };
+
+/** A quota at or above the warning share (`warning`) or too full to create the planned snapshots (`critical`). */
+export interface QuotaFinding {
+  severity: 'warning' | 'critical';
+  quota: string;
+  used: number;
+  max: number;
+  /** Snapshots this run planned against the quota (before the guard refused them). */
+  planned: number;
+  message: string;
+}
+
+export interface BackupPlan {
+  kind: SnapshotKind;
+  /** Backup policy name, or `adhoc`. */
+  policy: string;
+  /** ISO time the snapshot ids are stamped with. */
+  at: string;
+  actions: BackupAction[];
+  findings: QuotaFinding[];
+}
+
+export interface PlanOptions {
+  /** Warn when a quota's use after this run reaches this share (percent). */
+  quotaWarnPercent: number;
+}
+
+/** What an ad-hoc snapshot request adds: why, and how long to keep it. */
+export interface SnapshotRequestInput {
+  reason: string;
+  retainDays: number;
+}
+
+const DAY_MS = 86_400_000;
+const BUSY = new Set(['backing-up', 'snapshotting']);
+
+const ref = (db: Database): DbRef => ({ kind: db.kind, id: db.id, arn: db.arn });
+
+const skip = (db: DbRef, reason: SkipReason, detail: string, missed = true): BackupAction => ({
+  action: 'skip',
+  db,
+  reason,
+  detail,
+  missed,
+});
+
+const baseTags = (db: Database, policy: string, kind: SnapshotKind): Tags => ({
+  [Tag.managed]: 'true',
+  [Tag.policy]: policy,
+  [Tag.source]: db.id,
+  [Tag.createdBy]: CREATED_BY,
+  [Tag.kind]: kind,
+});
+
+/** Why `db` cannot be snapshotted now, or undefined when it can. Pure. */
+export const unsnapshottable = (db: Database): { reason: SkipReason; detail: string } | undefined => {
+  if (db.kind === 'rds-instance' && db.clusterId) {
+    return {
+      reason: 'aurora-member',
+      detail: `member of cluster ${db.clusterId}: snapshot the cluster instead`,
+    };
+  }
+  if (db.kind === 'elasticache' && db.cacheEngine?.toLowerCase() === 'memcached') {
+    return { reason: 'not-snapshottable', detail: 'Memcached cannot be snapshotted' };
+  }
+  const status = db.status.toLowerCase();
+  if (status === 'available') return undefined;
+  if (BUSY.has(status))
+    return { reason: 'already-backing-up', detail: `status ${db.status}: a backup is already running` };
+  return {
+    reason: 'not-available',
+    detail: `status ${db.status}: only available databases can be snapshotted`,
+  };
+};
+
+/**
+ * Refuse every create that a full quota cannot take, and report quotas at or above the warning share.
+ * Only quotas of `kinds` are considered, so a Redis-only policy does not report the RDS quota.
+ */
+const guardQuotas = (
+  plan: BackupPlan,
+  quotas: readonly Quota[],
+  kinds: ReadonlySet<ResourceKind>,
+  opts: PlanOptions,
+): BackupPlan => {
+  let actions = plan.actions;
+  const findings: QuotaFinding[] = [];
+  for (const [kind, name] of Object.entries(QUOTA_BY_KIND) as [ResourceKind, string][]) {
+    if (!kinds.has(kind)) continue;
+    const q = quotas.find((x) => x.name === name);
+    if (!q || q.max <= 0) continue;
+    const isCreate = (a: BackupAction) => a.action === 'create' && a.db.kind === kind;
+    const planned = actions.filter(isCreate).length;
+    const after = q.used + planned;
+    const base = { quota: q.name, used: q.used, max: q.max, planned };
+    if (q.used >= q.max || after > q.max) {
+      const why =
+        q.used >= q.max
+          ? `${q.name} quota full (${q.used}/${q.max} used)`
+          : `${q.name} quota ${q.used}/${q.max} used: ${planned} more would exceed it`;
+      findings.push({ severity: 'critical', ...base, message: `${why}; no ${kind} snapshots created` });
+      actions = actions.map((a) => (isCreate(a) ? skip(a.db, 'quota-full', why) : a));
+    } else if (after * 100 >= q.max * opts.quotaWarnPercent) {
+      const pct = Math.floor((after * 100) / q.max);
+      findings.push({
+        severity: 'warning',
+        ...base,
+        message: `${q.name} quota at ${pct}% (${after}/${q.max} after this run; warning at ${opts.quotaWarnPercent}%)`,
+      });
+    }
+  }
+  return { ...plan, actions, findings: [...plan.findings, ...findings] };
+};
+
+/**
+ * Plan one scheduled backup run: every database tagged `steward:backup=<policyName>` of a kind the policy
+ * covers gets a create (deterministic id, ownership tags); everything else gets a skip with its reason.
+ * A quota that cannot take the planned snapshots refuses all of them and yields a critical finding.
+ */
+export const planBackups = (
+  databases: readonly Database[],
+  policyName: string,
+  policy: Pick<BackupPolicy, 'kinds'>,
+  quotas: readonly Quota[],
+  when: Date,
+  opts: PlanOptions,
+): BackupPlan => {
+  const kinds = new Set(policy.kinds);
+  const actions = databases.map((db): BackupAction => {
+    const tag = db.tags[Tag.backup];
+    if (tag === undefined) return skip(ref(db), 'not-opted-in', `no ${Tag.backup} tag`, false);
+    if (tag !== policyName) return skip(ref(db), 'other-policy', `tagged ${Tag.backup}=${tag}`, false);
+    if (!kinds.has(db.kind)) {
+      return skip(ref(db), 'kind-not-in-policy', `policy ${policyName} covers ${policy.kinds.join(', ')}`);
+    }
+    const no = unsnapshottable(db);
+    if (no?.reason === 'aurora-member') {
+      const cluster = databases.find((d) => d.kind === 'aurora-cluster' && d.id === db.clusterId);
+      const covered = cluster?.tags[Tag.backup] === policyName && kinds.has('aurora-cluster');
+      const detail = covered
+        ? `member of cluster ${db.clusterId}: the cluster snapshot covers it`
+        : `member of cluster ${db.clusterId}: tag the cluster ${Tag.backup}=${policyName} instead`;
+      return skip(ref(db), no.reason, detail, !covered);
+    }
+    if (no) return skip(ref(db), no.reason, no.detail);
+    return {
+      action: 'create',
+      db: ref(db),
+      snapshotId: snapshotId(db.id, when, 'sched'),
+      tags: baseTags(db, policyName, 'sched'),
+    };
+  });
+  return guardQuotas(
+    { kind: 'sched', policy: policyName, at: when.toISOString(), actions, findings: [] },
+    quotas,
+    kinds,
+    opts,
+  );
+};
+
+/** Find the database an ad-hoc request names, by ARN or (case-insensitive) id. */
+export const findDatabase = (
+  databases: readonly Database[],
+  resource: string,
+): { db: Database } | { error: string } => {
+  const byArn = databases.find((d) => d.arn === resource);
+  if (byArn) return { db: byArn };
+  const id = resource.toLowerCase();
+  const matches = databases.filter((d) => d.id.toLowerCase() === id);
+  if (matches.length === 1) return { db: matches[0]! };
+  if (matches.length > 1) {
+    return {
+      error: `"${resource}" matches ${matches.map((d) => `${d.kind} ${d.id}`).join(' and ')}: pass the ARN`,
+    };
+  }
+  const regions = [...new Set(databases.map((d) => d.region))].join(', ') || 'the primary region';
+  return { error: `no database with id or ARN "${resource}" in ${regions}` };
+};
+
+/** `when + days`, as an ISO date (UTC). */
+export const retainUntil = (when: Date, days: number): string =>
+  new Date(when.getTime() + days * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * Plan one ad-hoc (pre-change) snapshot of `target`, which must be opted in (`steward:backup`, any policy).
+ * An Aurora member instance is redirected to its cluster. The snapshot carries `steward:reason` and
+ * `steward:retain-until`.
+ */
+export const planSnapshot = (
+  target: Database,
+  databases: readonly Database[],
+  req: SnapshotRequestInput,
+  quotas: readonly Quota[],
+  when: Date,
+  opts: PlanOptions,
+): BackupPlan => {
+  let db = target;
+  let detail: string | undefined;
+  if (target.kind === 'rds-instance' && target.clusterId) {
+    const cluster = databases.find((d) => d.kind === 'aurora-cluster' && d.id === target.clusterId);
+    if (cluster) {
+      db = cluster;
+      detail = `${target.id} is a member of cluster ${cluster.id}: snapshotting the cluster`;
+    }
+  }
+  // Opt-in holds for ad-hoc snapshots too (the function's IAM only allows tagged databases).
+  const no: { reason: SkipReason; detail: string } | undefined =
+    db.tags[Tag.backup] === undefined
+      ? { reason: 'not-opted-in', detail: `no ${Tag.backup} tag: steward only snapshots opted-in databases` }
+      : unsnapshottable(db);
+  const action: BackupAction = no
+    ? skip(ref(db), no.reason, no.detail)
+    : {
+        action: 'create',
+        db: ref(db),
+        snapshotId: snapshotId(db.id, when, 'adhoc'),
+        tags: {
+          ...baseTags(db, ADHOC_POLICY, 'adhoc'),
+          [Tag.reason]: req.reason,
+          [Tag.retainUntil]: retainUntil(when, req.retainDays),
+        },
+        ...(detail ? { detail } : {}),
+      };
+  const plan: BackupPlan = {
+    kind: 'adhoc',
+    policy: ADHOC_POLICY,
+    at: when.toISOString(),
+    actions: [action],
+    findings: [],
+  };
+  return guardQuotas(plan, quotas, new Set([db.kind]), opts);
+};

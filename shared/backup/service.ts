@@ -1,0 +1,376 @@
+import type { SnapshotStore } from '../aws/snapshots.js';
+import { ResourceKind, type Severity } from '../config/schema.js';
+import { errorMessage, EventShapeError } from '../errors.js';
+import type { Outcome } from '../model.js';
+import type { Notification } from '../notify/notifier.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { settleEach, tally, throwIfFailed } from '../outcomes.js';
+import type { BaseDeps } from '../runtime.js';
+import { type CopyAction, type CopyPlan, planCopies } from './copy-plan.js';
+import {
+  type BackupAction,
+  type BackupPlan,
+  findDatabase,
+  planBackups,
+  planSnapshot,
+  QUOTA_BY_KIND,
+} from './plan.js';
+import type { BackupPort, CopyPort } from './ports.js';
+import type { BackupRequest } from './request.js';
+
+/** Capability name: log service, notification speaker, metric dimension. */
+export const CAPABILITY = 'backup';
+
+/** Everything a backup run needs; the Lambda and the CLI wire the same shape. */
+export interface BackupDeps extends BaseDeps {
+  /** Databases, quota and snapshot creation in `config.region`. */
+  primary: BackupPort;
+  /** Cross-region copies, called in `config.dr.region`. */
+  dr: CopyPort;
+  snapshots: { primary: SnapshotStore; dr: SnapshotStore };
+}
+
+/** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */
+export interface BackupResult {
+  action: BackupRequest['action'];
+  dryRun: boolean;
+  severity: Severity;
+  /** One line, also the notification subject. */
+  summary: string;
+  /** Snapshot plan (scheduled and ad-hoc runs). */
+  backup?: BackupPlan;
+  /** DR copy plan (scheduled and reconcile runs, when a policy copies). */
+  copies?: CopyPlan;
+  /** One per create, copy and relevant skip; not-opted-in databases are only in `backup.actions`. */
+  outcomes: Outcome[];
+}
+
+type Draft = Pick<BackupResult, 'backup' | 'copies'> & { outcomes: Outcome[] };
+
+const CREATE = 'create-snapshot';
+const COPY = 'copy-to-dr';
+
+const isCreate = (a: BackupAction): a is Extract<BackupAction, { action: 'create' }> => a.action === 'create';
+
+/** Execute (or, in a dry run, only list) the plan's creates; skips become outcomes too. */
+const act = async (
+  plan: BackupPlan,
+  deps: BackupDeps,
+  dryRun: boolean,
+  skipFails: boolean,
+): Promise<Outcome[]> => {
+  const creates = plan.actions.filter(isCreate);
+  const created: Outcome[] = dryRun
+    ? creates.map((a) => ({ resource: a.db.id, action: CREATE, status: 'planned', detail: a.snapshotId }))
+    : await settleEach(
+        creates,
+        async (a): Promise<Outcome> => {
+          const r = await deps.primary.createSnapshot({
+            kind: a.db.kind,
+            dbId: a.db.id,
+            snapshotId: a.snapshotId,
+            tags: a.tags,
+          });
+          return {
+            resource: a.db.id,
+            action: CREATE,
+            status: r === 'created' ? 'done' : 'already-done',
+            detail: a.snapshotId,
+          };
+        },
+        (a) => ({ resource: a.db.id, action: CREATE }),
+      );
+  let i = 0;
+  return plan.actions.flatMap((a): Outcome[] => {
+    if (a.action === 'create') return [created[i++]!];
+    if (!a.missed && !skipFails) return [];
+    const why = `${a.reason}: ${a.detail}`;
+    // An explicit request that cannot be honoured fails, so the caller (and a Lambda retry) sees it.
+    return [
+      skipFails
+        ? { resource: a.db.id, action: CREATE, status: 'failed', error: why }
+        : { resource: a.db.id, action: CREATE, status: 'skipped', reason: why },
+    ];
+  });
+};
+
+/** Plan and start DR copies of every copying policy's snapshots. */
+const reconcileCopies = async (
+  deps: BackupDeps,
+  dryRun: boolean,
+): Promise<Pick<Draft, 'copies' | 'outcomes'>> => {
+  const copying = Object.entries(deps.config.backup.policies).filter(([, p]) => p.copyToDr);
+  if (!copying.length) return { outcomes: [] };
+  const kinds = [...new Set(copying.flatMap(([, p]) => p.kinds))];
+  const [primary, dr] = await Promise.all([
+    deps.snapshots.primary.list(kinds),
+    deps.snapshots.dr.list(kinds.filter((k) => k !== 'elasticache')),
+  ]);
+  const plan = planCopies(
+    primary,
+    dr,
+    deps.config.backup.maxCopiesInFlight,
+    copying.map(([name]) => name),
+  );
+  const region = deps.dr.region;
+  const started: Outcome[] = dryRun
+    ? plan.start.map((c) => ({
+        resource: c.source.id,
+        action: COPY,
+        status: 'planned',
+        detail: `${region}/${c.targetId}`,
+      }))
+    : await settleEach(
+        plan.start,
+        async (c: CopyAction): Promise<Outcome> => {
+          const r = await deps.dr.copySnapshot({
+            kind: c.source.kind,
+            sourceArn: c.source.arn,
+            targetId: c.targetId,
+            ...(deps.config.dr.kmsKeyArn ? { kmsKeyId: deps.config.dr.kmsKeyArn } : {}),
+            ...(c.encrypted !== undefined ? { encrypted: c.encrypted } : {}),
+            tags: c.tags,
+          });
+          const status = r === 'started' ? 'done' : 'already-done';
+          return { resource: c.source.id, action: COPY, status, detail: `${region}/${c.targetId}` };
+        },
+        (c) => ({ resource: c.source.id, action: COPY }),
+      );
+  const deferred = plan.deferred.map((c): Outcome => ({
+    resource: c.source.id,
+    action: COPY,
+    status: 'skipped',
+    reason: `deferred: ${plan.inFlight + plan.start.length} of ${plan.limit} copies in flight to ${region}; a later run starts it`,
+  }));
+  const skipped = plan.skipped.map((s): Outcome => ({
+    resource: s.source.id,
+    action: COPY,
+    status: 'skipped',
+    reason: `${s.reason}: ${s.detail}`,
+  }));
+  return { copies: plan, outcomes: [...started, ...deferred, ...skipped] };
+};
+
+/** Copy reconciliation after a scheduled backup: its failure is one failed outcome, not a lost report. */
+const reconcileAfterBackup = async (
+  deps: BackupDeps,
+  dryRun: boolean,
+): Promise<Pick<Draft, 'copies' | 'outcomes'>> => {
+  try {
+    return await reconcileCopies(deps, dryRun);
+  } catch (e) {
+    return {
+      outcomes: [
+        {
+          resource: `snapshots ${deps.config.region} -> ${deps.dr.region}`,
+          action: COPY,
+          status: 'failed',
+          error: errorMessage(e),
+        },
+      ],
+    };
+  }
+};
+
+const opts = (deps: BackupDeps) => ({ quotaWarnPercent: deps.config.backup.quotaWarnPercent });
+
+const scheduled = async (
+  req: Extract<BackupRequest, { action: 'scheduled-backup' }>,
+  deps: BackupDeps,
+  dryRun: boolean,
+): Promise<Draft> => {
+  const policy = deps.config.backup.policies[req.policy];
+  if (!policy)
+    throw new EventShapeError(`Unknown backup policy "${req.policy}"`, [`policy: not in backup.policies`]);
+  const guarded = policy.kinds.some((k) => QUOTA_BY_KIND[k] !== undefined);
+  const [databases, quotas] = await Promise.all([
+    deps.primary.listDatabases(policy.kinds),
+    guarded ? deps.primary.quotas() : [],
+  ]);
+  const backup = planBackups(databases, req.policy, policy, quotas, req.scheduledTime, opts(deps));
+  const outcomes = await act(backup, deps, dryRun, false);
+  // New snapshots are still `creating`: the hourly reconcile or the RDS "created" event copies them.
+  const copies = await reconcileAfterBackup(deps, dryRun);
+  return { backup, ...copies, outcomes: [...outcomes, ...copies.outcomes] };
+};
+
+const adhoc = async (
+  req: Extract<BackupRequest, { action: 'snapshot' }>,
+  deps: BackupDeps,
+  dryRun: boolean,
+): Promise<Draft> => {
+  const [databases, quotas] = await Promise.all([
+    deps.primary.listDatabases(ResourceKind.options),
+    deps.primary.quotas(),
+  ]);
+  const found = findDatabase(databases, req.resource);
+  if ('error' in found) throw new EventShapeError('Unknown resource', [`resource: ${found.error}`]);
+  const when = req.requestedAt ?? deps.now();
+  const backup = planSnapshot(found.db, databases, req, quotas, when, opts(deps));
+  return { backup, outcomes: await act(backup, deps, dryRun, true) };
+};
+
+const count = (outcomes: readonly Outcome[], action: string, status: Outcome['status']) =>
+  outcomes.filter((o) => o.action === action && o.status === status).length;
+
+const severityOf = (d: Draft): Severity => {
+  const findings = d.backup?.findings ?? [];
+  if (d.outcomes.some((o) => o.status === 'failed') || findings.some((f) => f.severity === 'critical'))
+    return 'critical';
+  const missed = d.backup?.actions.some((a) => a.action === 'skip' && a.missed) ?? false;
+  const brokenCopy =
+    d.copies?.skipped.some((s) => s.reason === 'copy-failed' || s.reason === 'source-failed') ?? false;
+  return findings.length || missed || brokenCopy ? 'warning' : 'info';
+};
+
+const summarize = (req: BackupRequest, d: Draft, dryRun: boolean): string => {
+  const prefix = dryRun ? '[dry run] ' : '';
+  const verb = dryRun ? 'planned' : 'created';
+  const creates = d.outcomes.filter((o) => o.action === CREATE);
+  const made = creates.filter(
+    (o) => o.status === 'done' || o.status === 'already-done' || o.status === 'planned',
+  ).length;
+  const skipped = creates.filter((o) => o.status === 'skipped').length;
+  const failed = d.outcomes.filter((o) => o.status === 'failed').length;
+  const copies = d.copies
+    ? `DR copies ${d.copies.start.length} ${dryRun ? 'planned' : 'started'}, ${d.copies.deferred.length} deferred`
+    : undefined;
+  const full = d.backup?.findings.find((f) => f.severity === 'critical');
+  switch (req.action) {
+    case 'scheduled-backup':
+      return full
+        ? `${prefix}${req.policy} backup: ${full.message}`
+        : `${prefix}${req.policy} backup: ${made} ${verb}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}`;
+    case 'snapshot': {
+      const a = d.backup?.actions[0];
+      const name = a?.db.id ?? req.resource;
+      return a?.action === 'create' && failed === 0
+        ? `${prefix}snapshot of ${name} (${req.reason}): ${verb} ${a.snapshotId}`
+        : `${prefix}snapshot of ${name} (${req.reason}): not created`;
+    }
+    case 'reconcile-copies':
+      return copies
+        ? `${prefix}${copies}, ${d.copies!.inFlight} already in flight, ${failed} failed`
+        : `${prefix}DR copies: no backup policy copies to DR`;
+  }
+};
+
+const detailLines = (d: Draft): string[] => {
+  const lines: string[] = [];
+  for (const f of d.backup?.findings ?? []) lines.push(`${f.severity.toUpperCase()}: ${f.message}`);
+  for (const o of d.outcomes) {
+    if (o.status === 'failed') lines.push(`FAILED ${o.action} ${o.resource}: ${o.error}`);
+  }
+  for (const o of d.outcomes) {
+    if (o.status === 'skipped') lines.push(`skipped ${o.action} ${o.resource}: ${o.reason}`);
+  }
+  for (const o of d.outcomes) {
+    if (o.status === 'done' || o.status === 'already-done' || o.status === 'planned') {
+      lines.push(`${o.status} ${o.action} ${o.resource}${o.detail ? ` -> ${o.detail}` : ''}`);
+    }
+  }
+  return lines;
+};
+
+/** A reconcile run with nothing to say stays quiet: it runs hourly and on every RDS snapshot event. */
+const worthNotifying = (req: BackupRequest, d: Draft, severity: Severity): boolean =>
+  req.action !== 'reconcile-copies' ||
+  severity !== 'info' ||
+  (d.copies !== undefined && d.copies.start.length + d.copies.deferred.length > 0);
+
+const notify = async (deps: BackupDeps, n: Notification): Promise<Outcome[]> => {
+  try {
+    await deps.notifier.send(n);
+    return [];
+  } catch (e) {
+    return [
+      { resource: `${n.severity} notification`, action: 'notify', status: 'failed', error: errorMessage(e) },
+    ];
+  }
+};
+
+const label = (req: BackupRequest): string =>
+  req.action === 'scheduled-backup'
+    ? `${req.policy} backup`
+    : req.action === 'snapshot'
+      ? `snapshot of ${req.resource}`
+      : 'DR copies';
+
+/**
+ * Run one backup request: observe, plan (pure), act unless dry run (one failure does not stop the others),
+ * count, send one notification at the run's severity, then throw PartialFailureError if anything failed.
+ * Dry run is the request's flag or the deps' forced one.
+ */
+export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<BackupResult> => {
+  const dryRun = deps.dryRun || req.dryRun;
+  let draft: Draft;
+  try {
+    switch (req.action) {
+      case 'scheduled-backup':
+        draft = await scheduled(req, deps, dryRun);
+        break;
+      case 'snapshot':
+        draft = await adhoc(req, deps, dryRun);
+        break;
+      case 'reconcile-copies':
+        draft = await reconcileCopies(deps, dryRun);
+        break;
+    }
+  } catch (e) {
+    // Nothing was decided (describe or quota failed): say so once, then let Lambda's error alarm see it.
+    if (!(e instanceof EventShapeError)) {
+      await notify(deps, {
+        severity: 'critical',
+        capability: CAPABILITY,
+        subject: `${label(req)} failed before acting`,
+        lines: [errorMessage(e)],
+        data: { request: req, dryRun },
+      });
+    }
+    throw e;
+  }
+
+  const severity = severityOf(draft);
+  const summary = summarize(req, draft, dryRun);
+  metrics.addMetric('SnapshotsCreated', MetricUnit.Count, count(draft.outcomes, CREATE, 'done'));
+  metrics.addMetric('SnapshotsCopied', MetricUnit.Count, count(draft.outcomes, COPY, 'done'));
+  metrics.addMetric('CopiesDeferred', MetricUnit.Count, draft.copies?.deferred.length ?? 0);
+
+  const outcomes = [...draft.outcomes];
+  if (worthNotifying(req, draft, severity)) {
+    outcomes.push(
+      ...(await notify(deps, {
+        severity,
+        capability: CAPABILITY,
+        subject: summary,
+        lines: detailLines(draft),
+        data: {
+          action: req.action,
+          dryRun,
+          findings: draft.backup?.findings ?? [],
+          outcomes: draft.outcomes,
+        },
+      })),
+    );
+  }
+  metrics.addMetric('ActionFailures', MetricUnit.Count, outcomes.filter((o) => o.status === 'failed').length);
+  logger.info('backup run finished', {
+    action: req.action,
+    dryRun,
+    severity,
+    summary,
+    tally: tally(outcomes),
+  });
+
+  const result: BackupResult = {
+    action: req.action,
+    dryRun,
+    severity,
+    summary,
+    ...(draft.backup ? { backup: draft.backup } : {}),
+    ...(draft.copies ? { copies: draft.copies } : {}),
+    outcomes,
+  };
+  throwIfFailed(label(req), outcomes);
+  return result;
+};

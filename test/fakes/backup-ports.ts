@@ -1,0 +1,108 @@
+import type { BackupPort, CopyPort } from '../../shared/backup/ports.js';
+import type {
+  CopySnapshotInput,
+  CreateSnapshotInput,
+  Database,
+  Quota,
+  Snapshot,
+} from '../../shared/model.js';
+import type { FakeSnapshotStore } from './snapshot-store.js';
+
+const ACCOUNT = '111122223333';
+
+/** The ARN AWS would give a snapshot of this kind. */
+export const fakeSnapshotArn = (kind: Snapshot['kind'], region: string, id: string): string =>
+  kind === 'elasticache'
+    ? `arn:aws:elasticache:${region}:${ACCOUNT}:snapshot:${id}`
+    : `arn:aws:rds:${region}:${ACCOUNT}:${kind === 'aurora-cluster' ? 'cluster-snapshot' : 'snapshot'}:${id}`;
+
+/** In-memory BackupPort; created snapshots appear in `store` as `creating`, like the real service. */
+export interface FakeBackupPort extends BackupPort {
+  databases: Database[];
+  quotaList: Quota[];
+  /** Every create request that succeeded, in call order. */
+  created: CreateSnapshotInput[];
+  /** Database id → error that `createSnapshot` rejects with for it. */
+  failCreate: Map<string, unknown>;
+  /** Set to make `listDatabases` reject with this error. */
+  failList: unknown;
+}
+
+export const fakeBackupPort = (
+  region: string,
+  databases: readonly Database[],
+  quotas: readonly Quota[] = [],
+  store?: FakeSnapshotStore,
+): FakeBackupPort => {
+  const port: FakeBackupPort = {
+    region,
+    databases: databases.map((d) => structuredClone(d)),
+    quotaList: [...quotas],
+    created: [],
+    failCreate: new Map(),
+    failList: undefined,
+    listDatabases: async (kinds) => {
+      if (port.failList !== undefined) throw port.failList;
+      return port.databases.filter((d) => kinds.includes(d.kind)).map((d) => structuredClone(d));
+    },
+    quotas: async () => port.quotaList.map((q) => ({ ...q })),
+    createSnapshot: async (input) => {
+      if (port.failCreate.has(input.dbId)) throw port.failCreate.get(input.dbId);
+      const exists =
+        port.created.some((c) => c.kind === input.kind && c.snapshotId === input.snapshotId) ||
+        store?.snapshots.some((s) => s.kind === input.kind && s.id === input.snapshotId);
+      if (exists) return 'already-done';
+      port.created.push(structuredClone(input));
+      const db = port.databases.find((d) => d.kind === input.kind && d.id === input.dbId);
+      store?.snapshots.push({
+        kind: input.kind,
+        id: input.snapshotId,
+        arn: fakeSnapshotArn(input.kind, region, input.snapshotId),
+        region,
+        sourceId: input.dbId,
+        status: 'creating',
+        type: 'manual',
+        tags: { ...input.tags },
+        ...(db?.encrypted !== undefined ? { encrypted: db.encrypted } : {}),
+      });
+      return 'created';
+    },
+  };
+  return port;
+};
+
+/** In-memory CopyPort; started copies appear in `store` as `copying`, with the source region set. */
+export interface FakeCopyPort extends CopyPort {
+  copies: CopySnapshotInput[];
+  /** Target id → error that `copySnapshot` rejects with for it. */
+  failCopy: Map<string, unknown>;
+}
+
+export const fakeCopyPort = (region: string, store?: FakeSnapshotStore): FakeCopyPort => {
+  const port: FakeCopyPort = {
+    region,
+    copies: [],
+    failCopy: new Map(),
+    copySnapshot: async (input) => {
+      if (port.failCopy.has(input.targetId)) throw port.failCopy.get(input.targetId);
+      if (store?.snapshots.some((s) => s.kind === input.kind && s.id === input.targetId))
+        return 'already-done';
+      port.copies.push(structuredClone(input));
+      const sourceRegion = input.sourceArn.split(':')[3] ?? '';
+      const copy: Snapshot = {
+        kind: input.kind,
+        id: input.targetId,
+        arn: fakeSnapshotArn(input.kind, region, input.targetId),
+        region,
+        sourceId: input.tags['steward:source'] ?? '',
+        status: 'copying',
+        type: 'manual',
+        tags: { ...input.tags },
+        sourceRegion,
+      };
+      store?.snapshots.push(copy);
+      return 'started';
+    },
+  };
+  return port;
+};
