@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, formatIssues } from '../errors.js';
+import { ADHOC_POLICY } from '../tags.js';
 
 // Note on zod 4: `.default(v)` returns v as-is without parsing it; `.prefault(v)` parses it, so nested
 // defaults apply. Every nested object below uses `prefault`.
@@ -7,9 +8,14 @@ import { ConfigError, formatIssues } from '../errors.js';
 /** EventBridge Scheduler expression: cron(...), rate(...) or at(...). */
 export const ScheduleExpression = z
   .string()
-  .regex(/^(cron|rate|at)\(.+\)$/, 'must be a Scheduler expression such as cron(0 3 * * ? *) or rate(1 hour)');
+  .regex(
+    /^(cron|rate|at)\(.+\)$/,
+    'must be a Scheduler expression such as cron(0 3 * * ? *) or rate(1 hour)',
+  );
 
-export const Region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1');
+export const Region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1');
 
 export const KmsKeyArn = z
   .string()
@@ -131,6 +137,13 @@ export const StewardConfig = z
     scaling: ScalingConfig.prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (Object.hasOwn(c.backup.policies, ADHOC_POLICY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backup', 'policies', ADHOC_POLICY],
+        message: `"${ADHOC_POLICY}" is reserved for pre-change snapshots (kept by steward:retain-until): pick another name`,
+      });
+    }
     for (const [name, p] of Object.entries(c.backup.policies)) {
       if (!(p.retention in c.retention.policies)) {
         ctx.addIssue({
@@ -142,7 +155,11 @@ export const StewardConfig = z
     }
     const copying = Object.entries(c.backup.policies).filter(([, p]) => p.copyToDr);
     if (copying.length && c.dr.region === c.region) {
-      ctx.addIssue({ code: 'custom', path: ['dr', 'region'], message: `must differ from the primary region ${c.region}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dr', 'region'],
+        message: `must differ from the primary region ${c.region}`,
+      });
     }
     if (copying.length && !c.dr.kmsKeyArn) {
       ctx.addIssue({
