@@ -1,7 +1,8 @@
 import type { BuildOptions } from 'esbuild';
 
 // ESM bundles cannot `require`; some transitive deps still do, so give them one.
-const REQUIRE_SHIM = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
  * The one set of esbuild settings for Lambda bundles. The CDK functions and `npm run bench` both use it,

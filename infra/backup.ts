@@ -1,0 +1,264 @@
+import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { ID_PREFIX } from '../shared/backup/ids.js';
+import { RDS_SNAPSHOT_DETAIL_TYPES, SNAPSHOT_CREATED_EVENT_IDS } from '../shared/backup/request.js';
+import type { ResourceKind } from '../shared/config/schema.js';
+import { ConfigError } from '../shared/errors.js';
+import { Tag } from '../shared/tags.js';
+import { awsArn, constructId } from './arns.js';
+import { type CapabilityProps, StewardFunction } from './steward-function.js';
+
+/**
+ * Backup: one schedule per backup policy; when a policy copies to DR, a follow-up schedule plus RDS
+ * "manual snapshot created" events start the cross-region copies.
+ */
+export class Backup extends Construct {
+  readonly function: StewardFunction;
+
+  constructor(scope: Construct, id: string, props: CapabilityProps) {
+    super(scope, id);
+    const { config } = props;
+    const badZones = Object.entries(config.backup.policies).filter(([, p]) => !isTimeZone(p.timezone));
+    if (badZones.length) {
+      throw new ConfigError(
+        'Invalid steward config',
+        badZones.map(
+          ([name, p]) => `backup.policies.${name}.timezone: "${p.timezone}" is not an IANA time zone`,
+        ),
+      );
+    }
+    const fn = new StewardFunction(this, 'Function', {
+      ...props,
+      capability: 'backup',
+      description: `steward ${config.stage}: scheduled and ad-hoc snapshots, DR copies`,
+      timeout: Duration.minutes(5),
+    });
+    this.function = fn;
+
+    const policies = Object.entries(config.backup.policies);
+    for (const [name, policy] of policies) {
+      fn.addSchedule(`Schedule${constructId(name)}`, {
+        name: `backup-${name}`,
+        description: `Backup policy "${name}" (${policy.kinds.join(', ')})`,
+        expression: policy.schedule,
+        timezone: policy.timezone,
+        input: { action: 'scheduled-backup', policy: name, scheduledTime: ContextAttribute.scheduledTime },
+      });
+    }
+
+    const copying = policies.filter(([, p]) => p.copyToDr);
+    if (copying.length) {
+      fn.addSchedule('ScheduleCopies', {
+        name: 'backup-copies',
+        description: 'Start DR copies deferred by availability or the in-flight copy limit',
+        expression: config.backup.copySchedule,
+        input: { action: 'reconcile-copies' },
+      });
+      fn.addEventRule('SnapshotCreatedRule', 'A steward snapshot is available: copy it to the DR region', {
+        source: ['aws.rds'],
+        detailType: [...RDS_SNAPSHOT_DETAIL_TYPES],
+        detail: {
+          EventID: [SNAPSHOT_CREATED_EVENT_IDS.db, SNAPSHOT_CREATED_EVENT_IDS.cluster],
+          SourceIdentifier: [{ prefix: ID_PREFIX }],
+        },
+      });
+    }
+
+    this.grant(
+      fn,
+      new Set(policies.flatMap(([, p]) => p.kinds)),
+      new Set(copying.flatMap(([, p]) => p.kinds)),
+    );
+  }
+
+  /** Least privilege for the kinds the policies back up and copy. */
+  private grant(fn: StewardFunction, kinds: Set<ResourceKind>, copied: Set<ResourceKind>): void {
+    const { config } = fn;
+    const stack = Stack.of(this);
+    const here = config.region;
+    const dr = config.dr.region;
+    const rds = (region: string, type: string, name = '*') => awsArn(stack, 'rds', region, type, name);
+    const ours = `${ID_PREFIX}*`;
+    const instances = kinds.has('rds-instance');
+    const clusters = kinds.has('aurora-cluster');
+    const caches = kinds.has('elasticache');
+    const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+
+    fn.allow({
+      sid: 'ReadDatabasesAndSnapshots',
+      actions: [
+        'rds:DescribeDBInstances',
+        'rds:DescribeDBClusters',
+        'rds:DescribeDBSnapshots',
+        'rds:DescribeDBClusterSnapshots',
+        'rds:DescribeAccountAttributes',
+        'rds:ListTagsForResource',
+        ...(caches
+          ? [
+              'elasticache:DescribeReplicationGroups',
+              'elasticache:DescribeSnapshots',
+              'elasticache:ListTagsForResource',
+            ]
+          : []),
+      ],
+      resources: ['*'],
+      wildcardReason:
+        'Read-only discovery: Describe* list every database/snapshot of the account (opt-in is by tag, so ' +
+        'names are unknown at deploy time) and DescribeAccountAttributes has no resource type.',
+    });
+
+    if (instances) {
+      fn.allow({
+        sid: 'SnapshotOptedInDbInstances',
+        actions: ['rds:CreateDBSnapshot'],
+        resources: [rds(here, 'db')],
+        conditions: { Null: { [`rds:db-tag/${Tag.backup}`]: 'false' } },
+        wildcardReason: `Any DB instance may opt in; the rds:db-tag/${Tag.backup} condition limits this to the opted-in ones.`,
+      });
+    }
+    if (clusters) {
+      fn.allow({
+        sid: 'SnapshotOptedInDbClusters',
+        actions: ['rds:CreateDBClusterSnapshot'],
+        resources: [rds(here, 'cluster')],
+        conditions: { Null: { [`rds:cluster-tag/${Tag.backup}`]: 'false' } },
+        wildcardReason: `Any Aurora cluster may opt in; the rds:cluster-tag/${Tag.backup} condition limits this to the opted-in ones.`,
+      });
+    }
+    if (instances || clusters) {
+      const snapshots = (region: string) => [
+        ...(instances ? [rds(region, 'snapshot', ours)] : []),
+        ...(clusters ? [rds(region, 'cluster-snapshot', ours)] : []),
+      ];
+      fn.allow({
+        sid: 'CreateManagedRdsSnapshots',
+        actions: [
+          ...(instances ? ['rds:CreateDBSnapshot'] : []),
+          ...(clusters ? ['rds:CreateDBClusterSnapshot'] : []),
+        ],
+        resources: snapshots(here),
+        conditions: requestManaged,
+        wildcardReason: `Snapshot ids are generated per run (${ID_PREFIX}<db>-<time>-<kind>); the id prefix and the ${Tag.managed}=true request tag limit this to steward's own snapshots.`,
+      });
+      // Tags on create are authorized as rds:AddTagsToResource on the new snapshot.
+      fn.allow({
+        sid: 'TagManagedRdsSnapshots',
+        actions: ['rds:AddTagsToResource'],
+        resources: [...snapshots(here), ...(copied.size ? snapshots(dr) : [])],
+        conditions: requestManaged,
+        wildcardReason: `Tag-on-create for steward's snapshots and DR copies: id prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag; foreign snapshots cannot be adopted.`,
+      });
+    }
+
+    const copiesInstances = copied.has('rds-instance');
+    const copiesClusters = copied.has('aurora-cluster');
+    if (copiesInstances || copiesClusters) {
+      const types = [
+        ...(copiesInstances ? ['snapshot'] : []),
+        ...(copiesClusters ? ['cluster-snapshot'] : []),
+      ];
+      const actions = [
+        ...(copiesInstances ? ['rds:CopyDBSnapshot'] : []),
+        ...(copiesClusters ? ['rds:CopyDBClusterSnapshot'] : []),
+      ];
+      // The copy is requested in the DR region; the presigned half is authorized in the primary region.
+      fn.allow({
+        sid: 'CopyManagedSnapshotsToDr',
+        actions,
+        resources: types.flatMap((t) => [rds(here, t, ours), rds(dr, t, ours)]),
+        conditions: requestManaged,
+        wildcardReason: `Copies of steward's own snapshots only: id prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag (copy ids are generated).`,
+      });
+      if (copiesInstances) {
+        fn.allow({
+          sid: 'CopyFromManagedDbSnapshots',
+          actions: ['rds:CopyDBSnapshot'],
+          resources: [rds(here, 'snapshot', ours)],
+          conditions: { StringEquals: { [`rds:snapshot-tag/${Tag.managed}`]: 'true' } },
+          wildcardReason: `Source side of a DR copy: only snapshots tagged ${Tag.managed}=true with the ${ID_PREFIX} prefix.`,
+        });
+      }
+      if (copiesClusters) {
+        fn.allow({
+          sid: 'CopyFromManagedClusterSnapshots',
+          actions: ['rds:CopyDBClusterSnapshot'],
+          resources: [rds(here, 'cluster-snapshot', ours)],
+          conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${Tag.managed}`]: 'true' } },
+          wildcardReason: `Source side of a DR copy: only cluster snapshots tagged ${Tag.managed}=true with the ${ID_PREFIX} prefix.`,
+        });
+      }
+      this.grantDrKey(fn);
+    }
+
+    if (caches) {
+      fn.allow({
+        sid: 'CreateManagedCacheSnapshots',
+        actions: ['elasticache:CreateSnapshot'],
+        resources: [
+          awsArn(stack, 'elasticache', here, 'replicationgroup', '*'),
+          awsArn(stack, 'elasticache', here, 'cluster', '*'),
+          awsArn(stack, 'elasticache', here, 'snapshot', ours),
+        ],
+        conditions: requestManaged,
+        wildcardReason: `Any replication group may opt in (by tag, checked by the code); every request must tag the new snapshot ${Tag.managed}=true and its name has the ${ID_PREFIX} prefix.`,
+      });
+      fn.allow({
+        sid: 'TagManagedCacheSnapshots',
+        actions: ['elasticache:AddTagsToResource'],
+        resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
+        conditions: requestManaged,
+        wildcardReason: `Tag-on-create for steward's ElastiCache snapshots: name prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag.`,
+      });
+    }
+  }
+
+  /** Encrypted cross-region copies re-encrypt with the DR key, through RDS only. */
+  private grantDrKey(fn: StewardFunction): void {
+    const { dr } = fn.config;
+    // The schema refuses copyToDr without a key; this keeps the types honest.
+    if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
+    const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+    const viaRds = { StringEquals: { 'kms:ViaService': `rds.${dr.region}.amazonaws.com` } };
+    const actions = [
+      'kms:CreateGrant',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:Decrypt',
+      'kms:ReEncrypt*',
+      'kms:GenerateDataKey*',
+    ];
+    if (key.resource === 'key') {
+      fn.allow({
+        sid: 'UseDrKeyViaRds',
+        actions,
+        resources: [dr.kmsKeyArn],
+        conditions: viaRds,
+        wildcardReason:
+          'RDS cross-region copy re-encrypts with the DR key (ReEncrypt*/GenerateDataKey* families); resource is that one key, via RDS only.',
+      });
+      return;
+    }
+    // An alias ARN authorizes nothing for key use: match the key through its alias instead.
+    fn.allow({
+      sid: 'UseDrKeyViaRds',
+      actions,
+      resources: [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`],
+      conditions: {
+        ...viaRds,
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` },
+      },
+      wildcardReason: `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`,
+    });
+  }
+}
+
+// The schema accepts any string; Scheduler would reject a bad zone only at deploy time.
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};

@@ -1,0 +1,88 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  type IWidget,
+  Metric,
+  Stats,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import type { StewardConfig } from '../shared/config/schema.js';
+import type { Capability, StewardFunction } from './steward-function.js';
+
+export interface MonitoringProps {
+  config: StewardConfig;
+}
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * The stage's dashboard: one row per function (invocations, errors, duration, failure queue) and the
+ * EMF metrics the handlers publish in the `Steward` namespace (dimension `service` = capability).
+ */
+export class Monitoring extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { stage } = props.config;
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `Steward-${stage}`,
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# steward ${stage}\nAlarms go to \`steward-${stage}-warning\`; failed triggers wait in each function's failure queue.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Snapshots created / copied (backup)', [
+        stewardMetric('SnapshotsCreated', 'backup'),
+        stewardMetric('SnapshotsCopied', 'backup'),
+      ]),
+      graph('Snapshots deleted (retention)', [stewardMetric('SnapshotsDeleted', 'retention')]),
+      graph('Action failures', [
+        stewardMetric('ActionFailures', 'backup'),
+        stewardMetric('ActionFailures', 'retention'),
+      ]),
+    );
+  }
+
+  /** Add a row for one function; call it for every capability the stack builds. */
+  addFunction(f: StewardFunction): void {
+    const { fn, failureQueue, capability } = f;
+    this.dashboard.addWidgets(
+      graph(`${capability}: invocations and errors`, [
+        fn.metricInvocations({ period: PERIOD, statistic: Stats.SUM }),
+        fn.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
+        fn.metricThrottles({ period: PERIOD, statistic: Stats.SUM }),
+      ]),
+      graph(`${capability}: duration`, [
+        fn.metricDuration({ period: PERIOD, statistic: Stats.AVERAGE }),
+        fn.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
+        fn.metricDuration({ period: PERIOD, statistic: Stats.MAXIMUM }),
+      ]),
+      graph(`${capability}: failure queue`, [
+        failureQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+      ]),
+    );
+  }
+}
+
+const graph = (title: string, left: IMetric[]): IWidget =>
+  new GraphWidget({ title, left, width: 8, height: 6 });
+
+// Powertools adds `service` (POWERTOOLS_SERVICE_NAME = capability) as the default dimension.
+const stewardMetric = (metricName: string, service: Capability): Metric =>
+  new Metric({
+    namespace: 'Steward',
+    metricName,
+    dimensionsMap: { service },
+    statistic: Stats.SUM,
+    period: PERIOD,
+    label: `${metricName} (${service})`,
+  });

@@ -1,0 +1,101 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { ID_PREFIX } from '../shared/backup/ids.js';
+import { retentionRegions } from '../shared/retention/policy.js';
+import { Tag } from '../shared/tags.js';
+import { awsArn } from './arns.js';
+import { type CapabilityProps, StewardFunction } from './steward-function.js';
+
+/**
+ * Retention: one schedule expires steward's snapshots by the GFS policies, in the primary region and,
+ * when configured, the DR region. Deletes are allowed only on snapshots tagged `steward:managed=true`
+ * and never on held ones (`steward:hold`), whatever the code decides.
+ */
+export class Retention extends Construct {
+  readonly function: StewardFunction;
+
+  constructor(scope: Construct, id: string, props: CapabilityProps) {
+    super(scope, id);
+    const { config } = props;
+    const fn = new StewardFunction(this, 'Function', {
+      ...props,
+      capability: 'retention',
+      description: `steward ${config.stage}: expire steward snapshots by retention policy`,
+      timeout: Duration.minutes(10),
+    });
+    this.function = fn;
+
+    fn.addSchedule('Schedule', {
+      name: 'retention',
+      description: `Retention sweep (at most ${config.retention.maxDeletionsPerRun} deletions per run)`,
+      expression: config.retention.schedule,
+      input: { action: 'retention', scheduledTime: ContextAttribute.scheduledTime },
+    });
+
+    const stack = Stack.of(this);
+    // Same rule the handler uses to pick its regions, so the grant and the sweep cannot drift apart.
+    const regions = retentionRegions(config);
+    const ours = `${ID_PREFIX}*`;
+    const rds = (type: string) => regions.map((r) => awsArn(stack, 'rds', r, type, ours));
+    const caches = [awsArn(stack, 'elasticache', config.region, 'snapshot', ours)];
+
+    fn.allow({
+      sid: 'ReadSnapshots',
+      actions: [
+        'rds:DescribeDBInstances',
+        'rds:DescribeDBClusters',
+        'rds:DescribeDBSnapshots',
+        'rds:DescribeDBClusterSnapshots',
+        'rds:ListTagsForResource',
+        'elasticache:DescribeSnapshots',
+        'elasticache:ListTagsForResource',
+      ],
+      resources: ['*'],
+      wildcardReason:
+        'Read-only inventory: Describe* list every snapshot of the account in each swept region; ownership is ' +
+        'decided from tags, which need ListTagsForResource on snapshots whose ids are unknown at deploy time.',
+    });
+    fn.allow({
+      sid: 'DeleteManagedDbSnapshots',
+      actions: ['rds:DeleteDBSnapshot'],
+      resources: rds('snapshot'),
+      conditions: { StringEquals: { [`rds:snapshot-tag/${Tag.managed}`]: 'true' } },
+      wildcardReason: `Expired snapshot ids are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
+    });
+    fn.allow({
+      sid: 'DeleteManagedClusterSnapshots',
+      actions: ['rds:DeleteDBClusterSnapshot'],
+      resources: rds('cluster-snapshot'),
+      conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${Tag.managed}`]: 'true' } },
+      wildcardReason: `Expired cluster snapshot ids are generated per run; only ${ID_PREFIX}* cluster snapshots tagged ${Tag.managed}=true can be deleted.`,
+    });
+    fn.allow({
+      sid: 'DeleteManagedCacheSnapshots',
+      actions: ['elasticache:DeleteSnapshot'],
+      resources: caches,
+      conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
+      wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
+    });
+
+    // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.
+    fn.deny({
+      sid: 'NeverDeleteHeldDbSnapshots',
+      actions: ['rds:DeleteDBSnapshot'],
+      resources: rds('snapshot'),
+      conditions: { Null: { [`rds:snapshot-tag/${Tag.hold}`]: 'false' } },
+    });
+    fn.deny({
+      sid: 'NeverDeleteHeldClusterSnapshots',
+      actions: ['rds:DeleteDBClusterSnapshot'],
+      resources: rds('cluster-snapshot'),
+      conditions: { Null: { [`rds:cluster-snapshot-tag/${Tag.hold}`]: 'false' } },
+    });
+    fn.deny({
+      sid: 'NeverDeleteHeldCacheSnapshots',
+      actions: ['elasticache:DeleteSnapshot'],
+      resources: caches,
+      conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
+    });
+  }
+}

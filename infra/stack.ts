@@ -1,0 +1,74 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import {
+  parseConfig,
+  type Stage,
+  type StewardConfig,
+  type StewardConfigInput,
+} from '../shared/config/schema.js';
+import { Backup } from './backup.js';
+import { Monitoring } from './monitoring.js';
+import { Notifications } from './notifications.js';
+import { Retention } from './retention.js';
+import type { CapabilityProps } from './steward-function.js';
+
+export interface StewardStackProps extends Omit<StackProps, 'env' | 'tags'> {
+  /** Stage config; validated here with the same schema the functions use at cold start. */
+  config: StewardConfigInput;
+  /** Where the config came from, for the error message. @default the stack id */
+  configSource?: string;
+}
+
+/** `Steward-<stage>`: the one stack of a stage. */
+export const stackId = (stage: Stage): string => `Steward-${stage}`;
+
+/**
+ * One stage of steward: notification topics, then one construct per capability, then the dashboard.
+ * Account and region come from the config (no account → account-agnostic, resolved at deploy time).
+ */
+export class StewardStack extends Stack {
+  readonly config: StewardConfig;
+  readonly notifications: Notifications;
+  readonly backup: Backup;
+  readonly retention: Retention;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: StewardStackProps) {
+    // Validate before anything is built: a bad config fails synth with ConfigError naming the field path.
+    const { config: input, configSource, ...stackProps } = props;
+    const config = parseConfig(input, configSource ?? id);
+    super(scope, id, {
+      description: `steward ${config.stage}: scheduled RDS/Aurora/ElastiCache backups, DR copies and retention`,
+      terminationProtection: config.stage === 'prod',
+      ...stackProps,
+      env: { account: config.account, region: config.region },
+      tags: { 'steward:stage': config.stage },
+    });
+    this.config = config;
+    const removalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.notifications = new Notifications(this, 'Notifications', { config, removalPolicy });
+    const scheduleGroup = new ScheduleGroup(this, 'Schedules', {
+      scheduleGroupName: `steward-${config.stage}`,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const capability: CapabilityProps = {
+      config,
+      notifications: this.notifications,
+      scheduleGroup,
+      removalPolicy,
+    };
+
+    this.backup = new Backup(this, 'Backup', capability);
+    this.retention = new Retention(this, 'Retention', capability);
+    // Extension points, each a construct in infra/<cap>.ts taking the same CapabilityProps when built:
+    //   Drill   (config.drill.enabled):   Step Functions restore → verify → record RTO/RPO → cleanup.
+    //   Cost    (config.cost.enabled):    Cost Explorer thresholds (us-east-1), DynamoDB dedup table.
+    //   Scaling (config.scaling.enabled): alarm-driven scaling ladder, DynamoDB cooldown table.
+    // Register their StewardFunction with the dashboard below.
+
+    this.monitoring = new Monitoring(this, 'Monitoring', { config });
+    for (const f of [this.backup.function, this.retention.function]) this.monitoring.addFunction(f);
+  }
+}

@@ -1,0 +1,319 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import {
+  Alarm,
+  type AlarmProps,
+  ComparisonOperator,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  type IScheduleGroup,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { BaseEnv } from '../shared/config/env.js';
+import type { StewardConfig } from '../shared/config/schema.js';
+import { nodejsBundling } from './bundling.js';
+import { acknowledge, wildcardFindings } from './nag.js';
+import type { Notifications } from './notifications.js';
+
+/** One name per capability across folder, construct, log `service` and metric dimension. */
+export type Capability = 'backup' | 'retention' | 'drill' | 'cost' | 'scaling';
+
+/** What every capability construct receives from the stack. */
+export interface CapabilityProps {
+  config: StewardConfig;
+  notifications: Notifications;
+  scheduleGroup: IScheduleGroup;
+  removalPolicy: RemovalPolicy;
+}
+
+export interface StewardFunctionProps extends CapabilityProps {
+  capability: Capability;
+  description: string;
+  /** @default 5 minutes */
+  timeout?: Duration;
+  /** @default 512 MB (Lambda CPU scales with memory; keeps cold starts of the ~1 MB bundle short) */
+  memorySize?: number;
+  /** Capability variables; type them with the capability's env schema (`satisfies z.input<...>`). */
+  environment?: Record<string, string>;
+}
+
+/** One IAM statement for the function's role. */
+export interface Permission {
+  /** Statement id: names the permission in the template, in reviews and in tests. */
+  sid: string;
+  actions: string[];
+  resources: string[];
+  conditions?: Record<string, Record<string, unknown>>;
+  /** Required when an action or resource has a wildcard: becomes the cdk-nag AwsSolutions-IAM5 acknowledgement. */
+  wildcardReason?: string;
+}
+
+export interface ScheduleOptions {
+  /** Unique within the stage; the schedule is named `steward-<stage>-<name>`. */
+  name: string;
+  description: string;
+  /** EventBridge Scheduler expression from config: cron(...), rate(...) or at(...). */
+  expression: string;
+  /** IANA zone the expression is evaluated in. @default UTC */
+  timezone?: string;
+  /** JSON payload; may use Scheduler context attributes such as `<aws.scheduler.scheduled-time>`. */
+  input: Record<string, unknown>;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Every steward Lambda: Node.js 22 on arm64, ESM bundle with the AWS SDK pinned inside, source maps,
+ * active tracing, its own log group and role, an SQS failure queue for anything that could not run it
+ * (async invoke, Scheduler, EventBridge), and alarms on errors and on that queue → warning topic.
+ */
+export class StewardFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+  /** Failed async invocations (after Lambda's retries) and undeliverable Scheduler / EventBridge events. */
+  readonly failureQueue: Queue;
+  readonly errorsAlarm: Alarm;
+  readonly failuresAlarm: Alarm;
+  readonly capability: Capability;
+  readonly config: StewardConfig;
+  private readonly props: StewardFunctionProps;
+  private schedulerRole?: Role;
+
+  constructor(scope: Construct, id: string, props: StewardFunctionProps) {
+    super(scope, id);
+    this.props = props;
+    this.capability = props.capability;
+    this.config = props.config;
+    const { config, notifications, capability } = props;
+    const name = `steward-${config.stage}-${capability}`;
+    Tags.of(this).add('steward:capability', capability);
+
+    const logGroupName = `/aws/lambda/${name}`;
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName,
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.failureQueue = new Queue(this, 'FailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.failureQueue,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter destination itself (Lambda on-failure destination, Scheduler and ' +
+        'EventBridge DLQ); its depth alarms to the warning topic, and a DLQ of a DLQ would only hide failures.',
+    );
+
+    // Our own role: no AWS managed policy, logs scoped to this function's log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `steward ${config.stage} ${capability} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const environment = {
+      STAGE: config.stage,
+      CRITICAL_TOPIC_ARN: notifications.critical.topicArn,
+      WARNING_TOPIC_ARN: notifications.warning.topicArn,
+      INFO_TOPIC_ARN: notifications.info.topicArn,
+      DRY_RUN: config.dryRun ? 'true' : 'false',
+    } satisfies z.input<typeof BaseEnv>;
+
+    this.fn = new NodejsFunction(this, 'Handler', {
+      functionName: name,
+      description: props.description,
+      entry: `${ROOT}functions/${capability}/handler.ts`,
+      handler: 'handler',
+      projectRoot: ROOT,
+      depsLockFilePath: `${ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(5),
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        ...props.environment,
+        ...environment,
+        POWERTOOLS_SERVICE_NAME: capability,
+        POWERTOOLS_METRICS_NAMESPACE: 'Steward',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      // Handlers are idempotent (deterministic snapshot ids), so Lambda's two async retries are safe.
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.failureQueue),
+      // The shared esbuild settings (infra/bundling.ts): `npm run bench` measures exactly this bundle.
+      bundling: {
+        ...nodejsBundling,
+        format: OutputFormat.ESM,
+        mainFields: [...nodejsBundling.mainFields],
+        externalModules: [...nodejsBundling.externalModules],
+      },
+    });
+    // CDK makes the function depend on its role and the role's DefaultPolicy so it never runs before its
+    // permissions exist; the role half duplicates the Role GetAtt, which cfn-lint reports as W3005.
+    (this.fn.node.defaultChild as CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
+    acknowledge(
+      this.fn,
+      'AwsSolutions-L1',
+      'Pinned to nodejs22.x on purpose: bundles target node22 and the Powertools/SDK versions are tested ' +
+        'there; moving to nodejs24.x is a deliberate upgrade, not a drift.',
+    );
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    );
+
+    this.allow({
+      sid: 'PublishNotifications',
+      actions: ['sns:Publish'],
+      resources: notifications.all.map((t) => t.topicArn),
+    });
+    this.allow({
+      sid: 'EncryptNotifications',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: [notifications.key.keyArn],
+      wildcardReason:
+        'Publishing to an SSE-KMS topic needs the GenerateDataKey family on the topic key; the resource is that one key.',
+    });
+
+    const alarm = (alarmId: string, alarmProps: AlarmProps): Alarm => {
+      const a = new Alarm(this, alarmId, alarmProps);
+      a.addAlarmAction(new SnsAction(notifications.warning));
+      a.addOkAction(new SnsAction(notifications.warning));
+      return a;
+    };
+    this.errorsAlarm = alarm('ErrorsAlarm', {
+      alarmName: `${name}-errors`,
+      alarmDescription: `steward ${capability} (${config.stage}) failed: an action failed or the function crashed. Logs: ${logGroupName}`,
+      metric: this.fn.metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.failuresAlarm = alarm('FailureQueueAlarm', {
+      alarmName: `${name}-failure-queue`,
+      alarmDescription: `steward ${capability} (${config.stage}): an invocation or trigger was given up on and parked in ${this.failureQueue.node.path}; inspect and redrive.`,
+      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Add an Allow statement to the function's role; a wildcard must say why (cdk-nag acknowledgement). */
+  allow(p: Permission): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: p.sid,
+        actions: p.actions,
+        resources: p.resources,
+        conditions: p.conditions,
+      }),
+    );
+    const findings = wildcardFindings(this, p.actions, p.resources);
+    if (findings.length && !p.wildcardReason) {
+      throw new Error(`Permission ${p.sid} has wildcards (${findings.join(', ')}) but no wildcardReason`);
+    }
+    for (const f of findings) {
+      acknowledge(this.role, `AwsSolutions-IAM5[${f}]`, `${p.sid}: ${p.wildcardReason}`);
+    }
+  }
+
+  /** Add a Deny statement: a guard that holds even if the code or another Allow is wrong. */
+  deny(p: Omit<Permission, 'wildcardReason'>): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: p.sid,
+        effect: Effect.DENY,
+        actions: p.actions,
+        resources: p.resources,
+        conditions: p.conditions,
+      }),
+    );
+  }
+
+  /** An EventBridge Scheduler schedule that invokes this function with a fixed JSON input. */
+  addSchedule(id: string, o: ScheduleOptions): Schedule {
+    return new Schedule(this, id, {
+      scheduleName: `steward-${this.props.config.stage}-${o.name}`,
+      scheduleGroup: this.props.scheduleGroup,
+      description: o.description,
+      schedule: ScheduleExpression.expression(o.expression, TimeZone.of(o.timezone ?? 'UTC')),
+      target: new LambdaInvoke(this.fn, {
+        input: ScheduleTargetInput.fromObject(o.input),
+        role: this.invokerRole(),
+        deadLetterQueue: this.failureQueue,
+        // A late run is still correct (the input carries the scheduled time), so retry for a while.
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(2),
+      }),
+    });
+  }
+
+  /** An EventBridge rule on the default bus that invokes this function with the event as-is. */
+  addEventRule(id: string, description: string, eventPattern: EventPattern): Rule {
+    return new Rule(this, id, {
+      description,
+      eventPattern,
+      targets: [
+        new LambdaFunction(this.fn, {
+          deadLetterQueue: this.failureQueue,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+  }
+
+  /** One role for all of this function's schedules: invoke this function, park failures in its queue. */
+  private invokerRole(): Role {
+    if (!this.schedulerRole) {
+      const stack = Stack.of(this);
+      this.schedulerRole = new Role(this, 'SchedulerRole', {
+        assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+        description: `EventBridge Scheduler invokes steward ${this.props.config.stage} ${this.capability}`,
+      });
+      // LambdaInvoke grants lambda:InvokeFunction on the function and its versions/aliases (`<arn>:*`).
+      for (const f of wildcardFindings(this, [], [`${this.fn.functionArn}:*`])) {
+        acknowledge(
+          this.schedulerRole,
+          `AwsSolutions-IAM5[${f}]`,
+          'Scheduler may invoke this one function, any version or alias of it; the wildcard is the qualifier only.',
+        );
+      }
+    }
+    return this.schedulerRole;
+  }
+}

@@ -1,0 +1,481 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import type { Stage, StewardConfigInput } from '../../shared/config/schema.js';
+import { loadStageConfig, stageNames } from '../../shared/config/stages.js';
+import { staging } from '../../shared/config/stages/staging.js';
+import { ConfigError } from '../../shared/errors.js';
+
+// The feature flags `cdk synth` runs with, so the tests see the same templates.
+const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface PolicyDocument {
+  Statement: Statement[];
+}
+
+const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+// A resource may be a plain string or an Fn::Join; serialized, a wildcard anywhere shows up as '*'.
+const hasWildcard = (resource: unknown): boolean => JSON.stringify(resource).includes('*');
+const isDestructive = (action: string): boolean =>
+  action === '*' ||
+  /^[\w-]+:(\*|Delete|Remove|Terminate|Purge|Stop|Reboot|Failover|Modify|Restore|Revoke|Reset|Disable)/.test(
+    action,
+  );
+
+/** Every statement of every identity policy in the template (policies, managed policies, inline role policies). */
+const statements = (t: Template): (Statement & { policy: string })[] => {
+  const out: (Statement & { policy: string })[] = [];
+  const add = (policy: string, doc: PolicyDocument) =>
+    doc.Statement.forEach((s) => out.push({ ...s, policy }));
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, r] of Object.entries(t.findResources(type))) add(id, r.Properties.PolicyDocument);
+  }
+  for (const [id, r] of Object.entries(t.findResources('AWS::IAM::Role'))) {
+    for (const p of (r.Properties.Policies ?? []) as { PolicyDocument: PolicyDocument }[])
+      add(id, p.PolicyDocument);
+  }
+  return out;
+};
+const allowing = (t: Template, action: string) =>
+  statements(t).filter((s) => s.Effect === 'Allow' && list(s.Action).includes(action));
+
+const logicalId = (t: Template, type: string, props: Record<string, unknown>): string => {
+  const ids = Object.keys(t.findResources(type, { Properties: props }));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+};
+
+let app: App;
+const stacks = {} as Record<Stage, StewardStack>;
+const templates = {} as Record<Stage, Template>;
+
+beforeAll(() => {
+  // Bundles the real handlers with the local esbuild; one app, synthesized once for all three stages.
+  app = new App({ context });
+  for (const stage of stageNames) {
+    stacks[stage] = new StewardStack(app, stackId(stage), { config: loadStageConfig(stage) });
+  }
+  for (const stage of stageNames) templates[stage] = Template.fromStack(stacks[stage]);
+});
+
+describe.each(stageNames)('Steward-%s', (stage) => {
+  it('runs every function on nodejs22.x, arm64, ESM, traced, with the base environment', () => {
+    // Prepare
+    const t = templates[stage];
+    const config = loadStageConfig(stage);
+
+    // Act
+    const functions = t.findResources('AWS::Lambda::Function');
+
+    // Assert
+    expect(Object.keys(functions)).toHaveLength(2);
+    t.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({
+          STAGE: stage,
+          DRY_RUN: config.dryRun ? 'true' : 'false',
+          CRITICAL_TOPIC_ARN: Match.anyValue(),
+          WARNING_TOPIC_ARN: Match.anyValue(),
+          INFO_TOPIC_ARN: Match.anyValue(),
+          POWERTOOLS_METRICS_NAMESPACE: 'Steward',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+    for (const cap of ['backup', 'retention']) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `steward-${stage}-${cap}`,
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: cap }) },
+      });
+    }
+  });
+
+  it('schedules every backup policy with its expression, time zone and scheduled-time input', () => {
+    // Prepare
+    const t = templates[stage];
+    const { backup } = loadStageConfig(stage);
+
+    // Act
+    const schedules = t.findResources('AWS::Scheduler::Schedule');
+
+    // Assert
+    for (const [name, policy] of Object.entries(backup.policies)) {
+      t.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `steward-${stage}-backup-${name}`,
+        GroupName: Match.anyValue(),
+        ScheduleExpression: policy.schedule,
+        ScheduleExpressionTimezone: policy.timezone,
+        Target: {
+          Arn: Match.anyValue(),
+          RoleArn: Match.anyValue(),
+          Input: Match.serializedJson({
+            action: 'scheduled-backup',
+            policy: name,
+            scheduledTime: SCHEDULED_TIME,
+          }),
+          RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        },
+      });
+    }
+    const copies = Object.values(backup.policies).some((p) => p.copyToDr);
+    expect(Object.keys(schedules)).toHaveLength(Object.keys(backup.policies).length + 1 + (copies ? 1 : 0));
+  });
+
+  it('schedules retention with its expression and scheduled-time input', () => {
+    templates[stage].hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: `steward-${stage}-retention`,
+      ScheduleExpression: loadStageConfig(stage).retention.schedule,
+      Target: { Input: Match.serializedJson({ action: 'retention', scheduledTime: SCHEDULED_TIME }) },
+    });
+  });
+
+  it('allows snapshot deletes only on steward-managed snapshots, and denies them on held ones', () => {
+    // Prepare
+    const t = templates[stage];
+    const cases = [
+      ['rds:DeleteDBSnapshot', 'rds:snapshot-tag'],
+      ['rds:DeleteDBClusterSnapshot', 'rds:cluster-snapshot-tag'],
+      ['elasticache:DeleteSnapshot', 'aws:ResourceTag'],
+    ] as const;
+
+    for (const [action, key] of cases) {
+      // Act
+      const allows = allowing(t, action);
+      const denies = statements(t).filter((s) => s.Effect === 'Deny' && list(s.Action).includes(action));
+
+      // Assert
+      expect(allows, action).toHaveLength(1);
+      expect(allows[0]!.Condition).toEqual({ StringEquals: { [`${key}/steward:managed`]: 'true' } });
+      expect(denies, action).toHaveLength(1);
+      expect(denies[0]!.Condition).toEqual({ Null: { [`${key}/steward:hold`]: 'false' } });
+    }
+  });
+
+  it('never allows a destructive action on a wildcard resource without a condition', () => {
+    // Act
+    const offenders = statements(templates[stage]).filter(
+      (s) =>
+        s.Effect === 'Allow' &&
+        list(s.Action).some(isDestructive) &&
+        list(s.Resource).some(hasWildcard) &&
+        !s.Condition,
+    );
+
+    // Assert
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps unconditioned Resource "*" statements read-only (plus X-Ray tracing)', () => {
+    // Act
+    const writes = statements(templates[stage])
+      .filter((s) => s.Effect === 'Allow' && !s.Condition && list(s.Resource).includes('*'))
+      .flatMap((s) => list(s.Action))
+      .filter((a) => !/^[\w-]+:(Describe|List|Get)/.test(a) && !a.startsWith('xray:'));
+
+    // Assert
+    expect(writes).toEqual([]);
+  });
+
+  it('gives every function a log group kept for three months', () => {
+    // Prepare
+    const t = templates[stage];
+
+    // Act
+    const groups = t.findResources('AWS::Logs::LogGroup');
+
+    // Assert
+    expect(Object.keys(groups)).toHaveLength(2);
+    t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    for (const id of Object.keys(groups)) {
+      t.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: id } } });
+    }
+    if (stage === 'prod') t.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
+  it('routes every alarm to the warning topic', () => {
+    // Prepare
+    const t = templates[stage];
+    const warning = logicalId(t, 'AWS::SNS::Topic', { TopicName: `steward-${stage}-warning` });
+
+    // Act
+    const alarms = t.findResources('AWS::CloudWatch::Alarm');
+
+    // Assert
+    expect(Object.keys(alarms)).toHaveLength(4);
+    t.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: warning }],
+      OKActions: [{ Ref: warning }],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('encrypts the three topics with a rotating customer key and refuses non-TLS publishing', () => {
+    // Prepare
+    const t = templates[stage];
+    const key = logicalId(t, 'AWS::KMS::Key', { EnableKeyRotation: true });
+
+    // Act
+    const topics = Object.keys(t.findResources('AWS::SNS::Topic'));
+
+    // Assert
+    expect(topics).toHaveLength(3);
+    t.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    for (const topic of topics) {
+      t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topic }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('parks failed invocations in an encrypted, TLS-only failure queue', () => {
+    // Prepare
+    const t = templates[stage];
+
+    // Act
+    const queues = Object.keys(t.findResources('AWS::SQS::Queue'));
+
+    // Assert
+    expect(queues).toHaveLength(2);
+    t.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+    t.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    for (const queue of queues) {
+      t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('ships an ESM bundle with the require shim, the AWS SDK inside and a source map', () => {
+    for (const { fn } of [stacks[stage].backup.function, stacks[stage].retention.function]) {
+      // Prepare
+      const asset = fn.node.findChild('Code') as Asset;
+      const dir = join(app.outdir, asset.assetPath);
+
+      // Act
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+
+      // Assert
+      expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(")).toBe(
+        true,
+      );
+      expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    }
+  });
+
+  it('tags the stack with its stage', () => {
+    expect(stacks[stage].tags.tagValues()).toEqual({ 'steward:stage': stage });
+  });
+});
+
+describe('Steward-prod (copies to DR)', () => {
+  it('follows up copies on a schedule and on RDS "manual snapshot created" events', () => {
+    // Prepare
+    const t = templates.prod;
+
+    // Assert
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-backup-copies',
+      ScheduleExpression: 'rate(1 hour)',
+      Target: { Input: Match.serializedJson({ action: 'reconcile-copies' }) },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.rds'],
+        'detail-type': ['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event'],
+        detail: { EventID: ['RDS-EVENT-0042', 'RDS-EVENT-0075'], SourceIdentifier: [{ prefix: 'steward-' }] },
+      },
+      Targets: [
+        Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: Match.anyValue() }),
+      ],
+    });
+  });
+
+  it('runs the runbook schedules: daily backups at 03:00 UTC, retention at 04:30 UTC', () => {
+    templates.prod.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-backup-daily',
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+    });
+    templates.prod.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-retention',
+      ScheduleExpression: 'cron(30 4 * * ? *)',
+    });
+  });
+
+  it('copies only tagged steward snapshots into the DR region and uses the DR key only through RDS', () => {
+    // Prepare
+    const t = templates.prod;
+
+    // Act
+    const [copy] = allowing(t, 'rds:CopyDBSnapshot').filter((s) => s.Sid === 'CopyManagedSnapshotsToDr');
+    const [kms] = allowing(t, 'kms:CreateGrant');
+
+    // Assert
+    expect(copy?.Condition).toEqual({ StringEquals: { 'aws:RequestTag/steward:managed': 'true' } });
+    expect(JSON.stringify(copy?.Resource)).toContain(':rds:us-west-2:');
+    expect(kms?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 'rds.us-west-2.amazonaws.com' },
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/steward-dr' },
+    });
+  });
+
+  it('creates snapshots only of opted-in databases, tagged as steward-managed', () => {
+    // Prepare
+    const t = templates.prod;
+
+    // Act
+    const creates = allowing(t, 'rds:CreateDBSnapshot');
+
+    // Assert
+    expect(creates.map((s) => s.Condition)).toEqual(
+      expect.arrayContaining([
+        { Null: { 'rds:db-tag/steward:backup': 'false' } },
+        { StringEquals: { 'aws:RequestTag/steward:managed': 'true' } },
+      ]),
+    );
+    expect(allowing(t, 'elasticache:CreateSnapshot')[0]?.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/steward:managed': 'true' },
+    });
+  });
+});
+
+describe('staging (no DR copies)', () => {
+  it('has neither a copy schedule, an RDS event rule nor copy permissions', () => {
+    // Prepare
+    const t = templates.staging;
+
+    // Assert
+    t.resourceCountIs('AWS::Events::Rule', 0);
+    expect(allowing(t, 'rds:CopyDBSnapshot')).toEqual([]);
+    expect(allowing(t, 'kms:CreateGrant')).toEqual([]);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged errors or warnings for any stage', () => {
+    // Act (after synth, on the same construct tree `cdk synth` validates)
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assert
+    expect(
+      report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('gives every acknowledgement a written reason', () => {
+    // Act
+    const acks = app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+
+    // Assert
+    expect(acks.length).toBeGreaterThan(0);
+    for (const [id, reason] of acks) expect(reason.length, id).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe('config validation at synth', () => {
+  it('fails stack construction when a backup policy names a missing retention policy, naming the field path', () => {
+    // Prepare
+    const bad = {
+      ...staging,
+      backup: { policies: { daily: { retention: 'missing' } } },
+    } satisfies StewardConfigInput;
+
+    // Act
+    const build = () => new StewardStack(new App({ context }), 'Steward-bad', { config: bad });
+
+    // Assert
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(/backup\.policies\.daily\.retention: names retention policy "missing"/);
+  });
+
+  it('fails stack construction when a backup policy has an unknown time zone, naming the field path', () => {
+    // Prepare
+    const bad = {
+      ...staging,
+      backup: { policies: { daily: { retention: 'standard', timezone: 'Mars/Olympus_Mons' } } },
+    } satisfies StewardConfigInput;
+
+    // Act
+    const build = () => new StewardStack(new App({ context }), 'Steward-bad', { config: bad });
+
+    // Assert
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(/backup\.policies\.daily\.timezone: "Mars\/Olympus_Mons" is not an IANA time zone/);
+  });
+
+  it('fails stack construction when a copying policy has no DR key', () => {
+    // Prepare
+    const bad = {
+      ...staging,
+      backup: { policies: { daily: { retention: 'standard', copyToDr: true } } },
+    } satisfies StewardConfigInput;
+
+    // Act
+    const build = () => new StewardStack(new App({ context }), 'Steward-bad', { config: bad });
+
+    // Assert
+    expect(build).toThrow(/dr\.kmsKeyArn: is required/);
+  });
+});
