@@ -23,7 +23,12 @@ export default tseslint.config(
   },
   {
     // Pure policy engines: no SDK, no env, no clock.
-    files: ['shared/retention/**/*.ts', 'shared/backup/plan*.ts', 'shared/scaling/**/*.ts', 'shared/cost/engine*.ts'],
+    files: [
+      'shared/retention/**/*.ts',
+      'shared/backup/plan*.ts',
+      'shared/scaling/**/*.ts',
+      'shared/cost/engine*.ts',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*'] }],
       'no-restricted-properties': [

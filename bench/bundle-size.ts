@@ -11,7 +11,13 @@ const OUT = resolve('.bench');
 /** Bundle an entry with the exact esbuild settings the CDK functions use; returns the file and its inputs. */
 const bundle = async (entry: string, name: string) => {
   const outfile = join(OUT, `${name}.mjs`);
-  const r = await build({ ...lambdaEsbuildOptions, entryPoints: [entry], outfile, metafile: true, logLevel: 'silent' });
+  const r = await build({
+    ...lambdaEsbuildOptions,
+    entryPoints: [entry],
+    outfile,
+    metafile: true,
+    logLevel: 'silent',
+  });
   return { outfile, bytes: statSync(outfile).size, inputs: Object.keys(r.metafile.inputs) };
 };
 

@@ -11,7 +11,10 @@ export class UsageError extends StewardError {
 }
 
 /** Notifier for local runs: prints what would be published instead of publishing it. */
-export const printingNotifier = (stage: string, out: (s: string) => void): Notifier & { sent: Notification[] } => {
+export const printingNotifier = (
+  stage: string,
+  out: (s: string) => void,
+): Notifier & { sent: Notification[] } => {
   const sent: Notification[] = [];
   return {
     sent,

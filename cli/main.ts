@@ -38,7 +38,10 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 /** CLI entry: returns the process exit code; never throws. */
-export const main = async (argv: string[], out: (s: string) => void = (s) => console.log(s)): Promise<number> => {
+export const main = async (
+  argv: string[],
+  out: (s: string) => void = (s) => console.log(s),
+): Promise<number> => {
   try {
     const { positionals, values } = parseArgs({
       args: argv,
@@ -60,7 +63,9 @@ export const main = async (argv: string[], out: (s: string) => void = (s) => con
     }
     const load = commands[name];
     if (!load) throw new UsageError(`unknown command "${name}" (known: ${Object.keys(commands).join(', ')})`);
-    return await (await load())(rest, values as Flags, out);
+    return await (
+      await load()
+    )(rest, values as Flags, out);
   } catch (e) {
     const usage =
       e instanceof UsageError ||
@@ -68,7 +73,8 @@ export const main = async (argv: string[], out: (s: string) => void = (s) => con
       e instanceof EventShapeError ||
       String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${(e as Error).message ?? e}`);
-    if (!usage && e instanceof Error && e.cause) console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
+    if (!usage && e instanceof Error && e.cause)
+      console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
     return usage ? 2 : 1;
   }
 };

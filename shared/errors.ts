@@ -72,5 +72,6 @@ export const errorName = (e: unknown): string => {
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Render zod-style issues as `path.to.field: message`. */
-export const formatIssues = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] =>
-  issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+export const formatIssues = (
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): string[] => issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);

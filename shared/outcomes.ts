@@ -37,6 +37,12 @@ export const tally = (outcomes: readonly Outcome[]): Record<Outcome['status'], n
 
 /** Throw once, after reporting, when any outcome failed, so Lambda error alarms and DLQs see it. */
 export const throwIfFailed = (what: string, outcomes: readonly Outcome[]): void => {
-  const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [{ resource: o.resource, error: o.error }] : []));
-  if (failures.length) throw new PartialFailureError(`${what}: ${failures.length} of ${outcomes.length} actions failed`, failures);
+  const failures = outcomes.flatMap((o) =>
+    o.status === 'failed' ? [{ resource: o.resource, error: o.error }] : [],
+  );
+  if (failures.length)
+    throw new PartialFailureError(
+      `${what}: ${failures.length} of ${outcomes.length} actions failed`,
+      failures,
+    );
 };

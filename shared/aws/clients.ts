@@ -13,11 +13,13 @@ const memo = <T>(key: string, make: () => T): T => {
 };
 
 /** One RDS client per region per container. Endpoint and credentials come from the environment. */
-export const rdsClient = (region: string): RDSClient => memo(`rds:${region}`, () => new RDSClient({ region, ...retry }));
+export const rdsClient = (region: string): RDSClient =>
+  memo(`rds:${region}`, () => new RDSClient({ region, ...retry }));
 
 /** One ElastiCache client per region per container. */
 export const elastiCacheClient = (region: string): ElastiCacheClient =>
   memo(`elasticache:${region}`, () => new ElastiCacheClient({ region, ...retry }));
 
 /** One SNS client per region per container. */
-export const snsClient = (region: string): SNSClient => memo(`sns:${region}`, () => new SNSClient({ region }));
+export const snsClient = (region: string): SNSClient =>
+  memo(`sns:${region}`, () => new SNSClient({ region }));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, formatIssues } from '../errors.js';
 import { Stage } from './schema.js';
 
@@ -20,7 +20,10 @@ export const BaseEnv = z.object({
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
 /** Parse the environment with `schema`; one ConfigError names every bad variable. */
-export const loadEnv = <S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> => {
+export const loadEnv = <S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> => {
   const r = schema.safeParse(env);
   if (!r.success) throw new ConfigError('Invalid function environment', formatIssues(r.error.issues));
   return r.data;

@@ -17,7 +17,13 @@ describe('settleEach', () => {
       2,
     );
     // Assert
-    expect(out.map((o) => `${o.resource}:${o.status}`)).toEqual(['a:done', 'b:failed', 'c:done', 'd:done', 'e:done']);
+    expect(out.map((o) => `${o.resource}:${o.status}`)).toEqual([
+      'a:done',
+      'b:failed',
+      'c:done',
+      'd:done',
+      'e:done',
+    ]);
     expect(tally(out)).toMatchObject({ done: 4, failed: 1 });
   });
 
@@ -43,12 +49,16 @@ describe('settleEach', () => {
 
   it('throws once, naming each failed resource, only when something failed', () => {
     // Act / Assert
-    expect(() => throwIfFailed('backup', [{ resource: 'db1', action: 'create', status: 'done' }])).not.toThrow();
+    expect(() =>
+      throwIfFailed('backup', [{ resource: 'db1', action: 'create', status: 'done' }]),
+    ).not.toThrow();
     expect(() =>
       throwIfFailed('backup', [
         { resource: 'db1', action: 'create', status: 'failed', error: 'AccessDenied' },
         { resource: 'db2', action: 'create', status: 'done' },
       ]),
-    ).toThrow(new PartialFailureError('backup: 1 of 2 actions failed', [{ resource: 'db1', error: 'AccessDenied' }]));
+    ).toThrow(
+      new PartialFailureError('backup: 1 of 2 actions failed', [{ resource: 'db1', error: 'AccessDenied' }]),
+    );
   });
 });

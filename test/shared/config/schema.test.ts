@@ -28,7 +28,11 @@ describe('stage config', () => {
     // Act
     const c = parseConfig(minimal(), 'test');
     // Assert
-    expect(c.backup.policies.daily).toMatchObject({ schedule: 'cron(0 3 * * ? *)', retention: 'standard', copyToDr: false });
+    expect(c.backup.policies.daily).toMatchObject({
+      schedule: 'cron(0 3 * * ? *)',
+      retention: 'standard',
+      copyToDr: false,
+    });
     expect(c.retention.policies.standard!.daily).toBe(30);
     expect(c.backup.preChangeRetainDays).toBe(90);
     expect(c.dr.region).toBe('us-west-2');
@@ -38,12 +42,28 @@ describe('stage config', () => {
   });
 
   it.each<[string, (c: StewardConfigInput) => void, string]>([
-    ['a bad schedule', (c) => (c.backup = { policies: { daily: { schedule: 'every day' } } }), 'backup.policies.daily.schedule'],
-    ['a missing retention policy', (c) => (c.backup = { policies: { daily: { retention: 'gone' } } }), 'backup.policies.daily.retention'],
+    [
+      'a bad schedule',
+      (c) => (c.backup = { policies: { daily: { schedule: 'every day' } } }),
+      'backup.policies.daily.schedule',
+    ],
+    [
+      'a missing retention policy',
+      (c) => (c.backup = { policies: { daily: { retention: 'gone' } } }),
+      'backup.policies.daily.retention',
+    ],
     ['a bad policy name', (c) => (c.backup = { policies: { Daily: {} } }), 'backup.policies.Daily'],
     ['a bad region', (c) => (c.region = 'europe'), 'region'],
-    ['more than 5 copies in flight', (c) => (c.backup = { maxCopiesInFlight: 6 }), 'backup.maxCopiesInFlight'],
-    ['DR copies without a KMS key', (c) => (c.backup = { policies: { daily: { copyToDr: true } } }), 'dr.kmsKeyArn'],
+    [
+      'more than 5 copies in flight',
+      (c) => (c.backup = { maxCopiesInFlight: 6 }),
+      'backup.maxCopiesInFlight',
+    ],
+    [
+      'DR copies without a KMS key',
+      (c) => (c.backup = { policies: { daily: { copyToDr: true } } }),
+      'dr.kmsKeyArn',
+    ],
     [
       'a KMS key outside the DR region',
       (c) => {
@@ -53,7 +73,11 @@ describe('stage config', () => {
       'dr.kmsKeyArn',
     ],
     ['an unknown stage', (c) => ((c as { stage: string }).stage = 'qa'), 'stage'],
-    ['a bad email', (c) => (c.notifications = { critical: { emails: ['pager'] } }), 'notifications.critical.emails.0'],
+    [
+      'a bad email',
+      (c) => (c.notifications = { critical: { emails: ['pager'] } }),
+      'notifications.critical.emails.0',
+    ],
   ])('rejects %s, naming the field path', (_, mutate, path) => {
     // Prepare
     const input = minimal();

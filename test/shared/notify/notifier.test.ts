@@ -19,7 +19,13 @@ describe('notifier', () => {
     sns.on(PublishCommand).resolves({ MessageId: '1' });
     const n = snsNotifier(new SNSClient({}), topics, 'prod');
     // Act
-    await n.send({ severity: 'critical', capability: 'backup', subject: 'Quota full', lines: ['ManualSnapshots 100/100'], data: { used: 100 } });
+    await n.send({
+      severity: 'critical',
+      capability: 'backup',
+      subject: 'Quota full',
+      lines: ['ManualSnapshots 100/100'],
+      data: { used: 100 },
+    });
     // Assert
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: topics.critical,
@@ -32,7 +38,10 @@ describe('notifier', () => {
 
   it('keeps subjects within the SNS limit of 100 ASCII characters', () => {
     // Act
-    const { subject } = renderNotification({ severity: 'info', capability: 'retention', subject: `é${'x'.repeat(200)}`, lines: [] }, 'dev');
+    const { subject } = renderNotification(
+      { severity: 'info', capability: 'retention', subject: `é${'x'.repeat(200)}`, lines: [] },
+      'dev',
+    );
     // Assert
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
@@ -40,10 +49,16 @@ describe('notifier', () => {
 
   it('wraps a publish failure naming the topic', async () => {
     // Prepare
-    sns.on(PublishCommand).rejects(Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
     const n = snsNotifier(new SNSClient({}), topics, 'prod');
     // Act / Assert
-    await expect(n.send({ severity: 'info', capability: 'backup', subject: 's', lines: [] })).rejects.toThrow(AwsCallError);
-    await expect(n.send({ severity: 'info', capability: 'backup', subject: 's', lines: [] })).rejects.toThrow(/Publish failed for arn:aws:sns:.*:info: AuthorizationErrorException/);
+    await expect(n.send({ severity: 'info', capability: 'backup', subject: 's', lines: [] })).rejects.toThrow(
+      AwsCallError,
+    );
+    await expect(n.send({ severity: 'info', capability: 'backup', subject: 's', lines: [] })).rejects.toThrow(
+      /Publish failed for arn:aws:sns:.*:info: AuthorizationErrorException/,
+    );
   });
 });

@@ -1,0 +1,38 @@
+import { table } from '../cli/table.js';
+import { benchBundles } from './bundle-size.js';
+import { benchRetention } from './retention.js';
+import type { BenchRow } from './stats.js';
+
+const FUNCTIONS = ['backup', 'retention'];
+
+/** `npm run bench`: every figure is a ratio measured side by side in this one run. */
+export const bench = async (
+  _: string[],
+  flags: { json: boolean },
+  out: (s: string) => void,
+): Promise<number> => {
+  const quick = process.env.BENCH_QUICK === '1';
+  const rows: BenchRow[] = [
+    ...(await benchBundles(FUNCTIONS, quick ? 3 : 15)),
+    ...(await benchRetention(10_000, quick ? 3 : 15)),
+  ];
+  if (flags.json) {
+    out(JSON.stringify(rows, null, 2));
+  } else {
+    out(
+      table(
+        ['BENCH', 'METRIC', 'STEWARD', 'BASELINE', 'RATIO', 'TARGET', 'OK'],
+        rows.map((r) => [
+          r.bench,
+          r.metric,
+          r.value,
+          r.baseline,
+          r.ratio?.toFixed(2),
+          r.target,
+          r.ok ? 'yes' : 'NO',
+        ]),
+      ),
+    );
+  }
+  return 0;
+};

@@ -1,0 +1,105 @@
+import { elastiCacheClient, rdsClient } from '../shared/aws/clients.js';
+import { awsSnapshotStore } from '../shared/aws/snapshots.js';
+import { ResourceKind } from '../shared/config/schema.js';
+import { planBackups } from '../shared/backup/plan.js';
+import type { Database } from '../shared/model.js';
+import type { RetentionPlan } from '../shared/retention/gfs.js';
+import { parseInventory } from '../shared/retention/inventory.js';
+import { planRetentionFor, retentionRegions } from '../shared/retention/policy.js';
+import { loadStageConfig } from '../shared/config/stages.js';
+import { EventShapeError } from '../shared/errors.js';
+import { readJson, UsageError } from './base.js';
+import type { Flags } from './main.js';
+import { table } from './table.js';
+
+/** Render a retention plan: one row per snapshot with the rule that decided it, then the totals. */
+export const renderRetentionPlan = (plan: RetentionPlan): string => {
+  const rows = plan.verdicts.map((v) => [
+    v.action.toUpperCase(),
+    v.region,
+    v.kind,
+    v.sourceId,
+    v.id,
+    v.createdAt?.slice(0, 16).replace('T', ' ') ?? '-',
+    v.reason,
+  ]);
+  const s = plan.summary;
+  return [
+    table(['ACTION', 'REGION', 'KIND', 'SOURCE', 'SNAPSHOT', 'CREATED (UTC)', 'WHY'], rows),
+    '',
+    `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the per-run cap, ${s.keep} kept (${s.doubt} on doubt), ${s.skip} not ours to judge`,
+  ].join('\n');
+};
+
+const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
+  const config = loadStageConfig(flags.stage);
+  const now = new Date();
+  let snapshots;
+  if (flags.inventory) {
+    snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
+  } else {
+    const lists = await Promise.all(
+      retentionRegions(config).map((r) =>
+        awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r)).list(ResourceKind.options),
+      ),
+    );
+    snapshots = lists.flat();
+  }
+  const plan = planRetentionFor(snapshots, config, now);
+  out(flags.json ? JSON.stringify(plan, null, 2) : renderRetentionPlan(plan));
+  return 0;
+};
+
+const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
+  const config = loadStageConfig(flags.stage);
+  const policyName = flags.policy ?? Object.keys(config.backup.policies)[0]!;
+  const policy = config.backup.policies[policyName];
+  if (!policy) {
+    throw new UsageError(
+      `unknown backup policy "${policyName}" (known: ${Object.keys(config.backup.policies).join(', ')})`,
+    );
+  }
+  if (!flags.inventory) {
+    // Against AWS: the real handler in dry run, so quotas and copies are planned too.
+    const { invoke } = await import('./invoke.js');
+    const { writeFile, mkdtemp } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(await mkdtemp(join(tmpdir(), 'steward-')), 'event.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        action: 'scheduled-backup',
+        policy: policyName,
+        scheduledTime: new Date().toISOString(),
+      }),
+    );
+    return invoke(['backup'], { ...flags, event: file, 'dry-run': true }, out);
+  }
+  const raw = await readJson(flags.inventory);
+  if (!Array.isArray(raw)) throw new EventShapeError(`${flags.inventory}: expected an array of databases`);
+  const plan = planBackups(raw as Database[], policyName, policy, [], new Date(), config.backup);
+  if (flags.json) {
+    out(JSON.stringify(plan, null, 2));
+    return 0;
+  }
+  out(
+    table(
+      ['ACTION', 'KIND', 'DATABASE', 'SNAPSHOT / WHY'],
+      plan.actions.map((a) => [
+        a.action.toUpperCase(),
+        a.db.kind,
+        a.db.id,
+        a.action === 'create' ? a.snapshotId : `${a.reason}: ${a.detail}`,
+      ]),
+    ),
+  );
+  return 0;
+};
+
+/** `steward plan retention|backup`: what would happen now, and why, without changing anything. */
+export const plan = async ([what]: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
+  if (what === 'retention') return planRetentionCmd(flags, out);
+  if (what === 'backup') return planBackupCmd(flags, out);
+  throw new UsageError(`plan what? (retention, backup)`);
+};
