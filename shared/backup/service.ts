@@ -1,7 +1,7 @@
 import type { SnapshotStore } from '../aws/snapshots.js';
 import { ResourceKind, type Severity } from '../config/schema.js';
 import { errorMessage, EventShapeError } from '../errors.js';
-import type { Outcome } from '../model.js';
+import type { Outcome, Quota } from '../model.js';
 import type { Notification } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { settleEach, tally, throwIfFailed } from '../outcomes.js';
@@ -172,6 +172,25 @@ const reconcileAfterBackup = async (
   }
 };
 
+const QUOTA_READ = 'read-quota';
+
+/**
+ * Read the snapshot quotas. An unreadable quota (AccessDenied, an endpoint without the call) must not cost
+ * the backup itself: AWS still refuses a snapshot past the quota, so we go on unguarded and warn.
+ */
+const readQuotas = async (deps: BackupDeps): Promise<{ quotas: Quota[]; outcomes: Outcome[] }> => {
+  try {
+    return { quotas: await deps.primary.quotas(), outcomes: [] };
+  } catch (e) {
+    const resource = `manual snapshot quotas in ${deps.config.region}`;
+    logger.warn('quota unreadable, backing up without the quota guard', { error: errorMessage(e) });
+    return {
+      quotas: [],
+      outcomes: [{ resource, action: QUOTA_READ, status: 'skipped', reason: `quota guard off: ${errorMessage(e)}` }],
+    };
+  }
+};
+
 const opts = (deps: BackupDeps) => ({ quotaWarnPercent: deps.config.backup.quotaWarnPercent });
 
 const scheduled = async (
@@ -183,12 +202,12 @@ const scheduled = async (
   if (!policy)
     throw new EventShapeError(`Unknown backup policy "${req.policy}"`, [`policy: not in backup.policies`]);
   const guarded = policy.kinds.some((k) => QUOTA_BY_KIND[k] !== undefined);
-  const [databases, quotas] = await Promise.all([
+  const [databases, { quotas, outcomes: quotaOutcomes }] = await Promise.all([
     deps.primary.listDatabases(policy.kinds),
-    guarded ? deps.primary.quotas() : [],
+    guarded ? readQuotas(deps) : { quotas: [], outcomes: [] },
   ]);
   const backup = planBackups(databases, req.policy, policy, quotas, req.scheduledTime, opts(deps));
-  const outcomes = await act(backup, deps, dryRun, false);
+  const outcomes = [...quotaOutcomes, ...(await act(backup, deps, dryRun, false))];
   // New snapshots are still `creating`: the hourly reconcile or the RDS "created" event copies them.
   const copies = await reconcileAfterBackup(deps, dryRun);
   return { backup, ...copies, outcomes: [...outcomes, ...copies.outcomes] };
@@ -199,15 +218,15 @@ const adhoc = async (
   deps: BackupDeps,
   dryRun: boolean,
 ): Promise<Draft> => {
-  const [databases, quotas] = await Promise.all([
+  const [databases, { quotas, outcomes: quotaOutcomes }] = await Promise.all([
     deps.primary.listDatabases(ResourceKind.options),
-    deps.primary.quotas(),
+    readQuotas(deps),
   ]);
   const found = findDatabase(databases, req.resource);
   if ('error' in found) throw new EventShapeError('Unknown resource', [`resource: ${found.error}`]);
   const when = req.requestedAt ?? deps.now();
   const backup = planSnapshot(found.db, databases, req, quotas, when, opts(deps));
-  return { backup, outcomes: await act(backup, deps, dryRun, true) };
+  return { backup, outcomes: [...quotaOutcomes, ...(await act(backup, deps, dryRun, true))] };
 };
 
 const count = (outcomes: readonly Outcome[], action: string, status: Outcome['status']) =>
@@ -220,7 +239,8 @@ const severityOf = (d: Draft): Severity => {
   const missed = d.backup?.actions.some((a) => a.action === 'skip' && a.missed) ?? false;
   const brokenCopy =
     d.copies?.skipped.some((s) => s.reason === 'copy-failed' || s.reason === 'source-failed') ?? false;
-  return findings.length || missed || brokenCopy ? 'warning' : 'info';
+  const unguarded = d.outcomes.some((o) => o.action === QUOTA_READ);
+  return findings.length || missed || brokenCopy || unguarded ? 'warning' : 'info';
 };
 
 const summarize = (req: BackupRequest, d: Draft, dryRun: boolean): string => {

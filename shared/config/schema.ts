@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigError, formatIssues } from '../errors.js';
 import { ADHOC_POLICY } from '../tags.js';
+import { VerificationProfile } from '../drill/profile.js';
 
 // Note on zod 4: `.default(v)` returns v as-is without parsing it; `.prefault(v)` parses it, so nested
 // defaults apply. Every nested object below uses `prefault`.
@@ -91,12 +92,64 @@ export const NotificationsConfig = z.object({
   info: Topic.prefault({}),
 });
 
-/** Filled in by the restore-verification issue; the defaults are the users' runbook targets. */
+/** How a drill picks what to restore. `randomWithinDays` draws among available snapshots of the last N days. */
+export const SnapshotSelector = z.union([
+  z.literal('latest'),
+  z.strictObject({ randomWithinDays: z.int().min(1).max(35) }),
+  z.strictObject({ id: z.string().min(1) }),
+  z.strictObject({ pointInTime: z.iso.datetime({ offset: true }) }),
+]);
+export type SnapshotSelector = z.infer<typeof SnapshotSelector>;
+
+/** One database that gets restore drills. */
+export const DrillTarget = z.object({
+  kind: z.enum(['rds-instance', 'aurora-cluster']).default('rds-instance'),
+  /** Overrides `drill.schedule` for this database. */
+  schedule: ScheduleExpression.optional(),
+  snapshot: SnapshotSelector.default('latest'),
+  /** What to check in the restored database. */
+  profile: VerificationProfile,
+  /** Secret with the master credentials; default: the source's RDS-managed master user secret. */
+  secretArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+      'must be a Secrets Manager secret ARN',
+    )
+    .optional(),
+  /** Instance class of the drill instance; the smallest class the engine allows by default. */
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an instance class such as db.t4g.micro')
+    .optional(),
+  rtoSeconds: z.int().positive().optional(),
+  rpoSeconds: z.int().positive().optional(),
+});
+export type DrillTarget = z.infer<typeof DrillTarget>;
+
+/** Restore drills: prove that backups restore, and measure RTO and RPO. */
 export const DrillConfig = z.object({
   enabled: z.boolean().default(false),
+  /** Default schedule for every target: monthly. */
   schedule: ScheduleExpression.default('cron(0 5 1 * ? *)'),
   rtoSeconds: z.int().positive().default(3600),
   rpoSeconds: z.int().positive().default(300),
+  /** A drill that has not verified by then fails (and still cleans up). */
+  timeoutSeconds: z
+    .int()
+    .min(600)
+    .max(86_400)
+    .default(3 * 3600),
+  /** How long to wait for the RDS event before polling the restore's status. */
+  pollSeconds: z.int().min(30).max(3600).default(300),
+  /** The janitor deletes `steward:drill` resources older than this, and says so. */
+  janitorMaxAgeHours: z.number().min(1).max(168).default(6),
+  janitorSchedule: ScheduleExpression.default('rate(1 hour)'),
+  /** Drill reports kept in S3 for this long. */
+  reportRetentionDays: z.int().min(1).max(3650).default(400),
+  targets: z
+    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be a DB identifier'), DrillTarget)
+    .default({}),
 });
 
 export const CostThreshold = z.object({ amountUsd: z.number().positive(), severity: Severity });

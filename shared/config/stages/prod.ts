@@ -23,5 +23,35 @@ export const prod = {
     region: 'us-west-2',
     kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr',
   },
-  drill: { enabled: true, rtoSeconds: 3600, rpoSeconds: 300 },
+  drill: {
+    enabled: true,
+    rtoSeconds: 3600,
+    rpoSeconds: 300,
+    targets: {
+      'orders-db': {
+        kind: 'rds-instance',
+        snapshot: 'latest',
+        profile: {
+          database: 'orders',
+          schemas: ['public'],
+          tables: [
+            { name: 'users', minRows: 1, freshnessColumn: 'created_at' },
+            { name: 'accounts', minRows: 1 },
+            {
+              name: 'transactions',
+              minRows: 1,
+              freshnessColumn: 'created_at',
+              checksum: { sampleRows: 1000, orderBy: 'id' },
+            },
+          ],
+          assertions: [
+            {
+              name: 'every transaction has an account',
+              sql: 'select not exists (select 1 from transactions t left join accounts a on a.id = t.account_id where a.id is null)',
+            },
+          ],
+        },
+      },
+    },
+  },
 } satisfies StewardConfigInput;

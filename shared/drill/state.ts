@@ -1,0 +1,96 @@
+import * as z from 'zod';
+import { SnapshotSelector } from '../config/schema.js';
+import type { DrillMetrics } from './rto-rpo.js';
+import type { VerificationReport } from './verify.js';
+
+/**
+ * The drill state machine's contract. Every Task state invokes a drill function with
+ * `{ task, state }` and gets the next `DrillState` back (payloadResponseOnly), so the whole
+ * execution carries one growing, typed document. Catches put the error in `state.error`.
+ */
+export const DRILL_TASKS = [
+  'start',
+  'select',
+  'restore',
+  'await',
+  'status',
+  'verify',
+  'cleanup',
+  'record',
+] as const;
+export type DrillTask = (typeof DRILL_TASKS)[number];
+
+/** Execution input: `steward drill`, the drill schedules and the console all start drills with this. */
+export const DrillInput = z.strictObject({
+  /** A key of `drill.targets` in the stage config. */
+  database: z.string().min(1),
+  /** Overrides the target's configured selector. */
+  snapshot: SnapshotSelector.optional(),
+  /** Override the configured targets for this drill. */
+  rtoSeconds: z.int().positive().optional(),
+  rpoSeconds: z.int().positive().optional(),
+  /** Seed for `randomWithinDays`, so a retried select picks the same snapshot. Default: execution name. */
+  seed: z.string().optional(),
+});
+export type DrillInput = z.infer<typeof DrillInput>;
+
+/** The restored, isolated copy under test. */
+export interface DrillTarget {
+  kind: 'rds-instance' | 'aurora-cluster';
+  /** Deterministic: `steward-drill-<db>-<execution short id>`, so a retried restore is a no-op. */
+  id: string;
+  /** For Aurora: the instance created in the restored cluster. */
+  instanceId?: string;
+  requestedAt: string;
+  availableAt?: string;
+  status?: string;
+  endpoint?: { host: string; port: number };
+}
+
+export interface DrillState {
+  /** Execution name (or the sandbox's run id); tags every drill resource as `steward:drill`. */
+  drillId: string;
+  /** ISO time the execution started: RTO is measured from here. */
+  startedAt: string;
+  input: DrillInput;
+  /** The source database (config target key) and its resolved settings. */
+  database: string;
+  kind: 'rds-instance' | 'aurora-cluster';
+  targets: { rtoSeconds: number; rpoSeconds: number };
+  /** What is restored: a snapshot, or a point in time of the source. */
+  source?: {
+    snapshotId?: string;
+    snapshotArn?: string;
+    pointInTime?: string;
+    /** Snapshot creation time or PITR target: data RPO is measured against it. */
+    referenceTime: string;
+  };
+  target?: DrillTarget;
+  /** Set by `status` (polling fallback): true once the target is available. */
+  available?: boolean;
+  /** Set by `status`: the drill ran out of time (drill.timeoutSeconds) waiting. */
+  timedOut?: boolean;
+  verifyStartedAt?: string;
+  verification?: VerificationReport;
+  cleanup?: { status: 'deleted' | 'already-gone' | 'skipped'; at: string; detail?: string };
+  /** Set by a Catch: what failed, as Step Functions reports it. */
+  error?: { Error: string; Cause?: string };
+  /** Set by `record`. */
+  result?: {
+    passed: boolean;
+    metrics?: DrillMetrics;
+    reportKey?: string;
+    failedStep?: string;
+    summary: string;
+  };
+}
+
+/** What a drill task Lambda receives. `taskToken` is present for the `await` task (waitForTaskToken). */
+export const DrillTaskEvent = z.object({
+  task: z.enum(DRILL_TASKS),
+  state: z.record(z.string(), z.unknown()),
+  taskToken: z.string().optional(),
+  /** The execution's context: name and start time (from `$$.Execution`). */
+  execution: z.object({ name: z.string().min(1), startTime: z.string().min(1) }).optional(),
+});
+export type DrillTaskEvent = z.infer<typeof DrillTaskEvent>;
