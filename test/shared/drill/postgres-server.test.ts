@@ -1,0 +1,159 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type PgServer,
+  PostgresServerError,
+  physicalBackup,
+  startPostgres,
+  stopAllPostgres,
+} from '../../../shared/drill/postgres-server.js';
+import { loadSampleData } from '../../../shared/drill/sample-data.js';
+
+const NOW = new Date('2025-06-01T03:00:00.000Z');
+
+const query = async <T extends pg.QueryResultRow>(server: PgServer, sql: string): Promise<T[]> => {
+  const c = new pg.Client(server.connectionString('app'));
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+};
+
+const fingerprint = (server: PgServer) =>
+  query<{ n: string; sum: string; md5: string }>(
+    server,
+    "select count(*) as n, sum(amount_cents) as sum, md5(string_agg(t::text, '' order by id)) as md5 from transactions t",
+  );
+
+/** Processes whose command line names the data dir: a surviving postmaster would. */
+const processesUsing = (dataDir: string): number[] =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dataDir);
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map(Number);
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const expectGone = (s: PgServer, { keepsData = false } = {}) => {
+  expect(isAlive(s.pid)).toBe(false);
+  expect(processesUsing(s.dataDir)).toEqual([]);
+  expect(existsSync(s.socketDir)).toBe(false);
+  expect(existsSync(s.dataDir)).toBe(keepsData);
+};
+
+describe('local PostgreSQL servers', () => {
+  let primary: PgServer;
+  let work: string;
+  let snapshot: string;
+  let before: Awaited<ReturnType<typeof fingerprint>>;
+  let backupMs: number;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'steward-pg-test-'));
+    primary = await startPostgres({ name: 'primary' });
+    const c = new pg.Client(primary.connectionString());
+    await c.connect();
+    await c.query('create database app');
+    await c.end();
+    await loadSampleData(primary.connectionString('app'), { rows: 2_000, seed: 1, now: NOW });
+    before = await fingerprint(primary);
+    const backup = await physicalBackup(primary, join(work, 'snapshot'));
+    snapshot = backup.dataDir;
+    backupMs = backup.ms;
+    // Written after the snapshot: a restore must not contain it.
+    await query(
+      primary,
+      "insert into transactions (account_id, amount_cents, kind, description, occurred_at, created_at) values (1, 1, 'fee', 'after snapshot', now(), now())",
+    );
+  });
+
+  afterAll(async () => {
+    await stopAllPostgres();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('takes a timed physical backup of a running server', () => {
+    // Assert
+    expect(backupMs).toBeGreaterThan(0);
+    expect(existsSync(join(snapshot, 'backup_label'))).toBe(true);
+    expect(existsSync(join(snapshot, 'PG_VERSION'))).toBe(true);
+  });
+
+  it('restores a copy of the backup as a separate server on another port with the data as of the backup', async () => {
+    // Act
+    const restored = await startPostgres({ name: 'restored', restoreFrom: snapshot });
+    const after = await fingerprint(restored);
+    const primaryNow = await fingerprint(primary);
+    await restored.stop();
+    // Assert
+    expect(restored.port).not.toBe(primary.port);
+    expect(after).toEqual(before);
+    expect(Number(primaryNow[0]?.n)).toBe(2_001);
+    expectGone(restored);
+    // The snapshot itself is untouched, so it can be restored again.
+    expect(existsSync(join(snapshot, 'backup_label'))).toBe(true);
+  });
+
+  it('starts an existing data dir in place and keeps it on stop', async () => {
+    // Prepare: in place, the server's OS user must reach the dir (the backup itself did not need that)
+    await chmod(work, 0o755);
+    const lines: string[] = [];
+    // Act
+    const inPlace = await startPostgres({ name: 'in-place', dataDir: snapshot, log: (l) => lines.push(l) });
+    const after = await fingerprint(inPlace);
+    await inPlace.stop();
+    // Assert
+    expect(inPlace.dataDir).toBe(snapshot);
+    expect(after).toEqual(before);
+    expect(lines.join('\n')).toContain('database system is ready to accept connections');
+    expectGone(inPlace, { keepsData: true });
+  });
+
+  it('stops every server it started, leaving no process and no temp dir', async () => {
+    // Prepare
+    const extra = await startPostgres({ name: 'extra' });
+    // Act
+    await stopAllPostgres();
+    // Assert
+    expectGone(extra);
+    expectGone(primary);
+  });
+
+  it('fails with the server log tail when the port is taken, and cleans up', async () => {
+    // Prepare
+    const holder = await startPostgres({ name: 'holder' });
+    // Act
+    const act = startPostgres({ name: 'clash', port: holder.port });
+    // Assert
+    await expect(act).rejects.toThrow(PostgresServerError);
+    await expect(act).rejects.toThrow(/exited during start-up[\s\S]*log tail:[\s\S]*Address already in use/);
+    await holder.stop();
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('steward-pg-clash-'))).toEqual([]);
+  });
+
+  it('refuses to start a directory that is not a PostgreSQL cluster', async () => {
+    // Act
+    const act = startPostgres({ name: 'not-a-cluster', dataDir: work });
+    // Assert
+    await expect(act).rejects.toThrow(/is not a PostgreSQL data directory/);
+  });
+});
