@@ -186,7 +186,9 @@ const readQuotas = async (deps: BackupDeps): Promise<{ quotas: Quota[]; outcomes
     logger.warn('quota unreadable, backing up without the quota guard', { error: errorMessage(e) });
     return {
       quotas: [],
-      outcomes: [{ resource, action: QUOTA_READ, status: 'skipped', reason: `quota guard off: ${errorMessage(e)}` }],
+      outcomes: [
+        { resource, action: QUOTA_READ, status: 'skipped', reason: `quota guard off: ${errorMessage(e)}` },
+      ],
     };
   }
 };

@@ -232,6 +232,27 @@ describe('scheduled backup', () => {
     ]);
   });
 
+  it('still backs up, and warns, when the quota cannot be read', async () => {
+    // Prepare
+    const { deps, primary, notifier } = fakeDeps({ dbs: databases.filter((d) => d.id !== 'inventory-db') });
+    primary.quotas = async () => {
+      throw new AwsCallError(
+        'DescribeAccountAttributes',
+        'region eu-west-1',
+        Object.assign(new Error('no'), { name: 'AccessDenied' }),
+      );
+    };
+
+    // Act
+    const result = await run(clone(scheduledEvent), deps);
+
+    // Assert
+    expect(primary.created).toHaveLength(3);
+    expect(result.severity).toBe('warning');
+    expect(result.outcomes[0]).toMatchObject({ action: 'read-quota', status: 'skipped' });
+    expect(JSON.stringify(notifier.sent[0])).toContain('quota guard off: DescribeAccountAttributes failed');
+  });
+
   it('warns when the manual snapshot quota reaches 80 % but still creates', async () => {
     // Prepare
     const { deps, primary, notifier } = fakeDeps({
