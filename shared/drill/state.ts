@@ -45,6 +45,12 @@ export interface DrillTarget {
   availableAt?: string;
   status?: string;
   endpoint?: { host: string; port: number };
+  /**
+   * Secret with credentials that open the restored copy (set by `restore`): the configured
+   * `secretArn`, else the source's RDS-managed master secret (a restore keeps the master password).
+   * An ARN, never a credential.
+   */
+  secretArn?: string;
 }
 
 export interface DrillState {
@@ -71,10 +77,14 @@ export interface DrillState {
   /** Set by `status`: the drill ran out of time (drill.timeoutSeconds) waiting. */
   timedOut?: boolean;
   verifyStartedAt?: string;
+  /** Set by `verify` when the checks finished: RTO ends here. */
+  verifiedAt?: string;
   verification?: VerificationReport;
   cleanup?: { status: 'deleted' | 'already-gone' | 'skipped'; at: string; detail?: string };
   /** Set by a Catch: what failed, as Step Functions reports it. */
   error?: { Error: string; Cause?: string };
+  /** Set by Cleanup's Catch once its retries are spent: the restored copy may still exist. */
+  cleanupError?: { Error: string; Cause?: string };
   /** Set by `record`. */
   result?: {
     passed: boolean;

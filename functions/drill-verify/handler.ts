@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { rdsClient } from '../../shared/aws/clients.js';
+import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
+import { secretsCredentials } from '../../shared/aws/secrets.js';
+import { loadEnv } from '../../shared/config/env.js';
+import { DrillVerifyEnv } from '../../shared/drill/env.js';
+import { runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
+import type { PgConnection } from '../../shared/drill/verify.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+
+export type { VerifyDeps };
+
+/** The `verify` task of a drill: read the credentials, check the restored copy, return the next state. */
+export const run = (event: unknown, deps: VerifyDeps) => runVerifyTask(event, deps);
+
+/**
+ * TLS for connections to restored copies. `verify-full`: certificate chain AND host name checked,
+ * trusting Node's roots plus the RDS CA bundle (a `ca` option replaces the roots, so both are given).
+ * Without the bundle only Node's roots are trusted and RDS certificates fail to verify, loudly.
+ * `require`: encrypted, unverified; only when PG_SSL_MODE says so.
+ */
+export const sslOptions = (
+  env: Pick<DrillVerifyEnv, 'PG_SSL_MODE' | 'PG_CA_FILE'>,
+  read: (path: string) => string | undefined = (p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined),
+): NonNullable<PgConnection['ssl']> => {
+  if (env.PG_SSL_MODE === 'require') {
+    logger.warn('PG_SSL_MODE=require: drill connections are encrypted but the server is not verified');
+    return { rejectUnauthorized: false };
+  }
+  const bundle = read(env.PG_CA_FILE);
+  if (!bundle) {
+    logger.warn('RDS CA bundle not found: only Node.js root CAs are trusted', { caFile: env.PG_CA_FILE });
+    return { rejectUnauthorized: true };
+  }
+  return { rejectUnauthorized: true, ca: [...rootCertificates, bundle] };
+};
+
+/** Secrets Manager for credentials; RDS only as a fallback when the state names no secret. */
+export const wire = (base: BaseDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEnv)): VerifyDeps => {
+  const { region } = base.config;
+  return {
+    ...base,
+    credentials: secretsCredentials(new SecretsManagerClient({ region })),
+    restore: {
+      masterSecretArn: (kind, dbId) => rdsRestorePort(region, rdsClient(region)).masterSecretArn(kind, dbId),
+    },
+    ssl: sslOptions(env),
+  };
+};
+
+let deps: VerifyDeps | undefined;
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

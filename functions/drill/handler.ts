@@ -1,0 +1,49 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { rdsClient } from '../../shared/aws/clients.js';
+import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
+import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
+import { secretsCredentials } from '../../shared/aws/secrets.js';
+import { sfnTaskSignal } from '../../shared/aws/sfn.js';
+import { loadEnv } from '../../shared/config/env.js';
+import { DrillEnv } from '../../shared/drill/env.js';
+import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+
+export type { DrillDeps };
+
+/** A drill task (all but verify), an RDS event about a drill resource, or `{ "action": "janitor" }`. */
+export const run = (event: unknown, deps: DrillDeps) => runDrillControl(event, deps);
+
+/** Real adapters for `config.region`; the network and stores come from the function's environment. */
+export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDeps => {
+  const { region } = base.config;
+  return {
+    ...base,
+    restore: rdsRestorePort(region, rdsClient(region)),
+    // Only the restore task reads a secret's ARN here; the password is read by the verifier alone.
+    credentials: secretsCredentials(new SecretsManagerClient({ region })),
+    tokens: dynamoTokenStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
+      env.DRILL_TABLE,
+      base.now,
+    ),
+    signal: sfnTaskSignal(new SFNClient({ region })),
+    reports: s3ReportStore(new S3Client({ region }), env.REPORT_BUCKET, env.REPORT_KMS_KEY_ARN),
+    network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
+  };
+};
+
+let deps: DrillDeps | undefined;
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,0 +1,51 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod';
+import type { CredentialsPort, DbCredentials } from '../drill/ports.js';
+import { AwsCallError, StewardError } from '../errors.js';
+
+// The shape RDS-managed master secrets and the RDS console's secrets use.
+const SecretJson = z.looseObject({
+  username: z.string().min(1),
+  password: z.string().min(1),
+  host: z.string().optional(),
+  port: z.union([z.number(), z.string().regex(/^\d+$/)]).optional(),
+  dbname: z.string().optional(),
+});
+
+/**
+ * CredentialsPort over Secrets Manager. Errors name the secret and never carry its value: a JSON
+ * parse error quotes the text it choked on, so it is not kept as the cause.
+ */
+export const secretsCredentials = (sm: SecretsManagerClient): CredentialsPort => ({
+  get: async (secretArn): Promise<DbCredentials> => {
+    let text: string | undefined;
+    try {
+      text = (await sm.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+    } catch (e) {
+      throw new AwsCallError('GetSecretValue', `secret ${secretArn}`, e);
+    }
+    const bad = (why: string) =>
+      new StewardError(`secret ${secretArn} ${why}: expected JSON with username and password`);
+    if (text === undefined) throw bad('has no SecretString');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw bad('is not JSON');
+    }
+    const r = SecretJson.safeParse(json);
+    if (!r.success) {
+      // Paths only: issue messages may not quote values, but paths certainly do not.
+      const fields = [...new Set(r.error.issues.map((i) => i.path.join('.') || '(root)'))];
+      throw bad(`has missing or invalid fields (${fields.join(', ')})`);
+    }
+    const { username, password, host, port, dbname } = r.data;
+    return {
+      username,
+      password,
+      ...(host ? { host } : {}),
+      ...(port !== undefined ? { port: Number(port) } : {}),
+      ...(dbname ? { dbname } : {}),
+    };
+  },
+});

@@ -1,0 +1,41 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { StaleTaskTokenError, type TaskSignal } from '../drill/ports.js';
+import { AwsCallError, errorName } from '../errors.js';
+
+// Step Functions limits: error ≤ 256 characters, cause ≤ 32,768.
+const ERROR_MAX = 256;
+const CAUSE_MAX = 32_768;
+/** The task already finished, timed out, or its execution ended: nobody waits for this token. */
+const STALE = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
+
+// Tokens are long and opaque; the tail is enough to tell them apart in logs.
+const label = (token: string) => `task token …${token.slice(-12)}`;
+
+const send = async (op: string, token: string, act: () => Promise<unknown>): Promise<void> => {
+  try {
+    await act();
+  } catch (e) {
+    if (STALE.has(errorName(e))) {
+      throw new StaleTaskTokenError(`${op}: ${label(token)} is stale (${errorName(e)})`, { cause: e });
+    }
+    throw new AwsCallError(op, label(token), e);
+  }
+};
+
+/** TaskSignal over Step Functions SendTaskSuccess / SendTaskFailure. */
+export const sfnTaskSignal = (sfn: SFNClient): TaskSignal => ({
+  success: (token, output) =>
+    send('SendTaskSuccess', token, () =>
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) })),
+    ),
+  failure: (token, error, cause) =>
+    send('SendTaskFailure', token, () =>
+      sfn.send(
+        new SendTaskFailureCommand({
+          taskToken: token,
+          error: error.slice(0, ERROR_MAX),
+          cause: cause.slice(0, CAUSE_MAX),
+        }),
+      ),
+    ),
+});

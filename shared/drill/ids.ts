@@ -1,0 +1,66 @@
+import type { DrillTarget } from './state.js';
+
+/** Every resource a drill restores has an id starting with this; the RDS event rule filters on it. */
+export const DRILL_PREFIX = 'steward-drill-';
+
+/**
+ * Suffix of the writer instance a drill adds to a restored Aurora cluster. Not a hex digit, so an
+ * instance id can be told from a cluster id (which ends in the 8-hex drill hash).
+ */
+export const AURORA_WRITER_SUFFIX = '-w';
+
+// RDS identifiers: 1–63 letters, digits, hyphens; letter first; no `--`; no trailing hyphen.
+const RDS_ID_MAX = 63;
+const HASH_LEN = 8;
+
+/** FNV-1a (32 bit) of a string's UTF-8 bytes: a stable, dependency-free hash for ids and seeds. */
+export const fnv1a = (text: string): number => {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+};
+
+/** 8 hex digits of FNV-1a. */
+export const shortHash = (text: string): string => fnv1a(text).toString(16).padStart(HASH_LEN, '0');
+
+/**
+ * The restored copy's id: `steward-drill-<db>-<hash of drillId>`. Deterministic, so a retried restore
+ * finds its own resource; short enough (≤ 61) that the Aurora writer id (`-w`) still fits in 63.
+ */
+export const drillTargetId = (database: string, drillId: string): string => {
+  const room = RDS_ID_MAX - AURORA_WRITER_SUFFIX.length - DRILL_PREFIX.length - HASH_LEN - 1;
+  const db = database
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .slice(0, room)
+    .replace(/^-+|-+$/g, '');
+  return `${DRILL_PREFIX}${db ? `${db}-` : ''}${shortHash(drillId)}`;
+};
+
+/** The writer instance id of a drill's Aurora cluster. */
+export const auroraWriterId = (clusterId: string): string => `${clusterId}${AURORA_WRITER_SUFFIX}`;
+
+/** Where a drill resource named in an RDS event belongs: the drill target it is (part of), or none. */
+export const drillTargetOf = (
+  sourceIdentifier: string,
+  sourceType: string | undefined,
+): Pick<DrillTarget, 'kind' | 'id' | 'instanceId'> | undefined => {
+  const id = sourceIdentifier.toLowerCase();
+  if (!id.startsWith(DRILL_PREFIX)) return undefined;
+  if (sourceType === 'CLUSTER') return { kind: 'aurora-cluster', id, instanceId: auroraWriterId(id) };
+  if (id.endsWith(AURORA_WRITER_SUFFIX)) {
+    const cluster = id.slice(0, -AURORA_WRITER_SUFFIX.length);
+    return { kind: 'aurora-cluster', id: cluster, instanceId: id };
+  }
+  return { kind: 'rds-instance', id };
+};
+
+// Tag values allow letters, digits, spaces and `_ . : / = + - @`; execution names are stricter already.
+const TAG_VALUE = /[^A-Za-z0-9_.:/=+@-]/g;
+
+/** A drill id safe as a tag value and S3 key segment: the execution name, cleaned and capped. */
+export const sanitiseDrillId = (name: string): string => name.replace(TAG_VALUE, '-').slice(0, 128);

@@ -1,0 +1,110 @@
+import type { StewardConfig } from '../config/schema.js';
+import type { Outcome } from '../model.js';
+import type { Notifier } from '../notify/notifier.js';
+import { logger } from '../observability.js';
+import { settleEach, throwIfFailed } from '../outcomes.js';
+import type { DrillResource, RestorePort } from './ports.js';
+
+export type JanitorVerdict =
+  | { resource: DrillResource; action: 'delete' | 'keep'; reason: string; ageHours?: number }
+  | { resource: DrillResource; action: 'skip'; reason: 'already deleting' };
+
+const HOUR_MS = 3_600_000;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * Which drill resources to delete: those older than `maxAgeHours`. Pure. A resource without a
+ * creation time is still being created, so it is young.
+ */
+export const planJanitor = (
+  resources: readonly DrillResource[],
+  now: Date,
+  maxAgeHours: number,
+): JanitorVerdict[] =>
+  resources.map((resource): JanitorVerdict => {
+    if (resource.status === 'deleting') return { resource, action: 'skip', reason: 'already deleting' };
+    const created = resource.createdAt === undefined ? NaN : Date.parse(resource.createdAt);
+    if (!Number.isFinite(created)) {
+      return { resource, action: 'keep', reason: 'no creation time yet (still creating)' };
+    }
+    const ageHours = round1((now.getTime() - created) / HOUR_MS);
+    return ageHours > maxAgeHours
+      ? { resource, action: 'delete', reason: `${ageHours} h old, older than ${maxAgeHours} h`, ageHours }
+      : { resource, action: 'keep', reason: `${ageHours} h old, within ${maxAgeHours} h`, ageHours };
+  });
+
+/**
+ * The age after which a drill resource is an orphan: the configured age, but never less than the
+ * longest a drill may wait for its restore (+1 h), so a running drill keeps its copy.
+ */
+export const janitorMaxAgeHours = (drill: StewardConfig['drill']): number =>
+  Math.max(drill.janitorMaxAgeHours, Math.ceil(drill.timeoutSeconds / 3600) + 1);
+
+export interface JanitorDeps {
+  config: StewardConfig;
+  dryRun: boolean;
+  notifier: Notifier;
+  now: () => Date;
+  restore: Pick<RestorePort, 'region' | 'listDrillResources' | 'remove'>;
+}
+
+export interface JanitorResult {
+  at: string;
+  dryRun: boolean;
+  maxAgeHours: number;
+  verdicts: JanitorVerdict[];
+  outcomes: Outcome[];
+  notified: boolean;
+}
+
+const label = (r: DrillResource) => `${r.kind} ${r.id}`;
+
+/**
+ * Delete `steward:drill` resources a drill left behind (its cleanup failed or never ran). Says so in
+ * one warning naming each; nothing to delete → no notification. Throws after reporting when a
+ * deletion failed.
+ */
+export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
+  const now = deps.now();
+  const maxAgeHours = janitorMaxAgeHours(deps.config.drill);
+  const verdicts = planJanitor(await deps.restore.listDrillResources(), now, maxAgeHours);
+  const doomed = verdicts.filter((v) => v.action === 'delete');
+  const outcomes = await settleEach(
+    doomed,
+    async (v): Promise<Outcome> => {
+      const base = { resource: label(v.resource), action: 'delete' };
+      if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
+      const r = await deps.restore.remove(v.resource);
+      return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
+    },
+    (v) => ({ resource: label(v.resource), action: 'delete' }),
+  );
+
+  let notified = false;
+  if (doomed.length) {
+    const lines = doomed.map((v, i) => {
+      const o = outcomes[i]!;
+      const what = `${label(v.resource)} (drill ${v.resource.drillId}, created ${v.resource.createdAt}, ${v.reason})`;
+      return o.status === 'failed'
+        ? `FAILED to delete ${what}: ${o.error}`
+        : deps.dryRun
+          ? `Would delete ${what}`
+          : `Had to clean up after a drill: deleted ${what}`;
+    });
+    await deps.notifier.send({
+      severity: 'warning',
+      capability: 'drill',
+      subject: `${deps.dryRun ? 'Would delete' : 'Janitor deleted'} ${doomed.length} leftover drill resource${doomed.length === 1 ? '' : 's'} in ${deps.restore.region}`,
+      lines: [
+        ...lines,
+        '',
+        `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.`,
+      ],
+      data: { dryRun: deps.dryRun, maxAgeHours, outcomes },
+    });
+    notified = true;
+  }
+  logger.info('drill janitor finished', { maxAgeHours, dryRun: deps.dryRun, outcomes });
+  throwIfFailed('Drill janitor', outcomes);
+  return { at: now.toISOString(), dryRun: deps.dryRun, maxAgeHours, verdicts, outcomes, notified };
+};

@@ -1,0 +1,122 @@
+import { StewardError } from '../errors.js';
+import type { Snapshot } from '../model.js';
+import type { Tags } from '../tags.js';
+import type { DrillState, DrillTarget } from './state.js';
+
+export type DrillKind = DrillTarget['kind'];
+
+/** Where restored copies go: an isolated subnet group and security groups (AWS); ignored locally. */
+export interface DrillNetwork {
+  dbSubnetGroupName?: string;
+  securityGroupIds?: string[];
+}
+
+/** Enough to find a restored copy: what `describe` and `remove` take. */
+export type TargetRef = Pick<DrillTarget, 'kind' | 'id' | 'instanceId'>;
+
+export interface RestoreRequest {
+  kind: DrillKind;
+  /** The source database id (PITR restores from it). */
+  sourceDbId: string;
+  source: NonNullable<DrillState['source']>;
+  /** Deterministic (`drillTargetId`): restoring the same id twice returns the existing copy. */
+  targetId: string;
+  /** Always includes `steward:drill=<drillId>`; `remove` refuses anything without it. */
+  tags: Tags;
+  /** Default: the smallest sensible class for the kind. */
+  instanceClass?: string;
+  network: DrillNetwork;
+}
+
+/** A restore that was requested; the task adds `requestedAt`. */
+export type RestoredTarget = Omit<DrillTarget, 'requestedAt' | 'availableAt' | 'secretArn'>;
+
+export interface TargetStatus {
+  /** Raw service status; `available` means ready to connect. */
+  status: string;
+  endpoint?: { host: string; port: number };
+  /** True when the restore cannot become available any more (failed, incompatible, deleted). */
+  failed: boolean;
+}
+
+/** A resource tagged `steward:drill`, as the janitor sees it. Aurora member instances are not listed. */
+export interface DrillResource {
+  kind: DrillKind;
+  id: string;
+  drillId: string;
+  /** Absent while the service has not set it (still creating). */
+  createdAt?: string;
+  status?: string;
+}
+
+/** Port: restore databases for drills, watch them, remove them. One region. */
+export interface RestorePort {
+  readonly region: string;
+  /** Snapshots (manual, automated, AWS Backup) of one database, as plain data. */
+  listSnapshots(kind: DrillKind, dbId: string): Promise<Snapshot[]>;
+  /** The source's point-in-time restore window; undefined when it has none. */
+  restorableWindow(kind: DrillKind, dbId: string): Promise<{ earliest: string; latest: string } | undefined>;
+  /** Start the restore; idempotent: our id already existing (for this drill) returns it. */
+  restore(req: RestoreRequest): Promise<RestoredTarget>;
+  /** Current status; for Aurora, ready means the cluster AND its writer instance are available. */
+  describe(target: TargetRef): Promise<TargetStatus>;
+  /**
+   * Delete a restored copy without a final snapshot (Aurora: its instances, then the cluster).
+   * Refuses (GuardRefusedError) anything not tagged `steward:drill`.
+   */
+  remove(target: TargetRef): Promise<'deleted' | 'already-gone'>;
+  /** Every resource tagged `steward:drill` (the janitor's inventory). */
+  listDrillResources(): Promise<DrillResource[]>;
+  /** ARN of the database's RDS-managed master user secret, if it has one. */
+  masterSecretArn(kind: DrillKind, dbId: string): Promise<string | undefined>;
+}
+
+/** Database credentials read from a secret. Never logged, never put in state or errors. */
+export interface DbCredentials {
+  username: string;
+  password: string;
+  /** The secret's host is the SOURCE's: a drill connects to the restored copy's endpoint instead. */
+  host?: string;
+  port?: number;
+  dbname?: string;
+}
+
+/** Port: read database credentials. */
+export interface CredentialsPort {
+  get(secretArn: string): Promise<DbCredentials>;
+}
+
+/** A parked task token and the state to resume the execution with. */
+export interface ParkedToken {
+  token: string;
+  state: DrillState;
+}
+
+/**
+ * Port: park a `waitForTaskToken` token until the RDS event says the restore is ready.
+ * The state is parked too: the event handler has nothing else to build the next state from.
+ */
+export interface TokenStore {
+  /** Park (or replace) the token of a target; it expires after `ttlSeconds`. */
+  put(targetId: string, token: string, ttlSeconds: number, state: DrillState): Promise<void>;
+  /** Take and delete the token: of concurrent callers exactly one gets it. Expired → undefined. */
+  take(targetId: string): Promise<ParkedToken | undefined>;
+}
+
+/** Port: keep drill reports (JSON). */
+export interface ReportStore {
+  put(key: string, body: string): Promise<void>;
+}
+
+/** Port: complete a `waitForTaskToken` task. */
+export interface TaskSignal {
+  /** Resume the execution with `output` as the task's result. */
+  success(token: string, output: unknown): Promise<void>;
+  /** Fail the task with this error name and cause (a Catch sees them). */
+  failure(token: string, error: string, cause: string): Promise<void>;
+}
+
+/** The token belongs to a task that already finished or timed out; nothing is waiting for it. */
+export class StaleTaskTokenError extends StewardError {
+  override name = 'StaleTaskTokenError';
+}

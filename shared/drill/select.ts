@@ -1,0 +1,125 @@
+import type { SnapshotSelector } from '../config/schema.js';
+import { StewardError } from '../errors.js';
+import type { Snapshot, SnapshotType } from '../model.js';
+import { fnv1a } from './ids.js';
+import type { DrillState } from './state.js';
+
+/** No snapshot or point in time matches what the drill asked for; the message says why. */
+export class SnapshotSelectionError extends StewardError {
+  override name = 'SnapshotSelectionError';
+}
+
+export interface SelectOptions {
+  /** Source database id (a key of `drill.targets`). */
+  database: string;
+  kind: 'rds-instance' | 'aurora-cluster';
+  now: Date;
+  /** Makes `randomWithinDays` repeatable: a retried select picks the same snapshot. */
+  seed: string;
+  /** The source's point-in-time restore window; required for a `pointInTime` selector. */
+  restorableWindow?: { earliest: string; latest: string };
+}
+
+/**
+ * Snapshot types a drill may restore. Steward's own (manual), AWS's automated and AWS Backup ones
+ * are all what a real recovery would use, so none is preferred: `latest` takes the newest of any.
+ * Shared and public snapshots belong to other accounts.
+ */
+const RESTORABLE: ReadonlySet<SnapshotType> = new Set(['manual', 'automated', 'awsbackup']);
+
+const DAY_MS = 86_400_000;
+
+const time = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
+const sameDb = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Available snapshots of the source a drill may restore, oldest first (ties by id), so picks are stable. */
+export const drillCandidates = (
+  snapshots: readonly Snapshot[],
+  database: string,
+  kind: SelectOptions['kind'],
+): Snapshot[] =>
+  snapshots
+    .filter(
+      (s) =>
+        s.kind === kind &&
+        sameDb(s.sourceId, database) &&
+        s.status === 'available' &&
+        RESTORABLE.has(s.type) &&
+        Number.isFinite(time(s.createdAt)),
+    )
+    .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+const fromSnapshot = (s: Snapshot): NonNullable<DrillState['source']> => ({
+  snapshotId: s.id,
+  snapshotArn: s.arn,
+  referenceTime: new Date(time(s.createdAt)).toISOString(),
+});
+
+/**
+ * What a drill restores: a snapshot chosen by the selector, or a point in time inside the source's
+ * restorable window. Pure; throws SnapshotSelectionError naming the database and the reason.
+ */
+export const selectSource = (
+  selector: SnapshotSelector,
+  snapshots: readonly Snapshot[],
+  opts: SelectOptions,
+): NonNullable<DrillState['source']> => {
+  const { database, kind } = opts;
+  const what = `${kind === 'aurora-cluster' ? 'Aurora cluster' : 'RDS instance'} ${database}`;
+
+  if (typeof selector === 'object' && 'pointInTime' in selector) {
+    const t = Date.parse(selector.pointInTime);
+    if (!Number.isFinite(t)) {
+      throw new SnapshotSelectionError(`point in time ${selector.pointInTime} is not a time`);
+    }
+    const w = opts.restorableWindow;
+    if (!w) {
+      throw new SnapshotSelectionError(
+        `${what} has no point-in-time restore window (automated backups off, or the database is gone): cannot restore to ${selector.pointInTime}`,
+      );
+    }
+    if (t < Date.parse(w.earliest) || t > Date.parse(w.latest)) {
+      throw new SnapshotSelectionError(
+        `point in time ${selector.pointInTime} is outside the restorable window of ${what}: earliest ${w.earliest}, latest ${w.latest}`,
+      );
+    }
+    const at = new Date(t).toISOString();
+    return { pointInTime: at, referenceTime: at };
+  }
+
+  if (typeof selector === 'object' && 'id' in selector) {
+    const s = snapshots.find((x) => x.id === selector.id && x.kind === kind);
+    if (!s)
+      throw new SnapshotSelectionError(`snapshot ${selector.id} not found among the snapshots of ${what}`);
+    if (!sameDb(s.sourceId, database)) {
+      throw new SnapshotSelectionError(
+        `snapshot ${selector.id} belongs to ${s.sourceId}, not ${database}: a drill restores its own database's snapshots`,
+      );
+    }
+    if (s.status !== 'available') {
+      throw new SnapshotSelectionError(
+        `snapshot ${selector.id} of ${database} is ${s.status}, not available`,
+      );
+    }
+    if (!Number.isFinite(time(s.createdAt))) {
+      throw new SnapshotSelectionError(`snapshot ${selector.id} of ${database} has no creation time yet`);
+    }
+    return fromSnapshot(s);
+  }
+
+  const candidates = drillCandidates(snapshots, database, kind);
+  if (!candidates.length) {
+    throw new SnapshotSelectionError(`no available snapshot of ${what} to restore`);
+  }
+  if (selector === 'latest') return fromSnapshot(candidates.at(-1)!);
+
+  const since = opts.now.getTime() - selector.randomWithinDays * DAY_MS;
+  const recent = candidates.filter((s) => time(s.createdAt) >= since);
+  if (!recent.length) {
+    const newest = candidates.at(-1)!;
+    throw new SnapshotSelectionError(
+      `no available snapshot of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
+    );
+  }
+  return fromSnapshot(recent[fnv1a(opts.seed) % recent.length]!);
+};

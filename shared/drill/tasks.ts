@@ -1,0 +1,572 @@
+import * as z from 'zod';
+import type { DrillTarget as DrillTargetConfig, StewardConfig } from '../config/schema.js';
+import {
+  ConfigError,
+  EventShapeError,
+  errorMessage,
+  formatIssues,
+  PartialFailureError,
+  StewardError,
+} from '../errors.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import type { BaseDeps } from '../runtime.js';
+import { Tag } from '../tags.js';
+import { redact } from './checks.js';
+import { auroraWriterId, drillTargetId, drillTargetOf, sanitiseDrillId } from './ids.js';
+import { type JanitorResult, janitorMaxAgeHours, runJanitor } from './janitor.js';
+import {
+  type CredentialsPort,
+  type DrillNetwork,
+  type ReportStore,
+  type RestorePort,
+  StaleTaskTokenError,
+  type TargetRef,
+  type TargetStatus,
+  type TaskSignal,
+  type TokenStore,
+} from './ports.js';
+import type { VerificationProfileInput } from './profile.js';
+import { drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
+import { selectSource } from './select.js';
+import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
+import { type PgConnection, type VerificationReport, type VerifyContext, verifyDatabase } from './verify.js';
+
+/** The verification engine's signature; tests and the sandbox inject their own. */
+export type VerifyFn = (
+  conn: PgConnection,
+  profile: VerificationProfileInput,
+  ctx: VerifyContext,
+) => Promise<VerificationReport>;
+
+/** What the `verify` task needs: the verifier function (inside the VPC) builds only this. */
+export interface VerifyDeps extends BaseDeps {
+  credentials: CredentialsPort;
+  /** Fallback when the state names no secret: the source's RDS-managed master secret. */
+  restore?: Pick<RestorePort, 'masterSecretArn'>;
+  /** Default: `verifyDatabase`. */
+  verify?: VerifyFn;
+  /** TLS for the connection to the restored copy. Default: verify the certificate and host name. */
+  ssl?: PgConnection['ssl'];
+}
+
+/** Everything the drill tasks need; the control-plane Lambda, the CLI and the sandbox build it. */
+export interface DrillDeps extends VerifyDeps {
+  restore: RestorePort;
+  tokens: TokenStore;
+  signal: TaskSignal;
+  reports: ReportStore;
+  network: DrillNetwork;
+}
+
+/** The restore reached a state from which it never becomes available. */
+export class RestoreFailedError extends StewardError {
+  override name = 'RestoreFailedError';
+}
+
+/** Error name `await` fails its task token with when the restore failed. */
+export const RESTORE_FAILED = 'RestoreFailed';
+/** `state.error.Error` when the restore did not become available within `drill.timeoutSeconds`. */
+export const DRILL_TIMEOUT = 'DrillTimeout';
+// A parked token outlives WaitForRestore's timeout (pollSeconds) a little, then it is useless.
+const TOKEN_GRACE_SECONDS = 300;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+const IsoTime = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time');
+const Kind = z.enum(['rds-instance', 'aurora-cluster']);
+const TargetShape = z.looseObject({
+  kind: Kind,
+  id: z.string().min(1),
+  instanceId: z.string().min(1).optional(),
+  requestedAt: IsoTime,
+  availableAt: IsoTime.optional(),
+  status: z.string().optional(),
+  endpoint: z.object({ host: z.string().min(1), port: z.int().positive() }).optional(),
+  secretArn: z.string().optional(),
+});
+const StateShape = z.looseObject({
+  drillId: z.string().min(1),
+  startedAt: IsoTime,
+  input: DrillInput,
+  database: z.string().min(1),
+  kind: Kind,
+  targets: z.object({ rtoSeconds: z.number().positive(), rpoSeconds: z.number().positive() }),
+  source: z
+    .looseObject({
+      snapshotId: z.string().optional(),
+      snapshotArn: z.string().optional(),
+      pointInTime: IsoTime.optional(),
+      referenceTime: IsoTime,
+    })
+    .optional(),
+  target: TargetShape.optional(),
+});
+
+const prefixed = (prefix: string, issues: string[]) => issues.map((i) => `${prefix}.${i}`);
+
+/** Parse a drill task event; malformed → EventShapeError naming every bad field. */
+export const parseDrillTaskEvent = (raw: unknown): DrillTaskEvent => {
+  const r = DrillTaskEvent.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid drill task event', formatIssues(r.error.issues));
+  return r.data;
+};
+
+type Needed = 'source' | 'target' | 'endpoint';
+
+/** The state a task received, checked for what the task needs. */
+const stateFor = (event: DrillTaskEvent, ...needs: Needed[]): DrillState => {
+  const r = StateShape.safeParse(event.state);
+  if (!r.success) {
+    throw new EventShapeError(
+      `Invalid drill state for task ${event.task}`,
+      prefixed('state', formatIssues(r.error.issues)),
+    );
+  }
+  const s = r.data as unknown as DrillState;
+  const missing = needs.flatMap((n) => {
+    if (n === 'source' && !s.source) return ['state.source: required (did select run?)'];
+    if (n === 'target' && !s.target) return ['state.target: required (did restore run?)'];
+    if (n === 'endpoint' && !s.target?.endpoint) {
+      return ['state.target.endpoint: required (the restored copy is not available yet)'];
+    }
+    return [];
+  });
+  if (missing.length) throw new EventShapeError(`Invalid drill state for task ${event.task}`, missing);
+  return s;
+};
+
+/** The configured drill target of a database; unknown → EventShapeError naming the known ones. */
+export const drillTargetConfig = (config: StewardConfig, database: string): DrillTargetConfig => {
+  const t = Object.hasOwn(config.drill.targets, database) ? config.drill.targets[database] : undefined;
+  if (!t) {
+    const known = Object.keys(config.drill.targets);
+    throw new EventShapeError('Unknown drill database', [
+      `database: "${database}" is not in drill.targets of the ${config.stage} config (known: ${known.join(', ') || 'none'})`,
+    ]);
+  }
+  return t;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tasks
+
+const compactTime = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+
+const start = (event: DrillTaskEvent, deps: BaseDeps): DrillState => {
+  const r = DrillInput.safeParse(event.state);
+  if (!r.success) throw new EventShapeError('Invalid drill input', formatIssues(r.error.issues));
+  const input = r.data;
+  const target = drillTargetConfig(deps.config, input.database);
+  const exec = event.execution;
+  if (exec && !Number.isFinite(Date.parse(exec.startTime))) {
+    throw new EventShapeError('Invalid drill task event', ['execution.startTime: must be an ISO-8601 time']);
+  }
+  const now = deps.now();
+  const { drill } = deps.config;
+  return {
+    drillId: exec ? sanitiseDrillId(exec.name) : sanitiseDrillId(`${input.database}-${compactTime(now)}`),
+    startedAt: exec ? new Date(exec.startTime).toISOString() : now.toISOString(),
+    input,
+    database: input.database,
+    kind: target.kind,
+    targets: {
+      rtoSeconds: input.rtoSeconds ?? target.rtoSeconds ?? drill.rtoSeconds,
+      rpoSeconds: input.rpoSeconds ?? target.rpoSeconds ?? drill.rpoSeconds,
+    },
+  };
+};
+
+const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const target = drillTargetConfig(deps.config, s.database);
+  const selector = s.input.snapshot ?? target.snapshot;
+  const pitr = typeof selector === 'object' && 'pointInTime' in selector;
+  const snapshots = pitr ? [] : await deps.restore.listSnapshots(s.kind, s.database);
+  const window = pitr ? await deps.restore.restorableWindow(s.kind, s.database) : undefined;
+  const source = selectSource(selector, snapshots, {
+    database: s.database,
+    kind: s.kind,
+    now: deps.now(),
+    seed: s.input.seed ?? s.drillId,
+    ...(window ? { restorableWindow: window } : {}),
+  });
+  logger.info('drill source selected', { drillId: s.drillId, database: s.database, selector, source });
+  return { ...s, source };
+};
+
+const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const cfg = drillTargetConfig(deps.config, s.database);
+  // Resolve credentials before paying for a restore: a drill that cannot log in is a failed drill.
+  const secretArn = cfg.secretArn ?? (await deps.restore.masterSecretArn(s.kind, s.database));
+  if (!secretArn) {
+    throw new ConfigError(`No credentials to verify a restore of ${s.database}`, [
+      `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
+    ]);
+  }
+  const targetId = drillTargetId(s.database, s.drillId);
+  const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
+  const restored = await deps.restore.restore({
+    kind: s.kind,
+    sourceDbId: s.database,
+    source: s.source!,
+    targetId,
+    tags: {
+      [Tag.drill]: s.drillId,
+      [Tag.managed]: 'true',
+      [Tag.source]: s.database,
+      [Tag.createdBy]: 'drill',
+    },
+    ...(cfg.instanceClass ? { instanceClass: cfg.instanceClass } : {}),
+    network: deps.network,
+  });
+  logger.info('drill restore requested', { drillId: s.drillId, target: restored });
+  return { ...s, target: { ...restored, requestedAt, secretArn } };
+};
+
+const isReady = (d: TargetStatus) => d.status === 'available' && d.endpoint !== undefined;
+
+const withStatus = (s: DrillState, d: TargetStatus): DrillTarget => ({ ...s.target!, status: d.status });
+
+/** The next state once the restored copy is ready: where to connect and when it became ready. */
+const markAvailable = (s: DrillState, d: TargetStatus, now: Date): DrillState => ({
+  ...s,
+  available: true,
+  timedOut: false,
+  target: {
+    ...withStatus(s, d),
+    availableAt: s.target!.availableAt ?? now.toISOString(),
+    endpoint: d.endpoint!,
+  },
+});
+
+const restoreFailedCause = (t: TargetRef, d: TargetStatus) =>
+  `restore of ${t.kind} ${t.id} failed: status ${d.status}`;
+
+const awaitRestore = async (s: DrillState, token: string, deps: DrillDeps): Promise<DrillState> => {
+  const target = s.target!;
+  const d = await deps.restore.describe(target);
+  if (isReady(d)) {
+    const next = markAvailable(s, d, deps.now());
+    await deps.signal.success(token, next);
+    return next;
+  }
+  const next = { ...s, target: withStatus(s, d) };
+  if (d.failed) {
+    await deps.signal.failure(token, RESTORE_FAILED, restoreFailedCause(target, d));
+    return next;
+  }
+  // The RDS event (onRdsEvent) resumes the execution; if it never comes, WaitForRestore times out
+  // and `status` polls.
+  await deps.tokens.put(target.id, token, deps.config.drill.pollSeconds + TOKEN_GRACE_SECONDS, next);
+  return next;
+};
+
+const status = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const target = s.target!;
+  const d = await deps.restore.describe(target);
+  const now = deps.now();
+  if (isReady(d)) return markAvailable(s, d, now);
+  if (d.failed) throw new RestoreFailedError(restoreFailedCause(target, d));
+  const waitedMs = now.getTime() - Date.parse(s.startedAt);
+  const waited = Math.round(waitedMs / 1000);
+  const limit = deps.config.drill.timeoutSeconds;
+  // The state machine's Choice reads both flags, so both are always set.
+  const next: DrillState = { ...s, available: false, timedOut: false, target: withStatus(s, d) };
+  if (waitedMs <= limit * 1000) return next;
+  return {
+    ...next,
+    timedOut: true,
+    error: {
+      Error: DRILL_TIMEOUT,
+      Cause: `restore of ${target.id} not available after ${waited} s (status ${d.status}; drill.timeoutSeconds is ${limit})`,
+    },
+  };
+};
+
+/** Remove a secret from anything a verification engine returned, including its JSON escaping. */
+const scrub = <T>(value: T, secret: string): T => {
+  const json = JSON.stringify(value);
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  return json.includes(escaped) ? (JSON.parse(redact(json, [escaped])) as T) : value;
+};
+
+const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
+  const target = s.target!;
+  const cfg = drillTargetConfig(deps.config, s.database);
+  const secretArn =
+    target.secretArn ?? cfg.secretArn ?? (await deps.restore?.masterSecretArn(s.kind, s.database));
+  if (!secretArn) {
+    throw new ConfigError(`No credentials to verify the restore of ${s.database}`, [
+      `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
+    ]);
+  }
+  // The restored copy keeps the source's master password as of the snapshot; the secret's host is
+  // the source's, so only the user name and password are taken from it.
+  const creds = await deps.credentials.get(secretArn);
+  const verifyStartedAt = deps.now();
+  const report = await (deps.verify ?? verifyDatabase)(
+    {
+      host: target.endpoint!.host,
+      port: target.endpoint!.port,
+      user: creds.username,
+      password: creds.password,
+      ssl: deps.ssl ?? { rejectUnauthorized: true },
+    },
+    cfg.profile,
+    { referenceTime: new Date(s.source!.referenceTime), now: () => deps.now().getTime() },
+  );
+  const verifiedAt = deps.now();
+  const verification = scrub(report, creds.password);
+  logger.info('drill verified', {
+    drillId: s.drillId,
+    passed: verification.passed,
+    failed: verification.checks.filter((c) => !c.passed).map((c) => c.name),
+  });
+  return {
+    ...s,
+    verifyStartedAt: verifyStartedAt.toISOString(),
+    verifiedAt: verifiedAt.toISOString(),
+    verification,
+  };
+};
+
+/**
+ * Delete the restored copy. Reached from every step (Catch), so the state may be partial, even the
+ * raw execution input when `start` failed. Without `state.target` but past select, the copy is
+ * looked up by its deterministic id: a restore that failed half-way may still have created it.
+ */
+const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Promise<DrillState> => {
+  const s = raw as Partial<DrillState>;
+  const at = deps.now().toISOString();
+  let ref: TargetRef | undefined;
+  if (s.target !== undefined) {
+    const r = TargetShape.safeParse(s.target);
+    if (!r.success) {
+      throw new EventShapeError(
+        'Invalid drill state for task cleanup',
+        prefixed('state.target', formatIssues(r.error.issues)),
+      );
+    }
+    ref = r.data;
+  } else if (
+    s.source &&
+    s.drillId &&
+    s.database &&
+    (s.kind === 'rds-instance' || s.kind === 'aurora-cluster')
+  ) {
+    const id = drillTargetId(s.database, s.drillId);
+    ref = { kind: s.kind, id, ...(s.kind === 'aurora-cluster' ? { instanceId: auroraWriterId(id) } : {}) };
+  }
+  if (!ref) {
+    return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
+  }
+  const result = await deps.restore.remove(ref);
+  logger.info('drill cleanup', { drillId: s.drillId, target: ref, result });
+  return { ...raw, cleanup: { status: result, at, detail: `${ref.kind} ${ref.id}` } } as DrillState;
+};
+
+/**
+ * A state good enough to report on, from whatever reached Record (possibly the raw input when
+ * `start` failed). `targets` stays absent then: it is how the report tells that start failed.
+ */
+const reportable = (raw: Record<string, unknown>, event: DrillTaskEvent, deps: BaseDeps): DrillState => {
+  const s = raw as Partial<DrillState>;
+  const database =
+    typeof s.database === 'string' && s.database
+      ? s.database
+      : typeof raw.database === 'string'
+        ? raw.database
+        : 'unknown';
+  const cfg = Object.hasOwn(deps.config.drill.targets, database)
+    ? deps.config.drill.targets[database]
+    : undefined;
+  const exec = event.execution;
+  return {
+    ...(raw as object),
+    drillId: s.drillId ?? sanitiseDrillId(exec?.name ?? `${database}-${compactTime(deps.now())}`),
+    startedAt: s.startedAt ?? (exec ? new Date(exec.startTime).toISOString() : deps.now().toISOString()),
+    input: s.input ?? ({ database } as DrillInput),
+    database,
+    kind: s.kind ?? cfg?.kind ?? 'rds-instance',
+  } as DrillState;
+};
+
+/** One metric with the Database dimension (a single-metric emitter, so the dimension stays on it). */
+const emit = (
+  database: string,
+  name: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+) => {
+  const m = metrics.singleMetric();
+  m.addDimension('Database', database);
+  m.addMetric(name, unit, value);
+};
+
+const record = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const v = drillVerdict(s);
+  emit(s.database, 'DrillPassed', MetricUnit.Count, v.passed ? 1 : 0);
+  if (v.metrics) {
+    emit(s.database, 'DrillRtoSeconds', MetricUnit.Seconds, v.metrics.rtoSeconds);
+    if (v.metrics.rpoSeconds !== undefined) {
+      emit(s.database, 'DrillRpoSeconds', MetricUnit.Seconds, v.metrics.rpoSeconds);
+    }
+  }
+  const key = reportKey(s.database, s.drillId, s.startedAt);
+  const next: DrillState = {
+    ...s,
+    result: {
+      passed: v.passed,
+      ...(v.metrics ? { metrics: v.metrics } : {}),
+      reportKey: key,
+      ...(v.failedStep ? { failedStep: v.failedStep } : {}),
+      summary: v.summary,
+    },
+  };
+  const failures: { resource: string; error: string }[] = [];
+  try {
+    await deps.reports.put(key, JSON.stringify(drillReport(next), null, 2));
+  } catch (e) {
+    failures.push({ resource: `report ${key}`, error: errorMessage(e) });
+  }
+  try {
+    await deps.notifier.send(drillNotification(next, v, key, janitorMaxAgeHours(deps.config.drill)));
+  } catch (e) {
+    failures.push({ resource: 'drill notification', error: errorMessage(e) });
+  }
+  logger.info('drill recorded', {
+    drillId: s.drillId,
+    database: s.database,
+    passed: v.passed,
+    failedStep: v.failedStep,
+    rtoSeconds: v.metrics?.rtoSeconds,
+    rpoSeconds: v.metrics?.rpoSeconds,
+    reportKey: key,
+  });
+  if (failures.length) throw new PartialFailureError(`Drill ${s.drillId} recorded incompletely`, failures);
+  return next;
+};
+
+/** Run the `verify` task (the verifier function's whole job). */
+export const runVerifyTask = async (raw: unknown, deps: VerifyDeps): Promise<DrillState> => {
+  const event = parseDrillTaskEvent(raw);
+  if (event.task !== 'verify') {
+    throw new EventShapeError('Invalid drill task event', [
+      `task: the verifier runs only "verify", not "${event.task}"`,
+    ]);
+  }
+  return verify(stateFor(event, 'source', 'target', 'endpoint'), deps);
+};
+
+/** Run one task of the drill state machine and return the next state. */
+export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDeps): Promise<DrillState> => {
+  const event = parseDrillTaskEvent(raw);
+  switch (event.task) {
+    case 'start':
+      return start(event, deps);
+    case 'select':
+      return select(stateFor(event), deps);
+    case 'restore':
+      return restore(stateFor(event, 'source'), deps);
+    case 'await': {
+      if (!event.taskToken) {
+        throw new EventShapeError('Invalid drill task event', [
+          'taskToken: required by task await (invoke it with waitForTaskToken)',
+        ]);
+      }
+      return awaitRestore(stateFor(event, 'source', 'target'), event.taskToken, deps);
+    }
+    case 'status':
+      return status(stateFor(event, 'source', 'target'), deps);
+    case 'verify':
+      return runVerifyTask(event, deps);
+    case 'cleanup':
+      return cleanup(event.state, deps);
+    case 'record':
+      return record(reportable(event.state, event, deps), deps);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// RDS events
+
+const RdsEvent = z.looseObject({
+  source: z.literal('aws.rds'),
+  'detail-type': z.string(),
+  detail: z.looseObject({
+    SourceIdentifier: z.string().min(1),
+    SourceType: z.string().optional(),
+    EventID: z.string().optional(),
+    Message: z.string().optional(),
+  }),
+});
+
+export type RdsEventOutcome =
+  | { outcome: 'ignored'; sourceId?: string }
+  | { outcome: 'not-ready' | 'no-token' | 'stale'; targetId: string; status: string }
+  | { outcome: 'resumed' | 'failed'; targetId: string; status: string };
+
+/**
+ * An RDS event about a drill resource: if the restored copy is now ready (or failed), take the parked
+ * task token and resume (or fail) the waiting execution. Not ready yet → the token stays parked.
+ * Events are best effort; the state machine's polling (`status`) covers a lost one.
+ */
+export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEventOutcome> => {
+  const r = RdsEvent.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid RDS event', formatIssues(r.error.issues));
+  const { SourceIdentifier, SourceType, EventID } = r.data.detail;
+  const ref = drillTargetOf(SourceIdentifier, SourceType);
+  if (!ref) return { outcome: 'ignored', sourceId: SourceIdentifier };
+
+  const d = await deps.restore.describe(ref);
+  const base = { targetId: ref.id, status: d.status };
+  logger.info('drill RDS event', { eventId: EventID, sourceId: SourceIdentifier, ...base });
+  if (!isReady(d) && !d.failed) return { outcome: 'not-ready', ...base };
+  const parked = await deps.tokens.take(ref.id);
+  if (!parked) return { outcome: 'no-token', ...base };
+  try {
+    if (isReady(d)) {
+      await deps.signal.success(parked.token, markAvailable(parked.state, d, deps.now()));
+      return { outcome: 'resumed', ...base };
+    }
+    await deps.signal.failure(parked.token, RESTORE_FAILED, restoreFailedCause(ref, d));
+    return { outcome: 'failed', ...base };
+  } catch (e) {
+    // The execution stopped waiting (timed out into polling, or ended): polling carries on.
+    if (e instanceof StaleTaskTokenError) return { outcome: 'stale', ...base };
+    throw e;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Control-plane entry
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * Everything the drill control-plane function accepts: a task of the state machine (not `verify`,
+ * which runs in the VPC), an RDS event, or `{ "action": "janitor" }`.
+ */
+export const runDrillControl = async (
+  raw: unknown,
+  deps: DrillDeps,
+): Promise<DrillState | RdsEventOutcome | JanitorResult> => {
+  if (isObject(raw) && ('task' in raw || 'state' in raw)) {
+    const event = parseDrillTaskEvent(raw);
+    if (event.task === 'verify') {
+      throw new EventShapeError('Invalid drill task event', [
+        'task: "verify" runs in the verifier function inside the VPC, not in the control plane',
+      ]);
+    }
+    return runDrillTask(event, deps);
+  }
+  if (isObject(raw) && raw.source === 'aws.rds') return onRdsEvent(raw, deps);
+  if (isObject(raw) && raw.action === 'janitor') return runJanitor(deps);
+  throw new EventShapeError('Unrecognised drill event', [
+    '(root): expected a drill task { task, state }, an RDS event (source aws.rds) or { "action": "janitor" }',
+  ]);
+};

@@ -1,0 +1,172 @@
+import { auroraWriterId } from '../../shared/drill/ids.js';
+import type {
+  CredentialsPort,
+  DbCredentials,
+  DrillResource,
+  ParkedToken,
+  ReportStore,
+  RestorePort,
+  RestoreRequest,
+  TargetStatus,
+  TaskSignal,
+  TokenStore,
+} from '../../shared/drill/ports.js';
+import type { DrillState } from '../../shared/drill/state.js';
+import { GuardRefusedError } from '../../shared/errors.js';
+import type { Snapshot } from '../../shared/model.js';
+import { Tag, type Tags } from '../../shared/tags.js';
+
+export interface FakeResource {
+  kind: DrillResource['kind'];
+  id: string;
+  tags: Tags;
+  status: string;
+  createdAt?: string;
+  endpoint?: { host: string; port: number };
+}
+
+/** In-memory RestorePort: restores appear as `creating`; tests move them on with `setStatus`. */
+export interface FakeRestorePort extends RestorePort {
+  snapshots: Snapshot[];
+  window: { earliest: string; latest: string } | undefined;
+  /** dbId → master secret ARN. */
+  secrets: Record<string, string>;
+  resources: Map<string, FakeResource>;
+  requests: RestoreRequest[];
+  removed: string[];
+  failRemove: Map<string, unknown>;
+  setStatus(id: string, status: string): void;
+}
+
+export const fakeRestorePort = (region = 'eu-west-1'): FakeRestorePort => {
+  const port: FakeRestorePort = {
+    region,
+    snapshots: [],
+    window: undefined,
+    secrets: {},
+    resources: new Map(),
+    requests: [],
+    removed: [],
+    failRemove: new Map(),
+    setStatus: (id, status) => {
+      const r = port.resources.get(id);
+      if (!r) throw new Error(`no fake resource ${id}`);
+      r.status = status;
+      if (status === 'available')
+        r.endpoint = { host: `${id}.abc123.${region}.rds.amazonaws.com`, port: 5432 };
+    },
+    listSnapshots: async (kind, dbId) =>
+      port.snapshots.filter((s) => s.kind === kind && s.sourceId === dbId).map((s) => structuredClone(s)),
+    restorableWindow: async () => port.window,
+    restore: async (req) => {
+      port.requests.push(structuredClone(req));
+      if (!port.resources.has(req.targetId)) {
+        port.resources.set(req.targetId, {
+          kind: req.kind,
+          id: req.targetId,
+          tags: { ...req.tags },
+          status: 'creating',
+        });
+      }
+      return {
+        kind: req.kind,
+        id: req.targetId,
+        ...(req.kind === 'aurora-cluster' ? { instanceId: auroraWriterId(req.targetId) } : {}),
+        status: port.resources.get(req.targetId)!.status,
+      };
+    },
+    describe: async (t): Promise<TargetStatus> => {
+      const r = port.resources.get(t.id);
+      if (!r) return { status: 'not-found', failed: true };
+      return {
+        status: r.status,
+        ...(r.endpoint ? { endpoint: r.endpoint } : {}),
+        failed: ['failed', 'incompatible-restore'].includes(r.status),
+      };
+    },
+    remove: async (t) => {
+      if (port.failRemove.has(t.id)) throw port.failRemove.get(t.id);
+      const r = port.resources.get(t.id);
+      if (!r) return 'already-gone';
+      if (!r.tags[Tag.drill]) throw new GuardRefusedError(`refusing to delete ${t.id}: no ${Tag.drill} tag`);
+      port.resources.delete(t.id);
+      port.removed.push(t.id);
+      return 'deleted';
+    },
+    listDrillResources: async () =>
+      [...port.resources.values()]
+        .filter((r) => r.tags[Tag.drill])
+        .map((r) => ({
+          kind: r.kind,
+          id: r.id,
+          drillId: r.tags[Tag.drill]!,
+          ...(r.createdAt ? { createdAt: r.createdAt } : {}),
+          status: r.status,
+        })),
+    masterSecretArn: async (_kind, dbId) => port.secrets[dbId],
+  };
+  return port;
+};
+
+export const fakeCredentials = (
+  byArn: Record<string, DbCredentials>,
+): CredentialsPort & { reads: string[] } => {
+  const reads: string[] = [];
+  return {
+    reads,
+    get: async (arn) => {
+      reads.push(arn);
+      const c = byArn[arn];
+      if (!c) throw new Error(`no fake secret ${arn}`);
+      return { ...c };
+    },
+  };
+};
+
+export const fakeTokenStore = (): TokenStore & {
+  parked: Map<string, ParkedToken & { ttlSeconds: number }>;
+} => {
+  const parked = new Map<string, ParkedToken & { ttlSeconds: number }>();
+  return {
+    parked,
+    put: async (targetId, token, ttlSeconds, state: DrillState) =>
+      void parked.set(targetId, { token, state: structuredClone(state), ttlSeconds }),
+    take: async (targetId) => {
+      const p = parked.get(targetId);
+      parked.delete(targetId);
+      return p ? { token: p.token, state: p.state } : undefined;
+    },
+  };
+};
+
+export type SignalCall =
+  | { kind: 'success'; token: string; output: unknown }
+  | { kind: 'failure'; token: string; error: string; cause: string };
+
+export const fakeTaskSignal = (): TaskSignal & { calls: SignalCall[]; fail: unknown } => {
+  const s = {
+    calls: [] as SignalCall[],
+    fail: undefined as unknown,
+    success: async (token: string, output: unknown) => {
+      if (s.fail !== undefined) throw s.fail;
+      s.calls.push({ kind: 'success', token, output: structuredClone(output) });
+    },
+    failure: async (token: string, error: string, cause: string) => {
+      if (s.fail !== undefined) throw s.fail;
+      s.calls.push({ kind: 'failure', token, error, cause });
+    },
+  };
+  return s;
+};
+
+export const fakeReportStore = (): ReportStore & { objects: Map<string, string>; fail: unknown } => {
+  const r = {
+    objects: new Map<string, string>(),
+    fail: undefined as unknown,
+    put: async (key: string, body: string) => {
+      if (r.fail !== undefined) throw r.fail;
+      r.objects.set(key, body);
+    },
+  };
+  return r;
+};

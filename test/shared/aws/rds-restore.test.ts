@@ -1,0 +1,571 @@
+import {
+  CreateDBInstanceCommand,
+  DBClusterSnapshotNotFoundFault,
+  DBInstanceAlreadyExistsFault,
+  DBInstanceNotFoundFault,
+  DBSnapshotNotFoundFault,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  InvalidDBClusterStateFault,
+  RDSClient,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { rdsRestorePort, SnapshotGoneError, WRITER_CLASS_TAG } from '../../../shared/aws/rds-restore.js';
+import type { RestoreRequest } from '../../../shared/drill/ports.js';
+import { AwsCallError, GuardRefusedError } from '../../../shared/errors.js';
+
+const rds = mockClient(RDSClient);
+const REGION = 'eu-west-1';
+const TARGET = 'steward-drill-orders-db-29f02b21';
+const CLUSTER = 'steward-drill-ledger-0a1b2c3d';
+const WRITER = `${CLUSTER}-w`;
+const DRILL = 'monthly-orders-db-20260201-0500';
+const meta = { $metadata: {} };
+
+const tags = {
+  'steward:drill': DRILL,
+  'steward:managed': 'true',
+  'steward:source': 'orders-db',
+  'steward:created-by': 'drill',
+};
+const tagList = [
+  { Key: 'steward:created-by', Value: 'drill' },
+  { Key: 'steward:drill', Value: DRILL },
+  { Key: 'steward:managed', Value: 'true' },
+  { Key: 'steward:source', Value: 'orders-db' },
+];
+const network = { dbSubnetGroupName: 'steward-drill', securityGroupIds: ['sg-0abc1234'] };
+
+const instanceReq = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
+  kind: 'rds-instance',
+  sourceDbId: 'orders-db',
+  source: {
+    snapshotId: 'rds:orders-db-2026-01-31-03-05',
+    snapshotArn: 'arn:aws:rds:eu-west-1:111122223333:snapshot:rds:orders-db-2026-01-31-03-05',
+    referenceTime: '2026-01-31T03:05:00.000Z',
+  },
+  targetId: TARGET,
+  tags,
+  network,
+  ...over,
+});
+
+const clusterReq = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
+  ...instanceReq(),
+  kind: 'aurora-cluster',
+  sourceDbId: 'ledger',
+  source: { snapshotId: 'ledger-snap', referenceTime: '2026-01-31T03:00:00.000Z' },
+  targetId: CLUSTER,
+  ...over,
+});
+
+const fault = <T>(Ctor: new (o: { message: string; $metadata: object }) => T, message = 'boom') =>
+  new Ctor({ message, $metadata: {} });
+
+/** Command names in the order the client sent them. */
+const order = () => rds.calls().map((c) => c.args[0].constructor.name);
+
+const port = () => rdsRestorePort(REGION, new RDSClient({ region: REGION }));
+
+beforeEach(() => {
+  rds.reset();
+});
+
+describe('restore an RDS instance', () => {
+  it('restores the snapshot privately into the drill network, tagged, without backups or protection', async () => {
+    // Prepare
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves(meta);
+
+    // Act
+    const target = await port().restore(instanceReq());
+
+    // Assert
+    expect(target).toEqual({ kind: 'rds-instance', id: TARGET, status: 'creating' });
+    expect(rds).toReceiveCommandExactlyOnceWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBInstanceIdentifier: TARGET,
+      DBSnapshotIdentifier: 'rds:orders-db-2026-01-31-03-05',
+      DBInstanceClass: 'db.t4g.micro',
+      DBSubnetGroupName: 'steward-drill',
+      VpcSecurityGroupIds: ['sg-0abc1234'],
+      PubliclyAccessible: false,
+      MultiAZ: false,
+      DeletionProtection: false,
+      CopyTagsToSnapshot: false,
+      AutoMinorVersionUpgrade: false,
+      BackupRetentionPeriod: 0,
+      Tags: tagList,
+    });
+  });
+
+  it('uses the configured instance class', async () => {
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves(meta);
+    await port().restore(instanceReq({ instanceClass: 'db.r6g.large' }));
+    expect(rds).toReceiveCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBInstanceClass: 'db.r6g.large',
+    });
+  });
+
+  it('restores a point in time of the source instance', async () => {
+    // Prepare
+    rds.on(RestoreDBInstanceToPointInTimeCommand).resolves(meta);
+
+    // Act
+    await port().restore(
+      instanceReq({
+        source: { pointInTime: '2026-01-31T11:00:00.000Z', referenceTime: '2026-01-31T11:00:00.000Z' },
+      }),
+    );
+
+    // Assert
+    expect(rds).toReceiveCommandExactlyOnceWith(RestoreDBInstanceToPointInTimeCommand, {
+      SourceDBInstanceIdentifier: 'orders-db',
+      TargetDBInstanceIdentifier: TARGET,
+      RestoreTime: new Date('2026-01-31T11:00:00.000Z'),
+      PubliclyAccessible: false,
+      DBSubnetGroupName: 'steward-drill',
+      VpcSecurityGroupIds: ['sg-0abc1234'],
+      Tags: tagList,
+    });
+    expect(rds).not.toReceiveCommand(RestoreDBInstanceFromDBSnapshotCommand);
+  });
+
+  it('is idempotent: a retried restore describes and returns the copy this drill already made', async () => {
+    // Prepare
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).rejects(fault(DBInstanceAlreadyExistsFault));
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TARGET }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: TARGET, DBInstanceStatus: 'modifying', TagList: tagList }],
+    });
+
+    // Act
+    const target = await port().restore(instanceReq());
+
+    // Assert
+    expect(target).toEqual({ kind: 'rds-instance', id: TARGET, status: 'modifying' });
+  });
+
+  it('refuses to adopt an existing instance that belongs to another drill', async () => {
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).rejects(fault(DBInstanceAlreadyExistsFault));
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: TARGET, TagList: [{ Key: 'steward:drill', Value: 'other' }] }],
+    });
+    await expect(port().restore(instanceReq())).rejects.toThrow(GuardRefusedError);
+  });
+
+  it('says clearly when the selected snapshot vanished before the restore', async () => {
+    // Prepare
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).rejects(fault(DBSnapshotNotFoundFault));
+
+    // Act
+    const err = await port()
+      .restore(instanceReq())
+      .catch((e: unknown) => e);
+
+    // Assert
+    expect(err).toBeInstanceOf(SnapshotGoneError);
+    expect((err as Error).message).toMatch(
+      /snapshot rds:orders-db-2026-01-31-03-05 of orders-db no longer exists in eu-west-1/,
+    );
+  });
+
+  it('wraps other errors naming the operation and the target', async () => {
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).rejects(new Error('AccessDenied'));
+    const err = await port()
+      .restore(instanceReq())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect((err as Error).message).toContain(
+      `RestoreDBInstanceFromDBSnapshot failed for drill target ${TARGET}`,
+    );
+  });
+});
+
+describe('restore an Aurora cluster', () => {
+  it('restores the cluster with the snapshot engine and version, THEN creates its writer instance', async () => {
+    // Prepare
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [{ Engine: 'aurora-postgresql', EngineVersion: '16.4' }],
+    });
+    rds.on(RestoreDBClusterFromSnapshotCommand).resolves({
+      DBCluster: { DBClusterIdentifier: CLUSTER, Engine: 'aurora-postgresql', Status: 'creating' },
+    });
+    rds.on(CreateDBInstanceCommand).resolves(meta);
+
+    // Act
+    const target = await port().restore(clusterReq());
+
+    // Assert
+    expect(target).toEqual({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER, status: 'creating' });
+    expect(order()).toEqual([
+      'DescribeDBClusterSnapshotsCommand',
+      'RestoreDBClusterFromSnapshotCommand',
+      'CreateDBInstanceCommand',
+    ]);
+    expect(rds).toReceiveCommandWith(DescribeDBClusterSnapshotsCommand, {
+      DBClusterSnapshotIdentifier: 'ledger-snap',
+    });
+    expect(rds).toReceiveCommandWith(RestoreDBClusterFromSnapshotCommand, {
+      DBClusterIdentifier: CLUSTER,
+      SnapshotIdentifier: 'ledger-snap',
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+      DBSubnetGroupName: 'steward-drill',
+      VpcSecurityGroupIds: ['sg-0abc1234'],
+      DeletionProtection: false,
+      CopyTagsToSnapshot: false,
+      Tags: [...tagList.slice(0, 4), { Key: WRITER_CLASS_TAG, Value: 'db.t4g.medium' }].sort((a, b) =>
+        a.Key < b.Key ? -1 : 1,
+      ),
+    });
+    expect(rds).toReceiveCommandWith(CreateDBInstanceCommand, {
+      DBInstanceIdentifier: WRITER,
+      DBClusterIdentifier: CLUSTER,
+      DBInstanceClass: 'db.t4g.medium',
+      Engine: 'aurora-postgresql',
+      PubliclyAccessible: false,
+      Tags: tagList,
+    });
+  });
+
+  it('restores a cluster point in time, then creates its writer', async () => {
+    // Prepare
+    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({
+      DBCluster: { DBClusterIdentifier: CLUSTER, Engine: 'aurora-mysql', Status: 'creating' },
+    });
+    rds.on(CreateDBInstanceCommand).resolves(meta);
+
+    // Act
+    await port().restore(
+      clusterReq({
+        source: { pointInTime: '2026-01-31T11:00:00.000Z', referenceTime: '2026-01-31T11:00:00.000Z' },
+      }),
+    );
+
+    // Assert
+    expect(order()).toEqual(['RestoreDBClusterToPointInTimeCommand', 'CreateDBInstanceCommand']);
+    expect(rds).toReceiveCommandWith(RestoreDBClusterToPointInTimeCommand, {
+      DBClusterIdentifier: CLUSTER,
+      SourceDBClusterIdentifier: 'ledger',
+      RestoreToTime: new Date('2026-01-31T11:00:00.000Z'),
+    });
+    expect(rds).toReceiveCommandWith(CreateDBInstanceCommand, {
+      Engine: 'aurora-mysql',
+      DBInstanceIdentifier: WRITER,
+    });
+  });
+
+  it('leaves the writer to describe when RDS wants the cluster available first', async () => {
+    // Prepare
+    rds
+      .on(RestoreDBClusterToPointInTimeCommand)
+      .resolves({ DBCluster: { Engine: 'aurora-mysql', Status: 'creating' } });
+    rds.on(CreateDBInstanceCommand).rejects(fault(InvalidDBClusterStateFault));
+
+    // Act
+    const target = await port().restore(
+      clusterReq({
+        source: { pointInTime: '2026-01-31T11:00:00.000Z', referenceTime: '2026-01-31T11:00:00.000Z' },
+      }),
+    );
+
+    // Assert
+    expect(target.status).toBe('creating');
+  });
+
+  it('adds the missing writer when describe finds the cluster available, and reports ready only then', async () => {
+    // Prepare
+    const cluster = {
+      DBClusterIdentifier: CLUSTER,
+      Engine: 'aurora-postgresql',
+      Status: 'available',
+      Endpoint: `${CLUSTER}.cluster-abc.eu-west-1.rds.amazonaws.com`,
+      Port: 5432,
+      TagList: [...tagList, { Key: WRITER_CLASS_TAG, Value: 'db.r6g.large' }],
+    };
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster] });
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(fault(DBInstanceNotFoundFault))
+      .resolves({
+        DBInstances: [{ DBInstanceIdentifier: WRITER, DBInstanceStatus: 'available' }],
+      });
+    rds.on(CreateDBInstanceCommand).resolves(meta);
+    const p = port();
+
+    // Act
+    const first = await p.describe({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER });
+    const second = await p.describe({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER });
+
+    // Assert
+    expect(first).toEqual({ status: 'creating-instance', failed: false });
+    expect(rds).toReceiveCommandExactlyOnceWith(CreateDBInstanceCommand, {
+      DBInstanceIdentifier: WRITER,
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+      Tags: tagList,
+    });
+    expect(second).toEqual({
+      status: 'available',
+      endpoint: { host: `${CLUSTER}.cluster-abc.eu-west-1.rds.amazonaws.com`, port: 5432 },
+      failed: false,
+    });
+  });
+
+  it('says clearly when the cluster snapshot vanished', async () => {
+    rds.on(DescribeDBClusterSnapshotsCommand).rejects(fault(DBClusterSnapshotNotFoundFault));
+    await expect(port().restore(clusterReq())).rejects.toThrow(
+      /snapshot ledger-snap of ledger no longer exists/,
+    );
+    expect(rds).not.toReceiveCommand(RestoreDBClusterFromSnapshotCommand);
+  });
+});
+
+describe('describe', () => {
+  it.each([
+    ['creating', false, undefined],
+    ['available', false, { host: `${TARGET}.abc.eu-west-1.rds.amazonaws.com`, port: 5432 }],
+    ['incompatible-restore', true, { host: `${TARGET}.abc.eu-west-1.rds.amazonaws.com`, port: 5432 }],
+  ])('reports an instance in %s (failed: %s)', async (status, failed, endpoint) => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: TARGET,
+          DBInstanceStatus: status,
+          ...(endpoint ? { Endpoint: { Address: endpoint.host, Port: endpoint.port } } : {}),
+        },
+      ],
+    });
+    expect(await port().describe({ kind: 'rds-instance', id: TARGET })).toEqual({
+      status,
+      failed,
+      ...(endpoint ? { endpoint } : {}),
+    });
+  });
+
+  it('reports a vanished instance as failed', async () => {
+    rds.on(DescribeDBInstancesCommand).rejects(fault(DBInstanceNotFoundFault));
+    expect(await port().describe({ kind: 'rds-instance', id: TARGET })).toEqual({
+      status: 'not-found',
+      failed: true,
+    });
+  });
+});
+
+describe('remove', () => {
+  it('deletes a drill instance without a final snapshot or retained backups', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: TARGET, DBInstanceStatus: 'available', TagList: tagList }],
+    });
+    rds.on(DeleteDBInstanceCommand).resolves(meta);
+
+    // Act
+    const result = await port().remove({ kind: 'rds-instance', id: TARGET });
+
+    // Assert
+    expect(result).toBe('deleted');
+    expect(rds).toReceiveCommandExactlyOnceWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: TARGET,
+      SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
+  });
+
+  it('refuses to delete anything without the steward:drill tag', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: TARGET, TagList: [{ Key: 'steward:managed', Value: 'true' }] }],
+    });
+
+    // Act + Assert
+    await expect(port().remove({ kind: 'rds-instance', id: TARGET })).rejects.toThrow(GuardRefusedError);
+    expect(rds).not.toReceiveCommand(DeleteDBInstanceCommand);
+  });
+
+  it('refuses a tagged resource whose id is not a drill id', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders-db', TagList: tagList }],
+    });
+    await expect(port().remove({ kind: 'rds-instance', id: 'orders-db' })).rejects.toThrow(GuardRefusedError);
+    expect(rds).not.toReceiveCommand(DeleteDBInstanceCommand);
+  });
+
+  it('counts an instance that is already gone', async () => {
+    rds.on(DescribeDBInstancesCommand).rejects(fault(DBInstanceNotFoundFault));
+    expect(await port().remove({ kind: 'rds-instance', id: TARGET })).toBe('already-gone');
+  });
+
+  it('deletes an Aurora drill: the writer instance first, then the cluster without a final snapshot', async () => {
+    // Prepare
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: CLUSTER,
+          Status: 'available',
+          TagList: tagList,
+          DBClusterMembers: [{ DBInstanceIdentifier: WRITER }],
+        },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: WRITER, DBInstanceStatus: 'available', TagList: tagList }],
+    });
+    rds.on(DeleteDBInstanceCommand).resolves(meta);
+    rds.on(DeleteDBClusterCommand).resolves(meta);
+
+    // Act
+    const result = await port().remove({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER });
+
+    // Assert
+    expect(result).toBe('deleted');
+    const calls = order();
+    expect(calls.indexOf('DeleteDBInstanceCommand')).toBeLessThan(calls.indexOf('DeleteDBClusterCommand'));
+    expect(rds).toReceiveCommandWith(DeleteDBInstanceCommand, { DBInstanceIdentifier: WRITER });
+    expect(rds).toReceiveCommandWith(DeleteDBClusterCommand, {
+      DBClusterIdentifier: CLUSTER,
+      SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
+  });
+
+  it('refuses to delete an untagged cluster and touches none of its instances', async () => {
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: CLUSTER, TagList: [], DBClusterMembers: [{ DBInstanceIdentifier: WRITER }] },
+      ],
+    });
+    await expect(port().remove({ kind: 'aurora-cluster', id: CLUSTER })).rejects.toThrow(
+      /no steward:drill tag/,
+    );
+    expect(rds).not.toReceiveCommand(DeleteDBInstanceCommand);
+    expect(rds).not.toReceiveCommand(DeleteDBClusterCommand);
+  });
+});
+
+describe('inventory', () => {
+  it('lists manual and automated snapshots of one database as plain data', async () => {
+    // Prepare
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        {
+          DBSnapshotIdentifier: 'rds:orders-db-2026-01-31-03-05',
+          DBSnapshotArn: 'arn:aws:rds:eu-west-1:111122223333:snapshot:rds:orders-db-2026-01-31-03-05',
+          DBInstanceIdentifier: 'orders-db',
+          SnapshotCreateTime: new Date('2026-01-31T03:05:00Z'),
+          Status: 'available',
+          SnapshotType: 'automated',
+        },
+      ],
+    });
+
+    // Act
+    const list = await port().listSnapshots('rds-instance', 'orders-db');
+
+    // Assert
+    expect(rds).toReceiveCommandWith(DescribeDBSnapshotsCommand, {
+      DBInstanceIdentifier: 'orders-db',
+      MaxRecords: 100,
+    });
+    expect(list).toEqual([
+      expect.objectContaining({
+        id: 'rds:orders-db-2026-01-31-03-05',
+        sourceId: 'orders-db',
+        type: 'automated',
+        createdAt: '2026-01-31T03:05:00.000Z',
+      }),
+    ]);
+  });
+
+  it('reads the point-in-time window from the active automated backup', async () => {
+    rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+      DBInstanceAutomatedBackups: [
+        {
+          Status: 'retained',
+          RestoreWindow: {
+            EarliestTime: new Date('2025-01-01T00:00:00Z'),
+            LatestTime: new Date('2025-01-02T00:00:00Z'),
+          },
+        },
+        {
+          Status: 'active',
+          RestoreWindow: {
+            EarliestTime: new Date('2026-01-25T00:00:00Z'),
+            LatestTime: new Date('2026-02-01T04:55:00Z'),
+          },
+        },
+      ],
+    });
+    expect(await port().restorableWindow('rds-instance', 'orders-db')).toEqual({
+      earliest: '2026-01-25T00:00:00.000Z',
+      latest: '2026-02-01T04:55:00.000Z',
+    });
+  });
+
+  it('lists only steward:drill resources, Aurora members under their cluster', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: TARGET,
+          TagList: tagList,
+          InstanceCreateTime: new Date('2026-02-01T05:01:00Z'),
+          DBInstanceStatus: 'available',
+        },
+        { DBInstanceIdentifier: WRITER, TagList: tagList, DBClusterIdentifier: CLUSTER },
+        { DBInstanceIdentifier: 'orders-db', TagList: [] },
+      ],
+    });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: CLUSTER,
+          TagList: tagList,
+          ClusterCreateTime: new Date('2026-02-01T05:02:00Z'),
+          Status: 'available',
+        },
+        { DBClusterIdentifier: 'ledger', TagList: [] },
+      ],
+    });
+
+    // Act
+    const list = await port().listDrillResources();
+
+    // Assert
+    expect(list).toEqual([
+      {
+        kind: 'rds-instance',
+        id: TARGET,
+        drillId: DRILL,
+        createdAt: '2026-02-01T05:01:00.000Z',
+        status: 'available',
+      },
+      {
+        kind: 'aurora-cluster',
+        id: CLUSTER,
+        drillId: DRILL,
+        createdAt: '2026-02-01T05:02:00.000Z',
+        status: 'available',
+      },
+    ]);
+  });
+
+  it('finds the RDS-managed master secret of a database', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { MasterUserSecret: { SecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-1' } },
+      ],
+    });
+    expect(await port().masterSecretArn('rds-instance', 'orders-db')).toBe(
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-1',
+    );
+  });
+});

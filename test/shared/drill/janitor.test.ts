@@ -1,0 +1,142 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import { janitorMaxAgeHours, planJanitor, runJanitor } from '../../../shared/drill/janitor.js';
+import type { DrillResource } from '../../../shared/drill/ports.js';
+import { PartialFailureError } from '../../../shared/errors.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { fakeRestorePort, type FakeResource } from '../../fakes/drill-ports.js';
+
+const NOW = new Date('2026-02-01T12:00:00Z');
+const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
+
+const res = (
+  id: string,
+  createdAt: string | undefined,
+  over: Partial<DrillResource> = {},
+): DrillResource => ({
+  kind: 'rds-instance',
+  id,
+  drillId: `drill-${id}`,
+  ...(createdAt ? { createdAt } : {}),
+  status: 'available',
+  ...over,
+});
+
+const configInput = { stage: 'prod', region: 'eu-west-1' } satisfies StewardConfigInput;
+
+describe('planJanitor', () => {
+  it.each([
+    ['an old copy is deleted', res('a', hoursAgo(7)), 'delete', '7 h old, older than 6 h'],
+    ['a young copy is kept', res('b', hoursAgo(2)), 'keep', '2 h old, within 6 h'],
+    ['exactly at the limit is kept', res('c', hoursAgo(6)), 'keep', '6 h old, within 6 h'],
+    [
+      'one still being created is kept',
+      res('d', undefined, { status: 'creating' }),
+      'keep',
+      'no creation time yet (still creating)',
+    ],
+    [
+      'one already being deleted is skipped',
+      res('e', hoursAgo(30), { status: 'deleting' }),
+      'skip',
+      'already deleting',
+    ],
+  ])('%s', (_t, resource, action, reason) => {
+    expect(planJanitor([resource], NOW, 6)).toEqual([expect.objectContaining({ resource, action, reason })]);
+  });
+
+  it('never deletes a resource younger than the max age', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 168 }),
+        (ages, max) => {
+          const verdicts = planJanitor(
+            ages.map((a, i) => res(`r${i}`, hoursAgo(a / 2))),
+            NOW,
+            max,
+          );
+          for (const v of verdicts) if (v.action === 'delete') expect(v.ageHours).toBeGreaterThan(max);
+        },
+      ),
+    );
+  });
+
+  it('waits at least as long as a drill may run before calling its copy an orphan', () => {
+    const drill = parseConfig(
+      { ...configInput, drill: { janitorMaxAgeHours: 2, timeoutSeconds: 5 * 3600 } },
+      't',
+    ).drill;
+    expect(janitorMaxAgeHours(drill)).toBe(6);
+  });
+});
+
+describe('runJanitor', () => {
+  const setup = (resources: FakeResource[], dryRun = false) => {
+    const restore = fakeRestorePort();
+    for (const r of resources) restore.resources.set(r.id, r);
+    const notifier = memoryNotifier();
+    const deps = { config: parseConfig(configInput, 'test'), dryRun, notifier, now: () => NOW, restore };
+    return { deps, restore, notifier };
+  };
+  const drillCopy = (id: string, ageHours: number): FakeResource => ({
+    kind: 'rds-instance',
+    id,
+    tags: { 'steward:drill': `drill-${id}`, 'steward:managed': 'true' },
+    status: 'available',
+    createdAt: hoursAgo(ageHours),
+  });
+
+  it('deletes leftovers and warns, naming each', async () => {
+    // Prepare
+    const { deps, restore, notifier } = setup([
+      drillCopy('steward-drill-orders-db-00000001', 9),
+      drillCopy('steward-drill-orders-db-00000002', 1),
+    ]);
+
+    // Act
+    const result = await runJanitor(deps);
+
+    // Assert
+    expect(restore.removed).toEqual(['steward-drill-orders-db-00000001']);
+    expect(result.outcomes).toEqual([
+      expect.objectContaining({ resource: 'rds-instance steward-drill-orders-db-00000001', status: 'done' }),
+    ]);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'warning', capability: 'drill' });
+    expect(notifier.sent[0]!.lines[0]).toBe(
+      'Had to clean up after a drill: deleted rds-instance steward-drill-orders-db-00000001 (drill drill-steward-drill-orders-db-00000001, created 2026-02-01T03:00:00.000Z, 9 h old, older than 6 h)',
+    );
+  });
+
+  it('stays silent when there is nothing to clean up', async () => {
+    const { deps, notifier } = setup([drillCopy('steward-drill-orders-db-00000002', 1)]);
+    const result = await runJanitor(deps);
+    expect(result.notified).toBe(false);
+    expect(notifier.sent).toEqual([]);
+  });
+
+  it('only reports what it would delete in a dry run', async () => {
+    const { deps, restore, notifier } = setup([drillCopy('steward-drill-orders-db-00000001', 9)], true);
+    await runJanitor(deps);
+    expect(restore.removed).toEqual([]);
+    expect(notifier.sent[0]!.lines[0]).toMatch(/^Would delete rds-instance steward-drill-orders-db-00000001/);
+  });
+
+  it('reports a failed deletion, deletes the others, then throws', async () => {
+    // Prepare
+    const { deps, restore, notifier } = setup([
+      drillCopy('steward-drill-a-00000001', 9),
+      drillCopy('steward-drill-b-00000002', 9),
+    ]);
+    restore.failRemove.set('steward-drill-a-00000001', new Error('InvalidDBInstanceState'));
+
+    // Act + Assert
+    await expect(runJanitor(deps)).rejects.toThrow(PartialFailureError);
+    expect(restore.removed).toEqual(['steward-drill-b-00000002']);
+    expect(notifier.sent[0]!.lines[0]).toMatch(
+      /^FAILED to delete rds-instance steward-drill-a-00000001.*InvalidDBInstanceState/,
+    );
+  });
+});

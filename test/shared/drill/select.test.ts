@@ -1,0 +1,283 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { SnapshotSelector } from '../../../shared/config/schema.js';
+import { drillTargetId, drillTargetOf, fnv1a, sanitiseDrillId } from '../../../shared/drill/ids.js';
+import { drillCandidates, SnapshotSelectionError, selectSource } from '../../../shared/drill/select.js';
+import type { Snapshot, SnapshotType } from '../../../shared/model.js';
+
+const NOW = new Date('2026-02-01T05:00:00Z');
+const DB = 'orders-db';
+
+const snap = (id: string, createdAt: string, over: Partial<Snapshot> = {}): Snapshot => ({
+  kind: 'rds-instance',
+  id,
+  arn: `arn:aws:rds:eu-west-1:111122223333:snapshot:${id}`,
+  region: 'eu-west-1',
+  sourceId: DB,
+  createdAt,
+  status: 'available',
+  type: 'manual',
+  tags: {},
+  ...over,
+});
+
+const snapshots: Snapshot[] = [
+  snap('rds:orders-db-2026-01-31-03-05', '2026-01-31T03:05:00.000Z', { type: 'automated' }),
+  snap('steward-orders-db-202601300300-sched', '2026-01-30T03:00:00.000Z'),
+  snap('steward-orders-db-202601290300-sched', '2026-01-29T03:00:00.000Z'),
+  snap('steward-orders-db-202601010300-sched', '2026-01-01T03:00:00.000Z'),
+  snap('steward-orders-db-202602010300-sched', '2026-02-01T03:00:00.000Z', { status: 'creating' }),
+  snap('steward-billing-db-202601310300-sched', '2026-01-31T23:00:00.000Z', { sourceId: 'billing-db' }),
+  snap('shared-orders', '2026-01-31T23:30:00.000Z', { type: 'shared' }),
+  snap('cluster-snap', '2026-01-31T23:40:00.000Z', { kind: 'aurora-cluster' }),
+];
+
+const opts = { database: DB, kind: 'rds-instance' as const, now: NOW, seed: 'drill-1' };
+
+describe('selectSource', () => {
+  it.each<[string, SnapshotSelector, string]>([
+    [
+      'latest takes the newest available snapshot, automated included',
+      'latest',
+      'rds:orders-db-2026-01-31-03-05',
+    ],
+    [
+      'an id picks exactly that snapshot',
+      { id: 'steward-orders-db-202601010300-sched' },
+      'steward-orders-db-202601010300-sched',
+    ],
+  ])('%s', (_title, selector, expected) => {
+    // Act
+    const source = selectSource(selector, snapshots, opts);
+
+    // Assert
+    expect(source.snapshotId).toBe(expected);
+    expect(source.referenceTime).toBe(snapshots.find((s) => s.id === expected)!.createdAt);
+    expect(source.snapshotArn).toContain(expected);
+  });
+
+  it.each<[string, SnapshotSelector, Snapshot[], RegExp]>([
+    ['no snapshot at all', 'latest', [], /no available snapshot of RDS instance orders-db/],
+    [
+      'only snapshots still being created',
+      'latest',
+      [snap('s1', '2026-01-31T03:00:00.000Z', { status: 'creating' })],
+      /no available snapshot/,
+    ],
+    ['an unknown id', { id: 'nope' }, snapshots, /snapshot nope not found/],
+    [
+      'an id of another database',
+      { id: 'steward-billing-db-202601310300-sched' },
+      snapshots,
+      /belongs to billing-db, not orders-db/,
+    ],
+    [
+      'an id not yet available',
+      { id: 'steward-orders-db-202602010300-sched' },
+      snapshots,
+      /is creating, not available/,
+    ],
+    [
+      'randomWithinDays with nothing recent',
+      { randomWithinDays: 1 },
+      [snap('old', '2026-01-01T03:00:00.000Z')],
+      /in the last 1 days \(newest: old at 2026-01-01T03:00:00.000Z\)/,
+    ],
+  ])('throws a clear error for %s', (_title, selector, list, message) => {
+    // Act + Assert
+    expect(() => selectSource(selector, list, opts)).toThrow(SnapshotSelectionError);
+    expect(() => selectSource(selector, list, opts)).toThrow(message);
+  });
+
+  it('restores a point in time inside the window and measures RPO against it', () => {
+    // Act
+    const source = selectSource({ pointInTime: '2026-01-31T12:00:00+01:00' }, [], {
+      ...opts,
+      restorableWindow: { earliest: '2026-01-25T00:00:00.000Z', latest: '2026-02-01T04:55:00.000Z' },
+    });
+
+    // Assert
+    expect(source).toEqual({
+      pointInTime: '2026-01-31T11:00:00.000Z',
+      referenceTime: '2026-01-31T11:00:00.000Z',
+    });
+  });
+
+  it.each([
+    ['before the window', '2026-01-20T00:00:00Z'],
+    ['after the latest restorable time', '2026-02-01T04:59:00Z'],
+  ])('refuses a point in time %s, naming both ends of the window', (_title, pointInTime) => {
+    // Act + Assert
+    expect(() =>
+      selectSource({ pointInTime }, [], {
+        ...opts,
+        restorableWindow: { earliest: '2026-01-25T00:00:00.000Z', latest: '2026-02-01T04:55:00.000Z' },
+      }),
+    ).toThrow(
+      /outside the restorable window .*earliest 2026-01-25T00:00:00.000Z, latest 2026-02-01T04:55:00.000Z/,
+    );
+  });
+
+  it('refuses a point in time when the source has no restorable window', () => {
+    expect(() => selectSource({ pointInTime: '2026-01-31T00:00:00Z' }, [], opts)).toThrow(
+      /has no point-in-time restore window/,
+    );
+  });
+});
+
+const snapshotArb = fc.record({
+  id: fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/),
+  sourceId: fc.constantFrom(DB, 'billing-db'),
+  kind: fc.constantFrom('rds-instance' as const, 'aurora-cluster' as const),
+  status: fc.constantFrom('available', 'creating', 'failed'),
+  type: fc.constantFrom<SnapshotType>('manual', 'automated', 'shared', 'awsbackup'),
+  ageHours: fc.integer({ min: 0, max: 24 * 40 }),
+});
+type SnapshotSpec = {
+  id: string;
+  sourceId: string;
+  kind: Snapshot['kind'];
+  status: string;
+  type: SnapshotType;
+  ageHours: number;
+};
+
+const build = (arbs: SnapshotSpec[]) =>
+  arbs.map((a) =>
+    snap(a.id, new Date(NOW.getTime() - a.ageHours * 3_600_000).toISOString(), {
+      sourceId: a.sourceId,
+      kind: a.kind,
+      status: a.status,
+      type: a.type,
+    }),
+  );
+
+const selectorArb = fc.oneof(
+  fc.constant<SnapshotSelector>('latest'),
+  fc.integer({ min: 1, max: 35 }).map((n): SnapshotSelector => ({ randomWithinDays: n })),
+);
+
+describe('selectSource properties', () => {
+  it('always returns an available, restorable snapshot of the database, or throws', () => {
+    fc.assert(
+      fc.property(
+        fc.array(snapshotArb, { maxLength: 25 }),
+        selectorArb,
+        fc.string(),
+        (arbs, selector, seed) => {
+          const list = build(arbs);
+          let source;
+          try {
+            source = selectSource(selector, list, { ...opts, seed });
+          } catch (e) {
+            expect(e).toBeInstanceOf(SnapshotSelectionError);
+            return;
+          }
+          const picked = list.find(
+            (s) => s.id === source.snapshotId && s.createdAt === source.referenceTime,
+          )!;
+          expect(drillCandidates(list, DB, 'rds-instance')).toContainEqual(picked);
+        },
+      ),
+    );
+  });
+
+  it('picks the same snapshot for the same seed, whatever the listing order', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(snapshotArb, { selector: (a) => a.id, maxLength: 25 }),
+        fc.integer({ min: 1, max: 35 }),
+        fc.string(),
+        (arbs, days, seed) => {
+          const list = build(arbs);
+          const pick = (l: Snapshot[]) => {
+            try {
+              return selectSource({ randomWithinDays: days }, l, { ...opts, seed }).snapshotId;
+            } catch {
+              return 'none';
+            }
+          };
+          expect(pick([...list].reverse())).toBe(pick(list));
+        },
+      ),
+    );
+  });
+
+  it('spreads picks over the candidates as the seed changes', () => {
+    // Prepare
+    const list = build(
+      Array.from({ length: 5 }, (_, i) => ({
+        id: `s${i}`,
+        sourceId: DB,
+        kind: 'rds-instance' as const,
+        status: 'available',
+        type: 'manual' as const,
+        ageHours: 24 * i + 1,
+      })),
+    );
+
+    // Act
+    const picks = new Set(
+      Array.from(
+        { length: 50 },
+        (_, i) => selectSource({ randomWithinDays: 7 }, list, { ...opts, seed: `run-${i}` }).snapshotId,
+      ),
+    );
+
+    // Assert
+    expect(picks.size).toBe(5);
+  });
+});
+
+describe('drill ids', () => {
+  it('names the restored copy after the database and a hash of the drill id', () => {
+    expect(drillTargetId('orders-db', 'monthly-orders-db-20260201-0500')).toMatch(
+      /^steward-drill-orders-db-[0-9a-f]{8}$/,
+    );
+    expect(drillTargetId('orders-db', 'a')).not.toBe(drillTargetId('orders-db', 'b'));
+  });
+
+  it('always yields a valid RDS identifier short enough for the Aurora writer suffix', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/), fc.string(), (db, drillId) => {
+        const id = drillTargetId(db, drillId);
+        expect(id.length).toBeLessThanOrEqual(61);
+        expect(id).toMatch(/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/);
+      }),
+    );
+  });
+
+  it.each([
+    [
+      'steward-drill-orders-db-29f02b21',
+      'DB_INSTANCE',
+      { kind: 'rds-instance', id: 'steward-drill-orders-db-29f02b21' },
+    ],
+    [
+      'steward-drill-ledger-0a1b2c3d-w',
+      'DB_INSTANCE',
+      {
+        kind: 'aurora-cluster',
+        id: 'steward-drill-ledger-0a1b2c3d',
+        instanceId: 'steward-drill-ledger-0a1b2c3d-w',
+      },
+    ],
+    [
+      'steward-drill-ledger-0a1b2c3d',
+      'CLUSTER',
+      {
+        kind: 'aurora-cluster',
+        id: 'steward-drill-ledger-0a1b2c3d',
+        instanceId: 'steward-drill-ledger-0a1b2c3d-w',
+      },
+    ],
+    ['orders-db', 'DB_INSTANCE', undefined],
+  ])('maps event source %s (%s) to its drill target', (id, type, expected) => {
+    expect(drillTargetOf(id, type)).toEqual(expected);
+  });
+
+  it('keeps execution names usable as tag values', () => {
+    expect(sanitiseDrillId('drill orders-db #1 (manual)')).toBe('drill-orders-db--1--manual-');
+    expect(fnv1a('')).toBe(0x811c9dc5);
+  });
+});

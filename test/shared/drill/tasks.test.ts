@@ -1,0 +1,747 @@
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import rdsEvent from '../../../events/drill/rds-restore-complete.json' with { type: 'json' };
+import startInput from '../../../events/drill/start.json' with { type: 'json' };
+import selectEvent from '../../../events/drill/task-select.json' with { type: 'json' };
+import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import { drillTargetId } from '../../../shared/drill/ids.js';
+import { StaleTaskTokenError } from '../../../shared/drill/ports.js';
+import { drillReport } from '../../../shared/drill/report.js';
+import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
+import {
+  type DrillDeps,
+  onRdsEvent,
+  RestoreFailedError,
+  runDrillTask,
+  type VerifyFn,
+} from '../../../shared/drill/tasks.js';
+import type { VerificationReport } from '../../../shared/drill/verify.js';
+import {
+  ConfigError,
+  EventShapeError,
+  GuardRefusedError,
+  PartialFailureError,
+} from '../../../shared/errors.js';
+import type { Snapshot } from '../../../shared/model.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { metrics } from '../../../shared/observability.js';
+import {
+  fakeCredentials,
+  fakeReportStore,
+  fakeRestorePort,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../../fakes/drill-ports.js';
+
+const REGION = 'eu-west-1';
+const DRILL = selectEvent.execution.name;
+const TARGET = drillTargetId('orders-db', DRILL);
+const MASTER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0a1b2c3d-AbCdEf';
+const LEDGER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-master-AbCdEf';
+const PASSWORD = 'S3cr3t"p@ss\\word';
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAA-token-of-wait-for-restore';
+
+const configInput = {
+  stage: 'prod',
+  region: REGION,
+  drill: {
+    enabled: true,
+    targets: {
+      'orders-db': {
+        snapshot: { randomWithinDays: 7 },
+        profile: { database: 'app', tables: [{ name: 'orders', freshnessColumn: 'created_at' }] },
+        rpoSeconds: 86_400,
+      },
+      ledger: {
+        kind: 'aurora-cluster',
+        profile: { database: 'ledger' },
+        secretArn: LEDGER_SECRET,
+        instanceClass: 'db.r6g.large',
+        rtoSeconds: 7200,
+      },
+    },
+  },
+} satisfies StewardConfigInput;
+
+const snap = (id: string, createdAt: string, over: Partial<Snapshot> = {}): Snapshot => ({
+  kind: 'rds-instance',
+  id,
+  arn: `arn:aws:rds:${REGION}:111122223333:snapshot:${id}`,
+  region: REGION,
+  sourceId: 'orders-db',
+  createdAt,
+  status: 'available',
+  type: 'manual',
+  tags: {},
+  ...over,
+});
+
+const report = (over: Partial<VerificationReport> = {}): VerificationReport => ({
+  passed: true,
+  host: `${TARGET}.abc123.${REGION}.rds.amazonaws.com`,
+  port: 5432,
+  database: 'app',
+  user: 'steward_master',
+  referenceTime: '2026-01-31T03:05:00.000Z',
+  checks: [
+    {
+      name: 'connect',
+      kind: 'connect',
+      passed: true,
+      measured: 'PostgreSQL 16.4',
+      expected: 'select 1 returns 1',
+      detail: 'connected',
+      ms: 40,
+    },
+  ],
+  dataRpoSeconds: 42,
+  newestRowTime: '2026-01-31T03:04:18.000Z',
+  verifyMs: 30_000,
+  tables: { orders: { rows: 1200 } },
+  ...over,
+});
+
+let clock: Date;
+const at = (iso: string) => {
+  clock = new Date(iso);
+};
+
+const fakeDeps = (verify: VerifyFn = async () => report()) => {
+  const restore = fakeRestorePort(REGION);
+  restore.snapshots = [
+    snap('rds:orders-db-2026-01-31-03-05', '2026-01-31T03:05:00.000Z', { type: 'automated' }),
+    snap('steward-orders-db-202601300300-sched', '2026-01-30T03:00:00.000Z'),
+    snap('steward-orders-db-202601010300-sched', '2026-01-01T03:00:00.000Z'),
+  ];
+  restore.secrets = { 'orders-db': MASTER_SECRET };
+  const credentials = fakeCredentials({
+    [MASTER_SECRET]: {
+      username: 'steward_master',
+      password: PASSWORD,
+      host: 'orders-db.abc123.rds.amazonaws.com',
+    },
+    [LEDGER_SECRET]: { username: 'ledger_admin', password: PASSWORD },
+  });
+  const tokens = fakeTokenStore();
+  const signal = fakeTaskSignal();
+  const reports = fakeReportStore();
+  const notifier = memoryNotifier();
+  const verifySpy = vi.fn(verify);
+  const deps: DrillDeps = {
+    config: parseConfig(configInput, 'test'),
+    dryRun: false,
+    notifier,
+    now: () => clock,
+    restore,
+    credentials,
+    tokens,
+    signal,
+    reports,
+    network: { dbSubnetGroupName: 'steward-drill', securityGroupIds: ['sg-0abc1234'] },
+    verify: verifySpy,
+    ssl: false,
+  };
+  return { deps, restore, credentials, tokens, signal, reports, notifier, verifySpy };
+};
+
+const task = (t: DrillTaskEvent['task'], state: unknown, extra: Partial<DrillTaskEvent> = {}) =>
+  ({ task: t, state, execution: selectEvent.execution, ...extra }) as DrillTaskEvent;
+
+/** Run the state machine's happy path up to (and including) `until`. */
+const driveTo = async (
+  f: ReturnType<typeof fakeDeps>,
+  until: 'select' | 'restore' | 'available' | 'verify',
+) => {
+  at('2026-02-01T05:00:05.000Z');
+  let s = await runDrillTask(task('select', selectEvent.state), f.deps);
+  if (until === 'select') return s;
+  at('2026-02-01T05:00:10.000Z');
+  s = await runDrillTask(task('restore', s), f.deps);
+  if (until === 'restore') return s;
+  f.restore.setStatus(TARGET, 'available');
+  at('2026-02-01T05:09:41.000Z');
+  s = await runDrillTask(task('status', s), f.deps);
+  if (until === 'available') return s;
+  at('2026-02-01T05:10:30.000Z');
+  return runDrillTask(task('verify', s), f.deps);
+};
+
+let singleMetric: MockInstance<typeof metrics.singleMetric>;
+let emitted: { name: string; value: number; dims: Record<string, string> }[];
+beforeEach(() => {
+  at('2026-02-01T05:00:04.000Z');
+  emitted = [];
+  singleMetric = vi.spyOn(metrics, 'singleMetric').mockImplementation(() => {
+    const dims: Record<string, string> = {};
+    return {
+      addDimension: (k: string, v: string) => void (dims[k] = v),
+      addMetric: (name: string, _unit: unknown, value: number) => void emitted.push({ name, value, dims }),
+    } as unknown as ReturnType<typeof metrics.singleMetric>;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('start', () => {
+  it('turns the execution input into the first drill state', async () => {
+    // Act
+    const s = await runDrillTask(task('start', startInput), fakeDeps().deps);
+
+    // Assert
+    expect(s).toEqual(selectEvent.state);
+  });
+
+  it.each([
+    ['the input', { rtoSeconds: 900 }, { rtoSeconds: 900, rpoSeconds: 86_400 }],
+    ['the target, then the drill defaults', {}, { rtoSeconds: 3600, rpoSeconds: 86_400 }],
+  ])('takes RTO/RPO targets from %s', async (_t, over, targets) => {
+    const s = await runDrillTask(task('start', { ...startInput, ...over }), fakeDeps().deps);
+    expect(s.targets).toEqual(targets);
+  });
+
+  it('names a drill without an execution after the database and the time', async () => {
+    const s = await runDrillTask({ task: 'start', state: { database: 'ledger' } }, fakeDeps().deps);
+    expect(s).toMatchObject({
+      drillId: 'ledger-20260201T050004Z',
+      startedAt: '2026-02-01T05:00:04.000Z',
+      kind: 'aurora-cluster',
+      targets: { rtoSeconds: 7200, rpoSeconds: 300 },
+    });
+  });
+
+  it('rejects an unknown database, naming the known ones', async () => {
+    const err = await runDrillTask(task('start', { database: 'nope' }), fakeDeps().deps).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EventShapeError);
+    expect((err as Error).message).toMatch(
+      /database: "nope" is not in drill.targets .*known: orders-db, ledger/,
+    );
+  });
+
+  it('rejects malformed input naming the field', async () => {
+    await expect(runDrillTask(task('start', { snapshot: 'latest' }), fakeDeps().deps)).rejects.toThrow(
+      /Invalid drill input: database/,
+    );
+  });
+});
+
+describe('select', () => {
+  it('picks an available snapshot of the last N days, the same one on a retry', async () => {
+    // Prepare
+    const f = fakeDeps();
+
+    // Act
+    const first = await driveTo(f, 'select');
+    const again = await driveTo(f, 'select');
+
+    // Assert
+    expect(['rds:orders-db-2026-01-31-03-05', 'steward-orders-db-202601300300-sched']).toContain(
+      first.source?.snapshotId,
+    );
+    expect(again.source).toEqual(first.source);
+  });
+
+  it('restores a point in time given in the input when it is inside the window', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.restore.window = { earliest: '2026-01-25T00:00:00.000Z', latest: '2026-02-01T04:55:00.000Z' };
+    const state = {
+      ...selectEvent.state,
+      input: { database: 'orders-db', snapshot: { pointInTime: '2026-01-31T12:00:00Z' } },
+    };
+
+    // Act
+    const s = await runDrillTask(task('select', state), f.deps);
+
+    // Assert
+    expect(s.source).toEqual({
+      pointInTime: '2026-01-31T12:00:00.000Z',
+      referenceTime: '2026-01-31T12:00:00.000Z',
+    });
+  });
+
+  it('rejects a state without the fields the task needs, naming them', async () => {
+    const { drillId: _omit, ...broken } = selectEvent.state;
+    await expect(runDrillTask(task('select', broken), fakeDeps().deps)).rejects.toThrow(
+      /Invalid drill state for task select: state.drillId/,
+    );
+  });
+});
+
+describe('restore', () => {
+  it('requests an isolated, tagged copy under a deterministic id and remembers which secret opens it', async () => {
+    // Prepare
+    const f = fakeDeps();
+
+    // Act
+    const s = await driveTo(f, 'restore');
+
+    // Assert
+    expect(s.target).toEqual({
+      kind: 'rds-instance',
+      id: TARGET,
+      status: 'creating',
+      requestedAt: '2026-02-01T05:00:10.000Z',
+      secretArn: MASTER_SECRET,
+    });
+    expect(f.restore.requests).toEqual([
+      {
+        kind: 'rds-instance',
+        sourceDbId: 'orders-db',
+        source: s.source,
+        targetId: TARGET,
+        tags: {
+          'steward:drill': DRILL,
+          'steward:managed': 'true',
+          'steward:source': 'orders-db',
+          'steward:created-by': 'drill',
+        },
+        network: { dbSubnetGroupName: 'steward-drill', securityGroupIds: ['sg-0abc1234'] },
+      },
+    ]);
+  });
+
+  it('refuses to restore when no secret could open the copy', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.restore.secrets = {};
+    const s = await driveTo(f, 'select');
+
+    // Act + Assert
+    await expect(runDrillTask(task('restore', s), f.deps)).rejects.toThrow(ConfigError);
+    expect(f.restore.requests).toEqual([]);
+  });
+});
+
+describe('await', () => {
+  it('resumes at once when the copy is already available, with where to connect', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    f.restore.setStatus(TARGET, 'available');
+
+    // Act
+    const next = await runDrillTask(task('await', s, { taskToken: TOKEN }), f.deps);
+
+    // Assert
+    expect(f.signal.calls).toEqual([{ kind: 'success', token: TOKEN, output: next }]);
+    expect(next).toMatchObject({
+      available: true,
+      timedOut: false,
+      target: {
+        status: 'available',
+        availableAt: '2026-02-01T05:00:10.000Z',
+        endpoint: { host: `${TARGET}.abc123.${REGION}.rds.amazonaws.com`, port: 5432 },
+      },
+    });
+    expect(f.tokens.parked.size).toBe(0);
+  });
+
+  it('parks the token with the state until the RDS event, for a little longer than the poll interval', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+
+    // Act
+    await runDrillTask(task('await', s, { taskToken: TOKEN }), f.deps);
+
+    // Assert
+    expect(f.signal.calls).toEqual([]);
+    expect(f.tokens.parked.get(TARGET)).toMatchObject({
+      token: TOKEN,
+      ttlSeconds: 600,
+      state: { target: { id: TARGET } },
+    });
+  });
+
+  it('fails the task when the restore failed', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    f.restore.setStatus(TARGET, 'incompatible-restore');
+
+    // Act
+    await runDrillTask(task('await', s, { taskToken: TOKEN }), f.deps);
+
+    // Assert
+    expect(f.signal.calls).toEqual([
+      {
+        kind: 'failure',
+        token: TOKEN,
+        error: 'RestoreFailed',
+        cause: `restore of rds-instance ${TARGET} failed: status incompatible-restore`,
+      },
+    ]);
+    expect(f.tokens.parked.size).toBe(0);
+  });
+
+  it('needs a task token', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    await expect(runDrillTask(task('await', s), f.deps)).rejects.toThrow(/taskToken: required/);
+  });
+});
+
+describe('status (polling fallback)', () => {
+  it('reports not yet available, with both Choice flags set', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    at('2026-02-01T05:05:10.000Z');
+    const next = await runDrillTask(task('status', s), f.deps);
+    expect(next).toMatchObject({ available: false, timedOut: false, target: { status: 'creating' } });
+    expect(next.error).toBeUndefined();
+  });
+
+  it('times the drill out after drill.timeoutSeconds, with an error for Record', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    at('2026-02-01T08:00:04.000Z');
+
+    // Act
+    const next = await runDrillTask(task('status', s), f.deps);
+
+    // Assert
+    expect(next).toMatchObject({
+      available: false,
+      timedOut: true,
+      error: {
+        Error: 'DrillTimeout',
+        Cause: `restore of ${TARGET} not available after 10800 s (status creating; drill.timeoutSeconds is 10800)`,
+      },
+    });
+  });
+
+  it('throws when the restore failed', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    f.restore.setStatus(TARGET, 'failed');
+    await expect(runDrillTask(task('status', s), f.deps)).rejects.toThrow(RestoreFailedError);
+  });
+});
+
+describe('verify', () => {
+  it('connects to the restored copy (not the source) with the master credentials, over TLS as configured', async () => {
+    // Prepare
+    const f = fakeDeps();
+
+    // Act
+    const s = await driveTo(f, 'verify');
+
+    // Assert
+    expect(f.credentials.reads).toEqual([MASTER_SECRET]);
+    expect(f.verifySpy).toHaveBeenCalledWith(
+      {
+        host: `${TARGET}.abc123.${REGION}.rds.amazonaws.com`,
+        port: 5432,
+        user: 'steward_master',
+        password: PASSWORD,
+        ssl: false,
+      },
+      expect.objectContaining({ database: 'app' }),
+      expect.objectContaining({ referenceTime: new Date(s.source!.referenceTime) }),
+    );
+    expect(s).toMatchObject({
+      verifyStartedAt: '2026-02-01T05:10:30.000Z',
+      verifiedAt: '2026-02-01T05:10:30.000Z',
+      verification: { passed: true },
+    });
+  });
+
+  it('never lets the password into the returned state, even when the engine echoes it', async () => {
+    // Prepare
+    const leaky: VerifyFn = async (conn) =>
+      report({ checks: [{ ...report().checks[0]!, detail: `login with ${conn.password} ok` }] });
+    const f = fakeDeps(leaky);
+
+    // Act
+    const s = await driveTo(f, 'verify');
+
+    // Assert
+    const json = JSON.stringify(s);
+    expect(json).not.toContain(PASSWORD);
+    expect(json).not.toContain(JSON.stringify(PASSWORD).slice(1, -1));
+    expect(s.verification!.checks[0]!.detail).toBe('login with *** ok');
+  });
+
+  it('defaults to verified TLS', async () => {
+    const f = fakeDeps();
+    const { ssl: _drop, ...deps } = f.deps;
+    const s = await driveTo(f, 'available');
+    await runDrillTask(task('verify', s), deps);
+    expect(f.verifySpy.mock.calls[0]![0].ssl).toEqual({ rejectUnauthorized: true });
+  });
+
+  it('needs an endpoint', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    await expect(runDrillTask(task('verify', s), f.deps)).rejects.toThrow(/state.target.endpoint: required/);
+  });
+});
+
+describe('cleanup', () => {
+  it('deletes the restored copy', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'verify');
+    at('2026-02-01T05:10:31.000Z');
+
+    // Act
+    const next = await runDrillTask(task('cleanup', s), f.deps);
+
+    // Assert
+    expect(next.cleanup).toEqual({
+      status: 'deleted',
+      at: '2026-02-01T05:10:31.000Z',
+      detail: `rds-instance ${TARGET}`,
+    });
+    expect(f.restore.removed).toEqual([TARGET]);
+  });
+
+  it('skips when start failed and the state is still the raw input', async () => {
+    const f = fakeDeps();
+    const raw = { database: 'nope', error: { Error: 'EventShapeError', Cause: '...' } };
+    const next = await runDrillTask(task('cleanup', raw), f.deps);
+    expect(next).toMatchObject({ ...raw, cleanup: { status: 'skipped', detail: 'nothing was restored' } });
+  });
+
+  it('finds a copy by its deterministic id when restore failed before recording it', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    const { target: _lost, ...partial } = s;
+
+    // Act
+    const next = await runDrillTask(
+      task('cleanup', { ...partial, error: { Error: 'States.Timeout' } }),
+      f.deps,
+    );
+
+    // Assert
+    expect(next.cleanup?.status).toBe('deleted');
+    expect(f.restore.removed).toEqual([TARGET]);
+  });
+
+  it('throws when deletion fails, so the state machine retries', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    f.restore.failRemove.set(TARGET, new GuardRefusedError('nope'));
+    await expect(runDrillTask(task('cleanup', s), f.deps)).rejects.toThrow(GuardRefusedError);
+  });
+});
+
+describe('record', () => {
+  const cleaned = async (f: ReturnType<typeof fakeDeps>) => {
+    const s = await driveTo(f, 'verify');
+    return runDrillTask(task('cleanup', s), f.deps);
+  };
+
+  it('records a passed drill: info notification, metrics per database, JSON report', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await cleaned(f);
+
+    // Act
+    const next = await runDrillTask(task('record', s), f.deps);
+
+    // Assert
+    const key = `drills/orders-db/2026/02/${DRILL}.json`;
+    expect(next.result).toMatchObject({ passed: true, reportKey: key });
+    expect(next.result!.metrics).toMatchObject({
+      rtoSeconds: 626.488,
+      rpoSeconds: 42,
+      rtoMet: true,
+      rpoMet: true,
+    });
+    expect(emitted).toEqual([
+      { name: 'DrillPassed', value: 1, dims: { Database: 'orders-db' } },
+      { name: 'DrillRtoSeconds', value: 626.488, dims: { Database: 'orders-db' } },
+      { name: 'DrillRpoSeconds', value: 42, dims: { Database: 'orders-db' } },
+    ]);
+    expect(singleMetric).toHaveBeenCalledTimes(3);
+    expect(JSON.parse(f.reports.objects.get(key)!)).toMatchObject({
+      type: 'steward-drill-report',
+      drillId: DRILL,
+      passed: true,
+      target: { id: TARGET },
+      cleanup: { status: 'deleted' },
+    });
+    expect(f.notifier.sent).toHaveLength(1);
+    expect(f.notifier.sent[0]).toMatchObject({
+      severity: 'info',
+      capability: 'drill',
+      subject: 'Drill passed: orders-db',
+    });
+    expect(f.notifier.sent[0]!.lines.join('\n')).toContain('DR drill PASSED: orders-db');
+    expect(JSON.stringify(next)).not.toContain(PASSWORD);
+    expect(f.reports.objects.get(key)).not.toContain(PASSWORD);
+  });
+
+  it('records failed checks as a critical failure', async () => {
+    const f = fakeDeps(async () => report({ passed: false }));
+    const next = await runDrillTask(task('record', await cleaned(f)), f.deps);
+    expect(next.result).toMatchObject({
+      passed: false,
+      summary: expect.stringContaining('verification checks failed'),
+    });
+    expect(next.result!.failedStep).toBeUndefined();
+    expect(f.notifier.sent[0]!.severity).toBe('critical');
+    expect(emitted[0]).toEqual({ name: 'DrillPassed', value: 0, dims: { Database: 'orders-db' } });
+  });
+
+  it('records a drill that failed at a step: critical, the step named, no RTO/RPO metrics', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await driveTo(f, 'available');
+    const failed = {
+      ...s,
+      error: {
+        Error: 'AwsCallError',
+        Cause: JSON.stringify({
+          errorType: 'AwsCallError',
+          errorMessage: 'GetSecretValue failed for secret x: AccessDenied',
+        }),
+      },
+    };
+    const c = await runDrillTask(task('cleanup', failed), f.deps);
+
+    // Act
+    const next = await runDrillTask(task('record', c), f.deps);
+
+    // Assert
+    expect(next.result).toMatchObject({
+      passed: false,
+      failedStep: 'verify',
+      summary:
+        'DR drill FAILED for orders-db at verify: verify failed: AwsCallError: GetSecretValue failed for secret x: AccessDenied',
+    });
+    expect(emitted.map((m) => m.name)).toEqual(['DrillPassed']);
+    expect(f.notifier.sent[0]).toMatchObject({
+      severity: 'critical',
+      subject: 'Drill FAILED: orders-db at verify',
+    });
+  });
+
+  it('records a drill whose start failed, from the raw input', async () => {
+    const f = fakeDeps();
+    const raw = {
+      database: 'orders-db',
+      cleanup: { status: 'skipped', at: '2026-02-01T05:00:05.000Z' },
+      error: { Error: 'EventShapeError' },
+    };
+    const next = await runDrillTask(task('record', raw), f.deps);
+    expect(next.result).toMatchObject({ passed: false, failedStep: 'start' });
+    expect(f.reports.objects.has(`drills/orders-db/2026/02/${DRILL}.json`)).toBe(true);
+  });
+
+  it('warns when a passed drill could not clean up', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'verify');
+    const next = await runDrillTask(
+      task('record', { ...s, cleanupError: { Error: 'AwsCallError', Cause: 'DeleteDBInstance failed' } }),
+      f.deps,
+    );
+    expect(next.result!.passed).toBe(true);
+    expect(f.notifier.sent[0]!.severity).toBe('warning');
+    expect(f.notifier.sent[0]!.lines.join('\n')).toMatch(
+      /Cleanup FAILED.*janitor deletes steward:drill resources older than 6 h/,
+    );
+  });
+
+  it('still notifies when the report cannot be stored, then throws', async () => {
+    const f = fakeDeps();
+    f.reports.fail = new Error('AccessDenied');
+    const s = await cleaned(f);
+    await expect(runDrillTask(task('record', s), f.deps)).rejects.toThrow(PartialFailureError);
+    expect(f.notifier.sent).toHaveLength(1);
+  });
+
+  it('builds the same report document the CLI prints', async () => {
+    const f = fakeDeps();
+    const next = await runDrillTask(task('record', await cleaned(f)), f.deps);
+    expect(drillReport(next)).toEqual(JSON.parse(f.reports.objects.get(next.result!.reportKey!)!));
+  });
+});
+
+describe('onRdsEvent', () => {
+  const parkedDrill = async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'restore');
+    await runDrillTask(task('await', s, { taskToken: TOKEN }), f.deps);
+    return f;
+  };
+
+  it('resumes the waiting execution with the parked state once the copy is available', async () => {
+    // Prepare
+    const f = await parkedDrill();
+    f.restore.setStatus(TARGET, 'available');
+    at('2026-02-01T05:09:42.000Z');
+
+    // Act
+    const out = await onRdsEvent(rdsEvent, f.deps);
+
+    // Assert
+    expect(out).toEqual({ outcome: 'resumed', targetId: TARGET, status: 'available' });
+    expect(f.signal.calls).toHaveLength(1);
+    expect(f.signal.calls[0]).toMatchObject({
+      kind: 'success',
+      token: TOKEN,
+      output: {
+        drillId: DRILL,
+        available: true,
+        target: { availableAt: '2026-02-01T05:09:42.000Z', endpoint: { port: 5432 } },
+      },
+    });
+    expect(f.tokens.parked.size).toBe(0);
+  });
+
+  it('leaves the token parked while the copy is not ready yet', async () => {
+    const f = await parkedDrill();
+    f.restore.setStatus(TARGET, 'backing-up');
+    expect(await onRdsEvent(rdsEvent, f.deps)).toMatchObject({ outcome: 'not-ready' });
+    expect(f.tokens.parked.has(TARGET)).toBe(true);
+  });
+
+  it('fails the waiting execution when the restore failed', async () => {
+    const f = await parkedDrill();
+    f.restore.setStatus(TARGET, 'incompatible-restore');
+    expect(await onRdsEvent(rdsEvent, f.deps)).toMatchObject({ outcome: 'failed' });
+    expect(f.signal.calls[0]).toMatchObject({ kind: 'failure', error: 'RestoreFailed' });
+  });
+
+  it('reports a stale token (the execution already moved on to polling) without failing', async () => {
+    const f = await parkedDrill();
+    f.restore.setStatus(TARGET, 'available');
+    f.signal.fail = new StaleTaskTokenError('TaskTimedOut');
+    expect(await onRdsEvent(rdsEvent, f.deps)).toMatchObject({ outcome: 'stale' });
+  });
+
+  it('ignores events about databases that are not drill copies', async () => {
+    const f = fakeDeps();
+    const other = { ...rdsEvent, detail: { ...rdsEvent.detail, SourceIdentifier: 'orders-db' } };
+    expect(await onRdsEvent(other, f.deps)).toEqual({ outcome: 'ignored', sourceId: 'orders-db' });
+  });
+
+  it('says no-token when nothing is parked (polling will pick it up)', async () => {
+    const f = fakeDeps();
+    await driveTo(f, 'restore');
+    f.restore.setStatus(TARGET, 'available');
+    expect(await onRdsEvent(rdsEvent, f.deps)).toMatchObject({ outcome: 'no-token' });
+  });
+});
+
+describe('the whole drill through the fakes', () => {
+  it('passes end to end and leaves nothing behind', async () => {
+    const f = fakeDeps();
+    let s: DrillState = await runDrillTask(task('start', startInput), f.deps);
+    for (const t of ['select', 'restore'] as const) s = await runDrillTask(task(t, s), f.deps);
+    await runDrillTask(task('await', s, { taskToken: TOKEN }), f.deps);
+    f.restore.setStatus(TARGET, 'available');
+    await onRdsEvent(rdsEvent, f.deps);
+    s = (f.signal.calls[0] as { output: DrillState }).output;
+    for (const t of ['verify', 'cleanup', 'record'] as const) s = await runDrillTask(task(t, s), f.deps);
+    expect(s.result?.passed).toBe(true);
+    expect(f.restore.resources.size).toBe(0);
+  });
+});
