@@ -1,8 +1,8 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ParkedToken, ReportStore, TokenStore } from '../drill/ports.js';
 import type { DrillState } from '../drill/state.js';
-import { AwsCallError } from '../errors.js';
+import { AwsCallError, errorName } from '../errors.js';
 
 /** Partition key of a parked task token. */
 export const tokenKey = (targetId: string): string => `drill-token#${targetId}`;
@@ -60,6 +60,15 @@ export const s3ReportStore = (s3: S3Client, bucket: string, kmsKeyArn?: string):
       );
     } catch (e) {
       throw new AwsCallError('PutObject', `s3://${bucket}/${key}`, e);
+    }
+  },
+  get: async (key) => {
+    try {
+      const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return await r.Body?.transformToString('utf8');
+    } catch (e) {
+      if (errorName(e) === 'NoSuchKey') return undefined;
+      throw new AwsCallError('GetObject', `s3://${bucket}/${key}`, e);
     }
   },
 });

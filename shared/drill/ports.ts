@@ -103,9 +103,11 @@ export interface TokenStore {
   take(targetId: string): Promise<ParkedToken | undefined>;
 }
 
-/** Port: keep drill reports (JSON). */
+/** Port: keep drill reports and baselines (JSON). */
 export interface ReportStore {
   put(key: string, body: string): Promise<void>;
+  /** The object's body, or undefined when there is none. */
+  get(key: string): Promise<string | undefined>;
 }
 
 /** Port: complete a `waitForTaskToken` task. */

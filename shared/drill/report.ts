@@ -109,6 +109,9 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
 };
 
 /** S3 key of a drill's report: `drills/<database>/<yyyy>/<mm>/<drillId>.json` (UTC month of the start). */
+/** Where the last passed drill of a database leaves its measured tables: the next drill's baseline. */
+export const baselineKey = (database: string): string => `baselines/${database}.json`;
+
 export const reportKey = (database: string, drillId: string, startedAt: string): string => {
   const t = new Date(startedAt);
   const d = Number.isFinite(t.getTime()) ? t : new Date(0);

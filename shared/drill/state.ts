@@ -76,6 +76,11 @@ export interface DrillState {
   available?: boolean;
   /** Set by `status`: the drill ran out of time (drill.timeoutSeconds) waiting. */
   timedOut?: boolean;
+  /**
+   * Rows and checksums per table from the last passed drill of this database (loaded by `select`):
+   * the baseline when the profile gives none.
+   */
+  baseline?: Record<string, { rows: number; checksum?: string }>;
   verifyStartedAt?: string;
   /** Set by `verify` when the checks finished: RTO ends here. */
   verifiedAt?: string;

@@ -26,7 +26,7 @@ import {
   type TokenStore,
 } from './ports.js';
 import type { VerificationProfileInput } from './profile.js';
-import { drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
+import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
 import { selectSource } from './select.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
 import { type PgConnection, type VerificationReport, type VerifyContext, verifyDatabase } from './verify.js';
@@ -181,6 +181,28 @@ const start = (event: DrillTaskEvent, deps: BaseDeps): DrillState => {
   };
 };
 
+/** The last passed drill's tables; an unreadable baseline is logged and ignored (checks fall back to config). */
+const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillState['baseline']> => {
+  try {
+    const raw = await deps.reports.get(baselineKey(database));
+    if (raw === undefined) return undefined;
+    const parsed = Baseline.safeParse(JSON.parse(raw));
+    if (parsed.success) return parsed.data;
+    logger.warn('ignoring a malformed drill baseline', {
+      database,
+      issues: formatIssues(parsed.error.issues),
+    });
+  } catch (e) {
+    logger.warn('drill baseline unreadable, using configured baselines only', {
+      database,
+      error: errorMessage(e),
+    });
+  }
+  return undefined;
+};
+
+const Baseline = z.record(z.string(), z.object({ rows: z.int().min(0), checksum: z.string().optional() }));
+
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const target = drillTargetConfig(deps.config, s.database);
   const selector = s.input.snapshot ?? target.snapshot;
@@ -195,7 +217,8 @@ const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
     ...(window ? { restorableWindow: window } : {}),
   });
   logger.info('drill source selected', { drillId: s.drillId, database: s.database, selector, source });
-  return { ...s, source };
+  const baseline = await loadBaseline(s.database, deps);
+  return { ...s, source, ...(baseline ? { baseline } : {}) };
 };
 
 const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
@@ -317,7 +340,11 @@ const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
       ssl: deps.ssl ?? { rejectUnauthorized: true },
     },
     cfg.profile,
-    { referenceTime: new Date(s.source!.referenceTime), now: () => deps.now().getTime() },
+    {
+      referenceTime: new Date(s.source!.referenceTime),
+      ...(s.baseline ? { baseline: s.baseline } : {}),
+      now: () => deps.now().getTime(),
+    },
   );
   const verifiedAt = deps.now();
   const verification = scrub(report, creds.password);
@@ -432,6 +459,14 @@ const record = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
     await deps.reports.put(key, JSON.stringify(drillReport(next), null, 2));
   } catch (e) {
     failures.push({ resource: `report ${key}`, error: errorMessage(e) });
+  }
+  // Only a passed drill sets the bar for the next one: a failed restore must not lower it.
+  if (v.passed && s.verification) {
+    try {
+      await deps.reports.put(baselineKey(s.database), JSON.stringify(s.verification.tables));
+    } catch (e) {
+      failures.push({ resource: `baseline ${baselineKey(s.database)}`, error: errorMessage(e) });
+    }
   }
   try {
     await deps.notifier.send(drillNotification(next, v, key, janitorMaxAgeHours(deps.config.drill)));

@@ -167,6 +167,7 @@ export const fakeReportStore = (): ReportStore & { objects: Map<string, string>;
       if (r.fail !== undefined) throw r.fail;
       r.objects.set(key, body);
     },
+    get: async (key: string) => r.objects.get(key),
   };
   return r;
 };

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -150,5 +150,35 @@ describe('s3ReportStore', () => {
       ContentType: 'application/json',
       ...sse,
     });
+  });
+});
+
+describe('s3ReportStore.get', () => {
+  it('reads an object back, and a missing key is undefined rather than an error', async () => {
+    // Prepare
+    s3.reset();
+    s3.on(GetObjectCommand, { Key: 'baselines/orders-db.json' }).resolves({
+      // The SDK's stream mixin: only transformToString is used.
+      Body: { transformToString: async () => '{"orders":{"rows":1}}' } as never,
+    });
+    s3.on(GetObjectCommand, { Key: 'baselines/none.json' }).rejects(
+      Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }),
+    );
+    const store = s3ReportStore(new S3Client({}), 'reports');
+
+    // Act / Assert
+    await expect(store.get('baselines/orders-db.json')).resolves.toBe('{"orders":{"rows":1}}');
+    await expect(store.get('baselines/none.json')).resolves.toBeUndefined();
+  });
+
+  it('names the object when reading fails otherwise', async () => {
+    // Prepare
+    s3.reset();
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    // Act / Assert
+    await expect(s3ReportStore(new S3Client({}), 'reports').get('baselines/x.json')).rejects.toThrow(
+      /GetObject failed for s3:\/\/reports\/baselines\/x\.json: AccessDenied/,
+    );
   });
 });

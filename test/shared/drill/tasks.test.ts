@@ -745,3 +745,54 @@ describe('the whole drill through the fakes', () => {
     expect(f.restore.resources.size).toBe(0);
   });
 });
+
+describe('baselines between drills', () => {
+  it('a passed drill leaves its measured tables as the next drill baseline, which verify then uses', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const first = await driveTo(f, 'verify');
+    await runDrillTask(task('record', await runDrillTask(task('cleanup', first), f.deps)), f.deps);
+
+    // Act
+    const second = await driveTo(f, 'verify');
+
+    // Assert
+    expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual({
+      orders: { rows: 1200 },
+    });
+    expect(second.baseline).toEqual({ orders: { rows: 1200 } });
+    expect(f.verifySpy).toHaveBeenLastCalledWith(
+      expect.anything(),
+      expect.anything(),
+      expect.objectContaining({ baseline: { orders: { rows: 1200 } } }),
+    );
+  });
+
+  it('a failed drill does not lower the bar for the next one', async () => {
+    // Prepare
+    const f = fakeDeps(async () => report({ passed: false, tables: { orders: { rows: 3 } } }));
+    f.reports.objects.set('baselines/orders-db.json', JSON.stringify({ orders: { rows: 1200 } }));
+    const s = await driveTo(f, 'verify');
+
+    // Act
+    await runDrillTask(task('record', await runDrillTask(task('cleanup', s), f.deps)), f.deps);
+
+    // Assert
+    expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual({
+      orders: { rows: 1200 },
+    });
+  });
+
+  it('ignores a malformed baseline instead of failing the drill', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.reports.objects.set('baselines/orders-db.json', '{"orders": {"rows": "many"}}');
+
+    // Act
+    const s = await driveTo(f, 'select');
+
+    // Assert
+    expect(s.baseline).toBeUndefined();
+    expect(s.source).toBeDefined();
+  });
+});
