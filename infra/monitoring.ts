@@ -9,6 +9,7 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { StewardConfig } from '../shared/config/schema.js';
 import type { Capability, StewardFunction } from './steward-function.js';
 
@@ -54,27 +55,58 @@ export class Monitoring extends Construct {
 
   /** Add a row for one function; call it for every capability the stack builds. */
   addFunction(f: StewardFunction): void {
-    const { fn, failureQueue, capability } = f;
+    const { fn, failureQueue, shortName } = f;
     this.dashboard.addWidgets(
-      graph(`${capability}: invocations and errors`, [
+      graph(`${shortName}: invocations and errors`, [
         fn.metricInvocations({ period: PERIOD, statistic: Stats.SUM }),
         fn.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
         fn.metricThrottles({ period: PERIOD, statistic: Stats.SUM }),
       ]),
-      graph(`${capability}: duration`, [
+      graph(`${shortName}: duration`, [
         fn.metricDuration({ period: PERIOD, statistic: Stats.AVERAGE }),
         fn.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
         fn.metricDuration({ period: PERIOD, statistic: Stats.MAXIMUM }),
       ]),
-      graph(`${capability}: failure queue`, [
+      graph(`${shortName}: failure queue`, [
         failureQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
       ]),
     );
   }
+
+  /** A row for restore drills: executions, and pass / RTO / RPO per database (EMF, dimension `Database`). */
+  addDrill(databases: string[], stateMachine: IStateMachine): void {
+    const drillMetric = (metricName: string, database: string, statistic: string): Metric =>
+      new Metric({
+        namespace: 'Steward',
+        metricName,
+        dimensionsMap: { service: 'drill', Database: database },
+        statistic,
+        // Drills run monthly: a day per point keeps each drill one visible point on a 7-day dashboard.
+        period: Duration.days(1),
+        label: `${database}`,
+      });
+    this.dashboard.addWidgets(
+      graph('drill: executions', [
+        stateMachine.metricStarted({ period: PERIOD, statistic: Stats.SUM }),
+        stateMachine.metricSucceeded({ period: PERIOD, statistic: Stats.SUM }),
+        stateMachine.metricFailed({ period: PERIOD, statistic: Stats.SUM }),
+        stateMachine.metricTimedOut({ period: PERIOD, statistic: Stats.SUM }),
+      ]),
+      graph(
+        'DrillPassed by Database (1 = passed)',
+        databases.map((d) => drillMetric('DrillPassed', d, Stats.MINIMUM)),
+      ),
+      graph(
+        'DrillRtoSeconds / DrillRpoSeconds by Database',
+        databases.map((d) => drillMetric('DrillRtoSeconds', d, Stats.MAXIMUM)),
+        databases.map((d) => drillMetric('DrillRpoSeconds', d, Stats.MAXIMUM)),
+      ),
+    );
+  }
 }
 
-const graph = (title: string, left: IMetric[]): IWidget =>
-  new GraphWidget({ title, left, width: 8, height: 6 });
+const graph = (title: string, left: IMetric[], right: IMetric[] = []): IWidget =>
+  new GraphWidget({ title, left, right, width: 8, height: 6 });
 
 // Powertools adds `service` (POWERTOOLS_SERVICE_NAME = capability) as the default dimension.
 const stewardMetric = (metricName: string, service: Capability): Metric =>

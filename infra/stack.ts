@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import {
@@ -8,10 +8,12 @@ import {
   type StewardConfigInput,
 } from '../shared/config/schema.js';
 import { Backup } from './backup.js';
+import { Drill } from './drill.js';
 import { Monitoring } from './monitoring.js';
 import { Notifications } from './notifications.js';
 import { Retention } from './retention.js';
-import type { CapabilityProps } from './steward-function.js';
+import { StateTable } from './state-table.js';
+import type { CapabilityProps, StewardFunction } from './steward-function.js';
 
 export interface StewardStackProps extends Omit<StackProps, 'env' | 'tags'> {
   /** Stage config; validated here with the same schema the functions use at cold start. */
@@ -32,6 +34,9 @@ export class StewardStack extends Stack {
   readonly notifications: Notifications;
   readonly backup: Backup;
   readonly retention: Retention;
+  /** Short-lived state (drill task tokens); only built when a capability needs it. */
+  readonly stateTable?: StateTable;
+  readonly drill?: Drill;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: StewardStackProps) {
@@ -62,13 +67,35 @@ export class StewardStack extends Stack {
 
     this.backup = new Backup(this, 'Backup', capability);
     this.retention = new Retention(this, 'Retention', capability);
+    // Cost dedup and scaling cooldowns will use the same table: extend the condition when they are built.
+    if (config.drill.enabled) {
+      this.stateTable = new StateTable(this, 'State', { config, removalPolicy });
+      this.drill = new Drill(this, 'Drill', { ...capability, stateTable: this.stateTable });
+    }
     // Extension points, each a construct in infra/<cap>.ts taking the same CapabilityProps when built:
-    //   Drill   (config.drill.enabled):   Step Functions restore → verify → record RTO/RPO → cleanup.
-    //   Cost    (config.cost.enabled):    Cost Explorer thresholds (us-east-1), DynamoDB dedup table.
-    //   Scaling (config.scaling.enabled): alarm-driven scaling ladder, DynamoDB cooldown table.
+    //   Cost    (config.cost.enabled):    Cost Explorer thresholds (us-east-1), dedup in the state table.
+    //   Scaling (config.scaling.enabled): alarm-driven scaling ladder, cooldowns in the state table.
     // Register their StewardFunction with the dashboard below.
 
     this.monitoring = new Monitoring(this, 'Monitoring', { config });
-    for (const f of [this.backup.function, this.retention.function]) this.monitoring.addFunction(f);
+    for (const f of this.functions) this.monitoring.addFunction(f);
+    if (this.drill) this.monitoring.addDrill(this.drill.databases, this.drill.stateMachine);
+  }
+
+  /** Every steward function of the stage. */
+  get functions(): StewardFunction[] {
+    return [
+      this.backup.function,
+      this.retention.function,
+      ...(this.drill ? [this.drill.function, this.drill.verifier] : []),
+    ];
+  }
+
+  /**
+   * Always the deploy-time AZs (`Fn::GetAZs`), even when the config names the account: CDK would otherwise
+   * look them up at synth, and synth must run offline without credentials. The drill VPC takes the first two.
+   */
+  override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
   }
 }

@@ -8,6 +8,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -42,9 +43,23 @@ export interface CapabilityProps {
   removalPolicy: RemovalPolicy;
 }
 
+/** Where a function that must reach private resources runs. */
+export interface FunctionPlacement {
+  vpc: IVpc;
+  subnets: SubnetSelection;
+  securityGroups: ISecurityGroup[];
+}
+
 export interface StewardFunctionProps extends CapabilityProps {
   capability: Capability;
+  /**
+   * A second function of the same capability (`drill-verify`): its folder under `functions/`, its function
+   * and log group name suffix. Metrics and logs still carry the capability as `service`. @default capability
+   */
+  name?: string;
   description: string;
+  /** Run inside a VPC (gets the network-interface permissions Lambda needs, scoped to that VPC). */
+  placement?: FunctionPlacement;
   /** @default 5 minutes */
   timeout?: Duration;
   /** @default 512 MB (Lambda CPU scales with memory; keeps cold starts of the ~1 MB bundle short) */
@@ -92,6 +107,8 @@ export class StewardFunction extends Construct {
   readonly errorsAlarm: Alarm;
   readonly failuresAlarm: Alarm;
   readonly capability: Capability;
+  /** `backup`, `drill`, `drill-verify`: the folder under `functions/` and the function name suffix. */
+  readonly shortName: string;
   readonly config: StewardConfig;
   private readonly props: StewardFunctionProps;
   private schedulerRole?: Role;
@@ -100,9 +117,10 @@ export class StewardFunction extends Construct {
     super(scope, id);
     this.props = props;
     this.capability = props.capability;
+    this.shortName = props.name ?? props.capability;
     this.config = props.config;
-    const { config, notifications, capability } = props;
-    const name = `steward-${config.stage}-${capability}`;
+    const { config, notifications, capability, placement } = props;
+    const name = `steward-${config.stage}-${this.shortName}`;
     Tags.of(this).add('steward:capability', capability);
 
     const logGroupName = `/aws/lambda/${name}`;
@@ -127,7 +145,7 @@ export class StewardFunction extends Construct {
     // Our own role: no AWS managed policy, logs scoped to this function's log group.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `steward ${config.stage} ${capability} function`,
+      description: `steward ${config.stage} ${this.shortName} function`,
     });
     this.logGroup.grantWrite(this.role);
 
@@ -142,7 +160,7 @@ export class StewardFunction extends Construct {
     this.fn = new NodejsFunction(this, 'Handler', {
       functionName: name,
       description: props.description,
-      entry: `${ROOT}functions/${capability}/handler.ts`,
+      entry: `${ROOT}functions/${this.shortName}/handler.ts`,
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: `${ROOT}package-lock.json`,
@@ -153,6 +171,11 @@ export class StewardFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      ...(placement && {
+        vpc: placement.vpc,
+        vpcSubnets: placement.subnets,
+        securityGroups: placement.securityGroups,
+      }),
       environment: {
         ...props.environment,
         ...environment,
@@ -201,6 +224,8 @@ export class StewardFunction extends Construct {
         'Publishing to an SSE-KMS topic needs the GenerateDataKey family on the topic key; the resource is that one key.',
     });
 
+    if (placement) this.allowNetworkInterfaces(placement.vpc);
+
     const alarm = (alarmId: string, alarmProps: AlarmProps): Alarm => {
       const a = new Alarm(this, alarmId, alarmProps);
       a.addAlarmAction(new SnsAction(notifications.warning));
@@ -209,7 +234,7 @@ export class StewardFunction extends Construct {
     };
     this.errorsAlarm = alarm('ErrorsAlarm', {
       alarmName: `${name}-errors`,
-      alarmDescription: `steward ${capability} (${config.stage}) failed: an action failed or the function crashed. Logs: ${logGroupName}`,
+      alarmDescription: `steward ${this.shortName} (${config.stage}) failed: an action failed or the function crashed. Logs: ${logGroupName}`,
       metric: this.fn.metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -218,7 +243,7 @@ export class StewardFunction extends Construct {
     });
     this.failuresAlarm = alarm('FailureQueueAlarm', {
       alarmName: `${name}-failure-queue`,
-      alarmDescription: `steward ${capability} (${config.stage}): an invocation or trigger was given up on and parked in ${this.failureQueue.node.path}; inspect and redrive.`,
+      alarmDescription: `steward ${this.shortName} (${config.stage}): an invocation or trigger was given up on and parked in ${this.failureQueue.node.path}; inspect and redrive.`,
       metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: Stats.MAXIMUM,
@@ -295,6 +320,38 @@ export class StewardFunction extends Construct {
     });
   }
 
+  /**
+   * What Lambda needs to attach the function to the VPC (Hyperplane ENIs), as in the AWS managed
+   * AWSLambdaVPCAccessExecutionRole, but with every write bound to this one VPC.
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+   */
+  private allowNetworkInterfaces(vpc: IVpc): void {
+    const stack = Stack.of(this);
+    const ec2 = (resource: string) => stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
+    this.allow({
+      sid: 'DescribeVpcNetworkInterfaces',
+      actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+      resources: ['*'],
+      wildcardReason:
+        'Lambda looks up the subnets and its network interfaces when it attaches the function to the VPC; ' +
+        'these Describe calls support no resource-level permissions.',
+    });
+    this.allow({
+      sid: 'ManageVpcNetworkInterfaces',
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: [ec2('network-interface'), ec2('subnet'), ec2('security-group')],
+      conditions: { ArnEquals: { 'ec2:Vpc': vpc.vpcArn } },
+      wildcardReason:
+        'Lambda creates and deletes its Hyperplane network interfaces (ids unknown until then) in the function ' +
+        "subnets; the ec2:Vpc condition limits every write to this function's VPC.",
+    });
+  }
+
   /** One role for all of this function's schedules: invoke this function, park failures in its queue. */
   private invokerRole(): Role {
     if (!this.schedulerRole) {
@@ -303,7 +360,7 @@ export class StewardFunction extends Construct {
         assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
         }),
-        description: `EventBridge Scheduler invokes steward ${this.props.config.stage} ${this.capability}`,
+        description: `EventBridge Scheduler invokes steward ${this.props.config.stage} ${this.shortName}`,
       });
       // LambdaInvoke grants lambda:InvokeFunction on the function and its versions/aliases (`<arn>:*`).
       for (const f of wildcardFindings(this, [], [`${this.fn.functionArn}:*`])) {

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import '../infra/node20-compat.js';
 process.env.POWERTOOLS_DEV = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';

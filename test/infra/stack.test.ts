@@ -10,50 +10,16 @@ import type { Stage, StewardConfigInput } from '../../shared/config/schema.js';
 import { loadStageConfig, stageNames } from '../../shared/config/stages.js';
 import { staging } from '../../shared/config/stages/staging.js';
 import { ConfigError } from '../../shared/errors.js';
-
-// The feature flags `cdk synth` runs with, so the tests see the same templates.
-const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-  context: Record<string, unknown>;
-};
+import {
+  allowing,
+  cdkContext as context,
+  list,
+  statements,
+  unconditionedWildcardWrites,
+  unguardedDestructive,
+} from './iam.js';
 
 const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
-
-interface Statement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-interface PolicyDocument {
-  Statement: Statement[];
-}
-
-const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
-// A resource may be a plain string or an Fn::Join; serialized, a wildcard anywhere shows up as '*'.
-const hasWildcard = (resource: unknown): boolean => JSON.stringify(resource).includes('*');
-const isDestructive = (action: string): boolean =>
-  action === '*' ||
-  /^[\w-]+:(\*|Delete|Remove|Terminate|Purge|Stop|Reboot|Failover|Modify|Restore|Revoke|Reset|Disable)/.test(
-    action,
-  );
-
-/** Every statement of every identity policy in the template (policies, managed policies, inline role policies). */
-const statements = (t: Template): (Statement & { policy: string })[] => {
-  const out: (Statement & { policy: string })[] = [];
-  const add = (policy: string, doc: PolicyDocument) =>
-    doc.Statement.forEach((s) => out.push({ ...s, policy }));
-  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-    for (const [id, r] of Object.entries(t.findResources(type))) add(id, r.Properties.PolicyDocument);
-  }
-  for (const [id, r] of Object.entries(t.findResources('AWS::IAM::Role'))) {
-    for (const p of (r.Properties.Policies ?? []) as { PolicyDocument: PolicyDocument }[])
-      add(id, p.PolicyDocument);
-  }
-  return out;
-};
-const allowing = (t: Template, action: string) =>
-  statements(t).filter((s) => s.Effect === 'Allow' && list(s.Action).includes(action));
 
 const logicalId = (t: Template, type: string, props: Record<string, unknown>): string => {
   const ids = Object.keys(t.findResources(type, { Properties: props }));
@@ -84,7 +50,8 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     const functions = t.findResources('AWS::Lambda::Function');
 
     // Assert
-    expect(Object.keys(functions)).toHaveLength(2);
+    expect(Object.keys(functions)).toHaveLength(stacks[stage].functions.length);
+    expect(Object.keys(functions)).toHaveLength(config.drill.enabled ? 4 : 2);
     t.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -102,10 +69,10 @@ describe.each(stageNames)('Steward-%s', (stage) => {
         }),
       },
     });
-    for (const cap of ['backup', 'retention']) {
+    for (const f of stacks[stage].functions) {
       t.hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: `steward-${stage}-${cap}`,
-        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: cap }) },
+        FunctionName: `steward-${stage}-${f.shortName}`,
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: f.capability }) },
       });
     }
   });
@@ -115,8 +82,10 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     const t = templates[stage];
     const { backup } = loadStageConfig(stage);
 
-    // Act
-    const schedules = t.findResources('AWS::Scheduler::Schedule');
+    // Act (drill schedules are asserted in drill.test.ts)
+    const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).filter(
+      (r) => !String(r.Properties.Name).startsWith(`steward-${stage}-drill`),
+    );
 
     // Assert
     for (const [name, policy] of Object.entries(backup.policies)) {
@@ -139,7 +108,7 @@ describe.each(stageNames)('Steward-%s', (stage) => {
       });
     }
     const copies = Object.values(backup.policies).some((p) => p.copyToDr);
-    expect(Object.keys(schedules)).toHaveLength(Object.keys(backup.policies).length + 1 + (copies ? 1 : 0));
+    expect(schedules).toHaveLength(Object.keys(backup.policies).length + 1 + (copies ? 1 : 0));
   });
 
   it('schedules retention with its expression and scheduled-time input', () => {
@@ -174,24 +143,15 @@ describe.each(stageNames)('Steward-%s', (stage) => {
 
   it('never allows a destructive action on a wildcard resource without a condition', () => {
     // Act
-    const offenders = statements(templates[stage]).filter(
-      (s) =>
-        s.Effect === 'Allow' &&
-        list(s.Action).some(isDestructive) &&
-        list(s.Resource).some(hasWildcard) &&
-        !s.Condition,
-    );
+    const offenders = unguardedDestructive(templates[stage]);
 
     // Assert
     expect(offenders).toEqual([]);
   });
 
-  it('keeps unconditioned Resource "*" statements read-only (plus X-Ray tracing)', () => {
+  it('keeps unconditioned Resource "*" statements read-only (plus X-Ray and Step Functions log delivery)', () => {
     // Act
-    const writes = statements(templates[stage])
-      .filter((s) => s.Effect === 'Allow' && !s.Condition && list(s.Resource).includes('*'))
-      .flatMap((s) => list(s.Action))
-      .filter((a) => !/^[\w-]+:(Describe|List|Get)/.test(a) && !a.startsWith('xray:'));
+    const writes = unconditionedWildcardWrites(templates[stage]);
 
     // Assert
     expect(writes).toEqual([]);
@@ -202,10 +162,12 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     const t = templates[stage];
 
     // Act
-    const groups = t.findResources('AWS::Logs::LogGroup');
+    const groups = t.findResources('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: Match.stringLikeRegexp('^/aws/lambda/') },
+    });
 
     // Assert
-    expect(Object.keys(groups)).toHaveLength(2);
+    expect(Object.keys(groups)).toHaveLength(stacks[stage].functions.length);
     t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     for (const id of Object.keys(groups)) {
       t.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: id } } });
@@ -213,20 +175,22 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     if (stage === 'prod') t.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
   });
 
-  it('routes every alarm to the warning topic', () => {
+  it('routes every function alarm to the warning topic', () => {
     // Prepare
     const t = templates[stage];
     const warning = logicalId(t, 'AWS::SNS::Topic', { TopicName: `steward-${stage}-warning` });
 
-    // Act
-    const alarms = t.findResources('AWS::CloudWatch::Alarm');
+    // Act (the drill's failed-execution alarm pages: drill.test.ts)
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => !String(a.Properties.AlarmName).startsWith(`steward-${stage}-drill-failed`),
+    );
 
     // Assert
-    expect(Object.keys(alarms)).toHaveLength(4);
-    t.allResourcesProperties('AWS::CloudWatch::Alarm', {
-      AlarmActions: [{ Ref: warning }],
-      OKActions: [{ Ref: warning }],
-    });
+    expect(alarms).toHaveLength(2 * stacks[stage].functions.length);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: warning }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: warning }]);
+    }
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Namespace: 'AWS/Lambda',
@@ -282,9 +246,9 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     const queues = Object.keys(t.findResources('AWS::SQS::Queue'));
 
     // Assert
-    expect(queues).toHaveLength(2);
+    expect(queues).toHaveLength(stacks[stage].functions.length);
     t.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-    t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+    t.resourceCountIs('AWS::Lambda::EventInvokeConfig', stacks[stage].functions.length);
     t.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
@@ -302,7 +266,7 @@ describe.each(stageNames)('Steward-%s', (stage) => {
   });
 
   it('ships an ESM bundle with the require shim, the AWS SDK inside and a source map', () => {
-    for (const { fn } of [stacks[stage].backup.function, stacks[stage].retention.function]) {
+    for (const { fn } of stacks[stage].functions) {
       // Prepare
       const asset = fn.node.findChild('Code') as Asset;
       const dir = join(app.outdir, asset.assetPath);

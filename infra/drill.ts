@@ -1,0 +1,655 @@
+import { createHash } from 'node:crypto';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import {
+  FlowLog,
+  FlowLogDestination,
+  FlowLogResourceType,
+  FlowLogTrafficType,
+  InterfaceVpcEndpoint,
+  InterfaceVpcEndpointAwsService,
+  Port,
+  SecurityGroup,
+  type SubnetSelection,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SubnetGroup } from 'aws-cdk-lib/aws-rds';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import {
+  type CfnStateMachine,
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  Fail,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { BaseEnv } from '../shared/config/env.js';
+import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
+import { DRILL_PREFIX } from '../shared/drill/ids.js';
+import type { DrillTask } from '../shared/drill/state.js';
+import { Tag } from '../shared/tags.js';
+import { awsArn, constructId } from './arns.js';
+import { acknowledge, wildcardFindings } from './nag.js';
+import type { StateTable } from './state-table.js';
+import { type CapabilityProps, StewardFunction } from './steward-function.js';
+
+/**
+ * State names of the drill state machine. The local runner, the sandbox and the tasks rely on them:
+ * rename one and every caller breaks.
+ */
+export const DrillStates = {
+  start: 'Start',
+  select: 'SelectSnapshot',
+  restore: 'Restore',
+  wait: 'WaitForRestore',
+  check: 'CheckRestore',
+  restored: 'Restored?',
+  verify: 'Verify',
+  cleanup: 'Cleanup',
+  record: 'Record',
+  passed: 'Passed?',
+  succeeded: 'DrillSucceeded',
+  failed: 'DrillFailed',
+} as const;
+
+/** The task each Task state asks its function to run (`DrillTaskEvent.task`). */
+export const DRILL_STATE_TASKS = {
+  [DrillStates.start]: 'start',
+  [DrillStates.select]: 'select',
+  [DrillStates.restore]: 'restore',
+  [DrillStates.wait]: 'await',
+  [DrillStates.check]: 'status',
+  [DrillStates.verify]: 'verify',
+  [DrillStates.cleanup]: 'cleanup',
+  [DrillStates.record]: 'record',
+} as const satisfies Record<string, DrillTask>;
+
+/** Error names Lambda's Invoke API raises for transient service trouble (what `retryOnServiceExceptions` retries, plus throttling). */
+const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+const POSTGRES = Port.tcp(5432);
+const HTTPS = Port.tcp(443);
+const DRILL_TIMEOUT = Duration.minutes(5);
+// Lambda's maximum: restored storage lazy-loads from S3, so the first full read of a table is slow.
+const VERIFY_TIMEOUT = Duration.minutes(15);
+
+export interface DrillProps extends CapabilityProps {
+  /** Holds the restore task tokens the RDS event handler resolves. */
+  stateTable: StateTable;
+}
+
+/**
+ * Restore drills: a Step Functions state machine restores a snapshot (or point in time) into an
+ * isolated VPC, waits for it (RDS event, with polling as fallback), verifies it from a Lambda inside
+ * that VPC, cleans up (always, through Catch), and records RTO/RPO and the report. A janitor sweeps
+ * drill databases a failed cleanup left behind.
+ */
+export class Drill extends Construct {
+  static readonly states = DrillStates;
+
+  readonly function: StewardFunction;
+  readonly verifier: StewardFunction;
+  readonly stateMachine: StateMachine;
+  readonly vpc: Vpc;
+  readonly databaseSecurityGroup: SecurityGroup;
+  readonly verifierSecurityGroup: SecurityGroup;
+  readonly subnetGroup: SubnetGroup;
+  readonly reportBucket: Bucket;
+  readonly executionsFailedAlarm: Alarm;
+  private readonly props: DrillProps;
+
+  constructor(scope: Construct, id: string, props: DrillProps) {
+    super(scope, id);
+    this.props = props;
+    const { config, stateTable } = props;
+    const { drill } = config;
+    const name = `steward-${config.stage}-drill`;
+
+    // --- Network: nothing in the drill VPC can reach anything but the drill database and Secrets Manager.
+    this.vpc = new Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      createInternetGateway: false,
+      subnetConfiguration: [{ name: 'Isolated', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+      // Nothing is ever placed in the default security group (every ENI here gets one of the groups below)
+      // and the VPC has no route out, so stripping its rules would only add a custom-resource Lambda.
+      restrictDefaultSecurityGroup: false,
+    });
+    const isolated: SubnetSelection = { subnetType: SubnetType.PRIVATE_ISOLATED };
+    new FlowLog(this, 'FlowLog', {
+      resourceType: FlowLogResourceType.fromVpc(this.vpc),
+      trafficType: FlowLogTrafficType.ALL,
+      destination: FlowLogDestination.toCloudWatchLogs(
+        new LogGroup(this, 'FlowLogGroup', {
+          logGroupName: `/steward/${config.stage}/drill-vpc-flow-logs`,
+          retention: RetentionDays.THREE_MONTHS,
+          removalPolicy: props.removalPolicy,
+        }),
+      ),
+    });
+
+    const group = (groupId: string, description: string) =>
+      new SecurityGroup(this, groupId, { vpc: this.vpc, description, allowAllOutbound: false });
+    this.databaseSecurityGroup = group(
+      'DatabaseSecurityGroup',
+      'steward drill databases: PostgreSQL from the drill verifier only',
+    );
+    this.verifierSecurityGroup = group(
+      'VerifierSecurityGroup',
+      'steward drill verifier: out to the drill database (5432) and Secrets Manager (443) only',
+    );
+    const endpointSecurityGroup = group(
+      'SecretsManagerEndpointSecurityGroup',
+      'steward drill VPC endpoint for Secrets Manager: HTTPS from the drill verifier only',
+    );
+    this.verifierSecurityGroup.connections.allowTo(
+      this.databaseSecurityGroup,
+      POSTGRES,
+      'Verifier to drill database',
+    );
+    this.verifierSecurityGroup.connections.allowTo(
+      endpointSecurityGroup,
+      HTTPS,
+      'Verifier to Secrets Manager',
+    );
+
+    // The verifier's only AWS call is GetSecretValue; results go back through Lambda's response.
+    const secretsEndpoint = new InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
+      vpc: this.vpc,
+      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      subnets: isolated,
+      securityGroups: [endpointSecurityGroup],
+      privateDnsEnabled: true,
+      open: false,
+    });
+
+    this.subnetGroup = new SubnetGroup(this, 'DatabaseSubnetGroup', {
+      vpc: this.vpc,
+      vpcSubnets: isolated,
+      subnetGroupName: name,
+      description: `steward ${config.stage}: isolated subnets for restore drills`,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // --- Reports: JSON per drill, kept reportRetentionDays; versioned so a report cannot be silently replaced.
+    // Both buckets are retained: reports are the audit trail, and CloudFormation cannot delete a non-empty bucket.
+    const accessLogs = new Bucket(this, 'ReportAccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(drill.reportRetentionDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // cdk-nag S1 accepts a bucket that is another bucket's access log target: no acknowledgement needed.
+    this.reportBucket = new Bucket(this, 'Reports', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'reports/',
+      lifecycleRules: [
+        {
+          id: 'expire-reports',
+          expiration: Duration.days(drill.reportRetentionDays),
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // --- Functions: control tasks + RDS events + janitor outside the VPC; the verifier inside it.
+    const environment = {
+      DRILL_TABLE: stateTable.tableName,
+      REPORT_BUCKET: this.reportBucket.bucketName,
+      DRILL_SUBNET_GROUP: this.subnetGroup.subnetGroupName,
+      DRILL_SECURITY_GROUP_IDS: this.databaseSecurityGroup.securityGroupId,
+    } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;
+    this.function = new StewardFunction(this, 'Function', {
+      ...props,
+      capability: 'drill',
+      description: `steward ${config.stage}: restore drill tasks, RDS restore events, drill janitor`,
+      timeout: DRILL_TIMEOUT,
+      environment,
+    });
+    this.verifier = new StewardFunction(this, 'Verifier', {
+      ...props,
+      capability: 'drill',
+      name: 'drill-verify',
+      description: `steward ${config.stage}: verify a restored drill database from inside the drill VPC`,
+      timeout: VERIFY_TIMEOUT,
+      environment: { PG_SSL_MODE: 'verify-full' } satisfies Omit<
+        z.input<typeof DrillVerifyEnv>,
+        keyof BaseEnvInput
+      >,
+      placement: { vpc: this.vpc, subnets: isolated, securityGroups: [this.verifierSecurityGroup] },
+    });
+    secretsEndpoint.addToPolicy(
+      new PolicyStatement({
+        sid: 'VerifierReadsSecretsOnly',
+        principals: [this.verifier.role],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+      }),
+    );
+
+    // --- State machine.
+    const logGroup = new LogGroup(this, 'StateMachineLogGroup', {
+      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy under its size limit.
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: StateMachineType.STANDARD,
+      comment: `steward ${config.stage} restore drill: restore, wait, verify, clean up, record`,
+      definitionBody: DefinitionBody.fromChainable(this.definition()),
+      // The drill's own deadline (drill.timeoutSeconds, checked by the status task) fires first; the extra
+      // hour is for cleanup and record, which must still run inside the execution.
+      timeout: Duration.seconds(drill.timeoutSeconds + 3600),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+    // As for the functions: CDK adds a DependsOn on the role next to the RoleArn GetAtt (cfn-lint W3005).
+    (this.stateMachine.node.defaultChild as CfnStateMachine).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
+    this.acknowledgeStateMachineRole();
+
+    // --- Triggers.
+    this.function.addEventRule('RestoreEventRule', 'A drill database changed state: resolve its task token', {
+      source: ['aws.rds'],
+      detailType: ['RDS DB Instance Event', 'RDS DB Cluster Event'],
+      detail: { SourceIdentifier: [{ prefix: DRILL_PREFIX }] },
+    });
+    this.function.addSchedule('JanitorSchedule', {
+      name: 'drill-janitor',
+      description: `Delete drill databases older than ${drill.janitorMaxAgeHours} h that a cleanup left behind`,
+      expression: drill.janitorSchedule,
+      input: { action: 'janitor' },
+    });
+    this.scheduleDrills();
+
+    this.grantDrill();
+    this.grantVerifier();
+
+    this.executionsFailedAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
+      alarmName: `${name}-failed`,
+      alarmDescription:
+        `steward ${config.stage}: a restore drill failed or timed out (the backup may not restore). ` +
+        `Executions: state machine ${name}; report in the drill report bucket.`,
+      metric: new MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+        usingMetrics: {
+          failed: this.stateMachine.metricFailed({ statistic: Stats.SUM }),
+          timedOut: this.stateMachine.metricTimedOut({ statistic: Stats.SUM }),
+        },
+        period: Duration.minutes(5),
+        label: 'Drill executions failed or timed out',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.executionsFailedAlarm.addAlarmAction(new SnsAction(props.notifications.critical));
+    this.executionsFailedAlarm.addOkAction(new SnsAction(props.notifications.critical));
+  }
+
+  /** The configured databases that get drills. */
+  get databases(): string[] {
+    return Object.keys(this.props.config.drill.targets);
+  }
+
+  /**
+   * Start → SelectSnapshot → Restore → WaitForRestore → Verify → Cleanup → Record → Passed?
+   * WaitForRestore times out after pollSeconds into CheckRestore (the polling fallback); every failure
+   * before Cleanup is caught into Cleanup, so a restored database is always deleted.
+   */
+  private definition() {
+    const { drill } = this.props.config;
+    const task = (state: keyof typeof DRILL_STATE_TASKS, fn: StewardFunction, timeout: Duration) => {
+      const t = new LambdaInvoke(this, state, {
+        stateName: state,
+        lambdaFunction: fn.fn,
+        payloadResponseOnly: true,
+        payload: payload(DRILL_STATE_TASKS[state]),
+        // Lambda stops the function at its own timeout; this bounds a stuck invoke as States.Timeout.
+        taskTimeout: Timeout.duration(timeout.plus(Duration.minutes(1))),
+        retryOnServiceExceptions: false,
+      });
+      return t.addRetry(lambdaRetry);
+    };
+    const start = task(DrillStates.start, this.function, DRILL_TIMEOUT);
+    const select = task(DrillStates.select, this.function, DRILL_TIMEOUT);
+    const restore = task(DrillStates.restore, this.function, DRILL_TIMEOUT);
+    const check = task(DrillStates.check, this.function, DRILL_TIMEOUT);
+    const verify = task(DrillStates.verify, this.verifier, VERIFY_TIMEOUT);
+    const cleanup = task(DrillStates.cleanup, this.function, DRILL_TIMEOUT);
+    const record = task(DrillStates.record, this.function, DRILL_TIMEOUT);
+    // The function stores the token; the RDS event handler (or nothing, then the timeout) completes it.
+    const wait = new LambdaInvoke(this, DrillStates.wait, {
+      stateName: DrillStates.wait,
+      lambdaFunction: this.function.fn,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: payload(DRILL_STATE_TASKS[DrillStates.wait], { taskToken: JsonPath.taskToken }),
+      taskTimeout: Timeout.duration(Duration.seconds(drill.pollSeconds)),
+      retryOnServiceExceptions: false,
+    }).addRetry(lambdaRetry);
+
+    const succeeded = new Succeed(this, DrillStates.succeeded, { stateName: DrillStates.succeeded });
+    const failed = new Fail(this, DrillStates.failed, {
+      stateName: DrillStates.failed,
+      error: 'DrillFailed',
+      cause: 'The restore drill did not pass; the drill report and its notification say which step and why.',
+    });
+    const isTrue = (path: string) =>
+      Condition.and(Condition.isPresent(path), Condition.booleanEquals(path, true));
+    const restored = new Choice(this, DrillStates.restored, { stateName: DrillStates.restored })
+      .when(isTrue('$.available'), verify)
+      .when(isTrue('$.timedOut'), cleanup)
+      .otherwise(wait);
+    const passed = new Choice(this, DrillStates.passed, { stateName: DrillStates.passed })
+      .when(isTrue('$.result.passed'), succeeded)
+      .otherwise(failed);
+
+    // No event within pollSeconds: ask RDS directly. The state is kept as it was (ResultPath null).
+    wait.addCatch(check, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
+    for (const t of [start, select, restore, wait, check, verify]) {
+      t.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
+    }
+    cleanup.addRetry({
+      errors: [Errors.ALL],
+      interval: Duration.seconds(30),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
+    cleanup.addCatch(record, { errors: [Errors.ALL], resultPath: '$.cleanupError' });
+    record.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.recordError' });
+
+    check.next(restored);
+    return start.next(select).next(restore).next(wait).next(verify).next(cleanup).next(record).next(passed);
+  }
+
+  /** One EventBridge Scheduler schedule per target: start an execution with `{ database }`. */
+  private scheduleDrills(): void {
+    const { config, scheduleGroup } = this.props;
+    const targets = Object.entries(config.drill.targets);
+    if (!targets.length) return;
+    const stack = Stack.of(this);
+    const role = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `EventBridge Scheduler starts steward ${config.stage} restore drills`,
+    });
+    for (const [database, target] of targets) {
+      new Schedule(this, `Schedule${constructId(database)}`, {
+        scheduleName: scheduleName(`steward-${config.stage}-drill-${database}`),
+        scheduleGroup,
+        description: `Restore drill of ${database} (${target.kind})`,
+        schedule: ScheduleExpression.expression(target.schedule ?? config.drill.schedule, TimeZone.of('UTC')),
+        target: new StepFunctionsStartExecution(this.stateMachine, {
+          input: ScheduleTargetInput.fromObject({ database }),
+          role,
+          deadLetterQueue: this.function.failureQueue,
+          // A drill started late is still a valid drill; a duplicate start costs one restore at most.
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(6),
+        }),
+      });
+    }
+  }
+
+  /** Control tasks, RDS events and janitor: restore only into steward-drill-*, delete only tagged drill databases. */
+  private grantDrill(): void {
+    const fn = this.function;
+    const { config, stateTable } = this.props;
+    const stack = Stack.of(this);
+    const region = config.region;
+    const rds = (type: string, name: string) => awsArn(stack, 'rds', region, type, name);
+    const ours = `${DRILL_PREFIX}*`;
+    const targets = Object.entries(config.drill.targets);
+    const instances = targets.filter(([, t]) => t.kind === 'rds-instance').map(([db]) => db);
+    const clusters = targets.filter(([, t]) => t.kind === 'aurora-cluster').map(([db]) => db);
+    const subnetGroup = rds('subgrp', this.subnetGroup.subnetGroupName);
+    const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+
+    fn.allow({
+      sid: 'ReadDrillInventory',
+      actions: ['rds:Describe*', 'rds:ListTagsForResource'],
+      resources: ['*'],
+      wildcardReason:
+        'Read-only: selecting a snapshot, polling the restore and the janitor sweep describe databases and ' +
+        'snapshots (automated ones included) whose ids are only known at run time.',
+    });
+    if (instances.length) {
+      fn.allow({
+        sid: 'RestoreDrillInstances',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime'],
+        resources: [
+          rds('db', ours),
+          rds('snapshot', '*'),
+          ...instances.map((db) => rds('db', db)),
+          subnetGroup,
+          rds('og', '*'),
+          rds('pg', '*'),
+        ],
+        conditions: requestManaged,
+        wildcardReason:
+          `The new database is ${ours} and must be tagged ${Tag.managed}=true; the source is any snapshot ` +
+          'of the configured databases (automated, steward or a run-time id) or the database itself (PITR), ' +
+          'which keeps its own option and parameter groups.',
+      });
+    }
+    if (clusters.length) {
+      fn.allow({
+        sid: 'RestoreDrillClusters',
+        actions: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime'],
+        resources: [
+          rds('cluster', ours),
+          rds('cluster-snapshot', '*'),
+          ...clusters.map((db) => rds('cluster', db)),
+          subnetGroup,
+          rds('og', '*'),
+          rds('cluster-pg', '*'),
+        ],
+        conditions: requestManaged,
+        wildcardReason:
+          `The new cluster is ${ours} and must be tagged ${Tag.managed}=true; the source is any cluster ` +
+          'snapshot of the configured clusters or the cluster itself (PITR), with its own parameter groups.',
+      });
+      // RestoreDBClusterFromSnapshot creates no instance: the drill adds one to query.
+      fn.allow({
+        sid: 'CreateDrillClusterInstances',
+        actions: ['rds:CreateDBInstance'],
+        resources: [rds('db', ours), rds('cluster', ours), subnetGroup, rds('og', '*'), rds('pg', '*')],
+        conditions: requestManaged,
+        wildcardReason: `Only the instance of a ${ours} drill cluster, tagged ${Tag.managed}=true; default parameter and option groups.`,
+      });
+    }
+    fn.allow({
+      sid: 'TagDrillDatabases',
+      actions: ['rds:AddTagsToResource'],
+      resources: [rds('db', ours), ...(clusters.length ? [rds('cluster', ours)] : [])],
+      conditions: requestManaged,
+      wildcardReason: `Tag-on-create of the drill databases (${ours}, ids generated per execution), ${Tag.managed}=true required.`,
+    });
+    fn.allow({
+      sid: 'DeleteDrillInstances',
+      actions: ['rds:DeleteDBInstance'],
+      resources: [rds('db', ours)],
+      conditions: {
+        StringEquals: { [`rds:db-tag/${Tag.managed}`]: 'true' },
+        Null: { [`rds:db-tag/${Tag.drill}`]: 'false' },
+      },
+      wildcardReason: `Cleanup and janitor delete drill instances only: id prefix ${ours}, tagged ${Tag.managed}=true and ${Tag.drill}.`,
+    });
+    if (clusters.length) {
+      fn.allow({
+        sid: 'DeleteDrillClusters',
+        actions: ['rds:DeleteDBCluster'],
+        resources: [rds('cluster', ours)],
+        conditions: {
+          StringEquals: { [`rds:cluster-tag/${Tag.managed}`]: 'true' },
+          Null: { [`rds:cluster-tag/${Tag.drill}`]: 'false' },
+        },
+        wildcardReason: `Cleanup and janitor delete drill clusters only: id prefix ${ours}, tagged ${Tag.managed}=true and ${Tag.drill}.`,
+      });
+    }
+    // Restoring a snapshot encrypted with a customer managed key: RDS creates a grant for the new database.
+    fn.allow({
+      sid: 'UseSnapshotKeysViaRds',
+      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+      resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      conditions: { StringEquals: { 'kms:ViaService': `rds.${region}.amazonaws.com` } },
+      wildcardReason:
+        'The source databases are encrypted with keys steward does not know; kms:ViaService limits use to RDS ' +
+        'restoring them in this region.',
+    });
+    // A literal ARN: a reference would make the function wait on the state machine that invokes it (a cycle).
+    fn.allow({
+      sid: 'CompleteRestoreWaits',
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      resources: [
+        stack.formatArn({
+          service: 'states',
+          resource: 'stateMachine',
+          resourceName: `steward-${config.stage}-drill`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+    stateTable.grantReadWrite(fn, 'DrillTaskTokens');
+    fn.allow({
+      sid: 'WriteDrillReports',
+      actions: ['s3:PutObject'],
+      resources: [this.reportBucket.arnForObjects(`${REPORT_PREFIX}*`)],
+      wildcardReason: `One report per drill under ${REPORT_PREFIX}<database>/<yyyy>/<mm>/<drill id>.json; the key is known only at run time.`,
+    });
+    fn.allow({
+      sid: 'ReadWriteDrillBaselines',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [this.reportBucket.arnForObjects(`${BASELINE_PREFIX}*`)],
+      wildcardReason: `One baseline per database at ${BASELINE_PREFIX}<database>.json (the last passed drill's tables); databases come from config.`,
+    });
+  }
+
+  /** The verifier reads the database's master secret and nothing else. */
+  private grantVerifier(): void {
+    const { config } = this.props;
+    const stack = Stack.of(this);
+    const configured = Object.values(config.drill.targets).flatMap((t) => (t.secretArn ? [t.secretArn] : []));
+    this.verifier.allow({
+      sid: 'ReadDatabaseSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [
+        stack.formatArn({
+          service: 'secretsmanager',
+          resource: 'secret',
+          resourceName: 'rds!*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+        ...new Set(configured),
+      ],
+      wildcardReason:
+        'A restored database keeps the master user of its source; RDS-managed master secrets are named ' +
+        'rds!<db|cluster>-<uuid>, unknown at deploy time.',
+    });
+    this.verifier.allow({
+      sid: 'DecryptSecretsViaSecretsManager',
+      actions: ['kms:Decrypt'],
+      resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com` } },
+      wildcardReason:
+        'A master secret may be encrypted with a customer managed key; kms:ViaService limits decryption to ' +
+        'Secrets Manager in this region.',
+    });
+  }
+
+  /** What CDK grants the state machine role, and why each wildcard is needed. */
+  private acknowledgeStateMachineRole(): void {
+    const role = this.stateMachine.role;
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions needs logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups ' +
+        '(vended log delivery) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling*; none supports ' +
+        'resource-level permissions.',
+    );
+    for (const fn of [this.function, this.verifier]) {
+      for (const f of wildcardFindings(this, [], [`${fn.fn.functionArn}:*`])) {
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[${f}]`,
+          `The drill state machine invokes ${fn.shortName}, any version or alias of it; the wildcard is the qualifier only.`,
+        );
+      }
+    }
+  }
+}
+
+/** Reports go under this key prefix in the report bucket (`drills/<database>/<yyyy>/<mm>/<drillId>.json`). */
+export const REPORT_PREFIX = 'drills/';
+/** The last passed drill's tables per database (`baselines/<database>.json`), see shared/drill/report.ts. */
+const BASELINE_PREFIX = 'baselines/';
+
+type BaseEnvInput = z.input<typeof BaseEnv>;
+
+const lambdaRetry = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+};
+
+/** `{ task, state: $, execution: { name, startTime } }`: the DrillTaskEvent every task function parses. */
+const payload = (task: DrillTask, extra: Record<string, unknown> = {}) =>
+  TaskInput.fromObject({
+    task,
+    state: JsonPath.entirePayload,
+    execution: {
+      name: JsonPath.stringAt('$$.Execution.Name'),
+      startTime: JsonPath.stringAt('$$.Execution.StartTime'),
+    },
+    ...extra,
+  });
+
+// Scheduler names are at most 64 characters; a long database id keeps a readable head and a stable hash.
+const scheduleName = (full: string): string =>
+  full.length <= 64
+    ? full
+    : `${full.slice(0, 55)}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;

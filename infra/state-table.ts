@@ -1,0 +1,65 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { StewardConfig } from '../shared/config/schema.js';
+import type { StewardFunction } from './steward-function.js';
+
+export interface StateTableProps {
+  config: StewardConfig;
+  removalPolicy: RemovalPolicy;
+}
+
+/** Item reads and conditional writes on single keys; no Scan: every reader knows the `pk` it wants. */
+const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/**
+ * `steward-<stage>-state`: the one small table for steward's short-lived state (drill task tokens now;
+ * cost alert dedup and scaling cooldowns later). Key: `pk` (string, prefixed by its user, e.g.
+ * `drill-token#<db id>`); items expire through the `ttl` attribute (epoch seconds).
+ */
+export class StateTable extends Construct {
+  /** Name of the TTL attribute, in epoch seconds. */
+  static readonly TTL_ATTRIBUTE = 'ttl';
+  static readonly PARTITION_KEY = 'pk';
+
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: StateTableProps) {
+    super(scope, id);
+    const { config } = props;
+    const prod = props.removalPolicy === RemovalPolicy.RETAIN;
+    this.table = new Table(this, 'Table', {
+      tableName: `steward-${config.stage}-state`,
+      partitionKey: { name: StateTable.PARTITION_KEY, type: AttributeType.STRING },
+      timeToLiveAttribute: StateTable.TTL_ATTRIBUTE,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      // The AWS managed key (aws/dynamodb): KMS at rest, and its key policy already admits this account's
+      // principals through DynamoDB, so readers need no kms grants. Items are tokens and timestamps, not data.
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: prod,
+      removalPolicy: props.removalPolicy,
+    });
+  }
+
+  get tableName(): string {
+    return this.table.tableName;
+  }
+
+  /** Read items (Get/Query) as a named statement on the function's role. */
+  grantRead(fn: StewardFunction, sid = 'ReadStateTable'): void {
+    fn.allow({ sid, actions: READ, resources: [this.table.tableArn] });
+  }
+
+  /** Read and write items as a named statement on the function's role. */
+  grantReadWrite(fn: StewardFunction, sid = 'ReadWriteStateTable'): void {
+    fn.allow({ sid, actions: [...READ, ...WRITE], resources: [this.table.tableArn] });
+  }
+
+  /** For principals that are not a StewardFunction (a state machine role, a CLI role). */
+  grantReadWriteData(grantee: IGrantable): Grant {
+    return this.table.grant(grantee, ...READ, ...WRITE);
+  }
+}

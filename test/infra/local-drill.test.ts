@@ -1,0 +1,373 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AslDefinition,
+  drillDefinition,
+  type LocalDrillEvent,
+  runDrillLocally,
+  TaskTimedOut,
+} from '../../infra/local-drill.js';
+import { loadStageConfig } from '../../shared/config/stages.js';
+import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
+import { AwsCallError } from '../../shared/errors.js';
+
+// The real synthesized definition (prod config), run with fake tasks: no AWS, no PostgreSQL.
+let definition: AslDefinition;
+beforeAll(() => {
+  definition = drillDefinition(loadStageConfig('prod'));
+});
+
+const AT = '2025-03-01T05:00:00.000Z';
+const EXECUTION = 'drill-orders-db-test';
+const INPUT = { database: 'orders-db' };
+
+type Handler = (e: DrillTaskEvent) => Promise<unknown>;
+const s = (e: DrillTaskEvent) => e.state as unknown as DrillState;
+
+/** Happy-path task doubles that grow the state like the real tasks; each scenario replaces a few. */
+const defaults: Record<DrillTask, Handler> = {
+  start: async (e) => ({
+    drillId: e.execution!.name,
+    startedAt: e.execution!.startTime,
+    input: e.state,
+    database: (e.state as { database: string }).database,
+    kind: 'rds-instance',
+    targets: { rtoSeconds: 3600, rpoSeconds: 300 },
+  }),
+  select: async (e) => ({
+    ...s(e),
+    source: { snapshotId: 'rds:orders-db-2025-03-01-03-00', referenceTime: AT },
+  }),
+  restore: async (e) => ({
+    ...s(e),
+    target: { kind: 'rds-instance', id: 'steward-drill-orders-db-1a2b3c4d', requestedAt: AT },
+  }),
+  // What the RDS event handler sends with SendTaskSuccess.
+  await: async (e) => ({
+    ...s(e),
+    available: true,
+    target: {
+      ...s(e).target!,
+      status: 'available',
+      availableAt: AT,
+      endpoint: { host: 'db.local', port: 5432 },
+    },
+  }),
+  status: async (e) => ({ ...s(e), available: true, timedOut: false }),
+  verify: async (e) => ({ ...s(e), verifiedAt: AT, verification: { passed: true } }),
+  cleanup: async (e) => ({ ...s(e), cleanup: { status: 'deleted', at: AT } }),
+  record: async (e) => {
+    const state = s(e);
+    const passed =
+      !state.error && !state.timedOut && !state.cleanupError && state.verification?.passed === true;
+    const failedStep = state.error
+      ? 'error'
+      : state.timedOut
+        ? 'await'
+        : state.cleanupError
+          ? 'cleanup'
+          : passed
+            ? undefined
+            : 'verify';
+    return {
+      ...state,
+      result: {
+        passed,
+        summary: passed ? 'restore verified' : `failed at ${failedStep}: ${state.error?.Error ?? ''}`,
+        ...(failedStep && { failedStep }),
+      },
+    };
+  },
+};
+
+/** Run the synthesized definition with `overrides` over the happy-path doubles; record every call. */
+const run = async (
+  overrides: Partial<Record<DrillTask, Handler>> = {},
+  options: { waitMs?: number } = {},
+) => {
+  const calls: DrillTaskEvent[] = [];
+  const states: string[] = [];
+  const events: LocalDrillEvent[] = [];
+  const result = await runDrillLocally({
+    definition,
+    input: INPUT,
+    executionName: EXECUTION,
+    ...options,
+    tasks: async (event, context) => {
+      calls.push(structuredClone(event));
+      states.push(context.stateName);
+      return (overrides[event.task] ?? defaults[event.task])(event);
+    },
+    onEvent: (e) => events.push(e),
+  });
+  const count = (task: DrillTask) => calls.filter((c) => c.task === task).length;
+  const last = (task: DrillTask) => calls.filter((c) => c.task === task).at(-1);
+  return { result, calls, states, events, count, last };
+};
+
+const FAILED_TAIL = ['Cleanup', 'Record', 'Passed?', 'DrillFailed'];
+
+describe('runDrillLocally on the synthesized definition', () => {
+  it('passes: Start through Record, then DrillSucceeded with result.passed', async () => {
+    // Act
+    const { result, calls, count, events } = await run();
+
+    // Assert
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillSucceeded',
+    ]);
+    expect((result.output as DrillState).result?.passed).toBe(true);
+    expect(calls.map((c) => c.task)).toEqual([
+      'start',
+      'select',
+      'restore',
+      'await',
+      'verify',
+      'cleanup',
+      'record',
+    ]);
+    expect(count('cleanup')).toBe(1);
+    // The payload every function parses: task, state, execution; a fresh token for the wait only.
+    expect(calls[0]).toEqual({
+      task: 'start',
+      state: INPUT,
+      execution: { name: EXECUTION, startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
+    expect(calls[3]!.taskToken).toMatch(new RegExp(`^local:${EXECUTION}:WaitForRestore:`));
+    expect(calls.filter((c) => c.taskToken)).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'entered').map((e) => e.state)).toEqual(result.path);
+  });
+
+  it('cleans up and fails when the restore throws, with the error in the state', async () => {
+    // Act
+    const { result, count, last, events } = await run({
+      restore: async () => {
+        throw new AwsCallError('RestoreDBInstanceFromDBSnapshot', 'orders-db', new Error('quota exceeded'));
+      },
+    });
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toEqual({ Error: 'DrillFailed', Cause: expect.any(String) });
+    expect(result.path).toEqual(['Start', 'SelectSnapshot', 'Restore', ...FAILED_TAIL]);
+    expect(count('cleanup')).toBe(1);
+    const error = s(last('cleanup')!).error!;
+    expect(error.Error).toBe('AwsCallError');
+    expect(JSON.parse(error.Cause!)).toMatchObject({
+      errorType: 'AwsCallError',
+      errorMessage: expect.stringContaining('quota exceeded'),
+    });
+    expect(s(last('record')!).error?.Error).toBe('AwsCallError');
+    expect(events).toContainEqual(expect.objectContaining({ state: 'Restore', type: 'caught' }));
+  });
+
+  it('polls when no event arrives, gives up when the drill times out, and still cleans up', async () => {
+    // Prepare: the token wait always times out; status never sees it available, then the deadline passes.
+    let polls = 0;
+
+    // Act
+    const { result, count, last, states } = await run({
+      await: async () => {
+        throw new TaskTimedOut();
+      },
+      status: async (e) => ({ ...s(e), available: false, timedOut: ++polls >= 3 }),
+    });
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    const poll = ['WaitForRestore', 'CheckRestore', 'Restored?'];
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      ...poll,
+      ...poll,
+      ...poll,
+      ...FAILED_TAIL,
+    ]);
+    expect(count('await')).toBe(3);
+    expect(count('verify')).toBe(0);
+    expect(count('cleanup')).toBe(1);
+    // ResultPath null on the timeout Catch: the state goes to CheckRestore without an error in it.
+    expect(s(last('status')!).error).toBeUndefined();
+    expect(s(last('record')!).timedOut).toBe(true);
+    expect(states).not.toContain('Verify');
+  });
+
+  it('emulates the token wait timing out after waitMs, and verifies once polling finds the copy available', async () => {
+    // Act: the RDS event never comes (the handler never settles).
+    const { result, count } = await run({ await: () => new Promise(() => {}) }, { waitMs: 20 });
+
+    // Assert
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'CheckRestore',
+      'Restored?',
+      'Verify',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillSucceeded',
+    ]);
+    expect(count('status')).toBe(1);
+  });
+
+  it('cleans up and fails when the restore fails (SendTaskFailure on the token)', async () => {
+    // Act
+    const { result, count, last } = await run({
+      await: async () => {
+        throw Object.assign(new Error('steward-drill-orders-db-1a2b3c4d is incompatible-restore'), {
+          name: 'RestoreFailed',
+        });
+      },
+    });
+
+    // Assert
+    expect(result.path).toEqual(['Start', 'SelectSnapshot', 'Restore', 'WaitForRestore', ...FAILED_TAIL]);
+    expect(count('cleanup')).toBe(1);
+    expect(s(last('cleanup')!).error).toEqual({
+      Error: 'RestoreFailed',
+      Cause: 'steward-drill-orders-db-1a2b3c4d is incompatible-restore',
+    });
+  });
+
+  it('cleans up and fails when verification fails', async () => {
+    // Act
+    const { result, count, last } = await run({
+      verify: async (e) => ({ ...s(e), verifiedAt: AT, verification: { passed: false } }),
+    });
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      ...FAILED_TAIL,
+    ]);
+    expect(count('cleanup')).toBe(1);
+    expect(s(last('record')!).verification).toEqual({ passed: false });
+  });
+
+  it('cleans up and fails when the verifier crashes', async () => {
+    // Act
+    const { result, count, last } = await run({
+      verify: async () => {
+        throw Object.assign(new Error('connect ETIMEDOUT 10.0.0.12:5432'), { name: 'Error' });
+      },
+    });
+
+    // Assert
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      ...FAILED_TAIL,
+    ]);
+    expect(count('cleanup')).toBe(1);
+    expect(s(last('record')!).error?.Error).toBe('Error');
+  });
+
+  it('retries a failed cleanup and reports the drill once cleanup succeeds', async () => {
+    // Prepare
+    let attempts = 0;
+
+    // Act
+    const { result, count, events } = await run({
+      cleanup: async (e) => {
+        if (++attempts === 1)
+          throw new AwsCallError('DeleteDBInstance', 'steward-drill-orders-db-1a2b3c4d', 'busy');
+        return { ...s(e), cleanup: { status: 'deleted', at: AT } };
+      },
+    });
+
+    // Assert
+    expect(count('cleanup')).toBe(2);
+    expect(events).toContainEqual(expect.objectContaining({ state: 'Cleanup', type: 'retry' }));
+    expect(result.status).toBe('SUCCEEDED');
+    expect((result.output as DrillState).cleanup?.status).toBe('deleted');
+    expect(result.path.filter((p) => p === 'Cleanup')).toHaveLength(1);
+  });
+
+  it('records a failed drill when cleanup keeps failing after its retries', async () => {
+    // Act
+    const { result, count, last } = await run({
+      cleanup: async () => {
+        throw new AwsCallError(
+          'DeleteDBInstance',
+          'steward-drill-orders-db-1a2b3c4d',
+          'InvalidDBInstanceState',
+        );
+      },
+    });
+
+    // Assert: 1 attempt + 3 retries, then the Catch hands over to Record with cleanupError.
+    expect(count('cleanup')).toBe(4);
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      ...FAILED_TAIL,
+    ]);
+    expect(s(last('record')!).cleanupError?.Error).toBe('AwsCallError');
+  });
+
+  it('retries a throttled Lambda invoke without leaving the happy path', async () => {
+    // Prepare
+    let calls = 0;
+
+    // Act
+    const { result, count } = await run({
+      select: async (e) => {
+        if (++calls === 1)
+          throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
+        return defaults.select(e);
+      },
+    });
+
+    // Assert
+    expect(count('select')).toBe(2);
+    expect(result.status).toBe('SUCCEEDED');
+  });
+
+  it('fails without a second cleanup when Record itself fails', async () => {
+    // Act
+    const { result, count } = await run({
+      record: async () => {
+        throw new AwsCallError('PutObject', 's3://reports/drills/orders-db', 'AccessDenied');
+      },
+    });
+
+    // Assert
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      'Cleanup',
+      'Record',
+      'DrillFailed',
+    ]);
+    expect(result.error?.Error).toBe('DrillFailed');
+    expect(count('cleanup')).toBe(1);
+  });
+});
