@@ -1,5 +1,6 @@
 import { table } from '../cli/table.js';
 import { benchBundles } from './bundle-size.js';
+import { benchDrill } from './drill.js';
 import { benchRetention } from './retention.js';
 import type { BenchRow } from './stats.js';
 
@@ -15,6 +16,7 @@ export const bench = async (
   const rows: BenchRow[] = [
     ...(await benchBundles(FUNCTIONS, quick ? 3 : 15)),
     ...(await benchRetention(10_000, quick ? 3 : 15)),
+    ...(await benchDrill(quick ? [5_000] : [50_000, 500_000], quick ? 1 : 3)),
   ];
   if (flags.json) {
     out(JSON.stringify(rows, null, 2));

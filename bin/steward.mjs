@@ -2,6 +2,9 @@
 // Runs the TypeScript CLI directly (no build step) through tsx's loader.
 import { register } from 'tsx/esm/api';
 
+// Local runs: logs above warnings and EMF metrics would only bury the CLI's own output.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -12,8 +12,9 @@ Usage:
       Show what retention would keep and delete, and why. Reads AWS unless --inventory is given.
   steward plan backup [--stage dev] [--policy daily] [--inventory <databases.json>] [--json]
       Show which databases a scheduled backup would snapshot, and why others are skipped.
-  steward sandbox
-      The local sandbox (npm start).
+  steward sandbox [--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--json]
+      The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server
+      with the drill state machine, verify it and report RTO/RPO. --break makes the drill fail.
   steward bench
       Benchmarks (npm run bench).
 
@@ -25,6 +26,8 @@ export interface Flags {
   event?: string;
   inventory?: string;
   policy?: string;
+  break?: string;
+  size?: string;
   'dry-run': boolean;
   json: boolean;
   help: boolean;
@@ -51,6 +54,8 @@ export const main = async (
         event: { type: 'string' },
         inventory: { type: 'string' },
         policy: { type: 'string' },
+        break: { type: 'string' },
+        size: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },

@@ -1,19 +1,329 @@
+import '../infra/node20-compat.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { drillDefinition, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
+import * as backupFn from '../functions/backup/handler.js';
+import type { SnapshotStore } from '../shared/aws/snapshots.js';
+import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
+import { StewardError } from '../shared/errors.js';
+import { LOCAL, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
+import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
+import { startPostgres, stopAllPostgres, type PgServer } from '../shared/drill/postgres-server.js';
+import { drillReport } from '../shared/drill/report.js';
+import { renderDrillReport } from '../shared/drill/rto-rpo.js';
+import { loadSampleData, sampleDatabase, sampleProfile } from '../shared/drill/sample-data.js';
+import type { DrillState } from '../shared/drill/state.js';
+import { type DrillDeps, runDrillTask, runVerifyTask } from '../shared/drill/tasks.js';
+import type { BaseDeps } from '../shared/runtime.js';
+import { UsageError } from './base.js';
+import { type Notification, renderNotification } from '../shared/notify/notifier.js';
 import type { Flags } from './main.js';
-import { plan } from './plan.js';
+
+/** Ways `--break` damages the source before the backup, each caught by a different check. */
+export const BREAKS = {
+  'missing-table': {
+    what: 'drops the accounts table before the backup',
+    sql: ['drop table accounts cascade'],
+  },
+  'rows-lost': {
+    what: 'deletes the oldest quarter of the transactions before the backup',
+    sql: ['delete from transactions where id <= (select max(id) / 4 from transactions)'],
+  },
+  stale: {
+    what: 'makes the newest data two hours old (RPO breach)',
+    sql: ['users', 'accounts', 'transactions'].map(
+      (t) => `update ${t} set created_at = created_at - interval '2 hours'`,
+    ),
+  },
+  orphans: {
+    what: 'writes transactions whose account does not exist',
+    sql: [
+      'alter table transactions drop constraint if exists transactions_account_id_fkey',
+      "insert into transactions (account_id, amount_cents, kind, description, occurred_at, created_at) select 999999999, 100, 'deposit', 'orphan', now(), now() from generate_series(1, 3)",
+    ],
+  },
+} as const;
+export type BreakKind = keyof typeof BREAKS;
+
+const SOURCE_ID = 'app-db';
+const READER = 'drill_reader';
+
+/** `--size 200000` rows or `--size 50MB` (about 160 bytes per transaction row with its indexes). */
+export const parseSize = (raw: string | undefined): number => {
+  if (raw === undefined) return 50_000;
+  const m = /^(\d+(?:\.\d+)?)\s*(mb)?$/i.exec(raw.trim());
+  if (!m) throw new UsageError(`--size takes a row count (200000) or megabytes (50MB), got "${raw}"`);
+  const n = Number(m[1]);
+  const rows = m[2] ? Math.round((n * 1e6) / 160) : Math.round(n);
+  if (rows < 100 || rows > 50_000_000)
+    throw new UsageError(`--size must mean 100 to 50 000 000 rows, got ${rows}`);
+  return rows;
+};
+
+/** The sandbox's stage config: the shipped dev defaults plus one drill target, the sample database. */
+const sandboxConfig = (baselines: Record<string, number>): StewardConfig =>
+  parseConfig(
+    {
+      stage: 'dev',
+      region: 'eu-west-1',
+      backup: { policies: { daily: { kinds: ['rds-instance'], retention: 'standard' } } },
+      drill: {
+        enabled: true,
+        targets: {
+          [SOURCE_ID]: {
+            kind: 'rds-instance',
+            snapshot: 'latest',
+            profile: {
+              ...sampleProfile,
+              // The intact source's counts stand in for "recorded by the last successful drill".
+              tables: sampleProfile.tables.map((t) => ({ ...t, baselineRows: baselines[t.name] })),
+            },
+          },
+        },
+      },
+    },
+    'sandbox',
+  );
+
+const memoryTokens = (): TokenStore => {
+  const parked = new Map<string, { token: string; state: DrillState }>();
+  return {
+    put: async (id, token, _ttl, state) => void parked.set(id, { token, state }),
+    take: async (id) => {
+      const p = parked.get(id);
+      parked.delete(id);
+      return p;
+    },
+  };
+};
+
+/** Completes local token waits: what SendTaskSuccess/Failure would deliver to Step Functions. */
+const localSignal = () => {
+  const settled = new Map<
+    string,
+    { ok: true; output: unknown } | { ok: false; error: string; cause: string }
+  >();
+  const signal: TaskSignal = {
+    success: async (token, output) => void settled.set(token, { ok: true, output }),
+    failure: async (token, error, cause) => void settled.set(token, { ok: false, error, cause }),
+  };
+  return { signal, settled };
+};
+
+const fileReports = (dir: string): ReportStore & { written: string[] } => {
+  const written: string[] = [];
+  return {
+    written,
+    put: async (key, body) => {
+      const file = join(dir, key);
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, body);
+      written.push(file);
+    },
+    // Each sandbox run is a fresh estate: only what this run wrote (e.g. a baseline) can be read back.
+    get: async (key) => (written.includes(join(dir, key)) ? readFile(join(dir, key), 'utf8') : undefined),
+  };
+};
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
- * `npm start`. The full local sandbox (a real PostgreSQL backup restored into a second server and verified
- * by the drill state machine) arrives with the restore-verification issue; until then it says so and shows
- * the backup and retention plans on the sample inventories in events/inventory/.
+ * `npm start`: a complete restore drill with no AWS. A local PostgreSQL holds a seeded money-tracking
+ * database; the backup core snapshots it through the local provider (pg_basebackup); the drill state
+ * machine that CDK synthesizes runs locally and restores the snapshot into a separate PostgreSQL server,
+ * verifies it over TCP with the verification engine, records RTO/RPO and removes the copy.
  */
 export const sandbox = async (_: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
-  out('steward sandbox: no AWS needed. Planning on the sample inventories in events/inventory/.\n');
-  out('== steward plan backup --stage prod --policy daily --inventory events/inventory/databases.json');
-  await plan(
-    ['backup'],
-    { ...flags, stage: 'prod', policy: 'daily', inventory: 'events/inventory/databases.json' },
-    out,
-  );
-  out('\n== steward plan retention --stage prod --inventory events/inventory/snapshots.json');
-  return plan(['retention'], { ...flags, stage: 'prod', inventory: 'events/inventory/snapshots.json' }, out);
+  const rows = parseSize(flags.size);
+  const breakKind = flags.break as BreakKind | undefined;
+  if (breakKind !== undefined && !(breakKind in BREAKS)) {
+    throw new UsageError(`--break takes one of ${Object.keys(BREAKS).join(', ')}, got "${breakKind}"`);
+  }
+  const say = flags.json ? () => {} : out;
+  const t0 = Date.now();
+  const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
+    const s = Date.now();
+    const r = await f();
+    say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
+    return r;
+  };
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+
+  let source: PgServer | undefined;
+  let estate: LocalEstate | undefined;
+  try {
+    say(
+      `steward sandbox: a restore drill on this machine, no AWS (${rows.toLocaleString('en')} transactions)\n`,
+    );
+    source = await step('started the source PostgreSQL', () => startPostgres({ name: 'source' }));
+    const password = randomBytes(18).toString('base64url');
+    const admin = new pg.Client({ connectionString: source.connectionString('postgres') });
+    await admin.connect();
+    await admin.query(`create database ${sampleDatabase}`);
+    await admin.query(`create role ${READER} login password '${password}'`);
+    await admin.end();
+
+    const app = new pg.Client({ connectionString: source.connectionString(sampleDatabase) });
+    await app.connect();
+    const baselines: Record<string, number> = {};
+    try {
+      const loaded = await step(`loaded the sample database (seed 42)`, () =>
+        loadSampleData(app, { rows, seed: 42, now: new Date() }),
+      );
+      say(`    ${loaded.users} users, ${loaded.accounts} accounts, ${loaded.transactions} transactions`);
+      await app.query(`grant select on all tables in schema public to ${READER}`);
+      for (const t of sampleProfile.tables) {
+        const r = await app.query<{ n: string }>(`select count(*) as n from ${t.name}`);
+        baselines[t.name] = Number(r.rows[0]!.n);
+      }
+      if (breakKind) {
+        await step(`--break ${breakKind}: ${BREAKS[breakKind].what}`, async () => {
+          for (const q of BREAKS[breakKind].sql) await app.query(q);
+        });
+      }
+    } finally {
+      await app.end();
+    }
+
+    const config = sandboxConfig(baselines);
+    // What would be published, one line each: the full message is the report printed at the end.
+    const notifier = {
+      send: async (n: Notification) =>
+        say(`    ✉ ${n.severity} topic: ${renderNotification(n, config.stage).subject}`),
+    };
+    const base: BaseDeps = { config, dryRun: false, notifier, now: () => new Date() };
+    estate = localEstate({
+      source: { id: SOURCE_ID, server: source, tags: { 'steward:backup': 'daily' } },
+      credentials: { username: READER, password },
+      now: base.now,
+    });
+
+    // Backup: the real backup core, through the local provider behind the same ports as RDS.
+    const noDr: SnapshotStore = {
+      region: `${LOCAL}-dr`,
+      list: async () => [],
+      remove: async () => 'already-gone',
+    };
+    const backup = await step('took a snapshot with the backup core (pg_basebackup)', () =>
+      backupFn.run(
+        { action: 'scheduled-backup', policy: 'daily', scheduledTime: new Date().toISOString() },
+        {
+          ...base,
+          notifier: { send: async () => {} },
+          primary: estate!.backup,
+          dr: {
+            region: `${LOCAL}-dr`,
+            copySnapshot: async () => {
+              throw new StewardError('the sandbox has no DR region');
+            },
+          },
+          snapshots: { primary: estate!.snapshots, dr: noDr },
+        },
+      ),
+    );
+    const created = backup.outcomes.find((o) => o.action === 'create-snapshot');
+    say(`    ${created?.status === 'done' ? created.detail : JSON.stringify(created)}`);
+
+    // The drill: the state machine definition CDK synthesizes, executed locally.
+    const definition = await step('synthesized the drill state machine (the CDK definition)', async () =>
+      drillDefinition(config),
+    );
+    const { signal, settled } = localSignal();
+    const reports = fileReports(join(process.cwd(), '.steward', 'reports'));
+    const deps: DrillDeps = {
+      ...base,
+      restore: estate.restore,
+      credentials: estate.credentials,
+      tokens: memoryTokens(),
+      signal,
+      reports,
+      network: {},
+      // Loopback to a server this process started: no TLS locally. In AWS the verifier verifies the certificate.
+      ssl: false,
+    };
+    say('\n  drill (Step Functions, local):');
+    const entered = new Map<string, number>();
+    let recorded: DrillState | undefined;
+    const executionName = `sandbox-${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}`;
+    const result = await runDrillLocally({
+      definition,
+      input: { database: SOURCE_ID },
+      executionName,
+      waitMs: 120_000,
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'entered') entered.set(e.state, e.at);
+        const since = entered.has(e.state) ? ` (${seconds(e.at - entered.get(e.state)!)})` : '';
+        if (e.type === 'succeeded') say(`    ✓ ${e.state}${since}`);
+        if (e.type === 'failed') say(`    ✗ ${e.state}${since}: ${e.error ?? ''}`);
+        if (e.type === 'caught') say(`    ↳ ${e.state}: caught ${e.error ?? ''}`);
+        if (e.type === 'retry') say(`    ↻ ${e.state}: retrying`);
+      },
+      tasks: async (event) => {
+        if (event.task === 'verify') return runVerifyTask(event, deps);
+        const next = await runDrillTask(event, deps);
+        // A FAILED execution has no output: keep what Record saw, it is the drill's report.
+        if (event.task === 'record') recorded = next;
+        if (event.task !== 'await') return next;
+        const s = settled.get(event.taskToken ?? '');
+        if (!s) throw new TaskTimedOut();
+        if (!s.ok) throw Object.assign(new Error(s.cause), { name: s.error });
+        return s.output;
+      },
+    });
+
+    const state = (result.output as DrillState | undefined) ?? recorded;
+    if (!state)
+      throw new StewardError(
+        `the drill ended ${result.status} before recording: ${result.error?.Cause ?? ''}`,
+      );
+    const doc = drillReport(state);
+    const leftovers = estate.running();
+    if (flags.json) {
+      out(
+        JSON.stringify(
+          { status: result.status, error: result.error, path: result.path, report: doc },
+          null,
+          2,
+        ),
+      );
+    } else {
+      say('');
+      if (doc.metrics && doc.verification) {
+        say(
+          renderDrillReport({
+            database: doc.database,
+            snapshotId: doc.source?.snapshotId ?? '(point in time)',
+            restoredInstance: doc.target?.id,
+            metrics: doc.metrics,
+            verification: doc.verification,
+          }),
+        );
+      } else {
+        say(
+          `DR drill FAILED at ${doc.failedStep ?? result.error?.Error ?? 'an unknown step'}: ${doc.summary}`,
+        );
+      }
+      say(`\nReport: ${reports.written[0] ?? '(not written)'}`);
+      say(
+        `Cleanup: drill copy ${doc.cleanup?.status ?? 'not reached'}; ${leftovers.length} restored servers left running`,
+      );
+      say(`Total: ${seconds(Date.now() - t0)}`);
+    }
+    if (leftovers.length)
+      throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
+    return result.status === 'SUCCEEDED' && doc.passed ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await estate?.dispose();
+    await source?.stop();
+    await stopAllPostgres();
+  }
 };

@@ -1,0 +1,216 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SnapshotStore } from '../aws/snapshots.js';
+import type { BackupPort } from '../backup/ports.js';
+import { GuardRefusedError, StewardError } from '../errors.js';
+import type { Database, Snapshot } from '../model.js';
+import { Tag, type Tags } from '../tags.js';
+import type { CredentialsPort, DbCredentials, DrillResource, RestorePort, TargetRef } from './ports.js';
+import { physicalBackup, type PgServer, startPostgres } from './postgres-server.js';
+
+/** Region label of everything local. */
+export const LOCAL = 'local';
+
+interface LocalSnapshot {
+  snapshot: Snapshot;
+  dir: string;
+}
+
+interface Restored {
+  kind: 'rds-instance';
+  id: string;
+  tags: Tags;
+  server?: PgServer;
+  createdAt: string;
+  status: 'creating' | 'available' | 'failed';
+  ready?: Promise<void>;
+  error?: string;
+}
+
+/**
+ * The local stand-in for RDS: one source PostgreSQL server is "the database"; a snapshot is a physical
+ * backup (pg_basebackup); a restore starts a separate PostgreSQL server from a copy of that backup. It
+ * implements the same ports as the AWS adapters (BackupPort, SnapshotStore, RestorePort), so the backup
+ * core and the drill tasks run unchanged against it. For the sandbox and tests only; never deployed.
+ */
+export interface LocalEstate {
+  backup: BackupPort;
+  snapshots: SnapshotStore;
+  restore: RestorePort;
+  credentials: CredentialsPort;
+  /** Stop every restored server and delete every local snapshot. */
+  dispose(): Promise<void>;
+  /** Restored servers still running (the sandbox checks that cleanup left none). */
+  running(): string[];
+}
+
+export interface LocalEstateOptions {
+  /** The source database, tagged like an RDS instance (`steward:backup=<policy>` opts it in). */
+  source: { id: string; server: PgServer; tags: Tags; engine?: string };
+  /** Credentials a restored copy accepts: the source's, since a restore keeps the master password. */
+  credentials: DbCredentials;
+  now: () => Date;
+  log?: (line: string) => void;
+}
+
+const arnOf = (kind: string, id: string) => `arn:local:rds:${LOCAL}:000000000000:${kind}:${id}`;
+
+/** Build the local estate around a running source server. */
+export const localEstate = (o: LocalEstateOptions): LocalEstate => {
+  const snaps = new Map<string, LocalSnapshot>();
+  const restored = new Map<string, Restored>();
+  let root: string | undefined;
+  const dirFor = async (id: string) => {
+    root ??= await mkdtemp(join(tmpdir(), 'steward-snapshots-'));
+    return join(root, id);
+  };
+
+  const database: Database = {
+    kind: 'rds-instance',
+    id: o.source.id,
+    arn: arnOf('db', o.source.id),
+    region: LOCAL,
+    engine: o.source.engine ?? 'postgres',
+    status: 'available',
+    tags: o.source.tags,
+  };
+
+  const backup: BackupPort = {
+    region: LOCAL,
+    listDatabases: async (kinds) => (kinds.includes('rds-instance') ? [database] : []),
+    // A local disk has no snapshot quota; an empty list means "no guard" to the planner.
+    quotas: async () => [],
+    createSnapshot: async (input) => {
+      if (snaps.has(input.snapshotId)) return 'already-done';
+      if (input.dbId !== o.source.id) throw new StewardError(`no local database "${input.dbId}"`);
+      const createdAt = o.now().toISOString();
+      const b = await physicalBackup(o.source.server, await dirFor(input.snapshotId));
+      o.log?.(
+        `pg_basebackup of ${input.dbId} → ${input.snapshotId} (${(b.bytes / 1e6).toFixed(1)} MB, ${b.ms} ms)`,
+      );
+      snaps.set(input.snapshotId, {
+        dir: b.dataDir,
+        snapshot: {
+          kind: 'rds-instance',
+          id: input.snapshotId,
+          arn: arnOf('snapshot', input.snapshotId),
+          region: LOCAL,
+          sourceId: input.dbId,
+          createdAt,
+          status: 'available',
+          type: 'manual',
+          tags: input.tags,
+        },
+      });
+      return 'created';
+    },
+  };
+
+  const snapshots: SnapshotStore = {
+    region: LOCAL,
+    list: async (kinds) => (kinds.includes('rds-instance') ? [...snaps.values()].map((s) => s.snapshot) : []),
+    remove: async ({ id }) => {
+      const s = snaps.get(id);
+      if (!s) return 'already-gone';
+      snaps.delete(id);
+      await rm(s.dir, { recursive: true, force: true });
+      return 'deleted';
+    },
+  };
+
+  const status = (r: Restored) => ({
+    status: r.status,
+    failed: r.status === 'failed',
+    ...(r.server && r.status === 'available' && { endpoint: { host: r.server.host, port: r.server.port } }),
+  });
+
+  const restore: RestorePort = {
+    region: LOCAL,
+    listSnapshots: async (kind, dbId) =>
+      kind === 'rds-instance'
+        ? [...snaps.values()].map((s) => s.snapshot).filter((s) => s.sourceId === dbId)
+        : [],
+    // Local backups are physical snapshots only: no WAL archive, so no point-in-time window.
+    restorableWindow: async () => undefined,
+    restore: async (req) => {
+      const existing = restored.get(req.targetId);
+      if (existing) return { kind: 'rds-instance', id: existing.id, status: existing.status };
+      if (req.kind !== 'rds-instance')
+        throw new StewardError('the local sandbox restores PostgreSQL instances only');
+      const snap = req.source.snapshotId ? snaps.get(req.source.snapshotId) : undefined;
+      if (!snap) {
+        throw new StewardError(
+          `local snapshot ${req.source.snapshotId ?? '(point in time)'} not found: the sandbox restores snapshots only`,
+        );
+      }
+      const r: Restored = {
+        kind: 'rds-instance',
+        id: req.targetId,
+        tags: req.tags,
+        createdAt: o.now().toISOString(),
+        status: 'creating',
+      };
+      // Like RDS, the restore runs in the background: `describe` reports `creating` until it is up.
+      r.ready = startPostgres({ name: req.targetId, restoreFrom: snap.dir, log: o.log }).then(
+        (server) => {
+          r.server = server;
+          if (restored.get(r.id) === r) r.status = 'available';
+          else void server.stop();
+        },
+        (e: unknown) => {
+          r.status = 'failed';
+          r.error = (e as Error).message;
+        },
+      );
+      restored.set(r.id, r);
+      return { kind: 'rds-instance', id: r.id, status: r.status };
+    },
+    describe: async (t: TargetRef) => {
+      const r = restored.get(t.id);
+      if (!r) return { status: 'deleted', failed: true };
+      // A local restore takes seconds: wait for it here rather than make the drill poll for minutes.
+      await r.ready;
+      return status(r);
+    },
+    remove: async (t: TargetRef) => {
+      const r = restored.get(t.id);
+      if (!r) return 'already-gone';
+      if (!r.tags[Tag.drill])
+        throw new GuardRefusedError(`refusing to delete ${t.id}: it has no ${Tag.drill} tag`);
+      await r.ready;
+      restored.delete(t.id);
+      await r.server?.stop();
+      return 'deleted';
+    },
+    listDrillResources: async (): Promise<DrillResource[]> =>
+      [...restored.values()]
+        .filter((r) => r.tags[Tag.drill])
+        .map((r) => ({
+          kind: r.kind,
+          id: r.id,
+          drillId: r.tags[Tag.drill]!,
+          createdAt: r.createdAt,
+          status: r.status,
+        })),
+    masterSecretArn: async (_kind, dbId) =>
+      `arn:local:secretsmanager:${LOCAL}:000000000000:secret:${dbId}-master`,
+  };
+
+  return {
+    backup,
+    snapshots,
+    restore,
+    credentials: { get: async () => ({ ...o.credentials }) },
+    running: () => [...restored.values()].filter((r) => r.server).map((r) => r.id),
+    dispose: async () => {
+      for (const r of restored.values()) {
+        await r.ready?.catch(() => undefined);
+        await r.server?.stop();
+      }
+      restored.clear();
+      snaps.clear();
+      if (root) await rm(root, { recursive: true, force: true });
+    },
+  };
+};
