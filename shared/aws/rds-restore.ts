@@ -19,7 +19,6 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { AwsCallError, errorName, GuardRefusedError, StewardError } from '../errors.js';
-import type { Snapshot, SnapshotType } from '../model.js';
 import { auroraWriterId, DRILL_PREFIX } from '../drill/ids.js';
 import type {
   DrillKind,
@@ -31,8 +30,8 @@ import type {
   TargetStatus,
 } from '../drill/ports.js';
 import { Tag, tagList, tagRecord, type Tags } from '../tags.js';
-
-const PAGE = { pageSize: 100 } as const;
+import { collectPages, PAGE } from './pages.js';
+import { fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
 
 /** Smallest class each kind allows for common engines; `drill.targets.<db>.instanceClass` overrides. */
 export const DEFAULT_DRILL_CLASS: Record<DrillKind, string> = {
@@ -72,9 +71,6 @@ const FAILED = new Set([
   'deleted',
   'not-found',
 ]);
-
-const snapshotType = (t: string | undefined): SnapshotType =>
-  t === 'automated' || t === 'shared' || t === 'public' || t === 'awsbackup' ? t : 'manual';
 
 const iso = (d: Date | undefined) => d?.toISOString();
 
@@ -387,57 +383,23 @@ export const rdsRestorePort = (region: string, rds: RDSClient, opts: RdsRestoreO
   return {
     region,
 
-    listSnapshots: async (kind, dbId) => {
-      const out: Snapshot[] = [];
-      if (kind === 'rds-instance') {
-        // Without SnapshotType, RDS lists both manual and automated snapshots.
-        await call('DescribeDBSnapshots', `snapshots of ${dbId}`, async () => {
-          for await (const page of paginateDescribeDBSnapshots(
-            { client: rds, ...PAGE },
-            { DBInstanceIdentifier: dbId },
-          )) {
-            for (const s of page.DBSnapshots ?? []) {
-              out.push({
-                kind,
-                id: s.DBSnapshotIdentifier ?? '',
-                arn: s.DBSnapshotArn ?? '',
-                region,
-                sourceId: s.DBInstanceIdentifier ?? '',
-                // The data's time: a cross-region copy gets a new SnapshotCreateTime.
-                createdAt: iso(s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime),
-                status: s.Status ?? 'unknown',
-                type: snapshotType(s.SnapshotType),
-                tags: tagRecord(s.TagList),
-                encrypted: s.Encrypted,
-              });
-            }
-          }
-        });
-      } else {
-        await call('DescribeDBClusterSnapshots', `snapshots of ${dbId}`, async () => {
-          for await (const page of paginateDescribeDBClusterSnapshots(
-            { client: rds, ...PAGE },
-            { DBClusterIdentifier: dbId },
-          )) {
-            for (const s of page.DBClusterSnapshots ?? []) {
-              out.push({
-                kind,
-                id: s.DBClusterSnapshotIdentifier ?? '',
-                arn: s.DBClusterSnapshotArn ?? '',
-                region,
-                sourceId: s.DBClusterIdentifier ?? '',
-                createdAt: iso(s.SnapshotCreateTime),
-                status: s.Status ?? 'unknown',
-                type: snapshotType(s.SnapshotType),
-                tags: tagRecord(s.TagList),
-                encrypted: s.StorageEncrypted,
-              });
-            }
-          }
-        });
-      }
-      return out;
-    },
+    // Without SnapshotType, RDS lists manual and automated snapshots alike: a drill may restore either.
+    listSnapshots: (kind, dbId) =>
+      kind === 'rds-instance'
+        ? collectPages(
+            paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { DBInstanceIdentifier: dbId }),
+            (p) => p.DBSnapshots,
+            (s) => fromDbSnapshot(s, region),
+            'DescribeDBSnapshots',
+            `snapshots of ${dbId} in ${region}`,
+          )
+        : collectPages(
+            paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { DBClusterIdentifier: dbId }),
+            (p) => p.DBClusterSnapshots,
+            (s) => fromClusterSnapshot(s, region),
+            'DescribeDBClusterSnapshots',
+            `snapshots of ${dbId} in ${region}`,
+          ),
 
     restorableWindow: async (kind, dbId) => {
       if (kind === 'aurora-cluster') {
@@ -472,39 +434,44 @@ export const rdsRestorePort = (region: string, rds: RDSClient, opts: RdsRestoreO
     },
 
     listDrillResources: async () => {
-      const out: DrillResource[] = [];
-      await call('DescribeDBInstances', 'drill instances', async () => {
-        for await (const page of paginateDescribeDBInstances({ client: rds, ...PAGE }, {})) {
-          for (const db of page.DBInstances ?? []) {
+      const [instances, clusters] = await Promise.all([
+        collectPages(
+          paginateDescribeDBInstances({ client: rds, ...PAGE }, {}),
+          (p) => p.DBInstances,
+          (db): DrillResource | undefined => {
             const drillId = tagRecord(db.TagList)[Tag.drill];
             // Aurora members go with their cluster.
-            if (!drillId || db.DBClusterIdentifier) continue;
-            out.push({
+            if (!drillId || db.DBClusterIdentifier) return undefined;
+            return {
               kind: 'rds-instance',
               id: db.DBInstanceIdentifier ?? '',
               drillId,
               createdAt: iso(db.InstanceCreateTime),
               status: db.DBInstanceStatus,
-            });
-          }
-        }
-      });
-      await call('DescribeDBClusters', 'drill clusters', async () => {
-        for await (const page of paginateDescribeDBClusters({ client: rds, ...PAGE }, {})) {
-          for (const c of page.DBClusters ?? []) {
+            };
+          },
+          'DescribeDBInstances',
+          `drill instances in ${region}`,
+        ),
+        collectPages(
+          paginateDescribeDBClusters({ client: rds, ...PAGE }, {}),
+          (p) => p.DBClusters,
+          (c): DrillResource | undefined => {
             const drillId = tagRecord(c.TagList)[Tag.drill];
-            if (!drillId) continue;
-            out.push({
+            if (!drillId) return undefined;
+            return {
               kind: 'aurora-cluster',
               id: c.DBClusterIdentifier ?? '',
               drillId,
               createdAt: iso(c.ClusterCreateTime),
               status: c.Status,
-            });
-          }
-        }
-      });
-      return out;
+            };
+          },
+          'DescribeDBClusters',
+          `drill clusters in ${region}`,
+        ),
+      ]);
+      return [...instances, ...clusters];
     },
 
     masterSecretArn: async (kind, dbId) => {

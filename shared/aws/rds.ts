@@ -11,9 +11,8 @@ import {
 import { AwsCallError, errorMessage, errorName } from '../errors.js';
 import type { CopySnapshotInput, CreateSnapshotInput, Database, Quota } from '../model.js';
 import { tagList, tagRecord } from '../tags.js';
+import { collectPages, PAGE } from './pages.js';
 
-// Describe* MaxRecords is 20–100; the paginators follow Marker.
-const PAGE = { pageSize: 100 } as const;
 
 /** Account quotas the backup guard reads from DescribeAccountAttributes. */
 export const SNAPSHOT_QUOTAS = ['ManualSnapshots', 'ManualClusterSnapshots'] as const;
@@ -27,52 +26,42 @@ const isKmsError = (e: unknown): boolean =>
 
 /** RDS side of backups in one region: databases as plain data, snapshot creation, cross-region copy, quota. */
 export const rdsBackup = (region: string, rds: RDSClient) => {
-  const listInstances = async (): Promise<Database[]> => {
-    const out: Database[] = [];
-    try {
-      for await (const page of paginateDescribeDBInstances({ client: rds, ...PAGE }, {})) {
-        for (const db of page.DBInstances ?? []) {
-          out.push({
-            kind: 'rds-instance',
-            id: db.DBInstanceIdentifier ?? '',
-            arn: db.DBInstanceArn ?? '',
-            region,
-            engine: db.Engine ?? 'unknown',
-            status: db.DBInstanceStatus ?? 'unknown',
-            tags: tagRecord(db.TagList),
-            ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
-            ...(db.StorageEncrypted !== undefined ? { encrypted: db.StorageEncrypted } : {}),
-          });
-        }
-      }
-    } catch (e) {
-      throw new AwsCallError('DescribeDBInstances', `region ${region}`, e);
-    }
-    return out;
-  };
+  const listInstances = () =>
+    collectPages(
+      paginateDescribeDBInstances({ client: rds, ...PAGE }, {}),
+      (p) => p.DBInstances,
+      (db): Database => ({
+        kind: 'rds-instance',
+        id: db.DBInstanceIdentifier ?? '',
+        arn: db.DBInstanceArn ?? '',
+        region,
+        engine: db.Engine ?? 'unknown',
+        status: db.DBInstanceStatus ?? 'unknown',
+        tags: tagRecord(db.TagList),
+        ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
+        ...(db.StorageEncrypted !== undefined ? { encrypted: db.StorageEncrypted } : {}),
+      }),
+      'DescribeDBInstances',
+      `region ${region}`,
+    );
 
-  const listClusters = async (): Promise<Database[]> => {
-    const out: Database[] = [];
-    try {
-      for await (const page of paginateDescribeDBClusters({ client: rds, ...PAGE }, {})) {
-        for (const c of page.DBClusters ?? []) {
-          out.push({
-            kind: 'aurora-cluster',
-            id: c.DBClusterIdentifier ?? '',
-            arn: c.DBClusterArn ?? '',
-            region,
-            engine: c.Engine ?? 'unknown',
-            status: c.Status ?? 'unknown',
-            tags: tagRecord(c.TagList),
-            ...(c.StorageEncrypted !== undefined ? { encrypted: c.StorageEncrypted } : {}),
-          });
-        }
-      }
-    } catch (e) {
-      throw new AwsCallError('DescribeDBClusters', `region ${region}`, e);
-    }
-    return out;
-  };
+  const listClusters = () =>
+    collectPages(
+      paginateDescribeDBClusters({ client: rds, ...PAGE }, {}),
+      (p) => p.DBClusters,
+      (c): Database => ({
+        kind: 'aurora-cluster',
+        id: c.DBClusterIdentifier ?? '',
+        arn: c.DBClusterArn ?? '',
+        region,
+        engine: c.Engine ?? 'unknown',
+        status: c.Status ?? 'unknown',
+        tags: tagRecord(c.TagList),
+        ...(c.StorageEncrypted !== undefined ? { encrypted: c.StorageEncrypted } : {}),
+      }),
+      'DescribeDBClusters',
+      `region ${region}`,
+    );
 
   /**
    * Take a manual DB snapshot (instance) or DB cluster snapshot with explicit tags: the database's

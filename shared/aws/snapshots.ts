@@ -5,6 +5,8 @@ import {
   paginateDescribeSnapshots,
 } from '@aws-sdk/client-elasticache';
 import {
+  type DBClusterSnapshot,
+  type DBSnapshot,
   DeleteDBClusterSnapshotCommand,
   DeleteDBSnapshotCommand,
   paginateDescribeDBClusterSnapshots,
@@ -12,16 +14,45 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { AwsCallError, errorName } from '../errors.js';
+import { collectPages, PAGE } from './pages.js';
 import type { ResourceKind, Snapshot, SnapshotType } from '../model.js';
 import { tagRecord } from '../tags.js';
 
 /** Snapshot ids steward creates start with this; ElastiCache lists no tags, so the prefix narrows tag reads. */
 export const SNAPSHOT_PREFIX = 'steward-';
 
-const PAGE = { pageSize: 100 } as const;
-
 const snapshotType = (t: string | undefined): SnapshotType =>
   t === 'automated' || t === 'shared' || t === 'public' || t === 'awsbackup' ? t : 'manual';
+
+/** An RDS DB snapshot as plain data. */
+export const fromDbSnapshot = (s: DBSnapshot, region: string): Snapshot => ({
+  kind: 'rds-instance',
+  id: s.DBSnapshotIdentifier ?? '',
+  arn: s.DBSnapshotArn ?? '',
+  region,
+  sourceId: s.DBInstanceIdentifier ?? '',
+  // A cross-region copy gets a new SnapshotCreateTime; retention and drills date the data, not the copy.
+  createdAt: (s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime)?.toISOString(),
+  status: s.Status ?? 'unknown',
+  type: snapshotType(s.SnapshotType),
+  tags: tagRecord(s.TagList),
+  encrypted: s.Encrypted,
+  sourceRegion: s.SourceRegion,
+});
+
+/** An Aurora DB cluster snapshot as plain data. */
+export const fromClusterSnapshot = (s: DBClusterSnapshot, region: string): Snapshot => ({
+  kind: 'aurora-cluster',
+  id: s.DBClusterSnapshotIdentifier ?? '',
+  arn: s.DBClusterSnapshotArn ?? '',
+  region,
+  sourceId: s.DBClusterIdentifier ?? '',
+  createdAt: s.SnapshotCreateTime?.toISOString(),
+  status: s.Status ?? 'unknown',
+  type: snapshotType(s.SnapshotType),
+  tags: tagRecord(s.TagList),
+  encrypted: s.StorageEncrypted,
+});
 
 /** Port: the snapshots of one region, as plain data. The retention engine and copy reconciler use it. */
 export interface SnapshotStore {
@@ -44,63 +75,23 @@ export const awsSnapshotStore = (
   rds: RDSClient,
   elasticache: ElastiCacheClient,
 ): SnapshotStore => {
-  const listInstances = async (): Promise<Snapshot[]> => {
-    const out: Snapshot[] = [];
-    try {
-      for await (const page of paginateDescribeDBSnapshots(
-        { client: rds, ...PAGE },
-        { SnapshotType: 'manual' },
-      )) {
-        for (const s of page.DBSnapshots ?? []) {
-          out.push({
-            kind: 'rds-instance',
-            id: s.DBSnapshotIdentifier ?? '',
-            arn: s.DBSnapshotArn ?? '',
-            region,
-            sourceId: s.DBInstanceIdentifier ?? '',
-            // A cross-region copy gets a new SnapshotCreateTime; retention dates the data, not the copy.
-            createdAt: (s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime)?.toISOString(),
-            status: s.Status ?? 'unknown',
-            type: snapshotType(s.SnapshotType),
-            tags: tagRecord(s.TagList),
-            encrypted: s.Encrypted,
-            sourceRegion: s.SourceRegion,
-          });
-        }
-      }
-    } catch (e) {
-      throw new AwsCallError('DescribeDBSnapshots', `region ${region}`, e);
-    }
-    return out;
-  };
+  const listInstances = () =>
+    collectPages(
+      paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { SnapshotType: 'manual' }),
+      (p) => p.DBSnapshots,
+      (s) => fromDbSnapshot(s, region),
+      'DescribeDBSnapshots',
+      `region ${region}`,
+    );
 
-  const listClusters = async (): Promise<Snapshot[]> => {
-    const out: Snapshot[] = [];
-    try {
-      for await (const page of paginateDescribeDBClusterSnapshots(
-        { client: rds, ...PAGE },
-        { SnapshotType: 'manual' },
-      )) {
-        for (const s of page.DBClusterSnapshots ?? []) {
-          out.push({
-            kind: 'aurora-cluster',
-            id: s.DBClusterSnapshotIdentifier ?? '',
-            arn: s.DBClusterSnapshotArn ?? '',
-            region,
-            sourceId: s.DBClusterIdentifier ?? '',
-            createdAt: s.SnapshotCreateTime?.toISOString(),
-            status: s.Status ?? 'unknown',
-            type: snapshotType(s.SnapshotType),
-            tags: tagRecord(s.TagList),
-            encrypted: s.StorageEncrypted,
-          });
-        }
-      }
-    } catch (e) {
-      throw new AwsCallError('DescribeDBClusterSnapshots', `region ${region}`, e);
-    }
-    return out;
-  };
+  const listClusters = () =>
+    collectPages(
+      paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { SnapshotType: 'manual' }),
+      (p) => p.DBClusterSnapshots,
+      (s) => fromClusterSnapshot(s, region),
+      'DescribeDBClusterSnapshots',
+      `region ${region}`,
+    );
 
   const listCache = async (): Promise<Snapshot[]> => {
     const out: Snapshot[] = [];
