@@ -47,6 +47,10 @@ export const BREAKS = {
 } as const;
 export type BreakKind = keyof typeof BREAKS;
 
+class Interrupted extends StewardError {
+  override name = 'Interrupted';
+}
+
 const SOURCE_ID = 'app-db';
 const READER = 'drill_reader';
 
@@ -144,14 +148,20 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
   const say = flags.json ? () => {} : out;
   const t0 = Date.now();
   const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
+    if (interrupted) throw new Interrupted();
     const s = Date.now();
     const r = await f();
     say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
     return r;
   };
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C aborts the execution; the finally below then removes every server and temp dir before exiting.
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
 
   let source: PgServer | undefined;
   let estate: LocalEstate | undefined;
@@ -320,10 +330,15 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     if (leftovers.length)
       throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
     return result.status === 'SUCCEEDED' && doc.passed ? 0 : 1;
+  } catch (e) {
+    // Whatever failed after Ctrl-C failed because of it (servers stopping under a query).
+    if (interrupted) return 130;
+    throw e;
   } finally {
     process.removeListener('SIGINT', onSigint);
     await estate?.dispose();
     await source?.stop();
     await stopAllPostgres();
+    if (interrupted) out('\nsteward sandbox: interrupted; every server and temp dir was removed');
   }
 };

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,12 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
   const restored = new Map<string, Restored>();
   let root: string | undefined;
   const dirFor = async (id: string) => {
-    root ??= await mkdtemp(join(tmpdir(), 'steward-snapshots-'));
+    if (!root) {
+      const dir = await mkdtemp(join(tmpdir(), 'steward-snapshots-'));
+      root = dir;
+      // Backstop for an abrupt end (Ctrl-C, a closed pipe): `dispose` is the normal path.
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
     return join(root, id);
   };
 

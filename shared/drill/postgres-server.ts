@@ -303,6 +303,9 @@ const copyCluster = async (from: string, to: string): Promise<void> => {
 
 class PortInUse extends PostgresServerError {}
 
+/** Temp dirs of servers still starting (copying, initdb): not in `running` yet, still ours to remove. */
+const starting = new Set<string>();
+
 const onExitOnce = { installed: false };
 const installExitHandlers = () => {
   if (onExitOnce.installed) return;
@@ -332,6 +335,8 @@ const stopAllSync = () => {
   }
   for (const r of running) rmSync(r.root, { recursive: true, force: true });
   running.clear();
+  for (const dir of starting) rmSync(dir, { recursive: true, force: true });
+  starting.clear();
 };
 
 /** Stop every server this process started. */
@@ -486,6 +491,7 @@ export const startPostgres = async (opts: StartPostgresOptions): Promise<PgServe
   installExitHandlers();
   const safeName = opts.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 24);
   const root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}${safeName}-`));
+  starting.add(root);
   try {
     if (as) await chown(root, as.uid, as.gid);
     let dataDir = join(root, 'data');
@@ -510,6 +516,8 @@ export const startPostgres = async (opts: StartPostgresOptions): Promise<PgServe
   } catch (e) {
     await rm(root, { recursive: true, force: true });
     throw e;
+  } finally {
+    starting.delete(root);
   }
 };
 
