@@ -15,6 +15,11 @@ Usage:
   steward sandbox [--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--json]
       The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server
       with the drill state machine, verify it and report RTO/RPO. --break makes the drill fail.
+  steward drill <database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage dev] [--wait] [--json]
+      Start a restore drill of a configured database in the deployed drill state machine. --wait
+      follows it and prints the report; exit 0 only when the drill passed.
+  steward drills [--stage dev] [--limit 20] [--json]
+      Recent drills, newest first: database, status, RTO, RPO and outcome.
   steward bench
       Benchmarks (npm run bench).
 
@@ -28,6 +33,10 @@ export interface Flags {
   policy?: string;
   break?: string;
   size?: string;
+  snapshot?: string;
+  pitr?: string;
+  limit?: string;
+  wait: boolean;
   'dry-run': boolean;
   json: boolean;
   help: boolean;
@@ -37,6 +46,8 @@ const commands: Record<string, () => Promise<Command>> = {
   invoke: async () => (await import('./invoke.js')).invoke,
   plan: async () => (await import('./plan.js')).plan,
   sandbox: async () => (await import('./sandbox.js')).sandbox,
+  drill: async () => (await import('./drill.js')).drill,
+  drills: async () => (await import('./drill.js')).drills,
   bench: async () => (await import('../bench/run.js')).bench,
 };
 
@@ -56,6 +67,10 @@ export const main = async (
         policy: { type: 'string' },
         break: { type: 'string' },
         size: { type: 'string' },
+        snapshot: { type: 'string' },
+        pitr: { type: 'string' },
+        limit: { type: 'string' },
+        wait: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
