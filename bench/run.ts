@@ -4,7 +4,7 @@ import { benchDrill } from './drill.js';
 import { benchRetention } from './retention.js';
 import type { BenchRow } from './stats.js';
 
-const FUNCTIONS = ['backup', 'retention'];
+const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify'];
 
 /** `npm run bench`: every figure is a ratio measured side by side in this one run. */
 export const bench = async (
