@@ -13,7 +13,6 @@ import type { CopySnapshotInput, CreateSnapshotInput, Database, Quota } from '..
 import { tagList, tagRecord } from '../tags.js';
 import { collectPages, PAGE } from './pages.js';
 
-
 /** Account quotas the backup guard reads from DescribeAccountAttributes. */
 export const SNAPSHOT_QUOTAS = ['ManualSnapshots', 'ManualClusterSnapshots'] as const;
 
