@@ -1,10 +1,11 @@
 import { table } from '../cli/table.js';
 import { benchBundles } from './bundle-size.js';
+import { benchCost } from './cost.js';
 import { benchDrill } from './drill.js';
 import { benchRetention } from './retention.js';
 import type { BenchRow } from './stats.js';
 
-const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify'];
+const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost'];
 
 /** `npm run bench`: every figure is a ratio measured side by side in this one run. */
 export const bench = async (
@@ -17,6 +18,7 @@ export const bench = async (
     ...(await benchBundles(FUNCTIONS, quick ? 3 : 15)),
     ...(await benchRetention(10_000, quick ? 3 : 15)),
     ...(await benchDrill(quick ? [5_000] : [50_000, 500_000], quick ? 1 : 3)),
+    ...(await benchCost(quick ? 3 : 15)),
   ];
   if (flags.json) {
     out(JSON.stringify(rows, null, 2));

@@ -20,6 +20,14 @@ Usage:
       follows it and prints the report; exit 0 only when the drill passed.
   steward drills [--stage dev] [--limit 20] [--json]
       Recent drills, newest first: database, status, RTO, RPO and outcome.
+  steward scale --alarm <name> [--stage dev] [--dry-run] [--json]
+      What the scaling rule answering that alarm would do now, and why (--dry-run: read only).
+      Without --dry-run it runs the rule's playbook now, through every guardrail and its mode.
+  steward approve <id> [--stage dev] [--dry-run] [--json]
+      Execute a scaling change awaiting approval, once, after checking it against the resource again.
+  steward cost [--stage dev] [--json]
+      Month-to-date cost by service, the month-end forecast and which thresholds are armed, fired
+      or due. Reads Cost Explorer (3 requests, $0.03) and the alert ledger; sends nothing.
   steward bench
       Benchmarks (npm run bench).
 
@@ -36,6 +44,7 @@ export interface Flags {
   snapshot?: string;
   pitr?: string;
   limit?: string;
+  alarm?: string;
   wait: boolean;
   'dry-run': boolean;
   json: boolean;
@@ -48,7 +57,10 @@ const commands: Record<string, () => Promise<Command>> = {
   sandbox: async () => (await import('./sandbox.js')).sandbox,
   drill: async () => (await import('./drill.js')).drill,
   drills: async () => (await import('./drill.js')).drills,
+  cost: async () => (await import('./cost.js')).cost,
   bench: async () => (await import('../bench/run.js')).bench,
+  scale: async () => (await import('./scale.js')).scale,
+  approve: async () => (await import('./scale.js')).approve,
 };
 
 /** CLI entry: returns the process exit code; never throws. */
@@ -70,6 +82,7 @@ export const main = async (
         snapshot: { type: 'string' },
         pitr: { type: 'string' },
         limit: { type: 'string' },
+        alarm: { type: 'string' },
         wait: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },

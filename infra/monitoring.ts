@@ -103,6 +103,45 @@ export class Monitoring extends Construct {
       ),
     );
   }
+
+  /** A row for scaling decisions (EMF, `service` = scaling). */
+  addScaling(): void {
+    this.dashboard.addWidgets(
+      graph('scaling: decisions', [
+        stewardMetric('ScalingActions', 'scaling'),
+        stewardMetric('ScalingApprovalsRequested', 'scaling'),
+        stewardMetric('ScalingPlanned', 'scaling'),
+        stewardMetric('ScalingSkipped', 'scaling'),
+        stewardMetric('ActionFailures', 'scaling'),
+      ]),
+    );
+  }
+
+  /** A row for cost checks: month-to-date and forecast (USD), Cost Explorer requests, alerts (EMF, `service` = cost). */
+  addCost(): void {
+    const daily = (metricName: string) =>
+      new Metric({
+        namespace: 'Steward',
+        metricName,
+        dimensionsMap: { service: 'cost' },
+        statistic: Stats.MAXIMUM,
+        // The check runs daily: one point per day.
+        period: Duration.days(1),
+        label: metricName,
+      });
+    this.dashboard.addWidgets(
+      graph('cost: month-to-date and forecast month-end (USD)', [
+        daily('MonthToDateUsd'),
+        daily('ForecastMonthEndUsd'),
+      ]),
+      graph('cost: alerts', [
+        stewardMetric('CostAlertsSent', 'cost'),
+        stewardMetric('CostAlertsSuppressed', 'cost'),
+        stewardMetric('ActionFailures', 'cost'),
+      ]),
+      graph('cost: Cost Explorer requests ($0.01 each)', [stewardMetric('CostExplorerRequests', 'cost')]),
+    );
+  }
 }
 
 const graph = (title: string, left: IMetric[], right: IMetric[] = []): IWidget =>

@@ -8,10 +8,12 @@ import {
   type StewardConfigInput,
 } from '../shared/config/schema.js';
 import { Backup } from './backup.js';
+import { Cost } from './cost.js';
 import { Drill } from './drill.js';
 import { Monitoring } from './monitoring.js';
 import { Notifications } from './notifications.js';
 import { Retention } from './retention.js';
+import { Scaling } from './scaling.js';
 import { StateTable } from './state-table.js';
 import type { CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -34,9 +36,13 @@ export class StewardStack extends Stack {
   readonly notifications: Notifications;
   readonly backup: Backup;
   readonly retention: Retention;
-  /** Short-lived state (drill task tokens); only built when a capability needs it. */
+  /** Short-lived state (drill tokens, scaling cooldowns, cost alert dedup); only built when a capability needs it. */
   readonly stateTable?: StateTable;
   readonly drill?: Drill;
+  /** Alarm-driven scaling and playbooks (config.scaling.enabled). */
+  readonly scaling?: Scaling;
+  /** Cost thresholds, spikes and anomaly alerts (config.cost.enabled). */
+  readonly cost?: Cost;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: StewardStackProps) {
@@ -67,19 +73,25 @@ export class StewardStack extends Stack {
 
     this.backup = new Backup(this, 'Backup', capability);
     this.retention = new Retention(this, 'Retention', capability);
-    // Cost dedup and scaling cooldowns will use the same table: extend the condition when they are built.
-    if (config.drill.enabled) {
+    // Drill tokens, scaling cooldowns and cost alert dedup share one table, built when any of them is on.
+    if (config.drill.enabled || config.scaling.enabled || config.cost.enabled) {
       this.stateTable = new StateTable(this, 'State', { config, removalPolicy });
+    }
+    if (config.drill.enabled && this.stateTable) {
       this.drill = new Drill(this, 'Drill', { ...capability, stateTable: this.stateTable });
     }
-    // Extension points, each a construct in infra/<cap>.ts taking the same CapabilityProps when built:
-    //   Cost    (config.cost.enabled):    Cost Explorer thresholds (us-east-1), dedup in the state table.
-    //   Scaling (config.scaling.enabled): alarm-driven scaling ladder, cooldowns in the state table.
-    // Register their StewardFunction with the dashboard below.
+    if (config.scaling.enabled && this.stateTable) {
+      this.scaling = new Scaling(this, 'Scaling', { ...capability, stateTable: this.stateTable });
+    }
+    if (config.cost.enabled && this.stateTable) {
+      this.cost = new Cost(this, 'Cost', { ...capability, stateTable: this.stateTable });
+    }
 
     this.monitoring = new Monitoring(this, 'Monitoring', { config });
     for (const f of this.functions) this.monitoring.addFunction(f);
     if (this.drill) this.monitoring.addDrill(this.drill.databases, this.drill.stateMachine);
+    if (this.scaling) this.monitoring.addScaling();
+    if (this.cost) this.monitoring.addCost();
   }
 
   /** Every steward function of the stage. */
@@ -88,6 +100,8 @@ export class StewardStack extends Stack {
       this.backup.function,
       this.retention.function,
       ...(this.drill ? [this.drill.function, this.drill.verifier] : []),
+      ...(this.scaling ? [this.scaling.function] : []),
+      ...(this.cost ? [this.cost.function] : []),
     ];
   }
 

@@ -15,8 +15,8 @@ const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dy
 const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
- * `steward-<stage>-state`: the one small table for steward's short-lived state (drill task tokens now;
- * cost alert dedup and scaling cooldowns later). Key: `pk` (string, prefixed by its user, e.g.
+ * `steward-<stage>-state`: the one small table for steward's short-lived state (drill task tokens; scaling
+ * seen events, cooldowns and approvals; cost alert dedup). Key: `pk` (string, prefixed by its user, e.g.
  * `drill-token#<db id>`); items expire through the `ttl` attribute (epoch seconds).
  */
 export class StateTable extends Construct {

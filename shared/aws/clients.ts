@@ -1,3 +1,4 @@
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -23,3 +24,13 @@ export const elastiCacheClient = (region: string): ElastiCacheClient =>
 /** One SNS client per region per container. */
 export const snsClient = (region: string): SNSClient =>
   memo(`sns:${region}`, () => new SNSClient({ region }));
+
+/** Cost Explorer is served from us-east-1 only, whatever the stage's region. */
+export const COST_EXPLORER_REGION = 'us-east-1';
+
+/**
+ * One Cost Explorer client per container, pinned to us-east-1. No SDK retries: every attempt is a billed
+ * request ($0.01), so the adapter retries itself, with backoff, and counts each attempt.
+ */
+export const costExplorerClient = (): CostExplorerClient =>
+  memo('ce', () => new CostExplorerClient({ region: COST_EXPLORER_REGION, maxAttempts: 1 }));

@@ -51,7 +51,9 @@ describe.each(stageNames)('Steward-%s', (stage) => {
 
     // Assert
     expect(Object.keys(functions)).toHaveLength(stacks[stage].functions.length);
-    expect(Object.keys(functions)).toHaveLength(config.drill.enabled ? 4 : 2);
+    expect(Object.keys(functions)).toHaveLength(
+      (config.drill.enabled ? 4 : 2) + (config.scaling.enabled ? 1 : 0) + (config.cost.enabled ? 1 : 0),
+    );
     t.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -82,9 +84,11 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     const t = templates[stage];
     const { backup } = loadStageConfig(stage);
 
-    // Act (drill schedules are asserted in drill.test.ts)
+    // Act (drill and cost schedules are asserted in drill.test.ts and cost.test.ts)
     const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).filter(
-      (r) => !String(r.Properties.Name).startsWith(`steward-${stage}-drill`),
+      (r) =>
+        !String(r.Properties.Name).startsWith(`steward-${stage}-drill`) &&
+        r.Properties.Name !== `steward-${stage}-cost`,
     );
 
     // Assert
@@ -180,9 +184,15 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     const t = templates[stage];
     const warning = logicalId(t, 'AWS::SNS::Topic', { TopicName: `steward-${stage}-warning` });
 
-    // Act (the drill's failed-execution alarm pages: drill.test.ts)
+    // Act (the drill's failed-execution alarm pages: drill.test.ts; scaling's config alarms act through
+    // EventBridge: scaling.test.ts)
+    const scalingAlarms = Object.values(loadStageConfig(stage).scaling.rules).flatMap((r) =>
+      'name' in r.alarm && r.alarm.create ? [r.alarm.name] : [],
+    );
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) => !String(a.Properties.AlarmName).startsWith(`steward-${stage}-drill-failed`),
+      (a) =>
+        !String(a.Properties.AlarmName).startsWith(`steward-${stage}-drill-failed`) &&
+        !scalingAlarms.includes(String(a.Properties.AlarmName)),
     );
 
     // Assert

@@ -54,4 +54,70 @@ export const prod = {
       },
     },
   },
+  // Alarm-driven responses (docs/scaling.md): the users' runbooks, guarded.
+  scaling: {
+    enabled: true,
+    rules: {
+      'orders-db-cpu': {
+        alarm: {
+          name: 'orders-db-cpu-high',
+          create: { metric: 'CPUUtilization', threshold: 80, periodSeconds: 60, evaluationPeriods: 10 },
+        },
+        resource: 'orders-db',
+        action: {
+          type: 'rds.scaleUp',
+          ladder: ['db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge'],
+          max: 'db.r6g.2xlarge',
+          applyImmediately: true,
+        },
+      },
+      'orders-db-connections': {
+        alarm: {
+          name: 'orders-db-connections-high',
+          create: { metric: 'DatabaseConnections', threshold: 800, periodSeconds: 300, evaluationPeriods: 2 },
+        },
+        resource: 'orders-db',
+        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+      },
+      'sessions-redis-memory': {
+        alarm: {
+          name: 'sessions-redis-memory-high',
+          create: {
+            metric: 'DatabaseMemoryUsagePercentage',
+            threshold: 80,
+            evaluationPeriods: 10,
+            dimensions: { CacheClusterId: 'sessions-redis-0001-001' },
+          },
+        },
+        resource: 'sessions-redis',
+        action: { type: 'elasticache.addShard', max: 4 },
+      },
+      // Recovery playbook: a human approves the failover steward proposes.
+      'orders-db-failover': {
+        alarm: { name: 'orders-db-unhealthy' },
+        resource: 'orders-db',
+        action: { type: 'rds.failover' },
+        mode: 'approve',
+        severity: 'critical',
+      },
+    },
+  },
+  // Cost alerts (docs/cost.md): the three billing alarms and the LLM/API rule, checked daily at 07:00 UTC.
+  cost: {
+    enabled: true,
+    schedule: 'cron(0 7 * * ? *)',
+    thresholds: [
+      { amountUsd: 2000, severity: 'warning' },
+      { amountUsd: 2500, severity: 'warning' },
+      { amountUsd: 3000, severity: 'critical' },
+    ],
+    hourlyLimits: [
+      {
+        id: 'llm-api',
+        services: ['Amazon Bedrock', '*(Amazon Bedrock Edition)'],
+        maxUsdPerHour: 100,
+        severity: 'critical',
+      },
+    ],
+  },
 } satisfies StewardConfigInput;

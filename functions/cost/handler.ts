@@ -1,0 +1,44 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
+import { costExplorerClient } from '../../shared/aws/clients.js';
+import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
+import { loadEnv } from '../../shared/config/env.js';
+import { CostEnv } from '../../shared/cost/env.js';
+import { parseCostTrigger } from '../../shared/cost/request.js';
+import { type CostResult, type CostServiceDeps, runCost } from '../../shared/cost/service.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+
+export type CostDeps = CostServiceDeps;
+
+/**
+ * A scheduled/on-demand check (`{"action":"cost-check"}`) or a Cost Anomaly Detection event (EventBridge or
+ * SNS-wrapped). A malformed trigger throws EventShapeError before anything is read or sent.
+ */
+export const run = async (event: unknown, deps: CostDeps): Promise<CostResult> =>
+  runCost(deps, parseCostTrigger(event));
+
+/**
+ * Real deps: Cost Explorer in us-east-1 (a fresh request counter per container is fine: the service counts
+ * per run by difference), the ledger in the stage's state table.
+ */
+export const wire = (base: BaseDeps, env: CostEnv = loadEnv(CostEnv)): CostDeps => ({
+  ...base,
+  source: costExplorerSource(costExplorerClient()),
+  ledger: dynamoAlertLedger(
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: base.config.region })),
+    env.STATE_TABLE,
+    base.now,
+  ),
+});
+
+let deps: CostDeps | undefined;
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,0 +1,185 @@
+import type { Severity } from '../config/schema.js';
+import type { Notification } from '../notify/notifier.js';
+import {
+  addDays,
+  type CostAlert,
+  type CostEvaluation,
+  type CostNote,
+  type ThresholdStatus,
+  usd,
+  worstSeverity,
+} from './engine.js';
+import type { CostAnomaly } from './ports.js';
+
+// Rendering only: what the engine decided, as text for people and JSON for machines. Pure.
+
+const TOP = 5;
+
+const label = (s: Severity) => s.toUpperCase().padEnd(8);
+
+const subjectOf = (alerts: readonly CostAlert[]): string =>
+  alerts.length === 1 ? alerts[0]!.title : `${alerts[0]!.title} (+${alerts.length - 1} more)`;
+
+const signedUsd = (n: number) => `${n >= 0 ? '+' : '-'}${usd(Math.abs(n))}`;
+const signedPct = (p: number | undefined) => (p === undefined ? 'new' : `${p >= 0 ? '+' : ''}${p} %`);
+
+const thresholdWord = (s: ThresholdStatus): string =>
+  ({ armed: 'armed', crossed: 'FIRED', covered: 'covered by actual', unknown: 'n/a' })[s.state];
+
+/** `Nov 1–22`-style span of a month-to-date range, in UTC dates. */
+const span = (start: string, endExclusive: string): string =>
+  start === endExclusive ? 'no complete day yet' : `${start} to ${addDays(endExclusive, -1)}`;
+
+/** The summary block every scheduled-run message carries: totals, forecast, thresholds, top services. */
+export const costSummaryLines = (ev: CostEvaluation, opts: { thresholds?: boolean } = {}): string[] => {
+  const w = ev.window;
+  const lines: string[] = [];
+  const elapsed = Math.round((Date.parse(w.actual.end) - Date.parse(w.actual.start)) / 86_400_000);
+  lines.push(
+    ev.actualUsd === undefined
+      ? `Month-to-date ${w.month}: unavailable`
+      : `Month-to-date ${w.month} (${span(w.actual.start, w.actual.end)}, ${elapsed} of ${w.daysInMonth} days): ${usd(ev.actualUsd)} (${ev.metric})`,
+  );
+  if (ev.forecast) {
+    const band =
+      ev.forecast.lowerUsd !== undefined && ev.forecast.upperUsd !== undefined
+        ? ` (80 % interval ${usd(ev.forecast.lowerUsd)} to ${usd(ev.forecast.upperUsd)})`
+        : '';
+    lines.push(`Forecast month-end: ${usd(ev.forecast.monthEndUsd)}${band}`);
+  } else {
+    lines.push('Forecast month-end: unavailable');
+  }
+  const byId = new Map<string, ThresholdStatus[]>();
+  for (const t of ev.thresholds) byId.set(t.id, [...(byId.get(t.id) ?? []), t]);
+  if (opts.thresholds !== false)
+    lines.push(
+      'Thresholds:',
+      ...[...byId.values()].map((ts) => {
+        const t = ts[0]!;
+        const states = ts.map((s) => `${s.basis} ${thresholdWord(s)}`).join(', ');
+        return `  ${usd(t.amountUsd).padStart(10)} ${t.severity.padEnd(8)} ${t.id}: ${states}`;
+      }),
+    );
+  if (ev.services.length) {
+    const top = ev.services.slice(0, TOP);
+    const width = Math.max(...top.map((s) => s.service.length));
+    lines.push(
+      '',
+      `Top ${top.length} services this month (yesterday vs ${Math.round((Date.parse(w.baseline.end) - Date.parse(w.baseline.start)) / 86_400_000)}-day mean):`,
+      ...top.map(
+        (s, i) =>
+          `  ${i + 1}. ${s.service.padEnd(width)}  ${usd(s.monthToDateUsd).padStart(11)}  yesterday ${usd(s.yesterdayUsd)} (${signedUsd(s.deltaUsd)}, ${signedPct(s.deltaPercent)})`,
+      ),
+    );
+  }
+  if (ev.groups.length) {
+    lines.push(
+      '',
+      'Top groups this month:',
+      ...ev.groups
+        .slice(0, TOP)
+        .map((g, i) => `  ${i + 1}. ${g.group === '' ? '(untagged)' : g.group}  ${usd(g.monthToDateUsd)}`),
+    );
+  }
+  return lines;
+};
+
+const noteLines = (notes: readonly CostNote[]): string[] =>
+  notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n.text}`)] : [];
+
+/**
+ * The one message of a scheduled run: the alerts that fired now (already-sent ones are not repeated), then
+ * the month's totals, forecast, threshold states and top services, the notes, and a console link.
+ * Undefined when there is nothing new to say.
+ */
+export const costNotification = (
+  ev: CostEvaluation,
+  fired: readonly CostAlert[],
+  notes: readonly CostNote[],
+  consoleUrl: string,
+): Notification | undefined => {
+  if (!fired.length && !notes.length) return undefined;
+  const severity = fired.length ? worstSeverity(fired.map((a) => a.severity)) : 'info';
+  const subject = fired.length
+    ? subjectOf(fired)
+    : `cost check degraded: ${notes.map((n) => n.code.replace(/-/g, ' ')).join(', ')}`;
+  const lines = [
+    ...(fired.length ? ['Fired:', ...fired.map((a) => `${label(a.severity)} ${a.text}`), ''] : []),
+    ...costSummaryLines(ev),
+    ...fired.flatMap((a) => (a.kind === 'anomaly' ? ['', ...anomalyLines(a.anomaly)] : [])),
+    ...noteLines(notes),
+    '',
+    `Cost Explorer: ${consoleUrl}`,
+  ];
+  return {
+    severity,
+    capability: 'cost',
+    subject,
+    lines,
+    data: {
+      month: ev.window.month,
+      metric: ev.metric,
+      actualUsd: ev.actualUsd,
+      forecast: ev.forecast,
+      fired: fired.map((a) => ({ key: a.key, kind: a.kind, severity: a.severity, text: a.text })),
+      thresholds: ev.thresholds.map(({ id, basis, amountUsd, severity: s, state, valueUsd }) => ({
+        id,
+        basis,
+        amountUsd,
+        severity: s,
+        state,
+        valueUsd,
+      })),
+      topServices: ev.services.slice(0, TOP),
+      notes: notes.map((n) => n.code),
+    },
+  };
+};
+
+/** Details of one anomaly: impact, expected vs actual, root causes, link. */
+export const anomalyLines = (a: CostAnomaly): string[] => {
+  const lines = [
+    `Anomaly ${a.id}${a.monitorName ? ` (monitor ${a.monitorName})` : ''}`,
+    `  ${a.dimension ?? 'unknown dimension'}: ${usd(a.impactUsd)} total impact, ${usd(a.maxImpactUsd)} max daily impact`,
+  ];
+  if (a.actualUsd !== undefined && a.expectedUsd !== undefined) {
+    lines.push(
+      `  actual ${usd(a.actualUsd)} vs expected ${usd(a.expectedUsd)}${a.impactPercent !== undefined ? ` (+${a.impactPercent} %)` : ''}`,
+    );
+  }
+  if (a.startDate)
+    lines.push(`  from ${a.startDate.slice(0, 10)} to ${a.endDate?.slice(0, 10) ?? 'ongoing'}`);
+  for (const r of a.rootCauses.slice(0, TOP)) {
+    const parts = [r.service, r.region, r.usageType, r.linkedAccountName ?? r.linkedAccount].filter(Boolean);
+    lines.push(
+      `  root cause: ${parts.join(' / ')}${r.contributionUsd !== undefined ? ` (${usd(r.contributionUsd)})` : ''}`,
+    );
+  }
+  lines.push(`  details: ${a.link}`);
+  return lines;
+};
+
+/** The message for anomalies that arrived as events (no Cost Explorer request was made). */
+export const anomalyNotification = (fired: readonly CostAlert[]): Notification | undefined => {
+  const anomalies = fired.flatMap((a) => (a.kind === 'anomaly' ? [a] : []));
+  if (!anomalies.length) return undefined;
+  return {
+    severity: worstSeverity(anomalies.map((a) => a.severity)),
+    capability: 'cost',
+    subject: subjectOf(anomalies),
+    lines: [
+      'Fired:',
+      ...anomalies.map((a) => `${label(a.severity)} ${a.text}`),
+      ...anomalies.flatMap((a) => ['', ...anomalyLines(a.anomaly)]),
+    ],
+    data: {
+      fired: anomalies.map((a) => ({
+        key: a.key,
+        severity: a.severity,
+        anomalyId: a.anomaly.id,
+        impactUsd: a.anomaly.impactUsd,
+        via: a.anomaly.via,
+      })),
+    },
+  };
+};

@@ -1,0 +1,173 @@
+import * as z from 'zod';
+import { EventShapeError, formatIssues } from '../errors.js';
+import type { CostAnomaly } from './ports.js';
+
+/**
+ * A scheduled or on-demand check. EventBridge Scheduler sends
+ * `{"action":"cost-check","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
+ * Strict: a misspelt field fails loudly.
+ */
+export const CostCheckRequest = z.strictObject({
+  action: z.literal('cost-check'),
+  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  /** Evaluate and report only: no alert is claimed or sent. */
+  dryRun: z.boolean().optional(),
+});
+export type CostCheckRequest = z.infer<typeof CostCheckRequest>;
+
+// Amounts are JSON numbers in the documented events; a numeric string is accepted too, anything else is not.
+const Usd = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
+    .transform(Number),
+]);
+
+const RootCause = z.object({
+  service: z.string().optional(),
+  region: z.string().optional(),
+  linkedAccount: z.string().optional(),
+  linkedAccountName: z.string().optional(),
+  usageType: z.string().optional(),
+  impact: z.object({ contribution: Usd }).optional(),
+});
+
+/**
+ * The anomaly as Cost Anomaly Detection delivers it: the EventBridge `detail`, or the SNS message body.
+ * The two differ in one name: `dimensionValue` (EventBridge) vs `dimensionalValue` (SNS).
+ * https://docs.aws.amazon.com/cost-management/latest/userguide/cad-eventbridge.html
+ * https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html (SNS example)
+ */
+export const AnomalyDetail = z.object({
+  anomalyId: z.string().min(1),
+  anomalyStartDate: z.string().optional(),
+  anomalyEndDate: z.string().optional(),
+  dimensionValue: z.string().optional(),
+  dimensionalValue: z.string().optional(),
+  impact: z.object({
+    maxImpact: Usd,
+    totalImpact: Usd.optional(),
+    totalActualSpend: Usd.optional(),
+    totalExpectedSpend: Usd.optional(),
+    totalImpactPercentage: Usd.optional(),
+  }),
+  rootCauses: z.array(RootCause).default([]),
+  accountId: z.string().optional(),
+  monitorArn: z.string().optional(),
+  monitorName: z.string().optional(),
+  anomalyDetailsLink: z.url().optional(),
+});
+export type AnomalyDetail = z.infer<typeof AnomalyDetail>;
+
+/** EventBridge rule target input: source `aws.ce`, detail-type `Anomaly Detected`. */
+export const AnomalyDetectedEvent = z.object({
+  source: z.literal('aws.ce'),
+  'detail-type': z.literal('Anomaly Detected'),
+  account: z.string().optional(),
+  detail: AnomalyDetail,
+});
+
+/** Lambda's SNS event: the anomaly subscription's message is a JSON string in `Sns.Message`. */
+const SnsEvent = z.object({
+  Records: z
+    .array(
+      z.object({
+        EventSource: z.literal('aws:sns'),
+        Sns: z.object({ Message: z.string().min(1), TopicArn: z.string().optional() }),
+      }),
+    )
+    .min(1),
+});
+
+/** Console page of an anomaly, from its monitor ARN (`arn:aws:ce::<account>:anomalymonitor/<id>`). */
+export const anomalyConsoleLink = (anomalyId: string, monitorArn?: string): string => {
+  const monitor = monitorArn?.split('/').pop();
+  return monitor
+    ? `https://console.aws.amazon.com/cost-management/home#/anomaly-detection/monitors/${monitor}/anomalies/${anomalyId}`
+    : 'https://console.aws.amazon.com/cost-management/home#/anomaly-detection/overview';
+};
+
+/** Plain anomaly from an event detail or SNS message. */
+export const toCostAnomaly = (d: AnomalyDetail, via: CostAnomaly['via'], account?: string): CostAnomaly => {
+  const dimension = d.dimensionValue ?? d.dimensionalValue;
+  const accountId = d.accountId ?? account;
+  return {
+    id: d.anomalyId,
+    via,
+    ...(d.anomalyStartDate && { startDate: d.anomalyStartDate }),
+    ...(d.anomalyEndDate && { endDate: d.anomalyEndDate }),
+    ...(dimension && { dimension }),
+    impactUsd: d.impact.totalImpact ?? d.impact.maxImpact,
+    maxImpactUsd: d.impact.maxImpact,
+    ...(d.impact.totalActualSpend !== undefined && { actualUsd: d.impact.totalActualSpend }),
+    ...(d.impact.totalExpectedSpend !== undefined && { expectedUsd: d.impact.totalExpectedSpend }),
+    ...(d.impact.totalImpactPercentage !== undefined && { impactPercent: d.impact.totalImpactPercentage }),
+    ...(d.monitorArn && { monitorArn: d.monitorArn }),
+    ...(d.monitorName && { monitorName: d.monitorName }),
+    ...(accountId && { accountId }),
+    rootCauses: d.rootCauses.map((r) => ({
+      ...(r.service && { service: r.service }),
+      ...(r.region && { region: r.region }),
+      ...(r.linkedAccount && { linkedAccount: r.linkedAccount }),
+      ...(r.linkedAccountName && { linkedAccountName: r.linkedAccountName }),
+      ...(r.usageType && { usageType: r.usageType }),
+      ...(r.impact && { contributionUsd: r.impact.contribution }),
+    })),
+    link: d.anomalyDetailsLink ?? anomalyConsoleLink(d.anomalyId, d.monitorArn),
+  };
+};
+
+/** What the cost function was invoked with. */
+export type CostTrigger =
+  { kind: 'check'; request: CostCheckRequest } | { kind: 'anomalies'; anomalies: CostAnomaly[] };
+
+const fail = (what: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]) =>
+  new EventShapeError(what, formatIssues(issues));
+
+/**
+ * Tell a check request from an anomaly event (EventBridge or SNS-wrapped) and parse it. Anything else, or a
+ * malformed anomaly, throws EventShapeError naming every bad field path: nothing is read and nothing sent.
+ */
+export const parseCostTrigger = (raw: unknown): CostTrigger => {
+  const o = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  if ('action' in o) {
+    const r = CostCheckRequest.safeParse(raw);
+    if (!r.success) throw fail('Invalid cost request', r.error.issues);
+    return { kind: 'check', request: r.data };
+  }
+  if ('source' in o || 'detail-type' in o) {
+    const r = AnomalyDetectedEvent.safeParse(raw);
+    if (!r.success) throw fail('Invalid Cost Anomaly Detection event', r.error.issues);
+    return { kind: 'anomalies', anomalies: [toCostAnomaly(r.data.detail, 'eventbridge', r.data.account)] };
+  }
+  if ('Records' in o) {
+    const r = SnsEvent.safeParse(raw);
+    if (!r.success) throw fail('Invalid SNS anomaly event', r.error.issues);
+    const anomalies = r.data.Records.map((rec, i) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(rec.Sns.Message);
+      } catch {
+        throw fail('Invalid SNS anomaly event', [
+          {
+            path: ['Records', i, 'Sns', 'Message'],
+            message: 'is not JSON (expected a Cost Anomaly Detection alert)',
+          },
+        ]);
+      }
+      const d = AnomalyDetail.safeParse(message);
+      if (!d.success) {
+        throw fail(
+          'Invalid SNS anomaly event',
+          d.error.issues.map((x) => ({ ...x, path: ['Records', i, 'Sns', 'Message', ...x.path] })),
+        );
+      }
+      return toCostAnomaly(d.data, 'sns');
+    });
+    return { kind: 'anomalies', anomalies };
+  }
+  throw new EventShapeError('Unrecognised cost trigger', [
+    '(root): expected {"action":"cost-check"}, an EventBridge "Anomaly Detected" event or an SNS-wrapped anomaly alert',
+  ]);
+};

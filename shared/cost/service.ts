@@ -1,0 +1,384 @@
+import type { Severity, StewardConfig } from '../config/schema.js';
+import { AwsCallError, errorMessage, errorName } from '../errors.js';
+import type { Outcome } from '../model.js';
+import type { Notification, Notifier } from '../notify/notifier.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { tally, throwIfFailed } from '../outcomes.js';
+import {
+  alertKeys,
+  anomalyAlerts,
+  type CostAlert,
+  type CostEvaluation,
+  costWindow,
+  DEGRADED_NOTES,
+  evaluateCost,
+  type Fetched,
+  namedServices,
+  type CostNote,
+  severityLevel,
+  usd,
+} from './engine.js';
+import { anomalyNotification, costNotification } from './message.js';
+import type { AlertLedger, CostAnomaly, CostSource } from './ports.js';
+import type { CostCheckRequest, CostTrigger } from './request.js';
+
+/** What a cost run needs; the handler and the CLI build it. */
+export interface CostServiceDeps {
+  config: StewardConfig;
+  source: CostSource;
+  ledger: AlertLedger;
+  notifier: Notifier;
+  now: () => Date;
+  /** Forced dry run: evaluate and report, claim and send nothing. A request can add dry run, never remove it. */
+  dryRun: boolean;
+}
+
+export type AlertStatus = 'sent' | 'already-sent' | 'planned' | 'failed';
+
+export interface CostResult {
+  trigger: CostTrigger['kind'];
+  dryRun: boolean;
+  at: string;
+  scheduledTime?: string;
+  /** Scheduled checks only: totals, forecast, thresholds, services, notes. */
+  evaluation?: CostEvaluation;
+  /** Cost Explorer requests made by this run, retries and pages included ($0.01 each). */
+  requests: number;
+  alerts: { key: string; kind: CostAlert['kind']; severity: Severity; text: string; status: AlertStatus }[];
+  outcomes: Outcome[];
+  /** The message sent (or, in a dry run, the one that would be); absent when there was nothing new to say. */
+  notification?: Notification;
+  summary: string;
+}
+
+const DAY_S = 86_400;
+/** Dedup items outlive the longest thing they guard: a calendar month (40 days). */
+const TTL_SECONDS = 40 * DAY_S;
+
+/** Expected Cost Explorer refusals: the run degrades with a note instead of failing. */
+const DEGRADE = new Set([
+  'DataUnavailableException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'BillExpirationException',
+]);
+
+/** Run whatever the trigger asks: a scheduled/on-demand check, or anomalies delivered as events. */
+export const runCost = (deps: CostServiceDeps, trigger: CostTrigger): Promise<CostResult> =>
+  trigger.kind === 'check' ? runCostCheck(deps, trigger.request) : runCostAnomalies(deps, trigger.anomalies);
+
+/**
+ * One check: read month-to-date usage, the forecast and recent anomalies (3 Cost Explorer requests; a 4th
+ * HOURLY one when `cost.hourly` and a per-hour rule has spend), evaluate, claim each due alert in the ledger,
+ * send one notification, confirm (or release on failure), report, then throw if anything failed.
+ */
+export const runCostCheck = async (
+  deps: CostServiceDeps,
+  request: Pick<CostCheckRequest, 'dryRun' | 'scheduledTime'> = {},
+): Promise<CostResult> => {
+  const dryRun = deps.dryRun || request.dryRun === true;
+  const cost = deps.config.cost;
+  const now = deps.now();
+  const w = costWindow(now, cost);
+  const outcomes: Outcome[] = [];
+  const before = deps.source.requests;
+
+  const read = async <T>(
+    what: string,
+    f: () => Promise<T>,
+    detail: (v: T) => string,
+  ): Promise<Fetched<T>> => {
+    try {
+      const value = await f();
+      outcomes.push({ resource: what, action: 'read', status: 'done', detail: detail(value) });
+      return { ok: true, value };
+    } catch (e) {
+      const code = e instanceof AwsCallError ? e.code : errorName(e);
+      const reason = errorMessage(e instanceof AwsCallError ? e.cause : e);
+      if (DEGRADE.has(code))
+        outcomes.push({ resource: what, action: 'read', status: 'skipped', reason: code });
+      else outcomes.push({ resource: what, action: 'read', status: 'failed', error: errorMessage(e) });
+      return { ok: false, code, reason };
+    }
+  };
+
+  const [daily, forecast, anomalies] = await Promise.all([
+    read(
+      `cost and usage ${w.query.start}..${w.query.end}`,
+      () => deps.source.daily({ period: w.query, metric: cost.metric, groupBy: cost.groupBy }),
+      (v) => `${v.length} service-days`,
+    ),
+    cost.forecast && w.remaining
+      ? read(
+          `forecast ${w.remaining.start}..${w.remaining.end}`,
+          () => deps.source.forecast({ period: w.remaining!, metric: cost.metric }),
+          (v) => usd(v.meanUsd),
+        )
+      : undefined,
+    cost.anomalies.enabled
+      ? read(
+          `anomalies ${w.anomalies.start}..${w.anomalies.end}`,
+          () => deps.source.anomalies({ ...w.anomalies, minImpactUsd: cost.anomalies.minImpactUsd }),
+          (v) => `${v.length} anomalies`,
+        )
+      : undefined,
+  ]);
+  // The HOURLY query is filtered to the named services that have spend (from the daily answer), so it runs
+  // only when there is something to measure.
+  let hourly: Fetched<Awaited<ReturnType<CostSource['hourly']>>> | undefined;
+  if (cost.hourly && daily.ok) {
+    const services = [
+      ...new Set(
+        cost.hourlyLimits.flatMap((r) =>
+          namedServices(
+            r,
+            daily.value.map((d) => d.service),
+          ),
+        ),
+      ),
+    ];
+    if (services.length) {
+      hourly = await read(
+        `hourly cost ${w.hours.start}..${w.hours.end}`,
+        () => deps.source.hourly({ ...w.hours, metric: cost.metric, services }),
+        (v) => `${v.length} service-hours`,
+      );
+    }
+  }
+
+  const evaluation = evaluateCost(
+    { daily, ...(forecast && { forecast }), ...(hourly && { hourly }), ...(anomalies && { anomalies }) },
+    cost,
+    w,
+  );
+  const claims = [
+    ...evaluation.alerts.map(alertClaim),
+    ...evaluation.notes.filter((n) => DEGRADED_NOTES.has(n.code)).map(noteClaim(w.month)),
+  ];
+  // With an alert, the notes explain it (the ÷ 24 caveat only next to an estimated per-hour alert); without
+  // one, only degraded notes not yet told this month speak.
+  const explain = (fired: CostAlert[]) =>
+    evaluation.notes.filter(
+      (n) => n.code !== 'hourly-estimated' || fired.some((a) => a.kind === 'hourly' && a.estimated),
+    );
+  const delivery = await deliver(deps, dryRun, claims, (fired, notes) =>
+    costNotification(evaluation, fired, fired.length ? explain(fired) : notes, cost.consoleUrl),
+  );
+  outcomes.push(...delivery.outcomes);
+
+  const requests = deps.source.requests - before;
+  const sent = delivery.alerts.filter((a) => a.status === 'sent').length;
+  const already = delivery.alerts.filter((a) => a.status === 'already-sent').length;
+  const summary = [
+    `${w.month}: month-to-date ${evaluation.actualUsd === undefined ? 'unavailable' : usd(evaluation.actualUsd)}`,
+    `forecast ${evaluation.forecast ? usd(evaluation.forecast.monthEndUsd) : 'unavailable'}`,
+    dryRun
+      ? `${delivery.alerts.filter((a) => a.status === 'planned').length} alerts due (dry run), ${already} already sent`
+      : `${sent} alerts sent, ${already} already sent`,
+    `${requests} Cost Explorer requests`,
+  ].join('; ');
+
+  metrics.addMetric('CostExplorerRequests', MetricUnit.Count, requests);
+  if (evaluation.actualUsd !== undefined)
+    metrics.addMetric('MonthToDateUsd', MetricUnit.NoUnit, evaluation.actualUsd);
+  if (evaluation.forecast)
+    metrics.addMetric('ForecastMonthEndUsd', MetricUnit.NoUnit, evaluation.forecast.monthEndUsd);
+  report(dryRun, summary, delivery, outcomes, { notes: evaluation.notes.map((n) => n.code), requests });
+
+  throwIfFailed('cost', outcomes);
+  return {
+    trigger: 'check',
+    dryRun,
+    at: now.toISOString(),
+    ...(request.scheduledTime !== undefined && { scheduledTime: request.scheduledTime }),
+    evaluation,
+    requests,
+    alerts: delivery.alerts,
+    outcomes,
+    ...(delivery.notification && { notification: delivery.notification }),
+    summary,
+  };
+};
+
+/** Anomalies that arrived as EventBridge or SNS events: no Cost Explorer request, dedup by anomaly id. */
+export const runCostAnomalies = async (
+  deps: CostServiceDeps,
+  anomalies: readonly CostAnomaly[],
+): Promise<CostResult> => {
+  const cost = deps.config.cost;
+  const now = deps.now();
+  const outcomes: Outcome[] = anomalies
+    .filter((a) => a.impactUsd < cost.anomalies.minImpactUsd)
+    .map((a) => ({
+      resource: alertKeys.anomaly(a.id),
+      action: 'alert',
+      status: 'skipped' as const,
+      reason: `impact ${usd(a.impactUsd)} is below minImpactUsd ${usd(cost.anomalies.minImpactUsd)}`,
+    }));
+  const delivery = await deliver(
+    deps,
+    deps.dryRun,
+    anomalyAlerts(anomalies, cost.anomalies).map(alertClaim),
+    (fired) => anomalyNotification(fired),
+    Math.max(TTL_SECONDS, (cost.anomalies.lookbackDays + 7) * DAY_S),
+  );
+  outcomes.push(...delivery.outcomes);
+  const sent = delivery.alerts.filter((a) => a.status === 'sent').length;
+  const summary = `${anomalies.length} anomalies received (${anomalies.map((a) => a.via).join(', ')}): ${sent} alerted, ${
+    delivery.alerts.length - sent
+  } already alerted or planned, ${outcomes.filter((o) => o.status === 'skipped').length} below the impact floor`;
+  report(deps.dryRun, summary, delivery, outcomes, { anomalies: anomalies.map((a) => a.id) });
+  throwIfFailed('cost anomalies', outcomes);
+  return {
+    trigger: 'anomalies',
+    dryRun: deps.dryRun,
+    at: now.toISOString(),
+    requests: 0,
+    alerts: delivery.alerts,
+    outcomes,
+    ...(delivery.notification && { notification: delivery.notification }),
+    summary,
+  };
+};
+
+/** Something told at most once: an alert, or a degraded note (once a month, at info, when nothing alerts). */
+type Claim = { key: string; severity: Severity; text: string } & ({ alert: CostAlert } | { note: CostNote });
+
+const alertClaim = (a: CostAlert): Claim => ({ key: a.key, severity: a.severity, text: a.text, alert: a });
+const noteClaim =
+  (month: string) =>
+  (n: CostNote): Claim => ({
+    key: alertKeys.note(month, n.code),
+    severity: 'info',
+    text: n.text,
+    note: n,
+  });
+
+interface Delivery {
+  alerts: CostResult['alerts'];
+  outcomes: Outcome[];
+  notification?: Notification;
+}
+
+/**
+ * Claim, send, confirm. Each due alert is claimed in the ledger BEFORE the one notification goes out: of
+ * two concurrent runs only one wins a key, so nobody is told twice. If sending fails, the claims are
+ * released so the next run tries again. A run that dies between claim and send leaves a pending claim that
+ * a later run takes over after STALE_CLAIM_SECONDS.
+ */
+const deliver = async (
+  deps: CostServiceDeps,
+  dryRun: boolean,
+  claims: readonly Claim[],
+  render: (fired: CostAlert[], notes: CostNote[]) => Notification | undefined,
+  ttlSeconds = TTL_SECONDS,
+): Promise<Delivery> => {
+  const outcomes: Outcome[] = [];
+  const status = new Map<string, AlertStatus>();
+  const alerts = claims.flatMap((c) => ('alert' in c ? [c.alert] : []));
+  const split = (cs: readonly Claim[]) => ({
+    fired: cs.flatMap((c) => ('alert' in c ? [c.alert] : [])),
+    notes: cs.flatMap((c) => ('note' in c ? [c.note] : [])),
+  });
+
+  let notification: Notification | undefined;
+  if (dryRun) {
+    let held = new Set<string>();
+    try {
+      held = await deps.ledger.held(claims.map((c) => c.key));
+    } catch (e) {
+      outcomes.push({ resource: 'alert ledger', action: 'read', status: 'failed', error: errorMessage(e) });
+    }
+    for (const c of claims) status.set(c.key, held.has(c.key) ? 'already-sent' : 'planned');
+    const due = split(claims.filter((c) => !held.has(c.key)));
+    notification = render(due.fired, due.notes);
+  } else {
+    const claimed: Claim[] = [];
+    for (const c of claims) {
+      try {
+        const won = await deps.ledger.claim(c.key, severityLevel(c.severity), ttlSeconds, c.text);
+        status.set(c.key, won ? 'sent' : 'already-sent');
+        if (won) claimed.push(c);
+      } catch (e) {
+        // Without the ledger nobody can tell whether this was already sent: report it, do not risk repeats.
+        status.set(c.key, 'failed');
+        outcomes.push({ resource: c.key, action: 'claim', status: 'failed', error: errorMessage(e) });
+      }
+    }
+    const due = split(claimed);
+    notification = render(due.fired, due.notes);
+    if (notification) {
+      try {
+        await deps.notifier.send(notification);
+      } catch (e) {
+        outcomes.push({
+          resource: `${notification.severity} notification`,
+          action: 'notify',
+          status: 'failed',
+          error: errorMessage(e),
+        });
+        for (const c of claimed) {
+          status.set(c.key, 'failed');
+          await deps.ledger.release(c.key).catch((r: unknown) => {
+            outcomes.push({ resource: c.key, action: 'release', status: 'failed', error: errorMessage(r) });
+          });
+        }
+      }
+      for (const c of claimed.filter((x) => status.get(x.key) === 'sent')) {
+        await deps.ledger.confirm(c.key).catch((e: unknown) => {
+          outcomes.push({ resource: c.key, action: 'confirm', status: 'failed', error: errorMessage(e) });
+        });
+      }
+    }
+  }
+
+  for (const a of alerts) {
+    const s = status.get(a.key);
+    if (s === 'sent') outcomes.push({ resource: a.key, action: 'alert', status: 'done', detail: a.text });
+    if (s === 'planned')
+      outcomes.push({ resource: a.key, action: 'alert', status: 'planned', detail: a.text });
+    if (s === 'already-sent')
+      outcomes.push({ resource: a.key, action: 'alert', status: 'already-done', detail: 'already alerted' });
+  }
+  return { alerts: toRows(alerts, status), outcomes, ...(notification && { notification }) };
+};
+
+const toRows = (alerts: readonly CostAlert[], status: Map<string, AlertStatus>): CostResult['alerts'] =>
+  alerts.map((a) => ({
+    key: a.key,
+    kind: a.kind,
+    severity: a.severity,
+    text: a.text,
+    status: status.get(a.key) ?? 'failed',
+  }));
+
+const report = (
+  dryRun: boolean,
+  summary: string,
+  delivery: Delivery,
+  outcomes: readonly Outcome[],
+  extra: Record<string, unknown>,
+) => {
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  metrics.addMetric(
+    'CostAlertsSent',
+    MetricUnit.Count,
+    delivery.alerts.filter((a) => a.status === 'sent').length,
+  );
+  metrics.addMetric(
+    'CostAlertsSuppressed',
+    MetricUnit.Count,
+    delivery.alerts.filter((a) => a.status === 'already-sent').length,
+  );
+  metrics.addMetric('ActionFailures', MetricUnit.Count, failed.length);
+  const line = {
+    dryRun,
+    summary,
+    ...extra,
+    alerts: delivery.alerts.map(({ key, severity, status }) => ({ key, severity, status })),
+    outcomes: tally(outcomes),
+    failed,
+  };
+  if (failed.length) logger.warn('cost run had failures', line);
+  else logger.info('cost run', line);
+};

@@ -1,0 +1,161 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COST_EXPLORER_ACTIONS } from '../../infra/cost.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { loadStageConfig } from '../../shared/config/stages.js';
+import { staging as stagingInput } from '../../shared/config/stages/staging.js';
+import { allowing, cdkContext, list, statements, unconditionedWildcardWrites } from './iam.js';
+
+const ANOMALY_TOPIC = 'arn:aws:sns:us-east-1:111122223333:cost-anomalies';
+
+let app: App;
+let prod: StewardStack;
+let t: Template;
+let costOnly: Template;
+
+beforeAll(() => {
+  // One app as `cdk synth` builds it, so the nag run sees the bundled tree: prod as shipped, and a stage
+  // with cost as its only state user (no drill, no scaling) and an anomaly SNS topic.
+  app = new App({ context: cdkContext });
+  prod = new StewardStack(app, stackId('prod'), { config: loadStageConfig('prod') });
+  const costStage = parseConfig(
+    {
+      ...stagingInput,
+      cost: { enabled: true, hourly: true, anomalies: { snsTopicArn: ANOMALY_TOPIC } },
+      drill: { enabled: false },
+      scaling: { enabled: false },
+    },
+    'test',
+  );
+  const other = new StewardStack(app, 'Steward-cost-only', { config: costStage });
+  t = Template.fromStack(prod);
+  costOnly = Template.fromStack(other);
+});
+
+describe('cost function', () => {
+  it('runs the daily check at 07:00 UTC with the scheduled time as input', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-cost',
+      ScheduleExpression: 'cron(0 7 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: {
+        Input: Match.serializedJson({
+          action: 'cost-check',
+          scheduledTime: '<aws.scheduler.scheduled-time>',
+        }),
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      },
+    });
+  });
+
+  it('is a steward function named for the capability, with the state table in its environment', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-cost',
+      Timeout: 120,
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'cost',
+          STATE_TABLE: { Ref: Match.anyValue() },
+        }),
+      },
+    });
+  });
+
+  it('alarms on its errors and on its failure queue', () => {
+    for (const suffix of ['errors', 'failure-queue']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `steward-prod-cost-${suffix}` });
+    }
+  });
+
+  it('receives Cost Anomaly Detection events from EventBridge, with a DLQ', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ce'], 'detail-type': ['Anomaly Detected'] },
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
+    });
+  });
+
+  it('subscribes to the configured anomaly SNS topic in its region, with a DLQ', () => {
+    costOnly.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: ANOMALY_TOPIC,
+      Region: 'us-east-1',
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+    costOnly.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'sns.amazonaws.com',
+      SourceArn: ANOMALY_TOPIC,
+    });
+  });
+});
+
+describe('cost permissions', () => {
+  it('may call exactly the three Cost Explorer reads, and nothing else of ce:', () => {
+    // Act
+    const ce = statements(t).filter((s) => list(s.Action).some((a) => a.startsWith('ce:')));
+
+    // Assert
+    expect(ce).toHaveLength(1);
+    expect(ce[0]!.Sid).toBe('ReadCostExplorer');
+    expect(ce[0]!.Effect).toBe('Allow');
+    expect(list(ce[0]!.Action).sort()).toEqual([...COST_EXPLORER_ACTIONS].sort());
+    expect(COST_EXPLORER_ACTIONS).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetAnomalies']);
+  });
+
+  it('writes the ledger only in the state table, by key (no Scan)', () => {
+    // Act
+    const [ledger] = statements(t).filter((s) => s.Sid === 'CostAlertLedger');
+
+    // Assert
+    expect(list(ledger!.Action)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:DeleteItem']));
+    expect(list(ledger!.Action)).not.toContain('dynamodb:Scan');
+    expect(JSON.stringify(ledger!.Resource)).toContain('StateTable');
+    expect(allowing(t, 'dynamodb:Scan')).toEqual([]);
+  });
+
+  it('adds no unconditioned wildcard writes', () => {
+    expect(unconditionedWildcardWrites(t)).toEqual([]);
+    expect(unconditionedWildcardWrites(costOnly)).toEqual([]);
+  });
+});
+
+describe('state table', () => {
+  it('exists when cost is the only capability that needs it: on-demand, PITR, encrypted, pk + ttl', () => {
+    costOnly.resourceCountIs('AWS::DynamoDB::Table', 1);
+    costOnly.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'steward-staging-state',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('is shared, not duplicated, when drills are on too (prod)', () => {
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+  });
+
+  it('is not built for a stage without drill, scaling or cost (dev)', () => {
+    const dev = loadStageConfig('dev');
+    if (dev.drill.enabled || dev.scaling.enabled || dev.cost.enabled) return;
+    const tpl = Template.fromStack(
+      new StewardStack(new App({ context: cdkContext }), 'Steward-dev-x', { config: dev }),
+    );
+    tpl.resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged findings for prod and a cost-only stage', () => {
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assert
+    expect(
+      report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+  });
+});

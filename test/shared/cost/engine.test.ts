@@ -1,0 +1,378 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  alertKeys,
+  anomalyAlerts,
+  anomalySeverity,
+  costWindow,
+  evaluateCost,
+  evaluateHourlyLimits,
+  evaluateThresholds,
+  isSpike,
+  matchesService,
+  namedServices,
+  summarizeServices,
+  usd,
+  worstSeverity,
+} from '../../../shared/cost/engine.js';
+import type { CostAnomaly, DailyCost } from '../../../shared/cost/ports.js';
+import { costTestConfig } from '../../fakes/cost-fixtures.js';
+
+const cost = costTestConfig().cost;
+const w = costWindow(new Date('2026-11-23T07:00:00Z'), cost);
+
+/** `days` days of `usd` per day for `service`, ending yesterday (2026-11-22). */
+const flat = (service: string, usdPerDay: number, days = 22, end = '2026-11-23'): DailyCost[] =>
+  Array.from({ length: days }, (_, i) => ({
+    day: new Date(Date.parse(`${end}T00:00:00Z`) - (days - i) * 86_400_000).toISOString().slice(0, 10),
+    service,
+    usd: usdPerDay,
+    estimated: true,
+  }));
+
+const anomaly = (impactUsd: number, id = 'a-1'): CostAnomaly => ({
+  id,
+  via: 'poll',
+  impactUsd,
+  maxImpactUsd: impactUsd,
+  rootCauses: [{ service: 'Amazon Bedrock' }],
+  link: 'https://example.invalid',
+});
+
+describe('costWindow', () => {
+  it.each([
+    // now, month judged, actual range, remaining, query start
+    [
+      '2026-11-23T07:00:00Z',
+      '2026-11',
+      ['2026-11-01', '2026-11-23'],
+      ['2026-11-23', '2026-12-01'],
+      '2026-11-01',
+    ],
+    [
+      '2026-11-03T07:00:00Z',
+      '2026-11',
+      ['2026-11-01', '2026-11-03'],
+      ['2026-11-03', '2026-12-01'],
+      '2026-10-26',
+    ],
+    ['2026-12-01T07:00:00Z', '2026-11', ['2026-11-01', '2026-12-01'], undefined, '2026-11-01'],
+    ['2027-01-01T00:30:00Z', '2026-12', ['2026-12-01', '2027-01-01'], undefined, '2026-12-01'],
+    [
+      '2028-02-29T23:59:00Z',
+      '2028-02',
+      ['2028-02-01', '2028-02-29'],
+      ['2028-02-29', '2028-03-01'],
+      '2028-02-01',
+    ],
+  ])('at %s judges %s', (now, month, actual, remaining, queryStart) => {
+    // Act
+    const win = costWindow(new Date(now), cost);
+
+    // Assert
+    expect(win.month).toBe(month);
+    expect([win.actual.start, win.actual.end]).toEqual(actual);
+    expect(win.remaining && [win.remaining.start, win.remaining.end]).toEqual(remaining);
+    expect(win.query.start).toBe(queryStart);
+    expect(win.query.end).toBe(now.slice(0, 10));
+  });
+
+  it('covers the spike baseline and yesterday inside the one daily query, whatever the day', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('2020-01-01'), max: new Date('2035-12-31'), noInvalidDate: true }),
+        (now) => {
+          const win = costWindow(now, cost);
+          expect(win.query.start <= win.baseline.start).toBe(true);
+          expect(win.query.start <= win.actual.start).toBe(true);
+          expect(win.yesterday < win.query.end).toBe(true);
+          expect(win.actual.end).toBe(win.query.end);
+          expect(win.daysInMonth).toBeGreaterThanOrEqual(28);
+        },
+      ),
+    );
+  });
+
+  it('asks for the last 24 complete hours', () => {
+    expect(costWindow(new Date('2026-11-23T07:42:10Z'), cost).hours).toEqual({
+      start: '2026-11-22T07:00:00Z',
+      end: '2026-11-23T07:00:00Z',
+    });
+  });
+});
+
+describe('evaluateThresholds', () => {
+  const thresholds = cost.thresholds;
+  it.each([
+    ['under all', 1500, 1900, ['armed', 'armed', 'armed', 'armed', 'armed', 'armed']],
+    ['forecast crosses one', 1500, 2100, ['armed', 'crossed', 'armed', 'armed', 'armed', 'armed']],
+    [
+      'actual crosses one, forecast another',
+      2100,
+      2600,
+      ['crossed', 'covered', 'armed', 'crossed', 'armed', 'armed'],
+    ],
+    ['exactly at the amount counts', 2000, 2000, ['crossed', 'covered', 'armed', 'armed', 'armed', 'armed']],
+    ['no forecast', 2100, undefined, ['crossed', 'covered', 'armed', 'unknown', 'armed', 'unknown']],
+    [
+      'no data at all',
+      undefined,
+      undefined,
+      ['unknown', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown'],
+    ],
+  ])('%s', (_, actual, forecast, states) => {
+    // Act
+    const s = evaluateThresholds(thresholds, '2026-11', actual, forecast, true);
+
+    // Assert
+    expect(s.map((x) => x.state)).toEqual(states);
+    expect(s.map((x) => x.key)).toEqual([
+      'cost-alert#2026-11#usd-2000#actual',
+      'cost-alert#2026-11#usd-2000#forecast',
+      'cost-alert#2026-11#usd-2500#actual',
+      'cost-alert#2026-11#usd-2500#forecast',
+      'cost-alert#2026-11#usd-3000#actual',
+      'cost-alert#2026-11#usd-3000#forecast',
+    ]);
+  });
+
+  it('a forecast alert never fires for a threshold the actual has crossed', () => {
+    fc.assert(
+      fc.property(
+        fc.float({ min: 0, max: 10_000, noNaN: true }),
+        fc.float({ min: 0, max: 10_000, noNaN: true }),
+        (a, extra) => {
+          const s = evaluateThresholds(thresholds, '2026-11', a, a + extra, true);
+          for (const t of s.filter((x) => x.basis === 'forecast' && x.state === 'crossed')) {
+            expect(a).toBeLessThan(t.amountUsd);
+          }
+          // Crossed exactly when the value reaches the amount.
+          for (const t of s.filter((x) => x.basis === 'actual'))
+            expect(t.state === 'crossed').toBe(a >= t.amountUsd);
+        },
+      ),
+    );
+  });
+
+  it('uses the configured id in the key', () => {
+    const [t] = evaluateThresholds(
+      [{ amountUsd: 100, severity: 'info', id: 'team-budget' }],
+      '2026-11',
+      150,
+      undefined,
+      false,
+    );
+    expect(t!.key).toBe('cost-alert#2026-11#team-budget#actual');
+  });
+});
+
+describe('spikes', () => {
+  const rule = { minIncreasePercent: 50, minIncreaseUsd: 50 };
+  it.each([
+    ['doubling by $100', 100, 200, true],
+    ['+$60 but only +30 %', 200, 260, false],
+    ['+400 % but only +$4', 1, 5, false],
+    ['new service at $80', 0, 80, true],
+    ['new service at $20', 0, 20, false],
+    ['exactly at both floors', 100, 150, true],
+    ['a drop', 300, 10, false],
+  ])('%s → %s', (_, baselineUsd, yesterdayUsd, spike) => {
+    expect(isSpike({ baselineUsd, yesterdayUsd }, rule)).toBe(spike);
+  });
+
+  it('never alerts below the absolute floor, nor below the relative one on a non-zero baseline', () => {
+    fc.assert(
+      fc.property(
+        fc.float({ min: 0, max: 5_000, noNaN: true }),
+        fc.float({ min: 0, max: 5_000, noNaN: true }),
+        (baselineUsd, yesterdayUsd) => {
+          const spike = isSpike({ baselineUsd, yesterdayUsd }, rule);
+          if (yesterdayUsd - baselineUsd < 50) expect(spike).toBe(false);
+          if (baselineUsd > 0 && ((yesterdayUsd - baselineUsd) / baselineUsd) * 100 < 50)
+            expect(spike).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('compares yesterday with the mean of the 7 days before it; a missing day counts as $0', () => {
+    // Prepare: $70 a day, but only on 6 of the 7 baseline days
+    const daily = flat('Amazon Bedrock', 70).filter((d) => d.day !== '2026-11-18');
+
+    // Act
+    const [s] = summarizeServices(daily, w);
+
+    // Assert
+    expect(s).toMatchObject({ service: 'Amazon Bedrock', yesterdayUsd: 70, baselineUsd: 60, deltaUsd: 10 });
+    expect(s!.deltaPercent).toBeCloseTo(16.7, 1);
+  });
+
+  it('alerts a spike once per day and service, with both deltas in the text', () => {
+    // Prepare
+    const daily = [
+      ...flat('Amazon Bedrock', 20, 21, '2026-11-22'),
+      { day: '2026-11-22', service: 'Amazon Bedrock', usd: 120, estimated: true },
+    ];
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, { ...cost, forecast: false }, w);
+
+    // Assert
+    const spikes = ev.alerts.filter((a) => a.kind === 'spike');
+    expect(spikes.map((a) => a.key)).toEqual([alertKeys.spike('2026-11-22', 'Amazon Bedrock')]);
+    expect(spikes[0]!.text).toBe(
+      'Amazon Bedrock cost $120.00 on 2026-11-22, $100.00 (+500 %) over its 7-day mean of $20.00',
+    );
+  });
+});
+
+describe('per-hour limits', () => {
+  const rules = cost.hourlyLimits;
+  const names = [
+    'Amazon Bedrock',
+    'Claude 3.5 Sonnet (Amazon Bedrock Edition)',
+    'Amazon Bedrock Agents',
+    'AWS Lambda',
+  ];
+
+  it.each([
+    ['Amazon Bedrock', 'Amazon Bedrock', true],
+    ['Amazon Bedrock', 'Amazon Bedrock Agents', false],
+    ['*(Amazon Bedrock Edition)', 'Claude 3.5 Sonnet (Amazon Bedrock Edition)', true],
+    ['*(Amazon Bedrock Edition)', 'Amazon Bedrock', false],
+    ['Amazon *', 'Amazon Bedrock', true],
+    ['a.b', 'axb', false],
+  ])('pattern %s matches %s: %s', (pattern, name, ok) => {
+    expect(matchesService(pattern, name)).toBe(ok);
+  });
+
+  it('resolves the named services from what the account spends on', () => {
+    expect(namedServices(rules[0]!, names)).toEqual([
+      'Amazon Bedrock',
+      'Claude 3.5 Sonnet (Amazon Bedrock Edition)',
+    ]);
+  });
+
+  it('hourly: alerts the peak hour above the limit, not the average', () => {
+    // Prepare
+    const daily = flat('Amazon Bedrock', 30);
+    const hours = [
+      { hour: '2026-11-23T02:00:00Z', service: 'Amazon Bedrock', usd: 90 },
+      { hour: '2026-11-23T03:00:00Z', service: 'Amazon Bedrock', usd: 95 },
+      { hour: '2026-11-23T03:00:00Z', service: 'AWS Lambda', usd: 500 },
+      { hour: '2026-11-23T04:00:00Z', service: 'Amazon Bedrock', usd: 101 },
+    ];
+
+    // Act
+    const r = evaluateHourlyLimits(rules, daily, { ok: true, value: hours }, w);
+
+    // Assert
+    expect(r.alerts).toEqual([
+      expect.objectContaining({
+        key: 'cost-hourly#2026-11-23#llm-api',
+        severity: 'critical',
+        usdPerHour: 101,
+        hour: '2026-11-23T04:00:00Z',
+        estimated: false,
+      }),
+    ]);
+    expect(r.notes).toEqual([]);
+  });
+
+  it.each([
+    ['$2,399 a day → $99.96/h', 2399, false],
+    ['$2,401 a day → $100.04/h', 2401, true],
+  ])('daily fallback: %s alerts: %s', (_, daily, alerts) => {
+    // Act
+    const r = evaluateHourlyLimits(rules, flat('Amazon Bedrock', daily), undefined, w);
+
+    // Assert
+    expect(r.alerts.length === 1).toBe(alerts);
+    expect(r.notes.map((n) => n.code)).toEqual(['hourly-estimated']);
+    if (alerts) expect(r.alerts[0]).toMatchObject({ key: 'cost-hourly#2026-11-22#llm-api', estimated: true });
+  });
+
+  it('hourly data unavailable: falls back to daily ÷ 24 and says why', () => {
+    const r = evaluateHourlyLimits(
+      rules,
+      flat('Amazon Bedrock', 2600),
+      { ok: false, code: 'DataUnavailableException', reason: 'not enabled' },
+      w,
+    );
+    expect(r.alerts).toHaveLength(1);
+    expect(r.notes.map((n) => n.code)).toEqual(['hourly-unavailable', 'hourly-estimated']);
+  });
+
+  it('names a rule whose services have no spend at all', () => {
+    const r = evaluateHourlyLimits(rules, flat('AWS Lambda', 3), undefined, w);
+    expect(r.alerts).toEqual([]);
+    expect(r.notes[0]).toMatchObject({ code: 'service-missing' });
+    expect(r.notes[0]!.text).toContain('per-hour limit llm-api had nothing to check');
+  });
+});
+
+describe('anomalies', () => {
+  it.each([
+    [4, 'info'],
+    [99.99, 'info'],
+    [100, 'warning'],
+    [999, 'warning'],
+    [1000, 'critical'],
+    [25_000, 'critical'],
+  ] as const)('impact $%s routes to %s', (impact, severity) => {
+    expect(anomalySeverity(impact, cost.anomalies.routes)).toBe(severity);
+  });
+
+  it('drops anomalies below the floor and keys the rest by id', () => {
+    const alerts = anomalyAlerts([anomaly(5, 'small'), anomaly(300, 'big')], cost.anomalies);
+    expect(alerts.map((a) => [a.key, a.severity])).toEqual([['cost-anomaly#big', 'warning']]);
+  });
+});
+
+describe('evaluateCost degrades', () => {
+  it('usage unavailable: no totals, spikes or per-hour checks, but anomalies still alert', () => {
+    // Act
+    const ev = evaluateCost(
+      {
+        daily: { ok: false, code: 'DataUnavailableException', reason: 'new account' },
+        forecast: { ok: false, code: 'DataUnavailableException', reason: 'new account' },
+        anomalies: { ok: true, value: [anomaly(1500)] },
+      },
+      cost,
+      w,
+    );
+
+    // Assert
+    expect(ev.actualUsd).toBeUndefined();
+    expect(ev.forecast).toBeUndefined();
+    expect(ev.alerts.map((a) => a.kind)).toEqual(['anomaly']);
+    expect(ev.notes.map((n) => n.code)).toEqual(['usage-unavailable', 'forecast-unavailable']);
+  });
+
+  it('orders alerts most severe first and dedups repeated keys', () => {
+    const ev = evaluateCost(
+      {
+        daily: { ok: true, value: flat('Amazon Bedrock', 150) },
+        anomalies: { ok: true, value: [anomaly(150, 'x'), anomaly(150, 'x')] },
+      },
+      { ...cost, forecast: false },
+      w,
+    );
+    expect(ev.alerts.map((a) => a.severity)).toEqual(['critical', 'warning', 'warning', 'warning']);
+    expect(new Set(ev.alerts.map((a) => a.key)).size).toBe(ev.alerts.length);
+  });
+});
+
+describe('formatting', () => {
+  it.each([
+    [0, '$0.00'],
+    [2140.123, '$2,140.12'],
+    [1234567.5, '$1,234,567.50'],
+    [-12.5, '-$12.50'],
+  ])('usd(%s) = %s', (n, s) => expect(usd(n)).toBe(s));
+
+  it('picks the worst severity', () => {
+    expect(worstSeverity([])).toBe('info');
+    expect(worstSeverity(['warning', 'critical', 'info'])).toBe('critical');
+  });
+});
