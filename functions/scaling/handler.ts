@@ -1,0 +1,53 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
+import { rdsScaling } from '../../shared/aws/rds-scaling.js';
+import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
+import { loadEnv } from '../../shared/config/env.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { ScalingEnv } from '../../shared/scaling/env.js';
+import { awsScalingResources } from '../../shared/scaling/ports.js';
+import { parseScalingRequest } from '../../shared/scaling/request.js';
+import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
+
+export type { ScalingDeps, ScalingResult };
+
+/**
+ * An EventBridge alarm state change, an SNS-delivered alarm notification, or a direct payload
+ * (`run-playbook`, `approve`, `scale-in-check`). Unknown alarms and malformed events throw before anything
+ * is read or changed.
+ */
+export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> =>
+  runScaling(parseScalingRequest(event, deps.config.scaling, deps.now()), deps);
+
+/** Real adapters for `config.region`; the state table comes from the environment. */
+export const wire = (
+  base: BaseDeps,
+  env: Pick<ScalingEnv, 'STATE_TABLE'> = loadEnv(ScalingEnv),
+): ScalingDeps => {
+  const { region } = base.config;
+  return {
+    ...base,
+    resources: awsScalingResources(
+      rdsScaling(region, rdsClient(region)),
+      elastiCacheScaling(region, elastiCacheClient(region)),
+    ),
+    state: dynamoScalingStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
+      env.STATE_TABLE,
+      base.now,
+    ),
+  };
+};
+
+let deps: ScalingDeps | undefined;
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,0 +1,314 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Rule } from 'aws-cdk-lib/aws-events';
+import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
+import { FilterOrPolicy, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { BaseEnv } from '../shared/config/env.js';
+import type { ScalingAlarmSpec } from '../shared/config/schema.js';
+import type { ScalingEnv } from '../shared/scaling/env.js';
+import { replicaPattern } from '../shared/scaling/ids.js';
+import type { NamedRule } from '../shared/scaling/model.js';
+import { namedRules } from '../shared/scaling/request.js';
+import { Tag } from '../shared/tags.js';
+import { awsArn, constructId } from './arns.js';
+import type { StateTable } from './state-table.js';
+import { type CapabilityProps, StewardFunction } from './steward-function.js';
+
+export interface ScalingProps extends CapabilityProps {
+  /** Seen events, cooldowns, approvals and alarm states. */
+  stateTable: StateTable;
+}
+
+const COMPARISON: Record<ScalingAlarmSpec['comparison'], ComparisonOperator> = {
+  '>': ComparisonOperator.GREATER_THAN_THRESHOLD,
+  '>=': ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  '<': ComparisonOperator.LESS_THAN_THRESHOLD,
+  '<=': ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+};
+
+/** EventBridge detail-type of CloudWatch alarm transitions. */
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+
+/**
+ * Scaling: one EventBridge rule per config rule on its alarm's state changes (ALARM, and OK with scale-in),
+ * the alarms config asks steward to create, SNS subscriptions to the topics existing alarms notify, and a
+ * scale-in check schedule when a rule scales in. Mutating permissions name exactly the resources the rules
+ * name; replicas steward creates carry `steward:managed=true`, and only those can be deleted.
+ */
+export class Scaling extends Construct {
+  readonly function: StewardFunction;
+  /** Alarms created from config (`alarm.create`). */
+  readonly alarms: Alarm[] = [];
+  readonly eventRules: Rule[] = [];
+
+  constructor(scope: Construct, id: string, props: ScalingProps) {
+    super(scope, id);
+    const { config, stateTable } = props;
+    const rules = namedRules(config.scaling);
+    const fn = new StewardFunction(this, 'Function', {
+      ...props,
+      capability: 'scaling',
+      description: `steward ${config.stage}: alarm-driven scaling and remediation playbooks`,
+      timeout: Duration.minutes(2),
+      environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
+        z.input<typeof ScalingEnv>,
+        keyof z.input<typeof BaseEnv>
+      >,
+    });
+    this.function = fn;
+    stateTable.grantReadWrite(fn);
+
+    for (const rule of rules) {
+      const states = rule.scaleIn.enabled ? ['ALARM', 'OK'] : ['ALARM'];
+      this.eventRules.push(
+        fn.addEventRule(
+          `${constructId(rule.name)}AlarmRule`,
+          `Scaling rule ${rule.name}: ${rule.action.type} on ${rule.resource} when ${alarmLabel(rule)} is ${states.join(' or ')}`,
+          {
+            source: ['aws.cloudwatch'],
+            detailType: [ALARM_STATE_CHANGE],
+            detail: {
+              alarmName: 'name' in rule.alarm ? [rule.alarm.name] : [{ prefix: rule.alarm.prefix }],
+              state: { value: states },
+            },
+          },
+        ),
+      );
+      if ('name' in rule.alarm && rule.alarm.create)
+        this.alarms.push(this.alarm(rule, rule.alarm.name, rule.alarm.create));
+    }
+
+    this.subscribe(fn, rules);
+    if (rules.some((r) => r.scaleIn.enabled)) {
+      fn.addSchedule('ScaleInSchedule', {
+        name: 'scaling-scale-in',
+        description: 'Scale in where an alarm has stayed OK for its rule’s afterOkMinutes',
+        expression: config.scaling.scaleInSchedule,
+        input: { action: 'scale-in-check', scheduledTime: ContextAttribute.scheduledTime },
+      });
+    }
+    this.grant(fn, rules);
+  }
+
+  /** A CloudWatch alarm on the rule's resource; its state changes reach the function through EventBridge. */
+  private alarm(rule: NamedRule, alarmName: string, spec: ScalingAlarmSpec): Alarm {
+    const cache = rule.kind === 'elasticache';
+    const dimensionsMap =
+      spec.dimensions ??
+      (rule.kind === 'aurora-cluster'
+        ? { DBClusterIdentifier: rule.resource }
+        : { DBInstanceIdentifier: rule.resource });
+    return new Alarm(this, `${constructId(rule.name)}Alarm`, {
+      alarmName,
+      alarmDescription: `steward scaling rule ${rule.name}: ${rule.action.type} on ${rule.resource} (mode ${rule.mode})`,
+      metric: new Metric({
+        namespace: cache ? 'AWS/ElastiCache' : 'AWS/RDS',
+        metricName: spec.metric,
+        dimensionsMap,
+        statistic: spec.statistic,
+        period: Duration.seconds(spec.periodSeconds),
+      }),
+      threshold: spec.threshold,
+      comparisonOperator: COMPARISON[spec.comparison],
+      evaluationPeriods: spec.evaluationPeriods,
+      ...(spec.datapointsToAlarm ? { datapointsToAlarm: spec.datapointsToAlarm } : {}),
+    });
+  }
+
+  /** Subscribe to the topics existing alarms notify, filtered on the message body to the rules' alarms. */
+  private subscribe(fn: StewardFunction, rules: NamedRule[]): void {
+    const allowlist = rules.flatMap((r) => ('name' in r.alarm ? [r.alarm.name] : []));
+    const matchPrefixes = rules.flatMap((r) => ('prefix' in r.alarm ? [r.alarm.prefix] : []));
+    fn.config.scaling.alarmTopicArns.forEach((arn, i) => {
+      const topic = Topic.fromTopicArn(this, `AlarmTopic${i + 1}`, arn);
+      topic.addSubscription(
+        new LambdaSubscription(fn.fn, {
+          deadLetterQueue: fn.failureQueue,
+          filterPolicyWithMessageBody: {
+            AlarmName: FilterOrPolicy.filter(
+              SubscriptionFilter.stringFilter({
+                ...(allowlist.length ? { allowlist } : {}),
+                ...(matchPrefixes.length ? { matchPrefixes } : {}),
+              }),
+            ),
+          },
+        }),
+      );
+    });
+  }
+
+  /** Least privilege: every mutating action on the resources (and steward's own replicas) the rules name. */
+  private grant(fn: StewardFunction, rules: NamedRule[]): void {
+    const stack = Stack.of(this);
+    const region = fn.config.region;
+    const rds = (type: string, name: string) => awsArn(stack, 'rds', region, type, name);
+    const group = (name: string) => awsArn(stack, 'elasticache', region, 'replicationgroup', name);
+    const ids = (type: string, kind?: NamedRule['kind'], scaleIn = false) => [
+      ...new Set(
+        rules
+          .filter(
+            (r) => r.action.type === type && (!kind || r.kind === kind) && (!scaleIn || r.scaleIn.enabled),
+          )
+          .map((r) => r.resource),
+      ),
+    ];
+    const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+    const managedDb = { StringEquals: { [`rds:db-tag/${Tag.managed}`]: 'true' } };
+
+    const instances = [
+      ...new Set(
+        rules.filter((r) => r.kind === 'rds-instance' && r.action.type !== 'notify').map((r) => r.resource),
+      ),
+    ];
+    const clusters = [
+      ...new Set(
+        rules.filter((r) => r.kind === 'aurora-cluster' && r.action.type !== 'notify').map((r) => r.resource),
+      ),
+    ];
+    const groups = [
+      ...new Set(
+        rules.filter((r) => r.kind === 'elasticache' && r.action.type !== 'notify').map((r) => r.resource),
+      ),
+    ];
+
+    if (instances.length)
+      fn.allow({
+        sid: 'DescribeScaledDbInstances',
+        actions: ['rds:DescribeDBInstances'],
+        resources: instances.map((i) => rds('db', i)),
+      });
+    if (clusters.length)
+      fn.allow({
+        sid: 'DescribeScaledDbClusters',
+        actions: ['rds:DescribeDBClusters', 'rds:DescribeDBInstances'],
+        resources: [...clusters.map((c) => rds('cluster', c)), rds('db', '*')],
+        wildcardReason:
+          'Read-only: the members of a scaled Aurora cluster are listed with the db-cluster-id filter, which is authorized on db:*.',
+      });
+    if (groups.length)
+      fn.allow({
+        sid: 'DescribeScaledReplicationGroups',
+        actions: ['elasticache:DescribeReplicationGroups'],
+        resources: groups.map(group),
+      });
+
+    const scaleUp = ids('rds.scaleUp');
+    if (scaleUp.length)
+      fn.allow({
+        sid: 'ModifyScaledDbInstanceClass',
+        actions: ['rds:ModifyDBInstance'],
+        resources: scaleUp.map((i) => rds('db', i)),
+      });
+
+    const sources = ids('rds.addReadReplica', 'rds-instance');
+    if (sources.length) {
+      const replicas = sources.map((s) => rds('db', replicaPattern(s, 'replica')));
+      fn.allow({
+        sid: 'CreateManagedReadReplicas',
+        actions: ['rds:CreateDBInstanceReadReplica'],
+        resources: [...sources.map((s) => rds('db', s)), ...replicas, rds('og', '*'), rds('subgrp', '*')],
+        conditions: requestManaged,
+        wildcardReason: `Replica ids are numbered per run (<source>-replica-<n>) and inherit the source's option and subnet groups; every request must tag the replica ${Tag.managed}=true.`,
+      });
+      fn.allow({
+        sid: 'TagManagedReadReplicas',
+        actions: ['rds:AddTagsToResource'],
+        resources: replicas,
+        conditions: requestManaged,
+        wildcardReason: `Tag-on-create of steward's read replicas (<source>-replica-<n>), ${Tag.managed}=true required.`,
+      });
+      const shrinking = ids('rds.addReadReplica', 'rds-instance', true);
+      if (shrinking.length)
+        fn.allow({
+          sid: 'DeleteManagedReadReplicas',
+          actions: ['rds:DeleteDBInstance'],
+          resources: shrinking.map((s) => rds('db', replicaPattern(s, 'replica'))),
+          conditions: managedDb,
+          wildcardReason: `Scale-in removes only steward's own replicas: <source>-replica-<n>, tagged ${Tag.managed}=true.`,
+        });
+    }
+
+    const auroras = ids('rds.addReadReplica', 'aurora-cluster');
+    if (auroras.length) {
+      const readers = auroras.map((c) => rds('db', replicaPattern(c, 'reader')));
+      fn.allow({
+        sid: 'CreateManagedAuroraReaders',
+        actions: ['rds:CreateDBInstance'],
+        resources: [
+          ...readers,
+          ...auroras.map((c) => rds('cluster', c)),
+          rds('og', '*'),
+          rds('pg', '*'),
+          rds('subgrp', '*'),
+        ],
+        conditions: requestManaged,
+        wildcardReason: `Reader ids are numbered per run (<cluster>-reader-<n>) and use the cluster's default groups; every request must tag the reader ${Tag.managed}=true.`,
+      });
+      fn.allow({
+        sid: 'TagManagedAuroraReaders',
+        actions: ['rds:AddTagsToResource'],
+        resources: readers,
+        conditions: requestManaged,
+        wildcardReason: `Tag-on-create of steward's Aurora readers (<cluster>-reader-<n>), ${Tag.managed}=true required.`,
+      });
+      const shrinking = ids('rds.addReadReplica', 'aurora-cluster', true);
+      if (shrinking.length)
+        fn.allow({
+          sid: 'DeleteManagedAuroraReaders',
+          actions: ['rds:DeleteDBInstance'],
+          resources: shrinking.map((c) => rds('db', replicaPattern(c, 'reader'))),
+          conditions: managedDb,
+          wildcardReason: `Scale-in removes only steward's own readers: <cluster>-reader-<n>, tagged ${Tag.managed}=true.`,
+        });
+    }
+
+    const rebooted = ids('rds.failover', 'rds-instance');
+    if (rebooted.length)
+      fn.allow({
+        sid: 'FailOverDbInstances',
+        actions: ['rds:RebootDBInstance'],
+        resources: rebooted.map((i) => rds('db', i)),
+      });
+    const failedOver = ids('rds.failover', 'aurora-cluster');
+    if (failedOver.length)
+      fn.allow({
+        sid: 'FailOverDbClusters',
+        actions: ['rds:FailoverDBCluster'],
+        resources: failedOver.map((c) => rds('cluster', c)),
+      });
+
+    const resharded = ids('elasticache.addShard');
+    if (resharded.length)
+      fn.allow({
+        sid: 'ReshardReplicationGroups',
+        actions: ['elasticache:ModifyReplicationGroupShardConfiguration'],
+        resources: resharded.map(group),
+      });
+    const replicated = ids('elasticache.addReplica');
+    if (replicated.length)
+      fn.allow({
+        sid: 'AddCacheReplicas',
+        actions: ['elasticache:IncreaseReplicaCount'],
+        resources: replicated.map(group),
+      });
+    const fewer = ids('elasticache.addReplica', undefined, true);
+    if (fewer.length)
+      fn.allow({
+        sid: 'RemoveCacheReplicas',
+        actions: ['elasticache:DecreaseReplicaCount'],
+        resources: fewer.map(group),
+      });
+    const cacheFailover = ids('elasticache.failover');
+    if (cacheFailover.length)
+      fn.allow({
+        sid: 'TestCacheFailover',
+        actions: ['elasticache:TestFailover'],
+        resources: cacheFailover.map(group),
+      });
+  }
+}
+
+const alarmLabel = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);

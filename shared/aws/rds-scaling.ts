@@ -1,0 +1,220 @@
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  type DBInstance,
+  FailoverDBClusterCommand,
+  ModifyDBInstanceCommand,
+  paginateDescribeDBInstances,
+  type RDSClient,
+  RebootDBInstanceCommand,
+} from '@aws-sdk/client-rds';
+import { AwsCallError, errorName } from '../errors.js';
+import type { AuroraClusterState, PlannedChange, RdsInstanceState } from '../scaling/model.js';
+import { tagList, tagRecord } from '../tags.js';
+
+// Describe* MaxRecords is 20–100; the paginator follows Marker.
+const PAGE = { pageSize: 100 } as const;
+
+/** Names of the pending modified values that are set (an empty PendingModifiedValues means none). */
+export const pendingNames = (pending: object | undefined): string[] =>
+  Object.entries(pending ?? {})
+    .filter(([, v]) => {
+      if (v === undefined || v === null) return false;
+      if (Array.isArray(v)) return v.length > 0;
+      if (typeof v === 'object') return Object.keys(v as object).length > 0;
+      return true;
+    })
+    .map(([k]) => k)
+    .sort();
+
+const instanceState = (db: DBInstance): RdsInstanceState => ({
+  kind: 'rds-instance',
+  id: db.DBInstanceIdentifier ?? '',
+  arn: db.DBInstanceArn ?? '',
+  status: db.DBInstanceStatus ?? 'unknown',
+  engine: db.Engine ?? 'unknown',
+  instanceClass: db.DBInstanceClass ?? 'unknown',
+  multiAz: db.MultiAZ ?? false,
+  pending: pendingNames(db.PendingModifiedValues),
+  replicas: [...(db.ReadReplicaDBInstanceIdentifiers ?? [])].sort(),
+  ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
+  tags: tagRecord(db.TagList),
+});
+
+type CreateReplica = Extract<PlannedChange, { type: 'rds.createReadReplica' }>;
+type CreateReader = Extract<PlannedChange, { type: 'rds.createClusterReader' }>;
+
+/** RDS side of scaling in one region: describe one instance or cluster, and the scaling calls. */
+export const rdsScaling = (region: string, rds: RDSClient) => {
+  const call = async <T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send();
+    } catch (e) {
+      throw new AwsCallError(operation, `${resource} in ${region}`, e);
+    }
+  };
+
+  /** One DB instance, or undefined when it does not exist. */
+  const describeInstance = async (id: string): Promise<RdsInstanceState | undefined> => {
+    try {
+      const r = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+      const db = r.DBInstances?.[0];
+      return db ? instanceState(db) : undefined;
+    } catch (e) {
+      if (errorName(e) === 'DBInstanceNotFoundFault') return undefined;
+      throw new AwsCallError('DescribeDBInstances', `DB instance ${id} in ${region}`, e);
+    }
+  };
+
+  /** One Aurora cluster with its instances' classes and states, or undefined when it does not exist. */
+  const describeCluster = async (id: string): Promise<AuroraClusterState | undefined> => {
+    let cluster;
+    try {
+      cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+    } catch (e) {
+      if (errorName(e) === 'DBClusterNotFoundFault') return undefined;
+      throw new AwsCallError('DescribeDBClusters', `DB cluster ${id} in ${region}`, e);
+    }
+    if (!cluster) return undefined;
+    const instances = new Map<string, DBInstance>();
+    await call('DescribeDBInstances', `members of DB cluster ${id}`, async () => {
+      const filter = { Filters: [{ Name: 'db-cluster-id', Values: [id] }] };
+      for await (const page of paginateDescribeDBInstances({ client: rds, ...PAGE }, filter)) {
+        for (const db of page.DBInstances ?? []) instances.set(db.DBInstanceIdentifier ?? '', db);
+      }
+    });
+    const members = (cluster.DBClusterMembers ?? [])
+      .map((m) => {
+        const db = instances.get(m.DBInstanceIdentifier ?? '');
+        return {
+          id: m.DBInstanceIdentifier ?? '',
+          writer: m.IsClusterWriter ?? false,
+          ...(db?.DBInstanceClass ? { instanceClass: db.DBInstanceClass } : {}),
+          ...(db?.DBInstanceStatus ? { status: db.DBInstanceStatus } : {}),
+        };
+      })
+      .sort((a, b) => a.id.localeCompare(b.id));
+    return {
+      kind: 'aurora-cluster',
+      id: cluster.DBClusterIdentifier ?? id,
+      arn: cluster.DBClusterArn ?? '',
+      status: cluster.Status ?? 'unknown',
+      engine: cluster.Engine ?? 'unknown',
+      // A member still creating or modifying is a change in flight too.
+      pending: [
+        ...pendingNames(cluster.PendingModifiedValues),
+        ...members.filter((m) => m.status && m.status !== 'available').map((m) => `${m.id} is ${m.status}`),
+      ],
+      members,
+      tags: tagRecord(cluster.TagList),
+    };
+  };
+
+  /** Change an instance's class now or in its next maintenance window. */
+  const modifyInstanceClass = async (id: string, instanceClass: string, applyImmediately: boolean) => {
+    await call('ModifyDBInstance', `DB instance ${id} (→ ${instanceClass})`, () =>
+      rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          DBInstanceClass: instanceClass,
+          ApplyImmediately: applyImmediately,
+        }),
+      ),
+    );
+    return 'done' as const;
+  };
+
+  /**
+   * Create a read replica with explicit tags (the source's own plus steward's). The name is deterministic,
+   * so "already exists" means an earlier try of this same change got through.
+   */
+  const createReadReplica = async (c: CreateReplica): Promise<'done' | 'already-done'> => {
+    try {
+      await rds.send(
+        new CreateDBInstanceReadReplicaCommand({
+          DBInstanceIdentifier: c.replicaId,
+          SourceDBInstanceIdentifier: c.sourceId,
+          ...(c.instanceClass ? { DBInstanceClass: c.instanceClass } : {}),
+          CopyTagsToSnapshot: true,
+          Tags: tagList(c.tags),
+        }),
+      );
+      return 'done';
+    } catch (e) {
+      if (errorName(e) === 'DBInstanceAlreadyExistsFault') return 'already-done';
+      throw new AwsCallError(
+        'CreateDBInstanceReadReplica',
+        `${c.replicaId} of ${c.sourceId} in ${region}`,
+        e,
+      );
+    }
+  };
+
+  /** Add a reader instance to an Aurora cluster (Aurora has no CreateDBInstanceReadReplica). */
+  const createClusterReader = async (c: CreateReader): Promise<'done' | 'already-done'> => {
+    try {
+      await rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: c.instanceId,
+          DBClusterIdentifier: c.clusterId,
+          Engine: c.engine,
+          DBInstanceClass: c.instanceClass,
+          Tags: tagList(c.tags),
+        }),
+      );
+      return 'done';
+    } catch (e) {
+      if (errorName(e) === 'DBInstanceAlreadyExistsFault') return 'already-done';
+      throw new AwsCallError(
+        'CreateDBInstance',
+        `reader ${c.instanceId} of cluster ${c.clusterId} in ${region}`,
+        e,
+      );
+    }
+  };
+
+  /** Scale-in: delete a replica steward created. A replica has no final snapshot (its source has the data). */
+  const deleteReplica = async (id: string): Promise<'done' | 'already-done'> => {
+    try {
+      await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true }));
+      return 'done';
+    } catch (e) {
+      if (errorName(e) === 'DBInstanceNotFoundFault') return 'already-done';
+      throw new AwsCallError('DeleteDBInstance', `replica ${id} in ${region}`, e);
+    }
+  };
+
+  /** Multi-AZ instance: reboot with a forced failover to the standby. */
+  const rebootWithFailover = async (id: string) => {
+    await call('RebootDBInstance', `DB instance ${id} (ForceFailover)`, () =>
+      rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id, ForceFailover: true })),
+    );
+    return 'done' as const;
+  };
+
+  /** Aurora: promote a reader to writer; RDS picks the highest-priority reader. */
+  const failoverCluster = async (id: string) => {
+    await call('FailoverDBCluster', `DB cluster ${id}`, () =>
+      rds.send(new FailoverDBClusterCommand({ DBClusterIdentifier: id })),
+    );
+    return 'done' as const;
+  };
+
+  return {
+    region,
+    describeInstance,
+    describeCluster,
+    modifyInstanceClass,
+    createReadReplica,
+    createClusterReader,
+    deleteReplica,
+    rebootWithFailover,
+    failoverCluster,
+  };
+};
+
+/** The RDS scaling adapter of one region. */
+export type RdsScaling = ReturnType<typeof rdsScaling>;

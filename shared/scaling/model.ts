@@ -1,0 +1,182 @@
+import type {
+  ResourceKind,
+  ScalingActionType,
+  ScalingMode,
+  ScalingRule,
+  Severity,
+} from '../config/schema.js';
+import type { Tags } from '../tags.js';
+
+export type { ResourceKind };
+
+/** CloudWatch alarm states. */
+export type AlarmState = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
+
+/** One alarm state transition, whatever delivered it. */
+export interface AlarmEvent {
+  alarmName: string;
+  state: AlarmState;
+  previousState?: AlarmState;
+  /** When the alarm entered `state` (EventBridge `detail.state.timestamp`, SNS `StateChangeTime`). */
+  at: Date;
+  /** Who delivered it: EventBridge, SNS, a direct invoke (playbook, CLI) or the scale-in check. */
+  source: 'eventbridge' | 'sns' | 'direct' | 'scale-in-check';
+  reason?: string;
+}
+
+/** A config rule with its name (the key in `scaling.rules`). */
+export type NamedRule = ScalingRule & { name: string };
+
+/** Scale out (an ALARM, a playbook run) or back in (an alarm that stayed OK). */
+export type Direction = 'out' | 'in';
+
+/** An RDS DB instance as the scaling engine sees it. */
+export interface RdsInstanceState {
+  kind: 'rds-instance';
+  id: string;
+  arn: string;
+  /** `available`, `modifying`, `rebooting`, ... */
+  status: string;
+  engine: string;
+  instanceClass: string;
+  multiAz: boolean;
+  /** Names of the pending modified values (`DBInstanceClass`, ...); empty when none. */
+  pending: string[];
+  /** Read replica instance ids of this source. */
+  replicas: string[];
+  /** Set when the instance is an Aurora cluster member. */
+  clusterId?: string;
+  tags: Tags;
+}
+
+/** An Aurora DB cluster and its instances. */
+export interface AuroraClusterState {
+  kind: 'aurora-cluster';
+  id: string;
+  arn: string;
+  status: string;
+  engine: string;
+  /** Cluster pending modified values, plus one entry per member that is not `available`. */
+  pending: string[];
+  members: { id: string; writer: boolean; instanceClass?: string; status?: string }[];
+  tags: Tags;
+}
+
+/** An ElastiCache (Valkey / Redis OSS) replication group. */
+export interface CacheGroupState {
+  kind: 'elasticache';
+  id: string;
+  arn: string;
+  status: string;
+  pending: string[];
+  /** Cluster mode enabled: shards can be added. */
+  clusterMode: boolean;
+  /** `enabled`, `disabled`, `enabling`, `disabling`. */
+  automaticFailover: string;
+  /** Shards, sorted by id; `replicas` = members minus the primary. */
+  nodeGroups: { id: string; status: string; replicas: number }[];
+}
+
+/** Plain data the adapters describe a rule's resource as. */
+export type ScalingResource = RdsInstanceState | AuroraClusterState | CacheGroupState;
+
+/** The exact AWS change steward plans; an approval stores it and executes it unchanged. */
+export type PlannedChange =
+  | { type: 'rds.modifyClass'; dbInstanceId: string; from: string; to: string; applyImmediately: boolean }
+  | {
+      type: 'rds.createReadReplica';
+      sourceId: string;
+      replicaId: string;
+      /** Absent: the source's class. */
+      instanceClass?: string;
+      tags: Tags;
+      replicas: number;
+    }
+  | {
+      type: 'rds.createClusterReader';
+      clusterId: string;
+      instanceId: string;
+      instanceClass: string;
+      engine: string;
+      tags: Tags;
+      readers: number;
+    }
+  | { type: 'rds.deleteReplica'; instanceId: string; of: string; remaining: number }
+  | { type: 'rds.rebootWithFailover'; dbInstanceId: string }
+  | { type: 'rds.failoverCluster'; clusterId: string }
+  | {
+      type: 'elasticache.setShardCount';
+      replicationGroupId: string;
+      from: number;
+      to: number;
+      /** Scale-in only: the shard to remove (ElastiCache requires naming it). */
+      remove?: string[];
+    }
+  | { type: 'elasticache.setReplicaCount'; replicationGroupId: string; from: number; to: number }
+  | { type: 'elasticache.testFailover'; replicationGroupId: string; nodeGroupId: string }
+  | { type: 'notify'; resource: string };
+
+/** Why nothing was done. `duplicate` and `ignored-state` are bookkeeping; the rest are guardrails. */
+export type SkipReason =
+  | 'duplicate'
+  | 'ignored-state'
+  | 'not-sustained'
+  | 'out-of-order'
+  | 'cooldown'
+  | 'not-found'
+  | 'not-available'
+  | 'pending-modification'
+  | 'at-max'
+  | 'at-min'
+  | 'not-on-ladder'
+  | 'unsupported'
+  | 'stale-approval'
+  | 'expired';
+
+/** The engine's verdict: one change with its reason, or a skip with its reason. */
+export type ScalingDecision =
+  | { verdict: 'act'; direction: Direction; change: PlannedChange; reason: string }
+  | { verdict: 'skip'; reason: SkipReason; detail: string };
+
+/** What steward remembers about an event and its resource (the state table). */
+export interface ScalingMemory {
+  /** This event's idempotency key was already recorded. */
+  seen: boolean;
+  /** State timestamp of the last transition steward acted on for this resource. */
+  lastActedAt?: Date;
+  /** No new action on the resource before this. */
+  cooldownUntil?: Date;
+}
+
+/** A change waiting for `steward approve <id>`. */
+export interface Approval {
+  id: string;
+  status: 'pending' | 'executed';
+  rule: string;
+  alarmName: string;
+  /** The triggering transition's time (ISO). */
+  at: string;
+  direction: Direction;
+  change: PlannedChange;
+  createdAt: string;
+  expiresAt: string;
+  executedAt?: string;
+  /** After execution: `done`, `already-done` or `failed: <error>`. */
+  result?: string;
+}
+
+/** One decision as reported: logged, counted, notified, returned. */
+export interface DecisionRecord {
+  rule: string;
+  alarmName: string;
+  resource: string;
+  action: ScalingActionType;
+  mode: ScalingMode;
+  severity: Severity;
+  /** The triggering transition's time (ISO). */
+  at: string;
+  decision: ScalingDecision;
+  status: 'done' | 'already-done' | 'planned' | 'approval-requested' | 'skipped' | 'failed';
+  approvalId?: string;
+  error?: string;
+}

@@ -1,0 +1,436 @@
+import type { Severity } from '../config/schema.js';
+import { errorMessage, EventShapeError } from '../errors.js';
+import type { Outcome } from '../model.js';
+import type { Notification } from '../notify/notifier.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { tally, throwIfFailed } from '../outcomes.js';
+import type { BaseDeps } from '../runtime.js';
+import { changesResource, checkApproval, decideScaling, describeChange, guardEvent } from './engine.js';
+import { approvalId, seenKey } from './ids.js';
+import type {
+  Approval,
+  DecisionRecord,
+  NamedRule,
+  ScalingDecision,
+  ScalingResource,
+  SkipReason,
+} from './model.js';
+import type { ScalingResources, ScalingStore } from './ports.js';
+import { namedRules, type RuleEvent, type ScalingRequest } from './request.js';
+
+/** Capability name: log service, notification speaker, metric dimension. */
+export const CAPABILITY = 'scaling';
+
+/** Everything a scaling run needs; the Lambda and the CLI wire the same shape. */
+export interface ScalingDeps extends BaseDeps {
+  resources: ScalingResources;
+  state: ScalingStore;
+}
+
+/** What one invocation decided and did. */
+export interface ScalingResult {
+  action: ScalingRequest['action'];
+  /** The request asked for a dry run (nothing read-write was touched), or the stage forces one. */
+  dryRun: boolean;
+  summary: string;
+  decisions: DecisionRecord[];
+  outcomes: Outcome[];
+}
+
+/** Skips that are bookkeeping, not news: logged and counted, never notified. */
+const QUIET: readonly SkipReason[] = ['duplicate', 'ignored-state', 'not-sustained'];
+
+const HOUR = 3600;
+// The alarm-state marker outlives any sustained-OK period (at most a week) with room to spare.
+const ALARM_STATE_TTL = 30 * 24 * HOUR;
+
+interface RunOptions {
+  /** The request is a dry run: read only, no state written, nothing changed. */
+  readOnly: boolean;
+}
+
+const record = (
+  rule: NamedRule,
+  alarmName: string,
+  at: Date | string,
+  decision: ScalingDecision,
+  status: DecisionRecord['status'],
+  extra: Partial<DecisionRecord> = {},
+): DecisionRecord => ({
+  rule: rule.name,
+  alarmName,
+  resource: rule.resource,
+  action: rule.action.type,
+  mode: rule.mode,
+  severity: rule.severity,
+  at: typeof at === 'string' ? at : at.toISOString(),
+  decision,
+  status,
+  ...extra,
+});
+
+const failedDecision = (detail: string): ScalingDecision => ({
+  verdict: 'skip',
+  reason: 'unsupported',
+  detail,
+});
+
+/** Apply a change; on success remember the transition and start the cooldown. */
+const apply = async (
+  deps: ScalingDeps,
+  rule: NamedRule,
+  decision: Extract<ScalingDecision, { verdict: 'act' }>,
+  at: Date,
+  alarmName: string,
+): Promise<'done' | 'already-done'> => {
+  const r = await deps.resources.apply(decision.change);
+  if (changesResource(decision.change)) {
+    const until = new Date(deps.now().getTime() + rule.cooldownMinutes * 60_000);
+    await deps.state.recordAction(rule.kind, rule.resource, { at, until, rule: rule.name, alarmName });
+  }
+  return r;
+};
+
+/**
+ * One alarm transition through its rule: remember, guard, observe, decide (pure), then act, ask for approval
+ * or only plan, as the rule's mode and the dry-run flags say. Never throws: a failure is a `failed` record.
+ */
+const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): Promise<DecisionRecord> => {
+  const { event, rule } = item;
+  const now = deps.now();
+  const sweep = event.source === 'scale-in-check';
+  const key = seenKey(event.alarmName, event.at, sweep ? 'in' : 'out');
+  let claimed = false;
+  let decision: ScalingDecision | undefined;
+  try {
+    const scaling = deps.config.scaling;
+    // Scale-in waits for a sustained OK: remember each live transition of the rule's alarm.
+    if (!o.readOnly && !sweep && rule.scaleIn.enabled && event.state !== 'INSUFFICIENT_DATA') {
+      await deps.state.setAlarmState(event.alarmName, event.state, event.at, ALARM_STATE_TTL);
+    }
+    const memory = await deps.state.memory(key, rule.kind, rule.resource);
+    const guarded = guardEvent(event, rule, memory, now);
+    let resource: ScalingResource | undefined;
+    if (!('skip' in guarded) && rule.action.type !== 'notify') {
+      resource = await deps.resources.describe(rule.kind, rule.resource);
+    }
+    decision = decideScaling(event, rule, resource, memory, now);
+
+    const claim = async (): Promise<boolean> => {
+      if (o.readOnly) return true;
+      claimed = await deps.state.claim(key, scaling.dedupTtlHours * HOUR, {
+        rule: rule.name,
+        alarmName: event.alarmName,
+        state: event.state,
+        verdict: decision!.verdict === 'act' ? 'act' : `skip:${decision!.reason}`,
+      });
+      return claimed;
+    };
+    const duplicate = (): DecisionRecord =>
+      record(
+        rule,
+        event.alarmName,
+        event.at,
+        {
+          verdict: 'skip',
+          reason: 'duplicate',
+          detail: 'another delivery of this transition was handled first',
+        },
+        'skipped',
+      );
+
+    if (decision.verdict === 'skip') {
+      // The scale-in check re-reads its alarms every run: its skips are not events to remember.
+      if (decision.reason !== 'duplicate' && !sweep && !(await claim())) return duplicate();
+      return record(rule, event.alarmName, event.at, decision, 'skipped');
+    }
+    if (!(await claim())) return duplicate();
+    // A scale-in step (done, planned or asked for) restarts the sustained-OK clock: one step per period.
+    const restartSustain = async () => {
+      if (sweep && !o.readOnly) await deps.state.setAlarmState(event.alarmName, 'OK', now, ALARM_STATE_TTL);
+    };
+
+    if (o.readOnly || deps.dryRun || rule.mode === 'dryRun') {
+      if (!o.readOnly) await restartSustain();
+      return record(rule, event.alarmName, event.at, decision, 'planned');
+    }
+    if (rule.mode === 'approve' && decision.change.type !== 'notify') {
+      const id = approvalId(rule.name, event.alarmName, event.at, decision.direction);
+      const approval: Approval = {
+        id,
+        status: 'pending',
+        rule: rule.name,
+        alarmName: event.alarmName,
+        at: event.at.toISOString(),
+        direction: decision.direction,
+        change: decision.change,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + scaling.approvalTtlHours * HOUR * 1000).toISOString(),
+      };
+      // Kept past its expiry for a week, so `steward approve` can say "expired" rather than "unknown".
+      await deps.state.putApproval(approval, (scaling.approvalTtlHours + 7 * 24) * HOUR);
+      await restartSustain();
+      return record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id });
+    }
+    const r = await apply(deps, rule, decision, event.at, event.alarmName);
+    await restartSustain();
+    return record(rule, event.alarmName, event.at, decision, r);
+  } catch (e) {
+    // Forget the event, so Lambda's retry decides again (against the resource as it is then).
+    if (claimed) {
+      await deps.state.release(key).catch((r: unknown) =>
+        logger.error('could not release the event key; a retry will see a duplicate', {
+          key,
+          error: errorMessage(r),
+        }),
+      );
+    }
+    return record(
+      rule,
+      event.alarmName,
+      event.at,
+      decision ?? failedDecision('failed before deciding'),
+      'failed',
+      {
+        error: errorMessage(e),
+      },
+    );
+  }
+};
+
+/** Execute an approved change once: re-check it against the resource now, then pending → executed. */
+const executeApproval = async (id: string, deps: ScalingDeps, o: RunOptions): Promise<DecisionRecord[]> => {
+  const approval = await deps.state.getApproval(id);
+  if (!approval)
+    throw new EventShapeError(`No approval "${id}"`, [
+      `id: no approval with this id (approvals are deleted a week after they expire)`,
+    ]);
+  const now = deps.now();
+  const rule = namedRules(deps.config.scaling).find((r) => r.name === approval.rule);
+  const stand: NamedRule = rule ?? {
+    name: approval.rule,
+    alarm: { name: approval.alarmName },
+    resource: 'unknown',
+    kind: 'rds-instance',
+    action: { type: 'notify' },
+    mode: 'approve',
+    severity: 'warning',
+    cooldownMinutes: 0,
+    scaleIn: { enabled: false, afterOkMinutes: 60 },
+  };
+  const rec = (d: ScalingDecision, status: DecisionRecord['status'], extra: Partial<DecisionRecord> = {}) =>
+    record(stand, approval.alarmName, approval.at, d, status, { approvalId: id, mode: 'approve', ...extra });
+  if (approval.status === 'executed') {
+    const detail = `approval ${id} was executed at ${approval.executedAt ?? '?'} (${approval.result ?? 'no result recorded'})`;
+    return [rec({ verdict: 'skip', reason: 'duplicate', detail }, 'already-done')];
+  }
+  let decision: ScalingDecision | undefined;
+  let claimed = false;
+  try {
+    let resource: ScalingResource | undefined;
+    let cooldownUntil: Date | undefined;
+    if (rule && rule.action.type !== 'notify') {
+      const [memory, described] = await Promise.all([
+        deps.state.memory(seenKey(approval.alarmName, new Date(approval.at)), rule.kind, rule.resource),
+        deps.resources.describe(rule.kind, rule.resource),
+      ]);
+      resource = described;
+      cooldownUntil = memory.cooldownUntil;
+    }
+    decision = checkApproval(approval, rule, resource, cooldownUntil ? { cooldownUntil } : {}, now);
+    if (decision.verdict === 'skip') return [rec(decision, 'skipped')];
+    if (o.readOnly || deps.dryRun) return [rec(decision, 'planned')];
+    claimed = await deps.state.markExecuted(id, now);
+    if (!claimed)
+      return [
+        rec(
+          { verdict: 'skip', reason: 'duplicate', detail: `approval ${id} was executed by another request` },
+          'already-done',
+        ),
+      ];
+    const r = await apply(deps, rule!, decision, new Date(approval.at), approval.alarmName);
+    await deps.state.recordResult(id, r);
+    return [rec(decision, r)];
+  } catch (e) {
+    if (claimed) {
+      await deps.state
+        .recordResult(id, `failed: ${errorMessage(e)}`)
+        .catch((r: unknown) =>
+          logger.error('could not record the approval result', { id, error: errorMessage(r) }),
+        );
+    }
+    return [rec(decision ?? failedDecision('failed before deciding'), 'failed', { error: errorMessage(e) })];
+  }
+};
+
+/** Scale in where a rule's alarm has stayed OK for its `afterOkMinutes`. */
+const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<DecisionRecord[]> => {
+  const out: DecisionRecord[] = [];
+  for (const rule of namedRules(deps.config.scaling)) {
+    if (!rule.scaleIn.enabled || !('name' in rule.alarm)) continue;
+    const alarmName = rule.alarm.name;
+    try {
+      const st = await deps.state.alarmState(alarmName);
+      if (st?.state !== 'OK') continue;
+      out.push(
+        await handleEvent(
+          { rule, event: { alarmName, state: 'OK', at: st.since, source: 'scale-in-check' } },
+          deps,
+          o,
+        ),
+      );
+    } catch (e) {
+      out.push(
+        record(rule, alarmName, deps.now(), failedDecision('could not read the alarm state'), 'failed', {
+          error: errorMessage(e),
+        }),
+      );
+    }
+  }
+  return out;
+};
+
+const approveCommand = (id: string, stage: string) => `steward approve ${id} --stage ${stage}`;
+
+/** One line: what happened. */
+export const subjectOf = (d: DecisionRecord): string => {
+  const what = d.decision.verdict === 'act' ? describeChange(d.decision.change) : undefined;
+  switch (d.status) {
+    case 'done':
+    case 'already-done':
+      return `${d.rule}: ${what ?? 'done'}`;
+    case 'planned':
+      return `[dry run] ${d.rule}: would ${what ?? 'act'}`;
+    case 'approval-requested':
+      return `${d.rule}: approval needed (${d.approvalId}): ${what}`;
+    case 'skipped':
+      return `${d.rule}: skipped (${d.decision.verdict === 'skip' ? d.decision.reason : '?'}) on ${d.resource}`;
+    case 'failed':
+      return `${d.rule}: FAILED${what ? ` to ${what}` : ''}`;
+  }
+};
+
+const linesOf = (d: DecisionRecord, stage: string): string[] => {
+  const lines = [
+    `Alarm ${d.alarmName} at ${d.at}; rule ${d.rule} (${d.action}, mode ${d.mode}) on ${d.resource}.`,
+  ];
+  if (d.decision.verdict === 'act') lines.push(`Why: ${d.decision.reason}.`);
+  else lines.push(`Why: ${d.decision.reason}: ${d.decision.detail}.`);
+  if (d.error) lines.push(`Error: ${d.error}`);
+  if (d.status === 'approval-requested' && d.decision.verdict === 'act') {
+    lines.push(
+      '',
+      `Exact change: ${JSON.stringify(d.decision.change)}`,
+      `To execute it once: ${approveCommand(d.approvalId!, stage)}`,
+      `  or invoke steward-${stage}-scaling with {"action":"approve","id":"${d.approvalId}"}`,
+      'It is checked again against the resource before it runs; nothing happens without approval.',
+    );
+  }
+  return lines;
+};
+
+const notifiable = (d: DecisionRecord): boolean =>
+  !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
+  !(d.status === 'already-done' && d.decision.verdict === 'skip');
+
+const severityOf = (d: DecisionRecord): Severity => (d.status === 'failed' ? 'critical' : d.severity);
+
+const outcomeOf = (d: DecisionRecord): Outcome => {
+  const base = { resource: d.resource, action: d.action };
+  const change = d.decision.verdict === 'act' ? describeChange(d.decision.change) : '';
+  switch (d.status) {
+    case 'done':
+    case 'already-done':
+      return {
+        ...base,
+        status: d.status,
+        detail: change || (d.decision.verdict === 'skip' ? d.decision.detail : ''),
+      };
+    case 'planned':
+      return { ...base, status: 'planned', detail: change };
+    case 'approval-requested':
+      return { ...base, status: 'planned', detail: `awaiting approval ${d.approvalId}: ${change}` };
+    case 'skipped':
+      return {
+        ...base,
+        status: 'skipped',
+        reason: d.decision.verdict === 'skip' ? `${d.decision.reason}: ${d.decision.detail}` : 'skipped',
+      };
+    case 'failed':
+      return { ...base, status: 'failed', error: d.error ?? 'failed' };
+  }
+};
+
+const notify = async (deps: ScalingDeps, n: Notification): Promise<Outcome[]> => {
+  try {
+    await deps.notifier.send(n);
+    return [];
+  } catch (e) {
+    return [
+      { resource: `${n.severity} notification`, action: 'notify', status: 'failed', error: errorMessage(e) },
+    ];
+  }
+};
+
+const count = (ds: readonly DecisionRecord[], ...s: DecisionRecord['status'][]) =>
+  ds.filter((d) => s.includes(d.status)).length;
+
+const summarize = (req: ScalingRequest, ds: readonly DecisionRecord[]): string => {
+  if (ds.length === 1) return subjectOf(ds[0]!);
+  if (!ds.length)
+    return req.action === 'scale-in-check'
+      ? 'scale-in check: no alarm has stayed OK long enough'
+      : 'nothing to do';
+  return `${ds.length} decisions: ${count(ds, 'done', 'already-done')} acted, ${count(ds, 'approval-requested')} awaiting approval, ${count(ds, 'planned')} planned, ${count(ds, 'skipped')} skipped, ${count(ds, 'failed')} failed`;
+};
+
+/**
+ * Run one scaling request. Each alarm transition gets exactly one decision (acted, skipped with its reason,
+ * planned, approval requested, or failed); every decision is logged and counted, and each one that is news is
+ * notified at its rule's severity (failures: critical). Then PartialFailureError if any failed.
+ */
+export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promise<ScalingResult> => {
+  const o: RunOptions = { readOnly: req.dryRun };
+  let decisions: DecisionRecord[];
+  switch (req.action) {
+    case 'alarms':
+      decisions = [];
+      // One at a time: two transitions of one resource must see each other's cooldown.
+      for (const item of req.items) decisions.push(await handleEvent(item, deps, o));
+      break;
+    case 'approve':
+      decisions = await executeApproval(req.id, deps, o);
+      break;
+    case 'scale-in-check':
+      decisions = await scaleInCheck(deps, o);
+      break;
+  }
+
+  const outcomes = decisions.map(outcomeOf);
+  for (const d of decisions) {
+    logger.info('scaling decision', { ...d });
+    if (!notifiable(d)) continue;
+    outcomes.push(
+      ...(await notify(deps, {
+        severity: severityOf(d),
+        capability: CAPABILITY,
+        subject: subjectOf(d),
+        lines: linesOf(d, deps.config.stage),
+        data: d,
+      })),
+    );
+  }
+
+  metrics.addMetric('ScalingActions', MetricUnit.Count, count(decisions, 'done'));
+  metrics.addMetric('ScalingPlanned', MetricUnit.Count, count(decisions, 'planned'));
+  metrics.addMetric('ScalingApprovalsRequested', MetricUnit.Count, count(decisions, 'approval-requested'));
+  metrics.addMetric('ScalingSkipped', MetricUnit.Count, count(decisions, 'skipped', 'already-done'));
+  metrics.addMetric('ActionFailures', MetricUnit.Count, outcomes.filter((x) => x.status === 'failed').length);
+
+  const summary = summarize(req, decisions);
+  const dryRun = req.dryRun || deps.dryRun;
+  logger.info('scaling run finished', { action: req.action, dryRun, summary, tally: tally(outcomes) });
+  const result: ScalingResult = { action: req.action, dryRun, summary, decisions, outcomes };
+  throwIfFailed(`scaling ${req.action}`, outcomes);
+  return result;
+};

@@ -1,0 +1,145 @@
+import {
+  DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+  RebootDBInstanceCommand,
+} from '@aws-sdk/client-rds';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import approveEvent from '../../events/scaling/approve.json' with { type: 'json' };
+import { main } from '../../cli/main.js';
+import type { Approval } from '../../shared/scaling/model.js';
+
+const rds = mockClient(RDSClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+const meta = { $metadata: {} };
+const ordersDb = {
+  DBInstanceIdentifier: 'orders-db',
+  DBInstanceStatus: 'available',
+  Engine: 'postgres',
+  DBInstanceClass: 'db.r6g.large',
+  MultiAZ: true,
+  PendingModifiedValues: {},
+};
+
+const cli = async (...argv: string[]) => {
+  const lines: string[] = [];
+  const code = await main(argv, (s) => lines.push(s));
+  return { code, out: lines.join('\n') };
+};
+
+beforeEach(() => {
+  rds.reset();
+  ddb.reset();
+  vi.spyOn(console, 'error').mockImplementation(() => {});
+  rds.on(DescribeDBInstancesCommand).resolves({ ...meta, DBInstances: [ordersDb] });
+  ddb.on(GetCommand).resolves(meta);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('steward scale --alarm <name> --dry-run', () => {
+  it('shows what the rule would do now, and why, changing and writing nothing', async () => {
+    // Act
+    const { code, out } = await cli('scale', '--alarm', 'orders-db-cpu-high', '--stage', 'prod', '--dry-run');
+
+    // Assert
+    expect(code).toBe(0);
+    expect(out).toContain('scaling (dry run: nothing changed)');
+    expect(out).toMatch(
+      /PLANNED\s+orders-db-cpu\s+orders-db-cpu-high\s+orders-db\s+auto\s+modify orders-db class db\.r6g\.large → db\.r6g\.xlarge/,
+    );
+    expect(ddb).toReceiveCommandWith(GetCommand, {
+      TableName: 'steward-prod-state',
+      Key: { pk: 'scaling-cooldown#rds-instance:orders-db' },
+    });
+    expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
+    expect(ddb).not.toReceiveCommand(PutCommand);
+    expect(ddb).not.toReceiveCommand(UpdateCommand);
+  });
+
+  it('says why when the guardrails refuse (cooldown)', async () => {
+    // Prepare
+    ddb.on(GetCommand, { Key: { pk: 'scaling-cooldown#rds-instance:orders-db' } }).resolves({
+      ...meta,
+      Item: { pk: 'x', lastActedAt: '2026-01-01T00:00:00.000Z', until: '2999-01-01T00:00:00.000Z' },
+    });
+
+    // Act
+    const { code, out } = await cli(
+      'scale',
+      '--alarm',
+      'orders-db-cpu-high',
+      '--stage',
+      'prod',
+      '--dry-run',
+      '--json',
+    );
+
+    // Assert
+    expect(code).toBe(0);
+    expect(JSON.parse(out).decisions[0].decision).toMatchObject({ verdict: 'skip', reason: 'cooldown' });
+  });
+
+  it.each<[string[], RegExp]>([
+    [['scale', '--stage', 'prod'], /scale needs --alarm/],
+    [
+      ['scale', '--alarm', 'nobody-listens', '--stage', 'prod', '--dry-run'],
+      /No scaling rule for alarm "nobody-listens"/,
+    ],
+    [
+      ['scale', '--alarm', 'orders-db-cpu-high', '--stage', 'dev', '--dry-run'],
+      /scaling is not enabled for stage dev/,
+    ],
+    [['approve', '--stage', 'prod'], /approve needs the approval id/],
+  ])('exits 2 on %j', async (argv, message) => {
+    // Prepare
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+
+    // Act
+    const { code } = await cli(...argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(errors.mock.calls.flat().join('\n')).toMatch(message);
+    expect(rds.calls().filter((c) => !(c.args[0] instanceof DescribeDBInstancesCommand))).toEqual([]);
+  });
+});
+
+describe('steward approve <id>', () => {
+  it('executes the stored change once, through a conditional pending → executed update', async () => {
+    // Prepare
+    const approval: Approval = {
+      id: approveEvent.id,
+      status: 'pending',
+      rule: 'orders-db-failover',
+      alarmName: 'orders-db-unhealthy',
+      at: '2026-01-15T10:45:00.000Z',
+      direction: 'out',
+      change: { type: 'rds.rebootWithFailover', dbInstanceId: 'orders-db' },
+      createdAt: '2026-01-15T10:45:02.000Z',
+      expiresAt: '2999-01-01T00:00:00.000Z',
+    };
+    ddb.on(GetCommand, { Key: { pk: `scaling-approval#${approval.id}` } }).resolves({
+      ...meta,
+      Item: { pk: `scaling-approval#${approval.id}`, status: 'pending', approval: JSON.stringify(approval) },
+    });
+    ddb.on(UpdateCommand).resolves(meta).on(PutCommand).resolves(meta);
+    rds.on(RebootDBInstanceCommand).resolves(meta);
+
+    // Act
+    const { code, out } = await cli('approve', approval.id, '--stage', 'prod');
+
+    // Assert
+    expect(code).toBe(0);
+    expect(out).toMatch(/DONE\s+orders-db-failover/);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending' });
+    expect(rds).toReceiveCommandTimes(RebootDBInstanceCommand, 1);
+    expect(rds).toReceiveCommandWith(RebootDBInstanceCommand, {
+      DBInstanceIdentifier: 'orders-db',
+      ForceFailover: true,
+    });
+  });
+});

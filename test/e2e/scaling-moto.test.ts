@@ -1,0 +1,163 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import alarmEvent from '../../events/scaling/alarm-state-change.json' with { type: 'json' };
+import * as scaling from '../../functions/scaling/handler.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { memoryNotifier } from '../../shared/notify/notifier.js';
+import type { BaseDeps } from '../../shared/runtime.js';
+import { hasMoto, startMoto } from '../support/moto.js';
+
+// End to end through real HTTP and the real SDK serialisers against moto: the RDS requests scaling sends
+// and the DynamoDB conditions it relies on are ones the APIs accept. Timing and states: mocks, elsewhere.
+const REGION = 'eu-west-1';
+const TABLE = 'steward-e2e-state';
+const available = hasMoto();
+if (!available && process.env.CI === 'true')
+  throw new Error('CI needs python3 with moto for the end-to-end tests');
+
+describe.runIf(available)('scaling against emulated RDS and DynamoDB endpoints', () => {
+  let stop: () => Promise<void>;
+  let rds: RDSClient;
+  const saved = { ...process.env };
+  const config = parseConfig(
+    {
+      stage: 'staging',
+      region: REGION,
+      scaling: {
+        enabled: true,
+        rules: {
+          'orders-db-cpu': {
+            alarm: { name: 'orders-db-cpu-high' },
+            resource: 'orders-db',
+            action: {
+              type: 'rds.scaleUp',
+              ladder: ['db.r6g.large', 'db.r6g.xlarge'],
+              max: 'db.r6g.xlarge',
+              applyImmediately: true,
+            },
+            cooldownMinutes: 0,
+          },
+          'orders-db-connections': {
+            alarm: { name: 'orders-db-connections-high' },
+            resource: 'orders-db',
+            action: { type: 'rds.addReadReplica', maxReplicas: 1 },
+            cooldownMinutes: 0,
+          },
+          'orders-db-failover': {
+            alarm: { name: 'orders-db-unhealthy' },
+            resource: 'orders-db',
+            action: { type: 'rds.failover' },
+            mode: 'approve',
+            cooldownMinutes: 0,
+          },
+        },
+      },
+    },
+    'e2e',
+  );
+  const deps = (now = new Date()) => {
+    const base: BaseDeps = { config, dryRun: false, notifier: memoryNotifier(), now: () => now };
+    return scaling.wire(base, { STATE_TABLE: TABLE });
+  };
+  const alarm = (alarmName: string, timestamp: string) => {
+    const e = structuredClone(alarmEvent);
+    e.detail.alarmName = alarmName;
+    e.detail.state.timestamp = timestamp;
+    return e;
+  };
+  const ordersDb = async () =>
+    (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders-db' }))).DBInstances![0]!;
+
+  beforeAll(async () => {
+    const moto = await startMoto();
+    stop = moto.stop;
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: REGION,
+    });
+    rds = new RDSClient({ region: REGION });
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-db',
+        DBInstanceClass: 'db.r6g.large',
+        Engine: 'postgres',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+        MultiAZ: true,
+        BackupRetentionPeriod: 1,
+        Tags: [{ Key: 'team', Value: 'orders' }],
+      }),
+    );
+    await new DynamoDBClient({ region: REGION }).send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    process.env = saved;
+  });
+
+  it('scales the class up one rung, and the same transition again changes nothing', async () => {
+    // Act
+    const first = await scaling.run(alarm('orders-db-cpu-high', '2026-01-15T10:00:00.000+0000'), deps());
+    const again = await scaling.run(alarm('orders-db-cpu-high', '2026-01-15T10:00:00.000+0000'), deps());
+
+    // Assert
+    expect(first.decisions[0]!.status).toBe('done');
+    expect(again.decisions[0]!.decision).toMatchObject({ reason: 'duplicate' });
+    expect((await ordersDb()).DBInstanceClass).toBe('db.r6g.xlarge');
+  });
+
+  it('creates a tagged read replica, then refuses a second one over maxReplicas', async () => {
+    // Act
+    const first = await scaling.run(
+      alarm('orders-db-connections-high', '2026-01-15T10:10:00.000+0000'),
+      deps(),
+    );
+    const second = await scaling.run(
+      alarm('orders-db-connections-high', '2026-01-15T10:20:00.000+0000'),
+      deps(),
+    );
+
+    // Assert
+    expect(first.decisions[0]!.status).toBe('done');
+    expect(second.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'at-max' });
+    const replica = (
+      await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders-db-replica-1' }))
+    ).DBInstances![0]!;
+    const tags = await rds.send(new ListTagsForResourceCommand({ ResourceName: replica.DBInstanceArn }));
+    expect(Object.fromEntries((tags.TagList ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({
+      team: 'orders',
+      'steward:managed': 'true',
+      'steward:source': 'orders-db',
+    });
+  });
+
+  it('asks for approval, then executes the failover once', async () => {
+    // Act
+    const asked = await scaling.run({ action: 'run-playbook', alarm: 'orders-db-unhealthy' }, deps());
+    const id = asked.decisions[0]!.approvalId!;
+    const done = await scaling.run({ action: 'approve', id }, deps());
+    const again = await scaling.run({ action: 'approve', id }, deps());
+
+    // Assert
+    expect(asked.decisions[0]!.status).toBe('approval-requested');
+    expect(done.decisions[0]!.status).toBe('done');
+    expect(again.decisions[0]!.status).toBe('already-done');
+  });
+});

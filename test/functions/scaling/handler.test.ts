@@ -1,0 +1,686 @@
+import {
+  DecreaseReplicaCountCommand,
+  DescribeReplicationGroupsCommand,
+  ElastiCacheClient,
+  IncreaseReplicaCountCommand,
+  ModifyReplicationGroupShardConfigurationCommand,
+  type ReplicationGroup,
+  TestFailoverCommand,
+} from '@aws-sdk/client-elasticache';
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  type DBInstance,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  FailoverDBClusterCommand,
+  InvalidDBInstanceStateFault,
+  ModifyDBInstanceCommand,
+  RDSClient,
+  RDSServiceException,
+  RebootDBInstanceCommand,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
+import okEvent from '../../../events/scaling/alarm-ok.json' with { type: 'json' };
+import approveEvent from '../../../events/scaling/approve.json' with { type: 'json' };
+import playbookEvent from '../../../events/scaling/run-playbook.json' with { type: 'json' };
+import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
+import snsEvent from '../../../events/scaling/sns-alarm.json' with { type: 'json' };
+import { run, type ScalingDeps } from '../../../functions/scaling/handler.js';
+import { elastiCacheScaling } from '../../../shared/aws/elasticache-scaling.js';
+import { rdsScaling } from '../../../shared/aws/rds-scaling.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { metrics } from '../../../shared/observability.js';
+import { cooldownKey, seenKey } from '../../../shared/scaling/ids.js';
+import { awsScalingResources } from '../../../shared/scaling/ports.js';
+import type { ScalingResult } from '../../../shared/scaling/service.js';
+import { fakeScalingStore } from '../../fakes/scaling.js';
+import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
+
+const REGION = 'eu-west-1';
+const rds = mockClient(RDSClient);
+const ec = mockClient(ElastiCacheClient);
+const meta = { $metadata: {} };
+const clone = <T>(v: T): T => structuredClone(v);
+const CPU_AT = '2026-01-15T10:19:59.987+0000';
+
+const instance = (over: Partial<DBInstance> = {}): DBInstance => ({
+  DBInstanceIdentifier: 'orders-db',
+  DBInstanceArn: `arn:aws:rds:${REGION}:111122223333:db:orders-db`,
+  DBInstanceStatus: 'available',
+  Engine: 'postgres',
+  DBInstanceClass: 'db.r6g.large',
+  MultiAZ: true,
+  PendingModifiedValues: {},
+  ReadReplicaDBInstanceIdentifiers: [],
+  TagList: [
+    { Key: 'team', Value: 'orders' },
+    { Key: 'steward:backup', Value: 'daily' },
+  ],
+  ...over,
+});
+const shard = (id: string, replicas = 1) => ({
+  NodeGroupId: id,
+  Status: 'available',
+  NodeGroupMembers: Array.from({ length: replicas + 1 }, (_, i) => ({
+    CacheClusterId: `sessions-redis-${id}-00${i + 1}`,
+  })),
+});
+const group = (over: Partial<ReplicationGroup> = {}): ReplicationGroup => ({
+  ReplicationGroupId: 'sessions-redis',
+  ARN: `arn:aws:elasticache:${REGION}:111122223333:replicationgroup:sessions-redis`,
+  Status: 'available',
+  ClusterEnabled: true,
+  AutomaticFailover: 'enabled',
+  PendingModifiedValues: {},
+  NodeGroups: [shard('0001'), shard('0002')],
+  ...over,
+});
+
+const givenInstance = (over: Partial<DBInstance> = {}) =>
+  rds
+    .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' })
+    .resolves({ ...meta, DBInstances: [instance(over)] });
+const givenGroup = (over: Partial<ReplicationGroup> = {}) =>
+  ec.on(DescribeReplicationGroupsCommand).resolves({ ...meta, ReplicationGroups: [group(over)] });
+
+/** Real adapters over mocked SDK clients, the in-memory store, a hand-moved clock. */
+const setup = (over: { dryRun?: boolean; now?: string; config?: object } = {}) => {
+  let now = new Date(over.now ?? '2026-01-15T10:20:03Z');
+  const state = fakeScalingStore(() => now);
+  const notifier = memoryNotifier();
+  const deps: ScalingDeps = {
+    config: parseConfig(over.config ?? scalingConfigInput, 'test'),
+    dryRun: over.dryRun ?? false,
+    notifier,
+    now: () => now,
+    resources: awsScalingResources(
+      rdsScaling(REGION, new RDSClient({ region: REGION })),
+      elastiCacheScaling(REGION, new ElastiCacheClient({ region: REGION })),
+    ),
+    state,
+  };
+  return { deps, state, notifier, at: (iso: string) => (now = new Date(iso)) };
+};
+
+const alarmAt = (alarmName: string, timestamp: string, value = 'ALARM') => {
+  const e = clone(alarmEvent);
+  e.detail.alarmName = alarmName;
+  e.detail.state.timestamp = timestamp;
+  e.detail.state.value = value;
+  return e;
+};
+
+const failing = async (p: Promise<ScalingResult>): Promise<PartialFailureError> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof PartialFailureError) return e;
+    throw e;
+  }
+  throw new Error('expected a PartialFailureError');
+};
+
+let addMetric: MockInstance<typeof metrics.addMetric>;
+beforeEach(() => {
+  rds.reset();
+  ec.reset();
+  addMetric = vi.spyOn(metrics, 'addMetric');
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+const metric = (name: string) => addMetric.mock.calls.filter((c) => c[0] === name).map((c) => c[2]);
+
+describe('rds.scaleUp', () => {
+  it('moves one rung up the ladder, starts the cooldown and tells the rule’s severity', async () => {
+    // Prepare
+    const { deps, state, notifier } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+
+    // Act
+    const r = await run(alarmEvent, deps);
+
+    // Assert
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+    expect(rds).toReceiveCommandWith(ModifyDBInstanceCommand, {
+      DBInstanceIdentifier: 'orders-db',
+      DBInstanceClass: 'db.r6g.xlarge',
+      ApplyImmediately: true,
+    });
+    expect(r.decisions.map((d) => d.status)).toEqual(['done']);
+    expect(state.items.get(cooldownKey('rds-instance', 'orders-db'))).toMatchObject({
+      lastActedAt: '2026-01-15T10:19:59.987Z',
+      until: '2026-01-15T10:50:03.000Z',
+    });
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({
+      severity: 'warning',
+      capability: 'scaling',
+      subject: 'orders-db-cpu: modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately)',
+    });
+    expect(metric('ScalingActions')).toEqual([1]);
+  });
+
+  it('at the top of the ladder makes no call and says so', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+    givenInstance({ DBInstanceClass: 'db.r6g.2xlarge' });
+
+    // Act
+    const r = await run(alarmEvent, deps);
+
+    // Assert
+    expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
+    expect(r.decisions[0]!.decision).toEqual({
+      verdict: 'skip',
+      reason: 'at-max',
+      detail: 'db.r6g.2xlarge is already at the top (max db.r6g.2xlarge)',
+    });
+    expect(notifier.sent.map((n) => [n.severity, n.subject])).toEqual([
+      ['warning', 'orders-db-cpu: skipped (at-max) on orders-db'],
+    ]);
+    expect(metric('ScalingSkipped')).toEqual([1]);
+  });
+
+  it('skips a resource with a pending modification', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+    givenInstance({ PendingModifiedValues: { DBInstanceClass: 'db.r6g.xlarge' } });
+
+    // Act
+    const r = await run(alarmEvent, deps);
+
+    // Assert
+    expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
+    expect(r.outcomes[0]).toEqual({
+      resource: 'orders-db',
+      action: 'rds.scaleUp',
+      status: 'skipped',
+      reason: 'pending-modification: orders-db has pending modifications: DBInstanceClass',
+    });
+    expect(notifier.sent[0]!.lines.join('\n')).toContain('pending-modification');
+  });
+
+  it('waits out the cooldown: a new ALARM 10 minutes later changes nothing, one after 30 minutes acts', async () => {
+    // Prepare
+    const { deps, at } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(alarmEvent, deps);
+    givenInstance({ DBInstanceClass: 'db.r6g.xlarge' });
+
+    // Act
+    at('2026-01-15T10:30:05Z');
+    const early = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:30:00.000+0000'), deps);
+    at('2026-01-15T10:51:00Z');
+    const later = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:50:30.000+0000'), deps);
+
+    // Assert
+    expect(early.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'cooldown' });
+    expect(later.decisions[0]!.status).toBe('done');
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 2);
+    expect(rds).toReceiveNthCommandWith(ModifyDBInstanceCommand, 2, { DBInstanceClass: 'db.r6g.2xlarge' });
+  });
+});
+
+describe('idempotency and ordering', () => {
+  it('does nothing for a duplicate delivery: no call, no second notification', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(alarmEvent, deps);
+
+    // Act
+    const again = await run(alarmEvent, deps);
+
+    // Assert
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+    expect(rds).toReceiveCommandTimes(DescribeDBInstancesCommand, 1);
+    expect(again.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'duplicate' });
+    expect(notifier.sent).toHaveLength(1);
+  });
+
+  it('treats the SNS copy of a transition EventBridge delivered as the same event', async () => {
+    // Prepare
+    const { deps } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    const sns = clone(snsEvent);
+    const msg = JSON.parse(sns.Records[0]!.Sns.Message) as Record<string, unknown>;
+    sns.Records[0]!.Sns.Message = JSON.stringify({
+      ...msg,
+      AlarmName: 'orders-db-cpu-high',
+      StateChangeTime: CPU_AT,
+    });
+
+    // Act
+    await run(alarmEvent, deps);
+    const viaSns = await run(sns, deps);
+
+    // Assert
+    expect(viaSns.decisions[0]!.decision).toMatchObject({ reason: 'duplicate' });
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+  });
+
+  it('ignores an ALARM older than the last acted-on transition (out of order)', async () => {
+    // Prepare
+    const { deps, at } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(alarmEvent, deps);
+    at('2026-01-15T11:00:00Z');
+
+    // Act (a delayed retry of a transition from before the one acted on, after the cooldown)
+    const r = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:05:00.000+0000'), deps);
+
+    // Assert
+    expect(r.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'out-of-order' });
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+  });
+});
+
+describe('approve mode (orders-db failover playbook)', () => {
+  it('sends the exact planned change, then `approve <id>` executes it exactly once', async () => {
+    // Prepare
+    const { deps, notifier, at } = setup({ now: '2026-01-15T10:45:02Z' });
+    givenInstance();
+    rds.on(RebootDBInstanceCommand).resolves(meta);
+
+    // Act
+    const asked = await run(playbookEvent, deps);
+    at('2026-01-15T10:52:00Z');
+    const executed = await run(approveEvent, deps);
+    const again = await run(approveEvent, deps);
+
+    // Assert
+    expect(asked.decisions[0]).toMatchObject({ status: 'approval-requested', approvalId: approveEvent.id });
+    expect(notifier.sent[0]).toMatchObject({
+      severity: 'critical',
+      subject: `orders-db-failover: approval needed (${approveEvent.id}): reboot orders-db with forced failover`,
+    });
+    expect(notifier.sent[0]!.lines).toEqual(
+      expect.arrayContaining([
+        'Exact change: {"type":"rds.rebootWithFailover","dbInstanceId":"orders-db"}',
+        `To execute it once: steward approve ${approveEvent.id} --stage prod`,
+      ]),
+    );
+    expect(executed.decisions[0]).toMatchObject({ status: 'done', approvalId: approveEvent.id });
+    expect(again.decisions[0]).toMatchObject({ status: 'already-done' });
+    expect(rds).toReceiveCommandTimes(RebootDBInstanceCommand, 1);
+    expect(rds).toReceiveCommandWith(RebootDBInstanceCommand, {
+      DBInstanceIdentifier: 'orders-db',
+      ForceFailover: true,
+    });
+  });
+
+  it('refuses an unknown approval id clearly, changing nothing', async () => {
+    // Prepare
+    const { deps, state } = setup();
+
+    // Act
+    const call = run({ action: 'approve', id: 'ffffffffffff' }, deps);
+
+    // Assert
+    await expect(call).rejects.toThrow(EventShapeError);
+    await expect(call).rejects.toThrow(/No approval "ffffffffffff"/);
+    expect(state.writes).toBe(0);
+  });
+});
+
+describe('malformed and unknown events', () => {
+  it.each<[string, unknown, RegExp]>([
+    [
+      'a malformed alarm event',
+      (() => {
+        const e = clone(alarmEvent) as { detail: Partial<typeof alarmEvent.detail> };
+        delete e.detail.state;
+        return e;
+      })(),
+      /detail\.state/,
+    ],
+    [
+      'an alarm no rule answers',
+      alarmAt('payments-db-cpu-high', CPU_AT),
+      /No scaling rule for alarm "payments-db-cpu-high"/,
+    ],
+    ['an empty SNS batch', { Records: [] }, /Records/],
+  ])('refuses %s with a clear error, calling and writing nothing', async (_what, event, message) => {
+    // Prepare
+    const { deps, state, notifier } = setup();
+
+    // Act
+    const call = run(event, deps);
+
+    // Assert
+    await expect(call).rejects.toThrow(EventShapeError);
+    await expect(call).rejects.toThrow(message);
+    expect(rds.calls()).toHaveLength(0);
+    expect(ec.calls()).toHaveLength(0);
+    expect(state.writes).toBe(0);
+    expect(notifier.sent).toEqual([]);
+  });
+});
+
+describe('every action’s calls', () => {
+  it('SNS-wrapped alarm: adds one shard to the replication group', async () => {
+    // Prepare
+    const { deps } = setup();
+    givenGroup();
+    ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
+
+    // Act
+    const r = await run(snsEvent, deps);
+
+    // Assert
+    expect(ec).toReceiveCommandWith(ModifyReplicationGroupShardConfigurationCommand, {
+      ReplicationGroupId: 'sessions-redis',
+      NodeGroupCount: 3,
+      ApplyImmediately: true,
+    });
+    expect(r.decisions[0]).toMatchObject({ status: 'done', alarmName: 'sessions-redis-memory-high' });
+  });
+
+  it('rds.addReadReplica: a deterministic replica with the source’s tags plus steward’s', async () => {
+    // Prepare
+    const { deps } = setup();
+    givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    rds.on(CreateDBInstanceReadReplicaCommand).resolves(meta);
+
+    // Act
+    await run(alarmAt('orders-db-connections-high', CPU_AT), deps);
+
+    // Assert
+    expect(rds).toReceiveCommandWith(CreateDBInstanceReadReplicaCommand, {
+      DBInstanceIdentifier: 'orders-db-replica-2',
+      SourceDBInstanceIdentifier: 'orders-db',
+      CopyTagsToSnapshot: true,
+      Tags: [
+        { Key: 'steward:created-by', Value: 'scaling' },
+        { Key: 'steward:managed', Value: 'true' },
+        { Key: 'steward:reason', Value: 'scaling:orders-db-connections' },
+        { Key: 'steward:source', Value: 'orders-db' },
+        { Key: 'team', Value: 'orders' },
+      ],
+    });
+  });
+
+  it('rds.addReadReplica on Aurora: a reader instance in the cluster, in the writer’s class', async () => {
+    // Prepare
+    const { deps } = setup();
+    rds.on(DescribeDBClustersCommand).resolves({
+      ...meta,
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'billing',
+          Status: 'available',
+          Engine: 'aurora-postgresql',
+          DBClusterMembers: [{ DBInstanceIdentifier: 'billing-1', IsClusterWriter: true }],
+          TagList: [],
+        },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      ...meta,
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'billing-1',
+          DBInstanceClass: 'db.r6g.xlarge',
+          DBInstanceStatus: 'available',
+        },
+      ],
+    });
+    rds.on(CreateDBInstanceCommand).resolves(meta);
+
+    // Act
+    await run(alarmAt('billing-aurora-load-cpu', CPU_AT), deps);
+
+    // Assert
+    expect(rds).toReceiveCommandWith(CreateDBInstanceCommand, {
+      DBInstanceIdentifier: 'billing-reader-1',
+      DBClusterIdentifier: 'billing',
+      Engine: 'aurora-postgresql',
+      DBInstanceClass: 'db.r6g.xlarge',
+    });
+  });
+
+  it('elasticache.addReplica: one more replica in every shard', async () => {
+    // Prepare
+    const { deps } = setup();
+    givenGroup();
+    ec.on(IncreaseReplicaCountCommand).resolves(meta);
+
+    // Act
+    await run(alarmAt('sessions-redis-cpu-high', CPU_AT), deps);
+
+    // Assert
+    expect(ec).toReceiveCommandWith(IncreaseReplicaCountCommand, {
+      ReplicationGroupId: 'sessions-redis',
+      NewReplicaCount: 2,
+      ApplyImmediately: true,
+    });
+  });
+
+  it('recovery playbooks: Aurora FailoverDBCluster and ElastiCache TestFailover', async () => {
+    // Prepare
+    const { deps } = setup();
+    rds.on(DescribeDBClustersCommand).resolves({
+      ...meta,
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'billing',
+          Status: 'available',
+          Engine: 'aurora-postgresql',
+          DBClusterMembers: [
+            { DBInstanceIdentifier: 'billing-1', IsClusterWriter: true },
+            { DBInstanceIdentifier: 'billing-2', IsClusterWriter: false },
+          ],
+        },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand).resolves({ ...meta, DBInstances: [] });
+    rds.on(FailoverDBClusterCommand).resolves(meta);
+    givenGroup();
+    ec.on(TestFailoverCommand).resolves(meta);
+
+    // Act
+    await run(alarmAt('billing-aurora-unhealthy', CPU_AT), deps);
+    await run(alarmAt('sessions-redis-unhealthy', CPU_AT), deps);
+
+    // Assert
+    expect(rds).toReceiveCommandWith(FailoverDBClusterCommand, { DBClusterIdentifier: 'billing' });
+    expect(ec).toReceiveCommandWith(TestFailoverCommand, {
+      ReplicationGroupId: 'sessions-redis',
+      NodeGroupId: '0001',
+    });
+  });
+
+  it('notify: tells at the rule’s severity and calls nothing', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+
+    // Act
+    const r = await run(alarmAt('orders-db-disk-low', CPU_AT), deps);
+
+    // Assert
+    expect(rds.calls()).toHaveLength(0);
+    expect(r.decisions[0]!.status).toBe('done');
+    expect(notifier.sent.map((n) => [n.severity, n.subject])).toEqual([
+      ['info', 'orders-db-heads-up: notify about orders-db'],
+    ]);
+  });
+});
+
+describe('dry runs', () => {
+  it('mode dryRun plans and tells, changing nothing', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+    givenInstance();
+
+    // Act
+    const r = await run(alarmAt('orders-db-cpu-shadow', CPU_AT), deps);
+
+    // Assert
+    expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
+    expect(r.decisions[0]!.status).toBe('planned');
+    expect(notifier.sent[0]!.subject).toBe(
+      '[dry run] orders-db-cpu-shadow: would modify orders-db class db.r6g.large → db.r6g.xlarge (next maintenance window)',
+    );
+  });
+
+  it('a dry-run request (steward scale --dry-run) reads only: no call, no state written', async () => {
+    // Prepare
+    const { deps, state } = setup();
+    givenInstance();
+
+    // Act
+    const r = await run({ action: 'run-playbook', alarm: 'orders-db-cpu-high', dryRun: true }, deps);
+
+    // Assert
+    expect(r.dryRun).toBe(true);
+    expect(r.decisions[0]!.status).toBe('planned');
+    expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
+    expect(state.writes).toBe(0);
+  });
+
+  it('a stage-wide dry run plans, and still remembers the event so a redelivery stays quiet', async () => {
+    // Prepare
+    const { deps, notifier } = setup({ dryRun: true });
+    givenInstance();
+
+    // Act
+    await run(alarmEvent, deps);
+    const again = await run(alarmEvent, deps);
+
+    // Assert
+    expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
+    expect(again.decisions[0]!.decision).toMatchObject({ reason: 'duplicate' });
+    expect(notifier.sent).toHaveLength(1);
+  });
+});
+
+describe('partial failure', () => {
+  it('reports every decision, then throws once; the failed event can be retried', async () => {
+    // Prepare
+    const { deps, state, notifier } = setup();
+    givenInstance();
+    givenGroup();
+    ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
+    rds
+      .on(ModifyDBInstanceCommand)
+      .rejectsOnce(new InvalidDBInstanceStateFault({ $metadata: {}, message: 'not in available state' }))
+      .resolves(meta);
+    const batch = clone(snsEvent);
+    const cpu = clone(snsEvent.Records[0]!);
+    const msg = JSON.parse(cpu.Sns.Message) as Record<string, unknown>;
+    cpu.Sns.Message = JSON.stringify({ ...msg, AlarmName: 'orders-db-cpu-high', StateChangeTime: CPU_AT });
+    batch.Records.push(cpu);
+
+    // Act
+    const error = await failing(run(batch, deps));
+    const retry = await run(batch, deps);
+
+    // Assert
+    expect(error.message).toMatch(
+      /scaling alarms: 1 of 2 actions failed: orders-db \(ModifyDBInstance failed for DB instance orders-db/,
+    );
+    expect(notifier.sent.slice(0, 2).map((n) => [n.severity, n.subject])).toEqual([
+      ['warning', 'sessions-redis-memory: reshard sessions-redis 2 → 3 shards'],
+      [
+        'critical',
+        'orders-db-cpu: FAILED to modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately)',
+      ],
+    ]);
+    expect(metric('ActionFailures')[0]).toBe(1);
+    expect(retry.decisions.map((d) => [d.rule, d.status])).toEqual([
+      ['sessions-redis-memory', 'skipped'],
+      ['orders-db-cpu', 'done'],
+    ]);
+    expect(ec).toReceiveCommandTimes(ModifyReplicationGroupShardConfigurationCommand, 1);
+    expect(state.items.has(seenKey('orders-db-cpu-high', new Date(CPU_AT)))).toBe(true);
+  });
+
+  it('a describe that fails is a failed decision, told at critical severity', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+    rds.on(DescribeDBInstancesCommand).rejects(
+      new RDSServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: {},
+        message: 'not authorized',
+      }),
+    );
+
+    // Act
+    const error = await failing(run(alarmEvent, deps));
+
+    // Assert
+    expect(error.failures[0]!.error).toMatch(
+      /DescribeDBInstances failed for DB instance orders-db in eu-west-1: AccessDenied/,
+    );
+    expect(notifier.sent[0]).toMatchObject({ severity: 'critical', subject: 'orders-db-cpu: FAILED' });
+  });
+});
+
+describe('scale-in on a sustained OK', () => {
+  it('remembers the OK quietly, then the scale-in check steps back one replica once it held for an hour', async () => {
+    // Prepare
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+
+    // Act
+    const onOk = await run(ok, deps);
+    at('2026-01-15T12:10:00Z');
+    const early = await run(scaleInEvent, deps);
+    at('2026-01-15T12:45:00Z');
+    const held = await run(scaleInEvent, deps);
+    at('2026-01-15T13:00:00Z');
+    const next = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(onOk.decisions[0]!.decision).toMatchObject({ reason: 'not-sustained' });
+    expect(early.decisions[0]!.decision).toMatchObject({ reason: 'not-sustained' });
+    expect(held.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    expect(ec).toReceiveCommandTimes(DecreaseReplicaCountCommand, 1);
+    expect(ec).toReceiveCommandWith(DecreaseReplicaCountCommand, {
+      ReplicationGroupId: 'sessions-redis',
+      NewReplicaCount: 1,
+      ApplyImmediately: true,
+    });
+    // One step per sustained period: the clock restarted at the step.
+    expect(next.decisions[0]!.decision).toMatchObject({ reason: 'not-sustained' });
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-reads: set sessions-redis replicas per shard 2 → 1',
+    ]);
+  });
+
+  it('a new ALARM cancels a pending scale-in', async () => {
+    // Prepare
+    const { deps, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup();
+    ec.on(IncreaseReplicaCountCommand).resolves(meta);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    at('2026-01-15T11:50:00Z');
+    await run(alarmAt('sessions-redis-cpu-high', '2026-01-15T11:49:00.000+0000'), deps);
+
+    // Act
+    at('2026-01-15T13:00:00Z');
+    const r = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(r.decisions).toEqual([]);
+    expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+  });
+});

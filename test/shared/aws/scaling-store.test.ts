@@ -1,0 +1,94 @@
+import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { dynamoScalingStore } from '../../../shared/aws/scaling-store.js';
+import { AwsCallError } from '../../../shared/errors.js';
+
+const TABLE = 'steward-test-state';
+const NOW = new Date('2026-01-15T10:00:00Z');
+const EPOCH = Math.floor(NOW.getTime() / 1000);
+const meta = { $metadata: {} };
+const conditionFailed = () =>
+  new DynamoDBServiceException({
+    name: 'ConditionalCheckFailedException',
+    $fault: 'client',
+    $metadata: {},
+    message: 'The conditional request failed',
+  });
+
+describe('dynamoScalingStore requests', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const store = () =>
+    dynamoScalingStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      TABLE,
+      () => NOW,
+    );
+  beforeEach(() => {
+    ddb.reset();
+  });
+
+  it('claims with a conditional put that also admits an expired, unswept key', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves(meta);
+
+    // Act
+    const claimed = await store().claim('scaling-seen#a#t', 3600, { rule: 'r' });
+
+    // Assert
+    expect(claimed).toBe(true);
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: { pk: 'scaling-seen#a#t', rule: 'r', claimedAt: NOW.toISOString(), ttl: EPOCH + 3600 },
+      ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+      ExpressionAttributeNames: { '#pk': 'pk', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':now': EPOCH },
+    });
+  });
+
+  it('reports a refused condition as "already claimed", and any other error as AwsCallError', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejectsOnce(conditionFailed()).rejectsOnce(new Error('throttled'));
+
+    // Act
+    const refused = await store().claim('k', 60, {});
+    const failed = store().claim('k', 60, {});
+
+    // Assert
+    expect(refused).toBe(false);
+    await expect(failed).rejects.toThrow(AwsCallError);
+  });
+
+  it('executes an approval with a conditional update pending → executed', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolvesOnce(meta).rejectsOnce(conditionFailed());
+
+    // Act
+    const first = await store().markExecuted('0123456789ab', NOW);
+    const second = await store().markExecuted('0123456789ab', NOW);
+
+    // Assert
+    expect([first, second]).toEqual([true, false]);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: { pk: 'scaling-approval#0123456789ab' },
+      UpdateExpression: 'SET #status = :executed, executedAt = :at',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeValues: { ':executed': 'executed', ':pending': 'pending', ':at': NOW.toISOString() },
+    });
+  });
+
+  it('treats an item past its ttl as gone even before DynamoDB sweeps it', async () => {
+    // Prepare
+    ddb
+      .on(GetCommand)
+      .resolves({ ...meta, Item: { pk: 'scaling-alarm#a', state: 'OK', since: 'x', ttl: EPOCH } });
+
+    // Act
+    const st = await store().alarmState('a');
+
+    // Assert
+    expect(st).toBeUndefined();
+  });
+});

@@ -1,0 +1,442 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  checkApproval,
+  decideScaling,
+  describeChange,
+  planChange,
+  replicaTags,
+} from '../../../shared/scaling/engine.js';
+import { nextReplicaId, replicaNumber } from '../../../shared/scaling/ids.js';
+import type {
+  Approval,
+  ScalingDecision,
+  ScalingMemory,
+  ScalingResource,
+} from '../../../shared/scaling/model.js';
+import { alarm, billing, NOW, ordersDb, rule, sessions } from './fixtures.js';
+
+const fresh: ScalingMemory = { seen: false };
+const verdict = (d: ScalingDecision) => (d.verdict === 'act' ? describeChange(d.change) : `skip ${d.reason}`);
+
+describe('decideScaling: one verdict per action', () => {
+  const cases: [string, string, ScalingResource | undefined, string][] = [
+    [
+      'orders-db-cpu',
+      'orders-db-cpu-high',
+      ordersDb(),
+      'modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately)',
+    ],
+    ['orders-db-cpu', 'orders-db-cpu-high', ordersDb({ instanceClass: 'db.r6g.2xlarge' }), 'skip at-max'],
+    ['orders-db-cpu', 'orders-db-cpu-high', ordersDb({ instanceClass: 'db.m5.large' }), 'skip not-on-ladder'],
+    [
+      'orders-db-connections',
+      'orders-db-connections-high',
+      ordersDb(),
+      'create read replica orders-db-replica-1 of orders-db',
+    ],
+    [
+      'orders-db-connections',
+      'orders-db-connections-high',
+      ordersDb({ replicas: ['orders-db-replica-1'] }),
+      'create read replica orders-db-replica-2 of orders-db',
+    ],
+    [
+      'orders-db-connections',
+      'orders-db-connections-high',
+      ordersDb({ replicas: ['orders-db-replica-1', 'reporting'] }),
+      'skip at-max',
+    ],
+    [
+      'billing-readers',
+      'billing-aurora-load-cpu',
+      billing(),
+      'add reader billing-reader-1 (db.r6g.xlarge) to Aurora cluster billing',
+    ],
+    [
+      'sessions-redis-memory',
+      'sessions-redis-memory-high',
+      sessions(),
+      'reshard sessions-redis 2 → 3 shards',
+    ],
+    [
+      'sessions-redis-memory',
+      'sessions-redis-memory-high',
+      sessions({
+        nodeGroups: ['0001', '0002', '0003', '0004'].map((id) => ({ id, status: 'available', replicas: 1 })),
+      }),
+      'skip at-max',
+    ],
+    [
+      'sessions-redis-memory',
+      'sessions-redis-memory-high',
+      sessions({ clusterMode: false }),
+      'skip unsupported',
+    ],
+    [
+      'sessions-redis-reads',
+      'sessions-redis-cpu-high',
+      sessions(),
+      'set sessions-redis replicas per shard 1 → 2',
+    ],
+    ['orders-db-failover', 'orders-db-unhealthy', ordersDb(), 'reboot orders-db with forced failover'],
+    ['orders-db-failover', 'orders-db-unhealthy', ordersDb({ multiAz: false }), 'skip unsupported'],
+    ['billing-failover', 'billing-aurora-unhealthy', billing(), 'fail over Aurora cluster billing'],
+    [
+      'sessions-redis-recovery',
+      'sessions-redis-unhealthy',
+      sessions(),
+      'fail over shard 0001 of sessions-redis',
+    ],
+    [
+      'sessions-redis-recovery',
+      'sessions-redis-unhealthy',
+      sessions({ automaticFailover: 'disabled' }),
+      'skip unsupported',
+    ],
+    ['orders-db-heads-up', 'orders-db-disk-low', undefined, 'notify about orders-db'],
+  ];
+  it.each(cases.map(([n, a, r, e]) => [n, a, e, r] as const))(
+    '%s on %s: %s',
+    (name, alarmName, expected, resource) => {
+      // Act
+      const d = decideScaling(alarm(alarmName), rule(name), resource, fresh, NOW);
+
+      // Assert
+      expect(verdict(d)).toBe(expected);
+    },
+  );
+});
+
+describe('decideScaling: guardrails before any call', () => {
+  const cpu = rule('orders-db-cpu');
+  it.each<[string, ScalingResource | undefined, ScalingMemory, string]>([
+    ['a duplicate delivery', ordersDb(), { seen: true }, 'skip duplicate'],
+    [
+      'an ALARM older than the last acted-on transition',
+      ordersDb(),
+      { seen: false, lastActedAt: new Date('2026-01-15T10:25:00Z') },
+      'skip out-of-order',
+    ],
+    [
+      'a resource cooling down',
+      ordersDb(),
+      { seen: false, cooldownUntil: new Date('2026-01-15T10:45:00Z') },
+      'skip cooldown',
+    ],
+    ['a resource that is modifying', ordersDb({ status: 'modifying' }), fresh, 'skip not-available'],
+    [
+      'a pending modification',
+      ordersDb({ pending: ['DBInstanceClass'] }),
+      fresh,
+      'skip pending-modification',
+    ],
+    ['a resource that does not exist', undefined, fresh, 'skip not-found'],
+  ])('skips %s', (_what, resource, memory, expected) => {
+    // Act
+    const d = decideScaling(alarm('orders-db-cpu-high'), cpu, resource, memory, NOW);
+
+    // Assert
+    expect(verdict(d)).toBe(expected);
+  });
+
+  it('acts again once the cooldown has passed', () => {
+    // Act
+    const d = decideScaling(
+      alarm('orders-db-cpu-high'),
+      cpu,
+      ordersDb(),
+      { seen: false, cooldownUntil: new Date('2026-01-15T10:29:59Z') },
+      NOW,
+    );
+
+    // Assert
+    expect(d.verdict).toBe('act');
+  });
+
+  it('ignores OK and INSUFFICIENT_DATA when the rule has no scale-in', () => {
+    for (const state of ['OK', 'INSUFFICIENT_DATA'] as const) {
+      expect(
+        verdict(decideScaling(alarm('orders-db-cpu-high', undefined, state), cpu, ordersDb(), fresh, NOW)),
+      ).toBe('skip ignored-state');
+    }
+  });
+
+  it('a notification neither waits for nor is blocked by a cooldown', () => {
+    // Act
+    const d = decideScaling(
+      alarm('orders-db-disk-low'),
+      rule('orders-db-heads-up'),
+      undefined,
+      { seen: false, cooldownUntil: new Date('2026-01-15T11:00:00Z') },
+      NOW,
+    );
+
+    // Assert
+    expect(verdict(d)).toBe('notify about orders-db');
+  });
+
+  it('says why, with the numbers', () => {
+    // Act
+    const d = decideScaling(
+      alarm('orders-db-cpu-high'),
+      cpu,
+      ordersDb({ instanceClass: 'db.r6g.2xlarge' }),
+      fresh,
+      NOW,
+    );
+
+    // Assert
+    expect(d).toEqual({
+      verdict: 'skip',
+      reason: 'at-max',
+      detail: 'db.r6g.2xlarge is already at the top (max db.r6g.2xlarge)',
+    });
+  });
+});
+
+describe('scale-in on a sustained OK', () => {
+  const reads = rule('sessions-redis-reads');
+  const ok = (at: string) => ({
+    ...alarm('sessions-redis-cpu-high', at, 'OK'),
+    source: 'scale-in-check' as const,
+  });
+
+  it('waits until the alarm has been OK for afterOkMinutes', () => {
+    // Act
+    const d = decideScaling(
+      ok('2026-01-15T10:00:00Z'),
+      reads,
+      sessions({ nodeGroups: [{ id: '0001', status: 'available', replicas: 2 }] }),
+      fresh,
+      NOW,
+    );
+
+    // Assert
+    expect(d).toMatchObject({ verdict: 'skip', reason: 'not-sustained' });
+  });
+
+  it('steps back one replica after the OK held, never below the floor', () => {
+    // Prepare
+    const two = sessions({ nodeGroups: [{ id: '0001', status: 'available', replicas: 2 }] });
+    const one = sessions({ nodeGroups: [{ id: '0001', status: 'available', replicas: 1 }] });
+
+    // Act
+    const down = decideScaling(ok('2026-01-15T09:00:00Z'), reads, two, fresh, NOW);
+    const floor = decideScaling(ok('2026-01-15T09:00:00Z'), reads, one, fresh, NOW);
+
+    // Assert
+    expect(verdict(down)).toBe('set sessions-redis replicas per shard 2 → 1');
+    expect(down).toMatchObject({ direction: 'in' });
+    expect(verdict(floor)).toBe('skip at-min');
+  });
+
+  it('removes only replicas steward created, newest first', () => {
+    // Prepare
+    const r = { ...rule('orders-db-connections'), scaleIn: { enabled: true, afterOkMinutes: 60 } };
+
+    // Act
+    const mixed = planChange(
+      'in',
+      r,
+      ordersDb({ replicas: ['reporting', 'orders-db-replica-1', 'orders-db-replica-3'] }),
+    );
+    const foreign = planChange('in', r, ordersDb({ replicas: ['reporting'] }));
+
+    // Assert
+    expect(verdict(mixed)).toBe('delete replica orders-db-replica-3 of orders-db');
+    expect(verdict(foreign)).toBe('skip at-min');
+  });
+
+  it('steps an instance class down the ladder and a cluster down one shard, naming it', () => {
+    // Act
+    const cls = planChange('in', rule('orders-db-cpu'), ordersDb({ instanceClass: 'db.r6g.2xlarge' }));
+    const shards = planChange('in', rule('sessions-redis-memory'), sessions());
+
+    // Assert
+    expect(verdict(cls)).toBe('modify orders-db class db.r6g.2xlarge → db.r6g.xlarge (apply immediately)');
+    expect(verdict(shards)).toBe('reshard sessions-redis 2 → 1 shards (remove 0002)');
+  });
+});
+
+describe('checkApproval', () => {
+  const failover = rule('orders-db-failover');
+  const approval = (over: Partial<Approval> = {}): Approval => ({
+    id: '0123456789ab',
+    status: 'pending',
+    rule: 'orders-db-failover',
+    alarmName: 'orders-db-unhealthy',
+    at: '2026-01-15T10:19:59.987Z',
+    direction: 'out',
+    change: { type: 'rds.rebootWithFailover', dbInstanceId: 'orders-db' },
+    createdAt: '2026-01-15T10:20:01.000Z',
+    expiresAt: '2026-01-16T10:20:01.000Z',
+    ...over,
+  });
+
+  it('lets the exact planned change run while it is still what the rule would do', () => {
+    expect(checkApproval(approval(), failover, ordersDb(), {}, NOW)).toMatchObject({
+      verdict: 'act',
+      change: approval().change,
+    });
+  });
+
+  it.each<[string, Approval, ScalingResource | undefined, object, string]>([
+    ['expired', approval({ expiresAt: '2026-01-15T10:00:00.000Z' }), ordersDb(), {}, 'skip expired'],
+    [
+      'a resource that is not available',
+      approval(),
+      ordersDb({ status: 'rebooting' }),
+      {},
+      'skip not-available',
+    ],
+    [
+      'a resource in cooldown',
+      approval(),
+      ordersDb(),
+      { cooldownUntil: new Date('2026-01-15T11:00:00Z') },
+      'skip cooldown',
+    ],
+    [
+      'a resource that changed since (stale)',
+      approval({
+        rule: 'orders-db-cpu',
+        change: {
+          type: 'rds.modifyClass',
+          dbInstanceId: 'orders-db',
+          from: 'db.r6g.large',
+          to: 'db.r6g.xlarge',
+          applyImmediately: true,
+        },
+      }),
+      ordersDb({ instanceClass: 'db.r6g.xlarge' }),
+      {},
+      'skip stale-approval',
+    ],
+  ])('refuses %s', (_what, a, resource, memory, expected) => {
+    // Act
+    const r = a.rule === 'orders-db-cpu' ? rule('orders-db-cpu') : failover;
+    const d = checkApproval(a, r, resource, memory, NOW);
+
+    // Assert
+    expect(verdict(d)).toBe(expected);
+  });
+
+  it('refuses an approval whose rule left the config', () => {
+    expect(verdict(checkApproval(approval(), undefined, ordersDb(), {}, NOW))).toBe('skip stale-approval');
+  });
+});
+
+describe('replicas', () => {
+  it('copies the source tags except AWS and steward opt-ins, and marks the replica as steward-managed', () => {
+    expect(replicaTags('orders-db', ordersDb().tags, 'orders-db-connections')).toEqual({
+      team: 'orders',
+      'steward:managed': 'true',
+      'steward:source': 'orders-db',
+      'steward:created-by': 'scaling',
+      'steward:reason': 'scaling:orders-db-connections',
+    });
+  });
+
+  it('names replicas deterministically within the 63-character identifier limit', () => {
+    fc.assert(
+      fc.property(
+        // Valid RDS identifiers: no "--", no trailing hyphen.
+        fc.stringMatching(/^[a-z][a-z0-9-]{0,62}$/).filter((s) => !/--|-$/.test(s)),
+        fc.array(fc.integer({ min: 1, max: 20 }), { maxLength: 10 }),
+        (source, taken) => {
+          // Prepare
+          const existing = taken.map((n) => nextReplicaId(source, [], 'replica').replace(/-1$/, `-${n}`));
+
+          // Act
+          const id = nextReplicaId(source, existing, 'replica');
+
+          // Assert
+          expect(id.length).toBeLessThanOrEqual(63);
+          expect(id).not.toMatch(/--|-$/);
+          expect(existing).not.toContain(id);
+          expect(replicaNumber(source, id, 'replica')).toBeGreaterThan(0);
+          expect(nextReplicaId(source, existing, 'replica')).toBe(id);
+        },
+      ),
+    );
+  });
+});
+
+describe('invariants', () => {
+  const counts = fc.integer({ min: 0, max: 8 });
+
+  it('never plans more shards, replicas or read replicas than the rule allows', () => {
+    fc.assert(
+      fc.property(counts, counts, (shards, replicas) => {
+        // Prepare
+        const groups = Array.from({ length: Math.max(1, shards) }, (_, i) => ({
+          id: String(i + 1).padStart(4, '0'),
+          status: 'available',
+          replicas: Math.min(replicas, 5),
+        }));
+        const cache = sessions({ nodeGroups: groups });
+        const db = ordersDb({
+          replicas: Array.from({ length: replicas }, (_, i) => `orders-db-replica-${i + 1}`),
+        });
+
+        // Act
+        const shard = decideScaling(
+          alarm('sessions-redis-memory-high'),
+          rule('sessions-redis-memory'),
+          cache,
+          fresh,
+          NOW,
+        );
+        const rep = decideScaling(
+          alarm('sessions-redis-cpu-high'),
+          rule('sessions-redis-reads'),
+          cache,
+          fresh,
+          NOW,
+        );
+        const rr = decideScaling(
+          alarm('orders-db-connections-high'),
+          rule('orders-db-connections'),
+          db,
+          fresh,
+          NOW,
+        );
+
+        // Assert
+        if (shard.verdict === 'act' && shard.change.type === 'elasticache.setShardCount')
+          expect(shard.change.to).toBeLessThanOrEqual(4);
+        if (rep.verdict === 'act' && rep.change.type === 'elasticache.setReplicaCount')
+          expect(rep.change.to).toBeLessThanOrEqual(3);
+        if (rr.verdict === 'act' && rr.change.type === 'rds.createReadReplica')
+          expect(rr.change.replicas).toBeLessThanOrEqual(2);
+      }),
+    );
+  });
+
+  it('never acts on a duplicate, a cooling-down resource or a resource with pending changes', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: -60, max: 60 }),
+        fc.boolean(),
+        fc.constantFrom('available', 'modifying', 'backing-up'),
+        (seen, cooldownOffsetMin, pending, status) => {
+          // Prepare
+          const memory: ScalingMemory = {
+            seen,
+            cooldownUntil: new Date(NOW.getTime() + cooldownOffsetMin * 60_000),
+          };
+          const db = ordersDb({ status, pending: pending ? ['AllocatedStorage'] : [] });
+
+          // Act
+          const d = decideScaling(alarm('orders-db-cpu-high'), rule('orders-db-cpu'), db, memory, NOW);
+
+          // Assert
+          const blocked = seen || cooldownOffsetMin > 0 || pending || status !== 'available';
+          expect(d.verdict === 'act').toBe(!blocked);
+        },
+      ),
+    );
+  });
+});
