@@ -52,7 +52,7 @@ export class Cost extends Construct {
 
     if (cost.anomalies.enabled) {
       // Cost Anomaly Detection emits to its home region (us-east-1); in another region forward the events
-      // with a rule there, or use the SNS route below (docs/cost.md). The scheduled poll catches up anyway.
+      // with a rule there, or use the SNS route below (README: Cost alerts). The scheduled poll catches up anyway.
       fn.addEventRule('AnomalyRule', 'Cost Anomaly Detection found an anomaly: route it by impact', {
         source: ['aws.ce'],
         detailType: ['Anomaly Detected'],

@@ -284,7 +284,7 @@ export const CostConfig = z
   });
 export type CostConfig = z.infer<typeof CostConfig>;
 
-// --- Scaling: alarm-driven responses and remediation playbooks (docs/scaling.md).
+// --- Scaling: alarm-driven responses and remediation playbooks (README: Scaling and remediation playbooks).
 
 /** An RDS instance class: `db.<family>.<size>`, e.g. `db.r6g.xlarge`. */
 export const InstanceClass = z

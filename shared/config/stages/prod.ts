@@ -54,7 +54,7 @@ export const prod = {
       },
     },
   },
-  // Alarm-driven responses (docs/scaling.md): the users' runbooks, guarded.
+  // Alarm-driven responses (README: Scaling and remediation playbooks): the users' runbooks, guarded.
   scaling: {
     enabled: true,
     rules: {
@@ -102,7 +102,7 @@ export const prod = {
       },
     },
   },
-  // Cost alerts (docs/cost.md): the three billing alarms and the LLM/API rule, checked daily at 07:00 UTC.
+  // Cost alerts (README: Cost alerts): the three billing alarms and the LLM/API rule, checked daily at 07:00 UTC.
   cost: {
     enabled: true,
     schedule: 'cron(0 7 * * ? *)',
