@@ -2,7 +2,7 @@ import type { SnapshotStore } from '../aws/snapshots.js';
 import { ResourceKind, type Severity } from '../config/schema.js';
 import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
-import type { Notification } from '../notify/notifier.js';
+import { sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
@@ -300,17 +300,6 @@ const worthNotifying = (req: BackupRequest, d: Draft, severity: Severity): boole
   severity !== 'info' ||
   (d.copies !== undefined && d.copies.start.length + d.copies.deferred.length > 0);
 
-const notify = async (deps: BackupDeps, n: Notification): Promise<Outcome[]> => {
-  try {
-    await deps.notifier.send(n);
-    return [];
-  } catch (e) {
-    return [
-      { resource: `${n.severity} notification`, action: 'notify', status: 'failed', error: errorMessage(e) },
-    ];
-  }
-};
-
 const label = (req: BackupRequest): string =>
   req.action === 'scheduled-backup'
     ? `${req.policy} backup`
@@ -341,7 +330,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
   } catch (e) {
     // Nothing was decided (describe or quota failed): say so once, then let Lambda's error alarm see it.
     if (!(e instanceof EventShapeError)) {
-      await notify(deps, {
+      await sendReported(deps.notifier, {
         severity: 'critical',
         capability: CAPABILITY,
         subject: `${label(req)} failed before acting`,
@@ -361,7 +350,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
   const outcomes = [...draft.outcomes];
   if (worthNotifying(req, draft, severity)) {
     outcomes.push(
-      ...(await notify(deps, {
+      ...(await sendReported(deps.notifier, {
         severity,
         capability: CAPABILITY,
         subject: summary,

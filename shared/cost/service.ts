@@ -1,7 +1,7 @@
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { AwsCallError, errorMessage, errorName } from '../errors.js';
 import type { Outcome } from '../model.js';
-import type { Notification, Notifier } from '../notify/notifier.js';
+import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import {
@@ -308,15 +308,9 @@ const deliver = async (
     const due = split(claimed);
     notification = render(due.fired, due.notes);
     if (notification) {
-      try {
-        await deps.notifier.send(notification);
-      } catch (e) {
-        outcomes.push({
-          resource: `${notification.severity} notification`,
-          action: 'notify',
-          status: 'failed',
-          error: errorMessage(e),
-        });
+      const sendFailed = await sendReported(deps.notifier, notification);
+      if (sendFailed.length) {
+        outcomes.push(...sendFailed);
         for (const c of claimed) {
           status.set(c.key, 'failed');
           await deps.ledger.release(c.key).catch((r: unknown) => {

@@ -1,6 +1,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Severity } from '../config/schema.js';
-import { AwsCallError } from '../errors.js';
+import { AwsCallError, errorMessage } from '../errors.js';
+import type { Outcome } from '../model.js';
 
 /** One message for humans and machines: short subject, readable body, JSON details. */
 export interface Notification {
@@ -53,6 +54,21 @@ export const snsNotifier = (sns: SNSClient, topics: Record<Severity, string>, st
     }
   },
 });
+
+/**
+ * Send one notification; a failure becomes a failed outcome (empty list on success) instead of an exception,
+ * so the run still reports everything else and then fails as a whole.
+ */
+export const sendReported = async (notifier: Notifier, n: Notification): Promise<Outcome[]> => {
+  try {
+    await notifier.send(n);
+    return [];
+  } catch (e) {
+    return [
+      { resource: `${n.severity} notification`, action: 'notify', status: 'failed', error: errorMessage(e) },
+    ];
+  }
+};
 
 /** Notifier that keeps messages in memory (tests, CLI dry runs, the local sandbox). */
 export const memoryNotifier = (): Notifier & { sent: Notification[] } => {

@@ -3,7 +3,7 @@ import { ResourceKind } from '../config/schema.js';
 import type { SnapshotStore } from '../aws/snapshots.js';
 import { errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
-import type { Notification, Notifier } from '../notify/notifier.js';
+import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { settleEach, tally, throwIfFailed } from '../outcomes.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
@@ -108,16 +108,7 @@ export const runRetention = async (
     }),
   };
 
-  try {
-    await deps.notifier.send(result.notification);
-  } catch (e) {
-    outcomes.push({
-      resource: `${result.notification.severity} notification`,
-      action: 'notify',
-      status: 'failed',
-      error: errorMessage(e),
-    });
-  }
+  outcomes.push(...(await sendReported(deps.notifier, result.notification)));
 
   const failed = outcomes.filter((o) => o.status === 'failed');
   metrics.addMetric('SnapshotsExpired', MetricUnit.Count, plan.delete.length);

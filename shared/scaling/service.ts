@@ -1,7 +1,7 @@
 import type { Severity } from '../config/schema.js';
 import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
-import type { Notification } from '../notify/notifier.js';
+import { sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
@@ -361,17 +361,6 @@ const outcomeOf = (d: DecisionRecord): Outcome => {
   }
 };
 
-const notify = async (deps: ScalingDeps, n: Notification): Promise<Outcome[]> => {
-  try {
-    await deps.notifier.send(n);
-    return [];
-  } catch (e) {
-    return [
-      { resource: `${n.severity} notification`, action: 'notify', status: 'failed', error: errorMessage(e) },
-    ];
-  }
-};
-
 const count = (ds: readonly DecisionRecord[], ...s: DecisionRecord['status'][]) =>
   ds.filter((d) => s.includes(d.status)).length;
 
@@ -411,7 +400,7 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
     logger.info('scaling decision', { ...d });
     if (!notifiable(d)) continue;
     outcomes.push(
-      ...(await notify(deps, {
+      ...(await sendReported(deps.notifier, {
         severity: severityOf(d),
         capability: CAPABILITY,
         subject: subjectOf(d),
