@@ -5,7 +5,7 @@ import {
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import scheduled from '../../events/backup/scheduled.json' with { type: 'json' };
 import snapshotRequest from '../../events/backup/snapshot-request.json' with { type: 'json' };
 import * as backup from '../../functions/backup/handler.js';
@@ -14,20 +14,16 @@ import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { tagList } from '../../shared/tags.js';
-import { hasMoto, startMoto } from '../support/moto.js';
+import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: proves the requests we send
 // (ids, tags, filters, pagination tokens) are ones the RDS API accepts. States and timing are proven
 // with mocks elsewhere: moto makes everything available at once.
 const REGION = 'eu-west-1';
-const available = hasMoto();
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs python3 with moto for the end-to-end tests');
+const available = motoAvailable('the end-to-end tests');
 
 describe.runIf(available)('backup and retention against an emulated RDS endpoint', () => {
-  let stop: () => Promise<void>;
   let rds: RDSClient;
-  const saved = { ...process.env };
   const config = parseConfig(
     {
       stage: 'staging',
@@ -44,15 +40,9 @@ describe.runIf(available)('backup and retention against an emulated RDS endpoint
     now: () => now,
   });
 
+  useMotoEnvironment(REGION);
+
   beforeAll(async () => {
-    const moto = await startMoto();
-    stop = moto.stop;
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: REGION,
-    });
     rds = new RDSClient({ region: REGION });
     for (const [id, tags] of [
       ['orders-db', { 'steward:backup': 'daily' }],
@@ -77,11 +67,6 @@ describe.runIf(available)('backup and retention against an emulated RDS endpoint
         DBSnapshotIdentifier: 'orders-db-by-hand',
       }),
     );
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    process.env = saved;
   });
 
   const snapshots = async () =>

@@ -5,26 +5,22 @@ import {
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import alarmEvent from '../../events/scaling/alarm-state-change.json' with { type: 'json' };
 import * as scaling from '../../functions/scaling/handler.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
-import { hasMoto, startMoto } from '../support/moto.js';
+import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: the RDS requests scaling sends
 // and the DynamoDB conditions it relies on are ones the APIs accept. Timing and states: mocks, elsewhere.
 const REGION = 'eu-west-1';
 const TABLE = 'steward-e2e-state';
-const available = hasMoto();
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs python3 with moto for the end-to-end tests');
+const available = motoAvailable('the end-to-end tests');
 
 describe.runIf(available)('scaling against emulated RDS and DynamoDB endpoints', () => {
-  let stop: () => Promise<void>;
   let rds: RDSClient;
-  const saved = { ...process.env };
   const config = parseConfig(
     {
       stage: 'staging',
@@ -74,15 +70,9 @@ describe.runIf(available)('scaling against emulated RDS and DynamoDB endpoints',
   const ordersDb = async () =>
     (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders-db' }))).DBInstances![0]!;
 
+  useMotoEnvironment(REGION);
+
   beforeAll(async () => {
-    const moto = await startMoto();
-    stop = moto.stop;
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: REGION,
-    });
     rds = new RDSClient({ region: REGION });
     await rds.send(
       new CreateDBInstanceCommand({
@@ -105,11 +95,6 @@ describe.runIf(available)('scaling against emulated RDS and DynamoDB endpoints',
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    process.env = saved;
   });
 
   it('scales the class up one rung, and the same transition again changes nothing', async () => {

@@ -3,15 +3,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { dynamoScalingStore } from '../../../shared/aws/scaling-store.js';
 import { fakeScalingStore } from '../../fakes/scaling.js';
-import { hasMoto, startMoto } from '../../support/moto.js';
+import { motoAvailable, startMoto } from '../../support/moto.js';
 import { scalingStoreContract } from './scaling-store.contract.js';
 
 const TABLE = 'steward-test-state';
 scalingStoreContract('fakeScalingStore', async (c) => fakeScalingStore(c.now));
 
-const available = hasMoto();
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs python3 with moto for the store contract');
+const available = motoAvailable('the store contract');
 
 describe.runIf(available)('dynamoScalingStore against an emulated DynamoDB', () => {
   let stop: () => Promise<void>;
