@@ -10,7 +10,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../shared/zod.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { loadStageConfig } from '../shared/config/stages.js';
 import { causeText, drillReport, type DrillReportDocument } from '../shared/drill/report.js';

@@ -3,7 +3,7 @@ import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { CostEnv } from '../shared/cost/env.js';
 import type { StateTable } from './state-table.js';

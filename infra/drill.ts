@@ -45,7 +45,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { DRILL_PREFIX } from '../shared/drill/ids.js';

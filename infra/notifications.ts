@@ -72,9 +72,9 @@ export class Notifications extends Construct {
         t.addSubscription(new EmailSubscription(email));
       return t;
     };
-    this.critical = topic(Severity.enum.critical, 'Critical');
-    this.warning = topic(Severity.enum.warning, 'Warning');
-    this.info = topic(Severity.enum.info, 'Info');
+    this.critical = topic(Severity.def.entries.critical, 'Critical');
+    this.warning = topic(Severity.def.entries.warning, 'Warning');
+    this.info = topic(Severity.def.entries.info, 'Info');
   }
 
   /** All three topics, for grants and environment variables. */

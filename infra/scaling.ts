@@ -5,7 +5,7 @@ import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { FilterOrPolicy, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { ScalingAlarmSpec } from '../shared/config/schema.js';
 import type { ScalingEnv } from '../shared/scaling/env.js';

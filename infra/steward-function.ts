@@ -25,7 +25,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { nodejsBundling } from './bundling.js';

@@ -1,15 +1,15 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { CredentialsPort, DbCredentials } from '../drill/ports.js';
 import { AwsCallError, StewardError } from '../errors.js';
 
 // The shape RDS-managed master secrets and the RDS console's secrets use.
 const SecretJson = z.looseObject({
-  username: z.string().min(1),
-  password: z.string().min(1),
-  host: z.string().optional(),
-  port: z.union([z.number(), z.string().regex(/^\d+$/)]).optional(),
-  dbname: z.string().optional(),
+  username: z.string().check(z.minLength(1)),
+  password: z.string().check(z.minLength(1)),
+  host: z.optional(z.string()),
+  port: z.optional(z.union([z.number(), z.string().check(z.regex(/^\d+$/))])),
+  dbname: z.optional(z.string()),
 });
 
 /**

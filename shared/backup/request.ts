@@ -1,15 +1,17 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
 const TagValue = z
   .string()
-  .min(1)
-  .max(256)
-  .regex(
-    /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
-    'must be a tag value: letters, digits, spaces and _ . : / = + - @',
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.regex(
+      /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
+      'must be a tag value: letters, digits, spaces and _ . : / = + - @',
+    ),
   );
 
 const IsoTime = z.iso.datetime({
@@ -20,27 +22,27 @@ const IsoTime = z.iso.datetime({
 /** EventBridge Scheduler payload of a backup policy's schedule (`scheduledTime` = `<aws.scheduler.scheduled-time>`). */
 export const ScheduledBackupEvent = z.strictObject({
   action: z.literal('scheduled-backup'),
-  policy: z.string().min(1),
+  policy: z.string().check(z.minLength(1)),
   scheduledTime: IsoTime,
-  dryRun: z.boolean().optional(),
+  dryRun: z.optional(z.boolean()),
 });
 
 /** Ad-hoc (pre-change) snapshot of one database, from the CLI or a pipeline. */
 export const SnapshotEvent = z.strictObject({
   action: z.literal('snapshot'),
   /** DB instance, Aurora cluster or replication group id, or its ARN. */
-  resource: z.string().min(1).max(2048),
+  resource: z.string().check(z.minLength(1), z.maxLength(2048)),
   reason: TagValue,
-  retainDays: z.int().min(1).max(3650).optional(),
+  retainDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
   /** Stamps the snapshot id; a retried request with the same value is a no-op. Defaults to now. */
-  requestedAt: IsoTime.optional(),
-  dryRun: z.boolean().optional(),
+  requestedAt: z.optional(IsoTime),
+  dryRun: z.optional(z.boolean()),
 });
 
 /** Hourly follow-up: start DR copies that were not available yet or deferred by the in-flight limit. */
 export const ReconcileCopiesEvent = z.strictObject({
   action: z.literal('reconcile-copies'),
-  dryRun: z.boolean().optional(),
+  dryRun: z.optional(z.boolean()),
 });
 
 /** A direct payload: what Scheduler, the CLI and pipelines send. */
@@ -63,8 +65,8 @@ export const RdsSnapshotCreatedEvent = z.object({
   'detail-type': z.enum(RDS_SNAPSHOT_DETAIL_TYPES),
   detail: z.object({
     EventID: z.enum([SNAPSHOT_CREATED_EVENT_IDS.db, SNAPSHOT_CREATED_EVENT_IDS.cluster]),
-    SourceArn: z.string().optional(),
-    SourceIdentifier: z.string().optional(),
+    SourceArn: z.optional(z.string()),
+    SourceIdentifier: z.optional(z.string()),
   }),
 });
 
@@ -85,7 +87,7 @@ const fail = (what: string, issues: string[]): never => {
   throw new EventShapeError(what, issues);
 };
 
-const parseWith = <S extends z.ZodType>(schema: S, raw: unknown, what: string): z.infer<S> => {
+const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.infer<S> => {
   const r = schema.safeParse(raw);
   return r.success ? r.data : fail(what, formatIssues(r.error.issues));
 };

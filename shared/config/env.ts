@@ -1,12 +1,14 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { ConfigError, formatIssues } from '../errors.js';
 import { Stage } from './schema.js';
 
-const TopicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, 'must be an SNS topic ARN');
-const Bool = z
-  .enum(['true', 'false'])
-  .default('false')
-  .transform((v) => v === 'true');
+const TopicArn = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, 'must be an SNS topic ARN'));
+const Bool = z.pipe(
+  z._default(z.enum(['true', 'false']), 'false'),
+  z.transform((v) => v === 'true'),
+);
 
 /** Environment every steward function gets from its construct. */
 export const BaseEnv = z.object({
@@ -20,7 +22,7 @@ export const BaseEnv = z.object({
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
 /** Parse the environment with `schema`; one ConfigError names every bad variable. */
-export const loadEnv = <S extends z.ZodType>(
+export const loadEnv = <S extends z.ZodMiniType>(
   schema: S,
   env: Record<string, string | undefined> = process.env,
 ): z.infer<S> => {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { CostAnomaly } from './ports.js';
 
@@ -9,28 +9,25 @@ import type { CostAnomaly } from './ports.js';
  */
 export const CostCheckRequest = z.strictObject({
   action: z.literal('cost-check'),
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
   /** Evaluate and report only: no alert is claimed or sent. */
-  dryRun: z.boolean().optional(),
+  dryRun: z.optional(z.boolean()),
 });
 export type CostCheckRequest = z.infer<typeof CostCheckRequest>;
 
 // Amounts are JSON numbers in the documented events; a numeric string is accepted too, anything else is not.
 const Usd = z.union([
   z.number(),
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
-    .transform(Number),
+  z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a number')), z.transform(Number)),
 ]);
 
 const RootCause = z.object({
-  service: z.string().optional(),
-  region: z.string().optional(),
-  linkedAccount: z.string().optional(),
-  linkedAccountName: z.string().optional(),
-  usageType: z.string().optional(),
-  impact: z.object({ contribution: Usd }).optional(),
+  service: z.optional(z.string()),
+  region: z.optional(z.string()),
+  linkedAccount: z.optional(z.string()),
+  linkedAccountName: z.optional(z.string()),
+  usageType: z.optional(z.string()),
+  impact: z.optional(z.object({ contribution: Usd })),
 });
 
 /**
@@ -40,23 +37,23 @@ const RootCause = z.object({
  * https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html (SNS example)
  */
 export const AnomalyDetail = z.object({
-  anomalyId: z.string().min(1),
-  anomalyStartDate: z.string().optional(),
-  anomalyEndDate: z.string().optional(),
-  dimensionValue: z.string().optional(),
-  dimensionalValue: z.string().optional(),
+  anomalyId: z.string().check(z.minLength(1)),
+  anomalyStartDate: z.optional(z.string()),
+  anomalyEndDate: z.optional(z.string()),
+  dimensionValue: z.optional(z.string()),
+  dimensionalValue: z.optional(z.string()),
   impact: z.object({
     maxImpact: Usd,
-    totalImpact: Usd.optional(),
-    totalActualSpend: Usd.optional(),
-    totalExpectedSpend: Usd.optional(),
-    totalImpactPercentage: Usd.optional(),
+    totalImpact: z.optional(Usd),
+    totalActualSpend: z.optional(Usd),
+    totalExpectedSpend: z.optional(Usd),
+    totalImpactPercentage: z.optional(Usd),
   }),
-  rootCauses: z.array(RootCause).default([]),
-  accountId: z.string().optional(),
-  monitorArn: z.string().optional(),
-  monitorName: z.string().optional(),
-  anomalyDetailsLink: z.url().optional(),
+  rootCauses: z._default(z.array(RootCause), []),
+  accountId: z.optional(z.string()),
+  monitorArn: z.optional(z.string()),
+  monitorName: z.optional(z.string()),
+  anomalyDetailsLink: z.optional(z.url()),
 });
 export type AnomalyDetail = z.infer<typeof AnomalyDetail>;
 
@@ -64,7 +61,7 @@ export type AnomalyDetail = z.infer<typeof AnomalyDetail>;
 export const AnomalyDetectedEvent = z.object({
   source: z.literal('aws.ce'),
   'detail-type': z.literal('Anomaly Detected'),
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   detail: AnomalyDetail,
 });
 
@@ -74,10 +71,10 @@ const SnsEvent = z.object({
     .array(
       z.object({
         EventSource: z.literal('aws:sns'),
-        Sns: z.object({ Message: z.string().min(1), TopicArn: z.string().optional() }),
+        Sns: z.object({ Message: z.string().check(z.minLength(1)), TopicArn: z.optional(z.string()) }),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /** Console page of an anomaly, from its monitor ARN (`arn:aws:ce::<account>:anomalymonitor/<id>`). */

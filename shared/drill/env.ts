@@ -1,38 +1,42 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { BaseEnv } from '../config/env.js';
 import { KmsKeyArn } from '../config/schema.js';
 
-const SecurityGroupIds = z
-  .string()
-  .regex(/^\s*sg-[0-9a-f]+(\s*,\s*sg-[0-9a-f]+)*\s*$/, 'must be a comma-separated list of sg-… ids')
-  .transform((v) => v.split(',').map((s) => s.trim()));
+const SecurityGroupIds = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(/^\s*sg-[0-9a-f]+(\s*,\s*sg-[0-9a-f]+)*\s*$/, 'must be a comma-separated list of sg-… ids'),
+    ),
+  z.transform((v) => v.split(',').map((s) => s.trim())),
+);
 
 /** Environment of the drill control-plane function; the construct types its `environment` with it. */
-export const DrillEnv = BaseEnv.extend({
+export const DrillEnv = z.extend(BaseEnv, {
   /** DynamoDB table (pk `pk`, TTL attribute `ttl`) where `await` parks task tokens. */
-  DRILL_TABLE: z.string().min(1),
+  DRILL_TABLE: z.string().check(z.minLength(1)),
   /** S3 bucket for drill reports (`drills/<database>/<yyyy>/<mm>/<drillId>.json`). */
-  REPORT_BUCKET: z.string().min(3),
+  REPORT_BUCKET: z.string().check(z.minLength(3)),
   /** When set, reports are encrypted with this key (aws:kms); otherwise SSE-S3 (AES256). */
-  REPORT_KMS_KEY_ARN: KmsKeyArn.optional(),
+  REPORT_KMS_KEY_ARN: z.optional(KmsKeyArn),
   /** DB subnet group of the isolated drill network; restored copies are never public. */
-  DRILL_SUBNET_GROUP: z.string().min(1),
+  DRILL_SUBNET_GROUP: z.string().check(z.minLength(1)),
   /** Security groups of restored copies: they should admit only the verifier function. */
   DRILL_SECURITY_GROUP_IDS: SecurityGroupIds,
 });
 export type DrillEnv = z.infer<typeof DrillEnv>;
 
 /** Environment of the verifier function (inside the VPC). */
-export const DrillVerifyEnv = BaseEnv.extend({
+export const DrillVerifyEnv = z.extend(BaseEnv, {
   /**
    * `verify-full` checks the server certificate and host name against the RDS CAs; `require` only
    * encrypts (an explicit, visible downgrade for a network where the CA bundle is unavailable).
    */
-  PG_SSL_MODE: z.enum(['verify-full', 'require']).default('verify-full'),
+  PG_SSL_MODE: z._default(z.enum(['verify-full', 'require']), 'verify-full'),
   /**
    * CA bundle with the RDS certificate authorities. Lambda's Node.js 20+ runtimes ship the Amazon CAs
    * there but no longer load them by default.
    */
-  PG_CA_FILE: z.string().min(1).default('/var/runtime/ca-cert.pem'),
+  PG_CA_FILE: z._default(z.string().check(z.minLength(1)), '/var/runtime/ca-cert.pem'),
 });
 export type DrillVerifyEnv = z.infer<typeof DrillVerifyEnv>;

@@ -1,75 +1,89 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { ConfigError, formatIssues } from '../errors.js';
 
 /** A bare SQL identifier; names are quoted exactly as written, so `Users` and `users` differ. */
 export const SqlIdentifier = z
   .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_]*$/,
-    'must be an identifier: letters, digits and underscores, not starting with a digit',
-  )
-  .max(63, 'PostgreSQL truncates identifiers longer than 63 bytes');
+  .check(
+    z.regex(
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'must be an identifier: letters, digits and underscores, not starting with a digit',
+    ),
+    z.maxLength(63, 'PostgreSQL truncates identifiers longer than 63 bytes'),
+  );
 
 /** `table` (resolved through search_path) or `schema.table`. */
 export const TableName = z
   .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/,
-    'must be table or schema.table: letters, digits and underscores',
+  .check(
+    z.regex(
+      /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/,
+      'must be table or schema.table: letters, digits and underscores',
+    ),
   );
 
 /** `col`, `col desc`, `a, b asc`: columns only, so an ORDER BY can be quoted safely. */
 export const OrderBy = z
   .string()
-  .regex(
-    /^\s*[A-Za-z_][A-Za-z0-9_]*(\s+(asc|desc))?(\s*,\s*[A-Za-z_][A-Za-z0-9_]*(\s+(asc|desc))?)*\s*$/i,
-    'must be a comma-separated list of columns, each optionally followed by asc or desc',
+  .check(
+    z.regex(
+      /^\s*[A-Za-z_][A-Za-z0-9_]*(\s+(asc|desc))?(\s*,\s*[A-Za-z_][A-Za-z0-9_]*(\s+(asc|desc))?)*\s*$/i,
+      'must be a comma-separated list of columns, each optionally followed by asc or desc',
+    ),
   );
 
 export const TableCheck = z.object({
   name: TableName,
-  minRows: z.int().min(0).optional(),
+  minRows: z.optional(z.int().check(z.minimum(0))),
   /** Expected row count; when absent the engine uses the baseline of the last successful drill. */
-  baselineRows: z.int().min(0).optional(),
+  baselineRows: z.optional(z.int().check(z.minimum(0))),
   /** Allowed drop below the baseline, in percent; growth is never a failure (data grows between drills). */
-  tolerancePct: z.number().min(0).max(100).default(5),
+  tolerancePct: z._default(z.number().check(z.minimum(0), z.maximum(100)), 5),
   /** A timestamp column; `max()` of it is the newest row the restore contains (data RPO). */
-  freshnessColumn: SqlIdentifier.optional(),
+  freshnessColumn: z.optional(SqlIdentifier),
   /** md5 over the first `sampleRows` rows by `orderBy`: use a unique, append-only order such as the primary key. */
-  checksum: z.object({ sampleRows: z.int().min(1).max(1_000_000), orderBy: OrderBy }).optional(),
+  checksum: z.optional(
+    z.object({ sampleRows: z.int().check(z.minimum(1), z.maximum(1_000_000)), orderBy: OrderBy }),
+  ),
 });
 export type TableCheck = z.infer<typeof TableCheck>;
 
 export const SqlAssertion = z.object({
-  name: z.string().min(1).max(200),
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
   /** Must return exactly one row with one boolean column; runs in a read-only session. */
-  sql: z.string().min(1),
+  sql: z.string().check(z.minLength(1)),
 });
 export type SqlAssertion = z.infer<typeof SqlAssertion>;
 
 /** What a DR drill checks in the restored database. */
 export const VerificationProfile = z
   .object({
-    database: z.string().min(1).max(63),
+    database: z.string().check(z.minLength(1), z.maxLength(63)),
     /** Schemas that must exist. */
-    schemas: z.array(SqlIdentifier).default([]),
-    tables: z.array(TableCheck).default([]),
-    assertions: z.array(SqlAssertion).default([]),
+    schemas: z._default(z.array(SqlIdentifier), []),
+    tables: z._default(z.array(TableCheck), []),
+    assertions: z._default(z.array(SqlAssertion), []),
     /** The drill fails when the data RPO (reference time − newest row) exceeds this. */
-    rpoTargetSeconds: z.number().positive().optional(),
-    connectTimeoutMs: z.int().positive().default(10_000),
+    rpoTargetSeconds: z.optional(z.number().check(z.positive())),
+    connectTimeoutMs: z._default(z.int().check(z.positive()), 10_000),
     /** Bounds every statement; restored RDS storage lazy-loads from S3, so the first full read is slow. */
-    statementTimeoutMs: z.int().positive().default(300_000),
+    statementTimeoutMs: z._default(z.int().check(z.positive()), 300_000),
   })
-  .superRefine((p, ctx) => {
-    const dup = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
-    for (const name of new Set(dup(p.tables.map((t) => t.name)))) {
-      ctx.addIssue({ code: 'custom', path: ['tables'], message: `table "${name}" is listed twice` });
-    }
-    for (const name of new Set(dup(p.assertions.map((a) => a.name)))) {
-      ctx.addIssue({ code: 'custom', path: ['assertions'], message: `assertion "${name}" is listed twice` });
-    }
-  });
+  .check(
+    z.superRefine((p, ctx) => {
+      const dup = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
+      for (const name of new Set(dup(p.tables.map((t) => t.name)))) {
+        ctx.addIssue({ code: 'custom', path: ['tables'], message: `table "${name}" is listed twice` });
+      }
+      for (const name of new Set(dup(p.assertions.map((a) => a.name)))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['assertions'],
+          message: `assertion "${name}" is listed twice`,
+        });
+      }
+    }),
+  );
 export type VerificationProfile = z.infer<typeof VerificationProfile>;
 export type VerificationProfileInput = z.input<typeof VerificationProfile>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { SnapshotSelector } from '../config/schema.js';
 import type { DrillMetrics } from './rto-rpo.js';
 import type { VerificationReport } from './verify.js';
@@ -23,14 +23,14 @@ export type DrillTask = (typeof DRILL_TASKS)[number];
 /** Execution input: `steward drill`, the drill schedules and the console all start drills with this. */
 export const DrillInput = z.strictObject({
   /** A key of `drill.targets` in the stage config. */
-  database: z.string().min(1),
+  database: z.string().check(z.minLength(1)),
   /** Overrides the target's configured selector. */
-  snapshot: SnapshotSelector.optional(),
+  snapshot: z.optional(SnapshotSelector),
   /** Override the configured targets for this drill. */
-  rtoSeconds: z.int().positive().optional(),
-  rpoSeconds: z.int().positive().optional(),
+  rtoSeconds: z.optional(z.int().check(z.positive())),
+  rpoSeconds: z.optional(z.int().check(z.positive())),
   /** Seed for `randomWithinDays`, so a retried select picks the same snapshot. Default: execution name. */
-  seed: z.string().optional(),
+  seed: z.optional(z.string()),
 });
 export type DrillInput = z.infer<typeof DrillInput>;
 
@@ -104,8 +104,10 @@ export interface DrillState {
 export const DrillTaskEvent = z.object({
   task: z.enum(DRILL_TASKS),
   state: z.record(z.string(), z.unknown()),
-  taskToken: z.string().optional(),
+  taskToken: z.optional(z.string()),
   /** The execution's context: name and start time (from `$$.Execution`). */
-  execution: z.object({ name: z.string().min(1), startTime: z.string().min(1) }).optional(),
+  execution: z.optional(
+    z.object({ name: z.string().check(z.minLength(1)), startTime: z.string().check(z.minLength(1)) }),
+  ),
 });
 export type DrillTaskEvent = z.infer<typeof DrillTaskEvent>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { DrillTarget as DrillTargetConfig, StewardConfig } from '../config/schema.js';
 import {
   ConfigError,
@@ -73,34 +73,39 @@ const TOKEN_GRACE_SECONDS = 300;
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const IsoTime = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time');
+const IsoTime = z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time'));
 const Kind = z.enum(['rds-instance', 'aurora-cluster']);
 const TargetShape = z.looseObject({
   kind: Kind,
-  id: z.string().min(1),
-  instanceId: z.string().min(1).optional(),
+  id: z.string().check(z.minLength(1)),
+  instanceId: z.optional(z.string().check(z.minLength(1))),
   requestedAt: IsoTime,
-  availableAt: IsoTime.optional(),
-  status: z.string().optional(),
-  endpoint: z.object({ host: z.string().min(1), port: z.int().positive() }).optional(),
-  secretArn: z.string().optional(),
+  availableAt: z.optional(IsoTime),
+  status: z.optional(z.string()),
+  endpoint: z.optional(
+    z.object({ host: z.string().check(z.minLength(1)), port: z.int().check(z.positive()) }),
+  ),
+  secretArn: z.optional(z.string()),
 });
 const StateShape = z.looseObject({
-  drillId: z.string().min(1),
+  drillId: z.string().check(z.minLength(1)),
   startedAt: IsoTime,
   input: DrillInput,
-  database: z.string().min(1),
+  database: z.string().check(z.minLength(1)),
   kind: Kind,
-  targets: z.object({ rtoSeconds: z.number().positive(), rpoSeconds: z.number().positive() }),
-  source: z
-    .looseObject({
-      snapshotId: z.string().optional(),
-      snapshotArn: z.string().optional(),
-      pointInTime: IsoTime.optional(),
+  targets: z.object({
+    rtoSeconds: z.number().check(z.positive()),
+    rpoSeconds: z.number().check(z.positive()),
+  }),
+  source: z.optional(
+    z.looseObject({
+      snapshotId: z.optional(z.string()),
+      snapshotArn: z.optional(z.string()),
+      pointInTime: z.optional(IsoTime),
       referenceTime: IsoTime,
-    })
-    .optional(),
-  target: TargetShape.optional(),
+    }),
+  ),
+  target: z.optional(TargetShape),
 });
 
 const prefixed = (prefix: string, issues: string[]) => issues.map((i) => `${prefix}.${i}`);
@@ -201,7 +206,10 @@ const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillSta
   return undefined;
 };
 
-const Baseline = z.record(z.string(), z.object({ rows: z.int().min(0), checksum: z.string().optional() }));
+const Baseline = z.record(
+  z.string(),
+  z.object({ rows: z.int().check(z.minimum(0)), checksum: z.optional(z.string()) }),
+);
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const target = drillTargetConfig(deps.config, s.database);
@@ -533,10 +541,10 @@ const RdsEvent = z.looseObject({
   source: z.literal('aws.rds'),
   'detail-type': z.string(),
   detail: z.looseObject({
-    SourceIdentifier: z.string().min(1),
-    SourceType: z.string().optional(),
-    EventID: z.string().optional(),
-    Message: z.string().optional(),
+    SourceIdentifier: z.string().check(z.minLength(1)),
+    SourceType: z.optional(z.string()),
+    EventID: z.optional(z.string()),
+    Message: z.optional(z.string()),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { ResourceKind } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { Snapshot } from '../model.js';
@@ -6,28 +6,30 @@ import type { Snapshot } from '../model.js';
 /** One snapshot of an inventory file (`steward plan retention --inventory`), shaped like `Snapshot`. */
 export const SnapshotRecord = z.object({
   kind: ResourceKind,
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   arn: z.string(),
-  region: z.string().min(1),
+  region: z.string().check(z.minLength(1)),
   sourceId: z.string(),
-  createdAt: z.string().optional(),
-  status: z.string().min(1),
+  createdAt: z.optional(z.string()),
+  status: z.string().check(z.minLength(1)),
   type: z.enum(['manual', 'automated', 'shared', 'public', 'awsbackup']),
   tags: z.record(z.string(), z.string()),
-  encrypted: z.boolean().optional(),
-  sourceRegion: z.string().optional(),
-}) satisfies z.ZodType<Snapshot>;
+  encrypted: z.optional(z.boolean()),
+  sourceRegion: z.optional(z.string()),
+}) satisfies z.ZodMiniType<Snapshot>;
 
 /** A snapshot inventory: each (region, kind, id) once, as the retention engine requires. */
-export const SnapshotInventory = z.array(SnapshotRecord).superRefine((snaps, ctx) => {
-  const seen = new Map<string, number>();
-  snaps.forEach((s, i) => {
-    const key = `${s.region}/${s.kind}/${s.id}`;
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, i);
-    else ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `repeats ${key} from entry ${first}` });
-  });
-});
+export const SnapshotInventory = z.array(SnapshotRecord).check(
+  z.superRefine((snaps, ctx) => {
+    const seen = new Map<string, number>();
+    snaps.forEach((s, i) => {
+      const key = `${s.region}/${s.kind}/${s.id}`;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      else ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `repeats ${key} from entry ${first}` });
+    });
+  }),
+);
 
 /** Validate an inventory file's content; throws EventShapeError naming every bad entry and field. */
 export const parseInventory = (raw: unknown, source: string): Snapshot[] => {

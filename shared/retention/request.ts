@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 
 /**
@@ -8,9 +8,9 @@ import { EventShapeError, formatIssues } from '../errors.js';
  */
 export const RetentionRequest = z.strictObject({
   action: z.literal('retention'),
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
   /** Plan and report only. Can add dry run to a run, never remove the stage's or function's. */
-  dryRun: z.boolean().optional(),
+  dryRun: z.optional(z.boolean()),
 });
 export type RetentionRequest = z.infer<typeof RetentionRequest>;
 

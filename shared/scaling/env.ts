@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { BaseEnv } from '../config/env.js';
 
 /** Environment of the scaling function; the construct types its `environment` with it. */
-export const ScalingEnv = BaseEnv.extend({
+export const ScalingEnv = z.extend(BaseEnv, {
   /** The stage's state table (pk `pk`, TTL `ttl`): seen events, cooldowns, approvals, alarm states. */
-  STATE_TABLE: z.string().min(1),
+  STATE_TABLE: z.string().check(z.minLength(1)),
 });
 export type ScalingEnv = z.infer<typeof ScalingEnv>;
 

@@ -1,17 +1,22 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { AlarmEvent, NamedRule } from './model.js';
 
 // CloudWatch writes `2019-10-02T17:04:40.985+0000` (no colon in the offset), which z.iso.datetime refuses.
 const AlarmTime = z
-  .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/,
-    'must be an ISO-8601 time such as 2026-01-15T10:30:00.000+0000',
+  .pipe(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/,
+          'must be an ISO-8601 time such as 2026-01-15T10:30:00.000+0000',
+        ),
+      ),
+    z.transform((v) => new Date(v)),
   )
-  .transform((v) => new Date(v))
-  .refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time');
+  .check(z.refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time'));
 
 const IsoTime = z.iso.datetime({
   offset: true,
@@ -25,19 +30,19 @@ export const AlarmStateChangeEvent = z.object({
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({ value: AlarmStateValue, timestamp: AlarmTime, reason: z.string().optional() }),
-    previousState: z.object({ value: AlarmStateValue }).optional(),
+    alarmName: z.string().check(z.minLength(1)),
+    state: z.object({ value: AlarmStateValue, timestamp: AlarmTime, reason: z.optional(z.string()) }),
+    previousState: z.optional(z.object({ value: AlarmStateValue })),
   }),
 });
 
 /** The JSON a CloudWatch alarm publishes to SNS (the `Message` of an SNS record). */
 export const SnsAlarmMessage = z.object({
-  AlarmName: z.string().min(1),
+  AlarmName: z.string().check(z.minLength(1)),
   NewStateValue: AlarmStateValue,
-  OldStateValue: AlarmStateValue.optional(),
+  OldStateValue: z.optional(AlarmStateValue),
   StateChangeTime: AlarmTime,
-  NewStateReason: z.string().optional(),
+  NewStateReason: z.optional(z.string()),
 });
 
 /** SNS → Lambda envelope; one record per message in practice, several are accepted. */
@@ -46,39 +51,43 @@ export const SnsAlarmEvent = z.object({
     .array(
       z.object({
         EventSource: z.literal('aws:sns'),
-        Sns: z.object({ Message: z.string(), MessageId: z.string().optional() }),
+        Sns: z.object({ Message: z.string(), MessageId: z.optional(z.string()) }),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /** On-demand playbook run (CLI, pipeline, console): the rule of `alarm`, or `rule` by name, as if it fired now. */
 export const RunPlaybookEvent = z
   .strictObject({
     action: z.literal('run-playbook'),
-    rule: z.string().min(1).optional(),
-    alarm: z.string().min(1).max(255).optional(),
+    rule: z.optional(z.string().check(z.minLength(1))),
+    alarm: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
     /** Stamps the run; a retried request with the same value is a duplicate. Defaults to now. */
-    requestedAt: IsoTime.optional(),
-    dryRun: z.boolean().optional(),
+    requestedAt: z.optional(IsoTime),
+    dryRun: z.optional(z.boolean()),
   })
-  .refine((e) => (e.rule === undefined) !== (e.alarm === undefined), {
-    message: 'give exactly one of rule or alarm',
-    path: ['rule'],
-  });
+  .check(
+    z.refine((e) => (e.rule === undefined) !== (e.alarm === undefined), {
+      message: 'give exactly one of rule or alarm',
+      path: ['rule'],
+    }),
+  );
 
 /** Execute an approved change (what `steward approve <id>` sends). */
 export const ApproveEvent = z.strictObject({
   action: z.literal('approve'),
-  id: z.string().regex(/^[0-9a-f]{12}$/, 'must be the 12-character approval id from the notification'),
-  dryRun: z.boolean().optional(),
+  id: z
+    .string()
+    .check(z.regex(/^[0-9a-f]{12}$/, 'must be the 12-character approval id from the notification')),
+  dryRun: z.optional(z.boolean()),
 });
 
 /** Scheduled: scale in where an alarm has stayed OK long enough. */
 export const ScaleInCheckEvent = z.strictObject({
   action: z.literal('scale-in-check'),
-  scheduledTime: IsoTime.optional(),
-  dryRun: z.boolean().optional(),
+  scheduledTime: z.optional(IsoTime),
+  dryRun: z.optional(z.boolean()),
 });
 
 export const ScalingDirectEvent = z.discriminatedUnion('action', [
@@ -99,7 +108,7 @@ export type ScalingRequest =
   | { action: 'approve'; id: string; dryRun: boolean }
   | { action: 'scale-in-check'; dryRun: boolean };
 
-const parseWith = <S extends z.ZodType>(schema: S, raw: unknown, what: string): z.infer<S> => {
+const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.infer<S> => {
   const r = schema.safeParse(raw);
   if (!r.success) throw new EventShapeError(what, formatIssues(r.error.issues));
   return r.data;
