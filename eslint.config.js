@@ -22,6 +22,30 @@ export default tseslint.config(
     },
   },
   {
+    // One zod entry point, so the message locale is always registered before a parse.
+    files: ['shared/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts', 'infra/**/*.ts'],
+    ignores: ['shared/zod.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'zod',
+              message: 'Import zod from shared/zod.js (zod/mini with English messages)',
+              allowTypeImports: true,
+            },
+            {
+              name: 'zod/mini',
+              message: 'Import zod from shared/zod.js (it registers the English messages)',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Pure policy engines: no SDK, no env, no clock.
     files: [
       'shared/retention/**/*.ts',
@@ -30,7 +54,24 @@ export default tseslint.config(
       'shared/cost/engine*.ts',
     ],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: ['@aws-sdk/*'],
+          paths: [
+            {
+              name: 'zod',
+              message: 'Import zod from shared/zod.js (zod/mini with English messages)',
+              allowTypeImports: true,
+            },
+            {
+              name: 'zod/mini',
+              message: 'Import zod from shared/zod.js (it registers the English messages)',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'Policy code takes time as an argument' },
