@@ -1,6 +1,27 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// One zod entry point, so the message locale is always registered before a parse.
+const ZOD_PATHS = [
+  {
+    name: 'zod',
+    message: 'Import zod from shared/zod.js (zod/mini with English messages)',
+    allowTypeImports: true,
+  },
+  {
+    name: 'zod/mini',
+    message: 'Import zod from shared/zod.js (it registers the English messages)',
+    allowTypeImports: true,
+  },
+];
+
+// A capability imports no adapter and no SDK: it declares ports, adapters in shared/aws implement them.
+const CAPABILITY_IMPORTS = {
+  group: ['**/aws/*', '@aws-sdk/*'],
+  message:
+    'A capability declares ports (shared/<cap>/ports.ts); adapters in shared/aws implement them and the handler wires them.',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '.bench/'] },
   js.configs.recommended,
@@ -22,25 +43,46 @@ export default tseslint.config(
     },
   },
   {
-    // One zod entry point, so the message locale is always registered before a parse.
     files: ['shared/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts', 'infra/**/*.ts'],
     ignores: ['shared/zod.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            {
-              name: 'zod',
-              message: 'Import zod from shared/zod.js (zod/mini with English messages)',
-              allowTypeImports: true,
-            },
-            {
-              name: 'zod/mini',
-              message: 'Import zod from shared/zod.js (it registers the English messages)',
-              allowTypeImports: true,
-            },
-          ],
+          paths: ZOD_PATHS,
+        },
+      ],
+    },
+  },
+  {
+    // Ports and adapters: a capability declares the ports it needs; only the wiring (functions/*/handler.ts,
+    // the CLI) joins them to the adapters in shared/aws. Arrows point shared/aws -> shared/<cap>, never back.
+    files: ['shared/{backup,retention,drill,cost,scaling}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [CAPABILITY_IMPORTS],
+          paths: ZOD_PATHS,
+        },
+      ],
+    },
+  },
+  {
+    // Every SDK client comes from shared/aws/clients.ts, with its retries and timeouts.
+    files: ['shared/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
+    ignores: ['shared/aws/clients.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/Client$/]',
+          message: 'Build SDK clients in shared/aws/clients.ts (one place for retries and timeouts).',
+        },
+        {
+          selector:
+            'CallExpression[callee.object.name="DynamoDBDocumentClient"][callee.property.name="from"]',
+          message: 'Use stateTableClient() from shared/aws/clients.ts.',
         },
       ],
     },
@@ -57,19 +99,8 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: ['@aws-sdk/*'],
-          paths: [
-            {
-              name: 'zod',
-              message: 'Import zod from shared/zod.js (zod/mini with English messages)',
-              allowTypeImports: true,
-            },
-            {
-              name: 'zod/mini',
-              message: 'Import zod from shared/zod.js (it registers the English messages)',
-              allowTypeImports: true,
-            },
-          ],
+          patterns: [CAPABILITY_IMPORTS],
+          paths: ZOD_PATHS,
         },
       ],
       'no-restricted-properties': [

@@ -7,7 +7,7 @@ import {
   type ResultByTime,
 } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
-import { memoryAlertLedger } from '../shared/aws/alert-ledger.js';
+import { memoryAlertLedger } from '../shared/cost/memory-ledger.js';
 import { costExplorerSource } from '../shared/aws/cost-explorer.js';
 import { parseConfig } from '../shared/config/schema.js';
 import { memoryNotifier } from '../shared/notify/notifier.js';

@@ -1,7 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoAlertLedger } from '../shared/aws/alert-ledger.js';
-import { costExplorerClient } from '../shared/aws/clients.js';
+import { costExplorerClient, stateTableClient } from '../shared/aws/clients.js';
 import { costExplorerSource } from '../shared/aws/cost-explorer.js';
 import { loadStageConfig } from '../shared/config/stages.js';
 import { usd } from '../shared/cost/engine.js';
@@ -84,10 +82,7 @@ export const cost = async (
   const config = loadStageConfig(flags.stage);
   const real = deps ?? {
     source: costExplorerSource(costExplorerClient()),
-    ledger: dynamoAlertLedger(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region })),
-      stateTableName(config.stage),
-    ),
+    ledger: dynamoAlertLedger(stateTableClient(config.region), stateTableName(config.stage)),
     now: () => new Date(),
   };
   // Without a deployed stack there is no ledger: show the numbers anyway, fired state unknown.

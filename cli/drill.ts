@@ -7,9 +7,10 @@ import {
   type HistoryEvent,
   paginateListExecutions,
   paginateListStateMachines,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { sfnClient } from '../shared/aws/clients.js';
 import * as z from '../shared/zod.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { loadStageConfig } from '../shared/config/stages.js';
@@ -29,7 +30,7 @@ export const DRILL_CLI_STATES = { wait: 'WaitForRestore', record: 'Record' } as 
 
 /** What `steward drill` and `steward drills` talk to; tests pass a mocked client and an instant sleep. */
 export interface DrillCliDeps {
-  /** Default: `new SFNClient({ region: config.region })` (AWS_PROFILE and AWS_ENDPOINT_URL apply). */
+  /** Default: the shared Step Functions client of `config.region` (AWS_PROFILE and AWS_ENDPOINT_URL apply). */
   sfn?: SFNClient;
   /** Resolves after `ms`, or early when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -380,7 +381,7 @@ export const renderDrillOutcome = (
 };
 
 const defaults = (deps: DrillCliDeps, config: StewardConfig) => ({
-  sfn: deps.sfn ?? new SFNClient({ region: config.region }),
+  sfn: deps.sfn ?? sfnClient(config.region),
   sleep: deps.sleep ?? sleepFor,
   now: deps.now ?? (() => new Date()),
   pollMs: Math.min(Math.max(deps.pollMs ?? POLL_MS, 0), 60_000),

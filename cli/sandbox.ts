@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { drillDefinition, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
-import type { SnapshotStore } from '../shared/aws/snapshots.js';
+import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { StewardError } from '../shared/errors.js';
 import { LOCAL, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
@@ -213,11 +213,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     });
 
     // Backup: the real backup core, through the local provider behind the same ports as RDS.
-    const noDr: SnapshotStore = {
-      region: `${LOCAL}-dr`,
-      list: async () => [],
-      remove: async () => 'already-gone',
-    };
+    const noDr: SnapshotLister = { region: `${LOCAL}-dr`, list: async () => [] };
     const backup = await step('took a snapshot with the backup core (pg_basebackup)', () =>
       backupFn.run(
         { action: 'scheduled-backup', policy: 'daily', scheduledTime: new Date().toISOString() },

@@ -1,8 +1,9 @@
 import { snsClient } from './aws/clients.js';
+import { snsNotifier } from './aws/sns-notifier.js';
 import { BaseEnv, loadEnv } from './config/env.js';
 import type { StewardConfig } from './config/schema.js';
 import { loadStageConfig } from './config/stages.js';
-import { type Notifier, snsNotifier } from './notify/notifier.js';
+import type { Notifier } from './notify/notifier.js';
 
 /**
  * What every capability's wiring starts from. The Lambda builds it from its environment

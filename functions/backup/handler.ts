@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
 import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { awsBackupPort, awsCopyPort } from '../../shared/backup/ports.js';
 import { parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { logger, metrics } from '../../shared/observability.js';

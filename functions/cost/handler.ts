@@ -1,10 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
-import { costExplorerClient } from '../../shared/aws/clients.js';
+import { costExplorerClient, stateTableClient } from '../../shared/aws/clients.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { CostEnv } from '../../shared/cost/env.js';
@@ -29,11 +27,7 @@ export const run = async (event: unknown, deps: CostDeps): Promise<CostResult> =
 export const wire = (base: BaseDeps, env: CostEnv = loadEnv(CostEnv)): CostDeps => ({
   ...base,
   source: costExplorerSource(costExplorerClient()),
-  ledger: dynamoAlertLedger(
-    DynamoDBDocumentClient.from(new DynamoDBClient({ region: base.config.region })),
-    env.STATE_TABLE,
-    base.now,
-  ),
+  ledger: dynamoAlertLedger(stateTableClient(base.config.region), env.STATE_TABLE, base.now),
 });
 
 let deps: CostDeps | undefined;

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { rdsClient } from '../../shared/aws/clients.js';
+import { rdsClient, secretsClient } from '../../shared/aws/clients.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
@@ -46,7 +45,7 @@ export const wire = (base: BaseDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEn
   const { region } = base.config;
   return {
     ...base,
-    credentials: secretsCredentials(new SecretsManagerClient({ region })),
+    credentials: secretsCredentials(secretsClient(region)),
     restore: {
       masterSecretArn: (kind, dbId) => rdsRestorePort(region, rdsClient(region)).masterSecretArn(kind, dbId),
     },

@@ -1,12 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { rdsClient } from '../../shared/aws/clients.js';
+import { rdsClient, s3Client, secretsClient, sfnClient, stateTableClient } from '../../shared/aws/clients.js';
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { secretsCredentials } from '../../shared/aws/secrets.js';
@@ -29,14 +24,10 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
     ...base,
     restore: rdsRestorePort(region, rdsClient(region)),
     // Only the restore task reads a secret's ARN here; the password is read by the verifier alone.
-    credentials: secretsCredentials(new SecretsManagerClient({ region })),
-    tokens: dynamoTokenStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
-      env.DRILL_TABLE,
-      base.now,
-    ),
-    signal: sfnTaskSignal(new SFNClient({ region })),
-    reports: s3ReportStore(new S3Client({ region }), env.REPORT_BUCKET, env.REPORT_KMS_KEY_ARN),
+    credentials: secretsCredentials(secretsClient(region)),
+    tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
+    signal: sfnTaskSignal(sfnClient(region)),
+    reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, env.REPORT_KMS_KEY_ARN),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
   };
 };

@@ -1,17 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, stateTableClient } from '../../shared/aws/clients.js';
 import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { rdsScaling } from '../../shared/aws/rds-scaling.js';
+import { awsScalingResources } from '../../shared/aws/scaling-resources.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
-import { awsScalingResources } from '../../shared/scaling/ports.js';
 import { parseScalingRequest } from '../../shared/scaling/request.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 
@@ -37,11 +35,7 @@ export const wire = (
       rdsScaling(region, rdsClient(region)),
       elastiCacheScaling(region, elastiCacheClient(region)),
     ),
-    state: dynamoScalingStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
-      env.STATE_TABLE,
-      base.now,
-    ),
+    state: dynamoScalingStore(stateTableClient(region), env.STATE_TABLE, base.now),
   };
 };
 

@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ParkedToken, ReportStore, TokenStore } from '../drill/ports.js';
 import type { DrillState } from '../drill/state.js';
-import { AwsCallError, errorName } from '../errors.js';
+import { attempt, call } from './call.js';
 
 /** Partition key of a parked task token. */
 export const tokenKey = (targetId: string): string => `drill-token#${targetId}`;
@@ -18,25 +18,21 @@ export const dynamoTokenStore = (
 ): TokenStore => ({
   put: async (targetId, token, ttlSeconds, state) => {
     const ttl = Math.floor(now().getTime() / 1000) + ttlSeconds;
-    try {
-      // The state as one JSON string: no marshalling surprises (undefined, nested empties), one attribute.
-      const Item = { pk: tokenKey(targetId), token, state: JSON.stringify(state), ttl };
-      await doc.send(new PutCommand({ TableName: table, Item }));
-    } catch (e) {
-      throw new AwsCallError('PutItem', `${table} ${tokenKey(targetId)}`, e);
-    }
+    // The state as one JSON string: no marshalling surprises (undefined, nested empties), one attribute.
+    const Item = { pk: tokenKey(targetId), token, state: JSON.stringify(state), ttl };
+    await call('PutItem', `${table} ${tokenKey(targetId)}`, () =>
+      doc.send(new PutCommand({ TableName: table, Item })),
+    );
   },
   take: async (targetId): Promise<ParkedToken | undefined> => {
-    let item: Record<string, unknown> | undefined;
-    try {
-      // Delete-and-return is atomic: of two concurrent events only one gets the token.
-      const r = await doc.send(
-        new DeleteCommand({ TableName: table, Key: { pk: tokenKey(targetId) }, ReturnValues: 'ALL_OLD' }),
-      );
-      item = r.Attributes;
-    } catch (e) {
-      throw new AwsCallError('DeleteItem', `${table} ${tokenKey(targetId)}`, e);
-    }
+    // Delete-and-return is atomic: of two concurrent events only one gets the token.
+    const item = (
+      await call('DeleteItem', `${table} ${tokenKey(targetId)}`, () =>
+        doc.send(
+          new DeleteCommand({ TableName: table, Key: { pk: tokenKey(targetId) }, ReturnValues: 'ALL_OLD' }),
+        ),
+      )
+    ).Attributes;
     if (!item || typeof item.token !== 'string' || typeof item.state !== 'string') return undefined;
     if (typeof item.ttl === 'number' && item.ttl * 1000 <= now().getTime()) return undefined;
     return { token: item.token, state: JSON.parse(item.state) as DrillState };
@@ -46,8 +42,8 @@ export const dynamoTokenStore = (
 /** ReportStore over S3: JSON objects, encrypted with the given KMS key or else SSE-S3. */
 export const s3ReportStore = (s3: S3Client, bucket: string, kmsKeyArn?: string): ReportStore => ({
   put: async (key, body) => {
-    try {
-      await s3.send(
+    await call('PutObject', `s3://${bucket}/${key}`, () =>
+      s3.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
@@ -57,18 +53,16 @@ export const s3ReportStore = (s3: S3Client, bucket: string, kmsKeyArn?: string):
             ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyArn }
             : { ServerSideEncryption: 'AES256' }),
         }),
-      );
-    } catch (e) {
-      throw new AwsCallError('PutObject', `s3://${bucket}/${key}`, e);
-    }
+      ),
+    );
   },
   get: async (key) => {
-    try {
-      const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return await r.Body?.transformToString('utf8');
-    } catch (e) {
-      if (errorName(e) === 'NoSuchKey') return undefined;
-      throw new AwsCallError('GetObject', `s3://${bucket}/${key}`, e);
-    }
+    const r = await attempt(
+      'GetObject',
+      `s3://${bucket}/${key}`,
+      () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+      { gone: ['NoSuchKey'] },
+    );
+    return r.ok ? await r.value.Body?.transformToString('utf8') : undefined;
   },
 });

@@ -6,8 +6,8 @@ import {
   ModifyReplicationGroupShardConfigurationCommand,
   TestFailoverCommand,
 } from '@aws-sdk/client-elasticache';
-import { AwsCallError, errorName } from '../errors.js';
 import type { CacheGroupState } from '../scaling/model.js';
+import { attempt, call } from './call.js';
 import { pendingNames } from './rds-scaling.js';
 
 /**
@@ -15,25 +15,20 @@ import { pendingNames } from './rds-scaling.js';
  * immediately: ElastiCache requires `ApplyImmediately: true` for resharding and replica changes.
  */
 export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClient) => {
-  const call = async (operation: string, resource: string, send: () => Promise<unknown>) => {
-    try {
-      await send();
-      return 'done' as const;
-    } catch (e) {
-      throw new AwsCallError(operation, `replication group ${resource} in ${region}`, e);
-    }
+  const change = async (operation: string, resource: string, send: () => Promise<unknown>) => {
+    await call(operation, `replication group ${resource} in ${region}`, send);
+    return 'done' as const;
   };
 
   /** One replication group, or undefined when it does not exist. */
   const describeReplicationGroup = async (id: string): Promise<CacheGroupState | undefined> => {
-    let g;
-    try {
-      g = (await elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })))
-        .ReplicationGroups?.[0];
-    } catch (e) {
-      if (errorName(e) === 'ReplicationGroupNotFoundFault') return undefined;
-      throw new AwsCallError('DescribeReplicationGroups', `replication group ${id} in ${region}`, e);
-    }
+    const r = await attempt(
+      'DescribeReplicationGroups',
+      `replication group ${id} in ${region}`,
+      () => elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })),
+      { gone: ['ReplicationGroupNotFoundFault'] },
+    );
+    const g = r.ok ? r.value.ReplicationGroups?.[0] : undefined;
     if (!g) return undefined;
     return {
       kind: 'elasticache',
@@ -56,7 +51,7 @@ export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClien
 
   /** Reshard online to `count` shards; scaling in must name the shards to remove. */
   const setShardCount = (id: string, count: number, remove?: string[]) =>
-    call('ModifyReplicationGroupShardConfiguration', `${id} (→ ${count} shards)`, () =>
+    change('ModifyReplicationGroupShardConfiguration', `${id} (→ ${count} shards)`, () =>
       elasticache.send(
         new ModifyReplicationGroupShardConfigurationCommand({
           ReplicationGroupId: id,
@@ -69,7 +64,7 @@ export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClien
 
   /** Every shard to `count` replicas. */
   const increaseReplicaCount = (id: string, count: number) =>
-    call('IncreaseReplicaCount', `${id} (→ ${count} replicas)`, () =>
+    change('IncreaseReplicaCount', `${id} (→ ${count} replicas)`, () =>
       elasticache.send(
         new IncreaseReplicaCountCommand({
           ReplicationGroupId: id,
@@ -80,7 +75,7 @@ export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClien
     );
 
   const decreaseReplicaCount = (id: string, count: number) =>
-    call('DecreaseReplicaCount', `${id} (→ ${count} replicas)`, () =>
+    change('DecreaseReplicaCount', `${id} (→ ${count} replicas)`, () =>
       elasticache.send(
         new DecreaseReplicaCountCommand({
           ReplicationGroupId: id,
@@ -92,7 +87,7 @@ export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClien
 
   /** Promote a replica of one shard (ElastiCache limits how often per day: TestFailoverNotAvailableFault). */
   const testFailover = (id: string, nodeGroupId: string) =>
-    call('TestFailover', `${id} shard ${nodeGroupId}`, () =>
+    change('TestFailover', `${id} shard ${nodeGroupId}`, () =>
       elasticache.send(new TestFailoverCommand({ ReplicationGroupId: id, NodeGroupId: nodeGroupId })),
     );
 

@@ -4,12 +4,10 @@ import {
   ListTagsForResourceCommand,
   paginateDescribeReplicationGroups,
 } from '@aws-sdk/client-elasticache';
-import { AwsCallError, errorName } from '../errors.js';
 import type { CreateSnapshotInput, Database } from '../model.js';
 import { tagList, tagRecord } from '../tags.js';
-
-// DescribeReplicationGroups MaxRecords is 20–100.
-const PAGE = { pageSize: 100 } as const;
+import { attempt, call } from './call.js';
+import { collectPages, PAGE } from './pages.js';
 
 /**
  * ElastiCache side of backups in one region. Replication groups (Valkey / Redis OSS, cluster mode on or
@@ -17,39 +15,38 @@ const PAGE = { pageSize: 100 } as const;
  * cross-region snapshot copy (only export to S3), so this adapter has no copy.
  */
 export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient) => {
-  const tagsOf = async (arn: string) => {
-    try {
-      return tagRecord(
-        (await elasticache.send(new ListTagsForResourceCommand({ ResourceName: arn }))).TagList,
-      );
-    } catch (e) {
-      throw new AwsCallError('ListTagsForResource (ElastiCache)', arn, e);
-    }
-  };
+  const tagsOf = async (arn: string) =>
+    tagRecord(
+      (
+        await call('ListTagsForResource (ElastiCache)', arn, () =>
+          elasticache.send(new ListTagsForResourceCommand({ ResourceName: arn })),
+        )
+      ).TagList,
+    );
 
   /** Replication groups as Database, tags included (DescribeReplicationGroups carries none). */
   const listReplicationGroups = async (): Promise<Database[]> => {
-    const groups: Omit<Database, 'tags'>[] = [];
-    try {
-      for await (const page of paginateDescribeReplicationGroups({ client: elasticache, ...PAGE }, {})) {
-        for (const g of page.ReplicationGroups ?? []) {
-          const engine = g.Engine ?? 'redis';
-          groups.push({
-            kind: 'elasticache',
-            id: g.ReplicationGroupId ?? '',
-            arn: g.ARN ?? '',
-            region,
-            engine,
-            // Memcached has no replication groups today; the engine still travels so the plan can refuse it.
-            cacheEngine: engine,
-            status: g.Status ?? 'unknown',
-            ...(g.AtRestEncryptionEnabled !== undefined ? { encrypted: g.AtRestEncryptionEnabled } : {}),
-          });
-        }
-      }
-    } catch (e) {
-      throw new AwsCallError('DescribeReplicationGroups', `region ${region}`, e);
-    }
+    // DescribeReplicationGroups MaxRecords is 20–100, like the RDS Describe* calls.
+    const groups = await collectPages(
+      paginateDescribeReplicationGroups({ client: elasticache, ...PAGE }, {}),
+      (p) => p.ReplicationGroups,
+      (g): Omit<Database, 'tags'> => {
+        const engine = g.Engine ?? 'redis';
+        return {
+          kind: 'elasticache',
+          id: g.ReplicationGroupId ?? '',
+          arn: g.ARN ?? '',
+          region,
+          engine,
+          // Memcached has no replication groups today; the engine still travels so the plan can refuse it.
+          cacheEngine: engine,
+          status: g.Status ?? 'unknown',
+          ...(g.AtRestEncryptionEnabled !== undefined ? { encrypted: g.AtRestEncryptionEnabled } : {}),
+        };
+      },
+      'DescribeReplicationGroups',
+      `region ${region}`,
+    );
     const out: Database[] = [];
     // Sequential on purpose: one ListTagsForResource per group stays well under the API rate.
     for (const g of groups) out.push({ ...g, tags: g.arn ? await tagsOf(g.arn) : {} });
@@ -60,23 +57,20 @@ export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient
   const createSnapshot = async (input: CreateSnapshotInput): Promise<'created' | 'already-done'> => {
     if (input.kind !== 'elasticache')
       throw new TypeError(`the ElastiCache adapter cannot snapshot ${input.kind}`);
-    try {
-      await elasticache.send(
-        new CreateSnapshotCommand({
-          ReplicationGroupId: input.dbId,
-          SnapshotName: input.snapshotId,
-          Tags: tagList(input.tags),
-        }),
-      );
-      return 'created';
-    } catch (e) {
-      if (errorName(e) === 'SnapshotAlreadyExistsFault') return 'already-done';
-      throw new AwsCallError(
-        'CreateSnapshot (ElastiCache)',
-        `replication group ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
-        e,
-      );
-    }
+    const r = await attempt(
+      'CreateSnapshot (ElastiCache)',
+      `replication group ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
+      () =>
+        elasticache.send(
+          new CreateSnapshotCommand({
+            ReplicationGroupId: input.dbId,
+            SnapshotName: input.snapshotId,
+            Tags: tagList(input.tags),
+          }),
+        ),
+      { exists: ['SnapshotAlreadyExistsFault'] },
+    );
+    return r.ok ? 'created' : 'already-done';
   };
 
   return { region, listReplicationGroups, createSnapshot };

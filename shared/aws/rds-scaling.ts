@@ -11,12 +11,10 @@ import {
   type RDSClient,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { AwsCallError, errorName } from '../errors.js';
 import type { AuroraClusterState, PlannedChange, RdsInstanceState } from '../scaling/model.js';
 import { tagList, tagRecord } from '../tags.js';
-
-// Describe* MaxRecords is 20–100; the paginator follows Marker.
-const PAGE = { pageSize: 100 } as const;
+import { attempt, call } from './call.js';
+import { collectPages, PAGE } from './pages.js';
 
 /** Names of the pending modified values that are set (an empty PendingModifiedValues means none). */
 export const pendingNames = (pending: object | undefined): string[] =>
@@ -49,43 +47,42 @@ type CreateReader = Extract<PlannedChange, { type: 'rds.createClusterReader' }>;
 
 /** RDS side of scaling in one region: describe one instance or cluster, and the scaling calls. */
 export const rdsScaling = (region: string, rds: RDSClient) => {
-  const call = async <T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> => {
-    try {
-      return await send();
-    } catch (e) {
-      throw new AwsCallError(operation, `${resource} in ${region}`, e);
-    }
-  };
-
   /** One DB instance, or undefined when it does not exist. */
   const describeInstance = async (id: string): Promise<RdsInstanceState | undefined> => {
-    try {
-      const r = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-      const db = r.DBInstances?.[0];
-      return db ? instanceState(db) : undefined;
-    } catch (e) {
-      if (errorName(e) === 'DBInstanceNotFoundFault') return undefined;
-      throw new AwsCallError('DescribeDBInstances', `DB instance ${id} in ${region}`, e);
-    }
+    const r = await attempt(
+      'DescribeDBInstances',
+      `DB instance ${id} in ${region}`,
+      () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+      { gone: ['DBInstanceNotFoundFault'] },
+    );
+    const db = r.ok ? r.value.DBInstances?.[0] : undefined;
+    return db ? instanceState(db) : undefined;
   };
 
   /** One Aurora cluster with its instances' classes and states, or undefined when it does not exist. */
   const describeCluster = async (id: string): Promise<AuroraClusterState | undefined> => {
-    let cluster;
-    try {
-      cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
-    } catch (e) {
-      if (errorName(e) === 'DBClusterNotFoundFault') return undefined;
-      throw new AwsCallError('DescribeDBClusters', `DB cluster ${id} in ${region}`, e);
-    }
+    const r = await attempt(
+      'DescribeDBClusters',
+      `DB cluster ${id} in ${region}`,
+      () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+      { gone: ['DBClusterNotFoundFault'] },
+    );
+    const cluster = r.ok ? r.value.DBClusters?.[0] : undefined;
     if (!cluster) return undefined;
-    const instances = new Map<string, DBInstance>();
-    await call('DescribeDBInstances', `members of DB cluster ${id}`, async () => {
-      const filter = { Filters: [{ Name: 'db-cluster-id', Values: [id] }] };
-      for await (const page of paginateDescribeDBInstances({ client: rds, ...PAGE }, filter)) {
-        for (const db of page.DBInstances ?? []) instances.set(db.DBInstanceIdentifier ?? '', db);
-      }
-    });
+    const instances = new Map<string, DBInstance>(
+      (
+        await collectPages(
+          paginateDescribeDBInstances(
+            { client: rds, ...PAGE },
+            { Filters: [{ Name: 'db-cluster-id', Values: [id] }] },
+          ),
+          (p) => p.DBInstances,
+          (db) => db,
+          'DescribeDBInstances',
+          `members of DB cluster ${id} in ${region}`,
+        )
+      ).map((db) => [db.DBInstanceIdentifier ?? '', db]),
+    );
     const members = (cluster.DBClusterMembers ?? [])
       .map((m) => {
         const db = instances.get(m.DBInstanceIdentifier ?? '');
@@ -115,7 +112,7 @@ export const rdsScaling = (region: string, rds: RDSClient) => {
 
   /** Change an instance's class now or in its next maintenance window. */
   const modifyInstanceClass = async (id: string, instanceClass: string, applyImmediately: boolean) => {
-    await call('ModifyDBInstance', `DB instance ${id} (→ ${instanceClass})`, () =>
+    await call('ModifyDBInstance', `DB instance ${id} (→ ${instanceClass}) in ${region}`, () =>
       rds.send(
         new ModifyDBInstanceCommand({
           DBInstanceIdentifier: id,
@@ -132,64 +129,58 @@ export const rdsScaling = (region: string, rds: RDSClient) => {
    * so "already exists" means an earlier try of this same change got through.
    */
   const createReadReplica = async (c: CreateReplica): Promise<'done' | 'already-done'> => {
-    try {
-      await rds.send(
-        new CreateDBInstanceReadReplicaCommand({
-          DBInstanceIdentifier: c.replicaId,
-          SourceDBInstanceIdentifier: c.sourceId,
-          ...(c.instanceClass ? { DBInstanceClass: c.instanceClass } : {}),
-          CopyTagsToSnapshot: true,
-          Tags: tagList(c.tags),
-        }),
-      );
-      return 'done';
-    } catch (e) {
-      if (errorName(e) === 'DBInstanceAlreadyExistsFault') return 'already-done';
-      throw new AwsCallError(
-        'CreateDBInstanceReadReplica',
-        `${c.replicaId} of ${c.sourceId} in ${region}`,
-        e,
-      );
-    }
+    const r = await attempt(
+      'CreateDBInstanceReadReplica',
+      `${c.replicaId} of ${c.sourceId} in ${region}`,
+      () =>
+        rds.send(
+          new CreateDBInstanceReadReplicaCommand({
+            DBInstanceIdentifier: c.replicaId,
+            SourceDBInstanceIdentifier: c.sourceId,
+            ...(c.instanceClass ? { DBInstanceClass: c.instanceClass } : {}),
+            CopyTagsToSnapshot: true,
+            Tags: tagList(c.tags),
+          }),
+        ),
+      { exists: ['DBInstanceAlreadyExistsFault'] },
+    );
+    return r.ok ? 'done' : 'already-done';
   };
 
   /** Add a reader instance to an Aurora cluster (Aurora has no CreateDBInstanceReadReplica). */
   const createClusterReader = async (c: CreateReader): Promise<'done' | 'already-done'> => {
-    try {
-      await rds.send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: c.instanceId,
-          DBClusterIdentifier: c.clusterId,
-          Engine: c.engine,
-          DBInstanceClass: c.instanceClass,
-          Tags: tagList(c.tags),
-        }),
-      );
-      return 'done';
-    } catch (e) {
-      if (errorName(e) === 'DBInstanceAlreadyExistsFault') return 'already-done';
-      throw new AwsCallError(
-        'CreateDBInstance',
-        `reader ${c.instanceId} of cluster ${c.clusterId} in ${region}`,
-        e,
-      );
-    }
+    const r = await attempt(
+      'CreateDBInstance',
+      `reader ${c.instanceId} of cluster ${c.clusterId} in ${region}`,
+      () =>
+        rds.send(
+          new CreateDBInstanceCommand({
+            DBInstanceIdentifier: c.instanceId,
+            DBClusterIdentifier: c.clusterId,
+            Engine: c.engine,
+            DBInstanceClass: c.instanceClass,
+            Tags: tagList(c.tags),
+          }),
+        ),
+      { exists: ['DBInstanceAlreadyExistsFault'] },
+    );
+    return r.ok ? 'done' : 'already-done';
   };
 
   /** Scale-in: delete a replica steward created. A replica has no final snapshot (its source has the data). */
   const deleteReplica = async (id: string): Promise<'done' | 'already-done'> => {
-    try {
-      await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true }));
-      return 'done';
-    } catch (e) {
-      if (errorName(e) === 'DBInstanceNotFoundFault') return 'already-done';
-      throw new AwsCallError('DeleteDBInstance', `replica ${id} in ${region}`, e);
-    }
+    const r = await attempt(
+      'DeleteDBInstance',
+      `replica ${id} in ${region}`,
+      () => rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: id, SkipFinalSnapshot: true })),
+      { gone: ['DBInstanceNotFoundFault'] },
+    );
+    return r.ok ? 'done' : 'already-done';
   };
 
   /** Multi-AZ instance: reboot with a forced failover to the standby. */
   const rebootWithFailover = async (id: string) => {
-    await call('RebootDBInstance', `DB instance ${id} (ForceFailover)`, () =>
+    await call('RebootDBInstance', `DB instance ${id} (ForceFailover) in ${region}`, () =>
       rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id, ForceFailover: true })),
     );
     return 'done' as const;
@@ -197,7 +188,7 @@ export const rdsScaling = (region: string, rds: RDSClient) => {
 
   /** Aurora: promote a reader to writer; RDS picks the highest-priority reader. */
   const failoverCluster = async (id: string) => {
-    await call('FailoverDBCluster', `DB cluster ${id}`, () =>
+    await call('FailoverDBCluster', `DB cluster ${id} in ${region}`, () =>
       rds.send(new FailoverDBClusterCommand({ DBClusterIdentifier: id })),
     );
     return 'done' as const;

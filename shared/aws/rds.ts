@@ -9,6 +9,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { AwsCallError, errorMessage, errorName } from '../errors.js';
+import { attempt, call } from './call.js';
 import type { CopySnapshotInput, CreateSnapshotInput, Database, Quota } from '../model.js';
 import { tagList, tagRecord } from '../tags.js';
 import { collectPages, PAGE } from './pages.js';
@@ -16,7 +17,7 @@ import { collectPages, PAGE } from './pages.js';
 /** Account quotas the backup guard reads from DescribeAccountAttributes. */
 export const SNAPSHOT_QUOTAS = ['ManualSnapshots', 'ManualClusterSnapshots'] as const;
 
-const ALREADY_EXISTS = new Set(['DBSnapshotAlreadyExistsFault', 'DBClusterSnapshotAlreadyExistsFault']);
+const ALREADY_EXISTS = ['DBSnapshotAlreadyExistsFault', 'DBClusterSnapshotAlreadyExistsFault'];
 
 /** A KMS problem: the key is missing, disabled, in another region, or its policy does not allow RDS. */
 const isKmsError = (e: unknown): boolean =>
@@ -71,31 +72,28 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
     if (input.kind === 'elasticache') throw new TypeError('the RDS adapter cannot snapshot ElastiCache');
     const Tags = tagList(input.tags);
     const cluster = input.kind === 'aurora-cluster';
-    try {
-      await (cluster
-        ? rds.send(
-            new CreateDBClusterSnapshotCommand({
-              DBClusterIdentifier: input.dbId,
-              DBClusterSnapshotIdentifier: input.snapshotId,
-              Tags,
-            }),
-          )
-        : rds.send(
-            new CreateDBSnapshotCommand({
-              DBInstanceIdentifier: input.dbId,
-              DBSnapshotIdentifier: input.snapshotId,
-              Tags,
-            }),
-          ));
-      return 'created';
-    } catch (e) {
-      if (ALREADY_EXISTS.has(errorName(e))) return 'already-done';
-      throw new AwsCallError(
-        cluster ? 'CreateDBClusterSnapshot' : 'CreateDBSnapshot',
-        `${input.kind} ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
-        e,
-      );
-    }
+    const r = await attempt(
+      cluster ? 'CreateDBClusterSnapshot' : 'CreateDBSnapshot',
+      `${input.kind} ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
+      () =>
+        cluster
+          ? rds.send(
+              new CreateDBClusterSnapshotCommand({
+                DBClusterIdentifier: input.dbId,
+                DBClusterSnapshotIdentifier: input.snapshotId,
+                Tags,
+              }),
+            )
+          : rds.send(
+              new CreateDBSnapshotCommand({
+                DBInstanceIdentifier: input.dbId,
+                DBSnapshotIdentifier: input.snapshotId,
+                Tags,
+              }),
+            ),
+      { exists: ALREADY_EXISTS },
+    );
+    return r.ok ? 'created' : 'already-done';
   };
 
   /**
@@ -108,56 +106,55 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
     if (input.kind === 'elasticache') throw new TypeError('ElastiCache has no cross-region snapshot copy');
     const Tags = tagList(input.tags);
     const cluster = input.kind === 'aurora-cluster';
-    try {
-      await (cluster
-        ? rds.send(
-            new CopyDBClusterSnapshotCommand({
-              SourceDBClusterSnapshotIdentifier: input.sourceArn,
-              TargetDBClusterSnapshotIdentifier: input.targetId,
-              // A KmsKeyId on an unencrypted cluster snapshot is an error (an instance copy gets encrypted).
-              KmsKeyId: input.encrypted === false ? undefined : input.kmsKeyId,
-              CopyTags: true,
-              Tags,
-            }),
-          )
-        : rds.send(
-            new CopyDBSnapshotCommand({
-              SourceDBSnapshotIdentifier: input.sourceArn,
-              TargetDBSnapshotIdentifier: input.targetId,
-              KmsKeyId: input.kmsKeyId,
-              CopyTags: true,
-              Tags,
-            }),
-          ));
-      return 'started';
-    } catch (e) {
-      if (ALREADY_EXISTS.has(errorName(e))) return 'already-done';
-      const op = cluster ? 'CopyDBClusterSnapshot' : 'CopyDBSnapshot';
-      const target = `${input.kind} snapshot ${input.sourceArn} -> ${input.targetId} in ${region}`;
-      if (isKmsError(e)) {
-        const key = input.kmsKeyId ?? '(no key given)';
-        throw new AwsCallError(
-          op,
-          `${target}: KMS key ${key} must exist in ${region} and allow RDS to use it`,
-          e,
-        );
-      }
-      throw new AwsCallError(op, target, e);
-    }
+    const op = cluster ? 'CopyDBClusterSnapshot' : 'CopyDBSnapshot';
+    const target = `${input.kind} snapshot ${input.sourceArn} -> ${input.targetId} in ${region}`;
+    const r = await attempt(
+      op,
+      target,
+      () =>
+        cluster
+          ? rds.send(
+              new CopyDBClusterSnapshotCommand({
+                SourceDBClusterSnapshotIdentifier: input.sourceArn,
+                TargetDBClusterSnapshotIdentifier: input.targetId,
+                // A KmsKeyId on an unencrypted cluster snapshot is an error (an instance copy gets encrypted).
+                KmsKeyId: input.encrypted === false ? undefined : input.kmsKeyId,
+                CopyTags: true,
+                Tags,
+              }),
+            )
+          : rds.send(
+              new CopyDBSnapshotCommand({
+                SourceDBSnapshotIdentifier: input.sourceArn,
+                TargetDBSnapshotIdentifier: input.targetId,
+                KmsKeyId: input.kmsKeyId,
+                CopyTags: true,
+                Tags,
+              }),
+            ),
+      { exists: ALREADY_EXISTS },
+      (e) =>
+        isKmsError(e)
+          ? new AwsCallError(
+              op,
+              `${target}: KMS key ${input.kmsKeyId ?? '(no key given)'} must exist in ${region} and allow RDS to use it`,
+              e,
+            )
+          : undefined,
+    );
+    return r.ok ? 'started' : 'already-done';
   };
 
   /** Manual snapshot quotas (used/max) of this region; a quota the account does not report is left out. */
   const quotas = async (): Promise<Quota[]> => {
-    try {
-      const r = await rds.send(new DescribeAccountAttributesCommand({}));
-      return (r.AccountQuotas ?? []).flatMap((q) =>
-        q.AccountQuotaName && (SNAPSHOT_QUOTAS as readonly string[]).includes(q.AccountQuotaName)
-          ? [{ name: q.AccountQuotaName, used: q.Used ?? 0, max: q.Max ?? 0 }]
-          : [],
-      );
-    } catch (e) {
-      throw new AwsCallError('DescribeAccountAttributes', `region ${region}`, e);
-    }
+    const r = await call('DescribeAccountAttributes', `region ${region}`, () =>
+      rds.send(new DescribeAccountAttributesCommand({})),
+    );
+    return (r.AccountQuotas ?? []).flatMap((q) =>
+      q.AccountQuotaName && (SNAPSHOT_QUOTAS as readonly string[]).includes(q.AccountQuotaName)
+        ? [{ name: q.AccountQuotaName, used: q.Used ?? 0, max: q.Max ?? 0 }]
+        : [],
+    );
   };
 
   return { region, listInstances, listClusters, createSnapshot, copySnapshot, quotas };

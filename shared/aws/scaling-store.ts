@@ -6,16 +6,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
-import { AwsCallError, errorName } from '../errors.js';
 import { alarmStateKey, approvalKey, cooldownKey } from '../scaling/ids.js';
 import type { AlarmState, Approval } from '../scaling/model.js';
 import type { ScalingStore } from '../scaling/ports.js';
+import { attempt, call } from './call.js';
 
 // How long the last acted-on transition is remembered after its cooldown: longer than any redelivery
 // (EventBridge retries for 24 h), so an old event is still recognised as out of order.
 const ACTED_MEMORY_SECONDS = 7 * 24 * 3600;
 
-const CONDITION_FAILED = 'ConditionalCheckFailedException';
+const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 
 /**
  * ScalingStore over the stage's state table (partition key `pk`, TTL attribute `ttl` in epoch seconds).
@@ -30,39 +30,41 @@ export const dynamoScalingStore = (
   const live = (item: Record<string, unknown> | undefined) =>
     item && !(typeof item.ttl === 'number' && item.ttl <= epoch(now())) ? item : undefined;
 
-  const get = async (pk: string) => {
-    try {
-      return live((await doc.send(new GetCommand({ TableName: table, Key: { pk } }))).Item);
-    } catch (e) {
-      throw new AwsCallError('GetItem', `${table} ${pk}`, e);
-    }
-  };
+  const get = async (pk: string) =>
+    live(
+      (
+        await call('GetItem', `${table} ${pk}`, () =>
+          doc.send(new GetCommand({ TableName: table, Key: { pk } })),
+        )
+      ).Item,
+    );
 
   /** A conditional put; false when the condition refused it. */
   const putIf = async (
     Item: Record<string, unknown>,
     ConditionExpression: string,
     values: Record<string, unknown>,
-  ): Promise<boolean> => {
-    try {
-      await doc.send(
-        new PutCommand({
-          TableName: table,
-          Item,
-          ConditionExpression,
-          ExpressionAttributeNames: {
-            '#pk': 'pk',
-            ...(ConditionExpression.includes('#ttl') ? { '#ttl': 'ttl' } : {}),
-          },
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (errorName(e) === CONDITION_FAILED) return false;
-      throw new AwsCallError('PutItem', `${table} ${String(Item.pk)}`, e);
-    }
-  };
+  ): Promise<boolean> =>
+    (
+      await attempt(
+        'PutItem',
+        `${table} ${String(Item.pk)}`,
+        () =>
+          doc.send(
+            new PutCommand({
+              TableName: table,
+              Item,
+              ConditionExpression,
+              ExpressionAttributeNames: {
+                '#pk': 'pk',
+                ...(ConditionExpression.includes('#ttl') ? { '#ttl': 'ttl' } : {}),
+              },
+              ExpressionAttributeValues: values,
+            }),
+          ),
+        { refused: CONDITION_FAILED },
+      )
+    ).ok;
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {
@@ -83,11 +85,9 @@ export const dynamoScalingStore = (
       ),
 
     release: async (eventKey) => {
-      try {
-        await doc.send(new DeleteCommand({ TableName: table, Key: { pk: eventKey } }));
-      } catch (e) {
-        throw new AwsCallError('DeleteItem', `${table} ${eventKey}`, e);
-      }
+      await call('DeleteItem', `${table} ${eventKey}`, () =>
+        doc.send(new DeleteCommand({ TableName: table, Key: { pk: eventKey } })),
+      );
     },
 
     recordAction: async (kind, id, a) => {
@@ -134,32 +134,33 @@ export const dynamoScalingStore = (
       };
     },
 
-    markExecuted: async (id, at) => {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: approvalKey(id) },
-            UpdateExpression: 'SET #status = :executed, executedAt = :at',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':executed': 'executed',
-              ':pending': 'pending',
-              ':at': at.toISOString(),
-            },
-          }),
-        );
-        return true;
-      } catch (e) {
-        if (errorName(e) === CONDITION_FAILED) return false;
-        throw new AwsCallError('UpdateItem', `${table} ${approvalKey(id)}`, e);
-      }
-    },
+    markExecuted: async (id, at) =>
+      (
+        await attempt(
+          'UpdateItem',
+          `${table} ${approvalKey(id)}`,
+          () =>
+            doc.send(
+              new UpdateCommand({
+                TableName: table,
+                Key: { pk: approvalKey(id) },
+                UpdateExpression: 'SET #status = :executed, executedAt = :at',
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':executed': 'executed',
+                  ':pending': 'pending',
+                  ':at': at.toISOString(),
+                },
+              }),
+            ),
+          { refused: CONDITION_FAILED },
+        )
+      ).ok,
 
     recordResult: async (id, result) => {
-      try {
-        await doc.send(
+      await call('UpdateItem', `${table} ${approvalKey(id)}`, () =>
+        doc.send(
           new UpdateCommand({
             TableName: table,
             Key: { pk: approvalKey(id) },
@@ -167,10 +168,8 @@ export const dynamoScalingStore = (
             ExpressionAttributeNames: { '#result': 'result' },
             ExpressionAttributeValues: { ':result': result },
           }),
-        );
-      } catch (e) {
-        throw new AwsCallError('UpdateItem', `${table} ${approvalKey(id)}`, e);
-      }
+        ),
+      );
     },
 
     alarmState: async (alarmName) => {

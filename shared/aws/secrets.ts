@@ -1,7 +1,8 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from '../zod.js';
 import type { CredentialsPort, DbCredentials } from '../drill/ports.js';
-import { AwsCallError, StewardError } from '../errors.js';
+import { StewardError } from '../errors.js';
+import { call } from './call.js';
 
 // The shape RDS-managed master secrets and the RDS console's secrets use.
 const SecretJson = z.looseObject({
@@ -18,12 +19,11 @@ const SecretJson = z.looseObject({
  */
 export const secretsCredentials = (sm: SecretsManagerClient): CredentialsPort => ({
   get: async (secretArn): Promise<DbCredentials> => {
-    let text: string | undefined;
-    try {
-      text = (await sm.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
-    } catch (e) {
-      throw new AwsCallError('GetSecretValue', `secret ${secretArn}`, e);
-    }
+    const text = (
+      await call('GetSecretValue', `secret ${secretArn}`, () =>
+        sm.send(new GetSecretValueCommand({ SecretId: secretArn })),
+      )
+    ).SecretString;
     const bad = (why: string) =>
       new StewardError(`secret ${secretArn} ${why}: expected JSON with username and password`);
     if (text === undefined) throw bad('has no SecretString');

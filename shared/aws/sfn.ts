@@ -1,6 +1,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { StaleTaskTokenError, type TaskSignal } from '../drill/ports.js';
-import { AwsCallError, errorName } from '../errors.js';
+import { errorName } from '../errors.js';
+import { attempt } from './call.js';
 
 // Step Functions limits: error ≤ 256 characters, cause ≤ 32,768.
 const ERROR_MAX = 256;
@@ -12,14 +13,11 @@ const STALE = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 const label = (token: string) => `task token …${token.slice(-12)}`;
 
 const send = async (op: string, token: string, act: () => Promise<unknown>): Promise<void> => {
-  try {
-    await act();
-  } catch (e) {
-    if (STALE.has(errorName(e))) {
-      throw new StaleTaskTokenError(`${op}: ${label(token)} is stale (${errorName(e)})`, { cause: e });
-    }
-    throw new AwsCallError(op, label(token), e);
-  }
+  await attempt(op, label(token), act, {}, (e) =>
+    STALE.has(errorName(e))
+      ? new StaleTaskTokenError(`${op}: ${label(token)} is stale (${errorName(e)})`, { cause: e })
+      : undefined,
+  );
 };
 
 /** TaskSignal over Step Functions SendTaskSuccess / SendTaskFailure. */

@@ -13,10 +13,11 @@ import {
   paginateDescribeDBSnapshots,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { AwsCallError, errorName } from '../errors.js';
-import { collectPages, PAGE } from './pages.js';
 import type { ResourceKind, Snapshot, SnapshotType } from '../model.js';
+import type { SnapshotStore } from '../retention/ports.js';
 import { tagRecord } from '../tags.js';
+import { attempt, call } from './call.js';
+import { collectPages, PAGE } from './pages.js';
 
 /** Snapshot ids steward creates start with this; ElastiCache lists no tags, so the prefix narrows tag reads. */
 export const SNAPSHOT_PREFIX = 'steward-';
@@ -54,20 +55,7 @@ export const fromClusterSnapshot = (s: DBClusterSnapshot, region: string): Snaps
   encrypted: s.StorageEncrypted,
 });
 
-/** Port: the snapshots of one region, as plain data. The retention engine and copy reconciler use it. */
-export interface SnapshotStore {
-  region: string;
-  /** Manual snapshots of the given kinds (automated ones are AWS's and never listed). */
-  list(kinds: readonly ResourceKind[]): Promise<Snapshot[]>;
-  /** Delete one snapshot; a snapshot that is already gone counts as deleted. */
-  remove(s: Pick<Snapshot, 'kind' | 'id'>): Promise<'deleted' | 'already-gone'>;
-}
-
-const NOT_FOUND = new Set([
-  'DBSnapshotNotFoundFault',
-  'DBClusterSnapshotNotFoundFault',
-  'SnapshotNotFoundFault',
-]);
+const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];
 
 /** SnapshotStore over the RDS and ElastiCache APIs of one region. */
 export const awsSnapshotStore = (
@@ -94,41 +82,35 @@ export const awsSnapshotStore = (
     );
 
   const listCache = async (): Promise<Snapshot[]> => {
+    // The request filter is `user` | `system`; the response field says `manual` | `automated`.
+    const described = await collectPages(
+      paginateDescribeSnapshots({ client: elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
+      (p) => p.Snapshots,
+      // DescribeSnapshots carries no tags: read them only for names steward could have created.
+      (s) => (s.SnapshotName?.startsWith(SNAPSHOT_PREFIX) && s.ARN ? s : undefined),
+      'DescribeSnapshots (ElastiCache)',
+      `region ${region}`,
+    );
     const out: Snapshot[] = [];
-    try {
-      // The request filter is `user` | `system`; the response field says `manual` | `automated`.
-      for await (const page of paginateDescribeSnapshots(
-        { client: elasticache, pageSize: 50 },
-        { SnapshotSource: 'user' },
-      )) {
-        for (const s of page.Snapshots ?? []) {
-          const id = s.SnapshotName ?? '';
-          // DescribeSnapshots carries no tags: read them only for names steward could have created.
-          if (!id.startsWith(SNAPSHOT_PREFIX) || !s.ARN) continue;
-          let tags;
-          try {
-            tags = await elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.ARN }));
-          } catch (e) {
-            throw new AwsCallError('ListTagsForResource (ElastiCache)', `snapshot ${id} in ${region}`, e);
-          }
-          const created = s.NodeSnapshots?.map((n) => n.SnapshotCreateTime).find((t) => t);
-          out.push({
-            kind: 'elasticache',
-            id,
-            arn: s.ARN,
-            region,
-            sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
-            createdAt: created?.toISOString(),
-            status: s.SnapshotStatus ?? 'unknown',
-            type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
-            tags: tagRecord(tags.TagList),
-            encrypted: s.KmsKeyId !== undefined,
-          });
-        }
-      }
-    } catch (e) {
-      if (e instanceof AwsCallError) throw e;
-      throw new AwsCallError('DescribeSnapshots (ElastiCache)', `region ${region}`, e);
+    for (const s of described) {
+      const id = s.SnapshotName!;
+      const arn = s.ARN!;
+      const tags = await call('ListTagsForResource (ElastiCache)', `snapshot ${id} in ${region}`, () =>
+        elasticache.send(new ListTagsForResourceCommand({ ResourceName: arn })),
+      );
+      const created = s.NodeSnapshots?.map((n) => n.SnapshotCreateTime).find((t) => t);
+      out.push({
+        kind: 'elasticache',
+        id,
+        arn,
+        region,
+        sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
+        createdAt: created?.toISOString(),
+        status: s.SnapshotStatus ?? 'unknown',
+        type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
+        tags: tagRecord(tags.TagList),
+        encrypted: s.KmsKeyId !== undefined,
+      });
     }
     return out;
   };
@@ -143,7 +125,7 @@ export const awsSnapshotStore = (
     region,
     list: async (kinds) => (await Promise.all([...new Set(kinds)].map((k) => listers[k]()))).flat(),
     remove: async ({ kind, id }) => {
-      const [op, send] =
+      const [op, send]: [string, () => Promise<unknown>] =
         kind === 'rds-instance'
           ? ['DeleteDBSnapshot', () => rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))]
           : kind === 'aurora-cluster'
@@ -155,13 +137,8 @@ export const awsSnapshotStore = (
                 'DeleteSnapshot (ElastiCache)',
                 () => elasticache.send(new DeleteSnapshotCommand({ SnapshotName: id })),
               ];
-      try {
-        await send();
-        return 'deleted';
-      } catch (e) {
-        if (NOT_FOUND.has(errorName(e))) return 'already-gone';
-        throw new AwsCallError(op as string, `${kind} snapshot ${id} in ${region}`, e);
-      }
+      const r = await attempt(op, `${kind} snapshot ${id} in ${region}`, send, { gone: NOT_FOUND });
+      return r.ok ? 'deleted' : 'already-gone';
     },
   };
 };

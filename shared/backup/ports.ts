@@ -1,6 +1,11 @@
-import type { ElastiCacheBackup } from '../aws/elasticache.js';
-import type { RdsBackup } from '../aws/rds.js';
-import type { CopySnapshotInput, CreateSnapshotInput, Database, Quota, ResourceKind } from '../model.js';
+import type {
+  CopySnapshotInput,
+  CreateSnapshotInput,
+  Database,
+  Quota,
+  ResourceKind,
+  Snapshot,
+} from '../model.js';
 
 /** Port: databases, quota and snapshot creation in the primary region. */
 export interface BackupPort {
@@ -20,25 +25,9 @@ export interface CopyPort {
   copySnapshot(input: CopySnapshotInput): Promise<'started' | 'already-done'>;
 }
 
-/** BackupPort over the RDS and ElastiCache adapters of one region. */
-export const awsBackupPort = (rds: RdsBackup, cache: ElastiCacheBackup): BackupPort => ({
-  region: rds.region,
-  listDatabases: async (kinds) => {
-    const want = new Set(kinds);
-    const lists = await Promise.all([
-      want.has('rds-instance') ? rds.listInstances() : [],
-      want.has('aurora-cluster') ? rds.listClusters() : [],
-      want.has('elasticache') ? cache.listReplicationGroups() : [],
-    ]);
-    return lists.flat();
-  },
-  quotas: () => rds.quotas(),
-  createSnapshot: (input) =>
-    input.kind === 'elasticache' ? cache.createSnapshot(input) : rds.createSnapshot(input),
-});
-
-/** CopyPort over the DR region's RDS adapter. */
-export const awsCopyPort = (rds: RdsBackup): CopyPort => ({
-  region: rds.region,
-  copySnapshot: (input) => rds.copySnapshot(input),
-});
+/** Port: the manual snapshots of one region, as plain data (what the DR copy reconciler compares). */
+export interface SnapshotLister {
+  readonly region: string;
+  /** Manual snapshots of the given kinds (automated ones are AWS's and never listed). */
+  list(kinds: readonly ResourceKind[]): Promise<Snapshot[]>;
+}

@@ -1,4 +1,3 @@
-import type { SnapshotStore } from '../aws/snapshots.js';
 import { ResourceKind, type Severity } from '../config/schema.js';
 import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
@@ -15,7 +14,7 @@ import {
   planSnapshot,
   QUOTA_BY_KIND,
 } from './plan.js';
-import type { BackupPort, CopyPort } from './ports.js';
+import type { BackupPort, CopyPort, SnapshotLister } from './ports.js';
 import type { BackupRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -27,7 +26,7 @@ export interface BackupDeps extends BaseDeps {
   primary: BackupPort;
   /** Cross-region copies, called in `config.dr.region`. */
   dr: CopyPort;
-  snapshots: { primary: SnapshotStore; dr: SnapshotStore };
+  snapshots: { primary: SnapshotLister; dr: SnapshotLister };
 }
 
 /** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */

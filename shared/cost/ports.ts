@@ -86,6 +86,12 @@ export interface CostSource {
 }
 
 /**
+ * A claim older than this that was never confirmed belongs to a run that died between claim and send
+ * (Lambda's longest timeout is 15 minutes): the next run may take it over and alert.
+ */
+export const STALE_CLAIM_SECONDS = 15 * 60;
+
+/**
  * Port: the alert dedup ledger in the state table (adapter: shared/aws/alert-ledger.ts). `claim` is an
  * atomic test-and-set, so of two concurrent runs exactly one wins a key.
  */

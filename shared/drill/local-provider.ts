@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SnapshotStore } from '../aws/snapshots.js';
+import type { SnapshotStore } from '../retention/ports.js';
 import type { BackupPort } from '../backup/ports.js';
 import { GuardRefusedError, StewardError } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';

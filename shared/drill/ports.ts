@@ -122,3 +122,8 @@ export interface TaskSignal {
 export class StaleTaskTokenError extends StewardError {
   override name = 'StaleTaskTokenError';
 }
+
+/** The snapshot a drill picked was deleted before the restore started (retention, or by hand). */
+export class SnapshotGoneError extends StewardError {
+  override name = 'SnapshotGoneError';
+}

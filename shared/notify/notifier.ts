@@ -1,6 +1,5 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Severity } from '../config/schema.js';
-import { AwsCallError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
 
 /** One message for humans and machines: short subject, readable body, JSON details. */
@@ -32,28 +31,6 @@ export const renderNotification = (n: Notification, stage: string): { subject: s
   if (n.data !== undefined) body.push('', '--- details (JSON) ---', JSON.stringify(n.data, null, 2));
   return { subject, message: body.join('\n') };
 };
-
-/** Notifier that publishes to the severity's SNS topic. */
-export const snsNotifier = (sns: SNSClient, topics: Record<Severity, string>, stage: string): Notifier => ({
-  send: async (n) => {
-    const { subject, message } = renderNotification(n, stage);
-    try {
-      await sns.send(
-        new PublishCommand({
-          TopicArn: topics[n.severity],
-          Subject: subject,
-          Message: message,
-          MessageAttributes: {
-            severity: { DataType: 'String', StringValue: n.severity },
-            capability: { DataType: 'String', StringValue: n.capability },
-          },
-        }),
-      );
-    } catch (e) {
-      throw new AwsCallError('Publish', topics[n.severity], e);
-    }
-  },
-});
 
 /**
  * Send one notification; a failure becomes a failed outcome (empty list on success) instead of an exception,

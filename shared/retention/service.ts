@@ -1,6 +1,6 @@
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { ResourceKind } from '../config/schema.js';
-import type { SnapshotStore } from '../aws/snapshots.js';
+import type { SnapshotStore } from './ports.js';
 import { errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';

@@ -1,5 +1,3 @@
-import type { ElastiCacheScaling } from '../aws/elasticache-scaling.js';
-import type { RdsScaling } from '../aws/rds-scaling.js';
 import type { ResourceKind } from '../config/schema.js';
 import type { AlarmState, Approval, PlannedChange, ScalingMemory, ScalingResource } from './model.js';
 
@@ -44,40 +42,3 @@ export interface ScalingStore {
   /** Remember an alarm's state; an older transition never overwrites a newer one. */
   setAlarmState(alarmName: string, state: AlarmState, since: Date, ttlSeconds: number): Promise<void>;
 }
-
-/** ScalingResources over the RDS and ElastiCache scaling adapters of one region. */
-export const awsScalingResources = (rds: RdsScaling, cache: ElastiCacheScaling): ScalingResources => ({
-  region: rds.region,
-  describe: (kind, id) =>
-    kind === 'rds-instance'
-      ? rds.describeInstance(id)
-      : kind === 'aurora-cluster'
-        ? rds.describeCluster(id)
-        : cache.describeReplicationGroup(id),
-  apply: async (c) => {
-    switch (c.type) {
-      case 'rds.modifyClass':
-        return rds.modifyInstanceClass(c.dbInstanceId, c.to, c.applyImmediately);
-      case 'rds.createReadReplica':
-        return rds.createReadReplica(c);
-      case 'rds.createClusterReader':
-        return rds.createClusterReader(c);
-      case 'rds.deleteReplica':
-        return rds.deleteReplica(c.instanceId);
-      case 'rds.rebootWithFailover':
-        return rds.rebootWithFailover(c.dbInstanceId);
-      case 'rds.failoverCluster':
-        return rds.failoverCluster(c.clusterId);
-      case 'elasticache.setShardCount':
-        return cache.setShardCount(c.replicationGroupId, c.to, c.remove);
-      case 'elasticache.setReplicaCount':
-        return c.to > c.from
-          ? cache.increaseReplicaCount(c.replicationGroupId, c.to)
-          : cache.decreaseReplicaCount(c.replicationGroupId, c.to);
-      case 'elasticache.testFailover':
-        return cache.testFailover(c.replicationGroupId, c.nodeGroupId);
-      case 'notify':
-        return 'done';
-    }
-  },
-});

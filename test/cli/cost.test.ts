@@ -2,7 +2,7 @@ import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cost } from '../../cli/cost.js';
 import type { Flags } from '../../cli/main.js';
-import { memoryAlertLedger } from '../../shared/aws/alert-ledger.js';
+import { memoryAlertLedger } from '../../shared/cost/memory-ledger.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { alertKeys } from '../../shared/cost/engine.js';
 import type { AlertLedger } from '../../shared/cost/ports.js';

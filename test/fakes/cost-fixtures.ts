@@ -18,7 +18,7 @@ import dryRun from '../../events/cost/dry-run.json' with { type: 'json' };
 import onDemand from '../../events/cost/on-demand.json' with { type: 'json' };
 import scheduled from '../../events/cost/scheduled.json' with { type: 'json' };
 import { type AlertLedger } from '../../shared/cost/ports.js';
-import { memoryAlertLedger } from '../../shared/aws/alert-ledger.js';
+import { memoryAlertLedger } from '../../shared/cost/memory-ledger.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
 import type { CostServiceDeps } from '../../shared/cost/service.js';

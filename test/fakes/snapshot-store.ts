@@ -1,4 +1,4 @@
-import type { SnapshotStore } from '../../shared/aws/snapshots.js';
+import type { SnapshotStore } from '../../shared/retention/ports.js';
 import type { Snapshot } from '../../shared/model.js';
 
 /** In-memory SnapshotStore for one region; the live state is visible for assertions. */

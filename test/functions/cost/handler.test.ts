@@ -9,9 +9,10 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/cost/handler.js';
-import { memoryAlertLedger } from '../../../shared/aws/alert-ledger.js';
+import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
-import { memoryNotifier, snsNotifier } from '../../../shared/notify/notifier.js';
+import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import {
   anomaliesResponse,
   costEvents,

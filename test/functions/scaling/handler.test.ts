@@ -36,7 +36,7 @@ import { EventShapeError, PartialFailureError } from '../../../shared/errors.js'
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { metrics } from '../../../shared/observability.js';
 import { cooldownKey, seenKey } from '../../../shared/scaling/ids.js';
-import { awsScalingResources } from '../../../shared/scaling/ports.js';
+import { awsScalingResources } from '../../../shared/aws/scaling-resources.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { fakeScalingStore } from '../../fakes/scaling.js';
 import { scalingConfigInput } from '../../shared/scaling/fixtures.js';

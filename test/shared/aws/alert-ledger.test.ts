@@ -8,12 +8,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  dynamoAlertLedger,
-  memoryAlertLedger,
-  STALE_CLAIM_SECONDS,
-} from '../../../shared/aws/alert-ledger.js';
-import type { AlertLedger } from '../../../shared/cost/ports.js';
+import { dynamoAlertLedger } from '../../../shared/aws/alert-ledger.js';
+import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
+import { type AlertLedger, STALE_CLAIM_SECONDS } from '../../../shared/cost/ports.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
 const NOW = new Date('2026-11-23T07:00:00Z');

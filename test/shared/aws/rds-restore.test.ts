@@ -20,7 +20,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { rdsRestorePort, SnapshotGoneError, WRITER_CLASS_TAG } from '../../../shared/aws/rds-restore.js';
+import { rdsRestorePort, WRITER_CLASS_TAG } from '../../../shared/aws/rds-restore.js';
+import { SnapshotGoneError } from '../../../shared/drill/ports.js';
 import type { RestoreRequest } from '../../../shared/drill/ports.js';
 import { AwsCallError, GuardRefusedError } from '../../../shared/errors.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SnapshotStore } from '../../../shared/aws/snapshots.js';
+import type { SnapshotStore } from '../../../shared/retention/ports.js';
 import type { ResourceKind, Snapshot } from '../../../shared/model.js';
 
 const REGION = 'eu-west-1';

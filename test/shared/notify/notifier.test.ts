@@ -2,7 +2,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../../shared/errors.js';
-import { renderNotification, snsNotifier } from '../../../shared/notify/notifier.js';
+import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
+import { renderNotification } from '../../../shared/notify/notifier.js';
 
 const sns = mockClient(SNSClient);
 const topics = {

@@ -1,0 +1,103 @@
+import {
+  type DBCluster,
+  type DBInstance,
+  DescribeDBClustersCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBInstancesCommand,
+  paginateDescribeDBClusterSnapshots,
+  paginateDescribeDBSnapshots,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import type { DrillKind, RestorePort } from '../drill/ports.js';
+import { StewardError } from '../errors.js';
+import { attempt } from './call.js';
+import { collectPages, PAGE } from './pages.js';
+import { fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
+
+/** What every part of the RDS restore adapter shares: one region's client and the class defaults. */
+export interface RdsDrillContext {
+  region: string;
+  rds: RDSClient;
+  /** The instance class of a restored copy: the request's, else the configured default, else the smallest. */
+  classFor(kind: DrillKind, wanted?: string): string;
+}
+
+export const iso = (d: Date | undefined): string | undefined => d?.toISOString();
+
+/** Reading one region's databases and snapshots for drills; nothing here changes anything. */
+export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
+  /** The instance, or undefined when it does not exist. */
+  const findInstance = async (id: string): Promise<DBInstance | undefined> => {
+    const r = await attempt(
+      'DescribeDBInstances',
+      `DB instance ${id} in ${region}`,
+      () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+      { gone: ['DBInstanceNotFoundFault'] },
+    );
+    return r.ok ? r.value.DBInstances?.[0] : undefined;
+  };
+
+  /** The cluster, or undefined when it does not exist. */
+  const findCluster = async (id: string): Promise<DBCluster | undefined> => {
+    const r = await attempt(
+      'DescribeDBClusters',
+      `DB cluster ${id} in ${region}`,
+      () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+      { gone: ['DBClusterNotFoundFault'] },
+    );
+    return r.ok ? r.value.DBClusters?.[0] : undefined;
+  };
+
+  // Without SnapshotType, RDS lists manual and automated snapshots alike: a drill may restore either.
+  const listSnapshots: RestorePort['listSnapshots'] = (kind, dbId) =>
+    kind === 'rds-instance'
+      ? collectPages(
+          paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { DBInstanceIdentifier: dbId }),
+          (p) => p.DBSnapshots,
+          (s) => fromDbSnapshot(s, region),
+          'DescribeDBSnapshots',
+          `snapshots of ${dbId} in ${region}`,
+        )
+      : collectPages(
+          paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { DBClusterIdentifier: dbId }),
+          (p) => p.DBClusterSnapshots,
+          (s) => fromClusterSnapshot(s, region),
+          'DescribeDBClusterSnapshots',
+          `snapshots of ${dbId} in ${region}`,
+        );
+
+  const restorableWindow: RestorePort['restorableWindow'] = async (kind, dbId) => {
+    if (kind === 'aurora-cluster') {
+      const c = await findCluster(dbId);
+      const earliest = iso(c?.EarliestRestorableTime);
+      const latest = iso(c?.LatestRestorableTime);
+      return earliest && latest ? { earliest, latest } : undefined;
+    }
+    const r = await attempt(
+      'DescribeDBInstanceAutomatedBackups',
+      `${dbId} in ${region}`,
+      () => rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: dbId })),
+      { gone: ['DBInstanceAutomatedBackupNotFoundFault'] },
+    );
+    const backups = r.ok ? (r.value.DBInstanceAutomatedBackups ?? []) : [];
+    const b = backups.find((x) => x.Status === 'active') ?? backups[0];
+    const earliest = iso(b?.RestoreWindow?.EarliestTime);
+    const latest = iso(b?.RestoreWindow?.LatestTime);
+    return earliest && latest ? { earliest, latest } : undefined;
+  };
+
+  const masterSecretArn: RestorePort['masterSecretArn'] = async (kind, dbId) => {
+    if (kind === 'aurora-cluster') {
+      const c = await findCluster(dbId);
+      if (!c) throw new StewardError(`DB cluster ${dbId} not found in ${region}`);
+      return c.MasterUserSecret?.SecretArn;
+    }
+    const db = await findInstance(dbId);
+    if (!db) throw new StewardError(`DB instance ${dbId} not found in ${region}`);
+    return db.MasterUserSecret?.SecretArn;
+  };
+
+  return { findInstance, findCluster, listSnapshots, restorableWindow, masterSecretArn };
+};
+
+export type RdsDrillLookup = ReturnType<typeof rdsDrillLookup>;

@@ -1,0 +1,211 @@
+import {
+  CreateDBInstanceCommand,
+  type DBCluster,
+  DescribeDBClusterSnapshotsCommand,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
+import { auroraWriterId } from '../drill/ids.js';
+import { type RestoredTarget, type RestoreRequest, SnapshotGoneError } from '../drill/ports.js';
+import { AwsCallError, errorName, GuardRefusedError, StewardError } from '../errors.js';
+import { Tag, tagList, tagRecord, type Tags } from '../tags.js';
+import { attempt } from './call.js';
+import type { RdsDrillContext, RdsDrillLookup } from './rds-drill-lookup.js';
+
+/** On a drill's Aurora cluster: the class of the writer to add once the cluster is available. */
+export const WRITER_CLASS_TAG = 'steward:drill-instance-class';
+
+const SNAPSHOT_GONE = new Set(['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault']);
+const EXISTS = ['DBInstanceAlreadyExistsFault', 'DBClusterAlreadyExistsFault'];
+
+/**
+ * Starting restores: a private, single-AZ, unprotected copy without automated backups, tagged
+ * `steward:drill`. Restoring the same target id again returns the copy this drill already made.
+ */
+export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) => {
+  const { region, rds, classFor } = ctx;
+
+  /** An existing resource with our id must be this drill's: otherwise it is not ours to reuse. */
+  const assertSameDrill = (what: string, tags: Tags, want: Tags) => {
+    if (tags[Tag.drill] !== want[Tag.drill]) {
+      throw new GuardRefusedError(
+        `${what} already exists but is tagged ${Tag.drill}=${tags[Tag.drill] ?? '(none)'}, not ${want[Tag.drill]}: refusing to use it for this drill`,
+      );
+    }
+  };
+
+  /** The snapshot vanished (SnapshotGoneError, so the drill can say so), or any other failure of `op`. */
+  const failure = (req: RestoreRequest, op: string, e: unknown): Error => {
+    const id = req.source.snapshotId;
+    if (SNAPSHOT_GONE.has(errorName(e)) && id) {
+      return new SnapshotGoneError(
+        `snapshot ${id} of ${req.sourceDbId} no longer exists in ${region} (deleted after the drill selected it?): ${op} could not restore ${req.targetId}`,
+        { cause: e },
+      );
+    }
+    const from = id ? `snapshot ${id}` : `${req.sourceDbId} at ${req.source.pointInTime}`;
+    return new AwsCallError(op, `drill target ${req.targetId} from ${from} in ${region}`, e);
+  };
+
+  const restoreInstance = async (req: RestoreRequest): Promise<RestoredTarget> => {
+    const common = {
+      DBInstanceClass: classFor('rds-instance', req.instanceClass),
+      DBSubnetGroupName: req.network.dbSubnetGroupName,
+      VpcSecurityGroupIds: req.network.securityGroupIds?.length ? req.network.securityGroupIds : undefined,
+      PubliclyAccessible: false,
+      MultiAZ: false,
+      DeletionProtection: false,
+      CopyTagsToSnapshot: false,
+      AutoMinorVersionUpgrade: false,
+      // No automated backups: the copy lives for minutes, and skipping the first backup makes it ready sooner.
+      BackupRetentionPeriod: 0,
+      Tags: tagList(req.tags),
+    };
+    const pitr = req.source.pointInTime;
+    const op = pitr ? 'RestoreDBInstanceToPointInTime' : 'RestoreDBInstanceFromDBSnapshot';
+    const r = await attempt(
+      op,
+      req.targetId,
+      () =>
+        pitr
+          ? rds.send(
+              new RestoreDBInstanceToPointInTimeCommand({
+                SourceDBInstanceIdentifier: req.sourceDbId,
+                TargetDBInstanceIdentifier: req.targetId,
+                RestoreTime: new Date(pitr),
+                ...common,
+              }),
+            )
+          : rds.send(
+              new RestoreDBInstanceFromDBSnapshotCommand({
+                DBInstanceIdentifier: req.targetId,
+                DBSnapshotIdentifier: req.source.snapshotId,
+                ...common,
+              }),
+            ),
+      { exists: EXISTS },
+      (e) => failure(req, op, e),
+    );
+    if (r.ok) return { kind: 'rds-instance', id: req.targetId, status: 'creating' };
+    // A retried restore: ours already exists.
+    const db = await lookup.findInstance(req.targetId);
+    if (!db) throw failure(req, op, r.cause);
+    assertSameDrill(`DB instance ${req.targetId}`, tagRecord(db.TagList), req.tags);
+    return { kind: 'rds-instance', id: req.targetId, status: db.DBInstanceStatus ?? 'unknown' };
+  };
+
+  /** Add the writer instance to a drill cluster; `deferred` while the cluster is not available yet. */
+  const createWriter = async (
+    clusterId: string,
+    engine: string,
+    instanceClass: string,
+    tags: Tags,
+  ): Promise<'created' | 'exists' | 'deferred'> => {
+    const id = auroraWriterId(clusterId);
+    const r = await attempt(
+      'CreateDBInstance',
+      `writer ${id} of drill cluster ${clusterId} in ${region}`,
+      () =>
+        rds.send(
+          new CreateDBInstanceCommand({
+            DBInstanceIdentifier: id,
+            DBClusterIdentifier: clusterId,
+            DBInstanceClass: instanceClass,
+            Engine: engine,
+            PubliclyAccessible: false,
+            AutoMinorVersionUpgrade: false,
+            Tags: tagList(tags),
+          }),
+        ),
+      // RDS accepts CreateDBInstance only once the restored cluster is available; describe retries.
+      { exists: ['DBInstanceAlreadyExistsFault'], refused: ['InvalidDBClusterStateFault'] },
+    );
+    return r.ok ? 'created' : r.answer === 'exists' ? 'exists' : 'deferred';
+  };
+
+  /** Engine and version of a cluster snapshot: RestoreDBClusterFromSnapshot requires the engine. */
+  const snapshotEngine = async (req: RestoreRequest, op: string, snapshotId: string) => {
+    const r = await attempt(
+      'DescribeDBClusterSnapshots',
+      `cluster snapshot ${snapshotId} in ${region}`,
+      () => rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshotId })),
+      {},
+      (e) => (SNAPSHOT_GONE.has(errorName(e)) ? failure(req, op, e) : undefined),
+    );
+    const s = r.ok ? r.value.DBClusterSnapshots?.[0] : undefined;
+    return { Engine: s?.Engine, EngineVersion: s?.EngineVersion };
+  };
+
+  const restoreCluster = async (req: RestoreRequest): Promise<RestoredTarget> => {
+    const instanceClass = classFor('aurora-cluster', req.instanceClass);
+    const tags = { ...req.tags, [WRITER_CLASS_TAG]: instanceClass };
+    const common = {
+      DBClusterIdentifier: req.targetId,
+      DBSubnetGroupName: req.network.dbSubnetGroupName,
+      VpcSecurityGroupIds: req.network.securityGroupIds?.length ? req.network.securityGroupIds : undefined,
+      DeletionProtection: false,
+      CopyTagsToSnapshot: false,
+      Tags: tagList(tags),
+    };
+    const pitr = req.source.pointInTime;
+    const op = pitr ? 'RestoreDBClusterToPointInTime' : 'RestoreDBClusterFromSnapshot';
+    const snapshotId = req.source.snapshotId!;
+    // Without EngineVersion RDS picks the region's default version.
+    const engine = pitr ? undefined : await snapshotEngine(req, op, snapshotId);
+    const r = await attempt(
+      op,
+      req.targetId,
+      async (): Promise<DBCluster | undefined> =>
+        pitr
+          ? (
+              await rds.send(
+                new RestoreDBClusterToPointInTimeCommand({
+                  SourceDBClusterIdentifier: req.sourceDbId,
+                  RestoreToTime: new Date(pitr),
+                  ...common,
+                }),
+              )
+            ).DBCluster
+          : (
+              await rds.send(
+                new RestoreDBClusterFromSnapshotCommand({
+                  SnapshotIdentifier: snapshotId,
+                  Engine: engine?.Engine,
+                  EngineVersion: engine?.EngineVersion,
+                  ...common,
+                }),
+              )
+            ).DBCluster,
+      { exists: EXISTS },
+      (e) => failure(req, op, e),
+    );
+    let cluster = r.ok ? r.value : undefined;
+    if (!r.ok) {
+      cluster = await lookup.findCluster(req.targetId);
+      if (!cluster) throw failure(req, op, r.cause);
+      assertSameDrill(`DB cluster ${req.targetId}`, tagRecord(cluster.TagList), req.tags);
+    }
+    const clusterEngine = cluster?.Engine ?? (await lookup.findCluster(req.targetId))?.Engine;
+    if (!clusterEngine) {
+      throw new StewardError(
+        `drill cluster ${req.targetId} in ${region} reports no engine: cannot add its writer`,
+      );
+    }
+    await createWriter(req.targetId, clusterEngine, instanceClass, req.tags);
+    return {
+      kind: 'aurora-cluster',
+      id: req.targetId,
+      instanceId: auroraWriterId(req.targetId),
+      status: cluster?.Status ?? 'creating',
+    };
+  };
+
+  const restore = (req: RestoreRequest): Promise<RestoredTarget> =>
+    req.kind === 'aurora-cluster' ? restoreCluster(req) : restoreInstance(req);
+
+  return { restore, createWriter };
+};
+
+export type RdsDrillRestore = ReturnType<typeof rdsDrillRestore>;
