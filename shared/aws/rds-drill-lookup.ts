@@ -1,9 +1,5 @@
 import {
-  type DBCluster,
-  type DBInstance,
-  DescribeDBClustersCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
-  DescribeDBInstancesCommand,
   paginateDescribeDBClusterSnapshots,
   paginateDescribeDBSnapshots,
   type RDSClient,
@@ -12,6 +8,7 @@ import type { DrillKind, RestorePort } from '../drill/ports.js';
 import { StewardError } from '../errors.js';
 import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
+import { findDbCluster, findDbInstance } from './rds-describe.js';
 import { fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
 
 /** What every part of the RDS restore adapter shares: one region's client and the class defaults. */
@@ -26,27 +23,8 @@ export const iso = (d: Date | undefined): string | undefined => d?.toISOString()
 
 /** Reading one region's databases and snapshots for drills; nothing here changes anything. */
 export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
-  /** The instance, or undefined when it does not exist. */
-  const findInstance = async (id: string): Promise<DBInstance | undefined> => {
-    const r = await attempt(
-      'DescribeDBInstances',
-      `DB instance ${id} in ${region}`,
-      () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
-      { gone: ['DBInstanceNotFoundFault'] },
-    );
-    return r.ok ? r.value.DBInstances?.[0] : undefined;
-  };
-
-  /** The cluster, or undefined when it does not exist. */
-  const findCluster = async (id: string): Promise<DBCluster | undefined> => {
-    const r = await attempt(
-      'DescribeDBClusters',
-      `DB cluster ${id} in ${region}`,
-      () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
-      { gone: ['DBClusterNotFoundFault'] },
-    );
-    return r.ok ? r.value.DBClusters?.[0] : undefined;
-  };
+  const findInstance = (id: string) => findDbInstance(rds, region, id);
+  const findCluster = (id: string) => findDbCluster(rds, region, id);
 
   // Without SnapshotType, RDS lists manual and automated snapshots alike: a drill may restore either.
   const listSnapshots: RestorePort['listSnapshots'] = (kind, dbId) =>

@@ -2,8 +2,6 @@ import {
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DeleteDBInstanceCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
   type DBInstance,
   FailoverDBClusterCommand,
   ModifyDBInstanceCommand,
@@ -15,6 +13,7 @@ import type { AuroraClusterState, PlannedChange, RdsInstanceState } from '../sca
 import { tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages, PAGE } from './pages.js';
+import { findDbCluster, findDbInstance } from './rds-describe.js';
 
 /** Names of the pending modified values that are set (an empty PendingModifiedValues means none). */
 export const pendingNames = (pending: object | undefined): string[] =>
@@ -49,25 +48,13 @@ type CreateReader = Extract<PlannedChange, { type: 'rds.createClusterReader' }>;
 export const rdsScaling = (region: string, rds: RDSClient) => {
   /** One DB instance, or undefined when it does not exist. */
   const describeInstance = async (id: string): Promise<RdsInstanceState | undefined> => {
-    const r = await attempt(
-      'DescribeDBInstances',
-      `DB instance ${id} in ${region}`,
-      () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
-      { gone: ['DBInstanceNotFoundFault'] },
-    );
-    const db = r.ok ? r.value.DBInstances?.[0] : undefined;
+    const db = await findDbInstance(rds, region, id);
     return db ? instanceState(db) : undefined;
   };
 
   /** One Aurora cluster with its instances' classes and states, or undefined when it does not exist. */
   const describeCluster = async (id: string): Promise<AuroraClusterState | undefined> => {
-    const r = await attempt(
-      'DescribeDBClusters',
-      `DB cluster ${id} in ${region}`,
-      () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
-      { gone: ['DBClusterNotFoundFault'] },
-    );
-    const cluster = r.ok ? r.value.DBClusters?.[0] : undefined;
+    const cluster = await findDbCluster(rds, region, id);
     if (!cluster) return undefined;
     const instances = new Map<string, DBInstance>(
       (
