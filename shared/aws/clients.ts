@@ -11,49 +11,84 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // Every SDK client steward uses is built here, once per container: one place for retries and timeouts.
 // Endpoint and credentials come from the environment (AWS_PROFILE, AWS_ENDPOINT_URL, the Lambda role).
 
+/** Timeouts of one client; the defaults are what ships. */
+export interface ClientOptions {
+  /** TCP (and TLS) connect. @default 5 s */
+  connectionTimeoutMs?: number;
+  /**
+   * One HTTP request, first byte out to last byte in; each retry gets its own. Every steward call is a
+   * small control-plane request that answers in well under a second. @default 20 s
+   */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUTS: Required<ClientOptions> = {
+  connectionTimeoutMs: 5_000,
+  requestTimeoutMs: 20_000,
+};
+
+// Without these the SDK waits forever on a hung connection (both default to 0 = none), and a run stalls
+// until the Lambda timeout with no report. `throwOnRequestTimeout`: without it, a breached request timeout
+// is only logged as a warning. A timeout then fails like any other error: TimeoutError, retried by the SDK,
+// and reported through AwsCallError.
+const http = (o: ClientOptions = {}) => ({
+  requestHandler: {
+    connectionTimeout: o.connectionTimeoutMs ?? DEFAULT_TIMEOUTS.connectionTimeoutMs,
+    requestTimeout: o.requestTimeoutMs ?? DEFAULT_TIMEOUTS.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  },
+});
+
 // Adaptive retry backs off client-side when RDS throttles (~12 req/s sustained per account-region);
 // 5 attempts rides out bursts that the standard 3 would surface as failures.
-const retry = { retryMode: 'adaptive', maxAttempts: 5 } as const;
+const adaptive = { retryMode: 'adaptive', maxAttempts: 5 } as const;
 
 const cache = new Map<string, unknown>();
-const memo = <T>(key: string, make: () => T): T => {
+const memo = <T>(service: string, region: string, o: ClientOptions | undefined, make: () => T): T => {
+  const key = `${service}:${region}:${JSON.stringify(o ?? {})}`;
   if (!cache.has(key)) cache.set(key, make());
   return cache.get(key) as T;
 };
 
 /** One RDS client per region per container. */
-export const rdsClient = (region: string): RDSClient =>
-  memo(`rds:${region}`, () => new RDSClient({ region, ...retry }));
+export const rdsClient = (region: string, o?: ClientOptions): RDSClient =>
+  memo('rds', region, o, () => new RDSClient({ region, ...adaptive, ...http(o) }));
 
 /** One ElastiCache client per region per container. */
-export const elastiCacheClient = (region: string): ElastiCacheClient =>
-  memo(`elasticache:${region}`, () => new ElastiCacheClient({ region, ...retry }));
+export const elastiCacheClient = (region: string, o?: ClientOptions): ElastiCacheClient =>
+  memo('elasticache', region, o, () => new ElastiCacheClient({ region, ...adaptive, ...http(o) }));
 
 /** One SNS client per region per container. */
-export const snsClient = (region: string): SNSClient =>
-  memo(`sns:${region}`, () => new SNSClient({ region }));
+export const snsClient = (region: string, o?: ClientOptions): SNSClient =>
+  memo('sns', region, o, () => new SNSClient({ region, ...http(o) }));
 
 /** The state table's document client (plain JS values in and out) per region per container. */
-export const stateTableClient = (region: string): DynamoDBDocumentClient =>
-  memo(`dynamodb:${region}`, () => DynamoDBDocumentClient.from(new DynamoDBClient({ region })));
+export const stateTableClient = (region: string, o?: ClientOptions): DynamoDBDocumentClient =>
+  memo('dynamodb', region, o, () => DynamoDBDocumentClient.from(new DynamoDBClient({ region, ...http(o) })));
 
 /** One S3 client per region per container (drill reports and baselines). */
-export const s3Client = (region: string): S3Client => memo(`s3:${region}`, () => new S3Client({ region }));
+export const s3Client = (region: string, o?: ClientOptions): S3Client =>
+  memo('s3', region, o, () => new S3Client({ region, ...http(o) }));
 
 /** One Step Functions client per region per container (task tokens, the drill CLI). */
-export const sfnClient = (region: string): SFNClient =>
-  memo(`sfn:${region}`, () => new SFNClient({ region }));
+export const sfnClient = (region: string, o?: ClientOptions): SFNClient =>
+  memo('sfn', region, o, () => new SFNClient({ region, ...http(o) }));
 
 /** One Secrets Manager client per region per container (drill credentials). */
-export const secretsClient = (region: string): SecretsManagerClient =>
-  memo(`secretsmanager:${region}`, () => new SecretsManagerClient({ region }));
+export const secretsClient = (region: string, o?: ClientOptions): SecretsManagerClient =>
+  memo('secretsmanager', region, o, () => new SecretsManagerClient({ region, ...http(o) }));
 
 /** Cost Explorer is served from us-east-1 only, whatever the stage's region. */
 export const COST_EXPLORER_REGION = 'us-east-1';
 
 /**
  * One Cost Explorer client per container, pinned to us-east-1. No SDK retries: every attempt is a billed
- * request ($0.01), so the adapter retries itself, with backoff, and counts each attempt.
+ * request ($0.01), so the adapter retries itself (timeouts included), with backoff, and counts each attempt.
  */
-export const costExplorerClient = (): CostExplorerClient =>
-  memo('ce', () => new CostExplorerClient({ region: COST_EXPLORER_REGION, maxAttempts: 1 }));
+export const costExplorerClient = (o?: ClientOptions): CostExplorerClient =>
+  memo(
+    'ce',
+    COST_EXPLORER_REGION,
+    o,
+    () => new CostExplorerClient({ region: COST_EXPLORER_REGION, maxAttempts: 1, ...http(o) }),
+  );
