@@ -48,16 +48,41 @@ export class GuardRefusedError extends StewardError {
   override name = 'GuardRefusedError';
 }
 
-/** Some actions of a run failed; thrown after the run reported every outcome. */
+/** One failed action of a run: what, the message, the error's name, and the original error. */
+export interface Failure {
+  resource: string;
+  error: string;
+  code?: string;
+  cause?: unknown;
+}
+
+/**
+ * Some actions of a run failed; thrown after the run reported every outcome. Keeps every original error
+ * (`errors`, and `failures[i].cause`); `cause` is the first of them, so one failure reads like itself.
+ */
 export class PartialFailureError extends StewardError {
   override name = 'PartialFailureError';
+  readonly errors: unknown[];
   constructor(
     message: string,
-    readonly failures: { resource: string; error: string }[],
+    readonly failures: Failure[],
   ) {
-    super(`${message}: ${failures.map((f) => `${f.resource} (${f.error})`).join('; ')}`);
+    const errors = failures.flatMap((f) => (f.cause === undefined ? [] : [f.cause]));
+    super(
+      `${message}: ${failures.map((f) => `${f.resource} (${f.error})`).join('; ')}`,
+      errors.length ? { cause: errors[0] } : undefined,
+    );
+    this.errors = errors;
   }
 }
+
+/** A failure from a caught error, keeping it. */
+export const failureOf = (resource: string, e: unknown): Failure => ({
+  resource,
+  error: errorMessage(e),
+  code: errorCode(e),
+  cause: e,
+});
 
 /** The error's name as the SDK reports it (`name`, or `Code`/`code` on older shapes). */
 export const errorName = (e: unknown): string => {
@@ -68,8 +93,16 @@ export const errorName = (e: unknown): string => {
   return 'Error';
 };
 
+/** What went wrong, shortest: the SDK error name under an AwsCallError, else the error's own name. */
+export const errorCode = (e: unknown): string => (e instanceof AwsCallError ? e.code : errorName(e));
+
 /** The error's message, whatever was thrown. */
-export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const errorMessage = (e: unknown): string =>
+  e instanceof Error
+    ? e.message
+    : e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string'
+      ? (e as { message: string }).message
+      : String(e);
 
 /** Render zod-style issues as `path.to.field: message`. */
 export const formatIssues = (

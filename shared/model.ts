@@ -45,7 +45,16 @@ export interface Snapshot {
 export type Outcome =
   | { resource: string; action: string; status: 'done' | 'already-done' | 'planned'; detail?: string }
   | { resource: string; action: string; status: 'skipped'; reason: string }
-  | { resource: string; action: string; status: 'failed'; error: string };
+  | {
+      resource: string;
+      action: string;
+      status: 'failed';
+      error: string;
+      /** The error's name (`AwsCallError`, `ThrottlingException`): a serialisable summary of `cause`. */
+      code?: string;
+      /** The original error, kept (not enumerable, so reports stay plain JSON); see `failedOutcome`. */
+      readonly cause?: unknown;
+    };
 
 /** A service quota as `DescribeAccountAttributes` reports it, e.g. `ManualSnapshots` 42/100. */
 export interface Quota {

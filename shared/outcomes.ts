@@ -1,5 +1,18 @@
-import { errorMessage, PartialFailureError } from './errors.js';
+import { errorCode, errorMessage, PartialFailureError } from './errors.js';
 import type { Outcome } from './model.js';
+
+type Failed = Extract<Outcome, { status: 'failed' }>;
+
+/**
+ * The failed outcome of a caught error: its message, its `errorCode` (the SDK's under an AwsCallError), and the error itself as a
+ * non-enumerable `cause`, so reports serialise to plain JSON while PartialFailureError keeps the original.
+ */
+export const failedOutcome = (what: { resource: string; action: string }, e: unknown): Failed =>
+  Object.defineProperty(
+    { ...what, status: 'failed' as const, error: errorMessage(e), code: errorCode(e) },
+    'cause',
+    { value: e, enumerable: false },
+  );
 
 /**
  * Run `act` for every item with bounded concurrency; one failure does not stop the others.
@@ -20,7 +33,7 @@ export const settleEach = async <T>(
       try {
         out[i] = await act(item);
       } catch (e) {
-        out[i] = { ...describe(item), status: 'failed', error: errorMessage(e) };
+        out[i] = failedOutcome(describe(item), e);
       }
     }
   };
@@ -38,7 +51,16 @@ export const tally = (outcomes: readonly Outcome[]): Record<Outcome['status'], n
 /** Throw once, after reporting, when any outcome failed, so Lambda error alarms and DLQs see it. */
 export const throwIfFailed = (what: string, outcomes: readonly Outcome[]): void => {
   const failures = outcomes.flatMap((o) =>
-    o.status === 'failed' ? [{ resource: o.resource, error: o.error }] : [],
+    o.status === 'failed'
+      ? [
+          {
+            resource: o.resource,
+            error: o.error,
+            ...(o.code !== undefined && { code: o.code }),
+            ...(o.cause !== undefined && { cause: o.cause }),
+          },
+        ]
+      : [],
   );
   if (failures.length)
     throw new PartialFailureError(

@@ -3,7 +3,7 @@ import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
 import { sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
-import { settleEach, tally, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
 import { type CopyAction, type CopyPlan, planCopies } from './copy-plan.js';
 import {
@@ -160,12 +160,7 @@ const reconcileAfterBackup = async (
   } catch (e) {
     return {
       outcomes: [
-        {
-          resource: `snapshots ${deps.config.region} -> ${deps.dr.region}`,
-          action: COPY,
-          status: 'failed',
-          error: errorMessage(e),
-        },
+        failedOutcome({ resource: `snapshots ${deps.config.region} -> ${deps.dr.region}`, action: COPY }, e),
       ],
     };
   }

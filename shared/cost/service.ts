@@ -3,7 +3,7 @@ import { AwsCallError, errorMessage, errorName } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
-import { tally, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, tally, throwIfFailed } from '../outcomes.js';
 import {
   alertKeys,
   anomalyAlerts,
@@ -97,7 +97,7 @@ export const runCostCheck = async (
       const reason = errorMessage(e instanceof AwsCallError ? e.cause : e);
       if (DEGRADE.has(code))
         outcomes.push({ resource: what, action: 'read', status: 'skipped', reason: code });
-      else outcomes.push({ resource: what, action: 'read', status: 'failed', error: errorMessage(e) });
+      else outcomes.push(failedOutcome({ resource: what, action: 'read' }, e));
       return { ok: false, code, reason };
     }
   };
@@ -287,7 +287,7 @@ const deliver = async (
     try {
       held = await deps.ledger.held(claims.map((c) => c.key));
     } catch (e) {
-      outcomes.push({ resource: 'alert ledger', action: 'read', status: 'failed', error: errorMessage(e) });
+      outcomes.push(failedOutcome({ resource: 'alert ledger', action: 'read' }, e));
     }
     for (const c of claims) status.set(c.key, held.has(c.key) ? 'already-sent' : 'planned');
     const due = split(claims.filter((c) => !held.has(c.key)));
@@ -302,7 +302,7 @@ const deliver = async (
       } catch (e) {
         // Without the ledger nobody can tell whether this was already sent: report it, do not risk repeats.
         status.set(c.key, 'failed');
-        outcomes.push({ resource: c.key, action: 'claim', status: 'failed', error: errorMessage(e) });
+        outcomes.push(failedOutcome({ resource: c.key, action: 'claim' }, e));
       }
     }
     const due = split(claimed);
@@ -314,13 +314,13 @@ const deliver = async (
         for (const c of claimed) {
           status.set(c.key, 'failed');
           await deps.ledger.release(c.key).catch((r: unknown) => {
-            outcomes.push({ resource: c.key, action: 'release', status: 'failed', error: errorMessage(r) });
+            outcomes.push(failedOutcome({ resource: c.key, action: 'release' }, r));
           });
         }
       }
       for (const c of claimed.filter((x) => status.get(x.key) === 'sent')) {
         await deps.ledger.confirm(c.key).catch((e: unknown) => {
-          outcomes.push({ resource: c.key, action: 'confirm', status: 'failed', error: errorMessage(e) });
+          outcomes.push(failedOutcome({ resource: c.key, action: 'confirm' }, e));
         });
       }
     }

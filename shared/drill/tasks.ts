@@ -5,6 +5,8 @@ import {
   EventShapeError,
   errorMessage,
   formatIssues,
+  type Failure,
+  failureOf,
   PartialFailureError,
   StewardError,
 } from '../errors.js';
@@ -462,24 +464,24 @@ const record = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
       summary: v.summary,
     },
   };
-  const failures: { resource: string; error: string }[] = [];
+  const failures: Failure[] = [];
   try {
     await deps.reports.put(key, JSON.stringify(drillReport(next), null, 2));
   } catch (e) {
-    failures.push({ resource: `report ${key}`, error: errorMessage(e) });
+    failures.push(failureOf(`report ${key}`, e));
   }
   // Only a passed drill sets the bar for the next one: a failed restore must not lower it.
   if (v.passed && s.verification) {
     try {
       await deps.reports.put(baselineKey(s.database), JSON.stringify(s.verification.tables));
     } catch (e) {
-      failures.push({ resource: `baseline ${baselineKey(s.database)}`, error: errorMessage(e) });
+      failures.push(failureOf(`baseline ${baselineKey(s.database)}`, e));
     }
   }
   try {
     await deps.notifier.send(drillNotification(next, v, key, janitorMaxAgeHours(deps.config.drill)));
   } catch (e) {
-    failures.push({ resource: 'drill notification', error: errorMessage(e) });
+    failures.push(failureOf('drill notification', e));
   }
   logger.info('drill recorded', {
     drillId: s.drillId,

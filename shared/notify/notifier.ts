@@ -1,6 +1,6 @@
 import type { Severity } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
+import { failedOutcome } from '../outcomes.js';
 
 /** One message for humans and machines: short subject, readable body, JSON details. */
 export interface Notification {
@@ -41,9 +41,7 @@ export const sendReported = async (notifier: Notifier, n: Notification): Promise
     await notifier.send(n);
     return [];
   } catch (e) {
-    return [
-      { resource: `${n.severity} notification`, action: 'notify', status: 'failed', error: errorMessage(e) },
-    ];
+    return [failedOutcome({ resource: `${n.severity} notification`, action: 'notify' }, e)];
   }
 };
 

@@ -5,7 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
-import { settleEach, tally, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
 import { planRetentionFor } from './policy.js';
 import type { RetentionRequest } from './request.js';
@@ -68,9 +68,8 @@ export const runRetention = async (
       regions.push({ region: store.region, listed: r.value.length });
       outcomes.push({ resource, action: 'list', status: 'done', detail: `${r.value.length} snapshots` });
     } else {
-      const error = errorMessage(r.reason);
-      regions.push({ region: store.region, error });
-      outcomes.push({ resource, action: 'list', status: 'failed', error });
+      regions.push({ region: store.region, error: errorMessage(r.reason) });
+      outcomes.push(failedOutcome({ resource, action: 'list' }, r.reason));
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PartialFailureError } from '../../shared/errors.js';
+import { AwsCallError, PartialFailureError } from '../../shared/errors.js';
 import { settleEach, tally, throwIfFailed } from '../../shared/outcomes.js';
 
 describe('settleEach', () => {
@@ -60,5 +60,47 @@ describe('settleEach', () => {
     ).toThrow(
       new PartialFailureError('backup: 1 of 2 actions failed', [{ resource: 'db1', error: 'AccessDenied' }]),
     );
+  });
+
+  it('keeps the original error of a failed item: name, code and cause survive into PartialFailureError', async () => {
+    // Prepare
+    const sdk = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
+    const wrapped = new AwsCallError('DeleteDBSnapshot', 'snapshot s1 in eu-west-1', sdk);
+
+    // Act
+    const out = await settleEach(
+      ['s1', 's2'],
+      async (x) => {
+        if (x === 's1') throw wrapped;
+        return { resource: x, action: 'delete', status: 'done' };
+      },
+      (x) => ({ resource: x, action: 'delete' }),
+    );
+    const err = (() => {
+      try {
+        throwIfFailed('retention', out);
+      } catch (e) {
+        return e as PartialFailureError;
+      }
+    })();
+
+    // Assert: the outcome carries the SDK error's name as `code` (serialisable), the error itself as `cause`.
+    expect(out[0]).toMatchObject({ status: 'failed', code: 'ThrottlingException' });
+    expect((out[0] as { cause?: unknown }).cause).toBe(wrapped);
+    // ...and the run's one error keeps every original, its SDK cause included.
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect(err!.failures[0]).toMatchObject({ resource: 's1', code: 'ThrottlingException' });
+    expect(err!.failures[0]!.cause).toBe(wrapped);
+    expect(err!.errors).toEqual([wrapped]);
+    expect((err!.errors[0] as AwsCallError).cause).toBe(sdk);
+    expect(err!.cause).toBe(wrapped);
+    // The error stays out of serialised reports: outcomes go into SNS messages and logs as JSON.
+    expect(JSON.parse(JSON.stringify(out[0]))).toEqual({
+      resource: 's1',
+      action: 'delete',
+      status: 'failed',
+      error: wrapped.message,
+      code: 'ThrottlingException',
+    });
   });
 });

@@ -129,10 +129,12 @@ describe('retention handler run()', () => {
 
     // Assert
     expect(error).toBeInstanceOf(PartialFailureError);
-    expect((error as PartialFailureError).failures).toEqual([
+    expect((error as PartialFailureError).failures).toMatchObject([
       {
         resource: `elasticache snapshot ${victim} in eu-west-1`,
         error: expect.stringContaining('InvalidSnapshotStateFault'),
+        code: 'InvalidSnapshotStateFault',
+        cause: { name: 'AwsCallError', cause: { name: 'InvalidSnapshotStateFault' } },
       },
     ]);
     const removed = [

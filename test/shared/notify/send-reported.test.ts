@@ -25,6 +25,7 @@ describe('sendReported', () => {
         action: 'notify',
         status: 'failed',
         error: 'AuthorizationError: denied',
+        code: 'Error',
       },
     ]);
   });

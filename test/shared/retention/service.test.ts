@@ -31,8 +31,12 @@ describe('runRetention', () => {
 
     // Assert
     expect(error).toBeInstanceOf(PartialFailureError);
-    expect((error as PartialFailureError).failures).toEqual([
-      { resource: 'snapshots in us-west-2', error: expect.stringContaining('AccessDenied') },
+    expect((error as PartialFailureError).failures).toMatchObject([
+      {
+        resource: 'snapshots in us-west-2',
+        error: expect.stringContaining('AccessDenied'),
+        code: 'AccessDenied',
+      },
     ]);
     expect(primary.removed).toHaveLength(14);
     expect(dr.removed).toEqual([]);
@@ -165,7 +169,7 @@ describe('runRetention', () => {
 
     // Assert
     expect(error).toBeInstanceOf(PartialFailureError);
-    expect((error as PartialFailureError).failures).toEqual([
+    expect((error as PartialFailureError).failures).toMatchObject([
       { resource: 'info notification', error: 'SNS unavailable' },
     ]);
     expect(primary.removed).toHaveLength(14);
