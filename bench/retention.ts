@@ -91,7 +91,7 @@ export const benchRetention = async (n: number, runs: number): Promise<BenchRow[
   const minimum = Math.ceil(n / 100) + result.plan.delete.length;
 
   // Planning CPU time, on the plain inventory (what the engine sees), median of `runs`.
-  const inventory = await awsSnapshotStore(
+  const { snapshots: inventory } = await awsSnapshotStore(
     'eu-west-1',
     new RDSClient({ region: 'eu-west-1' }),
     new ElastiCacheClient({ region: 'eu-west-1' }),

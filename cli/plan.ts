@@ -35,6 +35,7 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   const config = loadStageConfig(flags.stage);
   const now = new Date();
   let snapshots;
+  let unread: string[] = [];
   if (flags.inventory) {
     snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
   } else {
@@ -43,11 +44,14 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
         awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r)).list(ResourceKind.options),
       ),
     );
-    snapshots = lists.flat();
+    snapshots = lists.flatMap((l) => l.snapshots);
+    unread = lists.flatMap((l) => l.failures.map((f) => `${f.resource}: ${f.error}`));
   }
   const plan = planRetentionFor(snapshots, config, now);
-  out(flags.json ? JSON.stringify(plan, null, 2) : renderRetentionPlan(plan));
-  return 0;
+  out(flags.json ? JSON.stringify({ ...plan, unread }, null, 2) : renderRetentionPlan(plan));
+  // What could not be read is left out of the plan (kept, never deleted): say so, and exit 1.
+  if (!flags.json && unread.length) out(['', 'Could not read:', ...unread.map((u) => `  ${u}`)].join('\n'));
+  return unread.length ? 1 : 0;
 };
 
 const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {

@@ -213,7 +213,10 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     });
 
     // Backup: the real backup core, through the local provider behind the same ports as RDS.
-    const noDr: SnapshotLister = { region: `${LOCAL}-dr`, list: async () => [] };
+    const noDr: SnapshotLister = {
+      region: `${LOCAL}-dr`,
+      list: async () => ({ snapshots: [], failures: [] }),
+    };
     const backup = await step('took a snapshot with the backup core (pg_basebackup)', () =>
       backupFn.run(
         { action: 'scheduled-backup', policy: 'daily', scheduledTime: new Date().toISOString() },

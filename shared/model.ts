@@ -1,4 +1,5 @@
 import type { ResourceKind } from './config/schema.js';
+import type { Failure } from './errors.js';
 import type { Tags } from './tags.js';
 
 export type { ResourceKind };
@@ -39,6 +40,15 @@ export interface Snapshot {
   encrypted?: boolean;
   /** Set on a cross-region copy: the region it was copied from. */
   sourceRegion?: string;
+}
+
+/**
+ * The manual snapshots of one region as far as they could be read: one snapshot whose tags cannot be read,
+ * or one kind whose listing fails, is a failure of its own and never hides the rest.
+ */
+export interface SnapshotListing {
+  snapshots: Snapshot[];
+  failures: Failure[];
 }
 
 /** Per-resource outcome of an action; a run reports all of them. */

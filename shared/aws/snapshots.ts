@@ -13,7 +13,8 @@ import {
   paginateDescribeDBSnapshots,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import type { ResourceKind, Snapshot, SnapshotType } from '../model.js';
+import { failureOf } from '../errors.js';
+import type { ResourceKind, Snapshot, SnapshotListing, SnapshotType } from '../model.js';
 import type { SnapshotStore } from '../retention/ports.js';
 import { tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
@@ -81,7 +82,7 @@ export const awsSnapshotStore = (
       `region ${region}`,
     );
 
-  const listCache = async (): Promise<Snapshot[]> => {
+  const listCache = async (): Promise<SnapshotListing> => {
     // The request filter is `user` | `system`; the response field says `manual` | `automated`.
     const described = await collectPages(
       paginateDescribeSnapshots({ client: elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
@@ -91,15 +92,24 @@ export const awsSnapshotStore = (
       'DescribeSnapshots (ElastiCache)',
       `region ${region}`,
     );
-    const out: Snapshot[] = [];
+    const listing: SnapshotListing = { snapshots: [], failures: [] };
+    // One snapshot whose tags cannot be read (throttled past the SDK's retries) is reported on its own:
+    // without its tags it is not known to be ours, so it is left out, which only ever keeps more.
     for (const s of described) {
       const id = s.SnapshotName!;
       const arn = s.ARN!;
-      const tags = await call('ListTagsForResource (ElastiCache)', `snapshot ${id} in ${region}`, () =>
-        elasticache.send(new ListTagsForResourceCommand({ ResourceName: arn })),
-      );
+      const resource = `elasticache snapshot ${id} in ${region}`;
+      let tags;
+      try {
+        tags = await call('ListTagsForResource (ElastiCache)', `snapshot ${id} in ${region}`, () =>
+          elasticache.send(new ListTagsForResourceCommand({ ResourceName: arn })),
+        );
+      } catch (e) {
+        listing.failures.push(failureOf(resource, e));
+        continue;
+      }
       const created = s.NodeSnapshots?.map((n) => n.SnapshotCreateTime).find((t) => t);
-      out.push({
+      listing.snapshots.push({
         kind: 'elasticache',
         id,
         arn,
@@ -112,18 +122,34 @@ export const awsSnapshotStore = (
         encrypted: s.KmsKeyId !== undefined,
       });
     }
-    return out;
+    return listing;
   };
 
-  const listers: Record<ResourceKind, () => Promise<Snapshot[]>> = {
-    'rds-instance': listInstances,
-    'aurora-cluster': listClusters,
+  const all = (list: () => Promise<Snapshot[]>) => async (): Promise<SnapshotListing> => ({
+    snapshots: await list(),
+    failures: [],
+  });
+  const listers: Record<ResourceKind, () => Promise<SnapshotListing>> = {
+    'rds-instance': all(listInstances),
+    'aurora-cluster': all(listClusters),
     elasticache: listCache,
   };
 
   return {
     region,
-    list: async (kinds) => (await Promise.all([...new Set(kinds)].map((k) => listers[k]()))).flat(),
+    // Kinds are listed independently: one kind failing (AccessDenied, throttling) does not hide the others.
+    list: async (kinds) => {
+      const wanted = [...new Set(kinds)];
+      const settled = await Promise.allSettled(wanted.map((k) => listers[k]()));
+      const listing: SnapshotListing = { snapshots: [], failures: [] };
+      settled.forEach((r, i) => {
+        if (r.status === 'fulfilled') {
+          listing.snapshots.push(...r.value.snapshots);
+          listing.failures.push(...r.value.failures);
+        } else listing.failures.push(failureOf(`${wanted[i]} snapshots in ${region}`, r.reason));
+      });
+      return listing;
+    },
     remove: async ({ kind, id }) => {
       const [op, send]: [string, () => Promise<unknown>] =
         kind === 'rds-instance'

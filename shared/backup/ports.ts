@@ -4,7 +4,7 @@ import type {
   Database,
   Quota,
   ResourceKind,
-  Snapshot,
+  SnapshotListing,
 } from '../model.js';
 
 /** Port: databases, quota and snapshot creation in the primary region. */
@@ -28,6 +28,6 @@ export interface CopyPort {
 /** Port: the manual snapshots of one region, as plain data (what the DR copy reconciler compares). */
 export interface SnapshotLister {
   readonly region: string;
-  /** Manual snapshots of the given kinds (automated ones are AWS's and never listed). */
-  list(kinds: readonly ResourceKind[]): Promise<Snapshot[]>;
+  /** Manual snapshots of the given kinds (automated ones are AWS's and never listed), with what could not be read. */
+  list(kinds: readonly ResourceKind[]): Promise<SnapshotListing>;
 }

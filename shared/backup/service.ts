@@ -105,9 +105,14 @@ const reconcileCopies = async (
     deps.snapshots.primary.list(kinds),
     deps.snapshots.dr.list(kinds.filter((k) => k !== 'elasticache')),
   ]);
+  // Copies are planned against what is already in the DR region and in flight: a partial DR listing could
+  // start copies past the in-flight limit, so it stops the reconcile. A partial primary listing only
+  // delays the copies of what could not be read.
+  if (dr.failures.length) throw dr.failures[0]!.cause;
+  const unread = primary.failures.map((f) => failedOutcome({ resource: f.resource, action: COPY }, f.cause));
   const plan = planCopies(
-    primary,
-    dr,
+    primary.snapshots,
+    dr.snapshots,
     deps.config.backup.maxCopiesInFlight,
     copying.map(([name]) => name),
   );
@@ -147,7 +152,7 @@ const reconcileCopies = async (
     status: 'skipped',
     reason: `${s.reason}: ${s.detail}`,
   }));
-  return { copies: plan, outcomes: [...started, ...deferred, ...skipped] };
+  return { copies: plan, outcomes: [...unread, ...started, ...deferred, ...skipped] };
 };
 
 /** Copy reconciliation after a scheduled backup: its failure is one failed outcome, not a lost report. */

@@ -115,7 +115,10 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
 
   const snapshots: SnapshotStore = {
     region: LOCAL,
-    list: async (kinds) => (kinds.includes('rds-instance') ? [...snaps.values()].map((s) => s.snapshot) : []),
+    list: async (kinds) => ({
+      snapshots: kinds.includes('rds-instance') ? [...snaps.values()].map((s) => s.snapshot) : [],
+      failures: [],
+    }),
     remove: async ({ id }) => {
       const s = snaps.get(id);
       if (!s) return 'already-gone';

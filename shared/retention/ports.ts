@@ -1,4 +1,4 @@
-import type { ResourceKind, Snapshot } from '../model.js';
+import type { ResourceKind, Snapshot, SnapshotListing } from '../model.js';
 
 /**
  * Port: the snapshots of one region, as plain data (adapter: shared/aws/snapshots.ts; the local provider
@@ -6,8 +6,11 @@ import type { ResourceKind, Snapshot } from '../model.js';
  */
 export interface SnapshotStore {
   region: string;
-  /** Manual snapshots of the given kinds (automated ones are AWS's and never listed). */
-  list(kinds: readonly ResourceKind[]): Promise<Snapshot[]>;
+  /**
+   * Manual snapshots of the given kinds (automated ones are AWS's and never listed). What cannot be read
+   * (one snapshot's tags, one kind's listing) is a failure in the listing, not a rejection of all of it.
+   */
+  list(kinds: readonly ResourceKind[]): Promise<SnapshotListing>;
   /** Delete one snapshot; a snapshot that is already gone counts as deleted. */
   remove(s: Pick<Snapshot, 'kind' | 'id'>): Promise<'deleted' | 'already-gone'>;
 }

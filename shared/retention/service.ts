@@ -21,7 +21,9 @@ export interface RetentionServiceDeps {
   dryRun: boolean;
 }
 
-export type RegionListing = { region: string; listed: number } | { region: string; error: string };
+/** A region's listing: how many snapshots were read (and how many resources could not be), or why none. */
+export type RegionListing =
+  { region: string; listed: number; unreadable?: number } | { region: string; error: string };
 
 export interface RetentionResult {
   dryRun: boolean;
@@ -63,10 +65,18 @@ export const runRetention = async (
     const r = listings[i]!;
     const resource = `snapshots in ${store.region}`;
     if (r.status === 'fulfilled') {
-      inventory.push(...r.value);
+      const { snapshots, failures } = r.value;
+      inventory.push(...snapshots);
       storeOf.set(store.region, store);
-      regions.push({ region: store.region, listed: r.value.length });
-      outcomes.push({ resource, action: 'list', status: 'done', detail: `${r.value.length} snapshots` });
+      regions.push({
+        region: store.region,
+        listed: snapshots.length,
+        ...(failures.length ? { unreadable: failures.length } : {}),
+      });
+      outcomes.push({ resource, action: 'list', status: 'done', detail: `${snapshots.length} snapshots` });
+      // What could not be read is reported on its own; everything that was read is still judged.
+      for (const f of failures)
+        outcomes.push(failedOutcome({ resource: f.resource, action: 'list' }, f.cause));
     } else {
       regions.push({ region: store.region, error: errorMessage(r.reason) });
       outcomes.push(failedOutcome({ resource, action: 'list' }, r.reason));
@@ -171,7 +181,7 @@ export const retentionNotification = (run: {
   const deferredNote = plan.deferred.length ? `, ${plan.deferred.length} deferred to the next run` : '';
 
   const lines = [
-    `Regions: ${regions.map((r) => ('error' in r ? `${r.region} (listing failed)` : `${r.region} (${r.listed} snapshots)`)).join(', ')}.`,
+    `Regions: ${regions.map((r) => ('error' in r ? `${r.region} (listing failed)` : `${r.region} (${r.listed} snapshots${r.unreadable ? `, ${r.unreadable} unreadable` : ''})`)).join(', ')}.`,
     `Kept ${plan.summary.keep}, skipped ${plan.summary.skip} (not ours, on hold or not available), expired ${plan.summary.expire}${deferredNote}.`,
     dryRun
       ? 'Dry run: nothing was deleted.'

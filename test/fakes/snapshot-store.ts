@@ -1,4 +1,5 @@
 import type { SnapshotStore } from '../../shared/retention/ports.js';
+import { failureOf } from '../../shared/errors.js';
 import type { Snapshot } from '../../shared/model.js';
 
 /** In-memory SnapshotStore for one region; the live state is visible for assertions. */
@@ -11,6 +12,8 @@ export interface FakeSnapshotStore extends SnapshotStore {
   failList: unknown;
   /** Snapshot id → error that `remove` rejects with for it. */
   failRemove: Map<string, unknown>;
+  /** Snapshot id → error reading it (its tags): `list` leaves it out and reports it as a failure. */
+  failRead: Map<string, unknown>;
 }
 
 /**
@@ -24,11 +27,16 @@ export const fakeSnapshotStore = (region: string, initial: readonly Snapshot[] =
     removed: [],
     failList: undefined,
     failRemove: new Map(),
+    failRead: new Map(),
     list: async (kinds) => {
       if (store.failList !== undefined) throw store.failList;
-      return store.snapshots
-        .filter((s) => kinds.includes(s.kind) && s.type === 'manual')
-        .map((s) => structuredClone(s));
+      const wanted = store.snapshots.filter((s) => kinds.includes(s.kind) && s.type === 'manual');
+      return {
+        snapshots: wanted.filter((s) => !store.failRead.has(s.id)).map((s) => structuredClone(s)),
+        failures: wanted
+          .filter((s) => store.failRead.has(s.id))
+          .map((s) => failureOf(`${s.kind} snapshot ${s.id} in ${region}`, store.failRead.get(s.id))),
+      };
     },
     remove: async ({ kind, id }) => {
       if (store.failRemove.has(id)) throw store.failRemove.get(id);

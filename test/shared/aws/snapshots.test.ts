@@ -174,7 +174,7 @@ describe('awsSnapshotStore', () => {
         });
 
       // Act
-      const listed = await store().list(['rds-instance']);
+      const { snapshots: listed } = await store().list(['rds-instance']);
 
       // Assert
       expect(listed.map((s) => s.id)).toEqual([
@@ -203,7 +203,7 @@ describe('awsSnapshotStore', () => {
         .resolvesOnce({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'b' }] });
 
       // Act
-      const listed = await store().list(['aurora-cluster']);
+      const { snapshots: listed } = await store().list(['aurora-cluster']);
 
       // Assert
       expect(listed.map((s) => s.id)).toEqual(['a', 'b']);
@@ -236,7 +236,9 @@ describe('awsSnapshotStore', () => {
       });
 
       // Act
-      const [copy] = await awsSnapshotStore('us-west-2', new RDSClient({}), new ElastiCacheClient({})).list([
+      const {
+        snapshots: [copy],
+      } = await awsSnapshotStore('us-west-2', new RDSClient({}), new ElastiCacheClient({})).list([
         'rds-instance',
       ]);
 
@@ -290,7 +292,7 @@ describe('awsSnapshotStore', () => {
       ec.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: 'steward:managed', Value: 'true' }] });
 
       // Act
-      const listed = await store().list(['elasticache']);
+      const { snapshots: listed } = await store().list(['elasticache']);
 
       // Assert
       expect(listed).toEqual([
@@ -316,41 +318,70 @@ describe('awsSnapshotStore', () => {
       expect(ec).toReceiveCommandTimes(ListTagsForResourceCommand, 1);
     });
 
-    it('names the operation and region when a listing fails', async () => {
+    it('reports a kind whose listing fails and still lists the other kinds', async () => {
       // Prepare
-      rds.on(DescribeDBSnapshotsCommand).rejects(
-        new RDSServiceException({
-          name: 'AccessDenied',
-          $fault: 'client',
-          message: 'not authorized',
-          ...meta,
-        }),
-      );
+      const denied = new RDSServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'not authorized',
+        ...meta,
+      });
+      rds.on(DescribeDBSnapshotsCommand).rejects(denied);
+      rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+        DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'steward-billing-202611200300-sched' }],
+      });
 
       // Act
-      const listing = store().list(['rds-instance']);
+      const listing = await store().list(['rds-instance', 'aurora-cluster']);
 
       // Assert
-      await expect(listing).rejects.toThrow(AwsCallError);
-      await expect(listing).rejects.toThrow(/DescribeDBSnapshots failed for region eu-west-1: AccessDenied/);
+      expect(listing.snapshots.map((s) => s.id)).toEqual(['steward-billing-202611200300-sched']);
+      expect(listing.failures).toHaveLength(1);
+      expect(listing.failures[0]).toMatchObject({
+        resource: 'rds-instance snapshots in eu-west-1',
+        code: 'AccessDenied',
+        error: expect.stringMatching(/DescribeDBSnapshots failed for region eu-west-1: AccessDenied/),
+      });
+      expect(listing.failures[0]!.cause).toBeInstanceOf(AwsCallError);
     });
 
-    it('names the snapshot when reading its ElastiCache tags fails', async () => {
-      // Prepare
+    it('leaves out one ElastiCache snapshot whose tags cannot be read, reports it, and lists the rest', async () => {
+      // Prepare: the tag read of one snapshot is throttled past the SDK's retries.
+      const names = [
+        'steward-sessions-redis-202611200300-sched',
+        'steward-sessions-redis-202611210300-sched',
+      ];
       ec.on(DescribeSnapshotsCommand).resolves({
-        Snapshots: [{ SnapshotName: 'steward-sessions-redis-202611200300-sched', ARN: 'arn:x' }],
+        Snapshots: names.map((n) => ({
+          SnapshotName: n,
+          ARN: `arn:${n}`,
+          ReplicationGroupId: 'sessions-redis',
+        })),
       });
-      ec.on(ListTagsForResourceCommand).rejects(
-        new InvalidParameterValueException({ message: 'bad arn', ...meta }),
-      );
+      ec.on(ListTagsForResourceCommand)
+        .rejects(new InvalidParameterValueException({ message: 'unused', ...meta }))
+        .on(ListTagsForResourceCommand, { ResourceName: `arn:${names[0]}` })
+        .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }))
+        .on(ListTagsForResourceCommand, { ResourceName: `arn:${names[1]}` })
+        .resolves({ TagList: [{ Key: 'steward:managed', Value: 'true' }] });
+      rds.on(DescribeDBSnapshotsCommand).resolves({
+        DBSnapshots: [{ DBSnapshotIdentifier: 'steward-orders-db-202611200300-sched' }],
+      });
 
       // Act
-      const listing = store().list(['elasticache']);
+      const listing = await store().list(['rds-instance', 'elasticache']);
 
       // Assert
-      await expect(listing).rejects.toThrow(
-        /ListTagsForResource \(ElastiCache\) failed for snapshot steward-sessions-redis-202611200300-sched in eu-west-1/,
+      expect(listing.snapshots.map((s) => s.id).sort()).toEqual(
+        ['steward-orders-db-202611200300-sched', names[1]!].sort(),
       );
+      expect(listing.failures).toMatchObject([
+        {
+          resource: `elasticache snapshot ${names[0]} in eu-west-1`,
+          code: 'ThrottlingException',
+          error: expect.stringMatching(/ListTagsForResource \(ElastiCache\) failed for snapshot/),
+        },
+      ]);
     });
   });
 

@@ -45,6 +45,38 @@ describe('runRetention', () => {
     expect(notifier.sent[0]!.lines[0]).toBe('Regions: eu-west-1 (46 snapshots), us-west-2 (listing failed).');
   });
 
+  it('one throttled ElastiCache tag read does not skip the region: everything else is judged and deleted', async () => {
+    // Prepare
+    const { deps, primary, notifier } = fakeRetentionDeps({ inventory: cleanInventory() });
+    const cache = primary.snapshots.filter((s) => s.kind === 'elasticache');
+    const unreadable = cache[cache.length - 1]!;
+    primary.failRead.set(
+      unreadable.id,
+      new AwsCallError('ListTagsForResource (ElastiCache)', `snapshot ${unreadable.id} in eu-west-1`, {
+        name: 'ThrottlingException',
+        message: 'Rate exceeded',
+      }),
+    );
+    const { deps: reference, primary: untouched } = fakeRetentionDeps({ inventory: cleanInventory() });
+    await runRetention(reference);
+
+    // Act
+    const error = await runRetention(deps).catch((e: unknown) => e);
+
+    // Assert: every RDS and Aurora deletion of the fault-free run still happens; the unread snapshot is
+    // never deleted; the run reports it and fails once, at the end.
+    const rdsOnly = (ids: string[]) => ids.filter((k) => !k.startsWith('elasticache/'));
+    expect(rdsOnly(primary.removed)).toEqual(rdsOnly(untouched.removed));
+    expect(rdsOnly(primary.removed).length).toBeGreaterThan(0);
+    expect(primary.removed).not.toContain(`elasticache/${unreadable.id}`);
+    expect(error).toBeInstanceOf(PartialFailureError);
+    expect((error as PartialFailureError).failures).toMatchObject([
+      { resource: `elasticache snapshot ${unreadable.id} in eu-west-1`, code: 'ThrottlingException' },
+    ]);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.lines[0]).toMatch(/^Regions: eu-west-1 \(\d+ snapshots, 1 unreadable\)/);
+  });
+
   it('counts a snapshot that is already gone as done, not as a failure', async () => {
     // Prepare
     const { deps, primary, dr } = fakeRetentionDeps({ inventory: cleanInventory() });
