@@ -1,11 +1,13 @@
 import type { BaseDeps } from '../shared/runtime.js';
+import { stateTableName } from '../shared/scaling/env.js';
 import { localBase, readJson, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { printResult } from './print.js';
 
 interface Capability {
   run(event: unknown, deps: never): Promise<unknown>;
-  wire(base: BaseDeps): unknown;
+  /** The handler's own wiring; the CLI has no function environment, so it names the stage's state table. */
+  wire(base: BaseDeps, env: { STATE_TABLE: string }): unknown;
 }
 
 /** Functions `steward invoke` can run; each module exports the same `run` and `wire` the Lambda uses. */
@@ -23,7 +25,10 @@ export const invoke = async ([name]: string[], flags: Flags, out: (s: string) =>
   const event = await readJson(flags.event);
   const mod = await load();
   const base = localBase(flags.stage, flags['dry-run'], flags.json ? () => {} : out);
-  const result = await mod.run(event, mod.wire(base) as never);
+  const result = await mod.run(
+    event,
+    mod.wire(base, { STATE_TABLE: stateTableName(base.config.stage) }) as never,
+  );
   printResult(name, result, flags.json, out);
   return 0;
 };

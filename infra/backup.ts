@@ -33,6 +33,8 @@ export class Backup extends Construct {
       capability: 'backup',
       description: `steward ${config.stage}: scheduled and ad-hoc snapshots, DR copies`,
       timeout: Duration.minutes(5),
+      // One run at a time: two overlapping reconciles would each start copies up to the in-flight limit.
+      reservedConcurrency: 1,
     });
     this.function = fn;
 

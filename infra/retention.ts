@@ -1,10 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import type { z } from 'zod/mini';
 import { ID_PREFIX } from '../shared/backup/ids.js';
+import type { BaseEnv } from '../shared/config/env.js';
+import type { RetentionEnv } from '../shared/retention/env.js';
 import { retentionRegions } from '../shared/retention/policy.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
+import type { StateTable } from './state-table.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
 /**
@@ -12,19 +16,36 @@ import { type CapabilityProps, StewardFunction } from './steward-function.js';
  * when configured, the DR region. Deletes are allowed only on snapshots tagged `steward:managed=true`
  * and never on held ones (`steward:hold`), whatever the code decides.
  */
+export interface RetentionProps extends CapabilityProps {
+  /** Holds the day's deletion budget. */
+  stateTable: StateTable;
+}
+
 export class Retention extends Construct {
   readonly function: StewardFunction;
 
-  constructor(scope: Construct, id: string, props: CapabilityProps) {
+  constructor(scope: Construct, id: string, props: RetentionProps) {
     super(scope, id);
-    const { config } = props;
+    const { config, stateTable } = props;
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'retention',
       description: `steward ${config.stage}: expire steward snapshots by retention policy`,
       timeout: Duration.minutes(10),
+      environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
+        z.input<typeof RetentionEnv>,
+        keyof z.input<typeof BaseEnv>
+      >,
+      // One run at a time, and the day's budget in the state table: together they bound a day's deletions
+      // whatever the retries, redeliveries and manual invokes.
+      reservedConcurrency: 1,
     });
     this.function = fn;
+    fn.allow({
+      sid: 'RetentionBudget',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [stateTable.table.tableArn],
+    });
 
     fn.addSchedule('Schedule', {
       name: 'retention',

@@ -36,8 +36,8 @@ export class StewardStack extends Stack {
   readonly notifications: Notifications;
   readonly backup: Backup;
   readonly retention: Retention;
-  /** Short-lived state (drill tokens, scaling cooldowns, cost alert dedup); only built when a capability needs it. */
-  readonly stateTable?: StateTable;
+  /** Short-lived state: retention's daily budget, drill tokens, scaling cooldowns, cost alert dedup. */
+  readonly stateTable: StateTable;
   readonly drill?: Drill;
   /** Alarm-driven scaling and playbooks (config.scaling.enabled). */
   readonly scaling?: Scaling;
@@ -71,19 +71,18 @@ export class StewardStack extends Stack {
       removalPolicy,
     };
 
+    // Retention's daily budget, drill tokens, scaling cooldowns and cost alert dedup share one table;
+    // retention is always on, so every stage has it.
+    this.stateTable = new StateTable(this, 'State', { config, removalPolicy });
     this.backup = new Backup(this, 'Backup', capability);
-    this.retention = new Retention(this, 'Retention', capability);
-    // Drill tokens, scaling cooldowns and cost alert dedup share one table, built when any of them is on.
-    if (config.drill.enabled || config.scaling.enabled || config.cost.enabled) {
-      this.stateTable = new StateTable(this, 'State', { config, removalPolicy });
-    }
-    if (config.drill.enabled && this.stateTable) {
+    this.retention = new Retention(this, 'Retention', { ...capability, stateTable: this.stateTable });
+    if (config.drill.enabled) {
       this.drill = new Drill(this, 'Drill', { ...capability, stateTable: this.stateTable });
     }
-    if (config.scaling.enabled && this.stateTable) {
+    if (config.scaling.enabled) {
       this.scaling = new Scaling(this, 'Scaling', { ...capability, stateTable: this.stateTable });
     }
-    if (config.cost.enabled && this.stateTable) {
+    if (config.cost.enabled) {
       this.cost = new Cost(this, 'Cost', { ...capability, stateTable: this.stateTable });
     }
 

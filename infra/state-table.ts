@@ -15,9 +15,10 @@ const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dy
 const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
- * `steward-<stage>-state`: the one small table for steward's short-lived state (drill task tokens; scaling
- * seen events, cooldowns and approvals; cost alert dedup). Key: `pk` (string, prefixed by its user, e.g.
- * `drill-token#<db id>`); items expire through the `ttl` attribute (epoch seconds).
+ * `steward-<stage>-state`: the one small table for steward's short-lived state (retention's daily deletion
+ * budget; drill task tokens; scaling seen events, cooldowns and approvals; cost alert dedup). Every stage
+ * has it. Key: `pk` (string, prefixed by its user, e.g. `drill-token#<db id>`); items expire through the
+ * `ttl` attribute (epoch seconds).
  */
 export class StateTable extends Construct {
   /** Name of the TTL attribute, in epoch seconds. */

@@ -66,6 +66,12 @@ export interface StewardFunctionProps extends CapabilityProps {
   memorySize?: number;
   /** Capability variables; type them with the capability's env schema (`satisfies z.input<...>`). */
   environment?: Record<string, string>;
+  /**
+   * Reserved concurrency. 1 for a function whose per-run bounds must not multiply: Lambda's async retries,
+   * EventBridge redeliveries and overlapping schedules then queue (throttled async events are retried for
+   * up to 6 hours) instead of running side by side. @default none (the account's unreserved pool)
+   */
+  reservedConcurrency?: number;
 }
 
 /** One IAM statement for the function's role. */
@@ -167,6 +173,9 @@ export class StewardFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrency,
+      }),
       timeout: props.timeout ?? Duration.minutes(5),
       tracing: Tracing.ACTIVE,
       role: this.role,

@@ -1,11 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, stateTableClient } from '../../shared/aws/clients.js';
+import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
+import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { retentionRegions } from '../../shared/retention/policy.js';
-import type { SnapshotStore } from '../../shared/retention/ports.js';
+import { RetentionEnv } from '../../shared/retention/env.js';
+import type { DeletionBudget, SnapshotStore } from '../../shared/retention/ports.js';
 import { parseRetentionRequest } from '../../shared/retention/request.js';
 import { type RetentionResult, runRetention } from '../../shared/retention/service.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
@@ -13,18 +16,24 @@ import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 export interface RetentionDeps extends BaseDeps {
   /** The primary region's store, then the DR region's when retention sweeps it. */
   stores: SnapshotStore[];
+  /** The day's deletion budget in the state table. */
+  budget: DeletionBudget;
 }
 
 /** Parse the trigger and run retention; malformed events throw EventShapeError before anything is listed. */
 export const run = async (event: unknown, deps: RetentionDeps): Promise<RetentionResult> =>
   runRetention(deps, parseRetentionRequest(event));
 
-/** Real deps: one snapshot store per swept region, over the per-region SDK clients. */
-export const wire = (base: BaseDeps): RetentionDeps => ({
+/** Real deps: one snapshot store per swept region, over the per-region SDK clients; the budget in the state table. */
+export const wire = (
+  base: BaseDeps,
+  env: Pick<RetentionEnv, 'STATE_TABLE'> = loadEnv(RetentionEnv),
+): RetentionDeps => ({
   ...base,
   stores: retentionRegions(base.config).map((region) =>
     awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region)),
   ),
+  budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
 });
 
 let deps: RetentionDeps | undefined;

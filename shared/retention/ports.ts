@@ -14,3 +14,19 @@ export interface SnapshotStore {
   /** Delete one snapshot; a snapshot that is already gone counts as deleted. */
   remove(s: Pick<Snapshot, 'kind' | 'id'>): Promise<'deleted' | 'already-gone'>;
 }
+
+/**
+ * Port: the day's deletion budget, shared by every run (adapter: shared/aws/retention-budget.ts over the
+ * state table). Lambda's async retries, EventBridge redeliveries and overlapping or manual runs each plan
+ * up to the per-run cap; the budget is what bounds them together. Reserve before deleting, refund what
+ * was not deleted.
+ */
+export interface DeletionBudget {
+  /**
+   * Reserve up to `wanted` deletions of `day`'s budget of `limit` (a UTC `YYYY-MM-DD`); returns how many
+   * were granted, 0 when the day's budget is used up. Atomic: two runs never get the same deletion.
+   */
+  reserve(day: string, wanted: number, limit: number): Promise<number>;
+  /** Give back `n` reserved deletions that did not happen (failed, or already gone). */
+  refund(day: string, n: number): Promise<void>;
+}

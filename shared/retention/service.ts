@@ -1,6 +1,6 @@
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { ResourceKind } from '../config/schema.js';
-import type { SnapshotStore } from './ports.js';
+import type { DeletionBudget, SnapshotStore } from './ports.js';
 import { errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
@@ -14,6 +14,8 @@ import type { RetentionRequest } from './request.js';
 export interface RetentionServiceDeps {
   /** One store per region swept: the primary and, when configured, the DR region (see `retentionRegions`). */
   stores: readonly SnapshotStore[];
+  /** The day's deletion budget, shared by every run of the day (retries, overlaps, manual invokes). */
+  budget: DeletionBudget;
   config: StewardConfig;
   notifier: Notifier;
   now: () => Date;
@@ -85,10 +87,14 @@ export const runRetention = async (
 
   const plan = planRetentionFor(inventory, deps.config, now);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
+  const budget = dryRun ? undefined : await reserve(deps, now, plan.delete.length);
+  if (budget?.failed) outcomes.push(budget.failed);
+  const granted = dryRun ? plan.delete : plan.delete.slice(0, budget?.granted ?? 0);
+  const overBudget = dryRun ? [] : plan.delete.slice(granted.length);
   const deletions = dryRun
     ? plan.delete.map((s): Outcome => ({ ...describe(s), status: 'planned' }))
     : await settleEach(
-        plan.delete,
+        granted,
         async (s): Promise<Outcome> => {
           const store = storeOf.get(s.region);
           if (!store) throw new Error(`no snapshot store for region ${s.region}`);
@@ -100,6 +106,12 @@ export const runRetention = async (
         describe,
       );
   outcomes.push(...deletions);
+  const limit = deps.config.retention.maxDeletionsPerRun;
+  const why = budget?.failed
+    ? 'not deleted: the deletion budget could not be reserved'
+    : `deferred: today's budget of ${limit} deletions was used by an earlier run (a retry, an overlap)`;
+  outcomes.push(...overBudget.map((s): Outcome => ({ ...describe(s), status: 'skipped', reason: why })));
+  if (budget?.day) await refund(deps.budget, budget.day, granted.length - tally(deletions).done);
 
   const result: RetentionResult = {
     dryRun,
@@ -114,6 +126,7 @@ export const runRetention = async (
       plan,
       outcomes,
       maxDeletionsPerRun: deps.config.retention.maxDeletionsPerRun,
+      overBudget: overBudget.length,
     }),
   };
 
@@ -122,7 +135,7 @@ export const runRetention = async (
   const failed = outcomes.filter((o) => o.status === 'failed');
   metrics.addMetric('SnapshotsExpired', MetricUnit.Count, plan.delete.length);
   metrics.addMetric('SnapshotsDeleted', MetricUnit.Count, tally(deletions).done);
-  metrics.addMetric('SnapshotsDeferred', MetricUnit.Count, plan.deferred.length);
+  metrics.addMetric('SnapshotsDeferred', MetricUnit.Count, plan.deferred.length + overBudget.length);
   metrics.addMetric('ActionFailures', MetricUnit.Count, failed.length);
 
   const report = {
@@ -141,6 +154,39 @@ export const runRetention = async (
 
   throwIfFailed('retention', outcomes);
   return result;
+};
+
+/**
+ * Reserve this run's deletions from the day's budget before deleting anything. When the budget cannot be
+ * reserved nothing is deleted (doubt never deletes) and the failure is reported.
+ */
+const reserve = async (
+  deps: RetentionServiceDeps,
+  now: Date,
+  wanted: number,
+): Promise<{ day?: string; granted: number; failed?: Outcome }> => {
+  if (!wanted) return { granted: 0 };
+  const day = now.toISOString().slice(0, 10);
+  try {
+    return { day, granted: await deps.budget.reserve(day, wanted, deps.config.retention.maxDeletionsPerRun) };
+  } catch (e) {
+    return {
+      granted: 0,
+      failed: failedOutcome({ resource: `retention budget ${day}`, action: 'reserve' }, e),
+    };
+  }
+};
+
+/** Give back what was reserved and not deleted; a failed refund only leaves the budget lower, so it is logged. */
+const refund = async (budget: DeletionBudget, day: string, n: number): Promise<void> => {
+  if (n <= 0) return;
+  await budget.refund(day, n).catch((e: unknown) =>
+    logger.warn('could not refund unused deletions; the budget errs low today', {
+      day,
+      n,
+      error: errorMessage(e),
+    }),
+  );
 };
 
 const doubtful = (verdicts: readonly Verdict[]) =>
@@ -163,13 +209,17 @@ export const retentionNotification = (run: {
   plan: RetentionPlan;
   outcomes: readonly Outcome[];
   maxDeletionsPerRun: number;
+  /** Expired snapshots left for tomorrow because today's budget was used (or could not be reserved). */
+  overBudget?: number;
 }): Notification => {
   const { dryRun, regions, plan, outcomes } = run;
   const deletes = outcomes.filter((o) => o.action === 'delete');
   const t = tally(deletes);
   const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.resource}: ${o.error}`] : []));
   const doubt = doubtful(plan.verdicts);
-  const severity: Severity = failures.length || plan.deferred.length || doubt.length ? 'warning' : 'info';
+  const overBudget = run.overBudget ?? 0;
+  const severity: Severity =
+    failures.length || plan.deferred.length || overBudget || doubt.length ? 'warning' : 'info';
 
   const subject = failures.length
     ? `${failures.length} of ${outcomes.length} actions failed, ${t.done} snapshots deleted`
@@ -192,6 +242,12 @@ export const retentionNotification = (run: {
     lines.push(
       '',
       `Deferred: ${plan.deferred.length} expired snapshots over the limit of ${run.maxDeletionsPerRun} deletions per run; the next run continues with the oldest.`,
+    );
+  }
+  if (overBudget) {
+    lines.push(
+      '',
+      `Over today's budget: ${overBudget} expired snapshots not deleted; at most ${run.maxDeletionsPerRun} deletions per UTC day, whatever the number of runs (retries, overlaps, manual invokes).`,
     );
   }
   if (doubt.length) {

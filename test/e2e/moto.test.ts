@@ -5,6 +5,7 @@ import {
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import scheduled from '../../events/backup/scheduled.json' with { type: 'json' };
 import snapshotRequest from '../../events/backup/snapshot-request.json' with { type: 'json' };
@@ -20,6 +21,7 @@ import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
 // (ids, tags, filters, pagination tokens) are ones the RDS API accepts. States and timing are proven
 // with mocks elsewhere: moto makes everything available at once.
 const REGION = 'eu-west-1';
+const STATE_TABLE = 'steward-staging-state';
 const available = motoAvailable('the end-to-end tests');
 
 describe.runIf(available)('backup and retention against an emulated RDS endpoint', () => {
@@ -113,10 +115,21 @@ describe.runIf(available)('backup and retention against an emulated RDS endpoint
       await backup.run({ ...scheduled, scheduledTime: t }, backup.wire(base()));
     }
     const before = (await snapshots()).map((s) => s.DBSnapshotIdentifier).sort();
+    // The day's deletion budget lives in the stage's state table.
+    const ddb = new DynamoDBClient({ region: REGION });
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: STATE_TABLE,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const env = { STATE_TABLE };
     // Act
-    const dry = await retention.run({ action: 'retention', dryRun: true }, retention.wire(base()));
+    const dry = await retention.run({ action: 'retention', dryRun: true }, retention.wire(base(), env));
     const afterDry = (await snapshots()).map((s) => s.DBSnapshotIdentifier).sort();
-    const real = await retention.run({ action: 'retention' }, retention.wire(base()));
+    const real = await retention.run({ action: 'retention' }, retention.wire(base(), env));
     // Assert
     expect(afterDry).toEqual(before);
     expect(dry.plan.delete.map((s) => s.id)).toEqual(real.plan.delete.map((s) => s.id));
@@ -128,5 +141,12 @@ describe.runIf(available)('backup and retention against an emulated RDS endpoint
       action: 'skip',
       rule: 'not-ours',
     });
+    const budget = await ddb.send(
+      new GetItemCommand({
+        TableName: STATE_TABLE,
+        Key: { pk: { S: `retention-budget#${real.at.slice(0, 10)}` } },
+      }),
+    );
+    expect(budget.Item?.used).toEqual({ N: String(real.plan.delete.length) });
   });
 });

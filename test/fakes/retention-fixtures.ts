@@ -5,6 +5,8 @@ import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../
 import type { Snapshot } from '../../shared/model.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { parseInventory } from '../../shared/retention/inventory.js';
+import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
+import type { DeletionBudget } from '../../shared/retention/ports.js';
 import { fakeSnapshotStore } from './snapshot-store.js';
 
 /** The `now` of the sample inventory: the scheduled run of 2026-11-23. */
@@ -47,17 +49,20 @@ export const retentionEvents = () => ({
 
 /** Retention deps over in-memory stores for eu-west-1 and us-west-2, seeded with the sample inventory. */
 export const fakeRetentionDeps = (
-  opts: { dryRun?: boolean; config?: StewardConfig; inventory?: Snapshot[] } = {},
+  opts: { dryRun?: boolean; config?: StewardConfig; inventory?: Snapshot[]; budget?: DeletionBudget } = {},
 ) => {
   const inventory = opts.inventory ?? sampleInventory();
   const primary = fakeSnapshotStore('eu-west-1', inventory);
   const dr = fakeSnapshotStore('us-west-2', inventory);
   const notifier = memoryNotifier();
+  const budget = opts.budget ?? memoryDeletionBudget();
   return {
     primary,
     dr,
     notifier,
+    budget,
     deps: {
+      budget,
       config: opts.config ?? retentionTestConfig(),
       dryRun: opts.dryRun ?? false,
       notifier,

@@ -138,13 +138,20 @@ describe('state table', () => {
     t.resourceCountIs('AWS::DynamoDB::Table', 1);
   });
 
-  it('is not built for a stage without drill, scaling or cost (dev)', () => {
+  it('is built for a stage without drill, scaling or cost (dev) too: retention keeps its budget there', () => {
     const dev = loadStageConfig('dev');
-    if (dev.drill.enabled || dev.scaling.enabled || dev.cost.enabled) return;
     const tpl = Template.fromStack(
-      new StewardStack(new App({ context: cdkContext }), 'Steward-dev-x', { config: dev }),
+      new StewardStack(new App({ context: cdkContext }), 'Steward-dev-x', {
+        config: {
+          ...dev,
+          drill: { ...dev.drill, enabled: false },
+          scaling: { ...dev.scaling, enabled: false },
+          cost: { ...dev.cost, enabled: false },
+        },
+      }),
     );
-    tpl.resourceCountIs('AWS::DynamoDB::Table', 0);
+    tpl.resourceCountIs('AWS::DynamoDB::Table', 1);
+    tpl.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'steward-dev-state' });
   });
 });
 

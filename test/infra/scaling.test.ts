@@ -262,14 +262,14 @@ describe('scaling with every action, an SNS topic and scale-in', () => {
 });
 
 describe('scaling disabled', () => {
-  it('builds no scaling function, rule, alarm or table', () => {
+  it('builds no scaling function, rule or alarm (the state table stays: retention keeps its budget there)', () => {
     expect(
       disabled.findResources('AWS::Lambda::Function', {
         Properties: { FunctionName: 'steward-staging-scaling' },
       }),
     ).toEqual({});
     expect(disabled.findResources('AWS::Events::Rule')).toEqual({});
-    disabled.resourceCountIs('AWS::DynamoDB::Table', 0);
+    disabled.resourceCountIs('AWS::DynamoDB::Table', 1);
   });
 });
 

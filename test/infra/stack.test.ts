@@ -123,6 +123,35 @@ describe.each(stageNames)('Steward-%s', (stage) => {
     });
   });
 
+  it('runs backup and retention one at a time: retries and overlapping triggers queue, never multiply', () => {
+    for (const fn of ['backup', 'retention']) {
+      templates[stage].hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `steward-${stage}-${fn}`,
+        ReservedConcurrentExecutions: 1,
+      });
+    }
+  });
+
+  it("keeps the day's retention budget in the stage's state table, which every stage has", () => {
+    // Prepare
+    const t = templates[stage];
+
+    // Act
+    const tables = t.findResources('AWS::DynamoDB::Table');
+    const tableId = logicalId(t, 'AWS::DynamoDB::Table', { TableName: `steward-${stage}-state` });
+    const budget = statements(t).filter((s) => s.Sid === 'RetentionBudget');
+
+    // Assert
+    expect(Object.keys(tables)).toHaveLength(1);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: `steward-${stage}-retention`,
+      Environment: { Variables: Match.objectLike({ STATE_TABLE: { Ref: tableId } }) },
+    });
+    expect(budget).toHaveLength(1);
+    expect(list(budget[0]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(budget[0]!.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+  });
+
   it('allows snapshot deletes only on steward-managed snapshots, and denies them on held ones', () => {
     // Prepare
     const t = templates[stage];

@@ -194,7 +194,7 @@ describe('retention handler wire()', () => {
 
   it('sweeps the DR region when a policy copies there and retention includes it', () => {
     // Prepare / Act
-    const deps = wire(base('prod'));
+    const deps = wire(base('prod'), { STATE_TABLE: 'steward-prod-state' });
 
     // Assert
     expect(deps.stores.map((s) => s.region)).toEqual(['eu-west-1', 'us-west-2']);
@@ -202,7 +202,7 @@ describe('retention handler wire()', () => {
 
   it('sweeps only the primary region when retention excludes the DR region', () => {
     // Prepare / Act
-    const deps = wire(base('dev'));
+    const deps = wire(base('dev'), { STATE_TABLE: 'steward-dev-state' });
 
     // Assert
     expect(deps.stores.map((s) => s.region)).toEqual(['eu-west-1']);
@@ -226,6 +226,7 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
       WARNING_TOPIC_ARN: topic('warning'),
       INFO_TOPIC_ARN: topic('info'),
       DRY_RUN: 'false',
+      STATE_TABLE: 'steward-prod-state',
     });
     const context = { functionName: 'steward-prod-retention', awsRequestId: 'req-1' } as Context;
 
@@ -244,7 +245,14 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
         Subject: '[steward prod] INFO retention: nothing to expire',
       });
     } finally {
-      for (const k of ['STAGE', 'CRITICAL_TOPIC_ARN', 'WARNING_TOPIC_ARN', 'INFO_TOPIC_ARN', 'DRY_RUN'])
+      for (const k of [
+        'STAGE',
+        'CRITICAL_TOPIC_ARN',
+        'WARNING_TOPIC_ARN',
+        'INFO_TOPIC_ARN',
+        'DRY_RUN',
+        'STATE_TABLE',
+      ])
         delete process.env[k];
       rds.restore();
       ec.restore();

@@ -3,6 +3,7 @@ import { AwsCallError, PartialFailureError } from '../../../shared/errors.js';
 import type { Snapshot } from '../../../shared/model.js';
 import type { Notifier } from '../../../shared/notify/notifier.js';
 import { metrics, MetricUnit } from '../../../shared/observability.js';
+import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
 import { runRetention } from '../../../shared/retention/service.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeRetentionDeps, retentionTestConfig, sampleInventory } from '../../fakes/retention-fixtures.js';
@@ -75,6 +76,104 @@ describe('runRetention', () => {
     ]);
     expect(notifier.sent).toHaveLength(1);
     expect(notifier.sent[0]!.lines[0]).toMatch(/^Regions: eu-west-1 \(\d+ snapshots, 1 unreadable\)/);
+  });
+
+  describe("the day's deletion budget", () => {
+    const capped = () =>
+      retentionTestConfig({ retention: { ...retentionTestConfig().retention, maxDeletionsPerRun: 5 } });
+    const deleted = (...stores: { removed: string[] }[]) => stores.reduce((n, s) => n + s.removed.length, 0);
+
+    it("a Lambda retry of the day's run deletes only what the budget has left, not another full cap", async () => {
+      // Prepare: 14 expired in the primary region, a cap of 5; the first attempt used the day's budget.
+      const budget = memoryDeletionBudget();
+      const { deps, primary, dr } = fakeRetentionDeps({
+        inventory: cleanInventory(),
+        config: capped(),
+        budget,
+      });
+      await runRetention(deps);
+
+      // Act: Lambda's async retry (or EventBridge redelivering) runs the same day again.
+      const retry = await runRetention(deps);
+
+      // Assert
+      expect(deleted(primary, dr)).toBe(5);
+      expect(retry.outcomes.filter((o) => o.action === 'delete' && o.status === 'done')).toEqual([]);
+      expect(retry.outcomes).toContainEqual(
+        expect.objectContaining({
+          action: 'delete',
+          status: 'skipped',
+          reason: expect.stringMatching(/budget/),
+        }),
+      );
+      expect(budget.used.get('2026-11-23')).toBe(5);
+    });
+
+    it('the run and both of its Lambda retries together stay within the budget', async () => {
+      // Prepare
+      const { deps, primary, dr } = fakeRetentionDeps({ inventory: cleanInventory(), config: capped() });
+
+      // Act
+      for (let i = 0; i < 3; i++) await runRetention(deps);
+
+      // Assert
+      expect(deleted(primary, dr)).toBe(5);
+    });
+
+    it('deletes nothing when the budget cannot be read or reserved, and fails the run', async () => {
+      // Prepare
+      const { deps, primary, dr, notifier } = fakeRetentionDeps({ inventory: cleanInventory() });
+      deps.budget = {
+        reserve: async () => {
+          throw new AwsCallError('GetItem', 'steward-staging-state retention-budget#2026-11-23', {
+            name: 'ResourceNotFoundException',
+            message: 'table not found',
+          });
+        },
+        refund: async () => {},
+      };
+
+      // Act
+      const error = await runRetention(deps).catch((e: unknown) => e);
+
+      // Assert
+      expect(deleted(primary, dr)).toBe(0);
+      expect(error).toBeInstanceOf(PartialFailureError);
+      expect((error as PartialFailureError).failures).toMatchObject([
+        { resource: 'retention budget 2026-11-23', code: 'ResourceNotFoundException' },
+      ]);
+      expect(notifier.sent).toHaveLength(1);
+    });
+
+    it('gives back what was reserved but not deleted (failed or already gone)', async () => {
+      // Prepare
+      const budget = memoryDeletionBudget();
+      const { deps, primary, dr } = fakeRetentionDeps({
+        inventory: cleanInventory(),
+        config: capped(),
+        budget,
+      });
+      const victims = (await primary.list(['rds-instance', 'aurora-cluster', 'elasticache'])).snapshots;
+      for (const v of victims) primary.failRemove.set(v.id, new Error('InvalidDBSnapshotState'));
+
+      // Act
+      await runRetention(deps).catch(() => undefined);
+
+      // Assert: of the 5 reserved, only what was really deleted (in the DR region) stays used.
+      expect(primary.removed).toEqual([]);
+      expect(budget.used.get('2026-11-23')).toBe(dr.removed.length);
+      expect(dr.removed.length).toBeLessThan(5);
+    });
+
+    it('reserves nothing in a dry run', async () => {
+      // Prepare
+      const budget = memoryDeletionBudget();
+      const { deps } = fakeRetentionDeps({ inventory: cleanInventory(), dryRun: true, budget });
+      // Act
+      await runRetention(deps);
+      // Assert
+      expect(budget.used.size).toBe(0);
+    });
   });
 
   it('counts a snapshot that is already gone as done, not as a failure', async () => {

@@ -1,0 +1,85 @@
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AwsCallError } from '../errors.js';
+import type { DeletionBudget } from '../retention/ports.js';
+import { attempt, call } from './call.js';
+
+/** Partition key of one UTC day's retention budget. */
+export const budgetKey = (day: string): string => `retention-budget#${day}`;
+
+const CONDITION_FAILED = ['ConditionalCheckFailedException'];
+// Optimistic rounds before giving up: each lost round means another run reserved in between.
+const ROUNDS = 8;
+// The item outlives its day by a few days, for the record.
+const KEEP_SECONDS = 4 * 86_400;
+
+/**
+ * DeletionBudget over the stage's state table (`pk` string key, `ttl` epoch seconds). One item per UTC day
+ * holds `used`. A reservation reads it (strongly consistent) and writes `used + granted` on the condition
+ * that `used` is still what it read: of two concurrent runs one wins, the other reads again.
+ */
+export const dynamoDeletionBudget = (doc: DynamoDBDocumentClient, table: string): DeletionBudget => {
+  const ttlOf = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + KEEP_SECONDS;
+  return {
+    reserve: async (day, wanted, limit) => {
+      const pk = budgetKey(day);
+      for (let round = 0; round < ROUNDS; round++) {
+        const item = (
+          await call('GetItem', `${table} ${pk}`, () =>
+            doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
+          )
+        ).Item;
+        const used = typeof item?.used === 'number' ? item.used : 0;
+        const granted = Math.max(0, Math.min(wanted, limit - used));
+        if (granted === 0) return 0;
+        const r = await attempt(
+          'UpdateItem',
+          `${table} ${pk}`,
+          () =>
+            doc.send(
+              new UpdateCommand({
+                TableName: table,
+                Key: { pk },
+                UpdateExpression: 'SET used = :next, #ttl = :ttl',
+                ConditionExpression: item ? 'used = :seen' : 'attribute_not_exists(pk)',
+                ExpressionAttributeNames: { '#ttl': 'ttl' },
+                ExpressionAttributeValues: {
+                  ':next': used + granted,
+                  ':ttl': ttlOf(day),
+                  ...(item ? { ':seen': used } : {}),
+                },
+              }),
+            ),
+          { refused: CONDITION_FAILED },
+        );
+        if (r.ok) return granted;
+      }
+      throw new AwsCallError(
+        'UpdateItem',
+        `${table} ${pk}`,
+        Object.assign(new Error(`lost ${ROUNDS} rounds to concurrent reservations`), {
+          name: 'BudgetContention',
+        }),
+      );
+    },
+    refund: async (day, n) => {
+      if (n <= 0) return;
+      const pk = budgetKey(day);
+      // Never below zero: a refund without its reservation (the item expired) changes nothing.
+      await attempt(
+        'UpdateItem',
+        `${table} ${pk}`,
+        () =>
+          doc.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk },
+              UpdateExpression: 'SET used = used - :n',
+              ConditionExpression: 'used >= :n',
+              ExpressionAttributeValues: { ':n': n },
+            }),
+          ),
+        { refused: CONDITION_FAILED },
+      );
+    },
+  };
+};

@@ -1,0 +1,9 @@
+import * as z from '../zod.js';
+import { BaseEnv } from '../config/env.js';
+
+/** Environment of the retention function; the construct types its `environment` with it. */
+export const RetentionEnv = z.extend(BaseEnv, {
+  /** The stage's state table (pk `pk`, TTL `ttl`): the day's deletion budget. */
+  STATE_TABLE: z.string().check(z.minLength(1)),
+});
+export type RetentionEnv = z.infer<typeof RetentionEnv>;

@@ -1,0 +1,42 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
+import { startMoto } from './moto.js';
+
+/**
+ * Moto's DynamoDB for the enclosing describe block, with a fresh table shaped like the stage's state table
+ * (`pk` string key) per call of `table()`: contract cases must not see each other's items.
+ */
+export const motoStateTables = () => {
+  let stop: (() => Promise<void>) | undefined;
+  let client: DynamoDBClient | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    const moto = await startMoto();
+    stop = moto.stop;
+    client = new DynamoDBClient({
+      region: 'eu-west-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await stop?.();
+  });
+  return {
+    /** A new, empty state table and a document client for it. */
+    table: async (): Promise<{ doc: DynamoDBDocumentClient; name: string }> => {
+      const name = `steward-test-state-${++n}`;
+      await client!.send(
+        new CreateTableCommand({
+          TableName: name,
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      return { doc: DynamoDBDocumentClient.from(client!), name };
+    },
+  };
+};
