@@ -98,13 +98,15 @@ describe('every SDK client from the factory', () => {
     const store = awsSnapshotStore(REGION, rdsClient(REGION, fast), elastiCacheClient(REGION, fast));
 
     // Act
-    const err = await store.list(['rds-instance']).catch((e: unknown) => e);
+    const { snapshots, failures } = await store.list(['rds-instance']);
 
     // Assert
-    expect(err).toMatchObject({
-      name: 'AwsCallError',
-      operation: 'DescribeDBSnapshots',
+    expect(snapshots).toEqual([]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      resource: 'rds-instance snapshots in eu-west-1',
       code: 'TimeoutError',
     });
+    expect(failures[0]!.cause).toMatchObject({ name: 'AwsCallError', operation: 'DescribeDBSnapshots' });
   }, 30_000);
 });
