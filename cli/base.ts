@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { loadStageConfig } from '../shared/config/stages.js';
+import { configLocation, loadStage, type StageFile } from '../shared/config/files.js';
 import { EventShapeError, StewardError } from '../shared/errors.js';
 import type { Notification, Notifier } from '../shared/notify/notifier.js';
 import { renderNotification } from '../shared/notify/notifier.js';
@@ -26,9 +26,17 @@ export const printingNotifier = (
   };
 };
 
+/** The stage a command works on: `--config <file or dir>` (default STEWARD_CONFIG, else ./config) and `--stage`. */
+export const stageConfig = (flags: { config?: string; stage?: string }): StageFile =>
+  loadStage(configLocation(flags.config), flags.stage);
+
 /** Base deps for a local run: the stage's config, real clock, a printing notifier. */
-export const localBase = (stage: string, dryRun: boolean, out: (s: string) => void): BaseDeps => {
-  const config = loadStageConfig(stage);
+export const localBase = (
+  flags: { config?: string; stage?: string },
+  dryRun: boolean,
+  out: (s: string) => void,
+): BaseDeps => {
+  const { config } = stageConfig(flags);
   return {
     config,
     dryRun: dryRun || config.dryRun,

@@ -1,13 +1,13 @@
 import { dynamoAlertLedger } from '../shared/aws/alert-ledger.js';
 import { costExplorerClient, stateTableClient } from '../shared/aws/clients.js';
 import { costExplorerSource } from '../shared/aws/cost-explorer.js';
-import { loadStageConfig } from '../shared/config/stages.js';
 import { usd } from '../shared/cost/engine.js';
 import { costSummaryLines } from '../shared/cost/message.js';
 import type { AlertLedger, CostSource } from '../shared/cost/ports.js';
 import { type CostResult, runCostCheck } from '../shared/cost/service.js';
 import { errorMessage } from '../shared/errors.js';
 import { memoryNotifier } from '../shared/notify/notifier.js';
+import { stageConfig } from './base.js';
 import type { Flags } from './main.js';
 import { table } from './table.js';
 
@@ -79,7 +79,7 @@ export const cost = async (
   out: (s: string) => void,
   deps?: CostCliDeps,
 ): Promise<number> => {
-  const config = loadStageConfig(flags.stage);
+  const { config } = stageConfig(flags);
   const real = deps ?? {
     source: costExplorerSource(costExplorerClient()),
     ledger: dynamoAlertLedger(stateTableClient(config.region), stateTableName(config.stage)),

@@ -13,12 +13,11 @@ import {
 import { sfnClient } from '../shared/aws/clients.js';
 import * as z from '../shared/zod.js';
 import type { StewardConfig } from '../shared/config/schema.js';
-import { loadStageConfig } from '../shared/config/stages.js';
 import { causeText, drillReport, type DrillReportDocument } from '../shared/drill/report.js';
 import { formatDuration, renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { DrillInput, type DrillState } from '../shared/drill/state.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
-import { UsageError } from './base.js';
+import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { table } from './table.js';
 
@@ -72,8 +71,7 @@ export const drillExecutionName = (database: string, at: Date): string => {
 
 const PointInTime = z.iso.datetime({ offset: true });
 
-const requireDrills = (config: StewardConfig): string[] => {
-  const file = `shared/config/stages/${config.stage}.ts`;
+const requireDrills = (config: StewardConfig, file = `steward.${config.stage}.yaml`): string[] => {
   if (!config.drill.enabled) {
     throw new UsageError(
       `drills are disabled in stage ${config.stage}: no drill state machine is deployed (drill.enabled in ${file})`,
@@ -92,8 +90,9 @@ export const drillInputFrom = (
   flags: Pick<Flags, 'snapshot' | 'pitr'>,
   config: StewardConfig,
   now: Date,
+  file?: string,
 ): DrillInput => {
-  const known = requireDrills(config);
+  const known = requireDrills(config, file);
   const [database, ...extra] = positionals;
   if (!database)
     throw new UsageError(`drill needs a database (known in ${config.stage}: ${known.join(', ')})`);
@@ -397,9 +396,9 @@ export const drill = async (
   out: (s: string) => void,
   deps: DrillCliDeps = {},
 ): Promise<number> => {
-  const config = loadStageConfig(flags.stage);
+  const { config, file } = stageConfig(flags);
   const { sfn, sleep, now, pollMs } = defaults(deps, config);
-  const input = drillInputFrom(positionals, flags, config, now());
+  const input = drillInputFrom(positionals, flags, config, now(), file);
   const say = flags.json ? () => {} : out;
   const stateMachineArn = await findStateMachine(sfn, config);
   const name = drillExecutionName(input.database, now());
@@ -571,8 +570,8 @@ export const drills = async (
 ): Promise<number> => {
   if (positionals.length) throw new UsageError(`drills takes no arguments (got: ${positionals.join(' ')})`);
   const limit = parseLimit(flags.limit);
-  const config = loadStageConfig(flags.stage);
-  requireDrills(config);
+  const { config, file } = stageConfig(flags);
+  requireDrills(config, file);
   const { sfn } = defaults(deps, config);
   const stateMachineArn = await findStateMachine(sfn, config);
   const executions = await aws('ListExecutions', stateMachineArn, async () => {

@@ -24,7 +24,7 @@ export const invoke = async ([name]: string[], flags: Flags, out: (s: string) =>
   if (!flags.event) throw new UsageError('invoke needs --event <file> (samples are in events/)');
   const event = await readJson(flags.event);
   const mod = await load();
-  const base = localBase(flags.stage, flags['dry-run'], flags.json ? () => {} : out);
+  const base = localBase(flags, flags['dry-run'], flags.json ? () => {} : out);
   const result = await mod.run(
     event,
     mod.wire(base, { STATE_TABLE: stateTableName(base.config.stage) }) as never,

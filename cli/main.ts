@@ -1,10 +1,26 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, errorName, EventShapeError, StewardError } from '../shared/errors.js';
+import {
+  BAD_INPUT_EXIT,
+  ConfigError,
+  errorName,
+  EventShapeError,
+  explainConfigError,
+  StewardError,
+} from '../shared/errors.js';
 import { UsageError } from './base.js';
 
 const HELP = `steward — ops automation for RDS/Aurora and ElastiCache
 
 Usage:
+  steward validate [<file or dir>] [--config <file or dir>] [--stage <name>] [--json]
+      Check stage configs (steward.<stage>.yaml) exactly as synth does: every problem with its file,
+      line, column, key path and fix. Exit 0 when all are valid, 2 otherwise.
+  steward init [--stage dev] [--config <dir or file>] [--region <region>] [--databases a,b | --all] [--force]
+      Read the account (RDS instances, Aurora clusters, ElastiCache replication groups, their tags and
+      automated backups) and write a starting config plus the tagging commands for the databases you
+      pick (prompted on a terminal). Without AWS credentials it writes the documented example.
+  steward schema
+      Print the JSON Schema of a stage config file (for editors: reference it from your files).
   steward invoke <function> --event <file> [--stage dev] [--dry-run] [--json]
       Run a function's real handler locally with real AWS SDK clients
       (honours AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL). Functions: backup, retention.
@@ -31,11 +47,20 @@ Usage:
   steward bench
       Benchmarks (npm run bench).
 
+Every command that reads a stage config takes --config <file or dir> (default: $STEWARD_CONFIG, else
+./config) and --stage <name> (needed when the directory holds several stages).
+
 Exit codes: 0 ok, 1 failed (a check, an action or AWS), 2 bad usage, input or config.`;
 
 type Command = (positionals: string[], flags: Flags, out: (s: string) => void) => Promise<number>;
 export interface Flags {
-  stage: string;
+  config?: string;
+  stage?: string;
+  region?: string;
+  databases?: string;
+  all: boolean;
+  force: boolean;
+  write: boolean;
   event?: string;
   inventory?: string;
   policy?: string;
@@ -52,6 +77,9 @@ export interface Flags {
 }
 
 const commands: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./validate.js')).validate,
+  init: async () => (await import('./init.js')).init,
+  schema: async () => (await import('./schema.js')).schema,
   invoke: async () => (await import('./invoke.js')).invoke,
   plan: async () => (await import('./plan.js')).plan,
   sandbox: async () => (await import('./sandbox.js')).sandbox,
@@ -73,7 +101,13 @@ export const main = async (
       args: argv,
       allowPositionals: true,
       options: {
-        stage: { type: 'string', default: 'dev' },
+        config: { type: 'string', short: 'c' },
+        stage: { type: 'string' },
+        region: { type: 'string' },
+        databases: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        write: { type: 'boolean', default: false },
         event: { type: 'string' },
         inventory: { type: 'string' },
         policy: { type: 'string' },
@@ -105,9 +139,11 @@ export const main = async (
       e instanceof ConfigError ||
       e instanceof EventShapeError ||
       String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
-    console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${(e as Error).message ?? e}`);
+    if (e instanceof ConfigError) console.error(`steward: ${explainConfigError(e)}`);
+    else
+      console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${(e as Error).message ?? e}`);
     if (!usage && e instanceof Error && e.cause)
       console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
-    return usage ? 2 : 1;
+    return usage ? BAD_INPUT_EXIT : 1;
   }
 };

@@ -6,9 +6,8 @@ import type { Database } from '../shared/model.js';
 import type { RetentionPlan } from '../shared/retention/gfs.js';
 import { parseInventory } from '../shared/retention/inventory.js';
 import { planRetentionFor, retentionRegions } from '../shared/retention/policy.js';
-import { loadStageConfig } from '../shared/config/stages.js';
 import { EventShapeError } from '../shared/errors.js';
-import { readJson, UsageError } from './base.js';
+import { readJson, stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { table } from './table.js';
 
@@ -32,7 +31,7 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
 };
 
 const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
-  const config = loadStageConfig(flags.stage);
+  const { config } = stageConfig(flags);
   const now = new Date();
   let snapshots;
   let unread: string[] = [];
@@ -55,7 +54,7 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
 };
 
 const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
-  const config = loadStageConfig(flags.stage);
+  const { config } = stageConfig(flags);
   const policyName = flags.policy ?? Object.keys(config.backup.policies)[0]!;
   const policy = config.backup.policies[policyName];
   if (!policy) {

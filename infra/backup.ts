@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { RDS_SNAPSHOT_DETAIL_TYPES, SNAPSHOT_CREATED_EVENT_IDS } from '../shared/backup/request.js';
 import type { ResourceKind } from '../shared/config/schema.js';
-import { ConfigError } from '../shared/errors.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
@@ -19,15 +18,6 @@ export class Backup extends Construct {
   constructor(scope: Construct, id: string, props: CapabilityProps) {
     super(scope, id);
     const { config } = props;
-    const badZones = Object.entries(config.backup.policies).filter(([, p]) => !isTimeZone(p.timezone));
-    if (badZones.length) {
-      throw new ConfigError(
-        'Invalid steward config',
-        badZones.map(
-          ([name, p]) => `backup.policies.${name}.timezone: "${p.timezone}" is not an IANA time zone`,
-        ),
-      );
-    }
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'backup',
@@ -255,12 +245,3 @@ export class Backup extends Construct {
   }
 }
 
-// The schema accepts any string; Scheduler would reject a bad zone only at deploy time.
-const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};

@@ -1,12 +1,7 @@
 import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
-import {
-  parseConfig,
-  type Stage,
-  type StewardConfig,
-  type StewardConfigInput,
-} from '../shared/config/schema.js';
+import { parseConfig, type StewardConfig, type StewardConfigInput } from '../shared/config/schema.js';
 import { Backup } from './backup.js';
 import { Cost } from './cost.js';
 import { Drill } from './drill.js';
@@ -18,14 +13,17 @@ import { StateTable } from './state-table.js';
 import type { CapabilityProps, StewardFunction } from './steward-function.js';
 
 export interface StewardStackProps extends Omit<StackProps, 'env' | 'tags'> {
-  /** Stage config; validated here with the same schema the functions use at cold start. */
-  config: StewardConfigInput;
+  /**
+   * Stage config (a parsed config, or any input object); validated here with the same schema the functions
+   * use at cold start, and embedded, resolved, in every function bundle.
+   */
+  config: StewardConfigInput | StewardConfig;
   /** Where the config came from, for the error message. @default the stack id */
   configSource?: string;
 }
 
 /** `Steward-<stage>`: the one stack of a stage. */
-export const stackId = (stage: Stage): string => `Steward-${stage}`;
+export const stackId = (stage: string): string => `Steward-${stage}`;
 
 /**
  * One stage of steward: notification topics, then one construct per capability, then the dashboard.
@@ -51,13 +49,13 @@ export class StewardStack extends Stack {
     const config = parseConfig(input, configSource ?? id);
     super(scope, id, {
       description: `steward ${config.stage}: scheduled RDS/Aurora/ElastiCache backups, DR copies and retention`,
-      terminationProtection: config.stage === 'prod',
+      terminationProtection: config.deletionProtection,
       ...stackProps,
       env: { account: config.account, region: config.region },
       tags: { 'steward:stage': config.stage },
     });
     this.config = config;
-    const removalPolicy = config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.notifications = new Notifications(this, 'Notifications', { config, removalPolicy });
     const scheduleGroup = new ScheduleGroup(this, 'Schedules', {

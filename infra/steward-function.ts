@@ -26,6 +26,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
+import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { nodejsBundling } from './bundling.js';
@@ -156,7 +157,6 @@ export class StewardFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const environment = {
-      STAGE: config.stage,
       CRITICAL_TOPIC_ARN: notifications.critical.topicArn,
       WARNING_TOPIC_ARN: notifications.warning.topicArn,
       INFO_TOPIC_ARN: notifications.info.topicArn,
@@ -201,6 +201,9 @@ export class StewardFunction extends Construct {
         format: OutputFormat.ESM,
         mainFields: [...nodejsBundling.mainFields],
         externalModules: [...nodejsBundling.externalModules],
+        // The stage's resolved config, validated at synth, is data in the bundle (not an environment
+        // variable: Lambda caps those at 4 KB in total). Cold start validates it again.
+        define: { [EMBEDDED_CONFIG]: embedDefine(config) },
       },
     });
     // CDK makes the function depend on its role and the role's DefaultPolicy so it never runs before its

@@ -1,3 +1,6 @@
+/** Exit status of the CLI and of the CDK app when input, usage or config is bad: nothing was called or changed. */
+export const BAD_INPUT_EXIT = 2;
+
 /** Base class: every error steward raises on purpose is one of these. */
 export class StewardError extends Error {
   override name = 'StewardError';
@@ -6,14 +9,21 @@ export class StewardError extends Error {
 /** Config or environment failed validation; `issues` names every bad field path. */
 export class ConfigError extends StewardError {
   override name = 'ConfigError';
+  /** The message without the issues (for output that lists the issues one per line). */
+  readonly summary: string;
   constructor(
     message: string,
     readonly issues: string[] = [],
     options?: ErrorOptions,
   ) {
     super(issues.length ? `${message}: ${issues.join('; ')}` : message, options);
+    this.summary = message;
   }
 }
+
+/** A ConfigError for a terminal: the summary, then one issue per line. */
+export const explainConfigError = (e: ConfigError): string =>
+  [`${e.name}: ${e.summary}`, ...e.issues.map((i) => `  ${i}`)].join('\n');
 
 /** An event or request did not have the shape we accept; names the field path. */
 export class EventShapeError extends StewardError {

@@ -19,6 +19,8 @@ export interface Database {
   encrypted?: boolean;
   /** For ElastiCache: the engine, since Memcached cannot be snapshotted. */
   cacheEngine?: string;
+  /** AWS's own automated backups: kept `retentionDays` (0 = off), taken in `window` (`hh:mm-hh:mm` UTC). */
+  automatedBackup?: { retentionDays: number; window?: string };
 }
 
 export type SnapshotType = 'manual' | 'automated' | 'shared' | 'public' | 'awsbackup';

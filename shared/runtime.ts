@@ -1,13 +1,13 @@
 import { snsClient } from './aws/clients.js';
 import { snsNotifier } from './aws/sns-notifier.js';
+import { embeddedConfig } from './config/embedded.js';
 import { BaseEnv, loadEnv } from './config/env.js';
 import type { StewardConfig } from './config/schema.js';
-import { loadStageConfig } from './config/stages.js';
 import type { Notifier } from './notify/notifier.js';
 
 /**
- * What every capability's wiring starts from. The Lambda builds it from its environment
- * (`wireBase`); the CLI builds it from `--stage` and flags.
+ * What every capability's wiring starts from. The Lambda builds it from its environment and the config
+ * embedded at synth (`wireBase`); the CLI builds it from `--config`, `--stage` and flags.
  */
 export interface BaseDeps {
   config: StewardConfig;
@@ -18,9 +18,11 @@ export interface BaseDeps {
 }
 
 /** Build the real base deps once per container; config errors surface here, at cold start. */
-export const wireBase = (env: Record<string, string | undefined> = process.env): BaseDeps => {
+export const wireBase = (
+  env: Record<string, string | undefined> = process.env,
+  config: StewardConfig = embeddedConfig(),
+): BaseDeps => {
   const e = loadEnv(BaseEnv, env);
-  const config = loadStageConfig(e.STAGE);
   return {
     config,
     dryRun: config.dryRun || e.DRY_RUN,

@@ -8,6 +8,7 @@ import type { CreateSnapshotInput, Database } from '../model.js';
 import { tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages, PAGE } from './pages.js';
+import { automated } from './rds.js';
 
 /**
  * ElastiCache side of backups in one region. Replication groups (Valkey / Redis OSS, cluster mode on or
@@ -42,6 +43,7 @@ export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient
           cacheEngine: engine,
           status: g.Status ?? 'unknown',
           ...(g.AtRestEncryptionEnabled !== undefined ? { encrypted: g.AtRestEncryptionEnabled } : {}),
+          ...automated(g.SnapshotRetentionLimit, g.SnapshotWindow),
         };
       },
       'DescribeReplicationGroups',

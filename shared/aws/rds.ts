@@ -24,6 +24,12 @@ const isKmsError = (e: unknown): boolean =>
   errorName(e) === 'KMSKeyNotAccessibleFault' ||
   (/^InvalidParameter/.test(errorName(e)) && /kms/i.test(errorMessage(e)));
 
+/** AWS's automated backup settings as plain data, when the describe carried them. */
+export const automated = (retentionDays: number | undefined, window: string | undefined) =>
+  retentionDays === undefined
+    ? {}
+    : { automatedBackup: { retentionDays, ...(window ? { window } : {}) } };
+
 /** RDS side of backups in one region: databases as plain data, snapshot creation, cross-region copy, quota. */
 export const rdsBackup = (region: string, rds: RDSClient) => {
   const listInstances = () =>
@@ -40,6 +46,7 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
         tags: tagRecord(db.TagList),
         ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
         ...(db.StorageEncrypted !== undefined ? { encrypted: db.StorageEncrypted } : {}),
+        ...automated(db.BackupRetentionPeriod, db.PreferredBackupWindow),
       }),
       'DescribeDBInstances',
       `region ${region}`,
@@ -58,6 +65,7 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
         status: c.Status ?? 'unknown',
         tags: tagRecord(c.TagList),
         ...(c.StorageEncrypted !== undefined ? { encrypted: c.StorageEncrypted } : {}),
+        ...automated(c.BackupRetentionPeriod, c.PreferredBackupWindow),
       }),
       'DescribeDBClusters',
       `region ${region}`,

@@ -1,6 +1,5 @@
 import * as z from '../zod.js';
 import { ConfigError, formatIssues } from '../errors.js';
-import { Stage } from './schema.js';
 
 const TopicArn = z
   .string()
@@ -12,7 +11,6 @@ const Bool = z.pipe(
 
 /** Environment every steward function gets from its construct. */
 export const BaseEnv = z.object({
-  STAGE: Stage,
   CRITICAL_TOPIC_ARN: TopicArn,
   WARNING_TOPIC_ARN: TopicArn,
   INFO_TOPIC_ARN: TopicArn,

@@ -1,31 +1,75 @@
 import * as z from '../zod.js';
-import { ConfigError, formatIssues } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { type ConfigProblem, configProblems, renderPath } from './issues.js';
 import { ADHOC_POLICY } from '../tags.js';
 import { VerificationProfile } from '../drill/profile.js';
+import { scheduleProblem } from './schedule.js';
+import { alwaysCheck, crossCheck, strictObject } from './strict.js';
+import { closest } from './suggest.js';
 
 // Note on zod 4: `.default(v)` returns v as-is without parsing it; `.prefault(v)` parses it, so nested
 // defaults apply. Every nested object below uses `prefault`.
 
-/** EventBridge Scheduler expression: cron(...), rate(...) or at(...). */
-export const ScheduleExpression = z
+/** EventBridge Scheduler expression: cron(...), rate(...) or at(...), parsed (shared/config/schedule.ts). */
+export const ScheduleExpression = z.string().check(
+  z.superRefine((s, ctx) => {
+    const problem = scheduleProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
+  }),
+);
+
+/** AWS region code: area (and gov/iso/country partition), direction, number. */
+export const Region = z
   .string()
   .check(
     z.regex(
-      /^(cron|rate|at)\(.+\)$/,
-      'must be a Scheduler expression such as cron(0 3 * * ? *) or rate(1 hour)',
+      /^[a-z]{2,4}(-gov|-iso[a-z]?|-[a-z]{2})?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/,
+      'must be an AWS region such as eu-west-1',
     ),
   );
 
-export const Region = z
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** IANA time zone name, as EventBridge Scheduler takes it. */
+export const TimeZone = z
   .string()
-  .check(z.regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'));
+  .check(z.refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris'));
+
+// YAML reads an unquoted 123456789012 as a number (and drops a leading zero), so say how to fix it.
+const quotedId = (what: string) =>
+  z.string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `must be a string: quote the ${what} ("123456789012"); YAML reads bare digits as a number`
+        : undefined,
+  });
+
+export const AccountId = quotedId('account id').check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'));
 
 export const KmsKeyArn = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, 'must be a KMS key or alias ARN'));
 
-export const Stage = z.enum(['dev', 'staging', 'prod']);
-export type Stage = z.infer<typeof Stage>;
+/**
+ * Stage names go into resource names (`steward-<stage>-backup-<policy>` must fit the Scheduler's 64
+ * characters with a 31-character policy name), stack names and tags: 1-16 lowercase letters, digits and
+ * single hyphens, starting with a letter.
+ */
+export const StageName = z
+  .string()
+  .check(
+    z.regex(
+      /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,15}$/,
+      'must be 1-16 lowercase letters, digits and single hyphens, starting with a letter (it goes into resource names)',
+    ),
+  );
 
 export const Severity = z.enum(['critical', 'warning', 'info']);
 export type Severity = z.infer<typeof Severity>;
@@ -43,7 +87,7 @@ export const PolicyName = z
     ),
   );
 
-export const RetentionPolicy = z.object({
+export const RetentionPolicy = strictObject({
   /** Newest N days that have a snapshot, one snapshot (the newest) each. */
   daily: z._default(z.int().check(z.minimum(0), z.maximum(3650)), 30),
   /** Newest N ISO weeks, one each. */
@@ -55,7 +99,7 @@ export const RetentionPolicy = z.object({
 });
 export type RetentionPolicy = z.infer<typeof RetentionPolicy>;
 
-export const RetentionConfig = z.object({
+export const RetentionConfig = strictObject({
   schedule: z._default(ScheduleExpression, 'cron(30 4 * * ? *)'),
   /** Bounds the blast radius of one run; the remainder is reported and handled next run. */
   maxDeletionsPerRun: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 50),
@@ -64,10 +108,10 @@ export const RetentionConfig = z.object({
   policies: z.prefault(z.record(PolicyName, RetentionPolicy), { standard: {} }),
 });
 
-export const BackupPolicy = z.object({
+export const BackupPolicy = strictObject({
   schedule: z._default(ScheduleExpression, 'cron(0 3 * * ? *)'),
   /** IANA zone for the schedule; retention math stays in UTC regardless. */
-  timezone: z._default(z.string().check(z.minLength(1)), 'UTC'),
+  timezone: z._default(TimeZone, 'UTC'),
   kinds: z._default(z.array(ResourceKind).check(z.minLength(1)), [
     'rds-instance',
     'aurora-cluster',
@@ -79,7 +123,7 @@ export const BackupPolicy = z.object({
 });
 export type BackupPolicy = z.infer<typeof BackupPolicy>;
 
-export const BackupConfig = z.object({
+export const BackupConfig = strictObject({
   preChangeRetainDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 90),
   /** Warn when manual snapshot quota use reaches this share; at 100 % nothing is created. */
   quotaWarnPercent: z._default(z.number().check(z.minimum(1), z.maximum(100)), 80),
@@ -90,30 +134,36 @@ export const BackupConfig = z.object({
   policies: z.prefault(z.record(PolicyName, BackupPolicy), { daily: {} }),
 });
 
-export const DrConfig = z.object({
+export const DrConfig = strictObject({
   region: z._default(Region, 'us-west-2'),
   /** Key in the DR region used for encrypted cross-region copies (required when any policy copies). */
   kmsKeyArn: z.optional(KmsKeyArn),
 });
 
-const Topic = z.object({ emails: z._default(z.array(z.email()), []) });
-export const NotificationsConfig = z.object({
+const Topic = strictObject({ emails: z._default(z.array(z.email()), []) });
+export const NotificationsConfig = strictObject({
   critical: z.prefault(Topic, {}),
   warning: z.prefault(Topic, {}),
   info: z.prefault(Topic, {}),
 });
 
 /** How a drill picks what to restore. `randomWithinDays` draws among available snapshots of the last N days. */
-export const SnapshotSelector = z.union([
-  z.literal('latest'),
-  z.strictObject({ randomWithinDays: z.int().check(z.minimum(1), z.maximum(35)) }),
-  z.strictObject({ id: z.string().check(z.minLength(1)) }),
-  z.strictObject({ pointInTime: z.iso.datetime({ offset: true }) }),
-]);
+export const SnapshotSelector = z.union(
+  [
+    z.literal('latest'),
+    strictObject({ randomWithinDays: z.int().check(z.minimum(1), z.maximum(35)) }),
+    strictObject({ id: z.string().check(z.minLength(1)) }),
+    strictObject({ pointInTime: z.iso.datetime({ offset: true }) }),
+  ],
+  {
+    error:
+      'must be latest, { randomWithinDays: <1-35> }, { id: <snapshot id> } or { pointInTime: <ISO time> }',
+  },
+);
 export type SnapshotSelector = z.infer<typeof SnapshotSelector>;
 
 /** One database that gets restore drills. */
-export const DrillTarget = z.object({
+export const DrillTarget = strictObject({
   kind: z._default(z.enum(['rds-instance', 'aurora-cluster']), 'rds-instance'),
   /** Overrides `drill.schedule` for this database. */
   schedule: z.optional(ScheduleExpression),
@@ -141,7 +191,7 @@ export const DrillTarget = z.object({
 export type DrillTarget = z.infer<typeof DrillTarget>;
 
 /** Restore drills: prove that backups restore, and measure RTO and RPO. */
-export const DrillConfig = z.object({
+export const DrillConfig = strictObject({
   enabled: z._default(z.boolean(), false),
   /** Default schedule for every target: monthly. */
   schedule: z._default(ScheduleExpression, 'cron(0 5 1 * ? *)'),
@@ -166,7 +216,7 @@ export const DrillConfig = z.object({
 });
 
 /** A month total that alerts once per calendar month (UTC) when reached, on actuals and on the forecast. */
-export const CostThreshold = z.object({
+export const CostThreshold = strictObject({
   amountUsd: z.number().check(z.positive()),
   severity: Severity,
   /** Names the threshold in alerts and in its dedup key; default `usd-<amount>`. */
@@ -192,7 +242,7 @@ export type CostMetric = z.infer<typeof CostMetric>;
 const ServicePattern = z.string().check(z.minLength(1), z.maxLength(200));
 
 /** Per-hour spend limit on named services (the LLM/API rule). */
-export const HourlyCostLimit = z.object({
+export const HourlyCostLimit = strictObject({
   id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and hyphens')),
   services: z.array(ServicePattern).check(z.minLength(1)),
   maxUsdPerHour: z.number().check(z.positive()),
@@ -201,7 +251,7 @@ export const HourlyCostLimit = z.object({
 export type HourlyCostLimit = z.infer<typeof HourlyCostLimit>;
 
 /** Cost anomaly severity by total impact: the highest `atLeastUsd` at or below the impact wins. */
-export const AnomalyRoute = z.object({ atLeastUsd: z.number().check(z.minimum(0)), severity: Severity });
+export const AnomalyRoute = strictObject({ atLeastUsd: z.number().check(z.minimum(0)), severity: Severity });
 
 /** Cost alerts: monthly thresholds on actuals and forecast, daily spikes, per-hour limits, anomalies. */
 export const CostConfig = z
@@ -219,14 +269,17 @@ export const CostConfig = z
     forecast: z._default(z.boolean(), true),
     /** Second grouping next to SERVICE: a cost-allocation tag key, or linked accounts (management account). */
     groupBy: z.optional(
-      z.union([
-        z.strictObject({ tag: z.string().check(z.minLength(1), z.maxLength(128)) }),
-        z.literal('linked-account'),
-      ]),
+      z.union(
+        [
+          strictObject({ tag: z.string().check(z.minLength(1), z.maxLength(128)) }),
+          z.literal('linked-account'),
+        ],
+        { error: 'must be { tag: <cost allocation tag key> } or linked-account' },
+      ),
     ),
     /** Day-over-baseline spikes per service; both deltas must be exceeded, so small services stay quiet. */
     spikes: z.prefault(
-      z.object({
+      strictObject({
         enabled: z._default(z.boolean(), true),
         baselineDays: z._default(z.int().check(z.minimum(3), z.maximum(14)), 7),
         minIncreasePercent: z._default(z.number().check(z.positive()), 50),
@@ -250,7 +303,7 @@ export const CostConfig = z
     ]),
     /** Cost Anomaly Detection: polled each run and accepted as EventBridge / SNS events. */
     anomalies: z.prefault(
-      z.object({
+      strictObject({
         enabled: z._default(z.boolean(), true),
         /** Poll window: anomalies whose end date falls in the last N days. */
         lookbackDays: z._default(z.int().check(z.minimum(1), z.maximum(90)), 3),
@@ -271,7 +324,7 @@ export const CostConfig = z
     consoleUrl: z._default(z.url(), 'https://console.aws.amazon.com/cost-management/home#/cost-explorer'),
   })
   .check(
-    z.superRefine((c, ctx) => {
+    crossCheck(['thresholds', 'hourlyLimits', 'anomalies'], (c, ctx) => {
       const seen = new Set<string>();
       c.thresholds.forEach((t, i) => {
         const id = t.id ?? `usd-${t.amountUsd}`;
@@ -323,13 +376,13 @@ const ScalingResourceId = z
 const AlarmName = z.string().check(z.minLength(1), z.maxLength(255));
 
 /** A CloudWatch alarm steward creates for a rule (otherwise the rule reacts to an alarm you own). */
-export const ScalingAlarmSpec = z.strictObject({
+export const ScalingAlarmSpec = strictObject({
   /** Metric of the rule's resource: AWS/RDS for RDS and Aurora, AWS/ElastiCache for caches. */
   metric: z.string().check(z.regex(/^[A-Za-z0-9]+$/, 'must be a metric name such as CPUUtilization')),
   threshold: z.number(),
   comparison: z._default(z.enum(['>', '>=', '<', '<=']), '>'),
   statistic: z._default(z.enum(['Average', 'Maximum', 'Minimum', 'Sum', 'SampleCount']), 'Average'),
-  periodSeconds: z._default(z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)]), 60),
+  periodSeconds: z._default(z.literal([60, 300, 900, 3600]), 60),
   /** `CPUUtilization > 80 for 10 min` = period 60 s, 10 evaluation periods. */
   evaluationPeriods: z._default(z.int().check(z.minimum(1), z.maximum(100)), 10),
   datapointsToAlarm: z.optional(z.int().check(z.minimum(1), z.maximum(100))),
@@ -342,15 +395,21 @@ export const ScalingAlarmSpec = z.strictObject({
 export type ScalingAlarmSpec = z.infer<typeof ScalingAlarmSpec>;
 
 /** Which alarm a rule answers: one name (optionally created by steward), or every alarm with a prefix. */
-export const AlarmMatch = z.union([
-  z.strictObject({ name: AlarmName, create: z.optional(ScalingAlarmSpec) }),
-  z.strictObject({ prefix: AlarmName }),
-]);
+export const AlarmMatch = z.union(
+  [
+    strictObject({ name: AlarmName, create: z.optional(ScalingAlarmSpec) }),
+    strictObject({ prefix: AlarmName }),
+  ],
+  {
+    error:
+      'must be { name: <alarm name> } (with create to let steward make it) or { prefix: <alarm name prefix> }',
+  },
+);
 export type AlarmMatch = z.infer<typeof AlarmMatch>;
 
 /** What a rule does to its resource. */
 export const ScalingAction = z.discriminatedUnion('type', [
-  z.strictObject({
+  strictObject({
     type: z.literal('rds.scaleUp'),
     /** Classes in order, one family; default: the family's standard sizes from the current class to `max`. */
     ladder: z.optional(z.array(InstanceClass).check(z.minLength(2))),
@@ -358,29 +417,29 @@ export const ScalingAction = z.discriminatedUnion('type', [
     /** false: the change waits for the next maintenance window (and shows as a pending modification). */
     applyImmediately: z._default(z.boolean(), false),
   }),
-  z.strictObject({
+  strictObject({
     type: z.literal('rds.addReadReplica'),
     /** RDS allows up to 15 read replicas per source, Aurora up to 15 readers per cluster. */
     maxReplicas: z.int().check(z.minimum(1), z.maximum(15)),
     /** Default: the source's class (Aurora: the writer's). */
     instanceClass: z.optional(InstanceClass),
   }),
-  z.strictObject({
+  strictObject({
     type: z.literal('elasticache.addShard'),
     max: z.int().check(z.minimum(2), z.maximum(500)),
   }),
   /** Replicas per shard; ElastiCache allows 0–5. */
-  z.strictObject({
+  strictObject({
     type: z.literal('elasticache.addReplica'),
     max: z.int().check(z.minimum(1), z.maximum(5)),
   }),
-  z.strictObject({ type: z.literal('rds.failover') }),
-  z.strictObject({
+  strictObject({ type: z.literal('rds.failover') }),
+  strictObject({
     type: z.literal('elasticache.failover'),
     /** Shard to fail over; default the first (`0001`). */
     nodeGroupId: z.optional(z.string().check(z.regex(/^\d{4}$/, 'must be a node group id such as 0001'))),
   }),
-  z.strictObject({ type: z.literal('notify') }),
+  strictObject({ type: z.literal('notify') }),
 ]);
 export type ScalingAction = z.infer<typeof ScalingAction>;
 export type ScalingActionType = ScalingAction['type'];
@@ -408,11 +467,15 @@ export const ScalingMode = z.enum(['auto', 'approve', 'dryRun']);
 export type ScalingMode = z.infer<typeof ScalingMode>;
 
 /** One step back after the alarm has been OK for `afterOkMinutes`. Off by default. */
-export const ScaleIn = z.strictObject({
+export const ScaleIn = strictObject({
   enabled: z._default(z.boolean(), false),
   afterOkMinutes: z._default(z.int().check(z.minimum(15), z.maximum(10_080)), 60),
   /** Floor: a class for rds.scaleUp (default the ladder's first), a count otherwise (replicas 0, shards 1, cache replicas 1). */
-  min: z.optional(z.union([InstanceClass, z.int().check(z.minimum(0))])),
+  min: z.optional(
+    z.union([InstanceClass, z.int().check(z.minimum(0))], {
+      error: 'must be an instance class (rds.scaleUp) or a count (replicas, shards)',
+    }),
+  ),
 });
 
 /** One rule: an alarm (name or prefix) → one action on one resource, with its guardrails. */
@@ -434,7 +497,7 @@ export const ScalingRule = z.pipe(
       scaleIn: z.prefault(ScaleIn, {}),
     })
     .check(
-      z.superRefine((r, ctx) => {
+      crossCheck(['kind', 'action', 'scaleIn', 'alarm'], (r, ctx) => {
         const kinds = ACTION_KINDS[r.action.type];
         if (r.kind && !kinds.includes(r.kind)) {
           ctx.addIssue({
@@ -492,6 +555,12 @@ export const ScalingRule = z.pipe(
             message:
               a.type === 'rds.scaleUp' ? 'must be an instance class' : 'must be a count (replicas or shards)',
           });
+        if (typeof min === 'string' && a.type === 'rds.scaleUp' && a.ladder && !a.ladder.includes(min))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['scaleIn', 'min'],
+            message: `${min} is not on the ladder (${a.ladder.join(', ')}): the floor must be one of its classes`,
+          });
         if ('create' in r.alarm && r.alarm.create && (r.kind ?? kinds[0]) === 'elasticache') {
           if (!r.alarm.create.dimensions)
             ctx.addIssue({
@@ -526,7 +595,7 @@ export const ScalingConfig = z
     rules: z._default(z.record(PolicyName, ScalingRule), {}),
   })
   .check(
-    z.superRefine((c, ctx) => {
+    crossCheck(['rules'], (c, ctx) => {
       const names = new Map<string, string>();
       const prefixes = new Map<string, string>();
       for (const [rule, r] of Object.entries(c.rules)) {
@@ -544,71 +613,205 @@ export const ScalingConfig = z
   );
 export type ScalingConfig = z.infer<typeof ScalingConfig>;
 
-export const StewardConfig = z
-  .object({
-    stage: Stage,
-    /** Deploy target; omitted means the CLI's/CDK's default account. */
-    account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'))),
-    region: Region,
-    /** Stage-wide dry run: every destructive function plans and reports but changes nothing. */
-    dryRun: z._default(z.boolean(), false),
-    notifications: z.prefault(NotificationsConfig, {}),
-    backup: z.prefault(BackupConfig, {}),
-    retention: z.prefault(RetentionConfig, {}),
-    dr: z.prefault(DrConfig, {}),
-    drill: z.prefault(DrillConfig, {}),
-    cost: z.prefault(CostConfig, {}),
-    scaling: z.prefault(ScalingConfig, {}),
-  })
+const RoleRef = z
+  .string()
   .check(
-    z.superRefine((c, ctx) => {
-      if (Object.hasOwn(c.backup.policies, ADHOC_POLICY)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['backup', 'policies', ADHOC_POLICY],
-          message: `"${ADHOC_POLICY}" is reserved for pre-change snapshots (kept by steward:retain-until): pick another name`,
-        });
-      }
-      for (const [name, p] of Object.entries(c.backup.policies)) {
-        if (!(p.retention in c.retention.policies)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['backup', 'policies', name, 'retention'],
-            message: `names retention policy "${p.retention}", which is not in retention.policies (${Object.keys(c.retention.policies).join(', ') || 'none'})`,
-          });
-        }
-      }
-      const copying = Object.entries(c.backup.policies).filter(([, p]) => p.copyToDr);
-      if (copying.length && c.dr.region === c.region) {
+    z.regex(
+      /^(arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}|[\w+=,.@-]{1,64})$/,
+      'must be an IAM role name or role ARN',
+    ),
+  );
+
+/**
+ * An account and regions steward manages. Only "this account, this region" is acted on today; the
+ * section exists so that the multi-account fleet is an additive change (see configWarnings).
+ */
+export const Target = strictObject({
+  /** Default: the account the stage deploys to. */
+  account: z.optional(AccountId),
+  /** Default: the stage's region. */
+  regions: z.optional(z.array(Region).check(z.minLength(1))),
+  /** Role steward assumes in `account` (name or ARN); required for another account. */
+  role: z.optional(RoleRef),
+});
+export type TargetInput = z.input<typeof Target>;
+
+/** The keys of a stage config (the file adds `$schema`, and may leave `stage` to its name). */
+export const stewardConfigShape = {
+  stage: StageName,
+  /** Deploy target; omitted means the CLI's/CDK's default account. */
+  account: z.optional(AccountId),
+  region: Region,
+  /** Stage-wide dry run: every destructive function plans and reports but changes nothing. */
+  dryRun: z._default(z.boolean(), false),
+  /** Stack termination protection, and stateful resources (key, logs, tables, reports) kept on delete. */
+  deletionProtection: z._default(z.boolean(), true),
+  targets: z._default(z.array(Target).check(z.minLength(1)), [{}]),
+  notifications: z.prefault(NotificationsConfig, {}),
+  backup: z.prefault(BackupConfig, {}),
+  retention: z.prefault(RetentionConfig, {}),
+  dr: z.prefault(DrConfig, {}),
+  drill: z.prefault(DrillConfig, {}),
+  cost: z.prefault(CostConfig, {}),
+  scaling: z.prefault(ScalingConfig, {}),
+};
+
+const names = (o: object) => Object.keys(o).join(', ') || 'none';
+
+// The cross-reference checks below run even when other parts of the file are invalid (every problem is
+// reported at once), so they read the half-parsed value defensively: a part that failed is left as written.
+type Loose = Record<string, unknown>;
+const rec = (v: unknown): Loose | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const entries = (v: unknown): [string, Loose][] =>
+  Object.entries(rec(v) ?? {}).flatMap(([k, x]) => (rec(x) ? [[k, rec(x)!] as [string, Loose]] : []));
+
+const StewardConfigObject = strictObject(stewardConfigShape).check(
+  alwaysCheck((c, ctx) => {
+    const backupPolicies = entries(rec(c.backup)?.policies);
+    const retentionPolicies = rec(rec(c.retention)?.policies);
+    if (backupPolicies.some(([name]) => name === ADHOC_POLICY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backup', 'policies', ADHOC_POLICY],
+        message: `"${ADHOC_POLICY}" is reserved for pre-change snapshots (kept by steward:retain-until): pick another name`,
+      });
+    }
+    if (!retentionPolicies) return;
+    for (const [name, p] of backupPolicies) {
+      const retention = str(p.retention);
+      // Own keys only: a policy named "constructor" must not resolve to Object.prototype.constructor.
+      if (retention === undefined || Object.hasOwn(retentionPolicies, retention)) continue;
+      const near = closest(retention, Object.keys(retentionPolicies));
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backup', 'policies', name, 'retention'],
+        message: `names retention policy "${retention}", which is not in retention.policies (${names(retentionPolicies)}): ${near ? `did you mean "${near}"? Otherwise add` : 'use one of those, or add'} "${retention}" under retention.policies`,
+      });
+    }
+  }),
+  alwaysCheck((c, ctx) => {
+    const region = str(c.region);
+    const dr = rec(c.dr);
+    const drRegion = str(dr?.region);
+    const kmsKeyArn = str(dr?.kmsKeyArn);
+    const copying = entries(rec(c.backup)?.policies).filter(([, p]) => p.copyToDr === true);
+    if (copying.length && drRegion) {
+      const targets = Array.isArray(c.targets) ? c.targets.map(rec) : [];
+      const regions = targets.flatMap((t) => (Array.isArray(t?.regions) ? t.regions : [region]));
+      if (drRegion === region || regions.includes(drRegion)) {
         ctx.addIssue({
           code: 'custom',
           path: ['dr', 'region'],
-          message: `must differ from the primary region ${c.region}`,
+          message: `is ${drRegion}, a region steward backs up (policy "${copying[0]![0]}" copies to it): pick another region for the DR copies`,
         });
       }
-      if (copying.length && !c.dr.kmsKeyArn) {
+      if (!kmsKeyArn) {
         ctx.addIssue({
           code: 'custom',
           path: ['dr', 'kmsKeyArn'],
-          message: `is required because policy "${copying[0]![0]}" copies to ${c.dr.region}: encrypted snapshots need a key in the destination region`,
+          message: `is required because policy "${copying[0]![0]}" copies to ${drRegion}: encrypted snapshots need a key in the destination region`,
         });
       }
-      const keyRegion = c.dr.kmsKeyArn?.split(':')[3];
-      if (keyRegion && keyRegion !== c.dr.region) {
+    }
+    const keyRegion = kmsKeyArn?.split(':')[3];
+    if (keyRegion && drRegion && keyRegion !== drRegion) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dr', 'kmsKeyArn'],
+        message: `is in ${keyRegion} but the DR region is ${drRegion}: KMS keys are regional, use a key in ${drRegion}`,
+      });
+    }
+  }),
+  crossCheck(['account', 'region', 'targets'], (c, ctx) => {
+    const seen = new Map<string, number>();
+    c.targets.forEach((t, i) => {
+      const account = t.account ?? c.account;
+      if (t.account !== undefined && t.account !== c.account && !t.role) {
         ctx.addIssue({
           code: 'custom',
-          path: ['dr', 'kmsKeyArn'],
-          message: `is in ${keyRegion} but the DR region is ${c.dr.region}: KMS keys are regional, use a key in ${c.dr.region}`,
+          path: ['targets', i, 'role'],
+          message: `is required for account ${t.account}: steward reaches another account through a role (if ${t.account} is where the stage deploys, set account: "${t.account}" at the top)`,
         });
       }
-    }),
-  );
+      const roleAccount = t.role?.startsWith('arn:') ? t.role.split(':')[4] : undefined;
+      if (roleAccount && account && roleAccount !== account) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', i, 'role'],
+          message: `is a role in account ${roleAccount}, but the target is account ${account}: use a role in ${account}`,
+        });
+      }
+      for (const region of t.regions ?? [c.region]) {
+        const key = `${account ?? 'this account'} ${region}`;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', i, 'regions'],
+            message: `${region} of ${account ?? 'this account'} is already in targets[${first}]: list each account and region once`,
+          });
+        }
+        seen.set(key, i);
+      }
+    });
+  }),
+);
+
+/**
+ * A stage's validated config: every default filled in, and `targets` resolved to explicit regions (the
+ * document embedded in the Lambdas). Parsing its output again yields the same document.
+ */
+export const StewardConfig = z.pipe(
+  StewardConfigObject,
+  z.transform((c) => ({
+    ...c,
+    targets: c.targets.map((t) => ({ ...t, regions: t.regions ?? [c.region] })),
+  })),
+);
 export type StewardConfig = z.infer<typeof StewardConfig>;
 export type StewardConfigInput = z.input<typeof StewardConfig>;
 
-/** Validate a stage config; throws one ConfigError naming every bad field path. */
+/** Not errors, but worth saying: configuration that is valid and not (yet) acted on. */
+export const configWarnings = (c: StewardConfig): { path: (string | number)[]; message: string }[] => {
+  const warnings: { path: (string | number)[]; message: string }[] = [];
+  c.targets.forEach((t, i) => {
+    const elsewhere =
+      (t.account !== undefined && t.account !== c.account) || t.regions.some((r) => r !== c.region);
+    if (elsewhere) {
+      warnings.push({
+        path: ['targets', i],
+        message: `${t.account ?? 'this account'} ${t.regions.join(', ')}: validated, but not yet managed (steward acts on its own account and region, ${c.region}, until multi-account fleets land)`,
+      });
+    }
+  });
+  if (c.drill.enabled && !Object.keys(c.drill.targets).length) {
+    warnings.push({
+      path: ['drill', 'targets'],
+      message:
+        'drill.enabled is true but there are no targets: the drill state machine deploys and drills nothing',
+    });
+  }
+  return warnings;
+};
+
+/** Validate a stage config: the resolved config, or every problem (key path and fix). */
+export const validateConfig = (
+  input: unknown,
+): { ok: true; config: StewardConfig } | { ok: false; problems: ConfigProblem[] } => {
+  const r = StewardConfig.safeParse(input, { reportInput: true });
+  return r.success ? { ok: true, config: r.data } : { ok: false, problems: configProblems(r.error.issues) };
+};
+
+/** Validate a stage config; throws one ConfigError naming every bad key path and its fix. */
 export const parseConfig = (input: unknown, source: string): StewardConfig => {
-  const r = StewardConfig.safeParse(input);
-  if (!r.success) throw new ConfigError(`Invalid steward config (${source})`, formatIssues(r.error.issues));
-  return r.data;
+  const r = validateConfig(input);
+  if (!r.ok) {
+    throw new ConfigError(
+      `Invalid steward config (${source})`,
+      r.problems.map((p) => `${renderPath(p.path)}: ${p.message}`),
+    );
+  }
+  return r.config;
 };

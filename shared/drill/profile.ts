@@ -1,5 +1,6 @@
 import * as z from '../zod.js';
 import { ConfigError, formatIssues } from '../errors.js';
+import { crossCheck, strictObject } from '../config/strict.js';
 
 /** A bare SQL identifier; names are quoted exactly as written, so `Users` and `users` differ. */
 export const SqlIdentifier = z
@@ -32,7 +33,7 @@ export const OrderBy = z
     ),
   );
 
-export const TableCheck = z.object({
+export const TableCheck = strictObject({
   name: TableName,
   minRows: z.optional(z.int().check(z.minimum(0))),
   /** Expected row count; when absent the engine uses the baseline of the last successful drill. */
@@ -43,12 +44,12 @@ export const TableCheck = z.object({
   freshnessColumn: z.optional(SqlIdentifier),
   /** md5 over the first `sampleRows` rows by `orderBy`: use a unique, append-only order such as the primary key. */
   checksum: z.optional(
-    z.object({ sampleRows: z.int().check(z.minimum(1), z.maximum(1_000_000)), orderBy: OrderBy }),
+    strictObject({ sampleRows: z.int().check(z.minimum(1), z.maximum(1_000_000)), orderBy: OrderBy }),
   ),
 });
 export type TableCheck = z.infer<typeof TableCheck>;
 
-export const SqlAssertion = z.object({
+export const SqlAssertion = strictObject({
   name: z.string().check(z.minLength(1), z.maxLength(200)),
   /** Must return exactly one row with one boolean column; runs in a read-only session. */
   sql: z.string().check(z.minLength(1)),
@@ -70,7 +71,7 @@ export const VerificationProfile = z
     statementTimeoutMs: z._default(z.int().check(z.positive()), 300_000),
   })
   .check(
-    z.superRefine((p, ctx) => {
+    crossCheck(['tables', 'assertions'], (p, ctx) => {
       const dup = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
       for (const name of new Set(dup(p.tables.map((t) => t.name)))) {
         ctx.addIssue({ code: 'custom', path: ['tables'], message: `table "${name}" is listed twice` });

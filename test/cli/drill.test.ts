@@ -19,6 +19,7 @@ import { type Flags, main } from '../../cli/main.js';
 import type { CheckResult } from '../../shared/drill/checks.js';
 import type { DrillReportDocument } from '../../shared/drill/report.js';
 import type { DrillState } from '../../shared/drill/state.js';
+import { EXAMPLES_DIR } from '../support/examples.js';
 
 const ACCOUNT = '111122223333';
 const T0 = new Date('2025-06-01T05:00:00.000Z');
@@ -230,7 +231,11 @@ const describeOutput = (
 });
 
 const flags = (f: Partial<Flags> = {}): Flags => ({
+  config: EXAMPLES_DIR,
   stage: 'prod',
+  all: false,
+  force: false,
+  write: false,
   wait: false,
   'dry-run': false,
   json: false,
@@ -325,7 +330,7 @@ describe('steward drill', () => {
     // Prepare
     const { out } = capture();
     // Act
-    const code = await main(['drill', 'billing-db', '--stage', 'prod'], out);
+    const code = await main(['drill', 'billing-db', '--config', EXAMPLES_DIR, '--stage', 'prod'], out);
     // Assert
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledWith(expect.stringContaining('unknown drill database "billing-db"'));
@@ -345,7 +350,10 @@ describe('steward drill', () => {
     // Prepare
     const { out } = capture();
     // Act
-    const code = await main(['drill', 'orders-db', '--stage', 'prod', ...args], out);
+    const code = await main(
+      ['drill', 'orders-db', '--config', EXAMPLES_DIR, '--stage', 'prod', ...args],
+      out,
+    );
     // Assert
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledWith(expect.stringContaining(message));
@@ -357,7 +365,7 @@ describe('steward drill', () => {
     sfn.on(ListStateMachinesCommand).resolves({ stateMachines: [machine('steward-staging-drill')] });
     const { out } = capture();
     // Act
-    const code = await main(['drill', 'orders-db', '--stage', 'prod'], out);
+    const code = await main(['drill', 'orders-db', '--config', EXAMPLES_DIR, '--stage', 'prod'], out);
     // Assert
     expect(code).toBe(1);
     expect(stderr).toHaveBeenCalledWith(
@@ -652,7 +660,10 @@ describe('steward drills', () => {
     // Prepare
     const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
     // Act
-    const code = await main(['drills', '--stage', 'prod', '--limit', '0'], () => {});
+    const code = await main(
+      ['drills', '--config', EXAMPLES_DIR, '--stage', 'prod', '--limit', '0'],
+      () => {},
+    );
     // Assert
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledWith(

@@ -5,8 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { COST_EXPLORER_ACTIONS } from '../../infra/cost.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
-import { loadStageConfig } from '../../shared/config/stages.js';
-import { staging as stagingInput } from '../../shared/config/stages/staging.js';
+import { exampleInput, loadExample } from '../support/examples.js';
 import { allowing, cdkContext, list, statements, unconditionedWildcardWrites } from './iam.js';
 
 const ANOMALY_TOPIC = 'arn:aws:sns:us-east-1:111122223333:cost-anomalies';
@@ -20,10 +19,10 @@ beforeAll(() => {
   // One app as `cdk synth` builds it, so the nag run sees the bundled tree: prod as shipped, and a stage
   // with cost as its only state user (no drill, no scaling) and an anomaly SNS topic.
   app = new App({ context: cdkContext });
-  prod = new StewardStack(app, stackId('prod'), { config: loadStageConfig('prod') });
+  prod = new StewardStack(app, stackId('prod'), { config: loadExample('prod') });
   const costStage = parseConfig(
     {
-      ...stagingInput,
+      ...exampleInput('staging'),
       cost: { enabled: true, hourly: true, anomalies: { snsTopicArn: ANOMALY_TOPIC } },
       drill: { enabled: false },
       scaling: { enabled: false },
@@ -139,7 +138,7 @@ describe('state table', () => {
   });
 
   it('is built for a stage without drill, scaling or cost (dev) too: retention keeps its budget there', () => {
-    const dev = loadStageConfig('dev');
+    const dev = loadExample('dev');
     const tpl = Template.fromStack(
       new StewardStack(new App({ context: cdkContext }), 'Steward-dev-x', {
         config: {

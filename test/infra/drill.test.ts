@@ -12,8 +12,7 @@ import {
 } from '../../infra/local-drill.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
-import { loadStageConfig } from '../../shared/config/stages.js';
-import { prod as prodInput } from '../../shared/config/stages/prod.js';
+import { exampleInput, loadExample } from '../support/examples.js';
 import {
   allowing,
   cdkContext,
@@ -26,14 +25,14 @@ import {
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:billing-master-AbCdEf';
 
 // Prod as shipped (one RDS instance target), plus an Aurora target with its own secret and schedule.
-const prod = loadStageConfig('prod');
+const prod = loadExample('prod');
 const withAurora: StewardConfig = parseConfig(
   {
-    ...prodInput,
+    ...exampleInput('prod'),
     drill: {
-      ...prodInput.drill,
+      ...exampleInput('prod').drill,
       targets: {
-        ...prodInput.drill.targets,
+        ...exampleInput('prod').drill!.targets,
         'billing-cluster': {
           kind: 'aurora-cluster',
           schedule: 'cron(0 6 15 * ? *)',

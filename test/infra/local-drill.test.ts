@@ -6,14 +6,14 @@ import {
   runDrillLocally,
   TaskTimedOut,
 } from '../../infra/local-drill.js';
-import { loadStageConfig } from '../../shared/config/stages.js';
+import { loadExample } from '../support/examples.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
 import { AwsCallError } from '../../shared/errors.js';
 
 // The real synthesized definition (prod config), run with fake tasks: no AWS, no PostgreSQL.
 let definition: AslDefinition;
 beforeAll(() => {
-  definition = drillDefinition(loadStageConfig('prod'));
+  definition = drillDefinition(loadExample('prod'));
 });
 
 const AT = '2025-03-01T05:00:00.000Z';

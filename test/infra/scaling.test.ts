@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
-import { loadStageConfig } from '../../shared/config/stages.js';
+import { loadExample } from '../support/examples.js';
 import { scalingConfigInput } from '../shared/scaling/fixtures.js';
 import {
   allowing,
@@ -44,9 +44,9 @@ beforeAll(() => {
   // Build the whole tree first: synthesis (Template.fromStack) freezes it.
   app = new App({ context: cdkContext });
   const stacks = [
-    new StewardStack(app, stackId('prod'), { config: loadStageConfig('prod') }),
+    new StewardStack(app, stackId('prod'), { config: loadExample('prod') }),
     new StewardStack(app, 'Steward-scaling-all', { config: parseConfig(everything, 'test') }),
-    new StewardStack(app, stackId('staging'), { config: loadStageConfig('staging') }),
+    new StewardStack(app, stackId('staging'), { config: loadExample('staging') }),
   ];
   [prod, all, disabled] = stacks.map((s) => Template.fromStack(s)) as [Template, Template, Template];
 });

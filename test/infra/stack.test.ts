@@ -6,9 +6,8 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
-import type { Stage, StewardConfigInput } from '../../shared/config/schema.js';
-import { loadStageConfig, stageNames } from '../../shared/config/stages.js';
-import { staging } from '../../shared/config/stages/staging.js';
+import type { StewardConfigInput } from '../../shared/config/schema.js';
+import { exampleInput, type ExampleStage, exampleStages, loadExample } from '../support/examples.js';
 import { ConfigError } from '../../shared/errors.js';
 import {
   allowing,
@@ -28,23 +27,23 @@ const logicalId = (t: Template, type: string, props: Record<string, unknown>): s
 };
 
 let app: App;
-const stacks = {} as Record<Stage, StewardStack>;
-const templates = {} as Record<Stage, Template>;
+const stacks = {} as Record<ExampleStage, StewardStack>;
+const templates = {} as Record<ExampleStage, Template>;
 
 beforeAll(() => {
   // Bundles the real handlers with the local esbuild; one app, synthesized once for all three stages.
   app = new App({ context });
-  for (const stage of stageNames) {
-    stacks[stage] = new StewardStack(app, stackId(stage), { config: loadStageConfig(stage) });
+  for (const stage of exampleStages) {
+    stacks[stage] = new StewardStack(app, stackId(stage), { config: loadExample(stage) });
   }
-  for (const stage of stageNames) templates[stage] = Template.fromStack(stacks[stage]);
+  for (const stage of exampleStages) templates[stage] = Template.fromStack(stacks[stage]);
 });
 
-describe.each(stageNames)('Steward-%s', (stage) => {
+describe.each(exampleStages)('Steward-%s', (stage) => {
   it('runs every function on nodejs22.x, arm64, ESM, traced, with the base environment', () => {
     // Prepare
     const t = templates[stage];
-    const config = loadStageConfig(stage);
+    const config = loadExample(stage);
 
     // Act
     const functions = t.findResources('AWS::Lambda::Function');
@@ -61,7 +60,6 @@ describe.each(stageNames)('Steward-%s', (stage) => {
       TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({
-          STAGE: stage,
           DRY_RUN: config.dryRun ? 'true' : 'false',
           CRITICAL_TOPIC_ARN: Match.anyValue(),
           WARNING_TOPIC_ARN: Match.anyValue(),
@@ -82,7 +80,7 @@ describe.each(stageNames)('Steward-%s', (stage) => {
   it('schedules every backup policy with its expression, time zone and scheduled-time input', () => {
     // Prepare
     const t = templates[stage];
-    const { backup } = loadStageConfig(stage);
+    const { backup } = loadExample(stage);
 
     // Act (drill and cost schedules are asserted in drill.test.ts and cost.test.ts)
     const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).filter(
@@ -118,7 +116,7 @@ describe.each(stageNames)('Steward-%s', (stage) => {
   it('schedules retention with its expression and scheduled-time input', () => {
     templates[stage].hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: `steward-${stage}-retention`,
-      ScheduleExpression: loadStageConfig(stage).retention.schedule,
+      ScheduleExpression: loadExample(stage).retention.schedule,
       Target: { Input: Match.serializedJson({ action: 'retention', scheduledTime: SCHEDULED_TIME }) },
     });
   });
@@ -215,7 +213,7 @@ describe.each(stageNames)('Steward-%s', (stage) => {
 
     // Act (the drill's failed-execution alarm pages: drill.test.ts; scaling's config alarms act through
     // EventBridge: scaling.test.ts)
-    const scalingAlarms = Object.values(loadStageConfig(stage).scaling.rules).flatMap((r) =>
+    const scalingAlarms = Object.values(loadExample(stage).scaling.rules).flatMap((r) =>
       'name' in r.alarm && r.alarm.create ? [r.alarm.name] : [],
     );
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
@@ -320,6 +318,23 @@ describe.each(stageNames)('Steward-%s', (stage) => {
       expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
       expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    }
+  });
+
+  it("embeds its own stage's resolved config in every bundle, once, and no other stage's", () => {
+    // Prepare
+    const own = JSON.stringify(stacks[stage].config);
+    const others = exampleStages.filter((s) => s !== stage).map((s) => JSON.stringify(stacks[s].config));
+    expect(stacks[stage].config).toEqual(loadExample(stage));
+    for (const { fn } of stacks[stage].functions) {
+      const asset = fn.node.findChild('Code') as Asset;
+
+      // Act
+      const code = readFileSync(join(app.outdir, asset.assetPath, 'index.mjs'), 'utf8');
+
+      // Assert (esbuild quotes the JSON string with ' or `, so the document appears verbatim)
+      expect(code.split(own).length - 1).toBe(1);
+      for (const other of others) expect(code.includes(other)).toBe(false);
     }
   });
 
@@ -441,7 +456,7 @@ describe('config validation at synth', () => {
   it('fails stack construction when a backup policy names a missing retention policy, naming the field path', () => {
     // Prepare
     const bad = {
-      ...staging,
+      ...exampleInput('staging'),
       backup: { policies: { daily: { retention: 'missing' } } },
     } satisfies StewardConfigInput;
 
@@ -456,7 +471,7 @@ describe('config validation at synth', () => {
   it('fails stack construction when a backup policy has an unknown time zone, naming the field path', () => {
     // Prepare
     const bad = {
-      ...staging,
+      ...exampleInput('staging'),
       backup: { policies: { daily: { retention: 'standard', timezone: 'Mars/Olympus_Mons' } } },
     } satisfies StewardConfigInput;
 
@@ -465,13 +480,15 @@ describe('config validation at synth', () => {
 
     // Assert
     expect(build).toThrow(ConfigError);
-    expect(build).toThrow(/backup\.policies\.daily\.timezone: "Mars\/Olympus_Mons" is not an IANA time zone/);
+    expect(build).toThrow(
+      'backup.policies.daily.timezone: must be an IANA time zone such as UTC or Europe/Paris',
+    );
   });
 
   it('fails stack construction when a copying policy has no DR key', () => {
     // Prepare
     const bad = {
-      ...staging,
+      ...exampleInput('staging'),
       backup: { policies: { daily: { retention: 'standard', copyToDr: true } } },
     } satisfies StewardConfigInput;
 

@@ -40,7 +40,6 @@ const fakeDeps = (): DrillDeps => ({
 const clone = <T>(v: T): T => structuredClone(v);
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:steward';
 const env = {
-  STAGE: 'prod',
   CRITICAL_TOPIC_ARN: TOPIC,
   WARNING_TOPIC_ARN: TOPIC,
   INFO_TOPIC_ARN: TOPIC,

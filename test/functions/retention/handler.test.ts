@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { handler, run, wire } from '../../../functions/retention/handler.js';
-import { loadStageConfig } from '../../../shared/config/stages.js';
+import { embedConfig, type ExampleStage, loadExample } from '../../support/examples.js';
 import { AwsCallError, EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
@@ -185,8 +185,8 @@ describe('retention handler run()', () => {
 });
 
 describe('retention handler wire()', () => {
-  const base = (stage: string): BaseDeps => ({
-    config: loadStageConfig(stage),
+  const base = (stage: ExampleStage): BaseDeps => ({
+    config: loadExample(stage),
     dryRun: false,
     notifier: memoryNotifier(),
     now: () => NOW,
@@ -220,8 +220,9 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
     ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const topic = (name: string) => `arn:aws:sns:eu-west-1:111122223333:steward-prod-${name}`;
+    // The prod config as the CDK app embeds it in the bundle; the topics come from the environment.
+    const unembed = embedConfig(loadExample('prod'));
     Object.assign(process.env, {
-      STAGE: 'prod',
       CRITICAL_TOPIC_ARN: topic('critical'),
       WARNING_TOPIC_ARN: topic('warning'),
       INFO_TOPIC_ARN: topic('info'),
@@ -245,15 +246,9 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
         Subject: '[steward prod] INFO retention: nothing to expire',
       });
     } finally {
-      for (const k of [
-        'STAGE',
-        'CRITICAL_TOPIC_ARN',
-        'WARNING_TOPIC_ARN',
-        'INFO_TOPIC_ARN',
-        'DRY_RUN',
-        'STATE_TABLE',
-      ])
+      for (const k of ['CRITICAL_TOPIC_ARN', 'WARNING_TOPIC_ARN', 'INFO_TOPIC_ARN', 'DRY_RUN', 'STATE_TABLE'])
         delete process.env[k];
+      unembed();
       rds.restore();
       ec.restore();
       sns.restore();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
-import { loadStageConfig } from '../../../shared/config/stages.js';
+import { loadExample } from '../../support/examples.js';
 import { ConfigError } from '../../../shared/errors.js';
 
 const base = { stage: 'staging', region: 'eu-west-1' } as const;
@@ -30,7 +30,7 @@ describe('cost config', () => {
   });
 
   it('is enabled in prod', () => {
-    expect(loadStageConfig('prod').cost.enabled).toBe(true);
+    expect(loadExample('prod').cost.enabled).toBe(true);
   });
 
   it.each([
@@ -42,17 +42,17 @@ describe('cost config', () => {
           { amountUsd: 100, severity: 'warning' },
         ],
       },
-      /cost\.thresholds\.1: threshold id "usd-100" is used twice/,
+      /cost\.thresholds\[1\]: threshold id "usd-100" is used twice/,
     ],
     [
       'a negative amount',
       { thresholds: [{ amountUsd: -1, severity: 'info' }] },
-      /cost\.thresholds\.0\.amountUsd/,
+      /cost\.thresholds\[0\]\.amountUsd/,
     ],
     [
       'an unknown severity',
       { thresholds: [{ amountUsd: 1, severity: 'page' }] },
-      /cost\.thresholds\.0\.severity/,
+      /cost\.thresholds\[0\]\.severity/,
     ],
     [
       'routes that leave small anomalies unrouted',
@@ -67,7 +67,7 @@ describe('cost config', () => {
     [
       'a per-hour limit without services',
       { hourlyLimits: [{ id: 'x', services: [], maxUsdPerHour: 1 }] },
-      /cost\.hourlyLimits\.0\.services/,
+      /cost\.hourlyLimits\[0\]\.services/,
     ],
     ['a metric Cost Explorer cannot forecast', { metric: 'UsageQuantity' }, /cost\.metric/],
   ])('rejects %s, naming the field', (_, cost, message) => {

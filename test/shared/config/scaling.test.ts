@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/errors.js';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
-import { loadStageConfig } from '../../../shared/config/stages.js';
+import { loadExample } from '../../support/examples.js';
 
 type Rules = NonNullable<NonNullable<StewardConfigInput['scaling']>['rules']>;
 const withRules = (rules: Rules): StewardConfigInput => ({
@@ -55,7 +55,7 @@ describe('scaling config', () => {
 
   it('ships the seed rules in prod: ladder to 2xlarge, 2 replicas, 4 shards, failover on approval', () => {
     // Act
-    const { scaling } = loadStageConfig('prod');
+    const { scaling } = loadExample('prod');
 
     // Assert
     expect(scaling.enabled).toBe(true);

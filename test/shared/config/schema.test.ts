@@ -1,10 +1,19 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../shared/errors.js';
-import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
-import { loadStageConfig, stageNames } from '../../../shared/config/stages.js';
 import { BaseEnv, loadEnv } from '../../../shared/config/env.js';
+import { renderPath } from '../../../shared/config/issues.js';
+import {
+  configWarnings,
+  parseConfig,
+  StageName,
+  type StewardConfigInput,
+  validateConfig,
+} from '../../../shared/config/schema.js';
+import { ConfigError } from '../../../shared/errors.js';
+import { retentionPolicyResolver } from '../../../shared/retention/policy.js';
+import { exampleInput, exampleStages, loadExample } from '../../support/examples.js';
 
-const minimal = (): StewardConfigInput => ({ stage: 'dev', region: 'eu-west-1' });
+const minimal = (): StewardConfigInput => ({ stage: 'acme', region: 'eu-west-1' });
 
 const errorOf = (f: () => unknown): ConfigError => {
   try {
@@ -16,13 +25,31 @@ const errorOf = (f: () => unknown): ConfigError => {
   throw new Error('expected a ConfigError');
 };
 
+/** Every problem as `path: message`. */
+const problems = (input: unknown): string[] => {
+  const r = validateConfig(input);
+  return r.ok ? [] : r.problems.map((p) => `${renderPath(p.path)}: ${p.message}`);
+};
+
 describe('stage config', () => {
-  it.each(stageNames)('the shipped %s config is valid', (stage) => {
+  it.each(exampleStages)('the shipped %s example is valid', (stage) => {
     // Act
-    const c = loadStageConfig(stage);
+    const c = loadExample(stage);
     // Assert
     expect(c.stage).toBe(stage);
   });
+
+  it.each(exampleStages)(
+    'the resolved %s config parses to itself (what the Lambdas validate again)',
+    (stage) => {
+      // Prepare
+      const resolved = loadExample(stage);
+      // Act
+      const again = parseConfig(JSON.parse(JSON.stringify(resolved)), 'embedded');
+      // Assert
+      expect(again).toEqual(resolved);
+    },
+  );
 
   it('fills the runbook defaults: daily 03:00 UTC backups kept 30 days, DR in us-west-2, 5 copies in flight', () => {
     // Act
@@ -39,30 +66,184 @@ describe('stage config', () => {
     expect(c.backup.maxCopiesInFlight).toBe(5);
     expect(c.drill).toMatchObject({ rtoSeconds: 3600, rpoSeconds: 300 });
     expect(c.cost.thresholds.map((t) => t.amountUsd)).toEqual([2000, 2500, 3000]);
+    expect(c.deletionProtection).toBe(true);
   });
 
-  it.each<[string, (c: StewardConfigInput) => void, string]>([
+  it('resolves targets to "this account, this region" by default', () => {
+    // Act
+    const c = parseConfig(minimal(), 'test');
+    // Assert
+    expect(c.targets).toEqual([{ regions: ['eu-west-1'] }]);
+    expect(configWarnings(c)).toEqual([]);
+  });
+
+  it('validates targets in other accounts and regions, and warns that they are not managed yet', () => {
+    // Prepare
+    const input = {
+      ...minimal(),
+      account: '111122223333',
+      targets: [
+        {},
+        {
+          account: '222233334444',
+          regions: ['eu-central-1'],
+          role: 'arn:aws:iam::222233334444:role/steward',
+        },
+      ],
+    };
+    // Act
+    const c = parseConfig(input, 'test');
+    // Assert
+    expect(c.targets[1]).toEqual({
+      account: '222233334444',
+      regions: ['eu-central-1'],
+      role: 'arn:aws:iam::222233334444:role/steward',
+    });
+    expect(configWarnings(c)).toEqual([
+      {
+        path: ['targets', 1],
+        message:
+          '222233334444 eu-central-1: validated, but not yet managed (steward acts on its own account and region, eu-west-1, until multi-account fleets land)',
+      },
+    ]);
+  });
+
+  it.each<[string, (c: StewardConfigInput & Record<string, unknown>) => void, string[]]>([
     [
-      'a bad schedule',
-      (c) => (c.backup = { policies: { daily: { schedule: 'every day' } } }),
-      'backup.policies.daily.schedule',
+      'an unknown top-level key',
+      (c) => (c.costs = { enabled: true }),
+      ['costs: unknown key, did you mean "cost"?'],
     ],
     [
-      'a missing retention policy',
-      (c) => (c.backup = { policies: { daily: { retention: 'gone' } } }),
-      'backup.policies.daily.retention',
+      'a misspelt key in a named policy',
+      (c) => (c.retention = { policies: { standard: { keepAtleast: 5 } as never } }),
+      ['retention.policies.standard.keepAtleast: unknown key, did you mean "keepAtLeast"?'],
     ],
-    ['a bad policy name', (c) => (c.backup = { policies: { Daily: {} } }), 'backup.policies.Daily'],
-    ['a bad region', (c) => (c.region = 'europe'), 'region'],
+    [
+      'an unknown key with nothing close',
+      (c) => (c.dr = { zone: 'a' } as never),
+      ['dr.zone: unknown key, known: region, kmsKeyArn'],
+    ],
+    [
+      'a misspelt key deep in a drill profile',
+      (c) =>
+        (c.drill = {
+          targets: { 'orders-db': { profile: { database: 'orders', tables: [{ name: 't', minRow: 1 }] } } },
+        } as never),
+      ['drill.targets.orders-db.profile.tables[0].minRow: unknown key, did you mean "minRows"?'],
+    ],
+    [
+      'a misspelt key in one branch of a union',
+      (c) =>
+        (c.drill = {
+          targets: { 'orders-db': { snapshot: { randomWithinDay: 3 }, profile: { database: 'orders' } } },
+        } as never),
+      [
+        'drill.targets.orders-db.snapshot.randomWithinDays: is required (a number)',
+        'drill.targets.orders-db.snapshot.randomWithinDay: unknown key, did you mean "randomWithinDays"?',
+      ],
+    ],
+    [
+      'a misspelt key in a scaling action',
+      (c) =>
+        (c.scaling = {
+          rules: {
+            cpu: { alarm: { name: 'cpu' }, resource: 'db', action: { type: 'rds.failover', mod: 1 } },
+          },
+        } as never),
+      ['scaling.rules.cpu.action.mod: unknown key, known: type'],
+    ],
+    [
+      'a misspelt action type',
+      (c) =>
+        (c.scaling = {
+          rules: { cpu: { alarm: { name: 'cpu' }, resource: 'db', action: { type: 'rds.scaleup' } } },
+        } as never),
+      [
+        'scaling.rules.cpu.action.type: must be one of "rds.scaleUp", "rds.addReadReplica", "elasticache.addShard", "elasticache.addReplica", "rds.failover", "elasticache.failover", "notify", got "rds.scaleup": did you mean "rds.scaleUp"?',
+      ],
+    ],
+    [
+      'a wrong type',
+      (c) => (c.retention = { maxDeletionsPerRun: 'fifty' as never }),
+      ['retention.maxDeletionsPerRun: must be a number, got "fifty"'],
+    ],
+    [
+      'an unquoted account id',
+      (c) => (c.account = 111122223333 as never),
+      [
+        'account: must be a string: quote the account id ("123456789012"); YAML reads bare digits as a number',
+      ],
+    ],
+    [
+      'a 5-field cron',
+      (c) => (c.backup = { policies: { daily: { schedule: 'cron(0 4 * * *)' } } }),
+      [
+        'backup.policies.daily.schedule: cron takes 6 fields (minutes hours day-of-month month day-of-week year), got 5: EventBridge adds a year field and needs ? in one day field, did you mean cron(0 4 * * ? *)?',
+      ],
+    ],
+    [
+      'a cron value out of range',
+      (c) => (c.retention = { schedule: 'cron(99 4 * * ? *)' }),
+      ['retention.schedule: minutes field: 99 is outside 0-59'],
+    ],
+    [
+      'a rate with the wrong plural',
+      (c) => (c.backup = { copySchedule: 'rate(1 hours)' }),
+      ['backup.copySchedule: rate(1 hours): the unit is singular for 1, rate(1 hour)'],
+    ],
+    [
+      'a retention policy named "constructor" that does not exist (an `in` check would see Object.prototype)',
+      (c) => (c.backup = { policies: { daily: { retention: 'constructor' } } }),
+      [
+        'backup.policies.daily.retention: names retention policy "constructor", which is not in retention.policies (standard): use one of those, or add "constructor" under retention.policies',
+      ],
+    ],
+    [
+      'a misspelt retention policy reference',
+      (c) => {
+        c.backup = { policies: { daily: { retention: 'standrad' } } };
+      },
+      [
+        'backup.policies.daily.retention: names retention policy "standrad", which is not in retention.policies (standard): did you mean "standard"? Otherwise add "standrad" under retention.policies',
+      ],
+    ],
+    [
+      'a bad policy name',
+      (c) => (c.backup = { policies: { Daily: {} } }),
+      [
+        'backup.policies.Daily: key "Daily": must be lowercase letters, digits and hyphens, starting with a letter',
+      ],
+    ],
+    ['a bad region', (c) => (c.region = 'eu-wset-1'), ['region: must be an AWS region such as eu-west-1']],
+    [
+      'a bad stage name',
+      (c) => (c.stage = 'Prod_1'),
+      [
+        'stage: must be 1-16 lowercase letters, digits and single hyphens, starting with a letter (it goes into resource names)',
+      ],
+    ],
     [
       'more than 5 copies in flight',
       (c) => (c.backup = { maxCopiesInFlight: 6 }),
-      'backup.maxCopiesInFlight',
+      ['backup.maxCopiesInFlight: must be at most 5 (got 6)'],
     ],
     [
       'DR copies without a KMS key',
       (c) => (c.backup = { policies: { daily: { copyToDr: true } } }),
-      'dr.kmsKeyArn',
+      [
+        'dr.kmsKeyArn: is required because policy "daily" copies to us-west-2: encrypted snapshots need a key in the destination region',
+      ],
+    ],
+    [
+      'DR copies into the primary region',
+      (c) => {
+        c.backup = { policies: { daily: { copyToDr: true } } };
+        c.dr = { region: 'eu-west-1', kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc' };
+      },
+      [
+        'dr.region: is eu-west-1, a region steward backs up (policy "daily" copies to it): pick another region for the DR copies',
+      ],
     ],
     [
       'a KMS key outside the DR region',
@@ -70,36 +251,160 @@ describe('stage config', () => {
         c.backup = { policies: { daily: { copyToDr: true } } };
         c.dr = { region: 'us-west-2', kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc' };
       },
-      'dr.kmsKeyArn',
+      [
+        'dr.kmsKeyArn: is in eu-west-1 but the DR region is us-west-2: KMS keys are regional, use a key in us-west-2',
+      ],
     ],
-    ['an unknown stage', (c) => ((c as { stage: string }).stage = 'qa'), 'stage'],
+    [
+      'a target in another account without a role',
+      (c) => (c.targets = [{ account: '222233334444' }]),
+      [
+        'targets[0].role: is required for account 222233334444: steward reaches another account through a role (if 222233334444 is where the stage deploys, set account: "222233334444" at the top)',
+      ],
+    ],
+    [
+      'a target role in another account than the target',
+      (c) => (c.targets = [{ account: '222233334444', role: 'arn:aws:iam::333344445555:role/steward' }]),
+      [
+        'targets[0].role: is a role in account 333344445555, but the target is account 222233334444: use a role in 222233334444',
+      ],
+    ],
+    [
+      'the same region twice',
+      (c) => (c.targets = [{}, { regions: ['eu-west-1'] }]),
+      [
+        'targets[1].regions: eu-west-1 of this account is already in targets[0]: list each account and region once',
+      ],
+    ],
+    [
+      'a scale-in floor off the ladder',
+      (c) =>
+        (c.scaling = {
+          rules: {
+            cpu: {
+              alarm: { name: 'cpu' },
+              resource: 'db',
+              action: {
+                type: 'rds.scaleUp',
+                ladder: ['db.r6g.large', 'db.r6g.xlarge'],
+                max: 'db.r6g.xlarge',
+              },
+              scaleIn: { enabled: true, min: 'db.r6g.medium' },
+            },
+          },
+        }),
+      [
+        'scaling.rules.cpu.scaleIn.min: db.r6g.medium is not on the ladder (db.r6g.large, db.r6g.xlarge): the floor must be one of its classes',
+      ],
+    ],
+    [
+      'an unknown time zone',
+      (c) => (c.backup = { policies: { daily: { timezone: 'Mars/Olympus_Mons' } } }),
+      ['backup.policies.daily.timezone: must be an IANA time zone such as UTC or Europe/Paris'],
+    ],
     [
       'a bad email',
       (c) => (c.notifications = { critical: { emails: ['pager'] } }),
-      'notifications.critical.emails.0',
+      ['notifications.critical.emails[0]: must be a valid email, got "pager"'],
     ],
-  ])('rejects %s, naming the field path', (_, mutate, path) => {
+    [
+      'a misspelt enum value',
+      (c) => (c.backup = { policies: { daily: { kinds: ['rds'] as never } } }),
+      [
+        'backup.policies.daily.kinds[0]: must be one of "rds-instance", "aurora-cluster", "elasticache": did you mean "rds-instance"?',
+      ],
+    ],
+    [
+      'a misspelt snapshot selector',
+      (c) =>
+        (c.drill = {
+          targets: { 'orders-db': { snapshot: 'lastest' as never, profile: { database: 'o' } } },
+        }),
+      [
+        'drill.targets.orders-db.snapshot: must be latest, { randomWithinDays: <1-35> }, { id: <snapshot id> } or { pointInTime: <ISO time> }, got "lastest": did you mean "latest"?',
+      ],
+    ],
+  ])('rejects %s, naming the key path and the fix', (_, mutate, expected) => {
     // Prepare
-    const input = minimal();
+    const input = minimal() as StewardConfigInput & Record<string, unknown>;
     mutate(input);
     // Act
-    const e = errorOf(() => parseConfig(input, 'test'));
+    const found = problems(input);
     // Assert
-    expect(e.issues.some((i) => i.startsWith(`${path}:`))).toBe(true);
-    expect(e.message).toContain(path);
+    expect(found).toEqual(expected);
   });
 
-  it('rejects an unknown stage name with the known ones', () => {
+  it('reports every problem at once: types, unknown keys, schedules and references together', () => {
+    // Prepare
+    const input = {
+      ...minimal(),
+      costs: {},
+      retention: { maxDeletionsPerRun: 'x', policies: { standard: { keepAtleast: 3 } } },
+      backup: { policies: { daily: { schedule: 'cron(0 4 * * *)', retention: 'constructor' } } },
+    };
     // Act
-    const e = errorOf(() => loadStageConfig('qa'));
+    const found = problems(input).map((p) => p.split(':')[0]);
     // Assert
-    expect(e.message).toMatch(/Unknown stage "qa".*dev, staging, prod/);
+    expect(found.sort()).toEqual(
+      [
+        'backup.policies.daily.retention',
+        'backup.policies.daily.schedule',
+        'costs',
+        'retention.maxDeletionsPerRun',
+        'retention.policies.standard.keepAtleast',
+      ].sort(),
+    );
+  });
+
+  it('resolves a retention policy really named "constructor" through own keys only', () => {
+    // Prepare
+    const c = parseConfig(
+      {
+        ...minimal(),
+        retention: { policies: { constructor: { daily: 3 } } },
+        backup: { policies: { daily: { retention: 'constructor' } } },
+      },
+      'test',
+    );
+    const resolve = retentionPolicyResolver(c);
+    // Act
+    const own = resolve({ tags: { 'steward:policy': 'daily' } } as never);
+    const inherited = resolve({ tags: { 'steward:policy': 'toString' } } as never);
+    // Assert
+    expect(own).toEqual({ name: 'constructor', policy: expect.objectContaining({ daily: 3 }) });
+    expect(inherited).toBeUndefined();
+  });
+
+  it('throws one ConfigError naming the source and every problem', () => {
+    // Act
+    const e = errorOf(() => parseConfig({ ...minimal(), region: 'x', costs: 1 }, 'steward.acme.yaml'));
+    // Assert
+    expect(e.summary).toBe('Invalid steward config (steward.acme.yaml)');
+    expect(e.issues).toEqual([
+      'region: must be an AWS region such as eu-west-1',
+      'costs: unknown key, did you mean "cost"?',
+    ]);
+  });
+
+  it('accepts any stage name of the documented shape, and nothing else', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z]([a-z0-9]|-[a-z0-9]){0,7}$/), (name) => {
+        expect(StageName.safeParse(name).success).toBe(name.length <= 16);
+      }),
+    );
+    for (const bad of ['', '1prod', 'prod-', 'pr--od', 'Prod', 'prod_1', 'a'.repeat(17)]) {
+      expect(StageName.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+
+  it('keeps the example input objects usable as config input (what tests of StewardStack pass)', () => {
+    // Act / Assert
+    expect(parseConfig(exampleInput('staging'), 'test').stage).toBe('staging');
   });
 });
 
 describe('function environment', () => {
   const good = {
-    STAGE: 'prod',
     CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:critical',
     WARNING_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:warning',
     INFO_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:info',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StewardConfigInput } from '../../../shared/config/schema.js';
-import { loadStageConfig } from '../../../shared/config/stages.js';
+import { loadExample } from '../../support/examples.js';
 import { EventShapeError } from '../../../shared/errors.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { parseInventory } from '../../../shared/retention/inventory.js';
@@ -88,7 +88,7 @@ describe('retentionRegions', () => {
 describe('planRetentionFor the sample inventory', () => {
   it('under the prod config keeps 30 days of RDS snapshots and expires only cache extras and a passed pre-change', () => {
     // Prepare
-    const config = loadStageConfig('prod');
+    const config = loadExample('prod');
 
     // Act
     const plan = planRetentionFor(sampleInventory(), config, NOW);

@@ -1,0 +1,419 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import { elastiCacheClient, rdsClient } from '../shared/aws/clients.js';
+import { elastiCacheBackup } from '../shared/aws/elasticache.js';
+import { rdsBackup } from '../shared/aws/rds.js';
+import {
+  checkStageText,
+  configLocation,
+  displayPath,
+  EXAMPLES_DIR,
+  renderProblem,
+  stageFromFileName,
+} from '../shared/config/files.js';
+import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
+import { PolicyName, StageName } from '../shared/config/schema.js';
+import { closest } from '../shared/config/suggest.js';
+import { errorName } from '../shared/errors.js';
+import type { Database } from '../shared/model.js';
+import { Tag } from '../shared/tags.js';
+import { UsageError } from './base.js';
+import type { Flags } from './main.js';
+import { table } from './table.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** What `steward init` reads; tests pass clients pointed at moto, a prompt, and a terminal flag. */
+export interface InitDeps {
+  rds?: RDSClient;
+  elasticache?: ElastiCacheClient;
+  /** Asks one question on the terminal. */
+  prompt?: (question: string) => Promise<string>;
+  /** Whether stdin is a terminal (only then is the user asked to pick). */
+  interactive?: boolean;
+  env?: Record<string, string | undefined>;
+  now?: () => Date;
+}
+
+/** Candidate databases: RDS instances (not Aurora members: their cluster is the unit), clusters, cache groups. */
+export const readDatabases = async (
+  region: string,
+  rds: RDSClient,
+  cache: ElastiCacheClient,
+): Promise<Database[]> => {
+  const r = rdsBackup(region, rds);
+  const [instances, clusters, groups] = await Promise.all([
+    r.listInstances(),
+    r.listClusters(),
+    elastiCacheBackup(region, cache).listReplicationGroups(),
+  ]);
+  return [...instances.filter((d) => !d.clusterId), ...clusters, ...groups];
+};
+
+const minutes = (hhmm: string): number => {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+};
+
+/**
+ * The first whole hour from `preferred` (UTC) that starts outside every automated backup window, with 30
+ * minutes after each window for the backup to finish: RDS refuses a manual snapshot while an instance is
+ * `backing-up`. Windows are `hh:mm-hh:mm` (UTC) and may wrap midnight.
+ */
+export const hourOutside = (windows: readonly string[], preferred = 3): number => {
+  const busy = windows
+    .map((w) => /^(\d{2}:\d{2})-(\d{2}:\d{2})$/.exec(w))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => {
+      const start = minutes(m[1]!);
+      let end = minutes(m[2]!) + 30;
+      if (end <= start) end += 24 * 60;
+      return [start, end] as const;
+    });
+  for (let i = 0; i < 24; i++) {
+    const h = (preferred + i) % 24;
+    const t = h * 60;
+    if (!busy.some(([s, e]) => (t >= s && t < e) || (t + 24 * 60 >= s && t + 24 * 60 < e))) return h;
+  }
+  return preferred;
+};
+
+const automatedText = (d: Database): string => {
+  const a = d.automatedBackup;
+  if (!a) return 'unknown';
+  if (a.retentionDays === 0) return 'off';
+  return `${a.retentionDays} d${a.window ? `, ${a.window} UTC` : ''}`;
+};
+
+const isCache = (d: Database) => d.kind === 'elasticache';
+
+/** The exact command that opts one database into a policy. */
+export const tagCommand = (d: Database, policy: string): string =>
+  `aws ${isCache(d) ? 'elasticache' : 'rds'} add-tags-to-resource --region ${d.region} --resource-name ${d.arn} --tags Key=${Tag.backup},Value=${policy}`;
+
+export interface InitPlan {
+  yaml: string;
+  /** Tagging commands for the picked databases that are not opted in yet. */
+  commands: string[];
+  notes: string[];
+}
+
+/**
+ * The starting config for the picked databases, and how to opt them in. Pure: the inventory and the picks
+ * in, text out. Policies: `daily` (RDS, Aurora) and `cache` (ElastiCache), each at the first hour outside
+ * the picked databases' automated backup windows, plus one policy per `steward:backup` value the account
+ * already uses (so those databases keep being backed up).
+ */
+export const planInit = (o: {
+  stage: string;
+  region: string;
+  schemaRef: string;
+  databases: Database[];
+  picked: Database[];
+  at: Date;
+}): InitPlan => {
+  const notes: string[] = [];
+  const existing = new Map<string, Database[]>();
+  for (const d of o.databases) {
+    const v = d.tags[Tag.backup];
+    if (v === undefined) continue;
+    if (!PolicyName.safeParse(v).success || v === 'adhoc') {
+      notes.push(
+        `${d.id} has ${Tag.backup}=${v}, which is not a usable policy name: retag it (lowercase letters, digits, hyphens)`,
+      );
+      continue;
+    }
+    existing.set(v, [...(existing.get(v) ?? []), d]);
+  }
+  const pickedRds = o.picked.filter((d) => !isCache(d));
+  const pickedCaches = o.picked.filter(isCache);
+  const policyOf = (d: Database) => {
+    const v = d.tags[Tag.backup];
+    return v !== undefined && existing.has(v) ? v : isCache(d) ? 'cache' : 'daily';
+  };
+  const members = (policy: string) => [
+    ...(existing.get(policy) ?? []),
+    ...o.picked.filter((d) => d.tags[Tag.backup] === undefined && policyOf(d) === policy),
+  ];
+  const policies = new Map<string, Database[]>([['daily', members('daily')]]);
+  if (pickedCaches.length || existing.has('cache')) policies.set('cache', members('cache'));
+  for (const name of existing.keys()) policies.set(name, members(name));
+
+  const policyYaml = [...policies.entries()].flatMap(([name, dbs]) => {
+    const caches = dbs.length > 0 && dbs.every(isCache);
+    const kinds =
+      name === 'cache' || caches
+        ? ['elasticache']
+        : dbs.length && !dbs.some(isCache)
+          ? ['rds-instance', 'aurora-cluster']
+          : undefined;
+    const windows = dbs.flatMap((d) => (d.automatedBackup?.window ? [d.automatedBackup.window] : []));
+    const hour = hourOutside(windows);
+    const moved =
+      hour !== 3
+        ? ` # 03:00 falls in an automated backup window (${windows.join(', ')}): moved to ${String(hour).padStart(2, '0')}:00`
+        : '';
+    return [
+      `    ${name}:${dbs.length ? ` # ${dbs.map((d) => d.id).join(', ')}` : ''}`,
+      `      schedule: cron(0 ${hour} * * ? *)${moved}`,
+      ...(kinds ? [`      kinds: [${kinds.join(', ')}]`] : []),
+      `      retention: ${name === 'cache' || caches ? 'cache' : 'standard'}`,
+    ];
+  });
+  const usesCacheRetention = [...policies.entries()].some(
+    ([n, dbs]) => n === 'cache' || (dbs.length > 0 && dbs.every(isCache)),
+  );
+
+  for (const d of o.picked) {
+    const a = d.automatedBackup;
+    if (a?.retentionDays === 0 && !isCache(d)) {
+      notes.push(
+        `${d.id}: automated backups are off, so there is no point-in-time restore (drills with pointInTime fail, read replicas cannot be added)`,
+      );
+    }
+  }
+  const commands = o.picked
+    .filter((d) => d.tags[Tag.backup] === undefined)
+    .map((d) => tagCommand(d, policyOf(d)));
+
+  const drillCandidates = pickedRds.map((d) => d.id);
+  const yaml = [
+    `# yaml-language-server: $schema=${o.schemaRef}`,
+    '#',
+    `# steward config for the stage "${o.stage}", written by steward init on ${o.at.toISOString().slice(0, 10)} from ${o.region}.`,
+    '# Review it, then: npx steward validate, and npx cdk deploy -c config=<this directory> -c stage=' +
+      o.stage,
+    "# Every key is in the README's configuration reference; keys left out take their defaults.",
+    '',
+    `region: ${o.region}`,
+    '# Start in dry run: every function plans and reports, nothing is created or deleted.',
+    '# Set dryRun: false once the plans in the info topic look right.',
+    'dryRun: true',
+    '',
+    'backup:',
+    '  policies:',
+    '    # A database opts in with the tag steward:backup=<policy> (see the commands steward init printed).',
+    ...policyYaml,
+    '',
+    'retention:',
+    '  policies:',
+    '    # Grandfather-father-son: 30 dailies, 8 weeklies, 12 monthlies, 3 yearlies, never fewer than 7.',
+    '    standard: { daily: 30, weekly: 8, monthly: 12, yearly: 3, keepAtLeast: 7 }',
+    ...(usesCacheRetention ? ['    cache: { daily: 7, keepAtLeast: 3 }'] : []),
+    '',
+    '# Restore drills prove that backups restore: each database needs a verification profile (what to',
+    `# check after the restore). See the README (DR drills) and ${EXAMPLES_DIR}/steward.prod.yaml.`,
+    ...(drillCandidates.length ? [`# Candidates: ${drillCandidates.join(', ')}.`] : []),
+    'drill:',
+    '  enabled: false',
+    '',
+  ].join('\n');
+  return { yaml, commands, notes };
+};
+
+/** The file init writes: `--config` as a file, or `steward.<stage>.yaml` in `--config` (default ./config). */
+const targetFile = (flags: Flags, stage: string, env: Record<string, string | undefined>): string => {
+  const location = configLocation(flags.config, env);
+  if (existsSync(location) && statSync(location).isDirectory())
+    return join(location, `steward.${stage}.yaml`);
+  if (extname(location) === '.json')
+    throw new UsageError(`steward init writes YAML (with comments): name the file .yaml`);
+  return ['.yaml', '.yml'].includes(extname(location)) ? location : join(location, `steward.${stage}.yaml`);
+};
+
+const parsePicks = (answer: string, databases: Database[]): Database[] => {
+  const a = answer.trim();
+  if (!a) return [];
+  if (a.toLowerCase() === 'all') return databases;
+  return a.split(',').flatMap((raw) => {
+    const item = raw.trim();
+    if (!item) return [];
+    if (/^\d+$/.test(item)) {
+      const d = databases[Number(item) - 1];
+      if (!d) throw new UsageError(`no database number ${item} (1-${databases.length})`);
+      return [d];
+    }
+    const found = databases.filter((d) => d.id === item);
+    if (!found.length) {
+      const near = closest(
+        item,
+        databases.map((d) => d.id),
+      );
+      throw new UsageError(
+        `no database "${item}" in the account (${databases.map((d) => d.id).join(', ') || 'none found'})${near ? `: did you mean "${near}"?` : ''}`,
+      );
+    }
+    return found;
+  });
+};
+
+const terminalPrompt = async (question: string): Promise<string> => {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+};
+
+const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'CredentialsError']);
+
+const isNoCredentials = (e: unknown): boolean =>
+  NO_CREDENTIALS.has(errorName(e)) || NO_CREDENTIALS.has(errorName((e as { cause?: unknown }).cause));
+
+/**
+ * `steward init`: read the account's databases (RDS instances, Aurora clusters, ElastiCache replication
+ * groups: tags and automated backup settings), write a starting config for the stage, and print the
+ * exact tagging commands for the databases picked (`--databases a,b`, `--all`, or a prompt on a terminal).
+ * Without credentials or a region it writes the documented example and says how to continue.
+ */
+export const init = async (
+  positionals: string[],
+  flags: Flags,
+  out: (s: string) => void,
+  deps: InitDeps = {},
+): Promise<number> => {
+  if (positionals.length) throw new UsageError(`init takes no arguments (got: ${positionals.join(' ')})`);
+  const env = deps.env ?? process.env;
+  const stage = flags.stage ?? 'dev';
+  if (!StageName.safeParse(stage).success) {
+    throw new UsageError(
+      `--stage "${stage}": 1-16 lowercase letters, digits and single hyphens, starting with a letter`,
+    );
+  }
+  if (flags.all && flags.databases !== undefined) throw new UsageError('--all and --databases are exclusive');
+  const file = targetFile(flags, stage, env);
+  const shown = displayPath(file);
+  if (existsSync(file) && !flags.force) {
+    throw new UsageError(
+      `${shown} exists: steward init never overwrites a config (pass --force to replace it)`,
+    );
+  }
+  const schemaRef = relative(dirname(resolve(file)), `${ROOT}${JSON_SCHEMA_PATH}`)
+    .split('\\')
+    .join('/');
+  const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+
+  let databases: Database[] | undefined;
+  let why: string | undefined;
+  if (!region) why = 'no region (--region or AWS_REGION)';
+  else {
+    try {
+      databases = await readDatabases(
+        region,
+        deps.rds ?? rdsClient(region),
+        deps.elasticache ?? elastiCacheClient(region),
+      );
+    } catch (e) {
+      if (!isNoCredentials(e)) throw e;
+      why = 'no AWS credentials';
+    }
+  }
+
+  if (!databases || !region) {
+    const example = await readFile(`${ROOT}${EXAMPLES_DIR}/steward.prod.yaml`, 'utf8');
+    const text = example.replace(
+      /^# yaml-language-server: \$schema=.*$/m,
+      `# yaml-language-server: $schema=${schemaRef}`,
+    );
+    await writeOnce(file, text, stage);
+    out(
+      [
+        `${why}: steward init cannot read the account, so it wrote the documented example to ${shown}.`,
+        '',
+        'To continue:',
+        `  1. Edit ${shown}: region, backup and retention policies, drills (see the README's configuration reference).`,
+        `  2. npx steward validate --config ${shown}`,
+        `  3. Opt databases in: aws rds add-tags-to-resource --resource-name <db arn> --tags Key=${Tag.backup},Value=daily`,
+        `  4. npx cdk deploy -c config=${displayPath(dirname(file))} -c stage=${stage}`,
+        `Or set credentials and a region (AWS_PROFILE, AWS_REGION) and run steward init --stage ${stage} --force to start from your account.`,
+      ].join('\n'),
+    );
+    return 0;
+  }
+
+  let picked: Database[] = [];
+  if (flags.all) picked = databases;
+  else if (flags.databases !== undefined) picked = parsePicks(flags.databases, databases);
+  const account = databases.find((d) => d.arn)?.arn.split(':')[4];
+  const inventory = table(
+    ['#', 'KIND', 'DATABASE', 'ENGINE', 'AUTOMATED BACKUPS', Tag.backup],
+    databases.map((d, i) => [
+      String(i + 1),
+      d.kind,
+      d.id,
+      d.engine,
+      automatedText(d),
+      d.tags[Tag.backup] ?? '-',
+    ]),
+  );
+  const where = `${account ? `account ${account}, ` : ''}${region}`;
+  if (
+    !flags.all &&
+    flags.databases === undefined &&
+    databases.length &&
+    (deps.interactive ?? process.stdin.isTTY)
+  ) {
+    out(`Databases in ${where}:\n${inventory}`);
+    picked = parsePicks(
+      await (deps.prompt ?? terminalPrompt)(
+        'Protect which? Numbers or names, comma-separated, "all", or empty for none: ',
+      ),
+      databases,
+    );
+  }
+
+  const plan = planInit({
+    stage,
+    region,
+    schemaRef,
+    databases,
+    picked,
+    at: (deps.now ?? (() => new Date()))(),
+  });
+  await writeOnce(file, plan.yaml, stage);
+  const lines = [`Wrote ${shown} (stage ${stage}, ${region}, dry run on).`, ''];
+  lines.push(
+    databases.length
+      ? `Databases in ${where}:\n${inventory}`
+      : `No RDS, Aurora or ElastiCache databases in ${where}.`,
+  );
+  for (const n of plan.notes) lines.push(`note: ${n}`);
+  lines.push('');
+  if (plan.commands.length)
+    lines.push('Opt the picked databases in (tag them):', ...plan.commands.map((c) => `  ${c}`), '');
+  else if (!picked.length && databases.length)
+    lines.push(
+      'No databases picked: rerun with --databases <a,b> or --all (and --force) for their tagging commands.',
+      '',
+    );
+  lines.push(
+    'Next:',
+    `  npx steward validate --config ${shown}`,
+    `  npx cdk deploy -c config=${displayPath(dirname(file))} -c stage=${stage}`,
+    '  The config starts in dry run (dryRun: true): set it to false once the reported plans look right.',
+  );
+  out(lines.join('\n'));
+  return 0;
+};
+
+/** Validate what init generated (it must pass `steward validate` as written), then write it. */
+const writeOnce = async (file: string, generated: string, stage: string): Promise<void> => {
+  // A file not named steward.<stage>.yaml must say its stage.
+  const text =
+    stageFromFileName(file) === stage
+      ? generated
+      : generated.replace(/^region:/m, `stage: ${stage}\nregion:`);
+  const check = checkStageText(text, displayPath(file), stage);
+  if (!check.ok)
+    throw new Error(
+      `steward init generated an invalid config:\n${check.problems.map(renderProblem).join('\n')}`,
+    );
+  await mkdir(dirname(resolve(file)), { recursive: true });
+  await writeFile(file, text);
+};

@@ -1,0 +1,33 @@
+import type { App } from 'aws-cdk-lib';
+import { configErrorOf, configLocation, loadStageFiles, renderProblem } from '../shared/config/files.js';
+import { BAD_INPUT_EXIT, explainConfigError } from '../shared/errors.js';
+import { addAwsSolutionsChecks } from './nag.js';
+import { stackId, StewardStack } from './stack.js';
+
+/**
+ * Add one `Steward-<stage>` stack per stage config to `app`: every `steward.<stage>.yaml` at
+ * `-c config=<file or dir>` (default: STEWARD_CONFIG, else ./config), or only `-c stage=<name>`. Every
+ * problem of every file is printed and nothing is synthesized when any file is bad. Returns the exit code.
+ */
+export const addStages = (
+  app: App,
+  log: (s: string) => void = (s) => console.error(s),
+  env: Record<string, string | undefined> = process.env,
+): number => {
+  const context = (key: string): string | undefined => {
+    const v: unknown = app.node.tryGetContext(key);
+    return v === undefined ? undefined : String(v);
+  };
+  const { stages, problems } = loadStageFiles(configLocation(context('config'), env), context('stage'));
+  if (problems.length) {
+    log(explainConfigError(configErrorOf(problems)));
+    log('Nothing was synthesized. Fix the problems above (steward validate checks a file without synth).');
+    return BAD_INPUT_EXIT;
+  }
+  for (const s of stages) {
+    for (const w of s.warnings) log(`warning: ${renderProblem(w)}`);
+    new StewardStack(app, stackId(s.stage), { config: s.config, configSource: s.file });
+  }
+  addAwsSolutionsChecks(app);
+  return 0;
+};

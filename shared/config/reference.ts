@@ -1,0 +1,332 @@
+// The user-facing description of every config key, and what is generated from it and the zod schema: the
+// published JSON Schema (editors autocomplete and check files with it) and the README's configuration
+// reference. Tests fail when a schema key has no entry here, an entry names no key, or the committed
+// files differ from what is generated (`npm run config:docs` regenerates them). Not imported by Lambdas.
+import * as z from '../zod.js';
+import { StageName, stewardConfigShape } from './schema.js';
+import { strictObject } from './strict.js';
+
+/** The shape of a stage file: the config, plus `$schema` for editors; `stage` may come from the file name. */
+export const StewardConfigFile = strictObject({
+  $schema: z.optional(z.string()),
+  ...stewardConfigShape,
+  stage: z.optional(StageName),
+});
+
+/** Where the generated JSON Schema is committed (relative to the repository root). */
+export const JSON_SCHEMA_PATH = 'shared/config/steward-config.schema.json';
+
+/** Meaning of every key, by path (`<policy>`-style segments are names the user picks, `[]` list items). */
+export const KEY_DOCS: Record<string, string> = {
+  $schema: 'Path or URL of this JSON Schema, for editors; ignored by steward.',
+  stage:
+    'Stage name; default: the file name (`steward.<stage>.yaml`). 1–16 lowercase letters, digits and single hyphens: it goes into resource names.',
+  account:
+    'Account the stack deploys to (quoted); default: the account of the credentials `cdk deploy` uses.',
+  region: 'Region the stack deploys to; steward manages this region.',
+  dryRun: 'Stage-wide dry run: every destructive function plans and reports, and changes nothing.',
+  deletionProtection:
+    'Stack termination protection, and the notification key, logs, state table and drill reports kept when the stack is deleted. `false` for throwaway stages.',
+  targets:
+    'Accounts and regions steward manages (reserved for multi-account fleets): validated today, but only the stage’s own account and region are acted on.',
+  'targets[].account': 'Account id (quoted); default: the stage’s account.',
+  'targets[].regions': 'Regions of that account; default: the stage’s region.',
+  'targets[].role': 'IAM role (name or ARN) steward assumes in that account; required for another account.',
+  notifications: 'Email subscriptions of the three severity topics (`steward-<stage>-<severity>`).',
+  'notifications.critical': 'Pager topic: failed backups, failed drills, quota full, critical cost alerts.',
+  'notifications.critical.emails': 'Addresses subscribed to the critical topic (each confirms by email).',
+  'notifications.warning': 'Chat topic: function errors, skipped work, warnings.',
+  'notifications.warning.emails': 'Addresses subscribed to the warning topic.',
+  'notifications.info': 'Email topic: run reports, passed drills.',
+  'notifications.info.emails': 'Addresses subscribed to the info topic.',
+  backup: 'Scheduled snapshots of tagged databases, pre-change snapshots, DR copies.',
+  'backup.preChangeRetainDays': 'Default `retainDays` of a pre-change (ad-hoc) snapshot.',
+  'backup.quotaWarnPercent':
+    'Warn at this share of the manual snapshot quota; at 100 % nothing is created and the critical topic is told.',
+  'backup.maxCopiesInFlight': 'Cross-region copies in flight per destination (AWS allows 5).',
+  'backup.copySchedule': 'Follow-up that starts copies deferred by the in-flight limit.',
+  'backup.policies':
+    'Backup policies by name (lowercase, digits, hyphens); a database opts in with the tag `steward:backup=<policy>`. `adhoc` is reserved.',
+  'backup.policies.<policy>.schedule': 'When the policy snapshots its databases.',
+  'backup.policies.<policy>.timezone':
+    'IANA time zone the schedule is evaluated in; retention maths stays in UTC.',
+  'backup.policies.<policy>.kinds': 'Which kinds of tagged databases the policy snapshots.',
+  'backup.policies.<policy>.retention':
+    'Name of the retention policy (in `retention.policies`) for its snapshots.',
+  'backup.policies.<policy>.copyToDr': 'Copy its snapshots to `dr.region` (needs `dr.kmsKeyArn`).',
+  retention: 'Grandfather-father-son expiry of steward’s own snapshots.',
+  'retention.schedule': 'When retention runs.',
+  'retention.maxDeletionsPerRun':
+    'Deletions per run at most (oldest first); the rest waits for the next run.',
+  'retention.includeDrRegion': 'Also sweep the DR region’s copies.',
+  'retention.policies': 'Retention policies by name, referenced by `backup.policies.<policy>.retention`.',
+  'retention.policies.<policy>.daily':
+    'Keep the newest snapshot of each of the N most recent days that have one (UTC).',
+  'retention.policies.<policy>.weekly': 'Keep the newest snapshot of each of the N most recent ISO weeks.',
+  'retention.policies.<policy>.monthly': 'Keep the newest snapshot of each of the N most recent months.',
+  'retention.policies.<policy>.yearly': 'Keep the newest snapshot of each of the N most recent years.',
+  'retention.policies.<policy>.keepAtLeast': 'Never keep fewer available snapshots of one database.',
+  dr: 'Disaster-recovery region for snapshot copies.',
+  'dr.region': 'Destination of copies; must differ from the regions steward backs up.',
+  'dr.kmsKeyArn': 'KMS key (or alias) in `dr.region` for encrypted copies; required when a policy copies.',
+  drill: 'Restore drills: prove that backups restore and measure RTO and RPO (README: DR drills).',
+  'drill.enabled': 'Deploy the drill VPC, state machine, schedules and janitor.',
+  'drill.schedule': 'Default drill schedule of every target (monthly).',
+  'drill.rtoSeconds': 'RTO target: drill start to verified.',
+  'drill.rpoSeconds': 'RPO target: snapshot (or point in time) to the newest row.',
+  'drill.timeoutSeconds': 'A drill not verified by then fails (and still cleans up).',
+  'drill.pollSeconds': 'Wait this long for the RDS event before polling the restore.',
+  'drill.janitorMaxAgeHours': 'The janitor deletes `steward:drill` resources older than this, and says so.',
+  'drill.janitorSchedule': 'When the janitor looks for leftovers.',
+  'drill.reportRetentionDays': 'Drill reports kept in the report bucket this long.',
+  'drill.targets': 'Databases that get drills, by DB instance or Aurora cluster identifier.',
+  'drill.targets.<database>.kind': 'What the identifier names.',
+  'drill.targets.<database>.schedule': 'Overrides `drill.schedule` for this database.',
+  'drill.targets.<database>.snapshot':
+    'What to restore: `latest`, `{ randomWithinDays: N }`, `{ id: <snapshot> }` or `{ pointInTime: <ISO time> }`.',
+  'drill.targets.<database>.snapshot.randomWithinDays':
+    'A random available snapshot of the last N days (seeded by the execution name).',
+  'drill.targets.<database>.snapshot.id': 'This snapshot.',
+  'drill.targets.<database>.snapshot.pointInTime':
+    'Point-in-time restore to this moment (ISO time with offset).',
+  'drill.targets.<database>.profile': 'What to check in the restored database.',
+  'drill.targets.<database>.profile.database': 'Database to connect to.',
+  'drill.targets.<database>.profile.schemas': 'Schemas that must exist.',
+  'drill.targets.<database>.profile.tables': 'Tables to check.',
+  'drill.targets.<database>.profile.tables[].name': '`table` or `schema.table`.',
+  'drill.targets.<database>.profile.tables[].minRows': 'Fewer rows fail the drill.',
+  'drill.targets.<database>.profile.tables[].baselineRows':
+    'Expected rows; default: the count of the last passed drill.',
+  'drill.targets.<database>.profile.tables[].tolerancePct': 'Allowed drop below the baseline, in percent.',
+  'drill.targets.<database>.profile.tables[].freshnessColumn':
+    'Timestamp column whose newest value gives the data RPO.',
+  'drill.targets.<database>.profile.tables[].checksum':
+    'md5 over a sample of rows, compared with the last passed drill.',
+  'drill.targets.<database>.profile.tables[].checksum.sampleRows': 'Rows in the sample.',
+  'drill.targets.<database>.profile.tables[].checksum.orderBy':
+    'Columns (with `asc`/`desc`) that order the sample: a unique, append-only order such as the primary key.',
+  'drill.targets.<database>.profile.assertions': 'Read-only SQL checks.',
+  'drill.targets.<database>.profile.assertions[].name': 'Names the check in the report.',
+  'drill.targets.<database>.profile.assertions[].sql':
+    'Returns one row with one boolean column: `true` passes.',
+  'drill.targets.<database>.profile.rpoTargetSeconds': 'The drill fails when the data RPO exceeds this.',
+  'drill.targets.<database>.profile.connectTimeoutMs': 'Connection timeout.',
+  'drill.targets.<database>.profile.statementTimeoutMs':
+    'Bounds every statement (restored storage lazy-loads, so the first read is slow).',
+  'drill.targets.<database>.secretArn':
+    'Secrets Manager secret with the master credentials; default: the RDS-managed master user secret.',
+  'drill.targets.<database>.instanceClass':
+    'Class of the drill instance; default: the smallest the engine allows.',
+  'drill.targets.<database>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
+  'drill.targets.<database>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
+  cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',
+  'cost.enabled': 'Deploy the cost function, its schedule and anomaly rule.',
+  'cost.schedule': 'When the cost check runs (3 Cost Explorer requests, $0.03 each run).',
+  'cost.thresholds': 'Monthly totals that alert once per month, on actuals and on the forecast.',
+  'cost.thresholds[].amountUsd': 'Month total in USD; reached = at or above.',
+  'cost.thresholds[].severity': 'Topic of the alert.',
+  'cost.thresholds[].id': 'Names the threshold and keys its dedup; default `usd-<amount>`.',
+  'cost.metric': 'Cost Explorer metric the thresholds are written in.',
+  'cost.forecast': 'Also judge the thresholds on the forecast month-end.',
+  'cost.groupBy': 'Second grouping: `{ tag: <cost allocation tag> }` or `linked-account`.',
+  'cost.groupBy.tag': 'Cost allocation tag key.',
+  'cost.spikes': 'Yesterday against the mean of the days before, per service.',
+  'cost.spikes.enabled': 'Alert on spikes.',
+  'cost.spikes.baselineDays': 'Days in the baseline (a missing day counts as $0).',
+  'cost.spikes.minIncreasePercent': 'Increase in percent that must be exceeded (as well as the USD one).',
+  'cost.spikes.minIncreaseUsd': 'Increase in USD that must be exceeded (as well as the percent one).',
+  'cost.spikes.severity': 'Topic of spike alerts.',
+  'cost.hourly': 'The account has hourly granularity in Cost Explorer (one more request per run).',
+  'cost.hourlyLimits': 'Per-hour spend limits on named services (LLM/API spend).',
+  'cost.hourlyLimits[].id': 'Names the limit.',
+  'cost.hourlyLimits[].services': 'Service names as Cost Explorer spells them; `*` matches any characters.',
+  'cost.hourlyLimits[].maxUsdPerHour': 'Limit in USD per hour.',
+  'cost.hourlyLimits[].severity': 'Topic of the alert.',
+  'cost.anomalies': 'Cost Anomaly Detection: polled each run, and accepted as events.',
+  'cost.anomalies.enabled': 'Alert on anomalies.',
+  'cost.anomalies.lookbackDays': 'Poll anomalies that ended in the last N days.',
+  'cost.anomalies.minImpactUsd': 'Smaller anomalies are neither alerted nor remembered.',
+  'cost.anomalies.routes': 'Severity by impact: the highest `atLeastUsd` at or below the impact wins.',
+  'cost.anomalies.routes[].atLeastUsd': 'Lowest impact of the route.',
+  'cost.anomalies.routes[].severity': 'Topic of the alert.',
+  'cost.anomalies.snsTopicArn':
+    'Existing SNS topic of an IMMEDIATE anomaly subscription; the function subscribes.',
+  'cost.consoleUrl': 'Link at the end of every cost message.',
+  scaling: 'Guarded responses to CloudWatch alarms (README: Scaling and remediation playbooks).',
+  'scaling.enabled': 'Deploy the scaling function, its rules and alarms.',
+  'scaling.approvalTtlHours': 'An approval not executed by then is refused.',
+  'scaling.dedupTtlHours':
+    'How long a handled alarm transition is remembered (EventBridge retries for 24 h).',
+  'scaling.alarmTopicArns':
+    'SNS topics your alarms already notify; the function subscribes, filtered to the rules.',
+  'scaling.scaleInSchedule': 'How often scale-in looks for alarms that stayed OK long enough.',
+  'scaling.rules': 'Rules by name (lowercase, digits, hyphens): one alarm, one action, one resource.',
+  'scaling.rules.<rule>.alarm': 'The alarm(s) the rule answers: `{ name, create? }` or `{ prefix }`.',
+  'scaling.rules.<rule>.alarm.name': 'One alarm, by name.',
+  'scaling.rules.<rule>.alarm.create': 'Let steward create the alarm (otherwise react to one you own).',
+  'scaling.rules.<rule>.alarm.create.metric': 'Metric of the resource (AWS/RDS or AWS/ElastiCache).',
+  'scaling.rules.<rule>.alarm.create.threshold': 'Alarm threshold.',
+  'scaling.rules.<rule>.alarm.create.comparison': 'Metric against threshold.',
+  'scaling.rules.<rule>.alarm.create.statistic': 'Statistic of the metric.',
+  'scaling.rules.<rule>.alarm.create.periodSeconds': 'Period of each datapoint.',
+  'scaling.rules.<rule>.alarm.create.evaluationPeriods': 'Periods evaluated.',
+  'scaling.rules.<rule>.alarm.create.datapointsToAlarm': 'Breaching datapoints needed; default all of them.',
+  'scaling.rules.<rule>.alarm.create.dimensions':
+    'Metric dimensions; default the resource. ElastiCache needs one node, e.g. `{ CacheClusterId: <group>-0001-001 }`.',
+  'scaling.rules.<rule>.alarm.prefix': 'Every alarm whose name starts with this.',
+  'scaling.rules.<rule>.resource': 'DB instance, Aurora cluster or replication group identifier.',
+  'scaling.rules.<rule>.kind': 'What `resource` names; default: the action’s first kind.',
+  'scaling.rules.<rule>.action': 'What the rule does (README: Actions).',
+  'scaling.rules.<rule>.action.type': 'The action.',
+  'scaling.rules.<rule>.action.ladder':
+    '`rds.scaleUp`: classes in order, one family; default the family’s sizes.',
+  'scaling.rules.<rule>.action.max':
+    '`rds.scaleUp`: highest class; `elasticache.addShard`: most shards; `elasticache.addReplica`: most replicas per shard.',
+  'scaling.rules.<rule>.action.applyImmediately':
+    '`rds.scaleUp`: apply now rather than in the next maintenance window.',
+  'scaling.rules.<rule>.action.maxReplicas': '`rds.addReadReplica`: most read replicas (readers for Aurora).',
+  'scaling.rules.<rule>.action.instanceClass':
+    '`rds.addReadReplica`: class of new replicas; default the source’s.',
+  'scaling.rules.<rule>.action.nodeGroupId': '`elasticache.failover`: shard to fail over.',
+  'scaling.rules.<rule>.mode':
+    '`auto` acts; `approve` waits for `steward approve <id>`; `dryRun` only tells.',
+  'scaling.rules.<rule>.severity': 'Topic of the rule’s notifications (failures are always critical).',
+  'scaling.rules.<rule>.cooldownMinutes': 'Quiet time per resource after steward changed it.',
+  'scaling.rules.<rule>.scaleIn': 'Step back after the alarm stayed OK (rules with `alarm.name` only).',
+  'scaling.rules.<rule>.scaleIn.enabled': 'Scale in.',
+  'scaling.rules.<rule>.scaleIn.afterOkMinutes': 'How long OK must hold before one step back.',
+  'scaling.rules.<rule>.scaleIn.min': 'Floor: a class for `rds.scaleUp`, a count otherwise.',
+};
+
+// The name segment of a record's entries, by the record's key.
+const ENTRY_NAMES: Record<string, string> = { policies: 'policy', targets: 'database', rules: 'rule' };
+
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minItems?: number;
+  format?: string;
+  description?: string;
+  [k: string]: unknown;
+};
+
+/** Visit every property schema with its documentation path (union branches merged into one path). */
+const walk = (s: JsonSchema, path: string, visit: (path: string, s: JsonSchema) => void): void => {
+  for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) walk(alt, path, visit);
+  for (const [k, v] of Object.entries(s.properties ?? {})) {
+    const p = path ? `${path}.${k}` : k;
+    visit(p, v);
+    walk(v, p, visit);
+  }
+  if (s.additionalProperties && typeof s.additionalProperties === 'object') {
+    const last = path.split('.').pop() ?? '';
+    const entry = ENTRY_NAMES[last];
+    if (entry) walk(s.additionalProperties, `${path}.<${entry}>`, visit);
+  }
+  if (s.items) walk(s.items, `${path}[]`, visit);
+};
+
+/**
+ * The JSON Schema of a stage file (draft-07, what editors' YAML and JSON support reads), generated from the
+ * zod schema, with every key's description. Cross-field rules (references, schedules) are zod's alone.
+ */
+export const configJsonSchema = (): JsonSchema => {
+  const schema = z.toJSONSchema(StewardConfigFile, { io: 'input', target: 'draft-7' }) as JsonSchema;
+  walk(schema, '', (path, s) => {
+    const doc = KEY_DOCS[path];
+    if (doc) s.description = doc;
+  });
+  return {
+    ...schema,
+    title: 'steward stage config (steward.<stage>.yaml)',
+    description: 'Generated from shared/config/schema.ts by `npm run config:docs`; do not edit.',
+  };
+};
+
+/** Every documentable key path of the schema, in schema order. */
+export const schemaKeyPaths = (): string[] => {
+  const paths: string[] = [];
+  walk(z.toJSONSchema(StewardConfigFile, { io: 'input', target: 'draft-7' }) as JsonSchema, '', (p) => {
+    if (!paths.includes(p)) paths.push(p);
+  });
+  return paths;
+};
+
+const INT_LIMIT = 2 ** 53 - 1;
+
+/** A property's type in a few words: `1–35`, `one of a, b`, `list of strings`. */
+const typeOf = (s: JsonSchema, path = ''): string => {
+  const alts = [...(s.anyOf ?? []), ...(s.oneOf ?? [])];
+  if (alts.length) return [...new Set(alts.map((a) => typeOf(a, path)))].join(' or ');
+  if (s.enum) return `one of ${s.enum.map((v) => `\`${String(v)}\``).join(', ')}`;
+  if (s.const !== undefined) return `\`${String(s.const)}\``;
+  const t = Array.isArray(s.type) ? s.type.join(' or ') : s.type;
+  if (t === 'integer' || t === 'number') {
+    const min =
+      s.minimum !== undefined && s.minimum > -INT_LIMIT
+        ? s.minimum
+        : s.exclusiveMinimum !== undefined
+          ? `>${s.exclusiveMinimum}`
+          : undefined;
+    const max = s.maximum !== undefined && s.maximum < INT_LIMIT ? s.maximum : undefined;
+    const word = t === 'integer' ? 'integer' : 'number';
+    if (min !== undefined && max !== undefined) return `${word} ${min}–${max}`;
+    if (min !== undefined) return `${word} ${typeof min === 'string' ? min : `≥ ${min}`}`;
+    return word;
+  }
+  if (t === 'array')
+    return s.items ? `list of ${typeOf(s.items, path).replace(/^mapping$/, 'mappings')}` : 'list';
+  if (t === 'object')
+    return s.additionalProperties && typeof s.additionalProperties === 'object' && !s.properties
+      ? 'mapping by name'
+      : 'mapping';
+  if (t === 'string' && s.format) return `${s.format} string`;
+  if (t === 'string' && /[sS]chedule$/.test(path)) return 'schedule: `cron(...)`, `rate(...)`, `at(...)`';
+  if (t === 'string' && /(^|\.)(region|regions)$/.test(path)) return 'AWS region';
+  return t ?? 'any';
+};
+
+const defaultOf = (s: JsonSchema): string => {
+  if (s.default === undefined) return '';
+  const json = JSON.stringify(s.default);
+  if (json === '{}') return '';
+  return json.length > 40 ? 'see meaning' : `\`${json.replace(/"/g, '')}\``;
+};
+
+const escape = (s: string) => s.replace(/\|/g, '\\|');
+
+// Top-level keys with a table of their own; the rest (stage, region, ...) share the first table.
+const SECTIONS = ['targets', 'notifications', 'backup', 'retention', 'dr', 'drill', 'cost', 'scaling'];
+
+/**
+ * The README's configuration reference: one table per top-level section, every key with its type, default
+ * and meaning. Unformatted markdown (prettier aligns the tables).
+ */
+export const referenceMarkdown = (): string => {
+  const rows = new Map<string, string[]>();
+  walk(z.toJSONSchema(StewardConfigFile, { io: 'input', target: 'draft-7' }) as JsonSchema, '', (path, s) => {
+    const top = path.split(/[.[]/)[0]!;
+    const section = SECTIONS.includes(top) ? top : 'stage';
+    const row = `| \`${path}\` | ${escape(typeOf(s, path))} | ${escape(defaultOf(s))} | ${escape(KEY_DOCS[path] ?? '')} |`;
+    const list = rows.get(section) ?? [];
+    if (!list.some((r) => r.startsWith(`| \`${path}\` `))) list.push(row);
+    rows.set(section, list);
+  });
+  const header = '| key | type | default | meaning |\n| --- | --- | --- | --- |';
+  return [...rows.entries()]
+    .map(
+      ([section, r]) =>
+        `#### ${section === 'stage' ? 'Stage' : `\`${section}\``}\n\n${header}\n${r.join('\n')}`,
+    )
+    .join('\n\n');
+};
