@@ -21,27 +21,27 @@ Usage:
       pick (prompted on a terminal). Without AWS credentials it writes the documented example.
   steward schema
       Print the JSON Schema of a stage config file (for editors: reference it from your files).
-  steward invoke <function> --event <file> [--stage dev] [--dry-run] [--json]
+  steward invoke <function> --event <file> [--stage <name>] [--dry-run] [--json]
       Run a function's real handler locally with real AWS SDK clients
       (honours AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL). Functions: backup, retention.
-  steward plan retention [--stage dev] [--inventory <snapshots.json>] [--json]
+  steward plan retention [--stage <name>] [--inventory <snapshots.json>] [--json]
       Show what retention would keep and delete, and why. Reads AWS unless --inventory is given.
-  steward plan backup [--stage dev] [--policy daily] [--inventory <databases.json>] [--json]
+  steward plan backup [--stage <name>] [--policy daily] [--inventory <databases.json>] [--json]
       Show which databases a scheduled backup would snapshot, and why others are skipped.
   steward sandbox [--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--json]
       The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server
       with the drill state machine, verify it and report RTO/RPO. --break makes the drill fail.
-  steward drill <database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage dev] [--wait] [--json]
+  steward drill <database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage <name>] [--wait] [--json]
       Start a restore drill of a configured database in the deployed drill state machine. --wait
       follows it and prints the report; exit 0 only when the drill passed.
-  steward drills [--stage dev] [--limit 20] [--json]
+  steward drills [--stage <name>] [--limit 20] [--json]
       Recent drills, newest first: database, status, RTO, RPO and outcome.
-  steward scale --alarm <name> [--stage dev] [--dry-run] [--json]
+  steward scale --alarm <name> [--stage <name>] [--dry-run] [--json]
       What the scaling rule answering that alarm would do now, and why (--dry-run: read only).
       Without --dry-run it runs the rule's playbook now, through every guardrail and its mode.
-  steward approve <id> [--stage dev] [--dry-run] [--json]
+  steward approve <id> [--stage <name>] [--dry-run] [--json]
       Execute a scaling change awaiting approval, once, after checking it against the resource again.
-  steward cost [--stage dev] [--json]
+  steward cost [--stage <name>] [--json]
       Month-to-date cost by service, the month-end forecast and which thresholds are armed, fired
       or due. Reads Cost Explorer (3 requests, $0.03) and the alert ledger; sends nothing.
   steward bench

@@ -26,9 +26,7 @@ const isKmsError = (e: unknown): boolean =>
 
 /** AWS's automated backup settings as plain data, when the describe carried them. */
 export const automated = (retentionDays: number | undefined, window: string | undefined) =>
-  retentionDays === undefined
-    ? {}
-    : { automatedBackup: { retentionDays, ...(window ? { window } : {}) } };
+  retentionDays === undefined ? {} : { automatedBackup: { retentionDays, ...(window ? { window } : {}) } };
 
 /** RDS side of backups in one region: databases as plain data, snapshot creation, cross-region copy, quota. */
 export const rdsBackup = (region: string, rds: RDSClient) => {
