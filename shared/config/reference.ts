@@ -285,7 +285,11 @@ const typeOf = (s: JsonSchema, path = ''): string => {
     return word;
   }
   if (t === 'array')
-    return s.items ? `list of ${typeOf(s.items, path).replace(/^mapping$/, 'mappings')}` : 'list';
+    return s.items
+      ? `list of ${typeOf(s.items, path)
+          .replace(/^mapping$/, 'mappings')
+          .replace(/^one of /, '')}`
+      : 'list';
   if (t === 'object')
     return s.additionalProperties && typeof s.additionalProperties === 'object' && !s.properties
       ? 'mapping by name'
