@@ -4,15 +4,21 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { lambdaEsbuildOptions } from '../infra/bundling.js';
+import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
+import { EXAMPLES_DIR, loadStage } from '../shared/config/files.js';
 import { type BenchRow, median } from './stats.js';
 
 const OUT = resolve('.bench');
 
-/** Bundle an entry with the exact esbuild settings the CDK functions use; returns the file and its inputs. */
+/**
+ * Bundle an entry with the exact esbuild settings the CDK functions use, the prod example's resolved config
+ * embedded as synth embeds it; returns the file and its inputs.
+ */
 const bundle = async (entry: string, name: string) => {
   const outfile = join(OUT, `${name}.mjs`);
   const r = await build({
     ...lambdaEsbuildOptions,
+    define: { [EMBEDDED_CONFIG]: embedDefine(loadStage(EXAMPLES_DIR, 'prod').config) },
     entryPoints: [entry],
     outfile,
     metafile: true,

@@ -27,7 +27,9 @@ describe.each(BAD_CONFIGS)('a config with $name', ({ text, problem }) => {
     const code = await main(['validate', '--config', file], (s) => out.push(s));
     // Assert
     expect(code).toBe(2);
-    expect(out.flatMap((o) => o.split('\n')).map((l) => l.replace(/^( {2}|✗ )/, ''))).toContain(problem(file));
+    expect(out.flatMap((o) => o.split('\n')).map((l) => l.replace(/^( {2}|✗ )/, ''))).toContain(
+      problem(file),
+    );
   });
 
   it('fails any CLI command that reads it with exit 2, before any AWS call', async () => {

@@ -7,21 +7,12 @@ import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { alertKeys } from '../../shared/cost/engine.js';
 import type { AlertLedger } from '../../shared/cost/ports.js';
 import { mockCostExplorer, NOW } from '../fakes/cost-fixtures.js';
-import { EXAMPLES_DIR } from '../support/examples.js';
+import { cliFlags } from '../support/examples.js';
 
 let ce: ReturnType<typeof mockCostExplorer> | undefined;
 afterEach(() => ce?.restore());
 
-const flags = (over: Partial<Flags> = {}): Flags =>
-  ({
-    config: EXAMPLES_DIR,
-    stage: 'prod',
-    'dry-run': false,
-    json: false,
-    help: false,
-    wait: false,
-    ...over,
-  }) as Flags;
+const flags = cliFlags;
 
 const run = async (over: Partial<Flags> = {}, ledger: AlertLedger = memoryAlertLedger(() => NOW)) => {
   const lines: string[] = [];

@@ -15,11 +15,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { DRILL_CLI_STATES, drill, drillExecutionName, drills } from '../../cli/drill.js';
-import { type Flags, main } from '../../cli/main.js';
+import { main } from '../../cli/main.js';
 import type { CheckResult } from '../../shared/drill/checks.js';
 import type { DrillReportDocument } from '../../shared/drill/report.js';
 import type { DrillState } from '../../shared/drill/state.js';
-import { EXAMPLES_DIR } from '../support/examples.js';
+import { cliFlags, onExample } from '../support/examples.js';
 
 const ACCOUNT = '111122223333';
 const T0 = new Date('2025-06-01T05:00:00.000Z');
@@ -230,18 +230,7 @@ const describeOutput = (
   ...extra,
 });
 
-const flags = (f: Partial<Flags> = {}): Flags => ({
-  config: EXAMPLES_DIR,
-  stage: 'prod',
-  all: false,
-  force: false,
-  write: false,
-  wait: false,
-  'dry-run': false,
-  json: false,
-  help: false,
-  ...f,
-});
+const flags = cliFlags;
 
 const sfn = mockClient(SFNClient);
 const client = new SFNClient({ region: 'eu-west-1' });
@@ -330,7 +319,7 @@ describe('steward drill', () => {
     // Prepare
     const { out } = capture();
     // Act
-    const code = await main(['drill', 'billing-db', '--config', EXAMPLES_DIR, '--stage', 'prod'], out);
+    const code = await main(['drill', 'billing-db', ...onExample('prod')], out);
     // Assert
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledWith(expect.stringContaining('unknown drill database "billing-db"'));
@@ -350,10 +339,7 @@ describe('steward drill', () => {
     // Prepare
     const { out } = capture();
     // Act
-    const code = await main(
-      ['drill', 'orders-db', '--config', EXAMPLES_DIR, '--stage', 'prod', ...args],
-      out,
-    );
+    const code = await main(['drill', 'orders-db', ...onExample('prod'), ...args], out);
     // Assert
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledWith(expect.stringContaining(message));
@@ -365,7 +351,7 @@ describe('steward drill', () => {
     sfn.on(ListStateMachinesCommand).resolves({ stateMachines: [machine('steward-staging-drill')] });
     const { out } = capture();
     // Act
-    const code = await main(['drill', 'orders-db', '--config', EXAMPLES_DIR, '--stage', 'prod'], out);
+    const code = await main(['drill', 'orders-db', ...onExample('prod')], out);
     // Assert
     expect(code).toBe(1);
     expect(stderr).toHaveBeenCalledWith(
@@ -660,10 +646,7 @@ describe('steward drills', () => {
     // Prepare
     const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
     // Act
-    const code = await main(
-      ['drills', '--config', EXAMPLES_DIR, '--stage', 'prod', '--limit', '0'],
-      () => {},
-    );
+    const code = await main(['drills', ...onExample('prod'), '--limit', '0'], () => {});
     // Assert
     expect(code).toBe(2);
     expect(stderr).toHaveBeenCalledWith(

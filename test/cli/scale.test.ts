@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import approveEvent from '../../events/scaling/approve.json' with { type: 'json' };
 import { main } from '../../cli/main.js';
 import type { Approval } from '../../shared/scaling/model.js';
-import { EXAMPLES_DIR } from '../support/examples.js';
+import { onExample } from '../support/examples.js';
 
 const rds = mockClient(RDSClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -42,18 +42,11 @@ afterEach(() => {
 });
 
 describe('steward scale --alarm <name> --dry-run', () => {
+  const dryRunCpu = ['scale', '--alarm', 'orders-db-cpu-high', ...onExample('prod'), '--dry-run'];
+
   it('shows what the rule would do now, and why, changing and writing nothing', async () => {
     // Act
-    const { code, out } = await cli(
-      'scale',
-      '--alarm',
-      'orders-db-cpu-high',
-      '--config',
-      EXAMPLES_DIR,
-      '--stage',
-      'prod',
-      '--dry-run',
-    );
+    const { code, out } = await cli(...dryRunCpu);
 
     // Assert
     expect(code).toBe(0);
@@ -78,17 +71,7 @@ describe('steward scale --alarm <name> --dry-run', () => {
     });
 
     // Act
-    const { code, out } = await cli(
-      'scale',
-      '--alarm',
-      'orders-db-cpu-high',
-      '--config',
-      EXAMPLES_DIR,
-      '--stage',
-      'prod',
-      '--dry-run',
-      '--json',
-    );
+    const { code, out } = await cli(...dryRunCpu, '--json');
 
     // Assert
     expect(code).toBe(0);
@@ -96,16 +79,16 @@ describe('steward scale --alarm <name> --dry-run', () => {
   });
 
   it.each<[string[], RegExp]>([
-    [['scale', '--config', EXAMPLES_DIR, '--stage', 'prod'], /scale needs --alarm/],
+    [['scale', ...onExample('prod')], /scale needs --alarm/],
     [
-      ['scale', '--alarm', 'nobody-listens', '--config', EXAMPLES_DIR, '--stage', 'prod', '--dry-run'],
+      ['scale', '--alarm', 'nobody-listens', ...onExample('prod'), '--dry-run'],
       /No scaling rule for alarm "nobody-listens"/,
     ],
     [
-      ['scale', '--alarm', 'orders-db-cpu-high', '--config', EXAMPLES_DIR, '--stage', 'dev', '--dry-run'],
+      ['scale', '--alarm', 'orders-db-cpu-high', ...onExample('dev'), '--dry-run'],
       /scaling is not enabled for stage dev/,
     ],
-    [['approve', '--config', EXAMPLES_DIR, '--stage', 'prod'], /approve needs the approval id/],
+    [['approve', ...onExample('prod')], /approve needs the approval id/],
   ])('exits 2 on %j', async (argv, message) => {
     // Prepare
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -142,7 +125,7 @@ describe('steward approve <id>', () => {
     rds.on(RebootDBInstanceCommand).resolves(meta);
 
     // Act
-    const { code, out } = await cli('approve', approval.id, '--config', EXAMPLES_DIR, '--stage', 'prod');
+    const { code, out } = await cli('approve', approval.id, ...onExample('prod'));
 
     // Assert
     expect(code).toBe(0);

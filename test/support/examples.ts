@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { Flags } from '../../cli/main.js';
 import { EMBEDDED_CONFIG } from '../../shared/config/embedded.js';
 import { loadStage } from '../../shared/config/files.js';
 import type { StewardConfig, StewardConfigInput } from '../../shared/config/schema.js';
@@ -30,3 +31,20 @@ export const embedConfig = (config: StewardConfig): (() => void) => {
   g[EMBEDDED_CONFIG] = JSON.stringify(config);
   return () => delete g[EMBEDDED_CONFIG];
 };
+
+/** The command line `--config <examples> --stage <stage>`: a CLI command run against an example stage. */
+export const onExample = (stage: ExampleStage): string[] => ['--config', EXAMPLES_DIR, '--stage', stage];
+
+/** CLI flags as `main` parses them (every boolean off), against the prod example unless overridden. */
+export const cliFlags = (over: Partial<Flags> = {}): Flags => ({
+  config: EXAMPLES_DIR,
+  stage: 'prod',
+  all: false,
+  force: false,
+  write: false,
+  wait: false,
+  'dry-run': false,
+  json: false,
+  help: false,
+  ...over,
+});
