@@ -117,7 +117,7 @@ export const readStageFile = (path: string, expectedStage?: string, cwd = proces
 
 /** Validate a stage file's text; `file` (as shown in messages) also gives the stage by its name. */
 export const checkStageText = (text: string, file: string, expectedStage?: string): StageFileResult => {
-  const path = file;
+  const named = stageFromFileName(file);
   const fail = (problems: FileProblem[], stage?: string): StageFileResult => ({
     ok: false,
     file,
@@ -154,9 +154,8 @@ export const checkStageText = (text: string, file: string, expectedStage?: strin
       }
     },
   });
-  if (yamlProblems.length) return fail(yamlProblems, stageFromFileName(path));
+  if (yamlProblems.length) return fail(yamlProblems, named);
 
-  const named = stageFromFileName(path);
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     return fail(
       [
@@ -183,7 +182,13 @@ export const checkStageText = (text: string, file: string, expectedStage?: strin
     );
   }
 
-  const raw = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (e) {
+    // A "billion laughs" of aliases, or an alias to nothing.
+    return fail([{ file, message: `YAML error: ${(e as Error).message}` }], named);
+  }
   const problems: FileProblem[] = [];
   const problem = (path: (string | number)[], message: string, atKey = false) =>
     problems.push({ file, ...locate(doc.contents, path, lines, atKey), path: renderPath(path), message });

@@ -29,6 +29,8 @@ export const Region = z
   );
 
 const isTimeZone = (zone: string): boolean => {
+  // The default, without Intl: the first DateTimeFormat loads the time-zone data (~20 ms of cold start).
+  if (zone === 'UTC') return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
