@@ -57,7 +57,7 @@ export const KEY_DOCS: Record<string, string> = {
   retention: 'Grandfather-father-son expiry of steward’s own snapshots.',
   'retention.schedule': 'When retention runs.',
   'retention.maxDeletionsPerRun':
-    'Deletions per run at most (oldest first); the rest waits for the next run.',
+    'Deletions per run at most (oldest first), and per UTC day across all runs (the daily budget in the state table); the rest waits.',
   'retention.includeDrRegion': 'Also sweep the DR region’s copies.',
   'retention.policies': 'Retention policies by name, referenced by `backup.policies.<policy>.retention`.',
   'retention.policies.<policy>.daily':
