@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 
 // `npm start` end to end: a real PostgreSQL backup restored into a second server by the synthesized drill
@@ -23,18 +24,33 @@ const run = async (args: string[]) => {
   return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
 };
 
+// Hermetic: the sandbox makes its servers and temp dirs under os.tmpdir(), so this file points TMPDIR at a
+// directory of its own and checks only that (other runs on the machine have their own servers and dirs).
+let ownTmp: string;
+const savedTmp = process.env.TMPDIR;
+beforeAll(() => {
+  ownTmp = mkdtempSync(join(tmpdir(), 'sandbox-test-'));
+  chmodSync(ownTmp, 0o755); // the servers run as the postgres user, which must reach their data dirs
+  process.env.TMPDIR = ownTmp;
+});
+afterAll(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
+  rmSync(ownTmp, { recursive: true, force: true });
+});
+
 const postmasters = () =>
   readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('steward-pg-');
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${ownTmp}/steward-pg-`);
       } catch {
         return false;
       }
     });
 
-const tempDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('steward-'));
+const tempDirs = () => readdirSync(ownTmp).filter((d) => d.startsWith('steward-'));
 
 describe('npm start (the local sandbox)', () => {
   it('runs a passing drill through the state machine, reports RTO/RPO and cleans everything up', async () => {
