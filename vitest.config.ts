@@ -2,10 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      // Everything else first: these tests record the SDK calls the code makes (test/support/sdk-recorder.ts).
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/iam/**'] } },
+      // Then the IAM suite simulates exactly those calls against the synthesized roles.
+      {
+        extends: true,
+        test: { name: 'iam', include: ['test/iam/**/*.test.ts'], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
