@@ -53,3 +53,12 @@ export const snapshotId = (dbId: string, time: Date, kind: SnapshotKind): string
   }
   return `${ID_PREFIX}${db}${suffix}`;
 };
+
+// `-<yyyymmddhhmm>-<kind>`: the same length for every kind, so the head of an id depends on the database only.
+const SUFFIX_LENGTH = '-000000000000-sched'.length;
+
+/** `steward-<db>-`: how every snapshot id steward creates for `dbId` begins (truncation included). */
+export const snapshotIdHead = (dbId: string): string => {
+  const id = snapshotId(dbId, new Date(0), 'sched');
+  return id.slice(0, id.length - SUFFIX_LENGTH + 1);
+};

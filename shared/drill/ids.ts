@@ -1,3 +1,4 @@
+import { snapshotIdHead } from '../backup/ids.js';
 import type { DrillTarget } from './state.js';
 
 /** Every resource a drill restores has an id starting with this; the RDS event rule filters on it. */
@@ -64,3 +65,23 @@ const TAG_VALUE = /[^A-Za-z0-9_.:/=+@-]/g;
 
 /** A drill id safe as a tag value and S3 key segment: the execution name, cleaned and capped. */
 export const sanitiseDrillId = (name: string): string => name.replace(TAG_VALUE, '-').slice(0, 128);
+
+/**
+ * Snapshot ids a drill of `database` may restore, as IAM resource-name patterns (`?` one character,
+ * `*` any): steward's own scheduled and pre-change snapshots, and RDS's automated ones. The drill role is
+ * granted exactly these (plus a configured `{ id }`), and selection picks only among them.
+ */
+export const restorableSnapshotPatterns = (database: string): string[] => {
+  const head = snapshotIdHead(database);
+  const stamp = '????????????';
+  return [`${head}${stamp}-sched`, `${head}${stamp}-adhoc`, `rds:${database.toLowerCase()}-????-??-??-??-??`];
+};
+
+/** True when `id` matches an IAM resource-name pattern (`?` one character, `*` any run). */
+export const matchesNamePattern = (id: string, pattern: string): boolean =>
+  new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '?' ? '.' : c === '*' ? '.*' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  ).test(id);

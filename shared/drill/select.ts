@@ -1,7 +1,7 @@
 import type { SnapshotSelector } from '../config/schema.js';
 import { StewardError } from '../errors.js';
 import type { Snapshot, SnapshotType } from '../model.js';
-import { fnv1a } from './ids.js';
+import { fnv1a, matchesNamePattern, restorableSnapshotPatterns } from './ids.js';
 import type { DrillState } from './state.js';
 
 /** No snapshot or point in time matches what the drill asked for; the message says why. */
@@ -21,11 +21,12 @@ export interface SelectOptions {
 }
 
 /**
- * Snapshot types a drill may restore. Steward's own (manual), AWS's automated and AWS Backup ones
- * are all what a real recovery would use, so none is preferred: `latest` takes the newest of any.
- * Shared and public snapshots belong to other accounts.
+ * Snapshots a drill picks from: steward's own and RDS's automated ones, both what a real recovery would
+ * use, so neither is preferred: `latest` takes the newest. The drill role may restore exactly these
+ * (restorableSnapshotPatterns, scoped per target in IAM); any other snapshot of the database (made by hand,
+ * AWS Backup) is drilled by naming it: `snapshot: { id }`. Shared and public ones belong to other accounts.
  */
-const RESTORABLE: ReadonlySet<SnapshotType> = new Set(['manual', 'automated', 'awsbackup']);
+const RESTORABLE: ReadonlySet<SnapshotType> = new Set(['manual', 'automated']);
 
 const DAY_MS = 86_400_000;
 
@@ -45,6 +46,7 @@ export const drillCandidates = (
         sameDb(s.sourceId, database) &&
         s.status === 'available' &&
         RESTORABLE.has(s.type) &&
+        restorableSnapshotPatterns(database).some((p) => matchesNamePattern(s.id, p)) &&
         Number.isFinite(time(s.createdAt)),
     )
     .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -78,10 +78,19 @@ describe('selectSource', () => {
       /is creating, not available/,
     ],
     [
+      'only snapshots made by hand or by AWS Backup (the drill role may not restore them)',
+      'latest',
+      [
+        snap('orders-db-before-upgrade', '2026-01-31T03:00:00.000Z'),
+        snap('awsbackup:job-0a1b2c3d', '2026-01-31T04:00:00.000Z', { type: 'awsbackup' }),
+      ],
+      /no available snapshot/,
+    ],
+    [
       'randomWithinDays with nothing recent',
       { randomWithinDays: 1 },
-      [snap('old', '2026-01-01T03:00:00.000Z')],
-      /in the last 1 days \(newest: old at 2026-01-01T03:00:00.000Z\)/,
+      [snap('steward-orders-db-202601010300-sched', '2026-01-01T03:00:00.000Z')],
+      /in the last 1 days \(newest: steward-orders-db-202601010300-sched at 2026-01-01T03:00:00.000Z\)/,
     ],
   ])('throws a clear error for %s', (_title, selector, list, message) => {
     // Act + Assert
@@ -126,7 +135,19 @@ describe('selectSource', () => {
 });
 
 const snapshotArb = fc.record({
-  id: fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/),
+  // Names a drill may restore (steward's, automated) and names it may not (by hand).
+  id: fc.oneof(
+    fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/),
+    fc
+      .integer({ min: 0, max: 99_999_999 })
+      .map((n) => `steward-orders-db-2026${String(n).padStart(8, '0')}-sched`),
+    fc.integer({ min: 0, max: 9_999 }).map(
+      (n) =>
+        `rds:orders-db-2026-01-${String(n)
+          .padStart(4, '0')
+          .replace(/(..)(..)/, '$1-$2')}-00`,
+    ),
+  ),
   sourceId: fc.constantFrom(DB, 'billing-db'),
   kind: fc.constantFrom('rds-instance' as const, 'aurora-cluster' as const),
   status: fc.constantFrom('available', 'creating', 'failed'),
@@ -158,6 +179,29 @@ const selectorArb = fc.oneof(
 );
 
 describe('selectSource properties', () => {
+  it.each([
+    ['a steward snapshot of the database', 'steward-orders-db-202601310300-sched', true],
+    ['a pre-change snapshot of the database', 'steward-orders-db-202601311200-adhoc', true],
+    ['an automated snapshot of the database', 'rds:orders-db-2026-01-31-03-05', true],
+    ['a snapshot made by hand', 'orders-db-before-upgrade', false],
+    [
+      'a steward snapshot of another database sharing the prefix',
+      'steward-orders-db-archive-202601310300-sched',
+      false,
+    ],
+    [
+      'an automated snapshot of another database sharing the prefix',
+      'rds:orders-db-archive-2026-01-31-03-05',
+      false,
+    ],
+  ])('offers %s as a candidate: %s', (_title, id, candidate) => {
+    // Prepare
+    const s = snap(id, '2026-01-31T03:05:00.000Z', { type: id.startsWith('rds:') ? 'automated' : 'manual' });
+
+    // Act + Assert
+    expect(drillCandidates([s], DB, 'rds-instance').length === 1).toBe(candidate);
+  });
+
   it('always returns an available, restorable snapshot of the database, or throws', () => {
     fc.assert(
       fc.property(
@@ -207,7 +251,7 @@ describe('selectSource properties', () => {
     // Prepare
     const list = build(
       Array.from({ length: 5 }, (_, i) => ({
-        id: `s${i}`,
+        id: `steward-orders-db-2026012${i}0300-sched`,
         sourceId: DB,
         kind: 'rds-instance' as const,
         status: 'available',
