@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
@@ -18,6 +18,8 @@ export class Backup extends Construct {
   constructor(scope: Construct, id: string, props: CapabilityProps) {
     super(scope, id);
     const { config } = props;
+    const policies = Object.entries(config.backup.policies);
+    const copiesToDr = policies.some(([, p]) => p.copyToDr);
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'backup',
@@ -25,10 +27,12 @@ export class Backup extends Construct {
       timeout: Duration.minutes(5),
       // One run at a time: two overlapping reconciles would each start copies up to the in-flight limit.
       reservedConcurrency: 1,
+      regions: copiesToDr ? [config.region, config.dr.region] : [config.region],
+      // The DR key's policy (often in another account) names this role: give it a name known at synth.
+      ...(copiesToDr ? { roleName: backupRoleName(config.stage, config.region) } : {}),
     });
     this.function = fn;
 
-    const policies = Object.entries(config.backup.policies);
     for (const [name, policy] of policies) {
       fn.addSchedule(`Schedule${constructId(name)}`, {
         name: `backup-${name}`,
@@ -184,16 +188,21 @@ export class Backup extends Construct {
     }
 
     if (caches) {
+      // ElastiCache supplies request tags on the snapshot resource only (Service Authorization Reference):
+      // a request-tag condition on the replication group would deny every cache backup.
+      fn.allow({
+        sid: 'SnapshotOptedInReplicationGroups',
+        actions: ['elasticache:CreateSnapshot'],
+        resources: [awsArn(stack, 'elasticache', here, 'replicationgroup', '*')],
+        conditions: { Null: { [`aws:ResourceTag/${Tag.backup}`]: 'false' } },
+        wildcardReason: `Any replication group may opt in; the aws:ResourceTag/${Tag.backup} condition limits this to the opted-in ones.`,
+      });
       fn.allow({
         sid: 'CreateManagedCacheSnapshots',
         actions: ['elasticache:CreateSnapshot'],
-        resources: [
-          awsArn(stack, 'elasticache', here, 'replicationgroup', '*'),
-          awsArn(stack, 'elasticache', here, 'cluster', '*'),
-          awsArn(stack, 'elasticache', here, 'snapshot', ours),
-        ],
+        resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
         conditions: requestManaged,
-        wildcardReason: `Any replication group may opt in (by tag, checked by the code); every request must tag the new snapshot ${Tag.managed}=true and its name has the ${ID_PREFIX} prefix.`,
+        wildcardReason: `Snapshot names are generated per run; every request must tag the new snapshot ${Tag.managed}=true and its name has the ${ID_PREFIX} prefix.`,
       });
       fn.allow({
         sid: 'TagManagedCacheSnapshots',
@@ -205,42 +214,101 @@ export class Backup extends Construct {
     }
   }
 
-  /** Encrypted cross-region copies re-encrypt with the DR key, through RDS only. */
+  /**
+   * Encrypted cross-region copies re-encrypt with the DR key, through RDS only: RDS creates a grant for the
+   * copy (an AWS resource) and uses the key on the role's behalf. The key's own policy must allow the same
+   * (a key in another account trusts nobody by default): the statement is printed at synth.
+   */
   private grantDrKey(fn: StewardFunction): void {
-    const { dr } = fn.config;
+    const { dr, stage, region } = fn.config;
     // The schema refuses copyToDr without a key; this keeps the types honest.
     if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
     const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
     const viaRds = { StringEquals: { 'kms:ViaService': `rds.${dr.region}.amazonaws.com` } };
-    const actions = [
-      'kms:CreateGrant',
-      'kms:DescribeKey',
-      'kms:Encrypt',
-      'kms:Decrypt',
-      'kms:ReEncrypt*',
-      'kms:GenerateDataKey*',
-    ];
-    if (key.resource === 'key') {
-      fn.allow({
-        sid: 'UseDrKeyViaRds',
-        actions,
-        resources: [dr.kmsKeyArn],
-        conditions: viaRds,
-        wildcardReason:
-          'RDS cross-region copy re-encrypts with the DR key (ReEncrypt*/GenerateDataKey* families); resource is that one key, via RDS only.',
-      });
-      return;
-    }
     // An alias ARN authorizes nothing for key use: match the key through its alias instead.
+    const byAlias = key.resource !== 'key';
+    const resources = byAlias
+      ? [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`]
+      : [dr.kmsKeyArn];
+    const alias: Record<string, Record<string, unknown>> = byAlias
+      ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } }
+      : {};
+    const why = byAlias
+      ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`
+      : `The resource is the one DR key (${dr.kmsKeyArn}), through RDS in ${dr.region} only.`;
+    fn.allow({
+      sid: 'GrantDrKeyToRds',
+      actions: ['kms:CreateGrant'],
+      resources,
+      conditions: { ...viaRds, ...alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      ...(byAlias ? { wildcardReason: why } : {}),
+    });
     fn.allow({
       sid: 'UseDrKeyViaRds',
-      actions,
-      resources: [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`],
-      conditions: {
-        ...viaRds,
-        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` },
-      },
-      wildcardReason: `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`,
+      actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+      resources,
+      conditions: { ...viaRds, ...alias },
+      wildcardReason: `RDS re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
     });
+
+    const roleArn = Stack.of(this).formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'role',
+      resourceName: backupRoleName(stage, region),
+    });
+    new CfnOutput(this, 'DrKeyPolicyStatement', {
+      description: `Add these statements to the policy of the DR key ${dr.kmsKeyArn} (README: Deploying)`,
+      value: Stack.of(this).toJsonString(drKeyPolicyStatement(roleArn, dr.region)),
+    });
+    Annotations.of(this).addInfo(
+      `DR copies use ${dr.kmsKeyArn}: its key policy must allow the backup role ${backupRoleName(stage, region)} ` +
+        `(stack output DrKeyPolicyStatement, README "Deploying"): ${JSON.stringify(
+          drKeyPolicyStatement(
+            `arn:aws:iam::${fn.config.account ?? '<account of this stack>'}:role/${backupRoleName(stage, region)}`,
+            dr.region,
+          ),
+        )}`,
+    );
   }
 }
+
+/** The backup role's name: fixed, so the DR key's policy can name it before the stack exists. */
+export const backupRoleName = (stage: string, region: string): string => `steward-${stage}-backup-${region}`;
+
+/**
+ * The statements the DR key's own policy needs so the backup role can encrypt DR copies with it (a key
+ * in another account trusts no one by default): RDS creates a grant for the copy and uses the key on the
+ * role's behalf, in the DR region only. Printed at synth; the IAM suite simulates copies against them.
+ */
+export const drKeyPolicyStatement = (
+  roleArn: string,
+  drRegion: string,
+): {
+  Sid: string;
+  Effect: 'Allow';
+  Principal: { AWS: string };
+  Action: string | string[];
+  Resource: string;
+  Condition: Record<string, Record<string, string>>;
+}[] => {
+  const viaRds = { 'kms:ViaService': `rds.${drRegion}.amazonaws.com` };
+  return [
+    {
+      Sid: 'StewardBackupGrantsForRds',
+      Effect: 'Allow',
+      Principal: { AWS: roleArn },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+    {
+      Sid: 'StewardBackupUsesKeyThroughRds',
+      Effect: 'Allow',
+      Principal: { AWS: roleArn },
+      Action: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: { StringEquals: viaRds },
+    },
+  ];
+};

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type * as z from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { CostEnv } from '../shared/cost/env.js';
+import { COST_KEY_PREFIX } from '../shared/cost/engine.js';
 import type { StateTable } from './state-table.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -36,6 +37,8 @@ export class Cost extends Construct {
       description: `steward ${config.stage}: cost thresholds, forecast, spikes and anomaly alerts`,
       // Up to 4 requests with backoff (1 + 2 + 4 s per throttled request) and a few DynamoDB writes.
       timeout: Duration.minutes(2),
+      // Cost Explorer is served from us-east-1 whatever the stage's region (shared/aws/clients.ts).
+      regions: [config.region, 'us-east-1'],
       environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
         z.input<typeof CostEnv>,
         keyof z.input<typeof BaseEnv>
@@ -71,6 +74,6 @@ export class Cost extends Construct {
         'Cost Explorer reads are account-wide: GetCostAndUsage and GetCostForecast support no resource-level ' +
         'permissions, and GetAnomalies reads every monitor of the account. Read-only, three actions.',
     });
-    stateTable.grantReadWrite(fn, 'CostAlertLedger');
+    stateTable.grantReadWrite(fn, 'CostAlertLedger', [COST_KEY_PREFIX]);
   }
 }

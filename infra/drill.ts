@@ -48,13 +48,14 @@ import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
-import { DRILL_PREFIX } from '../shared/drill/ids.js';
+import { tokenKey } from '../shared/aws/drill-stores.js';
+import { DRILL_PREFIX, restorableSnapshotPatterns } from '../shared/drill/ids.js';
 import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import type { StateTable } from './state-table.js';
-import { type CapabilityProps, StewardFunction } from './steward-function.js';
+import { allowKeysViaRds, type CapabilityProps, StewardFunction } from './steward-function.js';
 
 /**
  * State names of the drill state machine. The local runner, the sandbox and the tasks rely on them:
@@ -145,6 +146,19 @@ export class Drill extends Construct {
       restrictDefaultSecurityGroup: false,
     });
     const isolated: SubnetSelection = { subnetType: SubnetType.PRIVATE_ISOLATED };
+    // The delivery role trusts VPC Flow Logs for this account's flow logs only (confused-deputy guard).
+    const stack = Stack.of(this);
+    const flowLogRole = new Role(this, 'FlowLogRole', {
+      assumedBy: new ServicePrincipal('vpc-flow-logs.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }),
+          },
+        },
+      }),
+      description: `VPC Flow Logs delivers steward ${config.stage} drill VPC flow logs`,
+    });
     new FlowLog(this, 'FlowLog', {
       resourceType: FlowLogResourceType.fromVpc(this.vpc),
       trafficType: FlowLogTrafficType.ALL,
@@ -154,6 +168,7 @@ export class Drill extends Construct {
           retention: RetentionDays.THREE_MONTHS,
           removalPolicy: props.removalPolicy,
         }),
+        flowLogRole,
       ),
     });
 
@@ -255,6 +270,8 @@ export class Drill extends Construct {
         keyof BaseEnvInput
       >,
       placement: { vpc: this.vpc, subnets: isolated, securityGroups: [this.verifierSecurityGroup] },
+      // The verify task returns its result to the state machine; Record (control plane) notifies.
+      publishes: false,
     });
     secretsEndpoint.addToPolicy(
       new PolicyStatement({
@@ -281,7 +298,8 @@ export class Drill extends Construct {
       // hour is for cleanup and record, which must still run inside the execution.
       timeout: Duration.seconds(drill.timeoutSeconds + 3600),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // Execution data carries task tokens, endpoints and user names: log the transitions, not the data.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
     // As for the functions: CDK adds a DependsOn on the role next to the RoleArn GetAtt (cfn-lint W3005).
     (this.stateMachine.node.defaultChild as CfnStateMachine).addMetadata('cfn-lint', {
@@ -456,41 +474,66 @@ export class Drill extends Construct {
         'Read-only: selecting a snapshot, polling the restore and the janitor sweep describe databases and ' +
         'snapshots (automated ones included) whose ids are only known at run time.',
     });
+    // A restore is authorized on each resource it names: the new database (steward-drill-*, tagged
+    // managed), its source (a snapshot of a configured target, or the target itself for PITR), the drill
+    // subnet group, and the source's own option and parameter groups (names unknown to steward).
+    const sources = (kind: 'rds-instance' | 'aurora-cluster') =>
+      targets
+        .filter(([, t]) => t.kind === kind)
+        .flatMap(([db, t]) => [
+          ...restorableSnapshotPatterns(db),
+          ...(typeof t.snapshot === 'object' && 'id' in t.snapshot ? [t.snapshot.id] : []),
+        ]);
     if (instances.length) {
       fn.allow({
         sid: 'RestoreDrillInstances',
         actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime'],
-        resources: [
-          rds('db', ours),
-          rds('snapshot', '*'),
-          ...instances.map((db) => rds('db', db)),
-          subnetGroup,
-          rds('og', '*'),
-          rds('pg', '*'),
-        ],
+        resources: [rds('db', ours), subnetGroup, rds('og', '*'), rds('pg', '*')],
         conditions: requestManaged,
         wildcardReason:
-          `The new database is ${ours} and must be tagged ${Tag.managed}=true; the source is any snapshot ` +
-          'of the configured databases (automated, steward or a run-time id) or the database itself (PITR), ' +
-          'which keeps its own option and parameter groups.',
+          `The new database is ${ours} and must be tagged ${Tag.managed}=true; it keeps its source's option and ` +
+          'parameter groups, whose names steward does not know.',
+      });
+      fn.allow({
+        sid: 'RestoreFromTargetSnapshots',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: sources('rds-instance').map((id) => rds('snapshot', id)),
+        conditions: requestManaged,
+        wildcardReason:
+          "Only the configured targets' snapshots: steward's (steward-<db>-<12 digits>-sched|adhoc) and RDS's " +
+          'automated ones (rds:<db>-<yyyy-mm-dd-hh-mm>), and a snapshot id the config names.',
+      });
+      fn.allow({
+        sid: 'RestoreTargetsToPointInTime',
+        actions: ['rds:RestoreDBInstanceToPointInTime'],
+        resources: instances.map((db) => rds('db', db)),
+        conditions: requestManaged,
       });
     }
     if (clusters.length) {
       fn.allow({
         sid: 'RestoreDrillClusters',
         actions: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime'],
-        resources: [
-          rds('cluster', ours),
-          rds('cluster-snapshot', '*'),
-          ...clusters.map((db) => rds('cluster', db)),
-          subnetGroup,
-          rds('og', '*'),
-          rds('cluster-pg', '*'),
-        ],
+        resources: [rds('cluster', ours), subnetGroup, rds('og', '*'), rds('cluster-pg', '*')],
         conditions: requestManaged,
         wildcardReason:
-          `The new cluster is ${ours} and must be tagged ${Tag.managed}=true; the source is any cluster ` +
-          'snapshot of the configured clusters or the cluster itself (PITR), with its own parameter groups.',
+          `The new cluster is ${ours} and must be tagged ${Tag.managed}=true; it keeps its source's option and ` +
+          'cluster parameter groups, whose names steward does not know.',
+      });
+      fn.allow({
+        sid: 'RestoreFromTargetClusterSnapshots',
+        actions: ['rds:RestoreDBClusterFromSnapshot'],
+        resources: sources('aurora-cluster').map((id) => rds('cluster-snapshot', id)),
+        conditions: requestManaged,
+        wildcardReason:
+          "Only the configured clusters' snapshots: steward's (steward-<db>-<12 digits>-sched|adhoc) and RDS's " +
+          'automated ones (rds:<db>-<yyyy-mm-dd-hh-mm>), and a snapshot id the config names.',
+      });
+      fn.allow({
+        sid: 'RestoreTargetClustersToPointInTime',
+        actions: ['rds:RestoreDBClusterToPointInTime'],
+        resources: clusters.map((db) => rds('cluster', db)),
+        conditions: requestManaged,
       });
       // RestoreDBClusterFromSnapshot creates no instance: the drill adds one to query.
       fn.allow({
@@ -531,34 +574,29 @@ export class Drill extends Construct {
       });
     }
     // Restoring a snapshot encrypted with a customer managed key: RDS creates a grant for the new database.
-    fn.allow({
-      sid: 'UseSnapshotKeysViaRds',
-      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-      resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-      conditions: { StringEquals: { 'kms:ViaService': `rds.${region}.amazonaws.com` } },
-      wildcardReason:
-        'The source databases are encrypted with keys steward does not know; kms:ViaService limits use to RDS ' +
-        'restoring them in this region.',
-    });
-    // A literal ARN: a reference would make the function wait on the state machine that invokes it (a cycle).
+    allowKeysViaRds(fn, 'Restoring', region);
+    // SendTask* support no resource-level permissions (Service Authorization Reference): the task token,
+    // which only this state machine hands out (stored in the state table), is what names the task.
     fn.allow({
       sid: 'CompleteRestoreWaits',
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-      resources: [
-        stack.formatArn({
-          service: 'states',
-          resource: 'stateMachine',
-          resourceName: `steward-${config.stage}-drill`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: ['*'],
+      wildcardReason:
+        'states:SendTaskSuccess/Failure support no resource-level permissions; the task token names the task, ' +
+        'and the function only holds tokens of its own state machine.',
     });
-    stateTable.grantReadWrite(fn, 'DrillTaskTokens');
+    stateTable.grantReadWrite(fn, 'DrillTaskTokens', [tokenKey('')]);
     fn.allow({
       sid: 'WriteDrillReports',
       actions: ['s3:PutObject'],
       resources: [this.reportBucket.arnForObjects(`${REPORT_PREFIX}*`)],
       wildcardReason: `One report per drill under ${REPORT_PREFIX}<database>/<yyyy>/<mm>/<drill id>.json; the key is known only at run time.`,
+    });
+    // GetObject of a missing key is a 404 (no baseline yet) only with ListBucket; else S3 answers 403.
+    fn.allow({
+      sid: 'ListDrillReports',
+      actions: ['s3:ListBucket'],
+      resources: [this.reportBucket.bucketArn],
     });
     fn.allow({
       sid: 'ReadWriteDrillBaselines',
@@ -568,27 +606,49 @@ export class Drill extends Construct {
     });
   }
 
-  /** The verifier reads the database's master secret and nothing else. */
+  /**
+   * The verifier reads the credentials of the configured targets and nothing else: a configured secret,
+   * or the RDS-managed master secret of a target database, which RDS tags with that database's ARN
+   * (`aws:rds:primaryDBInstanceArn` / `aws:rds:primaryDBClusterArn`, reserved `aws:` keys no one else can set).
+   */
   private grantVerifier(): void {
     const { config } = this.props;
     const stack = Stack.of(this);
-    const configured = Object.values(config.drill.targets).flatMap((t) => (t.secretArn ? [t.secretArn] : []));
-    this.verifier.allow({
-      sid: 'ReadDatabaseSecrets',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [
-        stack.formatArn({
-          service: 'secretsmanager',
-          resource: 'secret',
-          resourceName: 'rds!*',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-        ...new Set(configured),
-      ],
-      wildcardReason:
-        'A restored database keeps the master user of its source; RDS-managed master secrets are named ' +
-        'rds!<db|cluster>-<uuid>, unknown at deploy time.',
-    });
+    const targets = Object.entries(config.drill.targets);
+    const configured = [...new Set(targets.flatMap(([, t]) => (t.secretArn ? [t.secretArn] : [])))];
+    const managed = (kind: 'rds-instance' | 'aurora-cluster') =>
+      targets.filter(([, t]) => t.kind === kind && !t.secretArn).map(([db]) => db.toLowerCase());
+    const secrets = (name: string) =>
+      stack.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const rds = (type: string, name: string) => awsArn(stack, 'rds', config.region, type, name);
+    for (const [sid, kind, type, tag] of [
+      ['ReadTargetInstanceMasterSecrets', 'rds-instance', 'db', 'aws:rds:primaryDBInstanceArn'],
+      ['ReadTargetClusterMasterSecrets', 'aurora-cluster', 'cluster', 'aws:rds:primaryDBClusterArn'],
+    ] as const) {
+      const dbs = managed(kind);
+      if (!dbs.length) continue;
+      this.verifier.allow({
+        sid,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secrets(`rds!${type}-*`)],
+        conditions: { StringEquals: { [`aws:ResourceTag/${tag}`]: dbs.map((db) => rds(type, db)) } },
+        wildcardReason:
+          `RDS-managed master secrets are named rds!${type}-<uuid>, unknown at deploy time; the ${tag} tag RDS ` +
+          'sets limits this to the secrets of the configured drill targets.',
+      });
+    }
+    if (configured.length) {
+      this.verifier.allow({
+        sid: 'ReadConfiguredDrillSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: configured,
+      });
+    }
     this.verifier.allow({
       sid: 'DecryptSecretsViaSecretsManager',
       actions: ['kms:Decrypt'],
@@ -596,7 +656,7 @@ export class Drill extends Construct {
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com` } },
       wildcardReason:
         'A master secret may be encrypted with a customer managed key; kms:ViaService limits decryption to ' +
-        'Secrets Manager in this region.',
+        "Secrets Manager in this region, and the secrets readable at all are the targets' above.",
     });
   }
 

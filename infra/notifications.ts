@@ -33,17 +33,19 @@ export class Notifications extends Construct {
       pendingWindow: Duration.days(7),
       removalPolicy: props.removalPolicy,
     });
-    // Alarm actions and EventBridge targets publish as the service: without this an encrypted topic drops
-    // their messages (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+    // CloudWatch alarm actions publish as the service: without this an encrypted topic drops their messages
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Only for this account's alarms
+    // (confused-deputy guard); nothing else publishes to these topics as a service.
     this.key.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'AllowCloudWatchAndEventBridgeToPublish',
-        principals: [
-          new ServicePrincipal('cloudwatch.amazonaws.com'),
-          new ServicePrincipal('events.amazonaws.com'),
-        ],
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm:*' }) },
+        },
       }),
     );
 

@@ -5,6 +5,7 @@ import type { z } from 'zod/mini';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { RetentionEnv } from '../shared/retention/env.js';
+import { budgetKey } from '../shared/aws/retention-budget.js';
 import { retentionRegions } from '../shared/retention/policy.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
@@ -27,6 +28,8 @@ export class Retention extends Construct {
   constructor(scope: Construct, id: string, props: RetentionProps) {
     super(scope, id);
     const { config, stateTable } = props;
+    // Same rule the handler uses to pick its regions, so the grant and the sweep cannot drift apart.
+    const regions = retentionRegions(config);
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'retention',
@@ -39,13 +42,10 @@ export class Retention extends Construct {
       // One run at a time, and the day's budget in the state table: together they bound a day's deletions
       // whatever the retries, redeliveries and manual invokes.
       reservedConcurrency: 1,
+      regions,
     });
     this.function = fn;
-    fn.allow({
-      sid: 'RetentionBudget',
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resources: [stateTable.table.tableArn],
-    });
+    stateTable.grant(fn, 'RetentionBudget', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [budgetKey('')]);
 
     fn.addSchedule('Schedule', {
       name: 'retention',
@@ -55,8 +55,6 @@ export class Retention extends Construct {
     });
 
     const stack = Stack.of(this);
-    // Same rule the handler uses to pick its regions, so the grant and the sweep cannot drift apart.
-    const regions = retentionRegions(config);
     const ours = `${ID_PREFIX}*`;
     const rds = (type: string) => regions.map((r) => awsArn(stack, 'rds', r, type, ours));
     const caches = [awsArn(stack, 'elasticache', config.region, 'snapshot', ours)];

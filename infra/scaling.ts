@@ -9,13 +9,14 @@ import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { ScalingAlarmSpec } from '../shared/config/schema.js';
 import type { ScalingEnv } from '../shared/scaling/env.js';
-import { replicaPattern } from '../shared/scaling/ids.js';
+import { replicaPattern, SCALING_KEY_PREFIX } from '../shared/scaling/ids.js';
+import { ladderFor } from '../shared/scaling/ladder.js';
 import type { NamedRule } from '../shared/scaling/model.js';
 import { namedRules } from '../shared/scaling/request.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
-import { type CapabilityProps, StewardFunction } from './steward-function.js';
+import { allowKeysViaRds, type CapabilityProps, StewardFunction } from './steward-function.js';
 
 export interface ScalingProps extends CapabilityProps {
   /** Seen events, cooldowns, approvals and alarm states. */
@@ -59,7 +60,7 @@ export class Scaling extends Construct {
       >,
     });
     this.function = fn;
-    stateTable.grantReadWrite(fn);
+    stateTable.grantReadWrite(fn, 'ScalingState', [SCALING_KEY_PREFIX]);
 
     for (const rule of rules) {
       const states = rule.scaleIn.enabled ? ['ALARM', 'OK'] : ['ALARM'];
@@ -195,24 +196,53 @@ export class Scaling extends Construct {
         resources: groups.map(group),
       });
 
-    const scaleUp = ids('rds.scaleUp');
-    if (scaleUp.length)
+    // ModifyDBInstance changes a class only to one of the rule's ladder (rds:DatabaseClass); a request
+    // without a class, or one that moves the database to other option/parameter/subnet groups (resources
+    // of the request no statement names), is refused. Keys IAM cannot see (master password, public access,
+    // deletion protection) are only as safe as the code that never sends them (README: Safety).
+    const classes = new Map<string, Set<string>>();
+    for (const r of rules) {
+      if (r.action.type !== 'rds.scaleUp') continue;
+      const set = classes.get(r.resource) ?? new Set<string>();
+      ladderFor(r.action.ladder, r.action.max).forEach((c) => set.add(c));
+      classes.set(r.resource, set);
+    }
+    for (const [db, ladder] of classes) {
       fn.allow({
-        sid: 'ModifyScaledDbInstanceClass',
+        sid: `ModifyClass${constructId(db)}`,
         actions: ['rds:ModifyDBInstance'],
-        resources: scaleUp.map((i) => rds('db', i)),
+        resources: [rds('db', db)],
+        conditions: { StringEquals: { 'rds:DatabaseClass': [...ladder] } },
       });
+    }
+    if (classes.size) {
+      fn.deny({
+        sid: 'NeverManageMasterPasswords',
+        actions: ['rds:ModifyDBInstance'],
+        resources: ['*'],
+        conditions: { Null: { 'rds:ManageMasterUserPassword': 'false' } },
+      });
+    }
 
     const sources = ids('rds.addReadReplica', 'rds-instance');
     if (sources.length) {
       const replicas = sources.map((s) => rds('db', replicaPattern(s, 'replica')));
+      // RDS authorizes the replica on the source and the new instance and on the option, parameter and
+      // subnet groups the replica inherits (Service Authorization Reference: db, og, pg, subgrp required).
       fn.allow({
         sid: 'CreateManagedReadReplicas',
         actions: ['rds:CreateDBInstanceReadReplica'],
-        resources: [...sources.map((s) => rds('db', s)), ...replicas, rds('og', '*'), rds('subgrp', '*')],
+        resources: [
+          ...sources.map((s) => rds('db', s)),
+          ...replicas,
+          rds('og', '*'),
+          rds('pg', '*'),
+          rds('subgrp', '*'),
+        ],
         conditions: requestManaged,
-        wildcardReason: `Replica ids are numbered per run (<source>-replica-<n>) and inherit the source's option and subnet groups; every request must tag the replica ${Tag.managed}=true.`,
+        wildcardReason: `Replica ids are numbered per run (<source>-replica-<n>) and inherit the source's option, parameter and subnet groups; every request must tag the replica ${Tag.managed}=true.`,
       });
+      allowKeysViaRds(fn, 'Replicating', region);
       fn.allow({
         sid: 'TagManagedReadReplicas',
         actions: ['rds:AddTagsToResource'],

@@ -1,6 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
 import type { StewardFunction } from './steward-function.js';
@@ -49,18 +48,25 @@ export class StateTable extends Construct {
     return this.table.tableName;
   }
 
-  /** Read items (Get/Query) as a named statement on the function's role. */
-  grantRead(fn: StewardFunction, sid = 'ReadStateTable'): void {
-    fn.allow({ sid, actions: READ, resources: [this.table.tableArn] });
+  /**
+   * Read and write the items of one user of the table: every request's partition keys must start with one
+   * of `prefixes` (`dynamodb:LeadingKeys`), so drills, scaling and cost alerts cannot touch each other's state.
+   */
+  grantReadWrite(fn: StewardFunction, sid: string, prefixes: readonly string[]): void {
+    this.grant(fn, sid, [...READ, ...WRITE], prefixes);
   }
 
-  /** Read and write items as a named statement on the function's role. */
-  grantReadWrite(fn: StewardFunction, sid = 'ReadWriteStateTable'): void {
-    fn.allow({ sid, actions: [...READ, ...WRITE], resources: [this.table.tableArn] });
-  }
-
-  /** For principals that are not a StewardFunction (a state machine role, a CLI role). */
-  grantReadWriteData(grantee: IGrantable): Grant {
-    return this.table.grant(grantee, ...READ, ...WRITE);
+  /** `actions` on the items whose partition keys start with one of `prefixes` (`dynamodb:LeadingKeys`). */
+  grant(fn: StewardFunction, sid: string, actions: readonly string[], prefixes: readonly string[]): void {
+    fn.allow({
+      sid,
+      actions: [...actions],
+      resources: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
+        // ForAllValues holds for a request without keys (a Scan): require keys.
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
   }
 }

@@ -30,6 +30,7 @@ import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { nodejsBundling } from './bundling.js';
+import { Tag } from '../shared/tags.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import type { Notifications } from './notifications.js';
 
@@ -73,6 +74,15 @@ export interface StewardFunctionProps extends CapabilityProps {
    * up to 6 hours) instead of running side by side. @default none (the account's unreserved pool)
    */
   reservedConcurrency?: number;
+  /**
+   * Regions the function calls AWS in; every other region is denied, whatever else the role allows.
+   * @default the stage's region
+   */
+  regions?: readonly string[];
+  /** Publishes to the severity topics (and so uses their key). @default true */
+  publishes?: boolean;
+  /** A fixed role name, for a role another account's resource policy must name (the DR key). */
+  roleName?: string;
 }
 
 /** One IAM statement for the function's role. */
@@ -153,6 +163,7 @@ export class StewardFunction extends Construct {
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `steward ${config.stage} ${this.shortName} function`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     this.logGroup.grantWrite(this.role);
 
@@ -223,18 +234,46 @@ export class StewardFunction extends Construct {
       'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     );
 
-    this.allow({
-      sid: 'PublishNotifications',
-      actions: ['sns:Publish'],
-      resources: notifications.all.map((t) => t.topicArn),
+    if (props.publishes ?? true) {
+      this.allow({
+        sid: 'PublishNotifications',
+        actions: ['sns:Publish'],
+        resources: notifications.all.map((t) => t.topicArn),
+      });
+      // SNS asks KMS for the data key with the publisher's credentials; only through SNS, in this region.
+      this.allow({
+        sid: 'EncryptNotifications',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: [notifications.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${config.region}.amazonaws.com` } },
+        wildcardReason:
+          'Publishing to an SSE-KMS topic needs the GenerateDataKey family on the topic key; the resource is that one key, through SNS only.',
+      });
+    }
+
+    // Guards that hold whatever an Allow says. Calls outside the configured regions are refused.
+    this.deny({
+      sid: 'OnlyConfiguredRegions',
+      actions: ['*'],
+      resources: ['*'],
+      conditions: {
+        StringNotEquals: { 'aws:RequestedRegion': [...new Set(props.regions ?? [config.region])] },
+      },
     });
-    this.allow({
-      sid: 'EncryptNotifications',
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: [notifications.key.keyArn],
-      wildcardReason:
-        'Publishing to an SSE-KMS topic needs the GenerateDataKey family on the topic key; the resource is that one key.',
-    });
+    // Ownership tags are set only when steward creates a resource (tag-on-create is authorized as
+    // AddTagsToResource too): anything already carrying them can never be re-tagged, so no role can
+    // adopt a snapshot marked steward:managed=false or re-parent one of steward's.
+    for (const [sid, tag] of [
+      ['NeverRetagManagedResources', Tag.managed],
+      ['NeverRetagSourcedResources', Tag.source],
+    ] as const) {
+      this.deny({
+        sid,
+        actions: ['rds:AddTagsToResource', 'elasticache:AddTagsToResource'],
+        resources: ['*'],
+        conditions: { Null: { [`aws:ResourceTag/${tag}`]: 'false' } },
+      });
+    }
 
     if (placement) this.allowNetworkInterfaces(placement.vpc);
 
@@ -340,6 +379,7 @@ export class StewardFunction extends Construct {
   private allowNetworkInterfaces(vpc: IVpc): void {
     const stack = Stack.of(this);
     const ec2 = (resource: string) => stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
+    const inVpc = { ArnEquals: { 'ec2:Vpc': vpc.vpcArn } };
     this.allow({
       sid: 'DescribeVpcNetworkInterfaces',
       actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
@@ -348,19 +388,34 @@ export class StewardFunction extends Construct {
         'Lambda looks up the subnets and its network interfaces when it attaches the function to the VPC; ' +
         'these Describe calls support no resource-level permissions.',
     });
+    // A new interface carries no ec2:Vpc (the Service Authorization Reference lists none for it on
+    // CreateNetworkInterface); its subnet and security groups do, and both are required resources.
+    this.allow({
+      sid: 'CreateVpcNetworkInterfaces',
+      actions: ['ec2:CreateNetworkInterface'],
+      resources: [ec2('network-interface')],
+      wildcardReason:
+        'Lambda creates its Hyperplane network interfaces (ids unknown until then); the subnet and security ' +
+        "group of the same request must be in this function's VPC (CreateVpcNetworkInterfacesInVpc).",
+    });
+    this.allow({
+      sid: 'CreateVpcNetworkInterfacesInVpc',
+      actions: ['ec2:CreateNetworkInterface'],
+      resources: [ec2('subnet'), ec2('security-group')],
+      conditions: inVpc,
+      wildcardReason: "Subnets and security groups of this function's VPC only (ec2:Vpc).",
+    });
     this.allow({
       sid: 'ManageVpcNetworkInterfaces',
       actions: [
-        'ec2:CreateNetworkInterface',
         'ec2:DeleteNetworkInterface',
         'ec2:AssignPrivateIpAddresses',
         'ec2:UnassignPrivateIpAddresses',
       ],
-      resources: [ec2('network-interface'), ec2('subnet'), ec2('security-group')],
-      conditions: { ArnEquals: { 'ec2:Vpc': vpc.vpcArn } },
+      resources: [ec2('network-interface')],
+      conditions: inVpc,
       wildcardReason:
-        'Lambda creates and deletes its Hyperplane network interfaces (ids unknown until then) in the function ' +
-        "subnets; the ec2:Vpc condition limits every write to this function's VPC.",
+        "Lambda deletes and re-addresses its own network interfaces; ec2:Vpc limits every write to this function's VPC.",
     });
   }
 
@@ -386,3 +441,28 @@ export class StewardFunction extends Construct {
     return this.schedulerRole;
   }
 }
+
+/**
+ * RDS creating a database from an encrypted source (restore, read replica) whose customer managed key
+ * steward does not know: RDS creates a grant on the key for the new database and reads its metadata, with
+ * the caller's permissions. Only through RDS in `region`, and grants only for AWS resources.
+ */
+export const allowKeysViaRds = (fn: StewardFunction, purpose: string, region: string): void => {
+  const keys = Stack.of(fn).formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+  const viaRds = { 'kms:ViaService': `rds.${region}.amazonaws.com` };
+  const why = `${purpose} a database encrypted with a customer managed key steward does not know`;
+  fn.allow({
+    sid: 'GrantSourceKeysToRds',
+    actions: ['kms:CreateGrant'],
+    resources: [keys],
+    conditions: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    wildcardReason: `${why}: RDS creates a grant for the new database; only through RDS in ${region}, only for AWS resources.`,
+  });
+  fn.allow({
+    sid: 'DescribeSourceKeysViaRds',
+    actions: ['kms:DescribeKey'],
+    resources: [keys],
+    conditions: { StringEquals: viaRds },
+    wildcardReason: `${why}: RDS reads the key's metadata; only through RDS in ${region}.`,
+  });
+};

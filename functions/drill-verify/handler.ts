@@ -3,8 +3,7 @@ import { rootCertificates } from 'node:tls';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { rdsClient, secretsClient } from '../../shared/aws/clients.js';
-import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
+import { secretsClient } from '../../shared/aws/clients.js';
 import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillVerifyEnv } from '../../shared/drill/env.js';
@@ -40,15 +39,15 @@ export const sslOptions = (
   return { rejectUnauthorized: true, ca: [...rootCertificates, bundle] };
 };
 
-/** Secrets Manager for credentials; RDS only as a fallback when the state names no secret. */
+/**
+ * Secrets Manager for credentials, nothing else: the restore task puts the secret's ARN in the state, and
+ * the verifier's isolated VPC reaches only Secrets Manager (its role may read only the targets' secrets).
+ */
 export const wire = (base: BaseDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEnv)): VerifyDeps => {
   const { region } = base.config;
   return {
     ...base,
     credentials: secretsCredentials(secretsClient(region)),
-    restore: {
-      masterSecretArn: (kind, dbId) => rdsRestorePort(region, rdsClient(region)).masterSecretArn(kind, dbId),
-    },
     ssl: sslOptions(env),
   };
 };

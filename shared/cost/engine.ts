@@ -85,13 +85,16 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
 export const thresholdId = (t: Pick<CostThreshold, 'id' | 'amountUsd'>): string =>
   t.id ?? `usd-${t.amountUsd}`;
 
+/** Every cost key in the shared state table starts with this; IAM confines the cost role to it. */
+export const COST_KEY_PREFIX = 'cost-';
+
 /** Dedup keys in the state table (`pk`), one per thing that alerts once. */
 export const alertKeys = {
-  threshold: (month: string, id: string, basis: Basis) => `cost-alert#${month}#${id}#${basis}`,
-  spike: (day: Day, service: string) => `cost-spike#${day}#${service}`,
-  hourly: (day: Day, ruleId: string) => `cost-hourly#${day}#${ruleId}`,
-  anomaly: (anomalyId: string) => `cost-anomaly#${anomalyId}`,
-  note: (month: string, code: CostNote['code']) => `cost-note#${month}#${code}`,
+  threshold: (month: string, id: string, basis: Basis) => `${COST_KEY_PREFIX}alert#${month}#${id}#${basis}`,
+  spike: (day: Day, service: string) => `${COST_KEY_PREFIX}spike#${day}#${service}`,
+  hourly: (day: Day, ruleId: string) => `${COST_KEY_PREFIX}hourly#${day}#${ruleId}`,
+  anomaly: (anomalyId: string) => `${COST_KEY_PREFIX}anomaly#${anomalyId}`,
+  note: (month: string, code: CostNote['code']) => `${COST_KEY_PREFIX}note#${month}#${code}`,
 };
 
 /**

@@ -5,22 +5,25 @@ import type { Direction } from './model.js';
 // RDS identifiers: 1–63 letters, digits and hyphens, no "--", no trailing hyphen.
 const MAX_ID = 63;
 
+/** Every scaling key in the shared state table starts with this; IAM confines the scaling role to it. */
+export const SCALING_KEY_PREFIX = 'scaling-';
+
 /** `rds-instance:orders-db`: one resource across kinds (an instance and a cluster may share a name). */
 export const resourceKey = (kind: ResourceKind, id: string): string => `${kind}:${id}`;
 
 /** Idempotency key of one alarm transition: alarm name + state timestamp (DESIGN.md). */
 export const seenKey = (alarmName: string, at: Date, direction: Direction = 'out'): string =>
-  `scaling-seen#${alarmName}#${at.toISOString()}${direction === 'in' ? '#scale-in' : ''}`;
+  `${SCALING_KEY_PREFIX}seen#${alarmName}#${at.toISOString()}${direction === 'in' ? '#scale-in' : ''}`;
 
 /** Last acted-on transition and cooldown of one resource. */
 export const cooldownKey = (kind: ResourceKind, id: string): string =>
-  `scaling-cooldown#${resourceKey(kind, id)}`;
+  `${SCALING_KEY_PREFIX}cooldown#${resourceKey(kind, id)}`;
 
 /** The latest state steward saw for an alarm (scale-in waits for a sustained OK). */
-export const alarmStateKey = (alarmName: string): string => `scaling-alarm#${alarmName}`;
+export const alarmStateKey = (alarmName: string): string => `${SCALING_KEY_PREFIX}alarm#${alarmName}`;
 
 /** A planned change waiting for approval. */
-export const approvalKey = (id: string): string => `scaling-approval#${id}`;
+export const approvalKey = (id: string): string => `${SCALING_KEY_PREFIX}approval#${id}`;
 
 /** Short, typeable, deterministic: the same transition always asks for the same approval. */
 export const approvalId = (rule: string, alarmName: string, at: Date, direction: Direction): string =>

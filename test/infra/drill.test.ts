@@ -89,7 +89,7 @@ const resourceId = (t: Template, type: string, props: Record<string, unknown>): 
 };
 
 describe('drill state machine', () => {
-  it('is a STANDARD machine logging ALL with execution data, traced, with a retained log group', () => {
+  it('is a STANDARD machine logging ALL transitions without execution data, traced, with a retained log group', () => {
     // Prepare
     const group = resourceId(t, 'AWS::Logs::LogGroup', {
       LogGroupName: '/aws/vendedlogs/states/steward-prod-drill',
@@ -102,7 +102,8 @@ describe('drill state machine', () => {
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
         Level: 'ALL',
-        IncludeExecutionData: true,
+        // Execution data carries task tokens, endpoints and user names.
+        IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [group, 'Arn'] } } }],
       },
     });
@@ -559,24 +560,57 @@ describe('drill permissions', () => {
     expect(allowing(t, 'rds:DeleteDBCluster')).toEqual([]);
   });
 
-  it('lets the drill function complete task tokens of its own state machine only', () => {
+  it('lets only the drill function complete task tokens (SendTask* has no resource-level permissions)', () => {
     // Act
-    const [send] = allowing(t, 'states:SendTaskSuccess');
+    const sends = allowing(t, 'states:SendTaskSuccess');
 
     // Assert
-    expect(JSON.stringify(send!.Resource)).toContain(':stateMachine:steward-prod-drill"');
-    expect(send!.policy).toMatch(/^DrillFunction/);
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.Resource).toBe('*');
+    expect(sends[0]!.policy).toMatch(/^DrillFunction/);
+    expect(allowing(t, 'states:SendTaskHeartbeat')).toEqual([]);
   });
 
-  it('lets the verifier read only RDS-managed master secrets and configured secrets', () => {
+  it('lets the verifier read only the master secrets of the configured targets and configured secrets', () => {
     // Act
     const reads = allowing(aurora, 'secretsmanager:GetSecretValue');
 
+    // Assert: orders-db's RDS-managed secret (by the tag RDS sets), billing-cluster's configured secret.
+    expect(reads.map((s) => s.Sid)).toEqual([
+      'ReadTargetInstanceMasterSecrets',
+      'ReadConfiguredDrillSecrets',
+    ]);
+    expect(reads.every((s) => s.policy.startsWith('DrillVerifier'))).toBe(true);
+    expect(JSON.stringify(reads[0]!.Resource)).toContain(':secret:rds!db-*');
+    expect(JSON.stringify(reads[0]!.Condition)).toContain('aws:ResourceTag/aws:rds:primaryDBInstanceArn');
+    expect(JSON.stringify(reads[0]!.Condition)).toContain(':db:orders-db');
+    expect(list(reads[1]!.Resource)).toEqual([SECRET]);
+  });
+
+  it('restores only snapshots of the configured targets', () => {
+    // Act
+    const restores = allowing(aurora, 'rds:RestoreDBInstanceFromDBSnapshot').flatMap((s) => list(s.Resource));
+    const clusterRestores = allowing(aurora, 'rds:RestoreDBClusterFromSnapshot').flatMap((s) =>
+      list(s.Resource),
+    );
+
     // Assert
-    expect(reads).toHaveLength(1);
-    expect(reads[0]!.policy).toMatch(/^DrillVerifier/);
-    expect(JSON.stringify(reads[0]!.Resource)).toContain(':secret:rds!*');
-    expect(list(reads[0]!.Resource)).toContain(SECRET);
+    const sources = (r: unknown[], type: string) =>
+      r
+        .map((x) => JSON.stringify(x))
+        .filter((x) => x.includes(`:${type}:`))
+        .map((x) => x.split(`:${type}:`)[1]!.replace(/"\]\]\}$/, ''))
+        .sort();
+    expect(sources(restores, 'snapshot')).toEqual([
+      'rds:orders-db-????-??-??-??-??',
+      'steward-orders-db-????????????-adhoc',
+      'steward-orders-db-????????????-sched',
+    ]);
+    expect(sources(clusterRestores, 'cluster-snapshot')).toEqual([
+      'rds:billing-cluster-????-??-??-??-??',
+      'steward-billing-cluster-????????????-adhoc',
+      'steward-billing-cluster-????????????-sched',
+    ]);
   });
 
   it('lets the state machine invoke exactly the two drill functions', () => {

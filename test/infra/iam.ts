@@ -73,7 +73,13 @@ export const unguardedDestructive = (t: Template) =>
       !s.Condition,
   );
 
-/** Write actions allowed on Resource "*" without a condition (X-Ray and Step Functions log delivery aside). */
+/**
+ * Completing a Step Functions task: no resource-level permissions (Service Authorization Reference); the
+ * task token, which only the state machine hands out, names the task.
+ */
+export const TASK_TOKEN_CALLBACKS = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
+
+/** Write actions allowed on Resource "*" without a condition (X-Ray, log delivery and task tokens aside). */
 export const unconditionedWildcardWrites = (t: Template): string[] =>
   statements(t)
     .filter((s) => s.Effect === 'Allow' && !s.Condition && list(s.Resource).includes('*'))
@@ -82,5 +88,6 @@ export const unconditionedWildcardWrites = (t: Template): string[] =>
       (a) =>
         !/^[\w-]+:(Describe|List|Get)/.test(a) &&
         !a.startsWith('xray:') &&
-        !STEP_FUNCTIONS_LOG_DELIVERY.includes(a),
+        !STEP_FUNCTIONS_LOG_DELIVERY.includes(a) &&
+        !TASK_TOKEN_CALLBACKS.includes(a),
     );

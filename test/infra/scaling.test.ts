@@ -135,8 +135,13 @@ describe('scaling in prod (the seed rules)', () => {
       },
     });
     expect(fn).toBeDefined();
-    const rw = statements(prod).filter((s) => s.Sid === 'ReadWriteStateTable');
+    const rw = statements(prod).filter((s) => s.Sid === 'ScalingState');
     expect(rw.map((s) => s.Resource)).toContainEqual({ 'Fn::GetAtt': [table, 'Arn'] });
+    // Only its own items of the shared table.
+    expect(rw[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['scaling-*'] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
   });
 
   it('scopes every mutating call to the ARNs the rules name', () => {

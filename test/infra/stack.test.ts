@@ -267,8 +267,9 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': Match.anyValue() } }),
           }),
         ]),
       },
@@ -384,12 +385,19 @@ describe('Steward-prod (copies to DR)', () => {
 
     // Act
     const [copy] = allowing(t, 'rds:CopyDBSnapshot').filter((s) => s.Sid === 'CopyManagedSnapshotsToDr');
-    const [kms] = allowing(t, 'kms:CreateGrant');
+    const [grant] = allowing(t, 'kms:CreateGrant').filter((s) => s.Sid === 'GrantDrKeyToRds');
+    const [use] = allowing(t, 'kms:Encrypt').filter((s) => s.Sid === 'UseDrKeyViaRds');
 
     // Assert
     expect(copy?.Condition).toEqual({ StringEquals: { 'aws:RequestTag/steward:managed': 'true' } });
     expect(JSON.stringify(copy?.Resource)).toContain(':rds:us-west-2:');
-    expect(kms?.Condition).toEqual({
+    // Grants only for an AWS resource (the copy), through RDS in the DR region, on the aliased key.
+    expect(grant?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 'rds.us-west-2.amazonaws.com' },
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/steward-dr' },
+      Bool: { 'kms:GrantIsForAWSResource': 'true' },
+    });
+    expect(use?.Condition).toEqual({
       StringEquals: { 'kms:ViaService': 'rds.us-west-2.amazonaws.com' },
       'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/steward-dr' },
     });
@@ -409,9 +417,19 @@ describe('Steward-prod (copies to DR)', () => {
         { StringEquals: { 'aws:RequestTag/steward:managed': 'true' } },
       ]),
     );
-    expect(allowing(t, 'elasticache:CreateSnapshot')[0]?.Condition).toEqual({
-      StringEquals: { 'aws:RequestTag/steward:managed': 'true' },
-    });
+    // ElastiCache supplies request tags on the snapshot only: opt-in on the group, ownership on the snapshot.
+    expect(
+      allowing(t, 'elasticache:CreateSnapshot').map((s) => [JSON.stringify(s.Resource), s.Condition]),
+    ).toEqual([
+      [
+        expect.stringMatching(/replicationgroup:\*"/),
+        { Null: { 'aws:ResourceTag/steward:backup': 'false' } },
+      ],
+      [
+        expect.stringMatching(/snapshot:steward-\*"/),
+        { StringEquals: { 'aws:RequestTag/steward:managed': 'true' } },
+      ],
+    ]);
   });
 });
 

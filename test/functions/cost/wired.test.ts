@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { run, wire } from '../../../functions/cost/handler.js';
 import { CostEnv } from '../../../shared/cost/env.js';
 import { PartialFailureError } from '../../../shared/errors.js';
-import { snsNotifier } from '../../../shared/notify/notifier.js';
+import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
 import { costEvents, costTestConfig, mockCostExplorer, NOW } from '../../fakes/cost-fixtures.js';
 
 // The cost function through its real adapters (handler wire(), SDK clients mocked): the alert ledger's

@@ -1,0 +1,155 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import type { RecordedCall } from '../support/sdk-recorder.js';
+import { ROOT } from '../support/sdk-recorder.js';
+
+/**
+ * Which function's role sends a recorded call. A call carries its steward source frames (with lines); the
+ * adapter that sent it is the exported factory (`awsSnapshotStore`, `rdsRestorePort`) whose source span
+ * holds the first `shared/aws/*` or `shared/notify/*` frame. A function's role covers the factories its
+ * handler imports, directly or through the modules it imports (value imports only): the import graph,
+ * not a list, decides. `EXCLUDED` names the few operations of a wired factory a function never runs.
+ */
+
+/** A module that sends SDK commands. */
+const HELPERS = new Set(['shared/aws/pages.ts', 'shared/aws/call.ts', 'shared/aws/clients.ts']);
+const isAdapter = (file: string) => /^shared\/(aws|notify)\//.test(file) && !HELPERS.has(file);
+
+/** The functions: one folder each under functions/, the role named after it. */
+export const functionNames = (): string[] =>
+  readdirSync(join(ROOT, 'functions')).filter((f) => existsSync(join(ROOT, 'functions', f, 'handler.ts')));
+
+const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+const resolveImport = (from: string, spec: string) =>
+  normalize(join(dirname(from), spec.replace(/\.js$/, '.ts')));
+
+/** `file#name` of every value a module imports from repository modules, and the modules it loads. */
+const importsOf = (file: string): { modules: string[]; names: string[] } => {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const modules: string[] = [];
+  const names: string[] = [];
+  for (const m of text.matchAll(NAMED_IMPORT)) {
+    if (/^\s*import\s+type\b/.test(m[0])) continue;
+    const target = resolveImport(file, m[2]!);
+    if (!existsSync(join(ROOT, target))) continue;
+    const values = m[1]!
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n && !n.startsWith('type '))
+      .map((n) => n.split(/\s+as\s+/)[0]!);
+    if (!values.length) continue;
+    modules.push(target);
+    names.push(...values.map((v) => `${target}#${v}`));
+  }
+  for (const m of text.matchAll(SIDE_IMPORT)) {
+    const target = resolveImport(file, m[1]!);
+    if (existsSync(join(ROOT, target))) modules.push(target);
+  }
+  return { modules, names };
+};
+
+/** The adapter factories (`shared/aws/rds.ts#rdsBackup`) a function's handler reaches through value imports. */
+export const adaptersOf = (fn: string): Set<string> => {
+  const seen = new Set<string>();
+  const names = new Set<string>();
+  const todo = [`functions/${fn}/handler.ts`];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const i = importsOf(f);
+    i.names.forEach((n) => names.add(n));
+    todo.push(...i.modules);
+  }
+  return new Set([...names].filter((n) => isAdapter(n.split('#')[0]!)));
+};
+
+const spans = new Map<string, { name: string; from: number; to: number }[]>();
+/** Top-level exports of a module with the line span of their definitions. */
+const exportSpans = (file: string) => {
+  let s = spans.get(file);
+  if (!s) {
+    const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+    const starts = lines.flatMap((l, i) => {
+      const m = /^export\s+(?:const|async function|function)\s+(\w+)/.exec(l);
+      return m
+        ? [{ name: m[1]!, line: i + 1 }]
+        : /^(const|let|function|interface|type|export)\b/.test(l)
+          ? [{ name: '', line: i + 1 }]
+          : [];
+    });
+    s = starts.flatMap((x, i) =>
+      x.name ? [{ name: x.name, from: x.line, to: (starts[i + 1]?.line ?? lines.length + 1) - 1 }] : [],
+    );
+    spans.set(file, s);
+  }
+  return s;
+};
+
+const frameParts = (f: string) => {
+  const m = /^(.+?):(.*)@(\d+)$/.exec(f);
+  return m
+    ? { file: m[1]!, fn: m[2]!, line: Number(m[3]) }
+    : { file: f.slice(0, f.indexOf(':')), fn: '', line: 0 };
+};
+
+/** The adapter factory that sent a recorded call (`shared/aws/snapshots.ts#awsSnapshotStore`). */
+export const adapterOf = (call: RecordedCall): string | undefined => {
+  const frame = call.frames.map(frameParts).find((f) => isAdapter(f.file));
+  if (!frame) return undefined;
+  const span = exportSpans(frame.file).find((x) => frame.line >= x.from && frame.line <= x.to);
+  return `${frame.file}#${span?.name ?? '?'}`;
+};
+
+/**
+ * Adapter operations a handler imports but its function never runs. Each entry is `file:operation`
+ * (an operation is a function name in the call's frames) with the reason; the suite checks that no
+ * call recorded through that handler contradicts it.
+ */
+export const EXCLUDED: Record<string, Record<string, string>> = {
+  backup: {
+    'shared/aws/snapshots.ts:remove':
+      'backup lists snapshots (copy reconciler, quota) but never deletes one: retention does',
+  },
+  'drill-verify': {
+    'shared/aws/sns-notifier.ts:send':
+      'the verify task returns its result to the state machine; the record task (control plane) notifies',
+  },
+  drill: {
+    'shared/aws/secrets.ts:get':
+      'the control plane refuses the verify task; only the verifier, inside the VPC, reads secret values',
+  },
+};
+
+/** The function whose handler appears in the call's frames, if any (handler and end-to-end tests). */
+export const handlerOf = (call: RecordedCall): string | undefined =>
+  call.frames
+    .map((f) => /^functions\/([^/]+)\/handler\.ts:/.exec(f)?.[1])
+    .find((x): x is string => x !== undefined);
+
+const excludedFor = (fn: string, call: RecordedCall): string | undefined => {
+  for (const [op, why] of Object.entries(EXCLUDED[fn] ?? {})) {
+    const [file, name] = [op.slice(0, op.lastIndexOf(':')), op.slice(op.lastIndexOf(':') + 1)];
+    if (call.frames.map(frameParts).some((f) => f.file === file && f.fn === name)) return why;
+  }
+  return undefined;
+};
+
+/** The functions whose role sends this call. */
+export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
+  const adapter = adapterOf(call);
+  if (!adapter) return [];
+  const through = handlerOf(call);
+  if (through) return [through];
+  return [...adapters].filter(([fn, a]) => a.has(adapter) && !excludedFor(fn, call)).map(([fn]) => fn);
+};
+
+/** Calls recorded through a handler that an exclusion says the function never makes. */
+export const contradictedExclusions = (calls: RecordedCall[]): string[] =>
+  calls.flatMap((c) => {
+    const fn = handlerOf(c);
+    const why = fn && excludedFor(fn, c);
+    return why ? [`${fn} ran ${c.command} (${adapterOf(c)}), but EXCLUDED says: ${why}`] : [];
+  });

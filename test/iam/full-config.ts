@@ -1,0 +1,122 @@
+import type { StewardConfigInput } from '../../shared/config/schema.js';
+
+/** The account the full config deploys to, and the other account that owns its DR key. */
+export const FULL_ACCOUNT = '111122223333';
+export const DR_KEY_ACCOUNT = '444455556666';
+export const DR_KEY_ARN = `arn:aws:kms:us-west-2:${DR_KEY_ACCOUNT}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9`;
+
+const profile = {
+  database: 'app',
+  tables: [{ name: 'transactions', minRows: 1, freshnessColumn: 'created_at' }],
+};
+
+/**
+ * Every branch of the infra on at once, so every statement a stage could synthesize is simulated:
+ * backups of all three kinds with DR copies under a key in another account, retention in both regions,
+ * instance, Aurora and point-in-time drills (one with a configured secret), every scaling action with
+ * scale-in, approvals, SNS-delivered alarms, and cost alerts with an anomaly topic.
+ */
+export const fullConfig = {
+  stage: 'staging',
+  region: 'eu-west-1',
+  account: FULL_ACCOUNT,
+  backup: {
+    policies: {
+      daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache'], copyToDr: true },
+      cache: { kinds: ['elasticache'], retention: 'cache' },
+    },
+  },
+  retention: {
+    includeDrRegion: true,
+    policies: { standard: { daily: 30, keepAtLeast: 3 }, cache: { daily: 7 } },
+  },
+  dr: { region: 'us-west-2', kmsKeyArn: DR_KEY_ARN },
+  drill: {
+    enabled: true,
+    targets: {
+      'orders-db': { kind: 'rds-instance', snapshot: 'latest', profile },
+      'ledger-cluster': { kind: 'aurora-cluster', snapshot: { randomWithinDays: 7 }, profile },
+      'payments-db': {
+        kind: 'rds-instance',
+        snapshot: { pointInTime: '2026-01-15T10:00:00Z' },
+        profile,
+        secretArn: `arn:aws:secretsmanager:eu-west-1:${FULL_ACCOUNT}:secret:payments-db-master-AbCdEf`,
+      },
+      'archive-db': { kind: 'rds-instance', snapshot: { id: 'archive-db-before-migration' }, profile },
+    },
+  },
+  scaling: {
+    enabled: true,
+    alarmTopicArns: [`arn:aws:sns:eu-west-1:${FULL_ACCOUNT}:ops-alarms`],
+    rules: {
+      'orders-db-cpu': {
+        alarm: { name: 'orders-db-cpu-high', create: { metric: 'CPUUtilization', threshold: 80 } },
+        resource: 'orders-db',
+        action: {
+          type: 'rds.scaleUp',
+          ladder: ['db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge'],
+          max: 'db.r6g.2xlarge',
+          applyImmediately: true,
+        },
+        scaleIn: { enabled: true },
+      },
+      'reports-db-cpu': {
+        alarm: { prefix: 'reports-db-cpu-' },
+        resource: 'reports-db',
+        action: { type: 'rds.scaleUp', max: 'db.m6g.4xlarge' },
+      },
+      'orders-db-connections': {
+        alarm: { name: 'orders-db-connections-high' },
+        resource: 'orders-db',
+        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+        scaleIn: { enabled: true },
+      },
+      'ledger-readers': {
+        alarm: { name: 'ledger-cluster-cpu-high' },
+        resource: 'ledger-cluster',
+        kind: 'aurora-cluster',
+        action: { type: 'rds.addReadReplica', maxReplicas: 3, instanceClass: 'db.r6g.large' },
+        scaleIn: { enabled: true },
+      },
+      'orders-db-failover': {
+        alarm: { name: 'orders-db-unhealthy' },
+        resource: 'orders-db',
+        action: { type: 'rds.failover' },
+        mode: 'approve',
+      },
+      'ledger-failover': {
+        alarm: { name: 'ledger-cluster-unhealthy' },
+        resource: 'ledger-cluster',
+        kind: 'aurora-cluster',
+        action: { type: 'rds.failover' },
+      },
+      'sessions-shards': {
+        alarm: { name: 'sessions-redis-memory-high' },
+        resource: 'sessions-redis',
+        action: { type: 'elasticache.addShard', max: 4 },
+        scaleIn: { enabled: true },
+      },
+      'sessions-replicas': {
+        alarm: { name: 'sessions-redis-cpu-high' },
+        resource: 'sessions-redis',
+        action: { type: 'elasticache.addReplica', max: 3 },
+        scaleIn: { enabled: true },
+      },
+      'sessions-failover': {
+        alarm: { name: 'sessions-redis-unhealthy' },
+        resource: 'sessions-redis',
+        action: { type: 'elasticache.failover' },
+      },
+      'billing-notify': {
+        alarm: { name: 'billing-db-storage-low' },
+        resource: 'billing-db',
+        action: { type: 'notify' },
+      },
+    },
+  },
+  cost: {
+    enabled: true,
+    hourly: true,
+    anomalies: { snsTopicArn: `arn:aws:sns:eu-west-1:${FULL_ACCOUNT}:cost-anomalies` },
+  },
+} satisfies StewardConfigInput;

@@ -1,0 +1,474 @@
+import { snapshotId } from '../../shared/backup/ids.js';
+import { drillTargetId } from '../../shared/drill/ids.js';
+import { nextReplicaId } from '../../shared/scaling/ids.js';
+import { namedRules } from '../../shared/scaling/request.js';
+import { Tag, type Tags } from '../../shared/tags.js';
+import {
+  arns,
+  type Context,
+  drKey,
+  type IamRequest,
+  masterSecret,
+  requestTags,
+  resourceTags,
+  STAND_IN,
+} from './requests.js';
+import type { Deployment } from './template.js';
+
+/** A request that must be denied, and the promise it protects. */
+export interface ExpectedDenial {
+  role: string;
+  request: IamRequest;
+}
+
+/** A request a compromised role can still make: allowed, and stated as such in the README. */
+export type KnownResidual = ExpectedDenial;
+
+export const OTHER_ACCOUNT = '999988887777';
+export const OTHER_REGION = 'ap-southeast-2';
+
+const managed = (extra: Tags = {}): Tags => ({ [Tag.managed]: 'true', [Tag.source]: 'orders-db', ...extra });
+const r = (action: string, resource: string, context: Context, label: string): IamRequest => ({
+  action,
+  resource,
+  context,
+  label,
+});
+const ownership = (tags: Tags) => ({ ...requestTags(tags), 'rds:TagsFromRequest': 'true' });
+
+/**
+ * The negative matrix of issue #9 for one deployment: every harmful request the roles could be asked to
+ * make, each of which IAM must deny on its own (whatever the code would decide).
+ */
+export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
+  const a = arns(d);
+  const out: ExpectedDenial[] = [];
+  const has = (role: string) => d.roles.has(role);
+  const add = (role: string, ...requests: IamRequest[]) => {
+    if (has(role)) for (const request of requests) out.push({ role, request });
+  };
+  const primary = d.region;
+  const stewardSnap = snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
+  const foreign = (arn: string) => arn.replace(`:${d.account}:`, `:${OTHER_ACCOUNT}:`);
+  const elsewhere = (arn: string) => arn.replace(`:${primary}:`, `:${OTHER_REGION}:`);
+
+  // --- Retention: never delete what steward did not create, never a held one.
+  for (const [type, action, svc] of [
+    ['snapshot', 'rds:DeleteDBSnapshot', 'rds'],
+    ['cluster-snapshot', 'rds:DeleteDBClusterSnapshot', 'rds'],
+    ['snapshot', 'elasticache:DeleteSnapshot', 'elasticache'],
+  ] as const) {
+    const arn = (name: string) => (svc === 'rds' ? a.rds(primary, type, name) : a.cache(primary, type, name));
+    const automated =
+      svc === 'rds' ? `rds:orders-db-${STAND_IN.automatedSuffix}` : `automatic.orders-redis-2026-01-15-03-05`;
+    const cases: [string, string, Tags][] = [
+      ['untagged steward-* snapshot', arn(stewardSnap), {}],
+      ['held snapshot', arn(stewardSnap), managed({ [Tag.hold]: 'legal' })],
+      ['steward:managed=false', arn(stewardSnap), { [Tag.managed]: 'false' }],
+      ['snapshot not named steward-*', arn('orders-db-by-hand'), managed()],
+      ['automated snapshot', arn(automated), {}],
+      ['snapshot shared from another account', foreign(arn(stewardSnap)), managed()],
+      ['snapshot in a region the config does not name', elsewhere(arn(stewardSnap)), managed()],
+    ];
+    for (const [why, res, tags] of cases) {
+      add('retention', r(action, res, resourceTags(res, tags), `${action}: ${why}`));
+    }
+  }
+
+  // --- Ownership tags only at creation: no role adds or changes steward:managed / steward:source on
+  // something that exists and carries them, or on something that is not named as steward names things.
+  const existingSnapshot = a.rds(primary, 'snapshot', stewardSnap);
+  const foreignNamed = a.rds(primary, 'snapshot', 'orders-db-by-hand');
+  for (const role of ['backup', 'scaling', 'drill']) {
+    add(
+      role,
+      r(
+        'rds:AddTagsToResource',
+        existingSnapshot,
+        { ...ownership(managed()), ...resourceTags(existingSnapshot, { [Tag.managed]: 'false' }) },
+        `${role}: adopt a snapshot marked steward:managed=false`,
+      ),
+      r(
+        'rds:AddTagsToResource',
+        existingSnapshot,
+        { ...ownership(managed({ [Tag.source]: 'other-db' })), ...resourceTags(existingSnapshot, managed()) },
+        `${role}: change steward:source of a managed snapshot`,
+      ),
+      r(
+        'rds:AddTagsToResource',
+        foreignNamed,
+        { ...ownership(managed()), ...resourceTags(foreignNamed, {}) },
+        `${role}: adopt a hand-made snapshot`,
+      ),
+      r(
+        'rds:AddTagsToResource',
+        a.rds(primary, 'db', 'orders-db'),
+        {
+          ...ownership(managed()),
+          ...resourceTags(a.rds(primary, 'db', 'orders-db'), { [Tag.backup]: 'daily' }),
+        },
+        `${role}: mark a production database as steward's`,
+      ),
+    );
+  }
+  const cacheSnap = a.cache(primary, 'snapshot', stewardSnap);
+  add(
+    'backup',
+    r(
+      'elasticache:AddTagsToResource',
+      cacheSnap,
+      { ...requestTags(managed()), ...resourceTags(cacheSnap, { [Tag.managed]: 'false' }) },
+      'backup: adopt a cache snapshot marked steward:managed=false',
+    ),
+  );
+
+  const rules = d.config.scaling.enabled ? namedRules(d.config.scaling) : [];
+  for (const rule of rules.filter((x) => x.action.type === 'rds.addReadReplica')) {
+    const suffix = rule.kind === 'aurora-cluster' ? 'reader' : 'replica';
+    const replica = a.rds(primary, 'db', nextReplicaId(rule.resource, [], suffix));
+    add(
+      'scaling',
+      r(
+        'rds:AddTagsToResource',
+        replica,
+        { ...ownership(managed()), ...resourceTags(replica, { [Tag.managed]: 'false' }) },
+        `scaling: adopt ${suffix} marked steward:managed=false`,
+      ),
+      r('rds:DeleteDBInstance', replica, resourceTags(replica, {}), `scaling: delete an untagged ${suffix}`),
+      r(
+        'rds:DeleteDBInstance',
+        replica,
+        resourceTags(replica, { [Tag.managed]: 'false' }),
+        `scaling: delete a ${suffix} marked steward:managed=false`,
+      ),
+    );
+  }
+
+  // --- Drills restore only configured targets, into steward-drill-*, and delete only drill databases.
+  const targets = Object.entries(d.config.drill.targets);
+  if (d.config.drill.enabled && targets.length) {
+    const other = 'billing-db';
+    const subnetGroup = a.rds(primary, 'subgrp', `steward-${d.config.stage}-drill`);
+    const newDb = a.rds(primary, 'db', drillTargetId(other, 'exec-1'));
+    const tags = { [Tag.managed]: 'true', [Tag.drill]: 'exec-1' };
+    const restore = 'rds:RestoreDBInstanceFromDBSnapshot';
+    add(
+      'drill',
+      r(
+        restore,
+        a.rds(primary, 'snapshot', snapshotId(other, STAND_IN.snapshotTime, 'sched')),
+        requestTags(tags),
+        'drill: restore a steward snapshot of a database that is not a target',
+      ),
+      r(
+        restore,
+        a.rds(primary, 'snapshot', `rds:${other}-${STAND_IN.automatedSuffix}`),
+        requestTags(tags),
+        'drill: restore an automated snapshot of a database that is not a target',
+      ),
+      r(
+        restore,
+        a.rds(primary, 'snapshot', 'someone-elses-snapshot'),
+        requestTags(tags),
+        'drill: restore an arbitrary snapshot',
+      ),
+      r(
+        'rds:RestoreDBInstanceToPointInTime',
+        a.rds(primary, 'db', other),
+        requestTags(tags),
+        'drill: point-in-time restore of a database that is not a target',
+      ),
+      r(
+        'rds:RestoreDBClusterFromSnapshot',
+        a.rds(primary, 'cluster-snapshot', snapshotId(other, STAND_IN.snapshotTime, 'sched')),
+        requestTags(tags),
+        'drill: restore a cluster snapshot of a cluster that is not a target',
+      ),
+      r(
+        'rds:RestoreDBClusterToPointInTime',
+        a.rds(primary, 'cluster', other),
+        requestTags(tags),
+        'drill: point-in-time restore of a cluster that is not a target',
+      ),
+      r(
+        restore,
+        a.rds(primary, 'db', 'orders-db-copy'),
+        requestTags(tags),
+        'drill: restore into a database not named steward-drill-*',
+      ),
+      r(restore, newDb, requestTags({}), 'drill: restore without steward:managed=true'),
+      r(
+        restore,
+        a.rds(primary, 'subgrp', 'default'),
+        requestTags(tags),
+        'drill: restore outside the isolated drill subnet group',
+      ),
+      r(
+        'rds:DeleteDBInstance',
+        newDb,
+        resourceTags(newDb, { [Tag.managed]: 'true' }),
+        'drill: delete an instance without steward:drill',
+      ),
+      r(
+        'rds:DeleteDBInstance',
+        a.rds(primary, 'db', 'orders-db'),
+        resourceTags(a.rds(primary, 'db', 'orders-db'), {}),
+        'drill: delete a production instance',
+      ),
+      r(
+        'rds:DeleteDBCluster',
+        a.rds(primary, 'cluster', drillTargetId(other, 'exec-1')),
+        resourceTags(a.rds(primary, 'cluster', drillTargetId(other, 'exec-1')), { [Tag.managed]: 'true' }),
+        'drill: delete a cluster without steward:drill',
+      ),
+      r(
+        'rds:DeleteDBCluster',
+        a.rds(primary, 'cluster', 'ledger-cluster'),
+        resourceTags(a.rds(primary, 'cluster', 'ledger-cluster'), {}),
+        'drill: delete a production cluster',
+      ),
+      r(
+        'dynamodb:PutItem',
+        a.table(`steward-${d.config.stage}-state`),
+        { 'dynamodb:LeadingKeys': ['scaling-cooldown#rds-instance:orders-db'] },
+        'drill: write a scaling item of the shared state table',
+      ),
+      r(
+        's3:PutObject',
+        `arn:${d.partition}:s3:::${d.functions.get('drill')?.environment.REPORT_BUCKET}/other/x.json`,
+        {},
+        'drill: write outside reports/ and baselines/',
+      ),
+      r(
+        restore,
+        elsewhere(subnetGroup),
+        requestTags(tags),
+        'drill: restore in a region the config does not name',
+      ),
+    );
+    const billingSecret = masterSecret(d, other, 'rds-instance');
+    add(
+      'drill-verify',
+      r(
+        'secretsmanager:GetSecretValue',
+        billingSecret.arn,
+        resourceTags(billingSecret.arn, billingSecret.tags),
+        'verifier: read the master secret of a database that is not a target',
+      ),
+      r(
+        'secretsmanager:GetSecretValue',
+        a.secret('prod/payments/api-key-AbCdEf'),
+        {},
+        'verifier: read an application secret',
+      ),
+      r(
+        'sns:Publish',
+        `arn:${d.partition}:sns:${primary}:${d.account}:steward-${d.config.stage}-critical`,
+        {},
+        'verifier: publish (it never notifies)',
+      ),
+    );
+  }
+
+  // --- Scaling touches only what a rule names, and only as the rule says.
+  if (rules.length) {
+    const scaleUp = rules.find((x) => x.action.type === 'rds.scaleUp');
+    if (scaleUp) {
+      const db = a.rds(primary, 'db', scaleUp.resource);
+      add(
+        'scaling',
+        r(
+          'rds:ModifyDBInstance',
+          a.rds(primary, 'db', 'billing-db'),
+          { 'rds:DatabaseClass': 'db.r6g.xlarge' },
+          'scaling: modify a database no rule names',
+        ),
+        r(
+          'rds:ModifyDBInstance',
+          db,
+          { 'rds:DatabaseClass': 'db.x2g.16xlarge' },
+          'scaling: change to a class outside the ladder',
+        ),
+        r(
+          'rds:ModifyDBInstance',
+          db,
+          {},
+          'scaling: modify without changing the class (password, public access, deletion protection)',
+        ),
+        r(
+          'rds:ModifyDBInstance',
+          db,
+          { 'rds:DatabaseClass': 'db.r6g.large', 'rds:ManageMasterUserPassword': 'true' },
+          'scaling: switch master password management',
+        ),
+        r(
+          'rds:ModifyDBInstance',
+          a.rds(primary, 'og', 'attacker-options'),
+          { 'rds:DatabaseClass': 'db.r6g.large' },
+          'scaling: move the database to another option group',
+        ),
+        r(
+          'rds:ModifyDBInstance',
+          a.rds(primary, 'pg', 'attacker-params'),
+          { 'rds:DatabaseClass': 'db.r6g.large' },
+          'scaling: move the database to another parameter group',
+        ),
+        r(
+          'rds:ModifyDBInstance',
+          elsewhere(db),
+          { 'rds:DatabaseClass': 'db.r6g.large' },
+          'scaling: modify in a region the config does not name',
+        ),
+      );
+    }
+    add(
+      'scaling',
+      r(
+        'rds:RebootDBInstance',
+        a.rds(primary, 'db', 'billing-db'),
+        {},
+        'scaling: reboot a database no rule names',
+      ),
+      r(
+        'rds:FailoverDBCluster',
+        a.rds(primary, 'cluster', 'billing-cluster'),
+        {},
+        'scaling: fail over a cluster no rule names',
+      ),
+      r(
+        'elasticache:TestFailover',
+        a.cache(primary, 'replicationgroup', 'billing-redis'),
+        {},
+        'scaling: fail over a cache no rule names',
+      ),
+      r(
+        'elasticache:ModifyReplicationGroupShardConfiguration',
+        a.cache(primary, 'replicationgroup', 'billing-redis'),
+        {},
+        'scaling: reshard a cache no rule names',
+      ),
+      r(
+        'rds:DeleteDBInstance',
+        a.rds(primary, 'db', 'orders-db'),
+        resourceTags(a.rds(primary, 'db', 'orders-db'), managed()),
+        'scaling: delete a source database',
+      ),
+      r(
+        'dynamodb:GetItem',
+        a.table(`steward-${d.config.stage}-state`),
+        { 'dynamodb:LeadingKeys': ['drill-token#steward-drill-x'] },
+        'scaling: read a drill task token',
+      ),
+    );
+  }
+
+  // --- Backup: snapshots only of opted-in databases, copies only of its own, in the configured regions.
+  const optedOut = a.rds(primary, 'db', 'billing-db');
+  add(
+    'backup',
+    r(
+      'rds:CreateDBSnapshot',
+      optedOut,
+      resourceTags(optedOut, {}),
+      'backup: snapshot a database that did not opt in',
+    ),
+    r(
+      'rds:CreateDBSnapshot',
+      elsewhere(optedOut),
+      resourceTags(elsewhere(optedOut), { [Tag.backup]: 'daily' }),
+      'backup: snapshot in a region the config does not name',
+    ),
+    r(
+      'rds:CreateDBSnapshot',
+      foreign(optedOut),
+      resourceTags(foreign(optedOut), { [Tag.backup]: 'daily' }),
+      'backup: snapshot in an account the config does not name',
+    ),
+    r(
+      'rds:CreateDBSnapshot',
+      a.rds(primary, 'snapshot', 'not-steward-name'),
+      requestTags(managed()),
+      'backup: create a snapshot not named steward-*',
+    ),
+    r(
+      'rds:DeleteDBSnapshot',
+      existingSnapshot,
+      resourceTags(existingSnapshot, managed()),
+      'backup: delete a snapshot (retention deletes)',
+    ),
+  );
+  const key = drKey(d);
+  if (key && has('backup')) {
+    add(
+      'backup',
+      r(
+        'kms:Decrypt',
+        key.arn,
+        {
+          'kms:CallerAccount': d.account,
+          ...(key.aliases.length ? { 'kms:ResourceAliases': key.aliases } : {}),
+        },
+        'backup: use the DR key outside RDS',
+      ),
+      r(
+        'kms:CreateGrant',
+        key.arn,
+        {
+          'kms:ViaService': `rds.${d.config.dr.region}.amazonaws.com`,
+          'kms:GrantIsForAWSResource': 'false',
+          ...(key.aliases.length ? { 'kms:ResourceAliases': key.aliases } : {}),
+        },
+        'backup: grant the DR key to a principal that is not an AWS resource',
+      ),
+    );
+  }
+  // Regions: a call the config does not place in a region is refused even where the resource is "*".
+  for (const role of ['backup', 'retention', 'drill', 'scaling']) {
+    add(
+      role,
+      r(
+        'rds:DescribeDBInstances',
+        `arn:${d.partition}:rds:${OTHER_REGION}:${d.account}:db:*`,
+        { 'aws:RequestedRegion': OTHER_REGION },
+        `${role}: describe in a region the config does not name`,
+      ),
+    );
+  }
+  add(
+    'cost',
+    r(
+      'dynamodb:PutItem',
+      a.table(`steward-${d.config.stage}-state`),
+      { 'dynamodb:LeadingKeys': ['scaling-approval#x'] },
+      'cost: write a scaling approval',
+    ),
+  );
+  return out;
+};
+
+/**
+ * What IAM cannot tell apart from tag-on-create: adding ownership tags to a resource that exists but
+ * carries no steward tag and is named as steward names its own. Asserted allowed, so the README's
+ * statement of what a compromised role could still do stays true.
+ */
+export const knownResiduals = (d: Deployment): KnownResidual[] => {
+  const a = arns(d);
+  const out: KnownResidual[] = [];
+  const stewardSnap = snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
+  const snap = a.rds(d.region, 'snapshot', stewardSnap);
+  if (
+    d.roles.has('backup') &&
+    Object.values(d.config.backup.policies).some((p) => p.kinds.includes('rds-instance'))
+  ) {
+    out.push({
+      role: 'backup',
+      request: r(
+        'rds:AddTagsToResource',
+        snap,
+        { ...ownership(managed()), ...resourceTags(snap, {}) },
+        'backup: add steward:managed=true to an untagged snapshot named steward-<db>-…',
+      ),
+    });
+  }
+  return out;
+};

@@ -1,0 +1,1120 @@
+import { snapshotId } from '../../shared/backup/ids.js';
+import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
+import { retentionRegions } from '../../shared/retention/policy.js';
+import { ladderFor } from '../../shared/scaling/ladder.js';
+import { nextReplicaId } from '../../shared/scaling/ids.js';
+import type { NamedRule } from '../../shared/scaling/model.js';
+import { namedRules } from '../../shared/scaling/request.js';
+import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
+import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
+import type { RecordedCall } from '../support/sdk-recorder.js';
+import { type Deployment, type PolicyDocument, resolver } from './template.js';
+
+/**
+ * From a recorded SDK call to the IAM requests AWS authorizes for it in one deployment: the command's
+ * own action on every resource it names (primary and secondary resource types), the extra actions AWS
+ * checks (tag-on-create as `rds:AddTagsToResource`, the source-region half of a cross-region copy, KMS
+ * grants for encrypted copies and restores, `iam:PassRole`, the key of an encrypted topic), and each
+ * resource's tags as the code requires them to be when it makes the call.
+ *
+ * The call decides the command, which parameters are set and the request tags. Identifiers are bound to
+ * the deployment: ids the code generates are kept when they have the code's shape (else generated with
+ * the code's own id functions), ids the config decides (drill targets, scaling resources) are the
+ * config's, and regions are the ones the role works in.
+ */
+
+export type Context = Record<string, string | string[]>;
+
+export interface IamRequest {
+  action: string;
+  resource: string;
+  /** Everything AWS could put in the request context; the simulation keeps what the action × resource carries. */
+  context: Context;
+  /** The resource's own policy, for a resource in another account (the DR key). */
+  resourcePolicy?: PolicyDocument;
+  /** `CreateDBSnapshot → rds:AddTagsToResource (tag on create)`: what the request is for, in the report. */
+  label: string;
+}
+
+// Stand-ins for names the deployment does not decide (AWS's defaults, a customer managed key).
+export const STAND_IN = {
+  optionGroup: 'default:postgres-16',
+  parameterGroup: 'default.postgres16',
+  auroraOptionGroup: 'default:aurora-postgresql-16',
+  auroraParameterGroup: 'default.aurora-postgresql16',
+  clusterParameterGroup: 'default.aurora-postgresql16',
+  sourceSubnetGroup: 'app-db-subnets',
+  dataKeyId: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9',
+  secretSuffix: 'AbCdEf',
+  snapshotTime: new Date('2026-01-15T03:00:00Z'),
+  automatedSuffix: '2026-01-15-03-05',
+};
+
+const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+const input = (c: RecordedCall) => c.input as Record<string, unknown>;
+const str = (c: RecordedCall, key: string): string | undefined => {
+  const v = input(c)[key];
+  return typeof v === 'string' ? v : undefined;
+};
+const tagsOf = (c: RecordedCall): Tags => tagRecord(input(c).Tags as { Key?: string; Value?: string }[]);
+
+const RDS_TAG_PREFIX: Record<string, string> = {
+  db: 'db',
+  snapshot: 'snapshot',
+  cluster: 'cluster',
+  'cluster-snapshot': 'cluster-snapshot',
+  og: 'og',
+  pg: 'pg',
+  'cluster-pg': 'cluster-pg',
+  subgrp: 'subgrp',
+};
+
+/** Context keys of a request that carries tags for the new resource. */
+export const requestTags = (tags: Tags): Context => {
+  const out: Context = { 'aws:TagKeys': Object.keys(tags) };
+  for (const [k, v] of Object.entries(tags)) {
+    out[`aws:RequestTag/${k}`] = v;
+    out[`rds:req-tag/${k}`] = v;
+  }
+  return out;
+};
+
+/** Context keys of an existing resource's tags, under every name the services use for them. */
+export const resourceTags = (arn: string, tags: Tags): Context => {
+  const out: Context = {};
+  const type = arn.split(':')[5];
+  for (const [k, v] of Object.entries(tags)) {
+    out[`aws:ResourceTag/${k}`] = v;
+    if (type && RDS_TAG_PREFIX[type]) out[`rds:${RDS_TAG_PREFIX[type]}-tag/${k}`] = v;
+  }
+  return out;
+};
+
+/** The deployment's ARNs. */
+export const arns = (d: Deployment) => {
+  const a = (service: string, region: string, rest: string) =>
+    `arn:${d.partition}:${service}:${region}:${d.account}:${rest}`;
+  return {
+    rds: (region: string, type: string, name: string) => a('rds', region, `${type}:${name}`),
+    cache: (region: string, type: string, name: string) => a('elasticache', region, `${type}:${name}`),
+    key: (region: string, id = STAND_IN.dataKeyId) => a('kms', region, `key/${id}`),
+    table: (name: string) => a('dynamodb', d.region, `table/${name}`),
+    secret: (name: string) => a('secretsmanager', d.region, `secret:${name}`),
+    ec2: (type: string, id: string) => a('ec2', d.region, `${type}/${id}`),
+  };
+};
+
+/** A listing call (no identifier): AWS authorizes it on `type:*`; only a statement covering every name allows it. */
+export const ANY = '*';
+
+const req = (action: string, resource: string, context: Context, label: string): IamRequest => ({
+  action,
+  resource,
+  context,
+  label,
+});
+
+/** The KMS half of RDS using a key for a new encrypted resource: a grant for RDS, and the key's metadata. */
+const rdsKeyUse = (d: Deployment, region: string, keyArn: string, label: string, policy?: PolicyDocument) =>
+  ['kms:CreateGrant', 'kms:DescribeKey'].map((action) => ({
+    ...req(
+      action,
+      keyArn,
+      {
+        'kms:ViaService': `rds.${region}.amazonaws.com`,
+        'kms:CallerAccount': d.account,
+        ...(action === 'kms:CreateGrant' ? { 'kms:GrantIsForAWSResource': 'true' } : {}),
+      },
+      `${label} → ${action}`,
+    ),
+    ...(policy ? { resourcePolicy: policy } : {}),
+  }));
+
+/** Regions a role works in: where its list and describe calls go. */
+export const roleRegions = (d: Deployment, role: string): string[] => {
+  const copies = Object.values(d.config.backup.policies).some((p) => p.copyToDr);
+  switch (role) {
+    case 'backup':
+      return copies ? [d.region, d.config.dr.region] : [d.region];
+    case 'retention':
+      return retentionRegions(d.config);
+    case 'cost':
+      return [COST_EXPLORER_REGION];
+    default:
+      return [d.region];
+  }
+};
+
+/** The DR key as IAM sees it: its ARN (an alias names a key whose id is known only at deploy time). */
+export const drKey = (d: Deployment): { arn: string; aliases: string[] } | undefined => {
+  const k = d.config.dr.kmsKeyArn;
+  if (!k) return undefined;
+  const [, , , region, account, resource] = k.split(':') as string[];
+  if (resource!.startsWith('alias/')) {
+    return {
+      arn: `arn:${d.partition}:kms:${region}:${account}:key/${STAND_IN.dataKeyId}`,
+      aliases: [resource!],
+    };
+  }
+  return { arn: k, aliases: [] };
+};
+
+type Binder = (c: RecordedCall, d: Deployment, role: string, drKeyPolicy?: PolicyDocument) => IamRequest[];
+
+const drillTargets = (d: Deployment, kind: 'rds-instance' | 'aurora-cluster') =>
+  Object.entries(d.config.drill.targets)
+    .filter(([, t]) => t.kind === kind)
+    .map(([db, t]) => ({ db: db.toLowerCase(), target: t }));
+
+/** Snapshots a drill may restore for a target: steward's, AWS's automated ones, and the configured id. */
+export const drillSnapshotIds = (db: string, target: { snapshot: unknown }): { id: string; tags: Tags }[] => [
+  {
+    id: snapshotId(db, STAND_IN.snapshotTime, 'sched'),
+    tags: { [Tag.managed]: 'true', [Tag.source]: db, [Tag.policy]: 'daily', [Tag.createdBy]: 'backup' },
+  },
+  { id: `rds:${db}-${STAND_IN.automatedSuffix}`, tags: {} },
+  ...(typeof target.snapshot === 'object' && target.snapshot && 'id' in target.snapshot
+    ? [{ id: String((target.snapshot as { id: string }).id), tags: {} }]
+    : []),
+];
+
+const drillId = (c: RecordedCall, key: string, db: string) => {
+  const id = str(c, key);
+  return id?.startsWith(DRILL_PREFIX) ? id : drillTargetId(db, 'exec-1');
+};
+
+const rulesOf = (
+  d: Deployment,
+  type: NamedRule['action']['type'],
+  kind?: NamedRule['kind'],
+  scaleIn = false,
+) =>
+  d.config.scaling.enabled
+    ? namedRules(d.config.scaling).filter(
+        (r) => r.action.type === type && (!kind || r.kind === kind) && (!scaleIn || r.scaleIn.enabled),
+      )
+    : [];
+
+const tagOnCreate = (resource: string, tags: Tags, label: string): IamRequest[] =>
+  Object.keys(tags).length
+    ? [
+        req(
+          'rds:AddTagsToResource',
+          resource,
+          { ...requestTags(tags), 'rds:TagsFromRequest': 'true' },
+          `${label} → rds:AddTagsToResource (tag on create)`,
+        ),
+      ]
+    : [];
+
+/** Every role in the input (`*RoleArn`) is passed to the service: AWS checks iam:PassRole. */
+const passRoles = (c: RecordedCall): IamRequest[] =>
+  Object.entries(input(c))
+    .filter(([k, v]) => /RoleArn$/i.test(k) && typeof v === 'string')
+    .map(([k, v]) => req('iam:PassRole', v as string, {}, `${c.command} → iam:PassRole (${k})`));
+
+const BINDERS: Record<string, Binder> = {
+  // ------------------------------------------------------------------ RDS reads
+  'RDSClient:DescribeDBInstances': (c, d, role) => {
+    const a = arns(d);
+    const id = str(c, 'DBInstanceIdentifier');
+    if (role === 'scaling') {
+      // One scaled instance by id; Aurora members by the db-cluster-id filter (a listing).
+      if (!id)
+        return rulesWithResources(d, 'aurora-cluster').length
+          ? [
+              req(
+                'rds:DescribeDBInstances',
+                a.rds(d.region, 'db', ANY),
+                {},
+                'DescribeDBInstances (cluster members)',
+              ),
+            ]
+          : [];
+      return rulesWithResources(d, 'rds-instance').map((r) =>
+        req('rds:DescribeDBInstances', a.rds(d.region, 'db', r), {}, 'DescribeDBInstances'),
+      );
+    }
+    return roleRegions(d, role).map((r) =>
+      req(
+        'rds:DescribeDBInstances',
+        a.rds(r, 'db', id ?? ANY),
+        {},
+        `DescribeDBInstances${id ? '' : ' (all)'}`,
+      ),
+    );
+  },
+  'RDSClient:DescribeDBClusters': (c, d, role) => {
+    const a = arns(d);
+    const id = str(c, 'DBClusterIdentifier');
+    if (role === 'scaling')
+      return rulesWithResources(d, 'aurora-cluster').map((r) =>
+        req('rds:DescribeDBClusters', a.rds(d.region, 'cluster', r), {}, 'DescribeDBClusters'),
+      );
+    return roleRegions(d, role).map((r) =>
+      req(
+        'rds:DescribeDBClusters',
+        a.rds(r, 'cluster', id ?? ANY),
+        {},
+        `DescribeDBClusters${id ? '' : ' (all)'}`,
+      ),
+    );
+  },
+  'RDSClient:DescribeDBSnapshots': (c, d, role) => {
+    const a = arns(d);
+    const db = str(c, 'DBInstanceIdentifier');
+    if (db)
+      return drillTargets(d, 'rds-instance').map((t) =>
+        req('rds:DescribeDBSnapshots', a.rds(d.region, 'db', t.db), {}, 'DescribeDBSnapshots (of a target)'),
+      );
+    return roleRegions(d, role).map((r) =>
+      req('rds:DescribeDBSnapshots', a.rds(r, 'snapshot', ANY), {}, 'DescribeDBSnapshots (all)'),
+    );
+  },
+  'RDSClient:DescribeDBClusterSnapshots': (c, d, role) => {
+    const a = arns(d);
+    const cluster = str(c, 'DBClusterIdentifier');
+    const id = str(c, 'DBClusterSnapshotIdentifier');
+    if (cluster)
+      return drillTargets(d, 'aurora-cluster').map((t) =>
+        req(
+          'rds:DescribeDBClusterSnapshots',
+          a.rds(d.region, 'cluster', t.db),
+          {},
+          'DescribeDBClusterSnapshots (of a target)',
+        ),
+      );
+    if (id)
+      return drillTargets(d, 'aurora-cluster').flatMap((t) =>
+        drillSnapshotIds(t.db, t.target).map((s) =>
+          req(
+            'rds:DescribeDBClusterSnapshots',
+            a.rds(d.region, 'cluster-snapshot', s.id),
+            resourceTags(a.rds(d.region, 'cluster-snapshot', s.id), s.tags),
+            'DescribeDBClusterSnapshots (one)',
+          ),
+        ),
+      );
+    return roleRegions(d, role).map((r) =>
+      req(
+        'rds:DescribeDBClusterSnapshots',
+        a.rds(r, 'cluster-snapshot', ANY),
+        {},
+        'DescribeDBClusterSnapshots (all)',
+      ),
+    );
+  },
+  'RDSClient:DescribeDBInstanceAutomatedBackups': (_c, d) =>
+    drillTargets(d, 'rds-instance').map((t) =>
+      req(
+        'rds:DescribeDBInstanceAutomatedBackups',
+        arns(d).rds(d.region, 'db', t.db),
+        {},
+        'DescribeDBInstanceAutomatedBackups',
+      ),
+    ),
+  'RDSClient:DescribeAccountAttributes': (_c, d, role) =>
+    roleRegions(d, role).map((r) =>
+      req('rds:DescribeAccountAttributes', '*', { 'aws:RequestedRegion': r }, 'DescribeAccountAttributes'),
+    ),
+
+  // ------------------------------------------------------------------ Backup
+  'RDSClient:CreateDBSnapshot': (c, d) => {
+    if (!backsUp(d, 'rds-instance')) return [];
+    const a = arns(d);
+    const db = a.rds(d.region, 'db', str(c, 'DBInstanceIdentifier')!);
+    const snap = a.rds(d.region, 'snapshot', str(c, 'DBSnapshotIdentifier')!);
+    const tags = tagsOf(c);
+    // The code snapshots only databases tagged steward:backup (opt-in).
+    return [
+      req(
+        'rds:CreateDBSnapshot',
+        db,
+        resourceTags(db, { [Tag.backup]: 'daily' }),
+        'CreateDBSnapshot (source db)',
+      ),
+      req('rds:CreateDBSnapshot', snap, requestTags(tags), 'CreateDBSnapshot (new snapshot)'),
+      ...tagOnCreate(snap, tags, 'CreateDBSnapshot'),
+    ];
+  },
+  'RDSClient:CreateDBClusterSnapshot': (c, d) => {
+    if (!backsUp(d, 'aurora-cluster')) return [];
+    const a = arns(d);
+    const cluster = a.rds(d.region, 'cluster', str(c, 'DBClusterIdentifier')!);
+    const snap = a.rds(d.region, 'cluster-snapshot', str(c, 'DBClusterSnapshotIdentifier')!);
+    const tags = tagsOf(c);
+    return [
+      req(
+        'rds:CreateDBClusterSnapshot',
+        cluster,
+        resourceTags(cluster, { [Tag.backup]: 'daily' }),
+        'CreateDBClusterSnapshot (source cluster)',
+      ),
+      req('rds:CreateDBClusterSnapshot', snap, requestTags(tags), 'CreateDBClusterSnapshot (new snapshot)'),
+      ...tagOnCreate(snap, tags, 'CreateDBClusterSnapshot'),
+    ];
+  },
+  'RDSClient:CopyDBSnapshot': (c, d, _role, policy) => copy(c, d, 'snapshot', 'rds:CopyDBSnapshot', policy),
+  'RDSClient:CopyDBClusterSnapshot': (c, d, _role, policy) =>
+    copy(c, d, 'cluster-snapshot', 'rds:CopyDBClusterSnapshot', policy),
+  'ElastiCacheClient:DescribeReplicationGroups': (c, d, role) => {
+    const a = arns(d);
+    const id = str(c, 'ReplicationGroupId');
+    if (role === 'scaling')
+      return rulesWithResources(d, 'elasticache').map((g) =>
+        req(
+          'elasticache:DescribeReplicationGroups',
+          a.cache(d.region, 'replicationgroup', g),
+          {},
+          'DescribeReplicationGroups',
+        ),
+      );
+    return roleRegions(d, role).map((r) =>
+      req(
+        'elasticache:DescribeReplicationGroups',
+        a.cache(r, 'replicationgroup', id ?? ANY),
+        {},
+        'DescribeReplicationGroups (all)',
+      ),
+    );
+  },
+  'ElastiCacheClient:ListTagsForResource': (c, d, role) => {
+    const a = arns(d);
+    const [t, n] = (str(c, 'ResourceName') ?? '').split(':').slice(5) as [string?, string?];
+    // Tags of a replication group (backup discovery) or of a steward snapshot (retention inventory).
+    const fromSnapshots = c.frames.some((f) => f.startsWith('shared/aws/snapshots.ts'));
+    const [type, name] =
+      t && n
+        ? [t, n]
+        : fromSnapshots
+          ? ['snapshot', steward(undefined)]
+          : ['replicationgroup', 'sessions-redis'];
+    return roleRegions(d, role).map((r) =>
+      req('elasticache:ListTagsForResource', a.cache(r, type, name), {}, `ListTagsForResource (${type})`),
+    );
+  },
+  'ElastiCacheClient:DescribeSnapshots': (_c, d, role) =>
+    roleRegions(d, role)
+      .filter((r) => r === d.region)
+      .map((r) =>
+        req(
+          'elasticache:DescribeSnapshots',
+          arns(d).cache(r, 'snapshot', ANY),
+          {},
+          'DescribeSnapshots (all)',
+        ),
+      ),
+  'ElastiCacheClient:CreateSnapshot': (c, d) => {
+    if (!backsUp(d, 'elasticache')) return [];
+    const a = arns(d);
+    const group = a.cache(d.region, 'replicationgroup', str(c, 'ReplicationGroupId')!);
+    const snap = a.cache(d.region, 'snapshot', str(c, 'SnapshotName')!);
+    const tags = tagsOf(c);
+    return [
+      req(
+        'elasticache:CreateSnapshot',
+        group,
+        { ...requestTags(tags), ...resourceTags(group, { [Tag.backup]: 'daily' }) },
+        'CreateSnapshot (replication group)',
+      ),
+      req('elasticache:CreateSnapshot', snap, requestTags(tags), 'CreateSnapshot (new snapshot)'),
+      req(
+        'elasticache:AddTagsToResource',
+        snap,
+        requestTags(tags),
+        'CreateSnapshot → elasticache:AddTagsToResource (tag on create)',
+      ),
+    ];
+  },
+
+  // ------------------------------------------------------------------ Retention
+  'RDSClient:DeleteDBSnapshot': (c, d, role) =>
+    deletes(c, d, role, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier'),
+  'RDSClient:DeleteDBClusterSnapshot': (c, d, role) =>
+    deletes(c, d, role, 'cluster-snapshot', 'rds:DeleteDBClusterSnapshot', 'DBClusterSnapshotIdentifier'),
+  'ElastiCacheClient:DeleteSnapshot': (c, d) => {
+    const id = steward(str(c, 'SnapshotName'));
+    const arn = arns(d).cache(d.region, 'snapshot', id);
+    return [
+      req(
+        'elasticache:DeleteSnapshot',
+        arn,
+        resourceTags(arn, managedSnapshotTags(id)),
+        'DeleteSnapshot (expired, managed)',
+      ),
+    ];
+  },
+
+  // ------------------------------------------------------------------ Drill
+  'RDSClient:RestoreDBInstanceFromDBSnapshot': (c, d) =>
+    drillTargets(d, 'rds-instance').flatMap((t) =>
+      drillSnapshotIds(t.db, t.target).flatMap((s) => {
+        const a = arns(d);
+        const db = a.rds(d.region, 'db', drillId(c, 'DBInstanceIdentifier', t.db));
+        const snap = a.rds(d.region, 'snapshot', s.id);
+        const tags = tagsOf(c);
+        const action = 'rds:RestoreDBInstanceFromDBSnapshot';
+        const label = `RestoreDBInstanceFromDBSnapshot (${t.db}, ${s.id.startsWith('rds:') ? 'automated' : s.id.startsWith('steward-') ? 'steward' : 'configured id'})`;
+        return [
+          req(action, db, requestTags(tags), `${label} new db`),
+          req(
+            action,
+            snap,
+            { ...requestTags(tags), ...resourceTags(snap, s.tags) },
+            `${label} source snapshot`,
+          ),
+          ...restoreGroups(d, c, action, requestTags(tags), label, false),
+          ...tagOnCreate(db, tags, label),
+          ...rdsKeyUse(d, d.region, a.key(d.region), label),
+        ];
+      }),
+    ),
+  'RDSClient:RestoreDBInstanceToPointInTime': (c, d) =>
+    drillTargets(d, 'rds-instance').flatMap((t) => {
+      const a = arns(d);
+      const db = a.rds(d.region, 'db', drillId(c, 'TargetDBInstanceIdentifier', t.db));
+      const source = a.rds(d.region, 'db', t.db);
+      const tags = tagsOf(c);
+      const action = 'rds:RestoreDBInstanceToPointInTime';
+      const label = `RestoreDBInstanceToPointInTime (${t.db})`;
+      return [
+        req(action, db, requestTags(tags), `${label} new db`),
+        req(action, source, requestTags(tags), `${label} source db`),
+        ...restoreGroups(d, c, action, requestTags(tags), label, false),
+        ...tagOnCreate(db, tags, label),
+        ...rdsKeyUse(d, d.region, a.key(d.region), label),
+      ];
+    }),
+  'RDSClient:RestoreDBClusterFromSnapshot': (c, d) =>
+    drillTargets(d, 'aurora-cluster').flatMap((t) =>
+      drillSnapshotIds(t.db, t.target).flatMap((s) => {
+        const a = arns(d);
+        const cluster = a.rds(d.region, 'cluster', drillId(c, 'DBClusterIdentifier', t.db));
+        const snap = a.rds(d.region, 'cluster-snapshot', s.id);
+        const tags = tagsOf(c);
+        const action = 'rds:RestoreDBClusterFromSnapshot';
+        const label = `RestoreDBClusterFromSnapshot (${t.db}, ${s.id.startsWith('rds:') ? 'automated' : s.id.startsWith('steward-') ? 'steward' : 'configured id'})`;
+        return [
+          req(action, cluster, requestTags(tags), `${label} new cluster`),
+          req(
+            action,
+            snap,
+            { ...requestTags(tags), ...resourceTags(snap, s.tags) },
+            `${label} source snapshot`,
+          ),
+          ...restoreGroups(d, c, action, requestTags(tags), label, true),
+          ...tagOnCreate(cluster, tags, label),
+          ...rdsKeyUse(d, d.region, a.key(d.region), label),
+        ];
+      }),
+    ),
+  'RDSClient:RestoreDBClusterToPointInTime': (c, d) =>
+    drillTargets(d, 'aurora-cluster').flatMap((t) => {
+      const a = arns(d);
+      const cluster = a.rds(d.region, 'cluster', drillId(c, 'DBClusterIdentifier', t.db));
+      const source = a.rds(d.region, 'cluster', t.db);
+      const tags = tagsOf(c);
+      const action = 'rds:RestoreDBClusterToPointInTime';
+      const label = `RestoreDBClusterToPointInTime (${t.db})`;
+      return [
+        req(action, cluster, requestTags(tags), `${label} new cluster`),
+        req(action, source, requestTags(tags), `${label} source cluster`),
+        ...restoreGroups(d, c, action, requestTags(tags), label, true),
+        ...tagOnCreate(cluster, tags, label),
+        ...rdsKeyUse(d, d.region, a.key(d.region), label),
+      ];
+    }),
+  'RDSClient:CreateDBInstance': (c, d, role) => {
+    const a = arns(d);
+    const tags = tagsOf(c);
+    const action = 'rds:CreateDBInstance';
+    const ctx = {
+      ...requestTags(tags),
+      ...(str(c, 'DBInstanceClass') ? { 'rds:DatabaseClass': str(c, 'DBInstanceClass')! } : {}),
+    };
+    const groups = (label: string) => [
+      req(action, a.rds(d.region, 'og', STAND_IN.auroraOptionGroup), ctx, `${label} option group`),
+      req(action, a.rds(d.region, 'pg', STAND_IN.auroraParameterGroup), ctx, `${label} parameter group`),
+    ];
+    if (role === 'drill') {
+      // The writer of a drill's Aurora cluster: the cluster is the drill's own, tagged when it was restored.
+      return drillTargets(d, 'aurora-cluster').flatMap((t) => {
+        const clusterId = drillId(c, 'DBClusterIdentifier', t.db);
+        const cluster = a.rds(d.region, 'cluster', clusterId);
+        const db = a.rds(d.region, 'db', auroraWriterId(clusterId));
+        const label = `CreateDBInstance (writer of drill cluster for ${t.db})`;
+        return [
+          req(action, db, ctx, `${label} new instance`),
+          req(action, cluster, { ...ctx, ...resourceTags(cluster, drillTags(t.db)) }, `${label} cluster`),
+          ...groups(label),
+          ...tagOnCreate(db, tags, label),
+        ];
+      });
+    }
+    // Scaling: a reader for each Aurora cluster a rule adds readers to.
+    return rulesOf(d, 'rds.addReadReplica', 'aurora-cluster').flatMap((r) => {
+      const cluster = a.rds(d.region, 'cluster', r.resource);
+      const db = a.rds(d.region, 'db', nextReplicaId(r.resource, [], 'reader'));
+      const label = `CreateDBInstance (reader of ${r.resource})`;
+      return [
+        req(action, db, ctx, `${label} new instance`),
+        req(action, cluster, ctx, `${label} cluster`),
+        ...groups(label),
+        ...tagOnCreate(db, tags, label),
+      ];
+    });
+  },
+  'RDSClient:DeleteDBInstance': (c, d, role) => {
+    const a = arns(d);
+    if (role === 'drill') {
+      return [...drillTargets(d, 'rds-instance'), ...drillTargets(d, 'aurora-cluster')].map((t) => {
+        const id = drillId(c, 'DBInstanceIdentifier', t.db);
+        const db = a.rds(
+          d.region,
+          'db',
+          t.target.kind === 'aurora-cluster' && !id.endsWith('-w') ? auroraWriterId(id) : id,
+        );
+        return req(
+          'rds:DeleteDBInstance',
+          db,
+          resourceTags(db, drillTags(t.db)),
+          `DeleteDBInstance (drill ${t.target.kind === 'aurora-cluster' ? 'writer' : 'instance'} of ${t.db})`,
+        );
+      });
+    }
+    // Scaling scale-in: steward's newest replica or reader, tagged when it was created.
+    return [
+      ...rulesOf(d, 'rds.addReadReplica', 'rds-instance', true).map(
+        (r) => [r, nextReplicaId(r.resource, [], 'replica')] as const,
+      ),
+      ...rulesOf(d, 'rds.addReadReplica', 'aurora-cluster', true).map(
+        (r) => [r, nextReplicaId(r.resource, [], 'reader')] as const,
+      ),
+    ].map(([r, id]) => {
+      const db = a.rds(d.region, 'db', id);
+      return req(
+        'rds:DeleteDBInstance',
+        db,
+        resourceTags(db, replicaTags(r.resource, r.name)),
+        `DeleteDBInstance (scale-in ${id})`,
+      );
+    });
+  },
+  'RDSClient:DeleteDBCluster': (c, d) =>
+    drillTargets(d, 'aurora-cluster').map((t) => {
+      const cluster = arns(d).rds(d.region, 'cluster', drillId(c, 'DBClusterIdentifier', t.db));
+      return req(
+        'rds:DeleteDBCluster',
+        cluster,
+        resourceTags(cluster, drillTags(t.db)),
+        `DeleteDBCluster (drill cluster of ${t.db})`,
+      );
+    }),
+  'DynamoDBDocumentClient:Put': (c, d) =>
+    dynamo(c, d, 'dynamodb:PutItem', (input(c).Item as { pk?: string })?.pk),
+  'DynamoDBDocumentClient:Get': (c, d) =>
+    dynamo(c, d, 'dynamodb:GetItem', (input(c).Key as { pk?: string })?.pk),
+  'DynamoDBDocumentClient:Delete': (c, d) =>
+    dynamo(c, d, 'dynamodb:DeleteItem', (input(c).Key as { pk?: string })?.pk),
+  'DynamoDBDocumentClient:Update': (c, d) =>
+    dynamo(c, d, 'dynamodb:UpdateItem', (input(c).Key as { pk?: string })?.pk),
+  'DynamoDBDocumentClient:BatchGet': (c, d) => {
+    const items =
+      Object.values(input(c).RequestItems as Record<string, { Keys: { pk: string }[] }>)[0]?.Keys ?? [];
+    return [
+      req(
+        'dynamodb:BatchGetItem',
+        arns(d).table(stateTable(d)),
+        { 'dynamodb:LeadingKeys': items.map((k) => k.pk) },
+        'BatchGetItem',
+      ),
+    ];
+  },
+  'S3Client:PutObject': (c, d) => [
+    req(
+      's3:PutObject',
+      `arn:${d.partition}:s3:::${reportBucket(d)}/${str(c, 'Key')}`,
+      {},
+      `PutObject (${str(c, 'Key')?.split('/')[0]}/)`,
+    ),
+  ],
+  'S3Client:GetObject': (c, d) => [
+    req(
+      's3:GetObject',
+      `arn:${d.partition}:s3:::${reportBucket(d)}/${str(c, 'Key')}`,
+      {},
+      `GetObject (${str(c, 'Key')?.split('/')[0]}/)`,
+    ),
+    // A missing key is a 404 (NoSuchKey, which the code treats as "no baseline yet") only with ListBucket.
+    req(
+      's3:ListBucket',
+      `arn:${d.partition}:s3:::${reportBucket(d)}`,
+      {},
+      'GetObject → s3:ListBucket (404 for a missing key)',
+    ),
+  ],
+  'SFNClient:SendTaskSuccess': () => [req('states:SendTaskSuccess', '*', {}, 'SendTaskSuccess')],
+  'SFNClient:SendTaskFailure': () => [req('states:SendTaskFailure', '*', {}, 'SendTaskFailure')],
+  'SecretsManagerClient:GetSecretValue': (_c, d) => {
+    const a = arns(d);
+    return [...drillTargets(d, 'rds-instance'), ...drillTargets(d, 'aurora-cluster')].flatMap((t) => {
+      const secret = t.target.secretArn
+        ? { arn: t.target.secretArn, tags: {} as Tags }
+        : masterSecret(d, t.db, t.target.kind);
+      return [
+        req(
+          'secretsmanager:GetSecretValue',
+          secret.arn,
+          resourceTags(secret.arn, secret.tags),
+          `GetSecretValue (${t.db} ${t.target.secretArn ? 'configured secret' : 'RDS-managed master secret'})`,
+        ),
+        req(
+          'kms:Decrypt',
+          a.key(d.region),
+          { 'kms:ViaService': `secretsmanager.${d.region}.amazonaws.com`, 'kms:CallerAccount': d.account },
+          'GetSecretValue → kms:Decrypt (secret encrypted with a customer managed key)',
+        ),
+      ];
+    });
+  },
+
+  // ------------------------------------------------------------------ Scaling
+  'RDSClient:ModifyDBInstance': (c, d) =>
+    rulesOf(d, 'rds.scaleUp').flatMap((r) => {
+      const db = arns(d).rds(d.region, 'db', r.resource);
+      const action = r.action as Extract<NamedRule['action'], { type: 'rds.scaleUp' }>;
+      return ladderFor(action.ladder, action.max).map((cls) =>
+        req(
+          'rds:ModifyDBInstance',
+          db,
+          str(c, 'DBInstanceClass') ? { 'rds:DatabaseClass': cls } : {},
+          `ModifyDBInstance (${r.resource} → ${cls})`,
+        ),
+      );
+    }),
+  'RDSClient:CreateDBInstanceReadReplica': (c, d) =>
+    rulesOf(d, 'rds.addReadReplica', 'rds-instance').flatMap((r) => {
+      const a = arns(d);
+      const tags = tagsOf(c);
+      const replica = a.rds(d.region, 'db', nextReplicaId(r.resource, [], 'replica'));
+      const source = a.rds(d.region, 'db', r.resource);
+      const action = 'rds:CreateDBInstanceReadReplica';
+      const ctx = requestTags(tags);
+      const label = `CreateDBInstanceReadReplica (${r.resource})`;
+      // The replica inherits the source's option, parameter and subnet groups; RDS authorizes each.
+      return [
+        req(action, replica, ctx, `${label} new replica`),
+        req(action, source, ctx, `${label} source db`),
+        req(action, a.rds(d.region, 'og', STAND_IN.optionGroup), ctx, `${label} option group`),
+        req(action, a.rds(d.region, 'pg', STAND_IN.parameterGroup), ctx, `${label} parameter group`),
+        req(action, a.rds(d.region, 'subgrp', STAND_IN.sourceSubnetGroup), ctx, `${label} subnet group`),
+        ...tagOnCreate(replica, tags, label),
+        ...rdsKeyUse(d, d.region, a.key(d.region), label),
+      ];
+    }),
+  'RDSClient:RebootDBInstance': (_c, d) =>
+    rulesOf(d, 'rds.failover', 'rds-instance').map((r) =>
+      req(
+        'rds:RebootDBInstance',
+        arns(d).rds(d.region, 'db', r.resource),
+        {},
+        `RebootDBInstance (${r.resource}, failover)`,
+      ),
+    ),
+  'RDSClient:FailoverDBCluster': (_c, d) =>
+    rulesOf(d, 'rds.failover', 'aurora-cluster').map((r) =>
+      req(
+        'rds:FailoverDBCluster',
+        arns(d).rds(d.region, 'cluster', r.resource),
+        {},
+        `FailoverDBCluster (${r.resource})`,
+      ),
+    ),
+  'ElastiCacheClient:ModifyReplicationGroupShardConfiguration': (c, d) =>
+    rulesOf(d, 'elasticache.addShard').map((r) =>
+      req(
+        'elasticache:ModifyReplicationGroupShardConfiguration',
+        arns(d).cache(d.region, 'replicationgroup', r.resource),
+        { 'elasticache:NumNodeGroups': String(input(c).NodeGroupCount ?? '') },
+        `ModifyReplicationGroupShardConfiguration (${r.resource})`,
+      ),
+    ),
+  'ElastiCacheClient:IncreaseReplicaCount': (_c, d) =>
+    rulesOf(d, 'elasticache.addReplica').map((r) =>
+      req(
+        'elasticache:IncreaseReplicaCount',
+        arns(d).cache(d.region, 'replicationgroup', r.resource),
+        {},
+        `IncreaseReplicaCount (${r.resource})`,
+      ),
+    ),
+  'ElastiCacheClient:DecreaseReplicaCount': (_c, d) =>
+    rulesOf(d, 'elasticache.addReplica', undefined, true).map((r) =>
+      req(
+        'elasticache:DecreaseReplicaCount',
+        arns(d).cache(d.region, 'replicationgroup', r.resource),
+        {},
+        `DecreaseReplicaCount (${r.resource})`,
+      ),
+    ),
+  'ElastiCacheClient:TestFailover': (_c, d) =>
+    rulesOf(d, 'elasticache.failover').map((r) =>
+      req(
+        'elasticache:TestFailover',
+        arns(d).cache(d.region, 'replicationgroup', r.resource),
+        {},
+        `TestFailover (${r.resource})`,
+      ),
+    ),
+
+  // ------------------------------------------------------------------ Cost
+  'CostExplorerClient:GetCostAndUsage': () => [
+    req('ce:GetCostAndUsage', '*', { 'aws:RequestedRegion': COST_EXPLORER_REGION }, 'GetCostAndUsage'),
+  ],
+  'CostExplorerClient:GetCostForecast': () => [
+    req('ce:GetCostForecast', '*', { 'aws:RequestedRegion': COST_EXPLORER_REGION }, 'GetCostForecast'),
+  ],
+  // No MonitorArn: every anomaly monitor of the account.
+  'CostExplorerClient:GetAnomalies': (_c, d) => [
+    req(
+      'ce:GetAnomalies',
+      `arn:${d.partition}:ce::${d.account}:anomalymonitor/${ANY}`,
+      { 'aws:RequestedRegion': COST_EXPLORER_REGION },
+      'GetAnomalies (every monitor)',
+    ),
+  ],
+
+  // ------------------------------------------------------------------ Every function
+  'SNSClient:Publish': (c, d) => {
+    const severity = /(critical|warning|info)$/.exec(str(c, 'TopicArn') ?? '')?.[1] ?? 'warning';
+    const topic = `arn:${d.partition}:sns:${d.region}:${d.account}:steward-${d.config.stage}-${severity}`;
+    const via = { 'kms:ViaService': `sns.${d.region}.amazonaws.com`, 'kms:CallerAccount': d.account };
+    return [
+      req('sns:Publish', topic, {}, `Publish (${severity})`),
+      // SSE-KMS topic: SNS asks KMS for a data key with the publisher's credentials.
+      req('kms:GenerateDataKey', d.topicKeyArn, via, 'Publish → kms:GenerateDataKey (encrypted topic)'),
+      req('kms:Decrypt', d.topicKeyArn, via, 'Publish → kms:Decrypt (encrypted topic)'),
+    ];
+  },
+};
+
+const rulesWithResources = (d: Deployment, kind: NamedRule['kind']) =>
+  d.config.scaling.enabled
+    ? [
+        ...new Set(
+          namedRules(d.config.scaling)
+            .filter((r) => r.kind === kind && r.action.type !== 'notify')
+            .map((r) => r.resource),
+        ),
+      ]
+    : [];
+
+/** A drill database's tags, as the restore set them. */
+const drillTags = (db: string): Tags => ({
+  [Tag.managed]: 'true',
+  [Tag.drill]: 'exec-1',
+  [Tag.source]: db,
+  [Tag.createdBy]: 'drill',
+});
+/** A replica's tags, as scaling set them at creation. */
+const replicaTags = (source: string, rule: string): Tags => ({
+  [Tag.managed]: 'true',
+  [Tag.source]: source,
+  [Tag.createdBy]: 'scaling',
+  [Tag.reason]: `scaling:${rule}`,
+});
+const managedSnapshotTags = (id: string): Tags => ({
+  [Tag.managed]: 'true',
+  [Tag.source]: id.split('-')[1] ?? 'db',
+  [Tag.policy]: 'daily',
+});
+/** An id with steward's shape, else one the code would generate. */
+const steward = (id: string | undefined) =>
+  id?.startsWith('steward-') ? id : snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
+
+const deletes = (c: RecordedCall, d: Deployment, role: string, type: string, action: string, key: string) =>
+  roleRegions(d, role).map((r) => {
+    const id = steward(str(c, key));
+    const arn = arns(d).rds(r, type, id);
+    // Retention deletes only available manual snapshots tagged steward:managed=true and not held.
+    return req(
+      action,
+      arn,
+      resourceTags(arn, managedSnapshotTags(id)),
+      `${action.split(':')[1]} (expired, managed, ${r === d.region ? 'primary' : 'DR'})`,
+    );
+  });
+
+/** A cross-region copy: requested in the DR region, authorized there and (presigned) in the source region. */
+/** Whether a backup policy of the deployment backs up (or, `copies`, copies to DR) this kind. */
+const backsUp = (d: Deployment, kind: string, copies = false) =>
+  Object.values(d.config.backup.policies).some(
+    (p) => p.kinds.includes(kind as never) && (!copies || p.copyToDr),
+  );
+
+const copy = (
+  c: RecordedCall,
+  d: Deployment,
+  type: string,
+  action: string,
+  drKeyPolicy?: PolicyDocument,
+): IamRequest[] => {
+  if (!backsUp(d, type === 'snapshot' ? 'rds-instance' : 'aurora-cluster', true)) return [];
+  const a = arns(d);
+  const dr = d.config.dr.region;
+  const sourceKey = type === 'snapshot' ? 'SourceDBSnapshotIdentifier' : 'SourceDBClusterSnapshotIdentifier';
+  const targetKey = type === 'snapshot' ? 'TargetDBSnapshotIdentifier' : 'TargetDBClusterSnapshotIdentifier';
+  const sourceId = (str(c, sourceKey) ?? '').split(':').slice(6).join(':');
+  const source = a.rds(d.region, type, steward(sourceId));
+  const target = a.rds(dr, type, steward(str(c, targetKey)));
+  const tags = tagsOf(c);
+  const { [Tag.copiedFrom]: _from, ...sourceTags } = tags;
+  const name = action.split(':')[1]!;
+  const key = drKey(d);
+  return [
+    req(action, target, requestTags(tags), `${name} (new copy, DR region)`),
+    req(
+      action,
+      source,
+      { ...resourceTags(source, sourceTags), 'aws:RequestedRegion': d.region },
+      `${name} (source snapshot, presigned in the source region)`,
+    ),
+    ...tagOnCreate(target, tags, name),
+    // CopyTags: the source's own tags are inherited, authorized as tags not from the request.
+    ...(input(c).CopyTags
+      ? [
+          req(
+            'rds:AddTagsToResource',
+            target,
+            { ...requestTags(sourceTags), 'rds:TagsFromRequest': 'false' },
+            `${name} → rds:AddTagsToResource (CopyTags)`,
+          ),
+        ]
+      : []),
+    ...(str(c, 'KmsKeyId') && key
+      ? rdsKeyUse(d, dr, key.arn, `${name} (DR key)`, drKeyPolicy).map((r) => ({
+          ...r,
+          context: { ...r.context, ...(key.aliases.length ? { 'kms:ResourceAliases': key.aliases } : {}) },
+        }))
+      : []),
+    ...passRoles(c),
+  ];
+};
+
+const restoreGroups = (
+  d: Deployment,
+  c: RecordedCall,
+  action: string,
+  ctx: Context,
+  label: string,
+  aurora: boolean,
+) => {
+  const a = arns(d);
+  const subnetGroup = `steward-${d.config.stage}-drill`;
+  return [
+    req(
+      action,
+      a.rds(d.region, 'og', aurora ? STAND_IN.auroraOptionGroup : STAND_IN.optionGroup),
+      ctx,
+      `${label} option group`,
+    ),
+    aurora
+      ? req(
+          action,
+          a.rds(d.region, 'cluster-pg', STAND_IN.clusterParameterGroup),
+          ctx,
+          `${label} cluster parameter group`,
+        )
+      : req(action, a.rds(d.region, 'pg', STAND_IN.parameterGroup), ctx, `${label} parameter group`),
+    ...(str(c, 'DBSubnetGroupName')
+      ? [req(action, a.rds(d.region, 'subgrp', subnetGroup), ctx, `${label} drill subnet group`)]
+      : []),
+  ];
+};
+
+const stateTable = (d: Deployment) => `steward-${d.config.stage}-state`;
+const reportBucket = (d: Deployment) =>
+  d.functions.get('drill')?.environment.REPORT_BUCKET ?? 'no-report-bucket';
+
+const dynamo = (_c: RecordedCall, d: Deployment, action: string, pk: string | undefined): IamRequest[] => [
+  req(
+    action,
+    arns(d).table(stateTable(d)),
+    pk ? { 'dynamodb:LeadingKeys': [pk] } : {},
+    `${action.split(':')[1]} (${pk?.split('#')[0] ?? '?'}#…)`,
+  ),
+];
+
+/** The RDS-managed master secret of a database: tagged by RDS with the database's ARN (aws:rds:*). */
+export const masterSecret = (d: Deployment, db: string, kind: 'rds-instance' | 'aurora-cluster') => {
+  const a = arns(d);
+  const [type, tag] =
+    kind === 'aurora-cluster'
+      ? ['cluster', 'aws:rds:primaryDBClusterArn']
+      : ['db', 'aws:rds:primaryDBInstanceArn'];
+  return {
+    arn: a.secret(`rds!${type}-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9-${STAND_IN.secretSuffix}`),
+    tags: { [tag]: a.rds(d.region, type, db) } as Tags,
+  };
+};
+
+/** The binder of a recorded call, or undefined when the suite does not know the command. */
+export const binderFor = (c: RecordedCall): Binder | undefined => BINDERS[`${c.client}:${c.command}`];
+
+/** Commands the suite can map (for the coverage report). */
+export const mappedCommands = (): string[] => Object.keys(BINDERS);
+
+/** The IAM requests of one recorded call for one role in one deployment. */
+export const requestsFor = (
+  c: RecordedCall,
+  d: Deployment,
+  role: string,
+  drKeyPolicy?: PolicyDocument,
+): IamRequest[] => {
+  const bind = binderFor(c);
+  if (!bind) throw new Error(`no IAM mapping for ${c.client} ${c.command}`);
+  return [...bind(c, d, role, drKeyPolicy), ...(c.command.startsWith('Copy') ? [] : passRoles(c))];
+};
+
+/**
+ * What Lambda does with a function's role, from the template: write its logs, send traces, park failed
+ * async invocations in its queue, and (in a VPC) manage its network interfaces.
+ */
+export const platformRequests = (d: Deployment, role: string): IamRequest[] => {
+  const f = d.functions.get(role);
+  if (!f) return [];
+  const a = arns(d);
+  const logStream = `arn:${d.partition}:logs:${d.region}:${d.account}:log-group:${f.logGroup}:log-stream:2026/01/15/[$LATEST]0a1b`;
+  const out = [
+    req('logs:CreateLogStream', logStream, {}, 'Lambda → logs:CreateLogStream'),
+    req('logs:PutLogEvents', logStream, {}, 'Lambda → logs:PutLogEvents'),
+    ...(f.tracing
+      ? [
+          req('xray:PutTraceSegments', '*', {}, 'Lambda → xray:PutTraceSegments'),
+          req('xray:PutTelemetryRecords', '*', {}, 'Lambda → xray:PutTelemetryRecords'),
+        ]
+      : []),
+    ...(f.failureQueueArn
+      ? [req('sqs:SendMessage', f.failureQueueArn, {}, 'Lambda → sqs:SendMessage (on-failure destination)')]
+      : []),
+  ];
+  if (f.vpc) {
+    const { vpcArn, subnetIds, securityGroupIds } = f.vpc;
+    const eni = a.ec2('network-interface', 'eni-0a1b2c3d4e5f60718');
+    const inVpc = { 'ec2:Vpc': vpcArn, 'ec2:Region': d.region };
+    out.push(
+      req('ec2:DescribeNetworkInterfaces', '*', {}, 'Lambda (VPC) → ec2:DescribeNetworkInterfaces'),
+      req('ec2:DescribeSubnets', '*', {}, 'Lambda (VPC) → ec2:DescribeSubnets'),
+      // A new interface: the network-interface resource carries no ec2:Vpc; its subnet and groups do.
+      req(
+        'ec2:CreateNetworkInterface',
+        a.ec2('network-interface', '*'),
+        { 'ec2:Region': d.region },
+        'Lambda (VPC) → ec2:CreateNetworkInterface (new interface)',
+      ),
+      ...subnetIds.map((s) =>
+        req(
+          'ec2:CreateNetworkInterface',
+          a.ec2('subnet', s),
+          { ...inVpc, 'ec2:SubnetID': s },
+          'Lambda (VPC) → ec2:CreateNetworkInterface (subnet)',
+        ),
+      ),
+      ...securityGroupIds.map((g) =>
+        req(
+          'ec2:CreateNetworkInterface',
+          a.ec2('security-group', g),
+          { ...inVpc, 'ec2:SecurityGroupID': g },
+          'Lambda (VPC) → ec2:CreateNetworkInterface (security group)',
+        ),
+      ),
+      ...['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'].map(
+        (action) =>
+          req(
+            action,
+            eni,
+            { ...inVpc, 'ec2:Subnet': a.ec2('subnet', subnetIds[0]!) },
+            `Lambda (VPC) → ${action}`,
+          ),
+      ),
+    );
+  }
+  return out;
+};
+
+/**
+ * What AWS services do with steward's other roles, from the template: EventBridge Scheduler invokes its
+ * target and parks undeliverable events, Step Functions invokes the Task functions of the definition,
+ * VPC Flow Logs writes to its log group.
+ */
+export const serviceRoleRequests = (
+  d: Deployment,
+  role: { logicalId: string; trust: PolicyDocument },
+): IamRequest[] => {
+  const { resolve } = resolver(d.template, d.account, d.region);
+  const principals = role.trust.Statement.flatMap((st) =>
+    list((st as { Principal?: { Service?: string | string[] } }).Principal?.Service),
+  );
+  const ours = (x: unknown) =>
+    (x as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0] === role.logicalId;
+  const resources = Object.values(d.template.Resources);
+  const out: IamRequest[] = [];
+  if (principals.includes('scheduler.amazonaws.com')) {
+    for (const sch of resources.filter((x) => x.Type === 'AWS::Scheduler::Schedule')) {
+      const t = sch.Properties?.Target as {
+        Arn: unknown;
+        RoleArn: unknown;
+        DeadLetterConfig?: { Arn: unknown };
+      };
+      if (!ours(t.RoleArn)) continue;
+      const target = String(resolve(t.Arn));
+      out.push(
+        target.includes(':states:')
+          ? req('states:StartExecution', target, {}, 'Scheduler → states:StartExecution')
+          : req('lambda:InvokeFunction', target, {}, 'Scheduler → lambda:InvokeFunction'),
+      );
+      if (t.DeadLetterConfig)
+        out.push(
+          req(
+            'sqs:SendMessage',
+            String(resolve(t.DeadLetterConfig.Arn)),
+            {},
+            'Scheduler → sqs:SendMessage (dead-letter queue)',
+          ),
+        );
+    }
+  }
+  if (principals.includes('states.amazonaws.com')) {
+    for (const sm of resources.filter(
+      (x) => x.Type === 'AWS::StepFunctions::StateMachine' && ours(x.Properties?.RoleArn),
+    )) {
+      const definition = String(resolve(sm.Properties?.DefinitionString));
+      for (const fn of new Set(definition.match(/arn:[a-z-]+:lambda:[^"]+/g) ?? [])) {
+        out.push(
+          req(
+            'lambda:InvokeFunction',
+            fn,
+            {},
+            `State machine → lambda:InvokeFunction (${fn.split(':').pop()})`,
+          ),
+        );
+      }
+      if ((sm.Properties?.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled) {
+        out.push(req('xray:PutTraceSegments', '*', {}, 'State machine → xray:PutTraceSegments'));
+      }
+    }
+  }
+  if (principals.includes('vpc-flow-logs.amazonaws.com')) {
+    for (const fl of resources.filter(
+      (x) => x.Type === 'AWS::EC2::FlowLog' && ours(x.Properties?.DeliverLogsPermissionArn),
+    )) {
+      const group = String(resolve(fl.Properties?.LogGroupName));
+      const stream = `arn:${d.partition}:logs:${d.region}:${d.account}:log-group:${group}:log-stream:eni-0a1b2c3d4e5f60718-all`;
+      out.push(
+        req('logs:CreateLogStream', stream, {}, 'Flow logs → logs:CreateLogStream'),
+        req('logs:PutLogEvents', stream, {}, 'Flow logs → logs:PutLogEvents'),
+      );
+    }
+  }
+  return out;
+};
