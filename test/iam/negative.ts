@@ -435,6 +435,15 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
     );
   }
   add(
+    'retention',
+    r(
+      'dynamodb:UpdateItem',
+      a.table(`steward-${d.config.stage}-state`),
+      { 'dynamodb:LeadingKeys': ['scaling-cooldown#rds-instance:orders-db'] },
+      'retention: write a scaling item of the shared state table',
+    ),
+  );
+  add(
     'cost',
     r(
       'dynamodb:PutItem',
