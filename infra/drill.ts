@@ -461,7 +461,6 @@ export class Drill extends Construct {
     const rds = (type: string, name: string) => awsArn(stack, 'rds', region, type, name);
     const ours = `${DRILL_PREFIX}*`;
     const targets = Object.entries(config.drill.targets);
-    const instances = targets.filter(([, t]) => t.kind === 'rds-instance').map(([db]) => db);
     const clusters = targets.filter(([, t]) => t.kind === 'aurora-cluster').map(([db]) => db);
     const subnetGroup = rds('subgrp', this.subnetGroup.subnetGroupName);
     const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
@@ -477,64 +476,67 @@ export class Drill extends Construct {
     // A restore is authorized on each resource it names: the new database (steward-drill-*, tagged
     // managed), its source (a snapshot of a configured target, or the target itself for PITR), the drill
     // subnet group, and the source's own option and parameter groups (names unknown to steward).
-    const sources = (kind: 'rds-instance' | 'aurora-cluster') =>
-      targets
-        .filter(([, t]) => t.kind === kind)
-        .flatMap(([db, t]) => [
-          ...restorableSnapshotPatterns(db),
-          ...(typeof t.snapshot === 'object' && 'id' in t.snapshot ? [t.snapshot.id] : []),
-        ]);
-    if (instances.length) {
+    const kinds = [
+      {
+        kind: 'rds-instance',
+        what: 'database',
+        sids: ['RestoreDrillInstances', 'RestoreFromTargetSnapshots', 'RestoreTargetsToPointInTime'],
+        fromSnapshot: 'rds:RestoreDBInstanceFromDBSnapshot',
+        toPointInTime: 'rds:RestoreDBInstanceToPointInTime',
+        db: 'db',
+        snapshot: 'snapshot',
+        parameterGroup: 'pg',
+      },
+      {
+        kind: 'aurora-cluster',
+        what: 'cluster',
+        sids: [
+          'RestoreDrillClusters',
+          'RestoreFromTargetClusterSnapshots',
+          'RestoreTargetClustersToPointInTime',
+        ],
+        fromSnapshot: 'rds:RestoreDBClusterFromSnapshot',
+        toPointInTime: 'rds:RestoreDBClusterToPointInTime',
+        db: 'cluster',
+        snapshot: 'cluster-snapshot',
+        parameterGroup: 'cluster-pg',
+      },
+    ] as const;
+    for (const k of kinds) {
+      const sourceDbs = targets.filter(([, t]) => t.kind === k.kind);
+      if (!sourceDbs.length) continue;
+      const [into, fromSnapshots, toPointInTime] = k.sids;
       fn.allow({
-        sid: 'RestoreDrillInstances',
-        actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime'],
-        resources: [rds('db', ours), subnetGroup, rds('og', '*'), rds('pg', '*')],
+        sid: into,
+        actions: [k.fromSnapshot, k.toPointInTime],
+        resources: [rds(k.db, ours), subnetGroup, rds('og', '*'), rds(k.parameterGroup, '*')],
         conditions: requestManaged,
         wildcardReason:
-          `The new database is ${ours} and must be tagged ${Tag.managed}=true; it keeps its source's option and ` +
+          `The new ${k.what} is ${ours} and must be tagged ${Tag.managed}=true; it keeps its source's option and ` +
           'parameter groups, whose names steward does not know.',
       });
       fn.allow({
-        sid: 'RestoreFromTargetSnapshots',
-        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
-        resources: sources('rds-instance').map((id) => rds('snapshot', id)),
+        sid: fromSnapshots,
+        actions: [k.fromSnapshot],
+        resources: sourceDbs.flatMap(([db, t]) =>
+          [
+            ...restorableSnapshotPatterns(db),
+            ...(typeof t.snapshot === 'object' && 'id' in t.snapshot ? [t.snapshot.id] : []),
+          ].map((id) => rds(k.snapshot, id)),
+        ),
         conditions: requestManaged,
         wildcardReason:
           "Only the configured targets' snapshots: steward's (steward-<db>-<12 digits>-sched|adhoc) and RDS's " +
           'automated ones (rds:<db>-<yyyy-mm-dd-hh-mm>), and a snapshot id the config names.',
       });
       fn.allow({
-        sid: 'RestoreTargetsToPointInTime',
-        actions: ['rds:RestoreDBInstanceToPointInTime'],
-        resources: instances.map((db) => rds('db', db)),
+        sid: toPointInTime,
+        actions: [k.toPointInTime],
+        resources: sourceDbs.map(([db]) => rds(k.db, db)),
         conditions: requestManaged,
       });
     }
     if (clusters.length) {
-      fn.allow({
-        sid: 'RestoreDrillClusters',
-        actions: ['rds:RestoreDBClusterFromSnapshot', 'rds:RestoreDBClusterToPointInTime'],
-        resources: [rds('cluster', ours), subnetGroup, rds('og', '*'), rds('cluster-pg', '*')],
-        conditions: requestManaged,
-        wildcardReason:
-          `The new cluster is ${ours} and must be tagged ${Tag.managed}=true; it keeps its source's option and ` +
-          'cluster parameter groups, whose names steward does not know.',
-      });
-      fn.allow({
-        sid: 'RestoreFromTargetClusterSnapshots',
-        actions: ['rds:RestoreDBClusterFromSnapshot'],
-        resources: sources('aurora-cluster').map((id) => rds('cluster-snapshot', id)),
-        conditions: requestManaged,
-        wildcardReason:
-          "Only the configured clusters' snapshots: steward's (steward-<db>-<12 digits>-sched|adhoc) and RDS's " +
-          'automated ones (rds:<db>-<yyyy-mm-dd-hh-mm>), and a snapshot id the config names.',
-      });
-      fn.allow({
-        sid: 'RestoreTargetClustersToPointInTime',
-        actions: ['rds:RestoreDBClusterToPointInTime'],
-        resources: clusters.map((db) => rds('cluster', db)),
-        conditions: requestManaged,
-      });
       // RestoreDBClusterFromSnapshot creates no instance: the drill adds one to query.
       fn.allow({
         sid: 'CreateDrillClusterInstances',

@@ -7,33 +7,14 @@ import { run, wire } from '../../../functions/scaling/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
 
 // Scaling through its real adapters (handler wire(), SDK clients mocked): the state table keys, the
 // release of a failed event, and the class change exactly as the code sends them. The IAM suite
 // simulates these.
 const TABLE = 'steward-prod-state';
-const config = parseConfig(
-  {
-    stage: 'prod',
-    region: 'eu-west-1',
-    scaling: {
-      enabled: true,
-      rules: {
-        'orders-db-cpu': {
-          alarm: { name: 'orders-db-cpu-high' },
-          resource: 'orders-db',
-          action: {
-            type: 'rds.scaleUp',
-            ladder: ['db.r6g.large', 'db.r6g.xlarge'],
-            max: 'db.r6g.xlarge',
-            applyImmediately: true,
-          },
-        },
-      },
-    },
-  },
-  'test',
-);
+// The prod seed rules plus one of every other action: orders-db-cpu climbs large → xlarge → 2xlarge.
+const config = parseConfig(scalingConfigInput, 'test');
 
 const mocks: { restore(): void }[] = [];
 afterEach(() => mocks.splice(0).forEach((m) => m.restore()));
