@@ -18,7 +18,15 @@ export interface PlanOptions {
 
 /** Why retention does not judge a snapshot at all. `skip` is not `keep`: it says "not ours to judge". */
 export type SkipReason =
-  'automated' | 'shared' | 'public' | 'awsbackup' | 'not-ours' | 'on-hold' | 'not-available';
+  | 'automated'
+  | 'shared'
+  | 'public'
+  | 'awsbackup'
+  | 'not-ours'
+  | 'on-hold'
+  | 'not-available'
+  /** The writable `steward:source` tag names another database than the snapshot's own source field. */
+  | 'source-mismatch';
 
 /** GFS rules, in the order that names the reason when several keep the same snapshot. */
 export const GFS_RULES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -45,7 +53,7 @@ export interface VerdictSubject {
   arn: string;
   region: string;
   kind: ResourceKind;
-  /** The database: the `steward:source` tag when present, else the service's source id. */
+  /** The database: the snapshot's own source identifier, as the service reports it. */
   sourceId: string;
   createdAt?: string;
   /** Retention policy name, when resolved. */
@@ -143,7 +151,7 @@ export const parseInstant = (value: string | undefined): number | undefined => {
 
 interface Entry {
   s: Snapshot;
-  /** Group key part: `steward:source` when present, else the service's source id. */
+  /** Group key part: the service's source id (the tag is only a cross-check). */
   source: string;
   /** Creation time; `undefined` when missing or unreadable. */
   ms: number | undefined;
@@ -185,6 +193,8 @@ const policyText = ({ name, policy: p }: ResolvedPolicy) =>
  * order-independent: the same snapshots, policies and `now` give the same plan.
  *
  * - Only available, manual snapshots tagged `steward:managed=true` and not on hold are judged; the rest skip.
+ * - Snapshots are grouped by their own source identifier (the service's field); a `steward:source` tag that
+ *   names another database skips the snapshot (`source-mismatch`): it is reported, never deleted.
  * - `steward:retain-until` in the future keeps; a malformed one, an unknown policy or a missing creation
  *   time keeps on doubt. An ad-hoc snapshot without a policy expires once its retain-until has passed.
  * - Per (region, kind, source, retention policy), keep the newest snapshot of each of the newest N days,
@@ -229,11 +239,11 @@ export const planRetention = (
   const keep = (e: Entry, rule: KeepRule, reason: string, policy: string | undefined) =>
     (e.verdict = verdict(e, policy, { action: 'keep', rule, reason }));
 
-  const entries: Entry[] = snapshots.map((s) => ({
-    s,
-    source: s.tags[Tag.source] || s.sourceId,
-    ms: parseInstant(s.createdAt),
-  }));
+  // Group by the snapshot's own source field: the service sets it and nobody can rewrite it, whereas the
+  // `steward:source` tag is writable by anyone who can tag. A tag that disagrees skips the snapshot.
+  const entries: Entry[] = snapshots.map((s) => ({ s, source: s.sourceId, ms: parseInstant(s.createdAt) }));
+  const disagrees = (s: Snapshot) =>
+    hasTag(s, Tag.source) && s.tags[Tag.source]!.toLowerCase() !== s.sourceId.toLowerCase();
   // Judged snapshots with a creation time, per source (for "newest") and per retention group (for GFS).
   const bySource = new Map<string, Dated[]>();
   const groups = new Map<string, { resolved: ResolvedPolicy; members: Dated[] }>();
@@ -245,6 +255,7 @@ export const planRetention = (
     else if (!isManaged(s.tags)) skip(e, 'not-ours');
     else if (hasTag(s, Tag.hold)) skip(e, 'on-hold');
     else if (s.status !== 'available') skip(e, 'not-available');
+    else if (disagrees(s)) skip(e, 'source-mismatch');
     if (e.verdict) continue;
 
     const resolved = policyOf(s);

@@ -6,6 +6,7 @@ import type { Outcome, Snapshot } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
+import { Tag } from '../tags.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
 import { planRetentionFor } from './policy.js';
 import type { RetentionRequest } from './request.js';
@@ -189,8 +190,22 @@ const refund = async (budget: DeletionBudget, day: string, n: number): Promise<v
   );
 };
 
+/** Verdicts a human should look at: keeps on doubt, and snapshots whose source tag disagrees with AWS. */
 const doubtful = (verdicts: readonly Verdict[]) =>
-  verdicts.filter((v) => v.action === 'keep' && DOUBT_RULES.includes(v.rule));
+  verdicts
+    .filter(
+      (v) =>
+        (v.action === 'keep' && DOUBT_RULES.includes(v.rule)) ||
+        (v.action === 'skip' && v.rule === 'source-mismatch'),
+    )
+    .map((v) =>
+      v.rule === 'source-mismatch'
+        ? {
+            ...v,
+            reason: `skipped: its ${Tag.source} tag names another database than its source ${v.sourceId}`,
+          }
+        : v,
+    );
 
 const capped = (items: readonly string[]): string[] =>
   items.length > LIST_MAX
@@ -253,7 +268,7 @@ export const retentionNotification = (run: {
   if (doubt.length) {
     lines.push(
       '',
-      'Kept on doubt (fix the tag or the config):',
+      'Kept on doubt or skipped (fix the tag or the config):',
       ...capped(doubt.map((v) => `${v.id} (${v.region}): ${v.reason}`)).map((l) => `- ${l}`),
     );
   }

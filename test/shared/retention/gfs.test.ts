@@ -486,17 +486,80 @@ describe('planRetention', () => {
       ]);
     });
 
-    it('groups by the steward:source tag, so a renamed database keeps one history', () => {
-      // Prepare
-      const before = snap('2026-11-21T03:00:00Z', { sourceId: 'orders-db-old' });
-      const after = snap('2026-11-22T03:00:00Z', { sourceId: 'orders-db' });
+    it("groups by the snapshot's own source identifier, not by the writable steward:source tag", () => {
+      // Prepare: two databases' snapshots; every one carries a matching tag.
+      const a = [
+        snap('2026-11-20T03:00:00Z', { id: 'a-1', sourceId: 'orders-db' }),
+        snap('2026-11-21T03:00:00Z', { id: 'a-2', sourceId: 'orders-db' }),
+      ];
+      const b = [
+        snap('2026-11-22T03:00:00Z', {
+          id: 'b-1',
+          sourceId: 'billing-db',
+          tags: managedTags({ [Tag.source]: 'billing-db' }),
+        }),
+      ];
 
       // Act
-      const plan = planRetention([before, after], standard({ daily: 1 }), NOW, UNCAPPED);
+      const plan = planRetention([...a, ...b], standard({ daily: 1 }), NOW, UNCAPPED);
 
       // Assert
-      expect(verdictOf(plan, before)).toMatchObject({ action: 'expire', sourceId: 'orders-db' });
-      expect(verdictOf(plan, after)).toMatchObject({ action: 'keep', sourceId: 'orders-db' });
+      expect(verdictOf(plan, a[0]!)).toMatchObject({ action: 'expire', sourceId: 'orders-db' });
+      expect(verdictOf(plan, a[1]!)).toMatchObject({ action: 'keep', sourceId: 'orders-db' });
+      expect(verdictOf(plan, b[0]!)).toMatchObject({ action: 'keep', sourceId: 'billing-db' });
+    });
+
+    it('skips a snapshot whose steward:source tag disagrees with its source, and never deletes it', () => {
+      // Prepare: orders-db's only snapshots, tagged (by hand, or by a bug) as billing-db's. Grouped by the
+      // tag, they would join billing-db's newer history and expire, leaving orders-db with no backup.
+      const forged = [
+        snap('2026-11-19T03:00:00Z', {
+          id: 'o-1',
+          sourceId: 'orders-db',
+          tags: managedTags({ [Tag.source]: 'billing-db' }),
+        }),
+        snap('2026-11-20T03:00:00Z', {
+          id: 'o-2',
+          sourceId: 'orders-db',
+          tags: managedTags({ [Tag.source]: 'billing-db' }),
+        }),
+      ];
+      const billing = [
+        snap('2026-11-21T03:00:00Z', {
+          id: 'b-1',
+          sourceId: 'billing-db',
+          tags: managedTags({ [Tag.source]: 'billing-db' }),
+        }),
+        snap('2026-11-22T03:00:00Z', {
+          id: 'b-2',
+          sourceId: 'billing-db',
+          tags: managedTags({ [Tag.source]: 'billing-db' }),
+        }),
+      ];
+
+      // Act
+      const plan = planRetention([...forged, ...billing], standard({ daily: 1 }), NOW, UNCAPPED);
+
+      // Assert
+      for (const s of forged) {
+        expect(verdictOf(plan, s)).toMatchObject({
+          action: 'skip',
+          rule: 'source-mismatch',
+          sourceId: 'orders-db',
+        });
+      }
+      expect(plan.delete.map((s) => s.id)).toEqual(['b-1']);
+    });
+
+    it('matches the tag case-insensitively (RDS identifiers are case-insensitive)', () => {
+      // Prepare
+      const s = snap('2026-11-22T03:00:00Z', { tags: managedTags({ [Tag.source]: 'Orders-DB' }) });
+
+      // Act
+      const plan = planRetention([s], standard({ daily: 1 }), NOW, UNCAPPED);
+
+      // Assert
+      expect(verdictOf(plan, s)).toMatchObject({ action: 'keep', rule: 'daily' });
     });
 
     it('judges snapshots under different retention policies separately', () => {
@@ -640,7 +703,7 @@ const rawSnapshot = fc.record({
   region: mostly<string>('eu-west-1', 'us-west-2'),
   kind: mostly<ResourceKind>('rds-instance', 'aurora-cluster', 'elasticache'),
   source: mostly('orders-db', 'billing-db'),
-  sourceTag: fc.boolean(),
+  sourceTag: mostly<'same' | 'none' | 'other'>('same', 'none', 'other'),
   // A dense recent window (many same-day and same-week snapshots), exact 03:00 schedules (ties in creation
   // time, broken by id), and three sparse years.
   offset: fc.oneof(
@@ -672,7 +735,9 @@ const historyArb: fc.Arbitrary<History> = fc
       if (r.managed !== undefined) tags[Tag.managed] = r.managed;
       if (r.hold !== undefined) tags[Tag.hold] = r.hold;
       if (r.policy !== undefined) tags[Tag.policy] = r.policy;
-      if (r.sourceTag) tags[Tag.source] = r.source;
+      // The tag mostly agrees with the source, is sometimes absent, and sometimes names another database.
+      if (r.sourceTag === 'same') tags[Tag.source] = r.source;
+      if (r.sourceTag === 'other') tags[Tag.source] = `${r.source}-other`;
       if (r.retain !== 'none')
         tags[Tag.retainUntil] = RETAIN[r.retain][r.retainPick % RETAIN[r.retain].length]!;
       const id = `steward-${r.source}-${i}`;
@@ -681,8 +746,7 @@ const historyArb: fc.Arbitrary<History> = fc
         id,
         arn: `arn:aws:rds:${r.region}:111122223333:snapshot:${id}`,
         region: r.region,
-        // Without the source tag, half of them look renamed: grouping must follow sourceId then.
-        sourceId: r.sourceTag ? `${r.source}-renamed` : r.source,
+        sourceId: r.source,
         createdAt: r.dated ? new Date(r.offset).toISOString() : undefined,
         status: r.status,
         type: r.type,
@@ -695,9 +759,15 @@ const historyArb: fc.Arbitrary<History> = fc
   });
 
 const key = (s: Snapshot) => `${s.region}|${s.kind}|${s.id}`;
-const sourceKey = (s: Snapshot) => `${s.region}|${s.kind}|${s.tags[Tag.source] || s.sourceId}`;
+const sourceKey = (s: Snapshot) => `${s.region}|${s.kind}|${s.sourceId}`;
+const sourceAgrees = (s: Snapshot) =>
+  s.tags[Tag.source] === undefined || s.tags[Tag.source]!.toLowerCase() === s.sourceId.toLowerCase();
 const judged = (s: Snapshot) =>
-  s.type === 'manual' && s.tags[Tag.managed] === 'true' && !(Tag.hold in s.tags) && s.status === 'available';
+  s.type === 'manual' &&
+  s.tags[Tag.managed] === 'true' &&
+  !(Tag.hold in s.tags) &&
+  s.status === 'available' &&
+  sourceAgrees(s);
 const removed = (plan: RetentionPlan) => new Set([...plan.delete, ...plan.deferred].map(key));
 const plan = (snaps: readonly Snapshot[], config: Pick<StewardConfig, 'backup' | 'retention'>, cap = 1000) =>
   planRetention(snaps, retentionPolicyResolver(config), NOW, { maxDeletionsPerRun: cap });
@@ -713,7 +783,7 @@ const expectSame = (actual: unknown, expected: unknown) => {
 };
 
 describe('planRetention properties (10 000 random histories each)', () => {
-  it('never deletes a held, unmanaged, unavailable, non-manual, undated, retained or unknown-policy snapshot', () => {
+  it('never deletes a held, unmanaged, unavailable, non-manual, source-mismatched, undated, retained or unknown-policy snapshot', () => {
     fc.assert(
       fc.property(historyArb, configArb, fc.integer({ min: 0, max: 6 }), ({ snaps, meta }, config, cap) => {
         // Prepare / Act

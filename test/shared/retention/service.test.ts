@@ -176,6 +176,28 @@ describe('runRetention', () => {
     });
   });
 
+  it('reports a snapshot whose steward:source tag disagrees with AWS, and leaves it alone', async () => {
+    // Prepare
+    const inventory = cleanInventory();
+    const forged = inventory.find((s) => s.region === 'eu-west-1' && s.kind === 'rds-instance')!;
+    forged.tags[Tag.source] = 'someone-else-db';
+    const { deps, primary, notifier } = fakeRetentionDeps({ inventory });
+
+    // Act
+    const result = await runRetention(deps);
+
+    // Assert
+    expect(result.plan.verdicts.find((v) => v.id === forged.id)).toMatchObject({
+      action: 'skip',
+      rule: 'source-mismatch',
+    });
+    expect(primary.removed).not.toContain(`rds-instance/${forged.id}`);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'warning' });
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      `${forged.id} (eu-west-1): skipped: its steward:source tag names another database than its source ${forged.sourceId}`,
+    );
+  });
+
   it('counts a snapshot that is already gone as done, not as a failure', async () => {
     // Prepare
     const { deps, primary, dr } = fakeRetentionDeps({ inventory: cleanInventory() });
