@@ -5,7 +5,7 @@ import {
   ListTagsForResourceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import scheduled from '../../events/backup/scheduled.json' with { type: 'json' };
 import snapshotRequest from '../../events/backup/snapshot-request.json' with { type: 'json' };
@@ -16,6 +16,7 @@ import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { tagList } from '../../shared/tags.js';
 import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
+import { createStateTable } from '../support/state-table.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: proves the requests we send
 // (ids, tags, filters, pagination tokens) are ones the RDS API accepts. States and timing are proven
@@ -117,14 +118,7 @@ describe.runIf(available)('backup and retention against an emulated RDS endpoint
     const before = (await snapshots()).map((s) => s.DBSnapshotIdentifier).sort();
     // The day's deletion budget lives in the stage's state table.
     const ddb = new DynamoDBClient({ region: REGION });
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: STATE_TABLE,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createStateTable(ddb, STATE_TABLE);
     const env = { STATE_TABLE };
     // Act
     const dry = await retention.run({ action: 'retention', dryRun: true }, retention.wire(base(), env));

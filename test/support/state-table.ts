@@ -3,6 +3,18 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { startMoto } from './moto.js';
 
+/** Create a table shaped like the stage's state table (`pk` string key, on demand). */
+export const createStateTable = async (client: DynamoDBClient, name: string): Promise<void> => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+};
+
 /**
  * Moto's DynamoDB for the enclosing describe block, with a fresh table shaped like the stage's state table
  * (`pk` string key) per call of `table()`: contract cases must not see each other's items.
@@ -28,14 +40,7 @@ export const motoStateTables = () => {
     /** A new, empty state table and a document client for it. */
     table: async (): Promise<{ doc: DynamoDBDocumentClient; name: string }> => {
       const name = `steward-test-state-${++n}`;
-      await client!.send(
-        new CreateTableCommand({
-          TableName: name,
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createStateTable(client!, name);
       return { doc: DynamoDBDocumentClient.from(client!), name };
     },
   };
