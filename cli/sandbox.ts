@@ -2,7 +2,6 @@ import '../infra/node20-compat.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { drillDefinition, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
@@ -10,7 +9,13 @@ import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { StewardError } from '../shared/errors.js';
 import { LOCAL, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
-import { startPostgres, stopAllPostgres, type PgServer } from '../shared/drill/postgres-server.js';
+import {
+  localClient,
+  type PgServer,
+  startPostgres,
+  stopAllPostgres,
+  stopAllPostgresSync,
+} from '../shared/drill/postgres-server.js';
 import { drillReport } from '../shared/drill/report.js';
 import { renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { loadSampleData, sampleDatabase, sampleProfile } from '../shared/drill/sample-data.js';
@@ -52,6 +57,9 @@ class Interrupted extends StewardError {
 }
 
 const SOURCE_ID = 'app-db';
+
+/** Exit codes of a run ended by a signal: 128 + the signal number, as shells report it. */
+const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 const READER = 'drill_reader';
 
 /** `--size 200000` rows or `--size 50MB` (about 160 bytes per transaction row with its indexes). */
@@ -148,20 +156,30 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
   const say = flags.json ? () => {} : out;
   const t0 = Date.now();
   const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
-    if (interrupted) throw new Interrupted();
+    if (stopSignal) throw new Interrupted();
     const s = Date.now();
     const r = await f();
     say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
     return r;
   };
   const abort = new AbortController();
-  // Ctrl-C aborts the execution; the finally below then removes every server and temp dir before exiting.
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
+  // Ctrl-C or SIGTERM aborts the execution; the finally below then removes every server and temp dir. The
+  // handlers stay for the whole run, cleanup included: a second signal stops at once, synchronously, rather
+  // than leave the snapshot directory behind as a default exit-by-signal would.
+  let stopSignal: NodeJS.Signals | undefined;
+  const tell = flags.json ? (s: string) => console.error(s) : out;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal) {
+      tell(`\nsteward sandbox: ${sig} again: stopping every server and removing every temp dir now`);
+      stopAllPostgresSync();
+      process.exit(EXIT_CODE[sig] ?? 1);
+    }
+    stopSignal = sig;
+    tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
     abort.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let source: PgServer | undefined;
   let estate: LocalEstate | undefined;
@@ -171,16 +189,17 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     );
     source = await step('started the source PostgreSQL', () => startPostgres({ name: 'source' }));
     const password = randomBytes(18).toString('base64url');
-    const admin = new pg.Client({ connectionString: source.connectionString('postgres') });
+    const admin = localClient(source.connectionString('postgres'));
     await admin.connect();
     await admin.query(`create database ${sampleDatabase}`);
     await admin.query(`create role ${READER} login password '${password}'`);
     await admin.end();
 
-    const app = new pg.Client({ connectionString: source.connectionString(sampleDatabase) });
+    const app = localClient(source.connectionString(sampleDatabase));
     await app.connect();
     const baselines: Record<string, number> = {};
     try {
+      say(`  … loading the sample database (${rows.toLocaleString('en')} transactions)`);
       const loaded = await step(`loaded the sample database (seed 42)`, () =>
         loadSampleData(app, { rows, seed: 42, now: new Date() }),
       );
@@ -328,16 +347,18 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     }
     if (leftovers.length)
       throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
+    if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
     return result.status === 'SUCCEEDED' && doc.passed ? 0 : 1;
   } catch (e) {
-    // Whatever failed after Ctrl-C failed because of it (servers stopping under a query).
-    if (interrupted) return 130;
+    // Whatever failed after a signal failed because of it (servers stopping under a query).
+    if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
     await estate?.dispose();
     await source?.stop();
     await stopAllPostgres();
-    if (interrupted) out('\nsteward sandbox: interrupted; every server and temp dir was removed');
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (stopSignal) tell('steward sandbox: interrupted; every server and temp dir was removed');
   }
 };

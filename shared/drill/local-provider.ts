@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { GuardRefusedError, StewardError } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
 import { Tag, type Tags } from '../tags.js';
 import type { CredentialsPort, DbCredentials, DrillResource, RestorePort, TargetRef } from './ports.js';
-import { physicalBackup, type PgServer, startPostgres } from './postgres-server.js';
+import { physicalBackup, type PgServer, removeOnExit, startPostgres } from './postgres-server.js';
 
 /** Region label of everything local. */
 export const LOCAL = 'local';
@@ -62,12 +61,12 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
   const snaps = new Map<string, LocalSnapshot>();
   const restored = new Map<string, Restored>();
   let root: string | undefined;
+  let forget: (() => void) | undefined;
   const dirFor = async (id: string) => {
     if (!root) {
-      const dir = await mkdtemp(join(tmpdir(), 'steward-snapshots-'));
-      root = dir;
-      // Backstop for an abrupt end (Ctrl-C, a closed pipe): `dispose` is the normal path.
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      root = await mkdtemp(join(tmpdir(), 'steward-snapshots-'));
+      // Backstop for an abrupt end (a second Ctrl-C, SIGTERM, a closed pipe): `dispose` is the normal path.
+      forget = removeOnExit(root);
     }
     return join(root, id);
   };
@@ -220,6 +219,7 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
       restored.clear();
       snaps.clear();
       if (root) await rm(root, { recursive: true, force: true });
+      forget?.();
     },
   };
 };

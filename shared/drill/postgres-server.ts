@@ -306,6 +306,19 @@ class PortInUse extends PostgresServerError {}
 /** Temp dirs of servers still starting (copying, initdb): not in `running` yet, still ours to remove. */
 const starting = new Set<string>();
 
+/** Other temp dirs to remove on exit or a signal (the local provider's snapshots). */
+const tracked = new Set<string>();
+
+/**
+ * Remove `dir` on any end of the process, a signal included (an 'exit' listener alone does not run when a
+ * signal kills the process). Returns the call that forgets it again once the owner removed it itself.
+ */
+export const removeOnExit = (dir: string): (() => void) => {
+  installExitHandlers();
+  tracked.add(dir);
+  return () => void tracked.delete(dir);
+};
+
 const onExitOnce = { installed: false };
 const installExitHandlers = () => {
   if (onExitOnce.installed) return;
@@ -337,7 +350,23 @@ const stopAllSync = () => {
   running.clear();
   for (const dir of starting) rmSync(dir, { recursive: true, force: true });
   starting.clear();
+  for (const dir of tracked) rmSync(dir, { recursive: true, force: true });
+  tracked.clear();
 };
+
+/**
+ * Stop every server and remove every temp dir now, synchronously: for a second Ctrl-C or a SIGTERM that
+ * must not wait for the graceful cleanup already under way.
+ */
+export const stopAllPostgresSync = (): void => stopAllSync();
+
+/**
+ * A pg client for a local server that a signal may stop under it (the sandbox's Ctrl-C stops every server
+ * at once). The query in flight rejects with the error, which its caller handles; the 'error' event is the
+ * connection's copy of it, and without a listener Node would throw it as an unhandled error.
+ */
+export const localClient = (connectionString: string): pg.Client =>
+  new pg.Client({ connectionString }).on('error', () => undefined);
 
 /** Stop every server this process started. */
 export const stopAllPostgres = async (): Promise<void> => {

@@ -1,8 +1,6 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
 
 // `npm start` end to end: a real PostgreSQL backup restored into a second server by the synthesized drill
 // state machine, run locally. Small data keeps it fast; `npm run bench` measures the large sizes.
@@ -24,38 +22,30 @@ const run = async (args: string[]) => {
   return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
 };
 
-// Hermetic: the sandbox makes its servers and temp dirs under os.tmpdir(), so this file points TMPDIR at a
-// directory of its own and checks only that (other runs on the machine have their own servers and dirs).
-let ownTmp: string;
-const savedTmp = process.env.TMPDIR;
+// Only what this file's runs started: their servers and temp dirs live under this TMPDIR, and the reports
+// go to this working directory. Another sandbox on the machine (a developer, a parallel test) is not ours.
+let own: string;
+let work: string;
+const saved = { tmpdir: process.env.TMPDIR, cwd: process.cwd() };
 beforeAll(() => {
-  ownTmp = mkdtempSync(join(tmpdir(), 'sandbox-test-'));
-  chmodSync(ownTmp, 0o755); // the servers run as the postgres user, which must reach their data dirs
-  process.env.TMPDIR = ownTmp;
+  own = ownTmpDir('steward-sandbox-test');
+  work = ownTmpDir('steward-sandbox-cwd');
+  process.env.TMPDIR = own;
+  process.chdir(work);
 });
 afterAll(() => {
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
-  rmSync(ownTmp, { recursive: true, force: true });
+  process.chdir(saved.cwd);
+  if (saved.tmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = saved.tmpdir;
+  removeOwnTmpDir(own);
+  removeOwnTmpDir(work);
 });
 
-const postmasters = () =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${ownTmp}/steward-pg-`);
-      } catch {
-        return false;
-      }
-    });
-
-const tempDirs = () => readdirSync(ownTmp).filter((d) => d.startsWith('steward-'));
+const postmasters = () => processesUnder(own);
+const tempDirs = () => leftIn(own);
 
 describe('npm start (the local sandbox)', () => {
   it('runs a passing drill through the state machine, reports RTO/RPO and cleans everything up', async () => {
-    // Prepare
-    const before = tempDirs();
     // Act
     const { code, json } = await run([]);
     // Assert
@@ -77,7 +67,7 @@ describe('npm start (the local sandbox)', () => {
     expect(json.report.metrics.rpoSeconds).toBeGreaterThanOrEqual(30);
     expect(json.report.source.snapshotId).toMatch(/^steward-app-db-\d{12}-sched$/);
     expect(postmasters()).toEqual([]);
-    expect(tempDirs()).toEqual(before);
+    expect(tempDirs()).toEqual([]);
   });
 
   it.each([
@@ -96,6 +86,7 @@ describe('npm start (the local sandbox)', () => {
     expect(failed).toContain(check);
     expect(json.report.cleanup).toMatchObject({ status: 'deleted' });
     expect(postmasters()).toEqual([]);
+    expect(tempDirs()).toEqual([]);
   });
 
   it('rejects an unknown --break kind before starting anything', async () => {

@@ -5,11 +5,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  localClient,
   type PgServer,
   PostgresServerError,
   physicalBackup,
+  removeOnExit,
   startPostgres,
   stopAllPostgres,
+  stopAllPostgresSync,
 } from '../../../shared/drill/postgres-server.js';
 import { loadSampleData } from '../../../shared/drill/sample-data.js';
 
@@ -148,6 +151,34 @@ describe('local PostgreSQL servers', () => {
     await expect(act).rejects.toThrow(/exited during start-up[\s\S]*log tail:[\s\S]*Address already in use/);
     await holder.stop();
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('steward-pg-clash-'))).toEqual([]);
+  });
+
+  it('a local client survives its server stopping under it while idle (no unhandled error event)', async () => {
+    // Prepare: what Ctrl-C does to the sandbox's clients while the sample data loads.
+    const doomed = await startPostgres({ name: 'doomed' });
+    const c = localClient(doomed.connectionString());
+    await c.connect();
+    const ended = new Promise((r) => c.once('end', r));
+
+    // Act: without an 'error' listener, the server's "terminating connection" would crash the process.
+    await doomed.stop();
+    await ended;
+
+    // Assert
+    await expect(c.query('select 1')).rejects.toThrow();
+    expectGone(doomed);
+  });
+
+  it('removes a registered dir in the synchronous stop that a second signal runs', async () => {
+    // Prepare: the local provider registers its snapshot dir like this.
+    const dir = await mkdtemp(join(tmpdir(), 'steward-snapshots-test-'));
+    removeOnExit(dir);
+
+    // Act
+    stopAllPostgresSync();
+
+    // Assert
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('refuses to start a directory that is not a PostgreSQL cluster', async () => {
