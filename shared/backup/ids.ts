@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Why a snapshot was taken: the daily schedule or an ad-hoc (pre-change) request. */
 export type SnapshotKind = 'sched' | 'adhoc';
 
@@ -38,6 +40,17 @@ const sanitize = (s: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '') || 'db';
 
+/** The database part of an id: sanitized, and cut with a fingerprint of the full id when it does not fit. */
+const dbPart = (dbId: string, suffix: string): string => {
+  const room = SNAPSHOT_ID_MAX - ID_PREFIX.length - suffix.length;
+  let db = sanitize(dbId);
+  if (db.length > room) {
+    const head = db.slice(0, room - HASH_LEN - 1).replace(/-+$/, '');
+    db = `${head}-${fingerprint(dbId.toLowerCase())}`;
+  }
+  return db;
+};
+
 /**
  * Deterministic snapshot id `steward-<db>-<yyyymmddhhmm>-<kind>` (UTC), so a repeated event is a no-op.
  * The database part is sanitized to RDS identifier rules; when it does not fit in 63 characters it is
@@ -45,13 +58,19 @@ const sanitize = (s: string): string =>
  */
 export const snapshotId = (dbId: string, time: Date, kind: SnapshotKind): string => {
   const suffix = `-${utcStamp(time)}-${kind}`;
-  const room = SNAPSHOT_ID_MAX - ID_PREFIX.length - suffix.length;
-  let db = sanitize(dbId);
-  if (db.length > room) {
-    const head = db.slice(0, room - HASH_LEN - 1).replace(/-+$/, '');
-    db = `${head}-${fingerprint(dbId.toLowerCase())}`;
-  }
-  return `${ID_PREFIX}${db}${suffix}`;
+  return `${ID_PREFIX}${dbPart(dbId, suffix)}${suffix}`;
+};
+
+/**
+ * Ad-hoc snapshot id from the request's identity instead of the clock: `steward-<db>-<10 chars>-adhoc`,
+ * the 10 characters a digest of `key` (a client token, or the Lambda request id, which Lambda's async
+ * retries keep). A retry a minute later names the same snapshot, and RDS answers "already exists".
+ */
+export const adhocSnapshotId = (dbId: string, key: string): string => {
+  const digest = createHash('sha256').update(key).digest();
+  // 10 base-36 characters from 64 bits of the digest; a leading letter is not needed mid-id.
+  const suffix = `-${digest.readBigUInt64BE().toString(36).padStart(13, '0').slice(-10)}-adhoc`;
+  return `${ID_PREFIX}${dbPart(dbId, suffix)}${suffix}`;
 };
 
 // `-<yyyymmddhhmm>-<kind>`: the same length for every kind, so the head of an id depends on the database only.

@@ -1,7 +1,7 @@
 import type { BackupPolicy } from '../config/schema.js';
 import type { Database, Quota, ResourceKind } from '../model.js';
 import { ADHOC_POLICY, Tag, type Tags } from '../tags.js';
-import { snapshotId, type SnapshotKind } from './ids.js';
+import { adhocSnapshotId, snapshotId, type SnapshotKind } from './ids.js';
 
 /** `steward:created-by` on everything the backup function creates. */
 export const CREATED_BY = 'backup';
@@ -76,10 +76,11 @@ export interface PlanOptions {
   quotaWarnPercent: number;
 }
 
-/** What an ad-hoc snapshot request adds: why, and how long to keep it. */
+/** What an ad-hoc snapshot request adds: why, how long to keep it, and what names it (see BackupRequest). */
 export interface SnapshotRequestInput {
   reason: string;
   retainDays: number;
+  identity?: { key: string } | { at: Date };
 }
 
 const DAY_MS = 86_400_000;
@@ -264,7 +265,10 @@ export const planSnapshot = (
     : {
         action: 'create',
         db: ref(db),
-        snapshotId: snapshotId(db.id, when, 'adhoc'),
+        snapshotId:
+          req.identity && 'key' in req.identity
+            ? adhocSnapshotId(db.id, req.identity.key)
+            : snapshotId(db.id, req.identity?.at ?? when, 'adhoc'),
         tags: {
           ...baseTags(db, ADHOC_POLICY, 'adhoc'),
           [Tag.reason]: req.reason,

@@ -34,8 +34,16 @@ export const SnapshotEvent = z.strictObject({
   resource: z.string().check(z.minLength(1), z.maxLength(2048)),
   reason: TagValue,
   retainDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
-  /** Stamps the snapshot id; a retried request with the same value is a no-op. Defaults to now. */
+  /** Stamps the snapshot id; a retried request with the same value is a no-op. */
   requestedAt: z.optional(IsoTime),
+  /**
+   * Names the snapshot: the same token is the same snapshot, whichever invocation carries it (a pipeline's
+   * retries). Without it (and without `requestedAt`) the Lambda request id names it, which Lambda's async
+   * retries keep.
+   */
+  clientToken: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _')),
+  ),
   dryRun: z.optional(z.boolean()),
 });
 
@@ -70,6 +78,11 @@ export const RdsSnapshotCreatedEvent = z.object({
   }),
 });
 
+/** Where the request came in: the Lambda invocation's id (absent in local runs). */
+export interface Invocation {
+  requestId?: string;
+}
+
 /** The one typed request every trigger becomes. */
 export type BackupRequest =
   | { action: 'scheduled-backup'; policy: string; scheduledTime: Date; dryRun: boolean }
@@ -79,6 +92,11 @@ export type BackupRequest =
       reason: string;
       retainDays: number;
       requestedAt?: Date;
+      /**
+       * What names the snapshot, so a retry is a no-op: a client token or the Lambda request id (`key`), or
+       * the requested time (`at`). Absent only for local runs without either, which stamp it with the clock.
+       */
+      identity?: { key: string } | { at: Date };
       dryRun: boolean;
     }
   | { action: 'reconcile-copies'; dryRun: boolean; trigger?: { eventId: string; snapshot?: string } };
@@ -96,7 +114,11 @@ const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: strin
  * Parse any backup trigger into one BackupRequest. Malformed input or an unknown policy name throws one
  * EventShapeError naming the field path. `retainDays` defaults to `backup.preChangeRetainDays`.
  */
-export const parseBackupRequest = (raw: unknown, backup: StewardConfig['backup']): BackupRequest => {
+export const parseBackupRequest = (
+  raw: unknown,
+  backup: StewardConfig['backup'],
+  invocation: Invocation = {},
+): BackupRequest => {
   // EventBridge envelopes carry `source`; direct payloads carry `action`.
   if (raw !== null && typeof raw === 'object' && 'source' in raw && !('action' in raw)) {
     const e = parseWith(RdsSnapshotCreatedEvent, raw, 'Invalid RDS snapshot event');
@@ -123,15 +145,26 @@ export const parseBackupRequest = (raw: unknown, backup: StewardConfig['backup']
         dryRun: e.dryRun ?? false,
       };
     }
-    case 'snapshot':
+    case 'snapshot': {
+      // The request names its snapshot, never the clock: a client token first (the caller's own key), then
+      // the requested time, then the Lambda request id (kept by Lambda's async retries).
+      const identity = e.clientToken
+        ? { key: `client-token:${e.clientToken}` }
+        : e.requestedAt
+          ? { at: new Date(e.requestedAt) }
+          : invocation.requestId
+            ? { key: `lambda-request:${invocation.requestId}` }
+            : undefined;
       return {
         action: e.action,
         resource: e.resource,
         reason: e.reason,
         retainDays: e.retainDays ?? backup.preChangeRetainDays,
         ...(e.requestedAt ? { requestedAt: new Date(e.requestedAt) } : {}),
+        ...(identity ? { identity } : {}),
         dryRun: e.dryRun ?? false,
       };
+    }
     case 'reconcile-copies':
       return { action: e.action, dryRun: e.dryRun ?? false };
   }

@@ -418,6 +418,52 @@ describe('ad-hoc snapshot', () => {
     expect(again.outcomes[0]!.status).toBe('already-done');
   });
 
+  it('is a no-op when Lambda retries the request a minute later: the id comes from the request id', async () => {
+    // Prepare: the first attempt created the snapshot, then failed (say, SNS was down).
+    const { deps, primary } = fakeDeps();
+    const lambda = { requestId: 'c0ffee00-1111-4222-8333-944455556666' };
+    await run(clone(snapshotEvent), { ...deps, now: () => new Date('2026-01-15T10:30:40Z') }, lambda);
+
+    // Act: Lambda's async retry: same event, same request id, one minute later.
+    const retry = await run(
+      clone(snapshotEvent),
+      { ...deps, now: () => new Date('2026-01-15T10:31:40Z') },
+      lambda,
+    );
+
+    // Assert
+    expect(primary.created).toHaveLength(1);
+    expect(primary.created[0]!.snapshotId).toMatch(/^steward-orders-db-[a-z0-9]{10}-adhoc$/);
+    expect(retry.outcomes[0]).toMatchObject({
+      status: 'already-done',
+      detail: primary.created[0]!.snapshotId,
+    });
+  });
+
+  it('names the snapshot after a client token, whichever invocation carries it', async () => {
+    // Prepare: a pipeline retries with its own token through two separate invocations.
+    const { deps, primary } = fakeDeps();
+    const event = { ...clone(snapshotEvent), clientToken: 'deploy-4711' };
+    await run(event, deps, { requestId: 'first-invocation' });
+
+    // Act
+    const again = await run(event, deps, { requestId: 'second-invocation' });
+
+    // Assert
+    expect(primary.created).toHaveLength(1);
+    expect(again.outcomes[0]!.status).toBe('already-done');
+  });
+
+  it('refuses a client token that cannot be an identifier, naming the field', async () => {
+    // Act
+    const err = await run(
+      { ...clone(snapshotEvent), clientToken: 'no spaces/please' },
+      fakeDeps().deps,
+    ).catch((e: unknown) => e);
+    // Assert
+    expect(err).toMatchObject({ name: 'EventShapeError', message: expect.stringMatching(/clientToken/) });
+  });
+
   it('snapshots the Aurora cluster when asked for one of its instances, by ARN', async () => {
     // Prepare
     const { deps, primary } = fakeDeps();

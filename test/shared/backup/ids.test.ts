@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidSnapshotId, SNAPSHOT_ID_MAX, snapshotId, utcStamp } from '../../../shared/backup/ids.js';
+import {
+  adhocSnapshotId,
+  isValidSnapshotId,
+  SNAPSHOT_ID_MAX,
+  snapshotId,
+  utcStamp,
+} from '../../../shared/backup/ids.js';
 
 const at = new Date('2026-01-15T03:00:00Z');
 
@@ -85,6 +91,30 @@ describe('snapshotId', () => {
           snapshotId('orders-db', at, 'sched'),
         );
       }),
+    );
+  });
+});
+
+describe('adhocSnapshotId', () => {
+  it('names the same snapshot for the same request key, and another for another key', () => {
+    // Act
+    const a = adhocSnapshotId('orders-db', 'lambda-request:c0ffee');
+    // Assert
+    expect(a).toMatch(/^steward-orders-db-[a-z0-9]{10}-adhoc$/);
+    expect(adhocSnapshotId('orders-db', 'lambda-request:c0ffee')).toBe(a);
+    expect(adhocSnapshotId('orders-db', 'lambda-request:c0ffef')).not.toBe(a);
+  });
+
+  it('is always a valid snapshot id of at most 63 characters', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 120 }), fc.string({ minLength: 1, maxLength: 80 }), (db, key) => {
+        // Act
+        const id = adhocSnapshotId(db, key);
+        // Assert
+        expect(id.length).toBeLessThanOrEqual(SNAPSHOT_ID_MAX);
+        expect(isValidSnapshotId(id)).toBe(true);
+      }),
+      { numRuns: 2_000 },
     );
   });
 });
