@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
 import { alarmStateKey, approvalKey, cooldownKey } from '../scaling/ids.js';
-import type { AlarmState, Approval } from '../scaling/model.js';
-import type { ScalingStore } from '../scaling/ports.js';
+import type { AlarmState, Approval, DecisionRecord } from '../scaling/model.js';
+import { type ResourceHolder, type ScalingStore, STALE_EXECUTION_SECONDS } from '../scaling/ports.js';
 import { attempt, call } from './call.js';
 
 // How long the last acted-on transition is remembered after its cooldown: longer than any redelivery
@@ -17,9 +17,12 @@ const ACTED_MEMORY_SECONDS = 7 * 24 * 3600;
 
 const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 
+type Item = Record<string, unknown>;
+
 /**
  * ScalingStore over the stage's state table (partition key `pk`, TTL attribute `ttl` in epoch seconds).
  * DynamoDB deletes expired items lazily (up to days later), so reads and conditions check `ttl` themselves.
+ * Every claim is one conditional write: of concurrent runs exactly one wins it.
  */
 export const dynamoScalingStore = (
   doc: DynamoDBDocumentClient,
@@ -27,44 +30,91 @@ export const dynamoScalingStore = (
   now: () => Date = () => new Date(),
 ): ScalingStore => {
   const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
-  const live = (item: Record<string, unknown> | undefined) =>
+  const live = (item: Item | undefined) =>
     item && !(typeof item.ttl === 'number' && item.ttl <= epoch(now())) ? item : undefined;
+  // DynamoDB refuses an empty ExpressionAttributeNames: give it only the placeholders the expressions use.
+  const names = (expression: string) => {
+    const used = ['pk', 'ttl', 'status', 'until', 'result'].filter((n) => expression.includes(`#${n}`));
+    return used.length ? Object.fromEntries(used.map((n) => [`#${n}`, n])) : undefined;
+  };
 
   const get = async (pk: string) =>
     live(
       (
         await call('GetItem', `${table} ${pk}`, () =>
-          doc.send(new GetCommand({ TableName: table, Key: { pk } })),
+          doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
         )
       ).Item,
     );
 
-  /** A conditional put; false when the condition refused it. */
+  /** A conditional put; the replaced item when it went through, false when the condition refused it. */
   const putIf = async (
-    Item: Record<string, unknown>,
+    Item: Item,
+    ConditionExpression: string,
+    values: Record<string, unknown>,
+  ): Promise<{ old?: Item } | false> => {
+    const r = await attempt(
+      'PutItem',
+      `${table} ${String(Item.pk)}`,
+      () =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item,
+            ConditionExpression,
+            ExpressionAttributeNames: names(ConditionExpression),
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      { refused: CONDITION_FAILED },
+    );
+    return r.ok ? (r.value.Attributes ? { old: r.value.Attributes } : {}) : false;
+  };
+
+  /** A conditional update; false when the condition refused it. */
+  const updateIf = async (
+    pk: string,
+    UpdateExpression: string,
     ConditionExpression: string,
     values: Record<string, unknown>,
   ): Promise<boolean> =>
     (
       await attempt(
-        'PutItem',
-        `${table} ${String(Item.pk)}`,
+        'UpdateItem',
+        `${table} ${pk}`,
         () =>
           doc.send(
-            new PutCommand({
+            new UpdateCommand({
               TableName: table,
-              Item,
+              Key: { pk },
+              UpdateExpression,
               ConditionExpression,
-              ExpressionAttributeNames: {
-                '#pk': 'pk',
-                ...(ConditionExpression.includes('#ttl') ? { '#ttl': 'ttl' } : {}),
-              },
+              ExpressionAttributeNames: names(`${UpdateExpression} ${ConditionExpression}`),
               ExpressionAttributeValues: values,
             }),
           ),
         { refused: CONDITION_FAILED },
       )
     ).ok;
+
+  const deleteIf = async (pk: string, ConditionExpression: string, values: Record<string, unknown>) =>
+    attempt(
+      'DeleteItem',
+      `${table} ${pk}`,
+      () =>
+        doc.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: { pk },
+            ConditionExpression,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      { refused: CONDITION_FAILED },
+    );
+
+  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {
@@ -73,16 +123,19 @@ export const dynamoScalingStore = (
         seen: seen !== undefined,
         ...(typeof cooldown?.lastActedAt === 'string' ? { lastActedAt: new Date(cooldown.lastActedAt) } : {}),
         ...(typeof cooldown?.until === 'string' ? { cooldownUntil: new Date(cooldown.until) } : {}),
+        ...(typeof seen?.outcome === 'string' && seen.announced === false
+          ? { unannounced: JSON.parse(seen.outcome) as DecisionRecord }
+          : {}),
       };
     },
 
     // An expired key that DynamoDB has not swept yet may be claimed again.
-    claim: (eventKey, ttlSeconds, record) =>
-      putIf(
+    claim: async (eventKey, ttlSeconds, record) =>
+      (await putIf(
         { ...record, pk: eventKey, claimedAt: now().toISOString(), ttl: epoch(now()) + ttlSeconds },
         'attribute_not_exists(#pk) OR #ttl <= :now',
         { ':now': epoch(now()) },
-      ),
+      )) !== false,
 
     release: async (eventKey) => {
       await call('DeleteItem', `${table} ${eventKey}`, () =>
@@ -90,21 +143,88 @@ export const dynamoScalingStore = (
       );
     },
 
-    recordAction: async (kind, id, a) => {
+    claimResource: async (kind, id, a) => {
+      const pk = cooldownKey(kind, id);
       const at = a.at.toISOString();
-      // Two rules acting on one resource: the newer transition stays the reference for out-of-order checks.
-      await putIf(
+      // Free when nobody ever acted, or the cooldown ran out and no newer transition was acted on. ISO times
+      // in UTC compare as strings.
+      const r = await putIf(
         {
-          pk: cooldownKey(kind, id),
+          pk,
           lastActedAt: at,
           until: a.until.toISOString(),
           rule: a.rule,
           alarmName: a.alarmName,
+          eventKey: a.eventKey,
           ttl: Math.max(epoch(a.until), epoch(now())) + ACTED_MEMORY_SECONDS,
         },
-        'attribute_not_exists(#pk) OR lastActedAt <= :at',
-        { ':at': at },
+        'attribute_not_exists(#pk) OR (#until <= :now AND lastActedAt <= :at)',
+        { ':now': now().toISOString(), ':at': at },
       );
+      if (r === false) {
+        const held = await get(pk);
+        const holder: ResourceHolder = {
+          ...(typeof held?.rule === 'string' ? { rule: held.rule } : {}),
+          ...(typeof held?.alarmName === 'string' ? { alarmName: held.alarmName } : {}),
+          ...(date(held?.until) ? { until: date(held?.until)! } : {}),
+          ...(date(held?.lastActedAt) ? { lastActedAt: date(held?.lastActedAt)! } : {}),
+        };
+        return { ok: false, holder };
+      }
+      const old = r.old;
+      return {
+        ok: true,
+        claim: {
+          kind,
+          id,
+          eventKey: a.eventKey,
+          ...(old &&
+            typeof old.lastActedAt === 'string' &&
+            typeof old.until === 'string' && {
+              previous: {
+                at: new Date(old.lastActedAt),
+                until: new Date(old.until),
+                rule: String(old.rule ?? ''),
+                alarmName: String(old.alarmName ?? ''),
+                ...(typeof old.eventKey === 'string' ? { eventKey: old.eventKey } : {}),
+              },
+            }),
+        },
+      };
+    },
+
+    // Only while the claim is still ours: a later run's claim is never undone.
+    releaseResource: async (c) => {
+      const pk = cooldownKey(c.kind, c.id);
+      if (!c.previous) {
+        await deleteIf(pk, 'eventKey = :mine', { ':mine': c.eventKey });
+        return;
+      }
+      await putIf(
+        {
+          pk,
+          lastActedAt: c.previous.at.toISOString(),
+          until: c.previous.until.toISOString(),
+          rule: c.previous.rule,
+          alarmName: c.previous.alarmName,
+          ...(c.previous.eventKey ? { eventKey: c.previous.eventKey } : {}),
+          ttl: Math.max(epoch(c.previous.until), epoch(now())) + ACTED_MEMORY_SECONDS,
+        },
+        'eventKey = :mine',
+        { ':mine': c.eventKey },
+      );
+    },
+
+    // On the event's own item, so it expires with it; a key already gone has nothing to record.
+    recordOutcome: async (eventKey, decision) => {
+      await updateIf(eventKey, 'SET outcome = :outcome, announced = :no', 'attribute_exists(#pk)', {
+        ':outcome': JSON.stringify(decision),
+        ':no': false,
+      });
+    },
+
+    markAnnounced: async (eventKey) => {
+      await updateIf(eventKey, 'SET announced = :yes', 'attribute_exists(#pk)', { ':yes': true });
     },
 
     putApproval: async (a, ttlSeconds) => {
@@ -119,7 +239,7 @@ export const dynamoScalingStore = (
         'attribute_not_exists(#pk) OR #ttl <= :now',
         { ':now': epoch(now()) },
       );
-      return created ? 'created' : 'exists';
+      return created === false ? 'exists' : 'created';
     },
 
     getApproval: async (id) => {
@@ -128,47 +248,42 @@ export const dynamoScalingStore = (
       const a = JSON.parse(item.approval) as Approval;
       return {
         ...a,
-        status: item.status === 'executed' ? 'executed' : 'pending',
+        status:
+          item.status === 'executed' ? 'executed' : item.status === 'executing' ? 'executing' : 'pending',
         ...(typeof item.executedAt === 'string' ? { executedAt: item.executedAt } : {}),
         ...(typeof item.result === 'string' ? { result: item.result } : {}),
+        ...(typeof item.lastError === 'string' ? { lastError: item.lastError } : {}),
       };
     },
 
-    markExecuted: async (id, at) =>
-      (
-        await attempt(
-          'UpdateItem',
-          `${table} ${approvalKey(id)}`,
-          () =>
-            doc.send(
-              new UpdateCommand({
-                TableName: table,
-                Key: { pk: approvalKey(id) },
-                UpdateExpression: 'SET #status = :executed, executedAt = :at',
-                ConditionExpression: '#status = :pending',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':executed': 'executed',
-                  ':pending': 'pending',
-                  ':at': at.toISOString(),
-                },
-              }),
-            ),
-          { refused: CONDITION_FAILED },
-        )
-      ).ok,
+    claimApproval: (id, at) =>
+      updateIf(
+        approvalKey(id),
+        'SET #status = :executing, claimedAt = :at',
+        '#status = :pending OR (#status = :executing AND claimedAt < :stale)',
+        {
+          ':executing': 'executing',
+          ':pending': 'pending',
+          ':at': at.toISOString(),
+          ':stale': new Date(at.getTime() - STALE_EXECUTION_SECONDS * 1000).toISOString(),
+        },
+      ),
 
-    recordResult: async (id, result) => {
-      await call('UpdateItem', `${table} ${approvalKey(id)}`, () =>
-        doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: approvalKey(id) },
-            UpdateExpression: 'SET #result = :result',
-            ExpressionAttributeNames: { '#result': 'result' },
-            ExpressionAttributeValues: { ':result': result },
-          }),
-        ),
+    completeApproval: async (id, at, result) => {
+      await updateIf(
+        approvalKey(id),
+        'SET #status = :executed, executedAt = :at, #result = :result REMOVE claimedAt',
+        '#status = :executing',
+        { ':executed': 'executed', ':executing': 'executing', ':at': at.toISOString(), ':result': result },
+      );
+    },
+
+    releaseApproval: async (id, error) => {
+      await updateIf(
+        approvalKey(id),
+        'SET #status = :pending, lastError = :error REMOVE claimedAt',
+        '#status = :executing',
+        { ':pending': 'pending', ':executing': 'executing', ':error': error },
       );
     },
 

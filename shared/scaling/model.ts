@@ -146,12 +146,15 @@ export interface ScalingMemory {
   lastActedAt?: Date;
   /** No new action on the resource before this. */
   cooldownUntil?: Date;
+  /** This event was decided, and the decision is news that has not been announced yet (SNS failed). */
+  unannounced?: DecisionRecord;
 }
 
 /** A change waiting for `steward approve <id>`. */
 export interface Approval {
   id: string;
-  status: 'pending' | 'executed';
+  /** `executing` while one request runs it; back to `pending` if that fails. */
+  status: 'pending' | 'executing' | 'executed';
   rule: string;
   alarmName: string;
   /** The triggering transition's time (ISO). */
@@ -161,8 +164,10 @@ export interface Approval {
   createdAt: string;
   expiresAt: string;
   executedAt?: string;
-  /** After execution: `done`, `already-done` or `failed: <error>`. */
+  /** After execution: `done` or `already-done`. */
   result?: string;
+  /** The error of the last failed execution, which left the approval pending. */
+  lastError?: string;
 }
 
 /** One decision as reported: logged, counted, notified, returned. */
@@ -179,4 +184,10 @@ export interface DecisionRecord {
   status: 'done' | 'already-done' | 'planned' | 'approval-requested' | 'skipped' | 'failed';
   approvalId?: string;
   error?: string;
+  /** The event key this decision was recorded under (announce-on-retry). */
+  eventKey?: string;
+  /** A decision made by an earlier attempt, announced now because its notification failed then. */
+  replayed?: boolean;
+  /** Something after the action failed without undoing it (e.g. recording the outcome). */
+  warning?: string;
 }

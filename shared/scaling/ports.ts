@@ -1,5 +1,12 @@
 import type { ResourceKind } from '../config/schema.js';
-import type { AlarmState, Approval, PlannedChange, ScalingMemory, ScalingResource } from './model.js';
+import type {
+  AlarmState,
+  Approval,
+  DecisionRecord,
+  PlannedChange,
+  ScalingMemory,
+  ScalingResource,
+} from './model.js';
 
 /** Port: describe a rule's resource as plain data, and apply one planned change to it. */
 export interface ScalingResources {
@@ -10,7 +17,7 @@ export interface ScalingResources {
   apply(change: PlannedChange): Promise<'done' | 'already-done'>;
 }
 
-/** After acting on a resource: what to remember for out-of-order and cooldown checks. */
+/** A claim on a resource before acting on it: the transition acted on and the cooldown it starts. */
 export interface ActionRecord {
   /** State timestamp of the transition acted on. */
   at: Date;
@@ -18,9 +25,33 @@ export interface ActionRecord {
   until: Date;
   rule: string;
   alarmName: string;
+  /** The event (or approval) key that holds the claim. */
+  eventKey: string;
 }
 
-/** Port: steward's scaling memory (the stage's state table). */
+/** A resource claim this run holds, with what it replaced (to put back if the action fails). */
+export interface ResourceClaim {
+  kind: ResourceKind;
+  id: string;
+  eventKey: string;
+  previous?: Omit<ActionRecord, 'eventKey'> & { eventKey?: string };
+}
+
+/** Who holds a resource that could not be claimed. */
+export interface ResourceHolder {
+  rule?: string;
+  alarmName?: string;
+  until?: Date;
+  lastActedAt?: Date;
+}
+
+/** How long an approval stays `executing` before another request may take it over (a run that died). */
+export const STALE_EXECUTION_SECONDS = 15 * 60;
+
+/**
+ * Port: steward's scaling memory (the stage's state table). Claim before acting, record the outcome after:
+ * a write that fails after the action never undoes the claim, and a failed action gives its claims back.
+ */
 export interface ScalingStore {
   /** What is remembered for one event key and one resource. */
   memory(eventKey: string, kind: ResourceKind, id: string): Promise<ScalingMemory>;
@@ -28,15 +59,34 @@ export interface ScalingStore {
   claim(eventKey: string, ttlSeconds: number, record: Record<string, string>): Promise<boolean>;
   /** Forget an event key, so a retry of a failed action decides again. */
   release(eventKey: string): Promise<void>;
-  /** Remember the acted-on transition and the cooldown end; never moves the transition backwards. */
-  recordAction(kind: ResourceKind, id: string, a: ActionRecord): Promise<void>;
+  /**
+   * Claim a resource before changing it, atomically across rules and runs: granted only when no cooldown
+   * is running and no newer transition was acted on. The claim is the cooldown: it holds whatever fails
+   * after the change.
+   */
+  claimResource(
+    kind: ResourceKind,
+    id: string,
+    a: ActionRecord,
+  ): Promise<{ ok: true; claim: ResourceClaim } | { ok: false; holder: ResourceHolder }>;
+  /** The action failed: put back what the claim replaced, if the claim is still this run's. */
+  releaseResource(claim: ResourceClaim): Promise<void>;
+  /** Remember a decision that is news, before announcing it; `announced` once the notification went out. */
+  recordOutcome(eventKey: string, decision: DecisionRecord): Promise<void>;
+  /** The decision's notification went out: a redelivery stays quiet. */
+  markAnnounced(eventKey: string): Promise<void>;
   /** Store a pending approval; `exists` when the same id was stored before (a duplicate delivery). */
   putApproval(a: Approval, ttlSeconds: number): Promise<'created' | 'exists'>;
   getApproval(id: string): Promise<Approval | undefined>;
-  /** pending → executed, conditionally: true for exactly one caller. */
-  markExecuted(id: string, at: Date): Promise<boolean>;
-  /** The execution's result, for the record. */
-  recordResult(id: string, result: string): Promise<void>;
+  /**
+   * pending → executing, conditionally: true for exactly one caller. An execution older than
+   * STALE_EXECUTION_SECONDS (its run died) may be taken over.
+   */
+  claimApproval(id: string, at: Date): Promise<boolean>;
+  /** executing → executed, with the result. */
+  completeApproval(id: string, at: Date, result: string): Promise<void>;
+  /** executing → pending again, keeping the error: a failed action does not consume the approval. */
+  releaseApproval(id: string, error: string): Promise<void>;
   /** The latest state steward saw for an alarm. */
   alarmState(alarmName: string): Promise<{ state: AlarmState; since: Date } | undefined>;
   /** Remember an alarm's state; an older transition never overwrites a newer one. */

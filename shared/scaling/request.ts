@@ -143,6 +143,21 @@ const ruleFor = (rules: readonly NamedRule[], alarmName: string, path: string): 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
 
 /**
+ * How far a request's time may be from now. A transition timestamp becomes the resource's "last acted on"
+ * time, which orders every later event: one far in the future would block the database for as long.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** An alarm's state time: in the past (redeliveries are late, never early), or within the skew ahead. */
+const notAhead = (at: Date, now: Date, what: string, path: string): Date => {
+  if (at.getTime() > now.getTime() + CLOCK_SKEW_MS)
+    throw new EventShapeError(what, [
+      `${path}: must not be more than 5 minutes in the future (${at.toISOString()}, now ${now.toISOString()})`,
+    ]);
+  return at;
+};
+
+/**
  * Parse any scaling trigger into one ScalingRequest: an EventBridge alarm state change, an SNS-delivered
  * alarm notification, or a direct payload. Malformed input, or an alarm no rule answers, throws one
  * EventShapeError naming the field path, before anything is read or changed.
@@ -156,7 +171,12 @@ export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: D
       alarmName: d.alarmName,
       state: d.state.value,
       ...(d.previousState ? { previousState: d.previousState.value } : {}),
-      at: d.state.timestamp,
+      at: notAhead(
+        d.state.timestamp,
+        now,
+        'Invalid CloudWatch alarm state change event',
+        'detail.state.timestamp',
+      ),
       source: 'eventbridge',
       ...(d.state.reason ? { reason: d.state.reason } : {}),
     };
@@ -186,7 +206,12 @@ export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: D
         alarmName: m.AlarmName,
         state: m.NewStateValue,
         ...(m.OldStateValue ? { previousState: m.OldStateValue } : {}),
-        at: m.StateChangeTime,
+        at: notAhead(
+          m.StateChangeTime,
+          now,
+          `Invalid CloudWatch alarm notification in Records.${i}.Sns.Message`,
+          `Records.${i}.Sns.Message.StateChangeTime`,
+        ),
         source: 'sns',
         ...(m.NewStateReason ? { reason: m.NewStateReason } : {}),
       };
@@ -209,10 +234,16 @@ export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: D
         rule = ruleFor(rules, e.alarm!, 'alarm');
       }
       const alarmName = e.alarm ?? ('name' in rule.alarm ? rule.alarm.name : `playbook:${rule.name}`);
+      const requested = e.requestedAt ? new Date(e.requestedAt) : undefined;
+      // An on-demand run happens now: its stamp only dedups retries of the same request.
+      if (requested && Math.abs(requested.getTime() - now.getTime()) > CLOCK_SKEW_MS)
+        throw new EventShapeError('Invalid scaling request', [
+          `requestedAt: must be within 5 minutes of now (${requested.toISOString()}, now ${now.toISOString()})`,
+        ]);
       const event: AlarmEvent = {
         alarmName,
         state: 'ALARM',
-        at: e.requestedAt ? new Date(e.requestedAt) : now,
+        at: requested ?? now,
         source: 'direct',
         reason: 'on-demand playbook run',
       };

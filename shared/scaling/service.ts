@@ -6,16 +6,17 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
 import { changesResource, checkApproval, decideScaling, describeChange, guardEvent } from './engine.js';
-import { approvalId, seenKey } from './ids.js';
+import { approvalId, approvalKey, seenKey } from './ids.js';
 import type {
   Approval,
   DecisionRecord,
   NamedRule,
+  PlannedChange,
   ScalingDecision,
   ScalingResource,
   SkipReason,
 } from './model.js';
-import type { ScalingResources, ScalingStore } from './ports.js';
+import type { ResourceClaim, ResourceHolder, ScalingResources, ScalingStore } from './ports.js';
 import { namedRules, type RuleEvent, type ScalingRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -75,20 +76,79 @@ const failedDecision = (detail: string): ScalingDecision => ({
   detail,
 });
 
-/** Apply a change; on success remember the transition and start the cooldown. */
+/**
+ * Act: claim the resource first (the claim is the cooldown, atomic across rules and runs), then change it.
+ * A failed change gives the claim back. Undefined when another rule or run holds the resource.
+ */
 const apply = async (
   deps: ScalingDeps,
   rule: NamedRule,
-  decision: Extract<ScalingDecision, { verdict: 'act' }>,
+  change: PlannedChange,
   at: Date,
   alarmName: string,
-): Promise<'done' | 'already-done'> => {
-  const r = await deps.resources.apply(decision.change);
-  if (changesResource(decision.change)) {
+  eventKey: string,
+): Promise<{ result: 'done' | 'already-done' } | { held: ScalingDecision }> => {
+  let claim: ResourceClaim | undefined;
+  if (changesResource(change)) {
     const until = new Date(deps.now().getTime() + rule.cooldownMinutes * 60_000);
-    await deps.state.recordAction(rule.kind, rule.resource, { at, until, rule: rule.name, alarmName });
+    const c = await deps.state.claimResource(rule.kind, rule.resource, {
+      at,
+      until,
+      rule: rule.name,
+      alarmName,
+      eventKey,
+    });
+    if (!c.ok) return { held: heldBy(rule, c.holder, deps.now()) };
+    claim = c.claim;
   }
-  return r;
+  try {
+    return { result: await deps.resources.apply(change) };
+  } catch (e) {
+    if (claim) {
+      await deps.state.releaseResource(claim).catch((r: unknown) =>
+        logger.error('could not release the resource claim; its cooldown runs out on its own', {
+          resource: rule.resource,
+          error: errorMessage(r),
+        }),
+      );
+    }
+    throw e;
+  }
+};
+
+/** The skip when the claim was refused: another rule or run changed (or is changing) the resource. */
+const heldBy = (rule: NamedRule, h: ResourceHolder, now: Date): ScalingDecision => {
+  const by = h.rule ? ` by rule ${h.rule}${h.alarmName ? ` (alarm ${h.alarmName})` : ''}` : '';
+  if (h.until && h.until.getTime() > now.getTime())
+    return {
+      verdict: 'skip',
+      reason: 'cooldown',
+      detail: `${rule.resource} was just claimed${by}: cooldown until ${h.until.toISOString()}`,
+    };
+  return {
+    verdict: 'skip',
+    reason: 'out-of-order',
+    detail: `${rule.resource} was acted on${by} for a newer transition (${h.lastActedAt?.toISOString() ?? '?'})`,
+  };
+};
+
+/**
+ * Remember a decision that is news before it is announced, so a retry whose notification failed announces
+ * it instead of acting again. After the action this only records: a failure is a warning, never a failed
+ * action (the change is made and the resource claim, written first, holds its cooldown).
+ */
+const note = async (deps: ScalingDeps, key: string, rec: DecisionRecord): Promise<DecisionRecord> => {
+  if (!notifiable(rec)) return rec;
+  try {
+    await deps.state.recordOutcome(key, rec);
+    return { ...rec, eventKey: key };
+  } catch (e) {
+    logger.warn('could not record the decision; a retry after a failed notification will stay quiet', {
+      key,
+      error: errorMessage(e),
+    });
+    return { ...rec, warning: `the outcome could not be recorded: ${errorMessage(e)}` };
+  }
 };
 
 /**
@@ -109,6 +169,8 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
       await deps.state.setAlarmState(event.alarmName, event.state, event.at, ALARM_STATE_TTL);
     }
     const memory = await deps.state.memory(key, rule.kind, rule.resource);
+    // An earlier attempt decided (and maybe changed the resource) but could not tell: tell now, act never.
+    if (memory.unannounced && !o.readOnly) return { ...memory.unannounced, eventKey: key, replayed: true };
     const guarded = guardEvent(event, rule, memory, now);
     let resource: ScalingResource | undefined;
     if (!('skip' in guarded) && rule.action.type !== 'notify') {
@@ -138,11 +200,12 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
         },
         'skipped',
       );
+    const done = (rec: DecisionRecord) => (claimed ? note(deps, key, rec) : rec);
 
     if (decision.verdict === 'skip') {
       // The scale-in check re-reads its alarms every run: its skips are not events to remember.
       if (decision.reason !== 'duplicate' && !sweep && !(await claim())) return duplicate();
-      return record(rule, event.alarmName, event.at, decision, 'skipped');
+      return done(record(rule, event.alarmName, event.at, decision, 'skipped'));
     }
     if (!(await claim())) return duplicate();
     // A scale-in step (done, planned or asked for) restarts the sustained-OK clock: one step per period.
@@ -152,7 +215,7 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
 
     if (o.readOnly || deps.dryRun || rule.mode === 'dryRun') {
       if (!o.readOnly) await restartSustain();
-      return record(rule, event.alarmName, event.at, decision, 'planned');
+      return done(record(rule, event.alarmName, event.at, decision, 'planned'));
     }
     if (rule.mode === 'approve' && decision.change.type !== 'notify') {
       const id = approvalId(rule.name, event.alarmName, event.at, decision.direction);
@@ -170,11 +233,24 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
       // Kept past its expiry for a week, so `steward approve` can say "expired" rather than "unknown".
       await deps.state.putApproval(approval, (scaling.approvalTtlHours + 7 * 24) * HOUR);
       await restartSustain();
-      return record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id });
+      return done(
+        record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
+      );
     }
-    const r = await apply(deps, rule, decision, event.at, event.alarmName);
-    await restartSustain();
-    return record(rule, event.alarmName, event.at, decision, r);
+    const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
+    if ('held' in r) {
+      decision = r.held;
+      return done(record(rule, event.alarmName, event.at, r.held, 'skipped'));
+    }
+    // The change is made: nothing after this may turn it into a failure or give the claims back.
+    claimed = false;
+    await restartSustain().catch((e: unknown) =>
+      logger.warn('could not restart the sustained-OK clock', {
+        alarm: event.alarmName,
+        error: errorMessage(e),
+      }),
+    );
+    return note(deps, key, record(rule, event.alarmName, event.at, decision, r.result));
   } catch (e) {
     // Forget the event, so Lambda's retry decides again (against the resource as it is then).
     if (claimed) {
@@ -198,7 +274,11 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
   }
 };
 
-/** Execute an approved change once: re-check it against the resource now, then pending → executed. */
+/**
+ * Execute an approved change once: re-check it against the resource now, claim the approval (pending →
+ * executing) and the resource, act, then executing → executed. A failed action puts the approval back to
+ * pending (with its error), so it can be approved again once the cause is fixed.
+ */
 const executeApproval = async (id: string, deps: ScalingDeps, o: RunOptions): Promise<DecisionRecord[]> => {
   const approval = await deps.state.getApproval(id);
   if (!approval)
@@ -240,23 +320,43 @@ const executeApproval = async (id: string, deps: ScalingDeps, o: RunOptions): Pr
     decision = checkApproval(approval, rule, resource, cooldownUntil ? { cooldownUntil } : {}, now);
     if (decision.verdict === 'skip') return [rec(decision, 'skipped')];
     if (o.readOnly || deps.dryRun) return [rec(decision, 'planned')];
-    claimed = await deps.state.markExecuted(id, now);
+    claimed = await deps.state.claimApproval(id, now);
     if (!claimed)
       return [
         rec(
-          { verdict: 'skip', reason: 'duplicate', detail: `approval ${id} was executed by another request` },
+          {
+            verdict: 'skip',
+            reason: 'duplicate',
+            detail: `approval ${id} is being executed (or was) by another request`,
+          },
           'already-done',
         ),
       ];
-    const r = await apply(deps, rule!, decision, new Date(approval.at), approval.alarmName);
-    await deps.state.recordResult(id, r);
-    return [rec(decision, r)];
+    const r = await apply(
+      deps,
+      rule!,
+      decision.change,
+      new Date(approval.at),
+      approval.alarmName,
+      approvalKey(id),
+    );
+    if ('held' in r) {
+      await deps.state.releaseApproval(id, `not executed: ${r.held.verdict === 'skip' ? r.held.detail : ''}`);
+      return [rec(r.held, 'skipped')];
+    }
+    claimed = false;
+    await deps.state
+      .completeApproval(id, now, r.result)
+      .catch((e: unknown) =>
+        logger.warn('could not mark the approval executed', { id, error: errorMessage(e) }),
+      );
+    return [rec(decision, r.result)];
   } catch (e) {
     if (claimed) {
       await deps.state
-        .recordResult(id, `failed: ${errorMessage(e)}`)
+        .releaseApproval(id, errorMessage(e))
         .catch((r: unknown) =>
-          logger.error('could not record the approval result', { id, error: errorMessage(r) }),
+          logger.error('could not put the approval back to pending', { id, error: errorMessage(r) }),
         );
     }
     return [rec(decision ?? failedDecision('failed before deciding'), 'failed', { error: errorMessage(e) })];
@@ -317,6 +417,7 @@ const linesOf = (d: DecisionRecord, stage: string): string[] => {
   if (d.decision.verdict === 'act') lines.push(`Why: ${d.decision.reason}.`);
   else lines.push(`Why: ${d.decision.reason}: ${d.decision.detail}.`);
   if (d.error) lines.push(`Error: ${d.error}`);
+  if (d.warning) lines.push(`Note: ${d.warning}`);
   if (d.status === 'approval-requested' && d.decision.verdict === 'act') {
     lines.push(
       '',
@@ -399,21 +500,30 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
   for (const d of decisions) {
     logger.info('scaling decision', { ...d });
     if (!notifiable(d)) continue;
-    outcomes.push(
-      ...(await sendReported(deps.notifier, {
-        severity: severityOf(d),
-        capability: CAPABILITY,
-        subject: subjectOf(d),
-        lines: linesOf(d, deps.config.stage),
-        data: d,
-      })),
-    );
+    const failed = await sendReported(deps.notifier, {
+      severity: severityOf(d),
+      capability: CAPABILITY,
+      subject: subjectOf(d),
+      lines: linesOf(d, deps.config.stage),
+      data: d,
+    });
+    outcomes.push(...failed);
+    // Told: a redelivery of the event stays quiet. Not told: the run fails, and Lambda's retry tells it.
+    if (!failed.length && d.eventKey) {
+      await deps.state
+        .markAnnounced(d.eventKey)
+        .catch((e: unknown) =>
+          logger.warn('could not mark the decision announced', { key: d.eventKey, error: errorMessage(e) }),
+        );
+    }
   }
 
-  metrics.addMetric('ScalingActions', MetricUnit.Count, count(decisions, 'done'));
-  metrics.addMetric('ScalingPlanned', MetricUnit.Count, count(decisions, 'planned'));
-  metrics.addMetric('ScalingApprovalsRequested', MetricUnit.Count, count(decisions, 'approval-requested'));
-  metrics.addMetric('ScalingSkipped', MetricUnit.Count, count(decisions, 'skipped', 'already-done'));
+  // A replayed decision was counted when it was made.
+  const fresh = decisions.filter((d) => !d.replayed);
+  metrics.addMetric('ScalingActions', MetricUnit.Count, count(fresh, 'done'));
+  metrics.addMetric('ScalingPlanned', MetricUnit.Count, count(fresh, 'planned'));
+  metrics.addMetric('ScalingApprovalsRequested', MetricUnit.Count, count(fresh, 'approval-requested'));
+  metrics.addMetric('ScalingSkipped', MetricUnit.Count, count(fresh, 'skipped', 'already-done'));
   metrics.addMetric('ActionFailures', MetricUnit.Count, outcomes.filter((x) => x.status === 'failed').length);
 
   const summary = summarize(req, decisions);

@@ -104,7 +104,7 @@ describe('steward scale --alarm <name> --dry-run', () => {
 });
 
 describe('steward approve <id>', () => {
-  it('executes the stored change once, through a conditional pending → executed update', async () => {
+  it('executes the stored change once: pending → executing (conditional), the change, then executed', async () => {
     // Prepare
     const approval: Approval = {
       id: approveEvent.id,
@@ -130,7 +130,10 @@ describe('steward approve <id>', () => {
     // Assert
     expect(code).toBe(0);
     expect(out).toMatch(/DONE\s+orders-db-failover/);
-    expect(ddb).toReceiveCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending' });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      ConditionExpression: '#status = :pending OR (#status = :executing AND claimedAt < :stale)',
+    });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { ConditionExpression: '#status = :executing' });
     expect(rds).toReceiveCommandTimes(RebootDBInstanceCommand, 1);
     expect(rds).toReceiveCommandWith(RebootDBInstanceCommand, {
       DBInstanceIdentifier: 'orders-db',

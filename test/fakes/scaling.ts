@@ -1,7 +1,17 @@
 import type { ResourceKind } from '../../shared/config/schema.js';
 import { alarmStateKey, approvalKey, cooldownKey } from '../../shared/scaling/ids.js';
-import type { AlarmState, Approval, PlannedChange, ScalingResource } from '../../shared/scaling/model.js';
-import type { ScalingResources, ScalingStore } from '../../shared/scaling/ports.js';
+import type {
+  AlarmState,
+  Approval,
+  DecisionRecord,
+  PlannedChange,
+  ScalingResource,
+} from '../../shared/scaling/model.js';
+import {
+  type ScalingResources,
+  type ScalingStore,
+  STALE_EXECUTION_SECONDS,
+} from '../../shared/scaling/ports.js';
 
 type Item = Record<string, unknown> & { ttl?: number };
 
@@ -11,6 +21,8 @@ export interface FakeScalingStore extends ScalingStore {
   items: Map<string, Item>;
   /** Number of writes (put, update, delete) so far. */
   writes: number;
+  /** Set to make every write reject with it (the table refusing writes). */
+  failWrites: unknown;
 }
 
 export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalingStore => {
@@ -20,46 +32,110 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
     const i = items.get(pk);
     return i && !(typeof i.ttl === 'number' && i.ttl <= epoch()) ? i : undefined;
   };
+  // Every write goes through here: counted, and refused while `failWrites` is set (the table is down).
+  const write = (f: () => void) => {
+    if (store.failWrites !== undefined) throw store.failWrites;
+    store.writes++;
+    f();
+  };
   const store: FakeScalingStore = {
     items,
     writes: 0,
+    failWrites: undefined,
     memory: async (eventKey, kind, id) => {
       const c = live(cooldownKey(kind, id));
+      const e = live(eventKey);
       return {
-        seen: live(eventKey) !== undefined,
+        seen: e !== undefined,
         ...(typeof c?.lastActedAt === 'string' ? { lastActedAt: new Date(c.lastActedAt) } : {}),
         ...(typeof c?.until === 'string' ? { cooldownUntil: new Date(c.until) } : {}),
+        ...(typeof e?.outcome === 'string' && e.announced === false
+          ? { unannounced: JSON.parse(e.outcome) as DecisionRecord }
+          : {}),
       };
     },
     claim: async (eventKey, ttlSeconds, record) => {
       if (live(eventKey)) return false;
-      store.writes++;
-      items.set(eventKey, { ...record, pk: eventKey, ttl: epoch() + ttlSeconds });
+      write(() => items.set(eventKey, { ...record, pk: eventKey, ttl: epoch() + ttlSeconds }));
       return true;
     },
-    release: async (eventKey) => {
-      store.writes++;
-      items.delete(eventKey);
-    },
-    recordAction: async (kind: ResourceKind, id, a) => {
+    release: async (eventKey) => write(() => items.delete(eventKey)),
+    // Synchronous check-and-set: as atomic as DynamoDB's conditional write.
+    claimResource: async (kind: ResourceKind, id, a) => {
       const pk = cooldownKey(kind, id);
-      const old = items.get(pk);
-      if (old && typeof old.lastActedAt === 'string' && old.lastActedAt > a.at.toISOString()) return;
-      store.writes++;
-      items.set(pk, {
-        pk,
-        lastActedAt: a.at.toISOString(),
-        until: a.until.toISOString(),
-        rule: a.rule,
-        alarmName: a.alarmName,
-        ttl: Math.floor(a.until.getTime() / 1000) + 7 * 24 * 3600,
+      const old = live(pk);
+      const free =
+        !old ||
+        ((old.until as string) <= now().toISOString() && (old.lastActedAt as string) <= a.at.toISOString());
+      if (!free)
+        return {
+          ok: false,
+          holder: {
+            ...(typeof old.rule === 'string' ? { rule: old.rule } : {}),
+            ...(typeof old.alarmName === 'string' ? { alarmName: old.alarmName } : {}),
+            ...(typeof old.until === 'string' ? { until: new Date(old.until) } : {}),
+            ...(typeof old.lastActedAt === 'string' ? { lastActedAt: new Date(old.lastActedAt) } : {}),
+          },
+        };
+      write(() =>
+        items.set(pk, {
+          pk,
+          lastActedAt: a.at.toISOString(),
+          until: a.until.toISOString(),
+          rule: a.rule,
+          alarmName: a.alarmName,
+          eventKey: a.eventKey,
+          ttl: Math.floor(a.until.getTime() / 1000) + 7 * 24 * 3600,
+        }),
+      );
+      return {
+        ok: true,
+        claim: {
+          kind,
+          id,
+          eventKey: a.eventKey,
+          ...(old && {
+            previous: {
+              at: new Date(old.lastActedAt as string),
+              until: new Date(old.until as string),
+              rule: old.rule as string,
+              alarmName: old.alarmName as string,
+            },
+          }),
+        },
+      };
+    },
+    releaseResource: async (c) => {
+      const pk = cooldownKey(c.kind, c.id);
+      if (items.get(pk)?.eventKey !== c.eventKey) return;
+      write(() => {
+        if (!c.previous) items.delete(pk);
+        else
+          items.set(pk, {
+            pk,
+            lastActedAt: c.previous.at.toISOString(),
+            until: c.previous.until.toISOString(),
+            rule: c.previous.rule,
+            alarmName: c.previous.alarmName,
+          });
       });
+    },
+    recordOutcome: async (eventKey, decision) => {
+      const i = live(eventKey);
+      if (!i) return;
+      write(() => Object.assign(i, { outcome: JSON.stringify(decision), announced: false }));
+    },
+    markAnnounced: async (eventKey) => {
+      const i = live(eventKey);
+      if (!i) return;
+      write(() => (i.announced = true));
     },
     putApproval: async (a, ttlSeconds) => {
       const pk = approvalKey(a.id);
       if (live(pk)) return 'exists';
-      store.writes++;
-      items.set(pk, { pk, status: a.status, approval: JSON.stringify(a), ttl: epoch() + ttlSeconds });
+      write(() =>
+        items.set(pk, { pk, status: a.status, approval: JSON.stringify(a), ttl: epoch() + ttlSeconds }),
+      );
       return 'created';
     },
     getApproval: async (id) => {
@@ -68,24 +144,32 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
       const a = JSON.parse(i.approval as string) as Approval;
       return {
         ...a,
-        status: i.status === 'executed' ? 'executed' : 'pending',
+        status: i.status === 'executed' ? 'executed' : i.status === 'executing' ? 'executing' : 'pending',
         ...(typeof i.executedAt === 'string' ? { executedAt: i.executedAt } : {}),
         ...(typeof i.result === 'string' ? { result: i.result } : {}),
+        ...(typeof i.lastError === 'string' ? { lastError: i.lastError } : {}),
       };
     },
-    markExecuted: async (id, at) => {
-      const i = items.get(approvalKey(id));
-      if (!i || i.status !== 'pending') return false;
-      store.writes++;
-      i.status = 'executed';
-      i.executedAt = at.toISOString();
+    claimApproval: async (id, at) => {
+      const i = live(approvalKey(id));
+      const stale = new Date(at.getTime() - STALE_EXECUTION_SECONDS * 1000).toISOString();
+      if (!i || !(i.status === 'pending' || (i.status === 'executing' && (i.claimedAt as string) < stale)))
+        return false;
+      write(() => Object.assign(i, { status: 'executing', claimedAt: at.toISOString() }));
       return true;
     },
-    recordResult: async (id, result) => {
-      const i = items.get(approvalKey(id));
-      store.writes++;
-      if (i) i.result = result;
-      else items.set(approvalKey(id), { pk: approvalKey(id), result });
+    completeApproval: async (id, at, result) => {
+      const i = live(approvalKey(id));
+      if (i?.status !== 'executing') return;
+      write(() => Object.assign(i, { status: 'executed', executedAt: at.toISOString(), result }));
+    },
+    releaseApproval: async (id, error) => {
+      const i = live(approvalKey(id));
+      if (i?.status !== 'executing') return;
+      write(() => {
+        Object.assign(i, { status: 'pending', lastError: error });
+        delete i.claimedAt;
+      });
     },
     alarmState: async (alarmName) => {
       const i = live(alarmStateKey(alarmName));
@@ -96,8 +180,7 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
       const pk = alarmStateKey(alarmName);
       const old = items.get(pk);
       if (old && typeof old.since === 'string' && old.since > since.toISOString()) return;
-      store.writes++;
-      items.set(pk, { pk, state, since: since.toISOString(), ttl: epoch() + ttlSeconds });
+      write(() => items.set(pk, { pk, state, since: since.toISOString(), ttl: epoch() + ttlSeconds }));
     },
   };
   return store;

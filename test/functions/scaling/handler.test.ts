@@ -370,8 +370,8 @@ describe('malformed and unknown events', () => {
 
 describe('every action’s calls', () => {
   it('SNS-wrapped alarm: adds one shard to the replication group', async () => {
-    // Prepare
-    const { deps } = setup();
+    // Prepare: the sample notification's alarm changed state at 10:30:12.
+    const { deps } = setup({ now: '2026-01-15T10:30:15Z' });
     givenGroup();
     ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
 
@@ -567,8 +567,8 @@ describe('dry runs', () => {
 
 describe('partial failure', () => {
   it('reports every decision, then throws once; the failed event can be retried', async () => {
-    // Prepare
-    const { deps, state, notifier } = setup();
+    // Prepare: the sample notification's alarm changed state at 10:30:12.
+    const { deps, state, notifier } = setup({ now: '2026-01-15T10:30:15Z' });
     givenInstance();
     givenGroup();
     ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
@@ -682,5 +682,138 @@ describe('scale-in on a sustained OK', () => {
     // Assert
     expect(r.decisions).toEqual([]);
     expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+  });
+});
+
+describe('faults that used to leave half states', () => {
+  it('two alarms on one database at the same moment: exactly one acts, the other finds it claimed', async () => {
+    // Prepare: scale-up (orders-db-cpu) and a new replica (orders-db-connections) both answer orders-db.
+    const { deps, state } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    rds.on(CreateDBInstanceReadReplicaCommand).resolves(meta);
+
+    // Act: both transitions delivered at once (two Lambda invocations).
+    const [cpu, connections] = await Promise.all([
+      run(alarmAt('orders-db-cpu-high', CPU_AT), deps),
+      run(alarmAt('orders-db-connections-high', CPU_AT), deps),
+    ]);
+
+    // Assert
+    const changes =
+      rds.commandCalls(ModifyDBInstanceCommand).length +
+      rds.commandCalls(CreateDBInstanceReadReplicaCommand).length;
+    expect(changes).toBe(1);
+    const statuses = [cpu.decisions[0]!, connections.decisions[0]!].map((d) =>
+      d.decision.verdict === 'skip' ? `skip:${d.decision.reason}` : d.status,
+    );
+    expect(statuses.sort()).toEqual(['done', 'skip:cooldown']);
+    expect(state.items.get(cooldownKey('rds-instance', 'orders-db'))).toMatchObject({
+      until: '2026-01-15T10:50:03.000Z',
+    });
+  });
+
+  it('a state write that fails after a successful modify: reported done, and the cooldown still holds', async () => {
+    // Prepare: the state table starts refusing writes right after RDS accepted the change.
+    const { deps, state, at } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).callsFake(() => {
+      state.failWrites = new Error('ProvisionedThroughputExceededException');
+      return meta;
+    });
+
+    // Act
+    const first = await run(alarmEvent, deps);
+    state.failWrites = undefined;
+    at('2026-01-15T10:30:05Z');
+    const later = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:30:00.000+0000'), deps);
+
+    // Assert
+    expect(first.decisions[0]!.status).toBe('done');
+    expect(later.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'cooldown' });
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+  });
+
+  it('an SNS failure after a successful modify: the retry announces it, without changing anything again', async () => {
+    // Prepare
+    const { deps, notifier } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    let down = true;
+    const send = notifier.send;
+    deps.notifier = {
+      send: async (n) => {
+        if (down) throw new Error('SNS: Internal Error');
+        return send(n);
+      },
+    };
+
+    // Act: the first attempt changes the class and cannot tell; Lambda retries it.
+    const error = await failing(run(alarmEvent, deps));
+    down = false;
+    givenInstance({ DBInstanceClass: 'db.r6g.xlarge' });
+    const retry = await run(alarmEvent, deps);
+
+    // Assert
+    expect(error.failures[0]!.resource).toBe('warning notification');
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'orders-db-cpu: modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately)',
+    ]);
+    expect(retry.decisions[0]).toMatchObject({ status: 'done' });
+    // A third delivery finds it announced: quiet.
+    const third = await run(alarmEvent, deps);
+    expect(third.decisions[0]!.decision).toMatchObject({ reason: 'duplicate' });
+    expect(notifier.sent).toHaveLength(1);
+  });
+
+  it('a failed approved action does not consume the approval: it can be approved again', async () => {
+    // Prepare
+    const { deps, at } = setup({ now: '2026-01-15T10:45:02Z' });
+    givenInstance();
+    rds
+      .on(RebootDBInstanceCommand)
+      .rejectsOnce(new InvalidDBInstanceStateFault({ $metadata: {}, message: 'not in available state' }))
+      .resolves(meta);
+    await run(playbookEvent, deps);
+    at('2026-01-15T10:52:00Z');
+
+    // Act
+    const failed = await failing(run(approveEvent, deps));
+    const retried = await run(approveEvent, deps);
+
+    // Assert
+    expect(failed.failures[0]!.error).toMatch(/RebootDBInstance failed/);
+    expect(retried.decisions[0]).toMatchObject({ status: 'done', approvalId: approveEvent.id });
+    expect(rds).toReceiveCommandTimes(RebootDBInstanceCommand, 2);
+  });
+
+  it.each<[string, () => unknown, RegExp]>([
+    [
+      'a playbook requestedAt days in the future',
+      () => ({ ...clone(playbookEvent), requestedAt: '2026-01-18T10:45:00Z' }),
+      /requestedAt: must be within 5 minutes of now/,
+    ],
+    [
+      'a playbook requestedAt hours in the past',
+      () => ({ ...clone(playbookEvent), requestedAt: '2026-01-15T06:00:00Z' }),
+      /requestedAt: must be within 5 minutes of now/,
+    ],
+    [
+      'an alarm state timestamp days in the future',
+      () => alarmAt('orders-db-cpu-high', '2026-01-17T10:19:59.987+0000'),
+      /detail\.state\.timestamp: must not be more than 5 minutes in the future/,
+    ],
+  ])('refuses %s, so it cannot block the database for days', async (_what, event, message) => {
+    // Prepare
+    const { deps, state } = setup({ now: '2026-01-15T10:45:02Z' });
+
+    // Act
+    const call = run(event(), deps);
+
+    // Assert
+    await expect(call).rejects.toThrow(EventShapeError);
+    await expect(call).rejects.toThrow(message);
+    expect(state.writes).toBe(0);
   });
 });

@@ -50,60 +50,186 @@ export const scalingStoreContract = (name: string, make: (c: Clock) => Promise<S
       expect([first, second, seen.seen, afterRelease, afterExpiry]).toEqual([true, false, true, true, true]);
     });
 
-    it('remembers the acted-on transition and cooldown per resource, never moving backwards', async () => {
+    it('claims a resource for one action at a time: the claim is the cooldown, and never moves backwards', async () => {
       // Prepare
-      const s = await make(clock('2026-01-15T10:00:00Z'));
-      const rec = (at: string, until: string) => ({
+      const c = clock('2026-01-15T10:00:00Z');
+      const s = await make(c);
+      const rec = (at: string, until: string, rule = 'orders-db-cpu', eventKey = `k-${rule}-${at}`) => ({
         at: new Date(at),
         until: new Date(until),
-        rule: 'orders-db-cpu',
-        alarmName: 'orders-db-cpu-high',
+        rule,
+        alarmName: `${rule}-high`,
+        eventKey,
       });
 
       // Act
       const before = await s.memory('k', 'rds-instance', 'orders-db');
-      await s.recordAction('rds-instance', 'orders-db', rec('2026-01-15T09:59:00Z', '2026-01-15T10:30:00Z'));
-      await s.recordAction('rds-instance', 'orders-db', rec('2026-01-15T09:00:00Z', '2026-01-15T09:30:00Z'));
+      const first = await s.claimResource(
+        'rds-instance',
+        'orders-db',
+        rec('2026-01-15T09:59:00Z', '2026-01-15T10:30:00Z'),
+      );
+      const rival = await s.claimResource(
+        'rds-instance',
+        'orders-db',
+        rec('2026-01-15T09:59:30Z', '2026-01-15T10:30:00Z', 'orders-db-connections'),
+      );
       const after = await s.memory('k', 'rds-instance', 'orders-db');
       const otherKind = await s.memory('k', 'aurora-cluster', 'orders-db');
+      c.set('2026-01-15T10:31:00Z');
+      const older = await s.claimResource(
+        'rds-instance',
+        'orders-db',
+        rec('2026-01-15T09:00:00Z', '2026-01-15T11:01:00Z'),
+      );
+      const later = await s.claimResource(
+        'rds-instance',
+        'orders-db',
+        rec('2026-01-15T10:30:30Z', '2026-01-15T11:01:00Z'),
+      );
 
       // Assert
       expect(before).toEqual({ seen: false });
+      expect(first).toMatchObject({ ok: true, claim: { kind: 'rds-instance', id: 'orders-db' } });
+      expect(rival).toEqual({
+        ok: false,
+        holder: {
+          rule: 'orders-db-cpu',
+          alarmName: 'orders-db-cpu-high',
+          until: new Date('2026-01-15T10:30:00Z'),
+          lastActedAt: new Date('2026-01-15T09:59:00Z'),
+        },
+      });
       expect(after).toEqual({
         seen: false,
         lastActedAt: new Date('2026-01-15T09:59:00Z'),
         cooldownUntil: new Date('2026-01-15T10:30:00Z'),
       });
       expect(otherKind).toEqual({ seen: false });
+      expect(older.ok).toBe(false);
+      expect(later).toMatchObject({
+        ok: true,
+        claim: { previous: { at: new Date('2026-01-15T09:59:00Z'), rule: 'orders-db-cpu' } },
+      });
     });
 
-    it('stores an approval once and lets exactly one caller execute it', async () => {
+    it("gives a failed action's claim back: the previous record returns, a later claim is never undone", async () => {
+      // Prepare
+      const c = clock('2026-01-15T10:00:00Z');
+      const s = await make(c);
+      const rec = (eventKey: string, at: string, until: string) => ({
+        at: new Date(at),
+        until: new Date(until),
+        rule: 'orders-db-cpu',
+        alarmName: 'orders-db-cpu-high',
+        eventKey,
+      });
+      const fresh = await s.claimResource(
+        'rds-instance',
+        'orders-db',
+        rec('e1', '2026-01-15T09:59:00Z', '2026-01-15T10:30:00Z'),
+      );
+
+      // Act: e1's action failed, so its claim goes; e2 claims; a late second release of e1 must not undo e2.
+      if (!fresh.ok) throw new Error('claim refused');
+      await s.releaseResource(fresh.claim);
+      const free = await s.memory('k', 'rds-instance', 'orders-db');
+      const e2 = await s.claimResource(
+        'rds-instance',
+        'orders-db',
+        rec('e2', '2026-01-15T09:59:10Z', '2026-01-15T10:30:00Z'),
+      );
+      await s.releaseResource(fresh.claim);
+      const held = await s.memory('k', 'rds-instance', 'orders-db');
+
+      // Assert
+      expect(free).toEqual({ seen: false });
+      expect(e2.ok).toBe(true);
+      expect(held).toMatchObject({ lastActedAt: new Date('2026-01-15T09:59:10Z') });
+    });
+
+    it('keeps a decision until it is announced, then forgets to repeat it', async () => {
+      // Prepare
+      const s = await make(clock('2026-01-15T10:00:00Z'));
+      const key = 'scaling-seen#orders-db-cpu-high#2026-01-15T09:59:59.987Z';
+      const decision = {
+        rule: 'orders-db-cpu',
+        alarmName: 'orders-db-cpu-high',
+        resource: 'orders-db',
+        action: 'rds.scaleUp' as const,
+        mode: 'auto' as const,
+        severity: 'warning' as const,
+        at: '2026-01-15T09:59:59.987Z',
+        decision: { verdict: 'skip' as const, reason: 'at-max' as const, detail: 'top of the ladder' },
+        status: 'skipped' as const,
+      };
+      await s.claim(key, 3600, { rule: 'orders-db-cpu' });
+
+      // Act
+      await s.recordOutcome(key, decision);
+      const told = await s.memory(key, 'rds-instance', 'orders-db');
+      await s.markAnnounced(key);
+      const quiet = await s.memory(key, 'rds-instance', 'orders-db');
+      await s.recordOutcome('never-claimed', decision);
+      const none = await s.memory('never-claimed', 'rds-instance', 'orders-db');
+
+      // Assert
+      expect(told).toEqual({ seen: true, unannounced: decision });
+      expect(quiet).toEqual({ seen: true });
+      expect(none).toEqual({ seen: false });
+    });
+
+    it('lets exactly one caller execute an approval, and a failed execution leaves it pending', async () => {
       // Prepare
       const s = await make(clock('2026-01-15T10:00:05Z'));
       const a = approval('0123456789ab');
+      const t = (iso: string) => new Date(iso);
 
       // Act
       const put = [await s.putApproval(a, 7200), await s.putApproval(a, 7200)];
       const pending = await s.getApproval(a.id);
-      const marks = [
-        await s.markExecuted(a.id, new Date('2026-01-15T10:05:00Z')),
-        await s.markExecuted(a.id, new Date('2026-01-15T10:05:01Z')),
+      const claims = [
+        await s.claimApproval(a.id, t('2026-01-15T10:05:00Z')),
+        await s.claimApproval(a.id, t('2026-01-15T10:05:01Z')),
       ];
-      await s.recordResult(a.id, 'done');
+      const executing = await s.getApproval(a.id);
+      await s.releaseApproval(a.id, 'InvalidDBInstanceState');
+      const released = await s.getApproval(a.id);
+      const again = await s.claimApproval(a.id, t('2026-01-15T10:06:00Z'));
+      await s.completeApproval(a.id, t('2026-01-15T10:06:30Z'), 'done');
       const executed = await s.getApproval(a.id);
+      const afterDone = await s.claimApproval(a.id, t('2026-01-15T12:00:00Z'));
 
       // Assert
       expect(put).toEqual(['created', 'exists']);
       expect(pending).toEqual(a);
-      expect(marks).toEqual([true, false]);
-      expect(executed).toEqual({
-        ...a,
+      expect(claims).toEqual([true, false]);
+      expect(executing).toMatchObject({ status: 'executing' });
+      expect(released).toEqual({ ...a, status: 'pending', lastError: 'InvalidDBInstanceState' });
+      expect(again).toBe(true);
+      expect(executed).toMatchObject({
         status: 'executed',
-        executedAt: '2026-01-15T10:05:00.000Z',
+        executedAt: '2026-01-15T10:06:30.000Z',
         result: 'done',
       });
+      expect(afterDone).toBe(false);
       expect(await s.getApproval('ffffffffffff')).toBeUndefined();
-      expect(await s.markExecuted('ffffffffffff', new Date())).toBe(false);
+      expect(await s.claimApproval('ffffffffffff', new Date())).toBe(false);
+    });
+
+    it('lets a later request take over an execution whose run died (executing for 15 minutes)', async () => {
+      // Prepare
+      const s = await make(clock('2026-01-15T10:00:05Z'));
+      const a = approval('0123456789ac');
+      await s.putApproval(a, 7200);
+      await s.claimApproval(a.id, new Date('2026-01-15T10:05:00Z'));
+
+      // Act
+      const early = await s.claimApproval(a.id, new Date('2026-01-15T10:10:00Z'));
+      const late = await s.claimApproval(a.id, new Date('2026-01-15T10:20:01Z'));
+
+      // Assert
+      expect([early, late]).toEqual([false, true]);
     });
 
     it('keeps the newest alarm state: an older transition never overwrites a newer one', async () => {

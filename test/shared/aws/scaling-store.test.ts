@@ -60,22 +60,63 @@ describe('dynamoScalingStore requests', () => {
     await expect(failed).rejects.toThrow(AwsCallError);
   });
 
-  it('executes an approval with a conditional update pending → executed', async () => {
+  it('claims an approval with a conditional update pending → executing (or a stale executing)', async () => {
     // Prepare
     ddb.on(UpdateCommand).resolvesOnce(meta).rejectsOnce(conditionFailed());
 
     // Act
-    const first = await store().markExecuted('0123456789ab', NOW);
-    const second = await store().markExecuted('0123456789ab', NOW);
+    const first = await store().claimApproval('0123456789ab', NOW);
+    const second = await store().claimApproval('0123456789ab', NOW);
 
     // Assert
     expect([first, second]).toEqual([true, false]);
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       TableName: TABLE,
       Key: { pk: 'scaling-approval#0123456789ab' },
-      UpdateExpression: 'SET #status = :executed, executedAt = :at',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeValues: { ':executed': 'executed', ':pending': 'pending', ':at': NOW.toISOString() },
+      UpdateExpression: 'SET #status = :executing, claimedAt = :at',
+      ConditionExpression: '#status = :pending OR (#status = :executing AND claimedAt < :stale)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':executing': 'executing',
+        ':pending': 'pending',
+        ':at': NOW.toISOString(),
+        ':stale': new Date(NOW.getTime() - 15 * 60_000).toISOString(),
+      },
+    });
+  });
+
+  it('claims a resource with one conditional put: free, or cooled down and not newer', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({ ...meta, Attributes: undefined });
+    const at = new Date(NOW.getTime() - 5_000);
+    const until = new Date(NOW.getTime() + 1_800_000);
+
+    // Act
+    const r = await store().claimResource('rds-instance', 'orders-db', {
+      at,
+      until,
+      rule: 'orders-db-cpu',
+      alarmName: 'orders-db-cpu-high',
+      eventKey: 'scaling-seen#orders-db-cpu-high#t',
+    });
+
+    // Assert
+    expect(r).toEqual({
+      ok: true,
+      claim: { kind: 'rds-instance', id: 'orders-db', eventKey: 'scaling-seen#orders-db-cpu-high#t' },
+    });
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: expect.objectContaining({
+        pk: 'scaling-cooldown#rds-instance:orders-db',
+        lastActedAt: at.toISOString(),
+        until: until.toISOString(),
+        eventKey: 'scaling-seen#orders-db-cpu-high#t',
+      }),
+      ConditionExpression: 'attribute_not_exists(#pk) OR (#until <= :now AND lastActedAt <= :at)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#until': 'until' },
+      ExpressionAttributeValues: { ':now': NOW.toISOString(), ':at': at.toISOString() },
+      ReturnValues: 'ALL_OLD',
     });
   });
 

@@ -56,8 +56,8 @@ describe('parseScalingRequest', () => {
   });
 
   it('turns a playbook run into an ALARM of its rule at the requested time', () => {
-    // Act
-    const r = parse(playbookEvent);
+    // Act: two seconds after the request was stamped.
+    const r = parseScalingRequest(playbookEvent, scalingConfig().scaling, new Date('2026-01-15T10:45:02Z'));
 
     // Assert
     if (r.action !== 'alarms') throw new Error(r.action);
