@@ -7,6 +7,7 @@ import type * as z from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { CostEnv } from '../shared/cost/env.js';
 import { COST_KEY_PREFIX } from '../shared/cost/engine.js';
+import { OUTBOX } from '../shared/aws/alert-ledger.js';
 import type { StateTable } from './state-table.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -75,5 +76,10 @@ export class Cost extends Construct {
         'permissions, and GetAnomalies reads every monitor of the account. Read-only, three actions.',
     });
     stateTable.grantReadWrite(fn, 'CostAlertLedger', [COST_KEY_PREFIX]);
+    fn.allow({
+      sid: 'CostAlertOutbox',
+      actions: ['dynamodb:Query'],
+      resources: [stateTable.indexArn(OUTBOX.index)],
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { OUTBOX } from '../shared/aws/alert-ledger.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import type { StewardFunction } from './steward-function.js';
 
@@ -42,6 +43,19 @@ export class StateTable extends Construct {
       deletionProtection: prod,
       removalPolicy: props.removalPolicy,
     });
+    // Sparse: only cost alerts claimed and not yet confirmed sent carry these attributes, so a run finds
+    // what earlier runs owe with one Query instead of a Scan.
+    this.table.addGlobalSecondaryIndex({
+      indexName: OUTBOX.index,
+      partitionKey: { name: OUTBOX.partition, type: AttributeType.STRING },
+      sortKey: { name: OUTBOX.sort, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.ALL,
+    });
+  }
+
+  /** ARN of one of the table's indexes. */
+  indexArn(name: string): string {
+    return `${this.table.tableArn}/index/${name}`;
   }
 
   get tableName(): string {

@@ -1,14 +1,27 @@
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  DeleteCommand,
   type DynamoDBDocumentClient,
+  paginateQuery,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type AlertLedger, STALE_CLAIM_SECONDS } from '../cost/ports.js';
+import { type AlertLedger, STALE_CLAIM_SECONDS, type UnsentAlert } from '../cost/ports.js';
 import { AwsCallError } from '../errors.js';
 import { attempt, call } from './call.js';
+import { collectPages } from './pages.js';
+
+/**
+ * The state table's sparse index of alerts claimed and not yet confirmed sent: `outbox` (partition, the
+ * same value for every alert) and `outboxSince` (sort, the claim's epoch seconds) are set by a claim and
+ * removed by the confirm, so the index holds only what is still owed. infra/state-table.ts builds it.
+ */
+export const OUTBOX = {
+  index: 'outbox',
+  partition: 'outbox',
+  sort: 'outboxSince',
+  value: 'cost-alert',
+} as const;
 
 const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 // BatchGetItem takes at most 100 keys per request.
@@ -17,8 +30,8 @@ const BATCH = 100;
 /**
  * AlertLedger over the shared state table (`pk` string key, `ttl` epoch seconds). A claim is one conditional
  * PutItem: it succeeds when the key is absent (`attribute_not_exists(pk)`), held at a lower level (an
- * escalation), or pending past STALE_CLAIM_SECONDS. ConditionalCheckFailedException means "already
- * alerted": an answer, not an error.
+ * escalation), failed to publish, or pending past STALE_CLAIM_SECONDS. ConditionalCheckFailedException
+ * means "already alerted": an answer, not an error. Until confirmed, a claim is in the OUTBOX index.
  */
 export const dynamoAlertLedger = (
   doc: DynamoDBDocumentClient,
@@ -36,13 +49,23 @@ export const dynamoAlertLedger = (
           doc.send(
             new PutCommand({
               TableName: table,
-              Item: { pk: key, level, status: 'pending', claimedAt: t, ttl: t + ttlSeconds, detail },
+              Item: {
+                pk: key,
+                level,
+                status: 'pending',
+                claimedAt: t,
+                ttl: t + ttlSeconds,
+                detail,
+                [OUTBOX.partition]: OUTBOX.value,
+                [OUTBOX.sort]: t,
+              },
               ConditionExpression:
-                'attribute_not_exists(pk) OR #level < :level OR (#status = :pending AND claimedAt < :stale)',
+                'attribute_not_exists(pk) OR #level < :level OR #status = :failed OR (#status = :pending AND claimedAt < :stale)',
               ExpressionAttributeNames: { '#level': 'level', '#status': 'status' },
               ExpressionAttributeValues: {
                 ':level': level,
                 ':pending': 'pending',
+                ':failed': 'failed',
                 ':stale': t - STALE_CLAIM_SECONDS,
               },
             }),
@@ -61,7 +84,7 @@ export const dynamoAlertLedger = (
             new UpdateCommand({
               TableName: table,
               Key: { pk: key },
-              UpdateExpression: 'SET #status = :sent, sentAt = :now',
+              UpdateExpression: `SET #status = :sent, sentAt = :now REMOVE ${OUTBOX.partition}, ${OUTBOX.sort}`,
               ConditionExpression: 'attribute_exists(pk)',
               ExpressionAttributeNames: { '#status': 'status' },
               ExpressionAttributeValues: { ':sent': 'sent', ':now': seconds() },
@@ -70,10 +93,56 @@ export const dynamoAlertLedger = (
         { refused: CONDITION_FAILED },
       );
     },
+    // Kept (with its text, in the outbox) rather than deleted: a later run must still be able to re-send it.
     release: async (key) => {
-      await call('DeleteItem', `${table} ${key}`, () =>
-        doc.send(new DeleteCommand({ TableName: table, Key: { pk: key } })),
+      await attempt(
+        'UpdateItem',
+        `${table} ${key}`,
+        () =>
+          doc.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: key },
+              UpdateExpression: 'SET #status = :failed',
+              ConditionExpression: '#status = :pending',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':failed': 'failed', ':pending': 'pending' },
+            }),
+          ),
+        { refused: CONDITION_FAILED },
       );
+    },
+    unsent: async () => {
+      const stale = seconds() - STALE_CLAIM_SECONDS;
+      const items = await collectPages(
+        paginateQuery(
+          { client: doc },
+          {
+            TableName: table,
+            IndexName: OUTBOX.index,
+            KeyConditionExpression: '#o = :o',
+            ExpressionAttributeNames: { '#o': OUTBOX.partition },
+            ExpressionAttributeValues: { ':o': OUTBOX.value },
+          },
+        ),
+        (p) => p.Items,
+        (i): UnsentAlert | undefined =>
+          typeof i.pk === 'string' &&
+          typeof i.level === 'number' &&
+          typeof i.claimedAt === 'number' &&
+          (i.status === 'failed' || (i.status === 'pending' && i.claimedAt < stale))
+            ? {
+                key: i.pk,
+                level: i.level,
+                detail: typeof i.detail === 'string' ? i.detail : i.pk,
+                claimedAt: i.claimedAt,
+                status: i.status,
+              }
+            : undefined,
+        'Query',
+        `${table} index ${OUTBOX.index}`,
+      );
+      return items;
     },
     held: async (keys) => {
       const found = new Set<string>();
@@ -86,10 +155,20 @@ export const dynamoAlertLedger = (
           const keys = pending;
           const r: BatchGetCommandOutput = await call('BatchGetItem', table, () =>
             doc.send(
-              new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'pk' } } }),
+              new BatchGetCommand({
+                RequestItems: {
+                  [table]: {
+                    Keys: keys,
+                    ProjectionExpression: 'pk, #status',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                  },
+                },
+              }),
             ),
           );
-          for (const item of r.Responses?.[table] ?? []) if (typeof item.pk === 'string') found.add(item.pk);
+          // A failed publish is owed, not held: the next run alerts it again.
+          for (const item of r.Responses?.[table] ?? [])
+            if (typeof item.pk === 'string' && item.status !== 'failed') found.add(item.pk);
           pending = r.UnprocessedKeys?.[table]?.Keys;
         }
       }

@@ -91,20 +91,40 @@ export interface CostSource {
  */
 export const STALE_CLAIM_SECONDS = 15 * 60;
 
+/** An alert claimed but not confirmed sent: what a later run re-sends, with the text of its own day. */
+export interface UnsentAlert {
+  key: string;
+  /** 1 info, 2 warning, 3 critical. */
+  level: number;
+  /** The alert's text as it was claimed. */
+  detail: string;
+  /** Epoch seconds of the claim. */
+  claimedAt: number;
+  /** `failed`: its publish failed; `pending`: its run stopped (killed, timed out) before confirming. */
+  status: 'pending' | 'failed';
+}
+
 /**
  * Port: the alert dedup ledger in the state table (adapter: shared/aws/alert-ledger.ts). `claim` is an
- * atomic test-and-set, so of two concurrent runs exactly one wins a key.
+ * atomic test-and-set, so of two concurrent runs exactly one wins a key. Claim before publishing, confirm
+ * after; what is claimed and never confirmed stays listed by `unsent` until a run delivers it.
  */
 export interface AlertLedger {
   /**
    * Claim `key` for `level` (1 info, 2 warning, 3 critical). True when this caller won: the key was free,
-   * held at a lower level (an escalation), or left pending by a run that died before it confirmed.
+   * held at a lower level (an escalation), its publish failed, or it was left pending by a run that died
+   * before it confirmed (after STALE_CLAIM_SECONDS).
    */
   claim(key: string, level: number, ttlSeconds: number, detail: string): Promise<boolean>;
   /** Mark a claimed key as delivered. */
   confirm(key: string): Promise<void>;
-  /** Give a key back after delivery failed, so the next run alerts again. */
+  /**
+   * Delivery failed: the key may be claimed again at once, and stays listed by `unsent` (with its text),
+   * so a later run re-sends it even when no run judges that key again (a day-scoped spike).
+   */
   release(key: string): Promise<void>;
   /** Which of `keys` are held (claimed or delivered); read-only (the CLI's armed/fired view). */
   held(keys: readonly string[]): Promise<Set<string>>;
+  /** Claims never confirmed sent: failed ones, and pending ones older than STALE_CLAIM_SECONDS. */
+  unsent(): Promise<UnsentAlert[]>;
 }

@@ -19,7 +19,7 @@ import {
   usd,
 } from './engine.js';
 import { anomalyNotification, costNotification } from './message.js';
-import type { AlertLedger, CostAnomaly, CostSource } from './ports.js';
+import type { AlertLedger, CostAnomaly, CostSource, UnsentAlert } from './ports.js';
 import type { CostCheckRequest, CostTrigger } from './request.js';
 
 /** What a cost run needs; the handler and the CLI build it. */
@@ -31,6 +31,8 @@ export interface CostServiceDeps {
   now: () => Date;
   /** Forced dry run: evaluate and report, claim and send nothing. A request can add dry run, never remove it. */
   dryRun: boolean;
+  /** Waits between confirm retries; injected by tests. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type AlertStatus = 'sent' | 'already-sent' | 'planned' | 'failed';
@@ -48,6 +50,8 @@ export interface CostResult {
   outcomes: Outcome[];
   /** The message sent (or, in a dry run, the one that would be); absent when there was nothing new to say. */
   notification?: Notification;
+  /** Alerts an earlier run claimed and never delivered, re-sent by this run for their own day. */
+  resent: { key: string; detail: string; status: 'sent' | 'failed' }[];
   summary: string;
 }
 
@@ -165,6 +169,10 @@ export const runCostCheck = async (
     costNotification(evaluation, fired, fired.length ? explain(fired) : notes, cost.consoleUrl),
   );
   outcomes.push(...delivery.outcomes);
+  // What earlier runs claimed and never delivered (a publish that failed, a run killed mid-publish) is owed
+  // even when no run judges that key again, e.g. yesterday's spike: re-send it with its own day's text.
+  const resent = dryRun ? [] : await resend(deps, new Set(claims.map((c) => c.key)));
+  outcomes.push(...resent.flatMap((r) => r.outcomes));
 
   const requests = deps.source.requests - before;
   const sent = delivery.alerts.filter((a) => a.status === 'sent').length;
@@ -196,6 +204,7 @@ export const runCostCheck = async (
     alerts: delivery.alerts,
     outcomes,
     ...(delivery.notification && { notification: delivery.notification }),
+    resent: resent.flatMap((r) => r.rows),
     summary,
   };
 };
@@ -237,6 +246,7 @@ export const runCostAnomalies = async (
     alerts: delivery.alerts,
     outcomes,
     ...(delivery.notification && { notification: delivery.notification }),
+    resent: [],
     summary,
   };
 };
@@ -262,9 +272,10 @@ interface Delivery {
 
 /**
  * Claim, send, confirm. Each due alert is claimed in the ledger BEFORE the one notification goes out: of
- * two concurrent runs only one wins a key, so nobody is told twice. If sending fails, the claims are
- * released so the next run tries again. A run that dies between claim and send leaves a pending claim that
- * a later run takes over after STALE_CLAIM_SECONDS.
+ * two concurrent runs only one wins a key, so nobody is told twice. The confirm is retried, since the
+ * message is already out. If sending fails, the claims are released (marked failed): the next run that
+ * judges them claims them again, and any later run re-sends them from the ledger (`resend`). A run that dies
+ * between claim and confirm leaves a pending claim that a later run re-sends after STALE_CLAIM_SECONDS.
  */
 const deliver = async (
   deps: CostServiceDeps,
@@ -319,7 +330,7 @@ const deliver = async (
         }
       }
       for (const c of claimed.filter((x) => status.get(x.key) === 'sent')) {
-        await deps.ledger.confirm(c.key).catch((e: unknown) => {
+        await confirm(deps, c.key).catch((e: unknown) => {
           outcomes.push(failedOutcome({ resource: c.key, action: 'confirm' }, e));
         });
       }
@@ -335,6 +346,90 @@ const deliver = async (
       outcomes.push({ resource: a.key, action: 'alert', status: 'already-done', detail: 'already alerted' });
   }
   return { alerts: toRows(alerts, status), outcomes, ...(notification && { notification }) };
+};
+
+/** Confirm attempts after a publish, with backoff (0.5, 1, 2, 4 s): the SDK's own retries come first. */
+const CONFIRM_ATTEMPTS = 5;
+const CONFIRM_BACKOFF_MS = 500;
+const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Confirm a delivered alert, retrying: the message is out, so an unconfirmed claim would be re-sent by a
+ * later run as owed (a duplicate). Only a ledger that refuses writes for the whole retry window leaves it so.
+ */
+const confirm = async (deps: CostServiceDeps, key: string): Promise<void> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.ledger.confirm(key);
+    } catch (e) {
+      if (attempt >= CONFIRM_ATTEMPTS) throw e;
+      await (deps.sleep ?? wait)(CONFIRM_BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+};
+
+const LEVEL_SEVERITY: Record<number, Severity> = { 1: 'info', 2: 'warning', 3: 'critical' };
+
+/**
+ * Re-send what earlier runs claimed and never confirmed: failed publishes at once, claims of runs that
+ * stopped mid-publish once stale. Each is claimed again first (of concurrent runs one wins), sent in one
+ * message at the worst severity, then confirmed, or released again if the send fails.
+ */
+const resend = async (
+  deps: CostServiceDeps,
+  handled: ReadonlySet<string>,
+): Promise<{ outcomes: Outcome[]; rows: CostResult['resent'] }[]> => {
+  let owed: UnsentAlert[];
+  try {
+    owed = (await deps.ledger.unsent()).filter((u) => !handled.has(u.key));
+  } catch (e) {
+    return [{ outcomes: [failedOutcome({ resource: 'alert ledger', action: 'read-unsent' }, e)], rows: [] }];
+  }
+  const outcomes: Outcome[] = [];
+  const mine: UnsentAlert[] = [];
+  for (const u of owed.sort((a, b) => a.claimedAt - b.claimedAt || a.key.localeCompare(b.key))) {
+    try {
+      if (await deps.ledger.claim(u.key, u.level, TTL_SECONDS, u.detail)) mine.push(u);
+    } catch (e) {
+      outcomes.push(failedOutcome({ resource: u.key, action: 'claim' }, e));
+    }
+  }
+  if (!mine.length) return [{ outcomes, rows: [] }];
+  const severity = LEVEL_SEVERITY[Math.max(...mine.map((u) => u.level))] ?? 'warning';
+  const why = (u: UnsentAlert) =>
+    u.status === 'failed'
+      ? 'its notification failed'
+      : 'the run that claimed it stopped before confirming it';
+  const failed = await sendReported(deps.notifier, {
+    severity,
+    capability: 'cost',
+    subject:
+      mine.length === 1
+        ? `re-sent: ${mine[0]!.detail}`
+        : `${mine.length} alerts re-sent that earlier runs could not deliver`,
+    lines: mine.map(
+      (u) =>
+        `${(LEVEL_SEVERITY[u.level] ?? 'warning').toUpperCase()}  ${u.detail} (claimed ${new Date(u.claimedAt * 1000).toISOString()}; ${why(u)})`,
+    ),
+    data: { resent: mine.map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })) },
+  });
+  outcomes.push(...failed);
+  const rows: CostResult['resent'] = [];
+  for (const u of mine) {
+    if (failed.length) {
+      await deps.ledger.release(u.key).catch((r: unknown) => {
+        outcomes.push(failedOutcome({ resource: u.key, action: 'release' }, r));
+      });
+      rows.push({ key: u.key, detail: u.detail, status: 'failed' });
+      continue;
+    }
+    outcomes.push({ resource: u.key, action: 'resend', status: 'done', detail: u.detail });
+    rows.push({ key: u.key, detail: u.detail, status: 'sent' });
+    await confirm(deps, u.key).catch((e: unknown) => {
+      outcomes.push(failedOutcome({ resource: u.key, action: 'confirm' }, e));
+    });
+  }
+  return [{ outcomes, rows }];
 };
 
 const toRows = (alerts: readonly CostAlert[], status: Map<string, AlertStatus>): CostResult['alerts'] =>

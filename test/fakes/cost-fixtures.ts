@@ -150,6 +150,7 @@ export const fakeCostDeps = (
     notifier: opts.notifier ?? notifier,
     now: () => now,
     dryRun: opts.dryRun ?? false,
+    sleep: async () => {},
   };
   return { deps, notifier, ledger };
 };

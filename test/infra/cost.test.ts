@@ -114,6 +114,27 @@ describe('cost permissions', () => {
     expect(allowing(t, 'dynamodb:Scan')).toEqual([]);
   });
 
+  it("finds undelivered alerts through the state table's outbox index, and only there", () => {
+    // Act
+    const [outbox] = statements(t).filter((s) => s.Sid === 'CostAlertOutbox');
+
+    // Assert
+    expect(list(outbox!.Action)).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(outbox!.Resource)).toMatch(/StateTable.*\/index\/outbox/);
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'outbox',
+          KeySchema: [
+            { AttributeName: 'outbox', KeyType: 'HASH' },
+            { AttributeName: 'outboxSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
   it('adds no unconditioned wildcard writes', () => {
     expect(unconditionedWildcardWrites(t)).toEqual([]);
     expect(unconditionedWildcardWrites(costOnly)).toEqual([]);

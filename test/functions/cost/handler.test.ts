@@ -10,7 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/cost/handler.js';
 import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
-import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
+import type { AlertLedger } from '../../../shared/cost/ports.js';
+import { AwsCallError, EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import {
@@ -620,5 +621,107 @@ describe('cost handler: Cost Explorer client', () => {
       TotalImpact: { NumericOperator: 'GREATER_THAN_OR_EQUAL', StartValue: 10 },
     });
     expect(ce.calls()).toHaveLength(3);
+  });
+});
+
+describe('cost handler: claim and confirm faults', () => {
+  it('a confirm write that fails right after the publish is retried: a later run does not alert again', async () => {
+    // Prepare: the ledger refuses the first two confirms (throttled), then recovers.
+    ce = mockCostExplorer();
+    let clock = NOW;
+    const ledger = memoryAlertLedger(() => clock);
+    let refusals = 2;
+    const flaky: AlertLedger = {
+      ...ledger,
+      confirm: async (key) => {
+        if (refusals-- > 0)
+          throw new AwsCallError('UpdateItem', `steward-prod-state ${key}`, {
+            name: 'ProvisionedThroughputExceededException',
+            message: 'throughput',
+          });
+        return ledger.confirm(key);
+      },
+    };
+    const first = fakeCostDeps({ ledger: flaky, now: NOW });
+
+    // Act
+    const sent = await run(costEvents().scheduled, first.deps);
+    clock = new Date(NOW.getTime() + 60 * 60_000);
+    const later = fakeCostDeps({ ledger, now: clock });
+    const again = await run(costEvents().scheduled, later.deps);
+
+    // Assert
+    expect(sent.outcomes.filter((o) => o.status === 'failed')).toEqual([]);
+    expect(first.notifier.sent).toHaveLength(1);
+    expect(later.notifier.sent).toEqual([]);
+    expect(keysOf(again, 'already-sent')).toEqual(keysOf(sent));
+  });
+
+  it('a run killed during the publish: the next day re-sends the pending spike alert for its own day', async () => {
+    // Prepare: on 2026-11-23 Bedrock spiked on the 22nd; the run claims the alert and dies in Publish.
+    ce = mockCostExplorer({ usage: usageResponse({ scale: 0.5, yesterday: { 'Amazon Bedrock': 95 } }) });
+    let clock = NOW;
+    const ledger = memoryAlertLedger(() => clock);
+    let publishing: () => void = () => {};
+    const reached = new Promise<void>((r) => (publishing = r));
+    const killed = fakeCostDeps({
+      config: costTestConfig({ forecast: false }),
+      ledger,
+      notifier: {
+        send: () => {
+          publishing();
+          return new Promise<void>(() => {}); // never returns: the function timed out here
+        },
+      },
+    });
+    void run(costEvents().scheduled, killed.deps);
+    await reached;
+
+    // Act: the next day's run sees no spike of its own day.
+    clock = new Date('2026-11-24T07:00:00Z');
+    ce.on(GetCostAndUsageCommand, { Granularity: 'DAILY' }).resolves(
+      usageResponse({ scale: 0.5, today: '2026-11-24' }),
+    );
+    const next = fakeCostDeps({ config: costTestConfig({ forecast: false }), ledger, now: clock });
+    const r = await run(costEvents().scheduled, next.deps);
+
+    // Assert
+    expect(r.resent).toEqual([
+      {
+        key: 'cost-spike#2026-11-22#Amazon Bedrock',
+        detail: expect.stringContaining('2026-11-22'),
+        status: 'sent',
+      },
+    ]);
+    expect(next.notifier.sent.map((n) => n.subject)).toEqual([
+      expect.stringMatching(/^re-sent: Amazon Bedrock cost \$95\.00 on 2026-11-22/),
+    ]);
+    expect(await ledger.unsent()).toEqual([]);
+  });
+
+  it('a failed publish is re-sent by a later run even when nothing judges that key again', async () => {
+    // Prepare: SNS refuses the spike alert of the 22nd.
+    ce = mockCostExplorer({ usage: usageResponse({ scale: 0.5, yesterday: { 'Amazon Bedrock': 95 } }) });
+    let clock = NOW;
+    const ledger = memoryAlertLedger(() => clock);
+    const down = fakeCostDeps({
+      config: costTestConfig({ forecast: false }),
+      ledger,
+      notifier: { send: async () => Promise.reject(new Error('SNS: Internal Error')) },
+    });
+    await run(costEvents().scheduled, down.deps).catch(() => undefined);
+
+    // Act
+    clock = new Date('2026-11-24T07:00:00Z');
+    ce.on(GetCostAndUsageCommand, { Granularity: 'DAILY' }).resolves(
+      usageResponse({ scale: 0.5, today: '2026-11-24' }),
+    );
+    const next = fakeCostDeps({ config: costTestConfig({ forecast: false }), ledger, now: clock });
+    const r = await run(costEvents().scheduled, next.deps);
+
+    // Assert
+    expect(r.resent.map((x) => [x.key, x.status])).toEqual([
+      ['cost-spike#2026-11-22#Amazon Bedrock', 'sent'],
+    ]);
   });
 });

@@ -1,16 +1,9 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dynamoAlertLedger } from '../../../shared/aws/alert-ledger.js';
-import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
-import { type AlertLedger, STALE_CLAIM_SECONDS } from '../../../shared/cost/ports.js';
+import { STALE_CLAIM_SECONDS } from '../../../shared/cost/ports.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
 const NOW = new Date('2026-11-23T07:00:00Z');
@@ -25,7 +18,7 @@ const conditionFailed = () =>
 describe('dynamoAlertLedger', () => {
   beforeEach(() => ddb.reset());
 
-  it('claims with one conditional PutItem: absent, lower level, or a stale pending claim', async () => {
+  it('claims with one conditional PutItem: absent, lower level, failed, or a stale pending claim', async () => {
     // Prepare
     ddb.on(PutCommand).resolves({});
 
@@ -43,10 +36,17 @@ describe('dynamoAlertLedger', () => {
         claimedAt: T,
         ttl: T + 40 * 86_400,
         detail: 'month-to-date crossed',
+        outbox: 'cost-alert',
+        outboxSince: T,
       },
       ConditionExpression:
-        'attribute_not_exists(pk) OR #level < :level OR (#status = :pending AND claimedAt < :stale)',
-      ExpressionAttributeValues: { ':level': 2, ':pending': 'pending', ':stale': T - STALE_CLAIM_SECONDS },
+        'attribute_not_exists(pk) OR #level < :level OR #status = :failed OR (#status = :pending AND claimedAt < :stale)',
+      ExpressionAttributeValues: {
+        ':level': 2,
+        ':pending': 'pending',
+        ':failed': 'failed',
+        ':stale': T - STALE_CLAIM_SECONDS,
+      },
     });
   });
 
@@ -77,10 +77,9 @@ describe('dynamoAlertLedger', () => {
     );
   });
 
-  it('confirms with an update and releases with a delete', async () => {
+  it('confirms (leaving the outbox) and releases (marking it failed, still owed) with updates', async () => {
     // Prepare
     ddb.on(UpdateCommand).resolves({});
-    ddb.on(DeleteCommand).resolves({});
 
     // Act
     await ledger().confirm(KEY);
@@ -89,12 +88,14 @@ describe('dynamoAlertLedger', () => {
     // Assert
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: KEY },
-      UpdateExpression: 'SET #status = :sent, sentAt = :now',
+      UpdateExpression: 'SET #status = :sent, sentAt = :now REMOVE outbox, outboxSince',
       ConditionExpression: 'attribute_exists(pk)',
     });
-    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'steward-prod-state',
       Key: { pk: KEY },
+      UpdateExpression: 'SET #status = :failed',
+      ConditionExpression: '#status = :pending',
     });
   });
 
@@ -121,45 +122,3 @@ describe('dynamoAlertLedger', () => {
     ).toHaveLength(100);
   });
 });
-
-describe.each([['memoryAlertLedger', (now: () => Date) => memoryAlertLedger(now)]])(
-  '%s (the in-memory fake keeps the same contract)',
-  (_, make) => {
-    const at = (s: number) => () => new Date(NOW.getTime() + s * 1000);
-
-    it('lets exactly one of two concurrent claims win', async () => {
-      const l: AlertLedger = make(at(0));
-      const results = await Promise.all([l.claim(KEY, 2, 60, 'a'), l.claim(KEY, 2, 60, 'b')]);
-      expect(results.sort()).toEqual([false, true]);
-    });
-
-    it('escalates to a higher level once, never back down', async () => {
-      const l = make(at(0));
-      expect(await l.claim(KEY, 2, 60, 'warning')).toBe(true);
-      await l.confirm(KEY);
-      expect(await l.claim(KEY, 3, 60, 'critical')).toBe(true);
-      expect(await l.claim(KEY, 3, 60, 'critical')).toBe(false);
-      expect(await l.claim(KEY, 2, 60, 'warning')).toBe(false);
-    });
-
-    it('takes over a pending claim only once it is stale (the claimer died before sending)', async () => {
-      let clock = 0;
-      const l = make(() => new Date(NOW.getTime() + clock * 1000));
-      await l.claim(KEY, 2, 60, 'died');
-      clock = 60;
-      expect(await l.claim(KEY, 2, 60, 'too early')).toBe(false);
-      clock = STALE_CLAIM_SECONDS + 1;
-      expect(await l.claim(KEY, 2, 60, 'takes over')).toBe(true);
-    });
-
-    it('a released key can be claimed again; a confirmed one cannot', async () => {
-      const l = make(at(0));
-      await l.claim(KEY, 2, 60, 'x');
-      await l.release(KEY);
-      expect(await l.claim(KEY, 2, 60, 'x')).toBe(true);
-      await l.confirm(KEY);
-      expect(await l.claim(KEY, 2, 60, 'x')).toBe(false);
-      expect(await l.held([KEY, 'other'])).toEqual(new Set([KEY]));
-    });
-  },
-);
