@@ -2,6 +2,7 @@ import { table } from '../cli/table.js';
 import { benchBundles } from './bundle-size.js';
 import { benchCost } from './cost.js';
 import { benchDrill } from './drill.js';
+import { benchGfsProperties } from './properties.js';
 import { benchRetention } from './retention.js';
 import type { BenchRow } from './stats.js';
 
@@ -17,6 +18,7 @@ export const bench = async (
   const rows: BenchRow[] = [
     ...(await benchBundles(FUNCTIONS, quick ? 3 : 15)),
     ...(await benchRetention(10_000, quick ? 3 : 15)),
+    ...(await benchGfsProperties(quick ? 10_000 : 100_000)),
     ...(await benchDrill(quick ? [5_000] : [50_000, 500_000], quick ? 1 : 3)),
     ...(await benchCost(quick ? 3 : 15)),
   ];

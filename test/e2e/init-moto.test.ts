@@ -14,12 +14,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { readStageFile } from '../../shared/config/files.js';
 import { useTempDir } from '../support/bad-configs.js';
-import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
+import { useMotoEnvironment } from '../support/moto.js';
 
 // steward init through real HTTP and the real SDK serialisers against moto (AWS_ENDPOINT_URL): the
 // describes it reads, and tagging commands whose ARNs the API accepts.
 const REGION = 'eu-west-1';
-const available = motoAvailable('the steward init end-to-end test');
 
 /** `aws <service> add-tags-to-resource --region r --resource-name <arn> --tags Key=k,Value=v` → its parts. */
 const parseCommand = (line: string) => {
@@ -31,7 +30,7 @@ const parseCommand = (line: string) => {
   return { service: m[1]!, region: m[2]!, arn: m[3]!, key: m[4]!, value: m[5]! };
 };
 
-describe.runIf(available)('steward init against an emulated account', () => {
+describe('steward init against an emulated account', () => {
   useMotoEnvironment(REGION);
   const tempDir = useTempDir();
   let rds: RDSClient;

@@ -15,7 +15,7 @@ import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { tagList } from '../../shared/tags.js';
-import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
+import { useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: proves the requests we send
@@ -23,9 +23,8 @@ import { createStateTable } from '../support/state-table.js';
 // with mocks elsewhere: moto makes everything available at once.
 const REGION = 'eu-west-1';
 const STATE_TABLE = 'steward-staging-state';
-const available = motoAvailable('the end-to-end tests');
 
-describe.runIf(available)('backup and retention against an emulated RDS endpoint', () => {
+describe('backup and retention against an emulated RDS endpoint', () => {
   let rds: RDSClient;
   const config = parseConfig(
     {

@@ -11,15 +11,14 @@ import * as scaling from '../../functions/scaling/handler.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
-import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
+import { useMotoEnvironment } from '../support/moto.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: the RDS requests scaling sends
 // and the DynamoDB conditions it relies on are ones the APIs accept. Timing and states: mocks, elsewhere.
 const REGION = 'eu-west-1';
 const TABLE = 'steward-e2e-state';
-const available = motoAvailable('the end-to-end tests');
 
-describe.runIf(available)('scaling against emulated RDS and DynamoDB endpoints', () => {
+describe('scaling against emulated RDS and DynamoDB endpoints', () => {
   let rds: RDSClient;
   const config = parseConfig(
     {

@@ -123,18 +123,26 @@ export const fakeCredentials = (
   };
 };
 
-export const fakeTokenStore = (): TokenStore & {
-  parked: Map<string, ParkedToken & { ttlSeconds: number }>;
+/** In-memory TokenStore with the DynamoDB store's semantics (test/shared/aws/token-store-contract.test.ts). */
+export const fakeTokenStore = (
+  now: () => Date = () => new Date(),
+): TokenStore & {
+  parked: Map<string, ParkedToken & { ttlSeconds: number; expiresAt: number }>;
 } => {
-  const parked = new Map<string, ParkedToken & { ttlSeconds: number }>();
+  const parked = new Map<string, ParkedToken & { ttlSeconds: number; expiresAt: number }>();
   return {
     parked,
     put: async (targetId, token, ttlSeconds, state: DrillState) =>
-      void parked.set(targetId, { token, state: structuredClone(state), ttlSeconds }),
+      void parked.set(targetId, {
+        token,
+        state: structuredClone(state),
+        ttlSeconds,
+        expiresAt: now().getTime() + ttlSeconds * 1000,
+      }),
     take: async (targetId) => {
       const p = parked.get(targetId);
       parked.delete(targetId);
-      return p ? { token: p.token, state: p.state } : undefined;
+      return p && p.expiresAt > now().getTime() ? { token: p.token, state: p.state } : undefined;
     },
   };
 };

@@ -27,6 +27,11 @@ const freePort = () =>
  * available at once and some calls are missing, so it proves requests, not states or timing.
  */
 export const startMoto = async (): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
+  // Never a silent skip: without moto these tests fail, saying what is missing (.ci/run checks it first).
+  if (!hasMoto())
+    throw new Error(
+      "python3 has no moto server: install it (pip install 'moto[server]'); the moto tests do not skip without it",
+    );
   const port = await freePort();
   const proc: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
@@ -55,15 +60,6 @@ export const startMoto = async (): Promise<{ endpoint: string; stop: () => Promi
         proc.kill('SIGTERM');
       }),
   };
-};
-
-/**
- * Whether the moto tests run here: python3 with moto, which CI must have (it fails there rather than skip).
- */
-export const motoAvailable = (what: string): boolean => {
-  const ok = hasMoto();
-  if (!ok && process.env.CI === 'true') throw new Error(`CI needs python3 with moto for ${what}`);
-  return ok;
 };
 
 /**
