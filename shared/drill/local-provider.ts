@@ -6,7 +6,14 @@ import type { BackupPort } from '../backup/ports.js';
 import { GuardRefusedError, StewardError } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
 import { Tag, type Tags } from '../tags.js';
-import type { CredentialsPort, DbCredentials, DrillResource, RestorePort, TargetRef } from './ports.js';
+import {
+  type CredentialsPort,
+  type DbCredentials,
+  type DrillResource,
+  type RestorePort,
+  SnapshotGoneError,
+  type TargetRef,
+} from './ports.js';
 import { physicalBackup, type PgServer, removeOnExit, startPostgres } from './postgres-server.js';
 
 /** Region label of everything local. */
@@ -146,10 +153,14 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
       if (existing) return { kind: 'rds-instance', id: existing.id, status: existing.status };
       if (req.kind !== 'rds-instance')
         throw new StewardError('the local sandbox restores PostgreSQL instances only');
-      const snap = req.source.snapshotId ? snaps.get(req.source.snapshotId) : undefined;
-      if (!snap) {
+      if (!req.source.snapshotId)
         throw new StewardError(
-          `local snapshot ${req.source.snapshotId ?? '(point in time)'} not found: the sandbox restores snapshots only`,
+          'the sandbox restores snapshots only: local backups have no point-in-time window',
+        );
+      const snap = snaps.get(req.source.snapshotId);
+      if (!snap) {
+        throw new SnapshotGoneError(
+          `local snapshot ${req.source.snapshotId} of ${req.sourceDbId} no longer exists: ${req.targetId} could not be restored`,
         );
       }
       const r: Restored = {

@@ -1,15 +1,16 @@
 import { auroraWriterId } from '../../shared/drill/ids.js';
-import type {
-  CredentialsPort,
-  DbCredentials,
-  DrillResource,
-  ParkedToken,
-  ReportStore,
-  RestorePort,
-  RestoreRequest,
-  TargetStatus,
-  TaskSignal,
-  TokenStore,
+import {
+  type CredentialsPort,
+  type DbCredentials,
+  type DrillResource,
+  type ParkedToken,
+  type ReportStore,
+  type RestorePort,
+  type RestoreRequest,
+  SnapshotGoneError,
+  type TargetStatus,
+  type TaskSignal,
+  type TokenStore,
 } from '../../shared/drill/ports.js';
 import type { DrillState } from '../../shared/drill/state.js';
 import { GuardRefusedError } from '../../shared/errors.js';
@@ -60,6 +61,9 @@ export const fakeRestorePort = (region = 'eu-west-1'): FakeRestorePort => {
     restorableWindow: async () => port.window,
     restore: async (req) => {
       port.requests.push(structuredClone(req));
+      const id = req.source.snapshotId;
+      if (!port.resources.has(req.targetId) && id && !port.snapshots.some((s) => s.id === id))
+        throw new SnapshotGoneError(`snapshot ${id} of ${req.sourceDbId} no longer exists`);
       if (!port.resources.has(req.targetId)) {
         port.resources.set(req.targetId, {
           kind: req.kind,
