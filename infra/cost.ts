@@ -76,10 +76,7 @@ export class Cost extends Construct {
         'permissions, and GetAnomalies reads every monitor of the account. Read-only, three actions.',
     });
     stateTable.grantReadWrite(fn, 'CostAlertLedger', [COST_KEY_PREFIX]);
-    fn.allow({
-      sid: 'CostAlertOutbox',
-      actions: ['dynamodb:Query'],
-      resources: [stateTable.indexArn(OUTBOX.index)],
-    });
+    // What earlier runs claimed and never confirmed: one Query on the sparse outbox index.
+    stateTable.grantQueryIndex(fn, 'CostAlertOutbox', OUTBOX.index, [OUTBOX.value]);
   }
 }

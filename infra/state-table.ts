@@ -58,6 +58,19 @@ export class StateTable extends Construct {
     return `${this.table.tableArn}/index/${name}`;
   }
 
+  /** Query one index, only under the given values of its partition key (`dynamodb:LeadingKeys`). */
+  grantQueryIndex(fn: StewardFunction, sid: string, index: string, partitions: readonly string[]): void {
+    fn.allow({
+      sid,
+      actions: ['dynamodb:Query'],
+      resources: [this.indexArn(index)],
+      conditions: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...partitions] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
+  }
+
   get tableName(): string {
     return this.table.tableName;
   }

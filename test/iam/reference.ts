@@ -116,11 +116,15 @@ export const expandAction = async (pattern: string): Promise<string[]> => {
 
 /** The resource types of an action that a concrete ARN is (usually one). */
 export const resourceTypesOfArn = async (info: ActionInfo, arn: string): Promise<string[]> => {
-  const out: string[] = [];
+  const out: { name: string; literal: number }[] = [];
   for (const r of info.resourceTypes) {
-    if ((await resourceTypeInfo(info.service, r.name)).pattern.test(arn)) out.push(r.name);
+    const t = await resourceTypeInfo(info.service, r.name);
+    if (t.pattern.test(arn)) out.push({ name: r.name, literal: t.arn.replace(/\$\{[^}]+\}/g, '').length });
   }
-  return out;
+  // Variables match anything, so `table/${TableName}` also matches an index's `table/t/index/i`: the
+  // format with the most literal text (the index) is the one the ARN is.
+  const most = Math.max(...out.map((o) => o.literal));
+  return out.filter((o) => o.literal === most).map((o) => o.name);
 };
 
 const STAR = Symbol('*');

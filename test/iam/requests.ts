@@ -618,6 +618,20 @@ const BINDERS: Record<string, Binder> = {
     dynamo(c, d, 'dynamodb:DeleteItem', (input(c).Key as { pk?: string })?.pk),
   'DynamoDBDocumentClient:Update': (c, d) =>
     dynamo(c, d, 'dynamodb:UpdateItem', (input(c).Key as { pk?: string })?.pk),
+  // A Query on an index: the resource is the index, the leading key its partition key's value.
+  'DynamoDBDocumentClient:Query': (c, d) => {
+    const index = str(c, 'IndexName');
+    const values = Object.values((input(c).ExpressionAttributeValues ?? {}) as Record<string, unknown>);
+    const partition = values.find((v): v is string => typeof v === 'string');
+    return [
+      req(
+        'dynamodb:Query',
+        `${arns(d).table(stateTable(d))}${index ? `/index/${index}` : ''}`,
+        partition ? { 'dynamodb:LeadingKeys': [partition] } : {},
+        `Query (${index ?? 'table'})`,
+      ),
+    ];
+  },
   'DynamoDBDocumentClient:BatchGet': (c, d) => {
     const items =
       Object.values(input(c).RequestItems as Record<string, { Keys: { pk: string }[] }>)[0]?.Keys ?? [];

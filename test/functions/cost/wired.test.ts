@@ -4,6 +4,7 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,6 +38,7 @@ describe('cost alerts through their real adapters', () => {
     doc.on(PutCommand).resolves({});
     doc.on(UpdateCommand).resolves({});
     doc.on(DeleteCommand).resolves({});
+    doc.on(QueryCommand).resolves({ Items: [] });
     sns.on(PublishCommand).rejectsOnce(new Error('KMS key disabled')).resolves({ MessageId: '1' });
     const deps = wire(
       {
@@ -61,12 +63,23 @@ describe('cost alerts through their real adapters', () => {
 
     // Assert
     const put = doc.commandCalls(PutCommand).map((c) => String(c.args[0].input.Item!.pk));
-    const released = doc.commandCalls(DeleteCommand).map((c) => String(c.args[0].input.Key!.pk));
-    const sent = doc.commandCalls(UpdateCommand).map((c) => String(c.args[0].input.Key!.pk));
+    const updates = doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    // A failed publish marks the claims failed (still owed, re-sent by a later run); a sent one confirms.
+    const released = updates
+      .filter((u) => u.UpdateExpression === 'SET #status = :failed')
+      .map((u) => String(u.Key!.pk));
+    const sent = updates
+      .filter((u) => u.UpdateExpression?.startsWith('SET #status = :sent'))
+      .map((u) => String(u.Key!.pk));
     expect(put.length).toBeGreaterThan(0);
     expect(released.length).toBeGreaterThan(0);
     expect(sent.length).toBeGreaterThan(0);
     expect([...put, ...released, ...sent].every((k) => k.startsWith('cost-'))).toBe(true);
+    // Owed alerts are found through the outbox index only.
+    expect(doc.commandCalls(QueryCommand).map((c) => c.args[0].input.IndexName)).toEqual([
+      'outbox',
+      'outbox',
+    ]);
     // A dry run reads which alerts were sent already.
     const read = doc
       .commandCalls(BatchGetCommand)
