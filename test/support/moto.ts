@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 
 /** True when the machine's python3 has moto's server (the image ships moto 5.2.1). */
 export const hasMoto = (): boolean => {
@@ -83,4 +84,56 @@ export const useMotoEnvironment = (region: string): void => {
     await stop?.();
     process.env = saved;
   });
+};
+
+/**
+ * A loopback endpoint in front of `target` that forwards one request at a time, answering each before the
+ * next is sent. Moto's server runs requests on threads and does not serialise a conditional write's check
+ * and its write (two `attribute_not_exists` puts on one key can both succeed), which DynamoDB never
+ * allows. Behind this gate every request is atomic, as each single-item write is in DynamoDB, while
+ * callers stay concurrent: a read-then-write that is not conditional still loses updates here.
+ */
+export const serialisedEndpoint = async (
+  target: string,
+): Promise<{ endpoint: string; close: () => Promise<void> }> => {
+  let queue: Promise<unknown> = Promise.resolve();
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const forward = async () => {
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (e): e is [string, string] =>
+              typeof e[1] === 'string' && !['connection', 'host', 'content-length'].includes(e[0]),
+          ),
+        );
+        const r = await fetch(`${target}${req.url ?? '/'}`, {
+          method: req.method,
+          headers,
+          body: chunks.length ? Buffer.concat(chunks) : undefined,
+        });
+        const body = Buffer.from(await r.arrayBuffer());
+        const out: Record<string, string> = {};
+        r.headers.forEach((v, k) => {
+          if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k))
+            out[k] = v;
+        });
+        res.writeHead(r.status, { ...out, 'content-length': String(body.length) }).end(body);
+      };
+      queue = queue.then(forward).catch((e: unknown) => {
+        res.writeHead(502).end(String(e));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 };

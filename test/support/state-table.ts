@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { OUTBOX } from '../../shared/aws/alert-ledger.js';
-import { startMoto } from './moto.js';
+import { serialisedEndpoint, startMoto } from './moto.js';
 
 /** Create a table shaped like the stage's state table (`pk` string key, on demand, the alert outbox index). */
 export const createStateTable = async (client: DynamoDBClient, name: string): Promise<void> => {
@@ -31,7 +31,8 @@ export const createStateTable = async (client: DynamoDBClient, name: string): Pr
 };
 
 /**
- * Moto's DynamoDB for the enclosing describe block, with a fresh table shaped like the stage's state table
+ * Moto's DynamoDB (behind a gate that serialises requests, see serialisedEndpoint) for the enclosing
+ * describe block, with a fresh table shaped like the stage's state table
  * (`pk` string key) per call of `table()`: contract cases must not see each other's items.
  */
 export const motoStateTables = () => {
@@ -40,10 +41,15 @@ export const motoStateTables = () => {
   let n = 0;
   beforeAll(async () => {
     const moto = await startMoto();
-    stop = moto.stop;
+    // DynamoDB makes each conditional write atomic; moto's threads do not: one request at a time.
+    const gate = await serialisedEndpoint(moto.endpoint);
+    stop = async () => {
+      await gate.close();
+      await moto.stop();
+    };
     client = new DynamoDBClient({
       region: 'eu-west-1',
-      endpoint: moto.endpoint,
+      endpoint: gate.endpoint,
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
   });
@@ -59,15 +65,4 @@ export const motoStateTables = () => {
       return { doc: DynamoDBDocumentClient.from(client!), name };
     },
   };
-};
-
-/**
- * Run "concurrent" calls one after another. Moto's server handles requests on threads without serialising
- * a conditional write's check and put, so truly concurrent calls can both pass a condition DynamoDB would
- * refuse one of; the adapters' conflict paths are proven against mocks instead.
- */
-export const oneAtATime = async <T>(calls: (() => Promise<T>)[]): Promise<T[]> => {
-  const out: T[] = [];
-  for (const c of calls) out.push(await c());
-  return out;
 };

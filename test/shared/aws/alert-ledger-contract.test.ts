@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dynamoAlertLedger } from '../../../shared/aws/alert-ledger.js';
 import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
 import { type AlertLedger, STALE_CLAIM_SECONDS } from '../../../shared/cost/ports.js';
-import { motoStateTables, oneAtATime } from '../../support/state-table.js';
+import { motoStateTables } from '../../support/state-table.js';
 
 // A file of its own: the adapter's unit tests mock DynamoDBDocumentClient for the whole file.
 const NOW = new Date('2026-11-23T07:00:00Z');
@@ -13,18 +13,13 @@ const KEY = 'cost-threshold#2026-11#usd-2000';
  * What every AlertLedger must do: the DynamoDB adapter (against moto's DynamoDB, with the state table's
  * outbox index) and the in-memory ledger the tests and the CLI use both run it.
  */
-const alertLedgerContract = (
-  name: string,
-  make: (now: () => Date) => Promise<AlertLedger>,
-  /** Moto's server does not serialise conditional writes as DynamoDB does: against it, one call at a time. */
-  together: <T>(calls: (() => Promise<T>)[]) => Promise<T[]> = (calls) => Promise.all(calls.map((c) => c())),
-) =>
+const alertLedgerContract = (name: string, make: (now: () => Date) => Promise<AlertLedger>) =>
   describe(`${name} (AlertLedger contract)`, () => {
     const at = (s: number) => () => new Date(NOW.getTime() + s * 1000);
 
     it('lets exactly one of two concurrent claims win', async () => {
       const l = await make(at(0));
-      const results = await together([() => l.claim(KEY, 2, 60, 'a'), () => l.claim(KEY, 2, 60, 'b')]);
+      const results = await Promise.all([l.claim(KEY, 2, 60, 'a'), l.claim(KEY, 2, 60, 'b')]);
       expect(results.sort()).toEqual([false, true]);
     });
 
@@ -94,12 +89,8 @@ alertLedgerContract('memoryAlertLedger', async (now) => memoryAlertLedger(now));
 
 describe('dynamoAlertLedger against an emulated DynamoDB', () => {
   const tables = motoStateTables();
-  alertLedgerContract(
-    'dynamoAlertLedger',
-    async (now) => {
-      const { doc, name } = await tables.table();
-      return dynamoAlertLedger(doc, name, now);
-    },
-    oneAtATime,
-  );
+  alertLedgerContract('dynamoAlertLedger', async (now) => {
+    const { doc, name } = await tables.table();
+    return dynamoAlertLedger(doc, name, now);
+  });
 });

@@ -3,7 +3,7 @@ import { dynamoTokenStore } from '../../../shared/aws/drill-stores.js';
 import type { TokenStore } from '../../../shared/drill/ports.js';
 import type { DrillState } from '../../../shared/drill/state.js';
 import { fakeTokenStore } from '../../fakes/drill-ports.js';
-import { motoStateTables, oneAtATime } from '../../support/state-table.js';
+import { motoStateTables } from '../../support/state-table.js';
 
 const state = (drillId: string) =>
   ({
@@ -16,11 +16,7 @@ const state = (drillId: string) =>
  * What every TokenStore must do: the DynamoDB store (over moto's DynamoDB) and the in-memory fake the drill
  * tests use both run it, so the fake cannot drift from the real semantics.
  */
-const tokenStoreContract = (
-  name: string,
-  make: (now: () => Date) => Promise<TokenStore>,
-  together: <T>(calls: (() => Promise<T>)[]) => Promise<T[]> = (calls) => Promise.all(calls.map((c) => c())),
-) =>
+const tokenStoreContract = (name: string, make: (now: () => Date) => Promise<TokenStore>) =>
   describe(`${name} (TokenStore contract)`, () => {
     it('parks a token with its state and gives it out exactly once', async () => {
       // Prepare
@@ -72,7 +68,7 @@ const tokenStoreContract = (
       await s.put('steward-drill-a', 'token-a', 3600, state('a'));
 
       // Act
-      const got = await together([() => s.take('steward-drill-a'), () => s.take('steward-drill-a')]);
+      const got = await Promise.all([s.take('steward-drill-a'), s.take('steward-drill-a')]);
 
       // Assert
       expect(got.filter((g) => g !== undefined)).toEqual([{ token: 'token-a', state: state('a') }]);
@@ -83,12 +79,8 @@ tokenStoreContract('fakeTokenStore', async (now) => fakeTokenStore(now));
 
 describe('dynamoTokenStore against an emulated DynamoDB', () => {
   const tables = motoStateTables();
-  tokenStoreContract(
-    'dynamoTokenStore',
-    async (now) => {
-      const { doc, name } = await tables.table();
-      return dynamoTokenStore(doc, name, now);
-    },
-    oneAtATime,
-  );
+  tokenStoreContract('dynamoTokenStore', async (now) => {
+    const { doc, name } = await tables.table();
+    return dynamoTokenStore(doc, name, now);
+  });
 });
