@@ -39,6 +39,30 @@ export const dynamoAlertLedger = (
   now: () => Date = () => new Date(),
 ): AlertLedger => {
   const seconds = () => Math.floor(now().getTime() / 1000);
+  // One conditional status change; a refused condition means there is nothing (left) to change.
+  const setStatus = async (
+    key: string,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<void> => {
+    await attempt(
+      'UpdateItem',
+      `${table} ${key}`,
+      () =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: key },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      { refused: CONDITION_FAILED },
+    );
+  };
   return {
     claim: async (key, level, ttlSeconds, detail) => {
       const t = seconds();
@@ -74,44 +98,20 @@ export const dynamoAlertLedger = (
       );
       return r.ok;
     },
-    confirm: async (key) => {
-      // A key that is gone (released, expired) has nothing left to confirm.
-      await attempt(
-        'UpdateItem',
-        `${table} ${key}`,
-        () =>
-          doc.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk: key },
-              UpdateExpression: `SET #status = :sent, sentAt = :now REMOVE ${OUTBOX.partition}, ${OUTBOX.sort}`,
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':sent': 'sent', ':now': seconds() },
-            }),
-          ),
-        { refused: CONDITION_FAILED },
-      );
-    },
+    // A key that is gone (released, expired) has nothing left to confirm.
+    confirm: (key) =>
+      setStatus(
+        key,
+        `SET #status = :sent, sentAt = :now REMOVE ${OUTBOX.partition}, ${OUTBOX.sort}`,
+        'attribute_exists(pk)',
+        { ':sent': 'sent', ':now': seconds() },
+      ),
     // Kept (with its text, in the outbox) rather than deleted: a later run must still be able to re-send it.
-    release: async (key) => {
-      await attempt(
-        'UpdateItem',
-        `${table} ${key}`,
-        () =>
-          doc.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk: key },
-              UpdateExpression: 'SET #status = :failed',
-              ConditionExpression: '#status = :pending',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':failed': 'failed', ':pending': 'pending' },
-            }),
-          ),
-        { refused: CONDITION_FAILED },
-      );
-    },
+    release: (key) =>
+      setStatus(key, 'SET #status = :failed', '#status = :pending', {
+        ':failed': 'failed',
+        ':pending': 'pending',
+      }),
     unsent: async () => {
       const stale = seconds() - STALE_CLAIM_SECONDS;
       const items = await collectPages(
