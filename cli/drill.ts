@@ -361,6 +361,8 @@ export const renderDrillOutcome = (
             ...(doc.target ? { restoredInstance: doc.target.instanceId ?? doc.target.id } : {}),
             metrics: doc.metrics,
             verification: doc.verification,
+            ...(doc.shape ? { shape: doc.shape } : {}),
+            ...(doc.cost ? { cost: doc.cost } : {}),
           }),
         ]
       : [
@@ -527,7 +529,13 @@ const outcome = (r: DrillRun): string => {
       OUTCOME_MAX,
     );
   if (doc.passed) return 'passed';
-  const failedChecks = doc.verification?.checks.filter((c) => !c.passed).map((c) => c.name) ?? [];
+  if (doc.outcome === 'inconclusive') {
+    return cut(`INCONCLUSIVE: ${doc.gaps?.[0] ?? doc.summary}`, OUTCOME_MAX);
+  }
+  const failedChecks =
+    doc.verification?.checks
+      .filter((c) => (c.status ?? (c.passed ? 'passed' : 'failed')) === 'failed')
+      .map((c) => c.name) ?? [];
   const why = failedChecks.length
     ? `failed checks: ${failedChecks.join(', ')}`
     : (doc.reasons[0] ?? doc.summary);
@@ -537,16 +545,31 @@ const outcome = (r: DrillRun): string => {
 const measured = (seconds: number | undefined, met: boolean | undefined): string =>
   seconds === undefined ? '-' : `${formatDuration(seconds)}${met ? '' : ' ✗'}`;
 
-/** The `steward drills` table: newest first, one row per execution. */
+/** Time-to-warm, or how far the warm-up got. */
+const warmText = (r: DrillRun): string => {
+  const w = r.report?.metrics?.warm;
+  if (!w) return '-';
+  if (w.rtoSeconds !== undefined) return measured(w.rtoSeconds, w.met !== false);
+  return `${Math.round(w.percent)} %${w.met === false ? ' ✗' : ''}`;
+};
+
+const costText = (r: DrillRun): string => {
+  const c = r.report?.cost;
+  return c?.estimatedUsd === undefined ? '-' : `~$${c.estimatedUsd.toFixed(2)}`;
+};
+
+/** The `steward drills` table: newest first, one row per execution. RTO is to the first verified query. */
 export const renderDrillRuns = (runs: readonly DrillRun[]): string =>
   table(
-    ['STARTED (UTC)', 'DATABASE', 'STATUS', 'RTO', 'RPO', 'OUTCOME', 'EXECUTION'],
+    ['STARTED (UTC)', 'DATABASE', 'STATUS', 'RTO', 'WARM', 'RPO', 'COST', 'OUTCOME', 'EXECUTION'],
     runs.map((r) => [
       r.startedAt.slice(0, 19).replace('T', ' '),
       r.database ?? '?',
       r.status,
       measured(r.report?.metrics?.rtoSeconds, r.report?.metrics?.rtoMet),
+      warmText(r),
       measured(r.report?.metrics?.rpoSeconds, r.report?.metrics?.rpoMet),
+      costText(r),
       outcome(r),
       r.name,
     ]),

@@ -1,13 +1,14 @@
 import '../infra/node20-compat.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drillDefinition, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { StewardError } from '../shared/errors.js';
-import { LOCAL, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
+import { LOCAL, LOCAL_CLASS, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
 import {
   localClient,
@@ -17,8 +18,15 @@ import {
   stopAllPostgresSync,
 } from '../shared/drill/postgres-server.js';
 import { drillReport } from '../shared/drill/report.js';
-import { renderDrillReport } from '../shared/drill/rto-rpo.js';
-import { loadSampleData, sampleDatabase, sampleProfile } from '../shared/drill/sample-data.js';
+import { formatBytes, renderDrillReport } from '../shared/drill/rto-rpo.js';
+import {
+  loadSampleData,
+  MAX_SAMPLE_ROWS,
+  SAMPLE_BYTES_PER_ROW,
+  sampleDatabase,
+  sampleProfile,
+} from '../shared/drill/sample-data.js';
+import { warmupPercent } from '../shared/drill/warmup.js';
 import type { DrillState } from '../shared/drill/state.js';
 import { type DrillDeps, runDrillTask, runVerifyTask } from '../shared/drill/tasks.js';
 import type { BaseDeps } from '../shared/runtime.js';
@@ -62,16 +70,38 @@ const SOURCE_ID = 'app-db';
 const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 const READER = 'drill_reader';
 
-/** `--size 200000` rows or `--size 50MB` (about 160 bytes per transaction row with its indexes). */
+/** `--size 200000` rows, or a database size: `--size 80MB`, `--size 1GB` (about 172 bytes per transaction). */
 export const parseSize = (raw: string | undefined): number => {
   if (raw === undefined) return 50_000;
-  const m = /^(\d+(?:\.\d+)?)\s*(mb)?$/i.exec(raw.trim());
-  if (!m) throw new UsageError(`--size takes a row count (200000) or megabytes (50MB), got "${raw}"`);
+  const m = /^(\d+(?:\.\d+)?)\s*(mb|gb)?$/i.exec(raw.trim());
+  if (!m) throw new UsageError(`--size takes a row count (200000) or a size (50MB, 1GB), got "${raw}"`);
   const n = Number(m[1]);
-  const rows = m[2] ? Math.round((n * 1e6) / 160) : Math.round(n);
-  if (rows < 100 || rows > 50_000_000)
-    throw new UsageError(`--size must mean 100 to 50 000 000 rows, got ${rows}`);
+  const unit = m[2]?.toLowerCase();
+  const rows = unit ? Math.round((n * (unit === 'gb' ? 1e9 : 1e6)) / SAMPLE_BYTES_PER_ROW) : Math.round(n);
+  if (rows < 100 || rows > MAX_SAMPLE_ROWS)
+    throw new UsageError(
+      `--size must mean 100 to ${MAX_SAMPLE_ROWS.toLocaleString('en')} rows (about 100GB), got ${rows}`,
+    );
   return rows;
+};
+
+/**
+ * Disk the sandbox needs under the temp dir for `rows`: the source, its backup and the restored copy
+ * (three copies of the database), plus WAL written while loading and backing up.
+ */
+export const sandboxDiskBytes = (rows: number): number => Math.ceil(rows * SAMPLE_BYTES_PER_ROW * 3.3) + 1e9;
+
+/** Refuse a size this machine's temp dir cannot hold, before starting anything. */
+const checkDisk = async (rows: number): Promise<void> => {
+  const need = sandboxDiskBytes(rows);
+  const fs = await statfs(tmpdir());
+  const free = fs.bavail * fs.bsize;
+  if (free < need) {
+    throw new UsageError(
+      `--size ${rows.toLocaleString('en')} rows needs about ${formatBytes(need)} free in ${tmpdir()} ` +
+        `(source, backup and restored copy), but ${formatBytes(free)} is free: pick a smaller --size or set TMPDIR`,
+    );
+  }
 };
 
 /** The sandbox's stage config: the shipped dev defaults plus one drill target, the sample database. */
@@ -92,8 +122,12 @@ const sandboxConfig = (baselines: Record<string, number>): StewardConfig =>
               // The intact source's counts stand in for "recorded by the last successful drill".
               tables: sampleProfile.tables.map((t) => ({ ...t, baselineRows: baselines[t.name] })),
             },
+            // Short chunks, so the resumable warm-up loop shows at sandbox sizes.
+            warmup: { chunkSeconds: 30 },
           },
         },
+        // A local server costs nothing: the report still shows its instance-hours.
+        prices: { instanceUsdPerHour: { [LOCAL_CLASS]: 0 } },
       },
     },
     'sandbox',
@@ -154,6 +188,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     throw new UsageError(`--break takes one of ${Object.keys(BREAKS).join(', ')}, got "${breakKind}"`);
   }
   const say = flags.json ? () => {} : out;
+  await checkDisk(rows);
   const t0 = Date.now();
   const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
     if (stopSignal) throw new Interrupted();
@@ -296,6 +331,17 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       },
       tasks: async (event) => {
         if (event.task === 'verify') return runVerifyTask(event, deps);
+        if (event.task === 'warmup') {
+          const next = await runVerifyTask(event, deps);
+          const w = next.warmup;
+          if (w) {
+            say(
+              `      warm-up ${warmupPercent(w).toFixed(0)} %: ${formatBytes(w.blocksRead * w.blockSize)} of ` +
+                `${formatBytes(w.blocksTotal * w.blockSize)} (${w.method ?? '?'}, chunk ${w.chunks})`,
+            );
+          }
+          return next;
+        }
         const next = await runDrillTask(event, deps);
         // A FAILED execution has no output: keep what Record saw, it is the drill's report.
         if (event.task === 'record') recorded = next;
@@ -332,6 +378,8 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
             restoredInstance: doc.target?.id,
             metrics: doc.metrics,
             verification: doc.verification,
+            ...(doc.shape ? { shape: doc.shape } : {}),
+            ...(doc.cost ? { cost: doc.cost } : {}),
           }),
         );
       } else {

@@ -50,6 +50,7 @@ import type { BaseEnv } from '../shared/config/env.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey } from '../shared/aws/drill-stores.js';
 import { DRILL_PREFIX, restorableSnapshotPatterns } from '../shared/drill/ids.js';
+import { drillExecutionSeconds } from '../shared/drill/janitor.js';
 import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
@@ -69,10 +70,13 @@ export const DrillStates = {
   check: 'CheckRestore',
   restored: 'Restored?',
   verify: 'Verify',
+  warm: 'WarmUp?',
+  warmup: 'WarmUp',
   cleanup: 'Cleanup',
   record: 'Record',
   passed: 'Passed?',
   succeeded: 'DrillSucceeded',
+  inconclusive: 'DrillInconclusive',
   failed: 'DrillFailed',
 } as const;
 
@@ -84,6 +88,7 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.wait]: 'await',
   [DrillStates.check]: 'status',
   [DrillStates.verify]: 'verify',
+  [DrillStates.warmup]: 'warmup',
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
@@ -294,9 +299,9 @@ export class Drill extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       comment: `steward ${config.stage} restore drill: restore, wait, verify, clean up, record`,
       definitionBody: DefinitionBody.fromChainable(this.definition()),
-      // The drill's own deadline (drill.timeoutSeconds, checked by the status task) fires first; the extra
-      // hour is for cleanup and record, which must still run inside the execution.
-      timeout: Duration.seconds(drill.timeoutSeconds + 3600),
+      // The drill's own deadlines (drill.timeoutSeconds for the restore, warmup.maxSeconds) fire first; the
+      // extra hour is for verification, cleanup and record, which must still run inside the execution.
+      timeout: Duration.seconds(drillExecutionSeconds(drill)),
       tracingEnabled: true,
       // Execution data carries task tokens, endpoints and user names: log the transitions, not the data.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
@@ -353,9 +358,10 @@ export class Drill extends Construct {
   }
 
   /**
-   * Start → SelectSnapshot → Restore → WaitForRestore → Verify → Cleanup → Record → Passed?
-   * WaitForRestore times out after pollSeconds into CheckRestore (the polling fallback); every failure
-   * before Cleanup is caught into Cleanup, so a restored database is always deleted.
+   * Start → SelectSnapshot → Restore → WaitForRestore → Verify → WarmUp? ⇄ WarmUp → Cleanup → Record → Passed?
+   * WaitForRestore times out after pollSeconds into CheckRestore (the polling fallback); WarmUp runs one
+   * bounded chunk per invocation and loops while `warmup.pending`; every failure before Cleanup is caught
+   * into Cleanup, so a restored database is always deleted.
    */
   private definition() {
     const { drill } = this.props.config;
@@ -376,6 +382,7 @@ export class Drill extends Construct {
     const restore = task(DrillStates.restore, this.function, DRILL_TIMEOUT);
     const check = task(DrillStates.check, this.function, DRILL_TIMEOUT);
     const verify = task(DrillStates.verify, this.verifier, VERIFY_TIMEOUT);
+    const warmup = task(DrillStates.warmup, this.verifier, VERIFY_TIMEOUT);
     const cleanup = task(DrillStates.cleanup, this.function, DRILL_TIMEOUT);
     const record = task(DrillStates.record, this.function, DRILL_TIMEOUT);
     // The function stores the token; the RDS event handler (or nothing, then the timeout) completes it.
@@ -389,6 +396,12 @@ export class Drill extends Construct {
     }).addRetry(lambdaRetry);
 
     const succeeded = new Succeed(this, DrillStates.succeeded, { stateName: DrillStates.succeeded });
+    // Inconclusive (a check not finished in its bound, or stopped by the cost ceiling) is no failed backup:
+    // the execution succeeds, so the failed-executions alarm stays quiet; the report and a warning say why.
+    const inconclusive = new Succeed(this, DrillStates.inconclusive, {
+      stateName: DrillStates.inconclusive,
+      comment: 'Nothing failed, but evidence is missing: the drill report and its warning say which.',
+    });
     const failed = new Fail(this, DrillStates.failed, {
       stateName: DrillStates.failed,
       error: 'DrillFailed',
@@ -402,13 +415,27 @@ export class Drill extends Construct {
       .otherwise(wait);
     const passed = new Choice(this, DrillStates.passed, { stateName: DrillStates.passed })
       .when(isTrue('$.result.passed'), succeeded)
+      .when(
+        Condition.and(
+          Condition.isPresent('$.result.outcome'),
+          Condition.stringEquals('$.result.outcome', 'inconclusive'),
+        ),
+        inconclusive,
+      )
       .otherwise(failed);
+    const warm = new Choice(this, DrillStates.warm, { stateName: DrillStates.warm })
+      .when(isTrue('$.warmup.pending'), warmup)
+      .otherwise(cleanup);
 
     // No event within pollSeconds: ask RDS directly. The state is kept as it was (ResultPath null).
     wait.addCatch(check, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
     for (const t of [start, select, restore, wait, check, verify]) {
       t.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
     }
+    // A chunk resumes from the last one's progress: retry a failed one, then give up on warm-up only.
+    warmup.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
+    warmup.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.warmupError' });
+    warmup.next(warm);
     cleanup.addRetry({
       errors: [Errors.ALL],
       interval: Duration.seconds(30),
@@ -419,7 +446,8 @@ export class Drill extends Construct {
     record.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.recordError' });
 
     check.next(restored);
-    return start.next(select).next(restore).next(wait).next(verify).next(cleanup).next(record).next(passed);
+    cleanup.next(record).next(passed);
+    return start.next(select).next(restore).next(wait).next(verify).next(warm);
   }
 
   /** One EventBridge Scheduler schedule per target: start an execution with `{ database }`. */

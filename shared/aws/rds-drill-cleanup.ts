@@ -5,13 +5,14 @@ import {
   paginateDescribeDBClusters,
   paginateDescribeDBInstances,
 } from '@aws-sdk/client-rds';
-import { auroraWriterId, DRILL_PREFIX } from '../drill/ids.js';
+import { auroraMemberIds, auroraWriterId, DRILL_PREFIX } from '../drill/ids.js';
 import type { DrillResource, TargetRef } from '../drill/ports.js';
 import { GuardRefusedError } from '../errors.js';
 import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 import { iso, type RdsDrillContext, type RdsDrillLookup } from './rds-drill-lookup.js';
+import { INSTANCES_TAG } from './rds-drill-restore.js';
 
 /**
  * Removing restored copies and finding leftovers. Deletes only what carries `steward:drill` and a drill
@@ -54,6 +55,9 @@ export const rdsDrillCleanup = ({ region, rds }: RdsDrillContext, lookup: RdsDri
     // RDS refuses to delete a cluster with instances not yet `deleting`: instances first.
     const members = new Set((c.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? ''));
     members.add(t.instanceId ?? auroraWriterId(t.id));
+    // Readers just created may not be listed as members yet.
+    const instances = Number(tagRecord(c.TagList)[INSTANCES_TAG] ?? 1) || 1;
+    for (const id of auroraMemberIds(t.id, instances)) members.add(id);
     for (const id of members) {
       if (!id) continue;
       const db = await lookup.findInstance(id);

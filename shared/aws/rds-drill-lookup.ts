@@ -4,7 +4,9 @@ import {
   paginateDescribeDBSnapshots,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import type { DBInstance } from '@aws-sdk/client-rds';
 import type { DrillKind, RestorePort } from '../drill/ports.js';
+import type { SourceShape } from '../drill/shape.js';
 import { StewardError } from '../errors.js';
 import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
@@ -20,6 +22,16 @@ export interface RdsDrillContext {
 }
 
 export const iso = (d: Date | undefined): string | undefined => d?.toISOString();
+
+/** Class and storage of one DB instance, as plain data. */
+export const instanceShape = (db: DBInstance): SourceShape => ({
+  ...(db.DBInstanceClass ? { instanceClass: db.DBInstanceClass } : {}),
+  instances: 1,
+  ...(db.StorageType ? { storageType: db.StorageType } : {}),
+  ...(db.AllocatedStorage !== undefined ? { allocatedGb: db.AllocatedStorage } : {}),
+  ...(db.Iops !== undefined ? { iops: db.Iops } : {}),
+  ...(db.StorageThroughput !== undefined ? { storageThroughputMiBps: db.StorageThroughput } : {}),
+});
 
 /** Reading one region's databases and snapshots for drills; nothing here changes anything. */
 export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
@@ -75,7 +87,26 @@ export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
     return db.MasterUserSecret?.SecretArn;
   };
 
-  return { findInstance, findCluster, listSnapshots, restorableWindow, masterSecretArn };
+  /** The source's class (an Aurora cluster's: its writer's), instance count and storage. */
+  const sourceShape: RestorePort['sourceShape'] = async (kind, dbId) => {
+    if (kind === 'rds-instance') {
+      const db = await findInstance(dbId);
+      return db ? instanceShape(db) : undefined;
+    }
+    const c = await findCluster(dbId);
+    if (!c) return undefined;
+    const members = c.DBClusterMembers ?? [];
+    const writerId = (members.find((m) => m.IsClusterWriter) ?? members[0])?.DBInstanceIdentifier;
+    const writer = writerId ? await findInstance(writerId) : undefined;
+    return {
+      ...(writer?.DBInstanceClass ? { instanceClass: writer.DBInstanceClass } : {}),
+      instances: Math.max(1, members.length),
+      // Aurora storage grows with the data; DescribeDBClusters' AllocatedStorage is always 1.
+      storageType: c.StorageType ?? 'aurora',
+    };
+  };
+
+  return { findInstance, findCluster, listSnapshots, restorableWindow, masterSecretArn, sourceShape };
 };
 
 export type RdsDrillLookup = ReturnType<typeof rdsDrillLookup>;

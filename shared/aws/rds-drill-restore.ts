@@ -7,7 +7,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
-import { auroraWriterId } from '../drill/ids.js';
+import { auroraMemberIds, auroraWriterId } from '../drill/ids.js';
 import { type RestoredTarget, type RestoreRequest, SnapshotGoneError } from '../drill/ports.js';
 import { AwsCallError, errorName, GuardRefusedError, StewardError } from '../errors.js';
 import { Tag, tagList, tagRecord, type Tags } from '../tags.js';
@@ -16,6 +16,10 @@ import type { RdsDrillContext, RdsDrillLookup } from './rds-drill-lookup.js';
 
 /** On a drill's Aurora cluster: the class of the writer to add once the cluster is available. */
 export const WRITER_CLASS_TAG = 'steward:drill-instance-class';
+/** On a drill's Aurora cluster: how many instances (writer plus readers) it gets. */
+export const INSTANCES_TAG = 'steward:drill-instances';
+/** Tags steward keeps on a drill cluster for itself, not copied onto its instances. */
+export const CLUSTER_ONLY_TAGS = [WRITER_CLASS_TAG, INSTANCES_TAG];
 
 const SNAPSHOT_GONE = new Set(['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault']);
 const EXISTS = ['DBInstanceAlreadyExistsFault', 'DBClusterAlreadyExistsFault'];
@@ -61,6 +65,10 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
       AutoMinorVersionUpgrade: false,
       // No automated backups: the copy lives for minutes, and skipping the first backup makes it ready sooner.
       BackupRetentionPeriod: 0,
+      // Absent: RDS restores the snapshot's (or the source's, for PITR) storage settings.
+      StorageType: req.storageType,
+      Iops: req.iops,
+      StorageThroughput: req.storageThroughputMiBps,
       Tags: tagList(req.tags),
     };
     const pitr = req.source.pointInTime;
@@ -96,17 +104,17 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
     return { kind: 'rds-instance', id: req.targetId, status: db.DBInstanceStatus ?? 'unknown' };
   };
 
-  /** Add the writer instance to a drill cluster; `deferred` while the cluster is not available yet. */
-  const createWriter = async (
+  /** Add one instance to a drill cluster; `deferred` while the cluster is not available yet. */
+  const createMember = async (
     clusterId: string,
+    id: string,
     engine: string,
     instanceClass: string,
     tags: Tags,
   ): Promise<'created' | 'exists' | 'deferred'> => {
-    const id = auroraWriterId(clusterId);
     const r = await attempt(
       'CreateDBInstance',
-      `writer ${id} of drill cluster ${clusterId} in ${region}`,
+      `${id === auroraWriterId(clusterId) ? 'writer' : 'reader'} ${id} of drill cluster ${clusterId} in ${region}`,
       () =>
         rds.send(
           new CreateDBInstanceCommand({
@@ -125,6 +133,28 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
     return r.ok ? 'created' : r.answer === 'exists' ? 'exists' : 'deferred';
   };
 
+  /**
+   * Add the instances of a drill cluster (the writer first, then readers) that `existing` lacks;
+   * 'deferred' when RDS does not accept them yet.
+   */
+  const createMembers = async (
+    clusterId: string,
+    engine: string,
+    instanceClass: string,
+    instances: number,
+    tags: Tags,
+    existing: ReadonlySet<string> = new Set(),
+  ): Promise<'created' | 'exists' | 'deferred'> => {
+    let outcome: 'created' | 'exists' | 'deferred' = 'exists';
+    for (const id of auroraMemberIds(clusterId, instances)) {
+      if (existing.has(id)) continue;
+      const r = await createMember(clusterId, id, engine, instanceClass, tags);
+      if (r === 'deferred') return 'deferred';
+      if (r === 'created') outcome = 'created';
+    }
+    return outcome;
+  };
+
   /** Engine and version of a cluster snapshot: RestoreDBClusterFromSnapshot requires the engine. */
   const snapshotEngine = async (req: RestoreRequest, op: string, snapshotId: string) => {
     const r = await attempt(
@@ -140,13 +170,16 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
 
   const restoreCluster = async (req: RestoreRequest): Promise<RestoredTarget> => {
     const instanceClass = classFor('aurora-cluster', req.instanceClass);
-    const tags = { ...req.tags, [WRITER_CLASS_TAG]: instanceClass };
+    const instances = req.instances ?? 1;
+    const tags = { ...req.tags, [WRITER_CLASS_TAG]: instanceClass, [INSTANCES_TAG]: String(instances) };
     const common = {
       DBClusterIdentifier: req.targetId,
       DBSubnetGroupName: req.network.dbSubnetGroupName,
       VpcSecurityGroupIds: req.network.securityGroupIds?.length ? req.network.securityGroupIds : undefined,
       DeletionProtection: false,
       CopyTagsToSnapshot: false,
+      // aurora-iopt1 is I/O-Optimized; absent: the snapshot's.
+      StorageType: req.storageType,
       Tags: tagList(tags),
     };
     const pitr = req.source.pointInTime;
@@ -193,7 +226,7 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
         `drill cluster ${req.targetId} in ${region} reports no engine: cannot add its writer`,
       );
     }
-    await createWriter(req.targetId, clusterEngine, instanceClass, req.tags);
+    await createMembers(req.targetId, clusterEngine, instanceClass, instances, req.tags);
     return {
       kind: 'aurora-cluster',
       id: req.targetId,
@@ -205,7 +238,7 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
   const restore = (req: RestoreRequest): Promise<RestoredTarget> =>
     req.kind === 'aurora-cluster' ? restoreCluster(req) : restoreInstance(req);
 
-  return { restore, createWriter };
+  return { restore, createMembers };
 };
 
 export type RdsDrillRestore = ReturnType<typeof rdsDrillRestore>;

@@ -1,8 +1,13 @@
 import type { TargetRef, TargetStatus } from '../drill/ports.js';
-import { auroraWriterId } from '../drill/ids.js';
+import { auroraMemberIds, auroraWriterId } from '../drill/ids.js';
 import { tagRecord } from '../tags.js';
-import type { RdsDrillContext, RdsDrillLookup } from './rds-drill-lookup.js';
-import { type RdsDrillRestore, WRITER_CLASS_TAG } from './rds-drill-restore.js';
+import { instanceShape, type RdsDrillContext, type RdsDrillLookup } from './rds-drill-lookup.js';
+import {
+  CLUSTER_ONLY_TAGS,
+  INSTANCES_TAG,
+  type RdsDrillRestore,
+  WRITER_CLASS_TAG,
+} from './rds-drill-restore.js';
 
 /** Statuses from which a restore never becomes available. */
 const FAILED = new Set([
@@ -24,8 +29,9 @@ const FAILED = new Set([
 ]);
 
 /**
- * Watching a restore: ready means connectable. For Aurora the cluster AND its writer must be available;
- * RDS accepts the writer only once the cluster is, so `describe` adds it when it finds it missing.
+ * Watching a restore: ready means connectable. For Aurora the cluster AND all its instances (writer and
+ * readers) must be available; RDS accepts instances only once the cluster is, so `describe` adds the
+ * missing ones.
  */
 export const rdsDrillStatus = (
   { classFor }: RdsDrillContext,
@@ -42,6 +48,7 @@ export const rdsDrillStatus = (
       status,
       ...(host && port ? { endpoint: { host, port } } : {}),
       failed: FAILED.has(status),
+      shape: instanceShape(db),
     };
   };
 
@@ -51,26 +58,38 @@ export const rdsDrillStatus = (
     const clusterStatus = c.Status ?? 'unknown';
     if (FAILED.has(clusterStatus)) return { status: clusterStatus, failed: true };
     if (clusterStatus !== 'available') return { status: clusterStatus, failed: false };
+    const tags = tagRecord(c.TagList);
+    const instances = Math.max(1, Number(tags[INSTANCES_TAG] ?? 1) || 1);
     const writerId = t.instanceId ?? auroraWriterId(t.id);
-    const writer = await lookup.findInstance(writerId);
-    if (!writer) {
-      const tags = tagRecord(c.TagList);
-      await restore.createWriter(
+    const ids = [writerId, ...auroraMemberIds(t.id, instances).slice(1)];
+    const members = await Promise.all(ids.map((id) => lookup.findInstance(id)));
+    if (members.some((m) => !m)) {
+      await restore.createMembers(
         t.id,
         c.Engine ?? '',
         tags[WRITER_CLASS_TAG] ?? classFor('aurora-cluster'),
-        Object.fromEntries(Object.entries(tags).filter(([k]) => k !== WRITER_CLASS_TAG)),
+        instances,
+        Object.fromEntries(Object.entries(tags).filter(([k]) => !CLUSTER_ONLY_TAGS.includes(k))),
+        new Set(members.flatMap((m) => (m?.DBInstanceIdentifier ? [m.DBInstanceIdentifier] : []))),
       );
       return { status: 'creating-instance', failed: false };
     }
-    const status = writer.DBInstanceStatus ?? 'unknown';
+    const statuses = members.map((m) => m!.DBInstanceStatus ?? 'unknown');
+    const failed = statuses.find((st) => FAILED.has(st));
+    const status = failed ?? statuses.find((st) => st !== 'available') ?? 'available';
+    const writer = members[0]!;
     // Connect through the cluster (writer) endpoint, as an application would after a recovery.
     const host = c.Endpoint;
     const port = c.Port;
     return {
       status,
       ...(status === 'available' && host && port ? { endpoint: { host, port } } : {}),
-      failed: FAILED.has(status),
+      failed: failed !== undefined,
+      shape: {
+        ...(writer.DBInstanceClass ? { instanceClass: writer.DBInstanceClass } : {}),
+        instances: members.length,
+        storageType: c.StorageType ?? 'aurora',
+      },
     };
   };
 

@@ -1,5 +1,6 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { DrillKind, RestorePort } from '../drill/ports.js';
+import { DEFAULT_DRILL_CLASS } from '../drill/shape.js';
 import { rdsDrillCleanup } from './rds-drill-cleanup.js';
 import { rdsDrillLookup, type RdsDrillContext } from './rds-drill-lookup.js';
 import { rdsDrillRestore } from './rds-drill-restore.js';
@@ -7,12 +8,7 @@ import { rdsDrillStatus } from './rds-drill-status.js';
 
 export { WRITER_CLASS_TAG } from './rds-drill-restore.js';
 
-/** Smallest class each kind allows for common engines; `drill.targets.<db>.instanceClass` overrides. */
-export const DEFAULT_DRILL_CLASS: Record<DrillKind, string> = {
-  'rds-instance': 'db.t4g.micro',
-  // Aurora MySQL 3 and Aurora PostgreSQL start at db.t4g.medium.
-  'aurora-cluster': 'db.t4g.medium',
-};
+export { DEFAULT_DRILL_CLASS };
 
 export interface RdsRestoreOptions {
   defaultInstanceClass?: Partial<Record<DrillKind, string>>;
@@ -42,5 +38,6 @@ export const rdsRestorePort = (region: string, rds: RDSClient, opts: RdsRestoreO
     remove,
     listDrillResources,
     masterSecretArn: lookup.masterSecretArn,
+    sourceShape: lookup.sourceShape,
   };
 };

@@ -72,13 +72,18 @@ export const KEY_DOCS: Record<string, string> = {
   drill: 'Restore drills: prove that backups restore and measure RTO and RPO (README: DR drills).',
   'drill.enabled': 'Deploy the drill VPC, state machine, schedules and janitor.',
   'drill.schedule': 'Default drill schedule of every target (monthly).',
-  'drill.rtoSeconds': 'RTO target: drill start to verified.',
+  'drill.rtoSeconds': 'RTO target: drill start to the first verified query (verification finished).',
   'drill.rpoSeconds': 'RPO target: snapshot (or point in time) to the newest row.',
   'drill.timeoutSeconds': 'A drill not verified by then fails (and still cleans up).',
   'drill.pollSeconds': 'Wait this long for the RDS event before polling the restore.',
   'drill.janitorMaxAgeHours': 'The janitor deletes `steward:drill` resources older than this, and says so.',
   'drill.janitorSchedule': 'When the janitor looks for leftovers.',
   'drill.reportRetentionDays': 'Drill reports kept in the report bucket this long.',
+  'drill.prices':
+    'Prices of the cost estimate in each drill report; steward ships us-east-1 on-demand list prices (an estimate).',
+  'drill.prices.instanceUsdPerHour':
+    '$ per hour by instance class, replacing or adding to the built-in list (e.g. your region’s prices).',
+  'drill.prices.multiplier': 'Multiplies the built-in list prices: your region’s uplift over us-east-1.',
   'drill.targets': 'Databases that get drills, by DB instance or Aurora cluster identifier.',
   'drill.targets.<database>.kind': 'What the identifier names.',
   'drill.targets.<database>.schedule': 'Overrides `drill.schedule` for this database.',
@@ -105,18 +110,56 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.profile.tables[].checksum.sampleRows': 'Rows in the sample.',
   'drill.targets.<database>.profile.tables[].checksum.orderBy':
     'Columns (with `asc`/`desc`) that order the sample: a unique, append-only order such as the primary key.',
+  'drill.targets.<database>.profile.tables[].exactCountMaxBytes':
+    'Overrides the profile’s `exactCountMaxBytes` for this table.',
+  'drill.targets.<database>.profile.tables[].key':
+    'Indexed integer column for key-range probes; default: a one-column integer primary key.',
   'drill.targets.<database>.profile.assertions': 'Read-only SQL checks.',
   'drill.targets.<database>.profile.assertions[].name': 'Names the check in the report.',
   'drill.targets.<database>.profile.assertions[].sql':
     'Returns one row with one boolean column: `true` passes.',
+  'drill.targets.<database>.profile.assertions[].timeoutSeconds':
+    'Its time bound; default `statementTimeoutMs`. Not finished by then: the drill is inconclusive, not failed.',
+  'drill.targets.<database>.profile.assertions[].maxCost':
+    'Declared planner cost: EXPLAIN first, and do not run it (inconclusive) when the plan costs more.',
   'drill.targets.<database>.profile.rpoTargetSeconds': 'The drill fails when the data RPO exceeds this.',
   'drill.targets.<database>.profile.connectTimeoutMs': 'Connection timeout.',
   'drill.targets.<database>.profile.statementTimeoutMs':
-    'Bounds every statement (restored storage lazy-loads, so the first read is slow).',
+    'Time bound of each check (server-side statement_timeout), capped by what is left of `budgetSeconds`.',
+  'drill.targets.<database>.profile.budgetSeconds':
+    'Time budget of the whole verification (a Lambda: at most 840 s); a check it cannot cover is not finished.',
+  'drill.targets.<database>.profile.exactCountMaxBytes':
+    'Tables with a larger heap are estimated (planner statistics after ANALYZE) and sampled, not counted.',
+  'drill.targets.<database>.profile.samplePages':
+    'Pages the TABLESAMPLE SYSTEM check of an estimated table reads (every row on them is counted).',
+  'drill.targets.<database>.profile.probes':
+    'Key ranges probed (exact counts) per table with a key; 0: none.',
+  'drill.targets.<database>.profile.probeRows': 'Rows each probed key range spans, about.',
   'drill.targets.<database>.secretArn':
     'Secrets Manager secret with the master credentials; default: the RDS-managed master user secret.',
-  'drill.targets.<database>.instanceClass':
-    'Class of the drill instance; default: the smallest the engine allows.',
+  'drill.targets.<database>.restore': 'What the copy is restored on; the report states it.',
+  'drill.targets.<database>.restore.instanceClass':
+    '`source`: the source’s class (what a real recovery runs on); or a stated (cheaper) class.',
+  'drill.targets.<database>.restore.storageType':
+    'RDS `gp2`, `gp3`, `io1`, `io2`; Aurora `aurora` or `aurora-iopt1`; default: the snapshot’s.',
+  'drill.targets.<database>.restore.iops': 'Provisioned IOPS (gp3, io1, io2); default: the snapshot’s.',
+  'drill.targets.<database>.restore.storageThroughputMiBps':
+    'gp3 throughput in MiB/s; default: the snapshot’s.',
+  'drill.targets.<database>.restore.instances':
+    'Aurora: instances in the restored cluster (writer plus readers), as in production.',
+  'drill.targets.<database>.warmup':
+    'The full read that pulls lazily loaded storage in, after verification: the second RTO figure.',
+  'drill.targets.<database>.warmup.enabled': 'Warm the copy up and report time-to-warm.',
+  'drill.targets.<database>.warmup.tables':
+    '`all` user tables (with indexes and TOAST when pg_prewarm is installed), or a list.',
+  'drill.targets.<database>.warmup.parallelism': 'Relations read at once (one connection each).',
+  'drill.targets.<database>.warmup.chunkSeconds':
+    'Reading per verifier invocation (a Lambda); the state machine loops until done.',
+  'drill.targets.<database>.warmup.maxSeconds': 'Warm-up stops after this long, reporting how far it got.',
+  'drill.targets.<database>.warmup.rtoSeconds':
+    'Time-to-warm target (drill start to warm); missing it fails the drill.',
+  'drill.targets.<database>.costCeilingUsd':
+    'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
   'drill.targets.<database>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
   'drill.targets.<database>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',

@@ -2,7 +2,7 @@ import * as z from '../zod.js';
 import { ConfigError } from '../errors.js';
 import { type ConfigProblem, configProblems, renderPath } from './issues.js';
 import { ADHOC_POLICY } from '../tags.js';
-import { VerificationProfile } from '../drill/profile.js';
+import { TableName, VerificationProfile } from '../drill/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { closest } from './suggest.js';
@@ -164,6 +164,41 @@ export const SnapshotSelector = z.union(
 );
 export type SnapshotSelector = z.infer<typeof SnapshotSelector>;
 
+const DrillInstanceClass = z
+  .string()
+  .check(z.regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be an instance class such as db.t4g.micro'));
+
+/** What a drill restores onto: the report states it, so the RTO it measures means something. */
+export const DrillRestoreShape = strictObject({
+  /** `source`: the source's class (what a real recovery would run on); or a stated (cheaper) class. */
+  instanceClass: z._default(z.union([z.literal('source'), DrillInstanceClass]), 'source'),
+  /** Default: the snapshot's. RDS: gp2, gp3, io1, io2; Aurora: aurora or aurora-iopt1 (I/O-Optimized). */
+  storageType: z.optional(z.enum(['gp2', 'gp3', 'io1', 'io2', 'aurora', 'aurora-iopt1'])),
+  /** Provisioned IOPS (gp3, io1, io2). Default: the snapshot's. */
+  iops: z.optional(z.int().check(z.minimum(1000), z.maximum(256_000))),
+  /** gp3 throughput in MiB/s. Default: the snapshot's. */
+  storageThroughputMiBps: z.optional(z.int().check(z.minimum(125), z.maximum(4000))),
+  /** Aurora: instances in the restored cluster (the writer plus readers), as in production. */
+  instances: z._default(z.int().check(z.minimum(1), z.maximum(16)), 1),
+});
+export type DrillRestoreShape = z.infer<typeof DrillRestoreShape>;
+
+/** The full read that pulls a restored copy's lazily loaded storage in, after verification. */
+export const DrillWarmup = strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** `all` user tables (with their indexes and TOAST when pg_prewarm is installed), or these tables. */
+  tables: z._default(z.union([z.literal('all'), z.array(TableName).check(z.minLength(1))]), 'all'),
+  /** Relations read at once (separate connections). */
+  parallelism: z._default(z.int().check(z.minimum(1), z.maximum(16)), 4),
+  /** Reading per invocation of the verifier (a Lambda: 900 s at most); the state machine loops. */
+  chunkSeconds: z._default(z.int().check(z.minimum(30), z.maximum(840)), 600),
+  /** Warm-up stops after this long, reporting how far it got. */
+  maxSeconds: z._default(z.int().check(z.minimum(60), z.maximum(259_200)), 7200),
+  /** Target for time-to-warm (drill start → warm); the drill fails when it is missed. */
+  rtoSeconds: z.optional(z.int().check(z.positive())),
+});
+export type DrillWarmup = z.infer<typeof DrillWarmup>;
+
 /** One database that gets restore drills. */
 export const DrillTarget = strictObject({
   kind: z._default(z.enum(['rds-instance', 'aurora-cluster']), 'rds-instance'),
@@ -183,13 +218,35 @@ export const DrillTarget = strictObject({
         ),
       ),
   ),
-  /** Instance class of the drill instance; the smallest class the engine allows by default. */
-  instanceClass: z.optional(
-    z.string().check(z.regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an instance class such as db.t4g.micro')),
-  ),
+  restore: z.prefault(DrillRestoreShape, {}),
+  warmup: z.prefault(DrillWarmup, {}),
+  /** Stop the drill (and delete the copy) before its estimated cost would exceed this. */
+  costCeilingUsd: z.optional(z.number().check(z.positive())),
   rtoSeconds: z.optional(z.int().check(z.positive())),
   rpoSeconds: z.optional(z.int().check(z.positive())),
-});
+}).check(
+  crossCheck(['kind', 'restore'], (t, ctx) => {
+    const r = t.restore;
+    const aurora = t.kind === 'aurora-cluster';
+    const bad = (key: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: ['restore', key], message });
+    if (r.storageType && aurora !== r.storageType.startsWith('aurora')) {
+      bad(
+        'storageType',
+        aurora
+          ? 'an Aurora cluster takes aurora or aurora-iopt1'
+          : 'an RDS instance takes gp2, gp3, io1 or io2',
+      );
+    }
+    if (r.instances > 1 && !aurora) bad('instances', 'only an Aurora cluster has several instances');
+    if (r.iops !== undefined && (aurora || r.storageType === 'gp2')) {
+      bad('iops', 'provisioned IOPS need storageType gp3, io1 or io2');
+    }
+    if (r.storageThroughputMiBps !== undefined && (aurora || (r.storageType ?? 'gp3') !== 'gp3')) {
+      bad('storageThroughputMiBps', 'throughput is set on gp3 storage only');
+    }
+  }),
+);
 export type DrillTarget = z.infer<typeof DrillTarget>;
 
 /** Restore drills: prove that backups restore, and measure RTO and RPO. */
@@ -208,6 +265,14 @@ export const DrillConfig = strictObject({
   janitorSchedule: z._default(ScheduleExpression, 'rate(1 hour)'),
   /** Drill reports kept in S3 for this long. */
   reportRetentionDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 400),
+  /** Prices for the cost estimate of each drill; steward ships us-east-1 list prices. */
+  prices: z.prefault(
+    strictObject({
+      instanceUsdPerHour: z._default(z.record(DrillInstanceClass, z.number().check(z.minimum(0))), {}),
+      multiplier: z._default(z.number().check(z.minimum(0.1), z.maximum(10)), 1),
+    }),
+    {},
+  ),
   targets: z._default(
     z.record(
       z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be a DB identifier')),

@@ -1,22 +1,60 @@
 import { StewardError } from '../errors.js';
 import type { SqlAssertion, TableCheck, VerificationProfile } from './profile.js';
 
-export type CheckKind = 'connect' | 'schema' | 'table' | 'row-count' | 'freshness' | 'assertion' | 'checksum';
+export type CheckKind =
+  'connect' | 'schema' | 'table' | 'row-count' | 'sample' | 'probe' | 'freshness' | 'assertion' | 'checksum';
 export type Measure = string | number | boolean | null;
+
+/**
+ * `unfinished`: the check did not finish within its time bound (or the verification budget had no time
+ * left for it). That is missing evidence, not evidence of a bad backup: it makes a drill INCONCLUSIVE,
+ * never FAILED.
+ */
+export type CheckStatus = 'passed' | 'failed' | 'unfinished';
+
+/** How a row count was obtained. */
+export type CountMethod = 'exact' | 'estimate' | 'sample';
 
 /** One verification check as the report carries it. */
 export interface CheckResult {
   name: string;
   kind: CheckKind;
+  /** True only for `status: passed`. */
   passed: boolean;
+  status: CheckStatus;
   measured: Measure;
   expected: Measure;
   detail: string;
   ms: number;
+  /** The check's time bound: its own bound, capped by what was left of the verification budget. */
+  budgetMs?: number;
+  /** Row counts: exact, planner estimate or sample extrapolation. */
+  method?: CountMethod;
 }
 
 /** Outcome of a pure evaluation; the engine adds name, kind and timing. */
-export type Evaluation = Pick<CheckResult, 'passed' | 'measured' | 'expected' | 'detail'>;
+export type Evaluation = Pick<CheckResult, 'passed' | 'measured' | 'expected' | 'detail'> &
+  Partial<Pick<CheckResult, 'status' | 'method'>>;
+
+/** Passed, failed (something is wrong with the restored data) or inconclusive (some check did not finish). */
+export type VerificationOutcome = 'passed' | 'failed' | 'inconclusive';
+
+/** Any failed check fails; otherwise any unfinished check makes it inconclusive. */
+export const checksOutcome = (checks: readonly Pick<CheckResult, 'status'>[]): VerificationOutcome =>
+  checks.some((c) => c.status === 'failed')
+    ? 'failed'
+    : checks.some((c) => c.status === 'unfinished')
+      ? 'inconclusive'
+      : 'passed';
+
+/** A check that did not finish within `boundMs`. */
+export const unfinished = (why: string): Evaluation => ({
+  passed: false,
+  status: 'unfinished',
+  measured: null,
+  expected: null,
+  detail: why,
+});
 
 /** A name that would need more than quoting to be safe; the profile schema rejects these earlier. */
 export class UnsafeIdentifierError extends StewardError {
@@ -63,6 +101,25 @@ export const sql = {
   /** Bind `quoteTable(name)`: to_regclass parses quoted names and honours search_path. */
   tableExists: 'select to_regclass($1) is not null as ok',
   count: (table: string) => `select count(*)::text as n from ${quoteTable(table)}`,
+  /** Bind `quoteTable(name)`. Heap size now, and the statistics the planner would scale by it. */
+  relationStats:
+    'select pg_relation_size(c.oid)::text as bytes, current_setting($2)::int as block_size,' +
+    ' c.reltuples::float8 as reltuples, c.relpages::int as relpages from pg_catalog.pg_class c where c.oid = to_regclass($1)',
+  analyze: (table: string) => `analyze ${quoteTable(table)}`,
+  /** Bind the percentage ($1) and the seed ($2): SYSTEM reads whole random pages, so only those pages are read. */
+  sample: (table: string) =>
+    `select count(*)::text as n from ${quoteTable(table)} tablesample system ($1::float4) repeatable ($2::float8)`,
+  /** Bind `quoteTable(name)`: the column of a one-column integer primary key, if any. */
+  integerPrimaryKey:
+    'select a.attname as key from pg_catalog.pg_index i join pg_catalog.pg_attribute a' +
+    ' on a.attrelid = i.indrelid and a.attnum = i.indkey[0]' +
+    " where i.indrelid = to_regclass($1) and i.indisprimary and i.indnatts = 1 and a.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)",
+  /** min and max of the key (two index endpoint reads when the key is indexed). */
+  keyRange: (table: string, key: string) =>
+    `select min(${quoteIdent(key)})::text as lo, max(${quoteIdent(key)})::text as hi from ${quoteTable(table)}`,
+  /** Bind the range [$1, $2). */
+  probe: (table: string, key: string) =>
+    `select count(*)::text as n from ${quoteTable(table)} where ${quoteIdent(key)} >= $1::bigint and ${quoteIdent(key)} < $2::bigint`,
   /** `::timestamptz` in a UTC session reads `timestamp` columns as UTC and accepts `date`. */
   newest: (table: string, column: string) =>
     `select max(${quoteIdent(column)})::timestamptz as newest from ${quoteTable(table)}`,
@@ -87,10 +144,15 @@ export const plannedChecks = (p: VerificationProfile): Pick<CheckResult, 'name' 
   ...p.assertions.map((a: SqlAssertion) => ({ name: `assertion ${a.name}`, kind: 'assertion' as const })),
 ];
 
-/** A planned check that did not run, failed with the reason. */
-export const notRun = (c: Pick<CheckResult, 'name' | 'kind'>, reason: string): CheckResult => ({
+/** A planned check that did not run, failed with the reason (or unfinished, when time ran out). */
+export const notRun = (
+  c: Pick<CheckResult, 'name' | 'kind'>,
+  reason: string,
+  status: Exclude<CheckStatus, 'passed'> = 'failed',
+): CheckResult => ({
   ...c,
   passed: false,
+  status,
   measured: null,
   expected: null,
   detail: `not run: ${reason}`,
@@ -104,7 +166,13 @@ export const rowFloor = (t: TableCheck, baselineRows?: number): number => {
 };
 
 /** Row count against minRows and the baseline; only a drop fails, since tables grow between drills. */
-export const evaluateRowCount = (t: TableCheck, rows: number, baselineRows?: number): Evaluation => {
+export const evaluateRowCount = (
+  t: TableCheck,
+  rows: number,
+  baselineRows?: number,
+  method: CountMethod = 'exact',
+  how?: string,
+): Evaluation => {
   const floor = rowFloor(t, baselineRows);
   const expectedParts = [
     ...(t.minRows !== undefined ? [`>= ${t.minRows} (minRows)`] : []),
@@ -120,13 +188,135 @@ export const evaluateRowCount = (t: TableCheck, rows: number, baselineRows?: num
     baselineRows === undefined
       ? ''
       : `; ${formatPct(baselineRows === 0 ? 0 : ((rows - baselineRows) / baselineRows) * 100)} vs baseline ${baselineRows}`;
+  const counted = method === 'exact' ? `${rows} rows` : `~${rows} rows (${method}${how ? `: ${how}` : ''})`;
   return {
     passed,
+    method,
     measured: rows,
     expected,
     detail: passed
-      ? `${rows} rows${vsBaseline}`
-      : `${rows} rows is below ${floor}${vsBaseline}${baselineRows !== undefined && rows < baselineRows ? ': rows lost' : ''}`,
+      ? `${counted}${vsBaseline}`
+      : `${counted} is below ${floor}${vsBaseline}${baselineRows !== undefined && rows < baselineRows ? ': rows lost' : ''}`,
+  };
+};
+
+/** Planner statistics of a table, and its heap size now. */
+export interface RelationStats {
+  bytes: number;
+  blockSize: number;
+  /** -1 when never analyzed (PostgreSQL 14+). */
+  reltuples: number;
+  relpages: number;
+}
+
+/** Pages in the heap now. */
+export const heapPages = (s: RelationStats): number => Math.ceil(s.bytes / s.blockSize);
+
+/**
+ * The planner's row estimate: its rows-per-page density (reltuples / relpages, from the last ANALYZE)
+ * times the pages the heap has now. Undefined when the table has no statistics.
+ */
+export const estimateRows = (s: RelationStats): number | undefined => {
+  const pages = heapPages(s);
+  if (pages === 0) return 0;
+  if (s.reltuples < 0 || s.relpages <= 0) return undefined;
+  return Math.round((s.reltuples / s.relpages) * pages);
+};
+
+/** TABLESAMPLE SYSTEM percentage that reads about `pages` of the heap's pages (100 for a small heap). */
+export const samplePercent = (s: RelationStats, pages: number): number => {
+  const total = heapPages(s);
+  return total <= pages ? 100 : Math.max(0.000001, (pages / total) * 100);
+};
+
+/** Rows a SYSTEM sample of `percent` extrapolates to. */
+export const extrapolate = (sampledRows: number, percent: number): number =>
+  Math.round(sampledRows / (percent / 100));
+
+/**
+ * The sampled check of an estimated table: every row on about `samplePages` random pages is read, and
+ * the count they extrapolate to must clear the same floor as the row count. An independent check of the
+ * planner's estimate (statistics can be stale when ANALYZE could not run).
+ */
+export const evaluateSample = (
+  t: TableCheck,
+  sampled: { rows: number; percent: number; pages: number },
+  baselineRows: number | undefined,
+  estimate: number,
+): Evaluation => {
+  const rows = extrapolate(sampled.rows, sampled.percent);
+  const floor = rowFloor(t, baselineRows);
+  const pct = Number(sampled.percent.toPrecision(3));
+  const vsEstimate =
+    estimate === 0 ? '' : `, ${formatPct(((rows - estimate) / estimate) * 100)} vs the estimate`;
+  const passed = rows >= floor;
+  return {
+    passed,
+    method: 'sample',
+    measured: rows,
+    expected: `>= ${floor}`,
+    detail:
+      `TABLESAMPLE SYSTEM (${pct}%) read ${sampled.rows} rows on about ${sampled.pages} pages → ~${rows} rows${vsEstimate}` +
+      (passed ? '' : `: below ${floor}, rows lost`),
+  };
+};
+
+/** One key range [from, to) and its exact row count. Keys are decimal strings (bigint-safe). */
+export interface Probe {
+  from: string;
+  to: string;
+  rows: number;
+}
+
+/**
+ * `count` ranges of the key space [lo, hi], each about `rowsPerRange` rows wide (by the key's density),
+ * evenly spread with the last one ending at the newest key. Pure and deterministic.
+ */
+export const planProbes = (
+  lo: bigint,
+  hi: bigint,
+  estimatedRows: number,
+  count: number,
+  rowsPerRange: number,
+): Omit<Probe, 'rows'>[] => {
+  if (count <= 0 || hi < lo) return [];
+  const span = hi - lo + 1n;
+  const rows = BigInt(Math.max(1, Math.round(estimatedRows)));
+  let width = (span * BigInt(rowsPerRange) + rows - 1n) / rows;
+  if (width < 1n) width = 1n;
+  if (width * BigInt(count) >= span) return [{ from: lo.toString(), to: (hi + 1n).toString() }];
+  const last = hi + 1n - width;
+  const out: Omit<Probe, 'rows'>[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = count === 1 ? last : lo + ((last - lo) * BigInt(i)) / BigInt(count - 1);
+    out.push({ from: start.toString(), to: (start + width).toString() });
+  }
+  return out;
+};
+
+/**
+ * Key-range probes against the same ranges of the last passed drill: a range may not lose more than
+ * the table's tolerance. New ranges are recorded for the next drill.
+ */
+export const evaluateProbes = (
+  t: TableCheck,
+  key: string,
+  compared: readonly (Probe & { baseline: number })[],
+  recorded: readonly Probe[],
+): Evaluation => {
+  const lost = compared.filter((p) => p.rows < Math.ceil(p.baseline * (1 - t.tolerancePct / 100)));
+  const range = (p: Probe) => `[${p.from}, ${p.to})`;
+  const passed = lost.length === 0;
+  const total = [...compared, ...recorded].reduce((n, p) => n + p.rows, 0);
+  return {
+    passed,
+    measured: total,
+    expected: compared.length ? `each range >= its baseline - ${t.tolerancePct}%` : null,
+    detail: passed
+      ? `${compared.length ? `${compared.length} ranges of ${key} match the last passed drill; ` : ''}` +
+        `${recorded.length} ranges recorded: ${recorded.map((p) => `${range(p)} ${p.rows}`).join(', ')}`
+      : `rows lost in ${lost.length} of ${compared.length} ranges of ${key}: ` +
+        lost.map((p) => `${range(p)} ${p.rows} < baseline ${p.baseline}`).join(', '),
   };
 };
 

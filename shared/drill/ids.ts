@@ -9,6 +9,9 @@ export const DRILL_PREFIX = 'steward-drill-';
  * instance id can be told from a cluster id (which ends in the 8-hex drill hash).
  */
 export const AURORA_WRITER_SUFFIX = '-w';
+/** Readers of a drill's Aurora cluster (`restore.instances` > 1) end in `-r<n>`, n from 1 to 15. */
+const AURORA_READER = /-r(\d{1,2})$/;
+const LONGEST_MEMBER_SUFFIX = '-r15'.length;
 
 // RDS identifiers: 1–63 letters, digits, hyphens; letter first; no `--`; no trailing hyphen.
 const RDS_ID_MAX = 63;
@@ -29,10 +32,10 @@ export const shortHash = (text: string): string => fnv1a(text).toString(16).padS
 
 /**
  * The restored copy's id: `steward-drill-<db>-<hash of drillId>`. Deterministic, so a retried restore
- * finds its own resource; short enough (≤ 61) that the Aurora writer id (`-w`) still fits in 63.
+ * finds its own resource; short enough (≤ 59) that the Aurora member ids (`-w`, `-r15`) still fit in 63.
  */
 export const drillTargetId = (database: string, drillId: string): string => {
-  const room = RDS_ID_MAX - AURORA_WRITER_SUFFIX.length - DRILL_PREFIX.length - HASH_LEN - 1;
+  const room = RDS_ID_MAX - LONGEST_MEMBER_SUFFIX - DRILL_PREFIX.length - HASH_LEN - 1;
   const db = database
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, '-')
@@ -45,6 +48,15 @@ export const drillTargetId = (database: string, drillId: string): string => {
 /** The writer instance id of a drill's Aurora cluster. */
 export const auroraWriterId = (clusterId: string): string => `${clusterId}${AURORA_WRITER_SUFFIX}`;
 
+/** Reader `n` (1–15) of a drill's Aurora cluster. */
+export const auroraReaderId = (clusterId: string, n: number): string => `${clusterId}-r${n}`;
+
+/** Every instance of a drill's Aurora cluster of `instances` instances: the writer, then the readers. */
+export const auroraMemberIds = (clusterId: string, instances: number): string[] => [
+  auroraWriterId(clusterId),
+  ...Array.from({ length: Math.max(0, instances - 1) }, (_, i) => auroraReaderId(clusterId, i + 1)),
+];
+
 /** Where a drill resource named in an RDS event belongs: the drill target it is (part of), or none. */
 export const drillTargetOf = (
   sourceIdentifier: string,
@@ -56,6 +68,11 @@ export const drillTargetOf = (
   if (id.endsWith(AURORA_WRITER_SUFFIX)) {
     const cluster = id.slice(0, -AURORA_WRITER_SUFFIX.length);
     return { kind: 'aurora-cluster', id: cluster, instanceId: id };
+  }
+  const reader = AURORA_READER.exec(id);
+  if (reader) {
+    const cluster = id.slice(0, -reader[0].length);
+    return { kind: 'aurora-cluster', id: cluster, instanceId: auroraWriterId(cluster) };
   }
   return { kind: 'rds-instance', id };
 };

@@ -34,11 +34,20 @@ export const planJanitor = (
   });
 
 /**
+ * The longest a drill execution may run: waiting for the restore (drill.timeoutSeconds), the longest
+ * warm-up of any target, and an hour for verification, cleanup and record.
+ */
+export const drillExecutionSeconds = (drill: StewardConfig['drill']): number =>
+  drill.timeoutSeconds +
+  Math.max(0, ...Object.values(drill.targets).map((t) => (t.warmup.enabled ? t.warmup.maxSeconds : 0))) +
+  3600;
+
+/**
  * The age after which a drill resource is an orphan: the configured age, but never less than the
- * longest a drill may wait for its restore (+1 h), so a running drill keeps its copy.
+ * longest a drill may run (restore wait, warm-up, +1 h), so a running drill keeps its copy.
  */
 export const janitorMaxAgeHours = (drill: StewardConfig['drill']): number =>
-  Math.max(drill.janitorMaxAgeHours, Math.ceil(drill.timeoutSeconds / 3600) + 1);
+  Math.max(drill.janitorMaxAgeHours, Math.ceil(drillExecutionSeconds(drill) / 3600));
 
 export interface JanitorDeps {
   config: StewardConfig;

@@ -6,6 +6,7 @@ import type { BackupPort } from '../backup/ports.js';
 import { GuardRefusedError, StewardError } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
 import { Tag, type Tags } from '../tags.js';
+import pg from 'pg';
 import {
   type CredentialsPort,
   type DbCredentials,
@@ -14,10 +15,13 @@ import {
   SnapshotGoneError,
   type TargetRef,
 } from './ports.js';
+import type { SourceShape } from './shape.js';
 import { physicalBackup, type PgServer, removeOnExit, startPostgres } from './postgres-server.js';
 
 /** Region label of everything local. */
 export const LOCAL = 'local';
+/** Instance class of a local server (price it with `drill.prices.instanceUsdPerHour.local`). */
+export const LOCAL_CLASS = 'db.local.server';
 
 interface LocalSnapshot {
   snapshot: Snapshot;
@@ -134,6 +138,26 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
     },
   };
 
+  // A local server has no class and no price: the class `local`, and its size as "allocated" storage.
+  const localShape = async (): Promise<SourceShape> => {
+    const c = new pg.Client({ connectionString: o.source.server.connectionString('postgres') });
+    await c.connect();
+    try {
+      const r = await c.query<{ bytes: string }>(
+        'select sum(pg_database_size(datname))::text as bytes from pg_database',
+      );
+      return {
+        instanceClass: LOCAL_CLASS,
+        instances: 1,
+        storageType: LOCAL,
+        allocatedGb: Math.ceil(Number(r.rows[0]?.bytes) / 1e9),
+      };
+    } finally {
+      await c.end();
+    }
+  };
+  let shape: Promise<SourceShape> | undefined;
+
   const status = (r: Restored) => ({
     status: r.status,
     failed: r.status === 'failed',
@@ -190,7 +214,7 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
       if (!r) return { status: 'deleted', failed: true };
       // A local restore takes seconds: wait for it here rather than make the drill poll for minutes.
       await r.ready;
-      return status(r);
+      return { ...status(r), ...(r.status === 'available' ? { shape: await (shape ??= localShape()) } : {}) };
     },
     remove: async (t: TargetRef) => {
       const r = restored.get(t.id);
@@ -214,6 +238,8 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
         })),
     masterSecretArn: async (_kind, dbId) =>
       `arn:local:secretsmanager:${LOCAL}:000000000000:secret:${dbId}-master`,
+    sourceShape: async (kind, dbId) =>
+      kind === 'rds-instance' && dbId === o.source.id ? localShape() : undefined,
   };
 
   return {

@@ -1,6 +1,7 @@
 import { StewardError } from '../errors.js';
 import type { Snapshot } from '../model.js';
 import type { Tags } from '../tags.js';
+import type { SourceShape } from './shape.js';
 import type { DrillState, DrillTarget } from './state.js';
 
 export type DrillKind = DrillTarget['kind'];
@@ -23,8 +24,14 @@ export interface RestoreRequest {
   targetId: string;
   /** Always includes `steward:drill=<drillId>`; `remove` refuses anything without it. */
   tags: Tags;
-  /** Default: the smallest sensible class for the kind. */
+  /** Default: the smallest sensible class for the kind (the drill task passes the resolved class). */
   instanceClass?: string;
+  /** Storage to restore with; absent: the snapshot's. */
+  storageType?: string;
+  iops?: number;
+  storageThroughputMiBps?: number;
+  /** Aurora: instances to create in the restored cluster (writer plus readers). Default 1. */
+  instances?: number;
   network: DrillNetwork;
 }
 
@@ -37,6 +44,8 @@ export interface TargetStatus {
   endpoint?: { host: string; port: number };
   /** True when the restore cannot become available any more (failed, incompatible, deleted). */
   failed: boolean;
+  /** What the copy runs on, as the service reports it. */
+  shape?: SourceShape;
 }
 
 /** A resource tagged `steward:drill`, as the janitor sees it. Aurora member instances are not listed. */
@@ -69,6 +78,8 @@ export interface RestorePort {
   listDrillResources(): Promise<DrillResource[]>;
   /** ARN of the database's RDS-managed master user secret, if it has one. */
   masterSecretArn(kind: DrillKind, dbId: string): Promise<string | undefined>;
+  /** Class, instance count and storage of the source database; undefined when it no longer exists. */
+  sourceShape(kind: DrillKind, dbId: string): Promise<SourceShape | undefined>;
 }
 
 /** Database credentials read from a secret. Never logged, never put in state or errors. */

@@ -2,6 +2,12 @@ import * as z from '../zod.js';
 import { ConfigError, formatIssues } from '../errors.js';
 import { crossCheck, strictObject } from '../config/strict.js';
 
+/**
+ * The most a verification may take: the verifier is a Lambda (900 s at most), which also connects, reads
+ * the secret and returns its result.
+ */
+export const MAX_BUDGET_SECONDS = 840;
+
 /** A bare SQL identifier; names are quoted exactly as written, so `Users` and `users` differ. */
 export const SqlIdentifier = z
   .string()
@@ -46,6 +52,13 @@ export const TableCheck = strictObject({
   checksum: z.optional(
     strictObject({ sampleRows: z.int().check(z.minimum(1), z.maximum(1_000_000)), orderBy: OrderBy }),
   ),
+  /** Count exactly only up to this heap size; larger tables are estimated. Default: the profile's. */
+  exactCountMaxBytes: z.optional(z.int().check(z.minimum(0))),
+  /**
+   * An indexed integer column for key-range probes (exact counts of key ranges, compared with the last
+   * passed drill's). Default: the table's primary key when it is one integer column.
+   */
+  key: z.optional(SqlIdentifier),
 });
 export type TableCheck = z.infer<typeof TableCheck>;
 
@@ -53,6 +66,10 @@ export const SqlAssertion = strictObject({
   name: z.string().check(z.minLength(1), z.maxLength(200)),
   /** Must return exactly one row with one boolean column; runs in a read-only session. */
   sql: z.string().check(z.minLength(1)),
+  /** Its time bound; default the profile's `statementTimeoutMs`. Not finished by then: inconclusive, not failed. */
+  timeoutSeconds: z.optional(z.number().check(z.positive(), z.maximum(MAX_BUDGET_SECONDS))),
+  /** Its declared cost: EXPLAIN first, and do not run it when the planner's total cost is higher. */
+  maxCost: z.optional(z.number().check(z.positive())),
 });
 export type SqlAssertion = z.infer<typeof SqlAssertion>;
 
@@ -67,8 +84,18 @@ export const VerificationProfile = z
     /** The drill fails when the data RPO (reference time − newest row) exceeds this. */
     rpoTargetSeconds: z.optional(z.number().check(z.positive())),
     connectTimeoutMs: z._default(z.int().check(z.positive()), 10_000),
-    /** Bounds every statement; restored RDS storage lazy-loads from S3, so the first full read is slow. */
-    statementTimeoutMs: z._default(z.int().check(z.positive()), 300_000),
+    /** Each check's time bound (server-side statement_timeout), capped by what is left of `budgetSeconds`. */
+    statementTimeoutMs: z._default(z.int().check(z.positive()), 120_000),
+    /** The whole verification's time budget; a check that the budget cannot cover is "not finished". */
+    budgetSeconds: z._default(z.number().check(z.positive(), z.maximum(MAX_BUDGET_SECONDS)), 600),
+    /** Tables whose heap is larger are not counted but estimated (planner statistics plus samples). */
+    exactCountMaxBytes: z._default(z.int().check(z.minimum(0)), 2 * 1024 ** 3),
+    /** Pages an estimated table's TABLESAMPLE SYSTEM check reads (every row on them is counted). */
+    samplePages: z._default(z.int().check(z.minimum(1), z.maximum(1_000_000)), 1000),
+    /** Key ranges probed per table with a key; 0 turns probes off. */
+    probes: z._default(z.int().check(z.minimum(0), z.maximum(20)), 3),
+    /** Rows each probed key range spans (about). */
+    probeRows: z._default(z.int().check(z.minimum(1), z.maximum(10_000_000)), 10_000),
   })
   .check(
     crossCheck(['tables', 'assertions'], (p, ctx) => {

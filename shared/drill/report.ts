@@ -1,18 +1,29 @@
 import type { Severity } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Notification } from '../notify/notifier.js';
+import type { VerificationOutcome } from './checks.js';
+import { COST_CEILING } from './cost.js';
 import { type DrillMetrics, drillMetrics, formatDuration, renderDrillReport } from './rto-rpo.js';
 import type { DrillState } from './state.js';
 import type { VerificationReport } from './verify.js';
 
 /** The verdict of a finished (or aborted) drill. */
 export interface DrillVerdict {
+  /** True only for `outcome: passed`. */
   passed: boolean;
+  /**
+   * `failed`: something is wrong (a check failed, a step failed, a target was missed). `inconclusive`:
+   * nothing failed but evidence is missing (a check not finished in its time bound, or the drill stopped
+   * by its cost ceiling). `passed`: everything proven.
+   */
+  outcome: VerificationOutcome;
   /** The task the drill did not get past, when a step failed. */
   failedStep?: string;
   metrics?: DrillMetrics;
-  /** Why it failed; empty when it passed. */
+  /** Why it failed; empty when it did not. */
   reasons: string[];
+  /** Why it is inconclusive; empty when it is not. */
+  gaps: string[];
   summary: string;
 }
 
@@ -24,16 +35,25 @@ export interface DrillReportDocument {
   database: string;
   kind?: DrillState['kind'];
   passed: boolean;
+  /** Absent in reports written before inconclusive drills existed (then: passed or failed). */
+  outcome?: VerificationOutcome;
   failedStep?: string;
   summary: string;
   reasons: string[];
+  gaps?: string[];
   startedAt: string;
   input?: DrillState['input'];
   targets?: DrillState['targets'];
   source?: DrillState['source'];
   target?: DrillState['target'];
+  /** What the copy ran on: class (and why), instances, storage. */
+  shape?: DrillState['shape'];
   timedOut?: boolean;
   metrics?: DrillMetrics;
+  /** Instance-hours and estimated cost of the copy (an estimate from list prices). */
+  cost?: DrillState['cost'];
+  warmup?: DrillState['warmup'];
+  warmupError?: DrillState['warmupError'];
   verifyStartedAt?: string;
   verifiedAt?: string;
   verification?: VerificationReport;
@@ -74,15 +94,21 @@ export const reachedStep = (s: Partial<DrillState>): string => {
 /** RTO, RPO and pass/fail of a drill from its state. Pure: the same state gives the same verdict. */
 export const drillVerdict = (s: DrillState): DrillVerdict => {
   const reasons: string[] = [];
-  const failedStep = s.error ? reachedStep(s) : undefined;
+  const gaps: string[] = [];
+  // Stopped by the cost ceiling: not proven, but nothing is known to be wrong with the backup.
+  const ceiling = s.error?.Error === COST_CEILING;
+  const failedStep = s.error && !ceiling ? reachedStep(s) : undefined;
   if (s.error) {
     const cause = causeText(s.error.Cause);
-    reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
+    if (ceiling)
+      gaps.push(`drill stopped at ${reachedStep(s)} by its cost ceiling${cause ? `: ${cause}` : ''}`);
+    else reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
   }
   let metrics: DrillMetrics | undefined;
   const v = s.verification;
   if (v && s.target?.availableAt && s.verifyStartedAt && s.source) {
     try {
+      const unfinished = v.checks.filter((c) => c.status === 'unfinished');
       metrics = drillMetrics({
         startedAt: s.startedAt,
         restoreStartedAt: s.target.requestedAt,
@@ -92,20 +118,48 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
         referenceTime: s.source.referenceTime,
         ...(v.dataRpoSeconds === undefined ? {} : { dataRpoSeconds: v.dataRpoSeconds }),
         checksPassed: v.passed,
+        checksOutcome: v.outcome ?? (v.passed ? 'passed' : 'failed'),
+        unfinishedChecks: unfinished.map((c) => c.name),
+        freshnessUnfinished: unfinished.some((c) => c.kind === 'freshness'),
         targets: s.targets,
+        ...(s.warmup ? { warmup: s.warmup } : {}),
+        ...(s.warmupError
+          ? { warmupError: `${s.warmupError.Error}: ${causeText(s.warmupError.Cause)}` }
+          : {}),
+        ...(s.targets.warmRtoSeconds !== undefined ? { warmTargetSeconds: s.targets.warmRtoSeconds } : {}),
       });
       reasons.push(...metrics.reasons);
+      gaps.push(...metrics.gaps);
     } catch (e) {
       reasons.push(`could not measure RTO/RPO: ${errorMessage(e)}`);
     }
   } else if (!s.error) {
     reasons.push('the restored database was not verified');
   }
-  const passed = reasons.length === 0 && metrics?.passed === true;
+  const outcome: VerificationOutcome = reasons.length
+    ? 'failed'
+    : gaps.length || metrics?.outcome !== 'passed'
+      ? 'inconclusive'
+      : 'passed';
+  const passed = outcome === 'passed';
+  const warm = metrics?.warm?.rtoSeconds;
+  const cost = s.cost?.estimatedUsd;
   const summary = passed
-    ? `DR drill PASSED for ${s.database}: RTO ${formatDuration(metrics!.rtoSeconds)} (target ${formatDuration(metrics!.rtoTargetSeconds)}), RPO ${formatDuration(metrics!.rpoSeconds!)} (target ${formatDuration(metrics!.rpoTargetSeconds)})`
-    : `DR drill FAILED for ${s.database}${failedStep ? ` at ${failedStep}` : ''}: ${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
-  return { passed, ...(failedStep ? { failedStep } : {}), ...(metrics ? { metrics } : {}), reasons, summary };
+    ? `DR drill PASSED for ${s.database}: RTO ${formatDuration(metrics!.rtoSeconds)} to first verified query (target ${formatDuration(metrics!.rtoTargetSeconds)})` +
+      `${warm !== undefined ? `, ${formatDuration(warm)} to warm` : ''}, RPO ${formatDuration(metrics!.rpoSeconds!)} (target ${formatDuration(metrics!.rpoTargetSeconds)})` +
+      `${cost !== undefined ? `, ~$${cost.toFixed(2)}` : ''}`
+    : outcome === 'inconclusive'
+      ? `DR drill INCONCLUSIVE for ${s.database}: ${gaps[0] ?? 'not all evidence was collected'}${gaps.length > 1 ? ` (+${gaps.length - 1} more)` : ''}`
+      : `DR drill FAILED for ${s.database}${failedStep ? ` at ${failedStep}` : ''}: ${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
+  return {
+    passed,
+    outcome,
+    ...(failedStep ? { failedStep } : {}),
+    ...(metrics ? { metrics } : {}),
+    reasons,
+    gaps,
+    summary,
+  };
 };
 
 /** S3 key of a drill's report: `drills/<database>/<yyyy>/<mm>/<drillId>.json` (UTC month of the start). */
@@ -129,16 +183,22 @@ export const drillReport = (s: DrillState): DrillReportDocument => {
     database: s.database,
     kind: s.kind,
     passed: v.passed,
+    outcome: v.outcome,
     ...(v.failedStep ? { failedStep: v.failedStep } : {}),
     summary: v.summary,
     reasons: v.reasons,
+    gaps: v.gaps,
     startedAt: s.startedAt,
     input: s.input,
     targets: s.targets,
     source: s.source,
     target: s.target,
+    ...(s.shape ? { shape: s.shape } : {}),
     ...(s.timedOut ? { timedOut: true } : {}),
     ...(v.metrics ? { metrics: v.metrics } : {}),
+    ...(s.cost ? { cost: s.cost } : {}),
+    ...(s.warmup ? { warmup: s.warmup } : {}),
+    ...(s.warmupError ? { warmupError: s.warmupError } : {}),
     verifyStartedAt: s.verifyStartedAt,
     verifiedAt: s.verifiedAt,
     verification: s.verification,
@@ -149,9 +209,9 @@ export const drillReport = (s: DrillState): DrillReportDocument => {
   };
 };
 
-/** Passed → info; passed but the copy may still run → warning; failed → critical. */
+/** Failed → critical; inconclusive, or passed but the copy may still run → warning; passed → info. */
 export const drillSeverity = (s: DrillState, v: DrillVerdict): Severity =>
-  !v.passed ? 'critical' : s.cleanupError ? 'warning' : 'info';
+  v.outcome === 'failed' ? 'critical' : v.outcome === 'inconclusive' || s.cleanupError ? 'warning' : 'info';
 
 const sourceText = (s: DrillState): string =>
   s.source?.snapshotId
@@ -175,6 +235,8 @@ export const drillNotification = (
           ...(s.target ? { restoredInstance: s.target.instanceId ?? s.target.id } : {}),
           metrics: v.metrics,
           verification: s.verification,
+          ...(s.shape ? { shape: s.shape } : {}),
+          ...(s.cost ? { cost: s.cost } : {}),
         }).split('\n')
       : [
           v.summary,
@@ -184,6 +246,7 @@ export const drillNotification = (
             ? [`Restored:  ${s.target.kind} ${s.target.id} (status ${s.target.status ?? '?'})`]
             : []),
           ...v.reasons.map((r) => `✗ ${r}`),
+          ...v.gaps.map((g) => `⧗ ${g}`),
         ];
   const cleanup = s.cleanupError
     ? [
@@ -197,16 +260,21 @@ export const drillNotification = (
     capability: 'drill',
     subject: v.passed
       ? `Drill passed: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
-      : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
+      : v.outcome === 'inconclusive'
+        ? `Drill inconclusive: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
+        : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
     lines: [...body, ...cleanup, `Report: ${key}`],
     data: {
       drillId: s.drillId,
       database: s.database,
       passed: v.passed,
+      outcome: v.outcome,
       failedStep: v.failedStep,
       reportKey: key,
       metrics: v.metrics,
       reasons: v.reasons,
+      gaps: v.gaps,
+      ...(s.cost ? { cost: s.cost } : {}),
     },
   };
 };

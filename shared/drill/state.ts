@@ -1,7 +1,9 @@
 import * as z from '../zod.js';
 import { SnapshotSelector } from '../config/schema.js';
+import type { DrillCost, RestoreShape } from './cost.js';
 import type { DrillMetrics } from './rto-rpo.js';
 import type { VerificationReport } from './verify.js';
+import type { WarmupProgress } from './warmup.js';
 
 /**
  * The drill state machine's contract. Every Task state invokes a drill function with
@@ -15,6 +17,7 @@ export const DRILL_TASKS = [
   'await',
   'status',
   'verify',
+  'warmup',
   'cleanup',
   'record',
 ] as const;
@@ -62,7 +65,8 @@ export interface DrillState {
   /** The source database (config target key) and its resolved settings. */
   database: string;
   kind: 'rds-instance' | 'aurora-cluster';
-  targets: { rtoSeconds: number; rpoSeconds: number };
+  /** RTO (to first verified query), RPO and, when configured, time-to-warm targets. */
+  targets: { rtoSeconds: number; rpoSeconds: number; warmRtoSeconds?: number };
   /** What is restored: a snapshot, or a point in time of the source. */
   source?: {
     snapshotId?: string;
@@ -72,6 +76,8 @@ export interface DrillState {
     referenceTime: string;
   };
   target?: DrillTarget;
+  /** What the copy is restored on (set by `restore`, updated with what RDS reports once available). */
+  shape?: RestoreShape;
   /** Set by `status` (polling fallback): true once the target is available. */
   available?: boolean;
   /** Set by `status`: the drill ran out of time (drill.timeoutSeconds) waiting. */
@@ -85,14 +91,21 @@ export interface DrillState {
   /** Set by `verify` when the checks finished: RTO ends here. */
   verifiedAt?: string;
   verification?: VerificationReport;
+  /** Set by `verify` when warm-up is on and verification did not fail; `warmup` tasks move it on. */
+  warmup?: WarmupProgress;
+  /** Set by WarmUp's Catch once its retries are spent: warm-up incomplete, verification stands. */
+  warmupError?: { Error: string; Cause?: string };
   cleanup?: { status: 'deleted' | 'already-gone' | 'skipped'; at: string; detail?: string };
   /** Set by a Catch: what failed, as Step Functions reports it. */
   error?: { Error: string; Cause?: string };
   /** Set by Cleanup's Catch once its retries are spent: the restored copy may still exist. */
   cleanupError?: { Error: string; Cause?: string };
+  /** Set by `record`: instance-hours and estimated cost of the copy. */
+  cost?: DrillCost;
   /** Set by `record`. */
   result?: {
     passed: boolean;
+    outcome?: 'passed' | 'failed' | 'inconclusive';
     metrics?: DrillMetrics;
     reportKey?: string;
     failedStep?: string;

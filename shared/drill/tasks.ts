@@ -14,6 +14,9 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import type { BaseDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
 import { redact } from './checks.js';
+import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, withinCeiling } from './cost.js';
+
+export { COST_CEILING };
 import { auroraWriterId, drillTargetId, drillTargetOf, sanitiseDrillId } from './ids.js';
 import { type JanitorResult, janitorMaxAgeHours, runJanitor } from './janitor.js';
 import {
@@ -30,8 +33,10 @@ import {
 import type { VerificationProfileInput } from './profile.js';
 import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
 import { selectSource } from './select.js';
+import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
 import { type PgConnection, type VerificationReport, type VerifyContext, verifyDatabase } from './verify.js';
+import { newWarmup, stopWarmup, warmUp, type WarmupOptions, type WarmupProgress } from './warmup.js';
 
 /** The verification engine's signature; tests and the sandbox inject their own. */
 export type VerifyFn = (
@@ -40,13 +45,22 @@ export type VerifyFn = (
   ctx: VerifyContext,
 ) => Promise<VerificationReport>;
 
-/** What the `verify` task needs: the verifier function (inside the VPC) builds only this. */
+/** The warm-up engine's signature; tests inject their own. */
+export type WarmUpFn = (
+  conn: PgConnection,
+  progress: WarmupProgress,
+  options: WarmupOptions,
+) => Promise<WarmupProgress>;
+
+/** What the `verify` and `warmup` tasks need: the verifier function (inside the VPC) builds only this. */
 export interface VerifyDeps extends BaseDeps {
   credentials: CredentialsPort;
   /** Fallback when the state names no secret: the source's RDS-managed master secret. */
   restore?: Pick<RestorePort, 'masterSecretArn'>;
   /** Default: `verifyDatabase`. */
   verify?: VerifyFn;
+  /** Default: `warmUp`. */
+  warmUp?: WarmUpFn;
   /** TLS for the connection to the restored copy. Default: verify the certificate and host name. */
   ssl?: PgConnection['ssl'];
 }
@@ -63,6 +77,14 @@ export interface DrillDeps extends VerifyDeps {
 /** The restore reached a state from which it never becomes available. */
 export class RestoreFailedError extends StewardError {
   override name = 'RestoreFailedError';
+}
+
+/**
+ * Going on would exceed the target's `costCeilingUsd`: the task stops the drill, which then cleans up.
+ * The drill is INCONCLUSIVE (not proven), not FAILED: nothing is known to be wrong with the backup.
+ */
+export class CostCeilingError extends StewardError {
+  override name = COST_CEILING;
 }
 
 /** Error name `await` fails its task token with when the restore failed. */
@@ -98,6 +120,7 @@ const StateShape = z.looseObject({
   targets: z.object({
     rtoSeconds: z.number().check(z.positive()),
     rpoSeconds: z.number().check(z.positive()),
+    warmRtoSeconds: z.optional(z.number().check(z.positive())),
   }),
   source: z.optional(
     z.looseObject({
@@ -184,6 +207,9 @@ const start = (event: DrillTaskEvent, deps: BaseDeps): DrillState => {
     targets: {
       rtoSeconds: input.rtoSeconds ?? target.rtoSeconds ?? drill.rtoSeconds,
       rpoSeconds: input.rpoSeconds ?? target.rpoSeconds ?? drill.rpoSeconds,
+      ...(target.warmup.enabled && target.warmup.rtoSeconds !== undefined
+        ? { warmRtoSeconds: target.warmup.rtoSeconds }
+        : {}),
     },
   };
 };
@@ -208,9 +234,20 @@ const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillSta
   return undefined;
 };
 
+const Probe = z.object({
+  from: z.string().check(z.regex(/^-?\d+$/)),
+  to: z.string().check(z.regex(/^-?\d+$/)),
+  rows: z.int().check(z.minimum(0)),
+});
 const Baseline = z.record(
   z.string(),
-  z.object({ rows: z.int().check(z.minimum(0)), checksum: z.optional(z.string()) }),
+  z.object({
+    rows: z.int().check(z.minimum(0)),
+    method: z.optional(z.enum(['exact', 'estimate', 'sample'])),
+    checksum: z.optional(z.string()),
+    key: z.optional(z.string()),
+    probes: z.optional(z.array(Probe)),
+  }),
 );
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
@@ -242,6 +279,24 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   }
   const targetId = drillTargetId(s.database, s.drillId);
   const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
+  const source = await deps.restore.sourceShape(s.kind, s.database).catch((e: unknown) => {
+    // A deleted source (a real disaster) still restores from its snapshot, onto the configured class.
+    logger.warn('source database unreadable: restoring with the configured shape', {
+      database: s.database,
+      error: errorMessage(e),
+    });
+    return undefined;
+  });
+  const shape = restoreShape(s.kind, cfg.restore, source);
+  // The least a drill can cost: its copy billed for RDS's 10-minute minimum, plus its verification.
+  const verifySeconds = cfg.profile.budgetSeconds ?? 600;
+  guardCeiling(
+    { ...s, shape },
+    deps,
+    new Date(deps.now().getTime() + verifySeconds * 1000),
+    `before restoring onto ${shape.instanceClass}`,
+    { requestedAt },
+  );
   const restored = await deps.restore.restore({
     kind: s.kind,
     sourceDbId: s.database,
@@ -253,12 +308,58 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
       [Tag.source]: s.database,
       [Tag.createdBy]: 'drill',
     },
-    ...(cfg.instanceClass ? { instanceClass: cfg.instanceClass } : {}),
+    instanceClass: shape.instanceClass,
+    ...restoreOverrides(cfg.restore),
+    ...(s.kind === 'aurora-cluster' ? { instances: shape.instances } : {}),
     network: deps.network,
   });
-  logger.info('drill restore requested', { drillId: s.drillId, target: restored });
-  return { ...s, target: { ...restored, requestedAt, secretArn } };
+  logger.info('drill restore requested', { drillId: s.drillId, target: restored, shape });
+  return { ...s, shape, target: { ...restored, requestedAt, secretArn } };
 };
+
+/** The target's ceiling and the stage's prices. */
+const ceilingOf = (s: Pick<DrillState, 'database'>, config: BaseDeps['config']) => {
+  const cfg = Object.hasOwn(config.drill.targets, s.database) ? config.drill.targets[s.database] : undefined;
+  const prices: PriceOverrides = config.drill.prices;
+  return { ceilingUsd: cfg?.costCeilingUsd, prices };
+};
+
+/** Whether the drill may go on until `until` within its cost ceiling (always, without one). */
+const ceilingVerdict = (
+  s: DrillState,
+  config: BaseDeps['config'],
+  until: Date,
+  window?: { requestedAt: string; availableAt?: string },
+): CeilingVerdict => {
+  const { ceilingUsd, prices } = ceilingOf(s, config);
+  if (ceilingUsd === undefined || !s.shape) return { ok: true };
+  const w = window ?? { requestedAt: s.target!.requestedAt, availableAt: s.target?.availableAt };
+  return withinCeiling(s.shape, w, until, prices, ceilingUsd);
+};
+
+/** Throw CostCeilingError when going on until `until` would exceed the ceiling. */
+const guardCeiling = (
+  s: DrillState,
+  deps: BaseDeps,
+  until: Date,
+  when: string,
+  window?: { requestedAt: string; availableAt?: string },
+): void => {
+  const v = ceilingVerdict(s, deps.config, until, window);
+  if (!v.ok) {
+    logger.warn('drill stopped by its cost ceiling', { drillId: s.drillId, when, reason: v.reason });
+    throw new CostCeilingError(`stopped ${when}: ${v.reason}`);
+  }
+};
+
+/** The shape RDS reports for the copy, over what was requested. */
+const withActualShape = (s: DrillState, d: TargetStatus): DrillState['shape'] =>
+  s.shape && d.shape
+    ? {
+        ...s.shape,
+        ...Object.fromEntries(Object.entries(d.shape).filter(([, v]) => v !== undefined)),
+      }
+    : s.shape;
 
 const isReady = (d: TargetStatus) => d.status === 'available' && d.endpoint !== undefined;
 
@@ -267,6 +368,7 @@ const withStatus = (s: DrillState, d: TargetStatus): DrillTarget => ({ ...s.targ
 /** The next state once the restored copy is ready: where to connect and when it became ready. */
 const markAvailable = (s: DrillState, d: TargetStatus, now: Date): DrillState => ({
   ...s,
+  ...(s.shape ? { shape: withActualShape(s, d) } : {}),
   available: true,
   timedOut: false,
   target: {
@@ -292,6 +394,13 @@ const awaitRestore = async (s: DrillState, token: string, deps: DrillDeps): Prom
     await deps.signal.failure(token, RESTORE_FAILED, restoreFailedCause(target, d));
     return next;
   }
+  // Waiting costs storage (and instances once available): stop rather than wait past the ceiling.
+  guardCeiling(
+    s,
+    deps,
+    new Date(deps.now().getTime() + deps.config.drill.pollSeconds * 1000),
+    'while waiting for the restore',
+  );
   // The RDS event (onRdsEvent) resumes the execution; if it never comes, WaitForRestore times out
   // and `status` polls.
   await deps.tokens.put(target.id, token, deps.config.drill.pollSeconds + TOKEN_GRACE_SECONDS, next);
@@ -309,7 +418,15 @@ const status = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const limit = deps.config.drill.timeoutSeconds;
   // The state machine's Choice reads both flags, so both are always set.
   const next: DrillState = { ...s, available: false, timedOut: false, target: withStatus(s, d) };
-  if (waitedMs <= limit * 1000) return next;
+  if (waitedMs <= limit * 1000) {
+    guardCeiling(
+      s,
+      deps,
+      new Date(now.getTime() + deps.config.drill.pollSeconds * 1000),
+      'while waiting for the restore',
+    );
+    return next;
+  }
   return {
     ...next,
     timedOut: true,
@@ -337,6 +454,12 @@ const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
       `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
     ]);
   }
+  guardCeiling(
+    s,
+    deps,
+    new Date(deps.now().getTime() + (cfg.profile.budgetSeconds ?? 600) * 1000),
+    'before verifying',
+  );
   // The restored copy keeps the source's master password as of the snapshot; the secret's host is
   // the source's, so only the user name and password are taken from it.
   const creds = await deps.credentials.get(secretArn);
@@ -360,15 +483,79 @@ const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
   const verification = scrub(report, creds.password);
   logger.info('drill verified', {
     drillId: s.drillId,
-    passed: verification.passed,
-    failed: verification.checks.filter((c) => !c.passed).map((c) => c.name),
+    outcome: verification.outcome,
+    failed: verification.checks.filter((c) => c.status === 'failed').map((c) => c.name),
+    unfinished: verification.checks.filter((c) => c.status === 'unfinished').map((c) => c.name),
   });
+  // Warm-up is worth its cost only for a copy that may be a recovery: not after a failed verification.
+  const warm = cfg.warmup.enabled && verification.outcome !== 'failed';
   return {
     ...s,
     verifyStartedAt: verifyStartedAt.toISOString(),
     verifiedAt: verifiedAt.toISOString(),
     verification,
+    ...(warm ? { warmup: newWarmup(verifiedAt, cfg.warmup.maxSeconds) } : {}),
   };
+};
+
+/**
+ * One chunk of warm-up (at most `warmup.chunkSeconds` of reading); the state machine runs it again
+ * while `warmup.pending`. Stops at `warmup.maxSeconds` or before the cost ceiling would be exceeded.
+ */
+const warmupTask = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
+  const cfg = drillTargetConfig(deps.config, s.database);
+  const progress = s.warmup;
+  if (!progress?.pending) return s;
+  const now = deps.now();
+  const chunkMs = Math.min(cfg.warmup.chunkSeconds * 1000, Date.parse(progress.deadlineAt) - now.getTime());
+  if (chunkMs <= 0) {
+    return {
+      ...s,
+      warmup: stopWarmup(progress, 'deadline', `warmup.maxSeconds (${cfg.warmup.maxSeconds} s) reached`, now),
+    };
+  }
+  const v = ceilingVerdict(s, deps.config, new Date(now.getTime() + chunkMs));
+  if (!v.ok) {
+    logger.warn('drill warm-up stopped by its cost ceiling', { drillId: s.drillId, reason: v.reason });
+    return { ...s, warmup: stopWarmup(progress, 'cost-ceiling', v.reason, now) };
+  }
+  const target = s.target!;
+  const secretArn =
+    target.secretArn ?? cfg.secretArn ?? (await deps.restore?.masterSecretArn(s.kind, s.database));
+  if (!secretArn) {
+    throw new ConfigError(`No credentials to warm up the restore of ${s.database}`, [
+      `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
+    ]);
+  }
+  const creds = await deps.credentials.get(secretArn);
+  const next = await (deps.warmUp ?? warmUp)(
+    {
+      host: target.endpoint!.host,
+      port: target.endpoint!.port,
+      user: creds.username,
+      password: creds.password,
+      database: cfg.profile.database,
+      ssl: deps.ssl ?? { rejectUnauthorized: true },
+    },
+    progress,
+    {
+      tables: cfg.warmup.tables,
+      parallelism: cfg.warmup.parallelism,
+      chunkMs,
+      connectTimeoutMs: cfg.profile.connectTimeoutMs ?? 10_000,
+      database: cfg.profile.database,
+      now: () => deps.now().getTime(),
+    },
+  );
+  const warmup = scrub(next, creds.password);
+  logger.info('drill warm-up chunk', {
+    drillId: s.drillId,
+    blocksRead: warmup.blocksRead,
+    blocksTotal: warmup.blocksTotal,
+    complete: warmup.complete,
+    chunks: warmup.chunks,
+  });
+  return { ...s, warmup };
 };
 
 /**
@@ -444,20 +631,48 @@ const emit = (
   m.addMetric(name, unit, value);
 };
 
-const record = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+/** Instance-hours and estimated cost of the copy, from its shape and when it existed. */
+const costOf = (s: DrillState, config: BaseDeps['config'], now: Date): DrillState['cost'] => {
+  if (!s.shape || !s.target) return undefined;
+  const { ceilingUsd, prices } = ceilingOf(s, config);
+  return drillCost(
+    s.shape,
+    {
+      requestedAt: s.target.requestedAt,
+      ...(s.target.availableAt ? { availableAt: s.target.availableAt } : {}),
+      until: s.cleanup?.at ?? now.toISOString(),
+    },
+    prices,
+    ceilingUsd,
+  );
+};
+
+const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const cost = costOf(raw, deps.config, deps.now());
+  const s: DrillState = { ...raw, ...(cost ? { cost } : {}) };
   const v = drillVerdict(s);
   emit(s.database, 'DrillPassed', MetricUnit.Count, v.passed ? 1 : 0);
+  emit(s.database, 'DrillInconclusive', MetricUnit.Count, v.outcome === 'inconclusive' ? 1 : 0);
   if (v.metrics) {
     emit(s.database, 'DrillRtoSeconds', MetricUnit.Seconds, v.metrics.rtoSeconds);
     if (v.metrics.rpoSeconds !== undefined) {
       emit(s.database, 'DrillRpoSeconds', MetricUnit.Seconds, v.metrics.rpoSeconds);
     }
+    if (v.metrics.warm?.rtoSeconds !== undefined) {
+      emit(s.database, 'DrillWarmRtoSeconds', MetricUnit.Seconds, v.metrics.warm.rtoSeconds);
+    }
+  }
+  if (cost) {
+    emit(s.database, 'DrillInstanceHours', MetricUnit.Count, cost.instanceHours);
+    if (cost.estimatedUsd !== undefined)
+      emit(s.database, 'DrillCostUsd', MetricUnit.NoUnit, cost.estimatedUsd);
   }
   const key = reportKey(s.database, s.drillId, s.startedAt);
   const next: DrillState = {
     ...s,
     result: {
       passed: v.passed,
+      outcome: v.outcome,
       ...(v.metrics ? { metrics: v.metrics } : {}),
       reportKey: key,
       ...(v.failedStep ? { failedStep: v.failedStep } : {}),
@@ -488,23 +703,28 @@ const record = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
     database: s.database,
     passed: v.passed,
     failedStep: v.failedStep,
+    outcome: v.outcome,
     rtoSeconds: v.metrics?.rtoSeconds,
+    warmRtoSeconds: v.metrics?.warm?.rtoSeconds,
     rpoSeconds: v.metrics?.rpoSeconds,
+    instanceHours: cost?.instanceHours,
+    estimatedUsd: cost?.estimatedUsd,
     reportKey: key,
   });
   if (failures.length) throw new PartialFailureError(`Drill ${s.drillId} recorded incompletely`, failures);
   return next;
 };
 
-/** Run the `verify` task (the verifier function's whole job). */
+/** Run the `verify` or `warmup` task (the verifier function's whole job: both talk to the copy). */
 export const runVerifyTask = async (raw: unknown, deps: VerifyDeps): Promise<DrillState> => {
   const event = parseDrillTaskEvent(raw);
-  if (event.task !== 'verify') {
+  if (event.task !== 'verify' && event.task !== 'warmup') {
     throw new EventShapeError('Invalid drill task event', [
-      `task: the verifier runs only "verify", not "${event.task}"`,
+      `task: the verifier runs only "verify" and "warmup", not "${event.task}"`,
     ]);
   }
-  return verify(stateFor(event, 'source', 'target', 'endpoint'), deps);
+  const s = stateFor(event, 'source', 'target', 'endpoint');
+  return event.task === 'verify' ? verify(s, deps) : warmupTask(s, deps);
 };
 
 /** Run one task of the drill state machine and return the next state. */
@@ -528,6 +748,7 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
     case 'status':
       return status(stateFor(event, 'source', 'target'), deps);
     case 'verify':
+    case 'warmup':
       return runVerifyTask(event, deps);
     case 'cleanup':
       return cleanup(event.state, deps);
@@ -602,9 +823,9 @@ export const runDrillControl = async (
 ): Promise<DrillState | RdsEventOutcome | JanitorResult> => {
   if (isObject(raw) && ('task' in raw || 'state' in raw)) {
     const event = parseDrillTaskEvent(raw);
-    if (event.task === 'verify') {
+    if (event.task === 'verify' || event.task === 'warmup') {
       throw new EventShapeError('Invalid drill task event', [
-        'task: "verify" runs in the verifier function inside the VPC, not in the control plane',
+        `task: "${event.task}" runs in the verifier function inside the VPC, not in the control plane`,
       ]);
     }
     return runDrillTask(event, deps);

@@ -41,6 +41,7 @@ const check = (name: string, kind: CheckResult['kind'], passed: boolean, measure
   name,
   kind,
   passed,
+  status: passed ? 'passed' : 'failed',
   measured,
   expected: '>= 4750 (baseline 5000 - 5%)',
   detail: passed ? `${measured} rows` : `${measured} rows is below 4750`,
@@ -72,6 +73,8 @@ const drillState = (drillId: string, transactions: number): DrillState => ({
   verifiedAt: iso(340),
   verification: {
     passed: transactions >= 4750,
+    outcome: transactions >= 4750 ? 'passed' : 'failed',
+    budgetMs: 600_000,
     host: 'steward-drill-orders-db-1a2b3c4d.abc.eu-west-1.rds.amazonaws.com',
     port: 5432,
     database: 'orders',
@@ -402,7 +405,7 @@ describe('steward drill', () => {
         '  06:41  ✓ Record (1 s)',
         '  06:41  ✓ DrillSucceeded',
         'DR drill PASSED: orders-db',
-        '✓ RTO 5 min 40 s (target 1 h 00 min 00 s)',
+        '✓ RTO to first verified query 5 min 40 s (target 1 h 00 min 00 s)',
         'Verdict: PASSED',
         'Execution: SUCCEEDED',
       ]),
@@ -605,7 +608,7 @@ describe('steward drills', () => {
     });
   });
 
-  it('lists recent drills newest first with database, status, RTO, RPO and outcome', async () => {
+  it('lists recent drills newest first with database, status, RTO, warm, RPO, cost and outcome', async () => {
     // Prepare
     const { out, lines } = capture();
     // Act
@@ -619,15 +622,29 @@ describe('steward drills', () => {
       maxResults: 20,
     });
     expect(sfn).not.toReceiveCommandWith(GetExecutionHistoryCommand, { executionArn: execArn(passed) });
-    expect(lines[0]).toMatch(/^STARTED \(UTC\)\s+DATABASE\s+STATUS\s+RTO\s+RPO\s+OUTCOME\s+EXECUTION$/);
+    expect(lines[0]).toMatch(
+      /^STARTED \(UTC\)\s+DATABASE\s+STATUS\s+RTO\s+WARM\s+RPO\s+COST\s+OUTCOME\s+EXECUTION$/,
+    );
     const [r, f, p] = lines.slice(2).map((l) => l.split(/\s{2,}/));
-    expect(r).toEqual(['2025-06-03 05:00:00', 'orders-db', 'RUNNING', '-', '-', 'in Verify', running]);
+    expect(r).toEqual([
+      '2025-06-03 05:00:00',
+      'orders-db',
+      'RUNNING',
+      '-',
+      '-',
+      '-',
+      '-',
+      'in Verify',
+      running,
+    ]);
     expect(f).toEqual([
       '2025-06-02 05:00:00',
       'orders-db',
       'FAILED',
       '5 min 40 s',
+      '-',
       '42 s',
+      '-',
       'FAILED: failed checks: row-count public.transactions',
       failed,
     ]);
@@ -636,7 +653,9 @@ describe('steward drills', () => {
       'orders-db',
       'SUCCEEDED',
       '5 min 40 s',
+      '-',
       '42 s',
+      '-',
       'passed',
       passed,
     ]);

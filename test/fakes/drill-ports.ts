@@ -12,6 +12,7 @@ import {
   type TaskSignal,
   type TokenStore,
 } from '../../shared/drill/ports.js';
+import type { SourceShape } from '../../shared/drill/shape.js';
 import type { DrillState } from '../../shared/drill/state.js';
 import { GuardRefusedError } from '../../shared/errors.js';
 import type { Snapshot } from '../../shared/model.js';
@@ -32,6 +33,8 @@ export interface FakeRestorePort extends RestorePort {
   window: { earliest: string; latest: string } | undefined;
   /** dbId → master secret ARN. */
   secrets: Record<string, string>;
+  /** dbId → the source's shape (class, storage); absent: the source is gone. */
+  sources: Record<string, SourceShape>;
   resources: Map<string, FakeResource>;
   requests: RestoreRequest[];
   removed: string[];
@@ -45,6 +48,7 @@ export const fakeRestorePort = (region = 'eu-west-1'): FakeRestorePort => {
     snapshots: [],
     window: undefined,
     secrets: {},
+    sources: {},
     resources: new Map(),
     requests: [],
     removed: [],
@@ -82,10 +86,22 @@ export const fakeRestorePort = (region = 'eu-west-1'): FakeRestorePort => {
     describe: async (t): Promise<TargetStatus> => {
       const r = port.resources.get(t.id);
       if (!r) return { status: 'not-found', failed: true };
+      const req = port.requests.find((q) => q.targetId === t.id);
       return {
         status: r.status,
         ...(r.endpoint ? { endpoint: r.endpoint } : {}),
         failed: ['failed', 'incompatible-restore'].includes(r.status),
+        ...(req && r.status === 'available'
+          ? {
+              shape: {
+                ...(req.instanceClass ? { instanceClass: req.instanceClass } : {}),
+                instances: req.instances ?? 1,
+                ...(port.sources[req.sourceDbId]?.allocatedGb !== undefined
+                  ? { allocatedGb: port.sources[req.sourceDbId]!.allocatedGb }
+                  : {}),
+              },
+            }
+          : {}),
       };
     },
     remove: async (t) => {
@@ -108,6 +124,7 @@ export const fakeRestorePort = (region = 'eu-west-1'): FakeRestorePort => {
           status: r.status,
         })),
     masterSecretArn: async (_kind, dbId) => port.secrets[dbId],
+    sourceShape: async (_kind, dbId) => (port.sources[dbId] ? { ...port.sources[dbId] } : undefined),
   };
   return port;
 };

@@ -113,19 +113,25 @@ describe('drill state machine', () => {
     });
   });
 
-  it('times out an hour after the drill deadline, so cleanup still runs inside the execution', () => {
-    expect(definition.TimeoutSeconds).toBe(prod.drill.timeoutSeconds + 3600);
+  it('times out an hour after the restore deadline plus the longest warm-up, so cleanup still runs inside the execution', () => {
+    const warmups = Object.values(prod.drill.targets).map((t) =>
+      t.warmup.enabled ? t.warmup.maxSeconds : 0,
+    );
+    expect(definition.TimeoutSeconds).toBe(prod.drill.timeoutSeconds + Math.max(...warmups) + 3600);
   });
 
   it('has exactly the states the tasks and the local runner rely on', () => {
     // Assert
     expect(Object.keys(definition.States).sort()).toEqual(Object.values(DrillStates).sort());
     expect(definition.StartAt).toBe('Start');
-    const chain = ['Start', 'SelectSnapshot', 'Restore', 'WaitForRestore', 'Verify', 'Cleanup', 'Record'];
+    const chain = ['Start', 'SelectSnapshot', 'Restore', 'WaitForRestore', 'Verify', 'WarmUp?'];
     chain.slice(0, -1).forEach((name, i) => expect(state(name).Next, name).toBe(chain[i + 1]));
+    expect(state('Cleanup').Next).toBe('Record');
     expect(state('Record').Next).toBe('Passed?');
     expect(state('CheckRestore').Next).toBe('Restored?');
+    expect(state('WarmUp').Next).toBe('WarmUp?');
     expect(state('DrillSucceeded').Type).toBe('Succeed');
+    expect(state('DrillInconclusive').Type).toBe('Succeed');
     expect(state('DrillFailed')).toMatchObject({ Type: 'Fail', Error: 'DrillFailed' });
   });
 
@@ -147,14 +153,15 @@ describe('drill state machine', () => {
     }
   });
 
-  it('runs Verify on the verifier and every other task on the drill function', () => {
+  it('runs Verify and WarmUp on the verifier (in the VPC) and every other task on the drill function', () => {
     // Prepare
     const control = `arn:aws:lambda:local:000000000000:function:${lid(stack.drill!.function.fn)}`;
     const verifier = `arn:aws:lambda:local:000000000000:function:${lid(stack.drill!.verifier.fn)}`;
 
     // Assert
     expect(state('Verify').Resource).toBe(verifier);
-    for (const [name, s] of taskStates().filter(([n]) => n !== 'Verify')) {
+    expect(state('WarmUp').Resource).toBe(verifier);
+    for (const [name, s] of taskStates().filter(([n]) => n !== 'Verify' && n !== 'WarmUp')) {
       expect(s.Resource === control || s.Parameters?.FunctionName === control, name).toBe(true);
     }
   });
@@ -191,7 +198,7 @@ describe('drill state machine', () => {
   });
 
   it('catches every failure before Cleanup into a path that reaches Cleanup', () => {
-    for (const [name, s] of taskStates().filter(([n]) => n !== 'Cleanup' && n !== 'Record')) {
+    for (const [name, s] of taskStates().filter(([n]) => !['Cleanup', 'Record', 'WarmUp'].includes(n))) {
       // Act
       const catchAll = s.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
 
@@ -204,6 +211,28 @@ describe('drill state machine', () => {
     expect(state('Cleanup').Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Record' },
     ]);
+    // A warm-up that keeps failing ends warm-up only: the verification stands.
+    expect(state('WarmUp').Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.warmupError', Next: 'Cleanup' },
+    ]);
+    expect(state('WarmUp').Retry?.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      IntervalSeconds: 10,
+      MaxAttempts: 2,
+      BackoffRate: 2,
+    });
+    expect(state('WarmUp?')).toMatchObject({
+      Choices: [
+        {
+          And: [
+            { Variable: '$.warmup.pending', IsPresent: true },
+            { Variable: '$.warmup.pending', BooleanEquals: true },
+          ],
+          Next: 'WarmUp',
+        },
+      ],
+      Default: 'Cleanup',
+    });
     expect(state('Record').Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'DrillFailed' },
     ]);
@@ -228,7 +257,7 @@ describe('drill state machine', () => {
     }
   });
 
-  it('decides the outcome on $.result.passed', () => {
+  it('decides the outcome on $.result.passed, and ends an inconclusive drill without failing the execution', () => {
     expect(state('Passed?')).toMatchObject({
       Choices: [
         {
@@ -237,6 +266,13 @@ describe('drill state machine', () => {
             { Variable: '$.result.passed', BooleanEquals: true },
           ],
           Next: 'DrillSucceeded',
+        },
+        {
+          And: [
+            { Variable: '$.result.outcome', IsPresent: true },
+            { Variable: '$.result.outcome', StringEquals: 'inconclusive' },
+          ],
+          Next: 'DrillInconclusive',
         },
       ],
       Default: 'DrillFailed',

@@ -54,6 +54,8 @@ const defaults: Record<DrillTask, Handler> = {
   }),
   status: async (e) => ({ ...s(e), available: true, timedOut: false }),
   verify: async (e) => ({ ...s(e), verifiedAt: AT, verification: { passed: true } }),
+  // One chunk finishes the warm-up; scenarios that start one replace `verify` to set `warmup.pending`.
+  warmup: async (e) => ({ ...s(e), warmup: { ...s(e).warmup!, pending: false, complete: true } }),
   cleanup: async (e) => ({ ...s(e), cleanup: { status: 'deleted', at: AT } }),
   record: async (e) => {
     const state = s(e);
@@ -68,10 +70,12 @@ const defaults: Record<DrillTask, Handler> = {
           : passed
             ? undefined
             : 'verify';
+    const inconclusive = !passed && state.error?.Error === 'CostCeilingReached';
     return {
       ...state,
       result: {
         passed,
+        ...(inconclusive ? { outcome: 'inconclusive' } : {}),
         summary: passed ? 'restore verified' : `failed at ${failedStep}: ${state.error?.Error ?? ''}`,
         ...(failedStep && { failedStep }),
       },
@@ -119,6 +123,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'Restore',
       'WaitForRestore',
       'Verify',
+      'WarmUp?',
       'Cleanup',
       'Record',
       'Passed?',
@@ -216,6 +221,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'CheckRestore',
       'Restored?',
       'Verify',
+      'WarmUp?',
       'Cleanup',
       'Record',
       'Passed?',
@@ -257,6 +263,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'Restore',
       'WaitForRestore',
       'Verify',
+      'WarmUp?',
       ...FAILED_TAIL,
     ]);
     expect(count('cleanup')).toBe(1);
@@ -325,6 +332,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'Restore',
       'WaitForRestore',
       'Verify',
+      'WarmUp?',
       ...FAILED_TAIL,
     ]);
     expect(s(last('record')!).cleanupError?.Error).toBe('AwsCallError');
@@ -348,6 +356,103 @@ describe('runDrillLocally on the synthesized definition', () => {
     expect(result.status).toBe('SUCCEEDED');
   });
 
+  it('warms up in a loop of bounded chunks after verification, resuming each from the last one', async () => {
+    // Prepare: verification starts a warm-up that needs three chunks.
+    const verifyWithWarmup: Handler = async (e) => ({
+      ...s(e),
+      verifiedAt: AT,
+      verification: { passed: true },
+      warmup: { pending: true, chunks: 0, blocksRead: 0 },
+    });
+    const chunk: Handler = async (e) => {
+      const w = s(e).warmup!;
+      const chunks = w.chunks + 1;
+      return { ...s(e), warmup: { ...w, chunks, blocksRead: w.blocksRead + 100, pending: chunks < 3 } };
+    };
+
+    // Act
+    const { result, count, calls } = await run({ verify: verifyWithWarmup, warmup: chunk });
+
+    // Assert
+    expect(result.status).toBe('SUCCEEDED');
+    expect(count('warmup')).toBe(3);
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      'WarmUp?',
+      'WarmUp',
+      'WarmUp?',
+      'WarmUp',
+      'WarmUp?',
+      'WarmUp',
+      'WarmUp?',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillSucceeded',
+    ]);
+    // Each chunk gets the progress the previous one returned.
+    const blocks = calls.filter((c) => c.task === 'warmup').map((c) => s(c).warmup!.blocksRead);
+    expect(blocks).toEqual([0, 100, 200]);
+    expect(s(calls.at(-1)!).warmup).toMatchObject({ chunks: 3, blocksRead: 300, pending: false });
+  });
+
+  it('retries a failed warm-up chunk twice, then gives up on warm-up only and still records the drill', async () => {
+    // Act
+    const { result, count, last } = await run({
+      verify: async (e) => ({
+        ...s(e),
+        verifiedAt: AT,
+        verification: { passed: true },
+        warmup: { pending: true, chunks: 0 },
+      }),
+      warmup: async () => {
+        throw Object.assign(new Error('connection reset'), { name: 'Error' });
+      },
+    });
+
+    // Assert: the warm-up error is its own, the verification stands.
+    expect(count('warmup')).toBe(3);
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      'WarmUp?',
+      'WarmUp',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillSucceeded',
+    ]);
+    expect(s(last('record')!).warmupError?.Error).toBe('Error');
+    expect(s(last('record')!).error).toBeUndefined();
+  });
+
+  it('ends an inconclusive drill (stopped by its cost ceiling) as succeeded, so no failure alarm fires', async () => {
+    // Act
+    const { result, count } = await run({
+      status: async () => {
+        throw Object.assign(new Error('going on would cost about $12.40, over the $10 ceiling'), {
+          name: 'CostCeilingReached',
+        });
+      },
+      await: async () => {
+        throw new TaskTimedOut();
+      },
+    });
+
+    // Assert
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path.slice(-4)).toEqual(['Cleanup', 'Record', 'Passed?', 'DrillInconclusive']);
+    expect(count('cleanup')).toBe(1);
+    expect(count('verify')).toBe(0);
+  });
+
   it('fails without a second cleanup when Record itself fails', async () => {
     // Act
     const { result, count } = await run({
@@ -363,6 +468,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'Restore',
       'WaitForRestore',
       'Verify',
+      'WarmUp?',
       'Cleanup',
       'Record',
       'DrillFailed',

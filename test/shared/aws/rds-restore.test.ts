@@ -21,6 +21,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { rdsRestorePort, WRITER_CLASS_TAG } from '../../../shared/aws/rds-restore.js';
+import { INSTANCES_TAG } from '../../../shared/aws/rds-drill-restore.js';
 import { SnapshotGoneError } from '../../../shared/drill/ports.js';
 import type { RestoreRequest } from '../../../shared/drill/ports.js';
 import { AwsCallError, GuardRefusedError } from '../../../shared/errors.js';
@@ -114,6 +115,22 @@ describe('restore an RDS instance', () => {
     expect(rds).toReceiveCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
       DBInstanceClass: 'db.r6g.large',
     });
+  });
+
+  it('restores onto the requested storage type, IOPS and throughput, and leaves them to RDS otherwise', async () => {
+    // Prepare
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves(meta);
+
+    // Act
+    await port().restore(instanceReq({ storageType: 'gp3', iops: 12_000, storageThroughputMiBps: 500 }));
+    await port().restore(instanceReq());
+
+    // Assert
+    const inputs = rds.commandCalls(RestoreDBInstanceFromDBSnapshotCommand).map((c) => c.args[0].input);
+    expect(inputs[0]).toMatchObject({ StorageType: 'gp3', Iops: 12_000, StorageThroughput: 500 });
+    expect(inputs[1]!.StorageType).toBeUndefined();
+    expect(inputs[1]!.Iops).toBeUndefined();
+    expect(inputs[1]!.StorageThroughput).toBeUndefined();
   });
 
   it('restores a point in time of the source instance', async () => {
@@ -223,9 +240,11 @@ describe('restore an Aurora cluster', () => {
       VpcSecurityGroupIds: ['sg-0abc1234'],
       DeletionProtection: false,
       CopyTagsToSnapshot: false,
-      Tags: [...tagList.slice(0, 4), { Key: WRITER_CLASS_TAG, Value: 'db.t4g.medium' }].sort((a, b) =>
-        a.Key < b.Key ? -1 : 1,
-      ),
+      Tags: [
+        ...tagList.slice(0, 4),
+        { Key: WRITER_CLASS_TAG, Value: 'db.t4g.medium' },
+        { Key: INSTANCES_TAG, Value: '1' },
+      ].sort((a, b) => (a.Key < b.Key ? -1 : 1)),
     });
     expect(rds).toReceiveCommandWith(CreateDBInstanceCommand, {
       DBInstanceIdentifier: WRITER,
@@ -318,7 +337,87 @@ describe('restore an Aurora cluster', () => {
       status: 'available',
       endpoint: { host: `${CLUSTER}.cluster-abc.eu-west-1.rds.amazonaws.com`, port: 5432 },
       failed: false,
+      shape: { instances: 1, storageType: 'aurora' },
     });
+  });
+
+  it('restores a cluster of several instances: the writer, then readers, ready only when all are available', async () => {
+    // Prepare
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [{ Engine: 'aurora-postgresql', EngineVersion: '16.4' }],
+    });
+    rds.on(RestoreDBClusterFromSnapshotCommand).resolves({
+      DBCluster: { DBClusterIdentifier: CLUSTER, Engine: 'aurora-postgresql', Status: 'creating' },
+    });
+    rds.on(CreateDBInstanceCommand).resolves(meta);
+    const p = port();
+
+    // Act
+    await p.restore(
+      clusterReq({ instanceClass: 'db.r6g.xlarge', instances: 3, storageType: 'aurora-iopt1' }),
+    );
+
+    // Assert
+    expect(rds).toReceiveCommandWith(RestoreDBClusterFromSnapshotCommand, {
+      StorageType: 'aurora-iopt1',
+      Tags: expect.arrayContaining([{ Key: INSTANCES_TAG, Value: '3' }]),
+    });
+    expect(
+      rds
+        .commandCalls(CreateDBInstanceCommand)
+        .map((c) => [c.args[0].input.DBInstanceIdentifier, c.args[0].input.DBInstanceClass]),
+    ).toEqual([
+      [WRITER, 'db.r6g.xlarge'],
+      [`${CLUSTER}-r1`, 'db.r6g.xlarge'],
+      [`${CLUSTER}-r2`, 'db.r6g.xlarge'],
+    ]);
+
+    // Prepare: available cluster; the second reader is still creating, then all are available.
+    rds.reset();
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: CLUSTER,
+          Engine: 'aurora-postgresql',
+          Status: 'available',
+          StorageType: 'aurora-iopt1',
+          Endpoint: `${CLUSTER}.cluster-abc.eu-west-1.rds.amazonaws.com`,
+          Port: 5432,
+          TagList: [
+            ...tagList,
+            { Key: WRITER_CLASS_TAG, Value: 'db.r6g.xlarge' },
+            { Key: INSTANCES_TAG, Value: '3' },
+          ],
+        },
+      ],
+    });
+    const member = (id: string, status: string) => ({
+      DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: status, DBInstanceClass: 'db.r6g.xlarge' }],
+    });
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: WRITER })
+      .resolves(member(WRITER, 'available'));
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: `${CLUSTER}-r1` })
+      .resolves(member(`${CLUSTER}-r1`, 'available'));
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: `${CLUSTER}-r2` })
+      .resolvesOnce(member(`${CLUSTER}-r2`, 'creating'))
+      .resolves(member(`${CLUSTER}-r2`, 'available'));
+
+    // Act
+    const creating = await p.describe({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER });
+    const ready = await p.describe({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER });
+
+    // Assert
+    expect(creating).toMatchObject({ status: 'creating', failed: false });
+    expect(creating.endpoint).toBeUndefined();
+    expect(ready).toMatchObject({
+      status: 'available',
+      failed: false,
+      shape: { instanceClass: 'db.r6g.xlarge', instances: 3, storageType: 'aurora-iopt1' },
+    });
+    expect(rds).not.toReceiveCommand(CreateDBInstanceCommand);
   });
 
   it('says clearly when the cluster snapshot vanished', async () => {
@@ -327,6 +426,51 @@ describe('restore an Aurora cluster', () => {
       /snapshot ledger-snap of ledger no longer exists/,
     );
     expect(rds).not.toReceiveCommand(RestoreDBClusterFromSnapshotCommand);
+  });
+});
+
+describe('source shape', () => {
+  it("reads an instance's class and storage", async () => {
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      DBInstances: [
+        { DBInstanceClass: 'db.r6g.2xlarge', StorageType: 'io1', AllocatedStorage: 2000, Iops: 20_000 },
+      ],
+    });
+    expect(await port().sourceShape('rds-instance', 'orders-db')).toEqual({
+      instanceClass: 'db.r6g.2xlarge',
+      instances: 1,
+      storageType: 'io1',
+      allocatedGb: 2000,
+      iops: 20_000,
+    });
+  });
+
+  it("reads an Aurora cluster's writer class and its instance count", async () => {
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'ledger' }).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'ledger',
+          StorageType: 'aurora',
+          DBClusterMembers: [
+            { DBInstanceIdentifier: 'ledger-reader', IsClusterWriter: false },
+            { DBInstanceIdentifier: 'ledger-writer', IsClusterWriter: true },
+          ],
+        },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'ledger-writer' }).resolves({
+      DBInstances: [{ DBInstanceClass: 'db.r7g.4xlarge' }],
+    });
+    expect(await port().sourceShape('aurora-cluster', 'ledger')).toEqual({
+      instanceClass: 'db.r7g.4xlarge',
+      instances: 2,
+      storageType: 'aurora',
+    });
+  });
+
+  it('is undefined for a source that no longer exists', async () => {
+    rds.on(DescribeDBInstancesCommand).rejects(fault(DBInstanceNotFoundFault));
+    expect(await port().sourceShape('rds-instance', 'gone-db')).toBeUndefined();
   });
 });
 
@@ -341,6 +485,11 @@ describe('describe', () => {
         {
           DBInstanceIdentifier: TARGET,
           DBInstanceStatus: status,
+          DBInstanceClass: 'db.r6g.large',
+          StorageType: 'gp3',
+          AllocatedStorage: 400,
+          Iops: 12_000,
+          StorageThroughput: 500,
           ...(endpoint ? { Endpoint: { Address: endpoint.host, Port: endpoint.port } } : {}),
         },
       ],
@@ -349,6 +498,14 @@ describe('describe', () => {
       status,
       failed,
       ...(endpoint ? { endpoint } : {}),
+      shape: {
+        instanceClass: 'db.r6g.large',
+        instances: 1,
+        storageType: 'gp3',
+        allocatedGb: 400,
+        iops: 12_000,
+        storageThroughputMiBps: 500,
+      },
     });
   });
 

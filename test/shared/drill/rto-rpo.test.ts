@@ -178,6 +178,7 @@ describe('renderDrillReport', () => {
       name: 'connect',
       kind: 'connect',
       passed: true,
+      status: 'passed',
       measured: 'PostgreSQL 15.4',
       expected: 'select 1 returns 1',
       detail: 'connected',
@@ -187,6 +188,7 @@ describe('renderDrillReport', () => {
       name: 'row-count public.transactions',
       kind: 'row-count',
       passed: false,
+      status: 'failed',
       measured: 4_500,
       expected: '>= 4750 (baseline 5000 - 5%)',
       detail: '4500 rows is below 4750',
@@ -195,6 +197,8 @@ describe('renderDrillReport', () => {
   ];
   const verification: VerificationReport = {
     passed: false,
+    outcome: 'failed',
+    budgetMs: 600_000,
     host: 'drill-1.abc.eu-west-1.rds.amazonaws.com',
     port: 5432,
     database: 'app',
@@ -226,7 +230,7 @@ describe('renderDrillReport', () => {
     );
     expect(text).toContain('Instance:  steward-drill-abc');
     expect(text).toContain('Restored:  2025-06-01T05:10:05.000Z (restore 10 min 00 s)');
-    expect(text).toContain('✓ RTO 10 min 40 s (target 1 h 00 min 00 s)');
+    expect(text).toContain('✓ RTO to first verified query 10 min 40 s (target 1 h 00 min 00 s)');
     expect(text).toContain('✓ RPO 42 s (target 5 min 00 s), newest row 2025-06-01T02:59:18.000Z');
     expect(text).toContain('Checks: 1/2 passed');
     expect(text).toContain('  ✓ connect: PostgreSQL 15.4 (expected select 1 returns 1); connected [12 ms]');
@@ -244,7 +248,7 @@ describe('renderDrillReport', () => {
     const text = renderDrillReport({
       database: 'orders-db',
       snapshotId: 's',
-      metrics: { ...metrics, passed: true, reasons: [] },
+      metrics: { ...metrics, passed: true, outcome: 'passed', reasons: [] },
       verification: {
         ...verification,
         checks: [checks[0]!],

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SnapshotSelector } from '../../../shared/config/schema.js';
-import { drillTargetId, drillTargetOf, fnv1a, sanitiseDrillId } from '../../../shared/drill/ids.js';
+import {
+  auroraReaderId,
+  drillTargetId,
+  drillTargetOf,
+  fnv1a,
+  sanitiseDrillId,
+} from '../../../shared/drill/ids.js';
 import { drillCandidates, SnapshotSelectionError, selectSource } from '../../../shared/drill/select.js';
 import type { Snapshot, SnapshotType } from '../../../shared/model.js';
 
@@ -281,11 +287,12 @@ describe('drill ids', () => {
     expect(drillTargetId('orders-db', 'a')).not.toBe(drillTargetId('orders-db', 'b'));
   });
 
-  it('always yields a valid RDS identifier short enough for the Aurora writer suffix', () => {
+  it('always yields a valid RDS identifier short enough for the Aurora member suffixes', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/), fc.string(), (db, drillId) => {
         const id = drillTargetId(db, drillId);
-        expect(id.length).toBeLessThanOrEqual(61);
+        expect(id.length).toBeLessThanOrEqual(59);
+        expect(auroraReaderId(id, 15).length).toBeLessThanOrEqual(63);
         expect(id).toMatch(/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/);
       }),
     );
@@ -309,6 +316,15 @@ describe('drill ids', () => {
     [
       'steward-drill-ledger-0a1b2c3d',
       'CLUSTER',
+      {
+        kind: 'aurora-cluster',
+        id: 'steward-drill-ledger-0a1b2c3d',
+        instanceId: 'steward-drill-ledger-0a1b2c3d-w',
+      },
+    ],
+    [
+      'steward-drill-ledger-0a1b2c3d-r2',
+      'DB_INSTANCE',
       {
         kind: 'aurora-cluster',
         id: 'steward-drill-ledger-0a1b2c3d',

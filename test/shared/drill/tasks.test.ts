@@ -55,7 +55,7 @@ const configInput = {
         kind: 'aurora-cluster',
         profile: { database: 'ledger' },
         secretArn: LEDGER_SECRET,
-        instanceClass: 'db.r6g.large',
+        restore: { instanceClass: 'db.r6g.large' },
         rtoSeconds: 7200,
       },
     },
@@ -77,6 +77,8 @@ const snap = (id: string, createdAt: string, over: Partial<Snapshot> = {}): Snap
 
 const report = (over: Partial<VerificationReport> = {}): VerificationReport => ({
   passed: true,
+  outcome: 'passed',
+  budgetMs: 600_000,
   host: `${TARGET}.abc123.${REGION}.rds.amazonaws.com`,
   port: 5432,
   database: 'app',
@@ -87,6 +89,7 @@ const report = (over: Partial<VerificationReport> = {}): VerificationReport => (
       name: 'connect',
       kind: 'connect',
       passed: true,
+      status: 'passed',
       measured: 'PostgreSQL 16.4',
       expected: 'select 1 returns 1',
       detail: 'connected',
@@ -273,6 +276,7 @@ describe('restore', () => {
   it('requests an isolated, tagged copy under a deterministic id and remembers which secret opens it', async () => {
     // Prepare
     const f = fakeDeps();
+    f.restore.sources['orders-db'] = { instanceClass: 'db.r6g.xlarge', storageType: 'gp3', allocatedGb: 500 };
 
     // Act
     const s = await driveTo(f, 'restore');
@@ -297,9 +301,20 @@ describe('restore', () => {
           'steward:source': 'orders-db',
           'steward:created-by': 'drill',
         },
+        // The source's class by default: restore and warm-up take what a real recovery would.
+        instanceClass: 'db.r6g.xlarge',
         network: { dbSubnetGroupName: 'steward-drill', securityGroupIds: ['sg-0abc1234'] },
       },
     ]);
+    expect(s.shape).toEqual({
+      kind: 'rds-instance',
+      instanceClass: 'db.r6g.xlarge',
+      instanceClassFrom: 'source',
+      sourceInstanceClass: 'db.r6g.xlarge',
+      instances: 1,
+      storageType: 'gp3',
+      allocatedGb: 500,
+    });
   });
 
   it('refuses to restore when no secret could open the copy', async () => {
@@ -554,12 +569,17 @@ describe('record', () => {
       rtoMet: true,
       rpoMet: true,
     });
+    const db = { Database: 'orders-db' };
     expect(emitted).toEqual([
-      { name: 'DrillPassed', value: 1, dims: { Database: 'orders-db' } },
-      { name: 'DrillRtoSeconds', value: 626.488, dims: { Database: 'orders-db' } },
-      { name: 'DrillRpoSeconds', value: 42, dims: { Database: 'orders-db' } },
+      { name: 'DrillPassed', value: 1, dims: db },
+      { name: 'DrillInconclusive', value: 0, dims: db },
+      { name: 'DrillRtoSeconds', value: 626.488, dims: db },
+      { name: 'DrillRpoSeconds', value: 42, dims: db },
+      // Available 05:09:41 to deleted 05:10:30 (cleanup): RDS's 10-minute minimum, at the list price.
+      { name: 'DrillInstanceHours', value: 0.1667, dims: db },
+      { name: 'DrillCostUsd', value: 0, dims: db },
     ]);
-    expect(singleMetric).toHaveBeenCalledTimes(3);
+    expect(singleMetric).toHaveBeenCalledTimes(6);
     expect(JSON.parse(f.reports.objects.get(key)!)).toMatchObject({
       type: 'steward-drill-report',
       drillId: DRILL,
@@ -579,7 +599,7 @@ describe('record', () => {
   });
 
   it('records failed checks as a critical failure', async () => {
-    const f = fakeDeps(async () => report({ passed: false }));
+    const f = fakeDeps(async () => report({ passed: false, outcome: 'failed' }));
     const next = await runDrillTask(task('record', await cleaned(f)), f.deps);
     expect(next.result).toMatchObject({
       passed: false,
@@ -616,7 +636,12 @@ describe('record', () => {
       summary:
         'DR drill FAILED for orders-db at verify: verify failed: AwsCallError: GetSecretValue failed for secret x: AccessDenied',
     });
-    expect(emitted.map((m) => m.name)).toEqual(['DrillPassed']);
+    expect(emitted.map((m) => m.name)).toEqual([
+      'DrillPassed',
+      'DrillInconclusive',
+      'DrillInstanceHours',
+      'DrillCostUsd',
+    ]);
     expect(f.notifier.sent[0]).toMatchObject({
       severity: 'critical',
       subject: 'Drill FAILED: orders-db at verify',
@@ -770,7 +795,9 @@ describe('baselines between drills', () => {
 
   it('a failed drill does not lower the bar for the next one', async () => {
     // Prepare
-    const f = fakeDeps(async () => report({ passed: false, tables: { orders: { rows: 3 } } }));
+    const f = fakeDeps(async () =>
+      report({ passed: false, outcome: 'failed', tables: { orders: { rows: 3 } } }),
+    );
     f.reports.objects.set('baselines/orders-db.json', JSON.stringify({ orders: { rows: 1200 } }));
     const s = await driveTo(f, 'verify');
 

@@ -88,11 +88,15 @@ describe('verifyDatabase against a real PostgreSQL', () => {
     expect(r.dataRpoSeconds).toBe(30);
     expect(r.newestRowTime).toBe('2025-06-01T02:59:30.000Z');
     expect(new Set(r.checks.map((c) => c.kind))).toEqual(
-      new Set(['connect', 'schema', 'table', 'row-count', 'freshness', 'checksum', 'assertion']),
+      new Set(['connect', 'schema', 'table', 'row-count', 'probe', 'freshness', 'checksum', 'assertion']),
     );
     expect(r.tables['public.transactions']).toEqual({
       rows: ROWS,
+      method: 'exact',
       checksum: expect.stringMatching(/^[0-9a-f]{32}$/),
+      // The one-column integer primary key, probed over its whole (small) range.
+      key: 'id',
+      probes: [{ from: '1', to: String(ROWS + 1), rows: ROWS }],
     });
     expect(r.tables['public.users']?.rows).toBe(100);
     expect(check(r, 'row-count public.transactions')).toMatchObject({ measured: ROWS, passed: true });
@@ -128,7 +132,7 @@ describe('verifyDatabase against a real PostgreSQL', () => {
       );
     }
     expect(failedNames(r)).toHaveLength(4);
-    expect(check(r, 'assertion no transaction without account').passed).toBe(true);
+    expect(check(r, 'assertion no transaction without account (newest 100 000)').passed).toBe(true);
   });
 
   it('fails the row count when rows dropped beyond the tolerance below the last baseline', async () => {
@@ -221,21 +225,35 @@ describe('verifyDatabase against a real PostgreSQL', () => {
     expect(check(r, 'assertion true').passed).toBe(true);
   });
 
-  it('fails an assertion that exceeds the statement timeout', async () => {
+  it('reports an assertion that exceeds its time bound as not finished: inconclusive, not failed', async () => {
     // Prepare
     const profile: VerificationProfileInput = {
       database: sampleDatabase,
       statementTimeoutMs: 200,
-      assertions: [{ name: 'slow', sql: 'select pg_sleep(5) is not null' }],
+      assertions: [
+        { name: 'slow', sql: 'select pg_sleep(5) is not null' },
+        { name: 'slow with its own bound', sql: 'select pg_sleep(5) is not null', timeoutSeconds: 0.3 },
+        { name: 'quick', sql: 'select true' },
+      ],
     };
     // Act
     const r = await verifyDatabase(reader(), profile, ctx());
     // Assert
     expect(check(r, 'assertion slow')).toMatchObject({
       passed: false,
-      detail: expect.stringContaining('statement timeout'),
+      status: 'unfinished',
+      budgetMs: 200,
+      detail: 'not finished in 200 ms',
+    });
+    expect(check(r, 'assertion slow with its own bound')).toMatchObject({
+      status: 'unfinished',
+      budgetMs: 300,
+      detail: 'not finished in 300 ms',
     });
     expect(check(r, 'assertion slow').ms).toBeLessThan(4_000);
+    // The connection survives the cancelled statements: the next check runs.
+    expect(check(r, 'assertion quick').status).toBe('passed');
+    expect(r).toMatchObject({ passed: false, outcome: 'inconclusive' });
   });
 
   it('fails the checksum when sampled rows differ from the baseline and passes it when they match', async () => {

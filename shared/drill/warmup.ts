@@ -1,0 +1,332 @@
+import pg from 'pg';
+import { errorMessage } from '../errors.js';
+import { quoteTable, redact } from './checks.js';
+import type { PgConnection } from './verify.js';
+
+/**
+ * The full read that pulls a restored copy's lazily loaded storage in (RDS restores blocks from S3 on
+ * first access), in bounded chunks: each call reads for at most `chunkMs` and returns where it got, so
+ * a Step Functions loop can run it again and again; a call that fails is retried from where the last
+ * one left off. The reading happens inside PostgreSQL; only a count comes back over the network.
+ *
+ * Relations are taken in oid order from a cursor, and read in block ranges: with `pg_prewarm`
+ * installed, `pg_prewarm(rel, 'read', 'main', first, last)` (tables, their indexes and TOAST); without
+ * it, `count(*)` over a TID range scan (`ctid >= '(first,0)' and ctid < '(last,0)'`, PostgreSQL 14+;
+ * table heaps only).
+ */
+export interface WarmupProgress {
+  /** The state machine runs the warm-up task again while this is true. */
+  pending: boolean;
+  startedAt: string;
+  /** `warmup.maxSeconds` after the start: reading stops there, reporting how far it got. */
+  deadlineAt: string;
+  finishedAt?: string;
+  method?: 'pg_prewarm' | 'tid-range';
+  /** Relations are handed out in oid order: every oid up to this one has been. */
+  cursor: number;
+  /** Relations partly read when the last call ended: resumed first. */
+  inFlight: WarmupUnit[];
+  relations: number;
+  relationsDone: number;
+  blocksTotal: number;
+  blocksRead: number;
+  blockSize: number;
+  /** Calls made (each at most one `chunkSeconds`). */
+  chunks: number;
+  /** Time spent inside the calls. */
+  readMs: number;
+  complete: boolean;
+  /** PostgreSQL before 14 has no TID range scan: a table is read whole, in one query. */
+  wholeRelations?: boolean;
+  stopped?: { reason: 'deadline' | 'cost-ceiling'; detail: string; at: string };
+  notes: string[];
+}
+
+/** A relation and the block range [next, end) still to read. */
+export interface WarmupUnit {
+  oid: number;
+  next: number;
+  end: number;
+}
+
+export interface WarmupOptions {
+  /** `all` user tables, or these (`table` or `schema.table`). */
+  tables: 'all' | string[];
+  parallelism: number;
+  /** This call's reading time. */
+  chunkMs: number;
+  connectTimeoutMs: number;
+  database: string;
+  now: () => number;
+}
+
+/** A new warm-up, not yet planned: the first call lists the relations. */
+export const newWarmup = (startedAt: Date, maxSeconds: number): WarmupProgress => ({
+  pending: true,
+  startedAt: startedAt.toISOString(),
+  deadlineAt: new Date(startedAt.getTime() + maxSeconds * 1000).toISOString(),
+  cursor: 0,
+  inFlight: [],
+  relations: 0,
+  relationsDone: 0,
+  blocksTotal: 0,
+  blocksRead: 0,
+  blockSize: 8192,
+  chunks: 0,
+  readMs: 0,
+  complete: false,
+  notes: [],
+});
+
+/** Share of the blocks read, 0–100. */
+export const warmupPercent = (w: Pick<WarmupProgress, 'blocksRead' | 'blocksTotal' | 'complete'>): number =>
+  w.complete || w.blocksTotal === 0 ? 100 : Math.min(100, (w.blocksRead / w.blocksTotal) * 100);
+
+/** Stop a warm-up without reading further (deadline or cost ceiling). */
+export const stopWarmup = (
+  w: WarmupProgress,
+  reason: NonNullable<WarmupProgress['stopped']>['reason'],
+  detail: string,
+  at: Date,
+): WarmupProgress => ({
+  ...w,
+  pending: false,
+  stopped: { reason, detail, at: at.toISOString() },
+  finishedAt: at.toISOString(),
+});
+
+// User relations have oids from FirstNormalObjectId up: system catalogs are never read.
+const FIRST_USER_OID = 16384;
+// A query reads this many blocks first, then adapts to take about TARGET_QUERY_MS.
+const FIRST_QUERY_BLOCKS = 16_384;
+const TARGET_QUERY_MS = 10_000;
+const MIN_QUERY_BLOCKS = 1024;
+const MAX_QUERY_BLOCKS = 1 << 20;
+// Do not start a query with less time than this left in the call.
+const MIN_QUERY_MS = 1000;
+
+/**
+ * The relations in scope: tables and materialized views (`$1`: their oids, or null for all user tables),
+ * plus, when `$2` (pg_prewarm), their indexes, TOAST tables and TOAST indexes. pg_prewarm needs SELECT
+ * on the relation itself, which only the owner has on an index or TOAST table: those are skipped.
+ */
+const IN_SCOPE = `
+with scope as (
+  select c.oid from pg_catalog.pg_class c
+  where c.oid >= ${FIRST_USER_OID} and c.relkind in ('r', 'm') and ($1::oid[] is null or c.oid = any($1::oid[]))
+), rels as (
+  select oid from scope
+  union all select i.indexrelid from pg_catalog.pg_index i join scope s on i.indrelid = s.oid where $2::boolean
+  union all select t.reltoastrelid from pg_catalog.pg_class t join scope s on t.oid = s.oid
+    where $2::boolean and t.reltoastrelid <> 0
+  union all select i.indexrelid from pg_catalog.pg_index i
+    join pg_catalog.pg_class t on i.indrelid = t.reltoastrelid join scope s on t.oid = s.oid where $2::boolean
+), sized as (
+  select r.oid, (pg_relation_size(r.oid) / current_setting('block_size')::int)::int8 as blocks,
+    has_table_privilege(r.oid, 'select') as readable
+  from rels r
+)`;
+
+/** The next relations after oid `$3`, at most `$4`, in oid order. */
+const NEXT_RELATIONS = `${IN_SCOPE}
+select oid::int8 as oid, blocks, readable from sized where oid > $3::oid order by oid limit $4`;
+
+/** How much there is to read. */
+const SUMMARY = `${IN_SCOPE}
+select count(*) filter (where readable)::int as relations,
+  coalesce(sum(blocks) filter (where readable), 0)::int8 as blocks,
+  count(*) filter (where not readable)::int as unreadable
+from sized`;
+
+/** Quoted relation names PostgreSQL prints for `oid::regclass`. */
+const REGCLASS = /^("([^"]|"")+"|[a-z_][a-z0-9_$]*)(\.("([^"]|"")+"|[a-z_][a-z0-9_$]*))?$/;
+
+/**
+ * Read for at most `chunkMs` from where `progress` left off, with `parallelism` connections, and
+ * return the new progress. Never reads past `progress.deadlineAt`. Throws only for a connection that
+ * cannot be opened or an unexpected SQL error (the state machine retries, resuming from `progress`).
+ */
+export const warmUp = async (
+  conn: PgConnection,
+  progress: WarmupProgress,
+  o: WarmupOptions,
+): Promise<WarmupProgress> => {
+  const started = o.now();
+  const hardEnd = Math.min(started + o.chunkMs, Date.parse(progress.deadlineAt));
+  const w: WarmupProgress = { ...progress, inFlight: [...progress.inFlight], notes: [...progress.notes] };
+  const connect = async () => {
+    const c = new pg.Client({
+      host: conn.host,
+      port: conn.port,
+      user: conn.user,
+      password: conn.password,
+      database: conn.database ?? o.database,
+      ssl: conn.ssl,
+      connectionTimeoutMillis: o.connectTimeoutMs,
+      application_name: 'steward-drill-warmup',
+    });
+    c.on('error', () => undefined);
+    await c.connect();
+    return c;
+  };
+  const clients: pg.Client[] = [];
+  try {
+    const main = await connect();
+    clients.push(main);
+    let scope: number[] | null = null;
+    if (o.tables !== 'all') {
+      scope = [];
+      for (const t of o.tables) {
+        const r = await main.query<{ oid: string | null }>('select to_regclass($1)::oid::int8 as oid', [
+          quoteTable(t),
+        ]);
+        const oid = r.rows[0]?.oid;
+        if (oid) scope.push(Number(oid));
+        else if (!w.relations) w.notes.push(`table ${t} not found: not warmed`);
+      }
+    }
+    if (!w.method) {
+      const r = await main.query<{ prewarm: boolean; version: number; block_size: number }>(
+        "select exists(select 1 from pg_catalog.pg_extension where extname = 'pg_prewarm') as prewarm," +
+          " current_setting('server_version_num')::int as version, current_setting('block_size')::int as block_size",
+      );
+      const row = r.rows[0]!;
+      w.method = row.prewarm ? 'pg_prewarm' : 'tid-range';
+      w.blockSize = row.block_size;
+      const s = await main.query<{ relations: number; blocks: string; unreadable: number }>(SUMMARY, [
+        scope,
+        row.prewarm,
+      ]);
+      w.relations = s.rows[0]!.relations;
+      w.blocksTotal = Number(s.rows[0]!.blocks);
+      if (!row.prewarm) {
+        w.notes.push('pg_prewarm not installed: table heaps only (indexes and TOAST are not read)');
+        if (row.version < 140000) {
+          w.notes.push(`PostgreSQL ${row.version} has no TID range scans: each table is read whole`);
+        }
+      }
+      if (s.rows[0]!.unreadable) {
+        w.notes.push(`${s.rows[0]!.unreadable} relations not readable by ${conn.user} (not owner): skipped`);
+      }
+      if (!row.prewarm && row.version < 140000) w.wholeRelations = true;
+    }
+    const whole = w.wholeRelations === true;
+
+    // Hand out units: resumed ones first, then the next relations by oid.
+    let exhausted = false;
+    let fetching: Promise<void> | undefined;
+    const queue: WarmupUnit[] = [...w.inFlight];
+    w.inFlight = [];
+    const refill = async () => {
+      const r = await main.query<{ oid: string; blocks: string; readable: boolean }>(NEXT_RELATIONS, [
+        scope,
+        w.method === 'pg_prewarm',
+        w.cursor,
+        Math.max(8, o.parallelism * 2),
+      ]);
+      if (!r.rows.length) exhausted = true;
+      for (const row of r.rows) {
+        w.cursor = Number(row.oid);
+        if (!row.readable) continue;
+        const blocks = Number(row.blocks);
+        if (blocks === 0) w.relationsDone++;
+        else queue.push({ oid: Number(row.oid), next: 0, end: blocks });
+      }
+    };
+    const take = async (): Promise<WarmupUnit | undefined> => {
+      while (!queue.length && !exhausted) {
+        fetching ??= refill().finally(() => (fetching = undefined));
+        await fetching;
+      }
+      return queue.shift();
+    };
+
+    const worker = async (client: pg.Client) => {
+      let perQuery = FIRST_QUERY_BLOCKS;
+      for (;;) {
+        if (hardEnd - o.now() < MIN_QUERY_MS) return;
+        const unit = await take();
+        if (!unit) return;
+        let name: string | undefined;
+        while (unit.next < unit.end) {
+          const left = hardEnd - o.now();
+          if (left < MIN_QUERY_MS) {
+            w.inFlight.push(unit);
+            return;
+          }
+          const last = whole ? unit.end : Math.min(unit.end, unit.next + perQuery);
+          const t = o.now();
+          try {
+            await client.query(`set statement_timeout = ${Math.floor(left)}`);
+            if (w.method === 'pg_prewarm') {
+              await client.query("select pg_prewarm($1::oid::regclass, 'read', 'main', $2, $3)", [
+                unit.oid,
+                unit.next,
+                last - 1,
+              ]);
+            } else {
+              name ??= await relationName(client, unit.oid);
+              await client.query(
+                whole
+                  ? `select count(*) from ${name}`
+                  : `select count(*) from ${name} where ctid >= $1::tid and ctid < $2::tid`,
+                whole ? [] : [`(${unit.next},0)`, `(${last},0)`],
+              );
+            }
+          } catch (e) {
+            if ((e as { code?: unknown }).code === '57014') {
+              // Cancelled at the end of the call: this range is read again next time.
+              w.inFlight.push(unit);
+              return;
+            }
+            // The relation was dropped or is unreadable: the copy is nobody else's, so note it and go on.
+            if (['42P01', '42501'].includes(String((e as { code?: unknown }).code))) {
+              w.notes.push(`relation ${unit.oid} skipped: ${redact(errorMessage(e), [conn.password])}`);
+              w.blocksTotal -= unit.end - unit.next;
+              break;
+            }
+            throw e;
+          }
+          const ms = Math.max(1, o.now() - t);
+          w.blocksRead += last - unit.next;
+          unit.next = last;
+          const scaled = Math.round((perQuery * TARGET_QUERY_MS) / ms);
+          perQuery = Math.max(MIN_QUERY_BLOCKS, Math.min(MAX_QUERY_BLOCKS, perQuery * 4, scaled));
+        }
+        w.relationsDone++;
+      }
+    };
+    // `main` plans and hands out relations; each worker reads on its own connection.
+    const workers: pg.Client[] = [];
+    for (let i = 0; i < o.parallelism; i++) {
+      const c = await connect();
+      clients.push(c);
+      workers.push(c);
+    }
+    await Promise.all(workers.map(worker));
+    // Units a worker never got to (it stopped for time) stay queued.
+    w.inFlight.push(...queue);
+    w.chunks++;
+    w.readMs += Math.round(o.now() - started);
+    const done = exhausted && !w.inFlight.length;
+    if (done) {
+      const at = new Date(o.now()).toISOString();
+      return { ...w, pending: false, complete: true, finishedAt: at };
+    }
+    if (o.now() >= Date.parse(w.deadlineAt) - MIN_QUERY_MS) {
+      return stopWarmup(w, 'deadline', `warmup.maxSeconds reached`, new Date(o.now()));
+    }
+    return w;
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+};
+
+const relationName = async (client: pg.Client, oid: number): Promise<string> => {
+  const r = await client.query<{ name: string }>('select $1::oid::regclass::text as name', [oid]);
+  const name = r.rows[0]?.name ?? '';
+  // Only a name PostgreSQL itself printed (quoted where needed) is put into SQL text.
+  if (!REGCLASS.test(name))
+    throw new Error(`unexpected relation name for oid ${oid}: ${JSON.stringify(name)}`);
+  return name;
+};
