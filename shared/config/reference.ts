@@ -131,7 +131,7 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.profile.exactCountMaxBytes':
     'Tables with a larger heap are estimated (planner statistics after ANALYZE) and sampled, not counted.',
   'drill.targets.<database>.profile.samplePages':
-    'Pages the TABLESAMPLE SYSTEM check of an estimated table reads (every row on them is counted).',
+    'Random pages the sample check of an estimated table reads (every row on them is counted, empty pages too).',
   'drill.targets.<database>.profile.probes':
     'Key ranges probed (exact counts) per table with a key; 0: none.',
   'drill.targets.<database>.profile.probeRows': 'Rows each probed key range spans, about.',

@@ -106,9 +106,13 @@ export const sql = {
     'select pg_relation_size(c.oid)::text as bytes, current_setting($2)::int as block_size,' +
     ' c.reltuples::float8 as reltuples, c.relpages::int as relpages from pg_catalog.pg_class c where c.oid = to_regclass($1)',
   analyze: (table: string) => `analyze ${quoteTable(table)}`,
-  /** Bind the percentage ($1) and the seed ($2): SYSTEM reads whole random pages, so only those pages are read. */
-  sample: (table: string) =>
-    `select count(*)::text as n from ${quoteTable(table)} tablesample system ($1::float4) repeatable ($2::float8)`,
+  /**
+   * Every live row on the pages `$1` (block numbers): a TID scan of all `$2` line pointers a page can
+   * hold, so exactly those pages are read, empty ones included.
+   */
+  samplePages: (table: string) =>
+    `select count(*)::text as n from ${quoteTable(table)} where ctid = any(array(` +
+    `select format('(%s,%s)', b, i)::tid from unnest($1::int8[]) b, generate_series(1, $2::int) i))`,
   /** Bind `quoteTable(name)`: the column of a one-column integer primary key, if any. */
   integerPrimaryKey:
     'select a.attname as key from pg_catalog.pg_index i join pg_catalog.pg_attribute a' +
@@ -223,30 +227,46 @@ export const estimateRows = (s: RelationStats): number | undefined => {
   return Math.round((s.reltuples / s.relpages) * pages);
 };
 
-/** TABLESAMPLE SYSTEM percentage that reads about `pages` of the heap's pages (100 for a small heap). */
-export const samplePercent = (s: RelationStats, pages: number): number => {
-  const total = heapPages(s);
-  return total <= pages ? 100 : Math.max(0.000001, (pages / total) * 100);
-};
-
-/** Rows a SYSTEM sample of `percent` extrapolates to. */
-export const extrapolate = (sampledRows: number, percent: number): number =>
-  Math.round(sampledRows / (percent / 100));
+/** Line pointers a heap page can hold (MaxHeapTuplesPerPage): 291 for 8 KB pages. */
+export const maxTuplesPerPage = (blockSize: number): number => Math.floor((blockSize - 24) / (24 + 4));
 
 /**
- * The sampled check of an estimated table: every row on about `samplePages` random pages is read, and
- * the count they extrapolate to must clear the same floor as the row count. An independent check of the
- * planner's estimate (statistics can be stale when ANALYZE could not run).
+ * `count` distinct page numbers of [0, pages), chosen at random but the same for the same seed, in
+ * ascending order; every page when the heap has no more than `count`. Pure.
+ */
+export const samplePageNumbers = (pages: number, count: number, seed: number): number[] => {
+  if (pages <= count) return Array.from({ length: pages }, (_, i) => i);
+  const picked = new Set<number>();
+  let x = seed >>> 0 || 1;
+  // xorshift32: cheap, seedable, good enough to spread pages.
+  while (picked.size < count) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    picked.add(Math.floor((x / 4294967296) * pages));
+  }
+  return [...picked].sort((a, b) => a - b);
+};
+
+/** Rows a sample of `sampledPages` pages (with `rows` live rows) extrapolates to over `totalPages`. */
+export const extrapolate = (rows: number, sampledPages: number, totalPages: number): number =>
+  sampledPages === 0 ? 0 : Math.round((rows / sampledPages) * totalPages);
+
+/**
+ * The sampled check of an estimated table: every row on `samplePages` random pages is read (empty pages
+ * count as empty), and the count they extrapolate to must clear the same floor as the row count. An
+ * independent check of the planner's estimate, whose statistics can be stale when ANALYZE could not run.
  */
 export const evaluateSample = (
   t: TableCheck,
-  sampled: { rows: number; percent: number; pages: number },
+  sampled: { rows: number; pages: number; totalPages: number },
   baselineRows: number | undefined,
   estimate: number,
 ): Evaluation => {
-  const rows = extrapolate(sampled.rows, sampled.percent);
+  const rows = extrapolate(sampled.rows, sampled.pages, sampled.totalPages);
   const floor = rowFloor(t, baselineRows);
-  const pct = Number(sampled.percent.toPrecision(3));
   const vsEstimate =
     estimate === 0 ? '' : `, ${formatPct(((rows - estimate) / estimate) * 100)} vs the estimate`;
   const passed = rows >= floor;
@@ -256,7 +276,7 @@ export const evaluateSample = (
     measured: rows,
     expected: `>= ${floor}`,
     detail:
-      `TABLESAMPLE SYSTEM (${pct}%) read ${sampled.rows} rows on about ${sampled.pages} pages → ~${rows} rows${vsEstimate}` +
+      `${sampled.rows} rows on ${sampled.pages} random pages of ${sampled.totalPages} (every row read) → ~${rows} rows${vsEstimate}` +
       (passed ? '' : `: below ${floor}, rows lost`),
   };
 };

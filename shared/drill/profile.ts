@@ -90,7 +90,7 @@ export const VerificationProfile = z
     budgetSeconds: z._default(z.number().check(z.positive(), z.maximum(MAX_BUDGET_SECONDS)), 600),
     /** Tables whose heap is larger are not counted but estimated (planner statistics plus samples). */
     exactCountMaxBytes: z._default(z.int().check(z.minimum(0)), 2 * 1024 ** 3),
-    /** Pages an estimated table's TABLESAMPLE SYSTEM check reads (every row on them is counted). */
+    /** Random pages an estimated table's sample check reads (every row on them is counted, by TID). */
     samplePages: z._default(z.int().check(z.minimum(1), z.maximum(1_000_000)), 1000),
     /** Key ranges probed per table with a key; 0 turns probes off. */
     probes: z._default(z.int().check(z.minimum(0), z.maximum(20)), 3),

@@ -19,11 +19,13 @@ import {
   evaluateSample,
   heapPages,
   notRun,
+  extrapolate,
+  maxTuplesPerPage,
   planProbes,
   plannedChecks,
   quoteTable,
   redact,
-  samplePercent,
+  samplePageNumbers,
   sql,
   unfinished,
   worstRpo,
@@ -137,7 +139,7 @@ interface Bound {
  * Connect to a restored database and check it against a profile. Every check runs under a time bound
  * (its own, capped by what is left of `budgetSeconds`), so verification time does not grow with the
  * database: tables above `exactCountMaxBytes`, or whose exact count does not finish in time, are
- * estimated (planner statistics after ANALYZE) and checked exactly on samples (TABLESAMPLE SYSTEM
+ * estimated (planner statistics after ANALYZE) and checked exactly on samples (every row on random
  * pages, key-range probes). A check that cannot finish is `unfinished`, never `failed`.
  * Never throws for what it finds; throws ConfigError only for an invalid profile.
  */
@@ -344,10 +346,8 @@ export const verifyDatabase = async (
       if (estimated && tables[t.name]?.method === 'estimate') {
         const { stats, rows } = estimated;
         await run({ name: `sample ${t.name}`, kind: 'sample' }, statementMs, async (b) => {
-          const percent = samplePercent(stats, profile.samplePages);
-          const r = await b.query<{ n: string }>(sql.sample(t.name), [percent, seedOf(ctx.referenceTime)]);
-          const pages = Math.round((heapPages(stats) * percent) / 100);
-          return evaluateSample(t, { rows: Number(r.rows[0]?.n), percent, pages }, baselineRows, rows);
+          const sampled = await samplePages(b, t, stats, profile.samplePages, seedOf(ctx.referenceTime));
+          return evaluateSample(t, sampled, baselineRows, rows);
         });
       }
       if (profile.probes > 0 && tables[t.name]) {
@@ -494,7 +494,7 @@ interface Counted {
 /**
  * Exact `count(*)` when the heap is at most `exactCountMaxBytes` and the count finishes within part of
  * the check's bound; otherwise the planner's estimate after ANALYZE (or, with no statistics at all, a
- * TABLESAMPLE extrapolation). `how` says which and why.
+ * sample of pages). `how` says which and why.
  */
 const countRows = async (
   b: Bound,
@@ -552,16 +552,22 @@ const countRows = async (
   const estimate = estimateRows(stats);
   if (estimate !== undefined)
     return { rows: estimate, method: 'estimate', stats, how: `${analyzed}; ${why}` };
-  // Never analyzed: extrapolate from a sample of whole pages.
-  const percent = samplePercent(stats, profile.samplePages);
-  const r = await b.query<{ n: string }>(sql.sample(t.name), [percent, 1]);
-  const rows = Math.round(Number(r.rows[0]?.n) / (percent / 100));
+  // Never analyzed: extrapolate from every row on a sample of pages.
+  const sampled = await samplePages(b, t, stats, profile.samplePages, 1);
   return {
-    rows,
+    rows: extrapolate(sampled.rows, sampled.pages, sampled.totalPages),
     method: 'sample',
     stats,
-    how: `TABLESAMPLE SYSTEM (${Number(percent.toPrecision(3))}%), no planner statistics; ${why}`,
+    how: `${sampled.rows} rows on ${sampled.pages} random pages of ${sampled.totalPages}, no planner statistics; ${why}`,
   };
+};
+
+/** Read every row on `count` random pages of the heap (all of them for a small heap). */
+const samplePages = async (b: Bound, t: TableCheck, stats: RelationStats, count: number, seed: number) => {
+  const totalPages = heapPages(stats);
+  const pages = samplePageNumbers(totalPages, count, seed);
+  const r = await b.query<{ n: string }>(sql.samplePages(t.name), [pages, maxTuplesPerPage(stats.blockSize)]);
+  return { rows: Number(r.rows[0]?.n), pages: pages.length, totalPages };
 };
 
 const formatBytes = (n: number): string => {

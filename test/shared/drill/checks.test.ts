@@ -1,6 +1,15 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   UnsafeIdentifierError,
+  checksOutcome,
+  estimateRows,
+  evaluateProbes,
+  evaluateSample,
+  extrapolate,
+  maxTuplesPerPage,
+  planProbes,
+  samplePageNumbers,
   evaluateAssertion,
   evaluateChecksum,
   evaluateFreshness,
@@ -216,5 +225,144 @@ describe('redact', () => {
     ]);
     // Assert
     expect(out).toBe('auth for *** failed at postgresql://drill:***@db:5432/app');
+  });
+});
+
+describe('bounded evidence for big tables', () => {
+  it.each([
+    [[], 'passed'],
+    [['passed', 'passed'], 'passed'],
+    [['passed', 'unfinished'], 'inconclusive'],
+    [['unfinished', 'failed'], 'failed'],
+  ] as const)(
+    'checks %j make the verification %s: a check not finished is missing evidence, not a failure',
+    (statuses, outcome) => {
+      expect(checksOutcome(statuses.map((status) => ({ status })))).toBe(outcome);
+    },
+  );
+
+  it.each([
+    [
+      'scales the density of the last ANALYZE to the heap now',
+      { reltuples: 1000, relpages: 10, pages: 20 },
+      2000,
+    ],
+    ['an empty heap has no rows', { reltuples: -1, relpages: 0, pages: 0 }, 0],
+    ['a never analyzed table has no estimate', { reltuples: -1, relpages: 0, pages: 5 }, undefined],
+  ])('estimateRows %s', (_why, { reltuples, relpages, pages }, rows) => {
+    expect(estimateRows({ bytes: pages * 8192, blockSize: 8192, reltuples, relpages })).toBe(rows);
+  });
+
+  it('samples distinct pages, the same for the same seed, every page of a small heap', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer(),
+        (pages, count, seed) => {
+          const picked = samplePageNumbers(pages, count, seed);
+          expect(picked).toEqual(samplePageNumbers(pages, count, seed));
+          expect(picked).toHaveLength(Math.min(pages, count));
+          expect(new Set(picked).size).toBe(picked.length);
+          expect(picked).toEqual([...picked].sort((a, b) => a - b));
+          for (const p of picked) expect(p >= 0 && p < pages).toBe(true);
+        },
+      ),
+    );
+    expect(maxTuplesPerPage(8192)).toBe(291);
+    expect(extrapolate(500, 10, 1000)).toBe(50_000);
+  });
+
+  it('fails the sample when the rows on the sampled pages extrapolate below the floor, whatever the estimate says', () => {
+    // Act: the planner still says 10 000 (stale), the pages say ~7 500.
+    const lost = evaluateSample(
+      table({ minRows: 1 }),
+      { rows: 750, pages: 10, totalPages: 100 },
+      10_000,
+      10_000,
+    );
+    const ok = evaluateSample(table(), { rows: 990, pages: 10, totalPages: 100 }, 10_000, 10_000);
+    // Assert
+    expect(lost).toMatchObject({ passed: false, measured: 7500, expected: '>= 9500', method: 'sample' });
+    expect(lost.detail).toBe(
+      '750 rows on 10 random pages of 100 (every row read) → ~7500 rows, -25.0% vs the estimate: below 9500, rows lost',
+    );
+    expect(ok.passed).toBe(true);
+  });
+
+  it('plans key-range probes inside the key space, ending at the newest key', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }),
+        fc.bigInt({ min: 0n, max: 2n ** 40n }),
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        (lo, span, rows, count, perRange) => {
+          const hi = lo + span;
+          const probes = planProbes(lo, hi, rows, count, perRange);
+          expect(probes.length).toBeGreaterThanOrEqual(1);
+          expect(probes.length).toBeLessThanOrEqual(count);
+          for (const p of probes) {
+            expect(BigInt(p.from) >= lo && BigInt(p.to) <= hi + 1n && BigInt(p.from) < BigInt(p.to)).toBe(
+              true,
+            );
+          }
+          expect(probes.at(-1)!.to).toBe((hi + 1n).toString());
+        },
+      ),
+    );
+    expect(planProbes(1n, 1_000_000n, 1_000_000, 3, 1000)).toEqual([
+      { from: '1', to: '1001' },
+      { from: '499501', to: '500501' },
+      { from: '999001', to: '1000001' },
+    ]);
+    expect(planProbes(5n, 4n, 0, 3, 10)).toEqual([]);
+  });
+
+  it('compares probed ranges with the last passed drill: a range may lose no more than the tolerance', () => {
+    // Prepare
+    const recorded = [{ from: '1', to: '1001', rows: 1000 }];
+    // Act
+    const same = evaluateProbes(
+      table(),
+      'id',
+      [{ from: '1', to: '1001', rows: 990, baseline: 1000 }],
+      recorded,
+    );
+    const lost = evaluateProbes(
+      table(),
+      'id',
+      [{ from: '1', to: '1001', rows: 900, baseline: 1000 }],
+      recorded,
+    );
+    const first = evaluateProbes(table(), 'id', [], recorded);
+    // Assert
+    expect(same.passed).toBe(true);
+    expect(lost).toMatchObject({
+      passed: false,
+      detail: 'rows lost in 1 of 1 ranges of id: [1, 1001) 900 < baseline 1000',
+    });
+    expect(first).toMatchObject({
+      passed: true,
+      expected: null,
+      detail: '1 ranges recorded: [1, 1001) 1000',
+    });
+  });
+
+  it('labels an estimated count with its method', () => {
+    expect(
+      evaluateRowCount(
+        table({ minRows: 1 }),
+        5_000_000,
+        undefined,
+        'estimate',
+        'planner statistics after ANALYZE',
+      ),
+    ).toMatchObject({
+      passed: true,
+      method: 'estimate',
+      detail: '~5000000 rows (estimate: planner statistics after ANALYZE)',
+    });
   });
 });

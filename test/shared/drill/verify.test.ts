@@ -70,6 +70,13 @@ describe('verifyDatabase against a real PostgreSQL', () => {
       `create database tampered template ${sampleDatabase}`,
     );
     await admin('shrunk', 'delete from transactions where id % 10 = 0');
+    // Rows lost without the statistics noticing (no ANALYZE since): what an estimate alone would miss.
+    await admin('postgres', `create database stale template ${sampleDatabase}`);
+    await admin(
+      'stale',
+      'alter table transactions set (autovacuum_enabled = off)',
+      'delete from transactions where id % 10 = 0',
+    );
     await admin('tampered', "update transactions set description = description || '!' where id = 7");
     const first = await verifyDatabase(reader(), sampleProfile, ctx());
     baseline = first.tables;
@@ -147,6 +154,33 @@ describe('verifyDatabase against a real PostgreSQL', () => {
     });
     expect(check(r, 'row-count public.users').passed).toBe(true);
     expect(r.passed).toBe(false);
+  });
+
+  it('catches rows lost behind stale statistics with the sampled pages and the key-range probes', async () => {
+    // Prepare: estimate every table; the reader does not own them, so it cannot ANALYZE.
+    const profile: VerificationProfileInput = { ...sampleProfile, exactCountMaxBytes: 0 };
+    // Act
+    const r = await verifyDatabase(reader({ database: 'stale' }), profile, ctx({ baseline }));
+    // Assert: the planner still believes 5000 rows...
+    expect(check(r, 'row-count public.transactions')).toMatchObject({
+      status: 'passed',
+      method: 'estimate',
+      measured: ROWS,
+      detail: expect.stringContaining('statistics as restored (ANALYZE not permitted to this user)'),
+    });
+    // ...but every row on the sampled pages (all of them, for a table this small) and the probed key
+    // range, against the last passed drill's, say 10 % are gone.
+    expect(check(r, 'sample public.transactions')).toMatchObject({
+      status: 'failed',
+      method: 'sample',
+      measured: 4_500,
+      detail: expect.stringContaining('rows lost'),
+    });
+    expect(check(r, 'probe public.transactions')).toMatchObject({
+      status: 'failed',
+      detail: `rows lost in 1 of 1 ranges of id: [1, ${ROWS + 1}) 4500 < baseline ${ROWS}`,
+    });
+    expect(r.outcome).toBe('failed');
   });
 
   it.each([
