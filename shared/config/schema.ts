@@ -183,6 +183,12 @@ export const DrillRestoreShape = strictObject({
 });
 export type DrillRestoreShape = z.infer<typeof DrillRestoreShape>;
 
+/**
+ * Chunks one warm-up may take: Step Functions keeps at most 25 000 events in an execution's history,
+ * and each chunk adds 7 (Task and Choice entered and exited, Lambda scheduled, started, succeeded).
+ */
+export const MAX_WARMUP_CHUNKS = 3000;
+
 /** The full read that pulls a restored copy's lazily loaded storage in, after verification. */
 export const DrillWarmup = strictObject({
   enabled: z._default(z.boolean(), true),
@@ -191,12 +197,22 @@ export const DrillWarmup = strictObject({
   /** Relations read at once (separate connections). */
   parallelism: z._default(z.int().check(z.minimum(1), z.maximum(16)), 4),
   /** Reading per invocation of the verifier (a Lambda: 900 s at most); the state machine loops. */
-  chunkSeconds: z._default(z.int().check(z.minimum(30), z.maximum(840)), 600),
+  chunkSeconds: z._default(z.int().check(z.minimum(1), z.maximum(840)), 600),
   /** Warm-up stops after this long, reporting how far it got. */
-  maxSeconds: z._default(z.int().check(z.minimum(60), z.maximum(259_200)), 7200),
+  maxSeconds: z._default(z.int().check(z.minimum(1), z.maximum(259_200)), 7200),
   /** Target for time-to-warm (drill start → warm); the drill fails when it is missed. */
   rtoSeconds: z.optional(z.int().check(z.positive())),
-});
+}).check(
+  crossCheck(['chunkSeconds', 'maxSeconds'], (w, ctx) => {
+    if (Math.ceil(w.maxSeconds / w.chunkSeconds) > MAX_WARMUP_CHUNKS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chunkSeconds'],
+        message: `maxSeconds ${w.maxSeconds} / chunkSeconds ${w.chunkSeconds} is more than ${MAX_WARMUP_CHUNKS} chunks, which would overflow the 25 000 events of a Step Functions execution: raise chunkSeconds to at least ${Math.ceil(w.maxSeconds / MAX_WARMUP_CHUNKS)}`,
+      });
+    }
+  }),
+);
 export type DrillWarmup = z.infer<typeof DrillWarmup>;
 
 /** One database that gets restore drills. */

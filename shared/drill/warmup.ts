@@ -9,10 +9,11 @@ import type { PgConnection } from './verify.js';
  * a Step Functions loop can run it again and again; a call that fails is retried from where the last
  * one left off. The reading happens inside PostgreSQL; only a count comes back over the network.
  *
- * Relations are taken in oid order from a cursor, and read in block ranges: with `pg_prewarm`
- * installed, `pg_prewarm(rel, 'read', 'main', first, last)` (tables, their indexes and TOAST); without
- * it, `count(*)` over a TID range scan (`ctid >= '(first,0)' and ctid < '(last,0)'`, PostgreSQL 14+;
- * table heaps only).
+ * Relations are taken in oid order and cut into units of at most `unitBlocks` blocks, which
+ * `parallelism` connections read at once (so one huge table is read in parallel too). A unit is read
+ * with `pg_prewarm(rel, 'read', 'main', first, last)` when the extension is installed (tables, their
+ * indexes and TOAST), else with `count(*)` over a TID range scan (`ctid >= '(first,0)' and ctid <
+ * '(last,0)'`, PostgreSQL 14+; table heaps only).
  */
 export interface WarmupProgress {
   /** The state machine runs the warm-up task again while this is true. */
@@ -22,15 +23,19 @@ export interface WarmupProgress {
   deadlineAt: string;
   finishedAt?: string;
   method?: 'pg_prewarm' | 'tid-range';
-  /** Relations are handed out in oid order: every oid up to this one has been. */
+  /** Relations are handed out in oid order: every relation up to this oid has been (or is `current`). */
   cursor: number;
-  /** Relations partly read when the last call ended: resumed first. */
+  /** The relation being cut into units, and its next block not yet handed out. */
+  current?: WarmupUnit;
+  /** Units handed out but not finished when the last call ended: read first. */
   inFlight: WarmupUnit[];
+  /** Relations in scope, counted when the warm-up is planned. */
   relations: number;
-  relationsDone: number;
   blocksTotal: number;
   blocksRead: number;
   blockSize: number;
+  /** Blocks one query reads: adapted to take about 10 s (less for short chunks). */
+  blocksPerQuery: number;
   /** Calls made (each at most one `chunkSeconds`). */
   chunks: number;
   /** Time spent inside the calls. */
@@ -58,6 +63,8 @@ export interface WarmupOptions {
   connectTimeoutMs: number;
   database: string;
   now: () => number;
+  /** Largest unit of work; default 131 072 blocks (1 GiB of 8 KB blocks). */
+  unitBlocks?: number;
 }
 
 /** A new warm-up, not yet planned: the first call lists the relations. */
@@ -68,10 +75,10 @@ export const newWarmup = (startedAt: Date, maxSeconds: number): WarmupProgress =
   cursor: 0,
   inFlight: [],
   relations: 0,
-  relationsDone: 0,
   blocksTotal: 0,
   blocksRead: 0,
   blockSize: 8192,
+  blocksPerQuery: FIRST_QUERY_BLOCKS,
   chunks: 0,
   readMs: 0,
   complete: false,
@@ -97,12 +104,13 @@ export const stopWarmup = (
 
 // User relations have oids from FirstNormalObjectId up: system catalogs are never read.
 const FIRST_USER_OID = 16384;
-// A query reads this many blocks first, then adapts to take about TARGET_QUERY_MS.
+// A query reads this many blocks first, then adapts to take about `targetMs`.
 const FIRST_QUERY_BLOCKS = 16_384;
 const TARGET_QUERY_MS = 10_000;
-const MIN_QUERY_BLOCKS = 1024;
+const MIN_QUERY_BLOCKS = 8;
 const MAX_QUERY_BLOCKS = 1 << 20;
-// Do not start a query with less time than this left in the call.
+const UNIT_BLOCKS = 131_072;
+// Do not start a query with less time than this left in the call (or a quarter of a short call).
 const MIN_QUERY_MS = 1000;
 
 /**
@@ -141,6 +149,8 @@ from sized`;
 /** Quoted relation names PostgreSQL prints for `oid::regclass`. */
 const REGCLASS = /^("([^"]|"")+"|[a-z_][a-z0-9_$]*)(\.("([^"]|"")+"|[a-z_][a-z0-9_$]*))?$/;
 
+const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+
 /**
  * Read for at most `chunkMs` from where `progress` left off, with `parallelism` connections, and
  * return the new progress. Never reads past `progress.deadlineAt`. Throws only for a connection that
@@ -153,7 +163,15 @@ export const warmUp = async (
 ): Promise<WarmupProgress> => {
   const started = o.now();
   const hardEnd = Math.min(started + o.chunkMs, Date.parse(progress.deadlineAt));
-  const w: WarmupProgress = { ...progress, inFlight: [...progress.inFlight], notes: [...progress.notes] };
+  const minQueryMs = Math.min(MIN_QUERY_MS, o.chunkMs / 4);
+  const targetMs = Math.min(TARGET_QUERY_MS, o.chunkMs / 4);
+  const unitBlocks = o.unitBlocks ?? UNIT_BLOCKS;
+  const w: WarmupProgress = {
+    ...progress,
+    inFlight: [],
+    notes: [...progress.notes],
+    ...(progress.current ? { current: { ...progress.current } } : {}),
+  };
   const connect = async () => {
     const c = new pg.Client({
       host: conn.host,
@@ -173,88 +191,74 @@ export const warmUp = async (
   try {
     const main = await connect();
     clients.push(main);
-    let scope: number[] | null = null;
-    if (o.tables !== 'all') {
-      scope = [];
-      for (const t of o.tables) {
-        const r = await main.query<{ oid: string | null }>('select to_regclass($1)::oid::int8 as oid', [
-          quoteTable(t),
-        ]);
-        const oid = r.rows[0]?.oid;
-        if (oid) scope.push(Number(oid));
-        else if (!w.relations) w.notes.push(`table ${t} not found: not warmed`);
-      }
-    }
+    const scope = o.tables === 'all' ? null : await tableOids(main, o.tables, w);
     if (!w.method) {
-      const r = await main.query<{ prewarm: boolean; version: number; block_size: number }>(
-        "select exists(select 1 from pg_catalog.pg_extension where extname = 'pg_prewarm') as prewarm," +
-          " current_setting('server_version_num')::int as version, current_setting('block_size')::int as block_size",
+      await plan(main, scope, conn.user, w);
+      // The first query's size, scaled to the chunk: 128 MB in 10 s when chunks are long.
+      w.blocksPerQuery = clamp(
+        Math.round((FIRST_QUERY_BLOCKS * targetMs) / TARGET_QUERY_MS),
+        MIN_QUERY_BLOCKS,
+        MAX_QUERY_BLOCKS,
       );
-      const row = r.rows[0]!;
-      w.method = row.prewarm ? 'pg_prewarm' : 'tid-range';
-      w.blockSize = row.block_size;
-      const s = await main.query<{ relations: number; blocks: string; unreadable: number }>(SUMMARY, [
-        scope,
-        row.prewarm,
-      ]);
-      w.relations = s.rows[0]!.relations;
-      w.blocksTotal = Number(s.rows[0]!.blocks);
-      if (!row.prewarm) {
-        w.notes.push('pg_prewarm not installed: table heaps only (indexes and TOAST are not read)');
-        if (row.version < 140000) {
-          w.notes.push(`PostgreSQL ${row.version} has no TID range scans: each table is read whole`);
-        }
-      }
-      if (s.rows[0]!.unreadable) {
-        w.notes.push(`${s.rows[0]!.unreadable} relations not readable by ${conn.user} (not owner): skipped`);
-      }
-      if (!row.prewarm && row.version < 140000) w.wholeRelations = true;
     }
     const whole = w.wholeRelations === true;
 
-    // Hand out units: resumed ones first, then the next relations by oid.
+    // Hand out units: unfinished ones first, then cut from the current relation, then the next relations.
+    const queue = progress.inFlight.map((u) => ({ ...u }));
+    const upcoming: { oid: number; blocks: number }[] = [];
     let exhausted = false;
     let fetching: Promise<void> | undefined;
-    const queue: WarmupUnit[] = [...w.inFlight];
-    w.inFlight = [];
-    const refill = async () => {
+    const fetchMore = async () => {
+      const after = upcoming.at(-1)?.oid ?? Math.max(w.cursor, w.current?.oid ?? 0);
       const r = await main.query<{ oid: string; blocks: string; readable: boolean }>(NEXT_RELATIONS, [
         scope,
         w.method === 'pg_prewarm',
-        w.cursor,
+        after,
         Math.max(8, o.parallelism * 2),
       ]);
       if (!r.rows.length) exhausted = true;
       for (const row of r.rows) {
-        w.cursor = Number(row.oid);
-        if (!row.readable) continue;
-        const blocks = Number(row.blocks);
-        if (blocks === 0) w.relationsDone++;
-        else queue.push({ oid: Number(row.oid), next: 0, end: blocks });
+        if (row.readable) upcoming.push({ oid: Number(row.oid), blocks: Number(row.blocks) });
+        else w.cursor = Math.max(w.cursor, Number(row.oid));
       }
     };
     const take = async (): Promise<WarmupUnit | undefined> => {
-      while (!queue.length && !exhausted) {
-        fetching ??= refill().finally(() => (fetching = undefined));
+      for (;;) {
+        const queued = queue.shift();
+        if (queued) return queued;
+        const cur = w.current;
+        if (cur && cur.next < cur.end) {
+          const end = whole ? cur.end : Math.min(cur.end, cur.next + unitBlocks);
+          const unit = { oid: cur.oid, next: cur.next, end };
+          cur.next = end;
+          return unit;
+        }
+        const next = upcoming.shift();
+        if (next) {
+          w.cursor = next.oid;
+          w.current = { oid: next.oid, next: 0, end: next.blocks };
+          continue;
+        }
+        if (exhausted) return undefined;
+        fetching ??= fetchMore().finally(() => (fetching = undefined));
         await fetching;
       }
-      return queue.shift();
     };
 
+    const unfinished: WarmupUnit[] = [];
     const worker = async (client: pg.Client) => {
-      let perQuery = FIRST_QUERY_BLOCKS;
+      const names = new Map<number, string>();
       for (;;) {
-        if (hardEnd - o.now() < MIN_QUERY_MS) return;
+        if (hardEnd - o.now() < minQueryMs) return;
         const unit = await take();
         if (!unit) return;
-        let name: string | undefined;
         while (unit.next < unit.end) {
           const left = hardEnd - o.now();
-          if (left < MIN_QUERY_MS) {
-            w.inFlight.push(unit);
+          if (left < minQueryMs) {
+            unfinished.push(unit);
             return;
           }
-          const last = whole ? unit.end : Math.min(unit.end, unit.next + perQuery);
+          const last = whole ? unit.end : Math.min(unit.end, unit.next + w.blocksPerQuery);
           const t = o.now();
           try {
             await client.query(`set statement_timeout = ${Math.floor(left)}`);
@@ -265,7 +269,8 @@ export const warmUp = async (
                 last - 1,
               ]);
             } else {
-              name ??= await relationName(client, unit.oid);
+              const name = names.get(unit.oid) ?? (await relationName(client, unit.oid));
+              names.set(unit.oid, name);
               await client.query(
                 whole
                   ? `select count(*) from ${name}`
@@ -274,13 +279,15 @@ export const warmUp = async (
               );
             }
           } catch (e) {
-            if ((e as { code?: unknown }).code === '57014') {
-              // Cancelled at the end of the call: this range is read again next time.
-              w.inFlight.push(unit);
+            const code = String((e as { code?: unknown }).code);
+            if (code === '57014') {
+              // Cancelled at the end of the call: read again next time, in smaller queries.
+              w.blocksPerQuery = clamp(Math.floor(w.blocksPerQuery / 4), MIN_QUERY_BLOCKS, MAX_QUERY_BLOCKS);
+              unfinished.push(unit);
               return;
             }
-            // The relation was dropped or is unreadable: the copy is nobody else's, so note it and go on.
-            if (['42P01', '42501'].includes(String((e as { code?: unknown }).code))) {
+            // Dropped or unreadable: the copy is nobody else's, so note it and go on.
+            if (code === '42P01' || code === '42501') {
               w.notes.push(`relation ${unit.oid} skipped: ${redact(errorMessage(e), [conn.password])}`);
               w.blocksTotal -= unit.end - unit.next;
               break;
@@ -288,12 +295,16 @@ export const warmUp = async (
             throw e;
           }
           const ms = Math.max(1, o.now() - t);
-          w.blocksRead += last - unit.next;
+          const read = last - unit.next;
+          w.blocksRead += read;
           unit.next = last;
-          const scaled = Math.round((perQuery * TARGET_QUERY_MS) / ms);
-          perQuery = Math.max(MIN_QUERY_BLOCKS, Math.min(MAX_QUERY_BLOCKS, perQuery * 4, scaled));
+          // Aim at `targetMs` per query, growing at most 4x at a time.
+          w.blocksPerQuery = clamp(
+            Math.round((read * targetMs) / ms),
+            MIN_QUERY_BLOCKS,
+            Math.min(MAX_QUERY_BLOCKS, Math.max(read, w.blocksPerQuery) * 4),
+          );
         }
-        w.relationsDone++;
       }
     };
     // `main` plans and hands out relations; each worker reads on its own connection.
@@ -304,21 +315,67 @@ export const warmUp = async (
       workers.push(c);
     }
     await Promise.all(workers.map(worker));
-    // Units a worker never got to (it stopped for time) stay queued.
-    w.inFlight.push(...queue);
+    // Units no worker got to, and those cut short, are read first next time.
+    w.inFlight = [...unfinished, ...queue];
     w.chunks++;
     w.readMs += Math.round(o.now() - started);
-    const done = exhausted && !w.inFlight.length;
-    if (done) {
+    const more =
+      w.inFlight.length > 0 ||
+      upcoming.length > 0 ||
+      (w.current !== undefined && w.current.next < w.current.end) ||
+      !exhausted;
+    if (!more) {
       const at = new Date(o.now()).toISOString();
-      return { ...w, pending: false, complete: true, finishedAt: at };
+      const { current: _done, ...rest } = w;
+      return { ...rest, pending: false, complete: true, finishedAt: at };
     }
-    if (o.now() >= Date.parse(w.deadlineAt) - MIN_QUERY_MS) {
-      return stopWarmup(w, 'deadline', `warmup.maxSeconds reached`, new Date(o.now()));
+    if (o.now() >= Date.parse(w.deadlineAt) - minQueryMs) {
+      return stopWarmup(w, 'deadline', 'warmup.maxSeconds reached', new Date(o.now()));
     }
     return w;
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+};
+
+/** The oids of the listed tables (a missing one is noted once, when the warm-up is planned). */
+const tableOids = async (client: pg.Client, tables: string[], w: WarmupProgress): Promise<number[]> => {
+  const oids: number[] = [];
+  for (const t of tables) {
+    const r = await client.query<{ oid: string | null }>('select to_regclass($1)::oid::int8 as oid', [
+      quoteTable(t),
+    ]);
+    const oid = r.rows[0]?.oid;
+    if (oid) oids.push(Number(oid));
+    else if (!w.method) w.notes.push(`table ${t} not found: not warmed`);
+  }
+  return oids;
+};
+
+/** First call: pick the method and count what there is to read. */
+const plan = async (client: pg.Client, scope: number[] | null, user: string, w: WarmupProgress) => {
+  const r = await client.query<{ prewarm: boolean; version: number; block_size: number }>(
+    "select exists(select 1 from pg_catalog.pg_extension where extname = 'pg_prewarm') as prewarm," +
+      " current_setting('server_version_num')::int as version, current_setting('block_size')::int as block_size",
+  );
+  const row = r.rows[0]!;
+  w.method = row.prewarm ? 'pg_prewarm' : 'tid-range';
+  w.blockSize = row.block_size;
+  const s = await client.query<{ relations: number; blocks: string; unreadable: number }>(SUMMARY, [
+    scope,
+    row.prewarm,
+  ]);
+  w.relations = s.rows[0]!.relations;
+  w.blocksTotal = Number(s.rows[0]!.blocks);
+  if (!row.prewarm) {
+    w.notes.push('pg_prewarm not installed: table heaps only (indexes and TOAST are not read)');
+    if (row.version < 140000) {
+      w.wholeRelations = true;
+      w.notes.push(`PostgreSQL ${row.version} has no TID range scans: each table is read whole`);
+    }
+  }
+  if (s.rows[0]!.unreadable) {
+    w.notes.push(`${s.rows[0]!.unreadable} relations not readable by ${user} (not their owner): skipped`);
   }
 };
 

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AslDefinition,
   drillDefinition,
@@ -7,10 +7,25 @@ import {
   TaskTimedOut,
 } from '../../infra/local-drill.js';
 import { loadExample } from '../support/examples.js';
+import { createSlowLedger } from '../support/slow-reads.js';
+import {
+  fakeCredentials,
+  fakeReportStore,
+  fakeRestorePort,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../fakes/drill-ports.js';
+import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
+import { type PgServer, startPostgres } from '../../shared/drill/postgres-server.js';
+import type { VerificationProfileInput } from '../../shared/drill/profile.js';
+import { drillReport } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
+import { type DrillDeps, runDrillTask, runVerifyTask } from '../../shared/drill/tasks.js';
 import { AwsCallError } from '../../shared/errors.js';
+import { memoryNotifier } from '../../shared/notify/notifier.js';
 
-// The real synthesized definition (prod config), run with fake tasks: no AWS, no PostgreSQL.
+// The real synthesized definition (prod config), run with fake tasks (no AWS, no PostgreSQL), and once
+// with the real verification and warm-up engines against a real, slow PostgreSQL.
 let definition: AslDefinition;
 beforeAll(() => {
   definition = drillDefinition(loadExample('prod'));
@@ -475,5 +490,145 @@ describe('runDrillLocally on the synthesized definition', () => {
     ]);
     expect(result.error?.Error).toBe('DrillFailed');
     expect(count('cleanup')).toBe(1);
+  });
+});
+
+// "Too large to scan within the verifier's time", for real: every row read of the ledger costs 2 ms (a
+// forced row-level security policy that sleeps), so a full scan of its 2000 rows takes over 4 s, while
+// each check has 2 s and the whole verification 4 s (a Lambda's 15 minutes, scaled down).
+describe('a drill of a database too large to scan in its verification budget', () => {
+  const ROWS = 2000;
+  const NEWEST = new Date('2026-03-01T04:59:30.000Z');
+  const SNAPSHOT_TIME = new Date('2026-03-01T05:00:00.000Z');
+  const OWNER = 'ledger_owner';
+  const PASSWORD = 'Slow-Reads-Are-Real-1';
+  const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-master';
+  const profile = {
+    database: 'ledger',
+    budgetSeconds: 4,
+    statementTimeoutMs: 2000,
+    samplePages: 4,
+    probes: 2,
+    probeRows: 40,
+    tables: [{ name: 'ledger', minRows: 1900, freshnessColumn: 'created_at' }],
+    rpoTargetSeconds: 300,
+  } satisfies VerificationProfileInput;
+  let server: PgServer;
+  beforeAll(async () => {
+    server = await startPostgres({ name: 'local-drill-large' });
+    await createSlowLedger(server, {
+      database: 'ledger',
+      owner: OWNER,
+      password: PASSWORD,
+      rows: ROWS,
+      msPerRow: 2,
+      newest: NEWEST,
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('passes, with the warm-up run in bounded chunks after verification and reported as its own RTO figure', async () => {
+    // Prepare: the real drill tasks, verification and warm-up engines; the restore is this server.
+    const config = parseConfig(
+      {
+        stage: 'test',
+        region: 'eu-west-1',
+        drill: {
+          enabled: true,
+          rtoSeconds: 3600,
+          targets: {
+            ledger: {
+              profile,
+              secretArn: SECRET,
+              restore: { instanceClass: 'db.r6g.large' },
+              warmup: { chunkSeconds: 2, maxSeconds: 300, parallelism: 2 },
+            },
+          },
+        },
+      } satisfies StewardConfigInput,
+      'test',
+    );
+    const restore = fakeRestorePort('eu-west-1');
+    restore.snapshots = [
+      {
+        kind: 'rds-instance',
+        id: 'rds:ledger-2026-03-01-05-00',
+        arn: 'arn:aws:rds:eu-west-1:111122223333:snapshot:rds:ledger-2026-03-01-05-00',
+        region: 'eu-west-1',
+        sourceId: 'ledger',
+        createdAt: SNAPSHOT_TIME.toISOString(),
+        status: 'available',
+        type: 'automated',
+        tags: {},
+      },
+    ];
+    restore.sources.ledger = { instanceClass: 'db.r6g.2xlarge', storageType: 'gp3', allocatedGb: 100 };
+    const reports = fakeReportStore();
+    const deps: DrillDeps = {
+      config,
+      dryRun: false,
+      notifier: memoryNotifier(),
+      now: () => new Date(),
+      restore: {
+        ...restore,
+        // The copy is "restored" at once, on this server.
+        describe: async (t) => {
+          restore.setStatus(t.id, 'available');
+          return { ...(await restore.describe(t)), endpoint: { host: server.host, port: server.port } };
+        },
+      },
+      credentials: fakeCredentials({ [SECRET]: { username: OWNER, password: PASSWORD } }),
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports,
+      network: {},
+      ssl: false,
+    };
+    const warmups: number[] = [];
+    let recorded: DrillState | undefined;
+
+    // Act
+    const result = await runDrillLocally({
+      // The prod example's definition: the same states whatever the targets (the tasks read `config`).
+      definition,
+      input: { database: 'ledger' },
+      executionName: 'ledger-large-test',
+      tasks: async (event) => {
+        if (event.task === 'verify') return runVerifyTask(event, deps);
+        if (event.task === 'warmup') {
+          const next = await runVerifyTask(event, deps);
+          warmups.push(next.warmup!.blocksRead);
+          return next;
+        }
+        // `await` finds the copy available and returns what SendTaskSuccess would carry.
+        const next = await runDrillTask(event, deps);
+        if (event.task === 'record') recorded = next;
+        return next;
+      },
+    });
+
+    // Assert
+    const doc = drillReport((result.output ?? recorded) as DrillState);
+    expect(doc.reasons).toEqual([]);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path.at(-1)).toBe('DrillSucceeded');
+    expect(doc).toMatchObject({ passed: true, outcome: 'passed' });
+    expect(doc.verification!.checks.find((c) => c.name === 'row-count ledger')!.method).toBe('estimate');
+    // Warm-up: several bounded chunks, each resuming where the last stopped, until every block was read.
+    expect(warmups.length).toBeGreaterThanOrEqual(2);
+    expect(warmups).toEqual([...warmups].sort((a, b) => a - b));
+    const warm = doc.metrics!.warm!;
+    expect(warm).toMatchObject({ complete: true, percent: 100, method: 'tid-range', chunks: warmups.length });
+    expect(warm.readBytes).toBe(warm.totalBytes);
+    // Two RTO figures: verified first, warm later; the warm-up is not part of the first.
+    expect(warm.rtoSeconds!).toBeGreaterThan(doc.metrics!.rtoSeconds);
+    expect(doc.metrics!.verifySeconds).toBeLessThanOrEqual(profile.budgetSeconds + 1);
+    // What it ran on and what it cost are in the report.
+    expect(doc.shape).toMatchObject({ instanceClass: 'db.r6g.large', instanceClassFrom: 'config' });
+    expect(doc.shape!.sourceInstanceClass).toBe('db.r6g.2xlarge');
+    expect(doc.cost).toMatchObject({ instanceUsdPerHour: 0.225, estimate: true });
+    expect(doc.cost!.instanceHours).toBeGreaterThanOrEqual(600 / 3600 - 1e-9);
   });
 });

@@ -133,6 +133,32 @@ describe('stage config', () => {
       ['drill.targets.orders-db.profile.tables[0].minRow: unknown key, did you mean "minRows"?'],
     ],
     [
+      'a restore shape that does not fit the kind, and a warm-up that would overflow an execution history',
+      (c) =>
+        (c.drill = {
+          targets: {
+            'orders-db': {
+              profile: { database: 'orders' },
+              restore: { storageType: 'aurora-iopt1', instances: 2, storageThroughputMiBps: 500 },
+              warmup: { chunkSeconds: 1, maxSeconds: 7200 },
+            },
+            ledger: {
+              kind: 'aurora-cluster',
+              profile: { database: 'ledger' },
+              restore: { storageType: 'gp3', iops: 12000 },
+            },
+          },
+        } as never),
+      [
+        'drill.targets.orders-db.warmup.chunkSeconds: maxSeconds 7200 / chunkSeconds 1 is more than 3000 chunks, which would overflow the 25 000 events of a Step Functions execution: raise chunkSeconds to at least 3',
+        'drill.targets.orders-db.restore.storageType: an RDS instance takes gp2, gp3, io1 or io2',
+        'drill.targets.orders-db.restore.instances: only an Aurora cluster has several instances',
+        'drill.targets.orders-db.restore.storageThroughputMiBps: throughput is set on gp3 storage only',
+        'drill.targets.ledger.restore.storageType: an Aurora cluster takes aurora or aurora-iopt1',
+        'drill.targets.ledger.restore.iops: provisioned IOPS need storageType gp3, io1 or io2',
+      ],
+    ],
+    [
       'a misspelt key in one branch of a union',
       (c) =>
         (c.drill = {

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
-import { janitorMaxAgeHours, planJanitor, runJanitor } from '../../../shared/drill/janitor.js';
+import {
+  drillExecutionSeconds,
+  janitorMaxAgeHours,
+  planJanitor,
+  runJanitor,
+} from '../../../shared/drill/janitor.js';
 import type { DrillResource } from '../../../shared/drill/ports.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
@@ -69,6 +74,26 @@ describe('planJanitor', () => {
       't',
     ).drill;
     expect(janitorMaxAgeHours(drill)).toBe(6);
+  });
+
+  it('counts the longest warm-up of any target too: a warming copy is no orphan', () => {
+    const drill = parseConfig(
+      {
+        ...configInput,
+        drill: {
+          janitorMaxAgeHours: 2,
+          timeoutSeconds: 3 * 3600,
+          targets: {
+            small: { profile: { database: 'a' }, warmup: { maxSeconds: 1800 } },
+            big: { profile: { database: 'b' }, warmup: { maxSeconds: 8 * 3600 } },
+            off: { profile: { database: 'c' }, warmup: { enabled: false, maxSeconds: 72 * 3600 } },
+          },
+        },
+      },
+      't',
+    ).drill;
+    expect(drillExecutionSeconds(drill)).toBe((3 + 8 + 1) * 3600);
+    expect(janitorMaxAgeHours(drill)).toBe(12);
   });
 });
 
