@@ -293,9 +293,9 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   guardCeiling(
     { ...s, shape },
     deps,
-    new Date(deps.now().getTime() + verifySeconds * 1000),
+    verifySeconds,
     `before restoring onto ${shape.instanceClass}`,
-    { requestedAt },
+    requestedAt,
   );
   const restored = await deps.restore.restore({
     kind: s.kind,
@@ -328,24 +328,27 @@ const ceilingOf = (s: Pick<DrillState, 'database'>, config: BaseDeps['config']) 
 const ceilingVerdict = (
   s: DrillState,
   config: BaseDeps['config'],
+  now: Date,
   until: Date,
-  window?: { requestedAt: string; availableAt?: string },
+  requestedAt = s.target!.requestedAt,
 ): CeilingVerdict => {
   const { ceilingUsd, prices } = ceilingOf(s, config);
   if (ceilingUsd === undefined || !s.shape) return { ok: true };
-  const w = window ?? { requestedAt: s.target!.requestedAt, availableAt: s.target?.availableAt };
-  return withinCeiling(s.shape, w, until, prices, ceilingUsd);
+  // A copy not available yet is projected as available now: the worst case, 10-minute minimum included.
+  const availableAt = s.target?.availableAt ?? now.toISOString();
+  return withinCeiling(s.shape, { requestedAt, availableAt }, until, prices, ceilingUsd);
 };
 
 /** Throw CostCeilingError when going on until `until` would exceed the ceiling. */
 const guardCeiling = (
   s: DrillState,
   deps: BaseDeps,
-  until: Date,
+  forSeconds: number,
   when: string,
-  window?: { requestedAt: string; availableAt?: string },
+  requestedAt?: string,
 ): void => {
-  const v = ceilingVerdict(s, deps.config, until, window);
+  const now = deps.now();
+  const v = ceilingVerdict(s, deps.config, now, new Date(now.getTime() + forSeconds * 1000), requestedAt);
   if (!v.ok) {
     logger.warn('drill stopped by its cost ceiling', { drillId: s.drillId, when, reason: v.reason });
     throw new CostCeilingError(`stopped ${when}: ${v.reason}`);
@@ -395,12 +398,7 @@ const awaitRestore = async (s: DrillState, token: string, deps: DrillDeps): Prom
     return next;
   }
   // Waiting costs storage (and instances once available): stop rather than wait past the ceiling.
-  guardCeiling(
-    s,
-    deps,
-    new Date(deps.now().getTime() + deps.config.drill.pollSeconds * 1000),
-    'while waiting for the restore',
-  );
+  guardCeiling(s, deps, deps.config.drill.pollSeconds, 'while waiting for the restore');
   // The RDS event (onRdsEvent) resumes the execution; if it never comes, WaitForRestore times out
   // and `status` polls.
   await deps.tokens.put(target.id, token, deps.config.drill.pollSeconds + TOKEN_GRACE_SECONDS, next);
@@ -419,12 +417,7 @@ const status = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   // The state machine's Choice reads both flags, so both are always set.
   const next: DrillState = { ...s, available: false, timedOut: false, target: withStatus(s, d) };
   if (waitedMs <= limit * 1000) {
-    guardCeiling(
-      s,
-      deps,
-      new Date(now.getTime() + deps.config.drill.pollSeconds * 1000),
-      'while waiting for the restore',
-    );
+    guardCeiling(s, deps, deps.config.drill.pollSeconds, 'while waiting for the restore');
     return next;
   }
   return {
@@ -454,12 +447,7 @@ const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
       `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
     ]);
   }
-  guardCeiling(
-    s,
-    deps,
-    new Date(deps.now().getTime() + (cfg.profile.budgetSeconds ?? 600) * 1000),
-    'before verifying',
-  );
+  guardCeiling(s, deps, cfg.profile.budgetSeconds ?? 600, 'before verifying');
   // The restored copy keeps the source's master password as of the snapshot; the secret's host is
   // the source's, so only the user name and password are taken from it.
   const creds = await deps.credentials.get(secretArn);
@@ -514,7 +502,7 @@ const warmupTask = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> 
       warmup: stopWarmup(progress, 'deadline', `warmup.maxSeconds (${cfg.warmup.maxSeconds} s) reached`, now),
     };
   }
-  const v = ceilingVerdict(s, deps.config, new Date(now.getTime() + chunkMs));
+  const v = ceilingVerdict(s, deps.config, now, new Date(now.getTime() + chunkMs));
   if (!v.ok) {
     logger.warn('drill warm-up stopped by its cost ceiling', { drillId: s.drillId, reason: v.reason });
     return { ...s, warmup: stopWarmup(progress, 'cost-ceiling', v.reason, now) };

@@ -7,6 +7,8 @@ import {
   renderDrillReport,
 } from '../../../shared/drill/rto-rpo.js';
 import type { VerificationReport } from '../../../shared/drill/verify.js';
+import { drillCost } from '../../../shared/drill/cost.js';
+import { newWarmup, type WarmupProgress } from '../../../shared/drill/warmup.js';
 import { EventShapeError } from '../../../shared/errors.js';
 
 const T0 = Date.parse('2025-06-01T05:00:00.000Z');
@@ -259,5 +261,165 @@ describe('renderDrillReport', () => {
     // Assert
     expect(text).toContain('✗ RPO not measured (target 5 min 00 s)');
     expect(text.split('\n').at(-1)).toBe('Verdict: PASSED');
+  });
+});
+
+describe('inconclusive drills and the second RTO figure', () => {
+  const warmup = (over: Partial<WarmupProgress> = {}): WarmupProgress => ({
+    ...newWarmup(new Date(at(640)), 7200),
+    pending: false,
+    method: 'tid-range',
+    relations: 4,
+    blocksTotal: 1_000_000,
+    blocksRead: 1_000_000,
+    chunks: 3,
+    readMs: 1_500_000,
+    complete: true,
+    finishedAt: at(2_140),
+    ...over,
+  });
+
+  it('is inconclusive, not failed, when checks did not finish, and says which', () => {
+    // Act
+    const m = drillMetrics(
+      drill({
+        checksPassed: false,
+        checksOutcome: 'inconclusive',
+        unfinishedChecks: ['assertion balances', 'freshness public.events'],
+        freshnessUnfinished: true,
+        dataRpoSeconds: undefined,
+      }),
+    );
+    // Assert
+    expect(m).toMatchObject({
+      outcome: 'inconclusive',
+      passed: false,
+      reasons: [],
+      gaps: [
+        'not finished within their time bounds: assertion balances, freshness public.events',
+        'RPO not measured: freshness not finished in time',
+      ],
+    });
+  });
+
+  it('measures time-to-warm from the drill start, apart from the first verified query', () => {
+    // Act
+    const m = drillMetrics(drill({ warmup: warmup(), warmTargetSeconds: 3600 }));
+    // Assert
+    expect(m.rtoSeconds).toBe(640);
+    expect(m.warm).toMatchObject({
+      complete: true,
+      rtoSeconds: 2140,
+      seconds: 1500,
+      percent: 100,
+      readBytes: 8_192_000_000,
+      met: true,
+      method: 'tid-range',
+    });
+    expect(m.outcome).toBe('passed');
+  });
+
+  it.each([
+    ['no target: a note, not a verdict', undefined, 'passed', undefined],
+    ['a target not yet missed: inconclusive', 7200, 'inconclusive', undefined],
+    ['a target already missed: failed', 1000, 'failed', false],
+  ] as const)('an incomplete warm-up with %s', (_why, target, outcome, met) => {
+    // Act: stopped by its cost ceiling at 40 %, 1 500 s after verification (2 140 s after the start).
+    const w = warmup({
+      complete: false,
+      blocksRead: 400_000,
+      stopped: { reason: 'cost-ceiling', detail: 'over the $5 ceiling', at: at(2_140) },
+    });
+    const m = drillMetrics(drill({ warmup: w, ...(target ? { warmTargetSeconds: target } : {}) }));
+    // Assert
+    expect(m.outcome).toBe(outcome);
+    expect(m.warm!.met).toBe(met);
+    expect(m.warm!.rtoSeconds).toBeUndefined();
+    expect(m.warm!.stopped).toBe('stopped (cost-ceiling: over the $5 ceiling)');
+  });
+
+  it('renders an inconclusive verdict, both RTO figures, the shape, the cost and unfinished checks', () => {
+    // Prepare
+    const m = drillMetrics(
+      drill({
+        checksPassed: false,
+        checksOutcome: 'inconclusive',
+        unfinishedChecks: ['assertion slow'],
+        warmup: warmup(),
+      }),
+    );
+    const checks: CheckResult[] = [
+      {
+        name: 'row-count public.events',
+        kind: 'row-count',
+        passed: true,
+        status: 'passed',
+        method: 'estimate',
+        measured: 5_000_000,
+        expected: '>= 1 (minRows)',
+        detail:
+          '~5000000 rows (estimate: planner statistics after ANALYZE; heap 600 GB > exactCountMaxBytes 2 GB)',
+        ms: 812,
+        budgetMs: 120_000,
+      },
+      {
+        name: 'assertion slow',
+        kind: 'assertion',
+        passed: false,
+        status: 'unfinished',
+        measured: null,
+        expected: null,
+        detail: 'not finished in 2 min 00 s',
+        ms: 120_004,
+        budgetMs: 120_000,
+      },
+    ];
+    // Act
+    const text = renderDrillReport({
+      database: 'events-db',
+      snapshotId: 's',
+      metrics: m,
+      verification: {
+        passed: false,
+        outcome: 'inconclusive',
+        budgetMs: 600_000,
+        host: 'h',
+        port: 5432,
+        database: 'events',
+        user: 'u',
+        referenceTime: at(-7_200),
+        checks,
+        dataRpoSeconds: 42,
+        verifyMs: 121_000,
+        tables: {},
+      },
+      shape: {
+        kind: 'rds-instance',
+        instanceClass: 'db.r6g.large',
+        instanceClassFrom: 'config',
+        sourceInstanceClass: 'db.r6g.4xlarge',
+        instances: 1,
+        storageType: 'gp3',
+        allocatedGb: 800,
+      },
+      cost: drillCost(
+        { kind: 'rds-instance', instanceClass: 'db.r6g.large', instanceClassFrom: 'config', instances: 1 },
+        { requestedAt: at(5), availableAt: at(605), until: at(2_200) },
+      ),
+    });
+    // Assert
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('DR drill INCONCLUSIVE: events-db');
+    expect(text).toContain('Shape:     db.r6g.large (configured; source db.r6g.4xlarge), gp3 800 GB');
+    expect(text).toContain('✓ RTO to first verified query 10 min 40 s (target 1 h 00 min 00 s)');
+    expect(text).toContain(
+      '✓ RTO to warm 35 min 40 s (no target; warm-up 25 min 00 s: 8.2 GB of 8.2 GB in 4 relations, 3 chunks, tid-range)',
+    );
+    expect(text).toMatch(/^Cost: {6}0\.4431 instance-hours, ~\$0\.10 estimated \(\$0\.225\/h instance/m);
+    expect(text).toContain('Checks: 1/2 passed, 1 not finished; 1 row count estimated');
+    expect(text).toContain('  ⧗ assertion slow: -; not finished in 2 min 00 s [120004 ms of 2 min 00 s]');
+    expect(lines.at(-1)).toBe(
+      'Verdict: INCONCLUSIVE (nothing failed, evidence missing): not finished within their time bounds: assertion slow',
+    );
   });
 });

@@ -8,12 +8,14 @@ import { StaleTaskTokenError } from '../../../shared/drill/ports.js';
 import { drillReport } from '../../../shared/drill/report.js';
 import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
 import {
+  CostCeilingError,
   type DrillDeps,
   onRdsEvent,
   RestoreFailedError,
   runDrillTask,
   type VerifyFn,
 } from '../../../shared/drill/tasks.js';
+import type { WarmupOptions, WarmupProgress } from '../../../shared/drill/warmup.js';
 import type { VerificationReport } from '../../../shared/drill/verify.js';
 import {
   ConfigError,
@@ -821,5 +823,208 @@ describe('baselines between drills', () => {
     // Assert
     expect(s.baseline).toBeUndefined();
     expect(s.source).toBeDefined();
+  });
+});
+
+describe('restore shape, warm-up and cost', () => {
+  /** The orders-db target with extra settings (a ceiling, a warm-up target...). */
+  const withTarget = (f: ReturnType<typeof fakeDeps>, over: Record<string, unknown>) => {
+    const targets = configInput.drill.targets;
+    f.deps.config = parseConfig(
+      {
+        ...configInput,
+        drill: {
+          ...configInput.drill,
+          targets: { ...targets, 'orders-db': { ...targets['orders-db'], ...over } },
+        },
+      },
+      'test',
+    );
+  };
+  const sourced = (f: ReturnType<typeof fakeDeps>) => {
+    f.restore.sources['orders-db'] = {
+      instanceClass: 'db.r6g.4xlarge',
+      storageType: 'gp3',
+      allocatedGb: 2000,
+    };
+  };
+
+  it('refuses to restore at all when the cost ceiling cannot cover the copy’s 10-minute minimum', async () => {
+    // Prepare: db.r6g.4xlarge is $1.798/h; 10 min + a 10-minute verification + 10 min to delete > $0.50.
+    const f = fakeDeps();
+    sourced(f);
+    withTarget(f, { costCeilingUsd: 0.5 });
+    const s = await driveTo(f, 'select');
+
+    // Act
+    const err = await runDrillTask(task('restore', s), f.deps).catch((e: unknown) => e);
+
+    // Assert
+    expect(err).toBeInstanceOf(CostCeilingError);
+    expect((err as Error).name).toBe('CostCeilingReached');
+    expect((err as Error).message).toMatch(
+      /^stopped before restoring onto db\.r6g\.4xlarge: going on would cost about \$\d+\.\d\d/,
+    );
+    expect(f.restore.requests).toEqual([]);
+  });
+
+  it('stops waiting for a restore that would run past the ceiling, and records an inconclusive drill (warning)', async () => {
+    // Prepare: $1 covers the restore's first hour of storage and its minimum, not 2.5 hours of waiting.
+    const f = fakeDeps();
+    sourced(f);
+    withTarget(f, { costCeilingUsd: 1 });
+    const s = await driveTo(f, 'restore');
+    f.restore.setStatus(TARGET, 'creating');
+    at('2026-02-01T07:30:00.000Z');
+
+    // Act
+    const err = await runDrillTask(task('status', s), f.deps).catch((e: unknown) => e);
+    const failed = {
+      ...s,
+      error: { Error: (err as Error).name, Cause: JSON.stringify({ errorMessage: (err as Error).message }) },
+    };
+    const next = await runDrillTask(
+      task('record', await runDrillTask(task('cleanup', failed), f.deps)),
+      f.deps,
+    );
+
+    // Assert
+    expect(err).toBeInstanceOf(CostCeilingError);
+    expect(f.restore.removed).toEqual([TARGET]);
+    expect(next.result).toMatchObject({ passed: false, outcome: 'inconclusive' });
+    expect(next.result!.failedStep).toBeUndefined();
+    expect(next.result!.summary).toMatch(
+      /^DR drill INCONCLUSIVE for orders-db: drill stopped at await by its cost ceiling: stopped while waiting/,
+    );
+    expect(f.notifier.sent[0]).toMatchObject({
+      severity: 'warning',
+      subject: 'Drill inconclusive: orders-db',
+    });
+    expect(next.cost).toMatchObject({ ceilingUsd: 1, instanceHours: 0, estimate: true });
+  });
+
+  it('starts a warm-up after a verification that did not fail, and not after one that did', async () => {
+    // Act
+    const ok = await driveTo(fakeDeps(), 'verify');
+    const bad = await driveTo(
+      fakeDeps(async () => report({ passed: false, outcome: 'failed' })),
+      'verify',
+    );
+
+    // Assert
+    expect(ok.warmup).toMatchObject({
+      pending: true,
+      startedAt: ok.verifiedAt,
+      deadlineAt: new Date(Date.parse(ok.verifiedAt!) + 7200_000).toISOString(),
+      blocksRead: 0,
+    });
+    expect(bad.warmup).toBeUndefined();
+  });
+
+  it('runs one warm-up chunk with the copy’s credentials, bounded by the chunk and the deadline', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const warmUp = vi.fn(async (_c: unknown, p: WarmupProgress, _o: WarmupOptions) => ({
+      ...p,
+      chunks: p.chunks + 1,
+      blocksRead: 10,
+    }));
+    f.deps.warmUp = warmUp;
+    const s = await driveTo(f, 'verify');
+    // 5 minutes before the warm-up deadline: the chunk is cut to them.
+    at(new Date(Date.parse(s.warmup!.deadlineAt) - 300_000).toISOString());
+
+    // Act
+    const next = await runDrillTask(task('warmup', s), f.deps);
+
+    // Assert
+    expect(warmUp).toHaveBeenCalledTimes(1);
+    const [connection, , options] = warmUp.mock.calls[0]!;
+    expect(connection).toMatchObject({
+      host: `${TARGET}.abc123.${REGION}.rds.amazonaws.com`,
+      user: 'steward_master',
+    });
+    expect(options).toMatchObject({ tables: 'all', parallelism: 4, chunkMs: 300_000, database: 'app' });
+    expect(next.warmup).toMatchObject({ pending: true, chunks: 1, blocksRead: 10 });
+    expect(JSON.stringify(next)).not.toContain(PASSWORD);
+  });
+
+  it('stops the warm-up before a chunk would exceed the cost ceiling, keeping the verification', async () => {
+    // Prepare: $2 covers the drill so far, not another 10-minute chunk of db.r6g.4xlarge ($2.17 with it).
+    const f = fakeDeps();
+    sourced(f);
+    withTarget(f, { costCeilingUsd: 2 });
+    f.deps.warmUp = vi.fn();
+    const s = await driveTo(f, 'verify');
+    at('2026-02-01T05:50:00.000Z');
+
+    // Act
+    const next = await runDrillTask(task('warmup', s), f.deps);
+
+    // Assert
+    expect(f.deps.warmUp).not.toHaveBeenCalled();
+    expect(next.warmup).toMatchObject({
+      pending: false,
+      complete: false,
+      stopped: { reason: 'cost-ceiling' },
+    });
+    expect(next.verification?.passed).toBe(true);
+  });
+
+  it('reports both RTO figures, the shape and the cost; a missed time-to-warm target fails the drill', async () => {
+    // Prepare: warm at 07:00, 2 h after the start (05:00:03.512), against a 1 h target.
+    const f = fakeDeps();
+    sourced(f);
+    withTarget(f, { warmup: { rtoSeconds: 3600 } });
+    const s = await driveTo(f, 'verify');
+    const warmed: DrillState = {
+      ...s,
+      // `start` takes it from the target (driveTo begins at select).
+      targets: { ...s.targets, warmRtoSeconds: 3600 },
+      warmup: {
+        ...s.warmup!,
+        pending: false,
+        complete: true,
+        finishedAt: '2026-02-01T07:00:00.000Z',
+        method: 'pg_prewarm',
+        relations: 12,
+        blocksTotal: 1000,
+        blocksRead: 1000,
+        chunks: 11,
+      },
+    };
+    at('2026-02-01T07:05:00.000Z');
+    const cleaned = await runDrillTask(task('cleanup', warmed), f.deps);
+
+    // Act
+    const next = await runDrillTask(task('record', cleaned), f.deps);
+    const doc = drillReport(next);
+
+    // Assert
+    expect(doc.metrics!.rtoSeconds).toBe(626.488);
+    expect(doc.metrics!.warm).toMatchObject({
+      complete: true,
+      rtoSeconds: 7196.488,
+      targetSeconds: 3600,
+      met: false,
+      chunks: 11,
+    });
+    expect(doc).toMatchObject({
+      passed: false,
+      outcome: 'failed',
+      reasons: ['time-to-warm 7196.488 s exceeds the 3600 s target'],
+    });
+    expect(doc.shape).toMatchObject({
+      instanceClass: 'db.r6g.4xlarge',
+      instanceClassFrom: 'source',
+      allocatedGb: 2000,
+    });
+    // Available 05:09:41 to the delete at 07:05: 1.9 h of db.r6g.4xlarge, and 2000 GB of gp3 since 05:00:10.
+    expect(doc.cost).toMatchObject({ instanceHours: 1.9219, instanceUsdPerHour: 1.798, estimate: true });
+    expect(doc.cost!.estimatedUsd).toBeCloseTo(1.9219 * 1.798 + (2000 * 0.115 * 2.0806) / 730, 2);
+    expect(emitted.map((m) => m.name)).toContain('DrillWarmRtoSeconds');
+    expect(f.notifier.sent[0]!.lines.join('\n')).toContain(
+      '✗ RTO to warm 1 h 59 min 56 s (target 1 h 00 min 00 s;',
+    );
   });
 });
