@@ -91,17 +91,20 @@ export const parseSize = (raw: string | undefined): number => {
  */
 export const sandboxDiskBytes = (rows: number): number => Math.ceil(rows * SAMPLE_BYTES_PER_ROW * 3.3) + 1e9;
 
+/** Why `rows` do not fit in `freeBytes` of `dir`, or undefined when they do. */
+export const diskProblem = (rows: number, freeBytes: number, dir: string): string | undefined => {
+  const need = sandboxDiskBytes(rows);
+  return freeBytes >= need
+    ? undefined
+    : `--size ${rows.toLocaleString('en')} rows needs about ${formatBytes(need)} free in ${dir} ` +
+        `(source, backup and restored copy), but ${formatBytes(freeBytes)} is free: pick a smaller --size or set TMPDIR`;
+};
+
 /** Refuse a size this machine's temp dir cannot hold, before starting anything. */
 const checkDisk = async (rows: number): Promise<void> => {
-  const need = sandboxDiskBytes(rows);
   const fs = await statfs(tmpdir());
-  const free = fs.bavail * fs.bsize;
-  if (free < need) {
-    throw new UsageError(
-      `--size ${rows.toLocaleString('en')} rows needs about ${formatBytes(need)} free in ${tmpdir()} ` +
-        `(source, backup and restored copy), but ${formatBytes(free)} is free: pick a smaller --size or set TMPDIR`,
-    );
-  }
+  const problem = diskProblem(rows, fs.bavail * fs.bsize, tmpdir());
+  if (problem) throw new UsageError(problem);
 };
 
 /** The sandbox's stage config: the shipped dev defaults plus one drill target, the sample database. */

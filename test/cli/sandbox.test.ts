@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { diskProblem, parseSize } from '../../cli/sandbox.js';
 import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
 
 // `npm start` end to end: a real PostgreSQL backup restored into a second server by the synthesized drill
@@ -74,7 +75,7 @@ describe('npm start (the local sandbox)', () => {
     ['missing-table', 'table public.accounts'],
     ['rows-lost', 'row-count public.transactions'],
     ['stale', 'freshness public.transactions'],
-    ['orphans', 'assertion no transaction without account'],
+    ['orphans', 'assertion no transaction without account (newest 100 000)'],
   ])('--break %s fails the drill naming the failed check, and still cleans up', async (kind, check) => {
     // Act
     const { code, json } = await run(['--break', kind]);
@@ -87,6 +88,27 @@ describe('npm start (the local sandbox)', () => {
     expect(json.report.cleanup).toMatchObject({ status: 'deleted' });
     expect(postmasters()).toEqual([]);
     expect(tempDirs()).toEqual([]);
+  });
+
+  it.each([
+    [undefined, 50_000],
+    ['200000', 200_000],
+    ['80MB', 465_116],
+    ['1GB', 5_813_953],
+    ['1.5gb', 8_720_930],
+  ])('reads --size %s as %i transactions (a size is about 172 bytes a transaction)', (raw, rows) => {
+    expect(parseSize(raw)).toBe(rows);
+  });
+
+  it('refuses a size the temp dir cannot hold (source, backup and copy), naming what it needs', () => {
+    // Act
+    const refused = diskProblem(parseSize('10GB'), 20e9, '/tmp/x');
+    const fits = diskProblem(parseSize('10GB'), 40e9, '/tmp/x');
+    // Assert
+    expect(refused).toBe(
+      '--size 58,139,535 rows needs about 34 GB free in /tmp/x (source, backup and restored copy), but 20 GB is free: pick a smaller --size or set TMPDIR',
+    );
+    expect(fits).toBeUndefined();
   });
 
   it('rejects an unknown --break kind before starting anything', async () => {
