@@ -132,9 +132,9 @@ describe('drill control-plane handler', () => {
 });
 
 describe('drill verifier handler', () => {
-  it('runs only the verify task', async () => {
+  it('runs only the verify and warm-up tasks (the ones that reach the copy inside the VPC)', async () => {
     await expect(runVerifier(selectEvent, { ...fakeDeps() })).rejects.toThrow(
-      /the verifier runs only "verify", not "select"/,
+      /the verifier runs only "verify" and "warmup", not "select"/,
     );
   });
 
