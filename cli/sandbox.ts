@@ -18,7 +18,8 @@ import {
   stopAllPostgresSync,
 } from '../shared/drill/postgres-server.js';
 import { drillReport } from '../shared/drill/report.js';
-import { formatBytes, renderDrillReport } from '../shared/drill/rto-rpo.js';
+import { formatBytes } from '../shared/drill/checks.js';
+import { renderDrillReport } from '../shared/drill/rto-rpo.js';
 import {
   loadSampleData,
   MAX_SAMPLE_ROWS,

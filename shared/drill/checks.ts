@@ -342,6 +342,18 @@ export const evaluateProbes = (
 
 const formatPct = (pct: number) => `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
 
+/** `1.2 GB`, `640 MB`: decimal units, or binary ones (still written KB, MB, GB) with `base` 1024. */
+export const formatBytes = (n: number, base: 1000 | 1024 = 1000): string => {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= base && i < units.length - 1) {
+    v /= base;
+    i++;
+  }
+  return `${Number(v.toFixed(1))} ${units[i]}`;
+};
+
 /** Freshness evaluation plus the data RPO it measured (seconds; absent when the table is empty). */
 export type FreshnessEvaluation = Evaluation & { rpoSeconds?: number; newest?: string };
 

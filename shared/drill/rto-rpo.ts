@@ -1,5 +1,5 @@
 import { EventShapeError } from '../errors.js';
-import type { CheckResult, Measure, VerificationOutcome } from './checks.js';
+import { type CheckResult, formatBytes, type Measure, type VerificationOutcome } from './checks.js';
 import type { DrillCost, RestoreShape } from './cost.js';
 import { describeShape } from './shape.js';
 import type { VerificationReport } from './verify.js';
@@ -258,18 +258,6 @@ const checkLine = (c: CheckResult): string => {
 };
 
 const formatMs = (ms: number) => (ms >= 1000 ? formatDuration(ms / 1000) : `${ms} ms`);
-
-/** `1.2 GB`, `640 MB`. */
-export const formatBytes = (n: number): string => {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toFixed(1))} ${units[i]}`;
-};
 
 /** `0.17 instance-hours, ~$0.04 (estimate: db.t4g.micro at $0.016/h, ...)`. */
 export const costLine = (c: DrillCost): string =>

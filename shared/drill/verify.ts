@@ -20,6 +20,7 @@ import {
   heapPages,
   notRun,
   extrapolate,
+  formatBytes,
   maxTuplesPerPage,
   planProbes,
   plannedChecks,
@@ -528,7 +529,7 @@ const countRows = async (
       why = `exact count not finished in ${formatMs(withinMs)}`;
     }
   } else {
-    why = `heap ${formatBytes(before.bytes)} > exactCountMaxBytes ${formatBytes(maxBytes)}`;
+    why = `heap ${formatBytes(before.bytes, 1024)} > exactCountMaxBytes ${formatBytes(maxBytes, 1024)}`;
   }
   // ANALYZE reads a bounded random sample (300 × default_statistics_target rows) and refreshes
   // reltuples; only the owner may run it, others get a WARNING and the statistics as restored.
@@ -568,17 +569,6 @@ const samplePages = async (b: Bound, t: TableCheck, stats: RelationStats, count:
   const pages = samplePageNumbers(totalPages, count, seed);
   const r = await b.query<{ n: string }>(sql.samplePages(t.name), [pages, maxTuplesPerPage(stats.blockSize)]);
   return { rows: Number(r.rows[0]?.n), pages: pages.length, totalPages };
-};
-
-const formatBytes = (n: number): string => {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toFixed(1))} ${units[i]}`;
 };
 
 /** `Total Cost` of an `explain (format json)` result. */

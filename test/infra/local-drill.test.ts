@@ -7,7 +7,7 @@ import {
   TaskTimedOut,
 } from '../../infra/local-drill.js';
 import { loadExample } from '../support/examples.js';
-import { createSlowLedger } from '../support/slow-reads.js';
+import { LEDGER, ledgerProfile, startSlowLedger } from '../support/slow-reads.js';
 import {
   fakeCredentials,
   fakeReportStore,
@@ -16,8 +16,7 @@ import {
   fakeTokenStore,
 } from '../fakes/drill-ports.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
-import { type PgServer, startPostgres } from '../../shared/drill/postgres-server.js';
-import type { VerificationProfileInput } from '../../shared/drill/profile.js';
+import type { PgServer } from '../../shared/drill/postgres-server.js';
 import { drillReport } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask, runVerifyTask } from '../../shared/drill/tasks.js';
@@ -498,32 +497,12 @@ describe('runDrillLocally on the synthesized definition', () => {
 // each check has 2 s and the whole verification 4 s (a Lambda's 15 minutes, scaled down).
 describe('a drill of a database too large to scan in its verification budget', () => {
   const ROWS = 2000;
-  const NEWEST = new Date('2026-03-01T04:59:30.000Z');
-  const SNAPSHOT_TIME = new Date('2026-03-01T05:00:00.000Z');
-  const OWNER = 'ledger_owner';
-  const PASSWORD = 'Slow-Reads-Are-Real-1';
+  const { owner: OWNER, password: PASSWORD, snapshotTime: SNAPSHOT_TIME } = LEDGER;
   const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-master';
-  const profile = {
-    database: 'ledger',
-    budgetSeconds: 4,
-    statementTimeoutMs: 2000,
-    samplePages: 4,
-    probes: 2,
-    probeRows: 40,
-    tables: [{ name: 'ledger', minRows: 1900, freshnessColumn: 'created_at' }],
-    rpoTargetSeconds: 300,
-  } satisfies VerificationProfileInput;
+  const profile = ledgerProfile(ROWS);
   let server: PgServer;
   beforeAll(async () => {
-    server = await startPostgres({ name: 'local-drill-large' });
-    await createSlowLedger(server, {
-      database: 'ledger',
-      owner: OWNER,
-      password: PASSWORD,
-      rows: ROWS,
-      msPerRow: 2,
-      newest: NEWEST,
-    });
+    server = await startSlowLedger('local-drill-large', ROWS);
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { PgServer } from '../../shared/drill/postgres-server.js';
+import { type PgServer, startPostgres } from '../../shared/drill/postgres-server.js';
+import type { VerificationProfileInput } from '../../shared/drill/profile.js';
 
 export interface SlowTableOptions {
   database: string;
@@ -55,4 +56,42 @@ export const createSlowLedger = async (server: PgServer, o: SlowTableOptions): P
     'alter table ledger force row level security',
     'create policy slow_reads on ledger using (slow_row())',
   );
+};
+
+/** The slow ledger the large-database tests share: its owner, its newest row and the snapshot after it. */
+export const LEDGER = {
+  owner: 'ledger_owner',
+  password: 'Slow-Reads-Are-Real-1',
+  newest: new Date('2026-03-01T04:59:30.000Z'),
+  snapshotTime: new Date('2026-03-01T05:00:00.000Z'),
+} as const;
+
+/**
+ * Verification of the slow ledger of `rows` rows with a Lambda's 15 minutes scaled down: 4 s in all,
+ * 2 s a check, a few sampled pages and probed key ranges.
+ */
+export const ledgerProfile = (rows: number) =>
+  ({
+    database: 'ledger',
+    budgetSeconds: 4,
+    statementTimeoutMs: 2000,
+    samplePages: 4,
+    probes: 2,
+    probeRows: 40,
+    tables: [{ name: 'ledger', minRows: rows - 100, freshnessColumn: 'created_at' }],
+    rpoTargetSeconds: 300,
+  }) satisfies VerificationProfileInput;
+
+/** A server of the test's own holding a slow `ledger` database of `rows` rows, each read costing 2 ms. */
+export const startSlowLedger = async (name: string, rows: number): Promise<PgServer> => {
+  const server = await startPostgres({ name });
+  await createSlowLedger(server, {
+    database: 'ledger',
+    owner: LEDGER.owner,
+    password: LEDGER.password,
+    rows,
+    msPerRow: 2,
+    newest: LEDGER.newest,
+  });
+  return server;
 };

@@ -1,41 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PgServer, startPostgres } from '../../../shared/drill/postgres-server.js';
+import type { PgServer } from '../../../shared/drill/postgres-server.js';
 import type { VerificationProfileInput } from '../../../shared/drill/profile.js';
 import { verifyDatabase } from '../../../shared/drill/verify.js';
-import { createSlowLedger } from '../../support/slow-reads.js';
+import { LEDGER, ledgerProfile, startSlowLedger } from '../../support/slow-reads.js';
 
 // "Too large to scan within the verifier's time": the ledger's every row read costs 2 ms (a forced
 // row-level security policy that sleeps), so a full scan of its 3000 rows takes over 6 s, while the
 // verification budget here is 4 s, a tenth of a Lambda's 15 minutes scaled down.
 const ROWS = 3000;
-const MS_PER_ROW = 2;
-const NEWEST = new Date('2026-03-01T04:59:30.000Z');
-const SNAPSHOT_TIME = new Date('2026-03-01T05:00:00.000Z');
-const OWNER = 'ledger_owner';
-const PASSWORD = 'Slow-Reads-Are-Real-1';
-
-const profile = {
-  database: 'ledger',
-  budgetSeconds: 4,
-  statementTimeoutMs: 2000,
-  samplePages: 4,
-  probes: 2,
-  probeRows: 40,
-  tables: [{ name: 'ledger', minRows: 2900, freshnessColumn: 'created_at' }],
-  rpoTargetSeconds: 300,
-} satisfies VerificationProfileInput;
+const { owner: OWNER, password: PASSWORD, snapshotTime: SNAPSHOT_TIME } = LEDGER;
+const profile = ledgerProfile(ROWS);
 
 let server: PgServer;
 beforeAll(async () => {
-  server = await startPostgres({ name: 'large-db-test' });
-  await createSlowLedger(server, {
-    database: 'ledger',
-    owner: OWNER,
-    password: PASSWORD,
-    rows: ROWS,
-    msPerRow: MS_PER_ROW,
-    newest: NEWEST,
-  });
+  server = await startSlowLedger('large-db-test', ROWS);
 });
 afterAll(async () => {
   await server?.stop();

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../shared/drill/checks.js';
 import { type PgServer, startPostgres } from '../../../shared/drill/postgres-server.js';
@@ -11,6 +10,7 @@ import {
   verifyDatabase,
 } from '../../../shared/drill/verify.js';
 import { ConfigError } from '../../../shared/errors.js';
+import { asSuperuser } from '../../support/slow-reads.js';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const ROWS = 5_000;
@@ -20,15 +20,7 @@ const READER_PASSWORD = 'Corr3ct-Horse-Battery-Staple';
 let server: PgServer;
 let baseline: VerificationReport['tables'];
 
-const admin = async (database: string, ...statements: string[]) => {
-  const c = new pg.Client(server.connectionString(database));
-  await c.connect();
-  try {
-    for (const s of statements) await c.query(s);
-  } finally {
-    await c.end();
-  }
-};
+const admin = (database: string, ...statements: string[]) => asSuperuser(server, database, ...statements);
 
 const reader = (over: Partial<PgConnection> = {}): PgConnection => ({
   host: server.host,
