@@ -91,17 +91,32 @@ export const reachedStep = (s: Partial<DrillState>): string => {
   return 'record';
 };
 
+/**
+ * A task that ran out of time: the Task state's own timeout, or the Lambda function's (`Sandbox.Timedout`,
+ * "Task timed out after ..."). Verification bounds every check well inside both, so this is a backstop.
+ */
+const isTimeout = (e: NonNullable<DrillState['error']>): boolean =>
+  e.Error === 'States.Timeout' ||
+  e.Error === 'Sandbox.Timedout' ||
+  /Task timed out after/.test(e.Cause ?? '');
+
 /** RTO, RPO and pass/fail of a drill from its state. Pure: the same state gives the same verdict. */
 export const drillVerdict = (s: DrillState): DrillVerdict => {
   const reasons: string[] = [];
   const gaps: string[] = [];
-  // Stopped by the cost ceiling: not proven, but nothing is known to be wrong with the backup.
+  // Stopped by the cost ceiling, or a verifier that ran out of time: not proven, but nothing is known
+  // to be wrong with the backup.
   const ceiling = s.error?.Error === COST_CEILING;
-  const failedStep = s.error && !ceiling ? reachedStep(s) : undefined;
+  const outOfTime = s.error !== undefined && reachedStep(s) === 'verify' && isTimeout(s.error);
+  const failedStep = s.error && !ceiling && !outOfTime ? reachedStep(s) : undefined;
   if (s.error) {
     const cause = causeText(s.error.Cause);
     if (ceiling)
       gaps.push(`drill stopped at ${reachedStep(s)} by its cost ceiling${cause ? `: ${cause}` : ''}`);
+    else if (outOfTime)
+      gaps.push(
+        `verification not finished within the verifier's time (${s.error.Error}${cause ? `: ${cause}` : ''})`,
+      );
     else reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
   }
   let metrics: DrillMetrics | undefined;

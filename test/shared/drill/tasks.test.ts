@@ -650,6 +650,49 @@ describe('record', () => {
     });
   });
 
+  it.each([
+    ['the Task state timed out', { Error: 'States.Timeout' }],
+    [
+      'the Lambda function timed out',
+      {
+        Error: 'Sandbox.Timedout',
+        Cause: JSON.stringify({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: 'RequestId: 1 Error: Task timed out after 900.00 seconds',
+        }),
+      },
+    ],
+  ])('records a verification that ran out of time (%s) as inconclusive, not failed', async (_why, error) => {
+    // Prepare: the copy was available; the verifier never returned.
+    const f = fakeDeps();
+    const s = await driveTo(f, 'available');
+    const c = await runDrillTask(task('cleanup', { ...s, error }), f.deps);
+
+    // Act
+    const next = await runDrillTask(task('record', c), f.deps);
+
+    // Assert: nothing is known to be wrong with the backup; the evidence is missing.
+    expect(next.result).toMatchObject({ passed: false, outcome: 'inconclusive' });
+    expect(next.result!.failedStep).toBeUndefined();
+    expect(next.result!.summary).toMatch(
+      new RegExp(
+        `^DR drill INCONCLUSIVE for orders-db: verification not finished within the verifier's time \\(${error.Error.replace('.', '\\.')}`,
+      ),
+    );
+    expect(f.notifier.sent[0]).toMatchObject({
+      severity: 'warning',
+      subject: 'Drill inconclusive: orders-db',
+    });
+  });
+
+  it('still fails a restore step that timed out: only verification running out of time is inconclusive', async () => {
+    const f = fakeDeps();
+    const s = await driveTo(f, 'select');
+    const c = await runDrillTask(task('cleanup', { ...s, error: { Error: 'States.Timeout' } }), f.deps);
+    const next = await runDrillTask(task('record', c), f.deps);
+    expect(next.result).toMatchObject({ passed: false, outcome: 'failed', failedStep: 'restore' });
+  });
+
   it('records a drill whose start failed, from the raw input', async () => {
     const f = fakeDeps();
     const raw = {
