@@ -1,7 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient, stateTableClient } from '../../shared/aws/clients.js';
+import {
+  cloudWatchClient,
+  elastiCacheClient,
+  rdsClient,
+  stateTableClient,
+} from '../../shared/aws/clients.js';
+import { cloudWatchAlarms } from '../../shared/aws/cloudwatch-alarms.js';
 import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { rdsScaling } from '../../shared/aws/rds-scaling.js';
 import { awsScalingResources } from '../../shared/aws/scaling-resources.js';
@@ -16,9 +22,9 @@ import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/s
 export type { ScalingDeps, ScalingResult };
 
 /**
- * An EventBridge alarm state change, an SNS-delivered alarm notification, or a direct payload
- * (`run-playbook`, `approve`, `scale-in-check`). Unknown alarms and malformed events throw before anything
- * is read or changed.
+ * An EventBridge alarm state or configuration change, a CloudWatch Lambda alarm action, an SNS-delivered
+ * alarm notification, an RDS failover event, or a direct payload (`run-playbook`, `approve`,
+ * `scale-in-check`). Unknown alarms and malformed events throw before anything is read or changed.
  */
 export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> =>
   runScaling(parseScalingRequest(event, deps.config.scaling, deps.now()), deps);
@@ -36,6 +42,7 @@ export const wire = (
       elastiCacheScaling(region, elastiCacheClient(region)),
     ),
     state: dynamoScalingStore(stateTableClient(region), env.STATE_TABLE, base.now),
+    alarms: cloudWatchAlarms(cloudWatchClient(region), region),
   };
 };
 

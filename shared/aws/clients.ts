@@ -1,8 +1,10 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -77,6 +79,14 @@ export const sfnClient = (region: string, o?: ClientOptions): SFNClient =>
 /** One Secrets Manager client per region per container (drill credentials). */
 export const secretsClient = (region: string, o?: ClientOptions): SecretsManagerClient =>
   memo('secretsmanager', region, o, () => new SecretsManagerClient({ region, ...http(o) }));
+
+/** One CloudWatch client per region per container (alarm descriptions for scaling). */
+export const cloudWatchClient = (region: string, o?: ClientOptions): CloudWatchClient =>
+  memo('cloudwatch', region, o, () => new CloudWatchClient({ region, ...http(o) }));
+
+/** One EventBridge Scheduler client per region per container (pre-maintenance snapshots). */
+export const schedulerClient = (region: string, o?: ClientOptions): SchedulerClient =>
+  memo('scheduler', region, o, () => new SchedulerClient({ region, ...http(o) }));
 
 /** Cost Explorer is served from us-east-1 only, whatever the stage's region. */
 export const COST_EXPLORER_REGION = 'us-east-1';

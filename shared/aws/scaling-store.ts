@@ -227,6 +227,31 @@ export const dynamoScalingStore = (
       await updateIf(eventKey, 'SET announced = :yes', 'attribute_exists(#pk)', { ':yes': true });
     },
 
+    restartCooldown: async (kind, id, until, reason) =>
+      (
+        await attempt(
+          'UpdateItem',
+          `${table} ${cooldownKey(kind, id)}`,
+          () =>
+            doc.send(
+              new UpdateCommand({
+                TableName: table,
+                Key: { pk: cooldownKey(kind, id) },
+                // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers.
+                UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl',
+                ConditionExpression: 'attribute_not_exists(#until) OR #until < :u',
+                ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' },
+                ExpressionAttributeValues: {
+                  ':u': until.toISOString(),
+                  ':r': reason,
+                  ':ttl': Math.max(epoch(until), epoch(now())) + ACTED_MEMORY_SECONDS,
+                },
+              }),
+            ),
+          { refused: CONDITION_FAILED },
+        )
+      ).ok,
+
     putApproval: async (a, ttlSeconds) => {
       const created = await putIf(
         {

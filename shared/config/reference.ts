@@ -203,6 +203,13 @@ export const KEY_DOCS: Record<string, string> = {
   'scaling.alarmTopicArns':
     'SNS topics your alarms already notify; the function subscribes, filtered to the rules.',
   'scaling.scaleInSchedule': 'How often scale-in looks for alarms that stayed OK long enough.',
+  'scaling.staleAfterMinutes':
+    'An ALARM older than this when it arrives is reported and not acted on (a late redelivery).',
+  'scaling.clockSkewSeconds': 'An alarm state time further than this in the future is refused.',
+  'scaling.delivery':
+    '`eventbridge`: one rule per config rule; `lambda-action`: the alarms invoke the function directly (permission scoped by aws:SourceArn).',
+  'scaling.rules.<rule>.alarm.breach':
+    'Side of the threshold the rule answers: `above`, `below` or `any`. Default `any` for a static threshold, `above` for an anomaly band (which fires both ways).',
   'scaling.rules': 'Rules by name (lowercase, digits, hyphens): one alarm, one action, one resource.',
   'scaling.rules.<rule>.alarm': 'The alarm(s) the rule answers: `{ name, create? }` or `{ prefix }`.',
   'scaling.rules.<rule>.alarm.name': 'One alarm, by name.',

@@ -477,11 +477,20 @@ export const ScalingAlarmSpec = strictObject({
 });
 export type ScalingAlarmSpec = z.infer<typeof ScalingAlarmSpec>;
 
+/**
+ * Which side of its threshold an alarm's breach must be on for the rule to act. `above`: over the threshold
+ * or the anomaly band's upper bound; `below`: under it or the band's lower bound; `any`: either. Default: `any`
+ * for a static threshold (its comparison already says the side), `above` for an anomaly-detection band
+ * alarm, which fires on both sides.
+ */
+export const AlarmBreach = z.enum(['above', 'below', 'any']);
+export type AlarmBreach = z.infer<typeof AlarmBreach>;
+
 /** Which alarm a rule answers: one name (optionally created by steward), or every alarm with a prefix. */
 export const AlarmMatch = z.union(
   [
-    strictObject({ name: AlarmName, create: z.optional(ScalingAlarmSpec) }),
-    strictObject({ prefix: AlarmName }),
+    strictObject({ name: AlarmName, create: z.optional(ScalingAlarmSpec), breach: z.optional(AlarmBreach) }),
+    strictObject({ prefix: AlarmName, breach: z.optional(AlarmBreach) }),
   ],
   {
     error:
@@ -675,6 +684,16 @@ export const ScalingConfig = z
     alarmTopicArns: z._default(z.array(SnsTopicArn), []),
     /** How often steward looks for alarms that have stayed OK long enough to scale in (only with scale-in). */
     scaleInSchedule: z._default(ScheduleExpression, 'rate(15 minutes)'),
+    /** An ALARM transition older than this when it arrives is reported and not acted on (a late redelivery). */
+    staleAfterMinutes: z._default(z.int().check(z.minimum(1), z.maximum(1440)), 15),
+    /** A state time further than this in the future is refused: clocks disagree, or the event is forged. */
+    clockSkewSeconds: z._default(z.int().check(z.minimum(0), z.maximum(3600)), 300),
+    /**
+     * How alarm transitions reach the function: `eventbridge` (a rule per config rule), or `lambda-action`
+     * (the alarm invokes the function directly: steward adds the action to the alarms it creates and lets
+     * CloudWatch invoke the function for the rules' alarms, scoped by aws:SourceArn).
+     */
+    delivery: z._default(z.enum(['eventbridge', 'lambda-action']), 'eventbridge'),
     rules: z._default(z.record(PolicyName, ScalingRule), {}),
   })
   .check(

@@ -19,9 +19,25 @@ export interface AlarmEvent {
   previousState?: AlarmState;
   /** When the alarm entered `state` (EventBridge `detail.state.timestamp`, SNS `StateChangeTime`). */
   at: Date;
-  /** Who delivered it: EventBridge, SNS, a direct invoke (playbook, CLI) or the scale-in check. */
-  source: 'eventbridge' | 'sns' | 'direct' | 'scale-in-check';
+  /**
+   * Who delivered it: EventBridge, SNS, CloudWatch invoking the function as the alarm's action, a direct
+   * invoke (playbook, CLI) or the scale-in check.
+   */
+  source: 'eventbridge' | 'sns' | 'lambda-action' | 'direct' | 'scale-in-check';
   reason?: string;
+  /** A composite alarm whose actions CloudWatch holds back (`state.actionsSuppressedBy`). */
+  suppressedBy?: string;
+  /** An alarm mute rule's window (`muteDetail`): CloudWatch mutes the alarm's actions inside it. */
+  mute?: { ruleArn: string; start: Date; end: Date };
+  /**
+   * Which side of the threshold the newest datapoint is on, when the event says (an anomaly band's
+   * `recentLowerThresholds` / `recentUpperThresholds` in `reasonData`).
+   */
+  breach?: 'above' | 'below';
+  /** The event carries an anomaly-detection band (`ANOMALY_DETECTION_BAND` or band thresholds). */
+  band?: boolean;
+  /** The alarm's comparison operator, when the event carries it (SNS `Trigger`, config). */
+  comparison?: string;
 }
 
 /** A config rule with its name (the key in `scaling.rules`). */
@@ -131,7 +147,11 @@ export type SkipReason =
   | 'not-on-ladder'
   | 'unsupported'
   | 'stale-approval'
-  | 'expired';
+  | 'expired'
+  | 'suppressed'
+  | 'muted'
+  | 'stale'
+  | 'wrong-side';
 
 /** The engine's verdict: one change with its reason, or a skip with its reason. */
 export type ScalingDecision =

@@ -75,6 +75,11 @@ export interface ScalingStore {
   recordOutcome(eventKey: string, decision: DecisionRecord): Promise<void>;
   /** The decision's notification went out: a redelivery stays quiet. */
   markAnnounced(eventKey: string): Promise<void>;
+  /**
+   * Something outside steward changed the resource (a failover): its cooldown restarts and lasts until
+   * `until`, never shortening a longer one; the last acted-on transition is kept. False when a longer one runs.
+   */
+  restartCooldown(kind: ResourceKind, id: string, until: Date, reason: string): Promise<boolean>;
   /** Store a pending approval; `exists` when the same id was stored before (a duplicate delivery). */
   putApproval(a: Approval, ttlSeconds: number): Promise<'created' | 'exists'>;
   getApproval(id: string): Promise<Approval | undefined>;
@@ -91,4 +96,10 @@ export interface ScalingStore {
   alarmState(alarmName: string): Promise<{ state: AlarmState; since: Date } | undefined>;
   /** Remember an alarm's state; an older transition never overwrites a newer one. */
   setAlarmState(alarmName: string, state: AlarmState, since: Date, ttlSeconds: number): Promise<void>;
+}
+
+/** Port: what CloudWatch says about an alarm. */
+export interface AlarmDescriber {
+  /** The alarm's comparison operator (`GreaterThanThreshold`, `LessThanLowerOrGreaterThanUpperThreshold`, ...); undefined when there is no such metric alarm. */
+  comparison(alarmName: string): Promise<string | undefined>;
 }

@@ -3,6 +3,23 @@ import type { ScalingConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { AlarmEvent, NamedRule } from './model.js';
 
+/** EventBridge detail-type of CloudWatch alarm transitions. */
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+/** EventBridge detail-type of CloudWatch alarm creations, updates and deletions. */
+export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
+/** Per-contributor transitions of a multi-time-series (Metrics Insights) alarm. */
+export const ALARM_CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
+
+/** The shapes the scaling function accepts, for the error an unknown one gets. */
+export const ACCEPTED_SCALING_SHAPES = [
+  `EventBridge "${ALARM_STATE_CHANGE}" (source aws.cloudwatch, detail.alarmName)`,
+  `EventBridge "${ALARM_CONFIGURATION_CHANGE}" (detail.operation)`,
+  'a CloudWatch alarm action invoking Lambda (source aws.cloudwatch, alarmData)',
+  'an SNS alarm notification (Records[].Sns.Message)',
+  'an RDS "RDS DB Instance Event" failover (RDS-EVENT-0015, RDS-EVENT-0049)',
+  '{"action":"run-playbook"|"approve"|"scale-in-check", ...}',
+];
+
 // CloudWatch writes `2019-10-02T17:04:40.985+0000` (no colon in the offset), which z.iso.datetime refuses.
 const AlarmTime = z
   .pipe(
@@ -25,14 +42,60 @@ const IsoTime = z.iso.datetime({
 
 export const AlarmStateValue = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
 
+const MuteDetail = z.object({
+  mutedByArn: z.string().check(z.minLength(1)),
+  muteWindowStart: AlarmTime,
+  muteWindowEnd: AlarmTime,
+});
+
+const AlarmState = z.object({
+  value: AlarmStateValue,
+  timestamp: AlarmTime,
+  reason: z.optional(z.string()),
+  reasonData: z.optional(z.string()),
+  /** Composite alarms: CloudWatch holds the actions back (`WaitPeriod`, `ExtensionPeriod`, `Alarm`). */
+  actionsSuppressedBy: z.optional(z.string().check(z.minLength(1))),
+  actionsSuppressedReason: z.optional(z.string()),
+});
+
+// The alarm's definition as the event carries it: metric queries (an anomaly band is an expression).
+const AlarmConfiguration = z.optional(
+  z.object({
+    metrics: z.optional(z.array(z.object({ expression: z.optional(z.string()) }))),
+    comparisonOperator: z.optional(z.string()),
+  }),
+);
+
+const AlarmDetail = z.object({
+  alarmName: z.string().check(z.minLength(1)),
+  state: AlarmState,
+  previousState: z.optional(z.object({ value: AlarmStateValue })),
+  configuration: AlarmConfiguration,
+  /** An alarm mute rule covered the transition (documented on every alarm type's event). */
+  muteDetail: z.optional(MuteDetail),
+});
+
 /** EventBridge "CloudWatch Alarm State Change" (only the fields steward reads). */
 export const AlarmStateChangeEvent = z.object({
   source: z.literal('aws.cloudwatch'),
-  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  'detail-type': z.literal(ALARM_STATE_CHANGE),
+  detail: AlarmDetail,
+});
+
+/** CloudWatch invoking the function as an alarm action: `alarmData` instead of `detail`, no detail-type. */
+export const LambdaAlarmActionEvent = z.object({
+  source: z.literal('aws.cloudwatch'),
+  alarmArn: z.string().check(z.minLength(1)),
+  alarmData: AlarmDetail,
+});
+
+/** EventBridge "CloudWatch Alarm Configuration Change": an alarm was created, updated or deleted. */
+export const AlarmConfigurationChangeEvent = z.object({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal(ALARM_CONFIGURATION_CHANGE),
   detail: z.object({
     alarmName: z.string().check(z.minLength(1)),
-    state: z.object({ value: AlarmStateValue, timestamp: AlarmTime, reason: z.optional(z.string()) }),
-    previousState: z.optional(z.object({ value: AlarmStateValue })),
+    operation: z.enum(['create', 'update', 'delete']),
   }),
 });
 
@@ -43,6 +106,7 @@ export const SnsAlarmMessage = z.object({
   OldStateValue: z.optional(AlarmStateValue),
   StateChangeTime: AlarmTime,
   NewStateReason: z.optional(z.string()),
+  Trigger: z.optional(z.object({ ComparisonOperator: z.optional(z.string()) })),
 });
 
 /** SNS → Lambda envelope; one record per message in practice, several are accepted. */
@@ -55,6 +119,23 @@ export const SnsAlarmEvent = z.object({
       }),
     )
     .check(z.minLength(1)),
+});
+
+/** RDS events that move a database under steward's feet: a failover changes its primary. */
+export const RDS_FAILOVER_EVENT_IDS = ['RDS-EVENT-0015', 'RDS-EVENT-0049'] as const;
+
+/** EventBridge RDS DB instance event (only the fields steward reads). */
+export const RdsInstanceEvent = z.object({
+  source: z.literal('aws.rds'),
+  'detail-type': z.literal('RDS DB Instance Event'),
+  time: z.optional(z.string()),
+  detail: z.object({
+    EventID: z.optional(z.string()),
+    SourceIdentifier: z.string().check(z.minLength(1)),
+    SourceArn: z.optional(z.string()),
+    Date: z.optional(z.string()),
+    Message: z.optional(z.string()),
+  }),
 });
 
 /** On-demand playbook run (CLI, pipeline, console): the rule of `alarm`, or `rule` by name, as if it fired now. */
@@ -106,7 +187,21 @@ export interface RuleEvent {
 export type ScalingRequest =
   | { action: 'alarms'; items: RuleEvent[]; dryRun: boolean }
   | { action: 'approve'; id: string; dryRun: boolean }
-  | { action: 'scale-in-check'; dryRun: boolean };
+  | { action: 'scale-in-check'; dryRun: boolean }
+  /** A configured alarm was created, updated or deleted (deleted: its rules can no longer fire). */
+  | {
+      action: 'alarm-config';
+      alarmName: string;
+      operation: 'create' | 'update' | 'delete';
+      rules: string[];
+      dryRun: boolean;
+    }
+  /** A database the rules name failed over: its cooldown restarts from the failover. */
+  | { action: 'failover'; resource: string; eventId: string; at: Date; rules: NamedRule[]; dryRun: boolean }
+  /** Received, understood, and not for scaling: logged with the reason. */
+  | { action: 'ignored'; reason: string; dryRun: boolean };
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
 
 const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.infer<S> => {
   const r = schema.safeParse(raw);
@@ -140,52 +235,201 @@ const ruleFor = (rules: readonly NamedRule[], alarmName: string, path: string): 
   return rule;
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
-
-/**
- * How far a request's time may be from now. A transition timestamp becomes the resource's "last acted on"
- * time, which orders every later event: one far in the future would block the database for as long.
- */
-export const CLOCK_SKEW_MS = 5 * 60_000;
+/** Where the event's timestamps may be relative to now. */
+export interface EventClock {
+  now: Date;
+  /** A state time further ahead than this is refused. */
+  skewMs: number;
+}
 
 /** An alarm's state time: in the past (redeliveries are late, never early), or within the skew ahead. */
-const notAhead = (at: Date, now: Date, what: string, path: string): Date => {
-  if (at.getTime() > now.getTime() + CLOCK_SKEW_MS)
+const notAhead = (at: Date, clock: EventClock, what: string, path: string): Date => {
+  if (at.getTime() > clock.now.getTime() + clock.skewMs)
     throw new EventShapeError(what, [
-      `${path}: must not be more than 5 minutes in the future (${at.toISOString()}, now ${now.toISOString()})`,
+      `${path}: ${at.toISOString()} is more than ${Math.round(clock.skewMs / 1000)} s ahead of now (${clock.now.toISOString()}): clocks disagree or the event is not CloudWatch's (scaling.clockSkewSeconds)`,
     ]);
   return at;
 };
 
-/**
- * Parse any scaling trigger into one ScalingRequest: an EventBridge alarm state change, an SNS-delivered
- * alarm notification, or a direct payload. Malformed input, or an alarm no rule answers, throws one
- * EventShapeError naming the field path, before anything is read or changed.
- */
-export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: Date): ScalingRequest => {
-  const rules = namedRules(scaling);
-  if (isObject(raw) && 'source' in raw) {
-    const e = parseWith(AlarmStateChangeEvent, raw, 'Invalid CloudWatch alarm state change event');
-    const d = e.detail;
-    const event: AlarmEvent = {
-      alarmName: d.alarmName,
-      state: d.state.value,
-      ...(d.previousState ? { previousState: d.previousState.value } : {}),
-      at: notAhead(
-        d.state.timestamp,
-        now,
-        'Invalid CloudWatch alarm state change event',
-        'detail.state.timestamp',
-      ),
-      source: 'eventbridge',
-      ...(d.state.reason ? { reason: d.state.reason } : {}),
-    };
+const BAND_OPERATORS = [
+  'LessThanLowerOrGreaterThanUpperThreshold',
+  'LessThanLowerThreshold',
+  'GreaterThanUpperThreshold',
+];
+
+/** Which side of an anomaly band the datapoints are on, from `reasonData`; undefined when it does not say. */
+export const breachOf = (reasonData: string | undefined): 'above' | 'below' | undefined => {
+  if (!reasonData) return undefined;
+  let d: unknown;
+  try {
+    d = JSON.parse(reasonData);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(d)) return undefined;
+  const nums = (k: string) =>
+    Array.isArray(d[k]) ? (d[k] as unknown[]).filter((x): x is number => typeof x === 'number') : [];
+  const points = nums('recentDatapoints');
+  const lower = nums('recentLowerThresholds');
+  const upper = nums('recentUpperThresholds');
+  const sides = new Set<'above' | 'below'>();
+  points.forEach((p, i) => {
+    if (lower[i] !== undefined && p < lower[i]) sides.add('below');
+    if (upper[i] !== undefined && p > upper[i]) sides.add('above');
+  });
+  return sides.size === 1 ? [...sides][0] : undefined;
+};
+
+/** One alarm transition from the detail of an EventBridge event or the alarmData of a Lambda action. */
+const alarmEventOf = (
+  d: z.infer<typeof AlarmDetail>,
+  source: AlarmEvent['source'],
+  clock: EventClock,
+  what: string,
+  path: string,
+): AlarmEvent => {
+  const band =
+    (d.configuration?.metrics ?? []).some((m) => /ANOMALY_DETECTION_BAND\s*\(/i.test(m.expression ?? '')) ||
+    BAND_OPERATORS.includes(d.configuration?.comparisonOperator ?? '');
+  const breach = breachOf(d.state.reasonData);
+  return {
+    alarmName: d.alarmName,
+    state: d.state.value,
+    ...(d.previousState ? { previousState: d.previousState.value } : {}),
+    at: notAhead(d.state.timestamp, clock, what, `${path}.state.timestamp`),
+    source,
+    ...(d.state.reason ? { reason: d.state.reason } : {}),
+    ...(d.state.actionsSuppressedBy ? { suppressedBy: d.state.actionsSuppressedBy } : {}),
+    ...(d.muteDetail
+      ? {
+          mute: {
+            ruleArn: d.muteDetail.mutedByArn,
+            start: d.muteDetail.muteWindowStart,
+            end: d.muteDetail.muteWindowEnd,
+          },
+        }
+      : {}),
+    ...(band || breach ? { band: true } : {}),
+    ...(breach ? { breach } : {}),
+    ...(d.configuration?.comparisonOperator ? { comparison: d.configuration.comparisonOperator } : {}),
+  };
+};
+
+const unknownShape = (what: string, detail: string): never => {
+  throw new EventShapeError(what, [
+    `${detail}; steward's scaling function accepts: ${ACCEPTED_SCALING_SHAPES.join('; ')}`,
+  ]);
+};
+
+/** The rules an alarm name is answered by (exact name or prefix). */
+const rulesOf = (rules: readonly NamedRule[], alarmName: string): NamedRule[] => {
+  const r = matchRule(rules, alarmName);
+  return r ? [r] : [];
+};
+
+/** A CloudWatch event (EventBridge or a Lambda alarm action) as a request. */
+const parseCloudWatch = (
+  raw: Record<string, unknown>,
+  rules: readonly NamedRule[],
+  clock: EventClock,
+): ScalingRequest => {
+  if ('alarmData' in raw) {
+    const e = parseWith(LambdaAlarmActionEvent, raw, 'Invalid CloudWatch Lambda alarm action event');
+    const event = alarmEventOf(
+      e.alarmData,
+      'lambda-action',
+      clock,
+      'Invalid CloudWatch Lambda alarm action event',
+      'alarmData',
+    );
     return {
       action: 'alarms',
-      items: [{ event, rule: ruleFor(rules, d.alarmName, 'detail.alarmName') }],
+      items: [{ event, rule: ruleFor(rules, event.alarmName, 'alarmData.alarmName') }],
       dryRun: false,
     };
   }
+  const type = raw['detail-type'];
+  if (type === ALARM_STATE_CHANGE) {
+    const e = parseWith(AlarmStateChangeEvent, raw, 'Invalid CloudWatch alarm state change event');
+    const event = alarmEventOf(
+      e.detail,
+      'eventbridge',
+      clock,
+      'Invalid CloudWatch alarm state change event',
+      'detail',
+    );
+    return {
+      action: 'alarms',
+      items: [{ event, rule: ruleFor(rules, event.alarmName, 'detail.alarmName') }],
+      dryRun: false,
+    };
+  }
+  if (type === ALARM_CONFIGURATION_CHANGE) {
+    const e = parseWith(AlarmConfigurationChangeEvent, raw, 'Invalid CloudWatch alarm configuration change');
+    return {
+      action: 'alarm-config',
+      alarmName: e.detail.alarmName,
+      operation: e.detail.operation,
+      rules: rulesOf(rules, e.detail.alarmName).map((r) => r.name),
+      dryRun: false,
+    };
+  }
+  if (type === ALARM_CONTRIBUTOR_STATE_CHANGE) {
+    const name =
+      isObject(raw.detail) && typeof raw.detail.alarmName === 'string' ? raw.detail.alarmName : '?';
+    return {
+      action: 'ignored',
+      reason: `a per-contributor transition of multi-time-series alarm ${name}: steward answers the alarm's own "${ALARM_STATE_CHANGE}"`,
+      dryRun: false,
+    };
+  }
+  return unknownShape(
+    'Not a CloudWatch alarm state change',
+    `detail-type: "${String(type)}" is not a state change`,
+  );
+};
+
+/** An RDS instance event: a failover of a database the rules name restarts its cooldown. */
+const parseRds = (raw: unknown, rules: readonly NamedRule[], clock: EventClock): ScalingRequest => {
+  const e = parseWith(RdsInstanceEvent, raw, 'Invalid RDS event');
+  const d = e.detail;
+  // The documented example names the instance `rds:<id>` in SourceIdentifier; the ARN's last part is the id.
+  const id = d.SourceArn?.split(':').at(-1) ?? d.SourceIdentifier.replace(/^rds:/, '');
+  const eventId = d.EventID ?? '(none)';
+  if (!(RDS_FAILOVER_EVENT_IDS as readonly string[]).includes(eventId))
+    return { action: 'ignored', reason: `RDS event ${eventId} on ${id} is not a failover`, dryRun: false };
+  const named = rules.filter((r) => r.resource === id && r.kind !== 'elasticache');
+  if (!named.length)
+    return { action: 'ignored', reason: `${id} is not a resource of any scaling rule`, dryRun: false };
+  const when = new Date(d.Date ?? e.time ?? clock.now.toISOString());
+  if (Number.isNaN(when.getTime()))
+    throw new EventShapeError('Invalid RDS event', ['detail.Date: must be an ISO-8601 time']);
+  return {
+    action: 'failover',
+    resource: id,
+    eventId,
+    at: notAhead(when, clock, 'Invalid RDS event', 'detail.Date'),
+    rules: named,
+    dryRun: false,
+  };
+};
+
+/**
+ * Parse any scaling trigger into one ScalingRequest: an EventBridge alarm state or configuration change, a
+ * CloudWatch Lambda alarm action, an SNS-delivered alarm notification, an RDS failover event, or a direct
+ * payload. Malformed input, an event from the future, or an alarm no rule answers, throws one EventShapeError
+ * naming the field path, before anything is read or changed.
+ */
+export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: Date): ScalingRequest => {
+  const rules = namedRules(scaling);
+  const clock: EventClock = { now, skewMs: scaling.clockSkewSeconds * 1000 };
+  if (isObject(raw) && raw.source === 'aws.cloudwatch') return parseCloudWatch(raw, rules, clock);
+  if (isObject(raw) && raw.source === 'aws.rds') return parseRds(raw, rules, clock);
+  if (isObject(raw) && 'source' in raw && !('action' in raw))
+    return unknownShape(
+      'Unrecognised scaling event',
+      `source: "${String(raw.source)}" is not one steward reads`,
+    );
   if (isObject(raw) && 'Records' in raw) {
     const e = parseWith(SnsAlarmEvent, raw, 'Invalid SNS event');
     const items = e.Records.map((r, i): RuleEvent => {
@@ -197,28 +441,28 @@ export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: D
           `Records.${i}.Sns.Message: is not JSON (not a CloudWatch alarm notification)`,
         ]);
       }
-      const m = parseWith(
-        SnsAlarmMessage,
-        body,
-        `Invalid CloudWatch alarm notification in Records.${i}.Sns.Message`,
-      );
+      const what = `Invalid CloudWatch alarm notification in Records.${i}.Sns.Message`;
+      const m = parseWith(SnsAlarmMessage, body, what);
+      const comparison = m.Trigger?.ComparisonOperator;
       const event: AlarmEvent = {
         alarmName: m.AlarmName,
         state: m.NewStateValue,
         ...(m.OldStateValue ? { previousState: m.OldStateValue } : {}),
-        at: notAhead(
-          m.StateChangeTime,
-          now,
-          `Invalid CloudWatch alarm notification in Records.${i}.Sns.Message`,
-          `Records.${i}.Sns.Message.StateChangeTime`,
-        ),
+        at: notAhead(m.StateChangeTime, clock, what, `Records.${i}.Sns.Message.StateChangeTime`),
         source: 'sns',
         ...(m.NewStateReason ? { reason: m.NewStateReason } : {}),
+        ...(comparison ? { comparison } : {}),
+        ...(comparison && BAND_OPERATORS.includes(comparison) ? { band: true } : {}),
       };
       return { event, rule: ruleFor(rules, m.AlarmName, `Records.${i}.Sns.Message.AlarmName`) };
     });
     return { action: 'alarms', items, dryRun: false };
   }
+  if (!isObject(raw) || !('action' in raw))
+    return unknownShape(
+      'Unrecognised scaling event',
+      '(root): neither an event steward reads nor a direct payload',
+    );
   const e = parseWith(ScalingDirectEvent, raw, 'Invalid scaling request');
   switch (e.action) {
     case 'run-playbook': {
@@ -236,9 +480,9 @@ export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: D
       const alarmName = e.alarm ?? ('name' in rule.alarm ? rule.alarm.name : `playbook:${rule.name}`);
       const requested = e.requestedAt ? new Date(e.requestedAt) : undefined;
       // An on-demand run happens now: its stamp only dedups retries of the same request.
-      if (requested && Math.abs(requested.getTime() - now.getTime()) > CLOCK_SKEW_MS)
+      if (requested && Math.abs(requested.getTime() - now.getTime()) > clock.skewMs)
         throw new EventShapeError('Invalid scaling request', [
-          `requestedAt: must be within 5 minutes of now (${requested.toISOString()}, now ${now.toISOString()})`,
+          `requestedAt: must be within ${Math.round(clock.skewMs / 1000)} s of now (${requested.toISOString()}, now ${now.toISOString()}) (scaling.clockSkewSeconds)`,
         ]);
       const event: AlarmEvent = {
         alarmName,

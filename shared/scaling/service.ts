@@ -5,7 +5,15 @@ import { sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
-import { changesResource, checkApproval, decideScaling, describeChange, guardEvent } from './engine.js';
+import {
+  changesResource,
+  checkApproval,
+  decideScaling,
+  describeChange,
+  type GuardOptions,
+  guardEvent,
+  needsComparison,
+} from './engine.js';
 import { approvalId, approvalKey, seenKey } from './ids.js';
 import type {
   Approval,
@@ -16,7 +24,13 @@ import type {
   ScalingResource,
   SkipReason,
 } from './model.js';
-import type { ResourceClaim, ResourceHolder, ScalingResources, ScalingStore } from './ports.js';
+import type {
+  AlarmDescriber,
+  ResourceClaim,
+  ResourceHolder,
+  ScalingResources,
+  ScalingStore,
+} from './ports.js';
 import { namedRules, type RuleEvent, type ScalingRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -26,6 +40,8 @@ export const CAPABILITY = 'scaling';
 export interface ScalingDeps extends BaseDeps {
   resources: ScalingResources;
   state: ScalingStore;
+  /** Describes an alarm when the event does not say which side of its band it breached. */
+  alarms?: AlarmDescriber;
 }
 
 /** What one invocation decided and did. */
@@ -39,7 +55,16 @@ export interface ScalingResult {
 }
 
 /** Skips that are bookkeeping, not news: logged and counted, never notified. */
-const QUIET: readonly SkipReason[] = ['duplicate', 'ignored-state', 'not-sustained'];
+// Suppressed and muted: CloudWatch holds the alarm's actions on purpose, so steward does not page either.
+// A breach on the side a rule does not answer (below an anomaly band) is not news for scaling.
+const QUIET: readonly SkipReason[] = [
+  'duplicate',
+  'ignored-state',
+  'not-sustained',
+  'suppressed',
+  'muted',
+  'wrong-side',
+];
 
 const HOUR = 3600;
 // The alarm-state marker outlives any sustained-OK period (at most a week) with room to spare.
@@ -171,12 +196,18 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
     const memory = await deps.state.memory(key, rule.kind, rule.resource);
     // An earlier attempt decided (and maybe changed the resource) but could not tell: tell now, act never.
     if (memory.unannounced && !o.readOnly) return { ...memory.unannounced, eventKey: key, replayed: true };
-    const guarded = guardEvent(event, rule, memory, now);
+    const guard: GuardOptions = { staleAfterMs: scaling.staleAfterMinutes * 60_000 };
+    // Which side of its band the alarm breached is in the event or its comparison; else describe it (cached).
+    if (!memory.seen && needsComparison(event, rule) && deps.alarms) {
+      const comparison = await deps.alarms.comparison(event.alarmName);
+      if (comparison) guard.comparison = comparison;
+    }
+    const guarded = guardEvent(event, rule, memory, now, guard);
     let resource: ScalingResource | undefined;
     if (!('skip' in guarded) && rule.action.type !== 'notify') {
       resource = await deps.resources.describe(rule.kind, rule.resource);
     }
-    decision = decideScaling(event, rule, resource, memory, now);
+    decision = decideScaling(event, rule, resource, memory, now, guard);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;
@@ -474,6 +505,72 @@ const summarize = (req: ScalingRequest, ds: readonly DecisionRecord[]): string =
   return `${ds.length} decisions: ${count(ds, 'done', 'already-done')} acted, ${count(ds, 'approval-requested')} awaiting approval, ${count(ds, 'planned')} planned, ${count(ds, 'skipped')} skipped, ${count(ds, 'failed')} failed`;
 };
 
+const empty = (req: ScalingRequest, summary: string, outcomes: Outcome[] = []): ScalingResult => ({
+  action: req.action,
+  dryRun: req.dryRun,
+  summary,
+  decisions: [],
+  outcomes,
+});
+
+/**
+ * Events that are not alarm transitions: a configured alarm's configuration changed, a database a rule names
+ * failed over, or an event understood and ignored (logged with its reason).
+ */
+const runEvent = async (
+  req: Extract<ScalingRequest, { action: 'alarm-config' | 'failover' | 'ignored' }>,
+  deps: ScalingDeps,
+): Promise<ScalingResult> => {
+  switch (req.action) {
+    case 'ignored': {
+      logger.info('scaling event ignored', { reason: req.reason });
+      metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
+      return empty(req, `ignored: ${req.reason}`);
+    }
+    case 'alarm-config': {
+      if (req.operation !== 'delete' || !req.rules.length) {
+        const why = req.rules.length
+          ? `${req.operation} of alarm ${req.alarmName} (rules ${req.rules.join(', ')}) is not a state change: nothing to do`
+          : `alarm ${req.alarmName} is answered by no rule: not a state change steward acts on`;
+        logger.info('scaling event ignored', { reason: why });
+        return empty(req, `ignored: ${why}`);
+      }
+      // CloudWatch cannot rename an alarm: a rename is a delete (this) and a create under the new name.
+      const subject = `alarm ${req.alarmName} was deleted: rule${req.rules.length > 1 ? 's' : ''} ${req.rules.join(', ')} can no longer fire`;
+      const outcomes = await sendReported(deps.notifier, {
+        severity: 'warning',
+        capability: CAPABILITY,
+        subject,
+        lines: [
+          `CloudWatch deleted alarm ${req.alarmName} (or renamed it: a rename is a delete and a create).`,
+          `Scaling rule${req.rules.length > 1 ? 's' : ''} ${req.rules.join(', ')} answer${req.rules.length > 1 ? '' : 's'} it and will not act until it exists again.`,
+          'Recreate the alarm, or point the rule at its new name in steward.<stage>.yaml (scaling.rules.<rule>.alarm).',
+        ],
+        data: { alarmName: req.alarmName, operation: req.operation, rules: req.rules },
+      });
+      logger.warn('alarm of a scaling rule deleted', { alarmName: req.alarmName, rules: req.rules });
+      throwIfFailed('scaling alarm-config', outcomes);
+      return empty(req, subject, outcomes);
+    }
+    case 'failover': {
+      const kind = req.rules[0]!.kind;
+      const cooldown = Math.max(...req.rules.map((r) => r.cooldownMinutes));
+      const until = new Date(req.at.getTime() + cooldown * 60_000);
+      const summary = `${req.resource} failed over (${req.eventId}) at ${req.at.toISOString()}: scaling cooldown restarts until ${until.toISOString()}`;
+      if (req.dryRun || deps.dryRun) return empty(req, `[dry run] ${summary}`);
+      const restarted = await deps.state.restartCooldown(
+        kind,
+        req.resource,
+        until,
+        `failover ${req.eventId} at ${req.at.toISOString()}`,
+      );
+      const said = restarted ? summary : `${summary} (a longer cooldown was already running)`;
+      logger.info('scaling cooldown restarted by a failover', { resource: req.resource, until, restarted });
+      return empty(req, said);
+    }
+  }
+};
+
 /**
  * Run one scaling request. Each alarm transition gets exactly one decision (acted, skipped with its reason,
  * planned, approval requested, or failed); every decision is logged and counted, and each one that is news is
@@ -494,6 +591,8 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
     case 'scale-in-check':
       decisions = await scaleInCheck(deps, o);
       break;
+    default:
+      return runEvent(req, deps);
   }
 
   const outcomes = decisions.map(outcomeOf);

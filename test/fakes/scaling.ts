@@ -60,6 +60,21 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
       return true;
     },
     release: async (eventKey) => write(() => items.delete(eventKey)),
+    restartCooldown: async (kind: ResourceKind, id, until, reason) => {
+      const pk = cooldownKey(kind, id);
+      const old = live(pk);
+      if (typeof old?.until === 'string' && old.until >= until.toISOString()) return false;
+      write(() =>
+        items.set(pk, {
+          ...old,
+          pk,
+          until: until.toISOString(),
+          restartedBy: reason,
+          ttl: Math.floor(until.getTime() / 1000) + 7 * 24 * 3600,
+        }),
+      );
+      return true;
+    },
     // Synchronous check-and-set: as atomic as DynamoDB's conditional write.
     claimResource: async (kind: ResourceKind, id, a) => {
       const pk = cooldownKey(kind, id);

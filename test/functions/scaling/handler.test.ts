@@ -792,17 +792,17 @@ describe('faults that used to leave half states', () => {
     [
       'a playbook requestedAt days in the future',
       () => ({ ...clone(playbookEvent), requestedAt: '2026-01-18T10:45:00Z' }),
-      /requestedAt: must be within 5 minutes of now/,
+      /requestedAt: must be within 300 s of now/,
     ],
     [
       'a playbook requestedAt hours in the past',
       () => ({ ...clone(playbookEvent), requestedAt: '2026-01-15T06:00:00Z' }),
-      /requestedAt: must be within 5 minutes of now/,
+      /requestedAt: must be within 300 s of now/,
     ],
     [
       'an alarm state timestamp days in the future',
       () => alarmAt('orders-db-cpu-high', '2026-01-17T10:19:59.987+0000'),
-      /detail\.state\.timestamp: must not be more than 5 minutes in the future/,
+      /detail\.state\.timestamp: \S+ is more than 300 s ahead of now/,
     ],
   ])('refuses %s, so it cannot block the database for days', async (_what, event, message) => {
     // Prepare

@@ -105,7 +105,7 @@ describe('parseScalingRequest', () => {
     ['with a bad timestamp', (e) => (e.detail.state.timestamp = 'yesterday'), 'detail.state.timestamp'],
     [
       'from another detail-type',
-      (e) => (e['detail-type'] = 'CloudWatch Alarm Configuration Change'),
+      (e) => (e['detail-type'] = 'EC2 Instance State-change Notification'),
       'detail-type',
     ],
   ])('refuses an EventBridge event %s, naming the field', (_what, breakIt, path) => {
@@ -157,7 +157,7 @@ describe('parseScalingRequest', () => {
     ],
     ['an unknown rule', { action: 'run-playbook', rule: 'nope' }, /not in scaling\.rules/],
     ['a malformed approval id', { action: 'approve', id: 'DROP TABLE' }, /12-character approval id/],
-    ['no object at all', 'ALARM', /expected object/i],
+    ['no object at all', 'ALARM', /neither an event steward reads nor a direct payload; .*accepts: .*alarmData/],
   ])('refuses %s', (_what, raw, message) => {
     expect(issuesOf(() => parse(raw)).join('\n')).toMatch(message);
   });
