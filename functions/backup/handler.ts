@@ -3,10 +3,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
-import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, schedulerClient } from '../../shared/aws/clients.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
+import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
+import { BackupSchedulerEnv } from '../../shared/backup/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { logger, metrics } from '../../shared/observability.js';
@@ -15,15 +17,21 @@ import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 export type { BackupDeps, BackupResult };
 
 /**
- * Parse any backup trigger and run it; dry run = the deps' forced flag or the request's. The invocation's
- * request id names an ad-hoc snapshot that carries neither a client token nor a requested time.
+/**
+ * Parse any backup trigger (schedules, pre-change requests, RDS snapshot and database events, AWS Health
+ * maintenance) and run it; dry run = the deps' forced flag or the request's. The invocation's request id
+ * names an ad-hoc snapshot that carries neither a client token nor a requested time.
  */
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
   runBackup(parseBackupRequest(event, deps.config.backup, invocation), deps);
 
-/** Real adapters for `config.region` and, for copies, `config.dr.region`. */
-export const wire = (base: BaseDeps): BackupDeps => {
+/**
+ * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
+ * snapshots is wired when the environment names its group, target and role (the deployed function).
+ */
+export const wire = (base: BaseDeps, env: Record<string, string | undefined> = process.env): BackupDeps => {
   const { region, dr } = base.config;
+  const s = BackupSchedulerEnv.safeParse(env);
   const rds = rdsClient(region);
   const cache = elastiCacheClient(region);
   const drRds = rdsClient(dr.region);
@@ -36,6 +44,16 @@ export const wire = (base: BaseDeps): BackupDeps => {
       primary: awsSnapshotStore(region, rds, cache),
       dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region)),
     },
+    ...(s.success
+      ? {
+          scheduler: schedulerBackup(schedulerClient(region), {
+            group: s.data.MAINTENANCE_SCHEDULE_GROUP,
+            functionArn: s.data.MAINTENANCE_TARGET_ARN,
+            roleArn: s.data.MAINTENANCE_ROLE_ARN,
+            ...(s.data.MAINTENANCE_DLQ_ARN ? { deadLetterArn: s.data.MAINTENANCE_DLQ_ARN } : {}),
+          }),
+        }
+      : {}),
   };
 };
 

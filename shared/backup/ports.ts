@@ -31,3 +31,18 @@ export interface SnapshotLister {
   /** Manual snapshots of the given kinds (automated ones are AWS's and never listed), with what could not be read. */
   list(kinds: readonly ResourceKind[]): Promise<SnapshotListing>;
 }
+
+/** A one-time schedule that invokes the backup function with `payload` at `at` (UTC), then deletes itself. */
+export interface OneTimeSchedule {
+  /** Deterministic: the same maintenance and database always name the same schedule. */
+  name: string;
+  at: Date;
+  description: string;
+  payload: Record<string, unknown>;
+}
+
+/** Port: schedule a future backup request (EventBridge Scheduler). */
+export interface BackupScheduler {
+  /** `exists`: a schedule of this name is already there (a retried event). */
+  scheduleOnce(s: OneTimeSchedule): Promise<'created' | 'exists'>;
+}

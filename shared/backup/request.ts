@@ -1,5 +1,5 @@
 import * as z from '../zod.js';
-import type { StewardConfig } from '../config/schema.js';
+import type { Severity, StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
@@ -83,6 +83,71 @@ export interface Invocation {
   requestId?: string;
 }
 
+/** RDS instance and cluster events steward tells about for a protected database, at their severity. */
+export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: string }> = {
+  'RDS-EVENT-0013': { severity: 'warning', what: 'Multi-AZ failover started' },
+  'RDS-EVENT-0015': { severity: 'warning', what: 'Multi-AZ failover to the standby completed' },
+  'RDS-EVENT-0049': { severity: 'warning', what: 'Multi-AZ failover completed' },
+  'RDS-EVENT-0087': {
+    severity: 'warning',
+    what: 'stopped: no new writes, and RDS starts it again after 7 days',
+  },
+  'RDS-EVENT-0088': { severity: 'info', what: 'started' },
+  'RDS-EVENT-0154': { severity: 'warning', what: 'started by RDS after 7 days stopped' },
+  'RDS-EVENT-0089': {
+    severity: 'warning',
+    what: 'free storage low: more than 90 % of allocated storage used',
+  },
+  'RDS-EVENT-0007': { severity: 'critical', what: 'allocated storage exhausted (storage-full): writes fail' },
+  'RDS-EVENT-0227': { severity: 'critical', what: 'Aurora cluster storage dangerously low' },
+};
+
+/** EventBridge detail-types of RDS instance and cluster events. */
+export const RDS_DATABASE_DETAIL_TYPES = ['RDS DB Instance Event', 'RDS DB Cluster Event'] as const;
+
+const RdsDatabaseEvent = z.object({
+  source: z.literal('aws.rds'),
+  'detail-type': z.enum(RDS_DATABASE_DETAIL_TYPES),
+  time: z.optional(z.string()),
+  detail: z.object({
+    EventID: z.optional(z.string()),
+    SourceIdentifier: z.string().check(z.minLength(1)),
+    SourceArn: z.optional(z.string()),
+    Date: z.optional(z.string()),
+    Message: z.optional(z.string()),
+  }),
+});
+
+const HealthTime = z
+  .string()
+  .check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)'));
+
+/** AWS Health event (only the fields steward reads; the schema reference names them all). */
+export const HealthEvent = z.object({
+  source: z.literal('aws.health'),
+  'detail-type': z.literal('AWS Health Event'),
+  detail: z.object({
+    eventArn: z.string().check(z.minLength(1)),
+    service: z.string().check(z.minLength(1)),
+    eventTypeCode: z.string().check(z.minLength(1)),
+    eventTypeCategory: z.string().check(z.minLength(1)),
+    startTime: z.optional(HealthTime),
+    endTime: z.optional(HealthTime),
+    statusCode: z.optional(z.string()),
+    affectedEntities: z._default(z.array(z.object({ entityValue: z.string().check(z.minLength(1)) })), []),
+  }),
+});
+
+/** AWS Health services whose scheduled changes touch databases steward protects. */
+export const HEALTH_SERVICES = ['RDS', 'ELASTICACHE'] as const;
+
+/** What steward expects instead of a hand-wired classic EventBridge "Scheduled Event". */
+export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
+  `a steward schedule's payload {"action":"scheduled-backup","policy":"<one of: ${Object.keys(backup.policies).join(', ') || 'none'}>","scheduledTime":"<aws.scheduler.scheduled-time>"} (steward deploys one schedule per policy)`,
+  '{"action":"snapshot","resource":"<db id or ARN>","reason":"<why>"} for a pre-change snapshot',
+  '{"action":"reconcile-copies"} to start pending DR copies',
+];
+
 /** The one typed request every trigger becomes. */
 export type BackupRequest =
   | { action: 'scheduled-backup'; policy: string; scheduledTime: Date; dryRun: boolean }
@@ -99,7 +164,22 @@ export type BackupRequest =
       identity?: { key: string } | { at: Date };
       dryRun: boolean;
     }
-  | { action: 'reconcile-copies'; dryRun: boolean; trigger?: { eventId: string; snapshot?: string } };
+  | { action: 'reconcile-copies'; dryRun: boolean; trigger?: { eventId: string; snapshot?: string } }
+  /** AWS Health scheduled maintenance: pre-change snapshots of the protected databases it names. */
+  | {
+      action: 'maintenance';
+      eventArn: string;
+      typeCode: string;
+      service: string;
+      start: Date;
+      end?: Date;
+      entities: string[];
+      dryRun: boolean;
+    }
+  /** An RDS instance or cluster event to tell about (failover, stop/start, storage). */
+  | { action: 'rds-event'; eventId: string; database: string; at: Date; message?: string; dryRun: boolean }
+  /** Received, understood, not for backup: logged with the reason. */
+  | { action: 'ignored'; reason: string; dryRun: boolean };
 
 const fail = (what: string, issues: string[]): never => {
   throw new EventShapeError(what, issues);
@@ -108,6 +188,68 @@ const fail = (what: string, issues: string[]): never => {
 const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.infer<S> => {
   const r = schema.safeParse(raw);
   return r.success ? r.data : fail(what, formatIssues(r.error.issues));
+};
+
+const parseHealth = (raw: unknown): BackupRequest => {
+  const e = parseWith(HealthEvent, raw, 'Invalid AWS Health event');
+  const d = e.detail;
+  const base = { dryRun: false };
+  if (d.eventTypeCategory !== 'scheduledChange')
+    return {
+      action: 'ignored',
+      reason: `AWS Health ${d.eventTypeCode} is a ${d.eventTypeCategory}, not a scheduled change`,
+      ...base,
+    };
+  if (!(HEALTH_SERVICES as readonly string[]).includes(d.service))
+    return {
+      action: 'ignored',
+      reason: `AWS Health ${d.eventTypeCode} is about ${d.service}, not RDS or ElastiCache`,
+      ...base,
+    };
+  if (d.statusCode === 'closed')
+    return {
+      action: 'ignored',
+      reason: `AWS Health ${d.eventTypeCode} is closed: the maintenance is over`,
+      ...base,
+    };
+  if (!d.startTime)
+    fail('Invalid AWS Health event', [
+      'detail.startTime: required for a scheduled change (when the window starts)',
+    ]);
+  return {
+    action: 'maintenance',
+    eventArn: d.eventArn,
+    typeCode: d.eventTypeCode,
+    service: d.service,
+    start: new Date(Date.parse(d.startTime!)),
+    ...(d.endTime ? { end: new Date(Date.parse(d.endTime)) } : {}),
+    entities: d.affectedEntities.map((a) => a.entityValue),
+    ...base,
+  };
+};
+
+const parseRdsDatabaseEvent = (raw: unknown): BackupRequest => {
+  const e = parseWith(RdsDatabaseEvent, raw, 'Invalid RDS event');
+  const d = e.detail;
+  // The documented example names the instance `rds:<id>` in SourceIdentifier; the ARN's last part is the id.
+  const database = d.SourceArn?.split(':').at(-1) ?? d.SourceIdentifier.replace(/^rds:/, '');
+  const eventId = d.EventID ?? '(none)';
+  if (!Object.hasOwn(RDS_OPERATIONAL_EVENTS, eventId))
+    return {
+      action: 'ignored',
+      reason: `RDS event ${eventId} on ${database} is not one steward tells about`,
+      dryRun: false,
+    };
+  const at = new Date(Date.parse(d.Date ?? e.time ?? ''));
+  if (Number.isNaN(at.getTime())) fail('Invalid RDS event', ['detail.Date: must be an ISO-8601 time']);
+  return {
+    action: 'rds-event',
+    eventId,
+    database,
+    at,
+    ...(d.Message ? { message: d.Message } : {}),
+    dryRun: false,
+  };
 };
 
 /**
@@ -121,6 +263,19 @@ export const parseBackupRequest = (
 ): BackupRequest => {
   // EventBridge envelopes carry `source`; direct payloads carry `action`.
   if (raw !== null && typeof raw === 'object' && 'source' in raw && !('action' in raw)) {
+    const src = (raw as { source: unknown }).source;
+    const type = (raw as { 'detail-type'?: unknown })['detail-type'];
+    if (src === 'aws.events' && type === 'Scheduled Event')
+      fail('A classic EventBridge "Scheduled Event" carries no backup request', [
+        `detail-type: "Scheduled Event" has no policy or action; send one of: ${expectedPayloads(backup).join('; ')}. Set the rule target's input to that JSON, or use the schedules steward deploys`,
+      ]);
+    if (src === 'aws.health') return parseHealth(raw);
+    if (src === 'aws.rds' && (RDS_DATABASE_DETAIL_TYPES as readonly unknown[]).includes(type))
+      return parseRdsDatabaseEvent(raw);
+    if (src !== 'aws.rds')
+      fail('Unrecognised backup event', [
+        `source: "${String(src)}" is not one the backup function reads (aws.rds snapshot and database events, aws.health); or send ${expectedPayloads(backup).join('; ')}`,
+      ]);
     const e = parseWith(RdsSnapshotCreatedEvent, raw, 'Invalid RDS snapshot event');
     const snapshot = e.detail.SourceArn ?? e.detail.SourceIdentifier;
     return {

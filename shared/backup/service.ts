@@ -14,7 +14,8 @@ import {
   planSnapshot,
   QUOTA_BY_KIND,
 } from './plan.js';
-import type { BackupPort, CopyPort, SnapshotLister } from './ports.js';
+import { type MaintenanceItem, runBackupEvent } from './maintenance.js';
+import type { BackupPort, BackupScheduler, CopyPort, SnapshotLister } from './ports.js';
 import type { BackupRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -27,6 +28,8 @@ export interface BackupDeps extends BaseDeps {
   /** Cross-region copies, called in `config.dr.region`. */
   dr: CopyPort;
   snapshots: { primary: SnapshotLister; dr: SnapshotLister };
+  /** One-time schedules for pre-maintenance snapshots; absent outside the deployed function. */
+  scheduler?: BackupScheduler;
 }
 
 /** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */
@@ -40,11 +43,16 @@ export interface BackupResult {
   backup?: BackupPlan;
   /** DR copy plan (scheduled and reconcile runs, when a policy copies). */
   copies?: CopyPlan;
+  /** AWS Health maintenance: the protected databases it touches and their pre-change snapshots. */
+  maintenance?: MaintenanceItem[];
   /** One per create, copy and relevant skip; not-opted-in databases are only in `backup.actions`. */
   outcomes: Outcome[];
 }
 
 type Draft = Pick<BackupResult, 'backup' | 'copies'> & { outcomes: Outcome[] };
+
+/** The requests that are backup runs (snapshots and copies), not events to tell about. */
+type BackupRun = Exclude<BackupRequest, { action: 'maintenance' | 'rds-event' | 'ignored' }>;
 
 const CREATE = 'create-snapshot';
 const COPY = 'copy-to-dr';
@@ -244,7 +252,7 @@ const severityOf = (d: Draft): Severity => {
   return findings.length || missed || brokenCopy || unguarded ? 'warning' : 'info';
 };
 
-const summarize = (req: BackupRequest, d: Draft, dryRun: boolean): string => {
+const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
   const prefix = dryRun ? '[dry run] ' : '';
   const verb = dryRun ? 'planned' : 'created';
   const creates = d.outcomes.filter((o) => o.action === CREATE);
@@ -294,12 +302,12 @@ const detailLines = (d: Draft): string[] => {
 };
 
 /** A reconcile run with nothing to say stays quiet: it runs hourly and on every RDS snapshot event. */
-const worthNotifying = (req: BackupRequest, d: Draft, severity: Severity): boolean =>
+const worthNotifying = (req: BackupRun, d: Draft, severity: Severity): boolean =>
   req.action !== 'reconcile-copies' ||
   severity !== 'info' ||
   (d.copies !== undefined && d.copies.start.length + d.copies.deferred.length > 0);
 
-const label = (req: BackupRequest): string =>
+const label = (req: BackupRun): string =>
   req.action === 'scheduled-backup'
     ? `${req.policy} backup`
     : req.action === 'snapshot'
@@ -312,6 +320,25 @@ const label = (req: BackupRequest): string =>
  * Dry run is the request's flag or the deps' forced one.
  */
 export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<BackupResult> => {
+  if (req.action === 'maintenance' || req.action === 'rds-event' || req.action === 'ignored')
+    return runBackupEvent(req, {
+      ...deps,
+      listDatabases: () => deps.primary.listDatabases(ResourceKind.options),
+      snapshotNow: async (p) =>
+        (
+          await runBackup(
+            {
+              action: 'snapshot',
+              resource: p.resource,
+              reason: p.reason,
+              retainDays: p.retainDays,
+              requestedAt: new Date(p.requestedAt),
+              dryRun: false,
+            },
+            deps,
+          )
+        ).outcomes,
+    });
   const dryRun = deps.dryRun || req.dryRun;
   let draft: Draft;
   try {

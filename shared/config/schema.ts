@@ -134,6 +134,15 @@ export const BackupConfig = strictObject({
   /** Follow-up schedule that starts copies deferred by the in-flight limit. */
   copySchedule: z._default(ScheduleExpression, 'rate(1 hour)'),
   policies: z.prefault(z.record(PolicyName, BackupPolicy), { daily: {} }),
+  /** AWS Health scheduled maintenance of a protected database: a pre-change snapshot before the window. */
+  maintenance: z.prefault(
+    strictObject({
+      enabled: z._default(z.boolean(), true),
+      /** The snapshot is taken this long before the maintenance window starts. */
+      leadMinutes: z._default(z.int().check(z.minimum(5), z.maximum(1440)), 60),
+    }),
+    {},
+  ),
 });
 
 export const DrConfig = strictObject({

@@ -16,6 +16,11 @@ export type RetentionRequest = z.infer<typeof RetentionRequest>;
 
 /** Parse a retention trigger; throws EventShapeError naming every bad field path. */
 export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
+  const o = raw as { source?: unknown; 'detail-type'?: unknown } | null;
+  if (o && typeof o === 'object' && o.source === 'aws.events' && o['detail-type'] === 'Scheduled Event')
+    throw new EventShapeError('A classic EventBridge "Scheduled Event" carries no retention request', [
+      'detail-type: "Scheduled Event" is not a retention request; send {"action":"retention","scheduledTime":"<aws.scheduler.scheduled-time>"} (what the schedule steward deploys sends): set the rule target\'s input to that JSON',
+    ]);
   const r = RetentionRequest.safeParse(raw);
   if (!r.success) throw new EventShapeError('Invalid retention request', formatIssues(r.error.issues));
   return r.data;

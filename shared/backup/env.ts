@@ -1,0 +1,17 @@
+import * as z from '../zod.js';
+
+/**
+ * What the backup function needs to schedule pre-maintenance snapshots; the construct sets all four. Absent
+ * (a local `steward invoke`), maintenance events are planned and reported but cannot be scheduled.
+ */
+export const BackupSchedulerEnv = z.object({
+  MAINTENANCE_SCHEDULE_GROUP: z.string().check(z.minLength(1)),
+  MAINTENANCE_TARGET_ARN: z
+    .string()
+    .check(z.regex(/^arn:aws[a-z-]*:lambda:/, 'must be a Lambda function ARN')),
+  MAINTENANCE_ROLE_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:iam::/, 'must be an IAM role ARN')),
+  MAINTENANCE_DLQ_ARN: z.optional(
+    z.string().check(z.regex(/^arn:aws[a-z-]*:sqs:/, 'must be an SQS queue ARN')),
+  ),
+});
+export type BackupSchedulerEnv = z.infer<typeof BackupSchedulerEnv>;
