@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { Database, Outcome } from '../model.js';
-import { sendReported } from '../notify/notifier.js';
+import { type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
@@ -97,7 +97,7 @@ export const preChangePayload = (db: Database, at: Date, typeCode: string, retai
 export interface EventDeps {
   config: StewardConfig;
   dryRun: boolean;
-  notifier: import('../notify/notifier.js').Notifier;
+  notifier: Notifier;
   now: () => Date;
   /** Absent outside the deployed function: maintenance is then planned and reported, not scheduled. */
   scheduler?: BackupScheduler;
