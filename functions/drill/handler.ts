@@ -5,7 +5,7 @@ import { rdsClient, s3Client, secretsClient, sfnClient, stateTableClient } from 
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { secretsCredentials } from '../../shared/aws/secrets.js';
-import { sfnTaskSignal } from '../../shared/aws/sfn.js';
+import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
@@ -14,7 +14,10 @@ import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { DrillDeps };
 
-/** A drill task (all but verify), an RDS event about a drill resource, or `{ "action": "janitor" }`. */
+/**
+ * A drill task (all but verify), an RDS event about a drill resource, a Step Functions status change of a
+ * drill execution, or `{ "action": "janitor" }`.
+ */
 export const run = (event: unknown, deps: DrillDeps) => runDrillControl(event, deps);
 
 /** Real adapters for `config.region`; the network and stores come from the function's environment. */
@@ -27,6 +30,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
     credentials: secretsCredentials(secretsClient(region)),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
+    executions: sfnExecutions(sfnClient(region)),
     reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, env.REPORT_KMS_KEY_ARN),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
   };

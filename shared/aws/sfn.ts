@@ -1,7 +1,12 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { StaleTaskTokenError, type TaskSignal } from '../drill/ports.js';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { type ExecutionLookup, StaleTaskTokenError, type TaskSignal } from '../drill/ports.js';
 import { errorName } from '../errors.js';
-import { attempt } from './call.js';
+import { attempt, call } from './call.js';
 
 // Step Functions limits: error ≤ 256 characters, cause ≤ 32,768.
 const ERROR_MAX = 256;
@@ -36,4 +41,14 @@ export const sfnTaskSignal = (sfn: SFNClient): TaskSignal => ({
         }),
       ),
     ),
+});
+
+/** ExecutionLookup over Step Functions DescribeExecution: the error name an execution failed with. */
+export const sfnExecutions = (sfn: SFNClient): ExecutionLookup => ({
+  errorOf: async (executionArn) =>
+    (
+      await call('DescribeExecution', executionArn, () =>
+        sfn.send(new DescribeExecutionCommand({ executionArn })),
+      )
+    ).error,
 });

@@ -129,6 +129,12 @@ export interface TaskSignal {
   failure(token: string, error: string, cause: string): Promise<void>;
 }
 
+/** Port: what Step Functions says about a drill execution. */
+export interface ExecutionLookup {
+  /** The error name a failed execution ended with (`DrillFailed` when steward's own Fail state ended it). */
+  errorOf(executionArn: string): Promise<string | undefined>;
+}
+
 /** The token belongs to a task that already finished or timed out; nothing is waiting for it. */
 export class StaleTaskTokenError extends StewardError {
   override name = 'StaleTaskTokenError';

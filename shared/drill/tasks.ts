@@ -10,7 +10,9 @@ import {
   PartialFailureError,
   StewardError,
 } from '../errors.js';
+import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
+import { settleEach, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
 import { redact } from './checks.js';
@@ -24,6 +26,7 @@ import {
   type DrillNetwork,
   type ReportStore,
   type RestorePort,
+  type ExecutionLookup,
   StaleTaskTokenError,
   type TargetRef,
   type TargetStatus,
@@ -72,6 +75,8 @@ export interface DrillDeps extends VerifyDeps {
   signal: TaskSignal;
   reports: ReportStore;
   network: DrillNetwork;
+  /** Why a drill execution failed (its error name); steward's own failures end in `DrillFailed`. */
+  executions?: ExecutionLookup;
 }
 
 /** The restore reached a state from which it never becomes available. */
@@ -797,6 +802,92 @@ export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEven
 };
 
 // ---------------------------------------------------------------------------------------------
+// Step Functions: a drill execution that ended without steward's own handling
+
+const ExecutionStatusChange = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().check(z.minLength(1)),
+    stateMachineArn: z.string().check(z.minLength(1)),
+    name: z.string().check(z.minLength(1)),
+    status: z.string().check(z.minLength(1)),
+    startDate: z.optional(z.number()),
+    stopDate: z.optional(z.nullable(z.number())),
+  }),
+});
+
+/** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
+export const DRILL_FAILED = 'DrillFailed';
+
+export type ExecutionEndOutcome =
+  | { outcome: 'ignored'; reason: string }
+  | { outcome: 'alerted'; execution: string; status: string; cleanup: Outcome[] };
+
+/**
+ * A drill execution that ended ABORTED, TIMED_OUT or FAILED outside steward's own handling (someone stopped
+ * it, a service error, the execution's own timeout): a critical alert at once, and its restored databases
+ * (tagged `steward:drill=<execution name>`) deleted now rather than by the janitor hours later. A FAILED that
+ * ended in steward's `DrillFailed` state was recorded and notified already: ignored.
+ */
+export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<ExecutionEndOutcome> => {
+  const r = ExecutionStatusChange.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid Step Functions event', formatIssues(r.error.issues));
+  const d = r.data.detail;
+  const ours = `:stateMachine:steward-${deps.config.stage}-drill`;
+  const ignore = (reason: string): ExecutionEndOutcome => {
+    logger.info('drill execution event ignored', { execution: d.executionArn, reason });
+    return { outcome: 'ignored', reason };
+  };
+  if (!d.stateMachineArn.endsWith(ours))
+    return ignore(`${d.stateMachineArn} is not this stage's drill state machine`);
+  if (!['ABORTED', 'TIMED_OUT', 'FAILED'].includes(d.status))
+    return ignore(`execution ${d.name} is ${d.status}: nothing went wrong outside the drill`);
+  if (d.status === 'FAILED') {
+    const error = await deps.executions?.errorOf(d.executionArn);
+    if (error === DRILL_FAILED)
+      return ignore(
+        `execution ${d.name} failed through the drill's own ${DRILL_FAILED} state: recorded and notified already`,
+      );
+  }
+  const drillId = sanitiseDrillId(d.name);
+  const leftovers = (await deps.restore.listDrillResources()).filter((x) => x.drillId === drillId);
+  const cleanup = await settleEach(
+    leftovers,
+    async (x): Promise<Outcome> => {
+      const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
+      if (deps.dryRun) return { ...base, status: 'planned' };
+      const done = await deps.restore.remove(x);
+      return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
+    },
+    (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
+  );
+  const started = d.startDate ? new Date(d.startDate).toISOString() : '?';
+  const stopped = d.stopDate ? new Date(d.stopDate).toISOString() : '?';
+  await deps.notifier.send({
+    severity: 'critical',
+    capability: 'drill',
+    subject: `Drill execution ${d.name} ended ${d.status} outside the drill's own handling`,
+    lines: [
+      `Execution ${d.executionArn} started ${started}, ended ${d.status} at ${stopped}: the drill did not record a result, so this backup's restore is unproven.`,
+      d.status === 'ABORTED'
+        ? 'Someone or something stopped it (StopExecution).'
+        : d.status === 'TIMED_OUT'
+          ? "It ran past the state machine's own timeout."
+          : "A state failed without reaching the drill's cleanup and record steps (a service error).",
+      leftovers.length
+        ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
+        : 'It left no restored database behind.',
+      'Start the drill again: steward drill <database> --stage ' + deps.config.stage,
+    ],
+    data: { execution: d.executionArn, status: d.status, cleanup },
+  });
+  metrics.addMetric('DrillExecutionsLost', MetricUnit.Count, 1);
+  throwIfFailed(`cleanup after drill ${d.name}`, cleanup);
+  return { outcome: 'alerted', execution: d.executionArn, status: d.status, cleanup };
+};
+
+// ---------------------------------------------------------------------------------------------
 // Control-plane entry
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -808,7 +899,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export const runDrillControl = async (
   raw: unknown,
   deps: DrillDeps,
-): Promise<DrillState | RdsEventOutcome | JanitorResult> => {
+): Promise<DrillState | RdsEventOutcome | JanitorResult | ExecutionEndOutcome> => {
   if (isObject(raw) && ('task' in raw || 'state' in raw)) {
     const event = parseDrillTaskEvent(raw);
     if (event.task === 'verify' || event.task === 'warmup') {
@@ -819,8 +910,9 @@ export const runDrillControl = async (
     return runDrillTask(event, deps);
   }
   if (isObject(raw) && raw.source === 'aws.rds') return onRdsEvent(raw, deps);
+  if (isObject(raw) && raw.source === 'aws.states') return onExecutionEnd(raw, deps);
   if (isObject(raw) && raw.action === 'janitor') return runJanitor(deps);
   throw new EventShapeError('Unrecognised drill event', [
-    '(root): expected a drill task { task, state }, an RDS event (source aws.rds) or { "action": "janitor" }',
+    '(root): expected a drill task { task, state }, an RDS event (source aws.rds), a Step Functions execution status change (source aws.states) or { "action": "janitor" }',
   ]);
 };
