@@ -1,8 +1,16 @@
 import { Annotations, Arn, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
-import { RDS_SNAPSHOT_DETAIL_TYPES, SNAPSHOT_CREATED_EVENT_IDS } from '../shared/backup/request.js';
+import type { BackupSchedulerEnv } from '../shared/backup/env.js';
+import {
+  HEALTH_SERVICES,
+  RDS_DATABASE_DETAIL_TYPES,
+  RDS_OPERATIONAL_EVENTS,
+  RDS_SNAPSHOT_DETAIL_TYPES,
+  SNAPSHOT_CREATED_EVENT_IDS,
+} from '../shared/backup/request.js';
 import type { ResourceKind } from '../shared/config/schema.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
@@ -20,10 +28,12 @@ export class Backup extends Construct {
     const { config } = props;
     const policies = Object.entries(config.backup.policies);
     const copiesToDr = policies.some(([, p]) => p.copyToDr);
+    const group = props.scheduleGroup.scheduleGroupName;
+    const maintenance = config.backup.maintenance.enabled;
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'backup',
-      description: `steward ${config.stage}: scheduled and ad-hoc snapshots, DR copies`,
+      description: `steward ${config.stage}: scheduled and ad-hoc snapshots, DR copies, pre-maintenance snapshots`,
       timeout: Duration.minutes(5),
       // One run at a time: two overlapping reconciles would each start copies up to the in-flight limit.
       reservedConcurrency: 1,
@@ -32,6 +42,17 @@ export class Backup extends Construct {
       ...(copiesToDr ? { roleName: backupRoleName(config.stage, config.region) } : {}),
     });
     this.function = fn;
+    if (maintenance) this.maintenance(fn, group);
+
+    fn.addEventRule(
+      'DatabaseEventRule',
+      'A failover, stop/start or storage event of a database: notify when steward protects it',
+      {
+        source: ['aws.rds'],
+        detailType: [...RDS_DATABASE_DETAIL_TYPES],
+        detail: { EventID: Object.keys(RDS_OPERATIONAL_EVENTS) },
+      },
+    );
 
     for (const [name, policy] of policies) {
       fn.addSchedule(`Schedule${constructId(name)}`, {
@@ -65,6 +86,56 @@ export class Backup extends Construct {
       fn,
       new Set(policies.flatMap(([, p]) => p.kinds)),
       new Set(copying.flatMap(([, p]) => p.kinds)),
+    );
+  }
+
+  /**
+   * AWS Health scheduled maintenance of RDS and ElastiCache → the function schedules a pre-change snapshot
+   * with a one-time schedule in the stage's group, which it may only create under its own name prefix and
+   * only with the function's own invoker role.
+   */
+  private maintenance(fn: StewardFunction, group: string): void {
+    const { config } = fn;
+    const stack = Stack.of(this);
+    const role = fn.invokerRole();
+    fn.fn.grantInvoke(role);
+    fn.failureQueue.grantSendMessages(role);
+    const prefix = `steward-${config.stage}-pre-`;
+    const env = {
+      MAINTENANCE_SCHEDULE_GROUP: group,
+      MAINTENANCE_TARGET_ARN: fn.literalArn,
+      MAINTENANCE_ROLE_ARN: role.roleArn,
+      MAINTENANCE_DLQ_ARN: fn.failureQueue.queueArn,
+    } satisfies z.input<typeof BackupSchedulerEnv>;
+    for (const [k, v] of Object.entries(env)) fn.fn.addEnvironment(k, v);
+    fn.allow({
+      sid: 'SchedulePreMaintenanceSnapshots',
+      actions: ['scheduler:CreateSchedule'],
+      resources: [
+        stack.formatArn({
+          service: 'scheduler',
+          region: config.region,
+          resource: 'schedule',
+          resourceName: `${group}/${prefix}*`,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      ],
+      wildcardReason: `One-time schedules named ${prefix}<hash of the maintenance and the database>, known only when AWS Health announces it; they delete themselves after running.`,
+    });
+    fn.allow({
+      sid: 'PassInvokerRoleToScheduler',
+      actions: ['iam:PassRole'],
+      resources: [role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+    fn.addEventRule(
+      'MaintenanceRule',
+      'AWS Health scheduled maintenance of RDS or ElastiCache: snapshot before it',
+      {
+        source: ['aws.health'],
+        detailType: ['AWS Health Event'],
+        detail: { service: [...HEALTH_SERVICES], eventTypeCategory: ['scheduledChange'] },
+      },
     );
   }
 

@@ -318,6 +318,19 @@ export class Drill extends Construct {
       detailType: ['RDS DB Instance Event', 'RDS DB Cluster Event'],
       detail: { SourceIdentifier: [{ prefix: DRILL_PREFIX }] },
     });
+    // A drill that ends outside its own handling (stopped, timed out, a service error): alert and clean up now.
+    this.function.addEventRule(
+      'ExecutionEndedRule',
+      'A drill execution ended ABORTED, TIMED_OUT or FAILED: alert at once and delete what it restored',
+      {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+        },
+      },
+    );
     this.function.addSchedule('JanitorSchedule', {
       name: 'drill-janitor',
       description: `Delete drill databases older than ${drill.janitorMaxAgeHours} h that a cleanup left behind`,
@@ -614,6 +627,20 @@ export class Drill extends Construct {
       wildcardReason:
         'states:SendTaskSuccess/Failure support no resource-level permissions; the task token names the task, ' +
         'and the function only holds tokens of its own state machine.',
+    });
+    // Why a drill execution failed: its own DrillFailed state (recorded already) or something else.
+    fn.allow({
+      sid: 'DescribeDrillExecutions',
+      actions: ['states:DescribeExecution'],
+      resources: [
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `steward-${config.stage}-drill:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      wildcardReason: 'Executions of the stage’s drill state machine, named per run.',
     });
     stateTable.grantReadWrite(fn, 'DrillTaskTokens', [tokenKey('')]);
     fn.allow({

@@ -1,5 +1,7 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { FilterOrPolicy, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
@@ -12,7 +14,12 @@ import type { ScalingEnv } from '../shared/scaling/env.js';
 import { replicaPattern, SCALING_KEY_PREFIX } from '../shared/scaling/ids.js';
 import { ladderFor } from '../shared/scaling/ladder.js';
 import type { NamedRule } from '../shared/scaling/model.js';
-import { namedRules } from '../shared/scaling/request.js';
+import {
+  ALARM_CONFIGURATION_CHANGE,
+  ALARM_STATE_CHANGE,
+  namedRules,
+  RDS_FAILOVER_EVENT_IDS,
+} from '../shared/scaling/request.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
@@ -30,8 +37,10 @@ const COMPARISON: Record<ScalingAlarmSpec['comparison'], ComparisonOperator> = {
   '<=': ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
 };
 
-/** EventBridge detail-type of CloudWatch alarm transitions. */
-export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+export { ALARM_STATE_CHANGE };
+
+/** CloudWatch invokes a function as an alarm action with this service principal (scoped by aws:SourceArn). */
+export const ALARM_ACTION_PRINCIPAL = 'lambda.alarms.cloudwatch.amazonaws.com';
 
 /**
  * Scaling: one EventBridge rule per config rule on its alarm's state changes (ALARM, and OK with scale-in),
@@ -44,11 +53,13 @@ export class Scaling extends Construct {
   /** Alarms created from config (`alarm.create`). */
   readonly alarms: Alarm[] = [];
   readonly eventRules: Rule[] = [];
+  private readonly stageRegion: string;
 
   constructor(scope: Construct, id: string, props: ScalingProps) {
     super(scope, id);
     const { config, stateTable } = props;
     const rules = namedRules(config.scaling);
+    this.stageRegion = config.region;
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'scaling',
@@ -62,8 +73,29 @@ export class Scaling extends Construct {
     this.function = fn;
     stateTable.grantReadWrite(fn, 'ScalingState', [SCALING_KEY_PREFIX]);
 
+    const direct = config.scaling.delivery === 'lambda-action';
     for (const rule of rules) {
       const states = rule.scaleIn.enabled ? ['ALARM', 'OK'] : ['ALARM'];
+      if ('name' in rule.alarm && rule.alarm.create) {
+        const alarm = this.alarm(rule, rule.alarm.name, rule.alarm.create);
+        // The alarm invokes the function itself; CDK adds the permission, scoped to this alarm's ARN.
+        if (direct) {
+          alarm.addAlarmAction(new LambdaAction(fn.fn));
+          if (rule.scaleIn.enabled) alarm.addOkAction(new LambdaAction(fn.fn));
+        }
+        this.alarms.push(alarm);
+      }
+      if (direct) {
+        // An alarm you own invokes the function once you add it as the alarm's action; only these alarms may.
+        if (!('name' in rule.alarm && rule.alarm.create))
+          fn.fn.addPermission(`${constructId(rule.name)}AlarmAction`, {
+            principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
+            action: 'lambda:InvokeFunction',
+            sourceArn: this.alarmArn(alarmPattern(rule)),
+            sourceAccount: Stack.of(this).account,
+          });
+        continue;
+      }
       this.eventRules.push(
         fn.addEventRule(
           `${constructId(rule.name)}AlarmRule`,
@@ -78,8 +110,28 @@ export class Scaling extends Construct {
           },
         ),
       );
-      if ('name' in rule.alarm && rule.alarm.create)
-        this.alarms.push(this.alarm(rule, rule.alarm.name, rule.alarm.create));
+    }
+    if (rules.length) {
+      // A deleted (or renamed) alarm silences its rules: the function warns.
+      this.eventRules.push(
+        fn.addEventRule('AlarmConfigurationRule', 'A scaling rule’s alarm was created, changed or deleted', {
+          source: ['aws.cloudwatch'],
+          detailType: [ALARM_CONFIGURATION_CHANGE],
+          detail: { alarmName: alarmMatchers(rules) },
+        }),
+      );
+    }
+    const databases = [...new Set(rules.filter((r) => r.kind === 'rds-instance').map((r) => r.resource))];
+    if (databases.length) {
+      const stack = Stack.of(this);
+      this.eventRules.push(
+        fn.addEventRule('FailoverRule', 'A scaling rule’s database failed over: its cooldown restarts', {
+          source: ['aws.rds'],
+          detailType: ['RDS DB Instance Event'],
+          resources: databases.map((d) => awsArn(stack, 'rds', config.region, 'db', d)),
+          detail: { EventID: [...RDS_FAILOVER_EVENT_IDS] },
+        }),
+      );
     }
 
     this.subscribe(fn, rules);
@@ -116,6 +168,16 @@ export class Scaling extends Construct {
       comparisonOperator: COMPARISON[spec.comparison],
       evaluationPeriods: spec.evaluationPeriods,
       ...(spec.datapointsToAlarm ? { datapointsToAlarm: spec.datapointsToAlarm } : {}),
+    });
+  }
+
+  private alarmArn(name: string): string {
+    return Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      region: this.stageRegion,
+      resource: 'alarm',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   }
 
@@ -175,6 +237,22 @@ export class Scaling extends Construct {
       ),
     ];
 
+    if (rules.length)
+      fn.allow({
+        sid: 'DescribeRuleAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [...new Set(rules.map(alarmPattern))].map((a) =>
+          stack.formatArn({
+            service: 'cloudwatch',
+            region,
+            resource: 'alarm',
+            resourceName: a,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+        wildcardReason:
+          'Read-only: which side of its threshold or anomaly band a rule’s alarm breaches (its comparison operator); a prefix rule names its alarms by prefix.',
+      });
     if (instances.length)
       fn.allow({
         sid: 'DescribeScaledDbInstances',
@@ -342,3 +420,12 @@ export class Scaling extends Construct {
 }
 
 const alarmLabel = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
+
+/** The alarm name, or the prefix with `*`, as an ARN resource pattern. */
+const alarmPattern = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
+
+/** EventBridge matchers for the rules' alarms: exact names and prefixes. */
+const alarmMatchers = (rules: readonly NamedRule[]) => [
+  ...rules.flatMap((r) => ('name' in r.alarm ? [r.alarm.name] : [])),
+  ...rules.flatMap((r) => ('prefix' in r.alarm ? [{ prefix: r.alarm.prefix }] : [])),
+];

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import {
   Alarm,
   type AlarmProps,
@@ -419,8 +419,11 @@ export class StewardFunction extends Construct {
     });
   }
 
-  /** One role for all of this function's schedules: invoke this function, park failures in its queue. */
-  private invokerRole(): Role {
+  /**
+   * One role for all of this function's schedules, also passed to the one-time schedules the function creates
+   * itself: invoke this function, park failures in its queue.
+   */
+  invokerRole(): Role {
     if (!this.schedulerRole) {
       const stack = Stack.of(this);
       this.schedulerRole = new Role(this, 'SchedulerRole', {
@@ -439,6 +442,17 @@ export class StewardFunction extends Construct {
       }
     }
     return this.schedulerRole;
+  }
+
+  /** This function's ARN as a literal (its own environment cannot reference it: a cycle). */
+  get literalArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'lambda',
+      region: this.props.config.region,
+      resource: 'function',
+      resourceName: `steward-${this.props.config.stage}-${this.shortName}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 }
 

@@ -1,0 +1,160 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ALARM_ACTION_PRINCIPAL } from '../../infra/scaling.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
+import { loadExample } from '../support/examples.js';
+import { scalingConfigInput } from '../shared/scaling/fixtures.js';
+import { allowing, cdkContext, list } from './iam.js';
+
+// The scaling rules delivered by the alarms themselves (Lambda alarm actions) instead of EventBridge.
+const direct = {
+  ...scalingConfigInput,
+  stage: 'direct',
+  scaling: {
+    ...scalingConfigInput.scaling,
+    delivery: 'lambda-action',
+    rules: {
+      ...scalingConfigInput.scaling.rules,
+      'orders-db-cpu': {
+        ...scalingConfigInput.scaling.rules['orders-db-cpu'],
+        alarm: { name: 'orders-db-cpu-high', create: { metric: 'CPUUtilization', threshold: 80 } },
+      },
+    },
+  },
+} satisfies StewardConfigInput;
+
+let app: App;
+let prod: Template;
+let lambdaAction: Template;
+
+beforeAll(() => {
+  app = new App({ context: cdkContext });
+  const stacks = [
+    new StewardStack(app, stackId('prod'), { config: loadExample('prod') }),
+    new StewardStack(app, 'Steward-direct', { config: parseConfig(direct, 'test') }),
+  ];
+  [prod, lambdaAction] = stacks.map((s) => Template.fromStack(s)) as [Template, Template];
+});
+
+const rulesMatching = (t: Template, pattern: Record<string, unknown>) =>
+  Object.keys(
+    t.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.objectLike(pattern) } }),
+  );
+
+describe('event rules', () => {
+  it('routes AWS Health scheduled changes of RDS and ElastiCache to the backup function', () => {
+    expect(
+      rulesMatching(prod, {
+        source: ['aws.health'],
+        'detail-type': ['AWS Health Event'],
+        detail: { service: ['RDS', 'ELASTICACHE'], eventTypeCategory: ['scheduledChange'] },
+      }),
+    ).toHaveLength(1);
+  });
+
+  it('routes the RDS failover, stop/start and storage events to the backup function', () => {
+    expect(
+      rulesMatching(prod, {
+        source: ['aws.rds'],
+        'detail-type': ['RDS DB Instance Event', 'RDS DB Cluster Event'],
+        detail: {
+          EventID: Match.arrayWith(['RDS-EVENT-0049', 'RDS-EVENT-0087', 'RDS-EVENT-0088', 'RDS-EVENT-0007']),
+        },
+      }),
+    ).toHaveLength(1);
+  });
+
+  it('routes failovers of the scaling rules’ databases, and their alarms’ configuration changes, to scaling', () => {
+    expect(
+      rulesMatching(prod, {
+        source: ['aws.rds'],
+        resources: [Match.objectLike({ 'Fn::Join': Match.anyValue() })],
+        detail: { EventID: ['RDS-EVENT-0015', 'RDS-EVENT-0049'] },
+      }),
+    ).toHaveLength(1);
+    expect(
+      rulesMatching(prod, {
+        'detail-type': ['CloudWatch Alarm Configuration Change'],
+        detail: { alarmName: Match.arrayWith(['orders-db-cpu-high']) },
+      }),
+    ).toHaveLength(1);
+  });
+
+  it('routes a drill execution that ends ABORTED, TIMED_OUT or FAILED to the drill function', () => {
+    expect(
+      rulesMatching(prod, {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'] },
+      }),
+    ).toHaveLength(1);
+  });
+});
+
+describe('permissions', () => {
+  it('lets the backup function create only its own pre-maintenance schedules, passing only its invoker role to Scheduler', () => {
+    const create = allowing(prod, 'scheduler:CreateSchedule');
+    expect(create).toHaveLength(1);
+    expect(JSON.stringify(create[0]!.Resource)).toMatch(/schedule\/steward-prod\/steward-prod-pre-\*/);
+    const pass = allowing(prod, 'iam:PassRole');
+    expect(pass).toHaveLength(1);
+    expect(pass[0]!.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+    expect(JSON.stringify(pass[0]!.Resource)).toMatch(/BackupFunctionSchedulerRole/);
+  });
+
+  it('gives the backup function the scheduler environment it reads', () => {
+    prod.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-backup',
+      Environment: {
+        Variables: Match.objectLike({
+          MAINTENANCE_SCHEDULE_GROUP: 'steward-prod',
+          MAINTENANCE_TARGET_ARN: Match.anyValue(),
+          MAINTENANCE_ROLE_ARN: Match.anyValue(),
+          MAINTENANCE_DLQ_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('scopes cloudwatch:DescribeAlarms to the rules’ alarms and states:DescribeExecution to drill executions', () => {
+    const describe = allowing(prod, 'cloudwatch:DescribeAlarms');
+    expect(describe).toHaveLength(1);
+    expect(JSON.stringify(describe[0]!.Resource)).toMatch(/alarm:orders-db-cpu-high/);
+    expect(list(describe[0]!.Resource as never)).not.toContain('*');
+    const exec = allowing(prod, 'states:DescribeExecution');
+    expect(JSON.stringify(exec[0]!.Resource)).toMatch(/execution:steward-prod-drill:\*/);
+  });
+});
+
+describe('scaling.delivery: lambda-action', () => {
+  it('adds no alarm state-change rule, makes the alarms steward creates invoke the function, and scopes every permission by SourceArn', () => {
+    expect(rulesMatching(lambdaAction, { 'detail-type': ['CloudWatch Alarm State Change'] })).toEqual([]);
+    lambdaAction.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'orders-db-cpu-high',
+      AlarmActions: [Match.objectLike({ 'Fn::GetAtt': Match.anyValue() })],
+    });
+    const perms = Object.values(
+      lambdaAction.findResources('AWS::Lambda::Permission', {
+        Properties: { Principal: ALARM_ACTION_PRINCIPAL },
+      }),
+    ) as { Properties: { SourceArn?: unknown } }[];
+    expect(perms.length).toBeGreaterThanOrEqual(Object.keys(direct.scaling.rules).length);
+    // Each one names one alarm: its ARN (GetAtt of an alarm steward creates) or the rule's name / prefix.
+    for (const p of perms) expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/:alarm:|Alarm[0-9A-F]{8}","Arn"/);
+    expect(perms.map((p) => JSON.stringify(p.Properties.SourceArn)).join('\n')).toMatch(
+      /alarm:billing-aurora-load-\*/,
+    );
+  });
+
+  it('is cdk-nag clean', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(
+      report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+  });
+});
