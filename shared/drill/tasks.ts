@@ -19,7 +19,7 @@ import { redact } from './checks.js';
 import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, withinCeiling } from './cost.js';
 
 export { COST_CEILING };
-import { auroraWriterId, drillTargetId, drillTargetOf, sanitiseDrillId } from './ids.js';
+import { auroraWriterId, DRILL_PREFIX, drillTargetId, drillTargetOf, sanitiseDrillId } from './ids.js';
 import { type JanitorResult, janitorMaxAgeHours, runJanitor } from './janitor.js';
 import {
   type CredentialsPort,
@@ -765,7 +765,7 @@ const RdsEvent = z.looseObject({
 });
 
 export type RdsEventOutcome =
-  | { outcome: 'ignored'; sourceId?: string }
+  | { outcome: 'ignored'; sourceId?: string; reason: string }
   | { outcome: 'not-ready' | 'no-token' | 'stale'; targetId: string; status: string }
   | { outcome: 'resumed' | 'failed'; targetId: string; status: string };
 
@@ -779,7 +779,11 @@ export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEven
   if (!r.success) throw new EventShapeError('Invalid RDS event', formatIssues(r.error.issues));
   const { SourceIdentifier, SourceType, EventID } = r.data.detail;
   const ref = drillTargetOf(SourceIdentifier, SourceType);
-  if (!ref) return { outcome: 'ignored', sourceId: SourceIdentifier };
+  if (!ref) {
+    const reason = `${SourceIdentifier} is not a drill database (ids start with ${DRILL_PREFIX})`;
+    logger.info('drill RDS event ignored', { eventId: EventID, reason });
+    return { outcome: 'ignored', sourceId: SourceIdentifier, reason };
+  }
 
   const d = await deps.restore.describe(ref);
   const base = { targetId: ref.id, status: d.status };

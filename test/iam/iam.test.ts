@@ -54,6 +54,8 @@ const commandsInCode = (): Set<string> => {
     'client-s3': 'S3Client',
     'client-secrets-manager': 'SecretsManagerClient',
     'client-sfn': 'SFNClient',
+    'client-cloudwatch': 'CloudWatchClient',
+    'client-scheduler': 'SchedulerClient',
     'client-dynamodb': 'DynamoDBClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
   };

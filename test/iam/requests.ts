@@ -692,6 +692,54 @@ const BINDERS: Record<string, Binder> = {
     });
   },
 
+  // ------------------------------------------------------------------ Events: alarms, maintenance, drill ends
+  // The side of an anomaly band: the comparison operator of one rule's alarm (a prefix rule: any of its alarms).
+  'CloudWatchClient:DescribeAlarms': (_c, d) =>
+    d.config.scaling.enabled
+      ? namedRules(d.config.scaling).map((r) =>
+          req(
+            'cloudwatch:DescribeAlarms',
+            `arn:${d.partition}:cloudwatch:${d.region}:${d.account}:alarm:${'name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}example`}`,
+            {},
+            `DescribeAlarms (alarm of rule ${r.name})`,
+          ),
+        )
+      : [],
+  // A pre-maintenance snapshot: a one-time schedule in the stage's group, passing the function's invoker role.
+  'SchedulerClient:CreateSchedule': (c, d) => {
+    const env = d.functions.get('backup')?.environment ?? {};
+    const group = env.MAINTENANCE_SCHEDULE_GROUP;
+    const role = env.MAINTENANCE_ROLE_ARN;
+    if (!group || !role) return [];
+    const prefix = `steward-${d.config.stage}-pre-`;
+    const name = str(c, 'Name')?.replace(/^steward-[a-z0-9-]+?-pre-/, prefix) ?? `${prefix}0123456789abcdef`;
+    return [
+      req(
+        'scheduler:CreateSchedule',
+        `arn:${d.partition}:scheduler:${d.region}:${d.account}:schedule/${group}/${name}`,
+        {},
+        'CreateSchedule (pre-maintenance snapshot)',
+      ),
+      req(
+        'iam:PassRole',
+        role,
+        { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+        'CreateSchedule → iam:PassRole (Target.RoleArn)',
+      ),
+    ];
+  },
+  'SFNClient:DescribeExecution': (_c, d) =>
+    d.config.drill.enabled
+      ? [
+          req(
+            'states:DescribeExecution',
+            `arn:${d.partition}:states:${d.region}:${d.account}:execution:steward-${d.config.stage}-drill:exec-1`,
+            {},
+            'DescribeExecution (why a drill execution failed)',
+          ),
+        ]
+      : [],
+
   // ------------------------------------------------------------------ Scaling
   'RDSClient:ModifyDBInstance': (c, d) =>
     rulesOf(d, 'rds.scaleUp').flatMap((r) => {

@@ -145,7 +145,8 @@ describe('scaling.delivery: lambda-action', () => {
     ) as { Properties: { SourceArn?: unknown } }[];
     expect(perms.length).toBeGreaterThanOrEqual(Object.keys(direct.scaling.rules).length);
     // Each one names one alarm: its ARN (GetAtt of an alarm steward creates) or the rule's name / prefix.
-    for (const p of perms) expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/:alarm:|Alarm[0-9A-F]{8}","Arn"/);
+    for (const p of perms)
+      expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/:alarm:|Alarm[0-9A-F]{8}","Arn"/);
     expect(perms.map((p) => JSON.stringify(p.Properties.SourceArn)).join('\n')).toMatch(
       /alarm:billing-aurora-load-\*/,
     );

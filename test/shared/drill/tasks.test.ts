@@ -790,7 +790,11 @@ describe('onRdsEvent', () => {
   it('ignores events about databases that are not drill copies', async () => {
     const f = fakeDeps();
     const other = { ...rdsEvent, detail: { ...rdsEvent.detail, SourceIdentifier: 'orders-db' } };
-    expect(await onRdsEvent(other, f.deps)).toEqual({ outcome: 'ignored', sourceId: 'orders-db' });
+    expect(await onRdsEvent(other, f.deps)).toEqual({
+      outcome: 'ignored',
+      sourceId: 'orders-db',
+      reason: 'orders-db is not a drill database (ids start with steward-drill-)',
+    });
   });
 
   it('says no-token when nothing is parked (polling will pick it up)', async () => {

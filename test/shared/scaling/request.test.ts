@@ -157,7 +157,11 @@ describe('parseScalingRequest', () => {
     ],
     ['an unknown rule', { action: 'run-playbook', rule: 'nope' }, /not in scaling\.rules/],
     ['a malformed approval id', { action: 'approve', id: 'DROP TABLE' }, /12-character approval id/],
-    ['no object at all', 'ALARM', /neither an event steward reads nor a direct payload; .*accepts: .*alarmData/],
+    [
+      'no object at all',
+      'ALARM',
+      /neither an event steward reads nor a direct payload; .*accepts: .*alarmData/,
+    ],
   ])('refuses %s', (_what, raw, message) => {
     expect(issuesOf(() => parse(raw)).join('\n')).toMatch(message);
   });
