@@ -56,6 +56,7 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
     },
     'e2e',
   );
+  // The run happens just after the transition: an ALARM delivered much later is stale and not acted on.
   const deps = (now = new Date()) => {
     const base: BaseDeps = { config, dryRun: false, notifier: memoryNotifier(), now: () => now };
     return scaling.wire(base, { STATE_TABLE: TABLE });
@@ -98,8 +99,14 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
 
   it('scales the class up one rung, and the same transition again changes nothing', async () => {
     // Act
-    const first = await scaling.run(alarm('orders-db-cpu-high', '2026-01-15T10:00:00.000+0000'), deps());
-    const again = await scaling.run(alarm('orders-db-cpu-high', '2026-01-15T10:00:00.000+0000'), deps());
+    const first = await scaling.run(
+      alarm('orders-db-cpu-high', '2026-01-15T10:00:00.000+0000'),
+      deps(new Date('2026-01-15T10:00:00.000Z')),
+    );
+    const again = await scaling.run(
+      alarm('orders-db-cpu-high', '2026-01-15T10:00:00.000+0000'),
+      deps(new Date('2026-01-15T10:00:00.000Z')),
+    );
 
     // Assert
     expect(first.decisions[0]!.status).toBe('done');
@@ -111,11 +118,11 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
     // Act
     const first = await scaling.run(
       alarm('orders-db-connections-high', '2026-01-15T10:10:00.000+0000'),
-      deps(),
+      deps(new Date('2026-01-15T10:10:00.000Z')),
     );
     const second = await scaling.run(
       alarm('orders-db-connections-high', '2026-01-15T10:20:00.000+0000'),
-      deps(),
+      deps(new Date('2026-01-15T10:20:00.000Z')),
     );
 
     // Assert

@@ -212,7 +212,8 @@ export const suppliedKeys = async (info: ActionInfo, resourceType: string | unde
   if (!row) throw new Error(`${info.action} authorizes no resource type ${resourceType}`);
   if (row.conditionKeys.length) return [...keys, ...row.conditionKeys];
   const type = await resourceTypeInfo(info.service, resourceType);
-  return [...keys, ...type.conditionKeys.filter((k) => !REQUEST_SCOPED.test(k))];
+  // Some resource types (CloudWatch alarms, Scheduler schedules) list no condition keys at all.
+  return [...keys, ...(type.conditionKeys ?? []).filter((k) => !REQUEST_SCOPED.test(k))];
 };
 
 /** True when a concrete condition key (`aws:RequestTag/steward:managed`) is one of the reference's keys. */
