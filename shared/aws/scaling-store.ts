@@ -146,8 +146,8 @@ export const dynamoScalingStore = (
     claimResource: async (kind, id, a) => {
       const pk = cooldownKey(kind, id);
       const at = a.at.toISOString();
-      // Free when nobody ever acted, or the cooldown ran out and no newer transition was acted on. ISO times
-      // in UTC compare as strings.
+      // Free when nobody ever acted, or the cooldown ran out and no newer transition was acted on (a cooldown
+      // a failover restarted has no acted-on transition). ISO times in UTC compare as strings.
       const r = await putIf(
         {
           pk,
@@ -158,7 +158,7 @@ export const dynamoScalingStore = (
           eventKey: a.eventKey,
           ttl: Math.max(epoch(a.until), epoch(now())) + ACTED_MEMORY_SECONDS,
         },
-        'attribute_not_exists(#pk) OR (#until <= :now AND lastActedAt <= :at)',
+        'attribute_not_exists(#pk) OR (#until <= :now AND (attribute_not_exists(lastActedAt) OR lastActedAt <= :at))',
         { ':now': now().toISOString(), ':at': at },
       );
       if (r === false) {
@@ -237,8 +237,9 @@ export const dynamoScalingStore = (
               new UpdateCommand({
                 TableName: table,
                 Key: { pk: cooldownKey(kind, id) },
-                // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers.
-                UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl',
+                // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers. The
+                // claim in flight no longer owns the item: its release must not undo the failover's cooldown.
+                UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
                 ConditionExpression: 'attribute_not_exists(#until) OR #until < :u',
                 ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' },
                 ExpressionAttributeValues: {

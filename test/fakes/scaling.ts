@@ -64,9 +64,10 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
       const pk = cooldownKey(kind, id);
       const old = live(pk);
       if (typeof old?.until === 'string' && old.until >= until.toISOString()) return false;
+      const { eventKey: _released, ...kept } = old ?? {};
       write(() =>
         items.set(pk, {
-          ...old,
+          ...kept,
           pk,
           until: until.toISOString(),
           restartedBy: reason,
@@ -81,7 +82,8 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
       const old = live(pk);
       const free =
         !old ||
-        ((old.until as string) <= now().toISOString() && (old.lastActedAt as string) <= a.at.toISOString());
+        ((old.until as string) <= now().toISOString() &&
+          (old.lastActedAt === undefined || (old.lastActedAt as string) <= a.at.toISOString()));
       if (!free)
         return {
           ok: false,
@@ -109,14 +111,15 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
           kind,
           id,
           eventKey: a.eventKey,
-          ...(old && {
-            previous: {
-              at: new Date(old.lastActedAt as string),
-              until: new Date(old.until as string),
-              rule: old.rule as string,
-              alarmName: old.alarmName as string,
-            },
-          }),
+          ...(old &&
+            typeof old.lastActedAt === 'string' && {
+              previous: {
+                at: new Date(old.lastActedAt as string),
+                until: new Date(old.until as string),
+                rule: old.rule as string,
+                alarmName: old.alarmName as string,
+              },
+            }),
         },
       };
     },

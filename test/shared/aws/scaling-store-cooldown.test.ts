@@ -29,7 +29,7 @@ describe('dynamoScalingStore.restartCooldown', () => {
     expect(doc).toReceiveCommandWith(UpdateCommand, {
       TableName: 'steward-prod-state',
       Key: { pk: 'scaling-cooldown#rds-instance:orders-db' },
-      UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl',
+      UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
       ConditionExpression: 'attribute_not_exists(#until) OR #until < :u',
     });
   });

@@ -148,6 +148,41 @@ export const scalingStoreContract = (name: string, make: (c: Clock) => Promise<S
       expect(held).toMatchObject({ lastActedAt: new Date('2026-01-15T09:59:10Z') });
     });
 
+    it('holds a claim during a cooldown a failover restarted, and grants it once that ends', async () => {
+      // Prepare: a database steward never acted on fails over; a claim in flight fails after the failover.
+      const c = clock('2026-01-15T10:00:00Z');
+      const s = await make(c);
+      const rec = (eventKey: string, at: string) => ({
+        at: new Date(at),
+        until: new Date(new Date(at).getTime() + 30 * 60_000),
+        rule: 'orders-db-cpu',
+        alarmName: 'orders-db-cpu-high',
+        eventKey,
+      });
+      const other = await s.claimResource('rds-instance', 'other-db', rec('o1', '2026-01-15T09:59:00Z'));
+      if (!other.ok) throw new Error('claim refused');
+
+      // Act
+      await s.restartCooldown(
+        'rds-instance',
+        'orders-db',
+        new Date('2026-01-15T10:30:00Z'),
+        'RDS-EVENT-0049',
+      );
+      await s.restartCooldown('rds-instance', 'other-db', new Date('2026-01-15T11:00:00Z'), 'RDS-EVENT-0049');
+      const during = await s.claimResource('rds-instance', 'orders-db', rec('e1', '2026-01-15T10:10:00Z'));
+      // other-db's action failed after the failover: giving its claim back must keep the failover's cooldown.
+      await s.releaseResource(other.claim);
+      const otherHeld = await s.memory('k', 'rds-instance', 'other-db');
+      c.set('2026-01-15T10:31:00Z');
+      const after = await s.claimResource('rds-instance', 'orders-db', rec('e2', '2026-01-15T10:30:30Z'));
+
+      // Assert
+      expect(during.ok).toBe(false);
+      expect(otherHeld).toMatchObject({ cooldownUntil: new Date('2026-01-15T11:00:00Z') });
+      expect(after.ok).toBe(true);
+    });
+
     it('keeps a decision until it is announced, then forgets to repeat it', async () => {
       // Prepare
       const s = await make(clock('2026-01-15T10:00:00Z'));

@@ -113,7 +113,8 @@ describe('dynamoScalingStore requests', () => {
         until: until.toISOString(),
         eventKey: 'scaling-seen#orders-db-cpu-high#t',
       }),
-      ConditionExpression: 'attribute_not_exists(#pk) OR (#until <= :now AND lastActedAt <= :at)',
+      ConditionExpression:
+        'attribute_not_exists(#pk) OR (#until <= :now AND (attribute_not_exists(lastActedAt) OR lastActedAt <= :at))',
       ExpressionAttributeNames: { '#pk': 'pk', '#until': 'until' },
       ExpressionAttributeValues: { ':now': NOW.toISOString(), ':at': at.toISOString() },
       ReturnValues: 'ALL_OLD',
