@@ -1,6 +1,7 @@
 import * as z from '../zod.js';
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
+import { RdsEventDetail } from '../rds-events.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
 const TagValue = z
@@ -109,13 +110,7 @@ const RdsDatabaseEvent = z.object({
   source: z.literal('aws.rds'),
   'detail-type': z.enum(RDS_DATABASE_DETAIL_TYPES),
   time: z.optional(z.string()),
-  detail: z.object({
-    EventID: z.optional(z.string()),
-    SourceIdentifier: z.string().check(z.minLength(1)),
-    SourceArn: z.optional(z.string()),
-    Date: z.optional(z.string()),
-    Message: z.optional(z.string()),
-  }),
+  detail: RdsEventDetail,
 });
 
 const HealthTime = z

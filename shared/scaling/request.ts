@@ -1,6 +1,7 @@
 import * as z from '../zod.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
+import { RdsEventDetail } from '../rds-events.js';
 import type { AlarmEvent, NamedRule } from './model.js';
 
 /** EventBridge detail-type of CloudWatch alarm transitions. */
@@ -129,13 +130,7 @@ export const RdsInstanceEvent = z.object({
   source: z.literal('aws.rds'),
   'detail-type': z.literal('RDS DB Instance Event'),
   time: z.optional(z.string()),
-  detail: z.object({
-    EventID: z.optional(z.string()),
-    SourceIdentifier: z.string().check(z.minLength(1)),
-    SourceArn: z.optional(z.string()),
-    Date: z.optional(z.string()),
-    Message: z.optional(z.string()),
-  }),
+  detail: RdsEventDetail,
 });
 
 /** On-demand playbook run (CLI, pipeline, console): the rule of `alarm`, or `rule` by name, as if it fired now. */
