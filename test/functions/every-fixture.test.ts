@@ -73,8 +73,13 @@ const config = parseConfig(
 
 /** Just after the event, so a sample is neither stale nor from the future. */
 const nowFor = (e: unknown): Date => {
-  const o = e as { time?: string; detail?: { state?: { timestamp?: string } }; alarmData?: unknown };
-  const t = o?.detail?.state?.timestamp ?? o?.time;
+  const o = e as {
+    time?: string;
+    requestedAt?: string;
+    detail?: { state?: { timestamp?: string } };
+    alarmData?: unknown;
+  };
+  const t = o?.detail?.state?.timestamp ?? o?.time ?? o?.requestedAt;
   const d = t ? new Date(t.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) : new Date('2026-01-15T10:30:00Z');
   return Number.isNaN(d.getTime()) ? new Date('2026-01-15T10:30:00Z') : new Date(d.getTime() + 5_000);
 };
