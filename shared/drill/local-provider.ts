@@ -6,7 +6,6 @@ import type { BackupPort } from '../backup/ports.js';
 import { GuardRefusedError, StewardError } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
 import { Tag, type Tags } from '../tags.js';
-import pg from 'pg';
 import {
   type CredentialsPort,
   type DbCredentials,
@@ -16,7 +15,13 @@ import {
   type TargetRef,
 } from './ports.js';
 import type { SourceShape } from './shape.js';
-import { physicalBackup, type PgServer, removeOnExit, startPostgres } from './postgres-server.js';
+import {
+  localClient,
+  physicalBackup,
+  type PgServer,
+  removeOnExit,
+  startPostgres,
+} from './postgres-server.js';
 
 /** Region label of everything local. */
 export const LOCAL = 'local';
@@ -140,7 +145,8 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
 
   // A local server has no class and no price: the class `local`, and its size as "allocated" storage.
   const localShape = async (): Promise<SourceShape> => {
-    const c = new pg.Client({ connectionString: o.source.server.connectionString('postgres') });
+    // localClient listens for `error`: a server stopped under it (Ctrl-C) fails the query, not the process.
+    const c = localClient(o.source.server.connectionString('postgres'));
     await c.connect();
     try {
       const r = await c.query<{ bytes: string }>(

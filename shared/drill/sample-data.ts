@@ -169,7 +169,11 @@ export const loadSampleData = async (
   const accounts = Math.round(users * 1.6);
   const end = new Date(opts.now.getTime() - sampleLagSeconds * 1000);
 
-  const own = typeof target === 'string' ? new pg.Client({ connectionString: target }) : undefined;
+  // A dropped connection fails the pending query; without a listener it would crash the process instead.
+  const own =
+    typeof target === 'string'
+      ? new pg.Client({ connectionString: target }).on('error', () => undefined)
+      : undefined;
   const client = own ?? (target as pg.ClientBase);
   if (own) await own.connect();
   try {
