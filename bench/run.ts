@@ -4,6 +4,7 @@ import { benchCost } from './cost.js';
 import { benchDrill } from './drill.js';
 import { benchGfsProperties } from './properties.js';
 import { benchRetention } from './retention.js';
+import { benchWarmupChunks } from './warmup.js';
 import type { BenchRow } from './stats.js';
 
 const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost'];
@@ -19,7 +20,9 @@ export const bench = async (
     ...(await benchBundles(FUNCTIONS, quick ? 3 : 15)),
     ...(await benchRetention(10_000, quick ? 3 : 15)),
     ...(await benchGfsProperties(quick ? 10_000 : 100_000)),
-    ...(await benchDrill(quick ? [5_000] : [50_000, 500_000], quick ? 1 : 3)),
+    // 1, 10 and 100 × the sandbox's default size (100 × is about 1 GB of data, 5 000 000 transactions).
+    ...(await benchDrill(quick ? [5_000] : [50_000, 500_000, 5_000_000], quick ? [1] : [3, 3, 1])),
+    ...(await benchWarmupChunks(quick ? 20_000 : 1_000_000, 200, quick ? 1 : 3)),
     ...(await benchCost(quick ? 3 : 15)),
   ];
   if (flags.json) {

@@ -1,0 +1,81 @@
+import pg from 'pg';
+import { startPostgres } from '../shared/drill/postgres-server.js';
+import { loadSampleData, sampleDatabase } from '../shared/drill/sample-data.js';
+import { newWarmup, warmUp, type WarmupProgress } from '../shared/drill/warmup.js';
+import { type BenchRow, median } from './stats.js';
+
+// The shipped chunk: what one verifier invocation reads before the state machine loops.
+const SHIPPED_CHUNK_S = 600;
+
+/**
+ * What resuming costs: the same warm-up read in one call, and in calls of `shortChunkMs` each resuming
+ * from the last one's progress (a new connection, the plan, the query size ramp: what every Step
+ * Functions loop iteration pays), interleaved `runs` times. The difference per extra call, against a
+ * shipped 600 s chunk, is the price of the Lambda loop over one long-running reader (a Fargate task).
+ */
+export const benchWarmupChunks = async (
+  rows: number,
+  shortChunkMs: number,
+  runs: number,
+): Promise<BenchRow[]> => {
+  const server = await startPostgres({ name: 'bench-warmup' });
+  try {
+    const admin = new pg.Client(server.connectionString());
+    await admin.connect();
+    await admin.query(`create database ${sampleDatabase}`);
+    await admin.end();
+    await loadSampleData(server.connectionString(sampleDatabase), { rows, seed: 7, now: new Date() });
+    const conn = { host: server.host, port: server.port, user: server.superuser, password: '' };
+    const readAll = async (chunkMs: number) => {
+      const t = performance.now();
+      let p: WarmupProgress = newWarmup(new Date(), 3600);
+      while (p.pending) {
+        p = await warmUp(conn, p, {
+          tables: 'all',
+          parallelism: 2,
+          chunkMs,
+          connectTimeoutMs: 10_000,
+          database: sampleDatabase,
+          now: () => Date.now(),
+        });
+      }
+      if (!p.complete) throw new Error(`warm-up did not complete: ${JSON.stringify(p.stopped)}`);
+      return { ms: performance.now() - t, chunks: p.chunks, bytes: p.blocksRead * p.blockSize };
+    };
+    await readAll(3_600_000); // the first read pulls the files into the page cache: not measured
+    const one: number[] = [];
+    const many: { ms: number; chunks: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      one.push((await readAll(3_600_000)).ms);
+      many.push(await readAll(shortChunkMs));
+    }
+    const oneMs = median(one);
+    const manyMs = median(many.map((m) => m.ms));
+    const chunks = median(many.map((m) => m.chunks));
+    const perChunkMs = Math.max(0, (manyMs - oneMs) / Math.max(1, chunks - 1));
+    const share = perChunkMs / (SHIPPED_CHUNK_S * 1000);
+    const bench = `warm-up ${rows.toLocaleString('en')} rows, resumed`;
+    return [
+      {
+        bench,
+        metric: `read ms in ${chunks} calls of ${shortChunkMs} ms vs one call (median of ${runs})`,
+        value: manyMs.toFixed(0),
+        baseline: `${oneMs.toFixed(0)} in one call`,
+        ratio: manyMs / oneMs,
+        target: '',
+        ok: true,
+      },
+      {
+        bench,
+        metric: `resume cost per call, share of a ${SHIPPED_CHUNK_S} s chunk`,
+        value: `${perChunkMs.toFixed(0)} ms`,
+        baseline: `${(share * 100).toFixed(3)} % of ${SHIPPED_CHUNK_S} s`,
+        ratio: share,
+        target: '≤ 1 % (a Lambda loop loses nothing to one long reader)',
+        ok: share <= 0.01,
+      },
+    ];
+  } finally {
+    await server.stop();
+  }
+};
