@@ -152,7 +152,8 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.warmup.enabled': 'Warm the copy up and report time-to-warm.',
   'drill.targets.<database>.warmup.tables':
     '`all` user tables (with indexes and TOAST when pg_prewarm is installed), or a list.',
-  'drill.targets.<database>.warmup.parallelism': 'Relations read at once (one connection each).',
+  'drill.targets.<database>.warmup.parallelism':
+    'Connections reading at once; a large table is cut into 1 GiB units they share.',
   'drill.targets.<database>.warmup.chunkSeconds':
     'Reading per verifier invocation (a Lambda); the state machine loops until done.',
   'drill.targets.<database>.warmup.maxSeconds': 'Warm-up stops after this long, reporting how far it got.',
