@@ -17,7 +17,7 @@ import {
 } from '../fakes/drill-ports.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import type { PgServer } from '../../shared/drill/postgres-server.js';
-import { drillReport } from '../../shared/drill/report.js';
+import { drillReport, drillVerdict } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask, runVerifyTask } from '../../shared/drill/tasks.js';
 import { AwsCallError } from '../../shared/errors.js';
@@ -303,6 +303,35 @@ describe('runDrillLocally on the synthesized definition', () => {
     ]);
     expect(count('cleanup')).toBe(1);
     expect(s(last('record')!).error?.Error).toBe('Error');
+  });
+
+  it('ends inconclusive, not failed, when the verifier runs out of time, and still cleans up', async () => {
+    // Act: the Verify task times out (States.Timeout); Record judges the state with the real verdict.
+    const { result, count, last } = await run({
+      verify: async () => {
+        throw new TaskTimedOut('Task timed out after 900.00 seconds');
+      },
+      record: async (e) => {
+        const v = drillVerdict(s(e));
+        return { ...s(e), result: { passed: v.passed, outcome: v.outcome, summary: v.summary } };
+      },
+    });
+
+    // Assert
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Verify',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillInconclusive',
+    ]);
+    expect(count('cleanup')).toBe(1);
+    expect(s(last('record')!).error?.Error).toBe('States.Timeout');
   });
 
   it('retries a failed cleanup and reports the drill once cleanup succeeds', async () => {
