@@ -142,15 +142,28 @@ describe('local PostgreSQL servers', () => {
   });
 
   it('fails with the server log tail when the port is taken, and cleans up', async () => {
-    // Prepare
-    const holder = await startPostgres({ name: 'holder' });
-    // Act
-    const act = startPostgres({ name: 'clash', port: holder.port });
-    // Assert
-    await expect(act).rejects.toThrow(PostgresServerError);
-    await expect(act).rejects.toThrow(/exited during start-up[\s\S]*log tail:[\s\S]*Address already in use/);
-    await holder.stop();
-    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('steward-pg-clash-'))).toEqual([]);
+    // Prepare: a temp root of this test's own, so only what this test started is looked at
+    // (other runs of this suite on the machine make their own `steward-pg-clash-*` dirs).
+    const ownTmp = await mkdtemp(join(tmpdir(), 'steward-test-clash-root-'));
+    await chmod(ownTmp, 0o755); // the server's OS user must reach its data dir below it
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = ownTmp;
+    try {
+      const holder = await startPostgres({ name: 'holder' });
+      // Act
+      const act = startPostgres({ name: 'clash', port: holder.port });
+      // Assert
+      await expect(act).rejects.toThrow(PostgresServerError);
+      await expect(act).rejects.toThrow(
+        /exited during start-up[\s\S]*log tail:[\s\S]*Address already in use/,
+      );
+      await holder.stop();
+      expect(readdirSync(ownTmp)).toEqual([]);
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+      await rm(ownTmp, { recursive: true, force: true });
+    }
   });
 
   it('a local client survives its server stopping under it while idle (no unhandled error event)', async () => {
