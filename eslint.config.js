@@ -57,7 +57,7 @@ export default tseslint.config(
   {
     // Ports and adapters: a capability declares the ports it needs; only the wiring (functions/*/handler.ts,
     // the CLI) joins them to the adapters in shared/aws. Arrows point shared/aws -> shared/<cap>, never back.
-    files: ['shared/{backup,retention,drill,cost,scaling}/**/*.ts'],
+    files: ['shared/{backup,retention,drill,cost,scaling,report}/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -94,6 +94,7 @@ export default tseslint.config(
       'shared/backup/plan*.ts',
       'shared/scaling/**/*.ts',
       'shared/cost/engine*.ts',
+      'shared/report/{health,schedule,model,format,evidence,render}*.ts',
     ],
     rules: {
       'no-restricted-imports': [

@@ -17,6 +17,7 @@ import { causeText, drillReport, type DrillReportDocument } from '../shared/dril
 import { formatDuration, renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { DrillInput, type DrillState } from '../shared/drill/state.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
+import { mapLimit } from '../shared/outcomes.js';
 import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { table } from './table.js';
@@ -503,19 +504,6 @@ const describeRun = async (sfn: SFNClient, x: ExecutionListItem): Promise<DrillR
     run.error = { ...(d.error ? { Error: d.error } : {}), ...(d.cause ? { Cause: d.cause } : {}) };
   }
   return run;
-};
-
-const mapLimit = async <T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> => {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 };
 
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);

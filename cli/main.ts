@@ -28,7 +28,7 @@ Usage:
       Show what retention would keep and delete, and why. Reads AWS unless --inventory is given.
   steward plan backup [--stage <name>] [--policy daily] [--inventory <databases.json>] [--json]
       Show which databases a scheduled backup would snapshot, and why others are skipped.
-  steward sandbox [--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--json]
+  steward sandbox [--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--history <dir>] [--json]
       The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server
       with the drill state machine, verify it and report RTO/RPO. --break makes the drill fail.
   steward drill <database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage <name>] [--wait] [--json]
@@ -44,6 +44,11 @@ Usage:
   steward cost [--stage <name>] [--json]
       Month-to-date cost by service, the month-end forecast and which thresholds are armed, fired
       or due. Reads Cost Explorer (3 requests, $0.03) and the alert ledger; sends nothing.
+  steward status [--stage dev] [--json] [--local | --history <dir>] [--bucket <name>]
+      Every database of the stage's account-region, tagged or not: policy (or UNPROTECTED), newest
+      backup, snapshots held vs kept, DR lag, last drill with RTO/RPO, scaling, and one health word
+      (OK, LATE, FAILING, UNPROTECTED) with the reason. Exit 1 when anything is LATE or FAILING.
+      --local reads the sandbox's history (.steward/, left by npm start) instead of AWS.
   steward bench
       Benchmarks (npm run bench).
 
@@ -70,6 +75,11 @@ export interface Flags {
   pitr?: string;
   limit?: string;
   alarm?: string;
+  history?: string;
+  bucket?: string;
+  month?: string;
+  out?: string;
+  local?: boolean;
   wait: boolean;
   'dry-run': boolean;
   json: boolean;
@@ -89,6 +99,7 @@ const commands: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('../bench/run.js')).bench,
   scale: async () => (await import('./scale.js')).scale,
   approve: async () => (await import('./scale.js')).approve,
+  status: async () => (await import('./status.js')).status,
 };
 
 /** CLI entry: returns the process exit code; never throws. */
@@ -117,6 +128,11 @@ export const main = async (
         pitr: { type: 'string' },
         limit: { type: 'string' },
         alarm: { type: 'string' },
+        history: { type: 'string' },
+        bucket: { type: 'string' },
+        month: { type: 'string' },
+        out: { type: 'string' },
+        local: { type: 'boolean', default: false },
         wait: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },

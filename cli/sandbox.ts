@@ -2,11 +2,12 @@ import '../infra/node20-compat.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { drillDefinition, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
+import { LOCAL_ROOT, saveLocalEstate } from '../shared/report/local-history.js';
 import { StewardError } from '../shared/errors.js';
 import { LOCAL, LOCAL_CLASS, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
@@ -109,33 +110,29 @@ const checkDisk = async (rows: number): Promise<void> => {
 };
 
 /** The sandbox's stage config: the shipped dev defaults plus one drill target, the sample database. */
-const sandboxConfig = (baselines: Record<string, number>): StewardConfig =>
-  parseConfig(
-    {
-      stage: 'dev',
-      region: 'eu-west-1',
-      backup: { policies: { daily: { kinds: ['rds-instance'], retention: 'standard' } } },
-      drill: {
-        enabled: true,
-        targets: {
-          [SOURCE_ID]: {
-            kind: 'rds-instance',
-            snapshot: 'latest',
-            profile: {
-              ...sampleProfile,
-              // The intact source's counts stand in for "recorded by the last successful drill".
-              tables: sampleProfile.tables.map((t) => ({ ...t, baselineRows: baselines[t.name] })),
-            },
-            // Short chunks, so the resumable warm-up loop shows at sandbox sizes.
-            warmup: { chunkSeconds: 30 },
-          },
+const sandboxConfigInput = (baselines: Record<string, number>) => ({
+  stage: 'dev',
+  region: 'eu-west-1',
+  backup: { policies: { daily: { kinds: ['rds-instance'], retention: 'standard' } } },
+  drill: {
+    enabled: true,
+    targets: {
+      [SOURCE_ID]: {
+        kind: 'rds-instance',
+        snapshot: 'latest',
+        profile: {
+          ...sampleProfile,
+          // The intact source's counts stand in for "recorded by the last successful drill".
+          tables: sampleProfile.tables.map((t) => ({ ...t, baselineRows: baselines[t.name] })),
         },
-        // A local server costs nothing: the report still shows its instance-hours.
-        prices: { instanceUsdPerHour: { [LOCAL_CLASS]: 0 } },
+        // Short chunks, so the resumable warm-up loop shows at sandbox sizes.
+        warmup: { chunkSeconds: 30 },
       },
     },
-    'sandbox',
-  );
+    // A local server costs nothing: the report still shows its instance-hours.
+    prices: { instanceUsdPerHour: { [LOCAL_CLASS]: 0 } },
+  },
+});
 
 const memoryTokens = (): TokenStore => {
   const parked = new Map<string, { token: string; state: DrillState }>();
@@ -187,6 +184,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
  */
 export const sandbox = async (_: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
   const rows = parseSize(flags.size);
+  // Where the run leaves its history (drill reports, the estate record) for `steward status --local`.
+  const historyRoot = resolve(flags.history ?? LOCAL_ROOT);
   const breakKind = flags.break as BreakKind | undefined;
   if (breakKind !== undefined && !(breakKind in BREAKS)) {
     throw new UsageError(`--break takes one of ${Object.keys(BREAKS).join(', ')}, got "${breakKind}"`);
@@ -257,7 +256,8 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       await app.end();
     }
 
-    const config = sandboxConfig(baselines);
+    const configInput = sandboxConfigInput(baselines);
+    const config: StewardConfig = parseConfig(configInput, 'sandbox');
     // What would be published, one line each: the full message is the report printed at the end.
     const notifier = {
       send: async (n: Notification) =>
@@ -300,7 +300,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       drillDefinition(config),
     );
     const { signal, settled } = localSignal();
-    const reports = fileReports(join(process.cwd(), '.steward', 'reports'));
+    const reports = fileReports(join(historyRoot, 'reports'));
     const deps: DrillDeps = {
       ...base,
       restore: estate.restore,
@@ -364,10 +364,15 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       );
     const doc = drillReport(state);
     const leftovers = estate.running();
+    const history = await saveLocalEstate(historyRoot, {
+      config: configInput,
+      databases: await estate.backup.listDatabases(['rds-instance']),
+      snapshots: (await estate.snapshots.list(['rds-instance'])).snapshots,
+    });
     if (flags.json) {
       out(
         JSON.stringify(
-          { status: result.status, error: result.error, path: result.path, report: doc },
+          { status: result.status, error: result.error, path: result.path, report: doc, history },
           null,
           2,
         ),
@@ -392,6 +397,9 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
         );
       }
       say(`\nReport: ${reports.written[0] ?? '(not written)'}`);
+      say(
+        `History: ${history} (steward status --local, steward report --local --month ${doc.startedAt.slice(0, 7)})`,
+      );
       say(
         `Cleanup: drill copy ${doc.cleanup?.status ?? 'not reached'}; ${leftovers.length} restored servers left running`,
       );

@@ -24,7 +24,7 @@ import {
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { SubnetGroup } from 'aws-cdk-lib/aws-rds';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import {
@@ -55,6 +55,7 @@ import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import { acknowledge, wildcardFindings } from './nag.js';
+import type { Reports } from './reports.js';
 import type { StateTable } from './state-table.js';
 import { allowKeysViaRds, type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -111,6 +112,8 @@ const VERIFY_TIMEOUT = Duration.minutes(15);
 export interface DrillProps extends CapabilityProps {
   /** Holds the restore task tokens the RDS event handler resolves. */
   stateTable: StateTable;
+  /** The stage's report bucket: drill reports and baselines go there. */
+  reports: Reports;
 }
 
 /**
@@ -129,7 +132,7 @@ export class Drill extends Construct {
   readonly databaseSecurityGroup: SecurityGroup;
   readonly verifierSecurityGroup: SecurityGroup;
   readonly subnetGroup: SubnetGroup;
-  readonly reportBucket: Bucket;
+  readonly reportBucket: IBucket;
   readonly executionsFailedAlarm: Alarm;
   private readonly props: DrillProps;
 
@@ -220,35 +223,8 @@ export class Drill extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // --- Reports: JSON per drill, kept reportRetentionDays; versioned so a report cannot be silently replaced.
-    // Both buckets are retained: reports are the audit trail, and CloudFormation cannot delete a non-empty bucket.
-    const accessLogs = new Bucket(this, 'ReportAccessLogs', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(drill.reportRetentionDays) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // cdk-nag S1 accepts a bucket that is another bucket's access log target: no acknowledgement needed.
-    this.reportBucket = new Bucket(this, 'Reports', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'reports/',
-      lifecycleRules: [
-        {
-          id: 'expire-reports',
-          expiration: Duration.days(drill.reportRetentionDays),
-          noncurrentVersionExpiration: Duration.days(30),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // --- Reports: JSON per drill in the stage's report bucket (infra/reports.ts).
+    this.reportBucket = props.reports.bucket;
 
     // --- Functions: control tasks + RDS events + janitor outside the VPC; the verifier inside it.
     const environment = {

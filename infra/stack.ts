@@ -7,6 +7,7 @@ import { Cost } from './cost.js';
 import { Drill } from './drill.js';
 import { Monitoring } from './monitoring.js';
 import { Notifications } from './notifications.js';
+import { Reports } from './reports.js';
 import { Retention } from './retention.js';
 import { Scaling } from './scaling.js';
 import { StateTable } from './state-table.js';
@@ -37,6 +38,8 @@ export class StewardStack extends Stack {
   /** Short-lived state: retention's daily budget, drill tokens, scaling cooldowns, cost alert dedup. */
   readonly stateTable: StateTable;
   readonly drill?: Drill;
+  /** The report bucket (drill reports, retention records, evidence); built when drills or reports are on. */
+  readonly reports?: Reports;
   /** Alarm-driven scaling and playbooks (config.scaling.enabled). */
   readonly scaling?: Scaling;
   /** Cost thresholds, spikes and anomaly alerts (config.cost.enabled). */
@@ -62,11 +65,16 @@ export class StewardStack extends Stack {
       scheduleGroupName: `steward-${config.stage}`,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // The audit trail every capability writes to or reads from: built when drills or reports are on.
+    if (config.drill.enabled || config.report.enabled) {
+      this.reports = new Reports(this, 'Reports', { config });
+    }
     const capability: CapabilityProps = {
       config,
       notifications: this.notifications,
       scheduleGroup,
       removalPolicy,
+      ...(this.reports ? { reports: this.reports } : {}),
     };
 
     // Retention's daily budget, drill tokens, scaling cooldowns and cost alert dedup share one table;
@@ -74,8 +82,12 @@ export class StewardStack extends Stack {
     this.stateTable = new StateTable(this, 'State', { config, removalPolicy });
     this.backup = new Backup(this, 'Backup', capability);
     this.retention = new Retention(this, 'Retention', { ...capability, stateTable: this.stateTable });
-    if (config.drill.enabled) {
-      this.drill = new Drill(this, 'Drill', { ...capability, stateTable: this.stateTable });
+    if (config.drill.enabled && this.reports) {
+      this.drill = new Drill(this, 'Drill', {
+        ...capability,
+        stateTable: this.stateTable,
+        reports: this.reports,
+      });
     }
     if (config.scaling.enabled) {
       this.scaling = new Scaling(this, 'Scaling', { ...capability, stateTable: this.stateTable });

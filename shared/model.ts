@@ -21,6 +21,10 @@ export interface Database {
   cacheEngine?: string;
   /** AWS's own automated backups: kept `retentionDays` (0 = off), taken in `window` (`hh:mm-hh:mm` UTC). */
   automatedBackup?: { retentionDays: number; window?: string };
+  /** ISO-8601 creation time, when the service reports it (scheduled backups are not due before it). */
+  createdAt?: string;
+  /** For an RDS read replica: the source instance (its backups are the replica's recovery path). */
+  replicaOf?: string;
 }
 
 export type SnapshotType = 'manual' | 'automated' | 'shared' | 'public' | 'awsbackup';

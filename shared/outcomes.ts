@@ -41,6 +41,24 @@ export const settleEach = async <T>(
   return out;
 };
 
+/** `f` over every item with at most `limit` in flight; results in input order. The first failure rejects. */
+export const mapLimit = async <T, R>(
+  items: readonly T[],
+  limit: number,
+  f: (t: T) => Promise<R>,
+): Promise<R[]> => {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+};
+
 /** Count outcomes by status. */
 export const tally = (outcomes: readonly Outcome[]): Record<Outcome['status'], number> => {
   const t = { done: 0, 'already-done': 0, planned: 0, skipped: 0, failed: 0 };

@@ -2,12 +2,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 // Every SDK client steward uses is built here, once per container: one place for retries and timeouts.
@@ -87,6 +89,14 @@ export const cloudWatchClient = (region: string, o?: ClientOptions): CloudWatchC
 /** One EventBridge Scheduler client per region per container (pre-maintenance snapshots). */
 export const schedulerClient = (region: string, o?: ClientOptions): SchedulerClient =>
   memo('scheduler', region, o, () => new SchedulerClient({ region, ...http(o) }));
+
+/** One EventBridge client per region per container (alert events for the pager route). */
+export const eventBridgeClient = (region: string, o?: ClientOptions): EventBridgeClient =>
+  memo('events', region, o, () => new EventBridgeClient({ region, ...http(o) }));
+
+/** One STS client per region per container (the CLI asks which account it runs in). */
+export const stsClient = (region: string, o?: ClientOptions): STSClient =>
+  memo('sts', region, o, () => new STSClient({ region, ...http(o) }));
 
 /** Cost Explorer is served from us-east-1 only, whatever the stage's region. */
 export const COST_EXPLORER_REGION = 'us-east-1';

@@ -39,16 +39,20 @@ export const dynamoTokenStore = (
   },
 });
 
-/** ReportStore over S3: JSON objects, encrypted with the given KMS key or else SSE-S3. */
-export const s3ReportStore = (s3: S3Client, bucket: string, kmsKeyArn?: string): ReportStore => ({
-  put: async (key, body) => {
+/** ReportStore over S3: JSON objects (or the given type), encrypted with the given KMS key or else SSE-S3. */
+export const s3ReportStore = (
+  s3: S3Client,
+  bucket: string,
+  kmsKeyArn?: string,
+): ReportStore & { put(key: string, body: string, contentType?: string): Promise<void> } => ({
+  put: async (key: string, body: string, contentType: string = 'application/json') => {
     await call('PutObject', `s3://${bucket}/${key}`, () =>
       s3.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
           Body: body,
-          ContentType: 'application/json',
+          ContentType: contentType,
           ...(kmsKeyArn
             ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyArn }
             : { ServerSideEncryption: 'AES256' }),

@@ -44,6 +44,7 @@ export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient
           status: g.Status ?? 'unknown',
           ...(g.AtRestEncryptionEnabled !== undefined ? { encrypted: g.AtRestEncryptionEnabled } : {}),
           ...automated(g.SnapshotRetentionLimit, g.SnapshotWindow),
+          ...(g.ReplicationGroupCreateTime ? { createdAt: g.ReplicationGroupCreateTime.toISOString() } : {}),
         };
       },
       'DescribeReplicationGroups',

@@ -45,6 +45,10 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
         ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
         ...(db.StorageEncrypted !== undefined ? { encrypted: db.StorageEncrypted } : {}),
         ...automated(db.BackupRetentionPeriod, db.PreferredBackupWindow),
+        ...(db.InstanceCreateTime ? { createdAt: db.InstanceCreateTime.toISOString() } : {}),
+        ...(db.ReadReplicaSourceDBInstanceIdentifier
+          ? { replicaOf: db.ReadReplicaSourceDBInstanceIdentifier }
+          : {}),
       }),
       'DescribeDBInstances',
       `region ${region}`,
@@ -64,6 +68,7 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
         tags: tagRecord(c.TagList),
         ...(c.StorageEncrypted !== undefined ? { encrypted: c.StorageEncrypted } : {}),
         ...automated(c.BackupRetentionPeriod, c.PreferredBackupWindow),
+        ...(c.ClusterCreateTime ? { createdAt: c.ClusterCreateTime.toISOString() } : {}),
       }),
       'DescribeDBClusters',
       `region ${region}`,

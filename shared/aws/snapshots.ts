@@ -3,6 +3,7 @@ import {
   type ElastiCacheClient,
   ListTagsForResourceCommand,
   paginateDescribeSnapshots,
+  type Snapshot as CacheSnapshot,
 } from '@aws-sdk/client-elasticache';
 import {
   type DBClusterSnapshot,
@@ -16,7 +17,7 @@ import {
 import { failureOf } from '../errors.js';
 import type { ResourceKind, Snapshot, SnapshotListing, SnapshotType } from '../model.js';
 import type { SnapshotStore } from '../retention/ports.js';
-import { tagRecord } from '../tags.js';
+import { tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 
@@ -54,6 +55,22 @@ export const fromClusterSnapshot = (s: DBClusterSnapshot, region: string): Snaps
   type: snapshotType(s.SnapshotType),
   tags: tagRecord(s.TagList),
   encrypted: s.StorageEncrypted,
+});
+
+/** An ElastiCache backup as plain data; DescribeSnapshots carries no tags, so they are passed in. */
+export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags = {}): Snapshot => ({
+  kind: 'elasticache',
+  id: s.SnapshotName ?? '',
+  arn: s.ARN ?? '',
+  region,
+  sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
+  createdAt: s.NodeSnapshots?.map((n) => n.SnapshotCreateTime)
+    .find((t) => t)
+    ?.toISOString(),
+  status: s.SnapshotStatus ?? 'unknown',
+  type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
+  tags,
+  encrypted: s.KmsKeyId !== undefined,
 });
 
 const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];
@@ -108,19 +125,7 @@ export const awsSnapshotStore = (
         listing.failures.push(failureOf(resource, e));
         continue;
       }
-      const created = s.NodeSnapshots?.map((n) => n.SnapshotCreateTime).find((t) => t);
-      listing.snapshots.push({
-        kind: 'elasticache',
-        id,
-        arn,
-        region,
-        sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
-        createdAt: created?.toISOString(),
-        status: s.SnapshotStatus ?? 'unknown',
-        type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
-        tags: tagRecord(tags.TagList),
-        encrypted: s.KmsKeyId !== undefined,
-      });
+      listing.snapshots.push(fromCacheSnapshot(s, region, tagRecord(tags.TagList)));
     }
     return listing;
   };

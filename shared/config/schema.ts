@@ -724,6 +724,28 @@ export const ScalingConfig = z
   );
 export type ScalingConfig = z.infer<typeof ScalingConfig>;
 
+/**
+ * The operator's view: `steward status`, the hourly status check that alerts LATE/FAILING databases and
+ * resolves them when cleared, and the monthly recovery-evidence report (README: Status and evidence).
+ */
+export const ReportConfig = strictObject({
+  /** Build the report function and its schedules (the report bucket exists either way). */
+  enabled: z._default(z.boolean(), true),
+  /** Monthly evidence report of the month before (UTC): 06:00 on the 1st. */
+  schedule: z._default(ScheduleExpression, 'cron(0 6 1 * ? *)'),
+  /** Status check: alerts a database that turns LATE or FAILING, resolves it when it is OK again. */
+  statusSchedule: z._default(ScheduleExpression, 'rate(1 hour)'),
+  /** A scheduled backup counts as missing this long after its scheduled time. */
+  backupGraceMinutes: z._default(z.int().check(z.minimum(10), z.maximum(1440)), 120),
+  /** A DR copy counts as missing this long after its backup was due (copies queue 5 at a time). */
+  drGraceHours: z._default(z.int().check(z.minimum(1), z.maximum(168)), 12),
+  /** A scheduled drill counts as missing this long after its scheduled time. */
+  drillGraceDays: z._default(z.int().check(z.minimum(1), z.maximum(30)), 2),
+  /** Months of drills the evidence report's RTO/RPO trend shows. */
+  trendMonths: z._default(z.int().check(z.minimum(1), z.maximum(13)), 12),
+});
+export type ReportConfig = z.infer<typeof ReportConfig>;
+
 const RoleRef = z
   .string()
   .check(
@@ -765,6 +787,7 @@ export const stewardConfigShape = {
   drill: z.prefault(DrillConfig, {}),
   cost: z.prefault(CostConfig, {}),
   scaling: z.prefault(ScalingConfig, {}),
+  report: z.prefault(ReportConfig, {}),
 };
 
 const names = (o: object) => Object.keys(o).join(', ') || 'none';

@@ -1,0 +1,410 @@
+import { unsnapshottable } from '../backup/plan.js';
+import type { BackupPolicy, ReportConfig, StewardConfig } from '../config/schema.js';
+import type { Database, ResourceKind, Snapshot } from '../model.js';
+import { planRetention } from '../retention/gfs.js';
+import { retentionPolicyResolver } from '../retention/policy.js';
+import { Tag } from '../tags.js';
+import { shortDuration, utcMinute } from './format.js';
+import {
+  type AspectVerdict,
+  type DatabaseStatus,
+  type DrillSummary,
+  type EstateStatus,
+  type Health,
+  HEALTH_RANK,
+  type ScalingState,
+} from './model.js';
+import { parseSchedule, previousFire, type Schedule, ScheduleError, typicalInterval } from './schedule.js';
+
+/** What `steward status` (and the status check) reads, as plain data. */
+export interface EstateInputs {
+  /** Databases of the primary region: RDS instances (Aurora members included), Aurora clusters, caches. */
+  databases: readonly Database[];
+  /** Snapshots of the primary region, automated ones included. */
+  snapshots: readonly Snapshot[];
+  /** Snapshots of the DR region (empty when nothing copies there). */
+  drSnapshots: readonly Snapshot[];
+  /** Drills on record; the newest per database counts. Undefined: the history could not be read. */
+  drills?: readonly DrillSummary[];
+  scaling: readonly ScalingState[];
+  /** Caveats of the reads (a source that could not be read), shown with the result. */
+  notes?: readonly string[];
+}
+
+const MINUTE = 60_000;
+// An id stamp is the scheduled minute; the snapshot itself is created a little later.
+const STAMP_SLACK_MS = 5 * MINUTE;
+const STAMP = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})-(?:sched|adhoc)$/;
+
+/** The time of the data a snapshot holds: the scheduled stamp of a steward id, else its creation time. */
+export const dataTime = (s: Pick<Snapshot, 'id' | 'createdAt'>): number | undefined => {
+  const m = STAMP.exec(s.id);
+  if (m) {
+    const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];
+    return Date.UTC(y, mo - 1, d, h, mi);
+  }
+  const t = s.createdAt ? Date.parse(s.createdAt) : NaN;
+  return Number.isFinite(t) ? t : undefined;
+};
+
+/**
+ * Steward's own snapshot: tagged `steward:managed=true`, or (ElastiCache, whose list carries no tags)
+ * a manual snapshot named `steward-*`. Read-only use: retention still checks the tags before deleting.
+ */
+export const isStewardSnapshot = (s: Snapshot): boolean =>
+  s.tags[Tag.managed] === 'true' ||
+  (s.kind === 'elasticache' && s.type === 'manual' && s.id.startsWith('steward-'));
+
+const sourceOf = (s: Snapshot) => s.tags[Tag.source] || s.sourceId;
+const key = (kind: ResourceKind, id: string) => `${kind}\u0000${id}`;
+const worst = (hs: readonly Health[]): Health =>
+  hs.reduce<Health>((a, b) => (HEALTH_RANK[b] > HEALTH_RANK[a] ? b : a), 'OK');
+const old = (ms: number) => `${shortDuration(ms / 1000)} old`;
+const utc = utcMinute;
+
+const schedule = (expression: string, timezone = 'UTC'): Schedule | string => {
+  try {
+    return parseSchedule(expression, timezone);
+  } catch (e) {
+    return e instanceof ScheduleError ? e.message : String(e);
+  }
+};
+
+const group = (snaps: readonly Snapshot[]): Map<string, Snapshot[]> => {
+  const out = new Map<string, Snapshot[]>();
+  for (const s of snaps) {
+    const k = key(s.kind, sourceOf(s));
+    const list = out.get(k);
+    if (list) list.push(s);
+    else out.set(k, [s]);
+  }
+  return out;
+};
+
+const newestBy = (snaps: readonly Snapshot[]): Snapshot | undefined =>
+  snaps.reduce<Snapshot | undefined>(
+    (a, s) => (a === undefined || (dataTime(s) ?? -Infinity) > (dataTime(a) ?? -Infinity) ? s : a),
+    undefined,
+  );
+
+const LIVE = new Set(['available', 'creating', 'copying', 'pending', 'backing-up']);
+
+/**
+ * Judge one stream of scheduled snapshots (primary backups or DR copies): the latest scheduled time that
+ * is past its grace must be covered by a snapshot holding data at least that new. One miss is LATE, two
+ * consecutive misses FAILING; a failed snapshot for that time is FAILING.
+ */
+const judgeStream = (
+  what: 'backup' | 'DR copy',
+  sched: Schedule | string,
+  mine: readonly Snapshot[],
+  graceMs: number,
+  since: number | undefined,
+  now: number,
+): { health: AspectVerdict['health']; reason: string; nextAt?: number } => {
+  const live = mine.filter((s) => LIVE.has(s.status));
+  const newest = newestBy(live);
+  const newestMs = newest ? dataTime(newest) : undefined;
+  const newestText = newest
+    ? `newest ${what} ${newest.id} is ${old(now - newestMs!)}`
+    : `no ${what} on record`;
+  if (typeof sched === 'string') {
+    return { health: 'LATE', reason: `schedule not understood (${sched}); ${newestText}` };
+  }
+  const covered = (due: number) => newestMs !== undefined && newestMs >= due - STAMP_SLACK_MS;
+  const due = previousFire(sched, new Date(now - graceMs))?.getTime();
+  if (due === undefined) {
+    // rate(): the phase is unknown, so judge by age against the interval.
+    const every = typicalInterval(sched, new Date(now));
+    if (every === undefined) return { health: 'OK', reason: `no scheduled ${what} due; ${newestText}` };
+    const late = newestMs === undefined || now - newestMs > every + graceMs;
+    const failing = newestMs === undefined || now - newestMs > 2 * every + graceMs;
+    return late
+      ? {
+          health: failing ? 'FAILING' : 'LATE',
+          reason: `${newestText}, expected every ${shortDuration(every / 1000)}`,
+        }
+      : { health: 'OK', reason: newestText };
+  }
+  if (since !== undefined && since > due)
+    return { health: 'OK', reason: `new since ${utc(since)}; first ${what} not yet due` };
+  const failed = mine.find(
+    (s) => s.status === 'failed' && (dataTime(s) ?? -Infinity) >= due - STAMP_SLACK_MS,
+  );
+  if (failed) return { health: 'FAILING', reason: `${what} ${failed.id} failed` };
+  if (covered(due)) return { health: 'OK', reason: newestText };
+  const before = previousFire(sched, new Date(due - 1))?.getTime();
+  const twice = before !== undefined && (since === undefined || since <= before) && !covered(before);
+  return {
+    health: twice ? 'FAILING' : 'LATE',
+    reason: `${twice ? 'the last two scheduled' : 'the scheduled'} ${what}${twice ? 's' : ''} of ${utc(due)}${twice ? ` and ${utc(before!)}` : ''} missing; ${newestText}`,
+  };
+};
+
+interface Context {
+  config: StewardConfig;
+  settings: ReportConfig;
+  now: number;
+  primary: Map<string, Snapshot[]>;
+  dr: Map<string, Snapshot[]>;
+  /** Undefined when the drill history could not be read. */
+  drills?: Map<string, DrillSummary>;
+  scaling: Map<string, ScalingState>;
+  byId: Map<string, Database>;
+}
+
+const backupAspect = (
+  db: Database,
+  policyName: string,
+  policy: BackupPolicy | undefined,
+  ours: readonly Snapshot[],
+  c: Context,
+): AspectVerdict => {
+  const aspect = 'backup';
+  if (!policy) {
+    const known = Object.keys(c.config.backup.policies).join(', ') || 'none';
+    return {
+      aspect,
+      health: 'FAILING',
+      reason: `${Tag.backup}=${policyName} names no backup policy (known: ${known})`,
+    };
+  }
+  if (!policy.kinds.includes(db.kind)) {
+    return {
+      aspect,
+      health: 'FAILING',
+      reason: `policy ${policyName} does not back up ${db.kind} (it covers ${policy.kinds.join(', ')})`,
+    };
+  }
+  const blocked = unsnapshottable(db);
+  if (blocked?.reason === 'not-snapshottable') return { aspect, health: 'FAILING', reason: blocked.detail };
+  const since = db.createdAt ? Date.parse(db.createdAt) : undefined;
+  const v = judgeStream(
+    'backup',
+    schedule(policy.schedule, policy.timezone),
+    ours,
+    c.settings.backupGraceMinutes * MINUTE,
+    Number.isFinite(since) ? since : undefined,
+    c.now,
+  );
+  // Say why backups skip the database, when they do.
+  const why = v.health !== 'OK' && blocked ? ` (backups skip it: ${blocked.detail})` : '';
+  return { aspect, health: v.health, reason: `${v.reason}${why}` };
+};
+
+const drAspect = (
+  db: Database,
+  policy: BackupPolicy,
+  copies: readonly Snapshot[],
+  c: Context,
+): AspectVerdict => {
+  const since = db.createdAt ? Date.parse(db.createdAt) : undefined;
+  const v = judgeStream(
+    'DR copy',
+    schedule(policy.schedule, policy.timezone),
+    copies,
+    c.settings.drGraceHours * 60 * MINUTE,
+    Number.isFinite(since) ? since : undefined,
+    c.now,
+  );
+  return { aspect: 'dr', health: v.health, reason: `${v.reason} in ${c.config.dr.region}` };
+};
+
+const drillAspect = (db: Database, last: DrillSummary | undefined, c: Context): AspectVerdict => {
+  const target = c.config.drill.targets[db.id]!;
+  const aspect = 'drill';
+  if (!c.drills)
+    return { aspect, health: 'LATE', reason: 'drill history unreadable: no proof of a recent drill' };
+  if (!last) return { aspect, health: 'LATE', reason: `no drill on record: run steward drill ${db.id}` };
+  const when = utc(Date.parse(last.startedAt));
+  if (!last.passed) {
+    return {
+      aspect,
+      health: 'FAILING',
+      reason: `drill of ${when} failed${last.failedStep ? ` at ${last.failedStep}` : ''}: ${last.reasons[0] ?? last.summary}`,
+    };
+  }
+  const sched = schedule(target.schedule ?? c.config.drill.schedule);
+  if (typeof sched === 'string')
+    return { aspect, health: 'OK', reason: `passed ${when}; schedule not understood (${sched})` };
+  const due = previousFire(sched, new Date(c.now - c.settings.drillGraceDays * 1440 * MINUTE))?.getTime();
+  if (due !== undefined && Date.parse(last.startedAt) < due - 60 * MINUTE) {
+    return { aspect, health: 'LATE', reason: `the drill due ${utc(due)} did not run; last passed ${when}` };
+  }
+  return { aspect, health: 'OK', reason: `passed ${when}` };
+};
+
+const ownerOf = (s: Snapshot): 'steward' | 'automated' | 'other' =>
+  isStewardSnapshot(s) ? 'steward' : s.type === 'automated' ? 'automated' : 'other';
+
+/** Retention's verdict on this database's snapshots now: how many it keeps (ElastiCache judged by name). */
+const retentionKeeps = (db: Database, policyName: string, ours: readonly Snapshot[], c: Context): number => {
+  // ElastiCache lists no tags: give the judge the tags a steward snapshot of this database carries.
+  const judged = ours.map((s) =>
+    s.kind === 'elasticache' && s.tags[Tag.managed] === undefined
+      ? { ...s, tags: { ...s.tags, [Tag.managed]: 'true', [Tag.policy]: policyName, [Tag.source]: db.id } }
+      : s,
+  );
+  const plan = planRetention(judged, retentionPolicyResolver(c.config), new Date(c.now), {
+    maxDeletionsPerRun: Number.MAX_SAFE_INTEGER,
+  });
+  return plan.verdicts.filter((v) => v.action === 'keep').length;
+};
+
+const assess = (db: Database, c: Context): DatabaseStatus => {
+  const k = key(db.kind, db.id);
+  const all = c.primary.get(k) ?? [];
+  const ours = all.filter(isStewardSnapshot);
+  const policyName = db.tags[Tag.backup];
+  const policy =
+    policyName !== undefined && Object.hasOwn(c.config.backup.policies, policyName)
+      ? c.config.backup.policies[policyName]
+      : undefined;
+  const aspects: AspectVerdict[] = [];
+  const reasons: string[] = [];
+  let unprotected = false;
+
+  if (policyName !== undefined) {
+    aspects.push(backupAspect(db, policyName, policy, ours, c));
+    if (policy?.copyToDr && db.kind !== 'elasticache') {
+      aspects.push(drAspect(db, policy, (c.dr.get(k) ?? []).filter(isStewardSnapshot), c));
+    }
+  } else if (db.replicaOf) {
+    const source = c.byId.get(key('rds-instance', db.replicaOf));
+    if (source?.tags[Tag.backup] === undefined) {
+      unprotected = true;
+      reasons.push(`read replica of ${db.replicaOf}, which has no ${Tag.backup} tag either`);
+    }
+  } else {
+    unprotected = true;
+    reasons.push(`no ${Tag.backup} tag: steward takes no snapshots of it`);
+  }
+
+  const drillTarget =
+    c.config.drill.enabled && Object.hasOwn(c.config.drill.targets, db.id)
+      ? c.config.drill.targets[db.id]!
+      : undefined;
+  const targetKind = drillTarget?.kind;
+  const last = c.drills?.get(db.id);
+  if (drillTarget && targetKind === db.kind) aspects.push(drillAspect(db, last, c));
+
+  const judged = aspects.map((a) => a.health);
+  const health = worst([...judged, ...(unprotected ? (['UNPROTECTED'] as const) : [])]);
+  const bad = aspects
+    .filter((a) => a.health !== 'OK')
+    .sort((a, b) => HEALTH_RANK[b.health] - HEALTH_RANK[a.health]);
+  reasons.unshift(...bad.map((a) => `${a.aspect}: ${a.reason}`));
+
+  const shown = newestBy((ours.length ? ours : all).filter((s) => s.status !== 'deleting'));
+  const shownMs = shown ? dataTime(shown) : undefined;
+  const drCopies = (c.dr.get(k) ?? []).filter((s) => isStewardSnapshot(s) && LIVE.has(s.status));
+  const newestDr = newestBy(drCopies);
+  const status: DatabaseStatus = {
+    id: db.id,
+    kind: db.kind,
+    engine: db.engine,
+    status: db.status,
+    ...(policyName !== undefined ? { policy: policyName } : {}),
+    ...(db.replicaOf ? { replicaOf: db.replicaOf } : {}),
+    health,
+    reasons,
+    aspects,
+    ...(shown
+      ? {
+          newestSnapshot: {
+            id: shown.id,
+            ...(shown.createdAt ? { createdAt: shown.createdAt } : {}),
+            ...(shownMs !== undefined
+              ? { ageSeconds: Math.max(0, Math.round((c.now - shownMs) / 1000)) }
+              : {}),
+            status: shown.status,
+            owner: ownerOf(shown),
+          },
+        }
+      : {}),
+    held: ours.filter((s) => s.status === 'available' && s.type === 'manual').length,
+  };
+  if (policy && policyName) status.keeps = retentionKeeps(db, policyName, ours, c);
+  if (policy?.copyToDr && db.kind !== 'elasticache') {
+    const lagMs = newestDr ? dataTime(newestDr) : undefined;
+    status.dr = {
+      region: c.config.dr.region,
+      copies: drCopies.length,
+      ...(newestDr ? { newestCopyId: newestDr.id } : {}),
+      ...(lagMs !== undefined ? { lagSeconds: Math.max(0, Math.round((c.now - lagMs) / 1000)) } : {}),
+    };
+  }
+  if (drillTarget && targetKind === db.kind) {
+    status.drill = {
+      rtoTargetSeconds: drillTarget.rtoSeconds ?? c.config.drill.rtoSeconds,
+      rpoTargetSeconds: drillTarget.rpoSeconds ?? c.config.drill.rpoSeconds,
+      ...(last ? { last } : {}),
+    };
+  }
+  const scaling = c.scaling.get(k);
+  if (scaling) status.scaling = scaling;
+  if (policy) {
+    const sched = schedule(policy.schedule, policy.timezone);
+    if (typeof sched !== 'string' && sched.kind !== 'rate') {
+      const next =
+        sched.kind === 'at'
+          ? sched.at
+          : sched.fires(new Date(c.now), new Date(c.now + 400 * 1440 * MINUTE))[0];
+      if (next && next.getTime() > c.now) status.nextBackupAt = next.toISOString();
+    }
+  }
+  return status;
+};
+
+/**
+ * The health of every database in the account-region, tagged or not (Aurora members are shown as their
+ * cluster). Pure: the same inputs, config and time give the same status.
+ */
+export const assessEstate = (inputs: EstateInputs, config: StewardConfig, now: Date): EstateStatus => {
+  const newestDrills = inputs.drills && new Map<string, DrillSummary>();
+  for (const d of inputs.drills ?? []) {
+    const seen = newestDrills!.get(d.database);
+    if (!seen || Date.parse(d.startedAt) > Date.parse(seen.startedAt)) newestDrills!.set(d.database, d);
+  }
+  const c: Context = {
+    config,
+    settings: config.report,
+    now: now.getTime(),
+    primary: group(inputs.snapshots),
+    dr: group(inputs.drSnapshots),
+    ...(newestDrills ? { drills: newestDrills } : {}),
+    scaling: new Map(inputs.scaling.map((s) => [key(s.kind, s.resource), s])),
+    byId: new Map(inputs.databases.map((d) => [key(d.kind, d.id), d])),
+  };
+  const rows = inputs.databases
+    .filter((d) => !(d.kind === 'rds-instance' && d.clusterId))
+    .map((d) => assess(d, c))
+    .sort(
+      (a, b) =>
+        HEALTH_RANK[b.health] - HEALTH_RANK[a.health] ||
+        a.id.localeCompare(b.id) ||
+        a.kind.localeCompare(b.kind),
+    );
+  const counts: Record<Health, number> = { OK: 0, LATE: 0, FAILING: 0, UNPROTECTED: 0 };
+  for (const r of rows) counts[r.health]++;
+  const notes = [...(inputs.notes ?? [])];
+  const known = new Set(inputs.databases.map((d) => d.id));
+  if (config.drill.enabled) {
+    for (const target of Object.keys(config.drill.targets)) {
+      if (!known.has(target)) notes.push(`drill target ${target} is not a database in ${config.region}`);
+    }
+  }
+  return {
+    type: 'steward-status',
+    version: 1,
+    stage: config.stage,
+    region: config.region,
+    at: now.toISOString(),
+    counts,
+    databases: rows,
+    notes,
+  };
+};
+
+/** True when anything is LATE or FAILING: `steward status` exits 1, the status check alerts. */
+export const needsAttention = (s: EstateStatus): boolean => s.counts.LATE + s.counts.FAILING > 0;
