@@ -49,6 +49,10 @@ Usage:
       backup, snapshots held vs kept, DR lag, last drill with RTO/RPO, scaling, and one health word
       (OK, LATE, FAILING, UNPROTECTED) with the reason. Exit 1 when anything is LATE or FAILING.
       --local reads the sandbox's history (.steward/, left by npm start) instead of AWS.
+  steward report [--month YYYY-MM] [--out file.html] [--stage dev] [--json] [--local | --history <dir>]
+      The month's recovery evidence (default: last month): per database backups taken vs scheduled,
+      DR copies and DR lag, retention deletions, every drill with its checks, RTO/RPO against targets,
+      as one self-contained HTML page with charts (--json prints the JSON document). Reads only.
   steward bench
       Benchmarks (npm run bench).
 
@@ -100,6 +104,7 @@ const commands: Record<string, () => Promise<Command>> = {
   scale: async () => (await import('./scale.js')).scale,
   approve: async () => (await import('./scale.js')).approve,
   status: async () => (await import('./status.js')).status,
+  report: async () => (await import('./report.js')).report,
 };
 
 /** CLI entry: returns the process exit code; never throws. */

@@ -1,12 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import {
-  elastiCacheClient,
-  rdsClient,
-  s3Client,
-  stateTableClient,
-  stsClient,
-} from '../shared/aws/clients.js';
-import { awsEstateReader, dynamoScalingReader, s3History } from '../shared/aws/estate.js';
+import { awsEstate } from '../functions/report/handler.js';
+import { stsClient } from '../shared/aws/clients.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { AwsCallError, errorMessage } from '../shared/errors.js';
 import { shortDuration } from '../shared/report/format.js';
@@ -141,36 +135,29 @@ const accountOf = async (region: string): Promise<string> => {
 };
 
 /**
- * Status deps against AWS for a stage: its region's databases and snapshots, the DR region's snapshots,
- * the stage's report bucket (`--bucket`, else `steward-<stage>-reports-<account>-<region>`) and state table.
+ * The stage's report bucket: `--bucket`, else `steward-<stage>-reports-<account>-<region>` with the account
+ * from the config or, failing that, from the CLI's credentials (STS GetCallerIdentity).
  */
+export const reportBucketFor = async (config: StewardConfig, bucket: string | undefined): Promise<string> =>
+  bucket ?? reportBucketName(config.stage, config.account ?? (await accountOf(config.region)), config.region);
+
+/** Status deps against AWS for a stage; without a nameable report bucket, drill history is left out (noted). */
 export const awsStatusDeps = async (
   config: StewardConfig,
   bucket: string | undefined,
   now: () => Date,
 ): Promise<StatusDeps> => {
-  const { region } = config;
   const notes: string[] = [];
-  let name = bucket;
-  if (!name) {
-    try {
-      name = reportBucketName(config.stage, config.account ?? (await accountOf(region)), region);
-    } catch (e) {
-      notes.push(`report bucket unknown (${errorMessage(e)}): pass --bucket`);
-    }
+  let name: string | undefined;
+  try {
+    name = await reportBucketFor(config, bucket);
+  } catch (e) {
+    notes.push(`report bucket unknown (${errorMessage(e)}): pass --bucket`);
   }
-  const rules = Object.fromEntries(
-    Object.entries(config.scaling.rules).map(([n, r]) => [n, { resource: r.resource, kind: r.kind }]),
-  );
-  return {
-    config,
-    primary: awsEstateReader(region, rdsClient(region), elastiCacheClient(region)),
-    dr: awsEstateReader(config.dr.region, rdsClient(config.dr.region), elastiCacheClient(config.dr.region)),
-    ...(name ? { history: s3History(s3Client(region), name) } : {}),
-    scaling: dynamoScalingReader(stateTableClient(region), stateTableName(config.stage), rules, now),
-    now,
-    notes,
-  };
+  const estate = awsEstate(config, name ?? 'unknown', stateTableName(config.stage), now, notes);
+  if (name) return estate;
+  const { history: _unnamed, ...rest } = estate;
+  return rest;
 };
 
 /** Status deps for the flags: the sandbox's history with --local / --history, else AWS for --stage. */

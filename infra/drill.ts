@@ -227,9 +227,9 @@ export class Drill extends Construct {
     this.reportBucket = props.reports.bucket;
 
     // --- Functions: control tasks + RDS events + janitor outside the VPC; the verifier inside it.
+    // REPORT_BUCKET comes with every function's base environment (props.reports).
     const environment = {
       DRILL_TABLE: stateTable.tableName,
-      REPORT_BUCKET: this.reportBucket.bucketName,
       DRILL_SUBNET_GROUP: this.subnetGroup.subnetGroupName,
       DRILL_SECURITY_GROUP_IDS: this.databaseSecurityGroup.securityGroupId,
     } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;

@@ -7,6 +7,7 @@ import type { BaseEnv } from '../shared/config/env.js';
 import type { RetentionEnv } from '../shared/retention/env.js';
 import { budgetKey } from '../shared/aws/retention-budget.js';
 import { retentionRegions } from '../shared/retention/policy.js';
+import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
 import type { StateTable } from './state-table.js';
@@ -96,6 +97,14 @@ export class Retention extends Construct {
       conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
       wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
     });
+
+    // What each run deleted stays on record for the monthly evidence report.
+    props.reports?.grantWrite(
+      fn,
+      'WriteRetentionRecords',
+      RETENTION_RECORDS_PREFIX,
+      'one record per run that deleted snapshots',
+    );
 
     // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.
     fn.deny({

@@ -33,9 +33,10 @@ import { nodejsBundling } from './bundling.js';
 import { Tag } from '../shared/tags.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import type { Notifications } from './notifications.js';
+import type { Reports } from './reports.js';
 
 /** One name per capability across folder, construct, log `service` and metric dimension. */
-export type Capability = 'backup' | 'retention' | 'drill' | 'cost' | 'scaling';
+export type Capability = 'backup' | 'retention' | 'drill' | 'cost' | 'scaling' | 'report';
 
 /** What every capability construct receives from the stack. */
 export interface CapabilityProps {
@@ -43,6 +44,8 @@ export interface CapabilityProps {
   notifications: Notifications;
   scheduleGroup: IScheduleGroup;
   removalPolicy: RemovalPolicy;
+  /** The stage's report bucket, when it has one: every function learns its name (REPORT_BUCKET). */
+  reports?: Reports;
 }
 
 /** Where a function that must reach private resources runs. */
@@ -172,6 +175,7 @@ export class StewardFunction extends Construct {
       WARNING_TOPIC_ARN: notifications.warning.topicArn,
       INFO_TOPIC_ARN: notifications.info.topicArn,
       DRY_RUN: config.dryRun ? 'true' : 'false',
+      ...(props.reports ? { REPORT_BUCKET: props.reports.bucketName } : {}),
     } satisfies z.input<typeof BaseEnv>;
 
     this.fn = new NodejsFunction(this, 'Handler', {

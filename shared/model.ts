@@ -46,6 +46,8 @@ export interface Snapshot {
   encrypted?: boolean;
   /** Set on a cross-region copy: the region it was copied from. */
   sourceRegion?: string;
+  /** Set on a copy: when the copy was made (`createdAt` dates the data it holds). */
+  copiedAt?: string;
 }
 
 /**

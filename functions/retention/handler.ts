@@ -1,14 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient, stateTableClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, s3Client, stateTableClient } from '../../shared/aws/clients.js';
+import { s3RetentionRecorder } from '../../shared/aws/estate.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
-import type { DeletionBudget, SnapshotStore } from '../../shared/retention/ports.js';
+import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
 import { parseRetentionRequest } from '../../shared/retention/request.js';
 import { type RetentionResult, runRetention } from '../../shared/retention/service.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
@@ -18,22 +19,30 @@ export interface RetentionDeps extends BaseDeps {
   stores: SnapshotStore[];
   /** The day's deletion budget in the state table. */
   budget: DeletionBudget;
+  /** Where the record of deletions goes (the report bucket), when the stage has one. */
+  records?: RetentionRecorder;
 }
 
 /** Parse the trigger and run retention; malformed events throw EventShapeError before anything is listed. */
 export const run = async (event: unknown, deps: RetentionDeps): Promise<RetentionResult> =>
   runRetention(deps, parseRetentionRequest(event));
 
-/** Real deps: one snapshot store per swept region, over the per-region SDK clients; the budget in the state table. */
+/**
+ * Real deps: one snapshot store per swept region, over the per-region SDK clients; the budget in the state
+ * table; the report bucket for the record of what was deleted (when the stage has one).
+ */
 export const wire = (
   base: BaseDeps,
-  env: Pick<RetentionEnv, 'STATE_TABLE'> = loadEnv(RetentionEnv),
+  env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(RetentionEnv),
 ): RetentionDeps => ({
   ...base,
   stores: retentionRegions(base.config).map((region) =>
     awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region)),
   ),
   budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
+  ...(env.REPORT_BUCKET
+    ? { records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET) }
+    : {}),
 });
 
 let deps: RetentionDeps | undefined;

@@ -10,6 +10,8 @@ import type { ResourceKind } from '../model.js';
 import type { ScalingState } from '../report/model.js';
 import { describeChange } from '../scaling/engine.js';
 import type { Approval } from '../scaling/model.js';
+import type { RetentionRecorder } from '../retention/ports.js';
+import { retentionRecordKey } from '../retention/record.js';
 import type { EstateReader, HistoryStore, ScalingReader, StoredObject } from '../report/ports.js';
 import { s3ReportStore } from './drill-stores.js';
 import { elastiCacheBackup } from './elasticache.js';
@@ -70,10 +72,12 @@ export const awsEstateReader = (
 };
 
 /** HistoryStore over the report bucket: list (all pages), get, put (SSE-S3). */
-export const s3History = (s3: S3Client, bucket: string): HistoryStore => {
+export const s3History = (s3: S3Client, bucket: string, region: string): HistoryStore => {
   const store = s3ReportStore(s3, bucket);
   return {
     location: `s3://${bucket}`,
+    href: (key) =>
+      `https://s3.console.aws.amazon.com/s3/object/${bucket}?region=${region}&prefix=${encodeURIComponent(key)}`,
     get: store.get,
     put: store.put,
     list: (prefix) =>
@@ -87,6 +91,18 @@ export const s3History = (s3: S3Client, bucket: string): HistoryStore => {
         'ListObjectsV2',
         `s3://${bucket}/${prefix}`,
       ),
+  };
+};
+
+/** RetentionRecorder over the report bucket: one JSON object per run that deleted something. */
+export const s3RetentionRecorder = (s3: S3Client, bucket: string): RetentionRecorder => {
+  const store = s3ReportStore(s3, bucket);
+  return {
+    record: async (r) => {
+      const key = retentionRecordKey(r.at);
+      await store.put(key, JSON.stringify(r));
+      return `s3://${bucket}/${key}`;
+    },
   };
 };
 

@@ -41,6 +41,9 @@ export const fromDbSnapshot = (s: DBSnapshot, region: string): Snapshot => ({
   tags: tagRecord(s.TagList),
   encrypted: s.Encrypted,
   sourceRegion: s.SourceRegion,
+  ...(s.OriginalSnapshotCreateTime && s.SnapshotCreateTime
+    ? { copiedAt: s.SnapshotCreateTime.toISOString() }
+    : {}),
 });
 
 /** An Aurora DB cluster snapshot as plain data. */
@@ -55,6 +58,9 @@ export const fromClusterSnapshot = (s: DBClusterSnapshot, region: string): Snaps
   type: snapshotType(s.SnapshotType),
   tags: tagRecord(s.TagList),
   encrypted: s.StorageEncrypted,
+  ...(s.SourceDBClusterSnapshotArn && s.SnapshotCreateTime
+    ? { copiedAt: s.SnapshotCreateTime.toISOString() }
+    : {}),
 });
 
 /** An ElastiCache backup as plain data; DescribeSnapshots carries no tags, so they are passed in. */

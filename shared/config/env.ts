@@ -16,6 +16,8 @@ export const BaseEnv = z.object({
   INFO_TOPIC_ARN: TopicArn,
   /** Forces dry run for this function regardless of the request. */
   DRY_RUN: Bool,
+  /** The stage's report bucket (drill reports, retention records, evidence), when the stage has one. */
+  REPORT_BUCKET: z.optional(z.string().check(z.minLength(3))),
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 

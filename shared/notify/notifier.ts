@@ -2,16 +2,43 @@ import type { Severity } from '../config/schema.js';
 import type { Outcome } from '../model.js';
 import { failedOutcome } from '../outcomes.js';
 
+/**
+ * A condition a pager should open or close: `trigger` when steward finds it, `resolve` when steward reports
+ * it cleared. The key names the condition (`<database>:<backup|dr|drill>`, `cost:<month>:<threshold>`);
+ * the pager route deduplicates on it per stage.
+ */
+export interface AlertSignal {
+  key: string;
+  action: 'trigger' | 'resolve';
+  /** How bad the condition is (a resolve repeats the severity it was opened with, or `info`). */
+  severity: Severity;
+  /** One line, the pager's title. */
+  summary: string;
+  /** The resource it is about (database id, threshold), for the pager's `component`. */
+  resource?: string;
+}
+
+/** A link for people: the report, the console. */
+export interface Link {
+  text: string;
+  href: string;
+}
+
 /** One message for humans and machines: short subject, readable body, JSON details. */
 export interface Notification {
   severity: Severity;
-  /** Capability that speaks: backup, retention, drill, cost, scaling. */
+  /** Capability that speaks: backup, retention, drill, cost, scaling, report. */
   capability: string;
   subject: string;
   /** Readable lines, most important first. */
   lines: string[];
   /** Machine-readable details, appended as JSON. */
   data?: unknown;
+  /** What to do next, one step each (chat shows them as next steps). */
+  nextSteps?: string[];
+  links?: Link[];
+  /** Conditions to open or close on the pager (critical ones by default). */
+  alerts?: AlertSignal[];
 }
 
 /** Port: deliver one notification. */

@@ -37,6 +37,7 @@ export const fileHistory = (dir: string): HistoryStore => {
   };
   return {
     location: dir,
+    href: (key) => join(dir, ...key.split('/')),
     list: async (prefix) => {
       const files = await walk(dir);
       const out: StoredObject[] = [];

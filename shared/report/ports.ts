@@ -25,6 +25,8 @@ export interface HistoryStore {
   /** The object's body, or undefined when there is none. */
   get(key: string): Promise<string | undefined>;
   put(key: string, body: string, contentType: string): Promise<void>;
+  /** Where a person opens the object: the S3 console, or a file path. */
+  href(key: string): string;
 }
 
 /** Port: scaling cooldowns and approvals waiting for a human, from the stage's state table. */

@@ -16,6 +16,7 @@ export const SnapshotRecord = z.object({
   tags: z.record(z.string(), z.string()),
   encrypted: z.optional(z.boolean()),
   sourceRegion: z.optional(z.string()),
+  copiedAt: z.optional(z.string()),
 }) satisfies z.ZodMiniType<Snapshot>;
 
 /** A snapshot inventory: each (region, kind, id) once, as the retention engine requires. */

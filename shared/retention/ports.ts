@@ -1,4 +1,5 @@
 import type { ResourceKind, Snapshot, SnapshotListing } from '../model.js';
+import type { RetentionRecord } from './record.js';
 
 /**
  * Port: the snapshots of one region, as plain data (adapter: shared/aws/snapshots.ts; the local provider
@@ -29,4 +30,10 @@ export interface DeletionBudget {
   reserve(day: string, wanted: number, limit: number): Promise<number>;
   /** Give back `n` reserved deletions that did not happen (failed, or already gone). */
   refund(day: string, n: number): Promise<void>;
+}
+
+/** Port: keep a run's record of deletions (the report bucket); the evidence report reads them back. */
+export interface RetentionRecorder {
+  /** Store the record; returns where it went. */
+  record(r: RetentionRecord): Promise<string>;
 }

@@ -1,6 +1,7 @@
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { ResourceKind } from '../config/schema.js';
-import type { DeletionBudget, SnapshotStore } from './ports.js';
+import type { DeletionBudget, RetentionRecorder, SnapshotStore } from './ports.js';
+import { retentionRecord } from './record.js';
 import { errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
@@ -22,6 +23,8 @@ export interface RetentionServiceDeps {
   now: () => Date;
   /** Forced dry run; a request can add dry run, never remove it. */
   dryRun: boolean;
+  /** Where the record of deletions goes (the report bucket); without it no record is kept. */
+  records?: RetentionRecorder;
 }
 
 /** A region's listing: how many snapshots were read (and how many resources could not be), or why none. */
@@ -113,6 +116,8 @@ export const runRetention = async (
     : `deferred: today's budget of ${limit} deletions was used by an earlier run (a retry, an overlap)`;
   outcomes.push(...overBudget.map((s): Outcome => ({ ...describe(s), status: 'skipped', reason: why })));
   if (budget?.day) await refund(deps.budget, budget.day, granted.length - tally(deletions).done);
+  if (!dryRun && deps.records)
+    outcomes.push(...(await keepRecord(deps.records, now, request, plan, granted, deletions)));
 
   const result: RetentionResult = {
     dryRun,
@@ -188,6 +193,41 @@ const refund = async (budget: DeletionBudget, day: string, n: number): Promise<v
       error: errorMessage(e),
     }),
   );
+};
+
+/**
+ * Keep the record of what this run deleted, so the monthly evidence still counts those backups. A failed
+ * write is a failed outcome: the run reports it and fails, the deletions themselves stand.
+ */
+const keepRecord = async (
+  recorder: RetentionRecorder,
+  now: Date,
+  request: Pick<RetentionRequest, 'scheduledTime'>,
+  plan: RetentionPlan,
+  attempted: readonly Snapshot[],
+  deletions: readonly Outcome[],
+): Promise<Outcome[]> => {
+  const record = retentionRecord({
+    at: now.toISOString(),
+    ...(request.scheduledTime !== undefined ? { scheduledTime: request.scheduledTime } : {}),
+    deleted: attempted.map((snapshot, i) => {
+      const o = deletions[i]!;
+      return {
+        snapshot,
+        status: o.status === 'failed' ? 'failed' : o.status === 'already-done' ? 'already-gone' : 'deleted',
+        ...(o.status === 'failed' ? { error: o.error } : {}),
+      };
+    }),
+    verdicts: plan.verdicts,
+    deferred: plan.deferred.length,
+  });
+  if (!record) return [];
+  try {
+    const key = await recorder.record(record);
+    return [{ resource: 'retention record', action: 'record', status: 'done', detail: key }];
+  } catch (e) {
+    return [failedOutcome({ resource: 'retention record', action: 'record' }, e)];
+  }
 };
 
 /** Verdicts a human should look at: keeps on doubt, and snapshots whose source tag disagrees with AWS. */

@@ -77,6 +77,7 @@ const deps = (databases: Database[], snapshots: Snapshot[], drills: unknown[] = 
       list: async (prefix) => [...store.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key })),
       get: async (key) => store.get(key),
       put: async () => {},
+      href: (key) => `s3://test/${key}`,
     },
     now: () => NOW,
   };

@@ -162,7 +162,7 @@ describe('s3History', () => {
       Object.assign(new Error('gone'), { name: 'NoSuchKey' }),
     );
     s3.on(PutObjectCommand).resolves({});
-    const h = s3History(new S3Client({}), 'steward-prod-reports-111122223333-eu-west-1');
+    const h = s3History(new S3Client({}), 'steward-prod-reports-111122223333-eu-west-1', 'eu-west-1');
     // Act
     const listed = await h.list('drills/');
     const got = await h.get('drills/a/2026/11/x.json');

@@ -250,6 +250,7 @@ describe('awsSnapshotStore', () => {
         region: 'us-west-2',
         sourceId: 'orders-db',
         createdAt: '2026-11-20T03:04:00.000Z',
+        copiedAt: '2026-11-21T01:15:00.000Z',
         status: 'available',
         type: 'manual',
         tags: {

@@ -1,0 +1,64 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { awsEstate } from '../functions/report/handler.js';
+import { loadStageConfig } from '../shared/config/stages.js';
+import { previousMonth } from '../shared/report/evidence.js';
+import { LOCAL_ROOT, loadLocalEstate } from '../shared/report/local-history.js';
+import { buildEvidenceDocuments, type EvidenceDeps } from '../shared/report/monthly.js';
+import { evidenceNotification } from '../shared/report/service.js';
+import { stateTableName } from '../shared/scaling/env.js';
+import { UsageError } from './base.js';
+import type { Flags } from './main.js';
+import { reportBucketFor } from './status.js';
+
+/** What `steward report` reads; tests pass their own. */
+export interface ReportCliDeps {
+  estate?: EvidenceDeps;
+  now?: () => Date;
+}
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** The estate for the flags: the sandbox's history with --local / --history, else AWS for --stage. */
+const estateFor = async (flags: Flags, now: () => Date): Promise<EvidenceDeps> => {
+  if (flags.local || flags.history !== undefined) {
+    if (flags.bucket !== undefined)
+      throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
+    const local = await loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
+    return { ...local, history: local.history! };
+  }
+  const config = loadStageConfig(flags.stage);
+  return awsEstate(config, await reportBucketFor(config, flags.bucket), stateTableName(config.stage), now);
+};
+
+/**
+ * `steward report [--month YYYY-MM] [--out file.html] [--stage dev] [--json] [--local | --history <dir>]
+ * [--bucket <name>]`: the month's recovery evidence (default: last month), built from the same reads as
+ * the scheduled report, written as one self-contained HTML page. Reads only: nothing goes to the bucket.
+ */
+export const report = async (
+  positionals: string[],
+  flags: Flags,
+  out: (s: string) => void,
+  deps: ReportCliDeps = {},
+): Promise<number> => {
+  if (positionals.length)
+    throw new UsageError(`report takes no arguments (got: ${positionals.join(' ')}); use --month`);
+  const now = deps.now ?? (() => new Date());
+  const month = flags.month ?? previousMonth(now());
+  if (!MONTH.test(month)) throw new UsageError(`--month takes a month such as 2026-11 (got "${month}")`);
+  if (month > now().toISOString().slice(0, 7)) throw new UsageError(`--month ${month} has not started yet`);
+  const estate = deps.estate ?? (await estateFor(flags, now));
+  const docs = await buildEvidenceDocuments(estate, month);
+  if (flags.json) {
+    out(docs.json.trimEnd());
+    if (flags.out === undefined) return 0;
+  }
+  const file = resolve(flags.out ?? `steward-evidence-${docs.report.stage}-${month}.html`);
+  await writeFile(file, docs.html);
+  if (!flags.json) {
+    const n = evidenceNotification(docs.report, undefined);
+    out([n.subject, '', ...n.lines, '', `Wrote ${file}`].join('\n'));
+  }
+  return 0;
+};

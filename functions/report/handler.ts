@@ -1,0 +1,63 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { elastiCacheClient, rdsClient, s3Client, stateTableClient } from '../../shared/aws/clients.js';
+import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';
+import { loadEnv } from '../../shared/config/env.js';
+import type { StewardConfig } from '../../shared/config/schema.js';
+import { logger, metrics } from '../../shared/observability.js';
+import { ReportEnv } from '../../shared/report/env.js';
+import type { EvidenceDeps } from '../../shared/report/monthly.js';
+import { parseReportRequest } from '../../shared/report/request.js';
+import { type ReportDeps, type ReportResult, runReport } from '../../shared/report/service.js';
+import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+
+export type { ReportDeps, ReportResult };
+
+/** The monthly evidence report or the status check; a malformed event throws EventShapeError first. */
+export const run = async (event: unknown, deps: ReportDeps): Promise<ReportResult> =>
+  runReport(parseReportRequest(event), deps);
+
+/** What the scaling rules act on, so approvals and cooldowns land on their database. */
+export const ruleResources = (config: StewardConfig) =>
+  Object.fromEntries(
+    Object.entries(config.scaling.rules).map(([name, r]) => [name, { resource: r.resource, kind: r.kind }]),
+  );
+
+/**
+ * The estate in AWS: the stage region's databases and snapshots, the DR region's snapshots, the report
+ * bucket and (when given) the state table. The CLI wires `steward status` and `steward report` with it too.
+ */
+export const awsEstate = (
+  config: StewardConfig,
+  bucket: string,
+  stateTable: string | undefined,
+  now: () => Date,
+  notes: string[] = [],
+): EvidenceDeps => {
+  const { region, dr } = config;
+  return {
+    config,
+    primary: awsEstateReader(region, rdsClient(region), elastiCacheClient(region)),
+    dr: awsEstateReader(dr.region, rdsClient(dr.region), elastiCacheClient(dr.region)),
+    history: s3History(s3Client(region), bucket, region),
+    ...(stateTable
+      ? { scaling: dynamoScalingReader(stateTableClient(region), stateTable, ruleResources(config), now) }
+      : {}),
+    now,
+    notes,
+  };
+};
+
+/** Real deps from the function's environment. */
+export const wire = (base: BaseDeps, env: ReportEnv = loadEnv(ReportEnv)): ReportDeps => ({
+  ...base,
+  estate: awsEstate(base.config, env.REPORT_BUCKET, env.STATE_TABLE, base.now),
+});
+
+let deps: ReportDeps | undefined;
+
+export const handler = middy()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,0 +1,213 @@
+import { errorMessage, EventShapeError } from '../errors.js';
+import type { Outcome } from '../model.js';
+import { type Notification, sendReported } from '../notify/notifier.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { throwIfFailed } from '../outcomes.js';
+import type { BaseDeps } from '../runtime.js';
+import {
+  CONDITIONS_KEY,
+  type ConditionChanges,
+  type ConditionsDocument,
+  conditionsNotification,
+  diffConditions,
+  type OpenCondition,
+} from './conditions.js';
+import { type EvidenceReport, previousMonth } from './evidence.js';
+import type { EstateStatus } from './model.js';
+import type { evidenceKeys } from './monthly.js';
+import { buildEvidenceDocuments, type EvidenceDeps, storeEvidence } from './monthly.js';
+import type { ReportRequest } from './request.js';
+import { runStatus } from './status.js';
+
+/** Capability name: log service, notification speaker, metric dimension. */
+export const CAPABILITY = 'report';
+
+/** The report function's deps: the base, and what status and evidence read (the report bucket required). */
+export interface ReportDeps extends BaseDeps {
+  estate: EvidenceDeps;
+}
+
+export type ReportResult =
+  | {
+      action: 'evidence';
+      month: string;
+      dryRun: boolean;
+      summary: EvidenceReport['summary'];
+      keys?: ReturnType<typeof evidenceKeys>;
+      outcomes: Outcome[];
+    }
+  | {
+      action: 'status-check';
+      dryRun: boolean;
+      counts: EstateStatus['counts'];
+      changes: Omit<ConditionChanges, 'open'>;
+      open: number;
+      outcomes: Outcome[];
+    };
+
+const evidenceSubject = (r: EvidenceReport): string => {
+  const s = r.summary;
+  return [
+    `${r.month} recovery evidence: ${s.backupsTaken}/${s.backupsScheduled} scheduled backups`,
+    `${s.drillsPassed}/${s.drills} drills passed`,
+    ...(s.unprotected ? [`${s.unprotected} unprotected`] : []),
+  ].join(', ');
+};
+
+/** The info notification that links a month's evidence. */
+export const evidenceNotification = (
+  r: EvidenceReport,
+  links: { html: string; json: string; databasesCsv: string; drillsCsv: string } | undefined,
+): Notification => {
+  const s = r.summary;
+  const missed = r.databases.filter((d) => d.backups?.missed.length);
+  const failedDrills = r.databases.flatMap((d) => d.drills.filter((x) => !x.passed));
+  return {
+    severity: 'info',
+    capability: CAPABILITY,
+    subject: evidenceSubject(r),
+    lines: [
+      `Databases: ${s.protected} of ${s.databases} protected${s.unprotected ? `, ${s.unprotected} without a steward:backup tag` : ''}.`,
+      `Backups: ${s.backupsTaken} of ${s.backupsScheduled} scheduled taken${s.backupsMissed ? `, ${s.backupsMissed} missed (${missed.map((d) => `${d.id} ${d.backups!.missed.length}`).join(', ')})` : ''}.`,
+      ...(r.drRegion
+        ? [
+            `DR copies in ${r.drRegion}: ${s.drCopies}${s.drCopiesMissing ? `, ${s.drCopiesMissing} backups not copied` : ''}.`,
+          ]
+        : []),
+      `Retention expired ${s.retentionDeleted} snapshots.`,
+      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${failedDrills.map((d) => `${d.database} ${d.startedAt.slice(0, 10)}`).join(', ')}` : ''}.`,
+      ...(r.complete ? [] : ['The month is not over: this report is partial.']),
+    ],
+    nextSteps: [
+      'Open the report (HTML) and file it with your audit evidence',
+      `steward report --month ${r.month} --stage ${r.stage} --out evidence-${r.month}.html: the same report on demand`,
+    ],
+    ...(links
+      ? {
+          links: [
+            { text: 'Evidence report (HTML)', href: links.html },
+            { text: 'JSON', href: links.json },
+            { text: 'CSV per database', href: links.databasesCsv },
+            { text: 'CSV per drill', href: links.drillsCsv },
+          ],
+        }
+      : {}),
+    data: { month: r.month, summary: s, complete: r.complete },
+  };
+};
+
+const runEvidence = async (
+  req: Extract<ReportRequest, { action: 'evidence' }>,
+  deps: ReportDeps,
+  dryRun: boolean,
+): Promise<ReportResult> => {
+  const month = req.month ?? previousMonth(req.scheduledTime ? new Date(req.scheduledTime) : deps.now());
+  const docs = await buildEvidenceDocuments(deps.estate, month);
+  const outcomes: Outcome[] = [];
+  let keys: ReturnType<typeof evidenceKeys> | undefined;
+  if (!dryRun) {
+    try {
+      keys = await storeEvidence(deps.estate.history, month, docs);
+      outcomes.push({ resource: `evidence ${month}`, action: 'store', status: 'done', detail: keys.html });
+    } catch (e) {
+      outcomes.push({
+        resource: `evidence ${month}`,
+        action: 'store',
+        status: 'failed',
+        error: errorMessage(e),
+      });
+    }
+  }
+  const href = deps.estate.history.href;
+  const links = keys && {
+    html: href(keys.html),
+    json: href(keys.json),
+    databasesCsv: href(keys.databasesCsv),
+    drillsCsv: href(keys.drillsCsv),
+  };
+  if (!dryRun)
+    outcomes.push(...(await sendReported(deps.notifier, evidenceNotification(docs.report, links))));
+  metrics.addMetric('EvidenceBackupsMissed', MetricUnit.Count, docs.report.summary.backupsMissed);
+  logger.info('evidence report', { month, dryRun, summary: docs.report.summary, keys });
+  throwIfFailed(`evidence report ${month}`, outcomes);
+  return {
+    action: 'evidence',
+    month,
+    dryRun,
+    summary: docs.report.summary,
+    ...(keys ? { keys } : {}),
+    outcomes,
+  };
+};
+
+const readConditions = async (deps: ReportDeps): Promise<OpenCondition[]> => {
+  const body = await deps.estate.history.get(CONDITIONS_KEY);
+  if (body === undefined) return [];
+  const doc = JSON.parse(body) as ConditionsDocument;
+  if (doc?.type !== 'steward-open-conditions' || !Array.isArray(doc.open)) {
+    throw new EventShapeError(`${CONDITIONS_KEY} in the report bucket is not a conditions document`);
+  }
+  return doc.open;
+};
+
+/**
+ * The status check: judge every database, compare with the conditions open at the last check, notify what
+ * changed (pager signals: FAILING triggers, cleared resolves), then remember the open conditions. The
+ * memory is written only after the notification went out, so a failed send is retried by the next check.
+ */
+const runStatusCheck = async (deps: ReportDeps, dryRun: boolean): Promise<ReportResult> => {
+  const [status, previous] = await Promise.all([runStatus(deps.estate), readConditions(deps)]);
+  const changes = diffConditions(previous, status);
+  const n = conditionsNotification(changes, status);
+  const outcomes: Outcome[] = [];
+  if (!dryRun) {
+    if (n) outcomes.push(...(await sendReported(deps.notifier, n)));
+    if (!outcomes.some((o) => o.status === 'failed')) {
+      const doc: ConditionsDocument = {
+        type: 'steward-open-conditions',
+        version: 1,
+        at: status.at,
+        open: changes.open,
+      };
+      try {
+        await deps.estate.history.put(CONDITIONS_KEY, JSON.stringify(doc, null, 2), 'application/json');
+      } catch (e) {
+        outcomes.push({
+          resource: CONDITIONS_KEY,
+          action: 'store',
+          status: 'failed',
+          error: errorMessage(e),
+        });
+      }
+    }
+  }
+  metrics.addMetric('DatabasesFailing', MetricUnit.Count, status.counts.FAILING);
+  metrics.addMetric('DatabasesLate', MetricUnit.Count, status.counts.LATE);
+  metrics.addMetric('DatabasesUnprotected', MetricUnit.Count, status.counts.UNPROTECTED);
+  const { open, ...changed } = changes;
+  logger.info('status check', {
+    dryRun,
+    counts: status.counts,
+    opened: changed.opened.map((c) => c.key),
+    cleared: changed.cleared.map((c) => c.key),
+    notes: status.notes,
+  });
+  throwIfFailed('status check', outcomes);
+  return {
+    action: 'status-check',
+    dryRun,
+    counts: status.counts,
+    changes: changed,
+    open: open.length,
+    outcomes,
+  };
+};
+
+/**
+ * Run one report request: the monthly evidence or the status check. Neither changes a database, so a
+ * stage-wide dry run does not hold them back; a request's `dryRun` writes and sends nothing.
+ */
+export const runReport = async (req: ReportRequest, deps: ReportDeps): Promise<ReportResult> => {
+  const dryRun = req.dryRun === true;
+  return req.action === 'evidence' ? runEvidence(req, deps, dryRun) : runStatusCheck(deps, dryRun);
+};

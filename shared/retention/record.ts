@@ -1,0 +1,72 @@
+import type { ResourceKind, Snapshot } from '../model.js';
+import type { Verdict } from './gfs.js';
+
+/** Where retention leaves its records in the report bucket: `runs/retention/<yyyy>/<mm>/<dd>/<time>.json`. */
+export const RETENTION_RECORDS_PREFIX = 'runs/retention/';
+
+/** One snapshot retention deleted (or failed to): the evidence that outlives the snapshot. */
+export interface RetentionRecordEntry {
+  id: string;
+  kind: ResourceKind;
+  region: string;
+  /** The database it was taken from. */
+  sourceId: string;
+  createdAt?: string;
+  policy?: string;
+  reason: string;
+  status: 'deleted' | 'already-gone' | 'failed';
+  error?: string;
+}
+
+/**
+ * What one retention run deleted, kept in the report bucket: the monthly evidence report counts a
+ * backup that retention has since deleted as taken, and lists every deletion of the month.
+ */
+export interface RetentionRecord {
+  type: 'steward-retention-record';
+  version: 1;
+  at: string;
+  scheduledTime?: string;
+  entries: RetentionRecordEntry[];
+  /** Expired snapshots left for the next run by the per-run cap. */
+  deferred: number;
+}
+
+/** The record's key: one per run, dated by the run's time (UTC). */
+export const retentionRecordKey = (at: string): string => {
+  const d = at.slice(0, 10).replace(/-/g, '/');
+  return `${RETENTION_RECORDS_PREFIX}${d}/${at.replace(/[-:.]/g, '')}.json`;
+};
+
+/** Build the record of a run from its deletions; undefined when it deleted (and tried) nothing. */
+export const retentionRecord = (run: {
+  at: string;
+  scheduledTime?: string;
+  deleted: readonly { snapshot: Snapshot; status: RetentionRecordEntry['status']; error?: string }[];
+  verdicts: readonly Verdict[];
+  deferred: number;
+}): RetentionRecord | undefined => {
+  if (!run.deleted.length) return undefined;
+  const verdictOf = new Map(run.verdicts.map((v) => [`${v.region}\u0000${v.kind}\u0000${v.id}`, v]));
+  return {
+    type: 'steward-retention-record',
+    version: 1,
+    at: run.at,
+    ...(run.scheduledTime ? { scheduledTime: run.scheduledTime } : {}),
+    entries: run.deleted.map(({ snapshot: s, status, error }) => {
+      const v = verdictOf.get(`${s.region}\u0000${s.kind}\u0000${s.id}`);
+      return {
+        id: s.id,
+        kind: s.kind,
+        region: s.region,
+        sourceId: v?.sourceId ?? s.sourceId,
+        ...(s.createdAt ? { createdAt: s.createdAt } : {}),
+        ...(v?.policy ? { policy: v.policy } : {}),
+        reason: v?.reason ?? 'expired',
+        status,
+        ...(error ? { error } : {}),
+      };
+    }),
+    deferred: run.deferred,
+  };
+};
