@@ -1,13 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { awsEstate } from '../functions/report/handler.js';
-import { loadStageConfig } from '../shared/config/stages.js';
 import { previousMonth } from '../shared/report/evidence.js';
 import { LOCAL_ROOT, loadLocalEstate } from '../shared/report/local-history.js';
 import { buildEvidenceDocuments, type EvidenceDeps } from '../shared/report/monthly.js';
 import { evidenceNotification } from '../shared/report/service.js';
 import { stateTableName } from '../shared/scaling/env.js';
-import { UsageError } from './base.js';
+import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { reportBucketFor } from './status.js';
 
@@ -27,7 +26,7 @@ const estateFor = async (flags: Flags, now: () => Date): Promise<EvidenceDeps> =
     const local = await loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
     return { ...local, history: local.history! };
   }
-  const config = loadStageConfig(flags.stage);
+  const { config } = stageConfig(flags);
   return awsEstate(config, await reportBucketFor(config, flags.bucket), stateTableName(config.stage), now);
 };
 

@@ -142,6 +142,26 @@ export class Monitoring extends Construct {
       graph('cost: Cost Explorer requests ($0.01 each)', [stewardMetric('CostExplorerRequests', 'cost')]),
     );
   }
+
+  /** A row for the status check: databases FAILING, LATE and UNPROTECTED (EMF, `service` = report). */
+  addReport(): void {
+    const gauge = (metricName: string) =>
+      new Metric({
+        namespace: 'Steward',
+        metricName,
+        dimensionsMap: { service: 'report' },
+        statistic: Stats.MAXIMUM,
+        period: Duration.hours(1),
+        label: metricName,
+      });
+    this.dashboard.addWidgets(
+      graph('status: databases that need attention', [
+        gauge('DatabasesFailing'),
+        gauge('DatabasesLate'),
+        gauge('DatabasesUnprotected'),
+      ]),
+    );
+  }
 }
 
 const graph = (title: string, left: IMetric[], right: IMetric[] = []): IWidget =>

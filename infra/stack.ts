@@ -7,6 +7,7 @@ import { Cost } from './cost.js';
 import { Drill } from './drill.js';
 import { Monitoring } from './monitoring.js';
 import { Notifications } from './notifications.js';
+import { Report } from './report.js';
 import { Reports } from './reports.js';
 import { Retention } from './retention.js';
 import { Scaling } from './scaling.js';
@@ -44,6 +45,8 @@ export class StewardStack extends Stack {
   readonly scaling?: Scaling;
   /** Cost thresholds, spikes and anomaly alerts (config.cost.enabled). */
   readonly cost?: Cost;
+  /** Status check and monthly evidence (config.report.enabled). */
+  readonly report?: Report;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: StewardStackProps) {
@@ -96,11 +99,20 @@ export class StewardStack extends Stack {
       this.cost = new Cost(this, 'Cost', { ...capability, stateTable: this.stateTable });
     }
 
+    if (config.report.enabled && this.reports) {
+      this.report = new Report(this, 'Report', {
+        ...capability,
+        reports: this.reports,
+        ...(this.stateTable ? { stateTable: this.stateTable } : {}),
+      });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', { config });
     for (const f of this.functions) this.monitoring.addFunction(f);
     if (this.drill) this.monitoring.addDrill(this.drill.databases, this.drill.stateMachine);
     if (this.scaling) this.monitoring.addScaling();
     if (this.cost) this.monitoring.addCost();
+    if (this.report) this.monitoring.addReport();
   }
 
   /** Every steward function of the stage. */
@@ -111,6 +123,7 @@ export class StewardStack extends Stack {
       ...(this.drill ? [this.drill.function, this.drill.verifier] : []),
       ...(this.scaling ? [this.scaling.function] : []),
       ...(this.cost ? [this.cost.function] : []),
+      ...(this.report ? [this.report.function] : []),
     ];
   }
 

@@ -7,7 +7,7 @@ import {
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../model.js';
-import type { ScalingState } from '../report/model.js';
+import { SCALING_ATTRIBUTES, type ScalingState } from '../report/model.js';
 import { describeChange } from '../scaling/engine.js';
 import type { Approval } from '../scaling/model.js';
 import type { RetentionRecorder } from '../retention/ports.js';
@@ -129,7 +129,10 @@ export const dynamoScalingReader = (
           TableName: table,
           FilterExpression:
             '(begins_with(#pk, :cooldown) OR begins_with(#pk, :approval)) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
-          ExpressionAttributeNames: { '#pk': 'pk', '#ttl': 'ttl' },
+          // Only the scaling attributes: the role may read nothing else of the table (IAM dynamodb:Attributes).
+          Select: 'SPECIFIC_ATTRIBUTES',
+          ProjectionExpression: SCALING_ATTRIBUTES.map((a) => `#${a}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(SCALING_ATTRIBUTES.map((a) => [`#${a}`, a])),
           ExpressionAttributeValues: { ':cooldown': COOLDOWN, ':approval': APPROVAL, ':now': epoch },
         },
       ),

@@ -125,8 +125,16 @@ const runEvidence = async (
     databasesCsv: href(keys.databasesCsv),
     drillsCsv: href(keys.drillsCsv),
   };
-  if (!dryRun)
-    outcomes.push(...(await sendReported(deps.notifier, evidenceNotification(docs.report, links))));
+  if (!dryRun) {
+    const n = evidenceNotification(docs.report, links);
+    const failed = outcomes.find((o) => o.status === 'failed');
+    if (failed?.status === 'failed') {
+      // The evidence exists only in this message now: say so, louder than info.
+      n.severity = 'warning';
+      n.lines.push('', `The report could not be written to ${deps.estate.history.location}: ${failed.error}`);
+    }
+    outcomes.push(...(await sendReported(deps.notifier, n)));
+  }
   metrics.addMetric('EvidenceBackupsMissed', MetricUnit.Count, docs.report.summary.backupsMissed);
   logger.info('evidence report', { month, dryRun, summary: docs.report.summary, keys });
   throwIfFailed(`evidence report ${month}`, outcomes);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { diskProblem, parseSize } from '../../cli/sandbox.js';
@@ -17,10 +19,21 @@ interface SandboxJson {
   };
 }
 
+// Each run records its history in this file's own directory, not in the working tree's .steward/.
+const history = () => join(work, 'history');
+
 const run = async (args: string[]) => {
   const lines: string[] = [];
-  const code = await main(['sandbox', '--size', '2000', '--json', ...args], (s) => lines.push(s));
+  const code = await main(['sandbox', '--size', '2000', '--json', '--history', history(), ...args], (s) =>
+    lines.push(s),
+  );
   return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
+};
+
+const cli = async (argv: string[]) => {
+  const lines: string[] = [];
+  const code = await main(argv, (s) => lines.push(s));
+  return { code, text: lines.join('\n') };
 };
 
 // Only what this file's runs started: their servers and temp dirs live under this TMPDIR, and the reports
@@ -69,6 +82,26 @@ describe('npm start (the local sandbox)', () => {
     expect(json.report.source.snapshotId).toMatch(/^steward-app-db-\d{12}-sched$/);
     expect(postmasters()).toEqual([]);
     expect(tempDirs()).toEqual([]);
+  });
+
+  it('leaves a history that steward status and steward report read', async () => {
+    // Act (after the passing run above recorded its backup and drill)
+    const status = await cli(['status', '--history', history(), '--json']);
+    const month = new Date().toISOString().slice(0, 7);
+    const out = join(history(), 'evidence.html');
+    const report = await cli(['report', '--history', history(), '--month', month, '--out', out]);
+    // Assert
+    expect(JSON.parse(status.text).databases).toEqual([
+      expect.objectContaining({
+        id: 'app-db',
+        policy: 'daily',
+        held: 1,
+        drill: expect.objectContaining({ last: expect.objectContaining({ passed: true }) }),
+      }),
+    ]);
+    expect(report.code).toBe(0);
+    expect(report.text).toMatch(/recovery evidence: .*1\/1 drills passed/);
+    expect(readFileSync(out, 'utf8')).toContain('data-chart="rto"');
   });
 
   it.each([

@@ -4,6 +4,7 @@ import type { Database, ResourceKind, Snapshot } from '../../shared/model.js';
 import type { EvidenceInputs } from '../../shared/report/evidence.js';
 import type { DrillSummary } from '../../shared/report/model.js';
 import type { RetentionRecord } from '../../shared/retention/record.js';
+import { memoryHistory } from './report.js';
 
 /**
  * A month of a small production estate (November 2026, reported on 1 December 06:00 UTC): the fixture of the
@@ -219,4 +220,44 @@ export const evidenceInputs = (): EvidenceInputs => {
     retention,
     drills,
   };
+};
+
+/** The fixture's drill reports and retention records, filed in a memory report bucket as AWS would have them. */
+export const evidenceHistory = (inputs: EvidenceInputs = evidenceInputs()) => {
+  const history = memoryHistory();
+  for (const d of inputs.drills) {
+    const [y, m] = d.startedAt.slice(0, 7).split('-');
+    void history.put(
+      `drills/${d.database}/${y}/${m}/${d.drillId}.json`,
+      JSON.stringify({
+        type: 'steward-drill-report',
+        version: 1,
+        drillId: d.drillId,
+        database: d.database,
+        passed: d.passed,
+        summary: d.summary,
+        reasons: d.reasons,
+        startedAt: d.startedAt,
+        ...(d.failedStep ? { failedStep: d.failedStep } : {}),
+        targets: { rtoSeconds: 3600, rpoSeconds: 300 },
+        metrics: {
+          rtoSeconds: d.rtoSeconds,
+          rpoSeconds: d.rpoSeconds,
+          rtoTargetSeconds: 3600,
+          rpoTargetSeconds: 300,
+          rtoMet: d.rtoMet,
+          rpoMet: d.rpoMet,
+        },
+        verification: { checks: d.checks },
+      }),
+      'application/json',
+    );
+  }
+  for (const r of inputs.retention)
+    void history.put(
+      `runs/retention/${r.at.slice(0, 10).replace(/-/g, '/')}/${r.at}.json`,
+      JSON.stringify(r),
+      'application/json',
+    );
+  return history;
 };

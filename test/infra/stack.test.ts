@@ -51,7 +51,10 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     // Assert
     expect(Object.keys(functions)).toHaveLength(stacks[stage].functions.length);
     expect(Object.keys(functions)).toHaveLength(
-      (config.drill.enabled ? 4 : 2) + (config.scaling.enabled ? 1 : 0) + (config.cost.enabled ? 1 : 0),
+      (config.drill.enabled ? 4 : 2) +
+        (config.scaling.enabled ? 1 : 0) +
+        (config.cost.enabled ? 1 : 0) +
+        (config.report.enabled ? 1 : 0),
     );
     t.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
@@ -82,11 +85,13 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     const t = templates[stage];
     const { backup } = loadExample(stage);
 
-    // Act (drill and cost schedules are asserted in drill.test.ts and cost.test.ts)
+    // Act (drill, cost and report schedules are asserted in drill.test.ts, cost.test.ts and report.test.ts)
     const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).filter(
       (r) =>
         !String(r.Properties.Name).startsWith(`steward-${stage}-drill`) &&
-        r.Properties.Name !== `steward-${stage}-cost`,
+        ![`steward-${stage}-cost`, `steward-${stage}-status-check`, `steward-${stage}-evidence`].includes(
+          r.Properties.Name,
+        ),
     );
 
     // Assert

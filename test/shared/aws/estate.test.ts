@@ -241,6 +241,8 @@ describe('dynamoScalingReader', () => {
     expect(ddb).toHaveReceivedCommandTimes(ScanCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(ScanCommand, {
       TableName: 'steward-prod-state',
+      Select: 'SPECIFIC_ATTRIBUTES',
+      ProjectionExpression: '#pk, #ttl, #until, #rule, #status, #approval',
       ExpressionAttributeValues: {
         ':cooldown': 'scaling-cooldown#',
         ':approval': 'scaling-approval#',

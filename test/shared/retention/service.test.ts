@@ -4,7 +4,8 @@ import type { Snapshot } from '../../../shared/model.js';
 import type { Notifier } from '../../../shared/notify/notifier.js';
 import { metrics, MetricUnit } from '../../../shared/observability.js';
 import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
-import { runRetention } from '../../../shared/retention/service.js';
+import type { RetentionRecord } from '../../../shared/retention/record.js';
+import { type RetentionServiceDeps, runRetention } from '../../../shared/retention/service.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeRetentionDeps, retentionTestConfig, sampleInventory } from '../../fakes/retention-fixtures.js';
 
@@ -326,5 +327,68 @@ describe('runRetention', () => {
       { resource: 'info notification', error: 'SNS unavailable' },
     ]);
     expect(primary.removed).toHaveLength(14);
+  });
+});
+
+describe('runRetention records what it deleted', () => {
+  it('keeps one record per run with every deletion, its source, creation time and reason', async () => {
+    // Prepare
+    const records: RetentionRecord[] = [];
+    const fake = fakeRetentionDeps({ inventory: cleanInventory() });
+    const deps: RetentionServiceDeps = {
+      ...fake.deps,
+      records: { record: async (r) => (records.push(r), 's3://reports/runs/retention/x.json') },
+    };
+
+    // Act
+    const result = await runRetention(deps, { scheduledTime: '2026-11-23T04:30:00Z' });
+
+    // Assert
+    expect(records).toHaveLength(1);
+    const [r] = records;
+    expect(r).toMatchObject({
+      type: 'steward-retention-record',
+      scheduledTime: '2026-11-23T04:30:00Z',
+      deferred: 0,
+    });
+    expect(r!.entries).toHaveLength(result.plan.delete.length);
+    expect(r!.entries[0]).toMatchObject({
+      status: 'deleted',
+      reason: expect.stringMatching(/^expired/),
+      sourceId: expect.any(String),
+    });
+    expect(result.outcomes).toContainEqual({
+      resource: 'retention record',
+      action: 'record',
+      status: 'done',
+      detail: 's3://reports/runs/retention/x.json',
+    });
+  });
+
+  it('keeps no record of a dry run, and reports a failed record as a failure of the run', async () => {
+    // Prepare
+    const dry = fakeRetentionDeps({ inventory: cleanInventory() });
+    const calls: RetentionRecord[] = [];
+    const dryDeps: RetentionServiceDeps = {
+      ...dry.deps,
+      records: { record: async (r) => (calls.push(r), 'k') },
+    };
+    const failing = fakeRetentionDeps({ inventory: cleanInventory() });
+    const failingDeps: RetentionServiceDeps = {
+      ...failing.deps,
+      records: { record: async () => Promise.reject(new Error('AccessDenied')) },
+    };
+
+    // Act
+    await runRetention(dryDeps, { dryRun: true });
+    const error = await runRetention(failingDeps).catch((e: unknown) => e);
+
+    // Assert
+    expect(calls).toEqual([]);
+    expect(error).toBeInstanceOf(PartialFailureError);
+    expect((error as PartialFailureError).failures).toEqual([
+      { resource: 'retention record', error: 'AccessDenied' },
+    ]);
+    expect(failing.primary.removed.length).toBeGreaterThan(0);
   });
 });

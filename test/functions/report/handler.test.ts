@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { run, type ReportDeps } from '../../../functions/report/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { CONDITIONS_KEY } from '../../../shared/report/conditions.js';
+import type { Snapshot } from '../../../shared/model.js';
+import {
+  EVIDENCE_NOW,
+  evidenceConfig,
+  evidenceHistory,
+  evidenceInputs,
+} from '../../fakes/evidence-estate.js';
+import { fixedEstate } from '../../fakes/report.js';
+import evidenceEvent from '../../../events/report/evidence.json' with { type: 'json' };
+import statusEvent from '../../../events/report/status-check.json' with { type: 'json' };
+
+/** Deps over the evidence fixture, its drills and retention records filed in a memory bucket. */
+const deps = (now = EVIDENCE_NOW, snapshots?: (s: Snapshot[]) => Snapshot[]) => {
+  const inputs = evidenceInputs();
+  const history = evidenceHistory(inputs);
+  const notifier = memoryNotifier();
+  const d: ReportDeps = {
+    config: evidenceConfig,
+    dryRun: false,
+    notifier,
+    now: () => now,
+    estate: {
+      config: evidenceConfig,
+      primary: fixedEstate(
+        'eu-west-1',
+        [...inputs.databases],
+        snapshots ? snapshots([...inputs.snapshots]) : [...inputs.snapshots],
+      ),
+      dr: fixedEstate('us-west-2', [], [...inputs.drSnapshots]),
+      history,
+      now: () => now,
+    },
+  };
+  return { deps: d, history, notifier };
+};
+
+describe('report handler: evidence', () => {
+  it('writes the month before the scheduled time as HTML, JSON and CSV and links them from an info notification', async () => {
+    // Prepare
+    const { deps: d, history, notifier } = deps();
+    // Act
+    const result = await run(evidenceEvent, d);
+    // Assert
+    expect(result).toMatchObject({
+      action: 'evidence',
+      month: '2026-11',
+      summary: { backupsTaken: 93, backupsScheduled: 97 },
+    });
+    expect([...history.objects.keys()].filter((k) => k.startsWith('evidence/')).sort()).toEqual([
+      'evidence/2026-11/databases.csv',
+      'evidence/2026-11/drills.csv',
+      'evidence/2026-11/report.html',
+      'evidence/2026-11/report.json',
+    ]);
+    expect(history.objects.get('evidence/2026-11/report.html')!.contentType).toBe('text/html; charset=utf-8');
+    const n = notifier.sent[0]!;
+    expect(n).toMatchObject({
+      severity: 'info',
+      capability: 'report',
+      subject: '2026-11 recovery evidence: 93/97 scheduled backups, 2/2 drills passed, 1 unprotected',
+    });
+    expect(n.links?.[0]).toEqual({
+      text: 'Evidence report (HTML)',
+      href: 'https://console.example/evidence/2026-11/report.html',
+    });
+    expect(n.lines).toContain('Backups: 93 of 97 scheduled taken, 4 missed (billing-db 3, orders-db 1).');
+  });
+
+  it('writes and sends nothing in a dry run, and refuses a malformed request before reading', async () => {
+    // Prepare
+    const { deps: d, history, notifier } = deps();
+    const before = history.objects.size;
+    // Act
+    const dry = await run({ action: 'evidence', month: '2026-11', dryRun: true }, d);
+    // Assert
+    expect(dry).toMatchObject({ dryRun: true, month: '2026-11' });
+    expect(history.objects.size).toBe(before);
+    expect(notifier.sent).toHaveLength(0);
+    await expect(run({ action: 'evidence', month: '2026-13' }, d)).rejects.toThrow(EventShapeError);
+    await expect(run({ action: 'evidence', month: '2026-13' }, d)).rejects.toThrow(
+      /month: must be a month such as 2026-11/,
+    );
+    await expect(run({ action: 'evidnce' }, d)).rejects.toThrow(EventShapeError);
+  });
+
+  it('says in a warning that the report could not be written, then fails', async () => {
+    // Prepare
+    const { deps: d, notifier } = deps();
+    d.estate.history.put = async () => {
+      throw new Error('AccessDenied');
+    };
+    // Act / Assert
+    await expect(run(evidenceEvent, d)).rejects.toThrow(PartialFailureError);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'warning' });
+    expect(notifier.sent[0]!.links).toBeUndefined();
+    expect(notifier.sent[0]!.lines.at(-1)).toBe(
+      'The report could not be written to s3://memory: AccessDenied',
+    );
+  });
+});
+
+describe('report handler: status check', () => {
+  it('alerts what turned FAILING or LATE once, remembers it, and resolves it when it clears', async () => {
+    // Prepare: on 1 December billing-db has missed three backups (FAILING) and no DR copy since 27 November.
+    const first = deps();
+    // Act
+    const r1 = await run(statusEvent, first.deps);
+    const r2 = await run(statusEvent, first.deps);
+    // Assert: the first check alerts, the second (nothing changed) is quiet.
+    expect(r1).toMatchObject({ action: 'status-check', counts: { FAILING: 1 } });
+    const n1 = first.notifier.sent[0]!;
+    expect(n1.severity).toBe('critical');
+    expect(n1.alerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'billing-db:backup', action: 'trigger', severity: 'critical' }),
+        expect.objectContaining({ key: 'billing-db:dr', action: 'trigger' }),
+      ]),
+    );
+    expect(r2).toMatchObject({ changes: { opened: [], cleared: [] } });
+    expect(first.notifier.sent).toHaveLength(1);
+    const memory = JSON.parse(first.history.objects.get(CONDITIONS_KEY)!.body);
+    expect(memory.open.map((c: { key: string }) => c.key)).toContain('billing-db:backup');
+
+    // Prepare: the backups of 1 December ran after all.
+    const fixed = deps(new Date('2026-12-01T06:00:00Z'), (s) => [
+      ...s,
+      ...['2026-11-28', '2026-11-29', '2026-11-30', '2026-12-01'].map((day) => ({
+        ...s.find((x) => x.sourceId === 'billing-db')!,
+        id: `steward-billing-db-${day.replace(/-/g, '')}0300-sched`,
+      })),
+    ]);
+    fixed.history.objects.set(CONDITIONS_KEY, first.history.objects.get(CONDITIONS_KEY)!);
+    // Act
+    await run(statusEvent, fixed.deps);
+    // Assert
+    const n3 = fixed.notifier.sent[0]!;
+    expect(n3.subject).toMatch(/cleared: billing-db \(backup\)/);
+    expect(n3.alerts).toContainEqual(
+      expect.objectContaining({ key: 'billing-db:backup', action: 'resolve' }),
+    );
+  });
+
+  it('keeps the memory unchanged when the notification fails, so the next check alerts again', async () => {
+    // Prepare
+    const { deps: d, history } = deps();
+    d.notifier = { send: async () => Promise.reject(new Error('SNS down')) };
+    // Act / Assert
+    await expect(run(statusEvent, d)).rejects.toThrow(PartialFailureError);
+    expect(history.objects.has(CONDITIONS_KEY)).toBe(false);
+  });
+
+  it('refuses a conditions document it did not write', async () => {
+    const { deps: d, history } = deps();
+    history.objects.set(CONDITIONS_KEY, { body: '{"hello":1}', contentType: 'application/json' });
+    await expect(run(statusEvent, d)).rejects.toThrow(
+      /status\/conditions.json in the report bucket is not a conditions document/,
+    );
+  });
+
+  it('parses the config the handler runs with', () => {
+    expect(parseConfig({ stage: 'prod', region: 'eu-west-1' }, 't').report).toEqual({
+      enabled: true,
+      schedule: 'cron(0 6 1 * ? *)',
+      statusSchedule: 'rate(1 hour)',
+      backupGraceMinutes: 120,
+      drGraceHours: 12,
+      drillGraceDays: 2,
+      trendMonths: 12,
+    });
+  });
+});

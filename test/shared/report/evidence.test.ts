@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { buildEvidence, monthRange, monthsEnding, previousMonth } from '../../../shared/report/evidence.js';
+import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from '../../../shared/report/render.js';
+import { EVIDENCE_MONTH, EVIDENCE_NOW, evidenceConfig, evidenceInputs } from '../../fakes/evidence-estate.js';
+
+const report = () => buildEvidence(evidenceInputs(), evidenceConfig, EVIDENCE_NOW);
+const row = (id: string) => report().databases.find((d) => d.id === id)!;
+
+describe('buildEvidence', () => {
+  it('counts scheduled backups against what is listed and what retention recorded deleting', () => {
+    // Act
+    const orders = row('orders-db');
+    // Assert: 1–9 November were deleted on 1 December (their record is the evidence), 14 November never ran.
+    expect(orders.backups).toMatchObject({
+      scheduled: 30,
+      taken: 29,
+      missed: ['2026-11-14T03:00:00.000Z'],
+      adhoc: 1,
+    });
+    expect(orders.retention).toEqual({ deleted: 3, failed: 0 });
+  });
+
+  it('lists the missed backups at the end of the month and the DR lag they cause', () => {
+    // Act
+    const billing = row('billing-db');
+    // Assert
+    expect(billing.backups?.missed).toEqual([
+      '2026-11-28T03:00:00.000Z',
+      '2026-11-29T03:00:00.000Z',
+      '2026-11-30T03:00:00.000Z',
+    ]);
+    expect(billing.dr).toMatchObject({ region: 'us-west-2', copies: 27, notCopied: [] });
+    expect(billing.dr!.lagByDay).toHaveLength(30);
+    // At the end of 30 November the newest copy holds data of 27 November 03:00.
+    expect(billing.dr!.lagByDay[29]).toBe(3 * 86_400 + 21 * 3600);
+  });
+
+  it('measures DR lag from the copy time, so a late copy shows', () => {
+    // Act: orders-db's copy of 21 November started 30 hours after the backup.
+    const lag = row('orders-db').dr!.lagByDay;
+    // Assert
+    expect(lag[20]).toBe(45 * 3600);
+    expect(lag[21]).toBe(21 * 3600 + 3600 * 0);
+  });
+
+  it('counts a newly protected database from its first backup and says so', () => {
+    expect(row('sessions').backups).toMatchObject({
+      scheduled: 7,
+      taken: 7,
+      countedFrom: { at: '2026-11-24T03:00:00.000Z', why: 'first backup on record' },
+    });
+  });
+
+  it("keeps the month's drills per database and a trend of the last twelve months", () => {
+    // Act
+    const r = report();
+    // Assert
+    expect(row('orders-db').drills).toHaveLength(1);
+    expect(r.trend['orders-db']).toHaveLength(12);
+    expect(r.trend['orders-db']!.find((d) => d.startedAt.startsWith('2026-08'))).toMatchObject({
+      passed: false,
+      rtoSeconds: 3900,
+    });
+    expect(r.trendMonths).toHaveLength(12);
+  });
+
+  it('sums the month and names the unprotected database', () => {
+    const r = report();
+    expect(r.summary).toEqual({
+      databases: 5,
+      protected: 4,
+      unprotected: 1,
+      backupsScheduled: 97,
+      backupsTaken: 93,
+      backupsMissed: 4,
+      drCopies: 86,
+      drCopiesMissing: 0,
+      retentionDeleted: 3,
+      drills: 2,
+      drillsPassed: 2,
+    });
+    expect(r.complete).toBe(true);
+    expect(row('legacy-db').backups).toBeUndefined();
+    expect(row('legacy-db').policy).toBeUndefined();
+    expect(r.databases.map((d) => d.id)).not.toContain('ledger-1');
+  });
+
+  it('counts only up to the backup grace in a month that is still running, and says it is partial', () => {
+    // Act: 23 November 04:00 is inside the 2 h grace of that day's 03:00 backup.
+    const r = buildEvidence(evidenceInputs(), evidenceConfig, new Date('2026-11-23T04:00:00Z'));
+    // Assert
+    expect(r.complete).toBe(false);
+    expect(r.databases.find((d) => d.id === 'ledger')!.backups?.scheduled).toBe(22);
+  });
+
+  it('cannot match a rate() schedule to times, so counts what was taken', () => {
+    // Prepare
+    const config = parseConfig(
+      {
+        ...evidenceConfig,
+        backup: {
+          policies: {
+            daily: { schedule: 'rate(1 day)', kinds: ['rds-instance', 'aurora-cluster'] },
+            cache: { kinds: ['elasticache'], retention: 'cache' },
+          },
+        },
+        retention: evidenceConfig.retention,
+      },
+      'test',
+    );
+    // Act
+    const ledger = buildEvidence(evidenceInputs(), config, EVIDENCE_NOW).databases.find(
+      (d) => d.id === 'ledger',
+    )!;
+    // Assert
+    expect(ledger.backups).toMatchObject({ scheduled: null, taken: 30, missed: [] });
+  });
+});
+
+describe('months', () => {
+  it.each([
+    ['2026-11', '2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z'],
+    ['2026-12', '2026-12-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
+  ])('%s runs from %s to %s', (m, from, to) => {
+    const { start, end } = monthRange(m);
+    expect([start.toISOString(), end.toISOString()]).toEqual([from, to]);
+  });
+
+  it('reports on the month before a run and lists trend windows across a year boundary', () => {
+    expect(previousMonth(new Date('2027-01-01T06:00:00Z'))).toBe('2026-12');
+    expect(monthsEnding('2027-02', 3)).toEqual(['2026-12', '2027-01', '2027-02']);
+    expect(() => monthRange('2026-13')).toThrow(/YYYY-MM/);
+  });
+});
+
+describe('renderEvidenceHtml and the CSVs', () => {
+  it('is one self-contained page: inline CSS and SVG, no scripts, no external resources', () => {
+    // Act
+    const html = renderEvidenceHtml(report(), { drLagLimitSeconds: 36 * 3600 });
+    // Assert
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script|<link|\ssrc=|url\(|@import/i);
+    expect(html.match(/data-chart="rto"/g)).toHaveLength(2);
+    expect(html.match(/data-chart="rpo"/g)).toHaveLength(2);
+    expect(html).toContain('data-chart="dr-lag"');
+    expect(html).toContain('data-table="backups"');
+    expect(html).toContain('data-table="drills"');
+    expect(html).toContain('2026-11-14 03:00 UTC');
+  });
+
+  it('escapes what users and databases write (ids, check details)', () => {
+    // Prepare
+    const inputs = evidenceInputs();
+    inputs.drills = inputs.drills.map((d) => ({
+      ...d,
+      checks: [{ name: '<script>alert(1)</script>', kind: 'assertion', passed: true, detail: '"&' }],
+    }));
+    // Act
+    const html = renderEvidenceHtml(buildEvidence(inputs, evidenceConfig, EVIDENCE_NOW));
+    // Assert
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('&quot;&amp;');
+  });
+
+  it('writes RFC 4180 CSV, quoting what needs it', () => {
+    // Act
+    const dbs = renderDatabasesCsv(report());
+    const drills = renderDrillsCsv(report());
+    // Assert
+    const lines = dbs.split('\r\n');
+    expect(lines[0]).toBe(
+      'month,database,kind,engine,policy,schedule,scheduled,taken,missed,unscheduled,pre_change,dr_copies,dr_not_copied,dr_max_lag_seconds,retention_deleted,retention_failed,drills,drills_passed',
+    );
+    expect(lines).toContain(
+      '2026-11,billing-db,rds-instance,postgres,daily,cron(0 3 * * ? *),30,27,3,0,0,27,0,334800,0,0,0,0',
+    );
+    expect(lines).toContain('2026-11,legacy-db,rds-instance,mysql,UNPROTECTED,,,,,,,,,,0,0,0,0');
+    expect(drills.split('\r\n')).toHaveLength(4);
+    expect(renderDrillsCsv({ ...report(), month: 'a,"b"' }).split('\r\n')[1]).toMatch(/^"a,""b""",/);
+  });
+
+  it('names the month of an empty estate without failing', () => {
+    const html = renderEvidenceHtml(
+      buildEvidence(
+        { month: EVIDENCE_MONTH, databases: [], snapshots: [], drSnapshots: [], retention: [], drills: [] },
+        evidenceConfig,
+        EVIDENCE_NOW,
+      ),
+    );
+    expect(html).toContain('November 2026');
+    expect(html).toContain('No drill ran this month.');
+  });
+});
