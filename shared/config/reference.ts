@@ -251,6 +251,15 @@ export const KEY_DOCS: Record<string, string> = {
   'scaling.rules.<rule>.scaleIn.enabled': 'Scale in.',
   'scaling.rules.<rule>.scaleIn.afterOkMinutes': 'How long OK must hold before one step back.',
   'scaling.rules.<rule>.scaleIn.min': 'Floor: a class for `rds.scaleUp`, a count otherwise.',
+  report: 'The status check and the monthly recovery evidence (see Status and evidence).',
+  'report.enabled': 'Build the report function: the status check and the monthly evidence.',
+  'report.schedule': 'When the evidence of the month before is written (UTC): 06:00 on the 1st.',
+  'report.statusSchedule':
+    'How often the status check runs (alerts LATE/FAILING, resolves what is OK again).',
+  'report.backupGraceMinutes': 'A scheduled backup counts as missing this long after its scheduled time.',
+  'report.drGraceHours': 'A DR copy counts as missing this long after its backup was due.',
+  'report.drillGraceDays': 'A scheduled drill counts as missing this long after its scheduled time.',
+  'report.trendMonths': "Months of drills in the evidence report's RTO/RPO charts.",
 };
 
 // The name segment of a record's entries, by the record's key.
@@ -365,7 +374,17 @@ const defaultOf = (s: JsonSchema): string => {
 const escape = (s: string) => s.replace(/\|/g, '\\|');
 
 // Top-level keys with a table of their own; the rest (stage, region, ...) share the first table.
-const SECTIONS = ['targets', 'notifications', 'backup', 'retention', 'dr', 'drill', 'cost', 'scaling'];
+const SECTIONS = [
+  'targets',
+  'notifications',
+  'backup',
+  'retention',
+  'dr',
+  'drill',
+  'cost',
+  'scaling',
+  'report',
+];
 
 /**
  * The README's configuration reference: one table per top-level section, every key with its type, default

@@ -137,7 +137,7 @@ const judgeStream = (
   const twice = before !== undefined && (since === undefined || since <= before) && !covered(before);
   return {
     health: twice ? 'FAILING' : 'LATE',
-    reason: `${twice ? 'the last two scheduled' : 'the scheduled'} ${what}${twice ? 's' : ''} of ${utc(due)}${twice ? ` and ${utc(before!)}` : ''} missing; ${newestText}`,
+    reason: `${twice ? 'the last two scheduled' : 'the scheduled'} ${twice ? (what === 'backup' ? 'backups' : 'DR copies') : what} of ${utc(due)}${twice ? ` and ${utc(before!)}` : ''} missing; ${newestText}`,
   };
 };
 

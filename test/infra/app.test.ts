@@ -41,7 +41,7 @@ describe('the CDK app (npx cdk synth -c config=...)', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => r.Properties.FunctionName)
       .sort();
-    expect(functions).toEqual(['steward-acme-backup', 'steward-acme-retention']);
+    expect(functions).toEqual(['steward-acme-backup', 'steward-acme-report', 'steward-acme-retention']);
   });
 
   it('fails with the app exiting 2 and the exact problem when the config is bad, synthesizing nothing', () => {

@@ -141,6 +141,17 @@ const configInput = fc
       ),
     ),
     scaling: opt(fc.record({ enabled: fc.boolean(), rules: dict(scalingRule, 3) }, { requiredKeys: [] })),
+    report: opt(
+      fc.record(
+        {
+          enabled: fc.boolean(),
+          schedule,
+          statusSchedule: schedule,
+          trendMonths: fc.integer({ min: 1, max: 13 }),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     extraTarget: opt(region),
   })
   .map(({ backupPolicies, drRegion, keyInDrRegion, extraTarget, ...c }) => {
@@ -186,7 +197,8 @@ describe('any config the validator accepts', () => {
           2 +
           (config.drill.enabled ? 2 : 0) +
           (config.scaling.enabled ? 1 : 0) +
-          (config.cost.enabled ? 1 : 0);
+          (config.cost.enabled ? 1 : 0) +
+          (config.report.enabled ? 1 : 0);
         expect(Object.keys(t.findResources('AWS::Lambda::Function'))).toHaveLength(expected);
         expect(stack.config).toEqual(config);
         const report = new AwsSolutionsChecks(app).validateScope(app);
