@@ -5,7 +5,7 @@ import type * as z from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import { CONDITIONS_KEY } from '../shared/report/conditions.js';
 import type { ReportEnv } from '../shared/report/env.js';
-import { SCALING_ATTRIBUTES } from '../shared/report/model.js';
+import { approvalKey, cooldownKey, pendingApprovalsKey } from '../shared/scaling/ids.js';
 import { DRILLS_PREFIX } from '../shared/report/history.js';
 import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import type { Reports } from './reports.js';
@@ -31,9 +31,12 @@ export class Report extends Construct {
   constructor(scope: Construct, id: string, props: ReportProps) {
     super(scope, id);
     const { config, reports, stateTable } = props;
+    // DR copies are listed in the DR region: the role works in both (the region guard refuses the rest).
+    const regions = [...new Set([config.region, config.dr.region])];
     this.function = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'report',
+      regions,
       description: `steward ${config.stage}: status check (alerts LATE/FAILING, resolves when cleared) and monthly recovery evidence`,
       // A month of evidence for hundreds of databases reads a few thousand objects (8 in parallel).
       timeout: Duration.minutes(10),
@@ -61,7 +64,6 @@ export class Report extends Construct {
       input: { action: 'evidence', scheduledTime: ContextAttribute.scheduledTime },
     });
 
-    const regions = [...new Set([config.region, config.dr.region])];
     fn.allow({
       sid: 'DescribeDatabasesAndSnapshots',
       actions: [
@@ -92,16 +94,13 @@ export class Report extends Construct {
       resources: [reports.bucket.arnForObjects(CONDITIONS_KEY)],
     });
     if (stateTable) {
-      // One Scan per check, and only of the scaling attributes: drill task tokens and cost claims stay unread.
-      fn.allow({
-        sid: 'ReadScalingState',
-        actions: ['dynamodb:Scan'],
-        resources: [stateTable.table.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...SCALING_ATTRIBUTES] },
-          StringEquals: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
-        },
-      });
+      // By key, the scaling items only: cooldowns, the rules' approval indexes and the approvals they name.
+      stateTable.grant(
+        fn,
+        'ReadScalingState',
+        ['dynamodb:BatchGetItem'],
+        [cooldownKey('rds-instance', '').split('#')[0]! + '#', pendingApprovalsKey(''), approvalKey('')],
+      );
     }
   }
 }

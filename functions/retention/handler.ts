@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { elastiCacheClient, rdsClient, s3Client, stateTableClient } from '../../shared/aws/clients.js';
-import { s3RetentionRecorder } from '../../shared/aws/estate.js';
+import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';

@@ -1,8 +1,9 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ParkedToken, ReportStore, TokenStore } from '../drill/ports.js';
 import type { DrillState } from '../drill/state.js';
-import { attempt, call } from './call.js';
+import { call } from './call.js';
+import { s3Objects } from './objects.js';
 
 /** Partition key of a parked task token. */
 export const tokenKey = (targetId: string): string => `drill-token#${targetId}`;
@@ -44,29 +45,10 @@ export const s3ReportStore = (
   s3: S3Client,
   bucket: string,
   kmsKeyArn?: string,
-): ReportStore & { put(key: string, body: string, contentType?: string): Promise<void> } => ({
-  put: async (key: string, body: string, contentType: string = 'application/json') => {
-    await call('PutObject', `s3://${bucket}/${key}`, () =>
-      s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ContentType: contentType,
-          ...(kmsKeyArn
-            ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyArn }
-            : { ServerSideEncryption: 'AES256' }),
-        }),
-      ),
-    );
-  },
-  get: async (key) => {
-    const r = await attempt(
-      'GetObject',
-      `s3://${bucket}/${key}`,
-      () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
-      { gone: ['NoSuchKey'] },
-    );
-    return r.ok ? await r.value.Body?.transformToString('utf8') : undefined;
-  },
-});
+): ReportStore & { put(key: string, body: string, contentType?: string): Promise<void> } => {
+  const objects = s3Objects(s3, bucket, kmsKeyArn);
+  return {
+    put: (key: string, body: string, contentType?: string) => objects.put(key, body, contentType),
+    get: (key) => objects.get(key),
+  };
+};

@@ -5,16 +5,16 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../model.js';
-import { SCALING_ATTRIBUTES, type ScalingState } from '../report/model.js';
+import type { ScalingState } from '../report/model.js';
 import { describeChange } from '../scaling/engine.js';
+import { approvalKey, cooldownKey, pendingApprovalsKey, resourceKey } from '../scaling/ids.js';
 import type { Approval } from '../scaling/model.js';
-import type { RetentionRecorder } from '../retention/ports.js';
-import { retentionRecordKey } from '../retention/record.js';
 import type { EstateReader, HistoryStore, ScalingReader, StoredObject } from '../report/ports.js';
-import { s3ReportStore } from './drill-stores.js';
 import { elastiCacheBackup } from './elasticache.js';
+import { call } from './call.js';
+import { s3Objects } from './objects.js';
 import { collectPages, PAGE } from './pages.js';
 import { rdsBackup } from './rds.js';
 import { fromCacheSnapshot, fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
@@ -73,13 +73,13 @@ export const awsEstateReader = (
 
 /** HistoryStore over the report bucket: list (all pages), get, put (SSE-S3). */
 export const s3History = (s3: S3Client, bucket: string, region: string): HistoryStore => {
-  const store = s3ReportStore(s3, bucket);
+  const objects = s3Objects(s3, bucket);
   return {
     location: `s3://${bucket}`,
     href: (key) =>
       `https://s3.console.aws.amazon.com/s3/object/${bucket}?region=${region}&prefix=${encodeURIComponent(key)}`,
-    get: store.get,
-    put: store.put,
+    get: (key) => objects.get(key),
+    put: (key: string, body: string, contentType?: string) => objects.put(key, body, contentType),
     list: (prefix) =>
       collectPages(
         paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix }),
@@ -94,77 +94,73 @@ export const s3History = (s3: S3Client, bucket: string, region: string): History
   };
 };
 
-/** RetentionRecorder over the report bucket: one JSON object per run that deleted something. */
-export const s3RetentionRecorder = (s3: S3Client, bucket: string): RetentionRecorder => {
-  const store = s3ReportStore(s3, bucket);
-  return {
-    record: async (r) => {
-      const key = retentionRecordKey(r.at);
-      await store.put(key, JSON.stringify(r));
-      return `s3://${bucket}/${key}`;
-    },
-  };
-};
-
-const COOLDOWN = 'scaling-cooldown#';
-const APPROVAL = 'scaling-approval#';
+// BatchGetItem takes at most 100 keys per request.
+const BATCH_KEYS = 100;
 
 /**
- * ScalingReader over the state table: one paginated Scan filtered to cooldown and approval items (the
- * table holds short-lived state only, so it stays small). Expired items DynamoDB has not swept yet are
- * left out here, as the scaling store does.
+ * ScalingReader over the state table, by key (the scaling role's items, no Scan): one BatchGetItem for the
+ * rules' cooldowns and approval indexes (`scaling-pending#<rule>`), one for the approvals they name. Expired
+ * items DynamoDB has not swept yet, executed and expired approvals are left out.
  */
 export const dynamoScalingReader = (
   doc: DynamoDBDocumentClient,
   table: string,
   rules: Record<string, { resource: string; kind: ResourceKind }>,
   now: () => Date,
-): ScalingReader => ({
-  scalingState: async () => {
-    const epoch = Math.floor(now().getTime() / 1000);
-    const items = await collectPages(
-      paginateScan(
-        { client: doc },
-        {
-          TableName: table,
-          FilterExpression:
-            '(begins_with(#pk, :cooldown) OR begins_with(#pk, :approval)) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
-          // Only the scaling attributes: the role may read nothing else of the table (IAM dynamodb:Attributes).
-          Select: 'SPECIFIC_ATTRIBUTES',
-          ProjectionExpression: SCALING_ATTRIBUTES.map((a) => `#${a}`).join(', '),
-          ExpressionAttributeNames: Object.fromEntries(SCALING_ATTRIBUTES.map((a) => [`#${a}`, a])),
-          ExpressionAttributeValues: { ':cooldown': COOLDOWN, ':approval': APPROVAL, ':now': epoch },
-        },
-      ),
-      (p) => p.Items,
-      (i) => i as Record<string, unknown>,
-      'Scan',
-      table,
-    );
-    const byResource = new Map<string, ScalingState>();
-    const entry = (kind: ResourceKind, resource: string) => {
-      const k = `${kind}:${resource}`;
-      let s = byResource.get(k);
-      if (!s) byResource.set(k, (s = { kind, resource, approvals: [] }));
-      return s;
-    };
-    for (const item of items) {
-      const pk = String(item.pk);
-      if (pk.startsWith(COOLDOWN)) {
-        const [kind, ...rest] = pk.slice(COOLDOWN.length).split(':');
-        const s = entry(kind as ResourceKind, rest.join(':'));
-        if (typeof item.until === 'string' && Date.parse(item.until) > now().getTime())
-          s.cooldownUntil = item.until;
+): ScalingReader => {
+  const getAll = async (keys: readonly string[]): Promise<Record<string, unknown>[]> => {
+    const out: Record<string, unknown>[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_KEYS) {
+      let pending: Record<string, unknown>[] | undefined = keys
+        .slice(i, i + BATCH_KEYS)
+        .map((pk) => ({ pk }));
+      // Unprocessed keys (throttling) are asked again, a bounded number of times.
+      for (let round = 0; pending?.length && round < 5; round++) {
+        const r = await call('BatchGetItem', table, () =>
+          doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending! } } })),
+        );
+        out.push(...(r.Responses?.[table] ?? []));
+        pending = r.UnprocessedKeys?.[table]?.Keys;
+      }
+    }
+    return out;
+  };
+  return {
+    scalingState: async () => {
+      const at = now().getTime();
+      const live = (i: Record<string, unknown>) => !(typeof i.ttl === 'number' && i.ttl * 1000 <= at);
+      const names = Object.keys(rules);
+      const resources = new Map(
+        names.map((n) => [resourceKey(rules[n]!.kind, rules[n]!.resource), rules[n]!] as const),
+      );
+      const first = (
+        await getAll([
+          ...[...resources.values()].map((r) => cooldownKey(r.kind, r.resource)),
+          ...names.map(pendingApprovalsKey),
+        ])
+      ).filter(live);
+      const ids = first.flatMap((i) => (i.ids instanceof Set ? [...(i.ids as Set<string>)] : []));
+      const approvals = (await getAll([...new Set(ids)].map(approvalKey))).filter(live);
+      const byResource = new Map<string, ScalingState>();
+      const entry = (kind: ResourceKind, resource: string) => {
+        const k = resourceKey(kind, resource);
+        let s = byResource.get(k);
+        if (!s) byResource.set(k, (s = { kind, resource, approvals: [] }));
+        return s;
+      };
+      for (const [k, r] of resources) {
+        const item = first.find((i) => i.pk === cooldownKey(r.kind, r.resource));
+        if (!item) continue;
+        const s = entry(r.kind, r.resource);
+        if (typeof item.until === 'string' && Date.parse(item.until) > at) s.cooldownUntil = item.until;
         if (typeof item.rule === 'string') s.lastRule = item.rule;
-      } else if (item.status === 'pending' && typeof item.approval === 'string') {
-        let a: Approval;
-        try {
-          a = JSON.parse(item.approval) as Approval;
-        } catch {
-          continue;
-        }
+        if (!s.cooldownUntil && !s.lastRule) byResource.delete(k);
+      }
+      for (const item of approvals) {
+        if (item.status !== 'pending' || typeof item.approval !== 'string') continue;
+        const a = JSON.parse(item.approval) as Approval;
         const rule = rules[a.rule];
-        if (!rule || !a.id || Date.parse(a.expiresAt) <= now().getTime()) continue;
+        if (!rule || Date.parse(a.expiresAt) <= at) continue;
         entry(rule.kind, rule.resource).approvals.push({
           id: a.id,
           rule: a.rule,
@@ -172,7 +168,7 @@ export const dynamoScalingReader = (
           expiresAt: a.expiresAt,
         });
       }
-    }
-    return [...byResource.values()].filter((s) => s.cooldownUntil || s.approvals.length);
-  },
-});
+      return [...byResource.values()].filter((s) => s.cooldownUntil || s.approvals.length);
+    },
+  };
+};

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
-import { alarmStateKey, approvalKey, cooldownKey } from '../scaling/ids.js';
+import { alarmStateKey, approvalKey, cooldownKey, pendingApprovalsKey } from '../scaling/ids.js';
 import type { AlarmState, Approval, DecisionRecord } from '../scaling/model.js';
 import { type ResourceHolder, type ScalingStore, STALE_EXECUTION_SECONDS } from '../scaling/ports.js';
 import { attempt, call } from './call.js';
@@ -264,6 +264,19 @@ export const dynamoScalingStore = (
         },
         'attribute_not_exists(#pk) OR #ttl <= :now',
         { ':now': epoch(now()) },
+      );
+      // The rule's index of approvals (read by steward status), kept as long as its newest approval. Also on
+      // `exists`: a set ADD is idempotent, so a retry repairs an index write that failed after the put.
+      await call('UpdateItem', `${table} ${pendingApprovalsKey(a.rule)}`, () =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: pendingApprovalsKey(a.rule) },
+            UpdateExpression: 'ADD #ids :id SET #ttl = :ttl',
+            ExpressionAttributeNames: { '#ids': 'ids', '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':id': new Set([a.id]), ':ttl': epoch(now()) + ttlSeconds },
+          }),
+        ),
       );
       return created === false ? 'exists' : 'created';
     },

@@ -37,9 +37,6 @@ export interface DrillSummary {
   reportKey?: string;
 }
 
-/** The attributes of cooldown and approval items the status reads (and the only ones its role may). */
-export const SCALING_ATTRIBUTES = ['pk', 'ttl', 'until', 'rule', 'status', 'approval'] as const;
-
 /** What the state table says about scaling one resource (cooldowns, approvals waiting for a human). */
 export interface ScalingState {
   kind: ResourceKind;

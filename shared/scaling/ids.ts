@@ -22,6 +22,12 @@ export const cooldownKey = (kind: ResourceKind, id: string): string =>
 /** The latest state steward saw for an alarm (scale-in waits for a sustained OK). */
 export const alarmStateKey = (alarmName: string): string => `${SCALING_KEY_PREFIX}alarm#${alarmName}`;
 
+/**
+ * The approvals a rule has asked for (a set of ids), so a reader finds the pending ones by key, without a
+ * Scan of the shared table. Executed and expired ids stay until the item expires; readers check each one.
+ */
+export const pendingApprovalsKey = (rule: string): string => `${SCALING_KEY_PREFIX}pending#${rule}`;
+
 /** A planned change waiting for approval. */
 export const approvalKey = (id: string): string => `${SCALING_KEY_PREFIX}approval#${id}`;
 

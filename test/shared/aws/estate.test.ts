@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../../shared/aws/estate.js';
@@ -190,33 +190,43 @@ describe('s3History', () => {
 });
 
 describe('dynamoScalingReader', () => {
-  it("scans once for cooldowns and pending approvals and maps them to the rules' resources", async () => {
+  it("reads the rules' cooldowns and pending approvals by key, never by Scan", async () => {
     // Prepare
-    ddb.on(ScanCommand).resolves({
-      Items: [
-        {
-          pk: 'scaling-cooldown#rds-instance:orders-db',
-          until: '2026-11-23T06:12:00.000Z',
-          rule: 'orders-db-cpu',
-        },
-        { pk: 'scaling-cooldown#rds-instance:old-db', until: '2026-11-22T06:12:00.000Z' },
-        {
-          pk: 'scaling-approval#e34135da0d95',
-          status: 'pending',
-          approval: JSON.stringify({
-            id: 'e34135da0d95',
-            rule: 'orders-db-failover',
-            expiresAt: '2026-11-24T00:00:00.000Z',
-            change: { type: 'rds.rebootWithFailover', dbInstanceId: 'orders-db' },
-          }),
-        },
-        { pk: 'scaling-approval#done', status: 'executed', approval: '{}' },
-      ],
+    const TABLE = 'steward-prod-state';
+    const approval = (id: string, status: string, expiresAt = '2026-11-24T00:00:00.000Z') => ({
+      pk: `scaling-approval#${id}`,
+      status,
+      approval: JSON.stringify({
+        id,
+        rule: 'orders-db-failover',
+        expiresAt,
+        change: { type: 'rds.rebootWithFailover', dbInstanceId: 'orders-db' },
+      }),
     });
+    ddb
+      .on(BatchGetCommand)
+      .callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => {
+        const keys = input.RequestItems[TABLE]!.Keys.map((k) => k.pk);
+        const items: Record<string, unknown>[] = [
+          {
+            pk: 'scaling-cooldown#rds-instance:orders-db',
+            until: '2026-11-23T06:12:00.000Z',
+            rule: 'orders-db-cpu',
+          },
+          { pk: 'scaling-pending#orders-db-failover', ids: new Set(['e34135da0d95', 'old', 'done']) },
+          approval('e34135da0d95', 'pending'),
+          approval('old', 'pending', '2026-11-22T00:00:00.000Z'),
+          approval('done', 'executed'),
+        ];
+        return { Responses: { [TABLE]: items.filter((i) => keys.includes(i.pk as string)) } };
+      });
     const reader = dynamoScalingReader(
       DynamoDBDocumentClient.from(new DynamoDBClient({})),
-      'steward-prod-state',
-      { 'orders-db-failover': { resource: 'orders-db', kind: 'rds-instance' } },
+      TABLE,
+      {
+        'orders-db-cpu': { resource: 'orders-db', kind: 'rds-instance' },
+        'orders-db-failover': { resource: 'orders-db', kind: 'rds-instance' },
+      },
       () => NOW,
     );
     // Act
@@ -238,16 +248,44 @@ describe('dynamoScalingReader', () => {
         ],
       },
     ]);
-    expect(ddb).toHaveReceivedCommandTimes(ScanCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(ScanCommand, {
-      TableName: 'steward-prod-state',
-      Select: 'SPECIFIC_ATTRIBUTES',
-      ProjectionExpression: '#pk, #ttl, #until, #rule, #status, #approval',
-      ExpressionAttributeValues: {
-        ':cooldown': 'scaling-cooldown#',
-        ':approval': 'scaling-approval#',
-        ':now': NOW.getTime() / 1000,
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+    expect(ddb).toHaveReceivedNthCommandWith(BatchGetCommand, 1, {
+      RequestItems: {
+        [TABLE]: {
+          Keys: [
+            { pk: 'scaling-cooldown#rds-instance:orders-db' },
+            { pk: 'scaling-pending#orders-db-cpu' },
+            { pk: 'scaling-pending#orders-db-failover' },
+          ],
+        },
       },
     });
+  });
+
+  it('asks again for keys DynamoDB left unprocessed', async () => {
+    // Prepare
+    const TABLE = 't';
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { [TABLE]: [] },
+        UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'scaling-cooldown#rds-instance:a' }] } },
+      })
+      .resolves({
+        Responses: {
+          [TABLE]: [{ pk: 'scaling-cooldown#rds-instance:a', until: '2026-11-23T07:00:00.000Z' }],
+        },
+      });
+    const reader = dynamoScalingReader(
+      DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      TABLE,
+      { r: { resource: 'a', kind: 'rds-instance' } },
+      () => NOW,
+    );
+    // Act
+    const state = await reader.scalingState();
+    // Assert
+    expect(state.map((s) => s.cooldownUntil)).toEqual(['2026-11-23T07:00:00.000Z']);
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
   });
 });

@@ -121,6 +121,30 @@ describe('dynamoScalingStore requests', () => {
     });
   });
 
+  it('indexes an approval under its rule, so steward status finds it by key, also when it already existed', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolvesOnce(meta).rejectsOnce(conditionFailed());
+    ddb.on(UpdateCommand).resolves(meta);
+    const approval = {
+      id: '0123456789ab',
+      rule: 'orders-db-failover',
+      status: 'pending',
+      expiresAt: '2026-01-16T10:00:00.000Z',
+    } as unknown as Parameters<ReturnType<typeof store>['putApproval']>[0];
+    // Act
+    const first = await store().putApproval(approval, 86400);
+    const retry = await store().putApproval(approval, 86400);
+    // Assert
+    expect([first, retry]).toEqual(['created', 'exists']);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: { pk: 'scaling-pending#orders-db-failover' },
+      UpdateExpression: 'ADD #ids :id SET #ttl = :ttl',
+      ExpressionAttributeValues: { ':id': new Set(['0123456789ab']), ':ttl': EPOCH + 86400 },
+    });
+  });
+
   it('treats an item past its ttl as gone even before DynamoDB sweeps it', async () => {
     // Prepare
     ddb
