@@ -1,10 +1,16 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  CfnMicrosoftTeamsChannelConfiguration,
+  LoggingLevel,
+  SlackChannelConfiguration,
+} from 'aws-cdk-lib/aws-chatbot';
+import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { Severity, type StewardConfig } from '../shared/config/schema.js';
+import { type ChatConfig, Severity, type StewardConfig } from '../shared/config/schema.js';
+import { Pager } from './pager.js';
 
 export interface NotificationsProps {
   config: StewardConfig;
@@ -13,13 +19,20 @@ export interface NotificationsProps {
 
 /**
  * The three severity topics (critical → pager, warning → chat, info → email), encrypted with one
- * customer-managed key. Users subscribe their own endpoints; config adds email subscriptions.
+ * customer-managed key. Users subscribe their own endpoints; config adds email subscriptions, Slack and
+ * Teams channels (Amazon Q Developer in chat applications) and the PagerDuty route.
  */
 export class Notifications extends Construct {
   readonly key: Key;
   readonly critical: Topic;
   readonly warning: Topic;
   readonly info: Topic;
+  /** The PagerDuty route (config.notifications.pagerDuty). */
+  readonly pager?: Pager;
+  /** Chat channel configurations (config.notifications.chat). */
+  slack?: SlackChannelConfiguration;
+  teams?: CfnMicrosoftTeamsChannelConfiguration;
+  chatRole?: Role;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
@@ -77,6 +90,70 @@ export class Notifications extends Construct {
     this.critical = topic(Severity.def.entries.critical, 'Critical');
     this.warning = topic(Severity.def.entries.warning, 'Warning');
     this.info = topic(Severity.def.entries.info, 'Info');
+
+    const chat = config.notifications.chat;
+    if (chat?.slack || chat?.teams) this.wireChat(config.stage, chat);
+    if (config.notifications.pagerDuty) {
+      this.pager = new Pager(this, 'PagerDuty', {
+        config,
+        pagerDuty: config.notifications.pagerDuty,
+        notifications: this,
+      });
+    }
+  }
+
+  /** The topic of each severity. */
+  topicOf(severity: Severity): Topic {
+    return severity === 'critical' ? this.critical : severity === 'warning' ? this.warning : this.info;
+  }
+
+  /**
+   * Amazon Q Developer in chat applications channel configurations for the configured Slack and Teams
+   * channels, subscribed to the chosen severity topics. Notifications only: the channel role has no
+   * permissions and its guardrail denies everything, so nobody runs AWS commands from the channel.
+   */
+  private wireChat(stage: string, chat: ChatConfig): void {
+    this.chatRole = new Role(this, 'ChatRole', {
+      assumedBy: new ServicePrincipal('chatbot.amazonaws.com'),
+      description: `steward ${stage}: Amazon Q Developer chat channel (notifications only, no permissions)`,
+    });
+    // Without a guardrail a channel defaults to AdministratorAccess for commands typed in chat.
+    const guardrail = new ManagedPolicy(this, 'ChatGuardrail', {
+      description: `steward ${stage}: chat channel guardrail, notifications only (every command denied)`,
+      statements: [
+        new PolicyStatement({
+          sid: 'NotificationsOnly',
+          effect: Effect.DENY,
+          actions: ['*'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    const topics = (severities: readonly Severity[]) => severities.map((s) => this.topicOf(s));
+    if (chat.slack) {
+      this.slack = new SlackChannelConfiguration(this, 'Slack', {
+        slackChannelConfigurationName: `steward-${stage}`,
+        slackWorkspaceId: chat.slack.workspaceId,
+        slackChannelId: chat.slack.channelId,
+        notificationTopics: topics(chat.slack.severities),
+        role: this.chatRole,
+        guardrailPolicies: [guardrail],
+        loggingLevel: LoggingLevel.ERROR,
+      });
+    }
+    if (chat.teams) {
+      this.teams = new CfnMicrosoftTeamsChannelConfiguration(this, 'Teams', {
+        configurationName: `steward-${stage}-teams`,
+        iamRoleArn: this.chatRole.roleArn,
+        teamId: chat.teams.teamId,
+        teamsTenantId: chat.teams.tenantId,
+        // CloudFormation takes the id URL-encoded (19%3A…%40thread.tacv2), as the channel link shows it.
+        teamsChannelId: encodeURIComponent(decodeURIComponent(chat.teams.channelId)),
+        snsTopicArns: topics(chat.teams.severities).map((t) => t.topicArn),
+        guardrailPolicies: [guardrail.managedPolicyArn],
+        loggingLevel: 'ERROR',
+      });
+    }
   }
 
   /** All three topics, for grants and environment variables. */

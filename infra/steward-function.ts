@@ -32,6 +32,7 @@ import type { StewardConfig } from '../shared/config/schema.js';
 import { nodejsBundling } from './bundling.js';
 import { Tag } from '../shared/tags.js';
 import { acknowledge, wildcardFindings } from './nag.js';
+import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import type { Notifications } from './notifications.js';
 import type { Reports } from './reports.js';
 
@@ -276,6 +277,26 @@ export class StewardFunction extends Construct {
         actions: ['rds:AddTagsToResource', 'elasticache:AddTagsToResource'],
         resources: ['*'],
         conditions: { Null: { [`aws:ResourceTag/${tag}`]: 'false' } },
+      });
+    }
+
+    if (config.notifications.pagerDuty) {
+      // The pager route: PagerDuty events on the default bus, under steward's source and detail-type only.
+      // Both keys are multivalued (one value per entry of a batch): every entry must be steward's, and a
+      // request without them (ForAllValues holds for an empty set) is refused.
+      this.allow({
+        sid: 'SendPagerEvents',
+        actions: ['events:PutEvents'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
+        ],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'events:source': [PAGER_SOURCE],
+            'events:detail-type': [PAGER_DETAIL_TYPE],
+          },
+          Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        },
       });
     }
 

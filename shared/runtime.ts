@@ -1,9 +1,10 @@
-import { snsClient } from './aws/clients.js';
+import { eventBridgeClient, snsClient } from './aws/clients.js';
+import { eventBridgePager } from './aws/pager-events.js';
 import { snsNotifier } from './aws/sns-notifier.js';
 import { embeddedConfig } from './config/embedded.js';
 import { BaseEnv, loadEnv } from './config/env.js';
-import type { StewardConfig } from './config/schema.js';
-import type { Notifier } from './notify/notifier.js';
+import type { Severity, StewardConfig } from './config/schema.js';
+import { fanOut, type Notifier } from './notify/notifier.js';
 
 /**
  * What every capability's wiring starts from. The Lambda builds it from its environment and the config
@@ -17,6 +18,23 @@ export interface BaseDeps {
   now: () => Date;
 }
 
+/**
+ * The routes of the runbook: the severity topics (email, and chat through Amazon Q), plus the pager route
+ * (PagerDuty through EventBridge) when the stage configures one.
+ */
+export const notifierFor = (config: StewardConfig, topics: Record<Severity, string>): Notifier => {
+  const sns = snsNotifier(
+    snsClient(config.region),
+    topics,
+    config.stage,
+    config.notifications.chat?.markdown,
+  );
+  const pd = config.notifications.pagerDuty;
+  return pd
+    ? fanOut(sns, eventBridgePager(eventBridgeClient(config.region), config.stage, pd.severities))
+    : sns;
+};
+
 /** Build the real base deps once per container; config errors surface here, at cold start. */
 export const wireBase = (
   env: Record<string, string | undefined> = process.env,
@@ -26,11 +44,11 @@ export const wireBase = (
   return {
     config,
     dryRun: config.dryRun || e.DRY_RUN,
-    notifier: snsNotifier(
-      snsClient(config.region),
-      { critical: e.CRITICAL_TOPIC_ARN, warning: e.WARNING_TOPIC_ARN, info: e.INFO_TOPIC_ARN },
-      config.stage,
-    ),
+    notifier: notifierFor(config, {
+      critical: e.CRITICAL_TOPIC_ARN,
+      warning: e.WARNING_TOPIC_ARN,
+      info: e.INFO_TOPIC_ARN,
+    }),
     now: () => new Date(),
   };
 };

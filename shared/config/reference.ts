@@ -32,13 +32,39 @@ export const KEY_DOCS: Record<string, string> = {
   'targets[].account': 'Account id (quoted); default: the stage’s account.',
   'targets[].regions': 'Regions of that account; default: the stage’s region.',
   'targets[].role': 'IAM role (name or ARN) steward assumes in that account; required for another account.',
-  notifications: 'Email subscriptions of the three severity topics (`steward-<stage>-<severity>`).',
+  notifications:
+    'The three severity topics (`steward-<stage>-<severity>`) with their email subscriptions, chat channels and the PagerDuty route.',
   'notifications.critical': 'Pager topic: failed backups, failed drills, quota full, critical cost alerts.',
   'notifications.critical.emails': 'Addresses subscribed to the critical topic (each confirms by email).',
   'notifications.warning': 'Chat topic: function errors, skipped work, warnings.',
   'notifications.warning.emails': 'Addresses subscribed to the warning topic.',
   'notifications.info': 'Email topic: run reports, passed drills.',
   'notifications.info.emails': 'Addresses subscribed to the info topic.',
+  'notifications.chat':
+    'Chat through Amazon Q Developer in chat applications (formerly AWS Chatbot): every topic message carries its custom-notification JSON for HTTPS subscribers; optionally wire Slack and Teams channels.',
+  'notifications.chat.markdown':
+    'Markdown of the chat form (`slack` or `teams`): Amazon Q renders it in the target platform’s own markdown.',
+  'notifications.chat.slack':
+    'A Slack channel to post to (authorize the workspace in the Amazon Q Developer console first). Notifications only: the channel role has no permissions and a guardrail denies every command.',
+  'notifications.chat.slack.workspaceId': 'Slack workspace (team) id, e.g. `T07ABCDEF12`.',
+  'notifications.chat.slack.channelId':
+    'Slack channel id, e.g. `C07ABCDEF12` (private channels start with `G`).',
+  'notifications.chat.slack.severities': 'Topics the channel shows.',
+  'notifications.chat.teams':
+    'A Microsoft Teams channel to post to (authorize the team in the Amazon Q Developer console first); notifications only, as for Slack.',
+  'notifications.chat.teams.teamId': 'Team id (UUID), from the channel link.',
+  'notifications.chat.teams.tenantId': 'Microsoft Entra tenant id (UUID), from the channel link.',
+  'notifications.chat.teams.channelId':
+    'Channel id as in the channel link (`19:…@thread.tacv2`, URL-encoded or not).',
+  'notifications.chat.teams.severities': 'Topics the channel shows.',
+  'notifications.pagerDuty':
+    'PagerDuty Events API v2 through an EventBridge API destination: conditions steward finds open incidents, and the same dedup key resolves them when steward reports them cleared.',
+  'notifications.pagerDuty.routingKeySecret':
+    'Name or ARN of the Secrets Manager secret holding the integration (routing) key, as a plain string. Never the key itself: the key stays in the EventBridge connection and out of config, templates and logs.',
+  'notifications.pagerDuty.severities':
+    'Signals at these severities trigger incidents; every resolve is sent.',
+  'notifications.pagerDuty.endpoint':
+    'Events API v2 endpoint (the EU service region uses `https://events.eu.pagerduty.com/v2/enqueue`).',
   backup: 'Scheduled snapshots of tagged databases, pre-change snapshots, DR copies.',
   'backup.preChangeRetainDays': 'Default `retainDays` of a pre-change (ad-hoc) snapshot.',
   'backup.quotaWarnPercent':

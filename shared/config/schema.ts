@@ -152,10 +152,74 @@ export const DrConfig = strictObject({
 });
 
 const Topic = strictObject({ emails: z._default(z.array(z.email()), []) });
+
+/** Which severity topics a chat channel shows: warning by the runbook, critical too as context for the page. */
+const ChatSeverities = z._default(z.array(Severity).check(z.minLength(1)), ['critical', 'warning']);
+
+/** A Slack channel Amazon Q Developer in chat applications posts to (the workspace is authorized in its console first). */
+export const SlackChannel = strictObject({
+  workspaceId: z
+    .string()
+    .check(z.regex(/^T[A-Z0-9]{6,}$/, 'must be a Slack workspace (team) id such as T07ABCDEF12')),
+  channelId: z
+    .string()
+    .check(z.regex(/^[CG][A-Z0-9]{6,}$/, 'must be a Slack channel id such as C07ABCDEF12')),
+  severities: ChatSeverities,
+});
+
+const Uuid = z
+  .string()
+  .check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID'));
+
+/** A Microsoft Teams channel Amazon Q Developer in chat applications posts to. */
+export const TeamsChannel = strictObject({
+  teamId: Uuid,
+  tenantId: Uuid,
+  channelId: z
+    .string()
+    .check(
+      z.regex(
+        /^19(:|%3[aA]).+(@|%40)thread\.(tacv2|skype)$/,
+        'must be a Teams channel id such as 19:abc…@thread.tacv2 (as in the channel link, encoded or not)',
+      ),
+    ),
+  severities: ChatSeverities,
+});
+
+/** Chat: the per-protocol SNS message carries an Amazon Q custom notification; optionally wire the channels. */
+export const ChatConfig = strictObject({
+  /** Amazon Q renders `client-markdown` in the target's own markdown: bold and links differ. */
+  markdown: z._default(z.enum(['slack', 'teams']), 'slack'),
+  slack: z.optional(SlackChannel),
+  teams: z.optional(TeamsChannel),
+});
+export type ChatConfig = z.infer<typeof ChatConfig>;
+
+/** PagerDuty through an EventBridge API destination; the routing key stays in Secrets Manager. */
+export const PagerDutyConfig = strictObject({
+  /** Name or ARN of a Secrets Manager secret whose value is the Events API v2 routing (integration) key. */
+  routingKeySecret: z.string().check(
+    z.regex(
+      /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[\w/+=.@-]{1,512})$/,
+      'must be a Secrets Manager secret name or ARN (never the routing key itself)',
+    ),
+    z.refine(
+      (v) => !/^[0-9a-f]{32}$/i.test(v),
+      'looks like a routing key: store it in Secrets Manager and name the secret here',
+    ),
+  ),
+  /** Signals at these severities open incidents; every resolve is sent. */
+  severities: z._default(z.array(Severity).check(z.minLength(1)), ['critical']),
+  endpoint: z._default(z.url(), 'https://events.pagerduty.com/v2/enqueue'),
+});
+export type PagerDutyConfig = z.infer<typeof PagerDutyConfig>;
+
 export const NotificationsConfig = strictObject({
   critical: z.prefault(Topic, {}),
   warning: z.prefault(Topic, {}),
   info: z.prefault(Topic, {}),
+  chat: z.optional(ChatConfig),
+  pagerDuty: z.optional(PagerDutyConfig),
 });
 
 /** How a drill picks what to restore. `randomWithinDays` draws among available snapshots of the last N days. */

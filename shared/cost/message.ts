@@ -116,6 +116,15 @@ export const costNotification = (
     capability: 'cost',
     subject,
     lines,
+    links: [{ text: 'Cost Explorer', href: consoleUrl }],
+    // One incident per alert key (a threshold of a month, a spike of a day, an anomaly). A bill does not
+    // un-cross a threshold: these only open; the key re-arms with the next month or day, as the alert does.
+    alerts: fired.map((a) => ({
+      key: `cost:${a.key}`,
+      action: 'trigger' as const,
+      severity: a.severity,
+      summary: a.text,
+    })),
     data: {
       month: ev.window.month,
       metric: ev.metric,
@@ -172,6 +181,12 @@ export const anomalyNotification = (fired: readonly CostAlert[]): Notification |
       ...anomalies.map((a) => `${label(a.severity)} ${a.text}`),
       ...anomalies.flatMap((a) => ['', ...anomalyLines(a.anomaly)]),
     ],
+    alerts: anomalies.map((a) => ({
+      key: `cost:${a.key}`,
+      action: 'trigger' as const,
+      severity: a.severity,
+      summary: a.text,
+    })),
     data: {
       fired: anomalies.map((a) => ({
         key: a.key,

@@ -279,6 +279,20 @@ export const drillNotification = (
         ? `Drill inconclusive: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
         : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
     lines: [...body, ...cleanup, `Report: ${key}`],
+    // The pager condition `<database>:drill`: a failed drill opens it, a passed one clears it (the status
+    // check opens the same key for a missed drill, so one incident covers both).
+    alerts: [
+      {
+        key: `${s.database}:drill`,
+        action: v.passed ? 'resolve' : 'trigger',
+        severity: 'critical',
+        summary: v.summary,
+        resource: s.database,
+      },
+    ],
+    nextSteps: v.passed
+      ? []
+      : [`steward drills: the drill and its checks`, `Open the report ${key} in the report bucket`],
     data: {
       drillId: s.drillId,
       database: s.database,

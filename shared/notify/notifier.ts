@@ -46,18 +46,59 @@ export interface Notifier {
   send(n: Notification): Promise<void>;
 }
 
-// SNS subjects: ASCII, no line breaks, at most 100 characters.
+// SNS subjects: printable ASCII (older API docs), no line breaks, at most 100 characters.
 const SUBJECT_MAX = 100;
+// What steward writes outside ASCII, spelled in ASCII rather than dropped (DESIGN.md: → becomes ->).
+const ASCII: Record<string, string> = {
+  '→': '->',
+  '←': '<-',
+  '—': '-',
+  '–': '-',
+  '…': '...',
+  '✓': 'ok',
+  '✗': 'x',
+  '×': 'x',
+  '≤': '<=',
+  '≥': '>=',
+  '“': '"',
+  '”': '"',
+  '‘': "'",
+  '’': "'",
+  '•': '*',
+};
 
-/** Render a notification into an SNS subject and message body. Pure. */
+/** A subject SNS accepts: ASCII (accents stripped, arrows spelled out), one line, at most 100 characters. */
+export const snsSubject = (raw: string): string => {
+  const ascii = raw
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[→←—–…✓✗×≤≥“”‘’•]/g, (c) => ASCII[c]!)
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '');
+  return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
+};
+
+/** Render a notification into an SNS subject and its readable body (email). Pure. */
 export const renderNotification = (n: Notification, stage: string): { subject: string; message: string } => {
-  const raw = `[steward ${stage}] ${n.severity.toUpperCase()} ${n.capability}: ${n.subject}`;
-  const ascii = raw.replace(/[^\x20-\x7e]/g, '?');
-  const subject = ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
+  const subject = snsSubject(`[steward ${stage}] ${n.severity.toUpperCase()} ${n.capability}: ${n.subject}`);
   const body = [n.subject, '', ...n.lines];
+  if (n.nextSteps?.length) body.push('', 'Next steps:', ...n.nextSteps.map((s) => `- ${s}`));
+  if (n.links?.length) body.push('', ...n.links.map((l) => `${l.text}: ${l.href}`));
   if (n.data !== undefined) body.push('', '--- details (JSON) ---', JSON.stringify(n.data, null, 2));
   return { subject, message: body.join('\n') };
 };
+
+/**
+ * Deliver through every route (SNS topics, the pager). All are tried; the first failure is thrown after
+ * the others ran, so one broken route does not silence the rest.
+ */
+export const fanOut = (...routes: Notifier[]): Notifier => ({
+  send: async (n) => {
+    const results = await Promise.allSettled(routes.map((r) => r.send(n)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  },
+});
 
 /**
  * Send one notification; a failure becomes a failed outcome (empty list on success) instead of an exception,

@@ -1,7 +1,7 @@
 import type { Severity } from '../config/schema.js';
 import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
-import { sendReported } from '../notify/notifier.js';
+import { type Notification, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
@@ -465,6 +465,23 @@ const notifiable = (d: DecisionRecord): boolean =>
   !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
   !(d.status === 'already-done' && d.decision.verdict === 'skip');
 
+/**
+ * The pager signal of a decision: a failed action opens `scaling:<rule>:<resource>`; the next action of the
+ * rule on the resource that succeeds clears it (a resolve of a key with no open incident is dropped).
+ */
+const alertsOf = (d: DecisionRecord): Pick<Notification, 'alerts'> => {
+  const key = `scaling:${d.rule}:${d.resource}`;
+  if (d.status === 'failed')
+    return {
+      alerts: [{ key, action: 'trigger', severity: 'critical', summary: subjectOf(d), resource: d.resource }],
+    };
+  if (d.status === 'done' || d.status === 'already-done')
+    return {
+      alerts: [{ key, action: 'resolve', severity: 'critical', summary: subjectOf(d), resource: d.resource }],
+    };
+  return {};
+};
+
 const severityOf = (d: DecisionRecord): Severity => (d.status === 'failed' ? 'critical' : d.severity);
 
 const outcomeOf = (d: DecisionRecord): Outcome => {
@@ -605,6 +622,7 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
       subject: subjectOf(d),
       lines: linesOf(d, deps.config.stage),
       data: d,
+      ...alertsOf(d),
     });
     outcomes.push(...failed);
     // Told: a redelivery of the event stays quiet. Not told: the run fails, and Lambda's retry tells it.

@@ -14,12 +14,24 @@ const profile = {
  * Every branch of the infra on at once, so every statement a stage could synthesize is simulated:
  * backups of all three kinds with DR copies under a key in another account, retention in both regions,
  * instance, Aurora and point-in-time drills (one with a configured secret), every scaling action with
- * scale-in, approvals, SNS-delivered alarms, and cost alerts with an anomaly topic.
+ * scale-in, approvals, SNS-delivered alarms, cost alerts with an anomaly topic, chat channels and the
+ * PagerDuty route.
  */
 export const fullConfig = {
   stage: 'staging',
   region: 'eu-west-1',
   account: FULL_ACCOUNT,
+  notifications: {
+    chat: {
+      slack: { workspaceId: 'T07ABCDEF12', channelId: 'C07ABCDEF12' },
+      teams: {
+        teamId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+        tenantId: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
+        channelId: '19:0a1b2c3d4e5f@thread.tacv2',
+      },
+    },
+    pagerDuty: { routingKeySecret: 'steward/pagerduty-routing-key' },
+  },
   backup: {
     policies: {
       daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache'], copyToDr: true },

@@ -8,7 +8,9 @@ const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.i
 
 // A Lambda execution role is assumed by Lambda for the function it is attached to; attaching it takes
 // iam:PassRole, so the trust needs no confused-deputy condition (and Lambda supplies none to test).
-const EXEMPT = new Set(['lambda.amazonaws.com']);
+// The chat channel role (Amazon Q Developer in chat applications) holds no permissions and its guardrail
+// denies every action, so a confused deputy would gain nothing; the service documents no source keys for it.
+const EXEMPT = new Set(['lambda.amazonaws.com', 'chatbot.amazonaws.com']);
 
 const guarded = (condition: unknown) =>
   /"aws:Source(Account|Arn|OrgID)"/.test(JSON.stringify(condition ?? {}));

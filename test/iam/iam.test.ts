@@ -57,6 +57,8 @@ const commandsInCode = (): Set<string> => {
     'client-cloudwatch': 'CloudWatchClient',
     'client-scheduler': 'SchedulerClient',
     'client-dynamodb': 'DynamoDBClient',
+    'client-eventbridge': 'EventBridgeClient',
+    'client-sts': 'STSClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
   };
   const walk = (dir: string): string[] =>

@@ -270,6 +270,29 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
     );
   }
 
+  // --- The pager route: steward's pager events only, on the default bus only.
+  if (d.config.notifications.pagerDuty) {
+    const bus = (name: string) => `arn:${d.partition}:events:${primary}:${d.account}:event-bus/${name}`;
+    const pager = { 'events:source': ['steward'], 'events:detail-type': ['Steward Pager Event'] };
+    add(
+      'report',
+      r(
+        'events:PutEvents',
+        bus('default'),
+        { ...pager, 'events:source': ['steward', 'aws.rds'] },
+        'pager: an event posing as another source in the same batch',
+      ),
+      r(
+        'events:PutEvents',
+        bus('default'),
+        { ...pager, 'events:detail-type': ['RDS DB Instance Event'] },
+        'pager: another detail-type',
+      ),
+      r('events:PutEvents', bus('other-bus'), pager, 'pager: a bus other than the default'),
+      r('events:PutEvents', bus('default'), {}, 'pager: a request without source or detail-type'),
+    );
+  }
+
   // --- Scaling touches only what a rule names, and only as the rule says.
   if (rules.length) {
     const scaleUp = rules.find((x) => x.action.type === 'rds.scaleUp');

@@ -59,7 +59,8 @@ export const actionInfo = (action: string): Promise<ActionInfo | undefined> => {
           required: r.required,
           conditionKeys: r.conditionKeys,
         })),
-        conditionKeys: d.conditionKeys,
+        // Some types list no keys at all (EventBridge `api-destination`): none.
+        conditionKeys: d.conditionKeys ?? [],
       };
     })();
     actions.set(key, p);
@@ -77,7 +78,8 @@ export const resourceTypeInfo = (service: string, key: string): Promise<Resource
       service,
       key: d.key,
       arn: d.arn,
-      conditionKeys: d.conditionKeys,
+      // Some types list no keys at all (EventBridge `api-destination`): none.
+      conditionKeys: d.conditionKeys ?? [],
       // `arn:${Partition}:rds:${Region}:${Account}:db:${DbInstanceName}` → a regex; variables match anything.
       pattern: new RegExp(
         `^${d.arn

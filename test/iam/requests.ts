@@ -667,6 +667,14 @@ const BINDERS: Record<string, Binder> = {
       'GetObject → s3:ListBucket (404 for a missing key)',
     ),
   ],
+  'S3Client:ListObjectsV2': (c, d) => [
+    req(
+      's3:ListBucket',
+      `arn:${d.partition}:s3:::${reportBucket(d)}`,
+      { 's3:prefix': str(c, 'Prefix') ?? '' },
+      `ListObjectsV2 (${str(c, 'Prefix') ?? ''})`,
+    ),
+  ],
   'SFNClient:SendTaskSuccess': () => [req('states:SendTaskSuccess', '*', {}, 'SendTaskSuccess')],
   'SFNClient:SendTaskFailure': () => [req('states:SendTaskFailure', '*', {}, 'SendTaskFailure')],
   'SecretsManagerClient:GetSecretValue': (_c, d) => {
@@ -847,6 +855,28 @@ const BINDERS: Record<string, Binder> = {
   ],
 
   // ------------------------------------------------------------------ Every function
+  // The pager route: only a stage with PagerDuty configured sends pager events (on the default bus).
+  'EventBridgeClient:PutEvents': (c, d) => {
+    if (!d.config.notifications.pagerDuty) return [];
+    // One request per call: source and detail-type are multivalued keys, one value per entry.
+    const entries = (input(c).Entries ?? []) as {
+      Source?: string;
+      DetailType?: string;
+      EventBusName?: string;
+    }[];
+    const buses = [...new Set(entries.map((e) => e.EventBusName ?? 'default'))];
+    return buses.map((bus) =>
+      req(
+        'events:PutEvents',
+        `arn:${d.partition}:events:${d.region}:${d.account}:event-bus/${bus}`,
+        {
+          'events:source': entries.map((e) => e.Source ?? ''),
+          'events:detail-type': entries.map((e) => e.DetailType ?? ''),
+        },
+        `PutEvents (${entries.length} entries)`,
+      ),
+    );
+  },
   'SNSClient:Publish': (c, d) => {
     const severity = /(critical|warning|info)$/.exec(str(c, 'TopicArn') ?? '')?.[1] ?? 'warning';
     const topic = `arn:${d.partition}:sns:${d.region}:${d.account}:steward-${d.config.stage}-${severity}`;
@@ -996,7 +1026,8 @@ const restoreGroups = (
 
 const stateTable = (d: Deployment) => `steward-${d.config.stage}-state`;
 const reportBucket = (d: Deployment) =>
-  d.functions.get('drill')?.environment.REPORT_BUCKET ?? 'no-report-bucket';
+  [...d.functions.values()].find((f) => f.environment.REPORT_BUCKET)?.environment.REPORT_BUCKET ??
+  'no-report-bucket';
 
 const dynamo = (_c: RecordedCall, d: Deployment, action: string, pk: string | undefined): IamRequest[] => [
   req(

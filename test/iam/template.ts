@@ -131,6 +131,10 @@ export const resolver = (template: Template, account: string, region: string, pa
         return (p.DBSubnetGroupName ? str(p.DBSubnetGroupName) : generated(id)).toLowerCase();
       case 'AWS::Scheduler::ScheduleGroup':
         return p.Name ? str(p.Name) : generated(id);
+      case 'AWS::IAM::ManagedPolicy':
+        return `arn:${partition}:iam::${account}:policy/${p.ManagedPolicyName ? str(p.ManagedPolicyName) : generated(id)}`;
+      case 'AWS::Events::Rule':
+        return p.Name ? str(p.Name) : generated(id);
     }
     throw new Error(`no Ref rule for ${type} (${id})`);
   };
@@ -163,6 +167,12 @@ export const resolver = (template: Template, account: string, region: string, pa
         return ref(id);
       case 'AWS::Scheduler::ScheduleGroup.Arn':
         return arn('scheduler', `schedule-group/${ref(id)}`);
+      case 'AWS::Events::ApiDestination.Arn':
+        return arn('events', `api-destination/${p.Name ? str(p.Name) : generated(id)}/${generated(id)}`);
+      case 'AWS::Events::Connection.Arn':
+        return arn('events', `connection/${p.Name ? str(p.Name) : generated(id)}/${generated(id)}`);
+      case 'AWS::Events::Rule.Arn':
+        return arn('events', `rule/${ref(id)}`);
     }
     throw new Error(`no GetAtt rule for ${key} (${id})`);
   };

@@ -32,7 +32,10 @@ describe('notifier', () => {
       TopicArn: topics.critical,
       Subject: '[steward prod] CRITICAL backup: Quota full',
     });
-    const msg = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+    const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(input.MessageStructure).toBe('json');
+    // Email (the default protocol) gets the readable body; formats.test.ts checks the chat form.
+    const msg = (JSON.parse(input.Message!) as { default: string }).default;
     expect(msg).toContain('ManualSnapshots 100/100');
     expect(msg).toContain('"used": 100');
   });

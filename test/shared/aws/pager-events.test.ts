@@ -1,0 +1,78 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { eventBridgePager } from '../../../shared/aws/pager-events.js';
+import { AwsCallError } from '../../../shared/errors.js';
+import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../../../shared/notify/formats.js';
+import type { AlertSignal, Notification } from '../../../shared/notify/notifier.js';
+
+const events = mockClient(EventBridgeClient);
+
+const signal = (i: number, action: AlertSignal['action'] = 'trigger'): AlertSignal => ({
+  key: `db-${i}:backup`,
+  action,
+  severity: 'critical',
+  summary: `db-${i} FAILING: no snapshot for 52h`,
+  resource: `db-${i}`,
+});
+
+const note = (alerts: AlertSignal[]): Notification => ({
+  severity: 'critical',
+  capability: 'report',
+  subject: 'db FAILING',
+  lines: [],
+  alerts,
+});
+
+describe('eventBridgePager', () => {
+  beforeEach(() => events.reset());
+
+  it("puts one event per signal on the default bus under steward's source, ten per request", async () => {
+    // Prepare
+    events.on(PutEventsCommand).callsFake((i: { Entries: unknown[] }) => ({
+      FailedEntryCount: 0,
+      Entries: i.Entries.map((_, n) => ({ EventId: `e-${n}` })),
+    }));
+    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical']);
+    // Act
+    await pager.send(note([...Array.from({ length: 11 }, (_, i) => signal(i)), signal(99, 'resolve')]));
+    // Assert
+    const calls = events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
+    expect(calls.map((e) => e.length)).toEqual([10, 2]);
+    const first = calls[0]![0]!;
+    expect(first).toMatchObject({
+      EventBusName: 'default',
+      Source: PAGER_SOURCE,
+      DetailType: PAGER_DETAIL_TYPE,
+    });
+    expect(JSON.parse(first.Detail!)).toMatchObject({
+      stage: 'prod',
+      pagerduty: { event_action: 'trigger', dedup_key: 'steward/prod/db-0:backup' },
+    });
+    expect(JSON.parse(calls[1]![1]!.Detail!)).toEqual({
+      stage: 'prod',
+      pagerduty: { event_action: 'resolve', dedup_key: 'steward/prod/db-99:backup' },
+    });
+  });
+
+  it('sends nothing for a notification that neither pages nor resolves', async () => {
+    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical']);
+    await pager.send({ severity: 'info', capability: 'backup', subject: 'ok', lines: [] });
+    expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 0);
+  });
+
+  it('fails naming the bus when EventBridge refuses entries (a lost page must not pass silently)', async () => {
+    // Prepare
+    events.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+    });
+    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical']);
+    // Act / Assert
+    const sent = pager.send(note([signal(1)]));
+    await expect(sent).rejects.toThrow(AwsCallError);
+    await expect(pager.send(note([signal(1)]))).rejects.toThrow(
+      /PutEvents failed for event bus default .*InternalFailure/,
+    );
+  });
+});
