@@ -10,7 +10,7 @@ import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { tagList } from '../../shared/tags.js';
-import { motoAvailable, useMotoEnvironment } from '../support/moto.js';
+import { useMotoEnvironment } from '../support/moto.js';
 
 // steward status, the status check and the evidence report end to end through real HTTP and the real SDK
 // serialisers against moto: the describes without filters, the S3 listing, GETs and PUTs, the state table
@@ -19,9 +19,8 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012'; // moto's account
 const BUCKET = `steward-staging-reports-${ACCOUNT}-${REGION}`;
 const TABLE = 'steward-staging-state';
-const available = motoAvailable('the end-to-end tests');
 
-describe.runIf(available)('status and evidence against emulated AWS endpoints', () => {
+describe('status and evidence against emulated AWS endpoints', () => {
   const now = new Date();
   const config = parseConfig(
     {
