@@ -1,6 +1,6 @@
 import { Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { type CfnRole, type Role } from 'aws-cdk-lib/aws-iam';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   ApiDestination,
@@ -18,6 +18,7 @@ import type { PagerDutyConfig, StewardConfig } from '../shared/config/schema.js'
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import { acknowledge } from './nag.js';
 import type { Notifications } from './notifications.js';
+import { parkedMessages } from './steward-function.js';
 
 export interface PagerProps {
   config: StewardConfig;
@@ -103,14 +104,7 @@ export class Pager extends Construct {
     this.failedAlarm = new Alarm(this, 'FailedEventsAlarm', {
       alarmName: `steward-${config.stage}-pagerduty-undelivered`,
       alarmDescription: `steward ${config.stage}: PagerDuty did not accept events (routing key, rate limit, outage); they wait in ${this.deadLetterQueue.node.path}.`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      ...parkedMessages(this.deadLetterQueue),
     });
     this.failedAlarm.addAlarmAction(new SnsAction(notifications.warning));
   }

@@ -114,6 +114,19 @@ export interface ScheduleOptions {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Alarm on any message parked in a dead-letter queue (the 5-minute maximum of visible messages above 0). */
+export const parkedMessages = (queue: Queue) =>
+  ({
+    metric: queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: Stats.MAXIMUM,
+    }),
+    threshold: 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  }) satisfies Partial<AlarmProps>;
+
 /**
  * Every steward Lambda: Node.js 22 on arm64, ESM bundle with the AWS SDK pinned inside, source maps,
  * active tracing, its own log group and role, an SQS failure queue for anything that could not run it
@@ -320,14 +333,7 @@ export class StewardFunction extends Construct {
     this.failuresAlarm = alarm('FailureQueueAlarm', {
       alarmName: `${name}-failure-queue`,
       alarmDescription: `steward ${this.shortName} (${config.stage}): an invocation or trigger was given up on and parked in ${this.failureQueue.node.path}; inspect and redrive.`,
-      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      ...parkedMessages(this.failureQueue),
     });
   }
 

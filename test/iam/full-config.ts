@@ -5,6 +5,19 @@ export const FULL_ACCOUNT = '111122223333';
 export const DR_KEY_ACCOUNT = '444455556666';
 export const DR_KEY_ARN = `arn:aws:kms:us-west-2:${DR_KEY_ACCOUNT}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9`;
 
+/** Slack and Teams channels and the PagerDuty route, as a stage configures them. */
+export const CHAT_AND_PAGER = {
+  chat: {
+    slack: { workspaceId: 'T07ABCDEF12', channelId: 'C07ABCDEF12' },
+    teams: {
+      teamId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+      tenantId: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
+      channelId: '19:0a1b2c3d4e5f@thread.tacv2',
+    },
+  },
+  pagerDuty: { routingKeySecret: 'steward/pagerduty-routing-key' },
+};
+
 const profile = {
   database: 'app',
   tables: [{ name: 'transactions', minRows: 1, freshnessColumn: 'created_at' }],
@@ -21,17 +34,7 @@ export const fullConfig = {
   stage: 'staging',
   region: 'eu-west-1',
   account: FULL_ACCOUNT,
-  notifications: {
-    chat: {
-      slack: { workspaceId: 'T07ABCDEF12', channelId: 'C07ABCDEF12' },
-      teams: {
-        teamId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
-        tenantId: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
-        channelId: '19:0a1b2c3d4e5f@thread.tacv2',
-      },
-    },
-    pagerDuty: { routingKeySecret: 'steward/pagerduty-routing-key' },
-  },
+  notifications: CHAT_AND_PAGER,
   backup: {
     policies: {
       daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache'], copyToDr: true },

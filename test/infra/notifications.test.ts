@@ -8,27 +8,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { eventBridgePager } from '../../shared/aws/pager-events.js';
 import { type StewardConfig, validateConfig } from '../../shared/config/schema.js';
+import { CHAT_AND_PAGER } from '../iam/full-config.js';
 import { exampleInput, loadExample } from '../support/examples.js';
 import { cdkContext, list, statements } from './iam.js';
 
-const ROUTING_KEY_SECRET = 'steward/pagerduty-routing-key';
+const ROUTING_KEY_SECRET = CHAT_AND_PAGER.pagerDuty.routingKeySecret;
 
 const configWithRoutes = (): StewardConfig => {
   const input = exampleInput('prod');
   const r = validateConfig({
     ...input,
-    notifications: {
-      ...input.notifications,
-      chat: {
-        slack: { workspaceId: 'T07ABCDEF12', channelId: 'C07ABCDEF12' },
-        teams: {
-          teamId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
-          tenantId: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
-          channelId: '19:0a1b2c3d4e5f@thread.tacv2',
-        },
-      },
-      pagerDuty: { routingKeySecret: ROUTING_KEY_SECRET },
-    },
+    notifications: { ...input.notifications, ...CHAT_AND_PAGER },
   });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.config;
