@@ -155,6 +155,7 @@ const HOME: Record<string, Record<string, Outcome>> = {
   // The state machine's execution input, not a function's event: the drill function names what it expects.
   'drill/start.json': { drill: 'rejected' },
   'drill/task-select.json': { drill: 'accepted' },
+  'health/elasticache-maintenance-scheduled.json': { backup: 'accepted' },
   'health/rds-maintenance-scheduled.json': { backup: 'accepted' },
   // Both: backup tells about a protected database's failover; scaling restarts a rule database's cooldown.
   'rds/aws-instance-failover.json': { backup: 'accepted', scaling: 'accepted' },

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import classicScheduled from '../../../events/backup/aws-classic-scheduled-event.json' with { type: 'json' };
 import databasesFixture from '../../../events/inventory/databases.json' with { type: 'json' };
+import cacheHealth from '../../../events/health/elasticache-maintenance-scheduled.json' with { type: 'json' };
 import health from '../../../events/health/rds-maintenance-scheduled.json' with { type: 'json' };
 import failover from '../../../events/rds/aws-instance-failover.json' with { type: 'json' };
 import { type BackupDeps, run } from '../../../functions/backup/handler.js';
@@ -101,6 +102,27 @@ describe('AWS Health scheduled maintenance', () => {
     expect(notifier.sent[0]!.lines.join('\n')).toMatch(
       /orders-db \(rds-instance\): pre-change snapshot at 2026-01-24T01:00Z, 60 min before the window, kept 90 days/,
     );
+    expect(primary.created).toEqual([]);
+  });
+
+  it('an ElastiCache node in the event means its replication group: the pre-change snapshot is of the group', async () => {
+    // Prepare: the sample names node sessions-0001-001 of the protected group `sessions`
+    sched.on(CreateScheduleCommand).resolves({ ...meta, ScheduleArn: 'arn:x' });
+    const { deps, primary } = setup('2026-01-10T09:00:05Z');
+
+    // Act
+    const r = await run(cacheHealth, deps);
+
+    // Assert
+    const input = JSON.parse(sched.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target!.Input!);
+    expect(input).toMatchObject({
+      action: 'snapshot',
+      resource: 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:sessions',
+      reason: 'pre-maintenance AWS_ELASTICACHE_MAINTENANCE_SCHEDULED',
+      requestedAt: '2026-01-24T01:00:00.000Z',
+    });
+    expect(sched.commandCalls(CreateScheduleCommand)).toHaveLength(1);
+    expect(r.summary).toMatch(/pre-change snapshot of sessions 60 min before/);
     expect(primary.created).toEqual([]);
   });
 
