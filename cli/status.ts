@@ -7,7 +7,7 @@ import { shortDuration } from '../shared/report/format.js';
 import { needsAttention } from '../shared/report/health.js';
 import { reportBucketName } from '../shared/report/history.js';
 import { LOCAL_ROOT, loadLocalEstate } from '../shared/report/local-history.js';
-import type { DatabaseStatus, EstateStatus, Health } from '../shared/report/model.js';
+import { type DatabaseStatus, drillOutcome, type EstateStatus, type Health } from '../shared/report/model.js';
 import { runStatus, type StatusDeps } from '../shared/report/status.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { stageConfig, UsageError } from './base.js';
@@ -47,6 +47,7 @@ const drill = (d: DatabaseStatus): string => {
   const last = d.drill.last;
   if (!last) return 'never';
   const day = last.startedAt.slice(0, 10);
+  if (drillOutcome(last) === 'inconclusive') return `${day} INCONCLUSIVE`;
   if (!last.passed) return `${day} FAILED${last.failedStep ? ` at ${last.failedStep}` : ''}`;
   const vs = (v: number | undefined, t: number | undefined, met: boolean | undefined) =>
     v === undefined

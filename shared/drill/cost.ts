@@ -219,7 +219,8 @@ const storagePerHour = (shape: RestoreShape, multiplier: number) => {
   return { storage: storage * multiplier, iops: iops * multiplier, throughput: throughput * multiplier };
 };
 
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
+/** `n` to `digits` decimal places, as a number. */
+export const round = (n: number, digits: number) => Number(n.toFixed(digits));
 const HOUR_MS = 3_600_000;
 
 /** When the copy existed: requested (storage) and available (instances) until deleted (or `until`). */

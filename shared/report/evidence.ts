@@ -1,9 +1,10 @@
 import type { StewardConfig } from '../config/schema.js';
+import { round } from '../drill/cost.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
 import type { RetentionRecord } from '../retention/record.js';
 import { Tag } from '../tags.js';
 import { dataTime, isStewardSnapshot } from './health.js';
-import type { DrillSummary } from './model.js';
+import { drillOutcome, type DrillSummary } from './model.js';
 import { fireTimes, parseSchedule, type Schedule, ScheduleError } from './schedule.js';
 
 const MINUTE = 60_000;
@@ -112,6 +113,11 @@ export interface EvidenceReport {
     retentionDeleted: number;
     drills: number;
     drillsPassed: number;
+    /** Drills that found nothing wrong but did not prove everything (not finished in time, cost ceiling). */
+    drillsInconclusive: number;
+    /** Billed instance-hours of the month's drill copies, and their estimated cost where prices are known. */
+    drillInstanceHours: number;
+    drillEstimatedUsd?: number;
   };
   databases: EvidenceRow[];
   /** Drills of the trend window per database, oldest first: the RTO/RPO charts. */
@@ -119,7 +125,13 @@ export interface EvidenceReport {
     string,
     Pick<
       DrillSummary,
-      'startedAt' | 'passed' | 'rtoSeconds' | 'rpoSeconds' | 'rtoTargetSeconds' | 'rpoTargetSeconds'
+      | 'startedAt'
+      | 'passed'
+      | 'outcome'
+      | 'rtoSeconds'
+      | 'rpoSeconds'
+      | 'rtoTargetSeconds'
+      | 'rpoTargetSeconds'
     >[]
   >;
   trendMonths: string[];
@@ -313,6 +325,7 @@ export const buildEvidence = (inputs: EvidenceInputs, config: StewardConfig, now
     (trend[d.database] ??= []).push({
       startedAt: d.startedAt,
       passed: d.passed,
+      ...(d.outcome ? { outcome: d.outcome } : {}),
       ...(d.rtoSeconds !== undefined ? { rtoSeconds: d.rtoSeconds } : {}),
       ...(d.rpoSeconds !== undefined ? { rpoSeconds: d.rpoSeconds } : {}),
       ...(d.rtoTargetSeconds !== undefined ? { rtoTargetSeconds: d.rtoTargetSeconds } : {}),
@@ -323,6 +336,7 @@ export const buildEvidence = (inputs: EvidenceInputs, config: StewardConfig, now
   const sum = (f: (r: EvidenceRow) => number) => rows.reduce((a, r) => a + f(r), 0);
   const protectedRows = rows.filter((r) => r.backups);
   const copiesToDr = Object.values(config.backup.policies).some((p) => p.copyToDr);
+  const priced = rows.flatMap((r) => r.drills.flatMap((d) => d.cost?.estimatedUsd ?? []));
   return {
     type: 'steward-evidence-report',
     version: 1,
@@ -344,6 +358,19 @@ export const buildEvidence = (inputs: EvidenceInputs, config: StewardConfig, now
       retentionDeleted: sum((r) => r.retention.deleted),
       drills: sum((r) => r.drills.length),
       drillsPassed: sum((r) => r.drills.filter((d) => d.passed).length),
+      drillsInconclusive: sum((r) => r.drills.filter((d) => drillOutcome(d) === 'inconclusive').length),
+      drillInstanceHours: round(
+        sum((r) => r.drills.reduce((a, d) => a + (d.cost?.instanceHours ?? 0), 0)),
+        4,
+      ),
+      ...(priced.length
+        ? {
+            drillEstimatedUsd: round(
+              priced.reduce((a, usd) => a + usd, 0),
+              2,
+            ),
+          }
+        : {}),
     },
     databases: rows,
     trend,

@@ -8,6 +8,7 @@ import { shortDuration, utcMinute } from './format.js';
 import {
   type AspectVerdict,
   type DatabaseStatus,
+  drillOutcome,
   type DrillSummary,
   type EstateStatus,
   type Health,
@@ -217,6 +218,14 @@ const drillAspect = (db: Database, last: DrillSummary | undefined, c: Context): 
     return { aspect, health: 'LATE', reason: 'drill history unreadable: no proof of a recent drill' };
   if (!last) return { aspect, health: 'LATE', reason: `no drill on record: run steward drill ${db.id}` };
   const when = utc(Date.parse(last.startedAt));
+  // Nothing was found wrong, but nothing was proven either: late on its proof, not failing.
+  if (drillOutcome(last) === 'inconclusive') {
+    return {
+      aspect,
+      health: 'LATE',
+      reason: `drill of ${when} inconclusive: ${last.gaps?.[0] ?? last.summary}`,
+    };
+  }
   if (!last.passed) {
     return {
       aspect,

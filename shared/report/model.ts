@@ -1,3 +1,4 @@
+import type { VerificationOutcome } from '../drill/checks.js';
 import type { DrillReportDocument } from '../drill/report.js';
 import type { ResourceKind } from '../model.js';
 
@@ -23,9 +24,15 @@ export interface DrillSummary {
   database: string;
   startedAt: string;
   passed: boolean;
+  /** Absent in reports written before inconclusive drills existed: then `passed` says it all. */
+  outcome?: VerificationOutcome;
   failedStep?: string;
   summary: string;
   reasons: string[];
+  /** Why an inconclusive drill proved nothing (a check not finished in its bound, the cost ceiling). */
+  gaps?: string[];
+  /** The drill copy's billed instance-hours and estimated cost (list prices). */
+  cost?: { instanceHours: number; estimatedUsd?: number };
   rtoSeconds?: number;
   rpoSeconds?: number;
   rtoTargetSeconds?: number;
@@ -103,6 +110,10 @@ export interface EstateStatus {
   notes: string[];
 }
 
+/** Passed, failed, or inconclusive (nothing found wrong, but not everything proven). Pure. */
+export const drillOutcome = (d: Pick<DrillSummary, 'passed' | 'outcome'>): VerificationOutcome =>
+  d.outcome ?? (d.passed ? 'passed' : 'failed');
+
 /** The drill summary of a report document. Pure. */
 export const drillSummary = (doc: DrillReportDocument): DrillSummary => {
   const m = doc.metrics;
@@ -112,9 +123,19 @@ export const drillSummary = (doc: DrillReportDocument): DrillSummary => {
     database: doc.database,
     startedAt: doc.startedAt,
     passed: doc.passed,
+    ...(doc.outcome ? { outcome: doc.outcome } : {}),
     ...(doc.failedStep ? { failedStep: doc.failedStep } : {}),
     summary: doc.summary,
     reasons: doc.reasons,
+    ...(doc.gaps?.length ? { gaps: doc.gaps } : {}),
+    ...(doc.cost
+      ? {
+          cost: {
+            instanceHours: doc.cost.instanceHours,
+            ...(doc.cost.estimatedUsd !== undefined ? { estimatedUsd: doc.cost.estimatedUsd } : {}),
+          },
+        }
+      : {}),
     ...(m ? { rtoSeconds: m.rtoSeconds, rtoMet: m.rtoMet, rpoMet: m.rpoMet } : {}),
     ...(m?.rpoSeconds !== undefined ? { rpoSeconds: m.rpoSeconds } : {}),
     ...(m || targets

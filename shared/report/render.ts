@@ -1,6 +1,6 @@
 import type { EvidenceReport, EvidenceRow } from './evidence.js';
 import { shortDuration } from './format.js';
-import type { DrillSummary } from './model.js';
+import { drillOutcome, type DrillSummary } from './model.js';
 
 /** Text in HTML: the report embeds ids, tag values and check details that users and databases supply. */
 const esc = (s: unknown): string =>
@@ -203,12 +203,17 @@ const vsTarget = (v: number | undefined, target: number | undefined, met: boolea
     ? '<span class="muted">not measured</span>'
     : `<span class="${met === false ? 'bad' : 'ok'}">${esc(dur(v))}</span>${target !== undefined ? ` <span class="muted">/ ${esc(dur(target))}</span>` : ''}`;
 
+/** Instance-hours and the estimated cost of a drill copy ("1.5 h, ~$0.27"). */
+const costText = (c: { instanceHours: number; estimatedUsd?: number }, unit = 'h'): string =>
+  `${c.instanceHours} ${unit}${c.estimatedUsd !== undefined ? `, ~$${c.estimatedUsd.toFixed(2)}` : ''}`;
+
+const costCell = (c: DrillSummary['cost']): string => (c ? esc(costText(c)) : '<span class="muted">–</span>');
+
 const drillRows = (rows: readonly EvidenceRow[]): string => {
   const drills = rows.flatMap((r) => r.drills);
   if (!drills.length) return '<p class="muted">No drill ran this month.</p>';
   const line = (d: DrillSummary) => {
     const passedChecks = d.checks.filter((c) => c.passed).length;
-    const failed = d.checks.filter((c) => !c.passed);
     const checks = d.checks.length
       ? `<details><summary>${passedChecks} / ${d.checks.length} passed</summary><ul class="checks">${d.checks
           .map(
@@ -217,12 +222,16 @@ const drillRows = (rows: readonly EvidenceRow[]): string => {
           )
           .join('')}</ul></details>`
       : '<span class="muted">not verified</span>';
-    const why = d.passed
-      ? ''
-      : `<br><span class="bad">${esc(d.failedStep ? `at ${d.failedStep}: ` : '')}${esc(d.reasons[0] ?? d.summary)}</span>`;
-    return `<tr><td>${esc(d.database)}</td><td>${esc(minute(d.startedAt))}</td><td>${badge(d.passed ? 'ok' : 'bad', d.passed ? 'PASSED' : 'FAILED')}${why}${failed.length && d.passed ? '' : ''}</td><td class="n">${vsTarget(d.rtoSeconds, d.rtoTargetSeconds, d.rtoMet)}</td><td class="n">${vsTarget(d.rpoSeconds, d.rpoTargetSeconds, d.rpoMet)}</td><td>${checks}</td><td class="muted">${esc(d.snapshotId ?? '')}</td></tr>`;
+    const outcome = drillOutcome(d);
+    const verdict =
+      outcome === 'passed'
+        ? badge('ok', 'PASSED')
+        : outcome === 'inconclusive'
+          ? `${badge('late', 'INCONCLUSIVE')}<br><span class="late">${esc(d.gaps?.[0] ?? d.summary)}</span>`
+          : `${badge('bad', 'FAILED')}<br><span class="bad">${esc(d.failedStep ? `at ${d.failedStep}: ` : '')}${esc(d.reasons[0] ?? d.summary)}</span>`;
+    return `<tr><td>${esc(d.database)}</td><td>${esc(minute(d.startedAt))}</td><td>${verdict}</td><td class="n">${vsTarget(d.rtoSeconds, d.rtoTargetSeconds, d.rtoMet)}</td><td class="n">${vsTarget(d.rpoSeconds, d.rpoTargetSeconds, d.rpoMet)}</td><td>${checks}</td><td class="n">${costCell(d.cost)}</td><td class="muted">${esc(d.snapshotId ?? '')}</td></tr>`;
   };
-  return `<table data-table="drills"><thead><tr><th>Database</th><th>Started</th><th>Verdict</th><th class="n">RTO / target</th><th class="n">RPO / target</th><th>Checks</th><th>Restored from</th></tr></thead><tbody>${drills
+  return `<table data-table="drills"><thead><tr><th>Database</th><th>Started</th><th>Verdict</th><th class="n">RTO / target</th><th class="n">RPO / target</th><th>Checks</th><th class="n">Copy cost</th><th>Restored from</th></tr></thead><tbody>${drills
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
     .map(line)
     .join('')}</tbody></table>`;
@@ -249,7 +258,7 @@ const trendCharts = (r: EvidenceReport): string => {
               x: Date.parse(d.startedAt),
               y: v,
               ok: d.passed && (t === undefined || v <= t),
-              label: `${day(d.startedAt)}: ${metric.toUpperCase()} ${shortDuration(v)}${t !== undefined ? ` (target ${shortDuration(t)})` : ''}${d.passed ? '' : ', drill failed'}`,
+              label: `${day(d.startedAt)}: ${metric.toUpperCase()} ${shortDuration(v)}${t !== undefined ? ` (target ${shortDuration(t)})` : ''}${d.passed ? '' : `, drill ${drillOutcome(d)}`}`,
             },
           ];
     });
@@ -341,7 +350,8 @@ export const renderEvidenceHtml = (
 ${card(`${s.protected} / ${s.databases}`, 'databases protected', s.unprotected ? 'late' : 'ok')}
 ${card(`${s.backupsTaken} / ${s.backupsScheduled}`, `scheduled backups taken (${pct(s.backupsTaken, s.backupsScheduled)})`, s.backupsMissed ? 'bad' : 'ok')}
 ${card(String(s.drCopies), `DR copies${s.drCopiesMissing ? `, ${s.drCopiesMissing} missing` : ''}`, s.drCopiesMissing ? 'bad' : '')}
-${card(`${s.drillsPassed} / ${s.drills}`, 'restore drills passed', s.drills === 0 ? 'late' : drillsOk ? 'ok' : 'bad')}
+${card(`${s.drillsPassed} / ${s.drills}`, `restore drills passed${s.drillsInconclusive ? `, ${s.drillsInconclusive} inconclusive` : ''}`, s.drills === 0 ? 'late' : drillsOk ? 'ok' : s.drillsPassed + s.drillsInconclusive === s.drills ? 'late' : 'bad')}
+${s.drills ? card(s.drillEstimatedUsd !== undefined ? `~$${s.drillEstimatedUsd.toFixed(2)}` : '–', `drill copies: ${costText({ instanceHours: s.drillInstanceHours }, 'instance-hours')}, estimated`) : ''}
 ${card(String(s.retentionDeleted), 'snapshots expired by retention')}
 </div></section>
 <section><h2>Restore drills: RTO and RPO over time</h2>${trendCharts(r)}</section>
@@ -422,6 +432,7 @@ export const renderDrillsCsv = (r: EvidenceReport): string =>
       'drill_id',
       'started_at',
       'passed',
+      'outcome',
       'failed_step',
       'rto_seconds',
       'rto_target_seconds',
@@ -431,6 +442,8 @@ export const renderDrillsCsv = (r: EvidenceReport): string =>
       'checks_passed',
       'snapshot',
       'reason',
+      'instance_hours',
+      'estimated_usd',
     ],
     r.databases.flatMap((d) =>
       d.drills.map((x) => [
@@ -439,6 +452,7 @@ export const renderDrillsCsv = (r: EvidenceReport): string =>
         x.drillId,
         x.startedAt,
         x.passed,
+        drillOutcome(x),
         x.failedStep,
         x.rtoSeconds,
         x.rtoTargetSeconds,
@@ -447,7 +461,9 @@ export const renderDrillsCsv = (r: EvidenceReport): string =>
         x.checks.length,
         x.checks.filter((c) => c.passed).length,
         x.snapshotId,
-        x.passed ? '' : (x.reasons[0] ?? x.summary),
+        x.passed ? '' : ((drillOutcome(x) === 'inconclusive' ? x.gaps?.[0] : x.reasons[0]) ?? x.summary),
+        x.cost?.instanceHours,
+        x.cost?.estimatedUsd,
       ]),
     ),
   );

@@ -13,7 +13,7 @@ import {
   type OpenCondition,
 } from './conditions.js';
 import { type EvidenceReport, previousMonth } from './evidence.js';
-import type { EstateStatus } from './model.js';
+import { drillOutcome, type EstateStatus } from './model.js';
 import type { evidenceKeys } from './monthly.js';
 import { buildEvidenceDocuments, type EvidenceDeps, storeEvidence } from './monthly.js';
 import type { ReportRequest } from './request.js';
@@ -61,7 +61,12 @@ export const evidenceNotification = (
 ): Notification => {
   const s = r.summary;
   const missed = r.databases.filter((d) => d.backups?.missed.length);
-  const failedDrills = r.databases.flatMap((d) => d.drills.filter((x) => !x.passed));
+  const drillsWith = (o: 'failed' | 'inconclusive') =>
+    r.databases
+      .flatMap((d) => d.drills.filter((x) => drillOutcome(x) === o))
+      .map((d) => `${d.database} ${d.startedAt.slice(0, 10)}`);
+  const failedDrills = drillsWith('failed');
+  const inconclusiveDrills = drillsWith('inconclusive');
   return {
     severity: 'info',
     capability: CAPABILITY,
@@ -75,7 +80,12 @@ export const evidenceNotification = (
           ]
         : []),
       `Retention expired ${s.retentionDeleted} snapshots.`,
-      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${failedDrills.map((d) => `${d.database} ${d.startedAt.slice(0, 10)}`).join(', ')}` : ''}.`,
+      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${failedDrills.join(', ')}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${inconclusiveDrills.join(', ')}` : ''}.`,
+      ...(s.drills
+        ? [
+            `Drill copies: ${s.drillInstanceHours} instance-hours${s.drillEstimatedUsd !== undefined ? `, about $${s.drillEstimatedUsd.toFixed(2)}` : ''}.`,
+          ]
+        : []),
       ...(r.complete ? [] : ['The month is not over: this report is partial.']),
     ],
     nextSteps: [

@@ -79,6 +79,8 @@ describe('buildEvidence', () => {
       retentionDeleted: 3,
       drills: 2,
       drillsPassed: 2,
+      drillsInconclusive: 0,
+      drillInstanceHours: 0,
     });
     expect(r.complete).toBe(true);
     expect(row('legacy-db').backups).toBeUndefined();
@@ -131,6 +133,60 @@ describe('months', () => {
     expect(previousMonth(new Date('2027-01-01T06:00:00Z'))).toBe('2026-12');
     expect(monthsEnding('2027-02', 3)).toEqual(['2026-12', '2027-01', '2027-02']);
     expect(() => monthRange('2026-13')).toThrow(/YYYY-MM/);
+  });
+});
+
+describe('drills that proved nothing, and what drills cost', () => {
+  // orders-db's drill of the month: the verifier ran out of time; the copy ran 1.5 instance-hours.
+  const withInconclusive = () => {
+    const inputs = evidenceInputs();
+    const month = inputs.drills.filter((d) => d.startedAt.startsWith(EVIDENCE_MONTH));
+    const target = month.find((d) => d.database === 'orders-db')!;
+    inputs.drills = inputs.drills.map((d) =>
+      d === target
+        ? {
+            ...d,
+            passed: false,
+            outcome: 'inconclusive' as const,
+            gaps: ['row-count public.ledger: not finished in 120 s'],
+            cost: { instanceHours: 1.5, estimatedUsd: 0.27 },
+          }
+        : d.startedAt.startsWith(EVIDENCE_MONTH)
+          ? { ...d, cost: { instanceHours: 0.5, estimatedUsd: 0.09 } }
+          : d,
+    );
+    return buildEvidence(inputs, evidenceConfig, EVIDENCE_NOW);
+  };
+
+  it("counts an inconclusive drill apart from passed and failed, and sums the month's drill cost", () => {
+    // Act
+    const r = withInconclusive();
+    // Assert
+    expect(r.summary).toMatchObject({
+      drills: 2,
+      drillsPassed: 1,
+      drillsInconclusive: 1,
+      drillInstanceHours: 2,
+      drillEstimatedUsd: 0.36,
+    });
+  });
+
+  it('shows INCONCLUSIVE with the gap (not FAILED) and the cost of each drill, in the page and the CSV', () => {
+    // Act
+    const r = withInconclusive();
+    const html = renderEvidenceHtml(r);
+    const csvLines = renderDrillsCsv(r).split('\r\n');
+    // Assert
+    expect(html).toContain('INCONCLUSIVE');
+    expect(html).toContain('row-count public.ledger: not finished in 120 s');
+    expect(html).not.toContain('FAILED');
+    expect(html).toContain('1.5 h, ~$0.27');
+    expect(html).toContain('~$0.36');
+    expect(html).toContain('drill copies: 2 instance-hours, estimated');
+    expect(csvLines[0]).toMatch(/,outcome,.*,instance_hours,estimated_usd$/);
+    expect(csvLines.find((l) => l.includes(',orders-db,'))).toMatch(
+      /,inconclusive,.*,row-count public\.ledger: not finished in 120 s,1\.5,0\.27$/,
+    );
   });
 });
 

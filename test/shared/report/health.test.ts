@@ -228,6 +228,30 @@ describe('assessEstate', () => {
     });
   });
 
+  it('calls an inconclusive drill LATE with what is missing, never FAILING: nothing was found wrong', () => {
+    // Prepare: the verifier ran out of time on a big table (issue 13); the drill proved nothing, and broke nothing
+    const base = inputs({
+      databases: [db('orders-db', { 'steward:backup': 'daily' })],
+      snapshots: [sched('orders-db', 0)],
+      drSnapshots: [drCopy('orders-db', 1)],
+    });
+    const inconclusive: DrillSummary = {
+      ...passed('orders-db', '2026-11-02T05:00:00Z'),
+      passed: false,
+      outcome: 'inconclusive',
+      gaps: ['row-count public.ledger: not finished in 120 s'],
+    };
+    // Act
+    const r = row({ ...base, drills: [inconclusive] }, 'orders-db');
+    // Assert
+    expect(r).toMatchObject({
+      health: 'LATE',
+      reasons: [
+        'drill: drill of 2026-11-02 05:00 UTC inconclusive: row-count public.ledger: not finished in 120 s',
+      ],
+    });
+  });
+
   it('judges drills: none on record is LATE, a failed one FAILING, a missed monthly one LATE', () => {
     // Prepare
     const base = inputs({
