@@ -6,7 +6,7 @@ import { COST_EXPLORER_ACTIONS } from '../../infra/cost.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { exampleInput, loadExample } from '../support/examples.js';
-import { allowing, cdkContext, list, statements, unconditionedWildcardWrites } from './iam.js';
+import { allowing, unbundledContext, list, statements, unconditionedWildcardWrites } from './iam.js';
 
 const ANOMALY_TOPIC = 'arn:aws:sns:us-east-1:111122223333:cost-anomalies';
 
@@ -16,9 +16,9 @@ let t: Template;
 let costOnly: Template;
 
 beforeAll(() => {
-  // One app as `cdk synth` builds it, so the nag run sees the bundled tree: prod as shipped, and a stage
+  // One app as `cdk synth` builds it (placeholder bundles: nag sees the same tree): prod as shipped, and a stage
   // with cost as its only state user (no drill, no scaling) and an anomaly SNS topic.
-  app = new App({ context: cdkContext });
+  app = new App({ context: unbundledContext });
   prod = new StewardStack(app, stackId('prod'), { config: loadExample('prod') });
   const costStage = parseConfig(
     {
@@ -161,7 +161,7 @@ describe('state table', () => {
   it('is built for a stage without drill, scaling or cost (dev) too: retention keeps its budget there', () => {
     const dev = loadExample('dev');
     const tpl = Template.fromStack(
-      new StewardStack(new App({ context: cdkContext }), 'Steward-dev-x', {
+      new StewardStack(new App({ context: unbundledContext }), 'Steward-dev-x', {
         config: {
           ...dev,
           drill: { ...dev.drill, enabled: false },

@@ -15,7 +15,7 @@ import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
 import { exampleInput, loadExample } from '../support/examples.js';
 import {
   allowing,
-  cdkContext,
+  unbundledContext,
   list,
   statements,
   unconditionedWildcardWrites,
@@ -52,8 +52,8 @@ let definition: AslDefinition;
 let aurora: Template;
 
 beforeAll(() => {
-  // One app, as `cdk synth` builds it (bundling included), so the nag run sees the real tree.
-  app = new App({ context: cdkContext });
+  // One app, as `cdk synth` builds it (bundles are placeholders: the nag run sees the same tree).
+  app = new App({ context: unbundledContext });
   stack = new StewardStack(app, stackId('prod'), { config: prod });
   const auroraStack = new StewardStack(app, 'Steward-aurora', { config: withAurora });
   t = Template.fromStack(stack);

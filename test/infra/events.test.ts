@@ -7,7 +7,7 @@ import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { loadExample } from '../support/examples.js';
 import { scalingConfigInput } from '../shared/scaling/fixtures.js';
-import { allowing, cdkContext, list } from './iam.js';
+import { allowing, unbundledContext, list } from './iam.js';
 
 // The scaling rules delivered by the alarms themselves (Lambda alarm actions) instead of EventBridge.
 const direct = {
@@ -31,7 +31,7 @@ let prod: Template;
 let lambdaAction: Template;
 
 beforeAll(() => {
-  app = new App({ context: cdkContext });
+  app = new App({ context: unbundledContext });
   const stacks = [
     new StewardStack(app, stackId('prod'), { config: loadExample('prod') }),
     new StewardStack(app, 'Steward-direct', { config: parseConfig(direct, 'test') }),

@@ -8,6 +8,14 @@ export const cdkContext = (
   }
 ).context;
 
+/**
+ * The same context without bundling (`aws:cdk:bundling-stacks: []`): CDK puts a placeholder asset where each
+ * bundle goes. The template, the IAM policies and cdk-nag's findings are the same; only the tests that read
+ * the bundles themselves (test/infra/stack.test.ts) need the real ones. Bundling every function of every
+ * stack in every infra test file was most of `npm test`'s time.
+ */
+export const unbundledContext: Record<string, unknown> = { ...cdkContext, 'aws:cdk:bundling-stacks': [] };
+
 export interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';

@@ -3,14 +3,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { loadExample } from '../support/examples.js';
-import { cdkContext, isDestructive, list, statements } from './iam.js';
+import { unbundledContext, isDestructive, list, statements } from './iam.js';
 
 let stack: StewardStack;
 let t: Template;
 
 beforeAll(() => {
   // No bundling: these assertions are about the template; the stack and nag tests bundle already.
-  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: unbundledContext });
   stack = new StewardStack(app, stackId('prod'), { config: loadExample('prod') });
   t = Template.fromStack(stack);
 });

@@ -8,7 +8,7 @@ import { loadExample } from '../support/examples.js';
 import { scalingConfigInput } from '../shared/scaling/fixtures.js';
 import {
   allowing,
-  cdkContext,
+  unbundledContext,
   list,
   statements,
   unconditionedWildcardWrites,
@@ -42,7 +42,7 @@ let disabled: Template;
 
 beforeAll(() => {
   // Build the whole tree first: synthesis (Template.fromStack) freezes it.
-  app = new App({ context: cdkContext });
+  app = new App({ context: unbundledContext });
   const stacks = [
     new StewardStack(app, stackId('prod'), { config: loadExample('prod') }),
     new StewardStack(app, 'Steward-scaling-all', { config: parseConfig(everything, 'test') }),
