@@ -122,6 +122,8 @@ const run = async (
   return { result, calls, states, events, count, last };
 };
 
+/** Every run that got a copy: picked a snapshot, restored it and waited for it. */
+const RESTORED = ['Start', 'SelectSnapshot', 'Restore', 'WaitForRestore'];
 const FAILED_TAIL = ['Cleanup', 'Record', 'Passed?', 'DrillFailed'];
 
 describe('runDrillLocally on the synthesized definition', () => {
@@ -132,10 +134,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     // Assert
     expect(result.status).toBe('SUCCEEDED');
     expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
+      ...RESTORED,
       'Verify',
       'WarmUp?',
       'Cleanup',
@@ -228,10 +227,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     // Assert
     expect(result.status).toBe('SUCCEEDED');
     expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
+      ...RESTORED,
       'CheckRestore',
       'Restored?',
       'Verify',
@@ -271,15 +267,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert
     expect(result.status).toBe('FAILED');
-    expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'Verify',
-      'WarmUp?',
-      ...FAILED_TAIL,
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...FAILED_TAIL]);
     expect(count('cleanup')).toBe(1);
     expect(s(last('record')!).verification).toEqual({ passed: false });
   });
@@ -293,14 +281,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     });
 
     // Assert
-    expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'Verify',
-      ...FAILED_TAIL,
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', ...FAILED_TAIL]);
     expect(count('cleanup')).toBe(1);
     expect(s(last('record')!).error?.Error).toBe('Error');
   });
@@ -319,17 +300,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'Verify',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillInconclusive',
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'Cleanup', 'Record', 'Passed?', 'DrillInconclusive']);
     expect(count('cleanup')).toBe(1);
     expect(s(last('record')!).error?.Error).toBe('States.Timeout');
   });
@@ -369,15 +340,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert: 1 attempt + 3 retries, then the Catch hands over to Record with cleanupError.
     expect(count('cleanup')).toBe(4);
-    expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'Verify',
-      'WarmUp?',
-      ...FAILED_TAIL,
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...FAILED_TAIL]);
     expect(s(last('record')!).cleanupError?.Error).toBe('AwsCallError');
   });
 
@@ -420,10 +383,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(count('warmup')).toBe(3);
     expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
+      ...RESTORED,
       'Verify',
       'WarmUp?',
       'WarmUp',
@@ -460,10 +420,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     // Assert: the warm-up error is its own, the verification stands.
     expect(count('warmup')).toBe(3);
     expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
+      ...RESTORED,
       'Verify',
       'WarmUp?',
       'WarmUp',
@@ -505,17 +462,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     });
 
     // Assert
-    expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'Verify',
-      'WarmUp?',
-      'Cleanup',
-      'Record',
-      'DrillFailed',
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', 'Cleanup', 'Record', 'DrillFailed']);
     expect(result.error?.Error).toBe('DrillFailed');
     expect(count('cleanup')).toBe(1);
   });
