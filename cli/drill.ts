@@ -16,6 +16,7 @@ import type { StewardConfig } from '../shared/config/schema.js';
 import { causeText, drillReport, type DrillReportDocument } from '../shared/drill/report.js';
 import { formatDuration, renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { DrillInput, type DrillState } from '../shared/drill/state.js';
+import { deployCommand } from '../shared/config/files.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
 import { mapLimit } from '../shared/outcomes.js';
 import { stageConfig, UsageError } from './base.js';
@@ -139,7 +140,7 @@ const aws = async <T>(operation: string, resource: string, call: () => Promise<T
   }
 };
 
-const findStateMachine = async (sfn: SFNClient, config: StewardConfig): Promise<string> => {
+const findStateMachine = async (sfn: SFNClient, config: StewardConfig, file: string): Promise<string> => {
   const name = drillStateMachineName(config.stage);
   const arn = await aws('ListStateMachines', `region ${config.region}`, async () => {
     for await (const page of paginateListStateMachines({ client: sfn }, {})) {
@@ -150,7 +151,7 @@ const findStateMachine = async (sfn: SFNClient, config: StewardConfig): Promise<
   });
   if (!arn) {
     throw new StewardError(
-      `no drill state machine ${name} in ${config.region}: deploy with npx cdk deploy -c stage=${config.stage}`,
+      `no drill state machine ${name} in ${config.region}: deploy with ${deployCommand(file, config.stage)}`,
     );
   }
   return arn;
@@ -403,7 +404,7 @@ export const drill = async (
   const { sfn, sleep, now, pollMs } = defaults(deps, config);
   const input = drillInputFrom(positionals, flags, config, now(), file);
   const say = flags.json ? () => {} : out;
-  const stateMachineArn = await findStateMachine(sfn, config);
+  const stateMachineArn = await findStateMachine(sfn, config, file);
   const name = drillExecutionName(input.database, now());
   const started = await aws('StartExecution', stateMachineArn, () =>
     sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
@@ -584,7 +585,7 @@ export const drills = async (
   const { config, file } = stageConfig(flags);
   requireDrills(config, file);
   const { sfn } = defaults(deps, config);
-  const stateMachineArn = await findStateMachine(sfn, config);
+  const stateMachineArn = await findStateMachine(sfn, config, file);
   const executions = await aws('ListExecutions', stateMachineArn, async () => {
     const all: ExecutionListItem[] = [];
     for await (const page of paginateListExecutions({ client: sfn, pageSize: limit }, { stateMachineArn })) {

@@ -11,6 +11,7 @@ import { rdsBackup } from '../shared/aws/rds.js';
 import {
   checkStageText,
   configLocation,
+  deployCommand,
   displayPath,
   EXAMPLES_DIR,
   renderProblem,
@@ -330,7 +331,7 @@ export const init = async (
         `  1. Edit ${shown}: region, backup and retention policies, drills (see the README's configuration reference).`,
         `  2. npx steward validate --config ${shown}`,
         `  3. Opt databases in: aws rds add-tags-to-resource --resource-name <db arn> --tags Key=${Tag.backup},Value=daily`,
-        `  4. npx cdk deploy -c config=${displayPath(dirname(file))} -c stage=${stage}`,
+        `  4. ${deployCommand(file, stage)}`,
         `Or set credentials and a region (AWS_PROFILE, AWS_REGION) and run steward init --stage ${stage} --force to start from your account.`,
       ].join('\n'),
     );
@@ -395,7 +396,7 @@ export const init = async (
   lines.push(
     'Next:',
     `  npx steward validate --config ${shown}`,
-    `  npx cdk deploy -c config=${displayPath(dirname(file))} -c stage=${stage}`,
+    `  ${deployCommand(file, stage)}`,
     '  The config starts in dry run (dryRun: true): set it to false once the reported plans look right.',
   );
   out(lines.join('\n'));

@@ -1,7 +1,7 @@
 // Stage config files (`steward.<stage>.yaml`, `.yml` or `.json`) read with line and column positions.
 // Node only: the CDK app and the CLI use it; Lambdas get the resolved document embedded at synth.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { renderPath } from './issues.js';
@@ -47,6 +47,10 @@ export const displayPath = (path: string, cwd = process.cwd()): string => {
   const rel = relative(cwd, resolve(cwd, path));
   return rel && !rel.startsWith('..') ? rel : resolve(cwd, path);
 };
+
+/** The command that deploys a stage from its config file: every CLI hint prints this one. */
+export const deployCommand = (file: string, stage: string, cwd = process.cwd()): string =>
+  `npx cdk deploy -c config=${displayPath(dirname(file), cwd)} -c stage=${stage}`;
 
 /** The stage a file name declares (`steward.acme.yaml` → `acme`), if it follows the convention. */
 export const stageFromFileName = (file: string): string | undefined => FILE_NAME.exec(basename(file))?.[1];

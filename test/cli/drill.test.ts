@@ -349,7 +349,7 @@ describe('steward drill', () => {
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
   });
 
-  it('fails with exit 1 and the deploy command when the stage has no drill state machine', async () => {
+  it('fails with exit 1 and the deploy command (config and stage, as init prints it) when the stage has no drill state machine', async () => {
     // Prepare
     sfn.on(ListStateMachinesCommand).resolves({ stateMachines: [machine('steward-staging-drill')] });
     const { out } = capture();
@@ -359,7 +359,7 @@ describe('steward drill', () => {
     expect(code).toBe(1);
     expect(stderr).toHaveBeenCalledWith(
       expect.stringContaining(
-        'no drill state machine steward-prod-drill in eu-west-1: deploy with npx cdk deploy -c stage=prod',
+        'no drill state machine steward-prod-drill in eu-west-1: deploy with npx cdk deploy -c config=examples -c stage=prod',
       ),
     );
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
