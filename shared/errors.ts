@@ -114,6 +114,30 @@ export const errorMessage = (e: unknown): string =>
       ? (e as { message: string }).message
       : String(e);
 
+/** How much of an input an error message echoes: enough to recognise it, never a whole payload. */
+export const ECHO_MAX = 80;
+
+/** Text cut to at most `max` characters, saying how much was left out. */
+export const clip = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  const tail = `... (${text.length} chars)`;
+  return `${text.slice(0, Math.max(0, max - tail.length))}${tail}`;
+};
+
+/**
+ * An input as an error message quotes it: a string in quotes, anything else as JSON, at most `max`
+ * characters. Every message that echoes what a caller sent goes through this one helper.
+ */
+export const echo = (value: unknown, max = ECHO_MAX): string => {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return clip(text, max);
+};
+
 /** Render zod-style issues as `path.to.field: message`. */
 export const formatIssues = (
   issues: readonly { path: readonly PropertyKey[]; message: string }[],

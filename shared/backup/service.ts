@@ -1,7 +1,16 @@
 import { ResourceKind, type Severity } from '../config/schema.js';
-import { errorMessage, EventShapeError } from '../errors.js';
+import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
+import { TOP_FAILURES, TOP_N } from '../notify/budget.js';
 import { sendReported } from '../notify/notifier.js';
+import {
+  type RunReports,
+  runReportKey,
+  runReportLines,
+  type RunReportResult,
+  writeRunReport,
+} from '../notify/run-report.js';
+import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
@@ -30,6 +39,8 @@ export interface BackupDeps extends BaseDeps {
   snapshots: { primary: SnapshotLister; dr: SnapshotLister };
   /** One-time schedules for pre-maintenance snapshots; absent outside the deployed function. */
   scheduler?: BackupScheduler;
+  /** Where a run's full report goes (the report bucket); absent in local runs without one. */
+  reports?: RunReports;
 }
 
 /** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */
@@ -209,7 +220,9 @@ const scheduled = async (
 ): Promise<Draft> => {
   const policy = deps.config.backup.policies[req.policy];
   if (!policy)
-    throw new EventShapeError(`Unknown backup policy "${req.policy}"`, [`policy: not in backup.policies`]);
+    throw new EventShapeError(`Unknown backup policy ${echo(req.policy)}`, [
+      `policy: not in backup.policies`,
+    ]);
   const guarded = policy.kinds.some((k) => QUOTA_BY_KIND[k] !== undefined);
   const [databases, { quotas, outcomes: quotaOutcomes }] = await Promise.all([
     deps.primary.listDatabases(policy.kinds),
@@ -284,22 +297,31 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
   }
 };
 
-const detailLines = (d: Draft): string[] => {
-  const lines: string[] = [];
-  for (const f of d.backup?.findings ?? []) lines.push(`${f.severity.toUpperCase()}: ${f.message}`);
-  for (const o of d.outcomes) {
-    if (o.status === 'failed') lines.push(`FAILED ${o.action} ${o.resource}: ${o.error}`);
-  }
-  for (const o of d.outcomes) {
-    if (o.status === 'skipped') lines.push(`skipped ${o.action} ${o.resource}: ${o.reason}`);
-  }
-  for (const o of d.outcomes) {
-    if (o.status === 'done' || o.status === 'already-done' || o.status === 'planned') {
-      lines.push(`${o.status} ${o.action} ${o.resource}${o.detail ? ` -> ${o.detail}` : ''}`);
-    }
-  }
-  return lines;
+/**
+ * The notification's lines: counts per action, where the full report is, then the findings and the
+ * outcomes as a bounded summary (failures first, the first few of each group named, the rest counted).
+ */
+const detailLines = (d: Draft, report: RunReportResult): string[] => {
+  const findings = d.backup?.findings ?? [];
+  return [
+    ...countLines(d.outcomes),
+    ...runReportLines(report),
+    '',
+    ...findings.slice(0, TOP_N).map((f) => `${f.severity.toUpperCase()}: ${f.message}`),
+    ...(findings.length > TOP_N
+      ? [`... and ${findings.length - TOP_N} more findings (in the full report)`]
+      : []),
+    ...outcomeLines(d.outcomes),
+  ];
 };
+
+/** A name for the run in its report's key: its action, and its policy or resource. */
+const reportName = (req: BackupRun): string =>
+  req.action === 'scheduled-backup'
+    ? `${req.action}-${req.policy}`
+    : req.action === 'snapshot'
+      ? `${req.action}-${req.resource}`
+      : req.action;
 
 /** A reconcile run with nothing to say stays quiet: it runs hourly and on every RDS snapshot event. */
 const worthNotifying = (req: BackupRun, d: Draft, severity: Severity): boolean =>
@@ -375,17 +397,35 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
 
   const outcomes = [...draft.outcomes];
   if (worthNotifying(req, draft, severity)) {
+    // The full report first, so the summary can link it; a failed write only costs the link.
+    const report = await writeRunReport(deps.reports, runReportKey(CAPABILITY, deps.now(), reportName(req)), {
+      type: 'steward-run-report',
+      version: 1,
+      capability: CAPABILITY,
+      at: deps.now().toISOString(),
+      request: req,
+      dryRun,
+      severity,
+      summary,
+      counts: outcomeCounts(draft.outcomes),
+      findings: draft.backup?.findings ?? [],
+      outcomes: draft.outcomes,
+    });
+    if (report.status === 'failed') logger.warn('full run report not written', { why: report.why });
+    const failures = draft.outcomes.filter((o) => o.status === 'failed');
     outcomes.push(
       ...(await sendReported(deps.notifier, {
-        severity,
+        severity: report.status === 'failed' && severity === 'info' ? 'warning' : severity,
         capability: CAPABILITY,
         subject: summary,
-        lines: detailLines(draft),
+        lines: detailLines(draft, report),
         data: {
           action: req.action,
           dryRun,
-          findings: draft.backup?.findings ?? [],
-          outcomes: draft.outcomes,
+          counts: outcomeCounts(draft.outcomes),
+          report: report.status === 'written' ? report.link.uri : null,
+          findings: (draft.backup?.findings ?? []).slice(0, TOP_N),
+          failures: failures.slice(0, TOP_FAILURES),
         },
       })),
     );

@@ -1,4 +1,5 @@
 import type * as z from '../zod.js';
+import { echo } from '../errors.js';
 import { closest } from './suggest.js';
 
 /** One thing wrong with a config: where (key path) and what to do about it. */
@@ -20,7 +21,7 @@ const describe = (v: unknown): string => {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `"${v.length > 40 ? `${v.slice(0, 37)}...` : v}"`;
+  if (typeof v === 'string') return echo(v, 40);
   return String(v);
 };
 

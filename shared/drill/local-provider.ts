@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnapshotStore } from '../retention/ports.js';
 import type { BackupPort } from '../backup/ports.js';
-import { GuardRefusedError, StewardError } from '../errors.js';
+import { echo, GuardRefusedError, StewardError } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
 import { Tag, type Tags } from '../tags.js';
 import {
@@ -104,7 +104,7 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
     quotas: async () => [],
     createSnapshot: async (input) => {
       if (snaps.has(input.snapshotId)) return 'already-done';
-      if (input.dbId !== o.source.id) throw new StewardError(`no local database "${input.dbId}"`);
+      if (input.dbId !== o.source.id) throw new StewardError(`no local database ${echo(input.dbId)}`);
       const createdAt = o.now().toISOString();
       const b = await physicalBackup(o.source.server, await dirFor(input.snapshotId));
       o.log?.(

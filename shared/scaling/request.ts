@@ -1,6 +1,6 @@
 import * as z from '../zod.js';
 import type { ScalingConfig } from '../config/schema.js';
-import { EventShapeError, formatIssues } from '../errors.js';
+import { echo, EventShapeError, formatIssues } from '../errors.js';
 import { RdsEventDetail } from '../rds-events.js';
 import type { AlarmEvent, NamedRule } from './model.js';
 
@@ -224,8 +224,8 @@ const answered = (rules: readonly NamedRule[]): string =>
 const ruleFor = (rules: readonly NamedRule[], alarmName: string, path: string): NamedRule => {
   const rule = matchRule(rules, alarmName);
   if (!rule)
-    throw new EventShapeError(`No scaling rule for alarm "${alarmName}"`, [
-      `${path}: "${alarmName}" matches no rule in scaling.rules (alarms answered: ${answered(rules)})`,
+    throw new EventShapeError(`No scaling rule for alarm ${echo(alarmName)}`, [
+      `${path}: ${echo(alarmName)} matches no rule in scaling.rules (alarms answered: ${answered(rules)})`,
     ]);
   return rule;
 };
@@ -465,7 +465,7 @@ export const parseScalingRequest = (raw: unknown, scaling: ScalingConfig, now: D
       if (e.rule !== undefined) {
         const found = rules.find((r) => r.name === e.rule);
         if (!found)
-          throw new EventShapeError(`Unknown scaling rule "${e.rule}"`, [
+          throw new EventShapeError(`Unknown scaling rule ${echo(e.rule)}`, [
             `rule: not in scaling.rules (known: ${rules.map((r) => r.name).join(', ') || 'none'})`,
           ]);
         rule = found;

@@ -1,5 +1,5 @@
 import type { Severity } from '../config/schema.js';
-import { errorMessage, EventShapeError } from '../errors.js';
+import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
@@ -313,7 +313,7 @@ const handleEvent = async (item: RuleEvent, deps: ScalingDeps, o: RunOptions): P
 const executeApproval = async (id: string, deps: ScalingDeps, o: RunOptions): Promise<DecisionRecord[]> => {
   const approval = await deps.state.getApproval(id);
   if (!approval)
-    throw new EventShapeError(`No approval "${id}"`, [
+    throw new EventShapeError(`No approval ${echo(id)}`, [
       `id: no approval with this id (approvals are deleted a week after they expire)`,
     ]);
   const now = deps.now();

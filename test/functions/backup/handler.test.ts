@@ -266,7 +266,9 @@ describe('scheduled backup', () => {
     // Assert
     expect(primary.created).toHaveLength(3);
     expect(result.severity).toBe('warning');
-    expect(notifier.sent[0]!.lines[0]).toBe(
+    // After the counts and the full report's place, the findings lead.
+    const lines = notifier.sent[0]!.lines;
+    expect(lines[lines.indexOf('') + 1]).toBe(
       'WARNING: ManualSnapshots quota at 80% (80/100 after this run; warning at 80%)',
     );
   });
