@@ -12,6 +12,7 @@ import {
   SNAPSHOT_CREATED_EVENT_IDS,
 } from '../shared/backup/request.js';
 import type { ResourceKind } from '../shared/config/schema.js';
+import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
@@ -43,6 +44,8 @@ export class Backup extends Construct {
     });
     this.function = fn;
     if (maintenance) this.maintenance(fn, group);
+    // Each run's full report (the notification carries its summary), when the stage has a report bucket.
+    props.reports?.grantWrite(fn, 'WriteRunReports', runReportsPrefix('backup'), "each run's full report");
 
     fn.addEventRule(
       'DatabaseEventRule',

@@ -3,12 +3,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
-import { elastiCacheClient, rdsClient, schedulerClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, s3Client, schedulerClient } from '../../shared/aws/clients.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
+import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { BackupSchedulerEnv } from '../../shared/backup/env.js';
+import { BackupSchedulerEnv, RunReportsEnv } from '../../shared/backup/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { logger, metrics } from '../../shared/observability.js';
@@ -27,11 +28,13 @@ export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocat
 
 /**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
- * snapshots is wired when the environment names its group, target and role (the deployed function).
+ * snapshots is wired when the environment names its group, target and role (the deployed function); the
+ * full run reports when it names the report bucket.
  */
 export const wire = (base: BaseDeps, env: Record<string, string | undefined> = process.env): BackupDeps => {
   const { region, dr } = base.config;
   const s = BackupSchedulerEnv.safeParse(env);
+  const bucket = RunReportsEnv.safeParse(env).data?.REPORT_BUCKET;
   const rds = rdsClient(region);
   const cache = elastiCacheClient(region);
   const drRds = rdsClient(dr.region);
@@ -44,6 +47,7 @@ export const wire = (base: BaseDeps, env: Record<string, string | undefined> = p
       primary: awsSnapshotStore(region, rds, cache),
       dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region)),
     },
+    ...(bucket ? { reports: s3RunReports(s3Client(region), bucket, region) } : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {

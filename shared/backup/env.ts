@@ -15,3 +15,8 @@ export const BackupSchedulerEnv = z.object({
   ),
 });
 export type BackupSchedulerEnv = z.infer<typeof BackupSchedulerEnv>;
+
+/** The report bucket each run's full report goes to; absent (a local run, no bucket), none is kept. */
+export const RunReportsEnv = z.object({
+  REPORT_BUCKET: z.optional(z.string().check(z.minLength(3))),
+});

@@ -420,6 +420,30 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
       'backup: delete a snapshot (retention deletes)',
     ),
   );
+  const reports = d.functions.get('backup')?.environment.REPORT_BUCKET;
+  if (reports) {
+    add(
+      'backup',
+      r(
+        's3:PutObject',
+        `arn:${d.partition}:s3:::${reports}/drills/orders-db/2026/01/x.json`,
+        {},
+        'backup: overwrite a drill report (it writes runs/backup/ only)',
+      ),
+      r(
+        's3:PutObject',
+        `arn:${d.partition}:s3:::${reports}/runs/retention/2026-01-15/x.json`,
+        {},
+        "backup: write another capability's run reports",
+      ),
+      r(
+        's3:GetObject',
+        `arn:${d.partition}:s3:::${reports}/runs/backup/2026-01-15/x.json`,
+        {},
+        'backup: read reports (it only writes them)',
+      ),
+    );
+  }
   const key = drKey(d);
   if (key && has('backup')) {
     add(

@@ -17,6 +17,7 @@ import {
   ElastiCacheClient,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-elasticache';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import reconcileEvent from '../../../events/backup/reconcile-copies.json' with { type: 'json' };
@@ -50,6 +51,7 @@ const config = parseConfig(
 const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW });
 
 const rds = mockClient(RDSClient);
+const s3 = mockClient(S3Client);
 const cache = mockClient(ElastiCacheClient);
 const regionOf = async (getClient: () => { config: { region: unknown } }) =>
   (await (getClient().config.region as () => Promise<string>)()) as string;
@@ -65,6 +67,8 @@ const ownership = (source: string) => [
 
 beforeEach(() => {
   rds.reset();
+  s3.reset();
+  s3.on(PutObjectCommand).resolves({});
   cache.reset();
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [
@@ -209,5 +213,23 @@ describe('backup through its real adapters', () => {
       CopyTags: true,
       Tags: [copiedFrom('cluster-snapshot', 'steward-ledger-202601140300-sched'), ...ownership('ledger')],
     });
+  });
+
+  it('keeps the full report of a run in the report bucket under runs/backup/ and links it', async () => {
+    // Prepare
+    const deps = wire(base(), { REPORT_BUCKET: 'steward-prod-reports' });
+    // Act
+    await run(scheduledEvent, deps);
+    // Assert
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'steward-prod-reports',
+      Key: 'runs/backup/2026-01-15/20260115T030500Z-scheduled-backup-daily.json',
+      ContentType: 'application/json',
+      ServerSideEncryption: 'AES256',
+    });
+    const sent = (deps.notifier as ReturnType<typeof memoryNotifier>).sent[0]!;
+    expect(sent.lines).toContain(
+      'Full report: s3://steward-prod-reports/runs/backup/2026-01-15/20260115T030500Z-scheduled-backup-daily.json',
+    );
   });
 });
