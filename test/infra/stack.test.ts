@@ -438,6 +438,40 @@ describe('Steward-prod (copies to DR)', () => {
   });
 });
 
+describe("backup's full run reports", () => {
+  it('may only write under runs/backup/ of the report bucket, and learns the bucket, where the stage has one', () => {
+    for (const stage of exampleStages) {
+      // Prepare
+      const t = templates[stage];
+      const bucket = stacks[stage].reports;
+      const backupPolicies = Object.keys(t.findResources('AWS::IAM::Policy')).filter((id) =>
+        id.startsWith('Backup'),
+      );
+
+      // Act
+      const s3 = statements(t).filter(
+        (s) => backupPolicies.includes(s.policy) && list(s.Action).some((x) => x.startsWith('s3:')),
+      );
+      const env = JSON.stringify(
+        Object.values(t.findResources('AWS::Lambda::Function')).find(
+          (f) => f.Properties.FunctionName === `steward-${stage}-backup`,
+        )?.Properties.Environment,
+      );
+
+      // Assert
+      if (!bucket) {
+        expect(s3).toEqual([]);
+        expect(env).not.toContain('REPORT_BUCKET');
+        continue;
+      }
+      expect(s3.map((s) => [s.Sid, s.Action, JSON.stringify(s.Resource)])).toEqual([
+        ['WriteRunReports', 's3:PutObject', expect.stringMatching(/"\/runs\/backup\/\*"\]\]\}$/)],
+      ]);
+      expect(env).toContain('REPORT_BUCKET');
+    }
+  });
+});
+
 describe('staging (no DR copies)', () => {
   it('has neither a copy schedule, an RDS event rule nor copy permissions', () => {
     // Prepare
