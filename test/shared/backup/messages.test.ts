@@ -101,10 +101,13 @@ const setup = (o: { dbs: number; snapshots?: number; failEvery?: number; reports
   return { deps, reports };
 };
 
-const published = (): PublishCommandInput => {
+/** The one Publish request, with its readable (email) body: the `default` of the per-protocol message. */
+const published = (): PublishCommandInput & { body: string } => {
   const calls = sns.commandCalls(PublishCommand);
   expect(calls).toHaveLength(1);
-  return calls[0]!.args[0].input;
+  const input = calls[0]!.args[0].input;
+  expect(input.MessageStructure).toBe('json');
+  return { ...input, body: (JSON.parse(input.Message!) as { default: string }).default };
 };
 
 describe('backup notifications stay bounded at any estate size', () => {
@@ -138,12 +141,12 @@ describe('backup notifications stay bounded at any estate size', () => {
       // Assert
       const p = published();
       expect(publishedBytes(p)).toBeLessThanOrEqual(MESSAGE_BUDGET);
-      expect(p.Message).toContain(`${n} created, 0 skipped, 0 failed`);
-      expect(p.Message).toContain(`and ${n - 10} more`);
+      expect(p.body).toContain(`${n} created, 0 skipped, 0 failed`);
+      expect(p.body).toContain(`and ${n - 10} more`);
       const [key] = [...reports.objects.keys()];
       expect(key).toMatch(/^runs\/backup\/2026-01-15\/20260115T030020Z-scheduled-backup-daily\.json$/);
-      expect(p.Message).toContain(`s3://steward-prod-reports-111122223333-eu-west-1/${key}`);
-      expect(p.Message).toContain(
+      expect(p.body).toContain(`s3://steward-prod-reports-111122223333-eu-west-1/${key}`);
+      expect(p.body).toContain(
         `https://console.aws.amazon.com/s3/object/steward-prod-reports-111122223333-eu-west-1?region=eu-west-1&prefix=${encodeURIComponent(key!)}`,
       );
       const full = JSON.parse(reports.objects.get(key!)!) as {
@@ -170,13 +173,13 @@ describe('backup notifications stay bounded at any estate size', () => {
     const p = published();
     expect(publishedBytes(p)).toBeLessThanOrEqual(MESSAGE_BUDGET);
     expect(p.TopicArn).toBe(TOPICS.critical);
-    const lines = p.Message!.split('\n');
+    const lines = p.body.split('\n');
     const firstFailure = lines.findIndex((l) => l.startsWith('FAILED'));
     const firstDone = lines.findIndex((l) => l.startsWith('done'));
     expect(firstFailure).toBeGreaterThan(-1);
     expect(firstFailure).toBeLessThan(firstDone);
-    expect(p.Message).toContain(`FAILED create-snapshot ${dbId(0)}`);
-    expect(p.Message).toContain('and 175 more failed');
+    expect(p.body).toContain(`FAILED create-snapshot ${dbId(0)}`);
+    expect(p.body).toContain('and 175 more failed');
     const full = JSON.parse([...reports.objects.values()][0]!) as { outcomes: { status: string }[] };
     expect(full.outcomes.filter((o) => o.status === 'failed')).toHaveLength(200);
   });
@@ -189,7 +192,7 @@ describe('backup notifications stay bounded at any estate size', () => {
     // Assert
     const p = published();
     expect(publishedBytes(p)).toBeLessThanOrEqual(MESSAGE_BUDGET);
-    expect(p.Message).toContain('1000 deferred');
+    expect(p.body).toContain('1000 deferred');
   });
 
   it('when the full report cannot be written, the summary is still sent, as a warning, and says so', async () => {
@@ -201,8 +204,8 @@ describe('backup notifications stay bounded at any estate size', () => {
     const p = published();
     expect(p.TopicArn).toBe(TOPICS.warning);
     expect(publishedBytes(p)).toBeLessThanOrEqual(MESSAGE_BUDGET);
-    expect(p.Message).toContain('Full report unavailable: AccessDenied: Access Denied');
-    expect(p.Message).not.toContain('s3://');
+    expect(p.body).toContain('Full report unavailable: AccessDenied: Access Denied');
+    expect(p.body).not.toContain('s3://');
   });
 
   it('an unknown policy name of 10 000 characters is echoed cut short in the error', async () => {
