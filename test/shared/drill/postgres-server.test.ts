@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   stopAllPostgresSync,
 } from '../../../shared/drill/postgres-server.js';
 import { loadSampleData } from '../../../shared/drill/sample-data.js';
+import { processesUnder } from '../../support/own-tmp.js';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 
@@ -34,19 +35,6 @@ const fingerprint = (server: PgServer) =>
     "select count(*) as n, sum(amount_cents) as sum, md5(string_agg(t::text, '' order by id)) as md5 from transactions t",
   );
 
-/** Processes whose command line names the data dir: a surviving postmaster would. */
-const processesUsing = (dataDir: string): number[] =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dataDir);
-      } catch {
-        return false; // exited while we looked
-      }
-    })
-    .map(Number);
-
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -58,7 +46,7 @@ const isAlive = (pid: number) => {
 
 const expectGone = (s: PgServer, { keepsData = false } = {}) => {
   expect(isAlive(s.pid)).toBe(false);
-  expect(processesUsing(s.dataDir)).toEqual([]);
+  expect(processesUnder(s.dataDir)).toEqual([]); // a surviving postmaster names its data dir
   expect(existsSync(s.socketDir)).toBe(false);
   expect(existsSync(s.dataDir)).toBe(keepsData);
 };
