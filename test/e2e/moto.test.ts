@@ -1,5 +1,4 @@
 import {
-  CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
@@ -14,8 +13,7 @@ import * as retention from '../../functions/retention/handler.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
-import { tagList } from '../../shared/tags.js';
-import { useMotoEnvironment } from '../support/moto.js';
+import { createMotoDatabases, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: proves the requests we send
@@ -46,22 +44,7 @@ describe('backup and retention against an emulated RDS endpoint', () => {
 
   beforeAll(async () => {
     rds = new RDSClient({ region: REGION });
-    for (const [id, tags] of [
-      ['orders-db', { 'steward:backup': 'daily' }],
-      ['legacy-db', {}],
-    ] as const) {
-      await rds.send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: id,
-          DBInstanceClass: 'db.t4g.micro',
-          Engine: 'postgres',
-          MasterUsername: 'app',
-          MasterUserPassword: 'not-a-secret-1',
-          AllocatedStorage: 20,
-          Tags: tagList(tags),
-        }),
-      );
-    }
+    await createMotoDatabases(rds);
     // A snapshot steward did not create: retention must never touch it.
     await rds.send(
       new CreateDBSnapshotCommand({

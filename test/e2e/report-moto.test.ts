@@ -1,6 +1,6 @@
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateReplicationGroupCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { CreateDBInstanceCommand, CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { awsEstate, run as runReportFunction, type ReportDeps } from '../../functions/report/handler.js';
@@ -10,7 +10,7 @@ import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { tagList } from '../../shared/tags.js';
-import { useMotoEnvironment } from '../support/moto.js';
+import { createMotoDatabases, useMotoEnvironment } from '../support/moto.js';
 
 // steward status, the status check and the evidence report end to end through real HTTP and the real SDK
 // serialisers against moto: the describes without filters, the S3 listing, GETs and PUTs, the state table
@@ -55,22 +55,7 @@ describe('status and evidence against emulated AWS endpoints', () => {
 
   beforeAll(async () => {
     const rds = new RDSClient({ region: REGION });
-    for (const [id, tags] of [
-      ['orders-db', { 'steward:backup': 'daily' }],
-      ['legacy-db', {}],
-    ] as const) {
-      await rds.send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: id,
-          DBInstanceClass: 'db.t4g.micro',
-          Engine: 'postgres',
-          MasterUsername: 'app',
-          MasterUserPassword: 'not-a-secret-1',
-          AllocatedStorage: 20,
-          Tags: tagList(tags),
-        }),
-      );
-    }
+    await createMotoDatabases(rds);
     await rds.send(
       new CreateDBSnapshotCommand({
         DBInstanceIdentifier: 'orders-db',

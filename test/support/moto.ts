@@ -2,6 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
+import { CreateDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
+import { tagList } from '../../shared/tags.js';
 
 /** True when the machine's python3 has moto's server (the image ships moto 5.2.1). */
 export const hasMoto = (): boolean => {
@@ -136,4 +138,24 @@ export const serialisedEndpoint = async (
         server.close(() => resolve());
       }),
   };
+};
+
+/** The e2e estate's two RDS instances in moto: `orders-db` tagged for the daily policy, `legacy-db` untagged. */
+export const createMotoDatabases = async (rds: RDSClient): Promise<void> => {
+  for (const [id, tags] of [
+    ['orders-db', { 'steward:backup': 'daily' }],
+    ['legacy-db', {}],
+  ] as const) {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'postgres',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+        Tags: tagList(tags),
+      }),
+    );
+  }
 };
