@@ -120,6 +120,9 @@ const sandboxConfigInput = (baselines: Record<string, number>) => ({
       [SOURCE_ID]: {
         kind: 'rds-instance',
         snapshot: 'latest',
+        // As in AWS by default: IAM database authentication as a read-only role (not the master user).
+        auth: 'iam',
+        iamUser: READER,
         profile: {
           ...sampleProfile,
           // The intact source's counts stand in for "recorded by the last successful drill".

@@ -186,34 +186,22 @@ export class Drill extends Construct {
       'DatabaseSecurityGroup',
       'steward drill databases: PostgreSQL from the drill verifier only',
     );
+    // IAM database authentication (the default login) signs its token locally: the verifier then needs no
+    // AWS endpoint at all. Only a target that logs in with a secret needs Secrets Manager, through an
+    // interface endpoint billed every hour in every AZ, so it exists only then.
+    const secretLogins = Object.values(drill.targets).some((t) => t.auth === 'secret');
     this.verifierSecurityGroup = group(
       'VerifierSecurityGroup',
-      'steward drill verifier: out to the drill database (5432) and Secrets Manager (443) only',
-    );
-    const endpointSecurityGroup = group(
-      'SecretsManagerEndpointSecurityGroup',
-      'steward drill VPC endpoint for Secrets Manager: HTTPS from the drill verifier only',
+      secretLogins
+        ? 'steward drill verifier: out to the drill database (5432) and Secrets Manager (443) only'
+        : 'steward drill verifier: out to the drill database (5432) only',
     );
     this.verifierSecurityGroup.connections.allowTo(
       this.databaseSecurityGroup,
       POSTGRES,
       'Verifier to drill database',
     );
-    this.verifierSecurityGroup.connections.allowTo(
-      endpointSecurityGroup,
-      HTTPS,
-      'Verifier to Secrets Manager',
-    );
-
-    // The verifier's only AWS call is GetSecretValue; results go back through Lambda's response.
-    const secretsEndpoint = new InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
-      vpc: this.vpc,
-      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-      subnets: isolated,
-      securityGroups: [endpointSecurityGroup],
-      privateDnsEnabled: true,
-      open: false,
-    });
+    const secretsEndpoint = secretLogins ? this.secretsEndpoint(isolated) : undefined;
 
     this.subnetGroup = new SubnetGroup(this, 'DatabaseSubnetGroup', {
       vpc: this.vpc,
@@ -254,7 +242,7 @@ export class Drill extends Construct {
       // The verify task returns its result to the state machine; Record (control plane) notifies.
       publishes: false,
     });
-    secretsEndpoint.addToPolicy(
+    secretsEndpoint?.addToPolicy(
       new PolicyStatement({
         sid: 'VerifierReadsSecretsOnly',
         principals: [this.verifier.role],
@@ -639,15 +627,53 @@ export class Drill extends Construct {
     });
   }
 
+  /** The Secrets Manager endpoint for `auth: secret` logins: HTTPS from the verifier only. */
+  private secretsEndpoint(subnets: SubnetSelection): InterfaceVpcEndpoint {
+    const endpointSecurityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'steward drill VPC endpoint for Secrets Manager: HTTPS from the drill verifier only',
+      allowAllOutbound: false,
+    });
+    this.verifierSecurityGroup.connections.allowTo(
+      endpointSecurityGroup,
+      HTTPS,
+      'Verifier to Secrets Manager',
+    );
+    // The verifier's only AWS call is GetSecretValue; results go back through Lambda's response.
+    return new InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
+      vpc: this.vpc,
+      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      subnets,
+      securityGroups: [endpointSecurityGroup],
+      privateDnsEnabled: true,
+      open: false,
+    });
+  }
+
   /**
-   * The verifier reads the credentials of the configured targets and nothing else: a configured secret,
-   * or the RDS-managed master secret of a target database, which RDS tags with that database's ARN
-   * (`aws:rds:primaryDBInstanceArn` / `aws:rds:primaryDBClusterArn`, reserved `aws:` keys no one else can set).
+   * The verifier logs in to the configured targets and nothing else. `auth: iam`: as the configured roles
+   * (rds-db:connect has no condition keys; the copy's resource id is assigned at restore, and the verifier's
+   * network reaches only drill copies). `auth: secret`: a configured secret, or the RDS-managed master
+   * secret of a target database, which RDS tags with that database's ARN (`aws:rds:primaryDBInstanceArn` /
+   * `aws:rds:primaryDBClusterArn`, reserved `aws:` keys no one else can set).
    */
   private grantVerifier(): void {
     const { config } = this.props;
     const stack = Stack.of(this);
-    const targets = Object.entries(config.drill.targets);
+    const iamUsers = [
+      ...new Set(Object.values(config.drill.targets).flatMap((t) => (t.auth === 'iam' ? [t.iamUser] : []))),
+    ].sort();
+    if (iamUsers.length) {
+      this.verifier.allow({
+        sid: 'ConnectToDrillCopiesAsVerifier',
+        actions: ['rds-db:connect'],
+        resources: iamUsers.map((user) => awsArn(stack, 'rds-db', config.region, 'dbuser', `*/${user}`)),
+        wildcardReason:
+          'A restored copy gets its resource id (db-…/cluster-…) from RDS at restore; the user names are the ' +
+          "configured verifier roles, and the verifier's security group reaches only the drill databases.",
+      });
+    }
+    const targets = Object.entries(config.drill.targets).filter(([, t]) => t.auth === 'secret');
     const configured = [...new Set(targets.flatMap(([, t]) => (t.secretArn ? [t.secretArn] : [])))];
     const managed = (kind: 'rds-instance' | 'aurora-cluster') =>
       targets.filter(([, t]) => t.kind === kind && !t.secretArn).map(([db]) => db.toLowerCase());
@@ -675,6 +701,7 @@ export class Drill extends Construct {
           'sets limits this to the secrets of the configured drill targets.',
       });
     }
+    if (!targets.length) return;
     if (configured.length) {
       this.verifier.allow({
         sid: 'ReadConfiguredDrillSecrets',

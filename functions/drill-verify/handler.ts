@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { secretsClient } from '../../shared/aws/clients.js';
+import { rdsTokenSigner, verifierCredentials } from '../../shared/aws/db-login.js';
 import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillVerifyEnv } from '../../shared/drill/env.js';
@@ -40,14 +41,19 @@ export const sslOptions = (
 };
 
 /**
- * Secrets Manager for credentials, nothing else: the restore task puts the secret's ARN in the state, and
- * the verifier's isolated VPC reaches only Secrets Manager (its role may read only the targets' secrets).
+ * Credentials, nothing else: an IAM authentication token signed locally (`auth: iam`, no AWS call), or a
+ * secret read through the drill VPC's Secrets Manager endpoint (`auth: secret`; the endpoint exists only
+ * then, and the verifier's role may read only the targets' secrets). The restore task puts which one in
+ * the state.
  */
 export const wire = (base: BaseDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEnv)): VerifyDeps => {
   const { region } = base.config;
   return {
     ...base,
-    credentials: secretsCredentials(secretsClient(region)),
+    credentials: verifierCredentials({
+      sign: rdsTokenSigner(region),
+      secrets: () => secretsCredentials(secretsClient(region)),
+    }),
     ssl: sslOptions(env),
   };
 };

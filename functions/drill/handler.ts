@@ -1,13 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { rdsClient, s3Client, secretsClient, sfnClient, stateTableClient } from '../../shared/aws/clients.js';
+import { rdsClient, s3Client, sfnClient, stateTableClient } from '../../shared/aws/clients.js';
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
-import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
+import { StewardError } from '../../shared/errors.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
@@ -26,8 +26,11 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
   return {
     ...base,
     restore: rdsRestorePort(region, rdsClient(region)),
-    // Only the restore task reads a secret's ARN here; the password is read by the verifier alone.
-    credentials: secretsCredentials(secretsClient(region)),
+    // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
+    // verifier, inside the drill VPC, reads a password or signs a token.
+    credentials: {
+      get: () => Promise.reject(new StewardError('the drill control plane never reads database credentials')),
+    },
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),

@@ -69,6 +69,8 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
       StorageType: req.storageType,
       Iops: req.iops,
       StorageThroughput: req.storageThroughputMiBps,
+      // The verifier logs in with a token (auth: iam); absent: the snapshot's setting.
+      EnableIAMDatabaseAuthentication: req.iamAuth || undefined,
       Tags: tagList(req.tags),
     };
     const pitr = req.source.pointInTime;
@@ -180,6 +182,8 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
       CopyTagsToSnapshot: false,
       // aurora-iopt1 is I/O-Optimized; absent: the snapshot's.
       StorageType: req.storageType,
+      // Cluster-wide: the writer and readers accept the verifier's token (auth: iam).
+      EnableIAMDatabaseAuthentication: req.iamAuth || undefined,
       Tags: tagList(tags),
     };
     const pitr = req.source.pointInTime;

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from '../zod.js';
-import type { CredentialsPort, DbCredentials } from '../drill/ports.js';
+import type { DbCredentials } from '../drill/ports.js';
 import { StewardError } from '../errors.js';
 import { call } from './call.js';
 
@@ -13,11 +13,16 @@ const SecretJson = z.looseObject({
   dbname: z.optional(z.string()),
 });
 
+/** Reads database credentials from a secret. */
+export interface SecretCredentials {
+  get(secretArn: string): Promise<DbCredentials>;
+}
+
 /**
- * CredentialsPort over Secrets Manager. Errors name the secret and never carry its value: a JSON
+ * Database credentials from Secrets Manager. Errors name the secret and never carry its value: a JSON
  * parse error quotes the text it choked on, so it is not kept as the cause.
  */
-export const secretsCredentials = (sm: SecretsManagerClient): CredentialsPort => ({
+export const secretsCredentials = (sm: SecretsManagerClient): SecretCredentials => ({
   get: async (secretArn): Promise<DbCredentials> => {
     const text = (
       await call('GetSecretValue', `secret ${secretArn}`, () =>

@@ -161,8 +161,12 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.profile.probes':
     'Key ranges probed (exact counts) per table with a key; 0: none.',
   'drill.targets.<database>.profile.probeRows': 'Rows each probed key range spans, about.',
+  'drill.targets.<database>.auth':
+    '`iam`: the verifier logs in with IAM database authentication as `iamUser` (no secret, no always-on endpoint). `secret`: with `secretArn` or the RDS-managed master user secret, through a Secrets Manager endpoint in the drill VPC (about $15 a month).',
+  'drill.targets.<database>.iamUser':
+    'Role the verifier logs in as with `auth: iam`: create it in the source database, granted `rds_iam` and read access (README: Restore drills).',
   'drill.targets.<database>.secretArn':
-    'Secrets Manager secret with the master credentials; default: the RDS-managed master user secret.',
+    'With `auth: secret`: Secrets Manager secret with the credentials; default: the RDS-managed master user secret.',
   'drill.targets.<database>.restore': 'What the copy is restored on; the report states it.',
   'drill.targets.<database>.restore.instanceClass':
     '`source`: the source’s class (what a real recovery runs on); or a stated (cheaper) class.',

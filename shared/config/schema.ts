@@ -296,7 +296,26 @@ export const DrillTarget = strictObject({
   snapshot: z._default(SnapshotSelector, 'latest'),
   /** What to check in the restored database. */
   profile: VerificationProfile,
-  /** Secret with the master credentials; default: the source's RDS-managed master user secret. */
+  /**
+   * How the verifier logs in to the restored copy. `iam` (default): IAM database authentication as
+   * `iamUser`, a role in the source database granted `rds_iam` (the snapshot keeps it); no secret and no
+   * always-on VPC endpoint. `secret`: `secretArn`, else the source's RDS-managed master user secret, read
+   * through a Secrets Manager interface endpoint in the drill VPC (two AZs, billed every hour).
+   */
+  auth: z._default(z.enum(['iam', 'secret']), 'iam'),
+  /** `auth: iam`: the database role the verifier logs in as (granted `rds_iam` and read access). */
+  iamUser: z._default(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[a-z_][a-z0-9_]{0,62}$/,
+          'must be a PostgreSQL role name: lower case letters, digits and _, starting with a letter or _',
+        ),
+      ),
+    'steward_verifier',
+  ),
+  /** `auth: secret`: secret with the credentials; default: the source's RDS-managed master user secret. */
   secretArn: z.optional(
     z
       .string()
@@ -314,6 +333,16 @@ export const DrillTarget = strictObject({
   rtoSeconds: z.optional(z.int().check(z.positive())),
   rpoSeconds: z.optional(z.int().check(z.positive())),
 }).check(
+  crossCheck(['auth', 'secretArn'], (t, ctx) => {
+    if (t.auth === 'iam' && t.secretArn !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        message:
+          'is read only with auth: secret; set auth: secret to log in with this secret (it adds a Secrets Manager endpoint to the drill VPC, billed every hour), or remove it to log in with IAM database authentication as iamUser',
+      });
+    }
+  }),
   crossCheck(['kind', 'restore'], (t, ctx) => {
     const r = t.restore;
     const aurora = t.kind === 'aurora-cluster';

@@ -40,6 +40,8 @@ interface Restored {
   server?: PgServer;
   createdAt: string;
   status: 'creating' | 'available' | 'failed';
+  /** Restored with IAM database authentication on: the sandbox's stand-in token is accepted. */
+  iamAuth: boolean;
   ready?: Promise<void>;
   error?: string;
 }
@@ -64,7 +66,11 @@ export interface LocalEstate {
 export interface LocalEstateOptions {
   /** The source database, tagged like an RDS instance (`steward:backup=<policy>` opts it in). */
   source: { id: string; server: PgServer; tags: Tags; engine?: string };
-  /** Credentials a restored copy accepts: the source's, since a restore keeps the master password. */
+  /**
+   * Credentials a restored copy accepts: the source's, since a restore keeps its roles and passwords. An
+   * IAM login (`auth: iam`) must name this user, and the copy must have been restored with IAM
+   * authentication on, as RDS requires; the sandbox's "token" is this password (nothing signs locally).
+   */
   credentials: DbCredentials;
   now: () => Date;
   log?: (line: string) => void;
@@ -199,6 +205,7 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
         tags: req.tags,
         createdAt: o.now().toISOString(),
         status: 'creating',
+        iamAuth: req.iamAuth === true,
       };
       // Like RDS, the restore runs in the background: `describe` reports `creating` until it is up.
       r.ready = startPostgres({ name: req.targetId, restoreFrom: snap.dir, log: o.log }).then(
@@ -252,7 +259,23 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
     backup,
     snapshots,
     restore,
-    credentials: { get: async () => ({ ...o.credentials }) },
+    credentials: {
+      get: async (req) => {
+        if ('iamUser' in req) {
+          const r = [...restored.values()].find(
+            (x) => x.server?.host === req.host && x.server.port === req.port,
+          );
+          if (!r) throw new StewardError(`no restored database at ${req.host}:${req.port}`);
+          // What PostgreSQL on RDS answers: the token is checked only where IAM authentication is on.
+          if (!r.iamAuth || req.iamUser !== o.credentials.username) {
+            throw new StewardError(
+              `PAM authentication failed for user "${req.iamUser}" on ${r.id}${r.iamAuth ? '' : ' (restored without IAM database authentication)'}`,
+            );
+          }
+        }
+        return { ...o.credentials };
+      },
+    },
     running: () => [...restored.values()].filter((r) => r.server).map((r) => r.id),
     dispose: async () => {
       for (const r of restored.values()) {

@@ -30,6 +30,8 @@ export interface RestoreRequest {
   storageType?: string;
   iops?: number;
   storageThroughputMiBps?: number;
+  /** Turn on IAM database authentication on the copy (the verifier logs in with a token). */
+  iamAuth?: boolean;
   /** Aurora: instances to create in the restored cluster (writer plus readers). Default 1. */
   instances?: number;
   network: DrillNetwork;
@@ -92,9 +94,15 @@ export interface DbCredentials {
   dbname?: string;
 }
 
+/**
+ * Where the verifier's credentials come from: a secret (its ARN), or an IAM authentication token for
+ * `iamUser`, signed for the restored copy's endpoint (a token is bound to host and port).
+ */
+export type CredentialRequest = { secretArn: string } | { iamUser: string; host: string; port: number };
+
 /** Port: read database credentials. */
 export interface CredentialsPort {
-  get(secretArn: string): Promise<DbCredentials>;
+  get(req: CredentialRequest): Promise<DbCredentials>;
 }
 
 /** A parked task token and the state to resume the execution with. */

@@ -51,9 +51,11 @@ export interface DrillTarget {
   /**
    * Secret with credentials that open the restored copy (set by `restore`): the configured
    * `secretArn`, else the source's RDS-managed master secret (a restore keeps the master password).
-   * An ARN, never a credential.
+   * An ARN, never a credential. Absent when the verifier logs in as `iamUser`.
    */
   secretArn?: string;
+  /** The role the verifier logs in as with IAM database authentication (`auth: iam`). */
+  iamUser?: string;
 }
 
 export interface DrillState {

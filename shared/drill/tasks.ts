@@ -115,6 +115,7 @@ const TargetShape = z.looseObject({
     z.object({ host: z.string().check(z.minLength(1)), port: z.int().check(z.positive()) }),
   ),
   secretArn: z.optional(z.string()),
+  iamUser: z.optional(z.string()),
 });
 const StateShape = z.looseObject({
   drillId: z.string().check(z.minLength(1)),
@@ -273,15 +274,45 @@ const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   return { ...s, source, ...(baseline ? { baseline } : {}) };
 };
 
+/**
+ * How the verifier logs in: the role for IAM database authentication, or the secret to read (the
+ * configured one, else the source's RDS-managed master secret). A restored target keeps what its
+ * restore decided, so a drill in flight is not changed by a config update.
+ */
+const loginOf = async (
+  s: DrillState,
+  deps: Pick<VerifyDeps, 'config'> & { restore?: Pick<RestorePort, 'masterSecretArn'> | undefined },
+  doing: string,
+): Promise<{ iamUser: string } | { secretArn: string }> => {
+  const cfg = drillTargetConfig(deps.config, s.database);
+  if (s.target?.iamUser) return { iamUser: s.target.iamUser };
+  if (s.target?.secretArn) return { secretArn: s.target.secretArn };
+  if (cfg.auth === 'iam') return { iamUser: cfg.iamUser };
+  const secretArn = cfg.secretArn ?? (await deps.restore?.masterSecretArn(s.kind, s.database));
+  if (!secretArn) {
+    throw new ConfigError(`No credentials to ${doing} ${s.database}`, [
+      `drill.targets.${s.database}.secretArn: required with auth: secret because ${s.database} has no RDS-managed master user secret (or use auth: iam)`,
+    ]);
+  }
+  return { secretArn };
+};
+
+/** The credentials for the restored copy: a token signed for its endpoint, or the secret's user. */
+const credentialsFor = (
+  login: { iamUser: string } | { secretArn: string },
+  target: NonNullable<DrillState['target']>,
+  deps: Pick<VerifyDeps, 'credentials'>,
+) =>
+  deps.credentials.get(
+    'iamUser' in login
+      ? { iamUser: login.iamUser, host: target.endpoint!.host, port: target.endpoint!.port }
+      : login,
+  );
+
 const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const cfg = drillTargetConfig(deps.config, s.database);
   // Resolve credentials before paying for a restore: a drill that cannot log in is a failed drill.
-  const secretArn = cfg.secretArn ?? (await deps.restore.masterSecretArn(s.kind, s.database));
-  if (!secretArn) {
-    throw new ConfigError(`No credentials to verify a restore of ${s.database}`, [
-      `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
-    ]);
-  }
+  const login = await loginOf({ ...s, target: undefined }, deps, 'verify a restore of');
   const targetId = drillTargetId(s.database, s.drillId);
   const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
   const source = await deps.restore.sourceShape(s.kind, s.database).catch((e: unknown) => {
@@ -314,12 +345,13 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
       [Tag.createdBy]: 'drill',
     },
     instanceClass: shape.instanceClass,
+    ...('iamUser' in login ? { iamAuth: true } : {}),
     ...restoreOverrides(cfg.restore),
     ...(s.kind === 'aurora-cluster' ? { instances: shape.instances } : {}),
     network: deps.network,
   });
   logger.info('drill restore requested', { drillId: s.drillId, target: restored, shape });
-  return { ...s, shape, target: { ...restored, requestedAt, secretArn } };
+  return { ...s, shape, target: { ...restored, requestedAt, ...login } };
 };
 
 /** The target's ceiling and the stage's prices. */
@@ -445,17 +477,11 @@ const scrub = <T>(value: T, secret: string): T => {
 const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
   const target = s.target!;
   const cfg = drillTargetConfig(deps.config, s.database);
-  const secretArn =
-    target.secretArn ?? cfg.secretArn ?? (await deps.restore?.masterSecretArn(s.kind, s.database));
-  if (!secretArn) {
-    throw new ConfigError(`No credentials to verify the restore of ${s.database}`, [
-      `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
-    ]);
-  }
+  const login = await loginOf(s, deps, 'verify the restore of');
   guardCeiling(s, deps, cfg.profile.budgetSeconds ?? 600, 'before verifying');
-  // The restored copy keeps the source's master password as of the snapshot; the secret's host is
+  // The restored copy keeps the source's roles and passwords as of the snapshot; a secret's host is
   // the source's, so only the user name and password are taken from it.
-  const creds = await deps.credentials.get(secretArn);
+  const creds = await credentialsFor(login, target, deps);
   const verifyStartedAt = deps.now();
   const report = await (deps.verify ?? verifyDatabase)(
     {
@@ -513,14 +539,7 @@ const warmupTask = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> 
     return { ...s, warmup: stopWarmup(progress, 'cost-ceiling', v.reason, now) };
   }
   const target = s.target!;
-  const secretArn =
-    target.secretArn ?? cfg.secretArn ?? (await deps.restore?.masterSecretArn(s.kind, s.database));
-  if (!secretArn) {
-    throw new ConfigError(`No credentials to warm up the restore of ${s.database}`, [
-      `drill.targets.${s.database}.secretArn: required because ${s.database} has no RDS-managed master user secret`,
-    ]);
-  }
-  const creds = await deps.credentials.get(secretArn);
+  const creds = await credentialsFor(await loginOf(s, deps, 'warm up the restore of'), target, deps);
   const next = await (deps.warmUp ?? warmUp)(
     {
       host: target.endpoint!.host,

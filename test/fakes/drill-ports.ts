@@ -129,16 +129,21 @@ export const fakeRestorePort = (region = 'eu-west-1'): FakeRestorePort => {
   return port;
 };
 
+/**
+ * Credentials by secret ARN, or by `iam:<user>` for IAM logins (whose password stands for the token).
+ * `reads` lists each request: the ARN, or `iam:<user>@<host>:<port>` (a token is bound to its endpoint).
+ */
 export const fakeCredentials = (
-  byArn: Record<string, DbCredentials>,
+  byKey: Record<string, DbCredentials>,
 ): CredentialsPort & { reads: string[] } => {
   const reads: string[] = [];
   return {
     reads,
-    get: async (arn) => {
-      reads.push(arn);
-      const c = byArn[arn];
-      if (!c) throw new Error(`no fake secret ${arn}`);
+    get: async (req) => {
+      const key = 'secretArn' in req ? req.secretArn : `iam:${req.iamUser}`;
+      reads.push('secretArn' in req ? req.secretArn : `${key}@${req.host}:${req.port}`);
+      const c = byKey[key];
+      if (!c) throw new Error(`no fake credentials for ${key}`);
       return { ...c };
     },
   };

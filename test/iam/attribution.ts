@@ -128,10 +128,6 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
     'shared/aws/rds.ts:quotas': 'the status reads no snapshot quota',
     'shared/aws/elasticache.ts:createSnapshot': 'the status and the evidence only list caches and snapshots',
   },
-  drill: {
-    'shared/aws/secrets.ts:get':
-      'the control plane refuses the verify task; only the verifier, inside the VPC, reads secret values',
-  },
 };
 
 /** The function whose handler appears in the call's frames, if any (handler and end-to-end tests). */

@@ -26,9 +26,9 @@ const profile = {
 /**
  * Every branch of the infra on at once, so every statement a stage could synthesize is simulated:
  * backups of all three kinds with DR copies under a key in another account, retention in both regions,
- * instance, Aurora and point-in-time drills (one with a configured secret), every scaling action with
- * scale-in, approvals, SNS-delivered alarms, cost alerts with an anomaly topic, chat channels and the
- * PagerDuty route.
+ * instance, Aurora and point-in-time drills (both logins: IAM authentication, master and configured
+ * secrets), every scaling action with scale-in, approvals, SNS-delivered alarms, cost alerts with an
+ * anomaly topic, chat channels and the PagerDuty route.
  */
 export const fullConfig = {
   stage: 'staging',
@@ -49,15 +49,28 @@ export const fullConfig = {
   drill: {
     enabled: true,
     targets: {
+      // Both logins: IAM database authentication (the default, two roles) and secrets (master and configured).
       'orders-db': { kind: 'rds-instance', snapshot: 'latest', profile },
-      'ledger-cluster': { kind: 'aurora-cluster', snapshot: { randomWithinDays: 7 }, profile },
+      'ledger-cluster': {
+        kind: 'aurora-cluster',
+        snapshot: { randomWithinDays: 7 },
+        profile,
+        auth: 'secret',
+      },
       'payments-db': {
         kind: 'rds-instance',
         snapshot: { pointInTime: '2026-01-15T10:00:00Z' },
         profile,
+        auth: 'secret',
         secretArn: `arn:aws:secretsmanager:eu-west-1:${FULL_ACCOUNT}:secret:payments-db-master-AbCdEf`,
       },
-      'archive-db': { kind: 'rds-instance', snapshot: { id: 'archive-db-before-migration' }, profile },
+      'archive-db': {
+        kind: 'rds-instance',
+        snapshot: { id: 'archive-db-before-migration' },
+        profile,
+        iamUser: 'archive_reader',
+      },
+      'analytics-cluster': { kind: 'aurora-cluster', profile },
     },
   },
   scaling: {

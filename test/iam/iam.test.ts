@@ -60,6 +60,8 @@ const commandsInCode = (): Set<string> => {
     'client-eventbridge': 'EventBridgeClient',
     'client-sts': 'STSClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
+    // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
+    'rds-signer': 'Signer',
   };
   const walk = (dir: string): string[] =>
     readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
@@ -74,7 +76,10 @@ const commandsInCode = (): Set<string> => {
         .split(',')
         .map((n) => n.trim())
         .filter((n) => !n.startsWith('type '))) {
-        const command = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
+        const command =
+          client === 'Signer' && name === 'Signer'
+            ? 'connect'
+            : (/^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1]);
         if (command) out.add(`${client}:${command}`);
       }
     }

@@ -6,6 +6,7 @@ import { Tag, type Tags } from '../../shared/tags.js';
 import {
   arns,
   type Context,
+  dbUser,
   drKey,
   type IamRequest,
   masterSecret,
@@ -245,6 +246,12 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
         requestTags(tags),
         'drill: restore in a region the config does not name',
       ),
+      r(
+        'rds-db:connect',
+        dbUser(d, 'rds-instance', 'steward_verifier'),
+        {},
+        'drill: log in to a database (only the verifier, inside the VPC, does)',
+      ),
     );
     const billingSecret = masterSecret(d, other, 'rds-instance');
     add(
@@ -266,6 +273,12 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
         `arn:${d.partition}:sns:${primary}:${d.account}:steward-${d.config.stage}-critical`,
         {},
         'verifier: publish (it never notifies)',
+      ),
+      r(
+        'rds-db:connect',
+        dbUser(d, 'rds-instance', 'postgres'),
+        {},
+        'verifier: log in as a role that is not a configured verifier role (the master user)',
       ),
     );
   }

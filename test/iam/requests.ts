@@ -679,26 +679,42 @@ const BINDERS: Record<string, Binder> = {
   'SFNClient:SendTaskFailure': () => [req('states:SendTaskFailure', '*', {}, 'SendTaskFailure')],
   'SecretsManagerClient:GetSecretValue': (_c, d) => {
     const a = arns(d);
-    return [...drillTargets(d, 'rds-instance'), ...drillTargets(d, 'aurora-cluster')].flatMap((t) => {
-      const secret = t.target.secretArn
-        ? { arn: t.target.secretArn, tags: {} as Tags }
-        : masterSecret(d, t.db, t.target.kind);
-      return [
-        req(
-          'secretsmanager:GetSecretValue',
-          secret.arn,
-          resourceTags(secret.arn, secret.tags),
-          `GetSecretValue (${t.db} ${t.target.secretArn ? 'configured secret' : 'RDS-managed master secret'})`,
-        ),
-        req(
-          'kms:Decrypt',
-          a.key(d.region),
-          { 'kms:ViaService': `secretsmanager.${d.region}.amazonaws.com`, 'kms:CallerAccount': d.account },
-          'GetSecretValue → kms:Decrypt (secret encrypted with a customer managed key)',
-        ),
-      ];
-    });
+    const targets = [...drillTargets(d, 'rds-instance'), ...drillTargets(d, 'aurora-cluster')];
+    return targets
+      .filter((t) => t.target.auth === 'secret')
+      .flatMap((t) => {
+        const secret = t.target.secretArn
+          ? { arn: t.target.secretArn, tags: {} as Tags }
+          : masterSecret(d, t.db, t.target.kind);
+        return [
+          req(
+            'secretsmanager:GetSecretValue',
+            secret.arn,
+            resourceTags(secret.arn, secret.tags),
+            `GetSecretValue (${t.db} ${t.target.secretArn ? 'configured secret' : 'RDS-managed master secret'})`,
+          ),
+          req(
+            'kms:Decrypt',
+            a.key(d.region),
+            { 'kms:ViaService': `secretsmanager.${d.region}.amazonaws.com`, 'kms:CallerAccount': d.account },
+            'GetSecretValue → kms:Decrypt (secret encrypted with a customer managed key)',
+          ),
+        ];
+      });
   },
+  // A token signed locally; logging in with it is rds-db:connect as that user on the restored copy, whose
+  // resource id (db-…/cluster-…) RDS assigns at restore.
+  'Signer:connect': (_c, d) =>
+    [...drillTargets(d, 'rds-instance'), ...drillTargets(d, 'aurora-cluster')]
+      .filter((t) => t.target.auth === 'iam')
+      .map((t) =>
+        req(
+          'rds-db:connect',
+          dbUser(d, t.target.kind, t.target.iamUser),
+          {},
+          `connect (${t.db} as ${t.target.iamUser}, IAM database authentication)`,
+        ),
+      ),
 
   // ------------------------------------------------------------------ Events: alarms, maintenance, drill ends
   // The side of an anomaly band: the comparison operator of one rule's alarm (a prefix rule: any of its alarms).
@@ -1050,6 +1066,10 @@ export const masterSecret = (d: Deployment, db: string, kind: 'rds-instance' | '
     tags: { [tag]: a.rds(d.region, type, db) } as Tags,
   };
 };
+
+/** A database user of a restored drill copy, as `rds-db:connect` names it (the copy's resource id is RDS's). */
+export const dbUser = (d: Deployment, kind: 'rds-instance' | 'aurora-cluster', user: string) =>
+  `arn:${d.partition}:rds-db:${d.region}:${d.account}:dbuser:${kind === 'aurora-cluster' ? 'cluster-' : 'db-'}ABCDEFGHIJKLMNOPQRSTUVWXY2/${user}`;
 
 /** The binder of a recorded call, or undefined when the suite does not know the command. */
 export const binderFor = (c: RecordedCall): Binder | undefined => BINDERS[`${c.client}:${c.command}`];

@@ -24,7 +24,9 @@ import {
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:billing-master-AbCdEf';
 
-// Prod as shipped (one RDS instance target), plus an Aurora target with its own secret and schedule.
+// Prod as shipped (one RDS instance target, logging in with IAM database authentication); and the same
+// with secret logins: orders-db by its RDS-managed master secret, plus an Aurora target with its own
+// secret and schedule.
 const prod = loadExample('prod');
 const withAurora: StewardConfig = parseConfig(
   {
@@ -32,10 +34,11 @@ const withAurora: StewardConfig = parseConfig(
     drill: {
       ...exampleInput('prod').drill,
       targets: {
-        ...exampleInput('prod').drill!.targets,
+        'orders-db': { ...exampleInput('prod').drill!.targets!['orders-db']!, auth: 'secret' },
         'billing-cluster': {
           kind: 'aurora-cluster',
           schedule: 'cron(0 6 15 * ? *)',
+          auth: 'secret',
           secretArn: SECRET,
           profile: { database: 'billing', tables: [{ name: 'invoices', minRows: 1 }] },
         },
@@ -49,13 +52,14 @@ let app: App;
 let stack: StewardStack;
 let t: Template;
 let definition: AslDefinition;
+let auroraStack: StewardStack;
 let aurora: Template;
 
 beforeAll(() => {
   // One app, as `cdk synth` builds it (bundles are placeholders: the nag run sees the same tree).
   app = new App({ context: unbundledContext });
   stack = new StewardStack(app, stackId('prod'), { config: prod });
-  const auroraStack = new StewardStack(app, 'Steward-aurora', { config: withAurora });
+  auroraStack = new StewardStack(app, 'Steward-aurora', { config: withAurora });
   t = Template.fromStack(stack);
   aurora = Template.fromStack(auroraStack);
   definition = definitionFromTemplate(
@@ -328,8 +332,45 @@ describe('drill network', () => {
     });
   });
 
-  it('admits PostgreSQL to drill databases only from the verifier, and lets the verifier out only to them and Secrets Manager', () => {
+  it('with IAM logins (the default), lets the verifier out only to the drill databases, with no endpoint at all', () => {
     // Prepare
+    const db = lid(stack.drill!.databaseSecurityGroup);
+    const verifier = lid(stack.drill!.verifierSecurityGroup);
+    const gid = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'GroupId'] });
+
+    // Act
+    const egress = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
+
+    // Assert
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    expect(egress).toEqual([
+      expect.objectContaining({
+        GroupId: gid(verifier),
+        FromPort: 5432,
+        ToPort: 5432,
+        DestinationSecurityGroupId: gid(db),
+      }),
+    ]);
+    expect(allowing(t, 'secretsmanager:GetSecretValue')).toEqual([]);
+  });
+
+  it('with IAM logins, lets the verifier connect to drill copies only as the configured role', () => {
+    // Act
+    const connects = allowing(t, 'rds-db:connect');
+
+    // Assert
+    expect(connects.map((s) => [s.Sid, s.policy.startsWith('DrillVerifier')])).toEqual([
+      ['ConnectToDrillCopiesAsVerifier', true],
+    ]);
+    expect(JSON.stringify(connects[0]!.Resource)).toMatch(
+      /:rds-db:eu-west-1:.*:dbuser:\*\/steward_verifier"/,
+    );
+  });
+
+  it('admits PostgreSQL to drill databases only from the verifier, and with secret logins lets the verifier out only to them and Secrets Manager', () => {
+    // Prepare
+    const t = aurora;
+    const stack = auroraStack;
     const db = lid(stack.drill!.databaseSecurityGroup);
     const verifier = lid(stack.drill!.verifierSecurityGroup);
     const endpoint = resourceId(t, 'AWS::EC2::SecurityGroup', {
@@ -374,9 +415,10 @@ describe('drill network', () => {
     }
   });
 
-  it('reaches Secrets Manager through a private-DNS interface endpoint that serves the verifier only', () => {
+  it('with secret logins, reaches Secrets Manager through a private-DNS interface endpoint that serves the verifier only', () => {
     // Prepare
-    const role = lid(stack.drill!.verifier.role);
+    const t = aurora;
+    const role = lid(auroraStack.drill!.verifier.role);
 
     // Assert
     t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);

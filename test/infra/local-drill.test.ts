@@ -474,7 +474,6 @@ describe('runDrillLocally on the synthesized definition', () => {
 describe('a drill of a database too large to scan in its verification budget', () => {
   const ROWS = 2000;
   const { owner: OWNER, password: PASSWORD, snapshotTime: SNAPSHOT_TIME } = LEDGER;
-  const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-master';
   const profile = ledgerProfile(ROWS);
   let server: PgServer;
   beforeAll(async () => {
@@ -496,7 +495,8 @@ describe('a drill of a database too large to scan in its verification budget', (
           targets: {
             ledger: {
               profile,
-              secretArn: SECRET,
+              // The default login: IAM database authentication as a role of the source database.
+              iamUser: OWNER,
               restore: { instanceClass: 'db.r6g.large' },
               warmup: { chunkSeconds: 2, maxSeconds: 300, parallelism: 2 },
             },
@@ -505,6 +505,8 @@ describe('a drill of a database too large to scan in its verification budget', (
       } satisfies StewardConfigInput,
       'test',
     );
+    // The password stands for the token the verifier signs for each connection.
+    const credentials = fakeCredentials({ [`iam:${OWNER}`]: { username: OWNER, password: PASSWORD } });
     const restore = fakeRestorePort('eu-west-1');
     restore.snapshots = [
       {
@@ -534,7 +536,7 @@ describe('a drill of a database too large to scan in its verification budget', (
           return { ...(await restore.describe(t)), endpoint: { host: server.host, port: server.port } };
         },
       },
-      credentials: fakeCredentials({ [SECRET]: { username: OWNER, password: PASSWORD } }),
+      credentials,
       tokens: fakeTokenStore(),
       signal: fakeTaskSignal(),
       reports,
@@ -585,5 +587,11 @@ describe('a drill of a database too large to scan in its verification budget', (
     expect(doc.shape!.sourceInstanceClass).toBe('db.r6g.2xlarge');
     expect(doc.cost).toMatchObject({ instanceUsdPerHour: 0.225, estimate: true });
     expect(doc.cost!.instanceHours).toBeGreaterThanOrEqual(600 / 3600 - 1e-9);
+    // IAM login: the copy restored with IAM authentication on; a token per connecting task (verify and
+    // each warm-up chunk), each signed for the copy's endpoint; no secret read.
+    expect(restore.requests.map((r) => r.iamAuth)).toEqual([true]);
+    expect(credentials.reads).toEqual(
+      Array<string>(1 + warmups.length).fill(`iam:${OWNER}@${server.host}:${server.port}`),
+    );
   });
 });

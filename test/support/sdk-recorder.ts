@@ -145,10 +145,48 @@ const hookSmithy = (): void => {
   };
 };
 
+interface RdsSigner {
+  prototype: {
+    getAuthToken: (this: {
+      hostname?: unknown;
+      port?: unknown;
+      username?: unknown;
+      region?: unknown;
+    }) => unknown;
+  };
+  [HOOKED]?: boolean;
+}
+
+/**
+ * An IAM database authentication token is signed locally (no SDK command is sent), but using it is the
+ * IAM request `rds-db:connect`: recorded as `Signer:connect` with the endpoint and user it was signed for.
+ */
+const hookSigner = (): void => {
+  const { Signer } = require('@aws-sdk/rds-signer') as { Signer: RdsSigner };
+  if (Signer[HOOKED]) return;
+  Signer[HOOKED] = true;
+  const getAuthToken = Signer.prototype.getAuthToken;
+  Signer.prototype.getAuthToken = function (this) {
+    const frames = stewardFrames(new Error().stack);
+    if (frames.some((f) => /^(shared|functions)\//.test(f))) {
+      pending.push({
+        client: 'Signer',
+        command: 'connect',
+        region: Promise.resolve(typeof this.region === 'string' ? this.region : 'unknown'),
+        input: { hostname: this.hostname, port: this.port, DBUser: this.username },
+        frames,
+        mocked: false,
+      });
+    }
+    return getAuthToken.call(this);
+  };
+};
+
 /** Install the hooks for this test file and write its calls when it ends. */
 export const recordSdkCalls = (): void => {
   hookSinon();
   hookSmithy();
+  hookSigner();
   afterAll(async () => {
     const file = expect.getState().testPath ?? 'unknown';
     const test = relative(ROOT, file);

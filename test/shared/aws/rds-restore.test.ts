@@ -133,6 +133,19 @@ describe('restore an RDS instance', () => {
     expect(inputs[1]!.StorageThroughput).toBeUndefined();
   });
 
+  it('turns IAM database authentication on when the verifier logs in with a token, and leaves it to the snapshot otherwise', async () => {
+    // Prepare
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves(meta);
+
+    // Act
+    await port().restore(instanceReq({ iamAuth: true }));
+    await port().restore(instanceReq());
+
+    // Assert
+    const inputs = rds.commandCalls(RestoreDBInstanceFromDBSnapshotCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.EnableIAMDatabaseAuthentication)).toEqual([true, undefined]);
+  });
+
   it('restores a point in time of the source instance', async () => {
     // Prepare
     rds.on(RestoreDBInstanceToPointInTimeCommand).resolves(meta);
@@ -280,6 +293,28 @@ describe('restore an Aurora cluster', () => {
     expect(rds).toReceiveCommandWith(CreateDBInstanceCommand, {
       Engine: 'aurora-mysql',
       DBInstanceIdentifier: WRITER,
+    });
+  });
+
+  it('turns IAM database authentication on for the whole cluster when the verifier logs in with a token', async () => {
+    // Prepare
+    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({
+      DBCluster: { DBClusterIdentifier: CLUSTER, Engine: 'aurora-postgresql', Status: 'creating' },
+    });
+    rds.on(CreateDBInstanceCommand).resolves(meta);
+
+    // Act
+    await port().restore(
+      clusterReq({
+        iamAuth: true,
+        source: { pointInTime: '2026-01-31T11:00:00.000Z', referenceTime: '2026-01-31T11:00:00.000Z' },
+      }),
+    );
+
+    // Assert
+    expect(rds).toReceiveCommandWith(RestoreDBClusterToPointInTimeCommand, {
+      DBClusterIdentifier: CLUSTER,
+      EnableIAMDatabaseAuthentication: true,
     });
   });
 

@@ -246,6 +246,39 @@ describe('the local provider (the sandbox) over real PostgreSQL servers', () => 
     removeOwnTmpDir(tmp);
   });
 
+  it('accepts an IAM login only as its user and only on a copy restored with IAM authentication, as RDS does', async () => {
+    // Prepare
+    const estate = localEstate({
+      source: { id: DB, server: source, tags: { 'steward:backup': 'daily' } },
+      credentials: { username: 'drill_reader', password: 'reader-password' },
+      now: () => new Date('2026-02-01T03:00:00Z'),
+    });
+    estates.push(estate);
+    await estate.backup.createSnapshot({ kind: 'rds-instance', dbId: DB, snapshotId: SNAPSHOT, tags: {} });
+    const endpointOf = async (targetId: string, iamAuth: boolean) => {
+      const t = await estate.restore.restore({ ...request(targetId), iamAuth });
+      return (await estate.restore.describe(t)).endpoint!;
+    };
+    const withIam = await endpointOf('steward-drill-app-db-00000011', true);
+    const without = await endpointOf('steward-drill-app-db-00000012', false);
+
+    // Act
+    const login = (user: string, at: { host: string; port: number }) =>
+      estate.credentials.get({ iamUser: user, ...at }).catch((e: unknown) => (e as Error).message);
+
+    // Assert
+    expect(await login('drill_reader', withIam)).toEqual({
+      username: 'drill_reader',
+      password: 'reader-password',
+    });
+    expect(await login('postgres', withIam)).toBe(
+      'PAM authentication failed for user "postgres" on steward-drill-app-db-00000011',
+    );
+    expect(await login('drill_reader', without)).toBe(
+      'PAM authentication failed for user "drill_reader" on steward-drill-app-db-00000012 (restored without IAM database authentication)',
+    );
+  });
+
   restorePortContract('localEstate', async () => {
     const estate = localEstate({
       source: { id: DB, server: source, tags: { 'steward:backup': 'daily' } },

@@ -41,6 +41,7 @@ const MASTER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!
 const LEDGER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-master-AbCdEf';
 const PASSWORD = 'S3cr3t"p@ss\\word';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAA-token-of-wait-for-restore';
+const IAM_TOKEN = 'orders-db.example:5432/?Action=connect&DBUser=steward_verifier&X-Amz-Signature=abc';
 
 const configInput = {
   stage: 'prod',
@@ -52,14 +53,28 @@ const configInput = {
         snapshot: { randomWithinDays: 7 },
         profile: { database: 'app', tables: [{ name: 'orders', freshnessColumn: 'created_at' }] },
         rpoSeconds: 86_400,
+        auth: 'secret',
       },
       ledger: {
         kind: 'aurora-cluster',
         profile: { database: 'ledger' },
+        auth: 'secret',
         secretArn: LEDGER_SECRET,
         restore: { instanceClass: 'db.r6g.large' },
         rtoSeconds: 7200,
       },
+    },
+  },
+} satisfies StewardConfigInput;
+
+/** The same stage with orders-db on the default login, IAM database authentication. */
+const iamConfig = {
+  ...configInput,
+  drill: {
+    ...configInput.drill,
+    targets: {
+      ...configInput.drill.targets,
+      'orders-db': { ...configInput.drill.targets['orders-db'], auth: 'iam' },
     },
   },
 } satisfies StewardConfigInput;
@@ -125,6 +140,8 @@ const fakeDeps = (verify: VerifyFn = async () => report()) => {
       host: 'orders-db.abc123.rds.amazonaws.com',
     },
     [LEDGER_SECRET]: { username: 'ledger_admin', password: PASSWORD },
+    // IAM login: the "password" stands for the token the verifier signs.
+    'iam:steward_verifier': { username: 'steward_verifier', password: IAM_TOKEN },
   });
   const tokens = fakeTokenStore();
   const signal = fakeTaskSignal();
@@ -319,6 +336,26 @@ describe('restore', () => {
     });
   });
 
+  it('with auth: iam (the default), restores with IAM authentication on and remembers the role, reading no secret', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.deps.config = parseConfig(iamConfig, 'test');
+
+    // Act
+    const s = await driveTo(f, 'restore');
+
+    // Assert
+    expect(s.target).toEqual({
+      kind: 'rds-instance',
+      id: TARGET,
+      status: 'creating',
+      requestedAt: '2026-02-01T05:00:10.000Z',
+      iamUser: 'steward_verifier',
+    });
+    expect(f.restore.requests.map((r) => r.iamAuth)).toEqual([true]);
+    expect(f.credentials.reads).toEqual([]);
+  });
+
   it('refuses to restore when no secret could open the copy', async () => {
     // Prepare
     const f = fakeDeps();
@@ -464,6 +501,27 @@ describe('verify', () => {
       verifiedAt: '2026-02-01T05:10:30.000Z',
       verification: { passed: true },
     });
+  });
+
+  it('with auth: iam, logs in as the role with a token signed for the copy (not the source), and never keeps the token', async () => {
+    // Prepare
+    const leaky: VerifyFn = async (conn) =>
+      report({ checks: [{ ...report().checks[0]!, detail: `login with ${conn.password} ok` }] });
+    const f = fakeDeps(leaky);
+    f.deps.config = parseConfig(iamConfig, 'test');
+
+    // Act
+    const s = await driveTo(f, 'verify');
+
+    // Assert
+    const endpoint = { host: `${TARGET}.abc123.${REGION}.rds.amazonaws.com`, port: 5432 };
+    expect(f.credentials.reads).toEqual([`iam:steward_verifier@${endpoint.host}:${endpoint.port}`]);
+    expect(f.verifySpy).toHaveBeenCalledWith(
+      { ...endpoint, user: 'steward_verifier', password: IAM_TOKEN, ssl: false },
+      expect.anything(),
+      expect.anything(),
+    );
+    expect(JSON.stringify(s)).not.toContain(IAM_TOKEN);
   });
 
   it('never lets the password into the returned state, even when the engine echoes it', async () => {
