@@ -8,42 +8,69 @@ import type { BaseDeps } from '../shared/runtime.js';
 /** A usage mistake on the command line (exit code 2). */
 export class UsageError extends StewardError {
   override name = 'UsageError';
+  /** The options or arguments at fault, e.g. `--dryrun`. */
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super(message);
+  }
 }
 
-/** Notifier for local runs: prints what would be published instead of publishing it. */
+/**
+ * Notifier for local runs: publishes nothing. It prints each message as the deployed function would send
+ * it, or, in a dry run, as what would be sent; with `quiet` (--json) it only keeps them.
+ */
 export const printingNotifier = (
   stage: string,
   out: (s: string) => void,
-): Notifier & { sent: Notification[] } => {
-  const sent: Notification[] = [];
+  opts: { dryRun: boolean; quiet: boolean },
+): Notifier & { sent: RenderedNotification[] } => {
+  const sent: RenderedNotification[] = [];
   return {
     sent,
     send: async (n) => {
-      sent.push(n);
       const { subject, message } = renderNotification(n, stage);
-      out(`\n[notification → ${n.severity} topic] ${subject}\n${message}\n`);
+      sent.push({ severity: n.severity, subject, message, sent: false });
+      if (opts.quiet) return;
+      // The run's own dry-run flag (the event's, or the stage's) is in the message data.
+      const dry = opts.dryRun || (n.data as { dryRun?: unknown } | undefined)?.dryRun === true;
+      const head = dry
+        ? `[dry run: not sent; the ${n.severity} topic would get] ${subject}`
+        : `[not sent (local run); the ${n.severity} topic would get] ${subject}`;
+      out(`\n${head}\n${message}\n`);
     },
+  };
+};
+
+/** A notification a local run printed instead of publishing. */
+export interface RenderedNotification {
+  severity: Notification['severity'];
+  subject: string;
+  message: string;
+  /** Always false: local runs publish nothing. */
+  sent: false;
+}
+
+/** Base deps for a local run: the stage's config, real clock, a notifier that prints instead of publishing. */
+export const localBase = (
+  flags: { config?: string; stage?: string; json?: boolean },
+  dryRun: boolean,
+  out: (s: string) => void,
+): BaseDeps & { notifier: ReturnType<typeof printingNotifier> } => {
+  const { config } = stageConfig(flags);
+  const dry = dryRun || config.dryRun;
+  return {
+    config,
+    dryRun: dry,
+    notifier: printingNotifier(config.stage, out, { dryRun: dry, quiet: flags.json === true }),
+    now: () => new Date(),
   };
 };
 
 /** The stage a command works on: `--config <file or dir>` (default STEWARD_CONFIG, else ./config) and `--stage`. */
 export const stageConfig = (flags: { config?: string; stage?: string }): StageFile =>
   loadStage(configLocation(flags.config), flags.stage);
-
-/** Base deps for a local run: the stage's config, real clock, a printing notifier. */
-export const localBase = (
-  flags: { config?: string; stage?: string },
-  dryRun: boolean,
-  out: (s: string) => void,
-): BaseDeps => {
-  const { config } = stageConfig(flags);
-  return {
-    config,
-    dryRun: dryRun || config.dryRun,
-    notifier: printingNotifier(config.stage, out),
-    now: () => new Date(),
-  };
-};
 
 /** Read and parse a JSON file, naming the file in any error. */
 export const readJson = async (path: string): Promise<unknown> => {

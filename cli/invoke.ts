@@ -1,34 +1,126 @@
+import { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
+import type { DrillDeps } from '../shared/drill/tasks.js';
+import { ConfigError } from '../shared/errors.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { stateTableName } from '../shared/scaling/env.js';
+import { loadEnv } from '../shared/config/env.js';
+import * as z from '../shared/zod.js';
 import { localBase, readJson, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { printResult } from './print.js';
+import { reportBucketFor } from './status.js';
 
 interface Capability {
   run(event: unknown, deps: never): Promise<unknown>;
-  /** The handler's own wiring; the CLI has no function environment, so it names the stage's state table. */
-  wire(base: BaseDeps, env: { STATE_TABLE: string }): unknown;
+  wire(base: BaseDeps, env: never): unknown;
 }
 
-/** Functions `steward invoke` can run; each module exports the same `run` and `wire` the Lambda uses. */
-export const functions: Record<string, () => Promise<Capability>> = {
-  backup: () => import('../functions/backup/handler.js') as Promise<Capability>,
-  retention: () => import('../functions/retention/handler.js') as Promise<Capability>,
+type LocalEnv = Record<string, unknown>;
+
+/** What the CLI knows of the deployed stage: the names infra gives the state table and report bucket. */
+const stageEnv = async (base: BaseDeps, bucket: boolean): Promise<LocalEnv> => ({
+  STATE_TABLE: stateTableName(base.config.stage),
+  ...(bucket ? { REPORT_BUCKET: await reportBucketFor(base.config, process.env.REPORT_BUCKET) } : {}),
+});
+
+// The drill's network is the deployed stack's (ids CloudFormation picked): only its environment knows it.
+const DrillNetworkEnv = z.pick(DrillEnv, {
+  DRILL_SUBNET_GROUP: true,
+  DRILL_SECURITY_GROUP_IDS: true,
+  REPORT_KMS_KEY_ARN: true,
+});
+
+const drillEnv = async (base: BaseDeps): Promise<LocalEnv> => {
+  const env = await stageEnv(base, true);
+  const network = DrillNetworkEnv.safeParse(process.env);
+  return { ...env, DRILL_TABLE: env.STATE_TABLE, ...(network.success ? network.data : {}) };
+};
+
+/**
+ * Without the deployed drill network a restore would land in the account's default network: refuse it,
+ * saying where the values are. Every other drill event (janitor, status changes) runs.
+ */
+const guardDrillNetwork = (deps: unknown, base: BaseDeps): unknown => {
+  const d = deps as DrillDeps;
+  if (d.network.dbSubnetGroupName && d.network.securityGroupIds?.length) return d;
+  const fn = `steward-${base.config.stage}-drill`;
+  return {
+    ...d,
+    restore: {
+      ...d.restore,
+      restore: async () => {
+        throw new ConfigError(
+          `steward invoke drill restores only into the deployed drill network: set DRILL_SUBNET_GROUP and ` +
+            `DRILL_SECURITY_GROUP_IDS to the ${fn} function's values (aws lambda get-function-configuration ` +
+            `--function-name ${fn} --query Environment.Variables)`,
+          ['DRILL_SUBNET_GROUP', 'DRILL_SECURITY_GROUP_IDS'],
+        );
+      },
+    },
+  } satisfies DrillDeps;
+};
+
+interface Invokable {
+  load: () => Promise<Capability>;
+  /** The part of the function's environment its wiring reads, as the CLI can know it. */
+  env: (base: BaseDeps) => Promise<LocalEnv>;
+  /** Adjusts the wired deps for a local run. */
+  guard?: (deps: unknown, base: BaseDeps) => unknown;
+}
+
+const module = (load: () => Promise<unknown>) => load as () => Promise<Capability>;
+
+/**
+ * Functions `steward invoke` can run (every one with sample events in events/); each module exports the
+ * same `run` and `wire` the Lambda uses. Topics are never read: a local run prints its notifications.
+ */
+export const functions: Record<string, Invokable> = {
+  backup: { load: module(() => import('../functions/backup/handler.js')), env: async () => ({}) },
+  retention: {
+    load: module(() => import('../functions/retention/handler.js')),
+    env: (b) => stageEnv(b, false),
+  },
+  drill: {
+    load: module(() => import('../functions/drill/handler.js')),
+    env: drillEnv,
+    guard: guardDrillNetwork,
+  },
+  'drill-verify': {
+    load: module(() => import('../functions/drill-verify/handler.js')),
+    env: async () => loadEnv(z.pick(DrillVerifyEnv, { PG_SSL_MODE: true, PG_CA_FILE: true })),
+  },
+  cost: { load: module(() => import('../functions/cost/handler.js')), env: (b) => stageEnv(b, false) },
+  scaling: { load: module(() => import('../functions/scaling/handler.js')), env: (b) => stageEnv(b, false) },
+  report: { load: module(() => import('../functions/report/handler.js')), env: (b) => stageEnv(b, true) },
+};
+
+/** Run one function's real handler core on `event` with real SDK clients, and print its result. */
+export const invokeFunction = async (
+  name: string,
+  event: unknown,
+  flags: Flags,
+  out: (s: string) => void,
+): Promise<number> => {
+  const fn = functions[name];
+  if (!fn) throw new UsageError(`unknown function "${name}" (known: ${Object.keys(functions).join(', ')})`);
+  const mod = await fn.load();
+  const base = localBase(flags, flags['dry-run'], out);
+  const wired = mod.wire(base, (await fn.env(base)) as never);
+  const result = await mod.run(event, (fn.guard ? fn.guard(wired, base) : wired) as never);
+  printResult(name, result, flags.json, out, base.notifier.sent);
+  return 0;
 };
 
 /** `steward invoke <function> --event <file>`: the real handler core with real SDK clients, locally. */
-export const invoke = async ([name]: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
-  if (!name) throw new UsageError(`invoke needs a function name (${Object.keys(functions).join(', ')})`);
-  const load = functions[name];
-  if (!load) throw new UsageError(`unknown function "${name}" (known: ${Object.keys(functions).join(', ')})`);
-  if (!flags.event) throw new UsageError('invoke needs --event <file> (samples are in events/)');
-  const event = await readJson(flags.event);
-  const mod = await load();
-  const base = localBase(flags, flags['dry-run'], flags.json ? () => {} : out);
-  const result = await mod.run(
-    event,
-    mod.wire(base, { STATE_TABLE: stateTableName(base.config.stage) }) as never,
-  );
-  printResult(name, result, flags.json, out);
-  return 0;
+export const invoke = async (
+  [name, ...extra]: string[],
+  flags: Flags,
+  out: (s: string) => void,
+): Promise<number> => {
+  const known = Object.keys(functions).join(', ');
+  if (!name) throw new UsageError(`invoke needs a function name (${known})`);
+  if (extra.length) throw new UsageError(`invoke takes one function, got also: ${extra.join(' ')}`);
+  if (!functions[name]) throw new UsageError(`unknown function "${name}" (known: ${known})`);
+  if (!flags.event) throw new UsageError(`invoke needs --event <file> (samples are in events/${name}/)`);
+  return invokeFunction(name, await readJson(flags.event), flags, out);
 };

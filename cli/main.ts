@@ -1,65 +1,17 @@
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest, suggestion } from '../shared/config/suggest.js';
 import {
   BAD_INPUT_EXIT,
   ConfigError,
+  errorMessage,
   errorName,
   EventShapeError,
   explainConfigError,
   StewardError,
 } from '../shared/errors.js';
 import { UsageError } from './base.js';
-
-const HELP = `steward — ops automation for RDS/Aurora and ElastiCache
-
-Usage:
-  steward validate [<file or dir>] [--config <file or dir>] [--stage <name>] [--json]
-      Check stage configs (steward.<stage>.yaml) exactly as synth does: every problem with its file,
-      line, column, key path and fix. Exit 0 when all are valid, 2 otherwise.
-  steward init [--stage dev] [--config <dir or file>] [--region <region>] [--databases a,b | --all] [--force]
-      Read the account (RDS instances, Aurora clusters, ElastiCache replication groups, their tags and
-      automated backups) and write a starting config plus the tagging commands for the databases you
-      pick (prompted on a terminal). Without AWS credentials it writes the documented example.
-  steward schema
-      Print the JSON Schema of a stage config file (for editors: reference it from your files).
-  steward invoke <function> --event <file> [--stage <name>] [--dry-run] [--json]
-      Run a function's real handler locally with real AWS SDK clients
-      (honours AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL). Functions: backup, retention.
-  steward plan retention [--stage <name>] [--inventory <snapshots.json>] [--json]
-      Show what retention would keep and delete, and why. Reads AWS unless --inventory is given.
-  steward plan backup [--stage <name>] [--policy daily] [--inventory <databases.json>] [--json]
-      Show which databases a scheduled backup would snapshot, and why others are skipped.
-  steward sandbox [--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--history <dir>] [--json]
-      The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server
-      with the drill state machine, verify it and report RTO/RPO. --break makes the drill fail.
-  steward drill <database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage <name>] [--wait] [--json]
-      Start a restore drill of a configured database in the deployed drill state machine. --wait
-      follows it and prints the report; exit 0 only when the drill passed.
-  steward drills [--stage <name>] [--limit 20] [--json]
-      Recent drills, newest first: database, status, RTO, RPO and outcome.
-  steward scale --alarm <name> [--stage <name>] [--dry-run] [--json]
-      What the scaling rule answering that alarm would do now, and why (--dry-run: read only).
-      Without --dry-run it runs the rule's playbook now, through every guardrail and its mode.
-  steward approve <id> [--stage <name>] [--dry-run] [--json]
-      Execute a scaling change awaiting approval, once, after checking it against the resource again.
-  steward cost [--stage <name>] [--json]
-      Month-to-date cost by service, the month-end forecast and which thresholds are armed, fired
-      or due. Reads Cost Explorer (3 requests, $0.03) and the alert ledger; sends nothing.
-  steward status [--stage dev] [--json] [--local | --history <dir>] [--bucket <name>]
-      Every database of the stage's account-region, tagged or not: policy (or UNPROTECTED), newest
-      backup, snapshots held vs kept, DR lag, last drill with RTO/RPO, scaling, and one health word
-      (OK, LATE, FAILING, UNPROTECTED) with the reason. Exit 1 when anything is LATE or FAILING.
-      --local reads the sandbox's history (.steward/, left by npm start) instead of AWS.
-  steward report [--month YYYY-MM] [--out file.html] [--stage dev] [--json] [--local | --history <dir>]
-      The month's recovery evidence (default: last month): per database backups taken vs scheduled,
-      DR copies and DR lag, retention deletions, every drill with its checks, RTO/RPO against targets,
-      as one self-contained HTML page with charts (--json prints the JSON document). Reads only.
-  steward bench
-      Benchmarks (npm run bench).
-
-Every command that reads a stage config takes --config <file or dir> (default: $STEWARD_CONFIG, else
-./config) and --stage <name> (needed when the directory holds several stages).
-
-Exit codes: 0 ok, 1 failed (a check, an action or AWS), 2 bad usage, input or config.`;
+import { type CommandSpec, COMMANDS, commandHelp, commandSpec, globalHelp, optionsOf } from './commands.js';
 
 type Command = (positionals: string[], flags: Flags, out: (s: string) => void) => Promise<number>;
 export interface Flags {
@@ -88,6 +40,7 @@ export interface Flags {
   'dry-run': boolean;
   json: boolean;
   help: boolean;
+  version?: boolean;
 }
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -107,64 +60,146 @@ const commands: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./report.js')).report,
 };
 
-/** CLI entry: returns the process exit code; never throws. */
+/** Every option of every command, as parseArgs reads it. */
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  databases: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  write: { type: 'boolean', default: false },
+  event: { type: 'string' },
+  inventory: { type: 'string' },
+  policy: { type: 'string' },
+  break: { type: 'string' },
+  size: { type: 'string' },
+  snapshot: { type: 'string' },
+  pitr: { type: 'string' },
+  limit: { type: 'string' },
+  alarm: { type: 'string' },
+  history: { type: 'string' },
+  bucket: { type: 'string' },
+  month: { type: 'string' },
+  out: { type: 'string' },
+  local: { type: 'boolean', default: false },
+  wait: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+/** The version in package.json. */
+export const stewardVersion = (): string =>
+  (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
+
+const isBadInput = (e: unknown): boolean =>
+  e instanceof UsageError ||
+  e instanceof ConfigError ||
+  e instanceof EventShapeError ||
+  String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+
+/** The one JSON document `--json` prints when a command fails: the error's name, message and bad fields. */
+export const errorDocument = (e: unknown): { error: { name: string; message: string; fields: string[] } } => {
+  const usage = String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+  const issues = (e as { issues?: unknown }).issues;
+  return {
+    error: {
+      name: usage ? 'UsageError' : errorName(e),
+      message: e instanceof ConfigError ? e.summary : errorMessage(e),
+      fields: Array.isArray(issues) ? issues.map(String) : [],
+    },
+  };
+};
+
+/** `--dryrun` → `unknown option --dryrun for steward invoke: did you mean --dry-run?` */
+const unknownOption = (option: string, spec: CommandSpec | undefined): UsageError => {
+  const known = spec ? optionsOf(spec) : Object.keys(OPTIONS);
+  const name = option.replace(/^-+/, '').split('=')[0]!;
+  const near = closest(name, known);
+  const list = `its options: ${known.map((o) => `--${o}`).join(', ')}`;
+  if (!spec)
+    return new UsageError(`unknown option ${option}${near ? `: did you mean --${near}?` : ''}`, [option]);
+  if (near)
+    return new UsageError(`unknown option ${option} for steward ${spec.name}: did you mean --${near}?`, [
+      option,
+    ]);
+  // An option of another command: say this one does not take it.
+  const elsewhere = name in OPTIONS ? name : closest(name, Object.keys(OPTIONS));
+  return new UsageError(
+    elsewhere
+      ? `steward ${spec.name} does not take --${elsewhere} (${list})`
+      : `unknown option ${option} for steward ${spec.name} (${list})`,
+    [option],
+  );
+};
+
+const parse = (argv: string[]) => {
+  const named = argv.find((a) => !a.startsWith('-'));
+  const spec = named === undefined ? undefined : commandSpec(named);
+  try {
+    return { spec, ...parseArgs({ args: argv, allowPositionals: true, tokens: true, options: OPTIONS }) };
+  } catch (e) {
+    const option = /'(-[^' ]+)'/.exec((e as Error).message)?.[1];
+    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option)
+      throw unknownOption(option, spec);
+    throw new UsageError((e as Error).message.split('. To specify')[0]!);
+  }
+};
+
+/** CLI entry: returns the process exit code; never throws. With --json, stdout gets exactly one JSON document. */
 export const main = async (
   argv: string[],
   out: (s: string) => void = (s) => console.log(s),
 ): Promise<number> => {
+  const json = argv.includes('--json');
+  // One document: what the command prints, or the error if it fails after printing.
+  const printed: string[] = [];
+  const write = json ? (s: string) => void printed.push(s) : out;
   try {
-    const { positionals, values } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        stage: { type: 'string' },
-        region: { type: 'string' },
-        databases: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        write: { type: 'boolean', default: false },
-        event: { type: 'string' },
-        inventory: { type: 'string' },
-        policy: { type: 'string' },
-        break: { type: 'string' },
-        size: { type: 'string' },
-        snapshot: { type: 'string' },
-        pitr: { type: 'string' },
-        limit: { type: 'string' },
-        alarm: { type: 'string' },
-        history: { type: 'string' },
-        bucket: { type: 'string' },
-        month: { type: 'string' },
-        out: { type: 'string' },
-        local: { type: 'boolean', default: false },
-        wait: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    const { spec, positionals, values, tokens } = parse(argv);
     const [name, ...rest] = positionals;
-    if (values.help || !name) {
-      out(HELP);
-      return name || values.help ? 0 : 2;
+    if (values.version) {
+      write(json ? JSON.stringify({ version: stewardVersion() }) : `steward ${stewardVersion()}`);
+    } else if (name === 'help' || (!name && values.help)) {
+      const about = rest[0] === undefined ? undefined : commandSpec(rest[0]);
+      if (rest[0] !== undefined && !about) throw unknownCommand(rest[0]);
+      write(about ? commandHelp(about) : globalHelp());
+    } else if (!name) {
+      out(globalHelp());
+      return BAD_INPUT_EXIT;
+    } else {
+      if (!spec) throw unknownCommand(name);
+      if (values.help) write(commandHelp(spec));
+      else {
+        const allowed = new Set(optionsOf(spec));
+        for (const t of tokens)
+          if (t.kind === 'option' && !allowed.has(t.name)) throw unknownOption(t.rawName, spec);
+        const command = await commands[spec.name]!();
+        const code = await command(rest, values as Flags, write);
+        if (json) out(printed.join('\n'));
+        return code;
+      }
     }
-    const load = commands[name];
-    if (!load) throw new UsageError(`unknown command "${name}" (known: ${Object.keys(commands).join(', ')})`);
-    return await (
-      await load()
-    )(rest, values as Flags, out);
+    if (json) out(printed.join('\n'));
+    return 0;
   } catch (e) {
-    const usage =
-      e instanceof UsageError ||
-      e instanceof ConfigError ||
-      e instanceof EventShapeError ||
-      String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+    const usage = isBadInput(e);
+    if (json) out(JSON.stringify(errorDocument(e), null, 2));
     if (e instanceof ConfigError) console.error(`steward: ${explainConfigError(e)}`);
-    else
-      console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${(e as Error).message ?? e}`);
+    else console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${errorMessage(e)}`);
     if (!usage && e instanceof Error && e.cause)
       console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
     return usage ? BAD_INPUT_EXIT : 1;
   }
 };
+
+const unknownCommand = (name: string): UsageError =>
+  new UsageError(
+    `unknown command "${name}": ${suggestion(
+      name,
+      COMMANDS.map((c) => c.name),
+    )} (steward --help lists them)`,
+  );

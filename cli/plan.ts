@@ -64,20 +64,9 @@ const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<nu
   }
   if (!flags.inventory) {
     // Against AWS: the real handler in dry run, so quotas and copies are planned too.
-    const { invoke } = await import('./invoke.js');
-    const { writeFile, mkdtemp } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const file = join(await mkdtemp(join(tmpdir(), 'steward-')), 'event.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        action: 'scheduled-backup',
-        policy: policyName,
-        scheduledTime: new Date().toISOString(),
-      }),
-    );
-    return invoke(['backup'], { ...flags, event: file, 'dry-run': true }, out);
+    const { invokeFunction } = await import('./invoke.js');
+    const event = { action: 'scheduled-backup', policy: policyName, scheduledTime: new Date().toISOString() };
+    return invokeFunction('backup', event, { ...flags, 'dry-run': true }, out);
   }
   const raw = await readJson(flags.inventory);
   if (!Array.isArray(raw)) throw new EventShapeError(`${flags.inventory}: expected an array of databases`);

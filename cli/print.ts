@@ -1,4 +1,5 @@
 import type { Outcome } from '../shared/model.js';
+import type { RenderedNotification } from './base.js';
 import { table } from './table.js';
 
 const outcomeRows = (outcomes: readonly Outcome[]) =>
@@ -10,9 +11,16 @@ const outcomeRows = (outcomes: readonly Outcome[]) =>
   ]);
 
 /** Print a handler result: JSON as-is, or a summary line and an outcome table for humans. */
-export const printResult = (name: string, result: unknown, json: boolean, out: (s: string) => void): void => {
+export const printResult = (
+  name: string,
+  result: unknown,
+  json: boolean,
+  out: (s: string) => void,
+  notifications: readonly RenderedNotification[] = [],
+): void => {
   if (json) {
-    out(JSON.stringify(result, null, 2));
+    // The handler's result, and what it would have published (a local run publishes nothing).
+    out(JSON.stringify(notifications.length ? { ...(result as object), notifications } : result, null, 2));
     return;
   }
   const r = result as { summary?: unknown; dryRun?: boolean; outcomes?: Outcome[] };

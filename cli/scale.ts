@@ -27,7 +27,7 @@ export const renderScaling = (r: ScalingResult): string => {
 };
 
 const deps = (flags: Flags, out: (s: string) => void) => {
-  const base = localBase(flags, flags['dry-run'], flags.json ? () => {} : out);
+  const base = localBase(flags, flags['dry-run'], out);
   if (!base.config.scaling.enabled)
     throw new UsageError(
       `scaling is not enabled for stage ${base.config.stage} (scaling.enabled in its config)`,
