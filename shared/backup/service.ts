@@ -254,10 +254,11 @@ const adhoc = async (
 const count = (outcomes: readonly Outcome[], action: string, status: Outcome['status']) =>
   outcomes.filter((o) => o.action === action && o.status === status).length;
 
-const severityOf = (d: Draft): Severity => {
+const severityOf = (d: Draft, dryRun: boolean): Severity => {
   const findings = d.backup?.findings ?? [];
-  if (d.outcomes.some((o) => o.status === 'failed') || findings.some((f) => f.severity === 'critical'))
-    return 'critical';
+  if (d.outcomes.some((o) => o.status === 'failed')) return 'critical';
+  // A dry run only planned: what it found is worth a look (warning), never a page.
+  if (findings.some((f) => f.severity === 'critical')) return dryRun ? 'warning' : 'critical';
   const missed = d.backup?.actions.some((a) => a.action === 'skip' && a.missed) ?? false;
   const brokenCopy =
     d.copies?.skipped.some((s) => s.reason === 'copy-failed' || s.reason === 'source-failed') ?? false;
@@ -268,27 +269,31 @@ const severityOf = (d: Draft): Severity => {
 const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
   const prefix = dryRun ? '[dry run] ' : '';
   const verb = dryRun ? 'planned' : 'created';
-  const creates = d.outcomes.filter((o) => o.action === CREATE);
-  const made = creates.filter(
-    (o) => o.status === 'done' || o.status === 'already-done' || o.status === 'planned',
-  ).length;
-  const skipped = creates.filter((o) => o.status === 'skipped').length;
+  // Counts say what happened: a snapshot that already existed or a create that failed is not "created".
+  const made = count(d.outcomes, CREATE, dryRun ? 'planned' : 'done');
+  const existed = count(d.outcomes, CREATE, 'already-done');
+  const skipped = count(d.outcomes, CREATE, 'skipped');
   const failed = d.outcomes.filter((o) => o.status === 'failed').length;
+  const copied = count(d.outcomes, COPY, dryRun ? 'planned' : 'done');
+  const copiedBefore = count(d.outcomes, COPY, 'already-done');
   const copies = d.copies
-    ? `DR copies ${d.copies.start.length} ${dryRun ? 'planned' : 'started'}, ${d.copies.deferred.length} deferred`
+    ? `DR copies ${copied} ${dryRun ? 'planned' : 'started'}${copiedBefore ? `, ${copiedBefore} already copied` : ''}, ${d.copies.deferred.length} deferred`
     : undefined;
+  const existedText = existed ? `, ${existed} already existed` : '';
   const full = d.backup?.findings.find((f) => f.severity === 'critical');
   switch (req.action) {
     case 'scheduled-backup':
       return full
         ? `${prefix}${req.policy} backup: ${full.message}`
-        : `${prefix}${req.policy} backup: ${made} ${verb}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}`;
+        : `${prefix}${req.policy} backup: ${made} ${verb}${existedText}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}`;
     case 'snapshot': {
       const a = d.backup?.actions[0];
       const name = a?.db.id ?? req.resource;
-      return a?.action === 'create' && failed === 0
-        ? `${prefix}snapshot of ${name} (${req.reason}): ${verb} ${a.snapshotId}`
-        : `${prefix}snapshot of ${name} (${req.reason}): not created`;
+      if (a?.action !== 'create' || failed > 0)
+        return `${prefix}snapshot of ${name} (${req.reason}): not created`;
+      return existed
+        ? `${prefix}snapshot of ${name} (${req.reason}): ${a.snapshotId} already existed`
+        : `${prefix}snapshot of ${name} (${req.reason}): ${verb} ${a.snapshotId}`;
     }
     case 'reconcile-copies':
       return copies
@@ -389,7 +394,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     throw e;
   }
 
-  const severity = severityOf(draft);
+  const severity = severityOf(draft, dryRun);
   const summary = summarize(req, draft, dryRun);
   metrics.addMetric('SnapshotsCreated', MetricUnit.Count, count(draft.outcomes, CREATE, 'done'));
   metrics.addMetric('SnapshotsCopied', MetricUnit.Count, count(draft.outcomes, COPY, 'done'));

@@ -68,6 +68,20 @@ export interface JanitorResult {
 
 const label = (r: DrillResource) => `${r.kind} ${r.id}`;
 
+const resources = (n: number) => `${n} leftover drill resource${n === 1 ? '' : 's'}`;
+
+/** What the janitor did, counted by outcome: gone already or failed is not "deleted". */
+const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: string): string => {
+  const n = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
+  if (dryRun) return `Would delete ${resources(outcomes.length)} in ${region}`;
+  const parts = [
+    `Janitor deleted ${resources(n('done'))}`,
+    ...(n('already-done') ? [`${n('already-done')} already gone`] : []),
+    ...(n('failed') ? [`${n('failed')} failed`] : []),
+  ];
+  return `${parts.join(', ')} in ${region}`;
+};
+
 /**
  * Delete `steward:drill` resources a drill left behind (its cleanup failed or never ran). Says so in
  * one warning naming each; nothing to delete → no notification. Throws after reporting when a
@@ -103,7 +117,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     await deps.notifier.send({
       severity: 'warning',
       capability: 'drill',
-      subject: `${deps.dryRun ? 'Would delete' : 'Janitor deleted'} ${doomed.length} leftover drill resource${doomed.length === 1 ? '' : 's'} in ${deps.restore.region}`,
+      subject: janitorSubject(outcomes, deps.dryRun, deps.restore.region),
       lines: [
         ...lines,
         '',

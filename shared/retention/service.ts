@@ -281,7 +281,7 @@ export const retentionNotification = (run: {
     : dryRun
       ? `dry run: would delete ${plan.delete.length} expired snapshots`
       : plan.delete.length
-        ? `deleted ${t.done + t['already-done']} expired snapshots`
+        ? `deleted ${t.done} expired snapshots${t['already-done'] ? `, ${t['already-done']} already gone` : ''}`
         : 'nothing to expire';
   const deferredNote = plan.deferred.length ? `, ${plan.deferred.length} deferred to the next run` : '';
 

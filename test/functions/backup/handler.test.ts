@@ -136,6 +136,22 @@ describe('scheduled backup', () => {
     expect(primary.created).toEqual([]);
   });
 
+  it('counts what happened: an existing snapshot is not created, a failed create is not either', async () => {
+    // Prepare
+    const existing = managedSnapshot('steward-orders-db-202601150300-sched', 15);
+    const { deps, primary, notifier } = fakeDeps({ primarySnaps: [existing] });
+    primary.failCreate.set('billing-db', new Error('InternalFailure'));
+
+    // Act
+    const result = await run(clone(scheduledEvent), deps).catch((e: unknown) => e);
+
+    // Assert
+    expect(result).toBeInstanceOf(Error);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'daily backup: 1 created, 1 already existed, 1 skipped, 1 failed; DR copies 1 started, 0 deferred',
+    ]);
+  });
+
   it('creates one tagged snapshot per opted-in, available database and reports the missed one', async () => {
     // Prepare
     const { deps, primary, notifier } = fakeDeps();
