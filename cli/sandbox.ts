@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { drillDefinition, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
+import { runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
@@ -12,7 +12,9 @@ import { StewardError } from '../shared/errors.js';
 import { LOCAL, LOCAL_CLASS, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
 import {
+  findPgBinaries,
   localClient,
+  type PgBinaries,
   type PgServer,
   startPostgres,
   stopAllPostgres,
@@ -33,6 +35,8 @@ import type { DrillState } from '../shared/drill/state.js';
 import { type DrillDeps, runDrillTask, runVerifyTask } from '../shared/drill/tasks.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
+import { progress } from './progress.js';
+import { synthesizeDrill } from './synth-drill.js';
 import { type Notification, renderNotification } from '../shared/notify/notifier.js';
 import type { Flags } from './main.js';
 
@@ -177,6 +181,12 @@ const fileReports = (dir: string): ReportStore & { written: string[] } => {
   };
 };
 
+/** Which PostgreSQL the sandbox runs, and where it came from. */
+export const describeBinaries = (b: PgBinaries): string =>
+  b.source === 'npm'
+    ? `${b.version} from the npm package ${b.package} (no PostgreSQL server binaries on this machine)`
+    : `${b.version} from ${b.dir}${b.source === 'STEWARD_PG_BIN_DIR' ? ' (STEWARD_PG_BIN_DIR)' : ''}`;
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
@@ -196,10 +206,17 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
   const say = flags.json ? () => {} : out;
   await checkDisk(rows);
   const t0 = Date.now();
-  const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
+  const step = async <T>(label: string, f: () => Promise<T>, running = label): Promise<T> => {
     if (stopSignal) throw new Interrupted();
     const s = Date.now();
-    const r = await f();
+    // A step that takes a while says so on stderr while it runs (stdout keeps the results).
+    const ticker = progress(running, process.stderr);
+    let r: T;
+    try {
+      r = await f();
+    } finally {
+      ticker.stop();
+    }
     say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
     return r;
   };
@@ -228,7 +245,12 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     say(
       `steward sandbox: a restore drill on this machine, no AWS (${rows.toLocaleString('en')} transactions)\n`,
     );
-    source = await step('started the source PostgreSQL', () => startPostgres({ name: 'source' }));
+    source = await step(
+      'started the source PostgreSQL',
+      () => startPostgres({ name: 'source' }),
+      'starting the source PostgreSQL',
+    );
+    say(`    ${describeBinaries(findPgBinaries())}`);
     const password = randomBytes(18).toString('base64url');
     const admin = localClient(source.connectionString('postgres'));
     await admin.connect();
@@ -241,8 +263,10 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     const baselines: Record<string, number> = {};
     try {
       say(`  … loading the sample database (${rows.toLocaleString('en')} transactions)`);
-      const loaded = await step(`loaded the sample database (seed 42)`, () =>
-        loadSampleData(app, { rows, seed: 42, now: new Date() }),
+      const loaded = await step(
+        `loaded the sample database (seed 42)`,
+        () => loadSampleData(app, { rows, seed: 42, now: new Date() }),
+        'loading the sample database',
       );
       say(`    ${loaded.users} users, ${loaded.accounts} accounts, ${loaded.transactions} transactions`);
       await app.query(`grant select on all tables in schema public to ${READER}`);
@@ -278,29 +302,34 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       region: `${LOCAL}-dr`,
       list: async () => ({ snapshots: [], failures: [] }),
     };
-    const backup = await step('took a snapshot with the backup core (pg_basebackup)', () =>
-      backupFn.run(
-        { action: 'scheduled-backup', policy: 'daily', scheduledTime: new Date().toISOString() },
-        {
-          ...base,
-          notifier: { send: async () => {} },
-          primary: estate!.backup,
-          dr: {
-            region: `${LOCAL}-dr`,
-            copySnapshot: async () => {
-              throw new StewardError('the sandbox has no DR region');
+    const backup = await step(
+      'took a snapshot with the backup core',
+      () =>
+        backupFn.run(
+          { action: 'scheduled-backup', policy: 'daily', scheduledTime: new Date().toISOString() },
+          {
+            ...base,
+            notifier: { send: async () => {} },
+            primary: estate!.backup,
+            dr: {
+              region: `${LOCAL}-dr`,
+              copySnapshot: async () => {
+                throw new StewardError('the sandbox has no DR region');
+              },
             },
+            snapshots: { primary: estate!.snapshots, dr: noDr },
           },
-          snapshots: { primary: estate!.snapshots, dr: noDr },
-        },
-      ),
+        ),
+      'taking a snapshot with the backup core',
     );
     const created = backup.outcomes.find((o) => o.action === 'create-snapshot');
     say(`    ${created?.status === 'done' ? created.detail : JSON.stringify(created)}`);
 
     // The drill: the state machine definition CDK synthesizes, executed locally.
-    const definition = await step('synthesized the drill state machine (the CDK definition)', async () =>
-      drillDefinition(config),
+    const definition = await step(
+      'synthesized the drill state machine (the CDK definition)',
+      () => synthesizeDrill(configInput, abort.signal),
+      'synthesizing the drill state machine with CDK (about 15 s)',
     );
     const { signal, settled } = localSignal();
     const reports = fileReports(join(historyRoot, 'reports'));
@@ -375,7 +404,14 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     if (flags.json) {
       out(
         JSON.stringify(
-          { status: result.status, error: result.error, path: result.path, report: doc, history },
+          {
+            status: result.status,
+            error: result.error,
+            path: result.path,
+            report: doc,
+            history,
+            postgres: findPgBinaries(),
+          },
           null,
           2,
         ),

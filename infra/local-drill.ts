@@ -1,14 +1,7 @@
 // aws-local-stepfunctions needs Promise.withResolvers (Node 22+): shim it for Node 20 before the library runs.
 import './node20-compat.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
-import type { StewardConfig } from '../shared/config/schema.js';
 import type { DrillTaskEvent } from '../shared/drill/state.js';
-import { ConfigError } from '../shared/errors.js';
-import { stackId, StewardStack } from './stack.js';
 
 /** An Amazon States Language document, as parsed JSON. */
 export interface AslDefinition {
@@ -45,43 +38,9 @@ const PSEUDO: Record<string, string> = {
 export const localFunctionArn = (logicalId: string): string =>
   `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
 
-interface CfnTemplate {
+export interface CfnTemplate {
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 }
-
-// The feature flags `cdk synth` runs with: they can change what constructs render.
-const cdkContext = (): Record<string, unknown> =>
-  (
-    JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
-      context: Record<string, unknown>;
-    }
-  ).context;
-
-/**
- * The drill state machine's ASL exactly as `cdk synth` renders it for `config`, with deploy-time ARNs
- * replaced by local placeholders. Synthesizes the real stack offline in a throwaway app; Lambda bundling is
- * skipped (`bundling: false`, the default) because code assets never appear in the definition.
- */
-export const drillDefinition = (
-  config: StewardConfig,
-  options: { bundling?: boolean } = {},
-): AslDefinition => {
-  if (!config.drill.enabled) {
-    throw new ConfigError(`No drill state machine for ${config.stage}`, ['drill.enabled: is false']);
-  }
-  const outdir = mkdtempSync(join(tmpdir(), 'steward-drill-synth-'));
-  try {
-    const app = new App({
-      outdir,
-      context: { ...cdkContext(), ...(options.bundling ? {} : { 'aws:cdk:bundling-stacks': [] }) },
-    });
-    const stack = new StewardStack(app, stackId(config.stage), { config });
-    const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-    return definitionFromTemplate(template, `steward-${config.stage}-drill`);
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-};
 
 /** Parse the `DefinitionString` of the state machine named `stateMachineName` in a synthesized template. */
 export const definitionFromTemplate = (template: CfnTemplate, stateMachineName: string): AslDefinition => {

@@ -11,6 +11,10 @@ interface Run {
   child: ChildProcess;
   /** Resolves when a stdout line matches. */
   line: (re: RegExp) => Promise<string>;
+  /** Resolves when a stderr line (progress) matches. */
+  errLine: (re: RegExp) => Promise<string>;
+  /** Everything printed on stdout so far. */
+  stdout: () => string;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   tmp: string;
 }
@@ -27,35 +31,34 @@ const sandbox = (args: string[]): Run => {
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let stderr = '';
-  const waiters: { re: RegExp; done: (l: string) => void }[] = [];
-  child.stdout!.on('data', (b: Buffer) => {
-    out += b.toString();
-    const lines = out.split('\n');
-    for (const l of lines) {
-      for (const w of waiters.filter((x) => x.re.test(l))) {
+  const text = { out: '', err: '' };
+  const waiters: { re: RegExp; stream: 'out' | 'err'; done: (l: string) => void }[] = [];
+  const listen = (stream: 'out' | 'err') => (b: Buffer) => {
+    text[stream] += b.toString();
+    for (const l of text[stream].split('\n')) {
+      for (const w of waiters.filter((x) => x.stream === stream && x.re.test(l))) {
         waiters.splice(waiters.indexOf(w), 1);
         w.done(l);
       }
     }
-  });
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal, stderr })),
-  );
-  return {
-    child,
-    tmp,
-    exit,
-    line: (re) =>
-      new Promise((done, fail) => {
-        const seen = out.split('\n').find((l) => re.test(l));
-        if (seen !== undefined) return done(seen);
-        waiters.push({ re, done });
-        void exit.then(() => fail(new Error(`exited before printing ${re}; output:\n${out}\n${stderr}`)));
-      }),
   };
+  child.stdout!.on('data', listen('out'));
+  child.stderr!.on('data', listen('err'));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal, stderr: text.err })),
+  );
+  const waitFor =
+    (stream: 'out' | 'err') =>
+    (re: RegExp): Promise<string> =>
+      new Promise((done, fail) => {
+        const seen = text[stream].split('\n').find((l) => re.test(l));
+        if (seen !== undefined) return done(seen);
+        waiters.push({ re, stream, done });
+        void exit.then(() =>
+          fail(new Error(`exited before printing ${re}; output:\n${text.out}\n${text.err}`)),
+        );
+      });
+  return { child, tmp, exit, line: waitFor('out'), errLine: waitFor('err'), stdout: () => text.out };
 };
 
 /** What steward left in the run's TMPDIR (the TypeScript loader's cache is not steward's) and its servers. */
@@ -95,6 +98,21 @@ describe('npm start under signals', () => {
 
     // Assert
     expect(code).toBe(143);
+    expect(leftovers(r)).toEqual({ dirs: [], servers: [] });
+  });
+
+  it('Ctrl-C while the drill state machine is synthesized stops the synthesis at once and leaves nothing', async () => {
+    // Prepare
+    const r = sandbox(['--size', '2000']);
+    await r.errLine(/synthesizing the drill state machine/);
+
+    // Act
+    r.child.kill('SIGINT');
+    const { code } = await r.exit;
+
+    // Assert: the synthesis never finished (it used to block the signal until it had).
+    expect(code).toBe(130);
+    expect(r.stdout()).not.toMatch(/synthesized the drill state machine/);
     expect(leftovers(r)).toEqual({ dirs: [], servers: [] });
   });
 

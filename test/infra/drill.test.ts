@@ -4,12 +4,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DRILL_STATE_TASKS, DrillStates } from '../../infra/drill.js';
-import {
-  type AslDefinition,
-  type AslState,
-  definitionFromTemplate,
-  drillDefinition,
-} from '../../infra/local-drill.js';
+import { type AslDefinition, type AslState, definitionFromTemplate } from '../../infra/local-drill.js';
+import { drillDefinition } from '../../infra/drill-synth.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
 import { exampleInput, loadExample } from '../support/examples.js';

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AslDefinition,
-  drillDefinition,
   type LocalDrillEvent,
   runDrillLocally,
   TaskTimedOut,
 } from '../../infra/local-drill.js';
+import { drillDefinition } from '../../infra/drill-synth.js';
 import { loadExample } from '../support/examples.js';
 import { LEDGER, ledgerProfile, startSlowLedger } from '../support/slow-reads.js';
 import {
