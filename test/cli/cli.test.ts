@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { COMMANDS } from '../../cli/commands.js';
+import { COMMANDS, usageLine } from '../../cli/commands.js';
+import { readmeWithCommands } from '../../cli/schema.js';
 import { functions } from '../../cli/invoke.js';
 import { main } from '../../cli/main.js';
 import { onExample } from '../support/examples.js';
@@ -52,6 +53,15 @@ describe('help, version and options', () => {
       expect(viaHelp.out).toBe(help.out);
     },
   );
+
+  it("the README's command list is the CLI's own (npm run config:docs regenerates it)", async () => {
+    // Prepare
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+    // Act / Assert
+    expect(readme).toBe(await readmeWithCommands(readme));
+    for (const c of COMMANDS) expect(readme).toContain(`\`${usageLine(c).replaceAll('|', '\\|')}\``);
+  });
 
   it('the global help lists every command', async () => {
     // Act
