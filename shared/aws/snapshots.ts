@@ -10,10 +10,13 @@ import {
   type DBSnapshot,
   DeleteDBClusterSnapshotCommand,
   DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
   paginateDescribeDBClusterSnapshots,
   paginateDescribeDBSnapshots,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import type { SnapshotReader } from '../backup/ports.js';
 import { failureOf } from '../errors.js';
 import type { ResourceKind, Snapshot, SnapshotListing, SnapshotType } from '../model.js';
 import type { SnapshotStore } from '../retention/ports.js';
@@ -179,3 +182,54 @@ export const awsSnapshotStore = (
     },
   };
 };
+
+/**
+ * SnapshotReader over one region's RDS API: one database's manual snapshots (`DBInstanceIdentifier` /
+ * `DBClusterIdentifier` filter, usually one page) and one snapshot by id. What an RDS event reconciles.
+ */
+export const rdsSnapshotReader = (region: string, rds: RDSClient): SnapshotReader => ({
+  region,
+  ofDatabase: (kind, db) =>
+    kind === 'rds-instance'
+      ? collectPages(
+          paginateDescribeDBSnapshots(
+            { client: rds, ...PAGE },
+            { DBInstanceIdentifier: db, SnapshotType: 'manual' },
+          ),
+          (p) => p.DBSnapshots,
+          (s) => fromDbSnapshot(s, region),
+          'DescribeDBSnapshots',
+          `snapshots of DB instance ${db} in ${region}`,
+        )
+      : collectPages(
+          paginateDescribeDBClusterSnapshots(
+            { client: rds, ...PAGE },
+            { DBClusterIdentifier: db, SnapshotType: 'manual' },
+          ),
+          (p) => p.DBClusterSnapshots,
+          (s) => fromClusterSnapshot(s, region),
+          'DescribeDBClusterSnapshots',
+          `snapshots of DB cluster ${db} in ${region}`,
+        ),
+  get: async (kind, id) => {
+    const resource = `${kind} snapshot ${id} in ${region}`;
+    if (kind === 'rds-instance') {
+      const r = await attempt(
+        'DescribeDBSnapshots',
+        resource,
+        () => rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
+        { gone: NOT_FOUND },
+      );
+      const s = r.ok ? r.value.DBSnapshots?.[0] : undefined;
+      return s && fromDbSnapshot(s, region);
+    }
+    const r = await attempt(
+      'DescribeDBClusterSnapshots',
+      resource,
+      () => rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })),
+      { gone: NOT_FOUND },
+    );
+    const s = r.ok ? r.value.DBClusterSnapshots?.[0] : undefined;
+    return s && fromClusterSnapshot(s, region);
+  },
+});

@@ -1,12 +1,27 @@
+import { dataTime } from '../data-time.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import { isManaged, Tag, type Tags } from '../tags.js';
 
-// AWS allows at most 5 cross-region snapshot copies in progress per destination region.
-/** Hard AWS limit on copies in flight per destination region; config can only lower it. */
-export const AWS_MAX_COPIES_IN_FLIGHT = 5;
+/**
+ * Cross-region copies in progress per destination region, as AWS documents them: 20 DB snapshot copies
+ * (RDS User Guide, "Copying a DB snapshot": "up to 20 snapshot copy requests in progress to a single
+ * destination Region per account") and 5 DB cluster snapshot copies (Aurora User Guide, "DB cluster
+ * snapshot copying": "up to five"). Whether the two share one pool is not documented, so the configured
+ * limit caps both together and cluster copies also stay under their own 5.
+ */
+export const AWS_COPY_LIMITS: Readonly<Record<CopyKind, number>> = {
+  'rds-instance': 20,
+  'aurora-cluster': 5,
+};
+
+/** The largest in-flight limit AWS documents for any kind; config can only lower it. */
+export const AWS_MAX_COPIES_IN_FLIGHT = Math.max(...Object.values(AWS_COPY_LIMITS));
 
 // RDS allows 50 tags per resource.
 const MAX_TAGS = 50;
+
+/** The kinds that have a cross-region snapshot copy (ElastiCache only exports to S3). */
+export type CopyKind = Exclude<ResourceKind, 'elasticache'>;
 
 /** The source snapshot a copy decision is about. */
 export interface SnapshotRef {
@@ -26,6 +41,19 @@ export interface CopyAction {
   tags: Tags;
 }
 
+/** An eligible copy not started by this run, and why. */
+export interface DeferredCopy {
+  source: SnapshotRef;
+  /** The database the snapshot is of. */
+  db: string;
+  /**
+   * `limit`: the destination's in-flight limit is reached; `database-busy`: a copy of the same database is in
+   * flight (RDS queues a second one behind it anyway, holding a slot for nothing); `behind-newer`: the
+   * database's newer snapshot goes first.
+   */
+  why: 'limit' | 'database-busy' | 'behind-newer';
+}
+
 export type CopySkipReason =
   /** ElastiCache has no cross-region snapshot copy (only export to S3). */
   | 'no-cross-region-copy'
@@ -39,15 +67,17 @@ export type CopySkipReason =
 export interface CopyPlan {
   /** Copies already in progress in the DR region (counted against the limit). */
   inFlight: number;
-  /** Effective limit: min(configured, AWS's 5). */
+  /** Effective limit per destination: min(configured, AWS's documented limit). */
   limit: number;
-  /** Copies to start now, oldest source first. */
+  /** Copies to start now: the databases whose newest DR copy is oldest first. */
   start: CopyAction[];
-  /** Eligible copies over the limit; the next run starts them. */
-  deferred: CopyAction[];
+  /** Eligible copies not started now, in the order they will start; later runs and events start them. */
+  deferred: DeferredCopy[];
   skipped: { source: SnapshotRef; reason: CopySkipReason; detail: string }[];
   /** Eligible sources that already have a DR copy (done or in progress). */
   alreadyCopied: number;
+  /** Databases whose next copy waits in the destination's queue after this run (every database's). */
+  queued?: number;
 }
 
 const DONE = new Set(['available', 'failed', 'deleting']);
@@ -57,7 +87,7 @@ export const isCopyInFlight = (s: Snapshot): boolean =>
   ((s.sourceRegion !== undefined && s.sourceRegion !== s.region) || s.tags[Tag.copiedFrom] !== undefined) &&
   !DONE.has(s.status.toLowerCase());
 
-const refOf = (s: Snapshot): SnapshotRef => ({
+export const refOf = (s: Snapshot): SnapshotRef => ({
   kind: s.kind,
   id: s.id,
   arn: s.arn,
@@ -75,25 +105,214 @@ const copyTags = (s: Snapshot): Tags => {
   return Object.fromEntries([...ours, ...theirs].slice(0, MAX_TAGS).map((k) => [k, tags[k]!]));
 };
 
-const byAge = (a: Snapshot, b: Snapshot): number =>
-  (a.createdAt ?? '\uffff').localeCompare(b.createdAt ?? '\uffff') || a.id.localeCompare(b.id);
+/** The copy of one available source snapshot: same id in the DR region, its tags plus copied-from. */
+export const copyActionOf = (s: Snapshot): CopyAction => ({
+  source: refOf(s),
+  targetId: s.id,
+  ...(s.encrypted !== undefined ? { encrypted: s.encrypted } : {}),
+  tags: copyTags(s),
+});
+
+/** The database a snapshot is of: the AWS field, the writable tag only when AWS leaves it empty. */
+export const databaseOf = (s: Snapshot): string => s.sourceId || s.tags[Tag.source] || '';
+
+/** `<kind>:<database id>`: one database across both regions (a copy keeps its source's database id). */
+export const dbKey = (kind: ResourceKind, db: string): string => `${kind}:${db}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// The copy queue of one destination region: what is in flight and what each database copies next. The
+// backup function keeps it in the state table, so an RDS event reconciles one database, not the estate.
+
+/** A copy in progress in the destination (observed in a listing, or reserved by a run that starts it). */
+export interface InFlightCopy {
+  kind: CopyKind;
+  db: string;
+  targetId: string;
+  /** When it was seen or reserved (ISO); a reservation newer than a listing survives that listing. */
+  since: string;
+}
+
+/** The next copy of one database: its newest snapshot not yet in the destination. */
+export interface QueuedCopy {
+  kind: CopyKind;
+  db: string;
+  snapshot: { id: string; arn: string; createdAt?: string };
+  /** Data time (ISO) of the database's newest available DR copy; absent: none yet, so it goes first. */
+  newestCopyAt?: string;
+  /** How many of the database's snapshots are missing in the destination, this one included. */
+  missing: number;
+}
+
+export interface CopyQueue {
+  inFlight: InFlightCopy[];
+  pending: QueuedCopy[];
+}
+
+export const emptyQueue = (): CopyQueue => ({ inFlight: [], pending: [] });
+
+/** What a listing saw: every database (`scope` absent) or only the named ones (an event's database). */
+export interface CopyObservation {
+  /** `dbKey`s the listing covered; absent: all of them (the hourly full listing). */
+  scope?: string[];
+  /** When the listing started (ISO). */
+  at: string;
+  inFlight: InFlightCopy[];
+  pending: QueuedCopy[];
+}
 
 /**
- * Decide which primary-region snapshots to copy to the DR region now. Eligible: steward-managed, manual,
- * of a policy that copies. A source counts as copied when a DR snapshot carries `steward:copied-from=<its
- * ARN>` or has its id. Starts the oldest uncopied sources that fit under the in-flight limit; defers the
- * rest (nothing is dropped: every eligible uncopied source is started, deferred or skipped with a reason).
+ * Replace what the queue holds about the observed databases with what the listing saw. A reservation made
+ * after the listing started (a concurrent run starting a copy) is kept: the listing could not see it yet.
  */
-export const planCopies = (
+export const applyObservation = (queue: CopyQueue, obs: CopyObservation): CopyQueue => {
+  const scope = obs.scope && new Set(obs.scope);
+  const covered = (c: { kind: CopyKind; db: string }) => !scope || scope.has(dbKey(c.kind, c.db));
+  const at = Date.parse(obs.at);
+  const seen = new Set(obs.inFlight.map((f) => f.targetId));
+  const kept = queue.inFlight.filter(
+    (f) => !seen.has(f.targetId) && (!covered(f) || Date.parse(f.since) > at),
+  );
+  return {
+    inFlight: [...kept, ...obs.inFlight],
+    pending: [...queue.pending.filter((p) => !covered(p)), ...obs.pending],
+  };
+};
+
+/** Per-destination limits: the configured total (never above AWS's) and each kind's own. */
+export interface CopyLimits {
+  total: number;
+  perKind: Readonly<Record<CopyKind, number>>;
+}
+
+export const copyLimits = (configured: number): CopyLimits => {
+  const total = Math.max(0, Math.min(Math.floor(configured), AWS_MAX_COPIES_IN_FLIGHT));
+  return {
+    total,
+    perKind: {
+      'rds-instance': Math.min(total, AWS_COPY_LIMITS['rds-instance']),
+      'aurora-cluster': Math.min(total, AWS_COPY_LIMITS['aurora-cluster']),
+    },
+  };
+};
+
+const timeOr = (iso: string | undefined, none: number) => {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(t) ? t : none;
+};
+
+/**
+ * Oldest-missing first: the database whose newest DR copy is oldest (none at all first), then the older
+ * waiting snapshot, then the name, so the order is total and every run agrees on it.
+ */
+export const byOldestMissing = (a: QueuedCopy, b: QueuedCopy): number =>
+  timeOr(a.newestCopyAt, -Infinity) - timeOr(b.newestCopyAt, -Infinity) ||
+  timeOr(a.snapshot.createdAt, Infinity) - timeOr(b.snapshot.createdAt, Infinity) ||
+  dbKey(a.kind, a.db).localeCompare(dbKey(b.kind, b.db));
+
+export interface CopySchedule {
+  /** The queue after reserving the started copies (they moved from `pending` to `inFlight`). */
+  queue: CopyQueue;
+  start: QueuedCopy[];
+  /** Still queued, in start order, with why each waits. */
+  waiting: { copy: QueuedCopy; why: 'limit' | 'database-busy' }[];
+}
+
+/**
+ * Start what fits: at most `limits.total` copies in flight to the destination and `limits.perKind` of each
+ * kind, at most one per database (RDS queues a second copy of the same database behind the first while it
+ * holds a slot), oldest-missing first. Pure: `now` stamps the reservations.
+ */
+export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date): CopySchedule => {
+  const busy = new Set(queue.inFlight.map((f) => dbKey(f.kind, f.db)));
+  const perKind: Record<CopyKind, number> = { 'rds-instance': 0, 'aurora-cluster': 0 };
+  for (const f of queue.inFlight) perKind[f.kind]++;
+  let total = queue.inFlight.length;
+  const start: QueuedCopy[] = [];
+  const waiting: CopySchedule['waiting'] = [];
+  const seen = new Set<string>();
+  for (const q of [...queue.pending].sort(byOldestMissing)) {
+    const key = dbKey(q.kind, q.db);
+    // One entry per database; a duplicate (never written by steward) is dropped rather than started twice.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (busy.has(key)) waiting.push({ copy: q, why: 'database-busy' });
+    else if (total >= limits.total || perKind[q.kind] >= limits.perKind[q.kind])
+      waiting.push({ copy: q, why: 'limit' });
+    else {
+      start.push(q);
+      busy.add(key);
+      perKind[q.kind]++;
+      total++;
+    }
+  }
+  const since = now.toISOString();
+  const started = new Set(start.map((q) => dbKey(q.kind, q.db)));
+  return {
+    queue: {
+      inFlight: [
+        ...queue.inFlight,
+        ...start.map((q) => ({ kind: q.kind, db: q.db, targetId: q.snapshot.id, since })),
+      ],
+      pending: waiting.map((w) => w.copy).filter((q) => !started.has(dbKey(q.kind, q.db))),
+    },
+    start,
+    waiting,
+  };
+};
+
+/** Remove reservations (a copy that did not start after all): its database is reconciled again later. */
+export const releaseCopies = (queue: CopyQueue, targetIds: Iterable<string>): CopyQueue => {
+  const drop = new Set(targetIds);
+  return { ...queue, inFlight: queue.inFlight.filter((f) => !drop.has(f.targetId)) };
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Observing listings: which sources are copied, which are missing, and each database's DR lag.
+
+/** One database's DR state in a listing. */
+export interface DatabaseDr {
+  kind: CopyKind;
+  db: string;
+  /** The backup policy of its newest eligible snapshot (the metric's dimension). */
+  policy: string;
+  /** Data time of its newest available DR copy. */
+  newestCopyAt?: string;
+  /** Its uncopied available sources, newest first. */
+  missing: Snapshot[];
+  /**
+   * Seconds between `now` and the data time of the newest available DR copy; with no copy at all, the age
+   * of its oldest eligible snapshot (that data has waited that long for DR).
+   */
+  lagSeconds?: number;
+}
+
+export interface CopyListing {
+  observation: CopyObservation;
+  /** The copy action of every missing available source, by snapshot id. */
+  actions: Map<string, CopyAction>;
+  skipped: CopyPlan['skipped'];
+  alreadyCopied: number;
+  databases: DatabaseDr[];
+}
+
+const newestFirst = (a: Snapshot, b: Snapshot): number =>
+  (dataTime(b) ?? -Infinity) - (dataTime(a) ?? -Infinity) || b.id.localeCompare(a.id);
+
+/**
+ * Compare the primary region's eligible snapshots (steward-managed, manual, of a policy that copies) with the
+ * destination's: a source counts as copied when a DR snapshot carries `steward:copied-from=<its ARN>` or has
+ * its id. `scope` names the databases the listings covered (an event's); absent, they covered everything.
+ * Every eligible source is copied, missing (queued), or skipped with a reason.
+ */
+export const observeCopies = (
   primarySnapshots: readonly Snapshot[],
   drSnapshots: readonly Snapshot[],
-  maxInFlight: number,
   policiesThatCopy: Iterable<string>,
-): CopyPlan => {
+  at: Date,
+  scope?: readonly string[],
+): CopyListing => {
   const policies = new Set(policiesThatCopy);
-  const limit = Math.max(0, Math.min(Math.floor(maxInFlight), AWS_MAX_COPIES_IN_FLIGHT));
-  const inFlight = drSnapshots.filter(isCopyInFlight).length;
-
+  const inScope = (kind: ResourceKind, db: string) => !scope || scope.includes(dbKey(kind, db));
   const drByOrigin = new Map<string, Snapshot>();
   for (const d of drSnapshots) {
     const from = d.tags[Tag.copiedFrom];
@@ -101,9 +320,14 @@ export const planCopies = (
     drByOrigin.set(`id:${d.kind}:${d.id}`, d);
   }
 
+  const inFlight: InFlightCopy[] = drSnapshots
+    .filter((d) => d.kind !== 'elasticache' && isCopyInFlight(d) && inScope(d.kind, databaseOf(d)))
+    .map((d) => ({ kind: d.kind as CopyKind, db: databaseOf(d), targetId: d.id, since: at.toISOString() }));
+
   const skipped: CopyPlan['skipped'] = [];
-  const candidates: Snapshot[] = [];
+  const actions = new Map<string, CopyAction>();
   let alreadyCopied = 0;
+  const dbs = new Map<string, DatabaseDr & { oldest?: number }>();
   for (const s of primarySnapshots) {
     if (s.type !== 'manual' || !isManaged(s.tags) || !policies.has(s.tags[Tag.policy] ?? '')) continue;
     if (s.kind === 'elasticache') {
@@ -113,6 +337,15 @@ export const planCopies = (
         detail: 'ElastiCache has no cross-region snapshot copy',
       });
       continue;
+    }
+    const db = databaseOf(s);
+    if (!inScope(s.kind, db)) continue;
+    const key = dbKey(s.kind, db);
+    const entry = dbs.get(key) ?? { kind: s.kind, db, policy: s.tags[Tag.policy]!, missing: [] };
+    dbs.set(key, entry);
+    const t = dataTime(s);
+    if (t !== undefined && (entry.oldest === undefined || t < entry.oldest)) {
+      entry.oldest = t;
     }
     const copy = drByOrigin.get(`arn:${s.arn}`) ?? drByOrigin.get(`id:${s.kind}:${s.id}`);
     if (copy?.status.toLowerCase() === 'failed') {
@@ -137,23 +370,106 @@ export const planCopies = (
         detail: `status ${s.status}: copied by a later run once available`,
       });
     } else {
-      candidates.push(s);
+      entry.missing.push(s);
+      actions.set(s.id, copyActionOf(s));
     }
   }
 
-  const actions = [...candidates].sort(byAge).map((s): CopyAction => ({
-    source: refOf(s),
-    targetId: s.id,
-    ...(s.encrypted !== undefined ? { encrypted: s.encrypted } : {}),
-    tags: copyTags(s),
-  }));
-  const free = Math.max(0, limit - inFlight);
+  // Each database's newest available DR copy dates its DR data (the copy's data, not when it was copied).
+  const newestCopy = new Map<string, number>();
+  for (const d of drSnapshots) {
+    if (d.kind === 'elasticache' || d.status.toLowerCase() !== 'available' || !isManaged(d.tags)) continue;
+    const t = dataTime(d);
+    const key = dbKey(d.kind, databaseOf(d));
+    if (t !== undefined && t > (newestCopy.get(key) ?? -Infinity)) newestCopy.set(key, t);
+  }
+
+  const now = at.getTime();
+  const databases: DatabaseDr[] = [...dbs.entries()].map(([key, { oldest, ...d }]) => {
+    const copied = newestCopy.get(key);
+    const since = copied ?? oldest;
+    return {
+      ...d,
+      missing: [...d.missing].sort(newestFirst),
+      ...(copied !== undefined ? { newestCopyAt: new Date(copied).toISOString() } : {}),
+      ...(since !== undefined ? { lagSeconds: Math.max(0, Math.round((now - since) / 1000)) } : {}),
+    };
+  });
+  const pending: QueuedCopy[] = databases.flatMap((d): QueuedCopy[] => {
+    const next = d.missing[0];
+    if (!next) return [];
+    return [
+      {
+        kind: d.kind,
+        db: d.db,
+        snapshot: { id: next.id, arn: next.arn, ...(next.createdAt ? { createdAt: next.createdAt } : {}) },
+        ...(d.newestCopyAt ? { newestCopyAt: d.newestCopyAt } : {}),
+        missing: d.missing.length,
+      },
+    ];
+  });
   return {
-    inFlight,
-    limit,
-    start: actions.slice(0, free),
-    deferred: actions.slice(free),
+    observation: { ...(scope ? { scope: [...scope] } : {}), at: at.toISOString(), inFlight, pending },
+    actions,
     skipped,
     alreadyCopied,
+    databases,
   };
+};
+
+/**
+ * The copies of one run from a schedule: what starts (the scheduled copies `actions` has), and every eligible
+ * copy that does not, in start order. A database's older missing snapshots wait behind its newest.
+ */
+export const copyPlanOf = (
+  listing: Pick<CopyListing, 'actions' | 'skipped' | 'alreadyCopied' | 'databases'>,
+  schedule: CopySchedule,
+  inFlightBefore: number,
+  limits: CopyLimits,
+  region: string,
+): CopyPlan => {
+  const refOfQueued = (q: QueuedCopy): SnapshotRef =>
+    listing.actions.get(q.snapshot.id)?.source ?? {
+      kind: q.kind,
+      id: q.snapshot.id,
+      arn: q.snapshot.arn,
+      region,
+      ...(q.snapshot.createdAt ? { createdAt: q.snapshot.createdAt } : {}),
+    };
+  const deferred: DeferredCopy[] = schedule.waiting.map((w) => ({
+    source: refOfQueued(w.copy),
+    db: w.copy.db,
+    why: w.why,
+  }));
+  // The newest missing source is the database's queue entry (started or waiting above); the rest wait behind it.
+  for (const d of listing.databases)
+    for (const s of d.missing.slice(1)) deferred.push({ source: refOf(s), db: d.db, why: 'behind-newer' });
+  return {
+    inFlight: inFlightBefore,
+    limit: limits.total,
+    // A start without an action (its source could not be read again) is not started: the caller released it.
+    start: schedule.start.flatMap((q) => listing.actions.get(q.snapshot.id) ?? []),
+    deferred,
+    skipped: listing.skipped,
+    alreadyCopied: listing.alreadyCopied,
+  };
+};
+
+/**
+ * Decide which primary-region snapshots to copy to the DR region now, from full listings of both regions
+ * (no queue kept elsewhere): oldest-missing first, one copy per database, under the per-destination limits.
+ * Every eligible uncopied source is started, deferred or skipped with a reason.
+ */
+export const planCopies = (
+  primarySnapshots: readonly Snapshot[],
+  drSnapshots: readonly Snapshot[],
+  maxInFlight: number,
+  policiesThatCopy: Iterable<string>,
+  now: Date = new Date(0),
+): CopyPlan => {
+  const listing = observeCopies(primarySnapshots, drSnapshots, policiesThatCopy, now);
+  const limits = copyLimits(maxInFlight);
+  const queue = applyObservation(emptyQueue(), listing.observation);
+  const schedule = scheduleCopies(queue, limits, now);
+  return copyPlanOf(listing, schedule, queue.inFlight.length, limits, '');
 };

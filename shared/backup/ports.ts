@@ -1,9 +1,11 @@
+import type { CopyKind, CopyQueue } from './copy-plan.js';
 import type {
   CopySnapshotInput,
   CreateSnapshotInput,
   Database,
   Quota,
   ResourceKind,
+  Snapshot,
   SnapshotListing,
 } from '../model.js';
 
@@ -30,6 +32,35 @@ export interface SnapshotLister {
   readonly region: string;
   /** Manual snapshots of the given kinds (automated ones are AWS's and never listed), with what could not be read. */
   list(kinds: readonly ResourceKind[]): Promise<SnapshotListing>;
+}
+
+/**
+ * Port: targeted reads of one region's snapshots, so an RDS event reconciles one database in a few calls
+ * instead of listing the estate.
+ */
+export interface SnapshotReader {
+  readonly region: string;
+  /** The manual snapshots of one database; a cross-region copy keeps its source's database id. */
+  ofDatabase(kind: CopyKind, db: string): Promise<Snapshot[]>;
+  /** One snapshot by id; undefined when there is none (deleted, never created). */
+  get(kind: CopyKind, id: string): Promise<Snapshot | undefined>;
+}
+
+/** One destination's copy queue as stored, with the version a conditional write must still find. */
+export interface StoredCopyQueue {
+  queue: CopyQueue;
+  /** 0: nothing stored yet. */
+  version: number;
+}
+
+/**
+ * Port: the copy queue of each destination region, shared by every run (hourly, scheduled, one per RDS
+ * event). Writes are conditional on the version read, so two concurrent runs never both take the last slot.
+ */
+export interface CopyLedger {
+  read(destination: string): Promise<StoredCopyQueue>;
+  /** Store `queue` if the stored version is still `version`; false when another run wrote in between. */
+  write(destination: string, queue: CopyQueue, version: number): Promise<boolean>;
 }
 
 /** A one-time schedule that invokes the backup function with `payload` at `at` (UTC), then deletes itself. */

@@ -65,19 +65,44 @@ export type BackupEvent = z.infer<typeof BackupEvent>;
 /** RDS event ids meaning "a manual snapshot was created" (DB snapshot / DB cluster snapshot). */
 export const SNAPSHOT_CREATED_EVENT_IDS = { db: 'RDS-EVENT-0042', cluster: 'RDS-EVENT-0075' } as const;
 
+/**
+ * RDS event id meaning "a cross-region DB snapshot copy finished" ("Finished copy of snapshot <name> from
+ * region <name> in <n> minutes", RDS User Guide, "Amazon RDS event categories and event messages", DB
+ * snapshot events). It is emitted in the destination region. The DB cluster snapshot table lists no copy
+ * event: Aurora copies are followed up by the hourly reconcile only.
+ */
+export const SNAPSHOT_COPIED_EVENT_IDS = { db: 'RDS-EVENT-0060' } as const;
+
 /** EventBridge detail-types of RDS snapshot events. */
 export const RDS_SNAPSHOT_DETAIL_TYPES = ['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event'] as const;
 
-/** EventBridge "manual snapshot created" event from RDS: a new snapshot may be ready to copy. */
+/** EventBridge RDS snapshot event steward acts on: a snapshot to copy is ready, or a copy finished. */
 export const RdsSnapshotCreatedEvent = z.object({
   source: z.literal('aws.rds'),
   'detail-type': z.enum(RDS_SNAPSHOT_DETAIL_TYPES),
+  region: z.optional(z.string()),
   detail: z.object({
-    EventID: z.enum([SNAPSHOT_CREATED_EVENT_IDS.db, SNAPSHOT_CREATED_EVENT_IDS.cluster]),
+    EventID: z.enum([
+      SNAPSHOT_CREATED_EVENT_IDS.db,
+      SNAPSHOT_CREATED_EVENT_IDS.cluster,
+      SNAPSHOT_COPIED_EVENT_IDS.db,
+    ]),
     SourceArn: z.optional(z.string()),
     SourceIdentifier: z.optional(z.string()),
   }),
 });
+
+/** The snapshot an RDS snapshot event is about, as far as the event says. */
+export interface SnapshotTrigger {
+  eventId: string;
+  /** The event's SourceArn, else its SourceIdentifier (kept for the report). */
+  snapshot?: string;
+  kind: 'rds-instance' | 'aurora-cluster';
+  /** The snapshot id (the ARN's last part; `rds:` of automated-style identifiers dropped). */
+  id?: string;
+  /** The region the event came from (the ARN's, else the envelope's). */
+  region?: string;
+}
 
 /** Where the request came in: the Lambda invocation's id (absent in local runs). */
 export interface Invocation {
@@ -159,7 +184,7 @@ export type BackupRequest =
       identity?: { key: string } | { at: Date };
       dryRun: boolean;
     }
-  | { action: 'reconcile-copies'; dryRun: boolean; trigger?: { eventId: string; snapshot?: string } }
+  | { action: 'reconcile-copies'; dryRun: boolean; trigger?: SnapshotTrigger }
   /** AWS Health scheduled maintenance: pre-change snapshots of the protected databases it names. */
   | {
       action: 'maintenance';
@@ -175,6 +200,23 @@ export type BackupRequest =
   | { action: 'rds-event'; eventId: string; database: string; at: Date; message?: string; dryRun: boolean }
   /** Received, understood, not for backup: logged with the reason. */
   | { action: 'ignored'; reason: string; dryRun: boolean };
+
+/** What an RDS snapshot event names: the snapshot's kind, id and region (ARN first, as the docs' examples). */
+const snapshotTrigger = (e: z.infer<typeof RdsSnapshotCreatedEvent>): SnapshotTrigger => {
+  const d = e.detail;
+  const snapshot = d.SourceArn ?? d.SourceIdentifier;
+  // arn:aws:rds:<region>:<account>:snapshot:<id> (a cluster snapshot: cluster-snapshot:<id>)
+  const arn = d.SourceArn?.split(':');
+  const id = arn && arn.length >= 7 ? arn.slice(6).join(':') : d.SourceIdentifier;
+  const region = arn && arn.length >= 7 ? arn[3] : e.region;
+  return {
+    eventId: d.EventID,
+    ...(snapshot ? { snapshot } : {}),
+    kind: e['detail-type'] === 'RDS DB Cluster Snapshot Event' ? 'aurora-cluster' : 'rds-instance',
+    ...(id ? { id: id.replace(/^rds:/, '') } : {}),
+    ...(region ? { region } : {}),
+  };
+};
 
 const fail = (what: string, issues: string[]): never => {
   throw new EventShapeError(what, issues);
@@ -272,12 +314,7 @@ export const parseBackupRequest = (
         `source: "${String(src)}" is not one the backup function reads (aws.rds snapshot and database events, aws.health); or send ${expectedPayloads(backup).join('; ')}`,
       ]);
     const e = parseWith(RdsSnapshotCreatedEvent, raw, 'Invalid RDS snapshot event');
-    const snapshot = e.detail.SourceArn ?? e.detail.SourceIdentifier;
-    return {
-      action: 'reconcile-copies',
-      dryRun: false,
-      trigger: { eventId: e.detail.EventID, ...(snapshot ? { snapshot } : {}) },
-    };
+    return { action: 'reconcile-copies', dryRun: false, trigger: snapshotTrigger(e) };
   }
   const e = parseWith(BackupEvent, raw, 'Invalid backup request');
   switch (e.action) {

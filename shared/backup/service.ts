@@ -14,7 +14,8 @@ import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
-import { type CopyAction, type CopyPlan, planCopies } from './copy-plan.js';
+import { type CopyReconcile, reconcileCopies } from './copies.js';
+import type { CopyPlan, DatabaseDr } from './copy-plan.js';
 import {
   type BackupAction,
   type BackupPlan,
@@ -24,7 +25,14 @@ import {
   QUOTA_BY_KIND,
 } from './plan.js';
 import { type MaintenanceItem, runBackupEvent } from './maintenance.js';
-import type { BackupPort, BackupScheduler, CopyPort, SnapshotLister } from './ports.js';
+import type {
+  BackupPort,
+  BackupScheduler,
+  CopyLedger,
+  CopyPort,
+  SnapshotLister,
+  SnapshotReader,
+} from './ports.js';
 import type { BackupRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -37,6 +45,10 @@ export interface BackupDeps extends BaseDeps {
   /** Cross-region copies, called in `config.dr.region`. */
   dr: CopyPort;
   snapshots: { primary: SnapshotLister; dr: SnapshotLister };
+  /** Targeted snapshot reads; with `copyLedger`, an RDS snapshot event reconciles only its database. */
+  readers?: { primary: SnapshotReader; dr: SnapshotReader };
+  /** The DR copy queue per destination (the state table); absent (local runs), every reconcile lists all. */
+  copyLedger?: CopyLedger;
   /** One-time schedules for pre-maintenance snapshots; absent outside the deployed function. */
   scheduler?: BackupScheduler;
   /** Where a run's full report goes (the report bucket); absent in local runs without one. */
@@ -56,11 +68,13 @@ export interface BackupResult {
   copies?: CopyPlan;
   /** AWS Health maintenance: the protected databases it touches and their pre-change snapshots. */
   maintenance?: MaintenanceItem[];
+  /** Each copying database's DR lag, from a full listing (scheduled and hourly runs, not an event's). */
+  drLag?: DatabaseDr[];
   /** One per create, copy and relevant skip; not-opted-in databases are only in `backup.actions`. */
   outcomes: Outcome[];
 }
 
-type Draft = Pick<BackupResult, 'backup' | 'copies'> & { outcomes: Outcome[] };
+type Draft = Pick<BackupResult, 'backup' | 'copies' | 'drLag'> & { outcomes: Outcome[] };
 
 /** The requests that are backup runs (snapshots and copies), not events to tell about. */
 type BackupRun = Exclude<BackupRequest, { action: 'maintenance' | 'rds-event' | 'ignored' }>;
@@ -112,73 +126,8 @@ const act = async (
   });
 };
 
-/** Plan and start DR copies of every copying policy's snapshots. */
-const reconcileCopies = async (
-  deps: BackupDeps,
-  dryRun: boolean,
-): Promise<Pick<Draft, 'copies' | 'outcomes'>> => {
-  const copying = Object.entries(deps.config.backup.policies).filter(([, p]) => p.copyToDr);
-  if (!copying.length) return { outcomes: [] };
-  const kinds = [...new Set(copying.flatMap(([, p]) => p.kinds))];
-  const [primary, dr] = await Promise.all([
-    deps.snapshots.primary.list(kinds),
-    deps.snapshots.dr.list(kinds.filter((k) => k !== 'elasticache')),
-  ]);
-  // Copies are planned against what is already in the DR region and in flight: a partial DR listing could
-  // start copies past the in-flight limit, so it stops the reconcile. A partial primary listing only
-  // delays the copies of what could not be read.
-  if (dr.failures.length) throw dr.failures[0]!.cause;
-  const unread = primary.failures.map((f) => failedOutcome({ resource: f.resource, action: COPY }, f.cause));
-  const plan = planCopies(
-    primary.snapshots,
-    dr.snapshots,
-    deps.config.backup.maxCopiesInFlight,
-    copying.map(([name]) => name),
-  );
-  const region = deps.dr.region;
-  const started: Outcome[] = dryRun
-    ? plan.start.map((c) => ({
-        resource: c.source.id,
-        action: COPY,
-        status: 'planned',
-        detail: `${region}/${c.targetId}`,
-      }))
-    : await settleEach(
-        plan.start,
-        async (c: CopyAction): Promise<Outcome> => {
-          const r = await deps.dr.copySnapshot({
-            kind: c.source.kind,
-            sourceArn: c.source.arn,
-            targetId: c.targetId,
-            ...(deps.config.dr.kmsKeyArn ? { kmsKeyId: deps.config.dr.kmsKeyArn } : {}),
-            ...(c.encrypted !== undefined ? { encrypted: c.encrypted } : {}),
-            tags: c.tags,
-          });
-          const status = r === 'started' ? 'done' : 'already-done';
-          return { resource: c.source.id, action: COPY, status, detail: `${region}/${c.targetId}` };
-        },
-        (c) => ({ resource: c.source.id, action: COPY }),
-      );
-  const deferred = plan.deferred.map((c): Outcome => ({
-    resource: c.source.id,
-    action: COPY,
-    status: 'skipped',
-    reason: `deferred: ${plan.inFlight + plan.start.length} of ${plan.limit} copies in flight to ${region}; a later run starts it`,
-  }));
-  const skipped = plan.skipped.map((s): Outcome => ({
-    resource: s.source.id,
-    action: COPY,
-    status: 'skipped',
-    reason: `${s.reason}: ${s.detail}`,
-  }));
-  return { copies: plan, outcomes: [...unread, ...started, ...deferred, ...skipped] };
-};
-
 /** Copy reconciliation after a scheduled backup: its failure is one failed outcome, not a lost report. */
-const reconcileAfterBackup = async (
-  deps: BackupDeps,
-  dryRun: boolean,
-): Promise<Pick<Draft, 'copies' | 'outcomes'>> => {
+const reconcileAfterBackup = async (deps: BackupDeps, dryRun: boolean): Promise<CopyReconcile> => {
   try {
     return await reconcileCopies(deps, dryRun);
   } catch (e) {
@@ -251,6 +200,14 @@ const adhoc = async (
   return { backup, outcomes: [...quotaOutcomes, ...(await act(backup, deps, dryRun, true))] };
 };
 
+/** The databases furthest behind in DR, for the log line (the full list is in the result and the report). */
+const worstLag = (lag: readonly DatabaseDr[]) =>
+  [...lag]
+    .filter((d) => d.lagSeconds !== undefined)
+    .sort((a, b) => b.lagSeconds! - a.lagSeconds!)
+    .slice(0, TOP_N)
+    .map((d) => ({ database: d.db, kind: d.kind, lagSeconds: d.lagSeconds }));
+
 const count = (outcomes: readonly Outcome[], action: string, status: Outcome['status']) =>
   outcomes.filter((o) => o.action === action && o.status === status).length;
 
@@ -277,7 +234,8 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
   const copied = count(d.outcomes, COPY, dryRun ? 'planned' : 'done');
   const copiedBefore = count(d.outcomes, COPY, 'already-done');
   const copies = d.copies
-    ? `DR copies ${copied} ${dryRun ? 'planned' : 'started'}${copiedBefore ? `, ${copiedBefore} already copied` : ''}, ${d.copies.deferred.length} deferred`
+    ? `DR copies ${copied} ${dryRun ? 'planned' : 'started'}${copiedBefore ? `, ${copiedBefore} already copied` : ''}, ${d.copies.deferred.length} deferred` +
+      (d.copies.queued ? `, ${d.copies.queued} databases queued` : '')
     : undefined;
   const existedText = existed ? `, ${existed} already existed` : '';
   const full = d.backup?.findings.find((f) => f.severity === 'critical');
@@ -328,11 +286,17 @@ const reportName = (req: BackupRun): string =>
       ? `${req.action}-${req.resource}`
       : req.action;
 
-/** A reconcile run with nothing to say stays quiet: it runs hourly and on every RDS snapshot event. */
+/**
+ * A reconcile run with nothing to say stays quiet: it runs hourly and on every RDS snapshot event. An event's
+ * run (one database, hundreds a day) speaks only of a problem; the hourly one also of copies it started or
+ * deferred.
+ */
 const worthNotifying = (req: BackupRun, d: Draft, severity: Severity): boolean =>
   req.action !== 'reconcile-copies' ||
   severity !== 'info' ||
-  (d.copies !== undefined && d.copies.start.length + d.copies.deferred.length > 0);
+  (req.trigger === undefined &&
+    d.copies !== undefined &&
+    d.copies.start.length + d.copies.deferred.length > 0);
 
 const label = (req: BackupRun): string =>
   req.action === 'scheduled-backup'
@@ -377,7 +341,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
         draft = await adhoc(req, deps, dryRun);
         break;
       case 'reconcile-copies':
-        draft = await reconcileCopies(deps, dryRun);
+        draft = await reconcileCopies(deps, dryRun, req.trigger);
         break;
     }
   } catch (e) {
@@ -415,6 +379,10 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
       counts: outcomeCounts(draft.outcomes),
       findings: draft.backup?.findings ?? [],
       outcomes: draft.outcomes,
+      // Per-database DR lag lives here (and in the log and `steward status`), not in 500 custom metrics.
+      ...(draft.drLag
+        ? { drLag: draft.drLag.map(({ missing, ...d }) => ({ ...d, missing: missing.length })) }
+        : {}),
     });
     if (report.status === 'failed') logger.warn('full run report not written', { why: report.why });
     const failures = draft.outcomes.filter((o) => o.status === 'failed');
@@ -442,6 +410,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     severity,
     summary,
     tally: tally(outcomes),
+    ...(draft.drLag ? { drLagWorst: worstLag(draft.drLag) } : {}),
   });
 
   const result: BackupResult = {
@@ -451,6 +420,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     summary,
     ...(draft.backup ? { backup: draft.backup } : {}),
     ...(draft.copies ? { copies: draft.copies } : {}),
+    ...(draft.drLag ? { drLag: draft.drLag } : {}),
     outcomes,
   };
   throwIfFailed(label(req), outcomes);

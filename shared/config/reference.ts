@@ -69,8 +69,14 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.preChangeRetainDays': 'Default `retainDays` of a pre-change (ad-hoc) snapshot.',
   'backup.quotaWarnPercent':
     'Warn at this share of the manual snapshot quota; at 100 % nothing is created and the critical topic is told.',
-  'backup.maxCopiesInFlight': 'Cross-region copies in flight per destination (AWS allows 5).',
-  'backup.copySchedule': 'Follow-up that starts copies deferred by the in-flight limit.',
+  'backup.maxCopiesInFlight':
+    'Cross-region copies in flight per destination region (AWS documents 20 DB snapshot copies and 5 DB cluster snapshot copies; cluster copies also stay under 5). A copy starts when another finishes (RDS-EVENT-0060).',
+  'backup.copySchedule':
+    'Safety net: a full listing of both regions that starts what events missed (RDS events are best effort; Aurora cluster copies have no copy-finished event).',
+  'backup.drLag':
+    'The DR-lag metric: the worst database of each copying policy (`DrLagMaxSeconds`, dimension `policy`).',
+  'backup.drLag.metricPerDatabase':
+    'Also publish `DrLagSeconds` per database (dimension `database`): one custom metric each, about $0.30 a month (500 databases: ~$150 a month).',
   'backup.policies':
     'Backup policies by name (lowercase, digits, hyphens); a database opts in with the tag `steward:backup=<policy>`. `adhoc` is reserved.',
   'backup.policies.<policy>.schedule': 'When the policy snapshots its databases.',
@@ -80,6 +86,8 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.policies.<policy>.retention':
     'Name of the retention policy (in `retention.policies`) for its snapshots.',
   'backup.policies.<policy>.copyToDr': 'Copy its snapshots to `dr.region` (needs `dr.kmsKeyArn`).',
+  'backup.policies.<policy>.drLagObjectiveHours':
+    'DR-lag objective: the alarm `steward-<stage>-dr-lag-<policy>` fires when the newest DR data of any of its databases is older. Default: the schedule interval plus `report.drGraceHours` (36 h for a daily backup), where `steward status` calls the copy LATE.',
   retention: 'Grandfather-father-son expiry of steward’s own snapshots.',
   'retention.schedule': 'When retention runs.',
   'retention.maxDeletionsPerRun':

@@ -122,6 +122,12 @@ export const BackupPolicy = strictObject({
   /** Name of a retention policy in `retention.policies`. */
   retention: z._default(PolicyName, 'standard'),
   copyToDr: z._default(z.boolean(), false),
+  /**
+   * DR-lag objective (hours): the age of the newest data in the DR region above which the policy's DR-lag
+   * alarm fires. Default: the schedule's interval plus `report.drGraceHours` (36 h for a daily backup), the
+   * point where `steward status` calls the DR copy LATE.
+   */
+  drLagObjectiveHours: z.optional(z.int().check(z.minimum(1), z.maximum(2160))),
 });
 export type BackupPolicy = z.infer<typeof BackupPolicy>;
 
@@ -129,10 +135,27 @@ export const BackupConfig = strictObject({
   preChangeRetainDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 90),
   /** Warn when manual snapshot quota use reaches this share; at 100 % nothing is created. */
   quotaWarnPercent: z._default(z.number().check(z.minimum(1), z.maximum(100)), 80),
-  /** AWS allows at most 5 cross-region copies in flight per destination region. */
-  maxCopiesInFlight: z._default(z.int().check(z.minimum(1), z.maximum(5)), 5),
-  /** Follow-up schedule that starts copies deferred by the in-flight limit. */
+  /**
+   * Cross-region copies in flight per destination region. AWS documents 20 DB snapshot copies and 5 DB
+   * cluster snapshot copies per destination region: cluster copies also stay under 5.
+   */
+  maxCopiesInFlight: z._default(z.int().check(z.minimum(1), z.maximum(20)), 20),
+  /**
+   * Safety net: a full listing of both regions that starts what events missed (RDS events are best effort;
+   * Aurora cluster copies have no copy-finished event). Copies otherwise start as others finish.
+   */
   copySchedule: z._default(ScheduleExpression, 'rate(1 hour)'),
+  /** The DR-lag metric: the worst database of each copying policy, and optionally every database. */
+  drLag: z.prefault(
+    strictObject({
+      /**
+       * Also publish `DrLagSeconds` per database (dimension `database`). Each is a custom metric at about
+       * $0.30 a month: 500 databases cost ~$150 a month, against $0.30 for the per-policy maximum.
+       */
+      metricPerDatabase: z._default(z.boolean(), false),
+    }),
+    {},
+  ),
   policies: z.prefault(z.record(PolicyName, BackupPolicy), { daily: {} }),
   /** AWS Health scheduled maintenance of a protected database: a pre-change snapshot before the window. */
   maintenance: z.prefault(

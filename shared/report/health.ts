@@ -3,6 +3,7 @@ import type { BackupPolicy, ReportConfig, StewardConfig } from '../config/schema
 import type { Database, ResourceKind, Snapshot } from '../model.js';
 import { planRetention } from '../retention/gfs.js';
 import { retentionPolicyResolver } from '../retention/policy.js';
+import { dataTime } from '../data-time.js';
 import { Tag } from '../tags.js';
 import { shortDuration, utcMinute } from './format.js';
 import {
@@ -35,18 +36,8 @@ export interface EstateInputs {
 const MINUTE = 60_000;
 // An id stamp is the scheduled minute; the snapshot itself is created a little later.
 const STAMP_SLACK_MS = 5 * MINUTE;
-const STAMP = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})-(?:sched|adhoc)$/;
 
-/** The time of the data a snapshot holds: the scheduled stamp of a steward id, else its creation time. */
-export const dataTime = (s: Pick<Snapshot, 'id' | 'createdAt'>): number | undefined => {
-  const m = STAMP.exec(s.id);
-  if (m) {
-    const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];
-    return Date.UTC(y, mo - 1, d, h, mi);
-  }
-  const t = s.createdAt ? Date.parse(s.createdAt) : NaN;
-  return Number.isFinite(t) ? t : undefined;
-};
+export { dataTime };
 
 /**
  * Steward's own snapshot: tagged `steward:managed=true`, or (ElastiCache, whose list carries no tags)
@@ -307,7 +298,8 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
   const shown = newestBy((ours.length ? ours : all).filter((s) => s.status !== 'deleting'));
   const shownMs = shown ? dataTime(shown) : undefined;
   const drCopies = (c.dr.get(k) ?? []).filter((s) => isStewardSnapshot(s) && LIVE.has(s.status));
-  const newestDr = newestBy(drCopies);
+  // DR lag dates the newest copy that can be restored (available), as the backup function's metric does.
+  const newestDr = newestBy(drCopies.filter((s) => s.status === 'available'));
   const status: DatabaseStatus = {
     id: db.id,
     kind: db.kind,

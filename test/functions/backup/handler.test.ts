@@ -534,13 +534,16 @@ describe('ad-hoc snapshot', () => {
 });
 
 describe('copy reconciliation', () => {
-  const eight = Array.from({ length: 8 }, (_, i) =>
-    managedSnapshot(`steward-orders-db-2026011${i}0300-sched`, 10 + i),
-  );
+  // Eight databases with one snapshot each (a database copies one snapshot at a time).
+  const eight = Array.from({ length: 8 }, (_, i) => ({
+    ...managedSnapshot(`steward-db-${i}-2026011${i}0300-sched`, 10 + i),
+    sourceId: `db-${i}`,
+  }));
 
-  it('starts only as many copies as fit under 5 in flight, oldest first, and defers the rest', async () => {
+  it('starts only as many copies as fit under the configured 5 in flight, oldest first, and defers the rest', async () => {
     // Prepare
     const { deps, dr, notifier } = fakeDeps({ primarySnaps: eight, drSnaps: [inFlight(1), inFlight(2)] });
+    deps.config.backup.maxCopiesInFlight = 5;
 
     // Act
     const result = await run(clone(reconcileEvent), deps);

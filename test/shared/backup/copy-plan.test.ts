@@ -133,12 +133,14 @@ describe('planCopies', () => {
     [5, 5, 2, 0, 2],
     [7, 5, 2, 0, 2],
     [0, 2, 4, 2, 2],
-    [0, 9, 8, 5, 3],
+    [0, 9, 8, 8, 0],
+    [0, 25, 30, 20, 10],
   ])(
     'with %i copies in flight and limit %i, of %i candidates starts %i and defers %i',
     (inFlight, limit, n, started, deferred) => {
       // Prepare
-      const sources = Array.from({ length: n }, (_, i) => src(`s${i}`));
+      // One snapshot of each of n databases (a database copies one at a time).
+      const sources = Array.from({ length: n }, (_, i) => src(`s${i}`, { sourceId: `db-${i}` }));
       const dr = Array.from({ length: inFlight }, (_, i) => foreignInFlight(i));
 
       // Act
@@ -151,20 +153,70 @@ describe('planCopies', () => {
     },
   );
 
-  it('starts the oldest snapshots first', () => {
-    // Prepare
+  it('starts the database whose newest DR copy is oldest first, one never copied before all', () => {
+    // Prepare: three databases; b's newest DR copy is older than c's; a has none.
+    const day = (d: number) => `2026-01-${String(d).padStart(2, '0')}T03:05:00.000Z`;
     const sources = [
-      src('c', { createdAt: '2026-01-15T03:00:00.000Z' }),
-      src('a', { createdAt: '2026-01-13T03:00:00.000Z' }),
-      src('b', { createdAt: '2026-01-14T03:00:00.000Z' }),
+      src('c-15', { sourceId: 'c', createdAt: day(15) }),
+      src('b-15', { sourceId: 'b', createdAt: day(15) }),
+      src('a-15', { sourceId: 'a', createdAt: day(15) }),
+    ];
+    const dr = [
+      copyOf(src('c-14', { sourceId: 'c', createdAt: day(14) })),
+      copyOf(src('b-10', { sourceId: 'b', createdAt: day(10) })),
     ];
 
     // Act
-    const plan = planCopies(sources, [], 2, policies);
+    const plan = planCopies(sources, dr, 2, policies);
 
     // Assert
-    expect(plan.start.map((c) => c.source.id)).toEqual(['a', 'b']);
-    expect(plan.deferred.map((c) => c.source.id)).toEqual(['c']);
+    expect(plan.start.map((c) => c.source.id)).toEqual(['a-15', 'b-15']);
+    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([['c-15', 'limit']]);
+  });
+
+  it('copies one snapshot of a database at a time, its newest first; the older ones wait behind it', () => {
+    // Prepare
+    const sources = [13, 14, 15].map((d) => src(`orders-${d}`, { createdAt: `2026-01-${d}T03:05:00.000Z` }));
+
+    // Act
+    const plan = planCopies(sources, [], 5, policies);
+
+    // Assert
+    expect(plan.start.map((c) => c.source.id)).toEqual(['orders-15']);
+    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([
+      ['orders-14', 'behind-newer'],
+      ['orders-13', 'behind-newer'],
+    ]);
+  });
+
+  it('starts nothing for a database whose copy is in flight (RDS would queue it behind, holding a slot)', () => {
+    // Prepare
+    const older = src('orders-14', { createdAt: '2026-01-14T03:05:00.000Z' });
+    const newer = src('orders-15', { createdAt: '2026-01-15T03:05:00.000Z' });
+
+    // Act
+    const plan = planCopies([older, newer], [copyOf(older, { status: 'copying' })], 5, policies);
+
+    // Assert
+    expect(plan.start).toEqual([]);
+    expect(plan.inFlight).toBe(1);
+    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([['orders-15', 'database-busy']]);
+  });
+
+  it('keeps Aurora cluster copies under their own limit of 5 while DB snapshot copies use the rest', () => {
+    // Prepare
+    const clusters = Array.from({ length: 8 }, (_, i) =>
+      src(`cl-${i}`, { kind: 'aurora-cluster', sourceId: `cluster-${i}` }),
+    );
+    const instances = Array.from({ length: 8 }, (_, i) => src(`db-${i}`, { sourceId: `db-${i}` }));
+
+    // Act
+    const plan = planCopies([...clusters, ...instances], [], 20, policies);
+
+    // Assert
+    expect(plan.start.filter((c) => c.source.kind === 'aurora-cluster')).toHaveLength(5);
+    expect(plan.start.filter((c) => c.source.kind === 'rds-instance')).toHaveLength(8);
+    expect(plan.deferred.filter((c) => c.why === 'limit')).toHaveLength(3);
   });
 
   it('keeps steward tags first when the source is near the 50-tag limit', () => {
@@ -238,11 +290,12 @@ describe('planCopies properties', () => {
       fc.property(
         fc.array(arbSource, { maxLength: 25 }),
         fc.nat(7),
-        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 25 }),
         (rows, foreign, max) => {
           const { sources, dr } = build(rows, foreign);
           const plan = planCopies(sources, dr, max, policies);
           expect(plan.limit).toBeLessThanOrEqual(AWS_MAX_COPIES_IN_FLIGHT);
+          expect(AWS_MAX_COPIES_IN_FLIGHT).toBe(20);
           expect(
             plan.start.length === 0 ||
               plan.inFlight + plan.start.length <= Math.min(max, AWS_MAX_COPIES_IN_FLIGHT),

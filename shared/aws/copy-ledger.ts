@@ -1,0 +1,81 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { CopyQueue, InFlightCopy, QueuedCopy } from '../backup/copy-plan.js';
+import type { CopyLedger } from '../backup/ports.js';
+import { attempt, call } from './call.js';
+
+/** Partition key prefix of the DR copy queues (one item per destination region). */
+export const COPY_QUEUE_PREFIX = 'dr-copies#';
+
+/** Partition key of one destination region's copy queue. */
+export const copyQueueKey = (destination: string): string => `${COPY_QUEUE_PREFIX}${destination}`;
+
+const CONDITION_FAILED = ['ConditionalCheckFailedException'];
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const str = (v: unknown): v is string => typeof v === 'string';
+const kind = (v: unknown) => v === 'rds-instance' || v === 'aurora-cluster';
+
+// The item is steward's own, but a hand edit or an older shape must not crash every run: entries that do not
+// parse are dropped, and the hourly full listing rebuilds what they said.
+const inFlightOf = (v: unknown): InFlightCopy[] =>
+  (Array.isArray(v) ? v : []).flatMap((f): InFlightCopy[] =>
+    isRecord(f) && kind(f.kind) && str(f.db) && str(f.targetId) && str(f.since)
+      ? [{ kind: f.kind as InFlightCopy['kind'], db: f.db, targetId: f.targetId, since: f.since }]
+      : [],
+  );
+
+const pendingOf = (v: unknown): QueuedCopy[] =>
+  (Array.isArray(v) ? v : []).flatMap((q): QueuedCopy[] => {
+    if (!isRecord(q) || !kind(q.kind) || !str(q.db) || !isRecord(q.snapshot)) return [];
+    const s = q.snapshot;
+    if (!str(s.id) || !str(s.arn)) return [];
+    return [
+      {
+        kind: q.kind as QueuedCopy['kind'],
+        db: q.db,
+        snapshot: { id: s.id, arn: s.arn, ...(str(s.createdAt) ? { createdAt: s.createdAt } : {}) },
+        ...(str(q.newestCopyAt) ? { newestCopyAt: q.newestCopyAt } : {}),
+        missing: typeof q.missing === 'number' ? q.missing : 1,
+      },
+    ];
+  });
+
+/**
+ * CopyLedger over the stage's state table (`pk` string key): one item per destination region holding its
+ * in-flight copies and each database's next copy, and a `version` every write must still find (optimistic
+ * concurrency: of two runs that read the same version, one writes, the other reads again and re-plans).
+ * At ~250 bytes a database the item stays under DynamoDB's 400 KB up to ~1 500 databases per destination.
+ */
+export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): CopyLedger => ({
+  read: async (destination) => {
+    const pk = copyQueueKey(destination);
+    const item = (
+      await call('GetItem', `${table} ${pk}`, () =>
+        doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
+      )
+    ).Item;
+    if (!item) return { queue: { inFlight: [], pending: [] }, version: 0 };
+    return {
+      queue: { inFlight: inFlightOf(item.inFlight), pending: pendingOf(item.pending) },
+      version: typeof item.version === 'number' ? item.version : 0,
+    };
+  },
+  write: async (destination, queue: CopyQueue, version) => {
+    const pk = copyQueueKey(destination);
+    const r = await attempt(
+      'PutItem',
+      `${table} ${pk}`,
+      () =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk, version: version + 1, inFlight: queue.inFlight, pending: queue.pending },
+            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
+            ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
+          }),
+        ),
+      { refused: CONDITION_FAILED },
+    );
+    return r.ok;
+  },
+});

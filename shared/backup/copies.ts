@@ -1,0 +1,336 @@
+import type { StewardConfig } from '../config/schema.js';
+import { AwsCallError } from '../errors.js';
+import type { Outcome } from '../model.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { failedOutcome, settleEach } from '../outcomes.js';
+import { isManaged, Tag } from '../tags.js';
+import {
+  applyObservation,
+  type CopyAction,
+  copyActionOf,
+  type CopyKind,
+  type CopyListing,
+  copyLimits,
+  type CopyPlan,
+  copyPlanOf,
+  type CopyQueue,
+  type QueuedCopy,
+  type CopySchedule,
+  type DatabaseDr,
+  dbKey,
+  databaseOf,
+  emptyQueue,
+  observeCopies,
+  releaseCopies,
+  scheduleCopies,
+} from './copy-plan.js';
+import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader } from './ports.js';
+import type { SnapshotTrigger } from './request.js';
+
+/** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
+export interface CopyDeps {
+  config: StewardConfig;
+  now: () => Date;
+  dr: CopyPort;
+  snapshots: { primary: SnapshotLister; dr: SnapshotLister };
+  /** Targeted reads; with `copyLedger`, an RDS event reconciles only its database. */
+  readers?: { primary: SnapshotReader; dr: SnapshotReader };
+  /** The destinations' copy queues (the state table); absent, every reconcile lists everything. */
+  copyLedger?: CopyLedger;
+}
+
+export interface CopyReconcile {
+  copies?: CopyPlan;
+  outcomes: Outcome[];
+  /** Every database's DR state, from a full listing only (an event's run sees one database). */
+  drLag?: DatabaseDr[];
+}
+
+const COPY = 'copy-to-dr';
+// Optimistic rounds on the queue item before giving up: each lost round means another run wrote in between.
+const ROUNDS = 8;
+
+/** The policies that copy to DR, and the kinds they cover that have a cross-region copy. */
+const copyingPolicies = (config: StewardConfig) => {
+  const copying = Object.entries(config.backup.policies).filter(([, p]) => p.copyToDr);
+  return {
+    names: copying.map(([name]) => name),
+    kinds: [...new Set(copying.flatMap(([, p]) => p.kinds))],
+  };
+};
+
+/** Full listings of both regions: the hourly safety net and the scheduled runs. */
+const observeAll = async (deps: CopyDeps, at: Date): Promise<{ listing: CopyListing; unread: Outcome[] }> => {
+  const { names, kinds } = copyingPolicies(deps.config);
+  const [primary, dr] = await Promise.all([
+    deps.snapshots.primary.list(kinds),
+    deps.snapshots.dr.list(kinds.filter((k) => k !== 'elasticache')),
+  ]);
+  // Copies are planned against what is already in the DR region and in flight: a partial DR listing could
+  // start copies past the in-flight limit, so it stops the reconcile. A partial primary listing only
+  // delays the copies of what could not be read.
+  if (dr.failures.length) throw dr.failures[0]!.cause;
+  const unread = primary.failures.map((f) => failedOutcome({ resource: f.resource, action: COPY }, f.cause));
+  return { listing: observeCopies(primary.snapshots, dr.snapshots, names, at), unread };
+};
+
+/**
+ * The event's database only: the snapshot the event names (to learn its database), then that database's
+ * snapshots in both regions. Three describes, whatever the size of the estate.
+ */
+const observeOne = async (
+  deps: CopyDeps,
+  readers: NonNullable<CopyDeps['readers']>,
+  trigger: SnapshotTrigger & { id: string },
+  at: Date,
+): Promise<{ listing: CopyListing; released: string[] }> => {
+  const { names } = copyingPolicies(deps.config);
+  const inDr = trigger.region === readers.dr.region;
+  const snapshot = await (inDr ? readers.dr : readers.primary).get(trigger.kind, trigger.id);
+  if (!snapshot) {
+    // Gone already (deleted, or a copy that failed and was removed): nothing to observe; a reservation under
+    // its id no longer holds a slot.
+    return { listing: observeCopies([], [], names, at, []), released: [trigger.id] };
+  }
+  const db = databaseOf(snapshot);
+  const [primary, dr] = await Promise.all([
+    readers.primary.ofDatabase(trigger.kind, db),
+    readers.dr.ofDatabase(trigger.kind, db),
+  ]);
+  return { listing: observeCopies(primary, dr, names, at, [dbKey(trigger.kind, db)]), released: [] };
+};
+
+/**
+ * Read the destination's queue, fold in what was observed, schedule under the limits, and write it back on
+ * the version read; on a lost race read again and re-plan. Dry run reads and plans, writes nothing.
+ */
+const scheduleOnQueue = async (
+  ledger: CopyLedger | undefined,
+  destination: string,
+  fold: (q: CopyQueue) => CopyQueue,
+  plan: (q: CopyQueue) => CopySchedule,
+  dryRun: boolean,
+): Promise<{ before: CopyQueue; schedule: CopySchedule }> => {
+  if (!ledger) {
+    const before = fold(emptyQueue());
+    return { before, schedule: plan(before) };
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const stored = await ledger.read(destination);
+    const before = fold(stored.queue);
+    const schedule = plan(before);
+    // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
+    if (dryRun || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue))
+      return { before, schedule };
+    if (await ledger.write(destination, schedule.queue, stored.version)) return { before, schedule };
+  }
+  throw new AwsCallError(
+    'PutItem',
+    `DR copy queue of ${destination}`,
+    Object.assign(new Error(`lost ${ROUNDS} rounds to concurrent reconciles`), { name: 'QueueContention' }),
+  );
+};
+
+/** Give back the slots of copies that did not start, queueing again the ones still to make. */
+const release = async (
+  ledger: CopyLedger | undefined,
+  destination: string,
+  targetIds: string[],
+  requeue: readonly QueuedCopy[],
+) => {
+  if (!ledger || !targetIds.length) return;
+  await scheduleOnQueue(
+    ledger,
+    destination,
+    (q) => {
+      const freed = releaseCopies(q, targetIds);
+      const queued = new Set(freed.pending.map((p) => dbKey(p.kind, p.db)));
+      return {
+        ...freed,
+        pending: [...freed.pending, ...requeue.filter((r) => !queued.has(dbKey(r.kind, r.db)))],
+      };
+    },
+    (q) => ({ queue: q, start: [], waiting: [] }),
+    false,
+  );
+};
+
+/**
+ * A queued copy of another database, read again before it starts: it may have been deleted, or stopped
+ * being steward's, since it was queued. Undefined when it is no longer a copy to make.
+ */
+const freshAction = async (
+  reader: SnapshotReader | undefined,
+  kind: CopyKind,
+  id: string,
+  policies: readonly string[],
+): Promise<CopyAction | undefined> => {
+  const s = await reader?.get(kind, id);
+  if (!s || s.status.toLowerCase() !== 'available' || s.type !== 'manual' || !isManaged(s.tags))
+    return undefined;
+  if (!policies.includes(s.tags[Tag.policy] ?? '')) return undefined;
+  return copyActionOf(s);
+};
+
+/** The metric of DR lag: the worst database per copying policy; per database only when configured. */
+const emitDrLag = (config: StewardConfig, databases: readonly DatabaseDr[]): void => {
+  const worst = new Map<string, number>();
+  for (const d of databases)
+    if (d.lagSeconds !== undefined) worst.set(d.policy, Math.max(worst.get(d.policy) ?? 0, d.lagSeconds));
+  for (const [policy, seconds] of worst) {
+    const m = metrics.singleMetric();
+    m.addDimension('policy', policy);
+    m.addMetric(DR_LAG_MAX_METRIC, MetricUnit.Seconds, seconds);
+  }
+  if (!config.backup.drLag.metricPerDatabase) return;
+  for (const d of databases) {
+    if (d.lagSeconds === undefined) continue;
+    const m = metrics.singleMetric();
+    m.addDimension('database', d.db);
+    m.addMetric(DR_LAG_METRIC, MetricUnit.Seconds, d.lagSeconds);
+  }
+};
+
+/** EMF metric: the worst DR lag of a copying policy's databases (dimension `policy`), seconds. */
+export const DR_LAG_MAX_METRIC = 'DrLagMaxSeconds';
+/** EMF metric: one database's DR lag (dimension `database`), only with `backup.drLag.metricPerDatabase`. */
+export const DR_LAG_METRIC = 'DrLagSeconds';
+
+/**
+ * Plan and start DR copies. With a trigger (an RDS event naming a snapshot) and the queue, only that
+ * database is observed (three targeted describes) and the destination's queue says what else waits; the
+ * full listings run on schedules (hourly, after the daily backup) and whenever no queue is wired.
+ */
+export const reconcileCopies = async (
+  deps: CopyDeps,
+  dryRun: boolean,
+  trigger?: SnapshotTrigger,
+): Promise<CopyReconcile> => {
+  const { names } = copyingPolicies(deps.config);
+  if (!names.length) return { outcomes: [] };
+  const at = deps.now();
+  const region = deps.dr.region;
+  const ledger = deps.copyLedger;
+  const targeted = trigger?.id !== undefined && deps.readers !== undefined && ledger !== undefined;
+
+  let listing: CopyListing;
+  let unread: Outcome[] = [];
+  let released: string[] = [];
+  if (targeted) {
+    ({ listing, released } = await observeOne(
+      deps,
+      deps.readers!,
+      trigger as SnapshotTrigger & { id: string },
+      at,
+    ));
+  } else {
+    ({ listing, unread } = await observeAll(deps, at));
+    emitDrLag(deps.config, listing.databases);
+  }
+
+  const limits = copyLimits(deps.config.backup.maxCopiesInFlight);
+  const { before, schedule } = await scheduleOnQueue(
+    ledger,
+    region,
+    (q) => releaseCopies(applyObservation(q, listing.observation), released),
+    (q) => scheduleCopies(q, limits, at),
+    dryRun,
+  );
+
+  // A started copy of another database (from the queue) is read again first; one that is no longer a copy
+  // to make gives its slot back, one that could not be read goes back in the queue.
+  const actions = new Map(listing.actions);
+  const stale: string[] = [];
+  const requeue: QueuedCopy[] = [];
+  const toRead = schedule.start.filter((q) => !actions.has(q.snapshot.id));
+  const reads = await settleEach(
+    toRead,
+    async (q): Promise<Outcome> => {
+      const a = await freshAction(deps.readers?.primary, q.kind, q.snapshot.id, names);
+      if (a) actions.set(q.snapshot.id, a);
+      else stale.push(q.snapshot.id);
+      return { resource: q.snapshot.id, action: COPY, status: 'planned' };
+    },
+    (q) => ({ resource: q.snapshot.id, action: COPY }),
+  );
+  const readFailures = reads.filter((o) => o.status === 'failed');
+  reads.forEach((o, i) => {
+    if (o.status === 'failed') requeue.push(toRead[i]!);
+  });
+
+  const scoped = targeted ? new Set(listing.observation.scope) : undefined;
+  const full = copyPlanOf(
+    { ...listing, actions },
+    schedule,
+    before.inFlight.length,
+    limits,
+    deps.config.region,
+  );
+  // An event's run reports its own database's waiting copies; the queue's length says how many others wait.
+  const plan: CopyPlan = scoped
+    ? {
+        ...full,
+        deferred: full.deferred.filter((d) => scoped.has(dbKey(d.source.kind, d.db))),
+      }
+    : full;
+
+  const started: Outcome[] = dryRun
+    ? plan.start.map((c) => ({
+        resource: c.source.id,
+        action: COPY,
+        status: 'planned',
+        detail: `${region}/${c.targetId}`,
+      }))
+    : await settleEach(
+        plan.start,
+        async (c: CopyAction): Promise<Outcome> => {
+          const r = await deps.dr.copySnapshot({
+            kind: c.source.kind,
+            sourceArn: c.source.arn,
+            targetId: c.targetId,
+            ...(deps.config.dr.kmsKeyArn ? { kmsKeyId: deps.config.dr.kmsKeyArn } : {}),
+            ...(c.encrypted !== undefined ? { encrypted: c.encrypted } : {}),
+            tags: c.tags,
+          });
+          const status = r === 'started' ? 'done' : 'already-done';
+          return { resource: c.source.id, action: COPY, status, detail: `${region}/${c.targetId}` };
+        },
+        (c) => ({ resource: c.source.id, action: COPY }),
+      );
+  if (!dryRun) {
+    const failed = schedule.start.filter((q) =>
+      plan.start.some((c, i) => c.targetId === q.snapshot.id && started[i]?.status === 'failed'),
+    );
+    requeue.push(...failed);
+    try {
+      await release(ledger, region, [...stale, ...requeue.map((q) => q.snapshot.id)], requeue);
+    } catch (e) {
+      // The hourly full listing drops reservations that never became copies: a slot is lost for an hour at most.
+      logger.warn('DR copy slots not released; the hourly reconcile frees them', { error: String(e) });
+    }
+  }
+
+  const inFlightNow = before.inFlight.length + plan.start.length;
+  const deferred = plan.deferred.map((c): Outcome => ({
+    resource: c.source.id,
+    action: COPY,
+    status: 'skipped',
+    reason:
+      c.why === 'limit'
+        ? `deferred: ${inFlightNow} of ${plan.limit} copies in flight to ${region}; a later run starts it`
+        : c.why === 'database-busy'
+          ? `deferred: a copy of ${c.db} is in flight to ${region}; its completion starts the next`
+          : `deferred: ${c.db}'s newer snapshot is copied first; this one follows`,
+  }));
+  const skipped = plan.skipped.map((s): Outcome => ({
+    resource: s.source.id,
+    action: COPY,
+    status: 'skipped',
+    reason: `${s.reason}: ${s.detail}`,
+  }));
+  return {
+    copies: targeted ? { ...plan, queued: schedule.queue.pending.length } : plan,
+    outcomes: [...unread, ...readFailures, ...started, ...deferred, ...skipped],
+    ...(targeted ? {} : { drLag: listing.databases }),
+  };
+};
