@@ -3,13 +3,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
-import { elastiCacheClient, rdsClient, s3Client, schedulerClient } from '../../shared/aws/clients.js';
+import {
+  elastiCacheClient,
+  rdsClient,
+  s3Client,
+  schedulerClient,
+  stateTableClient,
+} from '../../shared/aws/clients.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
-import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { BackupSchedulerEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
+import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
+import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { logger, metrics } from '../../shared/observability.js';
@@ -17,7 +24,6 @@ import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
 
-/**
 /**
  * Parse any backup trigger (schedules, pre-change requests, RDS snapshot and database events, AWS Health
  * maintenance) and run it; dry run = the deps' forced flag or the request's. The invocation's request id
@@ -29,12 +35,13 @@ export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocat
 /**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
  * snapshots is wired when the environment names its group, target and role (the deployed function); the
- * full run reports when it names the report bucket.
+ * full run reports when it names the report bucket; the DR copy queue when it names the state table.
  */
 export const wire = (base: BaseDeps, env: Record<string, string | undefined> = process.env): BackupDeps => {
   const { region, dr } = base.config;
   const s = BackupSchedulerEnv.safeParse(env);
   const bucket = RunReportsEnv.safeParse(env).data?.REPORT_BUCKET;
+  const table = CopyQueueEnv.safeParse(env).data?.STATE_TABLE;
   const rds = rdsClient(region);
   const cache = elastiCacheClient(region);
   const drRds = rdsClient(dr.region);
@@ -47,6 +54,9 @@ export const wire = (base: BaseDeps, env: Record<string, string | undefined> = p
       primary: awsSnapshotStore(region, rds, cache),
       dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region)),
     },
+    // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.
+    readers: { primary: rdsSnapshotReader(region, rds), dr: rdsSnapshotReader(dr.region, drRds) },
+    ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(region), table) } : {}),
     ...(bucket ? { reports: s3RunReports(s3Client(region), bucket, region) } : {}),
     ...(s.success
       ? {

@@ -20,3 +20,11 @@ export type BackupSchedulerEnv = z.infer<typeof BackupSchedulerEnv>;
 export const RunReportsEnv = z.object({
   REPORT_BUCKET: z.optional(z.string().check(z.minLength(3))),
 });
+
+/**
+ * The state table holding each destination's DR copy queue (the construct sets it). Absent (a local run),
+ * every copy reconcile lists both regions in full.
+ */
+export const CopyQueueEnv = z.object({
+  STATE_TABLE: z.optional(z.string().check(z.minLength(1))),
+});

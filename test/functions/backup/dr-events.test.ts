@@ -1,0 +1,258 @@
+import {
+  CopyDBSnapshotCommand,
+  type CopyDBSnapshotCommandInput,
+  type DBSnapshot,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  type DescribeDBSnapshotsCommandInput,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import copiedEvent from '../../../events/rds/snapshot-copied.json' with { type: 'json' };
+import createdEvent from '../../../events/rds/snapshot-created.json' with { type: 'json' };
+import { run, wire } from '../../../functions/backup/handler.js';
+import { copyQueueKey } from '../../../shared/aws/copy-ledger.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+
+// The backup function through its real adapters (RDS and DynamoDB mocked, with state and pages as AWS
+// keeps them): an RDS snapshot event reconciles its own database with targeted describes and the stored
+// queue, a constant number of calls whatever the estate; the hourly safety net lists everything.
+const PRIMARY = 'eu-west-1';
+const DR = 'us-west-2';
+const ACCOUNT = '111122223333';
+const KEY = `arn:aws:kms:${DR}:${ACCOUNT}:alias/steward-dr`;
+const TABLE = 'steward-prod-state';
+const NOW = new Date('2026-01-15T03:30:00Z');
+const DAYS = 30;
+
+const config = parseConfig(
+  {
+    stage: 'prod',
+    region: PRIMARY,
+    backup: { policies: { daily: { kinds: ['rds-instance', 'aurora-cluster'], copyToDr: true } } },
+    dr: { region: DR, kmsKeyArn: KEY },
+  },
+  'test',
+);
+const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW });
+
+const rds = mockClient(RDSClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+const regionOf = async (getClient: () => { config: { region: unknown } }) =>
+  (await (getClient().config.region as () => Promise<string>)()) as string;
+
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+const dbName = (i: number) => (i === 7 ? 'orders-db' : `db-${pad(i, 3)}`);
+const snapId = (db: string, day: number) => `steward-${db}-202601${pad(day, 2)}0300-sched`;
+const snapArn = (region: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:snapshot:${id}`;
+const tags = (db: string) => [
+  { Key: 'steward:managed', Value: 'true' },
+  { Key: 'steward:policy', Value: 'daily' },
+  { Key: 'steward:source', Value: db },
+];
+
+/**
+ * An estate of `n` databases with a daily snapshot each for 30 days (the 15th is today's), all copied to
+ * DR except the newest: after the 03:00 backup, every database has one copy to make.
+ */
+const estate = (n: number) => {
+  const regions: Record<string, DBSnapshot[]> = { [PRIMARY]: [], [DR]: [] };
+  for (let i = 0; i < n; i++) {
+    const db = dbName(i);
+    for (let d = 1; d <= DAYS; d++) {
+      const day = d <= 15 ? d : d - 15; // 15 distinct days, two snapshots a day: 30 per database
+      const id = d <= 15 ? snapId(db, day) : `${snapId(db, day)}-2`;
+      const snap: DBSnapshot = {
+        DBSnapshotIdentifier: id,
+        DBSnapshotArn: snapArn(PRIMARY, id),
+        DBInstanceIdentifier: db,
+        SnapshotCreateTime: new Date(`2026-01-${pad(day, 2)}T03:01:00Z`),
+        Status: 'available',
+        SnapshotType: 'manual',
+        Encrypted: true,
+        TagList: tags(db),
+      };
+      regions[PRIMARY]!.push(snap);
+      if (day < 15)
+        regions[DR]!.push({
+          ...snap,
+          DBSnapshotArn: snapArn(DR, id),
+          SourceRegion: PRIMARY,
+          OriginalSnapshotCreateTime: snap.SnapshotCreateTime,
+          SnapshotCreateTime: new Date(`2026-01-${pad(day, 2)}T04:00:00Z`),
+          TagList: [...tags(db), { Key: 'steward:copied-from', Value: snap.DBSnapshotArn! }],
+        });
+    }
+  }
+  return regions;
+};
+
+let regions: Record<string, DBSnapshot[]>;
+let item: Record<string, unknown> | undefined;
+const calls = () => ({
+  rds: rds.calls().length,
+  dynamodb: ddb.calls().length,
+  describes: rds.commandCalls(DescribeDBSnapshotsCommand).length,
+});
+
+const notFound = () => Object.assign(new Error('DBSnapshot not found'), { name: 'DBSnapshotNotFoundFault' });
+
+beforeEach(() => {
+  rds.reset();
+  ddb.reset();
+  item = undefined;
+  // DescribeDBSnapshots as RDS serves it: filters, then pages of MaxRecords behind a Marker.
+  rds.on(DescribeDBSnapshotsCommand).callsFake(async (input: DescribeDBSnapshotsCommandInput, getClient) => {
+    const all = regions[await regionOf(getClient)] ?? [];
+    if (input.DBSnapshotIdentifier) {
+      const s = all.find((x) => x.DBSnapshotIdentifier === input.DBSnapshotIdentifier);
+      if (!s) throw notFound();
+      return { DBSnapshots: [s] };
+    }
+    const matched = all.filter(
+      (s) =>
+        (!input.DBInstanceIdentifier || s.DBInstanceIdentifier === input.DBInstanceIdentifier) &&
+        (!input.SnapshotType || s.SnapshotType === input.SnapshotType),
+    );
+    const from = Number(input.Marker ?? 0);
+    const size = input.MaxRecords ?? 100;
+    const page = matched.slice(from, from + size);
+    return {
+      DBSnapshots: page,
+      ...(from + size < matched.length ? { Marker: String(from + size) } : {}),
+    };
+  });
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  rds.on(CopyDBSnapshotCommand).callsFake(async (input: CopyDBSnapshotCommandInput, getClient) => {
+    const region = await regionOf(getClient);
+    const source = regions[PRIMARY]!.find((s) => s.DBSnapshotArn === input.SourceDBSnapshotIdentifier)!;
+    const copy: DBSnapshot = {
+      ...source,
+      DBSnapshotIdentifier: input.TargetDBSnapshotIdentifier,
+      DBSnapshotArn: snapArn(region, input.TargetDBSnapshotIdentifier!),
+      SourceRegion: PRIMARY,
+      Status: 'pending',
+      TagList: input.Tags,
+    };
+    regions[region]!.push(copy);
+    return { DBSnapshot: copy };
+  });
+  // The state table: one item, written only on the version read (what DynamoDB's condition enforces).
+  ddb.on(GetCommand).callsFake(async () => ({ ...(item ? { Item: structuredClone(item) } : {}) }));
+  ddb
+    .on(PutCommand)
+    .callsFake(
+      async (input: {
+        Item: Record<string, unknown>;
+        ExpressionAttributeValues?: Record<string, unknown>;
+      }) => {
+        const seen = input.ExpressionAttributeValues?.[':seen'];
+        if (seen === undefined ? item !== undefined : item?.version !== seen)
+          throw Object.assign(new Error('The conditional request failed'), {
+            name: 'ConditionalCheckFailedException',
+          });
+        item = structuredClone(input.Item);
+        return {};
+      },
+    );
+});
+
+const deployed = () => wire(base(), { STATE_TABLE: TABLE });
+const finish = (id: string) => {
+  const copy = regions[DR]!.find((s) => s.DBSnapshotIdentifier === id)!;
+  copy.Status = 'available';
+};
+const copiedTargets = () =>
+  rds.commandCalls(CopyDBSnapshotCommand).map((c) => c.args[0].input.TargetDBSnapshotIdentifier!);
+
+describe('DR copies driven by RDS events', () => {
+  it.each([10, 500])(
+    'with %i databases an event costs the same few calls; the hourly listing fills the queue',
+    async (n) => {
+      // Prepare: the hourly safety net after the 03:00 backup lists everything and starts the first 20.
+      regions = estate(n);
+      const deps = deployed();
+      await run({ action: 'reconcile-copies' }, deps);
+      const hourly = calls();
+      const started = copiedTargets();
+      expect(started).toHaveLength(Math.min(n, 20));
+      expect(item!.pk).toBe(copyQueueKey(DR));
+      rds.resetHistory();
+      ddb.resetHistory();
+
+      // Act: one copy finishes (RDS-EVENT-0060 in the DR region).
+      const done = started[0]!;
+      finish(done);
+      const event = structuredClone(copiedEvent);
+      event.detail.SourceArn = snapArn(DR, done);
+      event.detail.SourceIdentifier = done;
+      const result = await run(event, deps);
+
+      // Assert: three describes of its database, the queue read and written, the next copy read and started.
+      const perEvent = calls();
+      // With 10 databases nothing else waits, so the slot goes to the same database's older snapshot.
+      expect(perEvent).toEqual(
+        n > 20 ? { rds: 5, dynamodb: 2, describes: 4 } : { rds: 4, dynamodb: 2, describes: 3 },
+      );
+      expect(result.copies!.start).toHaveLength(1);
+      // The hourly full listing pages through both regions: it grows with the estate, the event does not.
+      expect(hourly.describes).toBe(Math.ceil((n * DAYS) / 100) + Math.ceil((n * 28) / 100));
+    },
+  );
+
+  it("an event's run starts the next database in oldest-missing order and never passes 20 in flight", async () => {
+    // Prepare
+    regions = estate(60);
+    const deps = deployed();
+    await run({ action: 'reconcile-copies' }, deps);
+    const first = copiedTargets();
+
+    // Act: every copy in flight finishes, one event each.
+    for (const id of first) {
+      finish(id);
+      const event = structuredClone(copiedEvent);
+      event.detail.SourceArn = snapArn(DR, id);
+      event.detail.SourceIdentifier = id;
+      await run(event, deps);
+    }
+
+    // Assert
+    const all = copiedTargets();
+    expect(all).toHaveLength(40);
+    const inFlight = regions[DR]!.filter((s) => s.Status === 'pending');
+    expect(inFlight).toHaveLength(20);
+    // Every database copies its newest snapshot (15th, second of the day) before any older one.
+    expect(all.every((id) => id!.endsWith('202601150300-sched-2'))).toBe(true);
+    expect(new Set(all).size).toBe(40);
+  });
+
+  it('a "snapshot created" event of a database with a free slot starts its copy in a few calls', async () => {
+    // Prepare: a small estate, nothing in flight, the queue empty (no hourly run yet).
+    regions = estate(8);
+    const deps = deployed();
+
+    // Act
+    const result = await run(structuredClone(createdEvent), deps);
+
+    // Assert
+    expect(copiedTargets()).toEqual([snapId('orders-db', 15) + '-2']);
+    expect(calls()).toEqual({ rds: 4, dynamodb: 2, describes: 3 });
+    expect(result.summary).toBe('DR copies 1 started, 1 deferred, 0 already in flight, 0 failed');
+  });
+
+  it('without the state table (a local run) an event lists both regions in full, as before', async () => {
+    // Prepare
+    regions = estate(500);
+    const deps = wire(base(), {});
+
+    // Act
+    await run(structuredClone(createdEvent), deps);
+
+    // Assert: every page of both regions, for one event.
+    expect(calls().describes).toBe(Math.ceil((500 * DAYS) / 100) + Math.ceil((500 * 28) / 100));
+    expect(calls().dynamodb).toBe(0);
+  });
+});
