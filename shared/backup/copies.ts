@@ -47,8 +47,13 @@ export interface CopyReconcile {
 }
 
 const COPY = 'copy-to-dr';
-// Optimistic rounds on the queue item before giving up: each lost round means another run wrote in between.
-const ROUNDS = 8;
+// Optimistic rounds on the queue item before giving up: a round is lost only when another run's write landed,
+// so N runs at once all land within N rounds. The function runs one invocation at a time (reserved
+// concurrency 1); the margin is for a CLI run or a second stage tool meeting it.
+const ROUNDS = 16;
+// A short random pause after a lost round, so runs that collided do not collide again in lockstep.
+const backoff = (round: number) =>
+  new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** Math.min(round, 4)));
 
 /** The policies that copy to DR, and the kinds they cover that have a cross-region copy. */
 const copyingPolicies = (config: StewardConfig) => {
@@ -123,6 +128,7 @@ const scheduleOnQueue = async (
     if (dryRun || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue))
       return { before, schedule };
     if (await ledger.write(destination, schedule.queue, stored.version)) return { before, schedule };
+    await backoff(round);
   }
   throw new AwsCallError(
     'PutItem',

@@ -1,4 +1,4 @@
-import type { BackupPort, CopyPort } from '../../shared/backup/ports.js';
+import type { BackupPort, CopyPort, SnapshotReader } from '../../shared/backup/ports.js';
 import type {
   CopySnapshotInput,
   CreateSnapshotInput,
@@ -105,4 +105,24 @@ export const fakeCopyPort = (region: string, store?: FakeSnapshotStore): FakeCop
     },
   };
   return port;
+};
+
+/** In-memory SnapshotReader over a fake store: one database's manual snapshots, one snapshot by id. */
+export const fakeSnapshotReader = (store: FakeSnapshotStore): SnapshotReader & { reads: number } => {
+  const reader = {
+    region: store.region,
+    reads: 0,
+    ofDatabase: async (kind: Snapshot['kind'], db: string) => {
+      reader.reads++;
+      return store.snapshots
+        .filter((s) => s.kind === kind && s.sourceId === db && s.type === 'manual')
+        .map((s) => structuredClone(s));
+    },
+    get: async (kind: Snapshot['kind'], id: string) => {
+      reader.reads++;
+      const s = store.snapshots.find((x) => x.kind === kind && x.id === id);
+      return s && structuredClone(s);
+    },
+  };
+  return reader;
 };

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { dynamoCopyLedger } from '../../../shared/aws/copy-ledger.js';
+import { reconcileCopies } from '../../../shared/backup/copies.js';
+import type { CopyLedger } from '../../../shared/backup/ports.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import type { Snapshot } from '../../../shared/model.js';
+import { fakeCopyPort, fakeSnapshotArn, fakeSnapshotReader } from '../../fakes/backup-ports.js';
+import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
+import { motoStateTables } from '../../support/state-table.js';
+
+// A file of its own: the adapter's unit tests mock DynamoDBDocumentClient for the whole file. Against moto's
+// DynamoDB behind a gate that serialises requests (DynamoDB makes each conditional write atomic; moto's
+// threads do not), as the deployed function's concurrent invocations meet the one queue item.
+const PRIMARY = 'eu-west-1';
+const DR = 'us-west-2';
+const NOW = new Date('2026-01-15T03:20:00Z');
+const tables = motoStateTables();
+
+const config = parseConfig(
+  {
+    stage: 'prod',
+    region: PRIMARY,
+    backup: { maxCopiesInFlight: 5, policies: { daily: { kinds: ['rds-instance'], copyToDr: true } } },
+    dr: { region: DR, kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr' },
+  },
+  'test',
+);
+
+const snapshot = (db: string): Snapshot => {
+  const id = `steward-${db}-202601150300-sched`;
+  return {
+    kind: 'rds-instance',
+    id,
+    arn: fakeSnapshotArn('rds-instance', PRIMARY, id),
+    region: PRIMARY,
+    sourceId: db,
+    createdAt: '2026-01-15T03:04:00.000Z',
+    status: 'available',
+    type: 'manual',
+    encrypted: true,
+    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': db },
+  };
+};
+
+describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () => {
+  it('twelve concurrent "snapshot created" events start exactly 5 copies and queue the other 7', async () => {
+    // Prepare
+    const { doc, name } = await tables.table();
+    const ledger: CopyLedger = dynamoCopyLedger(doc, name);
+    const dbs = Array.from({ length: 12 }, (_, i) => `db-${String(i).padStart(2, '0')}`);
+    const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
+    const drStore = fakeSnapshotStore(DR);
+    const dr = fakeCopyPort(DR, drStore);
+    const deps = {
+      config,
+      now: () => NOW,
+      dr,
+      snapshots: { primary, dr: drStore },
+      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
+      copyLedger: ledger,
+    };
+
+    // Act: every event at once, each about its own database.
+    const runs = await Promise.all(
+      dbs.map((db) =>
+        reconcileCopies(deps, false, {
+          eventId: 'RDS-EVENT-0042',
+          kind: 'rds-instance',
+          id: snapshot(db).id,
+          region: PRIMARY,
+        }),
+      ),
+    );
+
+    // Assert: the limit held across runs, and no run's database was lost from the queue.
+    expect(dr.copies).toHaveLength(5);
+    expect(runs.reduce((n, r) => n + r.copies!.start.length, 0)).toBe(5);
+    const { queue, version } = await ledger.read(DR);
+    expect(queue.inFlight).toHaveLength(5);
+    expect(queue.pending.map((q) => q.db).sort()).toEqual(
+      dbs.filter((db) => !dr.copies.some((c) => c.targetId === snapshot(db).id)).sort(),
+    );
+    expect(version).toBeGreaterThanOrEqual(12);
+  });
+
+  it('the same burst against a queue written without the version condition passes the limit (the fault it prevents)', async () => {
+    // Prepare: last writer wins, as a write without the condition would.
+    const { doc, name } = await tables.table();
+    const real = dynamoCopyLedger(doc, name);
+    const unconditional: CopyLedger = {
+      read: (d) => real.read(d),
+      write: async (d, q) => {
+        // Overwrite whatever is there now with this run's plan.
+        while (!(await real.write(d, q, (await real.read(d)).version)));
+        return true;
+      },
+    };
+    const dbs = Array.from({ length: 12 }, (_, i) => `db-${String(i).padStart(2, '0')}`);
+    const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
+    const drStore = fakeSnapshotStore(DR);
+    const dr = fakeCopyPort(DR, drStore);
+    const deps = {
+      config,
+      now: () => NOW,
+      dr,
+      snapshots: { primary, dr: drStore },
+      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
+      copyLedger: unconditional,
+    };
+
+    // Act
+    await Promise.all(
+      dbs.map((db) =>
+        reconcileCopies(deps, false, {
+          eventId: 'RDS-EVENT-0042',
+          kind: 'rds-instance',
+          id: snapshot(db).id,
+          region: PRIMARY,
+        }),
+      ),
+    );
+
+    // Assert
+    expect(dr.copies.length).toBeGreaterThan(5);
+  });
+
+  it('a copy-finished event frees its slot and starts the next database from the queue', async () => {
+    // Prepare: six databases, five copies in flight, one queued.
+    const { doc, name } = await tables.table();
+    const ledger = dynamoCopyLedger(doc, name);
+    const dbs = Array.from({ length: 6 }, (_, i) => `db-${i}`);
+    const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
+    const drStore = fakeSnapshotStore(DR);
+    const dr = fakeCopyPort(DR, drStore);
+    const deps = {
+      config,
+      now: () => NOW,
+      dr,
+      snapshots: { primary, dr: drStore },
+      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
+      copyLedger: ledger,
+    };
+    await reconcileCopies(deps, false);
+    expect(dr.copies).toHaveLength(5);
+    const first = drStore.snapshots[0]!;
+    first.status = 'available';
+
+    // Act
+    const r = await reconcileCopies(deps, false, {
+      eventId: 'RDS-EVENT-0060',
+      kind: 'rds-instance',
+      id: first.id,
+      region: DR,
+    });
+
+    // Assert
+    expect(r.copies!.start.map((c) => c.targetId)).toEqual([snapshot('db-5').id]);
+    expect(dr.copies).toHaveLength(6);
+    const { queue } = await ledger.read(DR);
+    expect(queue.inFlight.map((f) => f.db).sort()).toEqual(['db-1', 'db-2', 'db-3', 'db-4', 'db-5']);
+    expect(queue.pending).toEqual([]);
+  });
+});
