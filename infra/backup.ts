@@ -1,30 +1,50 @@
 import { Annotations, Arn, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
-import type { BackupSchedulerEnv } from '../shared/backup/env.js';
+import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
+import { DR_LAG_MAX_METRIC } from '../shared/backup/copies.js';
+import type { BackupSchedulerEnv, CopyQueueEnv } from '../shared/backup/env.js';
 import {
   HEALTH_SERVICES,
   RDS_DATABASE_DETAIL_TYPES,
   RDS_OPERATIONAL_EVENTS,
   RDS_SNAPSHOT_DETAIL_TYPES,
+  SNAPSHOT_COPIED_EVENT_IDS,
   SNAPSHOT_CREATED_EVENT_IDS,
 } from '../shared/backup/request.js';
+import { drLagObjectiveSeconds } from '../shared/report/schedule.js';
 import type { ResourceKind } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
+import type { StateTable } from './state-table.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
+export interface BackupProps extends CapabilityProps {
+  /** Holds each destination's DR copy queue, so an RDS event reconciles one database. */
+  stateTable: StateTable;
+}
+
+// A fixed reference time for the default objective at synth (a schedule's typical interval): synth is
+// deterministic, and a daily cron's interval is a day whichever day it is asked.
+const OBJECTIVE_REFERENCE = new Date(Date.UTC(2026, 0, 15));
+
 /**
- * Backup: one schedule per backup policy; when a policy copies to DR, a follow-up schedule plus RDS
- * "manual snapshot created" events start the cross-region copies.
+ * Backup: one schedule per backup policy; when a policy copies to DR, RDS "manual snapshot created" events
+ * and "copy finished" events (forwarded from the DR region by the `Steward-<stage>-dr` stack) start the
+ * cross-region copies, an hourly full reconcile is the safety net, and one alarm per copying policy watches
+ * its DR lag.
  */
 export class Backup extends Construct {
   readonly function: StewardFunction;
+  /** One per copying policy: the worst database's DR lag is over the policy's objective. */
+  readonly drLagAlarms: Alarm[] = [];
 
-  constructor(scope: Construct, id: string, props: CapabilityProps) {
+  constructor(scope: Construct, id: string, props: BackupProps) {
     super(scope, id);
     const { config } = props;
     const policies = Object.entries(config.backup.policies);
@@ -71,7 +91,7 @@ export class Backup extends Construct {
     if (copying.length) {
       fn.addSchedule('ScheduleCopies', {
         name: 'backup-copies',
-        description: 'Start DR copies deferred by availability or the in-flight copy limit',
+        description: 'Safety net: list both regions and start the DR copies events missed',
         expression: config.backup.copySchedule,
         input: { action: 'reconcile-copies' },
       });
@@ -83,6 +103,29 @@ export class Backup extends Construct {
           SourceIdentifier: [{ prefix: ID_PREFIX }],
         },
       });
+      // Emitted in the DR region; the Steward-<stage>-dr stack forwards it to this region's default bus.
+      fn.addEventRule(
+        'CopyFinishedRule',
+        'A DR copy of a steward snapshot finished: start the next copy to the DR region',
+        {
+          source: ['aws.rds'],
+          detailType: ['RDS DB Snapshot Event'],
+          region: [config.dr.region],
+          detail: { EventID: [SNAPSHOT_COPIED_EVENT_IDS.db], SourceIdentifier: [{ prefix: ID_PREFIX }] },
+        },
+      );
+      // The copy queue: an event's run reads and conditionally writes its destination's item, nothing else.
+      fn.fn.addEnvironment(
+        'STATE_TABLE',
+        props.stateTable.tableName satisfies z.input<typeof CopyQueueEnv>['STATE_TABLE'],
+      );
+      props.stateTable.grant(
+        fn,
+        'DrCopyQueue',
+        ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        [COPY_QUEUE_PREFIX],
+      );
+      for (const [name, policy] of copying) this.drLagAlarm(props, name, policy);
     }
 
     this.grant(
@@ -90,6 +133,47 @@ export class Backup extends Construct {
       new Set(policies.flatMap(([, p]) => p.kinds)),
       new Set(copying.flatMap(([, p]) => p.kinds)),
     );
+  }
+
+  /**
+   * The policy's DR lag over its objective: the worst database's age of newest DR data (`DrLagMaxSeconds`,
+   * published by each full reconcile, hourly by default). Missing data (no database on the policy yet, or
+   * no run) leaves the alarm in INSUFFICIENT_DATA: the function's error alarm covers runs that fail.
+   */
+  private drLagAlarm(
+    props: BackupProps,
+    name: string,
+    policy: BackupProps['config']['backup']['policies'][string],
+  ): void {
+    const { config } = props;
+    const objective = drLagObjectiveSeconds(policy, config.report.drGraceHours, OBJECTIVE_REFERENCE);
+    if (objective === undefined) {
+      Annotations.of(this).addWarningV2(
+        `steward:dr-lag-${name}`,
+        `Backup policy "${name}" copies to DR but its schedule ${policy.schedule} has no interval: set drLagObjectiveHours for a DR-lag alarm.`,
+      );
+      return;
+    }
+    const alarm = new Alarm(this, `DrLagAlarm${constructId(name)}`, {
+      alarmName: `steward-${config.stage}-dr-lag-${name}`,
+      alarmDescription:
+        `steward ${config.stage}: a database of backup policy "${name}" has no DR copy in ${config.dr.region} newer than ` +
+        `${Math.round(objective / 3600)} h (its DR-lag objective). Which one: \`steward status\`, or the backup run report's drLag.`,
+      metric: new Metric({
+        namespace: 'Steward',
+        metricName: DR_LAG_MAX_METRIC,
+        dimensionsMap: { service: 'backup', policy: name },
+        statistic: Stats.MAXIMUM,
+        period: Duration.hours(1),
+      }),
+      threshold: objective,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.MISSING,
+    });
+    alarm.addAlarmAction(new SnsAction(props.notifications.warning));
+    alarm.addOkAction(new SnsAction(props.notifications.warning));
+    this.drLagAlarms.push(alarm);
   }
 
   /**

@@ -83,7 +83,7 @@ export class StewardStack extends Stack {
     // Retention's daily budget, drill tokens, scaling cooldowns and cost alert dedup share one table;
     // retention is always on, so every stage has it.
     this.stateTable = new StateTable(this, 'State', { config, removalPolicy });
-    this.backup = new Backup(this, 'Backup', capability);
+    this.backup = new Backup(this, 'Backup', { ...capability, stateTable: this.stateTable });
     this.retention = new Retention(this, 'Retention', { ...capability, stateTable: this.stateTable });
     if (config.drill.enabled && this.reports) {
       this.drill = new Drill(this, 'Drill', {

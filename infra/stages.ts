@@ -2,10 +2,12 @@ import type { App } from 'aws-cdk-lib';
 import { configErrorOf, configLocation, loadStageFiles, renderProblem } from '../shared/config/files.js';
 import { BAD_INPUT_EXIT, explainConfigError } from '../shared/errors.js';
 import { addAwsSolutionsChecks } from './nag.js';
+import { drEventsStackId, DrEventsStack } from './dr-events.js';
 import { stackId, StewardStack } from './stack.js';
 
 /**
- * Add one `Steward-<stage>` stack per stage config to `app`: every `steward.<stage>.yaml` at
+ * Add one `Steward-<stage>` stack per stage config to `app` (and `Steward-<stage>-dr` in the DR region when
+ * a policy copies to DR): every `steward.<stage>.yaml` at
  * `-c config=<file or dir>` (default: STEWARD_CONFIG, else ./config), or only `-c stage=<name>`. Every
  * problem of every file is printed and nothing is synthesized when any file is bad. Returns the exit code.
  */
@@ -26,7 +28,10 @@ export const addStages = (
   }
   for (const s of stages) {
     for (const w of s.warnings) log(`warning: ${renderProblem(w)}`);
-    new StewardStack(app, stackId(s.stage), { config: s.config, configSource: s.file });
+    const stack = new StewardStack(app, stackId(s.stage), { config: s.config, configSource: s.file });
+    // DR copies start as others finish: their events are emitted in the DR region and forwarded from there.
+    if (Object.values(stack.config.backup.policies).some((p) => p.copyToDr))
+      new DrEventsStack(app, drEventsStackId(s.stage), { config: stack.config });
   }
   addAwsSolutionsChecks(app);
   return 0;

@@ -11,7 +11,7 @@ import {
 import { drillsOfMonths } from './history.js';
 import type { HistoryStore } from './ports.js';
 import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from './render.js';
-import { parseSchedule, typicalInterval } from './schedule.js';
+import { drLagObjectiveSeconds } from './schedule.js';
 import type { StatusDeps } from './status.js';
 
 /** Evidence reads the same sources as status, and the report bucket is required. */
@@ -83,20 +83,13 @@ export const readEvidence = async (deps: EvidenceDeps, month: string): Promise<E
   };
 };
 
-/** The DR lag that counts as late in the charts: the shortest copying schedule's interval plus the DR grace. */
+/** The DR lag that counts as late in the charts: the smallest DR-lag objective of the copying policies. */
 export const drLagLimitSeconds = (deps: Pick<StatusDeps, 'config' | 'now'>): number | undefined => {
   const { config } = deps;
-  const intervals = Object.values(config.backup.policies)
+  const objectives = Object.values(config.backup.policies)
     .filter((p) => p.copyToDr)
-    .flatMap((p) => {
-      try {
-        const i = typicalInterval(parseSchedule(p.schedule, p.timezone), deps.now());
-        return i === undefined ? [] : [i];
-      } catch {
-        return [];
-      }
-    });
-  return intervals.length ? Math.min(...intervals) / 1000 + config.report.drGraceHours * 3600 : undefined;
+    .flatMap((p) => drLagObjectiveSeconds(p, config.report.drGraceHours, deps.now()) ?? []);
+  return objectives.length ? Math.min(...objectives) : undefined;
 };
 
 /** A month's evidence in its three forms. */

@@ -257,3 +257,23 @@ export const typicalInterval = (s: Schedule, at: Date): number | undefined => {
     .sort((a, b) => a - b);
   return gaps[Math.floor(gaps.length / 2)];
 };
+
+/**
+ * A copying backup policy's DR-lag objective (seconds): its `drLagObjectiveHours`, else its schedule's
+ * typical interval plus the DR grace, where `steward status` calls the DR copy LATE. Undefined for a schedule
+ * without an interval (a one-time `at(...)`) and no explicit objective.
+ */
+export const drLagObjectiveSeconds = (
+  policy: { schedule: string; timezone: string; drLagObjectiveHours?: number | undefined },
+  drGraceHours: number,
+  at: Date,
+): number | undefined => {
+  if (policy.drLagObjectiveHours !== undefined) return policy.drLagObjectiveHours * 3600;
+  let interval: number | undefined;
+  try {
+    interval = typicalInterval(parseSchedule(policy.schedule, policy.timezone), at);
+  } catch {
+    interval = undefined;
+  }
+  return interval === undefined ? undefined : interval / 1000 + drGraceHours * 3600;
+};

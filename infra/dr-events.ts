@@ -1,0 +1,56 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { Construct } from 'constructs';
+import { ID_PREFIX } from '../shared/backup/ids.js';
+import { SNAPSHOT_COPIED_EVENT_IDS } from '../shared/backup/request.js';
+import type { StewardConfig } from '../shared/config/schema.js';
+
+export interface DrEventsStackProps extends Omit<StackProps, 'env' | 'tags'> {
+  config: StewardConfig;
+}
+
+/** `Steward-<stage>-dr`: the stage's one stack in its DR region. */
+export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
+
+/**
+ * The DR region's half of event-driven DR copies: RDS emits "copy finished" (RDS-EVENT-0060) in the
+ * destination region, and EventBridge rules only see their own region's events, so one rule forwards
+ * steward's copy-finished events to the primary region's default bus, where the backup function's
+ * CopyFinishedRule starts the next copy. Nothing else lives here: no function, no state.
+ */
+export class DrEventsStack extends Stack {
+  readonly rule: Rule;
+
+  constructor(scope: Construct, id: string, props: DrEventsStackProps) {
+    const { config, ...stackProps } = props;
+    super(scope, id, {
+      description: `steward ${config.stage}: forwards DR copy-finished events from ${config.dr.region} to ${config.region}`,
+      terminationProtection: config.deletionProtection,
+      ...stackProps,
+      env: { account: config.account, region: config.dr.region },
+      tags: { 'steward:stage': config.stage },
+    });
+    // Same account, another region: the primary default bus needs no resource policy; the rule's role
+    // (created by the target) may put events on that one bus only.
+    const primaryBus = EventBus.fromEventBusArn(
+      this,
+      'PrimaryBus',
+      Stack.of(this).formatArn({
+        service: 'events',
+        region: config.region,
+        resource: 'event-bus',
+        resourceName: 'default',
+      }),
+    );
+    this.rule = new Rule(this, 'CopyFinishedForwardRule', {
+      description: `A DR copy of a steward snapshot finished in ${config.dr.region}: tell the backup function in ${config.region}`,
+      eventPattern: {
+        source: ['aws.rds'],
+        detailType: ['RDS DB Snapshot Event'],
+        detail: { EventID: [SNAPSHOT_COPIED_EVENT_IDS.db], SourceIdentifier: [{ prefix: ID_PREFIX }] },
+      },
+      targets: [new EventBusTarget(primaryBus)],
+    });
+  }
+}
