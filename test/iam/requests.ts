@@ -6,6 +6,7 @@ import { nextReplicaId } from '../../shared/scaling/ids.js';
 import type { NamedRule } from '../../shared/scaling/model.js';
 import { namedRules } from '../../shared/scaling/request.js';
 import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
+import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { type Deployment, type PolicyDocument, resolver } from './template.js';
@@ -263,6 +264,14 @@ const BINDERS: Record<string, Binder> = {
   'RDSClient:DescribeDBSnapshots': (c, d, role) => {
     const a = arns(d);
     const db = str(c, 'DBInstanceIdentifier');
+    const id = str(c, 'DBSnapshotIdentifier');
+    // Backup's DR copy reconcile of one database (an RDS event): its snapshots, or the one the event names.
+    if (role === 'backup' && (db || id))
+      return roleRegions(d, role).map((r) =>
+        db
+          ? req('rds:DescribeDBSnapshots', a.rds(r, 'db', db), {}, 'DescribeDBSnapshots (of one database)')
+          : req('rds:DescribeDBSnapshots', a.rds(r, 'snapshot', id!), {}, 'DescribeDBSnapshots (one)'),
+      );
     if (db)
       return drillTargets(d, 'rds-instance').map((t) =>
         req('rds:DescribeDBSnapshots', a.rds(d.region, 'db', t.db), {}, 'DescribeDBSnapshots (of a target)'),
@@ -275,6 +284,22 @@ const BINDERS: Record<string, Binder> = {
     const a = arns(d);
     const cluster = str(c, 'DBClusterIdentifier');
     const id = str(c, 'DBClusterSnapshotIdentifier');
+    if (role === 'backup' && (cluster || id))
+      return roleRegions(d, role).map((r) =>
+        cluster
+          ? req(
+              'rds:DescribeDBClusterSnapshots',
+              a.rds(r, 'cluster', cluster),
+              {},
+              'DescribeDBClusterSnapshots (of one cluster)',
+            )
+          : req(
+              'rds:DescribeDBClusterSnapshots',
+              a.rds(r, 'cluster-snapshot', id!),
+              {},
+              'DescribeDBClusterSnapshots (one)',
+            ),
+      );
     if (cluster)
       return drillTargets(d, 'aurora-cluster').map((t) =>
         req(
@@ -1045,14 +1070,18 @@ const reportBucket = (d: Deployment) =>
   [...d.functions.values()].find((f) => f.environment.REPORT_BUCKET)?.environment.REPORT_BUCKET ??
   'no-report-bucket';
 
-const dynamo = (_c: RecordedCall, d: Deployment, action: string, pk: string | undefined): IamRequest[] => [
-  req(
-    action,
-    arns(d).table(stateTable(d)),
-    pk ? { 'dynamodb:LeadingKeys': [pk] } : {},
-    `${action.split(':')[1]} (${pk?.split('#')[0] ?? '?'}#…)`,
-  ),
-];
+const dynamo = (_c: RecordedCall, d: Deployment, action: string, pk: string | undefined): IamRequest[] =>
+  // The DR copy queue exists only where a policy copies (the backup function sends nothing to it otherwise).
+  pk?.startsWith(COPY_QUEUE_PREFIX) && !Object.values(d.config.backup.policies).some((p) => p.copyToDr)
+    ? []
+    : [
+        req(
+          action,
+          arns(d).table(stateTable(d)),
+          pk ? { 'dynamodb:LeadingKeys': [pk] } : {},
+          `${action.split(':')[1]} (${pk?.split('#')[0] ?? '?'}#…)`,
+        ),
+      ];
 
 /** The RDS-managed master secret of a database: tagged by RDS with the database's ARN (aws:rds:*). */
 export const masterSecret = (d: Deployment, db: string, kind: 'rds-instance' | 'aurora-cluster') => {

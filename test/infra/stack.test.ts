@@ -221,14 +221,23 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     const scalingAlarms = Object.values(loadExample(stage).scaling.rules).flatMap((r) =>
       'name' in r.alarm && r.alarm.create ? [r.alarm.name] : [],
     );
-    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
+    const all = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
       (a) =>
         !String(a.Properties.AlarmName).startsWith(`steward-${stage}-drill-failed`) &&
         !scalingAlarms.includes(String(a.Properties.AlarmName)),
     );
+    // One DR-lag alarm per copying policy (dr-copies.test.ts), also to the warning topic.
+    const drLag = all.filter((a) => String(a.Properties.AlarmName).startsWith(`steward-${stage}-dr-lag-`));
+    const copying = Object.values(stacks[stage].config.backup.policies).filter((p) => p.copyToDr);
+    const alarms = all.filter((a) => !drLag.includes(a));
 
     // Assert
+    expect(drLag).toHaveLength(copying.length);
     expect(alarms).toHaveLength(2 * stacks[stage].functions.length);
+    for (const a of drLag) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: warning }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: warning }]);
+    }
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: warning }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: warning }]);

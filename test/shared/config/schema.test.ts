@@ -51,7 +51,7 @@ describe('stage config', () => {
     },
   );
 
-  it('fills the runbook defaults: daily 03:00 UTC backups kept 30 days, DR in us-west-2, 5 copies in flight', () => {
+  it('fills the runbook defaults: daily 03:00 UTC backups kept 30 days, DR in us-west-2, 20 copies in flight', () => {
     // Act
     const c = parseConfig(minimal(), 'test');
     // Assert
@@ -63,7 +63,9 @@ describe('stage config', () => {
     expect(c.retention.policies.standard!.daily).toBe(30);
     expect(c.backup.preChangeRetainDays).toBe(90);
     expect(c.dr.region).toBe('us-west-2');
-    expect(c.backup.maxCopiesInFlight).toBe(5);
+    // AWS documents 20 DB snapshot copies in flight per destination region (cluster copies stay under 5).
+    expect(c.backup.maxCopiesInFlight).toBe(20);
+    expect(c.backup.drLag).toEqual({ metricPerDatabase: false });
     expect(c.drill).toMatchObject({ rtoSeconds: 3600, rpoSeconds: 300 });
     expect(c.cost.thresholds.map((t) => t.amountUsd)).toEqual([2000, 2500, 3000]);
     expect(c.deletionProtection).toBe(true);
@@ -250,9 +252,9 @@ describe('stage config', () => {
       ],
     ],
     [
-      'more than 5 copies in flight',
-      (c) => (c.backup = { maxCopiesInFlight: 6 }),
-      ['backup.maxCopiesInFlight: must be at most 5 (got 6)'],
+      'more than the documented 20 copies in flight',
+      (c) => (c.backup = { maxCopiesInFlight: 21 }),
+      ['backup.maxCopiesInFlight: must be at most 20 (got 21)'],
     ],
     [
       'DR copies without a KMS key',
