@@ -187,7 +187,7 @@ export const planInit = (o: {
     `# yaml-language-server: $schema=${o.schemaRef}`,
     '#',
     `# steward config for the stage "${o.stage}", written by steward init on ${o.at.toISOString().slice(0, 10)} from ${o.region}.`,
-    '# Review it, then: npx steward validate, and npx cdk deploy -c config=<this directory> -c stage=' +
+    '# Review it, then: npx steward validate, and npx cdk deploy --all -c config=<this directory> -c stage=' +
       o.stage,
     "# Every key is in the README's configuration reference; keys left out take their defaults.",
     '',

@@ -48,9 +48,12 @@ export const displayPath = (path: string, cwd = process.cwd()): string => {
   return rel && !rel.startsWith('..') ? rel : resolve(cwd, path);
 };
 
-/** The command that deploys a stage from its config file: every CLI hint prints this one. */
+/**
+ * The command that deploys a stage from its config file: every CLI hint prints this one. `--all`: a stage
+ * that copies to DR is two stacks (`Steward-<stage>` and `Steward-<stage>-dr` in the DR region).
+ */
 export const deployCommand = (file: string, stage: string, cwd = process.cwd()): string =>
-  `npx cdk deploy -c config=${displayPath(dirname(file), cwd)} -c stage=${stage}`;
+  `npx cdk deploy --all -c config=${displayPath(dirname(file), cwd)} -c stage=${stage}`;
 
 /** The stage a file name declares (`steward.acme.yaml` → `acme`), if it follows the convention. */
 export const stageFromFileName = (file: string): string | undefined => FILE_NAME.exec(basename(file))?.[1];

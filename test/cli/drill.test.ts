@@ -359,7 +359,7 @@ describe('steward drill', () => {
     expect(code).toBe(1);
     expect(stderr).toHaveBeenCalledWith(
       expect.stringContaining(
-        'no drill state machine steward-prod-drill in eu-west-1: deploy with npx cdk deploy -c config=examples -c stage=prod',
+        'no drill state machine steward-prod-drill in eu-west-1: deploy with npx cdk deploy --all -c config=examples -c stage=prod',
       ),
     );
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);

@@ -256,3 +256,25 @@ describe('DR copies driven by RDS events', () => {
     expect(calls().dynamodb).toBe(0);
   });
 });
+
+describe('a copy that does not start', () => {
+  it('gives its slot back and queues its database again (KMS refused the copy)', async () => {
+    // Prepare
+    regions = estate(8);
+    const deps = deployed();
+    rds
+      .on(CopyDBSnapshotCommand)
+      .rejects(
+        Object.assign(new Error('KMS key is disabled'), { name: 'KMSKeyNotAccessibleFault', $metadata: {} }),
+      );
+
+    // Act
+    const run1 = run(structuredClone(createdEvent), deps);
+
+    // Assert
+    await expect(run1).rejects.toThrow(/KMS key is disabled/);
+    const stored = item as { inFlight: unknown[]; pending: { db: string }[] };
+    expect(stored.inFlight).toEqual([]);
+    expect(stored.pending.map((q) => q.db)).toEqual(['orders-db']);
+  });
+});
