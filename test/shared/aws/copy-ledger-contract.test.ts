@@ -42,35 +42,45 @@ const snapshot = (db: string): Snapshot => {
   };
 };
 
+/** `dbs` databases with one snapshot each to copy, fake RDS in both regions, and `ledger` as the queue. */
+const estate = (dbs: readonly string[], ledger: CopyLedger) => {
+  const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
+  const drStore = fakeSnapshotStore(DR);
+  const dr = fakeCopyPort(DR, drStore);
+  const deps = {
+    config,
+    now: () => NOW,
+    dr,
+    snapshots: { primary, dr: drStore },
+    readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
+    copyLedger: ledger,
+  };
+  return { deps, dr, drStore };
+};
+
+/** The same burst of "snapshot created" events, all at once, each about its own database. */
+const burst = (deps: ReturnType<typeof estate>['deps'], dbs: readonly string[]) =>
+  Promise.all(
+    dbs.map((db) =>
+      reconcileCopies(deps, false, {
+        eventId: 'RDS-EVENT-0042',
+        kind: 'rds-instance',
+        id: snapshot(db).id,
+        region: PRIMARY,
+      }),
+    ),
+  );
+
 describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () => {
   it('twelve concurrent "snapshot created" events start exactly 5 copies and queue the other 7', async () => {
     // Prepare
     const { doc, name } = await tables.table();
     const ledger: CopyLedger = dynamoCopyLedger(doc, name);
     const dbs = Array.from({ length: 12 }, (_, i) => `db-${String(i).padStart(2, '0')}`);
-    const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
-    const drStore = fakeSnapshotStore(DR);
-    const dr = fakeCopyPort(DR, drStore);
-    const deps = {
-      config,
-      now: () => NOW,
-      dr,
-      snapshots: { primary, dr: drStore },
-      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
-      copyLedger: ledger,
-    };
+    const { deps, dr } = estate(dbs, ledger);
 
     // Act: every event at once, each about its own database.
-    const runs = await Promise.all(
-      dbs.map((db) =>
-        reconcileCopies(deps, false, {
-          eventId: 'RDS-EVENT-0042',
-          kind: 'rds-instance',
-          id: snapshot(db).id,
-          region: PRIMARY,
-        }),
-      ),
-    );
+    const runs = await burst(deps, dbs);
 
     // Assert: the limit held across runs, and no run's database was lost from the queue.
     expect(dr.copies).toHaveLength(5);
@@ -96,29 +106,10 @@ describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () =
       },
     };
     const dbs = Array.from({ length: 12 }, (_, i) => `db-${String(i).padStart(2, '0')}`);
-    const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
-    const drStore = fakeSnapshotStore(DR);
-    const dr = fakeCopyPort(DR, drStore);
-    const deps = {
-      config,
-      now: () => NOW,
-      dr,
-      snapshots: { primary, dr: drStore },
-      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
-      copyLedger: unconditional,
-    };
+    const { deps, dr } = estate(dbs, unconditional);
 
     // Act
-    await Promise.all(
-      dbs.map((db) =>
-        reconcileCopies(deps, false, {
-          eventId: 'RDS-EVENT-0042',
-          kind: 'rds-instance',
-          id: snapshot(db).id,
-          region: PRIMARY,
-        }),
-      ),
-    );
+    await burst(deps, dbs);
 
     // Assert
     expect(dr.copies.length).toBeGreaterThan(5);
@@ -129,17 +120,7 @@ describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () =
     const { doc, name } = await tables.table();
     const ledger = dynamoCopyLedger(doc, name);
     const dbs = Array.from({ length: 6 }, (_, i) => `db-${i}`);
-    const primary = fakeSnapshotStore(PRIMARY, dbs.map(snapshot));
-    const drStore = fakeSnapshotStore(DR);
-    const dr = fakeCopyPort(DR, drStore);
-    const deps = {
-      config,
-      now: () => NOW,
-      dr,
-      snapshots: { primary, dr: drStore },
-      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
-      copyLedger: ledger,
-    };
+    const { deps, dr, drStore } = estate(dbs, ledger);
     await reconcileCopies(deps, false);
     expect(dr.copies).toHaveLength(5);
     const first = drStore.snapshots[0]!;
