@@ -18,7 +18,7 @@ import { formatDuration, renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { DrillInput, type DrillState } from '../shared/drill/state.js';
 import { deployCommand } from '../shared/config/files.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
-import { mapLimit } from '../shared/outcomes.js';
+import { mapLimit } from '../shared/pool.js';
 import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
 import { table } from './table.js';

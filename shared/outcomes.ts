@@ -1,5 +1,6 @@
 import { errorCode, errorMessage, PartialFailureError } from './errors.js';
 import type { Outcome } from './model.js';
+import { FANOUT, mapLimit } from './pool.js';
 
 type Failed = Extract<Outcome, { status: 'failed' }>;
 
@@ -18,46 +19,19 @@ export const failedOutcome = (what: { resource: string; action: string }, e: unk
  * Run `act` for every item with bounded concurrency; one failure does not stop the others.
  * Every item yields exactly one Outcome, in input order.
  */
-export const settleEach = async <T>(
+export const settleEach = <T>(
   items: readonly T[],
   act: (item: T) => Promise<Outcome>,
   describe: (item: T) => { resource: string; action: string },
-  concurrency = 4,
-): Promise<Outcome[]> => {
-  const out: Outcome[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      const item = items[i]!;
-      try {
-        out[i] = await act(item);
-      } catch (e) {
-        out[i] = failedOutcome(describe(item), e);
-      }
+  concurrency = FANOUT,
+): Promise<Outcome[]> =>
+  mapLimit(items, concurrency, async (item) => {
+    try {
+      return await act(item);
+    } catch (e) {
+      return failedOutcome(describe(item), e);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
-};
-
-/** `f` over every item with at most `limit` in flight; results in input order. The first failure rejects. */
-export const mapLimit = async <T, R>(
-  items: readonly T[],
-  limit: number,
-  f: (t: T) => Promise<R>,
-): Promise<R[]> => {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-};
+  });
 
 /** Count outcomes by status. */
 export const tally = (outcomes: readonly Outcome[]): Record<Outcome['status'], number> => {

@@ -11,6 +11,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Pacer, type PacerOptions, tokenBucket } from '../pool.js';
 
 // Every SDK client steward uses is built here, once per container: one place for retries and timeouts.
 // Endpoint and credentials come from the environment (AWS_PROFILE, AWS_ENDPOINT_URL, the Lambda role).
@@ -47,6 +48,34 @@ const http = (o: ClientOptions = {}) => ({
 // 5 attempts rides out bursts that the standard 3 would surface as failures.
 const adaptive = { retryMode: 'adaptive', maxAttempts: 5 } as const;
 
+/**
+ * Steward's own pace per service and region, under RDS's documented ~300 burst and ~12 requests/s
+ * sustained per account-region, leaving room for the team's other tools. ElastiCache documents no figure;
+ * it gets the same. Every attempt (retries included) takes a token, so no fan-out can outrun it.
+ */
+export const API_PACE: PacerOptions = { ratePerSecond: 10, burst: 100 };
+
+interface MiddlewareClient {
+  middlewareStack: {
+    add(
+      mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      options: { step: 'finalizeRequest'; name: string; priority: 'low' },
+    ): void;
+  };
+}
+
+/** Every request of `client` waits for a token of `pacer` first (after retries are decided, before signing). */
+export const paced = <C>(client: C, pacer: Pacer): C => {
+  (client as MiddlewareClient).middlewareStack.add(
+    (next) => async (args) => {
+      await pacer.take();
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'stewardPace', priority: 'low' },
+  );
+  return client;
+};
+
 const cache = new Map<string, unknown>();
 const memo = <T>(service: string, region: string, o: ClientOptions | undefined, make: () => T): T => {
   const key = `${service}:${region}:${JSON.stringify(o ?? {})}`;
@@ -56,11 +85,15 @@ const memo = <T>(service: string, region: string, o: ClientOptions | undefined, 
 
 /** One RDS client per region per container. */
 export const rdsClient = (region: string, o?: ClientOptions): RDSClient =>
-  memo('rds', region, o, () => new RDSClient({ region, ...adaptive, ...http(o) }));
+  memo('rds', region, o, () =>
+    paced(new RDSClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
+  );
 
 /** One ElastiCache client per region per container. */
 export const elastiCacheClient = (region: string, o?: ClientOptions): ElastiCacheClient =>
-  memo('elasticache', region, o, () => new ElastiCacheClient({ region, ...adaptive, ...http(o) }));
+  memo('elasticache', region, o, () =>
+    paced(new ElastiCacheClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
+  );
 
 /** One SNS client per region per container. */
 export const snsClient = (region: string, o?: ClientOptions): SNSClient =>

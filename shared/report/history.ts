@@ -1,6 +1,6 @@
 import type { DrillReportDocument } from '../drill/report.js';
 import { errorMessage } from '../errors.js';
-import { mapLimit } from '../outcomes.js';
+import { mapLimit } from '../pool.js';
 import { type DrillSummary, drillSummary } from './model.js';
 import type { HistoryStore, StoredObject } from './ports.js';
 

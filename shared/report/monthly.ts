@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { mapLimit } from '../outcomes.js';
+import { mapLimit } from '../pool.js';
 import { RETENTION_RECORDS_PREFIX, type RetentionRecord } from '../retention/record.js';
 import {
   buildEvidence,
