@@ -75,7 +75,7 @@ export const benchRetention = async (n: number, runs: number): Promise<BenchRow[
       region: 'eu-west-1',
       backup: { policies: { daily: { kinds: ['rds-instance'], retention: 'std' } } },
       retention: {
-        maxDeletionsPerRun: 1000,
+        deletions: { floor: 1000, safetyCap: 2000 },
         includeDrRegion: false,
         policies: { std: { daily: 30, weekly: 8, monthly: 12, yearly: 3, keepAtLeast: 7 } },
       },

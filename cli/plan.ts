@@ -5,7 +5,12 @@ import { planBackups } from '../shared/backup/plan.js';
 import type { Database } from '../shared/model.js';
 import type { RetentionPlan } from '../shared/retention/gfs.js';
 import { parseInventory } from '../shared/retention/inventory.js';
-import { planRetentionFor, retentionRegions } from '../shared/retention/policy.js';
+import {
+  drReadOnlyRegion,
+  type DrSnapshots,
+  planRetentionFor,
+  retentionRegions,
+} from '../shared/retention/policy.js';
 import { EventShapeError } from '../shared/errors.js';
 import { readJson, stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
@@ -26,7 +31,7 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
   return [
     table(['ACTION', 'REGION', 'KIND', 'SOURCE', 'SNAPSHOT', 'CREATED (UTC)', 'WHY'], rows),
     '',
-    `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the per-run cap, ${s.keep} kept (${s.doubt} on doubt), ${s.skip} not ours to judge`,
+    `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the day's allowance (${plan.allowance.allowed}: ${plan.allowance.due} became due in the last 24 h${plan.allowance.capHit === 'safety' ? '; SAFETY CAP REACHED' : ''}), ${s.keep} kept (${s.doubt} on doubt${s.byRule['awaiting-dr'] ? `, ${s.byRule['awaiting-dr']} awaiting DR` : ''}), ${s.skip} not ours to judge`,
   ].join('\n');
 };
 
@@ -35,18 +40,24 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   const now = new Date();
   let snapshots;
   let unread: string[] = [];
+  let drSnapshots: DrSnapshots = 'in-inventory';
   if (flags.inventory) {
     snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
   } else {
-    const lists = await Promise.all(
-      retentionRegions(config).map((r) =>
-        awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r)).list(ResourceKind.options),
-      ),
-    );
+    const store = (r: string) => awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r));
+    const drOnly = drReadOnlyRegion(config);
+    const [lists, drList] = await Promise.all([
+      Promise.all(retentionRegions(config).map((r) => store(r).list(ResourceKind.options))),
+      // The DR region, read only: which days reached it (what the function reads too).
+      drOnly ? store(drOnly).list(['rds-instance', 'aurora-cluster']) : undefined,
+    ]);
     snapshots = lists.flatMap((l) => l.snapshots);
-    unread = lists.flatMap((l) => l.failures.map((f) => `${f.resource}: ${f.error}`));
+    unread = [...lists, ...(drList ? [drList] : [])].flatMap((l) =>
+      l.failures.map((f) => `${f.resource}: ${f.error}`),
+    );
+    if (drList) drSnapshots = drList.failures.length ? 'unreadable' : drList.snapshots;
   }
-  const plan = planRetentionFor(snapshots, config, now);
+  const plan = planRetentionFor(snapshots, config, now, drSnapshots);
   out(flags.json ? JSON.stringify({ ...plan, unread }, null, 2) : renderRetentionPlan(plan));
   // What could not be read is left out of the plan (kept, never deleted): say so, and exit 1.
   if (!flags.json && unread.length) out(['', 'Could not read:', ...unread.map((u) => `  ${u}`)].join('\n'));

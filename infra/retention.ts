@@ -6,7 +6,7 @@ import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { RetentionEnv } from '../shared/retention/env.js';
 import { budgetKey } from '../shared/aws/retention-budget.js';
-import { retentionRegions } from '../shared/retention/policy.js';
+import { drReadOnlyRegion, retentionRegions } from '../shared/retention/policy.js';
 import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
@@ -31,6 +31,9 @@ export class Retention extends Construct {
     const { config, stateTable } = props;
     // Same rule the handler uses to pick its regions, so the grant and the sweep cannot drift apart.
     const regions = retentionRegions(config);
+    // The DR region, read only, when a policy copies there and retention does not sweep it.
+    const drOnly = drReadOnlyRegion(config);
+    const readRegions = drOnly ? [...regions, drOnly] : regions;
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'retention',
@@ -43,14 +46,15 @@ export class Retention extends Construct {
       // One run at a time, and the day's budget in the state table: together they bound a day's deletions
       // whatever the retries, redeliveries and manual invokes.
       reservedConcurrency: 1,
-      regions,
+      // Deletes are granted in the swept regions only (below); the read-only DR region is only listed.
+      regions: readRegions,
     });
     this.function = fn;
     stateTable.grant(fn, 'RetentionBudget', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [budgetKey('')]);
 
     fn.addSchedule('Schedule', {
       name: 'retention',
-      description: `Retention sweep (at most ${config.retention.maxDeletionsPerRun} deletions per run)`,
+      description: `Retention sweep (at most ${config.retention.deletions.safetyCap} deletions per day)`,
       expression: config.retention.schedule,
       input: { action: 'retention', scheduledTime: ContextAttribute.scheduledTime },
     });

@@ -7,7 +7,7 @@ import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
-import { retentionRegions } from '../../shared/retention/policy.js';
+import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
 import { parseRetentionRequest } from '../../shared/retention/request.js';
@@ -17,6 +17,8 @@ import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 export interface RetentionDeps extends BaseDeps {
   /** The primary region's store, then the DR region's when retention sweeps it. */
   stores: SnapshotStore[];
+  /** The DR region's store, read only, when a policy copies there and retention does not sweep it. */
+  drStore?: SnapshotStore;
   /** The day's deletion budget in the state table. */
   budget: DeletionBudget;
   /** Where the record of deletions goes (the report bucket), when the stage has one. */
@@ -28,22 +30,26 @@ export const run = async (event: unknown, deps: RetentionDeps): Promise<Retentio
   runRetention(deps, parseRetentionRequest(event));
 
 /**
- * Real deps: one snapshot store per swept region, over the per-region SDK clients; the budget in the state
+ * Real deps: one snapshot store per swept region (and the DR region's, read only, when a policy copies
+ * there and retention does not sweep it), over the per-region SDK clients; the budget in the state
  * table; the report bucket for the record of what was deleted (when the stage has one).
  */
 export const wire = (
   base: BaseDeps,
   env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(RetentionEnv),
-): RetentionDeps => ({
-  ...base,
-  stores: retentionRegions(base.config).map((region) =>
-    awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region)),
-  ),
-  budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
-  ...(env.REPORT_BUCKET
-    ? { records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET) }
-    : {}),
-});
+): RetentionDeps => {
+  const storeIn = (region: string) => awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region));
+  const drOnly = drReadOnlyRegion(base.config);
+  return {
+    ...base,
+    stores: retentionRegions(base.config).map(storeIn),
+    ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
+    budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
+    ...(env.REPORT_BUCKET
+      ? { records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET) }
+      : {}),
+  };
+};
 
 let deps: RetentionDeps | undefined;
 

@@ -101,14 +101,41 @@ export const RetentionPolicy = strictObject({
 });
 export type RetentionPolicy = z.infer<typeof RetentionPolicy>;
 
-export const RetentionConfig = strictObject({
-  schedule: z._default(ScheduleExpression, 'cron(30 4 * * ? *)'),
-  /** Bounds the blast radius of one run; the remainder is reported and handled next run. */
-  maxDeletionsPerRun: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 50),
-  /** Also sweep the DR region's copies. */
-  includeDrRegion: z._default(z.boolean(), true),
-  policies: z.prefault(z.record(PolicyName, RetentionPolicy), { standard: {} }),
-});
+/**
+ * How many snapshots retention may delete per UTC day (all runs together): normal expiry always fits, a
+ * mistake does not. The day may delete max(floor, ceil(dueMultiple × due)), where `due` is what became
+ * due in the last 24 h, and never more than `safetyCap`; reaching it stops deleting and alerts.
+ */
+export const DeletionLimitsConfig = strictObject({
+  floor: z._default(z.int().check(z.minimum(0), z.maximum(100_000)), 50),
+  dueMultiple: z._default(z.number().check(z.minimum(1), z.maximum(10)), 2),
+  safetyCap: z._default(z.int().check(z.minimum(1), z.maximum(100_000)), 2000),
+}).check(
+  crossCheck(['floor', 'safetyCap'], (v, ctx) => {
+    if (v.floor > v.safetyCap)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['floor'],
+        input: v.floor,
+        message: `must not exceed safetyCap (${v.safetyCap}): the floor is always allowed, the safety cap never exceeded`,
+      });
+  }),
+);
+
+export const RetentionConfig = strictObject(
+  {
+    schedule: z._default(ScheduleExpression, 'cron(30 4 * * ? *)'),
+    /** The day's deletion allowance: relative to what is due, under an absolute safety cap that alerts. */
+    deletions: z.prefault(DeletionLimitsConfig, {}),
+    /** Also sweep the DR region's copies. */
+    includeDrRegion: z._default(z.boolean(), true),
+    policies: z.prefault(z.record(PolicyName, RetentionPolicy), { standard: {} }),
+  },
+  {
+    maxDeletionsPerRun:
+      'a fixed cap made retention fall behind on large estates; it is replaced by retention.deletions (floor, dueMultiple, safetyCap): move the value to retention.deletions.floor',
+  },
+);
 
 export const BackupPolicy = strictObject({
   schedule: z._default(ScheduleExpression, 'cron(0 3 * * ? *)'),

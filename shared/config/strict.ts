@@ -5,17 +5,31 @@ import { suggestion } from './suggest.js';
  * The message of an unknown-keys issue: one line per key, `"<key>": unknown key, did you mean "<known>"?`.
  * `configProblems` splits it back into one problem per key (with the key in the path).
  */
-export const unknownKeysMessage = (keys: readonly string[], known: readonly string[]): string =>
-  keys.map((k) => `${JSON.stringify(k)}: unknown key, ${suggestion(k, known)}`).join('\n');
+export const unknownKeysMessage = (
+  keys: readonly string[],
+  known: readonly string[],
+  removed: Readonly<Record<string, string>> = {},
+): string =>
+  keys
+    .map(
+      (k) =>
+        `${JSON.stringify(k)}: ${Object.hasOwn(removed, k) ? `no longer a key: ${removed[k]}` : `unknown key, ${suggestion(k, known)}`}`,
+    )
+    .join('\n');
 
 /**
  * A config object that rejects unknown keys (a misspelt key must never fall back to a default
- * silently) and names the closest known key.
+ * silently) and names the closest known key. `removed` says what replaced a key an older config may still use.
  */
-export const strictObject = <S extends z.core.$ZodLooseShape>(shape: S) =>
+export const strictObject = <S extends z.core.$ZodLooseShape>(
+  shape: S,
+  removed: Readonly<Record<string, string>> = {},
+) =>
   z.strictObject(shape, {
     error: (iss) =>
-      iss.code === 'unrecognized_keys' ? unknownKeysMessage(iss.keys, Object.keys(shape)) : undefined,
+      iss.code === 'unrecognized_keys'
+        ? unknownKeysMessage(iss.keys, Object.keys(shape), removed)
+        : undefined,
   });
 
 /**

@@ -11,9 +11,54 @@ export interface ResolvedPolicy {
 /** Finds a snapshot's retention policy; `undefined` means unknown, and an unknown policy never deletes. */
 export type PolicyResolver = (s: Snapshot) => ResolvedPolicy | undefined;
 
+/**
+ * How many deletions one UTC day may make. Normal expiry must always fit, a mistake must not: the day may
+ * delete `max(floor, ceil(dueMultiple × due))`, where `due` is what became due in the last 24 hours (what
+ * the passage of one day expires in this estate), but never more than `safetyCap`.
+ */
+export interface DeletionLimits {
+  /** Always allowed per day, whatever is due: a small estate still catches up. */
+  floor: number;
+  /** Allowed per day as a multiple of what became due in the last 24 h: steady state plus catch-up. */
+  dueMultiple: number;
+  /** Never more per day. Reaching it stops deleting and alerts: a policy change or a bad inventory. */
+  safetyCap: number;
+}
+
+/**
+ * The DR region, for the rule that no day of a database is lost before it reached DR: an expired primary
+ * snapshot is kept when it is the only one of its day and no available copy of that day is in `region`.
+ */
+export interface DrView {
+  region: string;
+  /** Backup policies (`steward:policy` values) whose snapshots are copied to DR. */
+  policiesThatCopy: ReadonlySet<string>;
+  /** The DR region's snapshots, or `undefined` when they could not be listed (then every such day is kept). */
+  snapshots: readonly Snapshot[] | undefined;
+}
+
 export interface PlanOptions {
-  /** Bounds the blast radius of one run; the oldest expired go first, the rest are deferred. */
-  maxDeletionsPerRun: number;
+  /** A fixed cap on this plan's deletions (tests, previews); the oldest expired go first, the rest are deferred. */
+  maxDeletionsPerRun?: number;
+  /** The day's allowance relative to what is due (the shipped cap); combined with `maxDeletionsPerRun` when both are set. */
+  limits?: DeletionLimits;
+  /** Keep primary days that have not reached the DR region yet. */
+  dr?: DrView;
+}
+
+/** Which cap held deletions back, if any. */
+export type CapHit = 'safety' | 'relative' | 'fixed';
+
+/** The day's allowance and what it was computed from. */
+export interface Allowance {
+  /** Snapshots that became due in the last 24 h by policy (what one day of normal work expires). */
+  due: number;
+  /** Expired now (after every keep rule, DR holds included): what would be deleted without a cap. */
+  expired: number;
+  /** Deletions allowed: min(safetyCap, max(floor, ceil(dueMultiple × due))), or the fixed cap. */
+  allowed: number;
+  /** Set when `expired > allowed`: `safety` is the alert, `relative` is a backlog that drains over days. */
+  capHit?: CapHit;
 }
 
 /** Why retention does not judge a snapshot at all. `skip` is not `keep`: it says "not ours to judge". */
@@ -40,7 +85,9 @@ export type KeepRule =
   | 'retain-until'
   | GfsRule
   | 'newest'
-  | 'keep-at-least';
+  | 'keep-at-least'
+  /** Expired, but the only snapshot of its day and no copy of that day is available in the DR region yet. */
+  | 'awaiting-dr';
 
 /** Keeps on doubt: the engine could not judge the snapshot safely, a human should look. */
 export const DOUBT_RULES: readonly KeepRule[] = ['unknown-policy', 'bad-retain-until', 'no-created-at'];
@@ -94,13 +141,13 @@ export interface RetentionPlan {
   /** Expired snapshots over the cap, oldest first. */
   deferred: Snapshot[];
   summary: RetentionSummary;
+  allowance: Allowance;
 }
 
 const DAY_MS = 86_400_000;
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-/** The UTC period a timestamp falls in for a GFS rule: `2026-11-20`, `2026-W47` (ISO week-year), `2026-11`, `2026`. */
-export const periodKey = (rule: GfsRule, ms: number): string => {
+const computePeriodKey = (rule: GfsRule, ms: number): string => {
   const d = new Date(ms);
   const y = d.getUTCFullYear();
   switch (rule) {
@@ -119,6 +166,23 @@ export const periodKey = (rule: GfsRule, ms: number): string => {
     case 'yearly':
       return pad(y, 4);
   }
+};
+
+// Every period key is a function of the UTC day and the rule: plans over thousands of snapshots of the same
+// few hundred days compute each one once (bounded, so a long-lived container does not grow it forever).
+const periodCache = new Map<string, string>();
+const PERIOD_CACHE_MAX = 50_000;
+
+/** The UTC period a timestamp falls in for a GFS rule: `2026-11-20`, `2026-W47` (ISO week-year), `2026-11`, `2026`. */
+export const periodKey = (rule: GfsRule, ms: number): string => {
+  const k = `${rule}${Math.floor(ms / DAY_MS)}`;
+  let v = periodCache.get(k);
+  if (v === undefined) {
+    if (periodCache.size >= PERIOD_CACHE_MAX) periodCache.clear();
+    v = computePeriodKey(rule, ms);
+    periodCache.set(k, v);
+  }
+  return v;
 };
 
 const ISO_INSTANT =
@@ -188,60 +252,46 @@ const hasTag = (s: Snapshot, key: string) => Object.hasOwn(s.tags, key);
 const policyText = ({ name, policy: p }: ResolvedPolicy) =>
   `${name}: daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}, keep-at-least ${p.keepAtLeast}`;
 
-/**
- * Plan retention for a snapshot inventory with grandfather-father-son rules, in UTC. Pure and
- * order-independent: the same snapshots, policies and `now` give the same plan.
- *
- * - Only available, manual snapshots tagged `steward:managed=true` and not on hold are judged; the rest skip.
- * - Snapshots are grouped by their own source identifier (the service's field); a `steward:source` tag that
- *   names another database skips the snapshot (`source-mismatch`): it is reported, never deleted.
- * - `steward:retain-until` in the future keeps; a malformed one, an unknown policy or a missing creation
- *   time keeps on doubt. An ad-hoc snapshot without a policy expires once its retain-until has passed.
- * - Per (region, kind, source, retention policy), keep the newest snapshot of each of the newest N days,
- *   ISO weeks, months and years that have a snapshot, then top up to `keepAtLeast` with the newest others.
- * - The newest judged snapshot of each (region, kind, source) is always kept.
- * - At most `maxDeletionsPerRun` deletions, oldest first; the other expired ones are deferred.
- *
- * Snapshots are identified by (region, kind, id); the inventory lists each one once.
- */
-export const planRetention = (
+const verdict = <V extends VerdictOutcome>(
+  e: Entry,
+  policy: string | undefined,
+  outcome: V,
+): VerdictSubject & V =>
+  Object.assign(
+    {
+      id: e.s.id,
+      arn: e.s.arn,
+      region: e.s.region,
+      kind: e.s.kind,
+      sourceId: e.source,
+      createdAt: e.s.createdAt,
+      policy,
+    },
+    outcome,
+  );
+
+const keep = (e: Entry, rule: KeepRule, reason: string, policy: string | undefined) =>
+  (e.verdict = verdict(e, policy, { action: 'keep', rule, reason }));
+
+interface Expired {
+  d: Dated;
+  rule: ExpireRule;
+  reason: string;
+}
+
+/** Judge every snapshot at `nowMs`: a verdict on each entry but the expired ones, which are returned uncapped. */
+const judge = (
   snapshots: readonly Snapshot[],
   policyOf: PolicyResolver,
-  now: Date,
-  opts: PlanOptions,
-): RetentionPlan => {
-  const nowMs = now.getTime();
-  if (!Number.isFinite(nowMs)) throw new RangeError('planRetention: now is not a valid date');
-  const cap = opts.maxDeletionsPerRun;
-  if (!Number.isInteger(cap) || cap < 0) {
-    throw new RangeError(`planRetention: maxDeletionsPerRun must be a non-negative integer, got ${cap}`);
-  }
-
-  const verdict = <V extends VerdictOutcome>(
-    e: Entry,
-    policy: string | undefined,
-    outcome: V,
-  ): VerdictSubject & V =>
-    Object.assign(
-      {
-        id: e.s.id,
-        arn: e.s.arn,
-        region: e.s.region,
-        kind: e.s.kind,
-        sourceId: e.source,
-        createdAt: e.s.createdAt,
-        policy,
-      },
-      outcome,
-    );
+  nowMs: number,
+  createdMs: ReadonlyMap<Snapshot, number | undefined>,
+): { entries: Entry[]; expired: Expired[] } => {
   const skip = (e: Entry, reason: SkipReason) =>
     (e.verdict = verdict(e, undefined, { action: 'skip', rule: reason, reason }));
-  const keep = (e: Entry, rule: KeepRule, reason: string, policy: string | undefined) =>
-    (e.verdict = verdict(e, policy, { action: 'keep', rule, reason }));
 
   // Group by the snapshot's own source field: the service sets it and nobody can rewrite it, whereas the
   // `steward:source` tag is writable by anyone who can tag. A tag that disagrees skips the snapshot.
-  const entries: Entry[] = snapshots.map((s) => ({ s, source: s.sourceId, ms: parseInstant(s.createdAt) }));
+  const entries: Entry[] = snapshots.map((s) => ({ s, source: s.sourceId, ms: createdMs.get(s) }));
   const disagrees = (s: Snapshot) =>
     hasTag(s, Tag.source) && s.tags[Tag.source]!.toLowerCase() !== s.sourceId.toLowerCase();
   // Judged snapshots with a creation time, per source (for "newest") and per retention group (for GFS).
@@ -326,7 +376,7 @@ export const planRetention = (
     if (!newest.verdict) keep(newest, 'newest', 'newest', newest.policy?.name);
   }
 
-  const expired: { d: Dated; rule: ExpireRule; reason: string }[] = [];
+  const expired: Expired[] = [];
   for (const { resolved, members } of groups.values()) {
     const floor = resolved.policy.keepAtLeast;
     let kept = members.filter((d) => d.verdict).length;
@@ -344,6 +394,155 @@ export const planRetention = (
   }
   for (const { d, reason } of adHoc) if (!d.verdict) expired.push({ d, rule: 'retain-until-passed', reason });
 
+  return { entries, expired };
+};
+
+/** A database's UTC day in the primary region: `region, kind, source, yyyy-mm-dd`. */
+const dayOf = (e: Dated) => [e.s.region, e.s.kind, e.source, periodKey('daily', e.ms)].join('\u0000');
+
+/**
+ * Keep the expired primary snapshots whose day has not reached the DR region. For each (region, kind,
+ * source, UTC day) of a policy that copies: when no snapshot of that day stays (kept or held) and none has
+ * an available copy in the DR region (same id, or `steward:copied-from` its ARN, as the copy planner
+ * matches them), the newest expired one is kept (`awaiting-dr`). Returns the expired that may still go.
+ * A DR snapshot's creation time is not used: an Aurora copy is dated by the copy, not by its data.
+ */
+const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): Expired[] => {
+  const primary = (e: Entry) => e.s.region !== dr.region;
+  const copies = (s: Snapshot) =>
+    s.kind !== 'elasticache' && dr.policiesThatCopy.has(s.tags[Tag.policy] ?? '');
+  const available = (s: Snapshot) => s.status.toLowerCase() === 'available';
+  const copied = new Set<string>();
+  for (const c of dr.snapshots ?? []) {
+    if (c.region !== dr.region || !available(c)) continue;
+    const from = c.tags[Tag.copiedFrom];
+    if (from) copied.add(`arn:${from}`);
+    copied.add(`id:${c.kind}:${c.id}`);
+  }
+  const hasCopy = (s: Snapshot) => copied.has(`arn:${s.arn}`) || copied.has(`id:${s.kind}:${s.id}`);
+  // Days already safe: one of their snapshots stays in the primary region, or has its copy in DR.
+  const safe = new Set<string>();
+  for (const e of entries) {
+    if (!primary(e) || !isDated(e)) continue;
+    const stays =
+      available(e.s) &&
+      (e.verdict?.action === 'keep' || (e.verdict?.action === 'skip' && e.verdict.rule === 'on-hold'));
+    if (stays || hasCopy(e.s)) safe.add(dayOf(e));
+  }
+  for (const { d } of expired) if (hasCopy(d.s)) safe.add(dayOf(d));
+  const go: Expired[] = [];
+  // Newest first: the day keeps its newest snapshot, the one a copy would be made of.
+  for (const x of [...expired].sort((a, b) => byAge(b.d, a.d))) {
+    const { d } = x;
+    const day = dayOf(d);
+    if (!primary(d) || !copies(d.s) || safe.has(day)) {
+      go.push(x);
+      continue;
+    }
+    safe.add(day);
+    const why =
+      dr.snapshots === undefined
+        ? `the DR region ${dr.region} could not be listed`
+        : `no available copy of it in ${dr.region} yet`;
+    keep(
+      d,
+      'awaiting-dr',
+      `awaiting-dr: the only snapshot of ${periodKey('daily', d.ms)} left, ${why}`,
+      d.policy?.name,
+    );
+  }
+  return go;
+};
+
+/**
+ * What became due in the last 24 hours: snapshots expired at `nowMs` that were not yet expired a day
+ * earlier (judging only what existed then). A policy change, a removed hold or a backlog of missed runs
+ * was already expired a day earlier too, so it is not "due today": the allowance bounds it.
+ */
+const dueToday = (
+  snapshots: readonly Snapshot[],
+  policyOf: PolicyResolver,
+  nowMs: number,
+  createdMs: ReadonlyMap<Snapshot, number | undefined>,
+  expiredNow: readonly Expired[],
+): number => {
+  const then = nowMs - DAY_MS;
+  const existed = snapshots.filter((s) => {
+    const ms = createdMs.get(s);
+    return ms === undefined || ms <= then;
+  });
+  const before = new Set(judge(existed, policyOf, then, createdMs).expired.map(({ d }) => d.s));
+  return expiredNow.filter(({ d }) => !before.has(d.s)).length;
+};
+
+const checkCount = (name: string, v: number, min: number) => {
+  if (!Number.isInteger(v) || v < min)
+    throw new RangeError(`planRetention: ${name} must be an integer of at least ${min}, got ${v}`);
+};
+
+/** The day's allowance for `due` snapshots due: min(safetyCap, max(floor, ceil(dueMultiple × due))). */
+export const allowanceFor = (due: number, limits: DeletionLimits): number =>
+  Math.min(limits.safetyCap, Math.max(limits.floor, Math.ceil(limits.dueMultiple * due)));
+
+/**
+ * Plan retention for a snapshot inventory with grandfather-father-son rules, in UTC. Pure and
+ * order-independent: the same snapshots, policies and `now` give the same plan.
+ *
+ * - Only available, manual snapshots tagged `steward:managed=true` and not on hold are judged; the rest skip.
+ * - Snapshots are grouped by their own source identifier (the service's field); a `steward:source` tag that
+ *   names another database skips the snapshot (`source-mismatch`): it is reported, never deleted.
+ * - `steward:retain-until` in the future keeps; a malformed one, an unknown policy or a missing creation
+ *   time keeps on doubt. An ad-hoc snapshot without a policy expires once its retain-until has passed.
+ * - Per (region, kind, source, retention policy), keep the newest snapshot of each of the newest N days,
+ *   ISO weeks, months and years that have a snapshot, then top up to `keepAtLeast` with the newest others.
+ * - The newest judged snapshot of each (region, kind, source) is always kept.
+ * - With `dr`, a primary day that has not reached the DR region keeps its newest snapshot (`awaiting-dr`).
+ * - Deletions are capped, oldest first, the other expired ones deferred: by `limits` relative to what
+ *   became due in the last 24 h (see DeletionLimits), and by `maxDeletionsPerRun` when given.
+ *
+ * Snapshots are identified by (region, kind, id); the inventory lists each one once.
+ */
+export const planRetention = (
+  snapshots: readonly Snapshot[],
+  policyOf: PolicyResolver,
+  now: Date,
+  opts: PlanOptions,
+): RetentionPlan => {
+  const nowMs = now.getTime();
+  if (!Number.isFinite(nowMs)) throw new RangeError('planRetention: now is not a valid date');
+  const { limits, maxDeletionsPerRun: fixed } = opts;
+  if (fixed !== undefined) checkCount('maxDeletionsPerRun', fixed, 0);
+  if (limits) {
+    checkCount('limits.floor', limits.floor, 0);
+    checkCount('limits.safetyCap', limits.safetyCap, 0);
+    if (!(limits.dueMultiple >= 1) || !Number.isFinite(limits.dueMultiple))
+      throw new RangeError(`planRetention: limits.dueMultiple must be at least 1, got ${limits.dueMultiple}`);
+  }
+
+  const createdMs = new Map(snapshots.map((s) => [s, parseInstant(s.createdAt)]));
+  const { entries, expired: judgedExpired } = judge(snapshots, policyOf, nowMs, createdMs);
+  const due = limits ? dueToday(snapshots, policyOf, nowMs, createdMs, judgedExpired) : 0;
+  const expired = opts.dr ? holdForDr(entries, judgedExpired, opts.dr) : judgedExpired;
+
+  // What the day's due work asks for, before the safety cap.
+  const wanted = limits ? Math.max(limits.floor, Math.ceil(limits.dueMultiple * due)) : Infinity;
+  const relative = limits ? Math.min(limits.safetyCap, wanted) : Infinity;
+  const cap = Math.min(relative, fixed ?? Infinity);
+  const capHit: CapHit | undefined =
+    expired.length <= cap
+      ? undefined
+      : fixed !== undefined && fixed < relative
+        ? 'fixed'
+        : limits && wanted >= limits.safetyCap
+          ? 'safety'
+          : 'relative';
+  const why =
+    capHit === 'safety'
+      ? `deferred: the safety cap of ${cap} deletions per day was reached`
+      : capHit === 'relative'
+        ? `deferred: at most ${cap} deletions today (${due} due in the last 24 h)`
+        : `deferred: at most ${cap} deletions per run`;
+
   expired.sort((a, b) => byAge(a.d, b.d));
   const toDelete: Snapshot[] = [];
   const deferred: Snapshot[] = [];
@@ -356,13 +555,19 @@ export const planRetention = (
       d.verdict = verdict(d, d.policy?.name, {
         action: 'defer',
         rule,
-        reason: `${reason}; deferred: at most ${cap} deletions per run`,
+        reason: `${reason}; ${why}`,
       });
     }
   });
 
   const verdicts = entries.sort(byGroupThenAge).map((e) => e.verdict!);
-  return { verdicts, delete: toDelete, deferred, summary: summarize(verdicts) };
+  const allowance: Allowance = {
+    due,
+    expired: expired.length,
+    allowed: Number.isFinite(cap) ? cap : expired.length,
+    ...(capHit ? { capHit } : {}),
+  };
+  return { verdicts, delete: toDelete, deferred, summary: summarize(verdicts), allowance };
 };
 
 const summarize = (verdicts: readonly Verdict[]): RetentionSummary => {

@@ -28,12 +28,53 @@ export const retentionRegions = (
     : [config.region];
 };
 
-/** Plan retention for an inventory with a stage config's policies and cap (the handler and the CLI share it). */
+/**
+ * The DR region when retention must read it without sweeping it: a policy copies there and retention does
+ * not sweep it (`includeDrRegion: false`). Retention reads its copies to know which days reached DR.
+ */
+export const drReadOnlyRegion = (
+  config: Pick<StewardConfig, 'region' | 'dr' | 'retention' | 'backup'>,
+): string | undefined => {
+  const dr = drCopying(config);
+  return dr && !retentionRegions(config).includes(dr.region) ? dr.region : undefined;
+};
+
+/** The DR region and the backup policies that copy there; `undefined` when nothing is copied. */
+export const drCopying = (
+  config: Pick<StewardConfig, 'region' | 'dr' | 'backup'>,
+): { region: string; policiesThatCopy: Set<string> } | undefined => {
+  const names = Object.entries(config.backup.policies).flatMap(([name, p]) => (p.copyToDr ? [name] : []));
+  return names.length && config.dr.region !== config.region
+    ? { region: config.dr.region, policiesThatCopy: new Set(names) }
+    : undefined;
+};
+
+/** Where the DR region's snapshots come from: the inventory itself (it sweeps DR), a separate listing, or nowhere. */
+export type DrSnapshots = 'in-inventory' | readonly Snapshot[] | 'unreadable';
+
+/**
+ * Plan retention for an inventory with a stage config's policies and deletion limits (the handler, the
+ * CLI and the bench share it). When a policy copies to DR, no primary day is deleted before it reached DR.
+ */
 export const planRetentionFor = (
   snapshots: readonly Snapshot[],
   config: StewardConfig,
   now: Date,
-): RetentionPlan =>
-  planRetention(snapshots, retentionPolicyResolver(config), now, {
-    maxDeletionsPerRun: config.retention.maxDeletionsPerRun,
+  drSnapshots: DrSnapshots = 'in-inventory',
+): RetentionPlan => {
+  const dr = drCopying(config);
+  return planRetention(snapshots, retentionPolicyResolver(config), now, {
+    limits: config.retention.deletions,
+    ...(dr && {
+      dr: {
+        ...dr,
+        snapshots:
+          drSnapshots === 'unreadable'
+            ? undefined
+            : drSnapshots === 'in-inventory'
+              ? snapshots.filter((s) => s.region === dr.region)
+              : drSnapshots,
+      },
+    }),
   });
+};

@@ -9,13 +9,18 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
-import { planRetentionFor } from './policy.js';
+import { drCopying, type DrSnapshots, planRetentionFor } from './policy.js';
 import type { RetentionRequest } from './request.js';
 
 /** What a retention run needs; the handler and the CLI build it. */
 export interface RetentionServiceDeps {
   /** One store per region swept: the primary and, when configured, the DR region (see `retentionRegions`). */
   stores: readonly SnapshotStore[];
+  /**
+   * The DR region's store when a policy copies there but retention does not sweep it (`drReadOnlyRegion`):
+   * only read, to know which days reached DR. Without it the DR snapshots come from the swept stores.
+   */
+  drStore?: SnapshotStore;
   /** The day's deletion budget, shared by every run of the day (retries, overlaps, manual invokes). */
   budget: DeletionBudget;
   config: StewardConfig;
@@ -62,7 +67,14 @@ export const runRetention = async (
   const dryRun = deps.dryRun || request.dryRun === true;
   const now = deps.now();
 
-  const listings = await Promise.allSettled(deps.stores.map((store) => store.list(ALL_KINDS)));
+  // The DR region, when only read, is read for its RDS copies: ElastiCache has no cross-region copy.
+  const [listings, drListing] = await Promise.all([
+    Promise.allSettled(deps.stores.map((store) => store.list(ALL_KINDS))),
+    deps.drStore?.list(['rds-instance', 'aurora-cluster']).then(
+      (l) => ({ ok: true as const, l }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+  ]);
   const regions: RegionListing[] = [];
   const outcomes: Outcome[] = [];
   const inventory: Snapshot[] = [];
@@ -89,9 +101,28 @@ export const runRetention = async (
     }
   });
 
-  const plan = planRetentionFor(inventory, deps.config, now);
+  let drSnapshots: DrSnapshots = 'in-inventory';
+  const drRegion = drCopying(deps.config)?.region;
+  if (deps.drStore && drListing) {
+    const resource = `snapshots in ${deps.drStore.region} (DR, read only)`;
+    if (drListing.ok && !drListing.l.failures.length) {
+      drSnapshots = drListing.l.snapshots;
+      outcomes.push({ resource, action: 'list', status: 'done', detail: `${drSnapshots.length} snapshots` });
+    } else {
+      // Without the full DR listing no day is known to be in DR: every such day keeps a snapshot.
+      drSnapshots = 'unreadable';
+      if (drListing.ok)
+        for (const f of drListing.l.failures)
+          outcomes.push(failedOutcome({ resource: f.resource, action: 'list' }, f.cause));
+      else outcomes.push(failedOutcome({ resource, action: 'list' }, drListing.e));
+    }
+  } else if (drRegion && regions.some((r) => r.region === drRegion && ('error' in r || r.unreadable))) {
+    drSnapshots = 'unreadable';
+  }
+
+  const plan = planRetentionFor(inventory, deps.config, now, drSnapshots);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
-  const budget = dryRun ? undefined : await reserve(deps, now, plan.delete.length);
+  const budget = dryRun ? undefined : await reserve(deps, now, plan.delete.length, plan.allowance.allowed);
   if (budget?.failed) outcomes.push(budget.failed);
   const granted = dryRun ? plan.delete : plan.delete.slice(0, budget?.granted ?? 0);
   const overBudget = dryRun ? [] : plan.delete.slice(granted.length);
@@ -110,10 +141,9 @@ export const runRetention = async (
         describe,
       );
   outcomes.push(...deletions);
-  const limit = deps.config.retention.maxDeletionsPerRun;
   const why = budget?.failed
     ? 'not deleted: the deletion budget could not be reserved'
-    : `deferred: today's budget of ${limit} deletions was used by an earlier run (a retry, an overlap)`;
+    : `deferred: today's deletion budget (${plan.allowance.allowed}) was used by an earlier run (a retry, an overlap)`;
   outcomes.push(...overBudget.map((s): Outcome => ({ ...describe(s), status: 'skipped', reason: why })));
   if (budget?.day) await refund(deps.budget, budget.day, granted.length - tally(deletions).done);
   if (!dryRun && deps.records)
@@ -131,7 +161,7 @@ export const runRetention = async (
       regions,
       plan,
       outcomes,
-      maxDeletionsPerRun: deps.config.retention.maxDeletionsPerRun,
+      safetyCap: deps.config.retention.deletions.safetyCap,
       overBudget: overBudget.length,
     }),
   };
@@ -142,12 +172,18 @@ export const runRetention = async (
   metrics.addMetric('SnapshotsExpired', MetricUnit.Count, plan.delete.length);
   metrics.addMetric('SnapshotsDeleted', MetricUnit.Count, tally(deletions).done);
   metrics.addMetric('SnapshotsDeferred', MetricUnit.Count, plan.deferred.length + overBudget.length);
+  // The day's allowance and what it was computed from; SafetyCapHit is the one to alarm on.
+  metrics.addMetric('SnapshotsDue', MetricUnit.Count, plan.allowance.due);
+  metrics.addMetric('DeletionAllowance', MetricUnit.Count, plan.allowance.allowed);
+  metrics.addMetric('SafetyCapHit', MetricUnit.Count, plan.allowance.capHit === 'safety' ? 1 : 0);
+  metrics.addMetric('SnapshotsAwaitingDr', MetricUnit.Count, plan.summary.byRule['awaiting-dr'] ?? 0);
   metrics.addMetric('ActionFailures', MetricUnit.Count, failed.length);
 
   const report = {
     dryRun,
     regions,
     summary: plan.summary,
+    allowance: plan.allowance,
     outcomes: tally(outcomes),
     // Capped like the notification: one log line must stay readable (and under CloudWatch's 256 KB event limit).
     expired: capped(plan.delete.map((s) => `${s.region}/${s.id}`)),
@@ -170,11 +206,12 @@ const reserve = async (
   deps: RetentionServiceDeps,
   now: Date,
   wanted: number,
+  limit: number,
 ): Promise<{ day?: string; granted: number; failed?: Outcome }> => {
   if (!wanted) return { granted: 0 };
   const day = now.toISOString().slice(0, 10);
   try {
-    return { day, granted: await deps.budget.reserve(day, wanted, deps.config.retention.maxDeletionsPerRun) };
+    return { day, granted: await deps.budget.reserve(day, wanted, limit) };
   } catch (e) {
     return {
       granted: 0,
@@ -253,9 +290,11 @@ const capped = (items: readonly string[]): string[] =>
     : [...items];
 
 /**
- * The one notification of a run. Severity: `warning` when an action failed, expired snapshots were
- * deferred, or snapshots were kept on doubt (each needs a human, none is urgent); `info` otherwise.
- * Retention never pages: a missed run only costs storage, the Lambda error alarm still fires, and the
+ * The one notification of a run. Severity: `critical` when the safety cap stopped deletions (a policy
+ * change, a removed hold or a bad inventory expires far more than a day's normal work: a human must look
+ * before tomorrow's run deletes another cap's worth); `warning` when an action failed, expired snapshots
+ * were deferred, or snapshots were kept on doubt (each needs a human, none is urgent); `info` otherwise.
+ * Normal work never pages: a missed run only costs storage, the Lambda error alarm still fires, and the
  * backup capability warns before the manual-snapshot quota stops backups.
  */
 export const retentionNotification = (run: {
@@ -263,46 +302,70 @@ export const retentionNotification = (run: {
   regions: readonly RegionListing[];
   plan: RetentionPlan;
   outcomes: readonly Outcome[];
-  maxDeletionsPerRun: number;
+  safetyCap: number;
   /** Expired snapshots left for tomorrow because today's budget was used (or could not be reserved). */
   overBudget?: number;
 }): Notification => {
   const { dryRun, regions, plan, outcomes } = run;
+  const { allowance } = plan;
   const deletes = outcomes.filter((o) => o.action === 'delete');
   const t = tally(deletes);
   const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.resource}: ${o.error}`] : []));
   const doubt = doubtful(plan.verdicts);
   const overBudget = run.overBudget ?? 0;
-  const severity: Severity =
-    failures.length || plan.deferred.length || overBudget || doubt.length ? 'warning' : 'info';
+  const safety = allowance.capHit === 'safety';
+  const awaitingDr = plan.summary.byRule['awaiting-dr'] ?? 0;
+  const severity: Severity = safety
+    ? 'critical'
+    : failures.length || plan.deferred.length || overBudget || doubt.length
+      ? 'warning'
+      : 'info';
 
-  const subject = failures.length
-    ? `${failures.length} of ${outcomes.length} actions failed, ${t.done} snapshots deleted`
-    : dryRun
-      ? `dry run: would delete ${plan.delete.length} expired snapshots`
-      : plan.delete.length
-        ? `deleted ${t.done} expired snapshots${t['already-done'] ? `, ${t['already-done']} already gone` : ''}`
-        : 'nothing to expire';
+  const subject = safety
+    ? `safety cap: ${allowance.expired} snapshots expired, ${plan.delete.length} deleted at most, ${plan.deferred.length} held back`
+    : failures.length
+      ? `${failures.length} of ${outcomes.length} actions failed, ${t.done} snapshots deleted`
+      : dryRun
+        ? `dry run: would delete ${plan.delete.length} expired snapshots`
+        : plan.delete.length
+          ? `deleted ${t.done} expired snapshots${t['already-done'] ? `, ${t['already-done']} already gone` : ''}`
+          : 'nothing to expire';
   const deferredNote = plan.deferred.length ? `, ${plan.deferred.length} deferred to the next run` : '';
 
   const lines = [
     `Regions: ${regions.map((r) => ('error' in r ? `${r.region} (listing failed)` : `${r.region} (${r.listed} snapshots${r.unreadable ? `, ${r.unreadable} unreadable` : ''})`)).join(', ')}.`,
     `Kept ${plan.summary.keep}, skipped ${plan.summary.skip} (not ours, on hold or not available), expired ${plan.summary.expire}${deferredNote}.`,
+    `Today's allowance: ${allowance.allowed} deletions (${allowance.due} became due in the last 24 h; safety cap ${run.safetyCap}).`,
     dryRun
       ? 'Dry run: nothing was deleted.'
       : `Deleted ${t.done}, already gone ${t['already-done']}, failed ${t.failed}.`,
   ];
-  if (failures.length) lines.push('', 'Failed:', ...capped(failures).map((f) => `- ${f}`));
-  if (plan.deferred.length) {
+  if (safety) {
     lines.push(
       '',
-      `Deferred: ${plan.deferred.length} expired snapshots over the limit of ${run.maxDeletionsPerRun} deletions per run; the next run continues with the oldest.`,
+      `SAFETY CAP REACHED: ${allowance.expired} snapshots are expired, ${allowance.due} of them became due in the last 24 h; at most ${run.safetyCap} are deleted per UTC day, so ${plan.deferred.length} were held back.`,
+      allowance.due > run.safetyCap
+        ? `What became due today alone exceeds the safety cap: raise retention.deletions.safetyCap above ${allowance.due}.`
+        : 'Far more expired than a normal day: check recent retention policy changes, removed holds and the inventory before the next run deletes another day of them.',
+    );
+  }
+  if (failures.length) lines.push('', 'Failed:', ...capped(failures).map((f) => `- ${f}`));
+  if (plan.deferred.length && !safety) {
+    lines.push(
+      '',
+      `Deferred: ${plan.deferred.length} expired snapshots over today's allowance of ${allowance.allowed} deletions; the next runs continue with the oldest.`,
     );
   }
   if (overBudget) {
     lines.push(
       '',
-      `Over today's budget: ${overBudget} expired snapshots not deleted; at most ${run.maxDeletionsPerRun} deletions per UTC day, whatever the number of runs (retries, overlaps, manual invokes).`,
+      `Over today's budget: ${overBudget} expired snapshots not deleted; the day's allowance holds for all runs together (retries, overlaps, manual invokes).`,
+    );
+  }
+  if (awaitingDr) {
+    lines.push(
+      '',
+      `Awaiting DR: ${awaitingDr} expired snapshots kept because they are the only one of their day and no copy of it is available in the DR region yet.`,
     );
   }
   if (doubt.length) {
@@ -316,11 +379,12 @@ export const retentionNotification = (run: {
   return {
     severity,
     capability: 'retention',
-    subject: subject + (failures.length ? '' : deferredNote),
+    subject: subject + (failures.length || safety ? '' : deferredNote),
     lines,
     data: {
       dryRun,
       summary: plan.summary,
+      allowance,
       regions,
       expired: capped(plan.delete.map((s) => `${s.region}/${s.id}`)),
       deferred: capped(plan.deferred.map((s) => `${s.region}/${s.id}`)),

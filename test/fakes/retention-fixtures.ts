@@ -25,7 +25,7 @@ export const retentionTestConfig = (overrides: Partial<StewardConfigInput> = {})
         },
       },
       retention: {
-        maxDeletionsPerRun: 50,
+        deletions: { floor: 50 },
         policies: {
           standard: { daily: 7, weekly: 4, monthly: 3, yearly: 1, keepAtLeast: 3 },
           cache: { daily: 7, keepAtLeast: 3 },

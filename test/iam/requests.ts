@@ -1,6 +1,6 @@
 import { snapshotId } from '../../shared/backup/ids.js';
 import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
-import { retentionRegions } from '../../shared/retention/policy.js';
+import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { ladderFor } from '../../shared/scaling/ladder.js';
 import { nextReplicaId } from '../../shared/scaling/ids.js';
 import type { NamedRule } from '../../shared/scaling/model.js';
@@ -137,8 +137,10 @@ export const roleRegions = (d: Deployment, role: string): string[] => {
   switch (role) {
     case 'backup':
       return copies ? [d.region, d.config.dr.region] : [d.region];
-    case 'retention':
-      return retentionRegions(d.config);
+    case 'retention': {
+      const drOnly = drReadOnlyRegion(d.config);
+      return drOnly ? [...retentionRegions(d.config), drOnly] : retentionRegions(d.config);
+    }
     case 'cost':
       return [COST_EXPLORER_REGION];
     default:
@@ -966,7 +968,8 @@ const steward = (id: string | undefined) =>
   id?.startsWith('steward-') ? id : snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
 
 const deletes = (c: RecordedCall, d: Deployment, role: string, type: string, action: string, key: string) =>
-  roleRegions(d, role).map((r) => {
+  // Deletes go only to the regions retention sweeps, never to a DR region it only reads.
+  (role === 'retention' ? retentionRegions(d.config) : roleRegions(d, role)).map((r) => {
     const id = steward(str(c, key));
     const arn = arns(d).rds(r, type, id);
     // Retention deletes only available manual snapshots tagged steward:managed=true and not held.

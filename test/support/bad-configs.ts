@@ -21,8 +21,8 @@ export const BAD_CONFIGS: { name: string; text: string | undefined; problem: (fi
   },
   {
     name: 'a wrong type',
-    text: 'region: eu-west-1\nretention:\n  maxDeletionsPerRun: fifty\n',
-    problem: (f) => `${f}:3:23: retention.maxDeletionsPerRun: must be a number, got "fifty"`,
+    text: 'region: eu-west-1\nretention:\n  deletions:\n    floor: fifty\n',
+    problem: (f) => `${f}:4:12: retention.deletions.floor: must be a number, got "fifty"`,
   },
   {
     name: 'a 5-field cron',
@@ -61,7 +61,7 @@ export const BAD_CONFIGS: { name: string; text: string | undefined; problem: (fi
   },
   {
     name: 'duplicate keys',
-    text: 'region: eu-west-1\nretention:\n  maxDeletionsPerRun: 5\nretention:\n  includeDrRegion: false\n',
+    text: 'region: eu-west-1\nretention:\n  deletions: { floor: 5 }\nretention:\n  includeDrRegion: false\n',
     problem: (f) =>
       `${f}:4:1: duplicate key "retention" (first at line 2): YAML would silently keep only the last one, merge them into one`,
   },

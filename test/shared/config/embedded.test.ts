@@ -62,14 +62,17 @@ describe('the config embedded in a Lambda bundle', () => {
   it('validates the embedded document again with the same schema, naming the bad key', () => {
     // Prepare
     const g = globalThis as Record<string, unknown>;
-    g[EMBEDDED_CONFIG] = JSON.stringify({ ...loadExample('dev'), retention: { maxDeletionsPerRun: 0 } });
+    g[EMBEDDED_CONFIG] = JSON.stringify({
+      ...loadExample('dev'),
+      retention: { deletions: { safetyCap: 0 } },
+    });
     try {
       // Act
       const act = () => embeddedConfig();
       // Assert
       expect(act).toThrow(ConfigError);
       expect(act).toThrow(
-        'Invalid steward config (embedded config): retention.maxDeletionsPerRun: must be at least 1 (got 0)',
+        'Invalid steward config (embedded config): retention.deletions.safetyCap: must be at least 1 (got 0)',
       );
     } finally {
       delete g[EMBEDDED_CONFIG];

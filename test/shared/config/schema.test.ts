@@ -193,8 +193,27 @@ describe('stage config', () => {
     ],
     [
       'a wrong type',
-      (c) => (c.retention = { maxDeletionsPerRun: 'fifty' as never }),
-      ['retention.maxDeletionsPerRun: must be a number, got "fifty"'],
+      (c) => (c.retention = { deletions: { floor: 'fifty' as never } }),
+      ['retention.deletions.floor: must be a number, got "fifty"'],
+    ],
+    [
+      'the removed fixed cap, with what replaced it',
+      (c) => (c.retention = { maxDeletionsPerRun: 50 } as never),
+      [
+        'retention.maxDeletionsPerRun: no longer a key: a fixed cap made retention fall behind on large estates; it is replaced by retention.deletions (floor, dueMultiple, safetyCap): move the value to retention.deletions.floor',
+      ],
+    ],
+    [
+      'a deletion floor above the safety cap',
+      (c) => (c.retention = { deletions: { floor: 500, safetyCap: 100 } }),
+      [
+        'retention.deletions.floor: must not exceed safetyCap (100): the floor is always allowed, the safety cap never exceeded',
+      ],
+    ],
+    [
+      'a due multiple below one',
+      (c) => (c.retention = { deletions: { dueMultiple: 0.5 } }),
+      ['retention.deletions.dueMultiple: must be at least 1 (got 0.5)'],
     ],
     [
       'an unquoted account id',
@@ -367,7 +386,7 @@ describe('stage config', () => {
     const input = {
       ...minimal(),
       costs: {},
-      retention: { maxDeletionsPerRun: 'x', policies: { standard: { keepAtleast: 3 } } },
+      retention: { deletions: { floor: 'x' }, policies: { standard: { keepAtleast: 3 } } },
       backup: { policies: { daily: { schedule: 'cron(0 4 * * *)', retention: 'constructor' } } },
     };
     // Act
@@ -378,7 +397,7 @@ describe('stage config', () => {
         'backup.policies.daily.retention',
         'backup.policies.daily.schedule',
         'costs',
-        'retention.maxDeletionsPerRun',
+        'retention.deletions.floor',
         'retention.policies.standard.keepAtleast',
       ].sort(),
     );

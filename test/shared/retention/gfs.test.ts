@@ -955,6 +955,85 @@ describe(`planRetention properties (${RUNS.numRuns.toLocaleString('en')} random 
     );
   });
 
+  it('with DR configured, never deletes the last snapshot of a primary day that has no available DR copy', () => {
+    // Prepare: us-west-2 is the DR region; some primary snapshots have a copy there (same id), in any state.
+    const DR = 'us-west-2';
+    const withCopies = historyArb.chain((h) =>
+      fc.tuple(
+        fc.constant(h),
+        fc.array(fc.constantFrom('none', 'available', 'copying', 'failed'), {
+          minLength: h.snaps.length,
+          maxLength: h.snaps.length,
+        }),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        withCopies,
+        configArb,
+        fc.integer({ min: 0, max: 6 }),
+        fc.boolean(),
+        ([{ snaps, meta }, copyStates], config, cap, drListed) => {
+          const primary = snaps.filter((s) => s.region !== DR);
+          const copies = primary.flatMap((s, i) =>
+            copyStates[i] === 'none'
+              ? []
+              : [
+                  {
+                    ...s,
+                    region: DR,
+                    arn: s.arn.replace(s.region, DR),
+                    status: copyStates[i]!,
+                    tags: { ...s.tags, [Tag.copiedFrom]: s.arn },
+                  },
+                ],
+          );
+          // The DR region holds the copies, plus whatever the history put there (ids never collide with copies').
+          const all = [
+            ...snaps.filter((s) => s.region !== DR || !copies.some((c) => c.id === s.id)),
+            ...copies,
+          ];
+          const dr = {
+            region: DR,
+            policiesThatCopy: new Set(['daily']),
+            snapshots: drListed ? all.filter((s) => s.region === DR) : undefined,
+          };
+
+          // Act
+          const p = planRetention(all, retentionPolicyResolver(config), NOW, { maxDeletionsPerRun: cap, dr });
+          const gone = new Set(p.delete.map(key));
+
+          // Assert: each deleted primary snapshot of a copying policy has its day safe elsewhere.
+          const dayOf = (s: Snapshot) =>
+            `${s.region}|${s.kind}|${s.sourceId}|${new Date(meta.get(s)?.ms ?? parseInstant(s.createdAt)!).toISOString().slice(0, 10)}`;
+          const copied = (s: Snapshot) =>
+            drListed && copies.some((c) => c.id === s.id && c.status === 'available');
+          const stays = (s: Snapshot) =>
+            !gone.has(key(s)) &&
+            s.status === 'available' &&
+            s.type === 'manual' &&
+            s.tags[Tag.managed] === 'true';
+          const unsafe = p.delete
+            .filter((d) => d.region !== DR && d.kind !== 'elasticache' && d.tags[Tag.policy] === 'daily')
+            .filter((d) => {
+              const sameDay = primary.filter((s) => meta.get(s)!.ms !== undefined && dayOf(s) === dayOf(d));
+              return !sameDay.some((s) => copied(s) || stays(s));
+            })
+            .map((d) => d.id);
+          expect(unsafe).toEqual([]);
+          // And the rule only ever keeps more: what it deletes, the plan without DR would delete too.
+          const without = new Set(
+            planRetention(all, retentionPolicyResolver(config), NOW, { maxDeletionsPerRun: 1000 }).delete.map(
+              key,
+            ),
+          );
+          expect([...gone].filter((k) => !without.has(k))).toEqual([]);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('gives every snapshot exactly one verdict, consistent with the delete and deferred lists', () => {
     fc.assert(
       fc.property(historyArb, configArb, fc.integer({ min: 0, max: 6 }), ({ snaps }, config, cap) => {

@@ -124,7 +124,9 @@ describe('planRetentionFor the sample inventory', () => {
       'retain-until-passed': 1,
       daily: 31,
       weekly: 7,
-      gfs: 17,
+      gfs: 13,
+      // Expired, but the only snapshot of their day, and the DR region has no copy of it.
+      'awaiting-dr': 4,
     });
     expect(plan.verdicts.every((v) => v.reason.length > 0)).toBe(true);
   });

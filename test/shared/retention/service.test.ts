@@ -40,10 +40,14 @@ describe('runRetention', () => {
         code: 'AccessDenied',
       },
     ]);
-    expect(primary.removed).toHaveLength(14);
+    // Without the DR listing no day is known to be in DR: of the 14 expired in the primary region, only the
+    // ones that are never copied (ElastiCache, the ad-hoc snapshot) go; each copied day keeps a snapshot.
+    expect(primary.removed).toHaveLength(6);
+    expect(primary.removed.every((k) => k.startsWith('elasticache/') || k.endsWith('-adhoc'))).toBe(true);
     expect(dr.removed).toEqual([]);
     expect(notifier.sent).toHaveLength(1);
     expect(notifier.sent[0]).toMatchObject({ severity: 'warning' });
+    expect(notifier.sent[0]!.lines.join('\n')).toContain('Awaiting DR: 8 expired snapshots kept');
     expect(notifier.sent[0]!.lines[0]).toBe('Regions: eu-west-1 (46 snapshots), us-west-2 (listing failed).');
   });
 
@@ -81,7 +85,9 @@ describe('runRetention', () => {
 
   describe("the day's deletion budget", () => {
     const capped = () =>
-      retentionTestConfig({ retention: { ...retentionTestConfig().retention, maxDeletionsPerRun: 5 } });
+      retentionTestConfig({
+        retention: { ...retentionTestConfig().retention, deletions: { floor: 5, dueMultiple: 1 } },
+      });
     const deleted = (...stores: { removed: string[] }[]) => stores.reduce((n, s) => n + s.removed.length, 0);
 
     it("a Lambda retry of the day's run deletes only what the budget has left, not another full cap", async () => {
@@ -216,7 +222,7 @@ describe('runRetention', () => {
     const primaryDeletes = result.outcomes.filter(
       (o) => o.action === 'delete' && o.resource.endsWith('eu-west-1'),
     );
-    expect(primaryDeletes).toHaveLength(14);
+    expect(primaryDeletes).toHaveLength(10);
     expect(primaryDeletes.every((o) => o.status === 'already-done')).toBe(true);
     expect(dr.removed).toHaveLength(4);
     expect(result.notification.severity).toBe('info');
@@ -232,13 +238,13 @@ describe('runRetention', () => {
     // Assert
     expect(result.dryRun).toBe(true);
     expect([...primary.removed, ...dr.removed]).toEqual([]);
-    expect(result.plan.delete).toHaveLength(18);
+    expect(result.plan.delete).toHaveLength(14);
   });
 
   it('defers deletions over the cap, oldest first, and warns', async () => {
     // Prepare
     const config = retentionTestConfig({
-      retention: { ...retentionTestConfig().retention, maxDeletionsPerRun: 5 },
+      retention: { ...retentionTestConfig().retention, deletions: { floor: 5, dueMultiple: 1 } },
     });
     const { deps, primary, dr, notifier } = fakeRetentionDeps({ config, inventory: cleanInventory() });
 
@@ -247,18 +253,21 @@ describe('runRetention', () => {
 
     // Assert
     expect([...primary.removed, ...dr.removed]).toEqual([
-      'rds-instance/steward-orders-db-202412310300-sched',
-      'rds-instance/steward-orders-db-202512310300-sched',
       'rds-instance/steward-orders-db-202608031005-adhoc',
       'rds-instance/steward-orders-db-202608310300-sched',
+      'elasticache/steward-sessions-redis-202611110300-sched',
+      'rds-instance/steward-orders-db-202611120300-sched',
       'rds-instance/steward-orders-db-202608310300-sched',
     ]);
     expect(primary.removed).toHaveLength(4);
-    expect(result.plan.deferred).toHaveLength(13);
+    expect(result.plan.deferred).toHaveLength(9);
     expect(notifier.sent[0]).toMatchObject({
       severity: 'warning',
-      subject: 'deleted 5 expired snapshots, 13 deferred to the next run',
+      subject: 'deleted 5 expired snapshots, 9 deferred to the next run',
     });
+    expect(notifier.sent[0]!.lines).toContain(
+      "Today's allowance: 5 deletions (0 became due in the last 24 h; safety cap 2000).",
+    );
   });
 
   it('warns about snapshots kept on doubt and names them', async () => {
@@ -290,7 +299,7 @@ describe('runRetention', () => {
       expect.objectContaining({
         severity: 'info',
         capability: 'retention',
-        subject: 'deleted 18 expired snapshots',
+        subject: 'deleted 14 expired snapshots',
       }),
     ]);
   });
@@ -299,16 +308,20 @@ describe('runRetention', () => {
     // Prepare
     const addMetric = vi.spyOn(metrics, 'addMetric');
     const { deps, primary } = fakeRetentionDeps({ inventory: cleanInventory() });
-    primary.failRemove.set('steward-orders-db-202412310300-sched', new Error('boom'));
+    primary.failRemove.set('steward-orders-db-202608310300-sched', new Error('boom'));
 
     // Act
     await runRetention(deps).catch(() => undefined);
 
     // Assert
     expect(addMetric.mock.calls).toEqual([
-      ['SnapshotsExpired', MetricUnit.Count, 18],
-      ['SnapshotsDeleted', MetricUnit.Count, 17],
+      ['SnapshotsExpired', MetricUnit.Count, 14],
+      ['SnapshotsDeleted', MetricUnit.Count, 13],
       ['SnapshotsDeferred', MetricUnit.Count, 0],
+      ['SnapshotsDue', MetricUnit.Count, 0],
+      ['DeletionAllowance', MetricUnit.Count, 50],
+      ['SafetyCapHit', MetricUnit.Count, 0],
+      ['SnapshotsAwaitingDr', MetricUnit.Count, 4],
       ['ActionFailures', MetricUnit.Count, 1],
     ]);
   });
@@ -326,7 +339,7 @@ describe('runRetention', () => {
     expect((error as PartialFailureError).failures).toMatchObject([
       { resource: 'info notification', error: 'SNS unavailable' },
     ]);
-    expect(primary.removed).toHaveLength(14);
+    expect(primary.removed).toHaveLength(10);
   });
 });
 
@@ -354,8 +367,8 @@ describe('runRetention records what it deleted', () => {
     expect(r!.entries).toHaveLength(result.plan.delete.length);
     expect(r!.entries[0]).toMatchObject({
       status: 'deleted',
-      reason: expect.stringMatching(/^expired/),
-      sourceId: expect.any(String),
+      reason: 'retain-until 2026-11-01 passed',
+      sourceId: 'orders-db',
     });
     expect(result.outcomes).toContainEqual({
       resource: 'retention record',
@@ -390,5 +403,140 @@ describe('runRetention records what it deleted', () => {
       expect.objectContaining({ resource: 'retention record', error: 'AccessDenied' }),
     ]);
     expect(failing.primary.removed.length).toBeGreaterThan(0);
+  });
+});
+
+describe('runRetention under its deletion limits', () => {
+  /** `databases` RDS instances with a nightly 03:00 snapshot on each of the `days` days up to NOW. */
+  const nightly = (databases: number, days: number): Snapshot[] =>
+    Array.from({ length: databases }, (_, db) =>
+      Array.from({ length: days }, (_, d): Snapshot => {
+        const at = new Date(Date.parse('2026-11-23T03:00:00Z') - d * 86_400_000);
+        const id = `steward-db-${db}-${at.toISOString().slice(0, 10).replace(/-/g, '')}0300-sched`;
+        return {
+          kind: 'rds-instance',
+          id,
+          arn: `arn:aws:rds:eu-west-1:111122223333:snapshot:${id}`,
+          region: 'eu-west-1',
+          sourceId: `db-${db}`,
+          createdAt: at.toISOString(),
+          status: 'available',
+          type: 'manual',
+          tags: { [Tag.managed]: 'true', [Tag.policy]: 'local', [Tag.source]: `db-${db}` },
+        };
+      }),
+    ).flat();
+  const config = (daily: number, safetyCap: number) =>
+    retentionTestConfig({
+      backup: { policies: { local: { retention: 'local' } } },
+      retention: {
+        includeDrRegion: false,
+        deletions: { floor: 5, dueMultiple: 2, safetyCap },
+        policies: { local: { daily, keepAtLeast: 1 } },
+      },
+    });
+
+  it('deletes a normal day in full however large the estate: 300 databases, 300 due, 300 deleted', async () => {
+    // Prepare: 31 nightly snapshots each under a 30-day policy: the oldest of each is due today.
+    const { deps, primary, notifier } = fakeRetentionDeps({
+      inventory: nightly(300, 31),
+      config: config(30, 2000),
+    });
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    // Act
+    const result = await runRetention(deps);
+
+    // Assert
+    expect(result.plan.allowance).toEqual({ due: 300, expired: 300, allowed: 600 });
+    expect(primary.removed).toHaveLength(300);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'info', subject: 'deleted 300 expired snapshots' });
+    expect(addMetric).toHaveBeenCalledWith('SafetyCapHit', MetricUnit.Count, 0);
+  });
+
+  it('stops at the safety cap when a policy change expires a month at once, and pages with the counts', async () => {
+    // Prepare: the policy was changed to keep one day; 40 databases × 30 older snapshots are now expired.
+    const { deps, primary, notifier } = fakeRetentionDeps({
+      inventory: nightly(40, 31),
+      config: config(1, 50),
+    });
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    // Act
+    const result = await runRetention(deps);
+
+    // Assert: 50 deleted (the oldest), 1 150 held back, and the critical topic says why with the counts.
+    expect(result.plan.allowance).toEqual({ due: 40, expired: 1200, allowed: 50, capHit: 'safety' });
+    expect(primary.removed).toHaveLength(50);
+    expect(result.plan.delete.every((s) => s.createdAt! <= result.plan.deferred[0]!.createdAt!)).toBe(true);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({
+      severity: 'critical',
+      subject: 'safety cap: 1200 snapshots expired, 50 deleted at most, 1150 held back',
+    });
+    expect(notifier.sent[0]!.lines).toEqual(
+      expect.arrayContaining([
+        'SAFETY CAP REACHED: 1200 snapshots are expired, 40 of them became due in the last 24 h; at most 50 are deleted per UTC day, so 1150 were held back.',
+        expect.stringMatching(/^Far more expired than a normal day: check recent retention policy changes/),
+      ]),
+    );
+    expect(addMetric).toHaveBeenCalledWith('SafetyCapHit', MetricUnit.Count, 1);
+    expect(addMetric).toHaveBeenCalledWith('SnapshotsDue', MetricUnit.Count, 40);
+    expect(addMetric).toHaveBeenCalledWith('DeletionAllowance', MetricUnit.Count, 50);
+  });
+
+  it('says to raise the safety cap when a normal day alone exceeds it', async () => {
+    // Prepare
+    const { deps, notifier } = fakeRetentionDeps({ inventory: nightly(60, 31), config: config(30, 50) });
+
+    // Act
+    await runRetention(deps);
+
+    // Assert
+    expect(notifier.sent[0]!.lines).toContain(
+      'What became due today alone exceeds the safety cap: raise retention.deletions.safetyCap above 60.',
+    );
+  });
+});
+
+describe('runRetention with DR copies it does not sweep', () => {
+  it('reads the DR region (RDS kinds only) to keep the days that have not reached it, and deletes nothing there', async () => {
+    // Prepare: retention sweeps only the primary region; the DR region is read, not swept.
+    const config = retentionTestConfig({
+      retention: { ...retentionTestConfig().retention, includeDrRegion: false },
+    });
+    const { deps, primary, dr } = fakeRetentionDeps({ inventory: cleanInventory(), config });
+    const kindsRead: string[][] = [];
+    const list = dr.list;
+    dr.list = async (kinds) => (kindsRead.push([...kinds]), list(kinds));
+
+    // Act
+    const result = await runRetention({ ...deps, stores: [primary], drStore: dr });
+
+    // Assert
+    expect(kindsRead).toEqual([['rds-instance', 'aurora-cluster']]);
+    expect(dr.removed).toEqual([]);
+    expect(result.plan.summary.byRule['awaiting-dr']).toBe(4);
+    expect(primary.removed).toHaveLength(10);
+    expect(result.outcomes).toContainEqual(
+      expect.objectContaining({ resource: 'snapshots in us-west-2 (DR, read only)', status: 'done' }),
+    );
+  });
+
+  it('keeps every copied day when the DR region cannot be read, and fails the run', async () => {
+    // Prepare
+    const config = retentionTestConfig({
+      retention: { ...retentionTestConfig().retention, includeDrRegion: false },
+    });
+    const { deps, primary, dr } = fakeRetentionDeps({ inventory: cleanInventory(), config });
+    dr.failList = new AwsCallError('DescribeDBSnapshots', 'region us-west-2', { name: 'AccessDenied' });
+
+    // Act
+    const error = await runRetention({ ...deps, stores: [primary], drStore: dr }).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(PartialFailureError);
+    expect(primary.removed.every((k) => k.startsWith('elasticache/') || k.endsWith('-adhoc'))).toBe(true);
+    expect(primary.removed).toHaveLength(6);
   });
 });
