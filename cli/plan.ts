@@ -1,4 +1,4 @@
-import { elastiCacheClient, rdsClient } from '../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, taggingClient } from '../shared/aws/clients.js';
 import { awsSnapshotStore } from '../shared/aws/snapshots.js';
 import { ResourceKind } from '../shared/config/schema.js';
 import { planBackups } from '../shared/backup/plan.js';
@@ -44,7 +44,7 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   if (flags.inventory) {
     snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
   } else {
-    const store = (r: string) => awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r));
+    const store = (r: string) => awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r), taggingClient(r));
     const drOnly = drReadOnlyRegion(config);
     const [lists, drList] = await Promise.all([
       Promise.all(retentionRegions(config).map((r) => store(r).list(ResourceKind.options))),

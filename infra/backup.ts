@@ -253,13 +253,15 @@ export class Backup extends Construct {
               'elasticache:DescribeReplicationGroups',
               'elasticache:DescribeSnapshots',
               'elasticache:ListTagsForResource',
+              // ElastiCache snapshot tags in bulk (the copy reconciler's listing).
+              'tag:GetResources',
             ]
           : []),
       ],
       resources: ['*'],
       wildcardReason:
         'Read-only discovery: Describe* list every database/snapshot of the account (opt-in is by tag, so ' +
-        'names are unknown at deploy time) and DescribeAccountAttributes has no resource type.',
+        'names are unknown at deploy time); DescribeAccountAttributes and tag:GetResources have no resource type.',
     });
 
     if (instances) {

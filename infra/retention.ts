@@ -74,11 +74,14 @@ export class Retention extends Construct {
         'rds:ListTagsForResource',
         'elasticache:DescribeSnapshots',
         'elasticache:ListTagsForResource',
+        // ElastiCache snapshot tags in bulk: one call per 100 snapshots instead of one per snapshot.
+        'tag:GetResources',
       ],
       resources: ['*'],
       wildcardReason:
         'Read-only inventory: Describe* list every snapshot of the account in each swept region; ownership is ' +
-        'decided from tags, which need ListTagsForResource on snapshots whose ids are unknown at deploy time.',
+        'decided from tags, which need ListTagsForResource on snapshots whose ids are unknown at deploy time; ' +
+        'tag:GetResources has no resource type and no condition key.',
     });
     fn.allow({
       sid: 'DeleteManagedDbSnapshots',

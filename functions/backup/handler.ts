@@ -9,6 +9,7 @@ import {
   s3Client,
   schedulerClient,
   stateTableClient,
+  taggingClient,
 } from '../../shared/aws/clients.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
@@ -51,7 +52,7 @@ export const wire = (base: BaseDeps, env: Record<string, string | undefined> = p
     // The copy is requested in the destination region; the SDK presigns the source-region half.
     dr: awsCopyPort(rdsBackup(dr.region, drRds)),
     snapshots: {
-      primary: awsSnapshotStore(region, rds, cache),
+      primary: awsSnapshotStore(region, rds, cache, taggingClient(region)),
       dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region)),
     },
     // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.

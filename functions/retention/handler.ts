@@ -1,7 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient, s3Client, stateTableClient } from '../../shared/aws/clients.js';
+import {
+  elastiCacheClient,
+  rdsClient,
+  s3Client,
+  stateTableClient,
+  taggingClient,
+} from '../../shared/aws/clients.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
@@ -38,7 +44,8 @@ export const wire = (
   base: BaseDeps,
   env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(RetentionEnv),
 ): RetentionDeps => {
-  const storeIn = (region: string) => awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region));
+  const storeIn = (region: string) =>
+    awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region), taggingClient(region));
   const drOnly = drReadOnlyRegion(base.config);
   return {
     ...base,

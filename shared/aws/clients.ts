@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -93,6 +94,12 @@ export const rdsClient = (region: string, o?: ClientOptions): RDSClient =>
 export const elastiCacheClient = (region: string, o?: ClientOptions): ElastiCacheClient =>
   memo('elasticache', region, o, () =>
     paced(new ElastiCacheClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
+  );
+
+/** One Resource Groups Tagging API client per region per container (ElastiCache snapshot tags in bulk). */
+export const taggingClient = (region: string, o?: ClientOptions): ResourceGroupsTaggingAPIClient =>
+  memo('tagging', region, o, () =>
+    paced(new ResourceGroupsTaggingAPIClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
   );
 
 /** One SNS client per region per container. */

@@ -5,6 +5,7 @@ import {
   paginateDescribeReplicationGroups,
 } from '@aws-sdk/client-elasticache';
 import type { CreateSnapshotInput, Database } from '../model.js';
+import { FANOUT, mapLimit } from '../pool.js';
 import { tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages, PAGE } from './pages.js';
@@ -50,10 +51,8 @@ export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient
       'DescribeReplicationGroups',
       `region ${region}`,
     );
-    const out: Database[] = [];
-    // Sequential on purpose: one ListTagsForResource per group stays well under the API rate.
-    for (const g of groups) out.push({ ...g, tags: g.arn ? await tagsOf(g.arn) : {} });
-    return out;
+    // One ListTagsForResource per group, a few at a time: the client's pacer keeps the rate.
+    return mapLimit(groups, FANOUT, async (g) => ({ ...g, tags: g.arn ? await tagsOf(g.arn) : {} }));
   };
 
   /** Snapshot a replication group with explicit tags; our deterministic name already existing is success. */

@@ -1,5 +1,6 @@
 import type { TargetRef, TargetStatus } from '../drill/ports.js';
 import { auroraMemberIds, auroraWriterId } from '../drill/ids.js';
+import { FANOUT, mapLimit } from '../pool.js';
 import { tagRecord } from '../tags.js';
 import { instanceShape, type RdsDrillContext, type RdsDrillLookup } from './rds-drill-lookup.js';
 import {
@@ -62,7 +63,7 @@ export const rdsDrillStatus = (
     const instances = Math.max(1, Number(tags[INSTANCES_TAG] ?? 1) || 1);
     const writerId = t.instanceId ?? auroraWriterId(t.id);
     const ids = [writerId, ...auroraMemberIds(t.id, instances).slice(1)];
-    const members = await Promise.all(ids.map((id) => lookup.findInstance(id)));
+    const members = await mapLimit(ids, FANOUT, (id) => lookup.findInstance(id));
     if (members.some((m) => !m)) {
       await restore.createMembers(
         t.id,

@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { mapLimit } from '../pool.js';
+import { FANOUT, mapLimit } from '../pool.js';
 import { RETENTION_RECORDS_PREFIX, type RetentionRecord } from '../retention/record.js';
 import {
   buildEvidence,
@@ -49,10 +49,8 @@ export const readEvidence = async (deps: EvidenceDeps, month: string): Promise<E
   const notes: string[] = [...(deps.notes ?? [])];
   const copies = Object.values(config.backup.policies).some((p) => p.copyToDr);
   const recordKeys = (
-    await Promise.all(
-      monthsSince(month, deps.now()).map((m) =>
-        history.list(`${RETENTION_RECORDS_PREFIX}${m.replace('-', '/')}/`),
-      ),
+    await mapLimit(monthsSince(month, deps.now()), FANOUT, (m) =>
+      history.list(`${RETENTION_RECORDS_PREFIX}${m.replace('-', '/')}/`),
     )
   ).flat();
   const [databases, snapshots, drSnapshots, drills, records] = await Promise.all([

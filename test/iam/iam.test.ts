@@ -48,6 +48,7 @@ const commandsInCode = (): Set<string> => {
   const out = new Set<string>();
   const clientOf: Record<string, string> = {
     'client-rds': 'RDSClient',
+    'client-resource-groups-tagging-api': 'ResourceGroupsTaggingAPIClient',
     'client-elasticache': 'ElastiCacheClient',
     'client-sns': 'SNSClient',
     'client-cost-explorer': 'CostExplorerClient',

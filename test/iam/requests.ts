@@ -431,6 +431,18 @@ const BINDERS: Record<string, Binder> = {
           'DescribeSnapshots (all)',
         ),
       ),
+  // tag:GetResources has no resource type and no condition key: authorized on `*` in the region it is sent to.
+  'ResourceGroupsTaggingAPIClient:GetResources': (_c, d, role) =>
+    roleRegions(d, role)
+      .filter((r) => r === d.region)
+      .map((r) =>
+        req(
+          'tag:GetResources',
+          '*',
+          { 'aws:RequestedRegion': r },
+          'GetResources (ElastiCache snapshot tags)',
+        ),
+      ),
   'ElastiCacheClient:CreateSnapshot': (c, d) => {
     if (!backsUp(d, 'elasticache')) return [];
     const a = arns(d);

@@ -19,9 +19,15 @@ import {
   RDSClient,
   RDSServiceException,
 } from '@aws-sdk/client-rds';
+import {
+  GetResourcesCommand,
+  type GetResourcesCommandInput,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { awsSnapshotStore } from '../../../shared/aws/snapshots.js';
+import { FANOUT } from '../../../shared/pool.js';
 import { AwsCallError } from '../../../shared/errors.js';
 import type { ResourceKind, Snapshot } from '../../../shared/model.js';
 import { tagList } from '../../../shared/tags.js';
@@ -31,11 +37,13 @@ import { snapshotStoreContract } from './snapshot-store.contract.js';
 const REGION = 'eu-west-1';
 const rds = mockClient(RDSClient);
 const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 const meta = { $metadata: {} };
 
 beforeEach(() => {
   rds.reset();
   ec.reset();
+  tagging.reset();
 });
 
 const store = () =>
@@ -116,6 +124,25 @@ const simulateAws = (initial: readonly Snapshot[], pageSize = 2): void => {
   ec.on(ListTagsForResourceCommand).callsFake(({ ResourceName }: { ResourceName: string }) => ({
     TagList: tagList(state.find((s) => s.arn === ResourceName)?.tags ?? {}),
   }));
+  // The tagging API: resources of the asked types carrying every filter's key (with one of its values).
+  tagging.on(GetResourcesCommand).callsFake((input: GetResourcesCommandInput) => {
+    const matches = state.filter(
+      (s) =>
+        s.kind === 'elasticache' &&
+        (input.TagFilters ?? []).every(
+          (f) => f.Key! in s.tags && (!f.Values?.length || f.Values.includes(s.tags[f.Key!]!)),
+        ),
+    );
+    const start = Number(input.PaginationToken ?? 0);
+    const end = start + Math.min(input.ResourcesPerPage ?? 100, pageSize);
+    return {
+      ResourceTagMappingList: matches
+        .slice(start, end)
+        .map((s) => ({ ResourceARN: s.arn, Tags: tagList(s.tags) })),
+      // The API answers an empty string, not no token, on the last page.
+      PaginationToken: end < matches.length ? String(end) : '',
+    };
+  });
 
   const remove = (kind: ResourceKind, id: string | undefined, notFound: () => Error) => {
     const i = state.findIndex((s) => s.kind === kind && s.id === id);
@@ -145,6 +172,16 @@ const simulateAws = (initial: readonly Snapshot[], pageSize = 2): void => {
 snapshotStoreContract('awsSnapshotStore over mocked RDS and ElastiCache', (region, initial) => {
   simulateAws(initial);
   return awsSnapshotStore(region, new RDSClient({ region }), new ElastiCacheClient({ region }));
+});
+
+snapshotStoreContract('awsSnapshotStore with ElastiCache tags in bulk (tagging API)', (region, initial) => {
+  simulateAws(initial);
+  return awsSnapshotStore(
+    region,
+    new RDSClient({ region }),
+    new ElastiCacheClient({ region }),
+    new ResourceGroupsTaggingAPIClient({ region }),
+  );
 });
 
 snapshotStoreContract('fakeSnapshotStore', (region, initial) => fakeSnapshotStore(region, initial));
@@ -383,6 +420,126 @@ describe('awsSnapshotStore', () => {
           error: expect.stringMatching(/ListTagsForResource \(ElastiCache\) failed for snapshot/),
         },
       ]);
+    });
+  });
+
+  describe('ElastiCache tags at scale (3 000 snapshots)', () => {
+    const N = 3000;
+    const cache = Array.from({ length: N }, (_, i) => {
+      const name = `steward-redis-${i % 100}-2026${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}0300-sched-${i}`;
+      return { name, arn: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${name}` };
+    });
+    const describePages = () =>
+      ec.on(DescribeSnapshotsCommand).callsFake((input: DescribeSnapshotsCommandInput) => {
+        const start = Number(input.Marker ?? 0);
+        const end = start + (input.MaxRecords ?? 50);
+        return {
+          Snapshots: cache.slice(start, end).map((c) => ({
+            SnapshotName: c.name,
+            ARN: c.arn,
+            ReplicationGroupId: 'redis',
+            SnapshotStatus: 'available',
+            SnapshotSource: 'manual',
+          })),
+          Marker: end < N ? String(end) : undefined,
+        };
+      });
+    const managed = [{ Key: 'steward:managed', Value: 'true' }];
+
+    it('reads every tag in 30 tagging calls (pages of 100) instead of 3 000 ListTagsForResource', async () => {
+      // Prepare
+      describePages();
+      const tokens: (string | undefined)[] = [];
+      tagging.on(GetResourcesCommand).callsFake((input: GetResourcesCommandInput) => {
+        tokens.push(input.PaginationToken);
+        const start = Number(input.PaginationToken || 0);
+        const end = start + input.ResourcesPerPage!;
+        return {
+          ResourceTagMappingList: cache.slice(start, end).map((c) => ({ ResourceARN: c.arn, Tags: managed })),
+          PaginationToken: end < N ? String(end) : '',
+        };
+      });
+      const bulk = awsSnapshotStore(
+        REGION,
+        new RDSClient({ region: REGION }),
+        new ElastiCacheClient({ region: REGION }),
+        new ResourceGroupsTaggingAPIClient({ region: REGION }),
+      );
+
+      // Act
+      const { snapshots: listed, failures } = await bulk.list(['elasticache']);
+
+      // Assert
+      expect(failures).toEqual([]);
+      expect(listed).toHaveLength(N);
+      expect(listed.every((s) => s.tags['steward:managed'] === 'true')).toBe(true);
+      expect(ec).toReceiveCommandTimes(DescribeSnapshotsCommand, N / 50);
+      expect(ec).not.toReceiveCommand(ListTagsForResourceCommand);
+      expect(tagging).toReceiveCommandTimes(GetResourcesCommand, N / 100);
+      expect(tagging).toReceiveCommandWith(GetResourcesCommand, {
+        ResourceTypeFilters: ['elasticache:snapshot'],
+        TagFilters: [{ Key: 'steward:managed', Values: ['true'] }],
+        ResourcesPerPage: 100,
+      });
+      // Each page asks from where the previous one ended (the paginator reuses one input object).
+      expect(tokens).toEqual([
+        undefined,
+        ...Array.from({ length: N / 100 - 1 }, (_, i) => String((i + 1) * 100)),
+      ]);
+    });
+
+    it('fails the ElastiCache listing alone when a tagging page stays throttled past the retries', async () => {
+      // Prepare
+      describePages();
+      tagging
+        .on(GetResourcesCommand)
+        .resolvesOnce({ ResourceTagMappingList: [], PaginationToken: 'p2' })
+        .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+      rds.on(DescribeDBSnapshotsCommand).resolves({
+        DBSnapshots: [{ DBSnapshotIdentifier: 'steward-orders-db-202611200300-sched' }],
+      });
+      const bulk = awsSnapshotStore(
+        REGION,
+        new RDSClient({ region: REGION }),
+        new ElastiCacheClient({ region: REGION }),
+        new ResourceGroupsTaggingAPIClient({ region: REGION }),
+      );
+
+      // Act
+      const listing = await bulk.list(['rds-instance', 'elasticache']);
+
+      // Assert
+      expect(listing.snapshots.map((s) => s.id)).toEqual(['steward-orders-db-202611200300-sched']);
+      expect(listing.failures).toMatchObject([
+        {
+          resource: 'elasticache snapshots in eu-west-1',
+          code: 'ThrottlingException',
+          error: expect.stringMatching(
+            /GetResources \(tagging\) failed for elasticache snapshots in eu-west-1/,
+          ),
+        },
+      ]);
+    });
+
+    it('without the tagging API, reads one snapshot at a time per worker: FANOUT in flight, never more', async () => {
+      // Prepare
+      describePages();
+      let inFlight = 0;
+      let peak = 0;
+      ec.on(ListTagsForResourceCommand).callsFake(async () => {
+        peak = Math.max(peak, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        return { TagList: managed };
+      });
+
+      // Act
+      const { snapshots: listed } = await store().list(['elasticache']);
+
+      // Assert
+      expect(listed).toHaveLength(N);
+      expect(ec).toReceiveCommandTimes(ListTagsForResourceCommand, N);
+      expect(peak).toBe(FANOUT);
     });
   });
 
