@@ -2,7 +2,7 @@ import { unsnapshottable } from '../backup/plan.js';
 import type { BackupPolicy, ReportConfig, StewardConfig } from '../config/schema.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
 import { planRetention } from '../retention/gfs.js';
-import { retentionPolicyResolver } from '../retention/policy.js';
+import { drCopying, retentionPolicyResolver } from '../retention/policy.js';
 import { dataTime } from '../data-time.js';
 import { Tag } from '../tags.js';
 import { shortDuration, utcMinute } from './format.js';
@@ -245,8 +245,11 @@ const retentionKeeps = (db: Database, policyName: string, ours: readonly Snapsho
       ? { ...s, tags: { ...s.tags, [Tag.managed]: 'true', [Tag.policy]: policyName, [Tag.source]: db.id } }
       : s,
   );
+  // With DR copies, a day that has not reached DR is kept too, as retention keeps it.
+  const dr = drCopying(c.config);
   const plan = planRetention(judged, retentionPolicyResolver(c.config), new Date(c.now), {
     maxDeletionsPerRun: Number.MAX_SAFE_INTEGER,
+    ...(dr && { dr: { ...dr, snapshots: c.dr.get(key(db.kind, db.id)) ?? [] } }),
   });
   return plan.verdicts.filter((v) => v.action === 'keep').length;
 };

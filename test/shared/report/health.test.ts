@@ -318,7 +318,19 @@ describe('assessEstate', () => {
   });
 
   it('counts held snapshots against what the retention policy keeps', () => {
-    // Prepare: 40 daily snapshots, the policy keeps 30 days.
+    // Prepare: 40 daily snapshots, each copied to DR; the policy keeps 30 days.
+    const snaps = Array.from({ length: 40 }, (_, d) => sched('billing-db', d));
+    const i = inputs({
+      databases: [db('billing-db', { 'steward:backup': 'daily' })],
+      snapshots: snaps,
+      drSnapshots: snaps.map((_, d) => drCopy('billing-db', d)),
+    });
+    // Act / Assert
+    expect(row(i, 'billing-db')).toMatchObject({ held: 40, keeps: 30 });
+  });
+
+  it('counts the days not yet in DR as kept, as retention keeps them', () => {
+    // Prepare: only the newest day has reached DR: the 10 expired days each stay until they are copied.
     const snaps = Array.from({ length: 40 }, (_, d) => sched('billing-db', d));
     const i = inputs({
       databases: [db('billing-db', { 'steward:backup': 'daily' })],
@@ -326,7 +338,7 @@ describe('assessEstate', () => {
       drSnapshots: [drCopy('billing-db', 0)],
     });
     // Act / Assert
-    expect(row(i, 'billing-db')).toMatchObject({ held: 40, keeps: 30 });
+    expect(row(i, 'billing-db')).toMatchObject({ held: 40, keeps: 40 });
   });
 
   it('orders the worst first, counts each word, and flags what needs attention', () => {
