@@ -1,6 +1,7 @@
 import { table } from '../cli/table.js';
 import { benchBundles } from './bundle-size.js';
 import { benchCost } from './cost.js';
+import { benchDrCopies } from './dr-copies.js';
 import { benchDrill } from './drill.js';
 import { benchGfsProperties } from './properties.js';
 import { benchRetention } from './retention.js';
@@ -24,6 +25,8 @@ export const bench = async (
     ...(await benchDrill(quick ? [5_000] : [50_000, 500_000, 5_000_000], quick ? [1] : [3, 3, 1])),
     ...(await benchWarmupChunks(quick ? 20_000 : 1_000_000, 200, quick ? 1 : 3)),
     ...(await benchCost(quick ? 3 : 15)),
+    // DR copy reconcile per RDS event at 100 and 500 databases: the event's database, not the estate.
+    ...(await benchDrCopies([100, 500])),
   ];
   if (flags.json) {
     out(JSON.stringify(rows, null, 2));
