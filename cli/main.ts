@@ -149,6 +149,9 @@ const parse = (argv: string[]) => {
   }
 };
 
+/** Help text, or with --json the one document that carries it. */
+const help = (text: string, json: boolean): string => (json ? JSON.stringify({ help: text }, null, 2) : text);
+
 /** CLI entry: returns the process exit code; never throws. With --json, stdout gets exactly one JSON document. */
 export const main = async (
   argv: string[],
@@ -166,13 +169,14 @@ export const main = async (
     } else if (name === 'help' || (!name && values.help)) {
       const about = rest[0] === undefined ? undefined : commandSpec(rest[0]);
       if (rest[0] !== undefined && !about) throw unknownCommand(rest[0]);
-      write(about ? commandHelp(about) : globalHelp());
+      write(help(about ? commandHelp(about) : globalHelp(), json));
     } else if (!name) {
+      if (json) throw new UsageError('no command given (steward --help lists them)');
       out(globalHelp());
       return BAD_INPUT_EXIT;
     } else {
       if (!spec) throw unknownCommand(name);
-      if (values.help) write(commandHelp(spec));
+      if (values.help) write(help(commandHelp(spec), json));
       else {
         const allowed = new Set(optionsOf(spec));
         for (const t of tokens)

@@ -104,6 +104,20 @@ describe('--json prints exactly one JSON document', () => {
     });
   });
 
+  it.each([[['invoke', '--help']], [['help', 'plan']], [['--help']], [[]]])(
+    '%j --json: help and the missing command are JSON too',
+    async (argv) => {
+      // Act
+      const { code, out, calls } = await cli(...argv, '--json');
+
+      // Assert
+      expect(calls).toBe(1);
+      const doc = JSON.parse(out) as { help?: string; error?: { name: string } };
+      if (argv.length) expect([code, doc.help]).toEqual([0, expect.stringMatching(/^(Usage|steward)/)]);
+      else expect([code, doc.error?.name]).toEqual([2, 'UsageError']);
+    },
+  );
+
   it('a bad event: the error names the fields, exit 2', async () => {
     // Prepare
     const dir = ownTmpDir('steward-cli-event');
