@@ -116,6 +116,37 @@ describe('npm start under signals', () => {
     expect(leftovers(r)).toEqual({ dirs: [], servers: [] });
   });
 
+  it('Ctrl-C while the source server starts exits 130 and leaves nothing', async () => {
+    // Prepare
+    const r = sandbox(['--size', '2000']);
+    await r.line(/a restore drill on this machine/);
+
+    // Act
+    r.child.kill('SIGINT');
+    const { code } = await r.exit;
+
+    // Assert
+    expect(code).toBe(130);
+    expect(r.stdout()).not.toMatch(/loaded the sample database/);
+    expect(leftovers(r)).toEqual({ dirs: [], servers: [] });
+  });
+
+  it('Ctrl-C while the drill restores and verifies stops the execution, removes the copy and every server', async () => {
+    // Prepare
+    const r = sandbox(['--size', '2000']);
+    await r.line(/✓ Restore\b/);
+
+    // Act
+    r.child.kill('SIGINT');
+    const { code } = await r.exit;
+
+    // Assert
+    expect(code).toBe(130);
+    expect(r.stdout()).not.toMatch(/Verdict:/);
+    expect(leftovers(r)).toEqual({ dirs: [], servers: [] });
+    // It runs the whole sandbox up to the drill (synthesis included) in a fresh process.
+  }, 180_000);
+
   it('a second Ctrl-C during cleanup still leaves nothing behind', async () => {
     // Prepare
     const r = sandbox(['--size', '2000']);
