@@ -1,8 +1,8 @@
 // Synthesizing the drill state machine takes ~15 s of synchronous CDK work: in the sandbox it runs in a
 // child process, so Ctrl-C stops it at once (a blocked event loop would only see the signal afterwards).
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -28,8 +28,9 @@ export const synthesizeDrill = async (
   config: unknown,
   signal: AbortSignal,
 ): Promise<AslDefinition> => {
-  const outdir = await mkdtemp(join(tmpdir(), 'steward-drill-synth-'));
-  // A second Ctrl-C exits at once (process.exit): remove the directory then too.
+  // Created and registered in one synchronous step: a second Ctrl-C exits at once (process.exit), and no
+  // moment may exist where the directory is on disk but the exit handler that removes it is not.
+  const outdir = mkdtempSync(join(tmpdir(), 'steward-drill-synth-'));
   const removeNow = () => rmSync(outdir, { recursive: true, force: true });
   process.once('exit', removeNow);
   try {
