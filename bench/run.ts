@@ -3,6 +3,7 @@ import { benchBundles } from './bundle-size.js';
 import { benchCost } from './cost.js';
 import { benchDrCopies } from './dr-copies.js';
 import { benchDrill } from './drill.js';
+import { benchEstate } from './estate.js';
 import { benchGfsProperties } from './properties.js';
 import { benchRetention } from './retention.js';
 import { benchWarmupChunks } from './warmup.js';
@@ -12,22 +13,32 @@ const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost'];
 
 /** `npm run bench`: every figure is a ratio measured side by side in this one run. */
 export const bench = async (
-  _: string[],
+  only: string[],
   flags: { json: boolean },
   out: (s: string) => void,
 ): Promise<number> => {
   const quick = process.env.BENCH_QUICK === '1';
-  const rows: BenchRow[] = [
-    ...(await benchBundles(FUNCTIONS, quick ? 3 : 15)),
-    ...(await benchRetention(10_000, quick ? 3 : 15)),
-    ...(await benchGfsProperties(quick ? 10_000 : 100_000)),
+  // `npm run bench -- estate retention`: only the named groups.
+  const groups: [string, () => Promise<BenchRow[]>][] = [
+    ['bundles', () => benchBundles(FUNCTIONS, quick ? 3 : 15)],
+    ['retention', () => benchRetention(10_000, quick ? 3 : 15)],
+    ['properties', () => benchGfsProperties(quick ? 10_000 : 100_000)],
     // 1, 10 and 100 × the sandbox's default size (100 × is about 1 GB of data, 5 000 000 transactions).
-    ...(await benchDrill(quick ? [5_000] : [50_000, 500_000, 5_000_000], quick ? [1] : [3, 3, 1])),
-    ...(await benchWarmupChunks(quick ? 20_000 : 1_000_000, 200, quick ? 1 : 3)),
-    ...(await benchCost(quick ? 3 : 15)),
+    ['drill', () => benchDrill(quick ? [5_000] : [50_000, 500_000, 5_000_000], quick ? [1] : [3, 3, 1])],
+    ['warmup', () => benchWarmupChunks(quick ? 20_000 : 1_000_000, 200, quick ? 1 : 3)],
+    ['cost', () => benchCost(quick ? 3 : 15)],
     // DR copy reconcile per RDS event at 100 and 500 databases: the event's database, not the estate.
-    ...(await benchDrCopies([100, 500])),
+    ['dr-copies', () => benchDrCopies([100, 500])],
+    // 500 databases over 60 simulated days on the fake AWS; each simulation stops at its CPU budget.
+    ['estate', () => benchEstate(quick ? 5 : 60, quick ? 40 : 180, quick ? 40 : 60)],
   ];
+  const unknown = only.filter((name) => !groups.some(([g]) => g === name));
+  if (unknown.length) {
+    out(`unknown bench ${unknown.join(', ')}: one of ${groups.map(([g]) => g).join(', ')}`);
+    return 2;
+  }
+  const rows: BenchRow[] = [];
+  for (const [name, run] of groups) if (!only.length || only.includes(name)) rows.push(...(await run()));
   if (flags.json) {
     out(JSON.stringify(rows, null, 2));
   } else {

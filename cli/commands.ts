@@ -193,10 +193,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'bench',
-    usage: '[--json]',
-    summary: 'Benchmarks (npm run bench): ratios measured side by side in one run.',
+    usage: '[<group> ...] [--json]',
+    summary:
+      'Benchmarks (npm run bench): ratios measured side by side in one run. Name groups to run only those: bundles, retention, properties, drill, warmup, cost, estate.',
     options: { json: JSON_OUT },
-    example: 'npm run bench',
+    example: 'npm run bench -- estate',
   },
 ];
 
