@@ -67,7 +67,7 @@ export const estateRows = (r: EstateResult, label: string): BenchRow[] => {
   const rows: BenchRow[] = [
     {
       bench: label,
-      metric: `DR lag h p50 / p99 over ${r.lagHours.length} snapshots (${late} databases over 1 day, ${lost} lost)${partial}`,
+      metric: `DR lag h p50 / p99 over ${r.lagHours.length} snapshots (${r.lagHours.length - r.neverCopied} copied; ${late} databases over 1 day, ${lost} lost)${partial}`,
       value: `${fmt(lag.p50)} / ${fmt(lag.p99)}`,
       baseline: `24 h (worst ${fmt(worst[0]?.[1] ?? 0)} h)`,
       ratio: Number.isFinite(lag.max) ? lag.max / DAY_H : Infinity,
@@ -85,7 +85,7 @@ export const estateRows = (r: EstateResult, label: string): BenchRow[] => {
     },
     {
       bench: label,
-      metric: `RDS + ElastiCache calls per day, median (${throttled} throttled in all)${partial}`,
+      metric: `RDS, ElastiCache and tagging calls per day, median (${throttled} throttled in all)${partial}`,
       value: String(median(r.callsPerDay.map((d) => d.calls))),
       baseline: `${median(r.callsPerDay.map((d) => d.minimum))} minimum`,
       ratio: Math.max(...ratios),
@@ -129,7 +129,7 @@ export const benchEstate = async (
   const rows = estateRows(main, label);
   const selfTests: { what: string; spec: Partial<EstateSpec>; row: number }[] = [
     { what: 'DR copies in flight 1', spec: { maxCopiesInFlight: 1 }, row: 0 },
-    { what: 'retention cap 20 per run', spec: { maxDeletionsPerRun: 20 }, row: 1 },
+    { what: 'retention cap 20 per run', spec: { retentionCap: 20 }, row: 1 },
   ];
   for (const t of selfTests) {
     // Two days are enough for either break to show; a run cut short by its budget proves nothing.

@@ -85,7 +85,7 @@ export const RDS_EVENTS = {
 
 /** One API request as the fake saw it. */
 export interface CallRecord {
-  service: 'rds' | 'elasticache' | 'dynamodb';
+  service: 'rds' | 'elasticache' | 'dynamodb' | 'tagging' | 'other';
   region: string;
   op: string;
   throttled: boolean;
@@ -150,6 +150,14 @@ interface Region {
   tables: Map<string, Map<string, Record<string, unknown>>>;
   buckets: Map<string, { tokens: number; at: number }>;
 }
+
+/** The services the fake answers, by the SDK client's `serviceId`; any other service's request is refused. */
+const SERVICES: Record<string, CallRecord['service']> = {
+  RDS: 'rds',
+  ElastiCache: 'elasticache',
+  DynamoDB: 'dynamodb',
+  'Resource Groups Tagging API': 'tagging',
+};
 
 /** An AWS error as the SDK raises it: `name` is the error code. */
 export const awsError = (name: string, message: string, status = 400): Error =>
@@ -351,10 +359,13 @@ export class FakeAws {
 
   /**
    * Answer every request of `client` (an RDS, ElastiCache or DynamoDB (document) client of `region`) from
-   * this fake. The middleware sits after the SDK's retry middleware and before signing: each attempt is
-   * answered here, and a ThrottlingException goes back through the SDK's retry strategy.
+   * this fake. The middleware takes the place of the HTTP round trip: everything up to it runs as shipped
+   * (serialization, the retry strategy, steward's own middleware, signing), each attempt is answered here,
+   * and a ThrottlingException goes back through the SDK's retry strategy.
    */
-  attach(client: { middlewareStack: unknown }, service: CallRecord['service'], region: string): void {
+  attach(client: { middlewareStack: unknown; config?: unknown }, region: string): void {
+    const id = (client.config as { serviceId?: string } | undefined)?.serviceId ?? '';
+    const service: CallRecord['service'] = SERVICES[id] ?? 'other';
     const stack = client.middlewareStack as {
       addRelativeTo(mw: unknown, o: Record<string, unknown>): void;
       remove(name: string): boolean;
@@ -370,12 +381,12 @@ export class FakeAws {
             output: { ...output, $metadata: { httpStatusCode: 200, requestId: `sim-${this.calls.length}` } },
           };
         },
-      { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'stewardFakeAws', override: true },
+      { relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'stewardFakeAws', override: true },
     );
   }
 
   private throttled(service: string, region: Region): boolean {
-    if (service === 'dynamodb') return false;
+    if (service === 'dynamodb' || service === 'other') return false;
     const { burst, perSecond } = this.o.rate;
     const now = this.clock.now;
     const b = region.buckets.get(service) ?? { tokens: burst, at: now };
@@ -450,6 +461,8 @@ export class FakeAws {
         return this.createSnapshot(r, 'elasticache', input);
       case 'elasticache:DeleteSnapshot':
         return this.deleteSnapshot(r, 'elasticache', String(input.SnapshotName));
+      case 'tagging:GetResources':
+        return this.getResources(r, input);
       case 'dynamodb:GetItem':
         return this.getItem(r, input);
       case 'dynamodb:PutItem':
@@ -871,6 +884,37 @@ export class FakeAws {
     return {
       Snapshots: p.items.map((s) => this.cacheSnapshotShape(s)),
       ...(p.marker ? { Marker: p.marker } : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Resource Groups Tagging API: GetResources over the snapshots, by resource type and tag filters.
+
+  private getResources(r: Region, input: Record<string, unknown>) {
+    const size = Number(input.ResourcesPerPage ?? 100);
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      throw awsError('InvalidParameterException', 'ResourcesPerPage must be between 1 and 100');
+    const types = (input.ResourceTypeFilters as string[] | undefined) ?? [];
+    const filters = (input.TagFilters as { Key: string; Values?: string[] }[] | undefined) ?? [];
+    const typeOf = (s: SnapshotRecord) =>
+      s.kind === 'elasticache'
+        ? 'elasticache:snapshot'
+        : s.kind === 'aurora-cluster'
+          ? 'rds:cluster-snapshot'
+          : 'rds:snapshot';
+    const all = [
+      ...ordered(r.cacheSnapshots),
+      ...ordered(r.dbSnapshots),
+      ...ordered(r.clusterSnapshots),
+    ].filter(
+      (s) =>
+        (!types.length || types.some((t) => t === typeOf(s) || t === typeOf(s).split(':')[0])) &&
+        filters.every((f) => f.Key in s.tags && (!f.Values?.length || f.Values.includes(s.tags[f.Key]!))),
+    );
+    const p = page(all, size, input.PaginationToken || undefined);
+    return {
+      ResourceTagMappingList: p.items.map((s) => ({ ResourceARN: s.arn, Tags: tagList(s.tags) })),
+      PaginationToken: p.marker ?? '',
     };
   }
 

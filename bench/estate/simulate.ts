@@ -5,6 +5,7 @@ import { run as runRetentionHandler, wire as wireRetention } from '../../functio
 import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import { DescribeAccountAttributesCommand } from '@aws-sdk/client-rds';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import * as clients from '../../shared/aws/clients.js';
 import { elastiCacheClient, rdsClient, stateTableClient } from '../../shared/aws/clients.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseBackupRequest } from '../../shared/backup/request.js';
@@ -31,9 +32,9 @@ export interface EstateSpec {
   /** Days of history before day 1 (reduced to what the policy keeps, copies in place). */
   historyDays: number;
   seed: number;
-  /** Overrides of the seed config (self-tests). */
+  /** Overrides of the seed config (self-tests): DR copies in flight, and the most retention may delete a day. */
   maxCopiesInFlight?: number;
-  maxDeletionsPerRun?: number;
+  retentionCap?: number;
   /** Stop early (and say so) when the simulation has used this much CPU. */
   cpuBudgetSeconds: number;
   /** Function timeouts (seconds) as deployed. */
@@ -73,7 +74,7 @@ export interface EstateResult {
     heldForDr: number;
     worst: string;
   };
-  /** API requests (RDS and ElastiCache) per simulated day, and the day's minimum. */
+  /** API requests (RDS, ElastiCache, tagging; throttled ones apart) per simulated day, and the day's minimum. */
   callsPerDay: { calls: number; throttled: number; minimum: number; ddb: number }[];
   invocations: Invocation[];
   /** CPU seconds the simulation took (steward and the fake). */
@@ -107,12 +108,25 @@ const loadSeedConfig = (spec: EstateSpec): StewardConfig => {
   const r = readStageFile(join(ROOT, 'examples/steward.prod.yaml'), 'prod');
   if (!r.ok) throw new Error(`examples/steward.prod.yaml: ${r.problems.map((p) => p.message).join('; ')}`);
   const c = r.config;
+  const retention = c.retention as Record<string, unknown>;
+  const cap = spec.retentionCap;
   return {
     ...c,
     backup: { ...c.backup, ...(spec.maxCopiesInFlight ? { maxCopiesInFlight: spec.maxCopiesInFlight } : {}) },
     retention: {
       ...c.retention,
-      ...(spec.maxDeletionsPerRun ? { maxDeletionsPerRun: spec.maxDeletionsPerRun } : {}),
+      // A per-run cap, or a daily allowance under a safety cap: whichever this version of the config has.
+      ...(cap === undefined
+        ? {}
+        : 'deletions' in retention
+          ? {
+              deletions: {
+                ...(retention.deletions as Record<string, number>),
+                floor: Math.min(cap, (retention.deletions as Record<string, number>).floor ?? 0),
+                safetyCap: cap,
+              },
+            }
+          : { maxDeletionsPerRun: cap }),
     },
   };
 };
@@ -297,11 +311,12 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
     };
     const backupDeps = wireBackup(base, {});
     const retentionDeps = wireRetention(base, { STATE_TABLE: 'steward-prod-state' } as never);
-    for (const region of new Set([primary, drRegion])) {
-      fake.attach(rdsClient(region), 'rds', region);
-      fake.attach(elastiCacheClient(region), 'elasticache', region);
-    }
-    fake.attach(stateTableClient(primary), 'dynamodb', primary);
+    // Every client the factory can build, in both regions: the fake answers the services it simulates and
+    // refuses the others, so a call this simulation does not model fails loudly instead of reaching AWS.
+    for (const region of new Set([primary, drRegion]))
+      for (const [name, make] of Object.entries(clients))
+        if (typeof make === 'function' && /^[a-z]\w*Client$/.test(name) && name !== 'costExplorerClient')
+          fake.attach((make as (r: string) => { middlewareStack: unknown })(region), region);
     await warmUp(clock, [
       ...[...new Set([primary, drRegion])].flatMap((region) => [
         () => rdsClient(region).send(new DescribeAccountAttributesCommand({})),
@@ -382,7 +397,7 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
       const callsBefore = fake.calls.length;
       await clock.run(dayStart + DAY_MS);
       const calls = fake.calls.slice(callsBefore);
-      const api = calls.filter((c) => c.service !== 'dynamodb');
+      const api = calls.filter((c) => c.service !== 'dynamodb' && c.service !== 'other');
       callsPerDay.push({
         calls: api.filter((c) => !c.throttled).length,
         throttled: api.filter((c) => c.throttled).length,

@@ -47,7 +47,7 @@ describe('the estate bench', () => {
 
     // Act
     const good = await simulateEstate(spec);
-    const capped = await simulateEstate({ ...spec, maxDeletionsPerRun: 1, start: Date.UTC(2026, 9, 1) });
+    const capped = await simulateEstate({ ...spec, retentionCap: 1, start: Date.UTC(2026, 9, 1) });
 
     // Assert
     expect(good.stoppedEarly).toBeUndefined();
@@ -58,7 +58,7 @@ describe('the estate bench', () => {
       ['DR', true],
       ['retention', true],
       // Hourly reconciles list both regions whole: far above the minimum for a small estate.
-      ['RDS', false],
+      ['RDS,', false],
       ['backup:', true],
       ['retention:', true],
     ]);

@@ -21,7 +21,7 @@ const credentials = { accessKeyId: 'AKIDSIMULATED', secretAccessKey: 'simulated'
 
 const rds = (fake: FakeAws, region: string, maxAttempts = 3) => {
   const c = new RDSClient({ region, credentials, maxAttempts, endpoint: 'http://127.0.0.1:9' });
-  fake.attach(c, 'rds', region);
+  fake.attach(c, region);
   return c;
 };
 
@@ -98,7 +98,7 @@ describe('the estate bench fake AWS', () => {
     seed(fake, 5);
     const client = rds(fake, PRIMARY);
     const cache = new ElastiCacheClient({ region: PRIMARY, credentials, endpoint: 'http://127.0.0.1:9' });
-    fake.attach(cache, 'elasticache', PRIMARY);
+    fake.attach(cache, PRIMARY);
 
     // Act
     const tooSmall = simulate(() => client.send(new DescribeDBSnapshotsCommand({ MaxRecords: 10 })));
