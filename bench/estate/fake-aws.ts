@@ -372,15 +372,16 @@ export class FakeAws {
     };
     stack.remove('stewardFakeAws');
     stack.addRelativeTo(
-      (_next: unknown, context: { commandName?: string }) =>
-        async (args: { input: Record<string, unknown> }) => {
-          const op = (context.commandName ?? '').replace(/Command$/, '');
-          const output = await this.answer(service, region, op, args.input);
-          return {
-            response: { statusCode: 200, headers: {} },
-            output: { ...output, $metadata: { httpStatusCode: 200, requestId: `sim-${this.calls.length}` } },
-          };
-        },
+      (_next: unknown, context: HandlerContext) => async (args: { input: Record<string, unknown> }) => {
+        const op = (context.commandName ?? '').replace(/Command$/, '');
+        const answer = await this.answer(service, region, op, args.input);
+        // The document client unmarshalls in a middleware this one answers in front of: do it here.
+        const output = context.__aws_sdk_context?.features?.DDB_MAPPER ? unmarshallOutput(answer) : answer;
+        return {
+          response: { statusCode: 200, headers: {} },
+          output: { ...output, $metadata: { httpStatusCode: 200, requestId: `sim-${this.calls.length}` } },
+        };
+      },
       { relation: 'before', toMiddleware: 'deserializerMiddleware', name: 'stewardFakeAws', override: true },
     );
   }
@@ -997,9 +998,40 @@ type Attr = {
   BOOL?: boolean;
   NULL?: boolean;
   SS?: string[];
+  NS?: string[];
   L?: Attr[];
   M?: Record<string, Attr>;
 };
+
+/** What the middleware sees of the SDK's handler context. */
+interface HandlerContext {
+  commandName?: string;
+  /** Set by the document client's marshalling middleware (`DDB_MAPPER`). */
+  __aws_sdk_context?: { features?: Record<string, string> };
+}
+
+/** A DynamoDB attribute value as plain JavaScript, as the document client returns it. */
+const plain = (a: Attr): unknown => {
+  if (a.S !== undefined) return a.S;
+  if (a.N !== undefined) return Number(a.N);
+  if (a.BOOL !== undefined) return a.BOOL;
+  if (a.NULL) return null;
+  if (a.SS) return new Set(a.SS);
+  if (a.NS) return new Set(a.NS.map(Number));
+  if (a.L) return a.L.map(plain);
+  return a.M ? plainItem(a.M) : undefined;
+};
+
+const plainItem = (m: Record<string, Attr>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, plain(v)]));
+
+/** A response as the document client gives it back: Item, Attributes and Items unmarshalled. */
+const unmarshallOutput = (out: Record<string, unknown>): Record<string, unknown> => ({
+  ...out,
+  ...(out.Item ? { Item: plainItem(out.Item as Record<string, Attr>) } : {}),
+  ...(out.Attributes ? { Attributes: plainItem(out.Attributes as Record<string, Attr>) } : {}),
+  ...(out.Items ? { Items: (out.Items as Record<string, Attr>[]).map(plainItem) } : {}),
+});
 
 const keyOf = (key: unknown): string => JSON.stringify((key as Record<string, Attr>).pk ?? key);
 

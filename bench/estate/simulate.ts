@@ -127,7 +127,7 @@ const loadSeedConfig = (spec: EstateSpec): StewardConfig => {
               },
             }
           : { maxDeletionsPerRun: cap }),
-    },
+    } as StewardConfig['retention'],
   };
 };
 
@@ -309,7 +309,9 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
       notifier: { send: async () => {} },
       now: () => new Date(Date.now()),
     };
-    const backupDeps = wireBackup(base, {});
+    // The environment the constructs give the functions: the state table (retention's budget, the DR copy
+    // queue when the backup function has one).
+    const backupDeps = wireBackup(base, { STATE_TABLE: 'steward-prod-state' });
     const retentionDeps = wireRetention(base, { STATE_TABLE: 'steward-prod-state' } as never);
     // Every client the factory can build, in both regions: the fake answers the services it simulates and
     // refuses the others, so a call this simulation does not model fails loudly instead of reaching AWS.

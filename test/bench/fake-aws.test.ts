@@ -8,6 +8,8 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimClock } from '../../bench/estate/clock.js';
 import { FakeAws, MINUTE, RDS_EVENTS, type SimEvent } from '../../bench/estate/fake-aws.js';
@@ -191,6 +193,58 @@ describe('the estate bench fake AWS', () => {
     ]);
     await simulate(() => copy(1));
     void source;
+  });
+
+  it('keeps state-table items through the document client, with the conditions steward writes', async () => {
+    // Prepare
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: PRIMARY, credentials, endpoint: 'http://127.0.0.1:9' }),
+    );
+    fake.attach(doc, PRIMARY);
+    const put = (version: number, condition: string, seen?: number) =>
+      doc.send(
+        new PutCommand({
+          TableName: 'state',
+          Item: { pk: 'queue', version, pending: [{ db: 'orders', at: 1 }] },
+          ConditionExpression: condition,
+          ...(seen === undefined ? {} : { ExpressionAttributeValues: { ':seen': seen } }),
+        }),
+      );
+
+    // Act
+    await simulate(() => put(1, 'attribute_not_exists(pk)'));
+    const again = simulate(() => put(1, 'attribute_not_exists(pk)'));
+    await expect(again).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    await simulate(() => put(2, 'version = :seen', 1));
+    // The retention budget's refund: never below zero.
+    const refund = (n: number) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: 'state',
+          Key: { pk: 'queue' },
+          UpdateExpression: 'SET used = used - :n',
+          ConditionExpression: 'used >= :n',
+          ExpressionAttributeValues: { ':n': n },
+        }),
+      );
+    await simulate(() =>
+      doc.send(
+        new UpdateCommand({
+          TableName: 'state',
+          Key: { pk: 'queue' },
+          UpdateExpression: 'SET used = :n',
+          ExpressionAttributeValues: { ':n': 3 },
+        }),
+      ),
+    );
+    await simulate(() => refund(1));
+    await expect(simulate(() => refund(5))).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
+    const read = await simulate(() => doc.send(new GetCommand({ TableName: 'state', Key: { pk: 'queue' } })));
+
+    // Assert: plain values back, as the document client returns them.
+    expect(read.Item).toEqual({ pk: 'queue', version: 2, pending: [{ db: 'orders', at: 1 }], used: 2 });
   });
 
   it('fails a copy whose source is deleted before it completes, and creates snapshots that become available', async () => {
