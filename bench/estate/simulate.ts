@@ -406,7 +406,7 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
         ddb: calls.length - api.length,
         minimum: minimumCalls(config, dbs, history, dayStart, primary, drRegion, hkey),
       });
-      // Retention, checked against the policy at the moment each of the day's runs started.
+      // Retention, checked after each of the day's runs against the policy over what it could have listed.
       for (const inv of invocations) {
         if (
           inv.fn !== 'retention' ||
@@ -416,37 +416,50 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
         )
           continue;
         for (const region of new Set([primary, drRegion])) {
-          const present = new Map<string, number[]>();
+          // What is there now (the run's deletions done, the next run not started), with when it appeared.
+          const present = new Map<string, { takenAt: number; availableAt: number }[]>();
           for (const s of fake.snapshotsIn(region)) {
             if (s.status !== 'available') continue;
             const h = history.get(hkey(region, s.sourceId))?.find((x) => x.takenAt === s.takenAt);
-            if (!h || h.availableAt > inv.startedAt) continue;
-            (present.get(s.sourceId) ?? present.set(s.sourceId, []).get(s.sourceId)!).push(s.takenAt);
+            if (h) (present.get(s.sourceId) ?? present.set(s.sourceId, []).get(s.sourceId)!).push(h);
           }
           for (const db of dbs) {
             const p = policyOf(config, db);
             if (region === drRegion && !p.backup.copyToDr) continue;
-            const taken = (history.get(hkey(region, db.id)) ?? [])
-              .filter((x) => x.availableAt <= inv.startedAt!)
-              .map((x) => x.takenAt);
-            const want = policyKeeps(taken, p.retention);
-            const have = present.get(db.id) ?? [];
-            const extra = have.filter((t) => !want.has(t));
-            // Kept past its policy only because its DR copy is not there yet: right, and counted apart.
-            const held =
-              region === primary && p.backup.copyToDr
-                ? extra.filter((t) => !drHas(history, hkey(drRegion, db.id), t, inv.startedAt!))
-                : [];
-            const over = extra.length - held.length;
-            const under = [...want].filter((t) => !have.includes(t)).length;
+            const all = history.get(hkey(region, db.id)) ?? [];
+            // The run judged what it listed, at some moment between its start and its end: a copy that
+            // became available meanwhile may or may not be in it. Any of those moments' policy is right.
+            const moments = [
+              inv.startedAt,
+              ...all.map((x) => x.availableAt).filter((t) => t > inv.startedAt! && t <= inv.endedAt!),
+            ];
+            const judge = (at: number) => {
+              const want = policyKeeps(
+                all.filter((x) => x.availableAt <= at).map((x) => x.takenAt),
+                p.retention,
+              );
+              const have = (present.get(db.id) ?? [])
+                .filter((x) => x.availableAt <= at)
+                .map((x) => x.takenAt);
+              const extra = have.filter((t) => !want.has(t));
+              // Kept past its policy only because its DR copy is not there yet: right, and counted apart.
+              const held =
+                region === primary && p.backup.copyToDr
+                  ? extra.filter((t) => !drHas(history, hkey(drRegion, db.id), t, at))
+                  : [];
+              const under = [...want].filter((t) => !have.includes(t)).length;
+              return { want, have, held: held.length, over: extra.length - held.length, under };
+            };
+            const verdicts = moments.map(judge);
+            const v = verdicts.find((x) => !x.over && !x.under) ?? verdicts[0]!;
             checks.checks++;
-            checks.heldForDr += held.length;
-            if (!over && !under) checks.atPolicy++;
-            checks.over += over;
-            checks.under += under;
-            if (over + under > worstDiff) {
-              worstDiff = over + under;
-              checks.worst = `${db.id} in ${region} on day ${day + 1}: ${have.length} kept, policy ${want.size} (${over} over, ${under} missing)`;
+            checks.heldForDr += v.held;
+            if (!v.over && !v.under) checks.atPolicy++;
+            checks.over += v.over;
+            checks.under += v.under;
+            if (v.over + v.under > worstDiff) {
+              worstDiff = v.over + v.under;
+              checks.worst = `${db.id} in ${region} on day ${day + 1}: ${v.have.length} kept, policy ${v.want.size} (${v.over} over, ${v.under} missing)`;
             }
           }
         }
