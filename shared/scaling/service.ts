@@ -428,8 +428,10 @@ export const subjectOf = (d: DecisionRecord): string => {
   const what = d.decision.verdict === 'act' ? describeChange(d.decision.change) : undefined;
   switch (d.status) {
     case 'done':
-    case 'already-done':
       return `${d.rule}: ${what ?? 'done'}`;
+    case 'already-done':
+      // An earlier try got through (or the approval was executed before): say so, never count it as acted.
+      return `${d.rule}: already done: ${what ?? (d.decision.verdict === 'skip' ? d.decision.detail : 'done')}`;
     case 'planned':
       return `[dry run] ${d.rule}: would ${what ?? 'act'}`;
     case 'approval-requested':
@@ -519,7 +521,7 @@ const summarize = (req: ScalingRequest, ds: readonly DecisionRecord[]): string =
     return req.action === 'scale-in-check'
       ? 'scale-in check: no alarm has stayed OK long enough'
       : 'nothing to do';
-  return `${ds.length} decisions: ${count(ds, 'done', 'already-done')} acted, ${count(ds, 'approval-requested')} awaiting approval, ${count(ds, 'planned')} planned, ${count(ds, 'skipped')} skipped, ${count(ds, 'failed')} failed`;
+  return `${ds.length} decisions: ${count(ds, 'done')} acted, ${count(ds, 'already-done')} already done, ${count(ds, 'approval-requested')} awaiting approval, ${count(ds, 'planned')} planned, ${count(ds, 'skipped')} skipped, ${count(ds, 'failed')} failed`;
 };
 
 const empty = (req: ScalingRequest, summary: string, outcomes: Outcome[] = []): ScalingResult => ({

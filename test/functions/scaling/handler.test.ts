@@ -10,6 +10,7 @@ import {
 import {
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
+  DBInstanceAlreadyExistsFault,
   type DBInstance,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -409,6 +410,39 @@ describe('every action’s calls', () => {
         { Key: 'team', Value: 'orders' },
       ],
     });
+  });
+
+  it('headlines count what happened: a replica an earlier try created is "already done", not "acted"', async () => {
+    // Prepare: one SNS delivery carries two alarms; the replica's deterministic name is taken by an earlier try.
+    const { deps, notifier } = setup({ now: '2026-01-15T10:30:15Z' });
+    givenGroup();
+    givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
+    rds
+      .on(CreateDBInstanceReadReplicaCommand)
+      .rejects(new DBInstanceAlreadyExistsFault({ $metadata: {}, message: 'DB instance already exists' }));
+    const batch = clone(snsEvent);
+    const replica = clone(snsEvent.Records[0]!);
+    const msg = JSON.parse(replica.Sns.Message) as Record<string, unknown>;
+    replica.Sns.Message = JSON.stringify({
+      ...msg,
+      AlarmName: 'orders-db-connections-high',
+      StateChangeTime: CPU_AT,
+    });
+    batch.Records.push(replica);
+
+    // Act
+    const r = await run(batch, deps);
+
+    // Assert
+    expect(r.decisions.map((d) => d.status)).toEqual(['done', 'already-done']);
+    expect(r.summary).toBe(
+      '2 decisions: 1 acted, 1 already done, 0 awaiting approval, 0 planned, 0 skipped, 0 failed',
+    );
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-memory: reshard sessions-redis 2 → 3 shards',
+      'orders-db-connections: already done: create read replica orders-db-replica-2 of orders-db',
+    ]);
   });
 
   it('rds.addReadReplica on Aurora: a reader instance in the cluster, in the writer’s class', async () => {
