@@ -3,12 +3,11 @@ import {
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   paginateQuery,
-  PutCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AlertLedger, STALE_CLAIM_SECONDS, type UnsentAlert } from '../cost/ports.js';
 import { AwsCallError } from '../errors.js';
-import { attempt, call } from './call.js';
+import { call } from './call.js';
+import { conditionalWrites } from './conditional-writes.js';
 import { collectPages } from './pages.js';
 
 /**
@@ -23,7 +22,6 @@ export const OUTBOX = {
   value: 'cost-alert',
 } as const;
 
-const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 // BatchGetItem takes at most 100 keys per request.
 const BATCH = 100;
 
@@ -39,6 +37,7 @@ export const dynamoAlertLedger = (
   now: () => Date = () => new Date(),
 ): AlertLedger => {
   const seconds = () => Math.floor(now().getTime() / 1000);
+  const writes = conditionalWrites(doc, table);
   // One conditional status change; a refused condition means there is nothing (left) to change.
   const setStatus = async (
     key: string,
@@ -46,56 +45,37 @@ export const dynamoAlertLedger = (
     condition: string,
     values: Record<string, unknown>,
   ): Promise<void> => {
-    await attempt(
-      'UpdateItem',
-      `${table} ${key}`,
-      () =>
-        doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: key },
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      { refused: CONDITION_FAILED },
-    );
+    await writes.update(key, {
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
   };
   return {
     claim: async (key, level, ttlSeconds, detail) => {
       const t = seconds();
-      const r = await attempt(
-        'PutItem',
-        `${table} ${key}`,
-        () =>
-          doc.send(
-            new PutCommand({
-              TableName: table,
-              Item: {
-                pk: key,
-                level,
-                status: 'pending',
-                claimedAt: t,
-                ttl: t + ttlSeconds,
-                detail,
-                [OUTBOX.partition]: OUTBOX.value,
-                [OUTBOX.sort]: t,
-              },
-              ConditionExpression:
-                'attribute_not_exists(pk) OR #level < :level OR #status = :failed OR (#status = :pending AND claimedAt < :stale)',
-              ExpressionAttributeNames: { '#level': 'level', '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':level': level,
-                ':pending': 'pending',
-                ':failed': 'failed',
-                ':stale': t - STALE_CLAIM_SECONDS,
-              },
-            }),
-          ),
-        { refused: CONDITION_FAILED },
-      );
+      const r = await writes.put({
+        Item: {
+          pk: key,
+          level,
+          status: 'pending',
+          claimedAt: t,
+          ttl: t + ttlSeconds,
+          detail,
+          [OUTBOX.partition]: OUTBOX.value,
+          [OUTBOX.sort]: t,
+        },
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #level < :level OR #status = :failed OR (#status = :pending AND claimedAt < :stale)',
+        ExpressionAttributeNames: { '#level': 'level', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':level': level,
+          ':pending': 'pending',
+          ':failed': 'failed',
+          ':stale': t - STALE_CLAIM_SECONDS,
+        },
+      });
       return r.ok;
     },
     // A key that is gone (released, expired) has nothing left to confirm.

@@ -1,12 +1,12 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AwsCallError } from '../errors.js';
 import type { DeletionBudget } from '../retention/ports.js';
-import { attempt, call } from './call.js';
+import { call } from './call.js';
+import { conditionalWrites } from './conditional-writes.js';
 
 /** Partition key of one UTC day's retention budget. */
 export const budgetKey = (day: string): string => `retention-budget#${day}`;
 
-const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 // Optimistic rounds before giving up: each lost round means another run reserved in between.
 const ROUNDS = 8;
 // The item outlives its day by a few days, for the record.
@@ -19,6 +19,7 @@ const KEEP_SECONDS = 4 * 86_400;
  */
 export const dynamoDeletionBudget = (doc: DynamoDBDocumentClient, table: string): DeletionBudget => {
   const ttlOf = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + KEEP_SECONDS;
+  const writes = conditionalWrites(doc, table);
   return {
     reserve: async (day, wanted, limit) => {
       const pk = budgetKey(day);
@@ -31,26 +32,16 @@ export const dynamoDeletionBudget = (doc: DynamoDBDocumentClient, table: string)
         const used = typeof item?.used === 'number' ? item.used : 0;
         const granted = Math.max(0, Math.min(wanted, limit - used));
         if (granted === 0) return 0;
-        const r = await attempt(
-          'UpdateItem',
-          `${table} ${pk}`,
-          () =>
-            doc.send(
-              new UpdateCommand({
-                TableName: table,
-                Key: { pk },
-                UpdateExpression: 'SET used = :next, #ttl = :ttl',
-                ConditionExpression: item ? 'used = :seen' : 'attribute_not_exists(pk)',
-                ExpressionAttributeNames: { '#ttl': 'ttl' },
-                ExpressionAttributeValues: {
-                  ':next': used + granted,
-                  ':ttl': ttlOf(day),
-                  ...(item ? { ':seen': used } : {}),
-                },
-              }),
-            ),
-          { refused: CONDITION_FAILED },
-        );
+        const r = await writes.update(pk, {
+          UpdateExpression: 'SET used = :next, #ttl = :ttl',
+          ConditionExpression: item ? 'used = :seen' : 'attribute_not_exists(pk)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':next': used + granted,
+            ':ttl': ttlOf(day),
+            ...(item ? { ':seen': used } : {}),
+          },
+        });
         if (r.ok) return granted;
       }
       throw new AwsCallError(
@@ -65,21 +56,11 @@ export const dynamoDeletionBudget = (doc: DynamoDBDocumentClient, table: string)
       if (n <= 0) return;
       const pk = budgetKey(day);
       // Never below zero: a refund without its reservation (the item expired) changes nothing.
-      await attempt(
-        'UpdateItem',
-        `${table} ${pk}`,
-        () =>
-          doc.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk },
-              UpdateExpression: 'SET used = used - :n',
-              ConditionExpression: 'used >= :n',
-              ExpressionAttributeValues: { ':n': n },
-            }),
-          ),
-        { refused: CONDITION_FAILED },
-      );
+      await writes.update(pk, {
+        UpdateExpression: 'SET used = used - :n',
+        ConditionExpression: 'used >= :n',
+        ExpressionAttributeValues: { ':n': n },
+      });
     },
   };
 };

@@ -1,21 +1,14 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
 import { alarmStateKey, approvalKey, cooldownKey, pendingApprovalsKey } from '../scaling/ids.js';
 import type { AlarmState, Approval, DecisionRecord } from '../scaling/model.js';
 import { type ResourceHolder, type ScalingStore, STALE_EXECUTION_SECONDS } from '../scaling/ports.js';
-import { attempt, call } from './call.js';
+import { call } from './call.js';
+import { conditionalWrites } from './conditional-writes.js';
 
 // How long the last acted-on transition is remembered after its cooldown: longer than any redelivery
 // (EventBridge retries for 24 h), so an old event is still recognised as out of order.
 const ACTED_MEMORY_SECONDS = 7 * 24 * 3600;
-
-const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 
 type Item = Record<string, unknown>;
 
@@ -47,28 +40,21 @@ export const dynamoScalingStore = (
       ).Item,
     );
 
+  const writes = conditionalWrites(doc, table);
+
   /** A conditional put; the replaced item when it went through, false when the condition refused it. */
   const putIf = async (
     Item: Item,
     ConditionExpression: string,
     values: Record<string, unknown>,
   ): Promise<{ old?: Item } | false> => {
-    const r = await attempt(
-      'PutItem',
-      `${table} ${String(Item.pk)}`,
-      () =>
-        doc.send(
-          new PutCommand({
-            TableName: table,
-            Item,
-            ConditionExpression,
-            ExpressionAttributeNames: names(ConditionExpression),
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
-      { refused: CONDITION_FAILED },
-    );
+    const r = await writes.put({
+      Item,
+      ConditionExpression,
+      ExpressionAttributeNames: names(ConditionExpression),
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_OLD',
+    });
     return r.ok ? (r.value.Attributes ? { old: r.value.Attributes } : {}) : false;
   };
 
@@ -80,39 +66,16 @@ export const dynamoScalingStore = (
     values: Record<string, unknown>,
   ): Promise<boolean> =>
     (
-      await attempt(
-        'UpdateItem',
-        `${table} ${pk}`,
-        () =>
-          doc.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk },
-              UpdateExpression,
-              ConditionExpression,
-              ExpressionAttributeNames: names(`${UpdateExpression} ${ConditionExpression}`),
-              ExpressionAttributeValues: values,
-            }),
-          ),
-        { refused: CONDITION_FAILED },
-      )
+      await writes.update(pk, {
+        UpdateExpression,
+        ConditionExpression,
+        ExpressionAttributeNames: names(`${UpdateExpression} ${ConditionExpression}`),
+        ExpressionAttributeValues: values,
+      })
     ).ok;
 
   const deleteIf = async (pk: string, ConditionExpression: string, values: Record<string, unknown>) =>
-    attempt(
-      'DeleteItem',
-      `${table} ${pk}`,
-      () =>
-        doc.send(
-          new DeleteCommand({
-            TableName: table,
-            Key: { pk },
-            ConditionExpression,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      { refused: CONDITION_FAILED },
-    );
+    writes.remove(pk, { ConditionExpression, ExpressionAttributeValues: values });
 
   const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
 
@@ -229,28 +192,18 @@ export const dynamoScalingStore = (
 
     restartCooldown: async (kind, id, until, reason) =>
       (
-        await attempt(
-          'UpdateItem',
-          `${table} ${cooldownKey(kind, id)}`,
-          () =>
-            doc.send(
-              new UpdateCommand({
-                TableName: table,
-                Key: { pk: cooldownKey(kind, id) },
-                // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers. The
-                // claim in flight no longer owns the item: its release must not undo the failover's cooldown.
-                UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
-                ConditionExpression: 'attribute_not_exists(#until) OR #until < :u',
-                ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' },
-                ExpressionAttributeValues: {
-                  ':u': until.toISOString(),
-                  ':r': reason,
-                  ':ttl': Math.max(epoch(until), epoch(now())) + ACTED_MEMORY_SECONDS,
-                },
-              }),
-            ),
-          { refused: CONDITION_FAILED },
-        )
+        await writes.update(cooldownKey(kind, id), {
+          // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers. The
+          // claim in flight no longer owns the item: its release must not undo the failover's cooldown.
+          UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
+          ConditionExpression: 'attribute_not_exists(#until) OR #until < :u',
+          ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':u': until.toISOString(),
+            ':r': reason,
+            ':ttl': Math.max(epoch(until), epoch(now())) + ACTED_MEMORY_SECONDS,
+          },
+        })
       ).ok,
 
     putApproval: async (a, ttlSeconds) => {
