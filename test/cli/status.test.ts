@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { renderStatus, status } from '../../cli/status.js';
 import type { Flags } from '../../cli/main.js';
-import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import type { Database, Snapshot } from '../../shared/model.js';
 import { fileHistory, saveLocalEstate } from '../../shared/report/local-history.js';
 import type { StatusDeps } from '../../shared/report/status.js';
+import { rdsDatabase, stewardSnapshot } from '../fakes/estate-rows.js';
 
 const NOW = new Date('2026-11-23T06:00:00Z');
 const configInput = {
@@ -23,29 +23,9 @@ const configInput = {
 };
 const config = parseConfig(configInput, 'test');
 
-const db = (id: string, tags: Record<string, string> = {}): Database => ({
-  kind: 'rds-instance',
-  id,
-  arn: `arn:aws:rds:eu-west-1:111122223333:db:${id}`,
-  region: 'eu-west-1',
-  engine: 'postgres',
-  status: 'available',
-  tags,
-});
-const snap = (dbId: string, at: string): Snapshot => {
-  const id = snapshotId(dbId, new Date(at), 'sched');
-  return {
-    kind: 'rds-instance',
-    id,
-    arn: `arn:aws:rds:eu-west-1:111122223333:snapshot:${id}`,
-    region: 'eu-west-1',
-    sourceId: dbId,
-    createdAt: at,
-    status: 'available',
-    type: 'manual',
-    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': dbId },
-  };
-};
+const db = (id: string, tags: Record<string, string> = {}): Database => rdsDatabase(id, tags);
+// snapshotId names the snapshot by the time it was taken; status reads the creation time.
+const snap = (dbId: string, at: string): Snapshot => stewardSnapshot(dbId, new Date(at));
 const drillDoc = (passed: boolean) => ({
   type: 'steward-drill-report',
   version: 1,

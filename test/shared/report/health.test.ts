@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { snapshotId } from '../../../shared/backup/ids.js';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import type { Database, Snapshot } from '../../../shared/model.js';
 import { assessEstate, dataTime, type EstateInputs, needsAttention } from '../../../shared/report/health.js';
 import { HEALTH_RANK, type DrillSummary } from '../../../shared/report/model.js';
+import { rdsDatabase, stewardSnapshot } from '../../fakes/estate-rows.js';
 
 const NOW = new Date('2026-11-23T06:00:00Z');
 const DAY = 86_400_000;
@@ -31,34 +31,13 @@ const config = (extra: Partial<StewardConfigInput> = {}) =>
     'test',
   );
 
-const db = (id: string, tags: Record<string, string> = {}, extra: Partial<Database> = {}): Database => ({
-  kind: 'rds-instance',
-  id,
-  arn: `arn:aws:rds:eu-west-1:111122223333:db:${id}`,
-  region: 'eu-west-1',
-  engine: 'postgres',
-  status: 'available',
-  tags,
-  createdAt: '2025-01-01T00:00:00.000Z',
-  ...extra,
-});
+const db = (id: string, tags: Record<string, string> = {}, extra: Partial<Database> = {}): Database =>
+  rdsDatabase(id, tags, { createdAt: '2025-01-01T00:00:00.000Z', ...extra });
 
 /** A steward scheduled snapshot of `dbId` for the 03:00 backup `daysAgo` days before NOW's day. */
 const sched = (dbId: string, daysAgo: number, extra: Partial<Snapshot> = {}): Snapshot => {
   const at = new Date(Date.UTC(2026, 10, 23, 3) - daysAgo * DAY);
-  const id = snapshotId(dbId, at, 'sched');
-  return {
-    kind: 'rds-instance',
-    id,
-    arn: `arn:aws:rds:eu-west-1:111122223333:snapshot:${id}`,
-    region: 'eu-west-1',
-    sourceId: dbId,
-    createdAt: new Date(at.getTime() + 120_000).toISOString(),
-    status: 'available',
-    type: 'manual',
-    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': dbId },
-    ...extra,
-  };
+  return stewardSnapshot(dbId, at, { createdAt: new Date(at.getTime() + 120_000).toISOString(), ...extra });
 };
 
 const drCopy = (dbId: string, daysAgo: number): Snapshot => ({
