@@ -9,7 +9,7 @@ import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillVerifyEnv } from '../../shared/drill/env.js';
 import { runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
-import type { PgConnection } from '../../shared/drill/verify.js';
+import type { PgConnection } from '../../shared/drill/verifier/verify.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 

@@ -38,8 +38,13 @@ import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } 
 import { selectSource } from './select.js';
 import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
-import { type PgConnection, type VerificationReport, type VerifyContext, verifyDatabase } from './verify.js';
-import { newWarmup, stopWarmup, warmUp, type WarmupOptions, type WarmupProgress } from './warmup.js';
+import {
+  type PgConnection,
+  type VerificationReport,
+  type VerifyContext,
+  verifyDatabase,
+} from './verifier/verify.js';
+import { newWarmup, stopWarmup, warmUp, type WarmupOptions, type WarmupProgress } from './verifier/warmup.js';
 
 /** The verification engine's signature; tests and the sandbox inject their own. */
 export type VerifyFn = (

@@ -16,7 +16,7 @@ import {
   fakeTokenStore,
 } from '../fakes/drill-ports.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
-import type { PgServer } from '../../shared/drill/postgres-server.js';
+import type { PgServer } from '../../shared/drill/local/postgres-server.js';
 import { drillReport, drillVerdict } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask, runVerifyTask } from '../../shared/drill/tasks.js';

@@ -15,8 +15,8 @@ import {
   runDrillTask,
   type VerifyFn,
 } from '../../../shared/drill/tasks.js';
-import type { WarmupOptions, WarmupProgress } from '../../../shared/drill/warmup.js';
-import type { VerificationReport } from '../../../shared/drill/verify.js';
+import type { WarmupOptions, WarmupProgress } from '../../../shared/drill/verifier/warmup.js';
+import type { VerificationReport } from '../../../shared/drill/verifier/verify.js';
 import {
   ConfigError,
   EventShapeError,

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { errorMessage } from '../errors.js';
-import { quoteTable, redact } from './checks.js';
+import { errorMessage } from '../../errors.js';
+import { quoteTable, redact } from '../checks.js';
 import type { PgConnection } from './verify.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 import {
   type CheckResult,
   type CountMethod,
@@ -30,13 +30,13 @@ import {
   sql,
   unfinished,
   worstRpo,
-} from './checks.js';
+} from '../checks.js';
 import {
   type TableCheck,
   type VerificationProfile,
   type VerificationProfileInput,
   parseVerificationProfile,
-} from './profile.js';
+} from '../profile.js';
 
 /** Where the restored database listens. `database` defaults to the profile's. */
 export interface PgConnection {
