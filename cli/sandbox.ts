@@ -30,9 +30,11 @@ import {
   sampleDatabase,
   sampleProfile,
 } from '../shared/drill/local/sample-data.js';
-import { warmupPercent } from '../shared/drill/verifier/warmup.js';
+import { warmupPercent } from '../shared/drill/warmup-progress.js';
 import type { DrillState } from '../shared/drill/state.js';
-import { type DrillDeps, runDrillTask, runVerifyTask } from '../shared/drill/tasks.js';
+import { type DrillDeps, runDrillTask, runVerifyTask, type VerifyDeps } from '../shared/drill/tasks.js';
+import { verifyDatabase } from '../shared/drill/verifier/verify.js';
+import { warmUp } from '../shared/drill/verifier/warmup.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
 import { progress } from './progress.js';
@@ -333,10 +335,13 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     );
     const { signal, settled } = localSignal();
     const reports = fileReports(join(historyRoot, 'reports'));
-    const deps: DrillDeps = {
+    // The sandbox runs every task in this process: the control plane's and the verifier's, with the real engine.
+    const deps: DrillDeps & VerifyDeps = {
       ...base,
       restore: estate.restore,
       credentials: estate.credentials,
+      verify: verifyDatabase,
+      warmUp,
       tokens: memoryTokens(),
       signal,
       reports,

@@ -7,7 +7,6 @@ import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
-import { StewardError } from '../../shared/errors.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
@@ -25,12 +24,9 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
   const { region } = base.config;
   return {
     ...base,
-    restore: rdsRestorePort(region, rdsClient(region)),
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
     // verifier, inside the drill VPC, reads a password or signs a token.
-    credentials: {
-      get: () => Promise.reject(new StewardError('the drill control plane never reads database credentials')),
-    },
+    restore: rdsRestorePort(region, rdsClient(region)),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),

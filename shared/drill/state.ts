@@ -2,8 +2,8 @@ import * as z from '../zod.js';
 import { SnapshotSelector } from '../config/schema.js';
 import type { DrillCost, RestoreShape } from './cost.js';
 import type { DrillMetrics } from './rto-rpo.js';
-import type { VerificationReport } from './verifier/verify.js';
-import type { WarmupProgress } from './verifier/warmup.js';
+import type { VerificationReport } from './verification.js';
+import type { WarmupProgress } from './warmup-progress.js';
 
 /**
  * The drill state machine's contract. Every Task state invokes a drill function with
