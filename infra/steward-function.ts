@@ -231,7 +231,8 @@ export class StewardFunction extends Construct {
         mainFields: [...nodejsBundling.mainFields],
         externalModules: [...nodejsBundling.externalModules],
         // The stage's resolved config, validated at synth, is data in the bundle (not an environment
-        // variable: Lambda caps those at 4 KB in total). Cold start validates it again.
+        // variable: Lambda caps those at 4 KB in total). Cold start reads it as data: the config schema
+        // stays out of the bundle (shared/config/embedded.ts).
         define: { [EMBEDDED_CONFIG]: embedDefine(config) },
       },
     });

@@ -1,5 +1,5 @@
 import * as z from '../zod.js';
-import { SnapshotSelector } from '../config/schema.js';
+import { SnapshotSelector } from '../config/parts.js';
 import type { DrillCost, RestoreShape } from './cost.js';
 import type { DrillMetrics } from './rto-rpo.js';
 import type { VerificationReport } from './verification.js';
