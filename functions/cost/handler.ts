@@ -9,6 +9,7 @@ import { CostEnv } from '../../shared/cost/env.js';
 import { parseCostTrigger } from '../../shared/cost/request.js';
 import { type CostResult, type CostServiceDeps, runCost } from '../../shared/cost/service.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type CostDeps = CostServiceDeps;
@@ -33,6 +34,7 @@ export const wire = (base: BaseDeps, env: CostEnv = loadEnv(CostEnv)): CostDeps 
 let deps: CostDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

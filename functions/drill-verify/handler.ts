@@ -13,6 +13,7 @@ import type { PgConnection } from '../../shared/drill/verification.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type StageDeps, wireStage } from '../../shared/runtime.js';
 
 export type { VerifyDeps };
@@ -65,6 +66,7 @@ export const wire = (base: StageDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyE
 let deps: VerifyDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

@@ -9,6 +9,7 @@ import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { DrillDeps };
@@ -38,6 +39,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
 let deps: DrillDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -6,6 +6,7 @@ import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aw
 import { loadEnv } from '../../shared/config/env.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { ReportEnv } from '../../shared/report/env.js';
 import type { EvidenceDeps } from '../../shared/report/monthly.js';
 import { parseReportRequest } from '../../shared/report/request.js';
@@ -58,6 +59,7 @@ export const wire = (base: BaseDeps, env: ReportEnv = loadEnv(ReportEnv)): Repor
 let deps: ReportDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

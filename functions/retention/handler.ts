@@ -13,6 +13,7 @@ import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
@@ -61,6 +62,7 @@ export const wire = (
 let deps: RetentionDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

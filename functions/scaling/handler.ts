@@ -14,6 +14,7 @@ import { awsScalingResources } from '../../shared/aws/scaling-resources.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
 import { parseScalingRequest } from '../../shared/scaling/request.js';
@@ -49,6 +50,7 @@ export const wire = (
 let deps: ScalingDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
