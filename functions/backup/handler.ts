@@ -8,9 +8,9 @@ import {
   rdsClient,
   s3Client,
   schedulerClient,
-  stateTableClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';

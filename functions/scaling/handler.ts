@@ -1,12 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import {
-  cloudWatchClient,
-  elastiCacheClient,
-  rdsClient,
-  stateTableClient,
-} from '../../shared/aws/clients.js';
+import { cloudWatchClient, elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { cloudWatchAlarms } from '../../shared/aws/cloudwatch-alarms.js';
 import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { rdsScaling } from '../../shared/aws/rds-scaling.js';
