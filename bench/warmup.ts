@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { startPostgres } from '../shared/drill/postgres-server.js';
-import { loadSampleData, sampleDatabase } from '../shared/drill/sample-data.js';
-import { newWarmup, warmUp, type WarmupProgress } from '../shared/drill/warmup.js';
+import { startPostgres } from '../shared/drill/local/postgres-server.js';
+import { loadSampleData, sampleDatabase } from '../shared/drill/local/sample-data.js';
+import { newWarmup, warmUp, type WarmupProgress } from '../shared/drill/verifier/warmup.js';
 import { type BenchRow, median } from './stats.js';
 
 // The shipped chunk: what one verifier invocation reads before the state machine loops.

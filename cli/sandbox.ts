@@ -9,7 +9,7 @@ import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { LOCAL_ROOT, saveLocalEstate } from '../shared/report/local-history.js';
 import { StewardError } from '../shared/errors.js';
-import { LOCAL, LOCAL_CLASS, localEstate, type LocalEstate } from '../shared/drill/local-provider.js';
+import { LOCAL, LOCAL_CLASS, localEstate, type LocalEstate } from '../shared/drill/local/local-provider.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
 import {
   findPgBinaries,
@@ -19,7 +19,7 @@ import {
   startPostgres,
   stopAllPostgres,
   stopAllPostgresSync,
-} from '../shared/drill/postgres-server.js';
+} from '../shared/drill/local/postgres-server.js';
 import { drillReport } from '../shared/drill/report.js';
 import { formatBytes } from '../shared/drill/checks.js';
 import { renderDrillReport } from '../shared/drill/rto-rpo.js';
@@ -29,10 +29,12 @@ import {
   SAMPLE_BYTES_PER_ROW,
   sampleDatabase,
   sampleProfile,
-} from '../shared/drill/sample-data.js';
-import { warmupPercent } from '../shared/drill/warmup.js';
+} from '../shared/drill/local/sample-data.js';
+import { warmupPercent } from '../shared/drill/warmup-progress.js';
 import type { DrillState } from '../shared/drill/state.js';
-import { type DrillDeps, runDrillTask, runVerifyTask } from '../shared/drill/tasks.js';
+import { type DrillDeps, runDrillTask, runVerifyTask, type VerifyDeps } from '../shared/drill/tasks.js';
+import { verifyDatabase } from '../shared/drill/verifier/verify.js';
+import { warmUp } from '../shared/drill/verifier/warmup.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
 import { progress } from './progress.js';
@@ -333,10 +335,13 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     );
     const { signal, settled } = localSignal();
     const reports = fileReports(join(historyRoot, 'reports'));
-    const deps: DrillDeps = {
+    // The sandbox runs every task in this process: the control plane's and the verifier's, with the real engine.
+    const deps: DrillDeps & VerifyDeps = {
       ...base,
       restore: estate.restore,
       credentials: estate.credentials,
+      verify: verifyDatabase,
+      warmUp,
       tokens: memoryTokens(),
       signal,
       reports,

@@ -16,8 +16,8 @@ import type { CapabilityProps, StewardFunction } from './steward-function.js';
 
 export interface StewardStackProps extends Omit<StackProps, 'env' | 'tags'> {
   /**
-   * Stage config (a parsed config, or any input object); validated here with the same schema the functions
-   * use at cold start, and embedded, resolved, in every function bundle.
+   * Stage config (a parsed config, or any input object); validated here with the config schema, and
+   * embedded, resolved, in every function bundle, which reads it as data at cold start.
    */
   config: StewardConfigInput | StewardConfig;
   /** Where the config came from, for the error message. @default the stack id */

@@ -35,6 +35,15 @@ export const notifierFor = (config: StewardConfig, topics: Record<Severity, stri
     : sns;
 };
 
+/** Base deps without the notifier: for a function that sends no notifications (the drill verifier). */
+export type StageDeps = Omit<BaseDeps, 'notifier'>;
+
+const stageDeps = (config: StewardConfig, e: BaseEnv): StageDeps => ({
+  config,
+  dryRun: config.dryRun || e.DRY_RUN,
+  now: () => new Date(),
+});
+
 /** Build the real base deps once per container; config errors surface here, at cold start. */
 export const wireBase = (
   env: Record<string, string | undefined> = process.env,
@@ -42,13 +51,20 @@ export const wireBase = (
 ): BaseDeps => {
   const e = loadEnv(BaseEnv, env);
   return {
-    config,
-    dryRun: config.dryRun || e.DRY_RUN,
+    ...stageDeps(config, e),
     notifier: notifierFor(config, {
       critical: e.CRITICAL_TOPIC_ARN,
       warning: e.WARNING_TOPIC_ARN,
       info: e.INFO_TOPIC_ARN,
     }),
-    now: () => new Date(),
   };
 };
+
+/**
+ * `wireBase` without the notifier: the drill verifier runs in an isolated VPC that reaches neither SNS nor
+ * EventBridge, so it builds no client for them (and its bundle carries none).
+ */
+export const wireStage = (
+  env: Record<string, string | undefined> = process.env,
+  config: StewardConfig = embeddedConfig(),
+): StageDeps => stageDeps(config, loadEnv(BaseEnv, env));

@@ -6,7 +6,8 @@ import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import { DescribeAccountAttributesCommand } from '@aws-sdk/client-rds';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as clients from '../../shared/aws/clients.js';
-import { elastiCacheClient, rdsClient, stateTableClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseBackupRequest } from '../../shared/backup/request.js';
 import { readStageFile } from '../../shared/config/files.js';
@@ -316,7 +317,7 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
     // Every client the factory can build, in both regions: the fake answers the services it simulates and
     // refuses the others, so a call this simulation does not model fails loudly instead of reaching AWS.
     for (const region of new Set([primary, drRegion]))
-      for (const [name, make] of Object.entries(clients))
+      for (const [name, make] of Object.entries({ ...clients, stateTableClient }))
         if (typeof make === 'function' && /^[a-z]\w*Client$/.test(name) && name !== 'costExplorerClient')
           fake.attach((make as (r: string) => { middlewareStack: unknown })(region), region);
     await warmUp(clock, [

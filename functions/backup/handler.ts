@@ -8,9 +8,9 @@ import {
   rdsClient,
   s3Client,
   schedulerClient,
-  stateTableClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -21,6 +21,7 @@ import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/ba
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -75,6 +76,7 @@ export const wire = (base: BaseDeps, env: Record<string, string | undefined> = p
 let deps: BackupDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown, context: Context) =>

@@ -2,13 +2,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
-import { costExplorerClient, stateTableClient } from '../../shared/aws/clients.js';
+import { costExplorerClient } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { CostEnv } from '../../shared/cost/env.js';
 import { parseCostTrigger } from '../../shared/cost/request.js';
 import { type CostResult, type CostServiceDeps, runCost } from '../../shared/cost/service.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type CostDeps = CostServiceDeps;
@@ -33,6 +35,7 @@ export const wire = (base: BaseDeps, env: CostEnv = loadEnv(CostEnv)): CostDeps 
 let deps: CostDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

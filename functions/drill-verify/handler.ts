@@ -9,9 +9,12 @@ import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillVerifyEnv } from '../../shared/drill/env.js';
 import { runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
-import type { PgConnection } from '../../shared/drill/verify.js';
+import type { PgConnection } from '../../shared/drill/verification.js';
+import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
+import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { logger, metrics } from '../../shared/observability.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { readableStacks } from '../../shared/stack-traces.js';
+import { type StageDeps, wireStage } from '../../shared/runtime.js';
 
 export type { VerifyDeps };
 
@@ -46,10 +49,12 @@ export const sslOptions = (
  * then, and the verifier's role may read only the targets' secrets). The restore task puts which one in
  * the state.
  */
-export const wire = (base: BaseDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEnv)): VerifyDeps => {
+export const wire = (base: StageDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEnv)): VerifyDeps => {
   const { region } = base.config;
   return {
     ...base,
+    verify: verifyDatabase,
+    warmUp,
     credentials: verifierCredentials({
       sign: rdsTokenSigner(region),
       secrets: () => secretsCredentials(secretsClient(region)),
@@ -61,6 +66,7 @@ export const wire = (base: BaseDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyEn
 let deps: VerifyDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
+  .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

@@ -1,15 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { rdsClient, s3Client, sfnClient, stateTableClient } from '../../shared/aws/clients.js';
+import { rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
-import { StewardError } from '../../shared/errors.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { DrillDeps };
@@ -25,12 +26,9 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
   const { region } = base.config;
   return {
     ...base,
-    restore: rdsRestorePort(region, rdsClient(region)),
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
     // verifier, inside the drill VPC, reads a password or signs a token.
-    credentials: {
-      get: () => Promise.reject(new StewardError('the drill control plane never reads database credentials')),
-    },
+    restore: rdsRestorePort(region, rdsClient(region)),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
@@ -42,6 +40,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
 let deps: DrillDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient, s3Client, stateTableClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';
 import { loadEnv } from '../../shared/config/env.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { ReportEnv } from '../../shared/report/env.js';
 import type { EvidenceDeps } from '../../shared/report/monthly.js';
 import { parseReportRequest } from '../../shared/report/request.js';
@@ -58,6 +60,7 @@ export const wire = (base: BaseDeps, env: ReportEnv = loadEnv(ReportEnv)): Repor
 let deps: ReportDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,12 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import {
-  cloudWatchClient,
-  elastiCacheClient,
-  rdsClient,
-  stateTableClient,
-} from '../../shared/aws/clients.js';
+import { cloudWatchClient, elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { cloudWatchAlarms } from '../../shared/aws/cloudwatch-alarms.js';
 import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { rdsScaling } from '../../shared/aws/rds-scaling.js';
@@ -14,6 +10,7 @@ import { awsScalingResources } from '../../shared/aws/scaling-resources.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { logger, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
 import { parseScalingRequest } from '../../shared/scaling/request.js';
@@ -49,6 +46,7 @@ export const wire = (
 let deps: ScalingDeps | undefined;
 
 export const handler = middy()
+  .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,6 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -11,10 +10,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Pacer, type PacerOptions, tokenBucket } from '../pool.js';
 
 // Every SDK client steward uses is built here, once per container: one place for retries and timeouts.
+// (The state table's document client is in ./state-table-client.ts: @aws-sdk/lib-dynamodb declares no
+// `sideEffects: false`, so importing it here would put it in every bundle, even the verifier's.)
 // Endpoint and credentials come from the environment (AWS_PROFILE, AWS_ENDPOINT_URL, the Lambda role).
 
 /** Timeouts of one client; the defaults are what ships. */
@@ -37,7 +37,7 @@ export const DEFAULT_TIMEOUTS: Required<ClientOptions> = {
 // until the Lambda timeout with no report. `throwOnRequestTimeout`: without it, a breached request timeout
 // is only logged as a warning. A timeout then fails like any other error: TimeoutError, retried by the SDK,
 // and reported through AwsCallError.
-const http = (o: ClientOptions = {}) => ({
+export const http = (o: ClientOptions = {}) => ({
   requestHandler: {
     connectionTimeout: o.connectionTimeoutMs ?? DEFAULT_TIMEOUTS.connectionTimeoutMs,
     requestTimeout: o.requestTimeoutMs ?? DEFAULT_TIMEOUTS.requestTimeoutMs,
@@ -78,7 +78,8 @@ export const paced = <C>(client: C, pacer: Pacer): C => {
 };
 
 const cache = new Map<string, unknown>();
-const memo = <T>(service: string, region: string, o: ClientOptions | undefined, make: () => T): T => {
+/** One client per service, region and options per container. */
+export const memo = <T>(service: string, region: string, o: ClientOptions | undefined, make: () => T): T => {
   const key = `${service}:${region}:${JSON.stringify(o ?? {})}`;
   if (!cache.has(key)) cache.set(key, make());
   return cache.get(key) as T;
@@ -105,10 +106,6 @@ export const taggingClient = (region: string, o?: ClientOptions): ResourceGroups
 /** One SNS client per region per container. */
 export const snsClient = (region: string, o?: ClientOptions): SNSClient =>
   memo('sns', region, o, () => new SNSClient({ region, ...http(o) }));
-
-/** The state table's document client (plain JS values in and out) per region per container. */
-export const stateTableClient = (region: string, o?: ClientOptions): DynamoDBDocumentClient =>
-  memo('dynamodb', region, o, () => DynamoDBDocumentClient.from(new DynamoDBClient({ region, ...http(o) })));
 
 /** One S3 client per region per container (drill reports and baselines). */
 export const s3Client = (region: string, o?: ClientOptions): S3Client =>

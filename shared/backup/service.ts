@@ -1,4 +1,5 @@
-import { ResourceKind, type Severity } from '../config/schema.js';
+import { ResourceKind } from '../config/parts.js';
+import type { Severity } from '../config/schema.js';
 import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
 import { TOP_FAILURES, TOP_N } from '../notify/budget.js';

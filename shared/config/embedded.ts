@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { parseConfig, type StewardConfig } from './schema.js';
+import type { StewardConfig } from './schema.js';
 
 /**
  * The identifier the CDK app replaces, at bundle time (esbuild `define`), with the stage's resolved config
@@ -10,7 +10,9 @@ export const EMBEDDED_CONFIG = '__STEWARD_CONFIG__';
 declare const __STEWARD_CONFIG__: string | undefined;
 
 /**
- * The stage config embedded in this bundle, validated again with the same schema as at synth (cold start).
+ * The stage config embedded in this bundle, as data. It was validated at synth by the config schema (a bad
+ * config fails `cdk synth`, naming the field) and written by the same build that wrote this code, so cold
+ * start only reads it: the schema (and the CPU to run it) stays out of the function bundles.
  * Outside a bundle (tests, tools) the identifier is read from `globalThis`.
  */
 export const embeddedConfig = (): StewardConfig => {
@@ -28,8 +30,17 @@ export const embeddedConfig = (): StewardConfig => {
       `${EMBEDDED_CONFIG}: ${(e as Error).message}`,
     ]);
   }
-  return parseConfig(doc, 'embedded config');
+  const stage = (doc as { stage?: unknown } | null)?.stage;
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || typeof stage !== 'string') {
+    throw new ConfigError('Embedded steward config is not a stage config', [
+      `${EMBEDDED_CONFIG}: expected the resolved config object of one stage`,
+    ]);
+  }
+  return doc as StewardConfig;
 };
 
-/** The esbuild `define` value that embeds `config` (a JS string literal holding its JSON). */
+/**
+ * The esbuild `define` value that embeds `config` (a JS string literal holding its JSON). `config` must be
+ * the output of `parseConfig`: the functions trust it as validated.
+ */
 export const embedDefine = (config: StewardConfig): string => JSON.stringify(JSON.stringify(config));

@@ -6,6 +6,9 @@ import { TableName, VerificationProfile } from '../drill/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { closest } from './suggest.js';
+import { KmsKeyArn, ResourceKind, SnapshotSelector } from './parts.js';
+
+export { KmsKeyArn, ResourceKind, SnapshotSelector };
 
 // Note on zod 4: `.default(v)` returns v as-is without parsing it; `.prefault(v)` parses it, so nested
 // defaults apply. Every nested object below uses `prefault`.
@@ -55,10 +58,6 @@ const quotedId = (what: string) =>
 
 export const AccountId = quotedId('account id').check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'));
 
-export const KmsKeyArn = z
-  .string()
-  .check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, 'must be a KMS key or alias ARN'));
-
 /**
  * Stage names go into resource names (`steward-<stage>-backup-<policy>` must fit the Scheduler's 64
  * characters with a 31-character policy name), stack names and tags: 1-16 lowercase letters, digits and
@@ -75,9 +74,6 @@ export const StageName = z
 
 export const Severity = z.enum(['critical', 'warning', 'info']);
 export type Severity = z.infer<typeof Severity>;
-
-export const ResourceKind = z.enum(['rds-instance', 'aurora-cluster', 'elasticache']);
-export type ResourceKind = z.infer<typeof ResourceKind>;
 
 /** Policy names are tag values (`steward:backup=<name>`) and appear in snapshot ids. */
 export const PolicyName = z
@@ -271,21 +267,6 @@ export const NotificationsConfig = strictObject({
   chat: z.optional(ChatConfig),
   pagerDuty: z.optional(PagerDutyConfig),
 });
-
-/** How a drill picks what to restore. `randomWithinDays` draws among available snapshots of the last N days. */
-export const SnapshotSelector = z.union(
-  [
-    z.literal('latest'),
-    strictObject({ randomWithinDays: z.int().check(z.minimum(1), z.maximum(35)) }),
-    strictObject({ id: z.string().check(z.minLength(1)) }),
-    strictObject({ pointInTime: z.iso.datetime({ offset: true }) }),
-  ],
-  {
-    error:
-      'must be latest, { randomWithinDays: <1-35> }, { id: <snapshot id> } or { pointInTime: <ISO time> }',
-  },
-);
-export type SnapshotSelector = z.infer<typeof SnapshotSelector>;
 
 const DrillInstanceClass = z
   .string()

@@ -1,4 +1,5 @@
-import type { DrillKind } from './ports.js';
+/** What a drill restores: an RDS instance or an Aurora cluster. */
+export type DrillKind = 'rds-instance' | 'aurora-cluster';
 
 /**
  * List prices steward estimates a drill's cost with: on-demand, Single-AZ, us-east-1, PostgreSQL

@@ -1,6 +1,6 @@
 import * as z from '../zod.js';
 import { BaseEnv } from '../config/env.js';
-import { KmsKeyArn } from '../config/schema.js';
+import { KmsKeyArn } from '../config/parts.js';
 
 const SecurityGroupIds = z.pipe(
   z

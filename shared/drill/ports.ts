@@ -1,10 +1,11 @@
 import { StewardError } from '../errors.js';
 import type { Snapshot } from '../model.js';
+import type { DrillKind } from './cost.js';
 import type { Tags } from '../tags.js';
 import type { SourceShape } from './shape.js';
 import type { DrillState, DrillTarget } from './state.js';
 
-export type DrillKind = DrillTarget['kind'];
+export type { DrillKind };
 
 /** Where restored copies go: an isolated subnet group and security groups (AWS); ignored locally. */
 export interface DrillNetwork {

@@ -5,7 +5,7 @@ import type { VerificationOutcome } from './checks.js';
 import { COST_CEILING } from './cost.js';
 import { type DrillMetrics, drillMetrics, formatDuration, renderDrillReport } from './rto-rpo.js';
 import type { DrillState } from './state.js';
-import type { VerificationReport } from './verify.js';
+import type { VerificationReport } from './verification.js';
 
 /** The verdict of a finished (or aborted) drill. */
 export interface DrillVerdict {

@@ -2,8 +2,8 @@ import { EventShapeError } from '../errors.js';
 import { type CheckResult, formatBytes, type Measure, type VerificationOutcome } from './checks.js';
 import type { DrillCost, RestoreShape } from './cost.js';
 import { describeShape } from './shape.js';
-import type { VerificationReport } from './verify.js';
-import { type WarmupProgress, warmupPercent } from './warmup.js';
+import type { VerificationReport } from './verification.js';
+import { type WarmupProgress, warmupPercent } from './warmup-progress.js';
 
 /** A point in time as Step Functions or a clock hands it over. */
 export type Instant = Date | string | number;

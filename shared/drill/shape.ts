@@ -1,6 +1,5 @@
 import type { DrillRestoreShape } from '../config/schema.js';
-import type { RestoreShape } from './cost.js';
-import type { DrillKind } from './ports.js';
+import type { DrillKind, RestoreShape } from './cost.js';
 
 /** Smallest class each kind allows for common engines: the fallback when the source's class is unknown. */
 export const DEFAULT_DRILL_CLASS: Record<DrillKind, string> = {

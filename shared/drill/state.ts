@@ -1,9 +1,9 @@
 import * as z from '../zod.js';
-import { SnapshotSelector } from '../config/schema.js';
-import type { DrillCost, RestoreShape } from './cost.js';
+import { SnapshotSelector } from '../config/parts.js';
+import type { DrillCost, DrillKind, RestoreShape } from './cost.js';
 import type { DrillMetrics } from './rto-rpo.js';
-import type { VerificationReport } from './verify.js';
-import type { WarmupProgress } from './warmup.js';
+import type { VerificationReport } from './verification.js';
+import type { WarmupProgress } from './warmup-progress.js';
 
 /**
  * The drill state machine's contract. Every Task state invokes a drill function with
@@ -39,7 +39,7 @@ export type DrillInput = z.infer<typeof DrillInput>;
 
 /** The restored, isolated copy under test. */
 export interface DrillTarget {
-  kind: 'rds-instance' | 'aurora-cluster';
+  kind: DrillKind;
   /** Deterministic: `steward-drill-<db>-<execution short id>`, so a retried restore is a no-op. */
   id: string;
   /** For Aurora: the instance created in the restored cluster. */

@@ -13,7 +13,7 @@ import {
 import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { settleEach, throwIfFailed } from '../outcomes.js';
-import type { BaseDeps } from '../runtime.js';
+import type { BaseDeps, StageDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
 import { redact } from './checks.js';
 import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, withinCeiling } from './cost.js';
@@ -33,43 +33,37 @@ import {
   type TaskSignal,
   type TokenStore,
 } from './ports.js';
-import type { VerificationProfileInput } from './profile.js';
 import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
 import { selectSource } from './select.js';
 import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
-import { type PgConnection, type VerificationReport, type VerifyContext, verifyDatabase } from './verify.js';
-import { newWarmup, stopWarmup, warmUp, type WarmupOptions, type WarmupProgress } from './warmup.js';
+import type { PgConnection, VerifyFn, WarmUpFn } from './verification.js';
+import { newWarmup, stopWarmup } from './warmup-progress.js';
 
-/** The verification engine's signature; tests and the sandbox inject their own. */
-export type VerifyFn = (
-  conn: PgConnection,
-  profile: VerificationProfileInput,
-  ctx: VerifyContext,
-) => Promise<VerificationReport>;
+export type { VerifyFn, WarmUpFn };
 
-/** The warm-up engine's signature; tests inject their own. */
-export type WarmUpFn = (
-  conn: PgConnection,
-  progress: WarmupProgress,
-  options: WarmupOptions,
-) => Promise<WarmupProgress>;
-
-/** What the `verify` and `warmup` tasks need: the verifier function (inside the VPC) builds only this. */
-export interface VerifyDeps extends BaseDeps {
+/**
+ * What the `verify` and `warmup` tasks need: the verifier function (inside the drill VPC, which reaches no
+ * AWS API it does not need: no notifier) builds only this. The engines are injected, so that only the
+ * bundles that verify carry pg.
+ */
+export interface VerifyDeps extends StageDeps {
   credentials: CredentialsPort;
   /** Fallback when the state names no secret: the source's RDS-managed master secret. */
   restore?: Pick<RestorePort, 'masterSecretArn'>;
-  /** Default: `verifyDatabase`. */
-  verify?: VerifyFn;
-  /** Default: `warmUp`. */
-  warmUp?: WarmUpFn;
+  /** The verification engine: `verifyDatabase` (./verifier/verify.ts) in the verifier function. */
+  verify: VerifyFn;
+  /** The warm-up engine: `warmUp` (./verifier/warmup.ts) in the verifier function. */
+  warmUp: WarmUpFn;
   /** TLS for the connection to the restored copy. Default: verify the certificate and host name. */
   ssl?: PgConnection['ssl'];
 }
 
-/** Everything the drill tasks need; the control-plane Lambda, the CLI and the sandbox build it. */
-export interface DrillDeps extends VerifyDeps {
+/**
+ * What the control-plane tasks need (all but `verify` and `warmup`): the control-plane Lambda and the
+ * CLI build it; the sandbox, which runs every task, builds it together with `VerifyDeps`.
+ */
+export interface DrillDeps extends BaseDeps {
   restore: RestorePort;
   tokens: TokenStore;
   signal: TaskSignal;
@@ -379,7 +373,7 @@ const ceilingVerdict = (
 /** Throw CostCeilingError when going on until `until` would exceed the ceiling. */
 const guardCeiling = (
   s: DrillState,
-  deps: BaseDeps,
+  deps: StageDeps,
   forSeconds: number,
   when: string,
   requestedAt?: string,
@@ -483,7 +477,7 @@ const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
   // the source's, so only the user name and password are taken from it.
   const creds = await credentialsFor(login, target, deps);
   const verifyStartedAt = deps.now();
-  const report = await (deps.verify ?? verifyDatabase)(
+  const report = await deps.verify(
     {
       host: target.endpoint!.host,
       port: target.endpoint!.port,
@@ -540,7 +534,7 @@ const warmupTask = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> 
   }
   const target = s.target!;
   const creds = await credentialsFor(await loginOf(s, deps, 'warm up the restore of'), target, deps);
-  const next = await (deps.warmUp ?? warmUp)(
+  const next = await deps.warmUp(
     {
       host: target.endpoint!.host,
       port: target.endpoint!.port,
@@ -739,7 +733,7 @@ export const runVerifyTask = async (raw: unknown, deps: VerifyDeps): Promise<Dri
   return event.task === 'verify' ? verify(s, deps) : warmupTask(s, deps);
 };
 
-/** Run one task of the drill state machine and return the next state. */
+/** Run one control-plane task of the drill state machine (not `verify`, `warmup`) and return the next state. */
 export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDeps): Promise<DrillState> => {
   const event = parseDrillTaskEvent(raw);
   switch (event.task) {
@@ -761,7 +755,9 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
       return status(stateFor(event, 'source', 'target'), deps);
     case 'verify':
     case 'warmup':
-      return runVerifyTask(event, deps);
+      throw new EventShapeError('Invalid drill task event', [
+        `task: "${event.task}" runs in the verifier function inside the VPC (runVerifyTask), not in the control plane`,
+      ]);
     case 'cleanup':
       return cleanup(event.state, deps);
     case 'record':
@@ -923,15 +919,7 @@ export const runDrillControl = async (
   raw: unknown,
   deps: DrillDeps,
 ): Promise<DrillState | RdsEventOutcome | JanitorResult | ExecutionEndOutcome> => {
-  if (isObject(raw) && ('task' in raw || 'state' in raw)) {
-    const event = parseDrillTaskEvent(raw);
-    if (event.task === 'verify' || event.task === 'warmup') {
-      throw new EventShapeError('Invalid drill task event', [
-        `task: "${event.task}" runs in the verifier function inside the VPC, not in the control plane`,
-      ]);
-    }
-    return runDrillTask(event, deps);
-  }
+  if (isObject(raw) && ('task' in raw || 'state' in raw)) return runDrillTask(raw, deps);
   if (isObject(raw) && raw.source === 'aws.rds') return onRdsEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.states') return onExecutionEnd(raw, deps);
   if (isObject(raw) && raw.action === 'janitor') return runJanitor(deps);

@@ -1,5 +1,5 @@
 import * as z from '../zod.js';
-import { ResourceKind } from '../config/schema.js';
+import { ResourceKind } from '../config/parts.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { Snapshot } from '../model.js';
 

@@ -1,5 +1,5 @@
 import type { Severity, StewardConfig } from '../config/schema.js';
-import { ResourceKind } from '../config/schema.js';
+import { ResourceKind } from '../config/parts.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from './ports.js';
 import { retentionRecord } from './record.js';
 import { errorMessage } from '../errors.js';

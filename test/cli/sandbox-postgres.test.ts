@@ -3,7 +3,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeBinaries } from '../../cli/sandbox.js';
-import { locatePgBinaries, npmPgPackage, PostgresServerError } from '../../shared/drill/postgres-server.js';
+import {
+  locatePgBinaries,
+  npmPgPackage,
+  PostgresServerError,
+} from '../../shared/drill/local/postgres-server.js';
 import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
 
 // Which PostgreSQL the sandbox runs: the machine's server binaries when it has them, else the ones npm

@@ -16,6 +16,7 @@ const HELPERS = new Set([
   'shared/aws/pages.ts',
   'shared/aws/call.ts',
   'shared/aws/clients.ts',
+  'shared/aws/state-table-client.ts',
   'shared/aws/objects.ts',
 ]);
 const isAdapter = (file: string) => /^shared\/(aws|notify)\//.test(file) && !HELPERS.has(file);

@@ -16,10 +16,12 @@ import {
   fakeTokenStore,
 } from '../fakes/drill-ports.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
-import type { PgServer } from '../../shared/drill/postgres-server.js';
+import type { PgServer } from '../../shared/drill/local/postgres-server.js';
 import { drillReport, drillVerdict } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask, runVerifyTask } from '../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillTask, runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
+import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
+import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 
@@ -523,9 +525,11 @@ describe('a drill of a database too large to scan in its verification budget', (
     ];
     restore.sources.ledger = { instanceClass: 'db.r6g.2xlarge', storageType: 'gp3', allocatedGb: 100 };
     const reports = fakeReportStore();
-    const deps: DrillDeps = {
+    const deps: DrillDeps & VerifyDeps = {
       config,
       dryRun: false,
+      verify: verifyDatabase,
+      warmUp,
       notifier: memoryNotifier(),
       now: () => new Date(),
       restore: {

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
@@ -68,7 +70,8 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
           WARNING_TOPIC_ARN: Match.anyValue(),
           INFO_TOPIC_ARN: Match.anyValue(),
           POWERTOOLS_METRICS_NAMESPACE: 'Steward',
-          NODE_OPTIONS: '--enable-source-maps',
+          // Source maps ship, but are not parsed at every cold start (shared/stack-traces.ts maps errors).
+          NODE_OPTIONS: Match.absent(),
         }),
       },
     });
@@ -334,6 +337,25 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
       expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
     }
+  });
+
+  it('maps the stack of an error leaving a deployed bundle to the TypeScript source, without --enable-source-maps', () => {
+    // Prepare: the first function's asset as deployed; no environment, so its wiring throws a ConfigError.
+    const { fn } = stacks[stage].functions[0]!;
+    const asset = fn.node.findChild('Code') as Asset;
+    const bundle = pathToFileURL(join(app.outdir, asset.assetPath, 'index.mjs')).href;
+    const run = `import(${JSON.stringify(bundle)}).then((m) => m.handler({}, {})).catch((e) => process.stdout.write(e.stack))`;
+
+    // Act
+    const stack = execFileSync(process.execPath, ['--input-type=module', '-e', run], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+
+    // Assert
+    expect(stack).toMatch(/^ConfigError: Invalid function environment/);
+    expect(stack).toMatch(/\(shared\/config\/env\.ts:\d+:\d+\)/);
+    expect(stack).not.toMatch(/index\.mjs:\d+:\d+/);
   });
 
   it("embeds its own stage's resolved config in every bundle, once, and no other stage's", () => {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type PgServer, startPostgres } from '../../shared/drill/postgres-server.js';
+import { type PgServer, startPostgres } from '../../shared/drill/local/postgres-server.js';
 import type { VerificationProfileInput } from '../../shared/drill/profile.js';
 
 export interface SlowTableOptions {

@@ -6,13 +6,7 @@ import timedOut from '../../../events/drill/aws-execution-timed-out.json' with {
 import { type DrillDeps, run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import {
-  fakeCredentials,
-  fakeReportStore,
-  fakeRestorePort,
-  fakeTaskSignal,
-  fakeTokenStore,
-} from '../../fakes/drill-ports.js';
+import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
 
 // The documented examples name state machine `state-machine` in account 012345678912; steward's is
 // `steward-<stage>-drill`, so the examples are pointed at it (the only change) to be ours.
@@ -46,7 +40,6 @@ const setup = (error?: string) => {
     notifier,
     now: () => new Date('2019-02-26T23:57:00Z'),
     restore,
-    credentials: fakeCredentials({}),
     tokens: fakeTokenStore(),
     signal: fakeTaskSignal(),
     reports: fakeReportStore(),

@@ -30,7 +30,6 @@ const fakeDeps = (): DrillDeps => ({
   notifier: memoryNotifier(),
   now: () => NOW,
   restore: fakeRestorePort(),
-  credentials: fakeCredentials({}),
   tokens: fakeTokenStore(),
   signal: fakeTaskSignal(),
   reports: fakeReportStore(),
@@ -133,7 +132,9 @@ describe('drill control-plane handler', () => {
 
 describe('drill verifier handler', () => {
   it('runs only the verify and warm-up tasks (the ones that reach the copy inside the VPC)', async () => {
-    await expect(runVerifier(selectEvent, { ...fakeDeps() })).rejects.toThrow(
+    const noEngine = () => Promise.reject(new Error('not reached'));
+    const deps = { ...fakeDeps(), credentials: fakeCredentials({}), verify: noEngine, warmUp: noEngine };
+    await expect(runVerifier(selectEvent, deps)).rejects.toThrow(
       /the verifier runs only "verify" and "warmup", not "select"/,
     );
   });

@@ -18,8 +18,8 @@ import {
   secretsClient,
   sfnClient,
   snsClient,
-  stateTableClient,
 } from '../../../shared/aws/clients.js';
+import { stateTableClient } from '../../../shared/aws/state-table-client.js';
 import { awsSnapshotStore } from '../../../shared/aws/snapshots.js';
 import { errorName } from '../../../shared/errors.js';
 

@@ -16,9 +16,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rdsRestorePort } from '../../../shared/aws/rds-restore.js';
-import { localEstate, type LocalEstate } from '../../../shared/drill/local-provider.js';
+import { localEstate, type LocalEstate } from '../../../shared/drill/local/local-provider.js';
 import { type RestorePort, type RestoreRequest, SnapshotGoneError } from '../../../shared/drill/ports.js';
-import { type PgServer, startPostgres, stopAllPostgres } from '../../../shared/drill/postgres-server.js';
+import {
+  type PgServer,
+  startPostgres,
+  stopAllPostgres,
+} from '../../../shared/drill/local/postgres-server.js';
 import { GuardRefusedError } from '../../../shared/errors.js';
 import { Tag, tagList, tagRecord, type Tags } from '../../../shared/tags.js';
 import { fakeRestorePort } from '../../fakes/drill-ports.js';

@@ -6,9 +6,9 @@ import {
   formatDuration,
   renderDrillReport,
 } from '../../../shared/drill/rto-rpo.js';
-import type { VerificationReport } from '../../../shared/drill/verify.js';
+import type { VerificationReport } from '../../../shared/drill/verification.js';
 import { drillCost } from '../../../shared/drill/cost.js';
-import { newWarmup, type WarmupProgress } from '../../../shared/drill/warmup.js';
+import { newWarmup, type WarmupProgress } from '../../../shared/drill/warmup-progress.js';
 import { EventShapeError } from '../../../shared/errors.js';
 
 const T0 = Date.parse('2025-06-01T05:00:00.000Z');

@@ -13,10 +13,12 @@ import {
   onRdsEvent,
   RestoreFailedError,
   runDrillTask,
+  runVerifyTask,
+  type VerifyDeps,
   type VerifyFn,
 } from '../../../shared/drill/tasks.js';
-import type { WarmupOptions, WarmupProgress } from '../../../shared/drill/warmup.js';
-import type { VerificationReport } from '../../../shared/drill/verify.js';
+import type { VerificationReport } from '../../../shared/drill/verification.js';
+import type { WarmupOptions, WarmupProgress } from '../../../shared/drill/warmup-progress.js';
 import {
   ConfigError,
   EventShapeError,
@@ -148,7 +150,7 @@ const fakeDeps = (verify: VerifyFn = async () => report()) => {
   const reports = fakeReportStore();
   const notifier = memoryNotifier();
   const verifySpy = vi.fn(verify);
-  const deps: DrillDeps = {
+  const deps: DrillDeps & VerifyDeps = {
     config: parseConfig(configInput, 'test'),
     dryRun: false,
     notifier,
@@ -160,6 +162,7 @@ const fakeDeps = (verify: VerifyFn = async () => report()) => {
     reports,
     network: { dbSubnetGroupName: 'steward-drill', securityGroupIds: ['sg-0abc1234'] },
     verify: verifySpy,
+    warmUp: () => Promise.reject(new Error('this test gives no warm-up engine')),
     ssl: false,
   };
   return { deps, restore, credentials, tokens, signal, reports, notifier, verifySpy };
@@ -184,7 +187,7 @@ const driveTo = async (
   s = await runDrillTask(task('status', s), f.deps);
   if (until === 'available') return s;
   at('2026-02-01T05:10:30.000Z');
-  return runDrillTask(task('verify', s), f.deps);
+  return runVerifyTask(task('verify', s), f.deps);
 };
 
 let singleMetric: MockInstance<typeof metrics.singleMetric>;
@@ -544,14 +547,14 @@ describe('verify', () => {
     const f = fakeDeps();
     const { ssl: _drop, ...deps } = f.deps;
     const s = await driveTo(f, 'available');
-    await runDrillTask(task('verify', s), deps);
+    await runVerifyTask(task('verify', s), deps);
     expect(f.verifySpy.mock.calls[0]![0].ssl).toEqual({ rejectUnauthorized: true });
   });
 
   it('needs an endpoint', async () => {
     const f = fakeDeps();
     const s = await driveTo(f, 'restore');
-    await expect(runDrillTask(task('verify', s), f.deps)).rejects.toThrow(/state.target.endpoint: required/);
+    await expect(runVerifyTask(task('verify', s), f.deps)).rejects.toThrow(/state.target.endpoint: required/);
   });
 });
 
@@ -872,10 +875,29 @@ describe('the whole drill through the fakes', () => {
     f.restore.setStatus(TARGET, 'available');
     await onRdsEvent(rdsEvent, f.deps);
     s = (f.signal.calls[0] as { output: DrillState }).output;
-    for (const t of ['verify', 'cleanup', 'record'] as const) s = await runDrillTask(task(t, s), f.deps);
+    s = await runVerifyTask(task('verify', s), f.deps);
+    for (const t of ['cleanup', 'record'] as const) s = await runDrillTask(task(t, s), f.deps);
     expect(s.result?.passed).toBe(true);
     expect(f.restore.resources.size).toBe(0);
   });
+});
+
+describe('the control plane and the verifier', () => {
+  it.each(['verify', 'warmup'] as const)(
+    'the control plane refuses %s: only the verifier, inside the VPC, has the engine',
+    async (t) => {
+      // Prepare
+      const f = fakeDeps();
+      const s = await driveTo(f, 'available');
+
+      // Act
+      const run = runDrillTask(task(t, s), f.deps);
+
+      // Assert
+      await expect(run).rejects.toThrow(new RegExp(`task: "${t}" runs in the verifier function`));
+      expect(f.verifySpy).not.toHaveBeenCalled();
+    },
+  );
 });
 
 describe('baselines between drills', () => {
@@ -1040,7 +1062,7 @@ describe('restore shape, warm-up and cost', () => {
     at(new Date(Date.parse(s.warmup!.deadlineAt) - 300_000).toISOString());
 
     // Act
-    const next = await runDrillTask(task('warmup', s), f.deps);
+    const next = await runVerifyTask(task('warmup', s), f.deps);
 
     // Assert
     expect(warmUp).toHaveBeenCalledTimes(1);
@@ -1064,7 +1086,7 @@ describe('restore shape, warm-up and cost', () => {
     at('2026-02-01T05:50:00.000Z');
 
     // Act
-    const next = await runDrillTask(task('warmup', s), f.deps);
+    const next = await runVerifyTask(task('warmup', s), f.deps);
 
     // Assert
     expect(f.deps.warmUp).not.toHaveBeenCalled();

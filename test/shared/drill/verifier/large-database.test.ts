@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgServer } from '../../../shared/drill/postgres-server.js';
-import type { VerificationProfileInput } from '../../../shared/drill/profile.js';
-import { verifyDatabase } from '../../../shared/drill/verify.js';
-import { LEDGER, ledgerProfile, startSlowLedger } from '../../support/slow-reads.js';
+import type { PgServer } from '../../../../shared/drill/local/postgres-server.js';
+import type { VerificationProfileInput } from '../../../../shared/drill/profile.js';
+import { verifyDatabase } from '../../../../shared/drill/verifier/verify.js';
+import { LEDGER, ledgerProfile, startSlowLedger } from '../../../support/slow-reads.js';
 
 // "Too large to scan within the verifier's time": the ledger's every row read costs 2 ms (a forced
 // row-level security policy that sleeps), so a full scan of its 3000 rows takes over 6 s, while the

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { StewardError } from '../errors.js';
-import { type VerificationProfile, parseVerificationProfile } from './profile.js';
+import { StewardError } from '../../errors.js';
+import { type VerificationProfile, parseVerificationProfile } from '../profile.js';
 
 export interface SampleDataOptions {
   /** Number of transactions; users and accounts scale with it. Default 50 000. */

@@ -13,9 +13,9 @@ import {
   startPostgres,
   stopAllPostgres,
   stopAllPostgresSync,
-} from '../../../shared/drill/postgres-server.js';
-import { loadSampleData } from '../../../shared/drill/sample-data.js';
-import { processesUnder } from '../../support/own-tmp.js';
+} from '../../../../shared/drill/local/postgres-server.js';
+import { loadSampleData } from '../../../../shared/drill/local/sample-data.js';
+import { processesUnder } from '../../../support/own-tmp.js';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PgServer, startPostgres } from '../../../shared/drill/postgres-server.js';
-import { loadSampleData, sampleDatabase } from '../../../shared/drill/sample-data.js';
-import { newWarmup, warmUp, type WarmupOptions, type WarmupProgress } from '../../../shared/drill/warmup.js';
-import { asSuperuser, createSlowLedger } from '../../support/slow-reads.js';
+import { type PgServer, startPostgres } from '../../../../shared/drill/local/postgres-server.js';
+import { loadSampleData, sampleDatabase } from '../../../../shared/drill/local/sample-data.js';
+import {
+  newWarmup,
+  warmUp,
+  type WarmupOptions,
+  type WarmupProgress,
+} from '../../../../shared/drill/verifier/warmup.js';
+import { asSuperuser, createSlowLedger } from '../../../support/slow-reads.js';
 
 // The warm-up engine against a real PostgreSQL: what it reads, how it resumes, where it stops.
 const NOW = new Date('2026-03-01T05:00:00.000Z');

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../../shared/drill/checks.js';
-import { type PgServer, startPostgres } from '../../../shared/drill/postgres-server.js';
-import type { VerificationProfileInput } from '../../../shared/drill/profile.js';
-import { loadSampleData, sampleDatabase, sampleProfile } from '../../../shared/drill/sample-data.js';
-import {
-  type PgConnection,
-  type VerificationReport,
-  type VerifyContext,
-  verifyDatabase,
-} from '../../../shared/drill/verify.js';
-import { ConfigError } from '../../../shared/errors.js';
-import { asSuperuser } from '../../support/slow-reads.js';
+import type { CheckResult } from '../../../../shared/drill/checks.js';
+import { type PgServer, startPostgres } from '../../../../shared/drill/local/postgres-server.js';
+import type { VerificationProfileInput } from '../../../../shared/drill/profile.js';
+import { loadSampleData, sampleDatabase, sampleProfile } from '../../../../shared/drill/local/sample-data.js';
+import type {
+  PgConnection,
+  VerificationReport,
+  VerifyContext,
+} from '../../../../shared/drill/verification.js';
+import { verifyDatabase } from '../../../../shared/drill/verifier/verify.js';
+import { ConfigError } from '../../../../shared/errors.js';
+import { asSuperuser } from '../../../support/slow-reads.js';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const ROWS = 5_000;

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SnapshotStore } from '../retention/ports.js';
-import type { BackupPort } from '../backup/ports.js';
-import { echo, GuardRefusedError, StewardError } from '../errors.js';
-import type { Database, Snapshot } from '../model.js';
-import { Tag, type Tags } from '../tags.js';
+import type { SnapshotStore } from '../../retention/ports.js';
+import type { BackupPort } from '../../backup/ports.js';
+import { echo, GuardRefusedError, StewardError } from '../../errors.js';
+import type { Database, Snapshot } from '../../model.js';
+import { Tag, type Tags } from '../../tags.js';
 import {
   type CredentialsPort,
   type DbCredentials,
@@ -13,8 +13,8 @@ import {
   type RestorePort,
   SnapshotGoneError,
   type TargetRef,
-} from './ports.js';
-import type { SourceShape } from './shape.js';
+} from '../ports.js';
+import type { SourceShape } from '../shape.js';
 import {
   localClient,
   physicalBackup,

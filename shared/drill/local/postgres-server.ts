@@ -22,7 +22,7 @@ import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { StewardError } from '../errors.js';
+import { StewardError } from '../../errors.js';
 
 /** Starting, stopping or backing up a local PostgreSQL server failed; the message carries the log tail. */
 export class PostgresServerError extends StewardError {

@@ -1,6 +1,5 @@
-import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 import {
   type CheckResult,
   type CountMethod,
@@ -8,7 +7,6 @@ import {
   type FreshnessEvaluation,
   type Probe,
   type RelationStats,
-  type VerificationOutcome,
   checksOutcome,
   estimateRows,
   evaluateAssertion,
@@ -30,66 +28,14 @@ import {
   sql,
   unfinished,
   worstRpo,
-} from './checks.js';
+} from '../checks.js';
 import {
   type TableCheck,
   type VerificationProfile,
   type VerificationProfileInput,
   parseVerificationProfile,
-} from './profile.js';
-
-/** Where the restored database listens. `database` defaults to the profile's. */
-export interface PgConnection {
-  host: string;
-  port: number;
-  user: string;
-  password?: string;
-  database?: string;
-  /** `true`, or TLS options such as `{ ca, rejectUnauthorized: true }` for RDS. */
-  ssl?: boolean | ConnectionOptions;
-}
-
-/** A table's numbers from a drill: the next drill's baseline. */
-export interface TableBaseline {
-  rows: number;
-  /** How `rows` was obtained; absent in baselines written before estimates existed (exact). */
-  method?: CountMethod;
-  checksum?: string;
-  /** The key the probes ranged over, and the probed ranges with their exact counts. */
-  key?: string;
-  probes?: Probe[];
-}
-
-export interface VerifyContext {
-  /** Snapshot time, or the PITR target time: data RPO is measured against it. */
-  referenceTime: Date;
-  /** From config or the last successful drill, keyed by the profile's table name. */
-  baseline?: Record<string, TableBaseline>;
-  /** Millisecond clock, injected so timing is testable. */
-  now: () => number;
-}
-
-export interface VerificationReport {
-  /** True only when every check passed. */
-  passed: boolean;
-  /** `inconclusive`: nothing failed, but at least one check did not finish within its bound. */
-  outcome: VerificationOutcome;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  referenceTime: string;
-  checks: CheckResult[];
-  /** Worst data RPO over the tables with a freshness column. */
-  dataRpoSeconds?: number;
-  /** Newest row time of the table that sets `dataRpoSeconds`. */
-  newestRowTime?: string;
-  verifyMs: number;
-  /** The verification's time budget (`budgetSeconds`), in milliseconds. */
-  budgetMs: number;
-  /** Rows and checksums measured now: a new baseline when the drill passes. */
-  tables: Record<string, TableBaseline>;
-}
+} from '../profile.js';
+import type { PgConnection, TableBaseline, VerificationReport, VerifyContext } from '../verification.js';
 
 type Planned = Pick<CheckResult, 'name' | 'kind'>;
 

@@ -1,0 +1,28 @@
+import * as z from '../zod.js';
+import { strictObject } from './strict.js';
+
+// Schemas that the config and the functions' own events and environments share. They live apart from the
+// config schema so that a function bundle parsing an event does not carry the whole config schema: a
+// function reads its stage's config as data, validated at synth (./embedded.ts).
+
+export const ResourceKind = z.enum(['rds-instance', 'aurora-cluster', 'elasticache']);
+export type ResourceKind = z.infer<typeof ResourceKind>;
+
+export const KmsKeyArn = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, 'must be a KMS key or alias ARN'));
+
+/** How a drill picks what to restore. `randomWithinDays` draws among available snapshots of the last N days. */
+export const SnapshotSelector = z.union(
+  [
+    z.literal('latest'),
+    strictObject({ randomWithinDays: z.int().check(z.minimum(1), z.maximum(35)) }),
+    strictObject({ id: z.string().check(z.minLength(1)) }),
+    strictObject({ pointInTime: z.iso.datetime({ offset: true }) }),
+  ],
+  {
+    error:
+      'must be latest, { randomWithinDays: <1-35> }, { id: <snapshot id> } or { pointInTime: <ISO time> }',
+  },
+);
+export type SnapshotSelector = z.infer<typeof SnapshotSelector>;

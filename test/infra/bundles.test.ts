@@ -1,0 +1,75 @@
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lambdaEsbuildOptions } from '../../infra/bundling.js';
+import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
+import { loadExample } from '../support/examples.js';
+
+// What each function's bundle carries, read from esbuild's metafile with the shipped settings: only the
+// modules that produce output count (tree-shaken ones do not). The bench measures the sizes and times;
+// this pins what must never come back: pg outside the verifier, clients a function cannot use, the
+// config schema (functions read their config as data), the sandbox's local provider.
+const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost', 'scaling', 'report'] as const;
+type Fn = (typeof FUNCTIONS)[number];
+
+const shipped = {} as Record<Fn, string[]>;
+
+/** The modules that survive in a function's bundle, as paths from the project root or node_modules. */
+const survivors = (meta: Metafile): string[] => {
+  const out = Object.values(meta.outputs).find((o) => o.entryPoint)!;
+  return Object.entries(out.inputs)
+    .filter(([, i]) => i.bytesInOutput > 0)
+    .map(([path]) => path.replace(/^.*?node_modules\//, 'node_modules/'));
+};
+
+const has = (fn: Fn, pattern: RegExp) => shipped[fn].filter((p) => pattern.test(p));
+
+beforeAll(async () => {
+  const define = { [EMBEDDED_CONFIG]: embedDefine(loadExample('prod')) };
+  await Promise.all(
+    FUNCTIONS.map(async (fn) => {
+      const r = await build({
+        ...lambdaEsbuildOptions,
+        define,
+        entryPoints: [`functions/${fn}/handler.ts`],
+        outfile: `${fn}.mjs`,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      shipped[fn] = survivors(r.metafile);
+    }),
+  );
+});
+
+describe('what each function bundle carries', () => {
+  it('pg, and the verification engine, only in the verifier', () => {
+    for (const fn of FUNCTIONS) {
+      const pg = has(fn, /^node_modules\/pg(-[a-z]+)?\//);
+      const engine = has(fn, /^shared\/drill\/verifier\//);
+      if (fn === 'drill-verify') {
+        expect(pg.length, fn).toBeGreaterThan(0);
+        expect(engine.length, fn).toBeGreaterThan(0);
+      } else {
+        expect(pg, fn).toEqual([]);
+        expect(engine, fn).toEqual([]);
+      }
+    }
+  });
+
+  it('in the verifier, only the clients it can reach from its isolated VPC: none but Secrets Manager', () => {
+    const clients = new Set(
+      shipped['drill-verify']
+        .map((p) => /^node_modules\/@aws-sdk\/(client-[a-z-]+|lib-[a-z-]+|rds-signer)\//.exec(p)?.[1])
+        .filter(Boolean),
+    );
+    expect([...clients].sort()).toEqual(['client-secrets-manager', 'rds-signer']);
+  });
+
+  it('no config schema and no local sandbox code in any function: the config is data', () => {
+    for (const fn of FUNCTIONS) {
+      expect(has(fn, /^shared\/config\/(schema|files|reference)\.ts$/), fn).toEqual([]);
+      expect(has(fn, /^shared\/drill\/local\//), fn).toEqual([]);
+      expect(has(fn, /^node_modules\/yaml\//), fn).toEqual([]);
+    }
+  });
+});
