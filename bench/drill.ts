@@ -1,5 +1,12 @@
-import { main } from '../cli/main.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type BenchRow, median } from './stats.js';
+
+// The bench sits below the CLI (`steward bench` imports bench/run.ts): it never imports cli/. The sandbox
+// drill runs as a user runs it, `steward sandbox --json`, in its own process.
+const STEWARD = fileURLToPath(new URL('../bin/steward.mjs', import.meta.url));
+const run = promisify(execFile);
 
 interface DrillJson {
   metrics: {
@@ -13,10 +20,13 @@ interface DrillJson {
 
 /** One sandbox drill (`npm start -- --size N --json`): its measured RTO split, warm-up and checks. */
 const drillOnce = async (rows: number): Promise<DrillJson> => {
-  const lines: string[] = [];
-  const code = await main(['sandbox', '--size', String(rows), '--json'], (s) => lines.push(s));
-  const json = JSON.parse(lines.join('\n')) as { report: Partial<DrillJson> };
-  if (code !== 0 || !json.report.metrics || !json.report.verification)
+  const { stdout } = await run(process.execPath, [STEWARD, 'sandbox', '--size', String(rows), '--json'], {
+    maxBuffer: 64 << 20,
+  }).catch((e: { stdout?: string; message: string }) => {
+    throw new Error(`sandbox drill at ${rows} rows did not pass: ${e.message}`);
+  });
+  const json = JSON.parse(stdout) as { report: Partial<DrillJson> };
+  if (!json.report.metrics || !json.report.verification)
     throw new Error(`sandbox drill at ${rows} rows did not pass`);
   return json.report as DrillJson;
 };

@@ -1,4 +1,4 @@
-import { table } from '../cli/table.js';
+import { table } from '../shared/table.js';
 import { benchBundles } from './bundle-size.js';
 import { benchCost } from './cost.js';
 import { benchDrCopies } from './dr-copies.js';
