@@ -253,7 +253,9 @@ export const simulateRetention = async (
     );
     const seconds = (clock.now - started) / 1000;
 
-    const limited = fake.calls.filter((c) => c.service !== 'dynamodb');
+    // The run's requests only (the planning listing below adds its own).
+    const ran = [...fake.calls];
+    const limited = ran.filter((c) => c.service !== 'dynamodb');
     const expected = expectedExpiries(estate);
     const expires = [...expected.values()].reduce((a, s) => a + s.size, 0);
     // Left in the fake, per database, against what the policy keeps and what must never go.
@@ -269,7 +271,7 @@ export const simulateRetention = async (
       if (managed.every((t) => has.has(t) !== gone.has(t))) atPolicy++;
       untouchableLost += (estate.untouchable.get(db.id) ?? []).filter((t) => !has.has(t)).length;
     }
-    const deleted = fake.calls.filter((c) => c.op.startsWith('Delete') && !c.throttled).length;
+    const deleted = ran.filter((c) => c.op.startsWith('Delete') && !c.throttled).length;
 
     // Planning CPU time on the inventory as listed (what the engine sees); synchronous, no simulated time.
     const listing = await drive(clock, () =>
@@ -286,7 +288,7 @@ export const simulateRetention = async (
     return {
       calls: limited.length,
       throttled: limited.filter((c) => c.throttled).length,
-      dynamodb: fake.calls.length - limited.length,
+      dynamodb: ran.length - limited.length,
       minimum: minimumFor(estate, expires),
       expires,
       deleted,
