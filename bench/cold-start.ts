@@ -64,19 +64,21 @@ const bundleLike = (fn: DeployedFunction, kind: string, source: string) => {
   writeFileSync(entry, source);
   const file = join(dir, 'index.mjs');
   const meta = join(dir, 'meta.json');
-  const argv = fn.bundle.argv;
-  if (!argv) throw new Error('CDK ran esbuild through a shell script: the bench reads only an argv');
-  const swapped = argv.map((a) =>
-    a.endsWith(`functions/${fn.name}/handler.ts`)
-      ? entry
-      : a.startsWith('--outfile=')
-        ? `--outfile=${file}`
-        : a,
-  );
-  execFileSync(swapped[0]!, [...swapped.slice(1), `--metafile=${meta}`, '--log-level=error'], {
-    cwd: fn.bundle.cwd,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const extra = [`--metafile=${meta}`, '--log-level=error'];
+  const options = { cwd: fn.bundle.cwd, stdio: ['ignore', 'ignore', 'inherit'] as ('ignore' | 'inherit')[] };
+  const ownEntry = new RegExp(`"?[^\\s"]*functions/${fn.name}/handler\\.ts"?`);
+  if (fn.bundle.argv) {
+    const swapped = fn.bundle.argv.map((a) =>
+      ownEntry.test(a) ? entry : a.startsWith('--outfile=') ? `--outfile=${file}` : a,
+    );
+    execFileSync(swapped[0]!, [...swapped.slice(1), ...extra], options);
+  } else {
+    // The same command run through a shell (`bash -c "esbuild ..."`): swap the entry and output in the text.
+    const script = fn.bundle
+      .script!.replace(ownEntry, JSON.stringify(entry))
+      .replace(/--outfile=("[^"]*"|\S+)/, `--outfile=${JSON.stringify(file)}`);
+    execFileSync('bash', ['-c', `${script} ${extra.join(' ')}`], options);
+  }
   return { file, bytes: statSync(file).size, metafile: JSON.parse(readFileSync(meta, 'utf8')) as Metafile };
 };
 
