@@ -38,11 +38,13 @@ const simulate = (n: number, planRuns: number, inject: Injection = {}): Outcome 
  * steward's) on a fake AWS that pages, answers slowly and throttles at RDS's rate: requests against the
  * minimum and snapshots left against the policy, both computed from the history and the policy without
  * steward's engine, the run's (simulated) duration, and planning CPU time. Self-tests: an extra listing
- * must turn the calls row red, a policy one daily short the policy row.
+ * must turn the calls row red, every request 20 times slower the run-time row, a policy one daily short
+ * the policy row. (Planning CPU has none: it is an absolute budget on this machine's CPU.)
  */
 export const benchRetention = async (n: number, runs: number): Promise<BenchRow[]> => {
   const r = simulate(n, runs);
   const extra = simulate(n, 0, { extraListing: true });
+  const slow = simulate(n, 0, { latencyFactor: 20 });
   const short = simulate(n, 0, {
     policies: { ...POLICIES, standard: { ...POLICIES.standard!, daily: 29 } },
   });
@@ -97,6 +99,15 @@ export const benchRetention = async (n: number, runs: number): Promise<BenchRow[
       ...callsRow(extra),
       target: '> minimum (must go red)',
       ok: !callsRow(extra).ok,
+    },
+    {
+      bench: `${bench}, self-test`,
+      metric: 'every request 20 times slower: the run-time row',
+      value: slow.seconds.toFixed(1),
+      baseline: `${TIMEOUT_S / 2} s = half of ${TIMEOUT_S} s`,
+      ratio: slow.seconds / (TIMEOUT_S / 2),
+      target: '≥ half the timeout (must go red)',
+      ok: slow.seconds >= TIMEOUT_S / 2,
     },
     {
       bench: `${bench}, self-test`,

@@ -191,6 +191,8 @@ export interface Outcome {
 /** What a simulation changes (the self-tests): an extra listing, or another policy than the one checked. */
 export interface Injection {
   extraListing?: boolean;
+  /** Every request this many times slower than the estate fake's latency. */
+  latencyFactor?: number;
   policies?: Record<string, RetentionPolicy>;
 }
 
@@ -207,7 +209,15 @@ export const simulateRetention = async (
   inject: Injection = {},
 ): Promise<Outcome> => {
   const clock = new SimClock(NOW - 400 * DAY);
-  const fake = new FakeAws({ clock });
+  const factor = inject.latencyFactor ?? 1;
+  const fake = new FakeAws({
+    clock,
+    // The estate fake's own latency (bench/estate/fake-aws.ts), scaled for the self-test.
+    ...(factor !== 1 && {
+      latencyMs: (op: string, items: number) =>
+        factor * (op.startsWith('Describe') ? 120 + items * 1.5 : op.endsWith('Item') ? 8 : 90),
+    }),
+  });
   const estate = seed(fake, n);
   clock.now = NOW;
   const config = configFor(inject.policies ?? POLICIES);
