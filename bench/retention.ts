@@ -1,140 +1,120 @@
-import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import {
-  DeleteDBSnapshotCommand,
-  DescribeDBClusterSnapshotsCommand,
-  DescribeDBSnapshotsCommand,
-  type DBSnapshot,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { dynamoDeletionBudget } from '../shared/aws/retention-budget.js';
-import { awsSnapshotStore } from '../shared/aws/snapshots.js';
-import { parseConfig } from '../shared/config/schema.js';
-import { memoryNotifier } from '../shared/notify/notifier.js';
-import { planRetentionFor } from '../shared/retention/policy.js';
-import { runRetention } from '../shared/retention/service.js';
-import { Tag } from '../shared/tags.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Injection, type Outcome, POLICIES } from './retention/simulate.js';
 import { type BenchRow, median } from './stats.js';
 
-const DAY = 86_400_000;
-const NOW = new Date('2026-11-23T12:00:00Z');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TIMEOUT_S = 600; // infra/retention.ts
 
-/** A simulated history: `n` managed daily snapshots over 40 databases, plus some not ours. */
-const history = (n: number): DBSnapshot[] => {
-  const dbs = 40;
-  return Array.from({ length: n }, (_, i) => {
-    const db = `db-${i % dbs}`;
-    const day = Math.floor(i / dbs);
-    const created = new Date(NOW.getTime() - (day + 1) * DAY + (i % 7) * 60_000);
-    const ours = i % 50 !== 0;
-    return {
-      DBSnapshotIdentifier: ours ? `steward-${db}-${day}-sched` : `manual-${db}-${day}`,
-      DBSnapshotArn: `arn:aws:rds:eu-west-1:111122223333:snapshot:x-${i}`,
-      DBInstanceIdentifier: db,
-      SnapshotCreateTime: created,
-      Status: 'available',
-      SnapshotType: 'manual',
-      TagList: ours
-        ? [
-            { Key: Tag.managed, Value: 'true' },
-            { Key: Tag.policy, Value: 'daily' },
-            { Key: Tag.source, Value: db },
-          ]
-        : [],
-    };
-  });
+/** One simulation in a fresh process (bench/retention/worker.ts): fresh SDK clients, pacers and clock. */
+const simulate = (n: number, planRuns: number, inject: Injection = {}): Outcome => {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-retention-'));
+  try {
+    const out = join(dir, 'result.json');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/retention/worker.ts'),
+        JSON.stringify({ n, planRuns, inject }),
+        out,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+    );
+    if (r.status !== 0)
+      throw new Error(`retention simulation failed: ${r.stderr.trim().split('\n').slice(-5).join(' ')}`);
+    return JSON.parse(readFileSync(out, 'utf8')) as Outcome;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 
 /**
- * Retention over a 10 000-snapshot history behind a fake RDS that pages with MaxRecords 100, as the real
- * one does: API calls against the minimum, and planning CPU time.
+ * Retention over about `n` snapshots (RDS instances, Aurora clusters, ElastiCache, some held, some not
+ * steward's) on a fake AWS that pages, answers slowly and throttles at RDS's rate: requests against the
+ * minimum and snapshots left against the policy, both computed from the history and the policy without
+ * steward's engine, the run's (simulated) duration, and planning CPU time. Self-tests: an extra listing
+ * must turn the calls row red, every request 20 times slower the run-time row, a policy one daily short
+ * the policy row. (Planning CPU has none: it is an absolute budget on this machine's CPU.)
  */
 export const benchRetention = async (n: number, runs: number): Promise<BenchRow[]> => {
-  const snaps = history(n);
-  const rds = mockClient(RDSClient);
-  const ec = mockClient(ElastiCacheClient);
-  rds.on(DescribeDBSnapshotsCommand).callsFake((input: { Marker?: string; MaxRecords?: number }) => {
-    const size = Math.min(Math.max(input.MaxRecords ?? 100, 20), 100);
-    const start = Number(input.Marker ?? 0);
-    const page = snaps.slice(start, start + size);
-    return { DBSnapshots: page, Marker: start + size < snaps.length ? String(start + size) : undefined };
+  const r = simulate(n, runs);
+  const extra = simulate(n, 0, { extraListing: true });
+  const slow = simulate(n, 0, { latencyFactor: 20 });
+  const short = simulate(n, 0, {
+    policies: { ...POLICIES, standard: { ...POLICIES.standard!, daily: 29 } },
   });
-  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
-  rds.on(DeleteDBSnapshotCommand).resolves({});
-  ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
-  // The day's deletion budget in the state table: one read and one conditional write per run.
-  const ddb = mockClient(DynamoDBDocumentClient);
-  ddb.on(GetCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-
-  const config = parseConfig(
-    {
-      stage: 'prod',
-      region: 'eu-west-1',
-      backup: { policies: { daily: { kinds: ['rds-instance'], retention: 'std' } } },
-      retention: {
-        deletions: { floor: 1000, safetyCap: 2000 },
-        includeDrRegion: false,
-        policies: { std: { daily: 30, weekly: 8, monthly: 12, yearly: 3, keepAtLeast: 7 } },
-      },
-    },
-    'bench',
-  );
-  const store = awsSnapshotStore(
-    'eu-west-1',
-    new RDSClient({ region: 'eu-west-1' }),
-    new ElastiCacheClient({ region: 'eu-west-1' }),
-  );
-  const result = await runRetention({
-    stores: [store],
-    config,
-    notifier: memoryNotifier(),
-    now: () => NOW,
-    dryRun: false,
-    budget: dynamoDeletionBudget(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
-      'state',
-    ),
+  const bench = `retention ${r.databases} databases, ${n.toLocaleString('en')} snapshots`;
+  const callsRow = (o: Outcome) => ({
+    value: String(o.calls),
+    baseline: `${o.minimum} minimum`,
+    ratio: o.calls / o.minimum,
+    ok: o.calls <= o.minimum,
   });
-  const calls = rds.calls().length + ec.calls().length + ddb.calls().length;
-  const minimum = Math.ceil(n / 100) + result.plan.delete.length;
-
-  // Planning CPU time, on the plain inventory (what the engine sees), median of `runs`.
-  const { snapshots: inventory } = await awsSnapshotStore(
-    'eu-west-1',
-    new RDSClient({ region: 'eu-west-1' }),
-    new ElastiCacheClient({ region: 'eu-west-1' }),
-  ).list(['rds-instance']);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    planRetentionFor(inventory, config, NOW);
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  rds.restore();
-  ec.restore();
-  ddb.restore();
-  const planMs = median(times);
+  const policyRow = (o: Outcome) => ({
+    value: `${o.atPolicy}/${o.databases}`,
+    baseline: `${o.expires} due by the policy`,
+    ratio: o.atPolicy / o.databases,
+    ok: o.atPolicy === o.databases && o.untouchableLost === 0,
+  });
+  const planMs = median(r.planMs);
   return [
     {
-      bench: `retention ${n} snapshots`,
-      metric: `API calls (${result.plan.delete.length} deletions)`,
-      value: String(calls),
-      baseline: `${minimum} minimum`,
-      ratio: calls / minimum,
-      target: '≈ 1.00× (+1 cluster, +1 cache describe, +2 budget)',
-      ok: calls <= minimum + 4,
+      bench,
+      metric: `RDS, ElastiCache and tagging requests, retries included (${r.throttled} throttled; ${r.dynamodb} DynamoDB for the day's budget)`,
+      ...callsRow(r),
+      target: '≤ minimum (listing pages + one delete per expired snapshot)',
     },
     {
-      bench: `retention ${n} snapshots`,
+      bench,
+      metric: `databases exactly at policy after the run (${r.deleted} deleted; steward: ${r.allowance.expired} expired, ${r.allowance.due} due in 24 h, ${r.allowance.allowed} allowed; ${r.untouchableLost} held or not steward's lost)`,
+      ...policyRow(r),
+      target: 'all, none held or foreign lost',
+    },
+    {
+      bench,
+      metric: 'run time, s (simulated: latency, pacing, back-off)',
+      value: r.seconds.toFixed(1),
+      baseline: `${TIMEOUT_S / 2} s = half of ${TIMEOUT_S} s`,
+      ratio: r.seconds / (TIMEOUT_S / 2),
+      target: '< half the timeout',
+      ok: r.seconds < TIMEOUT_S / 2,
+    },
+    {
+      bench,
       metric: `planning CPU ms (median of ${runs})`,
       value: planMs.toFixed(1),
       baseline: '50 ms budget',
       ratio: planMs / 50,
       target: '< 50 ms',
       ok: planMs < 50,
+    },
+    {
+      bench: `${bench}, self-test`,
+      metric: 'an extra listing of every region: the requests row',
+      ...callsRow(extra),
+      target: '> minimum (must go red)',
+      ok: !callsRow(extra).ok,
+    },
+    {
+      bench: `${bench}, self-test`,
+      metric: 'every request 20 times slower: the run-time row',
+      value: slow.seconds.toFixed(1),
+      baseline: `${TIMEOUT_S / 2} s = half of ${TIMEOUT_S} s`,
+      ratio: slow.seconds / (TIMEOUT_S / 2),
+      target: '≥ half the timeout (must go red)',
+      ok: slow.seconds >= TIMEOUT_S / 2,
+    },
+    {
+      bench: `${bench}, self-test`,
+      metric: 'the engine keeps 29 dailies, the check 30: the policy row',
+      ...policyRow(short),
+      target: 'not all (must go red)',
+      ok: !policyRow(short).ok,
     },
   ];
 };

@@ -1,5 +1,5 @@
-import { table } from '../cli/table.js';
-import { benchBundles } from './bundle-size.js';
+import { table } from '../shared/table.js';
+import { benchColdStarts } from './cold-start.js';
 import { benchCost } from './cost.js';
 import { benchDrCopies } from './dr-copies.js';
 import { benchDrill } from './drill.js';
@@ -8,8 +8,6 @@ import { benchGfsProperties } from './properties.js';
 import { benchRetention } from './retention.js';
 import { benchWarmupChunks } from './warmup.js';
 import type { BenchRow } from './stats.js';
-
-const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost'];
 
 /** `npm run bench`: every figure is a ratio measured side by side in this one run. */
 export const bench = async (
@@ -20,7 +18,8 @@ export const bench = async (
   const quick = process.env.BENCH_QUICK === '1';
   // `npm run bench -- estate retention`: only the named groups.
   const groups: [string, () => Promise<BenchRow[]>][] = [
-    ['bundles', () => benchBundles(FUNCTIONS, quick ? 3 : 15)],
+    // Every function the CDK app ships, bundled by CDK, cold-started on the Lambda runtime's Node.js major.
+    ['bundles', () => benchColdStarts(quick ? 5 : 21, process.env.BENCH_FUNCTIONS?.split(','))],
     ['retention', () => benchRetention(10_000, quick ? 3 : 15)],
     ['properties', () => benchGfsProperties(quick ? 10_000 : 100_000)],
     // 1, 10 and 100 × the sandbox's default size (100 × is about 1 GB of data, 5 000 000 transactions).

@@ -15,3 +15,10 @@ export interface BenchRow {
   target: string;
   ok: boolean;
 }
+
+/** Median of the ratios of paired samples (`a[i] / b[i]`): each pair ran side by side, so noise cancels. */
+export const pairedRatio = (a: readonly number[], b: readonly number[]): number => {
+  if (!a.length || a.length !== b.length)
+    throw new Error(`paired samples differ in length: ${a.length}/${b.length}`);
+  return median(a.map((x, i) => x / b[i]!));
+};

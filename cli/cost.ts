@@ -10,7 +10,7 @@ import { errorMessage } from '../shared/errors.js';
 import { memoryNotifier } from '../shared/notify/notifier.js';
 import { stageConfig } from './base.js';
 import type { Flags } from './main.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 /** The name infra/state-table.ts gives the stage's state table. */
 const stateTableName = (stage: string) => `steward-${stage}-state`;

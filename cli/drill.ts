@@ -21,7 +21,7 @@ import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
 import { mapLimit } from '../shared/pool.js';
 import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 /**
  * State names of the drill state machine the CLI reads from its history. Copied from `DrillStates`

@@ -25,7 +25,7 @@ import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
 import { UsageError } from './base.js';
 import type { Flags } from './main.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -14,7 +14,7 @@ import {
 import { EventShapeError } from '../shared/errors.js';
 import { readJson, stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 /** Render a retention plan: one row per snapshot with the rule that decided it, then the totals. */
 export const renderRetentionPlan = (plan: RetentionPlan): string => {

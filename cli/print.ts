@@ -1,6 +1,6 @@
 import type { Outcome } from '../shared/model.js';
 import type { RenderedNotification } from './base.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 const outcomeRows = (outcomes: readonly Outcome[]) =>
   outcomes.map((o) => [

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
+import { type LocalDrillEvent, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
@@ -351,6 +351,8 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     };
     say('\n  drill (Step Functions, local):');
     const entered = new Map<string, number>();
+    // The execution's state log (entered/succeeded/failed, epoch ms): `--json` prints it, the bench reads it.
+    const events: LocalDrillEvent[] = [];
     let recorded: DrillState | undefined;
     const executionName = `sandbox-${new Date()
       .toISOString()
@@ -363,6 +365,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       waitMs: 120_000,
       signal: abort.signal,
       onEvent: (e) => {
+        events.push(e);
         if (e.type === 'entered') entered.set(e.state, e.at);
         const since = entered.has(e.state) ? ` (${seconds(e.at - entered.get(e.state)!)})` : '';
         if (e.type === 'succeeded') say(`    ✓ ${e.state}${since}`);
@@ -413,6 +416,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
             status: result.status,
             error: result.error,
             path: result.path,
+            events,
             report: doc,
             history,
             postgres: findPgBinaries(),

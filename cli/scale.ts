@@ -5,7 +5,7 @@ import type { DecisionRecord } from '../shared/scaling/model.js';
 import type { ScalingResult } from '../shared/scaling/service.js';
 import { localBase, UsageError } from './base.js';
 import type { Flags } from './main.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 /** Render scaling decisions: one row per decision, with the change or the reason. */
 export const renderScaling = (r: ScalingResult): string => {

@@ -12,7 +12,7 @@ import { runStatus, type StatusDeps } from '../shared/report/status.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './main.js';
-import { table } from './table.js';
+import { table } from '../shared/table.js';
 
 /** What `steward status` reads; tests pass their own. */
 export interface StatusCliDeps {

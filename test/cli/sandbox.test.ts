@@ -10,6 +10,7 @@ import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/o
 interface SandboxJson {
   status: string;
   path: string[];
+  events: { state: string; type: string; at: number }[];
   report: {
     passed: boolean;
     cleanup?: { status: string };
@@ -83,6 +84,11 @@ describe('npm start (the local sandbox)', () => {
         'Record',
       ]),
     );
+    // The execution's state log with its timestamps: the bench reads the drill's overhead from it.
+    const verify = json.events.filter((e) => e.state === 'Verify');
+    expect(verify.map((e) => e.type)).toEqual(['entered', 'succeeded']);
+    expect(verify[1]!.at).toBeGreaterThanOrEqual(verify[0]!.at);
+    expect(json.events.map((e) => e.at)).toEqual([...json.events.map((e) => e.at)].sort((a, b) => a - b));
     expect(json.report).toMatchObject({ passed: true, cleanup: { status: 'deleted' } });
     expect(json.report.metrics.rtoSeconds).toBeGreaterThan(0);
     expect(json.report.metrics.rpoSeconds).toBeGreaterThanOrEqual(30);

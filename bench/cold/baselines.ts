@@ -1,0 +1,198 @@
+import type { Metafile } from './deployed.js';
+
+/** The SDK classes and functions that survive in a bundle, per package: what a fair baseline imports. */
+export type SdkSurvivors = Map<string, Set<string>>;
+
+/** Inputs of the bundle's one JavaScript output that contribute bytes to it (tree-shaken files do not). */
+export const survivingInputs = (meta: Metafile): string[] => {
+  const outputs = Object.entries(meta.outputs).filter(([f]) => /\.m?js$/.test(f));
+  if (outputs.length !== 1) throw new Error(`expected one JavaScript output, found ${outputs.length}`);
+  return Object.entries(outputs[0]![1].inputs)
+    .filter(([, i]) => i.bytesInOutput > 0)
+    .map(([f]) => f);
+};
+
+const SDK_FILE = /node_modules\/(@aws-sdk\/[\w-]+)\/dist-es\/(?:(commands|pagination|waiters)\/)?(\w+)\.js$/;
+
+/**
+ * What a bundle keeps of the AWS SDK, read from esbuild's metafile: each client class, command, paginator,
+ * waiter and utility class (`Signer`, `DynamoDBDocumentClient`) whose module contributes bytes. The rest of
+ * the SDK (protocols, models, endpoints, the Smithy runtime) follows from those, in a baseline as in steward.
+ */
+export const sdkSurvivors = (inputs: readonly string[]): SdkSurvivors => {
+  const out: SdkSurvivors = new Map();
+  const add = (pkg: string, name: string) => {
+    const set = out.get(pkg) ?? new Set<string>();
+    set.add(name);
+    out.set(pkg, set);
+  };
+  for (const f of inputs) {
+    const m = SDK_FILE.exec(f);
+    if (!m) continue;
+    const [, pkg, folder, base] = m as unknown as [string, string, string | undefined, string];
+    if (folder === 'commands' && base.endsWith('Command')) add(pkg, base);
+    else if (folder === 'pagination' && base.endsWith('Paginator'))
+      add(pkg, `paginate${base.replace(/Paginator$/, '')}`);
+    else if (folder === 'waiters' && base.startsWith('waitFor'))
+      add(pkg, base.replace(/^waitFor/, 'waitUntil'));
+    // Client classes (RDSClient, DynamoDBDocumentClient) and the RDS signer.
+    else if (!folder && (/^[A-Z]\w*Client$/.test(base) || base === 'Signer')) add(pkg, base);
+  }
+  return out;
+};
+
+/** The commands (not clients or helpers) among the survivors, as `package/Name`: the fairness check. */
+export const survivingCommands = (s: SdkSurvivors): string[] =>
+  [...s]
+    .flatMap(([pkg, names]) => [...names].filter((n) => n.endsWith('Command')).map((n) => `${pkg}/${n}`))
+    .sort();
+
+/** Which of the framework libraries a bundle uses, read from the same metafile. */
+export interface FrameworkUse {
+  middy: boolean;
+  logger: boolean;
+  loggerMiddleware: boolean;
+  metrics: boolean;
+  metricsMiddleware: boolean;
+  /** zod's flavour in the bundle: `zod/mini` (functional) or classic `zod`; none when absent. */
+  zod: 'zod/mini' | 'zod' | undefined;
+}
+
+export const frameworkUse = (inputs: readonly string[]): FrameworkUse => {
+  const has = (re: RegExp) => inputs.some((f) => re.test(f));
+  const classic = has(/node_modules\/zod\/v4\/classic\//);
+  const mini = has(/node_modules\/zod\/v4\/mini\//);
+  return {
+    middy: has(/node_modules\/@middy\/core\//),
+    logger: has(/node_modules\/@aws-lambda-powertools\/logger\/lib\/esm\/Logger\.js$/),
+    loggerMiddleware: has(/node_modules\/@aws-lambda-powertools\/logger\/lib\/esm\/middleware\//),
+    metrics: has(/node_modules\/@aws-lambda-powertools\/metrics\/lib\/esm\/Metrics\.js$/),
+    metricsMiddleware: has(/node_modules\/@aws-lambda-powertools\/metrics\/lib\/esm\/middleware\//),
+    zod: classic ? 'zod' : mini ? 'zod/mini' : undefined,
+  };
+};
+
+// Operation names the DynamoDB document client's commands send (GetCommand sends GetItem, ...).
+const DOCUMENT_OPS: Record<string, string> = {
+  GetItem: 'GetCommand',
+  PutItem: 'PutCommand',
+  UpdateItem: 'UpdateCommand',
+  DeleteItem: 'DeleteCommand',
+  Query: 'QueryCommand',
+  Scan: 'ScanCommand',
+  BatchGetItem: 'BatchGetCommand',
+  BatchWriteItem: 'BatchWriteCommand',
+  TransactWriteItems: 'TransactWriteCommand',
+  TransactGetItems: 'TransactGetCommand',
+};
+
+// What a REST service needs in the URL of a request (an empty label fails before the request is sent).
+const LABELS = { Bucket: 'steward-bench', Key: 'bench/first-invoke.json', Name: 'steward-bench' };
+
+/**
+ * The source of a baseline handler: it imports exactly `survivors`, constructs each client on the first
+ * invoke and sends the requests named in the event (`calls`: the operations steward's own first invoke
+ * sent), one command each, to the same fake endpoint. `framework` adds middy, the Powertools logger and
+ * metrics (with their middlewares) and a zod event schema, each only when the function uses it; `extra`
+ * is a module to import and keep, and an SDK client to build and call once (the self-test's injection).
+ */
+export const baselineSource = (
+  survivors: SdkSurvivors,
+  framework?: FrameworkUse,
+  extra?: { module: string; client?: { module: string; name: string; command: string } },
+): string => {
+  const lines: string[] = [];
+  const clients: string[] = [];
+  const commands: string[] = [];
+  let i = 0;
+  for (const [pkg, names] of survivors) {
+    const aliased = [...names].sort().map((n) => {
+      const alias = `s${i++}`;
+      if (/Client$/.test(n)) clients.push(`[${JSON.stringify(pkg)}, ${JSON.stringify(n)}, ${alias}]`);
+      else if (n.endsWith('Command'))
+        commands.push(`[${JSON.stringify(pkg)}, ${JSON.stringify(n)}, ${alias}]`);
+      else clients.push(`[${JSON.stringify(pkg)}, ${JSON.stringify(n)}, ${alias}]`);
+      return `${n} as ${alias}`;
+    });
+    lines.push(`import { ${aliased.join(', ')} } from '${pkg}';`);
+  }
+  if (extra) lines.push(`import * as injected from '${extra.module}';`, 'globalThis.__injected = injected;');
+  if (extra?.client)
+    lines.push(
+      `import { ${extra.client.name} as X0, ${extra.client.command} as X1 } from '${extra.client.module}';`,
+      'const extraCall = async () => { try { await new X0({}).send(new X1({})); } catch {} };',
+    );
+  else lines.push('const extraCall = async () => {};');
+  lines.push(
+    `const CLIENTS = [${clients.join(', ')}];`,
+    `const COMMANDS = [${commands.join(', ')}];`,
+    `const DOCUMENT_OPS = ${JSON.stringify(DOCUMENT_OPS)};`,
+    `const LABELS = ${JSON.stringify(LABELS)};`,
+    // One client per package, built on first use (as steward's factory does); the document client wraps
+    // the DynamoDB client.
+    'let built;',
+    'const wire = () => {',
+    '  const m = new Map();',
+    '  for (const [pkg, name, C] of CLIENTS) {',
+    "    if (name === 'DynamoDBDocumentClient' || typeof C.prototype?.send !== 'function') continue;",
+    '    m.set(pkg, new C({}));',
+    '  }',
+    '  for (const [pkg, name, C] of CLIENTS) {',
+    "    if (name !== 'DynamoDBDocumentClient') continue;",
+    "    m.set(pkg, C.from(m.get('@aws-sdk/client-dynamodb') ?? new (CLIENTS.find((c) => c[1] === 'DynamoDBClient')[2])({})));",
+    '  }',
+    '  return m;',
+    '};',
+    // Send `op` with the surviving command of that name: the client package's own, else the document
+    // client's (GetItem → GetCommand).
+    'const send = async (clients, op) => {',
+    '  let hit = COMMANDS.find(([pkg, name]) => name === `${op}Command` && !pkg.endsWith("lib-dynamodb"));',
+    '  if (!hit && DOCUMENT_OPS[op]) hit = COMMANDS.find(([pkg, name]) => pkg.endsWith("lib-dynamodb") && name === DOCUMENT_OPS[op]);',
+    '  if (!hit) return false;',
+    '  const [pkg, , Command] = hit;',
+    '  const input = pkg.endsWith("lib-dynamodb") ? { TableName: "t", Key: { pk: "x" } } : /client-(s3|scheduler|lambda)$/.test(pkg) ? { ...LABELS } : {};',
+    '  try { await clients.get(pkg).send(new Command(input)); } catch {}',
+    '  return true;',
+    '};',
+    'const calls = async (event) => { built ??= wire(); let n = 0; for (const op of event.calls ?? []) if (await send(built, op)) n++; await extraCall(); return n; };',
+  );
+  if (!framework) {
+    lines.push('export const handler = async (event) => ({ sent: await calls(event) });');
+    return lines.join('\n') + '\n';
+  }
+  const f = framework;
+  if (f.middy) lines.push("import middy from '@middy/core';");
+  if (f.logger) lines.push("import { Logger } from '@aws-lambda-powertools/logger';");
+  if (f.loggerMiddleware)
+    lines.push("import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';");
+  if (f.metrics) lines.push("import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';");
+  if (f.metricsMiddleware)
+    lines.push("import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';");
+  if (f.zod) lines.push(`import * as z from '${f.zod}';`);
+  if (f.logger) lines.push('const logger = new Logger();');
+  if (f.metrics) lines.push("const metrics = new Metrics({ namespace: 'Steward' });");
+  // A small request schema of the shape steward's requests have, parsed on every invoke.
+  if (f.zod === 'zod/mini')
+    lines.push(
+      'const Event = z.object({ calls: z.array(z.string()), action: z.optional(z.string()), dryRun: z.optional(z.boolean()) });',
+    );
+  else if (f.zod)
+    lines.push(
+      'const Event = z.object({ calls: z.array(z.string()), action: z.string().optional(), dryRun: z.boolean().optional() });',
+    );
+  lines.push(
+    'const run = async (event) => {',
+    `  const e = ${f.zod ? 'Event.parse(event)' : 'event'};`,
+    '  const sent = await calls(e);',
+    f.logger ? "  logger.info('first invoke', { sent });" : '',
+    f.metrics ? "  metrics.addMetric('Sent', MetricUnit.Count, sent);" : '',
+    '  return { sent };',
+    '};',
+  );
+  const uses = [
+    f.loggerMiddleware && f.logger ? '.use(injectLambdaContext(logger, { resetKeys: true }))' : '',
+    f.metricsMiddleware && f.metrics ? '.use(logMetrics(metrics, { captureColdStartMetric: true }))' : '',
+  ].join('');
+  lines.push(f.middy ? `export const handler = middy()${uses}.handler(run);` : 'export const handler = run;');
+  return lines.filter(Boolean).join('\n') + '\n';
+};

@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the fake endpoint answered: the service (from the signature's scope) and the operation. */
+export interface FakeCall {
+  service: string;
+  op: string;
+}
+
+/** The operation of a REST request (S3, Scheduler): what the SDK command was, from method and path. */
+const restOp = (service: string, method: string, url: string): string => {
+  if (service === 's3') {
+    if (method === 'PUT') return 'PutObject';
+    if (method === 'HEAD') return 'HeadObject';
+    if (method === 'GET') return url.includes('list-type=2') ? 'ListObjectsV2' : 'GetObject';
+    if (method === 'DELETE') return 'DeleteObject';
+  }
+  if (service === 'scheduler' && method === 'POST') return 'CreateSchedule';
+  return `${method} ${url.split('?')[0]}`;
+};
+
+/**
+ * Answer one request with the smallest valid response of its protocol: `{}` for the JSON protocols (the
+ * operation in X-Amz-Target), an empty `<Op>Result` for the query protocol (RDS, ElastiCache, SNS), and for
+ * S3 an empty success (a GET is NoSuchKey, as a first report read would be).
+ */
+const respond = (req: IncomingMessage, body: string, res: ServerResponse): FakeCall => {
+  const scope = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+  const service = scope?.[1] ?? 'unknown';
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') {
+    res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
+    res.end('{}');
+    return { service, op: target.split('.').pop()! };
+  }
+  const action = /(?:^|&)Action=(\w+)/.exec(body)?.[1];
+  if (action) {
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(
+      `<${action}Response><${action}Result></${action}Result>` +
+        `<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></${action}Response>`,
+    );
+    return { service, op: action };
+  }
+  const op = restOp(service, req.method ?? 'GET', req.url ?? '/');
+  if (op === 'GetObject') {
+    res.writeHead(404, { 'content-type': 'application/xml' });
+    res.end('<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+  } else {
+    res.writeHead(200, { 'content-type': 'application/json', etag: '"bench"' });
+    res.end(service === 's3' ? '' : '{}');
+  }
+  return { service, op };
+};
+
+/**
+ * A local stand-in for every AWS endpoint (`AWS_ENDPOINT_URL`): real HTTP, real SDK serialisation and
+ * signing, empty answers. It records what was asked, so a baseline can send exactly the same requests.
+ */
+export const startFakeEndpoint = async (): Promise<{
+  url: string;
+  calls: FakeCall[];
+  close: () => Promise<void>;
+}> => {
+  const calls: FakeCall[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => calls.push(respond(req, Buffer.concat(chunks).toString('utf8'), res)));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+};

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import {
+  baselineSource,
+  frameworkUse,
+  sdkSurvivors,
+  survivingCommands,
+  survivingInputs,
+} from '../../bench/cold/baselines.js';
+import { resolveValue } from '../../bench/cold/deployed.js';
+import { pairedRatio } from '../../bench/stats.js';
+
+const rds = 'node_modules/@aws-sdk/client-rds/dist-es';
+const meta = (kept: string[], shaken: string[]) => ({
+  inputs: {},
+  outputs: {
+    'index.mjs': {
+      bytes: 1,
+      inputs: Object.fromEntries([
+        ...kept.map((f) => [f, { bytesInOutput: 10 }]),
+        ...shaken.map((f) => [f, { bytesInOutput: 0 }]),
+      ]),
+    },
+    'index.mjs.map': { bytes: 1, inputs: {} },
+  },
+});
+
+describe('fair baselines from the metafile', () => {
+  it('keeps only the SDK modules that contribute bytes to the bundle', () => {
+    // Prepare
+    const m = meta(
+      [
+        `${rds}/RDSClient.js`,
+        `${rds}/commands/DescribeDBSnapshotsCommand.js`,
+        `${rds}/pagination/DescribeDBSnapshotsPaginator.js`,
+      ],
+      // Loaded by esbuild but tree-shaken: a client the function never ships.
+      [
+        'node_modules/@aws-sdk/client-elasticache/dist-es/ElastiCacheClient.js',
+        `${rds}/commands/DeleteDBSnapshotCommand.js`,
+      ],
+    );
+
+    // Act
+    const s = sdkSurvivors(survivingInputs(m));
+
+    // Assert
+    expect([...s.keys()]).toEqual(['@aws-sdk/client-rds']);
+    expect([...s.get('@aws-sdk/client-rds')!].sort()).toEqual([
+      'DescribeDBSnapshotsCommand',
+      'RDSClient',
+      'paginateDescribeDBSnapshots',
+    ]);
+    expect(survivingCommands(s)).toEqual(['@aws-sdk/client-rds/DescribeDBSnapshotsCommand']);
+  });
+
+  it('names the document client, its commands and the RDS signer', () => {
+    const s = sdkSurvivors([
+      'node_modules/@aws-sdk/lib-dynamodb/dist-es/DynamoDBDocumentClient.js',
+      'node_modules/@aws-sdk/lib-dynamodb/dist-es/commands/GetCommand.js',
+      'node_modules/@aws-sdk/rds-signer/dist-es/Signer.js',
+      'node_modules/@aws-sdk/client-rds/dist-es/waiters/waitForDBInstanceAvailable.js',
+    ]);
+    expect([...s.get('@aws-sdk/lib-dynamodb')!].sort()).toEqual(['DynamoDBDocumentClient', 'GetCommand']);
+    expect([...s.get('@aws-sdk/rds-signer')!]).toEqual(['Signer']);
+    expect([...s.get('@aws-sdk/client-rds')!]).toEqual(['waitUntilDBInstanceAvailable']);
+  });
+
+  it('tells zod/mini from classic zod and sees which Powertools parts are used', () => {
+    const mini = frameworkUse([
+      'node_modules/zod/v4/mini/schemas.js',
+      'node_modules/@middy/core/index.js',
+      'node_modules/@aws-lambda-powertools/logger/lib/esm/Logger.js',
+    ]);
+    expect(mini).toEqual({
+      middy: true,
+      logger: true,
+      loggerMiddleware: false,
+      metrics: false,
+      metricsMiddleware: false,
+      zod: 'zod/mini',
+    });
+    expect(
+      frameworkUse(['node_modules/zod/v4/classic/schemas.js', 'node_modules/zod/v4/mini/x.js']).zod,
+    ).toBe('zod');
+  });
+
+  it('writes a baseline that imports exactly the survivors, and the framework only as used', () => {
+    // Prepare
+    const s = sdkSurvivors([`${rds}/RDSClient.js`, `${rds}/commands/DescribeDBSnapshotsCommand.js`]);
+    const fw = frameworkUse(['node_modules/zod/v4/mini/schemas.js', 'node_modules/@middy/core/index.js']);
+
+    // Act
+    const bare = baselineSource(s);
+    const framework = baselineSource(s, fw);
+    const injected = baselineSource(s, undefined, { module: 'pg' });
+
+    // Assert
+    expect(bare).toContain(
+      "import { DescribeDBSnapshotsCommand as s0, RDSClient as s1 } from '@aws-sdk/client-rds';",
+    );
+    expect(bare).not.toMatch(/middy|powertools|zod|pg/);
+    expect(framework).toContain("import * as z from 'zod/mini';");
+    expect(framework).toContain("import middy from '@middy/core';");
+    expect(framework).not.toContain('powertools');
+    expect(injected).toContain("import * as injected from 'pg';");
+  });
+});
+
+describe('the function environment as deployed', () => {
+  const resources = {
+    Topic: { Type: 'AWS::SNS::Topic' },
+    Table: { Type: 'AWS::DynamoDB::Table' },
+    Queue: { Type: 'AWS::SQS::Queue' },
+  };
+  it.each([
+    [{ Ref: 'Topic' }, 'arn:aws:sns:eu-west-1:111122223333:Topic'],
+    [{ Ref: 'Table' }, 'table'],
+    [{ 'Fn::GetAtt': ['Queue', 'Arn'] }, 'arn:aws:sqs:eu-west-1:111122223333:Queue'],
+    [{ 'Fn::Join': ['', ['arn:aws:lambda:', { Ref: 'AWS::Region' }, ':x']] }, 'arn:aws:lambda:eu-west-1:x'],
+    ['--enable-source-maps', '--enable-source-maps'],
+  ])('resolves %j to %s', (value, expected) => {
+    expect(resolveValue(value, resources, 'eu-west-1', '111122223333')).toBe(expected);
+  });
+});
+
+describe('paired ratios', () => {
+  it('is the median of per-pair ratios, not the ratio of medians', () => {
+    // The second side is slow only when the machine is: pairing cancels it.
+    expect(pairedRatio([10, 20, 40], [10, 20, 40])).toBe(1);
+    expect(pairedRatio([11, 22, 44, 100], [10, 20, 40, 10])).toBeCloseTo(1.1);
+  });
+
+  it('refuses samples of different lengths', () => {
+    expect(() => pairedRatio([1, 2], [1])).toThrow(/differ in length/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { drillPhases, pausedBeforeVerify, type StateEvent } from '../../bench/drill.js';
+
+// A sandbox execution's state log (`steward sandbox --json`, 5 000 rows), times relative to its start.
+const T0 = Date.parse('2026-11-30T18:32:35.771Z');
+const log: [string, StateEvent['type'], number][] = [
+  ['Start', 'entered', 0],
+  ['Start', 'succeeded', 6],
+  ['SelectSnapshot', 'entered', 6],
+  ['SelectSnapshot', 'succeeded', 8],
+  ['Restore', 'entered', 8],
+  ['Restore', 'succeeded', 26],
+  ['WaitForRestore', 'entered', 26],
+  ['WaitForRestore', 'succeeded', 903],
+  ['Verify', 'entered', 903],
+  ['Verify', 'succeeded', 1002],
+  ['Cleanup', 'entered', 1090],
+];
+const events = log.map(([state, type, ms]) => ({ state, type, at: T0 + ms }));
+const target = (availableMs: number) => ({
+  requestedAt: new Date(T0 + 9).toISOString(),
+  availableAt: new Date(T0 + availableMs).toISOString(),
+});
+
+describe('drill phases from state timestamps', () => {
+  it('splits RTO into the copy’s restore, the Verify task and the rest', () => {
+    expect(drillPhases(events, target(903))).toEqual({
+      rto: 1002,
+      restore: 894,
+      detection: 0,
+      verify: 99,
+      overhead: 9,
+    });
+  });
+
+  it('books a late detection of the available copy as overhead, not as restore time', () => {
+    // Prepare: the copy was available 400 ms before the wait ended (an event that came late, a poll).
+    const p = drillPhases(events, target(503));
+
+    // Assert
+    expect(p.restore).toBe(494);
+    expect(p.detection).toBe(400);
+    expect(p.overhead).toBe(409);
+  });
+
+  it('sees a pause before Verify (the self-test the bench row must fail on)', () => {
+    const p = drillPhases(pausedBeforeVerify(events, 100), target(903));
+    expect(p.rto).toBe(1102);
+    expect(p.overhead / p.rto).toBeGreaterThan(0.05);
+  });
+
+  it('refuses an execution that never verified', () => {
+    expect(() => drillPhases(events.slice(0, 8), target(903))).toThrow(/never passed Verify/);
+  });
+});
