@@ -3,7 +3,8 @@ import {
   wire as wireRetention,
   type RetentionDeps,
 } from '../../functions/retention/handler.js';
-import { elastiCacheClient, rdsClient, stateTableClient, taggingClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, taggingClient } from '../../shared/aws/clients.js';
+import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig, type RetentionPolicy, type StewardConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
