@@ -43,5 +43,5 @@ let deps: DrillDeps | undefined;
 
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
