@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import {
   Alarm,
   type AlarmProps,
@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, type IRule, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +23,7 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
@@ -136,6 +136,12 @@ export const parkedMessages = (queue: Queue) =>
 export class FailureQueue extends Construct {
   readonly queue: Queue;
   readonly alarm: Alarm;
+  /**
+   * The same queue as EventBridge rules' dead-letter queue, without the statement CDK adds per rule: a queue
+   * policy holds at most 20 statements (8 KB), so every rule is one `aws:SourceArn` of one statement.
+   */
+  readonly forRules: IQueue;
+  private readonly ruleArns: string[] = [];
 
   /** The stack's failure queue, created by the first function that needs it. */
   static of(scope: Construct, config: StewardConfig, notifications: Notifications): FailureQueue {
@@ -170,6 +176,27 @@ export class FailureQueue extends Construct {
     });
     this.alarm.addAlarmAction(new SnsAction(notifications.warning));
     this.alarm.addOkAction(new SnsAction(notifications.warning));
+    this.forRules = Queue.fromQueueAttributes(this, 'ForRules', {
+      queueArn: this.queue.queueArn,
+      queueUrl: this.queue.queueUrl,
+      queueName: this.queue.queueName,
+    });
+  }
+
+  /** Let `rule` (a rule of this stack whose target names `forRules`) park undeliverable events here. */
+  allowRule(rule: IRule): void {
+    if (!this.ruleArns.length) {
+      this.queue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowStewardRules',
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': Lazy.list({ produce: () => this.ruleArns }) } },
+        }),
+      );
+    }
+    this.ruleArns.push(rule.ruleArn);
   }
 }
 
@@ -406,17 +433,20 @@ export class StewardFunction extends Construct {
 
   /** An EventBridge rule on the default bus that invokes this function with the event as-is. */
   addEventRule(id: string, description: string, eventPattern: EventPattern): Rule {
-    return new Rule(this, id, {
+    const failures = FailureQueue.of(this, this.config, this.props.notifications);
+    const rule = new Rule(this, id, {
       description,
       eventPattern,
       targets: [
         new LambdaFunction(this.fn, {
-          deadLetterQueue: this.failureQueue,
+          deadLetterQueue: failures.forRules,
           retryAttempts: 4,
           maxEventAge: Duration.hours(2),
         }),
       ],
     });
+    failures.allowRule(rule);
+    return rule;
   }
 
   /**

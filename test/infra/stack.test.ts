@@ -298,6 +298,20 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     t.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queues[0], 'Arn'] } } },
     });
+    // Every rule parks there through one statement (a queue policy holds at most 20 statements, 8 KB).
+    const rules = Object.keys(t.findResources('AWS::Events::Rule'));
+    const [policy] = Object.values(t.findResources('AWS::SQS::QueuePolicy'));
+    const statements = policy!.Properties.PolicyDocument.Statement as {
+      Principal?: { Service?: string };
+      Condition?: { ArnEquals?: { 'aws:SourceArn': { 'Fn::GetAtt': [string, string] }[] } };
+    }[];
+    const fromRules = statements.filter((x) => x.Principal?.Service === 'events.amazonaws.com');
+    expect(statements.length).toBeLessThanOrEqual(3);
+    expect(fromRules).toHaveLength(rules.length ? 1 : 0);
+    if (rules.length) {
+      const arns = fromRules[0]!.Condition!.ArnEquals!['aws:SourceArn'].map((a) => a['Fn::GetAtt'][0]);
+      expect(arns.sort()).toEqual(rules.sort());
+    }
     t.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     t.resourceCountIs('AWS::Lambda::EventInvokeConfig', stacks[stage].functions.length);
     t.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {
