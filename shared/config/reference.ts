@@ -76,7 +76,7 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.copySchedule':
     'Safety net: a full listing of both regions that starts what events missed (RDS events are best effort; Aurora cluster copies have no copy-finished event).',
   'backup.drLag':
-    'The DR-lag metric: the worst database of each copying policy (`DrLagMaxSeconds`, dimension `policy`).',
+    'The DR-lag metric: the worst database of each copying policy (`DrLagMaxSeconds`, dimension `policy`), sent while it is over the objective.',
   'backup.drLag.metricPerDatabase':
     'Also publish `DrLagSeconds` per database (dimension `database`): one custom metric each, about $0.30 a month (500 databases: ~$150 a month).',
   'backup.policies':
