@@ -71,10 +71,10 @@ const monthlyUsd = (requests: number) =>
   (requests * USD_PER_REQUEST + ASSUMED_SECONDS * MEMORY_GB * LAMBDA_GB_SECOND + LAMBDA_REQUEST);
 
 /**
- * One scheduled cost check over a realistic month behind a mocked Cost Explorer that counts every request,
- * with and without hourly granularity; and what running it daily costs per month.
+ * A mocked Cost Explorer answering like a realistic account (40 services, day 23) that counts every request
+ * at the client, not in the code under test.
  */
-export const benchCost = async (runs: number): Promise<BenchRow[]> => {
+export const costExplorerMock = () => {
   const ce = mockClient(CostExplorerClient);
   ce.on(GetCostAndUsageCommand).callsFake((input: GetCostAndUsageCommandInput) => ({
     ResultsByTime: usagePages(input),
@@ -87,6 +87,21 @@ export const benchCost = async (runs: number): Promise<BenchRow[]> => {
     ],
   });
   ce.on(GetAnomaliesCommand).resolves({ Anomalies: [] });
+  return {
+    source: () =>
+      costExplorerSource(new CostExplorerClient({ region: 'us-east-1' }), { sleep: async () => {} }),
+    requests: () => ce.calls().length,
+    reset: () => ce.resetHistory(),
+    restore: () => ce.restore(),
+  };
+};
+
+/**
+ * One scheduled cost check over a realistic month behind a mocked Cost Explorer that counts every request,
+ * with and without hourly granularity; and what running it daily costs per month.
+ */
+export const benchCost = async (runs: number): Promise<BenchRow[]> => {
+  const ce = costExplorerMock();
 
   const measure = async (hourly: boolean) => {
     const config = parseConfig(
@@ -96,10 +111,8 @@ export const benchCost = async (runs: number): Promise<BenchRow[]> => {
     const times: number[] = [];
     let requests = 0;
     for (let i = 0; i < runs; i++) {
-      ce.resetHistory();
-      const source = costExplorerSource(new CostExplorerClient({ region: 'us-east-1' }), {
-        sleep: async () => {},
-      });
+      ce.reset();
+      const source = ce.source();
       const t = process.hrtime.bigint();
       await runCostCheck({
         config,
@@ -111,7 +124,7 @@ export const benchCost = async (runs: number): Promise<BenchRow[]> => {
       });
       times.push(Number(process.hrtime.bigint() - t) / 1e6);
       // Counted at the mocked client, not by the code under test.
-      requests = ce.calls().length;
+      requests = ce.requests();
     }
     return { requests, ms: median(times) };
   };

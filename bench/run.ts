@@ -4,6 +4,7 @@ import { benchCost } from './cost.js';
 import { benchDrCopies } from './dr-copies.js';
 import { benchDrill } from './drill.js';
 import { benchEstate } from './estate.js';
+import { benchFixedCost } from './fixed-cost.js';
 import { benchGfsProperties } from './properties.js';
 import { benchRetention } from './retention.js';
 import { benchWarmupChunks } from './warmup.js';
@@ -30,6 +31,8 @@ export const bench = async (
     ['dr-copies', () => benchDrCopies([100, 500])],
     // 500 databases over 60 simulated days on the fake AWS; each simulation stops at its CPU budget.
     ['estate', () => benchEstate(quick ? 5 : 60, quick ? 40 : 180, quick ? 40 : 60)],
+    // Fixed monthly cost of the prod example and the defaults, from the synthesized template and real runs.
+    ['fixed-cost', () => benchFixedCost(quick ? [100] : [10, 100, 500])],
   ];
   const unknown = only.filter((name) => !groups.some(([g]) => g === name));
   if (unknown.length) {

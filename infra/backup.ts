@@ -136,9 +136,10 @@ export class Backup extends Construct {
   }
 
   /**
-   * The policy's DR lag over its objective: the worst database's age of newest DR data (`DrLagMaxSeconds`,
-   * published by each full reconcile, hourly by default). Missing data (no database on the policy yet, or
-   * no run) leaves the alarm in INSUFFICIENT_DATA: the function's error alarm covers runs that fail.
+   * The policy's DR lag over its objective: the worst database's age of newest DR data (`DrLagMaxSeconds`),
+   * which each full reconcile (hourly by default) sends only while it is over the objective. No data is a
+   * lag within the objective (OK); a run that fails reaches the stage's failure queue alarm, and the hourly
+   * status check calls the same copy LATE.
    */
   private drLagAlarm(
     props: BackupProps,
@@ -169,7 +170,7 @@ export class Backup extends Construct {
       threshold: objective,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.MISSING,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new SnsAction(props.notifications.warning));
     alarm.addOkAction(new SnsAction(props.notifications.warning));

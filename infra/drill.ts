@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import {
-  Alarm,
-  ComparisonOperator,
-  MathExpression,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import {
   FlowLog,
   FlowLogDestination,
   FlowLogResourceType,
@@ -133,7 +125,6 @@ export class Drill extends Construct {
   readonly verifierSecurityGroup: SecurityGroup;
   readonly subnetGroup: SubnetGroup;
   readonly reportBucket: IBucket;
-  readonly executionsFailedAlarm: Alarm;
   private readonly props: DrillProps;
 
   constructor(scope: Construct, id: string, props: DrillProps) {
@@ -306,27 +297,10 @@ export class Drill extends Construct {
     this.grantDrill();
     this.grantVerifier();
 
-    this.executionsFailedAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
-      alarmName: `${name}-failed`,
-      alarmDescription:
-        `steward ${config.stage}: a restore drill failed or timed out (the backup may not restore). ` +
-        `Executions: state machine ${name}; report in the drill report bucket.`,
-      metric: new MathExpression({
-        expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
-        usingMetrics: {
-          failed: this.stateMachine.metricFailed({ statistic: Stats.SUM }),
-          timedOut: this.stateMachine.metricTimedOut({ statistic: Stats.SUM }),
-        },
-        period: Duration.minutes(5),
-        label: 'Drill executions failed or timed out',
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.executionsFailedAlarm.addAlarmAction(new SnsAction(props.notifications.critical));
-    this.executionsFailedAlarm.addOkAction(new SnsAction(props.notifications.critical));
+    // No alarm on ExecutionsFailed: a drill that fails is recorded and paged by its own record step
+    // (DrillFailed), and an execution that ends FAILED, TIMED_OUT or ABORTED any other way reaches the drill
+    // function through the ExecutionEndedRule above, which cleans up and pages (critical); if that function
+    // cannot run, the event waits in the stage's failure queue, whose alarm warns.
   }
 
   /** The configured databases that get drills. */

@@ -53,9 +53,14 @@ export class Monitoring extends Construct {
     );
   }
 
+  private readonly queues = new Set<string>();
+
   /** Add a row for one function; call it for every capability the stack builds. */
   addFunction(f: StewardFunction): void {
     const { fn, failureQueue, shortName } = f;
+    // The stage's one failure queue gets one graph, next to the first function's row.
+    const firstOfQueue = !this.queues.has(failureQueue.node.path);
+    this.queues.add(failureQueue.node.path);
     this.dashboard.addWidgets(
       graph(`${shortName}: invocations and errors`, [
         fn.metricInvocations({ period: PERIOD, statistic: Stats.SUM }),
@@ -67,9 +72,16 @@ export class Monitoring extends Construct {
         fn.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
         fn.metricDuration({ period: PERIOD, statistic: Stats.MAXIMUM }),
       ]),
-      graph(`${shortName}: failure queue`, [
-        failureQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
-      ]),
+      ...(firstOfQueue
+        ? [
+            graph('failure queue (every function)', [
+              failureQueue.metricApproximateNumberOfMessagesVisible({
+                period: PERIOD,
+                statistic: Stats.MAXIMUM,
+              }),
+            ]),
+          ]
+        : []),
     );
   }
 

@@ -47,7 +47,8 @@ export class StewardStack extends Stack {
   readonly cost?: Cost;
   /** Status check and monthly evidence (config.report.enabled). */
   readonly report?: Report;
-  readonly monitoring: Monitoring;
+  /** The stage's dashboard (config `dashboard: true`). */
+  readonly monitoring?: Monitoring;
 
   constructor(scope: Construct, id: string, props: StewardStackProps) {
     // Validate before anything is built: a bad config fails synth with ConfigError naming the field path.
@@ -107,12 +108,16 @@ export class StewardStack extends Stack {
       });
     }
 
-    this.monitoring = new Monitoring(this, 'Monitoring', { config });
-    for (const f of this.functions) this.monitoring.addFunction(f);
-    if (this.drill) this.monitoring.addDrill(this.drill.databases, this.drill.stateMachine);
-    if (this.scaling) this.monitoring.addScaling();
-    if (this.cost) this.monitoring.addCost();
-    if (this.report) this.monitoring.addReport();
+    // $3 a month beyond the account's three free dashboards: opt-in (`dashboard: true`).
+    if (config.dashboard) {
+      const monitoring = new Monitoring(this, 'Monitoring', { config });
+      for (const f of this.functions) monitoring.addFunction(f);
+      if (this.drill) monitoring.addDrill(this.drill.databases, this.drill.stateMachine);
+      if (this.scaling) monitoring.addScaling();
+      if (this.cost) monitoring.addCost();
+      if (this.report) monitoring.addReport();
+      this.monitoring = monitoring;
+    }
   }
 
   /** Every steward function of the stage. */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import {
   Alarm,
   type AlarmProps,
@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, type IRule, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +23,7 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
@@ -128,6 +128,79 @@ export const parkedMessages = (queue: Queue) =>
   }) satisfies Partial<AlarmProps>;
 
 /**
+ * The stage's one failure queue and its one alarm (→ warning topic): every function's failed async
+ * invocations (after Lambda's two retries) and every undeliverable Scheduler, EventBridge or SNS trigger.
+ * One queue, not one per function: CloudWatch bills an alarm per metric, and a message names its source
+ * (Lambda: `requestContext.functionArn`; Scheduler and EventBridge: the schedule or rule in its attributes).
+ */
+export class FailureQueue extends Construct {
+  readonly queue: Queue;
+  readonly alarm: Alarm;
+  /**
+   * The same queue as EventBridge rules' dead-letter queue, without the statement CDK adds per rule: a queue
+   * policy holds at most 20 statements (8 KB), so every rule is one `aws:SourceArn` of one statement.
+   */
+  readonly forRules: IQueue;
+  private readonly ruleArns: string[] = [];
+
+  /** The stack's failure queue, created by the first function that needs it. */
+  static of(scope: Construct, config: StewardConfig, notifications: Notifications): FailureQueue {
+    const stack = Stack.of(scope);
+    return (
+      (stack.node.tryFindChild('FailureQueue') as FailureQueue | undefined) ??
+      new FailureQueue(stack, 'FailureQueue', config, notifications)
+    );
+  }
+
+  private constructor(scope: Construct, id: string, config: StewardConfig, notifications: Notifications) {
+    super(scope, id);
+    this.queue = new Queue(this, 'Queue', {
+      queueName: `steward-${config.stage}-failures`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.queue,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter destination itself (Lambda on-failure destination, Scheduler and ' +
+        'EventBridge DLQ); its depth alarms to the warning topic, and a DLQ of a DLQ would only hide failures.',
+    );
+    this.alarm = new Alarm(this, 'Alarm', {
+      alarmName: `steward-${config.stage}-failures`,
+      alarmDescription:
+        `steward ${config.stage}: a function failed after its retries, or a schedule, rule or subscription could not ` +
+        `invoke it; the event waits in steward-${config.stage}-failures (each message names its function, schedule ` +
+        'or rule). Runs that fail report their own failures as notifications first; inspect, fix, and redrive.',
+      ...parkedMessages(this.queue),
+    });
+    this.alarm.addAlarmAction(new SnsAction(notifications.warning));
+    this.alarm.addOkAction(new SnsAction(notifications.warning));
+    this.forRules = Queue.fromQueueAttributes(this, 'ForRules', {
+      queueArn: this.queue.queueArn,
+      queueUrl: this.queue.queueUrl,
+      queueName: this.queue.queueName,
+    });
+  }
+
+  /** Let `rule` (a rule of this stack whose target names `forRules`) park undeliverable events here. */
+  allowRule(rule: IRule): void {
+    if (!this.ruleArns.length) {
+      this.queue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowStewardRules',
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': Lazy.list({ produce: () => this.ruleArns }) } },
+        }),
+      );
+    }
+    this.ruleArns.push(rule.ruleArn);
+  }
+}
+
+/**
  * Every steward Lambda: Node.js 22 on arm64, ESM bundle with the AWS SDK pinned inside, source maps,
  * active tracing, its own log group and role, an SQS failure queue for anything that could not run it
  * (async invoke, Scheduler, EventBridge), and alarms on errors and on that queue → warning topic.
@@ -138,8 +211,6 @@ export class StewardFunction extends Construct {
   readonly logGroup: LogGroup;
   /** Failed async invocations (after Lambda's retries) and undeliverable Scheduler / EventBridge events. */
   readonly failureQueue: Queue;
-  readonly errorsAlarm: Alarm;
-  readonly failuresAlarm: Alarm;
   readonly capability: Capability;
   /** `backup`, `drill`, `drill-verify`: the folder under `functions/` and the function name suffix. */
   readonly shortName: string;
@@ -164,17 +235,7 @@ export class StewardFunction extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
-    this.failureQueue = new Queue(this, 'FailureQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.failureQueue,
-      'AwsSolutions-SQS3',
-      'This queue is the dead-letter destination itself (Lambda on-failure destination, Scheduler and ' +
-        'EventBridge DLQ); its depth alarms to the warning topic, and a DLQ of a DLQ would only hide failures.',
-    );
+    this.failureQueue = FailureQueue.of(this, config, notifications).queue;
 
     // Our own role: no AWS managed policy, logs scoped to this function's log group.
     this.role = new Role(this, 'Role', {
@@ -318,26 +379,9 @@ export class StewardFunction extends Construct {
 
     if (placement) this.allowNetworkInterfaces(placement.vpc);
 
-    const alarm = (alarmId: string, alarmProps: AlarmProps): Alarm => {
-      const a = new Alarm(this, alarmId, alarmProps);
-      a.addAlarmAction(new SnsAction(notifications.warning));
-      a.addOkAction(new SnsAction(notifications.warning));
-      return a;
-    };
-    this.errorsAlarm = alarm('ErrorsAlarm', {
-      alarmName: `${name}-errors`,
-      alarmDescription: `steward ${this.shortName} (${config.stage}) failed: an action failed or the function crashed. Logs: ${logGroupName}`,
-      metric: this.fn.metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.failuresAlarm = alarm('FailureQueueAlarm', {
-      alarmName: `${name}-failure-queue`,
-      alarmDescription: `steward ${this.shortName} (${config.stage}): an invocation or trigger was given up on and parked in ${this.failureQueue.node.path}; inspect and redrive.`,
-      ...parkedMessages(this.failureQueue),
-    });
+    // No per-function alarms: a failure that exhausts Lambda's retries (or never reaches the function) alarms
+    // once for the stage through the failure queue; each run notifies its own failures; a drill's Step
+    // Functions tasks fail into the drill's cleanup, record and notification. Errors stay on the dashboard.
   }
 
   /** Add an Allow statement to the function's role; a wildcard must say why (cdk-nag acknowledgement). */
@@ -392,17 +436,20 @@ export class StewardFunction extends Construct {
 
   /** An EventBridge rule on the default bus that invokes this function with the event as-is. */
   addEventRule(id: string, description: string, eventPattern: EventPattern): Rule {
-    return new Rule(this, id, {
+    const failures = FailureQueue.of(this, this.config, this.props.notifications);
+    const rule = new Rule(this, id, {
       description,
       eventPattern,
       targets: [
         new LambdaFunction(this.fn, {
-          deadLetterQueue: this.failureQueue,
+          deadLetterQueue: failures.forRules,
           retryAttempts: 4,
           maxEventAge: Duration.hours(2),
         }),
       ],
     });
+    failures.allowRule(rule);
+    return rule;
   }
 
   /**

@@ -78,7 +78,7 @@ let deps: BackupDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logMetrics(metrics))
   .handler((event: unknown, context: Context) =>
     run(event, (deps ??= wire(wireBase())), { requestId: context.awsRequestId }),
   );

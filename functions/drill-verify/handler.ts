@@ -68,5 +68,5 @@ let deps: VerifyDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

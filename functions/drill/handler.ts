@@ -42,5 +42,5 @@ let deps: DrillDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

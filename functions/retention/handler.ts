@@ -59,5 +59,5 @@ let deps: RetentionDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,4 +1,5 @@
 import type { StewardConfig } from '../config/schema.js';
+import { drLagObjectiveSeconds } from '../report/schedule.js';
 import { AwsCallError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
@@ -178,12 +179,19 @@ const freshAction = async (
   return copyActionOf(s);
 };
 
-/** The metric of DR lag: the worst database per copying policy; per database only when configured. */
-const emitDrLag = (config: StewardConfig, databases: readonly DatabaseDr[]): void => {
+/**
+ * The metric of DR lag: the worst database of a copying policy, sent only while it is over the policy's
+ * objective (what the DR-lag alarm watches; a quiet hour costs nothing, CloudWatch bills a custom metric per
+ * hour it receives data); per database, every run, only when configured.
+ */
+const emitDrLag = (config: StewardConfig, databases: readonly DatabaseDr[], now: Date): void => {
   const worst = new Map<string, number>();
   for (const d of databases)
     if (d.lagSeconds !== undefined) worst.set(d.policy, Math.max(worst.get(d.policy) ?? 0, d.lagSeconds));
   for (const [policy, seconds] of worst) {
+    const p = config.backup.policies[policy];
+    const objective = p && drLagObjectiveSeconds(p, config.report.drGraceHours, now);
+    if (objective === undefined || seconds <= objective) continue;
     const m = metrics.singleMetric();
     m.addDimension('policy', policy);
     m.addMetric(DR_LAG_MAX_METRIC, MetricUnit.Seconds, seconds);
@@ -231,7 +239,7 @@ export const reconcileCopies = async (
     ));
   } else {
     ({ listing, unread } = await observeAll(deps, at));
-    emitDrLag(deps.config, listing.databases);
+    emitDrLag(deps.config, listing.databases, deps.now());
   }
 
   const limits = copyLimits(deps.config.backup.maxCopiesInFlight);

@@ -12,7 +12,7 @@ import {
   writeRunReport,
 } from '../notify/run-report.js';
 import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
-import { logger, metrics, MetricUnit } from '../observability.js';
+import { addCount, logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
 import { type CopyReconcile, reconcileCopies } from './copies.js';
@@ -361,9 +361,9 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
 
   const severity = severityOf(draft, dryRun);
   const summary = summarize(req, draft, dryRun);
-  metrics.addMetric('SnapshotsCreated', MetricUnit.Count, count(draft.outcomes, CREATE, 'done'));
-  metrics.addMetric('SnapshotsCopied', MetricUnit.Count, count(draft.outcomes, COPY, 'done'));
-  metrics.addMetric('CopiesDeferred', MetricUnit.Count, draft.copies?.deferred.length ?? 0);
+  addCount('SnapshotsCreated', count(draft.outcomes, CREATE, 'done'));
+  addCount('SnapshotsCopied', count(draft.outcomes, COPY, 'done'));
+  addCount('CopiesDeferred', draft.copies?.deferred.length ?? 0);
 
   const outcomes = [...draft.outcomes];
   if (worthNotifying(req, draft, severity)) {
@@ -404,7 +404,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
       })),
     );
   }
-  metrics.addMetric('ActionFailures', MetricUnit.Count, outcomes.filter((o) => o.status === 'failed').length);
+  addCount('ActionFailures', outcomes.filter((o) => o.status === 'failed').length);
   logger.info('backup run finished', {
     action: req.action,
     dryRun,

@@ -27,6 +27,8 @@ export const KEY_DOCS: Record<string, string> = {
   dryRun: 'Stage-wide dry run: every destructive function plans and reports, and changes nothing.',
   deletionProtection:
     'Stack termination protection, and the notification key, logs, state table and drill reports kept when the stack is deleted. `false` for throwaway stages.',
+  dashboard:
+    'The CloudWatch dashboard `Steward-<stage>` (per function: invocations, errors, duration; snapshots, drills, cost, status). Off by default: a dashboard costs $3 a month beyond the account’s three free ones; `steward status` and the hourly status check show the same state.',
   targets:
     'Accounts and regions steward manages (reserved for multi-account fleets): validated today, but only the stage’s own account and region are acted on.',
   'targets[].account': 'Account id (quoted); default: the stage’s account.',
@@ -74,7 +76,7 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.copySchedule':
     'Safety net: a full listing of both regions that starts what events missed (RDS events are best effort; Aurora cluster copies have no copy-finished event).',
   'backup.drLag':
-    'The DR-lag metric: the worst database of each copying policy (`DrLagMaxSeconds`, dimension `policy`).',
+    'The DR-lag metric: the worst database of each copying policy (`DrLagMaxSeconds`, dimension `policy`), sent while it is over the objective.',
   'backup.drLag.metricPerDatabase':
     'Also publish `DrLagSeconds` per database (dimension `database`): one custom metric each, about $0.30 a month (500 databases: ~$150 a month).',
   'backup.policies':
@@ -209,7 +211,8 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',
   'cost.enabled': 'Deploy the cost function, its schedule and anomaly rule.',
-  'cost.schedule': 'When the cost check runs (3 Cost Explorer requests, $0.03 each run).',
+  'cost.schedule':
+    'When the cost check runs (2 Cost Explorer requests, $0.02, plus the anomaly poll: see `cost.anomalies`).',
   'cost.thresholds': 'Monthly totals that alert once per month, on actuals and on the forecast.',
   'cost.thresholds[].amountUsd': 'Month total in USD; reached = at or above.',
   'cost.thresholds[].severity': 'Topic of the alert.',
@@ -230,9 +233,11 @@ export const KEY_DOCS: Record<string, string> = {
   'cost.hourlyLimits[].services': 'Service names as Cost Explorer spells them; `*` matches any characters.',
   'cost.hourlyLimits[].maxUsdPerHour': 'Limit in USD per hour.',
   'cost.hourlyLimits[].severity': 'Topic of the alert.',
-  'cost.anomalies': 'Cost Anomaly Detection: polled each run, and accepted as events.',
+  'cost.anomalies':
+    'Cost Anomaly Detection: accepted as events, and polled ($0.01) as the fallback: on a daily schedule every `lookbackDays`-th day, otherwise each run.',
   'cost.anomalies.enabled': 'Alert on anomalies.',
-  'cost.anomalies.lookbackDays': 'Poll anomalies that ended in the last N days.',
+  'cost.anomalies.lookbackDays':
+    'Poll anomalies that ended in the last N days; a daily schedule polls every N-th day, so the polls cover every day.',
   'cost.anomalies.minImpactUsd': 'Smaller anomalies are neither alerted nor remembered.',
   'cost.anomalies.routes': 'Severity by impact: the highest `atLeastUsd` at or below the impact wins.',
   'cost.anomalies.routes[].atLeastUsd': 'Lowest impact of the route.',

@@ -473,7 +473,7 @@ export const AnomalyRoute = strictObject({ atLeastUsd: z.number().check(z.minimu
 export const CostConfig = z
   .object({
     enabled: z._default(z.boolean(), false),
-    /** Each run makes 3 Cost Explorer requests ($0.01 each, 4 with `hourly`); daily is plenty for a monthly bill. */
+    /** Each run makes 2 Cost Explorer requests ($0.01 each, +1 with `hourly`, +1 on anomaly-poll days); daily is plenty. */
     schedule: z._default(ScheduleExpression, 'cron(0 7 * * ? *)'),
     thresholds: z._default(z.array(CostThreshold), [
       { amountUsd: 2000, severity: 'warning' },
@@ -517,7 +517,7 @@ export const CostConfig = z
         severity: 'critical',
       },
     ]),
-    /** Cost Anomaly Detection: polled each run and accepted as EventBridge / SNS events. */
+    /** Cost Anomaly Detection: accepted as EventBridge / SNS events; polled every `lookbackDays`-th day on a daily schedule. */
     anomalies: z.prefault(
       strictObject({
         enabled: z._default(z.boolean(), true),
@@ -903,6 +903,8 @@ export const stewardConfigShape = {
   dryRun: z._default(z.boolean(), false),
   /** Stack termination protection, and stateful resources (key, logs, tables, reports) kept on delete. */
   deletionProtection: z._default(z.boolean(), true),
+  /** The CloudWatch dashboard `Steward-<stage>`: $3 a month beyond the account's three free ones. */
+  dashboard: z._default(z.boolean(), false),
   targets: z._default(z.array(Target).check(z.minLength(1)), [{}]),
   notifications: z.prefault(NotificationsConfig, {}),
   backup: z.prefault(BackupConfig, {}),

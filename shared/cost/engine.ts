@@ -55,6 +55,15 @@ export interface CostWindow {
   daysInMonth: number;
 }
 
+/**
+ * Whether a check polls Cost Anomaly Detection (one request, $0.01). Anomalies arrive as events as they are
+ * found (the `Anomaly Detected` rule), so the poll is the fallback for a missed event: a schedule that fires
+ * every day polls on every `lookbackDays`-th UTC day, and the windows of consecutive polls still cover every
+ * day; any other schedule and an on-demand check poll every run.
+ */
+export const pollsAnomalies = (at: Date, lookbackDays: number, scheduledDaily: boolean): boolean =>
+  !scheduledDaily || (Math.floor(at.getTime() / 86_400_000) + 1) % lookbackDays === 0;
+
 /** Compute the run's window from `now` and the cost config. */
 export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomalies'>): CostWindow => {
   const today = dayOf(now);

@@ -2,7 +2,7 @@ import type { Severity, StewardConfig } from '../config/schema.js';
 import { AwsCallError, errorMessage, errorName } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
-import { logger, metrics, MetricUnit } from '../observability.js';
+import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, tally, throwIfFailed } from '../outcomes.js';
 import {
   alertKeys,
@@ -15,9 +15,11 @@ import {
   type Fetched,
   namedServices,
   type CostNote,
+  pollsAnomalies,
   severityLevel,
   usd,
 } from './engine.js';
+import { fireTimes, parseSchedule } from '../report/schedule.js';
 import { anomalyNotification, costNotification } from './message.js';
 import type { AlertLedger, CostAnomaly, CostSource, UnsentAlert } from './ports.js';
 import type { CostCheckRequest, CostTrigger } from './request.js';
@@ -56,6 +58,7 @@ export interface CostResult {
 }
 
 const DAY_S = 86_400;
+const DAY_MS = DAY_S * 1000;
 /** Dedup items outlive the longest thing they guard: a calendar month (40 days). */
 const TTL_SECONDS = 40 * DAY_S;
 
@@ -67,13 +70,23 @@ const DEGRADE = new Set([
   'BillExpirationException',
 ]);
 
+/** Does `expression` fire exactly once a day (every gap of the last two weeks is 24 h)? */
+const firesEveryDay = (expression: string, at: Date): boolean => {
+  const s = parseSchedule(expression);
+  if (s.kind === 'rate') return s.intervalMs === DAY_MS;
+  const fires = fireTimes(s, new Date(at.getTime() - 14 * DAY_MS), at) ?? [];
+  return (
+    fires.length >= 13 && fires.every((f, i) => i === 0 || f.getTime() - fires[i - 1]!.getTime() === DAY_MS)
+  );
+};
+
 /** Run whatever the trigger asks: a scheduled/on-demand check, or anomalies delivered as events. */
 export const runCost = (deps: CostServiceDeps, trigger: CostTrigger): Promise<CostResult> =>
   trigger.kind === 'check' ? runCostCheck(deps, trigger.request) : runCostAnomalies(deps, trigger.anomalies);
 
 /**
- * One check: read month-to-date usage, the forecast and recent anomalies (3 Cost Explorer requests; a 4th
- * HOURLY one when `cost.hourly` and a per-hour rule has spend), evaluate, claim each due alert in the ledger,
+ * One check: read month-to-date usage, the forecast and, when it polls (`pollsAnomalies`), recent anomalies
+ * (2 or 3 Cost Explorer requests; one more HOURLY when `cost.hourly` and a per-hour rule has spend), evaluate, claim each due alert in the ledger,
  * send one notification, confirm (or release on failure), report, then throw if anything failed.
  */
 export const runCostCheck = async (
@@ -86,6 +99,9 @@ export const runCostCheck = async (
   const w = costWindow(now, cost);
   const outcomes: Outcome[] = [];
   const before = deps.source.requests;
+  // A scheduled run is judged by its scheduled time (a retry the next day still belongs to its own day).
+  const at = request.scheduledTime ? new Date(request.scheduledTime) : now;
+  const scheduledDaily = request.scheduledTime !== undefined && firesEveryDay(cost.schedule, at);
 
   const read = async <T>(
     what: string,
@@ -119,7 +135,7 @@ export const runCostCheck = async (
           (v) => usd(v.meanUsd),
         )
       : undefined,
-    cost.anomalies.enabled
+    cost.anomalies.enabled && pollsAnomalies(at, cost.anomalies.lookbackDays, scheduledDaily)
       ? read(
           `anomalies ${w.anomalies.start}..${w.anomalies.end}`,
           () => deps.source.anomalies({ ...w.anomalies, minImpactUsd: cost.anomalies.minImpactUsd }),
@@ -449,17 +465,9 @@ const report = (
   extra: Record<string, unknown>,
 ) => {
   const failed = outcomes.filter((o) => o.status === 'failed');
-  metrics.addMetric(
-    'CostAlertsSent',
-    MetricUnit.Count,
-    delivery.alerts.filter((a) => a.status === 'sent').length,
-  );
-  metrics.addMetric(
-    'CostAlertsSuppressed',
-    MetricUnit.Count,
-    delivery.alerts.filter((a) => a.status === 'already-sent').length,
-  );
-  metrics.addMetric('ActionFailures', MetricUnit.Count, failed.length);
+  addCount('CostAlertsSent', delivery.alerts.filter((a) => a.status === 'sent').length);
+  addCount('CostAlertsSuppressed', delivery.alerts.filter((a) => a.status === 'already-sent').length);
+  addCount('ActionFailures', failed.length);
   const line = {
     dryRun,
     summary,

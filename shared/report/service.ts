@@ -1,7 +1,7 @@
 import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, sendReported } from '../notify/notifier.js';
-import { logger, metrics, MetricUnit } from '../observability.js';
+import { addCount, logger } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
 import {
@@ -145,7 +145,7 @@ const runEvidence = async (
     }
     outcomes.push(...(await sendReported(deps.notifier, n)));
   }
-  metrics.addMetric('EvidenceBackupsMissed', MetricUnit.Count, docs.report.summary.backupsMissed);
+  addCount('EvidenceBackupsMissed', docs.report.summary.backupsMissed);
   logger.info('evidence report', { month, dryRun, summary: docs.report.summary, keys });
   throwIfFailed(`evidence report ${month}`, outcomes);
   return {
@@ -199,9 +199,9 @@ const runStatusCheck = async (deps: ReportDeps, dryRun: boolean): Promise<Report
       }
     }
   }
-  metrics.addMetric('DatabasesFailing', MetricUnit.Count, status.counts.FAILING);
-  metrics.addMetric('DatabasesLate', MetricUnit.Count, status.counts.LATE);
-  metrics.addMetric('DatabasesUnprotected', MetricUnit.Count, status.counts.UNPROTECTED);
+  addCount('DatabasesFailing', status.counts.FAILING);
+  addCount('DatabasesLate', status.counts.LATE);
+  addCount('DatabasesUnprotected', status.counts.UNPROTECTED);
   const { open, ...changed } = changes;
   logger.info('status check', {
     dryRun,

@@ -5,7 +5,7 @@ import { retentionRecord } from './record.js';
 import { errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
-import { logger, metrics, MetricUnit } from '../observability.js';
+import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
@@ -169,15 +169,15 @@ export const runRetention = async (
   outcomes.push(...(await sendReported(deps.notifier, result.notification)));
 
   const failed = outcomes.filter((o) => o.status === 'failed');
-  metrics.addMetric('SnapshotsExpired', MetricUnit.Count, plan.delete.length);
-  metrics.addMetric('SnapshotsDeleted', MetricUnit.Count, tally(deletions).done);
-  metrics.addMetric('SnapshotsDeferred', MetricUnit.Count, plan.deferred.length + overBudget.length);
+  addCount('SnapshotsExpired', plan.delete.length);
+  addCount('SnapshotsDeleted', tally(deletions).done);
+  addCount('SnapshotsDeferred', plan.deferred.length + overBudget.length);
   // The day's allowance and what it was computed from; SafetyCapHit is the one to alarm on.
   metrics.addMetric('SnapshotsDue', MetricUnit.Count, plan.allowance.due);
   metrics.addMetric('DeletionAllowance', MetricUnit.Count, plan.allowance.allowed);
-  metrics.addMetric('SafetyCapHit', MetricUnit.Count, plan.allowance.capHit === 'safety' ? 1 : 0);
-  metrics.addMetric('SnapshotsAwaitingDr', MetricUnit.Count, plan.summary.byRule['awaiting-dr'] ?? 0);
-  metrics.addMetric('ActionFailures', MetricUnit.Count, failed.length);
+  addCount('SafetyCapHit', plan.allowance.capHit === 'safety' ? 1 : 0);
+  addCount('SnapshotsAwaitingDr', plan.summary.byRule['awaiting-dr'] ?? 0);
+  addCount('ActionFailures', failed.length);
 
   const report = {
     dryRun,

@@ -2,7 +2,7 @@ import type { Severity } from '../config/schema.js';
 import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, sendReported } from '../notify/notifier.js';
-import { logger, metrics, MetricUnit } from '../observability.js';
+import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
 import {
@@ -639,11 +639,11 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
 
   // A replayed decision was counted when it was made.
   const fresh = decisions.filter((d) => !d.replayed);
-  metrics.addMetric('ScalingActions', MetricUnit.Count, count(fresh, 'done'));
-  metrics.addMetric('ScalingPlanned', MetricUnit.Count, count(fresh, 'planned'));
-  metrics.addMetric('ScalingApprovalsRequested', MetricUnit.Count, count(fresh, 'approval-requested'));
-  metrics.addMetric('ScalingSkipped', MetricUnit.Count, count(fresh, 'skipped', 'already-done'));
-  metrics.addMetric('ActionFailures', MetricUnit.Count, outcomes.filter((x) => x.status === 'failed').length);
+  addCount('ScalingActions', count(fresh, 'done'));
+  addCount('ScalingPlanned', count(fresh, 'planned'));
+  addCount('ScalingApprovalsRequested', count(fresh, 'approval-requested'));
+  addCount('ScalingSkipped', count(fresh, 'skipped', 'already-done'));
+  addCount('ActionFailures', outcomes.filter((x) => x.status === 'failed').length);
 
   const summary = summarize(req, decisions);
   const dryRun = req.dryRun || deps.dryRun;

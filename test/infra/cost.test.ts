@@ -63,10 +63,16 @@ describe('cost function', () => {
     });
   });
 
-  it('alarms on its errors and on its failure queue', () => {
-    for (const suffix of ['errors', 'failure-queue']) {
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `steward-prod-cost-${suffix}` });
-    }
+  it("parks what failed in the stage's failure queue, whose one alarm warns", () => {
+    const queue = Object.keys(
+      t.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'steward-prod-failures' } }),
+    );
+    expect(queue).toHaveLength(1);
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^CostFunctionHandler') },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue[0], 'Arn'] } } },
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steward-prod-failures' });
   });
 
   it('receives Cost Anomaly Detection events from EventBridge, with a DLQ', () => {

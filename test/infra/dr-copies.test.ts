@@ -102,6 +102,8 @@ describe('DR copy events', () => {
       // A daily schedule: 24 h plus the 12 h DR grace, where status calls the copy LATE.
       Threshold: 36 * 3600,
       ComparisonOperator: 'GreaterThanThreshold',
+      // The metric is sent only while over the objective: no data is OK, and costs nothing.
+      TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^NotificationsWarning') }],
     });
   });

@@ -164,11 +164,6 @@ describe('scaling in prod (the seed rules)', () => {
     expect(allowing(prod, 'rds:DeleteDBInstance').filter((s) => s.policy.startsWith('Scaling'))).toEqual([]);
     expect(allowing(prod, 'rds:FailoverDBCluster')).toEqual([]);
   });
-
-  it('adds a dashboard row for scaling decisions', () => {
-    const body = JSON.stringify(Object.values(prod.findResources('AWS::CloudWatch::Dashboard'))[0]);
-    expect(body).toContain('ScalingApprovalsRequested');
-  });
 });
 
 describe('scaling with every action, an SNS topic and scale-in', () => {

@@ -214,49 +214,41 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     if (stage === 'prod') t.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
   });
 
-  it('routes every function alarm to the warning topic', () => {
+  it("has one alarm for every function, on the stage's failure queue, to the warning topic", () => {
     // Prepare
     const t = templates[stage];
     const warning = logicalId(t, 'AWS::SNS::Topic', { TopicName: `steward-${stage}-warning` });
-
-    // Act (the drill's failed-execution alarm pages: drill.test.ts; scaling's config alarms act through
-    // EventBridge: scaling.test.ts)
     const scalingAlarms = Object.values(loadExample(stage).scaling.rules).flatMap((r) =>
       'name' in r.alarm && r.alarm.create ? [r.alarm.name] : [],
     );
+
+    // Act (scaling's config alarms act through EventBridge: scaling.test.ts)
     const all = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) =>
-        !String(a.Properties.AlarmName).startsWith(`steward-${stage}-drill-failed`) &&
-        !scalingAlarms.includes(String(a.Properties.AlarmName)),
+      (a) => !scalingAlarms.includes(String(a.Properties.AlarmName)),
     );
     // One DR-lag alarm per copying policy (dr-copies.test.ts), also to the warning topic.
     const drLag = all.filter((a) => String(a.Properties.AlarmName).startsWith(`steward-${stage}-dr-lag-`));
     const copying = Object.values(stacks[stage].config.backup.policies).filter((p) => p.copyToDr);
-    const alarms = all.filter((a) => !drLag.includes(a));
+    const failures = all.filter((a) => !drLag.includes(a));
 
-    // Assert
+    // Assert: no per-function Errors alarm (CloudWatch bills each alarm metric): a failure that outlives
+    // Lambda's retries, or a trigger that cannot run the function, parks in the one queue.
     expect(drLag).toHaveLength(copying.length);
-    expect(alarms).toHaveLength(2 * stacks[stage].functions.length);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.Properties).toMatchObject({
+      AlarmName: `steward-${stage}-failures`,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: warning }],
+      OKActions: [{ Ref: warning }],
+    });
     for (const a of drLag) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: warning }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: warning }]);
     }
-    for (const a of alarms) {
-      expect(a.Properties.AlarmActions).toEqual([{ Ref: warning }]);
-      expect(a.Properties.OKActions).toEqual([{ Ref: warning }]);
-    }
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors',
-      Namespace: 'AWS/Lambda',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Namespace: 'AWS/SQS',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
   });
 
   it('encrypts the three topics with a rotating customer key and refuses non-TLS publishing', () => {
@@ -293,6 +285,10 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     });
   });
 
+  it('deploys no dashboard unless the config asks for one ($3 a month beyond the free three)', () => {
+    templates[stage].resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+
   it('parks failed invocations in an encrypted, TLS-only failure queue', () => {
     // Prepare
     const t = templates[stage];
@@ -300,8 +296,25 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     // Act
     const queues = Object.keys(t.findResources('AWS::SQS::Queue'));
 
-    // Assert
-    expect(queues).toHaveLength(stacks[stage].functions.length);
+    // Assert: one queue for the stage; every function's on-failure destination is that queue.
+    expect(queues).toHaveLength(1);
+    t.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queues[0], 'Arn'] } } },
+    });
+    // Every rule parks there through one statement (a queue policy holds at most 20 statements, 8 KB).
+    const rules = Object.keys(t.findResources('AWS::Events::Rule'));
+    const [policy] = Object.values(t.findResources('AWS::SQS::QueuePolicy'));
+    const statements = policy!.Properties.PolicyDocument.Statement as {
+      Principal?: { Service?: string };
+      Condition?: { ArnEquals?: { 'aws:SourceArn': { 'Fn::GetAtt': [string, string] }[] } };
+    }[];
+    const fromRules = statements.filter((x) => x.Principal?.Service === 'events.amazonaws.com');
+    expect(statements.length).toBeLessThanOrEqual(3);
+    expect(fromRules).toHaveLength(rules.length ? 1 : 0);
+    if (rules.length) {
+      const arns = fromRules[0]!.Condition!.ArnEquals!['aws:SourceArn'].map((a) => a['Fn::GetAtt'][0]);
+      expect(arns.sort()).toEqual(rules.sort());
+    }
     t.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     t.resourceCountIs('AWS::Lambda::EventInvokeConfig', stacks[stage].functions.length);
     t.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {

@@ -622,6 +622,44 @@ describe('cost handler: Cost Explorer client', () => {
     });
     expect(ce.calls()).toHaveLength(3);
   });
+
+  it('polls anomalies on a daily schedule only every lookbackDays-th day: events deliver them in between', async () => {
+    // Prepare: 2026-11-23 polls (lookbackDays 3); the scheduled runs of the 24th and 25th do not.
+    ce = mockCostExplorer();
+    const polled: number[] = [];
+
+    // Act
+    for (const day of [23, 24, 25, 26]) {
+      ce.resetHistory();
+      const at = new Date(`2026-11-${day}T07:00:00Z`);
+      const { deps } = fakeCostDeps({ now: at });
+      await run({ action: 'cost-check', scheduledTime: at.toISOString() }, deps);
+      polled.push(ce.commandCalls(GetAnomaliesCommand).length);
+    }
+
+    // Assert: consecutive polls (23rd, 26th) are lookbackDays apart, so their windows cover every day.
+    expect(polled).toEqual([1, 0, 0, 1]);
+    expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
+      DateInterval: { StartDate: '2026-11-23', EndDate: '2026-11-26' },
+    });
+  });
+
+  it('polls anomalies on every run of a schedule that is not daily, and on demand', async () => {
+    // Prepare: weekdays only (a 3-day gap over the weekend), and an on-demand check, both on the 24th.
+    ce = mockCostExplorer();
+    const at = new Date('2026-11-24T07:00:00Z');
+    const weekdays = costTestConfig({ schedule: 'cron(0 7 ? * MON-FRI *)' });
+
+    // Act
+    await run(
+      { action: 'cost-check', scheduledTime: at.toISOString() },
+      fakeCostDeps({ now: at, config: weekdays }).deps,
+    );
+    await run({ action: 'cost-check' }, fakeCostDeps({ now: at }).deps);
+
+    // Assert
+    expect(ce.commandCalls(GetAnomaliesCommand)).toHaveLength(2);
+  });
 });
 
 describe('cost handler: claim and confirm faults', () => {

@@ -14,7 +14,7 @@ const DR = 'us-west-2';
 const NOW = new Date('2026-01-15T10:00:00Z');
 const HOUR = 3600;
 
-const config = (perDatabase = false) =>
+const config = (perDatabase = false, hourlyObjective = 6) =>
   parseConfig(
     {
       stage: 'prod',
@@ -27,7 +27,7 @@ const config = (perDatabase = false) =>
             copyToDr: true,
             kinds: ['rds-instance'],
             schedule: 'rate(1 hour)',
-            drLagObjectiveHours: 6,
+            drLagObjectiveHours: hourlyObjective,
           },
         },
       },
@@ -66,7 +66,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-const deps = (perDatabase: boolean): BackupDeps => {
+const deps = (perDatabase: boolean, hourlyObjective?: number): BackupDeps => {
   // orders-db: copied up to the 14th; billing-db: up to the 12th (its 13th copy still copying);
   // fresh-db: never copied (its only snapshot from the 15th waits).
   const primary = [
@@ -86,7 +86,7 @@ const deps = (perDatabase: boolean): BackupDeps => {
   const primaryStore = fakeSnapshotStore(PRIMARY, primary);
   const drStore = fakeSnapshotStore(DR, dr);
   return {
-    config: config(perDatabase),
+    config: config(perDatabase, hourlyObjective),
     dryRun: true,
     notifier: memoryNotifier(),
     now: () => NOW,
@@ -97,7 +97,7 @@ const deps = (perDatabase: boolean): BackupDeps => {
 };
 
 describe('DR lag', () => {
-  it('publishes the worst database of each copying policy as DrLagMaxSeconds (dimension policy)', async () => {
+  it('publishes the worst database of each copying policy over its objective as DrLagMaxSeconds (dimension policy)', async () => {
     // Act
     const result = await runBackup({ action: 'reconcile-copies', dryRun: true }, deps(false));
 
@@ -112,6 +112,16 @@ describe('DR lag', () => {
       // Never copied: its data has waited since its oldest snapshot.
       ['fresh-db', 7 * HOUR, null],
       ['orders-db', 24 * HOUR + 7 * HOUR, '2026-01-14T03:00:00.000Z'],
+    ]);
+  });
+
+  it('sends nothing for a policy whose worst lag is within its objective (no data: OK, and not billed)', async () => {
+    // Act: the hourly policy's worst lag is 7 h, under an objective of 8 h.
+    await runBackup({ action: 'reconcile-copies', dryRun: true }, deps(false, 8));
+
+    // Assert: only the daily policy (79 h over its 36 h) is sent.
+    expect(emitted).toEqual([
+      { name: 'DrLagMaxSeconds', value: 3 * 24 * HOUR + 7 * HOUR, dims: { policy: 'daily' } },
     ]);
   });
 
