@@ -8,10 +8,12 @@ import {
   stateTableClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
+import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';
+import type { RunReports } from '../../shared/notify/run-report.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
@@ -29,6 +31,8 @@ export interface RetentionDeps extends BaseDeps {
   budget: DeletionBudget;
   /** Where the record of deletions goes (the report bucket), when the stage has one. */
   records?: RetentionRecorder;
+  /** Where each run's full report goes (the report bucket), when the stage has one. */
+  reports?: RunReports;
 }
 
 /** Parse the trigger and run retention; malformed events throw EventShapeError before anything is listed. */
@@ -53,7 +57,10 @@ export const wire = (
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
     ...(env.REPORT_BUCKET
-      ? { records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET) }
+      ? {
+          records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET),
+          reports: s3RunReports(s3Client(base.config.region), env.REPORT_BUCKET, base.config.region),
+        }
       : {}),
   };
 };
