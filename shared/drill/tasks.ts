@@ -35,6 +35,7 @@ import {
 } from './ports.js';
 import type { VerificationProfileInput } from './profile.js';
 import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
+import type { RunReports } from '../notify/run-report.js';
 import { selectSource } from './select.js';
 import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
@@ -77,6 +78,8 @@ export interface DrillDeps extends VerifyDeps {
   network: DrillNetwork;
   /** Why a drill execution failed (its error name); steward's own failures end in `DrillFailed`. */
   executions?: ExecutionLookup;
+  /** Where a janitor run's full report goes (the report bucket's runs/drill/); without it none is kept. */
+  runReports?: RunReports;
 }
 
 /** The restore reached a state from which it never becomes available. */
