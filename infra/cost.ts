@@ -8,6 +8,7 @@ import type { BaseEnv } from '../shared/config/env.js';
 import type { CostEnv } from '../shared/cost/env.js';
 import { COST_KEY_PREFIX } from '../shared/cost/engine.js';
 import { OUTBOX } from '../shared/aws/alert-ledger.js';
+import { runReportsPrefix } from '../shared/notify/run-report.js';
 import type { StateTable } from './state-table.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -46,6 +47,8 @@ export class Cost extends Construct {
       >,
     });
     const fn = this.function;
+    // Each delivery's full report (every alert that fired), linked from its bounded summary.
+    props.reports?.grantWrite(fn, 'WriteRunReports', runReportsPrefix('cost'), "each delivery's full report");
 
     fn.addSchedule('Schedule', {
       name: 'cost',

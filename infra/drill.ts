@@ -43,6 +43,7 @@ import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey } from '../shared/aws/drill-stores.js';
 import { DRILL_PREFIX, restorableSnapshotPatterns } from '../shared/drill/ids.js';
 import { drillExecutionSeconds } from '../shared/drill/janitor.js';
+import { runReportsPrefix } from '../shared/notify/run-report.js';
 import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
@@ -593,6 +594,13 @@ export class Drill extends Construct {
       actions: ['s3:ListBucket'],
       resources: [this.reportBucket.bucketArn],
     });
+    // The janitor's full report of each run that deleted leftovers, linked from its summary.
+    this.props.reports.grantWrite(
+      fn,
+      'WriteRunReports',
+      runReportsPrefix('drill'),
+      "each janitor run's full report",
+    );
     fn.allow({
       sid: 'ReadWriteDrillBaselines',
       actions: ['s3:GetObject', 's3:PutObject'],

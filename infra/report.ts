@@ -7,6 +7,7 @@ import { CONDITIONS_KEY } from '../shared/report/conditions.js';
 import type { ReportEnv } from '../shared/report/env.js';
 import { approvalKey, cooldownKey, pendingApprovalsKey } from '../shared/scaling/ids.js';
 import { DRILLS_PREFIX } from '../shared/report/history.js';
+import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import type { Reports } from './reports.js';
 import type { StateTable } from './state-table.js';
@@ -87,6 +88,12 @@ export class Report extends Construct {
       'WriteEvidence',
       EVIDENCE_PREFIX,
       'the monthly evidence (report.html, report.json, CSV)',
+    );
+    reports.grantWrite(
+      fn,
+      'WriteRunReports',
+      runReportsPrefix('report'),
+      "each status check's full report (linked from its summary)",
     );
     fn.allow({
       sid: 'WriteOpenConditions',

@@ -105,12 +105,13 @@ export class Retention extends Construct {
       wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
     });
 
-    // What each run deleted stays on record for the monthly evidence report.
+    // What each run deleted stays on record for the monthly evidence report, and each run's full report
+    // (linked from its summary) sits beside it: both under runs/retention/.
     props.reports?.grantWrite(
       fn,
       'WriteRetentionRecords',
       RETENTION_RECORDS_PREFIX,
-      'one record per run that deleted snapshots',
+      "one record per run that deleted snapshots, and each run's full report",
     );
 
     // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.

@@ -66,9 +66,19 @@ export interface Failure {
   cause?: unknown;
 }
 
+/** How many failures a PartialFailureError's message names; the rest are counted (all are kept). */
+export const FAILURES_NAMED = 10;
 /**
- * Some actions of a run failed; thrown after the run reported every outcome. Keeps every original error
- * (`errors`, and `failures[i].cause`); `cause` is the first of them, so one failure reads like itself.
+ * The longest text a PartialFailureError's message quotes per failure: room for an AwsCallError's
+ * operation, resource ARN and SDK error (the part that matters comes last), not for a policy document.
+ */
+const FAILURE_TEXT_MAX = 500;
+
+/**
+ * Some actions of a run failed; thrown after the run reported every outcome. Its message is bounded (the
+ * first FAILURES_NAMED failures, each cut, then "and K more": it ends up in Lambda's error report, logs and
+ * DLQ attributes); every original error is kept in full (`failures`, `errors`, and `failures[i].cause`);
+ * `cause` is the first of them, so one failure reads like itself.
  */
 export class PartialFailureError extends StewardError {
   override name = 'PartialFailureError';
@@ -78,8 +88,12 @@ export class PartialFailureError extends StewardError {
     readonly failures: Failure[],
   ) {
     const errors = failures.flatMap((f) => (f.cause === undefined ? [] : [f.cause]));
+    const named = failures
+      .slice(0, FAILURES_NAMED)
+      .map((f) => `${clip(f.resource, FAILURE_TEXT_MAX / 2)} (${clip(f.error, FAILURE_TEXT_MAX)})`);
+    const more = failures.length - named.length;
     super(
-      `${message}: ${failures.map((f) => `${f.resource} (${f.error})`).join('; ')}`,
+      `${message}: ${[...named, ...(more > 0 ? [`and ${more} more`] : [])].join('; ')}`,
       errors.length ? { cause: errors[0] } : undefined,
     );
     this.errors = errors;

@@ -2,9 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
-import { costExplorerClient } from '../../shared/aws/clients.js';
+import { costExplorerClient, s3Client } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
+import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { CostEnv } from '../../shared/cost/env.js';
 import { parseCostTrigger } from '../../shared/cost/request.js';
@@ -24,12 +25,16 @@ export const run = async (event: unknown, deps: CostDeps): Promise<CostResult> =
 
 /**
  * Real deps: Cost Explorer in us-east-1 (a fresh request counter per container is fine: the service counts
- * per run by difference), the ledger in the stage's state table.
+ * per run by difference), the ledger in the stage's state table, each delivery's full report in the report
+ * bucket when the stage has one.
  */
 export const wire = (base: BaseDeps, env: CostEnv = loadEnv(CostEnv)): CostDeps => ({
   ...base,
   source: costExplorerSource(costExplorerClient()),
   ledger: dynamoAlertLedger(stateTableClient(base.config.region), env.STATE_TABLE, base.now),
+  ...(env.REPORT_BUCKET
+    ? { reports: s3RunReports(s3Client(base.config.region), env.REPORT_BUCKET, base.config.region) }
+    : {}),
 });
 
 let deps: CostDeps | undefined;

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
+import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
@@ -33,6 +34,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
     reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, env.REPORT_KMS_KEY_ARN),
+    runReports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
   };
 };

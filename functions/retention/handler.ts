@@ -2,11 +2,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
+import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';
+import type { RunReports } from '../../shared/notify/run-report.js';
 import { logger, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
@@ -25,6 +27,8 @@ export interface RetentionDeps extends BaseDeps {
   budget: DeletionBudget;
   /** Where the record of deletions goes (the report bucket), when the stage has one. */
   records?: RetentionRecorder;
+  /** Where each run's full report goes (the report bucket), when the stage has one. */
+  reports?: RunReports;
 }
 
 /** Parse the trigger and run retention; malformed events throw EventShapeError before anything is listed. */
@@ -49,7 +53,10 @@ export const wire = (
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
     ...(env.REPORT_BUCKET
-      ? { records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET) }
+      ? {
+          records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET),
+          reports: s3RunReports(s3Client(base.config.region), env.REPORT_BUCKET, base.config.region),
+        }
       : {}),
   };
 };

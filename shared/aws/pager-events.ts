@@ -5,7 +5,8 @@ import { PAGER_DETAIL_TYPE, PAGER_SOURCE, pagerDutyEvents } from '../notify/form
 import type { Notifier } from '../notify/notifier.js';
 import { call } from './call.js';
 
-// PutEvents takes at most 10 entries per request.
+// PutEvents takes at most 10 entries per request, totalling under 256 KB: each event is at most
+// PD_EVENT_MAX_BYTES (16 KiB, see formats.ts), so ten always fit.
 const BATCH = 10;
 
 /**

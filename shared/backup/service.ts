@@ -4,13 +4,7 @@ import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
 import { TOP_FAILURES, TOP_N } from '../notify/budget.js';
 import { sendReported } from '../notify/notifier.js';
-import {
-  type RunReports,
-  runReportKey,
-  runReportLines,
-  type RunReportResult,
-  writeRunReport,
-} from '../notify/run-report.js';
+import { reportRun, type RunReports, runReportLines, type RunReportResult } from '../notify/run-report.js';
 import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
 import { addCount, logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
@@ -368,28 +362,29 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
   const outcomes = [...draft.outcomes];
   if (worthNotifying(req, draft, severity)) {
     // The full report first, so the summary can link it; a failed write only costs the link.
-    const report = await writeRunReport(deps.reports, runReportKey(CAPABILITY, deps.now(), reportName(req)), {
-      type: 'steward-run-report',
-      version: 1,
-      capability: CAPABILITY,
-      at: deps.now().toISOString(),
-      request: req,
-      dryRun,
-      severity,
-      summary,
-      counts: outcomeCounts(draft.outcomes),
-      findings: draft.backup?.findings ?? [],
-      outcomes: draft.outcomes,
-      // Per-database DR lag lives here (and in the log and `steward status`), not in 500 custom metrics.
-      ...(draft.drLag
-        ? { drLag: draft.drLag.map(({ missing, ...d }) => ({ ...d, missing: missing.length })) }
-        : {}),
-    });
-    if (report.status === 'failed') logger.warn('full run report not written', { why: report.why });
     const failures = draft.outcomes.filter((o) => o.status === 'failed');
-    outcomes.push(
-      ...(await sendReported(deps.notifier, {
-        severity: report.status === 'failed' && severity === 'info' ? 'warning' : severity,
+    const reported = await reportRun(
+      deps,
+      {
+        capability: CAPABILITY,
+        at: deps.now(),
+        name: reportName(req),
+        report: {
+          request: req,
+          dryRun,
+          severity,
+          summary,
+          counts: outcomeCounts(draft.outcomes),
+          findings: draft.backup?.findings ?? [],
+          outcomes: draft.outcomes,
+          // Per-database DR lag lives here (and in the log and `steward status`), not in 500 custom metrics.
+          ...(draft.drLag
+            ? { drLag: draft.drLag.map(({ missing, ...d }) => ({ ...d, missing: missing.length })) }
+            : {}),
+        },
+      },
+      (report) => ({
+        severity,
         capability: CAPABILITY,
         subject: summary,
         lines: detailLines(draft, report),
@@ -401,8 +396,9 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
           findings: (draft.backup?.findings ?? []).slice(0, TOP_N),
           failures: failures.slice(0, TOP_FAILURES),
         },
-      })),
+      }),
     );
+    outcomes.push(...reported.outcomes);
   }
   addCount('ActionFailures', outcomes.filter((o) => o.status === 'failed').length);
   logger.info('backup run finished', {

@@ -1,5 +1,7 @@
 import type { Severity } from '../config/schema.js';
+import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { Notification } from '../notify/notifier.js';
+import { runReportLines, type RunReportResult } from '../notify/run-report.js';
 import {
   addDays,
   type CostAlert,
@@ -85,7 +87,30 @@ export const costSummaryLines = (ev: CostEvaluation, opts: { thresholds?: boolea
 };
 
 const noteLines = (notes: readonly CostNote[]): string[] =>
-  notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n.text}`)] : [];
+  notes.length ? ['', 'Notes:', ...topLines(notes, (n) => `- ${n.text}`, 'notes')] : [];
+
+/** The alerts that fired, the first TOP_FAILURES named: what the reader acts on. */
+const firedLines = (fired: readonly CostAlert[]): string[] =>
+  fired.length
+    ? ['Fired:', ...topLines(fired, (a) => `${label(a.severity)} ${a.text}`, 'fired', TOP_FAILURES), '']
+    : [];
+
+/** The details of the first TOP_N anomalies (each a few lines); the rest are in the full report. */
+const anomalyDetails = (fired: readonly CostAlert[]): string[] => {
+  const anomalies = fired.flatMap((a) => (a.kind === 'anomaly' ? [a.anomaly] : []));
+  return [
+    ...anomalies.slice(0, TOP_N).flatMap((a) => ['', ...anomalyLines(a)]),
+    ...(anomalies.length > TOP_N
+      ? ['', `... and ${anomalies.length - TOP_N} more anomalies' details (in the full report)`]
+      : []),
+  ];
+};
+
+/** The data of the alerts that fired: counted, the first TOP_N listed. */
+const firedData = (fired: readonly CostAlert[]) => ({
+  firedCount: fired.length,
+  fired: fired.slice(0, TOP_N).map((a) => ({ key: a.key, kind: a.kind, severity: a.severity, text: a.text })),
+});
 
 /**
  * The one message of a scheduled run: the alerts that fired now (already-sent ones are not repeated), then
@@ -97,6 +122,7 @@ export const costNotification = (
   fired: readonly CostAlert[],
   notes: readonly CostNote[],
   consoleUrl: string,
+  report?: RunReportResult,
 ): Notification | undefined => {
   if (!fired.length && !notes.length) return undefined;
   const severity = fired.length ? worstSeverity(fired.map((a) => a.severity)) : 'info';
@@ -104,12 +130,13 @@ export const costNotification = (
     ? subjectOf(fired)
     : `cost check degraded: ${notes.map((n) => n.code.replace(/-/g, ' ')).join(', ')}`;
   const lines = [
-    ...(fired.length ? ['Fired:', ...fired.map((a) => `${label(a.severity)} ${a.text}`), ''] : []),
+    ...firedLines(fired),
     ...costSummaryLines(ev),
-    ...fired.flatMap((a) => (a.kind === 'anomaly' ? ['', ...anomalyLines(a.anomaly)] : [])),
+    ...anomalyDetails(fired),
     ...noteLines(notes),
     '',
     `Cost Explorer: ${consoleUrl}`,
+    ...(report ? runReportLines(report) : []),
   ];
   return {
     severity,
@@ -130,7 +157,7 @@ export const costNotification = (
       metric: ev.metric,
       actualUsd: ev.actualUsd,
       forecast: ev.forecast,
-      fired: fired.map((a) => ({ key: a.key, kind: a.kind, severity: a.severity, text: a.text })),
+      ...firedData(fired),
       thresholds: ev.thresholds.map(({ id, basis, amountUsd, severity: s, state, valueUsd }) => ({
         id,
         basis,
@@ -140,7 +167,8 @@ export const costNotification = (
         valueUsd,
       })),
       topServices: ev.services.slice(0, TOP),
-      notes: notes.map((n) => n.code),
+      notes: notes.slice(0, TOP_N).map((n) => n.code),
+      report: report?.status === 'written' ? report.link.uri : null,
     },
   };
 };
@@ -169,7 +197,10 @@ export const anomalyLines = (a: CostAnomaly): string[] => {
 };
 
 /** The message for anomalies that arrived as events (no Cost Explorer request was made). */
-export const anomalyNotification = (fired: readonly CostAlert[]): Notification | undefined => {
+export const anomalyNotification = (
+  fired: readonly CostAlert[],
+  report?: RunReportResult,
+): Notification | undefined => {
   const anomalies = fired.flatMap((a) => (a.kind === 'anomaly' ? [a] : []));
   if (!anomalies.length) return undefined;
   return {
@@ -177,9 +208,9 @@ export const anomalyNotification = (fired: readonly CostAlert[]): Notification |
     capability: 'cost',
     subject: subjectOf(anomalies),
     lines: [
-      'Fired:',
-      ...anomalies.map((a) => `${label(a.severity)} ${a.text}`),
-      ...anomalies.flatMap((a) => ['', ...anomalyLines(a.anomaly)]),
+      ...firedLines(anomalies),
+      ...anomalyDetails(anomalies),
+      ...(report ? ['', ...runReportLines(report)] : []),
     ],
     alerts: anomalies.map((a) => ({
       key: `cost:${a.key}`,
@@ -188,13 +219,15 @@ export const anomalyNotification = (fired: readonly CostAlert[]): Notification |
       summary: a.text,
     })),
     data: {
-      fired: anomalies.map((a) => ({
+      firedCount: anomalies.length,
+      fired: anomalies.slice(0, TOP_N).map((a) => ({
         key: a.key,
         severity: a.severity,
         anomalyId: a.anomaly.id,
         impactUsd: a.anomaly.impactUsd,
         via: a.anomaly.via,
       })),
+      report: report?.status === 'written' ? report.link.uri : null,
     },
   };
 };

@@ -1,7 +1,9 @@
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { AwsCallError, errorMessage, errorName } from '../errors.js';
 import type { Outcome } from '../model.js';
+import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
+import { reportRun, type RunReportResult, type RunReports } from '../notify/run-report.js';
 import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, tally, throwIfFailed } from '../outcomes.js';
 import {
@@ -35,6 +37,8 @@ export interface CostServiceDeps {
   dryRun: boolean;
   /** Waits between confirm retries; injected by tests. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Where each delivery's full report goes (the report bucket); without it none is kept. */
+  reports?: RunReports;
 }
 
 export type AlertStatus = 'sent' | 'already-sent' | 'planned' | 'failed';
@@ -181,8 +185,13 @@ export const runCostCheck = async (
     evaluation.notes.filter(
       (n) => n.code !== 'hourly-estimated' || fired.some((a) => a.kind === 'hourly' && a.estimated),
     );
-  const delivery = await deliver(deps, dryRun, claims, (fired, notes) =>
-    costNotification(evaluation, fired, fired.length ? explain(fired) : notes, cost.consoleUrl),
+  const delivery = await deliver(
+    deps,
+    dryRun,
+    claims,
+    (fired, notes, report) =>
+      costNotification(evaluation, fired, fired.length ? explain(fired) : notes, cost.consoleUrl, report),
+    { name: 'cost-check', report: { evaluation } },
   );
   outcomes.push(...delivery.outcomes);
   // What earlier runs claimed and never delivered (a publish that failed, a run killed mid-publish) is owed
@@ -244,7 +253,8 @@ export const runCostAnomalies = async (
     deps,
     deps.dryRun,
     anomalyAlerts(anomalies, cost.anomalies).map(alertClaim),
-    (fired) => anomalyNotification(fired),
+    (fired, _notes, report) => anomalyNotification(fired, report),
+    { name: 'anomalies', report: { received: anomalies.length } },
     Math.max(TTL_SECONDS, (cost.anomalies.lookbackDays + 7) * DAY_S),
   );
   outcomes.push(...delivery.outcomes);
@@ -297,7 +307,8 @@ const deliver = async (
   deps: CostServiceDeps,
   dryRun: boolean,
   claims: readonly Claim[],
-  render: (fired: CostAlert[], notes: CostNote[]) => Notification | undefined,
+  render: (fired: CostAlert[], notes: CostNote[], report?: RunReportResult) => Notification | undefined,
+  run: { name: string; report: Record<string, unknown> },
   ttlSeconds = TTL_SECONDS,
 ): Promise<Delivery> => {
   const outcomes: Outcome[] = [];
@@ -333,9 +344,15 @@ const deliver = async (
       }
     }
     const due = split(claimed);
-    notification = render(due.fired, due.notes);
-    if (notification) {
-      const sendFailed = await sendReported(deps.notifier, notification);
+    if (render(due.fired, due.notes)) {
+      // The full report (every alert fired, whole) first, then the bounded summary that links it.
+      const reported = await reportRun(
+        deps,
+        { capability: 'cost', at: deps.now(), name: run.name, report: { ...run.report, ...due } },
+        (report) => render(due.fired, due.notes, report)!,
+      );
+      notification = reported.notification;
+      const sendFailed = reported.outcomes;
       if (sendFailed.length) {
         outcomes.push(...sendFailed);
         for (const c of claimed) {
@@ -423,11 +440,17 @@ const resend = async (
       mine.length === 1
         ? `re-sent: ${mine[0]!.detail}`
         : `${mine.length} alerts re-sent that earlier runs could not deliver`,
-    lines: mine.map(
+    lines: topLines(
+      mine,
       (u) =>
         `${(LEVEL_SEVERITY[u.level] ?? 'warning').toUpperCase()}  ${u.detail} (claimed ${new Date(u.claimedAt * 1000).toISOString()}; ${why(u)})`,
+      're-sent',
+      TOP_FAILURES,
     ),
-    data: { resent: mine.map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })) },
+    data: {
+      count: mine.length,
+      resent: mine.slice(0, TOP_N).map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })),
+    },
   });
   outcomes.push(...failed);
   const rows: CostResult['resent'] = [];

@@ -1,8 +1,11 @@
 import type { StewardConfig } from '../config/schema.js';
+import { clip } from '../errors.js';
 import type { Outcome } from '../model.js';
+import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { Notifier } from '../notify/notifier.js';
+import { reportRun, runReportLines, type RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
-import { settleEach, throwIfFailed } from '../outcomes.js';
+import { settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { DrillResource, RestorePort } from './ports.js';
 
 export type JanitorVerdict =
@@ -55,6 +58,8 @@ export interface JanitorDeps {
   notifier: Notifier;
   now: () => Date;
   restore: Pick<RestorePort, 'region' | 'listDrillResources' | 'remove'>;
+  /** Where the run's full report goes (the report bucket); without it none is kept. */
+  runReports?: RunReports;
 }
 
 export interface JanitorResult {
@@ -104,30 +109,59 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   );
 
   let notified = false;
+  const all = [...outcomes];
   if (doomed.length) {
-    const lines = doomed.map((v, i) => {
-      const o = outcomes[i]!;
-      const what = `${label(v.resource)} (drill ${v.resource.drillId}, created ${v.resource.createdAt}, ${v.reason})`;
-      return o.status === 'failed'
-        ? `FAILED to delete ${what}: ${o.error}`
-        : deps.dryRun
-          ? `Would delete ${what}`
-          : `Had to clean up after a drill: deleted ${what}`;
+    const what = (i: number) => {
+      const v = doomed[i]!;
+      return `${label(v.resource)} (drill ${v.resource.drillId}, created ${v.resource.createdAt}, ${v.reason})`;
+    };
+    const failed: string[] = [];
+    const handled: string[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === 'failed') failed.push(`FAILED to delete ${what(i)}: ${clip(o.error, 300)}`);
+      else
+        handled.push(
+          deps.dryRun ? `Would delete ${what(i)}` : `Had to clean up after a drill: deleted ${what(i)}`,
+        );
     });
-    await deps.notifier.send({
-      severity: 'warning',
-      capability: 'drill',
-      subject: janitorSubject(outcomes, deps.dryRun, deps.restore.region),
-      lines: [
-        ...lines,
-        '',
-        `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.`,
-      ],
-      data: { dryRun: deps.dryRun, maxAgeHours, outcomes },
-    });
-    notified = true;
+    // The full report (every verdict and outcome) first, then a bounded summary that links it.
+    const reported = await reportRun(
+      { reports: deps.runReports, notifier: deps.notifier },
+      {
+        capability: 'drill',
+        at: now,
+        name: deps.dryRun ? 'janitor-dry-run' : 'janitor',
+        report: { dryRun: deps.dryRun, maxAgeHours, region: deps.restore.region, verdicts, outcomes },
+      },
+      (report) => ({
+        severity: 'warning',
+        capability: 'drill',
+        subject: janitorSubject(outcomes, deps.dryRun, deps.restore.region),
+        lines: [
+          ...topLines(failed, (l) => l, 'failed', TOP_FAILURES),
+          ...topLines(handled, (l) => l, deps.dryRun ? 'to delete' : 'deleted'),
+          '',
+          `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.`,
+          ...runReportLines(report),
+        ],
+        data: {
+          dryRun: deps.dryRun,
+          maxAgeHours,
+          counts: tally(outcomes),
+          failures: outcomes.filter((o) => o.status === 'failed').slice(0, TOP_N),
+          report: report.status === 'written' ? report.link.uri : null,
+        },
+      }),
+    );
+    all.push(...reported.outcomes);
+    notified = !reported.outcomes.length;
   }
-  logger.info('drill janitor finished', { maxAgeHours, dryRun: deps.dryRun, outcomes });
-  throwIfFailed('Drill janitor', outcomes);
+  logger.info('drill janitor finished', {
+    maxAgeHours,
+    dryRun: deps.dryRun,
+    tally: tally(all),
+    failed: all.filter((o) => o.status === 'failed').slice(0, TOP_FAILURES),
+  });
+  throwIfFailed('Drill janitor', all);
   return { at: now.toISOString(), dryRun: deps.dryRun, maxAgeHours, verdicts, outcomes, notified };
 };

@@ -1,5 +1,6 @@
 import type { Severity } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
+import { clip, errorMessage } from '../errors.js';
+import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { Notification } from '../notify/notifier.js';
 import type { VerificationOutcome } from './checks.js';
 import { COST_CEILING } from './cost.js';
@@ -235,7 +236,34 @@ const sourceText = (s: DrillState): string =>
       ? `point in time ${s.source.pointInTime}`
       : 'nothing selected';
 
-/** The one notification of a drill: the full readable report when it verified, else what failed where. */
+// The longest line a drill message keeps (a verdict joins every failed check's reason).
+const LINE_MAX = 1000;
+
+/**
+ * The readable report bounded for a message: its header, the check lines with failed and unfinished ones
+ * first (the first TOP_FAILURES, the rest counted), then its verdict lines, each cut. The drill's report in
+ * the report bucket keeps every check.
+ */
+const boundedReport = (rendered: string): string[] => {
+  const lines = rendered.split('\n');
+  const checksAt = lines.findIndex((l) => l.startsWith('Checks: '));
+  const verdictAt = lines.findIndex((l) => l.startsWith('Verdict: '));
+  if (checksAt < 0 || verdictAt < checksAt) return lines.map((l) => clip(l, LINE_MAX));
+  const checks = lines.slice(checksAt + 1, verdictAt);
+  const passed = (l: string) => l.trimStart().startsWith('✓');
+  return [
+    ...lines.slice(0, checksAt + 1),
+    ...topLines(
+      [...checks.filter((l) => !passed(l)), ...checks.filter(passed)],
+      (l) => clip(l, LINE_MAX),
+      'checks',
+      TOP_FAILURES,
+    ),
+    ...lines.slice(verdictAt).map((l) => clip(l, LINE_MAX)),
+  ];
+};
+
+/** The one notification of a drill: the readable report (bounded) when it verified, else what failed where. */
 export const drillNotification = (
   s: DrillState,
   v: DrillVerdict,
@@ -244,24 +272,26 @@ export const drillNotification = (
 ): Notification => {
   const body =
     v.metrics && s.verification
-      ? renderDrillReport({
-          database: s.database,
-          snapshotId: sourceText(s).replace(/^snapshot /, ''),
-          ...(s.target ? { restoredInstance: s.target.instanceId ?? s.target.id } : {}),
-          metrics: v.metrics,
-          verification: s.verification,
-          ...(s.shape ? { shape: s.shape } : {}),
-          ...(s.cost ? { cost: s.cost } : {}),
-        }).split('\n')
+      ? boundedReport(
+          renderDrillReport({
+            database: s.database,
+            snapshotId: sourceText(s).replace(/^snapshot /, ''),
+            ...(s.target ? { restoredInstance: s.target.instanceId ?? s.target.id } : {}),
+            metrics: v.metrics,
+            verification: s.verification,
+            ...(s.shape ? { shape: s.shape } : {}),
+            ...(s.cost ? { cost: s.cost } : {}),
+          }),
+        )
       : [
-          v.summary,
+          clip(v.summary, LINE_MAX),
           `Drill:     ${s.drillId} (started ${s.startedAt})`,
           `Source:    ${s.database}, ${sourceText(s)}`,
           ...(s.target
             ? [`Restored:  ${s.target.kind} ${s.target.id} (status ${s.target.status ?? '?'})`]
             : []),
-          ...v.reasons.map((r) => `✗ ${r}`),
-          ...v.gaps.map((g) => `⧗ ${g}`),
+          ...topLines(v.reasons, (r) => `✗ ${clip(r, LINE_MAX)}`, 'reasons', TOP_FAILURES),
+          ...topLines(v.gaps, (g) => `⧗ ${clip(g, LINE_MAX)}`, 'gaps'),
         ];
   const cleanup = s.cleanupError
     ? [
@@ -300,9 +330,16 @@ export const drillNotification = (
       outcome: v.outcome,
       failedStep: v.failedStep,
       reportKey: key,
-      metrics: v.metrics,
-      reasons: v.reasons,
-      gaps: v.gaps,
+      metrics: v.metrics && {
+        ...v.metrics,
+        reasons: v.metrics.reasons.slice(0, TOP_N).map((r) => clip(r, LINE_MAX)),
+        gaps: v.metrics.gaps.slice(0, TOP_N).map((g) => clip(g, LINE_MAX)),
+      },
+      // The first few, cut: the report holds every reason and check.
+      reasons: v.reasons.slice(0, TOP_N).map((r) => clip(r, LINE_MAX)),
+      gaps: v.gaps.slice(0, TOP_N).map((g) => clip(g, LINE_MAX)),
+      reasonCount: v.reasons.length,
+      gapCount: v.gaps.length,
       ...(s.cost ? { cost: s.cost } : {}),
     },
   };

@@ -34,6 +34,7 @@ import {
   type TokenStore,
 } from './ports.js';
 import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
+import type { RunReports } from '../notify/run-report.js';
 import { selectSource } from './select.js';
 import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
@@ -71,6 +72,8 @@ export interface DrillDeps extends BaseDeps {
   network: DrillNetwork;
   /** Why a drill execution failed (its error name); steward's own failures end in `DrillFailed`. */
   executions?: ExecutionLookup;
+  /** Where a janitor run's full report goes (the report bucket's runs/drill/); without it none is kept. */
+  runReports?: RunReports;
 }
 
 /** The restore reached a state from which it never becomes available. */

@@ -1,4 +1,5 @@
 import type { Severity } from '../config/schema.js';
+import { clip } from '../errors.js';
 import type { AlertSignal, Notification } from './notifier.js';
 import { renderNotification } from './notifier.js';
 
@@ -20,6 +21,17 @@ const CHAT_TITLE_MAX = 250;
 // https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
 const PD_SUMMARY_MAX = 1024;
 const PD_DEDUP_MAX = 255;
+/**
+ * What steward allows one PagerDuty event, in UTF-8 bytes of its JSON. PagerDuty takes up to 512 KB per
+ * event (Events API v2 overview, "Size Limits"), but the pager route hands each event to EventBridge, whose
+ * PutEvents entries must total under 256 KB per request: at 16 KiB each, a request of ten fits with room.
+ */
+export const PD_EVENT_MAX_BYTES = 16 * 1024;
+// Short identifiers (component, group, class), a detail line, a link: each cut, the rest is in the report.
+const PD_FIELD_MAX = 255;
+const PD_LINE_MAX = 500;
+const PD_LINK_MAX = 2000;
+const PD_DETAIL_LINES = 20;
 
 /** The pager route's events on the default bus: the stage's rule matches these. */
 export const PAGER_SOURCE = 'steward';
@@ -218,23 +230,34 @@ export const pagerDutyEvents = (
     const dedup_key = dedupKey(stage, a.key);
     if (a.action === 'resolve') return [{ event_action: 'resolve', dedup_key }];
     if (!severities.includes(a.severity)) return [];
-    return [
-      {
-        event_action: 'trigger',
-        dedup_key,
-        payload: {
-          summary: cut(`[steward ${stage}] ${a.summary}`, PD_SUMMARY_MAX),
-          source: `steward-${stage}`,
-          severity: a.severity,
-          ...(a.resource ? { component: a.resource } : {}),
-          group: stage,
-          class: n.capability,
-          custom_details: { subject: n.subject, details: n.lines.slice(0, 20).join('\n') },
+    // A cut URL is a broken link: a link too long to send is left out (the message keeps it).
+    const links = (n.links ?? [])
+      .filter((l) => l.href.length <= PD_LINK_MAX)
+      .slice(0, 5)
+      .map((l) => ({ href: l.href, text: cut(l.text, PD_FIELD_MAX) }));
+    const trigger = (lines: readonly string[], withLinks = true): PagerDutyEvent => ({
+      event_action: 'trigger',
+      dedup_key,
+      payload: {
+        summary: cut(`[steward ${stage}] ${a.summary}`, PD_SUMMARY_MAX),
+        source: cut(`steward-${stage}`, PD_FIELD_MAX),
+        severity: a.severity,
+        ...(a.resource ? { component: cut(a.resource, PD_FIELD_MAX) } : {}),
+        group: cut(stage, PD_FIELD_MAX),
+        class: cut(n.capability, PD_FIELD_MAX),
+        custom_details: {
+          subject: cut(n.subject, PD_SUMMARY_MAX),
+          details: lines.map((l) => clip(l, PD_LINE_MAX)).join('\n'),
         },
-        ...(n.links?.length
-          ? { links: n.links.slice(0, 5).map((l) => ({ href: l.href, text: l.text })) }
-          : {}),
-        client: 'steward',
       },
-    ];
+      ...(withLinks && links.length ? { links } : {}),
+      client: 'steward',
+    });
+    // Each field is cut; multi-byte text can still exceed the budget, so drop detail lines until it fits.
+    let kept = Math.min(n.lines.length, PD_DETAIL_LINES);
+    let event = trigger(n.lines.slice(0, kept));
+    while (kept > 0 && bytes(JSON.stringify(event)) > PD_EVENT_MAX_BYTES)
+      event = trigger(n.lines.slice(0, --kept));
+    // Without lines, only five links of 2 000 characters can still be too many: the summary bounds the rest.
+    return [bytes(JSON.stringify(event)) > PD_EVENT_MAX_BYTES ? trigger([], false) : event];
   });

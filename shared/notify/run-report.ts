@@ -1,4 +1,7 @@
 import { clip, errorCode, errorMessage } from '../errors.js';
+import type { Outcome } from '../model.js';
+import { logger } from '../observability.js';
+import { type Notification, type Notifier, sendReported } from './notifier.js';
 
 /** Where a run's full report was written: for machines (the S3 URI) and for people (the console). */
 export interface RunReportLink {
@@ -63,6 +66,47 @@ export const runReportLines = (r: RunReportResult): string[] =>
     : r.status === 'failed'
       ? [`Full report unavailable: ${r.why}`]
       : ['Full report: not kept (no report bucket in this run)'];
+
+/** One run to report: who speaks, when, a name for its key, and the full report's content. */
+export interface ReportedRun {
+  capability: string;
+  at: Date;
+  /** Names the run in its report's key: its action, and its policy or resource. */
+  name: string;
+  /** Everything the summary leaves out (every outcome, verdict, decision). */
+  report: Record<string, unknown>;
+}
+
+/**
+ * Report a run the one way every capability does: write the full report to the report bucket first, then
+ * send the bounded summary `summarise` builds with the report's result (it prints `runReportLines`), so the
+ * message links a report that already exists. A failed write costs only the link: the summary says why,
+ * and an `info` summary becomes a `warning` so someone notices. A failed send is a failed outcome.
+ */
+export const reportRun = async (
+  deps: { reports?: RunReports | undefined; notifier: Notifier },
+  run: ReportedRun,
+  summarise: (report: RunReportResult) => Notification,
+): Promise<{ report: RunReportResult; notification: Notification; outcomes: Outcome[] }> => {
+  const report = await writeRunReport(deps.reports, runReportKey(run.capability, run.at, run.name), {
+    type: 'steward-run-report',
+    version: 1,
+    capability: run.capability,
+    at: run.at.toISOString(),
+    ...run.report,
+  });
+  if (report.status === 'failed')
+    logger.warn('full run report not written', { capability: run.capability, why: report.why });
+  const n = summarise(report);
+  const notification: Notification = {
+    ...n,
+    severity: report.status === 'failed' && n.severity === 'info' ? 'warning' : n.severity,
+    ...(report.status === 'written'
+      ? { links: [...(n.links ?? []), { text: 'Full report', href: report.link.consoleUrl }] }
+      : {}),
+  };
+  return { report, notification, outcomes: await sendReported(deps.notifier, notification) };
+};
 
 /** RunReports in memory (tests, local runs); `fail` makes `put` reject. */
 export const memoryRunReports = (

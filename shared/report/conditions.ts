@@ -1,5 +1,8 @@
 import type { Severity } from '../config/schema.js';
+import { clip } from '../errors.js';
+import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { AlertSignal, Notification } from '../notify/notifier.js';
+import { runReportLines, type RunReportResult } from '../notify/run-report.js';
 import type { Aspect, EstateStatus } from './model.js';
 
 /**
@@ -79,7 +82,15 @@ export const diffConditions = (
 };
 
 const severityOf = (h: OpenCondition['health']): Severity => (h === 'FAILING' ? 'critical' : 'warning');
-const line = (c: OpenCondition) => `${c.health} ${c.database} (${c.aspect}): ${c.reason}`;
+const line = (c: OpenCondition) => `${c.health} ${c.database} (${c.aspect}): ${clip(c.reason, REASON_MAX)}`;
+// The longest reason a line quotes (the full report keeps it whole).
+const REASON_MAX = 300;
+// How many names the subject lists before counting the rest.
+const SUBJECT_NAMES = 3;
+
+/** One group of the summary: a heading with its count, its first items, a count of the rest. */
+const group = <T>(heading: string, items: readonly T[], render: (t: T) => string, what: string, n = TOP_N) =>
+  items.length ? [`${heading} (${items.length}):`, ...topLines(items, render, what, n), ''] : [];
 
 /**
  * The one notification of a status check that found changes (none when nothing changed): critical when
@@ -89,6 +100,7 @@ const line = (c: OpenCondition) => `${c.health} ${c.database} (${c.aspect}): ${c
 export const conditionsNotification = (
   changes: ConditionChanges,
   status: EstateStatus,
+  report?: RunReportResult,
 ): Notification | undefined => {
   const { opened, worsened, improved, cleared } = changes;
   if (!opened.length && !worsened.length && !improved.length && !cleared.length) return undefined;
@@ -98,13 +110,18 @@ export const conditionsNotification = (
     : raised.length
       ? 'warning'
       : 'info';
-  const names = (cs: readonly OpenCondition[]) =>
-    [...new Set(cs.map((c) => `${c.database} ${c.health} (${c.aspect})`))].join(', ');
+  const names = (cs: readonly OpenCondition[]) => {
+    const all = [...new Set(cs.map((c) => `${c.database} ${c.health} (${c.aspect})`))];
+    return all.length > SUBJECT_NAMES
+      ? `${all.slice(0, SUBJECT_NAMES).join(', ')} and ${all.length - SUBJECT_NAMES} more`
+      : all.join(', ');
+  };
+  const clearedNames = [...new Set(cleared.map((c) => `${c.database} (${c.aspect})`))];
   const parts = [
     raised.length ? names(raised) : '',
     improved.length ? `better: ${names(improved)}` : '',
     cleared.length
-      ? `cleared: ${[...new Set(cleared.map((c) => `${c.database} (${c.aspect})`))].join(', ')}`
+      ? `cleared: ${clearedNames.slice(0, SUBJECT_NAMES).join(', ')}${clearedNames.length > SUBJECT_NAMES ? ` and ${clearedNames.length - SUBJECT_NAMES} more` : ''}`
       : '',
   ].filter(Boolean);
   const c = status.counts;
@@ -128,16 +145,18 @@ export const conditionsNotification = (
     severity,
     capability: 'report',
     subject: parts.join('; '),
+    // A bounded summary: the raised first, each group's first few named, the rest counted; every change
+    // is in the run's full report (the status check writes it before sending this).
     lines: [
-      ...(raised.length ? ['Needs attention:', ...raised.map((x) => `- ${line(x)}`), ''] : []),
-      ...(improved.length ? ['Better, still open:', ...improved.map((x) => `- ${line(x)}`), ''] : []),
-      ...(cleared.length
-        ? [
-            'Cleared (OK again):',
-            ...cleared.map((x) => `- ${x.database} (${x.aspect}), open since ${x.since}`),
-            '',
-          ]
-        : []),
+      ...group('Needs attention', raised, (x) => `- ${line(x)}`, 'needing attention', TOP_FAILURES),
+      ...group('Better, still open', improved, (x) => `- ${line(x)}`, 'better'),
+      ...group(
+        'Cleared (OK again)',
+        cleared,
+        (x) => `- ${x.database} (${x.aspect}), open since ${x.since}`,
+        'cleared',
+      ),
+      ...(report ? [...runReportLines(report), ''] : []),
       `Now: ${c.FAILING} FAILING, ${c.LATE} LATE, ${c.UNPROTECTED} UNPROTECTED, ${c.OK} OK of ${status.databases.length} databases in ${status.region}.`,
     ],
     nextSteps: [
@@ -147,6 +166,21 @@ export const conditionsNotification = (
         : []),
     ],
     alerts,
-    data: { changes: { opened, worsened, improved, cleared }, counts: status.counts },
+    data: {
+      changes: {
+        opened: opened.slice(0, TOP_N),
+        worsened: worsened.slice(0, TOP_N),
+        improved: improved.slice(0, TOP_N),
+        cleared: cleared.slice(0, TOP_N),
+      },
+      changed: {
+        opened: opened.length,
+        worsened: worsened.length,
+        improved: improved.length,
+        cleared: cleared.length,
+      },
+      counts: status.counts,
+      report: report?.status === 'written' ? report.link.uri : null,
+    },
   };
 };

@@ -1,6 +1,8 @@
 import { errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, sendReported } from '../notify/notifier.js';
+import { TOP_N } from '../notify/budget.js';
+import { reportRun, type RunReports } from '../notify/run-report.js';
 import { addCount, logger } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
@@ -16,6 +18,7 @@ import { type EvidenceReport, previousMonth } from './evidence.js';
 import { drillOutcome, type EstateStatus } from './model.js';
 import type { evidenceKeys } from './monthly.js';
 import { buildEvidenceDocuments, type EvidenceDeps, storeEvidence } from './monthly.js';
+import type { HistoryStore } from './ports.js';
 import type { ReportRequest } from './request.js';
 import { runStatus } from './status.js';
 
@@ -54,7 +57,13 @@ const evidenceSubject = (r: EvidenceReport): string => {
   ].join(', ');
 };
 
-/** The info notification that links a month's evidence. */
+/** The first TOP_N items joined, then how many more (the evidence report lists them all). */
+const firstOf = (items: readonly string[]): string =>
+  items.length > TOP_N
+    ? `${items.slice(0, TOP_N).join(', ')} and ${items.length - TOP_N} more`
+    : items.join(', ');
+
+/** The info notification that links a month's evidence: counts, the first few names, the report's links. */
 export const evidenceNotification = (
   r: EvidenceReport,
   links: { html: string; json: string; databasesCsv: string; drillsCsv: string } | undefined,
@@ -73,14 +82,14 @@ export const evidenceNotification = (
     subject: evidenceSubject(r),
     lines: [
       `Databases: ${s.protected} of ${s.databases} protected${s.unprotected ? `, ${s.unprotected} without a steward:backup tag` : ''}.`,
-      `Backups: ${s.backupsTaken} of ${s.backupsScheduled} scheduled taken${s.backupsMissed ? `, ${s.backupsMissed} missed (${missed.map((d) => `${d.id} ${d.backups!.missed.length}`).join(', ')})` : ''}.`,
+      `Backups: ${s.backupsTaken} of ${s.backupsScheduled} scheduled taken${s.backupsMissed ? `, ${s.backupsMissed} missed (${firstOf(missed.map((d) => `${d.id} ${d.backups!.missed.length}`))})` : ''}.`,
       ...(r.drRegion
         ? [
             `DR copies in ${r.drRegion}: ${s.drCopies}${s.drCopiesMissing ? `, ${s.drCopiesMissing} backups not copied` : ''}.`,
           ]
         : []),
       `Retention expired ${s.retentionDeleted} snapshots.`,
-      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${failedDrills.join(', ')}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${inconclusiveDrills.join(', ')}` : ''}.`,
+      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${firstOf(failedDrills)}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${firstOf(inconclusiveDrills)}` : ''}.`,
       ...(s.drills
         ? [
             `Drill copies: ${s.drillInstanceHours} instance-hours${s.drillEstimatedUsd !== undefined ? `, about $${s.drillEstimatedUsd.toFixed(2)}` : ''}.`,
@@ -105,6 +114,14 @@ export const evidenceNotification = (
     data: { month: r.month, summary: s, complete: r.complete },
   };
 };
+
+/** The report bucket as the place for run reports: the status check's full report goes beside the rest. */
+const historyRunReports = (history: HistoryStore): RunReports => ({
+  put: async (key, body) => {
+    await history.put(key, body, 'application/json');
+    return { uri: `${history.location}/${key}`, consoleUrl: history.href(key) };
+  },
+});
 
 const runEvidence = async (
   req: Extract<ReportRequest, { action: 'evidence' }>,
@@ -176,10 +193,23 @@ const readConditions = async (deps: ReportDeps): Promise<OpenCondition[]> => {
 const runStatusCheck = async (deps: ReportDeps, dryRun: boolean): Promise<ReportResult> => {
   const [status, previous] = await Promise.all([runStatus(deps.estate), readConditions(deps)]);
   const changes = diffConditions(previous, status);
-  const n = conditionsNotification(changes, status);
   const outcomes: Outcome[] = [];
   if (!dryRun) {
-    if (n) outcomes.push(...(await sendReported(deps.notifier, n)));
+    // Something changed: the full report (every change, every database's status) first, then the bounded
+    // summary that links it.
+    if (conditionsNotification(changes, status)) {
+      const reported = await reportRun(
+        { reports: historyRunReports(deps.estate.history), notifier: deps.notifier },
+        {
+          capability: CAPABILITY,
+          at: deps.now(),
+          name: 'status-check',
+          report: { changes, counts: status.counts, status },
+        },
+        (report) => conditionsNotification(changes, status, report)!,
+      );
+      outcomes.push(...reported.outcomes);
+    }
     if (!outcomes.some((o) => o.status === 'failed')) {
       const doc: ConditionsDocument = {
         type: 'steward-open-conditions',

@@ -2,9 +2,12 @@ import type { Severity, StewardConfig } from '../config/schema.js';
 import { ResourceKind } from '../config/parts.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from './ports.js';
 import { retentionRecord } from './record.js';
-import { errorMessage } from '../errors.js';
+import { clip, errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
-import { type Notification, type Notifier, sendReported } from '../notify/notifier.js';
+import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
+import type { Notification, Notifier } from '../notify/notifier.js';
+import { reportRun, type RunReports, runReportLines, type RunReportResult } from '../notify/run-report.js';
+import { outcomeCounts } from '../notify/summary.js';
 import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
@@ -30,6 +33,8 @@ export interface RetentionServiceDeps {
   dryRun: boolean;
   /** Where the record of deletions goes (the report bucket); without it no record is kept. */
   records?: RetentionRecorder;
+  /** Where each run's full report goes (the report bucket); without it none is kept. */
+  reports?: RunReports;
 }
 
 /** A region's listing: how many snapshots were read (and how many resources could not be), or why none. */
@@ -50,8 +55,10 @@ export interface RetentionResult {
 }
 
 const ALL_KINDS = ResourceKind.options;
-// SNS messages are capped at 256 KB; long id lists are cut and counted instead.
+// One log line stays readable (and under CloudWatch's 256 KB event limit): long id lists are cut and counted.
 const LIST_MAX = 50;
+// The longest error text the summary quotes (the full report keeps all of it).
+const ERROR_MAX = 300;
 
 const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region'>) => `${s.kind} snapshot ${s.id} in ${s.region}`;
 
@@ -149,6 +156,36 @@ export const runRetention = async (
   if (!dryRun && deps.records)
     outcomes.push(...(await keepRecord(deps.records, now, request, plan, granted, deletions)));
 
+  // The full report first (every verdict and outcome), then the bounded summary that links it.
+  const reported = await reportRun(
+    deps,
+    {
+      capability: 'retention',
+      at: now,
+      name: dryRun ? 'retention-dry-run' : 'retention',
+      report: {
+        dryRun,
+        ...(request.scheduledTime !== undefined && { scheduledTime: request.scheduledTime }),
+        regions,
+        summary: plan.summary,
+        allowance: plan.allowance,
+        counts: outcomeCounts(outcomes),
+        outcomes: [...outcomes],
+        verdicts: plan.verdicts,
+        deferred: plan.deferred.map((s) => `${s.region}/${s.id}`),
+      },
+    },
+    (report) =>
+      retentionNotification({
+        dryRun,
+        regions,
+        plan,
+        outcomes,
+        safetyCap: deps.config.retention.deletions.safetyCap,
+        overBudget: overBudget.length,
+        report,
+      }),
+  );
   const result: RetentionResult = {
     dryRun,
     at: now.toISOString(),
@@ -156,17 +193,9 @@ export const runRetention = async (
     regions,
     plan,
     outcomes,
-    notification: retentionNotification({
-      dryRun,
-      regions,
-      plan,
-      outcomes,
-      safetyCap: deps.config.retention.deletions.safetyCap,
-      overBudget: overBudget.length,
-    }),
+    notification: reported.notification,
   };
-
-  outcomes.push(...(await sendReported(deps.notifier, result.notification)));
+  outcomes.push(...reported.outcomes);
 
   const failed = outcomes.filter((o) => o.status === 'failed');
   addCount('SnapshotsExpired', plan.delete.length);
@@ -305,12 +334,16 @@ export const retentionNotification = (run: {
   safetyCap: number;
   /** Expired snapshots left for tomorrow because today's budget was used (or could not be reserved). */
   overBudget?: number;
+  /** Where the run's full report went (every verdict and outcome); the summary links it. */
+  report?: RunReportResult;
 }): Notification => {
   const { dryRun, regions, plan, outcomes } = run;
   const { allowance } = plan;
   const deletes = outcomes.filter((o) => o.action === 'delete');
   const t = tally(deletes);
-  const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [`${o.resource}: ${o.error}`] : []));
+  const failures = outcomes.flatMap((o) =>
+    o.status === 'failed' ? [`${o.resource}: ${clip(o.error, ERROR_MAX)}`] : [],
+  );
   const doubt = doubtful(plan.verdicts);
   const overBudget = run.overBudget ?? 0;
   const safety = allowance.capHit === 'safety';
@@ -339,6 +372,7 @@ export const retentionNotification = (run: {
     dryRun
       ? 'Dry run: nothing was deleted.'
       : `Deleted ${t.done}, already gone ${t['already-done']}, failed ${t.failed}.`,
+    ...(run.report ? runReportLines(run.report) : []),
   ];
   if (safety) {
     lines.push(
@@ -349,7 +383,12 @@ export const retentionNotification = (run: {
         : 'Far more expired than a normal day: check recent retention policy changes, removed holds and the inventory before the next run deletes another day of them.',
     );
   }
-  if (failures.length) lines.push('', 'Failed:', ...capped(failures).map((f) => `- ${f}`));
+  if (failures.length)
+    lines.push(
+      '',
+      `Failed (${failures.length}):`,
+      ...topLines(failures, (f) => `- ${f}`, 'failed', TOP_FAILURES),
+    );
   if (plan.deferred.length && !safety) {
     lines.push(
       '',
@@ -371,8 +410,8 @@ export const retentionNotification = (run: {
   if (doubt.length) {
     lines.push(
       '',
-      'Kept on doubt or skipped (fix the tag or the config):',
-      ...capped(doubt.map((v) => `${v.id} (${v.region}): ${v.reason}`)).map((l) => `- ${l}`),
+      `Kept on doubt or skipped (${doubt.length}; fix the tag or the config):`,
+      ...topLines(doubt, (v) => `- ${v.id} (${v.region}): ${clip(v.reason, ERROR_MAX)}`, 'of these'),
     );
   }
 
@@ -381,15 +420,20 @@ export const retentionNotification = (run: {
     capability: 'retention',
     subject: subject + (failures.length || safety ? '' : deferredNote),
     lines,
+    // Counts and the first few of each list: the full lists are in the full report.
     data: {
       dryRun,
       summary: plan.summary,
       allowance,
-      regions,
-      expired: capped(plan.delete.map((s) => `${s.region}/${s.id}`)),
-      deferred: capped(plan.deferred.map((s) => `${s.region}/${s.id}`)),
-      doubt: doubt.slice(0, LIST_MAX).map(({ id, region, reason }) => ({ id, region, reason })),
-      failures: capped(failures),
+      regions: regions.slice(0, TOP_N),
+      counts: outcomeCounts(outcomes),
+      report: run.report?.status === 'written' ? run.report.link.uri : null,
+      expired: plan.delete.slice(0, TOP_N).map((s) => `${s.region}/${s.id}`),
+      deferred: plan.deferred.slice(0, TOP_N).map((s) => `${s.region}/${s.id}`),
+      doubt: doubt
+        .slice(0, TOP_N)
+        .map(({ id, region, reason }) => ({ id, region, reason: clip(reason, ERROR_MAX) })),
+      failures: failures.slice(0, TOP_N),
     },
   };
 };

@@ -1,5 +1,5 @@
 import type { Severity } from '../config/schema.js';
-import { echo, errorMessage, EventShapeError } from '../errors.js';
+import { clip, echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { type Notification, sendReported } from '../notify/notifier.js';
 import { addCount, logger, metrics, MetricUnit } from '../observability.js';
@@ -443,14 +443,18 @@ export const subjectOf = (d: DecisionRecord): string => {
   }
 };
 
+// The longest text a decision's message quotes (an AWS error can carry a whole policy document); the error
+// itself stays whole in the run's PartialFailureError and the log.
+const TEXT_MAX = 1000;
+
 const linesOf = (d: DecisionRecord, stage: string): string[] => {
   const lines = [
     `Alarm ${d.alarmName} at ${d.at}; rule ${d.rule} (${d.action}, mode ${d.mode}) on ${d.resource}.`,
   ];
-  if (d.decision.verdict === 'act') lines.push(`Why: ${d.decision.reason}.`);
-  else lines.push(`Why: ${d.decision.reason}: ${d.decision.detail}.`);
-  if (d.error) lines.push(`Error: ${d.error}`);
-  if (d.warning) lines.push(`Note: ${d.warning}`);
+  if (d.decision.verdict === 'act') lines.push(`Why: ${clip(d.decision.reason, TEXT_MAX)}.`);
+  else lines.push(`Why: ${d.decision.reason}: ${clip(d.decision.detail, TEXT_MAX)}.`);
+  if (d.error) lines.push(`Error: ${clip(d.error, TEXT_MAX)}`);
+  if (d.warning) lines.push(`Note: ${clip(d.warning, TEXT_MAX)}`);
   if (d.status === 'approval-requested' && d.decision.verdict === 'act') {
     lines.push(
       '',
@@ -462,6 +466,17 @@ const linesOf = (d: DecisionRecord, stage: string): string[] => {
   }
   return lines;
 };
+
+/** A decision as a message's details carry it: its free texts cut (the log line keeps them whole). */
+const boundedRecord = (d: DecisionRecord): DecisionRecord => ({
+  ...d,
+  ...(d.error !== undefined && { error: clip(d.error, TEXT_MAX) }),
+  ...(d.warning !== undefined && { warning: clip(d.warning, TEXT_MAX) }),
+  decision:
+    d.decision.verdict === 'act'
+      ? { ...d.decision, reason: clip(d.decision.reason, TEXT_MAX) }
+      : { ...d.decision, detail: clip(d.decision.detail, TEXT_MAX) },
+});
 
 const notifiable = (d: DecisionRecord): boolean =>
   !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
@@ -623,7 +638,7 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
       capability: CAPABILITY,
       subject: subjectOf(d),
       lines: linesOf(d, deps.config.stage),
-      data: d,
+      data: boundedRecord(d),
       ...alertsOf(d),
     });
     outcomes.push(...failed);

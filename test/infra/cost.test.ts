@@ -141,6 +141,17 @@ describe('cost permissions', () => {
     });
   });
 
+  it("writes to the report bucket only its own run reports' prefix", () => {
+    // Act
+    const writes = statements(t).filter(
+      (s) => s.policy.startsWith('Cost') && list(s.Action).includes('s3:PutObject'),
+    );
+    // Assert
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.Sid).toBe('WriteRunReports');
+    expect(JSON.stringify(writes[0]!.Resource)).toMatch(/\/runs\/cost\/\*"/);
+  });
+
   it('adds no unconditioned wildcard writes', () => {
     expect(unconditionedWildcardWrites(t)).toEqual([]);
     expect(unconditionedWildcardWrites(costOnly)).toEqual([]);

@@ -455,7 +455,7 @@ describe('drill network', () => {
 });
 
 describe('drill reports and state', () => {
-  it('lets the drill function read and write only its reports and per-database baselines', () => {
+  it("lets the drill function read and write only its reports, per-database baselines and the janitor's run reports", () => {
     // Act
     // The report function reads and writes the same bucket (report.test.ts); here: the drill's own roles.
     const drillRoles = (st: { policy: string }) => st.policy.startsWith('Drill');
@@ -471,7 +471,12 @@ describe('drill reports and state', () => {
     expect(reads[0]).toContain('/baselines/*');
     expect(writes.some((r) => r.includes('/drills/*'))).toBe(true);
     expect(writes.some((r) => r.includes('/baselines/*'))).toBe(true);
-    expect(writes.every((r) => r.includes('/drills/*') || r.includes('/baselines/*'))).toBe(true);
+    expect(writes.some((r) => r.includes('/runs/drill/*'))).toBe(true);
+    expect(
+      writes.every(
+        (r) => r.includes('/drills/*') || r.includes('/baselines/*') || r.includes('/runs/drill/*'),
+      ),
+    ).toBe(true);
   });
 
   it('keeps reports in an encrypted, versioned, SSL-only, private bucket for reportRetentionDays, with access logs', () => {

@@ -74,6 +74,8 @@ describe('report function', () => {
     expect(s.ReadHistoryList!.Condition).toBeUndefined();
     expect(JSON.stringify(s.WriteEvidence!.Resource)).toContain('/evidence/*');
     expect(JSON.stringify(s.WriteOpenConditions!.Resource)).toContain('/status/conditions.json');
+    expect(list(s.WriteRunReports!.Action)).toEqual(['s3:PutObject']);
+    expect(JSON.stringify(s.WriteRunReports!.Resource)).toContain('/runs/report/*');
     expect(list(s.ReadScalingState!.Action)).toEqual(['dynamodb:BatchGetItem']);
     expect(s.ReadScalingState!.Condition).toEqual({
       'ForAllValues:StringLike': {

@@ -104,3 +104,52 @@ describe('settleEach', () => {
     });
   });
 });
+
+describe('PartialFailureError stays readable at any number of failures', () => {
+  it('5000 failures: the message names the first few, counts the rest, and every original is kept', () => {
+    // Prepare
+    const causes = Array.from({ length: 5000 }, (_, i) =>
+      Object.assign(
+        new Error(`Cannot delete snapshot ${i}: ${'it is in use by an export task. '.repeat(30)}`),
+        {
+          name: 'InvalidDBSnapshotStateFault',
+        },
+      ),
+    );
+    const failures = causes.map((cause, i) => ({
+      resource: `snapshot s${i}`,
+      error: cause.message,
+      code: cause.name,
+      cause,
+    }));
+    // Act
+    const e = new PartialFailureError('retention: 5000 of 5000 actions failed', failures);
+    // Assert: the message is bounded (a Lambda error report, a log line, a DLQ attribute).
+    expect(e.message.length).toBeLessThan(8000);
+    expect(e.message).toMatch(
+      /^retention: 5000 of 5000 actions failed: snapshot s0 \(Cannot delete snapshot 0: /,
+    );
+    expect(e.message).toMatch(/; and 4990 more$/);
+    expect(e.message).not.toContain('snapshot s10 (');
+    // The first failure's text is cut with a marker; the original keeps it whole.
+    expect(e.message).toContain('... (');
+    expect(e.failures).toHaveLength(5000);
+    expect(e.errors).toHaveLength(5000);
+    expect(e.errors[4999]).toBe(causes[4999]);
+    expect(e.failures[4999]).toMatchObject({
+      code: 'InvalidDBSnapshotStateFault',
+      error: causes[4999]!.message,
+    });
+    expect(e.cause).toBe(causes[0]);
+  });
+
+  it('a few failures read exactly as before', () => {
+    // Act
+    const e = new PartialFailureError('backup: 2 of 3 actions failed', [
+      { resource: 'db1', error: 'AccessDenied' },
+      { resource: 'db2', error: 'Throttling' },
+    ]);
+    // Assert
+    expect(e.message).toBe('backup: 2 of 3 actions failed: db1 (AccessDenied); db2 (Throttling)');
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run, type ReportDeps } from '../../../functions/report/handler.js';
+import { evidenceNotification } from '../../../shared/report/service.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
@@ -12,6 +13,7 @@ import {
   evidenceInputs,
 } from '../../fakes/evidence-estate.js';
 import { fixedEstate } from '../../fakes/report.js';
+import { expectBoundedSummary } from '../../support/bounded.js';
 import evidenceEvent from '../../../events/report/evidence.json' with { type: 'json' };
 import statusEvent from '../../../events/report/status-check.json' with { type: 'json' };
 
@@ -173,5 +175,88 @@ describe('report handler: status check', () => {
       drillGraceDays: 2,
       trendMonths: 12,
     });
+  });
+});
+
+describe('report handler: messages stay bounded at any estate size', () => {
+  const N = 5000;
+  const condition = (i: number) => ({
+    key: `orders-db-${String(i).padStart(4, '0')}:backup`,
+    database: `orders-db-${String(i).padStart(4, '0')}`,
+    aspect: 'backup',
+    health: i % 2 ? 'LATE' : 'FAILING',
+    reason: `no snapshot for ${30 + (i % 40)}h: ${'the policy expects one a day. '.repeat(5)}`,
+    since: '2026-11-20T06:00:00.000Z',
+  });
+
+  it(`a status check that clears ${N} conditions: a bounded summary, the full changes in S3 first`, async () => {
+    // Prepare: the last check left N conditions open on databases that are gone now.
+    const { deps: d, history, notifier } = deps();
+    history.objects.set(CONDITIONS_KEY, {
+      body: JSON.stringify({
+        type: 'steward-open-conditions',
+        version: 1,
+        at: '2026-11-30T06:00:00.000Z',
+        open: Array.from({ length: N }, (_, i) => condition(i)),
+      }),
+      contentType: 'application/json',
+    });
+    const order: string[] = [];
+    const put = history.put;
+    history.put = async (k, b, t) => (order.push(`put ${k.split('/')[0]}`), put(k, b, t));
+    const send = notifier.send;
+    notifier.send = async (n) => (order.push('send'), send(n));
+    // Act
+    await run(statusEvent, d);
+    // Assert
+    const body = expectBoundedSummary(notifier.sent[0]!);
+    const [key] = [...history.objects.keys()].filter((k) => k.startsWith('runs/report/'));
+    expect(key).toMatch(/^runs\/report\/2026-12-01\/20261201T\d{6}Z-status-check\.json$/);
+    expect(body).toContain(`Full report: s3://memory/${key}`);
+    expect(body).toContain(`Cleared (OK again) (${N}):`);
+    expect(body).toContain(`... and ${N - 10} more cleared (in the full report)`);
+    const full = JSON.parse(history.objects.get(key!)!.body) as { changes: { cleared: unknown[] } };
+    expect(full.changes.cleared).toHaveLength(N);
+    // The report goes before the message that links it; the conditions are remembered after it.
+    expect(order).toEqual(['put runs', 'send', 'put status']);
+  });
+});
+
+describe('the evidence message stays bounded at any estate size', () => {
+  it('5000 databases each missing backups and failing drills: names the first, counts the rest', () => {
+    // Prepare
+    const id = (i: number) => `orders-db-${String(i).padStart(4, '0')}`;
+    const report = {
+      month: '2026-11',
+      stage: 'prod',
+      complete: true,
+      drRegion: 'us-west-2',
+      summary: {
+        databases: 5000,
+        protected: 5000,
+        unprotected: 0,
+        backupsTaken: 0,
+        backupsScheduled: 150_000,
+        backupsMissed: 150_000,
+        drCopies: 0,
+        drCopiesMissing: 0,
+        retentionDeleted: 0,
+        drills: 5000,
+        drillsPassed: 0,
+        drillInstanceHours: 5000,
+      },
+      databases: Array.from({ length: 5000 }, (_, i) => ({
+        id: id(i),
+        backups: { missed: Array.from({ length: 30 }, (_, d) => `2026-11-${d + 1}`) },
+        drills: [{ database: id(i), startedAt: '2026-11-05T03:00:00Z', passed: false, outcome: 'failed' }],
+      })),
+    } as unknown as Parameters<typeof evidenceNotification>[0];
+    // Act
+    const n = evidenceNotification(report, undefined);
+    // Assert
+    const body = expectBoundedSummary(n);
+    expect(body).toContain(`150000 missed (${id(0)} 30, `);
+    expect(body).toContain('and 4990 more)');
+    expect(body).toContain(`failed: ${id(0)} 2026-11-05, `);
   });
 });

@@ -40,6 +40,7 @@ import { cooldownKey, seenKey } from '../../../shared/scaling/ids.js';
 import { awsScalingResources } from '../../../shared/aws/scaling-resources.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { fakeScalingStore } from '../../fakes/scaling.js';
+import { expectBoundedSummary } from '../../support/bounded.js';
 import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
 
 const REGION = 'eu-west-1';
@@ -638,6 +639,31 @@ describe('partial failure', () => {
     ]);
     expect(ec).toReceiveCommandTimes(ModifyReplicationGroupShardConfigurationCommand, 1);
     expect(state.items.has(seenKey('orders-db-cpu-high', new Date(CPU_AT)))).toBe(true);
+  });
+
+  it('an AWS error of 300 KB is told cut: the message stays a bounded summary, the error keeps it whole', async () => {
+    // Prepare: an explicit deny quotes a long policy; some services return whole documents.
+    const { deps, notifier } = setup();
+    rds.on(DescribeDBInstancesCommand).rejects(
+      new RDSServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: {},
+        message: `not authorized: ${'{"Effect":"Deny","Action":"rds:*","Resource":"*"} '.repeat(6000)}`,
+      }),
+    );
+
+    // Act
+    const error = await failing(run(alarmEvent, deps));
+
+    // Assert
+    expectBoundedSummary(notifier.sent[0]!);
+    expect(JSON.stringify(notifier.sent[0]!.data).length).toBeLessThan(8000);
+    const errorLine = notifier.sent[0]!.lines.find((l) => l.startsWith('Error: '))!;
+    expect(errorLine).toContain('AccessDenied: not authorized: ');
+    expect(errorLine.length).toBeLessThanOrEqual(1100);
+    expect(errorLine.endsWith(' chars)')).toBe(true);
+    expect(error.failures[0]!.error.length).toBeGreaterThan(300_000);
   });
 
   it('a describe that fails is a failed decision, told at critical severity', async () => {

@@ -75,4 +75,44 @@ describe('eventBridgePager', () => {
       /PutEvents failed for event bus default .*InternalFailure/,
     );
   });
+
+  it("every event stays bounded however large the notification: under PagerDuty's 512 KB and EventBridge's 256 KB per request", async () => {
+    // Prepare: 50 signals on databases with long names, a subject, lines and links far past any limit.
+    events.on(PutEventsCommand).callsFake((i: { Entries: unknown[] }) => ({
+      FailedEntryCount: 0,
+      Entries: i.Entries.map((_, n) => ({ EventId: `e-${n}` })),
+    }));
+    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical']);
+    const long = (s: string) => s.repeat(2_000);
+    const big: Notification = {
+      ...note(
+        Array.from({ length: 50 }, (_, i) => ({
+          ...signal(i),
+          resource: `${long('db')}-${i}`,
+          summary: long('x'),
+        })),
+      ),
+      subject: long('subject '),
+      lines: Array.from({ length: 30 }, (_, i) => `${i}: ${long('an error text ')}`),
+      links: Array.from({ length: 8 }, (_, i) => ({
+        text: long('t'),
+        href: `https://example.com/${long('p')}/${i}`,
+      })),
+    };
+    // Act
+    await pager.send(big);
+    // Assert: PutEvents counts Source, DetailType and Detail in UTF-8 bytes; the request total must stay
+    // under 256 KB (EventBridge), each event's body under 512 KB (PagerDuty): the tighter one binds.
+    const utf8 = (s?: string) => Buffer.byteLength(s ?? '', 'utf8');
+    const requests = events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
+    expect(requests.flat()).toHaveLength(50);
+    for (const entries of requests) {
+      const size = entries.reduce((n, e) => n + utf8(e.Source) + utf8(e.DetailType) + utf8(e.Detail), 0);
+      expect(size).toBeLessThan(256 * 1024);
+    }
+    const first = JSON.parse(requests[0]![0]!.Detail!) as {
+      pagerduty: { payload: { custom_details: { details: string } } };
+    };
+    expect(first.pagerduty.payload.custom_details.details).toMatch(/\.\.\. \(\d+ chars\)/);
+  });
 });

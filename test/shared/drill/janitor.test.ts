@@ -11,6 +11,7 @@ import type { DrillResource } from '../../../shared/drill/ports.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { fakeRestorePort, type FakeResource } from '../../fakes/drill-ports.js';
+import { expectBoundedSummary } from '../../support/bounded.js';
 
 const NOW = new Date('2026-02-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
@@ -163,5 +164,31 @@ describe('runJanitor', () => {
     expect(notifier.sent[0]!.lines[0]).toMatch(
       /^FAILED to delete rds-instance steward-drill-a-00000001.*InvalidDBInstanceState/,
     );
+  });
+
+  it('5000 leftovers, half failing: failures first, the first named, the rest counted, under the budget', async () => {
+    // Prepare
+    const ids = Array.from(
+      { length: 5000 },
+      (_, i) => `steward-drill-payments-ledger-${String(i).padStart(8, '0')}`,
+    );
+    const { deps, restore, notifier } = setup(ids.map((id) => drillCopy(id, 9)));
+    ids
+      .filter((_, i) => i % 2)
+      .forEach((id) =>
+        restore.failRemove.set(
+          id,
+          new Error(`InvalidDBInstanceState: ${'instance is being modified. '.repeat(10)}`),
+        ),
+      );
+    // Act
+    await expect(runJanitor(deps)).rejects.toThrow(PartialFailureError);
+    // Assert
+    const body = expectBoundedSummary(notifier.sent[0]!);
+    expect(notifier.sent[0]!.lines[0]).toMatch(
+      /^FAILED to delete rds-instance steward-drill-payments-ledger-00000001/,
+    );
+    expect(body).toContain('... and 2475 more failed (in the full report)');
+    expect(body).toContain('... and 2490 more deleted (in the full report)');
   });
 });

@@ -35,6 +35,7 @@ import {
   fakeTaskSignal,
   fakeTokenStore,
 } from '../../fakes/drill-ports.js';
+import { expectBoundedSummary } from '../../support/bounded.js';
 
 const REGION = 'eu-west-1';
 const DRILL = selectEvent.execution.name;
@@ -614,6 +615,35 @@ describe('record', () => {
     const s = await driveTo(f, 'verify');
     return runDrillTask(task('cleanup', s), f.deps);
   };
+
+  it('a drill of 5000 tables, every one failing: the message is a bounded summary, the report has them all', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await cleaned(f);
+    const checks = Array.from({ length: 5000 }, (_, i) => ({
+      name: `row count public.ledger_entries_partition_${String(i).padStart(4, '0')}`,
+      kind: 'row-count' as const,
+      passed: false,
+      status: 'failed' as const,
+      measured: i,
+      expected: i + 1000,
+      detail: `fewer rows than the last passed drill: ${'the restored copy misses recent writes. '.repeat(8)}`,
+      ms: 12,
+    }));
+    const many = { ...s, verification: { ...s.verification!, passed: false, checks } };
+    // Act
+    const next = await runDrillTask(task('record', many), f.deps).catch((e: unknown) => e);
+    // Assert
+    expect(next).not.toBeInstanceOf(Error);
+    const body = expectBoundedSummary(f.notifier.sent[0]!);
+    expect(body).toContain('Checks: 0/5000 passed');
+    expect(body).toContain('  ✗ row count public.ledger_entries_partition_0000: 0 (expected 1000)');
+    expect(body).toContain('... and 4975 more checks (in the full report)');
+    const key = `drills/orders-db/2026/02/${DRILL}.json`;
+    expect(body).toContain(`Report: ${key}`);
+    const doc = JSON.parse(f.reports.objects.get(key)!) as { verification: { checks: unknown[] } };
+    expect(doc.verification.checks).toHaveLength(5000);
+  });
 
   it('records a passed drill: info notification, metrics per database, JSON report', async () => {
     // Prepare

@@ -6,6 +6,7 @@ import {
   CHAT_DESCRIPTION_MAX,
   chatNotification,
   pagerDutyEvents,
+  PD_EVENT_MAX_BYTES,
   SNS_MESSAGE_MAX_BYTES,
   snsMessage,
 } from '../../../shared/notify/formats.js';
@@ -245,6 +246,41 @@ describe('PagerDuty form (Events API v2)', () => {
           expect(valid(pagerSchema, asSent(e))).toEqual([]);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('an event fits its byte budget whatever the text: multi-byte, long lines, long names and links', () => {
+    const text = (max: number) => fc.string({ unit: 'grapheme', maxLength: max });
+    fc.assert(
+      fc.property(
+        fc.record({
+          subject: text(3000),
+          lines: fc.array(text(3000), { maxLength: 40 }),
+          resource: text(3000),
+          links: fc.array(fc.record({ text: text(500), href: text(2500) }), { maxLength: 8 }),
+        }),
+        ({ subject, lines, resource, links }) => {
+          const n: Notification = {
+            severity: 'critical',
+            capability: 'drill',
+            subject,
+            lines,
+            links,
+            alerts: [
+              {
+                key: 'k',
+                action: 'trigger',
+                severity: 'critical',
+                summary: subject || 's',
+                resource: resource || 'r',
+              },
+            ],
+          };
+          for (const e of pagerDutyEvents(n, 'prod'))
+            expect(Buffer.byteLength(JSON.stringify(e), 'utf8')).toBeLessThanOrEqual(PD_EVENT_MAX_BYTES);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });
