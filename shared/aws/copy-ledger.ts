@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { CopyQueue, InFlightCopy, QueuedCopy } from '../backup/copy-plan.js';
+import type { CopyQueue, InFlightCopy, LagSince, QueuedCopy } from '../backup/copy-plan.js';
 import type { CopyLedger } from '../backup/ports.js';
 import { attempt, call } from './call.js';
 
@@ -40,11 +40,24 @@ const pendingOf = (v: unknown): QueuedCopy[] =>
     ];
   });
 
+// DR lag origins: policy → database key → epoch seconds; anything else is dropped (the next sweep rebuilds it).
+const lagOf = (v: unknown): LagSince => {
+  const out: LagSince = {};
+  if (!isRecord(v)) return out;
+  for (const [policy, dbs] of Object.entries(v)) {
+    if (!isRecord(dbs)) continue;
+    const ok = Object.entries(dbs).filter(([, t]) => typeof t === 'number' && Number.isFinite(t));
+    if (ok.length) out[policy] = Object.fromEntries(ok) as Record<string, number>;
+  }
+  return out;
+};
+
 /**
  * CopyLedger over the stage's state table (`pk` string key): one item per destination region holding its
  * in-flight copies and each database's next copy, and a `version` every write must still find (optimistic
  * concurrency: of two runs that read the same version, one writes, the other reads again and re-plans).
- * At ~250 bytes a database the item stays under DynamoDB's 400 KB up to ~1 500 databases per destination.
+ * Each database takes ~30 bytes of lag origin, and ~250 more while a copy of it waits: the item stays under
+ * DynamoDB's 400 KB up to ~1 400 databases per destination even with every one of them waiting.
  */
 export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): CopyLedger => ({
   read: async (destination) => {
@@ -56,7 +69,13 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
     ).Item;
     if (!item) return { queue: { inFlight: [], pending: [] }, version: 0 };
     return {
-      queue: { inFlight: inFlightOf(item.inFlight), pending: pendingOf(item.pending) },
+      queue: {
+        inFlight: inFlightOf(item.inFlight),
+        pending: pendingOf(item.pending),
+        // Unreadable: as if never swept, so the next run lists both regions and writes it again.
+        ...(str(item.sweptAt) && Number.isFinite(Date.parse(item.sweptAt)) ? { sweptAt: item.sweptAt } : {}),
+        lag: lagOf(item.lag),
+      },
       version: typeof item.version === 'number' ? item.version : 0,
     };
   },
@@ -69,7 +88,14 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
         doc.send(
           new PutCommand({
             TableName: table,
-            Item: { pk, version: version + 1, inFlight: queue.inFlight, pending: queue.pending },
+            Item: {
+              pk,
+              version: version + 1,
+              inFlight: queue.inFlight,
+              pending: queue.pending,
+              ...(queue.sweptAt ? { sweptAt: queue.sweptAt } : {}),
+              lag: queue.lag ?? {},
+            },
             ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
             ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
           }),

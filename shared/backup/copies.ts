@@ -1,8 +1,9 @@
 import type { StewardConfig } from '../config/schema.js';
 import { AwsCallError } from '../errors.js';
-import type { Outcome } from '../model.js';
+import type { Outcome, Snapshot } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
+import { FANOUT, mapLimit } from '../pool.js';
 import { isManaged, Tag } from '../tags.js';
 import {
   applyObservation,
@@ -20,11 +21,14 @@ import {
   dbKey,
   databaseOf,
   emptyQueue,
+  isCopyInFlight,
   observeCopies,
+  type QueuedLag,
+  queuedLag,
   releaseCopies,
   scheduleCopies,
 } from './copy-plan.js';
-import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader } from './ports.js';
+import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader, StoredCopyQueue } from './ports.js';
 import type { SnapshotTrigger } from './request.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
@@ -39,12 +43,22 @@ export interface CopyDeps {
   copyLedger?: CopyLedger;
 }
 
+/** One database's DR lag as a run reports it: from a full listing, or from the queue's lag origins. */
+export type DrLag = Omit<DatabaseDr, 'missing'> & { missing: number };
+
 export interface CopyReconcile {
   copies?: CopyPlan;
   outcomes: Outcome[];
-  /** Every database's DR state, from a full listing only (an event's run sees one database). */
-  drLag?: DatabaseDr[];
+  /** Every database's DR lag: from a full listing or the queue (an event's run sees one database: none). */
+  drLag?: DrLag[];
 }
+
+/**
+ * How often the reconcile lists both regions whole, to repair what events and targeted reads missed (a lost
+ * event, a snapshot deleted or untagged by hand, a new database's history). Between sweeps a run without an
+ * event reads only what the queue says is in flight.
+ */
+export const SWEEP_EVERY_MS = 24 * 3_600_000;
 
 const COPY = 'copy-to-dr';
 // Optimistic rounds on the queue item before giving up: a round is lost only when another run's write landed,
@@ -106,8 +120,60 @@ const observeOne = async (
 };
 
 /**
- * Read the destination's queue, fold in what was observed, schedule under the limits, and write it back on
- * the version read; on a lost race read again and re-plan. Dry run reads and plans, writes nothing.
+ * Between sweeps (a run without an event, the queue kept): the copies the queue holds in flight, read in
+ * one request per kind; each database whose copy is no longer in flight (finished, failed, or never
+ * started) is read again in both regions, which also picks up Aurora copies (RDS sends no event when a
+ * cluster snapshot copy finishes). A database that cannot be read keeps its queue entries and fails alone.
+ */
+const observeQueued = async (
+  deps: CopyDeps,
+  readers: NonNullable<CopyDeps['readers']>,
+  queue: CopyQueue,
+  at: Date,
+): Promise<{ listing: CopyListing; unread: Outcome[] }> => {
+  const { names } = copyingPolicies(deps.config);
+  const kinds = [...new Set(queue.inFlight.map((f) => f.kind))];
+  // What the DR region says of the copies in flight: a failed read stops the run (limits need it).
+  const seen = new Map<string, Snapshot>();
+  for (const kind of kinds) {
+    const ids = queue.inFlight.filter((f) => f.kind === kind).map((f) => f.targetId);
+    for (const s of await readers.dr.some(kind, ids)) seen.set(dbKey(kind, s.id), s);
+  }
+  const changed = new Map<string, { kind: CopyKind; db: string }>();
+  for (const f of queue.inFlight) {
+    const s = seen.get(dbKey(f.kind, f.targetId));
+    if (!s || !isCopyInFlight(s)) changed.set(dbKey(f.kind, f.db), { kind: f.kind, db: f.db });
+  }
+  const unread: Outcome[] = [];
+  const read = await mapLimit([...changed.values()], FANOUT, async ({ kind, db }) => {
+    try {
+      const [primary, dr] = await Promise.all([
+        readers.primary.ofDatabase(kind, db),
+        readers.dr.ofDatabase(kind, db),
+      ]);
+      return { key: dbKey(kind, db), primary, dr };
+    } catch (e) {
+      unread.push(failedOutcome({ resource: `${kind} ${db}`, action: COPY }, e));
+      return undefined;
+    }
+  });
+  const ok = read.filter((r) => r !== undefined);
+  return {
+    listing: observeCopies(
+      ok.flatMap((r) => r.primary),
+      ok.flatMap((r) => r.dr),
+      names,
+      at,
+      ok.map((r) => r.key),
+    ),
+    unread,
+  };
+};
+
+/**
+ * Read the destination's queue (or take `first`, already read), fold in what was observed, schedule under
+ * the limits, and write it back on the version read; on a lost race read again and re-plan. Dry run reads
+ * and plans, writes nothing.
  */
 const scheduleOnQueue = async (
   ledger: CopyLedger | undefined,
@@ -115,13 +181,14 @@ const scheduleOnQueue = async (
   fold: (q: CopyQueue) => CopyQueue,
   plan: (q: CopyQueue) => CopySchedule,
   dryRun: boolean,
+  first?: StoredCopyQueue,
 ): Promise<{ before: CopyQueue; schedule: CopySchedule }> => {
   if (!ledger) {
     const before = fold(emptyQueue());
     return { before, schedule: plan(before) };
   }
   for (let round = 0; round < ROUNDS; round++) {
-    const stored = await ledger.read(destination);
+    const stored = round === 0 && first ? first : await ledger.read(destination);
     const before = fold(stored.queue);
     const schedule = plan(before);
     // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
@@ -179,7 +246,7 @@ const freshAction = async (
 };
 
 /** The metric of DR lag: the worst database per copying policy; per database only when configured. */
-const emitDrLag = (config: StewardConfig, databases: readonly DatabaseDr[]): void => {
+const emitDrLag = (config: StewardConfig, databases: readonly DrLag[]): void => {
   const worst = new Map<string, number>();
   for (const d of databases)
     if (d.lagSeconds !== undefined) worst.set(d.policy, Math.max(worst.get(d.policy) ?? 0, d.lagSeconds));
@@ -202,10 +269,15 @@ export const DR_LAG_MAX_METRIC = 'DrLagMaxSeconds';
 /** EMF metric: one database's DR lag (dimension `database`), only with `backup.drLag.metricPerDatabase`. */
 export const DR_LAG_METRIC = 'DrLagSeconds';
 
+const lagOf = (d: DatabaseDr): DrLag => ({ ...d, missing: d.missing.length });
+const lagFromQueue = (q: QueuedLag): DrLag => q;
+
 /**
  * Plan and start DR copies. With a trigger (an RDS event naming a snapshot) and the queue, only that
- * database is observed (three targeted describes) and the destination's queue says what else waits; the
- * full listings run on schedules (hourly, after the daily backup) and whenever no queue is wired.
+ * database is observed (three targeted describes) and the destination's queue says what else waits. Without
+ * one (hourly, after a scheduled backup), the queue's copies in flight are read and only the databases they
+ * finished are observed; both regions are listed whole once every `SWEEP_EVERY_MS`, and always when no queue
+ * is wired.
  */
 export const reconcileCopies = async (
   deps: CopyDeps,
@@ -222,7 +294,10 @@ export const reconcileCopies = async (
   let listing: CopyListing;
   let unread: Outcome[] = [];
   let released: string[] = [];
+  let first: StoredCopyQueue | undefined;
+  let mode: 'event' | 'queued' | 'sweep';
   if (targeted) {
+    mode = 'event';
     ({ listing, released } = await observeOne(
       deps,
       deps.readers!,
@@ -230,8 +305,17 @@ export const reconcileCopies = async (
       at,
     ));
   } else {
-    ({ listing, unread } = await observeAll(deps, at));
-    emitDrLag(deps.config, listing.databases);
+    first = ledger && deps.readers ? await ledger.read(region) : undefined;
+    const sweptAt = first?.queue.sweptAt ? Date.parse(first.queue.sweptAt) : NaN;
+    // A sweep dated in the future (a clock or a hand edit) counts as stale, like none at all.
+    const fresh = sweptAt <= at.getTime() && at.getTime() - sweptAt < SWEEP_EVERY_MS;
+    if (first && fresh) {
+      mode = 'queued';
+      ({ listing, unread } = await observeQueued(deps, deps.readers!, first.queue, at));
+    } else {
+      mode = 'sweep';
+      ({ listing, unread } = await observeAll(deps, at));
+    }
   }
 
   const limits = copyLimits(deps.config.backup.maxCopiesInFlight);
@@ -241,7 +325,16 @@ export const reconcileCopies = async (
     (q) => releaseCopies(applyObservation(q, listing.observation), released),
     (q) => scheduleCopies(q, limits, at),
     dryRun,
+    first,
   );
+  // DR lag of every database: the sweep's own listing, or the queue's lag origins (no listing needed).
+  const drLag =
+    mode === 'sweep'
+      ? listing.databases.map(lagOf)
+      : mode === 'queued'
+        ? queuedLag(before, at).map(lagFromQueue)
+        : undefined;
+  if (drLag) emitDrLag(deps.config, drLag);
 
   // A started copy of another database (from the queue) is read again first; one that is no longer a copy
   // to make gives its slot back, one that could not be read goes back in the queue.
@@ -264,7 +357,7 @@ export const reconcileCopies = async (
     if (o.status === 'failed') requeue.push(toRead[i]!);
   });
 
-  const scoped = targeted ? new Set(listing.observation.scope) : undefined;
+  const scoped = mode === 'event' ? new Set(listing.observation.scope) : undefined;
   const full = copyPlanOf(
     { ...listing, actions },
     schedule,
@@ -311,7 +404,8 @@ export const reconcileCopies = async (
     try {
       await release(ledger, region, [...stale, ...requeue.map((q) => q.snapshot.id)], requeue);
     } catch (e) {
-      // The hourly full listing drops reservations that never became copies: a slot is lost for an hour at most.
+      // The hourly run reads the copies in flight and drops reservations that never became copies: a slot
+      // is lost for an hour at most.
       logger.warn('DR copy slots not released; the hourly reconcile frees them', { error: String(e) });
     }
   }
@@ -335,8 +429,8 @@ export const reconcileCopies = async (
     reason: `${s.reason}: ${s.detail}`,
   }));
   return {
-    copies: targeted ? { ...plan, queued: schedule.queue.pending.length } : plan,
+    copies: mode === 'sweep' ? plan : { ...plan, queued: schedule.queue.pending.length },
     outcomes: [...unread, ...readFailures, ...started, ...deferred, ...skipped],
-    ...(targeted ? {} : { drLag: listing.databases }),
+    ...(drLag ? { drLag } : {}),
   };
 };

@@ -7,6 +7,7 @@ import copiedEvent from '../../events/rds/snapshot-copied.json' with { type: 'js
 import createdEvent from '../../events/rds/snapshot-created.json' with { type: 'json' };
 import * as backup from '../../functions/backup/handler.js';
 import { copyQueueKey } from '../../shared/aws/copy-ledger.js';
+import { rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { createMotoDatabases, useMotoEnvironment } from '../support/moto.js';
@@ -91,5 +92,19 @@ describe('DR copies driven by RDS events, against moto', () => {
     const item = await queue();
     expect(item?.inFlight ?? []).toEqual([]);
     expect(item?.pending ?? []).toEqual([]);
+  });
+
+  it('the hourly run sweeps both regions once a day; between sweeps it names the copies in flight by filter', async () => {
+    // Act: the first hourly run (never swept), then the filtered read a later hourly run makes of the copies
+    // the queue holds in flight.
+    const result = await backup.run({ action: 'reconcile-copies' }, deps('2026-01-15T04:17:00Z'));
+    const named = await rdsSnapshotReader(DR, dr).some('rds-instance', [SNAPSHOT, 'steward-gone-1']);
+
+    // Assert
+    expect(result.copies).toMatchObject({ start: [], alreadyCopied: 1 });
+    expect((await queue())?.sweptAt).toBe('2026-01-15T04:17:00.000Z');
+    expect(named.map((s) => [s.id, s.sourceId, s.tags['steward:copied-from']?.split(':')[3]])).toEqual([
+      [SNAPSHOT, 'orders-db', REGION],
+    ]);
   });
 });

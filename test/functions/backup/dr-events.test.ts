@@ -144,6 +144,30 @@ describe('DR copies driven by RDS events', () => {
     },
   );
 
+  it.each([60, 500])(
+    'with %i databases the hourly run after the daily sweep reads only the copies in flight and the databases they finished: the same calls',
+    async (n) => {
+      // Prepare: the first run sweeps both regions (nothing swept yet) and starts 20 copies; three of them
+      // finish and their events are lost (EventBridge delivery is best effort).
+      regions = estate(n);
+      const deps = deployed();
+      await run({ action: 'reconcile-copies' }, deps);
+      const started = copiedTargets();
+      for (const id of started.slice(0, 3)) finish(id);
+      aws.resetHistory();
+
+      // Act: the next hourly run.
+      const result = await run({ action: 'reconcile-copies' }, deps);
+
+      // Assert: no listing; one describe of the 20 copies in flight, the three finished databases in each
+      // region, the three next queued sources read again and copied; the queue read and written once.
+      expect(aws.calls()).toEqual({ rds: 13, dynamodb: 2, describes: 10, listings: 0 });
+      expect(result.copies!.start).toHaveLength(3);
+      expect(copiedTargets().filter((id) => started.includes(id))).toEqual([]);
+      expect(regions[DR]!.filter((s) => s.Status === 'pending')).toHaveLength(20);
+    },
+  );
+
   it("an event's run starts the next database in oldest-missing order and never passes 20 in flight", async () => {
     // Prepare
     regions = estate(60);

@@ -137,6 +137,8 @@ const queue: CopyQueue = {
       missing: 2,
     },
   ],
+  sweptAt: '2026-01-15T02:17:00.000Z',
+  lag: { daily: { 'rds-instance:a': 1_768_442_400, 'aurora-cluster:ledger': 1_768_356_000 } },
 };
 
 describe('dynamoCopyLedger', () => {
@@ -196,13 +198,16 @@ describe('dynamoCopyLedger', () => {
         version: 4,
         inFlight: [...queue.inFlight, { kind: 'elasticache', db: 'x', targetId: 'y', since: 'z' }, 'junk'],
         pending: [...queue.pending, { kind: 'rds-instance', db: 'b' }],
+        sweptAt: 'yesterday',
+        lag: { daily: { ...queue.lag!.daily, 'rds-instance:b': 'soon' }, weekly: 'junk' },
       },
     });
 
     // Act
     const stored = await ledger().read('us-west-2');
 
-    // Assert
-    expect(stored).toEqual({ queue, version: 4 });
+    // Assert: an unreadable sweep time reads as never swept (the next run lists both regions).
+    const { sweptAt: _unreadable, ...rest } = queue;
+    expect(stored).toEqual({ queue: rest, version: 4 });
   });
 });
