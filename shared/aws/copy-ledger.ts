@@ -20,7 +20,15 @@ const kind = (v: unknown) => v === 'rds-instance' || v === 'aurora-cluster';
 const inFlightOf = (v: unknown): InFlightCopy[] =>
   (Array.isArray(v) ? v : []).flatMap((f): InFlightCopy[] =>
     isRecord(f) && kind(f.kind) && str(f.db) && str(f.targetId) && str(f.since)
-      ? [{ kind: f.kind as InFlightCopy['kind'], db: f.db, targetId: f.targetId, since: f.since }]
+      ? [
+          {
+            kind: f.kind as InFlightCopy['kind'],
+            db: f.db,
+            targetId: f.targetId,
+            since: f.since,
+            ...(typeof f.behind === 'number' ? { behind: f.behind } : {}),
+          },
+        ]
       : [],
   );
 

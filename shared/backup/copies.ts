@@ -4,6 +4,7 @@ import type { Outcome, Snapshot } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
 import { FANOUT, mapLimit } from '../pool.js';
+import { dataTime } from '../data-time.js';
 import { isManaged, Tag } from '../tags.js';
 import {
   applyObservation,
@@ -21,6 +22,8 @@ import {
   dbKey,
   databaseOf,
   emptyQueue,
+  foldCopyFinished,
+  foldSnapshotCreated,
   isCopyInFlight,
   observeCopies,
   type QueuedLag,
@@ -94,15 +97,67 @@ const observeAll = async (deps: CopyDeps, at: Date): Promise<{ listing: CopyList
 };
 
 /**
- * The event's database only: the snapshot the event names (to learn its database), then that database's
- * snapshots in both regions. Three describes, whatever the size of the estate.
+ * What the queue already says settles the event without listing its database: a copy that finished with
+ * nothing of its database behind it, or a new snapshot of a database the queue knows (its next copy, or its
+ * newest DR data, is there). Undefined: the database must be listed.
+ */
+const settledByQueue = (
+  snapshot: Snapshot,
+  inDr: boolean,
+  queue: CopyQueue,
+  policies: readonly string[],
+): ((q: CopyQueue) => CopyQueue) | undefined => {
+  const kind = snapshot.kind as CopyKind;
+  const db = databaseOf(snapshot);
+  const key = dbKey(kind, db);
+  const policy = snapshot.tags[Tag.policy] ?? '';
+  const t = dataTime(snapshot);
+  const usable =
+    snapshot.status.toLowerCase() === 'available' &&
+    snapshot.type === 'manual' &&
+    isManaged(snapshot.tags) &&
+    policies.includes(policy) &&
+    t !== undefined;
+  if (!usable) return undefined;
+  const waiting = queue.pending.find((p) => dbKey(p.kind, p.db) === key);
+  if (inDr) {
+    const copy = queue.inFlight.find((f) => f.kind === kind && f.targetId === snapshot.id);
+    if (!copy || copy.behind !== 0 || waiting) return undefined;
+    return (q) => foldCopyFinished(q, { kind, db, targetId: snapshot.id, policy, dataTime: t });
+  }
+  if (queue.inFlight.some((f) => dbKey(f.kind, f.db) === key)) return undefined;
+  const since = queue.lag?.[policy]?.[key];
+  const next: QueuedCopy = {
+    kind,
+    db,
+    snapshot: {
+      id: snapshot.id,
+      arn: snapshot.arn,
+      ...(snapshot.createdAt ? { createdAt: snapshot.createdAt } : {}),
+    },
+    ...(since !== undefined ? { newestCopyAt: new Date(since * 1000).toISOString() } : {}),
+    missing: 1,
+  };
+  // Newer than what waits, or than the database's newest DR data: it is the database's next copy. An
+  // older snapshot arriving late needs the database listed (what of it is copied is not in the queue).
+  const newer = waiting
+    ? t > Date.parse(waiting.snapshot.createdAt ?? '') || waiting.snapshot.id === snapshot.id
+    : since !== undefined && t > since * 1000;
+  return newer ? (q) => foldSnapshotCreated(q, next) : undefined;
+};
+
+/**
+ * The event's database only: the snapshot the event names (to learn its database), then, unless the queue
+ * settles it (`settledByQueue`), that database's snapshots in both regions. One to three describes,
+ * whatever the size of the estate.
  */
 const observeOne = async (
   deps: CopyDeps,
   readers: NonNullable<CopyDeps['readers']>,
   trigger: SnapshotTrigger & { id: string },
   at: Date,
-): Promise<{ listing: CopyListing; released: string[] }> => {
+  queue: CopyQueue,
+): Promise<{ listing: CopyListing; released: string[]; fold?: (q: CopyQueue) => CopyQueue }> => {
   const { names } = copyingPolicies(deps.config);
   const inDr = trigger.region === readers.dr.region;
   const snapshot = await (inDr ? readers.dr : readers.primary).get(trigger.kind, trigger.id);
@@ -112,6 +167,12 @@ const observeOne = async (
     return { listing: observeCopies([], [], names, at, []), released: [trigger.id] };
   }
   const db = databaseOf(snapshot);
+  const fold = settledByQueue(snapshot, inDr, queue, names);
+  if (fold) {
+    const listing = observeCopies([], [], names, at, [dbKey(trigger.kind, db)]);
+    if (!inDr) listing.actions.set(snapshot.id, copyActionOf(snapshot));
+    return { listing, released: [], fold };
+  }
   const [primary, dr] = await Promise.all([
     readers.primary.ofDatabase(trigger.kind, db),
     readers.dr.ofDatabase(trigger.kind, db),
@@ -295,14 +356,17 @@ export const reconcileCopies = async (
   let unread: Outcome[] = [];
   let released: string[] = [];
   let first: StoredCopyQueue | undefined;
+  let fold: ((q: CopyQueue) => CopyQueue) | undefined;
   let mode: 'event' | 'queued' | 'sweep';
   if (targeted) {
     mode = 'event';
-    ({ listing, released } = await observeOne(
+    first = await ledger.read(region);
+    ({ listing, released, fold } = await observeOne(
       deps,
       deps.readers!,
       trigger as SnapshotTrigger & { id: string },
       at,
+      first.queue,
     ));
   } else {
     first = ledger && deps.readers ? await ledger.read(region) : undefined;
@@ -322,7 +386,7 @@ export const reconcileCopies = async (
   const { before, schedule } = await scheduleOnQueue(
     ledger,
     region,
-    (q) => releaseCopies(applyObservation(q, listing.observation), released),
+    (q) => releaseCopies(fold ? fold(q) : applyObservation(q, listing.observation), released),
     (q) => scheduleCopies(q, limits, at),
     dryRun,
     first,

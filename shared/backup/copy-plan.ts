@@ -130,6 +130,11 @@ export interface InFlightCopy {
   targetId: string;
   /** When it was seen or reserved (ISO); a reservation newer than a listing survives that listing. */
   since: string;
+  /**
+   * Snapshots of the database still missing behind this copy when it started (absent: unknown). 0 lets the
+   * copy's finish event skip listing the database: nothing else of it waits.
+   */
+  behind?: number;
 }
 
 /** The next copy of one database: its newest snapshot not yet in the destination. */
@@ -324,13 +329,52 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
       ...queue,
       inFlight: [
         ...queue.inFlight,
-        ...start.map((q) => ({ kind: q.kind, db: q.db, targetId: q.snapshot.id, since })),
+        ...start.map((q) => ({
+          kind: q.kind,
+          db: q.db,
+          targetId: q.snapshot.id,
+          since,
+          behind: Math.max(0, q.missing - 1),
+        })),
       ],
       pending: waiting.map((w) => w.copy).filter((q) => !started.has(dbKey(q.kind, q.db))),
     },
     start,
     waiting,
   };
+};
+
+/**
+ * A copy finished and nothing of its database waited behind it: free its slot and date the database's DR
+ * data (an observation without listing the database; what waits of it, if anything, is left as it is).
+ */
+export const foldCopyFinished = (
+  queue: CopyQueue,
+  copy: { kind: CopyKind; db: string; targetId: string; policy: string; dataTime: number },
+): CopyQueue => {
+  const key = dbKey(copy.kind, copy.db);
+  const since = Math.floor(copy.dataTime / 1000);
+  const current = queue.lag?.[copy.policy]?.[key];
+  const lag =
+    current !== undefined && current >= since
+      ? queue.lag
+      : { ...queue.lag, [copy.policy]: { ...queue.lag?.[copy.policy], [key]: since } };
+  return { ...releaseCopies(queue, [copy.targetId]), ...(lag ? { lag } : {}) };
+};
+
+/**
+ * A new snapshot of a database is available: it becomes the database's next copy, ahead of an older one
+ * waiting (which then waits behind it); an entry already holding a newer or the same snapshot is kept.
+ */
+export const foldSnapshotCreated = (queue: CopyQueue, next: QueuedCopy): CopyQueue => {
+  const key = dbKey(next.kind, next.db);
+  const current = queue.pending.find((p) => dbKey(p.kind, p.db) === key);
+  const time = (q: QueuedCopy) => timeOr(q.snapshot.createdAt, -Infinity);
+  if (current && (current.snapshot.id === next.snapshot.id || time(current) >= time(next))) return queue;
+  const entry: QueuedCopy = current
+    ? { ...current, snapshot: next.snapshot, missing: current.missing + 1 }
+    : next;
+  return { ...queue, pending: [...queue.pending.filter((p) => p !== current), entry] };
 };
 
 /** Remove reservations (a copy that did not start after all): its database is reconciled again later. */
