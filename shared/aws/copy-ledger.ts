@@ -15,9 +15,21 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const str = (v: unknown): v is string => typeof v === 'string';
 const kind = (v: unknown) => v === 'rds-instance' || v === 'aurora-cluster';
 
+// The item's lists are stored as JSON strings, one attribute each: an event's run reads and writes the whole
+// item, and hundreds of queued copies as DynamoDB lists of maps cost far more to marshal than one string (the
+// item's size is about the same). An older item with DynamoDB lists still reads.
+const parsed = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+};
+
 // The item is steward's own, but a hand edit or an older shape must not crash every run: entries that do not
-// parse are dropped, and the hourly full listing rebuilds what they said.
-const inFlightOf = (v: unknown): InFlightCopy[] =>
+// parse are dropped, and the daily sweep rebuilds what they said.
+const inFlightOf = (raw: unknown, v = parsed(raw)): InFlightCopy[] =>
   (Array.isArray(v) ? v : []).flatMap((f): InFlightCopy[] =>
     isRecord(f) && kind(f.kind) && str(f.db) && str(f.targetId) && str(f.since)
       ? [
@@ -32,7 +44,7 @@ const inFlightOf = (v: unknown): InFlightCopy[] =>
       : [],
   );
 
-const pendingOf = (v: unknown): QueuedCopy[] =>
+const pendingOf = (raw: unknown, v = parsed(raw)): QueuedCopy[] =>
   (Array.isArray(v) ? v : []).flatMap((q): QueuedCopy[] => {
     if (!isRecord(q) || !kind(q.kind) || !str(q.db) || !isRecord(q.snapshot)) return [];
     const s = q.snapshot;
@@ -49,7 +61,7 @@ const pendingOf = (v: unknown): QueuedCopy[] =>
   });
 
 // DR lag origins: policy → database key → epoch seconds; anything else is dropped (the next sweep rebuilds it).
-const lagOf = (v: unknown): LagSince => {
+const lagOf = (raw: unknown, v = parsed(raw)): LagSince => {
   const out: LagSince = {};
   if (!isRecord(v)) return out;
   for (const [policy, dbs] of Object.entries(v)) {
@@ -99,10 +111,10 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
             Item: {
               pk,
               version: version + 1,
-              inFlight: queue.inFlight,
-              pending: queue.pending,
+              inFlight: JSON.stringify(queue.inFlight),
+              pending: JSON.stringify(queue.pending),
               ...(queue.sweptAt ? { sweptAt: queue.sweptAt } : {}),
-              lag: queue.lag ?? {},
+              lag: JSON.stringify(queue.lag ?? {}),
             },
             ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
             ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),

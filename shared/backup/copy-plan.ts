@@ -307,7 +307,15 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
   const start: QueuedCopy[] = [];
   const waiting: CopySchedule['waiting'] = [];
   const seen = new Set<string>();
-  for (const q of [...queue.pending].sort(byOldestMissing)) {
+  // byOldestMissing with each entry's times parsed once (an event's run sorts every queued database).
+  const keyed = queue.pending.map((q) => ({
+    q,
+    copy: timeOr(q.newestCopyAt, -Infinity),
+    taken: timeOr(q.snapshot.createdAt, Infinity),
+    key: dbKey(q.kind, q.db),
+  }));
+  keyed.sort((a, b) => a.copy - b.copy || a.taken - b.taken || a.key.localeCompare(b.key));
+  for (const { q } of keyed) {
     const key = dbKey(q.kind, q.db);
     // One entry per database; a duplicate (never written by steward) is dropped rather than started twice.
     if (seen.has(key)) continue;

@@ -1,12 +1,12 @@
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { tagList } from '../../shared/tags.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import copiedEvent from '../../events/rds/snapshot-copied.json' with { type: 'json' };
 import createdEvent from '../../events/rds/snapshot-created.json' with { type: 'json' };
 import * as backup from '../../functions/backup/handler.js';
-import { copyQueueKey } from '../../shared/aws/copy-ledger.js';
+import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
 import { rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
@@ -51,8 +51,8 @@ describe('DR copies driven by RDS events, against moto', () => {
     dr = new RDSClient({ region: DR });
   });
 
-  const queue = async () =>
-    (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: copyQueueKey(DR) } }))).Item;
+  // The queue as the adapter reads it back from moto.
+  const queue = async () => (await dynamoCopyLedger(doc, TABLE).read(DR)).queue;
 
   it('a "snapshot created" event reads only that database, in both regions, and finds its copy made', async () => {
     // Prepare: today's snapshot in the primary region, and its DR copy (same id, copied-from tag) in DR.
@@ -90,8 +90,8 @@ describe('DR copies driven by RDS events, against moto', () => {
     // Assert
     expect(result.copies).toMatchObject({ start: [], alreadyCopied: 1 });
     const item = await queue();
-    expect(item?.inFlight ?? []).toEqual([]);
-    expect(item?.pending ?? []).toEqual([]);
+    expect(item.inFlight).toEqual([]);
+    expect(item.pending).toEqual([]);
   });
 
   it('the hourly run sweeps both regions once a day; between sweeps it names the copies in flight by filter', async () => {
@@ -102,7 +102,7 @@ describe('DR copies driven by RDS events, against moto', () => {
 
     // Assert
     expect(result.copies).toMatchObject({ start: [], alreadyCopied: 1 });
-    expect((await queue())?.sweptAt).toBe('2026-01-15T04:17:00.000Z');
+    expect((await queue()).sweptAt).toBe('2026-01-15T04:17:00.000Z');
     expect(named.map((s) => [s.id, s.sourceId, s.tags['steward:copied-from']?.split(':')[3]])).toEqual([
       [SNAPSHOT, 'orders-db', REGION],
     ]);

@@ -238,7 +238,11 @@ describe('a copy that does not start', () => {
 
     // Assert
     await expect(run1).rejects.toThrow(/KMS key is disabled/);
-    const stored = item() as { inFlight: unknown[]; pending: { db: string }[] };
+    // The item's lists are JSON strings (shared/aws/copy-ledger.ts).
+    const stored = {
+      inFlight: JSON.parse(item()!.inFlight as string) as unknown[],
+      pending: JSON.parse(item()!.pending as string) as { db: string }[],
+    };
     expect(stored.inFlight).toEqual([]);
     expect(stored.pending.map((q) => q.db)).toEqual(['orders-db']);
   });
