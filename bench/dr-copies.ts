@@ -103,22 +103,27 @@ const measure = async (n: number, withQueue: boolean) => {
 /**
  * DR copy reconcile cost per RDS event at `sizes` databases: RDS calls of one copy-finished event with the
  * queue against the same event listing both regions (what every event cost before). The minimum is counted
- * from the estate alone: the event's snapshot, its database's snapshots in each region (pages of 100), the
- * next database's source read again, and its copy; plus the queue item read and written.
+ * from the estate alone: the event's copy, its database's snapshots in each region (pages of 100) only when
+ * more of that database waits, the next database's source read again, and its copy; plus the queue item read
+ * and written.
  */
 export const benchDrCopies = async (sizes: readonly number[]): Promise<BenchRow[]> => {
   const rows: BenchRow[] = [];
   for (const n of sizes) {
     const now = await measure(n, true);
     const before = await measure(n, false);
-    const minimumRds = 1 + Math.ceil(DAYS / PAGE) + Math.ceil(DAYS / PAGE) + 1 + 1;
+    // The event's copy read (1); its database's snapshots in both regions only if more of it waits behind
+    // the copy that finished; the next database's source read again, and its copy.
+    const e = estate(n);
+    const behind = (e[PRIMARY]!.length - e[DR]!.length) / n - 1;
+    const minimumRds = 1 + (behind > 0 ? 2 * Math.ceil(DAYS / PAGE) : 0) + 1 + 1;
     rows.push({
       bench: 'dr-copies',
       metric: `RDS calls per copy-finished event, ${n} DBs`,
       value: String(now.rds),
       baseline: `${before.rds} (every event lists both regions)`,
       ratio: now.rds / before.rds,
-      target: `<= ${minimumRds} (the event's database + the next copy)`,
+      target: `<= ${minimumRds} (the event's copy + the next copy)`,
       ok: now.rds <= minimumRds,
     });
     rows.push({
