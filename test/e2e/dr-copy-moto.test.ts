@@ -14,8 +14,8 @@ import { createMotoDatabases, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
 // The event-driven DR copy path end to end through real HTTP and the SDK's serialisers against moto: the
-// targeted describes (DBSnapshotIdentifier, DBInstanceIdentifier + SnapshotType filters) in both regions and
-// the queue item's read are requests the APIs accept. Moto 5.2.1 answers a cross-region CopyDBSnapshot with
+// targeted describes (DBSnapshotIdentifier, DBInstanceIdentifier + SnapshotType, and the hourly run's
+// db-snapshot-id filter) in both regions and the queue item's read are requests the APIs accept. Moto 5.2.1 answers a cross-region CopyDBSnapshot with
 // an internal error (500), so the copy here is made by hand, as a DR copy that already exists; the copy
 // request is proven with mocks (wired.test.ts, dr-events.test.ts), the queue's writes by the moto contract.
 const REGION = 'eu-west-1';
