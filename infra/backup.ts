@@ -36,8 +36,8 @@ const OBJECTIVE_REFERENCE = new Date(Date.UTC(2026, 0, 15));
 /**
  * Backup: one schedule per backup policy; when a policy copies to DR, RDS "manual snapshot created" events
  * and "copy finished" events (forwarded from the DR region by the `Steward-<stage>-dr` stack) start the
- * cross-region copies, an hourly full reconcile is the safety net, and one alarm per copying policy watches
- * its DR lag.
+ * cross-region copies, an hourly reconcile (the copies in flight, a full sweep once a day) is the safety net
+ * and follows Aurora copies, and one alarm per copying policy watches its DR lag.
  */
 export class Backup extends Construct {
   readonly function: StewardFunction;
@@ -91,7 +91,8 @@ export class Backup extends Construct {
     if (copying.length) {
       fn.addSchedule('ScheduleCopies', {
         name: 'backup-copies',
-        description: 'Safety net: list both regions and start the DR copies events missed',
+        description:
+          'Safety net: follow the DR copies in flight (Aurora sends no event), list all once a day',
         expression: config.backup.copySchedule,
         input: { action: 'reconcile-copies' },
       });
@@ -137,8 +138,8 @@ export class Backup extends Construct {
 
   /**
    * The policy's DR lag over its objective: the worst database's age of newest DR data (`DrLagMaxSeconds`),
-   * which each full reconcile (hourly by default) sends only while it is over the objective. No data is a
-   * lag within the objective (OK); a run that fails reaches the stage's failure queue alarm, and the hourly
+   * which each run without an event (hourly by default) sends only while it is over the objective. No data is
+   * a lag within the objective (OK); a run that fails reaches the stage's failure queue alarm, and the hourly
    * status check calls the same copy LATE.
    */
   private drLagAlarm(

@@ -118,23 +118,44 @@ export interface SnapshotRecord {
   shape?: { status: string; value: Record<string, unknown> };
 }
 
-interface Collection<T extends { id: string }> {
+interface Collection<T extends { id: string; sourceId?: string }> {
   byId: Map<string, T>;
+  /** Ids by `sourceId` (a database's snapshots), so a filter by database does not scan the region. */
+  bySource: Map<string, Set<string>>;
   /** Bumped on insert and delete: a cached ordering is then rebuilt. */
   version: number;
   ordered?: { version: number; items: T[] };
 }
 
-const collection = <T extends { id: string }>(): Collection<T> => ({ byId: new Map(), version: 0 });
+const collection = <T extends { id: string; sourceId?: string }>(): Collection<T> => ({
+  byId: new Map(),
+  bySource: new Map(),
+  version: 0,
+});
 
-const put = <T extends { id: string }>(c: Collection<T>, item: T) => {
-  if (!c.byId.has(item.id)) c.version++;
+const put = <T extends { id: string; sourceId?: string }>(c: Collection<T>, item: T) => {
+  const before = c.byId.get(item.id);
+  if (!before) c.version++;
+  else if (before.sourceId !== undefined) c.bySource.get(before.sourceId)?.delete(item.id);
   c.byId.set(item.id, item);
+  if (item.sourceId !== undefined) {
+    let ids = c.bySource.get(item.sourceId);
+    if (!ids) c.bySource.set(item.sourceId, (ids = new Set()));
+    ids.add(item.id);
+  }
 };
 
-const remove = <T extends { id: string }>(c: Collection<T>, id: string) => {
-  if (c.byId.delete(id)) c.version++;
+const remove = <T extends { id: string; sourceId?: string }>(c: Collection<T>, id: string) => {
+  const item = c.byId.get(id);
+  if (!item) return;
+  c.byId.delete(id);
+  if (item.sourceId !== undefined) c.bySource.get(item.sourceId)?.delete(id);
+  c.version++;
 };
+
+/** A database's snapshots in a collection, in insertion order of their ids. */
+const ofSource = <T extends { id: string; sourceId?: string }>(c: Collection<T>, sourceId: string): T[] =>
+  [...(c.bySource.get(sourceId) ?? [])].map((id) => c.byId.get(id)!);
 
 const ordered = <T extends { id: string }>(c: Collection<T>): T[] => {
   if (c.ordered?.version !== c.version) c.ordered = { version: c.version, items: [...c.byId.values()] };
@@ -374,9 +395,14 @@ export class FakeAws {
     stack.addRelativeTo(
       (_next: unknown, context: HandlerContext) => async (args: { input: Record<string, unknown> }) => {
         const op = (context.commandName ?? '').replace(/Command$/, '');
-        const answer = await this.answer(service, region, op, args.input);
+        // State-table items are stored and answered as they are, not copied: the document client marshals
+        // a fresh request and unmarshals into fresh objects. A plain DynamoDB client's caller holds its
+        // own objects, so those are copied in and out.
+        const mapped = context.__aws_sdk_context?.features?.DDB_MAPPER !== undefined;
+        const own = service === 'dynamodb' && !mapped;
+        const answer = await this.answer(service, region, op, own ? structuredClone(args.input) : args.input);
         // The document client unmarshalls in a middleware this one answers in front of: do it here.
-        const output = context.__aws_sdk_context?.features?.DDB_MAPPER ? unmarshallOutput(answer) : answer;
+        const output = mapped ? unmarshallOutput(answer) : own ? structuredClone(answer) : answer;
         return {
           response: { statusCode: 200, headers: {} },
           output: { ...output, $metadata: { httpStatusCode: 200, requestId: `sim-${this.calls.length}` } },
@@ -542,8 +568,8 @@ export class FakeAws {
     let all: SnapshotRecord[];
     if (ids) {
       all = ids.flatMap((id) => {
-        const s = c.byId.get(id) ?? [...c.byId.values()].find((x) => x.arn === id);
-        return s ? [s] : [];
+        const s = c.byId.get(id) ?? (id.startsWith('arn:') ? this.findByArn(id) : undefined);
+        return s && s.region === r.name && s.kind === kind ? [s] : [];
       });
       // Naming one snapshot that does not exist is an error, not an empty page.
       if (snapshotId && !all.length)
@@ -552,7 +578,8 @@ export class FakeAws {
           `${cluster ? 'DBClusterSnapshot' : 'DBSnapshot'} ${snapshotId} not found.`,
           404,
         );
-    } else all = ordered(c);
+    } else if (sources) all = sources.flatMap((id) => ofSource(c, id));
+    else all = ordered(c);
     if (sources) all = all.filter((s) => sources.includes(s.sourceId));
     // Every snapshot here is manual (steward's, or copies); automated ones are not simulated.
     if (type && type !== 'manual') all = [];
@@ -732,9 +759,7 @@ export class FakeAws {
         `Cannot copy snapshot: ${limit} snapshot copies are already in progress to ${r.name}`,
       );
     const now = this.clock.now;
-    const previous = [...c.byId.values()].some(
-      (x) => x.sourceId === src.sourceId && x.copyOf && x.status === 'available',
-    );
+    const previous = ofSource(c, src.sourceId).some((x) => x.copyOf && x.status === 'available');
     const db = this.region(src.region).databases.byId.get(src.sourceId);
     const gb = previous ? src.gb * (db?.dailyChange ?? 0.05) : src.gb;
     // An incremental copy waits for the copy of the same database ahead of it (it holds its slot meanwhile).
@@ -931,7 +956,7 @@ export class FakeAws {
 
   private getItem(r: Region, input: Record<string, unknown>) {
     const item = this.table(r, input).get(keyOf(input.Key));
-    return item ? { Item: structuredClone(item) } : {};
+    return item ? { Item: item } : {};
   }
 
   private putItem(r: Region, input: Record<string, unknown>) {
@@ -939,7 +964,7 @@ export class FakeAws {
     const item = input.Item as Record<string, unknown>;
     const k = keyOf({ pk: item.pk });
     checkCondition(t.get(k), input);
-    t.set(k, structuredClone(item));
+    t.set(k, item);
     return {};
   }
 

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { CopyQueue, InFlightCopy, QueuedCopy } from '../backup/copy-plan.js';
+import type { CopyQueue, InFlightCopy, LagSince, QueuedCopy } from '../backup/copy-plan.js';
 import type { CopyLedger } from '../backup/ports.js';
 import { attempt, call } from './call.js';
 
@@ -15,16 +15,36 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const str = (v: unknown): v is string => typeof v === 'string';
 const kind = (v: unknown) => v === 'rds-instance' || v === 'aurora-cluster';
 
+// The item's lists are stored as JSON strings, one attribute each: an event's run reads and writes the whole
+// item, and hundreds of queued copies as DynamoDB lists of maps cost far more to marshal than one string (the
+// item's size is about the same). An older item with DynamoDB lists still reads.
+const parsed = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+};
+
 // The item is steward's own, but a hand edit or an older shape must not crash every run: entries that do not
-// parse are dropped, and the hourly full listing rebuilds what they said.
-const inFlightOf = (v: unknown): InFlightCopy[] =>
+// parse are dropped, and the daily sweep rebuilds what they said.
+const inFlightOf = (raw: unknown, v = parsed(raw)): InFlightCopy[] =>
   (Array.isArray(v) ? v : []).flatMap((f): InFlightCopy[] =>
     isRecord(f) && kind(f.kind) && str(f.db) && str(f.targetId) && str(f.since)
-      ? [{ kind: f.kind as InFlightCopy['kind'], db: f.db, targetId: f.targetId, since: f.since }]
+      ? [
+          {
+            kind: f.kind as InFlightCopy['kind'],
+            db: f.db,
+            targetId: f.targetId,
+            since: f.since,
+            ...(typeof f.behind === 'number' ? { behind: f.behind } : {}),
+          },
+        ]
       : [],
   );
 
-const pendingOf = (v: unknown): QueuedCopy[] =>
+const pendingOf = (raw: unknown, v = parsed(raw)): QueuedCopy[] =>
   (Array.isArray(v) ? v : []).flatMap((q): QueuedCopy[] => {
     if (!isRecord(q) || !kind(q.kind) || !str(q.db) || !isRecord(q.snapshot)) return [];
     const s = q.snapshot;
@@ -40,11 +60,24 @@ const pendingOf = (v: unknown): QueuedCopy[] =>
     ];
   });
 
+// DR lag origins: policy → database key → epoch seconds; anything else is dropped (the next sweep rebuilds it).
+const lagOf = (raw: unknown, v = parsed(raw)): LagSince => {
+  const out: LagSince = {};
+  if (!isRecord(v)) return out;
+  for (const [policy, dbs] of Object.entries(v)) {
+    if (!isRecord(dbs)) continue;
+    const ok = Object.entries(dbs).filter(([, t]) => typeof t === 'number' && Number.isFinite(t));
+    if (ok.length) out[policy] = Object.fromEntries(ok) as Record<string, number>;
+  }
+  return out;
+};
+
 /**
  * CopyLedger over the stage's state table (`pk` string key): one item per destination region holding its
  * in-flight copies and each database's next copy, and a `version` every write must still find (optimistic
  * concurrency: of two runs that read the same version, one writes, the other reads again and re-plans).
- * At ~250 bytes a database the item stays under DynamoDB's 400 KB up to ~1 500 databases per destination.
+ * Each database takes ~30 bytes of lag origin, and ~250 more while a copy of it waits: the item stays under
+ * DynamoDB's 400 KB up to ~1 400 databases per destination even with every one of them waiting.
  */
 export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): CopyLedger => ({
   read: async (destination) => {
@@ -56,7 +89,13 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
     ).Item;
     if (!item) return { queue: { inFlight: [], pending: [] }, version: 0 };
     return {
-      queue: { inFlight: inFlightOf(item.inFlight), pending: pendingOf(item.pending) },
+      queue: {
+        inFlight: inFlightOf(item.inFlight),
+        pending: pendingOf(item.pending),
+        // Unreadable: as if never swept, so the next run lists both regions and writes it again.
+        ...(str(item.sweptAt) && Number.isFinite(Date.parse(item.sweptAt)) ? { sweptAt: item.sweptAt } : {}),
+        lag: lagOf(item.lag),
+      },
       version: typeof item.version === 'number' ? item.version : 0,
     };
   },
@@ -69,7 +108,14 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
         doc.send(
           new PutCommand({
             TableName: table,
-            Item: { pk, version: version + 1, inFlight: queue.inFlight, pending: queue.pending },
+            Item: {
+              pk,
+              version: version + 1,
+              inFlight: JSON.stringify(queue.inFlight),
+              pending: JSON.stringify(queue.pending),
+              ...(queue.sweptAt ? { sweptAt: queue.sweptAt } : {}),
+              lag: JSON.stringify(queue.lag ?? {}),
+            },
             ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
             ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
           }),

@@ -222,9 +222,14 @@ export const awsSnapshotStore = (
   };
 };
 
+// Snapshot ids per request of `some`: the `db-snapshot-id` filter takes a list (no documented maximum, so
+// a modest one); 20 covers every copy in flight to one destination in a single request.
+const IDS_PER_REQUEST = 20;
+
 /**
  * SnapshotReader over one region's RDS API: one database's manual snapshots (`DBInstanceIdentifier` /
- * `DBClusterIdentifier` filter, usually one page) and one snapshot by id. What an RDS event reconciles.
+ * `DBClusterIdentifier` filter, usually one page), one snapshot by id, and named snapshots in bulk (the
+ * `db-snapshot-id` / `db-cluster-snapshot-id` filters). What an RDS event and the hourly run reconcile.
  */
 export const rdsSnapshotReader = (region: string, rds: RDSClient): SnapshotReader => ({
   region,
@@ -270,5 +275,35 @@ export const rdsSnapshotReader = (region: string, rds: RDSClient): SnapshotReade
     );
     const s = r.ok ? r.value.DBClusterSnapshots?.[0] : undefined;
     return s && fromClusterSnapshot(s, region);
+  },
+  some: async (kind, ids) => {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_REQUEST) chunks.push(ids.slice(i, i + IDS_PER_REQUEST));
+    const lists = await Promise.all(
+      chunks.map((Values) =>
+        kind === 'rds-instance'
+          ? collectPages(
+              paginateDescribeDBSnapshots(
+                { client: rds, ...PAGE },
+                { SnapshotType: 'manual', Filters: [{ Name: 'db-snapshot-id', Values }] },
+              ),
+              (p) => p.DBSnapshots,
+              (s) => fromDbSnapshot(s, region),
+              'DescribeDBSnapshots',
+              `${Values.length} DB snapshots in ${region}`,
+            )
+          : collectPages(
+              paginateDescribeDBClusterSnapshots(
+                { client: rds, ...PAGE },
+                { SnapshotType: 'manual', Filters: [{ Name: 'db-cluster-snapshot-id', Values }] },
+              ),
+              (p) => p.DBClusterSnapshots,
+              (s) => fromClusterSnapshot(s, region),
+              'DescribeDBClusterSnapshots',
+              `${Values.length} DB cluster snapshots in ${region}`,
+            ),
+      ),
+    );
+    return lists.flat();
   },
 });

@@ -1,9 +1,11 @@
 import type { StewardConfig } from '../config/schema.js';
 import { drLagObjectiveSeconds } from '../report/schedule.js';
 import { AwsCallError } from '../errors.js';
-import type { Outcome } from '../model.js';
+import type { Outcome, Snapshot } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
+import { FANOUT, mapLimit } from '../pool.js';
+import { dataTime } from '../data-time.js';
 import { isManaged, Tag } from '../tags.js';
 import {
   applyObservation,
@@ -21,11 +23,16 @@ import {
   dbKey,
   databaseOf,
   emptyQueue,
+  foldCopyFinished,
+  foldSnapshotCreated,
+  isCopyInFlight,
   observeCopies,
+  type QueuedLag,
+  queuedLag,
   releaseCopies,
   scheduleCopies,
 } from './copy-plan.js';
-import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader } from './ports.js';
+import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader, StoredCopyQueue } from './ports.js';
 import type { SnapshotTrigger } from './request.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
@@ -40,12 +47,22 @@ export interface CopyDeps {
   copyLedger?: CopyLedger;
 }
 
+/** One database's DR lag as a run reports it: from a full listing, or from the queue's lag origins. */
+export type DrLag = Omit<DatabaseDr, 'missing'> & { missing: number };
+
 export interface CopyReconcile {
   copies?: CopyPlan;
   outcomes: Outcome[];
-  /** Every database's DR state, from a full listing only (an event's run sees one database). */
-  drLag?: DatabaseDr[];
+  /** Every database's DR lag: from a full listing or the queue (an event's run sees one database: none). */
+  drLag?: DrLag[];
 }
+
+/**
+ * How often the reconcile lists both regions whole, to repair what events and targeted reads missed (a lost
+ * event, a snapshot deleted or untagged by hand, a new database's history). Between sweeps a run without an
+ * event reads only what the queue says is in flight.
+ */
+export const SWEEP_EVERY_MS = 24 * 3_600_000;
 
 const COPY = 'copy-to-dr';
 // Optimistic rounds on the queue item before giving up: a round is lost only when another run's write landed,
@@ -81,15 +98,67 @@ const observeAll = async (deps: CopyDeps, at: Date): Promise<{ listing: CopyList
 };
 
 /**
- * The event's database only: the snapshot the event names (to learn its database), then that database's
- * snapshots in both regions. Three describes, whatever the size of the estate.
+ * What the queue already says settles the event without listing its database: a copy that finished with
+ * nothing of its database behind it, or a new snapshot of a database the queue knows (its next copy, or its
+ * newest DR data, is there). Undefined: the database must be listed.
+ */
+const settledByQueue = (
+  snapshot: Snapshot,
+  inDr: boolean,
+  queue: CopyQueue,
+  policies: readonly string[],
+): ((q: CopyQueue) => CopyQueue) | undefined => {
+  const kind = snapshot.kind as CopyKind;
+  const db = databaseOf(snapshot);
+  const key = dbKey(kind, db);
+  const policy = snapshot.tags[Tag.policy] ?? '';
+  const t = dataTime(snapshot);
+  const usable =
+    snapshot.status.toLowerCase() === 'available' &&
+    snapshot.type === 'manual' &&
+    isManaged(snapshot.tags) &&
+    policies.includes(policy) &&
+    t !== undefined;
+  if (!usable) return undefined;
+  const waiting = queue.pending.find((p) => dbKey(p.kind, p.db) === key);
+  if (inDr) {
+    const copy = queue.inFlight.find((f) => f.kind === kind && f.targetId === snapshot.id);
+    if (!copy || copy.behind !== 0 || waiting) return undefined;
+    return (q) => foldCopyFinished(q, { kind, db, targetId: snapshot.id, policy, dataTime: t });
+  }
+  if (queue.inFlight.some((f) => dbKey(f.kind, f.db) === key)) return undefined;
+  const since = queue.lag?.[policy]?.[key];
+  const next: QueuedCopy = {
+    kind,
+    db,
+    snapshot: {
+      id: snapshot.id,
+      arn: snapshot.arn,
+      ...(snapshot.createdAt ? { createdAt: snapshot.createdAt } : {}),
+    },
+    ...(since !== undefined ? { newestCopyAt: new Date(since * 1000).toISOString() } : {}),
+    missing: 1,
+  };
+  // Newer than what waits, or than the database's newest DR data: it is the database's next copy. An
+  // older snapshot arriving late needs the database listed (what of it is copied is not in the queue).
+  const newer = waiting
+    ? t > Date.parse(waiting.snapshot.createdAt ?? '') || waiting.snapshot.id === snapshot.id
+    : since !== undefined && t > since * 1000;
+  return newer ? (q) => foldSnapshotCreated(q, next) : undefined;
+};
+
+/**
+ * The event's database only: the snapshot the event names (to learn its database), then, unless the queue
+ * settles it (`settledByQueue`), that database's snapshots in both regions. One to three describes,
+ * whatever the size of the estate.
  */
 const observeOne = async (
   deps: CopyDeps,
   readers: NonNullable<CopyDeps['readers']>,
   trigger: SnapshotTrigger & { id: string },
   at: Date,
-): Promise<{ listing: CopyListing; released: string[] }> => {
+  queue: CopyQueue,
+): Promise<{ listing: CopyListing; released: string[]; fold?: (q: CopyQueue) => CopyQueue }> => {
   const { names } = copyingPolicies(deps.config);
   const inDr = trigger.region === readers.dr.region;
   const snapshot = await (inDr ? readers.dr : readers.primary).get(trigger.kind, trigger.id);
@@ -99,6 +168,12 @@ const observeOne = async (
     return { listing: observeCopies([], [], names, at, []), released: [trigger.id] };
   }
   const db = databaseOf(snapshot);
+  const fold = settledByQueue(snapshot, inDr, queue, names);
+  if (fold) {
+    const listing = observeCopies([], [], names, at, [dbKey(trigger.kind, db)]);
+    if (!inDr) listing.actions.set(snapshot.id, copyActionOf(snapshot));
+    return { listing, released: [], fold };
+  }
   const [primary, dr] = await Promise.all([
     readers.primary.ofDatabase(trigger.kind, db),
     readers.dr.ofDatabase(trigger.kind, db),
@@ -107,8 +182,60 @@ const observeOne = async (
 };
 
 /**
- * Read the destination's queue, fold in what was observed, schedule under the limits, and write it back on
- * the version read; on a lost race read again and re-plan. Dry run reads and plans, writes nothing.
+ * Between sweeps (a run without an event, the queue kept): the copies the queue holds in flight, read in
+ * one request per kind; each database whose copy is no longer in flight (finished, failed, or never
+ * started) is read again in both regions, which also picks up Aurora copies (RDS sends no event when a
+ * cluster snapshot copy finishes). A database that cannot be read keeps its queue entries and fails alone.
+ */
+const observeQueued = async (
+  deps: CopyDeps,
+  readers: NonNullable<CopyDeps['readers']>,
+  queue: CopyQueue,
+  at: Date,
+): Promise<{ listing: CopyListing; unread: Outcome[] }> => {
+  const { names } = copyingPolicies(deps.config);
+  const kinds = [...new Set(queue.inFlight.map((f) => f.kind))];
+  // What the DR region says of the copies in flight: a failed read stops the run (limits need it).
+  const seen = new Map<string, Snapshot>();
+  for (const kind of kinds) {
+    const ids = queue.inFlight.filter((f) => f.kind === kind).map((f) => f.targetId);
+    for (const s of await readers.dr.some(kind, ids)) seen.set(dbKey(kind, s.id), s);
+  }
+  const changed = new Map<string, { kind: CopyKind; db: string }>();
+  for (const f of queue.inFlight) {
+    const s = seen.get(dbKey(f.kind, f.targetId));
+    if (!s || !isCopyInFlight(s)) changed.set(dbKey(f.kind, f.db), { kind: f.kind, db: f.db });
+  }
+  const unread: Outcome[] = [];
+  const read = await mapLimit([...changed.values()], FANOUT, async ({ kind, db }) => {
+    try {
+      const [primary, dr] = await Promise.all([
+        readers.primary.ofDatabase(kind, db),
+        readers.dr.ofDatabase(kind, db),
+      ]);
+      return { key: dbKey(kind, db), primary, dr };
+    } catch (e) {
+      unread.push(failedOutcome({ resource: `${kind} ${db}`, action: COPY }, e));
+      return undefined;
+    }
+  });
+  const ok = read.filter((r) => r !== undefined);
+  return {
+    listing: observeCopies(
+      ok.flatMap((r) => r.primary),
+      ok.flatMap((r) => r.dr),
+      names,
+      at,
+      ok.map((r) => r.key),
+    ),
+    unread,
+  };
+};
+
+/**
+ * Read the destination's queue (or take `first`, already read), fold in what was observed, schedule under
+ * the limits, and write it back on the version read; on a lost race read again and re-plan. Dry run reads
+ * and plans, writes nothing.
  */
 const scheduleOnQueue = async (
   ledger: CopyLedger | undefined,
@@ -116,13 +243,14 @@ const scheduleOnQueue = async (
   fold: (q: CopyQueue) => CopyQueue,
   plan: (q: CopyQueue) => CopySchedule,
   dryRun: boolean,
+  first?: StoredCopyQueue,
 ): Promise<{ before: CopyQueue; schedule: CopySchedule }> => {
   if (!ledger) {
     const before = fold(emptyQueue());
     return { before, schedule: plan(before) };
   }
   for (let round = 0; round < ROUNDS; round++) {
-    const stored = await ledger.read(destination);
+    const stored = round === 0 && first ? first : await ledger.read(destination);
     const before = fold(stored.queue);
     const schedule = plan(before);
     // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
@@ -184,7 +312,7 @@ const freshAction = async (
  * objective (what the DR-lag alarm watches; a quiet hour costs nothing, CloudWatch bills a custom metric per
  * hour it receives data); per database, every run, only when configured.
  */
-const emitDrLag = (config: StewardConfig, databases: readonly DatabaseDr[], now: Date): void => {
+const emitDrLag = (config: StewardConfig, databases: readonly DrLag[], now: Date): void => {
   const worst = new Map<string, number>();
   for (const d of databases)
     if (d.lagSeconds !== undefined) worst.set(d.policy, Math.max(worst.get(d.policy) ?? 0, d.lagSeconds));
@@ -210,10 +338,15 @@ export const DR_LAG_MAX_METRIC = 'DrLagMaxSeconds';
 /** EMF metric: one database's DR lag (dimension `database`), only with `backup.drLag.metricPerDatabase`. */
 export const DR_LAG_METRIC = 'DrLagSeconds';
 
+const lagOf = (d: DatabaseDr): DrLag => ({ ...d, missing: d.missing.length });
+const lagFromQueue = (q: QueuedLag): DrLag => q;
+
 /**
  * Plan and start DR copies. With a trigger (an RDS event naming a snapshot) and the queue, only that
- * database is observed (three targeted describes) and the destination's queue says what else waits; the
- * full listings run on schedules (hourly, after the daily backup) and whenever no queue is wired.
+ * database is observed (three targeted describes) and the destination's queue says what else waits. Without
+ * one (hourly, after a scheduled backup), the queue's copies in flight are read and only the databases they
+ * finished are observed; both regions are listed whole once every `SWEEP_EVERY_MS`, and always when no queue
+ * is wired.
  */
 export const reconcileCopies = async (
   deps: CopyDeps,
@@ -230,26 +363,50 @@ export const reconcileCopies = async (
   let listing: CopyListing;
   let unread: Outcome[] = [];
   let released: string[] = [];
+  let first: StoredCopyQueue | undefined;
+  let fold: ((q: CopyQueue) => CopyQueue) | undefined;
+  let mode: 'event' | 'queued' | 'sweep';
   if (targeted) {
-    ({ listing, released } = await observeOne(
+    mode = 'event';
+    first = await ledger.read(region);
+    ({ listing, released, fold } = await observeOne(
       deps,
       deps.readers!,
       trigger as SnapshotTrigger & { id: string },
       at,
+      first.queue,
     ));
   } else {
-    ({ listing, unread } = await observeAll(deps, at));
-    emitDrLag(deps.config, listing.databases, deps.now());
+    first = ledger && deps.readers ? await ledger.read(region) : undefined;
+    const sweptAt = first?.queue.sweptAt ? Date.parse(first.queue.sweptAt) : NaN;
+    // A sweep dated in the future (a clock or a hand edit) counts as stale, like none at all.
+    const fresh = sweptAt <= at.getTime() && at.getTime() - sweptAt < SWEEP_EVERY_MS;
+    if (first && fresh) {
+      mode = 'queued';
+      ({ listing, unread } = await observeQueued(deps, deps.readers!, first.queue, at));
+    } else {
+      mode = 'sweep';
+      ({ listing, unread } = await observeAll(deps, at));
+    }
   }
 
   const limits = copyLimits(deps.config.backup.maxCopiesInFlight);
   const { before, schedule } = await scheduleOnQueue(
     ledger,
     region,
-    (q) => releaseCopies(applyObservation(q, listing.observation), released),
+    (q) => releaseCopies(fold ? fold(q) : applyObservation(q, listing.observation), released),
     (q) => scheduleCopies(q, limits, at),
     dryRun,
+    first,
   );
+  // DR lag of every database: the sweep's own listing, or the queue's lag origins (no listing needed).
+  const drLag =
+    mode === 'sweep'
+      ? listing.databases.map(lagOf)
+      : mode === 'queued'
+        ? queuedLag(before, at).map(lagFromQueue)
+        : undefined;
+  if (drLag) emitDrLag(deps.config, drLag, deps.now());
 
   // A started copy of another database (from the queue) is read again first; one that is no longer a copy
   // to make gives its slot back, one that could not be read goes back in the queue.
@@ -272,7 +429,7 @@ export const reconcileCopies = async (
     if (o.status === 'failed') requeue.push(toRead[i]!);
   });
 
-  const scoped = targeted ? new Set(listing.observation.scope) : undefined;
+  const scoped = mode === 'event' ? new Set(listing.observation.scope) : undefined;
   const full = copyPlanOf(
     { ...listing, actions },
     schedule,
@@ -319,7 +476,8 @@ export const reconcileCopies = async (
     try {
       await release(ledger, region, [...stale, ...requeue.map((q) => q.snapshot.id)], requeue);
     } catch (e) {
-      // The hourly full listing drops reservations that never became copies: a slot is lost for an hour at most.
+      // The hourly run reads the copies in flight and drops reservations that never became copies: a slot
+      // is lost for an hour at most.
       logger.warn('DR copy slots not released; the hourly reconcile frees them', { error: String(e) });
     }
   }
@@ -343,8 +501,8 @@ export const reconcileCopies = async (
     reason: `${s.reason}: ${s.detail}`,
   }));
   return {
-    copies: targeted ? { ...plan, queued: schedule.queue.pending.length } : plan,
+    copies: mode === 'sweep' ? plan : { ...plan, queued: schedule.queue.pending.length },
     outcomes: [...unread, ...readFailures, ...started, ...deferred, ...skipped],
-    ...(targeted ? {} : { drLag: listing.databases }),
+    ...(drLag ? { drLag } : {}),
   };
 };

@@ -130,6 +130,11 @@ export interface InFlightCopy {
   targetId: string;
   /** When it was seen or reserved (ISO); a reservation newer than a listing survives that listing. */
   since: string;
+  /**
+   * Snapshots of the database still missing behind this copy when it started (absent: unknown). 0 lets the
+   * copy's finish event skip listing the database: nothing else of it waits.
+   */
+  behind?: number;
 }
 
 /** The next copy of one database: its newest snapshot not yet in the destination. */
@@ -143,9 +148,19 @@ export interface QueuedCopy {
   missing: number;
 }
 
+/**
+ * Per copying policy, per database (`dbKey`): since when (epoch seconds) its DR lag counts, i.e. the data
+ * time of its newest available DR copy, or of its oldest eligible snapshot when none is copied yet. Kept so
+ * the hourly run can publish DR lag without listing the estate; each observation rewrites its databases'.
+ */
+export type LagSince = Record<string, Record<string, number>>;
+
 export interface CopyQueue {
   inFlight: InFlightCopy[];
   pending: QueuedCopy[];
+  /** When the last full listing of both regions started (ISO); absent: never, so the next run lists all. */
+  sweptAt?: string;
+  lag?: LagSince;
 }
 
 export const emptyQueue = (): CopyQueue => ({ inFlight: [], pending: [] });
@@ -158,24 +173,86 @@ export interface CopyObservation {
   at: string;
   inFlight: InFlightCopy[];
   pending: QueuedCopy[];
+  /** The observed databases' DR lag origins (`LagSince`). */
+  lag: LagSince;
+  /** Target ids the listing saw in the destination no longer in flight (available, failed, deleting). */
+  done?: string[];
 }
 
 /**
- * Replace what the queue holds about the observed databases with what the listing saw. A reservation made
- * after the listing started (a concurrent run starting a copy) is kept: the listing could not see it yet.
+ * How long a reservation the destination does not show yet is kept: a run reserves a slot, then requests the
+ * copy, within its own timeout (5 minutes); a listing made in between must not free that slot for a second
+ * copy. A reservation whose copy a listing saw finish is freed at once.
+ */
+export const RESERVATION_GRACE_MS = 15 * 60_000;
+
+/** Merge DR lag origins: the observed databases' entries replace what `lag` held for them (all of it when `scope` is absent). */
+const mergeLag = (
+  lag: LagSince | undefined,
+  observed: LagSince,
+  scope: Set<string> | undefined,
+): LagSince => {
+  if (!scope) return observed;
+  const out: LagSince = {};
+  for (const [policy, dbs] of Object.entries(lag ?? {})) {
+    const kept = Object.entries(dbs).filter(([k]) => !scope.has(k));
+    if (kept.length) out[policy] = Object.fromEntries(kept);
+  }
+  for (const [policy, dbs] of Object.entries(observed)) out[policy] = { ...out[policy], ...dbs };
+  return out;
+};
+
+/**
+ * Replace what the queue holds about the observed databases with what the listing saw. A reservation the
+ * listing does not show is kept for `RESERVATION_GRACE_MS` (a concurrent run may not have requested its copy
+ * yet), unless the listing saw that copy finished. A full listing (no `scope`) also dates the sweep.
  */
 export const applyObservation = (queue: CopyQueue, obs: CopyObservation): CopyQueue => {
   const scope = obs.scope && new Set(obs.scope);
   const covered = (c: { kind: CopyKind; db: string }) => !scope || scope.has(dbKey(c.kind, c.db));
   const at = Date.parse(obs.at);
   const seen = new Set(obs.inFlight.map((f) => f.targetId));
+  const done = new Set(obs.done);
   const kept = queue.inFlight.filter(
-    (f) => !seen.has(f.targetId) && (!covered(f) || Date.parse(f.since) > at),
+    (f) =>
+      !seen.has(f.targetId) &&
+      (!covered(f) || (!done.has(f.targetId) && Date.parse(f.since) > at - RESERVATION_GRACE_MS)),
   );
+  const sweptAt = scope ? queue.sweptAt : obs.at;
   return {
     inFlight: [...kept, ...obs.inFlight],
     pending: [...queue.pending.filter((p) => !covered(p)), ...obs.pending],
+    ...(sweptAt ? { sweptAt } : {}),
+    lag: mergeLag(queue.lag, obs.lag, scope),
   };
+};
+
+/** One database's DR lag as the queue knows it (no listing): seconds since its lag origin, and what waits. */
+export interface QueuedLag {
+  kind: CopyKind;
+  db: string;
+  policy: string;
+  lagSeconds: number;
+  /** Snapshots of it waiting for DR, as last observed (0 when none is queued). */
+  missing: number;
+}
+
+/** Every database's DR lag at `now` from the queue's lag origins (what an hourly run without a listing reports). */
+export const queuedLag = (queue: CopyQueue, now: Date): QueuedLag[] => {
+  const waiting = new Map(queue.pending.map((q) => [dbKey(q.kind, q.db), q.missing]));
+  const nowS = Math.floor(now.getTime() / 1000);
+  return Object.entries(queue.lag ?? {}).flatMap(([policy, dbs]) =>
+    Object.entries(dbs).map(([key, since]) => {
+      const sep = key.indexOf(':');
+      return {
+        kind: key.slice(0, sep) as CopyKind,
+        db: key.slice(sep + 1),
+        policy,
+        lagSeconds: Math.max(0, nowS - since),
+        missing: waiting.get(key) ?? 0,
+      };
+    }),
+  );
 };
 
 /** Per-destination limits: the configured total (never above AWS's) and each kind's own. */
@@ -230,7 +307,15 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
   const start: QueuedCopy[] = [];
   const waiting: CopySchedule['waiting'] = [];
   const seen = new Set<string>();
-  for (const q of [...queue.pending].sort(byOldestMissing)) {
+  // byOldestMissing with each entry's times parsed once (an event's run sorts every queued database).
+  const keyed = queue.pending.map((q) => ({
+    q,
+    copy: timeOr(q.newestCopyAt, -Infinity),
+    taken: timeOr(q.snapshot.createdAt, Infinity),
+    key: dbKey(q.kind, q.db),
+  }));
+  keyed.sort((a, b) => a.copy - b.copy || a.taken - b.taken || a.key.localeCompare(b.key));
+  for (const { q } of keyed) {
     const key = dbKey(q.kind, q.db);
     // One entry per database; a duplicate (never written by steward) is dropped rather than started twice.
     if (seen.has(key)) continue;
@@ -249,15 +334,55 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
   const started = new Set(start.map((q) => dbKey(q.kind, q.db)));
   return {
     queue: {
+      ...queue,
       inFlight: [
         ...queue.inFlight,
-        ...start.map((q) => ({ kind: q.kind, db: q.db, targetId: q.snapshot.id, since })),
+        ...start.map((q) => ({
+          kind: q.kind,
+          db: q.db,
+          targetId: q.snapshot.id,
+          since,
+          behind: Math.max(0, q.missing - 1),
+        })),
       ],
       pending: waiting.map((w) => w.copy).filter((q) => !started.has(dbKey(q.kind, q.db))),
     },
     start,
     waiting,
   };
+};
+
+/**
+ * A copy finished and nothing of its database waited behind it: free its slot and date the database's DR
+ * data (an observation without listing the database; what waits of it, if anything, is left as it is).
+ */
+export const foldCopyFinished = (
+  queue: CopyQueue,
+  copy: { kind: CopyKind; db: string; targetId: string; policy: string; dataTime: number },
+): CopyQueue => {
+  const key = dbKey(copy.kind, copy.db);
+  const since = Math.floor(copy.dataTime / 1000);
+  const current = queue.lag?.[copy.policy]?.[key];
+  const lag =
+    current !== undefined && current >= since
+      ? queue.lag
+      : { ...queue.lag, [copy.policy]: { ...queue.lag?.[copy.policy], [key]: since } };
+  return { ...releaseCopies(queue, [copy.targetId]), ...(lag ? { lag } : {}) };
+};
+
+/**
+ * A new snapshot of a database is available: it becomes the database's next copy, ahead of an older one
+ * waiting (which then waits behind it); an entry already holding a newer or the same snapshot is kept.
+ */
+export const foldSnapshotCreated = (queue: CopyQueue, next: QueuedCopy): CopyQueue => {
+  const key = dbKey(next.kind, next.db);
+  const current = queue.pending.find((p) => dbKey(p.kind, p.db) === key);
+  const time = (q: QueuedCopy) => timeOr(q.snapshot.createdAt, -Infinity);
+  if (current && (current.snapshot.id === next.snapshot.id || time(current) >= time(next))) return queue;
+  const entry: QueuedCopy = current
+    ? { ...current, snapshot: next.snapshot, missing: current.missing + 1 }
+    : next;
+  return { ...queue, pending: [...queue.pending.filter((p) => p !== current), entry] };
 };
 
 /** Remove reservations (a copy that did not start after all): its database is reconciled again later. */
@@ -323,6 +448,9 @@ export const observeCopies = (
   const inFlight: InFlightCopy[] = drSnapshots
     .filter((d) => d.kind !== 'elasticache' && isCopyInFlight(d) && inScope(d.kind, databaseOf(d)))
     .map((d) => ({ kind: d.kind as CopyKind, db: databaseOf(d), targetId: d.id, since: at.toISOString() }));
+  const done = drSnapshots
+    .filter((d) => d.kind !== 'elasticache' && !isCopyInFlight(d) && inScope(d.kind, databaseOf(d)))
+    .map((d) => d.id);
 
   const skipped: CopyPlan['skipped'] = [];
   const actions = new Map<string, CopyAction>();
@@ -408,8 +536,19 @@ export const observeCopies = (
       },
     ];
   });
+  const lag: LagSince = {};
+  for (const d of databases)
+    if (d.lagSeconds !== undefined)
+      (lag[d.policy] ??= {})[dbKey(d.kind, d.db)] = Math.floor(now / 1000) - d.lagSeconds;
   return {
-    observation: { ...(scope ? { scope: [...scope] } : {}), at: at.toISOString(), inFlight, pending },
+    observation: {
+      ...(scope ? { scope: [...scope] } : {}),
+      at: at.toISOString(),
+      inFlight,
+      pending,
+      lag,
+      done,
+    },
     actions,
     skipped,
     alreadyCopied,

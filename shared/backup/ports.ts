@@ -44,6 +44,8 @@ export interface SnapshotReader {
   ofDatabase(kind: CopyKind, db: string): Promise<Snapshot[]>;
   /** One snapshot by id; undefined when there is none (deleted, never created). */
   get(kind: CopyKind, id: string): Promise<Snapshot | undefined>;
+  /** The manual snapshots among `ids` that exist (a few requests for many ids; none for none). */
+  some(kind: CopyKind, ids: readonly string[]): Promise<Snapshot[]>;
 }
 
 /** One destination's copy queue as stored, with the version a conditional write must still find. */

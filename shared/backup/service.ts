@@ -9,8 +9,8 @@ import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
 import { addCount, logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
-import { type CopyReconcile, reconcileCopies } from './copies.js';
-import type { CopyPlan, DatabaseDr } from './copy-plan.js';
+import { type CopyReconcile, type DrLag, reconcileCopies } from './copies.js';
+import type { CopyPlan } from './copy-plan.js';
 import {
   type BackupAction,
   type BackupPlan,
@@ -63,8 +63,8 @@ export interface BackupResult {
   copies?: CopyPlan;
   /** AWS Health maintenance: the protected databases it touches and their pre-change snapshots. */
   maintenance?: MaintenanceItem[];
-  /** Each copying database's DR lag, from a full listing (scheduled and hourly runs, not an event's). */
-  drLag?: DatabaseDr[];
+  /** Each copying database's DR lag, from a full listing or the copy queue (not an event's run). */
+  drLag?: DrLag[];
   /** One per create, copy and relevant skip; not-opted-in databases are only in `backup.actions`. */
   outcomes: Outcome[];
 }
@@ -196,7 +196,7 @@ const adhoc = async (
 };
 
 /** The databases furthest behind in DR, for the log line (the full list is in the result and the report). */
-const worstLag = (lag: readonly DatabaseDr[]) =>
+const worstLag = (lag: readonly DrLag[]) =>
   [...lag]
     .filter((d) => d.lagSeconds !== undefined)
     .sort((a, b) => b.lagSeconds! - a.lagSeconds!)
@@ -378,9 +378,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
           findings: draft.backup?.findings ?? [],
           outcomes: draft.outcomes,
           // Per-database DR lag lives here (and in the log and `steward status`), not in 500 custom metrics.
-          ...(draft.drLag
-            ? { drLag: draft.drLag.map(({ missing, ...d }) => ({ ...d, missing: missing.length })) }
-            : {}),
+          ...(draft.drLag ? { drLag: draft.drLag } : {}),
         },
       },
       (report) => ({

@@ -57,12 +57,15 @@ describe('the estate bench', () => {
     expect(rows.map((r) => [r.metric.split(' ')[0], r.ok])).toEqual([
       ['DR', true],
       ['retention', true],
-      // Hourly reconciles list both regions whole: far above the minimum for a small estate.
-      ['RDS,', false],
+      // The hourly reconcile reads only the copies in flight; both regions are listed once a day.
+      ['RDS,', true],
       ['backup:', true],
       ['retention:', true],
     ]);
     expect(capped.retention.atPolicy).toBeLessThan(capped.retention.checks);
     expect(estateRows(capped, 'capped')[1]!.ok).toBe(false);
+    // One day over twice its minimum turns the calls row red (e.g. an hourly run listing both regions again).
+    const busy = { ...good, callsPerDay: good.callsPerDay.map((d) => ({ ...d, calls: 2 * d.minimum + 1 })) };
+    expect(estateRows(busy, 'busy')[2]!.ok).toBe(false);
   });
 });

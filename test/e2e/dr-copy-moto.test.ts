@@ -1,20 +1,21 @@
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { tagList } from '../../shared/tags.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import copiedEvent from '../../events/rds/snapshot-copied.json' with { type: 'json' };
 import createdEvent from '../../events/rds/snapshot-created.json' with { type: 'json' };
 import * as backup from '../../functions/backup/handler.js';
-import { copyQueueKey } from '../../shared/aws/copy-ledger.js';
+import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
+import { rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { createMotoDatabases, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
 // The event-driven DR copy path end to end through real HTTP and the SDK's serialisers against moto: the
-// targeted describes (DBSnapshotIdentifier, DBInstanceIdentifier + SnapshotType filters) in both regions and
-// the queue item's read are requests the APIs accept. Moto 5.2.1 answers a cross-region CopyDBSnapshot with
+// targeted describes (DBSnapshotIdentifier, DBInstanceIdentifier + SnapshotType, and the hourly run's
+// db-snapshot-id filter) in both regions and the queue item's read are requests the APIs accept. Moto 5.2.1 answers a cross-region CopyDBSnapshot with
 // an internal error (500), so the copy here is made by hand, as a DR copy that already exists; the copy
 // request is proven with mocks (wired.test.ts, dr-events.test.ts), the queue's writes by the moto contract.
 const REGION = 'eu-west-1';
@@ -50,8 +51,8 @@ describe('DR copies driven by RDS events, against moto', () => {
     dr = new RDSClient({ region: DR });
   });
 
-  const queue = async () =>
-    (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: copyQueueKey(DR) } }))).Item;
+  // The queue as the adapter reads it back from moto.
+  const queue = async () => (await dynamoCopyLedger(doc, TABLE).read(DR)).queue;
 
   it('a "snapshot created" event reads only that database, in both regions, and finds its copy made', async () => {
     // Prepare: today's snapshot in the primary region, and its DR copy (same id, copied-from tag) in DR.
@@ -89,7 +90,21 @@ describe('DR copies driven by RDS events, against moto', () => {
     // Assert
     expect(result.copies).toMatchObject({ start: [], alreadyCopied: 1 });
     const item = await queue();
-    expect(item?.inFlight ?? []).toEqual([]);
-    expect(item?.pending ?? []).toEqual([]);
+    expect(item.inFlight).toEqual([]);
+    expect(item.pending).toEqual([]);
+  });
+
+  it('the hourly run sweeps both regions once a day; between sweeps it names the copies in flight by filter', async () => {
+    // Act: the first hourly run (never swept), then the filtered read a later hourly run makes of the copies
+    // the queue holds in flight.
+    const result = await backup.run({ action: 'reconcile-copies' }, deps('2026-01-15T04:17:00Z'));
+    const named = await rdsSnapshotReader(DR, dr).some('rds-instance', [SNAPSHOT, 'steward-gone-1']);
+
+    // Assert
+    expect(result.copies).toMatchObject({ start: [], alreadyCopied: 1 });
+    expect((await queue()).sweptAt).toBe('2026-01-15T04:17:00.000Z');
+    expect(named.map((s) => [s.id, s.sourceId, s.tags['steward:copied-from']?.split(':')[3]])).toEqual([
+      [SNAPSHOT, 'orders-db', REGION],
+    ]);
   });
 });

@@ -1,4 +1,10 @@
-import type { BackupPort, CopyPort, SnapshotReader } from '../../shared/backup/ports.js';
+import type {
+  BackupPort,
+  CopyLedger,
+  CopyPort,
+  SnapshotReader,
+  StoredCopyQueue,
+} from '../../shared/backup/ports.js';
 import type {
   CopySnapshotInput,
   CreateSnapshotInput,
@@ -123,6 +129,35 @@ export const fakeSnapshotReader = (store: FakeSnapshotStore): SnapshotReader & {
       const s = store.snapshots.find((x) => x.kind === kind && x.id === id);
       return s && structuredClone(s);
     },
+    some: async (kind: Snapshot['kind'], ids: readonly string[]) => {
+      if (!ids.length) return [];
+      reader.reads++;
+      return store.snapshots
+        .filter((s) => s.kind === kind && ids.includes(s.id) && s.type === 'manual')
+        .map((s) => structuredClone(s));
+    },
   };
   return reader;
+};
+
+/**
+ * In-memory CopyLedger with the adapter's optimistic concurrency: a write lands only on the version read.
+ * Every call yields to the event loop first, so concurrent runs interleave between their read and write.
+ */
+export const memoryCopyLedger = (): CopyLedger & { stored: Map<string, StoredCopyQueue> } => {
+  const stored = new Map<string, StoredCopyQueue>();
+  const tick = () => new Promise<void>((r) => setImmediate(r));
+  return {
+    stored,
+    read: async (destination) => {
+      await tick();
+      return structuredClone(stored.get(destination) ?? { queue: { inFlight: [], pending: [] }, version: 0 });
+    },
+    write: async (destination, queue, version) => {
+      await tick();
+      if ((stored.get(destination)?.version ?? 0) !== version) return false;
+      stored.set(destination, { queue: structuredClone(queue), version: version + 1 });
+      return true;
+    },
+  };
 };

@@ -1,17 +1,10 @@
-import {
-  CopyDBSnapshotCommand,
-  type CopyDBSnapshotCommandInput,
-  type DBSnapshot,
-  DescribeDBClusterSnapshotsCommand,
-  DescribeDBSnapshotsCommand,
-  type DescribeDBSnapshotsCommandInput,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CopyDBSnapshotCommand, type DBSnapshot, RDSClient } from '@aws-sdk/client-rds';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import copiedEvent from '../../../events/rds/snapshot-copied.json' with { type: 'json' };
 import createdEvent from '../../../events/rds/snapshot-created.json' with { type: 'json' };
+import { installDrEstate, type MockedDrEstate } from '../../../bench/support/mocked-dr-estate.js';
 import { run, wire } from '../../../functions/backup/handler.js';
 import { copyQueueKey } from '../../../shared/aws/copy-ledger.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -41,8 +34,6 @@ const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: ()
 
 const rds = mockClient(RDSClient);
 const ddb = mockClient(DynamoDBDocumentClient);
-const regionOf = async (getClient: () => { config: { region: unknown } }) =>
-  (await (getClient().config.region as () => Promise<string>)()) as string;
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const dbName = (i: number) => (i === 7 ? 'orders-db' : `db-${pad(i, 3)}`);
@@ -91,82 +82,32 @@ const estate = (n: number) => {
 };
 
 let regions: Record<string, DBSnapshot[]>;
-let item: Record<string, unknown> | undefined;
-const calls = () => ({
-  rds: rds.calls().length,
-  dynamodb: ddb.calls().length,
-  describes: rds.commandCalls(DescribeDBSnapshotsCommand).length,
-});
-
-const notFound = () => Object.assign(new Error('DBSnapshot not found'), { name: 'DBSnapshotNotFoundFault' });
+let aws: MockedDrEstate;
+const calls = () => {
+  const { rds: r, dynamodb, describes } = aws.calls();
+  return { rds: r, dynamodb, describes };
+};
 
 beforeEach(() => {
   rds.reset();
   ddb.reset();
-  item = undefined;
-  // DescribeDBSnapshots as RDS serves it: filters, then pages of MaxRecords behind a Marker.
-  rds.on(DescribeDBSnapshotsCommand).callsFake(async (input: DescribeDBSnapshotsCommandInput, getClient) => {
-    const all = regions[await regionOf(getClient)] ?? [];
-    if (input.DBSnapshotIdentifier) {
-      const s = all.find((x) => x.DBSnapshotIdentifier === input.DBSnapshotIdentifier);
-      if (!s) throw notFound();
-      return { DBSnapshots: [s] };
-    }
-    const matched = all.filter(
-      (s) =>
-        (!input.DBInstanceIdentifier || s.DBInstanceIdentifier === input.DBInstanceIdentifier) &&
-        (!input.SnapshotType || s.SnapshotType === input.SnapshotType),
-    );
-    const from = Number(input.Marker ?? 0);
-    const size = input.MaxRecords ?? 100;
-    const page = matched.slice(from, from + size);
-    return {
-      DBSnapshots: page,
-      ...(from + size < matched.length ? { Marker: String(from + size) } : {}),
-    };
-  });
-  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
-  rds.on(CopyDBSnapshotCommand).callsFake(async (input: CopyDBSnapshotCommandInput, getClient) => {
-    const region = await regionOf(getClient);
-    const source = regions[PRIMARY]!.find((s) => s.DBSnapshotArn === input.SourceDBSnapshotIdentifier)!;
-    const copy: DBSnapshot = {
-      ...source,
-      DBSnapshotIdentifier: input.TargetDBSnapshotIdentifier,
-      DBSnapshotArn: snapArn(region, input.TargetDBSnapshotIdentifier!),
-      SourceRegion: PRIMARY,
-      Status: 'pending',
-      TagList: input.Tags,
-    };
-    regions[region]!.push(copy);
-    return { DBSnapshot: copy };
-  });
-  // The state table: one item, written only on the version read (what DynamoDB's condition enforces).
-  ddb.on(GetCommand).callsFake(async () => ({ ...(item ? { Item: structuredClone(item) } : {}) }));
-  ddb
-    .on(PutCommand)
-    .callsFake(
-      async (input: {
-        Item: Record<string, unknown>;
-        ExpressionAttributeValues?: Record<string, unknown>;
-      }) => {
-        const seen = input.ExpressionAttributeValues?.[':seen'];
-        if (seen === undefined ? item !== undefined : item?.version !== seen)
-          throw Object.assign(new Error('The conditional request failed'), {
-            name: 'ConditionalCheckFailedException',
-          });
-        item = structuredClone(input.Item);
-        return {};
+  regions = {};
+  // RDS and the state table as AWS keeps them (filters, pages behind a Marker, one conditional item).
+  aws = installDrEstate(
+    {
+      get regions() {
+        return regions;
       },
-    );
+    },
+    rds,
+    ddb,
+  );
 });
 
+const item = () => aws.state.item;
 const deployed = () => wire(base(), { STATE_TABLE: TABLE });
-const finish = (id: string) => {
-  const copy = regions[DR]!.find((s) => s.DBSnapshotIdentifier === id)!;
-  copy.Status = 'available';
-};
-const copiedTargets = () =>
-  rds.commandCalls(CopyDBSnapshotCommand).map((c) => c.args[0].input.TargetDBSnapshotIdentifier!);
+const finish = (id: string) => aws.finish(DR, id);
+const copiedTargets = () => aws.copied();
 
 describe('DR copies driven by RDS events', () => {
   it.each([10, 500])(
@@ -179,7 +120,7 @@ describe('DR copies driven by RDS events', () => {
       const hourly = calls();
       const started = copiedTargets();
       expect(started).toHaveLength(Math.min(n, 20));
-      expect(item!.pk).toBe(copyQueueKey(DR));
+      expect(item()!.pk).toBe(copyQueueKey(DR));
       rds.resetHistory();
       ddb.resetHistory();
 
@@ -200,6 +141,30 @@ describe('DR copies driven by RDS events', () => {
       expect(result.copies!.start).toHaveLength(1);
       // The hourly full listing pages through both regions: it grows with the estate, the event does not.
       expect(hourly.describes).toBe(Math.ceil((n * DAYS) / 100) + Math.ceil((n * 28) / 100));
+    },
+  );
+
+  it.each([60, 500])(
+    'with %i databases the hourly run after the daily sweep reads only the copies in flight and the databases they finished: the same calls',
+    async (n) => {
+      // Prepare: the first run sweeps both regions (nothing swept yet) and starts 20 copies; three of them
+      // finish and their events are lost (EventBridge delivery is best effort).
+      regions = estate(n);
+      const deps = deployed();
+      await run({ action: 'reconcile-copies' }, deps);
+      const started = copiedTargets();
+      for (const id of started.slice(0, 3)) finish(id);
+      aws.resetHistory();
+
+      // Act: the next hourly run.
+      const result = await run({ action: 'reconcile-copies' }, deps);
+
+      // Assert: no listing; one describe of the 20 copies in flight, the three finished databases in each
+      // region, the three next queued sources read again and copied; the queue read and written once.
+      expect(aws.calls()).toEqual({ rds: 13, dynamodb: 2, describes: 10, listings: 0 });
+      expect(result.copies!.start).toHaveLength(3);
+      expect(copiedTargets().filter((id) => started.includes(id))).toEqual([]);
+      expect(regions[DR]!.filter((s) => s.Status === 'pending')).toHaveLength(20);
     },
   );
 
@@ -273,7 +238,11 @@ describe('a copy that does not start', () => {
 
     // Assert
     await expect(run1).rejects.toThrow(/KMS key is disabled/);
-    const stored = item as { inFlight: unknown[]; pending: { db: string }[] };
+    // The item's lists are JSON strings (shared/aws/copy-ledger.ts).
+    const stored = {
+      inFlight: JSON.parse(item()!.inFlight as string) as unknown[],
+      pending: JSON.parse(item()!.pending as string) as { db: string }[],
+    };
     expect(stored.inFlight).toEqual([]);
     expect(stored.pending.map((q) => q.db)).toEqual(['orders-db']);
   });

@@ -137,6 +137,8 @@ const queue: CopyQueue = {
       missing: 2,
     },
   ],
+  sweptAt: '2026-01-15T02:17:00.000Z',
+  lag: { daily: { 'rds-instance:a': 1_768_442_400, 'aurora-cluster:ledger': 1_768_356_000 } },
 };
 
 describe('dynamoCopyLedger', () => {
@@ -166,12 +168,18 @@ describe('dynamoCopyLedger', () => {
 
     // Assert
     expect(first && later).toBe(true);
+    const item = {
+      inFlight: JSON.stringify(queue.inFlight),
+      pending: JSON.stringify(queue.pending),
+      sweptAt: queue.sweptAt,
+      lag: JSON.stringify(queue.lag),
+    };
     expect(ddb).toReceiveNthCommandWith(PutCommand, 1, {
-      Item: { pk: 'dr-copies#us-west-2', version: 1, ...queue },
+      Item: { pk: 'dr-copies#us-west-2', version: 1, ...item },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     expect(ddb).toReceiveNthCommandWith(PutCommand, 2, {
-      Item: { pk: 'dr-copies#us-west-2', version: 8, ...queue },
+      Item: { pk: 'dr-copies#us-west-2', version: 8, ...item },
       ConditionExpression: 'version = :seen',
       ExpressionAttributeValues: { ':seen': 7 },
     });
@@ -196,13 +204,31 @@ describe('dynamoCopyLedger', () => {
         version: 4,
         inFlight: [...queue.inFlight, { kind: 'elasticache', db: 'x', targetId: 'y', since: 'z' }, 'junk'],
         pending: [...queue.pending, { kind: 'rds-instance', db: 'b' }],
+        sweptAt: 'yesterday',
+        lag: JSON.stringify({ daily: { ...queue.lag!.daily, 'rds-instance:b': 'soon' }, weekly: 'junk' }),
       },
     });
 
     // Act
     const stored = await ledger().read('us-west-2');
 
-    // Assert
-    expect(stored).toEqual({ queue, version: 4 });
+    // Assert: an unreadable sweep time reads as never swept (the next run lists both regions).
+    const { sweptAt: _unreadable, ...rest } = queue;
+    expect(stored).toEqual({ queue: rest, version: 4 });
+    ddb.on(GetCommand).resolves({
+      ...meta,
+      Item: {
+        pk: 'dr-copies#us-west-2',
+        version: 5,
+        inFlight: '[{',
+        pending: JSON.stringify(queue.pending),
+        lag: '{"daily":',
+      },
+    });
+    expect((await ledger().read('us-west-2')).queue).toEqual({
+      inFlight: [],
+      pending: queue.pending,
+      lag: {},
+    });
   });
 });

@@ -11,6 +11,7 @@ import {
   observeCopies,
   type QueuedCopy,
   releaseCopies,
+  RESERVATION_GRACE_MS,
   scheduleCopies,
 } from '../../../shared/backup/copy-plan.js';
 import type { Snapshot } from '../../../shared/model.js';
@@ -166,6 +167,7 @@ describe('applyObservation', () => {
       at: NOW.toISOString(),
       inFlight: [],
       pending: [queued('rds-instance', 'a', 14)],
+      lag: {},
     });
 
     // Assert
@@ -174,6 +176,33 @@ describe('applyObservation', () => {
       ['c', day(2)],
       ['a', day(14)],
     ]);
+  });
+
+  it('keeps a reservation the listing cannot show yet for the grace period, unless it saw that copy finish', () => {
+    // Prepare: three reservations made as the listing started; one copy the listing saw finished.
+    const since = NOW.toISOString();
+    const queue: CopyQueue = {
+      inFlight: [
+        { kind: 'rds-instance', db: 'a', targetId: 'a-1', since },
+        { kind: 'rds-instance', db: 'b', targetId: 'b-1', since },
+        { kind: 'rds-instance', db: 'c', targetId: 'c-1', since: day(14) },
+      ],
+      pending: [],
+    };
+
+    // Act
+    const next = applyObservation(queue, {
+      scope: ['a', 'b', 'c'].map((db) => dbKey('rds-instance', db)),
+      at: NOW.toISOString(),
+      inFlight: [],
+      pending: [],
+      lag: {},
+      done: ['b-1'],
+    });
+
+    // Assert: a's copy may not be requested yet (kept); b's finished; c's reservation is a day old.
+    expect(next.inFlight.map((f) => f.targetId)).toEqual(['a-1']);
+    expect(Date.parse(since) - RESERVATION_GRACE_MS).toBeLessThan(NOW.getTime());
   });
 
   it('a full listing replaces everything but the reservations made after it started', () => {
@@ -187,10 +216,10 @@ describe('applyObservation', () => {
     };
 
     // Act
-    const next = applyObservation(queue, { at: NOW.toISOString(), inFlight: [], pending: [] });
+    const next = applyObservation(queue, { at: NOW.toISOString(), inFlight: [], pending: [], lag: {} });
 
-    // Assert
-    expect(next).toEqual({ inFlight: [queue.inFlight[1]], pending: [] });
+    // Assert: it also dates the sweep.
+    expect(next).toEqual({ inFlight: [queue.inFlight[1]], pending: [], sweptAt: NOW.toISOString(), lag: {} });
   });
 });
 
