@@ -18,6 +18,7 @@ const HELPERS = new Set([
   'shared/aws/clients.ts',
   'shared/aws/state-table-client.ts',
   'shared/aws/objects.ts',
+  'shared/aws/conditional-writes.ts',
 ]);
 const isAdapter = (file: string) => /^shared\/(aws|notify)\//.test(file) && !HELPERS.has(file);
 
@@ -56,8 +57,11 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
   return { modules, names };
 };
 
-/** The adapter factories (`shared/aws/rds.ts#rdsBackup`) a function's handler reaches through value imports. */
-export const adaptersOf = (fn: string): Set<string> => {
+const graphs = new Map<string, { modules: Set<string>; names: Set<string> }>();
+/** Every repository module a function's handler loads through value imports, and the values it imports. */
+const graphOf = (fn: string) => {
+  let g = graphs.get(fn);
+  if (g) return g;
   const seen = new Set<string>();
   const names = new Set<string>();
   const todo = [`functions/${fn}/handler.ts`];
@@ -69,7 +73,26 @@ export const adaptersOf = (fn: string): Set<string> => {
     i.names.forEach((n) => names.add(n));
     todo.push(...i.modules);
   }
-  return new Set([...names].filter((n) => isAdapter(n.split('#')[0]!)));
+  g = { modules: seen, names };
+  graphs.set(fn, g);
+  return g;
+};
+
+/** The adapter factories (`shared/aws/rds.ts#rdsBackup`) a function's handler reaches through value imports. */
+export const adaptersOf = (fn: string): Set<string> =>
+  new Set([...graphOf(fn).names].filter((n) => isAdapter(n.split('#')[0]!)));
+
+/**
+ * Whether the function's handler loads every steward module on the call's stack. An adapter many
+ * functions import (the run-report writer, the conditional writes) is sent on behalf of the capability
+ * whose service is on the stack: the backup service's report is the backup role's call, not retention's.
+ */
+const reachesStack = (fn: string, call: RecordedCall): boolean => {
+  const { modules } = graphOf(fn);
+  return call.frames
+    .map((f) => frameParts(f).file)
+    .filter((file) => /^(shared|functions)\//.test(file))
+    .every((file) => modules.has(file));
 };
 
 const spans = new Map<string, { name: string; from: number; to: number }[]>();
@@ -151,7 +174,9 @@ export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>)
   if (!adapter) return [];
   const through = handlerOf(call);
   if (through) return [through];
-  return [...adapters].filter(([fn, a]) => a.has(adapter) && !excludedFor(fn, call)).map(([fn]) => fn);
+  return [...adapters]
+    .filter(([fn, a]) => a.has(adapter) && reachesStack(fn, call) && !excludedFor(fn, call))
+    .map(([fn]) => fn);
 };
 
 /** Calls recorded through a handler that an exclusion says the function never makes. */
