@@ -13,10 +13,10 @@ import { parseBackupRequest } from '../../shared/backup/request.js';
 import { readStageFile } from '../../shared/config/files.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { errorMessage } from '../../shared/errors.js';
-import { logger } from '../../shared/observability.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
 import { SimClock } from './clock.js';
+import { offlineAws } from './offline-aws.js';
 import { pages, percentile, policyKeeps } from './expected.js';
 import { DAY_MS, FakeAws, MINUTE, type SimDatabase, type SimEvent, type SnapshotRecord } from './fake-aws.js';
 
@@ -288,18 +288,7 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
   started = true;
 
   // --- the functions, as deployed: one run at a time each (reserved concurrency 1) ----------------
-  const saved = {
-    key: process.env.AWS_ACCESS_KEY_ID,
-    secret: process.env.AWS_SECRET_ACCESS_KEY,
-    endpoint: process.env.AWS_ENDPOINT_URL,
-    level: logger.getLevelName(),
-  };
-  // The SDK signs each request (with these placeholder keys) before the fake answers it; any client the
-  // fake is not attached to fails at once against a closed local port instead of reaching AWS.
-  process.env.AWS_ACCESS_KEY_ID = 'ASIASIMULATEDESTATE0';
-  process.env.AWS_SECRET_ACCESS_KEY = 'simulated';
-  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
-  logger.setLogLevel('SILENT');
+  const restoreAws = offlineAws('ASIASIMULATEDESTATE0');
   const invocations: Invocation[] = [];
   const cpuStart = process.cpuUsage();
   clock.install();
@@ -498,10 +487,7 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
     };
   } finally {
     clock.uninstall();
-    restore('AWS_ACCESS_KEY_ID', saved.key);
-    restore('AWS_SECRET_ACCESS_KEY', saved.secret);
-    restore('AWS_ENDPOINT_URL', saved.endpoint);
-    logger.setLogLevel(saved.level as never);
+    restoreAws();
   }
 };
 
@@ -521,11 +507,6 @@ const warmUp = async (clock: SimClock, sends: (() => Promise<unknown>)[]) => {
 };
 
 const realSetTimeout = globalThis.setTimeout;
-
-const restore = (key: string, value: string | undefined) => {
-  if (value === undefined) delete process.env[key];
-  else process.env[key] = value;
-};
 
 /** A standard normal deviate (Box–Muller). */
 const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

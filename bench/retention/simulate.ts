@@ -8,11 +8,11 @@ import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig, type RetentionPolicy, type StewardConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { logger } from '../../shared/observability.js';
 import { planRetentionFor } from '../../shared/retention/policy.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
 import { SimClock } from '../estate/clock.js';
+import { offlineAws } from '../estate/offline-aws.js';
 import { pages, policyKeeps } from '../estate/expected.js';
 import { FakeAws, type SimDatabase } from '../estate/fake-aws.js';
 
@@ -222,18 +222,7 @@ export const simulateRetention = async (
   const estate = seed(fake, n);
   clock.now = NOW;
   const config = configFor(inject.policies ?? POLICIES);
-  const saved = {
-    key: process.env.AWS_ACCESS_KEY_ID,
-    secret: process.env.AWS_SECRET_ACCESS_KEY,
-    endpoint: process.env.AWS_ENDPOINT_URL,
-    level: logger.getLevelName(),
-  };
-  // Requests are signed (placeholder keys) and answered inside the SDK; a client the fake is not attached
-  // to fails at once against a closed local port instead of reaching AWS.
-  process.env.AWS_ACCESS_KEY_ID = 'ASIABENCHRETENTION00';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
-  logger.setLogLevel('SILENT');
+  const restoreAws = offlineAws('ASIABENCHRETENTION00');
   clock.install();
   try {
     const base: BaseDeps = {
@@ -316,14 +305,6 @@ export const simulateRetention = async (
     };
   } finally {
     clock.uninstall();
-    logger.setLogLevel(saved.level);
-    for (const [k, v] of [
-      ['AWS_ACCESS_KEY_ID', saved.key],
-      ['AWS_SECRET_ACCESS_KEY', saved.secret],
-      ['AWS_ENDPOINT_URL', saved.endpoint],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreAws();
   }
 };
