@@ -9,7 +9,7 @@ import { type CostResult, runCostCheck } from '../shared/cost/service.js';
 import { errorMessage } from '../shared/errors.js';
 import { memoryNotifier } from '../shared/notify/notifier.js';
 import { stageConfig } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
 /** The name infra/state-table.ts gives the stage's state table. */

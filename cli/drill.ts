@@ -20,7 +20,7 @@ import { deployCommand } from '../shared/config/files.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
 import { mapLimit } from '../shared/pool.js';
 import { stageConfig, UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
 /**

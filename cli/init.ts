@@ -24,7 +24,7 @@ import { errorName } from '../shared/errors.js';
 import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
 import { UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,7 @@ import { stateTableName } from '../shared/scaling/env.js';
 import { loadEnv } from '../shared/config/env.js';
 import * as z from '../shared/zod.js';
 import { localBase, readJson, UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { printResult } from './print.js';
 import { reportBucketFor } from './status.js';
 

@@ -11,37 +11,10 @@ import {
   StewardError,
 } from '../shared/errors.js';
 import { UsageError } from './base.js';
+import type { Flags } from './flags.js';
 import { type CommandSpec, COMMANDS, commandHelp, commandSpec, globalHelp, optionsOf } from './commands.js';
 
 type Command = (positionals: string[], flags: Flags, out: (s: string) => void) => Promise<number>;
-export interface Flags {
-  config?: string;
-  stage?: string;
-  region?: string;
-  databases?: string;
-  all: boolean;
-  force: boolean;
-  write: boolean;
-  event?: string;
-  inventory?: string;
-  policy?: string;
-  break?: string;
-  size?: string;
-  snapshot?: string;
-  pitr?: string;
-  limit?: string;
-  alarm?: string;
-  history?: string;
-  bucket?: string;
-  month?: string;
-  out?: string;
-  local?: boolean;
-  wait: boolean;
-  'dry-run': boolean;
-  json: boolean;
-  help: boolean;
-  version?: boolean;
-}
 
 const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.js')).validate,

@@ -13,7 +13,7 @@ import {
 } from '../shared/retention/policy.js';
 import { EventShapeError } from '../shared/errors.js';
 import { readJson, stageConfig, UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
 /** Render a retention plan: one row per snapshot with the rule that decided it, then the totals. */

@@ -7,7 +7,7 @@ import { buildEvidenceDocuments, type EvidenceDeps } from '../shared/report/mont
 import { evidenceNotification } from '../shared/report/service.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { stageConfig, UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { reportBucketFor } from './status.js';
 
 /** What `steward report` reads; tests pass their own. */

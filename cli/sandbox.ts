@@ -40,7 +40,7 @@ import { UsageError } from './base.js';
 import { progress } from './progress.js';
 import { synthesizeDrill } from './synth-drill.js';
 import { type Notification, renderNotification } from '../shared/notify/notifier.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 
 /** Ways `--break` damages the source before the backup, each caught by a different check. */
 export const BREAKS = {

@@ -4,7 +4,7 @@ import { stateTableName } from '../shared/scaling/env.js';
 import type { DecisionRecord } from '../shared/scaling/model.js';
 import type { ScalingResult } from '../shared/scaling/service.js';
 import { localBase, UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
 /** Render scaling decisions: one row per decision, with the change or the reason. */

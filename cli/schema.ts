@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { configJsonSchema, JSON_SCHEMA_PATH, referenceMarkdown } from '../shared/config/reference.js';
 import { COMMANDS, usageLine } from './commands.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -11,7 +11,7 @@ import { type DatabaseStatus, drillOutcome, type EstateStatus, type Health } fro
 import { runStatus, type StatusDeps } from '../shared/report/status.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { stageConfig, UsageError } from './base.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
 /** What `steward status` reads; tests pass their own. */

@@ -6,7 +6,7 @@ import {
   renderProblem,
 } from '../shared/config/files.js';
 import { BAD_INPUT_EXIT } from '../shared/errors.js';
-import type { Flags } from './main.js';
+import type { Flags } from './flags.js';
 
 /**
  * `steward validate [--config <file or dir>] [--stage <name>] [--json]`: read and validate stage configs

@@ -1,7 +1,7 @@
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cost } from '../../cli/cost.js';
-import type { Flags } from '../../cli/main.js';
+import type { Flags } from '../../cli/flags.js';
 import { memoryAlertLedger } from '../../shared/cost/memory-ledger.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { alertKeys } from '../../shared/cost/engine.js';

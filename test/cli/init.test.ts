@@ -7,7 +7,7 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { hourOutside, init, planInit, tagCommand } from '../../cli/init.js';
-import type { Flags } from '../../cli/main.js';
+import type { Flags } from '../../cli/flags.js';
 import { main } from '../../cli/main.js';
 import { checkStageText, readStageFile } from '../../shared/config/files.js';
 import type { Database } from '../../shared/model.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Flags } from '../../cli/main.js';
+import type { Flags } from '../../cli/flags.js';
 import { main } from '../../cli/main.js';
 import { report } from '../../cli/report.js';
 import { EVIDENCE_NOW, evidenceConfig, evidenceHistory, evidenceInputs } from '../fakes/evidence-estate.js';

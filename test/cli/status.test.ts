@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { renderStatus, status } from '../../cli/status.js';
-import type { Flags } from '../../cli/main.js';
+import type { Flags } from '../../cli/flags.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import type { Database, Snapshot } from '../../shared/model.js';
 import { fileHistory, saveLocalEstate } from '../../shared/report/local-history.js';

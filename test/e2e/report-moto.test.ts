@@ -5,7 +5,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { beforeAll, describe, expect, it } from 'vitest';
 import { awsEstate, run as runReportFunction, type ReportDeps } from '../../functions/report/handler.js';
 import { awsStatusDeps, status } from '../../cli/status.js';
-import type { Flags } from '../../cli/main.js';
+import type { Flags } from '../../cli/flags.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';

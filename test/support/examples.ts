@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { Flags } from '../../cli/main.js';
+import type { Flags } from '../../cli/flags.js';
 import { EMBEDDED_CONFIG } from '../../shared/config/embedded.js';
 import { loadStage } from '../../shared/config/files.js';
 import type { StewardConfig, StewardConfigInput } from '../../shared/config/schema.js';
