@@ -1,47 +1,23 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type EstateResult, type EstateSpec, spread } from './estate/simulate.js';
+import { inFreshProcess } from './support/fresh-process.js';
 import { median, type BenchRow } from './stats.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Run one simulation in a fresh process (bench/estate/worker.ts) and read its result back. */
 export const simulateEstate = (spec: EstateSpec): EstateResult => {
-  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-estate-'));
-  try {
-    const out = join(dir, 'result.json');
-    const r = spawnSync(
-      process.execPath,
-      // A larger young generation: the simulation allocates many short-lived objects (SDK requests and
-      // pages), and the default one makes the collector run far more often.
-      [
-        '--max-semi-space-size=64',
-        '--import',
-        'tsx',
-        join(ROOT, 'bench/estate/worker.ts'),
-        JSON.stringify(spec),
-        out,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
-    );
-    if (r.status !== 0)
-      throw new Error(`estate simulation failed: ${r.stderr.trim().split('\n').slice(-5).join(' ')}`);
-    const raw = JSON.parse(readFileSync(out, 'utf8')) as Omit<EstateResult, 'worstLagByDb'> & {
-      worstLagByDb: Record<string, number>;
-      lagHours: (number | null)[];
-    };
-    // JSON has no Infinity: a lost snapshot's lag comes back as null.
-    return {
-      ...raw,
-      lagHours: raw.lagHours.map((h) => h ?? Infinity),
-      worstLagByDb: new Map(Object.entries(raw.worstLagByDb).map(([k, v]) => [k, v ?? Infinity])),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const raw = inFreshProcess('estate simulation', 'bench/estate/worker.ts', spec, {
+    // A larger young generation: the simulation allocates many short-lived objects (SDK requests and
+    // pages), and the default one makes the collector run far more often.
+    nodeArgs: ['--max-semi-space-size=64'],
+  }) as Omit<EstateResult, 'worstLagByDb'> & {
+    worstLagByDb: Record<string, number>;
+    lagHours: (number | null)[];
+  };
+  // JSON has no Infinity: a lost snapshot's lag comes back as null.
+  return {
+    ...raw,
+    lagHours: raw.lagHours.map((h) => h ?? Infinity),
+    worstLagByDb: new Map(Object.entries(raw.worstLagByDb).map(([k, v]) => [k, v ?? Infinity])),
+  };
 };
 
 // The deployed functions' timeouts (infra/backup.ts, infra/retention.ts).

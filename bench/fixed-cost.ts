@@ -1,13 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { stackId, StewardStack } from '../infra/stack.js';
 import { loadStage } from '../shared/config/files.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
+import { inFreshProcess } from './support/fresh-process.js';
 import { type CostInputs, type CostLine, fixedCost, firstRun, total } from './fixed-cost/model.js';
 import {
   coldStartFunctions,
@@ -133,26 +130,7 @@ export const measuredFixedCostRows = async (sizes: readonly number[]): Promise<B
  * fresh process with metrics on and the default log level, as a deployed function runs.
  */
 export const benchFixedCost = async (sizes: readonly number[] = SIZES): Promise<BenchRow[]> => {
-  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-fixed-cost-'));
-  try {
-    const out = join(dir, 'rows.json');
-    const env = { ...process.env };
-    for (const k of ['POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV', 'POWERTOOLS_LOG_LEVEL']) delete env[k];
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('bench/fixed-cost/worker.ts', ROOT)),
-        JSON.stringify(sizes),
-        out,
-      ],
-      { cwd: fileURLToPath(ROOT), env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
-    );
-    if (r.status !== 0)
-      throw new Error(`fixed-cost measurement failed: ${r.stderr.trim().split('\n').slice(-5).join(' ')}`);
-    return JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const env = { ...process.env };
+  for (const k of ['POWERTOOLS_METRICS_DISABLED', 'POWERTOOLS_DEV', 'POWERTOOLS_LOG_LEVEL']) delete env[k];
+  return inFreshProcess('fixed-cost measurement', 'bench/fixed-cost/worker.ts', sizes, { env }) as BenchRow[];
 };

@@ -1,37 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Injection, type Outcome, POLICIES } from './retention/simulate.js';
+import { inFreshProcess } from './support/fresh-process.js';
 import { type BenchRow, median } from './stats.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TIMEOUT_S = 600; // infra/retention.ts
 
 /** One simulation in a fresh process (bench/retention/worker.ts): fresh SDK clients, pacers and clock. */
-const simulate = (n: number, planRuns: number, inject: Injection = {}): Outcome => {
-  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-retention-'));
-  try {
-    const out = join(dir, 'result.json');
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'bench/retention/worker.ts'),
-        JSON.stringify({ n, planRuns, inject }),
-        out,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
-    );
-    if (r.status !== 0)
-      throw new Error(`retention simulation failed: ${r.stderr.trim().split('\n').slice(-5).join(' ')}`);
-    return JSON.parse(readFileSync(out, 'utf8')) as Outcome;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
+const simulate = (n: number, planRuns: number, inject: Injection = {}): Outcome =>
+  inFreshProcess('retention simulation', 'bench/retention/worker.ts', { n, planRuns, inject }) as Outcome;
 
 /**
  * Retention over about `n` snapshots (RDS instances, Aurora clusters, ElastiCache, some held, some not
