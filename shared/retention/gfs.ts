@@ -169,13 +169,14 @@ const computePeriodKey = (rule: GfsRule, ms: number): string => {
 };
 
 // Every period key is a function of the UTC day and the rule: plans over thousands of snapshots of the same
-// few hundred days compute each one once (bounded, so a long-lived container does not grow it forever).
-const periodCache = new Map<string, string>();
+// few hundred days compute each one once (bounded, so a long-lived container does not grow it forever). The
+// cache key is a number (day × 4 + rule), so a lookup allocates no string.
+const periodCache = new Map<number, string>();
 const PERIOD_CACHE_MAX = 50_000;
 
 /** The UTC period a timestamp falls in for a GFS rule: `2026-11-20`, `2026-W47` (ISO week-year), `2026-11`, `2026`. */
 export const periodKey = (rule: GfsRule, ms: number): string => {
-  const k = `${rule}${Math.floor(ms / DAY_MS)}`;
+  const k = Math.floor(ms / DAY_MS) * 4 + GFS_RULES.indexOf(rule);
   let v = periodCache.get(k);
   if (v === undefined) {
     if (periodCache.size >= PERIOD_CACHE_MAX) periodCache.clear();
@@ -183,6 +184,44 @@ export const periodKey = (rule: GfsRule, ms: number): string => {
     periodCache.set(k, v);
   }
   return v;
+};
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const digits = (v: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return n;
+};
+
+/**
+ * The form every adapter reports (`Date#toISOString`, with or without milliseconds: `2026-11-20T03:07:00.000Z`),
+ * read without a regular expression or `Date.parse`: a plan reads one per snapshot, thousands a run.
+ * `undefined` for anything else (including years before 1000), which `parseInstant` then reads strictly.
+ */
+const parseUtcStamp = (v: string): number | undefined => {
+  const frac = v.length === 24;
+  if (!(frac || v.length === 20) || v.charCodeAt(v.length - 1) !== 90 /* Z */) return undefined;
+  if (v[4] !== '-' || v[7] !== '-' || v[10] !== 'T' || v[13] !== ':' || v[16] !== ':') return undefined;
+  if (frac && v[19] !== '.') return undefined;
+  const y = digits(v, 0, 4);
+  const mo = digits(v, 5, 7);
+  const d = digits(v, 8, 10);
+  const h = digits(v, 11, 13);
+  const mi = digits(v, 14, 16);
+  const s = digits(v, 17, 19);
+  const ms = frac ? digits(v, 20, 23) : 0;
+  // NaN fails every comparison below, so a non-digit anywhere falls through to the strict reader.
+  if (!(y >= 1000 && mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59 && ms >= 0))
+    return undefined;
+  // A day past the month's end (2026-02-30) would roll over; the strict reader rejects it.
+  if (d > (mo === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : MONTH_DAYS[mo - 1]!))
+    return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 };
 
 const ISO_INSTANT =
@@ -195,6 +234,8 @@ const ISO_INSTANT =
  */
 export const parseInstant = (value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
+  const fast = parseUtcStamp(value);
+  if (fast !== undefined) return fast;
   const m = ISO_INSTANT.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', zh = '0', zm = '0'] = m;
@@ -213,12 +254,18 @@ export const parseInstant = (value: string | undefined): number | undefined => {
   return Number.isFinite(ms) ? ms : undefined;
 };
 
-interface Entry {
+/** What a plan reads from a snapshot once, for both of its judgements (now and a day earlier). */
+interface Read {
   s: Snapshot;
-  /** Group key part: the service's source id (the tag is only a cross-check). */
-  source: string;
   /** Creation time; `undefined` when missing or unreadable. */
   ms: number | undefined;
+  /** `region, kind, source`: one string per database (shared), so lookups and comparisons are cheap. */
+  sourceKey: string;
+}
+
+interface Entry extends Read {
+  /** Group key part: the service's source id (the tag is only a cross-check). */
+  source: string;
   policy?: ResolvedPolicy;
   verdict?: Verdict;
 }
@@ -239,9 +286,9 @@ const byAge = (a: Dated, b: Dated): number =>
 
 /** Output order: region, kind, source, then oldest first (undated first), then id. */
 const byGroupThenAge = (a: Entry, b: Entry): number =>
-  cmpStr(a.s.region, b.s.region) ||
-  cmpStr(a.s.kind, b.s.kind) ||
-  cmpStr(a.source, b.source) ||
+  (a.sourceKey === b.sourceKey
+    ? 0
+    : cmpStr(a.s.region, b.s.region) || cmpStr(a.s.kind, b.s.kind) || cmpStr(a.source, b.source)) ||
   (a.ms ?? -Infinity) - (b.ms ?? -Infinity) ||
   cmpStr(a.s.id, b.s.id) ||
   cmpStr(a.s.arn, b.s.arn) ||
@@ -252,26 +299,49 @@ const hasTag = (s: Snapshot, key: string) => Object.hasOwn(s.tags, key);
 const policyText = ({ name, policy: p }: ResolvedPolicy) =>
   `${name}: daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}, keep-at-least ${p.keepAtLeast}`;
 
-const verdict = <V extends VerdictOutcome>(
+// Every property written in one literal (one allocation, one shape): plans build one verdict per snapshot.
+const verdict = (
   e: Entry,
   policy: string | undefined,
-  outcome: V,
-): VerdictSubject & V =>
-  Object.assign(
-    {
-      id: e.s.id,
-      arn: e.s.arn,
-      region: e.s.region,
-      kind: e.s.kind,
-      sourceId: e.source,
-      createdAt: e.s.createdAt,
-      policy,
-    },
-    outcome,
-  );
+  action: Verdict['action'],
+  rule: VerdictRule,
+  reason: string,
+): Verdict =>
+  ({
+    id: e.s.id,
+    arn: e.s.arn,
+    region: e.s.region,
+    kind: e.s.kind,
+    sourceId: e.source,
+    createdAt: e.s.createdAt,
+    policy,
+    action,
+    rule,
+    reason,
+  }) as Verdict;
 
 const keep = (e: Entry, rule: KeepRule, reason: string, policy: string | undefined) =>
-  (e.verdict = verdict(e, policy, { action: 'keep', rule, reason }));
+  (e.verdict = verdict(e, policy, 'keep', rule, reason));
+
+/**
+ * The day-earlier judgement (the deletion allowance) needs only which snapshots expire, not why the others
+ * stay: it marks them with this one verdict instead of writing one each.
+ */
+const UNWRITTEN: Verdict = Object.freeze({
+  id: '',
+  arn: '',
+  region: '',
+  kind: 'rds-instance',
+  sourceId: '',
+  action: 'keep',
+  rule: 'newest',
+  reason: 'judged a day earlier',
+});
+
+interface Group {
+  resolved: ResolvedPolicy;
+  members: Dated[];
+}
 
 interface Expired {
   d: Dated;
@@ -279,24 +349,32 @@ interface Expired {
   reason: string;
 }
 
-/** Judge every snapshot at `nowMs`: a verdict on each entry but the expired ones, which are returned uncapped. */
+/**
+ * Judge every snapshot at `nowMs`: a verdict on each entry but the expired ones, which are returned uncapped.
+ * `write: false` (the day-earlier judgement) marks the kept and skipped without writing their verdicts.
+ */
 const judge = (
-  snapshots: readonly Snapshot[],
+  reads: readonly Read[],
   policyOf: PolicyResolver,
   nowMs: number,
-  createdMs: ReadonlyMap<Snapshot, number | undefined>,
+  write = true,
 ): { entries: Entry[]; expired: Expired[] } => {
   const skip = (e: Entry, reason: SkipReason) =>
-    (e.verdict = verdict(e, undefined, { action: 'skip', rule: reason, reason }));
+    (e.verdict = write ? verdict(e, undefined, 'skip', reason, reason) : UNWRITTEN);
+  const keep = (e: Entry, rule: KeepRule, reason: string, policy: string | undefined) =>
+    (e.verdict = write ? verdict(e, policy, 'keep', rule, reason) : UNWRITTEN);
 
   // Group by the snapshot's own source field: the service sets it and nobody can rewrite it, whereas the
   // `steward:source` tag is writable by anyone who can tag. A tag that disagrees skips the snapshot.
-  const entries: Entry[] = snapshots.map((s) => ({ s, source: s.sourceId, ms: createdMs.get(s) }));
-  const disagrees = (s: Snapshot) =>
-    hasTag(s, Tag.source) && s.tags[Tag.source]!.toLowerCase() !== s.sourceId.toLowerCase();
+  const entries: Entry[] = reads.map(({ s, ms, sourceKey }) => ({ s, source: s.sourceId, ms, sourceKey }));
+  const disagrees = (s: Snapshot) => {
+    const tag = s.tags[Tag.source];
+    return hasTag(s, Tag.source) && tag !== s.sourceId && tag!.toLowerCase() !== s.sourceId.toLowerCase();
+  };
   // Judged snapshots with a creation time, per source (for "newest") and per retention group (for GFS).
-  const bySource = new Map<string, Dated[]>();
-  const groups = new Map<string, { resolved: ResolvedPolicy; members: Dated[] }>();
+  // Retention groups in first-seen order; each source finds its own by policy name (no per-snapshot key string).
+  const bySource = new Map<string, { members: Dated[]; byPolicy: Map<string, Group> }>();
+  const groups: Group[] = [];
   const adHoc: { d: Dated; reason: string }[] = [];
 
   for (const e of entries) {
@@ -335,16 +413,17 @@ const judge = (
 
     const d = e;
     d.policy = resolved;
-    const sourceKey = `${s.region}\u0000${s.kind}\u0000${e.source}`;
-    const source = bySource.get(sourceKey);
-    if (source) source.push(d);
-    else bySource.set(sourceKey, [d]);
+    let source = bySource.get(e.sourceKey);
+    if (!source) bySource.set(e.sourceKey, (source = { members: [], byPolicy: new Map() }));
+    source.members.push(d);
 
     if (resolved) {
-      const key = `${sourceKey}\u0000${resolved.name}`;
-      const g = groups.get(key);
-      if (g) g.members.push(d);
-      else groups.set(key, { resolved, members: [d] });
+      let g = source.byPolicy.get(resolved.name);
+      if (!g) {
+        source.byPolicy.set(resolved.name, (g = { resolved, members: [] }));
+        groups.push(g);
+      }
+      g.members.push(d);
     } else if (retainMs !== undefined && (!hasTag(s, Tag.policy) || s.tags[Tag.policy] === ADHOC_POLICY)) {
       adHoc.push({ d, reason: `retain-until ${retainUntil} passed` });
     } else {
@@ -356,7 +435,7 @@ const judge = (
   }
 
   // GFS per retention group: walk newest first, so the first snapshot seen in a period is its newest.
-  for (const { resolved, members } of groups.values()) {
+  for (const { resolved, members } of groups) {
     members.sort((a, b) => byAge(b, a));
     for (const rule of GFS_RULES) {
       const count = resolved.policy[rule];
@@ -371,13 +450,13 @@ const judge = (
     }
   }
 
-  for (const members of bySource.values()) {
+  for (const { members } of bySource.values()) {
     const newest = members.reduce((a, b) => (byAge(a, b) >= 0 ? a : b));
     if (!newest.verdict) keep(newest, 'newest', 'newest', newest.policy?.name);
   }
 
   const expired: Expired[] = [];
-  for (const { resolved, members } of groups.values()) {
+  for (const { resolved, members } of groups) {
     const floor = resolved.policy.keepAtLeast;
     let kept = members.filter((d) => d.verdict).length;
     let reason: string | undefined;
@@ -398,7 +477,7 @@ const judge = (
 };
 
 /** A database's UTC day in the primary region: `region, kind, source, yyyy-mm-dd`. */
-const dayOf = (e: Dated) => [e.s.region, e.s.kind, e.source, periodKey('daily', e.ms)].join('\u0000');
+const dayOf = (e: Dated) => `${e.sourceKey}\u0000${periodKey('daily', e.ms)}`;
 
 /**
  * Keep the expired primary snapshots whose day has not reached the DR region. For each (region, kind,
@@ -460,18 +539,14 @@ const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): E
  * was already expired a day earlier too, so it is not "due today": the allowance bounds it.
  */
 const dueToday = (
-  snapshots: readonly Snapshot[],
+  reads: readonly Read[],
   policyOf: PolicyResolver,
   nowMs: number,
-  createdMs: ReadonlyMap<Snapshot, number | undefined>,
   expiredNow: readonly Expired[],
 ): number => {
   const then = nowMs - DAY_MS;
-  const existed = snapshots.filter((s) => {
-    const ms = createdMs.get(s);
-    return ms === undefined || ms <= then;
-  });
-  const before = new Set(judge(existed, policyOf, then, createdMs).expired.map(({ d }) => d.s));
+  const existed = reads.filter(({ ms }) => ms === undefined || ms <= then);
+  const before = new Set(judge(existed, policyOf, then, false).expired.map(({ d }) => d.s));
   return expiredNow.filter(({ d }) => !before.has(d.s)).length;
 };
 
@@ -519,9 +594,15 @@ export const planRetention = (
       throw new RangeError(`planRetention: limits.dueMultiple must be at least 1, got ${limits.dueMultiple}`);
   }
 
-  const createdMs = new Map(snapshots.map((s) => [s, parseInstant(s.createdAt)]));
-  const { entries, expired: judgedExpired } = judge(snapshots, policyOf, nowMs, createdMs);
-  const due = limits ? dueToday(snapshots, policyOf, nowMs, createdMs, judgedExpired) : 0;
+  const sourceKeys = new Map<string, string>();
+  const reads: Read[] = snapshots.map((s) => {
+    const key = `${s.region}\u0000${s.kind}\u0000${s.sourceId}`;
+    let sourceKey = sourceKeys.get(key);
+    if (sourceKey === undefined) sourceKeys.set(key, (sourceKey = key));
+    return { s, ms: parseInstant(s.createdAt), sourceKey };
+  });
+  const { entries, expired: judgedExpired } = judge(reads, policyOf, nowMs);
+  const due = limits ? dueToday(reads, policyOf, nowMs, judgedExpired) : 0;
   const expired = opts.dr ? holdForDr(entries, judgedExpired, opts.dr) : judgedExpired;
 
   // What the day's due work asks for, before the safety cap.
@@ -549,14 +630,10 @@ export const planRetention = (
   expired.forEach(({ d, rule, reason }, i) => {
     if (i < cap) {
       toDelete.push(d.s);
-      d.verdict = verdict(d, d.policy?.name, { action: 'expire', rule, reason });
+      d.verdict = verdict(d, d.policy?.name, 'expire', rule, reason);
     } else {
       deferred.push(d.s);
-      d.verdict = verdict(d, d.policy?.name, {
-        action: 'defer',
-        rule,
-        reason: `${reason}; ${why}`,
-      });
+      d.verdict = verdict(d, d.policy?.name, 'defer', rule, `${reason}; ${why}`);
     }
   });
 

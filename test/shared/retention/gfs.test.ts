@@ -91,6 +91,10 @@ describe('parseInstant', () => {
     ['2027-01-01T12:00Z', Date.parse('2027-01-01T12:00:00Z')],
     ['2027-01-01T14:00:00.250+02:00', Date.parse('2027-01-01T12:00:00.250Z')],
     ['2026-11-20T03:04:05.123456Z', Date.parse('2026-11-20T03:04:05.123Z')],
+    ['2026-11-20T03:04:05.123Z', Date.UTC(2026, 10, 20, 3, 4, 5, 123)],
+    ['2024-02-29T03:00:00Z', Date.UTC(2024, 1, 29, 3)],
+    ['2000-02-29T03:00:00.000Z', Date.UTC(2000, 1, 29, 3)],
+    ['0999-12-31T23:59:59.999Z', Date.parse('0999-12-31T23:59:59.999Z')],
   ])('reads %s', (value, expected) => {
     // Prepare / Act
     const ms = parseInstant(value);
@@ -109,12 +113,50 @@ describe('parseInstant', () => {
     '2027-01-01T24:00:00Z',
     '01/02/2027',
     'Nov 20 2026',
+    '2026-02-29T03:00:00.000Z',
+    '2100-02-29T03:00:00Z',
+    '2026-04-31T03:00:00.000Z',
+    '2026-11-20T03:04:05.12aZ',
+    '2026-11-20T03:04:60.000Z',
+    '0050-01-01T00:00:00.000Z',
   ])('rejects %j', (value) => {
     // Prepare / Act
     const ms = parseInstant(value);
 
     // Assert
     expect(ms).toBeUndefined();
+  });
+
+  it("reads the adapters' form (with or without milliseconds) exactly as the strict reader does", () => {
+    // Prepare: the form Date#toISOString writes, with digits in and out of range (2026-02-30, 24:00, 60 s).
+    const stamp = fc
+      .record({
+        y: fc.integer({ min: 100, max: 9999 }),
+        mo: fc.integer({ min: 0, max: 13 }),
+        d: fc.integer({ min: 0, max: 32 }),
+        h: fc.integer({ min: 0, max: 24 }),
+        mi: fc.integer({ min: 0, max: 60 }),
+        s: fc.integer({ min: 0, max: 60 }),
+        ms: fc.option(fc.integer({ min: 0, max: 999 })),
+      })
+      .map(({ y, mo, d, h, mi, s, ms }) => {
+        const p = (n: number, w = 2) => String(n).padStart(w, '0');
+        return `${p(y, 4)}-${p(mo)}-${p(d)}T${p(h)}:${p(mi)}:${p(s)}${ms === null ? '' : `.${p(ms, 3)}`}Z`;
+      });
+
+    fc.assert(
+      fc.property(stamp, (value) => {
+        // Act
+        const ms = parseInstant(value);
+
+        // Assert: an instant that is not written back the same way rolled over (a typo, not a date).
+        const t = Date.parse(value);
+        const canonical = value.length === 20 ? `${value.slice(0, 19)}.000Z` : value;
+        const valid = Number.isFinite(t) && new Date(t).toISOString() === canonical;
+        expect(ms).toBe(valid ? t : undefined);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
