@@ -6,6 +6,7 @@ import {
 import { elastiCacheClient, rdsClient, taggingClient } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
+import type { Snapshot } from '../../shared/model.js';
 import { parseConfig, type RetentionPolicy, type StewardConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { planRetentionFor } from '../../shared/retention/policy.js';
@@ -160,6 +161,31 @@ const expectedExpiries = (e: Estate): Map<string, Set<number>> =>
     }),
   );
 
+/**
+ * The least a plan must do, written without steward's engine: read each listed snapshot's tags, status and
+ * creation time, group steward's own (managed, available, not held) by database, and apply the policy once
+ * (`policyKeeps`). It writes no verdicts and judges once; the engine also judges the day before (the
+ * deletion allowance) and gives every snapshot a verdict with its reason. Returns the expired count.
+ */
+export const minimalPlan = (snapshots: readonly Snapshot[], config: StewardConfig): number => {
+  const groups = new Map<string, { policy: RetentionPolicy; times: number[] }>();
+  for (const s of snapshots) {
+    const t = s.tags;
+    if (s.type !== 'manual' || s.status !== 'available' || t[Tag.managed] !== 'true' || Tag.hold in t)
+      continue;
+    const backup = config.backup.policies[t[Tag.policy] ?? ''];
+    const policy = backup && config.retention.policies[backup.retention];
+    if (!policy || s.createdAt === undefined) continue;
+    const key = `${s.region} ${s.kind} ${s.sourceId}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { policy, times: [] }));
+    g.times.push(Date.parse(s.createdAt));
+  }
+  let expired = 0;
+  for (const { policy, times } of groups.values()) expired += times.length - policyKeeps(times, policy).size;
+  return expired;
+};
+
 /** Run `f` on the simulated clock until it settles. */
 const drive = async <T>(clock: SimClock, f: () => Promise<T>): Promise<T> => {
   let done = false;
@@ -184,7 +210,9 @@ export interface Outcome {
   databases: number;
   untouchableLost: number;
   seconds: number;
+  /** Planning CPU ms, each sample paired with the minimal plan's, run right after it. */
   planMs: number[];
+  minimalMs: number[];
   /** The engine's own view of the day: due, expired, allowed. */
   allowance: { due: number; expired: number; allowed: number };
 }
@@ -195,6 +223,8 @@ export interface Injection {
   /** Every request this many times slower than the estate fake's latency. */
   latencyFactor?: number;
   policies?: Record<string, RetentionPolicy>;
+  /** Each timed plan is made twice (extra planning work the planning row must catch). */
+  planTwice?: boolean;
 }
 
 /**
@@ -277,14 +307,28 @@ export const simulateRetention = async (
     const listing = await drive(clock, () =>
       deps.stores[0]!.list(['rds-instance', 'aurora-cluster', 'elasticache']),
     );
-    const planMs: number[] = [];
-    for (let i = 0; i < planRuns; i++) {
-      // CPU time of this process (the machine is shared: wall time would count other processes' work).
+    // CPU time of this process (the machine is shared: wall time would count other processes' work).
+    const cpuMs = (f: () => unknown) => {
       const t = process.cpuUsage();
-      planRetentionFor(listing.snapshots, config, new Date(NOW));
+      f();
       const u = process.cpuUsage(t);
-      planMs.push((u.user + u.system) / 1000);
+      return (u.user + u.system) / 1000;
+    };
+    const planMs: number[] = [];
+    const minimalMs: number[] = [];
+    for (let i = 0; i < planRuns; i++) {
+      planMs.push(
+        cpuMs(() => {
+          planRetentionFor(listing.snapshots, config, new Date(NOW));
+          if (inject.planTwice) planRetentionFor(listing.snapshots, config, new Date(NOW));
+        }),
+      );
+      minimalMs.push(cpuMs(() => minimalPlan(listing.snapshots, config)));
     }
+    // The same job: on the same listing, the minimal plan expires what the engine expires.
+    const engineExpires = planRetentionFor(listing.snapshots, config, new Date(NOW)).allowance.expired;
+    if (planRuns && minimalPlan(listing.snapshots, config) !== engineExpires)
+      throw new Error('the minimal plan and the engine disagree on what expires');
     return {
       calls: limited.length,
       throttled: limited.filter((c) => c.throttled).length,
@@ -297,6 +341,7 @@ export const simulateRetention = async (
       untouchableLost,
       seconds,
       planMs,
+      minimalMs,
       allowance: {
         due: result.plan.allowance.due,
         expired: result.plan.allowance.expired,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { drillPhases, pausedBeforeVerify, type StateEvent } from '../../bench/drill.js';
+import {
+  checksWithinBound,
+  drillPhases,
+  oneCheckOverBound,
+  pausedBeforeVerify,
+  type StateEvent,
+  warmedAfterVerify,
+} from '../../bench/drill.js';
 
 // A sandbox execution's state log (`steward sandbox --json`, 5 000 rows), times relative to its start.
 const T0 = Date.parse('2026-11-30T18:32:35.771Z');
@@ -51,5 +58,47 @@ describe('drill phases from state timestamps', () => {
 
   it('refuses an execution that never verified', () => {
     expect(() => drillPhases(events.slice(0, 8), target(903))).toThrow(/never passed Verify/);
+  });
+});
+
+describe('drill bench rows and their self-tests', () => {
+  const checks = [
+    { name: 'row counts', ms: 40, budgetMs: 5_000 },
+    { name: 'freshness', ms: 4_900, budgetMs: 5_000 },
+    { name: 'schema', ms: 3 },
+  ];
+
+  it('counts the bounded checks that finished within their bound', () => {
+    expect(checksWithinBound(checks)).toEqual({ bounded: 2, within: 2, worst: 0.98 });
+  });
+
+  it("sees one check past its bound (the bound row's self-test)", () => {
+    const b = checksWithinBound(oneCheckOverBound(checks));
+    expect(b.within).toBe(b.bounded - 1);
+  });
+
+  const verifiedAt = '2026-11-30T18:32:36.773Z';
+  const warm = {
+    startedAt: '2026-11-30T18:32:36.800Z',
+    seconds: 0.4,
+    complete: true,
+    readBytes: 5e6,
+    chunks: 1,
+  };
+
+  it('accepts a warm-up that completed after verification', () => {
+    expect(warmedAfterVerify([{ verifiedAt, warm }])).toBe(true);
+  });
+
+  it.each([
+    ['stopped before the end', [{ verifiedAt, warm: { ...warm, complete: false } }]],
+    [
+      'started before verification passed',
+      [{ verifiedAt, warm: { ...warm, startedAt: '2026-11-30T18:32:36.000Z' } }],
+    ],
+    ['missing', [{ verifiedAt }]],
+    ['no drill at all', []],
+  ])('refuses a warm-up %s', (_, drills) => {
+    expect(warmedAfterVerify(drills)).toBe(false);
   });
 });
