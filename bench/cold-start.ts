@@ -10,7 +10,7 @@ import {
   survivingInputs,
 } from './cold/baselines.js';
 import { type DeployedFunction, type Metafile, synthesizeDeployed } from './cold/deployed.js';
-import { startFakeEndpoint } from './cold/fake-endpoint.js';
+import { type QueryAnswers, startFakeEndpoint } from './cold/fake-endpoint.js';
 import { type NodeRuntime, nodeFor, runtimeMajor } from './cold/node-runtime.js';
 import { type BenchRow, median, pairedRatio } from './stats.js';
 
@@ -52,6 +52,29 @@ const EVENTS: Record<string, () => unknown> = {
   scaling: () => readJson('events/scaling/alarm-state-change.json'),
   cost: () => readJson('events/cost/scheduled.json'),
   report: () => readJson('events/report/status-check.json'),
+};
+
+/**
+ * What the fake AWS answers a function's first invoke with, where empty answers would make it throw (and so
+ * take the error path: mapping the stack through the source map, which no normal invoke does). The drill's
+ * select task needs a snapshot of its database inside the selector's window: one manual snapshot of
+ * orders-db from a day ago. The baseline sends the same requests and reads the same answers.
+ */
+const ANSWERS: Record<string, QueryAnswers> = {
+  drill: {
+    DescribeDBSnapshots: () => {
+      const created = new Date(Date.now() - 86_400_000).toISOString();
+      const id = `steward-orders-db-${created.slice(0, 16).replace(/\D/g, '')}-sched`;
+      return (
+        `<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>${id}</DBSnapshotIdentifier>` +
+        `<DBSnapshotArn>arn:aws:rds:eu-west-1:111122223333:snapshot:${id}</DBSnapshotArn>` +
+        '<DBInstanceIdentifier>orders-db</DBInstanceIdentifier>' +
+        `<SnapshotCreateTime>${created}</SnapshotCreateTime><Status>available</Status>` +
+        '<SnapshotType>manual</SnapshotType><Engine>postgres</Engine><Encrypted>true</Encrypted>' +
+        '</DBSnapshot></DBSnapshots>'
+      );
+    },
+  },
 };
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(resolve(file), 'utf8'));
@@ -171,6 +194,8 @@ const benchFunction = async (
   );
   const baseEnv = { ...base, ...powertools };
 
+  for (const op of Object.keys(fake.answers)) delete fake.answers[op];
+  Object.assign(fake.answers, ANSWERS[fn.name] ?? {});
   // A first, unmeasured run of each: records the requests steward's first invoke sends, warms the disk cache.
   fake.calls.length = 0;
   const primed = await coldStart(node, fn.file, eventFile, stewardEnv);
@@ -261,8 +286,8 @@ const benchFunction = async (
       sameSdk && sameRequests ? 'same' : 'DIFFERENT',
       `${theirs.length} commands, ${bareRequests.length} requests`,
       sameSdk ? 1 : 0,
-      'identical',
-      sameSdk && sameRequests,
+      'identical, and a first invoke that returns (a throw measures the error path)',
+      sameSdk && sameRequests && !primed.error,
     ),
   );
   // Self-tests: the checks above can fail. An extra import (pg) must go red; the baseline against itself
