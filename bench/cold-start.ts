@@ -248,7 +248,13 @@ const benchFunction = async (
       pairedRatio(cpu.steward, cpu[side]) <= TARGET,
     );
   const bareLabel = `bare SDK (${ours.length} commands)`;
-  const fwLabel = `SDK + middy, Powertools, ${framework.zod ?? 'no zod'}`;
+  // What the framework baseline adds, as the function's metafile shows it (Powertools only if it ships).
+  const fwParts = [
+    framework.middy && 'middy',
+    (framework.logger || framework.metrics) && 'Powertools',
+    framework.zod,
+  ].filter(Boolean);
+  const fwLabel = `SDK + ${fwParts.length ? fwParts.join(', ') : 'nothing'}`;
   const rows: BenchRow[] = [
     row(
       `bundle KB vs ${bareLabel}`,
