@@ -196,3 +196,46 @@ export const baselineSource = (
   lines.push(f.middy ? `export const handler = middy()${uses}.handler(run);` : 'export const handler = run;');
   return lines.filter(Boolean).join('\n') + '\n';
 };
+
+/** Where a bundle's bytes come from: steward's own modules, or an npm package (by its name). */
+const originOf = (input: string): string => {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return m ? m[1]! : 'steward';
+};
+
+// The packages of the PostgreSQL client (the verifier's engine), named together.
+const PG = /^(pg|pg-[a-z-]+|pgpass|postgres-[a-z-]+|split2)$/;
+
+/**
+ * The bytes `meta` carries beyond `bare`'s, by origin: steward's own code, zod, middy, the PostgreSQL
+ * client, the SDK (any package the bare baseline also carries) and other packages. Why a bundle is larger
+ * than the bare SDK, in bytes of output.
+ */
+export const bytesAbove = (meta: Metafile, bare: Metafile): Map<string, number> => {
+  const count = (m: Metafile) => {
+    const js = Object.entries(m.outputs).filter(([f]) => /\.m?js$/.test(f));
+    if (js.length !== 1) throw new Error(`expected one JavaScript output, found ${js.length}`);
+    const by = new Map<string, number>();
+    for (const [f, i] of Object.entries(js[0]![1].inputs))
+      by.set(originOf(f), (by.get(originOf(f)) ?? 0) + i.bytesInOutput);
+    return by;
+  };
+  const ours = count(meta);
+  const theirs = count(bare);
+  const label = (origin: string) =>
+    origin === 'steward'
+      ? 'steward'
+      : theirs.has(origin)
+        ? 'SDK'
+        : origin === 'zod' || origin === '@middy/core'
+          ? origin.replace('@middy/core', 'middy')
+          : PG.test(origin)
+            ? 'pg'
+            : 'other';
+  const above = new Map<string, number>();
+  for (const origin of new Set([...ours.keys(), ...theirs.keys()])) {
+    const d = (ours.get(origin) ?? 0) - (theirs.get(origin) ?? 0);
+    above.set(label(origin), (above.get(label(origin)) ?? 0) + d);
+  }
+  return above;
+};

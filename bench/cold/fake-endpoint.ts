@@ -20,11 +20,23 @@ const restOp = (service: string, method: string, url: string): string => {
 };
 
 /**
- * Answer one request with the smallest valid response of its protocol: `{}` for the JSON protocols (the
- * operation in X-Amz-Target), an empty `<Op>Result` for the query protocol (RDS, ElastiCache, SNS), and for
- * S3 an empty success (a GET is NoSuchKey, as a first report read would be).
+ * The body inside `<Op>Result` for query-protocol operations that must answer with data (by operation
+ * name): what a function's first invoke needs to return normally rather than throw.
  */
-const respond = (req: IncomingMessage, body: string, res: ServerResponse): FakeCall => {
+export type QueryAnswers = Record<string, () => string>;
+
+/**
+ * Answer one request with the smallest valid response of its protocol: `{}` for the JSON protocols (the
+ * operation in X-Amz-Target), an empty `<Op>Result` for the query protocol (RDS, ElastiCache, SNS) unless
+ * `answers` has a body for it, and for S3 an empty success (a GET is NoSuchKey, as a first report read
+ * would be).
+ */
+const respond = (
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+  answers: QueryAnswers,
+): FakeCall => {
   const scope = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
   const service = scope?.[1] ?? 'unknown';
   const target = req.headers['x-amz-target'];
@@ -37,7 +49,7 @@ const respond = (req: IncomingMessage, body: string, res: ServerResponse): FakeC
   if (action) {
     res.writeHead(200, { 'content-type': 'text/xml' });
     res.end(
-      `<${action}Response><${action}Result></${action}Result>` +
+      `<${action}Response><${action}Result>${answers[action]?.() ?? ''}</${action}Result>` +
         `<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></${action}Response>`,
     );
     return { service, op: action };
@@ -55,24 +67,28 @@ const respond = (req: IncomingMessage, body: string, res: ServerResponse): FakeC
 
 /**
  * A local stand-in for every AWS endpoint (`AWS_ENDPOINT_URL`): real HTTP, real SDK serialisation and
- * signing, empty answers. It records what was asked, so a baseline can send exactly the same requests.
+ * signing, empty answers (or `answers`, set per function). It records what was asked, so a baseline can
+ * send exactly the same requests and read exactly the same answers.
  */
 export const startFakeEndpoint = async (): Promise<{
   url: string;
   calls: FakeCall[];
+  answers: QueryAnswers;
   close: () => Promise<void>;
 }> => {
   const calls: FakeCall[] = [];
+  const answers: QueryAnswers = {};
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => calls.push(respond(req, Buffer.concat(chunks).toString('utf8'), res)));
+    req.on('end', () => calls.push(respond(req, Buffer.concat(chunks).toString('utf8'), res, answers)));
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    answers,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();

@@ -1,5 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
 import { costExplorerClient, s3Client } from '../../shared/aws/clients.js';
@@ -10,7 +8,7 @@ import { loadEnv } from '../../shared/config/env.js';
 import { CostEnv } from '../../shared/cost/env.js';
 import { parseCostTrigger } from '../../shared/cost/request.js';
 import { type CostResult, type CostServiceDeps, runCost } from '../../shared/cost/service.js';
-import { logger, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -41,6 +39,6 @@ let deps: CostDeps | undefined;
 
 export const handler = middy()
   .use(readableStacks())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { secretsClient } from '../../shared/aws/clients.js';
 import { rdsTokenSigner, verifierCredentials } from '../../shared/aws/db-login.js';
@@ -12,7 +10,7 @@ import { runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
 import type { PgConnection } from '../../shared/drill/verification.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
-import { logger, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type StageDeps, wireStage } from '../../shared/runtime.js';
 
@@ -67,6 +65,6 @@ let deps: VerifyDeps | undefined;
 
 export const handler = middy()
   .use(readableStacks())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

@@ -1,5 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -10,7 +8,7 @@ import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
-import { logger, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -43,6 +41,6 @@ let deps: DrillDeps | undefined;
 
 export const handler = middy()
   .use(readableStacks())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

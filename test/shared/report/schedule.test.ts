@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   fireTimes,
   parseSchedule,
@@ -103,6 +103,25 @@ describe('parseSchedule', () => {
     // Act / Assert
     expect(() => parseSchedule(expr)).toThrow(ScheduleError);
     expect(() => parseSchedule(expr)).toThrow(message);
+  });
+
+  it('reads a UTC schedule without Intl (its first DateTimeFormat loads the time-zone data at cold start)', async () => {
+    // Prepare: a fresh module, as at cold start (formatters are cached per module)
+    vi.resetModules();
+    const fresh = await import('../../../shared/report/schedule.js');
+    const intl = vi.spyOn(Intl, 'DateTimeFormat');
+
+    // Act
+    const fires = fresh.fireTimes(
+      fresh.parseSchedule('cron(0 3 * * ? *)'),
+      new Date('2026-11-01T00:00:00Z'),
+      new Date('2026-11-15T00:00:00Z'),
+    );
+
+    // Assert
+    expect(fires).toHaveLength(14);
+    expect(intl).not.toHaveBeenCalled();
+    intl.mockRestore();
   });
 
   it('refuses an unknown time zone', () => {
