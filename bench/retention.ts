@@ -60,7 +60,7 @@ export const benchRetention = async (n: number, runs: number): Promise<BenchRow[
     },
     {
       bench,
-      metric: `databases exactly at policy after the run (${r.deleted} deleted; steward: ${r.allowance.expired} expired, ${r.allowance.due} due in 24 h, ${r.allowance.allowed} allowed; ${r.untouchableLost} held or not steward's lost)`,
+      metric: `databases exactly at policy after the run (${r.deleted} deleted; steward: ${r.allowance.expired} expired, ${r.allowance.due} due in 48 h, ${r.allowance.allowed} allowed; ${r.untouchableLost} held or not steward's lost)`,
       ...policyRow(r),
       target: 'all, none held or foreign lost',
     },

@@ -31,7 +31,7 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
   return [
     table(['ACTION', 'REGION', 'KIND', 'SOURCE', 'SNAPSHOT', 'CREATED (UTC)', 'WHY'], rows),
     '',
-    `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the day's allowance (${plan.allowance.allowed}: ${plan.allowance.due} became due in the last 24 h${plan.allowance.capHit === 'safety' ? '; SAFETY CAP REACHED' : ''}), ${s.keep} kept (${s.doubt} on doubt${s.byRule['awaiting-dr'] ? `, ${s.byRule['awaiting-dr']} awaiting DR` : ''}), ${s.skip} not ours to judge`,
+    `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the day's allowance (${plan.allowance.allowed}: ${plan.allowance.due} became due in the last 48 h${plan.allowance.capHit === 'safety' ? '; SAFETY CAP REACHED' : ''}), ${s.keep} kept (${s.doubt} on doubt${s.byRule['awaiting-dr'] ? `, ${s.byRule['awaiting-dr']} awaiting DR` : ''}), ${s.skip} not ours to judge`,
   ].join('\n');
 };
 

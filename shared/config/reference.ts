@@ -93,11 +93,11 @@ export const KEY_DOCS: Record<string, string> = {
   retention: 'Grandfather-father-son expiry of steward’s own snapshots.',
   'retention.schedule': 'When retention runs.',
   'retention.deletions':
-    'How many snapshots retention may delete per UTC day, all runs together (the daily budget in the state table): max(`floor`, `dueMultiple` × what became due in the last 24 h), never more than `safetyCap`. Normal expiry always fits; a policy change that expires much at once drains over days, oldest first.',
+    'How many snapshots retention may delete per UTC day, all runs together (the daily budget in the state table): max(`floor`, `dueMultiple` × what became due in the last 48 h and is still there), never more than `safetyCap`. Normal expiry always fits; a policy change that expires much at once drains over days, oldest first.',
   'retention.deletions.floor':
     'Deletions always allowed per day, whatever is due: a small estate still catches up a backlog.',
   'retention.deletions.dueMultiple':
-    'Deletions allowed per day as a multiple of what became due in the last 24 h (the estate’s normal daily expiry): 2 clears one missed day while keeping up.',
+    'Deletions allowed per day as a multiple of what became due in the last 48 h and is still there (in steady state, the estate’s normal daily expiry): 2 clears one missed day while keeping up.',
   'retention.deletions.safetyCap':
     'Never more deletions per day. Reaching it stops deleting for the day and alerts on the critical topic with the counts (metric `SafetyCapHit`): a policy change, a removed hold or a bad inventory. Must be at least `floor`; raise it when the alert says the normal daily expiry alone exceeds it.',
   'retention.includeDrRegion': 'Also sweep the DR region’s copies.',

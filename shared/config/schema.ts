@@ -100,7 +100,7 @@ export type RetentionPolicy = z.infer<typeof RetentionPolicy>;
 /**
  * How many snapshots retention may delete per UTC day (all runs together): normal expiry always fits, a
  * mistake does not. The day may delete max(floor, ceil(dueMultiple × due)), where `due` is what became
- * due in the last 24 h, and never more than `safetyCap`; reaching it stops deleting and alerts.
+ * due in the last 48 h and is still there, and never more than `safetyCap`; reaching it stops deleting and alerts.
  */
 export const DeletionLimitsConfig = strictObject({
   floor: z._default(z.int().check(z.minimum(0), z.maximum(100_000)), 50),

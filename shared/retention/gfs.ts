@@ -13,13 +13,13 @@ export type PolicyResolver = (s: Snapshot) => ResolvedPolicy | undefined;
 
 /**
  * How many deletions one UTC day may make. Normal expiry must always fit, a mistake must not: the day may
- * delete `max(floor, ceil(dueMultiple × due))`, where `due` is what became due in the last 24 hours (what
- * the passage of one day expires in this estate), but never more than `safetyCap`.
+ * delete `max(floor, ceil(dueMultiple × due))`, where `due` is what became due in the last 48 hours and is
+ * still there (in steady state, what the passage of one day expires), but never more than `safetyCap`.
  */
 export interface DeletionLimits {
   /** Always allowed per day, whatever is due: a small estate still catches up. */
   floor: number;
-  /** Allowed per day as a multiple of what became due in the last 24 h: steady state plus catch-up. */
+  /** Allowed per day as a multiple of what became due in the last 48 h: steady state plus catch-up. */
   dueMultiple: number;
   /** Never more per day. Reaching it stops deleting and alerts: a policy change or a bad inventory. */
   safetyCap: number;
@@ -51,7 +51,7 @@ export type CapHit = 'safety' | 'relative' | 'fixed';
 
 /** The day's allowance and what it was computed from. */
 export interface Allowance {
-  /** Snapshots that became due in the last 24 h by policy (what one day of normal work expires). */
+  /** Snapshots that became due in the last 48 h and are still there (in steady state, one day's expiry). */
   due: number;
   /** Expired now (after every keep rule, DR holds included): what would be deleted without a cap. */
   expired: number;
@@ -533,10 +533,16 @@ const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): E
   return go;
 };
 
+// How far back "what became due" looks: two days, so a day's expiry that the previous run could not act on
+// yet (its newest snapshot was still being created, or its DR copy had not arrived) is still counted when
+// the next run sees it. What the previous run did delete is gone from the inventory and not counted again.
+const DUE_WINDOW_MS = 2 * DAY_MS;
+
 /**
- * What became due in the last 24 hours: snapshots expired at `nowMs` that were not yet expired a day
- * earlier (judging only what existed then). A policy change, a removed hold or a backlog of missed runs
- * was already expired a day earlier too, so it is not "due today": the allowance bounds it.
+ * What became due recently: snapshots expired at `nowMs` that were not yet expired `DUE_WINDOW_MS` earlier,
+ * judging only what was in its region then (a DR copy is there from when it was copied, not from its data
+ * time). In steady state that is one day's expiry. A policy change, a removed hold or an old backlog was
+ * already expired then too, so it is not due: the allowance bounds it.
  */
 const dueToday = (
   reads: readonly Read[],
@@ -544,8 +550,11 @@ const dueToday = (
   nowMs: number,
   expiredNow: readonly Expired[],
 ): number => {
-  const then = nowMs - DAY_MS;
-  const existed = reads.filter(({ ms }) => ms === undefined || ms <= then);
+  const then = nowMs - DUE_WINDOW_MS;
+  const existed = reads.filter(({ s, ms }) => {
+    const arrived = parseInstant(s.copiedAt) ?? ms;
+    return arrived === undefined || arrived <= then;
+  });
   const before = new Set(judge(existed, policyOf, then, false).expired.map(({ d }) => d.s));
   return expiredNow.filter(({ d }) => !before.has(d.s)).length;
 };
@@ -573,7 +582,7 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
  * - The newest judged snapshot of each (region, kind, source) is always kept.
  * - With `dr`, a primary day that has not reached the DR region keeps its newest snapshot (`awaiting-dr`).
  * - Deletions are capped, oldest first, the other expired ones deferred: by `limits` relative to what
- *   became due in the last 24 h (see DeletionLimits), and by `maxDeletionsPerRun` when given.
+ *   became due in the last 48 h (see DeletionLimits), and by `maxDeletionsPerRun` when given.
  *
  * Snapshots are identified by (region, kind, id); the inventory lists each one once.
  */
@@ -621,7 +630,7 @@ export const planRetention = (
     capHit === 'safety'
       ? `deferred: the safety cap of ${cap} deletions per day was reached`
       : capHit === 'relative'
-        ? `deferred: at most ${cap} deletions today (${due} due in the last 24 h)`
+        ? `deferred: at most ${cap} deletions today (${due} due in the last 48 h)`
         : `deferred: at most ${cap} deletions per run`;
 
   expired.sort((a, b) => byAge(a.d, b.d));

@@ -368,7 +368,7 @@ export const retentionNotification = (run: {
   const lines = [
     `Regions: ${regions.map((r) => ('error' in r ? `${r.region} (listing failed)` : `${r.region} (${r.listed} snapshots${r.unreadable ? `, ${r.unreadable} unreadable` : ''})`)).join(', ')}.`,
     `Kept ${plan.summary.keep}, skipped ${plan.summary.skip} (not ours, on hold or not available), expired ${plan.summary.expire}${deferredNote}.`,
-    `Today's allowance: ${allowance.allowed} deletions (${allowance.due} became due in the last 24 h; safety cap ${run.safetyCap}).`,
+    `Today's allowance: ${allowance.allowed} deletions (${allowance.due} became due in the last 48 h; safety cap ${run.safetyCap}).`,
     dryRun
       ? 'Dry run: nothing was deleted.'
       : `Deleted ${t.done}, already gone ${t['already-done']}, failed ${t.failed}.`,
@@ -377,7 +377,7 @@ export const retentionNotification = (run: {
   if (safety) {
     lines.push(
       '',
-      `SAFETY CAP REACHED: ${allowance.expired} snapshots are expired, ${allowance.due} of them became due in the last 24 h; at most ${run.safetyCap} are deleted per UTC day, so ${plan.deferred.length} were held back.`,
+      `SAFETY CAP REACHED: ${allowance.expired} snapshots are expired, ${allowance.due} of them became due in the last 48 h; at most ${run.safetyCap} are deleted per UTC day, so ${plan.deferred.length} were held back.`,
       allowance.due > run.safetyCap
         ? `What became due today alone exceeds the safety cap: raise retention.deletions.safetyCap above ${allowance.due}.`
         : 'Far more expired than a normal day: check recent retention policy changes, removed holds and the inventory before the next run deletes another day of them.',

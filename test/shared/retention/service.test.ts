@@ -266,7 +266,7 @@ describe('runRetention', () => {
       subject: 'deleted 5 expired snapshots, 9 deferred to the next run',
     });
     expect(notifier.sent[0]!.lines).toContain(
-      "Today's allowance: 5 deletions (0 became due in the last 24 h; safety cap 2000).",
+      "Today's allowance: 5 deletions (1 became due in the last 48 h; safety cap 2000).",
     );
   });
 
@@ -318,7 +318,7 @@ describe('runRetention', () => {
     expect(addMetric.mock.calls).toEqual([
       ['SnapshotsExpired', MetricUnit.Count, 14],
       ['SnapshotsDeleted', MetricUnit.Count, 13],
-      ['SnapshotsDue', MetricUnit.Count, 0],
+      ['SnapshotsDue', MetricUnit.Count, 1],
       ['DeletionAllowance', MetricUnit.Count, 50],
       ['SnapshotsAwaitingDr', MetricUnit.Count, 4],
       ['ActionFailures', MetricUnit.Count, 1],
@@ -457,31 +457,31 @@ describe('runRetention under its deletion limits', () => {
     // Prepare: the policy was changed to keep one day; 40 databases × 30 older snapshots are now expired.
     const { deps, primary, notifier } = fakeRetentionDeps({
       inventory: nightly(40, 31),
-      config: config(1, 50),
+      config: config(1, 100),
     });
     const addMetric = vi.spyOn(metrics, 'addMetric');
 
     // Act
     const result = await runRetention(deps);
 
-    // Assert: 50 deleted (the oldest), 1 150 held back, and the critical topic says why with the counts.
-    expect(result.plan.allowance).toEqual({ due: 40, expired: 1200, allowed: 50, capHit: 'safety' });
-    expect(primary.removed).toHaveLength(50);
+    // Assert: 100 deleted (the oldest), 1 100 held back, and the critical topic says why with the counts.
+    expect(result.plan.allowance).toEqual({ due: 80, expired: 1200, allowed: 100, capHit: 'safety' });
+    expect(primary.removed).toHaveLength(100);
     expect(result.plan.delete.every((s) => s.createdAt! <= result.plan.deferred[0]!.createdAt!)).toBe(true);
     expect(notifier.sent).toHaveLength(1);
     expect(notifier.sent[0]).toMatchObject({
       severity: 'critical',
-      subject: 'safety cap: 1200 snapshots expired, 50 deleted at most, 1150 held back',
+      subject: 'safety cap: 1200 snapshots expired, 100 deleted at most, 1100 held back',
     });
     expect(notifier.sent[0]!.lines).toEqual(
       expect.arrayContaining([
-        'SAFETY CAP REACHED: 1200 snapshots are expired, 40 of them became due in the last 24 h; at most 50 are deleted per UTC day, so 1150 were held back.',
+        'SAFETY CAP REACHED: 1200 snapshots are expired, 80 of them became due in the last 48 h; at most 100 are deleted per UTC day, so 1100 were held back.',
         expect.stringMatching(/^Far more expired than a normal day: check recent retention policy changes/),
       ]),
     );
     expect(addMetric).toHaveBeenCalledWith('SafetyCapHit', MetricUnit.Count, 1);
-    expect(addMetric).toHaveBeenCalledWith('SnapshotsDue', MetricUnit.Count, 40);
-    expect(addMetric).toHaveBeenCalledWith('DeletionAllowance', MetricUnit.Count, 50);
+    expect(addMetric).toHaveBeenCalledWith('SnapshotsDue', MetricUnit.Count, 80);
+    expect(addMetric).toHaveBeenCalledWith('DeletionAllowance', MetricUnit.Count, 100);
   });
 
   it('says to raise the safety cap when a normal day alone exceeds it', async () => {
