@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type LocalDrillEvent, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
@@ -177,6 +178,9 @@ const fileReports = (dir: string): ReportStore & { written: string[] } => {
       await mkdir(join(file, '..'), { recursive: true });
       await writeFile(file, body);
       written.push(file);
+      // A local file: its URL serves people and machines alike.
+      const url = pathToFileURL(file).href;
+      return { uri: url, consoleUrl: url };
     },
     // Each sandbox run is a fresh estate: only what this run wrote (e.g. a baseline) can be read back.
     get: async (key) => (written.includes(join(dir, key)) ? readFile(join(dir, key), 'utf8') : undefined),

@@ -97,7 +97,7 @@ export class Notifications extends Construct {
       this.pager = new Pager(this, 'PagerDuty', {
         config,
         pagerDuty: config.notifications.pagerDuty,
-        notifications: this,
+        warning: this.warning,
       });
     }
   }

@@ -12,18 +12,19 @@ import {
   RuleTargetInput,
 } from 'aws-cdk-lib/aws-events';
 import { ApiDestination as ApiDestinationTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PagerDutyConfig, StewardConfig } from '../shared/config/schema.js';
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import { acknowledge } from './nag.js';
-import type { Notifications } from './notifications.js';
-import { parkedMessages } from './steward-function.js';
+import { parkedMessages } from './parked-messages.js';
 
 export interface PagerProps {
   config: StewardConfig;
   pagerDuty: PagerDutyConfig;
-  notifications: Notifications;
+  /** Where the alarm on undelivered events goes: the stage's warning topic. */
+  warning: ITopic;
 }
 
 // PagerDuty's Events API v2 takes about 120 events a minute per integration key; EventBridge queues the rest.
@@ -47,7 +48,7 @@ export class Pager extends Construct {
 
   constructor(scope: Construct, id: string, props: PagerProps) {
     super(scope, id);
-    const { config, pagerDuty, notifications } = props;
+    const { config, pagerDuty, warning } = props;
     const routingKey = () => SecretValue.secretsManager(pagerDuty.routingKeySecret);
     this.connection = new Connection(this, 'Connection', {
       connectionName: `steward-${config.stage}-pagerduty`,
@@ -106,6 +107,6 @@ export class Pager extends Construct {
       alarmDescription: `steward ${config.stage}: PagerDuty did not accept events (routing key, rate limit, outage); they wait in ${this.deadLetterQueue.node.path}.`,
       ...parkedMessages(this.deadLetterQueue),
     });
-    this.failedAlarm.addAlarmAction(new SnsAction(notifications.warning));
+    this.failedAlarm.addAlarmAction(new SnsAction(warning));
   }
 }

@@ -3,7 +3,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { reportBucketName } from '../shared/report/history.js';
-import type { StewardFunction } from './steward-function.js';
+import type { Grantee } from './permission.js';
 
 export interface ReportsProps {
   config: StewardConfig;
@@ -60,7 +60,7 @@ export class Reports extends Construct {
   }
 
   /** Read objects under the prefixes, and list them (the listing is limited to the same prefixes). */
-  grantRead(fn: StewardFunction, sid: string, prefixes: readonly string[]): void {
+  grantRead(fn: Grantee, sid: string, prefixes: readonly string[]): void {
     fn.allow({
       sid,
       actions: ['s3:GetObject'],
@@ -77,7 +77,7 @@ export class Reports extends Construct {
   }
 
   /** Write objects under one prefix. */
-  grantWrite(fn: StewardFunction, sid: string, prefix: string, what: string): void {
+  grantWrite(fn: Grantee, sid: string, prefix: string, what: string): void {
     fn.allow({
       sid,
       actions: ['s3:PutObject'],

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { ScalingAlarmSpec } from '../shared/config/schema.js';
+import { runReportsPrefix } from '../shared/notify/run-report.js';
 import type { ScalingEnv } from '../shared/scaling/env.js';
 import { replicaPattern, SCALING_KEY_PREFIX } from '../shared/scaling/ids.js';
 import { ladderFor } from '../shared/scaling/ladder.js';
@@ -72,6 +73,13 @@ export class Scaling extends Construct {
     });
     this.function = fn;
     stateTable.grantReadWrite(fn, 'ScalingState', [SCALING_KEY_PREFIX]);
+    // The full report of a run that summarises many decisions (a scale-in check over many databases).
+    props.reports?.grantWrite(
+      fn,
+      'WriteRunReports',
+      runReportsPrefix('scaling'),
+      'the full report of a run with many decisions',
+    );
 
     const direct = config.scaling.delivery === 'lambda-action';
     for (const rule of rules) {

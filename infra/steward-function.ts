@@ -1,12 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Lazy, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
-import {
-  Alarm,
-  type AlarmProps,
-  ComparisonOperator,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { type EventPattern, type IRule, Rule } from 'aws-cdk-lib/aws-events';
@@ -34,6 +28,8 @@ import { Tag } from '../shared/tags.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import type { Notifications } from './notifications.js';
+import { parkedMessages } from './parked-messages.js';
+import type { Grantee, Permission } from './permission.js';
 import type { Reports } from './reports.js';
 
 /** One name per capability across folder, construct, log `service` and metric dimension. */
@@ -89,17 +85,6 @@ export interface StewardFunctionProps extends CapabilityProps {
   roleName?: string;
 }
 
-/** One IAM statement for the function's role. */
-export interface Permission {
-  /** Statement id: names the permission in the template, in reviews and in tests. */
-  sid: string;
-  actions: string[];
-  resources: string[];
-  conditions?: Record<string, Record<string, unknown>>;
-  /** Required when an action or resource has a wildcard: becomes the cdk-nag AwsSolutions-IAM5 acknowledgement. */
-  wildcardReason?: string;
-}
-
 export interface ScheduleOptions {
   /** Unique within the stage; the schedule is named `steward-<stage>-<name>`. */
   name: string;
@@ -113,19 +98,6 @@ export interface ScheduleOptions {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** Alarm on any message parked in a dead-letter queue (the 5-minute maximum of visible messages above 0). */
-export const parkedMessages = (queue: Queue) =>
-  ({
-    metric: queue.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(5),
-      statistic: Stats.MAXIMUM,
-    }),
-    threshold: 0,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  }) satisfies Partial<AlarmProps>;
 
 /**
  * The stage's one failure queue and its one alarm (→ warning topic): every function's failed async
@@ -205,7 +177,7 @@ export class FailureQueue extends Construct {
  * active tracing, its own log group and role, an SQS failure queue for anything that could not run it
  * (async invoke, Scheduler, EventBridge), and alarms on errors and on that queue → warning topic.
  */
-export class StewardFunction extends Construct {
+export class StewardFunction extends Construct implements Grantee {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;

@@ -31,7 +31,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
-    reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, env.REPORT_KMS_KEY_ARN),
+    reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, region, env.REPORT_KMS_KEY_ARN),
     runReports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
   };

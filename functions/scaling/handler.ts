@@ -1,5 +1,6 @@
 import middy from '@middy/core';
-import { cloudWatchClient, elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { cloudWatchClient, elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
+import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { cloudWatchAlarms } from '../../shared/aws/cloudwatch-alarms.js';
 import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
@@ -24,10 +25,13 @@ export type { ScalingDeps, ScalingResult };
 export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> =>
   runScaling(parseScalingRequest(event, deps.config.scaling, deps.now()), deps);
 
-/** Real adapters for `config.region`; the state table comes from the environment. */
+/**
+ * Real adapters for `config.region`; the state table comes from the environment, and the report bucket,
+ * when the stage has one, keeps the full report of a run that summarises many decisions.
+ */
 export const wire = (
   base: BaseDeps,
-  env: Pick<ScalingEnv, 'STATE_TABLE'> = loadEnv(ScalingEnv),
+  env: Pick<ScalingEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(ScalingEnv),
 ): ScalingDeps => {
   const { region } = base.config;
   return {
@@ -38,6 +42,7 @@ export const wire = (
     ),
     state: dynamoScalingStore(stateTableClient(region), env.STATE_TABLE, base.now),
     alarms: cloudWatchAlarms(cloudWatchClient(region), region),
+    ...(env.REPORT_BUCKET ? { reports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region) } : {}),
   };
 };
 

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ParkedToken, ReportStore, TokenStore } from '../drill/ports.js';
 import type { DrillState } from '../drill/state.js';
+import { s3ConsoleUrl } from '../notify/run-report.js';
 import { call } from './call.js';
 import { s3Objects } from './objects.js';
 
@@ -40,15 +41,19 @@ export const dynamoTokenStore = (
   },
 });
 
-/** ReportStore over S3: JSON objects (or the given type), encrypted with the given KMS key or else SSE-S3. */
+/** ReportStore over S3: JSON objects encrypted with the given KMS key or else SSE-S3, linked in `region`. */
 export const s3ReportStore = (
   s3: S3Client,
   bucket: string,
+  region: string,
   kmsKeyArn?: string,
-): ReportStore & { put(key: string, body: string, contentType?: string): Promise<void> } => {
+): ReportStore => {
   const objects = s3Objects(s3, bucket, kmsKeyArn);
   return {
-    put: (key: string, body: string, contentType?: string) => objects.put(key, body, contentType),
+    put: async (key, body) => {
+      await objects.put(key, body);
+      return { uri: `s3://${bucket}/${key}`, consoleUrl: s3ConsoleUrl(bucket, region, key) };
+    },
     get: (key) => objects.get(key),
   };
 };

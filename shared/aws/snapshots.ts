@@ -222,9 +222,18 @@ export const awsSnapshotStore = (
   };
 };
 
-// Snapshot ids per request of `some`: the `db-snapshot-id` filter takes a list (no documented maximum, so
-// a modest one); 20 covers every copy in flight to one destination in a single request.
-const IDS_PER_REQUEST = 20;
+/**
+ * Snapshot ids per request of `some` (the values of one `db-snapshot-id` / `db-cluster-snapshot-id` filter).
+ * The RDS API reference documents no maximum for a filter's values (DescribeDBSnapshots,
+ * DescribeDBClusterSnapshots and the Filter type say only "one or more"). The one limit observed on an RDS
+ * identifier filter is 100: DescribeDBClusters refuses more with InvalidParameterCombination "Only up to 100
+ * unique filter DB Cluster Identifiers may be specified per filter" (cloud-custodian/cloud-custodian#10133),
+ * and RDS refuses more than 100 parameter names per DescribeDBParameters filter (AWS's own CloudFormation RDS
+ * provider, aws-cloudformation/aws-cloudformation-resource-providers-rds#392). Nothing was found for the
+ * snapshot filters, so we stay well below 100: 20 still covers every copy in flight to one destination (at
+ * most 5 per destination region) in one request, so a lower limit costs nothing.
+ */
+export const IDS_PER_REQUEST = 20;
 
 /**
  * SnapshotReader over one region's RDS API: one database's manual snapshots (`DBInstanceIdentifier` /

@@ -1,5 +1,6 @@
 import { StewardError } from '../errors.js';
 import type { Snapshot } from '../model.js';
+import type { RunReportLink } from '../notify/run-report.js';
 import type { DrillKind } from './cost.js';
 import type { Tags } from '../tags.js';
 import type { SourceShape } from './shape.js';
@@ -125,7 +126,8 @@ export interface TokenStore {
 
 /** Port: keep drill reports and baselines (JSON). */
 export interface ReportStore {
-  put(key: string, body: string): Promise<void>;
+  /** Write an object; returns where it is, linked the way every run report is (`s3://` URI, console URL). */
+  put(key: string, body: string): Promise<RunReportLink>;
   /** The object's body, or undefined when there is none. */
   get(key: string): Promise<string | undefined>;
 }

@@ -2,6 +2,7 @@ import type { Severity } from '../config/schema.js';
 import { clip, errorMessage } from '../errors.js';
 import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { Notification } from '../notify/notifier.js';
+import { runReportLines, type RunReportResult, withReportLink } from '../notify/run-report.js';
 import type { VerificationOutcome } from './checks.js';
 import { COST_CEILING } from './cost.js';
 import { type DrillMetrics, drillMetrics, formatDuration, renderDrillReport } from './rto-rpo.js';
@@ -263,11 +264,15 @@ const boundedReport = (rendered: string): string[] => {
   ];
 };
 
-/** The one notification of a drill: the readable report (bounded) when it verified, else what failed where. */
+/**
+ * The one notification of a drill: the readable report (bounded) when it verified, else what failed where;
+ * it links the drill's report (`key`) as every run summary links its full report, or says why it is missing.
+ */
 export const drillNotification = (
   s: DrillState,
   v: DrillVerdict,
   key: string,
+  report: RunReportResult,
   janitorMaxAgeHours: number,
 ): Notification => {
   const body =
@@ -300,47 +305,55 @@ export const drillNotification = (
     : s.cleanup
       ? [`Cleanup: ${s.cleanup.status}${s.cleanup.detail ? ` (${s.cleanup.detail})` : ''}`]
       : [];
-  return {
-    severity: drillSeverity(s, v),
-    capability: 'drill',
-    subject: v.passed
-      ? `Drill passed: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
-      : v.outcome === 'inconclusive'
-        ? `Drill inconclusive: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
-        : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
-    lines: [...body, ...cleanup, `Report: ${key}`],
-    // The pager condition `<database>:drill`: a failed drill opens it, a passed one clears it (the status
-    // check opens the same key for a missed drill, so one incident covers both).
-    alerts: [
-      {
-        key: `${s.database}:drill`,
-        action: v.passed ? 'resolve' : 'trigger',
-        severity: 'critical',
-        summary: v.summary,
-        resource: s.database,
+  return withReportLink(
+    {
+      severity: drillSeverity(s, v),
+      capability: 'drill',
+      subject: v.passed
+        ? `Drill passed: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
+        : v.outcome === 'inconclusive'
+          ? `Drill inconclusive: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
+          : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
+      lines: [...body, ...cleanup, ...runReportLines(report)],
+      // The pager condition `<database>:drill`: a failed drill opens it, a passed one clears it (the status
+      // check opens the same key for a missed drill, so one incident covers both).
+      alerts: [
+        {
+          key: `${s.database}:drill`,
+          action: v.passed ? 'resolve' : 'trigger',
+          severity: 'critical',
+          summary: v.summary,
+          resource: s.database,
+        },
+      ],
+      nextSteps: v.passed
+        ? []
+        : [
+            `steward drills: the drill and its checks`,
+            report.status === 'written'
+              ? `Open the full report: ${report.link.uri}`
+              : `Open the report ${key} in the report bucket`,
+          ],
+      data: {
+        drillId: s.drillId,
+        database: s.database,
+        passed: v.passed,
+        outcome: v.outcome,
+        failedStep: v.failedStep,
+        reportKey: key,
+        metrics: v.metrics && {
+          ...v.metrics,
+          reasons: v.metrics.reasons.slice(0, TOP_N).map((r) => clip(r, LINE_MAX)),
+          gaps: v.metrics.gaps.slice(0, TOP_N).map((g) => clip(g, LINE_MAX)),
+        },
+        // The first few, cut: the report holds every reason and check.
+        reasons: v.reasons.slice(0, TOP_N).map((r) => clip(r, LINE_MAX)),
+        gaps: v.gaps.slice(0, TOP_N).map((g) => clip(g, LINE_MAX)),
+        reasonCount: v.reasons.length,
+        gapCount: v.gaps.length,
+        ...(s.cost ? { cost: s.cost } : {}),
       },
-    ],
-    nextSteps: v.passed
-      ? []
-      : [`steward drills: the drill and its checks`, `Open the report ${key} in the report bucket`],
-    data: {
-      drillId: s.drillId,
-      database: s.database,
-      passed: v.passed,
-      outcome: v.outcome,
-      failedStep: v.failedStep,
-      reportKey: key,
-      metrics: v.metrics && {
-        ...v.metrics,
-        reasons: v.metrics.reasons.slice(0, TOP_N).map((r) => clip(r, LINE_MAX)),
-        gaps: v.metrics.gaps.slice(0, TOP_N).map((g) => clip(g, LINE_MAX)),
-      },
-      // The first few, cut: the report holds every reason and check.
-      reasons: v.reasons.slice(0, TOP_N).map((r) => clip(r, LINE_MAX)),
-      gaps: v.gaps.slice(0, TOP_N).map((g) => clip(g, LINE_MAX)),
-      reasonCount: v.reasons.length,
-      gapCount: v.gaps.length,
-      ...(s.cost ? { cost: s.cost } : {}),
     },
-  };
+    report,
+  );
 };

@@ -34,7 +34,7 @@ import {
   type TokenStore,
 } from './ports.js';
 import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
-import type { RunReports } from '../notify/run-report.js';
+import { reportUnavailable, type RunReportResult, type RunReports } from '../notify/run-report.js';
 import { selectSource } from './select.js';
 import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
@@ -689,10 +689,16 @@ const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => 
     },
   };
   const failures: Failure[] = [];
+  // The report first, then the message that links it (as every run summary does).
+  let report: RunReportResult;
   try {
-    await deps.reports.put(key, JSON.stringify(drillReport(next), null, 2));
+    report = {
+      status: 'written',
+      link: await deps.reports.put(key, JSON.stringify(drillReport(next), null, 2)),
+    };
   } catch (e) {
     failures.push(failureOf(`report ${key}`, e));
+    report = reportUnavailable(e);
   }
   // Only a passed drill sets the bar for the next one: a failed restore must not lower it.
   if (v.passed && s.verification) {
@@ -703,7 +709,7 @@ const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => 
     }
   }
   try {
-    await deps.notifier.send(drillNotification(next, v, key, janitorMaxAgeHours(deps.config.drill)));
+    await deps.notifier.send(drillNotification(next, v, key, report, janitorMaxAgeHours(deps.config.drill)));
   } catch (e) {
     failures.push(failureOf('drill notification', e));
   }

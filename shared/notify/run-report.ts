@@ -55,9 +55,27 @@ export const writeRunReport = async (
   try {
     return { status: 'written', link: await reports.put(key, JSON.stringify(report, null, 2)) };
   } catch (e) {
-    return { status: 'failed', why: clip(`${errorCode(e)}: ${errorMessage(e)}`, 300) };
+    return reportUnavailable(e);
   }
 };
+
+/** The result of a report write that threw: why, cut, for the summary to print instead of the link. */
+export const reportUnavailable = (e: unknown): RunReportResult => ({
+  status: 'failed',
+  why: clip(`${errorCode(e)}: ${errorMessage(e)}`, 300),
+});
+
+/**
+ * A summary as its report's write leaves it: linked to the report (the console page) when it was written;
+ * raised from `info` to `warning` when the write failed, so a lost report is noticed.
+ */
+export const withReportLink = (n: Notification, report: RunReportResult): Notification => ({
+  ...n,
+  severity: report.status === 'failed' && n.severity === 'info' ? 'warning' : n.severity,
+  ...(report.status === 'written'
+    ? { links: [...(n.links ?? []), { text: 'Full report', href: report.link.consoleUrl }] }
+    : {}),
+});
 
 /** The summary's lines about the full report. */
 export const runReportLines = (r: RunReportResult): string[] =>
@@ -97,14 +115,7 @@ export const reportRun = async (
   });
   if (report.status === 'failed')
     logger.warn('full run report not written', { capability: run.capability, why: report.why });
-  const n = summarise(report);
-  const notification: Notification = {
-    ...n,
-    severity: report.status === 'failed' && n.severity === 'info' ? 'warning' : n.severity,
-    ...(report.status === 'written'
-      ? { links: [...(n.links ?? []), { text: 'Full report', href: report.link.consoleUrl }] }
-      : {}),
-  };
+  const notification = withReportLink(summarise(report), report);
   return { report, notification, outcomes: await sendReported(deps.notifier, notification) };
 };
 

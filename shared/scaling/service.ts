@@ -1,7 +1,7 @@
-import type { Severity } from '../config/schema.js';
-import { clip, echo, errorMessage, EventShapeError } from '../errors.js';
+import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome } from '../model.js';
-import { type Notification, sendReported } from '../notify/notifier.js';
+import { sendReported } from '../notify/notifier.js';
+import { reportRun, type RunReports } from '../notify/run-report.js';
 import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
@@ -31,6 +31,7 @@ import type {
   ScalingResources,
   ScalingStore,
 } from './ports.js';
+import { count, decisionMessage, SEPARATE_MAX, subjectOf, summaryMessage } from './message.js';
 import { namedRules, type RuleEvent, type ScalingRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -42,6 +43,8 @@ export interface ScalingDeps extends BaseDeps {
   state: ScalingStore;
   /** Describes an alarm when the event does not say which side of its band it breached. */
   alarms?: AlarmDescriber;
+  /** Where a run that summarises many decisions keeps its full report (runs/scaling/); without it, none. */
+  reports?: RunReports;
 }
 
 /** What one invocation decided and did. */
@@ -421,85 +424,9 @@ const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<DecisionR
   return out;
 };
 
-const approveCommand = (id: string, stage: string) => `steward approve ${id} --stage ${stage}`;
-
-/** One line: what happened. */
-export const subjectOf = (d: DecisionRecord): string => {
-  const what = d.decision.verdict === 'act' ? describeChange(d.decision.change) : undefined;
-  switch (d.status) {
-    case 'done':
-      return `${d.rule}: ${what ?? 'done'}`;
-    case 'already-done':
-      // An earlier try got through (or the approval was executed before): say so, never count it as acted.
-      return `${d.rule}: already done: ${what ?? (d.decision.verdict === 'skip' ? d.decision.detail : 'done')}`;
-    case 'planned':
-      return `[dry run] ${d.rule}: would ${what ?? 'act'}`;
-    case 'approval-requested':
-      return `${d.rule}: approval needed (${d.approvalId}): ${what}`;
-    case 'skipped':
-      return `${d.rule}: skipped (${d.decision.verdict === 'skip' ? d.decision.reason : '?'}) on ${d.resource}`;
-    case 'failed':
-      return `${d.rule}: FAILED${what ? ` to ${what}` : ''}`;
-  }
-};
-
-// The longest text a decision's message quotes (an AWS error can carry a whole policy document); the error
-// itself stays whole in the run's PartialFailureError and the log.
-const TEXT_MAX = 1000;
-
-const linesOf = (d: DecisionRecord, stage: string): string[] => {
-  const lines = [
-    `Alarm ${d.alarmName} at ${d.at}; rule ${d.rule} (${d.action}, mode ${d.mode}) on ${d.resource}.`,
-  ];
-  if (d.decision.verdict === 'act') lines.push(`Why: ${clip(d.decision.reason, TEXT_MAX)}.`);
-  else lines.push(`Why: ${d.decision.reason}: ${clip(d.decision.detail, TEXT_MAX)}.`);
-  if (d.error) lines.push(`Error: ${clip(d.error, TEXT_MAX)}`);
-  if (d.warning) lines.push(`Note: ${clip(d.warning, TEXT_MAX)}`);
-  if (d.status === 'approval-requested' && d.decision.verdict === 'act') {
-    lines.push(
-      '',
-      `Exact change: ${JSON.stringify(d.decision.change)}`,
-      `To execute it once: ${approveCommand(d.approvalId!, stage)}`,
-      `  or invoke steward-${stage}-scaling with {"action":"approve","id":"${d.approvalId}"}`,
-      'It is checked again against the resource before it runs; nothing happens without approval.',
-    );
-  }
-  return lines;
-};
-
-/** A decision as a message's details carry it: its free texts cut (the log line keeps them whole). */
-const boundedRecord = (d: DecisionRecord): DecisionRecord => ({
-  ...d,
-  ...(d.error !== undefined && { error: clip(d.error, TEXT_MAX) }),
-  ...(d.warning !== undefined && { warning: clip(d.warning, TEXT_MAX) }),
-  decision:
-    d.decision.verdict === 'act'
-      ? { ...d.decision, reason: clip(d.decision.reason, TEXT_MAX) }
-      : { ...d.decision, detail: clip(d.decision.detail, TEXT_MAX) },
-});
-
 const notifiable = (d: DecisionRecord): boolean =>
   !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
   !(d.status === 'already-done' && d.decision.verdict === 'skip');
-
-/**
- * The pager signal of a decision: a failed action opens `scaling:<rule>:<resource>`; the next action of the
- * rule on the resource that succeeds clears it (a resolve of a key with no open incident is dropped).
- */
-const alertsOf = (d: DecisionRecord): Pick<Notification, 'alerts'> => {
-  const key = `scaling:${d.rule}:${d.resource}`;
-  if (d.status === 'failed')
-    return {
-      alerts: [{ key, action: 'trigger', severity: 'critical', summary: subjectOf(d), resource: d.resource }],
-    };
-  if (d.status === 'done' || d.status === 'already-done')
-    return {
-      alerts: [{ key, action: 'resolve', severity: 'critical', summary: subjectOf(d), resource: d.resource }],
-    };
-  return {};
-};
-
-const severityOf = (d: DecisionRecord): Severity => (d.status === 'failed' ? 'critical' : d.severity);
 
 const outcomeOf = (d: DecisionRecord): Outcome => {
   const base = { resource: d.resource, action: d.action };
@@ -526,9 +453,6 @@ const outcomeOf = (d: DecisionRecord): Outcome => {
       return { ...base, status: 'failed', error: d.error ?? 'failed' };
   }
 };
-
-const count = (ds: readonly DecisionRecord[], ...s: DecisionRecord['status'][]) =>
-  ds.filter((d) => s.includes(d.status)).length;
 
 const summarize = (req: ScalingRequest, ds: readonly DecisionRecord[]): string => {
   if (ds.length === 1) return subjectOf(ds[0]!);
@@ -606,6 +530,66 @@ const runEvent = async (
 };
 
 /**
+ * The decisions a message told are announced, so a redelivery stays quiet. Not told (`failed` not empty):
+ * the run fails, and Lambda's retry tells them (they were recorded before the message).
+ */
+const markAnnounced = async (deps: ScalingDeps, told: readonly DecisionRecord[], failed: Outcome[]) => {
+  if (failed.length) return failed;
+  for (const d of told) {
+    if (!d.eventKey) continue;
+    await deps.state
+      .markAnnounced(d.eventKey)
+      .catch((e: unknown) =>
+        logger.warn('could not mark the decision announced', { key: d.eventKey, error: errorMessage(e) }),
+      );
+  }
+  return failed;
+};
+
+/**
+ * Tell the decisions that are news. A few (an alarm's run has one): one message each. More than
+ * SEPARATE_MAX (a scale-in check over many databases): `reportRun`, the run's full report (every decision)
+ * written to the report bucket first, then one bounded summary that links it. An approval request still
+ * goes out on its own as well: each is one change a person approves by its id, and its message carries the
+ * exact change and the command.
+ */
+const tell = async (
+  req: ScalingRequest,
+  decisions: readonly DecisionRecord[],
+  deps: ScalingDeps,
+): Promise<Outcome[]> => {
+  const told = decisions.filter(notifiable);
+  const alone = (d: DecisionRecord) => d.status === 'approval-requested';
+  const separate = told.filter((d) => !alone(d)).length <= SEPARATE_MAX;
+  const outcomes: Outcome[] = [];
+  for (const d of separate ? told : told.filter(alone)) {
+    const n = decisionMessage(d, deps.config.stage);
+    outcomes.push(...(await markAnnounced(deps, [d], await sendReported(deps.notifier, n))));
+  }
+  if (separate) return outcomes;
+  const headline = summarize(req, decisions);
+  const label = req.action === 'scale-in-check' ? 'scale-in check' : `scaling ${req.action}`;
+  const run = await reportRun(
+    deps,
+    {
+      capability: CAPABILITY,
+      at: deps.now(),
+      name: req.action,
+      report: { action: req.action, dryRun: req.dryRun || deps.dryRun, summary: headline, decisions },
+    },
+    (report) => summaryMessage(label, headline, told, report),
+  );
+  outcomes.push(
+    ...(await markAnnounced(
+      deps,
+      told.filter((d) => !alone(d)),
+      run.outcomes,
+    )),
+  );
+  return outcomes;
+};
+
+/**
  * Run one scaling request. Each alarm transition gets exactly one decision (acted, skipped with its reason,
  * planned, approval requested, or failed); every decision is logged and counted, and each one that is news is
  * notified at its rule's severity (failures: critical). Then PartialFailureError if any failed.
@@ -630,27 +614,8 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
   }
 
   const outcomes = decisions.map(outcomeOf);
-  for (const d of decisions) {
-    logger.info('scaling decision', { ...d });
-    if (!notifiable(d)) continue;
-    const failed = await sendReported(deps.notifier, {
-      severity: severityOf(d),
-      capability: CAPABILITY,
-      subject: subjectOf(d),
-      lines: linesOf(d, deps.config.stage),
-      data: boundedRecord(d),
-      ...alertsOf(d),
-    });
-    outcomes.push(...failed);
-    // Told: a redelivery of the event stays quiet. Not told: the run fails, and Lambda's retry tells it.
-    if (!failed.length && d.eventKey) {
-      await deps.state
-        .markAnnounced(d.eventKey)
-        .catch((e: unknown) =>
-          logger.warn('could not mark the decision announced', { key: d.eventKey, error: errorMessage(e) }),
-        );
-    }
-  }
+  for (const d of decisions) logger.info('scaling decision', { ...d });
+  outcomes.push(...(await tell(req, decisions, deps)));
 
   // A replayed decision was counted when it was made.
   const fresh = decisions.filter((d) => !d.replayed);

@@ -16,6 +16,7 @@ import type { SourceShape } from '../../shared/drill/shape.js';
 import type { DrillState } from '../../shared/drill/state.js';
 import { GuardRefusedError } from '../../shared/errors.js';
 import type { Snapshot } from '../../shared/model.js';
+import { s3ConsoleUrl } from '../../shared/notify/run-report.js';
 import { Tag, type Tags } from '../../shared/tags.js';
 
 export interface FakeResource {
@@ -193,6 +194,10 @@ export const fakeTaskSignal = (): TaskSignal & { calls: SignalCall[]; fail: unkn
   return s;
 };
 
+/** The report bucket the fake report store links its objects in. */
+export const FAKE_REPORT_BUCKET = 'steward-reports';
+
+/** ReportStore in memory, linking each object as the S3 store does (bucket `steward-reports`, eu-west-1). */
 export const fakeReportStore = (): ReportStore & { objects: Map<string, string>; fail: unknown } => {
   const r = {
     objects: new Map<string, string>(),
@@ -200,6 +205,10 @@ export const fakeReportStore = (): ReportStore & { objects: Map<string, string>;
     put: async (key: string, body: string) => {
       if (r.fail !== undefined) throw r.fail;
       r.objects.set(key, body);
+      return {
+        uri: `s3://${FAKE_REPORT_BUCKET}/${key}`,
+        consoleUrl: s3ConsoleUrl(FAKE_REPORT_BUCKET, 'eu-west-1', key),
+      };
     },
     get: async (key: string) => r.objects.get(key),
   };

@@ -166,6 +166,20 @@ describe('scaling in prod (the seed rules)', () => {
   });
 });
 
+describe('scaling run reports', () => {
+  it('may write to the report bucket only under runs/scaling/ (the full report of a run with many decisions)', () => {
+    // Act
+    const writes = statements(prod).filter(
+      (s) => s.policy.startsWith('Scaling') && list(s.Action).includes('s3:PutObject'),
+    );
+    // Assert
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.Sid).toBe('WriteRunReports');
+    expect(JSON.stringify(writes[0]!.Resource)).toMatch(/\/runs\/scaling\/\*"/);
+    expect(allowing(prod, 's3:GetObject').filter((s) => s.policy.startsWith('Scaling'))).toEqual([]);
+  });
+});
+
 describe('scaling with every action, an SNS topic and scale-in', () => {
   it('builds the state table for scaling alone (no drills on this stage)', () => {
     all.resourceCountIs('AWS::DynamoDB::Table', 1);

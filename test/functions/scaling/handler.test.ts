@@ -35,13 +35,14 @@ import { rdsScaling } from '../../../shared/aws/rds-scaling.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { memoryRunReports } from '../../../shared/notify/run-report.js';
 import { metrics } from '../../../shared/observability.js';
 import { cooldownKey, seenKey } from '../../../shared/scaling/ids.js';
 import { awsScalingResources } from '../../../shared/aws/scaling-resources.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { fakeScalingStore } from '../../fakes/scaling.js';
-import { expectBoundedSummary } from '../../support/bounded.js';
-import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
+import { expectBoundedSummary, onlyReport } from '../../support/bounded.js';
+import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
 
 const REGION = 'eu-west-1';
 const rds = mockClient(RDSClient);
@@ -742,6 +743,93 @@ describe('scale-in on a sustained OK', () => {
     // Assert
     expect(r.decisions).toEqual([]);
     expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+  });
+});
+
+describe('a run with many decisions', () => {
+  it('a scale-in check over 500 databases sends one bounded summary; the run report holds every decision', async () => {
+    // Prepare: 500 databases OK for 105 minutes; every 50th refuses the change; the first 5 need approval.
+    const { deps, state, notifier } = setup({ now: '2026-01-15T12:45:00Z', config: scaleInEstate(500, 5) });
+    const reports = memoryRunReports('steward-reports', REGION);
+    deps.reports = reports;
+    for (const r of Object.keys(scaleInEstate(500, 5).scaling.rules))
+      await state.setAlarmState(`${r}-high`, 'OK', new Date('2026-01-15T11:00:00Z'), 86_400);
+    rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
+      ...meta,
+      DBInstances: [
+        instance({
+          DBInstanceIdentifier: input.DBInstanceIdentifier,
+          DBInstanceArn: `arn:aws:rds:${REGION}:111122223333:db:${input.DBInstanceIdentifier}`,
+          DBInstanceClass: 'db.r6g.xlarge',
+        }),
+      ],
+    }));
+    rds.on(ModifyDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
+      if (Number(input.DBInstanceIdentifier.slice(3)) % 50 === 49)
+        throw new InvalidDBInstanceStateFault({ $metadata: {}, message: 'not in available state' });
+      return meta;
+    });
+
+    // Act
+    const error = await failing(run(scaleInEvent, deps));
+
+    // Assert: 5 approval requests (each one change a person approves by its id) and one summary, not 500.
+    expect(error.failures).toHaveLength(10);
+    const [approvals, summaries] = [
+      notifier.sent.filter((n) => n.subject.includes('approval needed')),
+      notifier.sent.filter((n) => !n.subject.includes('approval needed')),
+    ];
+    expect(approvals).toHaveLength(5);
+    expect(summaries).toHaveLength(1);
+    const summary = summaries[0]!;
+    const body = expectBoundedSummary(summary);
+    expect(summary).toMatchObject({
+      severity: 'critical',
+      capability: 'scaling',
+      subject: 'scale-in check: 10 FAILED, 5 awaiting approval, 485 acted of 500 decisions',
+    });
+    expect(body).toContain(
+      '500 decisions: 485 acted, 0 already done, 5 awaiting approval, 0 planned, 0 skipped, 10 failed',
+    );
+    // Failures first, each named with its error.
+    expect(body.indexOf('db-049-cpu: FAILED')).toBeLessThan(body.indexOf('db-005-cpu: modify db-005'));
+    expect(body).toContain('... and 475 more acted (in the full report)');
+    const { key, report } = onlyReport<{ decisions: { rule: string; status: string }[] }>(reports);
+    expect(key).toMatch(/^runs\/scaling\/2026-01-15\/20260115T124500Z-scale-in-check\.json$/);
+    expect(body).toContain(`Full report: s3://steward-reports/${key}`);
+    expect(report.decisions).toHaveLength(500);
+    expect(report.decisions.filter((d) => d.status === 'failed')).toHaveLength(10);
+    // The pager still opens one incident per failed resource and clears the others.
+    expect(summary.alerts?.filter((a) => a.action === 'trigger')).toHaveLength(10);
+    // Told: every decision is marked announced, so a redelivery stays quiet.
+    const told = [...state.items.values()].filter((i) => typeof i.outcome === 'string');
+    expect(told).toHaveLength(490);
+    expect(told.every((i) => i.announced === true)).toBe(true);
+  });
+
+  it('a few decisions are still each their own message', async () => {
+    // Prepare
+    const { deps, state, notifier } = setup({ now: '2026-01-15T12:45:00Z', config: scaleInEstate(3, 0) });
+    deps.reports = memoryRunReports('steward-reports', REGION);
+    for (const r of Object.keys(scaleInEstate(3, 0).scaling.rules))
+      await state.setAlarmState(`${r}-high`, 'OK', new Date('2026-01-15T11:00:00Z'), 86_400);
+    rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
+      ...meta,
+      DBInstances: [
+        instance({ DBInstanceIdentifier: input.DBInstanceIdentifier, DBInstanceClass: 'db.r6g.xlarge' }),
+      ],
+    }));
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+
+    // Act
+    await run(scaleInEvent, deps);
+
+    // Assert
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'db-000-cpu: modify db-000 class db.r6g.xlarge → db.r6g.large (next maintenance window)',
+      'db-001-cpu: modify db-001 class db.r6g.xlarge → db.r6g.large (next maintenance window)',
+      'db-002-cpu: modify db-002 class db.r6g.xlarge → db.r6g.large (next maintenance window)',
+    ]);
   });
 });
 

@@ -1,13 +1,21 @@
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
+import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
 import { run, wire } from '../../../functions/scaling/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
+import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
 
 // Scaling through its real adapters (handler wire(), SDK clients mocked): the state table keys, the
 // release of a failed event, and the class change exactly as the code sends them. The IAM suite
@@ -58,5 +66,56 @@ describe('scaling through its real adapters', () => {
       TableName: TABLE,
       Key: { pk: expect.stringMatching(/^scaling-seen#orders-db-cpu-high#/) },
     });
+  });
+
+  it('writes the full report of a scale-in check over many databases under runs/scaling/ of the report bucket', async () => {
+    // Prepare: 8 databases whose alarms have been OK since 11:00, each one class above its floor.
+    const rds = mockClient(RDSClient);
+    const doc = mockClient(DynamoDBDocumentClient);
+    const s3 = mockClient(S3Client);
+    mocks.push(rds, doc, s3);
+    rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: input.DBInstanceIdentifier,
+          DBInstanceArn: `arn:aws:rds:eu-west-1:111122223333:db:${input.DBInstanceIdentifier}`,
+          DBInstanceStatus: 'available',
+          DBInstanceClass: 'db.r6g.xlarge',
+          Engine: 'postgres',
+        },
+      ],
+    }));
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    doc
+      .on(GetCommand)
+      .callsFake((input: { Key: { pk: string } }) =>
+        input.Key.pk.startsWith('scaling-alarm#')
+          ? { Item: { pk: input.Key.pk, state: 'OK', since: '2026-01-15T11:00:00.000Z' } }
+          : {},
+      );
+    doc.on(PutCommand).resolves({});
+    doc.on(UpdateCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
+    const notifier = memoryNotifier();
+    const deps = wire(
+      {
+        config: parseConfig(scaleInEstate(8), 'test'),
+        dryRun: false,
+        notifier,
+        now: () => new Date('2026-01-15T12:45:00Z'),
+      },
+      { STATE_TABLE: TABLE, REPORT_BUCKET: 'steward-prod-reports' },
+    );
+
+    // Act
+    await run(structuredClone(scaleInEvent), deps);
+
+    // Assert
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'steward-prod-reports',
+      Key: expect.stringMatching(/^runs\/scaling\/2026-01-15\/20260115T124500Z-scale-in-check\.json$/),
+    });
+    expect(notifier.sent.map((n) => n.subject)).toEqual(['scale-in check: 8 acted of 8 decisions']);
   });
 });

@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { copyQueueKey, dynamoCopyLedger } from '../../../shared/aws/copy-ledger.js';
-import { rdsSnapshotReader } from '../../../shared/aws/snapshots.js';
+import { IDS_PER_REQUEST, rdsSnapshotReader } from '../../../shared/aws/snapshots.js';
 import type { CopyQueue } from '../../../shared/backup/copy-plan.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
@@ -106,6 +106,27 @@ describe('rdsSnapshotReader', () => {
     // Act / Assert
     expect((await reader().get('rds-instance', 'here'))?.id).toBe('here');
     expect(await reader().get('rds-instance', 'gone')).toBeUndefined();
+  });
+
+  it('reads named snapshots with the db-snapshot-id filter, never more than IDS_PER_REQUEST values a request', async () => {
+    // Prepare: 45 ids (more than any destination has in flight), each answered by its own snapshot.
+    const sent: string[][] = [];
+    rds.on(DescribeDBSnapshotsCommand).callsFake((input: DescribeDBSnapshotsCommandInput) => {
+      const values = input.Filters?.find((f) => f.Name === 'db-snapshot-id')?.Values ?? [];
+      sent.push([...values]);
+      return { ...meta, DBSnapshots: values.map((id) => snap(id)) };
+    });
+    const ids = Array.from({ length: 45 }, (_, i) => `steward-db${i}-202601150300-sched`);
+
+    // Act
+    const found = await reader().some('rds-instance', ids);
+
+    // Assert
+    expect(IDS_PER_REQUEST).toBeLessThan(100); // the only limit observed on an RDS identifier filter
+    expect(sent.map((v) => v.length)).toEqual([20, 20, 5]);
+    expect(sent.flat()).toEqual(ids);
+    expect(found.map((s) => s.id).sort()).toEqual([...ids].sort());
+    expect(rds).toReceiveCommandWith(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' });
   });
 
   it('names the call and the database when throttling outlasts the retries', async () => {

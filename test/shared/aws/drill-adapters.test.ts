@@ -140,9 +140,17 @@ describe('s3ReportStore', () => {
       'arn:aws:kms:eu-west-1:111122223333:key/abc',
       { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/abc' },
     ],
-  ])('stores JSON encrypted with %s', async (_t, key, sse) => {
+  ])('stores JSON encrypted with %s and links it as the run reports are', async (_t, key, sse) => {
     s3.on(PutObjectCommand).resolves({});
-    await s3ReportStore(new S3Client({}), 'reports', key).put('drills/orders-db/2026/02/d1.json', '{}');
+    const link = await s3ReportStore(new S3Client({}), 'reports', 'eu-west-1', key).put(
+      'drills/orders-db/2026/02/d1.json',
+      '{}',
+    );
+    expect(link).toEqual({
+      uri: 's3://reports/drills/orders-db/2026/02/d1.json',
+      consoleUrl:
+        'https://console.aws.amazon.com/s3/object/reports?region=eu-west-1&prefix=drills%2Forders-db%2F2026%2F02%2Fd1.json',
+    });
     expect(s3).toReceiveCommandWith(PutObjectCommand, {
       Bucket: 'reports',
       Key: 'drills/orders-db/2026/02/d1.json',
@@ -164,7 +172,7 @@ describe('s3ReportStore.get', () => {
     s3.on(GetObjectCommand, { Key: 'baselines/none.json' }).rejects(
       Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }),
     );
-    const store = s3ReportStore(new S3Client({}), 'reports');
+    const store = s3ReportStore(new S3Client({}), 'reports', 'eu-west-1');
 
     // Act / Assert
     await expect(store.get('baselines/orders-db.json')).resolves.toBe('{"orders":{"rows":1}}');
@@ -177,8 +185,8 @@ describe('s3ReportStore.get', () => {
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
 
     // Act / Assert
-    await expect(s3ReportStore(new S3Client({}), 'reports').get('baselines/x.json')).rejects.toThrow(
-      /GetObject failed for s3:\/\/reports\/baselines\/x\.json: AccessDenied/,
-    );
+    await expect(
+      s3ReportStore(new S3Client({}), 'reports', 'eu-west-1').get('baselines/x.json'),
+    ).rejects.toThrow(/GetObject failed for s3:\/\/reports\/baselines\/x\.json: AccessDenied/);
   });
 });

@@ -27,8 +27,10 @@ import {
 } from '../../../shared/errors.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { s3ConsoleUrl } from '../../../shared/notify/run-report.js';
 import { metrics } from '../../../shared/observability.js';
 import {
+  FAKE_REPORT_BUCKET,
   fakeCredentials,
   fakeReportStore,
   fakeRestorePort,
@@ -640,7 +642,7 @@ describe('record', () => {
     expect(body).toContain('  ✗ row count public.ledger_entries_partition_0000: 0 (expected 1000)');
     expect(body).toContain('... and 4975 more checks (in the full report)');
     const key = `drills/orders-db/2026/02/${DRILL}.json`;
-    expect(body).toContain(`Report: ${key}`);
+    expect(body).toContain(`Full report: s3://${FAKE_REPORT_BUCKET}/${key}`);
     const doc = JSON.parse(f.reports.objects.get(key)!) as { verification: { checks: unknown[] } };
     expect(doc.verification.checks).toHaveLength(5000);
   });
@@ -687,6 +689,12 @@ describe('record', () => {
       subject: 'Drill passed: orders-db',
     });
     expect(f.notifier.sent[0]!.lines.join('\n')).toContain('DR drill PASSED: orders-db');
+    // Linked the way every run report is: the S3 URI and the console page.
+    expect(f.notifier.sent[0]!.lines).toContain(`Full report: s3://${FAKE_REPORT_BUCKET}/${key}`);
+    expect(f.notifier.sent[0]!.links).toContainEqual({
+      text: 'Full report',
+      href: s3ConsoleUrl(FAKE_REPORT_BUCKET, 'eu-west-1', key),
+    });
     expect(JSON.stringify(next)).not.toContain(PASSWORD);
     expect(f.reports.objects.get(key)).not.toContain(PASSWORD);
   });
@@ -810,12 +818,21 @@ describe('record', () => {
     );
   });
 
-  it('still notifies when the report cannot be stored, then throws', async () => {
+  it('still notifies when the report cannot be stored, says so instead of a link, then throws', async () => {
+    // Prepare
     const f = fakeDeps();
-    f.reports.fail = new Error('AccessDenied');
+    f.reports.fail = Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
     const s = await cleaned(f);
+    // Act
     await expect(runDrillTask(task('record', s), f.deps)).rejects.toThrow(PartialFailureError);
+    // Assert
     expect(f.notifier.sent).toHaveLength(1);
+    const sent = f.notifier.sent[0]!;
+    expect(sent.lines).toContain('Full report unavailable: AccessDenied: Access Denied');
+    expect(sent.lines.join('\n')).not.toContain('s3://');
+    expect(sent.links ?? []).not.toContainEqual(expect.objectContaining({ text: 'Full report' }));
+    // A passed drill whose report is lost is not quiet news.
+    expect(sent.severity).toBe('warning');
   });
 
   it('builds the same report document the CLI prints', async () => {

@@ -81,6 +81,38 @@ export const scalingConfigInput = {
   },
 } satisfies StewardConfigInput;
 
+/**
+ * `n` databases `db-000`…, each with a scale-up rule (`db-000-cpu` on alarm `db-000-cpu-high`) whose
+ * scale-in steps back from xlarge to large; the first `approve` rules ask for approval first.
+ */
+export const scaleInEstate = (n: number, approve = 0) =>
+  ({
+    stage: 'prod',
+    region: 'eu-west-1',
+    scaling: {
+      enabled: true,
+      rules: Object.fromEntries(
+        Array.from({ length: n }, (_, i) => {
+          const db = `db-${String(i).padStart(3, '0')}`;
+          return [
+            `${db}-cpu`,
+            {
+              alarm: { name: `${db}-cpu-high` },
+              resource: db,
+              action: {
+                type: 'rds.scaleUp',
+                ladder: ['db.r6g.large', 'db.r6g.xlarge'],
+                max: 'db.r6g.xlarge',
+              },
+              scaleIn: { enabled: true, afterOkMinutes: 60 },
+              ...(i < approve ? { mode: 'approve' } : {}),
+            },
+          ];
+        }),
+      ),
+    },
+  }) satisfies StewardConfigInput;
+
 export const scalingConfig = () => parseConfig(scalingConfigInput, 'test');
 
 export const rule = (name: string): NamedRule => {

@@ -1,0 +1,179 @@
+import type { Severity } from '../config/schema.js';
+import { clip } from '../errors.js';
+import { TOP_FAILURES, topLines } from '../notify/budget.js';
+import type { AlertSignal, Notification } from '../notify/notifier.js';
+import { runReportLines, type RunReportResult } from '../notify/run-report.js';
+import { describeChange } from './engine.js';
+import type { DecisionRecord } from './model.js';
+
+// What one scaling decision says, alone or in a run's summary: the texts and the pager signals.
+
+/** How many decisions of one status a list of decisions holds. */
+export const count = (ds: readonly DecisionRecord[], ...s: DecisionRecord['status'][]): number =>
+  ds.filter((d) => s.includes(d.status)).length;
+
+const approveCommand = (id: string, stage: string) => `steward approve ${id} --stage ${stage}`;
+
+/** One line: what happened. */
+export const subjectOf = (d: DecisionRecord): string => {
+  const what = d.decision.verdict === 'act' ? describeChange(d.decision.change) : undefined;
+  switch (d.status) {
+    case 'done':
+      return `${d.rule}: ${what ?? 'done'}`;
+    case 'already-done':
+      // An earlier try got through (or the approval was executed before): say so, never count it as acted.
+      return `${d.rule}: already done: ${what ?? (d.decision.verdict === 'skip' ? d.decision.detail : 'done')}`;
+    case 'planned':
+      return `[dry run] ${d.rule}: would ${what ?? 'act'}`;
+    case 'approval-requested':
+      return `${d.rule}: approval needed (${d.approvalId}): ${what}`;
+    case 'skipped':
+      return `${d.rule}: skipped (${d.decision.verdict === 'skip' ? d.decision.reason : '?'}) on ${d.resource}`;
+    case 'failed':
+      return `${d.rule}: FAILED${what ? ` to ${what}` : ''}`;
+  }
+};
+
+// The longest text a decision's message quotes (an AWS error can carry a whole policy document); the error
+// itself stays whole in the run's PartialFailureError and the log.
+const TEXT_MAX = 1000;
+
+export const linesOf = (d: DecisionRecord, stage: string): string[] => {
+  const lines = [
+    `Alarm ${d.alarmName} at ${d.at}; rule ${d.rule} (${d.action}, mode ${d.mode}) on ${d.resource}.`,
+  ];
+  if (d.decision.verdict === 'act') lines.push(`Why: ${clip(d.decision.reason, TEXT_MAX)}.`);
+  else lines.push(`Why: ${d.decision.reason}: ${clip(d.decision.detail, TEXT_MAX)}.`);
+  if (d.error) lines.push(`Error: ${clip(d.error, TEXT_MAX)}`);
+  if (d.warning) lines.push(`Note: ${clip(d.warning, TEXT_MAX)}`);
+  if (d.status === 'approval-requested' && d.decision.verdict === 'act') {
+    lines.push(
+      '',
+      `Exact change: ${JSON.stringify(d.decision.change)}`,
+      `To execute it once: ${approveCommand(d.approvalId!, stage)}`,
+      `  or invoke steward-${stage}-scaling with {"action":"approve","id":"${d.approvalId}"}`,
+      'It is checked again against the resource before it runs; nothing happens without approval.',
+    );
+  }
+  return lines;
+};
+
+/** A decision as a message's details carry it: its free texts cut (the log line keeps them whole). */
+export const boundedRecord = (d: DecisionRecord): DecisionRecord => ({
+  ...d,
+  ...(d.error !== undefined && { error: clip(d.error, TEXT_MAX) }),
+  ...(d.warning !== undefined && { warning: clip(d.warning, TEXT_MAX) }),
+  decision:
+    d.decision.verdict === 'act'
+      ? { ...d.decision, reason: clip(d.decision.reason, TEXT_MAX) }
+      : { ...d.decision, detail: clip(d.decision.detail, TEXT_MAX) },
+});
+
+/**
+ * The pager signal of a decision: a failed action opens `scaling:<rule>:<resource>`; the next action of the
+ * rule on the resource that succeeds clears it (a resolve of a key with no open incident is dropped).
+ */
+export const alertsOf = (d: DecisionRecord): Pick<Notification, 'alerts'> => {
+  const key = `scaling:${d.rule}:${d.resource}`;
+  if (d.status === 'failed')
+    return {
+      alerts: [{ key, action: 'trigger', severity: 'critical', summary: subjectOf(d), resource: d.resource }],
+    };
+  if (d.status === 'done' || d.status === 'already-done')
+    return {
+      alerts: [{ key, action: 'resolve', severity: 'critical', summary: subjectOf(d), resource: d.resource }],
+    };
+  return {};
+};
+
+export const severityOf = (d: DecisionRecord): Severity => (d.status === 'failed' ? 'critical' : d.severity);
+
+/** The message of one decision: what happened, why, the exact change to approve, at the rule's severity. */
+export const decisionMessage = (d: DecisionRecord, stage: string): Notification => ({
+  severity: severityOf(d),
+  capability: 'scaling',
+  subject: subjectOf(d),
+  lines: linesOf(d, stage),
+  data: boundedRecord(d),
+  ...alertsOf(d),
+});
+
+/**
+ * Up to this many decisions to tell, a run sends each as its own message (an alarm's run has one); beyond
+ * it (a scale-in check over many databases), one bounded summary that links the run's full report.
+ */
+export const SEPARATE_MAX = 5;
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+const ERROR_MAX = 300;
+
+// The groups a summary names, in its order: what needs a person first.
+const GROUPS: readonly { status: DecisionRecord['status']; what: string; title: string }[] = [
+  {
+    status: 'approval-requested',
+    what: 'awaiting approval',
+    title: 'Awaiting approval (each also sent with its id):',
+  },
+  { status: 'done', what: 'acted', title: 'Acted:' },
+  { status: 'already-done', what: 'already done', title: 'Already done by an earlier try:' },
+  { status: 'planned', what: 'planned', title: 'Planned (dry run):' },
+  { status: 'skipped', what: 'skipped', title: 'Skipped:' },
+];
+
+/**
+ * One run's decisions as a bounded summary: the counts, the link to the full report, the failures first
+ * (TOP_FAILURES named with their errors, cut), then the first TOP_N of each group, the rest counted. It
+ * speaks at the highest severity among them (a failure: critical) and carries every decision's pager signal.
+ */
+export const summaryMessage = (
+  label: string,
+  headline: string,
+  told: readonly DecisionRecord[],
+  report: RunReportResult,
+): Notification => {
+  const failed = told.filter((d) => d.status === 'failed');
+  const parts = [
+    ...(failed.length ? [`${failed.length} FAILED`] : []),
+    ...GROUPS.flatMap((g) => {
+      const n = count(told, g.status);
+      return n ? [`${n} ${g.what}`] : [];
+    }),
+  ];
+  const severity = told
+    .map(severityOf)
+    .reduce<Severity>((a, b) => (SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a), 'info');
+  const alerts: AlertSignal[] = told.flatMap((d) => alertsOf(d).alerts ?? []);
+  return {
+    severity,
+    capability: 'scaling',
+    subject: `${label}: ${parts.join(', ')} of ${told.length} decisions`,
+    lines: [
+      headline,
+      ...runReportLines(report),
+      ...(failed.length
+        ? [
+            '',
+            'Failed:',
+            ...topLines(
+              failed,
+              (d) => `- ${subjectOf(d)}: ${clip(d.error ?? 'failed', ERROR_MAX)}`,
+              'failed',
+              TOP_FAILURES,
+            ),
+          ]
+        : []),
+      ...GROUPS.flatMap((g) => {
+        const ds = told.filter((d) => d.status === g.status);
+        return ds.length ? ['', g.title, ...topLines(ds, (d) => `- ${subjectOf(d)}`, g.what)] : [];
+      }),
+    ],
+    data: {
+      decisions: told.length,
+      counts: Object.fromEntries(
+        (['failed', ...GROUPS.map((g) => g.status)] as const).map((st) => [st, count(told, st)]),
+      ),
+    },
+    ...(alerts.length ? { alerts } : {}),
+  };
+};

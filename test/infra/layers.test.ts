@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Arrows run one way: no module of the project reaches itself again through its own imports (type-only
+// imports included: they are still a dependency a reader has to hold in their head). A shared piece lives
+// in a module below both that need it.
+const DIRS = ['infra', 'shared', 'functions', 'cli', 'bench'];
+
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+
+/** The project's own modules a file imports or re-exports from, as paths from the project root. */
+const localImports = (file: string, src: string): string[] =>
+  [...src.matchAll(/(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/g)].map((m) =>
+    normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+  );
+
+/** Every strongly connected group of two or more modules (an import circle), each sorted. */
+const importCircles = (graph: ReadonlyMap<string, readonly string[]>): string[][] => {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      group.push(w);
+    } while (w !== v);
+    if (group.length > 1) circles.push(group.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return circles;
+};
+
+describe('module layering', () => {
+  it('has no import circle in infra/, shared/, functions/, cli/ or bench/', () => {
+    // Prepare
+    const files = DIRS.flatMap(sources);
+    const graph = new Map(files.map((f) => [f, localImports(f, readFileSync(f, 'utf8'))]));
+
+    // Act
+    const circles = importCircles(graph);
+
+    // Assert
+    expect(files.length).toBeGreaterThan(100);
+    expect(circles).toEqual([]);
+  });
+
+  it('finds a circle when there is one, type-only imports included (the check can fail)', () => {
+    // Prepare
+    const graph = new Map([
+      ['infra/a.ts', localImports('infra/a.ts', "import type { B } from './b.js';")],
+      ['infra/b.ts', localImports('infra/b.ts', "import {\n  c,\n} from '../infra/c.js';")],
+      ['infra/c.ts', localImports('infra/c.ts', "export { a } from './a.js';")],
+      ['infra/d.ts', localImports('infra/d.ts', "import { a } from './a.js';")],
+    ]);
+
+    // Act / Assert
+    expect(importCircles(graph)).toEqual([['infra/a.ts', 'infra/b.ts', 'infra/c.ts']]);
+  });
+});
