@@ -30,10 +30,41 @@ export const KEY_DOCS: Record<string, string> = {
   dashboard:
     'The CloudWatch dashboard `Steward-<stage>` (per function: invocations, errors, duration; snapshots, drills, cost, status). Off by default: a dashboard costs $3 a month beyond the account’s three free ones; `steward status` and the hourly status check show the same state.',
   targets:
-    'Accounts and regions steward manages (reserved for multi-account fleets): validated today, but only the stage’s own account and region are acted on.',
+    'Accounts (one, or every account of an organizational unit) and regions steward manages, each with overrides of the stage’s policies and thresholds. Default: the stage’s own account and region. Targets elsewhere need `fleet`; today their spoke stacks synthesize, but the scheduled runs still act on the stage’s own account and region only (README: Fleet).',
   'targets[].account': 'Account id (quoted); default: the stage’s account.',
+  'targets[].organizationalUnit':
+    'Every account of this organizational unit (`ou-…`, or the root `r-…`), instead of `account`: the spoke StackSet deploys to it, and to accounts that join it later.',
   'targets[].regions': 'Regions of that account; default: the stage’s region.',
-  'targets[].role': 'IAM role (name or ARN) steward assumes in that account; required for another account.',
+  'targets[].role':
+    'IAM role (name, or ARN for an account target) steward assumes there instead of the spoke roles `steward-<stage>-spoke-<capability>-<region>`.',
+  'targets[].backup':
+    'What this target changes of `backup` (only the keys given; the rest stays the stage’s).',
+  'targets[].backup.quotaWarnPercent': 'This target’s `backup.quotaWarnPercent`.',
+  'targets[].backup.policies':
+    'Changes to policies of `backup.policies`, by name (a target adds no policy; schedules stay the stage’s).',
+  'targets[].backup.policies.<policy>.kinds': 'This target’s `kinds` for the policy.',
+  'targets[].backup.policies.<policy>.retention': 'This target’s retention policy for the policy.',
+  'targets[].backup.policies.<policy>.copyToDr': 'Whether this target copies the policy’s snapshots to DR.',
+  'targets[].backup.policies.<policy>.drLagObjectiveHours': 'This target’s DR-lag objective for the policy.',
+  'targets[].retention': 'What this target changes of `retention` (only the keys given).',
+  'targets[].retention.deletions': 'This target’s daily deletion limits (`retention.deletions`), key by key.',
+  'targets[].retention.deletions.floor': 'This target’s `retention.deletions.floor`.',
+  'targets[].retention.deletions.dueMultiple': 'This target’s `retention.deletions.dueMultiple`.',
+  'targets[].retention.deletions.safetyCap': 'This target’s `retention.deletions.safetyCap`.',
+  'targets[].retention.policies': 'Changes to policies of `retention.policies`, by name.',
+  'targets[].retention.policies.<policy>.daily': 'This target’s `daily` for the policy.',
+  'targets[].retention.policies.<policy>.weekly': 'This target’s `weekly` for the policy.',
+  'targets[].retention.policies.<policy>.monthly': 'This target’s `monthly` for the policy.',
+  'targets[].retention.policies.<policy>.yearly': 'This target’s `yearly` for the policy.',
+  'targets[].retention.policies.<policy>.keepAtLeast': 'This target’s `keepAtLeast` for the policy.',
+  fleet:
+    'Hub and spokes: how the hub (this stage) reaches targets in other accounts. Required once a target names another account or an OU (README: Fleet).',
+  'fleet.organizationId':
+    'Organization id (`o-…`): spoke roles trust hub principals of this organization only, and the hub’s fleet event bus accepts events from its accounts only.',
+  'fleet.externalId':
+    'External id the hub passes when it assumes a spoke role (required by the spoke’s trust policy); for accounts outside the organization, or in addition to it.',
+  'fleet.callAs':
+    'Who creates the spokes’ StackSet: the management account (`SELF`) or a delegated administrator (`DELEGATED_ADMIN`).',
   notifications:
     'The three severity topics (`steward-<stage>-<severity>`) with their email subscriptions, chat channels and the PagerDuty route.',
   'notifications.critical': 'Pager topic: failed backups, failed drills, quota full, critical cost alerts.',
@@ -425,6 +456,7 @@ const escape = (s: string) => s.replace(/\|/g, '\\|');
 // Top-level keys with a table of their own; the rest (stage, region, ...) share the first table.
 const SECTIONS = [
   'targets',
+  'fleet',
   'notifications',
   'backup',
   'retention',

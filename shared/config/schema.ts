@@ -879,19 +879,102 @@ const RoleRef = z
     ),
   );
 
+type Unwrapped<T> = T extends z.ZodMiniDefault<infer I> ? I : T;
+type Overrides<S extends z.core.$ZodLooseShape> = { [K in keyof S]: z.ZodMiniOptional<Unwrapped<S[K]>> };
+
 /**
- * An account and regions steward manages. Only "this account, this region" is acted on today; the
- * section exists so that the multi-account fleet is an additive change (see configWarnings).
+ * The same keys and checks as `shape`, each optional and without its default: an override names only what it
+ * changes, and everything else stays the stage's value (a zod `partial` would fill the defaults back in).
+ */
+const overridesOf = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  strictObject(
+    Object.fromEntries(
+      Object.entries(shape).map(([k, s]) => {
+        const def = (s as z.ZodMiniDefault)._zod.def;
+        return [k, z.optional(def.type === 'default' ? def.innerType : s)];
+      }),
+    ) as Overrides<S>,
+  );
+
+const { kinds, retention, copyToDr, drLagObjectiveHours } = BackupPolicy.shape;
+
+/** What one target changes of the stage's backup settings: thresholds, and named policies' fields. */
+export const TargetBackupOverrides = strictObject({
+  quotaWarnPercent: z.optional(BackupConfig.shape.quotaWarnPercent._zod.def.innerType),
+  /** Only policies of `backup.policies`; the schedule stays the stage's (one schedule runs every target). */
+  policies: z.optional(
+    z.record(PolicyName, overridesOf({ kinds, retention, copyToDr, drLagObjectiveHours })),
+  ),
+});
+
+/** What one target changes of the stage's retention: the day's deletion limits, and named policies' counts. */
+export const TargetRetentionOverrides = strictObject({
+  deletions: z.optional(overridesOf(DeletionLimitsConfig.shape)),
+  policies: z.optional(z.record(PolicyName, overridesOf(RetentionPolicy.shape))),
+});
+
+/** AWS Organizations organization id. */
+export const OrganizationId = z
+  .string()
+  .check(z.regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id such as o-a1b2c3d4e5'));
+
+/** An organizational unit, or the organization's root (every account). */
+export const OrganizationalUnitId = z
+  .string()
+  .check(
+    z.regex(
+      /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/,
+      'must be an organizational unit id such as ou-ab12-cd34ef56, or the root (r-ab12)',
+    ),
+  );
+
+/**
+ * Accounts (one, or every account of an organizational unit) and regions steward manages, with what they
+ * change of the stage's policies. The default target is the stage's own account and region.
  */
 export const Target = strictObject({
   /** Default: the account the stage deploys to. */
   account: z.optional(AccountId),
+  /** Every account of this OU (the spoke StackSet deploys to it); instead of `account`. */
+  organizationalUnit: z.optional(OrganizationalUnitId),
   /** Default: the stage's region. */
   regions: z.optional(z.array(Region).check(z.minLength(1))),
-  /** Role steward assumes in `account` (name or ARN); required for another account. */
+  /** Role steward assumes in `account` (name or ARN) instead of the spoke stack's roles. */
   role: z.optional(RoleRef),
+  backup: z.optional(TargetBackupOverrides),
+  retention: z.optional(TargetRetentionOverrides),
 });
 export type TargetInput = z.input<typeof Target>;
+
+/** How the hub reaches its spokes (required once a target is outside the stage's own account and region). */
+export const FleetConfig = strictObject({
+  /** Spoke roles trust hub principals of this organization only; the hub's event bus accepts its accounts only. */
+  organizationId: z.optional(OrganizationId),
+  /** Required by spoke roles as sts:ExternalId (for accounts outside an organization, or in addition to it). */
+  externalId: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[\w+=,.@:/-]{2,1224}$/,
+          'must be 2-1224 letters, digits and +=,.@:/-_ (an STS external id)',
+        ),
+      ),
+  ),
+  /** Who creates the spokes' StackSet: the management account (`SELF`) or a delegated administrator. */
+  callAs: z._default(z.enum(['SELF', 'DELEGATED_ADMIN']), 'SELF'),
+}).check(
+  crossCheck(['organizationId', 'externalId'], (f, ctx) => {
+    if (!f.organizationId && !f.externalId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationId'],
+        message:
+          'or externalId is required: a spoke role trusts the hub only with the organization id or an external id',
+      });
+  }),
+);
+export type FleetConfig = z.infer<typeof FleetConfig>;
 
 /** The keys of a stage config (the file adds `$schema`, and may leave `stage` to its name). */
 export const stewardConfigShape = {
@@ -906,6 +989,8 @@ export const stewardConfigShape = {
   /** The CloudWatch dashboard `Steward-<stage>`: $3 a month beyond the account's three free ones. */
   dashboard: z._default(z.boolean(), false),
   targets: z._default(z.array(Target).check(z.minLength(1)), [{}]),
+  /** Hub and spokes: how the hub's roles reach targets outside its own account and region. */
+  fleet: z.optional(FleetConfig),
   notifications: z.prefault(NotificationsConfig, {}),
   backup: z.prefault(BackupConfig, {}),
   retention: z.prefault(RetentionConfig, {}),
@@ -956,7 +1041,13 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
     const dr = rec(c.dr);
     const drRegion = str(dr?.region);
     const kmsKeyArn = str(dr?.kmsKeyArn);
-    const copying = entries(rec(c.backup)?.policies).filter(([, p]) => p.copyToDr === true);
+    // A target may turn copies on for a policy: its DR copies need the key as well.
+    const overridden = (Array.isArray(c.targets) ? c.targets : []).flatMap((t) =>
+      entries(rec(rec(t)?.backup)?.policies),
+    );
+    const copying = [...entries(rec(c.backup)?.policies), ...overridden].filter(
+      ([, p]) => p.copyToDr === true,
+    );
     if (copying.length && drRegion) {
       const targets = Array.isArray(c.targets) ? c.targets.map(rec) : [];
       const regions = targets.flatMap((t) => (Array.isArray(t?.regions) ? t.regions : [region]));
@@ -984,37 +1075,90 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
       });
     }
   }),
-  crossCheck(['account', 'region', 'targets'], (c, ctx) => {
+  crossCheck(['account', 'region', 'targets', 'fleet'], (c, ctx) => {
     const seen = new Map<string, number>();
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
     c.targets.forEach((t, i) => {
+      const ou = t.organizationalUnit;
+      if (ou !== undefined && t.account !== undefined)
+        issue(
+          ['targets', i, 'organizationalUnit'],
+          `names every account of ${ou}, and account names one: give one of them (a target per OU or account)`,
+        );
       const account = t.account ?? c.account;
-      if (t.account !== undefined && t.account !== c.account && !t.role) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', i, 'role'],
-          message: `is required for account ${t.account}: steward reaches another account through a role (if ${t.account} is where the stage deploys, set account: "${t.account}" at the top)`,
-        });
-      }
+      const remote = ou !== undefined || (t.account !== undefined && t.account !== c.account);
+      if (remote && !c.fleet)
+        issue(
+          ['fleet'],
+          `is required for targets[${i}] (${ou ?? t.account}): steward reaches another account through its spoke roles, which trust the hub with fleet.organizationId or fleet.externalId${ou === undefined ? ` (if ${t.account} is where the stage deploys, set account: "${t.account}" at the top)` : ''}`,
+        );
+      if (remote && c.account === undefined)
+        issue(
+          ['account'],
+          `is required with targets in other accounts (targets[${i}]): spoke roles trust the hub's roles by their ARNs, which name this account`,
+        );
+      if (ou !== undefined && c.fleet && !c.fleet.organizationId)
+        issue(
+          ['fleet', 'organizationId'],
+          `is required for targets[${i}] (${ou}): the spokes of an organizational unit deploy as a StackSet of the organization`,
+        );
       const roleAccount = t.role?.startsWith('arn:') ? t.role.split(':')[4] : undefined;
-      if (roleAccount && account && roleAccount !== account) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', i, 'role'],
-          message: `is a role in account ${roleAccount}, but the target is account ${account}: use a role in ${account}`,
-        });
-      }
+      if (roleAccount && ou !== undefined)
+        issue(
+          ['targets', i, 'role'],
+          `is a role ARN of account ${roleAccount}, but ${ou} has many accounts: give the role name, the same in each account`,
+        );
+      else if (roleAccount && account && roleAccount !== account)
+        issue(
+          ['targets', i, 'role'],
+          `is a role in account ${roleAccount}, but the target is account ${account}: use a role in ${account}`,
+        );
+      const who = ou ?? account ?? 'this account';
       for (const region of t.regions ?? [c.region]) {
-        const key = `${account ?? 'this account'} ${region}`;
+        const key = `${who} ${region}`;
         const first = seen.get(key);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['targets', i, 'regions'],
-            message: `${region} of ${account ?? 'this account'} is already in targets[${first}]: list each account and region once`,
-          });
-        }
+        if (first !== undefined)
+          issue(
+            ['targets', i, 'regions'],
+            `${region} of ${who} is already in targets[${first}]: list each account and region once`,
+          );
         seen.set(key, i);
       }
+    });
+  }),
+  crossCheck(['targets', 'backup', 'retention'], (c, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    const unknown = (path: (string | number)[], kind: string, name: string, known: object) => {
+      const near = closest(name, Object.keys(known));
+      issue(
+        path,
+        `names ${kind} policy "${name}", which is not in ${kind}.policies (${names(known)}): ${near ? `did you mean "${near}"? A target overrides` : 'a target overrides'} policies of the stage, it adds none`,
+      );
+    };
+    c.targets.forEach((t, i) => {
+      for (const [name, p] of Object.entries(t.backup?.policies ?? {})) {
+        if (!Object.hasOwn(c.backup.policies, name))
+          unknown(['targets', i, 'backup', 'policies', name], 'backup', name, c.backup.policies);
+        if (p.retention !== undefined && !Object.hasOwn(c.retention.policies, p.retention))
+          unknown(
+            ['targets', i, 'backup', 'policies', name, 'retention'],
+            'retention',
+            p.retention,
+            c.retention.policies,
+          );
+      }
+      for (const name of Object.keys(t.retention?.policies ?? {}))
+        if (!Object.hasOwn(c.retention.policies, name))
+          unknown(['targets', i, 'retention', 'policies', name], 'retention', name, c.retention.policies);
+      const own = t.retention?.deletions;
+      const d = { ...c.retention.deletions, ...own };
+      if (own && d.floor > d.safetyCap)
+        issue(
+          ['targets', i, 'retention', 'deletions', 'floor'],
+          `is ${d.floor}, above this target's safetyCap (${d.safetyCap}): the floor is always allowed, the safety cap never exceeded`,
+        );
     });
   }),
 );

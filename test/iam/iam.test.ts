@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drKeyPolicyStatement } from '../../infra/backup.js';
 import { exampleInput, exampleStages } from '../support/examples.js';
 import { CALLS_DIR, ROOT, type RecordedCall } from '../support/sdk-recorder.js';
-import { adapterOf, adaptersOf, contradictedExclusions, functionNames, rolesFor } from './attribution.js';
+import {
+  adapterOf,
+  adaptersOf,
+  contradictedExclusions,
+  functionNames,
+  rolesFor,
+  UNWIRED,
+} from './attribution.js';
 import { fullConfig } from './full-config.js';
 import { stateMachinesLoggingData, unguardedServicePrincipals } from './guards.js';
 import { lintPolicy } from './lint.js';
@@ -151,9 +158,16 @@ describe('the recorded calls', () => {
 
   it('each belong to a function role, and no handler-recorded call contradicts an exclusion', () => {
     const orphans = calls
-      .filter((c) => adapterOf(c) && !rolesFor(c, adapters).length)
+      .filter((c) => adapterOf(c) && !rolesFor(c, adapters).length && !UNWIRED[adapterOf(c)!])
       .map((c) => `${c.command} from ${adapterOf(c)} (${c.test})`);
     expect(orphans).toEqual([]);
+    // An adapter a handler imports is wired: it must leave UNWIRED and be allowed by that role.
+    const wired = [...adapters].flatMap(([fn, a]) =>
+      Object.keys(UNWIRED)
+        .filter((u) => a.has(u))
+        .map((u) => `${fn} imports ${u}`),
+    );
+    expect(wired, 'UNWIRED adapters a handler imports').toEqual([]);
     expect(contradictedExclusions(calls)).toEqual([]);
   });
 

@@ -932,6 +932,22 @@ const BINDERS: Record<string, Binder> = {
       ),
     );
   },
+  // A fleet role assumes a target's spoke role (shared/aws/target-credentials.ts): the spoke's trust policy
+  // decides, with the external id when the fleet uses one.
+  'STSClient:AssumeRole': (c) => {
+    const role = str(c, 'RoleArn');
+    const externalId = str(c, 'ExternalId');
+    return role
+      ? [
+          req(
+            'sts:AssumeRole',
+            role,
+            externalId ? { 'sts:ExternalId': externalId } : {},
+            'AssumeRole (a target role)',
+          ),
+        ]
+      : [];
+  },
   'SNSClient:Publish': (c, d) => {
     const severity = /(critical|warning|info)$/.exec(str(c, 'TopicArn') ?? '')?.[1] ?? 'warning';
     const topic = `arn:${d.partition}:sns:${d.region}:${d.account}:steward-${d.config.stage}-${severity}`;

@@ -84,6 +84,7 @@ describe('stage config', () => {
     const input = {
       ...minimal(),
       account: '111122223333',
+      fleet: { organizationId: 'o-a1b2c3d4e5' },
       targets: [
         {},
         {
@@ -303,15 +304,90 @@ describe('stage config', () => {
       ],
     ],
     [
-      'a target in another account without a role',
+      'a target in another account without fleet and hub account',
       (c) => (c.targets = [{ account: '222233334444' }]),
       [
-        'targets[0].role: is required for account 222233334444: steward reaches another account through a role (if 222233334444 is where the stage deploys, set account: "222233334444" at the top)',
+        'fleet: is required for targets[0] (222233334444): steward reaches another account through its spoke roles, which trust the hub with fleet.organizationId or fleet.externalId (if 222233334444 is where the stage deploys, set account: "222233334444" at the top)',
+        "account: is required with targets in other accounts (targets[0]): spoke roles trust the hub's roles by their ARNs, which name this account",
+      ],
+    ],
+    [
+      'a fleet that names neither an organization nor an external id',
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = {};
+        c.targets = [{ account: '222233334444' }];
+      },
+      [
+        'fleet.organizationId: or externalId is required: a spoke role trusts the hub only with the organization id or an external id',
+      ],
+    ],
+    [
+      'an OU target with an account, a role ARN, and no organization id',
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = { externalId: 'steward-fleet' };
+        c.targets = [
+          {
+            organizationalUnit: 'ou-ab12-cd34ef56',
+            account: '222233334444',
+            role: 'arn:aws:iam::222233334444:role/steward',
+          },
+        ];
+      },
+      [
+        'targets[0].organizationalUnit: names every account of ou-ab12-cd34ef56, and account names one: give one of them (a target per OU or account)',
+        'fleet.organizationId: is required for targets[0] (ou-ab12-cd34ef56): the spokes of an organizational unit deploy as a StackSet of the organization',
+        'targets[0].role: is a role ARN of account 222233334444, but ou-ab12-cd34ef56 has many accounts: give the role name, the same in each account',
+      ],
+    ],
+    [
+      'a malformed OU id',
+      (c) => (c.targets = [{ organizationalUnit: 'ou-1' }]),
+      [
+        'targets[0].organizationalUnit: must be an organizational unit id such as ou-ab12-cd34ef56, or the root (r-ab12)',
+        'fleet: is required for targets[0] (ou-1): steward reaches another account through its spoke roles, which trust the hub with fleet.organizationId or fleet.externalId',
+        "account: is required with targets in other accounts (targets[0]): spoke roles trust the hub's roles by their ARNs, which name this account",
+      ],
+    ],
+    [
+      'target overrides of policies the stage does not have',
+      (c) => {
+        c.targets = [
+          {
+            backup: { policies: { dialy: { copyToDr: false }, daily: { retention: 'short' } } },
+            retention: { policies: { standrd: { daily: 7 } }, deletions: { floor: 3000 } },
+          },
+        ];
+      },
+      [
+        'targets[0].backup.policies.dialy: names backup policy "dialy", which is not in backup.policies (daily): did you mean "daily"? A target overrides policies of the stage, it adds none',
+        'targets[0].backup.policies.daily.retention: names retention policy "short", which is not in retention.policies (standard): a target overrides policies of the stage, it adds none',
+        'targets[0].retention.policies.standrd: names retention policy "standrd", which is not in retention.policies (standard): did you mean "standard"? A target overrides policies of the stage, it adds none',
+        "targets[0].retention.deletions.floor: is 3000, above this target's safetyCap (2000): the floor is always allowed, the safety cap never exceeded",
+      ],
+    ],
+    [
+      'a target override out of range, and a key that cannot be overridden',
+      (c) =>
+        (c.targets = [
+          {
+            retention: { policies: { standard: { daily: -1 } } },
+            backup: { policies: { daily: { schedule: 'rate(1 hour)' } } } as never,
+          },
+        ]),
+      [
+        'targets[0].backup.policies.daily.schedule: unknown key, known: kinds, retention, copyToDr, drLagObjectiveHours',
+        'targets[0].retention.policies.standard.daily: must be at least 0 (got -1)',
       ],
     ],
     [
       'a target role in another account than the target',
-      (c) => (c.targets = [{ account: '222233334444', role: 'arn:aws:iam::333344445555:role/steward' }]),
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = { organizationId: 'o-a1b2c3d4e5' };
+        c.targets = [{ account: '222233334444', role: 'arn:aws:iam::333344445555:role/steward' }];
+      },
       [
         'targets[0].role: is a role in account 333344445555, but the target is account 222233334444: use a role in 222233334444',
       ],

@@ -1,0 +1,105 @@
+import type { BackupPolicy, RetentionPolicy, StewardConfig } from '../config/schema.js';
+
+// The fleet's pure half: which account-regions a stage manages, what each of them runs with, and the names
+// of the roles the hub assumes there. No SDK, no environment: infra, the CLI and (later) the fan-out share it.
+
+/** Hub functions that act in targets, each through its own spoke role (least privilege per capability). */
+export const FLEET_CAPABILITIES = ['backup', 'retention'] as const;
+export type FleetCapability = (typeof FLEET_CAPABILITIES)[number];
+
+/** One account (or every account of an OU) in one region. */
+export interface TargetRef {
+  /** Position in `targets`: overrides and error messages refer to it. */
+  index: number;
+  /** Undefined for an OU target, and for the stage's own account when the config names none. */
+  account?: string;
+  organizationalUnit?: string;
+  region: string;
+  /** The target's own role (name or ARN) instead of the spoke roles. */
+  role?: string;
+}
+
+/** Every account-region of the config's targets, in config order. */
+export const expandTargets = (c: StewardConfig): TargetRef[] =>
+  c.targets.flatMap((t, index) =>
+    t.regions.map((region) => ({
+      index,
+      region,
+      ...(t.organizationalUnit !== undefined
+        ? { organizationalUnit: t.organizationalUnit }
+        : (t.account ?? c.account) !== undefined
+          ? { account: (t.account ?? c.account)! }
+          : {}),
+      ...(t.role !== undefined ? { role: t.role } : {}),
+    })),
+  );
+
+/** The stage's own account and region: the hub's functions act there with their own roles. */
+export const isHub = (c: StewardConfig, t: TargetRef): boolean =>
+  t.organizationalUnit === undefined && (t.account ?? c.account) === c.account && t.region === c.region;
+
+/** Targets the hub reaches through spoke roles (empty without a `fleet` section: a single-account stage). */
+export const spokeTargets = (c: StewardConfig): TargetRef[] =>
+  c.fleet ? expandTargets(c).filter((t) => !isHub(c, t)) : [];
+
+/** Whether the stage has spokes: its hub gets the fleet event bus and the spoke stacks synthesize. */
+export const hasSpokes = (c: StewardConfig): boolean => spokeTargets(c).length > 0;
+
+/** Regions with spokes, in first-seen order. */
+export const spokeRegions = (c: StewardConfig): string[] => [
+  ...new Set(spokeTargets(c).map((t) => t.region)),
+];
+
+/**
+ * The spoke role of one hub capability in one region: `steward-<stage>-spoke-<capability>-<region>` (at
+ * most 55 characters of IAM's 64: a 16-character stage, `retention`, a 14-character region). Per region,
+ * so one StackSet template deploys to every region of an account without a name clash.
+ */
+export const spokeRoleName = (stage: string, capability: FleetCapability, region: string): string =>
+  `steward-${stage}-spoke-${capability}-${region}`;
+
+/** The hub role of a fleet capability: named, so that spoke trust policies can name it before it exists. */
+export const hubRoleName = (stage: string, capability: FleetCapability, region: string): string =>
+  `steward-${stage}-${capability}-${region}`;
+
+/** The role the hub assumes for `capability` in one account target: the target's own role, else the spoke's. */
+export const targetRoleArn = (
+  c: StewardConfig,
+  t: TargetRef & { account: string },
+  capability: FleetCapability,
+  partition = 'aws',
+): string => {
+  if (t.role?.startsWith('arn:')) return t.role;
+  return `arn:${partition}:iam::${t.account}:role/${t.role ?? spokeRoleName(c.stage, capability, t.region)}`;
+};
+
+/** What a target runs with: the stage's policies and thresholds with the target's overrides applied. */
+export interface TargetPolicies {
+  backup: { quotaWarnPercent: number; policies: Record<string, BackupPolicy> };
+  retention: {
+    deletions: StewardConfig['retention']['deletions'];
+    policies: Record<string, RetentionPolicy>;
+  };
+}
+
+const merged = <T extends object>(base: Record<string, T>, over: Record<string, Partial<T>> = {}) =>
+  Object.fromEntries(Object.entries(base).map(([name, p]) => [name, { ...p, ...defined(over[name]) }]));
+
+// An override's keys that are set: `{ daily: undefined }` (a parsed optional) must not erase the stage's value.
+const defined = <T extends object>(o: T | undefined): Partial<T> =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** The effective policies and thresholds of targets[t.index] (validation guarantees the names exist). */
+export const targetPolicies = (c: StewardConfig, t: Pick<TargetRef, 'index'>): TargetPolicies => {
+  const o = c.targets[t.index];
+  return {
+    backup: {
+      quotaWarnPercent: o?.backup?.quotaWarnPercent ?? c.backup.quotaWarnPercent,
+      policies: merged(c.backup.policies, o?.backup?.policies),
+    },
+    retention: {
+      deletions: { ...c.retention.deletions, ...defined(o?.retention?.deletions) },
+      policies: merged(c.retention.policies, o?.retention?.policies),
+    },
+  };
+};
