@@ -94,12 +94,12 @@ const LABELS = { Bucket: 'steward-bench', Key: 'bench/first-invoke.json', Name: 
  * invoke and sends the requests named in the event (`calls`: the operations steward's own first invoke
  * sent), one command each, to the same fake endpoint. `framework` adds middy, the Powertools logger and
  * metrics (with their middlewares) and a zod event schema, each only when the function uses it; `extra`
- * is a module to import and keep, and an SDK client to build and call once (the self-test's injection).
+ * is modules to import and keep, and an SDK client to build and call once (the self-test's injection).
  */
 export const baselineSource = (
   survivors: SdkSurvivors,
   framework?: FrameworkUse,
-  extra?: { module: string; client?: { module: string; name: string; command: string } },
+  extra?: { modules: readonly string[]; client?: { module: string; name: string; command: string } },
 ): string => {
   const lines: string[] = [];
   const clients: string[] = [];
@@ -116,7 +116,9 @@ export const baselineSource = (
     });
     lines.push(`import { ${aliased.join(', ')} } from '${pkg}';`);
   }
-  if (extra) lines.push(`import * as injected from '${extra.module}';`, 'globalThis.__injected = injected;');
+  extra?.modules.forEach((m, n) =>
+    lines.push(`import * as injected${n} from '${m}';`, `globalThis.__injected${n} = injected${n};`),
+  );
   if (extra?.client)
     lines.push(
       `import { ${extra.client.name} as X0, ${extra.client.command} as X1 } from '${extra.client.module}';`,

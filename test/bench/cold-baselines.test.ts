@@ -92,7 +92,7 @@ describe('fair baselines from the metafile', () => {
     // Act
     const bare = baselineSource(s);
     const framework = baselineSource(s, fw);
-    const injected = baselineSource(s, undefined, { module: 'pg' });
+    const injected = baselineSource(s, undefined, { modules: ['pg', '@aws-lambda-powertools/logger'] });
 
     // Assert
     expect(bare).toContain(
@@ -102,7 +102,8 @@ describe('fair baselines from the metafile', () => {
     expect(framework).toContain("import * as z from 'zod/mini';");
     expect(framework).toContain("import middy from '@middy/core';");
     expect(framework).not.toContain('powertools');
-    expect(injected).toContain("import * as injected from 'pg';");
+    expect(injected).toContain("import * as injected0 from 'pg';");
+    expect(injected).toContain("import * as injected1 from '@aws-lambda-powertools/logger';");
   });
 });
 
