@@ -434,17 +434,21 @@ const judge = (
     }
   }
 
-  // GFS per retention group: walk newest first, so the first snapshot seen in a period is its newest.
+  // GFS per retention group: walk newest first, so the first snapshot seen in a period is its newest. A
+  // period is one stretch of time, so in time order its snapshots are adjacent: comparing with the previous
+  // snapshot's period finds each new one.
   for (const { resolved, members } of groups) {
     members.sort((a, b) => byAge(b, a));
     for (const rule of GFS_RULES) {
       const count = resolved.policy[rule];
-      const seen = new Set<string>();
-      for (let i = 0; i < members.length && seen.size < count; i++) {
+      let seen = 0;
+      let last: string | undefined;
+      for (let i = 0; i < members.length && seen < count; i++) {
         const d = members[i]!;
         const period = periodKey(rule, d.ms);
-        if (seen.has(period)) continue;
-        seen.add(period);
+        if (period === last) continue;
+        last = period;
+        seen++;
         if (!d.verdict) keep(d, rule, `${rule} ${period}`, resolved.name);
       }
     }
