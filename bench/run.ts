@@ -21,7 +21,7 @@ export const bench = async (
   const groups: [string, () => Promise<BenchRow[]>][] = [
     // Every function the CDK app ships, bundled by CDK, cold-started on the Lambda runtime's Node.js major.
     ['bundles', () => benchColdStarts(quick ? 5 : 21, process.env.BENCH_FUNCTIONS?.split(','))],
-    ['retention', () => benchRetention(10_000, quick ? 3 : 15)],
+    ['retention', () => benchRetention(10_000, quick ? 5 : 31)],
     ['properties', () => benchGfsProperties(quick ? 10_000 : 100_000)],
     // 1, 10 and 100 × the sandbox's default size (100 × is about 1 GB of data, 5 000 000 transactions).
     ['drill', () => benchDrill(quick ? [5_000] : [50_000, 500_000, 5_000_000], quick ? [1] : [3, 3, 1])],

@@ -434,17 +434,21 @@ const judge = (
     }
   }
 
-  // GFS per retention group: walk newest first, so the first snapshot seen in a period is its newest.
+  // GFS per retention group: walk newest first, so the first snapshot seen in a period is its newest. A
+  // period is one stretch of time, so in time order its snapshots are adjacent: comparing with the previous
+  // snapshot's period finds each new one.
   for (const { resolved, members } of groups) {
     members.sort((a, b) => byAge(b, a));
     for (const rule of GFS_RULES) {
       const count = resolved.policy[rule];
-      const seen = new Set<string>();
-      for (let i = 0; i < members.length && seen.size < count; i++) {
+      let seen = 0;
+      let last: string | undefined;
+      for (let i = 0; i < members.length && seen < count; i++) {
         const d = members[i]!;
         const period = periodKey(rule, d.ms);
-        if (seen.has(period)) continue;
-        seen.add(period);
+        if (period === last) continue;
+        last = period;
+        seen++;
         if (!d.verdict) keep(d, rule, `${rule} ${period}`, resolved.name);
       }
     }
@@ -569,6 +573,23 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
   Math.min(limits.safetyCap, Math.max(limits.floor, Math.ceil(limits.dueMultiple * due)));
 
 /**
+ * A plan's key for each (region, kind, source): one string per database, shared by its snapshots, found
+ * without building a string per snapshot.
+ */
+const sourceKeys = () => {
+  const keys = new Map<string, Map<string, Map<string, string>>>();
+  return (s: Snapshot): string => {
+    let byKind = keys.get(s.region);
+    if (!byKind) keys.set(s.region, (byKind = new Map()));
+    let bySource = byKind.get(s.kind);
+    if (!bySource) byKind.set(s.kind, (bySource = new Map()));
+    let key = bySource.get(s.sourceId);
+    if (key === undefined) bySource.set(s.sourceId, (key = `${s.region}\u0000${s.kind}\u0000${s.sourceId}`));
+    return key;
+  };
+};
+
+/**
  * Plan retention for a snapshot inventory with grandfather-father-son rules, in UTC. Pure and
  * order-independent: the same snapshots, policies and `now` give the same plan.
  *
@@ -603,13 +624,12 @@ export const planRetention = (
       throw new RangeError(`planRetention: limits.dueMultiple must be at least 1, got ${limits.dueMultiple}`);
   }
 
-  const sourceKeys = new Map<string, string>();
-  const reads: Read[] = snapshots.map((s) => {
-    const key = `${s.region}\u0000${s.kind}\u0000${s.sourceId}`;
-    let sourceKey = sourceKeys.get(key);
-    if (sourceKey === undefined) sourceKeys.set(key, (sourceKey = key));
-    return { s, ms: parseInstant(s.createdAt), sourceKey };
-  });
+  const sourceKeyOf = sourceKeys();
+  const reads: Read[] = snapshots.map((s) => ({
+    s,
+    ms: parseInstant(s.createdAt),
+    sourceKey: sourceKeyOf(s),
+  }));
   const { entries, expired: judgedExpired } = judge(reads, policyOf, nowMs);
   const due = limits ? dueToday(reads, policyOf, nowMs, judgedExpired) : 0;
   const expired = opts.dr ? holdForDr(entries, judgedExpired, opts.dr) : judgedExpired;
@@ -646,7 +666,16 @@ export const planRetention = (
     }
   });
 
-  const verdicts = entries.sort(byGroupThenAge).map((e) => e.verdict!);
+  // Sorted per database, then the databases in order: the same order as one sort of every entry, cheaper.
+  const perSource = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const list = perSource.get(e.sourceKey);
+    if (list) list.push(e);
+    else perSource.set(e.sourceKey, [e]);
+  }
+  const verdicts = [...perSource.values()]
+    .sort((a, b) => byGroupThenAge(a[0]!, b[0]!))
+    .flatMap((list) => list.sort(byGroupThenAge).map((e) => e.verdict!));
   const allowance: Allowance = {
     due,
     expired: expired.length,
