@@ -17,19 +17,34 @@ export const rdsDatabase = (
   ...extra,
 });
 
-/** steward's scheduled snapshot of `dbId` (policy `daily`) taken at `at`, available, with its ownership tags. */
-export const stewardSnapshot = (dbId: string, at: Date, extra: Partial<Snapshot> = {}): Snapshot => {
+const SNAPSHOT_ARN: Record<Snapshot['kind'], string> = {
+  'rds-instance': 'arn:aws:rds:eu-west-1:111122223333:snapshot:',
+  'aurora-cluster': 'arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:',
+  elasticache: 'arn:aws:elasticache:eu-west-1:111122223333:snapshot:',
+};
+
+/**
+ * steward's scheduled snapshot of `dbId` under `policy` (default `daily`) taken at `at`, available, with its
+ * ownership tags; an RDS instance's unless `extra.kind` says otherwise.
+ */
+export const stewardSnapshot = (
+  dbId: string,
+  at: Date,
+  extra: Partial<Snapshot> = {},
+  policy = 'daily',
+): Snapshot => {
   const id = snapshotId(dbId, at, 'sched');
+  const kind = extra.kind ?? 'rds-instance';
   return {
-    kind: 'rds-instance',
+    kind,
     id,
-    arn: `arn:aws:rds:eu-west-1:111122223333:snapshot:${id}`,
+    arn: `${SNAPSHOT_ARN[kind]}${id}`,
     region: 'eu-west-1',
     sourceId: dbId,
     createdAt: at.toISOString(),
     status: 'available',
     type: 'manual',
-    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': dbId },
+    tags: { 'steward:managed': 'true', 'steward:policy': policy, 'steward:source': dbId },
     ...extra,
   };
 };

@@ -6,7 +6,14 @@ import { COST_EXPLORER_ACTIONS } from '../../infra/cost.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { exampleInput, loadExample } from '../support/examples.js';
-import { allowing, unbundledContext, list, statements, unconditionedWildcardWrites } from './iam.js';
+import {
+  allowing,
+  objectWrites,
+  unbundledContext,
+  list,
+  statements,
+  unconditionedWildcardWrites,
+} from './iam.js';
 
 const ANOMALY_TOPIC = 'arn:aws:sns:us-east-1:111122223333:cost-anomalies';
 
@@ -143,9 +150,7 @@ describe('cost permissions', () => {
 
   it("writes to the report bucket only its own run reports' prefix", () => {
     // Act
-    const writes = statements(t).filter(
-      (s) => s.policy.startsWith('Cost') && list(s.Action).includes('s3:PutObject'),
-    );
+    const writes = objectWrites(t, 'Cost');
     // Assert
     expect(writes).toHaveLength(1);
     expect(writes[0]!.Sid).toBe('WriteRunReports');

@@ -71,6 +71,10 @@ export const statements = (t: Template): (Statement & { policy: string })[] => {
 export const allowing = (t: Template, action: string) =>
   statements(t).filter((s) => s.Effect === 'Allow' && list(s.Action).includes(action));
 
+/** The object writes (`s3:PutObject`) allowed to one construct's role: its policies' ids start with `owner`. */
+export const objectWrites = (t: Template, owner: string) =>
+  allowing(t, 's3:PutObject').filter((s) => s.policy.startsWith(owner));
+
 /** Allow statements with a destructive action on a wildcard resource and no condition. */
 export const unguardedDestructive = (t: Template) =>
   statements(t).filter(

@@ -8,6 +8,7 @@ import { loadExample } from '../support/examples.js';
 import { scalingConfigInput } from '../shared/scaling/fixtures.js';
 import {
   allowing,
+  objectWrites,
   unbundledContext,
   list,
   statements,
@@ -169,9 +170,7 @@ describe('scaling in prod (the seed rules)', () => {
 describe('scaling run reports', () => {
   it('may write to the report bucket only under runs/scaling/ (the full report of a run with many decisions)', () => {
     // Act
-    const writes = statements(prod).filter(
-      (s) => s.policy.startsWith('Scaling') && list(s.Action).includes('s3:PutObject'),
-    );
+    const writes = objectWrites(prod, 'Scaling');
     // Assert
     expect(writes).toHaveLength(1);
     expect(writes[0]!.Sid).toBe('WriteRunReports');

@@ -88,6 +88,20 @@ const givenInstance = (over: Partial<DBInstance> = {}) =>
   rds
     .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' })
     .resolves({ ...meta, DBInstances: [instance(over)] });
+/** The Aurora cluster `billing` with its members (the first listed is the writer). */
+const givenCluster = (...members: string[]) =>
+  rds.on(DescribeDBClustersCommand).resolves({
+    ...meta,
+    DBClusters: [
+      {
+        DBClusterIdentifier: 'billing',
+        Status: 'available',
+        Engine: 'aurora-postgresql',
+        DBClusterMembers: members.map((id, i) => ({ DBInstanceIdentifier: id, IsClusterWriter: i === 0 })),
+        TagList: [],
+      },
+    ],
+  });
 const givenGroup = (over: Partial<ReplicationGroup> = {}) =>
   ec.on(DescribeReplicationGroupsCommand).resolves({ ...meta, ReplicationGroups: [group(over)] });
 
@@ -117,6 +131,10 @@ const alarmAt = (alarmName: string, timestamp: string, value = 'ALARM') => {
   e.detail.state.value = value;
   return e;
 };
+
+/** RDS refusing a call (an explicit deny, or no allow). */
+const accessDenied = (message: string) =>
+  new RDSServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: {}, message });
 
 const failing = async (p: Promise<ScalingResult>): Promise<PartialFailureError> => {
   try {
@@ -450,18 +468,7 @@ describe('every action’s calls', () => {
   it('rds.addReadReplica on Aurora: a reader instance in the cluster, in the writer’s class', async () => {
     // Prepare
     const { deps } = setup();
-    rds.on(DescribeDBClustersCommand).resolves({
-      ...meta,
-      DBClusters: [
-        {
-          DBClusterIdentifier: 'billing',
-          Status: 'available',
-          Engine: 'aurora-postgresql',
-          DBClusterMembers: [{ DBInstanceIdentifier: 'billing-1', IsClusterWriter: true }],
-          TagList: [],
-        },
-      ],
-    });
+    givenCluster('billing-1');
     rds.on(DescribeDBInstancesCommand).resolves({
       ...meta,
       DBInstances: [
@@ -506,20 +513,7 @@ describe('every action’s calls', () => {
   it('recovery playbooks: Aurora FailoverDBCluster and ElastiCache TestFailover', async () => {
     // Prepare
     const { deps } = setup();
-    rds.on(DescribeDBClustersCommand).resolves({
-      ...meta,
-      DBClusters: [
-        {
-          DBClusterIdentifier: 'billing',
-          Status: 'available',
-          Engine: 'aurora-postgresql',
-          DBClusterMembers: [
-            { DBInstanceIdentifier: 'billing-1', IsClusterWriter: true },
-            { DBInstanceIdentifier: 'billing-2', IsClusterWriter: false },
-          ],
-        },
-      ],
-    });
+    givenCluster('billing-1', 'billing-2');
     rds.on(DescribeDBInstancesCommand).resolves({ ...meta, DBInstances: [] });
     rds.on(FailoverDBClusterCommand).resolves(meta);
     givenGroup();
@@ -645,14 +639,11 @@ describe('partial failure', () => {
   it('an AWS error of 300 KB is told cut: the message stays a bounded summary, the error keeps it whole', async () => {
     // Prepare: an explicit deny quotes a long policy; some services return whole documents.
     const { deps, notifier } = setup();
-    rds.on(DescribeDBInstancesCommand).rejects(
-      new RDSServiceException({
-        name: 'AccessDenied',
-        $fault: 'client',
-        $metadata: {},
-        message: `not authorized: ${'{"Effect":"Deny","Action":"rds:*","Resource":"*"} '.repeat(6000)}`,
-      }),
-    );
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejects(
+        accessDenied(`not authorized: ${'{"Effect":"Deny","Action":"rds:*","Resource":"*"} '.repeat(6000)}`),
+      );
 
     // Act
     const error = await failing(run(alarmEvent, deps));
@@ -670,14 +661,7 @@ describe('partial failure', () => {
   it('a describe that fails is a failed decision, told at critical severity', async () => {
     // Prepare
     const { deps, notifier } = setup();
-    rds.on(DescribeDBInstancesCommand).rejects(
-      new RDSServiceException({
-        name: 'AccessDenied',
-        $fault: 'client',
-        $metadata: {},
-        message: 'not authorized',
-      }),
-    );
+    rds.on(DescribeDBInstancesCommand).rejects(accessDenied('not authorized'));
 
     // Act
     const error = await failing(run(alarmEvent, deps));
@@ -747,13 +731,14 @@ describe('scale-in on a sustained OK', () => {
 });
 
 describe('a run with many decisions', () => {
-  it('a scale-in check over 500 databases sends one bounded summary; the run report holds every decision', async () => {
-    // Prepare: 500 databases OK for 105 minutes; every 50th refuses the change; the first 5 need approval.
-    const { deps, state, notifier } = setup({ now: '2026-01-15T12:45:00Z', config: scaleInEstate(500, 5) });
+  /** `n` databases on xlarge whose alarms have been OK since 11:00 (scale-in due at 12:45), a report bucket. */
+  const scaleInRun = async (n: number, approve = 0) => {
+    const config = scaleInEstate(n, approve);
+    const s = setup({ now: '2026-01-15T12:45:00Z', config });
     const reports = memoryRunReports('steward-reports', REGION);
-    deps.reports = reports;
-    for (const r of Object.keys(scaleInEstate(500, 5).scaling.rules))
-      await state.setAlarmState(`${r}-high`, 'OK', new Date('2026-01-15T11:00:00Z'), 86_400);
+    s.deps.reports = reports;
+    for (const r of Object.keys(config.scaling.rules))
+      await s.state.setAlarmState(`${r}-high`, 'OK', new Date('2026-01-15T11:00:00Z'), 86_400);
     rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
       ...meta,
       DBInstances: [
@@ -764,6 +749,12 @@ describe('a run with many decisions', () => {
         }),
       ],
     }));
+    return { ...s, reports };
+  };
+
+  it('a scale-in check over 500 databases sends one bounded summary; the run report holds every decision', async () => {
+    // Prepare: 500 databases OK for 105 minutes; every 50th refuses the change; the first 5 need approval.
+    const { deps, state, notifier, reports } = await scaleInRun(500, 5);
     rds.on(ModifyDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
       if (Number(input.DBInstanceIdentifier.slice(3)) % 50 === 49)
         throw new InvalidDBInstanceStateFault({ $metadata: {}, message: 'not in available state' });
@@ -809,16 +800,7 @@ describe('a run with many decisions', () => {
 
   it('a few decisions are still each their own message', async () => {
     // Prepare
-    const { deps, state, notifier } = setup({ now: '2026-01-15T12:45:00Z', config: scaleInEstate(3, 0) });
-    deps.reports = memoryRunReports('steward-reports', REGION);
-    for (const r of Object.keys(scaleInEstate(3, 0).scaling.rules))
-      await state.setAlarmState(`${r}-high`, 'OK', new Date('2026-01-15T11:00:00Z'), 86_400);
-    rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
-      ...meta,
-      DBInstances: [
-        instance({ DBInstanceIdentifier: input.DBInstanceIdentifier, DBInstanceClass: 'db.r6g.xlarge' }),
-      ],
-    }));
+    const { deps, notifier, reports } = await scaleInRun(3);
     rds.on(ModifyDBInstanceCommand).resolves(meta);
 
     // Act
@@ -830,6 +812,7 @@ describe('a run with many decisions', () => {
       'db-001-cpu: modify db-001 class db.r6g.xlarge → db.r6g.large (next maintenance window)',
       'db-002-cpu: modify db-002 class db.r6g.xlarge → db.r6g.large (next maintenance window)',
     ]);
+    expect(reports.objects.size).toBe(0);
   });
 });
 

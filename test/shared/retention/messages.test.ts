@@ -3,6 +3,7 @@ import type { Snapshot } from '../../../shared/model.js';
 import { memoryRunReports, runReportsPrefix } from '../../../shared/notify/run-report.js';
 import { RETENTION_RECORDS_PREFIX } from '../../../shared/retention/record.js';
 import { runRetention } from '../../../shared/retention/service.js';
+import { stewardSnapshot } from '../../fakes/estate-rows.js';
 import { fakeRetentionDeps, NOW, retentionTestConfig } from '../../fakes/retention-fixtures.js';
 import { expectBoundedSummary, onlyReport } from '../../support/bounded.js';
 
@@ -14,25 +15,14 @@ import { expectBoundedSummary, onlyReport } from '../../support/bounded.js';
 const N = 5000;
 const BUCKET = 'steward-prod-reports-111122223333-eu-west-1';
 
-/** Two cache snapshots per database: one of yesterday (kept) and one 30 days old (expired). */
+/** Two cache snapshots per database, taken at 03:00: one of yesterday (kept) and one 30 days old (expired). */
 const estate = (n: number): Snapshot[] =>
   Array.from({ length: n }, (_, i) => {
     const source = `sessions-cache-eu-${String(i).padStart(4, '0')}`;
     const snap = (daysAgo: number): Snapshot => {
       const at = new Date(NOW.getTime() - daysAgo * 86_400_000);
-      const id = `steward-${source}-${at.toISOString().slice(0, 10).replace(/-/g, '')}0300-sched`;
-      return {
-        kind: 'elasticache',
-        id,
-        arn: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${id}`,
-        region: 'eu-west-1',
-        sourceId: source,
-        createdAt: at.toISOString(),
-        status: 'available',
-        type: 'manual',
-        encrypted: true,
-        tags: { 'steward:managed': 'true', 'steward:source': source, 'steward:policy': 'cache' },
-      };
+      at.setUTCHours(3, 0, 0, 0);
+      return stewardSnapshot(source, at, { kind: 'elasticache', encrypted: true }, 'cache');
     };
     return [snap(1), snap(30)];
   }).flat();

@@ -3,8 +3,9 @@ import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // Arrows run one way: no module of the project reaches itself again through its own imports (type-only
-// imports included: they are still a dependency a reader has to hold in their head). A shared piece lives
-// in a module below both that need it.
+// imports included: they are still a dependency a reader has to hold in their head), and a capability
+// declares the ports it needs while the adapters in shared/aws/ implement them, never the reverse. A shared
+// piece lives in a module below both that need it.
 const DIRS = ['infra', 'shared', 'functions', 'cli', 'bench'];
 
 const sources = (dir: string): string[] =>
@@ -65,6 +66,44 @@ describe('module layering', () => {
     expect(circles).toEqual([]);
   });
 
+  it('no capability imports an adapter: only shared/aws/ (and the wiring: handlers, cli, runtime.ts) reach it', () => {
+    // Prepare: every module in a capability's folder of shared/ (not the adapters themselves).
+    const files = sources('shared').filter((f) => /^shared\/(?!aws\/)[^/]+\//.test(f));
+
+    // Act
+    const toAdapters = files.flatMap((f) =>
+      localImports(f, readFileSync(f, 'utf8'))
+        .filter((i) => i.startsWith('shared/aws/'))
+        .map((i) => `${f} -> ${i}`),
+    );
+
+    // Assert
+    expect(files.length).toBeGreaterThan(50);
+    expect(toAdapters).toEqual([]);
+  });
+
+  it('every runtime dependency in package.json is imported by the code (Powertools Idempotency and Parser were not)', () => {
+    // Prepare
+    const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const code = DIRS.flatMap(sources).map((f) => readFileSync(f, 'utf8'));
+    const imported = new Set(
+      code.flatMap((src) =>
+        [...src.matchAll(/(?:from|import)\s*\(?\s*'([^.'][^']*)'/g)].map((m) =>
+          m[1]!.startsWith('@') ? m[1]!.split('/').slice(0, 2).join('/') : m[1]!.split('/')[0]!,
+        ),
+      ),
+    );
+
+    // Act
+    const unused = Object.keys(dependencies).filter((d) => !imported.has(d));
+
+    // Assert
+    expect(Object.keys(dependencies).length).toBeGreaterThan(10);
+    expect(unused).toEqual([]);
+  });
+
   it('finds a circle when there is one, type-only imports included (the check can fail)', () => {
     // Prepare
     const graph = new Map([
@@ -76,5 +115,8 @@ describe('module layering', () => {
 
     // Act / Assert
     expect(importCircles(graph)).toEqual([['infra/a.ts', 'infra/b.ts', 'infra/c.ts']]);
+    expect(localImports('shared/retention/x.ts', "import { s } from '../aws/snapshots.js';")).toEqual([
+      'shared/aws/snapshots.ts',
+    ]);
   });
 });
