@@ -100,6 +100,82 @@ export interface Permission {
   wildcardReason?: string;
 }
 
+/**
+ * Where estate permissions point: the stack whose account the ARNs name (a spoke's is its deploy-time
+ * account), the region the role acts in, and the DR region and key of the copies.
+ */
+export interface EstateScope {
+  stack: Stack;
+  region: string;
+  dr: { region: string; kmsKeyArn?: string };
+}
+
+/** Anything that holds IAM statements the capabilities grant: a function's role, a spoke role. */
+export interface Grantee {
+  /** Add an Allow statement; a wildcard must say why (cdk-nag acknowledgement). */
+  allow(p: Permission): void;
+  /** Add a Deny statement: a guard that holds even if the code or another Allow is wrong. */
+  deny(p: Omit<Permission, 'wildcardReason'>): void;
+}
+
+/** Add `p` to `role` as an Allow; each wildcard becomes an AwsSolutions-IAM5 acknowledgement with its reason. */
+export const allowOn = (role: Role, p: Permission): void => {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: p.sid,
+      actions: p.actions,
+      resources: p.resources,
+      conditions: p.conditions,
+    }),
+  );
+  const findings = wildcardFindings(role, p.actions, p.resources);
+  if (findings.length && !p.wildcardReason) {
+    throw new Error(`Permission ${p.sid} has wildcards (${findings.join(', ')}) but no wildcardReason`);
+  }
+  for (const f of findings) {
+    acknowledge(role, `AwsSolutions-IAM5[${f}]`, `${p.sid}: ${p.wildcardReason}`);
+  }
+};
+
+/** Add `p` to `role` as a Deny. */
+export const denyOn = (role: Role, p: Omit<Permission, 'wildcardReason'>): void => {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: p.sid,
+      effect: Effect.DENY,
+      actions: p.actions,
+      resources: p.resources,
+      conditions: p.conditions,
+    }),
+  );
+};
+
+/**
+ * Guards every role that acts on the estate carries, whatever else it allows: calls outside `regions` are
+ * refused, and ownership tags are set only when steward creates a resource (tag-on-create is authorized as
+ * AddTagsToResource too): anything already carrying them can never be re-tagged, so no role can adopt a
+ * snapshot marked steward:managed=false or re-parent one of steward's.
+ */
+export const denyOutsideOwnership = (to: Grantee, regions: readonly string[]): void => {
+  to.deny({
+    sid: 'OnlyConfiguredRegions',
+    actions: ['*'],
+    resources: ['*'],
+    conditions: { StringNotEquals: { 'aws:RequestedRegion': [...new Set(regions)] } },
+  });
+  for (const [sid, tag] of [
+    ['NeverRetagManagedResources', Tag.managed],
+    ['NeverRetagSourcedResources', Tag.source],
+  ] as const) {
+    to.deny({
+      sid,
+      actions: ['rds:AddTagsToResource', 'elasticache:AddTagsToResource'],
+      resources: ['*'],
+      conditions: { Null: { [`aws:ResourceTag/${tag}`]: 'false' } },
+    });
+  }
+};
+
 export interface ScheduleOptions {
   /** Unique within the stage; the schedule is named `steward-<stage>-<name>`. */
   name: string;
@@ -205,7 +281,7 @@ export class FailureQueue extends Construct {
  * active tracing, its own log group and role, an SQS failure queue for anything that could not run it
  * (async invoke, Scheduler, EventBridge), and alarms on errors and on that queue → warning topic.
  */
-export class StewardFunction extends Construct {
+export class StewardFunction extends Construct implements Grantee {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
@@ -333,29 +409,8 @@ export class StewardFunction extends Construct {
       });
     }
 
-    // Guards that hold whatever an Allow says. Calls outside the configured regions are refused.
-    this.deny({
-      sid: 'OnlyConfiguredRegions',
-      actions: ['*'],
-      resources: ['*'],
-      conditions: {
-        StringNotEquals: { 'aws:RequestedRegion': [...new Set(props.regions ?? [config.region])] },
-      },
-    });
-    // Ownership tags are set only when steward creates a resource (tag-on-create is authorized as
-    // AddTagsToResource too): anything already carrying them can never be re-tagged, so no role can
-    // adopt a snapshot marked steward:managed=false or re-parent one of steward's.
-    for (const [sid, tag] of [
-      ['NeverRetagManagedResources', Tag.managed],
-      ['NeverRetagSourcedResources', Tag.source],
-    ] as const) {
-      this.deny({
-        sid,
-        actions: ['rds:AddTagsToResource', 'elasticache:AddTagsToResource'],
-        resources: ['*'],
-        conditions: { Null: { [`aws:ResourceTag/${tag}`]: 'false' } },
-      });
-    }
+    // Guards that hold whatever an Allow says.
+    denyOutsideOwnership(this, props.regions ?? [config.region]);
 
     if (config.notifications.pagerDuty) {
       // The pager route: PagerDuty events on the default bus, under steward's source and detail-type only.
@@ -386,34 +441,12 @@ export class StewardFunction extends Construct {
 
   /** Add an Allow statement to the function's role; a wildcard must say why (cdk-nag acknowledgement). */
   allow(p: Permission): void {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: p.sid,
-        actions: p.actions,
-        resources: p.resources,
-        conditions: p.conditions,
-      }),
-    );
-    const findings = wildcardFindings(this, p.actions, p.resources);
-    if (findings.length && !p.wildcardReason) {
-      throw new Error(`Permission ${p.sid} has wildcards (${findings.join(', ')}) but no wildcardReason`);
-    }
-    for (const f of findings) {
-      acknowledge(this.role, `AwsSolutions-IAM5[${f}]`, `${p.sid}: ${p.wildcardReason}`);
-    }
+    allowOn(this.role, p);
   }
 
   /** Add a Deny statement: a guard that holds even if the code or another Allow is wrong. */
   deny(p: Omit<Permission, 'wildcardReason'>): void {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: p.sid,
-        effect: Effect.DENY,
-        actions: p.actions,
-        resources: p.resources,
-        conditions: p.conditions,
-      }),
-    );
+    denyOn(this.role, p);
   }
 
   /** An EventBridge Scheduler schedule that invokes this function with a fixed JSON input. */
