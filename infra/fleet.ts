@@ -1,6 +1,6 @@
-import { Aws } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
-import { AccountPrincipal, AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Aws, Stack } from 'aws-cdk-lib';
+import { type CfnEventBus, EventBus } from 'aws-cdk-lib/aws-events';
+import { AccountPrincipal, AnyPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
 import {
@@ -39,19 +39,29 @@ export class FleetBus extends Construct {
     const accounts = [
       ...new Set(spokeTargets(config).flatMap((t) => (t.account !== undefined ? [t.account] : []))),
     ];
-    this.bus.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'SpokesPutEvents',
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-        ...(organizationId
-          ? {
-              principals: [new AnyPrincipal()],
-              conditions: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
-            }
-          : { principals: accounts.map((a) => new AccountPrincipal(a)) }),
-      }),
-    );
+    // The policy inline on the bus (one resource; EventBus.addToResourcePolicy's separate policy resource
+    // goes through CfnEventBusPolicy's deprecated `principal`).
+    const statement = new PolicyStatement({
+      sid: 'SpokesPutEvents',
+      actions: ['events:PutEvents'],
+      // The bus's own ARN as a literal: a reference to itself would be a circular dependency.
+      resources: [
+        Stack.of(this).formatArn({
+          service: 'events',
+          resource: 'event-bus',
+          resourceName: fleetBusName(config.stage),
+        }),
+      ],
+      ...(organizationId
+        ? {
+            principals: [new AnyPrincipal()],
+            conditions: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+          }
+        : { principals: accounts.map((a) => new AccountPrincipal(a)) }),
+    });
+    (this.bus.node.defaultChild as CfnEventBus).policy = new PolicyDocument({
+      statements: [statement],
+    }).toJSON();
   }
 }
 
