@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
+import type { EventPattern } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
@@ -22,7 +23,41 @@ import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
+import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
+import { allowAssumeSpokeRoles } from './fleet.js';
+import type { EstateScope, Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
+
+/** A failover, stop/start or storage event of a database (the backup function notifies when it protects it). */
+export const DATABASE_EVENTS = {
+  source: ['aws.rds'],
+  detailType: [...RDS_DATABASE_DETAIL_TYPES],
+  detail: { EventID: Object.keys(RDS_OPERATIONAL_EVENTS) },
+} satisfies EventPattern;
+
+/** One of steward's snapshots became available. */
+export const SNAPSHOT_CREATED = {
+  source: ['aws.rds'],
+  detailType: [...RDS_SNAPSHOT_DETAIL_TYPES],
+  detail: {
+    EventID: [SNAPSHOT_CREATED_EVENT_IDS.db, SNAPSHOT_CREATED_EVENT_IDS.cluster],
+    SourceIdentifier: [{ prefix: ID_PREFIX }],
+  },
+} satisfies EventPattern;
+
+/** A copy of one of steward's snapshots finished (emitted in the copy's region). */
+export const COPY_FINISHED = {
+  source: ['aws.rds'],
+  detailType: ['RDS DB Snapshot Event'],
+  detail: { EventID: [SNAPSHOT_COPIED_EVENT_IDS.db], SourceIdentifier: [{ prefix: ID_PREFIX }] },
+} satisfies EventPattern;
+
+/** AWS Health scheduled maintenance of RDS or ElastiCache. */
+export const SCHEDULED_MAINTENANCE = {
+  source: ['aws.health'],
+  detailType: ['AWS Health Event'],
+  detail: { service: [...HEALTH_SERVICES], eventTypeCategory: ['scheduledChange'] },
+} satisfies EventPattern;
 
 export interface BackupProps extends CapabilityProps {
   /** Holds each destination's DR copy queue, so an RDS event reconciles one database. */
@@ -51,6 +86,7 @@ export class Backup extends Construct {
     const copiesToDr = policies.some(([, p]) => p.copyToDr);
     const group = props.scheduleGroup.scheduleGroupName;
     const maintenance = config.backup.maintenance.enabled;
+    const fleet = hasSpokes(config);
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'backup',
@@ -59,8 +95,9 @@ export class Backup extends Construct {
       // One run at a time: two overlapping reconciles would each start copies up to the in-flight limit.
       reservedConcurrency: 1,
       regions: copiesToDr ? [config.region, config.dr.region] : [config.region],
-      // The DR key's policy (often in another account) names this role: give it a name known at synth.
-      ...(copiesToDr ? { roleName: backupRoleName(config.stage, config.region) } : {}),
+      // The DR key's policy (often in another account) and the spoke roles' trust name this role: give it a
+      // name known at synth.
+      ...(copiesToDr || fleet ? { roleName: backupRoleName(config.stage, config.region) } : {}),
     });
     this.function = fn;
     if (maintenance) this.maintenance(fn, group);
@@ -70,11 +107,7 @@ export class Backup extends Construct {
     fn.addEventRule(
       'DatabaseEventRule',
       'A failover, stop/start or storage event of a database: notify when steward protects it',
-      {
-        source: ['aws.rds'],
-        detailType: [...RDS_DATABASE_DETAIL_TYPES],
-        detail: { EventID: Object.keys(RDS_OPERATIONAL_EVENTS) },
-      },
+      DATABASE_EVENTS,
     );
 
     for (const [name, policy] of policies) {
@@ -96,23 +129,21 @@ export class Backup extends Construct {
         expression: config.backup.copySchedule,
         input: { action: 'reconcile-copies' },
       });
-      fn.addEventRule('SnapshotCreatedRule', 'A steward snapshot is available: copy it to the DR region', {
-        source: ['aws.rds'],
-        detailType: [...RDS_SNAPSHOT_DETAIL_TYPES],
-        detail: {
-          EventID: [SNAPSHOT_CREATED_EVENT_IDS.db, SNAPSHOT_CREATED_EVENT_IDS.cluster],
-          SourceIdentifier: [{ prefix: ID_PREFIX }],
-        },
-      });
+      fn.addEventRule(
+        'SnapshotCreatedRule',
+        'A steward snapshot is available: copy it to the DR region',
+        SNAPSHOT_CREATED,
+      );
       // Emitted in the DR region; the Steward-<stage>-dr stack forwards it to this region's default bus.
       fn.addEventRule(
         'CopyFinishedRule',
         'A DR copy of a steward snapshot finished: start the next copy to the DR region',
+        // Keys in pattern order (the template renders them as given).
         {
-          source: ['aws.rds'],
-          detailType: ['RDS DB Snapshot Event'],
+          source: COPY_FINISHED.source,
+          detailType: COPY_FINISHED.detailType,
           region: [config.dr.region],
-          detail: { EventID: [SNAPSHOT_COPIED_EVENT_IDS.db], SourceIdentifier: [{ prefix: ID_PREFIX }] },
+          detail: COPY_FINISHED.detail,
         },
       );
       // The copy queue: an event's run reads and conditionally writes its destination's item, nothing else.
@@ -129,11 +160,15 @@ export class Backup extends Construct {
       for (const [name, policy] of copying) this.drLagAlarm(props, name, policy);
     }
 
-    this.grant(
+    const copied = new Set(copying.flatMap(([, p]) => p.kinds));
+    grantBackupEstate(
       fn,
+      { stack: Stack.of(this), region: config.region, dr: config.dr },
       new Set(policies.flatMap(([, p]) => p.kinds)),
-      new Set(copying.flatMap(([, p]) => p.kinds)),
+      copied,
     );
+    if (copied.has('rds-instance') || copied.has('aurora-cluster')) this.printDrKeyPolicy(fn);
+    if (fleet) allowAssumeSpokeRoles(fn, config, 'backup');
   }
 
   /**
@@ -220,199 +255,16 @@ export class Backup extends Construct {
     fn.addEventRule(
       'MaintenanceRule',
       'AWS Health scheduled maintenance of RDS or ElastiCache: snapshot before it',
-      {
-        source: ['aws.health'],
-        detailType: ['AWS Health Event'],
-        detail: { service: [...HEALTH_SERVICES], eventTypeCategory: ['scheduledChange'] },
-      },
+      SCHEDULED_MAINTENANCE,
     );
   }
 
-  /** Least privilege for the kinds the policies back up and copy. */
-  private grant(fn: StewardFunction, kinds: Set<ResourceKind>, copied: Set<ResourceKind>): void {
-    const { config } = fn;
-    const stack = Stack.of(this);
-    const here = config.region;
-    const dr = config.dr.region;
-    const rds = (region: string, type: string, name = '*') => awsArn(stack, 'rds', region, type, name);
-    const ours = `${ID_PREFIX}*`;
-    const instances = kinds.has('rds-instance');
-    const clusters = kinds.has('aurora-cluster');
-    const caches = kinds.has('elasticache');
-    const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
-
-    fn.allow({
-      sid: 'ReadDatabasesAndSnapshots',
-      actions: [
-        'rds:DescribeDBInstances',
-        'rds:DescribeDBClusters',
-        'rds:DescribeDBSnapshots',
-        'rds:DescribeDBClusterSnapshots',
-        'rds:DescribeAccountAttributes',
-        'rds:ListTagsForResource',
-        ...(caches
-          ? [
-              'elasticache:DescribeReplicationGroups',
-              'elasticache:DescribeSnapshots',
-              'elasticache:ListTagsForResource',
-              // ElastiCache snapshot tags in bulk (the copy reconciler's listing).
-              'tag:GetResources',
-            ]
-          : []),
-      ],
-      resources: ['*'],
-      wildcardReason:
-        'Read-only discovery: Describe* list every database/snapshot of the account (opt-in is by tag, so ' +
-        'names are unknown at deploy time); DescribeAccountAttributes and tag:GetResources have no resource type.',
-    });
-
-    if (instances) {
-      fn.allow({
-        sid: 'SnapshotOptedInDbInstances',
-        actions: ['rds:CreateDBSnapshot'],
-        resources: [rds(here, 'db')],
-        conditions: { Null: { [`rds:db-tag/${Tag.backup}`]: 'false' } },
-        wildcardReason: `Any DB instance may opt in; the rds:db-tag/${Tag.backup} condition limits this to the opted-in ones.`,
-      });
-    }
-    if (clusters) {
-      fn.allow({
-        sid: 'SnapshotOptedInDbClusters',
-        actions: ['rds:CreateDBClusterSnapshot'],
-        resources: [rds(here, 'cluster')],
-        conditions: { Null: { [`rds:cluster-tag/${Tag.backup}`]: 'false' } },
-        wildcardReason: `Any Aurora cluster may opt in; the rds:cluster-tag/${Tag.backup} condition limits this to the opted-in ones.`,
-      });
-    }
-    if (instances || clusters) {
-      const snapshots = (region: string) => [
-        ...(instances ? [rds(region, 'snapshot', ours)] : []),
-        ...(clusters ? [rds(region, 'cluster-snapshot', ours)] : []),
-      ];
-      fn.allow({
-        sid: 'CreateManagedRdsSnapshots',
-        actions: [
-          ...(instances ? ['rds:CreateDBSnapshot'] : []),
-          ...(clusters ? ['rds:CreateDBClusterSnapshot'] : []),
-        ],
-        resources: snapshots(here),
-        conditions: requestManaged,
-        wildcardReason: `Snapshot ids are generated per run (${ID_PREFIX}<db>-<time>-<kind>); the id prefix and the ${Tag.managed}=true request tag limit this to steward's own snapshots.`,
-      });
-      // Tags on create are authorized as rds:AddTagsToResource on the new snapshot.
-      fn.allow({
-        sid: 'TagManagedRdsSnapshots',
-        actions: ['rds:AddTagsToResource'],
-        resources: [...snapshots(here), ...(copied.size ? snapshots(dr) : [])],
-        conditions: requestManaged,
-        wildcardReason: `Tag-on-create for steward's snapshots and DR copies: id prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag; foreign snapshots cannot be adopted.`,
-      });
-    }
-
-    const copiesInstances = copied.has('rds-instance');
-    const copiesClusters = copied.has('aurora-cluster');
-    if (copiesInstances || copiesClusters) {
-      const types = [
-        ...(copiesInstances ? ['snapshot'] : []),
-        ...(copiesClusters ? ['cluster-snapshot'] : []),
-      ];
-      const actions = [
-        ...(copiesInstances ? ['rds:CopyDBSnapshot'] : []),
-        ...(copiesClusters ? ['rds:CopyDBClusterSnapshot'] : []),
-      ];
-      // The copy is requested in the DR region; the presigned half is authorized in the primary region.
-      fn.allow({
-        sid: 'CopyManagedSnapshotsToDr',
-        actions,
-        resources: types.flatMap((t) => [rds(here, t, ours), rds(dr, t, ours)]),
-        conditions: requestManaged,
-        wildcardReason: `Copies of steward's own snapshots only: id prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag (copy ids are generated).`,
-      });
-      if (copiesInstances) {
-        fn.allow({
-          sid: 'CopyFromManagedDbSnapshots',
-          actions: ['rds:CopyDBSnapshot'],
-          resources: [rds(here, 'snapshot', ours)],
-          conditions: { StringEquals: { [`rds:snapshot-tag/${Tag.managed}`]: 'true' } },
-          wildcardReason: `Source side of a DR copy: only snapshots tagged ${Tag.managed}=true with the ${ID_PREFIX} prefix.`,
-        });
-      }
-      if (copiesClusters) {
-        fn.allow({
-          sid: 'CopyFromManagedClusterSnapshots',
-          actions: ['rds:CopyDBClusterSnapshot'],
-          resources: [rds(here, 'cluster-snapshot', ours)],
-          conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${Tag.managed}`]: 'true' } },
-          wildcardReason: `Source side of a DR copy: only cluster snapshots tagged ${Tag.managed}=true with the ${ID_PREFIX} prefix.`,
-        });
-      }
-      this.grantDrKey(fn);
-    }
-
-    if (caches) {
-      // ElastiCache supplies request tags on the snapshot resource only (Service Authorization Reference):
-      // a request-tag condition on the replication group would deny every cache backup.
-      fn.allow({
-        sid: 'SnapshotOptedInReplicationGroups',
-        actions: ['elasticache:CreateSnapshot'],
-        resources: [awsArn(stack, 'elasticache', here, 'replicationgroup', '*')],
-        conditions: { Null: { [`aws:ResourceTag/${Tag.backup}`]: 'false' } },
-        wildcardReason: `Any replication group may opt in; the aws:ResourceTag/${Tag.backup} condition limits this to the opted-in ones.`,
-      });
-      fn.allow({
-        sid: 'CreateManagedCacheSnapshots',
-        actions: ['elasticache:CreateSnapshot'],
-        resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
-        conditions: requestManaged,
-        wildcardReason: `Snapshot names are generated per run; every request must tag the new snapshot ${Tag.managed}=true and its name has the ${ID_PREFIX} prefix.`,
-      });
-      fn.allow({
-        sid: 'TagManagedCacheSnapshots',
-        actions: ['elasticache:AddTagsToResource'],
-        resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
-        conditions: requestManaged,
-        wildcardReason: `Tag-on-create for steward's ElastiCache snapshots: name prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag.`,
-      });
-    }
-  }
-
   /**
-   * Encrypted cross-region copies re-encrypt with the DR key, through RDS only: RDS creates a grant for the
-   * copy (an AWS resource) and uses the key on the role's behalf. The key's own policy must allow the same
-   * (a key in another account trusts nobody by default): the statement is printed at synth.
+   * The DR key's own policy must allow the backup role too (a key in another account trusts nobody by
+   * default): the statement is printed at synth.
    */
-  private grantDrKey(fn: StewardFunction): void {
+  private printDrKeyPolicy(fn: StewardFunction): void {
     const { dr, stage, region } = fn.config;
-    // The schema refuses copyToDr without a key; this keeps the types honest.
-    if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
-    const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
-    const viaRds = { StringEquals: { 'kms:ViaService': `rds.${dr.region}.amazonaws.com` } };
-    // An alias ARN authorizes nothing for key use: match the key through its alias instead.
-    const byAlias = key.resource !== 'key';
-    const resources = byAlias
-      ? [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`]
-      : [dr.kmsKeyArn];
-    const alias: Record<string, Record<string, unknown>> = byAlias
-      ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } }
-      : {};
-    const why = byAlias
-      ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`
-      : `The resource is the one DR key (${dr.kmsKeyArn}), through RDS in ${dr.region} only.`;
-    fn.allow({
-      sid: 'GrantDrKeyToRds',
-      actions: ['kms:CreateGrant'],
-      resources,
-      conditions: { ...viaRds, ...alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      ...(byAlias ? { wildcardReason: why } : {}),
-    });
-    fn.allow({
-      sid: 'UseDrKeyViaRds',
-      actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-      resources,
-      conditions: { ...viaRds, ...alias },
-      wildcardReason: `RDS re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
-    });
-
     const roleArn = Stack.of(this).formatArn({
       service: 'iam',
       region: '',
@@ -436,7 +288,7 @@ export class Backup extends Construct {
 }
 
 /** The backup role's name: fixed, so the DR key's policy can name it before the stack exists. */
-export const backupRoleName = (stage: string, region: string): string => `steward-${stage}-backup-${region}`;
+export const backupRoleName = (stage: string, region: string): string => hubRoleName(stage, 'backup', region);
 
 /**
  * The statements the DR key's own policy needs so the backup role can encrypt DR copies with it (a key
@@ -473,4 +325,192 @@ export const drKeyPolicyStatement = (
       Condition: { StringEquals: viaRds },
     },
   ];
+};
+
+/**
+ * Least privilege for the kinds the policies back up and copy, on the estate of `at` (the hub function's
+ * own account and region, or a spoke's): the same statements wherever the backup code acts.
+ */
+export const grantBackupEstate = (
+  to: Grantee,
+  at: EstateScope,
+  kinds: ReadonlySet<ResourceKind>,
+  copied: ReadonlySet<ResourceKind>,
+): void => {
+  const { stack } = at;
+  const here = at.region;
+  const dr = at.dr.region;
+  const rds = (region: string, type: string, name = '*') => awsArn(stack, 'rds', region, type, name);
+  const ours = `${ID_PREFIX}*`;
+  const instances = kinds.has('rds-instance');
+  const clusters = kinds.has('aurora-cluster');
+  const caches = kinds.has('elasticache');
+  const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+
+  to.allow({
+    sid: 'ReadDatabasesAndSnapshots',
+    actions: [
+      'rds:DescribeDBInstances',
+      'rds:DescribeDBClusters',
+      'rds:DescribeDBSnapshots',
+      'rds:DescribeDBClusterSnapshots',
+      'rds:DescribeAccountAttributes',
+      'rds:ListTagsForResource',
+      ...(caches
+        ? [
+            'elasticache:DescribeReplicationGroups',
+            'elasticache:DescribeSnapshots',
+            'elasticache:ListTagsForResource',
+            // ElastiCache snapshot tags in bulk (the copy reconciler's listing).
+            'tag:GetResources',
+          ]
+        : []),
+    ],
+    resources: ['*'],
+    wildcardReason:
+      'Read-only discovery: Describe* list every database/snapshot of the account (opt-in is by tag, so ' +
+      'names are unknown at deploy time); DescribeAccountAttributes and tag:GetResources have no resource type.',
+  });
+
+  if (instances) {
+    to.allow({
+      sid: 'SnapshotOptedInDbInstances',
+      actions: ['rds:CreateDBSnapshot'],
+      resources: [rds(here, 'db')],
+      conditions: { Null: { [`rds:db-tag/${Tag.backup}`]: 'false' } },
+      wildcardReason: `Any DB instance may opt in; the rds:db-tag/${Tag.backup} condition limits this to the opted-in ones.`,
+    });
+  }
+  if (clusters) {
+    to.allow({
+      sid: 'SnapshotOptedInDbClusters',
+      actions: ['rds:CreateDBClusterSnapshot'],
+      resources: [rds(here, 'cluster')],
+      conditions: { Null: { [`rds:cluster-tag/${Tag.backup}`]: 'false' } },
+      wildcardReason: `Any Aurora cluster may opt in; the rds:cluster-tag/${Tag.backup} condition limits this to the opted-in ones.`,
+    });
+  }
+  if (instances || clusters) {
+    const snapshots = (region: string) => [
+      ...(instances ? [rds(region, 'snapshot', ours)] : []),
+      ...(clusters ? [rds(region, 'cluster-snapshot', ours)] : []),
+    ];
+    to.allow({
+      sid: 'CreateManagedRdsSnapshots',
+      actions: [
+        ...(instances ? ['rds:CreateDBSnapshot'] : []),
+        ...(clusters ? ['rds:CreateDBClusterSnapshot'] : []),
+      ],
+      resources: snapshots(here),
+      conditions: requestManaged,
+      wildcardReason: `Snapshot ids are generated per run (${ID_PREFIX}<db>-<time>-<kind>); the id prefix and the ${Tag.managed}=true request tag limit this to steward's own snapshots.`,
+    });
+    // Tags on create are authorized as rds:AddTagsToResource on the new snapshot.
+    to.allow({
+      sid: 'TagManagedRdsSnapshots',
+      actions: ['rds:AddTagsToResource'],
+      resources: [...snapshots(here), ...(copied.size ? snapshots(dr) : [])],
+      conditions: requestManaged,
+      wildcardReason: `Tag-on-create for steward's snapshots and DR copies: id prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag; foreign snapshots cannot be adopted.`,
+    });
+  }
+
+  const copiesInstances = copied.has('rds-instance');
+  const copiesClusters = copied.has('aurora-cluster');
+  if (copiesInstances || copiesClusters) {
+    const types = [...(copiesInstances ? ['snapshot'] : []), ...(copiesClusters ? ['cluster-snapshot'] : [])];
+    const actions = [
+      ...(copiesInstances ? ['rds:CopyDBSnapshot'] : []),
+      ...(copiesClusters ? ['rds:CopyDBClusterSnapshot'] : []),
+    ];
+    // The copy is requested in the DR region; the presigned half is authorized in the primary region.
+    to.allow({
+      sid: 'CopyManagedSnapshotsToDr',
+      actions,
+      resources: types.flatMap((t) => [rds(here, t, ours), rds(dr, t, ours)]),
+      conditions: requestManaged,
+      wildcardReason: `Copies of steward's own snapshots only: id prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag (copy ids are generated).`,
+    });
+    if (copiesInstances) {
+      to.allow({
+        sid: 'CopyFromManagedDbSnapshots',
+        actions: ['rds:CopyDBSnapshot'],
+        resources: [rds(here, 'snapshot', ours)],
+        conditions: { StringEquals: { [`rds:snapshot-tag/${Tag.managed}`]: 'true' } },
+        wildcardReason: `Source side of a DR copy: only snapshots tagged ${Tag.managed}=true with the ${ID_PREFIX} prefix.`,
+      });
+    }
+    if (copiesClusters) {
+      to.allow({
+        sid: 'CopyFromManagedClusterSnapshots',
+        actions: ['rds:CopyDBClusterSnapshot'],
+        resources: [rds(here, 'cluster-snapshot', ours)],
+        conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${Tag.managed}`]: 'true' } },
+        wildcardReason: `Source side of a DR copy: only cluster snapshots tagged ${Tag.managed}=true with the ${ID_PREFIX} prefix.`,
+      });
+    }
+    grantDrKeyUse(to, at.dr);
+  }
+
+  if (caches) {
+    // ElastiCache supplies request tags on the snapshot resource only (Service Authorization Reference):
+    // a request-tag condition on the replication group would deny every cache backup.
+    to.allow({
+      sid: 'SnapshotOptedInReplicationGroups',
+      actions: ['elasticache:CreateSnapshot'],
+      resources: [awsArn(stack, 'elasticache', here, 'replicationgroup', '*')],
+      conditions: { Null: { [`aws:ResourceTag/${Tag.backup}`]: 'false' } },
+      wildcardReason: `Any replication group may opt in; the aws:ResourceTag/${Tag.backup} condition limits this to the opted-in ones.`,
+    });
+    to.allow({
+      sid: 'CreateManagedCacheSnapshots',
+      actions: ['elasticache:CreateSnapshot'],
+      resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
+      conditions: requestManaged,
+      wildcardReason: `Snapshot names are generated per run; every request must tag the new snapshot ${Tag.managed}=true and its name has the ${ID_PREFIX} prefix.`,
+    });
+    to.allow({
+      sid: 'TagManagedCacheSnapshots',
+      actions: ['elasticache:AddTagsToResource'],
+      resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
+      conditions: requestManaged,
+      wildcardReason: `Tag-on-create for steward's ElastiCache snapshots: name prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag.`,
+    });
+  }
+};
+
+/**
+ * Encrypted cross-region copies re-encrypt with the DR key, through RDS only: RDS creates a grant for the
+ * copy (an AWS resource) and uses the key on the role's behalf. The key's own policy must allow the same.
+ */
+const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr']): void => {
+  // The schema refuses copyToDr without a key; this keeps the types honest.
+  if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
+  const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+  const viaRds = { StringEquals: { 'kms:ViaService': `rds.${dr.region}.amazonaws.com` } };
+  // An alias ARN authorizes nothing for key use: match the key through its alias instead.
+  const byAlias = key.resource !== 'key';
+  const resources = byAlias
+    ? [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`]
+    : [dr.kmsKeyArn];
+  const alias: Record<string, Record<string, unknown>> = byAlias
+    ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } }
+    : {};
+  const why = byAlias
+    ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`
+    : `The resource is the one DR key (${dr.kmsKeyArn}), through RDS in ${dr.region} only.`;
+  to.allow({
+    sid: 'GrantDrKeyToRds',
+    actions: ['kms:CreateGrant'],
+    resources,
+    conditions: { ...viaRds, ...alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    ...(byAlias ? { wildcardReason: why } : {}),
+  });
+  to.allow({
+    sid: 'UseDrKeyViaRds',
+    actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+    resources,
+    conditions: { ...viaRds, ...alias },
+    wildcardReason: `RDS re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
+  });
 };

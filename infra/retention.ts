@@ -9,8 +9,11 @@ import { budgetKey } from '../shared/aws/retention-budget.js';
 import { drReadOnlyRegion, retentionRegions } from '../shared/retention/policy.js';
 import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import { Tag } from '../shared/tags.js';
+import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
+import { allowAssumeSpokeRoles } from './fleet.js';
 import { awsArn } from './arns.js';
 import type { StateTable } from './state-table.js';
+import type { Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
 /**
@@ -34,6 +37,7 @@ export class Retention extends Construct {
     // The DR region, read only, when a policy copies there and retention does not sweep it.
     const drOnly = drReadOnlyRegion(config);
     const readRegions = drOnly ? [...regions, drOnly] : regions;
+    const fleet = hasSpokes(config);
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'retention',
@@ -48,6 +52,8 @@ export class Retention extends Construct {
       reservedConcurrency: 1,
       // Deletes are granted in the swept regions only (below); the read-only DR region is only listed.
       regions: readRegions,
+      // The spoke roles' trust names this role: give it a name known at synth.
+      ...(fleet ? { roleName: hubRoleName(config.stage, 'retention', config.region) } : {}),
     });
     this.function = fn;
     stateTable.grant(fn, 'RetentionBudget', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [budgetKey('')]);
@@ -59,51 +65,8 @@ export class Retention extends Construct {
       input: { action: 'retention', scheduledTime: ContextAttribute.scheduledTime },
     });
 
-    const stack = Stack.of(this);
-    const ours = `${ID_PREFIX}*`;
-    const rds = (type: string) => regions.map((r) => awsArn(stack, 'rds', r, type, ours));
-    const caches = [awsArn(stack, 'elasticache', config.region, 'snapshot', ours)];
-
-    fn.allow({
-      sid: 'ReadSnapshots',
-      actions: [
-        'rds:DescribeDBInstances',
-        'rds:DescribeDBClusters',
-        'rds:DescribeDBSnapshots',
-        'rds:DescribeDBClusterSnapshots',
-        'rds:ListTagsForResource',
-        'elasticache:DescribeSnapshots',
-        'elasticache:ListTagsForResource',
-        // ElastiCache snapshot tags in bulk: one call per 100 snapshots instead of one per snapshot.
-        'tag:GetResources',
-      ],
-      resources: ['*'],
-      wildcardReason:
-        'Read-only inventory: Describe* list every snapshot of the account in each swept region; ownership is ' +
-        'decided from tags, which need ListTagsForResource on snapshots whose ids are unknown at deploy time; ' +
-        'tag:GetResources has no resource type and no condition key.',
-    });
-    fn.allow({
-      sid: 'DeleteManagedDbSnapshots',
-      actions: ['rds:DeleteDBSnapshot'],
-      resources: rds('snapshot'),
-      conditions: { StringEquals: { [`rds:snapshot-tag/${Tag.managed}`]: 'true' } },
-      wildcardReason: `Expired snapshot ids are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
-    });
-    fn.allow({
-      sid: 'DeleteManagedClusterSnapshots',
-      actions: ['rds:DeleteDBClusterSnapshot'],
-      resources: rds('cluster-snapshot'),
-      conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${Tag.managed}`]: 'true' } },
-      wildcardReason: `Expired cluster snapshot ids are generated per run; only ${ID_PREFIX}* cluster snapshots tagged ${Tag.managed}=true can be deleted.`,
-    });
-    fn.allow({
-      sid: 'DeleteManagedCacheSnapshots',
-      actions: ['elasticache:DeleteSnapshot'],
-      resources: caches,
-      conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
-      wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
-    });
+    const at: RetentionScope = { stack: Stack.of(this), regions, cacheRegion: config.region };
+    allowRetentionDeletes(fn, at);
 
     // What each run deleted stays on record for the monthly evidence report, and each run's full report
     // (linked from its summary) sits beside it: both under runs/retention/.
@@ -114,24 +77,92 @@ export class Retention extends Construct {
       "one record per run that deleted snapshots, and each run's full report",
     );
 
-    // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.
-    fn.deny({
-      sid: 'NeverDeleteHeldDbSnapshots',
-      actions: ['rds:DeleteDBSnapshot'],
-      resources: rds('snapshot'),
-      conditions: { Null: { [`rds:snapshot-tag/${Tag.hold}`]: 'false' } },
-    });
-    fn.deny({
-      sid: 'NeverDeleteHeldClusterSnapshots',
-      actions: ['rds:DeleteDBClusterSnapshot'],
-      resources: rds('cluster-snapshot'),
-      conditions: { Null: { [`rds:cluster-snapshot-tag/${Tag.hold}`]: 'false' } },
-    });
-    fn.deny({
-      sid: 'NeverDeleteHeldCacheSnapshots',
-      actions: ['elasticache:DeleteSnapshot'],
-      resources: caches,
-      conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
-    });
+    denyHeldDeletes(fn, at);
+    if (fleet) allowAssumeSpokeRoles(fn, config, 'retention');
   }
 }
+
+/** Where retention deletes: the stack whose account the ARNs name, the swept regions, the caches' region. */
+export interface RetentionScope {
+  stack: Stack;
+  regions: readonly string[];
+  cacheRegion: string;
+}
+
+const retentionArns = (at: RetentionScope) => {
+  const ours = `${ID_PREFIX}*`;
+  return {
+    rds: (type: string) => at.regions.map((r) => awsArn(at.stack, 'rds', r, type, ours)),
+    caches: [awsArn(at.stack, 'elasticache', at.cacheRegion, 'snapshot', ours)],
+  };
+};
+
+/** Read every snapshot, delete only steward's own (the hub function's role, and each spoke's). */
+export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => {
+  const { rds, caches } = retentionArns(at);
+
+  to.allow({
+    sid: 'ReadSnapshots',
+    actions: [
+      'rds:DescribeDBInstances',
+      'rds:DescribeDBClusters',
+      'rds:DescribeDBSnapshots',
+      'rds:DescribeDBClusterSnapshots',
+      'rds:ListTagsForResource',
+      'elasticache:DescribeSnapshots',
+      'elasticache:ListTagsForResource',
+      // ElastiCache snapshot tags in bulk: one call per 100 snapshots instead of one per snapshot.
+      'tag:GetResources',
+    ],
+    resources: ['*'],
+    wildcardReason:
+      'Read-only inventory: Describe* list every snapshot of the account in each swept region; ownership is ' +
+      'decided from tags, which need ListTagsForResource on snapshots whose ids are unknown at deploy time; ' +
+      'tag:GetResources has no resource type and no condition key.',
+  });
+  to.allow({
+    sid: 'DeleteManagedDbSnapshots',
+    actions: ['rds:DeleteDBSnapshot'],
+    resources: rds('snapshot'),
+    conditions: { StringEquals: { [`rds:snapshot-tag/${Tag.managed}`]: 'true' } },
+    wildcardReason: `Expired snapshot ids are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
+  });
+  to.allow({
+    sid: 'DeleteManagedClusterSnapshots',
+    actions: ['rds:DeleteDBClusterSnapshot'],
+    resources: rds('cluster-snapshot'),
+    conditions: { StringEquals: { [`rds:cluster-snapshot-tag/${Tag.managed}`]: 'true' } },
+    wildcardReason: `Expired cluster snapshot ids are generated per run; only ${ID_PREFIX}* cluster snapshots tagged ${Tag.managed}=true can be deleted.`,
+  });
+  to.allow({
+    sid: 'DeleteManagedCacheSnapshots',
+    actions: ['elasticache:DeleteSnapshot'],
+    resources: caches,
+    conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
+    wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
+  });
+};
+
+/** A held snapshot is kept forever, whatever an Allow says. */
+export const denyHeldDeletes = (to: Grantee, at: RetentionScope): void => {
+  const { rds, caches } = retentionArns(at);
+  // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.
+  to.deny({
+    sid: 'NeverDeleteHeldDbSnapshots',
+    actions: ['rds:DeleteDBSnapshot'],
+    resources: rds('snapshot'),
+    conditions: { Null: { [`rds:snapshot-tag/${Tag.hold}`]: 'false' } },
+  });
+  to.deny({
+    sid: 'NeverDeleteHeldClusterSnapshots',
+    actions: ['rds:DeleteDBClusterSnapshot'],
+    resources: rds('cluster-snapshot'),
+    conditions: { Null: { [`rds:cluster-snapshot-tag/${Tag.hold}`]: 'false' } },
+  });
+  to.deny({
+    sid: 'NeverDeleteHeldCacheSnapshots',
+    actions: ['elasticache:DeleteSnapshot'],
+    resources: caches,
+    conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
+  });
+};

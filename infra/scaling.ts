@@ -433,7 +433,7 @@ const alarmLabel = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name :
 const alarmPattern = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
 
 /** EventBridge matchers for the rules' alarms: exact names and prefixes. */
-const alarmMatchers = (rules: readonly NamedRule[]) => [
+export const alarmMatchers = (rules: readonly NamedRule[]) => [
   ...rules.flatMap((r) => ('name' in r.alarm ? [r.alarm.name] : [])),
   ...rules.flatMap((r) => ('prefix' in r.alarm ? [{ prefix: r.alarm.prefix }] : [])),
 ];

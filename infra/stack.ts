@@ -5,6 +5,8 @@ import { parseConfig, type StewardConfig, type StewardConfigInput } from '../sha
 import { Backup } from './backup.js';
 import { Cost } from './cost.js';
 import { Drill } from './drill.js';
+import { FleetBus } from './fleet.js';
+import { hasSpokes } from '../shared/fleet/targets.js';
 import { Monitoring } from './monitoring.js';
 import { Notifications } from './notifications.js';
 import { Report } from './report.js';
@@ -47,6 +49,8 @@ export class StewardStack extends Stack {
   readonly cost?: Cost;
   /** Status check and monthly evidence (config.report.enabled). */
   readonly report?: Report;
+  /** The event bus the fleet's spokes forward to (a stage with spoke targets). */
+  readonly fleetBus?: FleetBus;
   /** The stage's dashboard (config `dashboard: true`). */
   readonly monitoring?: Monitoring;
 
@@ -107,6 +111,8 @@ export class StewardStack extends Stack {
         ...(this.stateTable ? { stateTable: this.stateTable } : {}),
       });
     }
+
+    if (hasSpokes(config)) this.fleetBus = new FleetBus(this, 'Fleet', { config });
 
     // $3 a month beyond the account's three free dashboards: opt-in (`dashboard: true`).
     if (config.dashboard) {

@@ -4,10 +4,12 @@ import { BAD_INPUT_EXIT, explainConfigError } from '../shared/errors.js';
 import { addAwsSolutionsChecks } from './nag.js';
 import { drEventsStackId, DrEventsStack } from './dr-events.js';
 import { stackId, StewardStack } from './stack.js';
+import { hasSpokes, spokeTargets } from '../shared/fleet/targets.js';
+import { SpokeStack, spokeStackId, SpokeStackSetStack, spokeStackSetStackId } from './spoke.js';
 
 /**
  * Add one `Steward-<stage>` stack per stage config to `app` (and `Steward-<stage>-dr` in the DR region when
- * a policy copies to DR): every `steward.<stage>.yaml` at
+ * a policy copies to DR; `Steward-<stage>-spoke` and, for OU targets, `Steward-<stage>-spokes` for a fleet): every `steward.<stage>.yaml` at
  * `-c config=<file or dir>` (default: STEWARD_CONFIG, else ./config), or only `-c stage=<name>`. Every
  * problem of every file is printed and nothing is synthesized when any file is bad. Returns the exit code.
  */
@@ -32,6 +34,12 @@ export const addStages = (
     // DR copies start as others finish: their events are emitted in the DR region and forwarded from there.
     if (Object.values(stack.config.backup.policies).some((p) => p.copyToDr))
       new DrEventsStack(app, drEventsStackId(s.stage), { config: stack.config });
+    // Hub and spokes: the spoke deploys per target account and region; OU targets get it as a StackSet.
+    if (hasSpokes(stack.config)) {
+      new SpokeStack(app, spokeStackId(s.stage), { config: stack.config });
+      if (spokeTargets(stack.config).some((t) => t.organizationalUnit !== undefined))
+        new SpokeStackSetStack(app, spokeStackSetStackId(s.stage), { config: stack.config });
+    }
   }
   addAwsSolutionsChecks(app);
   return 0;

@@ -5,7 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { type EventPattern, type IRule, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -24,12 +24,11 @@ import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { nodejsBundling } from './bundling.js';
-import { Tag } from '../shared/tags.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import type { Notifications } from './notifications.js';
 import { parkedMessages } from './parked-messages.js';
-import type { Grantee, Permission } from './permission.js';
+import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
 import type { Reports } from './reports.js';
 
 /** One name per capability across folder, construct, log `service` and metric dimension. */
@@ -305,29 +304,8 @@ export class StewardFunction extends Construct implements Grantee {
       });
     }
 
-    // Guards that hold whatever an Allow says. Calls outside the configured regions are refused.
-    this.deny({
-      sid: 'OnlyConfiguredRegions',
-      actions: ['*'],
-      resources: ['*'],
-      conditions: {
-        StringNotEquals: { 'aws:RequestedRegion': [...new Set(props.regions ?? [config.region])] },
-      },
-    });
-    // Ownership tags are set only when steward creates a resource (tag-on-create is authorized as
-    // AddTagsToResource too): anything already carrying them can never be re-tagged, so no role can
-    // adopt a snapshot marked steward:managed=false or re-parent one of steward's.
-    for (const [sid, tag] of [
-      ['NeverRetagManagedResources', Tag.managed],
-      ['NeverRetagSourcedResources', Tag.source],
-    ] as const) {
-      this.deny({
-        sid,
-        actions: ['rds:AddTagsToResource', 'elasticache:AddTagsToResource'],
-        resources: ['*'],
-        conditions: { Null: { [`aws:ResourceTag/${tag}`]: 'false' } },
-      });
-    }
+    // Guards that hold whatever an Allow says.
+    denyOutsideOwnership(this, props.regions ?? [config.region]);
 
     if (config.notifications.pagerDuty) {
       // The pager route: PagerDuty events on the default bus, under steward's source and detail-type only.
@@ -358,34 +336,12 @@ export class StewardFunction extends Construct implements Grantee {
 
   /** Add an Allow statement to the function's role; a wildcard must say why (cdk-nag acknowledgement). */
   allow(p: Permission): void {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: p.sid,
-        actions: p.actions,
-        resources: p.resources,
-        conditions: p.conditions,
-      }),
-    );
-    const findings = wildcardFindings(this, p.actions, p.resources);
-    if (findings.length && !p.wildcardReason) {
-      throw new Error(`Permission ${p.sid} has wildcards (${findings.join(', ')}) but no wildcardReason`);
-    }
-    for (const f of findings) {
-      acknowledge(this.role, `AwsSolutions-IAM5[${f}]`, `${p.sid}: ${p.wildcardReason}`);
-    }
+    allowOn(this.role, p);
   }
 
   /** Add a Deny statement: a guard that holds even if the code or another Allow is wrong. */
   deny(p: Omit<Permission, 'wildcardReason'>): void {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: p.sid,
-        effect: Effect.DENY,
-        actions: p.actions,
-        resources: p.resources,
-        conditions: p.conditions,
-      }),
-    );
+    denyOn(this.role, p);
   }
 
   /** An EventBridge Scheduler schedule that invokes this function with a fixed JSON input. */

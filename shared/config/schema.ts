@@ -1182,11 +1182,16 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
   const warnings: { path: (string | number)[]; message: string }[] = [];
   c.targets.forEach((t, i) => {
     const elsewhere =
-      (t.account !== undefined && t.account !== c.account) || t.regions.some((r) => r !== c.region);
+      t.organizationalUnit !== undefined ||
+      (t.account !== undefined && t.account !== c.account) ||
+      t.regions.some((r) => r !== c.region);
     if (elsewhere) {
+      const who = t.organizationalUnit ?? t.account ?? 'this account';
       warnings.push({
         path: ['targets', i],
-        message: `${t.account ?? 'this account'} ${t.regions.join(', ')}: validated, but not yet managed (steward acts on its own account and region, ${c.region}, until multi-account fleets land)`,
+        message: c.fleet
+          ? `${who} ${t.regions.join(', ')}: its spoke (roles and event forwarding) synthesizes, but the scheduled runs still act on the stage's own account and region, ${c.region}, until the fleet fan-out lands`
+          : `${who} ${t.regions.join(', ')}: validated, but not yet managed (steward acts on its own account and region, ${c.region}, until multi-account fleets land)`,
       });
     }
   });

@@ -106,7 +106,7 @@ describe('stage config', () => {
       {
         path: ['targets', 1],
         message:
-          '222233334444 eu-central-1: validated, but not yet managed (steward acts on its own account and region, eu-west-1, until multi-account fleets land)',
+          "222233334444 eu-central-1: its spoke (roles and event forwarding) synthesizes, but the scheduled runs still act on the stage's own account and region, eu-west-1, until the fleet fan-out lands",
       },
     ]);
   });

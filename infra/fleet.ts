@@ -1,0 +1,94 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import { type CfnEventBus, EventBus } from 'aws-cdk-lib/aws-events';
+import { AccountPrincipal, AnyPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { StewardConfig } from '../shared/config/schema.js';
+import {
+  type FleetCapability,
+  spokeRoleName,
+  spokeTargets,
+  type TargetRef,
+  targetRoleArn,
+} from '../shared/fleet/targets.js';
+import type { Grantee } from './permission.js';
+
+/** The hub's fleet event bus: `steward-<stage>-fleet`, in the stage's account and region. */
+export const fleetBusName = (stage: string): string => `steward-${stage}-fleet`;
+
+/** The fleet bus's ARN, as a spoke in another account names it. */
+export const fleetBusArn = (config: StewardConfig): string =>
+  `arn:${Aws.PARTITION}:events:${config.region}:${config.account ?? Aws.ACCOUNT_ID}:event-bus/${fleetBusName(config.stage)}`;
+
+/**
+ * The hub half of the fleet: the event bus the spokes forward their alarm, RDS, Health and copy events to.
+ * Only accounts of the organization (or, without one, the account targets) may put events on it. Nothing on
+ * the hub consumes them yet: the fan-out that acts with a target's credentials comes with the Distributed
+ * Map; until then the events reach the bus and go no further (EventBridge bills no rule that is not there).
+ */
+export class FleetBus extends Construct {
+  readonly bus: EventBus;
+
+  constructor(scope: Construct, id: string, props: { config: StewardConfig }) {
+    super(scope, id);
+    const { config } = props;
+    this.bus = new EventBus(this, 'Bus', {
+      eventBusName: fleetBusName(config.stage),
+      description: `steward ${config.stage}: events forwarded by the spokes of the fleet`,
+    });
+    const organizationId = config.fleet?.organizationId;
+    const accounts = [
+      ...new Set(spokeTargets(config).flatMap((t) => (t.account !== undefined ? [t.account] : []))),
+    ];
+    // The policy inline on the bus (one resource; EventBus.addToResourcePolicy's separate policy resource
+    // goes through CfnEventBusPolicy's deprecated `principal`).
+    const statement = new PolicyStatement({
+      sid: 'SpokesPutEvents',
+      actions: ['events:PutEvents'],
+      // The bus's own ARN as a literal: a reference to itself would be a circular dependency.
+      resources: [
+        Stack.of(this).formatArn({
+          service: 'events',
+          resource: 'event-bus',
+          resourceName: fleetBusName(config.stage),
+        }),
+      ],
+      ...(organizationId
+        ? {
+            principals: [new AnyPrincipal()],
+            conditions: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+          }
+        : { principals: accounts.map((a) => new AccountPrincipal(a)) }),
+    });
+    (this.bus.node.defaultChild as CfnEventBus).policy = new PolicyDocument({
+      statements: [statement],
+    }).toJSON();
+  }
+}
+
+/**
+ * Let a hub function assume its capability's role in every spoke target: by ARN for account targets, and
+ * in any account of the organization for OU targets (aws:ResourceOrgID), never elsewhere.
+ */
+export const allowAssumeSpokeRoles = (
+  to: Grantee,
+  config: StewardConfig,
+  capability: FleetCapability,
+): void => {
+  const targets = spokeTargets(config);
+  const accounts = targets.filter((t): t is TargetRef & { account: string } => t.account !== undefined);
+  const arns = [...new Set(accounts.map((t) => targetRoleArn(config, t, capability, Aws.PARTITION)))];
+  if (arns.length)
+    to.allow({ sid: 'AssumeSpokeRolesOfAccounts', actions: ['sts:AssumeRole'], resources: arns });
+  const ous = targets.filter((t) => t.organizationalUnit !== undefined);
+  const organizationId = config.fleet?.organizationId;
+  if (ous.length && organizationId) {
+    const names = [...new Set(ous.map((t) => t.role ?? spokeRoleName(config.stage, capability, t.region)))];
+    to.allow({
+      sid: 'AssumeSpokeRolesOfOrganization',
+      actions: ['sts:AssumeRole'],
+      resources: names.map((n) => `arn:${Aws.PARTITION}:iam::*:role/${n}`),
+      conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
+      wildcardReason: `Accounts of an organizational unit are unknown at synth: the spoke role names ${names.join(', ')} in any account of ${organizationId} (aws:ResourceOrgID) only.`,
+    });
+  }
+};

@@ -1,0 +1,138 @@
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { spokeRoleName } from '../../shared/fleet/targets.js';
+import { FLEET_CONFIG } from '../support/fleet.js';
+import { cdkContext } from '../infra/iam.js';
+import { simulate } from './simulate.js';
+import { type PolicyDocument, type RoleUnderTest, rolesOf } from './template.js';
+
+// The cross-account assume chain of the fleet, simulated: a hub function's role assumes its own spoke role
+// in a workload account (identity policy in the hub, trust policy in the spoke), and nothing else does.
+const HUB = '111111111111';
+const WORKLOAD = '222222222222';
+const OU_MEMBER = '444444444444';
+const ORG = 'o-a1b2c3d4e5';
+const EXTERNAL_ID = 'steward-prod-fleet';
+const REGION = 'eu-west-1';
+
+let hubRoles: Map<string, RoleUnderTest>;
+let spokeTrust: Map<string, PolicyDocument>;
+
+type Template = Parameters<typeof rolesOf>[0];
+
+beforeAll(() => {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
+  });
+  const config = parseConfig(FLEET_CONFIG, 'fleet');
+  const hub = new StewardStack(app, stackId('prod'), { config });
+  const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
+  const assembly = app.synth();
+  hubRoles = rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION);
+  // The spoke as deployed in the workload account (its pseudo parameters resolve there).
+  const spokeTemplate = assembly.getStackByName(spoke.stackName).template as Template;
+  const roles = rolesOf(spokeTemplate, 'prod', WORKLOAD, REGION);
+  spokeTrust = new Map(
+    ['backup', 'retention'].map((capability) => {
+      const id = Object.entries(spokeTemplate.Resources).find(
+        ([, r]) =>
+          r.Type === 'AWS::IAM::Role' &&
+          JSON.stringify(r.Properties?.RoleName).includes(`spoke-${capability}-`),
+      )![0];
+      return [capability, roles.get(id)!.trust];
+    }),
+  );
+});
+
+const spokeArn = (capability: 'backup' | 'retention', account = WORKLOAD) =>
+  `arn:aws:iam::${account}:role/${spokeRoleName('prod', capability, REGION)}`;
+
+const assume = (
+  principal: string,
+  policy: PolicyDocument,
+  capability: 'backup' | 'retention',
+  context: Record<string, string>,
+  account = WORKLOAD,
+) =>
+  simulate(
+    principal,
+    policy,
+    {
+      action: 'sts:AssumeRole',
+      resource: spokeArn(capability, account),
+      context,
+      resourcePolicy: spokeTrust.get(capability)!,
+      label: `AssumeRole ${capability} spoke`,
+    },
+    HUB,
+    REGION,
+  );
+
+const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID };
+
+describe('the fleet assume chain', () => {
+  it.each(['backup', 'retention'] as const)(
+    'lets the hub %s role assume its spoke role in a workload account',
+    async (capability) => {
+      const hub = hubRoles.get(capability)!;
+      const v = await assume(hub.arn, hub.policy, capability, fromOrg);
+      expect(v.decision).toBe('Allowed');
+    },
+  );
+
+  it('lets the hub role assume its spoke role in an account of the OU target, by organization', async () => {
+    const hub = hubRoles.get('backup')!;
+    const ok = await assume(
+      hub.arn,
+      hub.policy,
+      'backup',
+      { ...fromOrg, 'aws:ResourceOrgID': ORG },
+      OU_MEMBER,
+    );
+    const elsewhere = await assume(
+      hub.arn,
+      hub.policy,
+      'backup',
+      { ...fromOrg, 'aws:ResourceOrgID': 'o-zzzzzzzzzz' },
+      OU_MEMBER,
+    );
+    expect(ok.decision).toBe('Allowed');
+    expect(elsewhere.decision).toBe('ImplicitlyDenied');
+  });
+
+  it('refuses the other hub function: retention cannot act as the backup spoke, nor backup as retention', async () => {
+    const retention = hubRoles.get('retention')!;
+    const backup = hubRoles.get('backup')!;
+    expect((await assume(retention.arn, retention.policy, 'backup', fromOrg)).decision).toBe(
+      'ImplicitlyDenied',
+    );
+    expect((await assume(backup.arn, backup.policy, 'retention', fromOrg)).decision).toBe('ImplicitlyDenied');
+  });
+
+  it('refuses any other principal of the hub account, even one allowed sts:AssumeRole everywhere', async () => {
+    const anyAssume: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }],
+    };
+    const other = `arn:aws:iam::${HUB}:role/developer`;
+    expect((await assume(other, anyAssume, 'backup', fromOrg)).decision).toBe('ImplicitlyDenied');
+    // The trust alone is what refuses it: the same policy as the hub role's name is allowed.
+    const hub = hubRoles.get('backup')!;
+    expect((await assume(hub.arn, anyAssume, 'backup', fromOrg)).decision).toBe('Allowed');
+  });
+
+  it('refuses the hub role without the external id, or from outside the organization', async () => {
+    const hub = hubRoles.get('backup')!;
+    const noExternalId = await assume(hub.arn, hub.policy, 'backup', { 'aws:PrincipalOrgID': ORG });
+    const otherOrg = await assume(hub.arn, hub.policy, 'backup', {
+      'aws:PrincipalOrgID': 'o-zzzzzzzzzz',
+      'sts:ExternalId': EXTERNAL_ID,
+    });
+    expect(noExternalId.decision).toBe('ImplicitlyDenied');
+    expect(otherOrg.decision).toBe('ImplicitlyDenied');
+  });
+});

@@ -1,0 +1,238 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FleetBus } from '../../infra/fleet.js';
+import {
+  SpokeStack,
+  spokeStackId,
+  SpokeStackSetStack,
+  spokeStackSetStackId,
+  spokeTemplate,
+} from '../../infra/spoke.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
+import { loadExample } from '../support/examples.js';
+import { FLEET_CONFIG } from '../support/fleet.js';
+import { statements, unbundledContext } from './iam.js';
+
+let hub: Template;
+let spoke: Template;
+let spokeStack: SpokeStack;
+let stackSet: Template;
+
+beforeAll(() => {
+  const app = new App({ context: unbundledContext });
+  const config = parseConfig(FLEET_CONFIG, 'fleet');
+  const hubStack = new StewardStack(app, stackId('prod'), { config });
+  spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
+  const setStack = new SpokeStackSetStack(app, spokeStackSetStackId('prod'), { config });
+  hub = Template.fromStack(hubStack);
+  spoke = Template.fromStack(spokeStack);
+  stackSet = Template.fromStack(setStack);
+});
+
+const roleOf = (t: Template, name: string) => {
+  const [id] = Object.entries(t.findResources('AWS::IAM::Role')).find(([, r]) =>
+    JSON.stringify(r.Properties.RoleName ?? '').includes(name),
+  )!;
+  return id;
+};
+const sidsOf = (t: Template, roleId: string) =>
+  statements(t)
+    .filter((s) => JSON.stringify(t.toJSON().Resources[s.policy].Properties.Roles ?? []).includes(roleId))
+    .map((s) => `${s.Effect} ${s.Sid}`)
+    .sort();
+
+describe('a single-account stage', () => {
+  it('has no fleet bus, no named retention role, no AssumeRole grant and no spoke stack', () => {
+    // Prepare
+    const app = new App({ context: unbundledContext });
+    const config = loadExample('staging');
+    // Act
+    const t = Template.fromStack(new StewardStack(app, stackId('staging'), { config }));
+    // Assert
+    t.resourceCountIs('AWS::Events::EventBus', 0);
+    expect(statements(t).filter((s) => JSON.stringify(s.Action).includes('sts:'))).toEqual([]);
+    const named = Object.values(t.findResources('AWS::IAM::Role')).filter((r) => r.Properties.RoleName);
+    expect(named).toEqual([]);
+    expect(app.node.children.some((c) => c instanceof SpokeStack || c instanceof FleetBus)).toBe(false);
+  });
+
+  it('synthesizes the same hub whether targets are left out or spelled as this account, this region', () => {
+    const synth = (extra: Partial<StewardConfigInput>) =>
+      Template.fromStack(
+        new StewardStack(new App({ context: unbundledContext }), stackId('acme'), {
+          config: { stage: 'acme', region: 'eu-west-1', ...extra },
+        }),
+      ).toJSON();
+    expect(synth({ targets: [{}] })).toEqual(synth({}));
+    expect(synth({ targets: [{ regions: ['eu-west-1'] }] })).toEqual(synth({}));
+  });
+});
+
+describe('the hub of a fleet', () => {
+  it('has a fleet bus that only accounts of the organization may put events on', () => {
+    hub.hasResourceProperties('AWS::Events::EventBus', {
+      Name: 'steward-prod-fleet',
+      Policy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'SpokesPutEvents',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 'events:PutEvents',
+            Resource: Match.anyValue(),
+            Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+          },
+        ],
+      },
+    });
+    hub.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+  });
+
+  it('names the backup and retention roles and lets each assume only its own spoke role', () => {
+    // Assert
+    hub.hasResourceProperties('AWS::IAM::Role', { RoleName: 'steward-prod-backup-eu-west-1' });
+    hub.hasResourceProperties('AWS::IAM::Role', { RoleName: 'steward-prod-retention-eu-west-1' });
+    const assume = statements(hub).filter((s) => s.Action === 'sts:AssumeRole');
+    const arns = (sid: string) => assume.filter((s) => s.Sid === sid).map((s) => JSON.stringify(s.Resource));
+    expect(arns('AssumeSpokeRolesOfAccounts').join()).toMatch(
+      /iam::222222222222:role\/steward-prod-spoke-backup-eu-west-1/,
+    );
+    expect(arns('AssumeSpokeRolesOfAccounts').join()).toMatch(
+      /iam::333333333333:role\/steward-prod-spoke-retention-eu-west-1/,
+    );
+    const org = assume.filter((s) => s.Sid === 'AssumeSpokeRolesOfOrganization');
+    expect(org).toHaveLength(2);
+    for (const s of org) {
+      expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } });
+      expect(JSON.stringify(s.Resource)).toMatch(/iam::\*:role\/steward-prod-spoke-(backup|retention)-eu-/);
+    }
+    // The backup role never assumes a retention spoke role, nor the other way round.
+    for (const s of assume) {
+      const own = JSON.stringify(s.Resource).match(/spoke-(backup|retention)/g) ?? [];
+      expect(new Set(own).size).toBe(1);
+    }
+  });
+});
+
+describe('the spoke', () => {
+  it('trusts only its hub role, from the organization and with the external id', () => {
+    for (const capability of ['backup', 'retention']) {
+      spoke.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: { 'Fn::Join': ['', [`steward-prod-spoke-${capability}-`, { Ref: 'AWS::Region' }]] },
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Effect: 'Allow',
+              Principal: {
+                AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] },
+              },
+              Condition: {
+                ArnEquals: {
+                  'aws:PrincipalArn': {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        `:iam::111111111111:role/steward-prod-${capability}-eu-west-1`,
+                      ],
+                    ],
+                  },
+                },
+                StringEquals: {
+                  'aws:PrincipalOrgID': 'o-a1b2c3d4e5',
+                  'sts:ExternalId': 'steward-prod-fleet',
+                },
+              },
+            },
+          ],
+        },
+      });
+    }
+  });
+
+  it("carries the hub function's own estate statements and guards, built by the same code", () => {
+    // Prepare: the hub's statements that act on the estate, not on the hub's own resources
+    const hubOnly =
+      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|Logs|Xray|^Allow $/;
+    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue)
+    const estate = (sids: string[]) =>
+      sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
+    // Act
+    const hubBackup = estate(sidsOf(hub, roleOf(hub, 'steward-prod-backup-')));
+    const hubRetention = estate(sidsOf(hub, roleOf(hub, 'steward-prod-retention-')));
+    // Assert
+    expect(sidsOf(spoke, roleOf(spoke, 'spoke-backup-'))).toEqual(hubBackup);
+    expect(sidsOf(spoke, roleOf(spoke, 'spoke-retention-'))).toEqual(hubRetention);
+    expect(hubBackup).toContain('Deny OnlyConfiguredRegions');
+    expect(hubRetention).toContain('Deny NeverDeleteHeldDbSnapshots');
+  });
+
+  it('points its ARNs at the account and region it is deployed to', () => {
+    const deletes = statements(spoke).find((s) => s.Sid === 'DeleteManagedDbSnapshots')!;
+    expect(JSON.stringify(deletes.Resource)).toContain('{"Ref":"AWS::Region"}');
+    expect(JSON.stringify(deletes.Resource)).toContain('{"Ref":"AWS::AccountId"}');
+    expect(JSON.stringify(deletes.Resource)).not.toContain('111111111111');
+  });
+
+  it("forwards RDS, snapshot and copy, and Health events to the hub's fleet bus, and holds no function", () => {
+    const bus = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:event-bus/steward-prod-fleet'],
+      ],
+    };
+    spoke.resourceCountIs('AWS::Events::Rule', 3);
+    for (const source of ['aws.rds', 'aws.health'])
+      spoke.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({ source: [source] }),
+        Targets: [Match.objectLike({ Arn: bus })],
+      });
+    spoke.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.rds'],
+        'detail-type': ['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event'],
+        detail: Match.objectLike({ EventID: Match.arrayWith(['RDS-EVENT-0060']) }),
+      },
+    });
+    spoke.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(spoke.toJSON().Parameters?.BootstrapVersion).toBeUndefined();
+  });
+
+  it('passes cdk-nag', () => {
+    const report = new AwsSolutionsChecks(spokeStack).validateScope(spokeStack);
+    expect(report.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual(
+      [],
+    );
+  });
+});
+
+describe('the spokes StackSet', () => {
+  it('deploys the spoke template to the OU targets with service-managed permissions and auto-deployment', () => {
+    // Prepare
+    const config = parseConfig(FLEET_CONFIG, 'fleet');
+    // Act
+    const [set] = Object.values(stackSet.findResources('AWS::CloudFormation::StackSet'));
+    // Assert
+    expect(set!.Properties).toMatchObject({
+      StackSetName: 'steward-prod-spokes',
+      PermissionModel: 'SERVICE_MANAGED',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      CallAs: 'SELF',
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      StackInstancesGroup: [
+        {
+          Regions: ['eu-west-1', 'eu-central-1'],
+          DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-cd34ef56'] },
+        },
+      ],
+    });
+    expect(JSON.parse(set!.Properties.TemplateBody as string)).toEqual(spoke.toJSON());
+    expect(spokeTemplate(config, unbundledContext)).toEqual(spoke.toJSON());
+  });
+});

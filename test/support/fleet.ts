@@ -1,0 +1,26 @@
+import type { StewardConfigInput } from '../../shared/config/schema.js';
+
+// Hub and spokes as synthesized: a hub in 111111111111, two workload accounts and an OU, in two regions.
+export const FLEET_CONFIG: StewardConfigInput = {
+  stage: 'prod',
+  account: '111111111111',
+  region: 'eu-west-1',
+  fleet: { organizationId: 'o-a1b2c3d4e5', externalId: 'steward-prod-fleet' },
+  backup: {
+    policies: {
+      daily: { copyToDr: true },
+      nightly: { kinds: ['elasticache'], retention: 'short' },
+    },
+  },
+  retention: { policies: { standard: {}, short: { daily: 7 } } },
+  dr: {
+    region: 'us-west-2',
+    kmsKeyArn: 'arn:aws:kms:us-west-2:111111111111:key/3f7a0c1e-aaaa-bbbb-cccc-0123456789ab',
+  },
+  targets: [
+    {},
+    { account: '222222222222', regions: ['eu-west-1', 'eu-central-1'] },
+    { account: '333333333333', retention: { policies: { standard: { daily: 14 } } } },
+    { organizationalUnit: 'ou-ab12-cd34ef56', regions: ['eu-west-1', 'eu-central-1'] },
+  ],
+};
