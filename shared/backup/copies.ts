@@ -33,7 +33,7 @@ import {
   scheduleCopies,
 } from './copy-plan.js';
 import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader, StoredCopyQueue } from './ports.js';
-import type { SnapshotTrigger } from './request.js';
+import { SNAPSHOT_COPIED_EVENT_IDS, type SnapshotTrigger } from './request.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
 export interface CopyDeps {
@@ -148,6 +148,30 @@ const settledByQueue = (
 };
 
 /**
+ * A copy-finished event (RDS-EVENT-0060) that the queue settles without reading the copy: the queue holds
+ * the copy in flight with nothing of its database behind it or waiting, its id carries steward's data stamp,
+ * and the queue's lag origins name its copying policy. RDS sends that event only when a copy finished (a
+ * failed copy has its own event), and `aws.*` events cannot be sent by anyone but AWS. What the event cannot
+ * tell (the copy deleted right after) the daily sweep repairs. Undefined: read the copy as before.
+ */
+const finishedByEvent = (
+  trigger: SnapshotTrigger & { id: string },
+  queue: CopyQueue,
+  policies: readonly string[],
+): ((q: CopyQueue) => CopyQueue) | undefined => {
+  if (trigger.eventId !== SNAPSHOT_COPIED_EVENT_IDS.db) return undefined;
+  const copy = queue.inFlight.find((f) => f.kind === trigger.kind && f.targetId === trigger.id);
+  if (!copy || copy.behind !== 0) return undefined;
+  const key = dbKey(copy.kind, copy.db);
+  if (queue.pending.some((p) => dbKey(p.kind, p.db) === key)) return undefined;
+  const t = dataTime({ id: copy.targetId });
+  const policy = policies.find((p) => queue.lag?.[p]?.[key] !== undefined);
+  if (t === undefined || policy === undefined) return undefined;
+  return (q) =>
+    foldCopyFinished(q, { kind: copy.kind, db: copy.db, targetId: copy.targetId, policy, dataTime: t });
+};
+
+/**
  * The event's database only: the snapshot the event names (to learn its database), then, unless the queue
  * settles it (`settledByQueue`), that database's snapshots in both regions. One to three describes,
  * whatever the size of the estate.
@@ -161,6 +185,15 @@ const observeOne = async (
 ): Promise<{ listing: CopyListing; released: string[]; fold?: (q: CopyQueue) => CopyQueue }> => {
   const { names } = copyingPolicies(deps.config);
   const inDr = trigger.region === readers.dr.region;
+  const finished = inDr ? finishedByEvent(trigger, queue, names) : undefined;
+  if (finished) {
+    const copy = queue.inFlight.find((f) => f.targetId === trigger.id)!;
+    return {
+      listing: observeCopies([], [], names, at, [dbKey(copy.kind, copy.db)]),
+      released: [],
+      fold: finished,
+    };
+  }
   const snapshot = await (inDr ? readers.dr : readers.primary).get(trigger.kind, trigger.id);
   if (!snapshot) {
     // Gone already (deleted, or a copy that failed and was removed): nothing to observe; a reservation under

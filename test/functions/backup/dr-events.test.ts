@@ -144,6 +144,30 @@ describe('DR copies driven by RDS events', () => {
     },
   );
 
+  it('a copy that finishes with nothing of its database behind it is settled by its event alone: no describe of the copy', async () => {
+    // Prepare: 500 databases with one copy to make each (today's second snapshot not taken); the hourly
+    // run starts 20, each with nothing behind it.
+    regions = estate(500);
+    regions[PRIMARY] = regions[PRIMARY]!.filter((s) => !s.DBSnapshotIdentifier!.endsWith('150300-sched-2'));
+    const deps = deployed();
+    await run({ action: 'reconcile-copies' }, deps);
+    const started = copiedTargets();
+    aws.resetHistory();
+
+    // Act: one copy finishes (RDS-EVENT-0060 in the DR region).
+    finish(started[0]!);
+    const event = structuredClone(copiedEvent);
+    event.detail.SourceArn = snapArn(DR, started[0]!);
+    event.detail.SourceIdentifier = started[0]!;
+    const result = await run(event, deps);
+
+    // Assert: the queue read and written, the next queued source read again and copied; the finished copy
+    // itself is not described (the event says it finished, the queue says nothing of it waits).
+    expect(aws.calls()).toEqual({ rds: 2, dynamodb: 2, describes: 1, listings: 0 });
+    expect(result.copies!.start).toHaveLength(1);
+    expect(JSON.stringify(item())).not.toContain(started[0]!);
+  });
+
   it.each([60, 500])(
     'with %i databases the hourly run after the daily sweep reads only the copies in flight and the databases they finished: the same calls',
     async (n) => {
