@@ -168,6 +168,34 @@ describe('DR copies driven by RDS events', () => {
     expect(JSON.stringify(item())).not.toContain(started[0]!);
   });
 
+  it('a "snapshot created" event of a database the queue knows, with no slot free, reads nothing but the queue', async () => {
+    // Prepare: 500 databases after the sweep (20 copies in flight, the rest queued); a database that waits
+    // takes its next scheduled snapshot.
+    regions = estate(500);
+    const deps = deployed();
+    await run({ action: 'reconcile-copies' }, deps);
+    const db = dbName(100);
+    const id = snapId(db, 16);
+    regions[PRIMARY]!.push({
+      ...regions[PRIMARY]!.find((s) => s.DBInstanceIdentifier === db)!,
+      DBSnapshotIdentifier: id,
+      DBSnapshotArn: snapArn(PRIMARY, id),
+      SnapshotCreateTime: new Date('2026-01-16T03:01:00Z'),
+    });
+    aws.resetHistory();
+
+    // Act
+    const event = structuredClone(createdEvent);
+    event.detail.SourceArn = snapArn(PRIMARY, id);
+    event.detail.SourceIdentifier = id;
+    await run(event, deps);
+
+    // Assert: the queue read and written with the database's next copy; the snapshot is read once, when its
+    // copy starts (not now: no slot is free).
+    expect(aws.calls()).toEqual({ rds: 0, dynamodb: 2, describes: 0, listings: 0 });
+    expect(JSON.stringify(item())).toContain(id);
+  });
+
   it.each([60, 500])(
     'with %i databases the hourly run after the daily sweep reads only the copies in flight and the databases they finished: the same calls',
     async (n) => {
