@@ -567,6 +567,10 @@ const queue = (
  * listing of the databases (tags in bulk), one quota read, one create per database, one copy per snapshot of
  * a copying policy, one listing of each region's snapshots for retention (cache tags in bulk), and one delete
  * per snapshot the policy expires that day. DR progress comes from events and costs nothing.
+ *
+ * "That day" is the day's retention run (the config's schedule): a snapshot can only be deleted once what
+ * expires it is there to be listed, so a DR copy that lands after the day's run expires its older copies on
+ * the next day's run (the check of "retention at policy" judges each run the same way, by what it could list).
  */
 const minimumCalls = (
   config: StewardConfig,
@@ -582,21 +586,23 @@ const minimumCalls = (
   const caches = count('elasticache');
   let calls =
     pages(instances, 100) + pages(count('aurora-cluster'), 100) + pages(caches, 100) + pages(caches, 100) + 1;
+  const run = dayStart + firings(config.retention.schedule).first;
   const held = { primary: { rds: 0, cluster: 0, cache: 0 }, dr: { rds: 0, cluster: 0 } };
   for (const db of dbs) {
     const p = policyOf(config, db);
     calls += 1; // create
     if (p.backup.copyToDr) calls += 1; // copy
     for (const region of p.backup.copyToDr ? [primary, dr] : [primary]) {
-      const taken = (history.get(hkey(region, db.id)) ?? []).map((x) => x.takenAt);
-      const before = taken.filter((t) => t < dayStart);
-      const upTo = taken.filter((t) => t < dayStart + DAY_MS);
+      const all = history.get(hkey(region, db.id)) ?? [];
+      const before = all.filter((x) => x.availableAt <= run - DAY_MS).map((x) => x.takenAt);
+      const upTo = all.filter((x) => x.availableAt <= run).map((x) => x.takenAt);
       const keptBefore = policyKeeps(before, p.retention);
       const keptAfter = policyKeeps(upTo, p.retention);
-      // Deleted today: kept yesterday or new today, and not kept today.
-      calls += [...new Set([...keptBefore, ...upTo.filter((t) => t >= dayStart)])].filter(
-        (t) => !keptAfter.has(t),
-      ).length;
+      // Deleted by today's run: kept by yesterday's or new since, and not kept today.
+      const fresh = all
+        .filter((x) => x.availableAt > run - DAY_MS && x.availableAt <= run)
+        .map((x) => x.takenAt);
+      calls += [...new Set([...keptBefore, ...fresh])].filter((t) => !keptAfter.has(t)).length;
       const n = keptAfter.size;
       if (region === dr) held.dr[db.kind === 'aurora-cluster' ? 'cluster' : 'rds'] += n;
       else

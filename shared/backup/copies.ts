@@ -33,7 +33,8 @@ import {
   scheduleCopies,
 } from './copy-plan.js';
 import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader, StoredCopyQueue } from './ports.js';
-import type { SnapshotTrigger } from './request.js';
+import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
+import { snapshotId } from './ids.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
 export interface CopyDeps {
@@ -147,6 +148,82 @@ const settledByQueue = (
   return newer ? (q) => foldSnapshotCreated(q, next) : undefined;
 };
 
+/** What an event settles without a describe: its database, and how the queue takes it in. */
+interface SettledEvent {
+  key: string;
+  fold: (q: CopyQueue) => CopyQueue;
+}
+
+/**
+ * A copy-finished event (RDS-EVENT-0060) that the queue settles without reading the copy: the queue holds
+ * the copy in flight with nothing of its database behind it or waiting, its id carries steward's data stamp,
+ * and the queue's lag origins name its copying policy. RDS sends that event only when a copy finished (a
+ * failed copy has its own event), and `aws.*` events cannot be sent by anyone but AWS. What the event cannot
+ * tell (the copy deleted right after) the daily sweep repairs. Undefined: read the copy as before.
+ */
+const finishedByEvent = (
+  trigger: SnapshotTrigger & { id: string },
+  queue: CopyQueue,
+  policies: readonly string[],
+): SettledEvent | undefined => {
+  if (trigger.eventId !== SNAPSHOT_COPIED_EVENT_IDS.db) return undefined;
+  const copy = queue.inFlight.find((f) => f.kind === trigger.kind && f.targetId === trigger.id);
+  if (!copy || copy.behind !== 0) return undefined;
+  const key = dbKey(copy.kind, copy.db);
+  if (queue.pending.some((p) => dbKey(p.kind, p.db) === key)) return undefined;
+  const t = dataTime({ id: copy.targetId });
+  const policy = policies.find((p) => queue.lag?.[p]?.[key] !== undefined);
+  if (t === undefined || policy === undefined) return undefined;
+  return {
+    key,
+    fold: (q) =>
+      foldCopyFinished(q, { kind: copy.kind, db: copy.db, targetId: copy.targetId, policy, dataTime: t }),
+  };
+};
+
+/**
+ * A "snapshot created" event the queue settles without reading the snapshot: its id is exactly the
+ * scheduled id steward gives a database the queue's lag origins know (so its database, policy and data time
+ * are known), nothing of that database is in flight, and it is newer than what the database waits for or has
+ * in DR. It joins the queue as the database's next copy; the source is read once, right before its copy
+ * starts (in this run or a later one), which drops it if it is not available, not steward's or not of a
+ * copying policy after all. Undefined: read the snapshot as before.
+ */
+const createdByEvent = (
+  trigger: SnapshotTrigger & { id: string },
+  queue: CopyQueue,
+  policies: readonly string[],
+): SettledEvent | undefined => {
+  const created: string[] = Object.values(SNAPSHOT_CREATED_EVENT_IDS);
+  if (!created.includes(trigger.eventId) || !trigger.snapshot?.startsWith('arn:')) return undefined;
+  const t = dataTime({ id: trigger.id });
+  if (t === undefined) return undefined;
+  const kind = trigger.kind;
+  let found: { db: string; since: number } | undefined;
+  for (const policy of policies)
+    for (const [k, since] of Object.entries(queue.lag?.[policy] ?? {})) {
+      const db = k.slice(kind.length + 1);
+      if (k.startsWith(`${kind}:`) && snapshotId(db, new Date(t), 'sched') === trigger.id)
+        found = { db, since };
+    }
+  if (!found) return undefined;
+  const key = dbKey(kind, found.db);
+  if (queue.inFlight.some((f) => dbKey(f.kind, f.db) === key)) return undefined;
+  const waiting = queue.pending.find((p) => dbKey(p.kind, p.db) === key);
+  const newer = waiting
+    ? waiting.snapshot.id === trigger.id || t > Date.parse(waiting.snapshot.createdAt ?? '')
+    : t > found.since * 1000;
+  if (!newer) return undefined;
+  const next: QueuedCopy = {
+    kind,
+    db: found.db,
+    snapshot: { id: trigger.id, arn: trigger.snapshot, createdAt: new Date(t).toISOString() },
+    newestCopyAt: new Date(found.since * 1000).toISOString(),
+    missing: 1,
+  };
+  return { key, fold: (q) => foldSnapshotCreated(q, next) };
+};
+
 /**
  * The event's database only: the snapshot the event names (to learn its database), then, unless the queue
  * settles it (`settledByQueue`), that database's snapshots in both regions. One to three describes,
@@ -161,6 +238,9 @@ const observeOne = async (
 ): Promise<{ listing: CopyListing; released: string[]; fold?: (q: CopyQueue) => CopyQueue }> => {
   const { names } = copyingPolicies(deps.config);
   const inDr = trigger.region === readers.dr.region;
+  const settled = (inDr ? finishedByEvent : createdByEvent)(trigger, queue, names);
+  if (settled)
+    return { listing: observeCopies([], [], names, at, [settled.key]), released: [], fold: settled.fold };
   const snapshot = await (inDr ? readers.dr : readers.primary).get(trigger.kind, trigger.id);
   if (!snapshot) {
     // Gone already (deleted, or a copy that failed and was removed): nothing to observe; a reservation under

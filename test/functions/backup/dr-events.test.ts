@@ -144,6 +144,58 @@ describe('DR copies driven by RDS events', () => {
     },
   );
 
+  it('a copy that finishes with nothing of its database behind it is settled by its event alone: no describe of the copy', async () => {
+    // Prepare: 500 databases with one copy to make each (today's second snapshot not taken); the hourly
+    // run starts 20, each with nothing behind it.
+    regions = estate(500);
+    regions[PRIMARY] = regions[PRIMARY]!.filter((s) => !s.DBSnapshotIdentifier!.endsWith('150300-sched-2'));
+    const deps = deployed();
+    await run({ action: 'reconcile-copies' }, deps);
+    const started = copiedTargets();
+    aws.resetHistory();
+
+    // Act: one copy finishes (RDS-EVENT-0060 in the DR region).
+    finish(started[0]!);
+    const event = structuredClone(copiedEvent);
+    event.detail.SourceArn = snapArn(DR, started[0]!);
+    event.detail.SourceIdentifier = started[0]!;
+    const result = await run(event, deps);
+
+    // Assert: the queue read and written, the next queued source read again and copied; the finished copy
+    // itself is not described (the event says it finished, the queue says nothing of it waits).
+    expect(aws.calls()).toEqual({ rds: 2, dynamodb: 2, describes: 1, listings: 0 });
+    expect(result.copies!.start).toHaveLength(1);
+    expect(JSON.stringify(item())).not.toContain(started[0]!);
+  });
+
+  it('a "snapshot created" event of a database the queue knows, with no slot free, reads nothing but the queue', async () => {
+    // Prepare: 500 databases after the sweep (20 copies in flight, the rest queued); a database that waits
+    // takes its next scheduled snapshot.
+    regions = estate(500);
+    const deps = deployed();
+    await run({ action: 'reconcile-copies' }, deps);
+    const db = dbName(100);
+    const id = snapId(db, 16);
+    regions[PRIMARY]!.push({
+      ...regions[PRIMARY]!.find((s) => s.DBInstanceIdentifier === db)!,
+      DBSnapshotIdentifier: id,
+      DBSnapshotArn: snapArn(PRIMARY, id),
+      SnapshotCreateTime: new Date('2026-01-16T03:01:00Z'),
+    });
+    aws.resetHistory();
+
+    // Act
+    const event = structuredClone(createdEvent);
+    event.detail.SourceArn = snapArn(PRIMARY, id);
+    event.detail.SourceIdentifier = id;
+    await run(event, deps);
+
+    // Assert: the queue read and written with the database's next copy; the snapshot is read once, when its
+    // copy starts (not now: no slot is free).
+    expect(aws.calls()).toEqual({ rds: 0, dynamodb: 2, describes: 0, listings: 0 });
+    expect(JSON.stringify(item())).toContain(id);
+  });
+
   it.each([60, 500])(
     'with %i databases the hourly run after the daily sweep reads only the copies in flight and the databases they finished: the same calls',
     async (n) => {

@@ -166,3 +166,42 @@ describe('the DR copy reconcile between sweeps', () => {
     );
   });
 });
+
+describe('an event the queue settles without a describe', () => {
+  it('a "created" event still has its source read before the copy starts: a snapshot not steward\'s is never copied', async () => {
+    // Prepare: yesterday's snapshot of "orders" is in DR and the queue knows the database (the sweep); today a
+    // snapshot with steward's scheduled id appears, but without steward's tags (made by hand).
+    const yesterday = source('rds-instance', 'orders', 14);
+    const byHand: Snapshot = { ...source('rds-instance', 'orders', 15), tags: {} };
+    const primary = fakeSnapshotStore(PRIMARY, [yesterday, byHand]);
+    const drStore = fakeSnapshotStore(DR, [{ ...copyOf(yesterday), status: 'available' }]);
+    const reader = fakeSnapshotReader(primary);
+    const port = fakeCopyPort(DR, drStore);
+    const ledger = memoryCopyLedger();
+    const deps = {
+      config: config(5),
+      now: () => new Date(START),
+      dr: port,
+      snapshots: { primary, dr: drStore },
+      readers: { primary: reader, dr: fakeSnapshotReader(drStore) },
+      copyLedger: ledger,
+    };
+    await reconcileCopies(deps, false);
+    reader.reads = 0;
+
+    // Act: its "created" event.
+    await reconcileCopies(deps, false, {
+      eventId: 'RDS-EVENT-0042',
+      kind: 'rds-instance',
+      id: byHand.id,
+      snapshot: byHand.arn,
+      region: PRIMARY,
+    });
+
+    // Assert: one read (right before the copy would start), no copy, nothing left in flight or waiting.
+    expect(reader.reads).toBe(1);
+    expect(port.copies).toEqual([]);
+    const { queue } = ledger.stored.get(DR)!;
+    expect([queue.inFlight, queue.pending]).toEqual([[], []]);
+  });
+});
