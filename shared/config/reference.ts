@@ -240,6 +240,62 @@ export const KEY_DOCS: Record<string, string> = {
     'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
   'drill.targets.<database>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
   'drill.targets.<database>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
+  'drill.caches':
+    'ElastiCache (Redis OSS / Valkey) replication groups that get Redis drills, by replication group id.',
+  'drill.caches.<cache>.schedule': 'Overrides `drill.schedule` for this cache.',
+  'drill.caches.<cache>.snapshot':
+    'What to restore: `latest`, `{ randomWithinDays: N }` or `{ id: <snapshot> }` (ElastiCache has no point in time).',
+  'drill.caches.<cache>.snapshot.randomWithinDays': 'Draw among the available snapshots of the last N days.',
+  'drill.caches.<cache>.snapshot.id': 'This snapshot.',
+  'drill.caches.<cache>.snapshot.pointInTime': 'Refused: ElastiCache restores snapshots only.',
+  'drill.caches.<cache>.checks': 'What to check in the restored copy.',
+  'drill.caches.<cache>.checks.databases':
+    'Key counts (`DBSIZE`) per logical database, against a baseline; default database 0 against the last passed drill.',
+  'drill.caches.<cache>.checks.databases[].db': 'Logical database number (0–15).',
+  'drill.caches.<cache>.checks.databases[].minKeys': 'Fewer keys fail the drill.',
+  'drill.caches.<cache>.checks.databases[].baselineKeys':
+    'Expected key count; default: the count of the last passed drill.',
+  'drill.caches.<cache>.checks.databases[].tolerancePct':
+    'Allowed drop below the baseline, in percent (keys expire between drills).',
+  'drill.caches.<cache>.checks.keys': 'Keys that must exist with these types.',
+  'drill.caches.<cache>.checks.keys[].key': 'Key name.',
+  'drill.caches.<cache>.checks.keys[].db': 'Its logical database.',
+  'drill.caches.<cache>.checks.keys[].type': 'Its type (`TYPE`): string, hash, list, set, zset or stream.',
+  'drill.caches.<cache>.checks.patterns':
+    'Pattern checks: `SCAN MATCH` with a bounded walk; sampled keys checked for type and TTL.',
+  'drill.caches.<cache>.checks.patterns[].name': 'Names the check in the report; default the pattern.',
+  'drill.caches.<cache>.checks.patterns[].match': 'Glob, as `SCAN MATCH` takes it (`session:*`).',
+  'drill.caches.<cache>.checks.patterns[].db': 'Its logical database.',
+  'drill.caches.<cache>.checks.patterns[].minKeys':
+    'At least this many keys match (exact when the walk finished, else extrapolated from the share walked).',
+  'drill.caches.<cache>.checks.patterns[].type': 'Every sampled matching key has this type.',
+  'drill.caches.<cache>.checks.patterns[].mustExpire':
+    'Every sampled matching key has a TTL (sessions, rate-limit windows): one without has lost it.',
+  'drill.caches.<cache>.checks.patterns[].sample': 'Matching keys whose `TYPE` and `PTTL` are read.',
+  'drill.caches.<cache>.checks.patterns[].maxScan': 'The walk reads at most this many keys of the database.',
+  'drill.caches.<cache>.checks.freshness':
+    'Where the newest write is recorded; its age at the snapshot time is the data RPO.',
+  'drill.caches.<cache>.checks.freshness.key':
+    'A string of epoch seconds, epoch milliseconds or an ISO time, or a stream (its last entry id).',
+  'drill.caches.<cache>.checks.freshness.db': 'Its logical database.',
+  'drill.caches.<cache>.checks.rpoTargetSeconds': 'The drill fails when the data RPO exceeds this.',
+  'drill.caches.<cache>.checks.connectTimeoutMs': 'Connection (and TLS handshake and AUTH) timeout.',
+  'drill.caches.<cache>.checks.commandTimeoutMs': 'Each command’s time bound.',
+  'drill.caches.<cache>.checks.budgetSeconds':
+    'The whole verification’s time budget; a check it cannot cover is not finished (inconclusive).',
+  'drill.caches.<cache>.checks.scanCount': 'Keys asked per `SCAN` call (its `COUNT` hint).',
+  'drill.caches.<cache>.auth':
+    '`token`: the AUTH token in `secretArn`; `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no AUTH.',
+  'drill.caches.<cache>.secretArn':
+    'Secret with the AUTH token (its `password` field, or the whole string) or the RBAC user’s `username` and `password`.',
+  'drill.caches.<cache>.tls':
+    'Connect with TLS, verifying the certificate and host name (in-transit encryption).',
+  'drill.caches.<cache>.nodeType':
+    'Node type of the restored copy; default: the smallest that fits the snapshot.',
+  'drill.caches.<cache>.costCeilingUsd':
+    'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
+  'drill.caches.<cache>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
+  'drill.caches.<cache>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',
   'cost.enabled': 'Deploy the cost function, its schedule and anomaly rule.',
   'cost.schedule':
@@ -343,7 +399,12 @@ export const KEY_DOCS: Record<string, string> = {
 };
 
 // The name segment of a record's entries, by the record's key.
-const ENTRY_NAMES: Record<string, string> = { policies: 'policy', targets: 'database', rules: 'rule' };
+const ENTRY_NAMES: Record<string, string> = {
+  policies: 'policy',
+  targets: 'database',
+  rules: 'rule',
+  caches: 'cache',
+};
 
 type JsonSchema = {
   type?: string | string[];

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { type ConfigProblem, configProblems, renderPath } from './issues.js';
 import { ADHOC_POLICY } from '../tags.js';
 import { TableName, VerificationProfile } from '../drill/profile.js';
+import { RedisVerificationProfile } from '../drill/redis/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { closest } from './suggest.js';
@@ -398,6 +399,74 @@ export const DrillTarget = strictObject({
 );
 export type DrillTarget = z.infer<typeof DrillTarget>;
 
+const SecretArn = z
+  .string()
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+      'must be a Secrets Manager secret ARN',
+    ),
+  );
+
+/**
+ * One ElastiCache (Redis OSS / Valkey) replication group that gets restore drills: its snapshot is restored
+ * into a new group in the drill network and checked with `checks` over TLS.
+ */
+export const RedisDrillTarget = strictObject({
+  /** Overrides `drill.schedule` for this cache. */
+  schedule: z.optional(ScheduleExpression),
+  snapshot: z._default(SnapshotSelector, 'latest'),
+  /** What to check in the restored copy: key counts, keys, patterns, TTLs, freshness. */
+  checks: z.prefault(RedisVerificationProfile, {}),
+  /**
+   * How the verifier logs in. `token`: the AUTH token in `secretArn` (a secret whose `password`, or whole
+   * string, is the token); `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no
+   * AUTH (a cache without AUTH; the drill network is still reachable only from the verifier).
+   */
+  auth: z._default(z.enum(['token', 'user', 'none']), 'token'),
+  secretArn: z.optional(SecretArn),
+  /** In-transit encryption: connect with TLS, verifying the certificate and the host name. */
+  tls: z._default(z.boolean(), true),
+  /** Node type of the restored copy; default: the smallest that fits the snapshot. */
+  nodeType: z.optional(
+    z
+      .string()
+      .check(z.regex(/^cache\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be a node type such as cache.t4g.micro')),
+  ),
+  /** Stop the drill (and delete the copy) before its estimated cost would exceed this. */
+  costCeilingUsd: z.optional(z.number().check(z.positive())),
+  rtoSeconds: z.optional(z.int().check(z.positive())),
+  rpoSeconds: z.optional(z.int().check(z.positive())),
+}).check(
+  crossCheck(['snapshot'], (t, ctx) => {
+    if (typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'pointInTime'],
+        message:
+          'ElastiCache restores snapshots only, not a point in time: use latest, { randomWithinDays: N } or { id: <snapshot name> }',
+      });
+    }
+  }),
+  crossCheck(['auth', 'secretArn'], (t, ctx) => {
+    if (t.auth !== 'none' && t.secretArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        message: `auth: ${t.auth} reads the ${t.auth === 'user' ? 'RBAC user and password' : 'AUTH token'} from a secret: name it here, or set auth: none for a cache without AUTH`,
+      });
+    }
+    if (t.auth === 'none' && t.secretArn !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        message: 'is read only with auth: token or auth: user; remove it, or set the auth mode it holds',
+      });
+    }
+  }),
+);
+export type RedisDrillTarget = z.infer<typeof RedisDrillTarget>;
+
 /** Restore drills: prove that backups restore, and measure RTO and RPO. */
 export const DrillConfig = strictObject({
   enabled: z._default(z.boolean(), false),
@@ -426,6 +495,20 @@ export const DrillConfig = strictObject({
     z.record(
       z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'must be a DB identifier')),
       DrillTarget,
+    ),
+    {},
+  ) /** ElastiCache replication groups that get Redis drills, by replication group id. */,
+  caches: z._default(
+    z.record(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[a-zA-Z][a-zA-Z0-9-]{0,39}$/,
+            'must be a replication group id: a letter, then letters, digits and hyphens, at most 40',
+          ),
+        ),
+      RedisDrillTarget,
     ),
     {},
   ),
