@@ -63,7 +63,7 @@ export const RedisPatternCheck = strictObject({
   /** Matching keys whose TYPE (and PTTL) are read. */
   sample: z._default(z.int().check(z.minimum(1), z.maximum(10_000)), 100),
   /** SCAN walks at most this many keys of the database for this pattern. */
-  maxScan: z._default(z.int().check(z.minimum(1), z.maximum(10_000_000)), 100_000),
+  maxScan: z._default(z.int().check(z.minimum(1), z.maximum(1_000_000)), 100_000),
 });
 export type RedisPatternCheck = z.infer<typeof RedisPatternCheck>;
 
