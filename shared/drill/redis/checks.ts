@@ -105,7 +105,7 @@ export const evaluatePattern = (p: RedisPatternCheck, s: PatternScan): Evaluatio
       ? `${keys} keys match (every key walked)`
       : `~${keys} keys match (${s.matched} in ${s.walked} of ${s.dbSize} keys walked)`;
   const typed = p.type
-    ? `; ${present.length - wrong.length} of ${present.length} sampled keys are ${p.type}s`
+    ? `; ${present.length - wrong.length} of ${present.length} sampled keys are of type ${p.type}`
     : `; ${present.length} keys sampled`;
   const expired = gone ? `; ${gone} expired while checked` : '';
   const problems = [
