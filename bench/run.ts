@@ -6,6 +6,7 @@ import { benchDrill } from './drill.js';
 import { benchEstate } from './estate.js';
 import { benchFixedCost } from './fixed-cost.js';
 import { benchGfsProperties } from './properties.js';
+import { benchRedisVerify } from './redis-verify.js';
 import { benchRetention } from './retention.js';
 import { benchWarmupChunks } from './warmup.js';
 import type { BenchRow } from './stats.js';
@@ -25,6 +26,11 @@ export const bench = async (
     ['properties', () => benchGfsProperties(quick ? 10_000 : 100_000)],
     // 1, 10 and 100 × the sandbox's default size (100 × is about 1 GB of data, 5 000 000 transactions).
     ['drill', () => benchDrill(quick ? [5_000] : [50_000, 500_000, 5_000_000], quick ? [1] : [3, 3, 1])],
+    // Redis verification at 1 M and 10 M keys (10 M small keys is about 1 GB in redis-server).
+    [
+      'redis-verify',
+      () => benchRedisVerify(quick ? [100_000, 1_000_000] : [1_000_000, 10_000_000], quick ? 1 : 5),
+    ],
     ['warmup', () => benchWarmupChunks(quick ? 20_000 : 1_000_000, 200, quick ? 1 : 3)],
     ['cost', () => benchCost(quick ? 3 : 15)],
     // DR copy reconcile per RDS event at 100 and 500 databases: the event's database, not the estate.

@@ -69,6 +69,39 @@ export const unfinished = (why: string): Evaluation => ({
   detail: why,
 });
 
+/** `12.5 s` or `250 ms`. */
+export const formatMs = (ms: number): string =>
+  ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`;
+
+/** Why a check did not start: the verification budget is spent. */
+export const budgetSpent = (budgetMs: number): Evaluation =>
+  unfinished(`not run: the verification budget of ${formatMs(budgetMs)} is spent`);
+
+/** `not finished in 2 min`, saying when the bound was what was left of the budget rather than its own. */
+export const notFinishedIn = (checkMs: number, ownMs: number): string =>
+  `not finished in ${formatMs(checkMs)}${checkMs < ownMs ? ' (what was left of the verification budget)' : ''}`;
+
+/** A check as the report carries it: its evaluation and timing, with `secrets` removed from the detail. */
+export const checkResult = (
+  p: Pick<CheckResult, 'name' | 'kind'>,
+  e: Evaluation,
+  timing: { ms: number; budgetMs: number },
+  secrets: readonly (string | undefined)[],
+): CheckResult => {
+  const status = e.status ?? (e.passed ? 'passed' : 'failed');
+  return {
+    ...p,
+    passed: status === 'passed',
+    status,
+    measured: e.measured,
+    expected: e.expected,
+    detail: redact(e.detail, secrets),
+    ms: Math.round(timing.ms),
+    budgetMs: timing.budgetMs,
+    ...(e.method ? { method: e.method } : {}),
+  };
+};
+
 /** A name that would need more than quoting to be safe; the profile schema rejects these earlier. */
 export class UnsafeIdentifierError extends StewardError {
   override name = 'UnsafeIdentifierError';

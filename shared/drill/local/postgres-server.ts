@@ -16,13 +16,13 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { StewardError } from '../../errors.js';
+import { freePort } from './free-port.js';
 
 /** Starting, stopping or backing up a local PostgreSQL server failed; the message carries the log tail. */
 export class PostgresServerError extends StewardError {
@@ -284,19 +284,6 @@ const treeBytes = async (dir: string): Promise<number> => {
   }
   return total;
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        addr && typeof addr === 'object' ? done(addr.port) : fail(new Error('no port assigned')),
-      );
-    });
-  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { StewardError } from '../../errors.js';
+import { freePort } from './free-port.js';
 
 // Local redis-server processes for the Redis sandbox, its tests and the bench: each in its own temp dir on
 // a free loopback port, stopped and removed on every path (also on exit and on a signal).
@@ -60,19 +60,6 @@ const requireRedisServer = (): string => {
   }
   return bin;
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        addr && typeof addr === 'object' ? done(addr.port) : fail(new Error('no port assigned')),
-      );
-    });
-  });
 
 class PortInUse extends RedisServerError {}
 

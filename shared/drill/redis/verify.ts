@@ -1,7 +1,10 @@
 import { errorMessage } from '../../errors.js';
 import {
   type CheckResult,
+  budgetSpent,
+  checkResult,
   checksOutcome,
+  notFinishedIn,
   type Evaluation,
   type FreshnessEvaluation,
   notRun,
@@ -44,8 +47,6 @@ const BATCH = 500;
 class OutOfTime extends Error {
   override name = 'OutOfTime';
 }
-
-const formatMs = (ms: number): string => (ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`);
 
 interface Bound {
   remaining(): number;
@@ -107,15 +108,13 @@ export const verifyRedis: RedisVerifyFn = async (conn, rawProfile, ctx) => {
           ? unfinished(`not run: ${dead.why}`)
           : { passed: false, measured: null, expected: null, detail: `not run: ${dead.why}` };
     } else if (checkMs < MIN_CHECK_MS) {
-      e = unfinished(`not run: the verification budget of ${formatMs(budgetMs)} is spent`);
+      e = budgetSpent(budgetMs);
     } else {
       try {
         e = await evaluate(bound(checkMs));
       } catch (err) {
         if (err instanceof OutOfTime) {
-          e = unfinished(
-            `not finished in ${formatMs(checkMs)}${checkMs < ownMs ? ' (what was left of the verification budget)' : ''}`,
-          );
+          e = unfinished(notFinishedIn(checkMs, ownMs));
         } else if (err instanceof RedisTimeoutError) {
           dead = { why: 'a command of an earlier check was not answered in time', status: 'unfinished' };
           e = unfinished(`not finished: ${err.message}`);
@@ -127,18 +126,7 @@ export const verifyRedis: RedisVerifyFn = async (conn, rawProfile, ctx) => {
         }
       }
     }
-    const status = e.status ?? (e.passed ? 'passed' : 'failed');
-    const result: CheckResult = {
-      ...p,
-      passed: status === 'passed',
-      status,
-      measured: e.measured,
-      expected: e.expected,
-      detail: clean(e.detail),
-      ms: Math.round(ctx.now() - t),
-      budgetMs: checkMs,
-      ...(e.method ? { method: e.method } : {}),
-    };
+    const result = checkResult(p, e, { ms: ctx.now() - t, budgetMs: checkMs }, [conn.password]);
     checks.push(result);
     return result;
   };

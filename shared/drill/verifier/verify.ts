@@ -7,7 +7,11 @@ import {
   type FreshnessEvaluation,
   type Probe,
   type RelationStats,
+  budgetSpent,
+  checkResult,
   checksOutcome,
+  formatMs,
+  notFinishedIn,
   estimateRows,
   evaluateAssertion,
   evaluateChecksum,
@@ -63,9 +67,6 @@ class ConnectionStalled extends Error {
 }
 
 const isCancelled = (e: unknown) => (e as { code?: unknown } | null)?.code === '57014';
-
-/** `12.5 s` or `250 ms`. */
-const formatMs = (ms: number): string => (ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`);
 
 /**
  * One check's time bound: every statement it runs gets `statement_timeout` = the time left, so the
@@ -176,7 +177,7 @@ export const verifyDatabase = async (
     if (stalled) {
       e = unfinished('not run: the connection stalled in an earlier check');
     } else if (checkMs < MIN_CHECK_MS) {
-      e = unfinished(`not run: the verification budget of ${formatMs(budgetMs)} is spent`);
+      e = budgetSpent(budgetMs);
     } else {
       try {
         e = await evaluate(bound(checkMs));
@@ -184,24 +185,12 @@ export const verifyDatabase = async (
         e =
           err instanceof OutOfTime || err instanceof ConnectionStalled
             ? unfinished(
-                `not finished in ${formatMs(checkMs)}${checkMs < ownMs ? ' (what was left of the verification budget)' : ''}` +
-                  (err instanceof ConnectionStalled ? `: ${err.message}` : ''),
+                notFinishedIn(checkMs, ownMs) + (err instanceof ConnectionStalled ? `: ${err.message}` : ''),
               )
             : { passed: false, measured: null, expected: null, detail: clean(err) };
       }
     }
-    const status = e.status ?? (e.passed ? 'passed' : 'failed');
-    const result: CheckResult = {
-      ...p,
-      passed: status === 'passed',
-      status,
-      measured: e.measured,
-      expected: e.expected,
-      detail: redact(e.detail, [conn.password]),
-      ms: Math.round(ctx.now() - t),
-      budgetMs: checkMs,
-      ...(e.method ? { method: e.method } : {}),
-    };
+    const result = checkResult(p, e, { ms: ctx.now() - t, budgetMs: checkMs }, [conn.password]);
     checks.push(result);
     return result;
   };

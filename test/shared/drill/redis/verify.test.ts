@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -277,36 +277,24 @@ describe('verifyRedis over TLS', () => {
     dir = mkdtempSync(join(tmpdir(), 'steward-redis-tls-'));
     const f = (n: string) => join(dir, n);
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=steward test CA',
-    );
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'other.key',
-      '-out',
-      'other.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=another CA',
-    );
+    const ca = (name: string, cn: string) =>
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${cn}`,
+      );
+    ca('ca', 'steward test CA');
+    ca('other', 'another CA');
     ssl(
       'req',
       '-newkey',
@@ -379,12 +367,16 @@ describe('verifyRedis over TLS', () => {
 describe('verifyRedis time bounds', () => {
   let silent: Server | undefined;
   afterEach(() => silent?.close());
+  /** Serve `onConnection` on a free loopback port. */
+  const serve = async (onConnection: (sock: Socket) => void): Promise<number> => {
+    silent = createServer(onConnection);
+    await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
+    return (silent.address() as { port: number }).port;
+  };
 
   it('a server that accepts but never answers fails connect within its bound', async () => {
     // Prepare: TCP accepted, nothing ever said.
-    silent = createServer(() => undefined);
-    await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as { port: number }).port;
+    const port = await serve(() => undefined);
     // Act
     const r = await verify({ host: '127.0.0.1', port }, undefined, {
       connectTimeoutMs: 200,
@@ -397,7 +389,7 @@ describe('verifyRedis time bounds', () => {
 
   it('a command not answered in time leaves its check and the rest unfinished, not failed', async () => {
     // Prepare: answers PING and INFO, never DBSIZE.
-    silent = createServer((sock) =>
+    const port = await serve((sock) =>
       sock.on('data', (b) => {
         const s = b.toString();
         if (/PING/.test(s)) sock.write('+PONG\r\n');
@@ -405,8 +397,6 @@ describe('verifyRedis time bounds', () => {
           sock.write(/INFO\r\n\$6\r\nserver/.test(s) ? '$22\r\nredis_version:7.0.15\r\n\r\n' : '$0\r\n\r\n');
       }),
     );
-    await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as { port: number }).port;
     // Act
     const r = await verify({ host: '127.0.0.1', port }, undefined, {
       databases: [{ db: 0 }],
