@@ -95,6 +95,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
   const tell = flags.json ? (s: string) => console.error(s) : out;
   const t0 = Date.now();
   let stopSignal: NodeJS.Signals | undefined;
+  const abort = new AbortController();
   const snapshots = mkdtempSync(join(tmpdir(), 'steward-redis-snapshots-'));
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopSignal) {
@@ -104,6 +105,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       process.exit(EXIT_CODE[sig] ?? 1);
     }
     stopSignal = sig;
+    abort.abort();
     tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
   };
   process.on('SIGINT', onSignal);
@@ -147,6 +149,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       () =>
         seedRedisSample(c, {
           sessions,
+          signal: abort.signal,
           now: new Date(),
           ...(breakKind === 'stale' ? { ageMs: STALE_MS } : {}),
         }),

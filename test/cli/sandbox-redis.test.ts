@@ -125,3 +125,37 @@ describe('--engine redis --break', () => {
     expect(processesUnder(tmp)).toEqual([]);
   });
 });
+
+describe('--engine redis interrupted', () => {
+  it('Ctrl-C while seeding stops, removes every server and temp dir, and exits 130', async () => {
+    // Prepare
+    const tmp = ownTmpDir('steward-redis-signal-test');
+    dirs.push(tmp);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'sandbox', '--engine', 'redis', '--size', '1000000', '--history', `${tmp}/history`],
+      {
+        cwd: tmp,
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    const started = new Promise<void>((done) =>
+      child.stdout.on('data', (b: Buffer) => {
+        stdout += b.toString();
+        if (stdout.includes('started the source redis-server')) done();
+      }),
+    );
+    const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    // Act
+    await started;
+    child.kill('SIGINT');
+    const code = await exit;
+    // Assert
+    expect(code).toBe(130);
+    expect(stdout).toContain('interrupted; every server and temp dir was removed');
+    expect(leftIn(tmp).filter((d) => d.startsWith('steward-'))).toEqual([]);
+    expect(processesUnder(tmp)).toEqual([]);
+  }, 60_000);
+});

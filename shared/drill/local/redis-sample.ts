@@ -12,6 +12,8 @@ export interface RedisSampleOptions {
   now: Date;
   /** Shift every write time back (ms): data that stopped being written that long ago. */
   ageMs?: number;
+  /** Stop between batches when aborted (Ctrl-C in the sandbox). */
+  signal?: AbortSignal;
 }
 
 export interface RedisSampleCounts {
@@ -27,10 +29,15 @@ export const SAMPLE_STREAM = 'events';
 const FLAGS = 20;
 const PIPELINE = 1000;
 
-/** Write in pipelined batches; an error reply fails the whole load. */
-export const writeAll = async (client: RedisClient, commands: Iterable<readonly Arg[]>): Promise<void> => {
+/** Write in pipelined batches; an error reply fails the whole load, an abort stops it between batches. */
+export const writeAll = async (
+  client: RedisClient,
+  commands: Iterable<readonly Arg[]>,
+  signal?: AbortSignal,
+): Promise<void> => {
   let batch: (readonly Arg[])[] = [];
   const flush = async () => {
+    signal?.throwIfAborted();
     const replies = await client.pipeline(batch, 120_000);
     const bad = replies.find((r) => r instanceof Error);
     if (bad) throw bad;
@@ -89,7 +96,7 @@ export const seedRedisSample = async (
     for (let i = 1; i < FLAGS; i++) yield ['SET', `config:limit:${i}`, String(i * 10)];
     yield ['SELECT', 0];
   }
-  await writeAll(client, commands());
+  await writeAll(client, commands(), o.signal);
   return counts;
 };
 
