@@ -157,6 +157,24 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.prices.instanceUsdPerHour':
     '$ per hour by instance class, replacing or adding to the built-in list (e.g. your region’s prices).',
   'drill.prices.multiplier': 'Multiplies the built-in list prices: your region’s uplift over us-east-1.',
+  'drill.caches':
+    'ElastiCache (Redis OSS / Valkey) replication groups that get restore drills, by name (a key of `drill.targets` names a database instead).',
+  'drill.caches.<cache>.kind': 'Always `redis`.',
+  'drill.caches.<cache>.replicationGroupId': 'The replication group; default: the name.',
+  'drill.caches.<cache>.schedule': 'Overrides `drill.schedule` for this cache.',
+  'drill.caches.<cache>.snapshot':
+    "`latest`, `{ randomWithinDays }` or `{ id }`: among steward's and ElastiCache's automatic snapshots of the group (or its DR copies).",
+  'drill.caches.<cache>.snapshot.randomWithinDays': 'Draw among the available snapshots of the last N days.',
+  'drill.caches.<cache>.snapshot.id': 'This snapshot (or DR copy) name.',
+  'drill.caches.<cache>.from':
+    '`source`: an ElastiCache snapshot in the stage region. `dr`: the RDB copy in the DR bucket, restored in `dr.region`.',
+  'drill.caches.<cache>.nodeType':
+    "`smallest`: the smallest node type whose memory (less 25 % reserved) holds the snapshot's largest shard with 10 % to spare; or a node type.",
+  'drill.caches.<cache>.profile': 'What to check in the restored cache.',
+  'drill.caches.<cache>.costCeilingUsd':
+    'Stop the drill (and delete the copy) before its estimated cost exceeds this.',
+  'drill.caches.<cache>.rtoSeconds': 'RTO target of this cache (default `drill.rtoSeconds`).',
+  'drill.caches.<cache>.rpoSeconds': 'RPO target of this cache (default `drill.rpoSeconds`).',
   'drill.targets': 'Databases that get drills, by DB instance or Aurora cluster identifier.',
   'drill.targets.<database>.kind': 'What the identifier names.',
   'drill.targets.<database>.schedule': 'Overrides `drill.schedule` for this database.',
@@ -343,7 +361,12 @@ export const KEY_DOCS: Record<string, string> = {
 };
 
 // The name segment of a record's entries, by the record's key.
-const ENTRY_NAMES: Record<string, string> = { policies: 'policy', targets: 'database', rules: 'rule' };
+const ENTRY_NAMES: Record<string, string> = {
+  policies: 'policy',
+  targets: 'database',
+  rules: 'rule',
+  caches: 'cache',
+};
 
 type JsonSchema = {
   type?: string | string[];

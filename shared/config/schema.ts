@@ -398,6 +398,60 @@ export const DrillTarget = strictObject({
 );
 export type DrillTarget = z.infer<typeof DrillTarget>;
 
+/** An ElastiCache node type, e.g. `cache.t4g.small`. */
+const CacheNodeType = z
+  .string()
+  .check(z.regex(/^cache\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be a node type such as cache.t4g.small'));
+
+/** A Redis drill picks a snapshot like a database drill, except by point in time (ElastiCache has no PITR). */
+export const CacheSnapshotSelector = z.union(
+  [
+    z.literal('latest'),
+    strictObject({ randomWithinDays: z.int().check(z.minimum(1), z.maximum(35)) }),
+    strictObject({ id: z.string().check(z.minLength(1)) }),
+  ],
+  { error: 'must be latest, { randomWithinDays: <1-35> } or { id: <snapshot name> }' },
+);
+
+/**
+ * One ElastiCache (Redis OSS / Valkey) replication group that gets restore drills: a snapshot is restored into
+ * a new replication group in the drill VPC and checked with a Redis client (`profile`).
+ */
+export const RedisDrillTarget = strictObject({
+  kind: z._default(z.literal('redis'), 'redis'),
+  /** The replication group; default: the key of `drill.caches`. */
+  replicationGroupId: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,39}$/,
+          'must be a replication group id: 1-40 letters, digits and single hyphens, starting with a letter',
+        ),
+      ),
+  ),
+  /** Overrides `drill.schedule` for this cache. */
+  schedule: z.optional(ScheduleExpression),
+  snapshot: z._default(CacheSnapshotSelector, 'latest'),
+  /**
+   * `source`: an ElastiCache snapshot in the stage's region. `dr`: the RDB copy in the DR bucket
+   * (`dr.region`), restored in the DR region, the recovery path after a region loss.
+   */
+  from: z._default(z.enum(['source', 'dr']), 'source'),
+  /**
+   * What the restored group runs on. `smallest`: the smallest node type of the source's family whose memory,
+   * less ElastiCache's 25 % reserved memory, holds the snapshot's largest shard with 10 % to spare.
+   */
+  nodeType: z._default(z.union([z.literal('smallest'), CacheNodeType]), 'smallest'),
+  /** What to check in the restored cache (keys, types, patterns, TTLs, freshness). */
+  profile: z._default(z.record(z.string(), z.unknown()), {}),
+  /** Stop the drill (and delete the copy) before its estimated cost would exceed this. */
+  costCeilingUsd: z.optional(z.number().check(z.positive())),
+  rtoSeconds: z.optional(z.int().check(z.positive())),
+  rpoSeconds: z.optional(z.int().check(z.positive())),
+});
+export type RedisDrillTarget = z.infer<typeof RedisDrillTarget>;
+
 /** Restore drills: prove that backups restore, and measure RTO and RPO. */
 export const DrillConfig = strictObject({
   enabled: z._default(z.boolean(), false),
@@ -429,7 +483,27 @@ export const DrillConfig = strictObject({
     ),
     {},
   ),
-});
+  /** ElastiCache replication groups that get restore drills (kind `redis`), by name. */
+  caches: z._default(
+    z.record(
+      z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'must be a replication group id')),
+      RedisDrillTarget,
+    ),
+    {},
+  ),
+}).check(
+  crossCheck(['targets', 'caches'], (d, ctx) => {
+    for (const name of Object.keys(d.caches)) {
+      if (Object.hasOwn(d.targets, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['caches', name],
+          message: `is also in drill.targets: a drill, its report and its metrics are named by this key, so it names one database or one cache`,
+        });
+      }
+    }
+  }),
+);
 
 /** A month total that alerts once per calendar month (UTC) when reached, on actuals and on the forecast. */
 export const CostThreshold = strictObject({
@@ -1195,7 +1269,7 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
       });
     }
   });
-  if (c.drill.enabled && !Object.keys(c.drill.targets).length) {
+  if (c.drill.enabled && !Object.keys(c.drill.targets).length && !Object.keys(c.drill.caches).length) {
     warnings.push({
       path: ['drill', 'targets'],
       message:
