@@ -95,13 +95,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'sandbox',
-    usage: '[--size <rows|NMB>] [--break missing-table|rows-lost|stale|orphans] [--history <dir>] [--json]',
+    usage:
+      '[--engine postgres|redis] [--size <rows|NMB|sessions>] [--break <kind>] [--history <dir>] [--json]',
     summary:
       'The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server with the ' +
-      'drill state machine, verify it and report RTO/RPO. --break makes the drill fail.',
+      'drill state machine, verify it and report RTO/RPO. --engine redis drills a local redis-server instead ' +
+      '(BGSAVE snapshot, restore from the RDB file). --break makes the drill fail.',
     options: {
-      size: 'Sample size: rows (200000) or a database size (80MB, 1GB). Default 50000 rows.',
-      break: 'Damage the source before the backup: missing-table, rows-lost, stale or orphans.',
+      engine: 'postgres (default) or redis.',
+      size: 'Sample size: rows (200000) or a database size (80MB, 1GB), default 50000 rows; redis: sessions, default 20000.',
+      break:
+        'Damage the source before the backup: missing-table, rows-lost, stale or orphans; redis: keys-lost, ttl-lost or stale.',
       history: 'Where the run leaves its history (default: .steward/).',
       json: JSON_OUT,
     },

@@ -11,6 +11,7 @@ export interface Flags {
   inventory?: string;
   policy?: string;
   break?: string;
+  engine?: string;
   size?: string;
   snapshot?: string;
   pitr?: string;

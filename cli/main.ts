@@ -46,6 +46,7 @@ const OPTIONS = {
   inventory: { type: 'string' },
   policy: { type: 'string' },
   break: { type: 'string' },
+  engine: { type: 'string' },
   size: { type: 'string' },
   snapshot: { type: 'string' },
   pitr: { type: 'string' },

@@ -202,6 +202,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
  * verifies it over TCP with the verification engine, records RTO/RPO and removes the copy.
  */
 export const sandbox = async (_: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
+  if (flags.engine !== undefined && flags.engine !== 'postgres') {
+    if (flags.engine !== 'redis')
+      throw new UsageError(`--engine takes postgres or redis, got "${flags.engine}"`);
+    return (await import('./sandbox-redis.js')).sandboxRedis(flags, out);
+  }
   const rows = parseSize(flags.size);
   // Where the run leaves its history (drill reports, the estate record) for `steward status --local`.
   const historyRoot = resolve(flags.history ?? LOCAL_ROOT);

@@ -128,7 +128,7 @@ export const elastiCacheDrillPort = (region: string, elasticache: ElastiCacheCli
               : { NumCacheClusters: 1, AutomaticFailoverEnabled: false }),
             TransitEncryptionEnabled: true,
             AtRestEncryptionEnabled: true,
-            UserGroupIds: [req.network.userGroupId],
+            ...(req.network.userGroupId ? { UserGroupIds: [req.network.userGroupId] } : {}),
             SnapshotRetentionLimit: 0,
             Tags: tagList(req.tags),
           }),

@@ -157,24 +157,6 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.prices.instanceUsdPerHour':
     '$ per hour by instance class, replacing or adding to the built-in list (e.g. your region’s prices).',
   'drill.prices.multiplier': 'Multiplies the built-in list prices: your region’s uplift over us-east-1.',
-  'drill.caches':
-    'ElastiCache (Redis OSS / Valkey) replication groups that get restore drills, by name (a key of `drill.targets` names a database instead).',
-  'drill.caches.<cache>.kind': 'Always `redis`.',
-  'drill.caches.<cache>.replicationGroupId': 'The replication group; default: the name.',
-  'drill.caches.<cache>.schedule': 'Overrides `drill.schedule` for this cache.',
-  'drill.caches.<cache>.snapshot':
-    "`latest`, `{ randomWithinDays }` or `{ id }`: among steward's and ElastiCache's automatic snapshots of the group (or its DR copies).",
-  'drill.caches.<cache>.snapshot.randomWithinDays': 'Draw among the available snapshots of the last N days.',
-  'drill.caches.<cache>.snapshot.id': 'This snapshot (or DR copy) name.',
-  'drill.caches.<cache>.from':
-    '`source`: an ElastiCache snapshot in the stage region. `dr`: the RDB copy in the DR bucket, restored in `dr.region`.',
-  'drill.caches.<cache>.nodeType':
-    "`smallest`: the smallest node type whose memory (less 25 % reserved) holds the snapshot's largest shard with 10 % to spare; or a node type.",
-  'drill.caches.<cache>.profile': 'What to check in the restored cache.',
-  'drill.caches.<cache>.costCeilingUsd':
-    'Stop the drill (and delete the copy) before its estimated cost exceeds this.',
-  'drill.caches.<cache>.rtoSeconds': 'RTO target of this cache (default `drill.rtoSeconds`).',
-  'drill.caches.<cache>.rpoSeconds': 'RPO target of this cache (default `drill.rpoSeconds`).',
   'drill.targets': 'Databases that get drills, by DB instance or Aurora cluster identifier.',
   'drill.targets.<database>.kind': 'What the identifier names.',
   'drill.targets.<database>.schedule': 'Overrides `drill.schedule` for this database.',
@@ -258,6 +240,65 @@ export const KEY_DOCS: Record<string, string> = {
     'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
   'drill.targets.<database>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
   'drill.targets.<database>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
+  'drill.caches':
+    'ElastiCache (Redis OSS / Valkey) replication groups that get Redis drills, by replication group id.',
+  'drill.caches.<cache>.replicationGroupId': 'The replication group; default: the name.',
+  'drill.caches.<cache>.from':
+    '`source`: an ElastiCache snapshot in the stage region. `dr`: the RDB copy in the DR bucket, restored in `dr.region`.',
+  'drill.caches.<cache>.schedule': 'Overrides `drill.schedule` for this cache.',
+  'drill.caches.<cache>.snapshot':
+    'What to restore: `latest`, `{ randomWithinDays: N }` or `{ id: <snapshot> }` (ElastiCache has no point in time).',
+  'drill.caches.<cache>.snapshot.randomWithinDays': 'Draw among the available snapshots of the last N days.',
+  'drill.caches.<cache>.snapshot.id': 'This snapshot.',
+  'drill.caches.<cache>.snapshot.pointInTime': 'Refused: ElastiCache restores snapshots only.',
+  'drill.caches.<cache>.checks': 'What to check in the restored copy.',
+  'drill.caches.<cache>.checks.databases':
+    'Key counts (`DBSIZE`) per logical database, against a baseline; default database 0 against the last passed drill.',
+  'drill.caches.<cache>.checks.databases[].db': 'Logical database number (0–15).',
+  'drill.caches.<cache>.checks.databases[].minKeys': 'Fewer keys fail the drill.',
+  'drill.caches.<cache>.checks.databases[].baselineKeys':
+    'Expected key count; default: the count of the last passed drill.',
+  'drill.caches.<cache>.checks.databases[].tolerancePct':
+    'Allowed drop below the baseline, in percent (keys expire between drills).',
+  'drill.caches.<cache>.checks.keys': 'Keys that must exist with these types.',
+  'drill.caches.<cache>.checks.keys[].key': 'Key name.',
+  'drill.caches.<cache>.checks.keys[].db': 'Its logical database.',
+  'drill.caches.<cache>.checks.keys[].type': 'Its type (`TYPE`): string, hash, list, set, zset or stream.',
+  'drill.caches.<cache>.checks.patterns':
+    'Pattern checks: `SCAN MATCH` with a bounded walk; sampled keys checked for type and TTL.',
+  'drill.caches.<cache>.checks.patterns[].name': 'Names the check in the report; default the pattern.',
+  'drill.caches.<cache>.checks.patterns[].match': 'Glob, as `SCAN MATCH` takes it (`session:*`).',
+  'drill.caches.<cache>.checks.patterns[].db': 'Its logical database.',
+  'drill.caches.<cache>.checks.patterns[].minKeys':
+    'At least this many keys match (exact when the walk finished, else extrapolated from the share walked).',
+  'drill.caches.<cache>.checks.patterns[].type': 'Every sampled matching key has this type.',
+  'drill.caches.<cache>.checks.patterns[].mustExpire':
+    'Every sampled matching key has a TTL (sessions, rate-limit windows): one without has lost it.',
+  'drill.caches.<cache>.checks.patterns[].sample': 'Matching keys whose `TYPE` and `PTTL` are read.',
+  'drill.caches.<cache>.checks.patterns[].maxScan': 'The walk reads at most this many keys of the database.',
+  'drill.caches.<cache>.checks.freshness':
+    'Where the newest write is recorded; its age at the snapshot time is the data RPO.',
+  'drill.caches.<cache>.checks.freshness.key':
+    'A string of epoch seconds, epoch milliseconds or an ISO time, or a stream (its last entry id).',
+  'drill.caches.<cache>.checks.freshness.db': 'Its logical database.',
+  'drill.caches.<cache>.checks.rpoTargetSeconds': 'The drill fails when the data RPO exceeds this.',
+  'drill.caches.<cache>.checks.connectTimeoutMs': 'Connection (and TLS handshake and AUTH) timeout.',
+  'drill.caches.<cache>.checks.commandTimeoutMs': 'Each command’s time bound.',
+  'drill.caches.<cache>.checks.budgetSeconds':
+    'The whole verification’s time budget; a check it cannot cover is not finished (inconclusive).',
+  'drill.caches.<cache>.checks.scanCount': 'Keys asked per `SCAN` call (its `COUNT` hint).',
+  'drill.caches.<cache>.auth':
+    "`token`: the AUTH token in `secretArn`; `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no AUTH; `iam` (AWS): steward's IAM-authenticated user, no secret and no VPC endpoint.",
+  'drill.caches.<cache>.secretArn':
+    'Secret with the AUTH token (its `password` field, or the whole string) or the RBAC user’s `username` and `password`.',
+  'drill.caches.<cache>.tls':
+    'Connect with TLS, verifying the certificate and host name (in-transit encryption).',
+  'drill.caches.<cache>.nodeType':
+    "Node type of the restored copy; default: the smallest whose memory (less 25 % reserved) holds the snapshot's largest shard with 10 % to spare.",
+  'drill.caches.<cache>.costCeilingUsd':
+    'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
+  'drill.caches.<cache>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
+  'drill.caches.<cache>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',
   'cost.enabled': 'Deploy the cost function, its schedule and anomaly rule.',
   'cost.schedule':

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { type ConfigProblem, configProblems, renderPath } from './issues.js';
 import { ADHOC_POLICY } from '../tags.js';
 import { TableName, VerificationProfile } from '../drill/profile.js';
+import { RedisVerificationProfile } from '../drill/redis/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { closest } from './suggest.js';
@@ -398,27 +399,20 @@ export const DrillTarget = strictObject({
 );
 export type DrillTarget = z.infer<typeof DrillTarget>;
 
-/** An ElastiCache node type, e.g. `cache.t4g.small`. */
-const CacheNodeType = z
+const SecretArn = z
   .string()
-  .check(z.regex(/^cache\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be a node type such as cache.t4g.small'));
-
-/** A Redis drill picks a snapshot like a database drill, except by point in time (ElastiCache has no PITR). */
-export const CacheSnapshotSelector = z.union(
-  [
-    z.literal('latest'),
-    strictObject({ randomWithinDays: z.int().check(z.minimum(1), z.maximum(35)) }),
-    strictObject({ id: z.string().check(z.minLength(1)) }),
-  ],
-  { error: 'must be latest, { randomWithinDays: <1-35> } or { id: <snapshot name> }' },
-);
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+      'must be a Secrets Manager secret ARN',
+    ),
+  );
 
 /**
- * One ElastiCache (Redis OSS / Valkey) replication group that gets restore drills: a snapshot is restored into
- * a new replication group in the drill VPC and checked with a Redis client (`profile`).
+ * One ElastiCache (Redis OSS / Valkey) replication group that gets restore drills: its snapshot is restored
+ * into a new group in the drill network and checked with `checks` over TLS.
  */
 export const RedisDrillTarget = strictObject({
-  kind: z._default(z.literal('redis'), 'redis'),
   /** The replication group; default: the key of `drill.caches`. */
   replicationGroupId: z.optional(
     z
@@ -430,26 +424,68 @@ export const RedisDrillTarget = strictObject({
         ),
       ),
   ),
-  /** Overrides `drill.schedule` for this cache. */
-  schedule: z.optional(ScheduleExpression),
-  snapshot: z._default(CacheSnapshotSelector, 'latest'),
   /**
    * `source`: an ElastiCache snapshot in the stage's region. `dr`: the RDB copy in the DR bucket
-   * (`dr.region`), restored in the DR region, the recovery path after a region loss.
+   * (`dr.region`), restored in the DR region: the recovery path after a region loss.
    */
   from: z._default(z.enum(['source', 'dr']), 'source'),
+  /** Overrides `drill.schedule` for this cache. */
+  schedule: z.optional(ScheduleExpression),
+  snapshot: z._default(SnapshotSelector, 'latest'),
+  /** What to check in the restored copy: key counts, keys, patterns, TTLs, freshness. */
+  checks: z.prefault(RedisVerificationProfile, {}),
   /**
-   * What the restored group runs on. `smallest`: the smallest node type of the source's family whose memory,
-   * less ElastiCache's 25 % reserved memory, holds the snapshot's largest shard with 10 % to spare.
+   * How the verifier logs in. `token`: the AUTH token in `secretArn` (a secret whose `password`, or whole
+   * string, is the token); `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no
+   * AUTH (a cache without AUTH; the drill network is still reachable only from the verifier). `iam` (AWS
+   * drills): steward's IAM-authenticated ElastiCache user, with a token the verifier signs itself, so the
+   * drill VPC needs no Secrets Manager endpoint; `token` and `user` read a secret through one (billed hourly).
    */
-  nodeType: z._default(z.union([z.literal('smallest'), CacheNodeType]), 'smallest'),
-  /** What to check in the restored cache (keys, types, patterns, TTLs, freshness). */
-  profile: z._default(z.record(z.string(), z.unknown()), {}),
+  auth: z._default(z.enum(['token', 'user', 'none', 'iam']), 'token'),
+  secretArn: z.optional(SecretArn),
+  /** In-transit encryption: connect with TLS, verifying the certificate and the host name. */
+  tls: z._default(z.boolean(), true),
+  /**
+   * Node type of the restored copy; default: the smallest whose memory, less ElastiCache's 25 % reserved
+   * memory, holds the snapshot's largest shard with 10 % to spare (shared/drill/cache-shape.ts).
+   */
+  nodeType: z.optional(
+    z
+      .string()
+      .check(z.regex(/^cache\.[a-z0-9-]+\.[a-z0-9]+$/, 'must be a node type such as cache.t4g.micro')),
+  ),
   /** Stop the drill (and delete the copy) before its estimated cost would exceed this. */
   costCeilingUsd: z.optional(z.number().check(z.positive())),
   rtoSeconds: z.optional(z.int().check(z.positive())),
   rpoSeconds: z.optional(z.int().check(z.positive())),
-});
+}).check(
+  crossCheck(['snapshot'], (t, ctx) => {
+    if (typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'pointInTime'],
+        message:
+          'ElastiCache restores snapshots only, not a point in time: use latest, { randomWithinDays: N } or { id: <snapshot name> }',
+      });
+    }
+  }),
+  crossCheck(['auth', 'secretArn'], (t, ctx) => {
+    if ((t.auth === 'token' || t.auth === 'user') && t.secretArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        message: `auth: ${t.auth} reads the ${t.auth === 'user' ? 'RBAC user and password' : 'AUTH token'} from a secret: name it here, or set auth: none for a cache without AUTH`,
+      });
+    }
+    if ((t.auth === 'none' || t.auth === 'iam') && t.secretArn !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        message: 'is read only with auth: token or auth: user; remove it, or set the auth mode it holds',
+      });
+    }
+  }),
+);
 export type RedisDrillTarget = z.infer<typeof RedisDrillTarget>;
 
 /** Restore drills: prove that backups restore, and measure RTO and RPO. */
@@ -483,10 +519,17 @@ export const DrillConfig = strictObject({
     ),
     {},
   ),
-  /** ElastiCache replication groups that get restore drills (kind `redis`), by name. */
+  /** ElastiCache replication groups that get Redis drills, by replication group id. */
   caches: z._default(
     z.record(
-      z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'must be a replication group id')),
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[a-zA-Z][a-zA-Z0-9-]{0,39}$/,
+            'must be a replication group id: a letter, then letters, digits and hyphens, at most 40',
+          ),
+        ),
       RedisDrillTarget,
     ),
     {},

@@ -156,8 +156,16 @@ export const restoreCache = async (
       `drill.caches.${s.database}.from: dr restores in ${region}, where the stage has no drill network`,
     ]);
   }
+  // `iam`: steward's user group (the verifier signs its own token). `none`: no AUTH, TLS only, reachable from
+  // the verifier alone. A restore does not carry an AUTH token or RBAC users over from the source, so `token`
+  // and `user` would need the secret set on the copy at restore: not supported on AWS yet.
+  if (t.auth === 'token' || t.auth === 'user') {
+    throw new ConfigError(`Cannot drill ${s.database} on AWS with auth: ${t.auth}`, [
+      `drill.caches.${s.database}.auth: AWS drills log in with auth: iam (steward's IAM-authenticated user, no secret and no VPC endpoint) or none; ${t.auth} works in the local sandbox only`,
+    ]);
+  }
   const facts = src.cache ?? { shards: 1 };
-  const shape = cacheRestoreShape(t.nodeType, facts, `drill.caches.${s.database}.nodeType`);
+  const shape = cacheRestoreShape(t.nodeType ?? 'smallest', facts, `drill.caches.${s.database}.nodeType`);
   const targetId = drillTargetId(s.database, s.drillId);
   const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
   const restored = await port.restore({
@@ -173,13 +181,20 @@ export const restoreCache = async (
     shards: facts.shards,
     ...(facts.engine ? { engine: facts.engine } : {}),
     ...(facts.engineVersion ? { engineVersion: facts.engineVersion } : {}),
-    network,
+    network:
+      t.auth === 'iam'
+        ? network
+        : { cacheSubnetGroupName: network.cacheSubnetGroupName, securityGroupIds: network.securityGroupIds },
   });
   logger.info('drill restore requested', { drillId: s.drillId, target: restored, shape });
   return {
     ...s,
     shape,
-    target: { ...restored, requestedAt, iamUser: cacheVerifierUser(deps.config.stage) },
+    target: {
+      ...restored,
+      requestedAt,
+      ...(t.auth === 'iam' ? { iamUser: cacheVerifierUser(deps.config.stage) } : {}),
+    },
   };
 };
 

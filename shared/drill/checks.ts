@@ -2,7 +2,20 @@ import { StewardError } from '../errors.js';
 import type { SqlAssertion, TableCheck, VerificationProfile } from './profile.js';
 
 export type CheckKind =
-  'connect' | 'schema' | 'table' | 'row-count' | 'sample' | 'probe' | 'freshness' | 'assertion' | 'checksum';
+  | 'connect'
+  | 'schema'
+  | 'table'
+  | 'row-count'
+  | 'sample'
+  | 'probe'
+  | 'freshness'
+  | 'assertion'
+  | 'checksum'
+  // Redis (./redis/): keys per logical database, keys that must exist, SCAN MATCH patterns, TTLs.
+  | 'key-count'
+  | 'key'
+  | 'pattern'
+  | 'ttl';
 export type Measure = string | number | boolean | null;
 
 /**

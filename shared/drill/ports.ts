@@ -162,8 +162,8 @@ export class SnapshotGoneError extends StewardError {
 export interface CacheDrillNetwork {
   cacheSubnetGroupName: string;
   securityGroupIds: string[];
-  /** The RBAC user group holding the verifier's IAM-authenticated user (and a disabled `default`). */
-  userGroupId: string;
+  /** The RBAC user group holding the verifier's IAM-authenticated user (and a disabled `default`); `auth: iam`. */
+  userGroupId?: string;
 }
 
 /** A snapshot a Redis drill may restore, with what sizing its restore needs. */

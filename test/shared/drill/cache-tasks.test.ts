@@ -30,8 +30,13 @@ const configInput = {
   drill: {
     enabled: true,
     caches: {
-      sessions: { rpoSeconds: 86_400 },
-      'rate-limits': { replicationGroupId: 'ratelimit-prod', from: 'dr', nodeType: 'cache.r7g.large' },
+      sessions: { rpoSeconds: 86_400, auth: 'iam' },
+      'rate-limits': {
+        auth: 'iam',
+        replicationGroupId: 'ratelimit-prod',
+        from: 'dr',
+        nodeType: 'cache.r7g.large',
+      },
     },
   },
 } satisfies StewardConfigInput;
