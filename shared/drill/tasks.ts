@@ -15,7 +15,7 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import { settleEach, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps, StageDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
-import { redact } from './checks.js';
+import { scrub } from './checks.js';
 import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, withinCeiling } from './cost.js';
 
 export { COST_CEILING };
@@ -268,7 +268,12 @@ const Baseline = z.record(
 );
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
-  if (s.kind === 'redis') return selectCache(s, deps);
+  if (s.kind === 'redis') {
+    // A Redis drill's baseline is the last passed drill's key count per logical database (`db<N>`).
+    const next = await selectCache(s, deps);
+    const baseline = await loadBaseline(s.database, deps);
+    return { ...next, ...(baseline ? { baseline } : {}) };
+  }
   const target = drillTargetConfig(deps.config, s.database);
   const selector = s.input.snapshot ?? target.snapshot;
   const pitr = typeof selector === 'object' && 'pointInTime' in selector;
@@ -480,13 +485,6 @@ const status = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
       Cause: `restore of ${target.id} not available after ${waited} s (status ${d.status}; drill.timeoutSeconds is ${limit})`,
     },
   };
-};
-
-/** Remove a secret from anything a verification engine returned, including its JSON escaping. */
-const scrub = <T>(value: T, secret: string): T => {
-  const json = JSON.stringify(value);
-  const escaped = JSON.stringify(secret).slice(1, -1);
-  return json.includes(escaped) ? (JSON.parse(redact(json, [escaped])) as T) : value;
 };
 
 const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
