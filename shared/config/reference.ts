@@ -242,6 +242,9 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   'drill.caches':
     'ElastiCache (Redis OSS / Valkey) replication groups that get Redis drills, by replication group id.',
+  'drill.caches.<cache>.replicationGroupId': 'The replication group; default: the name.',
+  'drill.caches.<cache>.from':
+    '`source`: an ElastiCache snapshot in the stage region. `dr`: the RDB copy in the DR bucket, restored in `dr.region`.',
   'drill.caches.<cache>.schedule': 'Overrides `drill.schedule` for this cache.',
   'drill.caches.<cache>.snapshot':
     'What to restore: `latest`, `{ randomWithinDays: N }` or `{ id: <snapshot> }` (ElastiCache has no point in time).',
@@ -285,13 +288,13 @@ export const KEY_DOCS: Record<string, string> = {
     'The whole verification’s time budget; a check it cannot cover is not finished (inconclusive).',
   'drill.caches.<cache>.checks.scanCount': 'Keys asked per `SCAN` call (its `COUNT` hint).',
   'drill.caches.<cache>.auth':
-    '`token`: the AUTH token in `secretArn`; `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no AUTH.',
+    "`token`: the AUTH token in `secretArn`; `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no AUTH; `iam` (AWS): steward's IAM-authenticated user, no secret and no VPC endpoint.",
   'drill.caches.<cache>.secretArn':
     'Secret with the AUTH token (its `password` field, or the whole string) or the RBAC user’s `username` and `password`.',
   'drill.caches.<cache>.tls':
     'Connect with TLS, verifying the certificate and host name (in-transit encryption).',
   'drill.caches.<cache>.nodeType':
-    'Node type of the restored copy; default: the smallest that fits the snapshot.',
+    "Node type of the restored copy; default: the smallest whose memory (less 25 % reserved) holds the snapshot's largest shard with 10 % to spare.",
   'drill.caches.<cache>.costCeilingUsd':
     'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
   'drill.caches.<cache>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',

@@ -413,6 +413,22 @@ const SecretArn = z
  * into a new group in the drill network and checked with `checks` over TLS.
  */
 export const RedisDrillTarget = strictObject({
+  /** The replication group; default: the key of `drill.caches`. */
+  replicationGroupId: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[a-zA-Z](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,39}$/,
+          'must be a replication group id: 1-40 letters, digits and single hyphens, starting with a letter',
+        ),
+      ),
+  ),
+  /**
+   * `source`: an ElastiCache snapshot in the stage's region. `dr`: the RDB copy in the DR bucket
+   * (`dr.region`), restored in the DR region: the recovery path after a region loss.
+   */
+  from: z._default(z.enum(['source', 'dr']), 'source'),
   /** Overrides `drill.schedule` for this cache. */
   schedule: z.optional(ScheduleExpression),
   snapshot: z._default(SnapshotSelector, 'latest'),
@@ -421,13 +437,18 @@ export const RedisDrillTarget = strictObject({
   /**
    * How the verifier logs in. `token`: the AUTH token in `secretArn` (a secret whose `password`, or whole
    * string, is the token); `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no
-   * AUTH (a cache without AUTH; the drill network is still reachable only from the verifier).
+   * AUTH (a cache without AUTH; the drill network is still reachable only from the verifier). `iam` (AWS
+   * drills): steward's IAM-authenticated ElastiCache user, with a token the verifier signs itself, so the
+   * drill VPC needs no Secrets Manager endpoint; `token` and `user` read a secret through one (billed hourly).
    */
-  auth: z._default(z.enum(['token', 'user', 'none']), 'token'),
+  auth: z._default(z.enum(['token', 'user', 'none', 'iam']), 'token'),
   secretArn: z.optional(SecretArn),
   /** In-transit encryption: connect with TLS, verifying the certificate and the host name. */
   tls: z._default(z.boolean(), true),
-  /** Node type of the restored copy; default: the smallest that fits the snapshot. */
+  /**
+   * Node type of the restored copy; default: the smallest whose memory, less ElastiCache's 25 % reserved
+   * memory, holds the snapshot's largest shard with 10 % to spare (shared/drill/cache-shape.ts).
+   */
   nodeType: z.optional(
     z
       .string()
@@ -449,14 +470,14 @@ export const RedisDrillTarget = strictObject({
     }
   }),
   crossCheck(['auth', 'secretArn'], (t, ctx) => {
-    if (t.auth !== 'none' && t.secretArn === undefined) {
+    if ((t.auth === 'token' || t.auth === 'user') && t.secretArn === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['secretArn'],
         message: `auth: ${t.auth} reads the ${t.auth === 'user' ? 'RBAC user and password' : 'AUTH token'} from a secret: name it here, or set auth: none for a cache without AUTH`,
       });
     }
-    if (t.auth === 'none' && t.secretArn !== undefined) {
+    if ((t.auth === 'none' || t.auth === 'iam') && t.secretArn !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['secretArn'],
@@ -497,7 +518,8 @@ export const DrillConfig = strictObject({
       DrillTarget,
     ),
     {},
-  ) /** ElastiCache replication groups that get Redis drills, by replication group id. */,
+  ),
+  /** ElastiCache replication groups that get Redis drills, by replication group id. */
   caches: z._default(
     z.record(
       z
@@ -512,7 +534,19 @@ export const DrillConfig = strictObject({
     ),
     {},
   ),
-});
+}).check(
+  crossCheck(['targets', 'caches'], (d, ctx) => {
+    for (const name of Object.keys(d.caches)) {
+      if (Object.hasOwn(d.targets, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['caches', name],
+          message: `is also in drill.targets: a drill, its report and its metrics are named by this key, so it names one database or one cache`,
+        });
+      }
+    }
+  }),
+);
 
 /** A month total that alerts once per calendar month (UTC) when reached, on actuals and on the forecast. */
 export const CostThreshold = strictObject({
@@ -1278,7 +1312,7 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
       });
     }
   });
-  if (c.drill.enabled && !Object.keys(c.drill.targets).length) {
+  if (c.drill.enabled && !Object.keys(c.drill.targets).length && !Object.keys(c.drill.caches).length) {
     warnings.push({
       path: ['drill', 'targets'],
       message:

@@ -494,3 +494,10 @@ export const redact = (text: string, secrets: readonly (string | undefined)[]): 
   for (const s of secrets) if (s) out = out.split(s).join('***');
   return out;
 };
+
+/** Remove a secret from anything a verification engine returned, including its JSON escaping. */
+export const scrub = <T>(value: T, secret: string): T => {
+  const json = JSON.stringify(value);
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  return json.includes(escaped) ? (JSON.parse(redact(json, [escaped])) as T) : value;
+};

@@ -1,5 +1,5 @@
-/** What a drill restores: an RDS instance or an Aurora cluster. */
-export type DrillKind = 'rds-instance' | 'aurora-cluster';
+/** What a drill restores: an RDS instance, an Aurora cluster or an ElastiCache (Redis OSS / Valkey) replication group. */
+export type DrillKind = 'rds-instance' | 'aurora-cluster' | 'redis';
 
 /**
  * List prices steward estimates a drill's cost with: on-demand, Single-AZ, us-east-1, PostgreSQL
@@ -122,6 +122,21 @@ export const PRICE_LIST = {
       'db.r7g.12xlarge': 6.624,
       'db.r7g.16xlarge': 8.832,
     },
+    // ElastiCache (Valkey / Redis OSS) on-demand nodes, us-east-1 (aws.amazon.com/elasticache/pricing,
+    // Redis OSS prices; Valkey's are lower). The estimate bills them like RDS instances (per second, at
+    // least 10 minutes), which may understate short drills if ElastiCache bills whole node-hours.
+    redis: {
+      'cache.t4g.micro': 0.016,
+      'cache.t4g.small': 0.032,
+      'cache.t4g.medium': 0.065,
+      'cache.r7g.large': 0.219,
+      'cache.r7g.xlarge': 0.437,
+      'cache.r7g.2xlarge': 0.873,
+      'cache.r7g.4xlarge': 1.747,
+      'cache.r7g.8xlarge': 3.493,
+      'cache.r7g.12xlarge': 5.24,
+      'cache.r7g.16xlarge': 6.986,
+    },
   } as Record<DrillKind, Record<string, number>>,
   /** Aurora I/O-Optimized instances cost this much more than standard ones. */
   auroraIoOptimizedFactor: 1.3,
@@ -158,7 +173,7 @@ export interface RestoreShape {
   kind: DrillKind;
   instanceClass: string;
   /** Why that class: the source's, the configured one, or the fallback when the source is unknown. */
-  instanceClassFrom: 'source' | 'config' | 'default';
+  instanceClassFrom: 'source' | 'config' | 'default' | 'fit';
   /** The source's class, when known (a configured class may be a stated cheaper one). */
   sourceInstanceClass?: string;
   /** Instances: 1 for RDS; writer plus readers for Aurora. */

@@ -94,6 +94,20 @@ export const restorableSnapshotPatterns = (database: string): string[] => {
   return [`${head}${stamp}-sched`, `${head}${stamp}-adhoc`, `rds:${database.toLowerCase()}-????-??-??-??-??`];
 };
 
+/**
+ * Snapshot names a Redis drill of replication group `group` may restore, as IAM resource-name patterns:
+ * steward's own and ElastiCache's automatic backups (`automatic.<group>-<yyyy-mm-dd-hh-mm>`).
+ */
+export const cacheRestorableSnapshotPatterns = (group: string): string[] => {
+  const head = snapshotIdHead(group);
+  const stamp = '????????????';
+  return [
+    `${head}${stamp}-sched`,
+    `${head}${stamp}-adhoc`,
+    `automatic.${group.toLowerCase()}-????-??-??-??-??`,
+  ];
+};
+
 /** True when `id` matches an IAM resource-name pattern (`?` one character, `*` any run). */
 export const matchesNamePattern = (id: string, pattern: string): boolean =>
   new RegExp(

@@ -14,8 +14,8 @@ export interface DrillNetwork {
   securityGroupIds?: string[];
 }
 
-/** Enough to find a restored copy: what `describe` and `remove` take. */
-export type TargetRef = Pick<DrillTarget, 'kind' | 'id' | 'instanceId'>;
+/** Enough to find a restored copy: what `describe` and `remove` take (`region`: a DR restore's). */
+export type TargetRef = Pick<DrillTarget, 'kind' | 'id' | 'instanceId' | 'region'>;
 
 export interface RestoreRequest {
   kind: DrillKind;
@@ -60,6 +60,8 @@ export interface DrillResource {
   /** Absent while the service has not set it (still creating). */
   createdAt?: string;
   status?: string;
+  /** Set when the resource is not in the stage's region (a Redis drill from the DR copy). */
+  region?: string;
 }
 
 /** Port: restore databases for drills, watch them, remove them. One region. */
@@ -154,4 +156,58 @@ export class StaleTaskTokenError extends StewardError {
 /** The snapshot a drill picked was deleted before the restore started (retention, or by hand). */
 export class SnapshotGoneError extends StewardError {
   override name = 'SnapshotGoneError';
+}
+
+/** Where a Redis drill's replication group goes: the drill VPC's cache subnet group, security group, user group. */
+export interface CacheDrillNetwork {
+  cacheSubnetGroupName: string;
+  securityGroupIds: string[];
+  /** The RBAC user group holding the verifier's IAM-authenticated user (and a disabled `default`); `auth: iam`. */
+  userGroupId?: string;
+}
+
+/** A snapshot a Redis drill may restore, with what sizing its restore needs. */
+export interface CacheSnapshot extends Snapshot {
+  sourceNodeType?: string;
+  engine?: string;
+  engineVersion?: string;
+  /** Node groups (shards). */
+  shards: number;
+  /** Largest shard's data, bytes; undefined when the service did not say. */
+  largestShardBytes?: number;
+  /** A DR copy: the S3 ARNs of its RDB files (one per shard), restored with SnapshotArns. */
+  rdbArns?: string[];
+}
+
+export interface CacheRestoreRequest {
+  /** Deterministic (`drillTargetId`): restoring the same id twice returns the existing group. */
+  targetId: string;
+  /** Always includes `steward:drill=<drillId>` and `steward:managed=true`; `remove` refuses anything without. */
+  tags: Tags;
+  nodeType: string;
+  /** An ElastiCache snapshot by name, or the RDB files of a DR copy by S3 ARN. */
+  source: { snapshotName: string } | { rdbArns: string[] };
+  shards: number;
+  engine?: string;
+  engineVersion?: string;
+  network: CacheDrillNetwork;
+}
+
+/** Port: restore ElastiCache replication groups for drills, watch them, remove them. One region. */
+export interface CacheRestorePort {
+  readonly region: string;
+  /** Snapshots (manual and automated) of one replication group. */
+  listSnapshots(groupId: string): Promise<CacheSnapshot[]>;
+  restore(req: CacheRestoreRequest): Promise<RestoredTarget>;
+  describe(target: TargetRef): Promise<TargetStatus>;
+  /** Delete without a final snapshot; refuses (GuardRefusedError) anything not tagged `steward:drill`. */
+  remove(target: TargetRef): Promise<'deleted' | 'already-gone'>;
+  /** Every replication group tagged `steward:drill`. */
+  listDrillResources(): Promise<DrillResource[]>;
+}
+
+/** Port: the RDB copies in the DR bucket (one region), as snapshots a drill may restore. */
+export interface CacheCopyLister {
+  readonly region: string;
+  listCopies(groupId: string): Promise<CacheSnapshot[]>;
 }

@@ -1,7 +1,13 @@
 import type { SnapshotSelector } from '../config/schema.js';
 import { StewardError } from '../errors.js';
 import type { Snapshot, SnapshotType } from '../model.js';
-import { fnv1a, matchesNamePattern, restorableSnapshotPatterns } from './ids.js';
+import type { DrillKind } from './cost.js';
+import {
+  cacheRestorableSnapshotPatterns,
+  fnv1a,
+  matchesNamePattern,
+  restorableSnapshotPatterns,
+} from './ids.js';
 import type { DrillState } from './state.js';
 
 /** No snapshot or point in time matches what the drill asked for; the message says why. */
@@ -10,9 +16,9 @@ export class SnapshotSelectionError extends StewardError {
 }
 
 export interface SelectOptions {
-  /** Source database id (a key of `drill.targets`). */
+  /** Source database id (a key of `drill.targets`), or a Redis drill's replication group. */
   database: string;
-  kind: 'rds-instance' | 'aurora-cluster';
+  kind: DrillKind;
   now: Date;
   /** Makes `randomWithinDays` repeatable: a retried select picks the same snapshot. */
   seed: string;
@@ -42,14 +48,26 @@ export const drillCandidates = (
   snapshots
     .filter(
       (s) =>
-        s.kind === kind &&
+        s.kind === snapshotKind(kind) &&
         sameDb(s.sourceId, database) &&
         s.status === 'available' &&
         RESTORABLE.has(s.type) &&
-        restorableSnapshotPatterns(database).some((p) => matchesNamePattern(s.id, p)) &&
+        patternsOf(kind, database).some((p) => matchesNamePattern(s.id, p)) &&
         Number.isFinite(time(s.createdAt)),
     )
     .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/** A Redis drill restores ElastiCache snapshots. */
+const snapshotKind = (kind: DrillKind): Snapshot['kind'] => (kind === 'redis' ? 'elasticache' : kind);
+
+const patternsOf = (kind: DrillKind, database: string): string[] =>
+  kind === 'redis' ? cacheRestorableSnapshotPatterns(database) : restorableSnapshotPatterns(database);
+
+const WHAT: Record<DrillKind, string> = {
+  'rds-instance': 'RDS instance',
+  'aurora-cluster': 'Aurora cluster',
+  redis: 'ElastiCache replication group',
+};
 
 const fromSnapshot = (s: Snapshot): NonNullable<DrillState['source']> => ({
   snapshotId: s.id,
@@ -67,7 +85,7 @@ export const selectSource = (
   opts: SelectOptions,
 ): NonNullable<DrillState['source']> => {
   const { database, kind } = opts;
-  const what = `${kind === 'aurora-cluster' ? 'Aurora cluster' : 'RDS instance'} ${database}`;
+  const what = `${WHAT[kind]} ${database}`;
 
   if (typeof selector === 'object' && 'pointInTime' in selector) {
     const t = Date.parse(selector.pointInTime);
@@ -90,7 +108,7 @@ export const selectSource = (
   }
 
   if (typeof selector === 'object' && 'id' in selector) {
-    const s = snapshots.find((x) => x.id === selector.id && x.kind === kind);
+    const s = snapshots.find((x) => x.id === selector.id && x.kind === snapshotKind(kind));
     if (!s)
       throw new SnapshotSelectionError(`snapshot ${selector.id} not found among the snapshots of ${what}`);
     if (!sameDb(s.sourceId, database)) {

@@ -6,6 +6,8 @@ export const DEFAULT_DRILL_CLASS: Record<DrillKind, string> = {
   'rds-instance': 'db.t4g.micro',
   // Aurora MySQL 3 and Aurora PostgreSQL start at db.t4g.medium.
   'aurora-cluster': 'db.t4g.medium',
+  // A Redis drill sizes its node type from the snapshot (cache-shape.ts); this is only the type's floor.
+  redis: 'cache.t4g.micro',
 };
 
 /** How the source database is built, as far as a restore can copy it. */
@@ -63,7 +65,9 @@ export const describeShape = (s: RestoreShape): string => {
       ? "the source's class"
       : s.instanceClassFrom === 'config'
         ? `configured${s.sourceInstanceClass && s.sourceInstanceClass !== s.instanceClass ? `; source ${s.sourceInstanceClass}` : ''}`
-        : 'source class unknown: the smallest';
+        : s.instanceClassFrom === 'fit'
+          ? `the smallest that holds the snapshot${s.sourceInstanceClass ? `; source ${s.sourceInstanceClass}` : ''}`
+          : 'source class unknown: the smallest';
   const storage = [
     s.storageType,
     s.allocatedGb !== undefined ? `${s.allocatedGb} GB` : undefined,

@@ -56,6 +56,10 @@ export interface DrillTarget {
   secretArn?: string;
   /** The role the verifier logs in as with IAM database authentication (`auth: iam`). */
   iamUser?: string;
+  /** Set when the copy is not in the stage's region: a Redis drill restored from the DR copy. */
+  region?: string;
+  /** Redis: TLS in transit is always on for a drill's replication group. */
+  tls?: boolean;
 }
 
 export interface DrillState {
@@ -66,13 +70,25 @@ export interface DrillState {
   input: DrillInput;
   /** The source database (config target key) and its resolved settings. */
   database: string;
-  kind: 'rds-instance' | 'aurora-cluster';
+  kind: DrillKind;
   /** RTO (to first verified query), RPO and, when configured, time-to-warm targets. */
   targets: { rtoSeconds: number; rpoSeconds: number; warmRtoSeconds?: number };
   /** What is restored: a snapshot, or a point in time of the source. */
   source?: {
     snapshotId?: string;
     snapshotArn?: string;
+    /** Redis from the DR copy: the RDB files (S3 ARNs) restored with SnapshotArns. */
+    rdbArns?: string[];
+    /** Redis: what sizing the restore needs, as the snapshot (or the DR copy's metadata) states it. */
+    cache?: {
+      sourceNodeType?: string;
+      engine?: string;
+      engineVersion?: string;
+      shards: number;
+      largestShardBytes?: number;
+    };
+    /** Redis: the region the snapshot is in (the DR region for `from: dr`). */
+    region?: string;
     pointInTime?: string;
     /** Snapshot creation time or PITR target: data RPO is measured against it. */
     referenceTime: string;

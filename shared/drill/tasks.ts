@@ -15,7 +15,7 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import { settleEach, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps, StageDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
-import { redact } from './checks.js';
+import { scrub } from './checks.js';
 import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, withinCeiling } from './cost.js';
 
 export { COST_CEILING };
@@ -40,6 +40,14 @@ import { restoreOverrides, restoreShape } from './shape.js';
 import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from './state.js';
 import type { PgConnection, VerifyFn, WarmUpFn } from './verification.js';
 import { newWarmup, stopWarmup } from './warmup-progress.js';
+import {
+  type CacheDrillDeps,
+  cacheCleanupRef,
+  cacheTargetOf,
+  restoreCache,
+  selectCache,
+  startCache,
+} from './cache-tasks.js';
 
 export type { VerifyFn, WarmUpFn };
 
@@ -74,6 +82,8 @@ export interface DrillDeps extends BaseDeps {
   executions?: ExecutionLookup;
   /** Where a janitor run's full report goes (the report bucket's runs/drill/); without it none is kept. */
   runReports?: RunReports;
+  /** ElastiCache ports for Redis drills (`drill.caches`); `restore` then covers their describe/remove too. */
+  caches?: CacheDrillDeps;
 }
 
 /** The restore reached a state from which it never becomes available. */
@@ -100,7 +110,7 @@ const TOKEN_GRACE_SECONDS = 300;
 // Shapes
 
 const IsoTime = z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time'));
-const Kind = z.enum(['rds-instance', 'aurora-cluster']);
+const Kind = z.enum(['rds-instance', 'aurora-cluster', 'redis']);
 const TargetShape = z.looseObject({
   kind: Kind,
   id: z.string().check(z.minLength(1)),
@@ -194,18 +204,22 @@ const start = (event: DrillTaskEvent, deps: BaseDeps): DrillState => {
   const r = DrillInput.safeParse(event.state);
   if (!r.success) throw new EventShapeError('Invalid drill input', formatIssues(r.error.issues));
   const input = r.data;
-  const target = drillTargetConfig(deps.config, input.database);
   const exec = event.execution;
   if (exec && !Number.isFinite(Date.parse(exec.startTime))) {
     throw new EventShapeError('Invalid drill task event', ['execution.startTime: must be an ISO-8601 time']);
   }
   const now = deps.now();
   const { drill } = deps.config;
-  return {
+  const base = {
     drillId: exec ? sanitiseDrillId(exec.name) : sanitiseDrillId(`${input.database}-${compactTime(now)}`),
     startedAt: exec ? new Date(exec.startTime).toISOString() : now.toISOString(),
     input,
     database: input.database,
+  };
+  if (cacheTargetOf(deps.config, input.database)) return startCache(base, deps.config);
+  const target = drillTargetConfig(deps.config, input.database);
+  return {
+    ...base,
     kind: target.kind,
     targets: {
       rtoSeconds: input.rtoSeconds ?? target.rtoSeconds ?? drill.rtoSeconds,
@@ -254,6 +268,12 @@ const Baseline = z.record(
 );
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  if (s.kind === 'redis') {
+    // A Redis drill's baseline is the last passed drill's key count per logical database (`db<N>`).
+    const next = await selectCache(s, deps);
+    const baseline = await loadBaseline(s.database, deps);
+    return { ...next, ...(baseline ? { baseline } : {}) };
+  }
   const target = drillTargetConfig(deps.config, s.database);
   const selector = s.input.snapshot ?? target.snapshot;
   const pitr = typeof selector === 'object' && 'pointInTime' in selector;
@@ -307,6 +327,7 @@ const credentialsFor = (
   );
 
 const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  if (s.kind === 'redis') return restoreCache(s, deps);
   const cfg = drillTargetConfig(deps.config, s.database);
   // Resolve credentials before paying for a restore: a drill that cannot log in is a failed drill.
   const login = await loginOf({ ...s, target: undefined }, deps, 'verify a restore of');
@@ -353,7 +374,9 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
 
 /** The target's ceiling and the stage's prices. */
 const ceilingOf = (s: Pick<DrillState, 'database'>, config: BaseDeps['config']) => {
-  const cfg = Object.hasOwn(config.drill.targets, s.database) ? config.drill.targets[s.database] : undefined;
+  const cfg = Object.hasOwn(config.drill.targets, s.database)
+    ? config.drill.targets[s.database]
+    : cacheTargetOf(config, s.database);
   const prices: PriceOverrides = config.drill.prices;
   return { ceilingUsd: cfg?.costCeilingUsd, prices };
 };
@@ -462,13 +485,6 @@ const status = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
       Cause: `restore of ${target.id} not available after ${waited} s (status ${d.status}; drill.timeoutSeconds is ${limit})`,
     },
   };
-};
-
-/** Remove a secret from anything a verification engine returned, including its JSON escaping. */
-const scrub = <T>(value: T, secret: string): T => {
-  const json = JSON.stringify(value);
-  const escaped = JSON.stringify(secret).slice(1, -1);
-  return json.includes(escaped) ? (JSON.parse(redact(json, [escaped])) as T) : value;
 };
 
 const verify = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> => {
@@ -593,6 +609,8 @@ const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Promise<D
   ) {
     const id = drillTargetId(s.database, s.drillId);
     ref = { kind: s.kind, id, ...(s.kind === 'aurora-cluster' ? { instanceId: auroraWriterId(id) } : {}) };
+  } else if (s.source && s.drillId && s.database && s.kind === 'redis') {
+    ref = cacheCleanupRef({ database: s.database, drillId: s.drillId, source: s.source }, deps.config);
   }
   if (!ref) {
     return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
@@ -739,6 +757,11 @@ export const runVerifyTask = async (raw: unknown, deps: VerifyDeps): Promise<Dri
     ]);
   }
   const s = stateFor(event, 'source', 'target', 'endpoint');
+  if (s.kind === 'redis') {
+    throw new EventShapeError('Invalid drill task event', [
+      'state.kind: a Redis drill is verified by the cache verifier (state VerifyCache), not the database verifier',
+    ]);
+  }
   return event.task === 'verify' ? verify(s, deps) : warmupTask(s, deps);
 };
 
@@ -809,9 +832,66 @@ export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEven
     return { outcome: 'ignored', sourceId: SourceIdentifier, reason };
   }
 
+  return resume(ref, EventID, deps);
+};
+
+// ---------------------------------------------------------------------------------------------
+// ElastiCache events
+
+// A drill group is `steward-drill-<name>-<8 hex>`; its nodes append `-001` (or `-0001-001` with shards).
+const DRILL_CACHE = /^(steward-drill-(?:[a-z0-9-]*-)?[0-9a-f]{8})(?:-\d{3,4}(?:-\d{3})?)?$/;
+
+const CacheEvent = z.looseObject({
+  source: z.literal('aws.elasticache'),
+  'detail-type': z.string(),
+  resources: z.optional(z.array(z.string())),
+  detail: z.optional(z.record(z.string(), z.unknown())),
+});
+
+/**
+ * The drill group an ElastiCache event names, if any. The EventBridge reference lists "Cache Created" and
+ * "Cache Creation Failed" without a detail schema, so the id is looked for in the detail's source
+ * identifier and in the event's resource ARNs, for the group or one of its nodes.
+ */
+export const drillCacheOf = (raw: z.infer<typeof CacheEvent>): string | undefined => {
+  const candidates = [
+    ...Object.entries(raw.detail ?? {})
+      .filter(([k, v]) => /source.?id/i.test(k) && typeof v === 'string')
+      .map(([, v]) => v as string),
+    ...(raw.resources ?? []).map((arn) => arn.split(':').at(-1) ?? ''),
+  ];
+  for (const c of candidates) {
+    const m = DRILL_CACHE.exec(c.toLowerCase());
+    if (m) return m[1];
+  }
+  return undefined;
+};
+
+/**
+ * An ElastiCache event ("Cache Created", "Cache Creation Failed") about a Redis drill's group: resume (or
+ * fail) the waiting execution, like an RDS event for a database drill. Best effort: polling covers a lost one.
+ */
+export const onCacheEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEventOutcome> => {
+  const r = CacheEvent.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid ElastiCache event', formatIssues(r.error.issues));
+  const id = drillCacheOf(r.data);
+  if (!id) {
+    const reason = `${r.data['detail-type']}: names no drill replication group (ids start with ${DRILL_PREFIX})`;
+    logger.info('drill ElastiCache event ignored', { reason });
+    return { outcome: 'ignored', reason };
+  }
+  return resume({ kind: 'redis', id }, r.data['detail-type'], deps);
+};
+
+/** Resume (or fail) the execution waiting for `ref` if the copy is ready (or failed); else leave the token. */
+const resume = async (
+  ref: TargetRef,
+  eventId: string | undefined,
+  deps: DrillDeps,
+): Promise<RdsEventOutcome> => {
   const d = await deps.restore.describe(ref);
   const base = { targetId: ref.id, status: d.status };
-  logger.info('drill RDS event', { eventId: EventID, sourceId: SourceIdentifier, ...base });
+  logger.info('drill restore event', { eventId, ...base });
   if (!isReady(d) && !d.failed) return { outcome: 'not-ready', ...base };
   const parked = await deps.tokens.take(ref.id);
   if (!parked) return { outcome: 'no-token', ...base };
@@ -930,6 +1010,7 @@ export const runDrillControl = async (
 ): Promise<DrillState | RdsEventOutcome | JanitorResult | ExecutionEndOutcome> => {
   if (isObject(raw) && ('task' in raw || 'state' in raw)) return runDrillTask(raw, deps);
   if (isObject(raw) && raw.source === 'aws.rds') return onRdsEvent(raw, deps);
+  if (isObject(raw) && raw.source === 'aws.elasticache') return onCacheEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.states') return onExecutionEnd(raw, deps);
   if (isObject(raw) && raw.action === 'janitor') return runJanitor(deps);
   throw new EventShapeError('Unrecognised drill event', [

@@ -1,0 +1,30 @@
+import middy from '@middy/core';
+import { cacheTokenSigner, environmentCredentials } from '../../shared/aws/cache-login.js';
+import { type CacheVerifyDeps, runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
+import { verifyRedis } from '../../shared/drill/redis/verify.js';
+import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { readableStacks } from '../../shared/stack-traces.js';
+import { type StageDeps, wireStage } from '../../shared/runtime.js';
+
+export type { CacheVerifyDeps };
+
+/** The `verify` task of a Redis drill, inside the drill VPC: sign the login token, check the restored group. */
+export const run = (event: unknown, deps: CacheVerifyDeps) => runCacheVerifyTask(event, deps);
+
+/**
+ * The Redis engine and a token signer over the function's own credentials: no AWS client at all, so the
+ * drill VPC needs no endpoint (ElastiCache IAM authentication tokens are signed locally).
+ */
+export const wire = (base: StageDeps): CacheVerifyDeps => ({
+  ...base,
+  verify: verifyRedis,
+  sign: cacheTokenSigner(base.config.region, () => environmentCredentials()),
+});
+
+let deps: CacheVerifyDeps | undefined;
+
+export const handler = middy()
+  .use(readableStacks())
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

@@ -1,0 +1,226 @@
+import type { RedisDrillTarget, StewardConfig } from '../config/schema.js';
+import { ConfigError, EventShapeError } from '../errors.js';
+import { logger } from '../observability.js';
+import type { BaseDeps } from '../runtime.js';
+import { Tag } from '../tags.js';
+import { cacheRestoreShape } from './cache-shape.js';
+import { drillTargetId } from './ids.js';
+import type {
+  CacheCopyLister,
+  CacheDrillNetwork,
+  CacheRestorePort,
+  CacheSnapshot,
+  DrillResource,
+  RestorePort,
+  TargetRef,
+} from './ports.js';
+import { selectSource } from './select.js';
+import type { DrillState } from './state.js';
+
+/** What the control tasks of a Redis drill need besides the database drill's deps. */
+export interface CacheDrillDeps {
+  /** The stage's region. */
+  primary: CacheRestorePort;
+  /** The DR region (`dr.region`): restores of the DR copy. */
+  dr?: CacheRestorePort;
+  /** The RDB copies in the DR bucket. */
+  copies?: CacheCopyLister;
+  /** The drill VPC's cache network in the stage's region, and in the DR region when it is deployed. */
+  network: CacheDrillNetwork;
+  drNetwork?: CacheDrillNetwork;
+}
+
+/** The ElastiCache IAM-authenticated user the verifier logs in as (created by the stack, per stage). */
+export const cacheVerifierUser = (stage: string): string => `steward-${stage}-drill-verifier`;
+
+/** The configured Redis drill target of a name, or undefined when it names none. */
+export const cacheTargetOf = (config: StewardConfig, name: string): RedisDrillTarget | undefined =>
+  Object.hasOwn(config.drill.caches, name) ? config.drill.caches[name] : undefined;
+
+const cacheTarget = (config: StewardConfig, name: string): RedisDrillTarget => {
+  const t = cacheTargetOf(config, name);
+  if (!t) {
+    throw new EventShapeError('Unknown drill cache', [
+      `database: "${name}" is not in drill.caches of the ${config.stage} config (known: ${Object.keys(config.drill.caches).join(', ') || 'none'})`,
+    ]);
+  }
+  return t;
+};
+
+/** The replication group a Redis drill target protects. */
+export const cacheGroupOf = (name: string, t: Pick<RedisDrillTarget, 'replicationGroupId'>): string =>
+  (t.replicationGroupId ?? name).toLowerCase();
+
+const needCaches = (deps: { caches?: CacheDrillDeps | undefined }, doing: string): CacheDrillDeps => {
+  if (!deps.caches) {
+    throw new ConfigError(`Cannot ${doing}: this function has no ElastiCache drill wiring`, [
+      'drill.caches: Redis drills need the stage deployed with drill.caches configured',
+    ]);
+  }
+  return deps.caches;
+};
+
+const portFor = (caches: CacheDrillDeps, region: string | undefined): CacheRestorePort => {
+  if (region === undefined || region === caches.primary.region) return caches.primary;
+  if (caches.dr && caches.dr.region === region) return caches.dr;
+  throw new ConfigError(`No ElastiCache drill port for ${region}`, [
+    `dr.region: a Redis drill from the DR copy restores in ${region}; its drill network is not wired`,
+  ]);
+};
+
+/** The first state of a Redis drill: its targets from `drill.caches.<name>` (no warm-up: memory is not lazy). */
+export const startCache = (
+  base: Pick<DrillState, 'drillId' | 'startedAt' | 'input' | 'database'>,
+  config: StewardConfig,
+): DrillState => {
+  const t = cacheTarget(config, base.database);
+  return {
+    ...base,
+    kind: 'redis',
+    targets: {
+      rtoSeconds: base.input.rtoSeconds ?? t.rtoSeconds ?? config.drill.rtoSeconds,
+      rpoSeconds: base.input.rpoSeconds ?? t.rpoSeconds ?? config.drill.rpoSeconds,
+    },
+  };
+};
+
+/**
+ * Pick the snapshot: an ElastiCache snapshot of the group (steward's or ElastiCache's automatic ones), or
+ * with `from: dr` an RDB copy in the DR bucket. The same rules as a database drill (latest, seeded random
+ * within N days, a named one).
+ */
+export const selectCache = async (
+  s: DrillState,
+  deps: BaseDeps & { caches?: CacheDrillDeps | undefined },
+): Promise<DrillState> => {
+  const t = cacheTarget(deps.config, s.database);
+  const caches = needCaches(deps, `select a snapshot of ${s.database}`);
+  const group = cacheGroupOf(s.database, t);
+  const selector = s.input.snapshot ?? t.snapshot;
+  if (typeof selector === 'object' && 'pointInTime' in selector) {
+    throw new EventShapeError('Invalid drill input', [
+      `snapshot: ElastiCache has no point-in-time restore; ${s.database} takes latest, { randomWithinDays } or { id }`,
+    ]);
+  }
+  let snapshots: CacheSnapshot[];
+  if (t.from === 'dr') {
+    if (!caches.copies) {
+      throw new ConfigError(`Cannot drill ${s.database} from its DR copy`, [
+        `drill.caches.${s.database}.from: dr needs dr.region and a backup policy with copyToDr for ${group}`,
+      ]);
+    }
+    snapshots = await caches.copies.listCopies(group);
+  } else snapshots = await caches.primary.listSnapshots(group);
+  const source = selectSource(selector, snapshots, {
+    database: group,
+    kind: 'redis',
+    now: deps.now(),
+    seed: s.input.seed ?? s.drillId,
+  });
+  const chosen = snapshots.find((x) => x.id === source.snapshotId)!;
+  const cache = {
+    shards: chosen.shards,
+    ...(chosen.sourceNodeType ? { sourceNodeType: chosen.sourceNodeType } : {}),
+    ...(chosen.engine ? { engine: chosen.engine } : {}),
+    ...(chosen.engineVersion ? { engineVersion: chosen.engineVersion } : {}),
+    ...(chosen.largestShardBytes !== undefined ? { largestShardBytes: chosen.largestShardBytes } : {}),
+  };
+  logger.info('drill source selected', { drillId: s.drillId, database: s.database, selector, source, cache });
+  return {
+    ...s,
+    source: {
+      ...source,
+      ...(chosen.rdbArns ? { rdbArns: chosen.rdbArns } : {}),
+      cache,
+      region: chosen.region,
+    },
+  };
+};
+
+/**
+ * Restore the chosen snapshot into `steward-drill-<name>-<hash>` in the drill network of the snapshot's
+ * region, TLS and at-rest encryption on, the verifier's user group attached, tagged `steward:drill`.
+ */
+export const restoreCache = async (
+  s: DrillState,
+  deps: BaseDeps & { caches?: CacheDrillDeps | undefined },
+): Promise<DrillState> => {
+  const t = cacheTarget(deps.config, s.database);
+  const caches = needCaches(deps, `restore ${s.database}`);
+  const src = s.source!;
+  const region = src.region ?? caches.primary.region;
+  const port = portFor(caches, region);
+  const network = region === caches.primary.region ? caches.network : caches.drNetwork;
+  if (!network) {
+    throw new ConfigError(`Cannot restore ${s.database} in ${region}`, [
+      `drill.caches.${s.database}.from: dr restores in ${region}, where the stage has no drill network`,
+    ]);
+  }
+  // `iam`: steward's user group (the verifier signs its own token). `none`: no AUTH, TLS only, reachable from
+  // the verifier alone. A restore does not carry an AUTH token or RBAC users over from the source, so `token`
+  // and `user` would need the secret set on the copy at restore: not supported on AWS yet.
+  if (t.auth === 'token' || t.auth === 'user') {
+    throw new ConfigError(`Cannot drill ${s.database} on AWS with auth: ${t.auth}`, [
+      `drill.caches.${s.database}.auth: AWS drills log in with auth: iam (steward's IAM-authenticated user, no secret and no VPC endpoint) or none; ${t.auth} works in the local sandbox only`,
+    ]);
+  }
+  const facts = src.cache ?? { shards: 1 };
+  const shape = cacheRestoreShape(t.nodeType ?? 'smallest', facts, `drill.caches.${s.database}.nodeType`);
+  const targetId = drillTargetId(s.database, s.drillId);
+  const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
+  const restored = await port.restore({
+    targetId,
+    tags: {
+      [Tag.drill]: s.drillId,
+      [Tag.managed]: 'true',
+      [Tag.source]: cacheGroupOf(s.database, t),
+      [Tag.createdBy]: 'drill',
+    },
+    nodeType: shape.instanceClass,
+    source: src.rdbArns ? { rdbArns: src.rdbArns } : { snapshotName: src.snapshotId! },
+    shards: facts.shards,
+    ...(facts.engine ? { engine: facts.engine } : {}),
+    ...(facts.engineVersion ? { engineVersion: facts.engineVersion } : {}),
+    network:
+      t.auth === 'iam'
+        ? network
+        : { cacheSubnetGroupName: network.cacheSubnetGroupName, securityGroupIds: network.securityGroupIds },
+  });
+  logger.info('drill restore requested', { drillId: s.drillId, target: restored, shape });
+  return {
+    ...s,
+    shape,
+    target: {
+      ...restored,
+      requestedAt,
+      ...(t.auth === 'iam' ? { iamUser: cacheVerifierUser(deps.config.stage) } : {}),
+    },
+  };
+};
+
+/** The drill copy a Redis drill that failed before `restore` returned may have created anyway. */
+export const cacheCleanupRef = (
+  s: Pick<DrillState, 'database' | 'drillId' | 'source'>,
+  config: StewardConfig,
+): TargetRef => ({
+  kind: 'redis',
+  id: drillTargetId(s.database, s.drillId),
+  ...(s.source?.region && s.source.region !== config.region ? { region: s.source.region } : {}),
+});
+
+/**
+ * One RestorePort over the database drills' port and the Redis drills' ports: describe and remove go by
+ * the target's kind (and region), the janitor's inventory lists them all. What the janitor and the
+ * execution-ended cleanup see.
+ */
+export const withCacheDrills = (rds: RestorePort, caches: CacheDrillDeps | undefined): RestorePort => {
+  if (!caches) return rds;
+  const ports = [caches.primary, ...(caches.dr ? [caches.dr] : [])];
+  return {
+    ...rds,
+    describe: (t) => (t.kind === 'redis' ? portFor(caches, t.region).describe(t) : rds.describe(t)),
+    remove: (t) => (t.kind === 'redis' ? portFor(caches, t.region).remove(t) : rds.remove(t)),
+    listDrillResources: async (): Promise<DrillResource[]> =>
+      (await Promise.all([rds.listDrillResources(), ...ports.map((p) => p.listDrillResources())])).flat(),
+  };
+};

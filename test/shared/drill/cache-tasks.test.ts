@@ -1,0 +1,441 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import {
+  cacheVerifierUser,
+  type CacheDrillDeps,
+  withCacheDrills,
+} from '../../../shared/drill/cache-tasks.js';
+import { drillTargetId } from '../../../shared/drill/ids.js';
+import { runJanitor } from '../../../shared/drill/janitor.js';
+import type { CacheSnapshot } from '../../../shared/drill/ports.js';
+import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
+import { type DrillDeps, drillCacheOf, onCacheEvent, runDrillTask } from '../../../shared/drill/tasks.js';
+import type { VerificationReport } from '../../../shared/drill/verification.js';
+import { ConfigError, EventShapeError, GuardRefusedError } from '../../../shared/errors.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { metrics } from '../../../shared/observability.js';
+import { Tag } from '../../../shared/tags.js';
+import { fakeCachePort, fakeCopyLister } from '../../fakes/cache-ports.js';
+import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+
+const REGION = 'eu-west-1';
+const DR = 'us-west-2';
+const EXECUTION = { name: 'monthly-sessions-20260201-0500', startTime: '2026-02-01T05:00:03.512Z' };
+const TARGET = drillTargetId('sessions', EXECUTION.name);
+
+const configInput = {
+  stage: 'prod',
+  region: REGION,
+  dr: { region: DR },
+  drill: {
+    enabled: true,
+    caches: {
+      sessions: { rpoSeconds: 86_400, auth: 'iam' },
+      'rate-limits': {
+        auth: 'iam',
+        replicationGroupId: 'ratelimit-prod',
+        from: 'dr',
+        nodeType: 'cache.r7g.large',
+      },
+    },
+  },
+} satisfies StewardConfigInput;
+
+const snap = (id: string, createdAt: string, over: Partial<CacheSnapshot> = {}): CacheSnapshot => ({
+  kind: 'elasticache',
+  id,
+  arn: `arn:aws:elasticache:${REGION}:111122223333:snapshot:${id}`,
+  region: REGION,
+  sourceId: 'sessions',
+  createdAt,
+  status: 'available',
+  type: 'manual',
+  tags: {},
+  sourceNodeType: 'cache.r7g.xlarge',
+  engine: 'redis',
+  engineVersion: '7.1.0',
+  shards: 1,
+  largestShardBytes: 1.2e9,
+  ...over,
+});
+
+const passed: VerificationReport = {
+  passed: true,
+  outcome: 'passed',
+  budgetMs: 600_000,
+  host: `master.${TARGET}.abc123.${REGION}.cache.amazonaws.com`,
+  port: 6379,
+  database: 'db0',
+  user: cacheVerifierUser('prod'),
+  referenceTime: '2026-01-31T03:00:00.000Z',
+  checks: [
+    {
+      name: 'keys db0',
+      kind: 'row-count',
+      passed: true,
+      status: 'passed',
+      measured: 1200,
+      expected: '>= 1100',
+      detail: 'DBSIZE 1200',
+      ms: 3,
+    },
+  ],
+  dataRpoSeconds: 12,
+  verifyMs: 900,
+  tables: { db0: { rows: 1200 } },
+};
+
+let clock: Date;
+const at = (iso: string) => void (clock = new Date(iso));
+
+const fakeDeps = () => {
+  const primary = fakeCachePort(REGION);
+  primary.snapshots = [
+    snap('automatic.sessions-2026-01-31-03-00', '2026-01-31T03:00:00.000Z', { type: 'automated' }),
+    snap('steward-sessions-202601300300-sched', '2026-01-30T03:00:00.000Z'),
+    snap('hand-made', '2026-01-31T09:00:00.000Z'),
+  ];
+  const dr = fakeCachePort(DR);
+  const copies = fakeCopyLister(DR, [
+    snap('steward-ratelimit-prod-202601310300-sched', '2026-01-31T03:00:00.000Z', {
+      region: DR,
+      sourceId: 'ratelimit-prod',
+      arn: 'arn:aws:s3:::steward-prod-redis-dr/elasticache/eu-west-1/ratelimit-prod/steward-ratelimit-prod-202601310300-sched/steward-ratelimit-prod-202601310300-sched-0001.rdb',
+      rdbArns: [
+        'arn:aws:s3:::steward-prod-redis-dr/elasticache/eu-west-1/ratelimit-prod/steward-ratelimit-prod-202601310300-sched/steward-ratelimit-prod-202601310300-sched-0001.rdb',
+      ],
+    }),
+  ]);
+  const network = {
+    cacheSubnetGroupName: 'steward-prod-drill',
+    securityGroupIds: ['sg-0cache'],
+    userGroupId: 'steward-prod-drill',
+  };
+  const caches: CacheDrillDeps = {
+    primary,
+    dr,
+    copies,
+    network,
+    drNetwork: { ...network, securityGroupIds: ['sg-0drcache'] },
+  };
+  const rds = fakeRestorePort(REGION);
+  const deps: DrillDeps = {
+    config: parseConfig(configInput, 'test'),
+    dryRun: false,
+    notifier: memoryNotifier(),
+    now: () => clock,
+    restore: withCacheDrills(rds, caches),
+    caches,
+    tokens: fakeTokenStore(),
+    signal: fakeTaskSignal(),
+    reports: fakeReportStore(),
+    network: { dbSubnetGroupName: 'steward-drill', securityGroupIds: ['sg-0abc1234'] },
+  };
+  return { deps, primary, dr, copies, rds };
+};
+
+const task = (t: DrillTaskEvent['task'], state: unknown, extra: Partial<DrillTaskEvent> = {}) =>
+  ({ task: t, state, execution: EXECUTION, ...extra }) as DrillTaskEvent;
+
+beforeEach(() => {
+  at('2026-02-01T05:00:04.000Z');
+  vi.spyOn(metrics, 'singleMetric').mockImplementation(
+    () =>
+      ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
+        typeof metrics.singleMetric
+      >,
+  );
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('a Redis drill through the drill tasks', () => {
+  it('starts from drill.caches, picks the newest restorable snapshot and restores it onto the smallest node that holds it', async () => {
+    // Prepare
+    const f = fakeDeps();
+
+    // Act
+    const started = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+    at('2026-02-01T05:00:10.000Z');
+    const restored = await runDrillTask(task('restore', selected), f.deps);
+
+    // Assert
+    expect(started).toMatchObject({
+      kind: 'redis',
+      database: 'sessions',
+      targets: { rtoSeconds: 3600, rpoSeconds: 86_400 },
+    });
+    // The hand-made snapshot is newer but not one a drill may restore (IAM grants steward's and automatic ones).
+    expect(selected.source).toMatchObject({
+      snapshotId: 'automatic.sessions-2026-01-31-03-00',
+      region: REGION,
+    });
+    expect(f.primary.requests).toEqual([
+      {
+        targetId: TARGET,
+        tags: {
+          [Tag.drill]: EXECUTION.name,
+          [Tag.managed]: 'true',
+          [Tag.source]: 'sessions',
+          [Tag.createdBy]: 'drill',
+        },
+        // 1.2 GB × 1.1 needs more than a t4g.small's 1.37 GiB × 0.75.
+        nodeType: 'cache.t4g.medium',
+        source: { snapshotName: 'automatic.sessions-2026-01-31-03-00' },
+        shards: 1,
+        engine: 'redis',
+        engineVersion: '7.1.0',
+        network: {
+          cacheSubnetGroupName: 'steward-prod-drill',
+          securityGroupIds: ['sg-0cache'],
+          userGroupId: 'steward-prod-drill',
+        },
+      },
+    ]);
+    expect(restored.shape).toMatchObject({
+      kind: 'redis',
+      instanceClass: 'cache.t4g.medium',
+      instanceClassFrom: 'fit',
+      sourceInstanceClass: 'cache.r7g.xlarge',
+    });
+    expect(restored.target).toMatchObject({
+      kind: 'redis',
+      id: TARGET,
+      tls: true,
+      iamUser: 'steward-prod-drill-verifier',
+      requestedAt: '2026-02-01T05:00:10.000Z',
+    });
+  });
+
+  it('parks the wait token, and the "Cache Created" event resumes the execution with the endpoint', async () => {
+    // Prepare
+    const f = fakeDeps();
+    let s = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+    s = await runDrillTask(task('restore', s), f.deps);
+    await runDrillTask(task('await', s, { taskToken: 'token-1' }), f.deps);
+    f.primary.setStatus(TARGET, 'available');
+    at('2026-02-01T05:11:00.000Z');
+
+    // Act
+    const outcome = await onCacheEvent(
+      {
+        source: 'aws.elasticache',
+        'detail-type': 'Cache Created',
+        resources: [`arn:aws:elasticache:${REGION}:111122223333:replicationgroup:${TARGET}`],
+        detail: {},
+      },
+      f.deps,
+    );
+
+    // Assert
+    expect(outcome).toEqual({ outcome: 'resumed', targetId: TARGET, status: 'available' });
+    const signal = f.deps.signal as ReturnType<typeof fakeTaskSignal>;
+    expect(signal.calls[0]).toMatchObject({
+      kind: 'success',
+      token: 'token-1',
+      output: {
+        available: true,
+        target: { endpoint: { port: 6379 }, availableAt: '2026-02-01T05:11:00.000Z' },
+      },
+    });
+  });
+
+  it('polls without an event and times out after drill.timeoutSeconds, still cleaning up the group', async () => {
+    // Prepare
+    const f = fakeDeps();
+    let s = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+    s = await runDrillTask(task('restore', s), f.deps);
+
+    // Act
+    at('2026-02-01T05:30:00.000Z');
+    const waiting = await runDrillTask(task('status', s), f.deps);
+    at('2026-02-01T08:00:04.000Z');
+    const late = await runDrillTask(task('status', s), f.deps);
+    const cleaned = await runDrillTask(task('cleanup', late), f.deps);
+
+    // Assert
+    expect(waiting).toMatchObject({ available: false, timedOut: false });
+    expect(late).toMatchObject({ timedOut: true, error: { Error: 'DrillTimeout' } });
+    expect(cleaned.cleanup).toMatchObject({ status: 'deleted', detail: `redis ${TARGET}` });
+    expect(f.primary.removed).toEqual([TARGET]);
+  });
+
+  it('cleans up a group a failed restore may have created, found by its deterministic id', async () => {
+    // Prepare: the restore call created the group, then failed (a timeout after the request reached AWS).
+    const f = fakeDeps();
+    let s = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+    f.primary.groups.set(TARGET, {
+      id: TARGET,
+      tags: { [Tag.drill]: EXECUTION.name, [Tag.managed]: 'true' },
+      status: 'creating',
+    });
+    f.primary.failRestore = new Error('socket hang up');
+    await expect(runDrillTask(task('restore', s), f.deps)).rejects.toThrow('socket hang up');
+
+    // Act: the Catch puts the error in the state and goes to Cleanup.
+    const cleaned = await runDrillTask(
+      task('cleanup', { ...s, error: { Error: 'Error', Cause: 'socket hang up' } }),
+      f.deps,
+    );
+
+    // Assert
+    expect(cleaned.cleanup?.status).toBe('deleted');
+    expect(f.primary.groups.has(TARGET)).toBe(false);
+  });
+
+  it('records a verified Redis drill with RTO, RPO and its report, like a database drill', async () => {
+    // Prepare
+    const f = fakeDeps();
+    let s = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+    s = await runDrillTask(task('restore', s), f.deps);
+    f.primary.setStatus(TARGET, 'available');
+    at('2026-02-01T05:12:00.000Z');
+    s = await runDrillTask(task('status', s), f.deps);
+    const verified: DrillState = {
+      ...s,
+      verifyStartedAt: '2026-02-01T05:12:01.000Z',
+      verifiedAt: '2026-02-01T05:12:02.000Z',
+      verification: passed,
+    };
+    at('2026-02-01T05:12:30.000Z');
+    s = await runDrillTask(task('cleanup', verified), f.deps);
+
+    // Act
+    const recorded = await runDrillTask(task('record', s), f.deps);
+
+    // Assert
+    expect(recorded.result).toMatchObject({
+      passed: true,
+      outcome: 'passed',
+      metrics: { rtoSeconds: 718.488, rpoSeconds: 12 },
+    });
+    expect(recorded.cost).toMatchObject({ instanceUsdPerHour: 0.065 });
+    const reports = f.deps.reports as ReturnType<typeof fakeReportStore>;
+    expect([...reports.objects.keys()]).toEqual([
+      `drills/sessions/2026/02/${EXECUTION.name}.json`,
+      'baselines/sessions.json',
+    ]);
+  });
+
+  it('restores the DR copy in the DR region from its RDB files, on the configured node type', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const exec = { name: 'dr-rate-limits', startTime: EXECUTION.startTime };
+
+    // Act
+    let s = await runDrillTask(task('start', { database: 'rate-limits' }, { execution: exec }), f.deps);
+    s = await runDrillTask(task('select', s, { execution: exec }), f.deps);
+    s = await runDrillTask(task('restore', s, { execution: exec }), f.deps);
+    const id = drillTargetId('rate-limits', 'dr-rate-limits');
+    f.dr.setStatus(id, 'available');
+    const status = await runDrillTask(task('status', s, { execution: exec }), f.deps);
+    const cleaned = await runDrillTask(task('cleanup', status, { execution: exec }), f.deps);
+
+    // Assert
+    expect(f.primary.requests).toEqual([]);
+    expect(f.dr.requests).toMatchObject([
+      {
+        targetId: id,
+        nodeType: 'cache.r7g.large',
+        source: { rdbArns: [expect.stringMatching(/^arn:aws:s3:::steward-prod-redis-dr\/.+-0001\.rdb$/)] },
+        network: { securityGroupIds: ['sg-0drcache'] },
+      },
+    ]);
+    expect(status).toMatchObject({ available: true, target: { region: DR } });
+    expect(cleaned.cleanup?.status).toBe('deleted');
+    expect(f.dr.removed).toEqual([id]);
+  });
+
+  it('refuses a point in time (ElastiCache has none) and an unknown cache, naming the field', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const s = await runDrillTask(
+      task('start', { database: 'sessions', snapshot: { pointInTime: '2026-01-31T00:00:00Z' } }),
+      f.deps,
+    );
+
+    // Act / Assert
+    await expect(runDrillTask(task('select', s), f.deps)).rejects.toThrow(EventShapeError);
+    await expect(runDrillTask(task('start', { database: 'nope' }), f.deps)).rejects.toThrow(
+      /not in drill.targets/,
+    );
+  });
+
+  it('asks for a node type when the snapshot states neither size nor type', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.primary.snapshots = [
+      snap('steward-sessions-202601300300-sched', '2026-01-30T03:00:00.000Z', {
+        sourceNodeType: undefined,
+        largestShardBytes: undefined,
+      }),
+    ];
+    let s = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+
+    // Act / Assert
+    await expect(runDrillTask(task('restore', s), f.deps)).rejects.toThrow(ConfigError);
+    expect(f.primary.requests).toEqual([]);
+  });
+});
+
+describe('the janitor and Redis drills', () => {
+  it('sweeps drill groups left behind in both regions with the database drills, and never an untagged one', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.primary.groups.set('steward-drill-sessions-0badc0de', {
+      id: 'steward-drill-sessions-0badc0de',
+      tags: { [Tag.drill]: 'old' },
+      status: 'available',
+      createdAt: '2026-01-31T20:00:00.000Z',
+    });
+    f.dr.groups.set('steward-drill-rate-limits-0badc0de', {
+      id: 'steward-drill-rate-limits-0badc0de',
+      tags: { [Tag.drill]: 'old' },
+      status: 'available',
+      createdAt: '2026-01-31T20:00:00.000Z',
+    });
+    f.primary.groups.set('steward-drill-young-0badc0de', {
+      id: 'steward-drill-young-0badc0de',
+      tags: { [Tag.drill]: 'new' },
+      status: 'creating',
+      createdAt: '2026-02-01T04:00:00.000Z',
+    });
+
+    // Act
+    const r = await runJanitor({ ...f.deps, restore: f.deps.restore });
+
+    // Assert
+    expect(r.outcomes.map((o) => [o.resource, o.status])).toEqual([
+      ['redis steward-drill-sessions-0badc0de', 'done'],
+      ['redis steward-drill-rate-limits-0badc0de', 'done'],
+    ]);
+    expect(f.primary.removed).toEqual(['steward-drill-sessions-0badc0de']);
+    expect(f.dr.removed).toEqual(['steward-drill-rate-limits-0badc0de']);
+    await expect(f.deps.restore.remove({ kind: 'redis', id: 'not-ours' })).resolves.toBe('already-gone');
+    f.primary.groups.set('steward-drill-x-12345678', {
+      id: 'steward-drill-x-12345678',
+      tags: {},
+      status: 'available',
+    });
+    await expect(f.deps.restore.remove({ kind: 'redis', id: 'steward-drill-x-12345678' })).rejects.toThrow(
+      GuardRefusedError,
+    );
+  });
+});
+
+describe('drillCacheOf', () => {
+  it.each([
+    [{ resources: [`arn:aws:elasticache:${REGION}:1:replicationgroup:${TARGET}`] }, TARGET],
+    [{ detail: { SourceIdentifier: `${TARGET}-001` } }, TARGET],
+    [{ detail: { 'source-id': `${TARGET}-0002-001` } }, TARGET],
+    [{ detail: { SourceIdentifier: 'sessions-001' } }, undefined],
+    [{ resources: ['arn:aws:elasticache:eu-west-1:1:cluster:steward-drill-orders'] }, undefined],
+  ])('finds the drill group in %j', (e, want) => {
+    expect(drillCacheOf({ source: 'aws.elasticache', 'detail-type': 'Cache Created', ...e })).toBe(want);
+  });
+});
