@@ -18,6 +18,7 @@ import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
+import { runVaultRetention } from '../../shared/retention/vault.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { spokeRoleName } from '../../shared/fleet/targets.js';
@@ -68,6 +69,7 @@ describe('the backup vault, against moto with three accounts', () => {
     return {
       workload: as(WORKLOAD, `arn:aws:iam::${WORKLOAD}:role/${spokeRoleName('e2e', 'backup', REGION)}`),
       vault: as(VAULT, vaultRoleArn(config, 'copy', REGION)),
+      vaultRetention: as(VAULT, vaultRoleArn(config, 'retention', REGION)),
     };
   };
 
@@ -299,5 +301,60 @@ describe('the backup vault, against moto with three accounts', () => {
     for (const e of [byId, byArn, reshare]) expect((e as Error).name).toMatch(/NotFound/);
     const still = await vault.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
     expect(still.DBSnapshots!.map((s) => s.Status)).toEqual(['available']);
+  });
+
+  it("expires the vault's older copy by the vault's own policy, with its retention role, and nothing else there", async () => {
+    // Prepare: the next day's snapshot reaches the vault too; someone made a snapshot in the vault by hand.
+    const next = snapshotId('orders-db', new Date('2026-01-16T03:00:00Z'), 'sched');
+    await rdsBackup(REGION, workload).createSnapshot({
+      kind: 'rds-instance',
+      dbId: 'orders-db',
+      snapshotId: next,
+      tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders-db' },
+    });
+    await reconcileVault(deps, false);
+    await reconcileVault(deps, false);
+    await vault.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'vault-admin-db',
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'postgres',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+      }),
+    );
+    await vault.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: 'vault-admin-db',
+        DBSnapshotIdentifier: 'steward-by-hand',
+      }),
+    );
+    const c = clients();
+    const store = awsSnapshotStore(
+      REGION,
+      new RDSClient({ region: REGION, credentials: c.vaultRetention }),
+      new ElastiCacheClient({ region: REGION, credentials: c.vaultRetention }),
+    );
+    const policy = { name: 'vault', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } };
+    // Act
+    const r = await runVaultRetention(
+      { store, policy, limits: config.retention.deletions, now: () => new Date('2026-03-01T12:00:00Z') },
+      false,
+    );
+    // Assert: the older orders-db copy goes; the newest of each database and the hand-made one stay.
+    expect(r.outcomes).toEqual([
+      { resource: vaultCopyId(WORKLOAD, instanceSnap), action: 'expire-vault-copy', status: 'done' },
+    ]);
+    const left = (
+      (await vault.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? []
+    )
+      .map((s) => s.DBSnapshotIdentifier)
+      .sort();
+    expect(left).toEqual(['steward-by-hand', vaultCopyId(WORKLOAD, next)].sort());
+    const clusters = await vault.send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'manual' }));
+    expect(clusters.DBClusterSnapshots!.map((s) => s.DBClusterSnapshotIdentifier)).toEqual([
+      vaultCopyId(WORKLOAD, clusterSnap),
+    ]);
   });
 });
