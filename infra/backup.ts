@@ -24,7 +24,8 @@ import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
-import { allowAssumeSpokeRoles } from './fleet.js';
+import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
+import { hasVault } from '../shared/fleet/vault.js';
 import type { EstateScope, Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -87,6 +88,7 @@ export class Backup extends Construct {
     const group = props.scheduleGroup.scheduleGroupName;
     const maintenance = config.backup.maintenance.enabled;
     const fleet = hasSpokes(config);
+    const vault = hasVault(config);
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'backup',
@@ -97,7 +99,7 @@ export class Backup extends Construct {
       regions: copiesToDr ? [config.region, config.dr.region] : [config.region],
       // The DR key's policy (often in another account) and the spoke roles' trust name this role: give it a
       // name known at synth.
-      ...(copiesToDr || fleet ? { roleName: backupRoleName(config.stage, config.region) } : {}),
+      ...(copiesToDr || fleet || vault ? { roleName: backupRoleName(config.stage, config.region) } : {}),
     });
     this.function = fn;
     if (maintenance) this.maintenance(fn, group);
@@ -169,6 +171,11 @@ export class Backup extends Construct {
     );
     if (copied.has('rds-instance') || copied.has('aurora-cluster')) this.printDrKeyPolicy(fn);
     if (fleet) allowAssumeSpokeRoles(fn, config, 'backup');
+    // The vault: share steward's snapshots with the vault account, and act there as the vault's copy role.
+    if (vault) {
+      allowShareWithVault(fn, Stack.of(this), config.region);
+      allowAssumeVaultRole(fn, config, 'copy');
+    }
   }
 
   /**

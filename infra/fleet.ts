@@ -1,4 +1,4 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import { type CfnEventBus, EventBus } from 'aws-cdk-lib/aws-events';
 import { AccountPrincipal, AnyPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -10,6 +10,9 @@ import {
   type TargetRef,
   targetRoleArn,
 } from '../shared/fleet/targets.js';
+import { ID_PREFIX } from '../shared/backup/ids.js';
+import { vaultOf, type VaultRole, vaultRoleName } from '../shared/fleet/vault.js';
+import { Tag } from '../shared/tags.js';
 import type { Grantee } from './permission.js';
 
 /** The hub's fleet event bus: `steward-<stage>-fleet`, in the stage's account and region. */
@@ -89,6 +92,48 @@ export const allowAssumeSpokeRoles = (
       resources: names.map((n) => `arn:${Aws.PARTITION}:iam::*:role/${n}`),
       conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
       wildcardReason: `Accounts of an organizational unit are unknown at synth: the spoke role names ${names.join(', ')} in any account of ${organizationId} (aws:ResourceOrgID) only.`,
+    });
+  }
+};
+
+/** Let a hub role assume its vault role in every vault region (by ARN; the vault role's trust names it back). */
+export const allowAssumeVaultRole = (to: Grantee, config: StewardConfig, role: VaultRole): void => {
+  const vault = vaultOf(config);
+  if (!vault) return;
+  to.allow({
+    sid: role === 'copy' ? 'AssumeVaultCopyRole' : 'AssumeVaultRetentionRole',
+    actions: ['sts:AssumeRole'],
+    resources: vault.regions.map(
+      (r) => `arn:${Aws.PARTITION}:iam::${vault.account}:role/${vaultRoleName(config.stage, role, r)}`,
+    ),
+  });
+};
+
+/**
+ * Let a backup role (the hub's, a spoke's) share steward's own snapshots for the vault's copy, and unshare
+ * them after: ModifyDB(Cluster)SnapshotAttribute on `steward-*` snapshots tagged steward:managed=true. The
+ * Service Authorization Reference gives these actions no condition key for the accounts added, so the
+ * vault account cannot be pinned in IAM: the code only ever adds the configured vault account.
+ */
+export const allowShareWithVault = (to: Grantee, stack: Stack, region: string): void => {
+  for (const [sid, action, type] of [
+    ['ShareManagedDbSnapshotsWithVault', 'rds:ModifyDBSnapshotAttribute', 'snapshot'],
+    ['ShareManagedClusterSnapshotsWithVault', 'rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+  ] as const) {
+    to.allow({
+      sid,
+      actions: [action],
+      resources: [
+        stack.formatArn({
+          service: 'rds',
+          region,
+          resource: type,
+          resourceName: `${ID_PREFIX}*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      conditions: { StringEquals: { [`rds:${type}-tag/${Tag.managed}`]: 'true' } },
+      wildcardReason: `Snapshot ids are generated per run; only steward's own (${ID_PREFIX}*, ${Tag.managed}=true) are shared with the vault account, then unshared.`,
     });
   }
 };

@@ -10,7 +10,8 @@ import { drReadOnlyRegion, retentionRegions } from '../shared/retention/policy.j
 import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import { Tag } from '../shared/tags.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
-import { allowAssumeSpokeRoles } from './fleet.js';
+import { allowAssumeSpokeRoles, allowAssumeVaultRole } from './fleet.js';
+import { hasVault } from '../shared/fleet/vault.js';
 import { awsArn } from './arns.js';
 import type { StateTable } from './state-table.js';
 import type { Grantee } from './permission.js';
@@ -38,6 +39,7 @@ export class Retention extends Construct {
     const drOnly = drReadOnlyRegion(config);
     const readRegions = drOnly ? [...regions, drOnly] : regions;
     const fleet = hasSpokes(config);
+    const vault = hasVault(config);
     const fn = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'retention',
@@ -53,7 +55,7 @@ export class Retention extends Construct {
       // Deletes are granted in the swept regions only (below); the read-only DR region is only listed.
       regions: readRegions,
       // The spoke roles' trust names this role: give it a name known at synth.
-      ...(fleet ? { roleName: hubRoleName(config.stage, 'retention', config.region) } : {}),
+      ...(fleet || vault ? { roleName: hubRoleName(config.stage, 'retention', config.region) } : {}),
     });
     this.function = fn;
     stateTable.grant(fn, 'RetentionBudget', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [budgetKey('')]);
@@ -79,6 +81,7 @@ export class Retention extends Construct {
 
     denyHeldDeletes(fn, at);
     if (fleet) allowAssumeSpokeRoles(fn, config, 'retention');
+    if (vault) allowAssumeVaultRole(fn, config, 'retention');
   }
 }
 

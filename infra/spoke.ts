@@ -17,7 +17,8 @@ import {
   SCHEDULED_MAINTENANCE,
   SNAPSHOT_CREATED,
 } from './backup.js';
-import { fleetBusArn } from './fleet.js';
+import { allowShareWithVault, fleetBusArn } from './fleet.js';
+import { hasVault } from '../shared/fleet/vault.js';
 import { allowRetentionDeletes, denyHeldDeletes } from './retention.js';
 import { alarmMatchers } from './scaling.js';
 import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
@@ -121,6 +122,8 @@ export class SpokeStack extends Stack {
     const backup = new SpokeRole(this, 'BackupRole', { config, capability: 'backup' });
     denyOutsideOwnership(backup, regions);
     grantBackupEstate(backup, { stack: this, region: here, dr: config.dr }, kinds, copied);
+    // With a vault, this account's steward snapshots are shared with the vault account for its copy, then unshared.
+    if (hasVault(config)) allowShareWithVault(backup, this, here);
 
     const retention = new SpokeRole(this, 'RetentionRole', { config, capability: 'retention' });
     // The DR region's copies are swept as the hub sweeps its own (retention.includeDrRegion).

@@ -6,10 +6,12 @@ import { drEventsStackId, DrEventsStack } from './dr-events.js';
 import { stackId, StewardStack } from './stack.js';
 import { hasSpokes, spokeTargets } from '../shared/fleet/targets.js';
 import { SpokeStack, spokeStackId, SpokeStackSetStack, spokeStackSetStackId } from './spoke.js';
+import { hasVault, vaultStackId } from '../shared/fleet/vault.js';
+import { VaultStack } from './vault.js';
 
 /**
  * Add one `Steward-<stage>` stack per stage config to `app` (and `Steward-<stage>-dr` in the DR region when
- * a policy copies to DR; `Steward-<stage>-spoke` and, for OU targets, `Steward-<stage>-spokes` for a fleet): every `steward.<stage>.yaml` at
+ * a policy copies to DR; `Steward-<stage>-spoke` and, for OU targets, `Steward-<stage>-spokes` for a fleet; `Steward-<stage>-vault` with a backup vault): every `steward.<stage>.yaml` at
  * `-c config=<file or dir>` (default: STEWARD_CONFIG, else ./config), or only `-c stage=<name>`. Every
  * problem of every file is printed and nothing is synthesized when any file is bad. Returns the exit code.
  */
@@ -40,6 +42,8 @@ export const addStages = (
       if (spokeTargets(stack.config).some((t) => t.organizationalUnit !== undefined))
         new SpokeStackSetStack(app, spokeStackSetStackId(s.stage), { config: stack.config });
     }
+    // The backup vault: deployed into the vault account, once per vault region.
+    if (hasVault(stack.config)) new VaultStack(app, vaultStackId(s.stage), { config: stack.config });
   }
   addAwsSolutionsChecks(app);
   return 0;

@@ -24,7 +24,8 @@ export const utcStamp = (time: Date): string => {
 };
 
 // FNV-1a, 32 bit: a short, stable fingerprint that keeps truncated ids of different databases apart.
-const fingerprint = (s: string): string => {
+/** A short, stable FNV-1a fingerprint of `s` (7 base-36 characters). */
+export const fingerprint = (s: string): string => {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

@@ -79,3 +79,36 @@ export interface BackupScheduler {
   /** `exists`: a schedule of this name is already there (a retried event). */
   scheduleOnce(s: OneTimeSchedule): Promise<'created' | 'exists'>;
 }
+
+/** Ask the vault to copy one snapshot shared with it. */
+export interface VaultCopyInput {
+  kind: ResourceKind;
+  /** ARN of the shared source snapshot (a shared snapshot is named by ARN). */
+  sourceArn: string;
+  targetId: string;
+  /** The vault key (alias or ARN) in the vault region. */
+  kmsKeyId: string;
+  /** An unencrypted cluster snapshot cannot be encrypted by a copy: it gets no key. */
+  encrypted?: boolean;
+  tags: Record<string, string>;
+}
+
+/** Port: share steward's snapshots with the vault account, in the account and region that own them. */
+export interface VaultShares {
+  readonly region: string;
+  /** Let `account` copy the snapshot; `gone` when there is no such snapshot any more. */
+  share(s: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+  /** Take that back once the vault holds its copy. */
+  unshare(s: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+}
+
+/** Port: one vault region, as the vault copy role sees it. */
+export interface VaultStore {
+  readonly region: string;
+  /** The vault's own manual snapshots (its copies among them). */
+  copies(): Promise<Snapshot[]>;
+  /** Snapshots other accounts share with the vault account, in this region. */
+  shared(): Promise<Snapshot[]>;
+  /** Start one copy; a copy with the target id already there counts as done. */
+  copy(input: VaultCopyInput): Promise<'started' | 'already-done'>;
+}

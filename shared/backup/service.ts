@@ -29,6 +29,7 @@ import type {
   SnapshotReader,
 } from './ports.js';
 import type { BackupRequest } from './request.js';
+import { reconcileVault, VAULT_COPY, type VaultDeps } from './vault.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'backup';
@@ -48,6 +49,8 @@ export interface BackupDeps extends BaseDeps {
   scheduler?: BackupScheduler;
   /** Where a run's full report goes (the report bucket); absent in local runs without one. */
   reports?: RunReports;
+  /** The backup vault of this account-region (config `fleet.vault`); absent without one. */
+  vault?: VaultDeps;
 }
 
 /** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */
@@ -134,6 +137,25 @@ const reconcileAfterBackup = async (deps: BackupDeps, dryRun: boolean): Promise<
   }
 };
 
+/**
+ * Copy new snapshots into the backup vault after a backup or an event-free copy reconcile (the hourly run
+ * follows copies in flight and unshares finished ones). A vault that cannot be read is one failed outcome.
+ */
+const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]> => {
+  if (!deps.vault) return [];
+  try {
+    return (await reconcileVault(deps.vault, dryRun)).outcomes;
+  } catch (e) {
+    const v = deps.vault;
+    return [
+      failedOutcome(
+        { resource: `snapshots ${v.account} ${v.region} -> vault ${v.vaultAccount}`, action: VAULT_COPY },
+        e,
+      ),
+    ];
+  }
+};
+
 const QUOTA_READ = 'read-quota';
 
 /**
@@ -176,7 +198,8 @@ const scheduled = async (
   const outcomes = [...quotaOutcomes, ...(await act(backup, deps, dryRun, false))];
   // New snapshots are still `creating`: the hourly reconcile or the RDS "created" event copies them.
   const copies = await reconcileAfterBackup(deps, dryRun);
-  return { backup, ...copies, outcomes: [...outcomes, ...copies.outcomes] };
+  const vaulted = await vaultAfter(deps, dryRun);
+  return { backup, ...copies, outcomes: [...outcomes, ...copies.outcomes, ...vaulted] };
 };
 
 const adhoc = async (
@@ -233,12 +256,16 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
       (d.copies.queued ? `, ${d.copies.queued} databases queued` : '')
     : undefined;
   const existedText = existed ? `, ${existed} already existed` : '';
+  const vaulted = count(d.outcomes, VAULT_COPY, dryRun ? 'planned' : 'done');
+  const vault = d.outcomes.some((o) => o.action.endsWith('-vault'))
+    ? `; vault copies ${vaulted} ${dryRun ? 'planned' : 'started'}`
+    : '';
   const full = d.backup?.findings.find((f) => f.severity === 'critical');
   switch (req.action) {
     case 'scheduled-backup':
       return full
         ? `${prefix}${req.policy} backup: ${full.message}`
-        : `${prefix}${req.policy} backup: ${made} ${verb}${existedText}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}`;
+        : `${prefix}${req.policy} backup: ${made} ${verb}${existedText}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}${vault}`;
     case 'snapshot': {
       const a = d.backup?.actions[0];
       const name = a?.db.id ?? req.resource;
@@ -250,8 +277,8 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
     }
     case 'reconcile-copies':
       return copies
-        ? `${prefix}${copies}, ${d.copies!.inFlight} already in flight, ${failed} failed`
-        : `${prefix}DR copies: no backup policy copies to DR`;
+        ? `${prefix}${copies}, ${d.copies!.inFlight} already in flight, ${failed} failed${vault}`
+        : `${prefix}DR copies: no backup policy copies to DR${vault}${vault && failed ? `, ${failed} failed` : ''}`;
   }
 };
 
@@ -290,8 +317,8 @@ const worthNotifying = (req: BackupRun, d: Draft, severity: Severity): boolean =
   req.action !== 'reconcile-copies' ||
   severity !== 'info' ||
   (req.trigger === undefined &&
-    d.copies !== undefined &&
-    d.copies.start.length + d.copies.deferred.length > 0);
+    ((d.copies !== undefined && d.copies.start.length + d.copies.deferred.length > 0) ||
+      d.outcomes.some((o) => o.action === VAULT_COPY && o.status === 'done')));
 
 const label = (req: BackupRun): string =>
   req.action === 'scheduled-backup'
@@ -335,9 +362,13 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
       case 'snapshot':
         draft = await adhoc(req, deps, dryRun);
         break;
-      case 'reconcile-copies':
-        draft = await reconcileCopies(deps, dryRun, req.trigger);
+      case 'reconcile-copies': {
+        const copies = await reconcileCopies(deps, dryRun, req.trigger);
+        // An event's run is about one DR copy; the event-free (hourly) run also follows the vault.
+        const vaulted = req.trigger === undefined ? await vaultAfter(deps, dryRun) : [];
+        draft = { ...copies, outcomes: [...copies.outcomes, ...vaulted] };
         break;
+      }
     }
   } catch (e) {
     // Nothing was decided (describe or quota failed): say so once, then let Lambda's error alarm see it.
@@ -358,6 +389,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
   addCount('SnapshotsCreated', count(draft.outcomes, CREATE, 'done'));
   addCount('SnapshotsCopied', count(draft.outcomes, COPY, 'done'));
   addCount('CopiesDeferred', draft.copies?.deferred.length ?? 0);
+  if (deps.vault) addCount('VaultCopiesStarted', count(draft.outcomes, VAULT_COPY, 'done'));
 
   const outcomes = [...draft.outcomes];
   if (worthNotifying(req, draft, severity)) {

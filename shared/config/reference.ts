@@ -65,6 +65,16 @@ export const KEY_DOCS: Record<string, string> = {
     'External id the hub passes when it assumes a spoke role (required by the spoke’s trust policy); for accounts outside the organization, or in addition to it.',
   'fleet.callAs':
     'Who creates the spokes’ StackSet: the management account (`SELF`) or a delegated administrator (`DELEGATED_ADMIN`).',
+  'fleet.vault':
+    'The cross-account backup vault (off without it): every RDS and Aurora snapshot of the targets is also copied into this dedicated account, re-encrypted with its own key; no workload account can write to or delete from it (README: Fleet).',
+  'fleet.vault.account':
+    'The vault account (quoted): neither the hub nor a target. Deploy `Steward-<stage>-vault` there, once per vault region.',
+  'fleet.vault.regions':
+    'Regions with a vault stack. Default: every region of the targets; each target region needs one (a shared snapshot is copied within its own region).',
+  'fleet.vault.retention':
+    'Retention policy (of `retention.policies`) the vault applies to its own copies, with its own role: a workload account cannot shorten it.',
+  'fleet.vault.keyAlias':
+    'Alias of the vault key in each vault region. Default: `alias/steward-<stage>-vault`.',
   notifications:
     'The three severity topics (`steward-<stage>-<severity>`) with their email subscriptions, chat channels and the PagerDuty route.',
   'notifications.critical': 'Pager topic: failed backups, failed drills, quota full, critical cost alerts.',

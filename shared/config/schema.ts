@@ -1063,6 +1063,32 @@ export const Target = strictObject({
 });
 export type TargetInput = z.input<typeof Target>;
 
+/** A KMS alias name: `alias/<name>`; AWS reserves `alias/aws/` for its own keys. */
+const KeyAlias = z
+  .string()
+  .check(
+    z.regex(
+      /^alias\/(?!aws\/)[a-zA-Z0-9/_-]{1,250}$/,
+      'must be a KMS alias such as alias/steward-vault (not alias/aws/...)',
+    ),
+  );
+
+/**
+ * The cross-account backup vault: a dedicated account that holds a copy of every RDS and Aurora snapshot
+ * steward takes, re-encrypted with the vault's own key, that no workload account can write to or delete from.
+ */
+export const VaultConfig = strictObject({
+  /** The vault account (not the hub, not a target): only its own roles act on the copies. */
+  account: AccountId,
+  /** Regions with a vault stack; default: every region of the targets (a shared snapshot is copied within its region). */
+  regions: z.optional(z.array(Region).check(z.minLength(1))),
+  /** The retention policy (of `retention.policies`) the vault's own retention applies to its copies. */
+  retention: PolicyName,
+  /** Alias of the vault key in each vault region. @default alias/steward-<stage>-vault */
+  keyAlias: z.optional(KeyAlias),
+});
+export type VaultConfig = z.infer<typeof VaultConfig>;
+
 /** How the hub reaches its spokes (required once a target is outside the stage's own account and region). */
 export const FleetConfig = strictObject({
   /** Spoke roles trust hub principals of this organization only; the hub's event bus accepts its accounts only. */
@@ -1080,6 +1106,8 @@ export const FleetConfig = strictObject({
   ),
   /** Who creates the spokes' StackSet: the management account (`SELF`) or a delegated administrator. */
   callAs: z._default(z.enum(['SELF', 'DELEGATED_ADMIN']), 'SELF'),
+  /** The cross-account backup vault (off without it). */
+  vault: z.optional(VaultConfig),
 }).check(
   crossCheck(['organizationId', 'externalId'], (f, ctx) => {
     if (!f.organizationId && !f.externalId)
@@ -1244,6 +1272,46 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
       }
     });
   }),
+  crossCheck(['account', 'region', 'targets', 'fleet', 'retention'], (c, ctx) => {
+    const vault = c.fleet?.vault;
+    if (!vault) return;
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (c.account === undefined)
+      issue(
+        ['account'],
+        'is required with fleet.vault: the vault roles trust the hub roles by their ARNs, which name this account',
+      );
+    if (vault.account === c.account)
+      issue(
+        ['fleet', 'vault', 'account'],
+        `is ${vault.account}, the hub's own account: the vault must be an account no workload or hub role can write to or delete from`,
+      );
+    c.targets.forEach((t, i) => {
+      if (t.account !== undefined && t.account === vault.account)
+        issue(
+          ['fleet', 'vault', 'account'],
+          `is ${vault.account}, also targets[${i}]: a vault inside a workload account does not survive that account's compromise; use a dedicated account`,
+        );
+    });
+    if (!Object.hasOwn(c.retention.policies, vault.retention)) {
+      const near = closest(vault.retention, Object.keys(c.retention.policies));
+      issue(
+        ['fleet', 'vault', 'retention'],
+        `names retention policy "${vault.retention}", which is not in retention.policies (${names(c.retention.policies)}): ${near ? `did you mean "${near}"?` : 'add it there'}`,
+      );
+    }
+    if (vault.regions) {
+      const missing = [...new Set(c.targets.flatMap((t) => t.regions ?? [c.region]))].filter(
+        (r) => !vault.regions!.includes(r),
+      );
+      if (missing.length)
+        issue(
+          ['fleet', 'vault', 'regions'],
+          `lacks ${missing.join(', ')}, where targets are: a shared snapshot can only be copied within its own region, so each target region needs a vault region (add ${missing.join(', ')}, or leave regions out for every target region)`,
+        );
+    }
+  }),
   crossCheck(['targets', 'backup', 'retention'], (c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
       ctx.addIssue({ code: 'custom', path, message });
@@ -1286,10 +1354,23 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
  */
 export const StewardConfig = z.pipe(
   StewardConfigObject,
-  z.transform((c) => ({
-    ...c,
-    targets: c.targets.map((t) => ({ ...t, regions: t.regions ?? [c.region] })),
-  })),
+  z.transform((c) => {
+    const targets = c.targets.map((t) => ({ ...t, regions: t.regions ?? [c.region] }));
+    const vault = c.fleet?.vault;
+    return {
+      ...c,
+      targets,
+      // The vault's regions default to every target region (in first-seen order).
+      ...(c.fleet && vault
+        ? {
+            fleet: {
+              ...c.fleet,
+              vault: { ...vault, regions: vault.regions ?? [...new Set(targets.flatMap((t) => t.regions))] },
+            },
+          }
+        : {}),
+    };
+  }),
 );
 export type StewardConfig = z.infer<typeof StewardConfig>;
 export type StewardConfigInput = z.input<typeof StewardConfig>;

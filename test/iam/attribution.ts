@@ -161,6 +161,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
 export const UNWIRED: Record<string, string> = {
   'shared/aws/target-credentials.ts#targetCredentials':
     'the fleet fan-out will assume spoke roles with it; until then no function role sends AssumeRole, and the spoke trust policy is simulated on its own (test/iam/fleet.test.ts)',
+  'shared/aws/vault.ts#rdsVaultShares':
+    'the backup vault copy flow (shared/backup/vault.ts) is not wired into a handler yet; its share and unshare grants are simulated on their own (test/iam/vault.test.ts)',
+  'shared/aws/vault.ts#rdsVaultStore':
+    "sent with the vault copy role's credentials in the vault account, not a function role; that role is simulated on its own (test/iam/vault.test.ts)",
 };
 
 /** The function whose handler appears in the call's frames, if any (handler and end-to-end tests). */

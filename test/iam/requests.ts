@@ -384,6 +384,16 @@ const BINDERS: Record<string, Binder> = {
   'RDSClient:CopyDBSnapshot': (c, d, _role, policy) => copy(c, d, 'snapshot', 'rds:CopyDBSnapshot', policy),
   'RDSClient:CopyDBClusterSnapshot': (c, d, _role, policy) =>
     copy(c, d, 'cluster-snapshot', 'rds:CopyDBClusterSnapshot', policy),
+  'RDSClient:ModifyDBSnapshotAttribute': (c, d) =>
+    shareWithVault(c, d, 'snapshot', 'DBSnapshotIdentifier', 'rds:ModifyDBSnapshotAttribute'),
+  'RDSClient:ModifyDBClusterSnapshotAttribute': (c, d) =>
+    shareWithVault(
+      c,
+      d,
+      'cluster-snapshot',
+      'DBClusterSnapshotIdentifier',
+      'rds:ModifyDBClusterSnapshotAttribute',
+    ),
   'ElastiCacheClient:DescribeReplicationGroups': (c, d, role) => {
     const a = arns(d);
     const id = str(c, 'ReplicationGroupId');
@@ -994,6 +1004,19 @@ const managedSnapshotTags = (id: string): Tags => ({
 /** An id with steward's shape, else one the code would generate. */
 const steward = (id: string | undefined) =>
   id?.startsWith('steward-') ? id : snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
+
+/** Share (or unshare) one of steward's snapshots with the backup vault: the source account's own snapshot, tagged ours. */
+const shareWithVault = (
+  c: RecordedCall,
+  d: Deployment,
+  type: string,
+  key: string,
+  action: string,
+): IamRequest[] => {
+  const arn = arns(d).rds(d.region, type, steward(str(c, key)));
+  const tags = { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: 'orders-db' };
+  return [req(action, arn, resourceTags(arn, tags), `${action.split(':')[1]} (vault share)`)];
+};
 
 const deletes = (c: RecordedCall, d: Deployment, role: string, type: string, action: string, key: string) =>
   // Deletes go only to the regions retention sweeps, never to a DR region it only reads.

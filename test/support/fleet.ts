@@ -24,3 +24,14 @@ export const FLEET_CONFIG: StewardConfigInput = {
     { organizationalUnit: 'ou-ab12-cd34ef56', regions: ['eu-west-1', 'eu-central-1'] },
   ],
 };
+
+/** The same fleet with a backup vault in account 999999999999, in both target regions. */
+export const VAULT_ACCOUNT = '999999999999';
+export const VAULT_CONFIG: StewardConfigInput = {
+  ...FLEET_CONFIG,
+  fleet: {
+    ...FLEET_CONFIG.fleet!,
+    vault: { account: VAULT_ACCOUNT, retention: 'vault' },
+  },
+  retention: { policies: { standard: {}, short: { daily: 7 }, vault: { daily: 35, monthly: 12 } } },
+};

@@ -29,14 +29,18 @@ const freePort = () =>
  * An emulated AWS endpoint on loopback (real HTTP, real SDK serialisation). Not AWS: resources are
  * available at once and some calls are missing, so it proves requests, not states or timing.
  */
-export const startMoto = async (): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
+export const startMoto = async (
+  /** A Python script that starts moto's server (with a documented patch) instead of `-m moto.server`. */
+  script?: string,
+): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
   // Never a silent skip: without moto these tests fail, saying what is missing (.ci/run checks it first).
   if (!hasMoto())
     throw new Error(
       "python3 has no moto server: install it (pip install 'moto[server]'); the moto tests do not skip without it",
     );
   const port = await freePort();
-  const proc: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const entry = script ? [script] : ['-m', 'moto.server'];
+  const proc: ChildProcess = spawn('python3', [...entry, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
   });
   const endpoint = `http://127.0.0.1:${port}`;

@@ -79,6 +79,25 @@ describe('stage config', () => {
     expect(configWarnings(c)).toEqual([]);
   });
 
+  it('resolves the vault: its regions default to every target region', () => {
+    // Prepare
+    const input = {
+      ...minimal(),
+      account: '111122223333',
+      fleet: { organizationId: 'o-a1b2c3d4e5', vault: { account: '999988887777', retention: 'standard' } },
+      targets: [{}, { account: '222233334444', regions: ['eu-central-1', 'eu-west-1'] }],
+    };
+    // Act
+    const c = parseConfig(input, 'test');
+    // Assert
+    expect(c.fleet?.vault).toEqual({
+      account: '999988887777',
+      retention: 'standard',
+      regions: ['eu-west-1', 'eu-central-1'],
+    });
+    expect(parseConfig(c, 'again')).toEqual(c);
+  });
+
   it('validates targets in other accounts and regions, and warns that they are not managed yet', () => {
     // Prepare
     const input = {
@@ -348,6 +367,38 @@ describe('stage config', () => {
         'targets[0].organizationalUnit: must be an organizational unit id such as ou-ab12-cd34ef56, or the root (r-ab12)',
         'fleet: is required for targets[0] (ou-1): steward reaches another account through its spoke roles, which trust the hub with fleet.organizationId or fleet.externalId',
         "account: is required with targets in other accounts (targets[0]): spoke roles trust the hub's roles by their ARNs, which name this account",
+      ],
+    ],
+    [
+      'a vault in the hub account, with an unknown retention policy and a region short',
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = {
+          organizationId: 'o-a1b2c3d4e5',
+          vault: { account: '111122223333', retention: 'vualt', regions: ['eu-central-1'] },
+        };
+        c.retention = { policies: { standard: {}, vault: { daily: 35 } } };
+      },
+      [
+        "fleet.vault.account: is 111122223333, the hub's own account: the vault must be an account no workload or hub role can write to or delete from",
+        'fleet.vault.retention: names retention policy "vualt", which is not in retention.policies (standard, vault): did you mean "vault"?',
+        'fleet.vault.regions: lacks eu-west-1, where targets are: a shared snapshot can only be copied within its own region, so each target region needs a vault region (add eu-west-1, or leave regions out for every target region)',
+      ],
+    ],
+    [
+      'a vault in a workload account, without the hub account, and a bad key alias',
+      (c) => {
+        c.fleet = {
+          externalId: 'steward-fleet',
+          vault: { account: '222233334444', retention: 'standard', keyAlias: 'alias/aws/rds' },
+        };
+        c.targets = [{}, { account: '222233334444' }];
+      },
+      [
+        'fleet.vault.keyAlias: must be a KMS alias such as alias/steward-vault (not alias/aws/...)',
+        "account: is required with targets in other accounts (targets[1]): spoke roles trust the hub's roles by their ARNs, which name this account",
+        'account: is required with fleet.vault: the vault roles trust the hub roles by their ARNs, which name this account',
+        "fleet.vault.account: is 222233334444, also targets[1]: a vault inside a workload account does not survive that account's compromise; use a dedicated account",
       ],
     ],
     [

@@ -1,0 +1,182 @@
+import { isVaultCopy, vaultCopyId, vaultCopyTags, VaultTag } from '../fleet/vault.js';
+import type { Snapshot } from '../model.js';
+import { ADHOC_POLICY, Tag, type Tags } from '../tags.js';
+
+// What the vault copy reconciler decides for one source account and region, from what it observed: no I/O,
+// no clock. The vault holds at most one copy per source snapshot (deterministic ids), copies each database's
+// next snapshot after its newest copy (its newest when it has none), never re-copies what vault retention
+// expired, and stays within the copy limits of the vault region.
+
+/** What the plan needs to know about the vault and the source. */
+export interface VaultPlanInput {
+  /** The source account and region (where `sources` live). */
+  account: string;
+  region: string;
+  vaultAccount: string;
+  /** The source region's manual snapshots (steward's and others'). */
+  sources: readonly Snapshot[];
+  /** The vault region's own manual snapshots (every source account's copies among them). */
+  copies: readonly Snapshot[];
+  /** Snapshots shared with the vault account in this region (every account's). */
+  shared: readonly Snapshot[];
+  /** Backup policies whose snapshots go to the vault. */
+  policies: readonly string[];
+  /** In-flight copies the vault region allows (`backup.maxCopiesInFlight`), and DB cluster snapshot copies within it. */
+  maxInFlight: number;
+  maxClusterInFlight: number;
+}
+
+export interface VaultCopyAction {
+  source: Snapshot;
+  targetId: string;
+  tags: Tags;
+}
+
+export interface VaultUnshareAction {
+  source: Pick<Snapshot, 'kind' | 'id' | 'arn'>;
+  reason: 'copied' | 'copy-failed' | 'not-copying';
+}
+
+export type VaultSkipReason = 'unsupported' | 'copy-failed';
+
+export interface VaultSkip {
+  resource: string;
+  reason: VaultSkipReason;
+  detail: string;
+}
+
+export interface VaultPlan {
+  /** Share, then copy, in this order (databases furthest behind first). */
+  copy: VaultCopyAction[];
+  /** Shares to take back: the vault holds the copy (or it failed), or nothing is copying it. */
+  unshare: VaultUnshareAction[];
+  /** Due, but over the vault region's copy limits: the next run starts them. */
+  deferred: VaultCopyAction[];
+  /** This account's copies in flight into the vault region. */
+  inFlight: number;
+  skipped: VaultSkip[];
+}
+
+const IN_FLIGHT = new Set(['pending', 'creating', 'copying']);
+const isInFlight = (s: Snapshot) => IN_FLIGHT.has(s.status);
+
+/** When the data of a source or a copy was taken: a copy's tag, else its (original) create time. */
+const dataTime = (s: Snapshot): string => s.tags[VaultTag.dataTime] ?? s.createdAt ?? '';
+
+const accountOfArn = (arn: string) => arn.split(':')[4];
+
+/** Plan one source account-region's vault copies. */
+export const planVault = (i: VaultPlanInput): VaultPlan => {
+  const policies = new Set(i.policies);
+  const skipped: VaultSkip[] = [];
+  // Steward's available scheduled snapshots of the vaulted policies (pre-change ones are kept by their date).
+  const ours = i.sources.filter(
+    (s) =>
+      s.type === 'manual' &&
+      s.tags[Tag.managed] === 'true' &&
+      !isVaultCopy(s.tags) &&
+      s.tags[Tag.policy] !== ADHOC_POLICY &&
+      policies.has(s.tags[Tag.policy] ?? ''),
+  );
+  const caches = ours.filter((s) => s.kind === 'elasticache');
+  if (caches.length)
+    skipped.push({
+      resource: `elasticache ${i.account} ${i.region}`,
+      reason: 'unsupported',
+      detail: `${caches.length} ElastiCache backups are not copied into the vault: ElastiCache has no cross-account copy, and exporting to a vault-owned bucket is not supported`,
+    });
+
+  // The vault's copies of this account-region, by source ARN; and every copy in flight (the region's limit).
+  const vaultCopies = i.copies.filter((c) => isVaultCopy(c.tags));
+  const mine = vaultCopies.filter(
+    (c) => c.tags[VaultTag.sourceAccount] === i.account && c.tags[VaultTag.sourceRegion] === i.region,
+  );
+  const copyOf = new Map(mine.map((c) => [c.tags[Tag.copiedFrom] ?? '', c]));
+  const flying = vaultCopies.filter(isInFlight);
+  let free = Math.max(0, i.maxInFlight - flying.length);
+  let freeClusters = Math.max(
+    0,
+    i.maxClusterInFlight - flying.filter((c) => c.kind === 'aurora-cluster').length,
+  );
+
+  for (const c of mine)
+    if (c.status === 'failed')
+      skipped.push({
+        resource: c.tags[Tag.source] ?? c.id,
+        reason: 'copy-failed',
+        detail: `vault copy ${c.id} of ${c.tags[Tag.copiedFrom] ?? '?'} failed; it stays in the vault for inspection (vault retention removes it)`,
+      });
+
+  // One database at a time, like DR copies: its next snapshot after its newest copy.
+  const byDb = new Map<string, Snapshot[]>();
+  for (const s of ours) {
+    if (s.kind === 'elasticache') continue;
+    const key = `${s.kind} ${s.sourceId}`;
+    byDb.set(key, [...(byDb.get(key) ?? []), s]);
+  }
+  const due: { action: VaultCopyAction; behind: string }[] = [];
+  for (const snaps of byDb.values()) {
+    const copies = snaps.flatMap((s) => (copyOf.has(s.arn) ? [copyOf.get(s.arn)!] : []));
+    // Copies whose source retention already removed still date the database's newest copy.
+    const db = snaps[0]!;
+    const others = mine.filter(
+      (c) => c.kind === db.kind && c.tags[Tag.source] === db.sourceId && !copies.includes(c),
+    );
+    const all = [...copies, ...others];
+    if (all.some(isInFlight)) continue;
+    const newest = all
+      .filter((c) => c.status === 'available')
+      .map(dataTime)
+      .sort()
+      .at(-1);
+    const candidates = snaps
+      .filter((s) => s.status === 'available' && !copyOf.has(s.arn))
+      .sort((a, b) => dataTime(a).localeCompare(dataTime(b)));
+    const next =
+      newest === undefined
+        ? candidates.at(-1)
+        : candidates.find((s) => dataTime(s).localeCompare(newest) > 0);
+    if (!next) continue;
+    due.push({
+      behind: newest ?? '',
+      action: {
+        source: next,
+        targetId: vaultCopyId(i.account, next.id),
+        tags: vaultCopyTags({
+          sourceAccount: i.account,
+          sourceRegion: i.region,
+          sourceArn: next.arn,
+          db: next.sourceId,
+          policy: next.tags[Tag.policy] ?? '',
+          ...(next.createdAt ? { dataTime: next.createdAt } : {}),
+        }),
+      },
+    });
+  }
+  // Furthest behind first: no copy at all (''), then the oldest newest copy.
+  due.sort((a, b) => a.behind.localeCompare(b.behind) || a.action.targetId.localeCompare(b.action.targetId));
+  const copy: VaultCopyAction[] = [];
+  const deferred: VaultCopyAction[] = [];
+  for (const d of due) {
+    const cluster = d.action.source.kind === 'aurora-cluster';
+    if (free > 0 && (!cluster || freeClusters > 0)) {
+      copy.push(d.action);
+      free--;
+      if (cluster) freeClusters--;
+    } else deferred.push(d.action);
+  }
+
+  // Take back every share of this account-region whose copy is settled, or that nothing copies.
+  const starting = new Set(copy.map((c) => c.source.arn));
+  const unshare: VaultUnshareAction[] = i.shared
+    .filter((s) => accountOfArn(s.arn) === i.account && !starting.has(s.arn))
+    .flatMap((s): VaultUnshareAction[] => {
+      const c = copyOf.get(s.arn);
+      if (c && isInFlight(c)) return [];
+      const reason = !c ? 'not-copying' : c.status === 'failed' ? 'copy-failed' : 'copied';
+      // A shared snapshot is listed by ARN: its id in the source account is the ARN's last part.
+      return [{ source: { kind: s.kind, id: s.arn.split(':').at(-1)!, arn: s.arn }, reason }];
+    });
+
+  return { copy, unshare, deferred, inFlight: mine.filter(isInFlight).length, skipped };
+};

@@ -1,0 +1,159 @@
+import type { Outcome } from '../model.js';
+import { failedOutcome, settleEach } from '../outcomes.js';
+import type { SnapshotLister, VaultShares, VaultStore } from './ports.js';
+import { planVault, type VaultCopyAction, type VaultPlan } from './vault-plan.js';
+
+/** Outcome actions of the vault flow, in reports and notifications. */
+export const VAULT_SHARE = 'share-with-vault';
+export const VAULT_COPY = 'copy-to-vault';
+export const VAULT_UNSHARE = 'unshare-from-vault';
+
+/** Everything one vault reconcile needs: the source account-region and the vault region it copies into. */
+export interface VaultDeps {
+  /** The source account and region; the vault copies within the region (a shared snapshot is copied in its own region). */
+  account: string;
+  region: string;
+  vaultAccount: string;
+  /** The vault key's alias (or ARN) in the vault region. */
+  vaultKey: string;
+  policies: readonly string[];
+  maxInFlight: number;
+  maxClusterInFlight: number;
+  /** The source region's snapshots, with the source account's credentials. */
+  sources: SnapshotLister;
+  /** Share and unshare, with the source account's credentials. */
+  shares: VaultShares;
+  /** The vault region, with the vault copy role's credentials. */
+  vault: VaultStore;
+}
+
+export interface VaultReconcile {
+  plan: VaultPlan;
+  outcomes: Outcome[];
+}
+
+const label = (a: VaultCopyAction) => `${a.source.kind} ${a.source.sourceId}`;
+
+/**
+ * Copy this account-region's new snapshots into the vault: observe (the source listing, the vault's copies
+ * and what is shared with it), plan (pure), then for each due copy share the snapshot with the vault
+ * account and start the copy with the vault key; take back every share whose copy is settled. A share
+ * that fails skips its copy; a copy that fails is unshared at once; one database's failure never stops
+ * another's. Idempotent: ids are deterministic, sharing twice or unsharing what is not shared changes
+ * nothing, and a copy already there is "already done". Copies finish asynchronously: the next run unshares.
+ */
+export const reconcileVault = async (deps: VaultDeps, dryRun: boolean): Promise<VaultReconcile> => {
+  const kinds = ['rds-instance', 'aurora-cluster', 'elasticache'] as const;
+  const [listing, copies, shared] = await Promise.all([
+    deps.sources.list(kinds),
+    deps.vault.copies(),
+    deps.vault.shared(),
+  ]);
+  const plan = planVault({
+    account: deps.account,
+    region: deps.region,
+    vaultAccount: deps.vaultAccount,
+    sources: listing.snapshots,
+    copies,
+    shared,
+    policies: deps.policies,
+    maxInFlight: deps.maxInFlight,
+    maxClusterInFlight: deps.maxClusterInFlight,
+  });
+  const read: Outcome[] = listing.failures.map((f) => ({
+    resource: f.resource,
+    action: VAULT_COPY,
+    status: 'failed',
+    error: f.error,
+  }));
+  const skips: Outcome[] = [
+    ...plan.skipped.map((s): Outcome => ({
+      resource: s.resource,
+      action: VAULT_COPY,
+      status: 'skipped',
+      reason: `${s.reason}: ${s.detail}`,
+    })),
+    ...plan.deferred.map((a): Outcome => ({
+      resource: label(a),
+      action: VAULT_COPY,
+      status: 'skipped',
+      reason: `deferred: the vault region ${deps.vault.region} is at its copy limit; the next run starts it`,
+    })),
+  ];
+  if (dryRun)
+    return {
+      plan,
+      outcomes: [
+        ...read,
+        ...plan.copy.map((a): Outcome => ({
+          resource: label(a),
+          action: VAULT_COPY,
+          status: 'planned',
+          detail: a.targetId,
+        })),
+        ...plan.unshare.map((u): Outcome => ({
+          resource: u.source.id,
+          action: VAULT_UNSHARE,
+          status: 'planned',
+          detail: u.reason,
+        })),
+        ...skips,
+      ],
+    };
+
+  const cleanup: Outcome[] = [];
+  const copied = await settleEach(
+    plan.copy,
+    async (a): Promise<Outcome> => {
+      const shared = await deps.shares.share(a.source, deps.vaultAccount);
+      if (shared === 'gone')
+        return {
+          resource: label(a),
+          action: VAULT_SHARE,
+          status: 'skipped',
+          reason: `${a.source.id} is gone`,
+        };
+      try {
+        const r = await deps.vault.copy({
+          kind: a.source.kind,
+          sourceArn: a.source.arn,
+          targetId: a.targetId,
+          kmsKeyId: deps.vaultKey,
+          ...(a.source.encrypted !== undefined ? { encrypted: a.source.encrypted } : {}),
+          tags: a.tags,
+        });
+        return {
+          resource: label(a),
+          action: VAULT_COPY,
+          status: r === 'started' ? 'done' : 'already-done',
+          detail: a.targetId,
+        };
+      } catch (e) {
+        // Nothing is copying it: take the share back now rather than at the next run.
+        const failed = failedOutcome({ resource: label(a), action: VAULT_COPY }, e);
+        try {
+          await deps.shares.unshare(a.source, deps.vaultAccount);
+        } catch (u) {
+          cleanup.push(failedOutcome({ resource: label(a), action: VAULT_UNSHARE }, u));
+        }
+        return failed;
+      }
+    },
+    (a) => ({ resource: label(a), action: VAULT_SHARE }),
+  );
+
+  const unshared = await settleEach(
+    plan.unshare,
+    async (u): Promise<Outcome> => {
+      const r = await deps.shares.unshare(u.source, deps.vaultAccount);
+      return {
+        resource: u.source.id,
+        action: VAULT_UNSHARE,
+        status: r === 'done' ? 'done' : 'already-done',
+        detail: u.reason,
+      };
+    },
+    (u) => ({ resource: u.source.id, action: VAULT_UNSHARE }),
+  );
+  return { plan, outcomes: [...read, ...copied, ...cleanup, ...unshared, ...skips] };
+};

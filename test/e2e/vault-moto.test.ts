@@ -1,0 +1,360 @@
+import { join } from 'node:path';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotAttributesCommand,
+  DescribeDBSnapshotsCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rdsBackup } from '../../shared/aws/rds.js';
+import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
+import { targetCredentials } from '../../shared/aws/target-credentials.js';
+import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
+import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
+import { runVaultRetention } from '../../shared/retention/vault.js';
+import { snapshotId } from '../../shared/backup/ids.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { spokeRoleName } from '../../shared/fleet/targets.js';
+import { vaultCopyId, vaultKeyAlias, vaultRoleArn } from '../../shared/fleet/vault.js';
+import { tagList } from '../../shared/tags.js';
+import { ROOT } from '../support/sdk-recorder.js';
+import { startMoto } from '../support/moto.js';
+
+// The backup vault end to end over real HTTP against moto, with three accounts: the hub (moto's default
+// account, whose credentials the test starts with), a workload account and the vault account, each reached
+// through STS AssumeRole with the shipped credentials provider. moto keeps each account's resources apart
+// by the assumed credentials (checked below with GetCallerIdentity and by what each account can list).
+// moto 5.2.1 does not model copying a snapshot another account shares (it looks the source ARN up in the
+// caller's account): test/support/moto-shared-copy.py adds exactly that, allowing the copy only while the
+// owner shares it, as AWS does. moto makes a copy `available` at once, so the unshare follows in the next run.
+const HUB = '123456789012';
+const WORKLOAD = '222222222222';
+const VAULT = '999999999999';
+const REGION = 'eu-west-1';
+const AT = new Date('2026-01-15T03:00:00Z');
+
+const config = parseConfig(
+  {
+    stage: 'e2e',
+    account: HUB,
+    region: REGION,
+    fleet: { externalId: 'steward-e2e-fleet', vault: { account: VAULT, retention: 'standard' } },
+    targets: [{}, { account: WORKLOAD }],
+  },
+  'e2e',
+);
+
+describe('the backup vault, against moto with three accounts', () => {
+  let stop: (() => Promise<void>) | undefined;
+  const saved = { ...process.env };
+  let endpoint = '';
+  let workload: RDSClient;
+  let vault: RDSClient;
+  let hub: RDSClient;
+  let vaultKeyArn = '';
+  let deps: VaultDeps;
+
+  const clients = () => {
+    const sts = new STSClient({ region: REGION });
+    const creds = targetCredentials(sts, { sessionName: 'steward-e2e-backup' });
+    const as = (account: string, roleArn: string) =>
+      creds.forTarget({ account, region: REGION, roleArn, externalId: 'steward-e2e-fleet' });
+    return {
+      workload: as(WORKLOAD, `arn:aws:iam::${WORKLOAD}:role/${spokeRoleName('e2e', 'backup', REGION)}`),
+      vault: as(VAULT, vaultRoleArn(config, 'copy', REGION)),
+      vaultRetention: as(VAULT, vaultRoleArn(config, 'retention', REGION)),
+    };
+  };
+
+  /** A KMS key and its alias in the vault account (no KMS client ships with steward: a raw JSON call). */
+  const createVaultKey = async (accessKeyId: string): Promise<string> => {
+    const kms = async (target: string, body: object) => {
+      const r = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': `TrentService.${target}`,
+          // moto reads the account from the access key; it does not check the signature.
+          authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260115/${REGION}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+        },
+        body: JSON.stringify(body),
+      });
+      expect(r.status).toBe(200);
+      return (await r.json()) as { KeyMetadata?: { KeyId: string; Arn: string } };
+    };
+    const { KeyMetadata } = await kms('CreateKey', { Description: 'steward e2e vault key' });
+    await kms('CreateAlias', { AliasName: vaultKeyAlias(config), TargetKeyId: KeyMetadata!.KeyId });
+    return KeyMetadata!.Arn;
+  };
+
+  beforeAll(async () => {
+    const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));
+    stop = moto.stop;
+    endpoint = moto.endpoint;
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: REGION,
+    });
+    const c = clients();
+    hub = new RDSClient({ region: REGION });
+    workload = new RDSClient({ region: REGION, credentials: c.workload });
+    vault = new RDSClient({ region: REGION, credentials: c.vault });
+    vaultKeyArn = await createVaultKey((await c.vault()).accessKeyId);
+
+    // The workload account: an opted-in instance and Aurora cluster, steward's snapshots of both (made by the
+    // shipped adapter), and a hand-made snapshot steward must never touch.
+    await workload.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-db',
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'postgres',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+        Tags: tagList({ 'steward:backup': 'daily' }),
+      }),
+    );
+    await workload.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'billing',
+        Engine: 'aurora-postgresql',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        Tags: tagList({ 'steward:backup': 'daily' }),
+      }),
+    );
+    const backup = rdsBackup(REGION, workload);
+    const tags = (db: string) => ({
+      'steward:managed': 'true',
+      'steward:policy': 'daily',
+      'steward:source': db,
+      'steward:created-by': 'backup',
+    });
+    for (const [kind, db] of [
+      ['rds-instance', 'orders-db'],
+      ['aurora-cluster', 'billing'],
+    ] as const)
+      await backup.createSnapshot({
+        kind,
+        dbId: db,
+        snapshotId: snapshotId(db, AT, 'sched'),
+        tags: tags(db),
+      });
+    await workload.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'orders-db', DBSnapshotIdentifier: 'hand-made' }),
+    );
+
+    deps = {
+      account: WORKLOAD,
+      region: REGION,
+      vaultAccount: VAULT,
+      vaultKey: vaultKeyAlias(config),
+      policies: ['daily'],
+      maxInFlight: 20,
+      maxClusterInFlight: 5,
+      sources: awsSnapshotStore(
+        REGION,
+        workload,
+        new ElastiCacheClient({ region: REGION, credentials: c.workload }),
+      ),
+      shares: rdsVaultShares(REGION, workload),
+      vault: rdsVaultStore(REGION, vault),
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    process.env = saved;
+  });
+
+  const instanceSnap = snapshotId('orders-db', AT, 'sched');
+  const clusterSnap = snapshotId('billing', AT, 'sched');
+
+  it('reaches each account through AssumeRole, and moto keeps their resources apart', async () => {
+    const c = clients();
+    const who = async (credentials?: ReturnType<typeof clients>['vault']) =>
+      (
+        await new STSClient({ region: REGION, ...(credentials ? { credentials } : {}) }).send(
+          new GetCallerIdentityCommand({}),
+        )
+      ).Account;
+    expect([await who(), await who(c.workload), await who(c.vault)]).toEqual([HUB, WORKLOAD, VAULT]);
+    const ids = async (rds: RDSClient) =>
+      ((await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? [])
+        .map((s) => s.DBSnapshotIdentifier)
+        .sort();
+    expect(await ids(workload)).toEqual(['hand-made', instanceSnap]);
+    expect(await ids(vault)).toEqual([]);
+    expect(await ids(hub)).toEqual([]);
+  });
+
+  it('copies both snapshots into the vault account and region, re-encrypted with the vault key and tagged', async () => {
+    // Act
+    const r = await reconcileVault(deps, false);
+    // Assert: two copies started, nothing failed, the hand-made snapshot not among them.
+    expect(r.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`).sort()).toEqual([
+      'aurora-cluster billing copy-to-vault done',
+      'rds-instance orders-db copy-to-vault done',
+    ]);
+    const [copy] = (
+      await vault.send(
+        new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: vaultCopyId(WORKLOAD, instanceSnap) }),
+      )
+    ).DBSnapshots!;
+    expect(copy!.DBSnapshotArn).toBe(
+      `arn:aws:rds:${REGION}:${VAULT}:snapshot:${vaultCopyId(WORKLOAD, instanceSnap)}`,
+    );
+    expect(copy!.KmsKeyId).toBe(vaultKeyArn);
+    expect(vaultKeyArn).toMatch(new RegExp(`^arn:aws:kms:${REGION}:${VAULT}:key/`));
+    expect(Object.fromEntries(copy!.TagList!.map((t) => [t.Key, t.Value]))).toMatchObject({
+      'steward:managed': 'true',
+      'steward:vault': 'true',
+      'steward:created-by': 'vault',
+      'steward:source': 'orders-db',
+      'steward:source-account': WORKLOAD,
+      'steward:source-region': REGION,
+      'steward:copied-from': `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:${instanceSnap}`,
+    });
+    const [cluster] = (
+      await vault.send(
+        new DescribeDBClusterSnapshotsCommand({
+          DBClusterSnapshotIdentifier: vaultCopyId(WORKLOAD, clusterSnap),
+        }),
+      )
+    ).DBClusterSnapshots!;
+    expect(cluster!.DBClusterSnapshotArn).toContain(`:${VAULT}:cluster-snapshot:`);
+    // While the copy runs the source stays shared with the vault, and with nobody else.
+    const attrs = await workload.send(
+      new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: instanceSnap }),
+    );
+    expect(attrs.DBSnapshotAttributesResult!.DBSnapshotAttributes).toEqual([
+      { AttributeName: 'restore', AttributeValues: [VAULT] },
+    ]);
+  });
+
+  it('unshares once the copies are there, and then has nothing left to do', async () => {
+    // Act
+    const second = await reconcileVault(deps, false);
+    const third = await reconcileVault(deps, false);
+    // Assert
+    expect(second.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`).sort()).toEqual([
+      `${clusterSnap} unshare-from-vault done`,
+      `${instanceSnap} unshare-from-vault done`,
+    ]);
+    expect(third.outcomes).toEqual([]);
+    const attrs = await workload.send(
+      new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: instanceSnap }),
+    );
+    expect(attrs.DBSnapshotAttributesResult!.DBSnapshotAttributes).toEqual([
+      { AttributeName: 'restore', AttributeValues: [] },
+    ]);
+    // Unshared, the source can no longer be copied by the vault (the share was the only way in).
+    await expect(
+      rdsVaultStore(REGION, vault).copy({
+        kind: 'rds-instance',
+        sourceArn: `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:${instanceSnap}`,
+        targetId: 'steward-probe-copy',
+        kmsKeyId: vaultKeyAlias(config),
+        tags: {},
+      }),
+    ).rejects.toThrow(/not found/i);
+  });
+
+  it('leaves the workload account unable to see or delete the vault copy, and its own snapshots as they were', async () => {
+    const id = vaultCopyId(WORKLOAD, instanceSnap);
+    const arn = `arn:aws:rds:${REGION}:${VAULT}:snapshot:${id}`;
+    // Act
+    const seen = await workload.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
+    const shared = await workload.send(
+      new DescribeDBSnapshotsCommand({ SnapshotType: 'shared', IncludeShared: true }),
+    );
+    const byId = await workload
+      .send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))
+      .catch((e: Error) => e);
+    const byArn = await workload
+      .send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: arn }))
+      .catch((e: Error) => e);
+    const reshare = await workload
+      .send(
+        new ModifyDBSnapshotAttributeCommand({
+          DBSnapshotIdentifier: arn,
+          AttributeName: 'restore',
+          ValuesToAdd: [WORKLOAD],
+        }),
+      )
+      .catch((e: Error) => e);
+    // Assert
+    expect((seen.DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier).sort()).toEqual([
+      'hand-made',
+      instanceSnap,
+    ]);
+    expect(shared.DBSnapshots ?? []).toEqual([]);
+    for (const e of [byId, byArn, reshare]) expect((e as Error).name).toMatch(/NotFound/);
+    const still = await vault.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
+    expect(still.DBSnapshots!.map((s) => s.Status)).toEqual(['available']);
+  });
+
+  it("expires the vault's older copy by the vault's own policy, with its retention role, and nothing else there", async () => {
+    // Prepare: the next day's snapshot reaches the vault too; someone made a snapshot in the vault by hand.
+    const next = snapshotId('orders-db', new Date('2026-01-16T03:00:00Z'), 'sched');
+    await rdsBackup(REGION, workload).createSnapshot({
+      kind: 'rds-instance',
+      dbId: 'orders-db',
+      snapshotId: next,
+      tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders-db' },
+    });
+    await reconcileVault(deps, false);
+    await reconcileVault(deps, false);
+    await vault.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'vault-admin-db',
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'postgres',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+      }),
+    );
+    await vault.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: 'vault-admin-db',
+        DBSnapshotIdentifier: 'steward-by-hand',
+      }),
+    );
+    const c = clients();
+    const store = awsSnapshotStore(
+      REGION,
+      new RDSClient({ region: REGION, credentials: c.vaultRetention }),
+      new ElastiCacheClient({ region: REGION, credentials: c.vaultRetention }),
+    );
+    const policy = { name: 'vault', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } };
+    // Act
+    const r = await runVaultRetention(
+      { store, policy, limits: config.retention.deletions, now: () => new Date('2026-03-01T12:00:00Z') },
+      false,
+    );
+    // Assert: the older orders-db copy goes; the newest of each database and the hand-made one stay.
+    expect(r.outcomes).toEqual([
+      { resource: vaultCopyId(WORKLOAD, instanceSnap), action: 'expire-vault-copy', status: 'done' },
+    ]);
+    const left = (
+      (await vault.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? []
+    )
+      .map((s) => s.DBSnapshotIdentifier)
+      .sort();
+    expect(left).toEqual(['steward-by-hand', vaultCopyId(WORKLOAD, next)].sort());
+    const clusters = await vault.send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'manual' }));
+    expect(clusters.DBClusterSnapshots!.map((s) => s.DBClusterSnapshotIdentifier)).toEqual([
+      vaultCopyId(WORKLOAD, clusterSnap),
+    ]);
+  });
+});

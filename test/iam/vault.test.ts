@@ -1,0 +1,364 @@
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { VaultStack } from '../../infra/vault.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { vaultCopyId, vaultRoleName, vaultStackId } from '../../shared/fleet/vault.js';
+import { VAULT_ACCOUNT, VAULT_CONFIG } from '../support/fleet.js';
+import { cdkContext } from '../infra/iam.js';
+import { requestTags, resourceTags } from './requests.js';
+import { simulate } from './simulate.js';
+import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
+
+// The vault's IAM, simulated: the hub's roles assume their vault roles (identity policy in the hub, trust
+// in the vault), the vault key's policy lets only the copy role use it, and nothing in a workload account
+// can delete or re-share a vault copy.
+const HUB = '111111111111';
+const WORKLOAD = '222222222222';
+const VAULT = VAULT_ACCOUNT;
+const ORG = 'o-a1b2c3d4e5';
+const EXTERNAL_ID = 'steward-prod-fleet';
+const REGION = 'eu-west-1';
+const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID };
+
+type Template = Parameters<typeof rolesOf>[0];
+
+let hubRoles: Map<string, RoleUnderTest>;
+let vaultRoles: Record<'copy' | 'retention', RoleUnderTest>;
+let workloadBackup: RoleUnderTest;
+let keyPolicy: PolicyDocument;
+let keyArn: string;
+
+const roleNamed = (roles: Map<string, RoleUnderTest>, name: string) =>
+  [...roles.values()].find((r) => r.arn.endsWith(`/${name}`))!;
+
+beforeAll(() => {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
+  });
+  const config = parseConfig(VAULT_CONFIG, 'vault');
+  const hub = new StewardStack(app, stackId('prod'), { config });
+  const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
+  const vault = new VaultStack(app, vaultStackId('prod'), { config });
+  const assembly = app.synth();
+  hubRoles = rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION);
+  const vaultTemplate = assembly.getStackByName(vault.stackName).template as Template;
+  const inVault = rolesOf(vaultTemplate, 'prod', VAULT, REGION);
+  vaultRoles = {
+    copy: roleNamed(inVault, vaultRoleName('prod', 'copy', REGION)),
+    retention: roleNamed(inVault, vaultRoleName('prod', 'retention', REGION)),
+  };
+  // The spoke as deployed in the workload account: the role with the widest rights there.
+  const inWorkload = rolesOf(
+    assembly.getStackByName(spoke.stackName).template as Template,
+    'prod',
+    WORKLOAD,
+    REGION,
+  );
+  workloadBackup = roleNamed(inWorkload, `steward-prod-spoke-backup-${REGION}`);
+  const { resolve, getAtt } = resolver(vaultTemplate, VAULT, REGION);
+  const [keyId, key] = Object.entries(vaultTemplate.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')!;
+  keyPolicy = resolve(key.Properties!.KeyPolicy) as PolicyDocument;
+  keyArn = getAtt(keyId, 'Arn');
+});
+
+const vaultRoleArn = (role: 'copy' | 'retention') =>
+  `arn:aws:iam::${VAULT}:role/${vaultRoleName('prod', role, REGION)}`;
+
+const assume = (
+  principal: string,
+  policy: PolicyDocument,
+  role: 'copy' | 'retention',
+  context: Record<string, string>,
+  account = HUB,
+) =>
+  simulate(
+    principal,
+    policy,
+    {
+      action: 'sts:AssumeRole',
+      resource: vaultRoleArn(role),
+      context,
+      resourcePolicy: vaultRoles[role].trust,
+      label: `AssumeRole vault ${role}`,
+    },
+    account,
+    REGION,
+  );
+
+const EVERYTHING: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+const COPY_ID = vaultCopyId(WORKLOAD, 'steward-orders-db-202601150300-sched');
+const vaultSnapshot = (type = 'snapshot') => `arn:aws:rds:${REGION}:${VAULT}:${type}:${COPY_ID}`;
+const copyTags = { 'steward:managed': 'true', 'steward:vault': 'true', 'steward:created-by': 'vault' };
+
+describe('the vault assume chain', () => {
+  it.each([
+    ['backup', 'copy'],
+    ['retention', 'retention'],
+  ] as const)('lets the hub %s role assume the vault %s role', async (hub, role) => {
+    const r = hubRoles.get(hub)!;
+    expect((await assume(r.arn, r.policy, role, fromOrg)).decision).toBe('Allowed');
+  });
+
+  it('refuses the crossed pairs: the backup role cannot act as vault retention, nor retention as the copy role', async () => {
+    const backup = hubRoles.get('backup')!;
+    const retention = hubRoles.get('retention')!;
+    expect((await assume(backup.arn, backup.policy, 'retention', fromOrg)).decision).toBe('ImplicitlyDenied');
+    expect((await assume(retention.arn, retention.policy, 'copy', fromOrg)).decision).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('refuses the hub role without the external id or from another organization', async () => {
+    const backup = hubRoles.get('backup')!;
+    const noId = await assume(backup.arn, backup.policy, 'copy', { 'aws:PrincipalOrgID': ORG });
+    const otherOrg = await assume(backup.arn, backup.policy, 'copy', {
+      ...fromOrg,
+      'aws:PrincipalOrgID': 'o-zzzzzzzzzz',
+    });
+    expect(noId.decision).toBe('ImplicitlyDenied');
+    expect(otherOrg.decision).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['copy', 'retention'] as const)(
+    'refuses any workload account principal, even one allowed everything, for the vault %s role',
+    async (role) => {
+      const spoke = await assume(workloadBackup.arn, workloadBackup.policy, role, fromOrg, WORKLOAD);
+      const admin = await assume(`arn:aws:iam::${WORKLOAD}:role/admin`, EVERYTHING, role, fromOrg, WORKLOAD);
+      expect(spoke.decision).toBe('ImplicitlyDenied');
+      expect(admin.decision).toBe('ImplicitlyDenied');
+    },
+  );
+});
+
+const inVault = (
+  role: RoleUnderTest,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+  resourcePolicy?: PolicyDocument,
+) =>
+  simulate(
+    role.arn,
+    role.policy,
+    { action, resource, context, label: action, ...(resourcePolicy ? { resourcePolicy } : {}) },
+    VAULT,
+    REGION,
+  );
+
+describe('the vault roles', () => {
+  it('let the copy role make a tagged copy, and never an untagged one', async () => {
+    const tagged = await inVault(
+      vaultRoles.copy,
+      'rds:CopyDBSnapshot',
+      vaultSnapshot(),
+      requestTags(copyTags),
+    );
+    const untagged = await inVault(
+      vaultRoles.copy,
+      'rds:CopyDBSnapshot',
+      vaultSnapshot(),
+      requestTags({ 'steward:managed': 'true' }),
+    );
+    const cluster = await inVault(
+      vaultRoles.copy,
+      'rds:CopyDBClusterSnapshot',
+      vaultSnapshot('cluster-snapshot'),
+      requestTags(copyTags),
+    );
+    expect(tagged.decision).toBe('Allowed');
+    expect(untagged.decision).toBe('ImplicitlyDenied');
+    expect(cluster.decision).toBe('Allowed');
+  });
+
+  it.each(['rds:DeleteDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RemoveTagsFromResource'])(
+    'refuse the copy role %s on a vault copy, explicitly',
+    async (action) => {
+      const v = await inVault(
+        vaultRoles.copy,
+        action,
+        vaultSnapshot(),
+        resourceTags(vaultSnapshot(), copyTags),
+      );
+      expect(v.decision).toBe('ExplicitlyDenied');
+    },
+  );
+
+  it('let the retention role delete a vault copy, but not a held one, nor a snapshot the vault did not copy', async () => {
+    const arn = vaultSnapshot();
+    const ours = await inVault(
+      vaultRoles.retention,
+      'rds:DeleteDBSnapshot',
+      arn,
+      resourceTags(arn, copyTags),
+    );
+    const held = await inVault(
+      vaultRoles.retention,
+      'rds:DeleteDBSnapshot',
+      arn,
+      resourceTags(arn, { ...copyTags, 'steward:hold': 'audit' }),
+    );
+    const foreign = await inVault(
+      vaultRoles.retention,
+      'rds:DeleteDBSnapshot',
+      arn,
+      resourceTags(arn, { 'steward:managed': 'true' }),
+    );
+    expect(ours.decision).toBe('Allowed');
+    expect(held.decision).toBe('ExplicitlyDenied');
+    expect(foreign.decision).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['rds:ModifyDBSnapshotAttribute', 'rds:AddTagsToResource'])(
+    'refuse the retention role %s (re-share, re-tag)',
+    async (action) => {
+      const v = await inVault(
+        vaultRoles.retention,
+        action,
+        vaultSnapshot(),
+        resourceTags(vaultSnapshot(), copyTags),
+      );
+      expect(v.decision).toBe('ExplicitlyDenied');
+    },
+  );
+});
+
+describe('the vault key', () => {
+  const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
+
+  it('lets the copy role use it through RDS, and nothing else', async () => {
+    const decrypt = await inVault(vaultRoles.copy, 'kms:Decrypt', keyArn, viaRds, keyPolicy);
+    const grant = await inVault(
+      vaultRoles.copy,
+      'kms:CreateGrant',
+      keyArn,
+      { ...viaRds, 'kms:GrantIsForAWSResource': 'true' },
+      keyPolicy,
+    );
+    const direct = await inVault(vaultRoles.copy, 'kms:Decrypt', keyArn, {}, keyPolicy);
+    expect(decrypt.decision).toBe('Allowed');
+    expect(grant.decision).toBe('Allowed');
+    expect(direct.decision).not.toBe('Allowed');
+  });
+
+  it('refuses the retention role and a vault administrator allowed everything: the key policy delegates no use', async () => {
+    const retention = await inVault(vaultRoles.retention, 'kms:Decrypt', keyArn, viaRds, keyPolicy);
+    const admin = await simulate(
+      `arn:aws:iam::${VAULT}:role/admin`,
+      EVERYTHING,
+      {
+        action: 'kms:Decrypt',
+        resource: keyArn,
+        context: viaRds,
+        resourcePolicy: keyPolicy,
+        label: 'admin Decrypt',
+      },
+      VAULT,
+      REGION,
+    );
+    expect(retention.decision).not.toBe('Allowed');
+    expect(admin.decision).not.toBe('Allowed');
+  });
+
+  it('refuses a workload account principal', async () => {
+    const v = await simulate(
+      `arn:aws:iam::${WORKLOAD}:role/admin`,
+      EVERYTHING,
+      {
+        action: 'kms:Decrypt',
+        resource: keyArn,
+        context: viaRds,
+        resourcePolicy: keyPolicy,
+        label: 'workload Decrypt',
+      },
+      WORKLOAD,
+      REGION,
+    );
+    expect(v.decision).not.toBe('Allowed');
+  });
+});
+
+describe('a workload account against the vault', () => {
+  it.each([
+    ['rds:DeleteDBSnapshot', 'snapshot'],
+    ['rds:ModifyDBSnapshotAttribute', 'snapshot'],
+    ['rds:DeleteDBClusterSnapshot', 'cluster-snapshot'],
+    ['rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+  ])(
+    'cannot %s a vault copy: not its spoke role, not an administrator allowed everything',
+    async (action, type) => {
+      const arn = vaultSnapshot(type);
+      const ctx = resourceTags(arn, copyTags);
+      const spoke = await simulate(
+        workloadBackup.arn,
+        workloadBackup.policy,
+        { action, resource: arn, context: ctx, label: action },
+        WORKLOAD,
+        REGION,
+      );
+      const admin = await simulate(
+        `arn:aws:iam::${WORKLOAD}:role/admin`,
+        EVERYTHING,
+        { action, resource: arn, context: ctx, label: action },
+        WORKLOAD,
+        REGION,
+      );
+      expect(spoke.decision).not.toBe('Allowed');
+      expect(admin.decision).not.toBe('Allowed');
+    },
+  );
+
+  it('can still act on its own snapshots with the same administrator policy (the denial is the account boundary)', async () => {
+    const own = `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:steward-orders-db-202601150300-sched`;
+    const v = await simulate(
+      `arn:aws:iam::${WORKLOAD}:role/admin`,
+      EVERYTHING,
+      { action: 'rds:DeleteDBSnapshot', resource: own, context: {}, label: 'own' },
+      WORKLOAD,
+      REGION,
+    );
+    expect(v.decision).toBe('Allowed');
+  });
+});
+
+describe('sharing with the vault', () => {
+  const source = (account: string, type = 'snapshot') =>
+    `arn:aws:rds:${REGION}:${account}:${type}:steward-orders-db-202601150300-sched`;
+  const share = (
+    role: RoleUnderTest,
+    account: string,
+    action: string,
+    type: string,
+    tags: Record<string, string>,
+  ) =>
+    simulate(
+      role.arn,
+      role.policy,
+      {
+        action,
+        resource: source(account, type),
+        context: resourceTags(source(account, type), tags),
+        label: action,
+      },
+      account,
+      REGION,
+    );
+
+  it.each([
+    ['rds:ModifyDBSnapshotAttribute', 'snapshot'],
+    ['rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+  ])('lets the hub and spoke backup roles %s on steward snapshots only', async (action, type) => {
+    const hub = hubRoles.get('backup')!;
+    expect((await share(hub, HUB, action, type, { 'steward:managed': 'true' })).decision).toBe('Allowed');
+    expect(
+      (await share(workloadBackup, WORKLOAD, action, type, { 'steward:managed': 'true' })).decision,
+    ).toBe('Allowed');
+    expect((await share(hub, HUB, action, type, {})).decision).toBe('ImplicitlyDenied');
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { vaultCopyId, vaultCopyTags } from '../../../shared/fleet/vault.js';
+import type { Snapshot } from '../../../shared/model.js';
+import { planVaultRetention, runVaultRetention } from '../../../shared/retention/vault.js';
+import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
+
+const VAULT = '999999999999';
+const REGION = 'eu-west-1';
+const NOW = new Date('2026-03-01T12:00:00Z');
+const limits = { floor: 100, dueMultiple: 2, safetyCap: 2000 };
+// One daily, at least one: everything but each group's newest copy expires.
+const policy = {
+  name: 'vault',
+  policy: parseConfig(
+    {
+      stage: 'x',
+      region: REGION,
+      retention: { policies: { standard: {}, vault: { daily: 1, keepAtLeast: 1 } } },
+    },
+    'x',
+  ).retention.policies.vault!,
+};
+
+/** The vault's copy of `account`'s snapshot of `db` taken on January `day` (copied on March 1st). */
+const copy = (account: string, db: string, day: number, over: Partial<Snapshot> = {}): Snapshot => {
+  const source = `steward-${db}-202601${String(day).padStart(2, '0')}0300-sched`;
+  const id = vaultCopyId(account, source);
+  return {
+    kind: 'rds-instance',
+    id,
+    arn: `arn:aws:rds:${REGION}:${VAULT}:snapshot:${id}`,
+    region: REGION,
+    sourceId: db,
+    createdAt: '2026-03-01T00:00:00.000Z',
+    status: 'available',
+    type: 'manual',
+    tags: vaultCopyTags({
+      sourceAccount: account,
+      sourceRegion: REGION,
+      sourceArn: `arn:aws:rds:${REGION}:${account}:snapshot:${source}`,
+      db,
+      policy: 'daily',
+      dataTime: `2026-01-${String(day).padStart(2, '0')}T03:05:00.000Z`,
+    }),
+    ...over,
+  };
+};
+
+describe('planVaultRetention', () => {
+  it('expires by the data time, per source account and database', () => {
+    // Prepare: two accounts with a same-named database, two copies each.
+    const snaps = [
+      copy('222222222222', 'orders', 14),
+      copy('222222222222', 'orders', 15),
+      copy('333333333333', 'orders', 13),
+      copy('333333333333', 'orders', 14),
+    ];
+    // Act
+    const { plan } = planVaultRetention(snaps, policy, NOW, limits);
+    // Assert: each account keeps its own newest (data time, not the copies' common create time).
+    expect(plan.delete.map((s) => s.id).sort()).toEqual([snaps[0]!.id, snaps[2]!.id].sort());
+    expect(plan.delete[0]!.sourceId).toBe('orders');
+  });
+
+  it('never judges what the vault did not copy, and keeps a held copy', () => {
+    const foreign = { ...copy('222222222222', 'orders', 10), tags: { 'steward:managed': 'true' } };
+    const handMade = { ...copy('222222222222', 'orders', 11), tags: {} };
+    const held = copy('222222222222', 'orders', 12, {});
+    held.tags = { ...held.tags, 'steward:hold': 'audit' };
+    const snaps = [foreign, handMade, held, copy('222222222222', 'orders', 15)];
+    const { plan, ignored } = planVaultRetention(snaps, policy, NOW, limits);
+    expect(plan.delete).toEqual([]);
+    expect(ignored).toBe(2);
+  });
+});
+
+describe('runVaultRetention', () => {
+  it('deletes the expired copies, and in a dry run only plans them', async () => {
+    const snaps = [copy('222222222222', 'orders', 14), copy('222222222222', 'orders', 15)];
+    const store = fakeSnapshotStore(REGION, snaps);
+    const dry = await runVaultRetention({ store, policy, limits, now: () => NOW }, true);
+    expect(dry.outcomes).toEqual([
+      { resource: snaps[0]!.id, action: 'expire-vault-copy', status: 'planned' },
+    ]);
+    expect(store.snapshots).toHaveLength(2);
+    const r = await runVaultRetention({ store, policy, limits, now: () => NOW }, false);
+    expect(r.outcomes).toEqual([{ resource: snaps[0]!.id, action: 'expire-vault-copy', status: 'done' }]);
+    expect(store.snapshots.map((s) => s.id)).toEqual([snaps[1]!.id]);
+  });
+
+  it('reports a failed delete and still deletes the others', async () => {
+    const snaps = [
+      copy('222222222222', 'a', 14),
+      copy('222222222222', 'a', 15),
+      copy('222222222222', 'b', 14),
+      copy('222222222222', 'b', 15),
+    ];
+    const store = fakeSnapshotStore(REGION, snaps);
+    store.failRemove.set(snaps[0]!.id, new Error('AccessDenied'));
+    const r = await runVaultRetention({ store, policy, limits, now: () => NOW }, false);
+    expect(r.outcomes.map((o) => `${o.resource} ${o.status}`).sort()).toEqual(
+      [`${snaps[0]!.id} failed`, `${snaps[2]!.id} done`].sort(),
+    );
+  });
+});
