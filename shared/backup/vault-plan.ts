@@ -78,12 +78,15 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
       s.tags[Tag.policy] !== ADHOC_POLICY &&
       policies.has(s.tags[Tag.policy] ?? ''),
   );
+  // ElastiCache cannot reach the vault: it has no cross-account snapshot copy, and its export (CopySnapshot
+  // with TargetBucket) refuses a bucket the exporting account does not own ("The S3 bucket %s is not owned by
+  // the authenticated user", ElastiCache API Reference, CopySnapshot errors).
   const caches = ours.filter((s) => s.kind === 'elasticache');
   if (caches.length)
     skipped.push({
       resource: `elasticache ${i.account} ${i.region}`,
       reason: 'unsupported',
-      detail: `${caches.length} ElastiCache backups are not copied into the vault: ElastiCache has no cross-account copy, and exporting to a vault-owned bucket is not supported`,
+      detail: `${caches.length} ElastiCache backups are not copied into the vault: unsupported (ElastiCache has no cross-account copy, and exports only to a bucket of its own account)`,
     });
 
   // The vault's copies of this account-region, by source ARN; and every copy in flight (the region's limit).
