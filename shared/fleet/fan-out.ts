@@ -207,10 +207,11 @@ const jsonOf = (s: string | undefined): unknown => {
   }
 };
 
-/** The `target` of a child's input (Input is the child execution's input: the capability event + target). */
+/** The `target` of a child's input. */
 const targetOf = (c: ChildExecution): Pick<TargetResult, 'account' | 'region' | 'index'> => {
-  const input = jsonOf(c.Input) as { target?: unknown } | undefined;
-  const t = FanOutTarget.safeParse(input?.target);
+  // The child's input is the Map's ItemSelector output, { event, item: { target } }.
+  const input = jsonOf(c.Input) as { item?: { target?: unknown } } | undefined;
+  const t = FanOutTarget.safeParse(input?.item?.target);
   return t.success
     ? { account: t.data.account, region: t.data.region, index: t.data.index }
     : { account: 'unknown', region: 'unknown' };

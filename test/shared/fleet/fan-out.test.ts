@@ -128,7 +128,7 @@ describe('targetRunReports', () => {
 
 const child = (target: object, status: string, extra: Partial<ChildExecution> = {}): ChildExecution => ({
   ExecutionArn: 'arn:aws:states:eu-west-1:111111111111:execution:x:1',
-  Input: JSON.stringify({ event: { action: 'retention' }, item: { target }, target }),
+  Input: JSON.stringify({ event: { action: 'retention' }, item: { target } }),
   Status: status,
   ...extra,
 });
