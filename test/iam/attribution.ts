@@ -158,10 +158,7 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * Adapters no function's handler imports yet, with the reason. Their calls belong to no role, so the suite
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
-export const UNWIRED: Record<string, string> = {
-  'shared/aws/target-credentials.ts#targetCredentials':
-    'the fleet fan-out will assume spoke roles with it; until then no function role sends AssumeRole, and the spoke trust policy is simulated on its own (test/iam/fleet.test.ts)',
-};
+export const UNWIRED: Record<string, string> = {};
 
 /** The function whose handler appears in the call's frames, if any (handler and end-to-end tests). */
 export const handlerOf = (call: RecordedCall): string | undefined =>
