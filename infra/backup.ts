@@ -26,6 +26,7 @@ import type { StateTable } from './state-table.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
+import { FleetFanOut } from './fan-out.js';
 import type { EstateScope, Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -79,6 +80,8 @@ export class Backup extends Construct {
   readonly function: StewardFunction;
   /** One per copying policy: the worst database's DR lag is over the policy's objective. */
   readonly drLagAlarms: Alarm[] = [];
+  /** A stage with spokes: the scheduled runs fan out over the targets (a Distributed Map). */
+  readonly fanOut?: FleetFanOut;
 
   constructor(scope: Construct, id: string, props: BackupProps) {
     super(scope, id);
@@ -95,7 +98,8 @@ export class Backup extends Construct {
       description: `steward ${config.stage}: scheduled and ad-hoc snapshots, DR copies, pre-maintenance snapshots`,
       timeout: Duration.minutes(5),
       // One run at a time: two overlapping reconciles would each start copies up to the in-flight limit.
-      reservedConcurrency: 1,
+      // A fleet runs one child per target at once, up to fleet.maxConcurrency (each in its own account-region).
+      reservedConcurrency: fleet && config.fleet ? config.fleet.maxConcurrency : 1,
       regions: copiesToDr ? [config.region, config.dr.region] : [config.region],
       // The DR key's policy (often in another account) and the spoke roles' trust name this role: give it a
       // name known at synth.
@@ -112,8 +116,22 @@ export class Backup extends Construct {
       DATABASE_EVENTS,
     );
 
+    // With spokes, each schedule starts a cycle over the targets instead of invoking the function.
+    const fanOut =
+      fleet && props.reports
+        ? new FleetFanOut(this, 'Fleet', {
+            config,
+            capability: 'backup',
+            function: fn,
+            reports: props.reports,
+            scheduleGroup: props.scheduleGroup,
+            removalPolicy: props.removalPolicy,
+          })
+        : undefined;
+    if (fanOut) this.fanOut = fanOut;
+    const scheduler = fanOut ?? fn;
     for (const [name, policy] of policies) {
-      fn.addSchedule(`Schedule${constructId(name)}`, {
+      scheduler.addSchedule(`Schedule${constructId(name)}`, {
         name: `backup-${name}`,
         description: `Backup policy "${name}" (${policy.kinds.join(', ')})`,
         expression: policy.schedule,
@@ -124,7 +142,7 @@ export class Backup extends Construct {
 
     const copying = policies.filter(([, p]) => p.copyToDr);
     if (copying.length) {
-      fn.addSchedule('ScheduleCopies', {
+      scheduler.addSchedule('ScheduleCopies', {
         name: 'backup-copies',
         description:
           'Safety net: follow the DR copies in flight (Aurora sends no event), list all once a day',

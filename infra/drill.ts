@@ -50,7 +50,12 @@ import { awsArn, constructId } from './arns.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import type { Reports } from './reports.js';
 import type { StateTable } from './state-table.js';
-import { allowKeysViaRds, type CapabilityProps, StewardFunction } from './steward-function.js';
+import {
+  allowKeysViaRds,
+  type CapabilityProps,
+  LAMBDA_SERVICE_ERRORS,
+  StewardFunction,
+} from './steward-function.js';
 
 /**
  * State names of the drill state machine. The local runner, the sandbox and the tasks rely on them:
@@ -86,15 +91,6 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
-
-/** Error names Lambda's Invoke API raises for transient service trouble (what `retryOnServiceExceptions` retries, plus throttling). */
-const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.ClientExecutionTimeoutException',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-];
 
 const POSTGRES = Port.tcp(5432);
 const HTTPS = Port.tcp(443);

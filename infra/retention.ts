@@ -12,6 +12,7 @@ import { Tag } from '../shared/tags.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
+import { FleetFanOut } from './fan-out.js';
 import { awsArn } from './arns.js';
 import type { StateTable } from './state-table.js';
 import type { Grantee } from './permission.js';
@@ -29,6 +30,8 @@ export interface RetentionProps extends CapabilityProps {
 
 export class Retention extends Construct {
   readonly function: StewardFunction;
+  /** A stage with spokes: the scheduled sweep fans out over the targets (a Distributed Map). */
+  readonly fanOut?: FleetFanOut;
 
   constructor(scope: Construct, id: string, props: RetentionProps) {
     super(scope, id);
@@ -50,8 +53,9 @@ export class Retention extends Construct {
         keyof z.input<typeof BaseEnv>
       >,
       // One run at a time, and the day's budget in the state table: together they bound a day's deletions
-      // whatever the retries, redeliveries and manual invokes.
-      reservedConcurrency: 1,
+      // whatever the retries, redeliveries and manual invokes. A fleet runs one child per target at once
+      // (up to fleet.maxConcurrency), each with its own day's budget.
+      reservedConcurrency: fleet && config.fleet ? config.fleet.maxConcurrency : 1,
       // Deletes are granted in the swept regions only (below); the read-only DR region is only listed.
       regions: readRegions,
       // The spoke roles' trust names this role: give it a name known at synth.
@@ -60,7 +64,19 @@ export class Retention extends Construct {
     this.function = fn;
     stateTable.grant(fn, 'RetentionBudget', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [budgetKey('')]);
 
-    fn.addSchedule('Schedule', {
+    const fanOut =
+      fleet && props.reports
+        ? new FleetFanOut(this, 'Fleet', {
+            config,
+            capability: 'retention',
+            function: fn,
+            reports: props.reports,
+            scheduleGroup: props.scheduleGroup,
+            removalPolicy: props.removalPolicy,
+          })
+        : undefined;
+    if (fanOut) this.fanOut = fanOut;
+    (fanOut ?? fn).addSchedule('Schedule', {
       name: 'retention',
       description: `Retention sweep (at most ${config.retention.deletions.safetyCap} deletions per day)`,
       expression: config.retention.schedule,

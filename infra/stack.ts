@@ -73,8 +73,9 @@ export class StewardStack extends Stack {
       scheduleGroupName: `steward-${config.stage}`,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // The audit trail every capability writes to or reads from: built when drills or reports are on.
-    if (config.drill.enabled || config.report.enabled) {
+    // The audit trail every capability writes to or reads from: built when drills or reports are on, and
+    // for a fleet (its cycles' results).
+    if (config.drill.enabled || config.report.enabled || hasSpokes(config)) {
       this.reports = new Reports(this, 'Reports', { config });
     }
     const capability: CapabilityProps = {

@@ -31,6 +31,15 @@ import { parkedMessages } from './parked-messages.js';
 import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
 import type { Reports } from './reports.js';
 
+/** Error names Lambda's Invoke API raises for transient service trouble (what `retryOnServiceExceptions` retries, plus throttling). */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
 /** One name per capability across folder, construct, log `service` and metric dimension. */
 export type Capability = 'backup' | 'retention' | 'drill' | 'cost' | 'scaling' | 'report';
 

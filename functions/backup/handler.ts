@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
 import {
+  type ClientIdentity,
   elastiCacheClient,
   rdsClient,
   s3Client,
@@ -15,11 +16,15 @@ import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
+import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
+import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
 import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
+import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
+import { type FleetWiring, runFleetEvent, targetRunReports } from '../../shared/fleet/child.js';
 import { type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -32,32 +37,50 @@ export type { BackupDeps, BackupResult };
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
   runBackup(parseBackupRequest(event, deps.config.backup, invocation), deps);
 
+/** Where a fan-out child acts: its target, the hub's region (bucket, table), and the role it signs with. */
+export interface TargetWiring {
+  target: FanOutTarget;
+  hubRegion: string;
+  /** Undefined for the hub's own account (its own credentials). */
+  as?: ClientIdentity;
+}
+
 /**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
  * snapshots is wired when the environment names its group, target and role (the deployed function); the
  * full run reports when it names the report bucket; the DR copy queue when it names the state table.
+ * A fan-out child (`at`): the RDS and ElastiCache clients sign with the target's role; the report bucket
+ * and state table stay the hub's; no scheduler (maintenance events are not scheduled runs), and no copy
+ * queue in another account (its keys name no account: its reconcile lists in full).
  */
-export const wire = (base: BaseDeps, env: Record<string, string | undefined> = process.env): BackupDeps => {
+export const wire = (
+  base: BaseDeps,
+  env: Record<string, string | undefined> = process.env,
+  at?: TargetWiring,
+): BackupDeps => {
   const { region, dr } = base.config;
-  const s = BackupSchedulerEnv.safeParse(env);
+  const hubRegion = at?.hubRegion ?? region;
+  const as = at?.as;
+  const s = at ? { success: false as const } : BackupSchedulerEnv.safeParse(env);
   const bucket = RunReportsEnv.safeParse(env).data?.REPORT_BUCKET;
-  const table = CopyQueueEnv.safeParse(env).data?.STATE_TABLE;
-  const rds = rdsClient(region);
-  const cache = elastiCacheClient(region);
-  const drRds = rdsClient(dr.region);
+  const table = as ? undefined : CopyQueueEnv.safeParse(env).data?.STATE_TABLE;
+  const rds = rdsClient(region, undefined, as);
+  const cache = elastiCacheClient(region, undefined, as);
+  const drRds = rdsClient(dr.region, undefined, as);
+  const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache)),
     // The copy is requested in the destination region; the SDK presigns the source-region half.
     dr: awsCopyPort(rdsBackup(dr.region, drRds)),
     snapshots: {
-      primary: awsSnapshotStore(region, rds, cache, taggingClient(region)),
-      dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region)),
+      primary: awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as)),
+      dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region, undefined, as)),
     },
     // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.
     readers: { primary: rdsSnapshotReader(region, rds), dr: rdsSnapshotReader(dr.region, drRds) },
-    ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(region), table) } : {}),
-    ...(bucket ? { reports: s3RunReports(s3Client(region), bucket, region) } : {}),
+    ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
+    ...(reports ? { reports: at ? targetRunReports(reports, at.target) : reports } : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {
@@ -71,12 +94,40 @@ export const wire = (base: BaseDeps, env: Record<string, string | undefined> = p
   };
 };
 
-let deps: BackupDeps | undefined;
+/**
+ * The deployed function's wiring: today's deps once per container; a fan-out child's per target (the
+ * stage config with the target's region and overrides, its role's session cached per container); the
+ * fan-out summary's.
+ */
+export const fleetWiring = (
+  base: () => BaseDeps,
+  env: Record<string, string | undefined> = process.env,
+): FleetWiring<BackupDeps> => {
+  let deps: BackupDeps | undefined;
+  let sessions: ReturnType<typeof fleetSessions> | undefined;
+  return {
+    hub: () => (deps ??= wire(base(), env)),
+    target: async (target) => {
+      const b = base();
+      sessions ??= fleetSessions(b.config.stage, b.config.region, 'backup');
+      const as = await sessions.identity(target);
+      return wire({ ...b, config: targetConfig(b.config, target) }, env, {
+        target,
+        hubRegion: b.config.region,
+        ...(as ? { as } : {}),
+      });
+    },
+    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
+  };
+};
+
+let base: BaseDeps | undefined;
+const wiring = fleetWiring(() => (base ??= wireBase()));
 
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown, context: Context) =>
-    run(event, (deps ??= wire(wireBase())), { requestId: context.awsRequestId }),
+    runFleetEvent(event, wiring, (e, d) => run(e, d, { requestId: context.awsRequestId })),
   );

@@ -1,5 +1,15 @@
 import middy from '@middy/core';
-import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
+import {
+  type ClientIdentity,
+  elastiCacheClient,
+  rdsClient,
+  s3Client,
+  taggingClient,
+} from '../../shared/aws/clients.js';
+import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
+import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
+import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
+import { type FleetWiring, runFleetEvent, targetRunReports } from '../../shared/fleet/child.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
@@ -33,36 +43,89 @@ export interface RetentionDeps extends BaseDeps {
 export const run = async (event: unknown, deps: RetentionDeps): Promise<RetentionResult> =>
   runRetention(deps, parseRetentionRequest(event));
 
+/** Where a fan-out child acts: its target, the hub's region (bucket, table), and the role it signs with. */
+export interface TargetWiring {
+  target: FanOutTarget;
+  hubRegion: string;
+  /** Undefined for the hub's own account (its own credentials). */
+  as?: ClientIdentity;
+}
+
 /**
  * Real deps: one snapshot store per swept region (and the DR region's, read only, when a policy copies
  * there and retention does not sweep it), over the per-region SDK clients; the budget in the state
- * table; the report bucket for the record of what was deleted (when the stage has one).
+ * table; the report bucket for the record of what was deleted (when the stage has one). A fan-out child
+ * (`at`): the stores sign with the target's role; the budget (its own key per account and region), records
+ * and reports stay in the hub.
  */
 export const wire = (
   base: BaseDeps,
   env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(RetentionEnv),
+  at?: TargetWiring,
 ): RetentionDeps => {
+  const as = at?.as;
+  const hubRegion = at?.hubRegion ?? base.config.region;
   const storeIn = (region: string) =>
-    awsSnapshotStore(region, rdsClient(region), elastiCacheClient(region), taggingClient(region));
+    awsSnapshotStore(
+      region,
+      rdsClient(region, undefined, as),
+      elastiCacheClient(region, undefined, as),
+      taggingClient(region, undefined, as),
+    );
   const drOnly = drReadOnlyRegion(base.config);
+  const reports = env.REPORT_BUCKET
+    ? s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion)
+    : undefined;
   return {
     ...base,
     stores: retentionRegions(base.config).map(storeIn),
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
-    budget: dynamoDeletionBudget(stateTableClient(base.config.region), env.STATE_TABLE),
-    ...(env.REPORT_BUCKET
+    budget: dynamoDeletionBudget(
+      stateTableClient(hubRegion),
+      env.STATE_TABLE,
+      at ? `${at.target.account}-${at.target.region}` : undefined,
+    ),
+    ...(env.REPORT_BUCKET && reports
       ? {
-          records: s3RetentionRecorder(s3Client(base.config.region), env.REPORT_BUCKET),
-          reports: s3RunReports(s3Client(base.config.region), env.REPORT_BUCKET, base.config.region),
+          records: s3RetentionRecorder(s3Client(hubRegion), env.REPORT_BUCKET),
+          reports: at ? targetRunReports(reports, at.target) : reports,
         }
       : {}),
   };
 };
 
-let deps: RetentionDeps | undefined;
+/**
+ * The deployed function's wiring: today's deps once per container; a fan-out child's per target (the
+ * stage config with the target's region and overrides, its role's session cached per container); the
+ * fan-out summary's.
+ */
+export const fleetWiring = (
+  base: () => BaseDeps,
+  env: () => Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = () => loadEnv(RetentionEnv),
+): FleetWiring<RetentionDeps> => {
+  let deps: RetentionDeps | undefined;
+  let sessions: ReturnType<typeof fleetSessions> | undefined;
+  return {
+    hub: () => (deps ??= wire(base(), env())),
+    target: async (target) => {
+      const b = base();
+      sessions ??= fleetSessions(b.config.stage, b.config.region, 'retention');
+      const as = await sessions.identity(target);
+      return wire({ ...b, config: targetConfig(b.config, target) }, env(), {
+        target,
+        hubRegion: b.config.region,
+        ...(as ? { as } : {}),
+      });
+    },
+    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
+  };
+};
+
+let base: BaseDeps | undefined;
+const wiring = fleetWiring(() => (base ??= wireBase()));
 
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
+  .handler((event: unknown) => runFleetEvent(event, wiring, run));

@@ -77,30 +77,77 @@ export const paced = <C>(client: C, pacer: Pacer): C => {
   return client;
 };
 
+/**
+ * Whose credentials a client signs with, when not the function's own: a fan-out target's (its role's
+ * provider from target-credentials.ts). `key` names the identity in the client cache (account and role).
+ */
+export interface ClientIdentity {
+  key: string;
+  credentials: () => Promise<{
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+    expiration?: Date;
+  }>;
+}
+
 const cache = new Map<string, unknown>();
-/** One client per service, region and options per container. */
-export const memo = <T>(service: string, region: string, o: ClientOptions | undefined, make: () => T): T => {
-  const key = `${service}:${region}:${JSON.stringify(o ?? {})}`;
+/** One client per service, region, options and identity per container. */
+export const memo = <T>(
+  service: string,
+  region: string,
+  o: ClientOptions | undefined,
+  make: () => T,
+  as?: ClientIdentity,
+): T => {
+  const key = `${service}:${region}:${JSON.stringify(o ?? {})}${as ? `:${as.key}` : ''}`;
   if (!cache.has(key)) cache.set(key, make());
   return cache.get(key) as T;
 };
 
-/** One RDS client per region per container. */
-export const rdsClient = (region: string, o?: ClientOptions): RDSClient =>
-  memo('rds', region, o, () =>
-    paced(new RDSClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
+const signer = (as?: ClientIdentity) => (as ? { credentials: as.credentials } : {});
+
+/** One RDS client per region (and target identity) per container. */
+export const rdsClient = (region: string, o?: ClientOptions, as?: ClientIdentity): RDSClient =>
+  memo(
+    'rds',
+    region,
+    o,
+    () => paced(new RDSClient({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
+    as,
   );
 
 /** One ElastiCache client per region per container. */
-export const elastiCacheClient = (region: string, o?: ClientOptions): ElastiCacheClient =>
-  memo('elasticache', region, o, () =>
-    paced(new ElastiCacheClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
+export const elastiCacheClient = (
+  region: string,
+  o?: ClientOptions,
+  as?: ClientIdentity,
+): ElastiCacheClient =>
+  memo(
+    'elasticache',
+    region,
+    o,
+    () =>
+      paced(new ElastiCacheClient({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
+    as,
   );
 
 /** One Resource Groups Tagging API client per region per container (ElastiCache snapshot tags in bulk). */
-export const taggingClient = (region: string, o?: ClientOptions): ResourceGroupsTaggingAPIClient =>
-  memo('tagging', region, o, () =>
-    paced(new ResourceGroupsTaggingAPIClient({ region, ...adaptive, ...http(o) }), tokenBucket(API_PACE)),
+export const taggingClient = (
+  region: string,
+  o?: ClientOptions,
+  as?: ClientIdentity,
+): ResourceGroupsTaggingAPIClient =>
+  memo(
+    'tagging',
+    region,
+    o,
+    () =>
+      paced(
+        new ResourceGroupsTaggingAPIClient({ region, ...adaptive, ...http(o), ...signer(as) }),
+        tokenBucket(API_PACE),
+      ),
+    as,
   );
 
 /** One SNS client per region per container. */

@@ -4,8 +4,12 @@ import type { DeletionBudget } from '../retention/ports.js';
 import { call } from './call.js';
 import { conditionalWrites } from './conditional-writes.js';
 
-/** Partition key of one UTC day's retention budget. */
-export const budgetKey = (day: string): string => `retention-budget#${day}`;
+/**
+ * Partition key of one UTC day's retention budget; a fan-out target's (`scope`: its account and region)
+ * has its own, so one account's deletions never spend another's.
+ */
+export const budgetKey = (day: string, scope?: string): string =>
+  `retention-budget#${day}${scope ? `#${scope}` : ''}`;
 
 // Optimistic rounds before giving up: each lost round means another run reserved in between.
 const ROUNDS = 8;
@@ -17,12 +21,16 @@ const KEEP_SECONDS = 4 * 86_400;
  * holds `used`. A reservation reads it (strongly consistent) and writes `used + granted` on the condition
  * that `used` is still what it read: of two concurrent runs one wins, the other reads again.
  */
-export const dynamoDeletionBudget = (doc: DynamoDBDocumentClient, table: string): DeletionBudget => {
+export const dynamoDeletionBudget = (
+  doc: DynamoDBDocumentClient,
+  table: string,
+  scope?: string,
+): DeletionBudget => {
   const ttlOf = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + KEEP_SECONDS;
   const writes = conditionalWrites(doc, table);
   return {
     reserve: async (day, wanted, limit) => {
-      const pk = budgetKey(day);
+      const pk = budgetKey(day, scope);
       for (let round = 0; round < ROUNDS; round++) {
         const item = (
           await call('GetItem', `${table} ${pk}`, () =>
@@ -54,7 +62,7 @@ export const dynamoDeletionBudget = (doc: DynamoDBDocumentClient, table: string)
     },
     refund: async (day, n) => {
       if (n <= 0) return;
-      const pk = budgetKey(day);
+      const pk = budgetKey(day, scope);
       // Never below zero: a refund without its reservation (the item expired) changes nothing.
       await writes.update(pk, {
         UpdateExpression: 'SET used = used - :n',

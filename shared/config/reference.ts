@@ -30,7 +30,7 @@ export const KEY_DOCS: Record<string, string> = {
   dashboard:
     'The CloudWatch dashboard `Steward-<stage>` (per function: invocations, errors, duration; snapshots, drills, cost, status). Off by default: a dashboard costs $3 a month beyond the account’s three free ones; `steward status` and the hourly status check show the same state.',
   targets:
-    'Accounts (one, or every account of an organizational unit) and regions steward manages, each with overrides of the stage’s policies and thresholds. Default: the stage’s own account and region. Targets elsewhere need `fleet`; today their spoke stacks synthesize, but the scheduled runs still act on the stage’s own account and region only (README: Fleet).',
+    'Accounts (one, or every account of an organizational unit) and regions steward manages, each with overrides of the stage’s policies and thresholds. Default: the stage’s own account and region. Targets elsewhere need `fleet`: each scheduled backup and retention cycle then fans out to every account-region target (a Step Functions Distributed Map; targets given by OU get their spokes but no child yet; README: Fleet).',
   'targets[].account': 'Account id (quoted); default: the stage’s account.',
   'targets[].organizationalUnit':
     'Every account of this organizational unit (`ou-…`, or the root `r-…`), instead of `account`: the spoke StackSet deploys to it, and to accounts that join it later.',
@@ -75,6 +75,10 @@ export const KEY_DOCS: Record<string, string> = {
     'Retention policy (of `retention.policies`) the vault applies to its own copies, with its own role: a workload account cannot shorten it.',
   'fleet.vault.keyAlias':
     'Alias of the vault key in each vault region. Default: `alias/steward-<stage>-vault`.',
+  'fleet.maxConcurrency':
+    'Targets (account-regions) one scheduled backup or retention cycle works on at once: the Distributed Map’s `MaxConcurrency`, and the reserved concurrency of the backup and retention functions.',
+  'fleet.toleratedFailurePercentage':
+    'Share of a cycle’s targets that may fail before the cycle stops starting the others (the Distributed Map’s `ToleratedFailurePercentage`); failures within it are named in one notification and stop nothing.',
   notifications:
     'The three severity topics (`steward-<stage>-<severity>`) with their email subscriptions, chat channels and the PagerDuty route.',
   'notifications.critical': 'Pager topic: failed backups, failed drills, quota full, critical cost alerts.',

@@ -1108,6 +1108,16 @@ export const FleetConfig = strictObject({
   callAs: z._default(z.enum(['SELF', 'DELEGATED_ADMIN']), 'SELF'),
   /** The cross-account backup vault (off without it). */
   vault: z.optional(VaultConfig),
+  /**
+   * Targets one scheduled cycle works on at once (the Distributed Map's MaxConcurrency, and the reserved
+   * concurrency of the backup and retention functions).
+   */
+  maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(100)), 10),
+  /**
+   * The share of a cycle's targets that may fail before the cycle stops starting the rest (the Distributed
+   * Map's ToleratedFailurePercentage). Failures within it are reported without stopping anything.
+   */
+  toleratedFailurePercentage: z._default(z.number().check(z.minimum(0), z.maximum(100)), 50),
 }).check(
   crossCheck(['organizationId', 'externalId'], (f, ctx) => {
     if (!f.organizationId && !f.externalId)
@@ -1379,16 +1389,18 @@ export type StewardConfigInput = z.input<typeof StewardConfig>;
 export const configWarnings = (c: StewardConfig): { path: (string | number)[]; message: string }[] => {
   const warnings: { path: (string | number)[]; message: string }[] = [];
   c.targets.forEach((t, i) => {
-    const elsewhere =
-      t.organizationalUnit !== undefined ||
-      (t.account !== undefined && t.account !== c.account) ||
-      t.regions.some((r) => r !== c.region);
+    // With a fleet, account targets fan out; only an OU target is still not acted on.
+    const elsewhere = c.fleet
+      ? t.organizationalUnit !== undefined
+      : t.organizationalUnit !== undefined ||
+        (t.account !== undefined && t.account !== c.account) ||
+        t.regions.some((r) => r !== c.region);
     if (elsewhere) {
       const who = t.organizationalUnit ?? t.account ?? 'this account';
       warnings.push({
         path: ['targets', i],
         message: c.fleet
-          ? `${who} ${t.regions.join(', ')}: its spoke (roles and event forwarding) synthesizes, but the scheduled runs still act on the stage's own account and region, ${c.region}, until the fleet fan-out lands`
+          ? `${who} ${t.regions.join(', ')}: its spokes deploy as a StackSet, but the scheduled backup and retention cycles fan out to accounts listed by id only (Organizations lists an OU's accounts; steward does not read it yet): add a target per account to manage them`
           : `${who} ${t.regions.join(', ')}: validated, but not yet managed (steward acts on its own account and region, ${c.region}, until multi-account fleets land)`,
       });
     }

@@ -159,8 +159,6 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
 export const UNWIRED: Record<string, string> = {
-  'shared/aws/target-credentials.ts#targetCredentials':
-    'the fleet fan-out will assume spoke roles with it; until then no function role sends AssumeRole, and the spoke trust policy is simulated on its own (test/iam/fleet.test.ts)',
   'shared/aws/vault.ts#rdsVaultShares':
     'the backup vault copy flow (shared/backup/vault.ts) is not wired into a handler yet; its share and unshare grants are simulated on their own (test/iam/vault.test.ts)',
   'shared/aws/vault.ts#rdsVaultStore':

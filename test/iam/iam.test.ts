@@ -12,6 +12,7 @@ import {
   rolesFor,
   UNWIRED,
 } from './attribution.js';
+import { FLEET_CONFIG } from '../support/fleet.js';
 import { fullConfig } from './full-config.js';
 import { stateMachinesLoggingData, unguardedServicePrincipals } from './guards.js';
 import { lintPolicy } from './lint.js';
@@ -136,7 +137,12 @@ const describeVerdict = (r: IamRequest, v: Verdict) =>
 
 beforeAll(() => {
   calls = loadCalls();
-  deployments = [...exampleStages.map((s) => synthesize(s, exampleInput(s))), synthesize('full', fullConfig)];
+  deployments = [
+    ...exampleStages.map((s) => synthesize(s, exampleInput(s))),
+    synthesize('full', fullConfig),
+    // A hub with spokes: the fan-out's AssumeRole and its summary's reads are simulated here.
+    synthesize('fleet', FLEET_CONFIG, FLEET_CONFIG.account),
+  ];
   for (const fn of functionNames()) adapters.set(fn, adaptersOf(fn));
 });
 

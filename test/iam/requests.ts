@@ -7,6 +7,8 @@ import type { NamedRule } from '../../shared/scaling/model.js';
 import { namedRules } from '../../shared/scaling/request.js';
 import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
+import { fanOutTargets } from '../../shared/fleet/fan-out.js';
+import { FLEET_CAPABILITIES, type FleetCapability, hasSpokes } from '../../shared/fleet/targets.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { type Deployment, type PolicyDocument, resolver } from './template.js';
@@ -215,6 +217,27 @@ const passRoles = (c: RecordedCall): IamRequest[] =>
   Object.entries(input(c))
     .filter(([k, v]) => /RoleArn$/i.test(k) && typeof v === 'string')
     .map(([k, v]) => req('iam:PassRole', v as string, {}, `${c.command} → iam:PassRole (${k})`));
+
+/** Where the fan-out's Map Runs export their children's results (infra/fan-out.ts). */
+const FLEET_RESULTS = 'fleet/';
+const isFleetCapability = (role: string): role is FleetCapability =>
+  (FLEET_CAPABILITIES as readonly string[]).includes(role);
+
+const getObject = (d: Deployment, key: string): IamRequest[] => [
+  req(
+    's3:GetObject',
+    `arn:${d.partition}:s3:::${reportBucket(d)}/${key}`,
+    {},
+    `GetObject (${key.split('/')[0]}/)`,
+  ),
+  // A missing key is a 404 (NoSuchKey, which the code treats as "no baseline yet") only with ListBucket.
+  req(
+    's3:ListBucket',
+    `arn:${d.partition}:s3:::${reportBucket(d)}`,
+    {},
+    'GetObject → s3:ListBucket (404 for a missing key)',
+  ),
+];
 
 const BINDERS: Record<string, Binder> = {
   // ------------------------------------------------------------------ RDS reads
@@ -701,21 +724,15 @@ const BINDERS: Record<string, Binder> = {
       `PutObject (${str(c, 'Key')?.split('/')[0]}/)`,
     ),
   ],
-  'S3Client:GetObject': (c, d) => [
-    req(
-      's3:GetObject',
-      `arn:${d.partition}:s3:::${reportBucket(d)}/${str(c, 'Key')}`,
-      {},
-      `GetObject (${str(c, 'Key')?.split('/')[0]}/)`,
-    ),
-    // A missing key is a 404 (NoSuchKey, which the code treats as "no baseline yet") only with ListBucket.
-    req(
-      's3:ListBucket',
-      `arn:${d.partition}:s3:::${reportBucket(d)}`,
-      {},
-      'GetObject → s3:ListBucket (404 for a missing key)',
-    ),
-  ],
+  'S3Client:GetObject': (c, d, role) => {
+    const key = str(c, 'Key') ?? '';
+    // A fan-out's summary reads its own capability's Map Run export: only a stage with spokes has one.
+    if (key.startsWith(FLEET_RESULTS)) {
+      if (!hasSpokes(d.config) || !isFleetCapability(role)) return [];
+      return getObject(d, `${FLEET_RESULTS}${role}/${key.split('/').slice(2).join('/')}`);
+    }
+    return getObject(d, key);
+  },
   'S3Client:ListObjectsV2': (c, d) => [
     req(
       's3:ListBucket',
@@ -944,20 +961,23 @@ const BINDERS: Record<string, Binder> = {
   },
   // A fleet role assumes a target's spoke role (shared/aws/target-credentials.ts): the spoke's trust policy
   // decides, with the external id when the fleet uses one.
-  'STSClient:AssumeRole': (c) => {
-    const role = str(c, 'RoleArn');
-    const externalId = str(c, 'ExternalId');
-    return role
-      ? [
-          req(
-            'sts:AssumeRole',
-            role,
-            externalId ? { 'sts:ExternalId': externalId } : {},
-            'AssumeRole (a target role)',
-          ),
-        ]
-      : [];
-  },
+  // The role names accounts the test made up: the deployment's own spoke roles of the function's capability
+  // stand for it (fanOutTargets, what the state machine hands the children). A stage without spokes sends none.
+  'STSClient:AssumeRole': (c, d, role) =>
+    hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
+      ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
+          t.roleArn
+            ? [
+                req(
+                  'sts:AssumeRole',
+                  t.roleArn,
+                  t.externalId ? { 'sts:ExternalId': t.externalId } : {},
+                  `AssumeRole (target ${t.account} ${t.region})`,
+                ),
+              ]
+            : [],
+        )
+      : [],
   'SNSClient:Publish': (c, d) => {
     const severity = /(critical|warning|info)$/.exec(str(c, 'TopicArn') ?? '')?.[1] ?? 'warning';
     const topic = `arn:${d.partition}:sns:${d.region}:${d.account}:steward-${d.config.stage}-${severity}`;
@@ -1169,7 +1189,9 @@ export const requestsFor = (
 ): IamRequest[] => {
   const bind = binderFor(c);
   if (!bind) throw new Error(`no IAM mapping for ${c.client} ${c.command}`);
-  return [...bind(c, d, role, drKeyPolicy), ...(c.command.startsWith('Copy') ? [] : passRoles(c))];
+  // AssumeRole's RoleArn is the role assumed, not one passed to a service.
+  const passes = c.command.startsWith('Copy') || c.command === 'AssumeRole' ? [] : passRoles(c);
+  return [...bind(c, d, role, drKeyPolicy), ...passes];
 };
 
 /**

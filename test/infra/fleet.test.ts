@@ -159,7 +159,7 @@ describe('the spoke', () => {
   it("carries the hub function's own estate statements and guards, built by the same code", () => {
     // Prepare: the hub's statements that act on the estate, not on the hub's own resources
     const hubOnly =
-      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|Logs|Xray|^Allow $/;
+      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Logs|Xray|^Allow $/;
     // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue)
     const estate = (sids: string[]) =>
       sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));

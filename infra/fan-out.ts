@@ -1,0 +1,220 @@
+import { Duration, type RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  type IScheduleGroup,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import {
+  type CfnStateMachine,
+  DefinitionBody,
+  DistributedMap,
+  JsonPath,
+  LogLevel,
+  Pass,
+  ResultWriterV2,
+  StateMachine,
+  StateMachineType,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { StewardConfig } from '../shared/config/schema.js';
+import { fanOutTargets } from '../shared/fleet/fan-out.js';
+import type { FleetCapability } from '../shared/fleet/targets.js';
+import { acknowledge, wildcardFindings } from './nag.js';
+import type { Reports } from './reports.js';
+import { LAMBDA_SERVICE_ERRORS, type ScheduleOptions, type StewardFunction } from './steward-function.js';
+
+/** Where the Map Runs of a capability export their children's results in the report bucket. */
+export const fanOutResultsPrefix = (capability: FleetCapability): string => `fleet/${capability}/`;
+
+/** `steward-<stage>-<capability>-fleet`: the state machine of one capability's scheduled cycles. */
+export const fanOutStateMachineName = (stage: string, capability: FleetCapability): string =>
+  `steward-${stage}-${capability}-fleet`;
+
+/** State names of the fan-out (the local run and the tests name them). */
+export const FanOutStates = {
+  targets: 'Targets',
+  map: 'EachTarget',
+  child: 'RunTarget',
+  summarise: 'Summarise',
+  summariseFailedRun: 'SummariseFailedRun',
+} as const;
+
+export interface FleetFanOutProps {
+  config: StewardConfig;
+  capability: FleetCapability;
+  /** The capability's function: each child invokes it with the scheduled event and its target. */
+  function: StewardFunction;
+  /** The Map Run exports its children's results here (the report bucket, same account and region). */
+  reports: Reports;
+  scheduleGroup: IScheduleGroup;
+  removalPolicy: RemovalPolicy;
+}
+
+const lambdaRetry = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+};
+
+/**
+ * One capability's scheduled cycle over the fleet: a Step Functions Distributed Map over the config's
+ * account-region targets (one STANDARD child execution each, at most `fleet.maxConcurrency` at once, the
+ * Map Run failing only past `fleet.toleratedFailurePercentage`), each child invoking today's function with
+ * the scheduled event plus `target`; the children's results exported to the report bucket (ResultWriter),
+ * then the function's summary names every target that failed in one notification.
+ */
+export class FleetFanOut extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly targets: number;
+  private schedulerRole?: Role;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FleetFanOutProps,
+  ) {
+    super(scope, id);
+    const { config, capability, function: fn, reports } = props;
+    const fleet = config.fleet;
+    if (!fleet) throw new Error('a fan-out needs the fleet section');
+    const stack = Stack.of(this);
+    const items = fanOutTargets(config, capability, stack.partition).map((target) => ({ target }));
+    this.targets = items.length;
+    const name = fanOutStateMachineName(config.stage, capability);
+
+    // The execution input is the capability's scheduled event as the schedule sends it; the targets come
+    // from config at synth.
+    const targets = new Pass(this, FanOutStates.targets, {
+      stateName: FanOutStates.targets,
+      comment: `The ${items.length} account-region targets of the config`,
+      parameters: { 'event.$': '$', targets: items },
+    });
+    const invokeTimeout = (fn.fn.timeout ?? Duration.minutes(5)).plus(Duration.minutes(1));
+    const child = new LambdaInvoke(this, FanOutStates.child, {
+      stateName: FanOutStates.child,
+      comment: 'Today\'s run in one target: the scheduled event plus "target"',
+      lambdaFunction: fn.fn,
+      payload: TaskInput.fromJsonPathAt(
+        JsonPath.jsonMerge(JsonPath.objectAt('$.event'), JsonPath.objectAt('$.item')),
+      ),
+      // The child's output stays small (a child's is at most 256 KiB): its full report is in the bucket.
+      resultSelector: { 'statusCode.$': '$.StatusCode' },
+      resultPath: '$.result',
+      taskTimeout: Timeout.duration(invokeTimeout),
+      retryOnServiceExceptions: false,
+    }).addRetry(lambdaRetry);
+
+    const map = new DistributedMap(this, FanOutStates.map, {
+      stateName: FanOutStates.map,
+      comment: 'One child execution per account-region target',
+      itemsPath: '$.targets',
+      itemSelector: { 'event.$': '$.event', 'item.$': '$$.Map.Item.Value' },
+      maxConcurrency: fleet.maxConcurrency,
+      toleratedFailurePercentage: fleet.toleratedFailurePercentage,
+      mapExecutionType: StateMachineType.STANDARD,
+      label: `${capability}Targets`,
+      resultWriterV2: new ResultWriterV2({ bucket: reports.bucket, prefix: fanOutResultsPrefix(capability) }),
+      resultPath: '$.results',
+    });
+    map.itemProcessor(child);
+
+    const summary = (stateName: string, extra: Record<string, unknown>) =>
+      new LambdaInvoke(this, stateName, {
+        stateName,
+        lambdaFunction: fn.fn,
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({
+          action: 'fan-out-summary',
+          capability,
+          targets: items.length,
+          event: JsonPath.objectAt('$.event'),
+          ...extra,
+        }),
+        taskTimeout: Timeout.duration(invokeTimeout),
+        retryOnServiceExceptions: false,
+      }).addRetry(lambdaRetry);
+    const summarise = summary(FanOutStates.summarise, { results: JsonPath.objectAt('$.results') });
+    const failedRun = summary(FanOutStates.summariseFailedRun, { error: JsonPath.objectAt('$.error') });
+    map.addCatch(failedRun, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const logGroup = new LogGroup(this, 'LogGroup', {
+      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy under its size limit.
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: StateMachineType.STANDARD,
+      comment: `steward ${config.stage} ${capability}: one scheduled cycle over the fleet's targets`,
+      definitionBody: DefinitionBody.fromChainable(targets.next(map).next(summarise)),
+      // Every target at the pace of maxConcurrency, each within its invoke timeout, and the summary.
+      timeout: invokeTimeout
+        .plus(Duration.minutes(5))
+        .plus(Duration.seconds(invokeTimeout.toSeconds() * Math.ceil(items.length / fleet.maxConcurrency))),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: false },
+    });
+    (this.stateMachine.node.defaultChild as CfnStateMachine).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
+    fn.fn.grantInvoke(this.stateMachine);
+    // The summary reads the Map Run's export (manifest and result files) under the capability's prefix.
+    reports.grantRead(fn, `ReadFleetResults${capability === 'backup' ? 'Backup' : 'Retention'}`, [
+      fanOutResultsPrefix(capability),
+    ]);
+    this.acknowledgeRole();
+  }
+
+  /** Start a cycle on a schedule with the capability's scheduled event (the input a Lambda schedule sends). */
+  addSchedule(id: string, o: ScheduleOptions): Schedule {
+    const { config, scheduleGroup, function: fn } = this.props;
+    this.schedulerRole ??= new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `EventBridge Scheduler starts steward ${config.stage} ${this.props.capability} fleet cycles`,
+    });
+    return new Schedule(this, id, {
+      scheduleName: `steward-${config.stage}-${o.name}`,
+      scheduleGroup,
+      description: o.description,
+      schedule: ScheduleExpression.expression(o.expression, TimeZone.of(o.timezone ?? 'UTC')),
+      target: new StepFunctionsStartExecution(this.stateMachine, {
+        input: ScheduleTargetInput.fromObject(o.input),
+        role: this.schedulerRole,
+        deadLetterQueue: fn.failureQueue,
+        // A late cycle is still correct (the input carries the scheduled time).
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(2),
+      }),
+    });
+  }
+
+  /** What CDK grants the state machine role, and why each wildcard is needed. */
+  private acknowledgeRole(): void {
+    const role = this.stateMachine.role;
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions needs logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups ' +
+        '(vended log delivery) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling*; none supports ' +
+        'resource-level permissions.',
+    );
+    for (const f of wildcardFindings(this, [], [`${this.props.function.fn.functionArn}:*`])) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[${f}]`,
+        `Each child invokes ${this.props.function.shortName}, any version or alias of it; the wildcard is the qualifier only.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,284 @@
+import * as z from '../zod.js';
+import { AccountId, Region, type StewardConfig } from '../config/schema.js';
+import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
+import {
+  expandTargets,
+  type FleetCapability,
+  isHub,
+  type TargetRef,
+  targetPolicies,
+  targetRoleArn,
+} from './targets.js';
+
+// The fan-out's pure half: which children a scheduled cycle starts, what each child's event carries, the
+// stage config a child runs with, and what the parent's summary says. No SDK, no environment.
+
+/**
+ * The target of one child of a fan-out: `target` in the capability's scheduled event. `index` is the
+ * position in config `targets` (its overrides); without `roleArn` the target is the hub's own account,
+ * reached with the function's own credentials.
+ */
+export const FanOutTarget = z.strictObject({
+  index: z.int().check(z.minimum(0)),
+  account: AccountId,
+  region: Region,
+  roleArn: z.optional(
+    z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
+  ),
+  externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224))),
+});
+export type FanOutTarget = z.infer<typeof FanOutTarget>;
+
+/**
+ * Split a handler event into the capability's own event and its fan-out target. An event without `target`
+ * is returned as it came (the handler behaves as it always did); a malformed target is an EventShapeError
+ * naming the field, before anything is called.
+ */
+export const splitTarget = (raw: unknown): { event: unknown; target?: FanOutTarget } => {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('target' in raw))
+    return { event: raw };
+  const { target, ...event } = raw as Record<string, unknown>;
+  const r = FanOutTarget.safeParse(target);
+  if (!r.success)
+    throw new EventShapeError(
+      'Invalid fan-out target',
+      formatIssues(r.error.issues).map((i) => `target.${i}`),
+    );
+  return { event, target: r.data };
+};
+
+/**
+ * The children of one scheduled cycle of `capability`: every account-region of the config's targets, in
+ * config order, each with the role the hub assumes there (none for the hub's own account and region).
+ * Targets given by organizational unit are left out: their accounts are known only to Organizations, so
+ * they get their spokes (the StackSet) but no child until they are listed by account.
+ */
+export const fanOutTargets = (
+  c: StewardConfig,
+  capability: FleetCapability,
+  partition = 'aws',
+): FanOutTarget[] =>
+  expandTargets(c).flatMap((t): FanOutTarget[] => {
+    const account = t.account ?? c.account;
+    if (t.organizationalUnit !== undefined || account === undefined) return [];
+    const own: TargetRef & { account: string } = { ...t, account };
+    if (isHub(c, own) && t.role === undefined) return [{ index: t.index, account, region: t.region }];
+    return [
+      {
+        index: t.index,
+        account,
+        region: t.region,
+        roleArn: targetRoleArn(c, own, capability, partition),
+        ...(c.fleet?.externalId ? { externalId: c.fleet.externalId } : {}),
+      },
+    ];
+  });
+
+/** Targets of the config given by organizational unit: they have spokes but no fan-out child. */
+export const organizationalUnitTargets = (c: StewardConfig): TargetRef[] =>
+  expandTargets(c).filter((t) => t.organizationalUnit !== undefined);
+
+/**
+ * The stage config one child runs with: the target's region (and account), and the stage's policies and
+ * thresholds with the target's overrides. Today's backup and retention code reads everything from it.
+ */
+export const targetConfig = (
+  c: StewardConfig,
+  t: Pick<FanOutTarget, 'index' | 'account' | 'region'>,
+): StewardConfig => {
+  const p = targetPolicies(c, t);
+  return {
+    ...c,
+    account: t.account,
+    region: t.region,
+    backup: { ...c.backup, quotaWarnPercent: p.backup.quotaWarnPercent, policies: p.backup.policies },
+    retention: { ...c.retention, deletions: p.retention.deletions, policies: p.retention.policies },
+  };
+};
+
+/** `<account> <region>`: how messages, keys and errors name a target. */
+export const targetLabel = (t: Pick<FanOutTarget, 'account' | 'region'>): string =>
+  `${t.account} ${t.region}`;
+
+/** Why a target failed, as an operator reads it. */
+export type TargetFailureKind = 'access-denied' | 'region-disabled' | 'throttled' | 'failed';
+
+const KINDS: [TargetFailureKind, RegExp][] = [
+  ['access-denied', /AccessDenied|UnauthorizedOperation|NotAuthorized|InvalidClientTokenId|ExpiredToken/],
+  ['region-disabled', /RegionDisabled|OptInRequired|UnrecognizedClient|AuthFailure/],
+  ['throttled', /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/],
+];
+
+/** Classify an error of a target's run by its code (and message, for errors wrapped by the run). */
+export const targetFailureKind = (e: unknown): TargetFailureKind => {
+  const text = `${errorCode(e)} ${errorMessage(e)}`;
+  return KINDS.find(([, re]) => re.test(text))?.[0] ?? 'failed';
+};
+
+const WHY: Record<TargetFailureKind, string> = {
+  'access-denied': 'access denied (is the spoke deployed there, and does its role trust this hub?)',
+  'region-disabled': 'the region is disabled or not opted in for the account',
+  throttled: 'throttled by AWS after retries',
+  failed: 'the run failed',
+};
+
+/**
+ * One child's run failed: names the account and region first (the fan-out's summary and the Map Run's
+ * console show this message), then why, then the original error (kept as `cause`).
+ */
+export class TargetFailedError extends StewardError {
+  override name = 'TargetFailedError';
+  readonly kind: TargetFailureKind;
+  constructor(
+    readonly target: FanOutTarget,
+    cause: unknown,
+  ) {
+    const kind = targetFailureKind(cause);
+    super(
+      `Target ${targetLabel(target)} (targets[${target.index}]): ${WHY[kind]}: ${clip(`${errorCode(cause)}: ${errorMessage(cause)}`, 900)}`,
+      { cause },
+    );
+    this.kind = kind;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The parent's summary, from the Distributed Map's ResultWriter export.
+
+/**
+ * One child execution as ResultWriter exports it (`SUCCEEDED_<n>.json` / `FAILED_<n>.json`, a JSON array
+ * of these): Input and Output are the execution's JSON as strings; a failed one has Error and Cause.
+ * (AWS Step Functions Developer Guide, "ResultWriter (Map)": results of executions with the same status
+ * go to their own files, listed by `manifest.json`.)
+ */
+export const ChildExecution = z.looseObject({
+  ExecutionArn: z.optional(z.string()),
+  Input: z.optional(z.string()),
+  Output: z.optional(z.string()),
+  Status: z.optional(z.string()),
+  Error: z.optional(z.string()),
+  Cause: z.optional(z.string()),
+});
+export type ChildExecution = z.infer<typeof ChildExecution>;
+
+/** `manifest.json` of one Map Run's export: the result files by status. */
+export const ResultManifest = z.looseObject({
+  DestinationBucket: z.optional(z.string()),
+  MapRunArn: z.optional(z.string()),
+  ResultFiles: z.looseObject({
+    SUCCEEDED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+    FAILED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+    PENDING: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+  }),
+});
+export type ResultManifest = z.infer<typeof ResultManifest>;
+
+/** One target's line in the summary. */
+export interface TargetResult {
+  account: string;
+  region: string;
+  index?: number;
+  status: 'succeeded' | 'failed' | 'pending';
+  /** For a failed child: the error's name and its message (the TargetFailedError names the target). */
+  error?: string;
+}
+
+/** What one scheduled cycle of the fan-out came to. */
+export interface FanOutSummary {
+  capability: FleetCapability;
+  /** Children the cycle was to start (the config's account targets). */
+  targets: number;
+  succeeded: TargetResult[];
+  failed: TargetResult[];
+  /** Children with no result (the Map Run stopped before they ended). */
+  pending: TargetResult[];
+  /** The Map Run failed as a whole (tolerated failures exceeded, a result write failed): its error. */
+  runError?: string;
+  /** Where the children's results are (the manifest's S3 URI), when the Map Run wrote them. */
+  results?: string;
+}
+
+const jsonOf = (s: string | undefined): unknown => {
+  if (s === undefined) return undefined;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The `target` of a child's input. */
+const targetOf = (c: ChildExecution): Pick<TargetResult, 'account' | 'region' | 'index'> => {
+  // The child's input is the Map's ItemSelector output, { event, item: { target } }.
+  const input = jsonOf(c.Input) as { item?: { target?: unknown } } | undefined;
+  const t = FanOutTarget.safeParse(input?.item?.target);
+  return t.success
+    ? { account: t.data.account, region: t.data.region, index: t.data.index }
+    : { account: 'unknown', region: 'unknown' };
+};
+
+/** A child's failure, as the summary prints it: the Lambda error document's type and message when it is one. */
+const failureText = (c: ChildExecution): string => {
+  const doc = jsonOf(c.Cause) as { errorType?: unknown; errorMessage?: unknown } | undefined;
+  const message = typeof doc?.errorMessage === 'string' ? doc.errorMessage : (c.Cause ?? '');
+  const type = typeof doc?.errorType === 'string' ? doc.errorType : (c.Error ?? 'Error');
+  return clip(`${type}: ${message}`, 600);
+};
+
+/** Summarise one cycle from its exported child executions. Pure. */
+export const summariseFanOut = (
+  capability: FleetCapability,
+  targets: number,
+  children: {
+    succeeded: readonly ChildExecution[];
+    failed: readonly ChildExecution[];
+    pending: readonly ChildExecution[];
+  },
+  extra: Pick<FanOutSummary, 'runError' | 'results'> = {},
+): FanOutSummary => {
+  const order = (a: TargetResult, b: TargetResult) =>
+    (a.index ?? Infinity) - (b.index ?? Infinity) ||
+    a.account.localeCompare(b.account) ||
+    a.region.localeCompare(b.region);
+  return {
+    capability,
+    targets,
+    succeeded: children.succeeded.map((c) => ({ ...targetOf(c), status: 'succeeded' as const })).sort(order),
+    failed: children.failed
+      .map((c) => ({ ...targetOf(c), status: 'failed' as const, error: failureText(c) }))
+      .sort(order),
+    pending: children.pending.map((c) => ({ ...targetOf(c), status: 'pending' as const })).sort(order),
+    ...extra,
+  };
+};
+
+/** The summary event the state machine sends after the Map: its results location, or the Map Run's error. */
+export const FanOutSummaryEvent = z.strictObject({
+  action: z.literal('fan-out-summary'),
+  capability: z.enum(['backup', 'retention']),
+  /** Children the cycle started with. */
+  targets: z.int().check(z.minimum(0)),
+  /** The Map state's output: where ResultWriter put the manifest. */
+  results: z.optional(
+    z.looseObject({
+      MapRunArn: z.optional(z.string()),
+      ResultWriterDetails: z.looseObject({ Bucket: z.string(), Key: z.string() }),
+    }),
+  ),
+  /** The Map state's error, when it failed (caught into `error`). */
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  /** The scheduled event of the cycle (for the message). */
+  event: z.optional(z.record(z.string(), z.unknown())),
+});
+export type FanOutSummaryEvent = z.infer<typeof FanOutSummaryEvent>;
+
+/** Whether a handler event is the fan-out's summary. */
+export const isFanOutSummary = (raw: unknown): boolean =>
+  raw !== null && typeof raw === 'object' && (raw as { action?: unknown }).action === 'fan-out-summary';
+
+/** Parse the summary event; throws EventShapeError naming every bad field. */
+export const parseFanOutSummary = (raw: unknown): FanOutSummaryEvent => {
+  const r = FanOutSummaryEvent.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid fan-out summary event', formatIssues(r.error.issues));
+  return r.data;
+};

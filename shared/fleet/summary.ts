@@ -1,0 +1,118 @@
+import type { Severity } from '../config/schema.js';
+import { clip, PartialFailureError } from '../errors.js';
+import { TOP_FAILURES, topLines } from '../notify/budget.js';
+import { sendReported, type Notifier } from '../notify/notifier.js';
+import { logger } from '../observability.js';
+import { throwIfFailed } from '../outcomes.js';
+import {
+  type ChildExecution,
+  type FanOutSummary,
+  type FanOutSummaryEvent,
+  summariseFanOut,
+  type TargetResult,
+} from './fan-out.js';
+
+/** Port: the children of one Map Run, from the export ResultWriter wrote (its manifest's location). */
+export interface MapRunResults {
+  read(
+    bucket: string,
+    manifestKey: string,
+  ): Promise<{
+    succeeded: ChildExecution[];
+    failed: ChildExecution[];
+    pending: ChildExecution[];
+  }>;
+}
+
+export interface FanOutSummaryDeps {
+  notifier: Notifier;
+  results: MapRunResults;
+}
+
+const line = (t: TargetResult) =>
+  `${t.account} ${t.region}${t.index !== undefined ? ` (targets[${t.index}])` : ''}${t.error ? `: ${t.error}` : ''}`;
+
+const what = (e: FanOutSummaryEvent) => {
+  const ev = e.event ?? {};
+  return typeof ev.policy === 'string' ? `${e.capability} "${ev.policy}"` : e.capability;
+};
+
+/**
+ * The parent's report of one scheduled cycle: read the children's results from the Map Run's export, name
+ * every target that failed (account, region and why) in one notification, and end FAILED (after
+ * notifying) when any did, so the execution's status and the alarms on it see it. Every target that
+ * succeeded already reported its own run; a cycle where all succeeded sends nothing more.
+ */
+export const runFanOutSummary = async (
+  e: FanOutSummaryEvent,
+  deps: FanOutSummaryDeps,
+): Promise<FanOutSummary> => {
+  const details = e.results?.ResultWriterDetails;
+  let summary: FanOutSummary;
+  if (details) {
+    const children = await deps.results.read(details.Bucket, details.Key);
+    summary = summariseFanOut(e.capability, e.targets, children, {
+      results: `s3://${details.Bucket}/${details.Key}`,
+    });
+  } else {
+    // The Map Run failed as a whole: too many children failed (ToleratedFailurePercentage), or the
+    // export itself failed. Its error is all the state machine passes on.
+    const error = e.error ?? { Error: 'States.Runtime', Cause: 'the Map state ended without results' };
+    summary = summariseFanOut(
+      e.capability,
+      e.targets,
+      { succeeded: [], failed: [], pending: [] },
+      { runError: clip(`${error.Error ?? 'Error'}: ${error.Cause ?? ''}`, 900) },
+    );
+  }
+  const { failed, pending, runError } = summary;
+  logger.info('fan-out finished', {
+    capability: e.capability,
+    targets: e.targets,
+    succeeded: summary.succeeded.length,
+    failed: failed.length,
+    pending: pending.length,
+    ...(runError ? { runError } : {}),
+  });
+  if (!failed.length && !pending.length && !runError) return summary;
+
+  const severity: Severity = runError || failed.length * 2 >= Math.max(1, e.targets) ? 'critical' : 'warning';
+  const subject = runError
+    ? `Fleet ${what(e)}: the cycle failed over ${e.targets} targets`
+    : `Fleet ${what(e)}: ${failed.length} of ${e.targets} targets failed${pending.length ? `, ${pending.length} unfinished` : ''}`;
+  const outcomes = await sendReported(deps.notifier, {
+    severity,
+    capability: e.capability,
+    subject,
+    lines: [
+      ...(runError ? [`The Map Run failed: ${runError}`] : []),
+      ...topLines(failed, line, 'failed targets', TOP_FAILURES),
+      ...topLines(pending, line, 'unfinished targets'),
+      `${summary.succeeded.length} of ${e.targets} targets succeeded; each reported its own run.`,
+      ...(summary.results ? [`Every child's result: ${summary.results}`] : []),
+    ],
+    nextSteps: [
+      'Access denied: deploy the spoke stack in that account and region, or check its role trusts this hub.',
+      'Region disabled: enable the region for the account, or remove it from targets.',
+    ],
+    data: {
+      capability: e.capability,
+      targets: e.targets,
+      succeeded: summary.succeeded.length,
+      failed: failed.slice(0, TOP_FAILURES),
+      pending: pending.length,
+      runError: runError ?? null,
+      results: summary.results ?? null,
+    },
+  });
+  throwIfFailed(`Fleet ${e.capability} summary`, outcomes);
+  throw new PartialFailureError(
+    `Fleet ${what(e)}`,
+    runError
+      ? [{ resource: `${e.targets} targets`, error: runError }]
+      : [...failed, ...pending].map((t) => ({
+          resource: `${t.account} ${t.region}`,
+          error: t.error ?? 'unfinished',
+        })),
+  );
+};

@@ -1,0 +1,229 @@
+import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fleetWiring, type RetentionDeps } from '../../../functions/retention/handler.js';
+import { fleetWiring as backupFleetWiring } from '../../../functions/backup/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { type FanOutTarget, TargetFailedError } from '../../../shared/fleet/fan-out.js';
+import { runFleetEvent } from '../../../shared/fleet/child.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import type { BaseDeps } from '../../../shared/runtime.js';
+import { FLEET_CONFIG } from '../../support/fleet.js';
+
+// The handler's target wiring with the SDK mocked: which credentials each target's clients sign with, that
+// a session is assumed once per target and container, and replaced before it expires.
+const sts = mockClient(STSClient);
+const rds = mockClient(RDSClient);
+const cache = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+
+const config = parseConfig(FLEET_CONFIG, 'fleet');
+const base = (): BaseDeps => ({ config, dryRun: true, notifier: memoryNotifier(), now: () => new Date() });
+const env = () => ({ STATE_TABLE: 'steward-prod-state', REPORT_BUCKET: undefined });
+const event = { action: 'retention', scheduledTime: '2026-11-23T04:30:00Z' };
+
+// Each test its own account: SDK clients are cached per container by identity, as in a Lambda.
+let account = 400000000000;
+const targetIn = (region = 'eu-west-1'): FanOutTarget => {
+  const a = String(++account);
+  return {
+    index: 1,
+    account: a,
+    region,
+    roleArn: `arn:aws:iam::${a}:role/steward-prod-spoke-retention-${region}`,
+    externalId: 'steward-prod-fleet',
+  };
+};
+
+const credentialsFor = (key: string, expiresInMs: number) => ({
+  Credentials: {
+    AccessKeyId: `AKIA${key}`,
+    SecretAccessKey: 'secret',
+    SessionToken: `token-${key}`,
+    Expiration: new Date(Date.now() + expiresInMs),
+  },
+});
+
+/** The access key the client of an RDS call signed with. */
+const signedWith = async (i: number): Promise<string> => {
+  const client = rds.call(i).thisValue as RDSClient;
+  return (await client.config.credentials()).accessKeyId;
+};
+
+const runRetention = (raw: unknown, wiring = fleetWiring(base, env)) =>
+  runFleetEvent(raw, wiring, async (_e, d: RetentionDeps) => {
+    // The run only lists: enough to see which clients, regions and config the target got.
+    for (const s of d.stores) await s.list(['rds-instance', 'aurora-cluster', 'elasticache']);
+    return d;
+  });
+
+beforeEach(() => {
+  sts.reset();
+  rds.reset();
+  cache.reset();
+  tagging.reset();
+  rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  cache.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+  tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
+});
+
+describe('a fan-out child of retention', () => {
+  it("signs the target's clients with its role's session, in the target's region, with its overrides", async () => {
+    // Prepare
+    const t = { ...targetIn('eu-central-1'), index: 2 };
+    sts.on(AssumeRoleCommand).resolves(credentialsFor('TARGETA', 3_600_000));
+    // Act
+    const deps = (await runRetention({ ...event, target: t })) as RetentionDeps;
+    // Assert
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: t.roleArn,
+      RoleSessionName: 'steward-prod-retention',
+      ExternalId: 'steward-prod-fleet',
+    });
+    expect(rds.calls().length).toBeGreaterThan(0);
+    for (let i = 0; i < rds.calls().length; i++) expect(await signedWith(i)).toBe('AKIATARGETA');
+    expect(await (rds.call(0).thisValue as RDSClient).config.region()).toBe('eu-central-1');
+    expect(deps.config.region).toBe('eu-central-1');
+    expect(deps.config.account).toBe(t.account);
+    // targets[2] keeps 14 dailies of "standard" (the stage keeps the default).
+    expect(deps.config.retention.policies.standard!.daily).toBe(14);
+    expect(config.retention.policies.standard!.daily).not.toBe(14);
+  });
+
+  it('assumes the role once per target and container while the session is fresh', async () => {
+    // Prepare
+    const t = targetIn();
+    sts.on(AssumeRoleCommand).resolves(credentialsFor('CACHED', 3_600_000));
+    const wiring = fleetWiring(base, env);
+    // Act
+    await runRetention({ ...event, target: t }, wiring);
+    await runRetention({ ...event, target: t }, wiring);
+    // Assert
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+  });
+
+  it('assumes again when the session is about to expire, and signs with the new one', async () => {
+    // Prepare: the first session ends in 2 minutes, inside the 5-minute refresh margin
+    const t = targetIn();
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(credentialsFor('OLD', 120_000))
+      .resolves(credentialsFor('NEW', 3_600_000));
+    const wiring = fleetWiring(base, env);
+    // Act
+    await runRetention({ ...event, target: t }, wiring);
+    const before = rds.calls().length;
+    await runRetention({ ...event, target: t }, wiring);
+    // Assert
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+    expect(await signedWith(rds.calls().length - 1)).toBe('AKIANEW');
+    expect(rds.calls().length).toBeGreaterThan(before);
+  });
+
+  it('keeps one session per target: two targets, two roles, two sets of credentials', async () => {
+    // Prepare
+    const a = targetIn();
+    const b = targetIn();
+    sts
+      .on(AssumeRoleCommand, { RoleArn: a.roleArn })
+      .resolves(credentialsFor('AAA', 3_600_000))
+      .on(AssumeRoleCommand, { RoleArn: b.roleArn })
+      .resolves(credentialsFor('BBB', 3_600_000));
+    const wiring = fleetWiring(base, env);
+    // Act
+    await runRetention({ ...event, target: a }, wiring);
+    const split = rds.calls().length;
+    await runRetention({ ...event, target: b }, wiring);
+    // Assert
+    expect(await signedWith(0)).toBe('AKIAAAA');
+    expect(await signedWith(split)).toBe('AKIABBB');
+  });
+
+  it('fails the child with an error naming the account and region when AssumeRole is refused, calling nothing else', async () => {
+    // Prepare
+    const t = targetIn('eu-central-1');
+    sts.on(AssumeRoleCommand).rejects(
+      Object.assign(
+        new Error(`User is not authorized to perform: sts:AssumeRole on resource: ${t.roleArn}`),
+        {
+          name: 'AccessDenied',
+        },
+      ),
+    );
+    // Act
+    const failure = await runRetention({ ...event, target: t }).catch((e: unknown) => e);
+    // Assert
+    expect(failure).toBeInstanceOf(TargetFailedError);
+    expect((failure as TargetFailedError).kind).toBe('access-denied');
+    expect((failure as Error).message).toMatch(
+      new RegExp(`^Target ${t.account} eu-central-1 \\(targets\\[1\\]\\): access denied .*AccessDenied`),
+    );
+    expect(rds.calls()).toHaveLength(0);
+  });
+
+  it("runs the hub target with the function's own credentials, assuming nothing", async () => {
+    // Prepare
+    const hub: FanOutTarget = { index: 0, account: '111111111111', region: 'eu-west-1' };
+    // Act
+    const deps = (await runRetention({ ...event, target: hub })) as RetentionDeps;
+    // Assert
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    expect(deps.config.region).toBe('eu-west-1');
+  });
+
+  it('behaves as today for an event without a target', async () => {
+    // Act
+    const deps = (await runRetention(event)) as RetentionDeps;
+    // Assert
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    expect(deps.config).toBe(config);
+  });
+
+  it('refuses a malformed target before anything is called', async () => {
+    // Act
+    const failure = await runRetention({
+      ...event,
+      target: { index: 1, account: '12', region: 'eu-west-1' },
+    }).catch((e: unknown) => e);
+    // Assert
+    expect((failure as Error).name).toBe('EventShapeError');
+    expect((failure as Error).message).toContain('target.account');
+    expect(sts.calls()).toHaveLength(0);
+    expect(rds.calls()).toHaveLength(0);
+  });
+});
+
+describe('a fan-out child of backup', () => {
+  it('uses its own session name and signs its clients in the target with it', async () => {
+    // Prepare
+    const t = { ...targetIn(), roleArn: `arn:aws:iam::${account}:role/steward-prod-spoke-backup-eu-west-1` };
+    sts.on(AssumeRoleCommand).resolves(credentialsFor('BACKUP', 3_600_000));
+    // Act
+    const deps = await runFleetEvent(
+      { action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-11-23T03:00:00Z', target: t },
+      backupFleetWiring(base, {}),
+      async (_e, d) => {
+        await d.snapshots.primary.list(['rds-instance']);
+        return d;
+      },
+    );
+    // Assert
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleSessionName: 'steward-prod-backup' });
+    expect(await signedWith(0)).toBe('AKIABACKUP');
+    // No copy queue or scheduler of the hub in another account.
+    expect('copyLedger' in deps).toBe(false);
+    expect('scheduler' in deps).toBe(false);
+  });
+});

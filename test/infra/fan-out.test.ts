@@ -1,0 +1,235 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fanOutStateMachineName } from '../../infra/fan-out.js';
+import { runFanOutLocally } from '../../infra/local-fan-out.js';
+import { type CfnTemplate, definitionFromTemplate } from '../../infra/local-drill.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { type RetentionDeps, run } from '../../functions/retention/handler.js';
+import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../shared/config/schema.js';
+import { AwsCallError } from '../../shared/errors.js';
+import {
+  ChildExecution,
+  type FanOutTarget,
+  ResultManifest,
+  targetConfig,
+} from '../../shared/fleet/fan-out.js';
+import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
+import type { MapRunResults } from '../../shared/fleet/summary.js';
+import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
+import { fakeSnapshotStore } from '../fakes/snapshot-store.js';
+import { loadExample } from '../support/examples.js';
+import { FLEET_CONFIG } from '../support/fleet.js';
+import { unbundledContext } from './iam.js';
+
+const synth = (input: StewardConfigInput) => {
+  const config = parseConfig(input, 'fan-out');
+  const stack = new StewardStack(new App({ context: unbundledContext }), stackId(config.stage), { config });
+  return { config, template: Template.fromStack(stack) };
+};
+
+let hub: Template;
+let config: StewardConfig;
+beforeAll(() => {
+  ({ config, template: hub } = synth(FLEET_CONFIG));
+});
+
+const machineId = (t: Template, name: string) =>
+  Object.entries(t.findResources('AWS::StepFunctions::StateMachine')).find(
+    ([, r]) => r.Properties.StateMachineName === name,
+  )![0];
+
+describe('the fan-out a fleet hub synthesizes', () => {
+  it('renders a Distributed Map per capability with the fleet settings and the results in the report bucket', () => {
+    for (const capability of ['backup', 'retention'] as const) {
+      const d = definitionFromTemplate(
+        hub.toJSON() as CfnTemplate,
+        fanOutStateMachineName('prod', capability),
+      );
+      expect(d.States.EachTarget).toMatchObject({
+        Type: 'Map',
+        ItemsPath: '$.targets',
+        MaxConcurrency: 10,
+        ToleratedFailurePercentage: 50,
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+        ResultWriter: {
+          Resource: 'arn:aws:states:::s3:putObject',
+          Parameters: { Bucket: 'ReportsBucket95FE29A2', Prefix: `fleet/${capability}/` },
+        },
+      });
+      // Four account-region targets: the hub's own, 222222222222 in two regions, 333333333333; no OU.
+      const targets = (d.States.Targets!.Parameters as { targets: { target: FanOutTarget }[] }).targets;
+      expect(targets.map((t) => `${t.target.account} ${t.target.region}`)).toEqual([
+        '111111111111 eu-west-1',
+        '222222222222 eu-west-1',
+        '222222222222 eu-central-1',
+        '333333333333 eu-west-1',
+      ]);
+    }
+  });
+
+  it('starts the cycles from the schedules, which no longer invoke the functions', () => {
+    const schedules = Object.values(hub.findResources('AWS::Scheduler::Schedule'));
+    const byName = (n: string) => schedules.find((s) => s.Properties.Name === n)!.Properties.Target;
+    expect(byName('steward-prod-retention').Arn).toEqual({
+      Ref: machineId(hub, 'steward-prod-retention-fleet'),
+    });
+    for (const policy of ['backup-daily', 'backup-nightly', 'backup-copies'])
+      expect(byName(`steward-prod-${policy}`).Arn).toEqual({
+        Ref: machineId(hub, 'steward-prod-backup-fleet'),
+      });
+    expect(JSON.parse(byName('steward-prod-backup-daily').Input as string)).toEqual({
+      action: 'scheduled-backup',
+      policy: 'daily',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
+  });
+
+  it('lets the functions run one child per target at once, up to maxConcurrency', () => {
+    hub.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-backup',
+      ReservedConcurrentExecutions: 10,
+    });
+    hub.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-retention',
+      ReservedConcurrentExecutions: 10,
+    });
+  });
+
+  it('takes maxConcurrency and toleratedFailurePercentage from config', () => {
+    const { template } = synth({
+      ...FLEET_CONFIG,
+      fleet: { ...FLEET_CONFIG.fleet, maxConcurrency: 3, toleratedFailurePercentage: 5 },
+    });
+    const d = definitionFromTemplate(template.toJSON() as CfnTemplate, 'steward-prod-retention-fleet');
+    expect(d.States.EachTarget).toMatchObject({ MaxConcurrency: 3, ToleratedFailurePercentage: 5 });
+  });
+
+  it('renders no fan-out for a single-account stage, whose schedules invoke the functions as before', () => {
+    const { template } = synth(loadExample('prod'));
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines.map((m) => m.Properties.StateMachineName)).not.toContainEqual(
+      expect.stringMatching(/-fleet$/),
+    );
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-retention',
+      Target: {
+        Arn: Match.objectLike({
+          'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^RetentionFunction')]),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-retention',
+      ReservedConcurrentExecutions: 1,
+    });
+  });
+});
+
+// The rendered definition, run locally over the four targets with the real retention handler core (its
+// stores in-memory), one target refusing AssumeRole. aws-local-stepfunctions runs Map inline only; the
+// ResultWriter export, ToleratedFailurePercentage and a child failing alone are emulated by
+// infra/local-fan-out.ts (see there).
+describe('a retention cycle run locally over the targets', () => {
+  const REFUSED = '222222222222 eu-central-1';
+  const cycle = async (c: StewardConfig, refused: string[]) => {
+    const { template } = synth({ ...FLEET_CONFIG, fleet: c.fleet! });
+    const definition = definitionFromTemplate(
+      template.toJSON() as CfnTemplate,
+      'steward-prod-retention-fleet',
+    );
+    const notifier = memoryNotifier();
+    const objects = new Map<string, string>();
+    const ran: string[] = [];
+    const results: MapRunResults = {
+      read: async (bucket, key) => {
+        const json = (k: string) => JSON.parse(objects.get(`${bucket}/${k}`)!) as unknown;
+        const m = ResultManifest.parse(json(key));
+        const files = (l: { Key: string }[]) =>
+          l.flatMap((f) => (json(f.Key) as unknown[]).map((x) => ChildExecution.parse(x)));
+        return {
+          succeeded: files(m.ResultFiles.SUCCEEDED),
+          failed: files(m.ResultFiles.FAILED),
+          pending: [],
+        };
+      },
+    };
+    const base = { config: c, dryRun: false, notifier, now: () => new Date('2026-11-23T04:30:00Z') };
+    const wiring: FleetWiring<RetentionDeps> = {
+      hub: () => {
+        throw new Error('a child always names its target');
+      },
+      target: async (t) => {
+        if (refused.includes(`${t.account} ${t.region}`))
+          throw new AwsCallError(
+            'AssumeRole',
+            `${t.roleArn} (target ${t.account} ${t.region})`,
+            Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }),
+          );
+        ran.push(`${t.account} ${t.region}`);
+        return {
+          ...base,
+          config: targetConfig(c, t),
+          stores: [fakeSnapshotStore(t.region)],
+          budget: memoryDeletionBudget(),
+        };
+      },
+      summary: () => ({ notifier, results }),
+    };
+    const execution = await runFanOutLocally({
+      definition,
+      input: { action: 'retention', scheduledTime: '2026-11-23T04:30:00Z' },
+      objects,
+      invoke: ({ payload }) => runFleetEvent(payload, wiring, run),
+    });
+    return { execution, notifier, ran, objects };
+  };
+
+  it('runs every other target, exports each child, and the summary names the one that failed', async () => {
+    // Act
+    const { execution, notifier, ran, objects } = await cycle(config, [REFUSED]);
+    // Assert: three children ran; the failed one is in FAILED_0.json with its account and region
+    expect(ran.sort()).toEqual([
+      '111111111111 eu-west-1',
+      '222222222222 eu-west-1',
+      '333333333333 eu-west-1',
+    ]);
+    const failed = [...objects].find(([k]) => k.endsWith('FAILED_0.json'))!;
+    expect(JSON.parse(failed[1])).toEqual([
+      expect.objectContaining({ Status: 'FAILED', Error: 'TargetFailedError' }),
+    ]);
+    // The summary's notification names the target; the execution ends FAILED so alarms see it.
+    const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'))!;
+    expect(summary.subject).toBe('Fleet retention: 1 of 4 targets failed');
+    expect(summary.lines[0]).toMatch(
+      /^222222222222 eu-central-1 \(targets\[1\]\): TargetFailedError: Target 222222222222 eu-central-1 \(targets\[1\]\): access denied/,
+    );
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('PartialFailureError');
+  });
+
+  it('succeeds without a summary notification when every target succeeds', async () => {
+    // Act
+    const { execution, notifier, ran } = await cycle(config, []);
+    // Assert
+    expect(ran).toHaveLength(4);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(notifier.sent.filter((n) => n.subject.startsWith('Fleet'))).toEqual([]);
+  });
+
+  it('fails the cycle past the tolerated share, and the summary says so', async () => {
+    // Prepare: 2 of 4 failing is 50 %, over a tolerated 25 %
+    const strict = parseConfig(
+      { ...FLEET_CONFIG, fleet: { ...FLEET_CONFIG.fleet, toleratedFailurePercentage: 25 } },
+      'x',
+    );
+    // Act
+    const { execution, notifier } = await cycle(strict, [REFUSED, '333333333333 eu-west-1']);
+    // Assert
+    const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'))!;
+    expect(summary.subject).toBe('Fleet retention: the cycle failed over 4 targets');
+    expect(summary.lines[0]).toContain('States.ExceedToleratedFailureThreshold');
+    expect(execution.status).toBe('FAILED');
+  });
+});
