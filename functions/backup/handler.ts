@@ -20,7 +20,7 @@ import { type Invocation, parseBackupRequest } from '../../shared/backup/request
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
 
@@ -78,5 +78,6 @@ export const handler = middy()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown, context: Context) =>
-    run(event, (deps ??= wire(wireBase())), { requestId: context.awsRequestId }),
+    // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+    run(event, atPlace((deps ??= wire(wireBase())), event, context), { requestId: context.awsRequestId }),
   );

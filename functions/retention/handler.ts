@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -14,7 +15,7 @@ import { RetentionEnv } from '../../shared/retention/env.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
 import { parseRetentionRequest } from '../../shared/retention/request.js';
 import { type RetentionResult, runRetention } from '../../shared/retention/service.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export interface RetentionDeps extends BaseDeps {
   /** The primary region's store, then the DR region's when retention sweeps it. */
@@ -65,4 +66,7 @@ export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
+  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  .handler((event: unknown, context: Context) =>
+    run(event, atPlace((deps ??= wire(wireBase())), event, context)),
+  );
