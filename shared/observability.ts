@@ -344,6 +344,7 @@ export class Metrics {
   readonly #defaults: Record<string, string>;
   #dimensions: Record<string, string> = {};
   #stored: Record<string, StoredMetric> = {};
+  #scope: Record<string, string> | undefined;
 
   constructor(
     options: {
@@ -419,7 +420,27 @@ export class Metrics {
 
   /** A metrics object that publishes each metric at once, with its own dimensions (and the defaults). */
   singleMetric(): Metrics {
-    return new Metrics({ namespace: this.#namespace, defaultDimensions: this.#defaults, singleMetric: true });
+    const m = new Metrics({
+      namespace: this.#namespace,
+      defaultDimensions: this.#defaults,
+      singleMetric: true,
+    });
+    m.#scope = this.#scope;
+    return m;
+  }
+
+  /**
+   * Steward's own (Powertools has no such call): until the next call, every document also publishes its
+   * metrics under a second dimension set, its usual one plus `scope` (a fleet's Account and Region). The
+   * usual set stays, so alarms and dashboards on it see the whole fleet and a single-account stage, which
+   * sets no scope, publishes exactly what it did. Each set is its own custom metric (CloudWatch bills per
+   * metric and dimension combination), so a scope adds one metric per target for each metric sent.
+   */
+  setScope(scope: Record<string, string> | undefined): this {
+    const bad = Object.entries(scope ?? {}).find(([k, v]) => blank(k) || blank(v));
+    if (bad) throw new RangeError(`metric scope dimension ${bad[0]} must be a non-empty string`);
+    this.#scope = scope && Object.keys(scope).length ? { ...scope } : undefined;
+    return this;
   }
 
   /** Write the stored metrics as one EMF document (stdout), then clear metrics and dimensions. */
@@ -451,10 +472,13 @@ export class Metrics {
       : Object.keys(this.#defaults).length
         ? [Object.keys(this.#defaults)]
         : [];
+    const scope = this.#scope ?? {};
+    if (this.#scope) names.push([...new Set([...(names[0] ?? []), ...Object.keys(scope)])]);
     const seen = new Map<string, string>();
     for (const [keys, source] of [
       [Object.keys(this.#defaults), 'default dimension'],
       [Object.keys(this.#dimensions), 'dimension'],
+      [Object.keys(scope), 'scope dimension'],
     ] as const) {
       for (const k of keys) {
         const before = seen.get(k);
@@ -485,6 +509,7 @@ export class Metrics {
       },
       ...this.#defaults,
       ...this.#dimensions,
+      ...scope,
       ...values,
     };
   }

@@ -4,7 +4,9 @@ import { snsNotifier } from './aws/sns-notifier.js';
 import { embeddedConfig } from './config/embedded.js';
 import { BaseEnv, loadEnv } from './config/env.js';
 import type { Severity, StewardConfig } from './config/schema.js';
-import { fanOut, type Notifier } from './notify/notifier.js';
+import { type Place, placeOf } from './fleet/place.js';
+import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
+import { metrics } from './observability.js';
 
 /**
  * What every capability's wiring starts from. The Lambda builds it from its environment and the config
@@ -16,7 +18,27 @@ export interface BaseDeps {
   dryRun: boolean;
   notifier: Notifier;
   now: () => Date;
+  /** Where this invocation acts (`atPlace`); absent in runs that did not say (tests, older callers). */
+  place?: Place;
 }
+
+/**
+ * The deps of one invocation, placed: where it acts (a fan-out child's `target`, else the stage's region
+ * and the account in the Lambda context's ARN), every notification saying so, and in a fleet every metric
+ * of the invocation also under the Account and Region dimensions. Call it per invocation: a container
+ * serves children of many targets, so nothing of one may stay for the next.
+ */
+export const atPlace = <D extends BaseDeps>(
+  deps: D,
+  event: unknown,
+  context?: { invokedFunctionArn?: string },
+): D & { place: Place } => {
+  const place = placeOf(event, context, deps.config);
+  metrics.setScope(
+    place.fleet && place.account ? { Account: place.account, Region: place.region } : undefined,
+  );
+  return { ...deps, place, notifier: notifierAt(deps.notifier, place) };
+};
 
 /**
  * The routes of the runbook: the severity topics (email, and chat through Amazon Q), plus the pager route

@@ -4,6 +4,10 @@ export const Tag = {
   managed: 'steward:managed',
   policy: 'steward:policy',
   source: 'steward:source',
+  /** The source database's account (a fleet names it; snapshots from before it have none). */
+  account: 'steward:account',
+  /** The source database's region: a DR copy keeps its source's, not the region it lives in. */
+  region: 'steward:region',
   createdBy: 'steward:created-by',
   hold: 'steward:hold',
   retainUntil: 'steward:retain-until',

@@ -24,8 +24,8 @@ import { type BackupDeps, type BackupResult, runBackup } from '../../shared/back
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
-import { type FleetWiring, runFleetEvent, targetRunReports } from '../../shared/fleet/child.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
 
@@ -80,7 +80,7 @@ export const wire = (
     // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.
     readers: { primary: rdsSnapshotReader(region, rds), dr: rdsSnapshotReader(dr.region, drRds) },
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
-    ...(reports ? { reports: at ? targetRunReports(reports, at.target) : reports } : {}),
+    ...(reports ? { reports } : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {
@@ -129,5 +129,8 @@ export const handler = middy()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event: unknown, context: Context) =>
-    runFleetEvent(event, wiring, (e, d) => run(e, d, { requestId: context.awsRequestId })),
+    // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+    runFleetEvent(event, wiring, (e, d) =>
+      run(e, atPlace(d, event, context), { requestId: context.awsRequestId }),
+    ),
   );

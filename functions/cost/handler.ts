@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
 import { costExplorerClient, s3Client } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -10,7 +11,7 @@ import { parseCostTrigger } from '../../shared/cost/request.js';
 import { type CostResult, type CostServiceDeps, runCost } from '../../shared/cost/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type CostDeps = CostServiceDeps;
 
@@ -41,4 +42,7 @@ export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
+  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  .handler((event: unknown, context: Context) =>
+    run(event, atPlace((deps ??= wire(wireBase())), event, context)),
+  );

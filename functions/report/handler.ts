@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';
@@ -10,7 +11,7 @@ import { ReportEnv } from '../../shared/report/env.js';
 import type { EvidenceDeps } from '../../shared/report/monthly.js';
 import { parseReportRequest } from '../../shared/report/request.js';
 import { type ReportDeps, type ReportResult, runReport } from '../../shared/report/service.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { ReportDeps, ReportResult };
 
@@ -61,4 +62,7 @@ export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
+  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  .handler((event: unknown, context: Context) =>
+    run(event, atPlace((deps ??= wire(wireBase())), event, context)),
+  );

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import {
   type ClientIdentity,
   elastiCacheClient,
@@ -9,7 +10,7 @@ import {
 import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
 import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
 import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
-import { type FleetWiring, runFleetEvent, targetRunReports } from '../../shared/fleet/child.js';
+import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
@@ -24,7 +25,7 @@ import { RetentionEnv } from '../../shared/retention/env.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
 import { parseRetentionRequest } from '../../shared/retention/request.js';
 import { type RetentionResult, runRetention } from '../../shared/retention/service.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export interface RetentionDeps extends BaseDeps {
   /** The primary region's store, then the DR region's when retention sweeps it. */
@@ -88,7 +89,7 @@ export const wire = (
     ...(env.REPORT_BUCKET && reports
       ? {
           records: s3RetentionRecorder(s3Client(hubRegion), env.REPORT_BUCKET),
-          reports: at ? targetRunReports(reports, at.target) : reports,
+          reports,
         }
       : {}),
   };
@@ -128,4 +129,7 @@ export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => runFleetEvent(event, wiring, run));
+  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  .handler((event: unknown, context: Context) =>
+    runFleetEvent(event, wiring, (e, d) => run(e, atPlace(d, event, context))),
+  );

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { cloudWatchClient, elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -10,7 +11,7 @@ import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
 import { parseScalingRequest } from '../../shared/scaling/request.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
@@ -52,4 +53,7 @@ export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event: unknown) => run(event, (deps ??= wire(wireBase()))));
+  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  .handler((event: unknown, context: Context) =>
+    run(event, atPlace((deps ??= wire(wireBase())), event, context)),
+  );

@@ -8,7 +8,7 @@ export const s3RetentionRecorder = (s3: S3Client, bucket: string): RetentionReco
   const objects = s3Objects(s3, bucket);
   return {
     record: async (r) => {
-      const key = retentionRecordKey(r.at);
+      const key = retentionRecordKey(r.at, r);
       await objects.put(key, JSON.stringify(r));
       return `s3://${bucket}/${key}`;
     },

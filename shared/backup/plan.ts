@@ -1,4 +1,5 @@
 import type { BackupPolicy } from '../config/schema.js';
+import { type Place, placeTags } from '../fleet/place.js';
 import type { Database, Quota, ResourceKind } from '../model.js';
 import { ADHOC_POLICY, Tag, type Tags } from '../tags.js';
 import { adhocSnapshotId, snapshotId, type SnapshotKind } from './ids.js';
@@ -74,6 +75,8 @@ export interface BackupPlan {
 export interface PlanOptions {
   /** Warn when a quota's use after this run reaches this share (percent). */
   quotaWarnPercent: number;
+  /** The run's account: its snapshots carry `steward:account`, and `steward:region` (the database's). */
+  place?: Pick<Place, 'account'>;
 }
 
 /** What an ad-hoc snapshot request adds: why, how long to keep it, and what names it (see BackupRequest). */
@@ -96,12 +99,19 @@ const skip = (db: DbRef, reason: SkipReason, detail: string, missed = true): Bac
   missed,
 });
 
-const baseTags = (db: Database, policy: string, kind: SnapshotKind): Tags => ({
+/**
+ * What every snapshot steward takes carries: ownership, policy, the database (`steward:source`), and with
+ * a placed run where the database lives (`steward:account`, `steward:region`). Nine at most with an ad-hoc
+ * request's two: RDS and ElastiCache take 50 tags per resource, and a DR copy adds `steward:copied-from` to
+ * what CopyTags carries over, so 40 are left for the team's own.
+ */
+const baseTags = (db: Database, policy: string, kind: SnapshotKind, o: PlanOptions): Tags => ({
   [Tag.managed]: 'true',
   [Tag.policy]: policy,
   [Tag.source]: db.id,
   [Tag.createdBy]: CREATED_BY,
   [Tag.kind]: kind,
+  ...(o.place ? placeTags({ ...o.place, region: db.region }) : {}),
 });
 
 /** Why `db` cannot be snapshotted now, or undefined when it can. Pure. */
@@ -199,7 +209,7 @@ export const planBackups = (
       action: 'create',
       db: ref(db),
       snapshotId: snapshotId(db.id, when, 'sched'),
-      tags: baseTags(db, policyName, 'sched'),
+      tags: baseTags(db, policyName, 'sched', opts),
     };
   });
   return guardQuotas(
@@ -270,7 +280,7 @@ export const planSnapshot = (
             ? adhocSnapshotId(db.id, req.identity.key)
             : snapshotId(db.id, req.identity?.at ?? when, 'adhoc'),
         tags: {
-          ...baseTags(db, ADHOC_POLICY, 'adhoc'),
+          ...baseTags(db, ADHOC_POLICY, 'adhoc', opts),
           [Tag.reason]: req.reason,
           [Tag.retainUntil]: retainUntil(when, req.retainDays),
         },

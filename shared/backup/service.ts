@@ -177,7 +177,10 @@ const readQuotas = async (deps: BackupDeps): Promise<{ quotas: Quota[]; outcomes
   }
 };
 
-const opts = (deps: BackupDeps) => ({ quotaWarnPercent: deps.config.backup.quotaWarnPercent });
+const opts = (deps: BackupDeps) => ({
+  quotaWarnPercent: deps.config.backup.quotaWarnPercent,
+  ...(deps.place ? { place: deps.place } : {}),
+});
 
 const scheduled = async (
   req: Extract<BackupRequest, { action: 'scheduled-backup' }>,

@@ -1,3 +1,4 @@
+import type { Place } from '../fleet/place.js';
 import type { Severity } from '../config/schema.js';
 import { clip, errorMessage } from '../errors.js';
 import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
@@ -35,6 +36,9 @@ export interface DrillReportDocument {
   version: 1;
   drillId: string;
   database: string;
+  /** Where the database lives (absent in reports written before fleets, and when unknown). */
+  account?: string;
+  region?: string;
   kind?: DrillState['kind'];
   passed: boolean;
   /** Absent in reports written before inconclusive drills existed (then: passed or failed). */
@@ -191,13 +195,18 @@ export const reportKey = (database: string, drillId: string, startedAt: string):
 };
 
 /** The report document of a drill: everything in its state except what is noise, plus the verdict. */
-export const drillReport = (s: DrillState): DrillReportDocument => {
+export const drillReport = (
+  s: DrillState,
+  place?: Pick<Place, 'account' | 'region'>,
+): DrillReportDocument => {
   const v = drillVerdict(s);
   return {
     type: 'steward-drill-report',
     version: 1,
     drillId: s.drillId,
     database: s.database,
+    ...(place?.account ? { account: place.account } : {}),
+    ...(place ? { region: place.region } : {}),
     kind: s.kind,
     passed: v.passed,
     outcome: v.outcome,

@@ -712,7 +712,7 @@ const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => 
   try {
     report = {
       status: 'written',
-      link: await deps.reports.put(key, JSON.stringify(drillReport(next), null, 2)),
+      link: await deps.reports.put(key, JSON.stringify(drillReport(next, deps.place), null, 2)),
     };
   } catch (e) {
     failures.push(failureOf(`report ${key}`, e));

@@ -1,4 +1,3 @@
-import type { RunReports } from '../notify/run-report.js';
 import {
   type FanOutSummary,
   type FanOutTarget,
@@ -47,14 +46,3 @@ export const runFleetEvent = async <D, R>(
     throw new TargetFailedError(target, e);
   }
 };
-
-/**
- * A target's run reports in the hub's report bucket: the capability's usual key with the account and region
- * before `.json`, so the children of one cycle (same time, same policy) never overwrite each other.
- */
-export const targetRunReports = (
-  reports: RunReports,
-  t: Pick<FanOutTarget, 'account' | 'region'>,
-): RunReports => ({
-  put: (key, body) => reports.put(key.replace(/(\.json)?$/, `-${t.account}-${t.region}.json`), body),
-});

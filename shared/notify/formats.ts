@@ -1,7 +1,8 @@
 import type { Severity } from '../config/schema.js';
 import { clip } from '../errors.js';
 import type { AlertSignal, Notification } from './notifier.js';
-import { renderNotification } from './notifier.js';
+import { placeLabel } from '../fleet/place.js';
+import { renderNotification, speaker, whereLine } from './notifier.js';
 
 /**
  * The three forms of one notification, one per route of the runbook: a readable subject and body (email,
@@ -94,11 +95,10 @@ export const chatNotification = (
   stage: string,
   flavour: ChatMarkdown = 'slack',
 ): ChatNotification => {
-  const title = cut(
-    `${EMOJI[n.severity]} [steward ${stage}] ${n.severity.toUpperCase()} ${n.capability}: ${n.subject}`,
-    CHAT_TITLE_MAX,
+  const title = cut(`${EMOJI[n.severity]} [steward ${stage}] ${speaker(n)}: ${n.subject}`, CHAT_TITLE_MAX);
+  const lines = [...(n.place ? [whereLine(n.place)] : []), ...n.lines].filter(
+    (l, i, a) => l !== '' || (i > 0 && a[i - 1] !== ''),
   );
-  const lines = n.lines.filter((l, i, a) => l !== '' || (i > 0 && a[i - 1] !== ''));
   const body: string[] = [];
   let size = 0;
   for (const [i, l] of lines.entries()) {
@@ -131,7 +131,14 @@ export const chatNotification = (
       summary: cut(`${bold(flavour, n.severity.toUpperCase())} ${n.subject}`, 300),
       eventType: `steward.${n.capability}`,
       ...(resources.length ? { relatedResources: resources.slice(0, 20) } : {}),
-      additionalContext: { stage, severity: n.severity, capability: n.capability },
+      additionalContext: {
+        stage,
+        severity: n.severity,
+        capability: n.capability,
+        ...(n.place
+          ? { region: n.place.region, ...(n.place.account ? { account: n.place.account } : {}) }
+          : {}),
+      },
       enableCustomActions: false,
     },
   };
@@ -209,7 +216,8 @@ export const alertSignals = (n: Notification): AlertSignal[] =>
   (n.severity === 'critical'
     ? [
         {
-          key: `${n.capability}:${fnv(n.subject)}`,
+          // In a fleet the same failure in two accounts is two incidents.
+          key: `${n.capability}:${fnv(n.subject)}${n.place?.fleet ? `@${placeLabel(n.place)}` : ''}`,
           action: 'trigger',
           severity: 'critical',
           summary: n.subject,
@@ -239,7 +247,10 @@ export const pagerDutyEvents = (
       event_action: 'trigger',
       dedup_key,
       payload: {
-        summary: cut(`[steward ${stage}] ${a.summary}`, PD_SUMMARY_MAX),
+        summary: cut(
+          `[steward ${stage}]${n.place ? ` ${placeLabel(n.place)}` : ''} ${a.summary}`,
+          PD_SUMMARY_MAX,
+        ),
         source: cut(`steward-${stage}`, PD_FIELD_MAX),
         severity: a.severity,
         ...(a.resource ? { component: cut(a.resource, PD_FIELD_MAX) } : {}),
@@ -247,6 +258,9 @@ export const pagerDutyEvents = (
         class: cut(n.capability, PD_FIELD_MAX),
         custom_details: {
           subject: cut(n.subject, PD_SUMMARY_MAX),
+          ...(n.place
+            ? { region: n.place.region, ...(n.place.account ? { account: n.place.account } : {}) }
+            : {}),
           details: lines.map((l) => clip(l, PD_LINE_MAX)).join('\n'),
         },
       },

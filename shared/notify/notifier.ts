@@ -1,5 +1,6 @@
 import type { Severity } from '../config/schema.js';
 import type { Outcome } from '../model.js';
+import { type Place, placeLabel } from '../fleet/place.js';
 import { failedOutcome } from '../outcomes.js';
 
 /**
@@ -39,6 +40,8 @@ export interface Notification {
   links?: Link[];
   /** Conditions to open or close on the pager (critical ones by default). */
   alerts?: AlertSignal[];
+  /** The account and region the run acted in: every database the message names lives there. */
+  place?: Place;
 }
 
 /** Port: deliver one notification. */
@@ -78,10 +81,44 @@ export const snsSubject = (raw: string): string => {
   return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
 };
 
+/**
+ * Who speaks and where, for subjects and titles: `INFO backup`, or with the run's place
+ * `INFO backup 111122223333/eu-west-1`. The place comes before the message's own subject, so a subject cut
+ * at SNS's 100 characters loses the end of the summary (the body has it whole), never the account.
+ */
+export const speaker = (n: Pick<Notification, 'severity' | 'capability' | 'place'>): string =>
+  `${n.severity.toUpperCase()} ${n.capability}${n.place ? ` ${placeLabel(n.place)}` : ''}`;
+
+/** The body's line that says where every database the message names lives. */
+export const whereLine = (p: Place): string =>
+  `Account ${p.account ?? 'unknown'}, region ${p.region}: every database named here is there.`;
+
+/**
+ * A notifier that says where its run acted: each message carries `place`. In a fleet, each pager signal's
+ * key and resource name it too, so the same database name in two accounts is two incidents, not one; a
+ * single-account stage keeps its keys (an incident opened before an upgrade still resolves).
+ */
+export const notifierAt = (inner: Notifier, place: Place): Notifier => ({
+  send: (n) =>
+    inner.send({
+      ...n,
+      place: n.place ?? place,
+      ...(n.alerts && place.fleet
+        ? {
+            alerts: n.alerts.map((a) => ({
+              ...a,
+              key: `${a.key}@${placeLabel(place)}`,
+              ...(a.resource ? { resource: `${a.resource} (${placeLabel(place)})` } : {}),
+            })),
+          }
+        : {}),
+    }),
+});
+
 /** Render a notification into an SNS subject and its readable body (email). Pure. */
 export const renderNotification = (n: Notification, stage: string): { subject: string; message: string } => {
-  const subject = snsSubject(`[steward ${stage}] ${n.severity.toUpperCase()} ${n.capability}: ${n.subject}`);
-  const body = [n.subject, '', ...n.lines];
+  const subject = snsSubject(`[steward ${stage}] ${speaker(n)}: ${n.subject}`);
+  const body = [n.subject, ...(n.place ? [whereLine(n.place)] : []), '', ...n.lines];
   if (n.nextSteps?.length) body.push('', 'Next steps:', ...n.nextSteps.map((s) => `- ${s}`));
   if (n.links?.length) body.push('', ...n.links.map((l) => `${l.text}: ${l.href}`));
   if (n.data !== undefined) body.push('', '--- details (JSON) ---', JSON.stringify(n.data, null, 2));

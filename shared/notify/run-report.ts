@@ -1,4 +1,5 @@
 import { clip, errorCode, errorMessage } from '../errors.js';
+import type { Place } from '../fleet/place.js';
 import type { Outcome } from '../model.js';
 import { logger } from '../observability.js';
 import { type Notification, type Notifier, sendReported } from './notifier.js';
@@ -85,6 +86,13 @@ export const runReportLines = (r: RunReportResult): string[] =>
       ? [`Full report unavailable: ${r.why}`]
       : ['Full report: not kept (no report bucket in this run)'];
 
+/**
+ * A run's name in its report key: in a fleet, led by its account and region, so two targets' children of
+ * one fan-out, finishing in the same second, never write one key. A single-account stage keeps its keys.
+ */
+export const placedName = (name: string, p: Place | undefined): string =>
+  p?.fleet ? `${p.account ?? 'unknown'}-${p.region}-${name}` : name;
+
 /** One run to report: who speaks, when, a name for its key, and the full report's content. */
 export interface ReportedRun {
   capability: string;
@@ -102,17 +110,23 @@ export interface ReportedRun {
  * and an `info` summary becomes a `warning` so someone notices. A failed send is a failed outcome.
  */
 export const reportRun = async (
-  deps: { reports?: RunReports | undefined; notifier: Notifier },
+  deps: { reports?: RunReports | undefined; notifier: Notifier; place?: Place | undefined },
   run: ReportedRun,
   summarise: (report: RunReportResult) => Notification,
 ): Promise<{ report: RunReportResult; notification: Notification; outcomes: Outcome[] }> => {
-  const report = await writeRunReport(deps.reports, runReportKey(run.capability, run.at, run.name), {
-    type: 'steward-run-report',
-    version: 1,
-    capability: run.capability,
-    at: run.at.toISOString(),
-    ...run.report,
-  });
+  const p = deps.place;
+  const report = await writeRunReport(
+    deps.reports,
+    runReportKey(run.capability, run.at, placedName(run.name, p)),
+    {
+      type: 'steward-run-report',
+      version: 1,
+      capability: run.capability,
+      at: run.at.toISOString(),
+      ...(p ? { region: p.region, ...(p.account ? { account: p.account } : {}) } : {}),
+      ...run.report,
+    },
+  );
   if (report.status === 'failed')
     logger.warn('full run report not written', { capability: run.capability, why: report.why });
   const notification = withReportLink(summarise(report), report);

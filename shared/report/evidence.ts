@@ -95,6 +95,8 @@ export interface EvidenceReport {
   type: 'steward-evidence-report';
   version: 1;
   stage: string;
+  /** The account every database of the report lives in (absent when unknown, and in older reports). */
+  account?: string;
   region: string;
   drRegion?: string;
   month: string;
@@ -163,7 +165,12 @@ const parse = (expression: string, timezone: string): Schedule | undefined => {
  * deleted still counts, from its record), DR copies and DR lag, retention deletions, every drill with its
  * checks, and the RTO/RPO trend. Pure: the same inputs, config and time give the same report.
  */
-export const buildEvidence = (inputs: EvidenceInputs, config: StewardConfig, now: Date): EvidenceReport => {
+export const buildEvidence = (
+  inputs: EvidenceInputs,
+  config: StewardConfig,
+  now: Date,
+  account: string | undefined = config.account,
+): EvidenceReport => {
   const { start, end } = monthRange(inputs.month);
   const nowMs = now.getTime();
   const notes = [...(inputs.notes ?? [])];
@@ -341,6 +348,7 @@ export const buildEvidence = (inputs: EvidenceInputs, config: StewardConfig, now
     type: 'steward-evidence-report',
     version: 1,
     stage: config.stage,
+    ...(account ? { account } : {}),
     region: config.region,
     ...(copiesToDr ? { drRegion: config.dr.region } : {}),
     month: inputs.month,

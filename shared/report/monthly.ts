@@ -103,8 +103,9 @@ export interface EvidenceDocuments {
 export const buildEvidenceDocuments = async (
   deps: EvidenceDeps,
   month: string,
+  account?: string,
 ): Promise<EvidenceDocuments> => {
-  const report = buildEvidence(await readEvidence(deps, month), deps.config, deps.now());
+  const report = buildEvidence(await readEvidence(deps, month), deps.config, deps.now(), account);
   const keys = evidenceKeys(month);
   const limit = drLagLimitSeconds(deps);
   return {

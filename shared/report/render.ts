@@ -345,7 +345,7 @@ export const renderEvidenceHtml = (
 <title>Recovery evidence: ${esc(r.stage)}, ${esc(monthName(r.month))}</title><style>${CSS}</style></head>
 <body><main>
 <header><h1>Recovery evidence — ${esc(r.stage)}, ${esc(monthName(r.month))}</h1>
-<div class="meta">Backups, DR copies, retention and restore drills of every database in ${esc(r.region)}${r.drRegion ? ` (DR region ${esc(r.drRegion)})` : ''}. Generated ${esc(minute(r.generatedAt))} by steward${r.complete ? '' : ' — <b>the month is not over: partial</b>'}.</div></header>
+<div class="meta">Backups, DR copies, retention and restore drills of every database in ${r.account ? `account ${esc(r.account)}, ` : ''}${esc(r.region)}${r.drRegion ? ` (DR region ${esc(r.drRegion)})` : ''}. Generated ${esc(minute(r.generatedAt))} by steward${r.complete ? '' : ' — <b>the month is not over: partial</b>'}.</div></header>
 <section><h2>Summary</h2><div class="cards">
 ${card(`${s.protected} / ${s.databases}`, 'databases protected', s.unprotected ? 'late' : 'ok')}
 ${card(`${s.backupsTaken} / ${s.backupsScheduled}`, `scheduled backups taken (${pct(s.backupsTaken, s.backupsScheduled)})`, s.backupsMissed ? 'bad' : 'ok')}
@@ -366,7 +366,7 @@ ${unprotected.length ? `<p class="late">Not protected (no <code>steward:backup</
 <li>Drills are read from the drill reports in the report bucket; RTO runs from drill start to verification finished, RPO from the restored snapshot or point in time to the newest restored row.</li>
 ${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}
 </ul></section>
-<footer>steward evidence report ${esc(r.month)} · ${esc(r.stage)} · ${esc(r.region)}${opts.sources?.length ? ` · machine-readable: ${opts.sources.map(esc).join(', ')}` : ''}</footer>
+<footer>steward evidence report ${esc(r.month)} · ${esc(r.stage)} · ${r.account ? `${esc(r.account)}/` : ''}${esc(r.region)}${opts.sources?.length ? ` · machine-readable: ${opts.sources.map(esc).join(', ')}` : ''}</footer>
 </main></body></html>
 `;
 };

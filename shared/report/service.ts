@@ -129,7 +129,7 @@ const runEvidence = async (
   dryRun: boolean,
 ): Promise<ReportResult> => {
   const month = req.month ?? previousMonth(req.scheduledTime ? new Date(req.scheduledTime) : deps.now());
-  const docs = await buildEvidenceDocuments(deps.estate, month);
+  const docs = await buildEvidenceDocuments(deps.estate, month, deps.place?.account ?? deps.config.account);
   const outcomes: Outcome[] = [];
   let keys: ReturnType<typeof evidenceKeys> | undefined;
   if (!dryRun) {

@@ -1,3 +1,4 @@
+import type { Place } from '../fleet/place.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import type { Verdict } from './gfs.js';
 
@@ -27,21 +28,34 @@ export interface RetentionRecord {
   version: 1;
   at: string;
   scheduledTime?: string;
+  /** Where the run acted (records from before fleets have neither; each entry names its region). */
+  account?: string;
+  region?: string;
+  /** In a fleet: the record's key names its account and region too (see retentionRecordKey). */
+  fleet?: true;
   entries: RetentionRecordEntry[];
   /** Expired snapshots left for the next run by the per-run cap. */
   deferred: number;
 }
 
-/** The record's key: one per run, dated by the run's time (UTC). */
-export const retentionRecordKey = (at: string): string => {
+/**
+ * The record's key: one per run, dated by the run's time (UTC). In a fleet, with the run's account and
+ * region after the time, so two targets' runs in the same millisecond never write one key.
+ */
+export const retentionRecordKey = (
+  at: string,
+  place?: { account?: string | undefined; region?: string | undefined; fleet?: boolean | undefined },
+): string => {
   const d = at.slice(0, 10).replace(/-/g, '/');
-  return `${RETENTION_RECORDS_PREFIX}${d}/${at.replace(/[-:.]/g, '')}.json`;
+  const where = place?.fleet ? `-${place.account ?? 'unknown'}-${place.region ?? 'unknown'}` : '';
+  return `${RETENTION_RECORDS_PREFIX}${d}/${at.replace(/[-:.]/g, '')}${where}.json`;
 };
 
 /** Build the record of a run from its deletions; undefined when it deleted (and tried) nothing. */
 export const retentionRecord = (run: {
   at: string;
   scheduledTime?: string;
+  place?: Place;
   deleted: readonly { snapshot: Snapshot; status: RetentionRecordEntry['status']; error?: string }[];
   verdicts: readonly Verdict[];
   deferred: number;
@@ -53,6 +67,9 @@ export const retentionRecord = (run: {
     version: 1,
     at: run.at,
     ...(run.scheduledTime ? { scheduledTime: run.scheduledTime } : {}),
+    ...(run.place?.account ? { account: run.place.account } : {}),
+    ...(run.place ? { region: run.place.region } : {}),
+    ...(run.place?.fleet ? { fleet: true as const } : {}),
     entries: run.deleted.map(({ snapshot: s, status, error }) => {
       const v = verdictOf.get(`${s.region}\u0000${s.kind}\u0000${s.id}`);
       return {

@@ -14,6 +14,7 @@ import { Tag } from '../tags.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
 import { drCopying, type DrSnapshots, planRetentionFor } from './policy.js';
 import type { RetentionRequest } from './request.js';
+import type { Place } from '../fleet/place.js';
 
 /** What a retention run needs; the handler and the CLI build it. */
 export interface RetentionServiceDeps {
@@ -31,6 +32,8 @@ export interface RetentionServiceDeps {
   now: () => Date;
   /** Forced dry run; a request can add dry run, never remove it. */
   dryRun: boolean;
+  /** Where the run acts (see BaseDeps.place): in its report, its record and its messages. */
+  place?: Place;
   /** Where the record of deletions goes (the report bucket); without it no record is kept. */
   records?: RetentionRecorder;
   /** Where each run's full report goes (the report bucket); without it none is kept. */
@@ -154,7 +157,7 @@ export const runRetention = async (
   outcomes.push(...overBudget.map((s): Outcome => ({ ...describe(s), status: 'skipped', reason: why })));
   if (budget?.day) await refund(deps.budget, budget.day, granted.length - tally(deletions).done);
   if (!dryRun && deps.records)
-    outcomes.push(...(await keepRecord(deps.records, now, request, plan, granted, deletions)));
+    outcomes.push(...(await keepRecord(deps.records, now, request, plan, granted, deletions, deps.place)));
 
   // The full report first (every verdict and outcome), then the bounded summary that links it.
   const reported = await reportRun(
@@ -272,9 +275,11 @@ const keepRecord = async (
   plan: RetentionPlan,
   attempted: readonly Snapshot[],
   deletions: readonly Outcome[],
+  place: Place | undefined,
 ): Promise<Outcome[]> => {
   const record = retentionRecord({
     at: now.toISOString(),
+    ...(place ? { place } : {}),
     ...(request.scheduledTime !== undefined ? { scheduledTime: request.scheduledTime } : {}),
     deleted: attempted.map((snapshot, i) => {
       const o = deletions[i]!;

@@ -25,6 +25,7 @@ import scheduledEvent from '../../../events/backup/scheduled.json' with { type: 
 import { run, wire } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { atPlace } from '../../../shared/runtime.js';
 
 // The backup function through its real adapters (handler wire(), SDK clients mocked): the requests the
 // service builds, tags included, exactly as they leave the code. The IAM suite simulates these.
@@ -168,6 +169,29 @@ describe('backup through its real adapters', () => {
       DBClusterIdentifier: 'ledger',
       DBClusterSnapshotIdentifier: 'steward-ledger-202601150300-sched',
       Tags: ownership('ledger'),
+    });
+  });
+
+  it('a placed run also tags where each database lives (steward:account, steward:region), sorted in', async () => {
+    // Act: the handler places every invocation (atPlace); the account comes from the function's ARN
+    const context = {
+      invokedFunctionArn: `arn:aws:lambda:${PRIMARY}:${ACCOUNT}:function:steward-prod-backup`,
+    };
+    await run(scheduledEvent, atPlace(wire(base()), scheduledEvent, context));
+    await run({ ...scheduledEvent, policy: 'cache' }, atPlace(wire(base()), scheduledEvent, context));
+
+    // Assert
+    const where = [
+      { Key: 'steward:account', Value: ACCOUNT },
+      { Key: 'steward:region', Value: PRIMARY },
+    ];
+    expect(rds).toHaveReceivedCommandWith(CreateDBSnapshotCommand, {
+      DBSnapshotIdentifier: 'steward-orders-db-202601150300-sched',
+      Tags: [where[0]!, ...ownership('orders-db'), where[1]!].sort((a, b) => (a.Key < b.Key ? -1 : 1)),
+    });
+    expect(cache).toHaveReceivedCommandWith(CreateSnapshotCommand, {
+      SnapshotName: 'steward-sessions-202601150300-sched',
+      Tags: expect.arrayContaining(where),
     });
   });
 

@@ -229,7 +229,11 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
       DRY_RUN: 'false',
       STATE_TABLE: 'steward-prod-state',
     });
-    const context = { functionName: 'steward-prod-retention', awsRequestId: 'req-1' } as Context;
+    const context = {
+      functionName: 'steward-prod-retention',
+      awsRequestId: 'req-1',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:steward-prod-retention',
+    } as Context;
 
     try {
       // Act
@@ -243,7 +247,8 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
       expect(rds).toReceiveCommandTimes(DescribeDBSnapshotsCommand, 2);
       expect(sns).toReceiveCommandExactlyOnceWith(PublishCommand, {
         TopicArn: topic('info'),
-        Subject: '[steward prod] INFO retention: nothing to expire',
+        // Where it acted: the region, and the account from the invoked function's ARN (no STS call).
+        Subject: '[steward prod] INFO retention 111122223333/eu-west-1: nothing to expire',
       });
     } finally {
       for (const k of ['CRITICAL_TOPIC_ARN', 'WARNING_TOPIC_ARN', 'INFO_TOPIC_ARN', 'DRY_RUN', 'STATE_TABLE'])

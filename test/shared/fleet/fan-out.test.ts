@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { AwsCallError, PartialFailureError } from '../../../shared/errors.js';
-import { targetRunReports } from '../../../shared/fleet/child.js';
 import {
   type ChildExecution,
   fanOutTargets,
@@ -106,23 +105,6 @@ describe('targetFailureKind', () => {
     expect(new TargetFailedError({ ...B }, e).message).toMatch(
       /^Target 222222222222 eu-central-1 \(targets\[1\]\): /,
     );
-  });
-});
-
-describe('targetRunReports', () => {
-  it("puts a target's run report beside the others, its account and region in the key", async () => {
-    // Prepare
-    const keys: string[] = [];
-    const reports = { put: async (key: string) => (keys.push(key), { uri: key, consoleUrl: key }) };
-    // Act
-    await targetRunReports(reports, B).put(
-      'runs/backup/2026-11-23/20261123T030000Z-scheduled-daily.json',
-      '{}',
-    );
-    // Assert
-    expect(keys).toEqual([
-      'runs/backup/2026-11-23/20261123T030000Z-scheduled-daily-222222222222-eu-central-1.json',
-    ]);
   });
 });
 

@@ -1,0 +1,70 @@
+import type { StewardConfig } from '../config/schema.js';
+import { Tag } from '../tags.js';
+import { expandTargets } from './targets.js';
+
+// Where a run acts: the account and region every database it names lives in. Pure: the handler reads the
+// account from what the invocation already carries (a fan-out child's `target`, else the Lambda context's
+// invokedFunctionArn), so naming costs no STS call on the hot path.
+
+/** The account-region one run acts in. */
+export interface Place {
+  /** 12-digit account id; undefined only where nothing names it (a local run without a config account). */
+  account?: string;
+  region: string;
+  /**
+   * The stage manages more than this account-region (several targets, or an OU): metric dimensions, pager
+   * keys and report keys then carry the place too. A single-account stage keeps them as they were.
+   */
+  fleet: boolean;
+}
+
+const ACCOUNT = /^\d{12}$/;
+
+/** The account of an ARN (`arn:aws:lambda:eu-west-1:111122223333:function:f` → 111122223333). */
+export const accountOfArn = (arn: string | undefined): string | undefined => {
+  const account = arn?.split(':')[4];
+  return account !== undefined && ACCOUNT.test(account) ? account : undefined;
+};
+
+/** `111122223333/eu-west-1`, or the region alone when the account is unknown. */
+export const placeLabel = (p: Pick<Place, 'account' | 'region'>): string =>
+  p.account ? `${p.account}/${p.region}` : p.region;
+
+/** A database (or any resource) with its place: `orders (111122223333/eu-west-1)`. */
+export const placed = (name: string, p: Pick<Place, 'account' | 'region'> | undefined): string =>
+  p ? `${name} (${placeLabel(p)})` : name;
+
+/** Whether a stage manages more than one account-region (an OU target counts as many). */
+export const isFleet = (c: Pick<StewardConfig, 'targets' | 'account'>): boolean => {
+  const targets = expandTargets(c as StewardConfig);
+  return targets.length > 1 || targets.some((t) => t.organizationalUnit !== undefined);
+};
+
+/** The `target` a fan-out child's event carries (`{ index, account, region, roleArn?, externalId? }`). */
+const targetOf = (event: unknown): { account?: string; region: string } | undefined => {
+  const t = (event as { target?: unknown } | null | undefined)?.target;
+  if (typeof t !== 'object' || t === null) return undefined;
+  const { account, region } = t as { account?: unknown; region?: unknown };
+  if (typeof region !== 'string' || region === '') return undefined;
+  return typeof account === 'string' && ACCOUNT.test(account) ? { account, region } : { region };
+};
+
+/**
+ * Where one invocation acts: a fan-out child's `target`; else the stage's own region and its account (the
+ * config's, else the one in the Lambda context's invokedFunctionArn, which is free).
+ */
+export const placeOf = (
+  event: unknown,
+  context: { invokedFunctionArn?: string } | undefined,
+  config: Pick<StewardConfig, 'targets' | 'account' | 'region'>,
+): Place => {
+  const fleet = isFleet(config);
+  const t = targetOf(event);
+  if (t) return { ...t, fleet };
+  const account = config.account ?? accountOfArn(context?.invokedFunctionArn);
+  return { ...(account ? { account } : {}), region: config.region, fleet };
+};
+
+/** Tag values of a place for what steward creates: `steward:account`, `steward:region` (the database's). */
+export const placeTags = (p: Pick<Place, 'account' | 'region'> | undefined): Record<string, string> =>
+  p ? { [Tag.region]: p.region, ...(p.account ? { [Tag.account]: p.account } : {}) } : {};

@@ -1,0 +1,372 @@
+import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { planBackups, planSnapshot } from '../../../shared/backup/plan.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { accountOfArn, isFleet, placed, placeOf, placeTags } from '../../../shared/fleet/place.js';
+import type { Database } from '../../../shared/model.js';
+import { alertSignals, chatNotification, pagerDutyEvents } from '../../../shared/notify/formats.js';
+import {
+  memoryNotifier,
+  type Notification,
+  notifierAt,
+  renderNotification,
+} from '../../../shared/notify/notifier.js';
+import { memoryRunReports, reportRun, runReportLines } from '../../../shared/notify/run-report.js';
+import { metrics, Metrics, MetricUnit } from '../../../shared/observability.js';
+import { retentionRecord, retentionRecordKey } from '../../../shared/retention/record.js';
+import { planRetention } from '../../../shared/retention/gfs.js';
+import { atPlace } from '../../../shared/runtime.js';
+import { Tag } from '../../../shared/tags.js';
+import { FLEET_CONFIG } from '../../support/fleet.js';
+
+const ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:steward-prod-backup';
+const single = parseConfig({ stage: 'prod', region: 'eu-west-1' }, 'prod');
+const fleet = parseConfig(FLEET_CONFIG, 'prod');
+const HERE = { account: '111122223333', region: 'eu-west-1', fleet: false };
+const THERE = { account: '222222222222', region: 'eu-central-1', fleet: true };
+
+describe('placeOf', () => {
+  it.each([
+    [
+      'a fan-out child: its target',
+      { target: { index: 1, account: '222222222222', region: 'eu-central-1' } },
+      fleet,
+      THERE,
+    ],
+    ['a single-account run: the account in the function ARN', { action: 'x' }, single, HERE],
+    [
+      'a fleet run without target: the config account',
+      {},
+      fleet,
+      { account: '111111111111', region: 'eu-west-1', fleet: true },
+    ],
+    [
+      'a target without a valid account: its region alone',
+      { target: { region: 'eu-central-1', account: 'x' } },
+      single,
+      { region: 'eu-central-1', fleet: false },
+    ],
+  ])('%s', (_, event, config, want) => {
+    // Act / Assert
+    expect(placeOf(event, { invokedFunctionArn: ARN }, config)).toEqual(want);
+  });
+
+  it('reads no account from a malformed ARN, nor a missing context', () => {
+    expect(accountOfArn('arn:aws:lambda:eu-west-1:acct:function:f')).toBeUndefined();
+    expect(placeOf(null, undefined, single)).toEqual({ region: 'eu-west-1', fleet: false });
+  });
+
+  it('calls a stage a fleet only when it manages more than its own account-region', () => {
+    expect(isFleet(single)).toBe(false);
+    expect(isFleet(fleet)).toBe(true);
+    expect(
+      isFleet(
+        parseConfig(
+          { stage: 'p', region: 'eu-west-1', targets: [{ regions: ['eu-west-1', 'us-east-1'] }] },
+          'p',
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it('names a database with its place', () => {
+    expect(placed('orders', THERE)).toBe('orders (222222222222/eu-central-1)');
+    expect(placed('orders', { region: 'eu-west-1' })).toBe('orders (eu-west-1)');
+  });
+});
+
+const note = (over: Partial<Notification> = {}): Notification => ({
+  severity: 'critical',
+  capability: 'backup',
+  subject: 'daily backup: 0 created, 0 skipped, 1 failed',
+  lines: ['FAILED orders-db: boom'],
+  alerts: [
+    {
+      key: 'orders-db:backup',
+      action: 'trigger',
+      severity: 'critical',
+      summary: 'orders-db',
+      resource: 'orders-db',
+    },
+  ],
+  ...over,
+});
+
+describe('notifications say where', () => {
+  it('puts the account and region in the subject before the summary, and a line in the body', async () => {
+    // Prepare
+    const inner = memoryNotifier();
+    // Act
+    await notifierAt(inner, THERE).send(note({ subject: 'x'.repeat(200) }));
+    const { subject, message } = renderNotification(inner.sent[0]!, 'prod');
+    // Assert: the cut at SNS's 100 characters takes the summary's end, never the place
+    expect(subject).toMatch(/^\[steward prod\] CRITICAL backup 222222222222\/eu-central-1: x+\.\.\.$/);
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(message.split('\n')[1]).toBe(
+      'Account 222222222222, region eu-central-1: every database named here is there.',
+    );
+    const chat = chatNotification(inner.sent[0]!, 'prod');
+    expect(chat.content.title).toContain('222222222222/eu-central-1');
+    expect(chat.content.description).toContain('Account 222222222222, region eu-central-1');
+    expect(chat.metadata?.additionalContext).toMatchObject({
+      account: '222222222222',
+      region: 'eu-central-1',
+    });
+  });
+
+  it('in a fleet, keys pager incidents by place: the same database name in two accounts is two incidents', async () => {
+    // Prepare
+    const inner = memoryNotifier();
+    // Act
+    await notifierAt(inner, THERE).send(note());
+    await notifierAt(inner, { ...THERE, account: '333333333333' }).send(note());
+    await notifierAt(inner, THERE).send(note({ alerts: undefined }));
+    // Assert
+    const [a, b, c] = inner.sent.map((n) => pagerDutyEvents(n, 'prod')[0]!);
+    expect(a!.dedup_key).toBe('steward/prod/orders-db:backup@222222222222/eu-central-1');
+    expect(b!.dedup_key).toBe('steward/prod/orders-db:backup@333333333333/eu-central-1');
+    expect(a!.event_action === 'trigger' && a!.payload.component).toBe(
+      'orders-db (222222222222/eu-central-1)',
+    );
+    expect(a!.event_action === 'trigger' && a!.payload.summary).toBe(
+      '[steward prod] 222222222222/eu-central-1 orders-db',
+    );
+    expect(c!.dedup_key).toMatch(/^steward\/prod\/backup:[0-9a-f]{8}@222222222222\/eu-central-1$/);
+  });
+
+  it('a single-account stage keeps its pager keys (an incident opened before the upgrade still resolves)', async () => {
+    // Prepare
+    const inner = memoryNotifier();
+    // Act
+    await notifierAt(inner, HERE).send(note());
+    await notifierAt(inner, HERE).send(note({ alerts: undefined }));
+    // Assert
+    expect(alertSignals(inner.sent[0]!)[0]!.key).toBe('orders-db:backup');
+    expect(alertSignals(inner.sent[1]!)[0]!.key).toBe(alertSignals(note({ alerts: undefined }))[0]!.key);
+    expect(renderNotification(inner.sent[0]!, 'prod').subject).toContain('backup 111122223333/eu-west-1:');
+  });
+});
+
+describe('reports say where', () => {
+  const AT = new Date('2026-03-01T06:00:00Z');
+  const run = (place?: typeof HERE) => {
+    const reports = memoryRunReports('bucket-1', 'eu-west-1');
+    return reportRun(
+      { reports, notifier: memoryNotifier(), ...(place ? { place } : {}) },
+      { capability: 'backup', at: AT, name: 'scheduled-backup-daily', report: { n: 1 } },
+      (r) => ({ ...note(), lines: runReportLines(r) }),
+    ).then(() => reports.objects);
+  };
+
+  it('in a fleet, keys each target its own report and names account and region in it', async () => {
+    const objects = await run(THERE);
+    const key =
+      'runs/backup/2026-03-01/20260301T060000Z-222222222222-eu-central-1-scheduled-backup-daily.json';
+    expect([...objects.keys()]).toEqual([key]);
+    expect(JSON.parse(objects.get(key)!)).toMatchObject({
+      account: '222222222222',
+      region: 'eu-central-1',
+      n: 1,
+    });
+  });
+
+  it('a single-account stage keeps its keys, and names its account and region in the report', async () => {
+    const objects = await run(HERE);
+    const key = 'runs/backup/2026-03-01/20260301T060000Z-scheduled-backup-daily.json';
+    expect(JSON.parse(objects.get(key)!)).toMatchObject({ account: '111122223333', region: 'eu-west-1' });
+  });
+
+  it('retention records: a fleet key per target, the place in the record', () => {
+    const at = '2026-03-01T04:30:00.000Z';
+    expect(retentionRecordKey(at)).toBe('runs/retention/2026/03/01/20260301T043000000Z.json');
+    const r = retentionRecord({
+      at,
+      place: THERE,
+      deleted: [
+        {
+          snapshot: {
+            kind: 'rds-instance',
+            id: 's',
+            arn: 'a',
+            region: 'eu-central-1',
+            sourceId: 'db',
+            status: 'available',
+            type: 'manual',
+            tags: {},
+          },
+          status: 'deleted',
+        },
+      ],
+      verdicts: [],
+      deferred: 0,
+    })!;
+    expect(r).toMatchObject({ account: '222222222222', region: 'eu-central-1', fleet: true });
+    expect(retentionRecordKey(at, r)).toBe(
+      'runs/retention/2026/03/01/20260301T043000000Z-222222222222-eu-central-1.json',
+    );
+  });
+});
+
+const db = (over: Partial<Database> = {}): Database => ({
+  kind: 'rds-instance',
+  id: 'orders-db',
+  arn: 'arn:aws:rds:eu-central-1:222222222222:db:orders-db',
+  region: 'eu-central-1',
+  engine: 'postgres',
+  status: 'available',
+  tags: { [Tag.backup]: 'daily' },
+  ...over,
+});
+const WHEN = new Date('2026-01-15T03:00:00Z');
+
+describe('snapshot tags say where the database lives', () => {
+  it('a placed run tags steward:account and steward:region; steward:source stays the database', () => {
+    // Act
+    const plan = planBackups([db()], 'daily', { kinds: ['rds-instance'] }, [], WHEN, {
+      quotaWarnPercent: 80,
+      place: { account: '222222222222' },
+    });
+    // Assert
+    const a = plan.actions[0]!;
+    expect(a.action === 'create' && a.tags).toMatchObject({
+      [Tag.source]: 'orders-db',
+      [Tag.account]: '222222222222',
+      [Tag.region]: 'eu-central-1',
+    });
+  });
+
+  it('an ad-hoc snapshot stays far under the 50 tags RDS and ElastiCache allow, with room for a DR copy', () => {
+    const plan = planSnapshot(db(), [db()], { reason: 'pre-change', retainDays: 90 }, [], WHEN, {
+      quotaWarnPercent: 80,
+      place: { account: '222222222222' },
+    });
+    const a = plan.actions[0]!;
+    // Steward's own, plus steward:copied-from on the DR copy.
+    expect(a.action === 'create' && Object.keys(a.tags).length + 1).toBeLessThanOrEqual(10);
+  });
+
+  it("retention judges a snapshot with or without the new tags alike (old snapshots stay steward's)", () => {
+    // Prepare
+    const base = {
+      kind: 'rds-instance' as const,
+      region: 'eu-central-1',
+      sourceId: 'orders-db',
+      status: 'available',
+      type: 'manual' as const,
+    };
+    const tags = { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: 'orders-db' };
+    const days = Array.from({ length: 10 }, (_, i) => `2026-01-${String(i + 1).padStart(2, '0')}T03:00:00Z`);
+    const snaps = (extra: Record<string, string>) =>
+      days.map((createdAt, i) => ({
+        ...base,
+        id: `steward-orders-db-${i}`,
+        arn: `a${i}`,
+        createdAt,
+        tags: { ...tags, ...extra },
+      }));
+    const resolver = (s: { tags: Record<string, string> }) =>
+      s.tags[Tag.policy] === 'daily'
+        ? { name: 'standard', policy: { daily: 3, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } }
+        : undefined;
+    const now = new Date('2026-01-12T04:30:00Z');
+    // Act
+    const old = planRetention(snaps({}), resolver, now, { maxDeletionsPerRun: 100 });
+    const tagged = planRetention(snaps(placeTags(THERE)), resolver, now, { maxDeletionsPerRun: 100 });
+    // Assert
+    expect(old.delete.length).toBeGreaterThan(0);
+    expect(tagged.verdicts).toEqual(old.verdicts);
+  });
+});
+
+describe('metrics in a fleet', () => {
+  let out: string[];
+  let write: typeof process.stdout.write;
+  beforeEach(() => {
+    out = [];
+    write = process.stdout.write;
+    process.stdout.write = ((c: string) => (out.push(...String(c).trim().split('\n')), true)) as never;
+    vi.useFakeTimers({ now: new Date('2026-02-01T05:00:00Z'), toFake: ['Date'] });
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_DEV', 'false');
+  });
+  afterEach(() => {
+    process.stdout.write = write;
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+  const docs = () =>
+    out.map(
+      (l) =>
+        JSON.parse(l) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } } & Record<
+          string,
+          unknown
+        >,
+    );
+  const SCOPE = { Account: '222222222222', Region: 'eu-central-1' };
+
+  it('publishes each metric under its usual dimensions and under them plus Account and Region', () => {
+    // Prepare
+    const m = new Metrics({ namespace: 'Steward', serviceName: 'backup' }).setScope(SCOPE);
+    // Act
+    m.addMetric('SnapshotsCreated', MetricUnit.Count, 3);
+    m.publishStoredMetrics();
+    const s = m.singleMetric();
+    s.addDimension('policy', 'daily');
+    s.addMetric('DrLagMaxSeconds', MetricUnit.Seconds, 7200);
+    // Assert
+    const [a, b] = docs();
+    expect(a!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service'], ['service', 'Account', 'Region']]);
+    expect(a).toMatchObject({ service: 'backup', ...SCOPE, SnapshotsCreated: 3 });
+    expect(b!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([
+      ['service', 'policy'],
+      ['service', 'policy', 'Account', 'Region'],
+    ]);
+  });
+
+  it('writes what Powertools writes for the same dimension set (addDimensions)', () => {
+    // Prepare
+    const ours = new Metrics({ namespace: 'Steward', serviceName: 'backup' }).setScope(SCOPE);
+    const theirs = new PowertoolsMetrics({ namespace: 'Steward', serviceName: 'backup' });
+    // Act
+    for (const m of [ours, theirs]) {
+      m.addDimension('policy', 'daily');
+      if (m === theirs) theirs.addDimensions({ policy: 'daily', ...SCOPE });
+      m.addMetric('SnapshotsCreated', MetricUnit.Count, 3);
+      m.publishStoredMetrics();
+    }
+    // Assert
+    const [a, b] = out;
+    expect(a).toBe(b);
+  });
+
+  it('atPlace scopes the shared writer per invocation: a fleet child by its target, then a single-account run not at all', () => {
+    // Prepare
+    const scope = vi.spyOn(metrics, 'setScope');
+    const fleetDeps = { config: fleet, dryRun: false, notifier: memoryNotifier(), now: () => WHEN };
+    // Act
+    const child = atPlace(
+      fleetDeps,
+      { target: { account: '222222222222', region: 'eu-central-1' } },
+      { invokedFunctionArn: ARN },
+    );
+    const alone = atPlace({ ...fleetDeps, config: single }, {}, { invokedFunctionArn: ARN });
+    // Assert
+    expect(scope.mock.calls).toEqual([[SCOPE], [undefined]]);
+    expect(child.place).toEqual(THERE);
+    expect(alone.place).toEqual(HERE);
+  });
+
+  it('without a scope, a document is exactly the single-account one', () => {
+    const m = new Metrics({ namespace: 'Steward', serviceName: 'backup' })
+      .setScope(SCOPE)
+      .setScope(undefined);
+    m.addMetric('SnapshotsCreated', MetricUnit.Count, 1);
+    m.publishStoredMetrics();
+    expect(docs()[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
+  });
+
+  it('refuses a blank scope value', () => {
+    expect(() => new Metrics().setScope({ Account: ' ' })).toThrow(/Account/);
+  });
+});
