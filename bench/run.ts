@@ -29,7 +29,7 @@ export const bench = async (
     // Redis verification at 1 M and 10 M keys (10 M small keys is about 1 GB in redis-server).
     [
       'redis-verify',
-      () => benchRedisVerify(quick ? [100_000, 1_000_000] : [1_000_000, 10_000_000], quick ? 1 : 5),
+      () => benchRedisVerify(quick ? [100_000, 1_000_000] : [1_000_000, 10_000_000], quick ? 1 : 9),
     ],
     ['warmup', () => benchWarmupChunks(quick ? 20_000 : 1_000_000, 200, quick ? 1 : 3)],
     ['cost', () => benchCost(quick ? 3 : 15)],

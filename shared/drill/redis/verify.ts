@@ -87,8 +87,9 @@ export const verifyRedis: RedisVerifyFn = async (conn, rawProfile, ctx) => {
     };
     return {
       remaining,
-      send: (args) => client!.send(args, within()),
-      pipeline: (cmds) => client!.pipeline(cmds, within()),
+      // Async, so "no time left" rejects like any other failure of the command instead of throwing.
+      send: async (args) => client!.send(args, within()),
+      pipeline: async (cmds) => client!.pipeline(cmds, within()),
     };
   };
   const select = async (b: Bound, db: number) => {

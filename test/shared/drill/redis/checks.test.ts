@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { freshnessTime, parseKeyspace, patternKeys } from '../../../../shared/drill/redis/checks.js';
+import {
+  evaluateTtl,
+  freshnessTime,
+  parseKeyspace,
+  patternKeys,
+} from '../../../../shared/drill/redis/checks.js';
 
 describe('Redis check rules', () => {
   it.each([
@@ -41,5 +46,16 @@ describe('Redis check rules', () => {
         [3, { keys: 1, expires: 0 }],
       ]),
     );
+  });
+});
+
+describe('TTL sanity', () => {
+  it.each([
+    [[1000, 2000], true, 'all 2 sampled keys expire (in 1 s to 2 s)'],
+    [[1000, -1, -2], false, '1 of 2 sampled keys have no TTL: TTL lost'],
+    [[], true, 'no matching key to check'],
+    [[-2], true, 'no matching key to check (1 expired while checked)'],
+  ])('PTTLs %j: passed %s', (pttls, passed, detail) => {
+    expect(evaluateTtl(pttls)).toMatchObject({ passed, detail });
   });
 });

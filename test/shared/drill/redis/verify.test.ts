@@ -410,4 +410,32 @@ describe('verifyRedis time bounds', () => {
     expect(check(r, 'key-count db0').detail).toMatch(/DBSIZE not answered within 200 ms/);
     expect(check(r, 'key db0 k').status).toBe('unfinished');
   });
+
+  it('a budget spent after connecting leaves every other check unfinished, and never throws', async () => {
+    // Prepare: the clock jumps an hour once the server is asked for its version (the end of connect).
+    let offset = 0;
+    const port = await serve((sock) =>
+      sock.on('data', (b) => {
+        const s = b.toString();
+        if (/PING/.test(s)) sock.write('+PONG\r\n');
+        if (/INFO/.test(s)) {
+          offset = 3_600_000;
+          sock.write('$22\r\nredis_version:7.0.15\r\n\r\n');
+        }
+      }),
+    );
+    // Act
+    const r = await verifyRedis(
+      { host: '127.0.0.1', port },
+      { databases: [{ db: 0 }], keys: [{ key: 'k', type: 'string' }], budgetSeconds: 60 },
+      { referenceTime: NOW, now: () => Date.now() + offset },
+    );
+    // Assert
+    expect(r.outcome).toBe('inconclusive');
+    expect(check(r, 'connect').status).toBe('passed');
+    expect(r.checks.slice(1).map((c) => [c.status, c.detail])).toEqual([
+      ['unfinished', 'not run: the verification budget of 60 s is spent'],
+      ['unfinished', 'not run: the verification budget of 60 s is spent'],
+    ]);
+  });
 });
