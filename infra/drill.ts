@@ -15,6 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnSubnetGroup as CfnCacheSubnetGroup, CfnUser, CfnUserGroup } from 'aws-cdk-lib/aws-elasticache';
 import { SubnetGroup } from 'aws-cdk-lib/aws-rds';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -41,7 +42,12 @@ import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey } from '../shared/aws/drill-stores.js';
-import { DRILL_PREFIX, restorableSnapshotPatterns } from '../shared/drill/ids.js';
+import { cacheGroupOf, cacheVerifierUser } from '../shared/drill/cache-tasks.js';
+import {
+  cacheRestorableSnapshotPatterns,
+  DRILL_PREFIX,
+  restorableSnapshotPatterns,
+} from '../shared/drill/ids.js';
 import { drillExecutionSeconds } from '../shared/drill/janitor.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import type { DrillTask } from '../shared/drill/state.js';
@@ -69,6 +75,8 @@ export const DrillStates = {
   check: 'CheckRestore',
   restored: 'Restored?',
   verify: 'Verify',
+  engine: 'Engine?',
+  verifyCache: 'VerifyCache',
   warm: 'WarmUp?',
   warmup: 'WarmUp',
   cleanup: 'Cleanup',
@@ -87,12 +95,15 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.wait]: 'await',
   [DrillStates.check]: 'status',
   [DrillStates.verify]: 'verify',
+  [DrillStates.verifyCache]: 'verify',
   [DrillStates.warmup]: 'warmup',
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
 
 const POSTGRES = Port.tcp(5432);
+// CreateReplicationGroup's default port, which a drill's restore keeps.
+const REDIS = Port.tcp(6379);
 const HTTPS = Port.tcp(443);
 const DRILL_TIMEOUT = Duration.minutes(5);
 // Lambda's maximum: restored storage lazy-loads from S3, so the first full read of a table is slow.
@@ -122,6 +133,14 @@ export class Drill extends Construct {
   readonly verifierSecurityGroup: SecurityGroup;
   readonly subnetGroup: SubnetGroup;
   readonly reportBucket: IBucket;
+  /** Redis drills (`drill.caches`): the verifier, the caches' network and user group. */
+  readonly caches?: {
+    verifier: StewardFunction;
+    securityGroup: SecurityGroup;
+    verifierSecurityGroup: SecurityGroup;
+    subnetGroup: CfnCacheSubnetGroup;
+    userGroup?: CfnUserGroup;
+  };
   private readonly props: DrillProps;
 
   constructor(scope: Construct, id: string, props: DrillProps) {
@@ -204,10 +223,18 @@ export class Drill extends Construct {
 
     // --- Functions: control tasks + RDS events + janitor outside the VPC; the verifier inside it.
     // REPORT_BUCKET comes with every function's base environment (props.reports).
+    const cacheNet = Object.keys(drill.caches).length ? this.cacheNetwork(isolated, name) : undefined;
     const environment = {
       DRILL_TABLE: stateTable.tableName,
       DRILL_SUBNET_GROUP: this.subnetGroup.subnetGroupName,
       DRILL_SECURITY_GROUP_IDS: this.databaseSecurityGroup.securityGroupId,
+      ...(cacheNet
+        ? {
+            DRILL_CACHE_SUBNET_GROUP: cacheNet.subnetGroup.ref,
+            DRILL_CACHE_SECURITY_GROUP_IDS: cacheNet.securityGroup.securityGroupId,
+            ...(cacheNet.userGroup ? { DRILL_CACHE_USER_GROUP: cacheNet.userGroup.ref } : {}),
+          }
+        : {}),
     } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;
     this.function = new StewardFunction(this, 'Function', {
       ...props,
@@ -215,7 +242,24 @@ export class Drill extends Construct {
       description: `steward ${config.stage}: restore drill tasks, RDS restore events, drill janitor`,
       timeout: DRILL_TIMEOUT,
       environment,
+      // A Redis drill from the DR copy restores (and is cleaned up) in the DR region.
+      ...(Object.values(drill.caches).some((c) => c.from === 'dr') && config.dr.region !== config.region
+        ? { regions: [config.region, config.dr.region] }
+        : {}),
     });
+    if (cacheNet) {
+      const verifier = new StewardFunction(this, 'CacheVerifier', {
+        ...props,
+        capability: 'drill',
+        name: 'drill-verify-cache',
+        description: `steward ${config.stage}: verify a restored drill cache (Redis) from inside the drill VPC`,
+        timeout: VERIFY_TIMEOUT,
+        placement: { vpc: this.vpc, subnets: isolated, securityGroups: [cacheNet.verifierSecurityGroup] },
+        // The verify task returns its result to the state machine; Record (control plane) notifies.
+        publishes: false,
+      });
+      this.caches = { ...cacheNet, verifier };
+    }
     this.verifier = new StewardFunction(this, 'Verifier', {
       ...props,
       capability: 'drill',
@@ -270,6 +314,18 @@ export class Drill extends Construct {
       detailType: ['RDS DB Instance Event', 'RDS DB Cluster Event'],
       detail: { SourceIdentifier: [{ prefix: DRILL_PREFIX }] },
     });
+    if (this.caches) {
+      // ElastiCache sends these directly to EventBridge, best effort (EventBridge events reference,
+      // "Amazon ElastiCache events"); the state machine's polling covers a lost one.
+      this.function.addEventRule(
+        'CacheEventRule',
+        'A drill cache was created (or failed): resolve its task token',
+        {
+          source: ['aws.elasticache'],
+          detailType: ['Cache Created', 'Cache Creation Failed'],
+        },
+      );
+    }
     // A drill that ends outside its own handling (stopped, timed out, a service error): alert and clean up now.
     this.function.addEventRule(
       'ExecutionEndedRule',
@@ -293,6 +349,7 @@ export class Drill extends Construct {
 
     this.grantDrill();
     this.grantVerifier();
+    this.grantCacheDrills();
 
     // No alarm on ExecutionsFailed: a drill that fails is recorded and paged by its own record step
     // (DrillFailed), and an execution that ends FAILED, TIMED_OUT or ABORTED any other way reaches the drill
@@ -330,6 +387,9 @@ export class Drill extends Construct {
     const restore = task(DrillStates.restore, this.function, DRILL_TIMEOUT);
     const check = task(DrillStates.check, this.function, DRILL_TIMEOUT);
     const verify = task(DrillStates.verify, this.verifier, VERIFY_TIMEOUT);
+    const verifyCache = this.caches
+      ? task(DrillStates.verifyCache, this.caches.verifier, VERIFY_TIMEOUT)
+      : undefined;
     const warmup = task(DrillStates.warmup, this.verifier, VERIFY_TIMEOUT);
     const cleanup = task(DrillStates.cleanup, this.function, DRILL_TIMEOUT);
     const record = task(DrillStates.record, this.function, DRILL_TIMEOUT);
@@ -357,8 +417,17 @@ export class Drill extends Construct {
     });
     const isTrue = (path: string) =>
       Condition.and(Condition.isPresent(path), Condition.booleanEquals(path, true));
+    // Only a stage with Redis drills gets the Engine? choice: a database-only stage's definition is unchanged.
+    const verifyNext = verifyCache
+      ? new Choice(this, DrillStates.engine, { stateName: DrillStates.engine })
+          .when(
+            Condition.and(Condition.isPresent('$.kind'), Condition.stringEquals('$.kind', 'redis')),
+            verifyCache,
+          )
+          .otherwise(verify)
+      : verify;
     const restored = new Choice(this, DrillStates.restored, { stateName: DrillStates.restored })
-      .when(isTrue('$.available'), verify)
+      .when(isTrue('$.available'), verifyNext)
       .when(isTrue('$.timedOut'), cleanup)
       .otherwise(wait);
     const passed = new Choice(this, DrillStates.passed, { stateName: DrillStates.passed })
@@ -377,9 +446,11 @@ export class Drill extends Construct {
 
     // No event within pollSeconds: ask RDS directly. The state is kept as it was (ResultPath null).
     wait.addCatch(check, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
-    for (const t of [start, select, restore, wait, check, verify]) {
+    for (const t of [start, select, restore, wait, check, verify, ...(verifyCache ? [verifyCache] : [])]) {
       t.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
     }
+    // A Redis copy has nothing to warm: memory is not loaded lazily.
+    verifyCache?.next(cleanup);
     // A chunk resumes from the last one's progress: retry a failed one, then give up on warm-up only.
     warmup.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
     warmup.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.warmupError' });
@@ -395,13 +466,23 @@ export class Drill extends Construct {
 
     check.next(restored);
     cleanup.next(record).next(passed);
-    return start.next(select).next(restore).next(wait).next(verify).next(warm);
+    start.next(select).next(restore).next(wait).next(verifyNext);
+    verify.next(warm);
+    return start;
   }
 
   /** One EventBridge Scheduler schedule per target: start an execution with `{ database }`. */
   private scheduleDrills(): void {
     const { config, scheduleGroup } = this.props;
-    const targets = Object.entries(config.drill.targets);
+    const targets: [string, { schedule?: string | undefined; kind: string }][] = [
+      ...Object.entries(config.drill.targets),
+      ...Object.entries(config.drill.caches).map(
+        ([n, c]): [string, { schedule?: string | undefined; kind: string }] => [
+          n,
+          { schedule: c.schedule, kind: 'redis' },
+        ],
+      ),
+    ];
     if (!targets.length) return;
     const stack = Stack.of(this);
     const role = new Role(this, 'SchedulerRole', {
@@ -605,6 +686,157 @@ export class Drill extends Construct {
     });
   }
 
+  /**
+   * The caches' side of the drill VPC: a cache subnet group over the isolated subnets, a security group that
+   * admits Redis from the cache verifier only, and (for `auth: iam`) the RBAC user group every restored drill
+   * group gets: steward's IAM-authenticated verifier user, plus a disabled `default` user, which every
+   * ElastiCache user group must contain.
+   */
+  private cacheNetwork(subnets: SubnetSelection, name: string) {
+    const { config } = this.props;
+    const securityGroup = new SecurityGroup(this, 'CacheSecurityGroup', {
+      vpc: this.vpc,
+      description: 'steward drill caches: Redis (6379) from the drill cache verifier only',
+      allowAllOutbound: false,
+    });
+    const verifierSecurityGroup = new SecurityGroup(this, 'CacheVerifierSecurityGroup', {
+      vpc: this.vpc,
+      description: 'steward drill cache verifier: out to the drill caches (6379) only',
+      allowAllOutbound: false,
+    });
+    verifierSecurityGroup.connections.allowTo(securityGroup, REDIS, 'Cache verifier to drill caches');
+    const subnetGroup = new CfnCacheSubnetGroup(this, 'CacheSubnetGroup', {
+      cacheSubnetGroupName: name,
+      description: `steward ${config.stage}: isolated subnets for Redis restore drills`,
+      subnetIds: this.vpc.selectSubnets(subnets).subnetIds,
+    });
+    if (!Object.values(config.drill.caches).some((c) => c.auth === 'iam')) {
+      return { securityGroup, verifierSecurityGroup, subnetGroup };
+    }
+    // IAM authentication: the user id and user name must be the same (ElastiCache User Guide,
+    // "Authenticating with IAM"); read-only commands plus what a check needs (INFO, SELECT, connection).
+    const verifierId = cacheVerifierUser(config.stage);
+    const verifierUser = new CfnUser(this, 'CacheVerifierUser', {
+      engine: 'redis',
+      userId: verifierId,
+      userName: verifierId,
+      accessString: 'on ~* &* -@all +@read +@connection +info +select',
+      authenticationMode: { Type: 'iam' },
+    });
+    const defaultUser = new CfnUser(this, 'CacheDefaultUser', {
+      engine: 'redis',
+      userId: `steward-${config.stage}-drill-default`,
+      userName: 'default',
+      accessString: 'off -@all',
+      noPasswordRequired: true,
+    });
+    const userGroup = new CfnUserGroup(this, 'CacheUserGroup', {
+      engine: 'redis',
+      userGroupId: name,
+      userIds: [defaultUser.ref, verifierUser.ref],
+    });
+    return { securityGroup, verifierSecurityGroup, subnetGroup, userGroup };
+  }
+
+  /**
+   * Redis drills: restore only into steward-drill-* from the configured groups' snapshots (or the DR copies'
+   * RDB files), tagged managed; delete only groups tagged managed and steward:drill; the cache verifier may
+   * connect only to drill groups, as steward's verifier user.
+   */
+  private grantCacheDrills(): void {
+    const caches = this.caches;
+    if (!caches) return;
+    const { config } = this.props;
+    const fn = this.function;
+    const stack = Stack.of(this);
+    const ours = `${DRILL_PREFIX}*`;
+    const entries = Object.entries(config.drill.caches);
+    const regions = [
+      config.region,
+      ...(entries.some(([, c]) => c.from === 'dr') && config.dr.region !== config.region
+        ? [config.dr.region]
+        : []),
+    ];
+    const ec = (region: string, type: string, name: string) =>
+      awsArn(stack, 'elasticache', region, type, name);
+    const managed = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+    fn.allow({
+      sid: 'ReadDrillCaches',
+      actions: [
+        'elasticache:DescribeReplicationGroups',
+        'elasticache:DescribeSnapshots',
+        'elasticache:ListTagsForResource',
+      ],
+      resources: ['*'],
+      wildcardReason:
+        'Read-only: selecting a snapshot, polling the restore and the janitor sweep describe replication groups ' +
+        'and snapshots (automatic ones included) whose names are only known at run time.',
+    });
+    // CreateReplicationGroup is authorized on every resource it names; request tags are supplied on the
+    // replication group only, so the tag condition goes on that resource alone.
+    fn.allow({
+      sid: 'RestoreDrillCaches',
+      actions: ['elasticache:CreateReplicationGroup', 'elasticache:AddTagsToResource'],
+      resources: regions.map((r) => ec(r, 'replicationgroup', ours)),
+      conditions: managed,
+      wildcardReason: `The new replication group is ${ours} (one id per drill) and must be tagged ${Tag.managed}=true.`,
+    });
+    fn.allow({
+      sid: 'RestoreDrillCachesInto',
+      actions: ['elasticache:CreateReplicationGroup'],
+      resources: regions.flatMap((r) => [
+        ec(r, 'cluster', ours),
+        ec(r, 'subnetgroup', caches.subnetGroup.ref),
+        ec(r, 'parametergroup', 'default.*'),
+        ...(caches.userGroup ? [ec(r, 'usergroup', caches.userGroup.ref)] : []),
+      ]),
+      wildcardReason:
+        `The drill group's nodes (${ours}-…), the drill cache subnet group and user group, and the engine's ` +
+        'default parameter group (default.redis7, default.valkey8, …).',
+    });
+    const fromSnapshots = entries.filter(([, c]) => c.from === 'source');
+    if (fromSnapshots.length) {
+      fn.allow({
+        sid: 'RestoreFromCacheSnapshots',
+        actions: ['elasticache:CreateReplicationGroup'],
+        resources: fromSnapshots.flatMap(([n, c]) =>
+          [
+            ...cacheRestorableSnapshotPatterns(cacheGroupOf(n, c)),
+            ...(typeof c.snapshot === 'object' && 'id' in c.snapshot ? [c.snapshot.id] : []),
+          ].map((id) => ec(config.region, 'snapshot', id)),
+        ),
+        wildcardReason:
+          "Only the configured groups' snapshots: steward's (steward-<group>-<12 digits>-sched|adhoc) and " +
+          "ElastiCache's automatic ones (automatic.<group>-<yyyy-mm-dd-hh-mm>), and a snapshot the config names.",
+      });
+    }
+    fn.allow({
+      sid: 'DeleteDrillCaches',
+      actions: ['elasticache:DeleteReplicationGroup'],
+      resources: regions.map((r) => ec(r, 'replicationgroup', ours)),
+      conditions: {
+        StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' },
+        Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' },
+      },
+      wildcardReason: `Cleanup and janitor delete drill groups only: id prefix ${ours}, tagged ${Tag.managed}=true and ${Tag.drill}.`,
+    });
+    if (caches.userGroup) {
+      // elasticache:Connect is authorized on the group and on the user: tags exist on the group only.
+      caches.verifier.allow({
+        sid: 'ConnectToDrillCaches',
+        actions: ['elasticache:Connect'],
+        resources: [ec(config.region, 'replicationgroup', ours)],
+        conditions: { Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' } },
+        wildcardReason: `A drill group's id (${ours}) is made per execution; only groups tagged ${Tag.drill}.`,
+      });
+      caches.verifier.allow({
+        sid: 'ConnectAsDrillVerifier',
+        actions: ['elasticache:Connect'],
+        resources: [ec(config.region, 'user', cacheVerifierUser(config.stage))],
+      });
+    }
+  }
+
   /** The Secrets Manager endpoint for `auth: secret` logins: HTTPS from the verifier only. */
   private secretsEndpoint(subnets: SubnetSelection): InterfaceVpcEndpoint {
     const endpointSecurityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
@@ -708,7 +940,7 @@ export class Drill extends Construct {
         '(vended log delivery) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling*; none supports ' +
         'resource-level permissions.',
     );
-    for (const fn of [this.function, this.verifier]) {
+    for (const fn of [this.function, this.verifier, ...(this.caches ? [this.caches.verifier] : [])]) {
       for (const f of wildcardFindings(this, [], [`${fn.fn.functionArn}:*`])) {
         acknowledge(
           role,

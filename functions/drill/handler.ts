@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient, rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
+import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
@@ -8,6 +9,7 @@ import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
+import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -24,17 +26,39 @@ export const run = (event: unknown, deps: DrillDeps) => runDrillControl(event, d
 /** Real adapters for `config.region`; the network and stores come from the function's environment. */
 export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDeps => {
   const { region } = base.config;
+  const caches = cacheDeps(base, env);
   return {
     ...base,
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
     // verifier, inside the drill VPC, reads a password or signs a token.
-    restore: rdsRestorePort(region, rdsClient(region)),
+    restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
+    ...(caches ? { caches } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
     reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, region, env.REPORT_KMS_KEY_ARN),
     runReports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
+  };
+};
+
+/**
+ * Redis drills (`drill.caches`, when the stack gave the cache network): ElastiCache in the stage region.
+ * Restores from the DR copy need the DR region's drill network, which no stack deploys yet: such a drill
+ * fails at restore, naming it.
+ */
+const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined => {
+  if (!env.DRILL_CACHE_SUBNET_GROUP || !env.DRILL_CACHE_SECURITY_GROUP_IDS) return undefined;
+  const { region, dr } = base.config;
+  const fromDr = Object.values(base.config.drill.caches).some((c) => c.from === 'dr') && dr.region !== region;
+  return {
+    primary: elastiCacheDrillPort(region, elastiCacheClient(region)),
+    ...(fromDr ? { dr: elastiCacheDrillPort(dr.region, elastiCacheClient(dr.region)) } : {}),
+    network: {
+      cacheSubnetGroupName: env.DRILL_CACHE_SUBNET_GROUP,
+      securityGroupIds: env.DRILL_CACHE_SECURITY_GROUP_IDS,
+      ...(env.DRILL_CACHE_USER_GROUP ? { userGroupId: env.DRILL_CACHE_USER_GROUP } : {}),
+    },
   };
 };
 

@@ -1,4 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
+import type { CacheTokenSigner } from '../drill/ports.js';
+
+export type { CacheTokenSigner };
 
 /** AWS credentials as Lambda hands them to a function (its environment), or any provider returns them. */
 export interface AwsCredentials {
@@ -6,9 +9,6 @@ export interface AwsCredentials {
   secretAccessKey: string;
   sessionToken?: string;
 }
-
-/** Signs an ElastiCache IAM authentication token for one user of one replication group. */
-export type CacheTokenSigner = (req: { groupId: string; userId: string }) => Promise<string>;
 
 // ElastiCache IAM authentication tokens are valid for 15 minutes (ElastiCache User Guide, "Authenticating
 // with IAM": a SigV4 presigned `connect` request whose URL, without `http://`, is the password).

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { CacheTokenSigner } from '../aws/cache-login.js';
+import type { CacheTokenSigner } from './ports.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import { logger } from '../observability.js';
 import type { StageDeps } from '../runtime.js';

@@ -23,6 +23,12 @@ export const DrillEnv = z.extend(BaseEnv, {
   DRILL_SUBNET_GROUP: z.string().check(z.minLength(1)),
   /** Security groups of restored copies: they should admit only the verifier function. */
   DRILL_SECURITY_GROUP_IDS: SecurityGroupIds,
+  /** Redis drills (`drill.caches`): the drill VPC's cache subnet group. */
+  DRILL_CACHE_SUBNET_GROUP: z.optional(z.string().check(z.minLength(1))),
+  /** Redis drills: security groups of restored replication groups (Redis from the cache verifier only). */
+  DRILL_CACHE_SECURITY_GROUP_IDS: z.optional(SecurityGroupIds),
+  /** Redis drills with `auth: iam`: the user group with steward's IAM-authenticated verifier user. */
+  DRILL_CACHE_USER_GROUP: z.optional(z.string().check(z.minLength(1))),
 });
 export type DrillEnv = z.infer<typeof DrillEnv>;
 

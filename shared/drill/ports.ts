@@ -211,3 +211,6 @@ export interface CacheCopyLister {
   readonly region: string;
   listCopies(groupId: string): Promise<CacheSnapshot[]>;
 }
+
+/** Signs an ElastiCache IAM authentication token for one user of one replication group (no AWS call). */
+export type CacheTokenSigner = (req: { groupId: string; userId: string }) => Promise<string>;

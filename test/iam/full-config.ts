@@ -72,6 +72,11 @@ export const fullConfig = {
       },
       'analytics-cluster': { kind: 'aurora-cluster', profile },
     },
+    // Redis drills: one from its snapshots with the IAM login, one from the DR copy without AUTH.
+    caches: {
+      'sessions-redis': { auth: 'iam', snapshot: { randomWithinDays: 7 } },
+      'rate-limits': { auth: 'none', from: 'dr' },
+    },
   },
   scaling: {
     enabled: true,

@@ -1,4 +1,5 @@
 import { snapshotId } from '../../shared/backup/ids.js';
+import { cacheGroupOf } from '../../shared/drill/cache-tasks.js';
 import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { ladderFor } from '../../shared/scaling/ladder.js';
@@ -180,6 +181,23 @@ export const drillSnapshotIds = (db: string, target: { snapshot: unknown }): { i
   { id: `rds:${db}-${STAND_IN.automatedSuffix}`, tags: {} },
   ...(typeof target.snapshot === 'object' && target.snapshot && 'id' in target.snapshot
     ? [{ id: String((target.snapshot as { id: string }).id), tags: {} }]
+    : []),
+];
+
+/** The Redis drills of a deployment: name, replication group and target. */
+const cacheDrills = (d: Deployment) =>
+  Object.entries(d.config.drill.caches).map(([name, target]) => ({
+    name,
+    group: cacheGroupOf(name, target),
+    target,
+  }));
+
+/** Snapshots a Redis drill may restore: steward's, ElastiCache's automatic one, and a configured id. */
+const cacheSnapshotIds = (group: string, target: { snapshot: unknown }): string[] => [
+  snapshotId(group, STAND_IN.snapshotTime, 'sched'),
+  `automatic.${group}-${STAND_IN.automatedSuffix}`,
+  ...(typeof target.snapshot === 'object' && target.snapshot && 'id' in target.snapshot
+    ? [String((target.snapshot as { id: string }).id)]
     : []),
 ];
 
@@ -429,6 +447,8 @@ const BINDERS: Record<string, Binder> = {
           'DescribeReplicationGroups',
         ),
       );
+    // The drill function reads ElastiCache only for Redis drills (wired when drill.caches has any).
+    if (role === 'drill' && !cacheDrills(d).length) return [];
     return roleRegions(d, role).map((r) =>
       req(
         'elasticache:DescribeReplicationGroups',
@@ -439,6 +459,7 @@ const BINDERS: Record<string, Binder> = {
     );
   },
   'ElastiCacheClient:ListTagsForResource': (c, d, role) => {
+    if (role === 'drill' && !cacheDrills(d).length) return [];
     const a = arns(d);
     const [t, n] = (str(c, 'ResourceName') ?? '').split(':').slice(5) as [string?, string?];
     // Tags of a replication group (backup discovery) or of a steward snapshot (retention inventory).
@@ -454,7 +475,7 @@ const BINDERS: Record<string, Binder> = {
     );
   },
   'ElastiCacheClient:DescribeSnapshots': (_c, d, role) =>
-    roleRegions(d, role)
+    (role === 'drill' && !cacheDrills(d).length ? [] : roleRegions(d, role))
       .filter((r) => r === d.region)
       .map((r) =>
         req(
@@ -541,6 +562,46 @@ const BINDERS: Record<string, Binder> = {
         ];
       }),
     ),
+  // Redis drills: the new group (tag on create), its nodes, the drill network's groups, the source snapshot
+  // (steward's, ElastiCache's automatic one, a configured one) or, from the DR copy, nothing ElastiCache
+  // authorizes (the RDB files are read by the service through the DR bucket's policy).
+  'ElastiCacheClient:CreateReplicationGroup': (c, d) =>
+    cacheDrills(d).flatMap((t) => {
+      const a = arns(d);
+      const id = drillId(c, 'ReplicationGroupId', t.name);
+      const region = t.target.from === 'dr' ? d.config.dr.region : d.region;
+      const group = a.cache(region, 'replicationgroup', id);
+      const tags = tagsOf(c);
+      const action = 'elasticache:CreateReplicationGroup';
+      const label = `CreateReplicationGroup (drill of ${t.name}${t.target.from === 'dr' ? ' from the DR copy' : ''})`;
+      const group$ = `steward-${d.config.stage}-drill`;
+      return [
+        req(action, group, requestTags(tags), `${label} new group`),
+        req(action, a.cache(region, 'cluster', `${id}-001`), {}, `${label} node`),
+        req(action, a.cache(region, 'subnetgroup', group$), {}, `${label} subnet group`),
+        req(action, a.cache(region, 'parametergroup', 'default.redis7'), {}, `${label} parameter group`),
+        ...(t.target.auth === 'iam'
+          ? [req(action, a.cache(region, 'usergroup', group$), {}, `${label} user group`)]
+          : []),
+        ...(t.target.from === 'dr'
+          ? []
+          : cacheSnapshotIds(t.group, t.target).map((snap) =>
+              req(action, a.cache(region, 'snapshot', snap), {}, `${label} source snapshot ${snap}`),
+            )),
+        req('elasticache:AddTagsToResource', group, requestTags(tags), `${label} → tag on create`),
+      ];
+    }),
+  'ElastiCacheClient:DeleteReplicationGroup': (c, d) =>
+    cacheDrills(d).map((t) => {
+      const region = t.target.from === 'dr' ? d.config.dr.region : d.region;
+      const group = arns(d).cache(region, 'replicationgroup', drillId(c, 'ReplicationGroupId', t.name));
+      return req(
+        'elasticache:DeleteReplicationGroup',
+        group,
+        resourceTags(group, drillTags(t.group)),
+        `DeleteReplicationGroup (drill of ${t.name})`,
+      );
+    }),
   'RDSClient:RestoreDBInstanceToPointInTime': (c, d) =>
     drillTargets(d, 'rds-instance').flatMap((t) => {
       const a = arns(d);

@@ -131,6 +131,13 @@ export const resolver = (template: Template, account: string, region: string, pa
         return (p.DBSubnetGroupName ? str(p.DBSubnetGroupName) : generated(id)).toLowerCase();
       case 'AWS::Scheduler::ScheduleGroup':
         return p.Name ? str(p.Name) : generated(id);
+      // Ref of the ElastiCache cache subnet group, user group and user: their name / id.
+      case 'AWS::ElastiCache::SubnetGroup':
+        return (p.CacheSubnetGroupName ? str(p.CacheSubnetGroupName) : generated(id)).toLowerCase();
+      case 'AWS::ElastiCache::UserGroup':
+        return str(p.UserGroupId);
+      case 'AWS::ElastiCache::User':
+        return str(p.UserId);
       case 'AWS::IAM::ManagedPolicy':
         return `arn:${partition}:iam::${account}:policy/${p.ManagedPolicyName ? str(p.ManagedPolicyName) : generated(id)}`;
       case 'AWS::Events::Rule':

@@ -1,0 +1,162 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AslDefinition, definitionFromTemplate } from '../../infra/local-drill.js';
+import { StewardStack } from '../../infra/stack.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { exampleInput } from '../support/examples.js';
+import { allowing, unbundledContext, unconditionedWildcardWrites, unguardedDestructive } from './iam.js';
+
+// The prod example plus two Redis drills: sessions (its snapshots, IAM login) and rate-limits (the DR copy).
+const config = parseConfig(
+  {
+    ...exampleInput('prod'),
+    drill: {
+      ...exampleInput('prod').drill,
+      caches: {
+        sessions: { auth: 'iam', checks: { patterns: [{ match: 'session:*', mustExpire: true }] } },
+        'rate-limits': {
+          auth: 'none',
+          from: 'dr',
+          snapshot: { id: 'steward-rate-limits-202601310300-sched' },
+        },
+      },
+    },
+  },
+  'test',
+);
+
+let app: App;
+let t: Template;
+let definition: AslDefinition;
+beforeAll(() => {
+  app = new App({ context: unbundledContext });
+  const stack = new StewardStack(app, 'Steward-cache', { config });
+  t = Template.fromStack(stack);
+  definition = definitionFromTemplate(
+    t.toJSON() as Parameters<typeof definitionFromTemplate>[0],
+    'steward-prod-drill',
+  );
+});
+
+describe('the drill state machine with Redis drills', () => {
+  it('routes a Redis drill to VerifyCache and then to Cleanup, every other drill to Verify as before', () => {
+    const engine = definition.States['Engine?']!;
+    expect(engine.Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.kind', IsPresent: true },
+          { Variable: '$.kind', StringEquals: 'redis' },
+        ],
+        Next: 'VerifyCache',
+      },
+    ]);
+    expect(engine.Default).toBe('Verify');
+    expect(definition.States.WaitForRestore!.Next).toBe('Engine?');
+    expect(definition.States['Restored?']!.Choices?.[0]?.Next).toBe('Engine?');
+    expect(definition.States.VerifyCache!.Next).toBe('Cleanup');
+    expect(definition.States.VerifyCache!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup' },
+    ]);
+    expect(definition.States.Verify!.Next).toBe('WarmUp?');
+  });
+});
+
+describe('the drill network for caches', () => {
+  it('has a cache subnet group and admits Redis to drill caches only from the cache verifier', () => {
+    t.hasResourceProperties('AWS::ElastiCache::SubnetGroup', { CacheSubnetGroupName: 'steward-prod-drill' });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 6379,
+      ToPort: 6379,
+      Description: 'Cache verifier to drill caches',
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      IpProtocol: 'tcp',
+      FromPort: 6379,
+      ToPort: 6379,
+      Description: 'Cache verifier to drill caches',
+    });
+    // No Secrets Manager endpoint: the IAM login is signed locally.
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  it('creates the IAM-authenticated verifier user and a disabled default user in the drill user group', () => {
+    t.hasResourceProperties('AWS::ElastiCache::User', {
+      UserId: 'steward-prod-drill-verifier',
+      UserName: 'steward-prod-drill-verifier',
+      AuthenticationMode: { Type: 'iam' },
+      AccessString: Match.stringLikeRegexp('^on .*-@all \\+@read'),
+    });
+    t.hasResourceProperties('AWS::ElastiCache::User', { UserName: 'default', AccessString: 'off -@all' });
+    t.hasResourceProperties('AWS::ElastiCache::UserGroup', { UserGroupId: 'steward-prod-drill' });
+  });
+
+  it('runs the cache verifier in the drill VPC with no AWS permission but connecting as its user to drill groups', () => {
+    const connect = allowing(t, 'elasticache:Connect');
+    expect(connect.map((s) => [JSON.stringify(s.Resource), s.Condition])).toEqual([
+      [
+        expect.stringMatching(/elasticache:eu-west-1:.*:replicationgroup:steward-drill-\*"/),
+        { Null: { 'aws:ResourceTag/steward:drill': 'false' } },
+      ],
+      [expect.stringMatching(/elasticache:eu-west-1:.*:user:steward-prod-drill-verifier"/), undefined],
+    ]);
+    expect(connect.every((s) => s.policy.includes('CacheVerifier'))).toBe(true);
+  });
+});
+
+describe('drill permissions for caches', () => {
+  it('creates groups only as steward-drill-*, tagged managed, from the configured groups snapshots, in both regions for a DR drill', () => {
+    const create = allowing(t, 'elasticache:CreateReplicationGroup');
+    const tagged = create.find((s) => s.Sid === 'RestoreDrillCaches')!;
+    expect(tagged.Condition).toEqual({ StringEquals: { 'aws:RequestTag/steward:managed': 'true' } });
+    expect(JSON.stringify(tagged.Resource)).toMatch(
+      /elasticache:eu-west-1:.*replicationgroup:steward-drill-\*/,
+    );
+    expect(JSON.stringify(tagged.Resource)).toMatch(
+      /elasticache:us-west-2:.*replicationgroup:steward-drill-\*/,
+    );
+    const snaps = JSON.stringify(create.find((s) => s.Sid === 'RestoreFromCacheSnapshots')!.Resource);
+    expect(snaps).toContain(':snapshot:steward-sessions-????????????-sched');
+    expect(snaps).toContain(':snapshot:automatic.sessions-????-??-??-??-??');
+    expect(snaps).not.toContain('rate-limits');
+  });
+
+  it('deletes only groups tagged managed and steward:drill, and nothing destructive is left unguarded', () => {
+    const del = allowing(t, 'elasticache:DeleteReplicationGroup');
+    expect(del.map((s) => s.Condition)).toEqual([
+      {
+        StringEquals: { 'aws:ResourceTag/steward:managed': 'true' },
+        Null: { 'aws:ResourceTag/steward:drill': 'false' },
+      },
+    ]);
+    expect(unguardedDestructive(t)).toEqual([]);
+    expect(unconditionedWildcardWrites(t)).toEqual([]);
+  });
+
+  it('listens to ElastiCache "Cache Created" and "Cache Creation Failed" events', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.elasticache'],
+        'detail-type': ['Cache Created', 'Cache Creation Failed'],
+      },
+    });
+  });
+
+  it('schedules each cache drill with { database: <name> }', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-drill-sessions',
+      Target: Match.objectLike({ Input: JSON.stringify({ database: 'sessions' }) }),
+    });
+  });
+});
+
+describe('cdk-nag AwsSolutions with Redis drills', () => {
+  it('reports no unacknowledged errors or warnings', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(
+      report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+  });
+});
