@@ -178,6 +178,17 @@ describe('the vault roles', () => {
     expect(cluster.decision).toBe('Allowed');
   });
 
+  it.each([
+    ['copy', 'rds:DescribeDBSnapshots'],
+    ['copy', 'rds:DescribeDBClusterSnapshots'],
+    ['retention', 'rds:DescribeDBSnapshots'],
+    ['retention', 'rds:DescribeDBClusterSnapshots'],
+  ] as const)('let the %s role list the vault (%s, every snapshot)', async (role, action) => {
+    const type = action.includes('Cluster') ? 'cluster-snapshot' : 'snapshot';
+    const v = await inVault(vaultRoles[role], action, `arn:aws:rds:${REGION}:${VAULT}:${type}:*`);
+    expect(v.decision).toBe('Allowed');
+  });
+
   it.each(['rds:DeleteDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RemoveTagsFromResource'])(
     'refuse the copy role %s on a vault copy, explicitly',
     async (action) => {
