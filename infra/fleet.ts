@@ -1,8 +1,14 @@
 import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import { type CfnEventBus, EventBus } from 'aws-cdk-lib/aws-events';
-import { AccountPrincipal, AnyPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  AccountPrincipal,
+  AnyPrincipal,
+  type IPrincipal,
+  PolicyDocument,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { StewardConfig } from '../shared/config/schema.js';
+import type { FleetConfig, StewardConfig } from '../shared/config/schema.js';
 import {
   type FleetCapability,
   spokeRoleName,
@@ -137,3 +143,21 @@ export const allowShareWithVault = (to: Grantee, stack: Stack, region: string): 
     });
   }
 };
+
+/**
+ * The trust of a role the hub assumes in another account (a spoke role, a vault role): only `hubRoleArn` of
+ * the hub account (as `aws:PrincipalArn`, so a recreated hub role keeps working), from the organization
+ * and/or with the fleet's external id.
+ */
+export const trustHubRole = (hub: string, hubRoleArn: string, fleet: FleetConfig): IPrincipal =>
+  new AccountPrincipal(hub).withConditions({
+    ArnEquals: { 'aws:PrincipalArn': hubRoleArn },
+    ...(fleet.organizationId || fleet.externalId
+      ? {
+          StringEquals: {
+            ...(fleet.organizationId ? { 'aws:PrincipalOrgID': fleet.organizationId } : {}),
+            ...(fleet.externalId ? { 'sts:ExternalId': fleet.externalId } : {}),
+          },
+        }
+      : {}),
+  });

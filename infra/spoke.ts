@@ -5,7 +5,7 @@ import { App, Aws, DefaultStackSynthesizer, Stack, type StackProps } from 'aws-c
 import { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
-import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ResourceKind, StewardConfig } from '../shared/config/schema.js';
 import { type FleetCapability, hubRoleName, spokeRoleName, spokeTargets } from '../shared/fleet/targets.js';
@@ -17,7 +17,7 @@ import {
   SCHEDULED_MAINTENANCE,
   SNAPSHOT_CREATED,
 } from './backup.js';
-import { allowShareWithVault, fleetBusArn } from './fleet.js';
+import { allowShareWithVault, fleetBusArn, trustHubRole } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { allowRetentionDeletes, denyHeldDeletes } from './retention.js';
 import { alarmMatchers } from './scaling.js';
@@ -64,17 +64,7 @@ export class SpokeRole extends Construct implements Grantee {
     this.role = new Role(this, 'Role', {
       roleName: spokeRoleName(config.stage, capability, Aws.REGION),
       description: `steward ${config.stage}: the hub's ${capability} function acts in this account and region`,
-      assumedBy: new AccountPrincipal(hub).withConditions({
-        ArnEquals: { 'aws:PrincipalArn': this.hubRoleArn },
-        ...(fleet.organizationId || fleet.externalId
-          ? {
-              StringEquals: {
-                ...(fleet.organizationId ? { 'aws:PrincipalOrgID': fleet.organizationId } : {}),
-                ...(fleet.externalId ? { 'sts:ExternalId': fleet.externalId } : {}),
-              },
-            }
-          : {}),
-      }),
+      assumedBy: trustHubRole(hub, this.hubRoleArn, fleet),
     });
   }
 

@@ -1,6 +1,5 @@
 import { Aws, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
-  AccountPrincipal,
   AccountRootPrincipal,
   ArnPrincipal,
   PolicyDocument,
@@ -22,6 +21,7 @@ import {
   vaultTrustedHubRoleArn,
 } from '../shared/fleet/vault.js';
 import { Tag } from '../shared/tags.js';
+import { trustHubRole } from './fleet.js';
 import { allowOn, denyOn, type Grantee, type Permission } from './permission.js';
 import { denyHeldDeletes } from './retention.js';
 
@@ -81,17 +81,7 @@ export class VaultRoleConstruct extends Construct implements Grantee {
       roleName: vaultRoleName(config.stage, role, Aws.REGION),
       description: `steward ${config.stage}: the hub's ${VAULT_ROLE_HUB[role]} function ${role === 'copy' ? 'copies snapshots into' : 'expires copies of'} this vault`,
       maxSessionDuration: Duration.hours(1),
-      assumedBy: new AccountPrincipal(hub).withConditions({
-        ArnEquals: { 'aws:PrincipalArn': this.hubRoleArn },
-        ...(fleet.organizationId || fleet.externalId
-          ? {
-              StringEquals: {
-                ...(fleet.organizationId ? { 'aws:PrincipalOrgID': fleet.organizationId } : {}),
-                ...(fleet.externalId ? { 'sts:ExternalId': fleet.externalId } : {}),
-              },
-            }
-          : {}),
-      }),
+      assumedBy: trustHubRole(hub, this.hubRoleArn, fleet),
     });
   }
 

@@ -161,8 +161,25 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
 export const UNWIRED: Record<string, string> = {
   'shared/aws/vault.ts#rdsVaultShares':
     'the backup vault copy flow (shared/backup/vault.ts) is not wired into a handler yet; its share and unshare grants are simulated on their own (test/iam/vault.test.ts)',
+};
+
+/**
+ * Calls sent with another role's credentials than the function's: a role the hub assumes in another account.
+ * A key is an adapter (`file#factory`) or a module on the call's stack; such a call belongs to no function
+ * role, and the assumed role is simulated on its own, with the reason's test.
+ */
+export const ASSUMED: Record<string, string> = {
   'shared/aws/vault.ts#rdsVaultStore':
-    "sent with the vault copy role's credentials in the vault account, not a function role; that role is simulated on its own (test/iam/vault.test.ts)",
+    "the vault side of the copy runs with the vault copy role's credentials in the vault account (test/iam/vault.test.ts)",
+  'shared/retention/vault.ts':
+    "vault retention lists and deletes with the vault retention role's credentials in the vault account (test/iam/vault.test.ts)",
+};
+
+/** The reason a call runs as an assumed role (see ASSUMED), if it does. */
+export const assumedBy = (call: RecordedCall): string | undefined => {
+  const adapter = adapterOf(call);
+  if (adapter && ASSUMED[adapter]) return ASSUMED[adapter];
+  return call.frames.map((f) => ASSUMED[frameParts(f).file]).find((x) => x !== undefined);
 };
 
 /** The function whose handler appears in the call's frames, if any (handler and end-to-end tests). */
@@ -182,7 +199,7 @@ const excludedFor = (fn: string, call: RecordedCall): string | undefined => {
 /** The functions whose role sends this call. */
 export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
   const adapter = adapterOf(call);
-  if (!adapter) return [];
+  if (!adapter || assumedBy(call)) return [];
   const through = handlerOf(call);
   if (through) return [through];
   return [...adapters]

@@ -8,6 +8,7 @@ import { vaultCopyId, vaultRoleName, vaultStackId } from '../../shared/fleet/vau
 import { VAULT_ACCOUNT, VAULT_CONFIG } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
 import { requestTags, resourceTags } from './requests.js';
+import { lintPolicy } from './lint.js';
 import { simulate } from './simulate.js';
 import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
 
@@ -175,6 +176,17 @@ describe('the vault roles', () => {
     expect(tagged.decision).toBe('Allowed');
     expect(untagged.decision).toBe('ImplicitlyDenied');
     expect(cluster.decision).toBe('Allowed');
+  });
+
+  it.each([
+    ['copy', 'rds:DescribeDBSnapshots'],
+    ['copy', 'rds:DescribeDBClusterSnapshots'],
+    ['retention', 'rds:DescribeDBSnapshots'],
+    ['retention', 'rds:DescribeDBClusterSnapshots'],
+  ] as const)('let the %s role list the vault (%s, every snapshot)', async (role, action) => {
+    const type = action.includes('Cluster') ? 'cluster-snapshot' : 'snapshot';
+    const v = await inVault(vaultRoles[role], action, `arn:aws:rds:${REGION}:${VAULT}:${type}:*`);
+    expect(v.decision).toBe('Allowed');
   });
 
   it.each(['rds:DeleteDBSnapshot', 'rds:ModifyDBSnapshotAttribute', 'rds:RemoveTagsFromResource'])(
@@ -360,5 +372,23 @@ describe('sharing with the vault', () => {
       (await share(workloadBackup, WORKLOAD, action, type, { 'steward:managed': 'true' })).decision,
     ).toBe('Allowed');
     expect((await share(hub, HUB, action, type, {})).decision).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('the vault statements', () => {
+  it('each mean what they say by the Service Authorization Reference (the vault roles and the hub roles with their vault grants)', async () => {
+    // Act
+    const findings: string[] = [];
+    for (const [name, r] of [
+      ['vault copy', vaultRoles.copy],
+      ['vault retention', vaultRoles.retention],
+      ['hub backup', hubRoles.get('backup')!],
+      ['hub retention', hubRoles.get('retention')!],
+      ['spoke backup', workloadBackup],
+    ] as const)
+      for (const f of await lintPolicy(r.policy))
+        findings.push(`${name} ${f.sid}: ${f.problem}: ${f.detail}`);
+    // Assert
+    expect(findings).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planVault, type VaultPlanInput } from '../../../shared/backup/vault-plan.js';
 import { vaultCopyId, vaultCopyTags } from '../../../shared/fleet/vault.js';
@@ -174,5 +175,85 @@ describe('planVault', () => {
     const p = plan({ sources: [s], shared: [{ ...s, id: s.arn }] });
     expect(ids(p)).toEqual([s.id]);
     expect(p.unshare).toEqual([]);
+  });
+});
+
+describe('planVault invariants', () => {
+  // Random estates: a few databases of both kinds, snapshots of random days, steward's or not, some copied
+  // (available, copying or failed), some shared with the vault.
+  const estate = fc
+    .array(
+      fc.record({
+        db: fc.constantFrom('a', 'b', 'c', 'd'),
+        day: fc.integer({ min: 10, max: 28 }),
+        cluster: fc.boolean(),
+        ours: fc.boolean(),
+        status: fc.constantFrom('available', 'available', 'creating'),
+        copy: fc.constantFrom(undefined, 'available', 'copying', 'failed'),
+        shared: fc.boolean(),
+      }),
+      { maxLength: 24 },
+    )
+    .map((rows) => {
+      const seen = new Set<string>();
+      const sources: Snapshot[] = [];
+      const copies: Snapshot[] = [];
+      const shared: Snapshot[] = [];
+      for (const r of rows) {
+        const kind = r.cluster ? 'aurora-cluster' : 'rds-instance';
+        const s = source(r.db, r.day, { kind, status: r.status, ...(r.ours ? {} : { tags: {} }) });
+        if (seen.has(s.arn)) continue;
+        seen.add(s.arn);
+        sources.push(s);
+        if (r.copy && r.ours) copies.push({ ...copyOf(s, r.copy), kind });
+        if (r.shared) shared.push({ ...s, id: s.arn });
+      }
+      return { sources, copies, shared };
+    });
+  const limits = fc.record({
+    maxInFlight: fc.integer({ min: 0, max: 6 }),
+    maxClusterInFlight: fc.integer({ min: 0, max: 3 }),
+  });
+
+  it('copies only steward’s available snapshots, never twice, never behind a copy, within the limits', () => {
+    fc.assert(
+      fc.property(estate, limits, ({ sources, copies, shared }, l) => {
+        // Act
+        const p = plan({ sources, copies, shared, ...l });
+        // Assert
+        const flying = copies.filter((c) => ['pending', 'creating', 'copying'].includes(c.status));
+        const copiedFrom = new Set(copies.map((c) => c.tags['steward:copied-from']));
+        expect(p.copy.length + flying.length).toBeLessThanOrEqual(Math.max(l.maxInFlight, flying.length));
+        const clusters = [...p.copy.map((c) => c.source), ...flying].filter(
+          (s) => s.kind === 'aurora-cluster',
+        );
+        expect(
+          p.copy.filter((c) => c.source.kind === 'aurora-cluster').length === 0 ||
+            clusters.length <= l.maxClusterInFlight,
+        ).toBe(true);
+        const dbs = p.copy.map((c) => `${c.source.kind} ${c.source.sourceId}`);
+        expect(new Set(dbs).size).toBe(dbs.length);
+        for (const { source: s } of p.copy) {
+          expect(s.tags['steward:managed']).toBe('true');
+          expect(s.status).toBe('available');
+          expect(copiedFrom.has(s.arn)).toBe(false);
+          const mine = copies.filter((c) => c.kind === s.kind && c.tags['steward:source'] === s.sourceId);
+          expect(mine.some((c) => c.status !== 'available' && c.status !== 'failed')).toBe(false);
+          const newest = mine
+            .filter((c) => c.status === 'available')
+            .map((c) => c.tags['steward:data-time']!)
+            .sort()
+            .at(-1);
+          if (newest) expect(s.createdAt! > newest).toBe(true);
+        }
+        // Never unshares a snapshot whose copy is in flight, or one it is about to copy.
+        const busy = new Set([
+          ...flying.map((c) => c.tags['steward:copied-from']),
+          ...p.copy.map((c) => c.source.arn),
+        ]);
+        for (const u of p.unshare) expect(busy.has(u.source.arn)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
