@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { configLocation, loadStage, type StageFile } from '../shared/config/files.js';
 import { EventShapeError, StewardError } from '../shared/errors.js';
+import type { StewardConfig } from '../shared/config/schema.js';
+import type { Place } from '../shared/fleet/place.js';
 import type { Notification, Notifier } from '../shared/notify/notifier.js';
-import { renderNotification } from '../shared/notify/notifier.js';
+import { notifierAt, renderNotification } from '../shared/notify/notifier.js';
 import type { BaseDeps } from '../shared/runtime.js';
 
 /** A usage mistake on the command line (exit code 2). */
@@ -57,14 +59,18 @@ export const localBase = (
   flags: { config?: string; stage?: string; json?: boolean },
   dryRun: boolean,
   out: (s: string) => void,
+  at?: { config: StewardConfig; place: Place },
 ): BaseDeps & { notifier: ReturnType<typeof printingNotifier> } => {
-  const { config } = stageConfig(flags);
+  const config = at?.config ?? stageConfig(flags).config;
   const dry = dryRun || config.dryRun;
+  const printing = printingNotifier(config.stage, out, { dryRun: dry, quiet: flags.json === true });
   return {
     config,
     dryRun: dry,
-    notifier: printingNotifier(config.stage, out, { dryRun: dry, quiet: flags.json === true }),
+    // A placed run's messages say where, as the deployed function's do.
+    notifier: at ? Object.assign(notifierAt(printing, at.place), { sent: printing.sent }) : printing,
     now: () => new Date(),
+    ...(at ? { place: at.place } : {}),
   };
 };
 

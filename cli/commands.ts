@@ -15,6 +15,13 @@ const DRY_RUN = 'Read and plan only: change nothing, send nothing (say what woul
 const LOCAL = "Read the sandbox's history (.steward/, left by npm start) instead of AWS.";
 const HISTORY = 'Read the sandbox history from this directory instead of .steward/.';
 const BUCKET = 'The report bucket (default: steward-<stage>-reports-<account>-<region>).';
+const TARGET =
+  "One of the stage's targets: its index in targets (with --region when it has several) or <account>/<region>.";
+const ACCOUNT = "An account of the stage's targets (12 digits).";
+const REGION = "A region of the stage's targets (default: the stage's region).";
+/** The options that pick one of the stage's account-regions (checked against its targets). */
+const TARGETS = { target: TARGET, account: ACCOUNT, region: REGION };
+const TARGET_USAGE = '[--target <index|account/region>] [--account <id>] [--region <region>]';
 
 export interface CommandSpec {
   name: string;
@@ -64,15 +71,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'invoke',
-    usage: '<function> --event <file> [--stage <name>] [--dry-run] [--json]',
+    usage: `<function> --event <file> [--stage <name>] ${TARGET_USAGE} [--dry-run] [--json]`,
     summary:
       "Run a function's real handler locally with real AWS SDK clients (honours AWS_PROFILE, AWS_REGION, " +
       'AWS_ENDPOINT_URL). Functions: backup, retention, drill, drill-verify, cost, scaling, report; ' +
-      'events/ holds a sample event for each.',
+      'events/ holds a sample event for each. --target runs backup or retention as in that account-region ' +
+      '(its region, its policy overrides), with the credentials of that account, as a dry run.',
     options: {
       event: 'The event (JSON file), e.g. one of events/<function>/.',
       config: CONFIG,
       stage: STAGE,
+      ...TARGETS,
       'dry-run': DRY_RUN,
       json: JSON_OUT,
     },
@@ -80,7 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'plan',
-    usage: 'retention|backup [--stage <name>] [--policy daily] [--inventory <file.json>] [--json]',
+    usage: `retention|backup [--stage <name>] ${TARGET_USAGE} [--policy daily] [--inventory <file.json>] [--json]`,
     summary:
       'Show what retention would keep and delete, or which databases a scheduled backup would snapshot, ' +
       'and why. Reads AWS unless --inventory is given; changes nothing.',
@@ -89,6 +98,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       policy: 'plan backup: the backup policy (default: the first in the config).',
       config: CONFIG,
       stage: STAGE,
+      ...TARGETS,
       json: JSON_OUT,
     },
     example: 'steward plan retention --stage dev --inventory events/inventory/snapshots.json',
@@ -113,7 +123,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'drill',
-    usage: '<database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage <name>] [--wait] [--json]',
+    usage: `<database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage <name>] ${TARGET_USAGE} [--wait] [--json]`,
     summary:
       'Start a restore drill of a configured database in the deployed drill state machine. --wait follows ' +
       'it and prints the report; exit 0 only when the drill passed.',
@@ -123,6 +133,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       wait: 'Follow the drill and print its report (Ctrl-C stops waiting, not the drill).',
       config: CONFIG,
       stage: STAGE,
+      ...TARGETS,
       json: JSON_OUT,
     },
     example: 'steward drill orders-db --stage prod --wait',
@@ -168,13 +179,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    usage: '[--stage dev] [--json] [--local | --history <dir>] [--bucket <name>]',
+    usage: `[--stage dev] ${TARGET_USAGE} [--json] [--local | --history <dir>] [--bucket <name>]`,
     summary:
-      "Every database of the stage's account-region, tagged or not: policy (or UNPROTECTED), newest backup, " +
+      "Every database of the stage's account-region (or the target's), tagged or not: policy (or UNPROTECTED), newest backup, " +
       'snapshots held vs kept, DR lag, last drill with RTO/RPO, scaling, and one health word (OK, LATE, ' +
       'FAILING, UNPROTECTED) with the reason. Exit 1 when anything is LATE or FAILING.',
-    options: { local: LOCAL, history: HISTORY, bucket: BUCKET, config: CONFIG, stage: STAGE, json: JSON_OUT },
-    example: 'steward status --local',
+    options: {
+      local: LOCAL,
+      history: HISTORY,
+      bucket: BUCKET,
+      config: CONFIG,
+      stage: STAGE,
+      ...TARGETS,
+      json: JSON_OUT,
+    },
+    example: 'steward status --stage prod --target 222222222222/eu-central-1',
   },
   {
     name: 'report',

@@ -20,6 +20,8 @@ import { deployCommand } from '../shared/config/files.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
 import { mapLimit } from '../shared/pool.js';
 import { stageConfig, UsageError } from './base.js';
+import { placeFor, selectTarget } from './target.js';
+import { placeLabel } from '../shared/fleet/place.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -401,6 +403,12 @@ export const drill = async (
   deps: DrillCliDeps = {},
 ): Promise<number> => {
   const { config, file } = stageConfig(flags);
+  const target = selectTarget(config, flags);
+  if (target && !target.hub)
+    throw new UsageError(
+      `--target ${placeLabel(target)}: drills restore in the stage's own account-region (${placeLabel(placeFor(config, undefined))}) only; a target's databases are not drilled yet`,
+      ['--target'],
+    );
   const { sfn, sleep, now, pollMs } = defaults(deps, config);
   const input = drillInputFrom(positionals, flags, config, now(), file);
   const say = flags.json ? () => {} : out;

@@ -3,6 +3,8 @@ export interface Flags {
   config?: string;
   stage?: string;
   region?: string;
+  target?: string;
+  account?: string;
   databases?: string;
   all: boolean;
   force: boolean;

@@ -5,7 +5,10 @@ import type { BaseDeps } from '../shared/runtime.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { loadEnv } from '../shared/config/env.js';
 import * as z from '../shared/zod.js';
-import { localBase, readJson, UsageError } from './base.js';
+import { FLEET_CAPABILITIES } from '../shared/fleet/targets.js';
+import { placeLabel } from '../shared/fleet/place.js';
+import { readJson, UsageError } from './base.js';
+import { checkCredentialsFor, localBaseAt, placeFor } from './target.js';
 import type { Flags } from './flags.js';
 import { printResult } from './print.js';
 import { reportBucketFor } from './status.js';
@@ -104,7 +107,22 @@ export const invokeFunction = async (
   const fn = functions[name];
   if (!fn) throw new UsageError(`unknown function "${name}" (known: ${Object.keys(functions).join(', ')})`);
   const mod = await fn.load();
-  const base = localBase(flags, flags['dry-run'], out);
+  const { at, base } = localBaseAt(flags, flags['dry-run'], out);
+  if (at.target && !at.target.hub) {
+    // Another account-region: its deletion budget, copy queue and reports are the hub's, which the
+    // caller's credentials for that account do not reach. A dry run only reads.
+    if (!(FLEET_CAPABILITIES as readonly string[]).includes(name))
+      throw new UsageError(
+        `--target ${placeLabel(at.target)}: only ${FLEET_CAPABILITIES.join(' and ')} act in the stage's targets; ${name} runs in ${placeLabel(at.place.fleet ? placeFor(at.hub, undefined) : at.place)}`,
+        ['--target'],
+      );
+    if (!base.dryRun)
+      throw new UsageError(
+        `--target ${placeLabel(at.target)} is another account-region than the stage's own: add --dry-run (the deployed fan-out acts there; from the CLI, only a dry run)`,
+        ['--dry-run'],
+      );
+  }
+  await checkCredentialsFor(at.target);
   const wired = mod.wire(base, (await fn.env(base)) as never);
   const result = await mod.run(event, (fn.guard ? fn.guard(wired, base) : wired) as never);
   printResult(name, result, flags.json, out, base.notifier.sent);

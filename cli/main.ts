@@ -38,6 +38,8 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
   stage: { type: 'string' },
   region: { type: 'string' },
+  target: { type: 'string' },
+  account: { type: 'string' },
   databases: { type: 'string' },
   all: { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },

@@ -12,7 +12,8 @@ import {
   retentionRegions,
 } from '../shared/retention/policy.js';
 import { EventShapeError } from '../shared/errors.js';
-import { readJson, stageConfig, UsageError } from './base.js';
+import { readJson, UsageError } from './base.js';
+import { checkCredentialsFor, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -36,7 +37,7 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
 };
 
 const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
-  const { config } = stageConfig(flags);
+  const { config, target } = targetedStage(flags);
   const now = new Date();
   let snapshots;
   let unread: string[] = [];
@@ -44,6 +45,7 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   if (flags.inventory) {
     snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
   } else {
+    await checkCredentialsFor(target);
     const store = (r: string) => awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r), taggingClient(r));
     const drOnly = drReadOnlyRegion(config);
     const [lists, drList] = await Promise.all([
@@ -65,7 +67,7 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
 };
 
 const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
-  const { config } = stageConfig(flags);
+  const { config, place } = targetedStage(flags);
   const policyName = flags.policy ?? Object.keys(config.backup.policies)[0]!;
   const policy = config.backup.policies[policyName];
   if (!policy) {
@@ -81,7 +83,10 @@ const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<nu
   }
   const raw = await readJson(flags.inventory);
   if (!Array.isArray(raw)) throw new EventShapeError(`${flags.inventory}: expected an array of databases`);
-  const plan = planBackups(raw as Database[], policyName, policy, [], new Date(), config.backup);
+  const plan = planBackups(raw as Database[], policyName, policy, [], new Date(), {
+    ...config.backup,
+    place,
+  });
   if (flags.json) {
     out(JSON.stringify(plan, null, 2));
     return 0;

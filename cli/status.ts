@@ -10,7 +10,9 @@ import { LOCAL_ROOT, loadLocalEstate } from '../shared/report/local-history.js';
 import { type DatabaseStatus, drillOutcome, type EstateStatus, type Health } from '../shared/report/model.js';
 import { runStatus, type StatusDeps } from '../shared/report/status.js';
 import { stateTableName } from '../shared/scaling/env.js';
-import { stageConfig, UsageError } from './base.js';
+import { placeLabel } from '../shared/fleet/place.js';
+import { UsageError } from './base.js';
+import { checkCredentialsFor, placeFor, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -75,7 +77,7 @@ export const renderStatus = (s: EstateStatus, color = false): string => {
   const at = Date.parse(s.at);
   const counts = HEALTHS.filter((h) => s.counts[h]).map((h) => paint(h, `${s.counts[h]} ${h}`, color));
   const lines = [
-    `steward status: ${s.stage}, ${s.region}, ${s.at.slice(0, 16).replace('T', ' ')} UTC`,
+    `steward status: ${s.stage}, ${s.account ? `${s.account}/` : ''}${s.region}, ${s.at.slice(0, 16).replace('T', ' ')} UTC`,
     `${s.databases.length} database${s.databases.length === 1 ? '' : 's'}${counts.length ? `: ${counts.join(', ')}` : ''}`,
   ];
   if (s.databases.length) {
@@ -168,7 +170,19 @@ export const statusDepsFor = async (flags: Flags, now: () => Date): Promise<Stat
       throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
     return loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
   }
-  return awsStatusDeps(stageConfig(flags).config, flags.bucket, now);
+  const { hub, config, target } = targetedStage(flags);
+  await checkCredentialsFor(target);
+  if (!target || target.hub) return awsStatusDeps(config, flags.bucket, now);
+  // Another account-region: its databases and snapshots with the caller's credentials there; drill
+  // history and scaling state live in the hub's bucket and table, in another account.
+  const {
+    history: _hub,
+    scaling: _table,
+    ...estate
+  } = awsEstate(config, 'unknown', stateTableName(hub.stage), now, [
+    `${placeLabel(target)} is a target of the hub ${placeLabel(placeFor(hub, undefined))}: drill history and scaling state are the hub's (steward status there)`,
+  ]);
+  return estate;
 };
 
 /**

@@ -91,7 +91,7 @@ export const speaker = (n: Pick<Notification, 'severity' | 'capability' | 'place
 
 /** The body's line that says where every database the message names lives. */
 export const whereLine = (p: Place): string =>
-  `Account ${p.account ?? 'unknown'}, region ${p.region}: every database named here is there.`;
+  `${p.account ? `Account ${p.account}, region` : 'Region'} ${p.region}: every database named here is there.`;
 
 /**
  * A notifier that says where its run acted: each message carries `place`. In a fleet, each pager signal's

@@ -402,6 +402,7 @@ export const assessEstate = (inputs: EstateInputs, config: StewardConfig, now: D
     type: 'steward-status',
     version: 1,
     stage: config.stage,
+    ...(config.account ? { account: config.account } : {}),
     region: config.region,
     at: now.toISOString(),
     counts,

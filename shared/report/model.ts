@@ -102,6 +102,8 @@ export interface EstateStatus {
   type: 'steward-status';
   version: 1;
   stage: string;
+  /** The account every database listed lives in, when the config names it. */
+  account?: string;
   region: string;
   at: string;
   counts: Record<Health, number>;

@@ -1,0 +1,198 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { stsClient } from '../shared/aws/clients.js';
+import type { StewardConfig } from '../shared/config/schema.js';
+import { closest } from '../shared/config/suggest.js';
+import { AwsCallError } from '../shared/errors.js';
+import { isFleet, type Place, placeLabel } from '../shared/fleet/place.js';
+import { expandTargets, isHub, type TargetRef, targetPolicies } from '../shared/fleet/targets.js';
+import { localBase, stageConfig, UsageError } from './base.js';
+
+// `--target <index|account/region>`, `--account`, `--region`: which of the stage's account-regions a
+// command acts on or lists, checked against the config's targets. Without them: the stage's own.
+
+/** The options that pick a target, as the commands take them. */
+export interface TargetFlags {
+  target?: string;
+  account?: string;
+  region?: string;
+}
+
+/** The account-region a command acts in, and the config target it belongs to. */
+export interface SelectedTarget {
+  ref: TargetRef;
+  /** Undefined only for the stage's own account when the config names none. */
+  account?: string;
+  region: string;
+  /** The stage's own account-region (the hub): its functions act there with their own roles. */
+  hub: boolean;
+}
+
+const ACCOUNT = /^\d{12}$/;
+
+const describe = (t: TargetRef) => `${t.account ?? t.organizationalUnit ?? 'this account'}/${t.region}`;
+
+/** Every account-region of the stage, for an error message. */
+const listOf = (targets: readonly TargetRef[]) =>
+  targets.map((t) => `targets[${t.index}] ${describe(t)}`).join(', ');
+
+/**
+ * The target the flags name, checked against `config.targets`; undefined when none of the options is given
+ * (the stage's own account-region, as before). An account of an OU cannot be checked offline: it is
+ * accepted in a region the OU's target covers, and the credentials check says whether it is reachable.
+ */
+export const selectTarget = (config: StewardConfig, flags: TargetFlags): SelectedTarget | undefined => {
+  if (flags.target === undefined && flags.account === undefined && flags.region === undefined)
+    return undefined;
+  const targets = expandTargets(config);
+  let account = flags.account;
+  let region = flags.region;
+  let index: number | undefined;
+  if (flags.target !== undefined) {
+    const t = flags.target.trim();
+    const pair = /^(\d{12})\/([a-z0-9-]+)$/.exec(t);
+    if (/^\d{1,4}$/.test(t)) index = Number(t);
+    else if (pair) {
+      if (account !== undefined && account !== pair[1])
+        throw new UsageError(`--target ${t} and --account ${account} name different accounts`, ['--account']);
+      if (region !== undefined && region !== pair[2])
+        throw new UsageError(`--target ${t} and --region ${region} name different regions`, ['--region']);
+      account = pair[1];
+      region = pair[2];
+    } else
+      throw new UsageError(
+        `--target ${t}: give an index of targets (0-${config.targets.length - 1}) or <account>/<region> such as ${describe(targets[0]!)}`,
+        ['--target'],
+      );
+  }
+  if (account !== undefined && !ACCOUNT.test(account))
+    throw new UsageError(`--account ${account}: must be a 12-digit account id`, ['--account']);
+
+  if (index !== undefined) {
+    const ofIndex = targets.filter((t) => t.index === index);
+    if (!ofIndex.length)
+      throw new UsageError(
+        `--target ${index}: stage ${config.stage} has targets 0-${config.targets.length - 1} (${listOf(targets)})`,
+        ['--target'],
+      );
+    const ou = ofIndex[0]!.organizationalUnit;
+    if (ou !== undefined && account === undefined)
+      throw new UsageError(`targets[${index}] is every account of ${ou}: add --account <one of them>`, [
+        '--account',
+      ]);
+    const inRegion = region === undefined ? ofIndex : ofIndex.filter((t) => t.region === region);
+    if (inRegion.length === 0)
+      throw new UsageError(
+        `targets[${index}] has no region ${region} (it has ${ofIndex.map((t) => t.region).join(', ')})`,
+        ['--region'],
+      );
+    if (inRegion.length > 1)
+      throw new UsageError(
+        `targets[${index}] (${ofIndex[0]!.account ?? ou ?? 'this account'}) has regions ${inRegion.map((t) => t.region).join(', ')}: add --region <one of them>`,
+        ['--region'],
+      );
+    const ref = inRegion[0]!;
+    if (ou === undefined && account !== undefined && account !== ref.account)
+      throw new UsageError(`targets[${index}] is account ${ref.account ?? 'of the stage'}, not ${account}`, [
+        '--account',
+      ]);
+    return selected(config, ref, account ?? ref.account);
+  }
+
+  const want = { account: account ?? config.account, region: region ?? config.region };
+  const exact = targets.find(
+    (t) => t.region === want.region && t.account !== undefined && t.account === want.account,
+  );
+  if (exact) return selected(config, exact, exact.account);
+  // The stage's own account when the config names none: only its own-account targets match.
+  if (account === undefined) {
+    const own = targets.find(
+      (t) => t.region === want.region && t.account === undefined && !t.organizationalUnit,
+    );
+    if (own) return selected(config, own, undefined);
+  }
+  const ou = targets.find((t) => t.organizationalUnit !== undefined && t.region === want.region);
+  if (ou && account !== undefined) return selected(config, ou, account);
+  const asked = `${want.account ?? 'this account'}/${want.region}`;
+  const near = closest(
+    asked,
+    targets.map((t) => describe(t)),
+  );
+  throw new UsageError(
+    `${asked} is not a target of stage ${config.stage}${near ? ` (did you mean ${near}?)` : ''}: its targets are ${listOf(targets)}`,
+    [flags.target !== undefined ? '--target' : account !== undefined ? '--account' : '--region'],
+  );
+};
+
+const selected = (config: StewardConfig, ref: TargetRef, account: string | undefined): SelectedTarget => ({
+  ref,
+  ...(account !== undefined ? { account } : {}),
+  region: ref.region,
+  hub: ref.organizationalUnit === undefined && isHub(config, ref),
+});
+
+/**
+ * The stage's config as a run in `t` sees it: its region and account, and the stage's policies and
+ * thresholds with the target's overrides (what a fan-out child of that target runs with).
+ */
+export const configAt = (config: StewardConfig, t: SelectedTarget): StewardConfig => {
+  const p = targetPolicies(config, t.ref);
+  return {
+    ...config,
+    region: t.region,
+    ...(t.account !== undefined ? { account: t.account } : {}),
+    backup: { ...config.backup, ...p.backup },
+    retention: { ...config.retention, ...p.retention },
+  };
+};
+
+/** Where a CLI run acts: the selected target, else the stage's own account-region. */
+export const placeFor = (hub: StewardConfig, t: SelectedTarget | undefined): Place => ({
+  ...((t ? t.account : hub.account) !== undefined ? { account: (t ? t.account : hub.account)! } : {}),
+  region: t?.region ?? hub.region,
+  fleet: isFleet(hub),
+});
+
+/**
+ * Refuse to read or act with credentials of another account than the target's: the CLI runs with the
+ * caller's own credentials (AWS_PROFILE; spoke roles trust only the hub's functions), so a profile of the
+ * wrong account would list or change the wrong databases. One STS call, only when a target was named.
+ */
+export const checkCredentialsFor = async (t: SelectedTarget | undefined): Promise<void> => {
+  if (!t?.account) return;
+  let caller: string | undefined;
+  try {
+    caller = (await stsClient(t.region).send(new GetCallerIdentityCommand({}))).Account;
+  } catch (e) {
+    throw new AwsCallError('GetCallerIdentity', `region ${t.region}`, e);
+  }
+  if (caller !== t.account)
+    throw new UsageError(
+      `the credentials are for account ${caller ?? 'unknown'}, but the target is ${placeLabel(t)}: use a profile of ${t.account} (AWS_PROFILE)`,
+      ['--target'],
+    );
+};
+
+/** The stage config of `--config`/`--stage` as the run in the selected target sees it, and where that is. */
+export const targetedStage = (
+  flags: TargetFlags & { config?: string; stage?: string },
+): { hub: StewardConfig; config: StewardConfig; target?: SelectedTarget; place: Place } => {
+  const { config: hub } = stageConfig(flags);
+  const target = selectTarget(hub, flags);
+  return {
+    hub,
+    config: target ? configAt(hub, target) : hub,
+    ...(target ? { target } : {}),
+    place: placeFor(hub, target),
+  };
+};
+
+/** A local run's base deps in the selected target (its config, its place in every message). */
+export const localBaseAt = (
+  flags: TargetFlags & { config?: string; stage?: string; json?: boolean },
+  dryRun: boolean,
+  out: (s: string) => void,
+) => {
+  const at = targetedStage(flags);
+  // Without a target a local run stays what it was: the stage's own config, messages as before.
+  return { at, base: localBase(flags, dryRun, out, at.target ? at : undefined) };
+};
