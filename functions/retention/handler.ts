@@ -57,6 +57,8 @@ export const wire = (
       taggingClient(region, undefined, as),
     );
   const drOnly = drReadOnlyRegion(base.config);
+  // A child's own key part in the hub's table and bucket: its account and region.
+  const scope = at ? `${at.target.account}-${at.target.region}` : undefined;
   const reports = env.REPORT_BUCKET
     ? s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion)
     : undefined;
@@ -64,14 +66,10 @@ export const wire = (
     ...base,
     stores: retentionRegions(base.config).map(storeIn),
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
-    budget: dynamoDeletionBudget(
-      stateTableClient(hubRegion),
-      env.STATE_TABLE,
-      at ? `${at.target.account}-${at.target.region}` : undefined,
-    ),
+    budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),
     ...(env.REPORT_BUCKET && reports
       ? {
-          records: s3RetentionRecorder(s3Client(hubRegion), env.REPORT_BUCKET),
+          records: s3RetentionRecorder(s3Client(hubRegion), env.REPORT_BUCKET, scope),
           reports: at ? targetRunReports(reports, at.target) : reports,
         }
       : {}),
