@@ -117,17 +117,7 @@ export class Backup extends Construct {
     );
 
     // With spokes, each schedule starts a cycle over the targets instead of invoking the function.
-    const fanOut =
-      fleet && props.reports
-        ? new FleetFanOut(this, 'Fleet', {
-            config,
-            capability: 'backup',
-            function: fn,
-            reports: props.reports,
-            scheduleGroup: props.scheduleGroup,
-            removalPolicy: props.removalPolicy,
-          })
-        : undefined;
+    const fanOut = FleetFanOut.of(this, 'backup', fn, props);
     if (fanOut) this.fanOut = fanOut;
     const scheduler = fanOut ?? fn;
     for (const [name, policy] of policies) {

@@ -53,8 +53,8 @@ import { runReportsPrefix } from '../shared/notify/run-report.js';
 import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
-import { acknowledge, wildcardFindings } from './nag.js';
 import type { Reports } from './reports.js';
+import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
 import {
   allowKeysViaRds,
@@ -284,12 +284,7 @@ export class Drill extends Construct {
     );
 
     // --- State machine.
-    const logGroup = new LogGroup(this, 'StateMachineLogGroup', {
-      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy under its size limit.
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: props.removalPolicy,
-    });
+    const logGroup = stateMachineLogGroup(this, 'StateMachineLogGroup', name, props.removalPolicy);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: name,
       stateMachineType: StateMachineType.STANDARD,
@@ -306,7 +301,12 @@ export class Drill extends Construct {
     (this.stateMachine.node.defaultChild as CfnStateMachine).addMetadata('cfn-lint', {
       config: { ignore_checks: ['W3005'] },
     });
-    this.acknowledgeStateMachineRole();
+    acknowledgeStateMachineRole(
+      this,
+      this.stateMachine.role,
+      [this.function, this.verifier, ...(this.caches ? [this.caches.verifier] : [])],
+      (fn) => `The drill state machine invokes ${fn.shortName}`,
+    );
 
     // --- Triggers.
     this.function.addEventRule('RestoreEventRule', 'A drill database changed state: resolve its task token', {
@@ -928,27 +928,6 @@ export class Drill extends Construct {
         'A master secret may be encrypted with a customer managed key; kms:ViaService limits decryption to ' +
         "Secrets Manager in this region, and the secrets readable at all are the targets' above.",
     });
-  }
-
-  /** What CDK grants the state machine role, and why each wildcard is needed. */
-  private acknowledgeStateMachineRole(): void {
-    const role = this.stateMachine.role;
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions needs logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups ' +
-        '(vended log delivery) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling*; none supports ' +
-        'resource-level permissions.',
-    );
-    for (const fn of [this.function, this.verifier, ...(this.caches ? [this.caches.verifier] : [])]) {
-      for (const f of wildcardFindings(this, [], [`${fn.fn.functionArn}:*`])) {
-        acknowledge(
-          role,
-          `AwsSolutions-IAM5[${f}]`,
-          `The drill state machine invokes ${fn.shortName}, any version or alias of it; the wildcard is the qualifier only.`,
-        );
-      }
-    }
   }
 }
 

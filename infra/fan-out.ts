@@ -1,6 +1,5 @@
 import { Duration, type RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   type IScheduleGroup,
   Schedule,
@@ -25,10 +24,15 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { fanOutTargets } from '../shared/fleet/fan-out.js';
-import type { FleetCapability } from '../shared/fleet/targets.js';
-import { acknowledge, wildcardFindings } from './nag.js';
+import { type FleetCapability, hasSpokes } from '../shared/fleet/targets.js';
+import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { Reports } from './reports.js';
-import { LAMBDA_SERVICE_ERRORS, type ScheduleOptions, type StewardFunction } from './steward-function.js';
+import {
+  type CapabilityProps,
+  LAMBDA_SERVICE_ERRORS,
+  type ScheduleOptions,
+  type StewardFunction,
+} from './steward-function.js';
 
 /** Where the Map Runs of a capability export their children's results in the report bucket. */
 export const fanOutResultsPrefix = (capability: FleetCapability): string => `fleet/${capability}/`;
@@ -72,6 +76,24 @@ const lambdaRetry = {
  * then the function's summary names every target that failed in one notification.
  */
 export class FleetFanOut extends Construct {
+  /** The capability's fan-out when the stage has spokes (and so a report bucket), else undefined. */
+  static of(
+    scope: Construct,
+    capability: FleetCapability,
+    fn: StewardFunction,
+    props: Pick<CapabilityProps, 'config' | 'reports' | 'scheduleGroup' | 'removalPolicy'>,
+  ): FleetFanOut | undefined {
+    if (!hasSpokes(props.config) || !props.reports) return undefined;
+    return new FleetFanOut(scope, 'Fleet', {
+      config: props.config,
+      capability,
+      function: fn,
+      reports: props.reports,
+      scheduleGroup: props.scheduleGroup,
+      removalPolicy: props.removalPolicy,
+    });
+  }
+
   readonly stateMachine: StateMachine;
   readonly targets: number;
   private schedulerRole?: Role;
@@ -145,12 +167,7 @@ export class FleetFanOut extends Construct {
     const failedRun = summary(FanOutStates.summariseFailedRun, { error: JsonPath.objectAt('$.error') });
     map.addCatch(failedRun, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    const logGroup = new LogGroup(this, 'LogGroup', {
-      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy under its size limit.
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: props.removalPolicy,
-    });
+    const logGroup = stateMachineLogGroup(this, 'LogGroup', name, props.removalPolicy);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: name,
       stateMachineType: StateMachineType.STANDARD,
@@ -171,7 +188,12 @@ export class FleetFanOut extends Construct {
     reports.grantRead(fn, `ReadFleetResults${capability === 'backup' ? 'Backup' : 'Retention'}`, [
       fanOutResultsPrefix(capability),
     ]);
-    this.acknowledgeRole();
+    acknowledgeStateMachineRole(
+      this,
+      this.stateMachine.role,
+      [fn],
+      (f) => `Each child invokes ${f.shortName}`,
+    );
   }
 
   /** Start a cycle on a schedule with the capability's scheduled event (the input a Lambda schedule sends). */
@@ -197,24 +219,5 @@ export class FleetFanOut extends Construct {
         maxEventAge: Duration.hours(2),
       }),
     });
-  }
-
-  /** What CDK grants the state machine role, and why each wildcard is needed. */
-  private acknowledgeRole(): void {
-    const role = this.stateMachine.role;
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions needs logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups ' +
-        '(vended log delivery) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling*; none supports ' +
-        'resource-level permissions.',
-    );
-    for (const f of wildcardFindings(this, [], [`${this.props.function.fn.functionArn}:*`])) {
-      acknowledge(
-        role,
-        `AwsSolutions-IAM5[${f}]`,
-        `Each child invokes ${this.props.function.shortName}, any version or alias of it; the wildcard is the qualifier only.`,
-      );
-    }
   }
 }

@@ -64,17 +64,7 @@ export class Retention extends Construct {
     this.function = fn;
     stateTable.grant(fn, 'RetentionBudget', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [budgetKey('')]);
 
-    const fanOut =
-      fleet && props.reports
-        ? new FleetFanOut(this, 'Fleet', {
-            config,
-            capability: 'retention',
-            function: fn,
-            reports: props.reports,
-            scheduleGroup: props.scheduleGroup,
-            removalPolicy: props.removalPolicy,
-          })
-        : undefined;
+    const fanOut = FleetFanOut.of(this, 'retention', fn, props);
     if (fanOut) this.fanOut = fanOut;
     (fanOut ?? fn).addSchedule('Schedule', {
       name: 'retention',

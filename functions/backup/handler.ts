@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
 import {
-  type ClientIdentity,
   elastiCacheClient,
   rdsClient,
   s3Client,
@@ -16,14 +15,12 @@ import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
-import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
-import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
+import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
 import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -36,14 +33,6 @@ export type { BackupDeps, BackupResult };
  */
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
   runBackup(parseBackupRequest(event, deps.config.backup, invocation), deps);
-
-/** Where a fan-out child acts: its target, the hub's region (bucket, table), and the role it signs with. */
-export interface TargetWiring {
-  target: FanOutTarget;
-  hubRegion: string;
-  /** Undefined for the hub's own account (its own credentials). */
-  as?: ClientIdentity;
-}
 
 /**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
@@ -94,32 +83,11 @@ export const wire = (
   };
 };
 
-/**
- * The deployed function's wiring: today's deps once per container; a fan-out child's per target (the
- * stage config with the target's region and overrides, its role's session cached per container); the
- * fan-out summary's.
- */
+/** The deployed function's wiring: today's deps, a fan-out child's per target, the fan-out summary's. */
 export const fleetWiring = (
   base: () => BaseDeps,
   env: Record<string, string | undefined> = process.env,
-): FleetWiring<BackupDeps> => {
-  let deps: BackupDeps | undefined;
-  let sessions: ReturnType<typeof fleetSessions> | undefined;
-  return {
-    hub: () => (deps ??= wire(base(), env)),
-    target: async (target) => {
-      const b = base();
-      sessions ??= fleetSessions(b.config.stage, b.config.region, 'backup');
-      const as = await sessions.identity(target);
-      return wire({ ...b, config: targetConfig(b.config, target) }, env, {
-        target,
-        hubRegion: b.config.region,
-        ...(as ? { as } : {}),
-      });
-    },
-    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
-  };
-};
+): FleetWiring<BackupDeps> => fleetWiringOf('backup', base, (b, at) => wire(b, env, at));
 
 let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));

@@ -1,15 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import {
-  type ClientIdentity,
-  elastiCacheClient,
-  rdsClient,
-  s3Client,
-  taggingClient,
-} from '../../shared/aws/clients.js';
-import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
-import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
-import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
+import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
+import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -44,14 +36,6 @@ export interface RetentionDeps extends BaseDeps {
 export const run = async (event: unknown, deps: RetentionDeps): Promise<RetentionResult> =>
   runRetention(deps, parseRetentionRequest(event));
 
-/** Where a fan-out child acts: its target, the hub's region (bucket, table), and the role it signs with. */
-export interface TargetWiring {
-  target: FanOutTarget;
-  hubRegion: string;
-  /** Undefined for the hub's own account (its own credentials). */
-  as?: ClientIdentity;
-}
-
 /**
  * Real deps: one snapshot store per swept region (and the DR region's, read only, when a policy copies
  * there and retention does not sweep it), over the per-region SDK clients; the budget in the state
@@ -74,6 +58,8 @@ export const wire = (
       taggingClient(region, undefined, as),
     );
   const drOnly = drReadOnlyRegion(base.config);
+  // A child's own key part in the hub's table and bucket: its account and region.
+  const scope = at ? `${at.target.account}-${at.target.region}` : undefined;
   const reports = env.REPORT_BUCKET
     ? s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion)
     : undefined;
@@ -81,11 +67,7 @@ export const wire = (
     ...base,
     stores: retentionRegions(base.config).map(storeIn),
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
-    budget: dynamoDeletionBudget(
-      stateTableClient(hubRegion),
-      env.STATE_TABLE,
-      at ? `${at.target.account}-${at.target.region}` : undefined,
-    ),
+    budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),
     ...(env.REPORT_BUCKET && reports
       ? {
           records: s3RetentionRecorder(s3Client(hubRegion), env.REPORT_BUCKET),
@@ -95,32 +77,11 @@ export const wire = (
   };
 };
 
-/**
- * The deployed function's wiring: today's deps once per container; a fan-out child's per target (the
- * stage config with the target's region and overrides, its role's session cached per container); the
- * fan-out summary's.
- */
+/** The deployed function's wiring: today's deps, a fan-out child's per target, the fan-out summary's. */
 export const fleetWiring = (
   base: () => BaseDeps,
   env: () => Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = () => loadEnv(RetentionEnv),
-): FleetWiring<RetentionDeps> => {
-  let deps: RetentionDeps | undefined;
-  let sessions: ReturnType<typeof fleetSessions> | undefined;
-  return {
-    hub: () => (deps ??= wire(base(), env())),
-    target: async (target) => {
-      const b = base();
-      sessions ??= fleetSessions(b.config.stage, b.config.region, 'retention');
-      const as = await sessions.identity(target);
-      return wire({ ...b, config: targetConfig(b.config, target) }, env(), {
-        target,
-        hubRegion: b.config.region,
-        ...(as ? { as } : {}),
-      });
-    },
-    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
-  };
-};
+): FleetWiring<RetentionDeps> => fleetWiringOf('retention', base, (b, at) => wire(b, env(), at));
 
 let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));

@@ -1,6 +1,9 @@
-import type { FanOutTarget } from '../fleet/fan-out.js';
+import { type FanOutTarget, targetConfig } from '../fleet/fan-out.js';
+import type { FleetWiring } from '../fleet/child.js';
 import type { FleetCapability } from '../fleet/targets.js';
-import { type ClientIdentity, stsClient } from './clients.js';
+import type { BaseDeps } from '../runtime.js';
+import { type ClientIdentity, s3Client, stsClient } from './clients.js';
+import { s3MapRunResults } from './map-run-results.js';
 import { targetCredentials } from './target-credentials.js';
 
 /**
@@ -34,5 +37,41 @@ export const fleetSessions = (
       await credentials();
       return { key: `${t.account}:${t.roleArn}`, credentials };
     },
+  };
+};
+
+/** Where a fan-out child acts: its target, the hub's region (bucket, table), and the role it signs with. */
+export interface TargetWiring {
+  target: FanOutTarget;
+  hubRegion: string;
+  /** Undefined for the hub's own account (its own credentials). */
+  as?: ClientIdentity;
+}
+
+/**
+ * A fleet capability's deployed wiring: today's deps once per container (`wire(base)`); a fan-out child's
+ * per target (`wire` with the stage config moved to the target's region and overrides, and the target's
+ * identity, its role's session cached per container); the fan-out summary's (the hub's notifier, the Map
+ * Run's export in the hub's report bucket).
+ */
+export const fleetWiring = <D>(
+  capability: FleetCapability,
+  base: () => BaseDeps,
+  wire: (base: BaseDeps, at?: TargetWiring) => D,
+): FleetWiring<D> => {
+  let deps: D | undefined;
+  let sessions: ReturnType<typeof fleetSessions> | undefined;
+  return {
+    hub: () => (deps ??= wire(base())),
+    target: async (target) => {
+      const b = base();
+      sessions ??= fleetSessions(b.config.stage, b.config.region, capability);
+      const as = await sessions.identity(target);
+      return wire(
+        { ...b, config: targetConfig(b.config, target) },
+        { target, hubRegion: b.config.region, ...(as ? { as } : {}) },
+      );
+    },
+    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
   };
 };
