@@ -209,11 +209,42 @@ export const notRun = (
   ms: 0,
 });
 
-/** The lowest row count that passes: minRows and the allowed drop below the baseline, whichever is higher. */
-export const rowFloor = (t: TableCheck, baselineRows?: number): number => {
-  const fromBaseline = baselineRows === undefined ? 0 : Math.ceil(baselineRows * (1 - t.tolerancePct / 100));
-  return Math.max(t.minRows ?? 0, fromBaseline);
+/** The lowest count that passes: the minimum and the allowed drop below the baseline, whichever is higher. */
+export const countFloor = (
+  min: number | undefined,
+  baseline: number | undefined,
+  tolerancePct: number,
+): number => Math.max(min ?? 0, baseline === undefined ? 0 : Math.ceil(baseline * (1 - tolerancePct / 100)));
+
+/**
+ * A count (rows, keys) against a minimum (`minName` in the text) and a baseline less its tolerance: the floor,
+ * the expectation as the report shows it, and how the count compares with the baseline.
+ */
+export const countAgainst = (
+  count: number,
+  c: { min?: number | undefined; minName: string; baseline?: number | undefined; tolerancePct: number },
+): { floor: number; expected: string; vsBaseline: string } => {
+  const parts = [
+    ...(c.min !== undefined ? [`>= ${c.min} (${c.minName})`] : []),
+    ...(c.baseline !== undefined
+      ? [
+          `>= ${countFloor(undefined, c.baseline, c.tolerancePct)} (baseline ${c.baseline} - ${c.tolerancePct}%)`,
+        ]
+      : []),
+  ];
+  return {
+    floor: countFloor(c.min, c.baseline, c.tolerancePct),
+    expected: parts.length ? parts.join(', ') : `any (no ${c.minName}, no baseline)`,
+    vsBaseline:
+      c.baseline === undefined
+        ? ''
+        : `; ${formatPct(c.baseline === 0 ? 0 : ((count - c.baseline) / c.baseline) * 100)} vs baseline ${c.baseline}`,
+  };
 };
+
+/** The lowest row count that passes: minRows and the allowed drop below the baseline, whichever is higher. */
+export const rowFloor = (t: TableCheck, baselineRows?: number): number =>
+  countFloor(t.minRows, baselineRows, t.tolerancePct);
 
 /** Row count against minRows and the baseline; only a drop fails, since tables grow between drills. */
 export const evaluateRowCount = (
@@ -223,21 +254,13 @@ export const evaluateRowCount = (
   method: CountMethod = 'exact',
   how?: string,
 ): Evaluation => {
-  const floor = rowFloor(t, baselineRows);
-  const expectedParts = [
-    ...(t.minRows !== undefined ? [`>= ${t.minRows} (minRows)`] : []),
-    ...(baselineRows !== undefined
-      ? [
-          `>= ${Math.ceil(baselineRows * (1 - t.tolerancePct / 100))} (baseline ${baselineRows} - ${t.tolerancePct}%)`,
-        ]
-      : []),
-  ];
-  const expected = expectedParts.length ? expectedParts.join(', ') : 'any (no minRows, no baseline)';
+  const { floor, expected, vsBaseline } = countAgainst(rows, {
+    min: t.minRows,
+    minName: 'minRows',
+    baseline: baselineRows,
+    tolerancePct: t.tolerancePct,
+  });
   const passed = rows >= floor;
-  const vsBaseline =
-    baselineRows === undefined
-      ? ''
-      : `; ${formatPct(baselineRows === 0 ? 0 : ((rows - baselineRows) / baselineRows) * 100)} vs baseline ${baselineRows}`;
   const counted = method === 'exact' ? `${rows} rows` : `~${rows} rows (${method}${how ? `: ${how}` : ''})`;
   return {
     passed,
@@ -408,6 +431,8 @@ export const evaluateFreshness = (
   newest: Date | null,
   referenceTime: Date,
   rpoTargetSeconds?: number,
+  /** What `newest` is the time of, in the detail: a table's newest row, a cache's newest write. */
+  what = 'row',
 ): FreshnessEvaluation => {
   const expected =
     rpoTargetSeconds === undefined ? 'recorded (no rpoTargetSeconds)' : `<= ${rpoTargetSeconds} s`;
@@ -417,14 +442,15 @@ export const evaluateFreshness = (
   const lagMs = referenceTime.getTime() - newest.getTime();
   const rpoSeconds = Math.max(0, lagMs) / 1000;
   const passed = rpoTargetSeconds === undefined || rpoSeconds <= rpoTargetSeconds;
-  const ahead = lagMs < 0 ? ` (newest row is ${-lagMs / 1000} s after the reference time: clock skew?)` : '';
+  const ahead =
+    lagMs < 0 ? ` (newest ${what} is ${-lagMs / 1000} s after the reference time: clock skew?)` : '';
   return {
     passed,
     measured: rpoSeconds,
     expected,
     rpoSeconds,
     newest: newest.toISOString(),
-    detail: `newest row ${newest.toISOString()}, reference ${referenceTime.toISOString()}: data RPO ${rpoSeconds} s${ahead}${
+    detail: `newest ${what} ${newest.toISOString()}, reference ${referenceTime.toISOString()}: data RPO ${rpoSeconds} s${ahead}${
       passed ? '' : ` exceeds the ${rpoTargetSeconds} s target`
     }`,
   };

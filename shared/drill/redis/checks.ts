@@ -1,4 +1,10 @@
-import type { CheckResult, Evaluation, FreshnessEvaluation } from '../checks.js';
+import {
+  type CheckResult,
+  countAgainst,
+  evaluateFreshness,
+  type Evaluation,
+  type FreshnessEvaluation,
+} from '../checks.js';
 import { type RedisDbCheck, type RedisPatternCheck, type RedisVerificationProfile } from './profile.js';
 
 // The Redis checks' rules: what is planned, and each verdict from what the engine measured. Pure: no I/O,
@@ -22,12 +28,6 @@ export const plannedRedisChecks = (p: RedisVerificationProfile): Pick<CheckResul
     : []),
 ];
 
-const pct = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}%`;
-
-/** The lowest key count that passes: minKeys and the allowed drop below the baseline, whichever is higher. */
-export const keyFloor = (d: RedisDbCheck, baseline?: number): number =>
-  Math.max(d.minKeys ?? 0, baseline === undefined ? 0 : Math.ceil(baseline * (1 - d.tolerancePct / 100)));
-
 /** DBSIZE of one logical database against minKeys and the baseline; only a drop fails. */
 export const evaluateKeyCount = (
   d: RedisDbCheck,
@@ -35,24 +35,23 @@ export const evaluateKeyCount = (
   baseline?: number,
   expires?: number,
 ): Evaluation => {
-  const floor = keyFloor(d, baseline);
-  const expected = [
-    ...(d.minKeys !== undefined ? [`>= ${d.minKeys} (minKeys)`] : []),
-    ...(baseline !== undefined
-      ? [`>= ${Math.ceil(baseline * (1 - d.tolerancePct / 100))} (baseline ${baseline} - ${d.tolerancePct}%)`]
-      : []),
-  ];
+  const {
+    floor,
+    expected,
+    vsBaseline: vs,
+  } = countAgainst(keys, {
+    min: d.minKeys,
+    minName: 'minKeys',
+    baseline,
+    tolerancePct: d.tolerancePct,
+  });
   const passed = keys >= floor;
-  const vs =
-    baseline === undefined
-      ? ''
-      : `; ${pct(baseline === 0 ? 0 : ((keys - baseline) / baseline) * 100)} vs baseline ${baseline}`;
   const ttl = expires === undefined ? '' : ` (${expires} with a TTL)`;
   return {
     passed,
     method: 'exact',
     measured: keys,
-    expected: expected.length ? expected.join(', ') : 'any (no minKeys, no baseline)',
+    expected,
     detail: passed
       ? `${keys} keys${ttl}${vs}`
       : `${keys} keys${ttl} is below ${floor}${vs}${baseline !== undefined && keys < baseline ? ': keys lost' : ''}`,
@@ -182,22 +181,13 @@ export const evaluateRedisFreshness = (
       `key ${key} holds ${JSON.stringify(found.value.slice(0, 40))}, not epoch seconds, epoch milliseconds or an ISO time`,
     );
   }
-  const lagMs = referenceTime.getTime() - newest.getTime();
-  const rpoSeconds = Math.max(0, lagMs) / 1000;
-  const passed = rpoTargetSeconds === undefined || rpoSeconds <= rpoTargetSeconds;
-  const ahead =
-    lagMs < 0 ? ` (newest write is ${-lagMs / 1000} s after the reference time: clock skew?)` : '';
-  return {
-    passed,
-    measured: rpoSeconds,
-    expected,
-    rpoSeconds,
-    newest: newest.toISOString(),
-    detail:
-      `newest write ${newest.toISOString()} (${found.type === 'stream' ? 'last stream entry' : 'timestamp key'}), ` +
-      `reference ${referenceTime.toISOString()}: data RPO ${rpoSeconds} s${ahead}` +
-      (passed ? '' : ` exceeds the ${rpoTargetSeconds} s target: stale data`),
-  };
+  const e = evaluateFreshness(
+    newest,
+    referenceTime,
+    rpoTargetSeconds,
+    `write (${found.type === 'stream' ? 'last stream entry' : 'timestamp key'})`,
+  );
+  return e.passed ? e : { ...e, detail: `${e.detail}: stale data` };
 };
 
 /** `db0:keys=12,expires=3,avg_ttl=0` lines of `INFO keyspace`, by database number. */
