@@ -22,7 +22,7 @@ import { tokenBucket } from '../../shared/pool.js';
 import { runRetention } from '../../shared/retention/service.js';
 import { atPlace, type BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
-import { SimClock } from '../estate/clock.js';
+import { SimClock, warmUp } from '../estate/clock.js';
 import { DAY_MS, FakeAws, MINUTE } from '../estate/fake-aws.js';
 import { offlineAws } from '../estate/offline-aws.js';
 
@@ -239,16 +239,6 @@ const childDeps = (
   );
 };
 
-/** Let the SDK's lazy start-up (real I/O, not simulated time) finish: one request per client. */
-const warmUp = async (clock: SimClock, sends: (() => Promise<unknown>)[]) => {
-  let left = sends.length;
-  for (const send of sends) void send().finally(() => left--);
-  for (let i = 0; left > 0; i++) {
-    if (i > 2000) throw new Error('the simulated AWS clients did not answer their first request');
-    await clock.run(clock.now + 1_000);
-    await new Promise((resolve) => realSetTimeout(resolve, 2));
-  }
-};
 const realSetTimeout = globalThis.setTimeout;
 
 /** Run one scheduled cycle of `capability` over the fleet and count what it cost. */
@@ -299,6 +289,7 @@ export const simulateCycle = async (
     await warmUp(
       clock,
       deps.flatMap((d) => [() => d.primary.quotas(), () => d.stores[0]!.list(['elasticache'])]),
+      { tries: 2000, pauseMs: 2 },
     );
     for (const f of fakes) f.calls.length = 0;
     assumed.n = 0;
