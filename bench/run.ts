@@ -5,6 +5,7 @@ import { benchDrCopies } from './dr-copies.js';
 import { benchDrill } from './drill.js';
 import { benchEstate } from './estate.js';
 import { benchFixedCost } from './fixed-cost.js';
+import { benchFleet } from './fleet.js';
 import { benchGfsProperties } from './properties.js';
 import { benchRedisVerify } from './redis-verify.js';
 import { benchRetention } from './retention.js';
@@ -40,6 +41,9 @@ export const bench = async (
     ['estate', () => benchEstate(quick ? 5 : 60, quick ? 60 : 900, quick ? 60 : 90)],
     // Fixed monthly cost of the prod example and the defaults, from the synthesized template and real runs.
     ['fixed-cost', () => benchFixedCost(quick ? [100] : [10, 100, 500])],
+    // One scheduled backup and retention cycle over 100 accounts x 3 regions x 20 databases (simulated
+    // clock), and the fan-out's Step Functions transitions from the synthesized hub.
+    ['fleet', () => benchFleet(quick ? 10 : 100)],
   ];
   const unknown = only.filter((name) => !groups.some(([g]) => g === name));
   if (unknown.length) {

@@ -3,8 +3,8 @@ import { stsClient } from '../shared/aws/clients.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { closest } from '../shared/config/suggest.js';
 import { AwsCallError } from '../shared/errors.js';
-import { isFleet, type Place, placeLabel } from '../shared/fleet/place.js';
-import { expandTargets, isHub, type TargetRef, targetPolicies } from '../shared/fleet/targets.js';
+import { configAt, isFleet, type Place, placeLabel } from '../shared/fleet/place.js';
+import { expandTargets, isHub, type TargetRef } from '../shared/fleet/targets.js';
 import { localBase, stageConfig, UsageError } from './base.js';
 
 // `--target <index|account/region>`, `--account`, `--region`: which of the stage's account-regions a
@@ -130,21 +130,6 @@ const selected = (config: StewardConfig, ref: TargetRef, account: string | undef
   hub: ref.organizationalUnit === undefined && isHub(config, ref),
 });
 
-/**
- * The stage's config as a run in `t` sees it: its region and account, and the stage's policies and
- * thresholds with the target's overrides (what a fan-out child of that target runs with).
- */
-export const configAt = (config: StewardConfig, t: SelectedTarget): StewardConfig => {
-  const p = targetPolicies(config, t.ref);
-  return {
-    ...config,
-    region: t.region,
-    ...(t.account !== undefined ? { account: t.account } : {}),
-    backup: { ...config.backup, ...p.backup },
-    retention: { ...config.retention, ...p.retention },
-  };
-};
-
 /** Where a CLI run acts: the selected target, else the stage's own account-region. */
 export const placeFor = (hub: StewardConfig, t: SelectedTarget | undefined): Place => ({
   ...((t ? t.account : hub.account) !== undefined ? { account: (t ? t.account : hub.account)! } : {}),
@@ -180,7 +165,13 @@ export const targetedStage = (
   const target = selectTarget(hub, flags);
   return {
     hub,
-    config: target ? configAt(hub, target) : hub,
+    config: target
+      ? configAt(hub, {
+          index: target.ref.index,
+          region: target.region,
+          ...(target.account ? { account: target.account } : {}),
+        })
+      : hub,
     ...(target ? { target } : {}),
     place: placeFor(hub, target),
   };

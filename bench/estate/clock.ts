@@ -177,3 +177,23 @@ export class SimClock {
 
 /** Let every queued promise continuation run: a real macrotask comes only after the microtask queue is empty. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A client's first request reads its configuration (shared config files for the endpoint, retry mode...)
+ * with real file I/O, which simulated time does not wait for: send one request per client first, letting
+ * real time pass until each has its answer.
+ */
+export const warmUp = async (
+  clock: SimClock,
+  sends: (() => Promise<unknown>)[],
+  o: { tries?: number; pauseMs?: number } = {},
+): Promise<void> => {
+  let left = sends.length;
+  for (const send of sends) void send().finally(() => left--);
+  for (let i = 0; left > 0; i++) {
+    if (i > (o.tries ?? 1000))
+      throw new Error('the simulated AWS clients did not answer their first request');
+    await clock.run(clock.now + 1_000);
+    await new Promise((resolve) => realSetTimeout(resolve, o.pauseMs ?? 5));
+  }
+};

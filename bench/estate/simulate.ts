@@ -15,7 +15,7 @@ import type { StewardConfig } from '../../shared/config/schema.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
-import { SimClock } from './clock.js';
+import { SimClock, warmUp } from './clock.js';
 import { offlineAws } from './offline-aws.js';
 import { pages, percentile, policyKeeps } from './expected.js';
 import { DAY_MS, FakeAws, MINUTE, type SimDatabase, type SimEvent, type SnapshotRecord } from './fake-aws.js';
@@ -490,23 +490,6 @@ export const simulateEstate = async (spec: EstateSpec): Promise<EstateResult> =>
     restoreAws();
   }
 };
-
-/**
- * A client's first request reads its configuration (shared config files for the endpoint, retry mode...)
- * with real file I/O, which simulated time does not wait for: send one request per client first, letting
- * real time pass until each has its answer.
- */
-const warmUp = async (clock: SimClock, sends: (() => Promise<unknown>)[]) => {
-  let left = sends.length;
-  for (const send of sends) void send().finally(() => left--);
-  for (let i = 0; left > 0; i++) {
-    if (i > 1000) throw new Error('the simulated AWS clients did not answer their first request');
-    await clock.run(clock.now + 1_000);
-    await new Promise((resolve) => realSetTimeout(resolve, 5));
-  }
-};
-
-const realSetTimeout = globalThis.setTimeout;
 
 /** A standard normal deviate (Box–Muller). */
 const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

@@ -1,6 +1,6 @@
 import type { StewardConfig } from '../config/schema.js';
 import { Tag } from '../tags.js';
-import { expandTargets } from './targets.js';
+import { expandTargets, type TargetRef, targetPolicies } from './targets.js';
 
 // Where a run acts: the account and region every database it names lives in. Pure: the handler reads the
 // account from what the invocation already carries (a fan-out child's `target`, else the Lambda context's
@@ -68,3 +68,21 @@ export const placeOf = (
 /** Tag values of a place for what steward creates: `steward:account`, `steward:region` (the database's). */
 export const placeTags = (p: Pick<Place, 'account' | 'region'> | undefined): Record<string, string> =>
   p ? { [Tag.region]: p.region, ...(p.account ? { [Tag.account]: p.account } : {}) } : {};
+
+/**
+ * The stage's config as a run in one target sees it: the target's region and account, and the stage's
+ * policies and thresholds with the target's overrides (what a fan-out child of that target runs with).
+ */
+export const configAt = (
+  config: StewardConfig,
+  t: Pick<TargetRef, 'index' | 'region'> & { account?: string },
+): StewardConfig => {
+  const p = targetPolicies(config, t);
+  return {
+    ...config,
+    region: t.region,
+    ...(t.account !== undefined ? { account: t.account } : {}),
+    backup: { ...config.backup, ...p.backup },
+    retention: { ...config.retention, ...p.retention },
+  };
+};

@@ -4,7 +4,8 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
-import { checkCredentialsFor, configAt, selectTarget, targetedStage } from '../../cli/target.js';
+import { checkCredentialsFor, selectTarget, targetedStage } from '../../cli/target.js';
+import { configAt } from '../../shared/fleet/place.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { FLEET_CONFIG } from '../support/fleet.js';
 import { ownTmpDir, removeOwnTmpDir } from '../support/own-tmp.js';
@@ -109,7 +110,8 @@ describe('selectTarget', () => {
 
   it('a target runs with its own region, account and policy overrides', () => {
     // Act
-    const c = configAt(fleet, selectTarget(fleet, { target: '2' })!);
+    const t = selectTarget(fleet, { target: '2' })!;
+    const c = configAt(fleet, { index: t.ref.index, region: t.region, account: t.account! });
     // Assert
     expect([c.region, c.account, c.retention.policies.standard?.daily]).toEqual([
       'eu-west-1',

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { cycleRows, cycleTransitions, fanOutDefinition, minimumCalls } from '../../bench/fleet.js';
+import { type FleetSpec, simulateCycle } from '../../bench/fleet/simulate.js';
+
+// The fleet bench's parts on a tiny fleet: the counts it reports and that each row can go red.
+const tiny: FleetSpec = {
+  accounts: 2,
+  regions: ['eu-west-1', 'eu-central-1'],
+  databases: 20,
+  maxConcurrency: 2,
+};
+
+describe('the fleet bench', () => {
+  it("counts a cycle's transitions: each state once, each child its start plus its own states", () => {
+    // Prepare: the fan-out's shape (a Pass, the Distributed Map of one invoke, the summary)
+    const def = {
+      StartAt: 'Targets',
+      States: {
+        Targets: { Type: 'Pass', Next: 'EachTarget' },
+        EachTarget: {
+          Type: 'Map',
+          Next: 'Summarise',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED' },
+            StartAt: 'RunTarget',
+            States: { RunTarget: { Type: 'Task', End: true } },
+          },
+        },
+        Summarise: { Type: 'Task', End: true },
+      },
+    };
+    // Act / Assert
+    expect(cycleTransitions(def, 300)).toBe(3 + 300 * 2);
+    expect(fanOutDefinition({ Resources: {} }, 'backup')).toBeUndefined();
+  });
+
+  it('a cycle on the fake fleet: every child ok, the single-account minimum of calls, one AssumeRole per role target', async () => {
+    // Act
+    const r = await simulateCycle(tiny, 'retention');
+    const rows = cycleRows(r, tiny);
+    // Assert
+    expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual([
+      ['100000000000', 'eu-west-1', true],
+      ['100000000000', 'eu-central-1', true],
+      ['100000000001', 'eu-west-1', true],
+      ['100000000001', 'eu-central-1', true],
+    ]);
+    expect(r.children.map((c) => c.byOp.DeleteDBSnapshot ?? 0)).toEqual([18, 18, 18, 18]);
+    expect(r.children[0]!.calls).toBe(minimumCalls('retention', tiny.databases) + 1); // the budget is read, then written
+    expect(r.assumeRoleCalls).toBe(2);
+    expect(rows.map((x) => x.ok)).toEqual([true, true, true, true]);
+  });
+
+  it.each([
+    ['serial', 0],
+    ['no-session-cache', 2],
+  ] as const)('the fault %s turns its row red', async (fault, row) => {
+    const r = await simulateCycle({ ...tiny, accounts: 3, fault }, 'backup');
+    expect(cycleRows(r, { ...tiny, accounts: 3 })[row]!.ok).toBe(false);
+  });
+});
