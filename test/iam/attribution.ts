@@ -161,6 +161,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
 export const UNWIRED: Record<string, string> = {
   'shared/aws/target-credentials.ts#targetCredentials':
     'the fleet fan-out will assume spoke roles with it; until then no function role sends AssumeRole, and the spoke trust policy is simulated on its own (test/iam/fleet.test.ts)',
+  'shared/aws/cache-dr.ts#cacheDrPort':
+    'Redis DR (export, cross-region copy) waits for its buckets and grants in the stacks; until then no function role exports or copies',
+  'shared/aws/cache-dr.ts#s3RdbStore':
+    'retention of Redis DR copies and drills from them wait for the DR bucket in the DR stack; until then no function role lists it',
 };
 
 /** The function whose handler appears in the call's frames, if any (handler and end-to-end tests). */
