@@ -32,18 +32,6 @@ export interface CacheDrBuckets {
   drKmsKeyArn?: string;
 }
 
-const listRdb = (s3: S3Client, bucket: string, prefix?: string) =>
-  collectPages(
-    paginateListObjectsV2(
-      { client: s3, pageSize: 1000 },
-      { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
-    ),
-    (p) => p.Contents,
-    (o) => (o.Key ? rdbObjectOf(o.Key, o.Size) : undefined),
-    'ListObjectsV2',
-    `RDB files in s3://${bucket}/${prefix ?? ''}`,
-  );
-
 // The facts a restore from the copy needs, as S3 user metadata (lower-case keys, string values).
 const factsOf = (s: CacheSnapshot): Record<string, string> => ({
   'steward-shards': String(s.shards),
@@ -71,102 +59,100 @@ export const cacheDrPort = (
   drRegion: string,
   clients: { elasticache: ElastiCacheClient; s3: S3Client; drS3: S3Client },
   buckets: CacheDrBuckets,
-): CacheDrPort => ({
-  sources: async (): Promise<CacheDrSource[]> => {
-    const described = await collectPages(
-      paginateDescribeSnapshots({ client: clients.elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
-      (p) => p.Snapshots,
-      (s) => (s.SnapshotName?.startsWith(ID_PREFIX) && s.ARN ? cacheSnapshotOf(s, region) : undefined),
-      'DescribeSnapshots (ElastiCache)',
-      `steward snapshots in ${region}`,
-    );
-    return mapLimit(described, FANOUT, async (s) => {
-      const tags = tagRecord(
-        (
-          await call('ListTagsForResource (ElastiCache)', `snapshot ${s.id} in ${region}`, () =>
-            clients.elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.arn })),
-          )
-        ).TagList,
-      );
-      return { snapshot: { ...s, tags }, shards: s.shards, facts: factsOf(s) };
-    });
-  },
-  exported: () => listRdb(clients.s3, buckets.exportBucket),
-  inDr: () => listRdb(clients.drS3, buckets.drBucket, DR_RDB_PREFIX),
-  export: async (snapshot) => {
-    // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
-    const r = await attempt(
-      'CopySnapshot (export to S3)',
-      `snapshot ${snapshot.id} to s3://${buckets.exportBucket} in ${region}`,
-      () =>
-        clients.elasticache.send(
-          new CopySnapshotCommand({
-            SourceSnapshotName: snapshot.id,
-            TargetSnapshotName: snapshot.id,
-            TargetBucket: buckets.exportBucket,
-          }),
-        ),
-      { exists: ['SnapshotAlreadyExistsFault'], refused: ['InvalidSnapshotStateFault'] },
-    );
-    return r.ok ? 'started' : 'already-done';
-  },
-  copy: async (source, file, drKey) => {
-    const s = source.snapshot;
-    await call('CopyObject (to DR)', `${file.key} to s3://${buckets.drBucket}/${drKey} in ${drRegion}`, () =>
-      clients.drS3.send(
-        new CopyObjectCommand({
-          Bucket: buckets.drBucket,
-          Key: drKey,
-          CopySource: `${buckets.exportBucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`,
-          ...(buckets.drKmsKeyArn
-            ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: buckets.drKmsKeyArn, BucketKeyEnabled: true }
-            : {}),
-          TaggingDirective: 'REPLACE',
-          Tagging: tagging({
-            [Tag.managed]: 'true',
-            [Tag.source]: s.sourceId,
-            [Tag.createdBy]: 'backup',
-            ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
-            [Tag.copiedFrom]: s.arn,
-          }),
-          MetadataDirective: 'REPLACE',
-          Metadata: source.facts,
-        }),
+): CacheDrPort => {
+  const listRdb = (s3: S3Client, bucket: string, prefix?: string) =>
+    collectPages(
+      paginateListObjectsV2(
+        { client: s3, pageSize: 1000 },
+        { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
       ),
+      (p) => p.Contents,
+      (o) => (o.Key ? rdbObjectOf(o.Key, o.Size) : undefined),
+      'ListObjectsV2',
+      `RDB files in s3://${bucket}/${prefix ?? ''}`,
     );
-  },
-  cleanExport: async (file) => {
-    await call('DeleteObject (export)', `s3://${buckets.exportBucket}/${file.key}`, () =>
-      clients.s3.send(new DeleteObjectCommand({ Bucket: buckets.exportBucket, Key: file.key })),
-    );
-  },
-});
+  return {
+    sources: async (): Promise<CacheDrSource[]> => {
+      const described = await collectPages(
+        paginateDescribeSnapshots({ client: clients.elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
+        (p) => p.Snapshots,
+        (s) => (s.SnapshotName?.startsWith(ID_PREFIX) && s.ARN ? cacheSnapshotOf(s, region) : undefined),
+        'DescribeSnapshots (ElastiCache)',
+        `steward snapshots in ${region}`,
+      );
+      return mapLimit(described, FANOUT, async (s) => {
+        const tags = tagRecord(
+          (
+            await call('ListTagsForResource (ElastiCache)', `snapshot ${s.id} in ${region}`, () =>
+              clients.elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.arn })),
+            )
+          ).TagList,
+        );
+        return { snapshot: { ...s, tags }, shards: s.shards, facts: factsOf(s) };
+      });
+    },
+    exported: () => listRdb(clients.s3, buckets.exportBucket),
+    inDr: () => listRdb(clients.drS3, buckets.drBucket, DR_RDB_PREFIX),
+    export: async (snapshot) => {
+      // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
+      const r = await attempt(
+        'CopySnapshot (export to S3)',
+        `snapshot ${snapshot.id} to s3://${buckets.exportBucket} in ${region}`,
+        () =>
+          clients.elasticache.send(
+            new CopySnapshotCommand({
+              SourceSnapshotName: snapshot.id,
+              TargetSnapshotName: snapshot.id,
+              TargetBucket: buckets.exportBucket,
+            }),
+          ),
+        { exists: ['SnapshotAlreadyExistsFault'], refused: ['InvalidSnapshotStateFault'] },
+      );
+      return r.ok ? 'started' : 'already-done';
+    },
+    copy: async (source, file, drKey) => {
+      const s = source.snapshot;
+      await call(
+        'CopyObject (to DR)',
+        `${file.key} to s3://${buckets.drBucket}/${drKey} in ${drRegion}`,
+        () =>
+          clients.drS3.send(
+            new CopyObjectCommand({
+              Bucket: buckets.drBucket,
+              Key: drKey,
+              CopySource: `${buckets.exportBucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`,
+              ...(buckets.drKmsKeyArn
+                ? {
+                    ServerSideEncryption: 'aws:kms',
+                    SSEKMSKeyId: buckets.drKmsKeyArn,
+                    BucketKeyEnabled: true,
+                  }
+                : {}),
+              TaggingDirective: 'REPLACE',
+              Tagging: tagging({
+                [Tag.managed]: 'true',
+                [Tag.source]: s.sourceId,
+                [Tag.createdBy]: 'backup',
+                ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
+                [Tag.copiedFrom]: s.arn,
+              }),
+              MetadataDirective: 'REPLACE',
+              Metadata: source.facts,
+            }),
+          ),
+      );
+    },
+    cleanExport: async (file) => {
+      await call('DeleteObject (export)', `s3://${buckets.exportBucket}/${file.key}`, () =>
+        clients.s3.send(new DeleteObjectCommand({ Bucket: buckets.exportBucket, Key: file.key })),
+      );
+    },
+  };
+};
 
 const stampTime = (id: string): string | undefined => {
   const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})-(?:sched|adhoc)$/.exec(id);
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00.000Z` : undefined;
-};
-
-/** The DR bucket's RDB copies grouped per snapshot: files, their group, when they arrived. */
-const copiesIn = async (s3: S3Client, bucket: string) => {
-  const files = await collectPages(
-    paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: DR_RDB_PREFIX }),
-    (p) => p.Contents,
-    (o) => (o.Key && rdbObjectOf(o.Key) ? { key: o.Key, modified: o.LastModified } : undefined),
-    'ListObjectsV2',
-    `RDB copies in s3://${bucket}/${DR_RDB_PREFIX}`,
-  );
-  const by = new Map<string, { group: string; keys: string[]; copiedAt?: string }>();
-  for (const f of files) {
-    const name = rdbObjectOf(f.key)!.snapshot;
-    const group = f.key.slice(DR_RDB_PREFIX.length).split('/')[0]!;
-    const e = by.get(name) ?? { group, keys: [] };
-    e.keys.push(f.key);
-    const at = f.modified?.toISOString();
-    if (at && (!e.copiedAt || at > e.copiedAt)) e.copiedAt = at;
-    by.set(name, e);
-  }
-  return by;
 };
 
 /**
@@ -182,6 +168,27 @@ export const s3RdbStore = (
   sourceRegion: string,
 ): SnapshotStore & CacheCopyLister => {
   const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+  /** The DR bucket's RDB copies grouped per snapshot: files, their group, when they arrived. */
+  const copiesIn = async () => {
+    const files = await collectPages(
+      paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: DR_RDB_PREFIX }),
+      (p) => p.Contents,
+      (o) => (o.Key && rdbObjectOf(o.Key) ? { key: o.Key, modified: o.LastModified } : undefined),
+      'ListObjectsV2',
+      `RDB copies in s3://${bucket}/${DR_RDB_PREFIX}`,
+    );
+    const by = new Map<string, { group: string; keys: string[]; copiedAt?: string }>();
+    for (const f of files) {
+      const name = rdbObjectOf(f.key)!.snapshot;
+      const group = f.key.slice(DR_RDB_PREFIX.length).split('/')[0]!;
+      const e = by.get(name) ?? { group, keys: [] };
+      e.keys.push(f.key);
+      const at = f.modified?.toISOString();
+      if (at && (!e.copiedAt || at > e.copiedAt)) e.copiedAt = at;
+      by.set(name, e);
+    }
+    return by;
+  };
   const tagsOf = async (key: string) =>
     tagRecord(
       (
@@ -194,7 +201,7 @@ export const s3RdbStore = (
     region,
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
-      const copies = [...(await copiesIn(s3, bucket)).entries()];
+      const copies = [...(await copiesIn()).entries()];
       const snapshots = await mapLimit(copies, FANOUT, async ([name, c]): Promise<Snapshot> => {
         const first = [...c.keys].sort()[0]!;
         return {
@@ -214,7 +221,7 @@ export const s3RdbStore = (
       return { snapshots, failures: [] };
     },
     remove: async ({ id }) => {
-      const copy = (await copiesIn(s3, bucket)).get(id);
+      const copy = (await copiesIn()).get(id);
       if (!copy) return 'already-gone';
       for (const key of copy.keys) {
         if ((await tagsOf(key))[Tag.managed] !== 'true') {
@@ -229,9 +236,7 @@ export const s3RdbStore = (
       return 'deleted';
     },
     listCopies: async (group): Promise<CacheSnapshot[]> => {
-      const copies = [...(await copiesIn(s3, bucket)).entries()].filter(
-        ([, c]) => c.group === group.toLowerCase(),
-      );
+      const copies = [...(await copiesIn()).entries()].filter(([, c]) => c.group === group.toLowerCase());
       return mapLimit(copies, FANOUT, async ([name, c]): Promise<CacheSnapshot> => {
         const keys = [...c.keys].sort();
         const head = await call('HeadObject', `s3://${bucket}/${keys[0]}`, () =>
