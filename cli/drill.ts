@@ -81,9 +81,11 @@ const requireDrills = (config: StewardConfig, file = `steward.${config.stage}.ya
       `drills are disabled in stage ${config.stage}: no drill state machine is deployed (drill.enabled in ${file})`,
     );
   }
-  const known = Object.keys(config.drill.targets);
+  const known = [...Object.keys(config.drill.targets), ...Object.keys(config.drill.caches)];
   if (!known.length) {
-    throw new UsageError(`stage ${config.stage} has no drill targets (drill.targets in ${file})`);
+    throw new UsageError(
+      `stage ${config.stage} has no drill targets (drill.targets or drill.caches in ${file})`,
+    );
   }
   return known;
 };

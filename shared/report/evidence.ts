@@ -249,10 +249,18 @@ export const buildEvidence = (
       config.drill.enabled && Object.hasOwn(config.drill.targets, db.id)
         ? config.drill.targets[db.id]
         : undefined;
-    if (target && target.kind === db.kind) {
+    // A Redis drill target is named by its replication group (drill.caches; `replicationGroupId` when set).
+    const cache =
+      config.drill.enabled && db.kind === 'elasticache'
+        ? Object.entries(config.drill.caches).find(
+            ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
+          )?.[1]
+        : undefined;
+    const drilled = target && target.kind === db.kind ? target : cache;
+    if (drilled) {
       row.drillTarget = {
-        rtoSeconds: target.rtoSeconds ?? config.drill.rtoSeconds,
-        rpoSeconds: target.rpoSeconds ?? config.drill.rpoSeconds,
+        rtoSeconds: drilled.rtoSeconds ?? config.drill.rtoSeconds,
+        rpoSeconds: drilled.rpoSeconds ?? config.drill.rpoSeconds,
       };
     }
     if (policy && policy.kinds.includes(db.kind)) {

@@ -159,8 +159,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
 export const UNWIRED: Record<string, string> = {
-  'shared/aws/vault.ts#rdsVaultShares':
-    'the backup vault copy flow (shared/backup/vault.ts) is not wired into a handler yet; its share and unshare grants are simulated on their own (test/iam/vault.test.ts)',
+  'shared/aws/cache-dr.ts#cacheDrPort':
+    'Redis DR (export, cross-region copy) waits for its buckets and grants in the stacks; until then no function role exports or copies',
+  'shared/aws/cache-dr.ts#s3RdbStore':
+    'retention of Redis DR copies and drills from them wait for the DR bucket in the DR stack; until then no function role lists it',
 };
 
 /**

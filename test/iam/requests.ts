@@ -777,6 +777,13 @@ const BINDERS: Record<string, Binder> = {
       ),
     ];
   },
+  // Redis DR's export and copies (shared/aws/cache-dr.ts) are not wired into any function yet (attribution
+  // UNWIRED): no role sends these, so they bind to nothing until the stacks grant them.
+  'S3Client:CopyObject': () => [],
+  'S3Client:DeleteObject': () => [],
+  'S3Client:GetObjectTagging': () => [],
+  'S3Client:HeadObject': () => [],
+  'ElastiCacheClient:CopySnapshot': () => [],
   'S3Client:PutObject': (c, d) => [
     req(
       's3:PutObject',

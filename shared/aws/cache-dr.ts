@@ -1,0 +1,271 @@
+import {
+  CopySnapshotCommand,
+  type ElastiCacheClient,
+  ListTagsForResourceCommand,
+  paginateDescribeSnapshots,
+} from '@aws-sdk/client-elasticache';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { type CacheDrPort, type CacheDrSource, DR_RDB_PREFIX, rdbObjectOf } from '../backup/cache-dr.js';
+import { ID_PREFIX } from '../backup/ids.js';
+import type { CacheCopyLister, CacheSnapshot } from '../drill/ports.js';
+import { GuardRefusedError } from '../errors.js';
+import type { Snapshot, SnapshotListing } from '../model.js';
+import { FANOUT, mapLimit } from '../pool.js';
+import type { SnapshotStore } from '../retention/ports.js';
+import { Tag, tagRecord, type Tags } from '../tags.js';
+import { attempt, call } from './call.js';
+import { collectPages } from './pages.js';
+import { cacheSnapshotOf } from './elasticache-drill.js';
+
+export interface CacheDrBuckets {
+  /** The stage region's export bucket (ElastiCache writes there; same region only). */
+  exportBucket: string;
+  /** The DR region's bucket, and the DR key its copies are encrypted with. */
+  drBucket: string;
+  drKmsKeyArn?: string;
+}
+
+// The facts a restore from the copy needs, as S3 user metadata (lower-case keys, string values).
+const factsOf = (s: CacheSnapshot): Record<string, string> => ({
+  'steward-shards': String(s.shards),
+  ...(s.sourceNodeType ? { 'steward-node-type': s.sourceNodeType } : {}),
+  ...(s.engine ? { 'steward-engine': s.engine } : {}),
+  ...(s.engineVersion ? { 'steward-engine-version': s.engineVersion } : {}),
+  ...(s.largestShardBytes !== undefined
+    ? { 'steward-largest-shard-bytes': String(s.largestShardBytes) }
+    : {}),
+  ...(s.createdAt ? { 'steward-created-at': s.createdAt } : {}),
+});
+
+const tagging = (tags: Tags) =>
+  Object.entries(tags)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
+
+/**
+ * CacheDrPort over ElastiCache and S3: steward's snapshots (shard counts from DescribeSnapshots, tags per
+ * steward-named snapshot), the export bucket in the stage region and the DR bucket in `dr.region`.
+ */
+export const cacheDrPort = (
+  region: string,
+  drRegion: string,
+  clients: { elasticache: ElastiCacheClient; s3: S3Client; drS3: S3Client },
+  buckets: CacheDrBuckets,
+): CacheDrPort => {
+  const listRdb = (s3: S3Client, bucket: string, prefix?: string) =>
+    collectPages(
+      paginateListObjectsV2(
+        { client: s3, pageSize: 1000 },
+        { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
+      ),
+      (p) => p.Contents,
+      (o) => (o.Key ? rdbObjectOf(o.Key, o.Size) : undefined),
+      'ListObjectsV2',
+      `RDB files in s3://${bucket}/${prefix ?? ''}`,
+    );
+  return {
+    sources: async (): Promise<CacheDrSource[]> => {
+      const described = await collectPages(
+        paginateDescribeSnapshots({ client: clients.elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
+        (p) => p.Snapshots,
+        (s) => (s.SnapshotName?.startsWith(ID_PREFIX) && s.ARN ? cacheSnapshotOf(s, region) : undefined),
+        'DescribeSnapshots (ElastiCache)',
+        `steward snapshots in ${region}`,
+      );
+      return mapLimit(described, FANOUT, async (s) => {
+        const tags = tagRecord(
+          (
+            await call('ListTagsForResource (ElastiCache)', `snapshot ${s.id} in ${region}`, () =>
+              clients.elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.arn })),
+            )
+          ).TagList,
+        );
+        return { snapshot: { ...s, tags }, shards: s.shards, facts: factsOf(s) };
+      });
+    },
+    exported: () => listRdb(clients.s3, buckets.exportBucket),
+    inDr: () => listRdb(clients.drS3, buckets.drBucket, DR_RDB_PREFIX),
+    export: async (snapshot) => {
+      // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
+      const r = await attempt(
+        'CopySnapshot (export to S3)',
+        `snapshot ${snapshot.id} to s3://${buckets.exportBucket} in ${region}`,
+        () =>
+          clients.elasticache.send(
+            new CopySnapshotCommand({
+              SourceSnapshotName: snapshot.id,
+              TargetSnapshotName: snapshot.id,
+              TargetBucket: buckets.exportBucket,
+            }),
+          ),
+        { exists: ['SnapshotAlreadyExistsFault'], refused: ['InvalidSnapshotStateFault'] },
+      );
+      return r.ok ? 'started' : 'already-done';
+    },
+    copy: async (source, file, drKey) => {
+      const s = source.snapshot;
+      await call(
+        'CopyObject (to DR)',
+        `${file.key} to s3://${buckets.drBucket}/${drKey} in ${drRegion}`,
+        () =>
+          clients.drS3.send(
+            new CopyObjectCommand({
+              Bucket: buckets.drBucket,
+              Key: drKey,
+              CopySource: `${buckets.exportBucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`,
+              ...(buckets.drKmsKeyArn
+                ? {
+                    ServerSideEncryption: 'aws:kms',
+                    SSEKMSKeyId: buckets.drKmsKeyArn,
+                    BucketKeyEnabled: true,
+                  }
+                : {}),
+              TaggingDirective: 'REPLACE',
+              Tagging: tagging({
+                [Tag.managed]: 'true',
+                [Tag.source]: s.sourceId,
+                [Tag.createdBy]: 'backup',
+                ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
+                [Tag.copiedFrom]: s.arn,
+              }),
+              MetadataDirective: 'REPLACE',
+              Metadata: source.facts,
+            }),
+          ),
+      );
+    },
+    cleanExport: async (file) => {
+      await call('DeleteObject (export)', `s3://${buckets.exportBucket}/${file.key}`, () =>
+        clients.s3.send(new DeleteObjectCommand({ Bucket: buckets.exportBucket, Key: file.key })),
+      );
+    },
+  };
+};
+
+const stampTime = (id: string): string | undefined => {
+  const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})-(?:sched|adhoc)$/.exec(id);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00.000Z` : undefined;
+};
+
+/**
+ * The DR bucket's RDB copies as a SnapshotStore (kind `elasticache`, in `dr.region`): retention keeps them
+ * under the policy of the snapshot they copy (their `steward:policy` tag), like any DR copy. Listed under
+ * `elasticache/` only; each snapshot's tags come from its first file; a snapshot is removed file by file,
+ * and only when that file is tagged `steward:managed=true` (s3:DeleteObject has no tag condition key).
+ */
+export const s3RdbStore = (
+  region: string,
+  s3: S3Client,
+  bucket: string,
+  sourceRegion: string,
+): SnapshotStore & CacheCopyLister => {
+  const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+  /** The DR bucket's RDB copies grouped per snapshot: files, their group, when they arrived. */
+  const copiesIn = async () => {
+    const files = await collectPages(
+      paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: DR_RDB_PREFIX }),
+      (p) => p.Contents,
+      (o) => (o.Key && rdbObjectOf(o.Key) ? { key: o.Key, modified: o.LastModified } : undefined),
+      'ListObjectsV2',
+      `RDB copies in s3://${bucket}/${DR_RDB_PREFIX}`,
+    );
+    const by = new Map<string, { group: string; keys: string[]; copiedAt?: string }>();
+    for (const f of files) {
+      const name = rdbObjectOf(f.key)!.snapshot;
+      const group = f.key.slice(DR_RDB_PREFIX.length).split('/')[0]!;
+      const e = by.get(name) ?? { group, keys: [] };
+      e.keys.push(f.key);
+      const at = f.modified?.toISOString();
+      if (at && (!e.copiedAt || at > e.copiedAt)) e.copiedAt = at;
+      by.set(name, e);
+    }
+    return by;
+  };
+  const tagsOf = async (key: string) =>
+    tagRecord(
+      (
+        await call('GetObjectTagging', `s3://${bucket}/${key}`, () =>
+          s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
+        )
+      ).TagSet,
+    );
+  return {
+    region,
+    list: async (kinds): Promise<SnapshotListing> => {
+      if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
+      const copies = [...(await copiesIn()).entries()];
+      const snapshots = await mapLimit(copies, FANOUT, async ([name, c]): Promise<Snapshot> => {
+        const first = [...c.keys].sort()[0]!;
+        return {
+          kind: 'elasticache',
+          id: name,
+          arn: arnOf(first),
+          region,
+          sourceId: c.group,
+          ...(stampTime(name) ? { createdAt: stampTime(name)! } : {}),
+          status: 'available',
+          type: 'manual',
+          tags: await tagsOf(first),
+          sourceRegion,
+          ...(c.copiedAt ? { copiedAt: c.copiedAt } : {}),
+        };
+      });
+      return { snapshots, failures: [] };
+    },
+    remove: async ({ id }) => {
+      const copy = (await copiesIn()).get(id);
+      if (!copy) return 'already-gone';
+      for (const key of copy.keys) {
+        if ((await tagsOf(key))[Tag.managed] !== 'true') {
+          throw new GuardRefusedError(
+            `refusing to delete s3://${bucket}/${key}: not tagged ${Tag.managed}=true`,
+          );
+        }
+        await attempt('DeleteObject (DR copy)', `s3://${bucket}/${key}`, () =>
+          s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+        );
+      }
+      return 'deleted';
+    },
+    listCopies: async (group): Promise<CacheSnapshot[]> => {
+      const copies = [...(await copiesIn()).entries()].filter(([, c]) => c.group === group.toLowerCase());
+      return mapLimit(copies, FANOUT, async ([name, c]): Promise<CacheSnapshot> => {
+        const keys = [...c.keys].sort();
+        const head = await call('HeadObject', `s3://${bucket}/${keys[0]}`, () =>
+          s3.send(new HeadObjectCommand({ Bucket: bucket, Key: keys[0]! })),
+        );
+        const m = head.Metadata ?? {};
+        const shards = Number(m['steward-shards'] ?? keys.length) || keys.length;
+        const bytes = Number(m['steward-largest-shard-bytes']);
+        return {
+          kind: 'elasticache',
+          id: name,
+          arn: arnOf(keys[0]!),
+          region,
+          sourceId: c.group,
+          ...(m['steward-created-at'] || stampTime(name)
+            ? { createdAt: m['steward-created-at'] ?? stampTime(name)! }
+            : {}),
+          // Restorable only once every shard's file arrived.
+          status: keys.length >= shards ? 'available' : 'copying',
+          type: 'manual',
+          tags: {},
+          shards,
+          ...(m['steward-node-type'] ? { sourceNodeType: m['steward-node-type'] } : {}),
+          ...(m['steward-engine'] ? { engine: m['steward-engine'] } : {}),
+          ...(m['steward-engine-version'] ? { engineVersion: m['steward-engine-version'] } : {}),
+          ...(Number.isFinite(bytes) ? { largestShardBytes: bytes } : {}),
+          rdbArns: keys.map(arnOf),
+        };
+      });
+    },
+  };
+};

@@ -1,0 +1,184 @@
+import type { Outcome, Snapshot } from '../model.js';
+import { failedOutcome } from '../outcomes.js';
+import { Tag } from '../tags.js';
+
+/**
+ * Redis DR. ElastiCache has no cross-region snapshot copy: a steward snapshot of a copying policy is exported
+ * to the stage's export bucket (CopySnapshot with TargetBucket, same region only), each RDB file is copied to
+ * the DR bucket in `dr.region` (S3 CopyObject, encrypted with the DR key), and the export is deleted once DR
+ * holds the whole snapshot. An export copies a snapshot that already exists: it makes no new backup, so it
+ * adds nothing to ElastiCache's limit of 20 manual backups per node per 24 hours (ElastiCache User Guide,
+ * "Backup constraints"), which the backup schedule's own snapshots respect.
+ */
+
+/** A steward snapshot as the DR reconcile sees it: the snapshot, and how many RDB files (shards) it has. */
+export interface CacheDrSource {
+  snapshot: Snapshot;
+  shards: number;
+  /** What a restore from the copy needs to size itself, kept as the copy's metadata. */
+  facts: Record<string, string>;
+}
+
+/** An RDB file in a bucket: `<snapshot>-<NNNN>.rdb` in the export bucket, `elasticache/<group>/<same>` in DR. */
+export interface RdbObject {
+  key: string;
+  snapshot: string;
+  size?: number;
+}
+
+export type CacheDrStep =
+  | { action: 'export'; source: CacheDrSource }
+  | { action: 'copy'; source: CacheDrSource; file: RdbObject; drKey: string }
+  | { action: 'clean-export'; file: RdbObject }
+  | { action: 'wait'; source: CacheDrSource; reason: string };
+
+/** The prefix of every RDB copy in the DR bucket: steward's own objects, the only ones it lists or deletes. */
+export const DR_RDB_PREFIX = 'elasticache/';
+
+/** The DR key of an exported RDB file: grouped by replication group, named as exported. */
+export const drRdbKey = (group: string, file: string): string => `${DR_RDB_PREFIX}${group}/${file}`;
+
+// ElastiCache names an export's files `<TargetSnapshotName>-<shard, 4 digits>.rdb` (one per node group).
+const RDB_FILE = /^(?:.*\/)?(steward-[a-z0-9-]+-\d{12}-(?:sched|adhoc))-(\d{4})\.rdb$/;
+
+/** The snapshot an RDB object belongs to, when it is a steward snapshot's export; else undefined. */
+export const rdbObjectOf = (key: string, size?: number): RdbObject | undefined => {
+  const m = RDB_FILE.exec(key);
+  return m ? { key, snapshot: m[1]!, ...(size !== undefined ? { size } : {}) } : undefined;
+};
+
+/** S3 CopyObject copies up to 5 GB in one request (Amazon S3 API Reference, CopyObject). */
+export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+
+/**
+ * What the reconcile does now. Pure. A steward snapshot of a copying policy that DR does not hold whole is
+ * exported (at most `maxExports` a run, newest first), its exported files copied to DR once all are there,
+ * and an export is cleaned once DR holds every file. Snapshots not available, not steward's, or of a
+ * policy that does not copy are left alone.
+ */
+export const planCacheDr = (
+  sources: readonly CacheDrSource[],
+  policiesThatCopy: ReadonlySet<string>,
+  exported: readonly RdbObject[],
+  inDr: readonly RdbObject[],
+  maxExports: number,
+): CacheDrStep[] => {
+  const by = (objs: readonly RdbObject[]) => {
+    const m = new Map<string, RdbObject[]>();
+    for (const o of objs) m.set(o.snapshot, [...(m.get(o.snapshot) ?? []), o]);
+    return m;
+  };
+  const exports = by(exported);
+  const copies = by(inDr);
+  const steps: CacheDrStep[] = [];
+  let exportsLeft = maxExports;
+  const ours = sources
+    .filter(
+      (s) =>
+        s.snapshot.kind === 'elasticache' &&
+        s.snapshot.tags[Tag.managed] === 'true' &&
+        policiesThatCopy.has(s.snapshot.tags[Tag.policy] ?? ''),
+    )
+    .sort((a, b) => (b.snapshot.createdAt ?? '').localeCompare(a.snapshot.createdAt ?? ''));
+  for (const source of ours) {
+    const id = source.snapshot.id;
+    const inDrFiles = copies.get(id) ?? [];
+    const exportFiles = exports.get(id) ?? [];
+    if (inDrFiles.length >= source.shards) {
+      steps.push(...exportFiles.map((file): CacheDrStep => ({ action: 'clean-export', file })));
+      continue;
+    }
+    if (source.snapshot.status !== 'available') {
+      steps.push({ action: 'wait', source, reason: `snapshot is ${source.snapshot.status}` });
+      continue;
+    }
+    if (exportFiles.length >= source.shards) {
+      const have = new Set(inDrFiles.map((f) => f.key.split('/').at(-1)));
+      for (const file of exportFiles) {
+        const name = file.key.split('/').at(-1)!;
+        if (have.has(name)) continue;
+        if (file.size !== undefined && file.size > COPY_OBJECT_MAX_BYTES) {
+          steps.push({
+            action: 'wait',
+            source,
+            reason: `${name} is ${file.size} bytes, over CopyObject's 5 GB: a multipart copy is not implemented`,
+          });
+          continue;
+        }
+        steps.push({ action: 'copy', source, file, drKey: drRdbKey(source.snapshot.sourceId, name) });
+      }
+      continue;
+    }
+    if (exportFiles.length) {
+      steps.push({
+        action: 'wait',
+        source,
+        reason: `export in progress (${exportFiles.length}/${source.shards} files)`,
+      });
+      continue;
+    }
+    if (exportsLeft > 0) {
+      exportsLeft -= 1;
+      steps.push({ action: 'export', source });
+    } else steps.push({ action: 'wait', source, reason: `at most ${maxExports} exports a run` });
+  }
+  return steps;
+};
+
+/** Port: ElastiCache export and the two buckets. */
+export interface CacheDrPort {
+  /** Steward's ElastiCache snapshots in the stage region, with their shard counts and tags. */
+  sources(): Promise<CacheDrSource[]>;
+  /** RDB files in the export bucket. */
+  exported(): Promise<RdbObject[]>;
+  /** RDB files in the DR bucket (under `elasticache/`). */
+  inDr(): Promise<RdbObject[]>;
+  /** CopySnapshot with TargetBucket; an export already there or running is done. */
+  export(snapshot: Snapshot): Promise<'started' | 'already-done'>;
+  /** Copy one exported file to the DR bucket, tagged as steward's, with the source's facts as metadata. */
+  copy(source: CacheDrSource, file: RdbObject, drKey: string): Promise<void>;
+  /** Delete one exported file (DR holds the snapshot). */
+  cleanExport(file: RdbObject): Promise<void>;
+}
+
+/** Run the plan (or only report it in a dry run): one outcome per step that acts; one failure stops nothing. */
+export const reconcileCacheDr = async (
+  port: CacheDrPort,
+  policiesThatCopy: ReadonlySet<string>,
+  dryRun: boolean,
+  maxExports = 5,
+): Promise<Outcome[]> => {
+  const [sources, exported, inDr] = await Promise.all([port.sources(), port.exported(), port.inDr()]);
+  const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports);
+  const outcomes: Outcome[] = [];
+  for (const step of steps) {
+    const resource =
+      step.action === 'clean-export'
+        ? `export ${step.file.key}`
+        : `elasticache snapshot ${step.source.snapshot.id}`;
+    const action = step.action === 'copy' ? `copy ${step.file.key} to DR` : `${step.action} (Redis DR)`;
+    if (step.action === 'wait') {
+      outcomes.push({ resource, action, status: 'skipped', reason: step.reason });
+      continue;
+    }
+    if (dryRun) {
+      outcomes.push({ resource, action, status: 'planned' });
+      continue;
+    }
+    try {
+      if (step.action === 'export') {
+        const r = await port.export(step.source.snapshot);
+        outcomes.push({ resource, action, status: r === 'started' ? 'done' : 'already-done' });
+      } else if (step.action === 'copy') {
+        await port.copy(step.source, step.file, step.drKey);
+        outcomes.push({ resource, action, status: 'done', detail: step.drKey });
+      } else {
+        await port.cleanExport(step.file);
+        outcomes.push({ resource, action, status: 'done' });
+      }
+    } catch (e) {
+      outcomes.push(failedOutcome({ resource, action }, e));
+    }
+  }
+  return outcomes;
+};

@@ -1,0 +1,157 @@
+import {
+  CreateCacheSubnetGroupCommand,
+  CreateReplicationGroupCommand,
+  CreateSnapshotCommand,
+  ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cacheDrPort, s3RdbStore } from '../../shared/aws/cache-dr.js';
+import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
+import { drillTargetId } from '../../shared/drill/ids.js';
+import { GuardRefusedError } from '../../shared/errors.js';
+import { Tag } from '../../shared/tags.js';
+import { useMotoEnvironment } from '../support/moto.js';
+
+// The ElastiCache drill port and the Redis DR buckets through real HTTP and the SDK's serialisers against
+// moto 5.2.1. Moto answers CreateReplicationGroup (from a snapshot name), Describe/Delete, CreateSnapshot,
+// DescribeSnapshots, ListTagsForResource and all of S3; it does not implement CopySnapshot (the export to
+// S3) or user groups, and its groups are `available` at once: the export is proven with mocks, states and
+// timing with mocks and the local state machine run.
+const REGION = 'eu-west-1';
+const DR = 'us-west-2';
+const SNAP = 'steward-sessions-202601310300-sched';
+
+describe('Redis drills and DR copies against moto', () => {
+  useMotoEnvironment(REGION);
+  let ec: ElastiCacheClient;
+  beforeAll(async () => {
+    ec = new ElastiCacheClient({ region: REGION });
+    await ec.send(
+      new CreateCacheSubnetGroupCommand({
+        CacheSubnetGroupName: 'steward-e2e-drill',
+        CacheSubnetGroupDescription: 'drill',
+        SubnetIds: ['subnet-0a1b2c3d'],
+      }),
+    );
+    await ec.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: 'sessions',
+        ReplicationGroupDescription: 'sessions',
+        Engine: 'redis',
+        CacheNodeType: 'cache.r7g.large',
+        NumCacheClusters: 1,
+      }),
+    );
+    await ec.send(
+      new CreateSnapshotCommand({
+        ReplicationGroupId: 'sessions',
+        SnapshotName: SNAP,
+        Tags: [
+          { Key: Tag.managed, Value: 'true' },
+          { Key: Tag.policy, Value: 'daily' },
+        ],
+      }),
+    );
+  });
+
+  it('restores a snapshot into a tagged drill group, sees it, lists it for the janitor and deletes it', async () => {
+    // Prepare
+    const port = elastiCacheDrillPort(REGION, ec);
+    const id = drillTargetId('sessions', 'e2e-1');
+
+    // Act
+    const snapshots = await port.listSnapshots('sessions');
+    const restored = await port.restore({
+      targetId: id,
+      tags: { [Tag.drill]: 'e2e-1', [Tag.managed]: 'true', [Tag.source]: 'sessions' },
+      nodeType: 'cache.t4g.small',
+      source: { snapshotName: SNAP },
+      shards: 1,
+      network: { cacheSubnetGroupName: 'steward-e2e-drill', securityGroupIds: ['sg-0a1b2c3d'] },
+    });
+    const status = await port.describe({ kind: 'redis', id });
+    const leftovers = await port.listDrillResources();
+    const removed = await port.remove({ kind: 'redis', id });
+    const again = await port.remove({ kind: 'redis', id });
+
+    // Assert
+    expect(snapshots.map((s) => [s.id, s.sourceId])).toEqual([[SNAP, 'sessions']]);
+    expect(restored).toMatchObject({ kind: 'redis', id });
+    expect(status.failed).toBe(false);
+    expect(leftovers).toEqual([expect.objectContaining({ kind: 'redis', id, drillId: 'e2e-1' })]);
+    expect(removed).toBe('deleted');
+    // Moto keeps the group `deleting` (as ElastiCache does for a while): a second cleanup is done, not an error.
+    expect(again).toBe('deleted');
+    // The source group is not a drill's: refused, never deleted.
+    await expect(port.remove({ kind: 'redis', id: 'sessions' })).rejects.toThrow(GuardRefusedError);
+  });
+
+  it('copies an exported RDB file to the DR bucket tagged and described, lists it as a DR copy, and removes it', async () => {
+    // Prepare: what ElastiCache's export leaves in the export bucket.
+    const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+    const drS3 = new S3Client({ region: DR, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'steward-e2e-redis-export' }));
+    await drS3.send(
+      new CreateBucketCommand({
+        Bucket: 'steward-e2e-redis-dr',
+        CreateBucketConfiguration: { LocationConstraint: DR },
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'steward-e2e-redis-export',
+        Key: `${SNAP}-0001.rdb`,
+        Body: 'REDIS0011...',
+      }),
+    );
+    const port = cacheDrPort(
+      REGION,
+      DR,
+      { elasticache: ec, s3, drS3 },
+      {
+        exportBucket: 'steward-e2e-redis-export',
+        drBucket: 'steward-e2e-redis-dr',
+      },
+    );
+    const store = s3RdbStore(DR, drS3, 'steward-e2e-redis-dr', REGION);
+
+    // Act
+    const [source] = await port.sources();
+    const exported = await port.exported();
+    await port.copy(source!, exported[0]!, `elasticache/sessions/${SNAP}-0001.rdb`);
+    await port.cleanExport(exported[0]!);
+    const listing = await store.list(['elasticache']);
+    const copies = await store.listCopies('sessions');
+    const removed = await store.remove({ kind: 'elasticache', id: SNAP });
+
+    // Assert
+    expect(source).toMatchObject({ shards: 1, snapshot: { id: SNAP, tags: { [Tag.policy]: 'daily' } } });
+    expect(await port.exported()).toEqual([]);
+    expect(listing.snapshots).toEqual([
+      expect.objectContaining({
+        kind: 'elasticache',
+        id: SNAP,
+        region: DR,
+        sourceId: 'sessions',
+        createdAt: '2026-01-31T03:00:00.000Z',
+        sourceRegion: REGION,
+        tags: expect.objectContaining({
+          [Tag.managed]: 'true',
+          [Tag.policy]: 'daily',
+          [Tag.source]: 'sessions',
+        }),
+      }),
+    ]);
+    expect(copies).toEqual([
+      expect.objectContaining({
+        id: SNAP,
+        status: 'available',
+        shards: 1,
+        rdbArns: [`arn:aws:s3:::steward-e2e-redis-dr/elasticache/sessions/${SNAP}-0001.rdb`],
+      }),
+    ]);
+    expect(removed).toBe('deleted');
+    expect((await store.list(['elasticache'])).snapshots).toEqual([]);
+  });
+});

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CacheDrPort,
+  type CacheDrSource,
+  COPY_OBJECT_MAX_BYTES,
+  planCacheDr,
+  rdbObjectOf,
+  reconcileCacheDr,
+} from '../../../shared/backup/cache-dr.js';
+import type { Snapshot } from '../../../shared/model.js';
+import { Tag } from '../../../shared/tags.js';
+
+const snap = (id: string, over: Partial<Snapshot> = {}): Snapshot => ({
+  kind: 'elasticache',
+  id,
+  arn: `arn:aws:elasticache:eu-west-1:1:snapshot:${id}`,
+  region: 'eu-west-1',
+  sourceId: 'sessions',
+  createdAt: `${id.slice(-18, -14)}-${id.slice(-14, -12)}-${id.slice(-12, -10)}T03:00:00.000Z`,
+  status: 'available',
+  type: 'manual',
+  tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily' },
+  ...over,
+});
+const src = (id: string, shards = 1, over: Partial<Snapshot> = {}): CacheDrSource => ({
+  snapshot: snap(id, over),
+  shards,
+  facts: { 'steward-shards': String(shards) },
+});
+const file = (name: string, shard = 1, size = 1000) =>
+  rdbObjectOf(`${name}-${String(shard).padStart(4, '0')}.rdb`, size)!;
+const dr = (name: string, shard = 1) =>
+  rdbObjectOf(`elasticache/sessions/${name}-${String(shard).padStart(4, '0')}.rdb`)!;
+const COPYING = new Set(['daily']);
+const A = 'steward-sessions-202601300300-sched';
+const B = 'steward-sessions-202601310300-sched';
+
+describe('planCacheDr', () => {
+  it('exports newest first, at most the cap a run, only available steward snapshots of copying policies', () => {
+    const steps = planCacheDr(
+      [
+        src(A),
+        src(B),
+        src('steward-sessions-202601290300-sched'),
+        src('steward-other-202601310300-sched', 1, {
+          tags: { [Tag.managed]: 'true', [Tag.policy]: 'local' },
+        }),
+        src('steward-hand-202601310300-sched', 1, { tags: {} }),
+      ],
+      COPYING,
+      [],
+      [],
+      2,
+    );
+    expect(steps.map((s) => [s.action, 'source' in s ? s.source.snapshot.id : ''])).toEqual([
+      ['export', B],
+      ['export', A],
+      ['wait', 'steward-sessions-202601290300-sched'],
+    ]);
+  });
+
+  it('copies every file of a finished export to DR, then cleans the export once DR holds them all', () => {
+    expect(planCacheDr([src(B, 2)], COPYING, [file(B, 1), file(B, 2)], [dr(B, 1)], 5)).toEqual([
+      { action: 'copy', source: src(B, 2), file: file(B, 2), drKey: `elasticache/sessions/${B}-0002.rdb` },
+    ]);
+    expect(planCacheDr([src(B, 2)], COPYING, [file(B, 1), file(B, 2)], [dr(B, 1), dr(B, 2)], 5)).toEqual([
+      { action: 'clean-export', file: file(B, 1) },
+      { action: 'clean-export', file: file(B, 2) },
+    ]);
+  });
+
+  it('waits for an export in progress, for a snapshot not yet available, and on a file over 5 GB', () => {
+    const steps = planCacheDr(
+      [src(B, 2), src(A, 1, { status: 'creating' }), src('steward-sessions-202601290300-sched')],
+      COPYING,
+      [file(B, 1), file('steward-sessions-202601290300-sched', 1, COPY_OBJECT_MAX_BYTES + 1)],
+      [],
+      5,
+    );
+    expect(steps.map((s) => (s.action === 'wait' ? s.reason : s.action))).toEqual([
+      'export in progress (1/2 files)',
+      'snapshot is creating',
+      expect.stringMatching(/over CopyObject's 5 GB/),
+    ]);
+  });
+});
+
+describe('reconcileCacheDr', () => {
+  const port = (over: Partial<CacheDrPort> = {}): CacheDrPort & { calls: string[] } => {
+    const calls: string[] = [];
+    return {
+      calls,
+      sources: async () => [src(B), src(A)],
+      exported: async () => [file(A)],
+      inDr: async () => [],
+      export: async (s) => (calls.push(`export ${s.id}`), 'started'),
+      copy: async (_s, f, k) => void calls.push(`copy ${f.key} ${k}`),
+      cleanExport: async (f) => void calls.push(`clean ${f.key}`),
+      ...over,
+    };
+  };
+
+  it('exports and copies, one outcome each; a dry run only plans', async () => {
+    const p = port();
+    expect((await reconcileCacheDr(p, COPYING, true)).map((o) => o.status)).toEqual(['planned', 'planned']);
+    expect(p.calls).toEqual([]);
+    const outcomes = await reconcileCacheDr(p, COPYING, false);
+    expect(outcomes.map((o) => o.status)).toEqual(['done', 'done']);
+    expect(p.calls).toEqual([`export ${B}`, `copy ${A}-0001.rdb elasticache/sessions/${A}-0001.rdb`]);
+  });
+
+  it('a failed copy is reported and the others still run', async () => {
+    const p = port({ copy: async () => Promise.reject(new Error('AccessDenied')) });
+    const outcomes = await reconcileCacheDr(p, COPYING, false);
+    expect(outcomes.map((o) => [o.status, o.status === 'failed' ? o.error : ''])).toEqual([
+      ['done', ''],
+      ['failed', 'AccessDenied'],
+    ]);
+  });
+});
+
+describe('rdbObjectOf', () => {
+  it.each([
+    [`${B}-0001.rdb`, B],
+    [`elasticache/sessions/${B}-0003.rdb`, B],
+    ['dump.rdb', undefined],
+    [`${B}.rdb`, undefined],
+    ['someone-else-202601310300-sched-0001.rdb', undefined],
+  ])('%s belongs to %s', (key, want) => expect(rdbObjectOf(key)?.snapshot).toBe(want));
+});
