@@ -17,14 +17,18 @@ import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
 import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
+import type { TargetRole } from '../../shared/aws/target-credentials.js';
+import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
-import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
+import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv, VaultCopyEnv } from '../../shared/backup/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type FanOutTarget, targetConfig } from '../../shared/fleet/fan-out.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
+import { vaultKeyAlias, vaultOf, vaultRoleArn } from '../../shared/fleet/vault.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -45,18 +49,63 @@ export interface TargetWiring {
   as?: ClientIdentity;
 }
 
+/** Where the hub's backup role gets the sessions of the roles it assumes (fleet-sessions.ts). */
+export interface RoleSessions {
+  role: (r: TargetRole) => ClientIdentity;
+}
+
+/**
+ * The vault copy of this account-region, when config `fleet.vault` is set and the environment names the
+ * partition (the deployed function): the shares with the acting identity (the hub's own, or the target's
+ * role), the vault side with the vault's copy role in the same region (a shared snapshot is copied within its
+ * region), assumed by the hub's backup role through `sessions`.
+ */
+const wireVault = (
+  config: BaseDeps['config'],
+  env: Record<string, string | undefined>,
+  sources: BackupDeps['snapshots']['primary'],
+  rds: ReturnType<typeof rdsClient>,
+  sessions: RoleSessions | undefined,
+): BackupDeps['vault'] => {
+  const vault = vaultOf(config);
+  const partition = VaultCopyEnv.safeParse(env).data?.VAULT_PARTITION;
+  const { account, region } = config;
+  // The schema requires the account with a vault, and a vault region for every target region.
+  if (!vault || !partition || !sessions || !account || !vault.regions.includes(region)) return undefined;
+  const as = sessions.role({
+    account: vault.account,
+    region,
+    roleArn: vaultRoleArn(config, 'copy', region, partition),
+    ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
+  });
+  return {
+    account,
+    region,
+    vaultAccount: vault.account,
+    vaultKey: vaultKeyAlias(config),
+    policies: Object.keys(config.backup.policies),
+    maxInFlight: config.backup.maxCopiesInFlight,
+    maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],
+    sources,
+    shares: rdsVaultShares(region, rds),
+    vault: rdsVaultStore(region, rdsClient(region, undefined, as)),
+  };
+};
+
 /**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
  * snapshots is wired when the environment names its group, target and role (the deployed function); the
  * full run reports when it names the report bucket; the DR copy queue when it names the state table.
  * A fan-out child (`at`): the RDS and ElastiCache clients sign with the target's role; the report bucket
  * and state table stay the hub's; no scheduler (maintenance events are not scheduled runs), and no copy
- * queue in another account (its keys name no account: its reconcile lists in full).
+ * queue in another account (its keys name no account: its reconcile lists in full). The backup vault when
+ * `sessions` are given (wireVault).
  */
 export const wire = (
   base: BaseDeps,
   env: Record<string, string | undefined> = process.env,
   at?: TargetWiring,
+  sessions?: RoleSessions,
 ): BackupDeps => {
   const { region, dr } = base.config;
   const hubRegion = at?.hubRegion ?? region;
@@ -68,19 +117,22 @@ export const wire = (
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
+  const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as));
+  const vault = wireVault(base.config, env, primary, rds, sessions);
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache)),
     // The copy is requested in the destination region; the SDK presigns the source-region half.
     dr: awsCopyPort(rdsBackup(dr.region, drRds)),
     snapshots: {
-      primary: awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as)),
+      primary,
       dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region, undefined, as)),
     },
     // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.
     readers: { primary: rdsSnapshotReader(region, rds), dr: rdsSnapshotReader(dr.region, drRds) },
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
     ...(reports ? { reports } : {}),
+    ...(vault ? { vault } : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {
@@ -97,25 +149,33 @@ export const wire = (
 /**
  * The deployed function's wiring: today's deps once per container; a fan-out child's per target (the
  * stage config with the target's region and overrides, its role's session cached per container); the
- * fan-out summary's.
+ * fan-out summary's. The hub's backup role assumes the target roles and the vault copy role through one
+ * session cache (the hub region's STS).
  */
 export const fleetWiring = (
   base: () => BaseDeps,
   env: Record<string, string | undefined> = process.env,
 ): FleetWiring<BackupDeps> => {
   let deps: BackupDeps | undefined;
-  let sessions: ReturnType<typeof fleetSessions> | undefined;
+  let cache: ReturnType<typeof fleetSessions> | undefined;
+  const sessions = (b: BaseDeps) => (cache ??= fleetSessions(b.config.stage, b.config.region, 'backup'));
+  // The cache (its STS client) is made when a role is first needed: a single-account stage never needs one.
+  const lazily = (b: BaseDeps): RoleSessions => ({ role: (r) => sessions(b).role(r) });
   return {
-    hub: () => (deps ??= wire(base(), env)),
+    hub: () => {
+      if (deps) return deps;
+      const b = base();
+      return (deps = wire(b, env, undefined, lazily(b)));
+    },
     target: async (target) => {
       const b = base();
-      sessions ??= fleetSessions(b.config.stage, b.config.region, 'backup');
-      const as = await sessions.identity(target);
-      return wire({ ...b, config: targetConfig(b.config, target) }, env, {
-        target,
-        hubRegion: b.config.region,
-        ...(as ? { as } : {}),
-      });
+      const as = await sessions(b).identity(target);
+      return wire(
+        { ...b, config: targetConfig(b.config, target) },
+        env,
+        { target, hubRegion: b.config.region, ...(as ? { as } : {}) },
+        lazily(b),
+      );
     },
     summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
   };

@@ -1,7 +1,7 @@
 import type { FanOutTarget } from '../fleet/fan-out.js';
 import type { FleetCapability } from '../fleet/targets.js';
 import { type ClientIdentity, stsClient } from './clients.js';
-import { targetCredentials } from './target-credentials.js';
+import { type TargetRole, targetCredentials } from './target-credentials.js';
 
 /**
  * The sessions of one fleet capability in one container: AssumeRole through the hub region's STS client,
@@ -18,6 +18,11 @@ export const fleetSessions = (
     sessionName: `steward-${stage}-${capability}`,
     ...(o.now ? { now: o.now } : {}),
   });
+  /** A role's identity through this container's cache; its session is assumed on the first call it signs. */
+  const role = (r: TargetRole): ClientIdentity => ({
+    key: `${r.account}:${r.roleArn}`,
+    credentials: sessions.forTarget(r),
+  });
   return {
     /**
      * The identity a target's clients sign with (undefined: the hub's own account, its own credentials).
@@ -25,14 +30,19 @@ export const fleetSessions = (
      */
     identity: async (t: FanOutTarget): Promise<ClientIdentity | undefined> => {
       if (!t.roleArn) return undefined;
-      const credentials = sessions.forTarget({
+      const id = role({
         account: t.account,
         region: t.region,
         roleArn: t.roleArn,
         ...(t.externalId ? { externalId: t.externalId } : {}),
       });
-      await credentials();
-      return { key: `${t.account}:${t.roleArn}`, credentials };
+      await id.credentials();
+      return id;
     },
+    /**
+     * Another role this capability acts as (the backup vault's copy role), in the same session cache: assumed
+     * lazily, when a client first signs with it, so a refusal fails that call and nothing before it.
+     */
+    role,
   };
 };
