@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
 import { DR_LAG_MAX_METRIC } from '../shared/backup/copies.js';
-import type { BackupSchedulerEnv, CopyQueueEnv, VaultCopyEnv } from '../shared/backup/env.js';
+import type { BackupSchedulerEnv, CopyQueueEnv } from '../shared/backup/env.js';
+import type { VaultEnv } from '../shared/config/env.js';
 import {
   HEALTH_SERVICES,
   RDS_DATABASE_DETAIL_TYPES,
@@ -201,7 +202,7 @@ export class Backup extends Construct {
       // The function assumes the copy role by the ARN allowAssumeVaultRole grants (shared/fleet/vault.ts names).
       fn.fn.addEnvironment(
         'VAULT_PARTITION',
-        Stack.of(this).partition satisfies z.input<typeof VaultCopyEnv>['VAULT_PARTITION'],
+        Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
       );
     }
   }

@@ -16,12 +16,12 @@ import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
-import { fleetSessions } from '../../shared/aws/fleet-sessions.js';
-import type { TargetRole } from '../../shared/aws/target-credentials.js';
+import { fleetSessions, type RoleSessions } from '../../shared/aws/fleet-sessions.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { s3MapRunResults } from '../../shared/aws/map-run-results.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
-import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv, VaultCopyEnv } from '../../shared/backup/env.js';
+import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import { VaultEnv } from '../../shared/config/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -49,11 +49,6 @@ export interface TargetWiring {
   as?: ClientIdentity;
 }
 
-/** Where the hub's backup role gets the sessions of the roles it assumes (fleet-sessions.ts). */
-export interface RoleSessions {
-  role: (r: TargetRole) => ClientIdentity;
-}
-
 /**
  * The vault copy of this account-region, when config `fleet.vault` is set and the environment names the
  * partition (the deployed function): the shares with the acting identity (the hub's own, or the target's
@@ -68,7 +63,7 @@ const wireVault = (
   sessions: RoleSessions | undefined,
 ): BackupDeps['vault'] => {
   const vault = vaultOf(config);
-  const partition = VaultCopyEnv.safeParse(env).data?.VAULT_PARTITION;
+  const partition = VaultEnv.safeParse(env).data?.VAULT_PARTITION;
   const { account, region } = config;
   // The schema requires the account with a vault, and a vault region for every target region.
   if (!vault || !partition || !sessions || !account || !vault.regions.includes(region)) return undefined;

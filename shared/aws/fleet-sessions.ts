@@ -3,6 +3,11 @@ import type { FleetCapability } from '../fleet/targets.js';
 import { type ClientIdentity, stsClient } from './clients.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
 
+/** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
+export interface RoleSessions {
+  role: (r: TargetRole) => ClientIdentity;
+}
+
 /**
  * The sessions of one fleet capability in one container: AssumeRole through the hub region's STS client,
  * session name `steward-<stage>-<capability>` (the target's CloudTrail shows who acted), each target's

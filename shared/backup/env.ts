@@ -28,14 +28,3 @@ export const RunReportsEnv = z.object({
 export const CopyQueueEnv = z.object({
   STATE_TABLE: z.optional(z.string().check(z.minLength(1))),
 });
-
-/**
- * The backup vault's copy role is assumed in the vault account by ARN, named like the vault stack names it
- * (`steward-<stage>-vault-copy-<region>`) in this partition; the construct sets it when config `fleet.vault`
- * is. Absent (a local run, whose credentials the vault roles do not trust), nothing is copied into the vault.
- */
-export const VaultCopyEnv = z.object({
-  VAULT_PARTITION: z
-    .string()
-    .check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
-});

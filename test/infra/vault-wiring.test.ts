@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
-import { VaultCopyEnv } from '../../shared/backup/env.js';
+import { VaultEnv } from '../../shared/config/env.js';
 import type { StewardConfigInput } from '../../shared/config/schema.js';
 import { FLEET_CONFIG, VAULT_CONFIG } from '../support/fleet.js';
 import { unbundledContext } from './iam.js';
@@ -34,7 +34,7 @@ describe('the backup function with a vault', () => {
     const env = backupEnv(vault);
     // The hub stack names its region, so CDK resolves the partition at synth.
     expect(env.VAULT_PARTITION).toBe('aws');
-    expect(Object.keys(VaultCopyEnv.shape)).toEqual(['VAULT_PARTITION']);
+    expect(Object.keys(VaultEnv.shape)).toEqual(['VAULT_PARTITION']);
   });
 
   it('follows the vault on the copy schedule, with or without DR copies', () => {
@@ -71,5 +71,35 @@ describe('the backup function without a vault', () => {
         JSON.stringify(s).includes('reconcile-copies'),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('the retention function with a vault', () => {
+  const retentionEnv = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f.Properties.Description ?? '').includes('expire steward snapshots'),
+    )!.Properties.Environment.Variables as Record<string, unknown>;
+
+  it("runs the vault's retention once a day in each vault region, straight to the function", () => {
+    // Assert: VAULT_CONFIG's vault regions are both target regions
+    for (const region of ['eu-west-1', 'eu-central-1']) {
+      vault.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `steward-prod-vault-retention-${region}`,
+        ScheduleExpression: 'cron(30 4 * * ? *)',
+        Target: Match.objectLike({
+          Arn: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^RetentionFunction'), 'Arn'] }),
+          Input: Match.serializedJson(
+            Match.objectLike({ action: 'vault-retention', region, scheduledTime: Match.anyValue() }),
+          ),
+        }),
+      });
+    }
+    expect(retentionEnv(vault).VAULT_PARTITION).toBe('aws');
+  });
+
+  it('has no vault schedule and no partition variable without a vault', () => {
+    const plain = hubOf(FLEET_CONFIG);
+    expect(retentionEnv(plain).VAULT_PARTITION).toBeUndefined();
+    expect(JSON.stringify(plain.findResources('AWS::Scheduler::Schedule'))).not.toContain('vault-retention');
   });
 });
