@@ -9,7 +9,14 @@ import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
 import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { FLEET_CAPABILITIES, type FleetCapability, hasSpokes } from '../../shared/fleet/targets.js';
-import { hasVault, VAULT_ROLE_HUB, VAULT_ROLES, vaultOf, vaultRoleArn } from '../../shared/fleet/vault.js';
+import {
+  hasVault,
+  VAULT_ROLE_HUB,
+  VAULT_ROLES,
+  vaultOf,
+  vaultRoleArn,
+  vaultTrustedHubRoleArn,
+} from '../../shared/fleet/vault.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { type Deployment, type PolicyDocument, resolver } from './template.js';
@@ -1036,14 +1043,30 @@ const assumeVaultRole = (d: Deployment, role: string): IamRequest[] => {
   const mine = VAULT_ROLES.find((r) => VAULT_ROLE_HUB[r] === role);
   if (!vault || !mine) return [];
   const externalId = d.config.fleet?.externalId;
-  return vault.regions.map((r) =>
-    req(
+  // Another account's role: its trust policy (infra/vault.ts, VaultRoleConstruct) must allow the hub role too.
+  const trust: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${d.partition}:iam::${d.account}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': vaultTrustedHubRoleArn(d.config, mine, d.partition) },
+          ...(externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : {}),
+        },
+      } as PolicyDocument['Statement'][number],
+    ],
+  };
+  return vault.regions.map((r) => ({
+    ...req(
       'sts:AssumeRole',
       vaultRoleArn(d.config, mine, r, d.partition),
       externalId ? { 'sts:ExternalId': externalId } : {},
       `AssumeRole (vault ${mine} role, ${r})`,
     ),
-  );
+    resourcePolicy: trust,
+  }));
 };
 
 /** Share (or unshare) one of steward's snapshots with the backup vault: the source account's own snapshot, tagged ours. */
