@@ -9,6 +9,7 @@ import { ID_PREFIX } from '../shared/backup/ids.js';
 import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
 import { DR_LAG_MAX_METRIC } from '../shared/backup/copies.js';
 import type { BackupSchedulerEnv, CopyQueueEnv } from '../shared/backup/env.js';
+import type { VaultEnv } from '../shared/config/env.js';
 import {
   HEALTH_SERVICES,
   RDS_DATABASE_DETAIL_TYPES,
@@ -131,14 +132,19 @@ export class Backup extends Construct {
     }
 
     const copying = policies.filter(([, p]) => p.copyToDr);
-    if (copying.length) {
+    // The event-free copy reconcile also follows the vault: it copies snapshots that became available after
+    // their backup's run and takes back the shares of finished copies, with or without DR copies.
+    if (copying.length || vault) {
       scheduler.addSchedule('ScheduleCopies', {
         name: 'backup-copies',
-        description:
-          'Safety net: follow the DR copies in flight (Aurora sends no event), list all once a day',
+        description: copying.length
+          ? `Safety net: follow the DR copies in flight (Aurora sends no event), list all once a day${vault ? '; copy new snapshots into the vault, unshare finished vault copies' : ''}`
+          : 'Copy new snapshots into the vault, unshare finished vault copies',
         expression: config.backup.copySchedule,
         input: { action: 'reconcile-copies' },
       });
+    }
+    if (copying.length) {
       fn.addEventRule(
         'SnapshotCreatedRule',
         'A steward snapshot is available: copy it to the DR region',
@@ -183,6 +189,11 @@ export class Backup extends Construct {
     if (vault) {
       allowShareWithVault(fn, Stack.of(this), config.region);
       allowAssumeVaultRole(fn, config, 'copy');
+      // The function assumes the copy role by the ARN allowAssumeVaultRole grants (shared/fleet/vault.ts names).
+      fn.fn.addEnvironment(
+        'VAULT_PARTITION',
+        Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
+      );
     }
   }
 

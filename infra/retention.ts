@@ -3,7 +3,7 @@ import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import { ID_PREFIX } from '../shared/backup/ids.js';
-import type { BaseEnv } from '../shared/config/env.js';
+import type { BaseEnv, VaultEnv } from '../shared/config/env.js';
 import type { RetentionEnv } from '../shared/retention/env.js';
 import { budgetKey } from '../shared/aws/retention-budget.js';
 import { drReadOnlyRegion, retentionRegions } from '../shared/retention/policy.js';
@@ -11,9 +11,9 @@ import { RETENTION_RECORDS_PREFIX } from '../shared/retention/record.js';
 import { Tag } from '../shared/tags.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole } from './fleet.js';
-import { hasVault } from '../shared/fleet/vault.js';
+import { hasVault, vaultOf } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
-import { awsArn } from './arns.js';
+import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
 import type { Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
@@ -87,7 +87,26 @@ export class Retention extends Construct {
 
     denyHeldDeletes(fn, at);
     if (fleet) allowAssumeSpokeRoles(fn, config, 'retention');
-    if (vault) allowAssumeVaultRole(fn, config, 'retention');
+    const v = vaultOf(config);
+    if (v) {
+      allowAssumeVaultRole(fn, config, 'retention');
+      // The function assumes the vault retention role by the ARN allowAssumeVaultRole grants (its name is the
+      // vault stack's, shared/fleet/vault.ts).
+      fn.fn.addEnvironment(
+        'VAULT_PARTITION',
+        Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
+      );
+      // The vault's own retention, once a day per vault region at the sweep's time, straight to the function:
+      // it is one run per vault region, not per target, so it is no child of the fan-out.
+      for (const region of v.regions) {
+        fn.addSchedule(`ScheduleVault${constructId(region)}`, {
+          name: `vault-retention-${region}`,
+          description: `Backup vault retention in ${region} (policy "${v.retention}", with the vault retention role)`,
+          expression: config.retention.schedule,
+          input: { action: 'vault-retention', region, scheduledTime: ContextAttribute.scheduledTime },
+        });
+      }
+    }
   }
 }
 

@@ -15,13 +15,21 @@ import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
-import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
+import {
+  fleetWiring as fleetWiringOf,
+  type RoleSessions,
+  type TargetWiring,
+} from '../../shared/aws/fleet-sessions.js';
+import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
+import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
 import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import { VaultEnv } from '../../shared/config/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
+import { vaultKeyAlias, vaultOf, vaultRoleArn } from '../../shared/fleet/vault.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -35,17 +43,57 @@ export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocat
   runBackup(parseBackupRequest(event, deps.config.backup, invocation), deps);
 
 /**
+ * The vault copy of this account-region, when config `fleet.vault` is set and the environment names the
+ * partition (the deployed function): the shares with the acting identity (the hub's own, or the target's
+ * role), the vault side with the vault's copy role in the same region (a shared snapshot is copied within its
+ * region), assumed by the hub's backup role through `sessions`.
+ */
+const wireVault = (
+  config: BaseDeps['config'],
+  env: Record<string, string | undefined>,
+  sources: BackupDeps['snapshots']['primary'],
+  rds: ReturnType<typeof rdsClient>,
+  sessions: RoleSessions | undefined,
+): BackupDeps['vault'] => {
+  const vault = vaultOf(config);
+  const partition = VaultEnv.safeParse(env).data?.VAULT_PARTITION;
+  const { account, region } = config;
+  // The schema requires the account with a vault, and a vault region for every target region.
+  if (!vault || !partition || !sessions || !account || !vault.regions.includes(region)) return undefined;
+  const as = sessions.role({
+    account: vault.account,
+    region,
+    roleArn: vaultRoleArn(config, 'copy', region, partition),
+    ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
+  });
+  return {
+    account,
+    region,
+    vaultAccount: vault.account,
+    vaultKey: vaultKeyAlias(config),
+    policies: Object.keys(config.backup.policies),
+    maxInFlight: config.backup.maxCopiesInFlight,
+    maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],
+    sources,
+    shares: rdsVaultShares(region, rds),
+    vault: rdsVaultStore(region, rdsClient(region, undefined, as)),
+  };
+};
+
+/**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
  * snapshots is wired when the environment names its group, target and role (the deployed function); the
  * full run reports when it names the report bucket; the DR copy queue when it names the state table.
  * A fan-out child (`at`): the RDS and ElastiCache clients sign with the target's role; the report bucket
  * and state table stay the hub's; no scheduler (maintenance events are not scheduled runs), and no copy
- * queue in another account (its keys name no account: its reconcile lists in full).
+ * queue in another account (its keys name no account: its reconcile lists in full). The backup vault when
+ * `sessions` are given (wireVault).
  */
 export const wire = (
   base: BaseDeps,
   env: Record<string, string | undefined> = process.env,
   at?: TargetWiring,
+  sessions?: RoleSessions,
 ): BackupDeps => {
   const { region, dr } = base.config;
   const hubRegion = at?.hubRegion ?? region;
@@ -57,19 +105,22 @@ export const wire = (
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
+  const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as));
+  const vault = wireVault(base.config, env, primary, rds, sessions);
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache)),
     // The copy is requested in the destination region; the SDK presigns the source-region half.
     dr: awsCopyPort(rdsBackup(dr.region, drRds)),
     snapshots: {
-      primary: awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as)),
+      primary,
       dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region, undefined, as)),
     },
     // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.
     readers: { primary: rdsSnapshotReader(region, rds), dr: rdsSnapshotReader(dr.region, drRds) },
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
     ...(reports ? { reports } : {}),
+    ...(vault ? { vault } : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {
@@ -83,11 +134,14 @@ export const wire = (
   };
 };
 
-/** The deployed function's wiring: today's deps, a fan-out child's per target, the fan-out summary's. */
+/**
+ * The deployed function's wiring: today's deps, a fan-out child's per target, the fan-out summary's. The hub's
+ * backup role assumes the target roles and the vault copy role through one session cache (the hub region's STS).
+ */
 export const fleetWiring = (
   base: () => BaseDeps,
   env: Record<string, string | undefined> = process.env,
-): FleetWiring<BackupDeps> => fleetWiringOf('backup', base, (b, at) => wire(b, env, at));
+): FleetWiring<BackupDeps> => fleetWiringOf('backup', base, (b, at, sessions) => wire(b, env, at, sessions));
 
 let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));

@@ -1,21 +1,32 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
-import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
+import {
+  fleetSessions,
+  fleetWiring as fleetWiringOf,
+  type RoleSessions,
+  type TargetWiring,
+} from '../../shared/aws/fleet-sessions.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { loadEnv } from '../../shared/config/env.js';
+import { loadEnv, VaultEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
-import { parseRetentionRequest } from '../../shared/retention/request.js';
+import {
+  isVaultRetentionRequest,
+  parseRetentionRequest,
+  parseVaultRetentionRequest,
+} from '../../shared/retention/request.js';
+import { runVaultRetentionRequest, type VaultRetentionRunDeps } from '../../shared/retention/vault-run.js';
+import { vaultOf, vaultRoleArn } from '../../shared/fleet/vault.js';
 import { type RetentionResult, runRetention } from '../../shared/retention/service.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -83,14 +94,70 @@ export const fleetWiring = (
   env: () => Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = () => loadEnv(RetentionEnv),
 ): FleetWiring<RetentionDeps> => fleetWiringOf('retention', base, (b, at) => wire(b, env(), at));
 
+/**
+ * The backup vault's retention (config `fleet.vault`): each vault region's store signs with the vault retention
+ * role, assumed by the hub's retention role through `sessions` (fleet-sessions.ts) when the environment names
+ * the partition (the deployed function); the full report goes to the hub's bucket.
+ */
+export const wireVault = (
+  base: BaseDeps,
+  env: Record<string, string | undefined> = process.env,
+  sessions?: RoleSessions,
+): VaultRetentionRunDeps & BaseDeps => {
+  const { config } = base;
+  const vault = vaultOf(config);
+  const partition = VaultEnv.safeParse(env).data?.VAULT_PARTITION;
+  const bucket = env.REPORT_BUCKET;
+  return {
+    ...base,
+    ...(bucket ? { reports: s3RunReports(s3Client(config.region), bucket, config.region) } : {}),
+    ...(vault && partition && sessions
+      ? {
+          vaultStore: (region: string) => {
+            const as = sessions.role({
+              account: vault.account,
+              region,
+              roleArn: vaultRoleArn(config, 'retention', region, partition),
+              ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
+            });
+            // The vault holds RDS and Aurora copies only: its retention lists and deletes through RDS.
+            return awsSnapshotStore(
+              region,
+              rdsClient(region, undefined, as),
+              elastiCacheClient(region, undefined, as),
+              taggingClient(region, undefined, as),
+            );
+          },
+        }
+      : {}),
+  };
+};
+
+/** The vault's deps once per container, its role sessions in their own cache (session `steward-<stage>-retention`). */
+export const vaultWiring = (base: () => BaseDeps, env: Record<string, string | undefined> = process.env) => {
+  let deps: (VaultRetentionRunDeps & BaseDeps) | undefined;
+  return () => {
+    if (deps) return deps;
+    const b = base();
+    let cache: ReturnType<typeof fleetSessions> | undefined;
+    return (deps = wireVault(b, env, {
+      role: (r) => (cache ??= fleetSessions(b.config.stage, b.config.region, 'retention')).role(r),
+    }));
+  };
+};
+
 let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));
+const vault = vaultWiring(() => (base ??= wireBase()));
 
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation; the
+  // vault's retention runs in the hub and names the vault's account and region itself.
   .handler((event: unknown, context: Context) =>
-    runFleetEvent(event, wiring, (e, d) => run(e, atPlace(d, event, context))),
+    isVaultRetentionRequest(event)
+      ? runVaultRetentionRequest(parseVaultRetentionRequest(event), atPlace(vault(), event, context))
+      : runFleetEvent(event, wiring, (e, d) => run(e, atPlace(d, event, context))),
   );

@@ -4,7 +4,12 @@ import type { FleetCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import { type ClientIdentity, s3Client, stsClient } from './clients.js';
 import { s3MapRunResults } from './map-run-results.js';
-import { targetCredentials } from './target-credentials.js';
+import { type TargetRole, targetCredentials } from './target-credentials.js';
+
+/** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
+export interface RoleSessions {
+  role: (r: TargetRole) => ClientIdentity;
+}
 
 /**
  * The sessions of one fleet capability in one container: AssumeRole through the hub region's STS client,
@@ -21,6 +26,11 @@ export const fleetSessions = (
     sessionName: `steward-${stage}-${capability}`,
     ...(o.now ? { now: o.now } : {}),
   });
+  /** A role's identity through this container's cache; its session is assumed on the first call it signs. */
+  const role = (r: TargetRole): ClientIdentity => ({
+    key: `${r.account}:${r.roleArn}`,
+    credentials: sessions.forTarget(r),
+  });
   return {
     /**
      * The identity a target's clients sign with (undefined: the hub's own account, its own credentials).
@@ -28,15 +38,20 @@ export const fleetSessions = (
      */
     identity: async (t: FanOutTarget): Promise<ClientIdentity | undefined> => {
       if (!t.roleArn) return undefined;
-      const credentials = sessions.forTarget({
+      const id = role({
         account: t.account,
         region: t.region,
         roleArn: t.roleArn,
         ...(t.externalId ? { externalId: t.externalId } : {}),
       });
-      await credentials();
-      return { key: `${t.account}:${t.roleArn}`, credentials };
+      await id.credentials();
+      return id;
     },
+    /**
+     * Another role this capability acts as (the backup vault's copy role), in the same session cache: assumed
+     * lazily, when a client first signs with it, so a refusal fails that call and nothing before it.
+     */
+    role,
   };
 };
 
@@ -52,24 +67,32 @@ export interface TargetWiring {
  * A fleet capability's deployed wiring: today's deps once per container (`wire(base)`); a fan-out child's
  * per target (`wire` with the stage config moved to the target's region and overrides, and the target's
  * identity, its role's session cached per container); the fan-out summary's (the hub's notifier, the Map
- * Run's export in the hub's report bucket).
+ * Run's export in the hub's report bucket). `wire` also gets the container's role sessions for other roles
+ * the capability assumes (the backup vault's), made when a role is first needed: a single-account stage
+ * never builds the cache.
  */
 export const fleetWiring = <D>(
   capability: FleetCapability,
   base: () => BaseDeps,
-  wire: (base: BaseDeps, at?: TargetWiring) => D,
+  wire: (base: BaseDeps, at: TargetWiring | undefined, sessions: RoleSessions) => D,
 ): FleetWiring<D> => {
   let deps: D | undefined;
-  let sessions: ReturnType<typeof fleetSessions> | undefined;
+  let cache: ReturnType<typeof fleetSessions> | undefined;
+  const sessions = (b: BaseDeps) => (cache ??= fleetSessions(b.config.stage, b.config.region, capability));
+  const lazily = (b: BaseDeps): RoleSessions => ({ role: (r) => sessions(b).role(r) });
   return {
-    hub: () => (deps ??= wire(base())),
+    hub: () => {
+      if (deps) return deps;
+      const b = base();
+      return (deps = wire(b, undefined, lazily(b)));
+    },
     target: async (target) => {
       const b = base();
-      sessions ??= fleetSessions(b.config.stage, b.config.region, capability);
-      const as = await sessions.identity(target);
+      const as = await sessions(b).identity(target);
       return wire(
         { ...b, config: targetConfig(b.config, target) },
         { target, hubRegion: b.config.region, ...(as ? { as } : {}) },
+        lazily(b),
       );
     },
     summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),

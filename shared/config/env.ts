@@ -21,6 +21,18 @@ export const BaseEnv = z.object({
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
+/**
+ * The backup vault's roles are assumed in the vault account by ARN, named as the vault stack names them
+ * (`steward-<stage>-vault-<role>-<region>`) in this partition; the backup and retention constructs set it when
+ * config `fleet.vault` is. Absent (a local run, whose credentials the vault roles do not trust), the function
+ * does not reach the vault.
+ */
+export const VaultEnv = z.object({
+  VAULT_PARTITION: z
+    .string()
+    .check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+});
+
 /** Parse the environment with `schema`; one ConfigError names every bad variable. */
 export const loadEnv = <S extends z.ZodMiniType>(
   schema: S,

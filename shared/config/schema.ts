@@ -1405,11 +1405,6 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
       });
     }
   });
-  if (c.fleet?.vault)
-    warnings.push({
-      path: ['fleet', 'vault'],
-      message: `vault ${c.fleet.vault.account}: its stack (Steward-${c.stage}-vault) and grants synthesize, but the deployed functions do not copy into it or expire its copies yet`,
-    });
   if (c.drill.enabled && !Object.keys(c.drill.targets).length && !Object.keys(c.drill.caches).length) {
     warnings.push({
       path: ['drill', 'targets'],

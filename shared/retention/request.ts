@@ -1,5 +1,6 @@
 import * as z from '../zod.js';
 import { EventShapeError, formatIssues } from '../errors.js';
+import { Region } from '../config/schema.js';
 
 /**
  * What the retention function accepts. EventBridge Scheduler sends
@@ -23,5 +24,28 @@ export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
     ]);
   const r = RetentionRequest.safeParse(raw);
   if (!r.success) throw new EventShapeError('Invalid retention request', formatIssues(r.error.issues));
+  return r.data;
+};
+
+/**
+ * The backup vault's retention in one vault region (config `fleet.vault`): one schedule per vault region
+ * sends `{"action":"vault-retention","region":"<vault region>","scheduledTime":"..."}`; the CLI may add `dryRun`.
+ */
+export const VaultRetentionRequest = z.strictObject({
+  action: z.literal('vault-retention'),
+  region: Region,
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+  dryRun: z.optional(z.boolean()),
+});
+export type VaultRetentionRequest = z.infer<typeof VaultRetentionRequest>;
+
+/** Whether an event asks for the vault's retention (then parseVaultRetentionRequest), not the sweep. */
+export const isVaultRetentionRequest = (raw: unknown): boolean =>
+  (raw as { action?: unknown } | null)?.action === 'vault-retention';
+
+/** Parse a vault retention trigger; throws EventShapeError naming every bad field path. */
+export const parseVaultRetentionRequest = (raw: unknown): VaultRetentionRequest => {
+  const r = VaultRetentionRequest.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid vault retention request', formatIssues(r.error.issues));
   return r.data;
 };

@@ -3,6 +3,8 @@ import type { StewardConfigInput } from '../../shared/config/schema.js';
 /** The account the full config deploys to, and the other account that owns its DR key. */
 export const FULL_ACCOUNT = '111122223333';
 export const DR_KEY_ACCOUNT = '444455556666';
+/** The backup vault's account: the backup role shares with it and assumes its copy role there. */
+export const FULL_VAULT_ACCOUNT = '777788889999';
 export const DR_KEY_ARN = `arn:aws:kms:us-west-2:${DR_KEY_ACCOUNT}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9`;
 
 /** Slack and Teams channels and the PagerDuty route, as a stage configures them. */
@@ -28,7 +30,7 @@ const profile = {
  * backups of all three kinds with DR copies under a key in another account, retention in both regions,
  * instance, Aurora and point-in-time drills (both logins: IAM authentication, master and configured
  * secrets), every scaling action with scale-in, approvals, SNS-delivered alarms, cost alerts with an
- * anomaly topic, chat channels and the PagerDuty route.
+ * anomaly topic, chat channels and the PagerDuty route, and a cross-account backup vault.
  */
 export const fullConfig = {
   stage: 'staging',
@@ -46,6 +48,10 @@ export const fullConfig = {
     policies: { standard: { daily: 30, keepAtLeast: 3 }, cache: { daily: 7 } },
   },
   dr: { region: 'us-west-2', kmsKeyArn: DR_KEY_ARN },
+  fleet: {
+    externalId: 'steward-staging-fleet',
+    vault: { account: FULL_VAULT_ACCOUNT, retention: 'standard' },
+  },
   drill: {
     enabled: true,
     targets: {

@@ -10,6 +10,14 @@ import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
 import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { FLEET_CAPABILITIES, type FleetCapability, hasSpokes } from '../../shared/fleet/targets.js';
+import {
+  hasVault,
+  VAULT_ROLE_HUB,
+  VAULT_ROLES,
+  vaultOf,
+  vaultRoleArn,
+  vaultTrustedHubRoleArn,
+} from '../../shared/fleet/vault.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { type Deployment, type PolicyDocument, resolver } from './template.js';
@@ -1031,21 +1039,25 @@ const BINDERS: Record<string, Binder> = {
   // decides, with the external id when the fleet uses one.
   // The role names accounts the test made up: the deployment's own spoke roles of the function's capability
   // stand for it (fanOutTargets, what the state machine hands the children). A stage without spokes sends none.
+  // The hub's backup role assumes the vault copy role (functions/backup/handler.ts), the retention role the
+  // vault retention role, by the names the vault stack gives them, in every vault region.
   'STSClient:AssumeRole': (c, d, role) =>
-    hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
-      ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
-          t.roleArn
-            ? [
-                req(
-                  'sts:AssumeRole',
-                  t.roleArn,
-                  t.externalId ? { 'sts:ExternalId': t.externalId } : {},
-                  `AssumeRole (target ${t.account} ${t.region})`,
-                ),
-              ]
-            : [],
-        )
-      : [],
+    /:role\/steward-[^/]+-vault-(copy|retention)-/.test(str(c, 'RoleArn') ?? '')
+      ? assumeVaultRole(d, role)
+      : hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
+        ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
+            t.roleArn
+              ? [
+                  req(
+                    'sts:AssumeRole',
+                    t.roleArn,
+                    t.externalId ? { 'sts:ExternalId': t.externalId } : {},
+                    `AssumeRole (target ${t.account} ${t.region})`,
+                  ),
+                ]
+              : [],
+          )
+        : [],
   'SNSClient:Publish': (c, d) => {
     const severity = /(critical|warning|info)$/.exec(str(c, 'TopicArn') ?? '')?.[1] ?? 'warning';
     const topic = `arn:${d.partition}:sns:${d.region}:${d.account}:steward-${d.config.stage}-${severity}`;
@@ -1093,6 +1105,38 @@ const managedSnapshotTags = (id: string): Tags => ({
 const steward = (id: string | undefined) =>
   id?.startsWith('steward-') ? id : snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
 
+/** AssumeRole of the function's vault role in each vault region, with the fleet's external id. */
+const assumeVaultRole = (d: Deployment, role: string): IamRequest[] => {
+  const vault = vaultOf(d.config);
+  const mine = VAULT_ROLES.find((r) => VAULT_ROLE_HUB[r] === role);
+  if (!vault || !mine) return [];
+  const externalId = d.config.fleet?.externalId;
+  // Another account's role: its trust policy (infra/vault.ts, VaultRoleConstruct) must allow the hub role too.
+  const trust: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${d.partition}:iam::${d.account}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': vaultTrustedHubRoleArn(d.config, mine, d.partition) },
+          ...(externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : {}),
+        },
+      } as PolicyDocument['Statement'][number],
+    ],
+  };
+  return vault.regions.map((r) => ({
+    ...req(
+      'sts:AssumeRole',
+      vaultRoleArn(d.config, mine, r, d.partition),
+      externalId ? { 'sts:ExternalId': externalId } : {},
+      `AssumeRole (vault ${mine} role, ${r})`,
+    ),
+    resourcePolicy: trust,
+  }));
+};
+
 /** Share (or unshare) one of steward's snapshots with the backup vault: the source account's own snapshot, tagged ours. */
 const shareWithVault = (
   c: RecordedCall,
@@ -1101,6 +1145,8 @@ const shareWithVault = (
   key: string,
   action: string,
 ): IamRequest[] => {
+  // Only a stage with a vault shares (functions/backup/handler.ts wires it from config fleet.vault).
+  if (!hasVault(d.config)) return [];
   const arn = arns(d).rds(d.region, type, steward(str(c, key)));
   const tags = { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: 'orders-db' };
   return [req(action, arn, resourceTags(arn, tags), `${action.split(':')[1]} (vault share)`)];

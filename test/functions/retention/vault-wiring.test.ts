@@ -1,0 +1,170 @@
+import {
+  DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { wireVault } from '../../../functions/retention/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { ConfigError, EventShapeError } from '../../../shared/errors.js';
+import { fleetSessions } from '../../../shared/aws/fleet-sessions.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { parseVaultRetentionRequest } from '../../../shared/retention/request.js';
+import { runVaultRetentionRequest } from '../../../shared/retention/vault-run.js';
+import type { BaseDeps } from '../../../shared/runtime.js';
+import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.js';
+
+// The vault's retention as the retention function runs it, SDK mocked: the vault region's store signs with the
+// vault retention role (assumed by the hub's retention role), only the vault's own expired copies are deleted,
+// and the summary names the vault's account and region.
+const sts = mockClient(STSClient);
+const rds = mockClient(RDSClient);
+
+const NOW = new Date('2026-11-23T04:30:00Z');
+// The vault keeps 7 dailies here (policy "short"), so a test needs few copies.
+const config = parseConfig(
+  {
+    ...VAULT_CONFIG,
+    fleet: { ...VAULT_CONFIG.fleet!, vault: { account: VAULT_ACCOUNT, retention: 'short' } },
+  },
+  'vault',
+);
+const baseOf = (c = config, notifier = memoryNotifier()): BaseDeps => ({
+  config: c,
+  dryRun: false,
+  notifier,
+  now: () => NOW,
+});
+const env = { VAULT_PARTITION: 'aws' };
+const request = { action: 'vault-retention', region: 'eu-central-1', scheduledTime: '2026-11-23T04:30:00Z' };
+
+const copy = (id: string, at: string, tags: Record<string, string> = {}) => ({
+  DBSnapshotIdentifier: id,
+  DBSnapshotArn: `arn:aws:rds:eu-central-1:${VAULT_ACCOUNT}:snapshot:${id}`,
+  DBInstanceIdentifier: 'orders',
+  SnapshotType: 'manual',
+  Status: 'available',
+  SnapshotCreateTime: new Date(at),
+  TagList: Object.entries({
+    'steward:managed': 'true',
+    'steward:vault': 'true',
+    'steward:created-by': 'vault',
+    'steward:policy': 'daily',
+    'steward:source': 'orders',
+    'steward:source-account': '222222222222',
+    'steward:source-region': 'eu-central-1',
+    'steward:data-time': at,
+    ...tags,
+  }).map(([Key, Value]) => ({ Key, Value })),
+});
+
+beforeEach(() => {
+  sts.reset();
+  rds.reset();
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  rds.on(DeleteDBSnapshotCommand).resolves({});
+  sts.on(AssumeRoleCommand).resolves({
+    Credentials: {
+      AccessKeyId: 'AKIAVAULTRET',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
+  });
+});
+
+describe('vault retention in the deployed retention function', () => {
+  it('deletes only the expired vault copies, with the vault retention role in the requested vault region', async () => {
+    // Prepare: 7 recent daily copies, one from 2024, one snapshot the vault did not copy
+    const old = copy('steward-orders-202401150300-sched-a1b2c3', '2024-01-15T03:00:00Z');
+    const foreign = {
+      ...copy('hand-made-2024', '2024-01-15T03:00:00Z'),
+      TagList: [{ Key: 'owner', Value: 'dba' }],
+    };
+    // 7 daily copies (the vault policy's daily count), all kept.
+    const days = Array.from({ length: 7 }, (_, i) => {
+      const at = new Date(Date.UTC(2026, 10, 22 - i, 3));
+      const stamp = at.toISOString().slice(0, 10).replaceAll('-', '');
+      return copy(`steward-orders-${stamp}0300-sched-a1b2c3`, at.toISOString());
+    });
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [...days, old, foreign] });
+    const notifier = memoryNotifier();
+    const sessions = fleetSessions('prod', 'eu-west-1', 'retention');
+    const deps = wireVault(baseOf(config, notifier), env, sessions);
+    // Act
+    const result = await runVaultRetentionRequest(parseVaultRetentionRequest(request), deps);
+    // Assert
+    expect(rds).toHaveReceivedCommandTimes(DeleteDBSnapshotCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: old.DBSnapshotIdentifier,
+    });
+    const del = rds.calls().find((c) => c.args[0] instanceof DeleteDBSnapshotCommand)!;
+    const client = del.thisValue as RDSClient;
+    expect((await client.config.credentials()).accessKeyId).toBe('AKIAVAULTRET');
+    expect(await client.config.region()).toBe('eu-central-1');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws:iam::${VAULT_ACCOUNT}:role/steward-prod-vault-retention-eu-central-1`,
+      RoleSessionName: 'steward-prod-retention',
+      ExternalId: 'steward-prod-fleet',
+    });
+    expect(result).toMatchObject({
+      account: VAULT_ACCOUNT,
+      region: 'eu-central-1',
+      policy: 'short',
+      ignored: 1,
+    });
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({
+      severity: 'info',
+      capability: 'retention',
+      place: { account: VAULT_ACCOUNT, region: 'eu-central-1' },
+    });
+    expect(notifier.sent[0]!.subject).toContain('deleted 1 expired copies');
+  });
+
+  it('plans and deletes nothing on a dry run', async () => {
+    // Prepare
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [copy('steward-orders-202401150300-sched-a1b2c3', '2024-01-15T03:00:00Z')],
+    });
+    const deps = wireVault(baseOf(), env, fleetSessions('prod', 'eu-west-1', 'retention'));
+    // Act
+    const result = await runVaultRetentionRequest(
+      parseVaultRetentionRequest({ ...request, dryRun: true }),
+      deps,
+    );
+    // Assert
+    expect(result.dryRun).toBe(true);
+    expect(rds).toHaveReceivedCommandTimes(DeleteDBSnapshotCommand, 0);
+  });
+
+  it.each([
+    ['a region that is not a vault region', baseOf(), { ...request, region: 'us-east-1' }, EventShapeError],
+    ['a stage without fleet.vault', baseOf(parseConfig(FLEET_CONFIG, 'fleet')), request, EventShapeError],
+  ])('refuses %s before anything is called', async (_name, base, raw, error) => {
+    // Act
+    const deps = wireVault(base, env, fleetSessions('prod', 'eu-west-1', 'retention'));
+    // Assert
+    await expect(runVaultRetentionRequest(parseVaultRetentionRequest(raw), deps)).rejects.toThrow(error);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    expect(rds.calls()).toHaveLength(0);
+  });
+
+  it('refuses to run outside the deployed function (no partition: the vault trusts only the hub role)', async () => {
+    const deps = wireVault(baseOf(), {}, fleetSessions('prod', 'eu-west-1', 'retention'));
+    await expect(runVaultRetentionRequest(parseVaultRetentionRequest(request), deps)).rejects.toThrow(
+      ConfigError,
+    );
+    expect(rds.calls()).toHaveLength(0);
+  });
+
+  it('rejects a malformed request naming the field', () => {
+    expect(() => parseVaultRetentionRequest({ action: 'vault-retention', region: 'nowhere' })).toThrow(
+      EventShapeError,
+    );
+    expect(() => parseVaultRetentionRequest({ ...request, dry_run: true })).toThrow(/dry_run/);
+  });
+});
