@@ -11,7 +11,8 @@ import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { FLEET_CAPABILITIES, type FleetCapability, hasSpokes } from '../../shared/fleet/targets.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
-import { type Deployment, type PolicyDocument, resolver } from './template.js';
+import { spokeTemplate } from '../../infra/spoke.js';
+import { type Deployment, type PolicyDocument, resolver, rolesOf } from './template.js';
 
 /**
  * From a recorded SDK call to the IAM requests AWS authorizes for it in one deployment: the command's
@@ -217,6 +218,26 @@ const passRoles = (c: RecordedCall): IamRequest[] =>
   Object.entries(input(c))
     .filter(([k, v]) => /RoleArn$/i.test(k) && typeof v === 'string')
     .map(([k, v]) => req('iam:PassRole', v as string, {}, `${c.command} → iam:PassRole (${k})`));
+
+/** The trust policy of a spoke role of `capability` as deployed in `account` and `region` (cached per deployment). */
+const spokeTrusts = new Map<string, Record<string, unknown>>();
+const spokeTrust = (
+  d: Deployment,
+  capability: FleetCapability,
+  account: string,
+  region: string,
+): PolicyDocument => {
+  const template = (spokeTrusts.get(d.name) ??
+    spokeTrusts.set(d.name, spokeTemplate(d.config)).get(d.name)!) as unknown as Parameters<
+    typeof rolesOf
+  >[0];
+  const roles = rolesOf(template, d.config.stage, account, region);
+  const id = Object.entries(template.Resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties?.RoleName).includes(`spoke-${capability}-`),
+  )![0];
+  return roles.get(id)!.trust;
+};
 
 /** Where the fan-out's Map Runs export their children's results (infra/fan-out.ts). */
 const FLEET_RESULTS = 'fleet/';
@@ -953,17 +974,26 @@ const BINDERS: Record<string, Binder> = {
   // decides, with the external id when the fleet uses one.
   // The role names accounts the test made up: the deployment's own spoke roles of the function's capability
   // stand for it (fanOutTargets, what the state machine hands the children). A stage without spokes sends none.
+  // Cross-account, so the spoke role's trust (the spoke template's, in the target's account) decides too.
   'STSClient:AssumeRole': (c, d, role) =>
     hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
       ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
           t.roleArn
             ? [
-                req(
-                  'sts:AssumeRole',
-                  t.roleArn,
-                  t.externalId ? { 'sts:ExternalId': t.externalId } : {},
-                  `AssumeRole (target ${t.account} ${t.region})`,
-                ),
+                {
+                  ...req(
+                    'sts:AssumeRole',
+                    t.roleArn,
+                    {
+                      ...(t.externalId ? { 'sts:ExternalId': t.externalId } : {}),
+                      ...(d.config.fleet?.organizationId
+                        ? { 'aws:PrincipalOrgID': d.config.fleet.organizationId }
+                        : {}),
+                    },
+                    `AssumeRole (target ${t.account} ${t.region})`,
+                  ),
+                  resourcePolicy: spokeTrust(d, role, t.account, t.region),
+                },
               ]
             : [],
         )
