@@ -31,8 +31,9 @@ export const fleetBusArn = (config: StewardConfig): string =>
 /**
  * The hub half of the fleet: the event bus the spokes forward their alarm, RDS, Health and copy events to.
  * Only accounts of the organization (or, without one, the account targets) may put events on it. Nothing on
- * the hub consumes them yet: the fan-out that acts with a target's credentials comes with the Distributed
- * Map; until then the events reach the bus and go no further (EventBridge bills no rule that is not there).
+ * the hub consumes them yet: the scheduled cycles fan out over the targets (infra/fan-out.ts), but no rule
+ * acts on a spoke's events, so they reach the bus and go no further (EventBridge bills no rule that is not
+ * there).
  */
 export class FleetBus extends Construct {
   readonly bus: EventBus;

@@ -1,5 +1,5 @@
 import * as z from '../zod.js';
-import { AccountId, Region, type StewardConfig } from '../config/schema.js';
+import type { StewardConfig } from '../config/schema.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
 import {
   expandTargets,
@@ -20,8 +20,12 @@ import {
  */
 export const FanOutTarget = z.strictObject({
   index: z.int().check(z.minimum(0)),
-  account: AccountId,
-  region: Region,
+  // Not the config schema's own AccountId and Region: a function bundle carries no config schema (the
+  // config is data); the state machine's items come from a validated config anyway.
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+  region: z
+    .string()
+    .check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')),
   roleArn: z.optional(
     z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
   ),

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
+import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { spokeRoleName } from '../../shared/fleet/targets.js';
 import { FLEET_CONFIG } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
@@ -135,4 +136,54 @@ describe('the fleet assume chain', () => {
     expect(noExternalId.decision).toBe('ImplicitlyDenied');
     expect(otherOrg.decision).toBe('ImplicitlyDenied');
   });
+  it.each(['backup', 'retention'] as const)(
+    "lets the hub %s role assume the role of every child the fan-out starts, and no other account's",
+    async (capability) => {
+      // Prepare: what the state machine hands each child (infra/fan-out.ts renders these items)
+      const config = parseConfig(FLEET_CONFIG, 'fleet');
+      const hub = hubRoles.get(capability)!;
+      const children = fanOutTargets(config, capability).filter((t) => t.roleArn);
+      // Act
+      const verdicts = await Promise.all(
+        children.map((t) =>
+          simulate(
+            hub.arn,
+            hub.policy,
+            {
+              action: 'sts:AssumeRole',
+              resource: t.roleArn!,
+              context: { ...fromOrg, 'sts:ExternalId': t.externalId! },
+              // The spoke template's trust, the same in every account and region it deploys to.
+              resourcePolicy: spokeTrust.get(capability)!,
+              label: `AssumeRole ${t.account} ${t.region}`,
+            },
+            HUB,
+            REGION,
+          ),
+        ),
+      );
+      const stranger = await simulate(
+        hub.arn,
+        hub.policy,
+        {
+          action: 'sts:AssumeRole',
+          resource: spokeArn(capability, '999999999999'),
+          context: fromOrg,
+          // Even where a spoke would trust it, the hub role may not ask: its own policy names the targets.
+          resourcePolicy: spokeTrust.get(capability)!,
+          label: 'AssumeRole outside the targets',
+        },
+        HUB,
+        REGION,
+      );
+      // Assert
+      expect(children.map((t) => `${t.account} ${t.region}`)).toEqual([
+        '222222222222 eu-west-1',
+        '222222222222 eu-central-1',
+        '333333333333 eu-west-1',
+      ]);
+      expect(verdicts.map((v) => v.decision)).toEqual(children.map(() => 'Allowed'));
+      expect(stranger.decision).toBe('ImplicitlyDenied');
+    },
+  );
 });

@@ -20,7 +20,8 @@ import {
 } from '../../shared/fleet/vault.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
-import { type Deployment, type PolicyDocument, resolver } from './template.js';
+import { spokeTemplate } from '../../infra/spoke.js';
+import { type Deployment, type PolicyDocument, resolver, rolesOf } from './template.js';
 
 /**
  * From a recorded SDK call to the IAM requests AWS authorizes for it in one deployment: the command's
@@ -243,6 +244,26 @@ const passRoles = (c: RecordedCall): IamRequest[] =>
   Object.entries(input(c))
     .filter(([k, v]) => /RoleArn$/i.test(k) && typeof v === 'string')
     .map(([k, v]) => req('iam:PassRole', v as string, {}, `${c.command} → iam:PassRole (${k})`));
+
+/** The trust policy of a spoke role of `capability` as deployed in `account` and `region` (cached per deployment). */
+const spokeTrusts = new Map<string, Record<string, unknown>>();
+const spokeTrust = (
+  d: Deployment,
+  capability: FleetCapability,
+  account: string,
+  region: string,
+): PolicyDocument => {
+  const template = (spokeTrusts.get(d.name) ??
+    spokeTrusts.set(d.name, spokeTemplate(d.config)).get(d.name)!) as unknown as Parameters<
+    typeof rolesOf
+  >[0];
+  const roles = rolesOf(template, d.config.stage, account, region);
+  const id = Object.entries(template.Resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties?.RoleName).includes(`spoke-${capability}-`),
+  )![0];
+  return roles.get(id)!.trust;
+};
 
 /** Where the fan-out's Map Runs export their children's results (infra/fan-out.ts). */
 const FLEET_RESULTS = 'fleet/';
@@ -1039,6 +1060,7 @@ const BINDERS: Record<string, Binder> = {
   // decides, with the external id when the fleet uses one.
   // The role names accounts the test made up: the deployment's own spoke roles of the function's capability
   // stand for it (fanOutTargets, what the state machine hands the children). A stage without spokes sends none.
+  // Cross-account, so the spoke role's trust (the spoke template's, in the target's account) decides too.
   // The hub's backup role assumes the vault copy role (functions/backup/handler.ts), the retention role the
   // vault retention role, by the names the vault stack gives them, in every vault region.
   'STSClient:AssumeRole': (c, d, role) =>
@@ -1048,12 +1070,20 @@ const BINDERS: Record<string, Binder> = {
         ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
             t.roleArn
               ? [
-                  req(
-                    'sts:AssumeRole',
-                    t.roleArn,
-                    t.externalId ? { 'sts:ExternalId': t.externalId } : {},
-                    `AssumeRole (target ${t.account} ${t.region})`,
-                  ),
+                  {
+                    ...req(
+                      'sts:AssumeRole',
+                      t.roleArn,
+                      {
+                        ...(t.externalId ? { 'sts:ExternalId': t.externalId } : {}),
+                        ...(d.config.fleet?.organizationId
+                          ? { 'aws:PrincipalOrgID': d.config.fleet.organizationId }
+                          : {}),
+                      },
+                      `AssumeRole (target ${t.account} ${t.region})`,
+                    ),
+                    resourcePolicy: spokeTrust(d, role, t.account, t.region),
+                  },
                 ]
               : [],
           )

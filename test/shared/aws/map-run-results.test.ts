@@ -2,6 +2,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { s3MapRunResults } from '../../../shared/aws/map-run-results.js';
+import { runFanOutSummary } from '../../../shared/fleet/summary.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
 
 // The export's shape (AWS Step Functions Developer Guide, "ResultWriter (Map)"): manifest.json lists the
 // result files by status; each file is a JSON array of child executions, Input and Output as JSON strings.
@@ -68,5 +70,30 @@ describe('s3MapRunResults', () => {
     await expect(
       s3MapRunResults(new S3Client({ region: 'eu-west-1' })).read('reports', `${DIR}manifest.json`),
     ).rejects.toThrow(`s3://reports/${DIR}manifest.json is missing`);
+  });
+  it("is what the fan-out's summary reads: every child succeeded, nothing more is sent", async () => {
+    // Prepare
+    s3.on(GetObjectCommand, { Key: `${DIR}manifest.json` }).resolves(
+      body({ ResultFiles: { SUCCEEDED: [{ Key: `${DIR}SUCCEEDED_0.json` }], FAILED: [], PENDING: [] } }),
+    );
+    s3.on(GetObjectCommand, { Key: `${DIR}SUCCEEDED_0.json` }).resolves(
+      body([child('222222222222', 'SUCCEEDED')]),
+    );
+    const notifier = memoryNotifier();
+    // Act
+    const summary = await runFanOutSummary(
+      {
+        action: 'fan-out-summary',
+        capability: 'retention',
+        targets: 1,
+        results: { ResultWriterDetails: { Bucket: 'reports', Key: `${DIR}manifest.json` } },
+      },
+      { notifier, results: s3MapRunResults(new S3Client({ region: 'eu-west-1' })) },
+    );
+    // Assert
+    expect(summary.succeeded).toEqual([
+      { index: 1, account: '222222222222', region: 'eu-west-1', status: 'succeeded' },
+    ]);
+    expect(notifier.sent).toEqual([]);
   });
 });
