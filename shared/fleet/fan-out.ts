@@ -1,14 +1,8 @@
 import * as z from '../zod.js';
 import type { StewardConfig } from '../config/schema.js';
+import { configAt } from './place.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
-import {
-  expandTargets,
-  type FleetCapability,
-  isHub,
-  type TargetRef,
-  targetPolicies,
-  targetRoleArn,
-} from './targets.js';
+import { expandTargets, type FleetCapability, isHub, type TargetRef, targetRoleArn } from './targets.js';
 
 // The fan-out's pure half: which children a scheduled cycle starts, what each child's event carries, the
 // stage config a child runs with, and what the parent's summary says. No SDK, no environment.
@@ -89,16 +83,7 @@ export const organizationalUnitTargets = (c: StewardConfig): TargetRef[] =>
 export const targetConfig = (
   c: StewardConfig,
   t: Pick<FanOutTarget, 'index' | 'account' | 'region'>,
-): StewardConfig => {
-  const p = targetPolicies(c, t);
-  return {
-    ...c,
-    account: t.account,
-    region: t.region,
-    backup: { ...c.backup, quotaWarnPercent: p.backup.quotaWarnPercent, policies: p.backup.policies },
-    retention: { ...c.retention, deletions: p.retention.deletions, policies: p.retention.policies },
-  };
-};
+): StewardConfig => configAt(c, t);
 
 /** `<account> <region>`: how messages, keys and errors name a target. */
 export const targetLabel = (t: Pick<FanOutTarget, 'account' | 'region'>): string =>
