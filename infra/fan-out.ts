@@ -1,5 +1,5 @@
-import { Duration, type RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Aws, Duration, type RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Policy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   type IScheduleGroup,
   Schedule,
@@ -25,6 +25,7 @@ import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { fanOutTargets } from '../shared/fleet/fan-out.js';
 import { type FleetCapability, hasSpokes } from '../shared/fleet/targets.js';
+import { acknowledge, wildcardFindings } from './nag.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { Reports } from './reports.js';
 import {
@@ -178,7 +179,8 @@ export class FleetFanOut extends Construct {
         .plus(Duration.minutes(5))
         .plus(Duration.seconds(invokeTimeout.toSeconds() * Math.ceil(items.length / fleet.maxConcurrency))),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: false },
+      // Every transition, as the drill logs (cdk-nag SF1): without execution data, a cycle's log stays small.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
     (this.stateMachine.node.defaultChild as CfnStateMachine).addMetadata('cfn-lint', {
       config: { ignore_checks: ['W3005'] },
@@ -194,6 +196,34 @@ export class FleetFanOut extends Construct {
       [fn],
       (f) => `Each child invokes ${f.shortName}`,
     );
+    this.acknowledgeDistributedMap(fanOutResultsPrefix(capability));
+  }
+
+  /** What CDK grants a Distributed Map with a ResultWriter, and why each wildcard is needed. */
+  private acknowledgeDistributedMap(prefix: string): void {
+    const sm = this.stateMachine;
+    // ResultWriterV2 grants the role the bucket's objects (PutObject, multipart) for the Map Run's export.
+    for (const f of wildcardFindings(
+      this,
+      [],
+      [`arn:${Aws.PARTITION}:s3:::${this.props.reports.bucket.bucketName}/*`],
+    ))
+      acknowledge(
+        sm.role,
+        `AwsSolutions-IAM5[${f}]`,
+        `The Map Run writes its export (manifest and result files) under ${prefix} in steward's own report bucket; CDK's ResultWriter grants the bucket's objects.`,
+      );
+    // The Map Run starts, describes and stops its child executions, whose names Step Functions makes up.
+    const policy = sm.node.tryFindChild('DistributedMapPolicy');
+    if (!(policy instanceof Policy)) return;
+    const doc = Stack.of(this).resolve(policy.document) as { Statement?: { Resource?: unknown }[] };
+    const resources = (doc.Statement ?? []).flatMap((s) => [s.Resource ?? []].flat()) as string[];
+    for (const f of wildcardFindings(this, [], resources))
+      acknowledge(
+        policy,
+        `AwsSolutions-IAM5[${f}]`,
+        "A Distributed Map manages its own child executions (named by Step Functions) of this state machine only: the wildcard is the execution's name.",
+      );
   }
 
   /** Start a cycle on a schedule with the capability's scheduled event (the input a Lambda schedule sends). */

@@ -17,6 +17,7 @@ import { FLEET_CONFIG } from '../support/fleet.js';
 import { statements, unbundledContext } from './iam.js';
 
 let hub: Template;
+let hubStack: StewardStack;
 let spoke: Template;
 let spokeStack: SpokeStack;
 let stackSet: Template;
@@ -24,7 +25,7 @@ let stackSet: Template;
 beforeAll(() => {
   const app = new App({ context: unbundledContext });
   const config = parseConfig(FLEET_CONFIG, 'fleet');
-  const hubStack = new StewardStack(app, stackId('prod'), { config });
+  hubStack = new StewardStack(app, stackId('prod'), { config });
   spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
   const setStack = new SpokeStackSetStack(app, spokeStackSetStackId('prod'), { config });
   hub = Template.fromStack(hubStack);
@@ -115,6 +116,13 @@ describe('the hub of a fleet', () => {
       const own = JSON.stringify(s.Resource).match(/spoke-(backup|retention)/g) ?? [];
       expect(new Set(own).size).toBe(1);
     }
+  });
+
+  it('passes cdk-nag, fan-out state machines included', () => {
+    const report = new AwsSolutionsChecks(hubStack).validateScope(hubStack);
+    expect(report.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual(
+      [],
+    );
   });
 });
 
