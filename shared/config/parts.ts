@@ -26,3 +26,13 @@ export const SnapshotSelector = z.union(
   },
 );
 export type SnapshotSelector = z.infer<typeof SnapshotSelector>;
+
+/** AWS region code: area (and gov/iso/country partition), direction, number. */
+export const Region = z
+  .string()
+  .check(
+    z.regex(
+      /^[a-z]{2,4}(-gov|-iso[a-z]?|-[a-z]{2})?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/,
+      'must be an AWS region such as eu-west-1',
+    ),
+  );

@@ -7,7 +7,9 @@ import { RedisVerificationProfile } from '../drill/redis/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { closest } from './suggest.js';
-import { KmsKeyArn, ResourceKind, SnapshotSelector } from './parts.js';
+import { KmsKeyArn, Region, ResourceKind, SnapshotSelector } from './parts.js';
+
+export { Region };
 
 export { KmsKeyArn, ResourceKind, SnapshotSelector };
 
@@ -21,16 +23,6 @@ export const ScheduleExpression = z.string().check(
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: s });
   }),
 );
-
-/** AWS region code: area (and gov/iso/country partition), direction, number. */
-export const Region = z
-  .string()
-  .check(
-    z.regex(
-      /^[a-z]{2,4}(-gov|-iso[a-z]?|-[a-z]{2})?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/,
-      'must be an AWS region such as eu-west-1',
-    ),
-  );
 
 const isTimeZone = (zone: string): boolean => {
   // The default, without Intl: the first DateTimeFormat loads the time-zone data (~20 ms of cold start).

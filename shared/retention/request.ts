@@ -1,6 +1,6 @@
 import * as z from '../zod.js';
 import { EventShapeError, formatIssues } from '../errors.js';
-import { Region } from '../config/schema.js';
+import { Region } from '../config/parts.js';
 
 /**
  * What the retention function accepts. EventBridge Scheduler sends

@@ -146,6 +146,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
     'shared/aws/sns-notifier.ts:send':
       'the verify task returns its result to the state machine; the record task (control plane) notifies',
   },
+  'drill-verify-cache': {
+    'shared/aws/sns-notifier.ts:send':
+      'the verify task returns its result to the state machine; the record task (control plane) notifies',
+  },
   report: {
     'shared/aws/rds.ts:createSnapshot': 'the status and the evidence only list databases and snapshots',
     'shared/aws/rds.ts:copySnapshot': 'the status and the evidence only list DR copies',
