@@ -23,8 +23,9 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
-import { fanOutTargets } from '../shared/fleet/fan-out.js';
+import { fanOutTargets, organizationalUnitTargets } from '../shared/fleet/fan-out.js';
 import { type FleetCapability, hasSpokes } from '../shared/fleet/targets.js';
+import { allowListOrganization } from './fleet.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { Reports } from './reports.js';
@@ -113,13 +114,6 @@ export class FleetFanOut extends Construct {
     this.targets = items.length;
     const name = fanOutStateMachineName(config.stage, capability);
 
-    // The execution input is the capability's scheduled event as the schedule sends it; the targets come
-    // from config at synth.
-    const targets = new Pass(this, FanOutStates.targets, {
-      stateName: FanOutStates.targets,
-      comment: `The ${items.length} account-region targets of the config`,
-      parameters: { 'event.$': '$', targets: items },
-    });
     const invokeTimeout = (fn.fn.timeout ?? Duration.minutes(5)).plus(Duration.minutes(1));
     const child = new LambdaInvoke(this, FanOutStates.child, {
       stateName: FanOutStates.child,
@@ -134,6 +128,34 @@ export class FleetFanOut extends Construct {
       taskTimeout: Timeout.duration(invokeTimeout),
       retryOnServiceExceptions: false,
     }).addRetry(lambdaRetry);
+
+    // The execution input is the capability's scheduled event as the schedule sends it. The targets come
+    // from config at synth (a Pass state), or, with OU targets, from the function listing the OUs' accounts
+    // through Organizations at the start of each cycle (accounts that joined an OU are in the next cycle).
+    // Inline items rather than an ItemReader: a listing of up to ~1,500 account-regions fits in a state's
+    // 256 KiB, the function checks it, and no object is written and read back per cycle.
+    const listed = organizationalUnitTargets(config).length > 0;
+    const targets = listed
+      ? new LambdaInvoke(this, FanOutStates.targets, {
+          stateName: FanOutStates.targets,
+          comment: `The config's ${items.length} account-region targets and the accounts of its organizational units, listed through Organizations`,
+          lambdaFunction: fn.fn,
+          payloadResponseOnly: true,
+          payload: TaskInput.fromObject({
+            action: 'fan-out-targets',
+            capability,
+            partition: Aws.PARTITION,
+            event: JsonPath.objectAt('$'),
+          }),
+          taskTimeout: Timeout.duration(invokeTimeout),
+          retryOnServiceExceptions: false,
+        }).addRetry(lambdaRetry)
+      : new Pass(this, FanOutStates.targets, {
+          stateName: FanOutStates.targets,
+          comment: `The ${items.length} account-region targets of the config`,
+          parameters: { 'event.$': '$', targets: items },
+        });
+    if (listed) allowListOrganization(fn, config);
 
     const map = new DistributedMap(this, FanOutStates.map, {
       stateName: FanOutStates.map,
@@ -157,7 +179,7 @@ export class FleetFanOut extends Construct {
         payload: TaskInput.fromObject({
           action: 'fan-out-summary',
           capability,
-          targets: items.length,
+          targets: listed ? JsonPath.arrayLength(JsonPath.listAt('$.targets')) : items.length,
           event: JsonPath.objectAt('$.event'),
           ...extra,
         }),

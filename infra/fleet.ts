@@ -103,6 +103,34 @@ export const allowAssumeSpokeRoles = (
   }
 };
 
+/**
+ * Let the hub function that starts a cycle list the accounts of the config's OU targets: ListChildren and
+ * ListAccountsForParent on the organization's OUs and root (nested OUs are unknown at synth; the
+ * Organizations ARNs name the management account, which the config does not), DescribeOrganization (no
+ * resource type: `*`) for the management account. Organizations answers them only in the management
+ * account or a delegated administrator's, which the hub must be.
+ */
+export const allowListOrganization = (to: Grantee, config: StewardConfig): void => {
+  const org = config.fleet?.organizationId;
+  if (!org) return;
+  to.allow({
+    sid: 'ListOrganizationalUnitAccounts',
+    actions: ['organizations:ListAccountsForParent', 'organizations:ListChildren'],
+    resources: [
+      `arn:${Aws.PARTITION}:organizations::*:ou/${org}/ou-*`,
+      `arn:${Aws.PARTITION}:organizations::*:root/${org}/r-*`,
+    ],
+    wildcardReason: `The accounts of the OU targets, and of the OUs nested in them, are listed at the start of each cycle: OUs of ${org} only (its management account and nested OUs are unknown at synth).`,
+  });
+  to.allow({
+    sid: 'DescribeOrganization',
+    actions: ['organizations:DescribeOrganization'],
+    resources: ['*'],
+    wildcardReason:
+      'DescribeOrganization has no resource type (Service Authorization Reference): it names the management account, where a StackSet deploys no spoke.',
+  });
+};
+
 /** Let a hub role assume its vault role in every vault region (by ARN; the vault role's trust names it back). */
 export const allowAssumeVaultRole = (to: Grantee, config: StewardConfig, role: VaultRole): void => {
   const vault = vaultOf(config);

@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -181,6 +182,13 @@ export const eventBridgeClient = (region: string, o?: ClientOptions): EventBridg
 /** One STS client per region per container (the CLI asks which account it runs in). */
 export const stsClient = (region: string, o?: ClientOptions): STSClient =>
   memo('sts', region, o, () => new STSClient({ region, ...http(o) }));
+
+/**
+ * One Organizations client per container. Organizations is a global service: the SDK's endpoint rules send
+ * every commercial-partition region to its one endpoint (organizations.us-east-1.amazonaws.com).
+ */
+export const organizationsClient = (region: string, o?: ClientOptions): OrganizationsClient =>
+  memo('organizations', region, o, () => new OrganizationsClient({ region, ...adaptive, ...http(o) }));
 
 /** Cost Explorer is served from us-east-1 only, whatever the stage's region. */
 export const COST_EXPLORER_REGION = 'us-east-1';

@@ -2,8 +2,9 @@ import { type FanOutTarget, targetConfig } from '../fleet/fan-out.js';
 import type { FleetWiring } from '../fleet/child.js';
 import type { FleetCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
-import { type ClientIdentity, s3Client, stsClient } from './clients.js';
+import { type ClientIdentity, organizationsClient, s3Client, stsClient } from './clients.js';
 import { s3MapRunResults } from './map-run-results.js';
+import { organizationDirectory } from './organizations.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
@@ -96,5 +97,9 @@ export const fleetWiring = <D>(
       );
     },
     summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
+    listing: () => {
+      const { config } = base();
+      return { config, directory: organizationDirectory(organizationsClient(config.region)) };
+    },
   };
 };

@@ -30,7 +30,7 @@ export const KEY_DOCS: Record<string, string> = {
   dashboard:
     'The CloudWatch dashboard `Steward-<stage>` (per function: invocations, errors, duration; snapshots, drills, cost, status). Off by default: a dashboard costs $3 a month beyond the account’s three free ones; `steward status` and the hourly status check show the same state.',
   targets:
-    'Accounts (one, or every account of an organizational unit) and regions steward manages, each with overrides of the stage’s policies and thresholds. Default: the stage’s own account and region. Targets elsewhere need `fleet`: each scheduled backup and retention cycle then fans out to every account-region target (a Step Functions Distributed Map; targets given by OU get their spokes but no child yet; README: Fleet).',
+    'Accounts (one, or every account of an organizational unit) and regions steward manages, each with overrides of the stage’s policies and thresholds. Default: the stage’s own account and region. Targets elsewhere need `fleet`: each scheduled backup and retention cycle then fans out to every account-region target (a Step Functions Distributed Map; an OU target’s accounts are listed through AWS Organizations at the start of each cycle; README: Fleet).',
   'targets[].account': 'Account id (quoted); default: the stage’s account.',
   'targets[].organizationalUnit':
     'Every account of this organizational unit (`ou-…`, or the root `r-…`), instead of `account`: the spoke StackSet deploys to it, and to accounts that join it later.',

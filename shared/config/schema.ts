@@ -1381,7 +1381,7 @@ export type StewardConfigInput = z.input<typeof StewardConfig>;
 export const configWarnings = (c: StewardConfig): { path: (string | number)[]; message: string }[] => {
   const warnings: { path: (string | number)[]; message: string }[] = [];
   c.targets.forEach((t, i) => {
-    // With a fleet, account targets fan out; only an OU target is still not acted on.
+    // With a fleet, every target fans out; an OU target's listing needs the hub's standing in Organizations.
     const elsewhere = c.fleet
       ? t.organizationalUnit !== undefined
       : t.organizationalUnit !== undefined ||
@@ -1392,7 +1392,7 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
       warnings.push({
         path: ['targets', i],
         message: c.fleet
-          ? `${who} ${t.regions.join(', ')}: its spokes deploy as a StackSet, but the scheduled backup and retention cycles fan out to accounts listed by id only (Organizations lists an OU's accounts; steward does not read it yet): add a target per account to manage them`
+          ? `${who} ${t.regions.join(', ')}: each cycle lists its accounts through AWS Organizations, which answers only the management account or a delegated administrator: deploy the hub (${c.account}) in one of them, or list the accounts as account targets`
           : `${who} ${t.regions.join(', ')}: validated, but not yet managed (steward acts on its own account and region, ${c.region}, until multi-account fleets land)`,
       });
     }

@@ -24,6 +24,11 @@ export const FanOutTarget = z.strictObject({
     z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
   ),
   externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224))),
+  /**
+   * Other targets (positions in config `targets`) whose overrides apply under `index`'s, in this order: the
+   * organizational units an account belongs to (see shared/fleet/organization.ts).
+   */
+  inherits: z.optional(z.array(z.int().check(z.minimum(0)))),
 });
 export type FanOutTarget = z.infer<typeof FanOutTarget>;
 
@@ -46,33 +51,103 @@ export const splitTarget = (raw: unknown): { event: unknown; target?: FanOutTarg
 };
 
 /**
- * The children of one scheduled cycle of `capability`: every account-region of the config's targets, in
- * config order, each with the role the hub assumes there (none for the hub's own account and region).
- * Targets given by organizational unit are left out: their accounts are known only to Organizations, so
- * they get their spokes (the StackSet) but no child until they are listed by account.
+ * The children of one scheduled cycle of `capability` known at synth: every account-region of the config's
+ * account targets, in config order, each with the role the hub assumes there (none for the hub's own
+ * account and region). Targets given by organizational unit are left out: their accounts are known only to
+ * Organizations, listed at the start of each cycle (shared/fleet/organization.ts).
  */
 export const fanOutTargets = (
   c: StewardConfig,
   capability: FleetCapability,
   partition = 'aws',
-): FanOutTarget[] =>
-  expandTargets(c).flatMap((t): FanOutTarget[] => {
-    const account = t.account ?? c.account;
-    if (t.organizationalUnit !== undefined || account === undefined) return [];
-    const own: TargetRef & { account: string } = { ...t, account };
-    if (isHub(c, own) && t.role === undefined) return [{ index: t.index, account, region: t.region }];
-    return [
-      {
-        index: t.index,
-        account,
-        region: t.region,
-        roleArn: targetRoleArn(c, own, capability, partition),
-        ...(c.fleet?.externalId ? { externalId: c.fleet.externalId } : {}),
-      },
-    ];
-  });
+): FanOutTarget[] => planFanOut(c, capability, { partition }).targets;
 
-/** Targets of the config given by organizational unit: they have spokes but no fan-out child. */
+/** An account-region of an OU target that gets no child, and why. */
+export interface SkippedTarget {
+  account: string;
+  region: string;
+  index: number;
+  reason: string;
+}
+
+export interface PlanFanOutOptions {
+  partition?: string;
+  /**
+   * The ACTIVE accounts of each OU target (nested OUs included), as Organizations lists them; an OU
+   * missing here gets no child (synth, where nothing is listed).
+   */
+  accountsOf?: ReadonlyMap<string, readonly string[]>;
+  /** The organization's management account: a service-managed StackSet deploys no spoke there. */
+  managementAccount?: string;
+}
+
+/**
+ * The children of one cycle: one per account-region, in config order (an OU's accounts in ascending order
+ * where the OU stands). An account-region that several targets cover runs once, with the overrides of
+ * each: the OU targets containing it in config order, then its own account target (the most specific)
+ * last. Its role is the account target's, else the last OU target's. Pure.
+ */
+export const planFanOut = (
+  c: StewardConfig,
+  capability: FleetCapability,
+  o: PlanFanOutOptions = {},
+): { targets: FanOutTarget[]; skipped: SkippedTarget[] } => {
+  const covers = new Map<
+    string,
+    { account: string; region: string; byAccount?: TargetRef; ous: TargetRef[] }
+  >();
+  for (const t of expandTargets(c)) {
+    const ou = t.organizationalUnit;
+    const accounts = ou !== undefined ? [...(o.accountsOf?.get(ou) ?? [])].sort() : [t.account ?? c.account];
+    for (const account of accounts) {
+      if (account === undefined) continue;
+      const key = `${account} ${t.region}`;
+      const cover = covers.get(key) ?? { account, region: t.region, ous: [] };
+      if (ou !== undefined) cover.ous.push(t);
+      else cover.byAccount = t;
+      covers.set(key, cover);
+    }
+  }
+  const targets: FanOutTarget[] = [];
+  const skipped: SkippedTarget[] = [];
+  for (const { account, region, byAccount, ous } of covers.values()) {
+    const primary = byAccount ?? ous[ous.length - 1]!;
+    const inherits = (byAccount ? ous : ous.slice(0, -1)).map((t) => t.index);
+    const own: TargetRef & { account: string } = {
+      index: primary.index,
+      region,
+      account,
+      ...(primary.role !== undefined ? { role: primary.role } : {}),
+    };
+    const hub = isHub(c, own) && primary.role === undefined;
+    // AWS CloudFormation User Guide, "StackSets with service-managed permissions": stack instances are
+    // never deployed to the management account, even when it is in a target OU; no spoke, no child.
+    if (!byAccount && !hub && account === o.managementAccount) {
+      skipped.push({
+        account,
+        region,
+        index: primary.index,
+        reason: `the organization's management account: a service-managed StackSet deploys no spoke there (list it as an account target with its own spoke or role)`,
+      });
+      continue;
+    }
+    targets.push({
+      index: primary.index,
+      account,
+      region,
+      ...(hub
+        ? {}
+        : {
+            roleArn: targetRoleArn(c, own, capability, o.partition),
+            ...(c.fleet?.externalId ? { externalId: c.fleet.externalId } : {}),
+          }),
+      ...(inherits.length ? { inherits } : {}),
+    });
+  }
+  return { targets, skipped };
+};
+
+/** Targets of the config given by organizational unit: their accounts are listed at the start of a cycle. */
 export const organizationalUnitTargets = (c: StewardConfig): TargetRef[] =>
   expandTargets(c).filter((t) => t.organizationalUnit !== undefined);
 
@@ -82,7 +157,7 @@ export const organizationalUnitTargets = (c: StewardConfig): TargetRef[] =>
  */
 export const targetConfig = (
   c: StewardConfig,
-  t: Pick<FanOutTarget, 'index' | 'account' | 'region'>,
+  t: Pick<FanOutTarget, 'index' | 'account' | 'region' | 'inherits'>,
 ): StewardConfig => configAt(c, t);
 
 /** `<account> <region>`: how messages, keys and errors name a target. */

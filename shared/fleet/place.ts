@@ -75,7 +75,7 @@ export const placeTags = (p: Pick<Place, 'account' | 'region'> | undefined): Rec
  */
 export const configAt = (
   config: StewardConfig,
-  t: Pick<TargetRef, 'index' | 'region'> & { account?: string },
+  t: Pick<TargetRef, 'index' | 'region'> & { account?: string; inherits?: readonly number[] },
 ): StewardConfig => {
   const p = targetPolicies(config, t);
   return {

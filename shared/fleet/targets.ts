@@ -89,17 +89,30 @@ const merged = <T extends object>(base: Record<string, T>, over: Record<string, 
 const defined = <T extends object>(o: T | undefined): Partial<T> =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** The effective policies and thresholds of targets[t.index] (validation guarantees the names exist). */
-export const targetPolicies = (c: StewardConfig, t: Pick<TargetRef, 'index'>): TargetPolicies => {
-  const o = c.targets[t.index];
-  return {
-    backup: {
-      quotaWarnPercent: o?.backup?.quotaWarnPercent ?? c.backup.quotaWarnPercent,
-      policies: merged(c.backup.policies, o?.backup?.policies),
-    },
-    retention: {
-      deletions: { ...c.retention.deletions, ...defined(o?.retention?.deletions) },
-      policies: merged(c.retention.policies, o?.retention?.policies),
-    },
+/**
+ * The effective policies and thresholds of targets[t.index] (validation guarantees the names exist). An
+ * account listed from organizational units also `inherits` their targets' overrides: the stage's, then
+ * each inherited target's in order, then its own, each over the one before.
+ */
+export const targetPolicies = (
+  c: StewardConfig,
+  t: Pick<TargetRef, 'index'> & { inherits?: readonly number[] },
+): TargetPolicies => {
+  const base: TargetPolicies = {
+    backup: { quotaWarnPercent: c.backup.quotaWarnPercent, policies: c.backup.policies },
+    retention: { deletions: c.retention.deletions, policies: c.retention.policies },
   };
+  return [...(t.inherits ?? []), t.index].reduce<TargetPolicies>((p, i) => {
+    const o = c.targets[i];
+    return {
+      backup: {
+        quotaWarnPercent: o?.backup?.quotaWarnPercent ?? p.backup.quotaWarnPercent,
+        policies: merged(p.backup.policies, o?.backup?.policies),
+      },
+      retention: {
+        deletions: { ...p.retention.deletions, ...defined(o?.retention?.deletions) },
+        policies: merged(p.retention.policies, o?.retention?.policies),
+      },
+    };
+  }, base);
 };

@@ -69,6 +69,7 @@ const commandsInCode = (): Set<string> => {
     'client-dynamodb': 'DynamoDBClient',
     'client-eventbridge': 'EventBridgeClient',
     'client-sts': 'STSClient',
+    'client-organizations': 'OrganizationsClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
     'rds-signer': 'Signer',
@@ -195,6 +196,7 @@ describe('the recorded calls', () => {
       );
     const fleetOnly = (c: RecordedCall) =>
       (c.command === 'AssumeRole' && !vaultRole(c)) ||
+      c.client === 'OrganizationsClient' ||
       (c.client === 'S3Client' && String((c.input as { Key?: unknown }).Key ?? '').startsWith('fleet/'));
     const unbound = calls
       .filter((c) => adapterOf(c))

@@ -8,7 +8,7 @@ import type { NamedRule } from '../../shared/scaling/model.js';
 import { namedRules } from '../../shared/scaling/request.js';
 import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
-import { fanOutTargets } from '../../shared/fleet/fan-out.js';
+import { fanOutTargets, organizationalUnitTargets } from '../../shared/fleet/fan-out.js';
 import { FLEET_CAPABILITIES, type FleetCapability, hasSpokes } from '../../shared/fleet/targets.js';
 import {
   hasVault,
@@ -58,6 +58,8 @@ export const STAND_IN = {
   clusterParameterGroup: 'default.aurora-postgresql16',
   sourceSubnetGroup: 'app-db-subnets',
   dataKeyId: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9',
+  /** The organization's management account: the account Organizations ARNs name. */
+  managementAccount: '555555555555',
   secretSuffix: 'AbCdEf',
   snapshotTime: new Date('2026-01-15T03:00:00Z'),
   automatedSuffix: '2026-01-15-03-05',
@@ -269,6 +271,22 @@ const spokeTrust = (
 const FLEET_RESULTS = 'fleet/';
 const isFleetCapability = (role: string): role is FleetCapability =>
   (FLEET_CAPABILITIES as readonly string[]).includes(role);
+
+/** ListAccountsForParent / ListChildren on one parent (an OU or the root) of the fleet's organization. */
+const listOrganization = (c: RecordedCall, d: Deployment, role: string): IamRequest[] => {
+  const org = d.config.fleet?.organizationId;
+  const parent = str(c, 'ParentId') ?? '';
+  if (!org || !isFleetCapability(role) || !organizationalUnitTargets(d.config).length) return [];
+  const kind = parent.startsWith('r-') ? 'root' : 'ou';
+  return [
+    req(
+      `organizations:${c.command}`,
+      `arn:${d.partition}:organizations::${STAND_IN.managementAccount}:${kind}/${org}/${parent}`,
+      {},
+      `${c.command} (${parent})`,
+    ),
+  ];
+};
 
 const getObject = (d: Deployment, key: string): IamRequest[] => [
   req(
@@ -1032,6 +1050,15 @@ const BINDERS: Record<string, Binder> = {
       'GetAnomalies (every monitor)',
     ),
   ],
+
+  // The fan-out's listing of OU targets' accounts (shared/aws/organizations.ts): only a hub with OU targets
+  // lists, the OUs (or root) of its own organization; the ARNs name the management account (a stand-in).
+  'OrganizationsClient:ListAccountsForParent': (c, d, role) => listOrganization(c, d, role),
+  'OrganizationsClient:ListChildren': (c, d, role) => listOrganization(c, d, role),
+  'OrganizationsClient:DescribeOrganization': (_c, d, role) =>
+    isFleetCapability(role) && organizationalUnitTargets(d.config).length
+      ? [req('organizations:DescribeOrganization', '*', {}, 'DescribeOrganization')]
+      : [],
 
   // ------------------------------------------------------------------ Every function
   // The pager route: only a stage with PagerDuty configured sends pager events (on the default bus).

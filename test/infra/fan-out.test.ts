@@ -8,12 +8,7 @@ import { stackId, StewardStack } from '../../infra/stack.js';
 import { type RetentionDeps, run } from '../../functions/retention/handler.js';
 import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { AwsCallError } from '../../shared/errors.js';
-import {
-  ChildExecution,
-  type FanOutTarget,
-  ResultManifest,
-  targetConfig,
-} from '../../shared/fleet/fan-out.js';
+import { ChildExecution, fanOutTargets, ResultManifest, targetConfig } from '../../shared/fleet/fan-out.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import type { MapRunResults } from '../../shared/fleet/summary.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
@@ -58,15 +53,53 @@ describe('the fan-out a fleet hub synthesizes', () => {
           Parameters: { Bucket: 'ReportsBucket95FE29A2', Prefix: `fleet/${capability}/` },
         },
       });
-      // Four account-region targets: the hub's own, 222222222222 in two regions, 333333333333; no OU.
-      const targets = (d.States.Targets!.Parameters as { targets: { target: FanOutTarget }[] }).targets;
-      expect(targets.map((t) => `${t.target.account} ${t.target.region}`)).toEqual([
-        '111111111111 eu-west-1',
-        '222222222222 eu-west-1',
-        '222222222222 eu-central-1',
-        '333333333333 eu-west-1',
-      ]);
+      // With an OU target, the first state lists the targets through the function at each cycle; the
+      // summary counts what it listed.
+      expect(d.States.Targets).toMatchObject({
+        Type: 'Task',
+        Parameters: { action: 'fan-out-targets', capability, partition: 'aws', 'event.$': '$' },
+      });
+      expect(d.States.Summarise).toMatchObject({
+        Parameters: { 'targets.$': 'States.ArrayLength($.targets)' },
+      });
     }
+    // Known at synth: the hub's own, 222222222222 in two regions, 333333333333; the OU's are listed.
+    expect(fanOutTargets(config, 'backup').map((t) => `${t.account} ${t.region}`)).toEqual([
+      '111111111111 eu-west-1',
+      '222222222222 eu-west-1',
+      '222222222222 eu-central-1',
+      '333333333333 eu-west-1',
+    ]);
+  });
+
+  it("lets the backup and retention functions list the OU targets' accounts, in the organization only", () => {
+    const arn = (kind: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:organizations::*:${kind}/o-a1b2c3d4e5/${kind === 'ou' ? 'ou' : 'r'}-*`,
+        ],
+      ],
+    });
+    const listing = Object.values(hub.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.PolicyDocument.Statement as { Sid?: string }[]).some(
+        (st) => st.Sid === 'ListOrganizationalUnitAccounts',
+      ),
+    );
+    expect(listing.map((p) => p.Properties.Roles).flat()).toEqual([
+      { Ref: expect.stringMatching(/^BackupFunction.*Role/) },
+      { Ref: expect.stringMatching(/^RetentionFunction.*Role/) },
+    ]);
+    for (const p of listing)
+      expect(p.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Sid: 'ListOrganizationalUnitAccounts',
+          Action: ['organizations:ListAccountsForParent', 'organizations:ListChildren'],
+          Resource: [arn('ou'), arn('root')],
+        }),
+      );
   });
 
   it('starts the cycles from the schedules, which no longer invoke the functions', () => {
@@ -133,7 +166,11 @@ describe('the fan-out a fleet hub synthesizes', () => {
 // infra/local-fan-out.ts (see there).
 describe('a retention cycle run locally over the targets', () => {
   const REFUSED = '222222222222 eu-central-1';
-  const cycle = async (c: StewardConfig, refused: string[]) => {
+  const cycle = async (
+    c: StewardConfig,
+    refused: string[],
+    organization: { ous?: Record<string, string[]>; management?: string } = {},
+  ) => {
     const { template } = synth({ ...FLEET_CONFIG, fleet: c.fleet! });
     const definition = definitionFromTemplate(
       template.toJSON() as CfnTemplate,
@@ -142,6 +179,7 @@ describe('a retention cycle run locally over the targets', () => {
     const notifier = memoryNotifier();
     const objects = new Map<string, string>();
     const ran: string[] = [];
+    const configs = new Map<string, StewardConfig>();
     const results: MapRunResults = {
       read: async (bucket, key) => {
         const json = (k: string) => JSON.parse(objects.get(`${bucket}/${k}`)!) as unknown;
@@ -168,6 +206,7 @@ describe('a retention cycle run locally over the targets', () => {
             Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }),
           );
         ran.push(`${t.account} ${t.region}`);
+        configs.set(`${t.account} ${t.region}`, targetConfig(c, t));
         return {
           ...base,
           config: targetConfig(c, t),
@@ -176,6 +215,13 @@ describe('a retention cycle run locally over the targets', () => {
         };
       },
       summary: () => ({ notifier, results }),
+      listing: () => ({
+        config: c,
+        directory: {
+          accountsUnder: async (ou) => organization.ous?.[ou] ?? [],
+          managementAccount: async () => organization.management ?? '999999999999',
+        },
+      }),
     };
     const execution = await runFanOutLocally({
       definition,
@@ -183,7 +229,7 @@ describe('a retention cycle run locally over the targets', () => {
       objects,
       invoke: ({ payload }) => runFleetEvent(payload, wiring, run),
     });
-    return { execution, notifier, ran, objects };
+    return { execution, notifier, ran, objects, configs };
   };
 
   it('runs every other target, exports each child, and the summary names the one that failed', async () => {
@@ -231,5 +277,36 @@ describe('a retention cycle run locally over the targets', () => {
     expect(summary.subject).toBe('Fleet retention: the cycle failed over 4 targets');
     expect(summary.lines[0]).toContain('States.ExceedToleratedFailureThreshold');
     expect(execution.status).toBe('FAILED');
+  });
+
+  it("runs one child per ACTIVE account of the OU, merging its overrides under an account target's", async () => {
+    // Prepare: the OU keeps 21 dailies; 333333333333 (also an account target, 14) is in it, and so is the
+    // management account 555555555555, where a StackSet deploys no spoke.
+    const input = structuredClone(FLEET_CONFIG);
+    input.targets![3] = {
+      ...input.targets![3],
+      retention: { policies: { standard: { daily: 21, weekly: 2 } } },
+    };
+    const c = parseConfig(input, 'x');
+    const ou = { 'ou-ab12-cd34ef56': ['444444444444', '333333333333', '555555555555'] };
+    // Act
+    const { execution, ran, configs } = await cycle(c, [], { ous: ou, management: '555555555555' });
+    // Assert
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(ran.sort()).toEqual([
+      '111111111111 eu-west-1',
+      '222222222222 eu-central-1',
+      '222222222222 eu-west-1',
+      '333333333333 eu-central-1',
+      '333333333333 eu-west-1',
+      '444444444444 eu-central-1',
+      '444444444444 eu-west-1',
+    ]);
+    const standard = (k: string) => configs.get(k)!.retention.policies.standard!;
+    // The account target's 14 over the OU's 21; the OU's weekly 2 still applies under it.
+    expect(standard('333333333333 eu-west-1')).toMatchObject({ daily: 14, weekly: 2 });
+    expect(standard('333333333333 eu-central-1')).toMatchObject({ daily: 21, weekly: 2 });
+    expect(standard('444444444444 eu-west-1')).toMatchObject({ daily: 21, weekly: 2 });
+    expect(standard('222222222222 eu-west-1').daily).toBe(c.retention.policies.standard!.daily);
   });
 });

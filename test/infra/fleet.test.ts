@@ -167,8 +167,8 @@ describe('the spoke', () => {
   it("carries the hub function's own estate statements and guards, built by the same code", () => {
     // Prepare: the hub's statements that act on the estate, not on the hub's own resources
     const hubOnly =
-      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Logs|Xray|^Allow $/;
-    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue)
+      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Organization|Logs|Xray|^Allow $/;
+    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue; the hub lists OUs)
     const estate = (sids: string[]) =>
       sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
     // Act

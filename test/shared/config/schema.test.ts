@@ -128,7 +128,7 @@ describe('stage config', () => {
       {
         path: ['targets', 2],
         message:
-          "ou-ab12-cd34ef56 eu-west-1: its spokes deploy as a StackSet, but the scheduled backup and retention cycles fan out to accounts listed by id only (Organizations lists an OU's accounts; steward does not read it yet): add a target per account to manage them",
+          'ou-ab12-cd34ef56 eu-west-1: each cycle lists its accounts through AWS Organizations, which answers only the management account or a delegated administrator: deploy the hub (111122223333) in one of them, or list the accounts as account targets',
       },
     ]);
   });
