@@ -11,7 +11,7 @@ import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
-import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
+import { dynamoDeletionBudget, vaultBudgetScope } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { loadEnv, VaultEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
@@ -97,7 +97,8 @@ export const fleetWiring = (
 /**
  * The backup vault's retention (config `fleet.vault`): each vault region's store signs with the vault retention
  * role, assumed by the hub's retention role through `sessions` (fleet-sessions.ts) when the environment names
- * the partition (the deployed function); the full report goes to the hub's bucket.
+ * the partition (the deployed function); the day's deletion budget is in the hub's state table, the full report
+ * in the hub's bucket.
  */
 export const wireVault = (
   base: BaseDeps,
@@ -108,9 +109,21 @@ export const wireVault = (
   const vault = vaultOf(config);
   const partition = VaultEnv.safeParse(env).data?.VAULT_PARTITION;
   const bucket = env.REPORT_BUCKET;
+  const table = env.STATE_TABLE;
   return {
     ...base,
     ...(bucket ? { reports: s3RunReports(s3Client(config.region), bucket, config.region) } : {}),
+    // Its own key per vault account and region in the hub's table: never the hub's or a target's budget.
+    ...(vault && table
+      ? {
+          vaultBudget: (region: string) =>
+            dynamoDeletionBudget(
+              stateTableClient(config.region),
+              table,
+              vaultBudgetScope(vault.account, region),
+            ),
+        }
+      : {}),
     ...(vault && partition && sessions
       ? {
           vaultStore: (region: string) => {

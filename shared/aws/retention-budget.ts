@@ -11,6 +11,9 @@ import { conditionalWrites } from './conditional-writes.js';
 export const budgetKey = (day: string, scope?: string): string =>
   `retention-budget#${day}${scope ? `#${scope}` : ''}`;
 
+/** The budget scope of a backup vault's region: never a target's (`<account>-<region>`) nor the hub's. */
+export const vaultBudgetScope = (account: string, region: string): string => `vault-${account}-${region}`;
+
 // Optimistic rounds before giving up: each lost round means another run reserved in between.
 const ROUNDS = 8;
 // The item outlives its day by a few days, for the record.

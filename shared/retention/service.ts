@@ -2,6 +2,7 @@ import type { Severity, StewardConfig } from '../config/schema.js';
 import { ResourceKind } from '../config/parts.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from './ports.js';
 import { retentionRecord } from './record.js';
+import { refundDeletions, reserveDeletions } from './day-budget.js';
 import { clip, errorMessage } from '../errors.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
@@ -132,7 +133,9 @@ export const runRetention = async (
 
   const plan = planRetentionFor(inventory, deps.config, now, drSnapshots);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
-  const budget = dryRun ? undefined : await reserve(deps, now, plan.delete.length, plan.allowance.allowed);
+  const budget = dryRun
+    ? undefined
+    : await reserveDeletions(deps.budget, now, plan.delete.length, plan.allowance.allowed);
   if (budget?.failed) outcomes.push(budget.failed);
   const granted = dryRun ? plan.delete : plan.delete.slice(0, budget?.granted ?? 0);
   const overBudget = dryRun ? [] : plan.delete.slice(granted.length);
@@ -155,7 +158,7 @@ export const runRetention = async (
     ? 'not deleted: the deletion budget could not be reserved'
     : `deferred: today's deletion budget (${plan.allowance.allowed}) was used by an earlier run (a retry, an overlap)`;
   outcomes.push(...overBudget.map((s): Outcome => ({ ...describe(s), status: 'skipped', reason: why })));
-  if (budget?.day) await refund(deps.budget, budget.day, granted.length - tally(deletions).done);
+  if (budget?.day) await refundDeletions(deps.budget, budget.day, granted.length - tally(deletions).done);
   if (!dryRun && deps.records)
     outcomes.push(...(await keepRecord(deps.records, now, request, plan, granted, deletions, deps.place)));
 
@@ -228,40 +231,6 @@ export const runRetention = async (
 
   throwIfFailed('retention', outcomes);
   return result;
-};
-
-/**
- * Reserve this run's deletions from the day's budget before deleting anything. When the budget cannot be
- * reserved nothing is deleted (doubt never deletes) and the failure is reported.
- */
-const reserve = async (
-  deps: RetentionServiceDeps,
-  now: Date,
-  wanted: number,
-  limit: number,
-): Promise<{ day?: string; granted: number; failed?: Outcome }> => {
-  if (!wanted) return { granted: 0 };
-  const day = now.toISOString().slice(0, 10);
-  try {
-    return { day, granted: await deps.budget.reserve(day, wanted, limit) };
-  } catch (e) {
-    return {
-      granted: 0,
-      failed: failedOutcome({ resource: `retention budget ${day}`, action: 'reserve' }, e),
-    };
-  }
-};
-
-/** Give back what was reserved and not deleted; a failed refund only leaves the budget lower, so it is logged. */
-const refund = async (budget: DeletionBudget, day: string, n: number): Promise<void> => {
-  if (n <= 0) return;
-  await budget.refund(day, n).catch((e: unknown) =>
-    logger.warn('could not refund unused deletions; the budget errs low today', {
-      day,
-      n,
-      error: errorMessage(e),
-    }),
-  );
 };
 
 /**

@@ -10,7 +10,7 @@ import { outcomeCounts } from '../notify/summary.js';
 import { addCount, logger } from '../observability.js';
 import { tally, throwIfFailed } from '../outcomes.js';
 import type { RetentionPlan } from './gfs.js';
-import type { SnapshotStore } from './ports.js';
+import type { DeletionBudget, SnapshotStore } from './ports.js';
 import type { VaultRetentionRequest } from './request.js';
 import { runVaultRetention, VAULT_EXPIRE } from './vault.js';
 
@@ -26,6 +26,11 @@ export interface VaultRetentionRunDeps {
    * cannot act as that role (a local run: the vault trusts only the hub's retention role).
    */
   vaultStore?: (region: string) => SnapshotStore;
+  /**
+   * A vault region's day deletion budget (the hub's state table, its own key per vault account and region).
+   * Undefined without a state table (a local run).
+   */
+  vaultBudget?: (region: string) => DeletionBudget;
 }
 
 export interface VaultRetentionResult {
@@ -51,6 +56,8 @@ export const vaultRetentionNotification = (run: {
   ignored: number;
   outcomes: readonly Outcome[];
   safetyCap: number;
+  /** Expired copies left for tomorrow because today's budget was used (or could not be reserved). */
+  overBudget?: number;
   report?: RunReportResult;
 }): Notification => {
   const { plan, outcomes, dryRun } = run;
@@ -59,9 +66,10 @@ export const vaultRetentionNotification = (run: {
     o.status === 'failed' ? [`${o.resource}: ${clip(o.error, ERROR_MAX)}`] : [],
   );
   const safety = plan.allowance.capHit === 'safety';
+  const overBudget = run.overBudget ?? 0;
   const severity: Severity = safety
     ? 'critical'
-    : failures.length || plan.deferred.length
+    : failures.length || plan.deferred.length || overBudget
       ? 'warning'
       : 'info';
   const vault = `vault ${run.place.account ?? ''} ${run.place.region}`.replace('  ', ' ');
@@ -94,6 +102,11 @@ export const vaultRetentionNotification = (run: {
       `Failed (${failures.length}):`,
       ...topLines(failures, (f) => `- ${f}`, 'failed', TOP_FAILURES),
     );
+  if (overBudget)
+    lines.push(
+      '',
+      `Over today's budget: ${overBudget} expired vault copies not deleted; the day's allowance holds for all of the vault region's runs together (retries, overlaps, manual invokes).`,
+    );
   return {
     severity,
     capability: 'retention',
@@ -105,6 +118,7 @@ export const vaultRetentionNotification = (run: {
       policy: run.policy,
       summary: plan.summary,
       allowance: plan.allowance,
+      overBudget,
       counts: outcomeCounts(outcomes),
       report: run.report?.status === 'written' ? run.report.link.uri : null,
       expired: plan.delete.slice(0, TOP_N).map((s) => `${s.region}/${s.id}`),
@@ -115,7 +129,8 @@ export const vaultRetentionNotification = (run: {
 
 /**
  * Expire the backup vault's copies in one vault region by the vault's own policy (config `fleet.vault.retention`)
- * with the vault retention role: plan (the GFS engine, capped by `retention.deletions`), delete unless dry run,
+ * with the vault retention role: plan (the GFS engine, capped by `retention.deletions`), reserve from the vault
+ * region's day budget (shared by every run of the day, like workload retention's), delete unless dry run,
  * write the full report, send one summary that names the vault's account and region, then throw
  * PartialFailureError if anything failed. A stage without a vault, or a region that is not a vault region, is
  * a bad request; a listing that fails is reported critical and thrown.
@@ -137,6 +152,10 @@ export const runVaultRetentionRequest = async (
     throw new ConfigError('Vault retention cannot reach the vault', [
       'VAULT_PARTITION: not set, so the vault retention role cannot be assumed (the deployed function sets it)',
     ]);
+  if (!deps.vaultBudget)
+    throw new ConfigError('Vault retention has no day budget', [
+      "STATE_TABLE: not set, so the day's deletion budget cannot be kept (the deployed function sets it)",
+    ]);
   const place: Place = { account: vault.account, region: req.region, fleet: true };
   const notifier = notifierAt(deps.notifier, place);
   const dryRun = deps.dryRun || (req.dryRun ?? false);
@@ -145,7 +164,13 @@ export const runVaultRetentionRequest = async (
   let run: Awaited<ReturnType<typeof runVaultRetention>>;
   try {
     run = await runVaultRetention(
-      { store: deps.vaultStore(req.region), policy, limits, now: deps.now },
+      {
+        store: deps.vaultStore(req.region),
+        policy,
+        limits,
+        budget: deps.vaultBudget(req.region),
+        now: deps.now,
+      },
       dryRun,
     );
   } catch (e) {
@@ -161,7 +186,7 @@ export const runVaultRetentionRequest = async (
   const { plan, ignored } = run;
   const done = tally(run.outcomes).done;
   addCount('VaultCopiesExpired', dryRun ? 0 : done);
-  addCount('VaultCopiesDeferred', plan.deferred.length);
+  addCount('VaultCopiesDeferred', plan.deferred.length + run.overBudget);
   const reported = await reportRun(
     { reports: deps.reports, notifier, place },
     {
@@ -173,6 +198,7 @@ export const runVaultRetentionRequest = async (
         dryRun,
         summary: plan.summary,
         allowance: plan.allowance,
+        overBudget: run.overBudget,
         ignored,
         verdicts: plan.verdicts,
         outcomes: run.outcomes,
@@ -187,6 +213,7 @@ export const runVaultRetentionRequest = async (
         ignored,
         outcomes: run.outcomes,
         safetyCap: limits.safetyCap,
+        overBudget: run.overBudget,
         report,
       }),
   );

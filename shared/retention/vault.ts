@@ -1,9 +1,10 @@
 import type { RetentionPolicy } from '../config/schema.js';
 import { isVaultCopy, VaultTag } from '../fleet/vault.js';
 import type { Outcome, Snapshot } from '../model.js';
-import { failedOutcome, settleEach } from '../outcomes.js';
+import { failedOutcome, settleEach, tally } from '../outcomes.js';
 import { type DeletionLimits, planRetention, type RetentionPlan } from './gfs.js';
-import type { SnapshotStore } from './ports.js';
+import { refundDeletions, reserveDeletions } from './day-budget.js';
+import type { DeletionBudget, SnapshotStore } from './ports.js';
 
 /** Outcome action of a vault deletion. */
 export const VAULT_EXPIRE = 'expire-vault-copy';
@@ -48,33 +49,80 @@ export interface VaultRetentionDeps {
   store: SnapshotStore;
   policy: { name: string; policy: RetentionPolicy };
   limits: DeletionLimits;
+  /**
+   * The vault region's day budget, shared by every vault retention run of the day (Lambda retries, EventBridge
+   * redeliveries, a manual invoke): together they delete at most the day's allowance, as workload retention does.
+   */
+  budget: DeletionBudget;
   now: () => Date;
+}
+
+/** Result of one vault retention run; `overBudget` are expired copies today's budget left for tomorrow. */
+export interface VaultRetentionRun {
+  plan: RetentionPlan;
+  ignored: number;
+  outcomes: Outcome[];
+  overBudget: number;
 }
 
 /**
  * Expire the vault's copies by the vault's policy: list (RDS and Aurora only: the vault holds no ElastiCache),
- * plan, delete unless dry run; one failed delete never stops the others. Runs with the vault's own retention
+ * plan, reserve the deletions from the day's budget, delete what was granted unless dry run (the rest waits for
+ * tomorrow), refund what was not deleted; one failed delete never stops the others. Runs with the vault's own retention
  * role, which IAM lets delete only copies carrying both marks and never a held one.
  */
 export const runVaultRetention = async (
   deps: VaultRetentionDeps,
   dryRun: boolean,
-): Promise<{ plan: RetentionPlan; ignored: number; outcomes: Outcome[] }> => {
+): Promise<VaultRetentionRun> => {
   const listing = await deps.store.list(['rds-instance', 'aurora-cluster']);
-  const { plan, ignored } = planVaultRetention(listing.snapshots, deps.policy, deps.now(), deps.limits);
+  const now = deps.now();
+  const { plan, ignored } = planVaultRetention(listing.snapshots, deps.policy, now, deps.limits);
   const unread = listing.failures.map((f) =>
     failedOutcome({ resource: f.resource, action: VAULT_EXPIRE }, new Error(f.error)),
   );
-  const outcomes = dryRun
-    ? plan.delete.map((s): Outcome => ({ resource: s.id, action: VAULT_EXPIRE, status: 'planned' }))
-    : await settleEach(
-        plan.delete,
-        async (s): Promise<Outcome> => ({
-          resource: s.id,
-          action: VAULT_EXPIRE,
-          status: (await deps.store.remove(s)) === 'deleted' ? 'done' : 'already-done',
-        }),
-        (s) => ({ resource: s.id, action: VAULT_EXPIRE }),
-      );
-  return { plan, ignored, outcomes: [...unread, ...outcomes] };
+  if (dryRun)
+    return {
+      plan,
+      ignored,
+      overBudget: 0,
+      outcomes: [
+        ...unread,
+        ...plan.delete.map((s): Outcome => ({ resource: s.id, action: VAULT_EXPIRE, status: 'planned' })),
+      ],
+    };
+  // Reserve before deleting: what an earlier run of the day deleted counts against today's allowance.
+  const budget = await reserveDeletions(
+    deps.budget,
+    now,
+    plan.delete.length,
+    plan.allowance.allowed,
+    `vault retention budget ${deps.store.region}`,
+  );
+  const granted = plan.delete.slice(0, budget.granted);
+  const over = plan.delete.slice(granted.length);
+  const deleted = await settleEach(
+    granted,
+    async (s): Promise<Outcome> => ({
+      resource: s.id,
+      action: VAULT_EXPIRE,
+      status: (await deps.store.remove(s)) === 'deleted' ? 'done' : 'already-done',
+    }),
+    (s) => ({ resource: s.id, action: VAULT_EXPIRE }),
+  );
+  if (budget.day) await refundDeletions(deps.budget, budget.day, granted.length - tally(deleted).done);
+  const why = budget.failed
+    ? 'not deleted: the deletion budget could not be reserved'
+    : `deferred: today's vault deletion budget (${plan.allowance.allowed}) was used by an earlier run (a retry, an overlap)`;
+  return {
+    plan,
+    ignored,
+    overBudget: over.length,
+    outcomes: [
+      ...unread,
+      ...(budget.failed ? [budget.failed] : []),
+      ...deleted,
+      ...over.map((s): Outcome => ({ resource: s.id, action: VAULT_EXPIRE, status: 'skipped', reason: why })),
+    ],
+  };
 };

@@ -18,6 +18,7 @@ import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
+import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
 import { runVaultRetention } from '../../shared/retention/vault.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
@@ -339,7 +340,13 @@ describe('the backup vault, against moto with three accounts', () => {
     const policy = { name: 'vault', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } };
     // Act
     const r = await runVaultRetention(
-      { store, policy, limits: config.retention.deletions, now: () => new Date('2026-03-01T12:00:00Z') },
+      {
+        store,
+        policy,
+        limits: config.retention.deletions,
+        budget: memoryDeletionBudget(),
+        now: () => new Date('2026-03-01T12:00:00Z'),
+      },
       false,
     );
     // Assert: the older orders-db copy goes; the newest of each database and the hand-made one stay.

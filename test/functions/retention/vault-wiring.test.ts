@@ -5,6 +5,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { wireVault } from '../../../functions/retention/handler.js';
@@ -22,6 +23,7 @@ import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.j
 // and the summary names the vault's account and region.
 const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
+const ddb = mockClient(DynamoDBDocumentClient);
 
 const NOW = new Date('2026-11-23T04:30:00Z');
 // The vault keeps 7 dailies here (policy "short"), so a test needs few copies.
@@ -38,7 +40,7 @@ const baseOf = (c = config, notifier = memoryNotifier()): BaseDeps => ({
   notifier,
   now: () => NOW,
 });
-const env = { VAULT_PARTITION: 'aws' };
+const env = { VAULT_PARTITION: 'aws', STATE_TABLE: 'steward-prod-state' };
 const request = { action: 'vault-retention', region: 'eu-central-1', scheduledTime: '2026-11-23T04:30:00Z' };
 
 const copy = (id: string, at: string, tags: Record<string, string> = {}) => ({
@@ -61,9 +63,19 @@ const copy = (id: string, at: string, tags: Record<string, string> = {}) => ({
   }).map(([Key, Value]) => ({ Key, Value })),
 });
 
+/** 7 daily copies up to Nov 22nd (the vault policy's daily count): all kept. */
+const sevenDailies = () =>
+  Array.from({ length: 7 }, (_, i) => {
+    const at = new Date(Date.UTC(2026, 10, 22 - i, 3)).toISOString();
+    return copy(`steward-orders-${at.slice(0, 10).replaceAll('-', '')}0300-sched-a1b2c3`, at);
+  });
+
 beforeEach(() => {
   sts.reset();
   rds.reset();
+  ddb.reset();
+  ddb.on(GetCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
   rds.on(DeleteDBSnapshotCommand).resolves({});
   sts.on(AssumeRoleCommand).resolves({
@@ -84,13 +96,7 @@ describe('vault retention in the deployed retention function', () => {
       ...copy('hand-made-2024', '2024-01-15T03:00:00Z'),
       TagList: [{ Key: 'owner', Value: 'dba' }],
     };
-    // 7 daily copies (the vault policy's daily count), all kept.
-    const days = Array.from({ length: 7 }, (_, i) => {
-      const at = new Date(Date.UTC(2026, 10, 22 - i, 3));
-      const stamp = at.toISOString().slice(0, 10).replaceAll('-', '');
-      return copy(`steward-orders-${stamp}0300-sched-a1b2c3`, at.toISOString());
-    });
-    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [...days, old, foreign] });
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [...sevenDailies(), old, foreign] });
     const notifier = memoryNotifier();
     const sessions = fleetSessions('prod', 'eu-west-1', 'retention');
     const deps = wireVault(baseOf(config, notifier), env, sessions);
@@ -123,6 +129,33 @@ describe('vault retention in the deployed retention function', () => {
       place: { account: VAULT_ACCOUNT, region: 'eu-central-1' },
     });
     expect(notifier.sent[0]!.subject).toContain('deleted 1 expired copies');
+    // The day's budget: the hub's state table, the vault region's own key, reserved before the delete.
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'steward-prod-state',
+      Key: { pk: `retention-budget#2026-11-23#vault-${VAULT_ACCOUNT}-eu-central-1` },
+      ExpressionAttributeValues: expect.objectContaining({ ':next': 1 }),
+    });
+  });
+
+  it("defers the vault's deletions when today's budget is already used", async () => {
+    // Prepare: an earlier run today used the whole allowance (100 deletions at the floor).
+    ddb.on(GetCommand).resolves({
+      Item: { pk: `retention-budget#2026-11-23#vault-${VAULT_ACCOUNT}-eu-central-1`, used: 100 },
+    });
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        ...sevenDailies(),
+        copy('steward-orders-202401150300-sched-a1b2c3', '2024-01-15T03:00:00Z'),
+      ],
+    });
+    const notifier = memoryNotifier();
+    const deps = wireVault(baseOf(config, notifier), env, fleetSessions('prod', 'eu-west-1', 'retention'));
+    // Act
+    await runVaultRetentionRequest(parseVaultRetentionRequest(request), deps);
+    // Assert
+    expect(rds).toHaveReceivedCommandTimes(DeleteDBSnapshotCommand, 0);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'warning' });
+    expect(notifier.sent[0]!.lines.join('\n')).toContain("Over today's budget: 1 expired vault copies");
   });
 
   it('plans and deletes nothing on a dry run', async () => {
@@ -153,8 +186,11 @@ describe('vault retention in the deployed retention function', () => {
     expect(rds.calls()).toHaveLength(0);
   });
 
-  it('refuses to run outside the deployed function (no partition: the vault trusts only the hub role)', async () => {
-    const deps = wireVault(baseOf(), {}, fleetSessions('prod', 'eu-west-1', 'retention'));
+  it.each([
+    ['no partition: the vault trusts only the hub role', { STATE_TABLE: 'steward-prod-state' }],
+    ['no state table: no day budget', { VAULT_PARTITION: 'aws' }],
+  ])('refuses to run outside the deployed function (%s)', async (_name, env) => {
+    const deps = wireVault(baseOf(), env, fleetSessions('prod', 'eu-west-1', 'retention'));
     await expect(runVaultRetentionRequest(parseVaultRetentionRequest(request), deps)).rejects.toThrow(
       ConfigError,
     );

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { vaultCopyId, vaultCopyTags } from '../../../shared/fleet/vault.js';
 import type { Snapshot } from '../../../shared/model.js';
+import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
 import { planVaultRetention, runVaultRetention } from '../../../shared/retention/vault.js';
 import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
 
@@ -79,12 +80,18 @@ describe('runVaultRetention', () => {
   it('deletes the expired copies, and in a dry run only plans them', async () => {
     const snaps = [copy('222222222222', 'orders', 14), copy('222222222222', 'orders', 15)];
     const store = fakeSnapshotStore(REGION, snaps);
-    const dry = await runVaultRetention({ store, policy, limits, now: () => NOW }, true);
+    const dry = await runVaultRetention(
+      { store, policy, limits, budget: memoryDeletionBudget(), now: () => NOW },
+      true,
+    );
     expect(dry.outcomes).toEqual([
       { resource: snaps[0]!.id, action: 'expire-vault-copy', status: 'planned' },
     ]);
     expect(store.snapshots).toHaveLength(2);
-    const r = await runVaultRetention({ store, policy, limits, now: () => NOW }, false);
+    const r = await runVaultRetention(
+      { store, policy, limits, budget: memoryDeletionBudget(), now: () => NOW },
+      false,
+    );
     expect(r.outcomes).toEqual([{ resource: snaps[0]!.id, action: 'expire-vault-copy', status: 'done' }]);
     expect(store.snapshots.map((s) => s.id)).toEqual([snaps[1]!.id]);
   });
@@ -98,9 +105,77 @@ describe('runVaultRetention', () => {
     ];
     const store = fakeSnapshotStore(REGION, snaps);
     store.failRemove.set(snaps[0]!.id, new Error('AccessDenied'));
-    const r = await runVaultRetention({ store, policy, limits, now: () => NOW }, false);
+    const r = await runVaultRetention(
+      { store, policy, limits, budget: memoryDeletionBudget(), now: () => NOW },
+      false,
+    );
     expect(r.outcomes.map((o) => `${o.resource} ${o.status}`).sort()).toEqual(
       [`${snaps[0]!.id} failed`, `${snaps[2]!.id} done`].sort(),
     );
+  });
+
+  describe("the day's deletion budget", () => {
+    // Four databases, two copies each: four copies expire; the day's allowance is 3.
+    const snaps = () =>
+      ['a', 'b', 'c', 'd'].flatMap((db) => [copy('222222222222', db, 14), copy('222222222222', db, 15)]);
+    const tight = { floor: 3, dueMultiple: 1, safetyCap: 3 };
+
+    it("a retry of the day's run deletes only what the budget has left, not another allowance", async () => {
+      // Prepare: one store, one budget shared by the run and its Lambda retry.
+      const store = fakeSnapshotStore(REGION, snaps());
+      const budget = memoryDeletionBudget();
+      const deps = { store, policy, limits: tight, budget, now: () => NOW };
+      // Act
+      const first = await runVaultRetention(deps, false);
+      const retry = await runVaultRetention(deps, false);
+      // Assert: 3 on the first run, none on the retry; the fourth waits for tomorrow.
+      expect(first.outcomes.filter((o) => o.status === 'done')).toHaveLength(3);
+      expect(first.overBudget).toBe(0);
+      expect(retry.outcomes).toEqual([
+        expect.objectContaining({ status: 'skipped', reason: expect.stringMatching(/budget \(3\)/) }),
+      ]);
+      expect(retry.overBudget).toBe(1);
+      expect(budget.used.get('2026-03-01')).toBe(3);
+      expect(store.snapshots).toHaveLength(5);
+    });
+
+    it('gives back what it reserved and did not delete (a failed delete)', async () => {
+      // Prepare
+      const all = snaps();
+      const store = fakeSnapshotStore(REGION, all);
+      store.failRemove.set(all[0]!.id, new Error('Throttling'));
+      const budget = memoryDeletionBudget();
+      // Act
+      const r = await runVaultRetention({ store, policy, limits: tight, budget, now: () => NOW }, false);
+      // Assert: 3 granted, 2 deleted, 1 refunded.
+      expect(r.outcomes.filter((o) => o.status === 'done')).toHaveLength(2);
+      expect(budget.used.get('2026-03-01')).toBe(2);
+    });
+
+    it('deletes nothing when the budget cannot be reserved, and reports it failed', async () => {
+      // Prepare
+      const store = fakeSnapshotStore(REGION, snaps());
+      const budget = {
+        reserve: () => Promise.reject(new Error('ResourceNotFoundException')),
+        refund: () => Promise.resolve(),
+      };
+      // Act
+      const r = await runVaultRetention({ store, policy, limits: tight, budget, now: () => NOW }, false);
+      // Assert
+      expect(store.snapshots).toHaveLength(8);
+      expect(r.outcomes[0]).toMatchObject({
+        resource: `vault retention budget ${REGION} 2026-03-01`,
+        action: 'reserve',
+        status: 'failed',
+      });
+      expect(r.outcomes.filter((o) => o.status === 'skipped')).toHaveLength(3);
+    });
+
+    it('a dry run reserves nothing', async () => {
+      const budget = memoryDeletionBudget();
+      const store = fakeSnapshotStore(REGION, snaps());
+      await runVaultRetention({ store, policy, limits: tight, budget, now: () => NOW }, true);
+      expect(budget.used.size).toBe(0);
+    });
   });
 });
