@@ -110,7 +110,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       'The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server with the ' +
       'drill state machine, verify it and report RTO/RPO. --engine redis drills a local redis-server instead ' +
-      '(BGSAVE snapshot, restore from the RDB file). --break makes the drill fail.',
+      'through the same state machine (BGSAVE snapshot, restore from the RDB file). --break makes the drill fail.',
     options: {
       engine: 'postgres (default) or redis.',
       size: 'Sample size: rows (200000) or a database size (80MB, 1GB), default 50000 rows; redis: sessions, default 20000.',

@@ -1,15 +1,26 @@
+import '../infra/node20-compat.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type AslDefinition, type LocalDrillEvent, runDrillLocally } from '../infra/local-drill.js';
+import { snapshotId as scheduledSnapshotId } from '../shared/backup/ids.js';
+import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { StewardError } from '../shared/errors.js';
 import { formatBytes } from '../shared/drill/checks.js';
+import { type CacheDrillDeps, withCacheDrills } from '../shared/drill/cache-tasks.js';
+import { runCacheVerifyTask } from '../shared/drill/cache-verify.js';
 import { connectRedis, type RedisClient, text } from '../shared/drill/redis/client.js';
 import { verifyRedis } from '../shared/drill/redis/verify.js';
+import { drillReport } from '../shared/drill/report.js';
+import type { DrillDeps } from '../shared/drill/tasks.js';
+import { LOCAL } from '../shared/drill/local/local-provider.js';
 import {
+  type LocalCacheEstate,
+  localCacheEstate,
+  LOCAL_NODE_TYPE,
   type LocalRedisSnapshot,
-  runLocalRedisDrill,
+  noDatabases,
   snapshotRedis,
 } from '../shared/drill/local/redis-drill.js';
 import { redisSampleProfile, seedRedisSample, writeAll } from '../shared/drill/local/redis-sample.js';
@@ -20,11 +31,22 @@ import {
   stopAllRedis,
   stopAllRedisSync,
 } from '../shared/drill/local/redis-server.js';
+import { type Notification, renderNotification } from '../shared/notify/notifier.js';
 import { LOCAL_ROOT } from '../shared/report/local-history.js';
 import { renderDrillReport } from '../shared/drill/rto-rpo.js';
+import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
 import type { Flags } from './flags.js';
 import { progress } from './progress.js';
+import {
+  fileReports,
+  localControlTasks,
+  localSignal,
+  memoryTokens,
+  sandboxExecutionName,
+  stateLog,
+} from './sandbox-ports.js';
+import { synthesizeDrill } from './synth-drill.js';
 
 /** Ways `--break` damages the source cache before the snapshot, each caught by a different check. */
 export const REDIS_BREAKS = {
@@ -70,6 +92,44 @@ const scanAll = async (c: RedisClient, match: string): Promise<Buffer[]> => {
 };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * The sandbox's stage config: one Redis drill target, the sample cache, checked with the sample's profile.
+ * The local servers run without AUTH and TLS on loopback (`auth: none`, `tls: false`), on a node type
+ * named for what it is, so no ElastiCache price or size is implied.
+ */
+export const redisSandboxConfigInput = (baselineKeys: Record<number, number>) => ({
+  stage: 'dev',
+  region: 'eu-west-1',
+  drill: {
+    enabled: true,
+    caches: {
+      [SOURCE_ID]: {
+        auth: 'none',
+        tls: false,
+        nodeType: LOCAL_NODE_TYPE,
+        checks: {
+          ...redisSampleProfile,
+          // The intact source's key counts stand in for "recorded by the last passed drill".
+          databases: Object.entries(baselineKeys).map(([db, n]) => ({ db: Number(db), baselineKeys: n })),
+        },
+      },
+    },
+  },
+});
+
+// One synthesis per config in a process: the break tests and the bench run the same stage several times.
+const definitions = new Map<string, Promise<AslDefinition>>();
+const definitionFor = (input: unknown, signal: AbortSignal): Promise<AslDefinition> => {
+  const key = JSON.stringify(input);
+  let d = definitions.get(key);
+  if (!d) {
+    d = synthesizeDrill(input, signal);
+    definitions.set(key, d);
+    d.catch(() => definitions.delete(key));
+  }
+  return d;
+};
 
 /**
  * `npm start -- --engine redis`: a Redis restore drill with no AWS. A local redis-server holds session-like
@@ -125,6 +185,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
 
   let source: RedisServer | undefined;
   let app: RedisClient | undefined;
+  let estate: LocalCacheEstate | undefined;
   try {
     say(
       `steward sandbox: a Redis restore drill on this machine, no AWS (${sessions.toLocaleString('en')} sessions)\n`,
@@ -180,7 +241,13 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       say(`  ✓ --break stale: ${REDIS_BREAKS.stale.what}`);
     }
 
-    const snapshotId = `steward-${SOURCE_ID}-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 12)}-daily`;
+    // The drill: the state machine definition CDK synthesizes, executed locally (started now, in a child
+    // process, while the snapshot is taken).
+    const configInput = redisSandboxConfigInput(baseline);
+    const config: StewardConfig = parseConfig(configInput, 'sandbox');
+    const synthesis = definitionFor(configInput, abort.signal);
+    // Named as the backup function names a scheduled snapshot: the names the drill may restore.
+    const snapshotId = scheduledSnapshotId(SOURCE_ID, new Date(), 'sched');
     const snapshot: LocalRedisSnapshot = await step(
       'took a snapshot as ElastiCache does (BGSAVE, LASTSAVE changed, dump.rdb copied)',
       () => snapshotRedis(src, c, snapshots, snapshotId),
@@ -188,33 +255,78 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
     );
     say(`    ${snapshot.id}: ${formatBytes(snapshot.bytes)} RDB, data as of ${snapshot.referenceTime}`);
 
-    if (stopSignal) throw new Interrupted();
-    say('\n  drill (local provider: select → restore → await → verify → cleanup → record):');
-    const drillId = `sandbox-${new Date()
-      .toISOString()
-      .replace(/[-:.TZ]/g, '')
-      .slice(0, 14)}`;
-    const doc = await runLocalRedisDrill({
-      database: SOURCE_ID,
-      drillId,
-      snapshot,
-      profile: {
-        ...redisSampleProfile,
-        databases: [0, 1].map((db) => ({ db, baselineKeys: baseline[db] })),
+    estate = localCacheEstate({ now: () => new Date() });
+    estate.addSnapshot(SOURCE_ID, snapshot);
+    const definition = await step(
+      'synthesized the drill state machine (the CDK definition)',
+      () => synthesis,
+      'synthesizing the drill state machine with CDK (about 10 s)',
+    );
+    const notifier = {
+      send: async (n: Notification) =>
+        say(`    ✉ ${n.severity} topic: ${renderNotification(n, config.stage).subject}`),
+    };
+    const base: BaseDeps = { config, dryRun: false, notifier, now: () => new Date() };
+    const caches: CacheDrillDeps = {
+      primary: estate.port,
+      // Loopback servers this process started: no subnets, no security groups, no user group.
+      network: { cacheSubnetGroupName: LOCAL, securityGroupIds: [] },
+    };
+    const { signal, settled } = localSignal();
+    const reports = fileReports(join(historyRoot, 'reports'));
+    const deps: DrillDeps = {
+      ...base,
+      restore: withCacheDrills(noDatabases(LOCAL), caches),
+      caches,
+      tokens: memoryTokens(),
+      signal,
+      reports,
+      network: {},
+    };
+    say('\n  drill (Step Functions, local):');
+    const events: LocalDrillEvent[] = [];
+    const control = localControlTasks(deps, settled);
+    const result = await runDrillLocally({
+      definition,
+      input: { database: SOURCE_ID },
+      executionName: sandboxExecutionName(new Date()),
+      waitMs: 120_000,
+      signal: abort.signal,
+      onEvent: stateLog(events, say),
+      tasks: async (event, ctx) => {
+        if (event.task === 'verify') {
+          if (ctx.stateName !== 'VerifyCache')
+            throw new StewardError(`a Redis drill reached ${ctx.stateName}, the database verifier`);
+          // The cache verifier's task with the real engine; loopback, so no TLS and no AUTH (auth: none).
+          return runCacheVerifyTask(event, {
+            ...base,
+            verify: verifyRedis,
+            sign: async () => {
+              throw new StewardError('the sandbox signs no IAM tokens: its cache logs in with auth: none');
+            },
+            tls: false,
+          });
+        }
+        return control.run(event);
       },
-      // The sandbox's targets: the runbook's RTO 1 h and RPO 5 min.
-      targets: { rtoSeconds: 3600, rpoSeconds: 300 },
-      verify: verifyRedis,
-      onStep: (name, ms, detail) => say(`    ✓ ${name} (${seconds(ms)})${detail ? `: ${detail}` : ''}`),
     });
-
-    const reportFile = join(historyRoot, 'reports', doc.reportKey ?? `${drillId}.json`);
-    await mkdir(join(reportFile, '..'), { recursive: true });
-    await writeFile(reportFile, JSON.stringify(doc, null, 2));
+    const state = control.final(result);
+    const doc = drillReport(state);
+    const leftovers = estate.running();
+    const reportFile = reports.written.find((f) => f.endsWith(doc.reportKey ?? `${state.drillId}.json`));
     if (flags.json) {
       out(
         JSON.stringify(
-          { engine: 'redis', report: doc, reportFile, redis: { version, server: findRedisServer() } },
+          {
+            engine: 'redis',
+            status: result.status,
+            error: result.error,
+            path: result.path,
+            events,
+            report: doc,
+            reportFile,
+            redis: { version, server: findRedisServer() },
+          },
           null,
           2,
         ),
@@ -226,24 +338,31 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
           ? renderDrillReport({
               database: doc.database,
               snapshotId: snapshot.id,
-              restoredInstance: `redis-server from ${snapshot.id}.rdb (removed)`,
+              restoredInstance: `${doc.target?.id ?? 'redis-server'}: redis-server from ${snapshot.id}.rdb`,
               metrics: doc.metrics,
               verification: doc.verification,
             })
-          : doc.summary,
+          : `DR drill FAILED at ${doc.failedStep ?? result.error?.Error ?? 'an unknown step'}: ${doc.summary}`,
       );
-      if (!doc.passed) say(`\n${doc.summary}`);
-      say(`\nReport: ${pathToFileURL(reportFile).href}`);
-      say(`Cleanup: drill copy ${doc.cleanup?.status ?? 'not reached'}`);
+      if (!doc.passed && doc.metrics && doc.verification) say(`\n${doc.summary}`);
+      say(`\nReport: ${reportFile ? pathToFileURL(reportFile).href : '(not written)'}`);
+      say(
+        `Cleanup: drill copy ${doc.cleanup?.status ?? 'not reached'}; ${leftovers.length} restored servers left running`,
+      );
       say(`Total: ${seconds(Date.now() - t0)}`);
     }
+    if (leftovers.length)
+      throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
     if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
-    return doc.passed ? 0 : 1;
+    return result.status === 'SUCCEEDED' && doc.passed ? 0 : 1;
   } catch (e) {
     if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
     throw e;
   } finally {
+    // A synthesis still running (the run failed before it was needed) is stopped with its child.
+    abort.abort();
     app?.close();
+    await estate?.dispose();
     await source?.stop();
     await stopAllRedis();
     rmSync(snapshots, { recursive: true, force: true });

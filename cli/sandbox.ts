@@ -1,17 +1,15 @@
 import '../infra/node20-compat.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type LocalDrillEvent, runDrillLocally, TaskTimedOut } from '../infra/local-drill.js';
+import { type LocalDrillEvent, runDrillLocally } from '../infra/local-drill.js';
 import * as backupFn from '../functions/backup/handler.js';
 import type { SnapshotLister } from '../shared/backup/ports.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { LOCAL_ROOT, saveLocalEstate } from '../shared/report/local-history.js';
 import { StewardError } from '../shared/errors.js';
 import { LOCAL, LOCAL_CLASS, localEstate, type LocalEstate } from '../shared/drill/local/local-provider.js';
-import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
 import {
   findPgBinaries,
   localClient,
@@ -32,13 +30,20 @@ import {
   sampleProfile,
 } from '../shared/drill/local/sample-data.js';
 import { warmupPercent } from '../shared/drill/warmup-progress.js';
-import type { DrillState } from '../shared/drill/state.js';
-import { type DrillDeps, runDrillTask, runVerifyTask, type VerifyDeps } from '../shared/drill/tasks.js';
+import { type DrillDeps, runVerifyTask, type VerifyDeps } from '../shared/drill/tasks.js';
 import { verifyDatabase } from '../shared/drill/verifier/verify.js';
 import { warmUp } from '../shared/drill/verifier/warmup.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
 import { progress } from './progress.js';
+import {
+  fileReports,
+  localControlTasks,
+  localSignal,
+  memoryTokens,
+  sandboxExecutionName,
+  stateLog,
+} from './sandbox-ports.js';
 import { synthesizeDrill } from './synth-drill.js';
 import { type Notification, renderNotification } from '../shared/notify/notifier.js';
 import type { Flags } from './flags.js';
@@ -143,49 +148,6 @@ const sandboxConfigInput = (baselines: Record<string, number>) => ({
     prices: { instanceUsdPerHour: { [LOCAL_CLASS]: 0 } },
   },
 });
-
-const memoryTokens = (): TokenStore => {
-  const parked = new Map<string, { token: string; state: DrillState }>();
-  return {
-    put: async (id, token, _ttl, state) => void parked.set(id, { token, state }),
-    take: async (id) => {
-      const p = parked.get(id);
-      parked.delete(id);
-      return p;
-    },
-  };
-};
-
-/** Completes local token waits: what SendTaskSuccess/Failure would deliver to Step Functions. */
-const localSignal = () => {
-  const settled = new Map<
-    string,
-    { ok: true; output: unknown } | { ok: false; error: string; cause: string }
-  >();
-  const signal: TaskSignal = {
-    success: async (token, output) => void settled.set(token, { ok: true, output }),
-    failure: async (token, error, cause) => void settled.set(token, { ok: false, error, cause }),
-  };
-  return { signal, settled };
-};
-
-const fileReports = (dir: string): ReportStore & { written: string[] } => {
-  const written: string[] = [];
-  return {
-    written,
-    put: async (key, body) => {
-      const file = join(dir, key);
-      await mkdir(join(file, '..'), { recursive: true });
-      await writeFile(file, body);
-      written.push(file);
-      // A local file: its URL serves people and machines alike.
-      const url = pathToFileURL(file).href;
-      return { uri: url, consoleUrl: url };
-    },
-    // Each sandbox run is a fresh estate: only what this run wrote (e.g. a baseline) can be read back.
-    get: async (key) => (written.includes(join(dir, key)) ? readFile(join(dir, key), 'utf8') : undefined),
-  };
-};
 
 /** Which PostgreSQL the sandbox runs, and where it came from. */
 export const describeBinaries = (b: PgBinaries): string =>
@@ -359,29 +321,17 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       ssl: false,
     };
     say('\n  drill (Step Functions, local):');
-    const entered = new Map<string, number>();
     // The execution's state log (entered/succeeded/failed, epoch ms): `--json` prints it, the bench reads it.
     const events: LocalDrillEvent[] = [];
-    let recorded: DrillState | undefined;
-    const executionName = `sandbox-${new Date()
-      .toISOString()
-      .replace(/[-:.TZ]/g, '')
-      .slice(0, 14)}`;
+    const control = localControlTasks(deps, settled);
+    const executionName = sandboxExecutionName(new Date());
     const result = await runDrillLocally({
       definition,
       input: { database: SOURCE_ID },
       executionName,
       waitMs: 120_000,
       signal: abort.signal,
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'entered') entered.set(e.state, e.at);
-        const since = entered.has(e.state) ? ` (${seconds(e.at - entered.get(e.state)!)})` : '';
-        if (e.type === 'succeeded') say(`    ✓ ${e.state}${since}`);
-        if (e.type === 'failed') say(`    ✗ ${e.state}${since}: ${e.error ?? ''}`);
-        if (e.type === 'caught') say(`    ↳ ${e.state}: caught ${e.error ?? ''}`);
-        if (e.type === 'retry') say(`    ↻ ${e.state}: retrying`);
-      },
+      onEvent: stateLog(events, say),
       tasks: async (event) => {
         if (event.task === 'verify') return runVerifyTask(event, deps);
         if (event.task === 'warmup') {
@@ -395,22 +345,11 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
           }
           return next;
         }
-        const next = await runDrillTask(event, deps);
-        // A FAILED execution has no output: keep what Record saw, it is the drill's report.
-        if (event.task === 'record') recorded = next;
-        if (event.task !== 'await') return next;
-        const s = settled.get(event.taskToken ?? '');
-        if (!s) throw new TaskTimedOut();
-        if (!s.ok) throw Object.assign(new Error(s.cause), { name: s.error });
-        return s.output;
+        return control.run(event);
       },
     });
 
-    const state = (result.output as DrillState | undefined) ?? recorded;
-    if (!state)
-      throw new StewardError(
-        `the drill ended ${result.status} before recording: ${result.error?.Cause ?? ''}`,
-      );
+    const state = control.final(result);
     const doc = drillReport(state);
     const leftovers = estate.running();
     const history = await saveLocalEstate(historyRoot, {

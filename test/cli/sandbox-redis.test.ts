@@ -6,74 +6,30 @@ import { sandboxRedis } from '../../cli/sandbox-redis.js';
 import type { DrillReportDocument } from '../../shared/drill/report.js';
 import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
 
-// `npm start -- --engine redis` end to end, each run in its own process, TMPDIR and working directory: the
-// intact drill passes, and each --break kind fails it with a message naming what is wrong. Every
-// redis-server and temp dir is gone afterwards.
+// `npm start -- --engine redis` end to end: the drill state machine CDK synthesizes, run locally over a
+// redis-server restored from the snapshot's RDB file. The intact drill passes, and each --break kind fails
+// it with a message naming what is wrong. Every redis-server and temp dir is gone afterwards.
 const BIN = fileURLToPath(new URL('../../bin/steward.mjs', import.meta.url));
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeOwnTmpDir));
 
-const sandbox = (...extra: string[]) => {
-  const tmp = ownTmpDir('steward-redis-sandbox-test');
-  dirs.push(tmp);
-  const args = [
-    BIN,
-    'sandbox',
-    '--engine',
-    'redis',
-    '--size',
-    '500',
-    '--json',
-    '--history',
-    `${tmp}/history`,
-    ...extra,
-  ];
-  const child = spawn(process.execPath, args, {
-    cwd: tmp,
-    env: { ...process.env, TMPDIR: tmp },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise<{
-    code: number | null;
-    doc: { report: DrillReportDocument };
-    stderr: string;
-    tmp: string;
-  }>((done) =>
-    child.once('exit', (code) =>
-      done({ code, doc: JSON.parse(stdout || '{}') as { report: DrillReportDocument }, stderr, tmp }),
-    ),
-  );
-};
+interface SandboxJson {
+  status: string;
+  path: string[];
+  report: DrillReportDocument;
+  reportFile?: string;
+}
 const failedChecks = (r: DrillReportDocument) =>
   (r.verification?.checks ?? []).filter((c) => c.status === 'failed').map((c) => `${c.name}: ${c.detail}`);
 
 describe('npm start -- --engine redis', () => {
-  it('passes on intact data and leaves nothing behind', async () => {
-    // Act
-    const ok = await sandbox();
-    // Assert
-    expect(ok.stderr).not.toMatch(/Error/);
-    expect(ok.code).toBe(0);
-    expect(ok.doc.report).toMatchObject({ passed: true, outcome: 'passed', cleanup: { status: 'deleted' } });
-    expect(ok.doc.report.metrics?.rpoSeconds).toBeLessThan(300);
-    expect(ok.doc.report.verification?.tables).toMatchObject({ db0: { rows: 627 }, db1: { rows: 20 } });
-    expect(leftIn(ok.tmp).filter((d) => d.startsWith('steward-'))).toEqual([]);
-    expect(processesUnder(ok.tmp)).toEqual([]);
-    // A whole sandbox run in a fresh process, on a shared machine.
-  }, 60_000);
-});
-
-describe('--engine redis --break', () => {
-  // In this process (a fresh process per kind would mostly measure start-up): TMPDIR is this file's own.
+  // In this process (a fresh process per run would mostly measure start-up, and synthesize the definition
+  // each time): TMPDIR is this file's own. The interrupted run below starts a fresh process.
   let tmp: string;
   const before = process.env.TMPDIR;
   beforeAll(() => {
-    tmp = ownTmpDir('steward-redis-break-test');
+    tmp = ownTmpDir('steward-redis-sandbox-test');
     dirs.push(tmp);
     process.env.TMPDIR = tmp;
   });
@@ -81,11 +37,13 @@ describe('--engine redis --break', () => {
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
   });
+  // The drill synthesis child's TypeScript loader caches under TMPDIR (tsx-<uid>): the loader's, not steward's.
+  const left = () => leftIn(tmp).filter((d) => d.startsWith('steward-'));
 
-  const flags = (kind: string): Flags => ({
+  const flags = (kind?: string): Flags => ({
     engine: 'redis',
     size: '500',
-    break: kind,
+    ...(kind ? { break: kind } : {}),
     history: `${tmp}/history`,
     json: true,
     all: false,
@@ -95,15 +53,57 @@ describe('--engine redis --break', () => {
     'dry-run': false,
     help: false,
   });
+  const run = async (kind?: string) => {
+    const lines: string[] = [];
+    const code = await sandboxRedis(flags(kind), (s) => lines.push(s));
+    return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
+  };
 
-  it('refuses an unknown kind before starting anything', async () => {
+  it('runs the synthesized drill definition to a pass on intact data and leaves nothing behind', async () => {
     // Act
-    const run = sandboxRedis(flags('rows-lost'), () => undefined);
+    const { code, json } = await run();
     // Assert
-    await expect(run).rejects.toThrow(
+    expect(code).toBe(0);
+    expect(json.status).toBe('SUCCEEDED');
+    // The definition CDK synthesizes for a stage with a Redis drill: the cache verifier's state, not Verify.
+    expect(json.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'WaitForRestore',
+      'Engine?',
+      'VerifyCache',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillSucceeded',
+    ]);
+    expect(json.report).toMatchObject({
+      kind: 'redis',
+      passed: true,
+      outcome: 'passed',
+      cleanup: { status: 'deleted' },
+      source: { snapshotId: expect.stringMatching(/^steward-app-cache-\d{12}-sched$/) },
+      target: { id: expect.stringMatching(/^steward-drill-app-cache-/), availableAt: expect.any(String) },
+    });
+    expect(json.report.metrics?.rpoSeconds).toBeLessThan(300);
+    expect(json.report.verification?.tables).toMatchObject({ db0: { rows: 627 }, db1: { rows: 20 } });
+    expect(json.reportFile).toMatch(
+      /history\/reports\/drills\/app-cache\/\d{4}\/\d{2}\/sandbox-\d{14}\.json$/,
+    );
+    expect(left()).toEqual([]);
+    expect(processesUnder(tmp)).toEqual([]);
+    // The first run synthesizes the stage with CDK (about 10 s of CPU, longer on a shared machine).
+  }, 120_000);
+
+  it('refuses an unknown --break kind before starting anything', async () => {
+    // Act
+    const r = run('rows-lost');
+    // Assert
+    await expect(r).rejects.toThrow(
       '--break with --engine redis takes one of keys-lost, ttl-lost, stale, got "rows-lost"',
     );
-    expect(leftIn(tmp).filter((d) => d.startsWith('steward-'))).toEqual([]);
+    expect(left()).toEqual([]);
   });
 
   it.each([
@@ -111,17 +111,16 @@ describe('--engine redis --break', () => {
     ['ttl-lost', /^ttl sessions: 200 of 200 sampled keys have no TTL: TTL lost$/],
     ['stale', /^freshness db0 events: .* exceeds the 300 s target: stale data$/],
   ])('--break %s fails the drill with that one check, and cleans up', async (kind, reason) => {
-    // Prepare
-    const lines: string[] = [];
     // Act
-    const code = await sandboxRedis(flags(kind), (s) => lines.push(s));
+    const { code, json } = await run(kind);
     // Assert
-    const { report } = JSON.parse(lines.join('\n')) as { report: DrillReportDocument };
     expect(code).toBe(1);
-    expect(failedChecks(report)).toEqual([expect.stringMatching(reason)]);
-    expect(report.summary).toMatch(/^DR drill FAILED for app-cache: verification checks failed \(/);
-    expect(report.cleanup?.status).toBe('deleted');
-    expect(leftIn(tmp).filter((d) => d.startsWith('steward-'))).toEqual([]);
+    expect(json.status).toBe('FAILED');
+    expect(json.path.slice(-5)).toEqual(['VerifyCache', 'Cleanup', 'Record', 'Passed?', 'DrillFailed']);
+    expect(failedChecks(json.report)).toEqual([expect.stringMatching(reason)]);
+    expect(json.report.summary).toMatch(/^DR drill FAILED for app-cache: /);
+    expect(json.report.cleanup?.status).toBe('deleted');
+    expect(left()).toEqual([]);
     expect(processesUnder(tmp)).toEqual([]);
   });
 });

@@ -1,17 +1,25 @@
-import { mkdir, copyFile, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StewardError } from '../../errors.js';
-import { connectRedis, type RedisClient, text } from '../redis/client.js';
-import type { RedisVerificationProfileInput } from '../redis/profile.js';
-import type { RedisVerifyFn } from '../redis/verification.js';
-import { type DrillReportDocument, reportKey } from '../report.js';
-import { drillMetrics, formatDuration } from '../rto-rpo.js';
+import { echo, GuardRefusedError, StewardError } from '../../errors.js';
+import { Tag, type Tags } from '../../tags.js';
+import type {
+  CacheRestorePort,
+  CacheSnapshot,
+  DrillResource,
+  RestorePort,
+  RestoredTarget,
+  TargetRef,
+  TargetStatus,
+} from '../ports.js';
+import { SnapshotGoneError } from '../ports.js';
+import { type RedisClient, text } from '../redis/client.js';
 import { type RedisServer, startRedis } from './redis-server.js';
+import { LOCAL } from './local-provider.js';
 
 // The local provider of the Redis drill: snapshots a local redis-server the way ElastiCache takes a backup
-// (BGSAVE, then the RDB file), restores one into a separate redis-server started from that file, verifies
-// it with the Redis engine and removes it. Its steps are the drill's tasks (select, restore, await, verify,
-// cleanup, record), run in this process in that order, cleanup on every path.
+// (BGSAVE, then the RDB file), and stands in for ElastiCache behind the drill's CacheRestorePort: a restore
+// starts a separate redis-server from the snapshot's RDB file, cleanup stops it and removes its dir. The
+// drill state machine CDK synthesizes runs its tasks against it (cli/sandbox-redis.ts).
 
 export class RedisSnapshotError extends StewardError {
   override name = 'RedisSnapshotError';
@@ -66,180 +74,175 @@ export const snapshotRedis = async (
   return { id, file, referenceTime, lastSave, bytes: (await stat(file)).size };
 };
 
-/** The newest snapshot in `dir` (by file time): the drill's `latest` selector. */
-export const latestSnapshot = async (dir: string): Promise<string | undefined> => {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.rdb'));
-  const timed = await Promise.all(files.map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })));
-  return timed.sort((a, b) => b.t - a.t)[0]?.f;
-};
+/** Node type of a local redis-server (the drill config names it, so no ElastiCache type is implied). */
+export const LOCAL_NODE_TYPE = 'cache.local.server';
 
-export interface LocalRedisDrillOptions {
-  /** The source cache's name (a config key of `drill.caches` in AWS). */
-  database: string;
-  drillId: string;
-  snapshot: LocalRedisSnapshot;
-  profile: RedisVerificationProfileInput;
-  targets: { rtoSeconds: number; rpoSeconds: number };
-  verify: RedisVerifyFn;
-  /** Each step as it finishes, for progress output. */
-  onStep?: (step: string, ms: number, detail?: string) => void;
+interface Restored {
+  id: string;
+  tags: Tags;
+  createdAt: string;
+  status: 'creating' | 'available' | 'create-failed';
+  server?: RedisServer;
+  ready: Promise<void>;
 }
+
+/** The local stand-in for ElastiCache: what the sandbox's Redis drill restores from and into. */
+export interface LocalCacheEstate {
+  /** The CacheRestorePort the drill tasks use (region `local`). */
+  port: CacheRestorePort;
+  /** Make a snapshot of `groupId` restorable (what ElastiCache lists after CreateSnapshot). */
+  addSnapshot(groupId: string, snapshot: LocalRedisSnapshot): void;
+  /** Restored servers still running (the sandbox checks that cleanup left none). */
+  running(): string[];
+  /** Stop every restored server and remove its dir. */
+  dispose(): Promise<void>;
+}
+
+const arnOf = (type: string, id: string) => `arn:local:elasticache:${LOCAL}:000000000000:${type}:${id}`;
 
 /**
- * Restore the snapshot into a new redis-server, wait until it has loaded the file and answers, verify it,
- * remove it (always) and build the drill's report document (the database drill's shape).
+ * A local ElastiCache for drills: snapshots are RDB files, a restore starts a redis-server from one in the
+ * background (`creating` until it has loaded the file and answers), removal refuses anything without
+ * `steward:drill` and `steward:managed=true`, as the ElastiCache adapter does. For the sandbox and tests.
  */
-export const runLocalRedisDrill = async (o: LocalRedisDrillOptions): Promise<DrillReportDocument> => {
-  const startedAt = new Date().toISOString();
-  const step = async <T>(name: string, f: () => Promise<T>, detail?: (r: T) => string): Promise<T> => {
-    const t = Date.now();
-    const r = await f();
-    o.onStep?.(name, Date.now() - t, detail?.(r));
-    return r;
-  };
-  let restored: RedisServer | undefined;
-  let error: { Error: string; Cause?: string } | undefined;
-  let cleanup: DrillReportDocument['cleanup'];
-  let restoredAt: string | undefined;
-  let verifyStartedAt: string | undefined;
-  let verifiedAt: string | undefined;
-  let verification: DrillReportDocument['verification'];
-  const restoreStartedAt = new Date().toISOString();
-  try {
-    restored = await step(
-      'Restore',
-      () => startRedis({ name: `drill-${o.drillId}`, rdbFile: o.snapshot.file }),
-      (s) => `redis-server from ${o.snapshot.id}.rdb on ${s.host}:${s.port}`,
-    );
-    await step('AwaitRestore', async () => {
-      // Ready: the file is loaded and the server answers.
-      const c = await connectRedis({
-        host: restored!.host,
-        port: restored!.port,
-        connectTimeoutMs: 10_000,
-        commandTimeoutMs: 10_000,
-      });
-      try {
-        if (text(await c.send(['PING'])) !== 'PONG')
-          throw new RedisSnapshotError('the restored server does not answer PING');
-      } finally {
-        c.close();
+export const localCacheEstate = (o: { now: () => Date }): LocalCacheEstate => {
+  const snaps = new Map<string, { groupId: string; snapshot: LocalRedisSnapshot }>();
+  const restored = new Map<string, Restored>();
+
+  const cacheSnapshot = (groupId: string, s: LocalRedisSnapshot): CacheSnapshot => ({
+    kind: 'elasticache',
+    id: s.id,
+    arn: arnOf('snapshot', s.id),
+    region: LOCAL,
+    sourceId: groupId,
+    // The data is as of the fork: the RPO is measured from here.
+    createdAt: s.referenceTime,
+    status: 'available',
+    type: 'manual',
+    tags: {},
+    sourceNodeType: LOCAL_NODE_TYPE,
+    shards: 1,
+    largestShardBytes: s.bytes,
+  });
+
+  const statusOf = (r: Restored): TargetStatus => ({
+    status: r.status,
+    failed: r.status === 'create-failed',
+    ...(r.server && r.status === 'available'
+      ? { endpoint: { host: r.server.host, port: r.server.port } }
+      : {}),
+    shape: { instanceClass: LOCAL_NODE_TYPE },
+  });
+
+  const port: CacheRestorePort = {
+    region: LOCAL,
+    listSnapshots: async (groupId) =>
+      [...snaps.values()].filter((x) => x.groupId === groupId).map((x) => cacheSnapshot(groupId, x.snapshot)),
+    restore: async (req): Promise<RestoredTarget> => {
+      if (!req.tags[Tag.drill] || req.tags[Tag.managed] !== 'true') {
+        throw new GuardRefusedError(
+          `refusing to restore ${req.targetId}: not tagged ${Tag.drill} and managed`,
+        );
       }
-    });
-    restoredAt = new Date().toISOString();
-    verifyStartedAt = restoredAt;
-    verification = await step(
-      'Verify',
-      () =>
-        o.verify({ host: restored!.host, port: restored!.port }, o.profile, {
-          referenceTime: new Date(o.snapshot.referenceTime),
-          now: Date.now,
-        }),
-      (v) => `${v.checks.filter((c) => c.status === 'passed').length}/${v.checks.length} checks passed`,
-    );
-    verifiedAt = new Date().toISOString();
-  } catch (e) {
-    error = { Error: (e as Error).name ?? 'Error', Cause: (e as Error).message };
-  } finally {
-    if (restored) {
-      const s = restored;
-      await step('Cleanup', () => s.stop());
-      cleanup = {
-        status: 'deleted',
-        at: new Date().toISOString(),
-        detail: `redis-server ${s.host}:${s.port}`,
+      const existing = restored.get(req.targetId);
+      if (existing) {
+        if (existing.tags[Tag.drill] !== req.tags[Tag.drill])
+          throw new GuardRefusedError(`${req.targetId} exists but is not drill ${req.tags[Tag.drill]}'s`);
+        return { kind: 'redis', id: existing.id, status: existing.status, tls: false, region: LOCAL };
+      }
+      if (!('snapshotName' in req.source))
+        throw new StewardError('the local sandbox restores snapshots by name, not RDB files in S3');
+      const snap = snaps.get(req.source.snapshotName);
+      if (!snap) {
+        throw new SnapshotGoneError(
+          `local snapshot ${echo(req.source.snapshotName)} no longer exists: ${req.targetId} could not be restored`,
+        );
+      }
+      const r: Restored = {
+        id: req.targetId,
+        tags: { ...req.tags },
+        createdAt: o.now().toISOString(),
+        status: 'creating',
+        ready: Promise.resolve(),
       };
-    } else {
-      cleanup = { status: 'skipped', at: new Date().toISOString(), detail: 'nothing was restored' };
-    }
-  }
-  return step('Record', async () =>
-    redisDrillDocument({
-      ...o,
-      startedAt,
-      restoreStartedAt,
-      restoredAt,
-      verifyStartedAt,
-      verifiedAt,
-      verification,
-      error,
-      cleanup,
-    }),
-  );
+      // As ElastiCache does, the restore runs in the background: `describe` says `creating` until it answers.
+      r.ready = startRedis({ name: req.targetId, rdbFile: snap.snapshot.file }).then(
+        (server) => {
+          r.server = server;
+          if (restored.get(r.id) === r) r.status = 'available';
+          else void server.stop();
+        },
+        () => {
+          r.status = 'create-failed';
+        },
+      );
+      restored.set(r.id, r);
+      return { kind: 'redis', id: r.id, status: r.status, tls: false, region: LOCAL };
+    },
+    describe: async (t: TargetRef) => {
+      const r = restored.get(t.id);
+      if (!r) return { status: 'not found', failed: true };
+      // A local restore takes well under a second: wait for it rather than make the drill poll.
+      await r.ready;
+      return statusOf(r);
+    },
+    remove: async (t: TargetRef) => {
+      const r = restored.get(t.id);
+      if (!r) return 'already-gone';
+      if (!r.tags[Tag.drill] || r.tags[Tag.managed] !== 'true') {
+        throw new GuardRefusedError(
+          `refusing to delete ${t.id}: it has no ${Tag.drill} and ${Tag.managed}=true tags, so a drill did not create it`,
+        );
+      }
+      await r.ready;
+      restored.delete(t.id);
+      // Stops the server and removes its dir (with its copy of the RDB file).
+      await r.server?.stop();
+      return 'deleted';
+    },
+    listDrillResources: async (): Promise<DrillResource[]> =>
+      [...restored.values()]
+        .filter((r) => r.tags[Tag.drill])
+        .map((r) => ({
+          kind: 'redis',
+          id: r.id,
+          drillId: r.tags[Tag.drill]!,
+          createdAt: r.createdAt,
+          status: r.status,
+          region: LOCAL,
+        })),
+  };
+
+  return {
+    port,
+    addSnapshot: (groupId, snapshot) => void snaps.set(snapshot.id, { groupId, snapshot }),
+    running: () => [...restored.values()].filter((r) => r.server).map((r) => r.id),
+    dispose: async () => {
+      for (const r of restored.values()) {
+        await r.ready;
+        await r.server?.stop();
+      }
+      restored.clear();
+      for (const { snapshot } of snaps.values()) await rm(snapshot.file, { force: true });
+      snaps.clear();
+    },
+  };
 };
 
-interface Timeline {
-  database: string;
-  drillId: string;
-  snapshot: LocalRedisSnapshot;
-  targets: { rtoSeconds: number; rpoSeconds: number };
-  startedAt: string;
-  restoreStartedAt: string;
-  restoredAt?: string | undefined;
-  verifyStartedAt?: string | undefined;
-  verifiedAt?: string | undefined;
-  verification?: DrillReportDocument['verification'];
-  error?: { Error: string; Cause?: string } | undefined;
-  cleanup?: DrillReportDocument['cleanup'];
-}
-
-/** The report document of a local Redis drill: RTO, RPO and the verdict as a database drill has them. Pure. */
-export const redisDrillDocument = (t: Timeline): DrillReportDocument => {
-  const v = t.verification;
-  const metrics =
-    v && t.restoredAt && t.verifyStartedAt && t.verifiedAt
-      ? drillMetrics({
-          startedAt: t.startedAt,
-          restoreStartedAt: t.restoreStartedAt,
-          restoredAt: t.restoredAt,
-          verifyStartedAt: t.verifyStartedAt,
-          verifiedAt: t.verifiedAt,
-          referenceTime: t.snapshot.referenceTime,
-          ...(v.dataRpoSeconds === undefined ? {} : { dataRpoSeconds: v.dataRpoSeconds }),
-          checksPassed: v.passed,
-          checksOutcome: v.outcome,
-          unfinishedChecks: v.checks.filter((c) => c.status === 'unfinished').map((c) => c.name),
-          freshnessUnfinished: v.checks.some((c) => c.kind === 'freshness' && c.status === 'unfinished'),
-          targets: t.targets,
-        })
-      : undefined;
-  const failedStep = t.error ? (t.restoredAt ? 'verify' : 'restore') : undefined;
-  const reasons = [
-    ...(t.error ? [`${failedStep} failed: ${t.error.Error}: ${t.error.Cause ?? ''}`] : []),
-    ...(metrics?.reasons ?? []),
-    ...(!t.error && !metrics ? ['the restored cache was not verified'] : []),
-  ];
-  // A failed check says which one: the first failed check's detail follows the reason.
-  const firstFailed = v?.checks.find((c) => c.status === 'failed');
-  const gaps = metrics?.gaps ?? [];
-  const outcome = reasons.length ? 'failed' : gaps.length ? 'inconclusive' : 'passed';
-  const summary =
-    outcome === 'passed'
-      ? `DR drill PASSED for ${t.database}: RTO ${formatDuration(metrics!.rtoSeconds)} to first verified command (target ${formatDuration(metrics!.rtoTargetSeconds)}), RPO ${formatDuration(metrics!.rpoSeconds!)} (target ${formatDuration(metrics!.rpoTargetSeconds)})`
-      : outcome === 'inconclusive'
-        ? `DR drill INCONCLUSIVE for ${t.database}: ${gaps[0]}`
-        : `DR drill FAILED for ${t.database}${failedStep ? ` at ${failedStep}` : ''}: ${reasons[0]}` +
-          (firstFailed ? ` (${firstFailed.name}: ${firstFailed.detail})` : '');
+/** A RestorePort with no databases: the Redis sandbox drills a cache only. */
+export const noDatabases = (region: string): RestorePort => {
+  const none = (what: string) => async (): Promise<never> => {
+    throw new StewardError(`the Redis sandbox has no databases to ${what}`);
+  };
   return {
-    type: 'steward-drill-report',
-    version: 1,
-    drillId: t.drillId,
-    database: t.database,
-    passed: outcome === 'passed',
-    outcome,
-    ...(failedStep ? { failedStep } : {}),
-    summary,
-    reasons,
-    gaps,
-    startedAt: t.startedAt,
-    targets: t.targets,
-    source: { snapshotId: t.snapshot.id, referenceTime: t.snapshot.referenceTime },
-    ...(metrics ? { metrics } : {}),
-    ...(t.verifyStartedAt ? { verifyStartedAt: t.verifyStartedAt } : {}),
-    ...(t.verifiedAt ? { verifiedAt: t.verifiedAt } : {}),
-    ...(v ? { verification: v } : {}),
-    ...(t.cleanup ? { cleanup: t.cleanup } : {}),
-    ...(t.error ? { error: t.error } : {}),
-    reportKey: reportKey(t.database, t.drillId, t.startedAt),
+    region,
+    listSnapshots: async () => [],
+    restorableWindow: async () => undefined,
+    restore: none('restore'),
+    describe: async () => ({ status: 'not found', failed: true }),
+    remove: async () => 'already-gone',
+    listDrillResources: async () => [],
+    masterSecretArn: async () => undefined,
+    sourceShape: async () => undefined,
   };
 };

@@ -1,0 +1,108 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type LocalDrillEvent, type LocalDrillResult, TaskTimedOut } from '../infra/local-drill.js';
+import { StewardError } from '../shared/errors.js';
+import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
+import type { DrillState, DrillTaskEvent } from '../shared/drill/state.js';
+import { type DrillDeps, runDrillTask } from '../shared/drill/tasks.js';
+
+// What both sandboxes (PostgreSQL and Redis) give the drill tasks in place of DynamoDB, Step Functions'
+// task tokens and the report bucket, and how they print the local execution.
+
+/** Parked task tokens in memory (the state table in AWS). */
+export const memoryTokens = (): TokenStore => {
+  const parked = new Map<string, { token: string; state: DrillState }>();
+  return {
+    put: async (id, token, _ttl, state) => void parked.set(id, { token, state }),
+    take: async (id) => {
+      const p = parked.get(id);
+      parked.delete(id);
+      return p;
+    },
+  };
+};
+
+/** Completes local token waits: what SendTaskSuccess/Failure would deliver to Step Functions. */
+export const localSignal = () => {
+  const settled = new Map<
+    string,
+    { ok: true; output: unknown } | { ok: false; error: string; cause: string }
+  >();
+  const signal: TaskSignal = {
+    success: async (token, output) => void settled.set(token, { ok: true, output }),
+    failure: async (token, error, cause) => void settled.set(token, { ok: false, error, cause }),
+  };
+  return { signal, settled };
+};
+
+/** Drill reports as files under `dir`, addressed by file URL. */
+export const fileReports = (dir: string): ReportStore & { written: string[] } => {
+  const written: string[] = [];
+  return {
+    written,
+    put: async (key, body) => {
+      const file = join(dir, key);
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, body);
+      written.push(file);
+      // A local file: its URL serves people and machines alike.
+      const url = pathToFileURL(file).href;
+      return { uri: url, consoleUrl: url };
+    },
+    // Each sandbox run is a fresh estate: only what this run wrote (e.g. a baseline) can be read back.
+    get: async (key) => (written.includes(join(dir, key)) ? readFile(join(dir, key), 'utf8') : undefined),
+  };
+};
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** The drill id of a sandbox run: `sandbox-<yyyymmddhhmmss>`. */
+export const sandboxExecutionName = (now: Date): string =>
+  `sandbox-${now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}`;
+
+/** Collects the execution's state log into `events` and prints each state as it ends. */
+export const stateLog = (events: LocalDrillEvent[], say: (s: string) => void) => {
+  const entered = new Map<string, number>();
+  return (e: LocalDrillEvent): void => {
+    events.push(e);
+    if (e.type === 'entered') entered.set(e.state, e.at);
+    const since = entered.has(e.state) ? ` (${seconds(e.at - entered.get(e.state)!)})` : '';
+    if (e.type === 'succeeded') say(`    ✓ ${e.state}${since}`);
+    if (e.type === 'failed') say(`    ✗ ${e.state}${since}: ${e.error ?? ''}`);
+    if (e.type === 'caught') say(`    ↳ ${e.state}: caught ${e.error ?? ''}`);
+    if (e.type === 'retry') say(`    ↻ ${e.state}: retrying`);
+  };
+};
+
+/**
+ * The control plane's tasks of a local execution: the real drill tasks, the wait for the restore completed
+ * as SendTaskSuccess/Failure (through `signal`) would complete it, or timed out into the polling path.
+ * `final` is the drill's state at the end: the execution's output, or, for a FAILED execution (which has
+ * none), what Record saw.
+ */
+export const localControlTasks = (deps: DrillDeps, settled: ReturnType<typeof localSignal>['settled']) => {
+  let recorded: DrillState | undefined;
+  return {
+    run: async (event: DrillTaskEvent): Promise<unknown> => {
+      const next = await runDrillTask(event, deps);
+      if (event.task === 'record') recorded = next;
+      if (event.task !== 'await') return next;
+      const s = settled.get(event.taskToken ?? '');
+      if (!s) throw new TaskTimedOut();
+      if (!s.ok) throw Object.assign(new Error(s.cause), { name: s.error });
+      return s.output;
+    },
+    final: (result: LocalDrillResult): DrillState => {
+      const state = (result.output as DrillState | undefined) ?? recorded;
+      if (!state)
+        throw new StewardError(
+          `the drill ended ${result.status} before recording: ${result.error?.Cause ?? ''}`,
+        );
+      return state;
+    },
+  };
+};
