@@ -69,6 +69,8 @@ const commandsInCode = (): Set<string> => {
     'client-dynamodb': 'DynamoDBClient',
     'client-eventbridge': 'EventBridgeClient',
     'client-sts': 'STSClient',
+    'client-ssm': 'SSMClient',
+    'client-ec2': 'EC2Client',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
     'rds-signer': 'Signer',
