@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
 import { DR_LAG_MAX_METRIC } from '../shared/backup/copies.js';
-import type { BackupSchedulerEnv, CopyQueueEnv } from '../shared/backup/env.js';
+import type { BackupSchedulerEnv, ConsistencyEnv, CopyQueueEnv } from '../shared/backup/env.js';
 import type { VaultEnv } from '../shared/config/env.js';
 import {
   HEALTH_SERVICES,
@@ -23,6 +23,7 @@ import type { ResourceKind } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
+import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import type { StateTable } from './state-table.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
@@ -97,7 +98,9 @@ export class Backup extends Construct {
       ...props,
       capability: 'backup',
       description: `steward ${config.stage}: scheduled and ad-hoc snapshots, DR copies, pre-maintenance snapshots`,
-      timeout: Duration.minutes(5),
+      // A run that freezes instances waits, bounded, for its dumps and pre/post commands (a few minutes at most
+      // per instance, shared/config/consistency.ts): Lambda's maximum then, else five minutes.
+      timeout: consistentPolicies(config).length ? Duration.minutes(15) : Duration.minutes(5),
       // One run at a time: two overlapping reconciles would each start copies up to the in-flight limit.
       // A fleet runs one child per target at once, up to fleet.maxConcurrency (each in its own account-region).
       reservedConcurrency: fleet && config.fleet ? config.fleet.maxConcurrency : 1,
@@ -184,6 +187,18 @@ export class Backup extends Construct {
       copied,
     );
     if (copied.has('rds-instance') || copied.has('aurora-cluster')) this.printDrKeyPolicy(fn);
+    // Application consistency of EC2 instances: steward's Command document, and the grants to run it.
+    if (consistentPolicies(config).length) {
+      const doc = new ConsistencyDocument(this, 'ConsistencyDocument', {
+        stage: config.stage,
+        region: config.region,
+      });
+      allowConsistency(fn, Stack.of(this), config, doc);
+      fn.fn.addEnvironment(
+        'CONSISTENCY_DOCUMENT',
+        doc.documentName satisfies NonNullable<z.input<typeof ConsistencyEnv>['CONSISTENCY_DOCUMENT']>,
+      );
+    }
     if (fleet) allowAssumeSpokeRoles(fn, config, 'backup');
     // The vault: share steward's snapshots with the vault account, and act there as the vault's copy role.
     if (vault) {

@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -10,6 +11,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type Pacer, type PacerOptions, tokenBucket } from '../pool.js';
 
@@ -150,6 +152,23 @@ export const taggingClient = (
       ),
     as,
   );
+
+/**
+ * One EC2 client per region (and target identity) per container (EBS drill volumes). EC2 throttles per
+ * account and API family with its own token buckets; steward paces it like RDS and retries adaptively.
+ */
+export const ec2Client = (region: string, o?: ClientOptions, as?: ClientIdentity): EC2Client =>
+  memo(
+    'ec2',
+    region,
+    o,
+    () => paced(new EC2Client({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
+    as,
+  );
+
+/** One Systems Manager client per region per container (application-consistency commands, drill checks). */
+export const ssmClient = (region: string, o?: ClientOptions, as?: ClientIdentity): SSMClient =>
+  memo('ssm', region, o, () => new SSMClient({ region, ...adaptive, ...http(o), ...signer(as) }), as);
 
 /** One SNS client per region per container. */
 export const snsClient = (region: string, o?: ClientOptions): SNSClient =>

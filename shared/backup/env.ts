@@ -28,3 +28,13 @@ export const RunReportsEnv = z.object({
 export const CopyQueueEnv = z.object({
   STATE_TABLE: z.optional(z.string().check(z.minLength(1))),
 });
+
+/**
+ * The steward Command document application consistency runs (infra/consistency.ts sets it when a policy
+ * configures consistency). The document's name is the stage's, so a local run can name it too.
+ */
+export const ConsistencyEnv = z.object({
+  CONSISTENCY_DOCUMENT: z.optional(
+    z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,128}$/, 'must be an SSM document name')),
+  ),
+});

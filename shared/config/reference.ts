@@ -135,6 +135,30 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.policies.<policy>.copyToDr': 'Copy its snapshots to `dr.region` (needs `dr.kmsKeyArn`).',
   'backup.policies.<policy>.drLagObjectiveHours':
     'DR-lag objective: the alarm `steward-<stage>-dr-lag-<policy>` fires when the newest DR data of any of its databases is older. Default: the schedule interval plus `report.drGraceHours` (36 h for a daily backup), where `steward status` calls the copy LATE.',
+  'backup.policies.<policy>.consistency':
+    'Application consistency of the policy’s EC2 instances: commands run through Systems Manager Run Command (steward’s own Command document) before and after each snapshot set, and an optional dump to S3. Without it a snapshot set is crash-consistent.',
+  'backup.policies.<policy>.consistency.pre':
+    'Freeze or lock before the snapshot (`fsfreeze -f /data`, `mongosh --eval "db.fsyncLock()"`), run as written by the instance’s SSM Agent. Needs `post`.',
+  'backup.policies.<policy>.consistency.post':
+    'Thaw or unlock after it; runs whatever happened to the pre command or the snapshot, and must be safe to run twice.',
+  'backup.policies.<policy>.consistency.timeoutSeconds':
+    'Execution timeout of the pre and of the post command on the instance.',
+  'backup.policies.<policy>.consistency.maxFreezeSeconds':
+    'The longest the application stays frozen: steward thaws when the snapshot call has not returned in time, and a watchdog on the instance runs the post command after this long even if steward never comes back. At least twice `timeoutSeconds` plus 10.',
+  'backup.policies.<policy>.consistency.onPreFailure':
+    '`crash-consistent`: a failed pre command still gets a snapshot set, taken after the post command. `skip`: none this run.',
+  'backup.policies.<policy>.consistency.dump':
+    'A dump streamed to S3 by the instance before the freeze (`<command> | aws s3 cp - s3://<bucket>/<key>`), tagged by steward and kept by the policy’s retention.',
+  'backup.policies.<policy>.consistency.dump.command':
+    'Writes the dump to stdout, e.g. `mongodump --archive --gzip`.',
+  'backup.policies.<policy>.consistency.dump.bucket':
+    'The bucket the instance’s own role writes to (`s3:PutObject` and `s3:DeleteObject` on the prefix).',
+  'backup.policies.<policy>.consistency.dump.prefix':
+    'Key prefix: a dump lands at `<prefix><policy>/<instance id>/<yyyymmddhhmm>.dump`, the same key for a retried run.',
+  'backup.policies.<policy>.consistency.dump.timeoutSeconds':
+    'Execution timeout of the dump on the instance.',
+  'backup.policies.<policy>.consistency.instances':
+    'By instance id: the instance’s own settings (the same keys), or `false` for crash-consistent snapshot sets only.',
   retention: 'Grandfather-father-son expiry of steward’s own snapshots.',
   'retention.schedule': 'When retention runs.',
   'retention.deletions':

@@ -6,6 +6,7 @@ import { TableName, VerificationProfile } from '../drill/profile.js';
 import { RedisVerificationProfile } from '../drill/redis/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
+import { ConsistencyConfig } from './consistency.js';
 import { closest } from './suggest.js';
 import { KmsKeyArn, Region, ResourceKind, SnapshotSelector } from './parts.js';
 
@@ -144,6 +145,11 @@ export const BackupPolicy = strictObject({
    * point where `steward status` calls the DR copy LATE.
    */
   drLagObjectiveHours: z.optional(z.int().check(z.minimum(1), z.maximum(2160))),
+  /**
+   * Application consistency of EC2 instances (EBS snapshot sets): pre/post commands and an optional dump
+   * to S3, run through Systems Manager. Without it an instance's snapshot set is crash-consistent.
+   */
+  consistency: z.optional(ConsistencyConfig),
 });
 export type BackupPolicy = z.infer<typeof BackupPolicy>;
 

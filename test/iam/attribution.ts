@@ -165,6 +165,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
 export const UNWIRED: Record<string, string> = {
   'shared/aws/cache-dr.ts#cacheDrPort':
     'Redis DR (export, cross-region copy) waits for its buckets and grants in the stacks; until then no function role exports or copies',
+  'shared/aws/ssm-commands.ts#ssmStepRunner':
+    'application consistency runs around the EBS snapshot step, which the backup function takes once EBS selection lands; the backup role already holds its grants (infra/consistency.ts)',
+  'shared/aws/ssm-commands.ts#s3DumpTagger':
+    'dump objects are tagged by the EBS snapshot step of the backup function once EBS selection lands; the backup role already holds its grant (infra/consistency.ts)',
   'shared/aws/cache-dr.ts#s3RdbStore':
     'retention of Redis DR copies and drills from them wait for the DR bucket in the DR stack; until then no function role lists it',
 };

@@ -41,6 +41,15 @@ export const fullConfig = {
     policies: {
       daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache'], copyToDr: true },
       cache: { kinds: ['elasticache'], retention: 'cache' },
+      // Application consistency of EC2 instances: steward's document, a freeze and a dump to S3.
+      mongo: {
+        kinds: ['rds-instance'],
+        consistency: {
+          pre: "mongosh --quiet --eval 'db.fsyncLock()'",
+          post: "mongosh --quiet --eval 'db.fsyncUnlock()'",
+          dump: { command: 'mongodump --archive --gzip', bucket: 'team-dumps', prefix: 'steward/' },
+        },
+      },
     },
   },
   retention: {

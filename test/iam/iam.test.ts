@@ -70,6 +70,8 @@ const commandsInCode = (): Set<string> => {
     'client-eventbridge': 'EventBridgeClient',
     'client-sts': 'STSClient',
     'client-organizations': 'OrganizationsClient',
+    'client-ssm': 'SSMClient',
+    'client-ec2': 'EC2Client',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
     'rds-signer': 'Signer',

@@ -856,6 +856,41 @@ const BINDERS: Record<string, Binder> = {
       `ListObjectsV2 (${str(c, 'Prefix') ?? ''})`,
     ),
   ],
+  // ------------------------------------------------------------------ application consistency (SSM)
+  // SendCommand is authorized on the document and on each instance, whose steward:backup tag names a
+  // policy that configures consistency (infra/consistency.ts).
+  'SSMClient:SendCommand': (c, d) => {
+    const policy = Object.entries(d.config.backup.policies).find(([, p]) => p.consistency)?.[0];
+    if (!policy) return [];
+    const doc = str(c, 'DocumentName') ?? '';
+    const docArn = `arn:${d.partition}:ssm:${d.region}:${d.account}:document/${doc}`;
+    return [
+      req('ssm:SendCommand', docArn, {}, `SendCommand (document ${doc})`),
+      ...list(input(c).InstanceIds as string[] | undefined).map((id) => {
+        const arn = arns(d).ec2('instance', id);
+        return req(
+          'ssm:SendCommand',
+          arn,
+          { ...resourceTags(arn, { [Tag.backup]: policy }), [`ssm:resourceTag/${Tag.backup}`]: policy },
+          'SendCommand (instance tagged for a consistent policy)',
+        );
+      }),
+    ];
+  },
+  'SSMClient:GetCommandInvocation': () => [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')],
+  'S3Client:PutObjectTagging': (c, d) => {
+    const tags = tagRecord((input(c).Tagging as { TagSet?: { Key?: string; Value?: string }[] })?.TagSet);
+    const context: Context = { 's3:RequestObjectTagKeys': Object.keys(tags) };
+    for (const [k, v] of Object.entries(tags)) context[`s3:RequestObjectTag/${k}`] = v;
+    return [
+      req(
+        's3:PutObjectTagging',
+        `arn:${d.partition}:s3:::${str(c, 'Bucket')}/${str(c, 'Key')}`,
+        context,
+        'PutObjectTagging (a dump object)',
+      ),
+    ];
+  },
   'SFNClient:SendTaskSuccess': () => [req('states:SendTaskSuccess', '*', {}, 'SendTaskSuccess')],
   'SFNClient:SendTaskFailure': () => [req('states:SendTaskFailure', '*', {}, 'SendTaskFailure')],
   'SecretsManagerClient:GetSecretValue': (_c, d) => {

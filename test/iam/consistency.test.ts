@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { consistencyDocumentName } from '../../infra/consistency.js';
+import { stepParameters } from '../../shared/backup/consistency-document.js';
+import { Tag, tagList } from '../../shared/tags.js';
+import type { RecordedCall } from '../support/sdk-recorder.js';
+import { fullConfig } from './full-config.js';
+import { lintPolicy } from './lint.js';
+import { binderFor, type IamRequest, resourceTags } from './requests.js';
+import { simulate } from './simulate.js';
+import { type Deployment, synthesize } from './template.js';
+
+// Application consistency's grants, simulated on the full config (policy "mongo" configures it): the calls
+// are the ones shared/aws/ssm-commands.ts sends. Until the EBS snapshot step imports that adapter, no
+// handler records them (attribution UNWIRED), so this file simulates them against the backup role itself.
+let d: Deployment;
+const INSTANCE = 'i-0abc1234def567890';
+
+const call = (client: string, command: string, input: Record<string, unknown>): RecordedCall => ({
+  client,
+  command,
+  input,
+  region: 'eu-west-1',
+  frames: ['shared/aws/ssm-commands.ts:run'],
+  test: 'test/iam/consistency.test.ts',
+  mocked: true,
+});
+
+const SEND = call('SSMClient', 'SendCommand', {
+  DocumentName: consistencyDocumentName('staging'),
+  InstanceIds: [INSTANCE],
+  Parameters: stepParameters({ phase: 'pre', command: 'x', runId: 'r', timeoutSeconds: 15 }),
+  TimeoutSeconds: 30,
+});
+const TAG_DUMP = call('S3Client', 'PutObjectTagging', {
+  Bucket: 'team-dumps',
+  Key: `steward/mongo/${INSTANCE}/202601150300.dump`,
+  Tagging: { TagSet: tagList({ [Tag.managed]: 'true', [Tag.policy]: 'mongo', [Tag.kind]: 'dump' }) },
+});
+
+const decide = async (r: IamRequest) => {
+  const role = d.roles.get('backup')!;
+  return (await simulate(role.arn, role.policy, r, d.account, d.region)).decision;
+};
+const bound = (c: RecordedCall) => binderFor(c)!(c, d, 'backup');
+
+beforeAll(() => {
+  d = synthesize('full', fullConfig);
+});
+
+describe('application consistency IAM (backup role, full config)', () => {
+  it('allows every request the step runner and the dump tagger make', async () => {
+    const requests = [
+      ...bound(SEND),
+      ...bound(call('SSMClient', 'GetCommandInvocation', { CommandId: 'c', InstanceId: INSTANCE })),
+      ...bound(TAG_DUMP),
+    ];
+    expect(requests).toHaveLength(4);
+    for (const r of requests) expect(await decide(r), r.label).toBe('Allowed');
+  });
+
+  it('denies another document (AWS-RunShellScript), an instance of another policy, an untagged instance', async () => {
+    const [doc, instance] = bound(SEND);
+    expect(
+      await decide({
+        ...doc!,
+        resource: doc!.resource.replace(/document\/.*/, 'document/AWS-RunShellScript'),
+      }),
+    ).not.toBe('Allowed');
+    const other = { [Tag.backup]: 'daily' };
+    expect(
+      await decide({
+        ...instance!,
+        context: { ...resourceTags(instance!.resource, other), [`ssm:resourceTag/${Tag.backup}`]: 'daily' },
+      }),
+    ).not.toBe('Allowed');
+    expect(await decide({ ...instance!, context: {} })).not.toBe('Allowed');
+  });
+
+  it('denies tagging objects outside the dump prefix, or without steward:managed', async () => {
+    const [tag] = bound(TAG_DUMP);
+    expect(await decide({ ...tag!, resource: 'arn:aws:s3:::team-dumps/other/x.dump' })).not.toBe('Allowed');
+    expect(await decide({ ...tag!, resource: 'arn:aws:s3:::someone-else/steward/x.dump' })).not.toBe(
+      'Allowed',
+    );
+    const { [`s3:RequestObjectTag/${Tag.managed}`]: _, ...withoutManaged } = tag!.context;
+    expect(await decide({ ...tag!, context: withoutManaged })).not.toBe('Allowed');
+  });
+
+  it('has statements that mean what they say by the Service Authorization Reference', async () => {
+    const findings = await lintPolicy(d.roles.get('backup')!.policy);
+    expect(findings).toEqual([]);
+  });
+});
