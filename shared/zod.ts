@@ -8,3 +8,26 @@ import { config } from 'zod/mini';
 config(en());
 
 export * from 'zod/mini';
+
+/**
+ * A schema built on its first use rather than at import: a cold start then pays only for the schemas its
+ * invoke parses (building a zod schema is most of zod's share of a function's cold start). It behaves as the
+ * schema `build` returns (same type, methods, `instanceof`, nesting in other schemas), so declarations read
+ * `export const X = onFirstUse(() => z.strictObject({ ... }))` and callers do not change.
+ */
+export const onFirstUse = <S extends object>(build: () => S): S => {
+  let schema: S | undefined;
+  const built = () => (schema ??= build());
+  return new Proxy({} as S, {
+    get: (_, key) => Reflect.get(built(), key),
+    has: (_, key) => Reflect.has(built(), key),
+    set: (_, key, value) => Reflect.set(built(), key, value),
+    ownKeys: () => Reflect.ownKeys(built()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(built(), key);
+      // A proxy may not report a property as non-configurable that its (empty) target lacks.
+      return d && { ...d, configurable: true };
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(built()),
+  });
+};

@@ -4,62 +4,70 @@ import { EventShapeError, formatIssues } from '../errors.js';
 import { RdsEventDetail } from '../rds-events.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
-const TagValue = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(256),
-    z.regex(
-      /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
-      'must be a tag value: letters, digits, spaces and _ . : / = + - @',
+const TagValue = z.onFirstUse(() =>
+  z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(256),
+      z.regex(
+        /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
+        'must be a tag value: letters, digits, spaces and _ . : / = + - @',
+      ),
     ),
-  );
+);
 
-const IsoTime = z.iso.datetime({
-  offset: true,
-  message: 'must be an ISO-8601 date-time such as 2026-01-15T03:00:00Z',
-});
+const IsoTime = z.onFirstUse(() =>
+  z.iso.datetime({
+    offset: true,
+    message: 'must be an ISO-8601 date-time such as 2026-01-15T03:00:00Z',
+  }),
+);
 
 /** EventBridge Scheduler payload of a backup policy's schedule (`scheduledTime` = `<aws.scheduler.scheduled-time>`). */
-export const ScheduledBackupEvent = z.strictObject({
-  action: z.literal('scheduled-backup'),
-  policy: z.string().check(z.minLength(1)),
-  scheduledTime: IsoTime,
-  dryRun: z.optional(z.boolean()),
-});
+export const ScheduledBackupEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('scheduled-backup'),
+    policy: z.string().check(z.minLength(1)),
+    scheduledTime: IsoTime,
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 
 /** Ad-hoc (pre-change) snapshot of one database, from the CLI or a pipeline. */
-export const SnapshotEvent = z.strictObject({
-  action: z.literal('snapshot'),
-  /** DB instance, Aurora cluster or replication group id, or its ARN. */
-  resource: z.string().check(z.minLength(1), z.maxLength(2048)),
-  reason: TagValue,
-  retainDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
-  /** Stamps the snapshot id; a retried request with the same value is a no-op. */
-  requestedAt: z.optional(IsoTime),
-  /**
-   * Names the snapshot: the same token is the same snapshot, whichever invocation carries it (a pipeline's
-   * retries). Without it (and without `requestedAt`) the Lambda request id names it, which Lambda's async
-   * retries keep.
-   */
-  clientToken: z.optional(
-    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _')),
-  ),
-  dryRun: z.optional(z.boolean()),
-});
+export const SnapshotEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('snapshot'),
+    /** DB instance, Aurora cluster or replication group id, or its ARN. */
+    resource: z.string().check(z.minLength(1), z.maxLength(2048)),
+    reason: TagValue,
+    retainDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
+    /** Stamps the snapshot id; a retried request with the same value is a no-op. */
+    requestedAt: z.optional(IsoTime),
+    /**
+     * Names the snapshot: the same token is the same snapshot, whichever invocation carries it (a pipeline's
+     * retries). Without it (and without `requestedAt`) the Lambda request id names it, which Lambda's async
+     * retries keep.
+     */
+    clientToken: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _')),
+    ),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 
 /** Hourly follow-up: start DR copies that were not available yet or deferred by the in-flight limit. */
-export const ReconcileCopiesEvent = z.strictObject({
-  action: z.literal('reconcile-copies'),
-  dryRun: z.optional(z.boolean()),
-});
+export const ReconcileCopiesEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('reconcile-copies'),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 
 /** A direct payload: what Scheduler, the CLI and pipelines send. */
-export const BackupEvent = z.discriminatedUnion('action', [
-  ScheduledBackupEvent,
-  SnapshotEvent,
-  ReconcileCopiesEvent,
-]);
+export const BackupEvent = z.onFirstUse(() =>
+  z.discriminatedUnion('action', [ScheduledBackupEvent, SnapshotEvent, ReconcileCopiesEvent]),
+);
 export type BackupEvent = z.infer<typeof BackupEvent>;
 
 /** RDS event ids meaning "a manual snapshot was created" (DB snapshot / DB cluster snapshot). */
@@ -77,20 +85,22 @@ export const SNAPSHOT_COPIED_EVENT_IDS = { db: 'RDS-EVENT-0060' } as const;
 export const RDS_SNAPSHOT_DETAIL_TYPES = ['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event'] as const;
 
 /** EventBridge RDS snapshot event steward acts on: a snapshot to copy is ready, or a copy finished. */
-export const RdsSnapshotCreatedEvent = z.object({
-  source: z.literal('aws.rds'),
-  'detail-type': z.enum(RDS_SNAPSHOT_DETAIL_TYPES),
-  region: z.optional(z.string()),
-  detail: z.object({
-    EventID: z.enum([
-      SNAPSHOT_CREATED_EVENT_IDS.db,
-      SNAPSHOT_CREATED_EVENT_IDS.cluster,
-      SNAPSHOT_COPIED_EVENT_IDS.db,
-    ]),
-    SourceArn: z.optional(z.string()),
-    SourceIdentifier: z.optional(z.string()),
+export const RdsSnapshotCreatedEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.rds'),
+    'detail-type': z.enum(RDS_SNAPSHOT_DETAIL_TYPES),
+    region: z.optional(z.string()),
+    detail: z.object({
+      EventID: z.enum([
+        SNAPSHOT_CREATED_EVENT_IDS.db,
+        SNAPSHOT_CREATED_EVENT_IDS.cluster,
+        SNAPSHOT_COPIED_EVENT_IDS.db,
+      ]),
+      SourceArn: z.optional(z.string()),
+      SourceIdentifier: z.optional(z.string()),
+    }),
   }),
-});
+);
 
 /** The snapshot an RDS snapshot event is about, as far as the event says. */
 export interface SnapshotTrigger {
@@ -131,32 +141,38 @@ export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: 
 /** EventBridge detail-types of RDS instance and cluster events. */
 export const RDS_DATABASE_DETAIL_TYPES = ['RDS DB Instance Event', 'RDS DB Cluster Event'] as const;
 
-const RdsDatabaseEvent = z.object({
-  source: z.literal('aws.rds'),
-  'detail-type': z.enum(RDS_DATABASE_DETAIL_TYPES),
-  time: z.optional(z.string()),
-  detail: RdsEventDetail,
-});
+const RdsDatabaseEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.rds'),
+    'detail-type': z.enum(RDS_DATABASE_DETAIL_TYPES),
+    time: z.optional(z.string()),
+    detail: RdsEventDetail,
+  }),
+);
 
-const HealthTime = z
-  .string()
-  .check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)'));
+const HealthTime = z.onFirstUse(() =>
+  z
+    .string()
+    .check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)')),
+);
 
 /** AWS Health event (only the fields steward reads; the schema reference names them all). */
-export const HealthEvent = z.object({
-  source: z.literal('aws.health'),
-  'detail-type': z.literal('AWS Health Event'),
-  detail: z.object({
-    eventArn: z.string().check(z.minLength(1)),
-    service: z.string().check(z.minLength(1)),
-    eventTypeCode: z.string().check(z.minLength(1)),
-    eventTypeCategory: z.string().check(z.minLength(1)),
-    startTime: z.optional(HealthTime),
-    endTime: z.optional(HealthTime),
-    statusCode: z.optional(z.string()),
-    affectedEntities: z._default(z.array(z.object({ entityValue: z.string().check(z.minLength(1)) })), []),
+export const HealthEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.health'),
+    'detail-type': z.literal('AWS Health Event'),
+    detail: z.object({
+      eventArn: z.string().check(z.minLength(1)),
+      service: z.string().check(z.minLength(1)),
+      eventTypeCode: z.string().check(z.minLength(1)),
+      eventTypeCategory: z.string().check(z.minLength(1)),
+      startTime: z.optional(HealthTime),
+      endTime: z.optional(HealthTime),
+      statusCode: z.optional(z.string()),
+      affectedEntities: z._default(z.array(z.object({ entityValue: z.string().check(z.minLength(1)) })), []),
+    }),
   }),
-});
+);
 
 /** AWS Health services whose scheduled changes touch databases steward protects. */
 export const HEALTH_SERVICES = ['RDS', 'ELASTICACHE'] as const;

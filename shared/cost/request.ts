@@ -7,28 +7,34 @@ import type { CostAnomaly } from './ports.js';
  * `{"action":"cost-check","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
  * Strict: a misspelt field fails loudly.
  */
-export const CostCheckRequest = z.strictObject({
-  action: z.literal('cost-check'),
-  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
-  /** Evaluate and report only: no alert is claimed or sent. */
-  dryRun: z.optional(z.boolean()),
-});
+export const CostCheckRequest = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('cost-check'),
+    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+    /** Evaluate and report only: no alert is claimed or sent. */
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 export type CostCheckRequest = z.infer<typeof CostCheckRequest>;
 
 // Amounts are JSON numbers in the documented events; a numeric string is accepted too, anything else is not.
-const Usd = z.union([
-  z.number(),
-  z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a number')), z.transform(Number)),
-]);
+const Usd = z.onFirstUse(() =>
+  z.union([
+    z.number(),
+    z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a number')), z.transform(Number)),
+  ]),
+);
 
-const RootCause = z.object({
-  service: z.optional(z.string()),
-  region: z.optional(z.string()),
-  linkedAccount: z.optional(z.string()),
-  linkedAccountName: z.optional(z.string()),
-  usageType: z.optional(z.string()),
-  impact: z.optional(z.object({ contribution: Usd })),
-});
+const RootCause = z.onFirstUse(() =>
+  z.object({
+    service: z.optional(z.string()),
+    region: z.optional(z.string()),
+    linkedAccount: z.optional(z.string()),
+    linkedAccountName: z.optional(z.string()),
+    usageType: z.optional(z.string()),
+    impact: z.optional(z.object({ contribution: Usd })),
+  }),
+);
 
 /**
  * The anomaly as Cost Anomaly Detection delivers it: the EventBridge `detail`, or the SNS message body.
@@ -36,46 +42,52 @@ const RootCause = z.object({
  * https://docs.aws.amazon.com/cost-management/latest/userguide/cad-eventbridge.html
  * https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html (SNS example)
  */
-export const AnomalyDetail = z.object({
-  anomalyId: z.string().check(z.minLength(1)),
-  anomalyStartDate: z.optional(z.string()),
-  anomalyEndDate: z.optional(z.string()),
-  dimensionValue: z.optional(z.string()),
-  dimensionalValue: z.optional(z.string()),
-  impact: z.object({
-    maxImpact: Usd,
-    totalImpact: z.optional(Usd),
-    totalActualSpend: z.optional(Usd),
-    totalExpectedSpend: z.optional(Usd),
-    totalImpactPercentage: z.optional(Usd),
+export const AnomalyDetail = z.onFirstUse(() =>
+  z.object({
+    anomalyId: z.string().check(z.minLength(1)),
+    anomalyStartDate: z.optional(z.string()),
+    anomalyEndDate: z.optional(z.string()),
+    dimensionValue: z.optional(z.string()),
+    dimensionalValue: z.optional(z.string()),
+    impact: z.object({
+      maxImpact: Usd,
+      totalImpact: z.optional(Usd),
+      totalActualSpend: z.optional(Usd),
+      totalExpectedSpend: z.optional(Usd),
+      totalImpactPercentage: z.optional(Usd),
+    }),
+    rootCauses: z._default(z.array(RootCause), []),
+    accountId: z.optional(z.string()),
+    monitorArn: z.optional(z.string()),
+    monitorName: z.optional(z.string()),
+    anomalyDetailsLink: z.optional(z.url()),
   }),
-  rootCauses: z._default(z.array(RootCause), []),
-  accountId: z.optional(z.string()),
-  monitorArn: z.optional(z.string()),
-  monitorName: z.optional(z.string()),
-  anomalyDetailsLink: z.optional(z.url()),
-});
+);
 export type AnomalyDetail = z.infer<typeof AnomalyDetail>;
 
 /** EventBridge rule target input: source `aws.ce`, detail-type `Anomaly Detected`. */
-export const AnomalyDetectedEvent = z.object({
-  source: z.literal('aws.ce'),
-  'detail-type': z.literal('Anomaly Detected'),
-  account: z.optional(z.string()),
-  detail: AnomalyDetail,
-});
+export const AnomalyDetectedEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.ce'),
+    'detail-type': z.literal('Anomaly Detected'),
+    account: z.optional(z.string()),
+    detail: AnomalyDetail,
+  }),
+);
 
 /** Lambda's SNS event: the anomaly subscription's message is a JSON string in `Sns.Message`. */
-const SnsEvent = z.object({
-  Records: z
-    .array(
-      z.object({
-        EventSource: z.literal('aws:sns'),
-        Sns: z.object({ Message: z.string().check(z.minLength(1)), TopicArn: z.optional(z.string()) }),
-      }),
-    )
-    .check(z.minLength(1)),
-});
+const SnsEvent = z.onFirstUse(() =>
+  z.object({
+    Records: z
+      .array(
+        z.object({
+          EventSource: z.literal('aws:sns'),
+          Sns: z.object({ Message: z.string().check(z.minLength(1)), TopicArn: z.optional(z.string()) }),
+        }),
+      )
+      .check(z.minLength(1)),
+  }),
+);
 
 /** Console page of an anomaly, from its monitor ARN (`arn:aws:ce::<account>:anomalymonitor/<id>`). */
 export const anomalyConsoleLink = (anomalyId: string, monitorArn?: string): string => {

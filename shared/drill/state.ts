@@ -24,17 +24,19 @@ export const DRILL_TASKS = [
 export type DrillTask = (typeof DRILL_TASKS)[number];
 
 /** Execution input: `steward drill`, the drill schedules and the console all start drills with this. */
-export const DrillInput = z.strictObject({
-  /** A key of `drill.targets` in the stage config. */
-  database: z.string().check(z.minLength(1)),
-  /** Overrides the target's configured selector. */
-  snapshot: z.optional(SnapshotSelector),
-  /** Override the configured targets for this drill. */
-  rtoSeconds: z.optional(z.int().check(z.positive())),
-  rpoSeconds: z.optional(z.int().check(z.positive())),
-  /** Seed for `randomWithinDays`, so a retried select picks the same snapshot. Default: execution name. */
-  seed: z.optional(z.string()),
-});
+export const DrillInput = z.onFirstUse(() =>
+  z.strictObject({
+    /** A key of `drill.targets` in the stage config. */
+    database: z.string().check(z.minLength(1)),
+    /** Overrides the target's configured selector. */
+    snapshot: z.optional(SnapshotSelector),
+    /** Override the configured targets for this drill. */
+    rtoSeconds: z.optional(z.int().check(z.positive())),
+    rpoSeconds: z.optional(z.int().check(z.positive())),
+    /** Seed for `randomWithinDays`, so a retried select picks the same snapshot. Default: execution name. */
+    seed: z.optional(z.string()),
+  }),
+);
 export type DrillInput = z.infer<typeof DrillInput>;
 
 /** The restored, isolated copy under test. */
@@ -132,13 +134,15 @@ export interface DrillState {
 }
 
 /** What a drill task Lambda receives. `taskToken` is present for the `await` task (waitForTaskToken). */
-export const DrillTaskEvent = z.object({
-  task: z.enum(DRILL_TASKS),
-  state: z.record(z.string(), z.unknown()),
-  taskToken: z.optional(z.string()),
-  /** The execution's context: name and start time (from `$$.Execution`). */
-  execution: z.optional(
-    z.object({ name: z.string().check(z.minLength(1)), startTime: z.string().check(z.minLength(1)) }),
-  ),
-});
+export const DrillTaskEvent = z.onFirstUse(() =>
+  z.object({
+    task: z.enum(DRILL_TASKS),
+    state: z.record(z.string(), z.unknown()),
+    taskToken: z.optional(z.string()),
+    /** The execution's context: name and start time (from `$$.Execution`). */
+    execution: z.optional(
+      z.object({ name: z.string().check(z.minLength(1)), startTime: z.string().check(z.minLength(1)) }),
+    ),
+  }),
+);
 export type DrillTaskEvent = z.infer<typeof DrillTaskEvent>;

@@ -109,42 +109,48 @@ const TOKEN_GRACE_SECONDS = 300;
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const IsoTime = z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time'));
-const Kind = z.enum(['rds-instance', 'aurora-cluster', 'redis']);
-const TargetShape = z.looseObject({
-  kind: Kind,
-  id: z.string().check(z.minLength(1)),
-  instanceId: z.optional(z.string().check(z.minLength(1))),
-  requestedAt: IsoTime,
-  availableAt: z.optional(IsoTime),
-  status: z.optional(z.string()),
-  endpoint: z.optional(
-    z.object({ host: z.string().check(z.minLength(1)), port: z.int().check(z.positive()) }),
-  ),
-  secretArn: z.optional(z.string()),
-  iamUser: z.optional(z.string()),
-});
-const StateShape = z.looseObject({
-  drillId: z.string().check(z.minLength(1)),
-  startedAt: IsoTime,
-  input: DrillInput,
-  database: z.string().check(z.minLength(1)),
-  kind: Kind,
-  targets: z.object({
-    rtoSeconds: z.number().check(z.positive()),
-    rpoSeconds: z.number().check(z.positive()),
-    warmRtoSeconds: z.optional(z.number().check(z.positive())),
+const IsoTime = z.onFirstUse(() =>
+  z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time')),
+);
+const Kind = z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis']));
+const TargetShape = z.onFirstUse(() =>
+  z.looseObject({
+    kind: Kind,
+    id: z.string().check(z.minLength(1)),
+    instanceId: z.optional(z.string().check(z.minLength(1))),
+    requestedAt: IsoTime,
+    availableAt: z.optional(IsoTime),
+    status: z.optional(z.string()),
+    endpoint: z.optional(
+      z.object({ host: z.string().check(z.minLength(1)), port: z.int().check(z.positive()) }),
+    ),
+    secretArn: z.optional(z.string()),
+    iamUser: z.optional(z.string()),
   }),
-  source: z.optional(
-    z.looseObject({
-      snapshotId: z.optional(z.string()),
-      snapshotArn: z.optional(z.string()),
-      pointInTime: z.optional(IsoTime),
-      referenceTime: IsoTime,
+);
+const StateShape = z.onFirstUse(() =>
+  z.looseObject({
+    drillId: z.string().check(z.minLength(1)),
+    startedAt: IsoTime,
+    input: DrillInput,
+    database: z.string().check(z.minLength(1)),
+    kind: Kind,
+    targets: z.object({
+      rtoSeconds: z.number().check(z.positive()),
+      rpoSeconds: z.number().check(z.positive()),
+      warmRtoSeconds: z.optional(z.number().check(z.positive())),
     }),
-  ),
-  target: z.optional(TargetShape),
-});
+    source: z.optional(
+      z.looseObject({
+        snapshotId: z.optional(z.string()),
+        snapshotArn: z.optional(z.string()),
+        pointInTime: z.optional(IsoTime),
+        referenceTime: IsoTime,
+      }),
+    ),
+    target: z.optional(TargetShape),
+  }),
+);
 
 const prefixed = (prefix: string, issues: string[]) => issues.map((i) => `${prefix}.${i}`);
 
@@ -251,20 +257,24 @@ const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillSta
   return undefined;
 };
 
-const Probe = z.object({
-  from: z.string().check(z.regex(/^-?\d+$/)),
-  to: z.string().check(z.regex(/^-?\d+$/)),
-  rows: z.int().check(z.minimum(0)),
-});
-const Baseline = z.record(
-  z.string(),
+const Probe = z.onFirstUse(() =>
   z.object({
+    from: z.string().check(z.regex(/^-?\d+$/)),
+    to: z.string().check(z.regex(/^-?\d+$/)),
     rows: z.int().check(z.minimum(0)),
-    method: z.optional(z.enum(['exact', 'estimate', 'sample'])),
-    checksum: z.optional(z.string()),
-    key: z.optional(z.string()),
-    probes: z.optional(z.array(Probe)),
   }),
+);
+const Baseline = z.onFirstUse(() =>
+  z.record(
+    z.string(),
+    z.object({
+      rows: z.int().check(z.minimum(0)),
+      method: z.optional(z.enum(['exact', 'estimate', 'sample'])),
+      checksum: z.optional(z.string()),
+      key: z.optional(z.string()),
+      probes: z.optional(z.array(Probe)),
+    }),
+  ),
 );
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
@@ -800,16 +810,18 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
 // ---------------------------------------------------------------------------------------------
 // RDS events
 
-const RdsEvent = z.looseObject({
-  source: z.literal('aws.rds'),
-  'detail-type': z.string(),
-  detail: z.looseObject({
-    SourceIdentifier: z.string().check(z.minLength(1)),
-    SourceType: z.optional(z.string()),
-    EventID: z.optional(z.string()),
-    Message: z.optional(z.string()),
+const RdsEvent = z.onFirstUse(() =>
+  z.looseObject({
+    source: z.literal('aws.rds'),
+    'detail-type': z.string(),
+    detail: z.looseObject({
+      SourceIdentifier: z.string().check(z.minLength(1)),
+      SourceType: z.optional(z.string()),
+      EventID: z.optional(z.string()),
+      Message: z.optional(z.string()),
+    }),
   }),
-});
+);
 
 export type RdsEventOutcome =
   | { outcome: 'ignored'; sourceId?: string; reason: string }
@@ -841,12 +853,14 @@ export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEven
 // A drill group is `steward-drill-<name>-<8 hex>`; its nodes append `-001` (or `-0001-001` with shards).
 const DRILL_CACHE = /^(steward-drill-(?:[a-z0-9-]*-)?[0-9a-f]{8})(?:-\d{3,4}(?:-\d{3})?)?$/;
 
-const CacheEvent = z.looseObject({
-  source: z.literal('aws.elasticache'),
-  'detail-type': z.string(),
-  resources: z.optional(z.array(z.string())),
-  detail: z.optional(z.record(z.string(), z.unknown())),
-});
+const CacheEvent = z.onFirstUse(() =>
+  z.looseObject({
+    source: z.literal('aws.elasticache'),
+    'detail-type': z.string(),
+    resources: z.optional(z.array(z.string())),
+    detail: z.optional(z.record(z.string(), z.unknown())),
+  }),
+);
 
 /**
  * The drill group an ElastiCache event names, if any. The EventBridge reference lists "Cache Created" and
@@ -912,18 +926,20 @@ const resume = async (
 // ---------------------------------------------------------------------------------------------
 // Step Functions: a drill execution that ended without steward's own handling
 
-const ExecutionStatusChange = z.object({
-  source: z.literal('aws.states'),
-  'detail-type': z.literal('Step Functions Execution Status Change'),
-  detail: z.object({
-    executionArn: z.string().check(z.minLength(1)),
-    stateMachineArn: z.string().check(z.minLength(1)),
-    name: z.string().check(z.minLength(1)),
-    status: z.string().check(z.minLength(1)),
-    startDate: z.optional(z.number()),
-    stopDate: z.optional(z.nullable(z.number())),
+const ExecutionStatusChange = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.states'),
+    'detail-type': z.literal('Step Functions Execution Status Change'),
+    detail: z.object({
+      executionArn: z.string().check(z.minLength(1)),
+      stateMachineArn: z.string().check(z.minLength(1)),
+      name: z.string().check(z.minLength(1)),
+      status: z.string().check(z.minLength(1)),
+      startDate: z.optional(z.number()),
+      stopDate: z.optional(z.nullable(z.number())),
+    }),
   }),
-});
+);
 
 /** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
 export const DRILL_FAILED = 'DrillFailed';

@@ -12,24 +12,28 @@ import { expandTargets, type FleetCapability, isHub, type TargetRef, targetRoleA
  * position in config `targets` (its overrides); without `roleArn` the target is the hub's own account,
  * reached with the function's own credentials.
  */
-export const FanOutTarget = z.strictObject({
-  index: z.int().check(z.minimum(0)),
-  // Not the config schema's own AccountId and Region: a function bundle carries no config schema (the
-  // config is data); the state machine's items come from a validated config anyway.
-  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-  region: z
-    .string()
-    .check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')),
-  roleArn: z.optional(
-    z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
-  ),
-  externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224))),
-  /**
-   * Other targets (positions in config `targets`) whose overrides apply under `index`'s, in this order: the
-   * organizational units an account belongs to (see shared/fleet/organization.ts).
-   */
-  inherits: z.optional(z.array(z.int().check(z.minimum(0)))),
-});
+export const FanOutTarget = z.onFirstUse(() =>
+  z.strictObject({
+    index: z.int().check(z.minimum(0)),
+    // Not the config schema's own AccountId and Region: a function bundle carries no config schema (the
+    // config is data); the state machine's items come from a validated config anyway.
+    account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    region: z
+      .string()
+      .check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')),
+    roleArn: z.optional(
+      z
+        .string()
+        .check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
+    ),
+    externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224))),
+    /**
+     * Other targets (positions in config `targets`) whose overrides apply under `index`'s, in this order: the
+     * organizational units an account belongs to (see shared/fleet/organization.ts).
+     */
+    inherits: z.optional(z.array(z.int().check(z.minimum(0)))),
+  }),
+);
 export type FanOutTarget = z.infer<typeof FanOutTarget>;
 
 /**
@@ -215,26 +219,30 @@ export class TargetFailedError extends StewardError {
  * (AWS Step Functions Developer Guide, "ResultWriter (Map)": results of executions with the same status
  * go to their own files, listed by `manifest.json`.)
  */
-export const ChildExecution = z.looseObject({
-  ExecutionArn: z.optional(z.string()),
-  Input: z.optional(z.string()),
-  Output: z.optional(z.string()),
-  Status: z.optional(z.string()),
-  Error: z.optional(z.string()),
-  Cause: z.optional(z.string()),
-});
+export const ChildExecution = z.onFirstUse(() =>
+  z.looseObject({
+    ExecutionArn: z.optional(z.string()),
+    Input: z.optional(z.string()),
+    Output: z.optional(z.string()),
+    Status: z.optional(z.string()),
+    Error: z.optional(z.string()),
+    Cause: z.optional(z.string()),
+  }),
+);
 export type ChildExecution = z.infer<typeof ChildExecution>;
 
 /** `manifest.json` of one Map Run's export: the result files by status. */
-export const ResultManifest = z.looseObject({
-  DestinationBucket: z.optional(z.string()),
-  MapRunArn: z.optional(z.string()),
-  ResultFiles: z.looseObject({
-    SUCCEEDED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
-    FAILED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
-    PENDING: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+export const ResultManifest = z.onFirstUse(() =>
+  z.looseObject({
+    DestinationBucket: z.optional(z.string()),
+    MapRunArn: z.optional(z.string()),
+    ResultFiles: z.looseObject({
+      SUCCEEDED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+      FAILED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+      PENDING: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+    }),
   }),
-});
+);
 export type ResultManifest = z.infer<typeof ResultManifest>;
 
 /** One target's line in the summary. */
@@ -317,23 +325,25 @@ export const summariseFanOut = (
 };
 
 /** The summary event the state machine sends after the Map: its results location, or the Map Run's error. */
-export const FanOutSummaryEvent = z.strictObject({
-  action: z.literal('fan-out-summary'),
-  capability: z.enum(['backup', 'retention']),
-  /** Children the cycle started with. */
-  targets: z.int().check(z.minimum(0)),
-  /** The Map state's output: where ResultWriter put the manifest. */
-  results: z.optional(
-    z.looseObject({
-      MapRunArn: z.optional(z.string()),
-      ResultWriterDetails: z.looseObject({ Bucket: z.string(), Key: z.string() }),
-    }),
-  ),
-  /** The Map state's error, when it failed (caught into `error`). */
-  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-  /** The scheduled event of the cycle (for the message). */
-  event: z.optional(z.record(z.string(), z.unknown())),
-});
+export const FanOutSummaryEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('fan-out-summary'),
+    capability: z.enum(['backup', 'retention']),
+    /** Children the cycle started with. */
+    targets: z.int().check(z.minimum(0)),
+    /** The Map state's output: where ResultWriter put the manifest. */
+    results: z.optional(
+      z.looseObject({
+        MapRunArn: z.optional(z.string()),
+        ResultWriterDetails: z.looseObject({ Bucket: z.string(), Key: z.string() }),
+      }),
+    ),
+    /** The Map state's error, when it failed (caught into `error`). */
+    error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+    /** The scheduled event of the cycle (for the message). */
+    event: z.optional(z.record(z.string(), z.unknown())),
+  }),
+);
 export type FanOutSummaryEvent = z.infer<typeof FanOutSummaryEvent>;
 
 /** Whether a handler event is the fan-out's summary. */

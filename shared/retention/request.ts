@@ -7,12 +7,14 @@ import { Region } from '../config/parts.js';
  * `{"action":"retention","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
  * Strict: a misspelt `dry_run` must fail loudly, not run for real.
  */
-export const RetentionRequest = z.strictObject({
-  action: z.literal('retention'),
-  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
-  /** Plan and report only. Can add dry run to a run, never remove the stage's or function's. */
-  dryRun: z.optional(z.boolean()),
-});
+export const RetentionRequest = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('retention'),
+    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+    /** Plan and report only. Can add dry run to a run, never remove the stage's or function's. */
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 export type RetentionRequest = z.infer<typeof RetentionRequest>;
 
 /** Parse a retention trigger; throws EventShapeError naming every bad field path. */
@@ -31,12 +33,14 @@ export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
  * The backup vault's retention in one vault region (config `fleet.vault`): one schedule per vault region
  * sends `{"action":"vault-retention","region":"<vault region>","scheduledTime":"..."}`; the CLI may add `dryRun`.
  */
-export const VaultRetentionRequest = z.strictObject({
-  action: z.literal('vault-retention'),
-  region: Region,
-  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
-  dryRun: z.optional(z.boolean()),
-});
+export const VaultRetentionRequest = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('vault-retention'),
+    region: Region,
+    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 export type VaultRetentionRequest = z.infer<typeof VaultRetentionRequest>;
 
 /** Whether an event asks for the vault's retention (then parseVaultRetentionRequest), not the sweep. */

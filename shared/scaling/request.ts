@@ -22,155 +22,183 @@ export const ACCEPTED_SCALING_SHAPES = [
 ];
 
 // CloudWatch writes `2019-10-02T17:04:40.985+0000` (no colon in the offset), which z.iso.datetime refuses.
-const AlarmTime = z
-  .pipe(
-    z
-      .string()
-      .check(
-        z.regex(
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/,
-          'must be an ISO-8601 time such as 2026-01-15T10:30:00.000+0000',
+const AlarmTime = z.onFirstUse(() =>
+  z
+    .pipe(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/,
+            'must be an ISO-8601 time such as 2026-01-15T10:30:00.000+0000',
+          ),
         ),
-      ),
-    z.transform((v) => new Date(v)),
-  )
-  .check(z.refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time'));
+      z.transform((v) => new Date(v)),
+    )
+    .check(z.refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time')),
+);
 
-const IsoTime = z.iso.datetime({
-  offset: true,
-  message: 'must be an ISO-8601 date-time such as 2026-01-15T10:30:00Z',
-});
-
-export const AlarmStateValue = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
-
-const MuteDetail = z.object({
-  mutedByArn: z.string().check(z.minLength(1)),
-  muteWindowStart: AlarmTime,
-  muteWindowEnd: AlarmTime,
-});
-
-const AlarmState = z.object({
-  value: AlarmStateValue,
-  timestamp: AlarmTime,
-  reason: z.optional(z.string()),
-  reasonData: z.optional(z.string()),
-  /** Composite alarms: CloudWatch holds the actions back (`WaitPeriod`, `ExtensionPeriod`, `Alarm`). */
-  actionsSuppressedBy: z.optional(z.string().check(z.minLength(1))),
-  actionsSuppressedReason: z.optional(z.string()),
-});
-
-// The alarm's definition as the event carries it: metric queries (an anomaly band is an expression).
-const AlarmConfiguration = z.optional(
-  z.object({
-    metrics: z.optional(z.array(z.object({ expression: z.optional(z.string()) }))),
-    comparisonOperator: z.optional(z.string()),
+const IsoTime = z.onFirstUse(() =>
+  z.iso.datetime({
+    offset: true,
+    message: 'must be an ISO-8601 date-time such as 2026-01-15T10:30:00Z',
   }),
 );
 
-const AlarmDetail = z.object({
-  alarmName: z.string().check(z.minLength(1)),
-  state: AlarmState,
-  previousState: z.optional(z.object({ value: AlarmStateValue })),
-  configuration: AlarmConfiguration,
-  /** An alarm mute rule covered the transition (documented on every alarm type's event). */
-  muteDetail: z.optional(MuteDetail),
-});
+export const AlarmStateValue = z.onFirstUse(() => z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']));
+
+const MuteDetail = z.onFirstUse(() =>
+  z.object({
+    mutedByArn: z.string().check(z.minLength(1)),
+    muteWindowStart: AlarmTime,
+    muteWindowEnd: AlarmTime,
+  }),
+);
+
+const AlarmState = z.onFirstUse(() =>
+  z.object({
+    value: AlarmStateValue,
+    timestamp: AlarmTime,
+    reason: z.optional(z.string()),
+    reasonData: z.optional(z.string()),
+    /** Composite alarms: CloudWatch holds the actions back (`WaitPeriod`, `ExtensionPeriod`, `Alarm`). */
+    actionsSuppressedBy: z.optional(z.string().check(z.minLength(1))),
+    actionsSuppressedReason: z.optional(z.string()),
+  }),
+);
+
+// The alarm's definition as the event carries it: metric queries (an anomaly band is an expression).
+const AlarmConfiguration = z.onFirstUse(() =>
+  z.optional(
+    z.object({
+      metrics: z.optional(z.array(z.object({ expression: z.optional(z.string()) }))),
+      comparisonOperator: z.optional(z.string()),
+    }),
+  ),
+);
+
+const AlarmDetail = z.onFirstUse(() =>
+  z.object({
+    alarmName: z.string().check(z.minLength(1)),
+    state: AlarmState,
+    previousState: z.optional(z.object({ value: AlarmStateValue })),
+    configuration: AlarmConfiguration,
+    /** An alarm mute rule covered the transition (documented on every alarm type's event). */
+    muteDetail: z.optional(MuteDetail),
+  }),
+);
 
 /** EventBridge "CloudWatch Alarm State Change" (only the fields steward reads). */
-export const AlarmStateChangeEvent = z.object({
-  source: z.literal('aws.cloudwatch'),
-  'detail-type': z.literal(ALARM_STATE_CHANGE),
-  detail: AlarmDetail,
-});
+export const AlarmStateChangeEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.cloudwatch'),
+    'detail-type': z.literal(ALARM_STATE_CHANGE),
+    detail: AlarmDetail,
+  }),
+);
 
 /** CloudWatch invoking the function as an alarm action: `alarmData` instead of `detail`, no detail-type. */
-export const LambdaAlarmActionEvent = z.object({
-  source: z.literal('aws.cloudwatch'),
-  alarmArn: z.string().check(z.minLength(1)),
-  alarmData: AlarmDetail,
-});
+export const LambdaAlarmActionEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.cloudwatch'),
+    alarmArn: z.string().check(z.minLength(1)),
+    alarmData: AlarmDetail,
+  }),
+);
 
 /** EventBridge "CloudWatch Alarm Configuration Change": an alarm was created, updated or deleted. */
-export const AlarmConfigurationChangeEvent = z.object({
-  source: z.literal('aws.cloudwatch'),
-  'detail-type': z.literal(ALARM_CONFIGURATION_CHANGE),
-  detail: z.object({
-    alarmName: z.string().check(z.minLength(1)),
-    operation: z.enum(['create', 'update', 'delete']),
+export const AlarmConfigurationChangeEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.cloudwatch'),
+    'detail-type': z.literal(ALARM_CONFIGURATION_CHANGE),
+    detail: z.object({
+      alarmName: z.string().check(z.minLength(1)),
+      operation: z.enum(['create', 'update', 'delete']),
+    }),
   }),
-});
+);
 
 /** The JSON a CloudWatch alarm publishes to SNS (the `Message` of an SNS record). */
-export const SnsAlarmMessage = z.object({
-  AlarmName: z.string().check(z.minLength(1)),
-  NewStateValue: AlarmStateValue,
-  OldStateValue: z.optional(AlarmStateValue),
-  StateChangeTime: AlarmTime,
-  NewStateReason: z.optional(z.string()),
-  Trigger: z.optional(z.object({ ComparisonOperator: z.optional(z.string()) })),
-});
+export const SnsAlarmMessage = z.onFirstUse(() =>
+  z.object({
+    AlarmName: z.string().check(z.minLength(1)),
+    NewStateValue: AlarmStateValue,
+    OldStateValue: z.optional(AlarmStateValue),
+    StateChangeTime: AlarmTime,
+    NewStateReason: z.optional(z.string()),
+    Trigger: z.optional(z.object({ ComparisonOperator: z.optional(z.string()) })),
+  }),
+);
 
 /** SNS → Lambda envelope; one record per message in practice, several are accepted. */
-export const SnsAlarmEvent = z.object({
-  Records: z
-    .array(
-      z.object({
-        EventSource: z.literal('aws:sns'),
-        Sns: z.object({ Message: z.string(), MessageId: z.optional(z.string()) }),
-      }),
-    )
-    .check(z.minLength(1)),
-});
+export const SnsAlarmEvent = z.onFirstUse(() =>
+  z.object({
+    Records: z
+      .array(
+        z.object({
+          EventSource: z.literal('aws:sns'),
+          Sns: z.object({ Message: z.string(), MessageId: z.optional(z.string()) }),
+        }),
+      )
+      .check(z.minLength(1)),
+  }),
+);
 
 /** RDS events that move a database under steward's feet: a failover changes its primary. */
 export const RDS_FAILOVER_EVENT_IDS = ['RDS-EVENT-0015', 'RDS-EVENT-0049'] as const;
 
 /** EventBridge RDS DB instance event (only the fields steward reads). */
-export const RdsInstanceEvent = z.object({
-  source: z.literal('aws.rds'),
-  'detail-type': z.literal('RDS DB Instance Event'),
-  time: z.optional(z.string()),
-  detail: RdsEventDetail,
-});
+export const RdsInstanceEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.rds'),
+    'detail-type': z.literal('RDS DB Instance Event'),
+    time: z.optional(z.string()),
+    detail: RdsEventDetail,
+  }),
+);
 
 /** On-demand playbook run (CLI, pipeline, console): the rule of `alarm`, or `rule` by name, as if it fired now. */
-export const RunPlaybookEvent = z
-  .strictObject({
-    action: z.literal('run-playbook'),
-    rule: z.optional(z.string().check(z.minLength(1))),
-    alarm: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-    /** Stamps the run; a retried request with the same value is a duplicate. Defaults to now. */
-    requestedAt: z.optional(IsoTime),
-    dryRun: z.optional(z.boolean()),
-  })
-  .check(
-    z.refine((e) => (e.rule === undefined) !== (e.alarm === undefined), {
-      message: 'give exactly one of rule or alarm',
-      path: ['rule'],
-    }),
-  );
+export const RunPlaybookEvent = z.onFirstUse(() =>
+  z
+    .strictObject({
+      action: z.literal('run-playbook'),
+      rule: z.optional(z.string().check(z.minLength(1))),
+      alarm: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+      /** Stamps the run; a retried request with the same value is a duplicate. Defaults to now. */
+      requestedAt: z.optional(IsoTime),
+      dryRun: z.optional(z.boolean()),
+    })
+    .check(
+      z.refine((e) => (e.rule === undefined) !== (e.alarm === undefined), {
+        message: 'give exactly one of rule or alarm',
+        path: ['rule'],
+      }),
+    ),
+);
 
 /** Execute an approved change (what `steward approve <id>` sends). */
-export const ApproveEvent = z.strictObject({
-  action: z.literal('approve'),
-  id: z
-    .string()
-    .check(z.regex(/^[0-9a-f]{12}$/, 'must be the 12-character approval id from the notification')),
-  dryRun: z.optional(z.boolean()),
-});
+export const ApproveEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('approve'),
+    id: z
+      .string()
+      .check(z.regex(/^[0-9a-f]{12}$/, 'must be the 12-character approval id from the notification')),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 
 /** Scheduled: scale in where an alarm has stayed OK long enough. */
-export const ScaleInCheckEvent = z.strictObject({
-  action: z.literal('scale-in-check'),
-  scheduledTime: z.optional(IsoTime),
-  dryRun: z.optional(z.boolean()),
-});
+export const ScaleInCheckEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('scale-in-check'),
+    scheduledTime: z.optional(IsoTime),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 
-export const ScalingDirectEvent = z.discriminatedUnion('action', [
-  RunPlaybookEvent,
-  ApproveEvent,
-  ScaleInCheckEvent,
-]);
+export const ScalingDirectEvent = z.onFirstUse(() =>
+  z.discriminatedUnion('action', [RunPlaybookEvent, ApproveEvent, ScaleInCheckEvent]),
+);
 
 /** An alarm transition paired with the rule that answers it. */
 export interface RuleEvent {
