@@ -169,6 +169,8 @@ export const UNWIRED: Record<string, string> = {
     'application consistency runs around the EBS snapshot step, which the backup function takes once EBS selection lands; the backup role already holds its grants (infra/consistency.ts)',
   'shared/aws/ssm-commands.ts#s3DumpTagger':
     'dump objects are tagged by the EBS snapshot step of the backup function once EBS selection lands; the backup role already holds its grant (infra/consistency.ts)',
+  'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
+    "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
   'shared/aws/cache-dr.ts#s3RdbStore':
     'retention of Redis DR copies and drills from them wait for the DR bucket in the DR stack; until then no function role lists it',
 };

@@ -856,6 +856,46 @@ const BINDERS: Record<string, Binder> = {
       `ListObjectsV2 (${str(c, 'Prefix') ?? ''})`,
     ),
   ],
+  // ------------------------------------------------------------------ EBS drill volumes (infra/ebs-drill.ts)
+  // A snapshot ARN names no account (arn:aws:ec2:<region>::snapshot/<id>); steward's carry steward:managed.
+  'EC2Client:CreateVolume': (c, d) => {
+    const snapshot = `arn:${d.partition}:ec2:${d.region}::snapshot/${str(c, 'SnapshotId')}`;
+    const specs = list(input(c).TagSpecifications as { Tags?: { Key?: string; Value?: string }[] }[]);
+    const tags = tagRecord(specs.flatMap((t) => t.Tags ?? []));
+    const volume = arns(d).ec2('volume', '*');
+    const context = { ...requestTags(tags), 'ec2:Region': d.region };
+    return [
+      req(
+        'ec2:CreateVolume',
+        snapshot,
+        resourceTags(snapshot, { [Tag.managed]: 'true' }),
+        'CreateVolume (snapshot)',
+      ),
+      req('ec2:CreateVolume', volume, context, 'CreateVolume (new volume)'),
+      req(
+        'ec2:CreateTags',
+        volume,
+        { ...context, 'ec2:CreateAction': 'CreateVolume' },
+        'CreateVolume → ec2:CreateTags (tag on create)',
+      ),
+    ];
+  },
+  'EC2Client:DescribeVolumes': () => [req('ec2:DescribeVolumes', '*', {}, 'DescribeVolumes')],
+  'EC2Client:DeleteVolume': (c, d) => {
+    const volume = arns(d).ec2('volume', str(c, 'VolumeId') ?? 'vol-0');
+    const tags = { [Tag.drill]: 'drill-1', [Tag.managed]: 'true' };
+    return [req('ec2:DeleteVolume', volume, resourceTags(volume, tags), 'DeleteVolume (a drill volume)')];
+  },
+  ...Object.fromEntries(
+    (['EnableFastSnapshotRestores', 'DisableFastSnapshotRestores'] as const).map((command) => [
+      `EC2Client:${command}`,
+      ((c: RecordedCall, d: Deployment) =>
+        list(input(c).SourceSnapshotIds as string[] | undefined).map((id) => {
+          const snapshot = `arn:${d.partition}:ec2:${d.region}::snapshot/${id}`;
+          return req(`ec2:${command}`, snapshot, resourceTags(snapshot, { [Tag.managed]: 'true' }), command);
+        })) satisfies Binder,
+    ]),
+  ),
   // ------------------------------------------------------------------ application consistency (SSM)
   // SendCommand is authorized on the document and on each instance, whose steward:backup tag names a
   // policy that configures consistency (infra/consistency.ts).

@@ -1,0 +1,62 @@
+import { ArnFormat, type Stack } from 'aws-cdk-lib';
+import { Tag } from '../shared/tags.js';
+import type { Grantee } from './permission.js';
+
+/**
+ * What the EBS drill (shared/drill/ebs.ts) needs, least privilege, in one region: create volumes only from
+ * steward's own snapshots and only tagged as a drill's (tag on create), delete and fast-restore only what
+ * carries those tags, and describe (EC2 has no resource-level permission for Describe*).
+ */
+export const allowEbsDrill = (fn: Grantee, stack: Stack, region: string): void => {
+  const arn = (resource: string, account?: string) =>
+    stack.formatArn({
+      service: 'ec2',
+      region,
+      resource,
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      ...(account !== undefined && { account }),
+    });
+  // Snapshots are owned by the account; a snapshot ARN names no account (arn:aws:ec2:region::snapshot/id).
+  const snapshots = arn('snapshot', '');
+  fn.allow({
+    sid: 'DrillVolumesFromOwnSnapshots',
+    actions: ['ec2:CreateVolume', 'ec2:EnableFastSnapshotRestores', 'ec2:DisableFastSnapshotRestores'],
+    resources: [snapshots],
+    conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
+    wildcardReason: `Snapshots are chosen by the drill at run time; only steward's own (${Tag.managed}=true).`,
+  });
+  fn.allow({
+    sid: 'CreateDrillVolumes',
+    actions: ['ec2:CreateVolume'],
+    resources: [arn('volume')],
+    conditions: {
+      StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' },
+      Null: { [`aws:RequestTag/${Tag.drill}`]: 'false' },
+    },
+    wildcardReason: `A new volume has no id yet; it must be created tagged ${Tag.drill} and ${Tag.managed}.`,
+  });
+  fn.allow({
+    sid: 'TagDrillVolumesOnCreate',
+    actions: ['ec2:CreateTags'],
+    resources: [arn('volume')],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } },
+    wildcardReason: 'Tags only as part of CreateVolume (tag on create), never on an existing volume.',
+  });
+  fn.allow({
+    sid: 'DeleteDrillVolumes',
+    actions: ['ec2:DeleteVolume'],
+    resources: [arn('volume')],
+    conditions: {
+      StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' },
+      Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' },
+    },
+    wildcardReason: `Only volumes tagged ${Tag.drill} and ${Tag.managed}: what a drill restored.`,
+  });
+  fn.allow({
+    sid: 'DescribeDrillVolumes',
+    actions: ['ec2:DescribeVolumes'],
+    resources: ['*'],
+    wildcardReason: 'ec2:DescribeVolumes supports no resource-level permissions.',
+  });
+};

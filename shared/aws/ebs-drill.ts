@@ -1,0 +1,110 @@
+import {
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeVolumesCommand,
+  DisableFastSnapshotRestoresCommand,
+  type EC2Client,
+  EnableFastSnapshotRestoresCommand,
+  paginateDescribeVolumes,
+  type Volume,
+} from '@aws-sdk/client-ec2';
+import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../drill/ebs.js';
+import { GuardRefusedError } from '../errors.js';
+import { Tag, tagList, tagRecord } from '../tags.js';
+import { attempt, call } from './call.js';
+
+const volumeOf = (v: Volume): DrillVolume => ({
+  volumeId: v.VolumeId ?? '',
+  state: v.State ?? 'unknown',
+  ...(v.SnapshotId && { snapshotId: v.SnapshotId }),
+  ...(v.CreateTime && { createdAt: v.CreateTime.toISOString() }),
+  tags: tagRecord(v.Tags),
+});
+
+// DescribeVolumes by filter: pages of up to 500. By ids: one request without MaxResults (EC2 refuses the
+// two together); a drill asks for a set's few volumes. An unknown id fails the whole request
+// (InvalidVolume.NotFound), so after that each volume is asked for on its own.
+const PAGE = 500;
+
+/** EBS drill volumes through EC2: create from a snapshot (tagged on create), watch, delete. */
+export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort => {
+  const byIds = async (ids: string[]) =>
+    ((await ec2.send(new DescribeVolumesCommand({ VolumeIds: ids }))).Volumes ?? []).map(volumeOf);
+  const byTag = async () => {
+    const out: DrillVolume[] = [];
+    const pages = paginateDescribeVolumes(
+      { client: ec2, pageSize: PAGE },
+      { Filters: [{ Name: 'tag-key', Values: [Tag.drill] }] },
+    );
+    for await (const page of pages) out.push(...(page.Volumes ?? []).map(volumeOf));
+    return out;
+  };
+
+  const describe = async (ids: readonly string[]): Promise<DrillVolume[]> => {
+    if (!ids.length) return [];
+    const r = await attempt('DescribeVolumes', ids.join(', '), () => byIds([...ids]), {
+      gone: ['InvalidVolume.NotFound'],
+    });
+    if (r.ok) return r.value;
+    if (ids.length === 1) return [];
+    // One of them is gone: ask for each, so the others still answer.
+    return (await Promise.all(ids.map((id) => describe([id])))).flat();
+  };
+
+  return {
+    region,
+    createVolume: async (input: CreateVolumeInput) => {
+      const v = await call('CreateVolume', input.snapshotId, () =>
+        ec2.send(
+          new CreateVolumeCommand({
+            SnapshotId: input.snapshotId,
+            AvailabilityZone: input.availabilityZone,
+            VolumeType: input.volumeType,
+            ClientToken: input.clientToken,
+            TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(input.tags) }],
+          }),
+        ),
+      );
+      return volumeOf(v);
+    },
+    describe,
+    remove: async (volumeId: string) => {
+      // Never delete what a drill did not create: the volume must carry steward:drill (the role's policy
+      // says the same with a tag condition).
+      const [v] = await describe([volumeId]);
+      if (!v) return 'gone';
+      if (!v.tags[Tag.drill] || v.tags[Tag.managed] !== 'true')
+        throw new GuardRefusedError(`refusing to delete ${volumeId}: it is not a steward drill volume`);
+      const r = await attempt(
+        'DeleteVolume',
+        volumeId,
+        () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })),
+        {
+          gone: ['InvalidVolume.NotFound'],
+        },
+      );
+      return r.ok ? 'deleted' : 'gone';
+    },
+    enableFastRestore: async (snapshotIds, availabilityZone) => {
+      await call('EnableFastSnapshotRestores', snapshotIds.join(', '), () =>
+        ec2.send(
+          new EnableFastSnapshotRestoresCommand({
+            SourceSnapshotIds: [...snapshotIds],
+            AvailabilityZones: [availabilityZone],
+          }),
+        ),
+      );
+    },
+    disableFastRestore: async (snapshotIds, availabilityZone) => {
+      await call('DisableFastSnapshotRestores', snapshotIds.join(', '), () =>
+        ec2.send(
+          new DisableFastSnapshotRestoresCommand({
+            SourceSnapshotIds: [...snapshotIds],
+            AvailabilityZones: [availabilityZone],
+          }),
+        ),
+      );
+    },
+    listDrillVolumes: () => call('DescribeVolumes', `tag-key ${Tag.drill}`, byTag),
+  };
+};

@@ -1,0 +1,263 @@
+import { errorMessage } from '../errors.js';
+import type { Outcome } from '../model.js';
+import { failedOutcome } from '../outcomes.js';
+import { Tag, type Tags } from '../tags.js';
+
+/**
+ * The EBS drill: restore every volume of one snapshot set into the drill network's Availability Zone,
+ * prove each becomes usable, time it, and delete what it made on every path. Pure rules and an
+ * orchestration over the EbsDrillPort; shared/aws/ebs-drill.ts is the EC2 adapter.
+ */
+
+/** One member of a snapshot set: a snapshot of one volume of the instance. */
+export interface SetMember {
+  snapshotId: string;
+  /** The volume it was taken from. */
+  volumeId: string;
+  /** The device name on the source instance (e.g. /dev/xvdf), for the report. */
+  device?: string;
+}
+
+/** A snapshot set to drill: the snapshots of one instance (or one volume) taken together. */
+export interface SnapshotSetRef {
+  /** The set's id (steward's deterministic id). */
+  id: string;
+  /** The instance or volume it protects. */
+  sourceId: string;
+  /** When the set was taken (RPO). */
+  createdAt: string;
+  members: SetMember[];
+}
+
+export interface EbsDrillSettings {
+  /** The drill network's Availability Zone: restored volumes must be there to attach to its verifier. */
+  availabilityZone: string;
+  volumeType: 'gp3' | 'gp2' | 'io1' | 'io2' | 'st1' | 'sc1' | 'standard';
+  /** Fast snapshot restore for the drill's snapshots in that zone (billed per snapshot and zone hour). */
+  fastSnapshotRestore: boolean;
+  /** A volume not available by then fails the drill (and is still deleted). */
+  timeoutSeconds: number;
+}
+
+/** A volume as the drill sees it. */
+export interface DrillVolume {
+  volumeId: string;
+  state: string;
+  snapshotId?: string;
+  createdAt?: string;
+  tags: Tags;
+}
+
+export interface CreateVolumeInput {
+  snapshotId: string;
+  availabilityZone: string;
+  volumeType: EbsDrillSettings['volumeType'];
+  /** Idempotency: a retried create with the same token returns the same volume. */
+  clientToken: string;
+  tags: Tags;
+}
+
+/** Port: EBS volumes for drills, in one region. */
+export interface EbsDrillPort {
+  readonly region: string;
+  createVolume(input: CreateVolumeInput): Promise<DrillVolume>;
+  /** The volumes among `ids` (a deleted one is absent). */
+  describe(ids: readonly string[]): Promise<DrillVolume[]>;
+  /** Deletes a volume only when it carries `steward:drill`; `gone` when there is none. */
+  remove(volumeId: string): Promise<'deleted' | 'gone'>;
+  enableFastRestore(snapshotIds: readonly string[], availabilityZone: string): Promise<void>;
+  disableFastRestore(snapshotIds: readonly string[], availabilityZone: string): Promise<void>;
+  /** Every volume tagged `steward:drill` (what the janitor sweeps). */
+  listDrillVolumes(): Promise<DrillVolume[]>;
+}
+
+/** Tags of a drill volume: the drill's, steward's, and where it came from. */
+export const drillVolumeTags = (drillId: string, set: SnapshotSetRef, m: SetMember): Tags => ({
+  [Tag.drill]: drillId,
+  [Tag.managed]: 'true',
+  [Tag.source]: m.volumeId,
+  [Tag.createdBy]: 'drill',
+  'steward:snapshot-set': set.id,
+});
+
+// CreateVolume's ClientToken: up to 64 ASCII characters. The drill and the snapshot decide it, so a
+// retried task gets the volume it already created instead of a second one.
+/** The deterministic idempotency token of one restored volume. */
+export const volumeToken = (drillId: string, snapshotId: string): string =>
+  `${drillId}-${snapshotId}`.slice(-64);
+
+/** The create requests of a drill of `set`: one volume per member, in the drill's zone. */
+export const planVolumes = (drillId: string, set: SnapshotSetRef, s: EbsDrillSettings): CreateVolumeInput[] =>
+  set.members.map((m) => ({
+    snapshotId: m.snapshotId,
+    availabilityZone: s.availabilityZone,
+    volumeType: s.volumeType,
+    clientToken: volumeToken(drillId, m.snapshotId),
+    tags: drillVolumeTags(drillId, set, m),
+  }));
+
+/** States a restored volume cannot leave for `available`. */
+const DEAD = new Set(['error', 'deleting', 'deleted']);
+
+export interface RestoredVolume {
+  snapshotId: string;
+  volumeId?: string;
+  device?: string;
+  state: string;
+  /** From the create request to the first time it was seen available. */
+  seconds?: number;
+  error?: string;
+}
+
+export interface EbsDrillReport {
+  drillId: string;
+  setId: string;
+  sourceId: string;
+  availabilityZone: string;
+  /** True when every volume of the set became available. */
+  restored: boolean;
+  volumes: RestoredVolume[];
+  /** The slowest volume: the set is usable when its last volume is. */
+  restoreSeconds?: number;
+  /** The set's age when the drill restored it (RPO as the drill saw it). */
+  setAgeSeconds: number;
+  fastSnapshotRestore: boolean;
+  cleanup: Outcome[];
+  problems: string[];
+}
+
+export interface EbsDrillDeps {
+  ebs: EbsDrillPort;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+}
+
+// Poll DescribeVolumes every 5 s: a volume from a snapshot is usually available within seconds to a
+// minute (its blocks then load lazily from S3), so the first poll comes quickly.
+const POLL_MS = 5000;
+
+/**
+ * Restore each volume of `set` into the drill zone, wait (bounded) until all are available, time it, and
+ * delete every volume created (and turn fast snapshot restore off) whatever happened. Never throws for a
+ * failed restore: the report says so; a failed cleanup is a failed outcome in `cleanup`.
+ */
+export const drillSnapshotSet = async (
+  drillId: string,
+  set: SnapshotSetRef,
+  s: EbsDrillSettings,
+  deps: EbsDrillDeps,
+): Promise<EbsDrillReport> => {
+  const started = deps.now();
+  const report: EbsDrillReport = {
+    drillId,
+    setId: set.id,
+    sourceId: set.sourceId,
+    availabilityZone: s.availabilityZone,
+    restored: false,
+    volumes: set.members.map((m) => ({
+      snapshotId: m.snapshotId,
+      ...(m.device && { device: m.device }),
+      state: 'not-requested',
+    })),
+    setAgeSeconds: Math.round((started.getTime() - Date.parse(set.createdAt)) / 1000),
+    fastSnapshotRestore: s.fastSnapshotRestore,
+    cleanup: [],
+    problems: [],
+  };
+  const snapshots = set.members.map((m) => m.snapshotId);
+  let fsrOn = false;
+  try {
+    if (s.fastSnapshotRestore) {
+      fsrOn = true;
+      await deps.ebs.enableFastRestore(snapshots, s.availabilityZone);
+    }
+    const inputs = planVolumes(drillId, set, s);
+    await Promise.all(
+      inputs.map(async (input, i) => {
+        const v = report.volumes[i]!;
+        try {
+          const created = await deps.ebs.createVolume(input);
+          v.volumeId = created.volumeId;
+          v.state = created.state;
+        } catch (e) {
+          v.state = 'create-failed';
+          v.error = errorMessage(e);
+        }
+      }),
+    );
+    await waitAvailable(report, s, deps, started);
+    report.restored = report.volumes.every((v) => v.state === 'available');
+    const slowest = Math.max(...report.volumes.map((v) => v.seconds ?? NaN));
+    if (report.restored) report.restoreSeconds = slowest;
+  } catch (e) {
+    report.problems.push(`drill stopped: ${errorMessage(e)}`);
+  } finally {
+    await cleanUp(report, snapshots, s, deps, fsrOn);
+  }
+  for (const v of report.volumes)
+    if (v.state !== 'available') report.problems.push(`${v.snapshotId}: ${v.error ?? `volume ${v.state}`}`);
+  return report;
+};
+
+const waitAvailable = async (
+  report: EbsDrillReport,
+  s: EbsDrillSettings,
+  deps: EbsDrillDeps,
+  started: Date,
+): Promise<void> => {
+  const until = started.getTime() + s.timeoutSeconds * 1000;
+  const pending = () =>
+    report.volumes.filter((v) => v.volumeId && v.state !== 'available' && !DEAD.has(v.state));
+  for (;;) {
+    const waiting = pending();
+    if (!waiting.length) return;
+    if (deps.now().getTime() >= until) {
+      for (const v of waiting) v.error = `not available within ${s.timeoutSeconds} s (last state ${v.state})`;
+      return;
+    }
+    await deps.sleep(POLL_MS);
+    const seen = new Map(
+      (await deps.ebs.describe(waiting.map((v) => v.volumeId!))).map((x) => [x.volumeId, x]),
+    );
+    const at = deps.now();
+    for (const v of waiting) {
+      const x = seen.get(v.volumeId!);
+      v.state = x?.state ?? 'deleted';
+      if (v.state === 'available') v.seconds = Math.round((at.getTime() - started.getTime()) / 1000);
+    }
+  }
+};
+
+const cleanUp = async (
+  report: EbsDrillReport,
+  snapshots: string[],
+  s: EbsDrillSettings,
+  deps: EbsDrillDeps,
+  fsrOn: boolean,
+): Promise<void> => {
+  const deletes = report.volumes.flatMap((v) => (v.volumeId ? [v.volumeId] : []));
+  const outcomes = await Promise.all(
+    deletes.map(async (id): Promise<Outcome> => {
+      const base = { resource: `volume ${id}`, action: 'delete' };
+      try {
+        const r = await deps.ebs.remove(id);
+        return { ...base, status: r === 'deleted' ? 'done' : 'already-done' };
+      } catch (e) {
+        return failedOutcome(base, e);
+      }
+    }),
+  );
+  if (fsrOn) {
+    const base = {
+      resource: `fast snapshot restore ${snapshots.join(', ')} in ${s.availabilityZone}`,
+      action: 'disable',
+    };
+    try {
+      await deps.ebs.disableFastRestore(snapshots, s.availabilityZone);
+      outcomes.push({ ...base, status: 'done' });
+    } catch (e) {
+      outcomes.push(failedOutcome(base, e));
+    }
+  }
+  report.cleanup = outcomes;
+};

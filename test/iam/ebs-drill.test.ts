@@ -1,0 +1,110 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allowEbsDrill } from '../../infra/ebs-drill.js';
+import { allowOn, denyOn } from '../../infra/permission.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { Tag, tagList } from '../../shared/tags.js';
+import type { RecordedCall } from '../support/sdk-recorder.js';
+import { lintPolicy } from './lint.js';
+import { binderFor, type IamRequest, resourceTags } from './requests.js';
+import { simulate } from './simulate.js';
+import { type Deployment, rolesOf, type RoleUnderTest } from './template.js';
+
+// The EBS drill's grants (infra/ebs-drill.ts) on a role of their own, simulated with the requests the EC2
+// adapter (shared/aws/ebs-drill.ts) makes. The drill state machine does not run that step yet (attribution
+// UNWIRED), so no function role holds these grants; this proves them before it does.
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+let role: RoleUnderTest;
+let d: Deployment;
+
+const call = (command: string, input: Record<string, unknown>): RecordedCall => ({
+  client: 'EC2Client',
+  command,
+  input,
+  region: REGION,
+  frames: ['shared/aws/ebs-drill.ts:createVolume'],
+  test: 'test/iam/ebs-drill.test.ts',
+  mocked: true,
+});
+const drillTags = { [Tag.drill]: 'monthly-mongo', [Tag.managed]: 'true', [Tag.source]: 'vol-0data' };
+const CREATE = call('CreateVolume', {
+  SnapshotId: 'snap-0123456789abcdef0',
+  AvailabilityZone: 'eu-west-1a',
+  VolumeType: 'gp3',
+  TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(drillTags) }],
+});
+
+beforeAll(() => {
+  const app = new App();
+  const stack = new Stack(app, 'EbsDrill', { env: { account: ACCOUNT, region: REGION } });
+  const r = new Role(stack, 'Drill', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  allowEbsDrill({ allow: (p) => allowOn(r, p), deny: (p) => denyOn(r, p) }, stack, REGION);
+  const template = app.synth().getStackByName('EbsDrill').template as Parameters<typeof rolesOf>[0];
+  role = [...rolesOf(template, 'x', ACCOUNT, REGION).values()][0]!;
+  d = {
+    name: 'ebs-drill',
+    config: parseConfig({ stage: 'x', region: REGION }, 'test'),
+    account: ACCOUNT,
+    region: REGION,
+    partition: 'aws',
+  } as Deployment;
+});
+
+const decide = async (r: IamRequest) => (await simulate(role.arn, role.policy, r, ACCOUNT, REGION)).decision;
+const bound = (c: RecordedCall) => binderFor(c)!(c, d, 'drill');
+
+describe('EBS drill IAM', () => {
+  it('allows every request the drill makes: create (tag on create), describe, fast restore, delete', async () => {
+    const requests = [
+      ...bound(CREATE),
+      ...bound(call('DescribeVolumes', { VolumeIds: ['vol-1'] })),
+      ...bound(
+        call('EnableFastSnapshotRestores', {
+          SourceSnapshotIds: ['snap-1'],
+          AvailabilityZones: ['eu-west-1a'],
+        }),
+      ),
+      ...bound(
+        call('DisableFastSnapshotRestores', {
+          SourceSnapshotIds: ['snap-1'],
+          AvailabilityZones: ['eu-west-1a'],
+        }),
+      ),
+      ...bound(call('DeleteVolume', { VolumeId: 'vol-0123456789abcdef0' })),
+    ];
+    expect(requests).toHaveLength(7);
+    for (const r of requests) expect(await decide(r), r.label).toBe('Allowed');
+  });
+
+  it("denies restoring someone else's snapshot, an untagged volume, and deleting a volume that is not a drill's", async () => {
+    const [snapshot, volume] = bound(CREATE);
+    expect(await decide({ ...snapshot!, context: resourceTags(snapshot!.resource, {}) })).not.toBe('Allowed');
+    const { [`aws:RequestTag/${Tag.drill}`]: _, ...noDrillTag } = volume!.context;
+    expect(await decide({ ...volume!, context: noDrillTag })).not.toBe('Allowed');
+    const [del] = bound(call('DeleteVolume', { VolumeId: 'vol-0123456789abcdef0' }));
+    expect(
+      await decide({ ...del!, context: resourceTags(del!.resource, { [Tag.managed]: 'true' }) }),
+    ).not.toBe('Allowed');
+    expect(await decide({ ...del!, context: resourceTags(del!.resource, { [Tag.drill]: 'x' }) })).not.toBe(
+      'Allowed',
+    );
+  });
+
+  it('never tags an existing volume', async () => {
+    const [, , tag] = bound(CREATE);
+    const { 'ec2:CreateAction': _, ...noCreate } = tag!.context;
+    expect(
+      await decide({
+        ...tag!,
+        resource: tag!.resource.replace('*', 'vol-0123456789abcdef0'),
+        context: noCreate,
+      }),
+    ).not.toBe('Allowed');
+  });
+
+  it('has statements that mean what they say by the Service Authorization Reference', async () => {
+    expect(await lintPolicy(role.policy)).toEqual([]);
+  });
+});
