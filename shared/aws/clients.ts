@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -114,6 +115,20 @@ export const rdsClient = (region: string, o?: ClientOptions, as?: ClientIdentity
     region,
     o,
     () => paced(new RDSClient({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
+    as,
+  );
+
+/**
+ * One EC2 client per region (and target identity) per container: EBS snapshot sets. EC2 throttles per
+ * account and API action with a token bucket (EC2 API reference, "Request throttling"); steward keeps the
+ * same pace as for RDS, far under it, and retries adaptively like the others.
+ */
+export const ec2Client = (region: string, o?: ClientOptions, as?: ClientIdentity): EC2Client =>
+  memo(
+    'ec2',
+    region,
+    o,
+    () => paced(new EC2Client({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
     as,
   );
 
