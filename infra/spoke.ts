@@ -1,14 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Aws, DefaultStackSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  App,
+  Aws,
+  DefaultStackSynthesizer,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Role } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { ResourceKind, StewardConfig } from '../shared/config/schema.js';
-import { type FleetCapability, hubRoleName, spokeRoleName, spokeTargets } from '../shared/fleet/targets.js';
+import {
+  type FleetCapability,
+  hubRoleName,
+  spokeDrKeyAlias,
+  spokeRoleName,
+  spokeTargets,
+} from '../shared/fleet/targets.js';
 import { ALARM_STATE_CHANGE, namedRules } from '../shared/scaling/request.js';
 import {
   COPY_FINISHED,
@@ -25,6 +40,16 @@ import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } 
 
 /** `Steward-<stage>-spoke`: deployed once per target account and region. */
 export const spokeStackId = (stage: string): string => `Steward-${stage}-spoke`;
+
+/** `Steward-<stage>-spoke-dr`: a spoke account's DR key, deployed once per account in the DR region. */
+export const spokeDrStackId = (stage: string): string => `Steward-${stage}-spoke-dr`;
+
+/** Whether any policy (or a target's override) copies to DR: spokes then need their own DR key. */
+export const copiesToDr = (config: StewardConfig): boolean =>
+  [
+    ...Object.values(config.backup.policies),
+    ...config.targets.flatMap((t) => Object.values(t.backup?.policies ?? {})),
+  ].some((p) => p.copyToDr);
 
 /** `Steward-<stage>-spokes`: the StackSet that deploys the spoke to the OU targets. */
 export const spokeStackSetStackId = (stage: string): string => `Steward-${stage}-spokes`;
@@ -102,16 +127,18 @@ export class SpokeStack extends Stack {
     const policies = Object.values(config.backup.policies);
     const kinds = new Set<ResourceKind>(policies.flatMap((p) => p.kinds));
     // Per-target overrides may turn copies on: the spoke grants what any target may need.
-    const copying = [
-      ...policies,
-      ...config.targets.flatMap((t) => Object.values(t.backup?.policies ?? {})),
-    ].some((p) => p.copyToDr);
+    const copying = copiesToDr(config);
     const copied = copying ? new Set<ResourceKind>(kinds) : new Set<ResourceKind>();
     const regions = copying ? [here, config.dr.region] : [here];
 
     const backup = new SpokeRole(this, 'BackupRole', { config, capability: 'backup' });
     denyOutsideOwnership(backup, regions);
-    grantBackupEstate(backup, { stack: this, region: here, dr: config.dr }, kinds, copied);
+    // DR copies are encrypted with this account's own DR key (the spoke DR stack), named by its alias.
+    const dr = {
+      region: config.dr.region,
+      kmsKeyArn: `arn:${Aws.PARTITION}:kms:${config.dr.region}:${Aws.ACCOUNT_ID}:${spokeDrKeyAlias(config.stage)}`,
+    };
+    grantBackupEstate(backup, { stack: this, region: here, dr }, kinds, copied);
     // With a vault, this account's steward snapshots are shared with the vault account for its copy, then unshared.
     if (hasVault(config)) allowShareWithVault(backup, this, here);
 
@@ -154,22 +181,63 @@ export class SpokeStack extends Stack {
 }
 
 /**
+ * A spoke account's DR key, in the stage's DR region: the account's spoke backup roles encrypt its DR copies
+ * with it (through RDS, by alias: infra/backup.ts grantDrKeyUse). The key belongs to the account whose data
+ * it protects, with the default key policy (the account's IAM policies decide, so its administrators can
+ * restore a DR copy after a disaster without the hub); rotating, retained on delete (losing it loses every
+ * DR copy of the account). Deployed with `cdk deploy` into each account target's DR region, and by the DR
+ * StackSet into the OU targets' accounts.
+ */
+export class SpokeDrStack extends Stack {
+  readonly key: Key;
+
+  constructor(scope: Construct, id: string, props: SpokeStackProps) {
+    const { config, ...stackProps } = props;
+    super(scope, id, {
+      description: `steward ${config.stage}: the DR key of a spoke account in ${config.dr.region} (DR copies of its databases)`,
+      ...stackProps,
+      env: { region: config.dr.region },
+      synthesizer: spokeSynthesizer(),
+      tags: { 'steward:stage': config.stage },
+    });
+    this.key = new Key(this, 'DrKey', {
+      alias: spokeDrKeyAlias(config.stage),
+      description: `steward ${config.stage}: encrypts this account's DR copies in ${config.dr.region}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+  }
+}
+
+/** Synthesize one environment-agnostic stack on its own (offline, in a temporary directory): its template. */
+const templateOf = (make: (app: App) => Stack, context: Record<string, unknown>): Record<string, unknown> => {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-spoke-'));
+  try {
+    const app = new App({ outdir: dir, context });
+    const stack = make(app);
+    return app.synth().getStackByName(stack.stackName).template as Record<string, unknown>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/**
  * The spoke's template as the StackSet deploys it: synthesized on its own (offline, in a temporary
  * directory) with `context` (the calling app's, so feature flags match the `Steward-<stage>-spoke` stack).
  */
 export const spokeTemplate = (
   config: StewardConfig,
   context: Record<string, unknown> = {},
-): Record<string, unknown> => {
-  const dir = mkdtempSync(join(tmpdir(), 'steward-spoke-'));
-  try {
-    const app = new App({ outdir: dir, context });
-    const stack = new SpokeStack(app, spokeStackId(config.stage), { config });
-    return app.synth().getStackByName(stack.stackName).template as Record<string, unknown>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
+): Record<string, unknown> =>
+  templateOf((app) => new SpokeStack(app, spokeStackId(config.stage), { config }), context);
+
+/** The spoke DR stack's template as the DR StackSet deploys it. */
+export const spokeDrTemplate = (
+  config: StewardConfig,
+  context: Record<string, unknown> = {},
+): Record<string, unknown> =>
+  templateOf((app) => new SpokeDrStack(app, spokeDrStackId(config.stage), { config }), context);
 
 /**
  * `Steward-<stage>-spokes`, deployed in the organization's management account (or a delegated
@@ -178,6 +246,8 @@ export const spokeTemplate = (
  */
 export class SpokeStackSetStack extends Stack {
   readonly stackSet: CfnStackSet;
+  /** The spoke DR key's StackSet, to the same OUs in the DR region (when a policy copies to DR). */
+  readonly drStackSet?: CfnStackSet;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
     const { config, ...stackProps } = props;
@@ -187,11 +257,7 @@ export class SpokeStackSetStack extends Stack {
       env: { region: config.region },
       tags: { 'steward:stage': config.stage },
     });
-    const body = JSON.stringify(spokeTemplate(config, this.node.getAllContext() as Record<string, unknown>));
-    if (body.length > TEMPLATE_BODY_MAX)
-      throw new Error(
-        `The spoke template is ${body.length} bytes, over the ${TEMPLATE_BODY_MAX} of a StackSet's TemplateBody`,
-      );
+    const context = this.node.getAllContext() as Record<string, unknown>;
     // One instance group per set of regions: OU targets that share their regions deploy together.
     const groups = new Map<string, { regions: string[]; ous: string[] }>();
     for (const t of spokeTargets(config)) {
@@ -202,13 +268,47 @@ export class SpokeStackSetStack extends Stack {
       if (!g.ous.includes(t.organizationalUnit)) g.ous.push(t.organizationalUnit);
       groups.set(key, g);
     }
-    this.stackSet = new CfnStackSet(this, 'Spokes', {
-      stackSetName: `steward-${config.stage}-spokes`,
+    this.stackSet = this.stackSetOf(config, 'Spokes', {
+      name: `steward-${config.stage}-spokes`,
       description: `steward ${config.stage}: spoke roles and event forwarding to the hub in ${config.account} ${config.region}`,
+      template: spokeTemplate(config, context),
+      groups: [...groups.values()],
+      capabilities: ['CAPABILITY_NAMED_IAM'],
+    });
+    if (copiesToDr(config) && groups.size)
+      this.drStackSet = this.stackSetOf(config, 'SpokesDr', {
+        name: `steward-${config.stage}-spokes-dr`,
+        description: `steward ${config.stage}: each spoke account's DR key in ${config.dr.region}`,
+        template: spokeDrTemplate(config, context),
+        groups: [
+          { regions: [config.dr.region], ous: [...new Set([...groups.values()].flatMap((g) => g.ous))] },
+        ],
+      });
+  }
+
+  private stackSetOf(
+    config: StewardConfig,
+    id: string,
+    o: {
+      name: string;
+      description: string;
+      template: Record<string, unknown>;
+      groups: { regions: string[]; ous: string[] }[];
+      capabilities?: string[];
+    },
+  ): CfnStackSet {
+    const body = JSON.stringify(o.template);
+    if (body.length > TEMPLATE_BODY_MAX)
+      throw new Error(
+        `The ${o.name} template is ${body.length} bytes, over the ${TEMPLATE_BODY_MAX} of a StackSet's TemplateBody`,
+      );
+    return new CfnStackSet(this, id, {
+      stackSetName: o.name,
+      description: o.description,
       permissionModel: 'SERVICE_MANAGED',
       autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
       callAs: config.fleet?.callAs ?? 'SELF',
-      capabilities: ['CAPABILITY_NAMED_IAM'],
+      ...(o.capabilities ? { capabilities: o.capabilities } : {}),
       managedExecution: { Active: true },
       operationPreferences: {
         // One account failing (a region disabled, an SCP) is reported and does not stop the others.
@@ -217,7 +317,7 @@ export class SpokeStackSetStack extends Stack {
         regionConcurrencyType: 'PARALLEL',
       },
       templateBody: body,
-      stackInstancesGroup: [...groups.values()].map((g) => ({
+      stackInstancesGroup: o.groups.map((g) => ({
         regions: g.regions,
         deploymentTargets: { organizationalUnitIds: g.ous },
       })),

@@ -5,7 +5,15 @@ import { addAwsSolutionsChecks } from './nag.js';
 import { drEventsStackId, DrEventsStack } from './dr-events.js';
 import { stackId, StewardStack } from './stack.js';
 import { hasSpokes, spokeTargets } from '../shared/fleet/targets.js';
-import { SpokeStack, spokeStackId, SpokeStackSetStack, spokeStackSetStackId } from './spoke.js';
+import {
+  copiesToDr,
+  SpokeDrStack,
+  spokeDrStackId,
+  SpokeStack,
+  spokeStackId,
+  SpokeStackSetStack,
+  spokeStackSetStackId,
+} from './spoke.js';
 import { hasVault, vaultStackId } from '../shared/fleet/vault.js';
 import { VaultStack } from './vault.js';
 
@@ -39,6 +47,7 @@ export const addStages = (
     // Hub and spokes: the spoke deploys per target account and region; OU targets get it as a StackSet.
     if (hasSpokes(stack.config)) {
       new SpokeStack(app, spokeStackId(s.stage), { config: stack.config });
+      if (copiesToDr(stack.config)) new SpokeDrStack(app, spokeDrStackId(s.stage), { config: stack.config });
       if (spokeTargets(stack.config).some((t) => t.organizationalUnit !== undefined))
         new SpokeStackSetStack(app, spokeStackSetStackId(s.stage), { config: stack.config });
     }

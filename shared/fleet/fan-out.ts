@@ -161,8 +161,8 @@ export const organizationalUnitTargets = (c: StewardConfig): TargetRef[] =>
  */
 export const targetConfig = (
   c: StewardConfig,
-  t: Pick<FanOutTarget, 'index' | 'account' | 'region' | 'inherits'>,
-): StewardConfig => configAt(c, t);
+  t: Pick<FanOutTarget, 'index' | 'account' | 'region' | 'inherits' | 'roleArn'>,
+): StewardConfig => configAt(c, t, t.roleArn?.split(':')[1]);
 
 /** `<account> <region>`: how messages, keys and errors name a target. */
 export const targetLabel = (t: Pick<FanOutTarget, 'account' | 'region'>): string =>

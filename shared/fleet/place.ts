@@ -1,6 +1,6 @@
 import type { StewardConfig } from '../config/schema.js';
 import { Tag } from '../tags.js';
-import { expandTargets, type TargetRef, targetPolicies } from './targets.js';
+import { expandTargets, spokeDrKeyArn, type TargetRef, targetPolicies } from './targets.js';
 
 // Where a run acts: the account and region every database it names lives in. Pure: the handler reads the
 // account from what the invocation already carries (a fan-out child's `target`, else the Lambda context's
@@ -72,17 +72,24 @@ export const placeTags = (p: Pick<Place, 'account' | 'region'> | undefined): Rec
 /**
  * The stage's config as a run in one target sees it: the target's region and account, and the stage's
  * policies and thresholds with the target's overrides (what a fan-out child of that target runs with).
+ * Outside the hub's own account-region, DR copies are encrypted with that account's own spoke DR key
+ * (targets.ts, spokeDrKeyArn), named in `partition`.
  */
 export const configAt = (
   config: StewardConfig,
   t: Pick<TargetRef, 'index' | 'region'> & { account?: string; inherits?: readonly number[] },
+  partition = 'aws',
 ): StewardConfig => {
   const p = targetPolicies(config, t);
+  const spoke = t.account !== undefined && (t.account !== config.account || t.region !== config.region);
   return {
     ...config,
     region: t.region,
     ...(t.account !== undefined ? { account: t.account } : {}),
     backup: { ...config.backup, ...p.backup },
     retention: { ...config.retention, ...p.retention },
+    ...(spoke && config.dr.kmsKeyArn
+      ? { dr: { ...config.dr, kmsKeyArn: spokeDrKeyArn(config, t.account!, partition) } }
+      : {}),
   };
 };

@@ -62,6 +62,23 @@ export const spokeRoleName = (stage: string, capability: FleetCapability, region
 export const hubRoleName = (stage: string, capability: FleetCapability, region: string): string =>
   `steward-${stage}-${capability}-${region}`;
 
+/**
+ * The DR key of a spoke account: `alias/steward-<stage>-spoke-dr`, in the DR region of every account the hub
+ * reaches through a spoke role (the spoke DR stack, infra/spoke.ts). Each account's DR copies are encrypted
+ * with its own key, not the hub's: RDS documents a key of another account for new instances and clusters
+ * (CreateDBInstance/CreateDBCluster `KmsKeyId`: "To use a KMS key in a different Amazon Web Services
+ * account, specify the key ARN or alias ARN"), but not for CopyDBSnapshot/CopyDBClusterSnapshot, and a
+ * shared hub key would make every account's DR copies depend on the hub's key policy.
+ */
+export const spokeDrKeyAlias = (stage: string): string => `alias/steward-${stage}-spoke-dr`;
+
+/** The alias ARN of a spoke account's DR key (CopyDB(Cluster)Snapshot takes an alias ARN as `KmsKeyId`). */
+export const spokeDrKeyArn = (
+  c: Pick<StewardConfig, 'stage' | 'dr'>,
+  account: string,
+  partition = 'aws',
+): string => `arn:${partition}:kms:${c.dr.region}:${account}:${spokeDrKeyAlias(c.stage)}`;
+
 /** The role the hub assumes for `capability` in one account target: the target's own role, else the spoke's. */
 export const targetRoleArn = (
   c: StewardConfig,

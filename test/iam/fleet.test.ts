@@ -8,7 +8,7 @@ import { spokeRoleName } from '../../shared/fleet/targets.js';
 import { FLEET_CONFIG } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
 import { simulate } from './simulate.js';
-import { type PolicyDocument, type RoleUnderTest, rolesOf } from './template.js';
+import { type PolicyDocument, type PolicyStatement, type RoleUnderTest, rolesOf } from './template.js';
 
 // The cross-account assume chain of the fleet, simulated: a hub function's role assumes its own spoke role
 // in a workload account (identity policy in the hub, trust policy in the spoke), and nothing else does.
@@ -21,6 +21,7 @@ const REGION = 'eu-west-1';
 
 let hubRoles: Map<string, RoleUnderTest>;
 let spokeTrust: Map<string, PolicyDocument>;
+let spokeBackup: RoleUnderTest;
 
 type Template = Parameters<typeof rolesOf>[0];
 
@@ -37,6 +38,7 @@ beforeAll(() => {
   // The spoke as deployed in the workload account (its pseudo parameters resolve there).
   const spokeTemplate = assembly.getStackByName(spoke.stackName).template as Template;
   const roles = rolesOf(spokeTemplate, 'prod', WORKLOAD, REGION);
+  spokeBackup = [...roles.values()].find((r) => r.arn.includes('spoke-backup-'))!;
   spokeTrust = new Map(
     ['backup', 'retention'].map((capability) => {
       const id = Object.entries(spokeTemplate.Resources).find(
@@ -186,4 +188,56 @@ describe('the fleet assume chain', () => {
       expect(stranger.decision).toBe('ImplicitlyDenied');
     },
   );
+});
+
+// DR copies from a spoke: the spoke backup role re-encrypts with its own account's DR key (the spoke DR
+// stack's, default key policy: the account's IAM decides), through RDS in the DR region, named by alias.
+describe('the spoke DR key', () => {
+  const DR = 'us-west-2';
+  const via = { 'kms:ViaService': `rds.${DR}.amazonaws.com`, 'kms:GrantIsForAWSResource': 'true' };
+  const grant = (resource: string, context: Record<string, string | string[]>) =>
+    simulate(
+      spokeBackup.arn,
+      spokeBackup.policy,
+      {
+        action: 'kms:CreateGrant',
+        resource,
+        context,
+        resourcePolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DefaultKeyPolicyDelegatesToIam',
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${resource.split(':')[4]}:root` },
+              Action: 'kms:*',
+              Resource: '*',
+            } as PolicyStatement,
+          ],
+        },
+        label: 'CopyDBSnapshot → kms:CreateGrant (DR key)',
+      },
+      WORKLOAD,
+      DR,
+    );
+  const ownKey = `arn:aws:kms:${DR}:${WORKLOAD}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+
+  it("lets the spoke backup role have RDS use its own account's DR key", async () => {
+    const v = await grant(ownKey, { ...via, 'kms:ResourceAliases': ['alias/steward-prod-spoke-dr'] });
+    expect(v.decision).toBe('Allowed');
+  });
+
+  it("refuses another key of the account, the key outside RDS, and the hub's DR key", async () => {
+    const other = await grant(ownKey, { ...via, 'kms:ResourceAliases': ['alias/team-key'] });
+    const direct = await grant(ownKey, {
+      'kms:ResourceAliases': ['alias/steward-prod-spoke-dr'],
+      'kms:GrantIsForAWSResource': 'false',
+    });
+    const hubKey = await grant(`arn:aws:kms:${DR}:${HUB}:key/3f7a0c1e-aaaa-bbbb-cccc-0123456789ab`, via);
+    expect([other.decision, direct.decision, hubKey.decision]).toEqual([
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
 });

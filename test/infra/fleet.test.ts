@@ -4,6 +4,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FleetBus } from '../../infra/fleet.js';
 import {
+  SpokeDrStack,
+  spokeDrStackId,
+  spokeDrTemplate,
   SpokeStack,
   spokeStackId,
   SpokeStackSetStack,
@@ -21,6 +24,8 @@ let hubStack: StewardStack;
 let spoke: Template;
 let spokeStack: SpokeStack;
 let stackSet: Template;
+let spokeDrStack: SpokeDrStack;
+let spokeDr: Template;
 
 beforeAll(() => {
   const app = new App({ context: unbundledContext });
@@ -28,6 +33,8 @@ beforeAll(() => {
   hubStack = new StewardStack(app, stackId('prod'), { config });
   spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
   const setStack = new SpokeStackSetStack(app, spokeStackSetStackId('prod'), { config });
+  spokeDrStack = new SpokeDrStack(app, spokeDrStackId('prod'), { config });
+  spokeDr = Template.fromStack(spokeDrStack);
   hub = Template.fromStack(hubStack);
   spoke = Template.fromStack(spokeStack);
   stackSet = Template.fromStack(setStack);
@@ -242,5 +249,53 @@ describe('the spokes StackSet', () => {
     });
     expect(JSON.parse(set!.Properties.TemplateBody as string)).toEqual(spoke.toJSON());
     expect(spokeTemplate(config, unbundledContext)).toEqual(spoke.toJSON());
+  });
+});
+
+describe('the spoke DR key', () => {
+  it("lets the spoke's backup role use only its own account's DR key, by alias, through RDS in the DR region", () => {
+    // Act
+    const grant = statements(spoke).find((s) => s.Sid === 'GrantDrKeyToRds')!;
+    // Assert: the key of the account the spoke is deployed in, never the hub's dr.kmsKeyArn
+    expect(JSON.stringify(grant.Resource)).toContain(':kms:us-west-2:');
+    expect(JSON.stringify(grant.Resource)).toContain('{"Ref":"AWS::AccountId"}');
+    expect(JSON.stringify(grant)).not.toContain('111111111111');
+    expect(grant.Condition).toMatchObject({
+      StringEquals: { 'kms:ViaService': 'rds.us-west-2.amazonaws.com' },
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/steward-prod-spoke-dr' },
+      Bool: { 'kms:GrantIsForAWSResource': 'true' },
+    });
+  });
+
+  it('is a rotating, retained key of the spoke account in the DR region, and passes cdk-nag', () => {
+    // Assert
+    expect(spokeDrStack.region).toBe('us-west-2');
+    spokeDr.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    spokeDr.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/steward-prod-spoke-dr' });
+    const report = new AwsSolutionsChecks(spokeDrStack).validateScope(spokeDrStack);
+    expect(report.violations).toEqual([]);
+  });
+
+  it("deploys to the OU targets' accounts in the DR region as its own StackSet", () => {
+    // Prepare
+    const config = parseConfig(FLEET_CONFIG, 'fleet');
+    // Act
+    const set = Object.values(stackSet.findResources('AWS::CloudFormation::StackSet')).find(
+      (r) => r.Properties.StackSetName === 'steward-prod-spokes-dr',
+    )!;
+    // Assert
+    expect(set.Properties).toMatchObject({
+      PermissionModel: 'SERVICE_MANAGED',
+      StackInstancesGroup: [
+        { Regions: ['us-west-2'], DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-cd34ef56'] } },
+      ],
+    });
+    expect(JSON.parse(set.Properties.TemplateBody as string)).toEqual(
+      spokeDrTemplate(config, unbundledContext),
+    );
   });
 });

@@ -71,6 +71,30 @@ describe('targetConfig', () => {
     expect(c.retention.policies.short).toEqual(config.retention.policies.short);
     expect(targetConfig(config, HUB).retention).toEqual(config.retention);
   });
+
+  it.each([
+    ['another account', { index: 2, account: '333333333333', region: 'eu-west-1' }, '333333333333'],
+    [
+      "the hub's account in another region",
+      { index: 1, account: '111111111111', region: 'eu-central-1' },
+      '111111111111',
+    ],
+  ])("copies to DR with the spoke DR key of %s, in the role's partition", (_, t, account) => {
+    // Act
+    const c = targetConfig(config, {
+      ...t,
+      roleArn: `arn:aws-cn:iam::${account}:role/steward-prod-spoke-backup-x`,
+    });
+    // Assert
+    expect(c.dr).toEqual({
+      ...config.dr,
+      kmsKeyArn: `arn:aws-cn:kms:us-west-2:${account}:alias/steward-prod-spoke-dr`,
+    });
+  });
+
+  it("keeps the stage's DR key in the hub's own account and region", () => {
+    expect(targetConfig(config, HUB).dr).toEqual(config.dr);
+  });
 });
 
 describe('splitTarget', () => {
