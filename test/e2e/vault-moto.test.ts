@@ -35,6 +35,7 @@ import { startMoto } from '../support/moto.js';
 // moto 5.2.1 does not model copying a snapshot another account shares (it looks the source ARN up in the
 // caller's account): test/support/moto-shared-copy.py adds exactly that, allowing the copy only while the
 // owner shares it, as AWS does. moto makes a copy `available` at once, so the unshare follows in the next run.
+const NOW = new Date('2026-03-01T12:00:00Z');
 const HUB = '123456789012';
 const WORKLOAD = '222222222222';
 const VAULT = '999999999999';
@@ -200,7 +201,7 @@ describe('the backup vault, against moto with three accounts', () => {
 
   it('copies both snapshots into the vault account and region, re-encrypted with the vault key and tagged', async () => {
     // Act
-    const r = await reconcileVault(deps, false);
+    const r = await reconcileVault(deps, false, NOW);
     // Assert: two copies started, nothing failed, the hand-made snapshot not among them.
     expect(r.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`).sort()).toEqual([
       'aurora-cluster billing copy-to-vault done',
@@ -244,8 +245,8 @@ describe('the backup vault, against moto with three accounts', () => {
 
   it('unshares once the copies are there, and then has nothing left to do', async () => {
     // Act
-    const second = await reconcileVault(deps, false);
-    const third = await reconcileVault(deps, false);
+    const second = await reconcileVault(deps, false, NOW);
+    const third = await reconcileVault(deps, false, NOW);
     // Assert
     expect(second.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`).sort()).toEqual([
       `${clusterSnap} unshare-from-vault done`,
@@ -313,8 +314,8 @@ describe('the backup vault, against moto with three accounts', () => {
       snapshotId: next,
       tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders-db' },
     });
-    await reconcileVault(deps, false);
-    await reconcileVault(deps, false);
+    await reconcileVault(deps, false, NOW);
+    await reconcileVault(deps, false, NOW);
     await vault.send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: 'vault-admin-db',
