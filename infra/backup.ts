@@ -203,7 +203,7 @@ export class Backup extends Construct {
     if (fleet) allowAssumeSpokeRoles(fn, config, 'backup');
     // The vault: share steward's snapshots with the vault account, and act there as the vault's copy role.
     if (vault) {
-      allowShareWithVault(fn, Stack.of(this), config.region);
+      allowShareWithVault(fn, Stack.of(this), config.region, config);
       allowAssumeVaultRole(fn, config, 'copy');
       // The function assumes the copy role by the ARN allowAssumeVaultRole grants (shared/fleet/vault.ts names).
       fn.fn.addEnvironment(

@@ -17,7 +17,14 @@ import {
   targetRoleArn,
 } from '../shared/fleet/targets.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
-import { vaultOf, type VaultRole, vaultRoleName } from '../shared/fleet/vault.js';
+import {
+  vaultOf,
+  type VaultRole,
+  vaultRoleName,
+  vaultShareKeyAlias,
+  VaultTag,
+} from '../shared/fleet/vault.js';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Tag } from '../shared/tags.js';
 import type { Grantee } from './permission.js';
 
@@ -149,8 +156,28 @@ export const allowAssumeVaultRole = (to: Grantee, config: StewardConfig, role: V
  * them after: ModifyDB(Cluster)SnapshotAttribute on `steward-*` snapshots tagged steward:managed=true. The
  * Service Authorization Reference gives these actions no condition key for the accounts added, so the
  * vault account cannot be pinned in IAM: the code only ever adds the configured vault account.
+ *
+ * An `aws/rds`-key snapshot cannot be shared at all ("Sharing encrypted snapshots", RDS User Guide), so the
+ * stack also holds the share key (`vaultShareKeyAlias`): a customer managed key the vault account may use
+ * through RDS only, which the role copies such a snapshot with (in its own account and region), shares that
+ * copy, and deletes it once the vault's copy settles (only copies tagged steward:reencrypted-from).
  */
-export const allowShareWithVault = (to: Grantee, stack: Stack, region: string): void => {
+export const allowShareWithVault = (
+  to: Grantee,
+  stack: Stack,
+  region: string,
+  config: StewardConfig,
+): void => {
+  const vault = vaultOf(config);
+  if (!vault) return;
+  const snapshotArn = (type: string) =>
+    stack.formatArn({
+      service: 'rds',
+      region,
+      resource: type,
+      resourceName: `${ID_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   for (const [sid, action, type] of [
     ['ShareManagedDbSnapshotsWithVault', 'rds:ModifyDBSnapshotAttribute', 'snapshot'],
     ['ShareManagedClusterSnapshotsWithVault', 'rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
@@ -158,19 +185,74 @@ export const allowShareWithVault = (to: Grantee, stack: Stack, region: string): 
     to.allow({
       sid,
       actions: [action],
-      resources: [
-        stack.formatArn({
-          service: 'rds',
-          region,
-          resource: type,
-          resourceName: `${ID_PREFIX}*`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
+      resources: [snapshotArn(type)],
       conditions: { StringEquals: { [`rds:${type}-tag/${Tag.managed}`]: 'true' } },
       wildcardReason: `Snapshot ids are generated per run; only steward's own (${ID_PREFIX}*, ${Tag.managed}=true) are shared with the vault account, then unshared.`,
     });
   }
+
+  const viaRds = { 'kms:ViaService': `rds.${region}.amazonaws.com` };
+  const key = new Key(stack, 'VaultShareKey', {
+    alias: vaultShareKeyAlias(config.stage),
+    description: `steward ${config.stage}: re-encrypts aws/rds-key snapshots so the vault account ${vault.account} can copy them`,
+    enableKeyRotation: true,
+  });
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'VaultAccountReadsThroughRds',
+      principals: [new AccountPrincipal(vault.account)],
+      actions: ['kms:Decrypt', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { StringEquals: viaRds },
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'VaultAccountGrantsForRds',
+      principals: [new AccountPrincipal(vault.account)],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+  );
+  to.allow({
+    sid: 'ReencryptManagedSnapshotsForVault',
+    actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot'],
+    resources: [snapshotArn('snapshot'), snapshotArn('cluster-snapshot')],
+    conditions: {
+      StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' },
+      Null: { [`aws:RequestTag/${VaultTag.reencryptedFrom}`]: 'false' },
+    },
+    wildcardReason: `Copy ids are generated (${ID_PREFIX}*); every request tags the copy ${Tag.managed}=true and ${VaultTag.reencryptedFrom}.`,
+  });
+  for (const [sid, action, type] of [
+    ['DeleteReencryptedDbSnapshots', 'rds:DeleteDBSnapshot', 'snapshot'],
+    ['DeleteReencryptedClusterSnapshots', 'rds:DeleteDBClusterSnapshot', 'cluster-snapshot'],
+  ] as const) {
+    to.allow({
+      sid,
+      actions: [action],
+      resources: [snapshotArn(type)],
+      conditions: {
+        StringEquals: { [`rds:${type}-tag/${Tag.managed}`]: 'true' },
+        Null: { [`rds:${type}-tag/${VaultTag.reencryptedFrom}`]: 'false' },
+      },
+      wildcardReason: `Only steward's re-encrypted copies (${ID_PREFIX}*, ${Tag.managed}=true, ${VaultTag.reencryptedFrom}) are deleted, once the vault holds its copy.`,
+    });
+  }
+  to.allow({
+    sid: 'ShareKeyGrantsForRds',
+    actions: ['kms:CreateGrant'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+  });
+  to.allow({
+    sid: 'UseShareKeyThroughRds',
+    actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: viaRds },
+    wildcardReason: 'RDS re-encrypts the copy with the share key (ReEncrypt*/GenerateDataKey* families).',
+  });
 };
 
 /**

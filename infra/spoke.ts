@@ -140,7 +140,7 @@ export class SpokeStack extends Stack {
     };
     grantBackupEstate(backup, { stack: this, region: here, dr }, kinds, copied);
     // With a vault, this account's steward snapshots are shared with the vault account for its copy, then unshared.
-    if (hasVault(config)) allowShareWithVault(backup, this, here);
+    if (hasVault(config)) allowShareWithVault(backup, this, here, config);
 
     const retention = new SpokeRole(this, 'RetentionRole', { config, capability: 'retention' });
     // The DR region's copies are swept as the hub sweeps its own (retention.includeDrRegion).

@@ -31,7 +31,7 @@ import { type BackupDeps, type BackupResult, runBackup } from '../../shared/back
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
-import { vaultKeyAlias, vaultOf, vaultRoleArn } from '../../shared/fleet/vault.js';
+import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -73,6 +73,8 @@ const wireVault = (
     region,
     vaultAccount: vault.account,
     vaultKey: vaultKeyAlias(config),
+    // The stacks make it in the hub's and every spoke's account and region (infra/fleet.ts allowShareWithVault).
+    shareKey: vaultShareKeyAlias(config.stage),
     policies: Object.keys(config.backup.policies),
     maxInFlight: config.backup.maxCopiesInFlight,
     maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],

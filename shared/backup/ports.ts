@@ -106,13 +106,30 @@ export interface VaultCopyInput {
   tags: Record<string, string>;
 }
 
+/** A re-encrypting copy of one of steward's snapshots, within its own account and region. */
+export interface ReencryptInput {
+  kind: ResourceKind;
+  sourceId: string;
+  targetId: string;
+  /** The share key (alias or ARN) in the source account and region. */
+  kmsKeyId: string;
+  tags: Record<string, string>;
+}
+
 /** Port: share steward's snapshots with the vault account, in the account and region that own them. */
 export interface VaultShares {
   readonly region: string;
-  /** Let `account` copy the snapshot; `gone` when there is no such snapshot any more. */
-  share(s: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+  /**
+   * Let `account` copy the snapshot; `gone` when there is no such snapshot any more; `default-key` when RDS
+   * refuses because the snapshot is encrypted with the AWS-managed `aws/rds` key (never shareable).
+   */
+  share(s: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone' | 'default-key'>;
   /** Take that back once the vault holds its copy. */
   unshare(s: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+  /** Start a copy re-encrypted with a customer managed key; a copy with the target id already there is done. */
+  reencrypt(input: ReencryptInput): Promise<'started' | 'already-done'>;
+  /** Delete one of steward's re-encrypted copies; one already gone counts as deleted. */
+  remove(s: Pick<Snapshot, 'kind' | 'id'>): Promise<'deleted' | 'already-gone'>;
 }
 
 /** Port: one vault region, as the vault copy role sees it. */

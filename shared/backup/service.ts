@@ -151,7 +151,7 @@ const reconcileAfterBackup = async (deps: BackupDeps, dryRun: boolean): Promise<
 const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]> => {
   if (!deps.vault) return [];
   try {
-    return (await reconcileVault(deps.vault, dryRun)).outcomes;
+    return (await reconcileVault(deps.vault, dryRun, deps.now())).outcomes;
   } catch (e) {
     const v = deps.vault;
     return [

@@ -27,9 +27,12 @@ export interface VaultPlanInput {
 }
 
 export interface VaultCopyAction {
+  /** What is shared and copied: steward's snapshot, or its re-encrypted copy (see `reencrypted`). */
   source: Snapshot;
   targetId: string;
   tags: Tags;
+  /** Set when `source` is the re-encrypted copy of this `aws/rds`-key snapshot (the vault copy names this one). */
+  reencrypted?: Pick<Snapshot, 'id' | 'arn'>;
 }
 
 export interface VaultUnshareAction {
@@ -37,7 +40,7 @@ export interface VaultUnshareAction {
   reason: 'copied' | 'copy-failed' | 'not-copying';
 }
 
-export type VaultSkipReason = 'unsupported' | 'copy-failed';
+export type VaultSkipReason = 'unsupported' | 'copy-failed' | 'reencrypt-failed';
 
 export interface VaultSkip {
   resource: string;
@@ -55,6 +58,11 @@ export interface VaultPlan {
   /** This account's copies in flight into the vault region. */
   inFlight: number;
   skipped: VaultSkip[];
+  /**
+   * Re-encrypted copies (steward's own, in the source account) to delete: their vault copy settled, or the
+   * re-encryption failed (the next run starts it again).
+   */
+  drop: Snapshot[];
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'copying']);
@@ -64,6 +72,10 @@ const isInFlight = (s: Snapshot) => IN_FLIGHT.has(s.status);
 const dataTime = (s: Snapshot): string => s.tags[VaultTag.dataTime] ?? s.createdAt ?? '';
 
 const accountOfArn = (arn: string) => arn.split(':')[4];
+
+/** A re-encrypted copy steward made of one of its `aws/rds`-key snapshots (managed, with the source's ARN). */
+const reencryptedOf = (s: Snapshot): string | undefined =>
+  s.type === 'manual' && s.tags[Tag.managed] === 'true' ? s.tags[VaultTag.reencryptedFrom] : undefined;
 
 /** Plan one source account-region's vault copies. */
 export const planVault = (i: VaultPlanInput): VaultPlan => {
@@ -103,6 +115,25 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
     (c) => c.tags[VaultTag.sourceAccount] === i.account && c.tags[VaultTag.sourceRegion] === i.region,
   );
   const copyOf = new Map(mine.map((c) => [c.tags[Tag.copiedFrom] ?? '', c]));
+  // Re-encrypted copies, by the ARN of the snapshot each re-encrypts (and back, for shares listed by ARN).
+  const reencrypted = new Map<string, Snapshot>();
+  for (const r of i.sources) {
+    const from = reencryptedOf(r);
+    if (from) reencrypted.set(from, r);
+  }
+  const originalOf = new Map([...reencrypted].map(([from, r]) => [r.arn, from]));
+  const drop: Snapshot[] = [];
+  for (const [from, r] of reencrypted) {
+    const c = copyOf.get(from);
+    if (r.status === 'failed') {
+      skipped.push({
+        resource: r.tags[Tag.source] ?? r.id,
+        reason: 'reencrypt-failed',
+        detail: `re-encrypting ${from.split(':').at(-1)} for the vault failed (${r.id}); it is deleted and the next run starts again`,
+      });
+      drop.push(r);
+    } else if (c && (c.status === 'available' || c.status === 'failed')) drop.push(r);
+  }
   const flying = vaultCopies.filter(isInFlight);
   let free = Math.max(0, i.maxInFlight - flying.length);
   let freeClusters = Math.max(
@@ -135,6 +166,8 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
     );
     const all = [...copies, ...others];
     if (all.some(isInFlight)) continue;
+    // A re-encryption still running holds its database, like a copy in flight.
+    if (snaps.some((s) => reencrypted.has(s.arn) && isInFlight(reencrypted.get(s.arn)!))) continue;
     const newest = all
       .filter((c) => c.status === 'available')
       .map(dataTime)
@@ -148,10 +181,15 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
         ? candidates.at(-1)
         : candidates.find((s) => dataTime(s).localeCompare(newest) > 0);
     if (!next) continue;
+    // An `aws/rds`-key snapshot cannot be shared: its re-encrypted copy (once available) goes in its place,
+    // and the vault's copy still names the original (id, copied-from, data time).
+    const via = reencrypted.get(next.arn);
+    if (via && (via.status !== 'available' || drop.includes(via))) continue;
     due.push({
       behind: newest ?? '',
       action: {
-        source: next,
+        source: via ?? next,
+        ...(via ? { reencrypted: { id: next.id, arn: next.arn } } : {}),
         targetId: vaultCopyId(i.account, next.id),
         tags: vaultCopyTags({
           sourceAccount: i.account,
@@ -179,15 +217,17 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
 
   // Take back every share of this account-region whose copy is settled, or that nothing copies.
   const starting = new Set(copy.map((c) => c.source.arn));
+  // A re-encrypted copy about to be deleted needs no unshare (deleting it ends the share).
+  const dropping = new Set(drop.map((r) => r.arn));
   const unshare: VaultUnshareAction[] = i.shared
-    .filter((s) => accountOfArn(s.arn) === i.account && !starting.has(s.arn))
+    .filter((s) => accountOfArn(s.arn) === i.account && !starting.has(s.arn) && !dropping.has(s.arn))
     .flatMap((s): VaultUnshareAction[] => {
-      const c = copyOf.get(s.arn);
+      const c = copyOf.get(originalOf.get(s.arn) ?? s.arn);
       if (c && isInFlight(c)) return [];
       const reason = !c ? 'not-copying' : c.status === 'failed' ? 'copy-failed' : 'copied';
       // A shared snapshot is listed by ARN: its id in the source account is the ARN's last part.
       return [{ source: { kind: s.kind, id: s.arn.split(':').at(-1)!, arn: s.arn }, reason }];
     });
 
-  return { copy, unshare, deferred, inFlight: mine.filter(isInFlight).length, skipped };
+  return { copy, unshare, deferred, inFlight: mine.filter(isInFlight).length, skipped, drop };
 };

@@ -1,3 +1,5 @@
+import { StewardError } from '../errors.js';
+import { REENCRYPT_RETAIN_DAYS, reencryptedId, reencryptedTags } from '../fleet/vault.js';
 import type { Outcome } from '../model.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
 import type { SnapshotLister, VaultShares, VaultStore } from './ports.js';
@@ -7,6 +9,13 @@ import { planVault, type VaultCopyAction, type VaultPlan } from './vault-plan.js
 export const VAULT_SHARE = 'share-with-vault';
 export const VAULT_COPY = 'copy-to-vault';
 export const VAULT_UNSHARE = 'unshare-from-vault';
+export const VAULT_REENCRYPT = 'reencrypt-for-vault';
+export const VAULT_DROP = 'delete-reencrypted-copy';
+
+/** RDS refused to share a snapshot encrypted with the AWS-managed `aws/rds` key, and no share key is set. */
+export class DefaultKeyShareError extends StewardError {
+  override name = 'DefaultKeyShareError';
+}
 
 /** Everything one vault reconcile needs: the source account-region and the vault region it copies into. */
 export interface VaultDeps {
@@ -25,6 +34,11 @@ export interface VaultDeps {
   shares: VaultShares;
   /** The vault region, with the vault copy role's credentials. */
   vault: VaultStore;
+  /**
+   * The share key (alias) in the source account and region: an `aws/rds`-key snapshot is copied re-encrypted
+   * with it, and that copy is shared instead. Without it such a snapshot's share fails, naming the fix.
+   */
+  shareKey?: string;
 }
 
 export interface VaultReconcile {
@@ -42,7 +56,11 @@ const label = (a: VaultCopyAction) => `${a.source.kind} ${a.source.sourceId}`;
  * another's. Idempotent: ids are deterministic, sharing twice or unsharing what is not shared changes
  * nothing, and a copy already there is "already done". Copies finish asynchronously: the next run unshares.
  */
-export const reconcileVault = async (deps: VaultDeps, dryRun: boolean): Promise<VaultReconcile> => {
+export const reconcileVault = async (
+  deps: VaultDeps,
+  dryRun: boolean,
+  now: Date,
+): Promise<VaultReconcile> => {
   const kinds = ['rds-instance', 'aurora-cluster', 'elasticache'] as const;
   const [listing, copies, shared] = await Promise.all([
     deps.sources.list(kinds),
@@ -97,6 +115,7 @@ export const reconcileVault = async (deps: VaultDeps, dryRun: boolean): Promise<
           status: 'planned',
           detail: u.reason,
         })),
+        ...plan.drop.map((r): Outcome => ({ resource: r.id, action: VAULT_DROP, status: 'planned' })),
         ...skips,
       ],
     };
@@ -113,6 +132,7 @@ export const reconcileVault = async (deps: VaultDeps, dryRun: boolean): Promise<
           status: 'skipped',
           reason: `${a.source.id} is gone`,
         };
+      if (shared === 'default-key') return reencrypt(deps, a, now);
       try {
         const r = await deps.vault.copy({
           kind: a.source.kind,
@@ -155,5 +175,53 @@ export const reconcileVault = async (deps: VaultDeps, dryRun: boolean): Promise<
     },
     (u) => ({ resource: u.source.id, action: VAULT_UNSHARE }),
   );
-  return { plan, outcomes: [...read, ...copied, ...cleanup, ...unshared, ...skips] };
+  // Steward's own re-encrypted copies, once the vault's copy settled (deleting one also ends its share).
+  const dropped = await settleEach(
+    plan.drop,
+    async (r): Promise<Outcome> => ({
+      resource: r.id,
+      action: VAULT_DROP,
+      status: (await deps.shares.remove(r)) === 'deleted' ? 'done' : 'already-done',
+    }),
+    (r) => ({ resource: r.id, action: VAULT_DROP }),
+  );
+  return { plan, outcomes: [...read, ...copied, ...cleanup, ...unshared, ...dropped, ...skips] };
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * RDS will not share a snapshot encrypted with the AWS-managed `aws/rds` key ("Sharing encrypted snapshots",
+ * RDS User Guide: copy it with a customer managed key and share the copy). Start that copy with the share key,
+ * in the snapshot's own account and region; a later run shares it with the vault once it is available, and
+ * deletes it once the vault's copy settles. Without a share key the share fails, naming the fix.
+ */
+const reencrypt = async (deps: VaultDeps, a: VaultCopyAction, now: Date): Promise<Outcome> => {
+  if (!deps.shareKey || a.reencrypted)
+    throw new DefaultKeyShareError(
+      `${a.source.kind} snapshot ${a.source.id} in ${deps.region}: it is encrypted with the AWS-managed aws/rds key, which cannot be shared with another account; ${
+        a.reencrypted
+          ? 'its re-encrypted copy was refused too: check the share key policy'
+          : 'deploy the stack that holds the share key in this account and region, or encrypt the database with a customer managed key whose policy lets the vault account use it through RDS'
+      }`,
+    );
+  const targetId = reencryptedId(a.source.id);
+  const r = await deps.shares.reencrypt({
+    kind: a.source.kind,
+    sourceId: a.source.id,
+    targetId,
+    kmsKeyId: deps.shareKey,
+    tags: reencryptedTags({
+      sourceArn: a.source.arn,
+      db: a.source.sourceId,
+      ...(a.source.createdAt ? { dataTime: a.source.createdAt } : {}),
+      retainUntil: new Date(now.getTime() + REENCRYPT_RETAIN_DAYS * DAY_MS).toISOString(),
+    }),
+  });
+  return {
+    resource: label(a),
+    action: VAULT_REENCRYPT,
+    status: r === 'started' ? 'done' : 'already-done',
+    detail: `${targetId} (aws/rds key: re-encrypted with ${deps.shareKey}; shared with the vault once available)`,
+  };
 };

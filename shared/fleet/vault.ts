@@ -63,7 +63,57 @@ export const VaultTag = {
   sourceRegion: 'steward:source-region',
   /** When the source's data was taken (ISO-8601): a copy's own create time is the copy's. */
   dataTime: 'steward:data-time',
+  /**
+   * On steward's re-encrypted copy of an `aws/rds`-key snapshot (in the source account): the ARN of the snapshot
+   * it re-encrypts. The copy is what is shared with the vault; it is deleted once the vault's copy settles.
+   */
+  reencryptedFrom: 'steward:reencrypted-from',
 } as const;
+
+/**
+ * Alias of the share key: the customer managed key in each source account and region (the hub's and each
+ * spoke's stack make it) that re-encrypts an `aws/rds`-key snapshot so the vault account may copy it. RDS
+ * resolves an alias name in the caller's account and region.
+ */
+export const vaultShareKeyAlias = (stage: string): string => `alias/steward-${stage}-vault-share`;
+
+/** `created-by` of a re-encrypted copy: the backup function makes it, in the source account. */
+export const REENCRYPT_CREATED_BY = 'backup';
+
+/** How long a re-encrypted copy may live if the flow never deletes it: retention expires it after (days). */
+export const REENCRYPT_RETAIN_DAYS = 7;
+
+/**
+ * Id of the re-encrypted copy of `sourceId`: the source id cut to leave room for a fingerprint, so it never
+ * ends in `-sched`/`-adhoc` (no drill or backup pattern takes it for a backup), a retry names the same copy,
+ * and it keeps steward's id prefix (IAM scopes copies and deletes to it).
+ */
+export const reencryptedId = (sourceId: string): string => {
+  const print = fingerprint(`reencrypt:${sourceId}`);
+  const head = sourceId
+    .slice(0, SNAPSHOT_ID_MAX - print.length - 4)
+    .replace(/-+$/, '')
+    .replace(/--+/g, '-');
+  return `${head}-vx-${print}`;
+};
+
+/**
+ * Tags of a re-encrypted copy: steward's (managed, source, created-by) without a backup policy, so no policy's
+ * GFS counts it, and a `retain-until` after which workload retention removes it should the flow not.
+ */
+export const reencryptedTags = (s: {
+  sourceArn: string;
+  db: string;
+  dataTime?: string;
+  retainUntil: string;
+}): Tags => ({
+  [Tag.managed]: 'true',
+  [Tag.source]: s.db,
+  [Tag.createdBy]: REENCRYPT_CREATED_BY,
+  [Tag.retainUntil]: s.retainUntil,
+  [VaultTag.reencryptedFrom]: s.sourceArn,
+  ...(s.dataTime ? { [VaultTag.dataTime]: s.dataTime } : {}),
+});
 
 /**
  * The vault copy's id: the source id (steward's own, at most 63 characters) cut to leave room for a

@@ -23,7 +23,13 @@ import { runVaultRetention } from '../../shared/retention/vault.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { spokeRoleName } from '../../shared/fleet/targets.js';
-import { vaultCopyId, vaultKeyAlias, vaultRoleArn } from '../../shared/fleet/vault.js';
+import {
+  reencryptedId,
+  vaultCopyId,
+  vaultKeyAlias,
+  vaultRoleArn,
+  vaultShareKeyAlias,
+} from '../../shared/fleet/vault.js';
 import { tagList } from '../../shared/tags.js';
 import { ROOT } from '../support/sdk-recorder.js';
 import { startMoto } from '../support/moto.js';
@@ -35,6 +41,7 @@ import { startMoto } from '../support/moto.js';
 // moto 5.2.1 does not model copying a snapshot another account shares (it looks the source ARN up in the
 // caller's account): test/support/moto-shared-copy.py adds exactly that, allowing the copy only while the
 // owner shares it, as AWS does. moto makes a copy `available` at once, so the unshare follows in the next run.
+const NOW = new Date('2026-03-01T12:00:00Z');
 const HUB = '123456789012';
 const WORKLOAD = '222222222222';
 const VAULT = '999999999999';
@@ -74,8 +81,8 @@ describe('the backup vault, against moto with three accounts', () => {
     };
   };
 
-  /** A KMS key and its alias in the vault account (no KMS client ships with steward: a raw JSON call). */
-  const createVaultKey = async (accessKeyId: string): Promise<string> => {
+  /** A KMS key and its alias in an account (no KMS client ships with steward: a raw JSON call). */
+  const createKey = async (accessKeyId: string, alias = vaultKeyAlias(config)): Promise<string> => {
     const kms = async (target: string, body: object) => {
       const r = await fetch(endpoint, {
         method: 'POST',
@@ -90,8 +97,8 @@ describe('the backup vault, against moto with three accounts', () => {
       expect(r.status).toBe(200);
       return (await r.json()) as { KeyMetadata?: { KeyId: string; Arn: string } };
     };
-    const { KeyMetadata } = await kms('CreateKey', { Description: 'steward e2e vault key' });
-    await kms('CreateAlias', { AliasName: vaultKeyAlias(config), TargetKeyId: KeyMetadata!.KeyId });
+    const { KeyMetadata } = await kms('CreateKey', { Description: `steward e2e ${alias}` });
+    await kms('CreateAlias', { AliasName: alias, TargetKeyId: KeyMetadata!.KeyId });
     return KeyMetadata!.Arn;
   };
 
@@ -109,7 +116,7 @@ describe('the backup vault, against moto with three accounts', () => {
     hub = new RDSClient({ region: REGION });
     workload = new RDSClient({ region: REGION, credentials: c.workload });
     vault = new RDSClient({ region: REGION, credentials: c.vault });
-    vaultKeyArn = await createVaultKey((await c.vault()).accessKeyId);
+    vaultKeyArn = await createKey((await c.vault()).accessKeyId);
 
     // The workload account: an opted-in instance and Aurora cluster, steward's snapshots of both (made by the
     // shipped adapter), and a hand-made snapshot steward must never touch.
@@ -200,7 +207,7 @@ describe('the backup vault, against moto with three accounts', () => {
 
   it('copies both snapshots into the vault account and region, re-encrypted with the vault key and tagged', async () => {
     // Act
-    const r = await reconcileVault(deps, false);
+    const r = await reconcileVault(deps, false, NOW);
     // Assert: two copies started, nothing failed, the hand-made snapshot not among them.
     expect(r.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`).sort()).toEqual([
       'aurora-cluster billing copy-to-vault done',
@@ -244,8 +251,8 @@ describe('the backup vault, against moto with three accounts', () => {
 
   it('unshares once the copies are there, and then has nothing left to do', async () => {
     // Act
-    const second = await reconcileVault(deps, false);
-    const third = await reconcileVault(deps, false);
+    const second = await reconcileVault(deps, false, NOW);
+    const third = await reconcileVault(deps, false, NOW);
     // Assert
     expect(second.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`).sort()).toEqual([
       `${clusterSnap} unshare-from-vault done`,
@@ -313,8 +320,8 @@ describe('the backup vault, against moto with three accounts', () => {
       snapshotId: next,
       tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders-db' },
     });
-    await reconcileVault(deps, false);
-    await reconcileVault(deps, false);
+    await reconcileVault(deps, false, NOW);
+    await reconcileVault(deps, false, NOW);
     await vault.send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: 'vault-admin-db',
@@ -363,5 +370,73 @@ describe('the backup vault, against moto with three accounts', () => {
     expect(clusters.DBClusterSnapshots!.map((s) => s.DBClusterSnapshotIdentifier)).toEqual([
       vaultCopyId(WORKLOAD, clusterSnap),
     ]);
+  });
+
+  it('re-encrypts an aws/rds-key snapshot with the share key, copies that into the vault as the original, then deletes it', async () => {
+    // Prepare: a third database's snapshot. moto does not refuse sharing an aws/rds-key snapshot, so the share
+    // port answers as RDS does for this one snapshot (`default-key`); every other call goes to moto as is.
+    const original = snapshotId('ledger-db', AT, 'sched');
+    await workload.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'ledger-db',
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'postgres',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        AllocatedStorage: 20,
+      }),
+    );
+    await rdsBackup(REGION, workload).createSnapshot({
+      kind: 'rds-instance',
+      dbId: 'ledger-db',
+      snapshotId: original,
+      tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'ledger-db' },
+    });
+    // The share key the spoke stack makes in the workload account.
+    const shareKeyArn = await createKey((await clients().workload()).accessKeyId, vaultShareKeyAlias('e2e'));
+    const real = rdsVaultShares(REGION, workload);
+    const withDefaultKey: VaultDeps = {
+      ...deps,
+      shareKey: vaultShareKeyAlias('e2e'),
+      shares: {
+        ...real,
+        share: (x, a) => (x.id === original ? Promise.resolve('default-key') : real.share(x, a)),
+      },
+    };
+    const copyId = reencryptedId(original);
+    // Act: re-encrypt; share the copy and copy it into the vault; delete it once the vault's copy is there.
+    const first = await reconcileVault(withDefaultKey, false, NOW);
+    const [made] = (await workload.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: copyId })))
+      .DBSnapshots!;
+    const second = await reconcileVault(withDefaultKey, false, NOW);
+    const third = await reconcileVault(withDefaultKey, false, NOW);
+    // Assert
+    const line = (r: typeof first) => r.outcomes.map((o) => `${o.resource} ${o.action} ${o.status}`);
+    expect(line(first), JSON.stringify(first.outcomes)).toEqual([
+      'rds-instance ledger-db reencrypt-for-vault done',
+    ]);
+    // The copy in the workload account: encrypted with the share key, marked as re-encrypted, no backup policy.
+    expect(made!.KmsKeyId).toBe(shareKeyArn);
+    expect(Object.fromEntries(made!.TagList!.map((t) => [t.Key, t.Value]))).toMatchObject({
+      'steward:reencrypted-from': `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:${original}`,
+      'steward:managed': 'true',
+    });
+    expect(made!.TagList!.map((t) => t.Key)).not.toContain('steward:policy');
+    expect(line(second)).toEqual(['rds-instance ledger-db copy-to-vault done']);
+    expect(line(third)).toEqual([`${copyId} delete-reencrypted-copy done`]);
+    const [inVault] = (
+      await vault.send(
+        new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: vaultCopyId(WORKLOAD, original) }),
+      )
+    ).DBSnapshots!;
+    expect(Object.fromEntries(inVault!.TagList!.map((t) => [t.Key, t.Value]))).toMatchObject({
+      'steward:copied-from': `arn:aws:rds:${REGION}:${WORKLOAD}:snapshot:${original}`,
+      'steward:source': 'ledger-db',
+    });
+    const left = (
+      (await workload.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? []
+    ).map((x) => x.DBSnapshotIdentifier);
+    expect(left).toContain(original);
+    expect(left).not.toContain(copyId);
   });
 });

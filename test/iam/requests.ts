@@ -16,6 +16,7 @@ import {
   VAULT_ROLES,
   vaultOf,
   vaultRoleArn,
+  VaultTag,
   vaultTrustedHubRoleArn,
 } from '../../shared/fleet/vault.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
@@ -479,9 +480,15 @@ const BINDERS: Record<string, Binder> = {
       ...tagOnCreate(snap, tags, 'CreateDBClusterSnapshot'),
     ];
   },
-  'RDSClient:CopyDBSnapshot': (c, d, _role, policy) => copy(c, d, 'snapshot', 'rds:CopyDBSnapshot', policy),
+  // The vault flow's re-encryption (shared/aws/vault.ts) copies within the region; every other copy goes to DR.
+  'RDSClient:CopyDBSnapshot': (c, d, _role, policy) =>
+    fromVaultShares(c)
+      ? reencryptForVault(c, d, 'snapshot', 'rds:CopyDBSnapshot')
+      : copy(c, d, 'snapshot', 'rds:CopyDBSnapshot', policy),
   'RDSClient:CopyDBClusterSnapshot': (c, d, _role, policy) =>
-    copy(c, d, 'cluster-snapshot', 'rds:CopyDBClusterSnapshot', policy),
+    fromVaultShares(c)
+      ? reencryptForVault(c, d, 'cluster-snapshot', 'rds:CopyDBClusterSnapshot')
+      : copy(c, d, 'cluster-snapshot', 'rds:CopyDBClusterSnapshot', policy),
   'RDSClient:ModifyDBSnapshotAttribute': (c, d) =>
     shareWithVault(c, d, 'snapshot', 'DBSnapshotIdentifier', 'rds:ModifyDBSnapshotAttribute'),
   'RDSClient:ModifyDBClusterSnapshotAttribute': (c, d) =>
@@ -676,9 +683,19 @@ const BINDERS: Record<string, Binder> = {
 
   // ------------------------------------------------------------------ Retention
   'RDSClient:DeleteDBSnapshot': (c, d, role) =>
-    deletes(c, d, role, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier'),
+    fromVaultShares(c)
+      ? dropReencrypted(c, d, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier')
+      : deletes(c, d, role, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier'),
   'RDSClient:DeleteDBClusterSnapshot': (c, d, role) =>
-    deletes(c, d, role, 'cluster-snapshot', 'rds:DeleteDBClusterSnapshot', 'DBClusterSnapshotIdentifier'),
+    fromVaultShares(c)
+      ? dropReencrypted(
+          c,
+          d,
+          'cluster-snapshot',
+          'rds:DeleteDBClusterSnapshot',
+          'DBClusterSnapshotIdentifier',
+        )
+      : deletes(c, d, role, 'cluster-snapshot', 'rds:DeleteDBClusterSnapshot', 'DBClusterSnapshotIdentifier'),
   'ElastiCacheClient:DeleteSnapshot': (c, d) => {
     const id = steward(str(c, 'SnapshotName'));
     const arn = arns(d).cache(d.region, 'snapshot', id);
@@ -1388,6 +1405,73 @@ const shareWithVault = (
   const arn = arns(d).rds(d.region, type, steward(str(c, key)));
   const tags = { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: 'orders-db' };
   return [req(action, arn, resourceTags(arn, tags), `${action.split(':')[1]} (vault share)`)];
+};
+
+/** A call the vault's source side sent (rdsVaultShares): the share, the re-encryption and its clean-up. */
+const fromVaultShares = (c: RecordedCall) => c.frames.some((f) => f.startsWith('shared/aws/vault.ts'));
+
+/** The share key the stack makes for the vault (infra/fleet.ts allowShareWithVault): its ARN and key policy. */
+const shareKey = (d: Deployment): { arn: string; policy: PolicyDocument } | undefined => {
+  for (const [arn, policy] of d.keyPolicies)
+    if (JSON.stringify(policy).includes('VaultAccountReadsThroughRds')) return { arn, policy };
+  return undefined;
+};
+
+/** Tags of steward's re-encrypted copy of an aws/rds-key snapshot (shared/fleet/vault.ts reencryptedTags). */
+const reencryptedCopyTags = (d: Deployment, id: string): Tags => ({
+  [Tag.managed]: 'true',
+  [Tag.source]: 'orders-db',
+  [VaultTag.reencryptedFrom]: arns(d).rds(d.region, 'snapshot', id),
+});
+
+/**
+ * Re-encrypting an aws/rds-key snapshot for the vault: a copy within the region (source and target are both
+ * authorized), tagged on create, encrypted with the stack's share key through RDS. Reading the source's
+ * aws/rds key is granted by that AWS managed key's own policy (any principal of the account, through RDS).
+ */
+const reencryptForVault = (c: RecordedCall, d: Deployment, type: string, action: string): IamRequest[] => {
+  if (!hasVault(d.config)) return [];
+  const a = arns(d);
+  const cluster = type === 'cluster-snapshot';
+  const source = a.rds(
+    d.region,
+    type,
+    steward(str(c, cluster ? 'SourceDBClusterSnapshotIdentifier' : 'SourceDBSnapshotIdentifier')),
+  );
+  const target = a.rds(
+    d.region,
+    type,
+    steward(str(c, cluster ? 'TargetDBClusterSnapshotIdentifier' : 'TargetDBSnapshotIdentifier')),
+  );
+  const tags = tagsOf(c);
+  const name = action.split(':')[1]!;
+  const key = shareKey(d);
+  return [
+    req(action, target, requestTags(tags), `${name} (re-encrypted copy for the vault)`),
+    req(
+      action,
+      source,
+      { ...requestTags(tags), ...resourceTags(source, managedSnapshotTags(steward(undefined))) },
+      `${name} (aws/rds-key source)`,
+    ),
+    ...tagOnCreate(target, tags, name),
+    ...(key ? rdsKeyUse(d, d.region, key.arn, `${name} (share key)`, key.policy) : []),
+  ];
+};
+
+/** Deleting steward's re-encrypted copy once the vault holds its copy. */
+const dropReencrypted = (c: RecordedCall, d: Deployment, type: string, action: string, key: string) => {
+  if (!hasVault(d.config)) return [];
+  const id = steward(str(c, key));
+  const arn = arns(d).rds(d.region, type, id);
+  return [
+    req(
+      action,
+      arn,
+      resourceTags(arn, reencryptedCopyTags(d, id)),
+      `${action.split(':')[1]} (re-encrypted copy)`,
+    ),
+  ];
 };
 
 const deletes = (c: RecordedCall, d: Deployment, role: string, type: string, action: string, key: string) =>

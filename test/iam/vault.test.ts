@@ -7,7 +7,7 @@ import { parseConfig } from '../../shared/config/schema.js';
 import { vaultCopyId, vaultRoleName, vaultStackId } from '../../shared/fleet/vault.js';
 import { VAULT_ACCOUNT, VAULT_CONFIG } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
-import { requestTags, resourceTags } from './requests.js';
+import { type Context, requestTags, resourceTags } from './requests.js';
 import { lintPolicy } from './lint.js';
 import { simulate } from './simulate.js';
 import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
@@ -372,6 +372,60 @@ describe('sharing with the vault', () => {
       (await share(workloadBackup, WORKLOAD, action, type, { 'steward:managed': 'true' })).decision,
     ).toBe('Allowed');
     expect((await share(hub, HUB, action, type, {})).decision).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('re-encrypting aws/rds-key snapshots for the vault', () => {
+  const arn = (account: string, id: string, type = 'snapshot') =>
+    `arn:aws:rds:${REGION}:${account}:${type}:${id}`;
+  const reencrypted = 'steward-orders-db-202601150300-sched-vx-0abc123';
+  const marked = {
+    'steward:managed': 'true',
+    'steward:reencrypted-from': arn(WORKLOAD, 'steward-orders-db-202601150300-sched'),
+  };
+  const act = (role: RoleUnderTest, account: string, action: string, resource: string, context: Context) =>
+    simulate(role.arn, role.policy, { action, resource, context, label: action }, account, REGION);
+
+  it.each([
+    ['rds:CopyDBSnapshot', 'snapshot'],
+    ['rds:CopyDBClusterSnapshot', 'cluster-snapshot'],
+  ])(
+    'lets the spoke backup role %s into a copy tagged as re-encrypted, never an untagged one',
+    async (action, type) => {
+      const target = arn(WORKLOAD, reencrypted, type);
+      expect((await act(workloadBackup, WORKLOAD, action, target, requestTags(marked))).decision).toBe(
+        'Allowed',
+      );
+      // Untagged, or under another name than steward's prefix: denied.
+      const untagged = await act(workloadBackup, WORKLOAD, action, target, requestTags({}));
+      expect(untagged.decision, untagged.by.join(', ')).toBe('ImplicitlyDenied');
+      const other = arn(WORKLOAD, 'orders-copy', type);
+      const named = await act(workloadBackup, WORKLOAD, action, other, requestTags(marked));
+      expect(named.decision, named.by.join(', ')).toBe('ImplicitlyDenied');
+    },
+  );
+
+  it.each([
+    ['rds:DeleteDBSnapshot', 'snapshot', 'snapshot'],
+    ['rds:DeleteDBClusterSnapshot', 'cluster-snapshot', 'cluster-snapshot'],
+  ])('lets the hub and spoke backup roles %s only their re-encrypted copies', async (action, type) => {
+    for (const [role, account] of [
+      [hubRoles.get('backup')!, HUB],
+      [workloadBackup, WORKLOAD],
+    ] as const) {
+      const own = arn(account, reencrypted, type);
+      expect((await act(role, account, action, own, resourceTags(own, marked))).decision).toBe('Allowed');
+      // A backup of steward's (no re-encrypted mark) and a foreign snapshot stay out of reach.
+      const backup = arn(account, 'steward-orders-db-202601150300-sched', type);
+      expect(
+        (await act(role, account, action, backup, resourceTags(backup, { 'steward:managed': 'true' })))
+          .decision,
+      ).toBe('ImplicitlyDenied');
+      const foreign = arn(account, 'hand-made', type);
+      expect((await act(role, account, action, foreign, resourceTags(foreign, marked))).decision).toBe(
+        'ImplicitlyDenied',
+      );
+    }
   });
 });
 

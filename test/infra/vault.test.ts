@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { addStages } from '../../infra/stages.js';
 import { VaultStack } from '../../infra/vault.js';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { vaultStackId } from '../../shared/fleet/vault.js';
 import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../support/fleet.js';
@@ -16,14 +17,19 @@ import { statements, unbundledContext } from './iam.js';
 let hub: Template;
 let vault: Template;
 let vaultStack: VaultStack;
+let spoke: Template;
+let nagged: { hub: StewardStack; spoke: SpokeStack };
 
 beforeAll(() => {
   const app = new App({ context: unbundledContext });
   const config = parseConfig(VAULT_CONFIG, 'vault');
   const hubStack = new StewardStack(app, stackId('prod'), { config });
   vaultStack = new VaultStack(app, vaultStackId('prod'), { config });
+  const spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
   hub = Template.fromStack(hubStack);
   vault = Template.fromStack(vaultStack);
+  spoke = Template.fromStack(spokeStack);
+  nagged = { hub: hubStack, spoke: spokeStack };
 });
 
 const roleId = (t: Template, name: string) =>
@@ -186,5 +192,58 @@ describe('the hub with a vault', () => {
     expect(assume(retention, 'AssumeVaultCopyRole')).toBeUndefined();
     const share = backup.find((s) => s.Sid === 'ShareManagedDbSnapshotsWithVault')!;
     expect(share.Condition).toEqual({ StringEquals: { 'rds:snapshot-tag/steward:managed': 'true' } });
+  });
+});
+
+describe('the share key (re-encrypting aws/rds-key snapshots for the vault)', () => {
+  it.each([
+    ['the hub', () => hub, 'steward-prod-backup-'],
+    ['a spoke', () => spoke, 'steward-prod-spoke-backup'],
+  ])('%s holds a rotating key the vault account may use through RDS only', (_name, template, role) => {
+    // Prepare
+    const t = template();
+    // Assert: the alias the backup function names, the vault account reads and grants only via RDS.
+    t.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/steward-prod-vault-share' });
+    const key = Object.values(t.findResources('AWS::KMS::Key')).find((k) =>
+      String(k.Properties.Description).includes('re-encrypts aws/rds-key snapshots'),
+    );
+    expect(key!.Properties.EnableKeyRotation).toBe(true);
+    const vaultStatements = (
+      key!.Properties.KeyPolicy.Statement as { Sid?: string; Principal: unknown }[]
+    ).filter((st) => JSON.stringify(st.Principal).includes(VAULT_ACCOUNT));
+    expect(vaultStatements.map((st) => st.Sid)).toEqual([
+      'VaultAccountReadsThroughRds',
+      'VaultAccountGrantsForRds',
+    ]);
+    expect(JSON.stringify(vaultStatements)).toContain('kms:ViaService');
+    expect(JSON.stringify(vaultStatements)).not.toMatch(/kms:Encrypt|kms:\*/);
+    // The backup role re-encrypts only into tagged copies and deletes only those.
+    const backup = statementsOf(t, role);
+    const sid = (s: string) => backup.find((st) => st.Sid === s)!;
+    expect(sid('ReencryptManagedSnapshotsForVault').Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/steward:managed': 'true' },
+      Null: { 'aws:RequestTag/steward:reencrypted-from': 'false' },
+    });
+    expect(sid('DeleteReencryptedDbSnapshots').Condition).toEqual({
+      StringEquals: { 'rds:snapshot-tag/steward:managed': 'true' },
+      Null: { 'rds:snapshot-tag/steward:reencrypted-from': 'false' },
+    });
+    expect(JSON.stringify(sid('UseShareKeyThroughRds').Condition)).toContain('kms:ViaService');
+  });
+
+  it.each(['hub', 'spoke'] as const)('leaves the %s cdk-nag clean', (which) => {
+    const stack = nagged[which];
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual(
+      [],
+    );
+  });
+
+  it('is not made without a vault', () => {
+    const app = new App({ context: unbundledContext });
+    const t = Template.fromStack(
+      new StewardStack(app, stackId('prod'), { config: parseConfig(FLEET_CONFIG, 'fleet') }),
+    );
+    expect(JSON.stringify(t.findResources('AWS::KMS::Alias'))).not.toContain('vault-share');
   });
 });

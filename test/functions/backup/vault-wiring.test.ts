@@ -25,6 +25,7 @@ import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.j
 // The backup handler's vault wiring with the SDK mocked: the shares sign with the acting identity (the hub's
 // own credentials, or the target's role), the vault side with the vault copy role assumed by the hub's backup
 // role, in the source's region; without fleet.vault (or outside the deployed function) there is no vault.
+const NOW = new Date('2026-03-01T12:00:00Z');
 const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
@@ -96,7 +97,7 @@ const snapshot = (acct: string, region: string) => ({
 const reconcile = (raw: unknown, wiring: ReturnType<typeof fleetWiring>) =>
   runFleetEvent(raw, wiring, async (_e, d: BackupDeps) => {
     expect(d.vault).toBeDefined();
-    await reconcileVault(d.vault!, false);
+    await reconcileVault(d.vault!, false, NOW);
     return d;
   });
 

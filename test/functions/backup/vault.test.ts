@@ -54,6 +54,8 @@ const memoryVault = (fail?: Error) => {
       return Promise.resolve('done');
     },
     unshare: () => Promise.resolve('done'),
+    reencrypt: () => Promise.resolve('started'),
+    remove: () => Promise.resolve('deleted'),
   };
   const vault: VaultStore = {
     region: REGION,

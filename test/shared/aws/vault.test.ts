@@ -3,6 +3,8 @@ import {
   CopyDBSnapshotCommand,
   DBSnapshotAlreadyExistsFault,
   DBSnapshotNotFoundFault,
+  DeleteDBClusterSnapshotCommand,
+  DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   KMSKeyNotAccessibleFault,
@@ -67,7 +69,8 @@ describe('rdsVaultShares', () => {
     );
   });
 
-  it('explains a snapshot encrypted with the AWS-managed key, which cannot be shared', async () => {
+  it('answers default-key for a snapshot encrypted with the AWS-managed key, which cannot be shared', async () => {
+    // Prepare
     rds.on(ModifyDBSnapshotAttributeCommand).rejects(
       new RDSServiceException({
         name: 'InvalidParameterValue',
@@ -76,11 +79,78 @@ describe('rdsVaultShares', () => {
         message: 'Cannot share a snapshot encrypted with the default KMS key',
       }),
     );
-    const e = await shares()
-      .share({ kind: 'rds-instance', id: 'steward-x-202601150300-sched' }, VAULT)
-      .catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(AwsCallError);
-    expect(String((e as Error).message)).toMatch(/aws\/rds key, which cannot be shared/);
+    // Act
+    const r = await shares().share({ kind: 'rds-instance', id: 'steward-x-202601150300-sched' }, VAULT);
+    // Assert
+    expect(r).toBe('default-key');
+  });
+
+  it('still fails any other refusal of the share', async () => {
+    rds
+      .on(ModifyDBSnapshotAttributeCommand)
+      .rejects(new RDSServiceException({ name: 'AccessDenied', $fault: 'client', ...meta, message: 'no' }));
+    await expect(
+      shares().share({ kind: 'rds-instance', id: 'steward-x-202601150300-sched' }, VAULT),
+    ).rejects.toThrow(AwsCallError);
+  });
+
+  it.each([
+    ['rds-instance', CopyDBSnapshotCommand, 'SourceDBSnapshotIdentifier', 'TargetDBSnapshotIdentifier'],
+    [
+      'aurora-cluster',
+      CopyDBClusterSnapshotCommand,
+      'SourceDBClusterSnapshotIdentifier',
+      'TargetDBClusterSnapshotIdentifier',
+    ],
+  ] as const)(
+    're-encrypts a %s snapshot in its own region with the share key and explicit tags',
+    async (kind, anyCommand, source, target) => {
+      // Prepare: one mock for both commands (their inputs differ only in the names under test).
+      const command = anyCommand as typeof CopyDBSnapshotCommand;
+      rds.on(command).resolves(meta);
+      // Act
+      const r = await shares().reencrypt({
+        kind,
+        sourceId: 'steward-x-202601150300-sched',
+        targetId: 'steward-x-202601150300-sched-vx-0abc123',
+        kmsKeyId: 'alias/steward-prod-vault-share',
+        tags: { 'steward:managed': 'true' },
+      });
+      // Assert: by id (same account), no CopyTags, the key re-encrypts.
+      expect(r).toBe('started');
+      expect(rds).toHaveReceivedCommandWith(command, {
+        [source as 'SourceDBSnapshotIdentifier']: 'steward-x-202601150300-sched',
+        [target as 'TargetDBSnapshotIdentifier']: 'steward-x-202601150300-sched-vx-0abc123',
+        KmsKeyId: 'alias/steward-prod-vault-share',
+        Tags: [{ Key: 'steward:managed', Value: 'true' }],
+      });
+      expect(rds.call(0).args[0].input).not.toHaveProperty('CopyTags');
+    },
+  );
+
+  it('counts a re-encrypted copy already there as done, and deletes one that is gone as gone', async () => {
+    rds.on(CopyDBSnapshotCommand).rejects(new DBSnapshotAlreadyExistsFault({ message: 'exists', ...meta }));
+    rds.on(DeleteDBSnapshotCommand).rejects(new DBSnapshotNotFoundFault({ message: 'no', ...meta }));
+    const s = shares();
+    expect(
+      await s.reencrypt({
+        kind: 'rds-instance',
+        sourceId: 'steward-x-202601150300-sched',
+        targetId: 'steward-x-vx',
+        kmsKeyId: 'k',
+        tags: {},
+      }),
+    ).toBe('already-done');
+    expect(await s.remove({ kind: 'rds-instance', id: 'steward-x-vx' })).toBe('already-gone');
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, { DBSnapshotIdentifier: 'steward-x-vx' });
+  });
+
+  it('deletes a re-encrypted cluster snapshot copy', async () => {
+    rds.on(DeleteDBClusterSnapshotCommand).resolves(meta);
+    expect(await shares().remove({ kind: 'aurora-cluster', id: 'steward-y-vx' })).toBe('deleted');
+    expect(rds).toHaveReceivedCommandWith(DeleteDBClusterSnapshotCommand, {
+      DBClusterSnapshotIdentifier: 'steward-y-vx',
+    });
   });
 
   it('refuses ElastiCache: it has no cross-account copy', async () => {
