@@ -16,7 +16,7 @@ export interface StateEvent {
   at: number;
 }
 
-interface DrillJson {
+export interface DrillJson {
   events: StateEvent[];
   target: { requestedAt: string; availableAt: string };
   metrics: {
@@ -83,11 +83,17 @@ export interface DrillPhases {
  * detection of "available" (an event that comes late, a poll interval) counts as automation overhead, not
  * as restore time.
  */
-export const drillPhases = (events: readonly StateEvent[], target: DrillJson['target']): DrillPhases => {
+export const drillPhases = (
+  events: readonly StateEvent[],
+  target: DrillJson['target'],
+  /** The verifying state: `Verify` for a database, `VerifyCache` for a Redis drill. */
+  verifyState = 'Verify',
+): DrillPhases => {
   const start = events.find((e) => e.type === 'entered')?.at;
-  const verifyIn = events.find((e) => e.state === 'Verify' && e.type === 'entered');
-  const verifyOut = events.find((e) => e.state === 'Verify' && e.type === 'succeeded');
-  if (start === undefined || !verifyIn || !verifyOut) throw new Error('the execution never passed Verify');
+  const verifyIn = events.find((e) => e.state === verifyState && e.type === 'entered');
+  const verifyOut = events.find((e) => e.state === verifyState && e.type === 'succeeded');
+  if (start === undefined || !verifyIn || !verifyOut)
+    throw new Error(`the execution never passed ${verifyState}`);
   // The state the execution left to enter Verify: the end of the wait for the copy.
   const waited = events.filter((e) => e.type === 'succeeded' && e.at <= verifyIn.at).at(-1)!;
   const requested = Date.parse(target.requestedAt);
@@ -105,8 +111,12 @@ export const drillPhases = (events: readonly StateEvent[], target: DrillJson['ta
 };
 
 /** The same state log with a pause of `ms` before Verify (the self-test: overhead the row must catch). */
-export const pausedBeforeVerify = (events: readonly StateEvent[], ms: number): StateEvent[] => {
-  const at = events.find((e) => e.state === 'Verify' && e.type === 'entered')?.at ?? Infinity;
+export const pausedBeforeVerify = (
+  events: readonly StateEvent[],
+  ms: number,
+  verifyState = 'Verify',
+): StateEvent[] => {
+  const at = events.find((e) => e.state === verifyState && e.type === 'entered')?.at ?? Infinity;
   return events.map((e) => (e.at >= at ? { ...e, at: e.at + ms } : e));
 };
 

@@ -18,12 +18,16 @@ import { LOCAL } from '../shared/drill/local/local-provider.js';
 import {
   type LocalCacheEstate,
   localCacheEstate,
-  LOCAL_NODE_TYPE,
   type LocalRedisSnapshot,
   noDatabases,
   snapshotRedis,
 } from '../shared/drill/local/redis-drill.js';
-import { redisSampleProfile, seedRedisSample, writeAll } from '../shared/drill/local/redis-sample.js';
+import {
+  REDIS_SANDBOX_CACHE as SOURCE_ID,
+  redisSandboxConfigInput,
+  seedRedisSample,
+  writeAll,
+} from '../shared/drill/local/redis-sample.js';
 import {
   findRedisServer,
   type RedisServer,
@@ -56,7 +60,6 @@ export const REDIS_BREAKS = {
 } as const;
 export type RedisBreakKind = keyof typeof REDIS_BREAKS;
 
-const SOURCE_ID = 'app-cache';
 const STALE_MS = 2 * 3600_000;
 const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 /** Sessions the sample holds by default, and the bounds of `--size`. */
@@ -92,31 +95,6 @@ const scanAll = async (c: RedisClient, match: string): Promise<Buffer[]> => {
 };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-/**
- * The sandbox's stage config: one Redis drill target, the sample cache, checked with the sample's profile.
- * The local servers run without AUTH and TLS on loopback (`auth: none`, `tls: false`), on a node type
- * named for what it is, so no ElastiCache price or size is implied.
- */
-export const redisSandboxConfigInput = (baselineKeys: Record<number, number>) => ({
-  stage: 'dev',
-  region: 'eu-west-1',
-  drill: {
-    enabled: true,
-    caches: {
-      [SOURCE_ID]: {
-        auth: 'none',
-        tls: false,
-        nodeType: LOCAL_NODE_TYPE,
-        checks: {
-          ...redisSampleProfile,
-          // The intact source's key counts stand in for "recorded by the last passed drill".
-          databases: Object.entries(baselineKeys).map(([db, n]) => ({ db: Number(db), baselineKeys: n })),
-        },
-      },
-    },
-  },
-});
 
 // One synthesis per config in a process: the break tests and the bench run the same stage several times.
 const definitions = new Map<string, Promise<AslDefinition>>();

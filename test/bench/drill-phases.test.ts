@@ -59,6 +59,26 @@ describe('drill phases from state timestamps', () => {
   it('refuses an execution that never verified', () => {
     expect(() => drillPhases(events.slice(0, 8), target(903))).toThrow(/never passed Verify/);
   });
+
+  it('reads a Redis drill by its VerifyCache state, and sees a pause before it', () => {
+    // Prepare: a Redis sandbox execution (`steward sandbox --engine redis --json`, 20 000 sessions).
+    const redis = [
+      ...events.slice(0, 8),
+      { state: 'Engine?', type: 'entered' as const, at: T0 + 903 },
+      { state: 'Engine?', type: 'succeeded' as const, at: T0 + 903 },
+      { state: 'VerifyCache', type: 'entered' as const, at: T0 + 904 },
+      { state: 'VerifyCache', type: 'succeeded' as const, at: T0 + 1283 },
+    ];
+
+    // Act
+    const p = drillPhases(redis, target(903), 'VerifyCache');
+    const paused = drillPhases(pausedBeforeVerify(redis, 128, 'VerifyCache'), target(903), 'VerifyCache');
+
+    // Assert
+    expect(p).toEqual({ rto: 1283, restore: 894, detection: 0, verify: 379, overhead: 10 });
+    expect(paused.overhead / paused.rto).toBeGreaterThan(0.05);
+    expect(() => drillPhases(redis, target(903))).toThrow(/never passed Verify/);
+  });
 });
 
 describe('drill bench rows and their self-tests', () => {

@@ -1,3 +1,4 @@
+import { LOCAL_NODE_TYPE } from './redis-drill.js';
 import type { Arg, RedisClient } from '../redis/client.js';
 import type { RedisVerificationProfileInput } from '../redis/profile.js';
 
@@ -118,3 +119,31 @@ export const redisSampleProfile = {
   commandTimeoutMs: 10_000,
   budgetSeconds: 120,
 } satisfies RedisVerificationProfileInput;
+
+/** The sandbox's cache: the `drill.caches` key and replication group of the sample. */
+export const REDIS_SANDBOX_CACHE = 'app-cache';
+
+/**
+ * The sandbox's stage config: one Redis drill target, the sample cache, checked with the sample's profile.
+ * The local servers run without AUTH and TLS on loopback (`auth: none`, `tls: false`), on a node type
+ * named for what it is, so no ElastiCache price or size is implied.
+ */
+export const redisSandboxConfigInput = (baselineKeys: Record<number, number>) => ({
+  stage: 'dev',
+  region: 'eu-west-1',
+  drill: {
+    enabled: true,
+    caches: {
+      [REDIS_SANDBOX_CACHE]: {
+        auth: 'none',
+        tls: false,
+        nodeType: LOCAL_NODE_TYPE,
+        checks: {
+          ...redisSampleProfile,
+          // The intact source's key counts stand in for "recorded by the last passed drill".
+          databases: Object.entries(baselineKeys).map(([db, n]) => ({ db: Number(db), baselineKeys: n })),
+        },
+      },
+    },
+  },
+});
