@@ -51,6 +51,23 @@ export const rdbObjectOf = (key: string, size?: number): RdbObject | undefined =
 export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
 
 /**
+ * A multipart copy's parts: 5 MiB to 5 GiB each, at most 10,000 (Amazon S3 User Guide, "Amazon S3 multipart
+ * upload limits"); the last part may be smaller. 512 MiB parts keep each UploadPartCopy short (a retry
+ * repeats little) and reach 5 TiB, S3's largest object, in 10,000 parts. Pure: byte ranges, inclusive.
+ */
+export const copyParts = (
+  size: number,
+  partBytes = 512 * 1024 ** 2,
+): { part: number; first: number; last: number }[] => {
+  const MIN = 5 * 1024 ** 2;
+  const each = Math.max(partBytes, MIN, Math.ceil(size / 10_000));
+  const parts: { part: number; first: number; last: number }[] = [];
+  for (let first = 0, part = 1; first < size; first += each, part++)
+    parts.push({ part, first, last: Math.min(first + each, size) - 1 });
+  return parts;
+};
+
+/**
  * What the reconcile does now. Pure. A steward snapshot of a copying policy that DR does not hold whole is
  * exported (at most `maxExports` a run, newest first), its exported files copied to DR once all are there,
  * and an export is cleaned once DR holds every file. Snapshots not available, not steward's, or of a
@@ -97,14 +114,7 @@ export const planCacheDr = (
       for (const file of exportFiles) {
         const name = file.key.split('/').at(-1)!;
         if (have.has(name)) continue;
-        if (file.size !== undefined && file.size > COPY_OBJECT_MAX_BYTES) {
-          steps.push({
-            action: 'wait',
-            source,
-            reason: `${name} is ${file.size} bytes, over CopyObject's 5 GB: a multipart copy is not implemented`,
-          });
-          continue;
-        }
+        // A file over CopyObject's 5 GB is copied in parts by the adapter (copyRdbInParts).
         steps.push({ action: 'copy', source, file, drKey: drRdbKey(source.snapshot.sourceId, name) });
       }
       continue;
