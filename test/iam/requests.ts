@@ -812,6 +812,10 @@ const BINDERS: Record<string, Binder> = {
   'S3Client:DeleteObject': () => [],
   'S3Client:GetObjectTagging': () => [],
   'S3Client:HeadObject': () => [],
+  'S3Client:CreateMultipartUpload': () => [],
+  'S3Client:UploadPartCopy': () => [],
+  'S3Client:CompleteMultipartUpload': () => [],
+  'S3Client:AbortMultipartUpload': () => [],
   'ElastiCacheClient:CopySnapshot': () => [],
   'S3Client:PutObject': (c, d) => [
     req(
