@@ -52,6 +52,14 @@ export interface PartCopyOptions {
 
 export const PART_COPY: PartCopyOptions = { concurrency: 4, attemptsPerPart: 3 };
 
+/**
+ * The DR bucket client's timeouts. S3 answers a CopyObject (up to 5 GB) or an UploadPartCopy (512 MiB) only
+ * when the copy is done, and a cross-region copy moves the bytes between regions first: the default 20 s per
+ * request would fail large files. Four minutes per request stays under the backup function's five-minute
+ * timeout; a file whose copy takes longer fails (and is retried by the next run), which is reported.
+ */
+export const DR_COPY_TIMEOUTS = { requestTimeoutMs: 240_000 } as const;
+
 // The facts a restore from the copy needs, as S3 user metadata (lower-case keys, string values).
 const factsOf = (s: CacheSnapshot): Record<string, string> => ({
   'steward-shards': String(s.shards),

@@ -151,6 +151,21 @@ export interface CacheDrPort {
   cleanExport(file: RdbObject): Promise<void>;
 }
 
+/** The outcomes' actions: what a run report and its counts call each step. */
+export const CACHE_DR_ACTION = {
+  export: 'export-rdb',
+  copy: 'copy-rdb-to-dr',
+  'clean-export': 'clean-rdb-export',
+} as const;
+
+/** The backup policies whose ElastiCache snapshots go to DR: they copy to DR and back up caches. */
+export const cacheDrPolicies = (policies: Record<string, { copyToDr: boolean; kinds: readonly string[] }>) =>
+  new Set(
+    Object.entries(policies)
+      .filter(([, p]) => p.copyToDr && p.kinds.includes('elasticache'))
+      .map(([name]) => name),
+  );
+
 /** Run the plan (or only report it in a dry run): one outcome per step that acts; one failure stops nothing. */
 export const reconcileCacheDr = async (
   port: CacheDrPort,
@@ -162,17 +177,19 @@ export const reconcileCacheDr = async (
   const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports);
   const outcomes: Outcome[] = [];
   for (const step of steps) {
+    if (step.action === 'wait') {
+      const resource = `elasticache snapshot ${step.source.snapshot.id}`;
+      outcomes.push({ resource, action: CACHE_DR_ACTION.copy, status: 'skipped', reason: step.reason });
+      continue;
+    }
     const resource =
       step.action === 'clean-export'
         ? `export ${step.file.key}`
         : `elasticache snapshot ${step.source.snapshot.id}`;
-    const action = step.action === 'copy' ? `copy ${step.file.key} to DR` : `${step.action} (Redis DR)`;
-    if (step.action === 'wait') {
-      outcomes.push({ resource, action, status: 'skipped', reason: step.reason });
-      continue;
-    }
+    const action = CACHE_DR_ACTION[step.action];
+    const detail = step.action === 'copy' ? { detail: `${step.file.key} -> ${step.drKey}` } : {};
     if (dryRun) {
-      outcomes.push({ resource, action, status: 'planned' });
+      outcomes.push({ resource, action, status: 'planned', ...detail });
       continue;
     }
     try {
@@ -181,7 +198,7 @@ export const reconcileCacheDr = async (
         outcomes.push({ resource, action, status: r === 'started' ? 'done' : 'already-done' });
       } else if (step.action === 'copy') {
         await port.copy(step.source, step.file, step.drKey);
-        outcomes.push({ resource, action, status: 'done', detail: step.drKey });
+        outcomes.push({ resource, action, status: 'done', ...detail });
       } else {
         await port.cleanExport(step.file);
         outcomes.push({ resource, action, status: 'done' });

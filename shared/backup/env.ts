@@ -28,3 +28,13 @@ export const RunReportsEnv = z.object({
 export const CopyQueueEnv = z.object({
   STATE_TABLE: z.optional(z.string().check(z.minLength(1))),
 });
+
+/**
+ * Redis DR's buckets (the construct sets both when a copying policy backs up ElastiCache): the export bucket
+ * in the stage region, the DR bucket in `dr.region`. Absent, cache snapshots are not exported or copied.
+ */
+export const CacheDrEnv = z.object({
+  REDIS_EXPORT_BUCKET: z.string().check(z.minLength(3)),
+  REDIS_DR_BUCKET: z.string().check(z.minLength(3)),
+});
+export type CacheDrEnv = z.infer<typeof CacheDrEnv>;
