@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
@@ -19,7 +20,7 @@ import {
   SNAPSHOT_CREATED_EVENT_IDS,
 } from '../shared/backup/request.js';
 import { drLagObjectiveSeconds } from '../shared/report/schedule.js';
-import type { ResourceKind } from '../shared/config/schema.js';
+import type { ResourceKind, StewardConfig } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
@@ -28,6 +29,9 @@ import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
+import { grantRedisDrBackup, redisExportBucket } from './cache-dr.js';
+import { CACHE_SNAPSHOT_CREATED } from '../shared/backup/request.js';
+import { keepsRedisDr } from '../shared/backup/cache-dr.js';
 import type { EstateScope, Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -83,6 +87,8 @@ export class Backup extends Construct {
   readonly drLagAlarms: Alarm[] = [];
   /** A stage with spokes: the scheduled runs fan out over the targets (a Distributed Map). */
   readonly fanOut?: FleetFanOut;
+  /** Redis DR's export bucket in the stage region (a policy copies caches to DR). */
+  readonly redisExport?: Bucket;
 
   constructor(scope: Construct, id: string, props: BackupProps) {
     super(scope, id);
@@ -176,6 +182,19 @@ export class Backup extends Construct {
       for (const [name, policy] of copying) this.drLagAlarm(props, name, policy);
     }
 
+    // Redis DR: ElastiCache has no cross-region copy; its exports land in this region's bucket and are copied
+    // to the DR stack's bucket. ElastiCache sends "Snapshot Created" to EventBridge directly, best effort
+    // (EventBridge events reference, "Amazon ElastiCache events"): the hourly reconcile is the safety net.
+    if (keepsRedisDr(config)) {
+      this.redisExport = redisExportBucket(this, config, props.removalPolicy);
+      grantRedisDrBackup(fn, this.redisExport);
+      fn.addEventRule(
+        'CacheSnapshotCreatedRule',
+        "An ElastiCache snapshot is available: export steward's cache snapshots and copy them to the DR region",
+        { source: ['aws.elasticache'], detailType: [CACHE_SNAPSHOT_CREATED] },
+      );
+    }
+
     const copied = new Set(copying.flatMap(([, p]) => p.kinds));
     grantBackupEstate(
       fn,
@@ -183,7 +202,8 @@ export class Backup extends Construct {
       new Set(policies.flatMap(([, p]) => p.kinds)),
       copied,
     );
-    if (copied.has('rds-instance') || copied.has('aurora-cluster')) this.printDrKeyPolicy(fn);
+    if (copied.has('rds-instance') || copied.has('aurora-cluster') || keepsRedisDr(config))
+      this.printDrKeyPolicy(fn);
     if (fleet) allowAssumeSpokeRoles(fn, config, 'backup');
     // The vault: share steward's snapshots with the vault account, and act there as the vault's copy role.
     if (vault) {
@@ -299,7 +319,7 @@ export class Backup extends Construct {
     });
     new CfnOutput(this, 'DrKeyPolicyStatement', {
       description: `Add these statements to the policy of the DR key ${dr.kmsKeyArn} (README: Deploying)`,
-      value: Stack.of(this).toJsonString(drKeyPolicyStatement(roleArn, dr.region)),
+      value: Stack.of(this).toJsonString(drKeyPolicyStatement(roleArn, dr.region, drKeyServices(fn.config))),
     });
     Annotations.of(this).addInfo(
       `DR copies use ${dr.kmsKeyArn}: its key policy must allow the backup role ${backupRoleName(stage, region)} ` +
@@ -307,6 +327,7 @@ export class Backup extends Construct {
           drKeyPolicyStatement(
             `arn:aws:iam::${fn.config.account ?? '<account of this stack>'}:role/${backupRoleName(stage, region)}`,
             dr.region,
+            drKeyServices(fn.config),
           ),
         )}`,
     );
@@ -324,6 +345,7 @@ export const backupRoleName = (stage: string, region: string): string => hubRole
 export const drKeyPolicyStatement = (
   roleArn: string,
   drRegion: string,
+  via: readonly ('rds' | 's3')[] = ['rds'],
 ): {
   Sid: string;
   Effect: 'Allow';
@@ -334,22 +356,58 @@ export const drKeyPolicyStatement = (
 }[] => {
   const viaRds = { 'kms:ViaService': `rds.${drRegion}.amazonaws.com` };
   return [
-    {
-      Sid: 'StewardBackupGrantsForRds',
-      Effect: 'Allow',
-      Principal: { AWS: roleArn },
-      Action: 'kms:CreateGrant',
-      Resource: '*',
-      Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    },
-    {
-      Sid: 'StewardBackupUsesKeyThroughRds',
-      Effect: 'Allow',
-      Principal: { AWS: roleArn },
-      Action: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-      Resource: '*',
-      Condition: { StringEquals: viaRds },
-    },
+    ...(via.includes('rds')
+      ? [
+          {
+            Sid: 'StewardBackupGrantsForRds',
+            Effect: 'Allow' as const,
+            Principal: { AWS: roleArn },
+            Action: 'kms:CreateGrant',
+            Resource: '*',
+            Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          },
+          {
+            Sid: 'StewardBackupUsesKeyThroughRds',
+            Effect: 'Allow' as const,
+            Principal: { AWS: roleArn },
+            Action: [
+              'kms:DescribeKey',
+              'kms:Encrypt',
+              'kms:Decrypt',
+              'kms:ReEncrypt*',
+              'kms:GenerateDataKey*',
+            ],
+            Resource: '*',
+            Condition: { StringEquals: viaRds },
+          },
+        ]
+      : []),
+    // Redis DR copies: S3 encrypts each RDB copy with the key and decrypts parts of a multipart copy.
+    ...(via.includes('s3')
+      ? [
+          {
+            Sid: 'StewardBackupUsesKeyThroughS3',
+            Effect: 'Allow' as const,
+            Principal: { AWS: roleArn },
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: '*',
+            Condition: { StringEquals: { 'kms:ViaService': `s3.${drRegion}.amazonaws.com` } },
+          },
+        ]
+      : []),
+  ];
+};
+
+/** Which services use the DR key for the stage's copies: RDS for database copies, S3 for Redis DR copies. */
+export const drKeyServices = (config: StewardConfig): ('rds' | 's3')[] => {
+  const copied = new Set(
+    Object.values(config.backup.policies)
+      .filter((p) => p.copyToDr)
+      .flatMap((p) => p.kinds),
+  );
+  return [
+    ...(copied.has('rds-instance') || copied.has('aurora-cluster') ? (['rds'] as const) : []),
+    ...(keepsRedisDr(config) ? (['s3'] as const) : []),
   ];
 };
 
@@ -510,33 +568,58 @@ export const grantBackupEstate = (
  * copy (an AWS resource) and uses the key on the role's behalf. The key's own policy must allow the same.
  */
 const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr']): void => {
-  // The schema refuses copyToDr without a key; this keeps the types honest.
-  if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
-  const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+  const key = drKeyScope(dr);
   const viaRds = { StringEquals: { 'kms:ViaService': `rds.${dr.region}.amazonaws.com` } };
-  // An alias ARN authorizes nothing for key use: match the key through its alias instead.
-  const byAlias = key.resource !== 'key';
-  const resources = byAlias
-    ? [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`]
-    : [dr.kmsKeyArn];
-  const alias: Record<string, Record<string, unknown>> = byAlias
-    ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } }
-    : {};
-  const why = byAlias
-    ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`
-    : `The resource is the one DR key (${dr.kmsKeyArn}), through RDS in ${dr.region} only.`;
+  const why = key.wildcard
+    ? key.why.replace(
+        'pin it to that alias',
+        `and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only`,
+      )
+    : `${key.why.replace(/\.$/, '')}, through RDS in ${dr.region} only.`;
   to.allow({
     sid: 'GrantDrKeyToRds',
     actions: ['kms:CreateGrant'],
-    resources,
-    conditions: { ...viaRds, ...alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    ...(byAlias ? { wildcardReason: why } : {}),
+    resources: key.resources,
+    conditions: { ...viaRds, ...key.alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    ...(key.wildcard ? { wildcardReason: why } : {}),
   });
   to.allow({
     sid: 'UseDrKeyViaRds',
     actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-    resources,
-    conditions: { ...viaRds, ...alias },
+    resources: key.resources,
+    conditions: { ...viaRds, ...key.alias },
     wildcardReason: `RDS re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
   });
+};
+
+/**
+ * The DR key as IAM resources: the key ARN itself, or (configured by alias, whose key id synth cannot know)
+ * every key of its account and region narrowed by `kms:ResourceAliases`. An alias ARN authorizes nothing for
+ * key use. `why` explains the choice for a cdk-nag acknowledgement.
+ */
+export const drKeyScope = (
+  dr: EstateScope['dr'],
+): {
+  resources: string[];
+  alias: Record<string, Record<string, unknown>>;
+  wildcard: boolean;
+  why: string;
+} => {
+  // The schema refuses copyToDr without a key; this keeps the types honest.
+  if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
+  const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+  const byAlias = key.resource !== 'key';
+  return byAlias
+    ? {
+        resources: [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`],
+        alias: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } },
+        wildcard: true,
+        why: `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases pin it to that alias.`,
+      }
+    : {
+        resources: [dr.kmsKeyArn],
+        alias: {},
+        wildcard: false,
+        why: `The resource is the one DR key (${dr.kmsKeyArn}).`,
+      };
 };

@@ -308,6 +308,7 @@ export const s3RdbStore = (
     );
   return {
     region,
+    holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf('')),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
       const copies = [...(await copiesIn()).entries()];

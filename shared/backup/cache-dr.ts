@@ -32,6 +32,23 @@ export type CacheDrStep =
   | { action: 'clean-export'; file: RdbObject }
   | { action: 'wait'; source: CacheDrSource; reason: string };
 
+/**
+ * The stage's export bucket in its region (`steward-<stage>-rdb-export-<account>-<region>`, at most 63
+ * characters with a 16-character stage) and its DR bucket in `dr.region`: fixed names, so the primary stack
+ * names the DR stack's bucket without a cross-region reference.
+ */
+export const redisExportBucketName = (stage: string, account: string, region: string): string =>
+  `steward-${stage}-rdb-export-${account}-${region}`;
+export const redisDrBucketName = (stage: string, account: string, drRegion: string): string =>
+  `steward-${stage}-rdb-dr-${account}-${drRegion}`;
+
+/** Whether the stage keeps Redis DR copies: a policy copies caches to DR, in another region. */
+export const keepsRedisDr = (config: {
+  region: string;
+  dr: { region: string };
+  backup: { policies: Record<string, { copyToDr: boolean; kinds: readonly string[] }> };
+}): boolean => config.dr.region !== config.region && cacheDrPolicies(config.backup.policies).size > 0;
+
 /** The prefix of every RDB copy in the DR bucket: steward's own objects, the only ones it lists or deletes. */
 export const DR_RDB_PREFIX = 'elasticache/';
 

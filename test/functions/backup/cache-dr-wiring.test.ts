@@ -56,7 +56,7 @@ beforeEach(() => {
     Snapshots: [
       [NEW, '2026-01-15T03:00:00Z'],
       [OLD, '2026-01-14T03:00:00Z'],
-    ].map(([id, at]) => ({
+    ].map(([id = '', at = '']) => ({
       SnapshotName: id,
       ARN: snapshotArn(id),
       ReplicationGroupId: 'sessions',
@@ -64,7 +64,7 @@ beforeEach(() => {
       SnapshotSource: 'manual',
       NumNodeGroups: 1,
       CacheNodeType: 'cache.r7g.large',
-      NodeSnapshots: [{ SnapshotCreateTime: new Date(at!) }],
+      NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
     })),
   });
   cache.on(ListTagsForResourceCommand).resolves({
