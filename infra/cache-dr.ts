@@ -17,7 +17,6 @@ import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
 import { drKeyScope } from './backup.js';
 import { acknowledge } from './nag.js';
-import type { Grantee } from './permission.js';
 import type { StewardFunction } from './steward-function.js';
 
 // Export objects ElastiCache writes are deleted once DR holds them; what is left (a copy that never finished,
