@@ -182,12 +182,13 @@ export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): v
     resources: [bucketArn(stack, dr)],
     conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
   });
-  // CopyObject, CreateMultipartUpload and UploadPartCopy are s3:PutObject; a copy's tags are
+  // CopyObject, CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload are s3:PutObject (a failed
+  // multipart copy is aborted: s3:AbortMultipartUpload); a copy's tags are
   // s3:PutObjectTagging, which must carry steward's ownership tag. No tag condition on PutObject: an
   // UploadPartCopy carries no tags, so s3:RequestObjectTag would deny every part.
   fn.allow({
     sid: 'WriteRedisDrCopies',
-    actions: ['s3:PutObject'],
+    actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
     resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `DR copies are keyed ${DR_RDB_PREFIX}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,

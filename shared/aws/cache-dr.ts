@@ -48,6 +48,8 @@ export interface PartCopyOptions {
   concurrency: number;
   attemptsPerPart: number;
   partBytes?: number;
+  /** Files larger than this are copied in parts. @default CopyObject's 5 GB limit */
+  multipartAbove?: number;
 }
 
 export const PART_COPY: PartCopyOptions = { concurrency: 4, attemptsPerPart: 3 };
@@ -157,7 +159,7 @@ export const cacheDrPort = (
         ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
         [Tag.copiedFrom]: s.arn,
       });
-      if (file.size === undefined || file.size <= COPY_OBJECT_MAX_BYTES) {
+      if (file.size === undefined || file.size <= (parts.multipartAbove ?? COPY_OBJECT_MAX_BYTES)) {
         await call('CopyObject (to DR)', `${file.key} to ${target}`, () =>
           clients.drS3.send(
             new CopyObjectCommand({
@@ -259,6 +261,13 @@ export const cacheDrPort = (
   };
 };
 
+/** One snapshot's copy in the DR bucket: its files, its replication group, when the newest file arrived. */
+export interface RdbCopy {
+  group: string;
+  keys: string[];
+  copiedAt?: string;
+}
+
 const stampTime = (id: string): string | undefined => {
   const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})-(?:sched|adhoc)$/.exec(id);
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00.000Z` : undefined;
@@ -275,10 +284,10 @@ export const s3RdbStore = (
   s3: S3Client,
   bucket: string,
   sourceRegion: string,
-): SnapshotStore & CacheCopyLister => {
+): SnapshotStore & { copies(): Promise<Map<string, RdbCopy>> } => {
   const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
   /** The DR bucket's RDB copies grouped per snapshot: files, their group, when they arrived. */
-  const copiesIn = async () => {
+  const copiesIn = async (): Promise<Map<string, RdbCopy>> => {
     const files = await collectPages(
       paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: DR_RDB_PREFIX }),
       (p) => p.Contents,
@@ -286,7 +295,7 @@ export const s3RdbStore = (
       'ListObjectsV2',
       `RDB copies in s3://${bucket}/${DR_RDB_PREFIX}`,
     );
-    const by = new Map<string, { group: string; keys: string[]; copiedAt?: string }>();
+    const by = new Map<string, RdbCopy>();
     for (const f of files) {
       const name = rdbObjectOf(f.key)!.snapshot;
       const group = f.key.slice(DR_RDB_PREFIX.length).split('/')[0]!;
@@ -345,8 +354,27 @@ export const s3RdbStore = (
       }
       return 'deleted';
     },
+    copies: copiesIn,
+  };
+};
+
+/**
+ * The DR bucket's copies of one replication group as drill candidates (a drill `from: dr`): each copy's
+ * sizing facts from its first file's metadata (HeadObject) and the S3 ARNs of its files for SnapshotArns.
+ * Restorable only once every shard's file arrived.
+ */
+export const s3RdbCopyLister = (
+  region: string,
+  s3: S3Client,
+  bucket: string,
+  sourceRegion: string,
+): CacheCopyLister => {
+  const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+  const store = s3RdbStore(region, s3, bucket, sourceRegion);
+  return {
+    region,
     listCopies: async (group): Promise<CacheSnapshot[]> => {
-      const copies = [...(await copiesIn()).entries()].filter(([, c]) => c.group === group.toLowerCase());
+      const copies = [...(await store.copies()).entries()].filter(([, c]) => c.group === group.toLowerCase());
       return mapLimit(copies, FANOUT, async ([name, c]): Promise<CacheSnapshot> => {
         const keys = [...c.keys].sort();
         const head = await call('HeadObject', `s3://${bucket}/${keys[0]}`, () =>
