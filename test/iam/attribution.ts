@@ -163,10 +163,8 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
 export const UNWIRED: Record<string, string> = {
-  'shared/aws/cache-dr.ts#cacheDrPort':
-    'Redis DR (export, cross-region copy) waits for its buckets and grants in the stacks; until then no function role exports or copies',
-  'shared/aws/cache-dr.ts#s3RdbStore':
-    'retention of Redis DR copies and drills from them wait for the DR bucket in the DR stack; until then no function role lists it',
+  'shared/aws/cache-dr.ts#s3RdbCopyLister':
+    "drills from a Redis DR copy (from: dr) wait for the DR region's drill network; until then no drill role reads the copies",
 };
 
 /**

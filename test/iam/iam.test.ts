@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drKeyPolicyStatement } from '../../infra/backup.js';
+import { drKeyPolicyStatement, drKeyServices } from '../../infra/backup.js';
 import { exampleInput, exampleStages } from '../support/examples.js';
 import { CALLS_DIR, ROOT, type RecordedCall } from '../support/sdk-recorder.js';
 import {
@@ -215,7 +215,10 @@ const drKeyPolicyFor = (d: Deployment) => {
   const backup = d.roles.get('backup');
   const key = drKey(d);
   if (!backup || !key) return undefined;
-  return { Version: '2012-10-17', Statement: drKeyPolicyStatement(backup.arn, d.config.dr.region) };
+  return {
+    Version: '2012-10-17',
+    Statement: drKeyPolicyStatement(backup.arn, d.config.dr.region, drKeyServices(d.config)),
+  };
 };
 
 const everyDeployment = () => [...exampleStages, 'full', 'fleet'];

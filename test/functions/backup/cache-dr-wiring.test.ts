@@ -4,7 +4,16 @@ import {
   ElastiCacheClient,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-elasticache';
-import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -146,5 +155,83 @@ describe('Redis DR in the deployed backup function', () => {
     expect(result.summary).toBe(
       '[dry run] Redis DR 1 exports planned, 1 RDB files to copy, 0 exports cleaned, 0 waiting',
     );
+  });
+
+  it('copies an export over 5 GB in parts, and cleans an export once DR holds it', async () => {
+    // Prepare: the older export is 6 GiB; a still older snapshot is in DR already, its export left over.
+    const BIG = 6 * 1024 ** 3;
+    const DONE = 'steward-sessions-202601130300-sched';
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) => {
+      if ((await regionOf(getClient)) === PRIMARY)
+        return {
+          Contents: [
+            { Key: `${OLD}-0001.rdb`, Size: BIG },
+            { Key: `${DONE}-0001.rdb`, Size: 1024 },
+          ],
+        };
+      return input.Bucket === ENV.REDIS_DR_BUCKET
+        ? { Contents: [{ Key: `elasticache/sessions/${DONE}-0001.rdb`, Size: 1024 }] }
+        : { Contents: [] };
+    });
+    cache.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        [OLD, '2026-01-14T03:00:00Z'],
+        [DONE, '2026-01-13T03:00:00Z'],
+      ].map(([id = '', at = '']) => ({
+        SnapshotName: id,
+        ARN: snapshotArn(id),
+        ReplicationGroupId: 'sessions',
+        SnapshotStatus: 'available',
+        SnapshotSource: 'manual',
+        NumNodeGroups: 1,
+        NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
+      })),
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+
+    // Act
+    const result = await run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
+      Bucket: ENV.REDIS_DR_BUCKET,
+      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      SSEKMSKeyId: KEY,
+    });
+    expect(s3).toHaveReceivedCommandTimes(UploadPartCopyCommand, 12);
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(DeleteObjectCommand, {
+      Bucket: ENV.REDIS_EXPORT_BUCKET,
+      Key: `${DONE}-0001.rdb`,
+    });
+    expect(result.summary).toBe(
+      'Redis DR 0 exports started, 1 RDB files copied, 1 exports cleaned, 0 waiting',
+    );
+  });
+
+  it('aborts a multipart copy whose part keeps failing, and the run reports the failure', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
+      input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
+        ? { Contents: [{ Key: `${OLD}-0001.rdb`, Size: 6 * 1024 ** 3 }] }
+        : { Contents: [] },
+    );
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
+    s3.on(UploadPartCopyCommand).rejects(new Error('InternalError'));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+
+    // Act
+    const running = run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
+    await expect(running).rejects.toThrow(/Redis DR: 1 of 2 actions failed/);
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(AbortMultipartUploadCommand, {
+      Bucket: ENV.REDIS_DR_BUCKET,
+      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      UploadId: 'up-2',
+    });
+    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
   });
 });
