@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { COPY_QUEUE_PREFIX } from '../shared/aws/copy-ledger.js';
@@ -19,7 +20,7 @@ import {
   SNAPSHOT_CREATED_EVENT_IDS,
 } from '../shared/backup/request.js';
 import { drLagObjectiveSeconds } from '../shared/report/schedule.js';
-import type { ResourceKind } from '../shared/config/schema.js';
+import type { ResourceKind, StewardConfig } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId, ec2Arn } from './arns.js';
@@ -29,6 +30,9 @@ import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
+import { grantRedisDrBackup, redisExportBucket } from './cache-dr.js';
+import { CACHE_SNAPSHOT_CREATED } from '../shared/backup/request.js';
+import { keepsRedisDr } from '../shared/backup/cache-dr.js';
 import type { EstateScope, Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -84,6 +88,8 @@ export class Backup extends Construct {
   readonly drLagAlarms: Alarm[] = [];
   /** A stage with spokes: the scheduled runs fan out over the targets (a Distributed Map). */
   readonly fanOut?: FleetFanOut;
+  /** Redis DR's export bucket in the stage region (a policy copies caches to DR). */
+  readonly redisExport?: Bucket;
 
   constructor(scope: Construct, id: string, props: BackupProps) {
     super(scope, id);
@@ -179,6 +185,19 @@ export class Backup extends Construct {
       for (const [name, policy] of copying) this.drLagAlarm(props, name, policy);
     }
 
+    // Redis DR: ElastiCache has no cross-region copy; its exports land in this region's bucket and are copied
+    // to the DR stack's bucket. ElastiCache sends "Snapshot Created" to EventBridge directly, best effort
+    // (EventBridge events reference, "Amazon ElastiCache events"): the hourly reconcile is the safety net.
+    if (keepsRedisDr(config)) {
+      this.redisExport = redisExportBucket(this, config, props.removalPolicy);
+      grantRedisDrBackup(fn, this.redisExport);
+      fn.addEventRule(
+        'CacheSnapshotCreatedRule',
+        "An ElastiCache snapshot is available: export steward's cache snapshots and copy them to the DR region",
+        { source: ['aws.elasticache'], detailType: [CACHE_SNAPSHOT_CREATED] },
+      );
+    }
+
     const copied = new Set(copying.flatMap(([, p]) => p.kinds));
     grantBackupEstate(
       fn,
@@ -186,7 +205,7 @@ export class Backup extends Construct {
       new Set(policies.flatMap(([, p]) => p.kinds)),
       copied,
     );
-    const keyUsers = drKeyServices(copied);
+    const keyUsers = drKeyServices(config);
     if (keyUsers.length) this.printDrKeyPolicy(fn, keyUsers);
     // Application consistency of EC2 instances: steward's Command document, and the grants to run it.
     if (consistentPolicies(config).length) {
@@ -305,7 +324,7 @@ export class Backup extends Construct {
    * The DR key's own policy must allow the backup role too (a key in another account trusts nobody by
    * default): the statement is printed at synth.
    */
-  private printDrKeyPolicy(fn: StewardFunction, services: readonly ('rds' | 'ec2')[]): void {
+  private printDrKeyPolicy(fn: StewardFunction, services: readonly DrKeyService[]): void {
     const { dr, stage, region } = fn.config;
     const roleArn = Stack.of(this).formatArn({
       service: 'iam',
@@ -330,11 +349,8 @@ export class Backup extends Construct {
   }
 }
 
-/** The services that use the DR key for the kinds copied to DR: RDS (instances, clusters), EC2 (EBS sets). */
-export const drKeyServices = (copied: ReadonlySet<ResourceKind>): ('rds' | 'ec2')[] => [
-  ...(copied.has('rds-instance') || copied.has('aurora-cluster') ? (['rds'] as const) : []),
-  ...(copied.has('ebs') ? (['ec2'] as const) : []),
-];
+/** A service that uses the DR key: RDS and EC2 for copies of databases and EBS sets, S3 for Redis DR copies. */
+export type DrKeyService = 'rds' | 'ec2' | 's3';
 
 /** The backup role's name: fixed, so the DR key's policy can name it before the stack exists. */
 export const backupRoleName = (stage: string, region: string): string => hubRoleName(stage, 'backup', region);
@@ -347,8 +363,8 @@ export const backupRoleName = (stage: string, region: string): string => hubRole
 export const drKeyPolicyStatement = (
   roleArn: string,
   drRegion: string,
-  /** The services that copy with the key: RDS, and EC2 when EBS sets are copied too. */
-  services: readonly ('rds' | 'ec2')[] = ['rds'],
+  /** The services that use the key: RDS and EC2 copy databases and EBS sets with it, S3 encrypts Redis DR copies. */
+  services: readonly DrKeyService[] = ['rds'],
 ): {
   Sid: string;
   Effect: 'Allow';
@@ -357,25 +373,63 @@ export const drKeyPolicyStatement = (
   Resource: string;
   Condition: Record<string, Record<string, string | string[]>>;
 }[] => {
-  const via = services.map((s) => `${s}.${drRegion}.amazonaws.com`);
+  const copiers = services.filter((s) => s !== 's3');
+  const via = copiers.map((s) => `${s}.${drRegion}.amazonaws.com`);
   const viaRds = { 'kms:ViaService': via.length === 1 ? via[0]! : via };
   return [
-    {
-      Sid: 'StewardBackupGrantsForRds',
-      Effect: 'Allow',
-      Principal: { AWS: roleArn },
-      Action: 'kms:CreateGrant',
-      Resource: '*',
-      Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    },
-    {
-      Sid: 'StewardBackupUsesKeyThroughRds',
-      Effect: 'Allow',
-      Principal: { AWS: roleArn },
-      Action: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-      Resource: '*',
-      Condition: { StringEquals: viaRds },
-    },
+    ...(copiers.length
+      ? [
+          {
+            Sid: 'StewardBackupGrantsForRds',
+            Effect: 'Allow' as const,
+            Principal: { AWS: roleArn },
+            Action: 'kms:CreateGrant',
+            Resource: '*',
+            Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          },
+          {
+            Sid: 'StewardBackupUsesKeyThroughRds',
+            Effect: 'Allow' as const,
+            Principal: { AWS: roleArn },
+            Action: [
+              'kms:DescribeKey',
+              'kms:Encrypt',
+              'kms:Decrypt',
+              'kms:ReEncrypt*',
+              'kms:GenerateDataKey*',
+            ],
+            Resource: '*',
+            Condition: { StringEquals: viaRds },
+          },
+        ]
+      : []),
+    // Redis DR copies: S3 encrypts each RDB copy with the key and decrypts parts of a multipart copy.
+    ...(services.includes('s3')
+      ? [
+          {
+            Sid: 'StewardBackupUsesKeyThroughS3',
+            Effect: 'Allow' as const,
+            Principal: { AWS: roleArn },
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: '*',
+            Condition: { StringEquals: { 'kms:ViaService': `s3.${drRegion}.amazonaws.com` } },
+          },
+        ]
+      : []),
+  ];
+};
+
+/** Which services use the DR key for the stage's copies: RDS, EC2 for EBS sets, S3 for Redis DR copies. */
+export const drKeyServices = (config: StewardConfig): DrKeyService[] => {
+  const copied = new Set(
+    Object.values(config.backup.policies)
+      .filter((p) => p.copyToDr)
+      .flatMap((p) => p.kinds),
+  );
+  return [
+    ...(copied.has('rds-instance') || copied.has('aurora-cluster') ? (['rds'] as const) : []),
+    ...(copied.has('ebs') ? (['ec2'] as const) : []),
+    ...(keepsRedisDr(config) ? (['s3'] as const) : []),
   ];
 };
 
@@ -604,35 +658,59 @@ const grantEbsSnapshots = (to: Grantee, at: EstateScope, copies: boolean): void 
  * copy (an AWS resource) and uses the key on the role's behalf. The key's own policy must allow the same.
  */
 const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr'], service: 'rds' | 'ec2' = 'rds'): void => {
-  // The schema refuses copyToDr without a key; this keeps the types honest.
-  if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
-  const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+  const key = drKeyScope(dr);
   const viaRds = { StringEquals: { 'kms:ViaService': `${service}.${dr.region}.amazonaws.com` } };
-  const sid = service === 'rds' ? '' : 'Ebs';
   const by = service === 'rds' ? 'RDS' : 'EBS';
-  // An alias ARN authorizes nothing for key use: match the key through its alias instead.
-  const byAlias = key.resource !== 'key';
-  const resources = byAlias
-    ? [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`]
-    : [dr.kmsKeyArn];
-  const alias: Record<string, Record<string, unknown>> = byAlias
-    ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } }
-    : {};
-  const why = byAlias
-    ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=${service}.${dr.region} pin it to that alias, through ${by} only.`
-    : `The resource is the one DR key (${dr.kmsKeyArn}), through ${by} in ${dr.region} only.`;
+  const why = key.wildcard
+    ? key.why.replace(
+        'pin it to that alias',
+        `and kms:ViaService=${service}.${dr.region} pin it to that alias, through ${by} only`,
+      )
+    : `${key.why.replace(/\.$/, '')}, through ${by} in ${dr.region} only.`;
   to.allow({
     sid: service === 'rds' ? 'GrantDrKeyToRds' : 'GrantDrKeyToEbs',
     actions: ['kms:CreateGrant'],
-    resources,
-    conditions: { ...viaRds, ...alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    ...(byAlias ? { wildcardReason: why } : {}),
+    resources: key.resources,
+    conditions: { ...viaRds, ...key.alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    ...(key.wildcard ? { wildcardReason: why } : {}),
   });
   to.allow({
-    sid: `UseDrKeyVia${sid || 'Rds'}`,
+    sid: service === 'rds' ? 'UseDrKeyViaRds' : 'UseDrKeyViaEbs',
     actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-    resources,
-    conditions: { ...viaRds, ...alias },
+    resources: key.resources,
+    conditions: { ...viaRds, ...key.alias },
     wildcardReason: `${by} re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
   });
+};
+
+/**
+ * The DR key as IAM resources: the key ARN itself, or (configured by alias, whose key id synth cannot know)
+ * every key of its account and region narrowed by `kms:ResourceAliases`. An alias ARN authorizes nothing for
+ * key use. `why` explains the choice for a cdk-nag acknowledgement.
+ */
+export const drKeyScope = (
+  dr: EstateScope['dr'],
+): {
+  resources: string[];
+  alias: Record<string, Record<string, unknown>>;
+  wildcard: boolean;
+  why: string;
+} => {
+  // The schema refuses copyToDr without a key; this keeps the types honest.
+  if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
+  const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
+  const byAlias = key.resource !== 'key';
+  return byAlias
+    ? {
+        resources: [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`],
+        alias: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } },
+        wildcard: true,
+        why: `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases pin it to that alias.`,
+      }
+    : {
+        resources: [dr.kmsKeyArn],
+        alias: {},
+        wildcard: false,
+        why: `The resource is the one DR key (${dr.kmsKeyArn}).`,
+      };
 };

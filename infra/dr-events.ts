@@ -1,7 +1,10 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { keepsRedisDr } from '../shared/backup/cache-dr.js';
+import { redisDrBucket } from './cache-dr.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { SNAPSHOT_COPIED_EVENT_IDS } from '../shared/backup/request.js';
 import type { StewardConfig } from '../shared/config/schema.js';
@@ -17,15 +20,19 @@ export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
  * The DR region's half of event-driven DR copies: RDS emits "copy finished" (RDS-EVENT-0060) in the
  * destination region, and EventBridge rules only see their own region's events, so one rule forwards
  * steward's copy-finished events to the primary region's default bus, where the backup function's
- * CopyFinishedRule starts the next copy. Nothing else lives here: no function, no state.
+ * CopyFinishedRule starts the next copy. When a policy copies caches, the bucket of Redis DR copies lives here
+ * too (ElastiCache has no cross-region copy: the backup function copies exported RDB files into it). No
+ * function.
  */
 export class DrEventsStack extends Stack {
   readonly rule: Rule;
+  /** Redis DR copies (`elasticache/<group>/<snapshot>-<shard>.rdb`), encrypted with the DR key. */
+  readonly redisDrBucket?: Bucket;
 
   constructor(scope: Construct, id: string, props: DrEventsStackProps) {
     const { config, ...stackProps } = props;
     super(scope, id, {
-      description: `steward ${config.stage}: forwards DR copy-finished events from ${config.dr.region} to ${config.region}`,
+      description: `steward ${config.stage}: forwards DR copy-finished events from ${config.dr.region} to ${config.region}${keepsRedisDr(config) ? '; holds Redis DR copies' : ''}`,
       terminationProtection: config.deletionProtection,
       ...stackProps,
       env: { account: config.account, region: config.dr.region },
@@ -52,5 +59,6 @@ export class DrEventsStack extends Stack {
       },
       targets: [new EventBusTarget(primaryBus)],
     });
+    if (keepsRedisDr(config)) this.redisDrBucket = redisDrBucket(this, config);
   }
 }

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
+import { cacheDrPort, DR_COPY_TIMEOUTS } from '../../shared/aws/cache-dr.js';
 import {
   ec2Client,
   elastiCacheClient,
@@ -24,7 +25,7 @@ import {
 } from '../../shared/aws/fleet-sessions.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
-import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import { BackupSchedulerEnv, CacheDrEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
@@ -91,7 +92,8 @@ const wireVault = (
  * A fan-out child (`at`): the RDS and ElastiCache clients sign with the target's role; the report bucket
  * and state table stay the hub's; no scheduler (maintenance events are not scheduled runs), and no copy
  * queue in another account (its keys name no account: its reconcile lists in full). The backup vault when
- * `sessions` are given (wireVault).
+ * `sessions` are given (wireVault). Redis DR when the environment names its two buckets, in this account only
+ * (a fan-out child's caches are not exported: the buckets are the hub's).
  */
 export const wire = (
   base: BaseDeps,
@@ -113,6 +115,7 @@ export const wire = (
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, sessions);
+  const buckets = at ? undefined : CacheDrEnv.safeParse(env).data;
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
@@ -130,6 +133,21 @@ export const wire = (
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
     ...(reports ? { reports } : {}),
     ...(vault ? { vault } : {}),
+    ...(buckets
+      ? {
+          cacheDr: cacheDrPort(
+            region,
+            dr.region,
+            // The copy runs in the DR region and may take minutes per request (a 5 GB CopyObject, a part).
+            { elasticache: cache, s3: s3Client(region), drS3: s3Client(dr.region, DR_COPY_TIMEOUTS) },
+            {
+              exportBucket: buckets.REDIS_EXPORT_BUCKET,
+              drBucket: buckets.REDIS_DR_BUCKET,
+              ...(dr.kmsKeyArn ? { drKmsKeyArn: dr.kmsKeyArn } : {}),
+            },
+          ),
+        }
+      : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {

@@ -20,6 +20,8 @@ import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget, vaultBudgetScope } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
+import { s3RdbStore } from '../../shared/aws/cache-dr.js';
+import { keepsRedisDr } from '../../shared/backup/cache-dr.js';
 import { loadEnv, VaultEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -63,7 +65,7 @@ export const run = async (event: unknown, deps: RetentionDeps): Promise<Retentio
  */
 export const wire = (
   base: BaseDeps,
-  env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(RetentionEnv),
+  env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET' | 'REDIS_DR_BUCKET'> = loadEnv(RetentionEnv),
   at?: TargetWiring,
 ): RetentionDeps => {
   const as = at?.as;
@@ -82,9 +84,17 @@ export const wire = (
   const reports = env.REPORT_BUCKET
     ? s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion)
     : undefined;
+  // Redis DR copies in the DR bucket (this account's; a fan-out child's are not copied): kept under GFS
+  // beside the DR region's snapshots, listed first so their deletes go to the bucket.
+  const { dr } = base.config;
+  const swept = retentionRegions(base.config);
+  const rdb =
+    env.REDIS_DR_BUCKET && !at && keepsRedisDr(base.config) && swept.includes(dr.region)
+      ? [s3RdbStore(dr.region, s3Client(dr.region), env.REDIS_DR_BUCKET, base.config.region)]
+      : [];
   return {
     ...base,
-    stores: retentionRegions(base.config).map(storeIn),
+    stores: [...rdb, ...swept.map(storeIn)],
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),
     ...(env.REPORT_BUCKET && reports
@@ -99,7 +109,8 @@ export const wire = (
 /** The deployed function's wiring: today's deps, a fan-out child's per target, the fan-out summary's. */
 export const fleetWiring = (
   base: () => BaseDeps,
-  env: () => Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = () => loadEnv(RetentionEnv),
+  env: () => Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET' | 'REDIS_DR_BUCKET'> = () =>
+    loadEnv(RetentionEnv),
 ): FleetWiring<RetentionDeps> => fleetWiringOf('retention', base, (b, at) => wire(b, env(), at));
 
 /**

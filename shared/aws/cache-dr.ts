@@ -5,17 +5,28 @@ import {
   paginateDescribeSnapshots,
 } from '@aws-sdk/client-elasticache';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   paginateListObjectsV2,
   type S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { type CacheDrPort, type CacheDrSource, DR_RDB_PREFIX, rdbObjectOf } from '../backup/cache-dr.js';
+import {
+  type CacheDrPort,
+  type CacheDrSource,
+  COPY_OBJECT_MAX_BYTES,
+  copyParts,
+  DR_RDB_PREFIX,
+  rdbObjectOf,
+} from '../backup/cache-dr.js';
 import { ID_PREFIX } from '../backup/ids.js';
 import type { CacheCopyLister, CacheSnapshot } from '../drill/ports.js';
-import { GuardRefusedError } from '../errors.js';
+import { errorMessage, GuardRefusedError } from '../errors.js';
 import type { Snapshot, SnapshotListing } from '../model.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import type { SnapshotStore } from '../retention/ports.js';
@@ -31,6 +42,25 @@ export interface CacheDrBuckets {
   drBucket: string;
   drKmsKeyArn?: string;
 }
+
+/** How a multipart copy runs: parts at once, attempts per part (each attempt is also retried by the SDK). */
+export interface PartCopyOptions {
+  concurrency: number;
+  attemptsPerPart: number;
+  partBytes?: number;
+  /** Files larger than this are copied in parts. @default CopyObject's 5 GB limit */
+  multipartAbove?: number;
+}
+
+export const PART_COPY: PartCopyOptions = { concurrency: 4, attemptsPerPart: 3 };
+
+/**
+ * The DR bucket client's timeouts. S3 answers a CopyObject (up to 5 GB) or an UploadPartCopy (512 MiB) only
+ * when the copy is done, and a cross-region copy moves the bytes between regions first: the default 20 s per
+ * request would fail large files. Four minutes per request stays under the backup function's five-minute
+ * timeout; a file whose copy takes longer fails (and is retried by the next run), which is reported.
+ */
+export const DR_COPY_TIMEOUTS = { requestTimeoutMs: 240_000 } as const;
 
 // The facts a restore from the copy needs, as S3 user metadata (lower-case keys, string values).
 const factsOf = (s: CacheSnapshot): Record<string, string> => ({
@@ -59,6 +89,7 @@ export const cacheDrPort = (
   drRegion: string,
   clients: { elasticache: ElastiCacheClient; s3: S3Client; drS3: S3Client },
   buckets: CacheDrBuckets,
+  parts: PartCopyOptions = PART_COPY,
 ): CacheDrPort => {
   const listRdb = (s3: S3Client, bucket: string, prefix?: string) =>
     collectPages(
@@ -112,35 +143,115 @@ export const cacheDrPort = (
     },
     copy: async (source, file, drKey) => {
       const s = source.snapshot;
-      await call(
-        'CopyObject (to DR)',
-        `${file.key} to s3://${buckets.drBucket}/${drKey} in ${drRegion}`,
-        () =>
+      const copySource = `${buckets.exportBucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`;
+      const target = `s3://${buckets.drBucket}/${drKey} in ${drRegion}`;
+      const encryption = buckets.drKmsKeyArn
+        ? {
+            ServerSideEncryption: 'aws:kms' as const,
+            SSEKMSKeyId: buckets.drKmsKeyArn,
+            BucketKeyEnabled: true,
+          }
+        : {};
+      const tags = tagging({
+        [Tag.managed]: 'true',
+        [Tag.source]: s.sourceId,
+        [Tag.createdBy]: 'backup',
+        ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
+        [Tag.copiedFrom]: s.arn,
+      });
+      if (file.size === undefined || file.size <= (parts.multipartAbove ?? COPY_OBJECT_MAX_BYTES)) {
+        await call('CopyObject (to DR)', `${file.key} to ${target}`, () =>
           clients.drS3.send(
             new CopyObjectCommand({
               Bucket: buckets.drBucket,
               Key: drKey,
-              CopySource: `${buckets.exportBucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`,
-              ...(buckets.drKmsKeyArn
-                ? {
-                    ServerSideEncryption: 'aws:kms',
-                    SSEKMSKeyId: buckets.drKmsKeyArn,
-                    BucketKeyEnabled: true,
-                  }
-                : {}),
+              CopySource: copySource,
+              ...encryption,
               TaggingDirective: 'REPLACE',
-              Tagging: tagging({
-                [Tag.managed]: 'true',
-                [Tag.source]: s.sourceId,
-                [Tag.createdBy]: 'backup',
-                ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
-                [Tag.copiedFrom]: s.arn,
-              }),
+              Tagging: tags,
               MetadataDirective: 'REPLACE',
               Metadata: source.facts,
             }),
           ),
+        );
+        return;
+      }
+      // Over CopyObject's 5 GB: a multipart upload whose parts are byte ranges of the export
+      // (UploadPartCopy). Tags, metadata and encryption are set when the upload is created; the object
+      // appears only when it completes, so a failed copy leaves nothing half-written in DR: the upload is
+      // aborted (its parts are billed until then), and the next reconcile starts over.
+      const created = await call('CreateMultipartUpload (to DR)', target, () =>
+        clients.drS3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: buckets.drBucket,
+            Key: drKey,
+            ...encryption,
+            Tagging: tags,
+            Metadata: source.facts,
+          }),
+        ),
       );
+      const uploadId = created.UploadId!;
+      // After a part failed for good, the parts not started are not sent: the upload is aborted anyway.
+      let failed = false;
+      const copyPart = async (p: { part: number; first: number; last: number }) => {
+        for (let n = 1; ; n++) {
+          if (failed) throw new Error(`part ${p.part} not copied: another part failed`);
+          try {
+            const r = await call(
+              'UploadPartCopy (to DR)',
+              `part ${p.part} (bytes ${p.first}-${p.last}) of ${file.key} to ${target}`,
+              () =>
+                clients.drS3.send(
+                  new UploadPartCopyCommand({
+                    Bucket: buckets.drBucket,
+                    Key: drKey,
+                    UploadId: uploadId,
+                    PartNumber: p.part,
+                    CopySource: copySource,
+                    CopySourceRange: `bytes=${p.first}-${p.last}`,
+                  }),
+                ),
+            );
+            return { PartNumber: p.part, ETag: r.CopyPartResult?.ETag };
+          } catch (e) {
+            if (n >= parts.attemptsPerPart) {
+              failed = true;
+              throw e;
+            }
+          }
+        }
+      };
+      try {
+        const done = await mapLimit(copyParts(file.size, parts.partBytes), parts.concurrency, copyPart);
+        await call('CompleteMultipartUpload (to DR)', target, () =>
+          clients.drS3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: buckets.drBucket,
+              Key: drKey,
+              UploadId: uploadId,
+              MultipartUpload: { Parts: done },
+            }),
+          ),
+        );
+      } catch (e) {
+        // Abort, then report the copy's own failure (an abort that fails too is named in the message).
+        const aborted = await attempt(
+          'AbortMultipartUpload (to DR)',
+          target,
+          () =>
+            clients.drS3.send(
+              new AbortMultipartUploadCommand({ Bucket: buckets.drBucket, Key: drKey, UploadId: uploadId }),
+            ),
+          { gone: ['NoSuchUpload'] },
+        ).then(
+          () => undefined,
+          (a: unknown) => errorMessage(a),
+        );
+        if (aborted && e instanceof Error)
+          e.message += `; abort of upload ${uploadId} failed too: ${aborted}`;
+        throw e;
+      }
     },
     cleanExport: async (file) => {
       await call('DeleteObject (export)', `s3://${buckets.exportBucket}/${file.key}`, () =>
@@ -149,6 +260,13 @@ export const cacheDrPort = (
     },
   };
 };
+
+/** One snapshot's copy in the DR bucket: its files, its replication group, when the newest file arrived. */
+export interface RdbCopy {
+  group: string;
+  keys: string[];
+  copiedAt?: string;
+}
 
 const stampTime = (id: string): string | undefined => {
   const m = /-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})-(?:sched|adhoc)$/.exec(id);
@@ -166,10 +284,10 @@ export const s3RdbStore = (
   s3: S3Client,
   bucket: string,
   sourceRegion: string,
-): SnapshotStore & CacheCopyLister => {
+): SnapshotStore & { copies(): Promise<Map<string, RdbCopy>> } => {
   const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
   /** The DR bucket's RDB copies grouped per snapshot: files, their group, when they arrived. */
-  const copiesIn = async () => {
+  const copiesIn = async (): Promise<Map<string, RdbCopy>> => {
     const files = await collectPages(
       paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: DR_RDB_PREFIX }),
       (p) => p.Contents,
@@ -177,7 +295,7 @@ export const s3RdbStore = (
       'ListObjectsV2',
       `RDB copies in s3://${bucket}/${DR_RDB_PREFIX}`,
     );
-    const by = new Map<string, { group: string; keys: string[]; copiedAt?: string }>();
+    const by = new Map<string, RdbCopy>();
     for (const f of files) {
       const name = rdbObjectOf(f.key)!.snapshot;
       const group = f.key.slice(DR_RDB_PREFIX.length).split('/')[0]!;
@@ -199,6 +317,7 @@ export const s3RdbStore = (
     );
   return {
     region,
+    holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf('')),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
       const copies = [...(await copiesIn()).entries()];
@@ -235,8 +354,27 @@ export const s3RdbStore = (
       }
       return 'deleted';
     },
+    copies: copiesIn,
+  };
+};
+
+/**
+ * The DR bucket's copies of one replication group as drill candidates (a drill `from: dr`): each copy's
+ * sizing facts from its first file's metadata (HeadObject) and the S3 ARNs of its files for SnapshotArns.
+ * Restorable only once every shard's file arrived.
+ */
+export const s3RdbCopyLister = (
+  region: string,
+  s3: S3Client,
+  bucket: string,
+  sourceRegion: string,
+): CacheCopyLister => {
+  const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
+  const store = s3RdbStore(region, s3, bucket, sourceRegion);
+  return {
+    region,
     listCopies: async (group): Promise<CacheSnapshot[]> => {
-      const copies = [...(await copiesIn()).entries()].filter(([, c]) => c.group === group.toLowerCase());
+      const copies = [...(await store.copies()).entries()].filter(([, c]) => c.group === group.toLowerCase());
       return mapLimit(copies, FANOUT, async ([name, c]): Promise<CacheSnapshot> => {
         const keys = [...c.keys].sort();
         const head = await call('HeadObject', `s3://${bucket}/${keys[0]}`, () =>

@@ -32,6 +32,23 @@ export type CacheDrStep =
   | { action: 'clean-export'; file: RdbObject }
   | { action: 'wait'; source: CacheDrSource; reason: string };
 
+/**
+ * The stage's export bucket in its region (`steward-<stage>-rdb-export-<account>-<region>`, at most 63
+ * characters with a 16-character stage) and its DR bucket in `dr.region`: fixed names, so the primary stack
+ * names the DR stack's bucket without a cross-region reference.
+ */
+export const redisExportBucketName = (stage: string, account: string, region: string): string =>
+  `steward-${stage}-rdb-export-${account}-${region}`;
+export const redisDrBucketName = (stage: string, account: string, drRegion: string): string =>
+  `steward-${stage}-rdb-dr-${account}-${drRegion}`;
+
+/** Whether the stage keeps Redis DR copies: a policy copies caches to DR, in another region. */
+export const keepsRedisDr = (config: {
+  region: string;
+  dr: { region: string };
+  backup: { policies: Record<string, { copyToDr: boolean; kinds: readonly string[] }> };
+}): boolean => config.dr.region !== config.region && cacheDrPolicies(config.backup.policies).size > 0;
+
 /** The prefix of every RDB copy in the DR bucket: steward's own objects, the only ones it lists or deletes. */
 export const DR_RDB_PREFIX = 'elasticache/';
 
@@ -49,6 +66,23 @@ export const rdbObjectOf = (key: string, size?: number): RdbObject | undefined =
 
 /** S3 CopyObject copies up to 5 GB in one request (Amazon S3 API Reference, CopyObject). */
 export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
+
+/**
+ * A multipart copy's parts: 5 MiB to 5 GiB each, at most 10,000 (Amazon S3 User Guide, "Amazon S3 multipart
+ * upload limits"); the last part may be smaller. 512 MiB parts keep each UploadPartCopy short (a retry
+ * repeats little) and reach 5 TiB, S3's largest object, in 10,000 parts. Pure: byte ranges, inclusive.
+ */
+export const copyParts = (
+  size: number,
+  partBytes = 512 * 1024 ** 2,
+): { part: number; first: number; last: number }[] => {
+  const MIN = 5 * 1024 ** 2;
+  const each = Math.max(partBytes, MIN, Math.ceil(size / 10_000));
+  const parts: { part: number; first: number; last: number }[] = [];
+  for (let first = 0, part = 1; first < size; first += each, part++)
+    parts.push({ part, first, last: Math.min(first + each, size) - 1 });
+  return parts;
+};
 
 /**
  * What the reconcile does now. Pure. A steward snapshot of a copying policy that DR does not hold whole is
@@ -97,14 +131,7 @@ export const planCacheDr = (
       for (const file of exportFiles) {
         const name = file.key.split('/').at(-1)!;
         if (have.has(name)) continue;
-        if (file.size !== undefined && file.size > COPY_OBJECT_MAX_BYTES) {
-          steps.push({
-            action: 'wait',
-            source,
-            reason: `${name} is ${file.size} bytes, over CopyObject's 5 GB: a multipart copy is not implemented`,
-          });
-          continue;
-        }
+        // A file over CopyObject's 5 GB is copied in parts by the adapter (copyRdbInParts).
         steps.push({ action: 'copy', source, file, drKey: drRdbKey(source.snapshot.sourceId, name) });
       }
       continue;
@@ -141,6 +168,21 @@ export interface CacheDrPort {
   cleanExport(file: RdbObject): Promise<void>;
 }
 
+/** The outcomes' actions: what a run report and its counts call each step. */
+export const CACHE_DR_ACTION = {
+  export: 'export-rdb',
+  copy: 'copy-rdb-to-dr',
+  'clean-export': 'clean-rdb-export',
+} as const;
+
+/** The backup policies whose ElastiCache snapshots go to DR: they copy to DR and back up caches. */
+export const cacheDrPolicies = (policies: Record<string, { copyToDr: boolean; kinds: readonly string[] }>) =>
+  new Set(
+    Object.entries(policies)
+      .filter(([, p]) => p.copyToDr && p.kinds.includes('elasticache'))
+      .map(([name]) => name),
+  );
+
 /** Run the plan (or only report it in a dry run): one outcome per step that acts; one failure stops nothing. */
 export const reconcileCacheDr = async (
   port: CacheDrPort,
@@ -152,17 +194,19 @@ export const reconcileCacheDr = async (
   const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports);
   const outcomes: Outcome[] = [];
   for (const step of steps) {
+    if (step.action === 'wait') {
+      const resource = `elasticache snapshot ${step.source.snapshot.id}`;
+      outcomes.push({ resource, action: CACHE_DR_ACTION.copy, status: 'skipped', reason: step.reason });
+      continue;
+    }
     const resource =
       step.action === 'clean-export'
         ? `export ${step.file.key}`
         : `elasticache snapshot ${step.source.snapshot.id}`;
-    const action = step.action === 'copy' ? `copy ${step.file.key} to DR` : `${step.action} (Redis DR)`;
-    if (step.action === 'wait') {
-      outcomes.push({ resource, action, status: 'skipped', reason: step.reason });
-      continue;
-    }
+    const action = CACHE_DR_ACTION[step.action];
+    const detail = step.action === 'copy' ? { detail: `${step.file.key} -> ${step.drKey}` } : {};
     if (dryRun) {
-      outcomes.push({ resource, action, status: 'planned' });
+      outcomes.push({ resource, action, status: 'planned', ...detail });
       continue;
     }
     try {
@@ -171,7 +215,7 @@ export const reconcileCacheDr = async (
         outcomes.push({ resource, action, status: r === 'started' ? 'done' : 'already-done' });
       } else if (step.action === 'copy') {
         await port.copy(step.source, step.file, step.drKey);
-        outcomes.push({ resource, action, status: 'done', detail: step.drKey });
+        outcomes.push({ resource, action, status: 'done', ...detail });
       } else {
         await port.cleanExport(step.file);
         outcomes.push({ resource, action, status: 'done' });

@@ -487,7 +487,8 @@ export const observeCopies = (
       skipped.push({
         source: refOf(s),
         reason: 'no-cross-region-copy',
-        detail: 'ElastiCache has no cross-region snapshot copy',
+        detail:
+          'ElastiCache has no cross-region snapshot copy: Redis DR exports it to S3 and copies the RDB files',
       });
       continue;
     }

@@ -38,3 +38,13 @@ export const ConsistencyEnv = z.object({
     z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,128}$/, 'must be an SSM document name')),
   ),
 });
+
+/**
+ * Redis DR's buckets (the construct sets both when a copying policy backs up ElastiCache): the export bucket
+ * in the stage region, the DR bucket in `dr.region`. Absent, cache snapshots are not exported or copied.
+ */
+export const CacheDrEnv = z.object({
+  REDIS_EXPORT_BUCKET: z.string().check(z.minLength(3)),
+  REDIS_DR_BUCKET: z.string().check(z.minLength(3)),
+});
+export type CacheDrEnv = z.infer<typeof CacheDrEnv>;

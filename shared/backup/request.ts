@@ -64,9 +64,22 @@ export const ReconcileCopiesEvent = z.onFirstUse(() =>
   }),
 );
 
+/** Redis DR on its own: export steward's cache snapshots to S3 and copy them to the DR bucket. */
+export const ReconcileCacheDrEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('reconcile-cache-dr'),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
+
 /** A direct payload: what Scheduler, the CLI and pipelines send. */
 export const BackupEvent = z.onFirstUse(() =>
-  z.discriminatedUnion('action', [ScheduledBackupEvent, SnapshotEvent, ReconcileCopiesEvent]),
+  z.discriminatedUnion('action', [
+    ScheduledBackupEvent,
+    SnapshotEvent,
+    ReconcileCopiesEvent,
+    ReconcileCacheDrEvent,
+  ]),
 );
 export type BackupEvent = z.infer<typeof BackupEvent>;
 
@@ -182,7 +195,35 @@ export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
   `a steward schedule's payload {"action":"scheduled-backup","policy":"<one of: ${Object.keys(backup.policies).join(', ') || 'none'}>","scheduledTime":"<aws.scheduler.scheduled-time>"} (steward deploys one schedule per policy)`,
   '{"action":"snapshot","resource":"<db id or ARN>","reason":"<why>"} for a pre-change snapshot',
   '{"action":"reconcile-copies"} to start pending DR copies',
+  '{"action":"reconcile-cache-dr"} to export and copy ElastiCache snapshots to DR',
 ];
+
+/**
+ * An ElastiCache event EventBridge delivers directly ("Amazon ElastiCache events" in the EventBridge events
+ * reference: "Snapshot Created", "Snapshot Export Failed", ...). The reference publishes no detail schema, so
+ * only the envelope is read: the event starts a Redis DR run, which reads ElastiCache itself.
+ */
+export const CacheSnapshotEvent = z.object({
+  source: z.literal('aws.elasticache'),
+  'detail-type': z.string().check(z.minLength(1)),
+  resources: z.optional(z.array(z.string())),
+});
+
+/** The ElastiCache event that starts a Redis DR run: a snapshot (ours, or any) became available. */
+export const CACHE_SNAPSHOT_CREATED = 'Snapshot Created';
+
+const parseCacheEvent = (raw: unknown): BackupRequest => {
+  const e = parseWith(CacheSnapshotEvent, raw, 'Invalid ElastiCache event');
+  const type = e['detail-type'];
+  if (type !== CACHE_SNAPSHOT_CREATED)
+    return {
+      action: 'ignored',
+      reason: `ElastiCache "${type}" does not start a Redis DR copy`,
+      dryRun: false,
+    };
+  const about = e.resources?.[0];
+  return { action: 'reconcile-cache-dr', dryRun: false, trigger: about ? `${type}: ${about}` : type };
+};
 
 /** The one typed request every trigger becomes. */
 export type BackupRequest =
@@ -201,6 +242,8 @@ export type BackupRequest =
       dryRun: boolean;
     }
   | { action: 'reconcile-copies'; dryRun: boolean; trigger?: SnapshotTrigger }
+  /** Redis DR: export and copy; `trigger` names the ElastiCache event that started it, if one did. */
+  | { action: 'reconcile-cache-dr'; dryRun: boolean; trigger?: string }
   /** AWS Health scheduled maintenance: pre-change snapshots of the protected databases it names. */
   | {
       action: 'maintenance';
@@ -323,11 +366,12 @@ export const parseBackupRequest = (
         `detail-type: "Scheduled Event" has no policy or action; send one of: ${expectedPayloads(backup).join('; ')}. Set the rule target's input to that JSON, or use the schedules steward deploys`,
       ]);
     if (src === 'aws.health') return parseHealth(raw);
+    if (src === 'aws.elasticache') return parseCacheEvent(raw);
     if (src === 'aws.rds' && (RDS_DATABASE_DETAIL_TYPES as readonly unknown[]).includes(type))
       return parseRdsDatabaseEvent(raw);
     if (src !== 'aws.rds')
       fail('Unrecognised backup event', [
-        `source: "${String(src)}" is not one the backup function reads (aws.rds snapshot and database events, aws.health); or send ${expectedPayloads(backup).join('; ')}`,
+        `source: "${String(src)}" is not one the backup function reads (aws.rds snapshot and database events, aws.elasticache snapshot events, aws.health); or send ${expectedPayloads(backup).join('; ')}`,
       ]);
     const e = parseWith(RdsSnapshotCreatedEvent, raw, 'Invalid RDS snapshot event');
     return { action: 'reconcile-copies', dryRun: false, trigger: snapshotTrigger(e) };
@@ -369,6 +413,7 @@ export const parseBackupRequest = (
       };
     }
     case 'reconcile-copies':
+    case 'reconcile-cache-dr':
       return { action: e.action, dryRun: e.dryRun ?? false };
   }
 };

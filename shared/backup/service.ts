@@ -9,6 +9,7 @@ import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
 import { addCount, logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
+import { CACHE_DR_ACTION, type CacheDrPort, cacheDrPolicies, reconcileCacheDr } from './cache-dr.js';
 import { type CopyReconcile, type DrLag, reconcileCopies } from './copies.js';
 import type { CopyPlan } from './copy-plan.js';
 import {
@@ -54,6 +55,11 @@ export interface BackupDeps extends BaseDeps {
   vault?: VaultDeps;
   /** Pre/post commands around the taking of each EBS set (application consistency); absent: crash-consistent. */
   around?: SnapshotAround;
+  /**
+   * Redis DR (ElastiCache has no cross-region copy): the export bucket and the DR bucket, when a copying
+   * policy backs up caches and the stack made the buckets; absent, cache snapshots are not copied.
+   */
+  cacheDr?: CacheDrPort;
 }
 
 /** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */
@@ -163,6 +169,29 @@ const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]>
   }
 };
 
+/**
+ * Redis DR after a backup, an hourly reconcile or an ElastiCache "Snapshot Created" event: export steward's
+ * available cache snapshots of copying policies, copy the exports to DR, clean what DR holds. A listing that
+ * fails is one failed outcome; the rest of the run stands.
+ */
+const cacheDrAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]> => {
+  const policies = cacheDrPolicies(deps.config.backup.policies);
+  if (!deps.cacheDr || !policies.size) return [];
+  try {
+    return await reconcileCacheDr(deps.cacheDr, policies, dryRun);
+  } catch (e) {
+    return [
+      failedOutcome(
+        {
+          resource: `ElastiCache snapshots ${deps.config.region} -> ${deps.dr.region}`,
+          action: CACHE_DR_ACTION.copy,
+        },
+        e,
+      ),
+    ];
+  }
+};
+
 const QUOTA_READ = 'read-quota';
 
 /**
@@ -209,7 +238,10 @@ const scheduled = async (
   // New snapshots are still `creating`: the hourly reconcile or the RDS "created" event copies them.
   const copies = await reconcileAfterBackup(deps, dryRun);
   const vaulted = await vaultAfter(deps, dryRun);
-  return { backup, ...copies, outcomes: [...outcomes, ...copies.outcomes, ...vaulted] };
+  // The new cache snapshots are still `creating` too: exported by their "Snapshot Created" event's run or
+  // the hourly one; this run moves on what earlier runs exported.
+  const cached = await cacheDrAfter(deps, dryRun);
+  return { backup, ...copies, outcomes: [...outcomes, ...copies.outcomes, ...vaulted, ...cached] };
 };
 
 const adhoc = async (
@@ -270,12 +302,13 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
   const vault = d.outcomes.some((o) => o.action.endsWith('-vault'))
     ? `; vault copies ${vaulted} ${dryRun ? 'planned' : 'started'}`
     : '';
+  const redis = redisDrText(d.outcomes, dryRun);
   const full = d.backup?.findings.find((f) => f.severity === 'critical');
   switch (req.action) {
     case 'scheduled-backup':
       return full
         ? `${prefix}${req.policy} backup: ${full.message}`
-        : `${prefix}${req.policy} backup: ${made} ${verb}${existedText}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}${vault}`;
+        : `${prefix}${req.policy} backup: ${made} ${verb}${existedText}, ${skipped} skipped, ${failed} failed${copies ? `; ${copies}` : ''}${vault}${redis ? `; ${redis}` : ''}`;
     case 'snapshot': {
       const a = d.backup?.actions[0];
       const name = a?.db.id ?? req.resource;
@@ -287,9 +320,22 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
     }
     case 'reconcile-copies':
       return copies
-        ? `${prefix}${copies}, ${d.copies!.inFlight} already in flight, ${failed} failed${vault}`
+        ? `${prefix}${copies}, ${d.copies!.inFlight} already in flight, ${failed} failed${vault}${redis ? `; ${redis}` : ''}`
         : `${prefix}DR copies: no backup policy copies to DR${vault}${vault && failed ? `, ${failed} failed` : ''}`;
+    case 'reconcile-cache-dr':
+      return `${prefix}${redis ?? 'Redis DR: nothing to export or copy'}${failed ? `, ${failed} failed` : ''}`;
   }
+};
+
+/** Redis DR's part of a summary line (exports, copies, cleaned exports), when the run did any of it. */
+const redisDrText = (outcomes: readonly Outcome[], dryRun: boolean): string | undefined => {
+  const status = dryRun ? 'planned' : 'done';
+  const exported = count(outcomes, CACHE_DR_ACTION.export, status);
+  const copied = count(outcomes, CACHE_DR_ACTION.copy, status);
+  const cleaned = count(outcomes, CACHE_DR_ACTION['clean-export'], status);
+  const waiting = count(outcomes, CACHE_DR_ACTION.copy, 'skipped');
+  if (!exported && !copied && !cleaned && !waiting) return undefined;
+  return `Redis DR ${exported} exports ${dryRun ? 'planned' : 'started'}, ${copied} RDB files ${dryRun ? 'to copy' : 'copied'}, ${cleaned} exports cleaned, ${waiting} waiting`;
 };
 
 /**
@@ -324,8 +370,9 @@ const reportName = (req: BackupRun): string =>
  * deferred.
  */
 const worthNotifying = (req: BackupRun, d: Draft, severity: Severity): boolean =>
-  req.action !== 'reconcile-copies' ||
+  (req.action !== 'reconcile-copies' && req.action !== 'reconcile-cache-dr') ||
   severity !== 'info' ||
+  d.outcomes.some((o) => o.action === CACHE_DR_ACTION.copy && o.status === 'done') ||
   (req.trigger === undefined &&
     ((d.copies !== undefined && d.copies.start.length + d.copies.deferred.length > 0) ||
       d.outcomes.some((o) => o.action === VAULT_COPY && o.status === 'done')));
@@ -335,7 +382,9 @@ const label = (req: BackupRun): string =>
     ? `${req.policy} backup`
     : req.action === 'snapshot'
       ? `snapshot of ${req.resource}`
-      : 'DR copies';
+      : req.action === 'reconcile-cache-dr'
+        ? 'Redis DR'
+        : 'DR copies';
 
 /**
  * Run one backup request: observe, plan (pure), act unless dry run (one failure does not stop the others),
@@ -374,11 +423,15 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
         break;
       case 'reconcile-copies': {
         const copies = await reconcileCopies(deps, dryRun, req.trigger);
-        // An event's run is about one DR copy; the event-free (hourly) run also follows the vault.
+        // An event's run is about one DR copy; the event-free (hourly) run also follows the vault and Redis DR.
         const vaulted = req.trigger === undefined ? await vaultAfter(deps, dryRun) : [];
-        draft = { ...copies, outcomes: [...copies.outcomes, ...vaulted] };
+        const cached = req.trigger === undefined ? await cacheDrAfter(deps, dryRun) : [];
+        draft = { ...copies, outcomes: [...copies.outcomes, ...vaulted, ...cached] };
         break;
       }
+      case 'reconcile-cache-dr':
+        draft = { outcomes: await cacheDrAfter(deps, dryRun) };
+        break;
     }
   } catch (e) {
     // Nothing was decided (describe or quota failed): say so once, then let Lambda's error alarm see it.

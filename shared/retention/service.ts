@@ -89,14 +89,16 @@ export const runRetention = async (
   const regions: RegionListing[] = [];
   const outcomes: Outcome[] = [];
   const inventory: Snapshot[] = [];
-  const storeOf = new Map<string, SnapshotStore>();
+  const listed: SnapshotStore[] = [];
+  // The store a snapshot was listed from: the first of its region that holds it.
+  const storeOf = (s: Snapshot) => listed.find((st) => st.region === s.region && (st.holds?.(s) ?? true));
   deps.stores.forEach((store, i) => {
     const r = listings[i]!;
     const resource = `snapshots in ${store.region}`;
     if (r.status === 'fulfilled') {
       const { snapshots, failures } = r.value;
       inventory.push(...snapshots);
-      storeOf.set(store.region, store);
+      listed.push(store);
       regions.push({
         region: store.region,
         listed: snapshots.length,
@@ -144,7 +146,7 @@ export const runRetention = async (
     : await settleEach(
         granted,
         async (s): Promise<Outcome> => {
-          const store = storeOf.get(s.region);
+          const store = storeOf(s);
           if (!store) throw new Error(`no snapshot store for region ${s.region}`);
           const r = await store.remove(s);
           return r === 'deleted'

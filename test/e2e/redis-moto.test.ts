@@ -4,9 +4,16 @@ import {
   CreateSnapshotCommand,
   ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cacheDrPort, s3RdbStore } from '../../shared/aws/cache-dr.js';
+import { cacheDrPort, s3RdbCopyLister, s3RdbStore } from '../../shared/aws/cache-dr.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
 import { GuardRefusedError } from '../../shared/errors.js';
@@ -15,7 +22,8 @@ import { useMotoEnvironment } from '../support/moto.js';
 
 // The ElastiCache drill port and the Redis DR buckets through real HTTP and the SDK's serialisers against
 // moto 5.2.1. Moto answers CreateReplicationGroup (from a snapshot name), Describe/Delete, CreateSnapshot,
-// DescribeSnapshots, ListTagsForResource and all of S3; it does not implement CopySnapshot (the export to
+// DescribeSnapshots, ListTagsForResource and all of S3 (the multipart copy's UploadPartCopy included); it
+// does not implement CopySnapshot (the export to
 // S3) or user groups, and its groups are `available` at once: the export is proven with mocks, states and
 // timing with mocks and the local state machine run.
 const REGION = 'eu-west-1';
@@ -122,7 +130,7 @@ describe('Redis drills and DR copies against moto', () => {
     await port.copy(source!, exported[0]!, `elasticache/sessions/${SNAP}-0001.rdb`);
     await port.cleanExport(exported[0]!);
     const listing = await store.list(['elasticache']);
-    const copies = await store.listCopies('sessions');
+    const copies = await s3RdbCopyLister(DR, drS3, 'steward-e2e-redis-dr', REGION).listCopies('sessions');
     const removed = await store.remove({ kind: 'elasticache', id: SNAP });
 
     // Assert
@@ -153,5 +161,45 @@ describe('Redis drills and DR copies against moto', () => {
     ]);
     expect(removed).toBe('deleted');
     expect((await store.list(['elasticache'])).snapshots).toEqual([]);
+  });
+
+  it('copies a file in parts (UploadPartCopy) against S3 as moto serves it: the copy is whole and tagged', async () => {
+    // Prepare: an 11 MiB export, copied in 5 MiB parts (the threshold lowered from 5 GB for the test).
+    const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+    const drS3 = new S3Client({ region: DR, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'steward-e2e-parts-export' }));
+    await drS3.send(
+      new CreateBucketCommand({
+        Bucket: 'steward-e2e-parts-dr',
+        CreateBucketConfiguration: { LocationConstraint: DR },
+      }),
+    );
+    const body = Buffer.alloc(11 * 1024 ** 2, 7);
+    body.write('REDIS0011', 0);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'steward-e2e-parts-export', Key: `${SNAP}-0001.rdb`, Body: body }),
+    );
+    const port = cacheDrPort(
+      REGION,
+      DR,
+      { elasticache: ec, s3, drS3 },
+      { exportBucket: 'steward-e2e-parts-export', drBucket: 'steward-e2e-parts-dr' },
+      { concurrency: 2, attemptsPerPart: 3, partBytes: 5 * 1024 ** 2, multipartAbove: 1 },
+    );
+    const [source] = await port.sources();
+    const [file] = await port.exported();
+
+    // Act
+    await port.copy(source!, file!, `elasticache/sessions/${SNAP}-0001.rdb`);
+
+    // Assert
+    const key = `elasticache/sessions/${SNAP}-0001.rdb`;
+    const head = await drS3.send(new HeadObjectCommand({ Bucket: 'steward-e2e-parts-dr', Key: key }));
+    expect(head.ContentLength).toBe(body.length);
+    expect(head.Metadata).toMatchObject({ 'steward-shards': '1' });
+    const tags = await drS3.send(new GetObjectTaggingCommand({ Bucket: 'steward-e2e-parts-dr', Key: key }));
+    expect(tags.TagSet).toEqual(expect.arrayContaining([{ Key: Tag.managed, Value: 'true' }]));
+    const copied = await drS3.send(new GetObjectCommand({ Bucket: 'steward-e2e-parts-dr', Key: key }));
+    expect(Buffer.from(await copied.Body!.transformToByteArray()).equals(body)).toBe(true);
   });
 });

@@ -170,16 +170,14 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
 export const UNWIRED: Record<string, string> = {
-  'shared/aws/cache-dr.ts#cacheDrPort':
-    'Redis DR (export, cross-region copy) waits for its buckets and grants in the stacks; until then no function role exports or copies',
   'shared/aws/ssm-commands.ts#ssmStepRunner':
     'application consistency runs around the EBS snapshot step, which the backup function takes once EBS selection lands; the backup role already holds its grants (infra/consistency.ts)',
   'shared/aws/ssm-commands.ts#s3DumpTagger':
     'dump objects are tagged by the EBS snapshot step of the backup function once EBS selection lands; the backup role already holds its grant (infra/consistency.ts)',
   'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
     "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
-  'shared/aws/cache-dr.ts#s3RdbStore':
-    'retention of Redis DR copies and drills from them wait for the DR bucket in the DR stack; until then no function role lists it',
+  'shared/aws/cache-dr.ts#s3RdbCopyLister':
+    "drills from a Redis DR copy (from: dr) wait for the DR region's drill network; until then no drill role reads the copies",
 };
 
 /**

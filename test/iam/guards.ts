@@ -10,7 +10,11 @@ const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.i
 // iam:PassRole, so the trust needs no confused-deputy condition (and Lambda supplies none to test).
 // The chat channel role (Amazon Q Developer in chat applications) holds no permissions and its guardrail
 // denies every action, so a confused deputy would gain nothing; the service documents no source keys for it.
+// ElastiCache's regional export principal (`<region>.elasticache-snapshot.amazonaws.com`) on the Redis DR
+// export bucket: ElastiCache documents no source keys for it, and CopySnapshot refuses a TargetBucket its
+// caller does not own (API Reference, CopySnapshot errors), so no other account can aim an export there.
 const EXEMPT = new Set(['lambda.amazonaws.com', 'chatbot.amazonaws.com']);
+const EXEMPT_PATTERN = /^[a-z0-9-]+\.elasticache-snapshot\.amazonaws\.com$/;
 
 const guarded = (condition: unknown) =>
   /"aws:Source(Account|Arn|OrgID)"/.test(JSON.stringify(condition ?? {}));
@@ -25,7 +29,7 @@ export const unguardedServicePrincipals = (template: Template): string[] => {
   const check = (where: string, doc: PolicyDocument | undefined) => {
     for (const s of doc?.Statement ?? []) {
       const services = list((s as { Principal?: { Service?: unknown } }).Principal?.Service).map(String);
-      const open = services.filter((p) => !EXEMPT.has(p));
+      const open = services.filter((p) => !EXEMPT.has(p) && !EXEMPT_PATTERN.test(p));
       if (s.Effect === 'Allow' && open.length && !guarded(s.Condition)) {
         out.push(`${where} ${s.Sid ?? ''}: ${open.join(', ')} without aws:SourceAccount/aws:SourceArn`);
       }

@@ -219,10 +219,9 @@ const drKeyPolicyFor = (d: Deployment) => {
   const backup = d.roles.get('backup');
   const key = drKey(d);
   if (!backup || !key) return undefined;
-  const copied = new Set(Object.values(d.config.backup.policies).flatMap((p) => (p.copyToDr ? p.kinds : [])));
   return {
     Version: '2012-10-17',
-    Statement: drKeyPolicyStatement(backup.arn, d.config.dr.region, drKeyServices(copied)),
+    Statement: drKeyPolicyStatement(backup.arn, d.config.dr.region, drKeyServices(d.config)),
   };
 };
 

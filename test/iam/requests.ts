@@ -21,6 +21,8 @@ import {
 } from '../../shared/fleet/vault.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
+import { DR_RDB_PREFIX } from '../../shared/backup/cache-dr.js';
+import { adapterOf } from './attribution.js';
 import { spokeTemplate } from '../../infra/spoke.js';
 import { type Deployment, type PolicyDocument, resolver, rolesOf } from './template.js';
 
@@ -948,13 +950,110 @@ const BINDERS: Record<string, Binder> = {
       ),
     ];
   },
-  // Redis DR's export and copies (shared/aws/cache-dr.ts) are not wired into any function yet (attribution
-  // UNWIRED): no role sends these, so they bind to nothing until the stacks grant them.
-  'S3Client:CopyObject': () => [],
-  'S3Client:DeleteObject': () => [],
-  'S3Client:GetObjectTagging': () => [],
+  // Redis DR (shared/aws/cache-dr.ts): the backup role exports and copies, the retention role lists and
+  // deletes DR copies; the buckets are the ones each function's environment names. The drill's copy lister
+  // (HeadObject) is not wired (attribution UNWIRED).
+  'ElastiCacheClient:CopySnapshot': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    if (!b.export) return [];
+    const snap = (name: string | undefined) =>
+      `arn:${d.partition}:elasticache:${d.region}:${d.account}:snapshot:${steward(name)}`;
+    const source = snap(str(c, 'SourceSnapshotName'));
+    const target = snap(str(c, 'TargetSnapshotName'));
+    return [
+      req('elasticache:CopySnapshot', source, {}, 'CopySnapshot (export: source snapshot)'),
+      ...(target !== source
+        ? [req('elasticache:CopySnapshot', target, {}, 'CopySnapshot (export: target name)')]
+        : []),
+      // ElastiCache API permissions reference: the caller of an export needs these two as well.
+      req('s3:ListAllMyBuckets', '*', {}, 'CopySnapshot → s3:ListAllMyBuckets'),
+      req(
+        's3:GetBucketLocation',
+        bucketArnOf(d, b.export),
+        inAccount(d),
+        'CopySnapshot → s3:GetBucketLocation',
+      ),
+    ];
+  },
+  'S3Client:CopyObject': (c, d, role, drKeyPolicy) => {
+    const b = redisBuckets(d, role);
+    if (!b.export || !b.dr) return [];
+    const dest = objectArnOf(d, b.dr, str(c, 'Key'));
+    const tags = objectTags(str(c, 'Tagging'));
+    return [
+      req('s3:PutObject', dest, { ...inAccount(d), ...tags }, 'CopyObject (to DR)'),
+      req('s3:PutObjectTagging', dest, { ...inAccount(d), ...tags }, 'CopyObject → s3:PutObjectTagging'),
+      req('s3:GetObject', copySourceArn(d, c), inAccount(d), 'CopyObject (the export)'),
+      ...drKeyViaS3(d, ['kms:GenerateDataKey'], 'CopyObject', drKeyPolicy),
+    ];
+  },
+  'S3Client:CreateMultipartUpload': (c, d, role, drKeyPolicy) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    const dest = objectArnOf(d, b.dr, str(c, 'Key'));
+    const tags = objectTags(str(c, 'Tagging'));
+    return [
+      req('s3:PutObject', dest, { ...inAccount(d), ...tags }, 'CreateMultipartUpload (to DR)'),
+      req(
+        's3:PutObjectTagging',
+        dest,
+        { ...inAccount(d), ...tags },
+        'CreateMultipartUpload → s3:PutObjectTagging',
+      ),
+      ...drKeyViaS3(d, ['kms:GenerateDataKey'], 'CreateMultipartUpload', drKeyPolicy),
+    ];
+  },
+  'S3Client:UploadPartCopy': (c, d, role, drKeyPolicy) => {
+    const b = redisBuckets(d, role);
+    if (!b.export || !b.dr) return [];
+    return [
+      req('s3:PutObject', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'UploadPartCopy (to DR)'),
+      req('s3:GetObject', copySourceArn(d, c), inAccount(d), 'UploadPartCopy (a range of the export)'),
+      ...drKeyViaS3(d, ['kms:GenerateDataKey'], 'UploadPartCopy', drKeyPolicy),
+    ];
+  },
+  'S3Client:CompleteMultipartUpload': (c, d, role, drKeyPolicy) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    return [
+      req('s3:PutObject', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'CompleteMultipartUpload'),
+      ...drKeyViaS3(d, ['kms:Decrypt'], 'CompleteMultipartUpload', drKeyPolicy),
+    ];
+  },
+  'S3Client:AbortMultipartUpload': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    return [
+      req(
+        's3:AbortMultipartUpload',
+        objectArnOf(d, b.dr, str(c, 'Key')),
+        inAccount(d),
+        'AbortMultipartUpload',
+      ),
+    ];
+  },
+  // The backup role cleans exports; the retention role deletes DR copies (only steward's prefix).
+  'S3Client:DeleteObject': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    const bucket = role === 'retention' ? b.dr : b.export;
+    if (!bucket) return [];
+    return [
+      req('s3:DeleteObject', objectArnOf(d, bucket, str(c, 'Key')), inAccount(d), `DeleteObject (${role})`),
+    ];
+  },
+  'S3Client:GetObjectTagging': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    return [
+      req(
+        's3:GetObjectTagging',
+        objectArnOf(d, b.dr, str(c, 'Key')),
+        inAccount(d),
+        'GetObjectTagging (DR copy)',
+      ),
+    ];
+  },
   'S3Client:HeadObject': () => [],
-  'ElastiCacheClient:CopySnapshot': () => [],
   'S3Client:PutObject': (c, d) => [
     req(
       's3:PutObject',
@@ -972,14 +1071,31 @@ const BINDERS: Record<string, Binder> = {
     }
     return getObject(d, key);
   },
-  'S3Client:ListObjectsV2': (c, d) => [
-    req(
-      's3:ListBucket',
-      `arn:${d.partition}:s3:::${reportBucket(d)}`,
-      { 's3:prefix': str(c, 'Prefix') ?? '' },
-      `ListObjectsV2 (${str(c, 'Prefix') ?? ''})`,
-    ),
-  ],
+  'S3Client:ListObjectsV2': (c, d, role) => {
+    // Redis DR lists the export bucket (no prefix) and the DR bucket (its own prefix).
+    if (adapterOf(c)?.startsWith('shared/aws/cache-dr.ts#')) {
+      const b = redisBuckets(d, role);
+      const prefix = str(c, 'Prefix') ?? '';
+      const bucket = prefix === DR_RDB_PREFIX ? b.dr : b.export;
+      if (!bucket) return [];
+      return [
+        req(
+          's3:ListBucket',
+          bucketArnOf(d, bucket),
+          { 's3:prefix': prefix, ...inAccount(d) },
+          `ListObjectsV2 (Redis DR, ${prefix || 'exports'})`,
+        ),
+      ];
+    }
+    return [
+      req(
+        's3:ListBucket',
+        `arn:${d.partition}:s3:::${reportBucket(d)}`,
+        { 's3:prefix': str(c, 'Prefix') ?? '' },
+        `ListObjectsV2 (${str(c, 'Prefix') ?? ''})`,
+      ),
+    ];
+  },
   // ------------------------------------------------------------------ EBS drill volumes (infra/ebs-drill.ts)
   // A snapshot ARN names no account (arn:aws:ec2:<region>::snapshot/<id>); steward's carry steward:managed.
   'EC2Client:CreateVolume': (c, d) => {
@@ -1598,6 +1714,53 @@ const restoreGroups = (
 };
 
 const stateTable = (d: Deployment) => `steward-${d.config.stage}-state`;
+
+/** Redis DR's buckets as one function's environment names them (none: the call does not happen there). */
+const redisBuckets = (d: Deployment, role: string): { export?: string; dr?: string } => {
+  const env = d.functions.get(role)?.environment ?? {};
+  return {
+    ...(env.REDIS_EXPORT_BUCKET ? { export: env.REDIS_EXPORT_BUCKET } : {}),
+    ...(env.REDIS_DR_BUCKET ? { dr: env.REDIS_DR_BUCKET } : {}),
+  };
+};
+const bucketArnOf = (d: Deployment, bucket: string) => `arn:${d.partition}:s3:::${bucket}`;
+const objectArnOf = (d: Deployment, bucket: string, key: string | undefined) =>
+  `${bucketArnOf(d, bucket)}/${key ?? ''}`;
+const inAccount = (d: Deployment): Context => ({ 's3:ResourceAccount': d.account });
+/** The export a copy reads (`CopySource` is `<bucket>/<url-encoded key>`), in the export bucket. */
+const copySourceArn = (d: Deployment, c: RecordedCall) => {
+  const source = str(c, 'CopySource') ?? '';
+  const key = decodeURIComponent(source.slice(source.indexOf('/') + 1));
+  return objectArnOf(d, redisBuckets(d, 'backup').export ?? '', key);
+};
+/** An object's tags on a request (`Tagging`, URL-encoded) as `s3:RequestObjectTag/<key>` context. */
+const objectTags = (tagging: string | undefined): Context =>
+  Object.fromEntries(
+    [...new URLSearchParams(tagging ?? '')].map(([k, v]) => [`s3:RequestObjectTag/${k}`, v]),
+  );
+/** S3 using the DR key on the role's behalf for a Redis DR copy, in the DR region. */
+const drKeyViaS3 = (
+  d: Deployment,
+  actions: string[],
+  label: string,
+  policy?: PolicyDocument,
+): IamRequest[] => {
+  const key = drKey(d);
+  if (!key) return [];
+  return actions.map((action) => ({
+    ...req(
+      action,
+      key.arn,
+      {
+        'kms:ViaService': `s3.${d.config.dr.region}.amazonaws.com`,
+        'kms:CallerAccount': d.account,
+        ...(key.aliases.length ? { 'kms:ResourceAliases': key.aliases } : {}),
+      },
+      `${label} → ${action} (DR key, through S3)`,
+    ),
+    ...(policy ? { resourcePolicy: policy } : {}),
+  }));
+};
 const reportBucket = (d: Deployment) =>
   [...d.functions.values()].find((f) => f.environment.REPORT_BUCKET)?.environment.REPORT_BUCKET ??
   'no-report-bucket';

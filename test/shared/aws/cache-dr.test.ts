@@ -3,7 +3,14 @@ import {
   ElastiCacheClient,
   SnapshotAlreadyExistsFault,
 } from '@aws-sdk/client-elasticache';
-import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cacheDrPort } from '../../../shared/aws/cache-dr.js';
@@ -74,5 +81,72 @@ describe('cacheDrPort', () => {
       MetadataDirective: 'REPLACE',
       Metadata: { 'steward-shards': '1', 'steward-node-type': 'cache.r7g.large' },
     });
+  });
+});
+
+describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
+  const GIB = 1024 ** 3;
+  const big = { key: `${SNAP}-0001.rdb`, snapshot: SNAP, size: 5 * GIB + 1 };
+  const source = { snapshot, shards: 1, facts: { 'steward-shards': '1' } };
+  const drKey = `elasticache/sessions/${SNAP}-0001.rdb`;
+
+  it('copies byte ranges with UploadPartCopy, retries a failed part, and completes with every part in order', async () => {
+    // Prepare
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCopyCommand).callsFake((i: { PartNumber: number }) => ({
+      CopyPartResult: { ETag: `"etag-${i.PartNumber}"` },
+    }));
+    s3.on(UploadPartCopyCommand, { PartNumber: 3 })
+      .rejectsOnce(new Error('InternalError'))
+      .resolves({ CopyPartResult: { ETag: '"etag-3"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    // Act
+    await port().copy(source, big, drKey);
+    // Assert
+    expect(s3).not.toReceiveCommand(CopyObjectCommand);
+    expect(s3).toReceiveCommandWith(CreateMultipartUploadCommand, {
+      Bucket: 'steward-prod-redis-dr',
+      Key: drKey,
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: DR_KEY,
+      BucketKeyEnabled: true,
+      Metadata: { 'steward-shards': '1' },
+      Tagging: expect.stringContaining('steward%3Amanaged=true'),
+    });
+    // 5 GiB + 1 byte in 512 MiB parts: 10 whole parts and one of 1 byte.
+    const parts = s3.commandCalls(UploadPartCopyCommand).map((c) => c.args[0].input);
+    expect(parts.filter((p) => p.PartNumber === 3)).toHaveLength(2);
+    expect(new Set(parts.map((p) => p.CopySourceRange)).size).toBe(11);
+    expect(parts.find((p) => p.PartNumber === 1)).toMatchObject({
+      UploadId: 'up-1',
+      CopySource: `steward-prod-redis-export/${SNAP}-0001.rdb`,
+      CopySourceRange: `bytes=0-${512 * 1024 ** 2 - 1}`,
+    });
+    expect(parts.find((p) => p.PartNumber === 11)?.CopySourceRange).toBe(`bytes=${5 * GIB}-${5 * GIB}`);
+    const done = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input;
+    expect(done.MultipartUpload?.Parts?.map((p) => p.PartNumber)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    expect(done.MultipartUpload?.Parts?.[2]).toEqual({ PartNumber: 3, ETag: '"etag-3"' });
+    expect(s3).not.toReceiveCommand(AbortMultipartUploadCommand);
+  });
+
+  it('aborts the upload when a part fails every attempt, and reports the copy as failed', async () => {
+    // Prepare
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
+    s3.on(UploadPartCopyCommand, { PartNumber: 2 }).rejects(new Error('SlowDown'));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    // Act
+    const copied = port().copy(source, big, drKey);
+    // Assert
+    await expect(copied).rejects.toThrow(/UploadPartCopy \(to DR\).*part 2/);
+    expect(s3.commandCalls(UploadPartCopyCommand, { PartNumber: 2 })).toHaveLength(3);
+    expect(s3).toReceiveCommandExactlyOnceWith(AbortMultipartUploadCommand, {
+      Bucket: 'steward-prod-redis-dr',
+      Key: drKey,
+      UploadId: 'up-2',
+    });
+    expect(s3).not.toReceiveCommand(CompleteMultipartUploadCommand);
   });
 });

@@ -3,6 +3,7 @@ import {
   type CacheDrPort,
   type CacheDrSource,
   COPY_OBJECT_MAX_BYTES,
+  copyParts,
   planCacheDr,
   rdbObjectOf,
   reconcileCacheDr,
@@ -69,19 +70,22 @@ describe('planCacheDr', () => {
     ]);
   });
 
-  it('waits for an export in progress, for a snapshot not yet available, and on a file over 5 GB', () => {
+  it('waits for an export in progress and for a snapshot not yet available; copies a file over 5 GB too', () => {
+    const big = file('steward-sessions-202601290300-sched', 1, COPY_OBJECT_MAX_BYTES + 1);
     const steps = planCacheDr(
       [src(B, 2), src(A, 1, { status: 'creating' }), src('steward-sessions-202601290300-sched')],
       COPYING,
-      [file(B, 1), file('steward-sessions-202601290300-sched', 1, COPY_OBJECT_MAX_BYTES + 1)],
+      [file(B, 1), big],
       [],
       5,
     );
     expect(steps.map((s) => (s.action === 'wait' ? s.reason : s.action))).toEqual([
       'export in progress (1/2 files)',
       'snapshot is creating',
-      expect.stringMatching(/over CopyObject's 5 GB/),
+      'copy',
     ]);
+    // The adapter copies it in parts (UploadPartCopy): CopyObject stops at 5 GB.
+    expect(steps[2]).toMatchObject({ action: 'copy', file: big });
   });
 });
 
@@ -127,4 +131,23 @@ describe('rdbObjectOf', () => {
     [`${B}.rdb`, undefined],
     ['someone-else-202601310300-sched-0001.rdb', undefined],
   ])('%s belongs to %s', (key, want) => expect(rdbObjectOf(key)?.snapshot).toBe(want));
+});
+
+describe('copyParts', () => {
+  it('covers every byte once in order, within S3 part limits (5 MiB to 5 GiB, at most 10,000 parts)', () => {
+    const MIB = 1024 ** 2;
+    for (const size of [5 * 1024 ** 3 + 1, 7 * 1024 ** 3, 5 * 1024 ** 4, 6 * 1024 ** 3 - 3]) {
+      const parts = copyParts(size);
+      expect(parts[0]!.first).toBe(0);
+      expect(parts.at(-1)!.last).toBe(size - 1);
+      expect(parts.length).toBeLessThanOrEqual(10_000);
+      const bad = parts.filter((p, i) => {
+        const bytes = p.last - p.first + 1;
+        const contiguous = i === 0 || p.first === parts[i - 1]!.last + 1;
+        const sized = bytes <= 5 * 1024 ** 3 && (i === parts.length - 1 || bytes >= 5 * MIB);
+        return p.part !== i + 1 || !contiguous || !sized;
+      });
+      expect(bad).toEqual([]);
+    }
+  });
 });

@@ -1,0 +1,239 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { z } from 'zod/mini';
+import { DR_RDB_PREFIX, redisDrBucketName, redisExportBucketName } from '../shared/backup/cache-dr.js';
+import type { CacheDrEnv } from '../shared/backup/env.js';
+import { ID_PREFIX } from '../shared/backup/ids.js';
+import type { StewardConfig } from '../shared/config/schema.js';
+import { Tag } from '../shared/tags.js';
+import { awsArn } from './arns.js';
+import { drKeyScope } from './backup.js';
+import { acknowledge } from './nag.js';
+import type { StewardFunction } from './steward-function.js';
+
+// Export objects ElastiCache writes are deleted once DR holds them; what is left (a copy that never finished,
+// a snapshot whose policy stopped copying) is dropped after this many days. The next export makes a new one.
+const EXPORT_DAYS = 7;
+// A deleted or overwritten DR copy stays recoverable this long as a noncurrent version.
+const DR_NONCURRENT_DAYS = 7;
+
+const ACCESS_LOGS =
+  'Only steward writes and reads these RDB objects (ElastiCache by the bucket policy, the backup and retention roles by IAM); the objects are not served to anyone. CloudTrail S3 data events are the audit trail when an account needs one; an access-log bucket per region would add cost for no reader.';
+
+/**
+ * The stage region's export bucket for Redis DR: ElastiCache's CopySnapshot writes a snapshot's RDB files
+ * there (same region only). Encrypted (SSE-S3: the export destination ElastiCache documents), private, TLS
+ * only, ACLs disabled: ElastiCache gets its access from the bucket policy instead of the older canonical-ID
+ * ACL grant. The exports are deleted once copied; a lifecycle rule drops leftovers.
+ */
+export const redisExportBucket = (
+  scope: Construct,
+  config: StewardConfig,
+  removalPolicy: RemovalPolicy,
+): Bucket => {
+  const stack = Stack.of(scope);
+  const bucket = new Bucket(scope, 'RedisExportBucket', {
+    bucketName: redisExportBucketName(config.stage, stack.account, stack.region),
+    encryption: BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [
+      {
+        id: 'drop-leftover-exports',
+        expiration: Duration.days(EXPORT_DAYS),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      },
+    ],
+    removalPolicy,
+  });
+  // ElastiCache User Guide, "Exporting a backup", step "Grant ElastiCache access to your Amazon S3 bucket":
+  // the regional principal `<region>.elasticache-snapshot.amazonaws.com` with these six actions, by bucket
+  // policy (the replacement for the canonical-ID ACL grant when ACLs are disabled, S3 User Guide,
+  // "Prerequisites for disabling ACLs"). No aws:SourceAccount: ElastiCache documents none for this principal,
+  // and CopySnapshot refuses a TargetBucket its caller does not own ("The S3 bucket %s is not owned by the
+  // authenticated user", API Reference), so another account cannot aim an export here.
+  bucket.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'ElastiCacheWritesExports',
+      principals: [new ServicePrincipal(`${stack.region}.elasticache-snapshot.amazonaws.com`)],
+      actions: [
+        's3:PutObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:GetBucketAcl',
+        's3:ListMultipartUploadParts',
+        's3:ListBucketMultipartUploads',
+      ],
+      resources: [bucket.bucketArn, bucket.arnForObjects(`${ID_PREFIX}*`)],
+    }),
+  );
+  acknowledge(bucket, 'AwsSolutions-S1', ACCESS_LOGS);
+  return bucket;
+};
+
+/**
+ * The DR region's bucket of RDB copies (in the `Steward-<stage>-dr` stack): encrypted by default with the DR
+ * key (`dr.kmsKeyArn`, which may be an alias ARN: S3 takes a key id, key ARN or alias ARN), private, TLS
+ * only, versioned (a deleted copy is recoverable for a week), retained with the stack. Steward's copies live
+ * under `elasticache/`; GFS retention deletes them, nothing expires them.
+ */
+export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket => {
+  const stack = Stack.of(scope);
+  const bucket = new Bucket(scope, 'RedisDrBucket', {
+    bucketName: redisDrBucketName(config.stage, stack.account, stack.region),
+    encryption: BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: true,
+    lifecycleRules: [
+      {
+        id: 'expire-replaced-copies',
+        noncurrentVersionExpiration: Duration.days(DR_NONCURRENT_DAYS),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      },
+    ],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // The DR key by its ARN as configured: an imported key object would refuse an alias ARN.
+  if (config.dr.kmsKeyArn) {
+    (bucket.node.defaultChild as CfnBucket).addPropertyOverride('BucketEncryption', {
+      ServerSideEncryptionConfiguration: [
+        {
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: config.dr.kmsKeyArn },
+          BucketKeyEnabled: true,
+        },
+      ],
+    });
+  }
+  acknowledge(bucket, 'AwsSolutions-S1', ACCESS_LOGS);
+  return bucket;
+};
+
+const bucketArn = (stack: Stack, name: string) => `arn:${stack.partition}:s3:::${name}`;
+
+// Every grant on the two buckets holds only in this account: the names are fixed, and a bucket of the same
+// name elsewhere (if ours were deleted) must never receive a copy or lose an object to steward.
+const inAccount = (stack: Stack) => ({ 's3:ResourceAccount': stack.account });
+
+/** The DR bucket's name as the primary stack sees it (same account, the DR region). */
+const drBucketName = (stack: Stack, config: StewardConfig) =>
+  redisDrBucketName(config.stage, stack.account, config.dr.region);
+
+/**
+ * The backup function's half of Redis DR: its environment names both buckets; its role may export steward's
+ * snapshots (CopySnapshot, and the two S3 reads ElastiCache checks on the caller), read and delete steward's
+ * exports, and write copies under `elasticache/` of the DR bucket, tagged as steward's, with the DR key
+ * through S3 in the DR region only.
+ */
+export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): void => {
+  const { config } = fn;
+  const stack = Stack.of(exportBucket);
+  const dr = drBucketName(stack, config);
+  const env = {
+    REDIS_EXPORT_BUCKET: exportBucket.bucketName,
+    REDIS_DR_BUCKET: dr,
+  } satisfies z.input<typeof CacheDrEnv>;
+  for (const [k, v] of Object.entries(env)) fn.fn.addEnvironment(k, v);
+  const ours = `${ID_PREFIX}*`;
+  // The source and the target of an export are both snapshots named like steward's (the target name is the
+  // source's). No tag condition: the export's target is no tagged resource, and a condition on a key the
+  // request does not carry would deny it.
+  fn.allow({
+    sid: 'ExportManagedCacheSnapshots',
+    actions: ['elasticache:CopySnapshot'],
+    resources: [awsArn(stack, 'elasticache', config.region, 'snapshot', ours)],
+    wildcardReason: `Snapshot names are generated per run (${ID_PREFIX}<group>-<time>-<kind>); the prefix limits exports to steward's snapshots, to the stage's export bucket (the bucket policy admits ElastiCache there only).`,
+  });
+  // ElastiCache API permissions reference, CopySnapshot: the caller also needs s3:GetBucketLocation and
+  // s3:ListAllMyBuckets, the latter on * (it has no resource type).
+  fn.allow({
+    sid: 'ExportNeedsBucketLookups',
+    actions: ['s3:ListAllMyBuckets'],
+    resources: ['*'],
+    wildcardReason:
+      'ElastiCache checks the caller of an export may list buckets; s3:ListAllMyBuckets has no resource type.',
+  });
+  fn.allow({
+    sid: 'ReadRedisExports',
+    actions: ['s3:GetBucketLocation', 's3:ListBucket'],
+    resources: [exportBucket.bucketArn],
+    conditions: { StringEquals: inAccount(stack) },
+  });
+  fn.allow({
+    sid: 'CopyAndCleanRedisExports',
+    actions: ['s3:GetObject', 's3:DeleteObject'],
+    resources: [exportBucket.arnForObjects(`${ID_PREFIX}*`)],
+    conditions: { StringEquals: inAccount(stack) },
+    wildcardReason: `Exported RDB files are named <snapshot>-<shard>.rdb by ElastiCache; the ${ID_PREFIX} prefix limits reads and deletes to steward's exports.`,
+  });
+  fn.allow({
+    sid: 'ListRedisDrCopies',
+    actions: ['s3:ListBucket'],
+    resources: [bucketArn(stack, dr)],
+    conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
+  });
+  // CopyObject, CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload are s3:PutObject (a failed
+  // multipart copy is aborted: s3:AbortMultipartUpload); a copy's tags are
+  // s3:PutObjectTagging, which must carry steward's ownership tag. No tag condition on PutObject: an
+  // UploadPartCopy carries no tags, so s3:RequestObjectTag would deny every part.
+  fn.allow({
+    sid: 'WriteRedisDrCopies',
+    actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+    resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
+    conditions: { StringEquals: inAccount(stack) },
+    wildcardReason: `DR copies are keyed ${DR_RDB_PREFIX}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,
+  });
+  fn.allow({
+    sid: 'TagRedisDrCopies',
+    actions: ['s3:PutObjectTagging'],
+    resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
+    conditions: { StringEquals: { [`s3:RequestObjectTag/${Tag.managed}`]: 'true', ...inAccount(stack) } },
+    wildcardReason: `Tags on steward's DR copies under ${DR_RDB_PREFIX}, only with ${Tag.managed}=true.`,
+  });
+  // S3 encrypts each copy with the DR key (GenerateDataKey) and reads it back to assemble a multipart copy
+  // (Decrypt), on the role's behalf, in the DR region only.
+  const key = drKeyScope(config.dr);
+  fn.allow({
+    sid: 'UseDrKeyViaS3',
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resources: key.resources,
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${config.dr.region}.amazonaws.com` }, ...key.alias },
+    ...(key.wildcard ? { wildcardReason: `S3 encrypts Redis DR copies with the DR key. ${key.why}` } : {}),
+  });
+};
+
+/**
+ * The retention function's half: its environment names the DR bucket; its role may list steward's copies,
+ * read their tags (the code deletes only objects tagged `steward:managed=true`: s3:DeleteObject offers no
+ * object-tag condition key) and delete them, under `elasticache/` only. ListBucket allows no prefix but
+ * steward's.
+ */
+export const grantRedisDrRetention = (fn: StewardFunction): void => {
+  const { config } = fn;
+  const stack = Stack.of(fn);
+  const dr = drBucketName(stack, config);
+  fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof CacheDrEnv>['REDIS_DR_BUCKET']);
+  fn.allow({
+    sid: 'ListRedisDrCopies',
+    actions: ['s3:ListBucket'],
+    resources: [bucketArn(stack, dr)],
+    conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
+  });
+  fn.allow({
+    sid: 'ExpireRedisDrCopies',
+    actions: ['s3:GetObjectTagging', 's3:DeleteObject'],
+    resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
+    conditions: { StringEquals: inAccount(stack) },
+    wildcardReason: `GFS retention of steward's RDB copies under ${DR_RDB_PREFIX} in steward's DR bucket; s3:DeleteObject has no object-tag condition key, so the code checks ${Tag.managed}=true first.`,
+  });
+};

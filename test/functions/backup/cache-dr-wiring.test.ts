@@ -1,0 +1,237 @@
+import {
+  CopySnapshotCommand,
+  DescribeSnapshotsCommand,
+  ElastiCacheClient,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-elasticache';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { run, wire } from '../../../functions/backup/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+
+// Redis DR through the backup function's real wiring (SDK mocked): the environment's two buckets turn it on;
+// an ElastiCache "Snapshot Created" event, the hourly reconcile and a scheduled backup each export steward's
+// available cache snapshots and copy finished exports to the DR bucket in dr.region. The IAM suite
+// simulates these calls against the backup role.
+const PRIMARY = 'eu-west-1';
+const DR = 'us-west-2';
+const ACCOUNT = '111122223333';
+const KEY = `arn:aws:kms:${DR}:${ACCOUNT}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9`;
+const NOW = new Date('2026-01-15T04:05:00Z');
+const ENV = { REDIS_EXPORT_BUCKET: 'steward-prod-redis-export', REDIS_DR_BUCKET: 'steward-prod-redis-dr' };
+const NEW = 'steward-sessions-202601150300-sched';
+const OLD = 'steward-sessions-202601140300-sched';
+
+const config = parseConfig(
+  {
+    stage: 'prod',
+    region: PRIMARY,
+    backup: { policies: { cache: { kinds: ['elasticache'], copyToDr: true } } },
+    dr: { region: DR, kmsKeyArn: KEY },
+  },
+  'test',
+);
+const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW });
+
+const cache = mockClient(ElastiCacheClient);
+const s3 = mockClient(S3Client);
+const rds = mockClient(RDSClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const regionOf = async (getClient: () => { config: { region: unknown } }) =>
+  (await (getClient().config.region as () => Promise<string>)()) as string;
+const snapshotArn = (id: string) => `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:snapshot:${id}`;
+
+beforeEach(() => {
+  cache.reset();
+  s3.reset();
+  rds.reset();
+  rds.onAnyCommand().resolves({});
+  tagging.reset();
+  tagging.onAnyCommand().resolves({ ResourceTagMappingList: [] });
+  cache.on(DescribeSnapshotsCommand).resolves({
+    Snapshots: [
+      [NEW, '2026-01-15T03:00:00Z'],
+      [OLD, '2026-01-14T03:00:00Z'],
+    ].map(([id = '', at = '']) => ({
+      SnapshotName: id,
+      ARN: snapshotArn(id),
+      ReplicationGroupId: 'sessions',
+      SnapshotStatus: 'available',
+      SnapshotSource: 'manual',
+      NumNodeGroups: 1,
+      CacheNodeType: 'cache.r7g.large',
+      NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
+    })),
+  });
+  cache.on(ListTagsForResourceCommand).resolves({
+    TagList: [
+      { Key: 'steward:managed', Value: 'true' },
+      { Key: 'steward:policy', Value: 'cache' },
+      { Key: 'steward:source', Value: 'sessions' },
+    ],
+  });
+  cache.on(CopySnapshotCommand).resolves({});
+  // The older snapshot's export is in the export bucket (one shard); DR has nothing yet.
+  s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) => {
+    if (input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY)
+      return { Contents: [{ Key: `${OLD}-0001.rdb`, Size: 1024 }] };
+    return { Contents: [] };
+  });
+  s3.on(CopyObjectCommand).resolves({});
+  s3.on(DeleteObjectCommand).resolves({});
+});
+
+describe('Redis DR in the deployed backup function', () => {
+  it('an ElastiCache "Snapshot Created" event exports the new snapshot and copies the finished export to DR', async () => {
+    // Act
+    const result = await run(
+      {
+        version: '0',
+        id: '5c0e9e2b-6f0a-4a54-9b7e-3f2b8e0f1a11',
+        source: 'aws.elasticache',
+        'detail-type': 'Snapshot Created',
+        account: ACCOUNT,
+        time: '2026-01-15T03:04:00Z',
+        region: PRIMARY,
+        resources: [snapshotArn(NEW)],
+        detail: {},
+      },
+      wire(base(), ENV),
+    );
+
+    // Assert
+    expect(result.action).toBe('reconcile-cache-dr');
+    expect(cache).toHaveReceivedCommandWith(CopySnapshotCommand, {
+      SourceSnapshotName: NEW,
+      TargetSnapshotName: NEW,
+      TargetBucket: ENV.REDIS_EXPORT_BUCKET,
+    });
+    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
+      Bucket: ENV.REDIS_DR_BUCKET,
+      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      CopySource: `${ENV.REDIS_EXPORT_BUCKET}/${OLD}-0001.rdb`,
+      SSEKMSKeyId: KEY,
+    });
+    const copy = s3.commandCalls(CopyObjectCommand)[0]!;
+    expect(await regionOf(() => copy.thisValue as S3Client)).toBe(DR);
+    expect(result.summary).toBe(
+      'Redis DR 1 exports started, 1 RDB files copied, 0 exports cleaned, 0 waiting',
+    );
+  });
+
+  it('the hourly reconcile runs Redis DR too; without the buckets in the environment nothing is exported', async () => {
+    // Act
+    await run({ action: 'reconcile-copies' }, wire(base(), {}));
+    const withoutBuckets = cache.commandCalls(CopySnapshotCommand).length;
+    const result = await run({ action: 'reconcile-copies' }, wire(base(), ENV));
+
+    // Assert
+    expect(withoutBuckets).toBe(0);
+    expect(cache).toHaveReceivedCommandTimes(CopySnapshotCommand, 1);
+    expect(result.outcomes.filter((o) => o.action === 'copy-rdb-to-dr').map((o) => o.status)).toEqual([
+      'done',
+    ]);
+  });
+
+  it('a dry run only plans', async () => {
+    // Act
+    const result = await run({ action: 'reconcile-cache-dr', dryRun: true }, wire(base(), ENV));
+    // Assert
+    expect(cache).not.toHaveReceivedCommand(CopySnapshotCommand);
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(result.summary).toBe(
+      '[dry run] Redis DR 1 exports planned, 1 RDB files to copy, 0 exports cleaned, 0 waiting',
+    );
+  });
+
+  it('copies an export over 5 GB in parts, and cleans an export once DR holds it', async () => {
+    // Prepare: the older export is 6 GiB; a still older snapshot is in DR already, its export left over.
+    const BIG = 6 * 1024 ** 3;
+    const DONE = 'steward-sessions-202601130300-sched';
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) => {
+      if ((await regionOf(getClient)) === PRIMARY)
+        return {
+          Contents: [
+            { Key: `${OLD}-0001.rdb`, Size: BIG },
+            { Key: `${DONE}-0001.rdb`, Size: 1024 },
+          ],
+        };
+      return input.Bucket === ENV.REDIS_DR_BUCKET
+        ? { Contents: [{ Key: `elasticache/sessions/${DONE}-0001.rdb`, Size: 1024 }] }
+        : { Contents: [] };
+    });
+    cache.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        [OLD, '2026-01-14T03:00:00Z'],
+        [DONE, '2026-01-13T03:00:00Z'],
+      ].map(([id = '', at = '']) => ({
+        SnapshotName: id,
+        ARN: snapshotArn(id),
+        ReplicationGroupId: 'sessions',
+        SnapshotStatus: 'available',
+        SnapshotSource: 'manual',
+        NumNodeGroups: 1,
+        NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
+      })),
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+
+    // Act
+    const result = await run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
+      Bucket: ENV.REDIS_DR_BUCKET,
+      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      SSEKMSKeyId: KEY,
+    });
+    expect(s3).toHaveReceivedCommandTimes(UploadPartCopyCommand, 12);
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(DeleteObjectCommand, {
+      Bucket: ENV.REDIS_EXPORT_BUCKET,
+      Key: `${DONE}-0001.rdb`,
+    });
+    expect(result.summary).toBe(
+      'Redis DR 0 exports started, 1 RDB files copied, 1 exports cleaned, 0 waiting',
+    );
+  });
+
+  it('aborts a multipart copy whose part keeps failing, and the run reports the failure', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
+      input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
+        ? { Contents: [{ Key: `${OLD}-0001.rdb`, Size: 6 * 1024 ** 3 }] }
+        : { Contents: [] },
+    );
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
+    s3.on(UploadPartCopyCommand).rejects(new Error('InternalError'));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+
+    // Act
+    const running = run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
+    await expect(running).rejects.toThrow(/Redis DR: 1 of 2 actions failed/);
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(AbortMultipartUploadCommand, {
+      Bucket: ENV.REDIS_DR_BUCKET,
+      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      UploadId: 'up-2',
+    });
+    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+  });
+});
