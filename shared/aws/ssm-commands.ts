@@ -25,7 +25,8 @@ import { attempt, call } from './call.js';
  * within one Lambda run, and EventBridge delivers Systems Manager events on a best-effort basis
  * (https://docs.aws.amazon.com/systems-manager/latest/userguide/reference-eventbridge-events.html), so
  * an event would need a state machine, a timeout path and a poll fallback anyway. A step lasts seconds;
- * a few free GetCommandInvocation calls (Run Command and its API have no charge) keep it in one run.
+ * a few GetCommandInvocation calls keep it in one run, and Run Command has no charge on EC2 instances
+ * (https://docs.aws.amazon.com/systems-manager/latest/userguide/run-command.html).
  */
 
 /** SendCommand's delivery timeout: its minimum. A step not delivered by then never runs late. */
