@@ -54,7 +54,7 @@ export const benchRetention = async (n: number, runs: number): Promise<BenchRow[
   return [
     {
       bench,
-      metric: `RDS, ElastiCache and tagging requests, retries included (${r.throttled} throttled; ${r.dynamodb} DynamoDB for the day's budget)`,
+      metric: `RDS, ElastiCache, tagging and EC2 requests, retries included (${r.throttled} throttled; ${r.dynamodb} DynamoDB for the day's budget)`,
       ...callsRow(r),
       target: '≤ minimum (listing pages + one delete per expired snapshot)',
     },

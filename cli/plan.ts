@@ -1,4 +1,5 @@
-import { elastiCacheClient, rdsClient, taggingClient } from '../shared/aws/clients.js';
+import { ec2Client, elastiCacheClient, rdsClient, taggingClient } from '../shared/aws/clients.js';
+import { ebsBackup } from '../shared/aws/ebs.js';
 import { awsSnapshotStore } from '../shared/aws/snapshots.js';
 import { ResourceKind } from '../shared/config/schema.js';
 import { planBackups } from '../shared/backup/plan.js';
@@ -46,12 +47,13 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
     snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
   } else {
     await checkCredentialsFor(target);
-    const store = (r: string) => awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r), taggingClient(r));
+    const store = (r: string) =>
+      awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r), taggingClient(r), ebsBackup(r, ec2Client(r)));
     const drOnly = drReadOnlyRegion(config);
     const [lists, drList] = await Promise.all([
       Promise.all(retentionRegions(config).map((r) => store(r).list(ResourceKind.options))),
       // The DR region, read only: which days reached it (what the function reads too).
-      drOnly ? store(drOnly).list(['rds-instance', 'aurora-cluster']) : undefined,
+      drOnly ? store(drOnly).list(['rds-instance', 'aurora-cluster', 'ebs']) : undefined,
     ]);
     snapshots = lists.flatMap((l) => l.snapshots);
     unread = [...lists, ...(drList ? [drList] : [])].flatMap((l) =>

@@ -32,6 +32,7 @@ const KIND: Record<DatabaseStatus['kind'], string> = {
   'rds-instance': 'rds',
   'aurora-cluster': 'aurora',
   elasticache: 'cache',
+  ebs: 'ebs',
 };
 
 const age = (s: number | undefined) => (s === undefined ? '-' : shortDuration(s));

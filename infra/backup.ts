@@ -22,7 +22,7 @@ import { drLagObjectiveSeconds } from '../shared/report/schedule.js';
 import type { ResourceKind } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
-import { awsArn, constructId } from './arns.js';
+import { awsArn, constructId, ec2Arn } from './arns.js';
 import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import type { StateTable } from './state-table.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
@@ -186,7 +186,8 @@ export class Backup extends Construct {
       new Set(policies.flatMap(([, p]) => p.kinds)),
       copied,
     );
-    if (copied.has('rds-instance') || copied.has('aurora-cluster')) this.printDrKeyPolicy(fn);
+    const keyUsers = drKeyServices(copied);
+    if (keyUsers.length) this.printDrKeyPolicy(fn, keyUsers);
     // Application consistency of EC2 instances: steward's Command document, and the grants to run it.
     if (consistentPolicies(config).length) {
       const doc = new ConsistencyDocument(this, 'ConsistencyDocument', {
@@ -304,7 +305,7 @@ export class Backup extends Construct {
    * The DR key's own policy must allow the backup role too (a key in another account trusts nobody by
    * default): the statement is printed at synth.
    */
-  private printDrKeyPolicy(fn: StewardFunction): void {
+  private printDrKeyPolicy(fn: StewardFunction, services: readonly ('rds' | 'ec2')[]): void {
     const { dr, stage, region } = fn.config;
     const roleArn = Stack.of(this).formatArn({
       service: 'iam',
@@ -314,7 +315,7 @@ export class Backup extends Construct {
     });
     new CfnOutput(this, 'DrKeyPolicyStatement', {
       description: `Add these statements to the policy of the DR key ${dr.kmsKeyArn} (README: Deploying)`,
-      value: Stack.of(this).toJsonString(drKeyPolicyStatement(roleArn, dr.region)),
+      value: Stack.of(this).toJsonString(drKeyPolicyStatement(roleArn, dr.region, services)),
     });
     Annotations.of(this).addInfo(
       `DR copies use ${dr.kmsKeyArn}: its key policy must allow the backup role ${backupRoleName(stage, region)} ` +
@@ -322,11 +323,18 @@ export class Backup extends Construct {
           drKeyPolicyStatement(
             `arn:aws:iam::${fn.config.account ?? '<account of this stack>'}:role/${backupRoleName(stage, region)}`,
             dr.region,
+            services,
           ),
         )}`,
     );
   }
 }
+
+/** The services that use the DR key for the kinds copied to DR: RDS (instances, clusters), EC2 (EBS sets). */
+export const drKeyServices = (copied: ReadonlySet<ResourceKind>): ('rds' | 'ec2')[] => [
+  ...(copied.has('rds-instance') || copied.has('aurora-cluster') ? (['rds'] as const) : []),
+  ...(copied.has('ebs') ? (['ec2'] as const) : []),
+];
 
 /** The backup role's name: fixed, so the DR key's policy can name it before the stack exists. */
 export const backupRoleName = (stage: string, region: string): string => hubRoleName(stage, 'backup', region);
@@ -339,15 +347,18 @@ export const backupRoleName = (stage: string, region: string): string => hubRole
 export const drKeyPolicyStatement = (
   roleArn: string,
   drRegion: string,
+  /** The services that copy with the key: RDS, and EC2 when EBS sets are copied too. */
+  services: readonly ('rds' | 'ec2')[] = ['rds'],
 ): {
   Sid: string;
   Effect: 'Allow';
   Principal: { AWS: string };
   Action: string | string[];
   Resource: string;
-  Condition: Record<string, Record<string, string>>;
+  Condition: Record<string, Record<string, string | string[]>>;
 }[] => {
-  const viaRds = { 'kms:ViaService': `rds.${drRegion}.amazonaws.com` };
+  const via = services.map((s) => `${s}.${drRegion}.amazonaws.com`);
+  const viaRds = { 'kms:ViaService': via.length === 1 ? via[0]! : via };
   return [
     {
       Sid: 'StewardBackupGrantsForRds',
@@ -386,6 +397,7 @@ export const grantBackupEstate = (
   const instances = kinds.has('rds-instance');
   const clusters = kinds.has('aurora-cluster');
   const caches = kinds.has('elasticache');
+  const ebs = kinds.has('ebs');
   const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
 
   to.allow({
@@ -406,12 +418,15 @@ export const grantBackupEstate = (
             'tag:GetResources',
           ]
         : []),
+      ...(ebs ? ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeSnapshots'] : []),
     ],
     resources: ['*'],
     wildcardReason:
       'Read-only discovery: Describe* list every database/snapshot of the account (opt-in is by tag, so ' +
-      'names are unknown at deploy time); DescribeAccountAttributes and tag:GetResources have no resource type.',
+      'names are unknown at deploy time); DescribeAccountAttributes, tag:GetResources and the EC2 Describe* ' +
+      'have no resource type.',
   });
+  if (ebs) grantEbsSnapshots(to, at, copied.has('ebs'));
 
   if (instances) {
     to.allow({
@@ -521,14 +536,80 @@ export const grantBackupEstate = (
 };
 
 /**
+ * EBS snapshot sets of opted-in instances and volumes, and (`copies`) their DR copies. Each action × resource
+ * pair is conditioned on a key the Service Authorization Reference says it carries: CreateSnapshots authorizes
+ * the instance (aws:ResourceTag), every attached volume and every new snapshot (aws:RequestTag);
+ * CreateSnapshot the volume and the snapshot; CopySnapshot the snapshot (aws:RequestTag); tag-on-create is
+ * ec2:CreateTags with ec2:CreateAction.
+ */
+const grantEbsSnapshots = (to: Grantee, at: EstateScope, copies: boolean): void => {
+  const { stack } = at;
+  const here = at.region;
+  const snapshots = (region: string) => ec2Arn(stack, region, 'snapshot', '*');
+  const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+  const optedIn = { Null: { [`aws:ResourceTag/${Tag.backup}`]: 'false' } };
+  to.allow({
+    sid: 'SnapshotOptedInInstances',
+    actions: ['ec2:CreateSnapshots'],
+    resources: [ec2Arn(stack, here, 'instance', '*')],
+    conditions: optedIn,
+    wildcardReason: `Any EC2 instance may opt in; the aws:ResourceTag/${Tag.backup} condition limits this to the opted-in ones.`,
+  });
+  to.allow({
+    sid: 'SnapshotVolumesOfOptedInInstances',
+    actions: ['ec2:CreateSnapshots'],
+    resources: [ec2Arn(stack, here, 'volume', '*')],
+    wildcardReason: `CreateSnapshots also authorizes each volume attached to the instance, which need not be tagged; the instance statement (aws:ResourceTag/${Tag.backup}) decides which instances, and this action takes nothing but an instance.`,
+  });
+  to.allow({
+    sid: 'SnapshotOptedInVolumes',
+    actions: ['ec2:CreateSnapshot'],
+    resources: [ec2Arn(stack, here, 'volume', '*')],
+    conditions: optedIn,
+    wildcardReason: `Any EBS volume may opt in on its own; the aws:ResourceTag/${Tag.backup} condition limits this to the opted-in ones.`,
+  });
+  to.allow({
+    sid: 'CreateManagedEbsSnapshots',
+    actions: ['ec2:CreateSnapshots', 'ec2:CreateSnapshot'],
+    resources: [snapshots(here)],
+    conditions: requestManaged,
+    wildcardReason: `EBS snapshot ids are AWS's; every request must tag the new snapshots ${Tag.managed}=true.`,
+  });
+  to.allow({
+    sid: 'TagManagedEbsSnapshotsOnCreate',
+    actions: ['ec2:CreateTags'],
+    resources: copies ? [snapshots(here), snapshots(at.dr.region)] : [snapshots(here)],
+    conditions: {
+      StringEquals: {
+        ...requestManaged.StringEquals,
+        'ec2:CreateAction': ['CreateSnapshots', 'CreateSnapshot', ...(copies ? ['CopySnapshot'] : [])],
+      },
+    },
+    wildcardReason: `Tag-on-create only (ec2:CreateAction), with the ${Tag.managed}=true request tag: no existing snapshot can be retagged or adopted.`,
+  });
+  if (!copies) return;
+  // The copy is requested in the DR region; the source snapshot is authorized in its own region.
+  to.allow({
+    sid: 'CopyManagedEbsSnapshotsToDr',
+    actions: ['ec2:CopySnapshot'],
+    resources: [snapshots(here), snapshots(at.dr.region)],
+    conditions: requestManaged,
+    wildcardReason: `Copies of steward's own EBS snapshots: every request tags the copy ${Tag.managed}=true (copy ids are AWS's).`,
+  });
+  grantDrKeyUse(to, at.dr, 'ec2');
+};
+
+/**
  * Encrypted cross-region copies re-encrypt with the DR key, through RDS only: RDS creates a grant for the
  * copy (an AWS resource) and uses the key on the role's behalf. The key's own policy must allow the same.
  */
-const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr']): void => {
+const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr'], service: 'rds' | 'ec2' = 'rds'): void => {
   // The schema refuses copyToDr without a key; this keeps the types honest.
   if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
   const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
-  const viaRds = { StringEquals: { 'kms:ViaService': `rds.${dr.region}.amazonaws.com` } };
+  const viaRds = { StringEquals: { 'kms:ViaService': `${service}.${dr.region}.amazonaws.com` } };
+  const sid = service === 'rds' ? '' : 'Ebs';
+  const by = service === 'rds' ? 'RDS' : 'EBS';
   // An alias ARN authorizes nothing for key use: match the key through its alias instead.
   const byAlias = key.resource !== 'key';
   const resources = byAlias
@@ -538,20 +619,20 @@ const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr']): void => {
     ? { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } }
     : {};
   const why = byAlias
-    ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=rds.${dr.region} pin it to that alias, through RDS only.`
-    : `The resource is the one DR key (${dr.kmsKeyArn}), through RDS in ${dr.region} only.`;
+    ? `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases and kms:ViaService=${service}.${dr.region} pin it to that alias, through ${by} only.`
+    : `The resource is the one DR key (${dr.kmsKeyArn}), through ${by} in ${dr.region} only.`;
   to.allow({
-    sid: 'GrantDrKeyToRds',
+    sid: service === 'rds' ? 'GrantDrKeyToRds' : 'GrantDrKeyToEbs',
     actions: ['kms:CreateGrant'],
     resources,
     conditions: { ...viaRds, ...alias, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     ...(byAlias ? { wildcardReason: why } : {}),
   });
   to.allow({
-    sid: 'UseDrKeyViaRds',
+    sid: `UseDrKeyVia${sid || 'Rds'}`,
     actions: ['kms:DescribeKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
     resources,
     conditions: { ...viaRds, ...alias },
-    wildcardReason: `RDS re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
+    wildcardReason: `${by} re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
   });
 };

@@ -13,7 +13,7 @@ import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole } from './fleet.js';
 import { hasVault, vaultOf } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
-import { awsArn, constructId } from './arns.js';
+import { awsArn, constructId, ec2Arn } from './arns.js';
 import type { StateTable } from './state-table.js';
 import type { Grantee } from './permission.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
@@ -122,12 +122,14 @@ const retentionArns = (at: RetentionScope) => {
   return {
     rds: (type: string) => at.regions.map((r) => awsArn(at.stack, 'rds', r, type, ours)),
     caches: [awsArn(at.stack, 'elasticache', at.cacheRegion, 'snapshot', ours)],
+    // EBS snapshot ids are AWS's (snap-...): ownership is the steward:managed tag alone.
+    ebs: at.regions.map((r) => ec2Arn(at.stack, r, 'snapshot', '*')),
   };
 };
 
 /** Read every snapshot, delete only steward's own (the hub function's role, and each spoke's). */
 export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => {
-  const { rds, caches } = retentionArns(at);
+  const { rds, caches, ebs } = retentionArns(at);
 
   to.allow({
     sid: 'ReadSnapshots',
@@ -141,6 +143,8 @@ export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => 
       'elasticache:ListTagsForResource',
       // ElastiCache snapshot tags in bulk: one call per 100 snapshots instead of one per snapshot.
       'tag:GetResources',
+      // EBS snapshot sets (tags come with the listing).
+      'ec2:DescribeSnapshots',
     ],
     resources: ['*'],
     wildcardReason:
@@ -169,11 +173,18 @@ export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => 
     conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
     wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
   });
+  to.allow({
+    sid: 'DeleteManagedEbsSnapshots',
+    actions: ['ec2:DeleteSnapshot'],
+    resources: ebs,
+    conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
+    wildcardReason: `EBS snapshot ids are AWS's (snap-...); only snapshots tagged ${Tag.managed}=true can be deleted.`,
+  });
 };
 
 /** A held snapshot is kept forever, whatever an Allow says. */
 export const denyHeldDeletes = (to: Grantee, at: RetentionScope): void => {
-  const { rds, caches } = retentionArns(at);
+  const { rds, caches, ebs } = retentionArns(at);
   // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.
   to.deny({
     sid: 'NeverDeleteHeldDbSnapshots',
@@ -191,6 +202,12 @@ export const denyHeldDeletes = (to: Grantee, at: RetentionScope): void => {
     sid: 'NeverDeleteHeldCacheSnapshots',
     actions: ['elasticache:DeleteSnapshot'],
     resources: caches,
+    conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
+  });
+  to.deny({
+    sid: 'NeverDeleteHeldEbsSnapshots',
+    actions: ['ec2:DeleteSnapshot'],
+    resources: ebs,
     conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
   });
 };

@@ -25,6 +25,27 @@ export interface Database {
   createdAt?: string;
   /** For an RDS read replica: the source instance (its backups are the replica's recovery path). */
   replicaOf?: string;
+  /** For EBS: the volumes a snapshot set holds (an instance's attached EBS volumes, or the one volume). */
+  ebs?: EbsTarget;
+}
+
+/** An EBS target: an EC2 instance (every attached EBS volume, one crash-consistent set) or one volume. */
+export interface EbsTarget {
+  volumes: string[];
+  /** For a volume: the instance it is attached to, whose own set may already cover it. */
+  attachedTo?: string;
+}
+
+/** One volume's snapshot in an EBS snapshot set. */
+export interface EbsPart {
+  /** The EBS snapshot id (`snap-...`). */
+  id: string;
+  /** The source volume (on a copy: the source's, from `steward:volume`). */
+  volumeId: string;
+  /** EBS snapshot state: `pending`, `completed`, `error`, `recoverable`, `recovering`. */
+  state: string;
+  startedAt?: string;
+  encrypted?: boolean;
 }
 
 export type SnapshotType = 'manual' | 'automated' | 'shared' | 'public' | 'awsbackup';
@@ -48,6 +69,8 @@ export interface Snapshot {
   sourceRegion?: string;
   /** Set on a copy: when the copy was made (`createdAt` dates the data it holds). */
   copiedAt?: string;
+  /** For an EBS snapshot set (kind `ebs`, id the set's `steward:set`): its volumes' snapshots. */
+  parts?: EbsPart[];
 }
 
 /**
@@ -87,6 +110,8 @@ export interface CreateSnapshotInput {
   dbId: string;
   snapshotId: string;
   tags: Tags;
+  /** For EBS: the volumes the set holds (what pre/post commands are told). */
+  volumes?: readonly string[];
 }
 
 /** Ask the destination region to copy one snapshot from another region. */
@@ -100,4 +125,6 @@ export interface CopySnapshotInput {
   /** Whether the source is encrypted (an unencrypted cluster snapshot must not get a KmsKeyId). */
   encrypted?: boolean;
   tags: Tags;
+  /** For an EBS snapshot set: the source's volume snapshots, each copied on its own. */
+  parts?: EbsPart[];
 }

@@ -16,6 +16,14 @@ export const Tag = {
   drill: 'steward:drill',
   /** On a DR copy: the source snapshot's ARN, so the copy reconciler can tell what is copied. */
   copiedFrom: 'steward:copied-from',
+  /** On every EBS snapshot steward takes or copies: the snapshot set it belongs to (retention keeps or deletes a set whole). */
+  set: 'steward:set',
+  /** On every EBS snapshot of a set: how many volumes the set holds, so a partial set (or copy) is seen as one. */
+  setSize: 'steward:set-size',
+  /** On an EBS snapshot copy: its source's volume (a copy's own VolumeId is arbitrary, per the EC2 API reference). */
+  volume: 'steward:volume',
+  /** On an EBS snapshot copy: when its source set was taken (a copy's own start time is when it was copied). */
+  takenAt: 'steward:taken-at',
 } as const;
 
 /** `steward:policy` of ad-hoc (pre-change) snapshots: governed by `steward:retain-until` alone. Reserved. */

@@ -1,6 +1,7 @@
+import { Tag } from '../../shared/tags.js';
 import type { SimClock } from './clock.js';
 
-// A stateful fake of the RDS, ElastiCache and DynamoDB APIs steward calls, at the SDK level: a middleware
+// A stateful fake of the RDS, ElastiCache, DynamoDB and EC2 (EBS snapshot) APIs steward calls, at the SDK level: a middleware
 // placed inside the SDK's retry loop answers every attempt from in-memory state, after a simulated latency,
 // so the SDK's own paginators, retry strategy and adaptive rate limiter run unchanged on simulated time.
 // Copies and snapshots complete over simulated time and emit the EventBridge events RDS emits.
@@ -85,7 +86,7 @@ export const RDS_EVENTS = {
 
 /** One API request as the fake saw it. */
 export interface CallRecord {
-  service: 'rds' | 'elasticache' | 'dynamodb' | 'tagging' | 'other';
+  service: 'rds' | 'elasticache' | 'dynamodb' | 'tagging' | 'ec2' | 'other';
   region: string;
   op: string;
   throttled: boolean;
@@ -116,6 +117,17 @@ export interface SnapshotRecord {
   doneAt?: number;
   /** The describe shape, built once per status (describes return it as is; callers only read it). */
   shape?: { status: string; value: Record<string, unknown> };
+}
+
+/** One EBS snapshot as the fake keeps it (`sourceId`: its set, so a set's parts are found together). */
+export interface EbsSnapshotRecord {
+  id: string;
+  sourceId: string;
+  volumeId: string;
+  takenAt: number;
+  state: string;
+  tags: Tags;
+  description?: string;
 }
 
 interface Collection<T extends { id: string; sourceId?: string }> {
@@ -168,6 +180,8 @@ interface Region {
   dbSnapshots: Collection<SnapshotRecord>;
   clusterSnapshots: Collection<SnapshotRecord>;
   cacheSnapshots: Collection<SnapshotRecord>;
+  /** EBS snapshots (one per volume; a steward set is the ones sharing `steward:set`), keyed by snapshot id. */
+  ebsSnapshots: Collection<EbsSnapshotRecord>;
   tables: Map<string, Map<string, Record<string, unknown>>>;
   buckets: Map<string, { tokens: number; at: number }>;
 }
@@ -178,6 +192,7 @@ const SERVICES: Record<string, CallRecord['service']> = {
   ElastiCache: 'elasticache',
   DynamoDB: 'dynamodb',
   'Resource Groups Tagging API': 'tagging',
+  EC2: 'ec2',
 };
 
 /** An AWS error as the SDK raises it: `name` is the error code. */
@@ -297,6 +312,7 @@ export class FakeAws {
         dbSnapshots: collection(),
         clusterSnapshots: collection(),
         cacheSnapshots: collection(),
+        ebsSnapshots: collection(),
         tables: new Map(),
         buckets: new Map(),
       };
@@ -333,6 +349,16 @@ export class FakeAws {
       gb: s.gb ?? 0,
     });
     return arn;
+  }
+
+  /** Put a completed EBS snapshot in place (one volume of a set: `steward:set` in its tags, if steward's). */
+  seedEbsSnapshot(region: string, s: Omit<EbsSnapshotRecord, 'sourceId' | 'state'>): void {
+    put(this.region(region).ebsSnapshots, { ...s, sourceId: s.tags[Tag.set] ?? s.id, state: 'completed' });
+  }
+
+  /** Every EBS snapshot of a region, as the bench inspects them. */
+  ebsSnapshotsIn(region: string): readonly EbsSnapshotRecord[] {
+    return ordered(this.region(region).ebsSnapshots);
   }
 
   /** Every snapshot of a region (any kind), as the bench inspects them. */
@@ -490,6 +516,15 @@ export class FakeAws {
         return this.deleteSnapshot(r, 'elasticache', String(input.SnapshotName));
       case 'tagging:GetResources':
         return this.getResources(r, input);
+      case 'ec2:DescribeSnapshots':
+        return this.describeEbsSnapshots(r, input);
+      case 'ec2:DeleteSnapshot': {
+        const id = String(input.SnapshotId);
+        if (!r.ebsSnapshots.byId.has(id))
+          throw awsError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+        remove(r.ebsSnapshots, id);
+        return {};
+      }
       case 'dynamodb:GetItem':
         return this.getItem(r, input);
       case 'dynamodb:PutItem':
@@ -501,6 +536,52 @@ export class FakeAws {
       default:
         throw awsError('UnsupportedOperation', `the simulated AWS does not implement ${service} ${op}`);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // EC2 (EBS snapshots)
+
+  /**
+   * DescribeSnapshots as EC2 answers the filters steward sends: `tag-key` and `tag:<key>` (values OR'ed, filters
+   * AND'ed), the account's own snapshots, MaxResults 5–1000 (default: all in one page) with NextToken.
+   */
+  private describeEbsSnapshots(r: Region, input: Record<string, unknown>) {
+    const filters = (input.Filters as { Name?: string; Values?: string[] }[] | undefined) ?? [];
+    const max = input.MaxResults === undefined ? Infinity : Number(input.MaxResults);
+    if (max !== Infinity && (!Number.isInteger(max) || max < 5 || max > 1000))
+      throw awsError(
+        'InvalidParameterValue',
+        `Value ( ${String(input.MaxResults)} ) for parameter maxResults is invalid.`,
+      );
+    // A filter on the set's own tag goes through the set index, as a tag filter would in EC2.
+    const bySet = filters.find((f) => f.Name === `tag:${Tag.set}`)?.Values;
+    const candidates = bySet ? bySet.flatMap((id) => ofSource(r.ebsSnapshots, id)) : ordered(r.ebsSnapshots);
+    const match = (s: EbsSnapshotRecord) =>
+      filters.every((f) =>
+        f.Name === 'tag-key'
+          ? (f.Values ?? []).some((k) => k in s.tags)
+          : f.Name?.startsWith('tag:')
+            ? (f.Values ?? []).includes(s.tags[f.Name.slice(4)] ?? '\u0000')
+            : true,
+      );
+    const p = page(
+      candidates.filter(match),
+      max === Infinity ? Number.MAX_SAFE_INTEGER : max,
+      input.NextToken,
+    );
+    return {
+      Snapshots: p.items.map((s) => ({
+        SnapshotId: s.id,
+        VolumeId: s.volumeId,
+        State: s.state,
+        StartTime: new Date(s.takenAt),
+        OwnerId: this.account,
+        Encrypted: true,
+        ...(s.description ? { Description: s.description } : {}),
+        Tags: tagList(s.tags),
+      })),
+      ...(p.marker ? { NextToken: p.marker } : {}),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------------

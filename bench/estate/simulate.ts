@@ -14,6 +14,7 @@ import { readStageFile } from '../../shared/config/files.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { BaseDeps } from '../../shared/runtime.js';
+import { retentionRegions } from '../../shared/retention/policy.js';
 import { Tag } from '../../shared/tags.js';
 import { SimClock, warmUp } from './clock.js';
 import { offlineAws } from './offline-aws.js';
@@ -600,6 +601,8 @@ const minimumCalls = (
     pages(held.primary.cache, 50) +
     pages(held.primary.cache, 100);
   calls += pages(held.dr.rds, 100) + pages(held.dr.cluster, 100) + 1;
+  // Retention also lists each swept region's EBS snapshot sets: one page each (the estate has no EBS).
+  calls += retentionRegions(config).length;
   return calls;
 };
 

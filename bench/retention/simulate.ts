@@ -3,7 +3,7 @@ import {
   wire as wireRetention,
   type RetentionDeps,
 } from '../../functions/retention/handler.js';
-import { elastiCacheClient, rdsClient, taggingClient } from '../../shared/aws/clients.js';
+import { ec2Client, elastiCacheClient, rdsClient, taggingClient } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import type { Snapshot } from '../../shared/model.js';
@@ -149,6 +149,8 @@ const minimumFor = (e: Estate, expires: number): number =>
   pages(e.counts.cluster, 100) +
   pages(e.counts.cache, 50) +
   pages(e.counts.managedCache, 100) +
+  // The region's EBS snapshot sets (none in this estate): one page of 1 000.
+  pages(0, 1000) +
   expires;
 
 /** What the policy expires (managed, not held, not kept), per database: computed without steward's engine. */
@@ -266,6 +268,7 @@ export const simulateRetention = async (
       rdsClient(REGION),
       elastiCacheClient(REGION),
       taggingClient(REGION),
+      ec2Client(REGION),
       stateTableClient(REGION),
     ])
       fake.attach(client as never, REGION);

@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
+import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
 import {
+  ec2Client,
   elastiCacheClient,
   rdsClient,
   s3Client,
@@ -9,6 +10,7 @@ import {
   taggingClient,
 } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
+import { ebsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -104,20 +106,25 @@ export const wire = (
   const rds = rdsClient(region, undefined, as);
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
+  const ebs = ebsBackup(region, ec2Client(region, undefined, as));
+  const drEbs = ebsBackup(dr.region, ec2Client(dr.region, undefined, as));
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
-  const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as));
+  const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, sessions);
   return {
     ...base,
-    primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache)),
+    primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
     // The copy is requested in the destination region; the SDK presigns the source-region half.
-    dr: awsCopyPort(rdsBackup(dr.region, drRds)),
+    dr: awsCopyPort(rdsBackup(dr.region, drRds), drEbs),
     snapshots: {
       primary,
-      dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region, undefined, as)),
+      dr: awsSnapshotStore(dr.region, drRds, elastiCacheClient(dr.region, undefined, as), undefined, drEbs),
     },
     // Targeted reads plus the queue: an RDS snapshot event reconciles its database only.
-    readers: { primary: rdsSnapshotReader(region, rds), dr: rdsSnapshotReader(dr.region, drRds) },
+    readers: {
+      primary: awsSnapshotReader(rdsSnapshotReader(region, rds), ebs),
+      dr: awsSnapshotReader(rdsSnapshotReader(dr.region, drRds), drEbs),
+    },
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
     ...(reports ? { reports } : {}),
     ...(vault ? { vault } : {}),

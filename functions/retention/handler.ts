@@ -1,6 +1,13 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { elastiCacheClient, rdsClient, s3Client, taggingClient } from '../../shared/aws/clients.js';
+import {
+  ec2Client,
+  elastiCacheClient,
+  rdsClient,
+  s3Client,
+  taggingClient,
+} from '../../shared/aws/clients.js';
+import { ebsBackup } from '../../shared/aws/ebs.js';
 import {
   fleetSessions,
   fleetWiring as fleetWiringOf,
@@ -67,6 +74,7 @@ export const wire = (
       rdsClient(region, undefined, as),
       elastiCacheClient(region, undefined, as),
       taggingClient(region, undefined, as),
+      ebsBackup(region, ec2Client(region, undefined, as)),
     );
   const drOnly = drReadOnlyRegion(base.config);
   // A child's own key part in the hub's table and bucket: its account and region.

@@ -119,6 +119,20 @@ export const rdsClient = (region: string, o?: ClientOptions, as?: ClientIdentity
     as,
   );
 
+/**
+ * One EC2 client per region (and target identity) per container: EBS snapshot sets. EC2 throttles per
+ * account and API action with a token bucket (EC2 API reference, "Request throttling"); steward keeps the
+ * same pace as for RDS, far under it, and retries adaptively like the others.
+ */
+export const ec2Client = (region: string, o?: ClientOptions, as?: ClientIdentity): EC2Client =>
+  memo(
+    'ec2',
+    region,
+    o,
+    () => paced(new EC2Client({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
+    as,
+  );
+
 /** One ElastiCache client per region per container. */
 export const elastiCacheClient = (
   region: string,
@@ -152,20 +166,7 @@ export const taggingClient = (
     as,
   );
 
-/**
- * One EC2 client per region (and target identity) per container (EBS drill volumes). EC2 throttles per
- * account and API family with its own token buckets; steward paces it like RDS and retries adaptively.
- */
-export const ec2Client = (region: string, o?: ClientOptions, as?: ClientIdentity): EC2Client =>
-  memo(
-    'ec2',
-    region,
-    o,
-    () => paced(new EC2Client({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
-    as,
-  );
-
-/** One Systems Manager client per region per container (application-consistency commands, drill checks). */
+/** One Systems Manager client per region per container (application-consistency commands). */
 export const ssmClient = (region: string, o?: ClientOptions, as?: ClientIdentity): SSMClient =>
   memo('ssm', region, o, () => new SSMClient({ region, ...adaptive, ...http(o), ...signer(as) }), as);
 

@@ -27,6 +27,7 @@ import type { SnapshotStore } from '../retention/ports.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
+import type { EbsBackup } from './ebs.js';
 import { collectPages, PAGE } from './pages.js';
 
 /** Snapshot ids steward creates start with this; ElastiCache lists no tags, so the prefix narrows tag reads. */
@@ -90,15 +91,17 @@ export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags =
 const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];
 
 /**
- * SnapshotStore over the RDS and ElastiCache APIs of one region. ElastiCache lists no tags: with `tagging`
- * (the Resource Groups Tagging API) the tags of every steward snapshot come in pages of 100 (3 000
- * snapshots: 30 calls); without it, one ListTagsForResource per snapshot, `FANOUT` at a time.
+ * SnapshotStore over the RDS, ElastiCache and EBS APIs of one region. ElastiCache lists no tags: with
+ * `tagging` (the Resource Groups Tagging API) the tags of every steward snapshot come in pages of 100 (3 000
+ * snapshots: 30 calls); without it, one ListTagsForResource per snapshot, `FANOUT` at a time. EBS snapshot
+ * sets are listed only with `ebs` (a store without it, e.g. the vault's, which holds RDS copies, lists none).
  */
 export const awsSnapshotStore = (
   region: string,
   rds: RDSClient,
   elasticache: ElastiCacheClient,
   tagging?: ResourceGroupsTaggingAPIClient,
+  ebs?: EbsBackup,
 ): SnapshotStore => {
   const listInstances = () =>
     collectPages(
@@ -186,6 +189,7 @@ export const awsSnapshotStore = (
     'rds-instance': all(listInstances),
     'aurora-cluster': all(listClusters),
     elasticache: listCache,
+    ebs: ebs ? all(ebs.listSets) : async () => ({ snapshots: [], failures: [] }),
   };
 
   return {
@@ -203,7 +207,11 @@ export const awsSnapshotStore = (
       });
       return listing;
     },
-    remove: async ({ kind, id }) => {
+    remove: async ({ kind, id, parts }) => {
+      if (kind === 'ebs') {
+        if (!ebs) throw new TypeError(`EBS set ${id} in ${region}: this store has no EBS adapter`);
+        return ebs.removeSet({ id, ...(parts ? { parts } : {}) });
+      }
       const [op, send]: [string, () => Promise<unknown>] =
         kind === 'rds-instance'
           ? ['DeleteDBSnapshot', () => rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }))]

@@ -542,6 +542,7 @@ export const reconcileCopies = async (
             ...(deps.config.dr.kmsKeyArn ? { kmsKeyId: deps.config.dr.kmsKeyArn } : {}),
             ...(c.encrypted !== undefined ? { encrypted: c.encrypted } : {}),
             tags: c.tags,
+            ...(c.parts ? { parts: c.parts } : {}),
           });
           const status = r === 'started' ? 'done' : 'already-done';
           return { resource: c.source.id, action: COPY, status, detail: `${region}/${c.targetId}` };

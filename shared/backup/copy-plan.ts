@@ -7,11 +7,14 @@ import { isManaged, Tag, type Tags } from '../tags.js';
  * (RDS User Guide, "Copying a DB snapshot": "up to 20 snapshot copy requests in progress to a single
  * destination Region per account") and 5 DB cluster snapshot copies (Aurora User Guide, "DB cluster
  * snapshot copying": "up to five"). Whether the two share one pool is not documented, so the configured
- * limit caps both together and cluster copies also stay under their own 5.
+ * limit caps both together and cluster copies also stay under their own 5. EBS: 20 concurrent snapshot
+ * copies per destination Region, not adjustable (EBS User Guide, "Quotas for Amazon EBS"; past it CopySnapshot
+ * fails with ResourceLimitExceeded), counted per volume: a set of 3 volumes takes 3.
  */
 export const AWS_COPY_LIMITS: Readonly<Record<CopyKind, number>> = {
   'rds-instance': 20,
   'aurora-cluster': 5,
+  ebs: 20,
 };
 
 /** The largest in-flight limit AWS documents for any kind; config can only lower it. */
@@ -39,6 +42,8 @@ export interface CopyAction {
   encrypted?: boolean;
   /** The source's tags plus `steward:copied-from=<source arn>`. */
   tags: Tags;
+  /** An EBS set's volume snapshots, each copied on its own. */
+  parts?: Snapshot['parts'];
 }
 
 /** An eligible copy not started by this run, and why. */
@@ -80,7 +85,8 @@ export interface CopyPlan {
   queued?: number;
 }
 
-const DONE = new Set(['available', 'failed', 'deleting']);
+// `incomplete`: an EBS set copy with parts missing and none in progress (a run stopped between its copies).
+const DONE = new Set(['available', 'failed', 'deleting', 'incomplete']);
 
 /** True for a DR snapshot that is a cross-region copy still in progress. */
 export const isCopyInFlight = (s: Snapshot): boolean =>
@@ -111,6 +117,7 @@ export const copyActionOf = (s: Snapshot): CopyAction => ({
   targetId: s.id,
   ...(s.encrypted !== undefined ? { encrypted: s.encrypted } : {}),
   tags: copyTags(s),
+  ...(s.parts ? { parts: s.parts } : {}),
 });
 
 /** The database a snapshot is of: the AWS field, the writable tag only when AWS leaves it empty. */
@@ -135,6 +142,8 @@ export interface InFlightCopy {
    * copy's finish event skip listing the database: nothing else of it waits.
    */
   behind?: number;
+  /** Copies it takes of the destination's limit: an EBS set's volumes (absent: 1). */
+  weight?: number;
 }
 
 /** The next copy of one database: its newest snapshot not yet in the destination. */
@@ -146,6 +155,8 @@ export interface QueuedCopy {
   newestCopyAt?: string;
   /** How many of the database's snapshots are missing in the destination, this one included. */
   missing: number;
+  /** Copies it takes of the destination's limit: an EBS set's volumes (absent: 1). */
+  weight?: number;
 }
 
 /**
@@ -268,6 +279,7 @@ export const copyLimits = (configured: number): CopyLimits => {
     perKind: {
       'rds-instance': Math.min(total, AWS_COPY_LIMITS['rds-instance']),
       'aurora-cluster': Math.min(total, AWS_COPY_LIMITS['aurora-cluster']),
+      ebs: Math.min(total, AWS_COPY_LIMITS.ebs),
     },
   };
 };
@@ -294,16 +306,20 @@ export interface CopySchedule {
   waiting: { copy: QueuedCopy; why: 'limit' | 'database-busy' }[];
 }
 
+const weightOf = (c: { weight?: number }) => Math.max(1, c.weight ?? 1);
+
 /**
  * Start what fits: at most `limits.total` copies in flight to the destination and `limits.perKind` of each
  * kind, at most one per database (RDS queues a second copy of the same database behind the first while it
- * holds a slot), oldest-missing first. Pure: `now` stamps the reservations.
+ * holds a slot), oldest-missing first. An EBS set counts one copy per volume; a set larger than the whole
+ * limit starts only when nothing of its kind is in flight (else it would never start). Pure: `now` stamps
+ * the reservations.
  */
 export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date): CopySchedule => {
   const busy = new Set(queue.inFlight.map((f) => dbKey(f.kind, f.db)));
-  const perKind: Record<CopyKind, number> = { 'rds-instance': 0, 'aurora-cluster': 0 };
-  for (const f of queue.inFlight) perKind[f.kind]++;
-  let total = queue.inFlight.length;
+  const perKind: Record<CopyKind, number> = { 'rds-instance': 0, 'aurora-cluster': 0, ebs: 0 };
+  for (const f of queue.inFlight) perKind[f.kind] += weightOf(f);
+  let total = queue.inFlight.reduce((n, f) => n + weightOf(f), 0);
   const start: QueuedCopy[] = [];
   const waiting: CopySchedule['waiting'] = [];
   const seen = new Set<string>();
@@ -320,14 +336,16 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
     // One entry per database; a duplicate (never written by steward) is dropped rather than started twice.
     if (seen.has(key)) continue;
     seen.add(key);
+    const w = weightOf(q);
+    const fits = (used: number, limit: number) => used + w <= limit || (used === 0 && limit > 0);
     if (busy.has(key)) waiting.push({ copy: q, why: 'database-busy' });
-    else if (total >= limits.total || perKind[q.kind] >= limits.perKind[q.kind])
+    else if (!fits(total, limits.total) || !fits(perKind[q.kind], limits.perKind[q.kind]))
       waiting.push({ copy: q, why: 'limit' });
     else {
       start.push(q);
       busy.add(key);
-      perKind[q.kind]++;
-      total++;
+      perKind[q.kind] += w;
+      total += w;
     }
   }
   const since = now.toISOString();
@@ -343,6 +361,7 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
           targetId: q.snapshot.id,
           since,
           behind: Math.max(0, q.missing - 1),
+          ...(q.weight !== undefined ? { weight: q.weight } : {}),
         })),
       ],
       pending: waiting.map((w) => w.copy).filter((q) => !started.has(dbKey(q.kind, q.db))),
@@ -447,7 +466,13 @@ export const observeCopies = (
 
   const inFlight: InFlightCopy[] = drSnapshots
     .filter((d) => d.kind !== 'elasticache' && isCopyInFlight(d) && inScope(d.kind, databaseOf(d)))
-    .map((d) => ({ kind: d.kind as CopyKind, db: databaseOf(d), targetId: d.id, since: at.toISOString() }));
+    .map((d) => ({
+      kind: d.kind as CopyKind,
+      db: databaseOf(d),
+      targetId: d.id,
+      since: at.toISOString(),
+      ...(d.parts ? { weight: d.parts.filter((p) => p.state === 'pending').length } : {}),
+    }));
   const done = drSnapshots
     .filter((d) => d.kind !== 'elasticache' && !isCopyInFlight(d) && inScope(d.kind, databaseOf(d)))
     .map((d) => d.id);
@@ -475,7 +500,9 @@ export const observeCopies = (
     if (t !== undefined && (entry.oldest === undefined || t < entry.oldest)) {
       entry.oldest = t;
     }
-    const copy = drByOrigin.get(`arn:${s.arn}`) ?? drByOrigin.get(`id:${s.kind}:${s.id}`);
+    const found = drByOrigin.get(`arn:${s.arn}`) ?? drByOrigin.get(`id:${s.kind}:${s.id}`);
+    // A set copy missing parts is copied again: the copy starts only the missing volumes.
+    const copy = found?.status.toLowerCase() === 'incomplete' ? undefined : found;
     if (copy?.status.toLowerCase() === 'failed') {
       skipped.push({
         source: refOf(s),
@@ -533,6 +560,7 @@ export const observeCopies = (
         snapshot: { id: next.id, arn: next.arn, ...(next.createdAt ? { createdAt: next.createdAt } : {}) },
         ...(d.newestCopyAt ? { newestCopyAt: d.newestCopyAt } : {}),
         missing: d.missing.length,
+        ...(next.parts ? { weight: next.parts.length } : {}),
       },
     ];
   });

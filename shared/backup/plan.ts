@@ -31,7 +31,11 @@ export type SkipReason =
   /** The engine has no snapshots (Memcached). */
   | 'not-snapshottable'
   /** Creating it would reach past the account's manual snapshot quota. */
-  | 'quota-full';
+  | 'quota-full'
+  /** An EBS volume attached to an instance whose own set (same policy) already holds it. */
+  | 'instance-covers'
+  /** An EC2 instance with no EBS volume attached (instance store only): nothing to snapshot. */
+  | 'no-volumes';
 
 /** The database an action is about. */
 export interface DbRef {
@@ -41,7 +45,15 @@ export interface DbRef {
 }
 
 export type BackupAction =
-  | { action: 'create'; db: DbRef; snapshotId: string; tags: Tags; detail?: string }
+  | {
+      action: 'create';
+      db: DbRef;
+      snapshotId: string;
+      tags: Tags;
+      detail?: string;
+      /** For EBS: the volumes of the set (the instance's attached volumes, or the one volume). */
+      volumes?: string[];
+    }
   | {
       action: 'skip';
       db: DbRef;
@@ -114,6 +126,23 @@ const baseTags = (db: Database, policy: string, kind: SnapshotKind, o: PlanOptio
   ...(o.place ? placeTags({ ...o.place, region: db.region }) : {}),
 });
 
+/**
+ * An EBS set's own tags, on every volume's snapshot: the set (EBS snapshot ids are AWS's, so the set's
+ * deterministic id is this tag) and how many volumes it holds (so a partial set is seen).
+ */
+const setTags = (db: Database, id: string): Tags =>
+  db.kind === 'ebs' ? { [Tag.set]: id, [Tag.setSize]: String(db.ebs?.volumes.length ?? 1) } : {};
+
+/** The create action of one database: its snapshot id and tags (an EBS set's too). */
+const create = (db: Database, snapshotId: string, tags: Tags, detail?: string): BackupAction => ({
+  action: 'create',
+  db: ref(db),
+  snapshotId,
+  tags: { ...tags, ...setTags(db, snapshotId) },
+  ...(detail ? { detail } : {}),
+  ...(db.kind === 'ebs' ? { volumes: db.ebs?.volumes ?? [] } : {}),
+});
+
 /** Why `db` cannot be snapshotted now, or undefined when it can. Pure. */
 export const unsnapshottable = (db: Database): { reason: SkipReason; detail: string } | undefined => {
   if (db.kind === 'rds-instance' && db.clusterId) {
@@ -124,6 +153,12 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
   }
   if (db.kind === 'elasticache' && db.cacheEngine?.toLowerCase() === 'memcached') {
     return { reason: 'not-snapshottable', detail: 'Memcached cannot be snapshotted' };
+  }
+  if (db.kind === 'ebs' && db.ebs?.volumes.length === 0) {
+    return {
+      reason: 'no-volumes',
+      detail: 'no EBS volume attached (instance store only): nothing to snapshot',
+    };
   }
   const status = db.status.toLowerCase();
   if (status === 'available') return undefined;
@@ -205,12 +240,14 @@ export const planBackups = (
       return skip(ref(db), no.reason, detail, !covered);
     }
     if (no) return skip(ref(db), no.reason, no.detail);
-    return {
-      action: 'create',
-      db: ref(db),
-      snapshotId: snapshotId(db.id, when, 'sched'),
-      tags: baseTags(db, policyName, 'sched', opts),
-    };
+    const host = db.ebs?.attachedTo;
+    if (db.kind === 'ebs' && host) {
+      // A volume tagged for the same policy as its instance is already in the instance's set.
+      const instance = databases.find((d) => d.kind === 'ebs' && d.id === host);
+      if (instance?.tags[Tag.backup] === policyName && !unsnapshottable(instance))
+        return skip(ref(db), 'instance-covers', `attached to ${host}, whose snapshot set holds it`, false);
+    }
+    return create(db, snapshotId(db.id, when, 'sched'), baseTags(db, policyName, 'sched', opts));
   });
   return guardQuotas(
     { kind: 'sched', policy: policyName, at: when.toISOString(), actions, findings: [] },
@@ -272,20 +309,18 @@ export const planSnapshot = (
       : unsnapshottable(db);
   const action: BackupAction = no
     ? skip(ref(db), no.reason, no.detail)
-    : {
-        action: 'create',
-        db: ref(db),
-        snapshotId:
-          req.identity && 'key' in req.identity
-            ? adhocSnapshotId(db.id, req.identity.key)
-            : snapshotId(db.id, req.identity?.at ?? when, 'adhoc'),
-        tags: {
+    : create(
+        db,
+        req.identity && 'key' in req.identity
+          ? adhocSnapshotId(db.id, req.identity.key)
+          : snapshotId(db.id, req.identity?.at ?? when, 'adhoc'),
+        {
           ...baseTags(db, ADHOC_POLICY, 'adhoc', opts),
           [Tag.reason]: req.reason,
           [Tag.retainUntil]: retainUntil(when, req.retainDays),
         },
-        ...(detail ? { detail } : {}),
-      };
+        detail,
+      );
   const plan: BackupPlan = {
     kind: 'adhoc',
     policy: ADHOC_POLICY,

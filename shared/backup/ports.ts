@@ -9,6 +9,16 @@ import type {
   SnapshotListing,
 } from '../model.js';
 
+/**
+ * Wraps the one call that takes an EBS snapshot set (CreateSnapshots or CreateSnapshot) with pre and post
+ * commands (application consistency: freeze, snapshot, thaw). It is called only when a set is really taken,
+ * never for a set that already exists; it must call `snapshot` at most once and let its error through.
+ */
+export type SnapshotAround = (
+  target: { id: string; volumes: readonly string[] },
+  snapshot: () => Promise<void>,
+) => Promise<void>;
+
 /** Port: databases, quota and snapshot creation in the primary region. */
 export interface BackupPort {
   readonly region: string;
@@ -16,8 +26,11 @@ export interface BackupPort {
   listDatabases(kinds: readonly ResourceKind[]): Promise<Database[]>;
   /** Manual snapshot quotas (`ManualSnapshots`, `ManualClusterSnapshots`). */
   quotas(): Promise<Quota[]>;
-  /** Take one snapshot; our deterministic id already existing counts as done. */
-  createSnapshot(input: CreateSnapshotInput): Promise<'created' | 'already-done'>;
+  /**
+   * Take one snapshot; our deterministic id already existing counts as done. `around` wraps the taking of an
+   * EBS set (other kinds ignore it).
+   */
+  createSnapshot(input: CreateSnapshotInput, around?: SnapshotAround): Promise<'created' | 'already-done'>;
 }
 
 /** Port: cross-region copies into this (DR) region. */

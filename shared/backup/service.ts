@@ -25,6 +25,7 @@ import type {
   BackupScheduler,
   CopyLedger,
   CopyPort,
+  SnapshotAround,
   SnapshotLister,
   SnapshotReader,
 } from './ports.js';
@@ -51,6 +52,8 @@ export interface BackupDeps extends BaseDeps {
   reports?: RunReports;
   /** The backup vault of this account-region (config `fleet.vault`); absent without one. */
   vault?: VaultDeps;
+  /** Pre/post commands around the taking of each EBS set (application consistency); absent: crash-consistent. */
+  around?: SnapshotAround;
 }
 
 /** What one run decided and did. A dry run returns the full plan with `planned` outcomes. */
@@ -95,12 +98,16 @@ const act = async (
     : await settleEach(
         creates,
         async (a): Promise<Outcome> => {
-          const r = await deps.primary.createSnapshot({
-            kind: a.db.kind,
-            dbId: a.db.id,
-            snapshotId: a.snapshotId,
-            tags: a.tags,
-          });
+          const r = await deps.primary.createSnapshot(
+            {
+              kind: a.db.kind,
+              dbId: a.db.id,
+              snapshotId: a.snapshotId,
+              tags: a.tags,
+              ...(a.volumes ? { volumes: a.volumes } : {}),
+            },
+            deps.around,
+          );
           return {
             resource: a.db.id,
             action: CREATE,

@@ -88,6 +88,14 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
       reason: 'unsupported',
       detail: `${caches.length} ElastiCache backups are not copied into the vault: unsupported (ElastiCache has no cross-account copy, and exports only to a bucket of its own account)`,
     });
+  // EBS snapshot sets reach the DR region; the vault's copy role shares and copies through RDS only (not yet EBS).
+  const sets = ours.filter((s) => s.kind === 'ebs');
+  if (sets.length)
+    skipped.push({
+      resource: `ebs ${i.account} ${i.region}`,
+      reason: 'unsupported',
+      detail: `${sets.length} EBS snapshot sets are not copied into the vault: not supported yet (they are copied to the DR region)`,
+    });
 
   // The vault's copies of this account-region, by source ARN; and every copy in flight (the region's limit).
   const vaultCopies = i.copies.filter((c) => isVaultCopy(c.tags));
@@ -113,7 +121,7 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
   // One database at a time, like DR copies: its next snapshot after its newest copy.
   const byDb = new Map<string, Snapshot[]>();
   for (const s of ours) {
-    if (s.kind === 'elasticache') continue;
+    if (s.kind === 'elasticache' || s.kind === 'ebs') continue;
     const key = `${s.kind} ${s.sourceId}`;
     byDb.set(key, [...(byDb.get(key) ?? []), s]);
   }

@@ -5,7 +5,8 @@ import { strictObject } from './strict.js';
 // config schema so that a function bundle parsing an event does not carry the whole config schema: a
 // function reads its stage's config as data, validated at synth (./embedded.ts).
 
-export const ResourceKind = z.enum(['rds-instance', 'aurora-cluster', 'elasticache']);
+/** What steward protects: RDS instances, Aurora clusters, ElastiCache, and EBS (EC2 instances' volumes, or single volumes). */
+export const ResourceKind = z.enum(['rds-instance', 'aurora-cluster', 'elasticache', 'ebs']);
 export type ResourceKind = z.infer<typeof ResourceKind>;
 
 export const KmsKeyArn = z

@@ -129,7 +129,8 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.policies.<policy>.schedule': 'When the policy snapshots its databases.',
   'backup.policies.<policy>.timezone':
     'IANA time zone the schedule is evaluated in; retention maths stays in UTC.',
-  'backup.policies.<policy>.kinds': 'Which kinds of tagged databases the policy snapshots.',
+  'backup.policies.<policy>.kinds':
+    'Which kinds of tagged resources the policy snapshots; `ebs`: EC2 instances (all attached volumes, one crash-consistent set) and single volumes.',
   'backup.policies.<policy>.retention':
     'Name of the retention policy (in `retention.policies`) for its snapshots.',
   'backup.policies.<policy>.copyToDr': 'Copy its snapshots to `dr.region` (needs `dr.kmsKeyArn`).',

@@ -12,8 +12,8 @@ export interface SnapshotStore {
    * (one snapshot's tags, one kind's listing) is a failure in the listing, not a rejection of all of it.
    */
   list(kinds: readonly ResourceKind[]): Promise<SnapshotListing>;
-  /** Delete one snapshot; a snapshot that is already gone counts as deleted. */
-  remove(s: Pick<Snapshot, 'kind' | 'id'>): Promise<'deleted' | 'already-gone'>;
+  /** Delete one snapshot (an EBS set: all its parts); a snapshot that is already gone counts as deleted. */
+  remove(s: Pick<Snapshot, 'kind' | 'id' | 'parts'>): Promise<'deleted' | 'already-gone'>;
 }
 
 /**

@@ -77,10 +77,10 @@ export const runRetention = async (
   const dryRun = deps.dryRun || request.dryRun === true;
   const now = deps.now();
 
-  // The DR region, when only read, is read for its RDS copies: ElastiCache has no cross-region copy.
+  // The DR region, when only read, is read for its RDS and EBS copies: ElastiCache has no cross-region copy.
   const [listings, drListing] = await Promise.all([
     Promise.allSettled(deps.stores.map((store) => store.list(ALL_KINDS))),
-    deps.drStore?.list(['rds-instance', 'aurora-cluster']).then(
+    deps.drStore?.list(['rds-instance', 'aurora-cluster', 'ebs']).then(
       (l) => ({ ok: true as const, l }),
       (e: unknown) => ({ ok: false as const, e }),
     ),

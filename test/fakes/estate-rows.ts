@@ -21,6 +21,7 @@ const SNAPSHOT_ARN: Record<Snapshot['kind'], string> = {
   'rds-instance': 'arn:aws:rds:eu-west-1:111122223333:snapshot:',
   'aurora-cluster': 'arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:',
   elasticache: 'arn:aws:elasticache:eu-west-1:111122223333:snapshot:',
+  ebs: 'arn:aws:ec2:eu-west-1:111122223333:snapshot-set/',
 };
 
 /**

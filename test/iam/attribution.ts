@@ -141,6 +141,13 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
   backup: {
     'shared/aws/snapshots.ts:remove':
       'backup lists snapshots (copy reconciler, quota) but never deletes one: retention does',
+    'shared/aws/ebs.ts:removeSet':
+      'backup takes and copies EBS snapshot sets but never deletes one: retention does',
+  },
+  retention: {
+    'shared/aws/ebs.ts:listTargets': 'retention lists snapshot sets, never instances or volumes',
+    'shared/aws/ebs.ts:createSnapshot': 'retention deletes expired snapshot sets; backup takes them',
+    'shared/aws/ebs.ts:copySnapshot': 'retention deletes DR copies; backup makes them',
   },
   'drill-verify': {
     'shared/aws/sns-notifier.ts:send':

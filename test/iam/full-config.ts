@@ -27,7 +27,7 @@ const profile = {
 
 /**
  * Every branch of the infra on at once, so every statement a stage could synthesize is simulated:
- * backups of all three kinds with DR copies under a key in another account, retention in both regions,
+ * backups of all four kinds (EBS too) with DR copies under a key in another account, retention in both regions,
  * instance, Aurora and point-in-time drills (both logins: IAM authentication, master and configured
  * secrets), every scaling action with scale-in, approvals, SNS-delivered alarms, cost alerts with an
  * anomaly topic, chat channels and the PagerDuty route, and a cross-account backup vault.
@@ -39,11 +39,11 @@ export const fullConfig = {
   notifications: CHAT_AND_PAGER,
   backup: {
     policies: {
-      daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache'], copyToDr: true },
+      daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache', 'ebs'], copyToDr: true },
       cache: { kinds: ['elasticache'], retention: 'cache' },
       // Application consistency of EC2 instances: steward's document, a freeze and a dump to S3.
       mongo: {
-        kinds: ['rds-instance'],
+        kinds: ['ebs'],
         consistency: {
           pre: "mongosh --quiet --eval 'db.fsyncLock()'",
           post: "mongosh --quiet --eval 'db.fsyncUnlock()'",

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drKeyPolicyStatement } from '../../infra/backup.js';
+import { drKeyPolicyStatement, drKeyServices } from '../../infra/backup.js';
 import { exampleInput, exampleStages } from '../support/examples.js';
 import { CALLS_DIR, ROOT, type RecordedCall } from '../support/sdk-recorder.js';
 import {
@@ -57,6 +57,7 @@ const commandsInCode = (): Set<string> => {
   const out = new Set<string>();
   const clientOf: Record<string, string> = {
     'client-rds': 'RDSClient',
+    'client-ec2': 'EC2Client',
     'client-resource-groups-tagging-api': 'ResourceGroupsTaggingAPIClient',
     'client-elasticache': 'ElastiCacheClient',
     'client-sns': 'SNSClient',
@@ -70,7 +71,6 @@ const commandsInCode = (): Set<string> => {
     'client-eventbridge': 'EventBridgeClient',
     'client-sts': 'STSClient',
     'client-ssm': 'SSMClient',
-    'client-ec2': 'EC2Client',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
     'rds-signer': 'Signer',
@@ -217,7 +217,11 @@ const drKeyPolicyFor = (d: Deployment) => {
   const backup = d.roles.get('backup');
   const key = drKey(d);
   if (!backup || !key) return undefined;
-  return { Version: '2012-10-17', Statement: drKeyPolicyStatement(backup.arn, d.config.dr.region) };
+  const copied = new Set(Object.values(d.config.backup.policies).flatMap((p) => (p.copyToDr ? p.kinds : [])));
+  return {
+    Version: '2012-10-17',
+    Statement: drKeyPolicyStatement(backup.arn, d.config.dr.region, drKeyServices(copied)),
+  };
 };
 
 const everyDeployment = () => [...exampleStages, 'full', 'fleet'];

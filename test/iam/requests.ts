@@ -114,6 +114,9 @@ export const arns = (d: Deployment) => {
     table: (name: string) => a('dynamodb', d.region, `table/${name}`),
     secret: (name: string) => a('secretsmanager', d.region, `secret:${name}`),
     ec2: (type: string, id: string) => a('ec2', d.region, `${type}/${id}`),
+    ec2In: (region: string, type: string, id: string) => a('ec2', region, `${type}/${id}`),
+    // EBS snapshot ARNs name no account (Service Authorization Reference).
+    ebsSnapshot: (region: string, id: string) => `arn:${d.partition}:ec2:${region}::snapshot/${id}`,
   };
 };
 
@@ -128,13 +131,20 @@ const req = (action: string, resource: string, context: Context, label: string):
 });
 
 /** The KMS half of RDS using a key for a new encrypted resource: a grant for RDS, and the key's metadata. */
-const rdsKeyUse = (d: Deployment, region: string, keyArn: string, label: string, policy?: PolicyDocument) =>
+const rdsKeyUse = (
+  d: Deployment,
+  region: string,
+  keyArn: string,
+  label: string,
+  policy?: PolicyDocument,
+  service: 'rds' | 'ec2' = 'rds',
+) =>
   ['kms:CreateGrant', 'kms:DescribeKey'].map((action) => ({
     ...req(
       action,
       keyArn,
       {
-        'kms:ViaService': `rds.${region}.amazonaws.com`,
+        'kms:ViaService': `${service}.${region}.amazonaws.com`,
         'kms:CallerAccount': d.account,
         ...(action === 'kms:CreateGrant' ? { 'kms:GrantIsForAWSResource': 'true' } : {}),
       },
@@ -549,6 +559,110 @@ const BINDERS: Record<string, Binder> = {
     ];
   },
 
+  // ------------------------------------------------------------------ EBS
+  'EC2Client:DescribeInstances': (_c, d, role) =>
+    role === 'backup' && backsUp(d, 'ebs')
+      ? [req('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': d.region }, 'DescribeInstances (tagged)')]
+      : [],
+  'EC2Client:DescribeVolumes': (_c, d, role) =>
+    role === 'backup' && backsUp(d, 'ebs')
+      ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
+      : // The EBS drill watches the volumes it restored (infra/ebs-drill.ts).
+        role === 'drill'
+        ? [
+            req(
+              'ec2:DescribeVolumes',
+              '*',
+              { 'aws:RequestedRegion': d.region },
+              'DescribeVolumes (drill volumes)',
+            ),
+          ]
+        : [],
+  'EC2Client:DescribeSnapshots': (_c, d, role) =>
+    role === 'retention' || (role === 'backup' && backsUp(d, 'ebs'))
+      ? roleRegions(d, role).map((r) =>
+          req('ec2:DescribeSnapshots', '*', { 'aws:RequestedRegion': r }, 'DescribeSnapshots (steward sets)'),
+        )
+      : [],
+  'EC2Client:CreateSnapshots': (c, d) => {
+    if (!backsUp(d, 'ebs')) return [];
+    const a = arns(d);
+    const spec = input(c).InstanceSpecification as { InstanceId?: string } | undefined;
+    const instance = a.ec2('instance', spec?.InstanceId ?? 'i-0a1b2c3d4e5f60718');
+    const tags = ebsTagsOf(c);
+    const snap = a.ebsSnapshot(d.region, '*');
+    return [
+      req(
+        'ec2:CreateSnapshots',
+        instance,
+        resourceTags(instance, { [Tag.backup]: 'daily' }),
+        'CreateSnapshots (opted-in instance)',
+      ),
+      // Its attached volumes need no tag of their own.
+      req(
+        'ec2:CreateSnapshots',
+        a.ec2('volume', 'vol-0a1b2c3d4e5f60718'),
+        {},
+        'CreateSnapshots (attached volume)',
+      ),
+      req('ec2:CreateSnapshots', snap, requestTags(tags), 'CreateSnapshots (new snapshots)'),
+      ebsTagOnCreate(snap, tags, 'CreateSnapshots'),
+    ];
+  },
+  'EC2Client:CreateSnapshot': (c, d) => {
+    if (!backsUp(d, 'ebs')) return [];
+    const a = arns(d);
+    const volume = a.ec2('volume', str(c, 'VolumeId') ?? 'vol-0a1b2c3d4e5f60718');
+    const tags = ebsTagsOf(c);
+    const snap = a.ebsSnapshot(d.region, '*');
+    return [
+      req(
+        'ec2:CreateSnapshot',
+        volume,
+        resourceTags(volume, { [Tag.backup]: 'daily' }),
+        'CreateSnapshot (opted-in volume)',
+      ),
+      req('ec2:CreateSnapshot', snap, requestTags(tags), 'CreateSnapshot (new snapshot)'),
+      ebsTagOnCreate(snap, tags, 'CreateSnapshot'),
+    ];
+  },
+  'EC2Client:CopySnapshot': (c, d, _role, policy) => {
+    if (!backsUp(d, 'ebs', true)) return [];
+    const a = arns(d);
+    const dr = d.config.dr.region;
+    const tags = ebsTagsOf(c);
+    const { [Tag.copiedFrom]: _from, [Tag.volume]: _v, [Tag.takenAt]: _t, ...sourceTags } = tags;
+    const target = a.ebsSnapshot(dr, '*');
+    const source = a.ebsSnapshot(d.region, str(c, 'SourceSnapshotId') ?? 'snap-0a1b2c3d4e5f60718');
+    const key = drKey(d);
+    return [
+      req('ec2:CopySnapshot', target, requestTags(tags), 'CopySnapshot (new copy, DR region)'),
+      req(
+        'ec2:CopySnapshot',
+        source,
+        { ...requestTags(tags), ...resourceTags(source, sourceTags), 'aws:RequestedRegion': d.region },
+        'CopySnapshot (source snapshot)',
+      ),
+      ebsTagOnCreate(target, tags, 'CopySnapshot'),
+      ...(str(c, 'KmsKeyId') && key
+        ? rdsKeyUse(d, dr, key.arn, 'CopySnapshot (DR key)', policy, 'ec2').map((r) => ({
+            ...r,
+            context: { ...r.context, ...(key.aliases.length ? { 'kms:ResourceAliases': key.aliases } : {}) },
+          }))
+        : []),
+    ];
+  },
+  'EC2Client:DeleteSnapshot': (c, d, role) =>
+    (role === 'retention' ? retentionRegions(d.config) : roleRegions(d, role)).map((r) => {
+      const arn = arns(d).ebsSnapshot(r, str(c, 'SnapshotId') ?? 'snap-0a1b2c3d4e5f60718');
+      return req(
+        'ec2:DeleteSnapshot',
+        arn,
+        resourceTags(arn, managedSnapshotTags(snapshotId('app-host', STAND_IN.snapshotTime, 'sched'))),
+        `DeleteSnapshot (expired EBS set part, ${r === d.region ? 'primary' : 'DR'})`,
+      );
+    }),
+
   // ------------------------------------------------------------------ Retention
   'RDSClient:DeleteDBSnapshot': (c, d, role) =>
     deletes(c, d, role, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier'),
@@ -862,7 +976,6 @@ const BINDERS: Record<string, Binder> = {
       ),
     ];
   },
-  'EC2Client:DescribeVolumes': () => [req('ec2:DescribeVolumes', '*', {}, 'DescribeVolumes')],
   'EC2Client:DeleteVolume': (c, d) => {
     const volume = arns(d).ec2('volume', str(c, 'VolumeId') ?? 'vol-0');
     const tags = { [Tag.drill]: 'drill-1', [Tag.managed]: 'true' };
@@ -1270,6 +1383,28 @@ const deletes = (c: RecordedCall, d: Deployment, role: string, type: string, act
       `${action.split(':')[1]} (expired, managed, ${r === d.region ? 'primary' : 'DR'})`,
     );
   });
+
+/** The tags of an EC2 create or copy request (TagSpecifications for the new snapshot). */
+const ebsTagsOf = (c: RecordedCall): Tags =>
+  tagRecord(
+    (
+      (input(c).TagSpecifications ?? []) as {
+        ResourceType?: string;
+        Tags?: { Key?: string; Value?: string }[];
+      }[]
+    )
+      .filter((t) => t.ResourceType === 'snapshot')
+      .flatMap((t) => t.Tags ?? []),
+  );
+
+/** EC2 tag on create: ec2:CreateTags on the new snapshot, with the action that creates it. */
+const ebsTagOnCreate = (snap: string, tags: Tags, action: string): IamRequest =>
+  req(
+    'ec2:CreateTags',
+    snap,
+    { ...requestTags(tags), 'ec2:CreateAction': action },
+    `${action} → ec2:CreateTags (tag on create)`,
+  );
 
 /** A cross-region copy: requested in the DR region, authorized there and (presigned) in the source region. */
 /** Whether a backup policy of the deployment backs up (or, `copies`, copies to DR) this kind. */

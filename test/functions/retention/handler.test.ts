@@ -1,3 +1,4 @@
+import { DescribeSnapshotsCommand as DescribeEbsSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   DescribeDBClusterSnapshotsCommand,
@@ -214,7 +215,9 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
     // Prepare
     const rds = mockClient(RDSClient);
     const ec = mockClient(ElastiCacheClient);
+    const ec2 = mockClient(EC2Client);
     const sns = mockClient(SNSClient);
+    ec2.on(DescribeEbsSnapshotsCommand).resolves({ Snapshots: [] });
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
     ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
@@ -245,6 +248,8 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
         { region: 'us-west-2', listed: 0 },
       ]);
       expect(rds).toReceiveCommandTimes(DescribeDBSnapshotsCommand, 2);
+      // EBS snapshot sets too, in both regions.
+      expect(ec2).toReceiveCommandTimes(DescribeEbsSnapshotsCommand, 2);
       expect(sns).toReceiveCommandExactlyOnceWith(PublishCommand, {
         TopicArn: topic('info'),
         // Where it acted: the region, and the account from the invoked function's ARN (no STS call).
@@ -256,6 +261,7 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
       unembed();
       rds.restore();
       ec.restore();
+      ec2.restore();
       sns.restore();
     }
   });

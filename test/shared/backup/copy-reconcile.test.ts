@@ -137,7 +137,7 @@ describe('the DR copy reconcile between sweeps', () => {
               ...created.map((c) =>
                 reconcileCopies(deps, false, {
                   eventId: 'RDS-EVENT-0042',
-                  kind: c.kind as CopyKind,
+                  kind: c.kind as Exclude<CopyKind, 'ebs'>,
                   id: c.id,
                   region: PRIMARY,
                 }),

@@ -503,7 +503,7 @@ describe('stage config', () => {
       'a misspelt enum value',
       (c) => (c.backup = { policies: { daily: { kinds: ['rds'] as never } } }),
       [
-        'backup.policies.daily.kinds[0]: must be one of "rds-instance", "aurora-cluster", "elasticache": did you mean "rds-instance"?',
+        'backup.policies.daily.kinds[0]: must be one of "rds-instance", "aurora-cluster", "elasticache", "ebs": did you mean "rds-instance"?',
       ],
     ],
     [

@@ -499,7 +499,7 @@ describe('runRetention under its deletion limits', () => {
 });
 
 describe('runRetention with DR copies it does not sweep', () => {
-  it('reads the DR region (RDS kinds only) to keep the days that have not reached it, and deletes nothing there', async () => {
+  it('reads the DR region (the kinds with a cross-region copy: RDS and EBS) to keep the days that have not reached it, and deletes nothing there', async () => {
     // Prepare: retention sweeps only the primary region; the DR region is read, not swept.
     const config = retentionTestConfig({
       retention: { ...retentionTestConfig().retention, includeDrRegion: false },
@@ -513,7 +513,7 @@ describe('runRetention with DR copies it does not sweep', () => {
     const result = await runRetention({ ...deps, stores: [primary], drStore: dr });
 
     // Assert
-    expect(kindsRead).toEqual([['rds-instance', 'aurora-cluster']]);
+    expect(kindsRead).toEqual([['rds-instance', 'aurora-cluster', 'ebs']]);
     expect(dr.removed).toEqual([]);
     expect(result.plan.summary.byRule['awaiting-dr']).toBe(4);
     expect(primary.removed).toHaveLength(10);

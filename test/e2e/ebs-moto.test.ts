@@ -1,0 +1,190 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  AttachVolumeCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  type Snapshot as Ec2Snapshot,
+} from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as backup from '../../functions/backup/handler.js';
+import * as retention from '../../functions/retention/handler.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { Tag, tagRecord } from '../../shared/tags.js';
+import { useMotoEnvironment } from '../support/moto.js';
+import { ownTmpDir } from '../support/own-tmp.js';
+import { createStateTable } from '../support/state-table.js';
+
+// EBS snapshot sets end to end through real HTTP and the SDK's EC2 serialisers against moto: the backup
+// function lists the tagged instance and volume, takes a multi-volume set (CreateSnapshots) and a one-volume
+// set (CreateSnapshot), copies each part to the DR region (CopySnapshot with SourceRegion), and a repeated run
+// takes nothing again; then retention deletes the expired sets whole, in both regions. Moto completes
+// snapshots and copies at once and dates them by the wall clock, so states, pagination and throttling are
+// proven with mocks (test/shared/aws/ebs.test.ts), not here.
+const REGION = 'eu-west-1';
+const DR = 'us-west-2';
+const TABLE = 'steward-e2e-state';
+
+const config = parseConfig(
+  {
+    stage: 'e2e',
+    region: REGION,
+    backup: { policies: { daily: { kinds: ['ebs'], retention: 'short', copyToDr: true } } },
+    retention: { policies: { short: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } } },
+    dr: { region: DR, kmsKeyArn: `arn:aws:kms:${DR}:123456789012:alias/steward-dr` },
+  },
+  'e2e',
+);
+
+const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => new Date() });
+
+describe('EBS snapshot sets, against moto', () => {
+  // Moto seeds every region with its catalogue of public AMIs and their snapshots, which makes each
+  // DescribeSnapshots take seconds; an empty catalogue (MOTO_AMIS_PATH) keeps the server to what the test makes.
+  const tmp = ownTmpDir('steward-ebs-moto');
+  beforeAll(() => {
+    writeFileSync(join(tmp, 'amis.json'), '[]');
+    process.env.MOTO_AMIS_PATH = join(tmp, 'amis.json');
+  });
+  afterAll(() => {
+    delete process.env.MOTO_AMIS_PATH;
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  useMotoEnvironment(REGION);
+  let ec2: EC2Client;
+  let drEc2: EC2Client;
+  let instanceId = '';
+  let dataVolume = '';
+  let loneVolume = '';
+
+  const steward = async (client: EC2Client): Promise<Ec2Snapshot[]> =>
+    ((await client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots ?? []).filter(
+      (s) => tagRecord(s.Tags)[Tag.set] !== undefined,
+    );
+  const setOf = (s: Ec2Snapshot) => tagRecord(s.Tags)[Tag.set]!;
+
+  beforeAll(async () => {
+    ec2 = new EC2Client({ region: REGION });
+    drEc2 = new EC2Client({ region: DR });
+    await createStateTable(new DynamoDBClient({ region: REGION }), TABLE);
+    // An instance (root volume) with a data volume attached, tagged for the daily policy; and a volume of
+    // its own, tagged too.
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        // Any id: moto does not check it against the (empty) catalogue.
+        ImageId: 'ami-0a1b2c3d4e5f60718',
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+        Placement: { AvailabilityZone: `${REGION}a` },
+      }),
+    );
+    instanceId = run.Instances![0]!.InstanceId!;
+    dataVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 10 })))
+      .VolumeId!;
+    await ec2.send(
+      new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: dataVolume, Device: '/dev/sdf' }),
+    );
+    loneVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 5 })))
+      .VolumeId!;
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: [instanceId, loneVolume],
+        Tags: [{ Key: Tag.backup, Value: 'daily' }],
+      }),
+    );
+  });
+
+  it('takes a crash-consistent set per instance and a set per tagged volume, and copies each part to DR', async () => {
+    // Act
+    const result = await backup.run(
+      { action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-01-14T03:00:00Z' },
+      backup.wire(base(), {}),
+    );
+
+    // Assert: two sets in the primary region, with their deterministic set ids and tags.
+    expect(result.outcomes.filter((o) => o.action === 'create-snapshot').map((o) => o.status)).toEqual([
+      'done',
+      'done',
+    ]);
+    const primary = await steward(ec2);
+    const sets = new Map<string, Ec2Snapshot[]>();
+    for (const s of primary) sets.set(setOf(s), [...(sets.get(setOf(s)) ?? []), s]);
+    const instanceSet = `steward-${instanceId}-202601140300-sched`;
+    const volumeSet = `steward-${loneVolume}-202601140300-sched`;
+    expect([...sets.keys()].sort()).toEqual([instanceSet, volumeSet].sort());
+    expect(sets.get(instanceSet)!.map((s) => s.VolumeId)).toContain(dataVolume);
+    expect(sets.get(instanceSet)).toHaveLength(2);
+    expect(tagRecord(sets.get(instanceSet)![0]!.Tags)).toMatchObject({
+      [Tag.managed]: 'true',
+      [Tag.policy]: 'daily',
+      [Tag.source]: instanceId,
+      [Tag.setSize]: '2',
+    });
+
+    // Assert: moto completes snapshots at once, so the same run copied every part to DR, tagged back to its source.
+    const copies = await steward(drEc2);
+    expect(copies).toHaveLength(3);
+    const copied = copies.filter((c) => setOf(c) === instanceSet).map((c) => tagRecord(c.Tags));
+    expect(copied.map((t) => t[Tag.volume]).sort()).toEqual(
+      sets
+        .get(instanceSet)!
+        .map((s) => s.VolumeId)
+        .sort(),
+    );
+    expect(copied[0]).toMatchObject({
+      [Tag.copiedFrom]: expect.stringContaining(`snapshot-set/${instanceSet}`),
+    });
+    expect(result.outcomes.filter((o) => o.action === 'copy-to-dr' && o.status === 'done')).toHaveLength(2);
+  });
+
+  it('a repeated run of the same slot takes and copies nothing again', async () => {
+    // Act
+    const again = await backup.run(
+      { action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-01-14T03:00:00Z' },
+      backup.wire(base(), {}),
+    );
+
+    // Assert
+    expect(again.outcomes.filter((o) => o.action === 'create-snapshot').map((o) => o.status)).toEqual([
+      'already-done',
+      'already-done',
+    ]);
+    expect(await steward(ec2)).toHaveLength(3);
+    expect(await steward(drEc2)).toHaveLength(3);
+  });
+
+  it('retention deletes the older sets whole, in the primary and the DR region, and keeps the newest', async () => {
+    // Prepare: the next day's sets (and their copies).
+    await backup.run(
+      { action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-01-15T03:00:00Z' },
+      backup.wire(base(), {}),
+    );
+    expect(await steward(ec2)).toHaveLength(6);
+    expect(await steward(drEc2)).toHaveLength(6);
+
+    // Act: keep one day per instance (moto dates every snapshot now: the newest set id wins the tie).
+    const later = { ...base(), now: () => new Date(Date.now() + 3_600_000) };
+    const result = await retention.run(
+      { action: 'retention' },
+      retention.wire(later, { STATE_TABLE: TABLE }),
+    );
+
+    // Assert: four sets deleted (two per region), every part of them; the 15th's sets stay.
+    const day = (s: { region: string; id: string }) => `${s.region}/${s.id.slice(-18)}`;
+    expect(result.plan.delete.map(day).sort()).toEqual([
+      `${REGION}/202601140300-sched`,
+      `${REGION}/202601140300-sched`,
+      `${DR}/202601140300-sched`,
+      `${DR}/202601140300-sched`,
+    ]);
+    const left = [...(await steward(ec2)), ...(await steward(drEc2))];
+    expect(left).toHaveLength(6);
+    expect(left.every((s) => setOf(s).includes('202601150300'))).toBe(true);
+  });
+});
