@@ -6,7 +6,13 @@ import {
 } from '@aws-sdk/client-ssm';
 import { PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stepParameters } from '../backup/consistency-document.js';
-import type { DumpTagger, StepRequest, StepResult, StepRunner } from '../backup/consistency.js';
+import type {
+  ConsistencyDeps,
+  DumpTagger,
+  StepRequest,
+  StepResult,
+  StepRunner,
+} from '../backup/consistency.js';
 import { clip } from '../errors.js';
 import { tagList, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
@@ -19,7 +25,8 @@ import { attempt, call } from './call.js';
  * within one Lambda run, and EventBridge delivers Systems Manager events on a best-effort basis
  * (https://docs.aws.amazon.com/systems-manager/latest/userguide/reference-eventbridge-events.html), so
  * an event would need a state machine, a timeout path and a poll fallback anyway. A step lasts seconds;
- * a few free GetCommandInvocation calls (Run Command and its API have no charge) keep it in one run.
+ * a few GetCommandInvocation calls keep it in one run, and Run Command has no charge on EC2 instances
+ * (https://docs.aws.amazon.com/systems-manager/latest/userguide/run-command.html).
  */
 
 /** SendCommand's delivery timeout: its minimum. A step not delivered by then never runs late. */
@@ -123,3 +130,17 @@ export const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => clearTimeout(t), { once: true });
   });
+
+/** Everything `takeConsistent` needs, over Run Command with steward's document and S3 for dump tags. */
+export const ssmConsistencyDeps = (
+  ssm: SSMClient,
+  s3: S3Client,
+  documentName: string,
+  /** The step runner's clock and poll wait (tests); the engine's clock follows the same `now`. */
+  o: StepRunnerOptions = {},
+): ConsistencyDeps => ({
+  runner: ssmStepRunner(ssm, documentName, o),
+  dumps: s3DumpTagger(s3),
+  now: () => new Date(o.now ? o.now() : Date.now()),
+  sleep: abortableSleep,
+});

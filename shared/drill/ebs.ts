@@ -2,6 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { failedOutcome } from '../outcomes.js';
 import { Tag, type Tags } from '../tags.js';
+import type { DrillResource } from './ports.js';
 
 /**
  * The EBS drill: restore every volume of one snapshot set into the drill network's Availability Zone,
@@ -261,3 +262,19 @@ const cleanUp = async (
   }
   report.cleanup = outcomes;
 };
+
+/**
+ * A drill volume as the janitor sees it: a volume being deleted is `deleting` (skipped), one still
+ * `creating` has its creation time from EC2 and is judged by age like the rest.
+ */
+export type VolumeResource = Omit<DrillResource, 'kind'> & { kind: 'ebs-volume' };
+
+/** Drill volumes as the janitor's resources. */
+export const volumeResources = (volumes: readonly DrillVolume[]): VolumeResource[] =>
+  volumes.map((v) => ({
+    kind: 'ebs-volume' as const,
+    id: v.volumeId,
+    drillId: v.tags[Tag.drill] ?? '',
+    ...(v.createdAt && { createdAt: v.createdAt }),
+    status: v.state,
+  }));

@@ -7,10 +7,14 @@ import { reportRun, runReportLines, type RunReports } from '../notify/run-report
 import { logger } from '../observability.js';
 import { settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { DrillResource, RestorePort } from './ports.js';
+import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
+
+/** What the janitor sweeps: restored databases and caches, and EBS drill volumes. */
+export type SweptResource = DrillResource | VolumeResource;
 
 export type JanitorVerdict =
-  | { resource: DrillResource; action: 'delete' | 'keep'; reason: string; ageHours?: number }
-  | { resource: DrillResource; action: 'skip'; reason: 'already deleting' };
+  | { resource: SweptResource; action: 'delete' | 'keep'; reason: string; ageHours?: number }
+  | { resource: SweptResource; action: 'skip'; reason: 'already deleting' };
 
 const HOUR_MS = 3_600_000;
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -20,7 +24,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
  * creation time is still being created, so it is young.
  */
 export const planJanitor = (
-  resources: readonly DrillResource[],
+  resources: readonly SweptResource[],
   now: Date,
   maxAgeHours: number,
 ): JanitorVerdict[] =>
@@ -60,6 +64,8 @@ export interface JanitorDeps {
   restore: Pick<RestorePort, 'region' | 'listDrillResources' | 'remove'>;
   /** Where the run's full report goes (the report bucket); without it none is kept. */
   runReports?: RunReports;
+  /** EBS drill volumes (tagged steward:drill), swept with the rest; absent: none are looked for. */
+  volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'>;
 }
 
 export interface JanitorResult {
@@ -71,7 +77,7 @@ export interface JanitorResult {
   notified: boolean;
 }
 
-const label = (r: DrillResource) => `${r.kind} ${r.id}`;
+const label = (r: SweptResource) => `${r.kind} ${r.id}`;
 
 const resources = (n: number) => `${n} leftover drill resource${n === 1 ? '' : 's'}`;
 
@@ -95,14 +101,21 @@ const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: s
 export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const now = deps.now();
   const maxAgeHours = janitorMaxAgeHours(deps.config.drill);
-  const verdicts = planJanitor(await deps.restore.listDrillResources(), now, maxAgeHours);
+  const [found, volumes] = await Promise.all([
+    deps.restore.listDrillResources(),
+    deps.volumes ? deps.volumes.listDrillVolumes() : [],
+  ]);
+  const verdicts = planJanitor([...found, ...volumeResources(volumes)], now, maxAgeHours);
   const doomed = verdicts.filter((v) => v.action === 'delete');
   const outcomes = await settleEach(
     doomed,
     async (v): Promise<Outcome> => {
       const base = { resource: label(v.resource), action: 'delete' };
       if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
-      const r = await deps.restore.remove(v.resource);
+      const r =
+        v.resource.kind === 'ebs-volume'
+          ? await deps.volumes!.remove(v.resource.id)
+          : await deps.restore.remove(v.resource);
       return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
     },
     (v) => ({ resource: label(v.resource), action: 'delete' }),

@@ -43,7 +43,7 @@ export const fullConfig = {
       cache: { kinds: ['elasticache'], retention: 'cache' },
       // Application consistency of EC2 instances: steward's document, a freeze and a dump to S3.
       mongo: {
-        kinds: ['rds-instance'],
+        kinds: ['ebs'],
         consistency: {
           pre: "mongosh --quiet --eval 'db.fsyncLock()'",
           post: "mongosh --quiet --eval 'db.fsyncUnlock()'",

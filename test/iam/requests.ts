@@ -591,12 +591,19 @@ const BINDERS: Record<string, Binder> = {
     role === 'backup' && backsUp(d, 'ebs')
       ? [req('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': d.region }, 'DescribeInstances (tagged)')]
       : [],
-  // The backup function lists tagged volumes; the drill, the volumes it restored.
   'EC2Client:DescribeVolumes': (_c, d, role) =>
-    role !== 'backup'
-      ? [req('ec2:DescribeVolumes', '*', {}, 'DescribeVolumes')]
-      : backsUp(d, 'ebs')
-        ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
+    role === 'backup' && backsUp(d, 'ebs')
+      ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
+      : // The EBS drill watches the volumes it restored (infra/ebs-drill.ts).
+        role === 'drill'
+        ? [
+            req(
+              'ec2:DescribeVolumes',
+              '*',
+              { 'aws:RequestedRegion': d.region },
+              'DescribeVolumes (drill volumes)',
+            ),
+          ]
         : [],
   'EC2Client:DescribeSnapshots': (_c, d, role) =>
     role === 'retention' || (role === 'backup' && backsUp(d, 'ebs'))

@@ -11,10 +11,11 @@ import {
   abortableSleep,
   DELIVERY_TIMEOUT_SECONDS,
   s3DumpTagger,
+  ssmConsistencyDeps,
   ssmStepRunner,
   stepWaitSeconds,
 } from '../../../shared/aws/ssm-commands.js';
-import type { StepRequest } from '../../../shared/backup/consistency.js';
+import { type StepRequest, takeConsistent } from '../../../shared/backup/consistency.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
 const ssm = mockClient(SSMClient);
@@ -171,5 +172,63 @@ describe('abortableSleep', () => {
     await new Promise((r) => setTimeout(r, 5));
     // Assert
     expect(resolved).toBe(false);
+  });
+});
+
+describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mocked)', () => {
+  it('dumps, freezes, snapshots, thaws: the exact commands of the config reach SendCommand, the dump is tagged', async () => {
+    // Prepare
+    ssm.on(GetCommandInvocationCommand).resolves({ ...meta, Status: 'Success' });
+    s3.on(PutObjectTaggingCommand).resolves(meta);
+    let clock = Date.parse('2026-01-15T03:00:05Z');
+    const deps = ssmConsistencyDeps(
+      new SSMClient({ region: 'eu-west-1' }),
+      new S3Client({ region: 'eu-west-1' }),
+      DOC,
+      {
+        now: () => clock,
+        sleep: async (ms) => void (clock += ms),
+      },
+    );
+    const settings = {
+      pre: "mongosh --quiet --eval 'db.fsyncLock()'",
+      post: "mongosh --quiet --eval 'db.fsyncUnlock()'",
+      timeoutSeconds: 15,
+      maxFreezeSeconds: 60,
+      onPreFailure: 'crash-consistent' as const,
+      dump: {
+        command: 'mongodump --archive --gzip',
+        bucket: 'team-dumps',
+        prefix: 'steward/',
+        timeoutSeconds: 300,
+      },
+    };
+    // Act
+    const r = await takeConsistent(
+      {
+        instanceId: 'i-0abc1234def567890',
+        policy: 'mongo',
+        time: new Date('2026-01-15T03:00:00Z'),
+        createdBy: 'backup',
+      },
+      settings,
+      deps,
+      async () => 'snap-set',
+    );
+    // Assert
+    expect(r).toMatchObject({ consistency: 'application', thawed: true, dump: { status: 'done' } });
+    const sent = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input.Parameters);
+    expect(sent.map((p) => [p!.Phase![0], p!.Command![0]])).toEqual([
+      ['dump', 'mongodump --archive --gzip'],
+      ['pre', "mongosh --quiet --eval 'db.fsyncLock()'"],
+      ['post', "mongosh --quiet --eval 'db.fsyncUnlock()'"],
+    ]);
+    expect(sent[0]!.ObjectUri).toEqual([
+      's3://team-dumps/steward/mongo/i-0abc1234def567890/202601150300.dump',
+    ]);
+    expect(s3).toReceiveCommandWith(PutObjectTaggingCommand, {
+      Bucket: 'team-dumps',
+      Key: 'steward/mongo/i-0abc1234def567890/202601150300.dump',
+    });
   });
 });

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Consistency } from '../../../shared/backup/consistency.js';
 import { renderPath } from '../../../shared/config/issues.js';
-import { consistencyFor } from '../../../shared/config/consistency.js';
+import { type ConsistencySettings, consistencyFor } from '../../../shared/config/consistency.js';
 import { parseConfig, validateConfig } from '../../../shared/config/schema.js';
 
 const withConsistency = (consistency: unknown) => ({
@@ -98,5 +99,11 @@ describe('consistencyFor', () => {
     expect(consistencyFor(c, 'i-0bbbbbbbbbbbbbbbb')?.pre).toBe("mongosh --eval 'db.fsyncLock()'");
     expect(consistencyFor(c, 'i-0aaaaaaaaaaaaaaaa')).toBeUndefined();
     expect(consistencyFor(undefined, 'i-0cccccccccccccccc')).toBeUndefined();
+  });
+});
+
+describe('the engine takes what the config yields', () => {
+  it('ConsistencySettings is a Consistency', () => {
+    expectTypeOf<ConsistencySettings>().toExtend<Consistency>();
   });
 });

@@ -136,6 +136,43 @@ describe('runJanitor', () => {
     );
   });
 
+  it('sweeps EBS drill volumes with the rest: an old one deleted, a young one and one being deleted left alone', async () => {
+    // Prepare
+    const { deps, notifier } = setup([]);
+    const removed: string[] = [];
+    const volume = (id: string, ageHours: number, state = 'available') => ({
+      volumeId: id,
+      state,
+      createdAt: hoursAgo(ageHours),
+      tags: { 'steward:drill': 'monthly-mongo', 'steward:managed': 'true' },
+    });
+    const volumes = {
+      listDrillVolumes: async () => [
+        volume('vol-old', 9),
+        volume('vol-young', 1),
+        volume('vol-going', 9, 'deleting'),
+      ],
+      remove: async (id: string) => {
+        removed.push(id);
+        return 'deleted' as const;
+      },
+    };
+
+    // Act
+    const result = await runJanitor({ ...deps, volumes });
+
+    // Assert
+    expect(removed).toEqual(['vol-old']);
+    expect(result.verdicts.map((v) => [v.resource.id, v.action])).toEqual([
+      ['vol-old', 'delete'],
+      ['vol-young', 'keep'],
+      ['vol-going', 'skip'],
+    ]);
+    expect(notifier.sent[0]!.lines[0]).toMatch(
+      /^Had to clean up after a drill: deleted ebs-volume vol-old \(drill monthly-mongo/,
+    );
+  });
+
   it('stays silent when there is nothing to clean up', async () => {
     const { deps, notifier } = setup([drillCopy('steward-drill-orders-db-00000002', 1)]);
     const result = await runJanitor(deps);
