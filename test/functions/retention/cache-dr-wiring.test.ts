@@ -1,3 +1,4 @@
+import { DescribeSnapshotsCommand as DescribeEbsSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   DescribeDBClusterSnapshotsCommand,
@@ -42,10 +43,13 @@ const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 const s3 = mockClient(S3Client);
+// Retention lists every kind steward makes, EBS sets included (none here).
+const ec2 = mockClient(EC2Client);
 const day = (d: number) => `steward-sessions-2026012${d}0300-sched`;
 
 beforeEach(() => {
-  for (const m of [rds, cache, tagging, s3]) m.reset();
+  for (const m of [rds, cache, tagging, s3, ec2]) m.reset();
+  ec2.on(DescribeEbsSnapshotsCommand).resolves({ Snapshots: [] });
   rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
   cache.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
