@@ -120,10 +120,20 @@ export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket =
 };
 
 const bucketArn = (stack: Stack, name: string) => `arn:${stack.partition}:s3:::${name}`;
+const drCopies = (stack: Stack, dr: string) => `${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`;
 
 // Every grant on the two buckets holds only in this account: the names are fixed, and a bucket of the same
 // name elsewhere (if ours were deleted) must never receive a copy or lose an object to steward.
 const inAccount = (stack: Stack) => ({ 's3:ResourceAccount': stack.account });
+
+/** Listing the DR bucket: steward's prefix only (backup to find what is copied, retention to sweep). */
+const allowListDrCopies = (fn: StewardFunction, stack: Stack, dr: string) =>
+  fn.allow({
+    sid: 'ListRedisDrCopies',
+    actions: ['s3:ListBucket'],
+    resources: [bucketArn(stack, dr)],
+    conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
+  });
 
 /** The DR bucket's name as the primary stack sees it (same account, the DR region). */
 const drBucketName = (stack: Stack, config: StewardConfig) =>
@@ -176,12 +186,7 @@ export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): v
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `Exported RDB files are named <snapshot>-<shard>.rdb by ElastiCache; the ${ID_PREFIX} prefix limits reads and deletes to steward's exports.`,
   });
-  fn.allow({
-    sid: 'ListRedisDrCopies',
-    actions: ['s3:ListBucket'],
-    resources: [bucketArn(stack, dr)],
-    conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
-  });
+  allowListDrCopies(fn, stack, dr);
   // CopyObject, CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload are s3:PutObject (a failed
   // multipart copy is aborted: s3:AbortMultipartUpload); a copy's tags are
   // s3:PutObjectTagging, which must carry steward's ownership tag. No tag condition on PutObject: an
@@ -189,14 +194,14 @@ export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): v
   fn.allow({
     sid: 'WriteRedisDrCopies',
     actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-    resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
+    resources: [drCopies(stack, dr)],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `DR copies are keyed ${DR_RDB_PREFIX}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,
   });
   fn.allow({
     sid: 'TagRedisDrCopies',
     actions: ['s3:PutObjectTagging'],
-    resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
+    resources: [drCopies(stack, dr)],
     conditions: { StringEquals: { [`s3:RequestObjectTag/${Tag.managed}`]: 'true', ...inAccount(stack) } },
     wildcardReason: `Tags on steward's DR copies under ${DR_RDB_PREFIX}, only with ${Tag.managed}=true.`,
   });
@@ -223,16 +228,11 @@ export const grantRedisDrRetention = (fn: StewardFunction): void => {
   const stack = Stack.of(fn);
   const dr = drBucketName(stack, config);
   fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof CacheDrEnv>['REDIS_DR_BUCKET']);
-  fn.allow({
-    sid: 'ListRedisDrCopies',
-    actions: ['s3:ListBucket'],
-    resources: [bucketArn(stack, dr)],
-    conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
-  });
+  allowListDrCopies(fn, stack, dr);
   fn.allow({
     sid: 'ExpireRedisDrCopies',
     actions: ['s3:GetObjectTagging', 's3:DeleteObject'],
-    resources: [`${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`],
+    resources: [drCopies(stack, dr)],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `GFS retention of steward's RDB copies under ${DR_RDB_PREFIX} in steward's DR bucket; s3:DeleteObject has no object-tag condition key, so the code checks ${Tag.managed}=true first.`,
   });

@@ -139,6 +139,7 @@ const outcomeOf = async (handler: string, e: unknown): Promise<{ outcome: Outcom
 const HOME: Record<string, Record<string, Outcome>> = {
   'backup/aws-classic-scheduled-event.json': { backup: 'rejected' },
   'backup/reconcile-copies.json': { backup: 'accepted' },
+  'elasticache/snapshot-created.json': { backup: 'accepted' },
   'backup/scheduled.json': { backup: 'accepted' },
   'backup/snapshot-request.json': { backup: 'accepted' },
   'cost/anomaly-eventbridge.json': { cost: 'accepted' },

@@ -512,6 +512,74 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
       'cost: write a scaling approval',
     ),
   );
+
+  // --- Redis DR: only steward's exports and DR copies, only under steward's prefixes, only in this account.
+  const exportBucket = d.functions.get('backup')?.environment.REDIS_EXPORT_BUCKET;
+  const drBucket = d.functions.get('backup')?.environment.REDIS_DR_BUCKET;
+  if (exportBucket && drBucket) {
+    const s3 = (bucket: string, key = '') => `arn:${d.partition}:s3:::${bucket}${key ? `/${key}` : ''}`;
+    const here = { 's3:ResourceAccount': d.account };
+    const copy = `elasticache/sessions/${snapshotId('sessions', STAND_IN.snapshotTime, 'sched')}-0001.rdb`;
+    add(
+      'backup',
+      r('s3:DeleteObject', s3(drBucket, copy), here, 'backup: delete a DR copy (retention deletes them)'),
+      r(
+        's3:DeleteObject',
+        s3(exportBucket, 'someone-elses-dump.rdb'),
+        here,
+        'backup: delete an export not named steward-*',
+      ),
+      r(
+        's3:PutObject',
+        s3(drBucket, 'other/x.rdb'),
+        here,
+        'backup: write outside elasticache/ of the DR bucket',
+      ),
+      r(
+        's3:PutObject',
+        s3(drBucket, copy),
+        { 's3:ResourceAccount': OTHER_ACCOUNT },
+        'backup: write a DR copy into a bucket of that name in another account',
+      ),
+      r(
+        's3:PutObjectTagging',
+        s3(drBucket, copy),
+        { ...here, [`s3:RequestObjectTag/${Tag.managed}`]: 'false' },
+        'backup: tag a DR copy as not steward-managed',
+      ),
+      r('s3:ListBucket', s3(drBucket), { ...here, 's3:prefix': '' }, 'backup: list the whole DR bucket'),
+      r(
+        'elasticache:CopySnapshot',
+        `arn:${d.partition}:elasticache:${primary}:${d.account}:snapshot:someone-elses-backup`,
+        {},
+        'backup: export a snapshot not named steward-*',
+      ),
+    );
+    const retentionDr = d.functions.get('retention')?.environment.REDIS_DR_BUCKET;
+    if (retentionDr)
+      add(
+        'retention',
+        r(
+          's3:DeleteObject',
+          s3(retentionDr, 'other/x.rdb'),
+          here,
+          'retention: delete outside elasticache/ of the DR bucket',
+        ),
+        r(
+          's3:DeleteObject',
+          s3(exportBucket, `${stewardSnap}-0001.rdb`),
+          here,
+          'retention: delete an export',
+        ),
+        r(
+          's3:DeleteObject',
+          s3(retentionDr, copy),
+          { 's3:ResourceAccount': OTHER_ACCOUNT },
+          'retention: delete from a bucket of that name in another account',
+        ),
+        r('s3:PutObject', s3(retentionDr, copy), here, 'retention: write a DR copy'),
+      );
+  }
   return out;
 };
 

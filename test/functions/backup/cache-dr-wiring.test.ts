@@ -18,6 +18,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import snapshotCreated from '../../../events/elasticache/snapshot-created.json' with { type: 'json' };
 import { run, wire } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
@@ -54,18 +55,10 @@ const regionOf = async (getClient: () => { config: { region: unknown } }) =>
   (await (getClient().config.region as () => Promise<string>)()) as string;
 const snapshotArn = (id: string) => `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:snapshot:${id}`;
 
-beforeEach(() => {
-  cache.reset();
-  s3.reset();
-  rds.reset();
-  rds.onAnyCommand().resolves({});
-  tagging.reset();
-  tagging.onAnyCommand().resolves({ ResourceTagMappingList: [] });
+/** Steward's available one-shard snapshots of `sessions`, each `[name, created]`. */
+const describeSnapshots = (...snaps: [string, string][]) =>
   cache.on(DescribeSnapshotsCommand).resolves({
-    Snapshots: [
-      [NEW, '2026-01-15T03:00:00Z'],
-      [OLD, '2026-01-14T03:00:00Z'],
-    ].map(([id = '', at = '']) => ({
+    Snapshots: snaps.map(([id, at]) => ({
       SnapshotName: id,
       ARN: snapshotArn(id),
       ReplicationGroupId: 'sessions',
@@ -76,6 +69,15 @@ beforeEach(() => {
       NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
     })),
   });
+
+beforeEach(() => {
+  cache.reset();
+  s3.reset();
+  rds.reset();
+  rds.onAnyCommand().resolves({});
+  tagging.reset();
+  tagging.onAnyCommand().resolves({ ResourceTagMappingList: [] });
+  describeSnapshots([NEW, '2026-01-15T03:00:00Z'], [OLD, '2026-01-14T03:00:00Z']);
   cache.on(ListTagsForResourceCommand).resolves({
     TagList: [
       { Key: 'steward:managed', Value: 'true' },
@@ -97,20 +99,7 @@ beforeEach(() => {
 describe('Redis DR in the deployed backup function', () => {
   it('an ElastiCache "Snapshot Created" event exports the new snapshot and copies the finished export to DR', async () => {
     // Act
-    const result = await run(
-      {
-        version: '0',
-        id: '5c0e9e2b-6f0a-4a54-9b7e-3f2b8e0f1a11',
-        source: 'aws.elasticache',
-        'detail-type': 'Snapshot Created',
-        account: ACCOUNT,
-        time: '2026-01-15T03:04:00Z',
-        region: PRIMARY,
-        resources: [snapshotArn(NEW)],
-        detail: {},
-      },
-      wire(base(), ENV),
-    );
+    const result = await run(snapshotCreated, wire(base(), ENV));
 
     // Assert
     expect(result.action).toBe('reconcile-cache-dr');
@@ -173,20 +162,7 @@ describe('Redis DR in the deployed backup function', () => {
         ? { Contents: [{ Key: `elasticache/sessions/${DONE}-0001.rdb`, Size: 1024 }] }
         : { Contents: [] };
     });
-    cache.on(DescribeSnapshotsCommand).resolves({
-      Snapshots: [
-        [OLD, '2026-01-14T03:00:00Z'],
-        [DONE, '2026-01-13T03:00:00Z'],
-      ].map(([id = '', at = '']) => ({
-        SnapshotName: id,
-        ARN: snapshotArn(id),
-        ReplicationGroupId: 'sessions',
-        SnapshotStatus: 'available',
-        SnapshotSource: 'manual',
-        NumNodeGroups: 1,
-        NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
-      })),
-    });
+    describeSnapshots([OLD, '2026-01-14T03:00:00Z'], [DONE, '2026-01-13T03:00:00Z']);
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
     s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
     s3.on(CompleteMultipartUploadCommand).resolves({});
