@@ -1,9 +1,9 @@
-import { Annotations, Arn, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
-import type { EventPattern } from 'aws-cdk-lib/aws-events';
+import { EventField, type EventPattern, type IEventBus, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
@@ -26,7 +26,7 @@ import { Tag } from '../shared/tags.js';
 import { awsArn, constructId, ec2Arn } from './arns.js';
 import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import type { StateTable } from './state-table.js';
-import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
+import { copiesToDr, hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
@@ -345,6 +345,36 @@ export class Backup extends Construct {
             services,
           ),
         )}`,
+    );
+  }
+
+  /**
+   * Act on the spokes' snapshot events in their own account-region: a steward snapshot became available, or
+   * a DR copy finished (forwarded from the DR region by the spoke DR stack). Each reaches the fleet bus and
+   * is handed to the function wrapped as `forwarded` (shared/fleet/forwarded.ts), which runs the same DR
+   * copy reconcile the hub runs for its own events, in that target, with the target's credentials.
+   */
+  forwardFromFleet(bus: IEventBus): void {
+    if (!copiesToDr(this.function.config)) return;
+    this.function.addEventRule(
+      'FleetSnapshotRule',
+      "A spoke's steward snapshot is available, or its DR copy finished: reconcile its DR copies there",
+      {
+        source: SNAPSHOT_CREATED.source,
+        detailType: [...new Set([...SNAPSHOT_CREATED.detailType, ...COPY_FINISHED.detailType])],
+        detail: {
+          EventID: [...SNAPSHOT_CREATED.detail.EventID, ...COPY_FINISHED.detail.EventID],
+          SourceIdentifier: SNAPSHOT_CREATED.detail.SourceIdentifier,
+        },
+      },
+      {
+        eventBus: bus,
+        event: RuleTargetInput.fromObject({
+          action: 'forwarded',
+          partition: Aws.PARTITION,
+          event: EventField.fromPath('$'),
+        }),
+      },
     );
   }
 }

@@ -37,10 +37,9 @@ export const fleetBusArn = (config: StewardConfig): string =>
 
 /**
  * The hub half of the fleet: the event bus the spokes forward their alarm, RDS, Health and copy events to.
- * Only accounts of the organization (or, without one, the account targets) may put events on it. Nothing on
- * the hub consumes them yet: the scheduled cycles fan out over the targets (infra/fan-out.ts), but no rule
- * acts on a spoke's events, so they reach the bus and go no further (EventBridge bills no rule that is not
- * there).
+ * Only accounts of the organization (or, without one, the account targets) may put events on it. The backup
+ * function's rule acts on the spokes' snapshot and copy-finished events (infra/backup.ts, forwardFromFleet);
+ * the other forwarded events (database, Health, alarm) reach the bus and go no further yet.
  */
 export class FleetBus extends Construct {
   readonly bus: EventBus;

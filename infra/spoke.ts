@@ -18,6 +18,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { ResourceKind, StewardConfig } from '../shared/config/schema.js';
 import {
+  copiesToDr,
   type FleetCapability,
   hubRoleName,
   spokeDrKeyAlias,
@@ -43,13 +44,6 @@ export const spokeStackId = (stage: string): string => `Steward-${stage}-spoke`;
 
 /** `Steward-<stage>-spoke-dr`: a spoke account's DR key, deployed once per account in the DR region. */
 export const spokeDrStackId = (stage: string): string => `Steward-${stage}-spoke-dr`;
-
-/** Whether any policy (or a target's override) copies to DR: spokes then need their own DR key. */
-export const copiesToDr = (config: StewardConfig): boolean =>
-  [
-    ...Object.values(config.backup.policies),
-    ...config.targets.flatMap((t) => Object.values(t.backup?.policies ?? {})),
-  ].some((p) => p.copyToDr);
 
 /** `Steward-<stage>-spokes`: the StackSet that deploys the spoke to the OU targets. */
 export const spokeStackSetStackId = (stage: string): string => `Steward-${stage}-spokes`;
@@ -185,11 +179,12 @@ export class SpokeStack extends Stack {
  * with it (through RDS, by alias: infra/backup.ts grantDrKeyUse). The key belongs to the account whose data
  * it protects, with the default key policy (the account's IAM policies decide, so its administrators can
  * restore a DR copy after a disaster without the hub); rotating, retained on delete (losing it loses every
- * DR copy of the account). Deployed with `cdk deploy` into each account target's DR region, and by the DR
+ * DR copy of the account). Also forwards the account's copy-finished events of the DR region to the hub. Deployed with `cdk deploy` into each account target's DR region, and by the DR
  * StackSet into the OU targets' accounts.
  */
 export class SpokeDrStack extends Stack {
   readonly key: Key;
+  readonly forwardRule: Rule;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
     const { config, ...stackProps } = props;
@@ -206,6 +201,17 @@ export class SpokeDrStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow: Duration.days(30),
+    });
+    // RDS emits "copy finished" in the copy's region: forward this account's to the hub's fleet bus, whose
+    // rule reconciles the account's DR copies (infra/backup.ts, forwardFromFleet).
+    this.forwardRule = new Rule(this, 'ForwardCopyFinished', {
+      description: `A DR copy of a steward snapshot finished in ${config.dr.region}: tell the hub`,
+      eventPattern: {
+        source: COPY_FINISHED.source,
+        detailType: COPY_FINISHED.detailType,
+        detail: COPY_FINISHED.detail,
+      },
+      targets: [new EventBusTarget(EventBus.fromEventBusArn(this, 'HubBus', fleetBusArn(config)))],
     });
   }
 }

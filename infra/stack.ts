@@ -113,7 +113,11 @@ export class StewardStack extends Stack {
       });
     }
 
-    if (hasSpokes(config)) this.fleetBus = new FleetBus(this, 'Fleet', { config });
+    if (hasSpokes(config)) {
+      this.fleetBus = new FleetBus(this, 'Fleet', { config });
+      // The spokes' forwarded snapshot events drive the DR copy reconcile in their own account-region.
+      this.backup.forwardFromFleet(this.fleetBus.bus);
+    }
 
     // $3 a month beyond the account's three free dashboards: opt-in (`dashboard: true`).
     if (config.dashboard) {

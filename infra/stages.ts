@@ -4,9 +4,8 @@ import { BAD_INPUT_EXIT, explainConfigError } from '../shared/errors.js';
 import { addAwsSolutionsChecks } from './nag.js';
 import { drEventsStackId, DrEventsStack } from './dr-events.js';
 import { stackId, StewardStack } from './stack.js';
-import { hasSpokes, spokeTargets } from '../shared/fleet/targets.js';
+import { copiesToDr, hasSpokes, spokeTargets } from '../shared/fleet/targets.js';
 import {
-  copiesToDr,
   SpokeDrStack,
   spokeDrStackId,
   SpokeStack,

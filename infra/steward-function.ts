@@ -3,7 +3,13 @@ import { ArnFormat, Duration, Lazy, type RemovalPolicy, Stack, Tags, TimeZone } 
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { type EventPattern, type IRule, Rule } from 'aws-cdk-lib/aws-events';
+import {
+  type EventPattern,
+  type IEventBus,
+  type IRule,
+  Rule,
+  type RuleTargetInput,
+} from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -372,16 +378,23 @@ export class StewardFunction extends Construct implements Grantee {
   }
 
   /** An EventBridge rule on the default bus that invokes this function with the event as-is. */
-  addEventRule(id: string, description: string, eventPattern: EventPattern): Rule {
+  addEventRule(
+    id: string,
+    description: string,
+    eventPattern: EventPattern,
+    o: { eventBus?: IEventBus; event?: RuleTargetInput } = {},
+  ): Rule {
     const failures = FailureQueue.of(this, this.config, this.props.notifications);
     const rule = new Rule(this, id, {
       description,
       eventPattern,
+      ...(o.eventBus ? { eventBus: o.eventBus } : {}),
       targets: [
         new LambdaFunction(this.fn, {
           deadLetterQueue: failures.forRules,
           retryAttempts: 4,
           maxEventAge: Duration.hours(2),
+          ...(o.event ? { event: o.event } : {}),
         }),
       ],
     });

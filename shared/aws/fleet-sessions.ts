@@ -99,7 +99,7 @@ export const fleetWiring = <D>(
     summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
     listing: () => {
       const { config } = base();
-      return { config, directory: organizationDirectory(organizationsClient(config.region)) };
+      return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
     },
   };
 };

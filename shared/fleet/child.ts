@@ -1,3 +1,5 @@
+import { PartialFailureError } from '../errors.js';
+import { logger } from '../observability.js';
 import {
   type FanOutSummary,
   type FanOutTarget,
@@ -10,10 +12,13 @@ import {
   type FanOutItems,
   type FanOutTargetsDeps,
   isFanOutTargets,
+  listOrganizationalUnits,
   parseFanOutTargets,
   runFanOutTargets,
 } from './organization.js';
 import { type FanOutSummaryDeps, runFanOutSummary } from './summary.js';
+import { type ForwardedEvent, forwardedTargets, isForwarded, parseForwarded } from './forwarded.js';
+import { organizationalUnitTargets } from './fan-out.js';
 
 /** How a fleet capability's handler gets its deps: today's, one target's, the fan-out summary's. */
 export interface FleetWiring<D> {
@@ -37,11 +42,12 @@ export const runFleetEvent = async <D, R>(
   raw: unknown,
   wiring: FleetWiring<D>,
   run: (event: unknown, deps: D) => Promise<R>,
-): Promise<R | FanOutSummary | FanOutItems> => {
+): Promise<R | FanOutSummary | FanOutItems | ForwardedRun<R>> => {
   const { event, target } = splitTarget(raw);
   if (!target) {
     if (isFanOutSummary(event)) return runFanOutSummary(parseFanOutSummary(event), wiring.summary());
     if (isFanOutTargets(event)) return runFanOutTargets(parseFanOutTargets(event), wiring.listing());
+    if (isForwarded(event)) return runForwarded(parseForwarded(event), wiring, run);
     return run(event, wiring.hub());
   }
   let deps: D;
@@ -55,4 +61,55 @@ export const runFleetEvent = async <D, R>(
   } catch (e) {
     throw new TargetFailedError(target, e);
   }
+};
+
+/** What a forwarded event came to: the results of the targets it ran in (none: not a target). */
+export interface ForwardedRun<R> {
+  from: { account: string; region: string };
+  ran: { target: FanOutTarget; result: R }[];
+}
+
+/**
+ * A spoke's event forwarded to the fleet bus: run today's code on the inner event in each target it acts in
+ * (shared/fleet/forwarded.ts), with that target's credentials, exactly as a fan-out child would. An OU
+ * account is found by listing the OU targets (Organizations), only when no account target names it. Every
+ * target runs; any failure is reported and thrown once (PartialFailureError of TargetFailedErrors).
+ */
+const runForwarded = async <D, R>(
+  e: ForwardedEvent,
+  wiring: FleetWiring<D>,
+  run: (event: unknown, deps: D) => Promise<R>,
+): Promise<ForwardedRun<R>> => {
+  const listing = wiring.listing();
+  const capability = listing.capability;
+  const from = { account: e.event.account, region: e.event.region };
+  let targets = forwardedTargets(listing.config, capability, from, { partition: e.partition });
+  if (!targets.length && organizationalUnitTargets(listing.config).length)
+    targets = forwardedTargets(listing.config, capability, from, {
+      partition: e.partition,
+      ...(await listOrganizationalUnits(listing.config, listing.directory)),
+    });
+  if (!targets.length) {
+    logger.warn('Forwarded event from an account-region that is no target: ignored', { ...from });
+    return { from, ran: [] };
+  }
+  const ran: ForwardedRun<R>['ran'] = [];
+  const failed: { target: FanOutTarget; error: unknown }[] = [];
+  for (const target of targets) {
+    try {
+      ran.push({ target, result: (await runFleetEvent({ ...e.event, target }, wiring, run)) as R });
+    } catch (error) {
+      failed.push({ target, error });
+    }
+  }
+  if (failed.length)
+    throw new PartialFailureError(
+      `A forwarded ${e.event.source} event of ${from.account} ${from.region} failed in ${failed.length} of ${targets.length} targets`,
+      failed.map((f) => ({
+        resource: `${f.target.account} ${f.target.region}`,
+        error: f.error instanceof Error ? f.error.message : String(f.error),
+        cause: f.error,
+      })),
+    );
+  return { from, ran };
 };

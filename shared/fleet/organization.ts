@@ -66,8 +66,21 @@ export const parseFanOutTargets = (raw: unknown): FanOutTargetsEvent => {
 
 export interface FanOutTargetsDeps {
   config: StewardConfig;
+  /** The function's own capability (its spoke roles). */
+  capability: FleetCapability;
   directory: OrganizationDirectory;
 }
+
+/** The accounts of each OU target (one listing per OU) and, with any, the management account. */
+export const listOrganizationalUnits = async (
+  config: StewardConfig,
+  directory: OrganizationDirectory,
+): Promise<{ accountsOf: Map<string, string[]>; managementAccount?: string }> => {
+  const ous = [...new Set(organizationalUnitTargets(config).map((t) => t.organizationalUnit!))];
+  const accountsOf = new Map<string, string[]>();
+  for (const ou of ous) accountsOf.set(ou, await directory.accountsUnder(ou));
+  return ous.length ? { accountsOf, managementAccount: await directory.managementAccount() } : { accountsOf };
+};
 
 /**
  * List the accounts of every OU target (one listing per OU, nested OUs included, ACTIVE accounts only)
@@ -79,14 +92,11 @@ export const runFanOutTargets = async (
   e: FanOutTargetsEvent,
   deps: FanOutTargetsDeps,
 ): Promise<FanOutItems> => {
-  const ous = [...new Set(organizationalUnitTargets(deps.config).map((t) => t.organizationalUnit!))];
-  const accountsOf = new Map<string, string[]>();
-  for (const ou of ous) accountsOf.set(ou, await deps.directory.accountsUnder(ou));
-  const managementAccount = ous.length ? await deps.directory.managementAccount() : undefined;
+  const listed = await listOrganizationalUnits(deps.config, deps.directory);
+  const { accountsOf } = listed;
   const plan = planFanOut(deps.config, e.capability as FleetCapability, {
     partition: e.partition,
-    accountsOf,
-    ...(managementAccount ? { managementAccount } : {}),
+    ...listed,
   });
   for (const s of plan.skipped) logger.warn('Target skipped', { ...s });
   const items: FanOutItems = {

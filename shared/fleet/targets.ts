@@ -45,6 +45,13 @@ export const spokeTargets = (c: StewardConfig): TargetRef[] =>
 /** Whether the stage has spokes: its hub gets the fleet event bus and the spoke stacks synthesize. */
 export const hasSpokes = (c: StewardConfig): boolean => spokeTargets(c).length > 0;
 
+/** Whether any policy (or a target's override) copies to DR: spokes then need their own DR key. */
+export const copiesToDr = (c: StewardConfig): boolean =>
+  [
+    ...Object.values(c.backup.policies),
+    ...c.targets.flatMap((t) => Object.values(t.backup?.policies ?? {})),
+  ].some((p) => p.copyToDr);
+
 /** Regions with spokes, in first-seen order. */
 export const spokeRegions = (c: StewardConfig): string[] => [
   ...new Set(spokeTargets(c).map((t) => t.region)),

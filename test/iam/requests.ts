@@ -61,8 +61,6 @@ export const STAND_IN = {
   clusterParameterGroup: 'default.aurora-postgresql16',
   sourceSubnetGroup: 'app-db-subnets',
   dataKeyId: '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9',
-  /** The organization's management account: the account Organizations ARNs name. */
-  managementAccount: '555555555555',
   secretSuffix: 'AbCdEf',
   snapshotTime: new Date('2026-01-15T03:00:00Z'),
   automatedSuffix: '2026-01-15-03-05',
@@ -294,7 +292,7 @@ const listOrganization = (c: RecordedCall, d: Deployment, role: string): IamRequ
   return [
     req(
       `organizations:${c.command}`,
-      `arn:${d.partition}:organizations::${STAND_IN.managementAccount}:${kind}/${org}/${parent}`,
+      `arn:${d.partition}:organizations::${d.account}:${kind}/${org}/${parent}`,
       {},
       `${c.command} (${parent})`,
     ),
@@ -1373,7 +1371,9 @@ const BINDERS: Record<string, Binder> = {
   ],
 
   // The fan-out's listing of OU targets' accounts (shared/aws/organizations.ts): only a hub with OU targets
-  // lists, the OUs (or root) of its own organization; the ARNs name the management account (a stand-in).
+  // lists, the OUs (or root) of its own organization. Organizations ARNs name the management account: here
+  // the hub is it (same account, its IAM policy decides). A delegated administrator's hub is also allowed by
+  // the organization's delegation policy, which the management account writes, not steward.
   'OrganizationsClient:ListAccountsForParent': (c, d, role) => listOrganization(c, d, role),
   'OrganizationsClient:ListChildren': (c, d, role) => listOrganization(c, d, role),
   'OrganizationsClient:DescribeOrganization': (_c, d, role) =>

@@ -217,6 +217,7 @@ describe('a retention cycle run locally over the targets', () => {
       summary: () => ({ notifier, results }),
       listing: () => ({
         config: c,
+        capability: 'retention',
         directory: {
           accountsUnder: async (ou) => organization.ous?.[ou] ?? [],
           managementAccount: async () => organization.management ?? '999999999999',

@@ -299,3 +299,41 @@ describe('the spoke DR key', () => {
     );
   });
 });
+
+describe("the hub's rule on forwarded snapshot events", () => {
+  it("hands the backup function the spokes' snapshot and copy-finished events from the fleet bus, wrapped", () => {
+    // Act
+    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus'),
+    );
+    // Assert
+    expect(rule!.Properties.EventPattern).toMatchObject({
+      source: ['aws.rds'],
+      detail: { EventID: ['RDS-EVENT-0042', 'RDS-EVENT-0075', 'RDS-EVENT-0060'] },
+    });
+    const target = rule!.Properties.Targets[0];
+    expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
+    expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
+    expect(JSON.stringify(target.Arn)).toContain('BackupFunction');
+  });
+
+  it('is forwarded a copy-finished event by the spoke DR stack, from the DR region', () => {
+    spokeDr.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.rds'], detail: { EventID: ['RDS-EVENT-0060'] } },
+      Targets: [
+        Match.objectLike({
+          Arn: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':events:eu-west-1:111111111111:event-bus/steward-prod-fleet',
+              ],
+            ],
+          },
+        }),
+      ],
+    });
+  });
+});

@@ -109,7 +109,7 @@ describe('runFanOutTargets', () => {
     // Prepare
     const d = directory(Object.fromEntries(accountsOf));
     // Act
-    const items = await runFanOutTargets(event, { config, directory: d });
+    const items = await runFanOutTargets(event, { config, capability: 'backup', directory: d });
     // Assert
     expect(d.asked).toEqual(['ou-aaaa-parent00', 'ou-aaaa-child000']);
     expect(items.event).toEqual({ action: 'scheduled-backup', policy: 'daily' });
@@ -126,7 +126,11 @@ describe('runFanOutTargets', () => {
     const many = Array.from({ length: 2000 }, (_, i) => String(400000000000 + i));
     // Act, Assert
     await expect(
-      runFanOutTargets(event, { config, directory: directory({ 'ou-aaaa-parent00': many }) }),
+      runFanOutTargets(event, {
+        config,
+        capability: 'backup',
+        directory: directory({ 'ou-aaaa-parent00': many }),
+      }),
     ).rejects.toThrow(FanOutTooLargeError);
   });
 

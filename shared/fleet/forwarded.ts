@@ -1,0 +1,53 @@
+import * as z from '../zod.js';
+import type { StewardConfig } from '../config/schema.js';
+import { EventShapeError, formatIssues } from '../errors.js';
+import { type FanOutTarget, planFanOut, type PlanFanOutOptions } from './fan-out.js';
+import type { FleetCapability } from './targets.js';
+
+// Events the spokes forward to the hub's fleet bus, and the targets they act in. The hub's rules on that bus
+// wrap each event as { action: "forwarded", partition, event } (an input transformer), so a spoke's event is
+// never mistaken for one of the hub's own account-region (those arrive on the default bus, unwrapped).
+
+/** What a rule on the fleet bus sends the function: the spoke's event as EventBridge delivered it. */
+export const ForwardedEvent = z.strictObject({
+  action: z.literal('forwarded'),
+  /** The hub's partition (the rule's `AWS::Partition`): the spoke role ARNs name it. */
+  partition: z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+  event: z.looseObject({
+    // Set by EventBridge to where the event happened, and kept across the bus-to-bus forward.
+    account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    region: z.string().check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region')),
+    source: z.string(),
+  }),
+});
+export type ForwardedEvent = z.infer<typeof ForwardedEvent>;
+
+/** Whether a handler event is a spoke's event forwarded through the fleet bus. */
+export const isForwarded = (raw: unknown): boolean =>
+  raw !== null && typeof raw === 'object' && (raw as { action?: unknown }).action === 'forwarded';
+
+/** Parse a forwarded event; throws EventShapeError naming every bad field. */
+export const parseForwarded = (raw: unknown): ForwardedEvent => {
+  const r = ForwardedEvent.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid forwarded event', formatIssues(r.error.issues));
+  return r.data;
+};
+
+/**
+ * The targets one forwarded event acts in, with the role the hub assumes there: the account-region it came
+ * from; or, for an event of the DR region that is no target region of the account (a DR copy finished
+ * there: RDS emits RDS-EVENT-0060 in the destination region), every target region of that account, whose
+ * copies it may have been. None for an account-region that is no target: the hub acts only where the
+ * config says. Pure.
+ */
+export const forwardedTargets = (
+  c: StewardConfig,
+  capability: FleetCapability,
+  from: { account: string; region: string },
+  o: PlanFanOutOptions = {},
+): FanOutTarget[] => {
+  const ofAccount = planFanOut(c, capability, o).targets.filter((t) => t.account === from.account);
+  const here = ofAccount.filter((t) => t.region === from.region);
+  if (here.length) return here;
+  return from.region === c.dr.region ? ofAccount : [];
+};
