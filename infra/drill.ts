@@ -208,7 +208,6 @@ export class Drill extends Construct {
       POSTGRES,
       'Verifier to drill database',
     );
-    const secretsEndpoint = secretLogins ? this.secretsEndpoint(isolated) : undefined;
 
     this.subnetGroup = new SubnetGroup(this, 'DatabaseSubnetGroup', {
       vpc: this.vpc,
@@ -224,6 +223,14 @@ export class Drill extends Construct {
     // --- Functions: control tasks + RDS events + janitor outside the VPC; the verifier inside it.
     // REPORT_BUCKET comes with every function's base environment (props.reports).
     const cacheNet = Object.keys(drill.caches).length ? this.cacheNetwork(isolated, name) : undefined;
+    // A cache with an AUTH token or RBAC user: its verifier reads the secret through the same endpoint.
+    const cacheSecrets =
+      cacheNet && Object.values(drill.caches).some((c) => c.auth === 'token' || c.auth === 'user');
+    const secretClients = [
+      ...(secretLogins ? [this.verifierSecurityGroup] : []),
+      ...(cacheSecrets ? [cacheNet.verifierSecurityGroup] : []),
+    ];
+    const secretsEndpoint = secretClients.length ? this.secretsEndpoint(isolated, secretClients) : undefined;
     const environment = {
       DRILL_TABLE: stateTable.tableName,
       DRILL_SUBNET_GROUP: this.subnetGroup.subnetGroupName,
@@ -277,7 +284,10 @@ export class Drill extends Construct {
     secretsEndpoint?.addToPolicy(
       new PolicyStatement({
         sid: 'VerifierReadsSecretsOnly',
-        principals: [this.verifier.role],
+        principals: [
+          ...(secretLogins ? [this.verifier.role] : []),
+          ...(cacheSecrets && this.caches ? [this.caches.verifier.role] : []),
+        ],
         actions: ['secretsmanager:GetSecretValue'],
         resources: ['*'],
       }),
@@ -701,7 +711,9 @@ export class Drill extends Construct {
     });
     const verifierSecurityGroup = new SecurityGroup(this, 'CacheVerifierSecurityGroup', {
       vpc: this.vpc,
-      description: 'steward drill cache verifier: out to the drill caches (6379) only',
+      description: Object.values(config.drill.caches).some((c) => c.auth === 'token' || c.auth === 'user')
+        ? 'steward drill cache verifier: out to the drill caches (6379) and Secrets Manager (443) only'
+        : 'steward drill cache verifier: out to the drill caches (6379) only',
       allowAllOutbound: false,
     });
     verifierSecurityGroup.connections.allowTo(securityGroup, REDIS, 'Cache verifier to drill caches');
@@ -789,10 +801,14 @@ export class Drill extends Construct {
         ec(r, 'subnetgroup', caches.subnetGroup.ref),
         ec(r, 'parametergroup', 'default.*'),
         ...(caches.userGroup ? [ec(r, 'usergroup', caches.userGroup.ref)] : []),
+        // `auth: user`: the source's RBAC user group, attached to the copy as a restore does not carry it.
+        ...[...new Set(entries.flatMap(([, c]) => (c.userGroupId ? [c.userGroupId] : [])))].map((g) =>
+          ec(r, 'usergroup', g),
+        ),
       ]),
       wildcardReason:
-        `The drill group's nodes (${ours}-…), the drill cache subnet group and user group, and the engine's ` +
-        'default parameter group (default.redis7, default.valkey8, …).',
+        `The drill group's nodes (${ours}-…), the drill cache subnet group and user groups (steward's, and ` +
+        "those of auth: user caches), and the engine's default parameter group (default.redis7, default.valkey8, …).",
     });
     const fromSnapshots = entries.filter(([, c]) => c.from === 'source');
     if (fromSnapshots.length) {
@@ -835,20 +851,38 @@ export class Drill extends Construct {
         resources: [ec(config.region, 'user', cacheVerifierUser(config.stage))],
       });
     }
+    // `auth: token`: the restore sets the AUTH token on the copy, so the drill function reads it; the
+    // verifier reads `token` and `user` secrets to log in. Each only the configured secrets.
+    const secretsOf = (auth: readonly string[]) => [
+      ...new Set(entries.flatMap(([, c]) => (auth.includes(c.auth) && c.secretArn ? [c.secretArn] : []))),
+    ];
+    for (const [sid, grantee, arns] of [
+      ['ReadCacheAuthTokens', fn, secretsOf(['token'])],
+      ['ReadCacheLoginSecrets', caches.verifier, secretsOf(['token', 'user'])],
+    ] as const) {
+      if (!arns.length) continue;
+      grantee.allow({ sid, actions: ['secretsmanager:GetSecretValue'], resources: arns });
+      grantee.allow({
+        sid: `${sid}Decrypt`,
+        actions: ['kms:Decrypt'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${config.region}.amazonaws.com` } },
+        wildcardReason:
+          'A secret may be encrypted with a customer managed key; kms:ViaService limits decryption to ' +
+          'Secrets Manager in this region, and the only secrets readable are the configured ones above.',
+      });
+    }
   }
 
   /** The Secrets Manager endpoint for `auth: secret` logins: HTTPS from the verifier only. */
-  private secretsEndpoint(subnets: SubnetSelection): InterfaceVpcEndpoint {
+  private secretsEndpoint(subnets: SubnetSelection, clients: SecurityGroup[]): InterfaceVpcEndpoint {
     const endpointSecurityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
       vpc: this.vpc,
       description: 'steward drill VPC endpoint for Secrets Manager: HTTPS from the drill verifier only',
       allowAllOutbound: false,
     });
-    this.verifierSecurityGroup.connections.allowTo(
-      endpointSecurityGroup,
-      HTTPS,
-      'Verifier to Secrets Manager',
-    );
+    for (const client of clients)
+      client.connections.allowTo(endpointSecurityGroup, HTTPS, 'Verifier to Secrets Manager');
     // The verifier's only AWS call is GetSecretValue; results go back through Lambda's response.
     return new InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
       vpc: this.vpc,

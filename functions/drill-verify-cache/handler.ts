@@ -1,5 +1,7 @@
 import middy from '@middy/core';
 import { cacheTokenSigner, environmentCredentials } from '../../shared/aws/cache-login.js';
+import { secretsClient } from '../../shared/aws/clients.js';
+import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { type CacheVerifyDeps, runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
 import { verifyRedis } from '../../shared/drill/redis/verify.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -12,14 +14,21 @@ export type { CacheVerifyDeps };
 export const run = (event: unknown, deps: CacheVerifyDeps) => runCacheVerifyTask(event, deps);
 
 /**
- * The Redis engine and a token signer over the function's own credentials: no AWS client at all, so the
- * drill VPC needs no endpoint (ElastiCache IAM authentication tokens are signed locally).
+ * The Redis engine and a token signer over the function's own credentials (`auth: iam`: no AWS call, so the
+ * drill VPC needs no endpoint); `auth: token` and `auth: user` caches read their secret through the drill
+ * VPC's Secrets Manager endpoint, which the stack adds only then.
  */
-export const wire = (base: StageDeps): CacheVerifyDeps => ({
-  ...base,
-  verify: verifyRedis,
-  sign: cacheTokenSigner(base.config.region, () => environmentCredentials()),
-});
+export const wire = (base: StageDeps): CacheVerifyDeps => {
+  const secrets = Object.values(base.config.drill.caches).some(
+    (c) => c.auth === 'token' || c.auth === 'user',
+  );
+  return {
+    ...base,
+    verify: verifyRedis,
+    sign: cacheTokenSigner(base.config.region, () => environmentCredentials()),
+    ...(secrets ? { secrets: secretsCacheLogins(secretsClient(base.config.region)) } : {}),
+  };
+};
 
 let deps: CacheVerifyDeps | undefined;
 

@@ -1,6 +1,13 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { elastiCacheClient, rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
+import {
+  elastiCacheClient,
+  rdsClient,
+  s3Client,
+  secretsClient,
+  sfnClient,
+} from '../../shared/aws/clients.js';
+import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -30,7 +37,8 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
   return {
     ...base,
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
-    // verifier, inside the drill VPC, reads a password or signs a token.
+    // verifier, inside the drill VPC, reads a password or signs a token. The one exception is a cache's
+    // AUTH token, which the restore must set on the copy (`auth: token`).
     restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
     ...(caches ? { caches } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
@@ -51,7 +59,9 @@ const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined =>
   if (!env.DRILL_CACHE_SUBNET_GROUP || !env.DRILL_CACHE_SECURITY_GROUP_IDS) return undefined;
   const { region, dr } = base.config;
   const fromDr = Object.values(base.config.drill.caches).some((c) => c.from === 'dr') && dr.region !== region;
+  const tokens = Object.values(base.config.drill.caches).some((c) => c.auth === 'token');
   return {
+    ...(tokens ? { secrets: secretsCacheLogins(secretsClient(region)) } : {}),
     primary: elastiCacheDrillPort(region, elastiCacheClient(region)),
     ...(fromDr ? { dr: elastiCacheDrillPort(dr.region, elastiCacheClient(dr.region)) } : {}),
     network: {

@@ -128,7 +128,15 @@ export const elastiCacheDrillPort = (region: string, elasticache: ElastiCacheCli
               : { NumCacheClusters: 1, AutomaticFailoverEnabled: false }),
             TransitEncryptionEnabled: true,
             AtRestEncryptionEnabled: true,
-            ...(req.network.userGroupId ? { UserGroupIds: [req.network.userGroupId] } : {}),
+            // A restore carries no AUTH token and no RBAC user group over from the source: set the source's
+            // login on the copy. AuthToken needs TransitEncryptionEnabled (on above); IAM-authenticated users
+            // and AUTH tokens are exclusive (CreateReplicationGroup API reference, AuthToken, UserGroupIds).
+            ...(req.login && 'authToken' in req.login ? { AuthToken: req.login.authToken } : {}),
+            ...(req.login && 'userGroupId' in req.login
+              ? { UserGroupIds: [req.login.userGroupId] }
+              : req.network.userGroupId
+                ? { UserGroupIds: [req.network.userGroupId] }
+                : {}),
             SnapshotRetentionLimit: 0,
             Tags: tagList(req.tags),
           }),

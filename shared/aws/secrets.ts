@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from '../zod.js';
-import type { DbCredentials } from '../drill/ports.js';
+import type { CacheSecrets, DbCredentials } from '../drill/ports.js';
 import { StewardError } from '../errors.js';
 import { call } from './call.js';
 
@@ -54,3 +54,46 @@ export const secretsCredentials = (sm: SecretsManagerClient): SecretCredentials 
     };
   },
 });
+
+/**
+ * A cache's AUTH token or RBAC login from Secrets Manager (`drill.caches.<name>.secretArn`). The token is a
+ * secret whose `password` is the token, or whose whole string is. Errors name the secret, never its value.
+ */
+export const secretsCacheLogins = (sm: SecretsManagerClient): CacheSecrets => {
+  const read = async (secretArn: string): Promise<string> => {
+    const text = (
+      await call('GetSecretValue', `secret ${secretArn}`, () =>
+        sm.send(new GetSecretValueCommand({ SecretId: secretArn })),
+      )
+    ).SecretString;
+    if (!text) throw new StewardError(`secret ${secretArn} has no SecretString`);
+    return text;
+  };
+  const json = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const v: unknown = JSON.parse(text);
+      return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    token: async (secretArn) => {
+      const text = await read(secretArn);
+      const password = json(text)?.password;
+      if (typeof password === 'string' && password) return password;
+      if (text.trimStart().startsWith('{'))
+        throw new StewardError(`secret ${secretArn} is JSON without a password: expected the AUTH token`);
+      return text;
+    },
+    user: async (secretArn) => {
+      const r = SecretJson.safeParse(json(await read(secretArn)));
+      if (!r.success) {
+        throw new StewardError(
+          `secret ${secretArn} is not JSON with username and password: expected the RBAC user's login`,
+        );
+      }
+      return { username: r.data.username, password: r.data.password };
+    },
+  };
+};

@@ -330,6 +330,8 @@ export const KEY_DOCS: Record<string, string> = {
     "`token`: the AUTH token in `secretArn`; `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no AUTH; `iam` (AWS): steward's IAM-authenticated user, no secret and no VPC endpoint.",
   'drill.caches.<cache>.secretArn':
     'Secret with the AUTH token (its `password` field, or the whole string) or the RBAC user’s `username` and `password`.',
+  'drill.caches.<cache>.userGroupId':
+    "`auth: user`: the source's RBAC user group (holding the user in `secretArn`), attached to the restored copy, which a restore does not carry over.",
   'drill.caches.<cache>.tls':
     'Connect with TLS, verifying the certificate and host name (in-transit encryption).',
   'drill.caches.<cache>.nodeType':

@@ -441,6 +441,20 @@ export const RedisDrillTarget = strictObject({
    */
   auth: z._default(z.enum(['token', 'user', 'none', 'iam']), 'token'),
   secretArn: z.optional(SecretArn),
+  /**
+   * `auth: user`: the source's RBAC user group, holding the user in `secretArn`. A restore carries no user
+   * group over, so the drill attaches this one to the copy (a user group may serve several groups).
+   */
+  userGroupId: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[a-zA-Z][a-zA-Z0-9-]{0,119}$/,
+          'must be a user group id: a letter, then letters, digits and hyphens',
+        ),
+      ),
+  ),
   /** In-transit encryption: connect with TLS, verifying the certificate and the host name. */
   tls: z._default(z.boolean(), true),
   /**
@@ -480,6 +494,23 @@ export const RedisDrillTarget = strictObject({
         code: 'custom',
         path: ['secretArn'],
         message: 'is read only with auth: token or auth: user; remove it, or set the auth mode it holds',
+      });
+    }
+  }),
+  crossCheck(['auth', 'userGroupId'], (t, ctx) => {
+    if (t.auth === 'user' && t.userGroupId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userGroupId'],
+        message:
+          "auth: user needs the source's RBAC user group (it holds the user): a restore does not carry it over, so the drill attaches it to the copy",
+      });
+    }
+    if (t.auth !== 'user' && t.userGroupId !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userGroupId'],
+        message: 'is read only with auth: user; remove it, or set auth: user',
       });
     }
   }),

@@ -9,6 +9,8 @@ import type {
   CacheCopyLister,
   CacheDrillNetwork,
   CacheRestorePort,
+  CacheRestoreRequest,
+  CacheSecrets,
   CacheSnapshot,
   DrillResource,
   RestorePort,
@@ -28,6 +30,8 @@ export interface CacheDrillDeps {
   /** The drill VPC's cache network in the stage's region, and in the DR region when it is deployed. */
   network: CacheDrillNetwork;
   drNetwork?: CacheDrillNetwork;
+  /** Reads an `auth: token` cache's AUTH token, which the restore sets on the copy. */
+  secrets?: CacheSecrets;
 }
 
 /** The ElastiCache IAM-authenticated user the verifier logs in as (created by the stack, per stage). */
@@ -156,14 +160,11 @@ export const restoreCache = async (
       `drill.caches.${s.database}.from: dr restores in ${region}, where the stage has no drill network`,
     ]);
   }
-  // `iam`: steward's user group (the verifier signs its own token). `none`: no AUTH, TLS only, reachable from
-  // the verifier alone. A restore does not carry an AUTH token or RBAC users over from the source, so `token`
-  // and `user` would need the secret set on the copy at restore: not supported on AWS yet.
-  if (t.auth === 'token' || t.auth === 'user') {
-    throw new ConfigError(`Cannot drill ${s.database} on AWS with auth: ${t.auth}`, [
-      `drill.caches.${s.database}.auth: AWS drills log in with auth: iam (steward's IAM-authenticated user, no secret and no VPC endpoint) or none; ${t.auth} works in the local sandbox only`,
-    ]);
-  }
+  // A restore carries neither an AUTH token nor RBAC users over from the source. `iam`: steward's user group
+  // (the verifier signs its own token). `token`: the configured secret's AUTH token, set on the copy at
+  // creation (read here, passed to ElastiCache only, never put in state or logs). `user`: the source's RBAC
+  // user group (`userGroupId`) attached to the copy. `none`: no AUTH, TLS only, reachable from the verifier.
+  const login = await cacheLogin(t, s.database, caches);
   const facts = src.cache ?? { shards: 1 };
   const shape = cacheRestoreShape(t.nodeType ?? 'smallest', facts, `drill.caches.${s.database}.nodeType`);
   const targetId = drillTargetId(s.database, s.drillId);
@@ -185,6 +186,7 @@ export const restoreCache = async (
       t.auth === 'iam'
         ? network
         : { cacheSubnetGroupName: network.cacheSubnetGroupName, securityGroupIds: network.securityGroupIds },
+    ...(login ? { login } : {}),
   });
   logger.info('drill restore requested', { drillId: s.drillId, target: restored, shape });
   return {
@@ -194,8 +196,26 @@ export const restoreCache = async (
       ...restored,
       requestedAt,
       ...(t.auth === 'iam' ? { iamUser: cacheVerifierUser(deps.config.stage) } : {}),
+      // The verifier reads the same secret inside the drill VPC: the state carries its ARN, never its value.
+      ...((t.auth === 'token' || t.auth === 'user') && t.secretArn ? { secretArn: t.secretArn } : {}),
     },
   };
+};
+
+/** The login the restored copy must take, as the source takes it (undefined: `iam` or `none`). */
+const cacheLogin = async (
+  t: RedisDrillTarget,
+  name: string,
+  caches: CacheDrillDeps,
+): Promise<CacheRestoreRequest['login']> => {
+  if (t.auth === 'user') return { userGroupId: t.userGroupId! };
+  if (t.auth !== 'token') return undefined;
+  if (!caches.secrets) {
+    throw new ConfigError(`Cannot drill ${name} with auth: token`, [
+      `drill.caches.${name}.auth: this function cannot read secrets; deploy the stage with this cache configured`,
+    ]);
+  }
+  return { authToken: await caches.secrets.token(t.secretArn!) };
 };
 
 /** The drill copy a Redis drill that failed before `restore` returned may have created anyway. */

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { CacheTokenSigner } from './ports.js';
+import type { CacheSecrets, CacheTokenSigner } from './ports.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import { logger } from '../observability.js';
 import type { StageDeps } from '../runtime.js';
@@ -13,6 +13,8 @@ export interface CacheVerifyDeps extends StageDeps {
   verify: RedisVerifyFn;
   /** Signs the verifier user's IAM authentication token for the restored group (no AWS call). */
   sign: CacheTokenSigner;
+  /** Reads the AUTH token or RBAC login of `auth: token` / `auth: user` (through the VPC endpoint). */
+  secrets?: CacheSecrets;
   /** TLS for the connection: default verify the certificate (Amazon's CAs are public roots) and host name. */
   tls?: boolean | ConnectionOptions;
 }
@@ -52,12 +54,12 @@ export const runCacheVerifyTask = async (raw: unknown, deps: CacheVerifyDeps): P
     ]);
   }
   const target = s.target!;
-  const token = target.iamUser ? await deps.sign({ groupId: target.id, userId: target.iamUser }) : undefined;
+  const login = await loginOf(target, cfg.auth, deps);
   const conn: RedisConnection = {
     host: target.endpoint!.host,
     port: target.endpoint!.port,
     tls: deps.tls ?? true,
-    ...(target.iamUser && token ? { username: target.iamUser, password: token } : {}),
+    ...login,
   };
   const verifyStartedAt = deps.now();
   const report = await deps.verify(conn, cfg.checks, {
@@ -66,7 +68,7 @@ export const runCacheVerifyTask = async (raw: unknown, deps: CacheVerifyDeps): P
     now: () => deps.now().getTime(),
   });
   const verifiedAt = deps.now();
-  const verification = token ? scrub(report, token) : report;
+  const verification = login.password ? scrub(report, login.password) : report;
   logger.info('drill verified', {
     drillId: s.drillId,
     outcome: verification.outcome,
@@ -79,4 +81,30 @@ export const runCacheVerifyTask = async (raw: unknown, deps: CacheVerifyDeps): P
     verifiedAt: verifiedAt.toISOString(),
     verification,
   };
+};
+
+/**
+ * The verifier's login to the restored group: an IAM token it signs for steward's user (`iam`), the AUTH
+ * token (`token`) or an RBAC user's login (`user`) from the secret the restore set on the copy, or none.
+ */
+const loginOf = async (
+  target: NonNullable<DrillState['target']>,
+  auth: 'token' | 'user' | 'none' | 'iam',
+  deps: CacheVerifyDeps,
+): Promise<{ username?: string; password?: string }> => {
+  if (target.iamUser) {
+    return {
+      username: target.iamUser,
+      password: await deps.sign({ groupId: target.id, userId: target.iamUser }),
+    };
+  }
+  if (!target.secretArn || (auth !== 'token' && auth !== 'user')) return {};
+  if (!deps.secrets) {
+    throw new EventShapeError('Invalid drill state for task verify', [
+      `state.target.secretArn: this verifier reads no secrets (auth: ${auth} needs the Secrets Manager endpoint)`,
+    ]);
+  }
+  return auth === 'token'
+    ? { password: await deps.secrets.token(target.secretArn) }
+    : deps.secrets.user(target.secretArn);
 };

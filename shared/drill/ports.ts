@@ -191,6 +191,19 @@ export interface CacheRestoreRequest {
   engine?: string;
   engineVersion?: string;
   network: CacheDrillNetwork;
+  /**
+   * How the copy takes logins, as the source does (a restore carries neither over): the AUTH token set at
+   * creation, or the source's RBAC user group attached. Never logged, never in the drill's state.
+   */
+  login?: { authToken: string } | { userGroupId: string };
+}
+
+/** Port: the AUTH token or RBAC login of a cache, read from its secret. Never logged, never in state. */
+export interface CacheSecrets {
+  /** The AUTH token: the secret's `password`, or its whole string when that is not JSON with one. */
+  token(secretArn: string): Promise<string>;
+  /** An RBAC user's `username` and `password`. */
+  user(secretArn: string): Promise<{ username: string; password: string }>;
 }
 
 /** Port: restore ElastiCache replication groups for drills, watch them, remove them. One region. */

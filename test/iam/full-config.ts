@@ -87,10 +87,20 @@ export const fullConfig = {
       },
       'analytics-cluster': { kind: 'aurora-cluster', profile },
     },
-    // Redis drills: one from its snapshots with the IAM login, one from the DR copy without AUTH.
+    // Redis drills: one from its snapshots with the IAM login, one from the DR copy without AUTH, one with
+    // the source's AUTH token and one with its RBAC user (both read from a secret).
     caches: {
       'sessions-redis': { auth: 'iam', snapshot: { randomWithinDays: 7 } },
       'rate-limits': { auth: 'none', from: 'dr' },
+      'carts-redis': {
+        auth: 'token',
+        secretArn: `arn:aws:secretsmanager:eu-west-1:${FULL_ACCOUNT}:secret:carts-redis-auth-AbCdEf`,
+      },
+      'queue-redis': {
+        auth: 'user',
+        secretArn: `arn:aws:secretsmanager:eu-west-1:${FULL_ACCOUNT}:secret:queue-redis-app-AbCdEf`,
+        userGroupId: 'queue-redis-users',
+      },
     },
   },
   scaling: {

@@ -1177,8 +1177,30 @@ const BINDERS: Record<string, Binder> = {
   },
   'SFNClient:SendTaskSuccess': () => [req('states:SendTaskSuccess', '*', {}, 'SendTaskSuccess')],
   'SFNClient:SendTaskFailure': () => [req('states:SendTaskFailure', '*', {}, 'SendTaskFailure')],
-  'SecretsManagerClient:GetSecretValue': (_c, d) => {
+  // The database verifier reads its targets' secrets; a cache's AUTH token is read by the drill function
+  // (the restore sets it on the copy) and, with an RBAC user's login, by the cache verifier.
+  'SecretsManagerClient:GetSecretValue': (_c, d, role) => {
     const a = arns(d);
+    const decrypt = req(
+      'kms:Decrypt',
+      a.key(d.region),
+      { 'kms:ViaService': `secretsmanager.${d.region}.amazonaws.com`, 'kms:CallerAccount': d.account },
+      'GetSecretValue → kms:Decrypt (secret encrypted with a customer managed key)',
+    );
+    if (role === 'drill' || role === 'drill-verify-cache') {
+      const auths = role === 'drill' ? ['token'] : ['token', 'user'];
+      return Object.entries(d.config.drill.caches)
+        .filter(([, c]) => auths.includes(c.auth) && c.secretArn)
+        .flatMap(([name, c]) => [
+          req(
+            'secretsmanager:GetSecretValue',
+            c.secretArn!,
+            resourceTags(c.secretArn!, {}),
+            `GetSecretValue (${name} ${c.auth === 'token' ? 'AUTH token' : 'RBAC login'})`,
+          ),
+          decrypt,
+        ]);
+    }
     const targets = [...drillTargets(d, 'rds-instance'), ...drillTargets(d, 'aurora-cluster')];
     return targets
       .filter((t) => t.target.auth === 'secret')
@@ -1193,12 +1215,7 @@ const BINDERS: Record<string, Binder> = {
             resourceTags(secret.arn, secret.tags),
             `GetSecretValue (${t.db} ${t.target.secretArn ? 'configured secret' : 'RDS-managed master secret'})`,
           ),
-          req(
-            'kms:Decrypt',
-            a.key(d.region),
-            { 'kms:ViaService': `secretsmanager.${d.region}.amazonaws.com`, 'kms:CallerAccount': d.account },
-            'GetSecretValue → kms:Decrypt (secret encrypted with a customer managed key)',
-          ),
+          decrypt,
         ];
       });
   },

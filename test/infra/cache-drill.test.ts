@@ -160,3 +160,57 @@ describe('cdk-nag AwsSolutions with Redis drills', () => {
     ).toEqual([]);
   });
 });
+
+describe('caches that log in with an AUTH token or an RBAC user', () => {
+  const TOKEN_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sessions-auth-AbCdEf';
+  const USER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:queue-app-AbCdEf';
+  let tl: Template;
+  beforeAll(() => {
+    const withLogins = parseConfig(
+      {
+        stage: 'dev',
+        region: 'eu-west-1',
+        drill: {
+          enabled: true,
+          caches: {
+            sessions: { auth: 'token', secretArn: TOKEN_SECRET },
+            queue: { auth: 'user', secretArn: USER_SECRET, userGroupId: 'queue-users' },
+          },
+        },
+      },
+      'test',
+    );
+    tl = Template.fromStack(
+      new StewardStack(new App({ context: unbundledContext }), 'Steward-logins', { config: withLogins }),
+    );
+  });
+
+  it('lets the drill function read the AUTH token only, the cache verifier both secrets, through the endpoint', () => {
+    const reads = allowing(tl, 'secretsmanager:GetSecretValue').filter((s) => s.Sid?.startsWith('ReadCache'));
+    expect(reads.map((s) => [s.Sid, s.Resource])).toEqual(
+      expect.arrayContaining([
+        ['ReadCacheAuthTokens', TOKEN_SECRET],
+        ['ReadCacheLoginSecrets', [USER_SECRET, TOKEN_SECRET]],
+      ]),
+    );
+    expect(reads.find((s) => s.Sid === 'ReadCacheAuthTokens')!.policy).not.toContain('CacheVerifier');
+    expect(reads.find((s) => s.Sid === 'ReadCacheLoginSecrets')!.policy).toContain('CacheVerifier');
+    tl.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    tl.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription:
+        'steward drill cache verifier: out to the drill caches (6379) and Secrets Manager (443) only',
+    });
+    tl.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      FromPort: 443,
+      ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('CacheVerifierSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  it('attaches the configured RBAC user group to the copy: CreateReplicationGroup may name it', () => {
+    const into = allowing(tl, 'elasticache:CreateReplicationGroup').find(
+      (s) => s.Sid === 'RestoreDrillCachesInto',
+    )!;
+    expect(JSON.stringify(into.Resource)).toMatch(/elasticache:eu-west-1:.*:usergroup:queue-users"/);
+  });
+});

@@ -6,7 +6,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dynamoTokenStore, s3ReportStore } from '../../../shared/aws/drill-stores.js';
-import { secretsCredentials } from '../../../shared/aws/secrets.js';
+import { secretsCacheLogins, secretsCredentials } from '../../../shared/aws/secrets.js';
 import { sfnTaskSignal } from '../../../shared/aws/sfn.js';
 import { StaleTaskTokenError } from '../../../shared/drill/ports.js';
 import type { DrillState } from '../../../shared/drill/state.js';
@@ -65,6 +65,41 @@ describe('secretsCredentials', () => {
     sm.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
     await expect(creds().get(ARN)).rejects.toThrow(AwsCallError);
   });
+});
+
+describe('secretsCacheLogins', () => {
+  const logins = () => secretsCacheLogins(new SecretsManagerClient({}));
+
+  it.each([
+    ['its password field', JSON.stringify({ password: PASSWORD })],
+    ['its whole string', PASSWORD],
+  ])('reads an AUTH token from %s', async (_t, SecretString) => {
+    sm.on(GetSecretValueCommand, { SecretId: ARN }).resolves({ SecretString });
+    expect(await logins().token(ARN)).toBe(PASSWORD);
+  });
+
+  it("reads an RBAC user's username and password", async () => {
+    sm.on(GetSecretValueCommand, { SecretId: ARN }).resolves({
+      SecretString: JSON.stringify({ username: 'app', password: PASSWORD, engine: 'redis' }),
+    });
+    expect(await logins().user(ARN)).toEqual({ username: 'app', password: PASSWORD });
+  });
+
+  it.each([
+    ['token', JSON.stringify({ username: 'app', token: PASSWORD }), /JSON without a password/],
+    ['user', JSON.stringify({ password: PASSWORD }), /not JSON with username and password/],
+  ] as const)(
+    'refuses a %s secret of the wrong shape without quoting it',
+    async (kind, SecretString, message) => {
+      sm.on(GetSecretValueCommand).resolves({ SecretString });
+      const l = logins();
+      const read = kind === 'token' ? l.token : l.user;
+      const err = (await read(ARN).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(message);
+      expect(err.message).toContain(ARN);
+      expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).not.toContain('hunter2');
+    },
+  );
 });
 
 describe('sfnTaskSignal', () => {

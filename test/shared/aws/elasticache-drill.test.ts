@@ -80,6 +80,46 @@ describe('elastiCacheDrillPort.restore', () => {
     });
   });
 
+  it.each([
+    [
+      'an AUTH token',
+      { authToken: 'source-auth-token-0123456789' },
+      { AuthToken: 'source-auth-token-0123456789' },
+    ],
+    ["the source's RBAC user group", { userGroupId: 'sessions-users' }, { UserGroupIds: ['sessions-users'] }],
+  ] as const)(
+    "sets the source's login on the copy (a restore carries none over): %s, TLS on",
+    async (_, login, expected) => {
+      // Prepare
+      ec.on(CreateReplicationGroupCommand).resolves({
+        ...meta,
+        ReplicationGroup: { ReplicationGroupId: ID, Status: 'creating' },
+      });
+
+      // Act
+      await port().restore({
+        targetId: ID,
+        tags: drillTags,
+        nodeType: 'cache.t4g.small',
+        source: { snapshotName: 'steward-sessions-202601300300-sched' },
+        shards: 1,
+        engine: 'redis',
+        engineVersion: '7.1.0',
+        network: {
+          cacheSubnetGroupName: network.cacheSubnetGroupName,
+          securityGroupIds: network.securityGroupIds,
+        },
+        login,
+      });
+
+      // Assert
+      const input = ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input;
+      expect(input).toMatchObject({ ...expected, TransitEncryptionEnabled: true });
+      // One login only: an AUTH token and a user group are exclusive.
+      expect('AuthToken' in input && 'UserGroupIds' in input).toBe(false);
+    },
+  );
+
   it('restores RDB files by S3 ARN with one node per shard, and an older Redis onto 7.1 for IAM authentication', async () => {
     // Prepare
     ec.on(CreateReplicationGroupCommand).resolves({

@@ -207,6 +207,63 @@ describe('a Redis drill through the drill tasks', () => {
     });
   });
 
+  it.each([
+    [
+      'token',
+      {
+        auth: 'token',
+        secretArn: `arn:aws:secretsmanager:${REGION}:111122223333:secret:sessions-auth-AbCdEf`,
+      },
+      { authToken: 'the-source-auth-token-0123456789' },
+    ],
+    [
+      'user',
+      {
+        auth: 'user',
+        secretArn: `arn:aws:secretsmanager:${REGION}:111122223333:secret:sessions-app-AbCdEf`,
+        userGroupId: 'sessions-users',
+      },
+      { userGroupId: 'sessions-users' },
+    ],
+  ] as const)(
+    "with auth: %s, restores the copy with the source's login and keeps only the secret's ARN in state",
+    async (_, auth, login) => {
+      // Prepare
+      const f = fakeDeps();
+      f.deps.config = parseConfig(
+        {
+          ...configInput,
+          drill: { ...configInput.drill, caches: { sessions: { rpoSeconds: 86_400, ...auth } } },
+        },
+        'test',
+      );
+      const read: string[] = [];
+      f.deps.caches!.secrets = {
+        token: async (arn) => (read.push(arn), 'the-source-auth-token-0123456789'),
+        user: async () => {
+          throw new Error('the control plane never reads an RBAC password');
+        },
+      };
+
+      // Act
+      const started = await runDrillTask(task('start', { database: 'sessions' }), f.deps);
+      const selected = await runDrillTask(task('select', started), f.deps);
+      const restored = await runDrillTask(task('restore', selected), f.deps);
+
+      // Assert
+      expect(f.primary.requests[0]).toMatchObject({
+        login,
+        // Not steward's IAM user group: the copy takes the source's login.
+        network: { cacheSubnetGroupName: 'steward-prod-drill', securityGroupIds: ['sg-0cache'] },
+      });
+      expect(f.primary.requests[0]!.network).not.toHaveProperty('userGroupId');
+      expect(read).toEqual(auth.auth === 'token' ? [auth.secretArn] : []);
+      expect(restored.target).toMatchObject({ secretArn: auth.secretArn });
+      expect(restored.target).not.toHaveProperty('iamUser');
+      expect(JSON.stringify(restored)).not.toContain('the-source-auth-token');
+    },
+  );
+
   it('parks the wait token, and the "Cache Created" event resumes the execution with the endpoint', async () => {
     // Prepare
     const f = fakeDeps();

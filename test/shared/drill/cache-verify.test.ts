@@ -85,6 +85,81 @@ describe('runCacheVerifyTask', () => {
     expect(s.verifiedAt).toBeDefined();
   });
 
+  it.each([
+    [
+      'token',
+      ['--requirepass', 'source-auth-token-0123456789'],
+      { password: 'source-auth-token-0123456789' },
+    ],
+    [
+      'user',
+      ['--user', 'app', 'on', '>app-password-0123456789', '~*', '&*', '+@all', '--user', 'default', 'off'],
+      { username: 'app', password: 'app-password-0123456789' },
+    ],
+  ] as const)(
+    'with auth: %s, logs in with the login read from the secret and never returns it',
+    async (auth, args, login) => {
+      // Prepare: the copy took the source's login at restore (AuthToken, or its RBAC user group).
+      const server = await startRedis({ name: `cache-verify-${auth}`, args: [...args] });
+      servers.push(server);
+      const admin = await connectRedis({
+        host: server.host,
+        port: server.port,
+        ...login,
+        connectTimeoutMs: 5000,
+        commandTimeoutMs: 10_000,
+      });
+      await seedRedisSample(admin, { sessions: 50, now: NOW });
+      admin.close();
+      const secretArn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sessions-login-AbCdEf';
+      const read: string[] = [];
+      const withAuth = parseConfig(
+        {
+          stage: 'prod',
+          region: 'eu-west-1',
+          drill: {
+            enabled: true,
+            caches: {
+              sessions: {
+                auth,
+                secretArn,
+                ...(auth === 'user' ? { userGroupId: 'sessions-users' } : {}),
+                checks: redisSampleProfile,
+              },
+            },
+          },
+        },
+        'test',
+      );
+      const state = stateFor(server);
+
+      // Act
+      const s = await runCacheVerifyTask(
+        { task: 'verify', state: { ...state, target: { ...state.target!, secretArn } } },
+        {
+          config: withAuth,
+          dryRun: false,
+          now: () => new Date(),
+          verify: verifyRedis,
+          sign: async () => {
+            throw new Error('no IAM token for a secret login');
+          },
+          secrets: {
+            token: async (arn) => (read.push(arn), login.password),
+            user: async (arn) => (read.push(arn), { username: 'app', password: login.password }),
+          },
+          tls: false,
+        },
+      );
+
+      // Assert
+      expect(read).toEqual([secretArn]);
+      expect(s.verification?.checks.find((c) => c.kind === 'connect')?.status).toBe('passed');
+      expect(s.verification?.passed).toBe(true);
+      expect(JSON.stringify(s)).not.toContain(login.password);
+    },
+  );
+
   it('refuses a database drill state and a state without an endpoint, naming the field', async () => {
     const base = stateFor({ host: '127.0.0.1', port: 1 } as RedisServer);
     const deps = {

@@ -34,7 +34,7 @@ describe('Redis drill config', () => {
 
   it.each<[string, unknown, string[]]>([
     [
-      'a missing secret, a misspelt check key, a bad type and a point in time',
+      'a missing secret and user group, a misspelt check key, a bad type and a point in time',
       {
         sessions: {
           auth: 'user',
@@ -51,6 +51,7 @@ describe('Redis drill config', () => {
         'drill.caches.sessions.checks.patterns[0].type: must be one of "string", "hash", "list", "set", "zset", "stream"',
         'drill.caches.sessions.checks.patterns[0].mustExpre: unknown key, did you mean "mustExpire"?',
         'drill.caches.sessions.secretArn: auth: user reads the RBAC user and password from a secret: name it here, or set auth: none for a cache without AUTH',
+        "drill.caches.sessions.userGroupId: auth: user needs the source's RBAC user group (it holds the user): a restore does not carry it over, so the drill attaches it to the copy",
       ],
     ],
     [
