@@ -7,8 +7,11 @@ import {
   rdsClient,
   s3Client,
   schedulerClient,
+  ssmClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
+import { ssmConsistencyDeps } from '../../shared/aws/ssm-commands.js';
+import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { ebsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
@@ -24,7 +27,7 @@ import {
 } from '../../shared/aws/fleet-sessions.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
-import { BackupSchedulerEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import { BackupSchedulerEnv, ConsistencyEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
@@ -111,6 +114,9 @@ export const wire = (
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, sessions);
+  // Application consistency runs steward's document, deployed in this (the hub's) account only: a fan-out
+  // child's instances in another account get crash-consistent sets.
+  const doc = at ? undefined : ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
@@ -128,6 +134,23 @@ export const wire = (
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
     ...(reports ? { reports } : {}),
     ...(vault ? { vault } : {}),
+    ...(doc
+      ? {
+          around: consistencyAround(
+            base.config.backup.policies,
+            ssmConsistencyDeps(ssmClient(region), s3Client(region), doc),
+            (instance, r) =>
+              (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
+                instance,
+                consistency: r.consistency,
+                frozenSeconds: r.frozenSeconds,
+                problems: r.problems,
+                steps: r.steps,
+                ...(r.dump ? { dump: r.dump } : {}),
+              }),
+          ),
+        }
+      : {}),
     ...(s.success
       ? {
           scheduler: schedulerBackup(schedulerClient(region), {

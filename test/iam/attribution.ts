@@ -172,10 +172,6 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
 export const UNWIRED: Record<string, string> = {
   'shared/aws/cache-dr.ts#cacheDrPort':
     'Redis DR (export, cross-region copy) waits for its buckets and grants in the stacks; until then no function role exports or copies',
-  'shared/aws/ssm-commands.ts#ssmStepRunner':
-    'application consistency runs around the EBS snapshot step, which the backup function takes once EBS selection lands; the backup role already holds its grants (infra/consistency.ts)',
-  'shared/aws/ssm-commands.ts#s3DumpTagger':
-    'dump objects are tagged by the EBS snapshot step of the backup function once EBS selection lands; the backup role already holds its grant (infra/consistency.ts)',
   'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
     "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
   'shared/aws/cache-dr.ts#s3RdbStore':

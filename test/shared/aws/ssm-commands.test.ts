@@ -26,7 +26,7 @@ const PRE: StepRequest = {
   instanceId: 'i-0abc1234def567890',
   phase: 'pre',
   command: 'fsfreeze -f /data',
-  runId: 'i-0abc1234def567890-202601150300',
+  runId: 'steward-i-0abc1234def567890-202601150300-sched',
   timeoutSeconds: 10,
   watchdog: { seconds: 60, postCommand: 'fsfreeze -u /data' },
 };
@@ -65,7 +65,7 @@ describe('ssmStepRunner', () => {
       Parameters: {
         Phase: ['pre'],
         Command: ['fsfreeze -f /data'],
-        RunId: ['i-0abc1234def567890-202601150300'],
+        RunId: ['steward-i-0abc1234def567890-202601150300-sched'],
         ExecutionTimeout: ['10'],
         WatchdogSeconds: ['60'],
         PostCommand: ['fsfreeze -u /data'],
@@ -208,7 +208,7 @@ describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mock
       {
         instanceId: 'i-0abc1234def567890',
         policy: 'mongo',
-        time: new Date('2026-01-15T03:00:00Z'),
+        setId: 'steward-i-0abc1234def567890-202601150300-sched',
         createdBy: 'backup',
       },
       settings,
@@ -224,11 +224,11 @@ describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mock
       ['post', "mongosh --quiet --eval 'db.fsyncUnlock()'"],
     ]);
     expect(sent[0]!.ObjectUri).toEqual([
-      's3://team-dumps/steward/mongo/i-0abc1234def567890/202601150300.dump',
+      's3://team-dumps/steward/mongo/i-0abc1234def567890/steward-i-0abc1234def567890-202601150300-sched.dump',
     ]);
     expect(s3).toReceiveCommandWith(PutObjectTaggingCommand, {
       Bucket: 'team-dumps',
-      Key: 'steward/mongo/i-0abc1234def567890/202601150300.dump',
+      Key: 'steward/mongo/i-0abc1234def567890/steward-i-0abc1234def567890-202601150300-sched.dump',
     });
   });
 });
