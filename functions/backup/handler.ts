@@ -10,7 +10,7 @@ import {
   ssmClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
-import { ssmConsistencyDeps } from '../../shared/aws/ssm-commands.js';
+import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { ebsBackup } from '../../shared/aws/ebs.js';
@@ -138,7 +138,12 @@ export const wire = (
       ? {
           around: consistencyAround(
             base.config.backup.policies,
-            ssmConsistencyDeps(ssmClient(region), s3Client(region), doc),
+            {
+              runner: ssmStepRunner(ssmClient(region), doc),
+              dumps: s3DumpTagger(s3Client(region)),
+              now: base.now,
+              sleep: abortableSleep,
+            },
             (instance, r) =>
               (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
                 instance,

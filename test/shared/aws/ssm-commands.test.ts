@@ -11,7 +11,6 @@ import {
   abortableSleep,
   DELIVERY_TIMEOUT_SECONDS,
   s3DumpTagger,
-  ssmConsistencyDeps,
   ssmStepRunner,
   stepWaitSeconds,
 } from '../../../shared/aws/ssm-commands.js';
@@ -181,15 +180,15 @@ describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mock
     ssm.on(GetCommandInvocationCommand).resolves({ ...meta, Status: 'Success' });
     s3.on(PutObjectTaggingCommand).resolves(meta);
     let clock = Date.parse('2026-01-15T03:00:05Z');
-    const deps = ssmConsistencyDeps(
-      new SSMClient({ region: 'eu-west-1' }),
-      new S3Client({ region: 'eu-west-1' }),
-      DOC,
-      {
+    const deps = {
+      runner: ssmStepRunner(new SSMClient({ region: 'eu-west-1' }), DOC, {
         now: () => clock,
-        sleep: async (ms) => void (clock += ms),
-      },
-    );
+        sleep: async (ms: number) => void (clock += ms),
+      }),
+      dumps: s3DumpTagger(new S3Client({ region: 'eu-west-1' })),
+      now: () => new Date(clock),
+      sleep: abortableSleep,
+    };
     const settings = {
       pre: "mongosh --quiet --eval 'db.fsyncLock()'",
       post: "mongosh --quiet --eval 'db.fsyncUnlock()'",
