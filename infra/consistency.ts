@@ -107,6 +107,6 @@ export const allowConsistency = (
       resources: dumps.map((d) => `arn:${stack.partition}:s3:::${d.bucket}/${d.prefix}*`),
       conditions: { StringEquals: { [`s3:RequestObjectTag/${Tag.managed}`]: 'true' } },
       wildcardReason:
-        'Dump objects are named <prefix><policy>/<instance>/<time>.dump, under the configured prefix only.',
+        'Dump objects are named <prefix><policy>/<instance>/<snapshot set id>.dump, under the configured prefix only.',
     });
 };

@@ -8,8 +8,11 @@ import {
   rdsClient,
   s3Client,
   schedulerClient,
+  ssmClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
+import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
+import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { ebsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
@@ -25,7 +28,13 @@ import {
 } from '../../shared/aws/fleet-sessions.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
-import { BackupSchedulerEnv, CacheDrEnv, CopyQueueEnv, RunReportsEnv } from '../../shared/backup/env.js';
+import {
+  BackupSchedulerEnv,
+  CacheDrEnv,
+  ConsistencyEnv,
+  CopyQueueEnv,
+  RunReportsEnv,
+} from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
@@ -116,6 +125,9 @@ export const wire = (
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, sessions);
   const buckets = at ? undefined : CacheDrEnv.safeParse(env).data;
+  // Application consistency runs steward's document, deployed in this (the hub's) account only: a fan-out
+  // child's instances in another account get crash-consistent sets.
+  const doc = at ? undefined : ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
@@ -145,6 +157,28 @@ export const wire = (
               drBucket: buckets.REDIS_DR_BUCKET,
               ...(dr.kmsKeyArn ? { drKmsKeyArn: dr.kmsKeyArn } : {}),
             },
+          ),
+        }
+      : {}),
+    ...(doc
+      ? {
+          around: consistencyAround(
+            base.config.backup.policies,
+            {
+              runner: ssmStepRunner(ssmClient(region), doc),
+              dumps: s3DumpTagger(s3Client(region)),
+              now: base.now,
+              sleep: abortableSleep,
+            },
+            (instance, r) =>
+              (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
+                instance,
+                consistency: r.consistency,
+                frozenSeconds: r.frozenSeconds,
+                problems: r.problems,
+                steps: r.steps,
+                ...(r.dump ? { dump: r.dump } : {}),
+              }),
           ),
         }
       : {}),

@@ -308,7 +308,16 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
         explainCreate(target),
       );
     };
-    if (around) await around({ id: input.dbId, volumes: input.volumes ?? [] }, take);
+    if (around)
+      await around(
+        {
+          id: input.dbId,
+          volumes: input.volumes ?? [],
+          setId: input.snapshotId,
+          policy: input.tags[Tag.policy] ?? '',
+        },
+        take,
+      );
     else await take();
     return 'created';
   };

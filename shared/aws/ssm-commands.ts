@@ -6,13 +6,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stepParameters } from '../backup/consistency-document.js';
-import type {
-  ConsistencyDeps,
-  DumpTagger,
-  StepRequest,
-  StepResult,
-  StepRunner,
-} from '../backup/consistency.js';
+import type { DumpTagger, StepRequest, StepResult, StepRunner } from '../backup/consistency.js';
 import { clip } from '../errors.js';
 import { tagList, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
@@ -130,17 +124,3 @@ export const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => clearTimeout(t), { once: true });
   });
-
-/** Everything `takeConsistent` needs, over Run Command with steward's document and S3 for dump tags. */
-export const ssmConsistencyDeps = (
-  ssm: SSMClient,
-  s3: S3Client,
-  documentName: string,
-  /** The step runner's clock and poll wait (tests); the engine's clock follows the same `now`. */
-  o: StepRunnerOptions = {},
-): ConsistencyDeps => ({
-  runner: ssmStepRunner(ssm, documentName, o),
-  dumps: s3DumpTagger(s3),
-  now: () => new Date(o.now ? o.now() : Date.now()),
-  sleep: abortableSleep,
-});

@@ -1,7 +1,8 @@
-import { errorMessage } from '../errors.js';
+import type { ConsistencyConfig, ConsistencySettings } from '../config/consistency.js';
+import { errorMessage, StewardError } from '../errors.js';
 import { Tag, type Tags } from '../tags.js';
 import type { Phase, StepParameters } from './consistency-document.js';
-import { utcStamp } from './ids.js';
+import type { SnapshotAround } from './ports.js';
 
 /**
  * Application consistency around "take the snapshot": a configured pre command (freeze, lock), the
@@ -68,12 +69,12 @@ export interface ConsistencyDeps {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** The target: one instance, its policy, and the time its snapshot set is named after. */
+/** The target: one instance, its policy, and the snapshot set being taken. */
 export interface ConsistencyTarget {
   instanceId: string;
   policy: string;
-  /** The snapshot time (deterministic ids and keys): a retried run reuses it. */
-  time: Date;
+  /** The set's deterministic id (names the dump and the run on the host): a retried run reuses it. */
+  setId: string;
   /** `steward:created-by` of the dump object. */
   createdBy: string;
 }
@@ -108,9 +109,9 @@ export interface ConsistentRun<T> {
   severity: 'critical' | 'warning' | 'info';
 }
 
-/** `<prefix><policy>/<instance>/<yyyymmddhhmm>.dump`: a retried run writes the same key. */
-export const dumpKey = (prefix: string, policy: string, instanceId: string, time: Date): string =>
-  `${prefix}${policy}/${instanceId}/${utcStamp(time)}.dump`;
+/** `<prefix><policy>/<instance>/<set id>.dump`: the dump of one snapshot set; a retried run writes the same key. */
+export const dumpKey = (prefix: string, policy: string, instanceId: string, setId: string): string =>
+  `${prefix}${policy}/${instanceId}/${setId}.dump`;
 
 /** The tags of a dump object: steward's, kept by the policy's retention like its snapshots. */
 export const dumpTags = (t: ConsistencyTarget): Tags => ({
@@ -121,8 +122,11 @@ export const dumpTags = (t: ConsistencyTarget): Tags => ({
   [Tag.kind]: 'dump',
 });
 
-/** Names this run on the host (the watchdog's pid file): deterministic, so a retry finds its watchdog. */
-export const runIdOf = (t: ConsistencyTarget): string => `${t.instanceId}-${utcStamp(t.time)}`;
+/**
+ * Names this run on the host (the watchdog's pid file): the set's id, deterministic (a retry finds its
+ * watchdog) and within the document's pattern (steward ids are lowercase letters, digits and hyphens).
+ */
+export const runIdOf = (t: ConsistencyTarget): string => t.setId.slice(0, 64);
 
 // Time the post command is given on top of its own timeout inside the freeze bound: steward's watchdog
 // fires this much before the host's, so the host's is the last resort, not the usual thaw.
@@ -245,7 +249,7 @@ const dumpFirst = async <T>(
   run: ConsistentRun<T>,
   problem: (severity: 'warning', line: string) => void,
 ): Promise<void> => {
-  const key = dumpKey(d.prefix, target.policy, target.instanceId, target.time);
+  const key = dumpKey(d.prefix, target.policy, target.instanceId, target.setId);
   const uri = `s3://${d.bucket}/${key}`;
   const r = await step({
     phase: 'dump',
@@ -270,3 +274,52 @@ const dumpFirst = async <T>(
     );
   }
 };
+
+/** The settings that apply to one instance of a policy; undefined: crash-consistent, nothing sent. */
+// Here, not beside the schema, so a function bundle that runs it does not carry the config schema.
+export const consistencyFor = (
+  c: ConsistencyConfig | undefined,
+  instanceId: string,
+): ConsistencySettings | undefined => {
+  if (!c) return undefined;
+  const own = c.instances[instanceId];
+  if (own === false) return undefined;
+  if (own) return own;
+  const { instances: _, ...policyWide } = c;
+  return policyWide.pre || policyWide.dump ? policyWide : undefined;
+};
+
+/** What a backup run is told about one consistent snapshot set (it logs it; a critical one also fails). */
+export type ConsistencyReport = (instanceId: string, run: ConsistentRun<void>) => void;
+
+/**
+ * The backup run's SnapshotAround: application consistency for the instances of policies that configure
+ * it (`consistencyFor`), a plain create for everything else (a volume alone has no instance to run on).
+ * The snapshot's own error passes through; a set not taken (`onPreFailure: skip`) and a thaw that did not
+ * succeed are errors too, so the create's outcome fails and the run's error alarms see it.
+ */
+export const consistencyAround =
+  (
+    policies: Readonly<Record<string, { consistency?: ConsistencyConfig | undefined }>>,
+    deps: ConsistencyDeps,
+    report: ConsistencyReport,
+    createdBy = 'backup',
+  ): SnapshotAround =>
+  async (target, snapshot) => {
+    const c = target.id.startsWith('i-')
+      ? consistencyFor(policies[target.policy]?.consistency, target.id)
+      : undefined;
+    if (!c) return snapshot();
+    const run = await takeConsistent(
+      { instanceId: target.id, policy: target.policy, setId: target.setId, createdBy },
+      c,
+      deps,
+      snapshot,
+    );
+    report(target.id, run);
+    if (run.snapshot && !run.snapshot.ok) throw run.snapshot.error;
+    if (!run.snapshot)
+      throw new StewardError(`${target.id}: no snapshot set taken: ${run.problems.join('; ')}`);
+    if (run.severity === 'critical')
+      throw new StewardError(`${target.id}: snapshot set taken, but ${run.problems[0]}`);
+  };

@@ -15,7 +15,8 @@ import type {
  * never for a set that already exists; it must call `snapshot` at most once and let its error through.
  */
 export type SnapshotAround = (
-  target: { id: string; volumes: readonly string[] },
+  /** The instance or volume, its volumes, the set's deterministic id and the policy that takes it. */
+  target: { id: string; volumes: readonly string[]; setId: string; policy: string },
   snapshot: () => Promise<void>,
 ) => Promise<void>;
 

@@ -34,7 +34,7 @@ export const DumpConfig = strictObject({
         'must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)',
       ),
     ),
-  /** Key prefix: the dump lands at `<prefix><policy>/<instance>/<yyyymmddhhmm>.dump`. */
+  /** Key prefix: the dump lands at `<prefix><policy>/<instance>/<snapshot set id>.dump`. */
   prefix: z._default(
     z
       .string()
@@ -115,16 +115,3 @@ export const ConsistencyConfig = strictObject({
   ),
 }).check(paired);
 export type ConsistencyConfig = z.infer<typeof ConsistencyConfig>;
-
-/** The settings that apply to one instance of a policy; undefined: crash-consistent, nothing sent. */
-export const consistencyFor = (
-  c: ConsistencyConfig | undefined,
-  instanceId: string,
-): ConsistencySettings | undefined => {
-  if (!c) return undefined;
-  const own = c.instances[instanceId];
-  if (own === false) return undefined;
-  if (own) return own;
-  const { instances: _, ...policyWide } = c;
-  return policyWide.pre || policyWide.dump ? policyWide : undefined;
-};

@@ -155,7 +155,7 @@ export const KEY_DOCS: Record<string, string> = {
   'backup.policies.<policy>.consistency.dump.bucket':
     'The bucket the instance’s own role writes to (`s3:PutObject` and `s3:DeleteObject` on the prefix).',
   'backup.policies.<policy>.consistency.dump.prefix':
-    'Key prefix: a dump lands at `<prefix><policy>/<instance id>/<yyyymmddhhmm>.dump`, the same key for a retried run.',
+    'Key prefix: a dump lands at `<prefix><policy>/<instance id>/<snapshot set id>.dump`, the same key for a retried run.',
   'backup.policies.<policy>.consistency.dump.timeoutSeconds':
     'Execution timeout of the dump on the instance.',
   'backup.policies.<policy>.consistency.instances':

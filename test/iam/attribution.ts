@@ -170,10 +170,6 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
 export const UNWIRED: Record<string, string> = {
-  'shared/aws/ssm-commands.ts#ssmStepRunner':
-    'application consistency runs around the EBS snapshot step, which the backup function takes once EBS selection lands; the backup role already holds its grants (infra/consistency.ts)',
-  'shared/aws/ssm-commands.ts#s3DumpTagger':
-    'dump objects are tagged by the EBS snapshot step of the backup function once EBS selection lands; the backup role already holds its grant (infra/consistency.ts)',
   'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
     "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
   'shared/aws/cache-dr.ts#s3RdbCopyLister':

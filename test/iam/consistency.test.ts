@@ -9,9 +9,9 @@ import { binderFor, type IamRequest, resourceTags } from './requests.js';
 import { simulate } from './simulate.js';
 import { type Deployment, synthesize } from './template.js';
 
-// Application consistency's grants, simulated on the full config (policy "mongo" configures it): the calls
-// are the ones shared/aws/ssm-commands.ts sends. Until the EBS snapshot step imports that adapter, no
-// handler records them (attribution UNWIRED), so this file simulates them against the backup role itself.
+// Application consistency's grants, simulated on the full config (policy "mongo" configures it) with the
+// calls shared/aws/ssm-commands.ts sends, and the negative cases: another document, an instance of another
+// policy, an object outside the dump prefix. (iam.test.ts simulates the recorded calls too.)
 let d: Deployment;
 const INSTANCE = 'i-0abc1234def567890';
 

@@ -24,6 +24,7 @@ import type { RecordedCall } from '../support/sdk-recorder.js';
 import { DR_RDB_PREFIX } from '../../shared/backup/cache-dr.js';
 import { adapterOf } from './attribution.js';
 import { spokeTemplate } from '../../infra/spoke.js';
+import { consistencyDocumentName, consistentPolicies, dumpLocations } from '../../infra/consistency.js';
 import { type Deployment, type PolicyDocument, resolver, rolesOf } from './template.js';
 
 /**
@@ -1144,9 +1145,10 @@ const BINDERS: Record<string, Binder> = {
   // SendCommand is authorized on the document and on each instance, whose steward:backup tag names a
   // policy that configures consistency (infra/consistency.ts).
   'SSMClient:SendCommand': (c, d) => {
-    const policy = Object.entries(d.config.backup.policies).find(([, p]) => p.consistency)?.[0];
+    const policy = consistentPolicies(d.config)[0];
     if (!policy) return [];
-    const doc = str(c, 'DocumentName') ?? '';
+    // The deployment's own document (an adapter test names any).
+    const doc = consistencyDocumentName(d.config.stage);
     const docArn = `arn:${d.partition}:ssm:${d.region}:${d.account}:document/${doc}`;
     return [
       req('ssm:SendCommand', docArn, {}, `SendCommand (document ${doc})`),
@@ -1161,8 +1163,13 @@ const BINDERS: Record<string, Binder> = {
       }),
     ];
   },
-  'SSMClient:GetCommandInvocation': () => [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')],
+  'SSMClient:GetCommandInvocation': (_c, d) =>
+    consistentPolicies(d.config).length
+      ? [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')]
+      : [],
   'S3Client:PutObjectTagging': (c, d) => {
+    const [bucket, key] = [str(c, 'Bucket') ?? '', str(c, 'Key') ?? ''];
+    if (!dumpLocations(d.config).some((l) => l.bucket === bucket && key.startsWith(l.prefix))) return [];
     const tags = tagRecord((input(c).Tagging as { TagSet?: { Key?: string; Value?: string }[] })?.TagSet);
     const context: Context = { 's3:RequestObjectTagKeys': Object.keys(tags) };
     for (const [k, v] of Object.entries(tags)) context[`s3:RequestObjectTag/${k}`] = v;

@@ -208,7 +208,12 @@ describe('ebsBackup.createSnapshot', () => {
 
     // Assert
     expect(around).toHaveBeenCalledOnce();
-    expect(around.mock.calls[0]![0]).toEqual({ id: 'i-0abc', volumes: ['vol-root', 'vol-data'] });
+    expect(around.mock.calls[0]![0]).toEqual({
+      id: 'i-0abc',
+      volumes: ['vol-root', 'vol-data'],
+      setId: SET,
+      policy: setTags[Tag.policy],
+    });
     expect(order).toEqual(['pre', 'create', 'post']);
   });
 

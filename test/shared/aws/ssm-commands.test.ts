@@ -11,7 +11,6 @@ import {
   abortableSleep,
   DELIVERY_TIMEOUT_SECONDS,
   s3DumpTagger,
-  ssmConsistencyDeps,
   ssmStepRunner,
   stepWaitSeconds,
 } from '../../../shared/aws/ssm-commands.js';
@@ -26,7 +25,7 @@ const PRE: StepRequest = {
   instanceId: 'i-0abc1234def567890',
   phase: 'pre',
   command: 'fsfreeze -f /data',
-  runId: 'i-0abc1234def567890-202601150300',
+  runId: 'steward-i-0abc1234def567890-202601150300-sched',
   timeoutSeconds: 10,
   watchdog: { seconds: 60, postCommand: 'fsfreeze -u /data' },
 };
@@ -65,7 +64,7 @@ describe('ssmStepRunner', () => {
       Parameters: {
         Phase: ['pre'],
         Command: ['fsfreeze -f /data'],
-        RunId: ['i-0abc1234def567890-202601150300'],
+        RunId: ['steward-i-0abc1234def567890-202601150300-sched'],
         ExecutionTimeout: ['10'],
         WatchdogSeconds: ['60'],
         PostCommand: ['fsfreeze -u /data'],
@@ -181,15 +180,15 @@ describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mock
     ssm.on(GetCommandInvocationCommand).resolves({ ...meta, Status: 'Success' });
     s3.on(PutObjectTaggingCommand).resolves(meta);
     let clock = Date.parse('2026-01-15T03:00:05Z');
-    const deps = ssmConsistencyDeps(
-      new SSMClient({ region: 'eu-west-1' }),
-      new S3Client({ region: 'eu-west-1' }),
-      DOC,
-      {
+    const deps = {
+      runner: ssmStepRunner(new SSMClient({ region: 'eu-west-1' }), DOC, {
         now: () => clock,
-        sleep: async (ms) => void (clock += ms),
-      },
-    );
+        sleep: async (ms: number) => void (clock += ms),
+      }),
+      dumps: s3DumpTagger(new S3Client({ region: 'eu-west-1' })),
+      now: () => new Date(clock),
+      sleep: abortableSleep,
+    };
     const settings = {
       pre: "mongosh --quiet --eval 'db.fsyncLock()'",
       post: "mongosh --quiet --eval 'db.fsyncUnlock()'",
@@ -208,7 +207,7 @@ describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mock
       {
         instanceId: 'i-0abc1234def567890',
         policy: 'mongo',
-        time: new Date('2026-01-15T03:00:00Z'),
+        setId: 'steward-i-0abc1234def567890-202601150300-sched',
         createdBy: 'backup',
       },
       settings,
@@ -224,11 +223,11 @@ describe('takeConsistent over Run Command and S3 (the shipped adapters, SDK mock
       ['post', "mongosh --quiet --eval 'db.fsyncUnlock()'"],
     ]);
     expect(sent[0]!.ObjectUri).toEqual([
-      's3://team-dumps/steward/mongo/i-0abc1234def567890/202601150300.dump',
+      's3://team-dumps/steward/mongo/i-0abc1234def567890/steward-i-0abc1234def567890-202601150300-sched.dump',
     ]);
     expect(s3).toReceiveCommandWith(PutObjectTaggingCommand, {
       Bucket: 'team-dumps',
-      Key: 'steward/mongo/i-0abc1234def567890/202601150300.dump',
+      Key: 'steward/mongo/i-0abc1234def567890/steward-i-0abc1234def567890-202601150300-sched.dump',
     });
   });
 });

@@ -4,6 +4,7 @@ import {
   type Consistency,
   type ConsistencyDeps,
   type ConsistencyTarget,
+  consistencyAround,
   dumpKey,
   type StepRequest,
   type StepResult,
@@ -14,7 +15,7 @@ import { Tag } from '../../../shared/tags.js';
 const TARGET: ConsistencyTarget = {
   instanceId: 'i-0abc1234def567890',
   policy: 'daily',
-  time: new Date('2026-01-15T03:00:00Z'),
+  setId: 'steward-i-0abc1234def567890-202601150300-sched',
   createdBy: 'backup',
 };
 const FREEZE: Consistency = {
@@ -116,7 +117,7 @@ describe('takeConsistent: the happy path', () => {
       {
         phase: 'pre',
         command: 'fsfreeze -f /data',
-        runId: 'i-0abc1234def567890-202601150300',
+        runId: 'steward-i-0abc1234def567890-202601150300-sched',
         timeoutSeconds: 10,
         watchdog: { seconds: 60, postCommand: 'fsfreeze -u /data' },
         instanceId: TARGET.instanceId,
@@ -124,7 +125,7 @@ describe('takeConsistent: the happy path', () => {
       {
         phase: 'post',
         command: 'fsfreeze -u /data',
-        runId: 'i-0abc1234def567890-202601150300',
+        runId: 'steward-i-0abc1234def567890-202601150300-sched',
         timeoutSeconds: 10,
         instanceId: TARGET.instanceId,
       },
@@ -285,12 +286,13 @@ describe('takeConsistent: the dump', () => {
     const r = await takeConsistent(TARGET, withDump, w.deps, w.snapshot());
     // Assert
     expect(w.log).toEqual(['dump', 'pre', 'snapshot', 'post']);
-    const uri = 's3://team-dumps/steward/daily/i-0abc1234def567890/202601150300.dump';
+    const uri =
+      's3://team-dumps/steward/daily/i-0abc1234def567890/steward-i-0abc1234def567890-202601150300-sched.dump';
     expect(w.sent[0]).toMatchObject({ phase: 'dump', command: 'mongodump --archive', objectUri: uri });
     expect(w.tagged).toEqual([
       {
         bucket: 'team-dumps',
-        key: 'steward/daily/i-0abc1234def567890/202601150300.dump',
+        key: 'steward/daily/i-0abc1234def567890/steward-i-0abc1234def567890-202601150300-sched.dump',
         tags: {
           [Tag.managed]: 'true',
           [Tag.policy]: 'daily',
@@ -324,8 +326,10 @@ describe('takeConsistent: the dump', () => {
     expect(r.problems[0]).toMatch(/not tagged .*retention will not see it/);
   });
 
-  it('names the same key for the same snapshot time (a retried run overwrites, never duplicates)', () => {
-    expect(dumpKey('', 'daily', 'i-1', TARGET.time)).toBe(dumpKey('', 'daily', 'i-1', new Date(TARGET.time)));
+  it('names the dump after its snapshot set (a retried run overwrites, never duplicates)', () => {
+    expect(dumpKey('', 'daily', 'i-1', TARGET.setId)).toBe(
+      'daily/i-1/steward-i-0abc1234def567890-202601150300-sched.dump',
+    );
   });
 });
 
@@ -369,5 +373,92 @@ describe('takeConsistent: the guarantee, over any outcome of every step', () => 
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('consistencyAround (the backup run’s hook around an EBS set)', () => {
+  const policies = {
+    mongo: {
+      consistency: {
+        ...FREEZE,
+        timeoutSeconds: 15,
+        maxFreezeSeconds: 60,
+        instances: { 'i-0fedcba9876543210': false as const },
+      },
+    },
+    plain: {},
+  };
+  const target = (id: string, policy = 'mongo') => ({ id, volumes: ['vol-1'], setId: TARGET.setId, policy });
+
+  it("runs an instance's set inside the freeze and reports it", async () => {
+    // Prepare
+    const w = world();
+    const reported: string[] = [];
+    // Act
+    await consistencyAround(policies, w.deps, (i, r) => reported.push(`${i} ${r.consistency}`))(
+      target(TARGET.instanceId),
+      async () => void w.log.push('snapshot'),
+    );
+    // Assert
+    expect(w.log).toEqual(['pre', 'snapshot', 'post']);
+    expect(reported).toEqual([`${TARGET.instanceId} application`]);
+  });
+
+  it.each([
+    ['a volume alone (no instance to run on)', target('vol-0abc')],
+    ['an instance of a policy without consistency', target(TARGET.instanceId, 'plain')],
+    ['an instance opted out (false)', target('i-0fedcba9876543210')],
+  ])('takes %s plainly, sending nothing', async (_, t) => {
+    // Prepare
+    const w = world();
+    // Act
+    await consistencyAround(policies, w.deps, () => undefined)(t, async () => void w.log.push('snapshot'));
+    // Assert
+    expect(w.log).toEqual(['snapshot']);
+  });
+
+  it.each([
+    [
+      'the snapshot’s own error passes through',
+      {},
+      new Error('SnapshotLimitExceeded'),
+      /SnapshotLimitExceeded/,
+    ],
+    [
+      'a thaw that failed fails the create (critical), after the set is taken',
+      { post: [{ status: 'failed' as const }] },
+      undefined,
+      /snapshot set taken, but post command failed/,
+    ],
+  ])('%s', async (_, script, snapshotError, message) => {
+    // Prepare
+    const w = world(script);
+    // Act
+    const act = consistencyAround(
+      policies,
+      w.deps,
+      () => undefined,
+    )(target(TARGET.instanceId), async () => {
+      w.log.push('snapshot');
+      if (snapshotError) throw snapshotError;
+    });
+    // Assert
+    await expect(act).rejects.toThrow(message);
+    expect(w.log.at(-1)).toBe('post');
+  });
+
+  it('a set skipped after a failed pre command is an error naming why', async () => {
+    // Prepare
+    const w = world({ pre: [{ status: 'failed' }] });
+    const skip = { mongo: { consistency: { ...policies.mongo.consistency, onPreFailure: 'skip' as const } } };
+    // Act + Assert
+    await expect(
+      consistencyAround(
+        skip,
+        w.deps,
+        () => undefined,
+      )(target(TARGET.instanceId), async () => void w.log.push('snapshot')),
+    ).rejects.toThrow(/no snapshot set taken: pre command failed/);
+    expect(w.log).toEqual(['pre', 'post']);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Consistency } from '../../../shared/backup/consistency.js';
+import { type Consistency, consistencyFor } from '../../../shared/backup/consistency.js';
 import { renderPath } from '../../../shared/config/issues.js';
-import { type ConsistencySettings, consistencyFor } from '../../../shared/config/consistency.js';
+import type { ConsistencySettings } from '../../../shared/config/consistency.js';
 import { parseConfig, validateConfig } from '../../../shared/config/schema.js';
 
 const withConsistency = (consistency: unknown) => ({
