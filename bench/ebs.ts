@@ -1,11 +1,11 @@
 import type { BackupOutcome, RetentionOutcome } from './ebs/simulate.js';
+import { retentionRunTimeRow } from './retention.js';
 import { inFreshProcess } from './support/fresh-process.js';
 import type { BenchRow } from './stats.js';
 
 // A set costs its create plus a share of the listings and of the batched look-up of existing sets (20 set
 // ids a request): 10 % over the minimum covers the look-up; one look-up per set (2×) must not pass.
 const CALLS_MAX_RATIO = 1.1;
-const TIMEOUT_S = 600; // infra/retention.ts
 
 const backup = (n: number, perSetLookup = false) =>
   inFreshProcess('EBS backup simulation', 'bench/ebs/worker.ts', {
@@ -80,15 +80,7 @@ export const benchEbs = (instances: number, snapshots: number): BenchRow[] => {
       ...policyRow(r),
       target: 'all, no set split, none held or foreign lost',
     },
-    {
-      bench: rbench,
-      metric: 'run time, s (simulated: latency, pacing, back-off)',
-      value: r.seconds.toFixed(1),
-      baseline: `${TIMEOUT_S / 2} s = half of ${TIMEOUT_S} s`,
-      ratio: r.seconds / (TIMEOUT_S / 2),
-      target: '< half the timeout',
-      ok: r.seconds < TIMEOUT_S / 2,
-    },
+    retentionRunTimeRow(rbench, r.seconds),
     {
       bench: `${rbench}, self-test`,
       metric: 'the engine keeps 29 dailies, the check 30: the policy row',

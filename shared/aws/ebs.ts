@@ -34,6 +34,10 @@ const INSTANCE_PAGE = 1000;
 const VOLUME_PAGE = 500;
 const SNAPSHOT_PAGE = 1000;
 
+/** Whether any backup policy backs EBS up: the report reads EC2 only then. */
+export const backsUpEbs = (config: { backup: { policies: Record<string, { kinds: readonly string[] }> } }) =>
+  Object.values(config.backup.policies).some((p) => p.kinds.includes('ebs'));
+
 /** Set ids per DescribeSnapshots filter (`tag:steward:set` values): small, like the RDS reader's. */
 export const SET_IDS_PER_REQUEST = 20;
 
