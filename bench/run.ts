@@ -3,6 +3,7 @@ import { benchColdStarts } from './cold-start.js';
 import { benchCost } from './cost.js';
 import { benchDrCopies } from './dr-copies.js';
 import { benchDrill } from './drill.js';
+import { benchEbs } from './ebs.js';
 import { benchEstate } from './estate.js';
 import { benchFixedCost } from './fixed-cost.js';
 import { benchFleet } from './fleet.js';
@@ -47,6 +48,9 @@ export const bench = async (
     // One scheduled backup and retention cycle over 100 accounts x 3 regions x 20 databases (simulated
     // clock), and the fan-out's Step Functions transitions from the synthesized hub.
     ['fleet', () => benchFleet(quick ? 10 : 100)],
+    // EBS: EC2 requests per backed-up instance (300 instances, 30 lone volumes), and retention over 10 000
+    // EBS snapshots in sets of two volumes.
+    ['ebs', async () => benchEbs(quick ? 30 : 300, quick ? 1_000 : 10_000)],
   ];
   const unknown = only.filter((name) => !groups.some(([g]) => g === name));
   if (unknown.length) {

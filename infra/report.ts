@@ -75,6 +75,10 @@ export class Report extends Construct {
         'elasticache:DescribeReplicationGroups',
         'elasticache:DescribeSnapshots',
         'elasticache:ListTagsForResource',
+        // EC2 instances and volumes tagged for backup, and the EBS snapshot sets (when a policy backs EBS up).
+        ...(Object.values(config.backup.policies).some((p) => p.kinds.includes('ebs'))
+          ? ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeSnapshots']
+          : []),
       ],
       resources: ['*'],
       conditions: { StringEquals: { 'aws:RequestedRegion': regions } },

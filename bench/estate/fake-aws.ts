@@ -182,6 +182,9 @@ interface Region {
   cacheSnapshots: Collection<SnapshotRecord>;
   /** EBS snapshots (one per volume; a steward set is the ones sharing `steward:set`), keyed by snapshot id. */
   ebsSnapshots: Collection<EbsSnapshotRecord>;
+  /** EC2 instances and lone volumes (`seedEc2`): what DescribeInstances / DescribeVolumes list. */
+  instances: { id: string; volumes: string[]; tags: Tags }[];
+  volumes: { id: string; volumes: string[]; tags: Tags }[];
   tables: Map<string, Map<string, Record<string, unknown>>>;
   buckets: Map<string, { tokens: number; at: number }>;
 }
@@ -291,6 +294,7 @@ export class FakeAws {
   private readonly o: Required<Omit<FakeAwsOptions, 'onEvent' | 'onSnapshot'>> &
     Pick<FakeAwsOptions, 'onEvent' | 'onSnapshot'>;
   private eventSeq = 0;
+  private ebsSeq = 0;
   /** CPU microseconds the fake itself spent answering (to subtract from a run's CPU time). */
   cpuMicros = new Map<unknown, number>();
 
@@ -313,6 +317,8 @@ export class FakeAws {
         clusterSnapshots: collection(),
         cacheSnapshots: collection(),
         ebsSnapshots: collection(),
+        instances: [],
+        volumes: [],
         tables: new Map(),
         buckets: new Map(),
       };
@@ -354,6 +360,13 @@ export class FakeAws {
   /** Put a completed EBS snapshot in place (one volume of a set: `steward:set` in its tags, if steward's). */
   seedEbsSnapshot(region: string, s: Omit<EbsSnapshotRecord, 'sourceId' | 'state'>): void {
     put(this.region(region).ebsSnapshots, { ...s, sourceId: s.tags[Tag.set] ?? s.id, state: 'completed' });
+  }
+
+  /** An EC2 instance (with its attached volumes) or a lone volume, tagged as the bench decides. */
+  seedEc2(region: string, target: { id: string; volumes: string[]; tags: Tags; instance: boolean }): void {
+    const r = this.region(region);
+    if (target.instance) r.instances.push(target);
+    else r.volumes.push(target);
   }
 
   /** Every EBS snapshot of a region, as the bench inspects them. */
@@ -518,6 +531,18 @@ export class FakeAws {
         return this.getResources(r, input);
       case 'ec2:DescribeSnapshots':
         return this.describeEbsSnapshots(r, input);
+      case 'ec2:DescribeInstances':
+        return this.describeEc2(r, r.instances, input, 'Reservations');
+      case 'ec2:DescribeVolumes':
+        return this.describeEc2(r, r.volumes, input, 'Volumes');
+      case 'ec2:CreateSnapshots': {
+        const id = String((input.InstanceSpecification as { InstanceId?: string }).InstanceId);
+        const instance = r.instances.find((i) => i.id === id);
+        if (!instance) throw awsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+        return { Snapshots: instance.volumes.map((v) => this.takeEbs(r, v, input)) };
+      }
+      case 'ec2:CreateSnapshot':
+        return this.takeEbs(r, String(input.VolumeId), input);
       case 'ec2:DeleteSnapshot': {
         const id = String(input.SnapshotId);
         if (!r.ebsSnapshots.byId.has(id))
@@ -540,6 +565,51 @@ export class FakeAws {
 
   // ---------------------------------------------------------------------------------------------------
   // EC2 (EBS snapshots)
+
+  /** DescribeInstances / DescribeVolumes: the `tag-key` filter, MaxResults pages with NextToken. */
+  private describeEc2(
+    _r: Region,
+    items: { id: string; volumes: string[]; tags: Tags }[],
+    input: Record<string, unknown>,
+    field: 'Reservations' | 'Volumes',
+  ) {
+    const keys =
+      (input.Filters as { Name?: string; Values?: string[] }[] | undefined)?.find((f) => f.Name === 'tag-key')
+        ?.Values ?? [];
+    const all = items.filter((i) => !keys.length || keys.some((k) => k in i.tags));
+    const p = page(all, Number(input.MaxResults ?? 1000), input.NextToken);
+    const out =
+      field === 'Reservations'
+        ? p.items.map((i) => ({
+            OwnerId: this.account,
+            Instances: [
+              {
+                InstanceId: i.id,
+                State: { Name: 'running' },
+                Tags: tagList(i.tags),
+                BlockDeviceMappings: i.volumes.map((v) => ({ Ebs: { VolumeId: v } })),
+              },
+            ],
+          }))
+        : p.items.map((v) => ({ VolumeId: v.id, State: 'available', Tags: tagList(v.tags) }));
+    return { [field]: out, ...(p.marker ? { NextToken: p.marker } : {}) };
+  }
+
+  /** A new EBS snapshot of `volume`, tagged on creation, completed at once (the bench counts requests). */
+  private takeEbs(r: Region, volume: string, input: Record<string, unknown>) {
+    const spec = (input.TagSpecifications as { Tags?: unknown }[] | undefined)?.[0];
+    const tags = tagsFrom(spec?.Tags);
+    const id = `snap-${(++this.ebsSeq).toString(16).padStart(17, '0')}`;
+    put(r.ebsSnapshots, {
+      id,
+      sourceId: tags[Tag.set] ?? id,
+      volumeId: volume,
+      takenAt: this.clock.now,
+      state: 'completed',
+      tags,
+    });
+    return { SnapshotId: id, VolumeId: volume, State: 'pending' };
+  }
 
   /**
    * DescribeSnapshots as EC2 answers the filters steward sends: `tag-key` and `tag:<key>` (values OR'ed, filters

@@ -189,7 +189,7 @@ export const minimalPlan = (snapshots: readonly Snapshot[], config: StewardConfi
 };
 
 /** Run `f` on the simulated clock until it settles. */
-const drive = async <T>(clock: SimClock, f: () => Promise<T>): Promise<T> => {
+export const drive = async <T>(clock: SimClock, f: () => Promise<T>): Promise<T> => {
   let done = false;
   const p = f().finally(() => (done = true));
   for (let i = 0; !done; i++) {

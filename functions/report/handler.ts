@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
+import { ec2Client, elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
+import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';
 import { loadEnv } from '../../shared/config/env.js';
@@ -37,10 +38,12 @@ export const awsEstate = (
   notes: string[] = [],
 ): EvidenceDeps => {
   const { region, dr } = config;
+  // EC2 instances, volumes and EBS sets are read only when a policy backs EBS up.
+  const ebsIn = (r: string) => (backsUpEbs(config) ? ebsBackup(r, ec2Client(r)) : undefined);
   return {
     config,
-    primary: awsEstateReader(region, rdsClient(region), elastiCacheClient(region)),
-    dr: awsEstateReader(dr.region, rdsClient(dr.region), elastiCacheClient(dr.region)),
+    primary: awsEstateReader(region, rdsClient(region), elastiCacheClient(region), ebsIn(region)),
+    dr: awsEstateReader(dr.region, rdsClient(dr.region), elastiCacheClient(dr.region), ebsIn(dr.region)),
     history: s3History(s3Client(region), bucket, region),
     ...(stateTable
       ? { scaling: dynamoScalingReader(stateTableClient(region), stateTable, ruleResources(config), now) }

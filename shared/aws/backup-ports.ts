@@ -17,13 +17,14 @@ export const awsBackupPort = (rds: RdsBackup, cache: ElastiCacheBackup, ebs?: Eb
     return lists.flat();
   },
   quotas: () => rds.quotas(),
-  createSnapshot: (input, around) => {
+  createSnapshot: (input, around, checked) => {
     if (input.kind === 'ebs') {
       if (!ebs) throw new TypeError('EBS is not wired in this backup port');
-      return ebs.createSnapshot(input, around);
+      return ebs.createSnapshot(input, around, checked);
     }
     return input.kind === 'elasticache' ? cache.createSnapshot(input) : rds.createSnapshot(input);
   },
+  ...(ebs ? { takenSets: (ids: readonly string[]) => ebs.takenSets(ids) } : {}),
 });
 
 /** CopyPort over the DR region's RDS and (when given) EBS adapters. */

@@ -34,6 +34,10 @@ const INSTANCE_PAGE = 1000;
 const VOLUME_PAGE = 500;
 const SNAPSHOT_PAGE = 1000;
 
+/** Whether any backup policy backs EBS up: the report reads EC2 only then. */
+export const backsUpEbs = (config: { backup: { policies: Record<string, { kinds: readonly string[] }> } }) =>
+  Object.values(config.backup.policies).some((p) => p.kinds.includes('ebs'));
+
 /** Set ids per DescribeSnapshots filter (`tag:steward:set` values): small, like the RDS reader's. */
 export const SET_IDS_PER_REQUEST = 20;
 
@@ -215,6 +219,19 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
       `${what} in ${region}`,
     ).then((snaps) => setsOf(snaps, region));
 
+  /** The sets among `ids` that exist, `SET_IDS_PER_REQUEST` ids a request (one for a run of 20 instances). */
+  const someSets = async (ids: readonly string[]): Promise<Snapshot[]> => {
+    const out: Snapshot[] = [];
+    for (let i = 0; i < ids.length; i += SET_IDS_PER_REQUEST) {
+      const Values = ids.slice(i, i + SET_IDS_PER_REQUEST);
+      out.push(
+        ...(await describeSets([{ Name: `tag:${Tag.set}`, Values }], `${Values.length} snapshot sets`)),
+      );
+    }
+    return out;
+  };
+  const takenSets = async (ids: readonly string[]) => new Set((await someSets(ids)).map((s) => s.id));
+
   /** Instances and volumes tagged `steward:backup` (any value), server-side filtered, every page. */
   const listTargets = async (): Promise<Database[]> => {
     const tagged: Filter = { Name: 'tag-key', Values: [Tag.backup] };
@@ -279,13 +296,10 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
   const createSnapshot = async (
     input: CreateSnapshotInput,
     around?: SnapshotAround,
+    checked = false,
   ): Promise<'created' | 'already-done'> => {
     if (input.kind !== 'ebs') throw new TypeError('the EBS adapter snapshots EBS only');
-    const existing = await describeSets(
-      [{ Name: `tag:${Tag.set}`, Values: [input.snapshotId] }],
-      `set ${input.snapshotId}`,
-    );
-    if (existing.length) return 'already-done';
+    if (!checked && (await takenSets([input.snapshotId])).size) return 'already-done';
     const TagSpecifications = [{ ResourceType: 'snapshot' as const, Tags: tagList(input.tags) }];
     const Description = `steward ${input.snapshotId}`;
     const target = `ebs ${input.dbId} (set ${input.snapshotId}) in ${region}`;
@@ -425,17 +439,10 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
       describeSets([{ Name: `tag:${Tag.source}`, Values: [db] }], `snapshot sets of ${db}`),
     get: async (_kind, id) =>
       (await describeSets([{ Name: `tag:${Tag.set}`, Values: [id] }], `set ${id}`))[0],
-    some: async (_kind, ids) => {
-      const out: Snapshot[] = [];
-      for (let i = 0; i < ids.length; i += SET_IDS_PER_REQUEST) {
-        const Values = ids.slice(i, i + SET_IDS_PER_REQUEST);
-        out.push(...(await describeSets([{ Name: `tag:${Tag.set}`, Values }], `${Values.length} sets`)));
-      }
-      return out;
-    },
+    some: (_kind, ids) => someSets(ids),
   };
 
-  return { region, listTargets, createSnapshot, copySnapshot, removeSet, listSets, reader };
+  return { region, listTargets, createSnapshot, takenSets, copySnapshot, removeSet, listSets, reader };
 };
 
 /** The EBS backup adapter of one region. */

@@ -12,6 +12,7 @@ import { describeChange } from '../scaling/engine.js';
 import { approvalKey, cooldownKey, pendingApprovalsKey, resourceKey } from '../scaling/ids.js';
 import type { Approval } from '../scaling/model.js';
 import type { EstateReader, HistoryStore, ScalingReader, StoredObject } from '../report/ports.js';
+import type { EbsBackup } from './ebs.js';
 import { elastiCacheBackup } from './elasticache.js';
 import { call } from './call.js';
 import { s3Objects } from './objects.js';
@@ -22,12 +23,14 @@ import { fromCacheSnapshot, fromClusterSnapshot, fromDbSnapshot } from './snapsh
 /**
  * EstateReader over the RDS and ElastiCache APIs of one region: one paginated describe per kind of
  * database and of snapshot. Snapshot lists come without a SnapshotType filter, so automated backups are
- * in the same pages; ElastiCache snapshots are read without their tags (no per-snapshot call).
+ * in the same pages; ElastiCache snapshots are read without their tags (no per-snapshot call). With `ebs`,
+ * the EC2 instances and volumes tagged for backup and steward's EBS snapshot sets too.
  */
 export const awsEstateReader = (
   region: string,
   rds: RDSClient,
   elasticache: ElastiCacheClient,
+  ebs?: EbsBackup,
 ): EstateReader => {
   const databases = rdsBackup(region, rds);
   const caches = elastiCacheBackup(region, elasticache);
@@ -39,6 +42,7 @@ export const awsEstateReader = (
           databases.listInstances(),
           databases.listClusters(),
           caches.listReplicationGroups(),
+          ebs ? ebs.listTargets() : [],
         ])
       ).flat(),
     snapshots: async () =>
@@ -66,6 +70,7 @@ export const awsEstateReader = (
             'DescribeSnapshots (ElastiCache)',
             `region ${region}`,
           ),
+          ebs ? ebs.listSets() : [],
         ])
       ).flat(),
   };

@@ -29,9 +29,19 @@ export interface BackupPort {
   quotas(): Promise<Quota[]>;
   /**
    * Take one snapshot; our deterministic id already existing counts as done. `around` wraps the taking of an
-   * EBS set (other kinds ignore it).
+   * EBS set (other kinds ignore it). `checked`: the caller already looked the id up (`takenSets`) and found
+   * nothing, so an EBS set is taken without looking again.
    */
-  createSnapshot(input: CreateSnapshotInput, around?: SnapshotAround): Promise<'created' | 'already-done'>;
+  createSnapshot(
+    input: CreateSnapshotInput,
+    around?: SnapshotAround,
+    checked?: boolean,
+  ): Promise<'created' | 'already-done'>;
+  /**
+   * Which of these EBS set ids exist already (a retry, an overlapping run), in a few requests for many ids:
+   * EBS snapshot ids are AWS's, so a set is found by its `steward:set` tag. Absent: each create looks itself.
+   */
+  takenSets?(ids: readonly string[]): Promise<Set<string>>;
 }
 
 /** Port: cross-region copies into this (DR) region. */

@@ -91,6 +91,26 @@ const COPY = 'copy-to-dr';
 
 const isCreate = (a: BackupAction): a is Extract<BackupAction, { action: 'create' }> => a.action === 'create';
 
+/**
+ * The EBS sets of this plan that exist already, in a few requests for the whole run instead of one per set;
+ * undefined (each create then looks for itself) when the port cannot tell or the lookup failed.
+ */
+const takenSets = async (
+  deps: BackupDeps,
+  creates: readonly Extract<BackupAction, { action: 'create' }>[],
+): Promise<Set<string> | undefined> => {
+  const ids = creates.filter((a) => a.db.kind === 'ebs').map((a) => a.snapshotId);
+  if (!ids.length || !deps.primary.takenSets) return undefined;
+  try {
+    return await deps.primary.takenSets(ids);
+  } catch (e) {
+    logger.warn('could not look up existing EBS snapshot sets; each set is looked up on its own', {
+      error: errorMessage(e),
+    });
+    return undefined;
+  }
+};
+
 /** Execute (or, in a dry run, only list) the plan's creates; skips become outcomes too. */
 const act = async (
   plan: BackupPlan,
@@ -99,21 +119,27 @@ const act = async (
   skipFails: boolean,
 ): Promise<Outcome[]> => {
   const creates = plan.actions.filter(isCreate);
+  const taken = dryRun ? undefined : await takenSets(deps, creates);
   const created: Outcome[] = dryRun
     ? creates.map((a) => ({ resource: a.db.id, action: CREATE, status: 'planned', detail: a.snapshotId }))
     : await settleEach(
         creates,
         async (a): Promise<Outcome> => {
-          const r = await deps.primary.createSnapshot(
-            {
-              kind: a.db.kind,
-              dbId: a.db.id,
-              snapshotId: a.snapshotId,
-              tags: a.tags,
-              ...(a.volumes ? { volumes: a.volumes } : {}),
-            },
-            deps.around,
-          );
+          const ebs = a.db.kind === 'ebs' && taken !== undefined;
+          const r =
+            ebs && taken.has(a.snapshotId)
+              ? 'already-done'
+              : await deps.primary.createSnapshot(
+                  {
+                    kind: a.db.kind,
+                    dbId: a.db.id,
+                    snapshotId: a.snapshotId,
+                    tags: a.tags,
+                    ...(a.volumes ? { volumes: a.volumes } : {}),
+                  },
+                  deps.around,
+                  ebs,
+                );
           return {
             resource: a.db.id,
             action: CREATE,

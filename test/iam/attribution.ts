@@ -162,6 +162,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
     'shared/aws/rds.ts:copySnapshot': 'the status and the evidence only list DR copies',
     'shared/aws/rds.ts:quotas': 'the status reads no snapshot quota',
     'shared/aws/elasticache.ts:createSnapshot': 'the status and the evidence only list caches and snapshots',
+    'shared/aws/ebs.ts:createSnapshot': 'the status and the evidence only list EBS targets and sets',
+    'shared/aws/ebs.ts:takenSets': 'the status and the evidence list every set, never look sets up for a run',
+    'shared/aws/ebs.ts:copySnapshot': 'the status and the evidence only list DR copies of sets',
+    'shared/aws/ebs.ts:removeSet': 'the status and the evidence never delete',
   },
 };
 

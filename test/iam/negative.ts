@@ -76,6 +76,42 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
     }
   }
 
+  // --- EBS: delete only steward-managed, unheld snapshots in a swept region; snapshot only opted-in
+  // instances and volumes, each new snapshot tagged steward:managed on creation; never retag a snapshot.
+  const ebsSnap = (region: string) => a.ebsSnapshot(region, 'snap-0a1b2c3d4e5f60718');
+  for (const [why, res, tags] of [
+    ['untagged EBS snapshot', ebsSnap(primary), {}],
+    ['held EBS snapshot', ebsSnap(primary), managed({ [Tag.hold]: 'legal' })],
+    ['EBS snapshot with steward:managed=false', ebsSnap(primary), { [Tag.managed]: 'false' }],
+    ['EBS snapshot in a region the config does not name', ebsSnap(OTHER_REGION), managed()],
+  ] as const) {
+    add('retention', r('ec2:DeleteSnapshot', res, resourceTags(res, tags), `ec2:DeleteSnapshot: ${why}`));
+  }
+  const instance = a.ec2('instance', 'i-0a1b2c3d4e5f60718');
+  const volume = a.ec2('volume', 'vol-0a1b2c3d4e5f60718');
+  add(
+    'backup',
+    r(
+      'ec2:CreateSnapshots',
+      instance,
+      resourceTags(instance, {}),
+      'ec2:CreateSnapshots: instance not opted in',
+    ),
+    r('ec2:CreateSnapshot', volume, resourceTags(volume, {}), 'ec2:CreateSnapshot: volume not opted in'),
+    r(
+      'ec2:CreateSnapshots',
+      ebsSnap(primary),
+      requestTags({ [Tag.source]: 'i-0a1b2c3d4e5f60718' }),
+      'ec2:CreateSnapshots: new snapshots not tagged steward:managed',
+    ),
+    r(
+      'ec2:CreateTags',
+      ebsSnap(primary),
+      { ...requestTags(managed()), ...resourceTags(ebsSnap(primary), {}) },
+      'ec2:CreateTags: adopting an existing EBS snapshot (no ec2:CreateAction)',
+    ),
+  );
+
   // --- Ownership tags only at creation: no role adds or changes steward:managed / steward:source on
   // something that exists and carries them, or on something that is not named as steward names things.
   const existingSnapshot = a.rds(primary, 'snapshot', stewardSnap);

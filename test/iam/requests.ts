@@ -587,11 +587,11 @@ const BINDERS: Record<string, Binder> = {
 
   // ------------------------------------------------------------------ EBS
   'EC2Client:DescribeInstances': (_c, d, role) =>
-    role === 'backup' && backsUp(d, 'ebs')
+    (role === 'backup' || role === 'report') && backsUp(d, 'ebs')
       ? [req('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': d.region }, 'DescribeInstances (tagged)')]
       : [],
   'EC2Client:DescribeVolumes': (_c, d, role) =>
-    role === 'backup' && backsUp(d, 'ebs')
+    (role === 'backup' || role === 'report') && backsUp(d, 'ebs')
       ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
       : // The EBS drill watches the volumes it restored (infra/ebs-drill.ts).
         role === 'drill'
@@ -605,7 +605,7 @@ const BINDERS: Record<string, Binder> = {
           ]
         : [],
   'EC2Client:DescribeSnapshots': (_c, d, role) =>
-    role === 'retention' || (role === 'backup' && backsUp(d, 'ebs'))
+    role === 'retention' || ((role === 'backup' || role === 'report') && backsUp(d, 'ebs'))
       ? roleRegions(d, role).map((r) =>
           req('ec2:DescribeSnapshots', '*', { 'aws:RequestedRegion': r }, 'DescribeSnapshots (steward sets)'),
         )

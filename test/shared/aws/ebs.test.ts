@@ -450,3 +450,32 @@ describe('ebsBackup.reader', () => {
     expect(ec2).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 3);
   });
 });
+
+describe('ebsBackup.takenSets', () => {
+  it('finds which sets of a run exist, 20 set ids a request', async () => {
+    // Prepare
+    const ids = Array.from({ length: 30 }, (_, i) => `steward-i-${i}-202601150300-sched`);
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({ ...meta, Snapshots: [part('snap-1', 'v', {}, { ...setTags, [Tag.set]: ids[3]! })] })
+      .resolves({ ...meta, Snapshots: [] });
+
+    // Act
+    const taken = await adapter().takenSets(ids);
+
+    // Assert
+    expect([...taken]).toEqual([ids[3]]);
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 2);
+  });
+
+  it('a create the caller already checked looks nothing up', async () => {
+    ec2.on(CreateSnapshotsCommand).resolves({ ...meta, Snapshots: [] });
+    const r = await adapter().createSnapshot(
+      { kind: 'ebs', dbId: 'i-0abc', snapshotId: SET, tags: setTags, volumes: ['v1'] },
+      undefined,
+      true,
+    );
+    expect(r).toBe('created');
+    expect(ec2).not.toHaveReceivedCommand(DescribeSnapshotsCommand);
+  });
+});

@@ -14,8 +14,15 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand as DescribeEc2SnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ebsBackup } from '../../../shared/aws/ebs.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../../shared/aws/estate.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
@@ -287,5 +294,70 @@ describe('dynamoScalingReader', () => {
     // Assert
     expect(state.map((s) => s.cooldownUntil)).toEqual(['2026-11-23T07:00:00.000Z']);
     expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+  });
+});
+
+describe('awsEstateReader with EBS', () => {
+  it('lists the tagged instances and volumes and the EBS snapshot sets beside the databases', async () => {
+    // Prepare: no databases; one tagged instance and one two-volume set of it.
+    const ec2 = mockClient(EC2Client);
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+    cache.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [] });
+    cache.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          OwnerId: '111122223333',
+          Instances: [
+            {
+              InstanceId: 'i-0abc',
+              State: { Name: 'running' },
+              Tags: [{ Key: 'steward:backup', Value: 'daily' }],
+              BlockDeviceMappings: [{ Ebs: { VolumeId: 'vol-1' } }, { Ebs: { VolumeId: 'vol-2' } }],
+            },
+          ],
+        },
+      ],
+    });
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+    const set = 'steward-i-0abc-202611230300-sched';
+    const tags = [
+      { Key: 'steward:managed', Value: 'true' },
+      { Key: 'steward:source', Value: 'i-0abc' },
+      { Key: 'steward:set', Value: set },
+      { Key: 'steward:set-size', Value: '2' },
+    ];
+    ec2.on(DescribeEc2SnapshotsCommand).resolves({
+      Snapshots: ['vol-1', 'vol-2'].map((v, i) => ({
+        SnapshotId: `snap-${i}`,
+        VolumeId: v,
+        State: 'completed',
+        StartTime: new Date('2026-11-23T03:00:04Z'),
+        OwnerId: '111122223333',
+        Tags: tags,
+      })),
+    });
+    try {
+      const reader = awsEstateReader(
+        REGION,
+        new RDSClient({ region: REGION }),
+        new ElastiCacheClient({ region: REGION }),
+        ebsBackup(REGION, new EC2Client({ region: REGION })),
+      );
+
+      // Act
+      const [dbs, snaps] = await Promise.all([reader.databases(), reader.snapshots()]);
+
+      // Assert
+      expect(dbs.map((d) => [d.kind, d.id])).toEqual([['ebs', 'i-0abc']]);
+      expect(snaps.map((s) => [s.kind, s.id, s.sourceId, s.status, s.parts?.length])).toEqual([
+        ['ebs', set, 'i-0abc', 'available', 2],
+      ]);
+    } finally {
+      ec2.restore();
+    }
   });
 });

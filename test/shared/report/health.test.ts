@@ -402,3 +402,49 @@ describe('assessEstate properties', () => {
     );
   });
 });
+
+describe('assessEstate over EBS', () => {
+  it('calls an EC2 instance backed up by EBS sets OK, with its newest set and its DR copy', () => {
+    // Prepare: the daily policy backs EBS up too; today's and yesterday's sets, yesterday's copied.
+    const c = config({
+      backup: {
+        policies: {
+          daily: {
+            schedule: 'cron(0 3 * * ? *)',
+            kinds: ['rds-instance', 'aurora-cluster', 'ebs'],
+            retention: 'standard',
+            copyToDr: true,
+          },
+        },
+      },
+    });
+    const instance: Database = {
+      kind: 'ebs',
+      id: 'i-0abc',
+      arn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc',
+      region: 'eu-west-1',
+      engine: 'ec2-instance',
+      status: 'available',
+      tags: { 'steward:backup': 'daily' },
+      ebs: { volumes: ['vol-1', 'vol-2'] },
+    };
+    const set = (daysAgo: number, region = 'eu-west-1'): Snapshot => ({
+      ...sched('i-0abc', daysAgo),
+      kind: 'ebs',
+      region,
+      ...(region !== 'eu-west-1' ? { sourceRegion: 'eu-west-1' } : {}),
+    });
+
+    // Act
+    const r = row(
+      inputs({ databases: [instance], snapshots: [set(0), set(1)], drSnapshots: [set(1, 'us-west-2')] }),
+      'i-0abc',
+      c,
+    );
+
+    // Assert
+    expect(r).toMatchObject({ kind: 'ebs', health: 'OK', policy: 'daily', held: 2, reasons: [] });
+    expect(r.newestSnapshot).toMatchObject({ id: 'steward-i-0abc-202611230300-sched', owner: 'steward' });
+    expect(r.dr).toMatchObject({ copies: 1 });
+  });
+});
