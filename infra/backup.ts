@@ -1,4 +1,4 @@
-import { Annotations, Arn, ArnFormat, Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
@@ -34,6 +34,7 @@ import { grantRedisDrBackup, redisExportBucket } from './cache-dr.js';
 import { CACHE_SNAPSHOT_CREATED } from '../shared/backup/request.js';
 import { keepsRedisDr } from '../shared/backup/cache-dr.js';
 import type { EstateScope, Grantee } from './permission.js';
+import { drKeyScope } from './dr-key.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
 /** A failover, stop/start or storage event of a database (the backup function notifies when it protects it). */
@@ -711,36 +712,4 @@ const grantDrKeyUse = (to: Grantee, dr: EstateScope['dr'], service: 'rds' | 'ec2
     conditions: { ...viaRds, ...key.alias },
     wildcardReason: `${by} re-encrypts the copy with the DR key (ReEncrypt*/GenerateDataKey* families). ${why}`,
   });
-};
-
-/**
- * The DR key as IAM resources: the key ARN itself, or (configured by alias, whose key id synth cannot know)
- * every key of its account and region narrowed by `kms:ResourceAliases`. An alias ARN authorizes nothing for
- * key use. `why` explains the choice for a cdk-nag acknowledgement.
- */
-export const drKeyScope = (
-  dr: EstateScope['dr'],
-): {
-  resources: string[];
-  alias: Record<string, Record<string, unknown>>;
-  wildcard: boolean;
-  why: string;
-} => {
-  // The schema refuses copyToDr without a key; this keeps the types honest.
-  if (!dr.kmsKeyArn) throw new Error('dr.kmsKeyArn is required when a backup policy copies to DR');
-  const key = Arn.split(dr.kmsKeyArn, ArnFormat.SLASH_RESOURCE_NAME);
-  const byAlias = key.resource !== 'key';
-  return byAlias
-    ? {
-        resources: [`arn:${key.partition}:kms:${key.region}:${key.account}:key/*`],
-        alias: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': `alias/${key.resourceName}` } },
-        wildcard: true,
-        why: `Config names the DR key by alias (${dr.kmsKeyArn}), so the key id is unknown at synth; kms:ResourceAliases pin it to that alias.`,
-      }
-    : {
-        resources: [dr.kmsKeyArn],
-        alias: {},
-        wildcard: false,
-        why: `The resource is the one DR key (${dr.kmsKeyArn}).`,
-      };
 };

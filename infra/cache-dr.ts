@@ -15,7 +15,7 @@ import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
-import { drKeyScope } from './backup.js';
+import { drKeyScope } from './dr-key.js';
 import { acknowledge } from './nag.js';
 import type { StewardFunction } from './steward-function.js';
 

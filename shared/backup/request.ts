@@ -203,11 +203,13 @@ export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
  * reference: "Snapshot Created", "Snapshot Export Failed", ...). The reference publishes no detail schema, so
  * only the envelope is read: the event starts a Redis DR run, which reads ElastiCache itself.
  */
-export const CacheSnapshotEvent = z.object({
-  source: z.literal('aws.elasticache'),
-  'detail-type': z.string().check(z.minLength(1)),
-  resources: z.optional(z.array(z.string())),
-});
+export const CacheSnapshotEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.elasticache'),
+    'detail-type': z.string().check(z.minLength(1)),
+    resources: z.optional(z.array(z.string())),
+  }),
+);
 
 /** The ElastiCache event that starts a Redis DR run: a snapshot (ours, or any) became available. */
 export const CACHE_SNAPSHOT_CREATED = 'Snapshot Created';

@@ -9,17 +9,19 @@ import type { FleetCapability } from './targets.js';
 // never mistaken for one of the hub's own account-region (those arrive on the default bus, unwrapped).
 
 /** What a rule on the fleet bus sends the function: the spoke's event as EventBridge delivered it. */
-export const ForwardedEvent = z.strictObject({
-  action: z.literal('forwarded'),
-  /** The hub's partition (the rule's `AWS::Partition`): the spoke role ARNs name it. */
-  partition: z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
-  event: z.looseObject({
-    // Set by EventBridge to where the event happened, and kept across the bus-to-bus forward.
-    account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-    region: z.string().check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region')),
-    source: z.string(),
+export const ForwardedEvent = z.onFirstUse(() =>
+  z.strictObject({
+    action: z.literal('forwarded'),
+    /** The hub's partition (the rule's `AWS::Partition`): the spoke role ARNs name it. */
+    partition: z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+    event: z.looseObject({
+      // Set by EventBridge to where the event happened, and kept across the bus-to-bus forward.
+      account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+      region: z.string().check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region')),
+      source: z.string(),
+    }),
   }),
-});
+);
 export type ForwardedEvent = z.infer<typeof ForwardedEvent>;
 
 /** Whether a handler event is a spoke's event forwarded through the fleet bus. */

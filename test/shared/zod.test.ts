@@ -57,6 +57,7 @@ describe('schemas built on first use', () => {
     ['drill state', '../../shared/drill/state.js'],
     ['drill task', '../../shared/drill/tasks.js'],
     ['fleet fan-out', '../../shared/fleet/fan-out.js'],
+    ['fleet forwarded-event', '../../shared/fleet/forwarded.js'],
     ['Map Run results', '../../shared/aws/map-run-results.js'],
   ])('importing the %s trigger schemas builds none of them', async (_, path) => {
     // Prepare
