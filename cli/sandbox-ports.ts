@@ -106,3 +106,21 @@ export const localControlTasks = (deps: DrillDeps, settled: ReturnType<typeof lo
     },
   };
 };
+
+/** The exit code of a sandbox run ended by a signal: the shell's 128 + signal number. */
+export const SIGNAL_EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * A finished sandbox drill's exit code: a restored server left running is an error, a run stopped by a
+ * signal exits with that signal's code, else 0 when the drill passed.
+ */
+export const sandboxExit = (
+  leftovers: string[],
+  stopSignal: NodeJS.Signals | undefined,
+  passed: boolean,
+): number => {
+  if (leftovers.length)
+    throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
+  if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
+  return passed ? 0 : 1;
+};

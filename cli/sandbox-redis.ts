@@ -48,6 +48,8 @@ import {
   localSignal,
   memoryTokens,
   sandboxExecutionName,
+  sandboxExit,
+  SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
 import { synthesizeDrill } from './synth-drill.js';
@@ -61,7 +63,6 @@ export const REDIS_BREAKS = {
 export type RedisBreakKind = keyof typeof REDIS_BREAKS;
 
 const STALE_MS = 2 * 3600_000;
-const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 /** Sessions the sample holds by default, and the bounds of `--size`. */
 const DEFAULT_SESSIONS = 20_000;
 const MAX_SESSIONS = 5_000_000;
@@ -140,7 +141,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       tell(`\nsteward sandbox: ${sig} again: stopping every server and removing every temp dir now`);
       stopAllRedisSync();
       rmSync(snapshots, { recursive: true, force: true });
-      process.exit(EXIT_CODE[sig] ?? 1);
+      process.exit(SIGNAL_EXIT_CODE[sig] ?? 1);
     }
     stopSignal = sig;
     abort.abort();
@@ -329,12 +330,9 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       );
       say(`Total: ${seconds(Date.now() - t0)}`);
     }
-    if (leftovers.length)
-      throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
-    if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
-    return result.status === 'SUCCEEDED' && doc.passed ? 0 : 1;
+    return sandboxExit(leftovers, stopSignal, result.status === 'SUCCEEDED' && doc.passed);
   } catch (e) {
-    if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
+    if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
     throw e;
   } finally {
     // A synthesis still running (the run failed before it was needed) is stopped with its child.

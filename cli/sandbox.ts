@@ -42,6 +42,8 @@ import {
   localSignal,
   memoryTokens,
   sandboxExecutionName,
+  sandboxExit,
+  SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
 import { synthesizeDrill } from './synth-drill.js';
@@ -81,7 +83,6 @@ class Interrupted extends StewardError {
 const SOURCE_ID = 'app-db';
 
 /** Exit codes of a run ended by a signal: 128 + the signal number, as shells report it. */
-const EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 const READER = 'drill_reader';
 
 /** `--size 200000` rows, or a database size: `--size 80MB`, `--size 1GB` (about 172 bytes per transaction). */
@@ -203,7 +204,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     if (stopSignal) {
       tell(`\nsteward sandbox: ${sig} again: stopping every server and removing every temp dir now`);
       stopAllPostgresSync();
-      process.exit(EXIT_CODE[sig] ?? 1);
+      process.exit(SIGNAL_EXIT_CODE[sig] ?? 1);
     }
     stopSignal = sig;
     tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
@@ -401,13 +402,10 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       );
       say(`Total: ${seconds(Date.now() - t0)}`);
     }
-    if (leftovers.length)
-      throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
-    if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
-    return result.status === 'SUCCEEDED' && doc.passed ? 0 : 1;
+    return sandboxExit(leftovers, stopSignal, result.status === 'SUCCEEDED' && doc.passed);
   } catch (e) {
     // Whatever failed after a signal failed because of it (servers stopping under a query).
-    if (stopSignal) return EXIT_CODE[stopSignal] ?? 1;
+    if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
     throw e;
   } finally {
     await estate?.dispose();
