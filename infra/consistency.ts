@@ -1,6 +1,7 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { dumpLocations } from '../shared/backup/consistency.js';
 import { consistencyDocument } from '../shared/backup/consistency-document.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { Tag } from '../shared/tags.js';
@@ -9,25 +10,13 @@ import type { Grantee } from './permission.js';
 /** The steward Command document's name in a stage. */
 export const consistencyDocumentName = (stage: string): string => `steward-${stage}-consistency`;
 
+export { dumpLocations };
+
 /** The backup policies whose instances get application consistency (pre/post commands or a dump). */
 export const consistentPolicies = (config: StewardConfig): string[] =>
   Object.entries(config.backup.policies)
     .filter(([, p]) => p.consistency)
     .map(([name]) => name);
-
-/** The dump buckets and prefixes of every policy that dumps (per-instance settings included). */
-export const dumpLocations = (config: StewardConfig): { bucket: string; prefix: string }[] => {
-  const out = new Map<string, { bucket: string; prefix: string }>();
-  for (const p of Object.values(config.backup.policies)) {
-    const c = p.consistency;
-    if (!c) continue;
-    for (const s of [c, ...Object.values(c.instances)]) {
-      if (s && s.dump)
-        out.set(`${s.dump.bucket}/${s.dump.prefix}`, { bucket: s.dump.bucket, prefix: s.dump.prefix });
-    }
-  }
-  return [...out.values()];
-};
 
 /**
  * The steward Command document (shared/backup/consistency-document.ts), as code: one per stage, present
@@ -109,4 +98,34 @@ export const allowConsistency = (
       wildcardReason:
         'Dump objects are named <prefix><policy>/<instance>/<snapshot set id>.dump, under the configured prefix only.',
     });
+};
+
+/**
+ * Retention's half of the dumps: list each dump bucket under its configured prefixes only, read the dump
+ * objects' tags and delete them, under those prefixes, named `*.dump` and in the stage's account only. The code deletes only objects
+ * tagged `steward:managed=true`, read just before: s3:DeleteObject supports no s3:ExistingObjectTag
+ * condition (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html).
+ */
+export const allowDumpRetention = (fn: Grantee, stack: Stack, config: StewardConfig): void => {
+  const dumps = dumpLocations(config);
+  if (!dumps.length) return;
+  const buckets = [...new Set(dumps.map((d) => d.bucket))];
+  buckets.forEach((bucket, i) => {
+    const prefixes = dumps.filter((d) => d.bucket === bucket).map((d) => d.prefix);
+    fn.allow({
+      sid: `ListDumpObjects${i}`,
+      actions: ['s3:ListBucket'],
+      resources: [`arn:${stack.partition}:s3:::${bucket}`],
+      // An empty prefix lists the whole bucket (ListObjectsV2 without Prefix): no condition then.
+      ...(prefixes.includes('') ? {} : { conditions: { StringEquals: { 's3:prefix': prefixes } } }),
+    });
+  });
+  fn.allow({
+    sid: 'ExpireDumpObjects',
+    actions: ['s3:GetObjectTagging', 's3:DeleteObject'],
+    resources: dumps.map((d) => `arn:${stack.partition}:s3:::${d.bucket}/${d.prefix}*.dump`),
+    // Never in a bucket of another account, whatever its name.
+    conditions: { StringEquals: { 's3:ResourceAccount': stack.account } },
+    wildcardReason: `Dump objects are named <prefix><policy>/<instance>/<snapshot set id>.dump, known at run time; s3:DeleteObject has no object-tag condition key, so the code checks ${Tag.managed}=true first.`,
+  });
 };

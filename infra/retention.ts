@@ -3,6 +3,7 @@ import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { keepsRedisDr } from '../shared/backup/cache-dr.js';
 import { grantRedisDrRetention } from './cache-dr.js';
+import { allowDumpRetention } from './consistency.js';
 import type { z } from 'zod/mini';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { BaseEnv, VaultEnv } from '../shared/config/env.js';
@@ -79,6 +80,8 @@ export class Retention extends Construct {
     allowRetentionDeletes(fn, at);
     // Redis DR copies (S3 objects in the DR stack's bucket) are kept under GFS with the DR region's snapshots.
     if (keepsRedisDr(config) && regions.includes(config.dr.region)) grantRedisDrRetention(fn);
+    // EC2 instances' dump objects (application consistency's dump step) are kept under GFS in the stage's region.
+    allowDumpRetention(fn, Stack.of(this), config);
 
     // What each run deleted stays on record for the monthly evidence report, and each run's full report
     // (linked from its summary) sits beside it: both under runs/retention/.

@@ -71,6 +71,12 @@ export interface Snapshot {
   copiedAt?: string;
   /** For an EBS snapshot set (kind `ebs`, id the set's `steward:set`): its volumes' snapshots. */
   parts?: EbsPart[];
+  /**
+   * Set when the backup is an S3 object, not a service snapshot: an EC2 instance's dump (kind `ebs`, id
+   * `s3://<bucket>/<key>`). Retention groups it apart from the instance's snapshot sets and never holds
+   * it for DR (dumps are not copied there).
+   */
+  object?: { bucket: string; key: string };
 }
 
 /**

@@ -21,6 +21,8 @@ import { s3RetentionRecorder } from '../../shared/aws/retention-records.js';
 import { dynamoDeletionBudget, vaultBudgetScope } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { s3RdbStore } from '../../shared/aws/cache-dr.js';
+import { s3DumpStore } from '../../shared/aws/dump-objects.js';
+import { dumpLocations } from '../../shared/backup/consistency.js';
 import { keepsRedisDr } from '../../shared/backup/cache-dr.js';
 import { loadEnv, VaultEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
@@ -92,9 +94,15 @@ export const wire = (
     env.REDIS_DR_BUCKET && !at && keepsRedisDr(base.config) && swept.includes(dr.region)
       ? [s3RdbStore(dr.region, s3Client(dr.region), env.REDIS_DR_BUCKET, base.config.region)]
       : [];
+  // EC2 instances' dump objects (application consistency runs in this account only, never in a fan-out
+  // child): kept under GFS in the stage's region, listed before its snapshots so their deletes go to S3.
+  const locations = at ? [] : dumpLocations(base.config);
+  const dumps = locations.length
+    ? [s3DumpStore(base.config.region, s3Client(base.config.region), locations)]
+    : [];
   return {
     ...base,
-    stores: [...rdb, ...swept.map(storeIn)],
+    stores: [...rdb, ...dumps, ...swept.map(storeIn)],
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),
     ...(env.REPORT_BUCKET && reports

@@ -113,6 +113,25 @@ export interface ConsistentRun<T> {
 export const dumpKey = (prefix: string, policy: string, instanceId: string, setId: string): string =>
   `${prefix}${policy}/${instanceId}/${setId}.dump`;
 
+/**
+ * The dump buckets and prefixes of every policy that dumps (per-instance settings included): where the
+ * backup role tags dumps and where retention lists and deletes them.
+ */
+export const dumpLocations = (config: {
+  backup: { policies: Readonly<Record<string, { consistency?: ConsistencyConfig | undefined }>> };
+}): { bucket: string; prefix: string }[] => {
+  const out = new Map<string, { bucket: string; prefix: string }>();
+  for (const p of Object.values(config.backup.policies)) {
+    const c = p.consistency;
+    if (!c) continue;
+    for (const s of [c, ...Object.values(c.instances)]) {
+      if (s && s.dump)
+        out.set(`${s.dump.bucket}/${s.dump.prefix}`, { bucket: s.dump.bucket, prefix: s.dump.prefix });
+    }
+  }
+  return [...out.values()];
+};
+
 /** The tags of a dump object: steward's, kept by the policy's retention like its snapshots. */
 export const dumpTags = (t: ConsistencyTarget): Tags => ({
   [Tag.managed]: 'true',

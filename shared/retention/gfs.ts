@@ -288,7 +288,10 @@ const byAge = (a: Dated, b: Dated): number =>
 const byGroupThenAge = (a: Entry, b: Entry): number =>
   (a.sourceKey === b.sourceKey
     ? 0
-    : cmpStr(a.s.region, b.s.region) || cmpStr(a.s.kind, b.s.kind) || cmpStr(a.source, b.source)) ||
+    : cmpStr(a.s.region, b.s.region) ||
+      cmpStr(a.s.kind, b.s.kind) ||
+      cmpStr(a.source, b.source) ||
+      cmpStr(a.sourceKey, b.sourceKey)) ||
   (a.ms ?? -Infinity) - (b.ms ?? -Infinity) ||
   cmpStr(a.s.id, b.s.id) ||
   cmpStr(a.s.arn, b.s.arn) ||
@@ -492,8 +495,9 @@ const dayOf = (e: Dated) => `${e.sourceKey}\u0000${periodKey('daily', e.ms)}`;
  */
 const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): Expired[] => {
   const primary = (e: Entry) => e.s.region !== dr.region;
+  // Neither ElastiCache backups nor dump objects are copied by the DR copy (Redis DR has its own bucket).
   const copies = (s: Snapshot) =>
-    s.kind !== 'elasticache' && dr.policiesThatCopy.has(s.tags[Tag.policy] ?? '');
+    s.kind !== 'elasticache' && !s.object && dr.policiesThatCopy.has(s.tags[Tag.policy] ?? '');
   const available = (s: Snapshot) => s.status.toLowerCase() === 'available';
   const copied = new Set<string>();
   for (const c of dr.snapshots ?? []) {
@@ -574,17 +578,19 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
 
 /**
  * A plan's key for each (region, kind, source): one string per database, shared by its snapshots, found
- * without building a string per snapshot.
+ * without building a string per snapshot. A database's dump objects are a group of their own: a dump and
+ * a snapshot set of the same day are two backups, neither replaces the other.
  */
 const sourceKeys = () => {
   const keys = new Map<string, Map<string, Map<string, string>>>();
   return (s: Snapshot): string => {
     let byKind = keys.get(s.region);
     if (!byKind) keys.set(s.region, (byKind = new Map()));
-    let bySource = byKind.get(s.kind);
-    if (!bySource) byKind.set(s.kind, (bySource = new Map()));
+    const kind = s.object ? `${s.kind}\u0000object` : s.kind;
+    let bySource = byKind.get(kind);
+    if (!bySource) byKind.set(kind, (bySource = new Map()));
     let key = bySource.get(s.sourceId);
-    if (key === undefined) bySource.set(s.sourceId, (key = `${s.region}\u0000${s.kind}\u0000${s.sourceId}`));
+    if (key === undefined) bySource.set(s.sourceId, (key = `${s.region}\u0000${kind}\u0000${s.sourceId}`));
     return key;
   };
 };
@@ -601,6 +607,7 @@ const sourceKeys = () => {
  * - Per (region, kind, source, retention policy), keep the newest snapshot of each of the newest N days,
  *   ISO weeks, months and years that have a snapshot, then top up to `keepAtLeast` with the newest others.
  * - The newest judged snapshot of each (region, kind, source) is always kept.
+ * - A source's dump objects (`object`) are judged apart from its snapshots, by the same rules, never held for DR.
  * - With `dr`, a primary day that has not reached the DR region keeps its newest snapshot (`awaiting-dr`).
  * - Deletions are capped, oldest first, the other expired ones deferred: by `limits` relative to what
  *   became due in the last 48 h (see DeletionLimits), and by `maxDeletionsPerRun` when given.

@@ -64,7 +64,8 @@ const LIST_MAX = 50;
 // The longest error text the summary quotes (the full report keeps all of it).
 const ERROR_MAX = 300;
 
-const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region'>) => `${s.kind} snapshot ${s.id} in ${s.region}`;
+const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region' | 'object'>) =>
+  s.object ? `dump object ${s.id}` : `${s.kind} snapshot ${s.id} in ${s.region}`;
 
 /**
  * One retention run: list every region, plan, delete (unless dry run), report with metrics, a log line and
@@ -99,11 +100,17 @@ export const runRetention = async (
       const { snapshots, failures } = r.value;
       inventory.push(...snapshots);
       listed.push(store);
-      regions.push({
-        region: store.region,
-        listed: snapshots.length,
-        ...(failures.length ? { unreadable: failures.length } : {}),
-      });
+      // Two stores of one region (its snapshots and a bucket's dumps or Redis copies) are one region listed.
+      const same = regions.find((x) => x.region === store.region && !('error' in x));
+      if (same && !('error' in same)) {
+        same.listed += snapshots.length;
+        if (failures.length) same.unreadable = (same.unreadable ?? 0) + failures.length;
+      } else
+        regions.push({
+          region: store.region,
+          listed: snapshots.length,
+          ...(failures.length ? { unreadable: failures.length } : {}),
+        });
       outcomes.push({ resource, action: 'list', status: 'done', detail: `${snapshots.length} snapshots` });
       // What could not be read is reported on its own; everything that was read is still judged.
       for (const f of failures)

@@ -10,6 +10,7 @@ import {
   RunInstancesCommand,
   type Snapshot as Ec2Snapshot,
 } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as backup from '../../functions/backup/handler.js';
 import * as retention from '../../functions/retention/handler.js';
@@ -186,5 +187,81 @@ describe('EBS snapshot sets, against moto', () => {
     const left = [...(await steward(ec2)), ...(await steward(drEc2))];
     expect(left).toHaveLength(6);
     expect(left.every((s) => setOf(s).includes('202601150300'))).toBe(true);
+  });
+  it('retention keeps dump objects by their policy, apart from the sets, and never deletes one steward did not tag', async () => {
+    // Prepare: the daily policy dumps to a bucket; dumps of the 14th and 15th tagged by steward, and a
+    // hand-made object of the 13th under the same prefix, untagged.
+    const withDumps = parseConfig(
+      {
+        stage: 'e2e',
+        region: REGION,
+        backup: {
+          policies: {
+            daily: {
+              kinds: ['ebs'],
+              retention: 'short',
+              consistency: {
+                dump: { command: 'mongodump --archive', bucket: 'e2e-dumps', prefix: 'steward/' },
+              },
+            },
+          },
+        },
+        retention: { policies: { short: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } } },
+      },
+      'e2e',
+    );
+    const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'e2e-dumps',
+        CreateBucketConfiguration: { LocationConstraint: REGION },
+      }),
+    );
+    const dumpKey = (day: string) =>
+      `steward/daily/${instanceId}/steward-${instanceId}-202601${day}0300-sched.dump`;
+    const ours = new URLSearchParams({
+      [Tag.managed]: 'true',
+      [Tag.policy]: 'daily',
+      [Tag.source]: instanceId,
+      [Tag.kind]: 'dump',
+    }).toString();
+    for (const [day, tagging] of [
+      ['13', undefined],
+      ['14', ours],
+      ['15', ours],
+    ] as const)
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'e2e-dumps',
+          Key: dumpKey(day),
+          Body: `dump of the ${day}th`,
+          ...(tagging ? { Tagging: tagging } : {}),
+        }),
+      );
+    const keys = async () =>
+      ((await s3.send(new ListObjectsV2Command({ Bucket: 'e2e-dumps' }))).Contents ?? [])
+        .map((o) => o.Key)
+        .sort();
+    const run = (dryRun: boolean) =>
+      retention.run(
+        { action: 'retention', ...(dryRun ? { dryRun: true } : {}) },
+        retention.wire({ ...base(), config: withDumps }, { STATE_TABLE: TABLE }),
+      );
+
+    // Act: a dry run, then the run.
+    const dry = await run(true);
+    const before = await keys();
+    const result = await run(false);
+
+    // Assert: the dry run deleted nothing; the run deleted the 14th's dump only, the sets are untouched.
+    expect(dry.plan.delete.map((s) => s.id)).toEqual([`s3://e2e-dumps/${dumpKey('14')}`]);
+    expect(before).toHaveLength(3);
+    expect(result.plan.delete.map((s) => s.id)).toEqual([`s3://e2e-dumps/${dumpKey('14')}`]);
+    expect(result.outcomes.filter((o) => o.action === 'delete').map((o) => o.status)).toEqual(['done']);
+    expect(await keys()).toEqual([dumpKey('13'), dumpKey('15')]);
+    const hand = result.plan.verdicts.find((v) => v.id.endsWith(dumpKey('13')));
+    expect(hand).toMatchObject({ action: 'skip', rule: 'not-ours' });
+    expect(result.plan.verdicts.find((v) => v.id.endsWith(dumpKey('15')))).toMatchObject({ action: 'keep' });
+    expect(await steward(ec2)).toHaveLength(3);
   });
 });

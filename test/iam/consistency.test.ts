@@ -91,3 +91,55 @@ describe('application consistency IAM (backup role, full config)', () => {
     expect(findings).toEqual([]);
   });
 });
+
+describe('dump retention IAM (retention role, full config)', () => {
+  const KEY = `steward/mongo/${INSTANCE}/steward-${INSTANCE}-202601150300-sched.dump`;
+  const dumpCall = (command: string, input: Record<string, unknown>): RecordedCall => ({
+    ...call('S3Client', command, input),
+    frames: ['shared/aws/dump-objects.ts:list'],
+  });
+  const retention = async (r: IamRequest) => {
+    const role = d.roles.get('retention')!;
+    return (await simulate(role.arn, role.policy, r, d.account, d.region)).decision;
+  };
+  const boundTo = (c: RecordedCall) => binderFor(c)!(c, d, 'retention');
+
+  it('allows listing the dump prefix, reading a dump’s tags and deleting it', async () => {
+    const requests = [
+      ...boundTo(dumpCall('ListObjectsV2', { Bucket: 'team-dumps', Prefix: 'steward/' })),
+      ...boundTo(dumpCall('GetObjectTagging', { Bucket: 'team-dumps', Key: KEY })),
+      ...boundTo(dumpCall('DeleteObject', { Bucket: 'team-dumps', Key: KEY })),
+    ];
+    expect(requests.map((r) => r.action)).toEqual([
+      's3:ListBucket',
+      's3:GetObjectTagging',
+      's3:DeleteObject',
+    ]);
+    for (const r of requests) expect(await retention(r), r.label).toBe('Allowed');
+  });
+
+  it('denies deleting outside the dump prefix, an object not named .dump, and listing another prefix', async () => {
+    const [list] = boundTo(dumpCall('ListObjectsV2', { Bucket: 'team-dumps', Prefix: 'steward/' }));
+    const [del] = boundTo(dumpCall('DeleteObject', { Bucket: 'team-dumps', Key: KEY }));
+    expect(await retention({ ...del!, resource: 'arn:aws:s3:::team-dumps/other/x.dump' })).not.toBe(
+      'Allowed',
+    );
+    expect(
+      await retention({ ...del!, resource: 'arn:aws:s3:::team-dumps/steward/mongo/notes.txt' }),
+    ).not.toBe('Allowed');
+    expect(await retention({ ...del!, resource: 'arn:aws:s3:::someone-else/steward/x.dump' })).not.toBe(
+      'Allowed',
+    );
+    expect(await retention({ ...list!, context: { 's3:prefix': '' } })).not.toBe('Allowed');
+    expect(await retention({ ...list!, context: { 's3:prefix': 'other/' } })).not.toBe('Allowed');
+  });
+
+  it('the backup role may not delete dumps', async () => {
+    const [del] = boundTo(dumpCall('DeleteObject', { Bucket: 'team-dumps', Key: KEY }));
+    expect(await decide(del!)).not.toBe('Allowed');
+  });
+
+  it('has statements that mean what they say by the Service Authorization Reference', async () => {
+    expect(await lintPolicy(d.roles.get('retention')!.policy)).toEqual([]);
+  });
+});

@@ -1040,6 +1040,10 @@ const BINDERS: Record<string, Binder> = {
   },
   // The backup role cleans exports; the retention role deletes DR copies (only steward's prefix).
   'S3Client:DeleteObject': (c, d, role) => {
+    if (isDumpCall(c)) {
+      const o = dumpObjectOf(c, d);
+      return o ? [req('s3:DeleteObject', o, inAccount(d), 'DeleteObject (a dump object)')] : [];
+    }
     const b = redisBuckets(d, role);
     const bucket = role === 'retention' ? b.dr : b.export;
     if (!bucket) return [];
@@ -1048,6 +1052,10 @@ const BINDERS: Record<string, Binder> = {
     ];
   },
   'S3Client:GetObjectTagging': (c, d, role) => {
+    if (isDumpCall(c)) {
+      const o = dumpObjectOf(c, d);
+      return o ? [req('s3:GetObjectTagging', o, inAccount(d), 'GetObjectTagging (a dump object)')] : [];
+    }
     const b = redisBuckets(d, role);
     if (!b.dr) return [];
     return [
@@ -1078,6 +1086,19 @@ const BINDERS: Record<string, Binder> = {
     return getObject(d, key);
   },
   'S3Client:ListObjectsV2': (c, d, role) => {
+    // Retention lists each dump bucket under its configured prefix (none when the prefix is empty).
+    if (isDumpCall(c)) {
+      const l = dumpLocationOf(c, d);
+      if (!l) return [];
+      return [
+        req(
+          's3:ListBucket',
+          bucketArnOf(d, l.bucket),
+          l.prefix ? { 's3:prefix': l.prefix } : {},
+          `ListObjectsV2 (dumps under ${l.prefix || 'the bucket'})`,
+        ),
+      ];
+    }
     // Redis DR lists the export bucket (no prefix) and the DR bucket (its own prefix).
     if (adapterOf(c)?.startsWith('shared/aws/cache-dr.ts#')) {
       const b = redisBuckets(d, role);
@@ -1753,6 +1774,20 @@ const redisBuckets = (d: Deployment, role: string): { export?: string; dr?: stri
     ...(env.REDIS_EXPORT_BUCKET ? { export: env.REDIS_EXPORT_BUCKET } : {}),
     ...(env.REDIS_DR_BUCKET ? { dr: env.REDIS_DR_BUCKET } : {}),
   };
+};
+const isDumpCall = (c: RecordedCall) => adapterOf(c)?.startsWith('shared/aws/dump-objects.ts#') === true;
+/** The deployment's dump location a recorded call stands for: the one with the call's prefix, else the first. */
+const dumpLocationOf = (c: RecordedCall, d: Deployment) => {
+  const all = dumpLocations(d.config);
+  const prefix = str(c, 'Prefix');
+  return all.find((l) => prefix !== undefined && l.prefix === prefix) ?? all[0];
+};
+/** A recorded dump object's ARN in the deployment: `<prefix><policy>/<instance>/<set>.dump` under its location. */
+const dumpObjectOf = (c: RecordedCall, d: Deployment) => {
+  const l = dumpLocationOf(c, d);
+  if (!l) return undefined;
+  const name = (str(c, 'Key') ?? '').split('/').slice(-3).join('/');
+  return objectArnOf(d, l.bucket, `${l.prefix}${name}`);
 };
 const bucketArnOf = (d: Deployment, bucket: string) => `arn:${d.partition}:s3:::${bucket}`;
 const objectArnOf = (d: Deployment, bucket: string, key: string | undefined) =>

@@ -74,6 +74,18 @@ describe('application consistency', () => {
     expect(unconditionedWildcardWrites(t)).toEqual([]);
   });
 
+  it('lets retention list, read the tags of and delete dump objects under the configured prefix only, in its account', () => {
+    const deletes = allowing(t, 's3:DeleteObject');
+    expect(deletes.map((s) => s.Sid)).toEqual(['ExpireDumpObjects']);
+    expect(JSON.stringify(deletes[0]!.Resource)).toContain(':s3:::team-dumps/steward/*.dump');
+    expect(deletes[0]!.Condition).toEqual({
+      StringEquals: { 's3:ResourceAccount': expect.anything() },
+    });
+    const lists = allowing(t, 's3:ListBucket').filter((s) => s.Sid?.startsWith('ListDumpObjects'));
+    expect(lists).toHaveLength(1);
+    expect(lists[0]!.Condition).toEqual({ StringEquals: { 's3:prefix': ['steward/'] } });
+  });
+
   it('passes cdk-nag with a reason on every acknowledgement', () => {
     const report = new AwsSolutionsChecks(app).validateScope(app);
     expect(

@@ -1105,3 +1105,52 @@ describe(`planRetention properties (${RUNS.numRuns.toLocaleString('en')} random 
     );
   });
 });
+
+describe('planRetention over dump objects', () => {
+  const I = 'i-0abc1234def567890';
+  const ebs = (day: string): Snapshot =>
+    snap(`2026-11-${day}T03:00:00Z`, {
+      kind: 'ebs',
+      id: `steward-${I}-202611${day}0300-sched`,
+      arn: `arn:aws:ec2:eu-west-1:111122223333:snapshot-set/steward-${I}-202611${day}0300-sched`,
+      sourceId: I,
+      tags: managedTags({ [Tag.source]: I }),
+    });
+  const dump = (day: string): Snapshot => {
+    const key = `steward/daily/${I}/steward-${I}-202611${day}0300-sched.dump`;
+    return snap(`2026-11-${day}T03:00:00Z`, {
+      kind: 'ebs',
+      id: `s3://dumps/${key}`,
+      arn: `arn:aws:s3:::dumps/${key}`,
+      sourceId: I,
+      tags: managedTags({ [Tag.source]: I, [Tag.kind]: 'dump' }),
+      object: { bucket: 'dumps', key },
+    });
+  };
+
+  it('judges an instance’s dumps apart from its snapshot sets: each keeps its own newest days', () => {
+    // Prepare: a set and a dump on each of three days; keep two days.
+    const sets = ['20', '21', '22'].map(ebs);
+    const dumps = ['20', '21', '22'].map(dump);
+
+    // Act
+    const plan = planRetention([...sets, ...dumps], standard({ daily: 2 }), NOW, UNCAPPED);
+
+    // Assert: one of each expires, the 20th's; neither replaces the other on the same day.
+    expect(plan.delete.map((s) => s.id).sort()).toEqual([dumps[0]!.id, sets[0]!.id].sort());
+    expect(verdictOf(plan, dumps[2]!)).toMatchObject({ action: 'keep', rule: 'daily' });
+    expect(verdictOf(plan, sets[2]!)).toMatchObject({ action: 'keep', rule: 'daily' });
+  });
+
+  it('never holds a dump for DR: dumps are not copied there', () => {
+    // Prepare: the policy copies to DR and nothing reached it; only the 20th's dump and set are past daily 1.
+    const plan = planRetention([ebs('20'), ebs('22'), dump('20'), dump('22')], standard({ daily: 1 }), NOW, {
+      ...UNCAPPED,
+      dr: { region: 'us-west-2', policiesThatCopy: new Set(['daily']), snapshots: [] },
+    });
+
+    // Assert: the set waits for its copy; the dump goes.
+    expect(verdictOf(plan, ebs('20'))).toMatchObject({ action: 'keep', rule: 'awaiting-dr' });
+    expect(plan.delete.map((s) => s.id)).toEqual([dump('20').id]);
+  });
+});
