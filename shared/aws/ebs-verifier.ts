@@ -19,7 +19,7 @@ import {
   type VerifierInstance,
 } from '../drill/ebs-verifier.js';
 import { GuardRefusedError } from '../errors.js';
-import { Tag, tagList, tagRecord } from '../tags.js';
+import { Tag, tagList, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 
 /**
@@ -52,6 +52,11 @@ export const parseSubnets = (text: string): Record<string, string> =>
 // a shutdown from inside terminates it, so a verifier steward lost track of ends on its own.
 const userData = (minutes: number) =>
   Buffer.from(`#!/bin/sh\nshutdown -h +${Math.max(1, Math.floor(minutes))}\n`).toString('base64');
+
+const rootVolumeTags = (tags: Tags): Tags => {
+  const { [Tag.drill]: _drill, ...rest } = tags;
+  return rest;
+};
 
 const instanceOf = (i: Instance): VerifierInstance => ({
   instanceId: i.InstanceId ?? '',
@@ -114,7 +119,9 @@ export const ec2EbsVerifierPort = (
             UserData: userData(r.lifetimeMinutes),
             TagSpecifications: [
               { ResourceType: 'instance', Tags: tagList(r.tags) },
-              { ResourceType: 'volume', Tags: tagList(r.tags) },
+              // The root volume goes with the instance (DeleteOnTermination): steward's, but without
+              // steward:drill, so the drill janitor never tries to delete it while its instance runs.
+              { ResourceType: 'volume', Tags: tagList(rootVolumeTags(r.tags)) },
             ],
           }),
         ),

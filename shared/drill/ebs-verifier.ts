@@ -162,17 +162,20 @@ export const verifierToken = (drillId: string): string => `${drillId}-verifier`.
 export const checkRunId = (drillId: string): string =>
   `verify-${drillId}`.replace(/[^A-Za-z0-9-]/g, '-').slice(-64);
 
-// Bounds of the steps that are not configured: attaching is seconds; terminating and the volumes'
-// detachment about a minute.
-const ATTACH_SECONDS = 120;
-const DETACH_SECONDS = 300;
+// Bounds of the steps that are not configured: attaching takes seconds; terminating a small instance (which
+// detaches its volumes) about a minute.
+const ATTACH_SECONDS = 60;
+const DETACH_SECONDS = 120;
 const REGISTER_POLL_MS = 10_000;
 const ATTACH_POLL_MS = 3_000;
 const DETACH_POLL_MS = 5_000;
 
+/** What verifySeconds adds to the configured registration and check timeouts. */
+export const VERIFY_OVERHEAD_SECONDS = ATTACH_SECONDS + stepWaitSeconds(0) + 2 * DETACH_SECONDS;
+
 /** The longest verifyEbsSet takes with these settings (give its Lambda at least this). */
-export const verifySeconds = (v: EbsVerify): number =>
-  v.registrationSeconds + ATTACH_SECONDS + stepWaitSeconds(v.timeoutSeconds) + 2 * DETACH_SECONDS;
+export const verifySeconds = (v: Pick<EbsVerify, 'registrationSeconds' | 'timeoutSeconds'>): number =>
+  v.registrationSeconds + v.timeoutSeconds + VERIFY_OVERHEAD_SECONDS;
 
 /**
  * The instance's own bound: it shuts down (and terminates) after this many minutes even if steward never

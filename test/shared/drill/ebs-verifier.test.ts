@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepRequest, StepResult } from '../../../shared/backup/consistency.js';
-import { EbsVerify } from '../../../shared/config/ebs-verifier.js';
+import { EbsVerify, VERIFY_BUDGET_SECONDS } from '../../../shared/config/ebs-verifier.js';
 import {
   assignDevices,
   type AttachmentState,
@@ -8,6 +8,7 @@ import {
   type EbsVerifierPort,
   isVerifier,
   type LaunchRequest,
+  VERIFY_OVERHEAD_SECONDS,
   verifierLifetimeMinutes,
   verifierResources,
   verifierTags,
@@ -285,7 +286,7 @@ describe('verifyEbsSet', () => {
 
     // Assert
     expect(r.status).toBe('error');
-    expect(r.problems).toEqual(['not verified: not attached within 120 s: vol-new1, vol-new2']);
+    expect(r.problems).toEqual(['not verified: not attached within 60 s: vol-new1, vol-new2']);
   });
 
   it.each([
@@ -440,9 +441,15 @@ describe('assignDevices', () => {
 });
 
 describe('verifier bounds and names', () => {
-  it('lives a few minutes longer than steward waits for it', () => {
-    expect(verifySeconds(VERIFY)).toBe(300 + 120 + (30 + 300 + 15) + 600);
-    expect(verifierLifetimeMinutes(VERIFY)).toBe(Math.ceil(1365 / 60) + 5);
+  it('lives a few minutes longer than steward waits for it, and fits one Lambda invocation', () => {
+    expect(VERIFY_OVERHEAD_SECONDS).toBe(60 + (30 + 15) + 2 * 120);
+    expect(verifySeconds(VERIFY)).toBe(180 + 300 + VERIFY_OVERHEAD_SECONDS);
+    expect(verifierLifetimeMinutes(VERIFY)).toBe(Math.ceil(825 / 60) + 5);
+    // The config's budget is what is left of Lambda's 900 s after the overhead and 30 s for the task.
+    expect(VERIFY_BUDGET_SECONDS).toBe(900 - 30 - VERIFY_OVERHEAD_SECONDS);
+    expect(verifySeconds({ registrationSeconds: 200, timeoutSeconds: VERIFY_BUDGET_SECONDS - 200 })).toBe(
+      870,
+    );
   });
 
   it('keeps tokens and run ids within their limits', () => {
@@ -485,12 +492,12 @@ describe('verifier bounds and names', () => {
 });
 
 describe('EbsVerify config', () => {
-  it('defaults to a t4g.small, 300 s to register and 300 s for the check', () => {
+  it('defaults to a t4g.small, 180 s to register and 300 s for the check', () => {
     expect(EbsVerify.parse({ command: 'fsck -n /dev/sdf' })).toEqual({
       command: 'fsck -n /dev/sdf',
       timeoutSeconds: 300,
       instanceType: 't4g.small',
-      registrationSeconds: 300,
+      registrationSeconds: 180,
     });
   });
 
@@ -500,6 +507,7 @@ describe('EbsVerify config', () => {
     [{ command: 'echo {{ssm:/secret}}' }, 'parameter reference'],
     [{ command: 'true', timeoutSeconds: 5 }, ''],
     [{ command: 'true', extra: 1 }, ''],
+    [{ command: 'true', registrationSeconds: 300, timeoutSeconds: 300 }, 'one Lambda invocation'],
   ])('refuses %j', (input, message) => {
     const r = EbsVerify.safeParse(input);
     expect(r.success).toBe(false);
