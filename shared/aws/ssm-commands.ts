@@ -5,7 +5,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
-import { stepParameters } from '../backup/consistency-document.js';
+import { DELIVERY_TIMEOUT_SECONDS, stepParameters, stepWaitSeconds } from '../backup/consistency-document.js';
 import type { DumpTagger, StepRequest, StepResult, StepRunner } from '../backup/consistency.js';
 import { clip } from '../errors.js';
 import { tagList, type Tags } from '../tags.js';
@@ -23,18 +23,13 @@ import { attempt, call } from './call.js';
  * (https://docs.aws.amazon.com/systems-manager/latest/userguide/run-command.html).
  */
 
-/** SendCommand's delivery timeout: its minimum. A step not delivered by then never runs late. */
-export const DELIVERY_TIMEOUT_SECONDS = 30;
 // Poll interval: quick at first (a freeze is seconds long), then every 5 s.
 const POLL_MS = [500, 1000, 1000, 2000, 3000, 5000];
-// Past the delivery and execution timeouts Run Command has ended the step; this is slack for its report.
-const REPORT_SLACK_SECONDS = 15;
 /** Characters of a step's stderr and stdout kept for the report. */
 export const OUTPUT_CHARS = 1000;
 
-/** The longest steward waits for a step: delivery, execution, and slack for the status to land. */
-export const stepWaitSeconds = (timeoutSeconds: number): number =>
-  DELIVERY_TIMEOUT_SECONDS + timeoutSeconds + REPORT_SLACK_SECONDS;
+// The bounds live beside the document (pure code, e.g. the EBS verifier, sizes its own bound by them).
+export { DELIVERY_TIMEOUT_SECONDS, stepWaitSeconds };
 
 const ENDED: Record<string, StepResult['status'] | undefined> = {
   Success: 'success',

@@ -23,6 +23,15 @@ export const RUN_ID_PATTERN = '^[A-Za-z0-9-]{1,64}$';
 /** Seconds (execution timeout, watchdog): digits only, so the one `{{ }}` the document has is inert. */
 export const SECONDS_PATTERN = '^[0-9]{1,5}$';
 
+/** SendCommand's delivery timeout: its minimum. A step not delivered by then never runs late. */
+export const DELIVERY_TIMEOUT_SECONDS = 30;
+// Past the delivery and execution timeouts Run Command has ended the step; this is slack for its report.
+const REPORT_SLACK_SECONDS = 15;
+
+/** The longest steward waits for a step: delivery, execution, and slack for the status to land. */
+export const stepWaitSeconds = (timeoutSeconds: number): number =>
+  DELIVERY_TIMEOUT_SECONDS + timeoutSeconds + REPORT_SLACK_SECONDS;
+
 /** Where the host keeps the watchdog's pid between the pre and the post command. */
 export const STATE_DIR = '/run/steward-consistency';
 

@@ -8,9 +8,10 @@ import { logger } from '../observability.js';
 import { settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { DrillResource, RestorePort } from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
+import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 
-/** What the janitor sweeps: restored databases and caches, and EBS drill volumes. */
-export type SweptResource = DrillResource | VolumeResource;
+/** What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances. */
+export type SweptResource = DrillResource | VolumeResource | VerifierResource;
 
 export type JanitorVerdict =
   | { resource: SweptResource; action: 'delete' | 'keep'; reason: string; ageHours?: number }
@@ -66,6 +67,8 @@ export interface JanitorDeps {
   runReports?: RunReports;
   /** EBS drill volumes (tagged steward:drill), swept with the rest; absent: none are looked for. */
   volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'>;
+  /** EBS drill verifier instances (tagged steward:drill, kind ebs-verifier); absent: none are looked for. */
+  verifiers?: Pick<EbsVerifierPort, 'listVerifiers' | 'terminate'>;
 }
 
 export interface JanitorResult {
@@ -101,25 +104,39 @@ const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: s
 export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const now = deps.now();
   const maxAgeHours = janitorMaxAgeHours(deps.config.drill);
-  const [found, volumes] = await Promise.all([
+  const [found, volumes, verifiers] = await Promise.all([
     deps.restore.listDrillResources(),
     deps.volumes ? deps.volumes.listDrillVolumes() : [],
+    deps.verifiers ? deps.verifiers.listVerifiers() : [],
   ]);
-  const verdicts = planJanitor([...found, ...volumeResources(volumes)], now, maxAgeHours);
-  const doomed = verdicts.filter((v) => v.action === 'delete');
-  const outcomes = await settleEach(
-    doomed,
-    async (v): Promise<Outcome> => {
-      const base = { resource: label(v.resource), action: 'delete' };
-      if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
-      const r =
-        v.resource.kind === 'ebs-volume'
-          ? await deps.volumes!.remove(v.resource.id)
-          : await deps.restore.remove(v.resource);
-      return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
-    },
-    (v) => ({ resource: label(v.resource), action: 'delete' }),
+  const verdicts = planJanitor(
+    [...found, ...volumeResources(volumes), ...verifierResources(verifiers)],
+    now,
+    maxAgeHours,
   );
+  // Verifier instances first: a volume still attached to one cannot be deleted until it has ended.
+  const doomed = verdicts
+    .filter((v) => v.action === 'delete')
+    .sort((a, b) => Number(b.resource.kind === 'ebs-verifier') - Number(a.resource.kind === 'ebs-verifier'));
+  const remove = async (r: SweptResource): Promise<string> => {
+    if (r.kind === 'ebs-volume') return deps.volumes!.remove(r.id);
+    if (r.kind === 'ebs-verifier')
+      return (await deps.verifiers!.terminate(r.id)) === 'terminated' ? 'deleted' : 'gone';
+    return deps.restore.remove(r);
+  };
+  const sweep = (group: JanitorVerdict[]) =>
+    settleEach(
+      group,
+      async (v): Promise<Outcome> => {
+        const base = { resource: label(v.resource), action: 'delete' };
+        if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
+        const r = await remove(v.resource);
+        return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
+      },
+      (v) => ({ resource: label(v.resource), action: 'delete' }),
+    );
+  const instances = doomed.filter((v) => v.resource.kind === 'ebs-verifier');
+  const outcomes = [...(await sweep(instances)), ...(await sweep(doomed.slice(instances.length)))];
 
   let notified = false;
   const all = [...outcomes];

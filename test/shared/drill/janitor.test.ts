@@ -173,6 +173,64 @@ describe('runJanitor', () => {
     );
   });
 
+  it('terminates old EBS verifier instances before deleting drill volumes (one still attached cannot go first)', async () => {
+    // Prepare
+    const { deps, notifier } = setup([]);
+    const order: string[] = [];
+    const tags = {
+      'steward:drill': 'monthly-mongo',
+      'steward:managed': 'true',
+      'steward:kind': 'ebs-verifier',
+    };
+    const volumes = {
+      listDrillVolumes: async () => [
+        {
+          volumeId: 'vol-old',
+          state: 'in-use',
+          createdAt: hoursAgo(9),
+          tags: { 'steward:drill': 'monthly-mongo', 'steward:managed': 'true' },
+        },
+      ],
+      remove: async (id: string) => {
+        order.push(id);
+        return 'deleted' as const;
+      },
+    };
+    const verifiers = {
+      listVerifiers: async () => [
+        { instanceId: 'i-old', state: 'running', launchedAt: hoursAgo(9), tags },
+        { instanceId: 'i-young', state: 'running', launchedAt: hoursAgo(1), tags },
+        { instanceId: 'i-ending', state: 'shutting-down', launchedAt: hoursAgo(9), tags },
+        { instanceId: 'i-gone', state: 'running', launchedAt: hoursAgo(10), tags },
+      ],
+      terminate: async (id: string) => {
+        order.push(id);
+        return id === 'i-gone' ? ('gone' as const) : ('terminated' as const);
+      },
+    };
+
+    // Act
+    const result = await runJanitor({ ...deps, volumes, verifiers });
+
+    // Assert
+    expect(order).toEqual(['i-old', 'i-gone', 'vol-old']);
+    expect(result.verdicts.map((v) => [v.resource.id, v.action])).toEqual([
+      ['vol-old', 'delete'],
+      ['i-old', 'delete'],
+      ['i-young', 'keep'],
+      ['i-ending', 'skip'],
+      ['i-gone', 'delete'],
+    ]);
+    expect(result.outcomes.map((o) => `${o.resource} ${o.status}`)).toEqual([
+      'ebs-verifier i-old done',
+      'ebs-verifier i-gone already-done',
+      'ebs-volume vol-old done',
+    ]);
+    expect(notifier.sent[0]!.lines[0]).toMatch(
+      /^Had to clean up after a drill: deleted ebs-verifier i-old \(drill monthly-mongo/,
+    );
+  });
+
   it('stays silent when there is nothing to clean up', async () => {
     const { deps, notifier } = setup([drillCopy('steward-drill-orders-db-00000002', 1)]);
     const result = await runJanitor(deps);
