@@ -13,6 +13,8 @@ import { DR_RDB_PREFIX, redisDrBucketName, redisExportBucketName } from '../shar
 import type { CacheDrEnv } from '../shared/backup/env.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { StewardConfig } from '../shared/config/schema.js';
+import type { DrillEnv } from '../shared/drill/env.js';
+import { drCacheNetworkParameter, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
 import { drKeyScope } from './dr-key.js';
@@ -114,6 +116,24 @@ export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket =
         },
       ],
     });
+  }
+  if (drillsCachesFromDr(config)) {
+    // A drill `from: dr` restores the copy with CreateReplicationGroup's SnapshotArns: ElastiCache reads the
+    // RDB files as its regional principal, which the bucket policy admits (ElastiCache User Guide, "Seeding a
+    // new self-designed cluster with an externally created backup", the read grant: s3:GetObject on the
+    // files, s3:ListBucket and s3:GetBucketAcl on the bucket). Unlike an export (CopySnapshot refuses a bucket
+    // its caller does not own), nothing stops another account's restore from naming these files, so the grant
+    // holds only for restores by this account (aws:SourceAccount; not verified against AWS: a drill that fails
+    // with access denied on its restore points here).
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'ElastiCacheReadsDrCopies',
+        principals: [new ServicePrincipal(`${stack.region}.elasticache-snapshot.amazonaws.com`)],
+        actions: ['s3:GetObject', 's3:ListBucket', 's3:GetBucketAcl'],
+        resources: [bucket.bucketArn, bucket.arnForObjects(`${DR_RDB_PREFIX}*`)],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
   }
   acknowledge(bucket, 'AwsSolutions-S1', ACCESS_LOGS);
   return bucket;
@@ -235,5 +255,38 @@ export const grantRedisDrRetention = (fn: StewardFunction): void => {
     resources: [drCopies(stack, dr)],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `GFS retention of steward's RDB copies under ${DR_RDB_PREFIX} in steward's DR bucket; s3:DeleteObject has no object-tag condition key, so the code checks ${Tag.managed}=true first.`,
+  });
+};
+
+/**
+ * The drill function's half, for Redis drills `from: dr`: its environment names the DR bucket; its role may
+ * list and read (HeadObject: the copy's sizing facts) steward's copies under `elasticache/`, and read the DR
+ * stack's cache drill network parameter in the DR region. The restore itself (CreateReplicationGroup with the
+ * copies' S3 ARNs) is ElastiCache reading the files under the bucket policy above.
+ */
+export const grantRedisDrDrill = (fn: StewardFunction): void => {
+  const { config } = fn;
+  const stack = Stack.of(fn);
+  const dr = drBucketName(stack, config);
+  fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof DrillEnv>['REDIS_DR_BUCKET']);
+  allowListDrCopies(fn, stack, dr);
+  fn.allow({
+    sid: 'ReadRedisDrCopies',
+    actions: ['s3:GetObject'],
+    resources: [drCopies(stack, dr)],
+    conditions: { StringEquals: inAccount(stack) },
+    wildcardReason: `A drill from the DR copy reads the sizing facts of steward's RDB copies under ${DR_RDB_PREFIX} (HeadObject) to choose one and size its restore.`,
+  });
+  fn.allow({
+    sid: 'ReadDrCacheDrillNetwork',
+    actions: ['ssm:GetParameter'],
+    resources: [
+      stack.formatArn({
+        service: 'ssm',
+        region: config.dr.region,
+        resource: 'parameter',
+        resourceName: drCacheNetworkParameter(config.stage).slice(1),
+      }),
+    ],
   });
 };

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -8,6 +8,8 @@ import { redisDrBucket } from './cache-dr.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import { SNAPSHOT_COPIED_EVENT_IDS } from '../shared/backup/request.js';
 import type { StewardConfig } from '../shared/config/schema.js';
+import { drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
+import { DrCacheDrillNetwork } from './drill-network.js';
 
 export interface DrEventsStackProps extends Omit<StackProps, 'env' | 'tags'> {
   config: StewardConfig;
@@ -21,13 +23,15 @@ export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
  * destination region, and EventBridge rules only see their own region's events, so one rule forwards
  * steward's copy-finished events to the primary region's default bus, where the backup function's
  * CopyFinishedRule starts the next copy. When a policy copies caches, the bucket of Redis DR copies lives here
- * too (ElastiCache has no cross-region copy: the backup function copies exported RDB files into it). No
- * function.
+ * too (ElastiCache has no cross-region copy: the backup function copies exported RDB files into it), and when
+ * a cache is drilled from its DR copy, the DR region's drill network for caches. No function.
  */
 export class DrEventsStack extends Stack {
   readonly rule: Rule;
   /** Redis DR copies (`elasticache/<group>/<snapshot>-<shard>.rdb`), encrypted with the DR key. */
   readonly redisDrBucket?: Bucket;
+  /** The DR region's drill network for Redis drills from the DR copy (`drill.caches.<name>.from: dr`). */
+  readonly drill?: DrCacheDrillNetwork;
 
   constructor(scope: Construct, id: string, props: DrEventsStackProps) {
     const { config, ...stackProps } = props;
@@ -60,5 +64,16 @@ export class DrEventsStack extends Stack {
       targets: [new EventBusTarget(primaryBus)],
     });
     if (keepsRedisDr(config)) this.redisDrBucket = redisDrBucket(this, config);
+    if (drillsCachesFromDr(config)) {
+      this.drill = new DrCacheDrillNetwork(this, 'Drill', {
+        config,
+        removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+    }
+  }
+
+  /** As for the stage stack: the deploy-time AZs (`Fn::GetAZs`), so synth needs no lookup. */
+  override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
   }
 }

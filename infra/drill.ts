@@ -1,21 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import {
-  FlowLog,
-  FlowLogDestination,
-  FlowLogResourceType,
-  FlowLogTrafficType,
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
   Port,
   SecurityGroup,
   type SubnetSelection,
-  SubnetType,
-  Vpc,
+  type Vpc,
 } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnSubnetGroup as CfnCacheSubnetGroup, CfnUser, CfnUserGroup } from 'aws-cdk-lib/aws-elasticache';
+import type { CfnSubnetGroup as CfnCacheSubnetGroup, CfnUserGroup } from 'aws-cdk-lib/aws-elasticache';
 import { SubnetGroup } from 'aws-cdk-lib/aws-rds';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -42,7 +36,7 @@ import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey } from '../shared/aws/drill-stores.js';
-import { cacheGroupOf, cacheVerifierUser } from '../shared/drill/cache-tasks.js';
+import { cacheGroupOf, cacheVerifierUser, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import {
   cacheRestorableSnapshotPatterns,
   DRILL_PREFIX,
@@ -53,6 +47,8 @@ import { runReportsPrefix } from '../shared/notify/run-report.js';
 import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
+import { grantRedisDrDrill } from './cache-dr.js';
+import { cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
 import type { Reports } from './reports.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
@@ -102,8 +98,6 @@ export const DRILL_STATE_TASKS = {
 } as const satisfies Record<string, DrillTask>;
 
 const POSTGRES = Port.tcp(5432);
-// CreateReplicationGroup's default port, which a drill's restore keeps.
-const REDIS = Port.tcp(6379);
 const HTTPS = Port.tcp(443);
 const DRILL_TIMEOUT = Duration.minutes(5);
 // Lambda's maximum: restored storage lazy-loads from S3, so the first full read of a table is slow.
@@ -151,41 +145,8 @@ export class Drill extends Construct {
     const name = `steward-${config.stage}-drill`;
 
     // --- Network: nothing in the drill VPC can reach anything but the drill database and Secrets Manager.
-    this.vpc = new Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      createInternetGateway: false,
-      subnetConfiguration: [{ name: 'Isolated', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-      // Nothing is ever placed in the default security group (every ENI here gets one of the groups below)
-      // and the VPC has no route out, so stripping its rules would only add a custom-resource Lambda.
-      restrictDefaultSecurityGroup: false,
-    });
-    const isolated: SubnetSelection = { subnetType: SubnetType.PRIVATE_ISOLATED };
-    // The delivery role trusts VPC Flow Logs for this account's flow logs only (confused-deputy guard).
-    const stack = Stack.of(this);
-    const flowLogRole = new Role(this, 'FlowLogRole', {
-      assumedBy: new ServicePrincipal('vpc-flow-logs.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }),
-          },
-        },
-      }),
-      description: `VPC Flow Logs delivers steward ${config.stage} drill VPC flow logs`,
-    });
-    new FlowLog(this, 'FlowLog', {
-      resourceType: FlowLogResourceType.fromVpc(this.vpc),
-      trafficType: FlowLogTrafficType.ALL,
-      destination: FlowLogDestination.toCloudWatchLogs(
-        new LogGroup(this, 'FlowLogGroup', {
-          logGroupName: `/steward/${config.stage}/drill-vpc-flow-logs`,
-          retention: RetentionDays.THREE_MONTHS,
-          removalPolicy: props.removalPolicy,
-        }),
-        flowLogRole,
-      ),
-    });
+    this.vpc = drillVpc(this, config.stage, props.removalPolicy);
+    const isolated = ISOLATED;
 
     const group = (groupId: string, description: string) =>
       new SecurityGroup(this, groupId, { vpc: this.vpc, description, allowAllOutbound: false });
@@ -222,7 +183,9 @@ export class Drill extends Construct {
 
     // --- Functions: control tasks + RDS events + janitor outside the VPC; the verifier inside it.
     // REPORT_BUCKET comes with every function's base environment (props.reports).
-    const cacheNet = Object.keys(drill.caches).length ? this.cacheNetwork(isolated, name) : undefined;
+    const cacheNet = Object.keys(drill.caches).length
+      ? cacheDrillNetwork(this, this.vpc, config.stage, name, Object.values(drill.caches))
+      : undefined;
     // A cache with an AUTH token or RBAC user: its verifier reads the secret through the same endpoint.
     const cacheSecrets =
       cacheNet && Object.values(drill.caches).some((c) => c.auth === 'token' || c.auth === 'user');
@@ -697,60 +660,6 @@ export class Drill extends Construct {
   }
 
   /**
-   * The caches' side of the drill VPC: a cache subnet group over the isolated subnets, a security group that
-   * admits Redis from the cache verifier only, and (for `auth: iam`) the RBAC user group every restored drill
-   * group gets: steward's IAM-authenticated verifier user, plus a disabled `default` user, which every
-   * ElastiCache user group must contain.
-   */
-  private cacheNetwork(subnets: SubnetSelection, name: string) {
-    const { config } = this.props;
-    const securityGroup = new SecurityGroup(this, 'CacheSecurityGroup', {
-      vpc: this.vpc,
-      description: 'steward drill caches: Redis (6379) from the drill cache verifier only',
-      allowAllOutbound: false,
-    });
-    const verifierSecurityGroup = new SecurityGroup(this, 'CacheVerifierSecurityGroup', {
-      vpc: this.vpc,
-      description: Object.values(config.drill.caches).some((c) => c.auth === 'token' || c.auth === 'user')
-        ? 'steward drill cache verifier: out to the drill caches (6379) and Secrets Manager (443) only'
-        : 'steward drill cache verifier: out to the drill caches (6379) only',
-      allowAllOutbound: false,
-    });
-    verifierSecurityGroup.connections.allowTo(securityGroup, REDIS, 'Cache verifier to drill caches');
-    const subnetGroup = new CfnCacheSubnetGroup(this, 'CacheSubnetGroup', {
-      cacheSubnetGroupName: name,
-      description: `steward ${config.stage}: isolated subnets for Redis restore drills`,
-      subnetIds: this.vpc.selectSubnets(subnets).subnetIds,
-    });
-    if (!Object.values(config.drill.caches).some((c) => c.auth === 'iam')) {
-      return { securityGroup, verifierSecurityGroup, subnetGroup };
-    }
-    // IAM authentication: the user id and user name must be the same (ElastiCache User Guide,
-    // "Authenticating with IAM"); read-only commands plus what a check needs (INFO, SELECT, connection).
-    const verifierId = cacheVerifierUser(config.stage);
-    const verifierUser = new CfnUser(this, 'CacheVerifierUser', {
-      engine: 'redis',
-      userId: verifierId,
-      userName: verifierId,
-      accessString: 'on ~* &* -@all +@read +@connection +info +select',
-      authenticationMode: { Type: 'iam' },
-    });
-    const defaultUser = new CfnUser(this, 'CacheDefaultUser', {
-      engine: 'redis',
-      userId: `steward-${config.stage}-drill-default`,
-      userName: 'default',
-      accessString: 'off -@all',
-      noPasswordRequired: true,
-    });
-    const userGroup = new CfnUserGroup(this, 'CacheUserGroup', {
-      engine: 'redis',
-      userGroupId: name,
-      userIds: [defaultUser.ref, verifierUser.ref],
-    });
-    return { securityGroup, verifierSecurityGroup, subnetGroup, userGroup };
-  }
-
-  /**
    * Redis drills: restore only into steward-drill-* from the configured groups' snapshots (or the DR copies'
    * RDB files), tagged managed; delete only groups tagged managed and steward:drill; the cache verifier may
    * connect only to drill groups, as steward's verifier user.
@@ -810,6 +719,8 @@ export class Drill extends Construct {
         `The drill group's nodes (${ours}-…), the drill cache subnet group and user groups (steward's, and ` +
         "those of auth: user caches), and the engine's default parameter group (default.redis7, default.valkey8, …).",
     });
+    // A drill from the DR copy picks among the DR bucket's copies and restores into the DR stack's network.
+    if (drillsCachesFromDr(config)) grantRedisDrDrill(fn);
     const fromSnapshots = entries.filter(([, c]) => c.from === 'source');
     if (fromSnapshots.length) {
       fn.allow({

@@ -6,7 +6,10 @@ import {
   s3Client,
   secretsClient,
   sfnClient,
+  ssmClient,
 } from '../../shared/aws/clients.js';
+import { ssmCacheDrillNetwork } from '../../shared/aws/drill-network.js';
+import { s3RdbCopyLister } from '../../shared/aws/cache-dr.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -16,7 +19,12 @@ import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
-import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
+import {
+  type CacheDrillDeps,
+  drCacheNetworkParameter,
+  drillsCachesFromDr,
+  withCacheDrills,
+} from '../../shared/drill/cache-tasks.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -51,19 +59,31 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
 };
 
 /**
- * Redis drills (`drill.caches`, when the stack gave the cache network): ElastiCache in the stage region.
- * Restores from the DR copy need the DR region's drill network, which no stack deploys yet: such a drill
- * fails at restore, naming it.
+ * Redis drills (`drill.caches`, when the stack gave the cache network): ElastiCache in the stage region, and
+ * for `from: dr` in the DR region, into the drill network the `Steward-<stage>-dr` stack publishes there.
  */
 const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined => {
   if (!env.DRILL_CACHE_SUBNET_GROUP || !env.DRILL_CACHE_SECURITY_GROUP_IDS) return undefined;
-  const { region, dr } = base.config;
-  const fromDr = Object.values(base.config.drill.caches).some((c) => c.from === 'dr') && dr.region !== region;
+  const { region, dr, stage } = base.config;
+  const fromDr = drillsCachesFromDr(base.config);
   const tokens = Object.values(base.config.drill.caches).some((c) => c.auth === 'token');
   return {
     ...(tokens ? { secrets: secretsCacheLogins(secretsClient(region)) } : {}),
     primary: elastiCacheDrillPort(region, elastiCacheClient(region)),
-    ...(fromDr ? { dr: elastiCacheDrillPort(dr.region, elastiCacheClient(dr.region)) } : {}),
+    ...(fromDr
+      ? {
+          dr: elastiCacheDrillPort(dr.region, elastiCacheClient(dr.region)),
+          ...(env.REDIS_DR_BUCKET
+            ? { copies: s3RdbCopyLister(dr.region, s3Client(dr.region), env.REDIS_DR_BUCKET, region) }
+            : {}),
+          drNetwork: ssmCacheDrillNetwork(
+            ssmClient(dr.region),
+            drCacheNetworkParameter(stage),
+            dr.region,
+            `Steward-${stage}-dr`,
+          ),
+        }
+      : {}),
     network: {
       cacheSubnetGroupName: env.DRILL_CACHE_SUBNET_GROUP,
       securityGroupIds: env.DRILL_CACHE_SECURITY_GROUP_IDS,

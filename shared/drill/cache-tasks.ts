@@ -27,15 +27,35 @@ export interface CacheDrillDeps {
   dr?: CacheRestorePort;
   /** The RDB copies in the DR bucket. */
   copies?: CacheCopyLister;
-  /** The drill VPC's cache network in the stage's region, and in the DR region when it is deployed. */
+  /** The drill VPC's cache network in the stage's region. */
   network: CacheDrillNetwork;
-  drNetwork?: CacheDrillNetwork;
+  /**
+   * The DR region's cache drill network (the `Steward-<stage>-dr` stack publishes it): looked up when a
+   * drill restores there, as its security group ids are only known once that stack is deployed.
+   */
+  drNetwork?: () => Promise<CacheDrillNetwork>;
   /** Reads an `auth: token` cache's AUTH token, which the restore sets on the copy. */
   secrets?: CacheSecrets;
 }
 
 /** The ElastiCache IAM-authenticated user the verifier logs in as (created by the stack, per stage). */
 export const cacheVerifierUser = (stage: string): string => `steward-${stage}-drill-verifier`;
+
+/**
+ * Whether the stage drills a cache from its DR copy in another region: the DR stack then gets a drill network
+ * for caches, and the DR bucket lets ElastiCache read the copies.
+ */
+export const drillsCachesFromDr = (
+  config: Pick<StewardConfig, 'region' | 'dr'> & {
+    drill: { enabled: boolean; caches: Record<string, Pick<RedisDrillTarget, 'from'>> };
+  },
+): boolean =>
+  config.drill.enabled &&
+  config.dr.region !== config.region &&
+  Object.values(config.drill.caches).some((c) => c.from === 'dr');
+
+/** The SSM parameter (in the DR region) where the DR stack publishes its cache drill network. */
+export const drCacheNetworkParameter = (stage: string): string => `/steward/${stage}/drill/dr-cache-network`;
 
 /** The configured Redis drill target of a name, or undefined when it names none. */
 export const cacheTargetOf = (config: StewardConfig, name: string): RedisDrillTarget | undefined =>
@@ -154,7 +174,7 @@ export const restoreCache = async (
   const src = s.source!;
   const region = src.region ?? caches.primary.region;
   const port = portFor(caches, region);
-  const network = region === caches.primary.region ? caches.network : caches.drNetwork;
+  const network = region === caches.primary.region ? caches.network : await caches.drNetwork?.();
   if (!network) {
     throw new ConfigError(`Cannot restore ${s.database} in ${region}`, [
       `drill.caches.${s.database}.from: dr restores in ${region}, where the stage has no drill network`,

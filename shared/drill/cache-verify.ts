@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { CacheSecrets, CacheTokenSigner } from './ports.js';
-import { EventShapeError, formatIssues } from '../errors.js';
+import { ConfigError, EventShapeError, formatIssues } from '../errors.js';
 import { logger } from '../observability.js';
 import type { StageDeps } from '../runtime.js';
 import { scrub } from './checks.js';
@@ -54,6 +54,14 @@ export const runCacheVerifyTask = async (raw: unknown, deps: CacheVerifyDeps): P
     ]);
   }
   const target = s.target!;
+  // The verifier reaches only its own drill VPC: a group restored in dr.region (a drill from the DR copy)
+  // would only time out. Refuse at once, so the drill cleans up and records why.
+  const { region, dr } = deps.config;
+  if (target.region && target.region === dr.region && dr.region !== region) {
+    throw new ConfigError(`Cannot verify ${s.database} in ${target.region}`, [
+      `state.target.region: the drill group is in ${target.region}; this cache verifier reaches drill groups in ${region} only, and steward deploys no cache verifier in ${target.region} yet`,
+    ]);
+  }
   const login = await loginOf(target, cfg.auth, deps);
   const conn: RedisConnection = {
     host: target.endpoint!.host,

@@ -29,6 +29,8 @@ export const DrillEnv = z.extend(BaseEnv, {
   DRILL_CACHE_SECURITY_GROUP_IDS: z.optional(SecurityGroupIds),
   /** Redis drills with `auth: iam`: the user group with steward's IAM-authenticated verifier user. */
   DRILL_CACHE_USER_GROUP: z.optional(z.string().check(z.minLength(1))),
+  /** Redis drills `from: dr`: the DR region's bucket of RDB copies, where such a drill picks its snapshot. */
+  REDIS_DR_BUCKET: z.optional(z.string().check(z.minLength(3))),
 });
 export type DrillEnv = z.infer<typeof DrillEnv>;
 

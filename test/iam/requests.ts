@@ -957,8 +957,8 @@ const BINDERS: Record<string, Binder> = {
     ];
   },
   // Redis DR (shared/aws/cache-dr.ts): the backup role exports and copies, the retention role lists and
-  // deletes DR copies; the buckets are the ones each function's environment names. The drill's copy lister
-  // (HeadObject) is not wired (attribution UNWIRED).
+  // deletes DR copies, the drill role lists and reads (HeadObject) them for a drill `from: dr`; the buckets are
+  // the ones each function's environment names.
   'ElastiCacheClient:CopySnapshot': (c, d, role) => {
     const b = redisBuckets(d, role);
     if (!b.export) return [];
@@ -1067,7 +1067,14 @@ const BINDERS: Record<string, Binder> = {
       ),
     ];
   },
-  'S3Client:HeadObject': () => [],
+  // HeadObject is authorized as s3:GetObject: the drill reads a DR copy's sizing facts.
+  'S3Client:HeadObject': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    return [
+      req('s3:GetObject', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'HeadObject (DR copy facts)'),
+    ];
+  },
   'S3Client:PutObject': (c, d) => [
     req(
       's3:PutObject',
@@ -1184,6 +1191,15 @@ const BINDERS: Record<string, Binder> = {
       }),
     ];
   },
+  // A drill from the DR copy reads the DR stack's cache drill network (shared/aws/drill-network.ts).
+  'SSMClient:GetParameter': (c, d) => [
+    req(
+      'ssm:GetParameter',
+      `arn:${d.partition}:ssm:${d.config.dr.region}:${d.account}:parameter${str(c, 'Name') ?? ''}`,
+      {},
+      'GetParameter (DR cache drill network)',
+    ),
+  ],
   'SSMClient:GetCommandInvocation': (_c, d) =>
     consistentPolicies(d.config).length
       ? [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')]

@@ -116,7 +116,7 @@ const fakeDeps = () => {
     dr,
     copies,
     network,
-    drNetwork: { ...network, securityGroupIds: ['sg-0drcache'] },
+    drNetwork: () => Promise.resolve({ ...network, securityGroupIds: ['sg-0drcache'] }),
   };
   const rds = fakeRestorePort(REGION);
   const deps: DrillDeps = {

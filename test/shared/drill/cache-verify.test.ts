@@ -6,7 +6,7 @@ import { type RedisServer, startRedis } from '../../../shared/drill/local/redis-
 import { connectRedis } from '../../../shared/drill/redis/client.js';
 import { verifyRedis } from '../../../shared/drill/redis/verify.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { EventShapeError } from '../../../shared/errors.js';
+import { ConfigError, EventShapeError } from '../../../shared/errors.js';
 
 // The cache verifier's task against a real redis-server with an ACL user standing for steward's
 // IAM-authenticated ElastiCache user: the "token" is that user's password (ElastiCache checks the SigV4
@@ -179,5 +179,36 @@ describe('runCacheVerifyTask', () => {
       ),
     ).rejects.toThrow(/state.target.endpoint/);
     await expect(runCacheVerifyTask({ task: 'warmup', state: base }, deps)).rejects.toThrow(/only "verify"/);
+  });
+
+  it('refuses a group restored in another region (a drill from the DR copy) without connecting, naming both regions', async () => {
+    // Prepare
+    const base = stateFor({
+      host: 'clustercfg.steward-drill-x.usw2.cache.amazonaws.com',
+      port: 6379,
+    } as RedisServer);
+    const state = { ...base, target: { ...base.target, region: 'us-west-2' } };
+    const signed: unknown[] = [];
+    const verified: unknown[] = [];
+
+    // Act
+    const e = await runCacheVerifyTask(
+      { task: 'verify', state },
+      {
+        config,
+        dryRun: false,
+        now: () => new Date(),
+        verify: async (...args) => (verified.push(args), verifyRedis(...args)),
+        sign: async (req) => (signed.push(req), TOKEN),
+      },
+    ).catch((x: unknown) => x);
+
+    // Assert
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).issues.join('\n')).toMatch(
+      /state.target.region: the drill group is in us-west-2; this cache verifier reaches drill groups in eu-west-1 only/,
+    );
+    expect(signed).toEqual([]);
+    expect(verified).toEqual([]);
   });
 });

@@ -1,0 +1,166 @@
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  FlowLog,
+  FlowLogDestination,
+  FlowLogResourceType,
+  FlowLogTrafficType,
+  Port,
+  SecurityGroup,
+  type SubnetSelection,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { CfnSubnetGroup as CfnCacheSubnetGroup, CfnUser, CfnUserGroup } from 'aws-cdk-lib/aws-elasticache';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { RedisDrillTarget, StewardConfig } from '../shared/config/schema.js';
+import { cacheVerifierUser, drCacheNetworkParameter } from '../shared/drill/cache-tasks.js';
+import type { CacheDrillNetwork } from '../shared/drill/ports.js';
+
+// CreateReplicationGroup's default port, which a drill's restore keeps.
+const REDIS = Port.tcp(6379);
+
+/** The isolated subnets of a drill VPC. */
+export const ISOLATED: SubnetSelection = { subnetType: SubnetType.PRIVATE_ISOLATED };
+
+/**
+ * A drill VPC: two AZs of isolated subnets (no internet gateway, no NAT: nothing in it reaches anything but
+ * the drill copies and the endpoints a stack adds), all traffic flow-logged to CloudWatch Logs.
+ */
+export const drillVpc = (scope: Construct, stage: string, removalPolicy: RemovalPolicy): Vpc => {
+  const vpc = new Vpc(scope, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    createInternetGateway: false,
+    subnetConfiguration: [{ name: 'Isolated', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    // Nothing is ever placed in the default security group (every ENI here gets one of steward's groups)
+    // and the VPC has no route out, so stripping its rules would only add a custom-resource Lambda.
+    restrictDefaultSecurityGroup: false,
+  });
+  // The delivery role trusts VPC Flow Logs for this account's flow logs only (confused-deputy guard).
+  const stack = Stack.of(scope);
+  const flowLogRole = new Role(scope, 'FlowLogRole', {
+    assumedBy: new ServicePrincipal('vpc-flow-logs.amazonaws.com', {
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*' }),
+        },
+      },
+    }),
+    description: `VPC Flow Logs delivers steward ${stage} drill VPC flow logs`,
+  });
+  new FlowLog(scope, 'FlowLog', {
+    resourceType: FlowLogResourceType.fromVpc(vpc),
+    trafficType: FlowLogTrafficType.ALL,
+    destination: FlowLogDestination.toCloudWatchLogs(
+      new LogGroup(scope, 'FlowLogGroup', {
+        logGroupName: `/steward/${stage}/drill-vpc-flow-logs`,
+        retention: RetentionDays.THREE_MONTHS,
+        removalPolicy,
+      }),
+      flowLogRole,
+    ),
+  });
+  return vpc;
+};
+
+/** The caches' side of a drill VPC (what a restore names, and the verifier's own group). */
+export interface CacheDrillNet {
+  securityGroup: SecurityGroup;
+  verifierSecurityGroup: SecurityGroup;
+  subnetGroup: CfnCacheSubnetGroup;
+  userGroup?: CfnUserGroup;
+}
+
+/**
+ * The caches' side of a drill VPC for these cache drills: a cache subnet group `name` over the isolated
+ * subnets, a security group that admits Redis from the cache verifier only, and (when one logs in with
+ * `auth: iam`) the RBAC user group every restored drill group gets: steward's IAM-authenticated verifier
+ * user, plus a disabled `default` user, which every ElastiCache user group must contain. Users and user
+ * groups are regional: the DR region gets its own, with the same ids.
+ */
+export const cacheDrillNetwork = (
+  scope: Construct,
+  vpc: Vpc,
+  stage: string,
+  name: string,
+  caches: readonly Pick<RedisDrillTarget, 'auth'>[],
+): CacheDrillNet => {
+  const securityGroup = new SecurityGroup(scope, 'CacheSecurityGroup', {
+    vpc,
+    description: 'steward drill caches: Redis (6379) from the drill cache verifier only',
+    allowAllOutbound: false,
+  });
+  const verifierSecurityGroup = new SecurityGroup(scope, 'CacheVerifierSecurityGroup', {
+    vpc,
+    description: caches.some((c) => c.auth === 'token' || c.auth === 'user')
+      ? 'steward drill cache verifier: out to the drill caches (6379) and Secrets Manager (443) only'
+      : 'steward drill cache verifier: out to the drill caches (6379) only',
+    allowAllOutbound: false,
+  });
+  verifierSecurityGroup.connections.allowTo(securityGroup, REDIS, 'Cache verifier to drill caches');
+  const subnetGroup = new CfnCacheSubnetGroup(scope, 'CacheSubnetGroup', {
+    cacheSubnetGroupName: name,
+    description: `steward ${stage}: isolated subnets for Redis restore drills`,
+    subnetIds: vpc.selectSubnets(ISOLATED).subnetIds,
+  });
+  if (!caches.some((c) => c.auth === 'iam')) return { securityGroup, verifierSecurityGroup, subnetGroup };
+  // IAM authentication: the user id and user name must be the same (ElastiCache User Guide,
+  // "Authenticating with IAM"); read-only commands plus what a check needs (INFO, SELECT, connection).
+  const verifierId = cacheVerifierUser(stage);
+  const verifierUser = new CfnUser(scope, 'CacheVerifierUser', {
+    engine: 'redis',
+    userId: verifierId,
+    userName: verifierId,
+    accessString: 'on ~* &* -@all +@read +@connection +info +select',
+    authenticationMode: { Type: 'iam' },
+  });
+  const defaultUser = new CfnUser(scope, 'CacheDefaultUser', {
+    engine: 'redis',
+    userId: `steward-${stage}-drill-default`,
+    userName: 'default',
+    accessString: 'off -@all',
+    noPasswordRequired: true,
+  });
+  const userGroup = new CfnUserGroup(scope, 'CacheUserGroup', {
+    engine: 'redis',
+    userGroupId: name,
+    userIds: [defaultUser.ref, verifierUser.ref],
+  });
+  return { securityGroup, verifierSecurityGroup, subnetGroup, userGroup };
+};
+
+/**
+ * The DR region's drill network for caches (in `Steward-<stage>-dr`, when a `drill.caches` entry restores
+ * its DR copy, `from: dr`): a drill VPC of its own and its cache network, named as in the stage region
+ * (`steward-<stage>-drill`). Its security group ids exist only once this stack is deployed, and stacks in
+ * two regions cannot reference each other, so the network is published as a JSON String parameter in the
+ * DR region, which the drill function reads (ssm:GetParameter on that one parameter) when it restores there.
+ */
+export class DrCacheDrillNetwork extends Construct {
+  readonly vpc: Vpc;
+  readonly caches: CacheDrillNet;
+  readonly parameter: StringParameter;
+
+  constructor(scope: Construct, id: string, props: { config: StewardConfig; removalPolicy: RemovalPolicy }) {
+    super(scope, id);
+    const { config, removalPolicy } = props;
+    const name = `steward-${config.stage}-drill`;
+    this.vpc = drillVpc(this, config.stage, removalPolicy);
+    const fromDr = Object.values(config.drill.caches).filter((c) => c.from === 'dr');
+    this.caches = cacheDrillNetwork(this, this.vpc, config.stage, name, fromDr);
+    const network = {
+      cacheSubnetGroupName: this.caches.subnetGroup.ref,
+      securityGroupIds: [this.caches.securityGroup.securityGroupId],
+      ...(this.caches.userGroup ? { userGroupId: this.caches.userGroup.ref } : {}),
+    } satisfies CacheDrillNetwork;
+    this.parameter = new StringParameter(this, 'CacheNetworkParameter', {
+      parameterName: drCacheNetworkParameter(config.stage),
+      description: `steward ${config.stage}: the ${config.dr.region} drill network for Redis drills from the DR copy`,
+      stringValue: Stack.of(this).toJsonString(network),
+    });
+  }
+}

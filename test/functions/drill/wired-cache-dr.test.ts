@@ -1,0 +1,158 @@
+import {
+  CreateReplicationGroupCommand,
+  DeleteReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  ElastiCacheClient,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-elasticache';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { run, wire } from '../../../functions/drill/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { drillTargetId } from '../../../shared/drill/ids.js';
+import { DrillEnv } from '../../../shared/drill/env.js';
+import type { DrillState } from '../../../shared/drill/state.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+
+// A Redis drill from the DR copy through the drill function's real wiring (SDK clients mocked): it picks
+// among the DR bucket's RDB copies, reads the DR stack's drill network, restores with SnapshotArns in the DR
+// region, polls and deletes there; the IAM suite simulates these calls against the synthesized drill role.
+const REGION = 'eu-west-1';
+const DR = 'us-west-2';
+const ACCOUNT = '111122223333';
+const BUCKET = `steward-prod-rdb-dr-${ACCOUNT}-${DR}`;
+const NOW = new Date('2026-02-01T05:00:05Z');
+const config = parseConfig(
+  {
+    stage: 'prod',
+    region: REGION,
+    account: ACCOUNT,
+    dr: { region: DR, kmsKeyArn: `arn:aws:kms:${DR}:${ACCOUNT}:alias/steward-dr` },
+    backup: { policies: { cache: { kinds: ['elasticache'], copyToDr: true } } },
+    drill: { enabled: true, caches: { 'rate-limits': { auth: 'iam', from: 'dr', rpoSeconds: 86_400 } } },
+  },
+  'test',
+);
+const env = {
+  STAGE: 'prod',
+  CRITICAL_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:steward-prod-critical`,
+  WARNING_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:steward-prod-warning`,
+  INFO_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:steward-prod-info`,
+  DRILL_TABLE: 'steward-prod-state',
+  REPORT_BUCKET: 'steward-prod-drill-reports',
+  DRILL_SUBNET_GROUP: 'steward-prod-drill',
+  DRILL_SECURITY_GROUP_IDS: 'sg-0abc1234',
+  DRILL_CACHE_SUBNET_GROUP: 'steward-prod-drill',
+  DRILL_CACHE_SECURITY_GROUP_IDS: 'sg-0cac4e123',
+  DRILL_CACHE_USER_GROUP: 'steward-prod-drill',
+  REDIS_DR_BUCKET: BUCKET,
+  DRY_RUN: 'false',
+};
+const execution = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:03.512Z' };
+const ID = drillTargetId('rate-limits', execution.name);
+const SNAPSHOT = 'steward-rate-limits-202601310300-sched';
+const KEYS = [`elasticache/rate-limits/${SNAPSHOT}-0001.rdb`, `elasticache/rate-limits/${SNAPSHOT}-0002.rdb`];
+const deps = () =>
+  wire({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW }, DrillEnv.parse(env));
+const task = (name: string, state: unknown) => ({ task: name, state, execution });
+
+const ec = mockClient(ElastiCacheClient);
+const rds = mockClient(RDSClient);
+const s3 = mockClient(S3Client);
+const ssm = mockClient(SSMClient);
+beforeEach(() => {
+  ec.reset();
+  rds.reset();
+  s3.reset();
+  ssm.reset();
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchKey' }));
+});
+
+describe('a Redis drill from the DR copy through the drill function', () => {
+  it('restores the DR bucket’s copy into the DR stack’s drill network in the DR region, then deletes it there', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { Bucket: BUCKET, Prefix: 'elasticache/' }).resolves({
+      $metadata: {},
+      Contents: KEYS.map((Key) => ({ Key, LastModified: new Date('2026-01-31T03:40:00Z') })),
+    });
+    s3.on(HeadObjectCommand).resolves({
+      $metadata: {},
+      Metadata: {
+        'steward-shards': '2',
+        'steward-node-type': 'cache.r7g.large',
+        'steward-engine': 'redis',
+        'steward-engine-version': '7.1.0',
+        'steward-largest-shard-bytes': String(200 * 1024 ** 2),
+        'steward-created-at': '2026-01-31T03:00:00.000Z',
+      },
+    });
+    ssm.on(GetParameterCommand).resolves({
+      $metadata: {},
+      Parameter: {
+        Value: JSON.stringify({
+          cacheSubnetGroupName: 'steward-prod-drill',
+          securityGroupIds: ['sg-0d0cac4e'],
+          userGroupId: 'steward-prod-drill',
+        }),
+      },
+    });
+    ec.on(CreateReplicationGroupCommand).resolves({
+      $metadata: {},
+      ReplicationGroup: { ReplicationGroupId: ID, Status: 'creating' },
+    });
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      $metadata: {},
+      ReplicationGroups: [
+        {
+          ReplicationGroupId: ID,
+          ARN: `arn:aws:elasticache:${DR}:${ACCOUNT}:replicationgroup:${ID}`,
+          Status: 'available',
+          CacheNodeType: 'cache.t4g.medium',
+          ConfigurationEndpoint: { Address: `clustercfg.${ID}.abc.usw2.cache.amazonaws.com`, Port: 6379 },
+        },
+      ],
+    });
+    ec.on(ListTagsForResourceCommand).resolves({
+      $metadata: {},
+      TagList: [
+        { Key: 'steward:drill', Value: execution.name },
+        { Key: 'steward:managed', Value: 'true' },
+      ],
+    });
+    ec.on(DeleteReplicationGroupCommand).resolves({ $metadata: {} });
+    rds.on(DescribeDBInstancesCommand).resolves({ $metadata: {}, DBInstances: [] });
+    rds.on(DescribeDBClustersCommand).resolves({ $metadata: {}, DBClusters: [] });
+    const d = deps();
+
+    // Act
+    let s = (await run(task('start', { database: 'rate-limits' }), d)) as DrillState;
+    s = (await run(task('select', s), d)) as DrillState;
+    s = (await run(task('restore', s), d)) as DrillState;
+    s = (await run(task('status', s), d)) as DrillState;
+    const cleaned = (await run(task('cleanup', s), d)) as DrillState;
+
+    // Assert
+    expect(s.source).toMatchObject({ snapshotId: SNAPSHOT, region: DR });
+    expect(ssm).toReceiveCommandWith(GetParameterCommand, { Name: '/steward/prod/drill/dr-cache-network' });
+    expect(ec).toReceiveCommandWith(CreateReplicationGroupCommand, {
+      ReplicationGroupId: ID,
+      SnapshotArns: KEYS.map((k) => `arn:aws:s3:::${BUCKET}/${k}`),
+      NumNodeGroups: 2,
+      CacheSubnetGroupName: 'steward-prod-drill',
+      SecurityGroupIds: ['sg-0d0cac4e'],
+      UserGroupIds: ['steward-prod-drill'],
+      TransitEncryptionEnabled: true,
+    });
+    // Every ElastiCache call went to the DR region's client.
+    const regions = await Promise.all(
+      ec.calls().map((c) => (c.thisValue as ElastiCacheClient).config.region()),
+    );
+    expect(new Set(regions)).toEqual(new Set([DR]));
+    expect(s).toMatchObject({ available: true, target: { region: DR, endpoint: { port: 6379 } } });
+    expect(cleaned.cleanup).toMatchObject({ status: 'deleted' });
+    expect(ec).toReceiveCommandWith(DeleteReplicationGroupCommand, { ReplicationGroupId: ID });
+  });
+});
