@@ -9,6 +9,7 @@ import type { CostEnv } from '../shared/cost/env.js';
 import { COST_KEY_PREFIX } from '../shared/cost/engine.js';
 import { OUTBOX } from '../shared/aws/alert-ledger.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
+import { CostBudgets } from './cost-budgets.js';
 import type { StateTable } from './state-table.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
 
@@ -21,13 +22,17 @@ export interface CostProps extends CapabilityProps {
 export const COST_EXPLORER_ACTIONS = ['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetAnomalies'];
 
 /**
- * Cost alerts: a schedule (daily by default) checks month-to-date cost, the month-end forecast, spikes,
- * per-hour limits and recent anomalies in Cost Explorer (us-east-1), and alerts each threshold once per
- * month through the severity topics. Cost Anomaly Detection events reach the same function from
- * EventBridge and, when configured, an SNS topic. Its errors and failed triggers alarm like every function.
+ * Cost alerts. `alertsBy: budgets` (the default): the thresholds and per-hour limits are AWS Budgets that
+ * publish to the severity topics, at no fee and with no schedule. `alertsBy: cost-explorer`: a schedule (daily
+ * by default) checks month-to-date cost, the month-end forecast, spikes, per-hour limits and recent anomalies
+ * in Cost Explorer (us-east-1), and alerts each threshold once per month through the severity topics. Either
+ * way Cost Anomaly Detection events reach the function from EventBridge and, when configured, an SNS topic,
+ * and an on-demand check still works. Its errors and failed triggers alarm like every function.
  */
 export class Cost extends Construct {
   readonly function: StewardFunction;
+  /** The thresholds and per-hour limits as AWS Budgets (`alertsBy: budgets`). */
+  readonly budgets?: CostBudgets;
 
   constructor(scope: Construct, id: string, props: CostProps) {
     super(scope, id);
@@ -50,12 +55,16 @@ export class Cost extends Construct {
     // Each delivery's full report (every alert that fired), linked from its bounded summary.
     props.reports?.grantWrite(fn, 'WriteRunReports', runReportsPrefix('cost'), "each delivery's full report");
 
-    fn.addSchedule('Schedule', {
-      name: 'cost',
-      description: `Cost check: ${cost.thresholds.length} thresholds on actuals${cost.forecast ? ' and forecast' : ''}, spikes, per-hour limits, anomalies`,
-      expression: cost.schedule,
-      input: { action: 'cost-check', scheduledTime: ContextAttribute.scheduledTime },
-    });
+    if (cost.alertsBy === 'budgets') {
+      this.budgets = new CostBudgets(this, 'Budgets', { config, notifications: props.notifications });
+    } else {
+      fn.addSchedule('Schedule', {
+        name: 'cost',
+        description: `Cost check: ${cost.thresholds.length} thresholds on actuals${cost.forecast ? ' and forecast' : ''}, spikes, per-hour limits, anomalies`,
+        expression: cost.schedule,
+        input: { action: 'cost-check', scheduledTime: ContextAttribute.scheduledTime },
+      });
+    }
 
     if (cost.anomalies.enabled) {
       // Cost Anomaly Detection emits to its home region (us-east-1); in another region forward the events

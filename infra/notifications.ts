@@ -156,6 +156,45 @@ export class Notifications extends Construct {
     }
   }
 
+  private budgetsAllowed = false;
+
+  /**
+   * Let AWS Budgets publish this account's budget notifications to the topics: the topic policy statement
+   * the Budgets guide gives (service principal, source account, `arn:aws:budgets::<account>:*`), and the
+   * key use every AWS service needs to publish to an encrypted topic (SNS: key management, "compatibility
+   * between event sources from AWS services and encrypted topics"). Idempotent.
+   * https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html
+   */
+  allowBudgets(): void {
+    if (this.budgetsAllowed) return;
+    this.budgetsAllowed = true;
+    const stack = Stack.of(this);
+    const principal = new ServicePrincipal('budgets.amazonaws.com');
+    const conditions = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:budgets::${stack.account}:*` },
+    };
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowBudgetsToPublish',
+        principals: [principal],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions,
+      }),
+    );
+    for (const t of this.all)
+      t.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowBudgets',
+          principals: [principal],
+          actions: ['sns:Publish'],
+          resources: [t.topicArn],
+          conditions,
+        }),
+      );
+  }
+
   /** All three topics, for grants and environment variables. */
   get all(): Topic[] {
     return [this.critical, this.warning, this.info];

@@ -14,6 +14,14 @@ export const PRICES = {
   kmsKey: 1,
   endpointAzHour: 0.01,
   costExplorerRequest: 0.01,
+  /**
+   * AWS Budgets: a budget with notifications (email, SNS) is free; only action-enabled budgets are billed,
+   * $0.10 a day each after the first two (62 free budget-days a month). The AWS Price List's AWSBudgets
+   * offer: "$0.00 for Budget-days" (BudgetsUsage), "$0.10 per Action-enabled Budget-day" from day 62.
+   */
+  budgetDay: 0,
+  actionBudgetDay: 0.1,
+  freeActionBudgetDays: 62,
   lambdaGbSecond: 0.0000133334,
   lambdaRequest: 0.2 / 1e6,
   sfnTransition: 0.025 / 1000,
@@ -142,6 +150,14 @@ export const fixedCost = (i: CostInputs): CostLine[] => {
     },
     { component: 'dashboards', how: `${counts.dashboards}`, usd: counts.dashboards * PRICES.dashboard },
     { component: 'KMS keys', how: `${counts.kmsKeys}`, usd: counts.kmsKeys * PRICES.kmsKey },
+    {
+      component: 'AWS Budgets',
+      how: `${counts.budgets} budgets (notifications only: free), ${counts.actionBudgets} with actions`,
+      usd: usd(
+        counts.budgets * 30 * PRICES.budgetDay +
+          Math.max(0, counts.actionBudgets * 30 - PRICES.freeActionBudgetDays) * PRICES.actionBudgetDay,
+      ),
+    },
     {
       component: 'interface endpoints',
       how: `${counts.endpointAzs} endpoint-AZs × ${HOURS_PER_MONTH} h`,

@@ -1,6 +1,6 @@
 /**
  * What a synthesized stack template costs to keep deployed, counted from its resources: alarms and the
- * metrics each one evaluates, dashboards, KMS keys, interface endpoints, functions (memory), schedules
+ * metrics each one evaluates, dashboards, KMS keys, budgets, interface endpoints, functions (memory), schedules
  * (expression, target, input) and the state machine's states. No prices here, only counts.
  */
 
@@ -33,6 +33,9 @@ export interface TemplateCounts {
   compositeAlarms: number;
   dashboards: number;
   kmsKeys: number;
+  /** AWS Budgets (cost alerts with `alertsBy: budgets`), and how many of them have actions (billed). */
+  budgets: number;
+  actionBudgets: number;
   /** Interface endpoints × the subnets (AZs) each one has. */
   endpointAzs: number;
   functions: Record<string, { memoryMb: number; logicalId: string }>;
@@ -93,6 +96,10 @@ export const countTemplate = (t: CfnTemplate): TemplateCounts => {
     compositeAlarms: of('AWS::CloudWatch::CompositeAlarm').length,
     dashboards: of('AWS::CloudWatch::Dashboard').length,
     kmsKeys: of('AWS::KMS::Key').length,
+    budgets: of('AWS::Budgets::Budget').length,
+    actionBudgets: new Set(
+      of('AWS::Budgets::BudgetsAction').map(([, r]) => JSON.stringify(r.Properties?.BudgetName)),
+    ).size,
     endpointAzs,
     functions,
     schedules,

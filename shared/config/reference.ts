@@ -341,31 +341,38 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.caches.<cache>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
   'drill.caches.<cache>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',
-  'cost.enabled': 'Deploy the cost function, its schedule and anomaly rule.',
+  'cost.enabled': 'Deploy the cost alerts: budgets or the scheduled check, and the anomaly rule.',
+  'cost.alertsBy':
+    '`budgets`: AWS Budgets watch the thresholds and per-hour limits (no request fees); `cost-explorer`: the scheduled check ($0.01 a request), which adds spikes, hourly granularity and breakdowns.',
   'cost.schedule':
-    'When the cost check runs (2 Cost Explorer requests, $0.02, plus the anomaly poll: see `cost.anomalies`).',
+    '`cost-explorer` only: when the cost check runs (2 Cost Explorer requests, $0.02, plus the anomaly poll: see `cost.anomalies`).',
   'cost.thresholds': 'Monthly totals that alert once per month, on actuals and on the forecast.',
   'cost.thresholds[].amountUsd': 'Month total in USD; reached = at or above.',
   'cost.thresholds[].severity': 'Topic of the alert.',
   'cost.thresholds[].id': 'Names the threshold and keys its dedup; default `usd-<amount>`.',
-  'cost.metric': 'Cost Explorer metric the thresholds are written in.',
+  'cost.metric': 'Cost metric the thresholds are written in (the budgets track the same metric).',
   'cost.forecast': 'Also judge the thresholds on the forecast month-end.',
-  'cost.groupBy': 'Second grouping: `{ tag: <cost allocation tag> }` or `linked-account`.',
+  'cost.groupBy':
+    '`cost-explorer` only: second grouping, `{ tag: <cost allocation tag> }` or `linked-account`.',
   'cost.groupBy.tag': 'Cost allocation tag key.',
-  'cost.spikes': 'Yesterday against the mean of the days before, per service.',
+  'cost.spikes':
+    '`cost-explorer` only: yesterday against the mean of the days before, per service (with budgets, Cost Anomaly Detection watches spikes).',
   'cost.spikes.enabled': 'Alert on spikes.',
   'cost.spikes.baselineDays': 'Days in the baseline (a missing day counts as $0).',
   'cost.spikes.minIncreasePercent': 'Increase in percent that must be exceeded (as well as the USD one).',
   'cost.spikes.minIncreaseUsd': 'Increase in USD that must be exceeded (as well as the percent one).',
   'cost.spikes.severity': 'Topic of spike alerts.',
-  'cost.hourly': 'The account has hourly granularity in Cost Explorer (one more request per run).',
-  'cost.hourlyLimits': 'Per-hour spend limits on named services (LLM/API spend).',
+  'cost.hourly':
+    '`cost-explorer` only: the account has hourly granularity in Cost Explorer (one more request per run).',
+  'cost.hourlyLimits':
+    'Per-hour spend limits on named services (LLM/API spend); with budgets, a daily budget of 24 × the limit.',
   'cost.hourlyLimits[].id': 'Names the limit.',
-  'cost.hourlyLimits[].services': 'Service names as Cost Explorer spells them; `*` matches any characters.',
+  'cost.hourlyLimits[].services':
+    'Service names as Cost Explorer spells them; `*` matches any characters (with budgets only at the start and/or end).',
   'cost.hourlyLimits[].maxUsdPerHour': 'Limit in USD per hour.',
   'cost.hourlyLimits[].severity': 'Topic of the alert.',
   'cost.anomalies':
-    'Cost Anomaly Detection: accepted as events, and polled ($0.01) as the fallback: on a daily schedule every `lookbackDays`-th day, otherwise each run.',
+    'Cost Anomaly Detection: accepted as events; with `cost-explorer` also polled ($0.01) as the fallback: on a daily schedule every `lookbackDays`-th day, otherwise each run.',
   'cost.anomalies.enabled': 'Alert on anomalies.',
   'cost.anomalies.lookbackDays':
     'Poll anomalies that ended in the last N days; a daily schedule polls every N-th day, so the polls cover every day.',

@@ -603,6 +603,23 @@ export type CostMetric = z.infer<typeof CostMetric>;
 /** Service names as Cost Explorer spells them; `*` matches any run of characters. */
 const ServicePattern = z.string().check(z.minLength(1), z.maxLength(200));
 
+/**
+ * How an AWS Budgets filter on SERVICE expresses one service pattern: a name with no `*`, or one `*` at the
+ * start, the end or both (ENDS_WITH, STARTS_WITH, CONTAINS); any other pattern has none.
+ */
+export const budgetServiceMatch = (
+  pattern: string,
+): { option: 'EQUALS' | 'STARTS_WITH' | 'ENDS_WITH' | 'CONTAINS'; value: string } | undefined => {
+  const head = pattern.startsWith('*');
+  const tail = pattern.endsWith('*') && pattern.length > 1;
+  const value = pattern.slice(head ? 1 : 0, tail ? -1 : undefined);
+  if (!value || value.includes('*')) return undefined;
+  return { option: head && tail ? 'CONTAINS' : head ? 'ENDS_WITH' : tail ? 'STARTS_WITH' : 'EQUALS', value };
+};
+
+/** Budgets one stage may create (thresholds + per-hour limits): well inside the account's 20,000. */
+export const MAX_STAGE_BUDGETS = 20;
+
 /** Per-hour spend limit on named services (the LLM/API rule). */
 export const HourlyCostLimit = strictObject({
   id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and hyphens')),
@@ -615,11 +632,21 @@ export type HourlyCostLimit = z.infer<typeof HourlyCostLimit>;
 /** Cost anomaly severity by total impact: the highest `atLeastUsd` at or below the impact wins. */
 export const AnomalyRoute = strictObject({ atLeastUsd: z.number().check(z.minimum(0)), severity: Severity });
 
+/**
+ * Who watches the thresholds and per-hour limits. `budgets`: AWS Budgets, deployed with the stage (no
+ * request fees), publishing to the severity topics. `cost-explorer`: steward's scheduled check, which adds
+ * per-service spikes, hourly granularity, top services and groups in one message, at $0.01 per request.
+ */
+export const CostAlertsBy = z.enum(['budgets', 'cost-explorer']);
+export type CostAlertsBy = z.infer<typeof CostAlertsBy>;
+
 /** Cost alerts: monthly thresholds on actuals and forecast, daily spikes, per-hour limits, anomalies. */
 export const CostConfig = z
   .object({
     enabled: z._default(z.boolean(), false),
-    /** Each run makes 2 Cost Explorer requests ($0.01 each, +1 with `hourly`, +1 on anomaly-poll days); daily is plenty. */
+    /** `budgets` (free) or `cost-explorer` (the scheduled check: spikes, hourly granularity, breakdowns). */
+    alertsBy: z._default(CostAlertsBy, 'budgets'),
+    /** `cost-explorer` only: each run makes 2 requests ($0.01 each, +1 with `hourly`, +1 on anomaly-poll days). */
     schedule: z._default(ScheduleExpression, 'cron(0 7 * * ? *)'),
     thresholds: z._default(z.array(CostThreshold), [
       { amountUsd: 2000, severity: 'warning' },
@@ -686,7 +713,34 @@ export const CostConfig = z
     consoleUrl: z._default(z.url(), 'https://console.aws.amazon.com/cost-management/home#/cost-explorer'),
   })
   .check(
-    crossCheck(['thresholds', 'hourlyLimits', 'anomalies'], (c, ctx) => {
+    crossCheck(['alertsBy', 'thresholds', 'hourlyLimits', 'anomalies', 'groupBy', 'hourly'], (c, ctx) => {
+      if (c.alertsBy === 'budgets') {
+        // What only the Cost Explorer check can do: say so rather than deploy budgets that ignore it.
+        const needsExplorer = (path: string, what: string) =>
+          ctx.addIssue({
+            code: 'custom',
+            path: [path],
+            message: `${what} needs the Cost Explorer check: set alertsBy: cost-explorer ($0.01 per request), or remove ${path}`,
+          });
+        if (c.groupBy) needsExplorer('groupBy', 'a second grouping in the alert message');
+        if (c.hourly) needsExplorer('hourly', 'per-hour limits measured hour by hour');
+        c.hourlyLimits.forEach((l, i) =>
+          l.services.forEach((s, k) => {
+            if (!budgetServiceMatch(s))
+              ctx.addIssue({
+                code: 'custom',
+                path: ['hourlyLimits', i, 'services', k],
+                message: `"${s}": a budget filter matches a service name exactly, by prefix, by suffix or by a part ('Name', 'Name*', '*Name', '*Name*'); other wildcards need alertsBy: cost-explorer`,
+              });
+          }),
+        );
+        if (c.thresholds.length + c.hourlyLimits.length > MAX_STAGE_BUDGETS)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['thresholds'],
+            message: `${c.thresholds.length + c.hourlyLimits.length} budgets for one stage: at most ${MAX_STAGE_BUDGETS} thresholds and per-hour limits together`,
+          });
+      }
       const seen = new Set<string>();
       c.thresholds.forEach((t, i) => {
         const id = t.id ?? `usd-${t.amountUsd}`;

@@ -135,6 +135,31 @@ describe('fixed monthly cost model', () => {
     expect(verdict(plusDashboard).ok).toBe(false);
   });
 
+  it('counts budgets with notifications as free, and bills action-enabled budgets beyond the first two', () => {
+    // Prepare: four notification budgets (the prod example's thresholds and LLM/API limit), then three with actions.
+    const budget = (k: string) => [
+      k,
+      { Type: 'AWS::Budgets::Budget', Properties: { Budget: { BudgetName: k } } },
+    ];
+    const plain = template(Object.fromEntries(['B1', 'B2', 'B3', 'B4'].map(budget)));
+    const actions = template({
+      ...Object.fromEntries(['B1', 'B2', 'B3'].map(budget)),
+      ...Object.fromEntries(
+        ['B1', 'B2', 'B3'].map((k) => [
+          `${k}Action`,
+          { Type: 'AWS::Budgets::BudgetsAction', Properties: { BudgetName: k } },
+        ]),
+      ),
+    });
+
+    // Act / Assert: 3 action budgets × 30 days − 62 free budget-days = 28 × $0.10.
+    expect(line(inputs(plain), 'AWS Budgets')).toMatchObject({
+      usd: 0,
+      how: '4 budgets (notifications only: free), 0 with actions',
+    });
+    expect(line(inputs(actions), 'AWS Budgets').usd).toBeCloseTo(2.8, 4);
+  });
+
   it('counts an interface endpoint per AZ for every hour of the month', () => {
     const endpoint = template({
       Ep: {

@@ -30,9 +30,12 @@ export const NOW = new Date('2026-11-23T07:00:00Z');
 /** The recorded month: $2,140.12 month-to-date, forecast $780.28 for the rest → $2,920.40 month-end. */
 export const RECORDED = { monthToDate: 2140.12, remaining: 780.28, monthEnd: 2920.4 };
 
-/** A validated config with cost enabled; `cost` overrides merge into the defaults. */
+/** A validated config with the Cost Explorer check enabled; `cost` overrides merge into the defaults. */
 export const costTestConfig = (cost: Record<string, unknown> = {}): StewardConfig =>
-  parseConfig({ stage: 'staging', region: 'eu-west-1', cost: { enabled: true, ...cost } }, 'test');
+  parseConfig(
+    { stage: 'staging', region: 'eu-west-1', cost: { enabled: true, alertsBy: 'cost-explorer', ...cost } },
+    'test',
+  );
 
 /** Fresh copies of the sample triggers. */
 export const costEvents = () => ({

@@ -174,6 +174,7 @@ export const fullConfig = {
   },
   cost: {
     enabled: true,
+    alertsBy: 'cost-explorer',
     hourly: true,
     anomalies: { snsTopicArn: `arn:aws:sns:eu-west-1:${FULL_ACCOUNT}:cost-anomalies` },
   },

@@ -30,7 +30,12 @@ beforeAll(() => {
   const costStage = parseConfig(
     {
       ...exampleInput('staging'),
-      cost: { enabled: true, hourly: true, anomalies: { snsTopicArn: ANOMALY_TOPIC } },
+      cost: {
+        enabled: true,
+        alertsBy: 'cost-explorer',
+        hourly: true,
+        anomalies: { snsTopicArn: ANOMALY_TOPIC },
+      },
       drill: { enabled: false },
       scaling: { enabled: false },
     },
@@ -42,9 +47,9 @@ beforeAll(() => {
 });
 
 describe('cost function', () => {
-  it('runs the daily check at 07:00 UTC with the scheduled time as input', () => {
-    t.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'steward-prod-cost',
+  it('with alertsBy: cost-explorer, runs the daily check at 07:00 UTC with the scheduled time as input', () => {
+    costOnly.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-staging-cost',
       ScheduleExpression: 'cron(0 7 * * ? *)',
       ScheduleExpressionTimezone: 'UTC',
       Target: {
@@ -100,6 +105,122 @@ describe('cost function', () => {
       Principal: 'sns.amazonaws.com',
       SourceArn: ANOMALY_TOPIC,
     });
+  });
+});
+
+describe('cost budgets (alertsBy: budgets, the prod example)', () => {
+  const budgets = (tpl: Template) =>
+    Object.values(tpl.findResources('AWS::Budgets::Budget')).map(
+      (r) => r.Properties as { Budget: Record<string, unknown>; NotificationsWithSubscribers: unknown[] },
+    );
+  const topicRef = (severity: string) =>
+    Object.keys(
+      t.findResources('AWS::SNS::Topic', { Properties: { TopicName: `steward-prod-${severity}` } }),
+    )[0]!;
+  const notification = (type: string, severity: string) => ({
+    Notification: {
+      NotificationType: type,
+      ComparisonOperator: 'GREATER_THAN',
+      Threshold: 100,
+      ThresholdType: 'PERCENTAGE',
+    },
+    Subscribers: [{ SubscriptionType: 'SNS', Address: { Ref: topicRef(severity) } }],
+  });
+
+  it('makes each threshold a monthly budget alerting on actual and forecast through its severity topic', () => {
+    // Assert: the example's $2000 / $2500 warning and $3000 critical thresholds.
+    for (const [amount, severity] of [
+      [2000, 'warning'],
+      [2500, 'warning'],
+      [3000, 'critical'],
+    ] as const) {
+      t.hasResourceProperties('AWS::Budgets::Budget', {
+        Budget: {
+          BudgetName: `steward-prod-usd-${amount}-${severity}`,
+          BudgetType: 'COST',
+          TimeUnit: 'MONTHLY',
+          BudgetLimit: { Amount: amount, Unit: 'USD' },
+          Metrics: ['UnblendedCost'],
+        },
+        NotificationsWithSubscribers: [
+          notification('ACTUAL', severity),
+          notification('FORECASTED', severity),
+        ],
+      });
+    }
+  });
+
+  it("makes the LLM/API limit a daily budget of 24 × $100 on Bedrock's services, by name and by suffix", () => {
+    t.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: {
+        BudgetName: 'steward-prod-llm-api-critical',
+        TimeUnit: 'DAILY',
+        BudgetLimit: { Amount: 2400, Unit: 'USD' },
+        FilterExpression: {
+          Or: [
+            { Dimensions: { Key: 'SERVICE', Values: ['Amazon Bedrock'], MatchOptions: ['EQUALS'] } },
+            {
+              Dimensions: {
+                Key: 'SERVICE',
+                Values: ['(Amazon Bedrock Edition)'],
+                MatchOptions: ['ENDS_WITH'],
+              },
+            },
+          ],
+        },
+      },
+      NotificationsWithSubscribers: [notification('ACTUAL', 'critical')],
+    });
+    expect(budgets(t)).toHaveLength(4);
+  });
+
+  it('schedules no Cost Explorer check, and builds no budget for the Cost Explorer check', () => {
+    expect(
+      Object.values(t.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties.Name as string),
+    ).not.toContain('steward-prod-cost');
+    expect(budgets(costOnly)).toEqual([]);
+  });
+
+  it("lets only this account's budgets publish to the topics and use their key", () => {
+    // This stack's account (a deploy-time token) and its budgets' ARNs: arn:<partition>:budgets::<account>:*
+    const onlyOurBudgets = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': ['', ['arn:aws:budgets::', { Ref: 'AWS::AccountId' }, ':*']],
+        },
+      },
+    };
+    const policies = Object.values(t.findResources('AWS::SNS::TopicPolicy'));
+    const budgetStatements = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Sid: string }[]).filter((s) => s.Sid === 'AllowBudgets'),
+    );
+    expect(budgetStatements).toHaveLength(3);
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowBudgets',
+            Principal: { Service: 'budgets.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: onlyOurBudgets,
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowBudgetsToPublish',
+            Principal: { Service: 'budgets.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: onlyOurBudgets,
+          }),
+        ]),
+      },
+    });
+    expect(JSON.stringify(costOnly.toJSON())).not.toContain('budgets.amazonaws.com');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../shared/config/schema.js';
+import { budgetServiceMatch, parseConfig } from '../../../shared/config/schema.js';
 import { loadExample } from '../../support/examples.js';
 import { ConfigError } from '../../../shared/errors.js';
 
@@ -20,6 +20,7 @@ describe('cost config', () => {
       expect.objectContaining({ id: 'llm-api', maxUsdPerHour: 100, severity: 'critical' }),
     ]);
     expect(cost).toMatchObject({
+      alertsBy: 'budgets',
       schedule: 'cron(0 7 * * ? *)',
       metric: 'UnblendedCost',
       forecast: true,
@@ -29,8 +30,40 @@ describe('cost config', () => {
     });
   });
 
-  it('is enabled in prod', () => {
-    expect(loadExample('prod').cost.enabled).toBe(true);
+  it('is enabled in prod, as budgets', () => {
+    expect(loadExample('prod').cost).toMatchObject({ enabled: true, alertsBy: 'budgets' });
+  });
+
+  it('keeps groupBy, hourly granularity and any wildcard for the Cost Explorer check', () => {
+    // Act
+    const { cost } = parseConfig(
+      {
+        ...base,
+        cost: {
+          enabled: true,
+          alertsBy: 'cost-explorer',
+          groupBy: 'linked-account',
+          hourly: true,
+          hourlyLimits: [{ id: 'x', services: ['Amazon * Edition'], maxUsdPerHour: 1 }],
+        },
+      },
+      'test',
+    );
+
+    // Assert
+    expect(cost).toMatchObject({ alertsBy: 'cost-explorer', groupBy: 'linked-account', hourly: true });
+  });
+
+  it.each([
+    ['Amazon Bedrock', { option: 'EQUALS', value: 'Amazon Bedrock' }],
+    ['*(Amazon Bedrock Edition)', { option: 'ENDS_WITH', value: '(Amazon Bedrock Edition)' }],
+    ['Amazon Bedrock*', { option: 'STARTS_WITH', value: 'Amazon Bedrock' }],
+    ['*Bedrock*', { option: 'CONTAINS', value: 'Bedrock' }],
+    ['Amazon * Edition', undefined],
+    ['*', undefined],
+    ['**', undefined],
+  ])('reads the service pattern "%s" as a budget filter', (pattern, match) => {
+    expect(budgetServiceMatch(pattern)).toEqual(match);
   });
 
   it.each([
@@ -70,6 +103,26 @@ describe('cost config', () => {
       /cost\.hourlyLimits\[0\]\.services/,
     ],
     ['a metric Cost Explorer cannot forecast', { metric: 'UsageQuantity' }, /cost\.metric/],
+    [
+      'a second grouping with budgets, which only the Cost Explorer check shows',
+      { groupBy: 'linked-account' },
+      /cost\.groupBy: a second grouping in the alert message needs the Cost Explorer check: set alertsBy: cost-explorer/,
+    ],
+    [
+      'hourly granularity with budgets',
+      { hourly: true },
+      /cost\.hourly: per-hour limits measured hour by hour needs the Cost Explorer check/,
+    ],
+    [
+      'a service pattern a budget filter cannot express',
+      { hourlyLimits: [{ id: 'x', services: ['Amazon * Edition'], maxUsdPerHour: 1 }] },
+      /cost\.hourlyLimits\[0\]\.services\[0\]: "Amazon \* Edition": a budget filter matches/,
+    ],
+    [
+      'more budgets than a stage may create',
+      { thresholds: Array.from({ length: 20 }, (_, i) => ({ amountUsd: 100 + i, severity: 'info' })) },
+      /cost\.thresholds: 21 budgets for one stage: at most 20/,
+    ],
   ])('rejects %s, naming the field', (_, cost, message) => {
     // Act
     const act = () => parseConfig({ ...base, cost: { enabled: true, ...cost } }, 'test');
