@@ -10,6 +10,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { EbsVerifierEnv } from '../config/ebs-verifier.js';
 import {
   type AttachmentState,
   type EbsVerifierPort,
@@ -38,6 +39,16 @@ export interface VerifierNetwork {
   /** The instance profile with the Systems Manager core permissions and nothing else. */
   instanceProfileArn: string;
 }
+
+/** The verifier network from the function's environment; undefined when the stage deploys none. */
+export const verifierNetworkFromEnv = (env: EbsVerifierEnv): VerifierNetwork | undefined =>
+  env.DRILL_VERIFIER_SUBNETS && env.DRILL_VERIFIER_SECURITY_GROUP && env.DRILL_VERIFIER_INSTANCE_PROFILE
+    ? {
+        subnets: parseSubnets(env.DRILL_VERIFIER_SUBNETS),
+        securityGroupId: env.DRILL_VERIFIER_SECURITY_GROUP,
+        instanceProfileArn: env.DRILL_VERIFIER_INSTANCE_PROFILE,
+      }
+    : undefined;
 
 /** "az=subnet,az=subnet" (the construct's DRILL_VERIFIER_SUBNETS) as a record. */
 export const parseSubnets = (text: string): Record<string, string> =>

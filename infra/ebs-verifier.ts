@@ -1,0 +1,267 @@
+import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
+import {
+  InterfaceVpcEndpoint,
+  InterfaceVpcEndpointAwsService,
+  type IVpc,
+  Port,
+  SecurityGroup,
+  type SubnetSelection,
+} from 'aws-cdk-lib/aws-ec2';
+import { InstanceProfile, ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { z } from 'zod/mini';
+import { AL2023_ARM64_PARAMETER } from '../shared/aws/ebs-verifier.js';
+import type { EbsVerifierEnv } from '../shared/config/ebs-verifier.js';
+import { VERIFIER_KIND } from '../shared/drill/ebs-verifier.js';
+import { Tag } from '../shared/tags.js';
+import { acknowledge } from './nag.js';
+import type { Grantee } from './permission.js';
+
+const HTTPS = Port.tcp(443);
+
+// The three services an SSM Agent talks to for Run Command (Systems Manager User Guide, "Use VPC
+// endpoints for Systems Manager"): ssm (registration, documents), ec2messages and ssmmessages (the
+// agent's message channels; newer agents use ssmmessages for Run Command too).
+const SSM_SERVICES = [
+  ['Ssm', InterfaceVpcEndpointAwsService.SSM],
+  ['Ec2Messages', InterfaceVpcEndpointAwsService.EC2_MESSAGES],
+  ['SsmMessages', InterfaceVpcEndpointAwsService.SSM_MESSAGES],
+] as const;
+
+export interface EbsVerifierNetworkProps {
+  stage: string;
+  /** The drill VPC (isolated: no internet gateway, no NAT). */
+  vpc: IVpc;
+  /** Its isolated subnets: a verifier launches in the one of its volumes' zone. */
+  subnets: SubnetSelection;
+}
+
+/**
+ * What an EBS drill's verifier instance needs in the drill network: an instance role with the Systems
+ * Manager core permissions and nothing else, its instance profile, a security group with no inbound rule
+ * and outbound HTTPS to the Systems Manager endpoints only, and those three interface endpoints. The
+ * drill VPC has no route out, so without them the instance's agent could not register.
+ *
+ * Cost: each interface endpoint is billed per hour and per AZ it is in (~$0.01/h each, DESIGN.md). They
+ * live in one subnet (an endpoint serves the whole VPC, across zones): 3 × $0.01 × 730 h ≈ $21.90 a month
+ * plus $0.01 per GB processed, for as long as a drill target configures a verifier. Deploy this construct
+ * only then.
+ */
+export class EbsVerifierNetwork extends Construct {
+  readonly role: Role;
+  readonly instanceProfile: InstanceProfile;
+  readonly securityGroup: SecurityGroup;
+  readonly endpointSecurityGroup: SecurityGroup;
+  /** The verifier's environment for the function that runs it. */
+  readonly environment: z.input<typeof EbsVerifierEnv>;
+  readonly subnetIds: string[];
+  readonly vpcId: string;
+
+  constructor(scope: Construct, id: string, props: EbsVerifierNetworkProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.role = new Role(this, 'InstanceRole', {
+      assumedBy: new ServicePrincipal('ec2.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `steward ${props.stage}: EBS drill verifier instances (Systems Manager agent only)`,
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'The verifier instance runs only the SSM Agent: the AWS-maintained core policy follows the agent as it changes; the instance has no other rights and no route out but the SSM endpoints.',
+    );
+    this.instanceProfile = new InstanceProfile(this, 'InstanceProfile', { role: this.role });
+
+    this.securityGroup = new SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: props.vpc,
+      description:
+        'steward EBS drill verifier instances: no inbound, HTTPS to the Systems Manager endpoints only',
+      allowAllOutbound: false,
+    });
+    this.endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: props.vpc,
+      description: 'steward drill Systems Manager endpoints: HTTPS from the EBS drill verifier only',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.connections.allowTo(this.endpointSecurityGroup, HTTPS, 'Verifier to SSM endpoints');
+
+    const subnets = props.vpc.selectSubnets(props.subnets);
+    // One subnet holds the endpoints: every zone of the VPC reaches them, and each zone more is billed.
+    const endpointSubnets = { subnets: subnets.subnets.slice(0, 1) };
+    for (const [name, service] of SSM_SERVICES)
+      new InterfaceVpcEndpoint(this, `${name}Endpoint`, {
+        vpc: props.vpc,
+        service,
+        subnets: endpointSubnets,
+        securityGroups: [this.endpointSecurityGroup],
+        privateDnsEnabled: true,
+        open: false,
+      });
+
+    this.subnetIds = subnets.subnetIds;
+    this.vpcId = props.vpc.vpcId;
+    this.environment = {
+      DRILL_VERIFIER_SUBNETS: Fn.join(
+        ',',
+        subnets.subnets.map((s) => Fn.join('=', [s.availabilityZone, s.subnetId])),
+      ),
+      DRILL_VERIFIER_SECURITY_GROUP: this.securityGroup.securityGroupId,
+      DRILL_VERIFIER_INSTANCE_PROFILE: this.instanceProfile.instanceProfileArn,
+    };
+  }
+}
+
+export interface EbsVerifierGrants {
+  region: string;
+  network: EbsVerifierNetwork;
+  /** steward's Command document (infra/consistency.ts): the only document the verifier's check runs. */
+  documentArn: string;
+  /** The instance types the drill targets configure: RunInstances is allowed for these only. */
+  instanceTypes: readonly string[];
+}
+
+/**
+ * What the function that runs verifyEbsSet (shared/drill/ebs-verifier.ts) needs, least privilege: launch
+ * only Amazon's images into the drill subnets with the verifier's group and profile, tagged as a verifier
+ * on create; attach and detach only drill volumes to verifiers; terminate only verifiers; run only steward's
+ * document, only on verifiers; read registrations and command results (no resource-level permissions).
+ */
+export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants): void => {
+  const ec2 = (resource: string, name: string, account?: string) =>
+    stack.formatArn({
+      service: 'ec2',
+      region: g.region,
+      resource,
+      resourceName: name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      ...(account !== undefined && { account }),
+    });
+  const verifierTag = {
+    [`aws:ResourceTag/${Tag.kind}`]: VERIFIER_KIND,
+    [`aws:ResourceTag/${Tag.managed}`]: 'true',
+  };
+  fn.allow({
+    sid: 'LaunchVerifierFromAmazonImages',
+    actions: ['ec2:RunInstances'],
+    // An image ARN names no account (arn:aws:ec2:region::image/ami-…); ec2:Owner says whose it is.
+    resources: [ec2('image', '*', '')],
+    conditions: { StringEquals: { 'ec2:Owner': 'amazon' } },
+    wildcardReason:
+      'The image is the latest Amazon Linux 2023 at launch time (public SSM parameter); only Amazon-owned images.',
+  });
+  fn.allow({
+    sid: 'LaunchVerifierIntoDrillNetwork',
+    actions: ['ec2:RunInstances'],
+    resources: [
+      ...g.network.subnetIds.map((id) => ec2('subnet', id)),
+      ec2('security-group', g.network.securityGroup.securityGroupId),
+      ec2('network-interface', '*'),
+    ],
+    wildcardReason:
+      'The instance’s network interface is created by the launch, in the drill subnets and group named here.',
+  });
+  fn.allow({
+    sid: 'LaunchVerifierTagged',
+    actions: ['ec2:RunInstances'],
+    resources: [ec2('instance', '*')],
+    conditions: {
+      StringEquals: {
+        [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
+        [`aws:RequestTag/${Tag.managed}`]: 'true',
+        'ec2:InstanceType': [...new Set(g.instanceTypes)],
+      },
+      Null: { [`aws:RequestTag/${Tag.drill}`]: 'false' },
+    },
+    wildcardReason: `A new instance has no id yet; it must be a configured type, created tagged ${Tag.kind}=${VERIFIER_KIND}, ${Tag.managed} and ${Tag.drill}.`,
+  });
+  fn.allow({
+    sid: 'LaunchVerifierRootVolumeTagged',
+    actions: ['ec2:RunInstances'],
+    resources: [ec2('volume', '*')],
+    conditions: {
+      StringEquals: {
+        [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
+        [`aws:RequestTag/${Tag.managed}`]: 'true',
+      },
+    },
+    wildcardReason: `The instance's root volume is created by the launch, tagged ${Tag.kind}=${VERIFIER_KIND}.`,
+  });
+  fn.allow({
+    sid: 'TagVerifierOnLaunch',
+    actions: ['ec2:CreateTags'],
+    resources: [ec2('instance', '*'), ec2('volume', '*')],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    wildcardReason: 'Tags only as part of RunInstances (tag on create), never on an existing resource.',
+  });
+  fn.allow({
+    sid: 'ResolveLatestAmazonLinux',
+    actions: ['ssm:GetParameters'],
+    // AWS's public parameters name no account (arn:aws:ssm:region::parameter/aws/service/…).
+    resources: [
+      stack.formatArn({
+        service: 'ssm',
+        region: g.region,
+        account: '',
+        resource: 'parameter',
+        resourceName: AL2023_ARM64_PARAMETER.slice(1),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    ],
+  });
+  fn.allow({
+    sid: 'PassVerifierRole',
+    actions: ['iam:PassRole'],
+    resources: [g.network.role.roleArn],
+    conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+  });
+  fn.allow({
+    sid: 'AttachDrillVolumesToVerifiers',
+    actions: ['ec2:AttachVolume', 'ec2:DetachVolume'],
+    resources: [ec2('instance', '*')],
+    conditions: { StringEquals: verifierTag },
+    wildcardReason: `Verifier instances are launched per drill; only those tagged ${Tag.kind}=${VERIFIER_KIND}.`,
+  });
+  fn.allow({
+    sid: 'AttachOnlyDrillVolumes',
+    actions: ['ec2:AttachVolume', 'ec2:DetachVolume'],
+    resources: [ec2('volume', '*')],
+    conditions: {
+      StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' },
+      Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' },
+    },
+    wildcardReason: `Volumes a drill restored are created per drill; only those tagged ${Tag.drill} and ${Tag.managed}.`,
+  });
+  fn.allow({
+    sid: 'TerminateVerifiers',
+    actions: ['ec2:TerminateInstances'],
+    resources: [ec2('instance', '*')],
+    conditions: { StringEquals: verifierTag },
+    wildcardReason: `Verifier instances are launched per drill; only those tagged ${Tag.kind}=${VERIFIER_KIND}.`,
+  });
+  fn.allow({
+    sid: 'RunCheckDocument',
+    actions: ['ssm:SendCommand'],
+    resources: [g.documentArn],
+  });
+  fn.allow({
+    sid: 'RunCheckOnVerifiers',
+    actions: ['ssm:SendCommand'],
+    resources: [ec2('instance', '*')],
+    conditions: { StringEquals: { [`ssm:resourceTag/${Tag.kind}`]: VERIFIER_KIND } },
+    wildcardReason: `Verifier instances are launched per drill; only those tagged ${Tag.kind}=${VERIFIER_KIND}.`,
+  });
+  fn.allow({
+    sid: 'WatchVerifiers',
+    actions: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeVolumes',
+      'ssm:DescribeInstanceInformation',
+      'ssm:GetCommandInvocation',
+    ],
+    resources: ['*'],
+    wildcardReason:
+      'ec2:DescribeInstances, ec2:DescribeVolumes, ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions.',
+  });
+};
