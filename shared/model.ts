@@ -71,6 +71,11 @@ export interface Snapshot {
   copiedAt?: string;
   /** For an EBS snapshot set (kind `ebs`, id the set's `steward:set`): its volumes' snapshots. */
   parts?: EbsPart[];
+  /**
+   * ElastiCache: the snapshot's shards (node groups); of a Redis DR copy (RDB files in the DR bucket), the
+   * shards' files that arrived. A copy holds the snapshot once it has them all.
+   */
+  shards?: number;
 }
 
 /**

@@ -153,7 +153,10 @@ export const cacheDrPort = (
     sources: async (): Promise<CacheDrSource[]> => {
       const [described, tagged] = await Promise.all([
         collectPages(
-          paginateDescribeSnapshots({ client: clients.elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
+          paginateDescribeSnapshots(
+            { client: clients.elasticache, pageSize: 50 },
+            { SnapshotSource: 'user' },
+          ),
           (p) => p.Snapshots,
           (s) => (s.SnapshotName?.startsWith(ID_PREFIX) && s.ARN ? cacheSnapshotOf(s, region) : undefined),
           'DescribeSnapshots (ElastiCache)',
@@ -180,11 +183,7 @@ export const cacheDrPort = (
     exported: (snapshot) =>
       listRdb(clients.s3, buckets.exportBucket, snapshot === undefined ? undefined : `${snapshot}-`),
     inDr: (of) =>
-      listRdb(
-        clients.drS3,
-        buckets.drBucket,
-        of ? drRdbKey(of.group, `${of.snapshot}-`) : DR_RDB_PREFIX,
-      ),
+      listRdb(clients.drS3, buckets.drBucket, of ? drRdbKey(of.group, `${of.snapshot}-`) : DR_RDB_PREFIX),
     export: async (snapshot) => {
       // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
       const r = await attempt(
@@ -378,6 +377,7 @@ export const s3RdbStore = (
     );
   return {
     region,
+    redisDrCopies: true,
     holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf('')),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
@@ -396,6 +396,8 @@ export const s3RdbStore = (
           tags: await tagsOf(first),
           sourceRegion,
           ...(c.copiedAt ? { copiedAt: c.copiedAt } : {}),
+          // The shards' files that arrived: retention holds the primary snapshot until it has them all.
+          shards: c.keys.length,
         };
       });
       return { snapshots, failures: [] };

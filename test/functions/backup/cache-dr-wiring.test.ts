@@ -190,6 +190,15 @@ describe('Redis DR in the deployed backup function', () => {
     ]);
   });
 
+  it('the DR copy planner leaves cache snapshots to Redis DR: none is reported skipped, none listed by it', async () => {
+    // Act
+    const result = await run({ action: 'reconcile-copies' }, wire(base(), ENV));
+
+    // Assert: only Redis DR lists ElastiCache snapshots (once); the RDS/EBS copy plan has nothing to say of them.
+    expect(result.copies?.skipped ?? []).toEqual([]);
+    expect(cache).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 1);
+  });
+
   it('a dry run only plans', async () => {
     // Act
     const result = await run({ action: 'reconcile-cache-dr', dryRun: true }, wire(base(), ENV));
