@@ -8,6 +8,7 @@ import { benchEstate } from './estate.js';
 import { benchFixedCost } from './fixed-cost.js';
 import { benchFleet } from './fleet.js';
 import { benchGfsProperties } from './properties.js';
+import { benchRedisDr } from './redis-dr.js';
 import { benchRedisDrill } from './redis-drill.js';
 import { benchRedisVerify } from './redis-verify.js';
 import { benchRetention } from './retention.js';
@@ -40,6 +41,8 @@ export const bench = async (
     ['cost', () => benchCost(quick ? 3 : 15)],
     // DR copy reconcile per RDS event at 100 and 500 databases: the event's database, not the estate.
     ['dr-copies', () => benchDrCopies([100, 500])],
+    // Redis DR requests per ElastiCache "Snapshot Created" event and per hourly run at 100 and 500 caches.
+    ['redis-dr', () => benchRedisDr([100, 500])],
     // 500 databases over 60 simulated days on the fake AWS (about 6-9 s of CPU a simulated day); each
     // simulation stops at its CPU budget.
     ['estate', () => benchEstate(quick ? 5 : 60, quick ? 60 : 900, quick ? 60 : 90)],

@@ -218,7 +218,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'bench',
     usage: '[<group> ...] [--json]',
     summary:
-      'Benchmarks (npm run bench): ratios measured side by side in one run. Name groups to run only those: bundles, retention, properties, drill, warmup, cost, dr-copies, estate, fixed-cost, fleet, ebs.',
+      'Benchmarks (npm run bench): ratios measured side by side in one run. Name groups to run only those: bundles, retention, properties, drill, redis-drill, redis-verify, warmup, cost, dr-copies, redis-dr, estate, fixed-cost, fleet, ebs.',
     options: { json: JSON_OUT },
     example: 'npm run bench -- estate',
   },

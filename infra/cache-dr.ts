@@ -146,13 +146,19 @@ const drCopies = (stack: Stack, dr: string) => `${bucketArn(stack, dr)}/${DR_RDB
 // name elsewhere (if ours were deleted) must never receive a copy or lose an object to steward.
 const inAccount = (stack: Stack) => ({ 's3:ResourceAccount': stack.account });
 
-/** Listing the DR bucket: steward's prefix only (backup to find what is copied, retention to sweep). */
+/**
+ * Listing the DR bucket: under steward's prefix only (backup to find what is copied, or one snapshot's files
+ * for an event; retention to sweep).
+ */
 const allowListDrCopies = (fn: StewardFunction, stack: Stack, dr: string) =>
   fn.allow({
     sid: 'ListRedisDrCopies',
     actions: ['s3:ListBucket'],
     resources: [bucketArn(stack, dr)],
-    conditions: { StringEquals: { 's3:prefix': DR_RDB_PREFIX, ...inAccount(stack) } },
+    conditions: {
+      StringLike: { 's3:prefix': `${DR_RDB_PREFIX}*` },
+      StringEquals: inAccount(stack),
+    },
   });
 
 /** The DR bucket's name as the primary stack sees it (same account, the DR region). */

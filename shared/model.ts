@@ -77,6 +77,11 @@ export interface Snapshot {
    * it for DR (dumps are not copied there).
    */
   object?: { bucket: string; key: string };
+  /**
+   * ElastiCache: the snapshot's shards (node groups); of a Redis DR copy (RDB files in the DR bucket), the
+   * shards' files that arrived. A copy holds the snapshot once it has them all.
+   */
+  shards?: number;
 }
 
 /**

@@ -151,7 +151,12 @@ export const wire = (
             region,
             dr.region,
             // The copy runs in the DR region and may take minutes per request (a 5 GB CopyObject, a part).
-            { elasticache: cache, s3: s3Client(region), drS3: s3Client(dr.region, DR_COPY_TIMEOUTS) },
+            {
+              elasticache: cache,
+              s3: s3Client(region),
+              drS3: s3Client(dr.region, DR_COPY_TIMEOUTS),
+              tagging: taggingClient(region),
+            },
             {
               exportBucket: buckets.REDIS_EXPORT_BUCKET,
               drBucket: buckets.REDIS_DR_BUCKET,

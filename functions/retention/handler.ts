@@ -87,7 +87,7 @@ export const wire = (
     ? s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion)
     : undefined;
   // Redis DR copies in the DR bucket (this account's; a fan-out child's are not copied): kept under GFS
-  // beside the DR region's snapshots, listed first so their deletes go to the bucket.
+  // beside the DR region's snapshots, listed before them so their deletes go to the bucket.
   const { dr } = base.config;
   const swept = retentionRegions(base.config);
   const rdb =
@@ -102,7 +102,7 @@ export const wire = (
     : [];
   return {
     ...base,
-    stores: [...rdb, ...dumps, ...swept.map(storeIn)],
+    stores: [...dumps, ...swept.flatMap((r) => (r === dr.region ? [...rdb, storeIn(r)] : [storeIn(r)]))],
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),
     ...(env.REPORT_BUCKET && reports

@@ -1,9 +1,14 @@
 import {
   CopySnapshotCommand,
+  DescribeSnapshotsCommand,
   type ElastiCacheClient,
   ListTagsForResourceCommand,
   paginateDescribeSnapshots,
 } from '@aws-sdk/client-elasticache';
+import {
+  paginateGetResources,
+  type ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -22,6 +27,7 @@ import {
   COPY_OBJECT_MAX_BYTES,
   copyParts,
   DR_RDB_PREFIX,
+  drRdbKey,
   rdbObjectOf,
 } from '../backup/cache-dr.js';
 import { ID_PREFIX } from '../backup/ids.js';
@@ -81,13 +87,22 @@ const tagging = (tags: Tags) =>
     .join('&');
 
 /**
- * CacheDrPort over ElastiCache and S3: steward's snapshots (shard counts from DescribeSnapshots, tags per
- * steward-named snapshot), the export bucket in the stage region and the DR bucket in `dr.region`.
+ * CacheDrPort over ElastiCache and S3: steward's snapshots (shard counts from DescribeSnapshots), the export
+ * bucket in the stage region and the DR bucket in `dr.region`. DescribeSnapshots carries no tags: with
+ * `tagging` (the Resource Groups Tagging API) a full listing reads every steward snapshot's tags in pages of
+ * 100 (500 caches x 7 days: 35 requests) instead of one ListTagsForResource per snapshot; one snapshot (an
+ * event's) is one DescribeSnapshots and one ListTagsForResource. A bucket is listed whole, or by the one
+ * snapshot's prefix.
  */
 export const cacheDrPort = (
   region: string,
   drRegion: string,
-  clients: { elasticache: ElastiCacheClient; s3: S3Client; drS3: S3Client },
+  clients: {
+    elasticache: ElastiCacheClient;
+    s3: S3Client;
+    drS3: S3Client;
+    tagging?: ResourceGroupsTaggingAPIClient;
+  },
   buckets: CacheDrBuckets,
   parts: PartCopyOptions = PART_COPY,
 ): CacheDrPort => {
@@ -102,28 +117,73 @@ export const cacheDrPort = (
       'ListObjectsV2',
       `RDB files in s3://${bucket}/${prefix ?? ''}`,
     );
+  const tagsOf = async (s: CacheSnapshot) =>
+    tagRecord(
+      (
+        await call('ListTagsForResource (ElastiCache)', `snapshot ${s.id} in ${region}`, () =>
+          clients.elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.arn })),
+        )
+      ).TagList,
+    );
+  const sourceOf = (s: CacheSnapshot, tags: Tags): CacheDrSource => ({
+    snapshot: { ...s, tags },
+    shards: s.shards,
+    facts: factsOf(s),
+  });
+  // Tags of every snapshot tagged steward:managed=true, in pages of 100. A snapshot absent from the answer
+  // (tagged a moment ago and not yet indexed, or not steward's) has no tags here: not copied this run.
+  const managedTags = async (tagging: ResourceGroupsTaggingAPIClient): Promise<Map<string, Tags>> => {
+    const tagged = new Map<string, Tags>();
+    await collectPages(
+      paginateGetResources(
+        { client: tagging, pageSize: 100 },
+        {
+          ResourceTypeFilters: ['elasticache:snapshot'],
+          TagFilters: [{ Key: Tag.managed, Values: ['true'] }],
+        },
+      ),
+      (p) => p.ResourceTagMappingList,
+      (m) => (m.ResourceARN ? tagged.set(m.ResourceARN, tagRecord(m.Tags)) : undefined),
+      'GetResources (tagging)',
+      `elasticache snapshots in ${region}`,
+    );
+    return tagged;
+  };
   return {
     sources: async (): Promise<CacheDrSource[]> => {
-      const described = await collectPages(
-        paginateDescribeSnapshots({ client: clients.elasticache, pageSize: 50 }, { SnapshotSource: 'user' }),
-        (p) => p.Snapshots,
-        (s) => (s.SnapshotName?.startsWith(ID_PREFIX) && s.ARN ? cacheSnapshotOf(s, region) : undefined),
-        'DescribeSnapshots (ElastiCache)',
-        `steward snapshots in ${region}`,
-      );
-      return mapLimit(described, FANOUT, async (s) => {
-        const tags = tagRecord(
-          (
-            await call('ListTagsForResource (ElastiCache)', `snapshot ${s.id} in ${region}`, () =>
-              clients.elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.arn })),
-            )
-          ).TagList,
-        );
-        return { snapshot: { ...s, tags }, shards: s.shards, facts: factsOf(s) };
-      });
+      const [described, tagged] = await Promise.all([
+        collectPages(
+          paginateDescribeSnapshots(
+            { client: clients.elasticache, pageSize: 50 },
+            { SnapshotSource: 'user' },
+          ),
+          (p) => p.Snapshots,
+          (s) => (s.SnapshotName?.startsWith(ID_PREFIX) && s.ARN ? cacheSnapshotOf(s, region) : undefined),
+          'DescribeSnapshots (ElastiCache)',
+          `steward snapshots in ${region}`,
+        ),
+        clients.tagging ? managedTags(clients.tagging) : undefined,
+      ]);
+      if (tagged) return described.map((s) => sourceOf(s, tagged.get(s.arn) ?? {}));
+      return mapLimit(described, FANOUT, async (s) => sourceOf(s, await tagsOf(s)));
     },
-    exported: () => listRdb(clients.s3, buckets.exportBucket),
-    inDr: () => listRdb(clients.drS3, buckets.drBucket, DR_RDB_PREFIX),
+    source: async (name) => {
+      const r = await attempt(
+        'DescribeSnapshots (ElastiCache)',
+        `snapshot ${name} in ${region}`,
+        () => clients.elasticache.send(new DescribeSnapshotsCommand({ SnapshotName: name })),
+        { gone: ['SnapshotNotFoundFault'] },
+      );
+      const found = r.ok ? r.value.Snapshots?.find((s) => s.SnapshotName === name && s.ARN) : undefined;
+      if (!found) return undefined;
+      const s = cacheSnapshotOf(found, region);
+      return sourceOf(s, await tagsOf(s));
+    },
+    // A snapshot's files are `<snapshot>-<NNNN>.rdb`: the prefix `<snapshot>-` names no other snapshot's.
+    exported: (snapshot) =>
+      listRdb(clients.s3, buckets.exportBucket, snapshot === undefined ? undefined : `${snapshot}-`),
+    inDr: (of) =>
+      listRdb(clients.drS3, buckets.drBucket, of ? drRdbKey(of.group, `${of.snapshot}-`) : DR_RDB_PREFIX),
     export: async (snapshot) => {
       // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
       const r = await attempt(
@@ -317,6 +377,7 @@ export const s3RdbStore = (
     );
   return {
     region,
+    redisDrCopies: true,
     holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf('')),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
@@ -335,6 +396,8 @@ export const s3RdbStore = (
           tags: await tagsOf(first),
           sourceRegion,
           ...(c.copiedAt ? { copiedAt: c.copiedAt } : {}),
+          // The shards' files that arrived: retention holds the primary snapshot until it has them all.
+          shards: c.keys.length,
         };
       });
       return { snapshots, failures: [] };

@@ -86,6 +86,7 @@ export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags =
   type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
   tags,
   encrypted: s.KmsKeyId !== undefined,
+  shards: Math.max(1, s.NumNodeGroups ?? 1),
 });
 
 const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];

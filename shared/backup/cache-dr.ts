@@ -84,6 +84,12 @@ export const copyParts = (
   return parts;
 };
 
+/** Whether a snapshot is one Redis DR copies: steward's ElastiCache snapshot of a policy that copies. */
+export const goesToDr = (s: CacheDrSource, policiesThatCopy: ReadonlySet<string>): boolean =>
+  s.snapshot.kind === 'elasticache' &&
+  s.snapshot.tags[Tag.managed] === 'true' &&
+  policiesThatCopy.has(s.snapshot.tags[Tag.policy] ?? '');
+
 /**
  * What the reconcile does now. Pure. A steward snapshot of a copying policy that DR does not hold whole is
  * exported (at most `maxExports` a run, newest first), its exported files copied to DR once all are there,
@@ -107,12 +113,7 @@ export const planCacheDr = (
   const steps: CacheDrStep[] = [];
   let exportsLeft = maxExports;
   const ours = sources
-    .filter(
-      (s) =>
-        s.snapshot.kind === 'elasticache' &&
-        s.snapshot.tags[Tag.managed] === 'true' &&
-        policiesThatCopy.has(s.snapshot.tags[Tag.policy] ?? ''),
-    )
+    .filter((s) => goesToDr(s, policiesThatCopy))
     .sort((a, b) => (b.snapshot.createdAt ?? '').localeCompare(a.snapshot.createdAt ?? ''));
   for (const source of ours) {
     const id = source.snapshot.id;
@@ -156,10 +157,12 @@ export const planCacheDr = (
 export interface CacheDrPort {
   /** Steward's ElastiCache snapshots in the stage region, with their shard counts and tags. */
   sources(): Promise<CacheDrSource[]>;
-  /** RDB files in the export bucket. */
-  exported(): Promise<RdbObject[]>;
-  /** RDB files in the DR bucket (under `elasticache/`). */
-  inDr(): Promise<RdbObject[]>;
+  /** One snapshot by name, with its shard count and tags (an event's); undefined when it does not exist. */
+  source(name: string): Promise<CacheDrSource | undefined>;
+  /** RDB files in the export bucket; with `snapshot`, only that snapshot's. */
+  exported(snapshot?: string): Promise<RdbObject[]>;
+  /** RDB files in the DR bucket (under `elasticache/`); with `of`, only that snapshot's. */
+  inDr(of?: { group: string; snapshot: string }): Promise<RdbObject[]>;
   /** CopySnapshot with TargetBucket; an export already there or running is done. */
   export(snapshot: Snapshot): Promise<'started' | 'already-done'>;
   /** Copy one exported file to the DR bucket, tagged as steward's, with the source's facts as metadata. */
@@ -183,14 +186,38 @@ export const cacheDrPolicies = (policies: Record<string, { copyToDr: boolean; ki
       .map(([name]) => name),
   );
 
-/** Run the plan (or only report it in a dry run): one outcome per step that acts; one failure stops nothing. */
+/**
+ * What a run reads: every steward snapshot and both buckets whole (the hourly and scheduled runs), or, for
+ * one snapshot (an ElastiCache "Snapshot Created" event), that snapshot and its own files only: a few
+ * requests whatever the estate's size. A snapshot that is gone or not one Redis DR copies reads no bucket.
+ */
+const observe = async (
+  port: CacheDrPort,
+  policiesThatCopy: ReadonlySet<string>,
+  snapshot: string | undefined,
+): Promise<[CacheDrSource[], RdbObject[], RdbObject[]]> => {
+  if (snapshot === undefined) return Promise.all([port.sources(), port.exported(), port.inDr()]);
+  const one = await port.source(snapshot);
+  if (!one || !goesToDr(one, policiesThatCopy)) return [[], [], []];
+  const [exported, inDr] = await Promise.all([
+    port.exported(snapshot),
+    port.inDr({ group: one.snapshot.sourceId, snapshot }),
+  ]);
+  return [[one], exported, inDr];
+};
+
+/**
+ * Run the plan (or only report it in a dry run): one outcome per step that acts; one failure stops nothing.
+ * With `snapshot`, only that snapshot is looked at (see `observe`).
+ */
 export const reconcileCacheDr = async (
   port: CacheDrPort,
   policiesThatCopy: ReadonlySet<string>,
   dryRun: boolean,
   maxExports = 5,
+  snapshot?: string,
 ): Promise<Outcome[]> => {
-  const [sources, exported, inDr] = await Promise.all([port.sources(), port.exported(), port.inDr()]);
+  const [sources, exported, inDr] = await observe(port, policiesThatCopy, snapshot);
   const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports);
   const outcomes: Outcome[] = [];
   for (const step of steps) {

@@ -35,6 +35,7 @@ import {
 import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader, StoredCopyQueue } from './ports.js';
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
 import { snapshotId } from './ids.js';
+import type { CacheDrPort } from './cache-dr.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
 export interface CopyDeps {
@@ -46,6 +47,11 @@ export interface CopyDeps {
   readers?: { primary: SnapshotReader; dr: SnapshotReader };
   /** The destinations' copy queues (the state table); absent, every reconcile lists everything. */
   copyLedger?: CopyLedger;
+  /**
+   * Redis DR, when wired: it copies the ElastiCache snapshots, so this reconcile neither lists them nor reports
+   * them skipped. Absent (a fan-out child, no buckets), each one is reported as having no cross-region copy.
+   */
+  cacheDr?: CacheDrPort;
 }
 
 /** One database's DR lag as a run reports it: from a full listing, or from the queue's lag origins. */
@@ -87,7 +93,7 @@ const copyingPolicies = (config: StewardConfig) => {
 const observeAll = async (deps: CopyDeps, at: Date): Promise<{ listing: CopyListing; unread: Outcome[] }> => {
   const { names, kinds } = copyingPolicies(deps.config);
   const [primary, dr] = await Promise.all([
-    deps.snapshots.primary.list(kinds),
+    deps.snapshots.primary.list(deps.cacheDr ? kinds.filter((k) => k !== 'elasticache') : kinds),
     deps.snapshots.dr.list(kinds.filter((k) => k !== 'elasticache')),
   ]);
   // Copies are planned against what is already in the DR region and in flight: a partial DR listing could

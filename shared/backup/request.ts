@@ -1,7 +1,8 @@
 import * as z from '../zod.js';
 import type { Severity, StewardConfig } from '../config/schema.js';
-import { EventShapeError, formatIssues } from '../errors.js';
+import { echo, EventShapeError, formatIssues } from '../errors.js';
 import { RdsEventDetail } from '../rds-events.js';
+import { ID_PREFIX } from './ids.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
 const TagValue = z.onFirstUse(() =>
@@ -64,10 +65,14 @@ export const ReconcileCopiesEvent = z.onFirstUse(() =>
   }),
 );
 
-/** Redis DR on its own: export steward's cache snapshots to S3 and copy them to the DR bucket. */
+/**
+ * Redis DR on its own: export steward's cache snapshots to S3 and copy them to the DR bucket; with
+ * `snapshot`, only that one (what an ElastiCache "Snapshot Created" event becomes).
+ */
 export const ReconcileCacheDrEvent = z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('reconcile-cache-dr'),
+    snapshot: z.optional(z.string().check(z.minLength(1))),
     dryRun: z.optional(z.boolean()),
   }),
 );
@@ -200,31 +205,44 @@ export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
 
 /**
  * An ElastiCache event EventBridge delivers directly ("Amazon ElastiCache events" in the EventBridge events
- * reference: "Snapshot Created", "Snapshot Export Failed", ...). The reference publishes no detail schema, so
- * only the envelope is read: the event starts a Redis DR run, which reads ElastiCache itself.
+ * reference: "Snapshot Created", "Snapshot Export Failed", ...). The reference publishes no detail schema
+ * (EventBridge's schema registry, as the CDK's generated event patterns show, names `SourceArn`,
+ * `SourceIdentifier` and `SourceType` in it): the snapshot is read from the envelope's `resources` or the
+ * detail's `SourceArn`, whichever is a snapshot ARN, and from nothing else.
  */
 export const CacheSnapshotEvent = z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.elasticache'),
     'detail-type': z.string().check(z.minLength(1)),
     resources: z.optional(z.array(z.string())),
+    detail: z.optional(z.object({ SourceArn: z.optional(z.string()) })),
   }),
 );
 
 /** The ElastiCache event that starts a Redis DR run: a snapshot (ours, or any) became available. */
 export const CACHE_SNAPSHOT_CREATED = 'Snapshot Created';
 
+// arn:<partition>:elasticache:<region>:<account>:snapshot:<name>
+const CACHE_SNAPSHOT_ARN = /^arn:[a-z-]+:elasticache:[a-z0-9-]+:\d{12}:snapshot:(.+)$/;
+
+/**
+ * An ElastiCache event as a request. "Snapshot Created" of a steward snapshot reconciles that snapshot only
+ * (a few requests, whatever the estate's size). Any other snapshot's (ElastiCache's automatic backups
+ * are never copied) and an event that names no snapshot start nothing: the hourly reconcile lists
+ * everything, so a snapshot it did not name still reaches DR within the hour.
+ */
 const parseCacheEvent = (raw: unknown): BackupRequest => {
   const e = parseWith(CacheSnapshotEvent, raw, 'Invalid ElastiCache event');
   const type = e['detail-type'];
-  if (type !== CACHE_SNAPSHOT_CREATED)
-    return {
-      action: 'ignored',
-      reason: `ElastiCache "${type}" does not start a Redis DR copy`,
-      dryRun: false,
-    };
-  const about = e.resources?.[0];
-  return { action: 'reconcile-cache-dr', dryRun: false, trigger: about ? `${type}: ${about}` : type };
+  const ignored = (reason: string): BackupRequest => ({ action: 'ignored', reason, dryRun: false });
+  if (type !== CACHE_SNAPSHOT_CREATED) return ignored(`ElastiCache "${type}" does not start a Redis DR copy`);
+  const arns = [...(e.resources ?? []), ...(e.detail?.SourceArn ? [e.detail.SourceArn] : [])];
+  const snapshot = arns.map((a) => CACHE_SNAPSHOT_ARN.exec(a)?.[1]).find((n) => n !== undefined);
+  if (snapshot === undefined)
+    return ignored(`ElastiCache "${type}" names no snapshot: the hourly Redis DR reconcile copies it`);
+  if (!snapshot.startsWith(ID_PREFIX))
+    return ignored(`ElastiCache snapshot ${echo(snapshot)} is not steward's: Redis DR copies steward's only`);
+  return { action: 'reconcile-cache-dr', snapshot, dryRun: false, trigger: `${type}: ${snapshot}` };
 };
 
 /** The one typed request every trigger becomes. */
@@ -244,8 +262,11 @@ export type BackupRequest =
       dryRun: boolean;
     }
   | { action: 'reconcile-copies'; dryRun: boolean; trigger?: SnapshotTrigger }
-  /** Redis DR: export and copy; `trigger` names the ElastiCache event that started it, if one did. */
-  | { action: 'reconcile-cache-dr'; dryRun: boolean; trigger?: string }
+  /**
+   * Redis DR: export and copy; with `snapshot`, only that one. `trigger` names the ElastiCache event that
+   * started it, if one did.
+   */
+  | { action: 'reconcile-cache-dr'; dryRun: boolean; snapshot?: string; trigger?: string }
   /** AWS Health scheduled maintenance: pre-change snapshots of the protected databases it names. */
   | {
       action: 'maintenance';
@@ -415,7 +436,8 @@ export const parseBackupRequest = (
       };
     }
     case 'reconcile-copies':
-    case 'reconcile-cache-dr':
       return { action: e.action, dryRun: e.dryRun ?? false };
+    case 'reconcile-cache-dr':
+      return { action: e.action, ...(e.snapshot ? { snapshot: e.snapshot } : {}), dryRun: e.dryRun ?? false };
   }
 };

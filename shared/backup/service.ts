@@ -197,14 +197,14 @@ const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]>
 
 /**
  * Redis DR after a backup, an hourly reconcile or an ElastiCache "Snapshot Created" event: export steward's
- * available cache snapshots of copying policies, copy the exports to DR, clean what DR holds. A listing that
- * fails is one failed outcome; the rest of the run stands.
+ * available cache snapshots of copying policies, copy the exports to DR, clean what DR holds; an event's
+ * `snapshot` only. A listing that fails is one failed outcome; the rest of the run stands.
  */
-const cacheDrAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]> => {
+const cacheDrAfter = async (deps: BackupDeps, dryRun: boolean, snapshot?: string): Promise<Outcome[]> => {
   const policies = cacheDrPolicies(deps.config.backup.policies);
   if (!deps.cacheDr || !policies.size) return [];
   try {
-    return await reconcileCacheDr(deps.cacheDr, policies, dryRun);
+    return await reconcileCacheDr(deps.cacheDr, policies, dryRun, undefined, snapshot);
   } catch (e) {
     return [
       failedOutcome(
@@ -456,7 +456,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
         break;
       }
       case 'reconcile-cache-dr':
-        draft = { outcomes: await cacheDrAfter(deps, dryRun) };
+        draft = { outcomes: await cacheDrAfter(deps, dryRun, req.snapshot) };
         break;
     }
   } catch (e) {

@@ -35,6 +35,11 @@ export interface DrView {
   policiesThatCopy: ReadonlySet<string>;
   /** The DR region's snapshots, or `undefined` when they could not be listed (then every such day is kept). */
   snapshots: readonly Snapshot[] | undefined;
+  /**
+   * The Redis DR copies (RDB files in the DR bucket) are listed too: an ElastiCache day is held like an RDS
+   * day until its copy has every shard's file. Without them (no Redis DR) ElastiCache days are not held.
+   */
+  caches?: boolean;
 }
 
 export interface PlanOptions {
@@ -495,18 +500,26 @@ const dayOf = (e: Dated) => `${e.sourceKey}\u0000${periodKey('daily', e.ms)}`;
  */
 const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): Expired[] => {
   const primary = (e: Entry) => e.s.region !== dr.region;
-  // Neither ElastiCache backups nor dump objects are copied by the DR copy (Redis DR has its own bucket).
+  // Dump objects are never copied to DR; ElastiCache backups are held only when the Redis DR bucket's copies
+  // are listed (`dr.caches`), since Redis DR copies RDB files to its own bucket, not snapshots.
   const copies = (s: Snapshot) =>
-    s.kind !== 'elasticache' && !s.object && dr.policiesThatCopy.has(s.tags[Tag.policy] ?? '');
+    (s.kind !== 'elasticache' || dr.caches === true) &&
+    !s.object &&
+    dr.policiesThatCopy.has(s.tags[Tag.policy] ?? '');
   const available = (s: Snapshot) => s.status.toLowerCase() === 'available';
-  const copied = new Set<string>();
+  // What each copy holds: an RDB copy only the shards whose files arrived; any other copy all of it.
+  const copied = new Map<string, number>();
+  const holds = (s: Snapshot) => (s.kind === 'elasticache' ? (s.shards ?? 1) : Infinity);
+  const note = (key: string, c: Snapshot) => copied.set(key, Math.max(copied.get(key) ?? 0, holds(c)));
   for (const c of dr.snapshots ?? []) {
     if (c.region !== dr.region || !available(c)) continue;
     const from = c.tags[Tag.copiedFrom];
-    if (from) copied.add(`arn:${from}`);
-    copied.add(`id:${c.kind}:${c.id}`);
+    if (from) note(`arn:${from}`, c);
+    note(`id:${c.kind}:${c.id}`, c);
   }
-  const hasCopy = (s: Snapshot) => copied.has(`arn:${s.arn}`) || copied.has(`id:${s.kind}:${s.id}`);
+  const hasCopy = (s: Snapshot) =>
+    Math.max(copied.get(`arn:${s.arn}`) ?? 0, copied.get(`id:${s.kind}:${s.id}`) ?? 0) >=
+    (s.kind === 'elasticache' ? (s.shards ?? 1) : 1);
   // Days already safe: one of their snapshots stays in the primary region, or has its copy in DR.
   const safe = new Set<string>();
   for (const e of entries) {

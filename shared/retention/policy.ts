@@ -54,13 +54,15 @@ export type DrSnapshots = 'in-inventory' | readonly Snapshot[] | 'unreadable';
 
 /**
  * Plan retention for an inventory with a stage config's policies and deletion limits (the handler, the
- * CLI and the bench share it). When a policy copies to DR, no primary day is deleted before it reached DR.
+ * CLI and the bench share it). When a policy copies to DR, no primary day is deleted before it reached DR;
+ * an ElastiCache day only when `redisDrCopies` says the Redis DR copies are in the DR listing.
  */
 export const planRetentionFor = (
   snapshots: readonly Snapshot[],
   config: StewardConfig,
   now: Date,
   drSnapshots: DrSnapshots = 'in-inventory',
+  redisDrCopies = false,
 ): RetentionPlan => {
   const dr = drCopying(config);
   return planRetention(snapshots, retentionPolicyResolver(config), now, {
@@ -68,6 +70,7 @@ export const planRetentionFor = (
     ...(dr && {
       dr: {
         ...dr,
+        caches: redisDrCopies,
         snapshots:
           drSnapshots === 'unreadable'
             ? undefined

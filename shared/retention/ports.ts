@@ -19,6 +19,11 @@ export interface SnapshotStore {
    * and the Redis DR bucket's copies). Absent: every snapshot of its region.
    */
   holds?(s: Pick<Snapshot, 'kind' | 'arn'>): boolean;
+  /**
+   * This store lists the Redis DR copies (the DR bucket's RDB files): with it, retention holds an ElastiCache
+   * day until its copy arrived, as it holds RDS days (GFS's `DrView.caches`).
+   */
+  redisDrCopies?: true;
 }
 
 /**

@@ -68,6 +68,27 @@ const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region' | 'object'>) =>
   s.object ? `dump object ${s.id}` : `${s.kind} snapshot ${s.id} in ${s.region}`;
 
 /**
+ * Add one store's listing to its region's: two stores share the DR region (its snapshots and the Redis DR
+ * bucket's copies), which the result, report and message name once. A failed listing makes the region's
+ * a failure (it was not fully read); the counts of the others add up.
+ */
+const addListing = (regions: RegionListing[], l: RegionListing): void => {
+  const i = regions.findIndex((r) => r.region === l.region);
+  const had = regions[i];
+  if (!had) {
+    regions.push(l);
+    return;
+  }
+  if ('error' in had || 'error' in l) {
+    const errors = [had, l].flatMap((r) => ('error' in r ? [r.error] : []));
+    regions[i] = { region: l.region, error: errors.join('; ') };
+    return;
+  }
+  const unreadable = (had.unreadable ?? 0) + (l.unreadable ?? 0);
+  regions[i] = { region: l.region, listed: had.listed + l.listed, ...(unreadable ? { unreadable } : {}) };
+};
+
+/**
  * One retention run: list every region, plan, delete (unless dry run), report with metrics, a log line and
  * one notification, then throw PartialFailureError if any listing, deletion or the notification failed.
  * A region that cannot be listed is reported; the other regions are still handled.
@@ -100,23 +121,17 @@ export const runRetention = async (
       const { snapshots, failures } = r.value;
       inventory.push(...snapshots);
       listed.push(store);
-      // Two stores of one region (its snapshots and a bucket's dumps or Redis copies) are one region listed.
-      const same = regions.find((x) => x.region === store.region && !('error' in x));
-      if (same && !('error' in same)) {
-        same.listed += snapshots.length;
-        if (failures.length) same.unreadable = (same.unreadable ?? 0) + failures.length;
-      } else
-        regions.push({
-          region: store.region,
-          listed: snapshots.length,
-          ...(failures.length ? { unreadable: failures.length } : {}),
-        });
+      addListing(regions, {
+        region: store.region,
+        listed: snapshots.length,
+        ...(failures.length ? { unreadable: failures.length } : {}),
+      });
       outcomes.push({ resource, action: 'list', status: 'done', detail: `${snapshots.length} snapshots` });
       // What could not be read is reported on its own; everything that was read is still judged.
       for (const f of failures)
         outcomes.push(failedOutcome({ resource: f.resource, action: 'list' }, f.cause));
     } else {
-      regions.push({ region: store.region, error: errorMessage(r.reason) });
+      addListing(regions, { region: store.region, error: errorMessage(r.reason) });
       outcomes.push(failedOutcome({ resource, action: 'list' }, r.reason));
     }
   });
@@ -140,7 +155,9 @@ export const runRetention = async (
     drSnapshots = 'unreadable';
   }
 
-  const plan = planRetentionFor(inventory, deps.config, now, drSnapshots);
+  // The Redis DR copies are in the DR listing when a store lists them (read, or failed: then held as unread).
+  const redisDr = deps.stores.some((st) => st.redisDrCopies === true);
+  const plan = planRetentionFor(inventory, deps.config, now, drSnapshots, redisDr);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
   const budget = dryRun
     ? undefined

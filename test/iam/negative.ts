@@ -585,6 +585,12 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
       ),
       r('s3:ListBucket', s3(drBucket), { ...here, 's3:prefix': '' }, 'backup: list the whole DR bucket'),
       r(
+        's3:ListBucket',
+        s3(drBucket),
+        { ...here, 's3:prefix': 'other/' },
+        'backup: list the DR bucket outside elasticache/',
+      ),
+      r(
         'elasticache:CopySnapshot',
         `arn:${d.partition}:elasticache:${primary}:${d.account}:snapshot:someone-elses-backup`,
         {},

@@ -1110,7 +1110,7 @@ const BINDERS: Record<string, Binder> = {
     if (adapterOf(c)?.startsWith('shared/aws/cache-dr.ts#')) {
       const b = redisBuckets(d, role);
       const prefix = str(c, 'Prefix') ?? '';
-      const bucket = prefix === DR_RDB_PREFIX ? b.dr : b.export;
+      const bucket = prefix.startsWith(DR_RDB_PREFIX) ? b.dr : b.export;
       if (!bucket) return [];
       return [
         req(

@@ -147,15 +147,16 @@ describe('Redis DR triggers and grants', () => {
     ]);
     expect(JSON.stringify(deletes[0]!.Resource)).toMatch(/\/steward-\*"\]\]\}$/);
     expect(deletes[1]!.Resource).toBe(`arn:aws:s3:::steward-prod-rdb-dr-${ACCOUNT}-us-west-2/elasticache/*`);
-    // Listing the DR bucket: steward's prefix only.
+    // Listing the DR bucket: under steward's prefix only (a whole listing, or one snapshot's files).
+    const listing = {
+      StringLike: { 's3:prefix': 'elasticache/*' },
+      StringEquals: { 's3:ResourceAccount': ACCOUNT },
+    };
     expect(
       allowing(primary, 's3:ListBucket')
         .filter((s) => s.Sid === 'ListRedisDrCopies')
         .map((s) => s.Condition),
-    ).toEqual([
-      { StringEquals: { 's3:prefix': 'elasticache/', 's3:ResourceAccount': ACCOUNT } },
-      { StringEquals: { 's3:prefix': 'elasticache/', 's3:ResourceAccount': ACCOUNT } },
-    ]);
+    ).toEqual([listing, listing]);
   });
 
   it("tags copies only as steward's, and uses the DR key only through S3 in the DR region", () => {

@@ -15,7 +15,10 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import snapshotCreated from '../../../events/elasticache/snapshot-created.json' with { type: 'json' };
@@ -55,8 +58,17 @@ const regionOf = async (getClient: () => { config: { region: unknown } }) =>
   (await (getClient().config.region as () => Promise<string>)()) as string;
 const snapshotArn = (id: string) => `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:snapshot:${id}`;
 
-/** Steward's available one-shard snapshots of `sessions`, each `[name, created]`. */
-const describeSnapshots = (...snaps: [string, string][]) =>
+const TAGS = [
+  { Key: 'steward:managed', Value: 'true' },
+  { Key: 'steward:policy', Value: 'cache' },
+  { Key: 'steward:source', Value: 'sessions' },
+];
+
+/** Steward's available one-shard snapshots of `sessions`, each `[name, created]`, and their tags in bulk. */
+const describeSnapshots = (...snaps: [string, string][]) => {
+  tagging.on(GetResourcesCommand).resolves({
+    ResourceTagMappingList: snaps.map(([id]) => ({ ResourceARN: snapshotArn(id), Tags: TAGS })),
+  });
   cache.on(DescribeSnapshotsCommand).resolves({
     Snapshots: snaps.map(([id, at]) => ({
       SnapshotName: id,
@@ -69,6 +81,7 @@ const describeSnapshots = (...snaps: [string, string][]) =>
       NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
     })),
   });
+};
 
 beforeEach(() => {
   cache.reset();
@@ -78,18 +91,16 @@ beforeEach(() => {
   tagging.reset();
   tagging.onAnyCommand().resolves({ ResourceTagMappingList: [] });
   describeSnapshots([NEW, '2026-01-15T03:00:00Z'], [OLD, '2026-01-14T03:00:00Z']);
-  cache.on(ListTagsForResourceCommand).resolves({
-    TagList: [
-      { Key: 'steward:managed', Value: 'true' },
-      { Key: 'steward:policy', Value: 'cache' },
-      { Key: 'steward:source', Value: 'sessions' },
-    ],
-  });
+  cache.on(ListTagsForResourceCommand).resolves({ TagList: TAGS });
   cache.on(CopySnapshotCommand).resolves({});
   // The older snapshot's export is in the export bucket (one shard); DR has nothing yet.
-  s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) => {
+  s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string; Prefix?: string }, getClient) => {
     if (input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY)
-      return { Contents: [{ Key: `${OLD}-0001.rdb`, Size: 1024 }] };
+      return {
+        Contents: [{ Key: `${OLD}-0001.rdb`, Size: 1024 }].filter((o) =>
+          o.Key.startsWith(input.Prefix ?? ''),
+        ),
+      };
     return { Contents: [] };
   });
   s3.on(CopyObjectCommand).resolves({});
@@ -97,17 +108,61 @@ beforeEach(() => {
 });
 
 describe('Redis DR in the deployed backup function', () => {
-  it('an ElastiCache "Snapshot Created" event exports the new snapshot and copies the finished export to DR', async () => {
+  it('an ElastiCache "Snapshot Created" event exports its snapshot only, in five requests whatever the estate', async () => {
     // Act
     const result = await run(snapshotCreated, wire(base(), ENV));
 
-    // Assert
+    // Assert: the event's snapshot by name, its tags, its files in each bucket, its export; OLD waits for the hour.
     expect(result.action).toBe('reconcile-cache-dr');
+    expect(cache.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'DescribeSnapshotsCommand',
+      'ListTagsForResourceCommand',
+      'CopySnapshotCommand',
+    ]);
+    expect(cache).toHaveReceivedCommandWith(DescribeSnapshotsCommand, { SnapshotName: NEW });
     expect(cache).toHaveReceivedCommandWith(CopySnapshotCommand, {
       SourceSnapshotName: NEW,
       TargetSnapshotName: NEW,
       TargetBucket: ENV.REDIS_EXPORT_BUCKET,
     });
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual([
+      `${NEW}-`,
+      `elasticache/sessions/${NEW}-`,
+    ]);
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(tagging).not.toHaveReceivedAnyCommand();
+    expect(result.summary).toBe(
+      'Redis DR 1 exports started, 0 RDB files copied, 0 exports cleaned, 0 waiting',
+    );
+  });
+
+  it.each([
+    [
+      'an automatic backup',
+      `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:snapshot:automatic.sessions-2026-01-15-03-00`,
+      /not steward's/,
+    ],
+    [
+      'no snapshot',
+      `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:replicationgroup:sessions`,
+      /names no snapshot/,
+    ],
+  ])('a "Snapshot Created" event naming %s sends no request', async (_what, resource, reason) => {
+    // Act
+    const result = await run({ ...snapshotCreated, resources: [resource] }, wire(base(), ENV));
+
+    // Assert
+    expect(result.summary).toMatch(reason);
+    expect(cache).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
+  });
+
+  it('the hourly reconcile reads snapshot tags in bulk and copies the finished export to DR', async () => {
+    // Act
+    const result = await run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
+    expect(cache).not.toHaveReceivedCommand(ListTagsForResourceCommand);
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: ENV.REDIS_DR_BUCKET,
       Key: `elasticache/sessions/${OLD}-0001.rdb`,
@@ -133,6 +188,15 @@ describe('Redis DR in the deployed backup function', () => {
     expect(result.outcomes.filter((o) => o.action === 'copy-rdb-to-dr').map((o) => o.status)).toEqual([
       'done',
     ]);
+  });
+
+  it('the DR copy planner leaves cache snapshots to Redis DR: none is reported skipped, none listed by it', async () => {
+    // Act
+    const result = await run({ action: 'reconcile-copies' }, wire(base(), ENV));
+
+    // Assert: only Redis DR lists ElastiCache snapshots (once); the RDS/EBS copy plan has nothing to say of them.
+    expect(result.copies?.skipped ?? []).toEqual([]);
+    expect(cache).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 1);
   });
 
   it('a dry run only plans', async () => {

@@ -5,7 +5,10 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   DeleteObjectCommand,
   GetObjectTaggingCommand,
@@ -95,6 +98,60 @@ describe('retention of Redis DR copies', () => {
     expect(result.outcomes.filter((o) => o.action === 'delete').map((o) => o.status)).toEqual([
       'done',
       'done',
+    ]);
+  });
+
+  it('holds a primary cache snapshot whose DR copy has not arrived, and lists each region once', async () => {
+    // Prepare: primary snapshots of four days; DR holds copies of the 25th, 27th and 28th, not the 26th.
+    const arn = (d: number) => `arn:aws:elasticache:${PRIMARY}:111122223333:snapshot:${day(d)}`;
+    // ElastiCache answers in the primary region only (it has no cross-region copies).
+    cache.on(DescribeSnapshotsCommand).callsFake(async (_i, getClient) => ({
+      Snapshots: ((await getClient().config.region()) === PRIMARY ? [5, 6, 7, 8] : []).map((d) => ({
+        SnapshotName: day(d),
+        ARN: arn(d),
+        ReplicationGroupId: 'sessions',
+        SnapshotStatus: 'available',
+        SnapshotSource: 'manual',
+        NumNodeGroups: 1,
+        NodeSnapshots: [{ SnapshotCreateTime: new Date(`2026-01-2${d}T03:00:00Z`) }],
+      })),
+    }));
+    tagging.on(GetResourcesCommand).resolves({
+      ResourceTagMappingList: [5, 6, 7, 8].map((d) => ({
+        ResourceARN: arn(d),
+        Tags: [
+          { Key: 'steward:managed', Value: 'true' },
+          { Key: 'steward:policy', Value: 'cache' },
+          { Key: 'steward:source', Value: 'sessions' },
+        ],
+      })),
+    });
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [5, 7, 8].map((d) => ({
+        Key: `elasticache/sessions/${day(d)}-0001.rdb`,
+        LastModified: new Date(`2026-01-2${d}T04:00:00Z`),
+      })),
+    });
+    const deps = {
+      ...wire(
+        { config, dryRun: true, notifier: memoryNotifier(), now: () => NOW },
+        { STATE_TABLE: 'steward-prod-state', REDIS_DR_BUCKET: BUCKET },
+      ),
+      budget: memoryDeletionBudget(),
+    };
+
+    // Act
+    const result = await run({ action: 'retention' }, deps);
+
+    // Assert
+    const verdict = (region: string, id: string) =>
+      result.plan.verdicts.find((v) => v.region === region && v.id === id && v.kind === 'elasticache');
+    expect(verdict(PRIMARY, day(6))).toMatchObject({ action: 'keep', rule: 'awaiting-dr' });
+    expect(verdict(PRIMARY, day(5))?.action).toBe('expire');
+    expect(verdict(DR, day(5))?.action).toBe('expire');
+    expect(result.regions).toEqual([
+      { region: PRIMARY, listed: 4 },
+      { region: DR, listed: 3 },
     ]);
   });
 

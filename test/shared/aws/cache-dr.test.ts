@@ -1,13 +1,21 @@
 import {
   CopySnapshotCommand,
+  DescribeSnapshotsCommand,
   ElastiCacheClient,
+  ListTagsForResourceCommand,
   SnapshotAlreadyExistsFault,
+  SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  ListObjectsV2Command,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -148,5 +156,101 @@ describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
       UploadId: 'up-2',
     });
     expect(s3).not.toReceiveCommand(CompleteMultipartUploadCommand);
+  });
+});
+
+describe('cacheDrPort reads', () => {
+  const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+  beforeEach(() => tagging.reset());
+  const withTagging = () =>
+    cacheDrPort(
+      'eu-west-1',
+      'us-west-2',
+      {
+        elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
+        s3: new S3Client({ region: 'eu-west-1' }),
+        drS3: new S3Client({ region: 'us-west-2' }),
+        tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
+      },
+      { exportBucket: 'steward-prod-redis-export', drBucket: 'steward-prod-redis-dr' },
+    );
+  const arn = (id: string) => `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${id}`;
+  const described = (id: string) => ({
+    SnapshotName: id,
+    ARN: arn(id),
+    ReplicationGroupId: 'sessions',
+    SnapshotStatus: 'available',
+    NumNodeGroups: 2,
+  });
+  const OTHER = 'steward-sessions-202601300300-sched';
+  const managed = [
+    { Key: Tag.managed, Value: 'true' },
+    { Key: Tag.policy, Value: 'daily' },
+  ];
+
+  it("reads every steward snapshot's tags in bulk (GetResources, pages of 100), never one ListTagsForResource each", async () => {
+    // Prepare: two of steward's snapshots; only SNAP is tagged steward:managed=true; one not named steward-*.
+    ec.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [described(SNAP), described(OTHER), { ...described('manual-1'), SnapshotName: 'manual-1' }],
+    });
+    tagging
+      .on(GetResourcesCommand)
+      .resolvesOnce({
+        ResourceTagMappingList: [{ ResourceARN: arn(SNAP), Tags: managed }],
+        PaginationToken: 'p2',
+      })
+      .resolves({ ResourceTagMappingList: [], PaginationToken: '' });
+    // Act
+    const sources = await withTagging().sources();
+    // Assert
+    expect(ec).not.toReceiveCommand(ListTagsForResourceCommand);
+    expect(tagging).toReceiveCommandTimes(GetResourcesCommand, 2);
+    expect(tagging).toReceiveNthCommandWith(GetResourcesCommand, 2, {
+      ResourceTypeFilters: ['elasticache:snapshot'],
+      TagFilters: [{ Key: Tag.managed, Values: ['true'] }],
+      ResourcesPerPage: 100,
+      PaginationToken: 'p2',
+    });
+    expect(sources.map((s) => [s.snapshot.id, s.snapshot.tags[Tag.policy], s.shards])).toEqual([
+      [SNAP, 'daily', 2],
+      [OTHER, undefined, 2],
+    ]);
+  });
+
+  it('reads one snapshot by name with its tags; a snapshot that is gone is undefined', async () => {
+    // Prepare
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: SNAP }).resolves({ Snapshots: [described(SNAP)] });
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: OTHER }).rejects(
+      new SnapshotNotFoundFault({ message: 'not found', $metadata: {} }),
+    );
+    ec.on(ListTagsForResourceCommand).resolves({ TagList: managed });
+    // Act
+    const one = await withTagging().source(SNAP);
+    const gone = await withTagging().source(OTHER);
+    // Assert
+    expect(one).toMatchObject({
+      snapshot: { id: SNAP, sourceId: 'sessions', tags: { [Tag.policy]: 'daily' } },
+      shards: 2,
+    });
+    expect(gone).toBeUndefined();
+    expect(ec).toReceiveCommandExactlyOnceWith(ListTagsForResourceCommand, { ResourceName: arn(SNAP) });
+    expect(tagging).not.toReceiveCommand(GetResourcesCommand);
+  });
+
+  it("lists one snapshot's files by prefix in either bucket", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    // Act
+    await withTagging().exported(SNAP);
+    await withTagging().inDr({ group: 'sessions', snapshot: SNAP });
+    await withTagging().inDr();
+    // Assert
+    expect(
+      s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]),
+    ).toEqual([
+      ['steward-prod-redis-export', `${SNAP}-`],
+      ['steward-prod-redis-dr', `elasticache/sessions/${SNAP}-`],
+      ['steward-prod-redis-dr', 'elasticache/'],
+    ]);
   });
 });

@@ -19,6 +19,7 @@ const snap = (kind: ResourceKind, id: string, overrides: Partial<Snapshot> = {})
   type: 'manual',
   tags: { 'steward:managed': 'true', 'steward:policy': 'daily' },
   encrypted: kind !== 'elasticache',
+  ...(kind === 'elasticache' ? { shards: 1 } : {}),
   ...overrides,
 });
 

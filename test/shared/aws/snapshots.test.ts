@@ -345,6 +345,7 @@ describe('awsSnapshotStore', () => {
           type: 'manual',
           tags: { 'steward:managed': 'true' },
           encrypted: false,
+          shards: 1,
         },
       ]);
       expect(ec).toReceiveNthCommandWith(DescribeSnapshotsCommand, 1, {

@@ -94,9 +94,13 @@ describe('reconcileCacheDr', () => {
     const calls: string[] = [];
     return {
       calls,
-      sources: async () => [src(B), src(A)],
-      exported: async () => [file(A)],
-      inDr: async () => [],
+      sources: async () => (calls.push('sources'), [src(B), src(A)]),
+      source: async (name) => (
+        calls.push(`source ${name}`),
+        [src(B), src(A)].find((s) => s.snapshot.id === name)
+      ),
+      exported: async (snapshot) => (calls.push(`exported ${snapshot ?? '*'}`), [file(A)]),
+      inDr: async (of) => (calls.push(`inDr ${of ? `${of.group}/${of.snapshot}` : '*'}`), []),
       export: async (s) => (calls.push(`export ${s.id}`), 'started'),
       copy: async (_s, f, k) => void calls.push(`copy ${f.key} ${k}`),
       cleanExport: async (f) => void calls.push(`clean ${f.key}`),
@@ -107,10 +111,43 @@ describe('reconcileCacheDr', () => {
   it('exports and copies, one outcome each; a dry run only plans', async () => {
     const p = port();
     expect((await reconcileCacheDr(p, COPYING, true)).map((o) => o.status)).toEqual(['planned', 'planned']);
-    expect(p.calls).toEqual([]);
+    expect(p.calls.filter((c) => /^(export|copy) /.test(c))).toEqual([]);
     const outcomes = await reconcileCacheDr(p, COPYING, false);
     expect(outcomes.map((o) => o.status)).toEqual(['done', 'done']);
-    expect(p.calls).toEqual([`export ${B}`, `copy ${A}-0001.rdb elasticache/sessions/${A}-0001.rdb`]);
+    expect(p.calls.filter((c) => /^(export|copy) /.test(c))).toEqual([
+      `export ${B}`,
+      `copy ${A}-0001.rdb elasticache/sessions/${A}-0001.rdb`,
+    ]);
+  });
+
+  it("with one snapshot (an event's), reads that snapshot and its own files only, never the estate", async () => {
+    // Prepare: the export of A lies in the bucket, but the event is about B.
+    const p = port({
+      exported: async (snapshot) => (p.calls.push(`exported ${snapshot ?? '*'}`), snapshot ? [] : [file(A)]),
+    });
+    // Act
+    const outcomes = await reconcileCacheDr(p, COPYING, false, 5, B);
+    // Assert
+    expect(p.calls).toEqual([`source ${B}`, `exported ${B}`, `inDr sessions/${B}`, `export ${B}`]);
+    expect(outcomes).toEqual([
+      { resource: `elasticache snapshot ${B}`, action: 'export-rdb', status: 'done' },
+    ]);
+  });
+
+  it('with one snapshot that is gone or not one Redis DR copies, lists no bucket and does nothing', async () => {
+    // Prepare
+    const notOurs = src(B, 1, { tags: { [Tag.managed]: 'true', [Tag.policy]: 'local' } });
+    const p = port({
+      source: async (name) => (p.calls.push(`source ${name}`), name === B ? notOurs : undefined),
+    });
+    // Act
+    const outcomes = [
+      ...(await reconcileCacheDr(p, COPYING, false, 5, B)),
+      ...(await reconcileCacheDr(p, COPYING, false, 5, 'steward-gone-202601310300-sched')),
+    ];
+    // Assert
+    expect(outcomes).toEqual([]);
+    expect(p.calls).toEqual([`source ${B}`, 'source steward-gone-202601310300-sched']);
   });
 
   it('a failed copy is reported and the others still run', async () => {

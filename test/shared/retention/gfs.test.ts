@@ -1154,3 +1154,56 @@ describe('planRetention over dump objects', () => {
     expect(plan.delete.map((s) => s.id)).toEqual([dump('20').id]);
   });
 });
+
+describe('planRetention: the DR hold for ElastiCache (Redis DR copies in the DR bucket)', () => {
+  const DR = 'us-west-2';
+  // Two days of a two-shard cache; the policy keeps one day: the older day expires.
+  const cache = (day: string, overrides: Partial<Snapshot> = {}) =>
+    snap(`2026-11-${day}T03:00:00Z`, {
+      kind: 'elasticache',
+      id: `steward-sessions-202611${day}0300-sched`,
+      arn: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:steward-sessions-202611${day}0300-sched`,
+      sourceId: 'sessions',
+      tags: managedTags({ [Tag.source]: 'sessions' }),
+      shards: 2,
+      ...overrides,
+    });
+  const old = cache('21');
+  const inventory = [old, cache('22')];
+  /** The RDB copy of `s` in the DR bucket with `files` of its shards' files arrived. */
+  const copyOf = (s: Snapshot, files: number): Snapshot => ({
+    ...s,
+    region: DR,
+    arn: `arn:aws:s3:::steward-prod-rdb-dr-111122223333-${DR}/elasticache/sessions/${s.id}-0001.rdb`,
+    shards: files,
+    tags: { ...s.tags, [Tag.copiedFrom]: s.arn },
+  });
+  const plan = (drSnapshots: Snapshot[] | undefined, caches: boolean) =>
+    planRetention(inventory, standard({ daily: 1 }), NOW, {
+      ...UNCAPPED,
+      dr: { region: DR, policiesThatCopy: new Set(['daily']), snapshots: drSnapshots, caches },
+    });
+
+  it.each<[string, string, Snapshot[] | undefined]>([
+    ['no copy of it in DR', 'kept', []],
+    ['one of its two files in DR', 'kept', [copyOf(old, 1)]],
+    ['the DR bucket unreadable', 'kept', undefined],
+    ['both files in DR', 'expired', [copyOf(old, 2)]],
+  ])('with %s, the only snapshot of its day is %s', (_what, action, drSnapshots) => {
+    // Act
+    const p = plan(drSnapshots, true);
+
+    // Assert
+    expect(verdictOf(p, old)).toMatchObject(
+      action === 'kept' ? { action: 'keep', rule: 'awaiting-dr' } : { action: 'expire' },
+    );
+  });
+
+  it('holds nothing when the Redis DR copies are not listed (a target without Redis DR)', () => {
+    // Act
+    const p = plan([], false);
+
+    // Assert
+    expect(verdictOf(p, old).action).toBe('expire');
+  });
+});
