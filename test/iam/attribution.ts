@@ -211,14 +211,31 @@ const excludedFor = (fn: string, call: RecordedCall): string | undefined => {
   return undefined;
 };
 
+/**
+ * Every adapter factory on the call's stack, innermost first: an adapter built on another (the drill's DR
+ * copy lister over the DR copies' store) sends for whoever imports the outer one.
+ */
+const adaptersOnStack = (call: RecordedCall): string[] => [
+  ...new Set(
+    call.frames
+      .map(frameParts)
+      .filter((f) => isAdapter(f.file))
+      .map(
+        (f) =>
+          `${f.file}#${exportSpans(f.file).find((x) => f.line >= x.from && f.line <= x.to)?.name ?? '?'}`,
+      ),
+  ),
+];
+
 /** The functions whose role sends this call. */
 export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
   const adapter = adapterOf(call);
   if (!adapter || assumedBy(call)) return [];
   const through = handlerOf(call);
   if (through) return [through];
+  const stack = adaptersOnStack(call);
   return [...adapters]
-    .filter(([fn, a]) => a.has(adapter) && reachesStack(fn, call) && !excludedFor(fn, call))
+    .filter(([fn, a]) => stack.some((x) => a.has(x)) && reachesStack(fn, call) && !excludedFor(fn, call))
     .map(([fn]) => fn);
 };
 

@@ -1,5 +1,5 @@
 import { snapshotId } from '../../shared/backup/ids.js';
-import { cacheGroupOf } from '../../shared/drill/cache-tasks.js';
+import { cacheGroupOf, drCacheNetworkParameter, drillsCachesFromDr } from '../../shared/drill/cache-tasks.js';
 import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { ladderFor } from '../../shared/scaling/ladder.js';
@@ -1192,14 +1192,17 @@ const BINDERS: Record<string, Binder> = {
     ];
   },
   // A drill from the DR copy reads the DR stack's cache drill network (shared/aws/drill-network.ts).
-  'SSMClient:GetParameter': (c, d) => [
-    req(
-      'ssm:GetParameter',
-      `arn:${d.partition}:ssm:${d.config.dr.region}:${d.account}:parameter${str(c, 'Name') ?? ''}`,
-      {},
-      'GetParameter (DR cache drill network)',
-    ),
-  ],
+  'SSMClient:GetParameter': (_c, d) =>
+    drillsCachesFromDr(d.config)
+      ? [
+          req(
+            'ssm:GetParameter',
+            `arn:${d.partition}:ssm:${d.config.dr.region}:${d.account}:parameter${drCacheNetworkParameter(d.config.stage)}`,
+            {},
+            'GetParameter (DR cache drill network)',
+          ),
+        ]
+      : [],
   'SSMClient:GetCommandInvocation': (_c, d) =>
     consistentPolicies(d.config).length
       ? [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')]
