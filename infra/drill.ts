@@ -33,7 +33,8 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
-import type { BaseEnv } from '../shared/config/env.js';
+import type { BaseEnv, VaultEnv } from '../shared/config/env.js';
+import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey } from '../shared/aws/drill-stores.js';
 import { cacheGroupOf, cacheVerifierUser, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
@@ -52,6 +53,7 @@ import { cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
 import type { Reports } from './reports.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
+import { grantVaultDrills } from './vault-drill.js';
 import {
   allowKeysViaRds,
   type CapabilityProps,
@@ -206,12 +208,23 @@ export class Drill extends Construct {
           }
         : {}),
     } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;
+    const vaultDrills = hasVaultDrills(config);
     this.function = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'drill',
       description: `steward ${config.stage}: restore drill tasks, RDS restore events, drill janitor`,
       timeout: DRILL_TIMEOUT,
-      environment,
+      environment: {
+        ...environment,
+        // Drills from the vault assume its drill role, by the name the vault stack gives it in this partition.
+        ...(vaultDrills
+          ? {
+              VAULT_PARTITION: Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
+            }
+          : {}),
+      },
+      // The vault drill role trusts this role by its ARN.
+      ...(vaultDrills ? { roleName: hubDrillRoleName(config.stage, config.region) } : {}),
       // A Redis drill from the DR copy restores (and is cleaned up) in the DR region.
       ...(Object.values(drill.caches).some((c) => c.from === 'dr') && config.dr.region !== config.region
         ? { regions: [config.region, config.dr.region] }
@@ -607,6 +620,7 @@ export class Drill extends Construct {
     }
     // Restoring a snapshot encrypted with a customer managed key: RDS creates a grant for the new database.
     allowKeysViaRds(fn, 'Restoring', region);
+    if (hasVaultDrills(config)) grantVaultDrills(fn, this, config);
     // SendTask* support no resource-level permissions (Service Authorization Reference): the task token,
     // which only this state machine hands out (stored in the state table), is what names the task.
     fn.allow({

@@ -24,6 +24,8 @@ import { Tag } from '../shared/tags.js';
 import { trustHubRole } from './fleet.js';
 import { allowOn, denyOn, type Grantee, type Permission } from './permission.js';
 import { denyHeldDeletes } from './retention.js';
+import { allowHubDrillsOnVaultKey, VaultDrillRole } from './vault-drill.js';
+import { hasVaultDrills } from '../shared/fleet/vault-drill.js';
 
 /**
  * The vault's key administration: everything but using the key, so no principal of the vault account (nor
@@ -123,6 +125,8 @@ export class VaultStack extends Stack {
   readonly key: Key;
   readonly copyRole: VaultRoleConstruct;
   readonly retentionRole: VaultRoleConstruct;
+  /** Present when a drill target restores from the vault. */
+  readonly drillRole?: VaultDrillRole;
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     const { config, ...stackProps } = props;
@@ -177,6 +181,12 @@ export class VaultStack extends Stack {
         ],
       }),
     });
+
+    // Drills from the vault (drill.targets.<db>.from: vault): the drill role and its use of the key.
+    if (hasVaultDrills(config)) {
+      this.drillRole = new VaultDrillRole(this, 'DrillRole', { config });
+      allowHubDrillsOnVaultKey(this.key, config);
+    }
 
     const { accounts, anyOfOrganization } = vaultSourceAccounts(config);
     const organizationId = config.fleet?.organizationId;

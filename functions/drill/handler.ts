@@ -1,15 +1,23 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
+  type ClientIdentity,
   elastiCacheClient,
   rdsClient,
   s3Client,
   secretsClient,
   sfnClient,
   ssmClient,
+  stsClient,
 } from '../../shared/aws/clients.js';
 import { ssmCacheDrillNetwork } from '../../shared/aws/drill-network.js';
 import { s3RdbCopyLister } from '../../shared/aws/cache-dr.js';
+import { targetCredentials } from '../../shared/aws/target-credentials.js';
+import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
+import { VaultEnv } from '../../shared/config/env.js';
+import { vaultOf } from '../../shared/fleet/vault.js';
+import { hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
+import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -39,9 +47,14 @@ export type { DrillDeps };
 export const run = (event: unknown, deps: DrillDeps) => runDrillControl(event, deps);
 
 /** Real adapters for `config.region`; the network and stores come from the function's environment. */
-export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDeps => {
+export const wire = (
+  base: BaseDeps,
+  env: DrillEnv = loadEnv(DrillEnv),
+  raw: Record<string, string | undefined> = process.env,
+): DrillDeps => {
   const { region } = base.config;
   const caches = cacheDeps(base, env);
+  const vault = vaultDeps(base, raw);
   return {
     ...base,
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
@@ -49,6 +62,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
     // AUTH token, which the restore must set on the copy (`auth: token`).
     restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
     ...(caches ? { caches } : {}),
+    ...(vault ? { vault } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
@@ -89,6 +103,38 @@ const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined =>
       securityGroupIds: env.DRILL_CACHE_SECURITY_GROUP_IDS,
       ...(env.DRILL_CACHE_USER_GROUP ? { userGroupId: env.DRILL_CACHE_USER_GROUP } : {}),
     },
+  };
+};
+
+/**
+ * Drills from the backup vault (`from: vault`), when the stage has a vault region here and the environment names
+ * the partition (the deployed function): the vault side with the vault drill role, assumed lazily (with the
+ * fleet's external id) when a drill first reads the vault, so a vault that refuses fails that drill only; the
+ * drill's own copies with this function's role.
+ */
+const vaultDeps = (base: BaseDeps, raw: Record<string, string | undefined>): VaultDrillDeps | undefined => {
+  const { config } = base;
+  const { region, account } = config;
+  const vault = vaultOf(config);
+  const partition = VaultEnv.safeParse(raw).data?.VAULT_PARTITION;
+  if (!vault || !partition || !account || !hasVaultDrills(config) || !vault.regions.includes(region))
+    return undefined;
+  const roleArn = vaultDrillRoleArn(config, region, partition);
+  const sessions = targetCredentials(stsClient(region), { sessionName: `steward-${config.stage}-drill` });
+  const as: ClientIdentity = {
+    key: `${vault.account}:${roleArn}`,
+    credentials: sessions.forTarget({
+      account: vault.account,
+      region,
+      roleArn,
+      ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
+    }),
+  };
+  return {
+    account,
+    vault: rdsVaultDrillPort(region, rdsClient(region, undefined, as), vault.account),
+    staging: rdsStagedCopies(region, rdsClient(region)),
+    key: DRILL_COPY_KEY,
   };
 };
 

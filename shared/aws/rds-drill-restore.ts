@@ -184,13 +184,19 @@ export const rdsDrillRestore = (ctx: RdsDrillContext, lookup: RdsDrillLookup) =>
       StorageType: req.storageType,
       // Cluster-wide: the writer and readers accept the verifier's token (auth: iam).
       EnableIAMDatabaseAuthentication: req.iamAuth || undefined,
+      // A shared vault copy restores into a key of this account (RestoreDBClusterFromSnapshot KmsKeyId).
+      KmsKeyId: req.kmsKeyId,
       Tags: tagList(tags),
     };
     const pitr = req.source.pointInTime;
     const op = pitr ? 'RestoreDBClusterToPointInTime' : 'RestoreDBClusterFromSnapshot';
     const snapshotId = req.source.snapshotId!;
     // Without EngineVersion RDS picks the region's default version.
-    const engine = pitr ? undefined : await snapshotEngine(req, op, snapshotId);
+    const engine = pitr
+      ? undefined
+      : req.engine?.engine
+        ? { Engine: req.engine.engine, EngineVersion: req.engine.engineVersion }
+        : await snapshotEngine(req, op, snapshotId);
     const r = await attempt(
       op,
       req.targetId,

@@ -321,6 +321,11 @@ export type DrillWarmup = z.infer<typeof DrillWarmup>;
 /** One database that gets restore drills. */
 export const DrillTarget = strictObject({
   kind: z._default(z.enum(['rds-instance', 'aurora-cluster']), 'rds-instance'),
+  /**
+   * `source`: the database's own snapshots (or a point in time). `vault`: the backup vault's copies of it
+   * (`fleet.vault`), shared with this account for the drill only: the recovery path after an account compromise.
+   */
+  from: z._default(z.enum(['source', 'vault']), 'source'),
   /** Overrides `drill.schedule` for this database. */
   schedule: z.optional(ScheduleExpression),
   snapshot: z._default(SnapshotSelector, 'latest'),
@@ -370,6 +375,16 @@ export const DrillTarget = strictObject({
         path: ['secretArn'],
         message:
           'is read only with auth: secret; set auth: secret to log in with this secret (it adds a Secrets Manager endpoint to the drill VPC, billed every hour), or remove it to log in with IAM database authentication as iamUser',
+      });
+    }
+  }),
+  crossCheck(['from', 'snapshot'], (t, ctx) => {
+    if (t.from === 'vault' && typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'pointInTime'],
+        message:
+          'the vault holds snapshot copies, not a point-in-time window: with from: vault use latest, { randomWithinDays: N } or { id: <vault copy id> }',
       });
     }
   }),
@@ -1403,6 +1418,28 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           ['fleet', 'vault', 'regions'],
           `lacks ${missing.join(', ')}, where targets are: a shared snapshot can only be copied within its own region, so each target region needs a vault region (add ${missing.join(', ')}, or leave regions out for every target region)`,
         );
+    }
+  }),
+  crossCheck(['region', 'targets', 'fleet', 'drill'], (c, ctx) => {
+    const vault = c.fleet?.vault;
+    // As the parsed config resolves them: default, every target region.
+    const vaultRegions = vault?.regions ?? [...new Set(c.targets.flatMap((t) => t.regions ?? [c.region]))];
+    for (const [name, t] of Object.entries(c.drill.targets)) {
+      if (t.from !== 'vault') continue;
+      const path = ['drill', 'targets', name, 'from'];
+      if (!vault)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message:
+            "is vault, but fleet.vault is not set: a drill from the vault restores the vault account's copy of the database; configure fleet.vault or use from: source",
+        });
+      else if (!vaultRegions.includes(c.region))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `is vault, but ${c.region} (where drills restore) is not a vault region (${vaultRegions.join(', ')}): a shared snapshot is restored within its own region; add ${c.region} to fleet.vault.regions`,
+        });
     }
   }),
   crossCheck(['targets', 'backup', 'retention'], (c, ctx) => {

@@ -36,6 +36,10 @@ export interface RestoreRequest {
   iamAuth?: boolean;
   /** Aurora: instances to create in the restored cluster (writer plus readers). Default 1. */
   instances?: number;
+  /** Encrypt the copy with this key (a vault copy's restore: a key of this account); absent: the snapshot's. */
+  kmsKeyId?: string;
+  /** Aurora: the snapshot's engine and version when known (a vault copy's); absent: described first. */
+  engine?: { engine?: string; engineVersion?: string };
   network: DrillNetwork;
 }
 
@@ -86,6 +90,47 @@ export interface RestorePort {
   masterSecretArn(kind: DrillKind, dbId: string): Promise<string | undefined>;
   /** Class, instance count and storage of the source database; undefined when it no longer exists. */
   sourceShape(kind: DrillKind, dbId: string): Promise<SourceShape | undefined>;
+}
+
+/** A snapshot in the backup vault, with what restoring an Aurora copy needs (RDS requires the engine). */
+export interface VaultCopy extends Snapshot {
+  engine?: string;
+  engineVersion?: string;
+}
+
+/**
+ * Port: the backup vault's side of a drill from the vault (`from: vault`), with the vault drill role in the
+ * stage's region: read the vault's copies of a database, and let one account restore one copy, for one drill.
+ */
+export interface VaultDrillPort {
+  /** The vault account. */
+  readonly account: string;
+  readonly region: string;
+  /** The vault's manual snapshots of `database` (its copies among them, tags included). */
+  copies(kind: 'rds-instance' | 'aurora-cluster', database: string): Promise<VaultCopy[]>;
+  /** Add `account` to the copy's `restore` attribute. Idempotent; a copy that is gone is `gone`. */
+  share(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+  /** Remove `account` from the copy's `restore` attribute. Idempotent; a copy that is gone is `gone`. */
+  unshare(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+}
+
+/**
+ * Port: the drill's own copy of a shared vault copy, in the drill's account and region. RDS restores no DB
+ * instance from a snapshot that is both shared and encrypted (RDS User Guide, "Sharing a DB snapshot"): the
+ * drill copies it first, re-encrypted with a key of its own account, and restores that.
+ */
+export interface StagedCopyPort {
+  /** Copy the shared snapshot (by ARN) to `targetId` encrypted with `kmsKeyId`, tagged. Idempotent. */
+  copy(input: {
+    sourceArn: string;
+    targetId: string;
+    kmsKeyId: string;
+    tags: Tags;
+  }): Promise<'started' | 'already-done'>;
+  /** The copy's status; undefined when there is none. */
+  status(id: string): Promise<{ status: string; failed: boolean } | undefined>;
+  /** Delete the copy; refuses (GuardRefusedError) one without `steward:drill`. */
+  remove(id: string): Promise<'deleted' | 'already-gone'>;
 }
 
 /** Database credentials read from a secret. Never logged, never put in state or errors. */

@@ -8,7 +8,11 @@ import {
   matchesNamePattern,
   restorableSnapshotPatterns,
 } from './ids.js';
-import type { DrillState } from './state.js';
+import type { VaultCopy } from './ports.js';
+import type { DrillState, VaultSource } from './state.js';
+import { isVaultCopyOf, type VaultCopyOwner, vaultCopyDataTime } from '../fleet/vault-drill.js';
+import { VaultTag } from '../fleet/vault.js';
+import { Tag } from '../tags.js';
 
 /** No snapshot or point in time matches what the drill asked for; the message says why. */
 export class SnapshotSelectionError extends StewardError {
@@ -127,19 +131,86 @@ export const selectSource = (
     return fromSnapshot(s);
   }
 
-  const candidates = drillCandidates(snapshots, database, kind);
+  return fromSnapshot(pickAmong(drillCandidates(snapshots, database, kind), selector, opts, what));
+};
+
+/** `latest` or a seeded `randomWithinDays` pick among candidates sorted oldest first. */
+const pickAmong = <S extends Snapshot>(
+  candidates: readonly S[],
+  selector: 'latest' | { randomWithinDays: number },
+  opts: Pick<SelectOptions, 'now' | 'seed'>,
+  what: string,
+  which = 'snapshot',
+): S => {
   if (!candidates.length) {
-    throw new SnapshotSelectionError(`no available snapshot of ${what} to restore`);
+    throw new SnapshotSelectionError(`no available ${which} of ${what} to restore`);
   }
-  if (selector === 'latest') return fromSnapshot(candidates.at(-1)!);
+  if (selector === 'latest') return candidates.at(-1)!;
 
   const since = opts.now.getTime() - selector.randomWithinDays * DAY_MS;
   const recent = candidates.filter((s) => time(s.createdAt) >= since);
   if (!recent.length) {
     const newest = candidates.at(-1)!;
     throw new SnapshotSelectionError(
-      `no available snapshot of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
+      `no available ${which} of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
     );
   }
-  return fromSnapshot(recent[fnv1a(opts.seed) % recent.length]!);
+  return recent[fnv1a(opts.seed) % recent.length]!;
+};
+
+/**
+ * What a drill from the vault restores: one of the vault's copies of the database (its account and region),
+ * chosen by the selector among available copies dated by the source's data time (so RPO is the source's).
+ * Pure; throws SnapshotSelectionError naming the database, its account and region, and the reason.
+ */
+export const selectVaultCopy = (
+  selector: SnapshotSelector,
+  copies: readonly VaultCopy[],
+  opts: SelectOptions & { owner: VaultCopyOwner; vaultAccount: string },
+): NonNullable<DrillState['source']> & { vault: VaultSource } => {
+  const { owner, kind } = opts;
+  const what = `${WHAT[kind]} ${owner.database} of ${owner.account}/${owner.region}`;
+  if (kind === 'redis' || (typeof selector === 'object' && 'pointInTime' in selector)) {
+    throw new SnapshotSelectionError(
+      `${what}: the vault holds snapshot copies of RDS instances and Aurora clusters only, not a point in time or an ElastiCache backup`,
+    );
+  }
+  const dated = copies
+    .filter((s) => isVaultCopyOf(s, owner, kind))
+    .map((s) => ({ ...s, createdAt: vaultCopyDataTime(s) }));
+  let pick: VaultCopy;
+  if (typeof selector === 'object' && 'id' in selector) {
+    const s = copies.find((x) => x.id === selector.id && x.kind === kind);
+    if (!s)
+      throw new SnapshotSelectionError(`vault copy ${selector.id} not found in vault ${opts.vaultAccount}`);
+    const ours = dated.find((x) => x.id === s.id);
+    if (!ours)
+      throw new SnapshotSelectionError(
+        `vault copy ${selector.id} is not a copy of ${what} (its source: ${s.tags[Tag.source] ?? '?'} of ${s.tags[VaultTag.sourceAccount] ?? '?'}/${s.tags[VaultTag.sourceRegion] ?? '?'})`,
+      );
+    if (ours.status !== 'available')
+      throw new SnapshotSelectionError(
+        `vault copy ${selector.id} of ${what} is ${ours.status}, not available`,
+      );
+    if (!Number.isFinite(time(ours.createdAt)))
+      throw new SnapshotSelectionError(`vault copy ${selector.id} of ${what} has no data time yet`);
+    pick = ours;
+  } else {
+    const candidates = dated
+      .filter((s) => s.status === 'available' && Number.isFinite(time(s.createdAt)))
+      .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    pick = pickAmong(candidates, selector, opts, what, `vault copy in vault ${opts.vaultAccount}`);
+  }
+  return {
+    ...fromSnapshot(pick),
+    vault: {
+      account: opts.vaultAccount,
+      region: pick.region,
+      copyId: pick.id,
+      copyArn: pick.arn,
+      encrypted: pick.encrypted !== false,
+      ...(pick.engine ? { engine: pick.engine } : {}),
+      ...(pick.engineVersion ? { engineVersion: pick.engineVersion } : {}),
+    },
+  };
 };

@@ -39,6 +39,20 @@ export const DrillInput = z.onFirstUse(() =>
 );
 export type DrillInput = z.infer<typeof DrillInput>;
 
+/** The vault copy a drill restores (`from: vault`): where it is and who may be let restore it. */
+export interface VaultSource {
+  /** The vault account, and the region of the copy (the database's own: copies stay in their region). */
+  account: string;
+  region: string;
+  copyId: string;
+  copyArn: string;
+  /** An encrypted instance copy cannot be restored while shared: the drill copies it into its own account. */
+  encrypted: boolean;
+  /** Aurora: the copy's engine and version (RestoreDBClusterFromSnapshot requires the engine). */
+  engine?: string;
+  engineVersion?: string;
+}
+
 /** The restored, isolated copy under test. */
 export interface DrillTarget {
   kind: DrillKind;
@@ -60,6 +74,11 @@ export interface DrillTarget {
   iamUser?: string;
   /** Set when the copy is not in the stage's region: a Redis drill restored from the DR copy. */
   region?: string;
+  /**
+   * A drill from the vault of an RDS instance: the snapshot the drill copied the shared vault copy into, in this
+   * account (same id as the copy; snapshot and instance ids are separate namespaces); restored once available.
+   */
+  staged?: string;
   /** Redis: TLS in transit is always on for a drill's replication group. */
   tls?: boolean;
 }
@@ -89,6 +108,8 @@ export interface DrillState {
       shards: number;
       largestShardBytes?: number;
     };
+    /** A drill from the backup vault (`from: vault`): the vault's copy, shared with this account for the drill. */
+    vault?: VaultSource;
     /** Redis: the region the snapshot is in (the DR region for `from: dr`). */
     region?: string;
     pointInTime?: string;

@@ -41,6 +41,13 @@ import { DrillInput, type DrillState, type DrillTarget, DrillTaskEvent } from '.
 import type { PgConnection, VerifyFn, WarmUpFn } from './verification.js';
 import { newWarmup, stopWarmup } from './warmup-progress.js';
 import {
+  fromVault,
+  selectFromVault,
+  vaultCleanup,
+  type VaultDrillDeps,
+  vaultRestoreSource,
+} from './vault-tasks.js';
+import {
   type CacheDrillDeps,
   cacheCleanupRef,
   cacheTargetOf,
@@ -84,6 +91,8 @@ export interface DrillDeps extends BaseDeps {
   runReports?: RunReports;
   /** ElastiCache ports for Redis drills (`drill.caches`); `restore` then covers their describe/remove too. */
   caches?: CacheDrillDeps;
+  /** The backup vault, for targets drilled `from: vault` (the deployed function, with a vault). */
+  vault?: VaultDrillDeps;
 }
 
 /** The restore reached a state from which it never becomes available. */
@@ -286,6 +295,17 @@ const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   }
   const target = drillTargetConfig(deps.config, s.database);
   const selector = s.input.snapshot ?? target.snapshot;
+  if (target.from === 'vault') {
+    const source = await selectFromVault(s, selector, deps);
+    logger.info('drill source selected in the vault', {
+      drillId: s.drillId,
+      database: s.database,
+      selector,
+      source,
+    });
+    const baseline = await loadBaseline(s.database, deps);
+    return { ...s, source, ...(baseline ? { baseline } : {}) };
+  }
   const pitr = typeof selector === 'object' && 'pointInTime' in selector;
   const snapshots = pitr ? [] : await deps.restore.listSnapshots(s.kind, s.database);
   const window = pitr ? await deps.restore.restorableWindow(s.kind, s.database) : undefined;
@@ -361,17 +381,41 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
     `before restoring onto ${shape.instanceClass}`,
     requestedAt,
   );
+  const tags = {
+    [Tag.drill]: s.drillId,
+    [Tag.managed]: 'true',
+    [Tag.source]: s.database,
+    [Tag.createdBy]: 'drill',
+  };
+  // From the vault: shared for this drill, and for an instance first copied into this account.
+  const vault = fromVault(s) ? await vaultRestoreSource(s, tags, deps) : undefined;
+  if (vault && !vault.ready) {
+    logger.info('drill waits for its copy of the vault copy', {
+      drillId: s.drillId,
+      copy: vault.staged,
+      status: vault.status,
+    });
+    return {
+      ...s,
+      shape,
+      target: {
+        kind: s.kind,
+        id: targetId,
+        requestedAt,
+        status: vault.status,
+        staged: vault.staged,
+        ...login,
+      },
+    };
+  }
   const restored = await deps.restore.restore({
     kind: s.kind,
     sourceDbId: s.database,
-    source: s.source!,
+    source: vault?.source ?? s.source!,
     targetId,
-    tags: {
-      [Tag.drill]: s.drillId,
-      [Tag.managed]: 'true',
-      [Tag.source]: s.database,
-      [Tag.createdBy]: 'drill',
-    },
+    tags,
+    ...(vault?.kmsKeyId ? { kmsKeyId: vault.kmsKeyId } : {}),
+    ...(vault?.engine ? { engine: vault.engine } : {}),
     instanceClass: shape.instanceClass,
     ...('iamUser' in login ? { iamAuth: true } : {}),
     ...restoreOverrides(cfg.restore),
@@ -451,7 +495,14 @@ const markAvailable = (s: DrillState, d: TargetStatus, now: Date): DrillState =>
 const restoreFailedCause = (t: TargetRef, d: TargetStatus) =>
   `restore of ${t.kind} ${t.id} failed: status ${d.status}`;
 
-const awaitRestore = async (s: DrillState, token: string, deps: DrillDeps): Promise<DrillState> => {
+/** A drill from the vault whose own copy was not available yet: try the restore again (idempotent). */
+const restoreWhenStaged = async (s: DrillState, deps: DrillDeps): Promise<DrillState> =>
+  s.target?.staged ? restore(s, deps) : s;
+
+const awaitRestore = async (pending: DrillState, token: string, deps: DrillDeps): Promise<DrillState> => {
+  const s = await restoreWhenStaged(pending, deps);
+  // Still copying: no RDS instance event will come for a snapshot copy; the wait times out into polling.
+  if (s.target?.staged) return s;
   const target = s.target!;
   const d = await deps.restore.describe(target);
   if (isReady(d)) {
@@ -472,9 +523,12 @@ const awaitRestore = async (s: DrillState, token: string, deps: DrillDeps): Prom
   return next;
 };
 
-const status = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+const status = async (pending: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const s = await restoreWhenStaged(pending, deps);
   const target = s.target!;
-  const d = await deps.restore.describe(target);
+  const d: TargetStatus = target.staged
+    ? { status: target.status ?? 'copying', failed: false }
+    : await deps.restore.describe(target);
   const now = deps.now();
   if (isReady(d)) return markAvailable(s, d, now);
   if (d.failed) throw new RestoreFailedError(restoreFailedCause(target, d));
@@ -622,12 +676,26 @@ const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Promise<D
   } else if (s.source && s.drillId && s.database && s.kind === 'redis') {
     ref = cacheCleanupRef({ database: s.database, drillId: s.drillId, source: s.source }, deps.config);
   }
-  if (!ref) {
+  // A drill from the vault also deletes its own copy and unshares the vault's, whatever the restore did.
+  let removed: Awaited<ReturnType<RestorePort['remove']>> | undefined;
+  let failure: unknown;
+  try {
+    if (ref) removed = await deps.restore.remove(ref);
+  } catch (e) {
+    failure = e;
+  }
+  const vaultFailures = fromVault(s) ? await vaultCleanup(s, deps) : [];
+  if (failure !== undefined && !vaultFailures.length) throw failure;
+  if (failure !== undefined || vaultFailures.length)
+    throw new PartialFailureError(`Drill ${s.drillId ?? '?'} cleanup incomplete`, [
+      ...(failure !== undefined && ref ? [failureOf(`${ref.kind} ${ref.id}`, failure)] : []),
+      ...vaultFailures,
+    ]);
+  if (!ref || !removed) {
     return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
   }
-  const result = await deps.restore.remove(ref);
-  logger.info('drill cleanup', { drillId: s.drillId, target: ref, result });
-  return { ...raw, cleanup: { status: result, at, detail: `${ref.kind} ${ref.id}` } } as DrillState;
+  logger.info('drill cleanup', { drillId: s.drillId, target: ref, result: removed });
+  return { ...raw, cleanup: { status: removed, at, detail: `${ref.kind} ${ref.id}` } } as DrillState;
 };
 
 /**

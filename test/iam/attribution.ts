@@ -186,6 +186,8 @@ export const UNWIRED: Record<string, string> = {
 export const ASSUMED: Record<string, string> = {
   'shared/aws/vault.ts#rdsVaultStore':
     "the vault side of the copy runs with the vault copy role's credentials in the vault account (test/iam/vault.test.ts)",
+  'shared/aws/vault-drill.ts#rdsVaultDrillPort':
+    "the vault side of a drill from the vault (listing the vault's copies, sharing one with the hub) runs with the vault drill role's credentials in the vault account (test/iam/vault-drill.test.ts)",
   'shared/retention/vault.ts':
     "vault retention lists and deletes with the vault retention role's credentials in the vault account (test/iam/vault.test.ts)",
 };

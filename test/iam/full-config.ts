@@ -86,6 +86,9 @@ export const fullConfig = {
         iamUser: 'archive_reader',
       },
       'analytics-cluster': { kind: 'aurora-cluster', profile },
+      // Drills from the backup vault: an instance (copied into the hub first) and a cluster (restored shared).
+      'orders-vault': { kind: 'rds-instance', from: 'vault', profile },
+      'ledger-vault': { kind: 'aurora-cluster', from: 'vault', profile },
     },
     // Redis drills: one from its snapshots with the IAM login, one from the DR copy without AUTH, one with
     // the source's AUTH token and one with its RBAC user (both read from a secret).

@@ -193,7 +193,7 @@ describe('the recorded calls', () => {
     const fleet = deployments.find((d) => d.name === 'fleet')!;
     // A vault role's AssumeRole binds on the full config, which has the vault.
     const vaultRole = (c: RecordedCall) =>
-      /:role\/steward-[^/]+-vault-(copy|retention)-/.test(
+      /:role\/steward-[^/]+-vault-(copy|retention|drill)-/.test(
         String((c.input as { RoleArn?: unknown }).RoleArn ?? ''),
       );
     const fleetOnly = (c: RecordedCall) =>

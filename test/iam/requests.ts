@@ -19,6 +19,7 @@ import {
   VaultTag,
   vaultTrustedHubRoleArn,
 } from '../../shared/fleet/vault.js';
+import { hasVaultDrills, hubDrillRoleArn, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
 import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { DR_RDB_PREFIX } from '../../shared/backup/cache-dr.js';
@@ -483,9 +484,11 @@ const BINDERS: Record<string, Binder> = {
   },
   // The vault flow's re-encryption (shared/aws/vault.ts) copies within the region; every other copy goes to DR.
   'RDSClient:CopyDBSnapshot': (c, d, _role, policy) =>
-    fromVaultShares(c)
-      ? reencryptForVault(c, d, 'snapshot', 'rds:CopyDBSnapshot')
-      : copy(c, d, 'snapshot', 'rds:CopyDBSnapshot', policy),
+    fromVaultDrill(c)
+      ? copyVaultCopyForDrill(c, d)
+      : fromVaultShares(c)
+        ? reencryptForVault(c, d, 'snapshot', 'rds:CopyDBSnapshot')
+        : copy(c, d, 'snapshot', 'rds:CopyDBSnapshot', policy),
   'RDSClient:CopyDBClusterSnapshot': (c, d, _role, policy) =>
     fromVaultShares(c)
       ? reencryptForVault(c, d, 'cluster-snapshot', 'rds:CopyDBClusterSnapshot')
@@ -691,9 +694,11 @@ const BINDERS: Record<string, Binder> = {
 
   // ------------------------------------------------------------------ Retention
   'RDSClient:DeleteDBSnapshot': (c, d, role) =>
-    fromVaultShares(c)
-      ? dropReencrypted(c, d, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier')
-      : deletes(c, d, role, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier'),
+    fromVaultDrill(c)
+      ? deleteDrillCopy(c, d)
+      : fromVaultShares(c)
+        ? dropReencrypted(c, d, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier')
+        : deletes(c, d, role, 'snapshot', 'rds:DeleteDBSnapshot', 'DBSnapshotIdentifier'),
   'RDSClient:DeleteDBClusterSnapshot': (c, d, role) =>
     fromVaultShares(c)
       ? dropReencrypted(
@@ -719,28 +724,30 @@ const BINDERS: Record<string, Binder> = {
 
   // ------------------------------------------------------------------ Drill
   'RDSClient:RestoreDBInstanceFromDBSnapshot': (c, d) =>
-    drillTargets(d, 'rds-instance').flatMap((t) =>
-      drillSnapshotIds(t.db, t.target).flatMap((s) => {
-        const a = arns(d);
-        const db = a.rds(d.region, 'db', drillId(c, 'DBInstanceIdentifier', t.db));
-        const snap = a.rds(d.region, 'snapshot', s.id);
-        const tags = tagsOf(c);
-        const action = 'rds:RestoreDBInstanceFromDBSnapshot';
-        const label = `RestoreDBInstanceFromDBSnapshot (${t.db}, ${s.id.startsWith('rds:') ? 'automated' : s.id.startsWith('steward-') ? 'steward' : 'configured id'})`;
-        return [
-          req(action, db, requestTags(tags), `${label} new db`),
-          req(
-            action,
-            snap,
-            { ...requestTags(tags), ...resourceTags(snap, s.tags) },
-            `${label} source snapshot`,
-          ),
-          ...restoreGroups(d, c, action, requestTags(tags), label, false),
-          ...tagOnCreate(db, tags, label),
-          ...rdsKeyUse(d, d.region, a.key(d.region), label),
-        ];
-      }),
-    ),
+    str(c, 'DBSnapshotIdentifier')?.startsWith(DRILL_PREFIX)
+      ? restoreFromVault(c, d, 'rds-instance')
+      : drillTargets(d, 'rds-instance').flatMap((t) =>
+          drillSnapshotIds(t.db, t.target).flatMap((s) => {
+            const a = arns(d);
+            const db = a.rds(d.region, 'db', drillId(c, 'DBInstanceIdentifier', t.db));
+            const snap = a.rds(d.region, 'snapshot', s.id);
+            const tags = tagsOf(c);
+            const action = 'rds:RestoreDBInstanceFromDBSnapshot';
+            const label = `RestoreDBInstanceFromDBSnapshot (${t.db}, ${s.id.startsWith('rds:') ? 'automated' : s.id.startsWith('steward-') ? 'steward' : 'configured id'})`;
+            return [
+              req(action, db, requestTags(tags), `${label} new db`),
+              req(
+                action,
+                snap,
+                { ...requestTags(tags), ...resourceTags(snap, s.tags) },
+                `${label} source snapshot`,
+              ),
+              ...restoreGroups(d, c, action, requestTags(tags), label, false),
+              ...tagOnCreate(db, tags, label),
+              ...rdsKeyUse(d, d.region, a.key(d.region), label),
+            ];
+          }),
+        ),
   // Redis drills: the new group (tag on create), its nodes, the drill network's groups, the source snapshot
   // (steward's, ElastiCache's automatic one, a configured one) or, from the DR copy, nothing ElastiCache
   // authorizes (the RDB files are read by the service through the DR bucket's policy).
@@ -798,28 +805,30 @@ const BINDERS: Record<string, Binder> = {
       ];
     }),
   'RDSClient:RestoreDBClusterFromSnapshot': (c, d) =>
-    drillTargets(d, 'aurora-cluster').flatMap((t) =>
-      drillSnapshotIds(t.db, t.target).flatMap((s) => {
-        const a = arns(d);
-        const cluster = a.rds(d.region, 'cluster', drillId(c, 'DBClusterIdentifier', t.db));
-        const snap = a.rds(d.region, 'cluster-snapshot', s.id);
-        const tags = tagsOf(c);
-        const action = 'rds:RestoreDBClusterFromSnapshot';
-        const label = `RestoreDBClusterFromSnapshot (${t.db}, ${s.id.startsWith('rds:') ? 'automated' : s.id.startsWith('steward-') ? 'steward' : 'configured id'})`;
-        return [
-          req(action, cluster, requestTags(tags), `${label} new cluster`),
-          req(
-            action,
-            snap,
-            { ...requestTags(tags), ...resourceTags(snap, s.tags) },
-            `${label} source snapshot`,
-          ),
-          ...restoreGroups(d, c, action, requestTags(tags), label, true),
-          ...tagOnCreate(cluster, tags, label),
-          ...rdsKeyUse(d, d.region, a.key(d.region), label),
-        ];
-      }),
-    ),
+    str(c, 'SnapshotIdentifier')?.startsWith('arn:')
+      ? restoreFromVault(c, d, 'aurora-cluster')
+      : drillTargets(d, 'aurora-cluster').flatMap((t) =>
+          drillSnapshotIds(t.db, t.target).flatMap((s) => {
+            const a = arns(d);
+            const cluster = a.rds(d.region, 'cluster', drillId(c, 'DBClusterIdentifier', t.db));
+            const snap = a.rds(d.region, 'cluster-snapshot', s.id);
+            const tags = tagsOf(c);
+            const action = 'rds:RestoreDBClusterFromSnapshot';
+            const label = `RestoreDBClusterFromSnapshot (${t.db}, ${s.id.startsWith('rds:') ? 'automated' : s.id.startsWith('steward-') ? 'steward' : 'configured id'})`;
+            return [
+              req(action, cluster, requestTags(tags), `${label} new cluster`),
+              req(
+                action,
+                snap,
+                { ...requestTags(tags), ...resourceTags(snap, s.tags) },
+                `${label} source snapshot`,
+              ),
+              ...restoreGroups(d, c, action, requestTags(tags), label, true),
+              ...tagOnCreate(cluster, tags, label),
+              ...rdsKeyUse(d, d.region, a.key(d.region), label),
+            ];
+          }),
+        ),
   'RDSClient:RestoreDBClusterToPointInTime': (c, d) =>
     drillTargets(d, 'aurora-cluster').flatMap((t) => {
       const a = arns(d);
@@ -1478,28 +1487,30 @@ const BINDERS: Record<string, Binder> = {
   'STSClient:AssumeRole': (c, d, role) =>
     /:role\/steward-[^/]+-vault-(copy|retention)-/.test(str(c, 'RoleArn') ?? '')
       ? assumeVaultRole(d, role)
-      : hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
-        ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
-            t.roleArn
-              ? [
-                  {
-                    ...req(
-                      'sts:AssumeRole',
-                      t.roleArn,
-                      {
-                        ...(t.externalId ? { 'sts:ExternalId': t.externalId } : {}),
-                        ...(d.config.fleet?.organizationId
-                          ? { 'aws:PrincipalOrgID': d.config.fleet.organizationId }
-                          : {}),
-                      },
-                      `AssumeRole (target ${t.account} ${t.region})`,
-                    ),
-                    resourcePolicy: spokeTrust(d, role, t.account, t.region),
-                  },
-                ]
-              : [],
-          )
-        : [],
+      : /:role\/steward-[^/]+-vault-drill-/.test(str(c, 'RoleArn') ?? '')
+        ? assumeVaultDrillRole(d, role)
+        : hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
+          ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
+              t.roleArn
+                ? [
+                    {
+                      ...req(
+                        'sts:AssumeRole',
+                        t.roleArn,
+                        {
+                          ...(t.externalId ? { 'sts:ExternalId': t.externalId } : {}),
+                          ...(d.config.fleet?.organizationId
+                            ? { 'aws:PrincipalOrgID': d.config.fleet.organizationId }
+                            : {}),
+                        },
+                        `AssumeRole (target ${t.account} ${t.region})`,
+                      ),
+                      resourcePolicy: spokeTrust(d, role, t.account, t.region),
+                    },
+                  ]
+                : [],
+            )
+          : [],
   'SNSClient:Publish': (c, d) => {
     const severity = /(critical|warning|info)$/.exec(str(c, 'TopicArn') ?? '')?.[1] ?? 'warning';
     const topic = `arn:${d.partition}:sns:${d.region}:${d.account}:steward-${d.config.stage}-${severity}`;
@@ -1577,6 +1588,107 @@ const assumeVaultRole = (d: Deployment, role: string): IamRequest[] => {
     ),
     resourcePolicy: trust,
   }));
+};
+
+// ------------------------------------------------------------------ Drills from the vault (shared/drill/vault-tasks.ts)
+
+/** A call of the drill's own copies of vault copies (shared/aws/vault-drill.ts, with the drill role). */
+const fromVaultDrill = (c: RecordedCall) => c.frames.some((f) => f.startsWith('shared/aws/vault-drill.ts'));
+
+/** The vault's snapshot ARN of a drill from the vault: steward's vault copy, in the vault account. */
+const vaultCopyArn = (d: Deployment, type: string, arn: string | undefined) => {
+  const vault = vaultOf(d.config)!;
+  const id = arn?.split(':').at(-1);
+  return `arn:${d.partition}:rds:${d.region}:${vault.account}:${type}:${id?.startsWith('steward-') ? id : 'steward-orders-db-202601310300-sched-1a2b3c4d'}`;
+};
+
+/** The drill copies a shared vault copy into a tagged steward-drill-* snapshot of its own account. */
+const copyVaultCopyForDrill = (c: RecordedCall, d: Deployment): IamRequest[] => {
+  if (!hasVaultDrills(d.config)) return [];
+  const target = arns(d).rds(d.region, 'snapshot', drillId(c, 'TargetDBSnapshotIdentifier', 'orders-db'));
+  const tags = tagsOf(c);
+  const label = 'CopyDBSnapshot (drill copy of a vault copy)';
+  return [
+    req(
+      'rds:CopyDBSnapshot',
+      vaultCopyArn(d, 'snapshot', str(c, 'SourceDBSnapshotIdentifier')),
+      requestTags(tags),
+      `${label} source`,
+    ),
+    req('rds:CopyDBSnapshot', target, requestTags(tags), `${label} target`),
+    ...tagOnCreate(target, tags, label),
+  ];
+};
+
+/** Cleanup deletes the drill's own copy: steward-drill-*, tagged by the drill. */
+const deleteDrillCopy = (c: RecordedCall, d: Deployment): IamRequest[] => {
+  if (!hasVaultDrills(d.config)) return [];
+  const arn = arns(d).rds(d.region, 'snapshot', drillId(c, 'DBSnapshotIdentifier', 'orders-db'));
+  return [
+    req(
+      'rds:DeleteDBSnapshot',
+      arn,
+      resourceTags(arn, drillTags('orders-db')),
+      'DeleteDBSnapshot (drill copy of a vault copy)',
+    ),
+  ];
+};
+
+/** Restore from the drill's own copy (an instance) or from the shared vault copy by ARN (a cluster). */
+const restoreFromVault = (
+  c: RecordedCall,
+  d: Deployment,
+  kind: 'rds-instance' | 'aurora-cluster',
+): IamRequest[] => {
+  if (!hasVaultDrills(d.config)) return [];
+  const a = arns(d);
+  const cluster = kind === 'aurora-cluster';
+  const action = cluster ? 'rds:RestoreDBClusterFromSnapshot' : 'rds:RestoreDBInstanceFromDBSnapshot';
+  const target = cluster
+    ? a.rds(d.region, 'cluster', drillId(c, 'DBClusterIdentifier', 'ledger'))
+    : a.rds(d.region, 'db', drillId(c, 'DBInstanceIdentifier', 'orders-db'));
+  const source = cluster
+    ? vaultCopyArn(d, 'cluster-snapshot', str(c, 'SnapshotIdentifier'))
+    : a.rds(d.region, 'snapshot', drillId(c, 'DBSnapshotIdentifier', 'orders-db'));
+  const tags = tagsOf(c);
+  const label = `${action.split(':')[1]} (drill from the vault)`;
+  return [
+    req(action, target, requestTags(tags), `${label} new ${cluster ? 'cluster' : 'db'}`),
+    req(action, source, requestTags(tags), `${label} source snapshot`),
+    ...restoreGroups(d, c, action, requestTags(tags), label, cluster),
+    ...tagOnCreate(target, tags, label),
+  ];
+};
+
+/** AssumeRole of the vault drill role by the hub's drill role, with the fleet's external id. */
+const assumeVaultDrillRole = (d: Deployment, role: string): IamRequest[] => {
+  if (role !== 'drill' || !hasVaultDrills(d.config)) return [];
+  const externalId = d.config.fleet?.externalId;
+  const trust: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${d.partition}:iam::${d.account}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': hubDrillRoleArn(d.config, d.partition) },
+          ...(externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : {}),
+        },
+      } as PolicyDocument['Statement'][number],
+    ],
+  };
+  return [
+    {
+      ...req(
+        'sts:AssumeRole',
+        vaultDrillRoleArn(d.config, d.region, d.partition),
+        externalId ? { 'sts:ExternalId': externalId } : {},
+        'AssumeRole (vault drill role)',
+      ),
+      resourcePolicy: trust,
+    },
+  ];
 };
 
 /** Share (or unshare) one of steward's snapshots with the backup vault: the source account's own snapshot, tagged ours. */

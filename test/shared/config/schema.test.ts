@@ -420,6 +420,46 @@ describe('stage config', () => {
       ],
     ],
     [
+      'a drill from the vault without a vault, and another at a point in time',
+      (c) => {
+        c.drill = {
+          enabled: true,
+          targets: {
+            'orders-db': { from: 'vault', profile: { database: 'app' } },
+            ledger: {
+              from: 'vault',
+              profile: { database: 'app' },
+              snapshot: { pointInTime: '2026-01-15T10:00:00Z' },
+            },
+          },
+        };
+      },
+      [
+        'drill.targets.ledger.snapshot.pointInTime: the vault holds snapshot copies, not a point-in-time window: with from: vault use latest, { randomWithinDays: N } or { id: <vault copy id> }',
+        "drill.targets.orders-db.from: is vault, but fleet.vault is not set: a drill from the vault restores the vault account's copy of the database; configure fleet.vault or use from: source",
+        "drill.targets.ledger.from: is vault, but fleet.vault is not set: a drill from the vault restores the vault account's copy of the database; configure fleet.vault or use from: source",
+      ],
+    ],
+    [
+      'a drill from the vault where the vault has no region',
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = {
+          organizationId: 'o-a1b2c3d4e5',
+          vault: { account: '999988887777', retention: 'standard', regions: ['eu-west-1', 'eu-central-1'] },
+        };
+        c.targets = [{ regions: ['eu-west-1', 'eu-central-1'] }];
+        c.region = 'us-east-1';
+        c.drill = {
+          enabled: true,
+          targets: { 'orders-db': { from: 'vault', profile: { database: 'app' } } },
+        };
+      },
+      [
+        'drill.targets.orders-db.from: is vault, but us-east-1 (where drills restore) is not a vault region (eu-west-1, eu-central-1): a shared snapshot is restored within its own region; add us-east-1 to fleet.vault.regions',
+      ],
+    ],
+    [
       'target overrides of policies the stage does not have',
       (c) => {
         c.targets = [

@@ -8,7 +8,12 @@ import {
   fnv1a,
   sanitiseDrillId,
 } from '../../../shared/drill/ids.js';
-import { drillCandidates, SnapshotSelectionError, selectSource } from '../../../shared/drill/select.js';
+import {
+  drillCandidates,
+  SnapshotSelectionError,
+  selectSource,
+  selectVaultCopy,
+} from '../../../shared/drill/select.js';
 import type { Snapshot, SnapshotType } from '../../../shared/model.js';
 
 const NOW = new Date('2026-02-01T05:00:00Z');
@@ -339,5 +344,75 @@ describe('drill ids', () => {
   it('keeps execution names usable as tag values', () => {
     expect(sanitiseDrillId('drill orders-db #1 (manual)')).toBe('drill-orders-db--1--manual-');
     expect(fnv1a('')).toBe(0x811c9dc5);
+  });
+});
+
+describe('selectVaultCopy (drills from the backup vault)', () => {
+  const owner = { database: DB, account: '111122223333', region: 'eu-west-1' };
+  const copy = (
+    id: string,
+    dataTime: string,
+    over: Partial<Snapshot> = {},
+    tags: Record<string, string> = {},
+  ) =>
+    snap(id, '2026-02-01T00:00:00.000Z', {
+      arn: `arn:aws:rds:eu-west-1:999999999999:snapshot:${id}`,
+      encrypted: true,
+      tags: {
+        'steward:managed': 'true',
+        'steward:vault': 'true',
+        'steward:created-by': 'vault',
+        'steward:source': DB,
+        'steward:source-account': owner.account,
+        'steward:source-region': owner.region,
+        'steward:data-time': dataTime,
+        ...tags,
+      },
+      ...over,
+    });
+  const copies = [
+    copy('v-old', '2026-01-20T03:00:00.000Z'),
+    copy('v-new', '2026-01-31T03:00:00.000Z'),
+    copy('v-other-account', '2026-01-31T23:00:00.000Z', {}, { 'steward:source-account': '222222222222' }),
+    copy('v-other-region', '2026-01-31T23:00:00.000Z', {}, { 'steward:source-region': 'eu-central-1' }),
+    copy('v-copying', '2026-02-01T03:00:00.000Z', { status: 'copying' }),
+    snap('by-hand', '2026-02-01T04:00:00.000Z'),
+  ];
+  const opts = {
+    database: DB,
+    kind: 'rds-instance' as const,
+    now: NOW,
+    seed: 'exec-1',
+    owner,
+    vaultAccount: '999999999999',
+  };
+
+  it.each<[SnapshotSelector, string]>([
+    ['latest', 'v-new'],
+    [{ id: 'v-old' }, 'v-old'],
+  ])('picks %j among the available copies of this account and region: %s', (selector, id) => {
+    // Act
+    const s = selectVaultCopy(selector, copies, opts);
+
+    // Assert: dated by the source's data time, not the copy's.
+    expect(s.snapshotId).toBe(id);
+    expect(s.referenceTime).toBe(copies.find((c) => c.id === id)!.tags['steward:data-time']);
+    expect(s.vault).toMatchObject({ account: '999999999999', copyId: id, encrypted: true });
+  });
+
+  it.each<[SnapshotSelector, RegExp]>([
+    [{ id: 'v-other-account' }, /is not a copy of RDS instance orders-db of 111122223333\/eu-west-1/],
+    [{ id: 'v-copying' }, /is copying, not available/],
+    [{ id: 'nope' }, /not found in vault 999999999999/],
+    [{ randomWithinDays: 1 }, /no available vault copy in vault 999999999999 of .* in the last 1 days/],
+    [{ pointInTime: '2026-01-31T00:00:00Z' }, /not a point in time/],
+  ])('refuses %j, saying why', (selector, why) => {
+    expect(() => selectVaultCopy(selector, copies, opts)).toThrow(why);
+  });
+
+  it('finds nothing for a database the vault holds no copy of', () => {
+    expect(() =>
+      selectVaultCopy('latest', copies, { ...opts, owner: { ...owner, database: 'billing-db' } }),
+    ).toThrow(SnapshotSelectionError);
   });
 });

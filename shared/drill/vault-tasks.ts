@@ -1,0 +1,159 @@
+import type { StewardConfig } from '../config/schema.js';
+import { ConfigError, type Failure, failureOf } from '../errors.js';
+import { logger } from '../observability.js';
+import type { Tags } from '../tags.js';
+import { type SnapshotSelector } from '../config/parts.js';
+import { drillTargetId } from './ids.js';
+import { SnapshotGoneError, type StagedCopyPort, type VaultDrillPort } from './ports.js';
+import { selectVaultCopy } from './select.js';
+import type { DrillState, VaultSource } from './state.js';
+
+// Drills from the backup vault (`drill.targets.<db>.from: vault`): the vault drill role shares the chosen copy
+// with this account for the drill; an Aurora copy is restored directly by its ARN (a shared cluster snapshot,
+// encrypted or not, restores: Aurora User Guide, "Sharing a DB cluster snapshot"); an encrypted instance copy
+// is copied into this account first (RDS restores no DB instance from a snapshot that is both shared and
+// encrypted: RDS User Guide, "Sharing a DB snapshot") and that copy restored. Cleanup always deletes the
+// drill's copy and unshares the vault's.
+
+/** What a drill from the vault needs (the control-plane function wires it when the stage has a vault). */
+export interface VaultDrillDeps {
+  /** The drill's own account: the one the copy is shared with. */
+  account: string;
+  /** The vault side, with the vault drill role in the stage's region. */
+  vault: VaultDrillPort;
+  /** The drill's own copies of shared instance copies, in this account. */
+  staging: StagedCopyPort;
+  /**
+   * The key of this account that the drill's copy (and a restored Aurora copy) is encrypted with: RDS's
+   * AWS-managed key by default, whose policy already lets this account use it through RDS. The copy lives for
+   * the drill only.
+   */
+  key: string;
+}
+
+/** RDS's AWS-managed key in the drill's account and region (an alias name resolves in the caller's account). */
+export const DRILL_COPY_KEY = 'alias/aws/rds';
+
+interface Deps {
+  config: StewardConfig;
+  now: () => Date;
+  vault?: VaultDrillDeps;
+}
+
+const noVault = (deps: Deps, database: string) =>
+  new ConfigError(`No backup vault to drill ${database} from`, [
+    `drill.targets.${database}.from: vault needs fleet.vault and the deployed drill function (it assumes the vault drill role steward-${deps.config.stage}-vault-drill-<region>); this run has neither`,
+  ]);
+
+const needVault = (deps: Deps, database: string): VaultDrillDeps => {
+  if (deps.vault) return deps.vault;
+  throw noVault(deps, database);
+};
+
+/** Whether the drill restores from the vault (its selected source is a vault copy). */
+export const fromVault = (s: Pick<DrillState, 'source'>): VaultSource | undefined => s.source?.vault;
+
+/** Select among the vault's copies of the database (its account and region: the drill's own). */
+export const selectFromVault = async (
+  s: DrillState,
+  selector: SnapshotSelector,
+  deps: Deps,
+): Promise<NonNullable<DrillState['source']>> => {
+  const v = needVault(deps, s.database);
+  if (s.kind === 'redis') throw new TypeError('a Redis drill does not restore from the vault');
+  const copies = await v.vault.copies(s.kind, s.database);
+  return selectVaultCopy(selector, copies, {
+    database: s.database,
+    kind: s.kind,
+    now: deps.now(),
+    seed: s.input.seed ?? s.drillId,
+    owner: { database: s.database, account: v.account, region: deps.config.region },
+    vaultAccount: v.vault.account,
+  });
+};
+
+/** The drill's copy of an instance vault copy is named like its restored database (a separate namespace). */
+const stagedIdOf = (s: Pick<DrillState, 'database' | 'drillId'>) => drillTargetId(s.database, s.drillId);
+
+/** Whether the drill copies the vault copy into its own account before restoring it. */
+const staged = (s: Pick<DrillState, 'kind'>, v: VaultSource) => s.kind === 'rds-instance' && v.encrypted;
+
+export type VaultRestoreSource =
+  | {
+      ready: true;
+      source: NonNullable<DrillState['source']>;
+      kmsKeyId?: string;
+      engine?: { engine?: string; engineVersion?: string };
+    }
+  | { ready: false; staged: string; status: string };
+
+/**
+ * Where the restore reads from: share the vault copy with this account (idempotent), then either the shared
+ * copy's ARN (Aurora; an unencrypted instance copy) or the drill's own copy of it once available. A copy that
+ * is not available yet is `ready: false` (the drill waits and asks again); one that failed throws.
+ */
+export const vaultRestoreSource = async (
+  s: DrillState,
+  tags: Tags,
+  deps: Deps,
+): Promise<VaultRestoreSource> => {
+  const v = needVault(deps, s.database);
+  const src = fromVault(s)!;
+  if (s.kind === 'redis') throw new TypeError('a Redis drill does not restore from the vault');
+  const copy = { kind: s.kind, id: src.copyId };
+  if ((await v.vault.share(copy, v.account)) === 'gone') {
+    throw new SnapshotGoneError(
+      `vault copy ${src.copyId} of ${s.database} no longer exists in vault ${src.account} ${src.region} (expired after the drill selected it?)`,
+    );
+  }
+  const engine = src.engine ? { engine: src.engine, engineVersion: src.engineVersion } : undefined;
+  if (!staged(s, src)) {
+    return {
+      ready: true,
+      source: { ...s.source!, snapshotId: src.copyArn },
+      ...(src.encrypted ? { kmsKeyId: v.key } : {}),
+      ...(engine ? { engine } : {}),
+    };
+  }
+  const id = stagedIdOf(s);
+  let st = await v.staging.status(id);
+  if (!st) {
+    await v.staging.copy({ sourceArn: src.copyArn, targetId: id, kmsKeyId: v.key, tags });
+    st = (await v.staging.status(id)) ?? { status: 'creating', failed: false };
+  }
+  if (st.failed) {
+    throw new SnapshotGoneError(
+      `the drill's copy ${id} of vault copy ${src.copyId} is ${st.status}: it never becomes available`,
+    );
+  }
+  if (st.status !== 'available') return { ready: false, staged: id, status: `copying (${st.status})` };
+  return { ready: true, source: { ...s.source!, snapshotId: id } };
+};
+
+/**
+ * After a drill from the vault, whatever happened: delete the drill's own copy (if it made one) and take this
+ * account off the vault copy's share. Both run even when the other fails; failures are returned.
+ */
+export const vaultCleanup = async (s: Partial<DrillState>, deps: Deps): Promise<Failure[]> => {
+  const src = s.source?.vault;
+  if (!src || !s.kind || s.kind === 'redis' || !s.database || !s.drillId) return [];
+  const failures: Failure[] = [];
+  const v = deps.vault;
+  if (!v) return [failureOf(`vault copy ${src.copyId}`, noVault(deps, s.database))];
+  if (staged({ kind: s.kind }, src)) {
+    const id = stagedIdOf({ database: s.database, drillId: s.drillId });
+    try {
+      const r = await v.staging.remove(id);
+      logger.info('drill copy of the vault copy removed', { drillId: s.drillId, id, result: r });
+    } catch (e) {
+      failures.push(failureOf(`drill copy ${id}`, e));
+    }
+  }
+  try {
+    const r = await v.vault.unshare({ kind: s.kind, id: src.copyId }, v.account);
+    logger.info('vault copy unshared', { drillId: s.drillId, copy: src.copyId, result: r });
+  } catch (e) {
+    failures.push(failureOf(`vault copy ${src.copyId} (unshare)`, e));
+  }
+  return failures;
+};

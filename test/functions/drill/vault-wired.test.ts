@@ -1,0 +1,425 @@
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  CopyDBSnapshotCommand,
+  CreateDBInstanceCommand,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+} from '@aws-sdk/client-rds';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { run, wire } from '../../../functions/drill/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { DrillEnv } from '../../../shared/drill/env.js';
+import type { DrillState } from '../../../shared/drill/state.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+
+// Drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
+// mocked): which copy is picked, the share by the vault drill role, the drill's own copy of an instance copy,
+// the restore, and a cleanup that always deletes that copy and unshares, on every failure path.
+const REGION = 'eu-west-1';
+const HUB = '111111111111';
+const VAULT = '999999999999';
+const NOW = new Date('2026-02-01T05:00:05Z');
+const profile = { database: 'app' };
+const config = parseConfig(
+  {
+    stage: 'prod',
+    account: HUB,
+    region: REGION,
+    fleet: {
+      organizationId: 'o-a1b2c3d4e5',
+      externalId: 'steward-prod-fleet',
+      vault: { account: VAULT, retention: 'vault' },
+    },
+    retention: { policies: { standard: {}, vault: { daily: 35 } } },
+    drill: {
+      enabled: true,
+      targets: {
+        'orders-db': { kind: 'rds-instance', from: 'vault', profile, rpoSeconds: 86_400 },
+        ledger: { kind: 'aurora-cluster', from: 'vault', profile, rpoSeconds: 86_400 },
+      },
+    },
+  },
+  'test',
+);
+const env = {
+  STAGE: 'prod',
+  CRITICAL_TOPIC_ARN: `arn:aws:sns:${REGION}:${HUB}:steward-prod-critical`,
+  WARNING_TOPIC_ARN: `arn:aws:sns:${REGION}:${HUB}:steward-prod-warning`,
+  INFO_TOPIC_ARN: `arn:aws:sns:${REGION}:${HUB}:steward-prod-info`,
+  DRILL_TABLE: 'steward-prod-state',
+  REPORT_BUCKET: 'steward-prod-drill-reports',
+  DRILL_SUBNET_GROUP: 'steward-prod-drill',
+  DRILL_SECURITY_GROUP_IDS: 'sg-0abc1234',
+  DRY_RUN: 'false',
+};
+const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW });
+const deps = (raw: Record<string, string | undefined> = { VAULT_PARTITION: 'aws' }) =>
+  wire(base(), DrillEnv.parse(env), raw);
+const execution = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:03.512Z' };
+const task = (name: string, state: unknown, extra: Record<string, unknown> = {}) => ({
+  task: name,
+  state,
+  execution,
+  ...extra,
+});
+
+const rds = mockClient(RDSClient);
+const sts = mockClient(STSClient);
+const doc = mockClient(DynamoDBDocumentClient);
+const s3 = mockClient(S3Client);
+
+const vaultTags = (db: string, account = HUB, dataTime = '2026-01-31T03:00:00Z') => [
+  { Key: 'steward:managed', Value: 'true' },
+  { Key: 'steward:vault', Value: 'true' },
+  { Key: 'steward:created-by', Value: 'vault' },
+  { Key: 'steward:source', Value: db },
+  { Key: 'steward:source-account', Value: account },
+  { Key: 'steward:source-region', Value: REGION },
+  { Key: 'steward:data-time', Value: dataTime },
+];
+const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
+const NEWEST = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+const COPY_ID = 'steward-drill-orders-db-';
+
+/** The drill's own copy of the instance copy, as DescribeDBSnapshots answers for it (undefined: none). */
+let staged: string | undefined;
+let drillStatus = 'available';
+
+beforeEach(() => {
+  for (const m of [rds, sts, doc, s3]) m.reset();
+  staged = undefined;
+  drillStatus = 'available';
+  sts.on(AssumeRoleCommand).resolves({
+    Credentials: {
+      AccessKeyId: 'ASIAVAULTDRILL',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(NOW.getTime() + 3_600_000),
+    },
+  });
+  const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) => ({
+    DBSnapshotIdentifier: id,
+    DBSnapshotArn: vaultArn('snapshot', id),
+    DBInstanceIdentifier: 'orders-db',
+    SnapshotCreateTime: new Date(at),
+    Status: 'available',
+    SnapshotType: 'manual',
+    Encrypted: true,
+    TagList: tags,
+  });
+  rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => {
+    if (input.DBSnapshotIdentifier) {
+      if (!staged || !input.DBSnapshotIdentifier.startsWith(COPY_ID))
+        throw Object.assign(new Error('not found'), { name: 'DBSnapshotNotFoundFault' });
+      return {
+        DBSnapshots: [
+          {
+            DBSnapshotIdentifier: input.DBSnapshotIdentifier,
+            Status: staged,
+            TagList: [{ Key: 'steward:drill', Value: 'monthly-2026-02' }],
+          },
+        ],
+      };
+    }
+    return {
+      DBSnapshots: [
+        snapshot(
+          'steward-orders-db-202601300300-sched-0a0b0c0d',
+          vaultTags('orders-db', HUB, '2026-01-30T03:00:00Z'),
+          '2026-01-30T04:00:00Z',
+        ),
+        snapshot(NEWEST, vaultTags('orders-db'), '2026-01-31T04:00:00Z'),
+        // Newer, but another account's database of the same name, and a snapshot the vault did not make.
+        snapshot(
+          'steward-orders-db-202601312300-sched-9f9f9f9f',
+          vaultTags('orders-db', '222222222222', '2026-01-31T23:00:00Z'),
+          '2026-01-31T23:30:00Z',
+        ),
+        snapshot('orders-db-by-hand', [], '2026-02-01T01:00:00Z'),
+      ],
+    };
+  });
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+    DBClusterSnapshots: [
+      {
+        DBClusterSnapshotIdentifier: 'steward-ledger-202601310300-sched-5e6f7a8b',
+        DBClusterSnapshotArn: vaultArn('cluster-snapshot', 'steward-ledger-202601310300-sched-5e6f7a8b'),
+        DBClusterIdentifier: 'ledger',
+        SnapshotCreateTime: new Date('2026-01-31T04:00:00Z'),
+        Status: 'available',
+        SnapshotType: 'manual',
+        StorageEncrypted: true,
+        Engine: 'aurora-postgresql',
+        EngineVersion: '16.4',
+        TagList: vaultTags('ledger'),
+      },
+    ],
+  });
+  const drillTagList = [
+    { Key: 'steward:managed', Value: 'true' },
+    { Key: 'steward:drill', Value: 'monthly-2026-02' },
+  ];
+  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+    const id = input.DBInstanceIdentifier ?? '';
+    if (!id.startsWith('steward-drill-'))
+      throw Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' });
+    return {
+      DBInstances: [
+        {
+          DBInstanceIdentifier: id,
+          DBInstanceStatus: drillStatus,
+          Endpoint: { Address: `${id}.example`, Port: 5432 },
+          TagList: drillTagList,
+        },
+      ],
+    };
+  });
+  rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
+    const id = input.DBClusterIdentifier ?? '';
+    if (!id.startsWith('steward-drill-'))
+      throw Object.assign(new Error('gone'), { name: 'DBClusterNotFoundFault' });
+    return {
+      DBClusters: [
+        {
+          DBClusterIdentifier: id,
+          Status: 'available',
+          Engine: 'aurora-postgresql',
+          DBClusterMembers: [],
+          TagList: drillTagList,
+        },
+      ],
+    };
+  });
+  rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
+  rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
+  rds.on(CopyDBSnapshotCommand).callsFake(() => {
+    staged = 'creating';
+    return {};
+  });
+  rds.on(DeleteDBSnapshotCommand).resolves({});
+  rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+  rds
+    .on(RestoreDBClusterFromSnapshotCommand)
+    .resolves({ DBCluster: { Engine: 'aurora-postgresql', Status: 'creating' } });
+  rds.on(CreateDBInstanceCommand).resolves({});
+  rds.on(DeleteDBInstanceCommand).resolves({});
+  rds.on(DeleteDBClusterCommand).resolves({});
+  doc.on(PutCommand).resolves({});
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
+});
+
+const selected = async (database: string): Promise<DrillState> => {
+  const started = (await run(task('start', { database }), deps())) as DrillState;
+  return (await run(task('select', started), deps())) as DrillState;
+};
+
+const shareOf = (add: boolean) => ({
+  DBSnapshotIdentifier: NEWEST,
+  AttributeName: 'restore',
+  ...(add ? { ValuesToAdd: [HUB] } : { ValuesToRemove: [HUB] }),
+});
+
+/** The client that sent the first `command`. */
+const clientOf = (command: object) =>
+  rds.calls().find((x) => x.args[0] instanceof (command as new () => object))!.thisValue as RDSClient;
+
+describe('a drill from the backup vault, through the real adapters', () => {
+  it("picks the newest vault copy of this account's database, by its data time, as the vault drill role", async () => {
+    // Act
+    const s = await selected('orders-db');
+
+    // Assert: another account's copy and a hand-made snapshot are not candidates.
+    expect(s.source).toMatchObject({
+      snapshotId: NEWEST,
+      referenceTime: '2026-01-31T03:00:00.000Z',
+      vault: {
+        account: VAULT,
+        region: REGION,
+        copyId: NEWEST,
+        copyArn: vaultArn('snapshot', NEWEST),
+        encrypted: true,
+      },
+    });
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
+      Filters: [{ Name: 'db-instance-id', Values: ['orders-db'] }],
+      SnapshotType: 'manual',
+    });
+  });
+
+  it('shares the instance copy, copies it into this account with its own key, and restores that copy once available', async () => {
+    // Prepare
+    const s = await selected('orders-db');
+
+    // Act
+    const copying = (await run(task('restore', s), deps())) as DrillState;
+    staged = 'available';
+    const restoring = (await run(task('status', copying), deps())) as DrillState;
+
+    // Assert
+    expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, shareOf(true));
+    // The share signs as the vault drill role (its own client, assumed lazily), the copy as the drill role.
+    expect(clientOf(ModifyDBSnapshotAttributeCommand)).not.toBe(clientOf(CopyDBSnapshotCommand));
+    expect(rds).toHaveReceivedCommandWith(CopyDBSnapshotCommand, {
+      SourceDBSnapshotIdentifier: vaultArn('snapshot', NEWEST),
+      TargetDBSnapshotIdentifier: copying.target!.id,
+      KmsKeyId: 'alias/aws/rds',
+      Tags: expect.arrayContaining([{ Key: 'steward:drill', Value: 'monthly-2026-02' }]),
+    });
+    expect(copying.target).toMatchObject({ staged: copying.target!.id, status: 'copying (creating)' });
+    expect(rds).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBInstanceIdentifier: copying.target!.id,
+      DBSnapshotIdentifier: copying.target!.id,
+      DBSubnetGroupName: 'steward-prod-drill',
+      PubliclyAccessible: false,
+    });
+    expect(restoring.target?.staged).toBeUndefined();
+    expect(restoring.available).toBe(true);
+  });
+
+  it('restores an Aurora copy directly by its ARN into a key of this account, with the engine the vault listed', async () => {
+    // Prepare
+    const s = await selected('ledger');
+
+    // Act
+    await run(task('restore', s), deps());
+
+    // Assert
+    const arn = vaultArn('cluster-snapshot', 'steward-ledger-202601310300-sched-5e6f7a8b');
+    expect(rds).toHaveReceivedCommandWith(ModifyDBClusterSnapshotAttributeCommand, {
+      DBClusterSnapshotIdentifier: 'steward-ledger-202601310300-sched-5e6f7a8b',
+      ValuesToAdd: [HUB],
+    });
+    expect(rds).toHaveReceivedCommandWith(RestoreDBClusterFromSnapshotCommand, {
+      SnapshotIdentifier: arn,
+      KmsKeyId: 'alias/aws/rds',
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+    });
+    expect(rds).not.toHaveReceivedCommand(CopyDBSnapshotCommand);
+  });
+
+  it('cleans up after a passed drill: the restored instance, the drill copy, and the share', async () => {
+    // Prepare
+    const s = await selected('orders-db');
+    const copying = (await run(task('restore', s), deps())) as DrillState;
+    staged = 'available';
+    const restored = (await run(task('status', copying), deps())) as DrillState;
+
+    // Act
+    await run(task('cleanup', restored), deps());
+
+    // Assert
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: restored.target!.id,
+    });
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: restored.target!.id,
+    });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, shareOf(false));
+  });
+
+  it.each([
+    [
+      'the vault refuses the share',
+      () =>
+        rds
+          .on(ModifyDBSnapshotAttributeCommand, shareOf(true))
+          .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' })),
+      false,
+    ],
+    [
+      'the copy is refused',
+      () =>
+        rds
+          .on(CopyDBSnapshotCommand)
+          .rejects(Object.assign(new Error('key'), { name: 'KMSKeyNotAccessibleFault' })),
+      false,
+    ],
+    ['the copy fails', () => rds.on(CopyDBSnapshotCommand).callsFake(() => ((staged = 'failed'), {})), true],
+  ])(
+    'when %s, the restore fails and cleanup still unshares and deletes what exists',
+    async (_, fail, copied) => {
+      // Prepare
+      const s = await selected('orders-db');
+      fail();
+
+      // Act
+      const restore = run(task('restore', s), deps());
+      await expect(restore).rejects.toThrow();
+      await run(task('cleanup', { ...s, error: { Error: 'AwsCallError' } }), deps());
+
+      // Assert
+      expect(rds).not.toHaveReceivedCommand(RestoreDBInstanceFromDBSnapshotCommand);
+      expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, shareOf(false));
+      if (copied)
+        expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+          DBSnapshotIdentifier: expect.stringMatching(/^steward-drill-orders-db-/),
+        });
+      else expect(rds).not.toHaveReceivedCommand(DeleteDBSnapshotCommand);
+    },
+  );
+
+  it('when the restore of the drill copy fails, cleanup deletes the copy and unshares', async () => {
+    // Prepare
+    const s = await selected('orders-db');
+    staged = 'available';
+    rds.on(CopyDBSnapshotCommand).resolves({});
+    rds
+      .on(RestoreDBInstanceFromDBSnapshotCommand)
+      .rejects(Object.assign(new Error('quota'), { name: 'InstanceQuotaExceeded' }));
+
+    // Act
+    await expect(run(task('restore', s), deps())).rejects.toThrow(/RestoreDBInstanceFromDBSnapshot/);
+    await run(task('cleanup', { ...s, error: { Error: 'AwsCallError' } }), deps());
+
+    // Assert
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: expect.stringMatching(/^steward-drill-orders-db-/),
+    });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, shareOf(false));
+  });
+
+  it('an unshare that fails still deletes the drill copy, and fails the cleanup naming the vault copy', async () => {
+    // Prepare
+    const s = await selected('orders-db');
+    staged = 'available';
+    rds
+      .on(ModifyDBSnapshotAttributeCommand, shareOf(false))
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    // Act
+    const cleanup = run(task('cleanup', s), deps());
+
+    // Assert
+    await expect(cleanup).rejects.toThrow(new RegExp(`vault copy ${NEWEST}`));
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: expect.stringMatching(/^steward-drill-/),
+    });
+  });
+
+  it('without the deployed vault wiring, a drill from the vault fails at select, naming the config', async () => {
+    // Prepare
+    const started = (await run(task('start', { database: 'orders-db' }), deps({}))) as DrillState;
+
+    // Act
+    const select = run(task('select', started), deps({}));
+
+    // Assert
+    await expect(select).rejects.toThrow(/No backup vault to drill orders-db from/);
+    expect(sts).not.toHaveReceivedCommand(AssumeRoleCommand);
+  });
+});
