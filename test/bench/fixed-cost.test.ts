@@ -160,6 +160,17 @@ describe('fixed monthly cost model', () => {
     expect(line(inputs(actions), 'AWS Budgets').usd).toBeCloseTo(2.8, 4);
   });
 
+  it('reports an opt-in variant without holding it to the target', () => {
+    // Prepare: over $2 by a dashboard.
+    const over = inputs(template({ Dash: { Type: 'AWS::CloudWatch::Dashboard' } }));
+
+    // Act
+    const total100 = fixedCostRows('variant', [over], false).find((r) => r.metric.startsWith('total'))!;
+
+    // Assert
+    expect(total100).toMatchObject({ ok: true, target: 'reported', baseline: 'no target' });
+  });
+
   it('counts an interface endpoint per AZ for every hour of the month', () => {
     const endpoint = template({
       Ep: {
