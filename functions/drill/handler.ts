@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
+  ec2Client,
   elastiCacheClient,
   rdsClient,
   s3Client,
@@ -8,6 +9,7 @@ import {
   sfnClient,
 } from '../../shared/aws/clients.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
+import { ec2EbsDrillPort, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -17,6 +19,7 @@ import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
 import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
+import type { EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -41,6 +44,7 @@ export const wire = (base: BaseDeps, env: DrillEnv = loadEnv(DrillEnv)): DrillDe
     // AUTH token, which the restore must set on the copy (`auth: token`).
     restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
     ...(caches ? { caches } : {}),
+    ...(Object.keys(base.config.drill.volumes).length ? { ebs: ebsDeps(region, env) } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
@@ -69,6 +73,16 @@ const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined =>
       securityGroupIds: env.DRILL_CACHE_SECURITY_GROUP_IDS,
       ...(env.DRILL_CACHE_USER_GROUP ? { userGroupId: env.DRILL_CACHE_USER_GROUP } : {}),
     },
+  };
+};
+
+/** EBS drills (`drill.volumes`): the sets and drill volumes through EC2 in the stage region. */
+const ebsDeps = (region: string, env: DrillEnv): EbsDrillDeps => {
+  const ec2 = ec2Client(region);
+  return {
+    sets: ec2SnapshotSets(region, ec2),
+    volumes: ec2EbsDrillPort(region, ec2),
+    ...(env.DRILL_EBS_AZ ? { availabilityZone: env.DRILL_EBS_AZ } : {}),
   };
 };
 

@@ -29,6 +29,8 @@ export const DrillEnv = z.extend(BaseEnv, {
   DRILL_CACHE_SECURITY_GROUP_IDS: z.optional(SecurityGroupIds),
   /** Redis drills with `auth: iam`: the user group with steward's IAM-authenticated verifier user. */
   DRILL_CACHE_USER_GROUP: z.optional(z.string().check(z.minLength(1))),
+  /** EBS drills (`drill.volumes`): the drill VPC's Availability Zone the volumes are restored in. */
+  DRILL_EBS_AZ: z.optional(z.string().check(z.minLength(1))),
 });
 export type DrillEnv = z.infer<typeof DrillEnv>;
 

@@ -174,8 +174,6 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
 export const UNWIRED: Record<string, string> = {
-  'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
-    "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
   'shared/aws/cache-dr.ts#s3RdbCopyLister':
     "drills from a Redis DR copy (from: dr) wait for the DR region's drill network; until then no drill role reads the copies",
 };
