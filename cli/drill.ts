@@ -81,10 +81,14 @@ const requireDrills = (config: StewardConfig, file = `steward.${config.stage}.ya
       `drills are disabled in stage ${config.stage}: no drill state machine is deployed (drill.enabled in ${file})`,
     );
   }
-  const known = [...Object.keys(config.drill.targets), ...Object.keys(config.drill.caches)];
+  const known = [
+    ...Object.keys(config.drill.targets),
+    ...Object.keys(config.drill.caches),
+    ...Object.keys(config.drill.volumes),
+  ];
   if (!known.length) {
     throw new UsageError(
-      `stage ${config.stage} has no drill targets (drill.targets or drill.caches in ${file})`,
+      `stage ${config.stage} has no drill targets (drill.targets, drill.caches or drill.volumes in ${file})`,
     );
   }
   return known;

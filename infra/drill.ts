@@ -24,11 +24,15 @@ import {
   IntegrationPattern,
   JsonPath,
   LogLevel,
+  Pass,
   StateMachine,
   StateMachineType,
   Succeed,
   TaskInput,
+  type TaskStateBase,
   Timeout,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -50,6 +54,7 @@ import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import { grantRedisDrDrill } from './cache-dr.js';
 import { cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
+import { allowEbsDrill } from './ebs-drill.js';
 import type { Reports } from './reports.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
@@ -75,6 +80,11 @@ export const DrillStates = {
   verify: 'Verify',
   engine: 'Engine?',
   verifyCache: 'VerifyCache',
+  volumes: 'Volumes?',
+  waitVolumes: 'WaitForVolumes',
+  checkVolumes: 'CheckVolumes',
+  volumesRestored: 'VolumesRestored?',
+  verifyVolumes: 'VerifyVolumes',
   warm: 'WarmUp?',
   warmup: 'WarmUp',
   cleanup: 'Cleanup',
@@ -92,6 +102,7 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.restore]: 'restore',
   [DrillStates.wait]: 'await',
   [DrillStates.check]: 'status',
+  [DrillStates.checkVolumes]: 'status',
   [DrillStates.verify]: 'verify',
   [DrillStates.verifyCache]: 'verify',
   [DrillStates.warmup]: 'warmup',
@@ -206,6 +217,11 @@ export class Drill extends Construct {
             DRILL_CACHE_SECURITY_GROUP_IDS: cacheNet.securityGroup.securityGroupId,
             ...(cacheNet.userGroup ? { DRILL_CACHE_USER_GROUP: cacheNet.userGroup.ref } : {}),
           }
+        : {}),
+      // EBS drills restore into the zone of the drill VPC's first isolated subnet, where a verifier instance
+      // in that subnet can attach them (a volume attaches only to an instance in its own zone).
+      ...(Object.keys(drill.volumes).length
+        ? { DRILL_EBS_AZ: this.vpc.selectSubnets(isolated).subnets[0]!.availabilityZone }
         : {}),
     } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;
     const vaultDrills = hasVaultDrills(config);
@@ -336,6 +352,7 @@ export class Drill extends Construct {
     this.grantDrill();
     this.grantVerifier();
     this.grantCacheDrills();
+    if (Object.keys(drill.volumes).length) allowEbsDrill(this.function, Stack.of(this), config.region);
 
     // No alarm on ExecutionsFailed: a drill that fails is recorded and paged by its own record step
     // (DrillFailed), and an execution that ends FAILED, TIMED_OUT or ABORTED any other way reaches the drill
@@ -452,9 +469,53 @@ export class Drill extends Construct {
 
     check.next(restored);
     cleanup.next(record).next(passed);
-    start.next(select).next(restore).next(wait).next(verifyNext);
+    start.next(select).next(restore);
+    restore.next(this.volumesBranch(wait, cleanup, task) ?? wait);
+    wait.next(verifyNext);
     verify.next(warm);
     return start;
+  }
+
+  /**
+   * EBS drills (`drill.volumes`): Volumes? sends them from Restore into a polling loop of their own, bounded
+   * in the state machine rather than inside one Lambda: WaitForVolumes (the target's pollSeconds) →
+   * CheckVolumes (DescribeVolumes) → VolumesRestored?, until every volume is available (→ VerifyVolumes) or
+   * the target's timeoutSeconds passed (→ Cleanup). EC2's "EBS Volume Notification" events are best effort,
+   * and a volume from a snapshot is usually available within seconds, so polling costs little. VerifyVolumes
+   * is where a verifier instance's check of the volumes goes; until one is configured it passes the state on.
+   * A stage without drill.volumes keeps its definition unchanged (undefined).
+   */
+  private volumesBranch(
+    wait: TaskStateBase,
+    cleanup: TaskStateBase,
+    task: (state: keyof typeof DRILL_STATE_TASKS, fn: StewardFunction, timeout: Duration) => TaskStateBase,
+  ): Choice | undefined {
+    if (!Object.keys(this.props.config.drill.volumes).length) return undefined;
+    const isTrue = (path: string) =>
+      Condition.and(Condition.isPresent(path), Condition.booleanEquals(path, true));
+    const waitVolumes = new Wait(this, DrillStates.waitVolumes, {
+      stateName: DrillStates.waitVolumes,
+      time: WaitTime.secondsPath('$.ebs.settings.pollSeconds'),
+    });
+    const checkVolumes = task(DrillStates.checkVolumes, this.function, DRILL_TIMEOUT);
+    checkVolumes.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
+    const verifyVolumes = new Pass(this, DrillStates.verifyVolumes, {
+      stateName: DrillStates.verifyVolumes,
+      comment:
+        'The verifier step: attach the restored volumes to a short-lived instance and run a read-only check.',
+    });
+    verifyVolumes.next(cleanup);
+    const restored = new Choice(this, DrillStates.volumesRestored, { stateName: DrillStates.volumesRestored })
+      .when(isTrue('$.available'), verifyVolumes)
+      .when(isTrue('$.timedOut'), cleanup)
+      .otherwise(waitVolumes);
+    waitVolumes.next(checkVolumes).next(restored);
+    return new Choice(this, DrillStates.volumes, { stateName: DrillStates.volumes })
+      .when(
+        Condition.and(Condition.isPresent('$.kind'), Condition.stringEquals('$.kind', 'ebs')),
+        waitVolumes,
+      )
+      .otherwise(wait);
   }
 
   /** One EventBridge Scheduler schedule per target: start an execution with `{ database }`. */
@@ -466,6 +527,12 @@ export class Drill extends Construct {
         ([n, c]): [string, { schedule?: string | undefined; kind: string }] => [
           n,
           { schedule: c.schedule, kind: 'redis' },
+        ],
+      ),
+      ...Object.entries(config.drill.volumes).map(
+        ([n, v]): [string, { schedule?: string | undefined; kind: string }] => [
+          n,
+          { schedule: v.schedule, kind: 'ebs' },
         ],
       ),
     ];

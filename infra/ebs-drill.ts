@@ -55,8 +55,9 @@ export const allowEbsDrill = (fn: Grantee, stack: Stack, region: string): void =
   });
   fn.allow({
     sid: 'DescribeDrillVolumes',
-    actions: ['ec2:DescribeVolumes'],
+    actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots'],
     resources: ['*'],
-    wildcardReason: 'ec2:DescribeVolumes supports no resource-level permissions.',
+    wildcardReason:
+      'ec2:DescribeVolumes and ec2:DescribeSnapshots support no resource-level permissions (picking the set, watching the volumes).',
   });
 };

@@ -114,6 +114,8 @@ export interface RunDrillLocallyOptions {
   waitMs?: number;
   /** Pause before a Retry (overrides IntervalSeconds/BackoffRate). @default 0 */
   retryMs?: number;
+  /** Pause of a Wait state (the EBS drill's poll interval), overriding its seconds. Default: as defined. */
+  pollMs?: number;
   onEvent?: (e: LocalDrillEvent) => void;
   /** Abort the execution (e.g. on Ctrl-C); it then ends FAILED with `ExecutionAborted`. */
   signal?: AbortSignal;
@@ -141,9 +143,11 @@ const WAIT_FOR_TOKEN = '.waitForTaskToken';
 export const runDrillLocally = async (o: RunDrillLocallyOptions): Promise<LocalDrillResult> => {
   const handlers: Record<string, (input: Json) => Promise<Json>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
+  const waitTimeOverrides: Record<string, number> = {};
   let tokens = 0;
   for (const [stateName, state] of Object.entries(o.definition.States)) {
     if (state.Retry) retryIntervalOverrides[stateName] = o.retryMs ?? 0;
+    if (state.Type === 'Wait' && o.pollMs !== undefined) waitTimeOverrides[stateName] = o.pollMs;
     if (state.Type !== 'Task') continue;
     const resource = state.Resource ?? '';
     const waitForToken = resource === `${LAMBDA_INVOKE}${WAIT_FOR_TOKEN}`;
@@ -171,7 +175,7 @@ export const runDrillLocally = async (o: RunDrillLocallyOptions): Promise<LocalD
     validationOptions: { checkArn: false, checkPaths: false },
   });
   const execution = machine.run(o.input as Json, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides, waitTimeOverrides },
     context: {
       Execution: {
         Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:local-drill:${o.executionName}`,

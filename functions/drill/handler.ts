@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
   type ClientIdentity,
+  ec2Client,
   elastiCacheClient,
   rdsClient,
   s3Client,
@@ -19,6 +20,7 @@ import { vaultOf } from '../../shared/fleet/vault.js';
 import { hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
 import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
+import { ec2EbsDrillPort, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -33,6 +35,7 @@ import {
   drillsCachesFromDr,
   withCacheDrills,
 } from '../../shared/drill/cache-tasks.js';
+import type { EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -63,6 +66,7 @@ export const wire = (
     restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
     ...(caches ? { caches } : {}),
     ...(vault ? { vault } : {}),
+    ...(Object.keys(base.config.drill.volumes).length ? { ebs: ebsDeps(region, env) } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
@@ -135,6 +139,16 @@ const vaultDeps = (base: BaseDeps, raw: Record<string, string | undefined>): Vau
     vault: rdsVaultDrillPort(region, rdsClient(region, undefined, as), vault.account),
     staging: rdsStagedCopies(region, rdsClient(region)),
     key: DRILL_COPY_KEY,
+  };
+};
+
+/** EBS drills (`drill.volumes`): the sets and drill volumes through EC2 in the stage region. */
+const ebsDeps = (region: string, env: DrillEnv): EbsDrillDeps => {
+  const ec2 = ec2Client(region);
+  return {
+    sets: ec2SnapshotSets(region, ec2),
+    volumes: ec2EbsDrillPort(region, ec2),
+    ...(env.DRILL_EBS_AZ ? { availabilityZone: env.DRILL_EBS_AZ } : {}),
   };
 };
 

@@ -5,13 +5,17 @@ import {
   DisableFastSnapshotRestoresCommand,
   type EC2Client,
   EnableFastSnapshotRestoresCommand,
+  paginateDescribeSnapshots,
   paginateDescribeVolumes,
   type Volume,
 } from '@aws-sdk/client-ec2';
 import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../drill/ebs.js';
+import type { SnapshotSetLister } from '../drill/ebs-tasks.js';
 import { GuardRefusedError } from '../errors.js';
 import { Tag, tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
+import { setsOf } from './ebs.js';
+import { collectPages } from './pages.js';
 
 const volumeOf = (v: Volume): DrillVolume => ({
   volumeId: v.VolumeId ?? '',
@@ -108,3 +112,30 @@ export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort =>
     listDrillVolumes: () => call('DescribeVolumes', `tag-key ${Tag.drill}`, byTag),
   };
 };
+
+// DescribeSnapshots takes MaxResults 5-1000 (EC2 API reference); the filters select server side.
+const SNAPSHOT_PAGE = 1000;
+
+/** The snapshot sets of one source for the drill: the account's own snapshots tagged with its set and source. */
+export const ec2SnapshotSets = (region: string, ec2: EC2Client): SnapshotSetLister => ({
+  setsOf: async (sourceId) =>
+    setsOf(
+      await collectPages(
+        paginateDescribeSnapshots(
+          { client: ec2, pageSize: SNAPSHOT_PAGE },
+          {
+            OwnerIds: ['self'],
+            Filters: [
+              { Name: 'tag-key', Values: [Tag.set] },
+              { Name: `tag:${Tag.source}`, Values: [sourceId] },
+            ],
+          },
+        ),
+        (p) => p.Snapshots,
+        (x) => x,
+        'DescribeSnapshots',
+        `snapshot sets of ${sourceId} in ${region}`,
+      ),
+      region,
+    ),
+});

@@ -342,6 +342,28 @@ export const KEY_DOCS: Record<string, string> = {
     'Stop the drill (and delete the copy) before its estimated cost would exceed this.',
   'drill.caches.<cache>.rtoSeconds': 'Overrides `drill.rtoSeconds`.',
   'drill.caches.<cache>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
+  'drill.volumes':
+    'EC2 instances (every volume of their snapshot set) and EBS volumes that get EBS drills, by instance or volume id (README: The EBS drill).',
+  'drill.volumes.<instance or volume>.schedule': 'Overrides `drill.schedule` for this instance or volume.',
+  'drill.volumes.<instance or volume>.snapshot':
+    'Which snapshot set: `latest` complete set, `{ randomWithinDays: N }` or `{ id: <set id> }` (EBS has no point in time).',
+  'drill.volumes.<instance or volume>.snapshot.randomWithinDays':
+    'Draw among the complete sets of the last N days (seeded by the execution, so a retry picks the same).',
+  'drill.volumes.<instance or volume>.snapshot.id': 'This set (its `steward:set` tag).',
+  'drill.volumes.<instance or volume>.snapshot.pointInTime': 'Refused: EBS restores snapshot sets only.',
+  'drill.volumes.<instance or volume>.availabilityZone':
+    "Where the volumes are restored; default: the zone of the drill VPC's first subnet.",
+  'drill.volumes.<instance or volume>.volumeType': 'Volume type of the restored volumes.',
+  'drill.volumes.<instance or volume>.fastSnapshotRestore':
+    'Fast snapshot restore for the set’s snapshots in that zone while the drill runs (billed per snapshot and zone hour, one-hour minimum).',
+  'drill.volumes.<instance or volume>.timeoutSeconds':
+    'A volume not available by then fails the drill (the volumes are still deleted).',
+  'drill.volumes.<instance or volume>.pollSeconds':
+    'Seconds between two checks of the volumes (a Wait state of the state machine).',
+  'drill.volumes.<instance or volume>.rtoSeconds':
+    'RTO target (drill start to every volume available); default `drill.rtoSeconds`.',
+  'drill.volumes.<instance or volume>.rpoSeconds':
+    "RPO target: the set's age at the drill's start, judged for `latest` only; default 25 h (daily sets).",
   cost: 'Cost alerts: monthly thresholds, forecast, spikes, per-hour limits, anomalies (README: Cost alerts).',
   'cost.enabled': 'Deploy the cost alerts: budgets or the scheduled check, and the anomaly rule.',
   'cost.alertsBy':
@@ -457,6 +479,7 @@ const ENTRY_NAMES: Record<string, string> = {
   targets: 'database',
   rules: 'rule',
   caches: 'cache',
+  volumes: 'instance or volume',
 };
 
 type JsonSchema = {

@@ -532,6 +532,57 @@ export const RedisDrillTarget = strictObject({
 );
 export type RedisDrillTarget = z.infer<typeof RedisDrillTarget>;
 
+/**
+ * One EC2 instance (every volume of its snapshot set) or one EBS volume that gets restore drills: each volume
+ * of a steward snapshot set is restored into the drill network's Availability Zone, timed, and deleted.
+ */
+export const EbsDrillTarget = strictObject({
+  /** Overrides `drill.schedule` for this instance or volume. */
+  schedule: z.optional(ScheduleExpression),
+  /** `latest` complete set, `{ randomWithinDays }`, or `{ id: <set id> }` (its `steward:set` tag). */
+  snapshot: z._default(SnapshotSelector, 'latest'),
+  /** Where the volumes are restored; default: the Availability Zone of the drill VPC's first subnet. */
+  availabilityZone: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an Availability Zone such as eu-west-1a')),
+  ),
+  volumeType: z._default(z.enum(['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard']), 'gp3'),
+  /**
+   * Fast snapshot restore for the set's snapshots in that zone while the drill runs: volumes are fully
+   * initialized at creation (no lazy loading). Billed per snapshot and zone hour, with a one-hour minimum.
+   */
+  fastSnapshotRestore: z._default(z.boolean(), false),
+  /** A volume not `available` by then fails the drill (the volumes are still deleted). */
+  timeoutSeconds: z._default(z.int().check(z.minimum(60), z.maximum(7200)), 1800),
+  /** Seconds between two DescribeVolumes polls (a Wait state of the state machine). */
+  pollSeconds: z._default(z.int().check(z.minimum(5), z.maximum(300)), 15),
+  /** RTO target: drill start to every volume available (and verified, once a verifier runs). */
+  rtoSeconds: z.optional(z.int().check(z.positive())),
+  /**
+   * RPO target: the set's age when the drill started (a crash-consistent set holds what was on disk when it
+   * was taken). Default 25 h: daily sets with an hour of slack.
+   */
+  rpoSeconds: z._default(z.int().check(z.positive()), 90_000),
+}).check(
+  crossCheck(['snapshot'], (t, ctx) => {
+    if (typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'pointInTime'],
+        message:
+          'EBS restores snapshot sets only, not a point in time: use latest, { randomWithinDays: N } or { id: <set id> }',
+      });
+    }
+  }),
+  crossCheck(['pollSeconds', 'timeoutSeconds'], (t, ctx) => {
+    if (t.pollSeconds >= t.timeoutSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['pollSeconds'], message: 'must be less than timeoutSeconds' });
+    }
+  }),
+);
+export type EbsDrillTarget = z.infer<typeof EbsDrillTarget>;
+
 /** Restore drills: prove that backups restore, and measure RTO and RPO. */
 export const DrillConfig = strictObject({
   enabled: z._default(z.boolean(), false),
@@ -578,8 +629,29 @@ export const DrillConfig = strictObject({
     ),
     {},
   ),
+  /** EC2 instances (their whole snapshot set) and EBS volumes that get EBS drills, by instance or volume id. */
+  volumes: z._default(
+    z.record(
+      z
+        .string()
+        .check(
+          z.regex(/^(i|vol)-[0-9a-f]{8,17}$/, 'must be an EC2 instance id (i-…) or a volume id (vol-…)'),
+        ),
+      EbsDrillTarget,
+    ),
+    {},
+  ),
 }).check(
-  crossCheck(['targets', 'caches'], (d, ctx) => {
+  crossCheck(['targets', 'caches', 'volumes'], (d, ctx) => {
+    for (const name of Object.keys(d.volumes)) {
+      if (Object.hasOwn(d.targets, name) || Object.hasOwn(d.caches, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['volumes', name],
+          message: `is also in drill.${Object.hasOwn(d.targets, name) ? 'targets' : 'caches'}: a drill, its report and its metrics are named by this key, so it names one resource`,
+        });
+      }
+    }
     for (const name of Object.keys(d.caches)) {
       if (Object.hasOwn(d.targets, name)) {
         ctx.addIssue({
@@ -1525,7 +1597,12 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
       });
     }
   });
-  if (c.drill.enabled && !Object.keys(c.drill.targets).length && !Object.keys(c.drill.caches).length) {
+  if (
+    c.drill.enabled &&
+    !Object.keys(c.drill.targets).length &&
+    !Object.keys(c.drill.caches).length &&
+    !Object.keys(c.drill.volumes).length
+  ) {
     warnings.push({
       path: ['drill', 'targets'],
       message:

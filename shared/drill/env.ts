@@ -31,6 +31,8 @@ export const DrillEnv = z.extend(BaseEnv, {
   DRILL_CACHE_USER_GROUP: z.optional(z.string().check(z.minLength(1))),
   /** Redis drills `from: dr`: the DR region's bucket of RDB copies, where such a drill picks its snapshot. */
   REDIS_DR_BUCKET: z.optional(z.string().check(z.minLength(3))),
+  /** EBS drills (`drill.volumes`): the drill VPC's Availability Zone the volumes are restored in. */
+  DRILL_EBS_AZ: z.optional(z.string().check(z.minLength(1))),
 });
 export type DrillEnv = z.infer<typeof DrillEnv>;
 

@@ -46,7 +46,7 @@ export const planJanitor = (
  * warm-up of any target, and an hour for verification, cleanup and record.
  */
 export const drillExecutionSeconds = (drill: StewardConfig['drill']): number =>
-  drill.timeoutSeconds +
+  Math.max(drill.timeoutSeconds, ...Object.values(drill.volumes).map((v) => v.timeoutSeconds)) +
   Math.max(0, ...Object.values(drill.targets).map((t) => (t.warmup.enabled ? t.warmup.maxSeconds : 0))) +
   3600;
 

@@ -6,6 +6,7 @@ import type { Notification } from '../notify/notifier.js';
 import { runReportLines, type RunReportResult, withReportLink } from '../notify/run-report.js';
 import type { VerificationOutcome } from './checks.js';
 import { COST_CEILING } from './cost.js';
+import { ebsDrillVerdict, ebsVolumeLines } from './ebs-verdict.js';
 import { type DrillMetrics, drillMetrics, formatDuration, renderDrillReport } from './rto-rpo.js';
 import type { DrillState } from './state.js';
 import type { VerificationReport } from './verification.js';
@@ -52,6 +53,8 @@ export interface DrillReportDocument {
   targets?: DrillState['targets'];
   source?: DrillState['source'];
   target?: DrillState['target'];
+  /** EBS drills: the set, each restored volume with its time, the verifier's answer, cleanup per volume. */
+  ebs?: DrillState['ebs'];
   /** What the copy ran on: class (and why), instances, storage. */
   shape?: DrillState['shape'];
   timedOut?: boolean;
@@ -108,6 +111,7 @@ const isTimeout = (e: NonNullable<DrillState['error']>): boolean =>
 
 /** RTO, RPO and pass/fail of a drill from its state. Pure: the same state gives the same verdict. */
 export const drillVerdict = (s: DrillState): DrillVerdict => {
+  if (s.kind === 'ebs') return ebsDrillVerdict(s);
   const reasons: string[] = [];
   const gaps: string[] = [];
   // Stopped by the cost ceiling, or a verifier that ran out of time: not proven, but nothing is known
@@ -219,6 +223,7 @@ export const drillReport = (
     targets: s.targets,
     source: s.source,
     target: s.target,
+    ...(s.ebs ? { ebs: s.ebs } : {}),
     ...(s.shape ? { shape: s.shape } : {}),
     ...(s.timedOut ? { timedOut: true } : {}),
     ...(v.metrics ? { metrics: v.metrics } : {}),
@@ -240,11 +245,13 @@ export const drillSeverity = (s: DrillState, v: DrillVerdict): Severity =>
   v.outcome === 'failed' ? 'critical' : v.outcome === 'inconclusive' || s.cleanupError ? 'warning' : 'info';
 
 const sourceText = (s: DrillState): string =>
-  s.source?.snapshotId
-    ? `snapshot ${s.source.snapshotId}`
-    : s.source?.pointInTime
-      ? `point in time ${s.source.pointInTime}`
-      : 'nothing selected';
+  s.kind === 'ebs' && s.source?.snapshotId
+    ? `snapshot set ${s.source.snapshotId}`
+    : s.source?.snapshotId
+      ? `snapshot ${s.source.snapshotId}`
+      : s.source?.pointInTime
+        ? `point in time ${s.source.pointInTime}`
+        : 'nothing selected';
 
 // The longest line a drill message keeps (a verdict joins every failed check's reason).
 const LINE_MAX = 1000;
@@ -304,6 +311,7 @@ export const drillNotification = (
           ...(s.target
             ? [`Restored:  ${s.target.kind} ${s.target.id} (status ${s.target.status ?? '?'})`]
             : []),
+          ...ebsVolumeLines(s).map((l) => clip(l, LINE_MAX)),
           ...topLines(v.reasons, (r) => `✗ ${clip(r, LINE_MAX)}`, 'reasons', TOP_FAILURES),
           ...topLines(v.gaps, (g) => `⧗ ${clip(g, LINE_MAX)}`, 'gaps'),
         ];

@@ -1,6 +1,7 @@
 import * as z from '../zod.js';
 import { SnapshotSelector } from '../config/parts.js';
 import type { DrillCost, DrillKind, RestoreShape } from './cost.js';
+import type { EbsDrillProgress } from './ebs-tasks.js';
 import type { DrillMetrics } from './rto-rpo.js';
 import type { VerificationReport } from './verification.js';
 import type { WarmupProgress } from './warmup-progress.js';
@@ -26,7 +27,7 @@ export type DrillTask = (typeof DRILL_TASKS)[number];
 /** Execution input: `steward drill`, the drill schedules and the console all start drills with this. */
 export const DrillInput = z.onFirstUse(() =>
   z.strictObject({
-    /** A key of `drill.targets` in the stage config. */
+    /** A key of `drill.targets`, `drill.caches` or `drill.volumes` in the stage config. */
     database: z.string().check(z.minLength(1)),
     /** Overrides the target's configured selector. */
     snapshot: z.optional(SnapshotSelector),
@@ -91,7 +92,8 @@ export interface DrillState {
   input: DrillInput;
   /** The source database (config target key) and its resolved settings. */
   database: string;
-  kind: DrillKind;
+  /** `ebs`: an EC2 instance's (or one volume's) snapshot set, restored as volumes (`ebs`, not `target`). */
+  kind: DrillKind | 'ebs';
   /** RTO (to first verified query), RPO and, when configured, time-to-warm targets. */
   targets: { rtoSeconds: number; rpoSeconds: number; warmRtoSeconds?: number };
   /** What is restored: a snapshot, or a point in time of the source. */
@@ -117,6 +119,8 @@ export interface DrillState {
     referenceTime: string;
   };
   target?: DrillTarget;
+  /** EBS drills: the set, the volumes restored from it and their times, the verifier's answer, cleanup. */
+  ebs?: EbsDrillProgress;
   /** What the copy is restored on (set by `restore`, updated with what RDS reports once available). */
   shape?: RestoreShape;
   /** Set by `status` (polling fallback): true once the target is available. */

@@ -20,7 +20,8 @@ import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, with
 
 export { COST_CEILING };
 import { auroraWriterId, DRILL_PREFIX, drillTargetId, drillTargetOf, sanitiseDrillId } from './ids.js';
-import { type JanitorResult, janitorMaxAgeHours, runJanitor } from './janitor.js';
+import { volumeResources } from './ebs.js';
+import { type JanitorResult, janitorMaxAgeHours, runJanitor, type SweptResource } from './janitor.js';
 import {
   type CredentialsPort,
   type DrillNetwork,
@@ -47,6 +48,15 @@ import {
   type VaultDrillDeps,
   vaultRestoreSource,
 } from './vault-tasks.js';
+import {
+  cleanupVolumes,
+  type EbsDrillDeps,
+  restoreVolumes,
+  selectVolumes,
+  startVolumes,
+  volumesStatus,
+  volumeTargetOf,
+} from './ebs-tasks.js';
 import {
   type CacheDrillDeps,
   cacheCleanupRef,
@@ -93,6 +103,8 @@ export interface DrillDeps extends BaseDeps {
   caches?: CacheDrillDeps;
   /** The backup vault, for targets drilled `from: vault` (the deployed function, with a vault). */
   vault?: VaultDrillDeps;
+  /** EC2 for EBS drills (`drill.volumes`): snapshot sets and drill volumes; the janitor sweeps these too. */
+  ebs?: EbsDrillDeps;
 }
 
 /** The restore reached a state from which it never becomes available. */
@@ -122,6 +134,7 @@ const IsoTime = z.onFirstUse(() =>
   z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time')),
 );
 const Kind = z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis']));
+const StateKind = z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis', 'ebs']));
 const TargetShape = z.onFirstUse(() =>
   z.looseObject({
     kind: Kind,
@@ -143,7 +156,7 @@ const StateShape = z.onFirstUse(() =>
     startedAt: IsoTime,
     input: DrillInput,
     database: z.string().check(z.minLength(1)),
-    kind: Kind,
+    kind: StateKind,
     targets: z.object({
       rtoSeconds: z.number().check(z.positive()),
       rpoSeconds: z.number().check(z.positive()),
@@ -232,6 +245,7 @@ const start = (event: DrillTaskEvent, deps: BaseDeps): DrillState => {
     database: input.database,
   };
   if (cacheTargetOf(deps.config, input.database)) return startCache(base, deps.config);
+  if (volumeTargetOf(deps.config, input.database)) return startVolumes(base, deps.config);
   const target = drillTargetConfig(deps.config, input.database);
   return {
     ...base,
@@ -287,6 +301,7 @@ const Baseline = z.onFirstUse(() =>
 );
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  if (s.kind === 'ebs') return selectVolumes(s, deps);
   if (s.kind === 'redis') {
     // A Redis drill's baseline is the last passed drill's key count per logical database (`db<N>`).
     const next = await selectCache(s, deps);
@@ -335,7 +350,7 @@ const loginOf = async (
   if (s.target?.iamUser) return { iamUser: s.target.iamUser };
   if (s.target?.secretArn) return { secretArn: s.target.secretArn };
   if (cfg.auth === 'iam') return { iamUser: cfg.iamUser };
-  const secretArn = cfg.secretArn ?? (await deps.restore?.masterSecretArn(s.kind, s.database));
+  const secretArn = cfg.secretArn ?? (await deps.restore?.masterSecretArn(cfg.kind, s.database));
   if (!secretArn) {
     throw new ConfigError(`No credentials to ${doing} ${s.database}`, [
       `drill.targets.${s.database}.secretArn: required with auth: secret because ${s.database} has no RDS-managed master user secret (or use auth: iam)`,
@@ -357,6 +372,7 @@ const credentialsFor = (
   );
 
 const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  if (s.kind === 'ebs') return restoreVolumes(s, deps);
   if (s.kind === 'redis') return restoreCache(s, deps);
   const cfg = drillTargetConfig(deps.config, s.database);
   // Resolve credentials before paying for a restore: a drill that cannot log in is a failed drill.
@@ -654,6 +670,7 @@ const warmupTask = async (s: DrillState, deps: VerifyDeps): Promise<DrillState> 
  */
 const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Promise<DrillState> => {
   const s = raw as Partial<DrillState>;
+  if (s.kind === 'ebs') return cleanupVolumes(raw, deps);
   const at = deps.now().toISOString();
   let ref: TargetRef | undefined;
   if (s.target !== undefined) {
@@ -712,7 +729,9 @@ const reportable = (raw: Record<string, unknown>, event: DrillTaskEvent, deps: B
         : 'unknown';
   const cfg = Object.hasOwn(deps.config.drill.targets, database)
     ? deps.config.drill.targets[database]
-    : undefined;
+    : volumeTargetOf(deps.config, database)
+      ? { kind: 'ebs' as const }
+      : undefined;
   const exec = event.execution;
   return {
     ...(raw as object),
@@ -861,8 +880,12 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
       }
       return awaitRestore(stateFor(event, 'source', 'target'), event.taskToken, deps);
     }
-    case 'status':
+    case 'status': {
+      const s = stateFor(event, 'source');
+      // An EBS drill polls its volumes from a Wait loop in the state machine (no task token, no event).
+      if (s.kind === 'ebs') return volumesStatus(s, deps);
       return status(stateFor(event, 'source', 'target'), deps);
+    }
     case 'verify':
     case 'warmup':
       throw new EventShapeError('Invalid drill task event', [
@@ -1043,13 +1066,22 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       );
   }
   const drillId = sanitiseDrillId(d.name);
-  const leftovers = (await deps.restore.listDrillResources()).filter((x) => x.drillId === drillId);
+  const [resources, volumes] = await Promise.all([
+    deps.restore.listDrillResources(),
+    deps.ebs ? deps.ebs.volumes.listDrillVolumes() : [],
+  ]);
+  // Verifier instances are not swept here: their own step terminates them, the janitor sweeps strays.
+  const leftovers: Exclude<SweptResource, { kind: 'ebs-verifier' }>[] = [
+    ...resources,
+    ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
+  ].filter((x) => x.drillId === drillId);
   const cleanup = await settleEach(
     leftovers,
     async (x): Promise<Outcome> => {
       const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
       if (deps.dryRun) return { ...base, status: 'planned' };
-      const done = await deps.restore.remove(x);
+      const done =
+        x.kind === 'ebs-volume' ? await deps.ebs!.volumes.remove(x.id) : await deps.restore.remove(x);
       return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
     },
     (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
@@ -1096,7 +1128,8 @@ export const runDrillControl = async (
   if (isObject(raw) && raw.source === 'aws.rds') return onRdsEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.elasticache') return onCacheEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.states') return onExecutionEnd(raw, deps);
-  if (isObject(raw) && raw.action === 'janitor') return runJanitor(deps);
+  if (isObject(raw) && raw.action === 'janitor')
+    return runJanitor({ ...deps, ...(deps.ebs ? { volumes: deps.ebs.volumes } : {}) });
   throw new EventShapeError('Unrecognised drill event', [
     '(root): expected a drill task { task, state }, an RDS event (source aws.rds), a Step Functions execution status change (source aws.states) or { "action": "janitor" }',
   ]);

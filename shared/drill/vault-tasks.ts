@@ -60,7 +60,8 @@ export const selectFromVault = async (
   deps: Deps,
 ): Promise<NonNullable<DrillState['source']>> => {
   const v = needVault(deps, s.database);
-  if (s.kind === 'redis') throw new TypeError('a Redis drill does not restore from the vault');
+  if (s.kind !== 'rds-instance' && s.kind !== 'aurora-cluster')
+    throw new TypeError(`a ${s.kind} drill does not restore from the vault`);
   const copies = await v.vault.copies(s.kind, s.database);
   return selectVaultCopy(selector, copies, {
     database: s.database,
@@ -99,7 +100,8 @@ export const vaultRestoreSource = async (
 ): Promise<VaultRestoreSource> => {
   const v = needVault(deps, s.database);
   const src = fromVault(s)!;
-  if (s.kind === 'redis') throw new TypeError('a Redis drill does not restore from the vault');
+  if (s.kind !== 'rds-instance' && s.kind !== 'aurora-cluster')
+    throw new TypeError(`a ${s.kind} drill does not restore from the vault`);
   const copy = { kind: s.kind, id: src.copyId };
   if ((await v.vault.share(copy, v.account)) === 'gone') {
     throw new SnapshotGoneError(

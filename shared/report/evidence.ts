@@ -256,7 +256,12 @@ export const buildEvidence = (
             ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
           )?.[1]
         : undefined;
-    const drilled = target && target.kind === db.kind ? target : cache;
+    // An EBS drill target is the instance or volume itself (drill.volumes).
+    const volume =
+      config.drill.enabled && db.kind === 'ebs' && Object.hasOwn(config.drill.volumes, db.id)
+        ? config.drill.volumes[db.id]
+        : undefined;
+    const drilled = target && target.kind === db.kind ? target : (cache ?? volume);
     if (drilled) {
       row.drillTarget = {
         rtoSeconds: drilled.rtoSeconds ?? config.drill.rtoSeconds,

@@ -202,8 +202,12 @@ const drAspect = (
   return { aspect: 'dr', health: v.health, reason: `${v.reason} in ${c.config.dr.region}` };
 };
 
-const drillAspect = (db: Database, last: DrillSummary | undefined, c: Context): AspectVerdict => {
-  const target = c.config.drill.targets[db.id]!;
+const drillAspect = (
+  db: Database,
+  target: { schedule?: string | undefined },
+  last: DrillSummary | undefined,
+  c: Context,
+): AspectVerdict => {
   const aspect = 'drill';
   if (!c.drills)
     return { aspect, health: 'LATE', reason: 'drill history unreadable: no proof of a recent drill' };
@@ -287,9 +291,14 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
     c.config.drill.enabled && Object.hasOwn(c.config.drill.targets, db.id)
       ? c.config.drill.targets[db.id]!
       : undefined;
-  const targetKind = drillTarget?.kind;
+  // An EBS drill target is the instance or volume the row is (drill.volumes).
+  const volumeTarget =
+    c.config.drill.enabled && db.kind === 'ebs' && Object.hasOwn(c.config.drill.volumes, db.id)
+      ? c.config.drill.volumes[db.id]!
+      : undefined;
   const last = c.drills?.get(db.id);
-  if (drillTarget && targetKind === db.kind) aspects.push(drillAspect(db, last, c));
+  if (drillTarget && drillTarget.kind === db.kind) aspects.push(drillAspect(db, drillTarget, last, c));
+  else if (volumeTarget) aspects.push(drillAspect(db, volumeTarget, last, c));
 
   const judged = aspects.map((a) => a.health);
   const health = worst([...judged, ...(unprotected ? (['UNPROTECTED'] as const) : [])]);
@@ -338,10 +347,11 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
       ...(lagMs !== undefined ? { lagSeconds: Math.max(0, Math.round((c.now - lagMs) / 1000)) } : {}),
     };
   }
-  if (drillTarget && targetKind === db.kind) {
+  const drilled = drillTarget && drillTarget.kind === db.kind ? drillTarget : volumeTarget;
+  if (drilled) {
     status.drill = {
-      rtoTargetSeconds: drillTarget.rtoSeconds ?? c.config.drill.rtoSeconds,
-      rpoTargetSeconds: drillTarget.rpoSeconds ?? c.config.drill.rpoSeconds,
+      rtoTargetSeconds: drilled.rtoSeconds ?? c.config.drill.rtoSeconds,
+      rpoTargetSeconds: drilled.rpoSeconds ?? c.config.drill.rpoSeconds,
       ...(last ? { last } : {}),
     };
   }
@@ -396,6 +406,12 @@ export const assessEstate = (inputs: EstateInputs, config: StewardConfig, now: D
   if (config.drill.enabled) {
     for (const target of Object.keys(config.drill.targets)) {
       if (!known.has(target)) notes.push(`drill target ${target} is not a database in ${config.region}`);
+    }
+    for (const target of Object.keys(config.drill.volumes)) {
+      if (!known.has(target))
+        notes.push(
+          `EBS drill target ${target} is not an instance or volume tagged for backup in ${config.region}`,
+        );
     }
   }
   return {

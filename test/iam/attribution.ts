@@ -173,10 +173,7 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * Adapters no function's handler imports yet, with the reason. Their calls belong to no role, so the suite
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
-export const UNWIRED: Record<string, string> = {
-  'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
-    "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
-};
+export const UNWIRED: Record<string, string> = {};
 
 /**
  * Calls sent with another role's credentials than the function's: a role the hub assumes in another account.

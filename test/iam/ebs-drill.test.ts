@@ -12,8 +12,8 @@ import { simulate } from './simulate.js';
 import { type Deployment, rolesOf, type RoleUnderTest } from './template.js';
 
 // The EBS drill's grants (infra/ebs-drill.ts) on a role of their own, simulated with the requests the EC2
-// adapter (shared/aws/ebs-drill.ts) makes. The drill state machine does not run that step yet (attribution
-// UNWIRED), so no function role holds these grants; this proves them before it does.
+// adapter (shared/aws/ebs-drill.ts) makes, refusals included. The drill function's role in a deployment with
+// drill.volumes is simulated with the rest by the IAM suite (test/iam/iam.test.ts, full config).
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 let role: RoleUnderTest;
@@ -45,7 +45,10 @@ beforeAll(() => {
   role = [...rolesOf(template, 'x', ACCOUNT, REGION).values()][0]!;
   d = {
     name: 'ebs-drill',
-    config: parseConfig({ stage: 'x', region: REGION }, 'test'),
+    config: parseConfig(
+      { stage: 'x', region: REGION, drill: { volumes: { 'i-0a1b2c3d4e5f60718': {} } } },
+      'test',
+    ),
     account: ACCOUNT,
     region: REGION,
     partition: 'aws',

@@ -105,6 +105,11 @@ export const fullConfig = {
         userGroupId: 'queue-redis-users',
       },
     },
+    // EBS drills: an instance's whole set with fast snapshot restore, and one volume on its own.
+    volumes: {
+      'i-0a1b2c3d4e5f60718': { fastSnapshotRestore: true },
+      'vol-0a1b2c3d4e5f60718': { snapshot: { randomWithinDays: 7 } },
+    },
   },
   scaling: {
     enabled: true,

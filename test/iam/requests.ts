@@ -597,7 +597,7 @@ const BINDERS: Record<string, Binder> = {
     (role === 'backup' || role === 'report') && backsUp(d, 'ebs')
       ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
       : // The EBS drill watches the volumes it restored (infra/ebs-drill.ts).
-        role === 'drill'
+        role === 'drill' && drillsEbs(d)
         ? [
             req(
               'ec2:DescribeVolumes',
@@ -608,7 +608,10 @@ const BINDERS: Record<string, Binder> = {
           ]
         : [],
   'EC2Client:DescribeSnapshots': (_c, d, role) =>
-    role === 'retention' || ((role === 'backup' || role === 'report') && backsUp(d, 'ebs'))
+    role === 'retention' ||
+    ((role === 'backup' || role === 'report') && backsUp(d, 'ebs')) ||
+    // The EBS drill picks the set to restore (infra/ebs-drill.ts).
+    (role === 'drill' && drillsEbs(d))
       ? roleRegions(d, role).map((r) =>
           req('ec2:DescribeSnapshots', '*', { 'aws:RequestedRegion': r }, 'DescribeSnapshots (steward sets)'),
         )
@@ -1142,6 +1145,7 @@ const BINDERS: Record<string, Binder> = {
   // ------------------------------------------------------------------ EBS drill volumes (infra/ebs-drill.ts)
   // A snapshot ARN names no account (arn:aws:ec2:<region>::snapshot/<id>); steward's carry steward:managed.
   'EC2Client:CreateVolume': (c, d) => {
+    if (!drillsEbs(d)) return [];
     const snapshot = `arn:${d.partition}:ec2:${d.region}::snapshot/${str(c, 'SnapshotId')}`;
     const specs = list(input(c).TagSpecifications as { Tags?: { Key?: string; Value?: string }[] }[]);
     const tags = tagRecord(specs.flatMap((t) => t.Tags ?? []));
@@ -1164,6 +1168,7 @@ const BINDERS: Record<string, Binder> = {
     ];
   },
   'EC2Client:DeleteVolume': (c, d) => {
+    if (!drillsEbs(d)) return [];
     const volume = arns(d).ec2('volume', str(c, 'VolumeId') ?? 'vol-0');
     const tags = { [Tag.drill]: 'drill-1', [Tag.managed]: 'true' };
     return [req('ec2:DeleteVolume', volume, resourceTags(volume, tags), 'DeleteVolume (a drill volume)')];
@@ -1172,7 +1177,7 @@ const BINDERS: Record<string, Binder> = {
     (['EnableFastSnapshotRestores', 'DisableFastSnapshotRestores'] as const).map((command) => [
       `EC2Client:${command}`,
       ((c: RecordedCall, d: Deployment) =>
-        list(input(c).SourceSnapshotIds as string[] | undefined).map((id) => {
+        (drillsEbs(d) ? list(input(c).SourceSnapshotIds as string[] | undefined) : []).map((id) => {
           const snapshot = `arn:${d.partition}:ec2:${d.region}::snapshot/${id}`;
           return req(`ec2:${command}`, snapshot, resourceTags(snapshot, { [Tag.managed]: 'true' }), command);
         })) satisfies Binder,
@@ -1811,6 +1816,9 @@ const ebsTagOnCreate = (snap: string, tags: Tags, action: string): IamRequest =>
 
 /** A cross-region copy: requested in the DR region, authorized there and (presigned) in the source region. */
 /** Whether a backup policy of the deployment backs up (or, `copies`, copies to DR) this kind. */
+/** Whether the deployment drills EBS (`drill.volumes`): only then does the drill role restore volumes. */
+const drillsEbs = (d: Deployment) => Object.keys(d.config.drill.volumes).length > 0;
+
 const backsUp = (d: Deployment, kind: string, copies = false) =>
   Object.values(d.config.backup.policies).some(
     (p) => p.kinds.includes(kind as never) && (!copies || p.copyToDr),

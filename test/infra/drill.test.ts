@@ -122,8 +122,17 @@ describe('drill state machine', () => {
 
   it('has exactly the states the tasks and the local runner rely on', () => {
     // Assert
-    // Engine? and VerifyCache exist only in a stage with Redis drills (test/infra/cache-drill.test.ts).
-    const cacheOnly: string[] = [DrillStates.engine, DrillStates.verifyCache];
+    // Engine? and VerifyCache exist only in a stage with Redis drills (test/infra/cache-drill.test.ts), the
+    // volumes' loop only in one with EBS drills (test/infra/ebs-drill.test.ts).
+    const cacheOnly: string[] = [
+      DrillStates.engine,
+      DrillStates.verifyCache,
+      DrillStates.volumes,
+      DrillStates.waitVolumes,
+      DrillStates.checkVolumes,
+      DrillStates.volumesRestored,
+      DrillStates.verifyVolumes,
+    ];
     expect(Object.keys(definition.States).sort()).toEqual(
       Object.values(DrillStates)
         .filter((n) => !cacheOnly.includes(n))

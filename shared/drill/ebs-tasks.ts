@@ -1,0 +1,399 @@
+import type { EbsDrillTarget, SnapshotSelector, StewardConfig } from '../config/schema.js';
+import {
+  ConfigError,
+  errorMessage,
+  EventShapeError,
+  failureOf,
+  PartialFailureError,
+  StewardError,
+} from '../errors.js';
+import type { Outcome, Snapshot } from '../model.js';
+import { logger } from '../observability.js';
+import { failedOutcome } from '../outcomes.js';
+import type { BaseDeps } from '../runtime.js';
+import { Tag } from '../tags.js';
+import {
+  type DrillVolume,
+  type EbsDrillPort,
+  type EbsDrillSettings,
+  planVolumes,
+  type RestoredVolume,
+  type SnapshotSetRef,
+} from './ebs.js';
+import { fnv1a } from './ids.js';
+import { SnapshotSelectionError } from './select.js';
+import type { DrillState } from './state.js';
+
+/**
+ * The EBS drill as tasks of the drill state machine: `select` picks a complete snapshot set of the instance
+ * (or volume), `restore` creates one volume per member in the drill zone, `status` (after a Wait state, every
+ * `pollSeconds`) watches them until all are available or the bound passes, `cleanup` deletes every volume the
+ * drill created (found by its tag too, so a restore that failed half-way leaves nothing), and the verdict
+ * (./ebs-verdict.ts) records RTO per volume and for the set, and RPO from the set's time.
+ */
+
+/** Snapshot sets of a source (an instance or a volume), as retention and backups see them. */
+export interface SnapshotSetLister {
+  /** Every steward set whose `steward:source` is `sourceId`, any state. */
+  setsOf(sourceId: string): Promise<Snapshot[]>;
+}
+
+/** What the EBS drill tasks need: the sets, the volumes, and the drill network's default zone. */
+export interface EbsDrillDeps {
+  sets: SnapshotSetLister;
+  volumes: EbsDrillPort;
+  /** The drill VPC's (first) Availability Zone: where a verifier instance could attach the volumes. */
+  availabilityZone?: string;
+}
+
+/**
+ * A verifier's answer (a read-only check of the restored volumes on a short-lived instance). The verifier
+ * step, when configured, sets `state.ebs.verification`; the verdict then counts it.
+ */
+export interface EbsVerification {
+  outcome: 'passed' | 'failed' | 'inconclusive';
+  startedAt: string;
+  finishedAt: string;
+  summary: string;
+  /** What the check printed, bounded by the verifier. */
+  output?: string;
+}
+
+/** The EBS part of a drill's state. */
+export interface EbsDrillProgress {
+  set: SnapshotSetRef;
+  settings: EbsDrillSettings & { pollSeconds: number };
+  /** When the first create request was sent: each volume's restore time counts from here. */
+  requestedAt?: string;
+  volumes: RestoredVolume[];
+  /** When the last volume became available: the set is usable from then on. */
+  availableAt?: string;
+  verification?: EbsVerification;
+  /** What cleanup did, volume by volume (and fast snapshot restore). */
+  cleanup?: Outcome[];
+}
+
+/** The configured EBS drill target of a key, or undefined. */
+export const volumeTargetOf = (config: StewardConfig, name: string): EbsDrillTarget | undefined =>
+  Object.hasOwn(config.drill.volumes, name) ? config.drill.volumes[name] : undefined;
+
+const volumeTarget = (config: StewardConfig, name: string): EbsDrillTarget => {
+  const t = volumeTargetOf(config, name);
+  if (!t) {
+    throw new EventShapeError('Unknown drill volume', [
+      `database: "${name}" is not in drill.volumes of the ${config.stage} config (known: ${Object.keys(config.drill.volumes).join(', ') || 'none'})`,
+    ]);
+  }
+  return t;
+};
+
+const needEbs = (deps: { ebs?: EbsDrillDeps | undefined }, doing: string): EbsDrillDeps => {
+  if (!deps.ebs) {
+    throw new ConfigError(`Cannot ${doing}: this function has no EBS drill wiring`, [
+      'drill.volumes: EBS drills need the stage deployed with drill.volumes configured',
+    ]);
+  }
+  return deps.ebs;
+};
+
+/** The first state of an EBS drill: its targets from `drill.volumes.<id>`. */
+export const startVolumes = (
+  base: Pick<DrillState, 'drillId' | 'startedAt' | 'input' | 'database'>,
+  config: StewardConfig,
+): DrillState => {
+  const t = volumeTarget(config, base.database);
+  return {
+    ...base,
+    kind: 'ebs',
+    targets: {
+      rtoSeconds: base.input.rtoSeconds ?? t.rtoSeconds ?? config.drill.rtoSeconds,
+      rpoSeconds: base.input.rpoSeconds ?? t.rpoSeconds,
+    },
+  };
+};
+
+const DAY_MS = 86_400_000;
+const time = (iso: string | undefined) => (iso === undefined ? NaN : Date.parse(iso));
+
+/**
+ * The set a drill restores. Candidates are steward's own complete sets of the source (status `available`:
+ * every member completed and as many as `steward:set-size` says), oldest first; `latest` takes the newest,
+ * `randomWithinDays` a seeded pick of those in the window, `{ id }` that set if it is complete. Pure.
+ */
+export const selectSet = (
+  selector: SnapshotSelector,
+  sets: readonly Snapshot[],
+  opts: { source: string; now: Date; seed: string },
+): Snapshot => {
+  const what = `EBS source ${opts.source}`;
+  if (typeof selector === 'object' && 'pointInTime' in selector)
+    throw new SnapshotSelectionError(`${what}: EBS restores snapshot sets only, not a point in time`);
+  const complete = (s: Snapshot) =>
+    s.kind === 'ebs' &&
+    s.status === 'available' &&
+    s.type === 'manual' &&
+    (s.parts?.length ?? 0) > 0 &&
+    Number.isFinite(time(s.createdAt));
+  if (typeof selector === 'object' && 'id' in selector) {
+    const s = sets.find((x) => x.id === selector.id);
+    if (!s)
+      throw new SnapshotSelectionError(`snapshot set ${selector.id} not found among the sets of ${what}`);
+    if (s.sourceId !== opts.source)
+      throw new SnapshotSelectionError(
+        `snapshot set ${selector.id} belongs to ${s.sourceId}, not ${opts.source}`,
+      );
+    if (!complete(s))
+      throw new SnapshotSelectionError(`snapshot set ${selector.id} is ${s.status}, not complete`);
+    return s;
+  }
+  const candidates = sets
+    .filter((s) => s.sourceId === opts.source && complete(s))
+    .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : 1));
+  if (!candidates.length) throw new SnapshotSelectionError(`no complete snapshot set of ${what} to restore`);
+  if (selector === 'latest') return candidates.at(-1)!;
+  const since = opts.now.getTime() - selector.randomWithinDays * DAY_MS;
+  const recent = candidates.filter((s) => time(s.createdAt) >= since);
+  if (!recent.length) {
+    const newest = candidates.at(-1)!;
+    throw new SnapshotSelectionError(
+      `no complete snapshot set of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
+    );
+  }
+  return recent[fnv1a(opts.seed) % recent.length]!;
+};
+
+/** A set as the drill restores it: its members in a stable order. */
+export const setRef = (s: Snapshot): SnapshotSetRef => ({
+  id: s.id,
+  sourceId: s.sourceId,
+  createdAt: s.createdAt!,
+  members: (s.parts ?? []).map((p) => ({ snapshotId: p.id, volumeId: p.volumeId })),
+});
+
+/** Pick the set and fix the settings the drill restores it with (a config change mid-drill changes nothing). */
+export const selectVolumes = async (
+  s: DrillState,
+  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
+): Promise<DrillState> => {
+  const t = volumeTarget(deps.config, s.database);
+  const ebs = needEbs(deps, `select a snapshot set of ${s.database}`);
+  const availabilityZone = t.availabilityZone ?? ebs.availabilityZone;
+  if (!availabilityZone) {
+    throw new ConfigError(`Cannot drill ${s.database}: no Availability Zone to restore into`, [
+      `drill.volumes.${s.database}.availabilityZone: required when the function is not given the drill network's zone`,
+    ]);
+  }
+  const sets = await ebs.sets.setsOf(s.database);
+  const chosen = selectSet(s.input.snapshot ?? t.snapshot, sets, {
+    source: s.database,
+    now: deps.now(),
+    seed: s.input.seed ?? s.drillId,
+  });
+  const set = setRef(chosen);
+  logger.info('drill snapshot set selected', { drillId: s.drillId, source: s.database, set });
+  return {
+    ...s,
+    source: { snapshotId: set.id, snapshotArn: chosen.arn, referenceTime: set.createdAt },
+    ebs: {
+      set,
+      settings: {
+        availabilityZone,
+        volumeType: t.volumeType,
+        fastSnapshotRestore: t.fastSnapshotRestore,
+        timeoutSeconds: t.timeoutSeconds,
+        pollSeconds: t.pollSeconds,
+      },
+      volumes: set.members.map((m) => ({
+        snapshotId: m.snapshotId,
+        ...(m.device ? { device: m.device } : {}),
+        state: 'not-requested',
+      })),
+    },
+  };
+};
+
+/** The restore of a volume failed for good (a create refused, a volume in `error`). */
+export class VolumeRestoreFailedError extends StewardError {
+  override name = 'RestoreFailedError';
+}
+
+const progressOf = (s: DrillState): EbsDrillProgress => {
+  if (!s.ebs) throw new EventShapeError('Invalid drill state', ['state.ebs: required (did select run?)']);
+  return s.ebs;
+};
+
+/**
+ * Create one volume per member (deterministic client tokens: a retried task gets the same volumes) in the
+ * drill zone, tagged `steward:drill`; turn fast snapshot restore on first when configured. A refused create
+ * fails the task after every other create was tried: cleanup finds what was created by its tag.
+ */
+export const restoreVolumes = async (
+  s: DrillState,
+  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
+): Promise<DrillState> => {
+  const ebs = needEbs(deps, `restore ${s.database}`);
+  const p = progressOf(s);
+  const requestedAt = p.requestedAt ?? deps.now().toISOString();
+  if (p.settings.fastSnapshotRestore) {
+    await ebs.volumes.enableFastRestore(
+      p.set.members.map((m) => m.snapshotId),
+      p.settings.availabilityZone,
+    );
+  }
+  const inputs = planVolumes(s.drillId, p.set, p.settings);
+  const volumes = await Promise.all(
+    inputs.map(async (input, i): Promise<RestoredVolume> => {
+      const v = p.volumes[i] ?? { snapshotId: input.snapshotId, state: 'not-requested' };
+      try {
+        const created = await ebs.volumes.createVolume(input);
+        return { ...v, volumeId: created.volumeId, state: created.state };
+      } catch (e) {
+        return { ...v, state: 'create-failed', error: errorMessage(e) };
+      }
+    }),
+  );
+  logger.info('drill volumes requested', { drillId: s.drillId, set: p.set.id, volumes });
+  const refused = volumes.filter((v) => v.state === 'create-failed');
+  if (refused.length) {
+    throw new VolumeRestoreFailedError(
+      `restore of set ${p.set.id}: ${refused.map((v) => `${v.snapshotId}: ${v.error}`).join('; ')}`,
+    );
+  }
+  return { ...s, ebs: { ...p, requestedAt, volumes } };
+};
+
+/** States a restored volume never leaves for `available`. */
+const DEAD = new Set(['error', 'deleting', 'deleted']);
+
+/**
+ * One poll: each volume's state; the first time one is seen available its restore time is recorded. All
+ * available → `available`; one dead → the task fails (into cleanup); past `timeoutSeconds` → `timedOut`.
+ * Both flags are always set: the state machine's choice reads them.
+ */
+export const volumesStatus = async (
+  s: DrillState,
+  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
+): Promise<DrillState> => {
+  const ebs = needEbs(deps, `watch the volumes of ${s.database}`);
+  const p = progressOf(s);
+  const requestedAt = Date.parse(p.requestedAt ?? s.startedAt);
+  const ids = p.volumes.flatMap((v) => (v.volumeId && v.state !== 'available' ? [v.volumeId] : []));
+  const seen = new Map((await ebs.volumes.describe(ids)).map((x) => [x.volumeId, x]));
+  const now = deps.now();
+  const volumes = p.volumes.map((v): RestoredVolume => {
+    if (!v.volumeId || v.state === 'available') return v;
+    const state = seen.get(v.volumeId)?.state ?? 'deleted';
+    return state === 'available'
+      ? { ...v, state, seconds: Math.round((now.getTime() - requestedAt) / 1000) }
+      : { ...v, state };
+  });
+  const next: EbsDrillProgress = { ...p, volumes };
+  const dead = volumes.filter((v) => DEAD.has(v.state));
+  if (dead.length) {
+    throw new VolumeRestoreFailedError(
+      `restore of set ${p.set.id}: ${dead.map((v) => `volume ${v.volumeId} (${v.snapshotId}) is ${v.state}`).join('; ')}`,
+    );
+  }
+  if (volumes.every((v) => v.state === 'available')) {
+    return {
+      ...s,
+      available: true,
+      timedOut: false,
+      ebs: { ...next, availableAt: p.availableAt ?? now.toISOString() },
+    };
+  }
+  const waited = Math.round((now.getTime() - requestedAt) / 1000);
+  const base = { ...s, available: false, timedOut: false, ebs: next };
+  if (waited <= p.settings.timeoutSeconds) return base;
+  const late = volumes.filter((v) => v.state !== 'available');
+  return {
+    ...base,
+    timedOut: true,
+    ebs: {
+      ...next,
+      volumes: volumes.map((v) =>
+        v.state === 'available'
+          ? v
+          : { ...v, error: `not available within ${p.settings.timeoutSeconds} s (last state ${v.state})` },
+      ),
+    },
+    error: {
+      Error: 'DrillTimeout',
+      Cause: `volumes of set ${p.set.id} not available after ${waited} s: ${late.map((v) => `${v.volumeId} ${v.state}`).join(', ')} (drill.volumes.${s.database}.timeoutSeconds is ${p.settings.timeoutSeconds})`,
+    },
+  };
+};
+
+/**
+ * Delete every volume of this drill: those in the state and those tagged `steward:drill=<drill id>` (a
+ * restore that failed half-way returned no ids), and turn fast snapshot restore off when it was configured.
+ * Reached from every step. A delete that fails fails the task after the others were tried (the state
+ * machine retries, then records the failure; the janitor sweeps what is left).
+ */
+export const cleanupVolumes = async (
+  raw: Record<string, unknown>,
+  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
+): Promise<DrillState> => {
+  const s = raw as Partial<DrillState>;
+  const at = deps.now().toISOString();
+  const p = s.ebs;
+  if (!p || !s.drillId) {
+    return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
+  }
+  const ebs = needEbs(deps, `clean up the volumes of ${s.database ?? 'a drill'}`);
+  const known = p.volumes.flatMap((v) => (v.volumeId ? [v.volumeId] : []));
+  const tagged = await taggedVolumes(ebs.volumes, s.drillId);
+  const ids = [...new Set([...known, ...tagged.map((v) => v.volumeId)])].sort();
+  const outcomes: Outcome[] = await Promise.all(
+    ids.map(async (id): Promise<Outcome> => {
+      const base = { resource: `volume ${id}`, action: 'delete' };
+      if (deps.dryRun) return { ...base, status: 'planned' };
+      try {
+        const r = await ebs.volumes.remove(id);
+        return { ...base, status: r === 'deleted' ? 'done' : 'already-done' };
+      } catch (e) {
+        return failedOutcome(base, e);
+      }
+    }),
+  );
+  if (p.settings.fastSnapshotRestore) {
+    const snapshots = p.set.members.map((m) => m.snapshotId);
+    const base = {
+      resource: `fast snapshot restore of ${snapshots.join(', ')} in ${p.settings.availabilityZone}`,
+      action: 'disable',
+    };
+    try {
+      if (!deps.dryRun) await ebs.volumes.disableFastRestore(snapshots, p.settings.availabilityZone);
+      outcomes.push({ ...base, status: deps.dryRun ? 'planned' : 'done' });
+    } catch (e) {
+      outcomes.push(failedOutcome(base, e));
+    }
+  }
+  logger.info('drill volumes cleaned up', { drillId: s.drillId, outcomes });
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length) {
+    throw new PartialFailureError(
+      `Cleanup of drill ${s.drillId}`,
+      failed.map((o) => failureOf(o.resource, new Error(o.status === 'failed' ? o.error : ''))),
+    );
+  }
+  const deleted = outcomes.filter((o) => o.action === 'delete');
+  const status = !deleted.length
+    ? 'skipped'
+    : deleted.some((o) => o.status === 'done' || o.status === 'planned')
+      ? 'deleted'
+      : 'already-gone';
+  return {
+    ...raw,
+    ebs: { ...p, cleanup: outcomes },
+    cleanup: {
+      status,
+      at,
+      detail: deleted.length ? deleted.map((o) => o.resource).join(', ') : 'no volume was created',
+    },
+  } as DrillState;
+};
+
+/** This drill's volumes by tag (the state may not know them all). */
+const taggedVolumes = async (port: EbsDrillPort, drillId: string): Promise<DrillVolume[]> =>
+  (await port.listDrillVolumes()).filter((v) => v.tags[Tag.drill] === drillId && v.state !== 'deleted');

@@ -1,0 +1,413 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import { selectSet } from '../../../shared/drill/ebs-tasks.js';
+import { SnapshotSelectionError } from '../../../shared/drill/select.js';
+import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
+import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
+import { PartialFailureError } from '../../../shared/errors.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { metrics } from '../../../shared/observability.js';
+import { Tag } from '../../../shared/tags.js';
+import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+import { type FakeEbsOptions, ebsSet, fakeEbs } from '../../fakes/ebs-drill-ports.js';
+
+const REGION = 'eu-west-1';
+const INSTANCE = 'i-0abc1234def567890';
+const EXECUTION = { name: 'monthly-mongo-20260201-0500', startTime: '2026-02-01T05:00:00.000Z' };
+
+const configInput = {
+  stage: 'prod',
+  region: REGION,
+  drill: { enabled: true, volumes: { [INSTANCE]: { rtoSeconds: 600 } } },
+} satisfies StewardConfigInput;
+
+const LATEST = ebsSet(INSTANCE, '2026-02-01T03:00:00.000Z', ['vol-0root', 'vol-0data']);
+const sets = () => [
+  ebsSet(INSTANCE, '2026-01-31T03:00:00.000Z', ['vol-0root', 'vol-0data']),
+  LATEST,
+  // Newer, but still being taken / made by AWS Backup: never drilled.
+  ebsSet(INSTANCE, '2026-02-01T04:00:00.000Z', ['vol-0root', 'vol-0data'], { status: 'creating' }),
+  ebsSet(INSTANCE, '2026-02-01T04:30:00.000Z', ['vol-0root'], { type: 'awsbackup' }),
+];
+
+let clock: Date;
+const at = (iso: string) => void (clock = new Date(iso));
+
+const fakeDeps = (o: FakeEbsOptions = {}, input: StewardConfigInput = configInput) => {
+  const ebs = fakeEbs(sets(), o);
+  const notifier = memoryNotifier();
+  const reports = fakeReportStore();
+  const deps: DrillDeps = {
+    config: parseConfig(input, 'test'),
+    dryRun: false,
+    notifier,
+    now: () => clock,
+    restore: fakeRestorePort(REGION),
+    ebs,
+    tokens: fakeTokenStore(),
+    signal: fakeTaskSignal(),
+    reports,
+    network: {},
+  };
+  return { deps, ebs, notifier, reports };
+};
+
+const task = (t: DrillTaskEvent['task'], state: unknown) =>
+  ({ task: t, state, execution: EXECUTION }) as DrillTaskEvent;
+
+/** A Catch of the state machine: the state as the failed task received it, plus `error`. */
+const caught = async (t: DrillTaskEvent['task'], s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  try {
+    return await runDrillTask(task(t, s), deps);
+  } catch (e) {
+    const err = e as Error;
+    return { ...s, error: { Error: err.name, Cause: JSON.stringify({ errorMessage: err.message }) } };
+  }
+};
+
+beforeEach(() => {
+  at('2026-02-01T05:00:00.000Z');
+  vi.spyOn(metrics, 'singleMetric').mockImplementation(
+    () =>
+      ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
+        typeof metrics.singleMetric
+      >,
+  );
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('an EBS drill through the drill tasks', () => {
+  it('restores the newest complete set, polls until every volume is available, records RTO and RPO, and deletes the volumes', async () => {
+    // Prepare
+    const f = fakeDeps({ readyAfterPolls: { [LATEST.parts![1]!.id]: 2 } });
+
+    // Act
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+    at('2026-02-01T05:00:02.000Z');
+    const restored = await runDrillTask(task('restore', selected), f.deps);
+    at('2026-02-01T05:00:17.000Z');
+    const first = await runDrillTask(task('status', restored), f.deps);
+    at('2026-02-01T05:00:32.000Z');
+    const second = await runDrillTask(task('status', first), f.deps);
+    at('2026-02-01T05:00:35.000Z');
+    const cleaned = await runDrillTask(task('cleanup', second), f.deps);
+    const recorded = await runDrillTask(task('record', cleaned), f.deps);
+
+    // Assert
+    expect(started).toMatchObject({ kind: 'ebs', targets: { rtoSeconds: 600, rpoSeconds: 90_000 } });
+    expect(selected.source).toEqual({
+      snapshotId: LATEST.id,
+      snapshotArn: LATEST.arn,
+      referenceTime: LATEST.createdAt,
+    });
+    expect(selected.ebs?.settings).toEqual({
+      availabilityZone: 'eu-west-1a',
+      volumeType: 'gp3',
+      fastSnapshotRestore: false,
+      timeoutSeconds: 1800,
+      pollSeconds: 15,
+    });
+    expect(f.ebs.log.filter((l) => l.startsWith('create'))).toEqual(
+      LATEST.parts!.map((p) => `create ${p.id}`),
+    );
+    expect(first).toMatchObject({ available: false, timedOut: false });
+    expect(second).toMatchObject({ available: true, timedOut: false });
+    expect(second.ebs?.volumes.map((v) => [v.state, v.seconds])).toEqual([
+      ['available', 15],
+      ['available', 30],
+    ]);
+    expect(f.ebs.live.size).toBe(0);
+    expect(cleaned.cleanup).toMatchObject({ status: 'deleted' });
+    expect(recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
+    expect(recorded.result?.metrics).toMatchObject({
+      restoreSeconds: 30,
+      rtoSeconds: 32,
+      rpoSeconds: 7200,
+      rtoMet: true,
+      rpoMet: true,
+    });
+    const report = JSON.parse(f.reports.objects.get(recorded.result!.reportKey!)!) as Record<string, unknown>;
+    expect(report).toMatchObject({ kind: 'ebs', database: INSTANCE, passed: true });
+    expect((report.ebs as DrillState['ebs'])?.volumes).toHaveLength(2);
+    const [message] = f.notifier.sent;
+    expect(message?.severity).toBe('info');
+    expect(message?.lines.join('\n')).toContain(`Set:       ${LATEST.id}`);
+  });
+
+  it('tags each restored volume as the drill’s and restores it in the drill zone with a repeatable client token', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+
+    // Act: a retried restore task
+    const once = await runDrillTask(task('restore', selected), f.deps);
+    const twice = await runDrillTask(task('restore', selected), f.deps);
+
+    // Assert
+    expect(twice.ebs?.volumes.map((v) => v.volumeId)).toEqual(once.ebs?.volumes.map((v) => v.volumeId));
+    expect(f.ebs.live.size).toBe(2);
+    for (const v of f.ebs.live.values()) {
+      expect(v.tags).toMatchObject({
+        [Tag.drill]: EXECUTION.name,
+        [Tag.managed]: 'true',
+        [Tag.createdBy]: 'drill',
+        'steward:snapshot-set': LATEST.id,
+      });
+    }
+  });
+
+  it('fails at restore when a create is refused, and cleanup still deletes the volume that was created', async () => {
+    // Prepare
+    const f = fakeDeps({ failCreate: LATEST.parts![0]!.id });
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+
+    // Act
+    const failed = await caught('restore', selected, f.deps);
+    const cleaned = await runDrillTask(task('cleanup', failed), f.deps);
+    const recorded = await runDrillTask(task('record', cleaned), f.deps);
+
+    // Assert
+    expect(failed.error?.Error).toBe('RestoreFailedError');
+    expect(f.ebs.live.size).toBe(0);
+    expect(cleaned.cleanup?.status).toBe('deleted');
+    expect(recorded.result).toMatchObject({ passed: false, outcome: 'failed', failedStep: 'restore' });
+    expect(recorded.result?.summary).toContain('InvalidSnapshot.NotFound');
+    expect(f.notifier.sent[0]?.severity).toBe('critical');
+  });
+
+  it('fails when a volume goes to error, and deletes every volume', async () => {
+    // Prepare
+    const f = fakeDeps({ errorState: LATEST.parts![1]!.id });
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+
+    // Act
+    const failed = await caught('status', restored, f.deps);
+    const recorded = await runDrillTask(
+      task('record', await runDrillTask(task('cleanup', failed), f.deps)),
+      f.deps,
+    );
+
+    // Assert
+    expect(failed.error?.Cause).toContain('is error');
+    expect(f.ebs.live.size).toBe(0);
+    expect(recorded.result).toMatchObject({ passed: false, failedStep: 'await' });
+  });
+
+  it('times out after the target’s timeoutSeconds, then cleans up and fails', async () => {
+    // Prepare
+    const f = fakeDeps({ readyAfterPolls: { [LATEST.parts![0]!.id]: 1000 } });
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+
+    // Act
+    at('2026-02-01T05:29:00.000Z');
+    const inTime = await runDrillTask(task('status', restored), f.deps);
+    at('2026-02-01T05:31:00.000Z');
+    const late = await runDrillTask(task('status', inTime), f.deps);
+    const recorded = await runDrillTask(
+      task('record', await runDrillTask(task('cleanup', late), f.deps)),
+      f.deps,
+    );
+
+    // Assert
+    expect(inTime).toMatchObject({ available: false, timedOut: false });
+    expect(late).toMatchObject({ available: false, timedOut: true, error: { Error: 'DrillTimeout' } });
+    expect(f.ebs.live.size).toBe(0);
+    expect(recorded.result).toMatchObject({ passed: false, failedStep: 'await' });
+  });
+
+  it('fails the cleanup task (for the state machine to retry) when a delete fails, after trying every volume', async () => {
+    // Prepare
+    const f = fakeDeps({ failDelete: true });
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+
+    // Act
+    const cleanup = runDrillTask(task('cleanup', restored), f.deps);
+
+    // Assert
+    await expect(cleanup).rejects.toBeInstanceOf(PartialFailureError);
+    expect(f.ebs.log.filter((l) => l.startsWith('delete'))).toHaveLength(2);
+  });
+
+  it('turns fast snapshot restore on before the creates and off in cleanup', async () => {
+    // Prepare
+    const f = fakeDeps(
+      {},
+      {
+        ...configInput,
+        drill: {
+          enabled: true,
+          volumes: { [INSTANCE]: { fastSnapshotRestore: true, availabilityZone: 'eu-west-1b' } },
+        },
+      },
+    );
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+    // Act
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+    await runDrillTask(task('cleanup', restored), f.deps);
+
+    // Assert
+    const snaps = LATEST.parts!.map((p) => p.id).join(',');
+    expect(f.ebs.log[0]).toBe(`fsr on ${snaps}`);
+    expect(f.ebs.log.at(-1)).toBe(`fsr off ${snaps}`);
+    expect(restored.ebs?.settings.availabilityZone).toBe('eu-west-1b');
+  });
+
+  it('skips cleanup when nothing was selected', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+    // Act
+    const cleaned = await runDrillTask(task('cleanup', started), f.deps);
+
+    // Assert
+    expect(cleaned.cleanup?.status).toBe('skipped');
+    expect(f.ebs.log).toEqual([]);
+  });
+
+  it('judges RPO (the set’s age) only for latest: an older set chosen by id is reported, not failed', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const older = sets()[0]!;
+    const started = await runDrillTask(
+      task('start', { database: INSTANCE, snapshot: { id: older.id }, rpoSeconds: 3600 }),
+      f.deps,
+    );
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+
+    // Act
+    at('2026-02-01T05:00:20.000Z');
+    const available = await runDrillTask(task('status', restored), f.deps);
+    const recorded = await runDrillTask(
+      task('record', await runDrillTask(task('cleanup', available), f.deps)),
+      f.deps,
+    );
+
+    // Assert
+    expect(recorded.source?.snapshotId).toBe(older.id);
+    expect(recorded.result).toMatchObject({ passed: true });
+    expect(recorded.result?.metrics?.rpoSeconds).toBe(26 * 3600);
+  });
+});
+
+describe('selectSet', () => {
+  const opts = { source: INSTANCE, now: new Date('2026-02-01T05:00:00Z'), seed: 'x' };
+
+  it.each([
+    ['latest', 'latest' as const, LATEST.id],
+    ['a set by id', { id: sets()[0]!.id }, sets()[0]!.id],
+  ])('picks %s', (_, selector, id) => {
+    expect(selectSet(selector, sets(), opts).id).toBe(id);
+  });
+
+  it('picks the same set for the same seed within the window', () => {
+    const a = selectSet({ randomWithinDays: 2 }, sets(), opts).id;
+    expect(selectSet({ randomWithinDays: 2 }, sets(), opts).id).toBe(a);
+    expect([sets()[0]!.id, LATEST.id]).toContain(a);
+  });
+
+  it.each([
+    ['an incomplete set by id', { id: sets()[2]!.id }, /is creating, not complete/],
+    ['an unknown set', { id: 'steward-nope' }, /not found/],
+    ['a point in time', { pointInTime: '2026-02-01T00:00:00Z' }, /not a point in time/],
+  ])('refuses %s', (_, selector, message) => {
+    expect(() => selectSet(selector, sets(), opts)).toThrow(message);
+    expect(() => selectSet(selector, sets(), opts)).toThrow(SnapshotSelectionError);
+  });
+
+  it('refuses when no complete set exists', () => {
+    expect(() => selectSet('latest', [sets()[2]!], opts)).toThrow(/no complete snapshot set/);
+  });
+});
+
+describe('EBS drill volumes outside a drill', () => {
+  it('the janitor sweeps drill volumes older than its age', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    await runDrillTask(task('restore', await runDrillTask(task('select', started), f.deps)), f.deps);
+
+    // Act: the fake's volumes were created at the epoch
+    const result = (await runDrillControl({ action: 'janitor' }, f.deps)) as {
+      outcomes: { status: string }[];
+    };
+
+    // Assert
+    expect(result.outcomes.map((o) => o.status)).toEqual(['done', 'done']);
+    expect(f.ebs.live.size).toBe(0);
+  });
+
+  it('an execution that ended outside the drill has its volumes deleted at once', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    await runDrillTask(task('restore', await runDrillTask(task('select', started), f.deps)), f.deps);
+
+    // Act
+    await runDrillControl(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: `arn:aws:states:${REGION}:111122223333:execution:steward-prod-drill:${EXECUTION.name}`,
+          stateMachineArn: `arn:aws:states:${REGION}:111122223333:stateMachine:steward-prod-drill`,
+          name: EXECUTION.name,
+          status: 'ABORTED',
+        },
+      },
+      f.deps,
+    );
+
+    // Assert
+    expect(f.ebs.live.size).toBe(0);
+    expect(f.notifier.sent[0]?.lines.join('\n')).toContain('ebs-volume vol-0drill0001 done');
+  });
+});
+
+describe('drill.volumes config', () => {
+  it.each([
+    [{ 'i-0abc1234def567890': { snapshot: { pointInTime: '2026-01-01T00:00:00Z' } } }, 'pointInTime'],
+    [{ 'db-1': {} }, 'must be an EC2 instance id'],
+    [{ 'i-0abc1234def567890': { pollSeconds: 60, timeoutSeconds: 60 } }, 'less than timeoutSeconds'],
+  ])('refuses %j', (volumes, message) => {
+    expect(() => parseConfig({ stage: 'x', region: REGION, drill: { volumes } }, 'test')).toThrow(message);
+  });
+
+  it('refuses a key that is also a database target', () => {
+    expect(() =>
+      parseConfig(
+        {
+          stage: 'x',
+          region: REGION,
+          drill: {
+            targets: { 'i-0abc1234def567890': { profile: { database: 'app' } } },
+            volumes: { 'i-0abc1234def567890': {} },
+          },
+        } as StewardConfigInput,
+        'test',
+      ),
+    ).toThrow('is also in drill.targets');
+  });
+});
