@@ -91,14 +91,17 @@ export const runCost = (deps: CostServiceDeps, trigger: CostTrigger): Promise<Co
 /**
  * One check: read month-to-date usage, the forecast and, when it polls (`pollsAnomalies`), recent anomalies
  * (2 or 3 Cost Explorer requests; one more HOURLY when `cost.hourly` and a per-hour rule has spend), evaluate, claim each due alert in the ledger,
- * send one notification, confirm (or release on failure), report, then throw if anything failed.
+ * send one notification, confirm (or release on failure), report, then throw if anything failed. A dry run
+ * (and every check of a stage whose budgets alert, `alertsBy: budgets`) evaluates and previews only.
  */
 export const runCostCheck = async (
   deps: CostServiceDeps,
   request: Pick<CostCheckRequest, 'dryRun' | 'scheduledTime'> = {},
 ): Promise<CostResult> => {
-  const dryRun = deps.dryRun || request.dryRun === true;
   const cost = deps.config.cost;
+  // With budgets the stage's AWS Budgets alert the thresholds and limits: an on-demand check only previews,
+  // so nothing is told twice (anomaly events still alert: budgets do not watch anomalies).
+  const dryRun = deps.dryRun || request.dryRun === true || cost.alertsBy === 'budgets';
   const now = deps.now();
   const w = costWindow(now, cost);
   const outcomes: Outcome[] = [];

@@ -578,6 +578,33 @@ describe('cost handler: on demand', () => {
     expect(notifier.sent).toHaveLength(1);
   });
 
+  it('with alertsBy: budgets, an on-demand check previews but sends nothing: the budgets alert, not twice', async () => {
+    // Prepare: the recorded month crosses two thresholds, which the stage's budgets already watch.
+    ce = mockCostExplorer();
+    const { deps, notifier, ledger } = fakeCostDeps({ config: costTestConfig({ alertsBy: 'budgets' }) });
+
+    // Act
+    const r = await run(costEvents().onDemand, deps);
+
+    // Assert
+    expect(r.dryRun).toBe(true);
+    expect(keysOf(r, 'planned')).toHaveLength(2);
+    expect(notifier.sent).toEqual([]);
+    expect((ledger as ReturnType<typeof memoryAlertLedger>).items.size).toBe(0);
+  });
+
+  it('with alertsBy: budgets, an anomaly event still alerts (budgets do not watch anomalies)', async () => {
+    // Prepare
+    ce = mockCostExplorer();
+    const { deps, notifier } = fakeCostDeps({ config: costTestConfig({ alertsBy: 'budgets' }) });
+
+    // Act
+    await run(costEvents().eventBridge, deps);
+
+    // Assert
+    expect(notifier.sent).toHaveLength(1);
+  });
+
   it('a dry run evaluates and previews the message but claims and sends nothing', async () => {
     // Prepare
     ce = mockCostExplorer();
