@@ -12,6 +12,8 @@ import { DR_LAG_MAX_METRIC } from '../shared/backup/copies.js';
 import type { BackupSchedulerEnv, ConsistencyEnv, CopyQueueEnv } from '../shared/backup/env.js';
 import type { VaultEnv } from '../shared/config/env.js';
 import {
+  EBS_SNAPSHOT_DETAIL_TYPES,
+  EBS_SNAPSHOT_EVENTS,
   HEALTH_SERVICES,
   RDS_DATABASE_DETAIL_TYPES,
   RDS_OPERATIONAL_EVENTS,
@@ -23,6 +25,7 @@ import { drLagObjectiveSeconds } from '../shared/report/schedule.js';
 import type { ResourceKind, StewardConfig } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { Tag } from '../shared/tags.js';
+import { copiesEbs } from './dr-events.js';
 import { awsArn, constructId, ec2Arn } from './arns.js';
 import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import type { StateTable } from './state-table.js';
@@ -59,6 +62,24 @@ export const COPY_FINISHED = {
   source: ['aws.rds'],
   detailType: ['RDS DB Snapshot Event'],
   detail: { EventID: [SNAPSHOT_COPIED_EVENT_IDS.db], SourceIdentifier: [{ prefix: ID_PREFIX }] },
+} satisfies EventPattern;
+
+/**
+ * An EBS snapshot (one volume's) or multi-volume set completed. The event carries no tags, so this matches
+ * every snapshot of the account and region: the backup function reads the snapshot once and copies only
+ * steward's sets (EBS User Guide, "Amazon EventBridge events for Amazon EBS").
+ */
+export const EBS_SNAPSHOT_CREATED = {
+  source: ['aws.ec2'],
+  detailType: [...EBS_SNAPSHOT_DETAIL_TYPES],
+  detail: { event: [...EBS_SNAPSHOT_EVENTS.created], result: ['succeeded'] },
+} satisfies EventPattern;
+
+/** An EBS snapshot copy finished (emitted in the copy's region, the DR region's stack forwards it). */
+export const EBS_COPY_FINISHED = {
+  source: ['aws.ec2'],
+  detailType: ['EBS Snapshot Notification'],
+  detail: { event: [EBS_SNAPSHOT_EVENTS.copied], result: ['succeeded'] },
 } satisfies EventPattern;
 
 /** AWS Health scheduled maintenance of RDS or ElastiCache. */
@@ -172,6 +193,25 @@ export class Backup extends Construct {
           detail: COPY_FINISHED.detail,
         },
       );
+      // EBS: a set completed, or one of its volumes' copies finished in the DR region (forwarded by the
+      // Steward-<stage>-dr stack): the same targeted, queued reconcile as RDS events.
+      if (copiesEbs(config)) {
+        fn.addEventRule(
+          'EbsSnapshotCreatedRule',
+          'An EBS snapshot set completed: copy it to the DR region if it is steward',
+          EBS_SNAPSHOT_CREATED,
+        );
+        fn.addEventRule(
+          'EbsCopyFinishedRule',
+          'An EBS snapshot copy finished in the DR region: start the next copy',
+          {
+            source: EBS_COPY_FINISHED.source,
+            detailType: EBS_COPY_FINISHED.detailType,
+            region: [config.dr.region],
+            detail: EBS_COPY_FINISHED.detail,
+          },
+        );
+      }
       // The copy queue: an event's run reads and conditionally writes its destination's item, nothing else.
       fn.fn.addEnvironment(
         'STATE_TABLE',

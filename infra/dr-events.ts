@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { keepsRedisDr } from '../shared/backup/cache-dr.js';
 import { redisDrBucket } from './cache-dr.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
-import { SNAPSHOT_COPIED_EVENT_IDS } from '../shared/backup/request.js';
+import { EBS_SNAPSHOT_EVENTS, SNAPSHOT_COPIED_EVENT_IDS } from '../shared/backup/request.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import { DrCacheDrillNetwork } from './drill-network.js';
@@ -14,6 +14,11 @@ import { DrCacheDrillNetwork } from './drill-network.js';
 export interface DrEventsStackProps extends Omit<StackProps, 'env' | 'tags'> {
   config: StewardConfig;
 }
+
+/** Whether a policy copies EBS sets to the DR region: their snapshot events drive the copies. */
+export const copiesEbs = (config: StewardConfig): boolean =>
+  config.dr.region !== config.region &&
+  Object.values(config.backup.policies).some((p) => p.copyToDr && p.kinds.includes('ebs'));
 
 /** `Steward-<stage>-dr`: the stage's one stack in its DR region. */
 export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
@@ -28,6 +33,8 @@ export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
  */
 export class DrEventsStack extends Stack {
   readonly rule: Rule;
+  /** Forwards EBS copy-finished events, when a policy copies EBS sets. */
+  readonly ebsRule?: Rule;
   /** Redis DR copies (`elasticache/<group>/<snapshot>-<shard>.rdb`), encrypted with the DR key. */
   readonly redisDrBucket?: Bucket;
   /** The DR region's drill network for Redis drills from the DR copy (`drill.caches.<name>.from: dr`). */
@@ -63,6 +70,18 @@ export class DrEventsStack extends Stack {
       },
       targets: [new EventBusTarget(primaryBus)],
     });
+    // EBS copies finish here too ("EBS Snapshot Notification", copySnapshot): forwarded like RDS's. The event
+    // carries no tags, so every copy of the account in this region is forwarded; the function reads it once.
+    if (copiesEbs(config))
+      this.ebsRule = new Rule(this, 'EbsCopyFinishedForwardRule', {
+        description: `An EBS snapshot copy finished in ${config.dr.region}: tell the backup function in ${config.region}`,
+        eventPattern: {
+          source: ['aws.ec2'],
+          detailType: ['EBS Snapshot Notification'],
+          detail: { event: [EBS_SNAPSHOT_EVENTS.copied], result: ['succeeded'] },
+        },
+        targets: [new EventBusTarget(primaryBus)],
+      });
     if (keepsRedisDr(config)) this.redisDrBucket = redisDrBucket(this, config);
     if (drillsCachesFromDr(config)) {
       this.drill = new DrCacheDrillNetwork(this, 'Drill', {

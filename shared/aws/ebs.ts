@@ -437,8 +437,15 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
   const reader: Omit<SnapshotReader, 'region'> = {
     ofDatabase: (_kind, db) =>
       describeSets([{ Name: `tag:${Tag.source}`, Values: [db] }], `snapshot sets of ${db}`),
-    get: async (_kind, id) =>
-      (await describeSets([{ Name: `tag:${Tag.set}`, Values: [id] }], `set ${id}`))[0],
+    // A set id, or one of its volumes' snapshots (an EBS event names those): its `steward:set` tag names the set.
+    get: async (_kind, id) => {
+      const setId = id.startsWith('snap-')
+        ? (await describeSets([{ Name: 'snapshot-id', Values: [id] }], `snapshot ${id}`))[0]?.id
+        : id;
+      return setId === undefined
+        ? undefined
+        : (await describeSets([{ Name: `tag:${Tag.set}`, Values: [setId] }], `set ${setId}`))[0];
+    },
     some: (_kind, ids) => someSets(ids),
   };
 

@@ -120,13 +120,53 @@ export const RdsSnapshotCreatedEvent = z.onFirstUse(() =>
   }),
 );
 
-/** The snapshot an RDS snapshot event is about, as far as the event says. */
+/**
+ * EventBridge detail-types of the EBS snapshot results steward copies on: `createSnapshot` and `copySnapshot`
+ * come as "EBS Snapshot Notification", `createSnapshots` (a multi-volume set) as "EBS Multi-Volume Snapshots
+ * Completion Status" (EBS User Guide, "Amazon EventBridge events for Amazon EBS", snapshot events).
+ */
+export const EBS_SNAPSHOT_DETAIL_TYPES = [
+  'EBS Snapshot Notification',
+  'EBS Multi-Volume Snapshots Completion Status',
+] as const;
+
+/** EBS snapshot events (`detail.event`) that start DR copies: a set (or one volume's snapshot) completed, a copy finished. */
+export const EBS_SNAPSHOT_EVENTS = {
+  created: ['createSnapshot', 'createSnapshots'],
+  copied: 'copySnapshot',
+} as const;
+
+/**
+ * An EventBridge EBS snapshot event (only the fields steward reads). `snapshot_id` (one snapshot) or
+ * `snapshots[].snapshot_id` (a multi-volume set) are snapshot ARNs; the envelope's `region` is where it
+ * happened (a copy's event: the destination region). The documented examples print their ARNs in two
+ * layouts (`arn:aws:ec2:us-west-2::snapshot/...` and `arn:aws:ec2::us-east-1:snapshot/...`), so steward
+ * reads only the id after `snapshot/` and takes the region from the envelope.
+ */
+export const EbsSnapshotEvent = z.onFirstUse(() =>
+  z.object({
+    source: z.literal('aws.ec2'),
+    'detail-type': z.enum(EBS_SNAPSHOT_DETAIL_TYPES),
+    region: z.string().check(z.minLength(1)),
+    detail: z.object({
+      event: z.string(),
+      result: z.string(),
+      snapshot_id: z.optional(z.string()),
+      snapshots: z.optional(z.array(z.object({ snapshot_id: z.string() }))),
+    }),
+  }),
+);
+
+/** The snapshot an RDS or EBS snapshot event is about, as far as the event says. */
 export interface SnapshotTrigger {
   eventId: string;
   /** The event's SourceArn, else its SourceIdentifier (kept for the report). */
   snapshot?: string;
-  kind: 'rds-instance' | 'aurora-cluster';
-  /** The snapshot id (the ARN's last part; `rds:` of automated-style identifiers dropped). */
+  kind: 'rds-instance' | 'aurora-cluster' | 'ebs';
+  /**
+   * The snapshot id (the ARN's last part; `rds:` of automated-style identifiers dropped). For EBS, one volume
+   * snapshot of the set (`snap-...`): the set is found by its `steward:set` tag.
+   */
   id?: string;
   /** The region the event came from (the ARN's, else the envelope's). */
   region?: string;
@@ -300,6 +340,41 @@ const snapshotTrigger = (e: z.infer<typeof RdsSnapshotCreatedEvent>): SnapshotTr
   };
 };
 
+/**
+ * An EBS snapshot event: a succeeded `createSnapshot(s)` or `copySnapshot` becomes a targeted copy reconcile
+ * of the set that snapshot belongs to (any of its volumes' snapshots names it); anything else is ignored with
+ * the reason. The event carries no tags, so the rule matches every snapshot of the account: the reconcile reads
+ * the snapshot once and does nothing for one that is not steward's.
+ */
+const parseEbsEvent = (raw: unknown): BackupRequest => {
+  const e = parseWith(EbsSnapshotEvent, raw, 'Invalid EBS snapshot event');
+  const d = e.detail;
+  const known: readonly string[] = [...EBS_SNAPSHOT_EVENTS.created, EBS_SNAPSHOT_EVENTS.copied];
+  if (!known.includes(d.event))
+    return {
+      action: 'ignored',
+      reason: `EBS ${d.event} is not a snapshot steward copies on`,
+      dryRun: false,
+    };
+  if (d.result !== 'succeeded')
+    return {
+      action: 'ignored',
+      reason: `EBS ${d.event} ${d.result}: nothing to copy (the backup run and the hourly reconcile report failed sets)`,
+      dryRun: false,
+    };
+  const arn = d.snapshot_id ?? d.snapshots?.[0]?.snapshot_id;
+  const id = /snapshot\/(snap-[0-9a-f]+)$/.exec(arn ?? '')?.[1];
+  if (!arn || !id)
+    fail('Invalid EBS snapshot event', [
+      `detail.${d.snapshot_id !== undefined || !d.snapshots ? 'snapshot_id' : 'snapshots[0].snapshot_id'}: must be a snapshot ARN ending in snapshot/snap-<id>`,
+    ]);
+  return {
+    action: 'reconcile-copies',
+    dryRun: false,
+    trigger: { eventId: d.event, snapshot: arn!, kind: 'ebs', id: id!, region: e.region },
+  };
+};
+
 const fail = (what: string, issues: string[]): never => {
   throw new EventShapeError(what, issues);
 };
@@ -390,11 +465,12 @@ export const parseBackupRequest = (
       ]);
     if (src === 'aws.health') return parseHealth(raw);
     if (src === 'aws.elasticache') return parseCacheEvent(raw);
+    if (src === 'aws.ec2') return parseEbsEvent(raw);
     if (src === 'aws.rds' && (RDS_DATABASE_DETAIL_TYPES as readonly unknown[]).includes(type))
       return parseRdsDatabaseEvent(raw);
     if (src !== 'aws.rds')
       fail('Unrecognised backup event', [
-        `source: "${String(src)}" is not one the backup function reads (aws.rds snapshot and database events, aws.elasticache snapshot events, aws.health); or send ${expectedPayloads(backup).join('; ')}`,
+        `source: "${String(src)}" is not one the backup function reads (aws.rds snapshot and database events, aws.elasticache and aws.ec2 (EBS) snapshot events, aws.health); or send ${expectedPayloads(backup).join('; ')}`,
       ]);
     const e = parseWith(RdsSnapshotCreatedEvent, raw, 'Invalid RDS snapshot event');
     return { action: 'reconcile-copies', dryRun: false, trigger: snapshotTrigger(e) };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand,
+  CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
   DescribeSnapshotsCommand,
@@ -12,6 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import createSnapshotsEvent from '../../events/ebs/aws-create-snapshots.json' with { type: 'json' };
 import * as backup from '../../functions/backup/handler.js';
 import * as retention from '../../functions/retention/handler.js';
 import { parseConfig } from '../../shared/config/schema.js';
@@ -263,5 +265,54 @@ describe('EBS snapshot sets, against moto', () => {
     expect(hand).toMatchObject({ action: 'skip', rule: 'not-ours' });
     expect(result.plan.verdicts.find((v) => v.id.endsWith(dumpKey('15')))).toMatchObject({ action: 'keep' });
     expect(await steward(ec2)).toHaveLength(3);
+  });
+  it("an EBS createSnapshots event copies its set to DR through the copy queue; a snapshot not steward's copies nothing", async () => {
+    // Prepare: the 16th's sets taken by a policy that does not copy, so nothing of them is in DR yet.
+    const noCopy = parseConfig(
+      {
+        stage: 'e2e',
+        region: REGION,
+        backup: { policies: { daily: { kinds: ['ebs'], retention: 'short' } } },
+        retention: { policies: { short: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } } },
+        dr: { region: DR, kmsKeyArn: `arn:aws:kms:${DR}:123456789012:alias/steward-dr` },
+      },
+      'e2e',
+    );
+    await backup.run(
+      { action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-01-16T03:00:00Z' },
+      backup.wire({ ...base(), config: noCopy }, {}),
+    );
+    const set = `steward-${instanceId}-202601160300-sched`;
+    const parts = (await steward(ec2)).filter((s) => setOf(s) === set);
+    expect(parts).toHaveLength(2);
+    expect((await steward(drEc2)).filter((s) => setOf(s) === set)).toEqual([]);
+    // The documented event, naming this set's snapshots in this region.
+    const event = structuredClone(createSnapshotsEvent);
+    event.region = REGION;
+    event.detail.snapshots = parts.map((p) => ({
+      snapshot_id: `arn:aws:ec2:${REGION}::snapshot/${p.SnapshotId}`,
+      source: `arn:aws:ec2:${REGION}::volume/${p.VolumeId}`,
+      status: 'completed',
+    }));
+    const hand = await ec2.send(new CreateSnapshotCommand({ VolumeId: loneVolume }));
+    const notOurs = structuredClone(event);
+    notOurs.detail.snapshots = [
+      { ...event.detail.snapshots[0]!, snapshot_id: `arn:aws:ec2:${REGION}::snapshot/${hand.SnapshotId}` },
+    ];
+
+    // Act
+    const before = await steward(drEc2);
+    const ignored = await backup.run(notOurs, backup.wire(base(), { STATE_TABLE: TABLE }));
+    const afterIgnored = await steward(drEc2);
+    const result = await backup.run(event, backup.wire(base(), { STATE_TABLE: TABLE }));
+
+    // Assert: nothing for the hand-made snapshot; the set's two volumes copied, tagged back to the set.
+    expect(ignored.outcomes.filter((o) => o.status === 'failed')).toEqual([]);
+    expect(afterIgnored.length).toBe(before.length);
+    expect(result.outcomes.filter((o) => o.status === 'failed')).toEqual([]);
+    const copies = (await steward(drEc2)).filter((s) => setOf(s) === set);
+    expect(copies.map((c) => tagRecord(c.Tags)[Tag.volume]).sort()).toEqual(
+      parts.map((p) => p.VolumeId).sort(),
+    );
   });
 });

@@ -139,6 +139,10 @@ const outcomeOf = async (handler: string, e: unknown): Promise<{ outcome: Outcom
 const HOME: Record<string, Record<string, Outcome>> = {
   'backup/aws-classic-scheduled-event.json': { backup: 'rejected' },
   'backup/reconcile-copies.json': { backup: 'accepted' },
+  'ebs/aws-copy-snapshot.json': { backup: 'accepted' },
+  'ebs/aws-create-snapshot.json': { backup: 'accepted' },
+  'ebs/aws-create-snapshots.json': { backup: 'accepted' },
+  'ebs/aws-create-snapshots-failed.json': { backup: 'ignored' },
   'elasticache/snapshot-created.json': { backup: 'accepted' },
   'backup/scheduled.json': { backup: 'accepted' },
   'backup/snapshot-request.json': { backup: 'accepted' },

@@ -74,6 +74,72 @@ describe('DR copy events', () => {
     });
   });
 
+  it('routes EBS snapshot events only when a policy copies EBS sets: created in the primary, copied forwarded from DR', () => {
+    // Prepare: the prod example copies databases only; the same with EBS in its copying policy.
+    const ebsRules = (t: Template) =>
+      Object.values(t.findResources('AWS::Events::Rule')).filter((r) =>
+        JSON.stringify(r).includes('"aws.ec2"'),
+      );
+    const input = loadExample('prod');
+    const withEbs = parseConfig(
+      {
+        ...input,
+        stage: 'ebs',
+        backup: {
+          ...input.backup,
+          policies: Object.fromEntries(
+            Object.entries(input.backup?.policies ?? {}).map(([k, p]) => [
+              k,
+              p.copyToDr ? { ...p, kinds: ['rds-instance', 'aurora-cluster', 'ebs'] } : p,
+            ]),
+          ),
+        },
+      },
+      'ebs',
+    );
+    const ebsApp = new App({ context: unbundledContext });
+    const primaryStack = new StewardStack(ebsApp, stackId('ebs'), { config: withEbs });
+    const drEbs = new DrEventsStack(ebsApp, drEventsStackId('ebs'), { config: withEbs });
+    const primary = Template.fromStack(primaryStack);
+    const forward = Template.fromStack(drEbs);
+
+    // Assert
+    expect(ebsRules(prod)).toEqual([]);
+    expect(ebsRules(dr)).toEqual([]);
+    primary.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EBS Snapshot Notification', 'EBS Multi-Volume Snapshots Completion Status'],
+        detail: { event: ['createSnapshot', 'createSnapshots'], result: ['succeeded'] },
+      },
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackupFunction'), 'Arn'] } }),
+      ],
+    });
+    primary.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EBS Snapshot Notification'],
+        region: ['us-west-2'],
+        detail: { event: ['copySnapshot'], result: ['succeeded'] },
+      },
+    });
+    forward.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EBS Snapshot Notification'],
+        detail: { event: ['copySnapshot'], result: ['succeeded'] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: {
+            'Fn::Join': ['', ['arn:aws:events:eu-west-1:', { Ref: 'AWS::AccountId' }, ':event-bus/default']],
+          },
+        }),
+      ],
+    });
+  });
+
   it('lets the backup function read and conditionally write only the DR copy queue items', () => {
     const grants = allowing(prod, 'dynamodb:PutItem').filter((s) => s.Sid === 'DrCopyQueue');
     expect(grants).toHaveLength(1);

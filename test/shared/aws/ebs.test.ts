@@ -449,6 +449,39 @@ describe('ebsBackup.reader', () => {
     await adapter().reader.some('ebs', ids);
     expect(ec2).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 3);
   });
+
+  it('finds the whole set from one of its volumes’ snapshots (what an EBS event names), by its set tag', async () => {
+    // Prepare
+    ec2
+      .on(DescribeSnapshotsCommand, {
+        Filters: [
+          { Name: 'tag-key', Values: [Tag.set] },
+          { Name: 'snapshot-id', Values: ['snap-2'] },
+        ],
+      })
+      .resolves({ ...meta, Snapshots: [part('snap-2', 'vol-2')] })
+      .on(DescribeSnapshotsCommand, {
+        Filters: [
+          { Name: 'tag-key', Values: [Tag.set] },
+          { Name: `tag:${Tag.set}`, Values: [SET] },
+        ],
+      })
+      .resolves({ ...meta, Snapshots: [part('snap-1', 'vol-1'), part('snap-2', 'vol-2')] });
+
+    // Act
+    const set = await adapter().reader.get('ebs', 'snap-2');
+
+    // Assert
+    expect(set?.id).toBe(SET);
+    expect(set?.parts?.map((p) => p.id)).toEqual(['snap-1', 'snap-2']);
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 2);
+  });
+
+  it('a snapshot that is not part of a steward set finds nothing, in one request', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ ...meta, Snapshots: [] });
+    await expect(adapter().reader.get('ebs', 'snap-9')).resolves.toBeUndefined();
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 1);
+  });
 });
 
 describe('ebsBackup.takenSets', () => {
