@@ -176,6 +176,8 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
 export const UNWIRED: Record<string, string> = {
   'shared/aws/ebs-drill.ts#ec2EbsDrillPort':
     "the EBS drill step (restore a snapshot set's volumes, time them, delete them) is not yet a task of the drill state machine; its grants are infra/ebs-drill.ts, simulated in test/iam/ebs-drill.test.ts",
+  'shared/aws/ebs-verifier.ts#ec2EbsVerifierPort':
+    'the EBS drill verifier (launch an instance, attach the restored volumes, run the check, terminate) runs inside the EBS drill step, which is not yet a task of the drill state machine; its grants are infra/ebs-verifier.ts, simulated in test/iam/ebs-verifier.test.ts',
   'shared/aws/cache-dr.ts#s3RdbCopyLister':
     "drills from a Redis DR copy (from: dr) wait for the DR region's drill network; until then no drill role reads the copies",
 };
