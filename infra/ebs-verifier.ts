@@ -161,6 +161,10 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     [`aws:ResourceTag/${Tag.kind}`]: VERIFIER_KIND,
     [`aws:ResourceTag/${Tag.managed}`]: 'true',
   };
+  const launchTags = {
+    [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
+    [`aws:RequestTag/${Tag.managed}`]: 'true',
+  };
   fn.allow({
     sid: 'LaunchVerifierFromAmazonImages',
     actions: ['ec2:RunInstances'],
@@ -186,11 +190,7 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     actions: ['ec2:RunInstances'],
     resources: [ec2('instance', '*')],
     conditions: {
-      StringEquals: {
-        [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
-        [`aws:RequestTag/${Tag.managed}`]: 'true',
-        'ec2:InstanceType': [...new Set(g.instanceTypes)],
-      },
+      StringEquals: { ...launchTags, 'ec2:InstanceType': [...new Set(g.instanceTypes)] },
       Null: { [`aws:RequestTag/${Tag.drill}`]: 'false' },
     },
     wildcardReason: `A new instance has no id yet; it must be a configured type, created tagged ${Tag.kind}=${VERIFIER_KIND}, ${Tag.managed} and ${Tag.drill}.`,
@@ -199,12 +199,7 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     sid: 'LaunchVerifierRootVolumeTagged',
     actions: ['ec2:RunInstances'],
     resources: [ec2('volume', '*')],
-    conditions: {
-      StringEquals: {
-        [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
-        [`aws:RequestTag/${Tag.managed}`]: 'true',
-      },
-    },
+    conditions: { StringEquals: launchTags },
     wildcardReason: `The instance's root volume is created by the launch, tagged ${Tag.kind}=${VERIFIER_KIND}.`,
   });
   fn.allow({
