@@ -7,15 +7,14 @@ import {
   SecurityGroup,
   type SubnetSelection,
 } from 'aws-cdk-lib/aws-ec2';
-import { InstanceProfile, ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { InstanceProfile, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import { AL2023_ARM64_PARAMETER } from '../shared/aws/ebs-verifier.js';
 import type { EbsVerifierEnv } from '../shared/config/ebs-verifier.js';
 import { VERIFIER_KIND } from '../shared/drill/ebs-verifier.js';
 import { Tag } from '../shared/tags.js';
-import { acknowledge } from './nag.js';
-import type { Grantee } from './permission.js';
+import { allowOn, type Grantee } from './permission.js';
 
 const HTTPS = Port.tcp(443);
 
@@ -28,6 +27,24 @@ const SSM_SERVICES = [
   ['SsmMessages', InterfaceVpcEndpointAwsService.SSM_MESSAGES],
 ] as const;
 
+/**
+ * The Run Command part of AmazonSSMManagedInstanceCore (AWS managed policy reference): the agent registers
+ * and reports (ssm), and receives and answers commands (ec2messages, and ssmmessages' control channel on
+ * newer agents). None supports a resource or condition that names the calling instance.
+ */
+export const SSM_AGENT_RUN_COMMAND = [
+  'ssm:UpdateInstanceInformation',
+  'ssm:ListInstanceAssociations',
+  'ec2messages:AcknowledgeMessage',
+  'ec2messages:DeleteMessage',
+  'ec2messages:FailMessage',
+  'ec2messages:GetEndpoint',
+  'ec2messages:GetMessages',
+  'ec2messages:SendReply',
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:OpenControlChannel',
+] as const;
+
 export interface EbsVerifierNetworkProps {
   stage: string;
   /** The drill VPC (isolated: no internet gateway, no NAT). */
@@ -38,7 +55,7 @@ export interface EbsVerifierNetworkProps {
 
 /**
  * What an EBS drill's verifier instance needs in the drill network: an instance role with the Systems
- * Manager core permissions and nothing else, its instance profile, a security group with no inbound rule
+ * Manager agent's Run Command permissions and nothing else, its instance profile, a security group with no inbound rule
  * and outbound HTTPS to the Systems Manager endpoints only, and those three interface endpoints. The
  * drill VPC has no route out, so without them the instance's agent could not register.
  *
@@ -64,14 +81,16 @@ export class EbsVerifierNetwork extends Construct {
       assumedBy: new ServicePrincipal('ec2.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: `steward ${props.stage}: EBS drill verifier instances (Systems Manager agent only)`,
-      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: `steward ${props.stage}: EBS drill verifier instances (Systems Manager agent, Run Command only)`,
     });
-    acknowledge(
-      this.role,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      'The verifier instance runs only the SSM Agent: the AWS-maintained core policy follows the agent as it changes; the instance has no other rights and no route out but the SSM endpoints.',
-    );
+    // Inline, not the managed policy: no parameters, documents, inventory, patching or session data channels.
+    allowOn(this.role, {
+      sid: 'SsmAgentRunCommandOnly',
+      actions: [...SSM_AGENT_RUN_COMMAND],
+      resources: ['*'],
+      wildcardReason:
+        'The SSM Agent calls these for its own instance; ssm:UpdateInstanceInformation and the ec2messages/ssmmessages channel actions support no resource-level permissions that name the calling instance.',
+    });
     this.instanceProfile = new InstanceProfile(this, 'InstanceProfile', { role: this.role });
 
     this.securityGroup = new SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -142,6 +161,10 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     [`aws:ResourceTag/${Tag.kind}`]: VERIFIER_KIND,
     [`aws:ResourceTag/${Tag.managed}`]: 'true',
   };
+  const launchTags = {
+    [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
+    [`aws:RequestTag/${Tag.managed}`]: 'true',
+  };
   fn.allow({
     sid: 'LaunchVerifierFromAmazonImages',
     actions: ['ec2:RunInstances'],
@@ -167,11 +190,7 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     actions: ['ec2:RunInstances'],
     resources: [ec2('instance', '*')],
     conditions: {
-      StringEquals: {
-        [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
-        [`aws:RequestTag/${Tag.managed}`]: 'true',
-        'ec2:InstanceType': [...new Set(g.instanceTypes)],
-      },
+      StringEquals: { ...launchTags, 'ec2:InstanceType': [...new Set(g.instanceTypes)] },
       Null: { [`aws:RequestTag/${Tag.drill}`]: 'false' },
     },
     wildcardReason: `A new instance has no id yet; it must be a configured type, created tagged ${Tag.kind}=${VERIFIER_KIND}, ${Tag.managed} and ${Tag.drill}.`,
@@ -180,12 +199,7 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     sid: 'LaunchVerifierRootVolumeTagged',
     actions: ['ec2:RunInstances'],
     resources: [ec2('volume', '*')],
-    conditions: {
-      StringEquals: {
-        [`aws:RequestTag/${Tag.kind}`]: VERIFIER_KIND,
-        [`aws:RequestTag/${Tag.managed}`]: 'true',
-      },
-    },
+    conditions: { StringEquals: launchTags },
     wildcardReason: `The instance's root volume is created by the launch, tagged ${Tag.kind}=${VERIFIER_KIND}.`,
   });
   fn.allow({

@@ -98,6 +98,9 @@ export interface CheckRecord {
 export interface EbsVerifyReport {
   /** `passed`: the check exited 0; `failed`: it ran and did not; `error`: it could not run (no verdict). */
   status: 'passed' | 'failed' | 'error';
+  startedAt: string;
+  /** When the check ended (or the verification stopped), before the cleanup: the drill's RTO ends here. */
+  finishedAt: string;
   instanceId?: string;
   instanceType: string;
   devices: DeviceAssignment[];
@@ -197,8 +200,11 @@ export const verifyEbsSet = async (
   req: VerifyRequest,
   verify: EbsVerify,
 ): Promise<EbsVerifyReport> => {
+  const startedAt = deps.now().toISOString();
   const report: EbsVerifyReport = {
     status: 'error',
+    startedAt,
+    finishedAt: startedAt,
     instanceType: verify.instanceType,
     devices: [],
     command: verify.command,
@@ -250,6 +256,7 @@ export const verifyEbsSet = async (
     report.status = 'error';
     report.problems.push(`not verified: ${errorMessage(e)}`);
   } finally {
+    report.finishedAt = deps.now().toISOString();
     if (report.instanceId) report.cleanup = await tearDown(deps, report.instanceId, attached);
   }
   for (const o of report.cleanup)
@@ -370,6 +377,30 @@ const tearDown = async (
     outcomes.push(failedOutcome({ resource: `volumes ${volumeIds.join(', ')}`, action: 'detach' }, e));
   }
   return outcomes;
+};
+
+/** The drill's verdict on a verification: a check that could not run is inconclusive, not failed. */
+export const verificationOutcome = (
+  r: EbsVerifyReport,
+): {
+  outcome: 'passed' | 'failed' | 'inconclusive';
+  startedAt: string;
+  finishedAt: string;
+  summary: string;
+  output?: string;
+} => {
+  const devices = r.devices.map((d) => `${d.sourceVolumeId} at ${d.device}`).join(', ');
+  const summary =
+    r.status === 'passed'
+      ? `check passed in ${r.check?.seconds ?? 0} s on ${r.instanceId} (${r.instanceType}; ${devices})`
+      : r.problems.join('; ');
+  return {
+    outcome: r.status === 'error' ? 'inconclusive' : r.status,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    summary,
+    ...(r.check?.output !== undefined && { output: r.check.output }),
+  };
 };
 
 /** A verifier instance as the janitor sees it. */

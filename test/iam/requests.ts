@@ -1,6 +1,7 @@
 import { snapshotId } from '../../shared/backup/ids.js';
 import { cacheGroupOf, drCacheNetworkParameter, drillsCachesFromDr } from '../../shared/drill/cache-tasks.js';
 import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
+import { VERIFIER_KIND, verifierTags } from '../../shared/drill/ebs-verifier.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { ladderFor } from '../../shared/scaling/ladder.js';
 import { nextReplicaId } from '../../shared/scaling/ids.js';
@@ -66,6 +67,8 @@ export const STAND_IN = {
   secretSuffix: 'AbCdEf',
   snapshotTime: new Date('2026-01-15T03:00:00Z'),
   automatedSuffix: '2026-01-15-03-05',
+  // What AWS's public parameter resolves to at launch (the latest Amazon Linux 2023, owned by Amazon).
+  amazonImage: 'ami-0a1b2c3d4e5f60718',
 };
 
 const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
@@ -592,7 +595,17 @@ const BINDERS: Record<string, Binder> = {
   'EC2Client:DescribeInstances': (_c, d, role) =>
     (role === 'backup' || role === 'report') && backsUp(d, 'ebs')
       ? [req('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': d.region }, 'DescribeInstances (tagged)')]
-      : [],
+      : // The EBS verifier's guard before terminating, and the janitor's sweep (infra/ebs-verifier.ts).
+        role === 'drill'
+        ? [
+            req(
+              'ec2:DescribeInstances',
+              '*',
+              { 'aws:RequestedRegion': d.region },
+              'DescribeInstances (verifiers)',
+            ),
+          ]
+        : [],
   'EC2Client:DescribeVolumes': (_c, d, role) =>
     (role === 'backup' || role === 'report') && backsUp(d, 'ebs')
       ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
@@ -1183,10 +1196,128 @@ const BINDERS: Record<string, Binder> = {
         })) satisfies Binder,
     ]),
   ),
+  // ------------------------------------------------------------------ EBS drill verifier (infra/ebs-verifier.ts)
+  // RunInstances is authorized on every resource it uses or creates: the image (resolved from AWS's public
+  // parameter, so ssm:GetParameters on it too), the subnet, the security groups, the new network interface,
+  // instance and root volume (with the request's tags), tag on create, and the instance profile's role.
+  'EC2Client:RunInstances': (c, d) => {
+    const a = arns(d);
+    const specs = list(
+      input(c).TagSpecifications as { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[],
+    );
+    const tagsOf = (type: string) =>
+      tagRecord(specs.filter((t) => t.ResourceType === type).flatMap((t) => t.Tags ?? []));
+    const nic =
+      list(input(c).NetworkInterfaces as { SubnetId?: string; Groups?: string[] }[] | undefined)[0] ?? {};
+    const image = `arn:${d.partition}:ec2:${d.region}::image/${STAND_IN.amazonImage}`;
+    const instance = { ...requestTags(tagsOf('instance')), 'ec2:InstanceType': str(c, 'InstanceType') ?? '' };
+    const volume = requestTags(tagsOf('volume'));
+    const parameter = str(c, 'ImageId')?.match(/^resolve:ssm:(.+)$/)?.[1];
+    // The suite's deployments name an instance profile after its role (a profile ARN does not say its role).
+    const profile = (input(c).IamInstanceProfile as { Arn?: string } | undefined)?.Arn?.split('/').pop();
+    return [
+      req('ec2:RunInstances', image, { 'ec2:Owner': 'amazon' }, 'RunInstances (Amazon image)'),
+      req('ec2:RunInstances', a.ec2('subnet', nic.SubnetId ?? 'subnet-0'), {}, 'RunInstances (subnet)'),
+      ...list(nic.Groups).map((g) =>
+        req('ec2:RunInstances', a.ec2('security-group', g), {}, 'RunInstances (security group)'),
+      ),
+      req('ec2:RunInstances', a.ec2('network-interface', '*'), {}, 'RunInstances (new network interface)'),
+      req('ec2:RunInstances', a.ec2('instance', '*'), instance, 'RunInstances (new instance)'),
+      req('ec2:RunInstances', a.ec2('volume', '*'), volume, 'RunInstances (new root volume)'),
+      req(
+        'ec2:CreateTags',
+        a.ec2('instance', '*'),
+        { ...instance, 'ec2:CreateAction': 'RunInstances' },
+        'RunInstances → ec2:CreateTags (instance, on create)',
+      ),
+      req(
+        'ec2:CreateTags',
+        a.ec2('volume', '*'),
+        { ...volume, 'ec2:CreateAction': 'RunInstances' },
+        'RunInstances → ec2:CreateTags (volume, on create)',
+      ),
+      ...(parameter
+        ? [
+            req(
+              'ssm:GetParameters',
+              `arn:${d.partition}:ssm:${d.region}::parameter${parameter}`,
+              {},
+              'RunInstances → ssm:GetParameters (resolve:ssm image)',
+            ),
+          ]
+        : []),
+      ...(profile
+        ? [
+            req(
+              'iam:PassRole',
+              `arn:${d.partition}:iam::${d.account}:role/${profile}`,
+              { 'iam:PassedToService': 'ec2.amazonaws.com' },
+              'RunInstances → iam:PassRole (instance profile role)',
+            ),
+          ]
+        : []),
+    ];
+  },
+  ...Object.fromEntries(
+    (['AttachVolume', 'DetachVolume'] as const).map((command) => [
+      `EC2Client:${command}`,
+      ((c: RecordedCall, d: Deployment) => {
+        const instance = arns(d).ec2('instance', str(c, 'InstanceId') ?? 'i-0');
+        const volume = arns(d).ec2('volume', str(c, 'VolumeId') ?? 'vol-0');
+        return [
+          req(
+            `ec2:${command}`,
+            instance,
+            resourceTags(instance, verifierTags('drill-1')),
+            `${command} (a verifier)`,
+          ),
+          req(
+            `ec2:${command}`,
+            volume,
+            resourceTags(volume, { [Tag.drill]: 'drill-1', [Tag.managed]: 'true' }),
+            `${command} (a drill volume)`,
+          ),
+        ];
+      }) satisfies Binder,
+    ]),
+  ),
+  'EC2Client:TerminateInstances': (c, d) =>
+    list(input(c).InstanceIds as string[] | undefined).map((id) => {
+      const instance = arns(d).ec2('instance', id);
+      return req(
+        'ec2:TerminateInstances',
+        instance,
+        resourceTags(instance, verifierTags('drill-1')),
+        'TerminateInstances (a verifier)',
+      );
+    }),
+  'SSMClient:DescribeInstanceInformation': (_c, _d, role) =>
+    role === 'drill' ? [req('ssm:DescribeInstanceInformation', '*', {}, 'DescribeInstanceInformation')] : [],
   // ------------------------------------------------------------------ application consistency (SSM)
   // SendCommand is authorized on the document and on each instance, whose steward:backup tag names a
   // policy that configures consistency (infra/consistency.ts).
-  'SSMClient:SendCommand': (c, d) => {
+  'SSMClient:SendCommand': (c, d, role) => {
+    if (role === 'drill') {
+      // The EBS verifier's check: steward's document, on verifier instances only (infra/ebs-verifier.ts).
+      const doc = consistencyDocumentName(d.config.stage);
+      return [
+        req(
+          'ssm:SendCommand',
+          `arn:${d.partition}:ssm:${d.region}:${d.account}:document/${doc}`,
+          {},
+          `SendCommand (document ${doc})`,
+        ),
+        ...list(input(c).InstanceIds as string[] | undefined).map((id) => {
+          const arn = arns(d).ec2('instance', id);
+          return req(
+            'ssm:SendCommand',
+            arn,
+            { ...resourceTags(arn, verifierTags('drill-1')), [`ssm:resourceTag/${Tag.kind}`]: VERIFIER_KIND },
+            'SendCommand (a verifier)',
+          );
+        }),
+      ];
+    }
     const policy = consistentPolicies(d.config)[0];
     if (!policy) return [];
     // The deployment's own document (an adapter test names any).
@@ -1217,8 +1348,8 @@ const BINDERS: Record<string, Binder> = {
           ),
         ]
       : [],
-  'SSMClient:GetCommandInvocation': (_c, d) =>
-    consistentPolicies(d.config).length
+  'SSMClient:GetCommandInvocation': (_c, d, role) =>
+    role === 'drill' || consistentPolicies(d.config).length
       ? [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')]
       : [],
   'S3Client:PutObjectTagging': (c, d) => {

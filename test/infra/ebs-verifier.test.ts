@@ -75,7 +75,7 @@ describe('EBS verifier network', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443 });
   });
 
-  it("gives the instance the Systems Manager core policy and nothing else, trusted by this account's EC2", () => {
+  it("gives the instance the agent's Run Command permissions and nothing else, trusted by this account's EC2", () => {
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [
@@ -85,20 +85,18 @@ describe('EBS verifier network', () => {
           }),
         ],
       },
-      ManagedPolicyArns: [
-        {
-          'Fn::Join': [
-            '',
-            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore'],
-          ],
-        },
-      ],
+      ManagedPolicyArns: Match.absent(),
     });
     t.resourceCountIs('AWS::IAM::InstanceProfile', 1);
     const instancePolicies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.Roles).includes('InstanceRole'),
     );
-    expect(instancePolicies).toEqual([]);
+    expect(instancePolicies).toHaveLength(1);
+    const statements = instancePolicies[0]!.Properties.PolicyDocument.Statement as { Action: string[] }[];
+    expect(statements.flatMap((s) => s.Action).every((a) => /^(ssm|ec2messages|ssmmessages):/.test(a))).toBe(
+      true,
+    );
+    expect(statements.flatMap((s) => s.Action)).not.toContain('ssm:GetParameter');
   });
 });
 

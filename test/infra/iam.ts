@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { SSM_AGENT_RUN_COMMAND } from '../../infra/ebs-verifier.js';
 
 /** The feature flags `cdk synth` runs with, so the tests see the same templates. */
 export const cdkContext = (
@@ -91,6 +92,10 @@ export const unguardedDestructive = (t: Template) =>
  */
 export const TASK_TOKEN_CALLBACKS = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
 
+// The EBS drill verifier instance's own role: its SSM Agent's registration and message channels, which
+// support no resource-level permission or condition naming the instance (infra/ebs-verifier.ts).
+const SSM_AGENT: readonly string[] = SSM_AGENT_RUN_COMMAND;
+
 /** Write actions allowed on Resource "*" without a condition (X-Ray, log delivery and task tokens aside). */
 export const unconditionedWildcardWrites = (t: Template): string[] =>
   statements(t)
@@ -101,5 +106,6 @@ export const unconditionedWildcardWrites = (t: Template): string[] =>
         !/^[\w-]+:(Describe|List|Get)/.test(a) &&
         !a.startsWith('xray:') &&
         !STEP_FUNCTIONS_LOG_DELIVERY.includes(a) &&
-        !TASK_TOKEN_CALLBACKS.includes(a),
+        !TASK_TOKEN_CALLBACKS.includes(a) &&
+        !SSM_AGENT.includes(a),
     );

@@ -9,6 +9,7 @@ import {
   isVerifier,
   type LaunchRequest,
   VERIFY_OVERHEAD_SECONDS,
+  verificationOutcome,
   verifierLifetimeMinutes,
   verifierResources,
   verifierTags,
@@ -135,6 +136,7 @@ describe('verifyEbsSet', () => {
     expect(r.check).toMatchObject({ status: 'success', output: 'clean', seconds: 20 });
     expect(r.instanceId).toBe('i-0verifier');
     expect(r.registrationSeconds).toBe(10);
+    expect([r.startedAt, r.finishedAt]).toEqual(['2026-02-01T05:00:00.000Z', '2026-02-01T05:00:33.000Z']);
     expect(r.devices).toEqual([
       { volumeId: 'vol-new1', sourceVolumeId: 'vol-0root', device: '/dev/sdg' },
       { volumeId: 'vol-new2', sourceVolumeId: 'vol-0data', device: '/dev/sdf' },
@@ -385,6 +387,36 @@ describe('verifyEbsSet', () => {
       'not verified: 12 volumes: a verifier attaches at most 11 (/dev/sdf to /dev/sdp)',
     ]);
     expect(f.log).toEqual([]);
+  });
+});
+
+describe('verificationOutcome', () => {
+  it('passes with the check named, fails with its problem, and an error is inconclusive', async () => {
+    const passed = await verifyEbsSet(fakes().deps, REQ, VERIFY);
+    expect(verificationOutcome(passed)).toEqual({
+      outcome: 'passed',
+      startedAt: passed.startedAt,
+      finishedAt: passed.finishedAt,
+      summary:
+        'check passed in 20 s on i-0verifier (t4g.small; vol-0root at /dev/sdg, vol-0data at /dev/sdf)',
+      output: 'clean',
+    });
+    const failed = await verifyEbsSet(
+      fakes({ check: { status: 'failed', detail: 'exit 8', output: 'bad' } }).deps,
+      REQ,
+      VERIFY,
+    );
+    expect(verificationOutcome(failed)).toMatchObject({
+      outcome: 'failed',
+      summary: 'check failed: exit 8',
+      output: 'bad',
+    });
+    const error = await verifyEbsSet(fakes({ failLaunch: true }).deps, REQ, VERIFY);
+    expect(verificationOutcome(error)).toMatchObject({
+      outcome: 'inconclusive',
+      summary: 'not verified: InsufficientInstanceCapacity',
+    });
+    expect(verificationOutcome(error)).not.toHaveProperty('output');
   });
 });
 
