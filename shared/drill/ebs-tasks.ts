@@ -205,6 +205,7 @@ export const selectVolumes = async (
       },
       volumes: set.members.map((m) => ({
         snapshotId: m.snapshotId,
+        sourceVolumeId: m.volumeId,
         ...(m.device ? { device: m.device } : {}),
         state: 'not-requested',
       })),

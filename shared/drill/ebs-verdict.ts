@@ -113,7 +113,7 @@ export const ebsVolumeLines = (s: DrillState): string[] => {
     `Set:       ${p.set.id} of ${p.set.sourceId}, taken ${p.set.createdAt}, restored in ${p.settings.availabilityZone}${p.settings.fastSnapshotRestore ? ' (fast snapshot restore)' : ''}`,
     ...p.volumes.map(
       (v) =>
-        `  ${v.state === 'available' ? '✓' : '✗'} ${v.volumeId ?? '(not created)'} from ${v.snapshotId}: ${v.state}${v.seconds !== undefined ? ` in ${formatDuration(v.seconds)}` : ''}${v.error ? ` (${v.error})` : ''}`,
+        `  ${v.state === 'available' ? '✓' : '✗'} ${v.volumeId ?? '(not created)'} from ${v.snapshotId}${v.sourceVolumeId ? ` (of ${v.sourceVolumeId})` : ''}: ${v.state}${v.seconds !== undefined ? ` in ${formatDuration(v.seconds)}` : ''}${v.error ? ` (${v.error})` : ''}`,
     ),
     ...(p.verification ? [`Verifier:  ${p.verification.outcome}: ${p.verification.summary}`] : []),
   ];

@@ -102,6 +102,8 @@ const DEAD = new Set(['error', 'deleting', 'deleted']);
 
 export interface RestoredVolume {
   snapshotId: string;
+  /** The volume the snapshot was taken from (the source instance's), for the report and a verifier. */
+  sourceVolumeId?: string;
   volumeId?: string;
   device?: string;
   state: string;
@@ -157,6 +159,7 @@ export const drillSnapshotSet = async (
     restored: false,
     volumes: set.members.map((m) => ({
       snapshotId: m.snapshotId,
+      sourceVolumeId: m.volumeId,
       ...(m.device && { device: m.device }),
       state: 'not-requested',
     })),

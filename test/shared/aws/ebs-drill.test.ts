@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ec2EbsDrillPort } from '../../../shared/aws/ebs-drill.js';
+import { ec2EbsDrillPort, ec2SnapshotSets } from '../../../shared/aws/ebs-drill.js';
 import { drillSnapshotSet, type SnapshotSetRef } from '../../../shared/drill/ebs.js';
 import { GuardRefusedError } from '../../../shared/errors.js';
 import { Tag, tagList } from '../../../shared/tags.js';
@@ -138,6 +138,34 @@ describe('EBS drill against moto', () => {
     });
   });
   afterAll(async () => moto?.stop());
+
+  it('lists the snapshot sets of one source for the drill to pick from, whole, and no other source’s', async () => {
+    // Prepare: a set of two volumes of i-0aaa, and one of another instance
+    const tagged = (source: string, set: string) => [
+      {
+        ResourceType: 'snapshot' as const,
+        Tags: tagList({ [Tag.set]: set, [Tag.source]: source, [Tag.setSize]: '2', [Tag.managed]: 'true' }),
+      },
+    ];
+    for (const [source, set] of [
+      ['i-0aaa', 'steward-i-0aaa-202601150300-sched'],
+      ['i-0aaa', 'steward-i-0aaa-202601150300-sched'],
+      ['i-0bbb', 'steward-i-0bbb-202601150300-sched'],
+    ] as const) {
+      const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'eu-west-1a', Size: 8 }));
+      await ec2.send(
+        new CreateSnapshotCommand({ VolumeId: vol.VolumeId!, TagSpecifications: tagged(source, set) }),
+      );
+    }
+
+    // Act
+    const sets = await ec2SnapshotSets(REGION, ec2).setsOf('i-0aaa');
+
+    // Assert
+    expect(sets.map((x) => [x.id, x.sourceId, x.status, x.parts?.length])).toEqual([
+      ['steward-i-0aaa-202601150300-sched', 'i-0aaa', 'available', 2],
+    ]);
+  });
 
   it('restores every volume of a set, proves them available, and deletes them', async () => {
     // Prepare: an instance's two volumes and their snapshots.

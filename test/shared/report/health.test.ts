@@ -262,6 +262,28 @@ describe('assessEstate', () => {
     });
   });
 
+  it('judges the EBS drill of an instance in drill.volumes on the instance’s row', () => {
+    // Prepare
+    const instance = 'i-0abc1234def567890';
+    const c = config({ drill: { enabled: true, volumes: { [instance]: { rtoSeconds: 900 } } } });
+    const base = inputs({
+      databases: [db(instance, {}, { kind: 'ebs', engine: 'ec2-instance', ebs: { volumes: ['vol-0a'] } })],
+    });
+
+    // Act
+    const none = row(base, instance, c);
+    const ok = row({ ...base, drills: [passed(instance, '2026-11-02T09:00:00Z')] }, instance, c);
+
+    // Assert
+    expect(none.reasons).toContain(`drill: no drill on record: run steward drill ${instance}`);
+    expect(ok.drill).toMatchObject({
+      rtoTargetSeconds: 900,
+      rpoTargetSeconds: 90_000,
+      last: { passed: true },
+    });
+    expect(ok.reasons.filter((r) => r.startsWith('drill:'))).toEqual([]);
+  });
+
   it('shows an Aurora cluster once (not its members) and covers a replica through its source', () => {
     // Prepare
     const i = inputs({
