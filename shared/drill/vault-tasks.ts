@@ -100,16 +100,19 @@ export const vaultRestoreSource = async (
 ): Promise<VaultRestoreSource> => {
   const v = needVault(deps, s.database);
   const src = fromVault(s)!;
-  if (s.kind !== 'rds-instance' && s.kind !== 'aurora-cluster')
-    throw new TypeError(`a ${s.kind} drill does not restore from the vault`);
-  const copy = { kind: s.kind, id: src.copyId };
-  if ((await v.vault.share(copy, v.account)) === 'gone') {
-    throw new SnapshotGoneError(
-      `vault copy ${src.copyId} of ${s.database} no longer exists in vault ${src.account} ${src.region} (expired after the drill selected it?)`,
-    );
-  }
+  const kind = s.kind;
+  if (kind !== 'rds-instance' && kind !== 'aurora-cluster')
+    throw new TypeError(`a ${kind} drill does not restore from the vault`);
+  const share = async () => {
+    if ((await v.vault.share({ kind, id: src.copyId }, v.account)) === 'gone') {
+      throw new SnapshotGoneError(
+        `vault copy ${src.copyId} of ${s.database} no longer exists in vault ${src.account} ${src.region} (expired after the drill selected it?)`,
+      );
+    }
+  };
   const engine = src.engine ? { engine: src.engine, engineVersion: src.engineVersion } : undefined;
   if (!staged(s, src)) {
+    await share();
     return {
       ready: true,
       source: { ...s.source!, snapshotId: src.copyArn },
@@ -118,8 +121,10 @@ export const vaultRestoreSource = async (
     };
   }
   const id = stagedIdOf(s);
+  // A drill copy that exists was copied from the share already: shared once, not on every poll.
   let st = await v.staging.status(id);
   if (!st) {
+    await share();
     await v.staging.copy({ sourceArn: src.copyArn, targetId: id, kmsKeyId: v.key, tags });
     st = (await v.staging.status(id)) ?? { status: 'creating', failed: false };
   }

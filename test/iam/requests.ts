@@ -1738,19 +1738,34 @@ const vaultCopyArn = (d: Deployment, type: string, arn: string | undefined) => {
   return `arn:${d.partition}:rds:${d.region}:${vault.account}:${type}:${id?.startsWith('steward-') ? id : 'steward-orders-db-202601310300-sched-1a2b3c4d'}`;
 };
 
+/**
+ * A vault copy shared with the hub for a drill: RDS's `restore` attribute authorizes the hub account on the
+ * copy, which the simulator models as the copy's resource policy (the role's own policy must still allow it).
+ */
+const sharedWithHub = (d: Deployment, action: string, arn: string): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { AWS: `arn:${d.partition}:iam::${d.account}:root` },
+      Action: action,
+      Resource: arn,
+    } as PolicyDocument['Statement'][number],
+  ],
+});
+
 /** The drill copies a shared vault copy into a tagged steward-drill-* snapshot of its own account. */
 const copyVaultCopyForDrill = (c: RecordedCall, d: Deployment): IamRequest[] => {
   if (!hasVaultDrills(d.config)) return [];
   const target = arns(d).rds(d.region, 'snapshot', drillId(c, 'TargetDBSnapshotIdentifier', 'orders-db'));
   const tags = tagsOf(c);
   const label = 'CopyDBSnapshot (drill copy of a vault copy)';
+  const source = vaultCopyArn(d, 'snapshot', str(c, 'SourceDBSnapshotIdentifier'));
   return [
-    req(
-      'rds:CopyDBSnapshot',
-      vaultCopyArn(d, 'snapshot', str(c, 'SourceDBSnapshotIdentifier')),
-      requestTags(tags),
-      `${label} source`,
-    ),
+    {
+      ...req('rds:CopyDBSnapshot', source, requestTags(tags), `${label} source`),
+      resourcePolicy: sharedWithHub(d, 'rds:CopyDBSnapshot', source),
+    },
     req('rds:CopyDBSnapshot', target, requestTags(tags), `${label} target`),
     ...tagOnCreate(target, tags, label),
   ];
@@ -1790,7 +1805,10 @@ const restoreFromVault = (
   const label = `${action.split(':')[1]} (drill from the vault)`;
   return [
     req(action, target, requestTags(tags), `${label} new ${cluster ? 'cluster' : 'db'}`),
-    req(action, source, requestTags(tags), `${label} source snapshot`),
+    {
+      ...req(action, source, requestTags(tags), `${label} source snapshot`),
+      ...(cluster ? { resourcePolicy: sharedWithHub(d, action, source) } : {}),
+    },
     ...restoreGroups(d, c, action, requestTags(tags), label, cluster),
     ...tagOnCreate(target, tags, label),
   ];

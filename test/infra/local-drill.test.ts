@@ -599,3 +599,133 @@ describe('a drill of a database too large to scan in its verification budget', (
     );
   });
 });
+
+describe('a drill from the backup vault, on the synthesized definition', () => {
+  it('polls while its copy of the vault copy is made, restores that copy, and cleans up the copy and the share', async () => {
+    // Prepare: the real control-plane tasks (vault ports faked); the copy becomes available on the second look.
+    const HUB = '111111111111';
+    const config = parseConfig(
+      {
+        stage: 'prod',
+        account: HUB,
+        region: 'eu-west-1',
+        fleet: { externalId: 'steward-prod-fleet', vault: { account: '999999999999', retention: 'vault' } },
+        retention: { policies: { standard: {}, vault: { daily: 35 } } },
+        drill: {
+          enabled: true,
+          targets: { 'orders-db': { from: 'vault', profile: { database: 'orders' } } },
+        },
+      },
+      'test',
+    );
+    const copyId = 'steward-orders-db-202503010300-sched-1a2b3c4d';
+    const restore = fakeRestorePort();
+    const staged = new Map<string, { status: string; looks: number }>();
+    const shares: string[] = [];
+    const deps: DrillDeps = {
+      config,
+      dryRun: false,
+      notifier: memoryNotifier(),
+      now: () => new Date(AT),
+      restore: {
+        ...restore,
+        describe: async (t) => {
+          restore.setStatus(t.id, 'available');
+          return restore.describe(t);
+        },
+      },
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+      vault: {
+        account: HUB,
+        key: 'alias/aws/rds',
+        vault: {
+          account: '999999999999',
+          region: 'eu-west-1',
+          copies: async () => [
+            {
+              kind: 'rds-instance',
+              id: copyId,
+              arn: `arn:aws:rds:eu-west-1:999999999999:snapshot:${copyId}`,
+              region: 'eu-west-1',
+              sourceId: 'orders-db',
+              createdAt: AT,
+              status: 'available',
+              type: 'manual',
+              encrypted: true,
+              tags: {
+                'steward:managed': 'true',
+                'steward:vault': 'true',
+                'steward:created-by': 'vault',
+                'steward:source': 'orders-db',
+                'steward:source-account': HUB,
+                'steward:source-region': 'eu-west-1',
+                'steward:data-time': '2025-03-01T03:00:00.000Z',
+              },
+            },
+          ],
+          share: async (_c, to) => (shares.push(`+${to}`), 'done'),
+          unshare: async (_c, to) => (shares.push(`-${to}`), 'done'),
+        },
+        staging: {
+          copy: async ({ targetId }) => (staged.set(targetId, { status: 'copying', looks: 0 }), 'started'),
+          status: async (id) => {
+            const c = staged.get(id);
+            if (!c) return undefined;
+            if (++c.looks > 2 && c.status === 'copying') {
+              c.status = 'available';
+              // The fake restore port restores only snapshots it knows.
+              restore.snapshots.push({
+                ...restore.snapshots[0]!,
+                id,
+                arn: id,
+                sourceId: 'orders-db',
+                tags: {},
+              });
+            }
+            return { status: c.status, failed: false };
+          },
+          remove: async (id) => (staged.delete(id) ? 'deleted' : 'already-gone'),
+        },
+      },
+    };
+    restore.snapshots.push({
+      kind: 'rds-instance',
+      id: 'placeholder',
+      arn: 'placeholder',
+      region: 'eu-west-1',
+      sourceId: 'other',
+      status: 'available',
+      type: 'manual',
+      tags: {},
+    });
+    const states: string[] = [];
+
+    // Act
+    const result = await runDrillLocally({
+      definition,
+      input: { database: 'orders-db' },
+      executionName: 'orders-vault-test',
+      tasks: async (event, context) => {
+        states.push(context.stateName);
+        if (event.task === 'verify') return defaults.verify(event);
+        if (event.task === 'record') return defaults.record(event);
+        const next = await runDrillTask(event, deps);
+        // No RDS event comes while the drill's copy is made: the token wait times out into polling.
+        if (event.task === 'await' && !next.available) throw new TaskTimedOut('no RDS event');
+        return next;
+      },
+    });
+
+    // Assert
+    expect(result.status).toBe('SUCCEEDED');
+    expect(states).toContain('CheckRestore');
+    expect(restore.requests).toHaveLength(1);
+    expect(restore.requests[0]!.source.snapshotId).toMatch(/^steward-drill-orders-db-/);
+    expect(shares).toEqual(['+111111111111', '-111111111111']);
+    expect(staged.size).toBe(0);
+    expect(restore.removed).toEqual([restore.requests[0]!.targetId]);
+  });
+});

@@ -6,21 +6,8 @@ import { stackId, StewardStack } from '../../infra/stack.js';
 import { VaultStack } from '../../infra/vault.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { vaultStackId } from '../../shared/fleet/vault.js';
-import { VAULT_CONFIG } from '../support/fleet.js';
+import { VAULT_CONFIG, VAULT_DRILL_CONFIG } from '../support/fleet.js';
 import { statements, unbundledContext } from './iam.js';
-
-const profile = { database: 'app' };
-/** The fleet with a vault, and two drill targets restored from it. */
-export const VAULT_DRILL_CONFIG: StewardConfigInput = {
-  ...VAULT_CONFIG,
-  drill: {
-    enabled: true,
-    targets: {
-      'orders-db': { kind: 'rds-instance', from: 'vault', profile },
-      ledger: { kind: 'aurora-cluster', from: 'vault', profile },
-    },
-  },
-};
 
 const synth = (input: StewardConfigInput) => {
   const app = new App({ context: unbundledContext });

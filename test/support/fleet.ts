@@ -35,3 +35,15 @@ export const VAULT_CONFIG: StewardConfigInput = {
   },
   retention: { policies: { standard: {}, short: { daily: 7 }, vault: { daily: 35, monthly: 12 } } },
 };
+
+/** The fleet with a vault, and two drill targets restored from it (an instance and an Aurora cluster). */
+export const VAULT_DRILL_CONFIG: StewardConfigInput = {
+  ...VAULT_CONFIG,
+  drill: {
+    enabled: true,
+    targets: {
+      'orders-db': { kind: 'rds-instance', from: 'vault', profile: { database: 'app' } },
+      ledger: { kind: 'aurora-cluster', from: 'vault', profile: { database: 'app' } },
+    },
+  },
+};

@@ -1,0 +1,208 @@
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { VaultStack } from '../../infra/vault.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { vaultCopyId, vaultStackId } from '../../shared/fleet/vault.js';
+import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
+import { VAULT_ACCOUNT, VAULT_DRILL_CONFIG } from '../support/fleet.js';
+import { cdkContext } from '../infra/iam.js';
+import { requestTags, resourceTags } from './requests.js';
+import { simulate } from './simulate.js';
+import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
+
+// Drills from the vault, simulated: the hub's drill role (and only it) assumes the vault drill role, which
+// may share only steward's tagged vault copies and can neither copy, delete nor re-tag one; the vault key lets
+// the hub drill role use it through RDS only; and no workload account principal can share or delete a copy.
+const HUB = '111111111111';
+const WORKLOAD = '222222222222';
+const VAULT = VAULT_ACCOUNT;
+const ORG = 'o-a1b2c3d4e5';
+const REGION = 'eu-west-1';
+const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': 'steward-prod-fleet' };
+
+type Template = Parameters<typeof rolesOf>[0];
+
+let hubRoles: Map<string, RoleUnderTest>;
+let drillRole: RoleUnderTest;
+let workloadBackup: RoleUnderTest;
+let keyPolicy: PolicyDocument;
+let keyArn: string;
+
+const roleNamed = (roles: Map<string, RoleUnderTest>, name: string) =>
+  [...roles.values()].find((r) => r.arn.endsWith(`/${name}`))!;
+
+beforeAll(() => {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
+  });
+  const config = parseConfig(VAULT_DRILL_CONFIG, 'vault-drill');
+  const hub = new StewardStack(app, stackId('prod'), { config });
+  const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
+  const vault = new VaultStack(app, vaultStackId('prod'), { config });
+  const assembly = app.synth();
+  hubRoles = rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION);
+  const vaultTemplate = assembly.getStackByName(vault.stackName).template as Template;
+  drillRole = roleNamed(rolesOf(vaultTemplate, 'prod', VAULT, REGION), vaultDrillRoleName('prod', REGION));
+  const inWorkload = rolesOf(
+    assembly.getStackByName(spoke.stackName).template as Template,
+    'prod',
+    WORKLOAD,
+    REGION,
+  );
+  workloadBackup = roleNamed(inWorkload, `steward-prod-spoke-backup-${REGION}`);
+  const { resolve, getAtt } = resolver(vaultTemplate, VAULT, REGION);
+  const [keyId, key] = Object.entries(vaultTemplate.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')!;
+  keyPolicy = resolve(key.Properties!.KeyPolicy) as PolicyDocument;
+  keyArn = getAtt(keyId, 'Arn');
+});
+
+const EVERYTHING: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+const assumeDrillRole = (
+  principal: string,
+  policy: PolicyDocument,
+  context: Record<string, string>,
+  account = HUB,
+) =>
+  simulate(
+    principal,
+    policy,
+    {
+      action: 'sts:AssumeRole',
+      resource: `arn:aws:iam::${VAULT}:role/${vaultDrillRoleName('prod', REGION)}`,
+      context,
+      resourcePolicy: drillRole.trust,
+      label: 'AssumeRole vault drill',
+    },
+    account,
+    REGION,
+  );
+
+const COPY_ID = vaultCopyId(HUB, 'steward-orders-db-202601150300-sched');
+const vaultSnapshot = (type = 'snapshot', id = COPY_ID) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
+const copyTags = { 'steward:managed': 'true', 'steward:vault': 'true', 'steward:created-by': 'vault' };
+
+const inVault = (
+  role: Pick<RoleUnderTest, 'arn' | 'policy'>,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+  account = VAULT,
+) => simulate(role.arn, role.policy, { action, resource, context, label: action }, account, REGION);
+
+describe('the vault drill role', () => {
+  it('is assumed by the hub drill role only, from the organization with the external id', async () => {
+    // Prepare
+    const drill = hubRoles.get('drill')!;
+    const backup = hubRoles.get('backup')!;
+
+    // Act
+    const ok = await assumeDrillRole(drill.arn, drill.policy, fromOrg);
+    const noId = await assumeDrillRole(drill.arn, drill.policy, { 'aws:PrincipalOrgID': ORG });
+    const otherRole = await assumeDrillRole(backup.arn, EVERYTHING, fromOrg);
+    const workload = await assumeDrillRole(workloadBackup.arn, EVERYTHING, fromOrg, WORKLOAD);
+
+    // Assert
+    expect(ok.decision).toBe('Allowed');
+    expect(noId.decision).toBe('ImplicitlyDenied');
+    expect(otherRole.decision).toBe('ImplicitlyDenied');
+    expect(workload.decision).toBe('ImplicitlyDenied');
+  });
+
+  it.each([
+    ['rds:ModifyDBSnapshotAttribute', 'snapshot'],
+    ['rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+  ])('may %s on a steward vault copy, and not on an untagged or hand-made snapshot', async (action, type) => {
+    // Act
+    const copy = await inVault(
+      drillRole,
+      action,
+      vaultSnapshot(type),
+      resourceTags(vaultSnapshot(type), copyTags),
+    );
+    const untagged = await inVault(
+      drillRole,
+      action,
+      vaultSnapshot(type),
+      resourceTags(vaultSnapshot(type), { 'steward:managed': 'true' }),
+    );
+    const byHand = await inVault(drillRole, action, vaultSnapshot(type, 'audit-2026'), {});
+
+    // Assert
+    expect(copy.decision).toBe('Allowed');
+    expect(untagged.decision).toBe('ImplicitlyDenied');
+    expect(byHand.decision).toBe('ImplicitlyDenied');
+  });
+
+  it.each([
+    'rds:DeleteDBSnapshot',
+    'rds:CopyDBSnapshot',
+    'rds:RemoveTagsFromResource',
+    'rds:AddTagsToResource',
+  ])('may never %s a vault copy (explicit deny)', async (action) => {
+    const v = await inVault(drillRole, action, vaultSnapshot(), {
+      ...resourceTags(vaultSnapshot(), copyTags),
+      ...requestTags(copyTags),
+    });
+    expect(v.decision).toBe('ExplicitlyDenied');
+  });
+});
+
+describe('the vault key, for drills', () => {
+  const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
+  const onKey = (role: RoleUnderTest, action: string, context: Record<string, string>) =>
+    simulate(
+      role.arn,
+      role.policy,
+      { action, resource: keyArn, context, resourcePolicy: keyPolicy, label: action },
+      HUB,
+      REGION,
+    );
+
+  it('lets the hub drill role use it through RDS only', async () => {
+    // Prepare
+    const drill = hubRoles.get('drill')!;
+
+    // Act
+    const decrypt = await onKey(drill, 'kms:Decrypt', viaRds);
+    const grant = await onKey(drill, 'kms:CreateGrant', { ...viaRds, 'kms:GrantIsForAWSResource': 'true' });
+    const direct = await onKey(drill, 'kms:Decrypt', {});
+    const encrypt = await onKey(drill, 'kms:Encrypt', viaRds);
+
+    // Assert
+    expect(decrypt.decision).toBe('Allowed');
+    expect(grant.decision).toBe('Allowed');
+    expect(direct.decision).not.toBe('Allowed');
+    expect(encrypt.decision).not.toBe('Allowed');
+  });
+
+  it('gives the hub backup role nothing of it', async () => {
+    const v = await onKey(hubRoles.get('backup')!, 'kms:Decrypt', viaRds);
+    expect(v.decision).not.toBe('Allowed');
+  });
+});
+
+describe('a workload account, after a compromise', () => {
+  it.each(['rds:ModifyDBSnapshotAttribute', 'rds:DeleteDBSnapshot'])(
+    'cannot %s a vault copy, even with a role allowed everything',
+    async (action) => {
+      const ctx = resourceTags(vaultSnapshot(), copyTags);
+      const spoke = await inVault(workloadBackup, action, vaultSnapshot(), ctx, WORKLOAD);
+      const admin = await inVault(
+        { arn: `arn:aws:iam::${WORKLOAD}:role/admin`, policy: EVERYTHING },
+        action,
+        vaultSnapshot(),
+        ctx,
+        WORKLOAD,
+      );
+      expect(spoke.decision).not.toBe('Allowed');
+      expect(admin.decision).not.toBe('Allowed');
+    },
+  );
+});
