@@ -1,9 +1,9 @@
-import { Annotations, ArnFormat, Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
-import { EventField, type EventPattern, type IEventBus, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
@@ -27,7 +27,7 @@ import { awsArn, constructId, ec2Arn } from './arns.js';
 import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import type { StateTable } from './state-table.js';
 import { copiesToDr, hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
-import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
+import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault, forwardedInput } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
 import { grantRedisDrBackup, redisExportBucket } from './cache-dr.js';
@@ -370,11 +370,7 @@ export class Backup extends Construct {
       },
       {
         eventBus: bus,
-        event: RuleTargetInput.fromObject({
-          action: 'forwarded',
-          partition: Aws.PARTITION,
-          event: EventField.fromPath('$'),
-        }),
+        event: forwardedInput(),
       },
     );
   }

@@ -13,7 +13,7 @@ import {
   rolesFor,
   UNWIRED,
 } from './attribution.js';
-import { FLEET_CONFIG } from '../support/fleet.js';
+import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
 import { fullConfig } from './full-config.js';
 import { stateMachinesLoggingData, unguardedServicePrincipals } from './guards.js';
 import { lintPolicy } from './lint.js';
@@ -144,8 +144,9 @@ beforeAll(() => {
   deployments = [
     ...exampleStages.map((s) => synthesize(s, exampleInput(s))),
     synthesize('full', fullConfig),
-    // A hub with spokes: the fan-out's AssumeRole and its summary's reads are simulated here.
-    synthesize('fleet', FLEET_CONFIG, FLEET_CONFIG.account),
+    // A hub with spokes: the fan-out's AssumeRole and its summary's reads, and the scaling of a forwarded
+    // alarm (the spoke scaling role), are simulated here.
+    synthesize('fleet', SCALING_FLEET_CONFIG, SCALING_FLEET_CONFIG.account),
   ];
   for (const fn of functionNames()) adapters.set(fn, adaptersOf(fn));
 });
