@@ -356,6 +356,16 @@ export class Backup extends Construct {
    * copy reconcile the hub runs for its own events, in that target, with the target's credentials.
    */
   forwardFromFleet(bus: IEventBus): void {
+    // A spoke's AWS Health scheduled maintenance of RDS or ElastiCache: the same pre-change snapshots and
+    // notification as the hub's own, in that target (the schedule's payload names it), naming its account
+    // and region.
+    if (this.function.config.backup.maintenance.enabled)
+      this.function.addEventRule(
+        'FleetHealthRule',
+        'AWS Health scheduled maintenance in a spoke: snapshot its protected databases before, and say so',
+        SCHEDULED_MAINTENANCE,
+        { eventBus: bus, event: forwardedInput() },
+      );
     if (!copiesToDr(this.function.config)) return;
     this.function.addEventRule(
       'FleetSnapshotRule',

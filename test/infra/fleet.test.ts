@@ -306,8 +306,10 @@ describe('the spoke DR key', () => {
 describe("the hub's rule on forwarded snapshot events", () => {
   it("hands the backup function the spokes' snapshot and copy-finished events from the fleet bus, wrapped", () => {
     // Act
-    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter((r) =>
-      JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus'),
+    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
+        r.Properties.EventPattern.source?.[0] === 'aws.rds',
     );
     // Assert
     expect(rule!.Properties.EventPattern).toMatchObject({
@@ -318,6 +320,24 @@ describe("the hub's rule on forwarded snapshot events", () => {
     expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
     expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
     expect(JSON.stringify(target.Arn)).toContain('BackupFunction');
+  });
+
+  it("hands the backup function the spokes' AWS Health scheduled maintenance, wrapped, as the spoke forwards it", () => {
+    // Act
+    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
+        r.Properties.EventPattern.source?.[0] === 'aws.health',
+    );
+    // Assert
+    const forwardedBySpoke = Object.values(spoke.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.EventPattern.source?.[0] === 'aws.health',
+    );
+    expect(rule!.Properties.EventPattern).toEqual(forwardedBySpoke!.Properties.EventPattern);
+    expect(JSON.stringify(rule!.Properties.Targets[0].InputTransformer.InputTemplate)).toContain(
+      '\\"action\\":\\"forwarded\\"',
+    );
+    expect(JSON.stringify(rule!.Properties.Targets[0].Arn)).toContain('BackupFunction');
   });
 
   it('is forwarded a copy-finished event by the spoke DR stack, from the DR region', () => {
@@ -429,7 +449,7 @@ describe('scaling in a fleet: the spoke', () => {
 
   it("carries the hub scaling function's own statements, built by the same code, with the region guard", () => {
     // Prepare: the hub's statements on its own resources (state table, reports, topics, spoke roles)
-    const hubOnly = /ScalingState|Report|Notifications|AssumeSpoke|Pager|^Allow $/;
+    const hubOnly = /ScalingState|Report|Notifications|AssumeSpoke|Organization|Pager|^Allow $/;
     const estate = (sids: string[]) =>
       sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
     // Act
