@@ -1,9 +1,9 @@
-import { Annotations, ArnFormat, Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { z } from 'zod/mini';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
-import { EventField, type EventPattern, type IEventBus, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ID_PREFIX } from '../shared/backup/ids.js';
@@ -30,7 +30,7 @@ import { awsArn, constructId, ec2Arn } from './arns.js';
 import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import type { StateTable } from './state-table.js';
 import { copiesToDr, hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
-import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault } from './fleet.js';
+import { allowAssumeSpokeRoles, allowAssumeVaultRole, allowShareWithVault, forwardedInput } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { FleetFanOut } from './fan-out.js';
 import { grantRedisDrBackup, redisExportBucket } from './cache-dr.js';
@@ -396,6 +396,16 @@ export class Backup extends Construct {
    * copy reconcile the hub runs for its own events, in that target, with the target's credentials.
    */
   forwardFromFleet(bus: IEventBus): void {
+    // A spoke's AWS Health scheduled maintenance of RDS or ElastiCache: the same pre-change snapshots and
+    // notification as the hub's own, in that target (the schedule's payload names it), naming its account
+    // and region.
+    if (this.function.config.backup.maintenance.enabled)
+      this.function.addEventRule(
+        'FleetHealthRule',
+        'AWS Health scheduled maintenance in a spoke: snapshot its protected databases before, and say so',
+        SCHEDULED_MAINTENANCE,
+        { eventBus: bus, event: forwardedInput() },
+      );
     if (!copiesToDr(this.function.config)) return;
     this.function.addEventRule(
       'FleetSnapshotRule',
@@ -410,11 +420,7 @@ export class Backup extends Construct {
       },
       {
         eventBus: bus,
-        event: RuleTargetInput.fromObject({
-          action: 'forwarded',
-          partition: Aws.PARTITION,
-          event: EventField.fromPath('$'),
-        }),
+        event: forwardedInput(),
       },
     );
   }

@@ -1,5 +1,5 @@
 import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
-import { type CfnEventBus, EventBus } from 'aws-cdk-lib/aws-events';
+import { type CfnEventBus, EventBus, EventField, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import {
   AccountPrincipal,
   AnyPrincipal,
@@ -10,7 +10,7 @@ import {
 import { Construct } from 'constructs';
 import type { FleetConfig, StewardConfig } from '../shared/config/schema.js';
 import {
-  type FleetCapability,
+  type SpokeCapability,
   spokeRoleName,
   spokeTargets,
   type TargetRef,
@@ -82,13 +82,24 @@ export class FleetBus extends Construct {
 }
 
 /**
+ * What a rule on the fleet bus hands a function: the spoke's event wrapped as `forwarded`
+ * (shared/fleet/forwarded.ts), so it is never taken for one of the hub's own (those arrive unwrapped).
+ */
+export const forwardedInput = (): RuleTargetInput =>
+  RuleTargetInput.fromObject({
+    action: 'forwarded',
+    partition: Aws.PARTITION,
+    event: EventField.fromPath('$'),
+  });
+
+/**
  * Let a hub function assume its capability's role in every spoke target: by ARN for account targets, and
  * in any account of the organization for OU targets (aws:ResourceOrgID), never elsewhere.
  */
 export const allowAssumeSpokeRoles = (
   to: Grantee,
   config: StewardConfig,
-  capability: FleetCapability,
+  capability: SpokeCapability,
 ): void => {
   const targets = spokeTargets(config);
   const accounts = targets.filter((t): t is TargetRef & { account: string } => t.account !== undefined);

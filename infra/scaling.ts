@@ -2,11 +2,11 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { Rule } from 'aws-cdk-lib/aws-events';
+import type { EventPattern, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { FilterOrPolicy, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { z } from 'zod/mini';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { ScalingAlarmSpec } from '../shared/config/schema.js';
@@ -24,6 +24,10 @@ import {
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
+import type { Grantee } from './permission.js';
+import { allowAssumeSpokeRoles, allowListOrganization, forwardedInput } from './fleet.js';
+import { organizationalUnitTargets } from '../shared/fleet/fan-out.js';
+import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
 import { allowKeysViaRds, type CapabilityProps, StewardFunction } from './steward-function.js';
 
 export interface ScalingProps extends CapabilityProps {
@@ -66,6 +70,10 @@ export class Scaling extends Construct {
       capability: 'scaling',
       description: `steward ${config.stage}: alarm-driven scaling and remediation playbooks`,
       timeout: Duration.minutes(2),
+      // The spokes' scaling roles trust this role by its ARN: give it a name known at synth.
+      ...(hasSpokes(config) && rules.length
+        ? { roleName: hubRoleName(config.stage, 'scaling', config.region) }
+        : {}),
       environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
         z.input<typeof ScalingEnv>,
         keyof z.input<typeof BaseEnv>
@@ -151,7 +159,33 @@ export class Scaling extends Construct {
         input: { action: 'scale-in-check', scheduledTime: ContextAttribute.scheduledTime },
       });
     }
-    this.grant(fn, rules);
+    grantScalingEstate(fn, config.region, rules);
+    // A spoke's alarm acts in its account and region, through its spoke scaling role (infra/spoke.ts).
+    // An alarm of an OU's account is placed by listing the OU targets' accounts (shared/fleet/child.ts).
+    if (hasSpokes(config) && rules.length) {
+      allowAssumeSpokeRoles(fn, config, 'scaling');
+      if (organizationalUnitTargets(config).length) allowListOrganization(fn, config);
+    }
+  }
+
+  /**
+   * Act on the spokes' alarms in their own account-region: the spoke forwards its rules' alarm state changes
+   * to the fleet bus (infra/spoke.ts), whose rule hands them to the function wrapped as `forwarded`; it finds
+   * the target by the event's account and region (shared/fleet/forwarded.ts) and runs today's scaling there
+   * with the spoke's scaling role and the target's overrides. An alarm of an account-region that is no target
+   * is ignored.
+   */
+  forwardFromFleet(bus: IEventBus): void {
+    const rules = namedRules(this.function.config.scaling);
+    if (!rules.length) return;
+    this.eventRules.push(
+      this.function.addEventRule(
+        'FleetAlarmRule',
+        "A spoke's scaling alarm changed state: scale in that account and region",
+        forwardedAlarmPattern(rules),
+        { eventBus: bus, event: forwardedInput() },
+      ),
+    );
   }
 
   /** A CloudWatch alarm on the rule's resource; its state changes reach the function through EventBridge. */
@@ -210,227 +244,243 @@ export class Scaling extends Construct {
       );
     });
   }
+}
 
-  /** Least privilege: every mutating action on the resources (and steward's own replicas) the rules name. */
-  private grant(fn: StewardFunction, rules: NamedRule[]): void {
-    const stack = Stack.of(this);
-    const region = fn.config.region;
-    const rds = (type: string, name: string) => awsArn(stack, 'rds', region, type, name);
-    const group = (name: string) => awsArn(stack, 'elasticache', region, 'replicationgroup', name);
-    const ids = (type: string, kind?: NamedRule['kind'], scaleIn = false) => [
-      ...new Set(
-        rules
-          .filter(
-            (r) => r.action.type === type && (!kind || r.kind === kind) && (!scaleIn || r.scaleIn.enabled),
-          )
-          .map((r) => r.resource),
+/**
+ * Least privilege: every mutating action on the resources (and steward's own replicas) the rules name, in
+ * `region` of the grantee's account. The hub's scaling function, and each spoke's scaling role (the same
+ * statements in the spoke's account and region: infra/spoke.ts).
+ */
+export const grantScalingEstate = (fn: Grantee & IConstruct, region: string, rules: NamedRule[]): void => {
+  const stack = Stack.of(fn);
+  const rds = (type: string, name: string) => awsArn(stack, 'rds', region, type, name);
+  const group = (name: string) => awsArn(stack, 'elasticache', region, 'replicationgroup', name);
+  const ids = (type: string, kind?: NamedRule['kind'], scaleIn = false) => [
+    ...new Set(
+      rules
+        .filter(
+          (r) => r.action.type === type && (!kind || r.kind === kind) && (!scaleIn || r.scaleIn.enabled),
+        )
+        .map((r) => r.resource),
+    ),
+  ];
+  const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
+  const managedDb = { StringEquals: { [`rds:db-tag/${Tag.managed}`]: 'true' } };
+
+  const instances = [
+    ...new Set(
+      rules.filter((r) => r.kind === 'rds-instance' && r.action.type !== 'notify').map((r) => r.resource),
+    ),
+  ];
+  const clusters = [
+    ...new Set(
+      rules.filter((r) => r.kind === 'aurora-cluster' && r.action.type !== 'notify').map((r) => r.resource),
+    ),
+  ];
+  const groups = [
+    ...new Set(
+      rules.filter((r) => r.kind === 'elasticache' && r.action.type !== 'notify').map((r) => r.resource),
+    ),
+  ];
+
+  if (rules.length)
+    fn.allow({
+      sid: 'DescribeRuleAlarms',
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: [...new Set(rules.map(alarmPattern))].map((a) =>
+        stack.formatArn({
+          service: 'cloudwatch',
+          region,
+          resource: 'alarm',
+          resourceName: a,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
       ),
-    ];
-    const requestManaged = { StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' } };
-    const managedDb = { StringEquals: { [`rds:db-tag/${Tag.managed}`]: 'true' } };
+      wildcardReason:
+        'Read-only: which side of its threshold or anomaly band a rule’s alarm breaches (its comparison operator); a prefix rule names its alarms by prefix.',
+    });
+  if (instances.length)
+    fn.allow({
+      sid: 'DescribeScaledDbInstances',
+      actions: ['rds:DescribeDBInstances'],
+      resources: instances.map((i) => rds('db', i)),
+    });
+  if (clusters.length)
+    fn.allow({
+      sid: 'DescribeScaledDbClusters',
+      actions: ['rds:DescribeDBClusters', 'rds:DescribeDBInstances'],
+      resources: [...clusters.map((c) => rds('cluster', c)), rds('db', '*')],
+      wildcardReason:
+        'Read-only: the members of a scaled Aurora cluster are listed with the db-cluster-id filter, which is authorized on db:*.',
+    });
+  if (groups.length)
+    fn.allow({
+      sid: 'DescribeScaledReplicationGroups',
+      actions: ['elasticache:DescribeReplicationGroups'],
+      resources: groups.map(group),
+    });
 
-    const instances = [
-      ...new Set(
-        rules.filter((r) => r.kind === 'rds-instance' && r.action.type !== 'notify').map((r) => r.resource),
-      ),
-    ];
-    const clusters = [
-      ...new Set(
-        rules.filter((r) => r.kind === 'aurora-cluster' && r.action.type !== 'notify').map((r) => r.resource),
-      ),
-    ];
-    const groups = [
-      ...new Set(
-        rules.filter((r) => r.kind === 'elasticache' && r.action.type !== 'notify').map((r) => r.resource),
-      ),
-    ];
+  // ModifyDBInstance changes a class only to one of the rule's ladder (rds:DatabaseClass); a request
+  // without a class, or one that moves the database to other option/parameter/subnet groups (resources
+  // of the request no statement names), is refused. Keys IAM cannot see (master password, public access,
+  // deletion protection) are only as safe as the code that never sends them (README: Safety).
+  const classes = new Map<string, Set<string>>();
+  for (const r of rules) {
+    if (r.action.type !== 'rds.scaleUp') continue;
+    const set = classes.get(r.resource) ?? new Set<string>();
+    ladderFor(r.action.ladder, r.action.max).forEach((c) => set.add(c));
+    classes.set(r.resource, set);
+  }
+  for (const [db, ladder] of classes) {
+    fn.allow({
+      sid: `ModifyClass${constructId(db)}`,
+      actions: ['rds:ModifyDBInstance'],
+      resources: [rds('db', db)],
+      conditions: { StringEquals: { 'rds:DatabaseClass': [...ladder] } },
+    });
+  }
+  if (classes.size) {
+    fn.deny({
+      sid: 'NeverManageMasterPasswords',
+      actions: ['rds:ModifyDBInstance'],
+      resources: ['*'],
+      conditions: { Null: { 'rds:ManageMasterUserPassword': 'false' } },
+    });
+  }
 
-    if (rules.length)
+  const sources = ids('rds.addReadReplica', 'rds-instance');
+  if (sources.length) {
+    const replicas = sources.map((s) => rds('db', replicaPattern(s, 'replica')));
+    // RDS authorizes the replica on the source and the new instance and on the option, parameter and
+    // subnet groups the replica inherits (Service Authorization Reference: db, og, pg, subgrp required).
+    fn.allow({
+      sid: 'CreateManagedReadReplicas',
+      actions: ['rds:CreateDBInstanceReadReplica'],
+      resources: [
+        ...sources.map((s) => rds('db', s)),
+        ...replicas,
+        rds('og', '*'),
+        rds('pg', '*'),
+        rds('subgrp', '*'),
+      ],
+      conditions: requestManaged,
+      wildcardReason: `Replica ids are numbered per run (<source>-replica-<n>) and inherit the source's option, parameter and subnet groups; every request must tag the replica ${Tag.managed}=true.`,
+    });
+    allowKeysViaRds(fn, 'Replicating', region);
+    fn.allow({
+      sid: 'TagManagedReadReplicas',
+      actions: ['rds:AddTagsToResource'],
+      resources: replicas,
+      conditions: requestManaged,
+      wildcardReason: `Tag-on-create of steward's read replicas (<source>-replica-<n>), ${Tag.managed}=true required.`,
+    });
+    const shrinking = ids('rds.addReadReplica', 'rds-instance', true);
+    if (shrinking.length)
       fn.allow({
-        sid: 'DescribeRuleAlarms',
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: [...new Set(rules.map(alarmPattern))].map((a) =>
-          stack.formatArn({
-            service: 'cloudwatch',
-            region,
-            resource: 'alarm',
-            resourceName: a,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
-        wildcardReason:
-          'Read-only: which side of its threshold or anomaly band a rule’s alarm breaches (its comparison operator); a prefix rule names its alarms by prefix.',
-      });
-    if (instances.length)
-      fn.allow({
-        sid: 'DescribeScaledDbInstances',
-        actions: ['rds:DescribeDBInstances'],
-        resources: instances.map((i) => rds('db', i)),
-      });
-    if (clusters.length)
-      fn.allow({
-        sid: 'DescribeScaledDbClusters',
-        actions: ['rds:DescribeDBClusters', 'rds:DescribeDBInstances'],
-        resources: [...clusters.map((c) => rds('cluster', c)), rds('db', '*')],
-        wildcardReason:
-          'Read-only: the members of a scaled Aurora cluster are listed with the db-cluster-id filter, which is authorized on db:*.',
-      });
-    if (groups.length)
-      fn.allow({
-        sid: 'DescribeScaledReplicationGroups',
-        actions: ['elasticache:DescribeReplicationGroups'],
-        resources: groups.map(group),
-      });
-
-    // ModifyDBInstance changes a class only to one of the rule's ladder (rds:DatabaseClass); a request
-    // without a class, or one that moves the database to other option/parameter/subnet groups (resources
-    // of the request no statement names), is refused. Keys IAM cannot see (master password, public access,
-    // deletion protection) are only as safe as the code that never sends them (README: Safety).
-    const classes = new Map<string, Set<string>>();
-    for (const r of rules) {
-      if (r.action.type !== 'rds.scaleUp') continue;
-      const set = classes.get(r.resource) ?? new Set<string>();
-      ladderFor(r.action.ladder, r.action.max).forEach((c) => set.add(c));
-      classes.set(r.resource, set);
-    }
-    for (const [db, ladder] of classes) {
-      fn.allow({
-        sid: `ModifyClass${constructId(db)}`,
-        actions: ['rds:ModifyDBInstance'],
-        resources: [rds('db', db)],
-        conditions: { StringEquals: { 'rds:DatabaseClass': [...ladder] } },
-      });
-    }
-    if (classes.size) {
-      fn.deny({
-        sid: 'NeverManageMasterPasswords',
-        actions: ['rds:ModifyDBInstance'],
-        resources: ['*'],
-        conditions: { Null: { 'rds:ManageMasterUserPassword': 'false' } },
-      });
-    }
-
-    const sources = ids('rds.addReadReplica', 'rds-instance');
-    if (sources.length) {
-      const replicas = sources.map((s) => rds('db', replicaPattern(s, 'replica')));
-      // RDS authorizes the replica on the source and the new instance and on the option, parameter and
-      // subnet groups the replica inherits (Service Authorization Reference: db, og, pg, subgrp required).
-      fn.allow({
-        sid: 'CreateManagedReadReplicas',
-        actions: ['rds:CreateDBInstanceReadReplica'],
-        resources: [
-          ...sources.map((s) => rds('db', s)),
-          ...replicas,
-          rds('og', '*'),
-          rds('pg', '*'),
-          rds('subgrp', '*'),
-        ],
-        conditions: requestManaged,
-        wildcardReason: `Replica ids are numbered per run (<source>-replica-<n>) and inherit the source's option, parameter and subnet groups; every request must tag the replica ${Tag.managed}=true.`,
-      });
-      allowKeysViaRds(fn, 'Replicating', region);
-      fn.allow({
-        sid: 'TagManagedReadReplicas',
-        actions: ['rds:AddTagsToResource'],
-        resources: replicas,
-        conditions: requestManaged,
-        wildcardReason: `Tag-on-create of steward's read replicas (<source>-replica-<n>), ${Tag.managed}=true required.`,
-      });
-      const shrinking = ids('rds.addReadReplica', 'rds-instance', true);
-      if (shrinking.length)
-        fn.allow({
-          sid: 'DeleteManagedReadReplicas',
-          actions: ['rds:DeleteDBInstance'],
-          resources: shrinking.map((s) => rds('db', replicaPattern(s, 'replica'))),
-          conditions: managedDb,
-          wildcardReason: `Scale-in removes only steward's own replicas: <source>-replica-<n>, tagged ${Tag.managed}=true.`,
-        });
-    }
-
-    const auroras = ids('rds.addReadReplica', 'aurora-cluster');
-    if (auroras.length) {
-      const readers = auroras.map((c) => rds('db', replicaPattern(c, 'reader')));
-      fn.allow({
-        sid: 'CreateManagedAuroraReaders',
-        actions: ['rds:CreateDBInstance'],
-        resources: [
-          ...readers,
-          ...auroras.map((c) => rds('cluster', c)),
-          rds('og', '*'),
-          rds('pg', '*'),
-          rds('subgrp', '*'),
-        ],
-        conditions: requestManaged,
-        wildcardReason: `Reader ids are numbered per run (<cluster>-reader-<n>) and use the cluster's default groups; every request must tag the reader ${Tag.managed}=true.`,
-      });
-      fn.allow({
-        sid: 'TagManagedAuroraReaders',
-        actions: ['rds:AddTagsToResource'],
-        resources: readers,
-        conditions: requestManaged,
-        wildcardReason: `Tag-on-create of steward's Aurora readers (<cluster>-reader-<n>), ${Tag.managed}=true required.`,
-      });
-      const shrinking = ids('rds.addReadReplica', 'aurora-cluster', true);
-      if (shrinking.length)
-        fn.allow({
-          sid: 'DeleteManagedAuroraReaders',
-          actions: ['rds:DeleteDBInstance'],
-          resources: shrinking.map((c) => rds('db', replicaPattern(c, 'reader'))),
-          conditions: managedDb,
-          wildcardReason: `Scale-in removes only steward's own readers: <cluster>-reader-<n>, tagged ${Tag.managed}=true.`,
-        });
-    }
-
-    const rebooted = ids('rds.failover', 'rds-instance');
-    if (rebooted.length)
-      fn.allow({
-        sid: 'FailOverDbInstances',
-        actions: ['rds:RebootDBInstance'],
-        resources: rebooted.map((i) => rds('db', i)),
-      });
-    const failedOver = ids('rds.failover', 'aurora-cluster');
-    if (failedOver.length)
-      fn.allow({
-        sid: 'FailOverDbClusters',
-        actions: ['rds:FailoverDBCluster'],
-        resources: failedOver.map((c) => rds('cluster', c)),
-      });
-
-    const resharded = ids('elasticache.addShard');
-    if (resharded.length)
-      fn.allow({
-        sid: 'ReshardReplicationGroups',
-        actions: ['elasticache:ModifyReplicationGroupShardConfiguration'],
-        resources: resharded.map(group),
-      });
-    const replicated = ids('elasticache.addReplica');
-    if (replicated.length)
-      fn.allow({
-        sid: 'AddCacheReplicas',
-        actions: ['elasticache:IncreaseReplicaCount'],
-        resources: replicated.map(group),
-      });
-    const fewer = ids('elasticache.addReplica', undefined, true);
-    if (fewer.length)
-      fn.allow({
-        sid: 'RemoveCacheReplicas',
-        actions: ['elasticache:DecreaseReplicaCount'],
-        resources: fewer.map(group),
-      });
-    const cacheFailover = ids('elasticache.failover');
-    if (cacheFailover.length)
-      fn.allow({
-        sid: 'TestCacheFailover',
-        actions: ['elasticache:TestFailover'],
-        resources: cacheFailover.map(group),
+        sid: 'DeleteManagedReadReplicas',
+        actions: ['rds:DeleteDBInstance'],
+        resources: shrinking.map((s) => rds('db', replicaPattern(s, 'replica'))),
+        conditions: managedDb,
+        wildcardReason: `Scale-in removes only steward's own replicas: <source>-replica-<n>, tagged ${Tag.managed}=true.`,
       });
   }
-}
+
+  const auroras = ids('rds.addReadReplica', 'aurora-cluster');
+  if (auroras.length) {
+    const readers = auroras.map((c) => rds('db', replicaPattern(c, 'reader')));
+    fn.allow({
+      sid: 'CreateManagedAuroraReaders',
+      actions: ['rds:CreateDBInstance'],
+      resources: [
+        ...readers,
+        ...auroras.map((c) => rds('cluster', c)),
+        rds('og', '*'),
+        rds('pg', '*'),
+        rds('subgrp', '*'),
+      ],
+      conditions: requestManaged,
+      wildcardReason: `Reader ids are numbered per run (<cluster>-reader-<n>) and use the cluster's default groups; every request must tag the reader ${Tag.managed}=true.`,
+    });
+    fn.allow({
+      sid: 'TagManagedAuroraReaders',
+      actions: ['rds:AddTagsToResource'],
+      resources: readers,
+      conditions: requestManaged,
+      wildcardReason: `Tag-on-create of steward's Aurora readers (<cluster>-reader-<n>), ${Tag.managed}=true required.`,
+    });
+    const shrinking = ids('rds.addReadReplica', 'aurora-cluster', true);
+    if (shrinking.length)
+      fn.allow({
+        sid: 'DeleteManagedAuroraReaders',
+        actions: ['rds:DeleteDBInstance'],
+        resources: shrinking.map((c) => rds('db', replicaPattern(c, 'reader'))),
+        conditions: managedDb,
+        wildcardReason: `Scale-in removes only steward's own readers: <cluster>-reader-<n>, tagged ${Tag.managed}=true.`,
+      });
+  }
+
+  const rebooted = ids('rds.failover', 'rds-instance');
+  if (rebooted.length)
+    fn.allow({
+      sid: 'FailOverDbInstances',
+      actions: ['rds:RebootDBInstance'],
+      resources: rebooted.map((i) => rds('db', i)),
+    });
+  const failedOver = ids('rds.failover', 'aurora-cluster');
+  if (failedOver.length)
+    fn.allow({
+      sid: 'FailOverDbClusters',
+      actions: ['rds:FailoverDBCluster'],
+      resources: failedOver.map((c) => rds('cluster', c)),
+    });
+
+  const resharded = ids('elasticache.addShard');
+  if (resharded.length)
+    fn.allow({
+      sid: 'ReshardReplicationGroups',
+      actions: ['elasticache:ModifyReplicationGroupShardConfiguration'],
+      resources: resharded.map(group),
+    });
+  const replicated = ids('elasticache.addReplica');
+  if (replicated.length)
+    fn.allow({
+      sid: 'AddCacheReplicas',
+      actions: ['elasticache:IncreaseReplicaCount'],
+      resources: replicated.map(group),
+    });
+  const fewer = ids('elasticache.addReplica', undefined, true);
+  if (fewer.length)
+    fn.allow({
+      sid: 'RemoveCacheReplicas',
+      actions: ['elasticache:DecreaseReplicaCount'],
+      resources: fewer.map(group),
+    });
+  const cacheFailover = ids('elasticache.failover');
+  if (cacheFailover.length)
+    fn.allow({
+      sid: 'TestCacheFailover',
+      actions: ['elasticache:TestFailover'],
+      resources: cacheFailover.map(group),
+    });
+};
 
 const alarmLabel = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
 
 /** The alarm name, or the prefix with `*`, as an ARN resource pattern. */
 const alarmPattern = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
+
+/**
+ * The alarm state changes a spoke forwards and the hub's fleet rule takes: the rules' alarms, ALARM (and OK
+ * for a rule that scales in), as each hub rule takes its own.
+ */
+export const forwardedAlarmPattern = (rules: readonly NamedRule[]): EventPattern => ({
+  source: ['aws.cloudwatch'],
+  detailType: [ALARM_STATE_CHANGE],
+  detail: {
+    alarmName: alarmMatchers(rules),
+    state: { value: rules.some((r) => r.scaleIn.enabled) ? ['ALARM', 'OK'] : ['ALARM'] },
+  },
+});
 
 /** EventBridge matchers for the rules' alarms: exact names and prefixes. */
 export const alarmMatchers = (rules: readonly NamedRule[]) => [

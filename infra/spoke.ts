@@ -21,11 +21,12 @@ import {
   copiesToDr,
   type FleetCapability,
   hubRoleName,
+  type SpokeCapability,
   spokeDrKeyAlias,
   spokeRoleName,
   spokeTargets,
 } from '../shared/fleet/targets.js';
-import { ALARM_STATE_CHANGE, namedRules } from '../shared/scaling/request.js';
+import { namedRules } from '../shared/scaling/request.js';
 import {
   COPY_FINISHED,
   DATABASE_EVENTS,
@@ -36,7 +37,7 @@ import {
 import { allowShareWithVault, fleetBusArn, trustHubRole } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { allowRetentionDeletes, denyHeldDeletes } from './retention.js';
-import { alarmMatchers } from './scaling.js';
+import { forwardedAlarmPattern, grantScalingEstate } from './scaling.js';
 import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
 
 /** `Steward-<stage>-spoke`: deployed once per target account and region. */
@@ -57,7 +58,7 @@ const spokeSynthesizer = () => new DefaultStackSynthesizer({ generateBootstrapVe
 
 export interface SpokeRoleProps {
   config: StewardConfig;
-  capability: FleetCapability;
+  capability: SpokeCapability;
 }
 
 /**
@@ -101,12 +102,13 @@ export interface SpokeStackProps extends Omit<StackProps, 'env' | 'tags' | 'synt
 }
 
 /**
- * One spoke of the fleet: a role per hub capability that acts in targets (backup, retention), and rules that
+ * One spoke of the fleet: a role per hub capability that acts in targets (backup, retention, and scaling with
+ * scaling rules), and rules that
  * forward this region's RDS, Health, copy and alarm events to the hub's fleet bus. Environment-agnostic: the
  * same template deploys with `cdk deploy` into any target account and region, and as the StackSet body.
  */
 export class SpokeStack extends Stack {
-  readonly roles: Record<FleetCapability, SpokeRole>;
+  readonly roles: Record<FleetCapability, SpokeRole> & { scaling?: SpokeRole };
   readonly forwardRules: Rule[] = [];
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
@@ -145,6 +147,16 @@ export class SpokeStack extends Stack {
     denyHeldDeletes(retention, at);
     this.roles = { backup, retention };
 
+    // Scaling acts here when one of this region's alarms reaches the hub: the hub scaling function's own
+    // statements (the rules' resources, steward's replicas, the ladder's classes), in this account and region.
+    const rules = namedRules(config.scaling);
+    if (config.scaling.enabled && rules.length) {
+      const scaling = new SpokeRole(this, 'ScalingRole', { config, capability: 'scaling' });
+      denyOutsideOwnership(scaling, [here]);
+      grantScalingEstate(scaling, here, rules);
+      this.roles.scaling = scaling;
+    }
+
     const hubBus = EventBus.fromEventBusArn(this, 'HubBus', fleetBusArn(config));
     const forward = (ruleId: string, description: string, eventPattern: EventPattern) =>
       this.forwardRules.push(
@@ -164,13 +176,8 @@ export class SpokeStack extends Stack {
       'AWS Health scheduled maintenance of RDS and ElastiCache',
       SCHEDULED_MAINTENANCE,
     );
-    const rules = namedRules(config.scaling);
     if (config.scaling.enabled && rules.length)
-      forward('ForwardAlarms', "State changes of the scaling rules' alarms", {
-        source: ['aws.cloudwatch'],
-        detailType: [ALARM_STATE_CHANGE],
-        detail: { alarmName: alarmMatchers(rules) },
-      });
+      forward('ForwardAlarms', "State changes of the scaling rules' alarms", forwardedAlarmPattern(rules));
   }
 }
 

@@ -117,6 +117,8 @@ export class StewardStack extends Stack {
       this.fleetBus = new FleetBus(this, 'Fleet', { config });
       // The spokes' forwarded snapshot events drive the DR copy reconcile in their own account-region.
       this.backup.forwardFromFleet(this.fleetBus.bus);
+      // Their alarms scale in their own account-region.
+      this.scaling?.forwardFromFleet(this.fleetBus.bus);
     }
 
     // $3 a month beyond the account's three free dashboards: opt-in (`dashboard: true`).

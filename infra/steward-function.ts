@@ -24,7 +24,7 @@ import {
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { z } from 'zod/mini';
 import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
@@ -492,7 +492,7 @@ export class StewardFunction extends Construct implements Grantee {
  * steward does not know: RDS creates a grant on the key for the new database and reads its metadata, with
  * the caller's permissions. Only through RDS in `region`, and grants only for AWS resources.
  */
-export const allowKeysViaRds = (fn: StewardFunction, purpose: string, region: string): void => {
+export const allowKeysViaRds = (fn: Grantee & IConstruct, purpose: string, region: string): void => {
   const keys = Stack.of(fn).formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
   const viaRds = { 'kms:ViaService': `rds.${region}.amazonaws.com` };
   const why = `${purpose} a database encrypted with a customer managed key steward does not know`;

@@ -36,6 +36,7 @@ import {
   RunReportsEnv,
 } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
+import type { BackupScheduler } from '../../shared/backup/ports.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -94,12 +95,28 @@ const wireVault = (
   };
 };
 
+/** The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots. */
+const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
+  schedulerBackup(schedulerClient(hubRegion), {
+    group: e.MAINTENANCE_SCHEDULE_GROUP,
+    functionArn: e.MAINTENANCE_TARGET_ARN,
+    roleArn: e.MAINTENANCE_ROLE_ARN,
+    ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
+  });
+
+/**
+ * A target's pre-maintenance snapshot (a spoke's forwarded AWS Health event) is scheduled in the hub, and
+ * its payload names the target: when it fires, the function takes the snapshot there, with the target's role.
+ */
+const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupScheduler =>
+  at ? { scheduleOnce: (o) => s.scheduleOnce({ ...o, payload: { ...o.payload, target: at.target } }) } : s;
+
 /**
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
  * snapshots is wired when the environment names its group, target and role (the deployed function); the
  * full run reports when it names the report bucket; the DR copy queue when it names the state table.
  * A fan-out child (`at`): the RDS and ElastiCache clients sign with the target's role; the report bucket
- * and state table stay the hub's; no scheduler (maintenance events are not scheduled runs), and no copy
+ * and state table stay the hub's; the hub's scheduler, whose payloads name the target (inTarget); no copy
  * queue in another account (its keys name no account: its reconcile lists in full). The backup vault when
  * `sessions` are given (wireVault). Redis DR when the environment names its two buckets, in this account only
  * (a fan-out child's caches are not exported: the buckets are the hub's).
@@ -113,7 +130,7 @@ export const wire = (
   const { region, dr } = base.config;
   const hubRegion = at?.hubRegion ?? region;
   const as = at?.as;
-  const s = at ? { success: false as const } : BackupSchedulerEnv.safeParse(env);
+  const s = BackupSchedulerEnv.safeParse(env);
   const bucket = RunReportsEnv.safeParse(env).data?.REPORT_BUCKET;
   const table = as ? undefined : CopyQueueEnv.safeParse(env).data?.STATE_TABLE;
   const rds = rdsClient(region, undefined, as);
@@ -187,16 +204,7 @@ export const wire = (
           ),
         }
       : {}),
-    ...(s.success
-      ? {
-          scheduler: schedulerBackup(schedulerClient(region), {
-            group: s.data.MAINTENANCE_SCHEDULE_GROUP,
-            functionArn: s.data.MAINTENANCE_TARGET_ARN,
-            roleArn: s.data.MAINTENANCE_ROLE_ARN,
-            ...(s.data.MAINTENANCE_DLQ_ARN ? { deadLetterArn: s.data.MAINTENANCE_DLQ_ARN } : {}),
-          }),
-        }
-      : {}),
+    ...(s.success ? { scheduler: inTarget(scheduler(s.data, hubRegion), at) } : {}),
   };
 };
 

@@ -12,6 +12,8 @@ import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
+import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
+import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
 import { parseScalingRequest } from '../../shared/scaling/request.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
@@ -28,32 +30,55 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
 
 /**
  * Real adapters for `config.region`; the state table comes from the environment, and the report bucket,
- * when the stage has one, keeps the full report of a run that summarises many decisions.
+ * when the stage has one, keeps the full report of a run that summarises many decisions. A spoke's alarm
+ * forwarded to the hub (`at`, shared/fleet/child.ts): the RDS, ElastiCache and CloudWatch clients sign with
+ * the spoke's scaling role in the target's region; the state table and report bucket stay the hub's, and
+ * every scaling key there names the target's account and region (so two accounts' alarms of one name, or
+ * resources of one id, never share a seen event, a cooldown, an alarm state or an approval).
  */
 export const wire = (
   base: BaseDeps,
   env: Pick<ScalingEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = loadEnv(ScalingEnv),
+  at?: TargetWiring,
 ): ScalingDeps => {
   const { region } = base.config;
+  const hubRegion = at?.hubRegion ?? region;
+  const as = at?.as;
+  // The hub's own account-region (no role to assume) keeps its keys as a single-account stage has them.
+  const place = at?.target.roleArn ? { account: at.target.account, region: at.target.region } : undefined;
   return {
     ...base,
     resources: awsScalingResources(
-      rdsScaling(region, rdsClient(region)),
-      elastiCacheScaling(region, elastiCacheClient(region)),
+      rdsScaling(region, rdsClient(region, undefined, as)),
+      elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
     ),
-    state: dynamoScalingStore(stateTableClient(region), env.STATE_TABLE, base.now),
-    alarms: cloudWatchAlarms(cloudWatchClient(region), region),
-    ...(env.REPORT_BUCKET ? { reports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region) } : {}),
+    state: dynamoScalingStore(stateTableClient(hubRegion), env.STATE_TABLE, base.now, place),
+    alarms: cloudWatchAlarms(cloudWatchClient(region, undefined, as), region),
+    ...(env.REPORT_BUCKET
+      ? { reports: s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion) }
+      : {}),
+    ...(place && at ? { target: at.target } : {}),
   };
 };
 
-let deps: ScalingDeps | undefined;
+/**
+ * The deployed function's wiring: today's deps once per container, and a forwarded alarm's in its target
+ * (the spoke scaling role assumed through the hub region's STS, its session cached per container and renewed
+ * before it expires: shared/aws/fleet-sessions.ts).
+ */
+export const fleetWiring = (
+  base: () => BaseDeps,
+  env: () => Pick<ScalingEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = () => loadEnv(ScalingEnv),
+): FleetWiring<ScalingDeps> => fleetWiringOf('scaling', base, (b, at) => wire(b, env(), at));
+
+let base: BaseDeps | undefined;
+const wiring = fleetWiring(() => (base ??= wireBase()));
 
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  // Where this invocation acts (a fan-out child's target, else this account-region), per invocation.
+  // Where this invocation acts (a forwarded alarm's target, else this account-region), per invocation.
   .handler((event: unknown, context: Context) =>
-    run(event, atPlace((deps ??= wire(wireBase())), event, context)),
+    runFleetEvent(event, wiring, (e, d) => run(e, atPlace(d, event, context))),
   );

@@ -188,8 +188,8 @@ export const secretsClient = (region: string, o?: ClientOptions): SecretsManager
   memo('secretsmanager', region, o, () => new SecretsManagerClient({ region, ...http(o) }));
 
 /** One CloudWatch client per region per container (alarm descriptions for scaling). */
-export const cloudWatchClient = (region: string, o?: ClientOptions): CloudWatchClient =>
-  memo('cloudwatch', region, o, () => new CloudWatchClient({ region, ...http(o) }));
+export const cloudWatchClient = (region: string, o?: ClientOptions, as?: ClientIdentity): CloudWatchClient =>
+  memo('cloudwatch', region, o, () => new CloudWatchClient({ region, ...http(o), ...signer(as) }), as);
 
 /** One EventBridge Scheduler client per region per container (pre-maintenance snapshots). */
 export const schedulerClient = (region: string, o?: ClientOptions): SchedulerClient =>

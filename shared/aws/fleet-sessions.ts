@@ -1,6 +1,6 @@
 import { type FanOutTarget, targetConfig } from '../fleet/fan-out.js';
 import type { FleetWiring } from '../fleet/child.js';
-import type { FleetCapability } from '../fleet/targets.js';
+import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import { type ClientIdentity, organizationsClient, s3Client, stsClient } from './clients.js';
 import { s3MapRunResults } from './map-run-results.js';
@@ -20,7 +20,7 @@ export interface RoleSessions {
 export const fleetSessions = (
   stage: string,
   hubRegion: string,
-  capability: FleetCapability,
+  capability: SpokeCapability,
   o: { now?: () => number } = {},
 ) => {
   const sessions = targetCredentials(stsClient(hubRegion), {
@@ -73,7 +73,7 @@ export interface TargetWiring {
  * never builds the cache.
  */
 export const fleetWiring = <D>(
-  capability: FleetCapability,
+  capability: SpokeCapability,
   base: () => BaseDeps,
   wire: (base: BaseDeps, at: TargetWiring | undefined, sessions: RoleSessions) => D,
 ): FleetWiring<D> => {

@@ -1,6 +1,13 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
-import { alarmStateKey, approvalKey, cooldownKey, pendingApprovalsKey } from '../scaling/ids.js';
+import {
+  alarmStateKey,
+  approvalKey,
+  cooldownKey,
+  type KeyPlace,
+  pendingApprovalsKey,
+  placedKey,
+} from '../scaling/ids.js';
 import type { AlarmState, Approval, DecisionRecord } from '../scaling/model.js';
 import { type ResourceHolder, type ScalingStore, STALE_EXECUTION_SECONDS } from '../scaling/ports.js';
 import { call } from './call.js';
@@ -21,7 +28,14 @@ export const dynamoScalingStore = (
   doc: DynamoDBDocumentClient,
   table: string,
   now: () => Date = () => new Date(),
+  /** A spoke account-region of a fleet: every key carries it (ids.ts, placedKey). The hub's own: none. */
+  place?: KeyPlace,
 ): ScalingStore => {
+  const eventAt = (key: string) => placedKey(key, place);
+  const cooldownAt = (kind: ResourceKind, id: string) => eventAt(cooldownKey(kind, id));
+  const approvalAt = (id: string) => eventAt(approvalKey(id));
+  const pendingAt = (rule: string) => eventAt(pendingApprovalsKey(rule));
+  const alarmStateAt = (alarmName: string) => eventAt(alarmStateKey(alarmName));
   const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
   const live = (item: Item | undefined) =>
     item && !(typeof item.ttl === 'number' && item.ttl <= epoch(now())) ? item : undefined;
@@ -81,7 +95,7 @@ export const dynamoScalingStore = (
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {
-      const [seen, cooldown] = await Promise.all([get(eventKey), get(cooldownKey(kind, id))]);
+      const [seen, cooldown] = await Promise.all([get(eventAt(eventKey)), get(cooldownAt(kind, id))]);
       return {
         seen: seen !== undefined,
         ...(typeof cooldown?.lastActedAt === 'string' ? { lastActedAt: new Date(cooldown.lastActedAt) } : {}),
@@ -95,19 +109,19 @@ export const dynamoScalingStore = (
     // An expired key that DynamoDB has not swept yet may be claimed again.
     claim: async (eventKey, ttlSeconds, record) =>
       (await putIf(
-        { ...record, pk: eventKey, claimedAt: now().toISOString(), ttl: epoch(now()) + ttlSeconds },
+        { ...record, pk: eventAt(eventKey), claimedAt: now().toISOString(), ttl: epoch(now()) + ttlSeconds },
         'attribute_not_exists(#pk) OR #ttl <= :now',
         { ':now': epoch(now()) },
       )) !== false,
 
     release: async (eventKey) => {
-      await call('DeleteItem', `${table} ${eventKey}`, () =>
-        doc.send(new DeleteCommand({ TableName: table, Key: { pk: eventKey } })),
+      await call('DeleteItem', `${table} ${eventAt(eventKey)}`, () =>
+        doc.send(new DeleteCommand({ TableName: table, Key: { pk: eventAt(eventKey) } })),
       );
     },
 
     claimResource: async (kind, id, a) => {
-      const pk = cooldownKey(kind, id);
+      const pk = cooldownAt(kind, id);
       const at = a.at.toISOString();
       // Free when nobody ever acted, or the cooldown ran out and no newer transition was acted on (a cooldown
       // a failover restarted has no acted-on transition). ISO times in UTC compare as strings.
@@ -158,7 +172,7 @@ export const dynamoScalingStore = (
 
     // Only while the claim is still ours: a later run's claim is never undone.
     releaseResource: async (c) => {
-      const pk = cooldownKey(c.kind, c.id);
+      const pk = cooldownAt(c.kind, c.id);
       if (!c.previous) {
         await deleteIf(pk, 'eventKey = :mine', { ':mine': c.eventKey });
         return;
@@ -180,19 +194,19 @@ export const dynamoScalingStore = (
 
     // On the event's own item, so it expires with it; a key already gone has nothing to record.
     recordOutcome: async (eventKey, decision) => {
-      await updateIf(eventKey, 'SET outcome = :outcome, announced = :no', 'attribute_exists(#pk)', {
+      await updateIf(eventAt(eventKey), 'SET outcome = :outcome, announced = :no', 'attribute_exists(#pk)', {
         ':outcome': JSON.stringify(decision),
         ':no': false,
       });
     },
 
     markAnnounced: async (eventKey) => {
-      await updateIf(eventKey, 'SET announced = :yes', 'attribute_exists(#pk)', { ':yes': true });
+      await updateIf(eventAt(eventKey), 'SET announced = :yes', 'attribute_exists(#pk)', { ':yes': true });
     },
 
     restartCooldown: async (kind, id, until, reason) =>
       (
-        await writes.update(cooldownKey(kind, id), {
+        await writes.update(cooldownAt(kind, id), {
           // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers. The
           // claim in flight no longer owns the item: its release must not undo the failover's cooldown.
           UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
@@ -209,7 +223,7 @@ export const dynamoScalingStore = (
     putApproval: async (a, ttlSeconds) => {
       const created = await putIf(
         {
-          pk: approvalKey(a.id),
+          pk: approvalAt(a.id),
           status: a.status,
           approval: JSON.stringify(a),
           expiresAt: a.expiresAt,
@@ -220,11 +234,11 @@ export const dynamoScalingStore = (
       );
       // The rule's index of approvals (read by steward status), kept as long as its newest approval. Also on
       // `exists`: a set ADD is idempotent, so a retry repairs an index write that failed after the put.
-      await call('UpdateItem', `${table} ${pendingApprovalsKey(a.rule)}`, () =>
+      await call('UpdateItem', `${table} ${pendingAt(a.rule)}`, () =>
         doc.send(
           new UpdateCommand({
             TableName: table,
-            Key: { pk: pendingApprovalsKey(a.rule) },
+            Key: { pk: pendingAt(a.rule) },
             UpdateExpression: 'ADD #ids :id SET #ttl = :ttl',
             ExpressionAttributeNames: { '#ids': 'ids', '#ttl': 'ttl' },
             ExpressionAttributeValues: { ':id': new Set([a.id]), ':ttl': epoch(now()) + ttlSeconds },
@@ -235,7 +249,7 @@ export const dynamoScalingStore = (
     },
 
     getApproval: async (id) => {
-      const item = await get(approvalKey(id));
+      const item = await get(approvalAt(id));
       if (!item || typeof item.approval !== 'string') return undefined;
       const a = JSON.parse(item.approval) as Approval;
       return {
@@ -250,7 +264,7 @@ export const dynamoScalingStore = (
 
     claimApproval: (id, at) =>
       updateIf(
-        approvalKey(id),
+        approvalAt(id),
         'SET #status = :executing, claimedAt = :at',
         '#status = :pending OR (#status = :executing AND claimedAt < :stale)',
         {
@@ -263,7 +277,7 @@ export const dynamoScalingStore = (
 
     completeApproval: async (id, at, result) => {
       await updateIf(
-        approvalKey(id),
+        approvalAt(id),
         'SET #status = :executed, executedAt = :at, #result = :result REMOVE claimedAt',
         '#status = :executing',
         { ':executed': 'executed', ':executing': 'executing', ':at': at.toISOString(), ':result': result },
@@ -272,7 +286,7 @@ export const dynamoScalingStore = (
 
     releaseApproval: async (id, error) => {
       await updateIf(
-        approvalKey(id),
+        approvalAt(id),
         'SET #status = :pending, lastError = :error REMOVE claimedAt',
         '#status = :executing',
         { ':pending': 'pending', ':executing': 'executing', ':error': error },
@@ -280,7 +294,7 @@ export const dynamoScalingStore = (
     },
 
     alarmState: async (alarmName) => {
-      const item = await get(alarmStateKey(alarmName));
+      const item = await get(alarmStateAt(alarmName));
       if (!item || typeof item.state !== 'string' || typeof item.since !== 'string') return undefined;
       return { state: item.state as AlarmState, since: new Date(item.since) };
     },
@@ -288,7 +302,7 @@ export const dynamoScalingStore = (
     setAlarmState: async (alarmName, state, since, ttlSeconds) => {
       const at = since.toISOString();
       await putIf(
-        { pk: alarmStateKey(alarmName), state, since: at, ttl: epoch(now()) + ttlSeconds },
+        { pk: alarmStateAt(alarmName), state, since: at, ttl: epoch(now()) + ttlSeconds },
         'attribute_not_exists(#pk) OR since <= :since',
         { ':since': at },
       );

@@ -57,6 +57,14 @@ export const KEY_DOCS: Record<string, string> = {
   'targets[].retention.policies.<policy>.monthly': 'This target’s `monthly` for the policy.',
   'targets[].retention.policies.<policy>.yearly': 'This target’s `yearly` for the policy.',
   'targets[].retention.policies.<policy>.keepAtLeast': 'This target’s `keepAtLeast` for the policy.',
+  'targets[].scaling':
+    'What this target changes of `scaling` when one of its alarms, forwarded by its spoke, scales there (only the keys given; actions and their ceilings stay the stage’s).',
+  'targets[].scaling.staleAfterMinutes': 'This target’s `scaling.staleAfterMinutes`.',
+  'targets[].scaling.rules': 'Changes to rules of `scaling.rules`, by name (a target adds no rule).',
+  'targets[].scaling.rules.<rule>.mode':
+    'This target’s `mode` for the rule (e.g. `dryRun` or `approve` in prod).',
+  'targets[].scaling.rules.<rule>.severity': 'This target’s `severity` for the rule.',
+  'targets[].scaling.rules.<rule>.cooldownMinutes': 'This target’s `cooldownMinutes` for the rule.',
   fleet:
     'Hub and spokes: how the hub (this stage) reaches targets in other accounts. Required once a target names another account or an OU (README: Fleet).',
   'fleet.organizationId':

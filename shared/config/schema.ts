@@ -1200,6 +1200,26 @@ export const TargetRetentionOverrides = strictObject({
   policies: z.optional(z.record(PolicyName, overridesOf(RetentionPolicy.shape))),
 });
 
+/**
+ * What one target changes of the stage's scaling (a spoke's alarm forwarded to the hub acts with these): how
+ * late an alarm may arrive, and named rules' mode, severity and cooldown. The actions and their ceilings stay
+ * the stage's (the spoke's scaling role grants exactly those).
+ */
+export const TargetScalingOverrides = strictObject({
+  staleAfterMinutes: z.optional(ScalingConfig.shape.staleAfterMinutes._zod.def.innerType),
+  rules: z.optional(
+    z.record(
+      PolicyName,
+      strictObject({
+        mode: z.optional(ScalingMode),
+        severity: z.optional(Severity),
+        cooldownMinutes: z.optional(z.int().check(z.minimum(0), z.maximum(10_080))),
+      }),
+    ),
+  ),
+});
+export type TargetScalingOverrides = z.infer<typeof TargetScalingOverrides>;
+
 /** AWS Organizations organization id. */
 export const OrganizationId = z
   .string()
@@ -1230,6 +1250,7 @@ export const Target = strictObject({
   role: z.optional(RoleRef),
   backup: z.optional(TargetBackupOverrides),
   retention: z.optional(TargetRetentionOverrides),
+  scaling: z.optional(TargetScalingOverrides),
 });
 export type TargetInput = z.input<typeof Target>;
 
@@ -1513,6 +1534,19 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           message: `is vault, but ${c.region} (where drills restore) is not a vault region (${vaultRegions.join(', ')}): a shared snapshot is restored within its own region; add ${c.region} to fleet.vault.regions`,
         });
     }
+  }),
+  crossCheck(['targets', 'scaling'], (c, ctx) => {
+    c.targets.forEach((t, i) => {
+      for (const name of Object.keys(t.scaling?.rules ?? {}))
+        if (!Object.hasOwn(c.scaling.rules, name)) {
+          const near = closest(name, Object.keys(c.scaling.rules));
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', i, 'scaling', 'rules', name],
+            message: `names scaling rule "${name}", which is not in scaling.rules (${names(c.scaling.rules)}): ${near ? `did you mean "${near}"? A target overrides` : 'a target overrides'} rules of the stage, it adds none`,
+          });
+        }
+    });
   }),
   crossCheck(['targets', 'backup', 'retention'], (c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>

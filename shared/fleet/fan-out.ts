@@ -2,7 +2,14 @@ import * as z from '../zod.js';
 import type { StewardConfig } from '../config/schema.js';
 import { configAt } from './place.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
-import { expandTargets, type FleetCapability, isHub, type TargetRef, targetRoleArn } from './targets.js';
+import {
+  expandTargets,
+  type FleetCapability,
+  isHub,
+  type SpokeCapability,
+  type TargetRef,
+  targetRoleArn,
+} from './targets.js';
 
 // The fan-out's pure half: which children a scheduled cycle starts, what each child's event carries, the
 // stage config a child runs with, and what the parent's summary says. No SDK, no environment.
@@ -62,7 +69,7 @@ export const splitTarget = (raw: unknown): { event: unknown; target?: FanOutTarg
  */
 export const fanOutTargets = (
   c: StewardConfig,
-  capability: FleetCapability,
+  capability: SpokeCapability,
   partition = 'aws',
 ): FanOutTarget[] => planFanOut(c, capability, { partition }).targets;
 
@@ -93,7 +100,7 @@ export interface PlanFanOutOptions {
  */
 export const planFanOut = (
   c: StewardConfig,
-  capability: FleetCapability,
+  capability: SpokeCapability,
   o: PlanFanOutOptions = {},
 ): { targets: FanOutTarget[]; skipped: SkippedTarget[] } => {
   const covers = new Map<

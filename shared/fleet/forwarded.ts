@@ -2,7 +2,7 @@ import * as z from '../zod.js';
 import type { StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import { type FanOutTarget, planFanOut, type PlanFanOutOptions } from './fan-out.js';
-import type { FleetCapability } from './targets.js';
+import type { SpokeCapability } from './targets.js';
 
 // Events the spokes forward to the hub's fleet bus, and the targets they act in. The hub's rules on that bus
 // wrap each event as { action: "forwarded", partition, event } (an input transformer), so a spoke's event is
@@ -39,17 +39,17 @@ export const parseForwarded = (raw: unknown): ForwardedEvent => {
  * The targets one forwarded event acts in, with the role the hub assumes there: the account-region it came
  * from; or, for an event of the DR region that is no target region of the account (a DR copy finished
  * there: RDS emits RDS-EVENT-0060 in the destination region), every target region of that account, whose
- * copies it may have been. None for an account-region that is no target: the hub acts only where the
+ * copies it may have been (backup only: an alarm acts where it fired). None for an account-region that is no target: the hub acts only where the
  * config says. Pure.
  */
 export const forwardedTargets = (
   c: StewardConfig,
-  capability: FleetCapability,
+  capability: SpokeCapability,
   from: { account: string; region: string },
   o: PlanFanOutOptions = {},
 ): FanOutTarget[] => {
   const ofAccount = planFanOut(c, capability, o).targets.filter((t) => t.account === from.account);
   const here = ofAccount.filter((t) => t.region === from.region);
   if (here.length) return here;
-  return from.region === c.dr.region ? ofAccount : [];
+  return capability === 'backup' && from.region === c.dr.region ? ofAccount : [];
 };

@@ -3,7 +3,7 @@ import type { StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues, StewardError } from '../errors.js';
 import { logger } from '../observability.js';
 import { type FanOutTarget, organizationalUnitTargets, planFanOut, type SkippedTarget } from './fan-out.js';
-import { FLEET_CAPABILITIES, type FleetCapability } from './targets.js';
+import { FLEET_CAPABILITIES, type FleetCapability, type SpokeCapability } from './targets.js';
 
 // The first step of a cycle with OU targets: list the OUs' accounts through AWS Organizations and hand the
 // Distributed Map its items. The listing runs in the hub, once per cycle, so an account that joins an OU is
@@ -67,7 +67,7 @@ export const parseFanOutTargets = (raw: unknown): FanOutTargetsEvent => {
 export interface FanOutTargetsDeps {
   config: StewardConfig;
   /** The function's own capability (its spoke roles). */
-  capability: FleetCapability;
+  capability: SpokeCapability;
   directory: OrganizationDirectory;
 }
 

@@ -88,6 +88,7 @@ export const configAt = (
     ...(t.account !== undefined ? { account: t.account } : {}),
     backup: { ...config.backup, ...p.backup },
     retention: { ...config.retention, ...p.retention },
+    scaling: { ...config.scaling, ...p.scaling },
     ...(spoke && config.dr.kmsKeyArn
       ? { dr: { ...config.dr, kmsKeyArn: spokeDrKeyArn(config, t.account!, partition) } }
       : {}),

@@ -1,4 +1,4 @@
-import type { BackupPolicy, RetentionPolicy, StewardConfig } from '../config/schema.js';
+import type { BackupPolicy, RetentionPolicy, ScalingRule, StewardConfig } from '../config/schema.js';
 
 // The fleet's pure half: which account-regions a stage manages, what each of them runs with, and the names
 // of the roles the hub assumes there. No SDK, no environment: infra, the CLI and (later) the fan-out share it.
@@ -6,6 +6,13 @@ import type { BackupPolicy, RetentionPolicy, StewardConfig } from '../config/sch
 /** Hub functions that act in targets, each through its own spoke role (least privilege per capability). */
 export const FLEET_CAPABILITIES = ['backup', 'retention'] as const;
 export type FleetCapability = (typeof FLEET_CAPABILITIES)[number];
+
+/**
+ * Hub functions with a role in every spoke: the fan-out's, and scaling, which acts in a spoke's account when
+ * one of its alarms is forwarded to the hub (never on a schedule: no fan-out).
+ */
+export const SPOKE_CAPABILITIES = [...FLEET_CAPABILITIES, 'scaling'] as const;
+export type SpokeCapability = (typeof SPOKE_CAPABILITIES)[number];
 
 /** One account (or every account of an OU) in one region. */
 export interface TargetRef {
@@ -62,11 +69,11 @@ export const spokeRegions = (c: StewardConfig): string[] => [
  * most 55 characters of IAM's 64: a 16-character stage, `retention`, a 14-character region). Per region,
  * so one StackSet template deploys to every region of an account without a name clash.
  */
-export const spokeRoleName = (stage: string, capability: FleetCapability, region: string): string =>
+export const spokeRoleName = (stage: string, capability: SpokeCapability, region: string): string =>
   `steward-${stage}-spoke-${capability}-${region}`;
 
 /** The hub role of a fleet capability: named, so that spoke trust policies can name it before it exists. */
-export const hubRoleName = (stage: string, capability: FleetCapability, region: string): string =>
+export const hubRoleName = (stage: string, capability: SpokeCapability, region: string): string =>
   `steward-${stage}-${capability}-${region}`;
 
 /**
@@ -90,20 +97,21 @@ export const spokeDrKeyArn = (
 export const targetRoleArn = (
   c: StewardConfig,
   t: TargetRef & { account: string },
-  capability: FleetCapability,
+  capability: SpokeCapability,
   partition = 'aws',
 ): string => {
   if (t.role?.startsWith('arn:')) return t.role;
   return `arn:${partition}:iam::${t.account}:role/${t.role ?? spokeRoleName(c.stage, capability, t.region)}`;
 };
 
-/** What a target runs with: the stage's policies and thresholds with the target's overrides applied. */
+/** What a target runs with: the stage's policies, rules and thresholds with the target's overrides applied. */
 export interface TargetPolicies {
   backup: { quotaWarnPercent: number; policies: Record<string, BackupPolicy> };
   retention: {
     deletions: StewardConfig['retention']['deletions'];
     policies: Record<string, RetentionPolicy>;
   };
+  scaling: { staleAfterMinutes: number; rules: Record<string, ScalingRule> };
 }
 
 const merged = <T extends object>(base: Record<string, T>, over: Record<string, Partial<T>> = {}) =>
@@ -125,6 +133,7 @@ export const targetPolicies = (
   const base: TargetPolicies = {
     backup: { quotaWarnPercent: c.backup.quotaWarnPercent, policies: c.backup.policies },
     retention: { deletions: c.retention.deletions, policies: c.retention.policies },
+    scaling: { staleAfterMinutes: c.scaling.staleAfterMinutes, rules: c.scaling.rules },
   };
   return [...(t.inherits ?? []), t.index].reduce<TargetPolicies>((p, i) => {
     const o = c.targets[i];
@@ -136,6 +145,10 @@ export const targetPolicies = (
       retention: {
         deletions: { ...p.retention.deletions, ...defined(o?.retention?.deletions) },
         policies: merged(p.retention.policies, o?.retention?.policies),
+      },
+      scaling: {
+        staleAfterMinutes: o?.scaling?.staleAfterMinutes ?? p.scaling.staleAfterMinutes,
+        rules: merged(p.scaling.rules, o?.scaling?.rules),
       },
     };
   }, base);

@@ -8,6 +8,24 @@ const MAX_ID = 63;
 /** Every scaling key in the shared state table starts with this; IAM confines the scaling role to it. */
 export const SCALING_KEY_PREFIX = 'scaling-';
 
+/** An account-region of a fleet whose scaling memory is kept apart from every other's. */
+export interface KeyPlace {
+  account: string;
+  region: string;
+}
+
+/**
+ * One key of a spoke account-region: `scaling-seen#orders-cpu#…` becomes
+ * `scaling-222222222222/eu-central-1#seen#orders-cpu#…`, so two accounts' alarms of one name (and their
+ * resources of one id) never share a seen event, a cooldown, an alarm state or an approval. The hub's own
+ * account-region keeps its keys unplaced (a single-account stage's cooldowns survive an upgrade). Still
+ * under SCALING_KEY_PREFIX: the scaling role's table grant covers it.
+ */
+export const placedKey = (key: string, place: KeyPlace | undefined): string =>
+  place && key.startsWith(SCALING_KEY_PREFIX)
+    ? `${SCALING_KEY_PREFIX}${place.account}/${place.region}#${key.slice(SCALING_KEY_PREFIX.length)}`
+    : key;
+
 /** `rds-instance:orders-db`: one resource across kinds (an instance and a cluster may share a name). */
 export const resourceKey = (kind: ResourceKind, id: string): string => `${kind}:${id}`;
 

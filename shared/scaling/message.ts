@@ -38,7 +38,13 @@ export const subjectOf = (d: DecisionRecord): string => {
 // itself stays whole in the run's PartialFailureError and the log.
 const TEXT_MAX = 1000;
 
-export const linesOf = (d: DecisionRecord, stage: string): string[] => {
+/**
+ * Where a spoke's approval executes: its target, as the fan-out names it (the approval lives in that
+ * account-region's scaling memory, and the change is made with its spoke role).
+ */
+export type ApprovalTarget = Record<string, unknown>;
+
+export const linesOf = (d: DecisionRecord, stage: string, target?: ApprovalTarget): string[] => {
   const lines = [
     `Alarm ${d.alarmName} at ${d.at}; rule ${d.rule} (${d.action}, mode ${d.mode}) on ${d.resource}.`,
   ];
@@ -50,8 +56,15 @@ export const linesOf = (d: DecisionRecord, stage: string): string[] => {
     lines.push(
       '',
       `Exact change: ${JSON.stringify(d.decision.change)}`,
-      `To execute it once: ${approveCommand(d.approvalId!, stage)}`,
-      `  or invoke steward-${stage}-scaling with {"action":"approve","id":"${d.approvalId}"}`,
+      ...(target
+        ? [
+            `To execute it once, invoke steward-${stage}-scaling with ${JSON.stringify({ action: 'approve', id: d.approvalId, target })}`,
+            '  (it acts in that account and region, with its spoke role).',
+          ]
+        : [
+            `To execute it once: ${approveCommand(d.approvalId!, stage)}`,
+            `  or invoke steward-${stage}-scaling with {"action":"approve","id":"${d.approvalId}"}`,
+          ]),
       'It is checked again against the resource before it runs; nothing happens without approval.',
     );
   }
@@ -89,11 +102,11 @@ export const alertsOf = (d: DecisionRecord): Pick<Notification, 'alerts'> => {
 export const severityOf = (d: DecisionRecord): Severity => (d.status === 'failed' ? 'critical' : d.severity);
 
 /** The message of one decision: what happened, why, the exact change to approve, at the rule's severity. */
-export const decisionMessage = (d: DecisionRecord, stage: string): Notification => ({
+export const decisionMessage = (d: DecisionRecord, stage: string, target?: ApprovalTarget): Notification => ({
   severity: severityOf(d),
   capability: 'scaling',
   subject: subjectOf(d),
-  lines: linesOf(d, stage),
+  lines: linesOf(d, stage, target),
   data: boundedRecord(d),
   ...alertsOf(d),
 });

@@ -31,7 +31,14 @@ import type {
   ScalingResources,
   ScalingStore,
 } from './ports.js';
-import { count, decisionMessage, SEPARATE_MAX, subjectOf, summaryMessage } from './message.js';
+import {
+  type ApprovalTarget,
+  count,
+  decisionMessage,
+  SEPARATE_MAX,
+  subjectOf,
+  summaryMessage,
+} from './message.js';
 import { namedRules, type RuleEvent, type ScalingRequest } from './request.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
@@ -45,6 +52,8 @@ export interface ScalingDeps extends BaseDeps {
   alarms?: AlarmDescriber;
   /** Where a run that summarises many decisions keeps its full report (runs/scaling/); without it, none. */
   reports?: RunReports;
+  /** A spoke's run (a forwarded alarm): its target, which an approval's payload names. */
+  target?: ApprovalTarget;
 }
 
 /** What one invocation decided and did. */
@@ -563,7 +572,7 @@ const tell = async (
   const separate = told.filter((d) => !alone(d)).length <= SEPARATE_MAX;
   const outcomes: Outcome[] = [];
   for (const d of separate ? told : told.filter(alone)) {
-    const n = decisionMessage(d, deps.config.stage);
+    const n = decisionMessage(d, deps.config.stage, deps.target);
     outcomes.push(...(await markAnnounced(deps, [d], await sendReported(deps.notifier, n))));
   }
   if (separate) return outcomes;

@@ -5,7 +5,7 @@ import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { spokeRoleName } from '../../shared/fleet/targets.js';
-import { FLEET_CONFIG } from '../support/fleet.js';
+import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
 import { simulate } from './simulate.js';
 import { type PolicyDocument, type PolicyStatement, type RoleUnderTest, rolesOf } from './template.js';
@@ -22,6 +22,7 @@ const REGION = 'eu-west-1';
 let hubRoles: Map<string, RoleUnderTest>;
 let spokeTrust: Map<string, PolicyDocument>;
 let spokeBackup: RoleUnderTest;
+let spokeScaling: RoleUnderTest;
 
 type Template = Parameters<typeof rolesOf>[0];
 
@@ -30,7 +31,7 @@ beforeAll(() => {
     builtinCloudFormationValidation: false,
     context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
   });
-  const config = parseConfig(FLEET_CONFIG, 'fleet');
+  const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
   const hub = new StewardStack(app, stackId('prod'), { config });
   const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
   const assembly = app.synth();
@@ -39,8 +40,9 @@ beforeAll(() => {
   const spokeTemplate = assembly.getStackByName(spoke.stackName).template as Template;
   const roles = rolesOf(spokeTemplate, 'prod', WORKLOAD, REGION);
   spokeBackup = [...roles.values()].find((r) => r.arn.includes('spoke-backup-'))!;
+  spokeScaling = [...roles.values()].find((r) => r.arn.includes('spoke-scaling-'))!;
   spokeTrust = new Map(
-    ['backup', 'retention'].map((capability) => {
+    ['backup', 'retention', 'scaling'].map((capability) => {
       const id = Object.entries(spokeTemplate.Resources).find(
         ([, r]) =>
           r.Type === 'AWS::IAM::Role' &&
@@ -51,13 +53,15 @@ beforeAll(() => {
   );
 });
 
-const spokeArn = (capability: 'backup' | 'retention', account = WORKLOAD) =>
+type Capability = 'backup' | 'retention' | 'scaling';
+
+const spokeArn = (capability: Capability, account = WORKLOAD) =>
   `arn:aws:iam::${account}:role/${spokeRoleName('prod', capability, REGION)}`;
 
 const assume = (
   principal: string,
   policy: PolicyDocument,
-  capability: 'backup' | 'retention',
+  capability: Capability,
   context: Record<string, string>,
   account = WORKLOAD,
 ) =>
@@ -78,7 +82,7 @@ const assume = (
 const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID };
 
 describe('the fleet assume chain', () => {
-  it.each(['backup', 'retention'] as const)(
+  it.each(['backup', 'retention', 'scaling'] as const)(
     'lets the hub %s role assume its spoke role in a workload account',
     async (capability) => {
       const hub = hubRoles.get(capability)!;
@@ -116,6 +120,17 @@ describe('the fleet assume chain', () => {
     expect((await assume(backup.arn, backup.policy, 'retention', fromOrg)).decision).toBe('ImplicitlyDenied');
   });
 
+  it('refuses the other hub functions the spoke scaling role, and the scaling role the others', async () => {
+    const scaling = hubRoles.get('scaling')!;
+    const verdicts = await Promise.all([
+      assume(hubRoles.get('backup')!.arn, hubRoles.get('backup')!.policy, 'scaling', fromOrg),
+      assume(hubRoles.get('retention')!.arn, hubRoles.get('retention')!.policy, 'scaling', fromOrg),
+      assume(scaling.arn, scaling.policy, 'backup', fromOrg),
+      assume(scaling.arn, scaling.policy, 'retention', fromOrg),
+    ]);
+    expect(verdicts.map((v) => v.decision)).toEqual(verdicts.map(() => 'ImplicitlyDenied'));
+  });
+
   it('refuses any other principal of the hub account, even one allowed sts:AssumeRole everywhere', async () => {
     const anyAssume: PolicyDocument = {
       Version: '2012-10-17',
@@ -142,7 +157,7 @@ describe('the fleet assume chain', () => {
     "lets the hub %s role assume the role of every child the fan-out starts, and no other account's",
     async (capability) => {
       // Prepare: what the state machine hands each child (infra/fan-out.ts renders these items)
-      const config = parseConfig(FLEET_CONFIG, 'fleet');
+      const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
       const hub = hubRoles.get(capability)!;
       const children = fanOutTargets(config, capability).filter((t) => t.roleArn);
       // Act
@@ -239,5 +254,48 @@ describe('the spoke DR key', () => {
       'ImplicitlyDenied',
       'ImplicitlyDenied',
     ]);
+  });
+});
+
+// Scaling in a spoke: the spoke scaling role may do exactly what the hub scaling function may in its own
+// account (the same statements), in the spoke's account and region only.
+describe('the spoke scaling role', () => {
+  const act = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+    simulate(
+      spokeScaling.arn,
+      spokeScaling.policy,
+      { action, resource, context, label: `${action} ${resource}` },
+      WORKLOAD,
+      resource.split(':')[3] || REGION,
+    );
+  const db = (id: string, region = REGION) => `arn:aws:rds:${region}:${WORKLOAD}:db:${id}`;
+
+  it("changes a rule's database to a class of its ladder, and nothing else", async () => {
+    const up = await act('rds:ModifyDBInstance', db('billing'), { 'rds:DatabaseClass': 'db.r6g.xlarge' });
+    const offLadder = await act('rds:ModifyDBInstance', db('billing'), {
+      'rds:DatabaseClass': 'db.r6g.4xlarge',
+    });
+    const otherDb = await act('rds:ModifyDBInstance', db('payments'), {
+      'rds:DatabaseClass': 'db.r6g.xlarge',
+    });
+    expect([up.decision, offLadder.decision, otherDb.decision]).toEqual([
+      'Allowed',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
+
+  it('deletes only its own tagged replicas, and acts in no other region', async () => {
+    const own = await act('rds:DeleteDBInstance', db('orders-replica-1'), {
+      'rds:db-tag/steward:managed': 'true',
+    });
+    const untagged = await act('rds:DeleteDBInstance', db('orders-replica-1'));
+    const source = await act('rds:DeleteDBInstance', db('orders'), { 'rds:db-tag/steward:managed': 'true' });
+    const elsewhere = await act('rds:ModifyDBInstance', db('billing', 'us-east-1'), {
+      'rds:DatabaseClass': 'db.r6g.xlarge',
+    });
+    expect(own.decision).toBe('Allowed');
+    expect([untagged.decision, source.decision]).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied']);
+    expect(elsewhere.decision).not.toBe('Allowed');
   });
 });

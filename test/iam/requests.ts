@@ -10,7 +10,12 @@ import { namedRules } from '../../shared/scaling/request.js';
 import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
 import { fanOutTargets, organizationalUnitTargets } from '../../shared/fleet/fan-out.js';
-import { FLEET_CAPABILITIES, type FleetCapability, hasSpokes } from '../../shared/fleet/targets.js';
+import {
+  FLEET_CAPABILITIES,
+  type FleetCapability,
+  hasSpokes,
+  type SpokeCapability,
+} from '../../shared/fleet/targets.js';
 import {
   hasVault,
   VAULT_ROLE_HUB,
@@ -267,7 +272,7 @@ const passRoles = (c: RecordedCall): IamRequest[] =>
 const spokeTrusts = new Map<string, Record<string, unknown>>();
 const spokeTrust = (
   d: Deployment,
-  capability: FleetCapability,
+  capability: SpokeCapability,
   account: string,
   region: string,
 ): PolicyDocument => {
@@ -288,11 +293,16 @@ const FLEET_RESULTS = 'fleet/';
 const isFleetCapability = (role: string): role is FleetCapability =>
   (FLEET_CAPABILITIES as readonly string[]).includes(role);
 
+/** A hub role with a spoke role: the fan-out's, and scaling when the stage has scaling rules. */
+const hasSpokeRole = (d: Deployment, role: string): role is SpokeCapability =>
+  isFleetCapability(role) ||
+  (role === 'scaling' && d.config.scaling.enabled && namedRules(d.config.scaling).length > 0);
+
 /** ListAccountsForParent / ListChildren on one parent (an OU or the root) of the fleet's organization. */
 const listOrganization = (c: RecordedCall, d: Deployment, role: string): IamRequest[] => {
   const org = d.config.fleet?.organizationId;
   const parent = str(c, 'ParentId') ?? '';
-  if (!org || !isFleetCapability(role) || !organizationalUnitTargets(d.config).length) return [];
+  if (!org || !hasSpokeRole(d, role) || !organizationalUnitTargets(d.config).length) return [];
   const kind = parent.startsWith('r-') ? 'root' : 'ou';
   return [
     req(
@@ -1586,7 +1596,7 @@ const BINDERS: Record<string, Binder> = {
   'OrganizationsClient:ListAccountsForParent': (c, d, role) => listOrganization(c, d, role),
   'OrganizationsClient:ListChildren': (c, d, role) => listOrganization(c, d, role),
   'OrganizationsClient:DescribeOrganization': (_c, d, role) =>
-    isFleetCapability(role) && organizationalUnitTargets(d.config).length
+    hasSpokeRole(d, role) && organizationalUnitTargets(d.config).length
       ? [req('organizations:DescribeOrganization', '*', {}, 'DescribeOrganization')]
       : [],
 
@@ -1625,7 +1635,7 @@ const BINDERS: Record<string, Binder> = {
       ? assumeVaultRole(d, role)
       : /:role\/steward-[^/]+-vault-drill-/.test(str(c, 'RoleArn') ?? '')
         ? assumeVaultDrillRole(d, role)
-        : hasSpokes(d.config) && isFleetCapability(role) && str(c, 'RoleArn')
+        : hasSpokes(d.config) && hasSpokeRole(d, role) && str(c, 'RoleArn')
           ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
               t.roleArn
                 ? [

@@ -16,7 +16,7 @@ import {
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { loadExample } from '../support/examples.js';
-import { FLEET_CONFIG } from '../support/fleet.js';
+import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
 import { statements, unbundledContext } from './iam.js';
 
 let hub: Template;
@@ -26,10 +26,10 @@ let spokeStack: SpokeStack;
 let stackSet: Template;
 let spokeDrStack: SpokeDrStack;
 let spokeDr: Template;
+const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
 
 beforeAll(() => {
   const app = new App({ context: unbundledContext });
-  const config = parseConfig(FLEET_CONFIG, 'fleet');
   hubStack = new StewardStack(app, stackId('prod'), { config });
   spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
   const setStack = new SpokeStackSetStack(app, spokeStackSetStackId('prod'), { config });
@@ -113,14 +113,16 @@ describe('the hub of a fleet', () => {
       /iam::333333333333:role\/steward-prod-spoke-retention-eu-west-1/,
     );
     const org = assume.filter((s) => s.Sid === 'AssumeSpokeRolesOfOrganization');
-    expect(org).toHaveLength(2);
+    expect(org).toHaveLength(3);
     for (const s of org) {
       expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } });
-      expect(JSON.stringify(s.Resource)).toMatch(/iam::\*:role\/steward-prod-spoke-(backup|retention)-eu-/);
+      expect(JSON.stringify(s.Resource)).toMatch(
+        /iam::\*:role\/steward-prod-spoke-(backup|retention|scaling)-eu-/,
+      );
     }
-    // The backup role never assumes a retention spoke role, nor the other way round.
+    // Each hub role assumes only its own capability's spoke roles.
     for (const s of assume) {
-      const own = JSON.stringify(s.Resource).match(/spoke-(backup|retention)/g) ?? [];
+      const own = JSON.stringify(s.Resource).match(/spoke-(backup|retention|scaling)/g) ?? [];
       expect(new Set(own).size).toBe(1);
     }
   });
@@ -203,7 +205,7 @@ describe('the spoke', () => {
         ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:event-bus/steward-prod-fleet'],
       ],
     };
-    spoke.resourceCountIs('AWS::Events::Rule', 3);
+    spoke.resourceCountIs('AWS::Events::Rule', 4);
     for (const source of ['aws.rds', 'aws.health'])
       spoke.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: Match.objectLike({ source: [source] }),
@@ -231,7 +233,7 @@ describe('the spoke', () => {
 describe('the spokes StackSet', () => {
   it('deploys the spoke template to the OU targets with service-managed permissions and auto-deployment', () => {
     // Prepare
-    const config = parseConfig(FLEET_CONFIG, 'fleet');
+    const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
     // Act
     const [set] = Object.values(stackSet.findResources('AWS::CloudFormation::StackSet'));
     // Assert
@@ -283,7 +285,7 @@ describe('the spoke DR key', () => {
 
   it("deploys to the OU targets' accounts in the DR region as its own StackSet", () => {
     // Prepare
-    const config = parseConfig(FLEET_CONFIG, 'fleet');
+    const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
     // Act
     const set = Object.values(stackSet.findResources('AWS::CloudFormation::StackSet')).find(
       (r) => r.Properties.StackSetName === 'steward-prod-spokes-dr',
@@ -304,8 +306,10 @@ describe('the spoke DR key', () => {
 describe("the hub's rule on forwarded snapshot events", () => {
   it("hands the backup function the spokes' snapshot and copy-finished events from the fleet bus, wrapped", () => {
     // Act
-    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter((r) =>
-      JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus'),
+    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
+        r.Properties.EventPattern.source?.[0] === 'aws.rds',
     );
     // Assert
     expect(rule!.Properties.EventPattern).toMatchObject({
@@ -316,6 +320,24 @@ describe("the hub's rule on forwarded snapshot events", () => {
     expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
     expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
     expect(JSON.stringify(target.Arn)).toContain('BackupFunction');
+  });
+
+  it("hands the backup function the spokes' AWS Health scheduled maintenance, wrapped, as the spoke forwards it", () => {
+    // Act
+    const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
+        r.Properties.EventPattern.source?.[0] === 'aws.health',
+    );
+    // Assert
+    const forwardedBySpoke = Object.values(spoke.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.EventPattern.source?.[0] === 'aws.health',
+    );
+    expect(rule!.Properties.EventPattern).toEqual(forwardedBySpoke!.Properties.EventPattern);
+    expect(JSON.stringify(rule!.Properties.Targets[0].InputTransformer.InputTemplate)).toContain(
+      '\\"action\\":\\"forwarded\\"',
+    );
+    expect(JSON.stringify(rule!.Properties.Targets[0].Arn)).toContain('BackupFunction');
   });
 
   it('is forwarded a copy-finished event by the spoke DR stack, from the DR region', () => {
@@ -336,5 +358,132 @@ describe("the hub's rule on forwarded snapshot events", () => {
         }),
       ],
     });
+  });
+});
+
+// Scaling in a fleet (the rules of SCALING_FLEET_CONFIG): the spoke's alarms scale in its own account-region.
+const fleetBus = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:event-bus/steward-prod-fleet'],
+  ],
+};
+const alarmPattern = {
+  source: ['aws.cloudwatch'],
+  'detail-type': ['CloudWatch Alarm State Change'],
+  detail: {
+    alarmName: ['orders-cpu-high', 'billing-cpu-high', { prefix: 'sessions-memory' }],
+    state: { value: ['ALARM', 'OK'] },
+  },
+};
+
+describe('scaling in a fleet: the hub', () => {
+  it('names the scaling role and lets it assume only the spoke scaling roles', () => {
+    hub.hasResourceProperties('AWS::IAM::Role', { RoleName: 'steward-prod-scaling-eu-west-1' });
+    const own = roleOf(hub, 'steward-prod-scaling-');
+    const assume = statements(hub).filter(
+      (s) =>
+        s.Action === 'sts:AssumeRole' &&
+        JSON.stringify(hub.toJSON().Resources[s.policy].Properties.Roles).includes(own),
+    );
+    expect(assume.map((s) => s.Sid).sort()).toEqual([
+      'AssumeSpokeRolesOfAccounts',
+      'AssumeSpokeRolesOfOrganization',
+    ]);
+    const resources = JSON.stringify(assume.map((s) => s.Resource));
+    expect(resources).toMatch(/iam::222222222222:role\/steward-prod-spoke-scaling-eu-central-1/);
+    expect(resources).not.toMatch(/spoke-(backup|retention)/);
+  });
+
+  it("hands the scaling function the spokes' alarm state changes from the fleet bus, wrapped as forwarded", () => {
+    // Act
+    const rules = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
+        JSON.stringify(r.Properties.Targets).includes('ScalingFunction'),
+    );
+    // Assert
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties.EventPattern).toEqual(alarmPattern);
+    const target = rules[0]!.Properties.Targets[0];
+    expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
+    expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
+    expect(target.DeadLetterConfig).toBeDefined();
+  });
+
+  it('passes cdk-nag', () => {
+    const report = new AwsSolutionsChecks(hubStack).validateScope(hubStack);
+    expect(report.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual(
+      [],
+    );
+  });
+});
+
+describe('scaling in a fleet: the spoke', () => {
+  it('has a scaling role that trusts only the hub scaling role, from the organization, with the external id', () => {
+    spoke.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: { 'Fn::Join': ['', ['steward-prod-spoke-scaling-', { Ref: 'AWS::Region' }]] },
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Condition: {
+              ArnEquals: {
+                'aws:PrincipalArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':iam::111111111111:role/steward-prod-scaling-eu-west-1',
+                    ],
+                  ],
+                },
+              },
+              StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5', 'sts:ExternalId': 'steward-prod-fleet' },
+            },
+          }),
+        ],
+      },
+    });
+  });
+
+  it("carries the hub scaling function's own statements, built by the same code, with the region guard", () => {
+    // Prepare: the hub's statements on its own resources (state table, reports, topics, spoke roles)
+    const hubOnly = /ScalingState|Report|Notifications|AssumeSpoke|Organization|Pager|^Allow $/;
+    const estate = (sids: string[]) =>
+      sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
+    // Act
+    const hubScaling = estate(sidsOf(hub, roleOf(hub, 'steward-prod-scaling-')));
+    const spokeScaling = sidsOf(spoke, roleOf(spoke, 'spoke-scaling-'));
+    // Assert
+    expect(spokeScaling).toEqual(hubScaling);
+    expect(spokeScaling).toEqual(
+      expect.arrayContaining([
+        'Allow CreateManagedReadReplicas',
+        'Allow DeleteManagedReadReplicas',
+        'Allow ModifyClassBilling',
+        'Allow DescribeRuleAlarms',
+        'Deny OnlyConfiguredRegions',
+        'Deny NeverManageMasterPasswords',
+      ]),
+    );
+    const replicas = statements(spoke).find((s) => s.Sid === 'CreateManagedReadReplicas')!;
+    expect(JSON.stringify(replicas.Resource)).toContain('{"Ref":"AWS::AccountId"}');
+    expect(JSON.stringify(replicas.Resource)).not.toContain('111111111111');
+  });
+
+  it("forwards exactly the alarm state changes the hub's rule takes", () => {
+    spoke.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: alarmPattern,
+      Targets: [Match.objectLike({ Arn: fleetBus })],
+    });
+  });
+
+  it('is in the StackSet template too', () => {
+    const roles = Object.values(
+      (spokeTemplate(config) as { Resources: Record<string, { Type: string; Properties: object }> })
+        .Resources,
+    ).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(JSON.stringify(roles)).toContain('steward-prod-spoke-scaling-');
   });
 });

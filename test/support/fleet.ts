@@ -47,3 +47,38 @@ export const VAULT_DRILL_CONFIG: StewardConfigInput = {
     },
   },
 };
+
+/**
+ * The same fleet with scaling rules: a read replica added to `orders` (scaling in), a class ladder for
+ * `billing`, and one notify-only rule; account 333333333333 answers `orders-cpu` in dryRun mode with a longer
+ * cooldown.
+ */
+export const SCALING_FLEET_CONFIG: StewardConfigInput = {
+  ...FLEET_CONFIG,
+  scaling: {
+    enabled: true,
+    rules: {
+      'orders-cpu': {
+        alarm: { name: 'orders-cpu-high' },
+        resource: 'orders',
+        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+        scaleIn: { enabled: true },
+      },
+      'billing-cpu': {
+        alarm: { name: 'billing-cpu-high' },
+        resource: 'billing',
+        action: { type: 'rds.scaleUp', ladder: ['db.r6g.large', 'db.r6g.xlarge'], max: 'db.r6g.xlarge' },
+      },
+      'cache-memory': {
+        alarm: { prefix: 'sessions-memory' },
+        resource: 'sessions',
+        action: { type: 'notify' },
+      },
+    },
+  },
+  targets: FLEET_CONFIG.targets!.map((t) =>
+    t.account === '333333333333'
+      ? { ...t, scaling: { rules: { 'orders-cpu': { mode: 'dryRun', cooldownMinutes: 120 } } } }
+      : t,
+  ),
+};

@@ -1,0 +1,142 @@
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  DescribeOrganizationCommand,
+  ListAccountsForParentCommand,
+  ListChildrenCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
+import { fleetWiring, run, type ScalingResult } from '../../../functions/scaling/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { runFleetEvent, type ForwardedRun } from '../../../shared/fleet/child.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import type { BaseDeps } from '../../../shared/runtime.js';
+import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
+
+// A spoke's alarm forwarded to the hub, through the scaling handler's fleet wiring with the SDK mocked: the
+// spoke scaling role is assumed, the change is made with its credentials in the spoke's region, the target's
+// overrides apply, and every scaling key in the hub's table names the account and region.
+const sts = mockClient(STSClient);
+const rds = mockClient(RDSClient);
+const doc = mockClient(DynamoDBDocumentClient);
+const org = mockClient(OrganizationsClient);
+
+const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
+const NOW = new Date('2026-01-15T10:21:00Z');
+const base = (notifier = memoryNotifier()): BaseDeps => ({ config, dryRun: false, notifier, now: () => NOW });
+const env = () => ({ STATE_TABLE: 'steward-prod-state' });
+
+/** The fixture alarm, renamed to a rule's alarm, as a spoke in `account` `region` forwards it. */
+const forwarded = (account: string, region: string, alarmName: string) => {
+  const event = structuredClone(alarmEvent);
+  Object.assign(event, { account, region });
+  event.detail.alarmName = alarmName;
+  return { action: 'forwarded', partition: 'aws', event };
+};
+
+const instance = (id: string, cls: string, account: string, region: string) => ({
+  DBInstanceIdentifier: id,
+  DBInstanceArn: `arn:aws:rds:${region}:${account}:db:${id}`,
+  DBInstanceStatus: 'available',
+  DBInstanceClass: cls,
+  Engine: 'postgres',
+});
+
+let n = 0;
+beforeEach(() => {
+  sts.reset();
+  rds.reset();
+  doc.reset();
+  org.reset();
+  // A distinct session per test: SDK clients are cached per container and identity, as in a Lambda.
+  sts.on(AssumeRoleCommand).callsFake(() => ({
+    Credentials: {
+      AccessKeyId: `AKIASPOKE${++n}`,
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(Date.now() + 3600_000),
+    },
+  }));
+  doc.on(GetCommand).resolves({});
+  doc.on(PutCommand).resolves({});
+  doc.on(UpdateCommand).resolves({});
+});
+
+describe('a forwarded alarm in the scaling handler', () => {
+  it("scales the spoke's database with the spoke scaling role, keyed by its account and region", async () => {
+    // Prepare
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [instance('billing', 'db.r6g.large', '222222222222', 'eu-central-1')] });
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    const notifier = memoryNotifier();
+
+    // Act
+    const r = (await runFleetEvent(
+      forwarded('222222222222', 'eu-central-1', 'billing-cpu-high'),
+      fleetWiring(() => base(notifier), env),
+      run,
+    )) as ForwardedRun<ScalingResult>;
+
+    // Assert
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: 'arn:aws:iam::222222222222:role/steward-prod-spoke-scaling-eu-central-1',
+      ExternalId: 'steward-prod-fleet',
+      RoleSessionName: 'steward-prod-scaling',
+    });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, {
+      DBInstanceIdentifier: 'billing',
+      DBInstanceClass: 'db.r6g.xlarge',
+    });
+    const client = rds.commandCalls(ModifyDBInstanceCommand)[0]!.thisValue as RDSClient;
+    expect(await client.config.region()).toBe('eu-central-1');
+    expect((await client.config.credentials()).accessKeyId).toMatch(/^AKIASPOKE/);
+    expect(r.ran.map((x) => x.result.decisions.map((d) => d.status))).toEqual([['done']]);
+    const keys = [
+      ...doc.commandCalls(PutCommand).map((c) => c.args[0].input.Item!.pk as string),
+      ...doc.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.pk as string),
+    ];
+    expect(keys.length).toBeGreaterThan(2);
+    for (const k of keys) expect(k).toMatch(/^scaling-222222222222\/eu-central-1#/);
+    expect(notifier.sent.map((m) => m.subject)).toEqual([expect.stringContaining('billing-cpu')]);
+  });
+
+  it("applies the target's overrides: a rule in dryRun there only plans", async () => {
+    // Prepare
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [instance('orders', 'db.r6g.large', '333333333333', 'eu-west-1')] });
+
+    // Act
+    const r = (await runFleetEvent(
+      forwarded('333333333333', 'eu-west-1', 'orders-cpu-high'),
+      fleetWiring(() => base(), env),
+      run,
+    )) as ForwardedRun<ScalingResult>;
+
+    // Assert
+    const [d] = r.ran[0]!.result.decisions;
+    expect(d).toMatchObject({ rule: 'orders-cpu', mode: 'dryRun', status: 'planned' });
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toEqual([]);
+  });
+
+  it('ignores an alarm of an account-region that is no target, assuming nothing', async () => {
+    // Prepare: the OU target lists no such account
+    org.on(ListAccountsForParentCommand).resolves({ Accounts: [] });
+    org.on(ListChildrenCommand).resolves({ Children: [] });
+    org.on(DescribeOrganizationCommand).resolves({ Organization: { MasterAccountId: '555555555555' } });
+    // Act
+    const r = await runFleetEvent(
+      forwarded('777777777777', 'eu-west-1', 'billing-cpu-high'),
+      fleetWiring(() => base(), env),
+      run,
+    );
+    // Assert
+    expect(r).toEqual({ from: { account: '777777777777', region: 'eu-west-1' }, ran: [] });
+    expect(sts.calls()).toEqual([]);
+  });
+});
