@@ -5,10 +5,7 @@ import {
   ListTagsForResourceCommand,
   paginateDescribeSnapshots,
 } from '@aws-sdk/client-elasticache';
-import {
-  paginateGetResources,
-  type ResourceGroupsTaggingAPIClient,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -43,6 +40,7 @@ import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages } from './pages.js';
 import { cacheSnapshotOf } from './elasticache-drill.js';
+import { managedCacheSnapshotTags } from './snapshots.js';
 
 export interface CacheDrBuckets {
   /** The stage region's export bucket (ElastiCache writes there; same region only). */
@@ -135,25 +133,6 @@ export const cacheDrPort = (
     shards: s.shards,
     facts: factsOf(s),
   });
-  // Tags of every snapshot tagged steward:managed=true, in pages of 100. A snapshot absent from the answer
-  // (tagged a moment ago and not yet indexed, or not steward's) has no tags here: not copied this run.
-  const managedTags = async (tagging: ResourceGroupsTaggingAPIClient): Promise<Map<string, Tags>> => {
-    const tagged = new Map<string, Tags>();
-    await collectPages(
-      paginateGetResources(
-        { client: tagging, pageSize: 100 },
-        {
-          ResourceTypeFilters: ['elasticache:snapshot'],
-          TagFilters: [{ Key: Tag.managed, Values: ['true'] }],
-        },
-      ),
-      (p) => p.ResourceTagMappingList,
-      (m) => (m.ResourceARN ? tagged.set(m.ResourceARN, tagRecord(m.Tags)) : undefined),
-      'GetResources (tagging)',
-      `elasticache snapshots in ${region}`,
-    );
-    return tagged;
-  };
   const abortUpload = (drKey: string, uploadId: string, target: string) =>
     attempt(
       'AbortMultipartUpload (to DR)',
@@ -231,7 +210,8 @@ export const cacheDrPort = (
           'DescribeSnapshots (ElastiCache)',
           `steward snapshots in ${region}`,
         ),
-        clients.tagging ? managedTags(clients.tagging) : undefined,
+        // A snapshot absent from the bulk answer has no tags here: not copied this run.
+        clients.tagging ? managedCacheSnapshotTags(clients.tagging, region) : undefined,
       ]);
       if (tagged) return described.map((s) => sourceOf(s, tagged.get(s.arn) ?? {}));
       return mapLimit(described, FANOUT, async (s) => sourceOf(s, await tagsOf(s)));
