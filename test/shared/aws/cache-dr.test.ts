@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cacheDrPort } from '../../../shared/aws/cache-dr.js';
+import { cacheDrPort, type PartCopyOptions } from '../../../shared/aws/cache-dr.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { Tag } from '../../../shared/tags.js';
 
@@ -46,7 +46,8 @@ const snapshot: Snapshot = {
   type: 'manual',
   tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily' },
 };
-const port = () =>
+/** The port over mocked clients; `tagging` adds the bulk tag reader, `parts` and `now` as the adapter takes them. */
+const port = (o: { tagging?: boolean; parts?: PartCopyOptions; now?: () => Date } = {}) =>
   cacheDrPort(
     'eu-west-1',
     'us-west-2',
@@ -54,8 +55,11 @@ const port = () =>
       elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
       s3: new S3Client({ region: 'eu-west-1' }),
       drS3: new S3Client({ region: 'us-west-2' }),
+      ...(o.tagging ? { tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }) } : {}),
     },
     { exportBucket: 'steward-prod-redis-export', drBucket: 'steward-prod-redis-dr', drKmsKeyArn: DR_KEY },
+    o.parts,
+    o.now,
   );
 
 describe('cacheDrPort', () => {
@@ -225,18 +229,10 @@ describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
   it("starts no new part once the run's budget is spent (at least one a run), and says how far it got", async () => {
     // Prepare: the clock is past `until` from the start, one part at a time.
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-3' });
-    const late = cacheDrPort(
-      'eu-west-1',
-      'us-west-2',
-      {
-        elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
-        s3: new S3Client({ region: 'eu-west-1' }),
-        drS3: new S3Client({ region: 'us-west-2' }),
-      },
-      { exportBucket: 'steward-prod-redis-export', drBucket: 'steward-prod-redis-dr' },
-      { concurrency: 1, attemptsPerPart: 3 },
-      () => new Date('2026-01-31T06:00:00Z'),
-    );
+    const late = port({
+      parts: { concurrency: 1, attemptsPerPart: 3 },
+      now: () => new Date('2026-01-31T06:00:00Z'),
+    });
     // Act
     const left = await late.copy(source, exported, drKey, new Date('2026-01-31T05:59:00Z'));
     // Assert
@@ -250,18 +246,7 @@ describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
 describe('cacheDrPort reads', () => {
   const tagging = mockClient(ResourceGroupsTaggingAPIClient);
   beforeEach(() => tagging.reset());
-  const withTagging = () =>
-    cacheDrPort(
-      'eu-west-1',
-      'us-west-2',
-      {
-        elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
-        s3: new S3Client({ region: 'eu-west-1' }),
-        drS3: new S3Client({ region: 'us-west-2' }),
-        tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
-      },
-      { exportBucket: 'steward-prod-redis-export', drBucket: 'steward-prod-redis-dr' },
-    );
+  const withTagging = () => port({ tagging: true });
   const arn = (id: string) => `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${id}`;
   const described = (id: string) => ({
     SnapshotName: id,
