@@ -273,6 +273,38 @@ describe('Redis DR in the deployed backup function', () => {
     expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
   });
 
+  it('aborts a stale upload (begun before the export was written) and copies the file afresh', async () => {
+    // Prepare
+    const key = `elasticache/sessions/${OLD}-0001.rdb`;
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
+      input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
+        ? {
+            Contents: [
+              { Key: `${OLD}-0001.rdb`, Size: 6 * 1024 ** 3, LastModified: new Date('2026-01-15T03:30:00Z') },
+            ],
+          }
+        : { Contents: [] },
+    );
+    s3.on(ListMultipartUploadsCommand).resolves({
+      Uploads: [{ Key: key, UploadId: 'up-old', Initiated: new Date('2026-01-14T03:30:00Z') }],
+    });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-5' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+
+    // Act
+    await run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(AbortMultipartUploadCommand, {
+      Bucket: ENV.REDIS_DR_BUCKET,
+      Key: key,
+      UploadId: 'up-old',
+    });
+    expect(s3).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, { UploadId: 'up-5' });
+  });
+
   it('continues a multipart copy across runs: the first stops at its budget, the second resumes and completes', async () => {
     // Prepare: a 6 GiB export (12 parts). In the first run the clock moves 50 s per part copied, so its
     // two-minute budget is spent after a few parts (4 copy at once); in the second it stands still.
