@@ -26,6 +26,9 @@ import type { StewardFunction } from './steward-function.js';
 const EXPORT_DAYS = 7;
 // A deleted or overwritten DR copy stays recoverable this long as a noncurrent version.
 const DR_NONCURRENT_DAYS = 7;
+// A multipart copy to DR continues across hourly runs (each starts parts for two minutes): S3 aborts an upload
+// no run finished within this many days of its start, so a copy abandoned for good stops being billed.
+const DR_UPLOAD_DAYS = 7;
 
 const ACCESS_LOGS =
   'Only steward writes and reads these RDB objects (ElastiCache by the bucket policy, the backup and retention roles by IAM); the objects are not served to anyone. CloudTrail S3 data events are the audit trail when an account needs one; an access-log bucket per region would add cost for no reader.';
@@ -101,7 +104,7 @@ export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket =
       {
         id: 'expire-replaced-copies',
         noncurrentVersionExpiration: Duration.days(DR_NONCURRENT_DAYS),
-        abortIncompleteMultipartUploadAfter: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(DR_UPLOAD_DAYS),
       },
     ],
     removalPolicy: RemovalPolicy.RETAIN,
@@ -213,13 +216,21 @@ export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): v
     wildcardReason: `Exported RDB files are named <snapshot>-<shard>.rdb by ElastiCache; the ${ID_PREFIX} prefix limits reads and deletes to steward's exports.`,
   });
   allowListDrCopies(fn, stack, dr);
-  // CopyObject, CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload are s3:PutObject (a failed
+  // CopyObject, CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload are s3:PutObject (a stale
   // multipart copy is aborted: s3:AbortMultipartUpload); a copy's tags are
   // s3:PutObjectTagging, which must carry steward's ownership tag. No tag condition on PutObject: an
   // UploadPartCopy carries no tags, so s3:RequestObjectTag would deny every part.
+  // A multipart copy is resumed by a later run: it finds the key's open upload (ListMultipartUploads, on the
+  // bucket) and the parts it holds (ListParts is s3:ListMultipartUploadParts, on the object), and aborts a stale one.
+  fn.allow({
+    sid: 'ResumeRedisDrCopies',
+    actions: ['s3:ListBucketMultipartUploads'],
+    resources: [bucketArn(stack, dr)],
+    conditions: { StringEquals: inAccount(stack) },
+  });
   fn.allow({
     sid: 'WriteRedisDrCopies',
-    actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+    actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
     resources: [drCopies(stack, dr)],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `DR copies are keyed ${DR_RDB_PREFIX}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,

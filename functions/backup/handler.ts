@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
-import { cacheDrPort, DR_COPY_TIMEOUTS } from '../../shared/aws/cache-dr.js';
+import { cacheDrPort, DR_COPY_TIMEOUTS, PART_COPY } from '../../shared/aws/cache-dr.js';
 import {
   ec2Client,
   elastiCacheClient,
@@ -179,6 +179,8 @@ export const wire = (
               drBucket: buckets.REDIS_DR_BUCKET,
               ...(dr.kmsKeyArn ? { drKmsKeyArn: dr.kmsKeyArn } : {}),
             },
+            PART_COPY,
+            base.now,
           ),
         }
       : {}),

@@ -5,10 +5,7 @@ import {
   ListTagsForResourceCommand,
   paginateDescribeSnapshots,
 } from '@aws-sdk/client-elasticache';
-import {
-  paginateGetResources,
-  type ResourceGroupsTaggingAPIClient,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -17,7 +14,9 @@ import {
   DeleteObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
+  paginateListParts,
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -28,11 +27,12 @@ import {
   copyParts,
   DR_RDB_PREFIX,
   drRdbKey,
+  type RdbObject,
   rdbObjectOf,
 } from '../backup/cache-dr.js';
 import { ID_PREFIX } from '../backup/ids.js';
 import type { CacheCopyLister, CacheSnapshot } from '../drill/ports.js';
-import { errorMessage, GuardRefusedError } from '../errors.js';
+import { GuardRefusedError } from '../errors.js';
 import type { Snapshot, SnapshotListing } from '../model.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import type { SnapshotStore } from '../retention/ports.js';
@@ -40,6 +40,7 @@ import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages } from './pages.js';
 import { cacheSnapshotOf } from './elasticache-drill.js';
+import { managedCacheSnapshotTags } from './snapshots.js';
 
 export interface CacheDrBuckets {
   /** The stage region's export bucket (ElastiCache writes there; same region only). */
@@ -105,6 +106,8 @@ export const cacheDrPort = (
   },
   buckets: CacheDrBuckets,
   parts: PartCopyOptions = PART_COPY,
+  /** The clock a copy's `until` is read against: the run's own (`deps.now`). */
+  now: () => Date = () => new Date(),
 ): CacheDrPort => {
   const listRdb = (s3: S3Client, bucket: string, prefix?: string) =>
     collectPages(
@@ -113,7 +116,7 @@ export const cacheDrPort = (
         { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
       ),
       (p) => p.Contents,
-      (o) => (o.Key ? rdbObjectOf(o.Key, o.Size) : undefined),
+      (o) => (o.Key ? rdbObjectOf(o.Key, o.Size, o.LastModified?.toISOString()) : undefined),
       'ListObjectsV2',
       `RDB files in s3://${bucket}/${prefix ?? ''}`,
     );
@@ -130,24 +133,69 @@ export const cacheDrPort = (
     shards: s.shards,
     facts: factsOf(s),
   });
-  // Tags of every snapshot tagged steward:managed=true, in pages of 100. A snapshot absent from the answer
-  // (tagged a moment ago and not yet indexed, or not steward's) has no tags here: not copied this run.
-  const managedTags = async (tagging: ResourceGroupsTaggingAPIClient): Promise<Map<string, Tags>> => {
-    const tagged = new Map<string, Tags>();
-    await collectPages(
-      paginateGetResources(
-        { client: tagging, pageSize: 100 },
-        {
-          ResourceTypeFilters: ['elasticache:snapshot'],
-          TagFilters: [{ Key: Tag.managed, Values: ['true'] }],
-        },
-      ),
-      (p) => p.ResourceTagMappingList,
-      (m) => (m.ResourceARN ? tagged.set(m.ResourceARN, tagRecord(m.Tags)) : undefined),
-      'GetResources (tagging)',
-      `elasticache snapshots in ${region}`,
+  const abortUpload = (drKey: string, uploadId: string, target: string) =>
+    attempt(
+      'AbortMultipartUpload (to DR)',
+      `upload ${uploadId} of ${target}`,
+      () =>
+        clients.drS3.send(
+          new AbortMultipartUploadCommand({ Bucket: buckets.drBucket, Key: drKey, UploadId: uploadId }),
+        ),
+      { gone: ['NoSuchUpload'] },
     );
-    return tagged;
+  /**
+   * The upload an earlier run left open for `drKey`, with the parts it holds, when it can be resumed: the
+   * newest one begun after the export was written (an export rewritten since may hold other bytes) whose
+   * parts are this plan's byte ranges. Every other open upload of the key is stale and aborted (S3 bills
+   * its parts until then; the DR bucket's lifecycle rule aborts what no run comes back to).
+   */
+  const openUpload = async (
+    drKey: string,
+    file: RdbObject,
+    plan: readonly { part: number; first: number; last: number }[],
+    target: string,
+  ): Promise<{ uploadId: string; done: Map<number, string> } | undefined> => {
+    const uploads: { id: string; at: number }[] = [];
+    let marker: { KeyMarker: string; UploadIdMarker?: string } | undefined;
+    do {
+      const page = await call('ListMultipartUploads (DR)', target, () =>
+        clients.drS3.send(
+          new ListMultipartUploadsCommand({ Bucket: buckets.drBucket, Prefix: drKey, ...marker }),
+        ),
+      );
+      for (const u of page.Uploads ?? [])
+        if (u.Key === drKey && u.UploadId) uploads.push({ id: u.UploadId, at: u.Initiated?.getTime() ?? 0 });
+      marker =
+        page.IsTruncated && page.NextKeyMarker
+          ? {
+              KeyMarker: page.NextKeyMarker,
+              ...(page.NextUploadIdMarker ? { UploadIdMarker: page.NextUploadIdMarker } : {}),
+            }
+          : undefined;
+    } while (marker);
+    const exportedAt = file.modified ? Date.parse(file.modified) : -Infinity;
+    const bytes = new Map(plan.map((p) => [p.part, p.last - p.first + 1]));
+    let resumed: { uploadId: string; done: Map<number, string> } | undefined;
+    for (const u of uploads.sort((a, b) => b.at - a.at)) {
+      if (!resumed && u.at >= exportedAt) {
+        const held = await collectPages(
+          paginateListParts(
+            { client: clients.drS3, pageSize: 1000 },
+            { Bucket: buckets.drBucket, Key: drKey, UploadId: u.id },
+          ),
+          (p) => p.Parts,
+          (p) => p,
+          'ListParts (DR)',
+          `upload ${u.id} of ${target}`,
+        );
+        if (held.every((p) => p.ETag && p.PartNumber !== undefined && bytes.get(p.PartNumber) === p.Size)) {
+          resumed = { uploadId: u.id, done: new Map(held.map((p) => [p.PartNumber!, p.ETag!])) };
+          continue;
+        }
+      }
+      await abortUpload(drKey, u.id, target);
+    }
+    return resumed;
   };
   return {
     sources: async (): Promise<CacheDrSource[]> => {
@@ -162,7 +210,8 @@ export const cacheDrPort = (
           'DescribeSnapshots (ElastiCache)',
           `steward snapshots in ${region}`,
         ),
-        clients.tagging ? managedTags(clients.tagging) : undefined,
+        // A snapshot absent from the bulk answer has no tags here: not copied this run.
+        clients.tagging ? managedCacheSnapshotTags(clients.tagging, region) : undefined,
       ]);
       if (tagged) return described.map((s) => sourceOf(s, tagged.get(s.arn) ?? {}));
       return mapLimit(described, FANOUT, async (s) => sourceOf(s, await tagsOf(s)));
@@ -201,7 +250,7 @@ export const cacheDrPort = (
       );
       return r.ok ? 'started' : 'already-done';
     },
-    copy: async (source, file, drKey) => {
+    copy: async (source, file, drKey, until) => {
       const s = source.snapshot;
       const copySource = `${buckets.exportBucket}/${file.key.split('/').map(encodeURIComponent).join('/')}`;
       const target = `s3://${buckets.drBucket}/${drKey} in ${drRegion}`;
@@ -238,25 +287,36 @@ export const cacheDrPort = (
       }
       // Over CopyObject's 5 GB: a multipart upload whose parts are byte ranges of the export
       // (UploadPartCopy). Tags, metadata and encryption are set when the upload is created; the object
-      // appears only when it completes, so a failed copy leaves nothing half-written in DR: the upload is
-      // aborted (its parts are billed until then), and the next reconcile starts over.
-      const created = await call('CreateMultipartUpload (to DR)', target, () =>
-        clients.drS3.send(
-          new CreateMultipartUploadCommand({
-            Bucket: buckets.drBucket,
-            Key: drKey,
-            ...encryption,
-            Tagging: tags,
-            Metadata: source.facts,
-          }),
-        ),
-      );
-      const uploadId = created.UploadId!;
-      // After a part failed for good, the parts not started are not sent: the upload is aborted anyway.
+      // appears only when it completes, so nothing half-written is ever in DR. A copy longer than one run
+      // continues in the next: S3 itself keeps the upload and its parts (ListMultipartUploads, ListParts),
+      // so a run that stopped, timed out or failed a part loses nothing already copied.
+      const plan = copyParts(file.size, parts.partBytes);
+      const open = await openUpload(drKey, file, plan, target);
+      const uploadId =
+        open?.uploadId ??
+        (
+          await call('CreateMultipartUpload (to DR)', target, () =>
+            clients.drS3.send(
+              new CreateMultipartUploadCommand({
+                Bucket: buckets.drBucket,
+                Key: drKey,
+                ...encryption,
+                Tagging: tags,
+                Metadata: source.facts,
+              }),
+            ),
+          )
+        ).UploadId!;
+      const done = new Map(open?.done ?? []);
+      // After a part failed for good, or once the run's budget is spent, no new part starts. Every run
+      // starts at least one part, so a copy always moves on.
       let failed = false;
+      let started = 0;
+      const budgetLeft = () => started === 0 || until === undefined || now() < until;
       const copyPart = async (p: { part: number; first: number; last: number }) => {
+        if (failed || !budgetLeft()) return;
+        started++;
         for (let n = 1; ; n++) {
-          if (failed) throw new Error(`part ${p.part} not copied: another part failed`);
           try {
             const r = await call(
               'UploadPartCopy (to DR)',
@@ -273,9 +333,10 @@ export const cacheDrPort = (
                   }),
                 ),
             );
-            return { PartNumber: p.part, ETag: r.CopyPartResult?.ETag };
+            done.set(p.part, r.CopyPartResult!.ETag!);
+            return;
           } catch (e) {
-            if (n >= parts.attemptsPerPart) {
+            if (n >= parts.attemptsPerPart || failed) {
               failed = true;
               throw e;
             }
@@ -283,35 +344,30 @@ export const cacheDrPort = (
         }
       };
       try {
-        const done = await mapLimit(copyParts(file.size, parts.partBytes), parts.concurrency, copyPart);
-        await call('CompleteMultipartUpload (to DR)', target, () =>
-          clients.drS3.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: buckets.drBucket,
-              Key: drKey,
-              UploadId: uploadId,
-              MultipartUpload: { Parts: done },
-            }),
-          ),
+        await mapLimit(
+          plan.filter((p) => !done.has(p.part)),
+          parts.concurrency,
+          copyPart,
         );
       } catch (e) {
-        // Abort, then report the copy's own failure (an abort that fails too is named in the message).
-        const aborted = await attempt(
-          'AbortMultipartUpload (to DR)',
-          target,
-          () =>
-            clients.drS3.send(
-              new AbortMultipartUploadCommand({ Bucket: buckets.drBucket, Key: drKey, UploadId: uploadId }),
-            ),
-          { gone: ['NoSuchUpload'] },
-        ).then(
-          () => undefined,
-          (a: unknown) => errorMessage(a),
-        );
-        if (aborted && e instanceof Error)
-          e.message += `; abort of upload ${uploadId} failed too: ${aborted}`;
+        // The upload stays open with the parts copied so far: the next run resumes it.
+        if (e instanceof Error)
+          e.message += `; upload ${uploadId} keeps ${done.size}/${plan.length} parts for the next run`;
         throw e;
       }
+      if (done.size < plan.length) return { uploadId, partsDone: done.size, parts: plan.length };
+      await call('CompleteMultipartUpload (to DR)', target, () =>
+        clients.drS3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: buckets.drBucket,
+            Key: drKey,
+            UploadId: uploadId,
+            MultipartUpload: {
+              Parts: plan.map((p) => ({ PartNumber: p.part, ETag: done.get(p.part)! })),
+            },
+          }),
+        ),
+      );
     },
     cleanExport: async (file) => {
       await call('DeleteObject (export)', `s3://${buckets.exportBucket}/${file.key}`, () =>

@@ -92,6 +92,32 @@ export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags =
 const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];
 
 /**
+ * The tags of every ElastiCache snapshot of a region tagged `steward:managed=true`, by ARN, in pages of 100
+ * (the Resource Groups Tagging API): DescribeSnapshots carries no tags. A snapshot tagged a moment ago may not
+ * be indexed yet: absent, not known to be steward's.
+ */
+export const managedCacheSnapshotTags = async (
+  tagging: ResourceGroupsTaggingAPIClient,
+  region: string,
+): Promise<Map<string, Tags>> => {
+  const tagged = new Map<string, Tags>();
+  await collectPages(
+    paginateGetResources(
+      { client: tagging, pageSize: 100 },
+      {
+        ResourceTypeFilters: ['elasticache:snapshot'],
+        TagFilters: [{ Key: Tag.managed, Values: ['true'] }],
+      },
+    ),
+    (p) => p.ResourceTagMappingList,
+    (m) => (m.ResourceARN ? tagged.set(m.ResourceARN, tagRecord(m.Tags)) : undefined),
+    'GetResources (tagging)',
+    `elasticache snapshots in ${region}`,
+  );
+  return tagged;
+};
+
+/**
  * SnapshotStore over the RDS, ElastiCache and EBS APIs of one region. ElastiCache lists no tags: with
  * `tagging` (the Resource Groups Tagging API) the tags of every steward snapshot come in pages of 100 (3 000
  * snapshots: 30 calls); without it, one ListTagsForResource per snapshot, `FANOUT` at a time. EBS snapshot
@@ -138,20 +164,7 @@ export const awsSnapshotStore = (
       // listing (the other kinds still list); a snapshot absent from the answer (untagged, or tagged a
       // moment ago and not yet indexed) is listed without tags: not known to be ours, so it is kept.
       // Deleting still needs steward:managed=true and no steward:hold at the moment of the call (IAM).
-      const tagged = new Map<string, Tags>();
-      await collectPages(
-        paginateGetResources(
-          { client: tagging, pageSize: 100 },
-          {
-            ResourceTypeFilters: ['elasticache:snapshot'],
-            TagFilters: [{ Key: Tag.managed, Values: ['true'] }],
-          },
-        ),
-        (p) => p.ResourceTagMappingList,
-        (m) => (m.ResourceARN ? tagged.set(m.ResourceARN, tagRecord(m.Tags)) : undefined),
-        'GetResources (tagging)',
-        `elasticache snapshots in ${region}`,
-      );
+      const tagged = await managedCacheSnapshotTags(tagging, region);
       return {
         snapshots: described.map((s) => fromCacheSnapshot(s, region, tagged.get(s.ARN!) ?? {})),
         failures: [],

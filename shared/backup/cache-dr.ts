@@ -24,6 +24,15 @@ export interface RdbObject {
   key: string;
   snapshot: string;
   size?: number;
+  /** When the object was written (ISO): a multipart copy begun before the export was rewritten is stale. */
+  modified?: string;
+}
+
+/** A multipart copy left open for the next run: how far it got. */
+export interface CopyInProgress {
+  uploadId: string;
+  partsDone: number;
+  parts: number;
 }
 
 export type CacheDrStep =
@@ -59,10 +68,24 @@ export const drRdbKey = (group: string, file: string): string => `${DR_RDB_PREFI
 const RDB_FILE = /^(?:.*\/)?(steward-[a-z0-9-]+-\d{12}-(?:sched|adhoc))-(\d{4})\.rdb$/;
 
 /** The snapshot an RDB object belongs to, when it is a steward snapshot's export; else undefined. */
-export const rdbObjectOf = (key: string, size?: number): RdbObject | undefined => {
+export const rdbObjectOf = (key: string, size?: number, modified?: string): RdbObject | undefined => {
   const m = RDB_FILE.exec(key);
-  return m ? { key, snapshot: m[1]!, ...(size !== undefined ? { size } : {}) } : undefined;
+  return m
+    ? {
+        key,
+        snapshot: m[1]!,
+        ...(size !== undefined ? { size } : {}),
+        ...(modified !== undefined ? { modified } : {}),
+      }
+    : undefined;
 };
+
+/**
+ * How long after a run's Redis DR step begins its multipart copies may start new parts: two minutes, so the
+ * parts in flight end within the backup function's five-minute timeout (a 512 MiB part copy takes seconds;
+ * the DR client allows one four minutes). A copy not done by then continues in the next run.
+ */
+export const COPY_BUDGET_MS = 120_000;
 
 /** S3 CopyObject copies up to 5 GB in one request (Amazon S3 API Reference, CopyObject). */
 export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
@@ -165,8 +188,12 @@ export interface CacheDrPort {
   inDr(of?: { group: string; snapshot: string }): Promise<RdbObject[]>;
   /** CopySnapshot with TargetBucket; an export already there or running is done. */
   export(snapshot: Snapshot): Promise<'started' | 'already-done'>;
-  /** Copy one exported file to the DR bucket, tagged as steward's, with the source's facts as metadata. */
-  copy(source: CacheDrSource, file: RdbObject, drKey: string): Promise<void>;
+  /**
+   * Copy one exported file to the DR bucket, tagged as steward's, with the source's facts as metadata. A file
+   * copied in parts resumes the upload an earlier run left open, and starts no new part after `until`: it
+   * then returns how far it got, and the next run continues.
+   */
+  copy(source: CacheDrSource, file: RdbObject, drKey: string, until?: Date): Promise<void | CopyInProgress>;
   /** Delete one exported file (DR holds the snapshot). */
   cleanExport(file: RdbObject): Promise<void>;
 }
@@ -208,7 +235,8 @@ const observe = async (
 
 /**
  * Run the plan (or only report it in a dry run): one outcome per step that acts; one failure stops nothing.
- * With `snapshot`, only that snapshot is looked at (see `observe`).
+ * With `snapshot`, only that snapshot is looked at (see `observe`). A multipart copy starts no new part after
+ * `until` (the run's copy budget) and is reported waiting, to be continued by the next run.
  */
 export const reconcileCacheDr = async (
   port: CacheDrPort,
@@ -216,6 +244,7 @@ export const reconcileCacheDr = async (
   dryRun: boolean,
   maxExports = 5,
   snapshot?: string,
+  until?: Date,
 ): Promise<Outcome[]> => {
   const [sources, exported, inDr] = await observe(port, policiesThatCopy, snapshot);
   const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports);
@@ -241,8 +270,17 @@ export const reconcileCacheDr = async (
         const r = await port.export(step.source.snapshot);
         outcomes.push({ resource, action, status: r === 'started' ? 'done' : 'already-done' });
       } else if (step.action === 'copy') {
-        await port.copy(step.source, step.file, step.drKey);
-        outcomes.push({ resource, action, status: 'done', ...detail });
+        const left = await port.copy(step.source, step.file, step.drKey, until);
+        outcomes.push(
+          left
+            ? {
+                resource,
+                action,
+                status: 'skipped',
+                reason: `multipart copy of ${step.file.key} in progress (${left.partsDone}/${left.parts} parts): the next run continues upload ${left.uploadId}`,
+              }
+            : { resource, action, status: 'done', ...detail },
+        );
       } else {
         await port.cleanExport(step.file);
         outcomes.push({ resource, action, status: 'done' });

@@ -9,7 +9,13 @@ import { countLines, outcomeCounts, outcomeLines } from '../notify/summary.js';
 import { addCount, logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps } from '../runtime.js';
-import { CACHE_DR_ACTION, type CacheDrPort, cacheDrPolicies, reconcileCacheDr } from './cache-dr.js';
+import {
+  CACHE_DR_ACTION,
+  type CacheDrPort,
+  cacheDrPolicies,
+  COPY_BUDGET_MS,
+  reconcileCacheDr,
+} from './cache-dr.js';
 import { type CopyReconcile, type DrLag, reconcileCopies } from './copies.js';
 import type { CopyPlan } from './copy-plan.js';
 import {
@@ -204,7 +210,8 @@ const cacheDrAfter = async (deps: BackupDeps, dryRun: boolean, snapshot?: string
   const policies = cacheDrPolicies(deps.config.backup.policies);
   if (!deps.cacheDr || !policies.size) return [];
   try {
-    return await reconcileCacheDr(deps.cacheDr, policies, dryRun, undefined, snapshot);
+    const until = new Date(deps.now().getTime() + COPY_BUDGET_MS);
+    return await reconcileCacheDr(deps.cacheDr, policies, dryRun, undefined, snapshot, until);
   } catch (e) {
     return [
       failedOutcome(

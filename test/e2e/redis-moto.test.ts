@@ -202,4 +202,44 @@ describe('Redis drills and DR copies against moto', () => {
     const copied = await drS3.send(new GetObjectCommand({ Bucket: 'steward-e2e-parts-dr', Key: key }));
     expect(Buffer.from(await copied.Body!.transformToByteArray()).equals(body)).toBe(true);
   });
+
+  it('continues a multipart copy in a later run from the parts S3 holds (ListMultipartUploads, ListParts)', async () => {
+    // Prepare: the same 11 MiB export in 5 MiB parts; the first run's budget is spent from the start.
+    const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+    const drS3 = new S3Client({ region: DR, forcePathStyle: true });
+    await drS3.send(
+      new CreateBucketCommand({
+        Bucket: 'steward-e2e-resume-dr',
+        CreateBucketConfiguration: { LocationConstraint: DR },
+      }),
+    );
+    const body = Buffer.alloc(11 * 1024 ** 2, 9);
+    const buckets = { exportBucket: 'steward-e2e-parts-export', drBucket: 'steward-e2e-resume-dr' };
+    await s3.send(
+      new PutObjectCommand({ Bucket: buckets.exportBucket, Key: `${SNAP}-0001.rdb`, Body: body }),
+    );
+    const opts = { concurrency: 1, attemptsPerPart: 3, partBytes: 5 * 1024 ** 2, multipartAbove: 1 };
+    const late = cacheDrPort(
+      REGION,
+      DR,
+      { elasticache: ec, s3, drS3 },
+      buckets,
+      opts,
+      () => new Date(8.64e15),
+    );
+    const port = cacheDrPort(REGION, DR, { elasticache: ec, s3, drS3 }, buckets, opts);
+    const [source] = await port.sources();
+    const [file] = await port.exported();
+    const key = `elasticache/sessions/${SNAP}-0001.rdb`;
+
+    // Act
+    const first = await late.copy(source!, file!, key, new Date());
+    const second = await port.copy(source!, file!, key);
+
+    // Assert
+    expect(first).toMatchObject({ partsDone: 1, parts: 3 });
+    expect(second).toBeUndefined();
+    const copied = await drS3.send(new GetObjectCommand({ Bucket: buckets.drBucket, Key: key }));
+    expect(Buffer.from(await copied.Body!.transformToByteArray()).equals(body)).toBe(true);
+  });
 });

@@ -572,6 +572,18 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
         'backup: write outside elasticache/ of the DR bucket',
       ),
       r(
+        's3:ListMultipartUploadParts',
+        s3(drBucket, 'other/x.rdb'),
+        here,
+        "backup: list an upload's parts outside elasticache/ of the DR bucket",
+      ),
+      r(
+        's3:ListBucketMultipartUploads',
+        s3(drBucket),
+        { 's3:ResourceAccount': '999999999999' },
+        'backup: list the open uploads of a bucket of that name in another account',
+      ),
+      r(
         's3:PutObject',
         s3(drBucket, copy),
         { 's3:ResourceAccount': OTHER_ACCOUNT },

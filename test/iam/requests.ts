@@ -1073,6 +1073,26 @@ const BINDERS: Record<string, Binder> = {
       ),
     ];
   },
+  // A multipart copy resumed by a later run: the DR key's open uploads (bucket level) and one upload's parts.
+  'S3Client:ListMultipartUploads': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    return [
+      req(
+        's3:ListBucketMultipartUploads',
+        bucketArnOf(d, b.dr),
+        { 's3:prefix': str(c, 'Prefix') ?? '', ...inAccount(d) },
+        'ListMultipartUploads (DR)',
+      ),
+    ];
+  },
+  'S3Client:ListParts': (c, d, role) => {
+    const b = redisBuckets(d, role);
+    if (!b.dr) return [];
+    return [
+      req('s3:ListMultipartUploadParts', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'ListParts (DR)'),
+    ];
+  },
   // The backup role cleans exports; the retention role deletes DR copies (only steward's prefix).
   'S3Client:DeleteObject': (c, d, role) => {
     if (isDumpCall(c)) {

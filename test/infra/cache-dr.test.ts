@@ -104,6 +104,15 @@ describe('Redis DR buckets', () => {
           ],
         },
         VersioningConfiguration: { Status: 'Enabled' },
+        // A multipart copy continues across runs: S3 aborts only an upload no run finished in a week.
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            }),
+          ],
+        },
       }),
     });
   });

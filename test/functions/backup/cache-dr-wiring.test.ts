@@ -10,7 +10,9 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -105,6 +107,7 @@ beforeEach(() => {
   });
   s3.on(CopyObjectCommand).resolves({});
   s3.on(DeleteObjectCommand).resolves({});
+  s3.on(ListMultipartUploadsCommand).resolves({ Uploads: [] });
 });
 
 describe('Redis DR in the deployed backup function', () => {
@@ -251,7 +254,7 @@ describe('Redis DR in the deployed backup function', () => {
     );
   });
 
-  it('aborts a multipart copy whose part keeps failing, and the run reports the failure', async () => {
+  it('reports a multipart copy whose part keeps failing, and leaves its upload for the next run', async () => {
     // Prepare
     s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
       input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
@@ -260,18 +263,97 @@ describe('Redis DR in the deployed backup function', () => {
     );
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
     s3.on(UploadPartCopyCommand).rejects(new Error('InternalError'));
-    s3.on(AbortMultipartUploadCommand).resolves({});
 
     // Act
     const running = run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
 
     // Assert
     await expect(running).rejects.toThrow(/Redis DR: 1 of 2 actions failed/);
+    expect(s3).not.toHaveReceivedCommand(AbortMultipartUploadCommand);
+    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+  });
+
+  it('aborts a stale upload (begun before the export was written) and copies the file afresh', async () => {
+    // Prepare
+    const key = `elasticache/sessions/${OLD}-0001.rdb`;
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
+      input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
+        ? {
+            Contents: [
+              { Key: `${OLD}-0001.rdb`, Size: 6 * 1024 ** 3, LastModified: new Date('2026-01-15T03:30:00Z') },
+            ],
+          }
+        : { Contents: [] },
+    );
+    s3.on(ListMultipartUploadsCommand).resolves({
+      Uploads: [{ Key: key, UploadId: 'up-old', Initiated: new Date('2026-01-14T03:30:00Z') }],
+    });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-5' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+
+    // Act
+    await run({ action: 'reconcile-cache-dr' }, wire(base(), ENV));
+
+    // Assert
     expect(s3).toHaveReceivedCommandExactlyOnceWith(AbortMultipartUploadCommand, {
       Bucket: ENV.REDIS_DR_BUCKET,
-      Key: `elasticache/sessions/${OLD}-0001.rdb`,
-      UploadId: 'up-2',
+      Key: key,
+      UploadId: 'up-old',
     });
-    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+    expect(s3).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, { UploadId: 'up-5' });
+  });
+
+  it('continues a multipart copy across runs: the first stops at its budget, the second resumes and completes', async () => {
+    // Prepare: a 6 GiB export (12 parts). In the first run the clock moves 50 s per part copied, so its
+    // two-minute budget is spent after a few parts (4 copy at once); in the second it stands still.
+    const key = `elasticache/sessions/${OLD}-0001.rdb`;
+    s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
+      input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
+        ? {
+            Contents: [
+              { Key: `${OLD}-0001.rdb`, Size: 6 * 1024 ** 3, LastModified: new Date('2026-01-15T03:30:00Z') },
+            ],
+          }
+        : { Contents: [] },
+    );
+    const parts: { PartNumber: number; ETag: string; Size: number }[] = [];
+    let clock = NOW.getTime();
+    const firstRun = { on: true };
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-4' });
+    s3.on(UploadPartCopyCommand).callsFake((i: { PartNumber: number }) => {
+      if (firstRun.on) clock += 50_000;
+      parts.push({ PartNumber: i.PartNumber, ETag: `"e${i.PartNumber}"`, Size: 512 * 1024 ** 2 });
+      return { CopyPartResult: { ETag: `"e${i.PartNumber}"` } };
+    });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    const deps = () => wire({ ...base(), now: () => new Date(clock) }, ENV);
+
+    // Act: the first run, then the next hour's.
+    const first = await run({ action: 'reconcile-cache-dr' }, deps());
+    const copiedFirst = parts.length;
+    firstRun.on = false;
+    s3.on(ListMultipartUploadsCommand).resolves({
+      Uploads: [{ Key: key, UploadId: 'up-4', Initiated: new Date(NOW.getTime() + 1000) }],
+    });
+    s3.on(ListPartsCommand).callsFake(() => ({ Parts: [...parts] }));
+    clock += 3_600_000;
+    const second = await run({ action: 'reconcile-cache-dr' }, deps());
+
+    // Assert
+    expect(first.outcomes.find((o) => o.action === 'copy-rdb-to-dr')).toMatchObject({
+      status: 'skipped',
+      reason: `multipart copy of ${OLD}-0001.rdb in progress (${copiedFirst}/12 parts): the next run continues upload up-4`,
+    });
+    expect(copiedFirst).toBeGreaterThan(0);
+    expect(copiedFirst).toBeLessThan(12);
+    expect(s3).toHaveReceivedCommandTimes(CreateMultipartUploadCommand, 1);
+    // Every part copied once: the second run copied only what the first did not.
+    expect(parts.map((p) => p.PartNumber).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ]);
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(CompleteMultipartUploadCommand, { UploadId: 'up-4' });
+    expect(second.outcomes.find((o) => o.action === 'copy-rdb-to-dr')?.status).toBe('done');
   });
 });

@@ -15,13 +15,15 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cacheDrPort } from '../../../shared/aws/cache-dr.js';
+import { cacheDrPort, type PartCopyOptions } from '../../../shared/aws/cache-dr.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { Tag } from '../../../shared/tags.js';
 
@@ -44,7 +46,8 @@ const snapshot: Snapshot = {
   type: 'manual',
   tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily' },
 };
-const port = () =>
+/** The port over mocked clients; `tagging` adds the bulk tag reader, `parts` and `now` as the adapter takes them. */
+const port = (o: { tagging?: boolean; parts?: PartCopyOptions; now?: () => Date } = {}) =>
   cacheDrPort(
     'eu-west-1',
     'us-west-2',
@@ -52,8 +55,11 @@ const port = () =>
       elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
       s3: new S3Client({ region: 'eu-west-1' }),
       drS3: new S3Client({ region: 'us-west-2' }),
+      ...(o.tagging ? { tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }) } : {}),
     },
     { exportBucket: 'steward-prod-redis-export', drBucket: 'steward-prod-redis-dr', drKmsKeyArn: DR_KEY },
+    o.parts,
+    o.now,
   );
 
 describe('cacheDrPort', () => {
@@ -97,13 +103,34 @@ describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
   const big = { key: `${SNAP}-0001.rdb`, snapshot: SNAP, size: 5 * GIB + 1 };
   const source = { snapshot, shards: 1, facts: { 'steward-shards': '1' } };
   const drKey = `elasticache/sessions/${SNAP}-0001.rdb`;
+  const MIB = 1024 ** 2;
+  beforeEach(() => {
+    // No upload left open by an earlier run, unless a test says so.
+    s3.on(ListMultipartUploadsCommand).resolves({ Uploads: [] });
+    s3.on(UploadPartCopyCommand).callsFake((i: { PartNumber: number }) => ({
+      CopyPartResult: { ETag: `"etag-${i.PartNumber}"` },
+    }));
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    s3.on(AbortMultipartUploadCommand).resolves({});
+  });
+  /** An upload an earlier run left open, begun at `initiated`, holding parts 1..`n` of `bytes` each. */
+  const leftOpen = (id: string, initiated: string, n: number, bytes = 512 * MIB) => {
+    s3.on(ListMultipartUploadsCommand).resolves({
+      Uploads: [{ Key: drKey, UploadId: id, Initiated: new Date(initiated) }],
+    });
+    s3.on(ListPartsCommand, { UploadId: id }).resolves({
+      Parts: Array.from({ length: n }, (_, i) => ({
+        PartNumber: i + 1,
+        ETag: `"old-${i + 1}"`,
+        Size: bytes,
+      })),
+    });
+  };
+  const exported = { ...big, modified: '2026-01-31T04:00:00.000Z' };
 
   it('copies byte ranges with UploadPartCopy, retries a failed part, and completes with every part in order', async () => {
     // Prepare
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
-    s3.on(UploadPartCopyCommand).callsFake((i: { PartNumber: number }) => ({
-      CopyPartResult: { ETag: `"etag-${i.PartNumber}"` },
-    }));
     s3.on(UploadPartCopyCommand, { PartNumber: 3 })
       .rejectsOnce(new Error('InternalError'))
       .resolves({ CopyPartResult: { ETag: '"etag-3"' } });
@@ -139,41 +166,87 @@ describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
     expect(s3).not.toReceiveCommand(AbortMultipartUploadCommand);
   });
 
-  it('aborts the upload when a part fails every attempt, and reports the copy as failed', async () => {
+  it('reports the copy failed when a part fails every attempt, and keeps the upload open for the next run', async () => {
     // Prepare
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
-    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"e"' } });
     s3.on(UploadPartCopyCommand, { PartNumber: 2 }).rejects(new Error('SlowDown'));
-    s3.on(AbortMultipartUploadCommand).resolves({});
     // Act
     const copied = port().copy(source, big, drKey);
     // Assert
-    await expect(copied).rejects.toThrow(/UploadPartCopy \(to DR\).*part 2/);
+    await expect(copied).rejects.toThrow(/UploadPartCopy \(to DR\).*part 2.*upload up-2 keeps \d+\/11 parts/);
     expect(s3.commandCalls(UploadPartCopyCommand, { PartNumber: 2 })).toHaveLength(3);
+    expect(s3).not.toReceiveCommand(AbortMultipartUploadCommand);
+    expect(s3).not.toReceiveCommand(CompleteMultipartUploadCommand);
+  });
+
+  it('resumes the upload an earlier run left open: copies only the parts it lacks, completes with all', async () => {
+    // Prepare: parts 1-5 were copied by the last run, after the export was written.
+    leftOpen('up-0', '2026-01-31T05:00:00Z', 5);
+    // Act
+    const left = await port().copy(source, exported, drKey);
+    // Assert
+    expect(left).toBeUndefined();
+    expect(s3).not.toReceiveCommand(CreateMultipartUploadCommand);
+    expect(s3).toReceiveCommandWith(ListMultipartUploadsCommand, {
+      Bucket: 'steward-prod-redis-dr',
+      Prefix: drKey,
+    });
+    expect(s3).toReceiveCommandWith(ListPartsCommand, {
+      Bucket: 'steward-prod-redis-dr',
+      Key: drKey,
+      UploadId: 'up-0',
+    });
+    const sent = s3.commandCalls(UploadPartCopyCommand).map((c) => c.args[0].input.PartNumber);
+    expect(sent.sort((a, b) => a! - b!)).toEqual([6, 7, 8, 9, 10, 11]);
+    const done = s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input;
+    expect(done.UploadId).toBe('up-0');
+    expect(done.MultipartUpload?.Parts?.map((p) => p.ETag)).toEqual([
+      ...[1, 2, 3, 4, 5].map((n) => `"old-${n}"`),
+      ...[6, 7, 8, 9, 10, 11].map((n) => `"etag-${n}"`),
+    ]);
+    expect(s3).not.toReceiveCommand(AbortMultipartUploadCommand);
+  });
+
+  it.each([
+    ['begun before the export was written', '2026-01-31T03:00:00Z', 512 * 1024 ** 2],
+    ['holding parts of another size', '2026-01-31T05:00:00Z', 100 * 1024 ** 2],
+  ])('aborts a stale upload (%s) and starts over', async (_why, initiated, bytes) => {
+    // Prepare
+    leftOpen('up-stale', initiated, 3, bytes);
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-new' });
+    // Act
+    await port().copy(source, exported, drKey);
+    // Assert
     expect(s3).toReceiveCommandExactlyOnceWith(AbortMultipartUploadCommand, {
       Bucket: 'steward-prod-redis-dr',
       Key: drKey,
-      UploadId: 'up-2',
+      UploadId: 'up-stale',
     });
+    expect(s3).toReceiveCommandTimes(UploadPartCopyCommand, 11);
+    expect(s3).toReceiveCommandWith(CompleteMultipartUploadCommand, { UploadId: 'up-new' });
+  });
+
+  it("starts no new part once the run's budget is spent (at least one a run), and says how far it got", async () => {
+    // Prepare: the clock is past `until` from the start, one part at a time.
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-3' });
+    const late = port({
+      parts: { concurrency: 1, attemptsPerPart: 3 },
+      now: () => new Date('2026-01-31T06:00:00Z'),
+    });
+    // Act
+    const left = await late.copy(source, exported, drKey, new Date('2026-01-31T05:59:00Z'));
+    // Assert
+    expect(left).toEqual({ uploadId: 'up-3', partsDone: 1, parts: 11 });
+    expect(s3).toReceiveCommandTimes(UploadPartCopyCommand, 1);
     expect(s3).not.toReceiveCommand(CompleteMultipartUploadCommand);
+    expect(s3).not.toReceiveCommand(AbortMultipartUploadCommand);
   });
 });
 
 describe('cacheDrPort reads', () => {
   const tagging = mockClient(ResourceGroupsTaggingAPIClient);
   beforeEach(() => tagging.reset());
-  const withTagging = () =>
-    cacheDrPort(
-      'eu-west-1',
-      'us-west-2',
-      {
-        elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
-        s3: new S3Client({ region: 'eu-west-1' }),
-        drS3: new S3Client({ region: 'us-west-2' }),
-        tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
-      },
-      { exportBucket: 'steward-prod-redis-export', drBucket: 'steward-prod-redis-dr' },
-    );
+  const withTagging = () => port({ tagging: true });
   const arn = (id: string) => `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${id}`;
   const described = (id: string) => ({
     SnapshotName: id,
