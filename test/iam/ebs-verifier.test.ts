@@ -93,7 +93,11 @@ beforeAll(() => {
   securityGroupId = `sg-${logical('AWS::EC2::SecurityGroup', 'InstanceSecurityGroup')}`;
   d = {
     name: 'ebs-verifier',
-    config: parseConfig({ stage: 'x', region: REGION }, 'test'),
+    // A stage with an EBS drill target: the drill role's EC2 reads are bound only then.
+    config: parseConfig(
+      { stage: 'x', region: REGION, drill: { enabled: true, volumes: { 'i-0123456789abcdef0': {} } } },
+      'test',
+    ),
     account: ACCOUNT,
     region: REGION,
     partition: 'aws',

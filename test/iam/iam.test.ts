@@ -197,6 +197,8 @@ describe('the recorded calls', () => {
       /:role\/steward-[^/]+-vault-(copy|retention|drill)-/.test(
         String((c.input as { RoleArn?: unknown }).RoleArn ?? ''),
       );
+    const vaultDrillRole = (c: RecordedCall) =>
+      /:role\/steward-[^/]+-vault-drill-/.test(String((c.input as { RoleArn?: unknown }).RoleArn ?? ''));
     const fleetOnly = (c: RecordedCall) =>
       (c.command === 'AssumeRole' && !vaultRole(c)) ||
       c.client === 'OrganizationsClient' ||
@@ -208,6 +210,9 @@ describe('the recorded calls', () => {
           // A vault role is assumed by the hub roles that have one (backup, retention), not by scaling,
           // which shares the session cache (shared/aws/fleet-sessions.ts) only for its spoke roles.
           .filter((role) => !(vaultRole(c) && role === 'scaling'))
+          // The drill function shares that session cache only to assume the vault drill role (drills from the
+          // vault); the spoke and vault copy/retention roles it never assumes.
+          .filter((role) => !(role === 'drill' && c.command === 'AssumeRole' && !vaultDrillRole(c)))
           .filter((role) => {
             const d = fleetOnly(c) ? fleet : full;
             return requestsFor(c, d, role, drKeyPolicyFor(d)).length === 0;

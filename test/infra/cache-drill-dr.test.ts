@@ -133,8 +133,12 @@ describe('the drill function’s grants for drills from the DR copy', () => {
       Resource: `arn:aws:s3:::steward-prod-rdb-dr-${ACCOUNT}-us-west-2/elasticache/*`,
       Condition: { StringEquals: { 's3:ResourceAccount': ACCOUNT } },
     });
+    // Listed by each cache's own prefix under `elasticache/` (the backup function lists one snapshot's files).
     expect(bySid.ListRedisDrCopies).toMatchObject({
-      Condition: { StringEquals: { 's3:prefix': 'elasticache/', 's3:ResourceAccount': ACCOUNT } },
+      Condition: {
+        StringLike: { 's3:prefix': 'elasticache/*' },
+        StringEquals: { 's3:ResourceAccount': ACCOUNT },
+      },
     });
     s.primary.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'steward-prod-drill',
