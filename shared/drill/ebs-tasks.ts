@@ -15,14 +15,16 @@ import { Tag } from '../tags.js';
 import {
   type DrillVolume,
   type EbsDrillPort,
-  type EbsDrillSettings,
   planVolumes,
   type RestoredVolume,
   type SnapshotSetRef,
 } from './ebs.js';
+import type { EbsDrillProgress } from './ebs-progress.js';
 import { fnv1a } from './ids.js';
 import { SnapshotSelectionError } from './select.js';
 import type { DrillState } from './state.js';
+
+export type { EbsDrillProgress, EbsVerification } from './ebs-progress.js';
 
 /**
  * The EBS drill as tasks of the drill state machine: `select` picks a complete snapshot set of the instance
@@ -44,33 +46,6 @@ export interface EbsDrillDeps {
   volumes: EbsDrillPort;
   /** The drill VPC's (first) Availability Zone: where a verifier instance could attach the volumes. */
   availabilityZone?: string;
-}
-
-/**
- * A verifier's answer (a read-only check of the restored volumes on a short-lived instance). The verifier
- * step, when configured, sets `state.ebs.verification`; the verdict then counts it.
- */
-export interface EbsVerification {
-  outcome: 'passed' | 'failed' | 'inconclusive';
-  startedAt: string;
-  finishedAt: string;
-  summary: string;
-  /** What the check printed, bounded by the verifier. */
-  output?: string;
-}
-
-/** The EBS part of a drill's state. */
-export interface EbsDrillProgress {
-  set: SnapshotSetRef;
-  settings: EbsDrillSettings & { pollSeconds: number };
-  /** When the first create request was sent: each volume's restore time counts from here. */
-  requestedAt?: string;
-  volumes: RestoredVolume[];
-  /** When the last volume became available: the set is usable from then on. */
-  availableAt?: string;
-  verification?: EbsVerification;
-  /** What cleanup did, volume by volume (and fast snapshot restore). */
-  cleanup?: Outcome[];
 }
 
 /** The configured EBS drill target of a key, or undefined. */

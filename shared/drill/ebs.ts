@@ -2,43 +2,10 @@ import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { failedOutcome } from '../outcomes.js';
 import { Tag, type Tags } from '../tags.js';
+import type { EbsDrillSettings, RestoredVolume, SetMember, SnapshotSetRef } from './ebs-progress.js';
 import type { DrillResource } from './ports.js';
 
-/**
- * The EBS drill: restore every volume of one snapshot set into the drill network's Availability Zone,
- * prove each becomes usable, time it, and delete what it made on every path. Pure rules and an
- * orchestration over the EbsDrillPort; shared/aws/ebs-drill.ts is the EC2 adapter.
- */
-
-/** One member of a snapshot set: a snapshot of one volume of the instance. */
-export interface SetMember {
-  snapshotId: string;
-  /** The volume it was taken from. */
-  volumeId: string;
-  /** The device name on the source instance (e.g. /dev/xvdf), for the report. */
-  device?: string;
-}
-
-/** A snapshot set to drill: the snapshots of one instance (or one volume) taken together. */
-export interface SnapshotSetRef {
-  /** The set's id (steward's deterministic id). */
-  id: string;
-  /** The instance or volume it protects. */
-  sourceId: string;
-  /** When the set was taken (RPO). */
-  createdAt: string;
-  members: SetMember[];
-}
-
-export interface EbsDrillSettings {
-  /** The drill network's Availability Zone: restored volumes must be there to attach to its verifier. */
-  availabilityZone: string;
-  volumeType: 'gp3' | 'gp2' | 'io1' | 'io2' | 'st1' | 'sc1' | 'standard';
-  /** Fast snapshot restore for the drill's snapshots in that zone (billed per snapshot and zone hour). */
-  fastSnapshotRestore: boolean;
-  /** A volume not available by then fails the drill (and is still deleted). */
-  timeoutSeconds: number;
-}
+export type { EbsDrillSettings, RestoredVolume, SetMember, SnapshotSetRef } from './ebs-progress.js';
 
 /** A volume as the drill sees it. */
 export interface DrillVolume {
@@ -99,18 +66,6 @@ export const planVolumes = (drillId: string, set: SnapshotSetRef, s: EbsDrillSet
 
 /** States a restored volume cannot leave for `available`. */
 const DEAD = new Set(['error', 'deleting', 'deleted']);
-
-export interface RestoredVolume {
-  snapshotId: string;
-  /** The volume the snapshot was taken from (the source instance's), for the report and a verifier. */
-  sourceVolumeId?: string;
-  volumeId?: string;
-  device?: string;
-  state: string;
-  /** From the create request to the first time it was seen available. */
-  seconds?: number;
-  error?: string;
-}
 
 export interface EbsDrillReport {
   drillId: string;

@@ -1,7 +1,7 @@
 import * as z from '../zod.js';
 import { SnapshotSelector } from '../config/parts.js';
 import type { DrillCost, DrillKind, RestoreShape } from './cost.js';
-import type { EbsDrillProgress } from './ebs-tasks.js';
+import type { EbsDrillProgress } from './ebs-progress.js';
 import type { DrillMetrics } from './rto-rpo.js';
 import type { VerificationReport } from './verification.js';
 import type { WarmupProgress } from './warmup-progress.js';

@@ -149,6 +149,10 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
     'shared/aws/ebs.ts:createSnapshot': 'retention deletes expired snapshot sets; backup takes them',
     'shared/aws/ebs.ts:copySnapshot': 'retention deletes DR copies; backup makes them',
   },
+  drill: {
+    'shared/aws/snapshots.ts:managedCacheSnapshotTags':
+      "the drill reads no snapshot tags in bulk: it picks Redis DR copies from the DR bucket's listing (s3RdbCopyLister); the bulk read serves the backup function's Redis DR sources",
+  },
   'drill-verify': {
     'shared/aws/sns-notifier.ts:send':
       'the verify task returns its result to the state machine; the record task (control plane) notifies',

@@ -1,0 +1,81 @@
+import type { Outcome } from '../model.js';
+
+/*
+ * The EBS drill's state shapes: what a drill carries between its steps (`DrillState.ebs`). A leaf module, so
+ * that the drill state can name them without importing the EBS drill's tasks or adapters.
+ */
+
+/** One member of a snapshot set: a snapshot of one volume of the instance. */
+export interface SetMember {
+  snapshotId: string;
+  /** The volume it was taken from. */
+  volumeId: string;
+  /** The device name on the source instance (e.g. /dev/xvdf), for the report. */
+  device?: string;
+}
+
+/** A snapshot set to drill: the snapshots of one instance (or one volume) taken together. */
+export interface SnapshotSetRef {
+  /** The set's id (steward's deterministic id). */
+  id: string;
+  /** The instance or volume it protects. */
+  sourceId: string;
+  /** When the set was taken (RPO). */
+  createdAt: string;
+  members: SetMember[];
+}
+
+/**
+ * The EBS drill: restore every volume of one snapshot set into the drill network's Availability Zone,
+ * prove each becomes usable, time it, and delete what it made on every path. Pure rules and an
+ * orchestration over the EbsDrillPort; shared/aws/ebs-drill.ts is the EC2 adapter.
+ */
+
+export interface EbsDrillSettings {
+  /** The drill network's Availability Zone: restored volumes must be there to attach to its verifier. */
+  availabilityZone: string;
+  volumeType: 'gp3' | 'gp2' | 'io1' | 'io2' | 'st1' | 'sc1' | 'standard';
+  /** Fast snapshot restore for the drill's snapshots in that zone (billed per snapshot and zone hour). */
+  fastSnapshotRestore: boolean;
+  /** A volume not available by then fails the drill (and is still deleted). */
+  timeoutSeconds: number;
+}
+
+export interface RestoredVolume {
+  snapshotId: string;
+  /** The volume the snapshot was taken from (the source instance's), for the report and a verifier. */
+  sourceVolumeId?: string;
+  volumeId?: string;
+  device?: string;
+  state: string;
+  /** From the create request to the first time it was seen available. */
+  seconds?: number;
+  error?: string;
+}
+
+/**
+ * A verifier's answer (a read-only check of the restored volumes on a short-lived instance). The verifier
+ * step, when configured, sets `state.ebs.verification`; the verdict then counts it.
+ */
+export interface EbsVerification {
+  outcome: 'passed' | 'failed' | 'inconclusive';
+  startedAt: string;
+  finishedAt: string;
+  summary: string;
+  /** What the check printed, bounded by the verifier. */
+  output?: string;
+}
+
+/** The EBS part of a drill's state. */
+export interface EbsDrillProgress {
+  set: SnapshotSetRef;
+  settings: EbsDrillSettings & { pollSeconds: number };
+  /** When the first create request was sent: each volume's restore time counts from here. */
+  requestedAt?: string;
+  volumes: RestoredVolume[];
+  /** When the last volume became available: the set is usable from then on. */
+  availableAt?: string;
+  verification?: EbsVerification;
+  /** What cleanup did, volume by volume (and fast snapshot restore). */
+  cleanup?: Outcome[];
+}
