@@ -95,18 +95,20 @@ const EXECUTION = 'drill-ebs-local';
 // Taken an hour before the run (the local execution runs on the real clock): within the 25 h RPO target.
 const LATEST = ebsSet(INSTANCE, new Date(Date.now() - 3_600_000).toISOString(), ['vol-0root', 'vol-0data']);
 
-const scenario = (o: FakeEbsOptions) => {
+/** In-memory EC2 for the drill tasks; with `check`, a verifier too (and the config with `verify`). */
+const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; output?: string }) => {
   const ebs = fakeEbs([LATEST], o, REGION);
   const notifier = memoryNotifier();
   let clock = 0;
   const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
+  const verifier = fakeVerifier(check ? { check } : {}, now);
   const deps: DrillDeps = {
-    config,
+    config: check ? verifyConfig : config,
     dryRun: false,
     notifier,
     now,
     restore: fakeRestorePort(REGION),
-    ebs,
+    ebs: check ? { ...ebs, verifier } : ebs,
     tokens: fakeTokenStore(),
     signal: fakeTaskSignal(),
     reports: fakeReportStore(),
@@ -117,12 +119,12 @@ const scenario = (o: FakeEbsOptions) => {
       throw new Error(`an EBS drill reached ${ctx.stateName}`);
     return runDrillTask(e, deps);
   };
-  return { ebs, deps, notifier, tasks };
+  return { ebs, deps, notifier, tasks, verifier };
 };
 
-const run = (f: ReturnType<typeof scenario>) =>
+const run = (f: ReturnType<typeof scenario>, def: AslDefinition = definition) =>
   runDrillLocally({
-    definition,
+    definition: def,
     input: { database: INSTANCE },
     tasks: f.tasks,
     executionName: EXECUTION,
@@ -278,21 +280,9 @@ describe('the drill state machine with an EBS verifier', () => {
     expect(allowing(t, 'ec2:RunInstances')).toEqual([]);
   });
 
-  const verifyRun = (check: { status: 'success' | 'failed'; output?: string }) => {
-    const f = scenario({});
-    const verifier = fakeVerifier({ check }, f.deps.now);
-    const deps: DrillDeps = { ...f.deps, config: verifyConfig, ebs: { ...f.ebs, verifier } };
-    return runDrillLocally({
-      definition: vdef,
-      input: { database: INSTANCE },
-      tasks: async (e, ctx) => {
-        if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
-          throw new Error(`an EBS drill reached ${ctx.stateName}`);
-        return runDrillTask(e, deps);
-      },
-      executionName: EXECUTION,
-      pollMs: 0,
-    }).then((r) => ({ r, f, verifier }));
+  const verifyRun = async (check: { status: 'success' | 'failed'; output?: string }) => {
+    const f = scenario({}, check);
+    return { r: await run(f, vdef), f, verifier: f.verifier };
   };
   const PATH = [
     'Start',
