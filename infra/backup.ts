@@ -106,6 +106,8 @@ const OBJECTIVE_REFERENCE = new Date(Date.UTC(2026, 0, 15));
  */
 export class Backup extends Construct {
   readonly function: StewardFunction;
+  /** steward's Command document, when a policy configures application consistency. */
+  readonly consistencyDocument?: ConsistencyDocument;
   /** One per copying policy: the worst database's DR lag is over the policy's objective. */
   readonly drLagAlarms: Alarm[] = [];
   /** A stage with spokes: the scheduled runs fan out over the targets (a Distributed Map). */
@@ -254,6 +256,7 @@ export class Backup extends Construct {
         stage: config.stage,
         region: config.region,
       });
+      this.consistencyDocument = doc;
       allowConsistency(fn, Stack.of(this), config, doc);
       fn.fn.addEnvironment(
         'CONSISTENCY_DOCUMENT',

@@ -38,6 +38,9 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { z } from 'zod/mini';
 import type { BaseEnv, VaultEnv } from '../shared/config/env.js';
+import type { ConsistencyEnv } from '../shared/backup/env.js';
+import type { EbsVerify } from '../shared/config/ebs-verifier.js';
+import type { StewardConfig } from '../shared/config/schema.js';
 import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey } from '../shared/aws/drill-stores.js';
@@ -55,6 +58,8 @@ import { awsArn, constructId } from './arns.js';
 import { grantRedisDrDrill } from './cache-dr.js';
 import { cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
 import { allowEbsDrill } from './ebs-drill.js';
+import { allowEbsVerifier, EbsVerifierNetwork } from './ebs-verifier.js';
+import { ConsistencyDocument } from './consistency.js';
 import type { Reports } from './reports.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
@@ -65,6 +70,10 @@ import {
   LAMBDA_SERVICE_ERRORS,
   StewardFunction,
 } from './steward-function.js';
+
+/** The `verify` settings of the stage's EBS drill targets that configure a verifier. */
+const ebsVerifies = (config: StewardConfig): EbsVerify[] =>
+  Object.values(config.drill.volumes).flatMap((v) => (v.verify ? [v.verify] : []));
 
 /**
  * State names of the drill state machine. The local runner, the sandbox and the tasks rely on them:
@@ -106,6 +115,7 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.verify]: 'verify',
   [DrillStates.verifyCache]: 'verify',
   [DrillStates.warmup]: 'warmup',
+  [DrillStates.verifyVolumes]: 'verify-volumes',
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
@@ -121,6 +131,11 @@ export interface DrillProps extends CapabilityProps {
   stateTable: StateTable;
   /** The stage's report bucket: drill reports and baselines go there. */
   reports: Reports;
+  /**
+   * steward's Command document when backup deploys it (a policy configures consistency): an EBS drill's
+   * verifier runs its check through the same document, and deploys it itself only when backup does not.
+   */
+  consistencyDocument?: ConsistencyDocument;
 }
 
 /**
@@ -225,13 +240,40 @@ export class Drill extends Construct {
         : {}),
     } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;
     const vaultDrills = hasVaultDrills(config);
+    // EBS drills with `verify`: verifier instances in the drill subnets, reaching only Systems Manager, and
+    // steward's Command document for the check (backup's, or this stage's own when no policy needs one).
+    const verifies = ebsVerifies(config);
+    const ebsVerifier = verifies.length
+      ? {
+          network: new EbsVerifierNetwork(this, 'EbsVerifier', {
+            stage: config.stage,
+            vpc: this.vpc,
+            subnets: isolated,
+          }),
+          document:
+            props.consistencyDocument ??
+            new ConsistencyDocument(this, 'ConsistencyDocument', {
+              stage: config.stage,
+              region: config.region,
+            }),
+        }
+      : undefined;
     this.function = new StewardFunction(this, 'Function', {
       ...props,
       capability: 'drill',
       description: `steward ${config.stage}: restore drill tasks, RDS restore events, drill janitor`,
-      timeout: DRILL_TIMEOUT,
+      // The verify-volumes task runs one verification in one invocation (at most verifySeconds, <= 870 s).
+      timeout: ebsVerifier ? VERIFY_TIMEOUT : DRILL_TIMEOUT,
       environment: {
         ...environment,
+        ...(ebsVerifier
+          ? {
+              ...ebsVerifier.network.environment,
+              CONSISTENCY_DOCUMENT: ebsVerifier.document.documentName satisfies NonNullable<
+                z.input<typeof ConsistencyEnv>['CONSISTENCY_DOCUMENT']
+              >,
+            }
+          : {}),
         // Drills from the vault assume its drill role, by the name the vault stack gives it in this partition.
         ...(vaultDrills
           ? {
@@ -353,6 +395,14 @@ export class Drill extends Construct {
     this.grantVerifier();
     this.grantCacheDrills();
     if (Object.keys(drill.volumes).length) allowEbsDrill(this.function, Stack.of(this), config.region);
+    if (ebsVerifier) {
+      allowEbsVerifier(this.function, Stack.of(this), {
+        region: config.region,
+        network: ebsVerifier.network,
+        documentArn: ebsVerifier.document.documentArn,
+        instanceTypes: verifies.map((v) => v.instanceType),
+      });
+    }
 
     // No alarm on ExecutionsFailed: a drill that fails is recorded and paged by its own record step
     // (DrillFailed), and an execution that ends FAILED, TIMED_OUT or ABORTED any other way reaches the drill
@@ -499,11 +549,18 @@ export class Drill extends Construct {
     });
     const checkVolumes = task(DrillStates.checkVolumes, this.function, DRILL_TIMEOUT);
     checkVolumes.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
-    const verifyVolumes = new Pass(this, DrillStates.verifyVolumes, {
-      stateName: DrillStates.verifyVolumes,
-      comment:
-        'The verifier step: attach the restored volumes to a short-lived instance and run a read-only check.',
-    });
+    // Only a stage with a `verify` target runs the verifier task (a target without one passes through it).
+    let verifyVolumes: Pass | TaskStateBase;
+    if (ebsVerifies(this.props.config).length) {
+      verifyVolumes = task(DrillStates.verifyVolumes, this.function, VERIFY_TIMEOUT);
+      verifyVolumes.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
+    } else {
+      verifyVolumes = new Pass(this, DrillStates.verifyVolumes, {
+        stateName: DrillStates.verifyVolumes,
+        comment:
+          'The verifier step: attach the restored volumes to a short-lived instance and run a read-only check.',
+      });
+    }
     verifyVolumes.next(cleanup);
     const restored = new Choice(this, DrillStates.volumesRestored, { stateName: DrillStates.volumesRestored })
       .when(isTrue('$.available'), verifyVolumes)

@@ -96,6 +96,7 @@ export class StewardStack extends Stack {
         ...capability,
         stateTable: this.stateTable,
         reports: this.reports,
+        ...(this.backup.consistencyDocument ? { consistencyDocument: this.backup.consistencyDocument } : {}),
       });
     }
     if (config.scaling.enabled) {

@@ -21,6 +21,10 @@ import { hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-dril
 import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { ec2EbsDrillPort, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
+import { ec2EbsVerifierPort, verifierNetworkFromEnv } from '../../shared/aws/ebs-verifier.js';
+import { ssmStepRunner } from '../../shared/aws/ssm-commands.js';
+import { ConsistencyEnv } from '../../shared/backup/env.js';
+import { EbsVerifierEnv } from '../../shared/config/ebs-verifier.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -66,7 +70,7 @@ export const wire = (
     restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
     ...(caches ? { caches } : {}),
     ...(vault ? { vault } : {}),
-    ...(Object.keys(base.config.drill.volumes).length ? { ebs: ebsDeps(region, env) } : {}),
+    ...(Object.keys(base.config.drill.volumes).length ? { ebs: ebsDeps(base, env, raw) } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
@@ -142,13 +146,31 @@ const vaultDeps = (base: BaseDeps, raw: Record<string, string | undefined>): Vau
   };
 };
 
-/** EBS drills (`drill.volumes`): the sets and drill volumes through EC2 in the stage region. */
-const ebsDeps = (region: string, env: DrillEnv): EbsDrillDeps => {
+/**
+ * EBS drills (`drill.volumes`): the sets and drill volumes through EC2 in the stage region; when the stack
+ * deployed the verifier network (a target configures `verify`), the verifier: instances through EC2 and
+ * Systems Manager, the check through steward's Command document.
+ */
+const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | undefined>): EbsDrillDeps => {
+  const { region } = base.config;
   const ec2 = ec2Client(region);
+  const network = verifierNetworkFromEnv(EbsVerifierEnv.safeParse(raw).data ?? {});
+  const doc = ConsistencyEnv.safeParse(raw).data?.CONSISTENCY_DOCUMENT;
+  const ssm = network && doc ? ssmClient(region) : undefined;
   return {
     sets: ec2SnapshotSets(region, ec2),
     volumes: ec2EbsDrillPort(region, ec2),
     ...(env.DRILL_EBS_AZ ? { availabilityZone: env.DRILL_EBS_AZ } : {}),
+    ...(network && doc && ssm
+      ? {
+          verifier: {
+            verifier: ec2EbsVerifierPort(region, ec2, ssm, network),
+            runner: ssmStepRunner(ssm, doc),
+            now: base.now,
+            sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+          },
+        }
+      : {}),
   };
 };
 

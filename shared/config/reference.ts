@@ -368,6 +368,16 @@ export const KEY_DOCS: Record<string, string> = {
     'A volume not available by then fails the drill (the volumes are still deleted).',
   'drill.volumes.<instance or volume>.pollSeconds':
     'Seconds between two checks of the volumes (a Wait state of the state machine).',
+  'drill.volumes.<instance or volume>.verify':
+    'A read-only check of the restored volumes on a short-lived verifier instance in the drill network (README: The EBS drill’s verifier). Absent: restore-only. A failed check fails the drill; one that could not run makes it inconclusive.',
+  'drill.volumes.<instance or volume>.verify.command':
+    'Run as written on the verifier (root, POSIX sh) with the restored volumes attached at the devices the report lists, e.g. `fsck -n /dev/sdf1`. Exit status 0 passes.',
+  'drill.volumes.<instance or volume>.verify.timeoutSeconds':
+    'Execution timeout of the check on the instance.',
+  'drill.volumes.<instance or volume>.verify.instanceType':
+    'The verifier’s instance type: arm64 (Graviton), as its image is.',
+  'drill.volumes.<instance or volume>.verify.registrationSeconds':
+    'How long the instance may take to boot and register with Systems Manager; with timeoutSeconds at most 525 s (one Lambda invocation).',
   'drill.volumes.<instance or volume>.rtoSeconds':
     'RTO target (drill start to every volume available); default `drill.rtoSeconds`.',
   'drill.volumes.<instance or volume>.rpoSeconds':

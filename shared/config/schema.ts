@@ -7,6 +7,7 @@ import { RedisVerificationProfile } from '../drill/redis/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { ConsistencyConfig } from './consistency.js';
+import { EbsVerify } from './ebs-verifier.js';
 import { closest } from './suggest.js';
 import { KmsKeyArn, Region, ResourceKind, SnapshotSelector } from './parts.js';
 
@@ -557,7 +558,12 @@ export const EbsDrillTarget = strictObject({
   timeoutSeconds: z._default(z.int().check(z.minimum(60), z.maximum(7200)), 1800),
   /** Seconds between two DescribeVolumes polls (a Wait state of the state machine). */
   pollSeconds: z._default(z.int().check(z.minimum(5), z.maximum(300)), 15),
-  /** RTO target: drill start to every volume available (and verified, once a verifier runs). */
+  /**
+   * A read-only check of the restored volumes on a short-lived verifier instance in the drill network (absent:
+   * restore-only). A failed check fails the drill; a check that could not run makes it inconclusive.
+   */
+  verify: z.optional(EbsVerify),
+  /** RTO target: drill start to every volume available (and verified, when `verify` is set). */
   rtoSeconds: z.optional(z.int().check(z.positive())),
   /**
    * RPO target: the set's age when the drill started (a crash-consistent set holds what was on disk when it

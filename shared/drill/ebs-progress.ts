@@ -1,3 +1,4 @@
+import type { StepStatus } from '../backup/consistency.js';
 import type { Outcome } from '../model.js';
 
 /*
@@ -76,6 +77,45 @@ export interface EbsDrillProgress {
   /** When the last volume became available: the set is usable from then on. */
   availableAt?: string;
   verification?: EbsVerification;
+  /** The verifier's whole report (instance, devices, check, its own cleanup), when a verifier ran. */
+  verifier?: EbsVerifyReport;
   /** What cleanup did, volume by volume (and fast snapshot restore). */
   cleanup?: Outcome[];
+}
+
+/** Where each restored volume is on the verifier. */
+export interface DeviceAssignment {
+  volumeId: string;
+  sourceVolumeId: string;
+  device: string;
+}
+
+export interface CheckRecord {
+  status: StepStatus | 'error';
+  /** The end of the check's stdout (bounded by the step runner). */
+  output?: string;
+  /** Run Command's status detail and the end of stderr, or why it could not run. */
+  detail?: string;
+  seconds: number;
+}
+
+export interface EbsVerifyReport {
+  /** `passed`: the check exited 0; `failed`: it ran and did not; `error`: it could not run (no verdict). */
+  status: 'passed' | 'failed' | 'error';
+  startedAt: string;
+  /** When the check ended (or the verification stopped), before the cleanup: the drill's RTO ends here. */
+  finishedAt: string;
+  instanceId?: string;
+  instanceType: string;
+  devices: DeviceAssignment[];
+  /** Seconds from the launch request until the instance was online in Systems Manager. */
+  registrationSeconds?: number;
+  /** Seconds from the first attach request until every volume was attached. */
+  attachSeconds?: number;
+  check?: CheckRecord;
+  /** The command as configured and sent (the report shows what ran). */
+  command: string;
+  /** Terminating the instance and the volumes' detachment. */
+  cleanup: Outcome[];
+  problems: string[];
 }

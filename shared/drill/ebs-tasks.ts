@@ -20,6 +20,7 @@ import {
   type SnapshotSetRef,
 } from './ebs.js';
 import type { EbsDrillProgress } from './ebs-progress.js';
+import { type EbsVerifierDeps, verificationOutcome, verifyEbsSet } from './ebs-verifier.js';
 import { fnv1a } from './ids.js';
 import { SnapshotSelectionError } from './select.js';
 import type { DrillState } from './state.js';
@@ -46,6 +47,8 @@ export interface EbsDrillDeps {
   volumes: EbsDrillPort;
   /** The drill VPC's (first) Availability Zone: where a verifier instance could attach the volumes. */
   availabilityZone?: string;
+  /** The verifier (instances in the drill network, the check through SSM): when a target configures `verify`. */
+  verifier?: EbsVerifierDeps;
 }
 
 /** The configured EBS drill target of a key, or undefined. */
@@ -236,6 +239,46 @@ export const restoreVolumes = async (
     );
   }
   return { ...s, ebs: { ...p, requestedAt, volumes } };
+};
+
+/**
+ * The verifier step (after every volume is available): attach the volumes to a short-lived instance and run
+ * the target's `verify` check (shared/drill/ebs-verifier.ts, which never throws and terminates its instance on
+ * every path). Stores `ebs.verification` for the verdict: passed, failed (the check failed) or inconclusive
+ * (the check could not run). A target without `verify` passes the state on unchanged.
+ */
+export const verifyVolumes = async (
+  s: DrillState,
+  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
+): Promise<DrillState> => {
+  const verify = volumeTarget(deps.config, s.database).verify;
+  if (!verify) return s;
+  const verifier = needEbs(deps, `verify the volumes of ${s.database}`).verifier;
+  if (!verifier) {
+    throw new ConfigError(
+      `Cannot verify the volumes of ${s.database}: this function has no verifier wiring`,
+      [
+        `drill.volumes.${s.database}.verify: needs the stage deployed with it (the verifier network and grants)`,
+      ],
+    );
+  }
+  const p = progressOf(s);
+  const report = await verifyEbsSet(
+    verifier,
+    {
+      drillId: s.drillId,
+      availabilityZone: p.settings.availabilityZone,
+      volumes: p.volumes.map((v) => ({
+        volumeId: v.volumeId ?? '',
+        sourceVolumeId: v.sourceVolumeId ?? v.snapshotId,
+        ...(v.device ? { device: v.device } : {}),
+      })),
+    },
+    verify,
+  );
+  const verification = verificationOutcome(report);
+  logger.info('drill volumes verified', { drillId: s.drillId, outcome: verification.outcome, report });
+  return { ...s, ebs: { ...p, verification, verifier: report } };
 };
 
 /** States a restored volume never leaves for `available`. */

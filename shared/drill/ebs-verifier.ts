@@ -1,11 +1,14 @@
-import type { StepResult, StepRunner, StepStatus } from '../backup/consistency.js';
+import type { StepResult, StepRunner } from '../backup/consistency.js';
 import { stepWaitSeconds } from '../backup/consistency-document.js';
 import type { EbsVerify } from '../config/ebs-verifier.js';
 import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { failedOutcome } from '../outcomes.js';
 import { Tag, type Tags } from '../tags.js';
+import type { CheckRecord, DeviceAssignment, EbsVerifyReport } from './ebs-progress.js';
 import type { DrillResource } from './ports.js';
+
+export type { CheckRecord, DeviceAssignment, EbsVerifyReport } from './ebs-progress.js';
 
 /**
  * The EBS drill's optional verifier: launch a short-lived instance in the drill network's Availability Zone,
@@ -77,43 +80,6 @@ export interface VerifyRequest {
   /** The zone the volumes were restored in (a volume attaches only to an instance in its zone). */
   availabilityZone: string;
   volumes: readonly VerifyVolume[];
-}
-
-/** Where each restored volume is on the verifier. */
-export interface DeviceAssignment {
-  volumeId: string;
-  sourceVolumeId: string;
-  device: string;
-}
-
-export interface CheckRecord {
-  status: StepStatus | 'error';
-  /** The end of the check's stdout (bounded by the step runner). */
-  output?: string;
-  /** Run Command's status detail and the end of stderr, or why it could not run. */
-  detail?: string;
-  seconds: number;
-}
-
-export interface EbsVerifyReport {
-  /** `passed`: the check exited 0; `failed`: it ran and did not; `error`: it could not run (no verdict). */
-  status: 'passed' | 'failed' | 'error';
-  startedAt: string;
-  /** When the check ended (or the verification stopped), before the cleanup: the drill's RTO ends here. */
-  finishedAt: string;
-  instanceId?: string;
-  instanceType: string;
-  devices: DeviceAssignment[];
-  /** Seconds from the launch request until the instance was online in Systems Manager. */
-  registrationSeconds?: number;
-  /** Seconds from the first attach request until every volume was attached. */
-  attachSeconds?: number;
-  check?: CheckRecord;
-  /** The command as configured and sent (the report shows what ran). */
-  command: string;
-  /** Terminating the instance and the volumes' detachment. */
-  cleanup: Outcome[];
-  problems: string[];
 }
 
 // AttachVolume device names for Linux: /dev/sd[f-p] (EC2 User Guide, "Device names on Linux instances").

@@ -19,6 +19,7 @@ export const DRILL_TASKS = [
   'status',
   'verify',
   'warmup',
+  'verify-volumes',
   'cleanup',
   'record',
 ] as const;

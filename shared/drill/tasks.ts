@@ -55,6 +55,7 @@ import {
   selectVolumes,
   startVolumes,
   volumesStatus,
+  verifyVolumes,
   volumeTargetOf,
 } from './ebs-tasks.js';
 import {
@@ -891,6 +892,8 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
       throw new EventShapeError('Invalid drill task event', [
         `task: "${event.task}" runs in the verifier function inside the VPC (runVerifyTask), not in the control plane`,
       ]);
+    case 'verify-volumes':
+      return verifyVolumes(stateFor(event, 'source'), deps);
     case 'cleanup':
       return cleanup(event.state, deps);
     case 'record':
@@ -1129,7 +1132,11 @@ export const runDrillControl = async (
   if (isObject(raw) && raw.source === 'aws.elasticache') return onCacheEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.states') return onExecutionEnd(raw, deps);
   if (isObject(raw) && raw.action === 'janitor')
-    return runJanitor({ ...deps, ...(deps.ebs ? { volumes: deps.ebs.volumes } : {}) });
+    return runJanitor({
+      ...deps,
+      ...(deps.ebs ? { volumes: deps.ebs.volumes } : {}),
+      ...(deps.ebs?.verifier ? { verifiers: deps.ebs.verifier.verifier } : {}),
+    });
   throw new EventShapeError('Unrecognised drill event', [
     '(root): expected a drill task { task, state }, an RDS event (source aws.rds), a Step Functions execution status change (source aws.states) or { "action": "janitor" }',
   ]);

@@ -181,10 +181,7 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
  * Adapters no function's handler imports yet, with the reason. Their calls belong to no role, so the suite
  * proves them separately; once a handler imports one, its entry must go and the role must allow the calls.
  */
-export const UNWIRED: Record<string, string> = {
-  'shared/aws/ebs-verifier.ts#ec2EbsVerifierPort':
-    "the EBS drill verifier (launch an instance, attach the restored volumes, run the check, terminate) is not yet called from the drill state machine's VerifyVolumes state (a Pass state today); its grants are infra/ebs-verifier.ts, simulated in test/iam/ebs-verifier.test.ts",
-};
+export const UNWIRED: Record<string, string> = {};
 
 /**
  * Calls sent with another role's credentials than the function's: a role the hub assumes in another account.

@@ -105,9 +105,9 @@ export const fullConfig = {
         userGroupId: 'queue-redis-users',
       },
     },
-    // EBS drills: an instance's whole set with fast snapshot restore, and one volume on its own.
+    // EBS drills: an instance's whole set with fast snapshot restore and a verifier, and one volume on its own.
     volumes: {
-      'i-0a1b2c3d4e5f60718': { fastSnapshotRestore: true },
+      'i-0a1b2c3d4e5f60718': { fastSnapshotRestore: true, verify: { command: 'fsck -n /dev/sdf1' } },
       'vol-0a1b2c3d4e5f60718': { snapshot: { randomWithinDays: 7 } },
     },
   },

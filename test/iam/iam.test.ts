@@ -298,6 +298,17 @@ describe.each(everyDeployment())('Steward-%s', (name) => {
       platformRequests(d, role).forEach(add);
       serviceRoleRequests(d, r).forEach(add);
       for (const x of requests.values()) {
+        // AWS's public parameters have ARNs without an account, which the simulator refuses: the statement
+        // that allows one is checked as written (as test/iam/ebs-verifier.test.ts does).
+        if (x.action === 'ssm:GetParameters' && x.resource.includes('::parameter/aws/service/')) {
+          f.requests++;
+          const granted = r.policy.Statement.some(
+            (st) => st.Effect === 'Allow' && [st.Resource].flat().includes(x.resource),
+          );
+          if (granted) f.allowed++;
+          else denied.push(`${role}: ${x.label}: ${x.action} on ${x.resource} → not granted as written`);
+          continue;
+        }
         const v = await simulate(r.arn, r.policy, withResourcePolicy(d, x), d.account, d.region);
         f.requests++;
         if (v.decision === 'Allowed') f.allowed++;

@@ -606,7 +606,7 @@ const BINDERS: Record<string, Binder> = {
     (role === 'backup' || role === 'report') && backsUp(d, 'ebs')
       ? [req('ec2:DescribeInstances', '*', { 'aws:RequestedRegion': d.region }, 'DescribeInstances (tagged)')]
       : // The EBS verifier's guard before terminating, and the janitor's sweep (infra/ebs-verifier.ts).
-        role === 'drill'
+        verifierNetworkOf(d, role)
         ? [
             req(
               'ec2:DescribeInstances',
@@ -1230,21 +1230,27 @@ const BINDERS: Record<string, Binder> = {
   // RunInstances is authorized on every resource it uses or creates: the image (resolved from AWS's public
   // parameter, so ssm:GetParameters on it too), the subnet, the security groups, the new network interface,
   // instance and root volume (with the request's tags), tag on create, and the instance profile's role.
-  'EC2Client:RunInstances': (c, d) => {
+  'EC2Client:RunInstances': (c, d, role) => {
+    const net = verifierNetworkOf(d, role);
+    if (!net) return [];
     const a = arns(d);
     const specs = list(
       input(c).TagSpecifications as { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[],
     );
     const tagsOf = (type: string) =>
       tagRecord(specs.filter((t) => t.ResourceType === type).flatMap((t) => t.Tags ?? []));
-    const nic =
+    const recorded =
       list(input(c).NetworkInterfaces as { SubnetId?: string; Groups?: string[] }[] | undefined)[0] ?? {};
+    const nic = net === 'as-recorded' ? recorded : { SubnetId: net.subnet, Groups: [net.securityGroup] };
     const image = `arn:${d.partition}:ec2:${d.region}::image/${STAND_IN.amazonImage}`;
     const instance = { ...requestTags(tagsOf('instance')), 'ec2:InstanceType': str(c, 'InstanceType') ?? '' };
     const volume = requestTags(tagsOf('volume'));
     const parameter = str(c, 'ImageId')?.match(/^resolve:ssm:(.+)$/)?.[1];
     // The suite's deployments name an instance profile after its role (a profile ARN does not say its role).
-    const profile = (input(c).IamInstanceProfile as { Arn?: string } | undefined)?.Arn?.split('/').pop();
+    const profile =
+      net === 'as-recorded'
+        ? (input(c).IamInstanceProfile as { Arn?: string } | undefined)?.Arn?.split('/').pop()
+        : net.role;
     return [
       req('ec2:RunInstances', image, { 'ec2:Owner': 'amazon' }, 'RunInstances (Amazon image)'),
       req('ec2:RunInstances', a.ec2('subnet', nic.SubnetId ?? 'subnet-0'), {}, 'RunInstances (subnet)'),
@@ -1291,7 +1297,8 @@ const BINDERS: Record<string, Binder> = {
   ...Object.fromEntries(
     (['AttachVolume', 'DetachVolume'] as const).map((command) => [
       `EC2Client:${command}`,
-      ((c: RecordedCall, d: Deployment) => {
+      ((c: RecordedCall, d: Deployment, role?: string) => {
+        if (!verifierNetworkOf(d, role)) return [];
         const instance = arns(d).ec2('instance', str(c, 'InstanceId') ?? 'i-0');
         const volume = arns(d).ec2('volume', str(c, 'VolumeId') ?? 'vol-0');
         return [
@@ -1311,8 +1318,8 @@ const BINDERS: Record<string, Binder> = {
       }) satisfies Binder,
     ]),
   ),
-  'EC2Client:TerminateInstances': (c, d) =>
-    list(input(c).InstanceIds as string[] | undefined).map((id) => {
+  'EC2Client:TerminateInstances': (c, d, role) =>
+    (verifierNetworkOf(d, role) ? list(input(c).InstanceIds as string[] | undefined) : []).map((id) => {
       const instance = arns(d).ec2('instance', id);
       return req(
         'ec2:TerminateInstances',
@@ -1321,8 +1328,10 @@ const BINDERS: Record<string, Binder> = {
         'TerminateInstances (a verifier)',
       );
     }),
-  'SSMClient:DescribeInstanceInformation': (_c, _d, role) =>
-    role === 'drill' ? [req('ssm:DescribeInstanceInformation', '*', {}, 'DescribeInstanceInformation')] : [],
+  'SSMClient:DescribeInstanceInformation': (_c, d, role) =>
+    verifierNetworkOf(d, role)
+      ? [req('ssm:DescribeInstanceInformation', '*', {}, 'DescribeInstanceInformation')]
+      : [],
   // ------------------------------------------------------------------ application consistency (SSM)
   // SendCommand is authorized on the document and on each instance, whose steward:backup tag names a
   // policy that configures consistency (infra/consistency.ts).
@@ -1997,6 +2006,37 @@ const ebsTagOnCreate = (snap: string, tags: Tags, action: string): IamRequest =>
 /** Whether a backup policy of the deployment backs up (or, `copies`, copies to DR) this kind. */
 /** Whether the deployment drills EBS (`drill.volumes`): only then does the drill role restore volumes. */
 const drillsEbs = (d: Deployment) => Object.keys(d.config.drill.volumes).length > 0;
+
+/**
+ * The EBS verifier's network as the drill function of a synthesized stack sees it (its environment: the
+ * first drill subnet, the verifier group, the instance profile's role), undefined when the stack deploys none
+ * (no target with `verify`): the verifier's calls then belong to no role. A deployment of the verifier's own
+ * test (no functions) names its network in the recorded calls: `as-recorded`.
+ */
+const verifierNetworkOf = (
+  d: Deployment,
+  role?: string,
+): { subnet: string; securityGroup: string; role: string } | 'as-recorded' | undefined => {
+  if (role !== 'drill') return undefined;
+  if (!(d.functions as Deployment['functions'] | undefined)) return 'as-recorded';
+  const env = d.functions.get('drill')?.environment;
+  const subnets = env?.DRILL_VERIFIER_SUBNETS;
+  const profileName = env?.DRILL_VERIFIER_INSTANCE_PROFILE?.split('/').pop();
+  if (!env || !subnets || !env.DRILL_VERIFIER_SECURITY_GROUP || !profileName) return undefined;
+  // The profile's role: the template's instance profile of that (generated, lower-cased) name.
+  const resources = d.template.Resources;
+  const [, profile] =
+    Object.entries(resources).find(
+      ([id, r]) => r.Type === 'AWS::IAM::InstanceProfile' && id.toLowerCase() === profileName,
+    ) ?? [];
+  const roleId = (profile?.Properties?.Roles as { Ref?: string }[] | undefined)?.[0]?.Ref ?? '';
+  const roleName = (resources[roleId]?.Properties?.RoleName as string | undefined) ?? roleId.toLowerCase();
+  return {
+    subnet: subnets.split(',')[0]!.split('=')[1]!,
+    securityGroup: env.DRILL_VERIFIER_SECURITY_GROUP,
+    role: roleName,
+  };
+};
 
 const backsUp = (d: Deployment, kind: string, copies = false) =>
   Object.values(d.config.backup.policies).some(

@@ -119,6 +119,8 @@ export const resolver = (template: Template, account: string, region: string, pa
         return arn('states', `stateMachine:${p.StateMachineName ? str(p.StateMachineName) : generated(id)}`);
       case 'AWS::IAM::Role':
         return p.RoleName ? str(p.RoleName) : generated(id);
+      case 'AWS::IAM::InstanceProfile':
+        return p.InstanceProfileName ? str(p.InstanceProfileName) : generated(id);
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${account}/${generated(id)}`;
       case 'AWS::EC2::VPC':
@@ -168,6 +170,8 @@ export const resolver = (template: Template, account: string, region: string, pa
         return p.StateMachineName ? str(p.StateMachineName) : generated(id);
       case 'AWS::IAM::Role.Arn':
         return `arn:${partition}:iam::${account}:role/${ref(id)}`;
+      case 'AWS::IAM::InstanceProfile.Arn':
+        return `arn:${partition}:iam::${account}:instance-profile/${ref(id)}`;
       case 'AWS::SQS::Queue.Arn':
         return arn('sqs', generated(id));
       case 'AWS::EC2::SecurityGroup.GroupId':

@@ -9,6 +9,7 @@ import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
+import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, unbundledContext } from './iam.js';
 
@@ -94,18 +95,20 @@ const EXECUTION = 'drill-ebs-local';
 // Taken an hour before the run (the local execution runs on the real clock): within the 25 h RPO target.
 const LATEST = ebsSet(INSTANCE, new Date(Date.now() - 3_600_000).toISOString(), ['vol-0root', 'vol-0data']);
 
-const scenario = (o: FakeEbsOptions) => {
+/** In-memory EC2 for the drill tasks; with `check`, a verifier too (and the config with `verify`). */
+const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; output?: string }) => {
   const ebs = fakeEbs([LATEST], o, REGION);
   const notifier = memoryNotifier();
   let clock = 0;
   const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
+  const verifier = fakeVerifier(check ? { check } : {}, now);
   const deps: DrillDeps = {
-    config,
+    config: check ? verifyConfig : config,
     dryRun: false,
     notifier,
     now,
     restore: fakeRestorePort(REGION),
-    ebs,
+    ebs: check ? { ...ebs, verifier } : ebs,
     tokens: fakeTokenStore(),
     signal: fakeTaskSignal(),
     reports: fakeReportStore(),
@@ -116,12 +119,12 @@ const scenario = (o: FakeEbsOptions) => {
       throw new Error(`an EBS drill reached ${ctx.stateName}`);
     return runDrillTask(e, deps);
   };
-  return { ebs, deps, notifier, tasks };
+  return { ebs, deps, notifier, tasks, verifier };
 };
 
-const run = (f: ReturnType<typeof scenario>) =>
+const run = (f: ReturnType<typeof scenario>, def: AslDefinition = definition) =>
   runDrillLocally({
-    definition,
+    definition: def,
     input: { database: INSTANCE },
     tasks: f.tasks,
     executionName: EXECUTION,
@@ -209,5 +212,115 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
     expect(f.notifier.sent.map((m) => [m.severity, m.subject])).toEqual([
       ['critical', `Drill FAILED: ${INSTANCE} at restore`],
     ]);
+  });
+});
+
+// The same instance with a verifier: VerifyVolumes becomes a task of the drill function, and the stack
+// deploys the verifier network, its grants and steward's Command document (no backup policy deploys one here).
+const verifyConfig = parseConfig(
+  {
+    ...exampleInput('prod'),
+    region: REGION,
+    drill: {
+      ...exampleInput('prod').drill,
+      volumes: {
+        [INSTANCE]: {
+          schedule: 'cron(0 6 2 * ? *)',
+          pollSeconds: 10,
+          timeoutSeconds: 120,
+          verify: { command: 'fsck -n /dev/sdf1', instanceType: 'm7g.large' },
+        },
+      },
+    },
+  },
+  'test',
+);
+
+describe('the drill state machine with an EBS verifier', () => {
+  let vt: Template;
+  let vdef: AslDefinition;
+  beforeAll(() => {
+    const app = new App({ context: unbundledContext });
+    vt = Template.fromStack(new StewardStack(app, 'Steward-ebs-verify', { config: verifyConfig }));
+    vdef = definitionFromTemplate(
+      vt.toJSON() as Parameters<typeof definitionFromTemplate>[0],
+      'steward-prod-drill',
+    );
+  });
+
+  it('makes VerifyVolumes the verify-volumes task of the drill function, caught into Cleanup', () => {
+    const v = vdef.States.VerifyVolumes!;
+    expect(v).toMatchObject({ Type: 'Task', Next: 'Cleanup' });
+    expect(JSON.stringify(v)).toContain('"task":"verify-volumes"');
+    expect(v.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup' }]);
+  });
+
+  it('gives the drill function 15 minutes, the verifier network and steward’s document (one), and the grants', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('restore drill tasks'),
+      Timeout: 300,
+    });
+    vt.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('restore drill tasks'),
+      Timeout: 900,
+      Environment: {
+        Variables: Match.objectLike({
+          DRILL_VERIFIER_SUBNETS: Match.anyValue(),
+          DRILL_VERIFIER_SECURITY_GROUP: Match.anyValue(),
+          DRILL_VERIFIER_INSTANCE_PROFILE: Match.anyValue(),
+          CONSISTENCY_DOCUMENT: 'steward-prod-consistency',
+        }),
+      },
+    });
+    vt.resourceCountIs('AWS::SSM::Document', 1);
+    t.resourceCountIs('AWS::SSM::Document', 0);
+    const launch = allowing(vt, 'ec2:RunInstances').filter((s) => s.Condition?.StringEquals);
+    expect(JSON.stringify(launch)).toContain('m7g.large');
+    expect(allowing(vt, 'ec2:TerminateInstances').length).toBeGreaterThan(0);
+    expect(allowing(t, 'ec2:RunInstances')).toEqual([]);
+  });
+
+  const verifyRun = async (check: { status: 'success' | 'failed'; output?: string }) => {
+    const f = scenario({}, check);
+    return { r: await run(f, vdef), f, verifier: f.verifier };
+  };
+  const PATH = [
+    'Start',
+    'SelectSnapshot',
+    'Restore',
+    'Volumes?',
+    'WaitForVolumes',
+    'CheckVolumes',
+    'VolumesRestored?',
+    'VerifyVolumes',
+    'Cleanup',
+    'Record',
+    'Passed?',
+  ];
+
+  it('runs the verifier on the restored volumes, cleans up and records a pass', async () => {
+    // Act
+    const { r, f, verifier } = await verifyRun({ status: 'success', output: 'clean' });
+
+    // Assert
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.path).toEqual([...PATH, 'DrillSucceeded']);
+    const out = r.output as DrillState;
+    expect(out.ebs?.verification).toMatchObject({ outcome: 'passed', output: 'clean' });
+    expect(verifier.log.filter((l) => l.startsWith('attach'))).toHaveLength(2);
+    expect(verifier.live.size).toBe(0);
+    expect(f.ebs.live.size).toBe(0);
+  });
+
+  it('a failed check ends DrillFailed, with the volumes and the verifier gone', async () => {
+    // Act
+    const { r, f, verifier } = await verifyRun({ status: 'failed' });
+
+    // Assert
+    expect(r.status).toBe('FAILED');
+    expect(r.path).toEqual([...PATH, 'DrillFailed']);
+    expect(verifier.live.size).toBe(0);
+    expect(f.ebs.live.size).toBe(0);
+    expect(f.notifier.sent.map((m) => m.severity)).toEqual(['critical']);
   });
 });

@@ -71,6 +71,9 @@ const defaults: Record<DrillTask, Handler> = {
   status: async (e) => ({ ...s(e), available: true, timedOut: false }),
   verify: async (e) => ({ ...s(e), verifiedAt: AT, verification: { passed: true } }),
   // One chunk finishes the warm-up; scenarios that start one replace `verify` to set `warmup.pending`.
+  'verify-volumes': async () => {
+    throw new Error('an RDS drill reached VerifyVolumes');
+  },
   warmup: async (e) => ({ ...s(e), warmup: { ...s(e).warmup!, pending: false, complete: true } }),
   cleanup: async (e) => ({ ...s(e), cleanup: { status: 'deleted', at: AT } }),
   record: async (e) => {

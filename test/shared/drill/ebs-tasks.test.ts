@@ -10,6 +10,7 @@ import { metrics } from '../../../shared/observability.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../../fakes/ebs-drill-ports.js';
+import { type FakeVerifierOptions, fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 
 const REGION = 'eu-west-1';
 const INSTANCE = 'i-0abc1234def567890';
@@ -309,6 +310,120 @@ describe('an EBS drill through the drill tasks', () => {
     expect(recorded.source?.snapshotId).toBe(older.id);
     expect(recorded.result).toMatchObject({ passed: true });
     expect(recorded.result?.metrics?.rpoSeconds).toBe(26 * 3600);
+  });
+});
+
+describe('the verify-volumes task (drill.volumes.<id>.verify)', () => {
+  const verifying = {
+    ...configInput,
+    drill: {
+      enabled: true,
+      volumes: { [INSTANCE]: { rtoSeconds: 600, verify: { command: 'fsck -n /dev/sdf1' } } },
+    },
+  } satisfies StewardConfigInput;
+
+  /** A drill with every volume available, then verify-volumes (caught like the state machine), cleanup, record. */
+  const drill = async (o: FakeVerifierOptions, input: StewardConfigInput = verifying) => {
+    const f = fakeDeps({}, input);
+    const verifier = fakeVerifier(o, () => clock);
+    f.deps.ebs = { ...f.ebs, verifier };
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+    at('2026-02-01T05:00:02.000Z');
+    const restored = await runDrillTask(task('restore', selected), f.deps);
+    at('2026-02-01T05:00:17.000Z');
+    const available = await runDrillTask(task('status', restored), f.deps);
+    at('2026-02-01T05:01:00.000Z');
+    const verified = await caught('verify-volumes', available, f.deps);
+    const cleaned = await runDrillTask(task('cleanup', verified), f.deps);
+    const recorded = await runDrillTask(task('record', cleaned), f.deps);
+    return { ...f, verifier, available, verified, recorded };
+  };
+
+  it('attaches the restored volumes to a verifier, runs the check, and a passed check passes the drill', async () => {
+    // Act
+    const r = await drill({ check: { status: 'success', output: 'clean' } });
+
+    // Assert
+    expect(r.available.available).toBe(true);
+    expect(r.verified.ebs?.verification).toMatchObject({ outcome: 'passed', output: 'clean' });
+    expect(r.verified.ebs?.verifier).toMatchObject({ status: 'passed', instanceType: 't4g.small' });
+    expect(r.verifier.log.filter((l) => l.startsWith('attach'))).toHaveLength(2);
+    expect(r.verifier.live.size).toBe(0);
+    expect(r.ebs.live.size).toBe(0);
+    expect(r.recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
+  });
+
+  it('a failed check fails the drill, and the volumes are still deleted', async () => {
+    // Act
+    const r = await drill({ check: { status: 'failed', detail: 'fsck: /dev/sdf1 has errors' } });
+
+    // Assert
+    expect(r.verified.ebs?.verification?.outcome).toBe('failed');
+    expect(r.verified.error).toBeUndefined();
+    expect(r.verifier.live.size).toBe(0);
+    expect(r.ebs.live.size).toBe(0);
+    expect(r.recorded.result).toMatchObject({ passed: false, outcome: 'failed' });
+    expect(r.notifier.sent[0]?.severity).toBe('critical');
+  });
+
+  it('a verifier that cannot launch makes the drill inconclusive, not failed', async () => {
+    // Act
+    const r = await drill({ failLaunch: true });
+
+    // Assert
+    expect(r.verified.ebs?.verification?.outcome).toBe('inconclusive');
+    expect(r.verified.ebs?.verification?.summary).toContain('InsufficientInstanceCapacity');
+    expect(r.ebs.live.size).toBe(0);
+    expect(r.recorded.result).toMatchObject({ passed: false, outcome: 'inconclusive' });
+  });
+
+  it('passes the state on unchanged for a target without verify', async () => {
+    // Act
+    const r = await drill({}, configInput);
+
+    // Assert
+    expect(r.verified).toEqual(r.available);
+    expect(r.verifier.log).toEqual([]);
+    expect(r.recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
+  });
+
+  it('fails into cleanup when the function has no verifier wiring', async () => {
+    // Prepare
+    const f = fakeDeps({}, verifying);
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+    const available = await runDrillTask(task('status', restored), f.deps);
+
+    // Act
+    const failed = await caught('verify-volumes', available, f.deps);
+
+    // Assert
+    expect(failed.error?.Error).toBe('ConfigError');
+    expect(failed.error?.Cause).toContain('no verifier wiring');
+  });
+
+  it('the janitor terminates verifier instances a drill left behind', async () => {
+    // Prepare: a verifier left running for a day
+    const f = fakeDeps({}, verifying);
+    const verifier = fakeVerifier({}, () => clock);
+    f.deps.ebs = { ...f.ebs, verifier };
+    verifier.live.set('i-0stray', {
+      instanceId: 'i-0stray',
+      state: 'running',
+      launchedAt: '2026-01-31T05:00:00.000Z',
+      tags: { [Tag.drill]: 'old-drill', [Tag.managed]: 'true', [Tag.kind]: 'ebs-verifier' },
+    });
+
+    // Act
+    await runDrillControl({ action: 'janitor' }, f.deps);
+
+    // Assert
+    expect(verifier.log).toContain('terminate i-0stray');
+    expect(verifier.live.size).toBe(0);
   });
 });
 
