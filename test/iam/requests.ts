@@ -1337,7 +1337,9 @@ const BINDERS: Record<string, Binder> = {
   // policy that configures consistency (infra/consistency.ts).
   'SSMClient:SendCommand': (c, d, role) => {
     if (role === 'drill') {
-      // The EBS verifier's check: steward's document, on verifier instances only (infra/ebs-verifier.ts).
+      // The EBS verifier's check: steward's document, on verifier instances only (infra/ebs-verifier.ts);
+      // only where the stack deploys the verifier (a target with `verify`).
+      if (!verifierNetworkOf(d, role)) return [];
       const doc = consistencyDocumentName(d.config.stage);
       return [
         req(
@@ -1388,7 +1390,7 @@ const BINDERS: Record<string, Binder> = {
         ]
       : [],
   'SSMClient:GetCommandInvocation': (_c, d, role) =>
-    role === 'drill' || consistentPolicies(d.config).length
+    (role === 'drill' ? verifierNetworkOf(d, role) : consistentPolicies(d.config).length)
       ? [req('ssm:GetCommandInvocation', '*', {}, 'GetCommandInvocation')]
       : [],
   'S3Client:PutObjectTagging': (c, d) => {
