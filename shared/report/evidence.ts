@@ -1,7 +1,7 @@
 import type { StewardConfig } from '../config/schema.js';
 import { round } from '../drill/cost.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
-import type { RetentionRecord } from '../retention/record.js';
+import { isDumpEntry, type RetentionRecord } from '../retention/record.js';
 import { Tag } from '../tags.js';
 import { dataTime, isStewardSnapshot } from './health.js';
 import { drillOutcome, type DrillSummary } from './model.js';
@@ -85,7 +85,8 @@ export interface EvidenceRow {
     lagByDay: (number | null)[];
     maxLagSeconds?: number;
   };
-  retention: { deleted: number; failed: number };
+  /** Snapshots retention deleted in the month; an EC2 instance's dump objects apart (`dumps`). */
+  retention: { deleted: number; failed: number; dumps?: { deleted: number; failed: number } };
   drills: DrillSummary[];
   drillTarget?: { rtoSeconds: number; rpoSeconds: number };
 }
@@ -113,6 +114,8 @@ export interface EvidenceReport {
     drCopies: number;
     drCopiesMissing: number;
     retentionDeleted: number;
+    /** EC2 instances' dump objects retention deleted (not snapshots: never counted as backups taken). */
+    dumpsDeleted?: number;
     drills: number;
     drillsPassed: number;
     /** Drills that found nothing wrong but did not prove everything (not finished in time, cost ceiling). */
@@ -205,20 +208,25 @@ export const buildEvidence = (
       add(where, s.kind, sourceOf(s), { at, id: s.id, arrived: Number.isFinite(arrived) ? arrived : at });
     }
   }
+  // Deletions per (kind, database) and, for EC2 instances, of their dump objects apart: a dump is not a
+  // snapshot set, so it is never evidence of a scheduled backup (the set of that day may be missing).
   const deletions = new Map<string, { deleted: number; failed: number }>();
+  const dumpDeletions = new Map<string, { deleted: number; failed: number }>();
   for (const r of inputs.retention) {
     const inMonth = r.at.slice(0, 7) === inputs.month;
     for (const e of r.entries) {
-      if (e.status !== 'failed') {
+      const dump = isDumpEntry(e);
+      if (e.status !== 'failed' && !dump) {
         const at = dataTime(e);
         if (at !== undefined) add(place(e.region), e.kind, e.sourceId, { at, id: e.id, arrived: at });
       }
       if (!inMonth) continue;
+      const tally = dump ? dumpDeletions : deletions;
       const k = `${e.kind}\u0000${e.sourceId}`;
-      const d = deletions.get(k) ?? { deleted: 0, failed: 0 };
+      const d = tally.get(k) ?? { deleted: 0, failed: 0 };
       if (e.status === 'failed') d.failed++;
       else d.deleted++;
-      deletions.set(k, d);
+      tally.set(k, d);
     }
   }
   const byId = (list: Evidence[]) => [...new Map(list.map((e) => [e.id, e])).values()];
@@ -240,7 +248,12 @@ export const buildEvidence = (
       engine: db.engine,
       ...(policyName !== undefined ? { policy: policyName } : {}),
       ...(db.replicaOf ? { replicaOf: db.replicaOf } : {}),
-      retention: deletions.get(`${db.kind}\u0000${db.id}`) ?? { deleted: 0, failed: 0 },
+      retention: {
+        ...(deletions.get(`${db.kind}\u0000${db.id}`) ?? { deleted: 0, failed: 0 }),
+        ...(dumpDeletions.has(`${db.kind}\u0000${db.id}`)
+          ? { dumps: dumpDeletions.get(`${db.kind}\u0000${db.id}`)! }
+          : {}),
+      },
       drills: inputs.drills
         .filter((d) => d.database === db.id && months.has(d.startedAt.slice(0, 7)))
         .sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
@@ -377,6 +390,9 @@ export const buildEvidence = (
       drCopies: sum((r) => r.dr?.copies ?? 0),
       drCopiesMissing: sum((r) => r.dr?.notCopied.length ?? 0),
       retentionDeleted: sum((r) => r.retention.deleted),
+      ...(rows.some((r) => r.retention.dumps)
+        ? { dumpsDeleted: sum((r) => r.retention.dumps?.deleted ?? 0) }
+        : {}),
       drills: sum((r) => r.drills.length),
       drillsPassed: sum((r) => r.drills.filter((d) => d.passed).length),
       drillsInconclusive: sum((r) => r.drills.filter((d) => drillOutcome(d) === 'inconclusive').length),

@@ -180,6 +180,14 @@ const backupCell = (r: EvidenceRow): string => {
   return `${badge(kind, `${b.taken} / ${b.scheduled}`)}`;
 };
 
+/** An EC2 instance's dump objects retention deleted: beside its snapshots, never among them. */
+const dumpsCell = (r: EvidenceRow): string => {
+  const d = r.retention.dumps;
+  if (!d) return '';
+  const failed = d.failed ? ` <span class="bad">(${d.failed} failed)</span>` : '';
+  return `<br><span class="muted">${d.deleted} dump${d.deleted === 1 ? '' : 's'}</span>${failed}`;
+};
+
 const missedCell = (r: EvidenceRow): string => {
   const b = r.backups;
   if (!b) return '';
@@ -336,7 +344,7 @@ export const renderEvidenceHtml = (
       const copies = d.dr
         ? `${d.dr.copies}${d.dr.notCopied.length ? ` <span class="bad">(${d.dr.notCopied.length} not copied)</span>` : ''}`
         : '<span class="muted">–</span>';
-      return `<tr><td><b>${esc(d.id)}</b><br><span class="muted">${esc(d.kind)}, ${esc(d.engine)}</span></td><td>${d.policy ? esc(d.policy) : '<span class="muted">–</span>'}<br><code class="muted">${esc(d.backups?.schedule ?? '')}</code></td><td class="n">${backupCell(d)}</td><td>${missedCell(d)}</td><td class="n">${d.backups?.adhoc ?? '–'}</td><td class="n">${copies}</td><td>${lag}</td><td class="n">${d.retention.deleted}${d.retention.failed ? ` <span class="bad">(${d.retention.failed} failed)</span>` : ''}</td></tr>`;
+      return `<tr><td><b>${esc(d.id)}</b><br><span class="muted">${esc(d.kind)}, ${esc(d.engine)}</span></td><td>${d.policy ? esc(d.policy) : '<span class="muted">–</span>'}<br><code class="muted">${esc(d.backups?.schedule ?? '')}</code></td><td class="n">${backupCell(d)}</td><td>${missedCell(d)}</td><td class="n">${d.backups?.adhoc ?? '–'}</td><td class="n">${copies}</td><td>${lag}</td><td class="n">${d.retention.deleted}${d.retention.failed ? ` <span class="bad">(${d.retention.failed} failed)</span>` : ''}${dumpsCell(d)}</td></tr>`;
     })
     .join('');
   const unprotected = r.databases.filter((d) => !d.policy && !d.replicaOf);
@@ -361,7 +369,7 @@ ${card(String(s.retentionDeleted), 'snapshots expired by retention')}
 <table data-table="backups"><thead><tr><th>Database</th><th>Policy</th><th class="n">Taken / scheduled</th><th>Missed</th><th class="n">Pre-change</th><th class="n">DR copies</th><th>DR lag per day</th><th class="n">Expired</th></tr></thead><tbody>${backupRows}</tbody></table>
 ${unprotected.length ? `<p class="late">Not protected (no <code>steward:backup</code> tag): ${unprotected.map((d) => esc(d.id)).join(', ')}.</p>` : ''}</section>
 <section><h2>How this is counted</h2><ul class="notes">
-<li>Scheduled backups are the fire times of each policy's schedule in the month (from the database's creation or its first backup on record, and up to the backup grace before generation). One is taken when a steward snapshot holds data from 5 minutes before to 60 minutes after it — still listed, or deleted since by retention and recorded then.</li>
+<li>Scheduled backups are the fire times of each policy's schedule in the month (from the database's creation or its first backup on record, and up to the backup grace before generation). One is taken when a steward snapshot holds data from 5 minutes before to 60 minutes after it — still listed, or deleted since by retention and recorded then. An EC2 instance's dump objects are not snapshots: their deletions are shown apart and never count as a backup taken.</li>
 <li>DR lag at the end of a day is the age of the newest data copied to the DR region by then (copy start time); a backup counts as not copied when no copy exists once the DR grace has passed.</li>
 <li>Drills are read from the drill reports in the report bucket; RTO runs from drill start to verification finished, RPO from the restored snapshot or point in time to the newest restored row.</li>
 ${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}
@@ -398,6 +406,8 @@ export const renderDatabasesCsv = (r: EvidenceReport): string =>
       'dr_max_lag_seconds',
       'retention_deleted',
       'retention_failed',
+      'dumps_deleted',
+      'dumps_failed',
       'drills',
       'drills_passed',
     ],
@@ -418,6 +428,8 @@ export const renderDatabasesCsv = (r: EvidenceReport): string =>
       d.dr?.maxLagSeconds,
       d.retention.deleted,
       d.retention.failed,
+      d.retention.dumps?.deleted,
+      d.retention.dumps?.failed,
       d.drills.length,
       d.drills.filter((x) => x.passed).length,
     ]),

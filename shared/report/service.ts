@@ -88,7 +88,7 @@ export const evidenceNotification = (
             `DR copies in ${r.drRegion}: ${s.drCopies}${s.drCopiesMissing ? `, ${s.drCopiesMissing} backups not copied` : ''}.`,
           ]
         : []),
-      `Retention expired ${s.retentionDeleted} snapshots.`,
+      `Retention expired ${s.retentionDeleted} snapshots${s.dumpsDeleted ? ` and ${s.dumpsDeleted} dump objects` : ''}.`,
       `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${firstOf(failedDrills)}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${firstOf(inconclusiveDrills)}` : ''}.`,
       ...(s.drills
         ? [

@@ -17,7 +17,17 @@ export interface RetentionRecordEntry {
   reason: string;
   status: 'deleted' | 'already-gone' | 'failed';
   error?: string;
+  /**
+   * Set for an EC2 instance's dump object (kind `ebs`, id `s3://<bucket>/<key>`): a dump is not a snapshot
+   * set, so the evidence never counts its record as a backup taken. Records written before this field carry
+   * the `s3://` id only (see isDumpEntry).
+   */
+  dump?: true;
 }
+
+/** True for the record of a dump object, in records written before `dump` existed too (an `s3://` id). */
+export const isDumpEntry = (e: Pick<RetentionRecordEntry, 'id' | 'dump'>): boolean =>
+  e.dump === true || e.id.startsWith('s3://');
 
 /**
  * What one retention run deleted, kept in the report bucket: the monthly evidence report counts a
@@ -82,6 +92,7 @@ export const retentionRecord = (run: {
         reason: v?.reason ?? 'expired',
         status,
         ...(error ? { error } : {}),
+        ...(s.object ? { dump: true as const } : {}),
       };
     }),
     deferred: run.deferred,

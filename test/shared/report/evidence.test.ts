@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { buildEvidence, monthRange, monthsEnding, previousMonth } from '../../../shared/report/evidence.js';
 import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from '../../../shared/report/render.js';
+import type { Snapshot } from '../../../shared/model.js';
+import type { RetentionRecord } from '../../../shared/retention/record.js';
 import { EVIDENCE_MONTH, EVIDENCE_NOW, evidenceConfig, evidenceInputs } from '../../fakes/evidence-estate.js';
 
 const report = () => buildEvidence(evidenceInputs(), evidenceConfig, EVIDENCE_NOW);
@@ -227,12 +229,12 @@ describe('renderEvidenceHtml and the CSVs', () => {
     // Assert
     const lines = dbs.split('\r\n');
     expect(lines[0]).toBe(
-      'month,database,kind,engine,policy,schedule,scheduled,taken,missed,unscheduled,pre_change,dr_copies,dr_not_copied,dr_max_lag_seconds,retention_deleted,retention_failed,drills,drills_passed',
+      'month,database,kind,engine,policy,schedule,scheduled,taken,missed,unscheduled,pre_change,dr_copies,dr_not_copied,dr_max_lag_seconds,retention_deleted,retention_failed,dumps_deleted,dumps_failed,drills,drills_passed',
     );
     expect(lines).toContain(
-      '2026-11,billing-db,rds-instance,postgres,daily,cron(0 3 * * ? *),30,27,3,0,0,27,0,334800,0,0,0,0',
+      '2026-11,billing-db,rds-instance,postgres,daily,cron(0 3 * * ? *),30,27,3,0,0,27,0,334800,0,0,,,0,0',
     );
-    expect(lines).toContain('2026-11,legacy-db,rds-instance,mysql,UNPROTECTED,,,,,,,,,,0,0,0,0');
+    expect(lines).toContain('2026-11,legacy-db,rds-instance,mysql,UNPROTECTED,,,,,,,,,,0,0,,,0,0');
     expect(drills.split('\r\n')).toHaveLength(4);
     expect(renderDrillsCsv({ ...report(), month: 'a,"b"' }).split('\r\n')[1]).toMatch(/^"a,""b""",/);
   });
@@ -247,5 +249,112 @@ describe('renderEvidenceHtml and the CSVs', () => {
     );
     expect(html).toContain('November 2026');
     expect(html).toContain('No drill ran this month.');
+  });
+});
+
+describe('an EC2 instance whose dumps retention deleted', () => {
+  const I = 'i-0abc1234def567890';
+  const config = parseConfig(
+    {
+      ...evidenceConfig,
+      backup: {
+        policies: {
+          ...evidenceConfig.backup.policies,
+          mongo: { schedule: 'cron(0 3 * * ? *)', retention: 'standard', kinds: ['ebs'] },
+        },
+      },
+      retention: evidenceConfig.retention,
+    },
+    'test',
+  );
+  const day = (d: number) => new Date(Date.UTC(2026, 10, d, 3));
+  const stamp = (d: number) => `2026${'11'}${String(d).padStart(2, '0')}0300`;
+  const setId = (d: number) => `steward-${I}-${stamp(d)}-sched`;
+  const entry = (id: string, d: number) => ({
+    id,
+    kind: 'ebs' as const,
+    region: 'eu-west-1',
+    sourceId: I,
+    createdAt: new Date(day(d).getTime() + 60_000).toISOString(),
+    policy: 'standard',
+    reason: 'expired (standard: daily 30)',
+    status: 'deleted' as const,
+  });
+  const dumpKey = (d: number) => `steward/mongo/${I}/${setId(d)}.dump`;
+  const inputs = (dumpMark: boolean) => {
+    const base = evidenceInputs();
+    // Sets listed for 2–30 November except the 14th; retention deleted the 1st's set and the dumps of
+    // the 1st and the 14th (the 14th's set was never taken: its dump alone is not a snapshot set).
+    const sets: Snapshot[] = Array.from({ length: 29 }, (_, i) => i + 2)
+      .filter((d) => d !== 14)
+      .map((d) => ({
+        kind: 'ebs',
+        id: setId(d),
+        arn: `arn:aws:ec2:eu-west-1:111122223333:snapshot/snap-0${d}`,
+        region: 'eu-west-1',
+        sourceId: I,
+        createdAt: new Date(day(d).getTime() + 60_000).toISOString(),
+        status: 'available',
+        type: 'manual',
+        tags: { 'steward:managed': 'true', 'steward:policy': 'mongo', 'steward:source': I },
+      }));
+    const dump = (d: number) => ({
+      ...entry(`s3://dumps/${dumpKey(d)}`, d),
+      ...(dumpMark ? { dump: true as const } : {}),
+    });
+    const record: RetentionRecord = {
+      type: 'steward-retention-record',
+      version: 1,
+      at: '2026-11-20T04:30:00.000Z',
+      entries: [entry(setId(1), 1), dump(1), dump(14)],
+      deferred: 0,
+    };
+    return {
+      ...base,
+      databases: [
+        ...base.databases,
+        {
+          kind: 'ebs' as const,
+          id: I,
+          arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${I}`,
+          region: 'eu-west-1',
+          engine: 'ec2',
+          status: 'running',
+          tags: { 'steward:backup': 'mongo' },
+          createdAt: '2024-03-01T00:00:00.000Z',
+        },
+      ],
+      snapshots: [...base.snapshots, ...sets],
+      retention: [...base.retention, record],
+    };
+  };
+
+  it.each([
+    ['marked as a dump', true],
+    ['in a record written before dumps were marked (an s3:// id)', false],
+  ])('never counts a deleted dump %s as a backup taken: the missing set stays missed', (_, marked) => {
+    // Act
+    const r = buildEvidence(inputs(marked), config, EVIDENCE_NOW);
+    const ec2 = r.databases.find((d) => d.id === I)!;
+    // Assert
+    expect(ec2.backups).toMatchObject({
+      scheduled: 30,
+      taken: 29,
+      missed: ['2026-11-14T03:00:00.000Z'],
+      unscheduled: 0,
+    });
+    expect(ec2.retention).toEqual({ deleted: 1, failed: 0, dumps: { deleted: 2, failed: 0 } });
+    expect(r.summary.retentionDeleted).toBe(3 + 1);
+    expect(r.summary.dumpsDeleted).toBe(2);
+  });
+
+  it('shows the dumps deleted apart from the snapshots, in the page and the CSV', () => {
+    // Act
+    const r = buildEvidence(inputs(true), config, EVIDENCE_NOW);
+    const csv = renderDatabasesCsv(r).split('\r\n');
+    // Assert
+    expect(csv[0]).toMatch(/,retention_deleted,retention_failed,dumps_deleted,dumps_failed,drills,/);
+    expect(csv.find((l) => l.includes(I))).toMatch(/,1,0,2,0,0,0$/);
+    expect(renderEvidenceHtml(r)).toContain('2 dumps');
   });
 });
