@@ -32,7 +32,7 @@ import {
 } from '../../shared/fleet/vault.js';
 import { tagList } from '../../shared/tags.js';
 import { ROOT } from '../support/sdk-recorder.js';
-import { startMoto } from '../support/moto.js';
+import { createMotoKey, startMoto } from '../support/moto.js';
 
 // The backup vault end to end over real HTTP against moto, with three accounts: the hub (moto's default
 // account, whose credentials the test starts with), a workload account and the vault account, each reached
@@ -81,26 +81,9 @@ describe('the backup vault, against moto with three accounts', () => {
     };
   };
 
-  /** A KMS key and its alias in an account (no KMS client ships with steward: a raw JSON call). */
-  const createKey = async (accessKeyId: string, alias = vaultKeyAlias(config)): Promise<string> => {
-    const kms = async (target: string, body: object) => {
-      const r = await fetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.1',
-          'x-amz-target': `TrentService.${target}`,
-          // moto reads the account from the access key; it does not check the signature.
-          authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260115/${REGION}/kms/aws4_request, SignedHeaders=host, Signature=0`,
-        },
-        body: JSON.stringify(body),
-      });
-      expect(r.status).toBe(200);
-      return (await r.json()) as { KeyMetadata?: { KeyId: string; Arn: string } };
-    };
-    const { KeyMetadata } = await kms('CreateKey', { Description: `steward e2e ${alias}` });
-    await kms('CreateAlias', { AliasName: alias, TargetKeyId: KeyMetadata!.KeyId });
-    return KeyMetadata!.Arn;
-  };
+  /** A KMS key and its alias in an account. */
+  const createKey = (accessKeyId: string, alias = vaultKeyAlias(config)): Promise<string> =>
+    createMotoKey(endpoint, accessKeyId, REGION, alias);
 
   beforeAll(async () => {
     const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));

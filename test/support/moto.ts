@@ -163,3 +163,31 @@ export const createMotoDatabases = async (rds: RDSClient): Promise<void> => {
     );
   }
 };
+
+/**
+ * A KMS key and its alias in the account of `accessKeyId` (no KMS client ships with steward: a raw JSON call;
+ * moto reads the account from the access key and does not check the signature). Returns the key's ARN.
+ */
+export const createMotoKey = async (
+  endpoint: string,
+  accessKeyId: string,
+  region: string,
+  alias: string,
+): Promise<string> => {
+  const kms = async (target: string, body: object) => {
+    const r = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `TrentService.${target}`,
+        authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260115/${region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== 200) throw new Error(`moto KMS ${target}: HTTP ${r.status} ${await r.text()}`);
+    return (await r.json()) as { KeyMetadata?: { KeyId: string; Arn: string } };
+  };
+  const { KeyMetadata } = await kms('CreateKey', { Description: `steward e2e ${alias}` });
+  await kms('CreateAlias', { AliasName: alias, TargetKeyId: KeyMetadata!.KeyId });
+  return KeyMetadata!.Arn;
+};
