@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -69,7 +69,9 @@ export class Scaling extends Construct {
       ...props,
       capability: 'scaling',
       description: `steward ${config.stage}: alarm-driven scaling and remediation playbooks`,
-      timeout: Duration.minutes(2),
+      // With spokes the scale-in check runs in every target in turn (an AssumeRole per target and hour, a
+      // state-table read per scale-in rule): give it room for a few hundred account-regions.
+      timeout: Duration.minutes(hasSpokes(config) && rules.length ? 10 : 2),
       // The spokes' scaling roles trust this role by its ARN: give it a name known at synth.
       ...(hasSpokes(config) && rules.length
         ? { roleName: hubRoleName(config.stage, 'scaling', config.region) }
@@ -156,7 +158,12 @@ export class Scaling extends Construct {
         name: 'scaling-scale-in',
         description: 'Scale in where an alarm has stayed OK for its rule’s afterOkMinutes',
         expression: config.scaling.scaleInSchedule,
-        input: { action: 'scale-in-check', scheduledTime: ContextAttribute.scheduledTime },
+        input: {
+          action: 'scale-in-check',
+          scheduledTime: ContextAttribute.scheduledTime,
+          // With spokes the check runs in every target too; their role ARNs name the hub's partition.
+          ...(hasSpokes(config) ? { partition: Aws.PARTITION } : {}),
+        },
       });
     }
     grantScalingEstate(fn, config.region, rules);

@@ -14,8 +14,9 @@ import { readableStacks } from '../../shared/stack-traces.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
+import { hasSpokes } from '../../shared/fleet/targets.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
-import { parseScalingRequest } from '../../shared/scaling/request.js';
+import { isScaleInCheck, parseScalingRequest } from '../../shared/scaling/request.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 
 export type { ScalingDeps, ScalingResult };
@@ -74,11 +75,23 @@ export const fleetWiring = (
 let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));
 
+/**
+ * One invocation, placed where each run acts (a forwarded alarm's target, a spoke target of the scale-in
+ * check, else this account-region). With spokes, the scheduled scale-in check runs in the hub and then in
+ * every spoke target with its scaling role and overrides (shared/fleet/child.ts): a spoke's alarm that has
+ * stayed OK scales back in there, as the hub's own do.
+ */
+export const handle = (
+  event: unknown,
+  context: Pick<Context, 'invokedFunctionArn'>,
+  w: FleetWiring<ScalingDeps> = wiring,
+) =>
+  runFleetEvent(event, w, (e, d) => run(e, atPlace(d, event, context)), {
+    everyTarget: (e) => isScaleInCheck(e) && hasSpokes(w.hub().config),
+  });
+
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  // Where this invocation acts (a forwarded alarm's target, else this account-region), per invocation.
-  .handler((event: unknown, context: Context) =>
-    runFleetEvent(event, wiring, (e, d) => run(e, atPlace(d, event, context))),
-  );
+  .handler((event: unknown, context: Context) => handle(event, context));

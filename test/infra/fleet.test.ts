@@ -411,6 +411,22 @@ describe('scaling in a fleet: the hub', () => {
     expect(target.DeadLetterConfig).toBeDefined();
   });
 
+  it("starts the scale-in check with the hub's partition, so it runs in every spoke target too", () => {
+    // Act
+    const schedule = Object.values(hub.findResources('AWS::Scheduler::Schedule')).find(
+      (r) => r.Properties.Name === 'steward-prod-scaling-scale-in',
+    )!;
+    const fn = Object.values(hub.findResources('AWS::Lambda::Function')).find(
+      (r) => r.Properties.FunctionName === 'steward-prod-scaling',
+    );
+    // Assert
+    const input = JSON.stringify(schedule.Properties.Target.Input);
+    expect(input).toContain('\\"action\\":\\"scale-in-check\\"');
+    expect(input).toContain('\\"partition\\":\\"');
+    expect(input).toContain('AWS::Partition');
+    expect(fn?.Properties.Timeout).toBe(600);
+  });
+
   it('passes cdk-nag', () => {
     const report = new AwsSolutionsChecks(hubStack).validateScope(hubStack);
     expect(report.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual(
