@@ -5,7 +5,9 @@ import { promisify } from 'node:util';
 import {
   baselineSource,
   bytesAbove,
+  firstDifference,
   frameworkUse,
+  requestOf,
   sdkSurvivors,
   survivingCommands,
   survivingInputs,
@@ -202,13 +204,19 @@ const benchFunction = async (
   // A first, unmeasured run of each: records the requests steward's first invoke sends, warms the disk cache.
   fake.calls.length = 0;
   const primed = await coldStart(node, fn.file, eventFile, stewardEnv);
-  const calls = fake.calls.map((c) => c.op);
-  const requests = fake.calls.map((c) => `${c.service}:${c.op}`);
+  const requests = fake.calls.map(requestOf);
+  const operations = new Set(fake.calls.map((c) => `${c.service}:${c.op}`)).size;
   const baselineEvent = join(OUT, 'baselines', `${fn.name}-baseline-event.json`);
-  writeFileSync(baselineEvent, JSON.stringify({ calls }));
-  fake.calls.length = 0;
-  await coldStart(node, bare.file, baselineEvent, baseEnv);
-  const bareRequests = fake.calls.map((c) => `${c.service}:${c.op}`);
+  writeFileSync(baselineEvent, JSON.stringify({ calls: requests }));
+  // The same first run of each baseline: the requests it sends, for the fairness check and its self-test.
+  const sent = async (file: string) => {
+    fake.calls.length = 0;
+    await coldStart(node, file, baselineEvent, baseEnv);
+    return fake.calls.map(requestOf);
+  };
+  const bareRequests = await sent(bare.file);
+  const frameworkRequests = await sent(withFramework.file);
+  const injectedRequests = await sent(injected.file);
 
   type Side = 'steward' | 'noMaps' | 'bare' | 'framework' | 'injected';
   const sides: [Side, string, string, Record<string, string>][] = [
@@ -220,8 +228,6 @@ const benchFunction = async (
     ['framework', withFramework.file, baselineEvent, baseEnv],
     ['injected', injected.file, baselineEvent, baseEnv],
   ];
-  await coldStart(node, withFramework.file, baselineEvent, baseEnv);
-  await coldStart(node, injected.file, baselineEvent, baseEnv);
   const cpu: Record<Side, number[]> = { steward: [], noMaps: [], bare: [], framework: [], injected: [] };
   // Interleaved rounds, each in a rotated order, so load and order hit every side alike.
   for (let i = 0; i < pairs; i++) {
@@ -232,12 +238,23 @@ const benchFunction = async (
   }
 
   const ours = survivingCommands(sdk);
-  const theirs = survivingCommands(sdkSurvivors(survivingInputs(bare.metafile)));
+  const commandsOf = (m: Metafile) => survivingCommands(sdkSurvivors(survivingInputs(m)));
+  const theirs = commandsOf(bare.metafile);
   // A bundle with SDK code but no command named (e.g. the SDK's single-file CommonJS build) cannot be
   // matched command by command: that is not "the same", it is unknown.
   const named = ours.length > 0 || !inputs.some((f) => f.includes('node_modules/@aws-sdk/client-'));
-  const sameSdk = named && ours.length === theirs.length && ours.every((c, i) => c === theirs[i]);
-  const sameRequests = requests.join() === bareRequests.join();
+  // The fairness check: the same commands kept, the same requests sent (service, operation and region, in
+  // order) by both baselines; its first difference named when there is one.
+  const difference =
+    (named ? undefined : 'SDK commands not named in the metafile') ??
+    firstDifference(ours, theirs) ??
+    firstDifference(requests, bareRequests) ??
+    firstDifference(requests, frameworkRequests);
+  // Its self-test: the injected baseline (one more client and command, one more request) must read
+  // DIFFERENT on both halves of the check, the commands and the requests.
+  const injectedCommands = commandsOf(injected.metafile);
+  const selfCommands = firstDifference(ours, injectedCommands);
+  const selfRequests = firstDifference(requests, injectedRequests);
   const of = `median of ${pairs} paired ratios`;
   const row = (metric: string, value: string, baseline: string, ratio: number, target: string, ok: boolean) =>
     ({ bench: fn.name, metric, value, baseline, ratio, target, ok }) satisfies BenchRow;
@@ -309,14 +326,15 @@ const benchFunction = async (
         true,
       ),
     );
+  const regions = new Set(requests.map((r) => r.split('@')[1])).size;
   rows.push(
     row(
-      `fair baseline: same SDK commands, same first-invoke requests (${requests.length}: ${new Set(requests).size} operations); first invoke ${primed.error ? `threw ${primed.error}` : 'returned'}`,
-      sameSdk && sameRequests ? 'same' : 'DIFFERENT',
+      `fair baseline: same SDK commands, same first-invoke requests (${requests.length}: ${operations} operations, ${regions} regions)${difference ? `, first difference ${difference}` : ''}; first invoke ${primed.error ? `threw ${primed.error}` : 'returned'}`,
+      difference ? 'DIFFERENT' : 'same',
       `${theirs.length} commands, ${bareRequests.length} requests`,
-      sameSdk ? 1 : 0,
+      difference ? 0 : 1,
       'identical, and a first invoke that returns (a throw measures the error path)',
-      sameSdk && sameRequests && !primed.error,
+      !difference && !primed.error,
     ),
   );
   // Self-tests: the checks above can fail. An extra import (pg) must go red; the baseline against itself
@@ -325,6 +343,17 @@ const benchFunction = async (
   const selfCpu = pairedRatio(cpu.injected, cpu.bare);
   const aa = pairedRatio(cpu.bare, [...cpu.bare.slice(1), cpu.bare[0]!]);
   rows.push(
+    {
+      ...row(
+        `self-test: fair baseline, the same check against the injected baseline (commands: ${selfCommands ?? 'same'}; requests: ${selfRequests ?? 'same'})`,
+        selfCommands && selfRequests ? 'DIFFERENT' : 'same',
+        `${injectedCommands.length} commands, ${injectedRequests.length} requests`,
+        selfCommands && selfRequests ? 0 : 1,
+        'DIFFERENT in commands and requests (must go red)',
+        !!selfCommands && !!selfRequests,
+      ),
+      bench: `${fn.name}, self-test`,
+    },
     {
       ...row(
         'self-test: bundle KB, bare SDK + injected pg, Powertools logger and STS call vs bare SDK',

@@ -1,4 +1,5 @@
 import type { Metafile } from './deployed.js';
+import type { FakeCall } from './fake-endpoint.js';
 
 /** The SDK classes and functions that survive in a bundle, per package: what a fair baseline imports. */
 export type SdkSurvivors = Map<string, Set<string>>;
@@ -72,6 +73,20 @@ export const frameworkUse = (inputs: readonly string[]): FrameworkUse => {
   };
 };
 
+/**
+ * One request as the fairness check compares it and a baseline replays it: `service:Operation@region`. The
+ * service (the signing name) tells apart operations that two clients share by name (EC2's and
+ * ElastiCache's DescribeSnapshots); the region, a function's DR-region listings from its own region's.
+ */
+export const requestOf = (c: FakeCall): string => `${c.service}:${c.op}@${c.region}`;
+
+/** Where two lists (of requests or commands) first part, as text; undefined when they are the same. */
+export const firstDifference = (ours: readonly string[], theirs: readonly string[]): string | undefined => {
+  for (let i = 0; i < Math.max(ours.length, theirs.length); i++)
+    if (ours[i] !== theirs[i]) return `#${i + 1} ${ours[i] ?? '(none)'} vs ${theirs[i] ?? '(none)'}`;
+  return undefined;
+};
+
 // Operation names the DynamoDB document client's commands send (GetCommand sends GetItem, ...).
 const DOCUMENT_OPS: Record<string, string> = {
   GetItem: 'GetCommand',
@@ -91,10 +106,12 @@ const LABELS = { Bucket: 'steward-bench', Key: 'bench/first-invoke.json', Name: 
 
 /**
  * The source of a baseline handler: it imports exactly `survivors`, constructs each client on the first
- * invoke and sends the requests named in the event (`calls`: the operations steward's own first invoke
- * sent), one command each, to the same fake endpoint. `framework` adds middy, the Powertools logger and
- * metrics (with their middlewares) and a zod event schema, each only when the function uses it; `extra`
- * is modules to import and keep, and an SDK client to build and call once (the self-test's injection).
+ * invoke and sends the requests named in the event (`calls`: the requests steward's own first invoke sent,
+ * as `requestOf` writes them), one command each, to the same fake endpoint: each with the command of that
+ * name whose client signs for that service, from a client in that region. `framework` adds middy, the
+ * Powertools logger and metrics (with their middlewares) and a zod event schema, each only when the
+ * function uses it; `extra` is modules to import and keep, and an SDK client to build and call once (the
+ * self-test's injection).
  */
 export const baselineSource = (
   survivors: SdkSurvivors,
@@ -130,33 +147,42 @@ export const baselineSource = (
     `const COMMANDS = [${commands.join(', ')}];`,
     `const DOCUMENT_OPS = ${JSON.stringify(DOCUMENT_OPS)};`,
     `const LABELS = ${JSON.stringify(LABELS)};`,
-    // One client per package, built on first use (as steward's factory does); the document client wraps
-    // the DynamoDB client.
+    'const REGION = process.env.AWS_REGION;',
+    // One client per package and region, built on first use (as steward's factory does): every package's
+    // in the function's region on the first invoke, another region's when a request goes there. The
+    // document client wraps the DynamoDB client of its region.
     'let built;',
-    'const wire = () => {',
-    '  const m = new Map();',
-    '  for (const [pkg, name, C] of CLIENTS) {',
-    "    if (name === 'DynamoDBDocumentClient' || typeof C.prototype?.send !== 'function') continue;",
-    '    m.set(pkg, new C({}));',
+    'const build = (pkg, region) => {',
+    '  const options = region ? { region } : {};',
+    "  if (pkg.endsWith('lib-dynamodb')) {",
+    "    const Doc = CLIENTS.find(([p, n]) => p === pkg && n === 'DynamoDBDocumentClient')?.[2];",
+    "    const ddb = clientOf('@aws-sdk/client-dynamodb', region);",
+    '    return Doc && ddb && Doc.from(ddb);',
     '  }',
-    '  for (const [pkg, name, C] of CLIENTS) {',
-    "    if (name !== 'DynamoDBDocumentClient') continue;",
-    "    m.set(pkg, C.from(m.get('@aws-sdk/client-dynamodb') ?? new (CLIENTS.find((c) => c[1] === 'DynamoDBClient')[2])({})));",
-    '  }',
-    '  return m;',
+    "  const C = CLIENTS.find(([p, , K]) => p === pkg && typeof K.prototype?.send === 'function')?.[2];",
+    '  return C && new C(options);',
     '};',
-    // Send `op` with the surviving command of that name: the client package's own, else the document
-    // client's (GetItem → GetCommand).
-    'const send = async (clients, op) => {',
-    '  let hit = COMMANDS.find(([pkg, name]) => name === `${op}Command` && !pkg.endsWith("lib-dynamodb"));',
-    '  if (!hit && DOCUMENT_OPS[op]) hit = COMMANDS.find(([pkg, name]) => pkg.endsWith("lib-dynamodb") && name === DOCUMENT_OPS[op]);',
+    'const clientOf = (pkg, region) => {',
+    '  const key = `${pkg} ${region}`;',
+    '  if (!built.has(key)) built.set(key, build(pkg, region));',
+    '  return built.get(key);',
+    '};',
+    'const wire = () => { built = new Map(); for (const [pkg] of CLIENTS) clientOf(pkg, REGION); };',
+    // The service a package's client signs for (`rds`, `elasticache`, `tagging`): read from the client itself.
+    'const signs = (pkg, service) => clientOf(pkg, REGION)?.config?.defaultSigningName === service;',
+    // Send `service:Op@region` with the surviving command of that name whose client signs for that service:
+    // the client package's own, else the document client's (GetItem → GetCommand).
+    'const send = async (request) => {',
+    '  const [, service, op, region] = /^([^:]+):(\\w+)@(.*)$/.exec(request) ?? [];',
+    "  let hit = COMMANDS.find(([pkg, name]) => name === `${op}Command` && !pkg.endsWith('lib-dynamodb') && signs(pkg, service));",
+    "  if (!hit && DOCUMENT_OPS[op]) hit = COMMANDS.find(([pkg, name]) => pkg.endsWith('lib-dynamodb') && name === DOCUMENT_OPS[op] && signs(pkg, service));",
     '  if (!hit) return false;',
     '  const [pkg, , Command] = hit;',
     '  const input = pkg.endsWith("lib-dynamodb") ? { TableName: "t", Key: { pk: "x" } } : /client-(s3|scheduler|lambda)$/.test(pkg) ? { ...LABELS } : {};',
-    '  try { await clients.get(pkg).send(new Command(input)); } catch {}',
+    '  try { await clientOf(pkg, region || REGION).send(new Command(input)); } catch {}',
     '  return true;',
     '};',
-    'const calls = async (event) => { built ??= wire(); let n = 0; for (const op of event.calls ?? []) if (await send(built, op)) n++; await extraCall(); return n; };',
+    'const calls = async (event) => { if (!built) wire(); let n = 0; for (const request of event.calls ?? []) if (await send(request)) n++; await extraCall(); return n; };',
   );
   if (!framework) {
     lines.push('export const handler = async (event) => ({ sent: await calls(event) });');

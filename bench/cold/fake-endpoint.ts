@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One request the fake endpoint answered: the service (from the signature's scope) and the operation. */
+/** One request the fake endpoint answered: the service and region (the signature's scope), and the operation. */
 export interface FakeCall {
   service: string;
   op: string;
+  region: string;
 }
 
 /** The operation of a REST request (S3, Scheduler): what the SDK command was, from method and path. */
@@ -37,13 +38,15 @@ const respond = (
   res: ServerResponse,
   answers: QueryAnswers,
 ): FakeCall => {
-  const scope = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-  const service = scope?.[1] ?? 'unknown';
+  // SigV4's credential scope: <key>/<date>/<region>/<service>/aws4_request.
+  const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+  const region = scope?.[1] ?? 'unknown';
+  const service = scope?.[2] ?? 'unknown';
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
     res.end('{}');
-    return { service, op: target.split('.').pop()! };
+    return { service, op: target.split('.').pop()!, region };
   }
   const action = /(?:^|&)Action=(\w+)/.exec(body)?.[1];
   if (action) {
@@ -52,7 +55,7 @@ const respond = (
       `<${action}Response><${action}Result>${answers[action]?.() ?? ''}</${action}Result>` +
         `<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></${action}Response>`,
     );
-    return { service, op: action };
+    return { service, op: action, region };
   }
   const op = restOp(service, req.method ?? 'GET', req.url ?? '/');
   if (op === 'GetObject') {
@@ -62,7 +65,7 @@ const respond = (
     res.writeHead(200, { 'content-type': 'application/json', etag: '"bench"' });
     res.end(service === 's3' ? '' : '{}');
   }
-  return { service, op };
+  return { service, op, region };
 };
 
 /**

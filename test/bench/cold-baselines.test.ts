@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   baselineSource,
+  firstDifference,
   frameworkUse,
   sdkSurvivors,
   survivingCommands,
@@ -104,6 +105,33 @@ describe('fair baselines from the metafile', () => {
     expect(framework).not.toContain('powertools');
     expect(injected).toContain("import * as injected0 from 'pg';");
     expect(injected).toContain("import * as injected1 from '@aws-lambda-powertools/logger';");
+  });
+});
+
+describe('the fairness check', () => {
+  it.each([
+    [['rds:DescribeDBSnapshots@eu-west-1'], ['rds:DescribeDBSnapshots@eu-west-1'], undefined],
+    // Same operation name, another service: the retention and report baselines' fault.
+    [
+      ['rds:DescribeDBSnapshots@eu-west-1', 'elasticache:DescribeSnapshots@eu-west-1'],
+      ['rds:DescribeDBSnapshots@eu-west-1', 'ec2:DescribeSnapshots@eu-west-1'],
+      '#2 elasticache:DescribeSnapshots@eu-west-1 vs ec2:DescribeSnapshots@eu-west-1',
+    ],
+    // Same request, another region.
+    [
+      ['s3:ListObjectsV2@us-west-2'],
+      ['s3:ListObjectsV2@eu-west-1'],
+      '#1 s3:ListObjectsV2@us-west-2 vs s3:ListObjectsV2@eu-west-1',
+    ],
+    // One more request on either side.
+    [
+      ['sns:Publish@eu-west-1'],
+      ['sns:Publish@eu-west-1', 'sts:GetCallerIdentity@eu-west-1'],
+      '#2 (none) vs sts:GetCallerIdentity@eu-west-1',
+    ],
+    [['sns:Publish@eu-west-1'], [], '#1 sns:Publish@eu-west-1 vs (none)'],
+  ])('compares %j with %j in order: %s', (ours, theirs, expected) => {
+    expect(firstDifference(ours, theirs)).toBe(expected);
   });
 });
 

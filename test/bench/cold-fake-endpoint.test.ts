@@ -1,12 +1,20 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeSnapshotsCommand as DescribeEbsSnapshots, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeSnapshotsCommand as DescribeCacheSnapshots,
+  ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baselineSource,
+  requestOf,
   sdkSurvivors,
   survivingCommands,
   survivingInputs,
@@ -43,9 +51,9 @@ describe('the cold-start fake endpoint', () => {
     expect(rds.DBSnapshots ?? []).toEqual([]);
     expect(ddb.Item).toBeUndefined();
     expect(fake.calls).toEqual([
-      { service: 'rds', op: 'DescribeDBSnapshots' },
-      { service: 'dynamodb', op: 'GetItem' },
-      { service: 's3', op: 'PutObject' },
+      { service: 'rds', op: 'DescribeDBSnapshots', region: 'eu-west-1' },
+      { service: 'dynamodb', op: 'GetItem', region: 'eu-west-1' },
+      { service: 's3', op: 'PutObject', region: 'eu-west-1' },
     ]);
   });
 
@@ -108,5 +116,62 @@ describe('a baseline bundle', () => {
     const kept = sdkSurvivors(survivingInputs(r.metafile as Metafile));
     expect(survivingCommands(kept)).toEqual(survivingCommands(wanted));
     expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toContain('DescribeDBSnapshots');
+  });
+
+  it('sends each recorded request to its own service, where two clients share the operation name', async () => {
+    // Prepare: EC2 and ElastiCache both name an operation DescribeSnapshots (the retention and report
+    // functions list both); EC2 comes first in the survivors, as it may in a function's metafile.
+    const ec2 = 'node_modules/@aws-sdk/client-ec2/dist-es';
+    const cache = 'node_modules/@aws-sdk/client-elasticache/dist-es';
+    const entry = join(dir, 'shared-names.mjs');
+    writeFileSync(
+      entry,
+      baselineSource(
+        sdkSurvivors([
+          `${ec2}/EC2Client.js`,
+          `${ec2}/commands/DescribeSnapshotsCommand.js`,
+          `${cache}/ElastiCacheClient.js`,
+          `${cache}/commands/DescribeSnapshotsCommand.js`,
+        ]),
+      ),
+    );
+    const fake = await startFakeEndpoint();
+    const options = (region: string) => ({
+      region,
+      endpoint: fake.url,
+      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+      maxAttempts: 1,
+    });
+    try {
+      // What a function's first invoke sent: cache snapshots here and in the DR region, EBS snapshots there.
+      await new ElastiCacheClient(options('eu-west-1')).send(new DescribeCacheSnapshots({}));
+      await new EC2Client(options('us-west-2')).send(new DescribeEbsSnapshots({}));
+      await new ElastiCacheClient(options('us-west-2')).send(new DescribeCacheSnapshots({}));
+      const sent = fake.calls.splice(0);
+      const event = join(dir, 'shared-names-event.json');
+      writeFileSync(event, JSON.stringify({ calls: sent.map(requestOf) }));
+
+      // Act: the baseline's first invoke in a fresh process, as the bench runs it.
+      await promisify(execFile)(process.execPath, [resolve('bench/cold/harness.mjs'), entry, event], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+          AWS_SECRET_ACCESS_KEY: 'bench',
+          AWS_ENDPOINT_URL: fake.url,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+
+      // Assert
+      expect(fake.calls.map(requestOf)).toEqual([
+        'elasticache:DescribeSnapshots@eu-west-1',
+        'ec2:DescribeSnapshots@us-west-2',
+        'elasticache:DescribeSnapshots@us-west-2',
+      ]);
+      expect(fake.calls).toEqual(sent);
+    } finally {
+      await fake.close();
+    }
   });
 });
