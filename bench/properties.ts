@@ -17,7 +17,7 @@ interface VitestJson {
 /**
  * The retention engine's safety properties (never deletes a held, unmanaged, mismatched or undated snapshot;
  * always keeps the newest; re-planning deletes nothing more; order does not matter; ...) over `runs` random
- * histories each: the same test file CI runs at 10 000, here at 100 000. They take minutes.
+ * histories each: the same test file CI runs at 1 000, here at 100 000. They take minutes.
  */
 export const benchGfsProperties = async (runs: number): Promise<BenchRow[]> => {
   const dir = mkdtempSync(join(tmpdir(), 'steward-bench-gfs-'));

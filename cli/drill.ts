@@ -13,7 +13,8 @@ import {
 import { sfnClient } from '../shared/aws/clients.js';
 import * as z from '../shared/zod.js';
 import type { StewardConfig } from '../shared/config/schema.js';
-import { causeText, drillReport, type DrillReportDocument } from '../shared/drill/report.js';
+import { drillReport, type DrillReportDocument } from '../shared/drill/report.js';
+import { causeText } from '../shared/drill/verdict.js';
 import { formatDuration, renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { DrillInput, type DrillState } from '../shared/drill/state.js';
 import { deployCommand } from '../shared/config/files.js';

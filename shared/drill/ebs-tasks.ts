@@ -21,8 +21,7 @@ import {
 } from './ebs.js';
 import type { EbsDrillProgress } from './ebs-progress.js';
 import { type EbsVerifierDeps, verificationOutcome, verifyEbsSet } from './ebs-verifier.js';
-import { fnv1a } from './ids.js';
-import { SnapshotSelectionError } from './select.js';
+import { oldestFirst, pickAmong, SnapshotSelectionError, snapshotTime as time } from './pick.js';
 import type { DrillState } from './state.js';
 
 export type { EbsDrillProgress, EbsVerification } from './ebs-progress.js';
@@ -90,9 +89,6 @@ export const startVolumes = (
   };
 };
 
-const DAY_MS = 86_400_000;
-const time = (iso: string | undefined) => (iso === undefined ? NaN : Date.parse(iso));
-
 /**
  * The set a drill restores. Candidates are steward's own complete sets of the source (status `available`:
  * every member completed and as many as `steward:set-size` says), oldest first; `latest` takes the newest,
@@ -124,20 +120,8 @@ export const selectSet = (
       throw new SnapshotSelectionError(`snapshot set ${selector.id} is ${s.status}, not complete`);
     return s;
   }
-  const candidates = sets
-    .filter((s) => s.sourceId === opts.source && complete(s))
-    .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : 1));
-  if (!candidates.length) throw new SnapshotSelectionError(`no complete snapshot set of ${what} to restore`);
-  if (selector === 'latest') return candidates.at(-1)!;
-  const since = opts.now.getTime() - selector.randomWithinDays * DAY_MS;
-  const recent = candidates.filter((s) => time(s.createdAt) >= since);
-  if (!recent.length) {
-    const newest = candidates.at(-1)!;
-    throw new SnapshotSelectionError(
-      `no complete snapshot set of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
-    );
-  }
-  return recent[fnv1a(opts.seed) % recent.length]!;
+  const candidates = sets.filter((s) => s.sourceId === opts.source && complete(s)).sort(oldestFirst);
+  return pickAmong(candidates, selector, opts, what, 'complete snapshot set');
 };
 
 /** A set as the drill restores it: its members in a stable order. */

@@ -2,28 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { VerificationOutcome } from './checks.js';
 import { type DrillMetrics, drillMetrics, formatDuration } from './rto-rpo.js';
 import type { DrillState } from './state.js';
-
-/** The verdict of an EBS drill (the same shape as a database drill's: report.ts's DrillVerdict). */
-export interface EbsDrillVerdict {
-  passed: boolean;
-  outcome: VerificationOutcome;
-  failedStep?: string;
-  metrics?: DrillMetrics;
-  reasons: string[];
-  gaps: string[];
-  summary: string;
-}
-
-const causeOf = (cause: string | undefined): string => {
-  if (!cause) return '';
-  try {
-    const j = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof j.errorMessage === 'string') return j.errorMessage;
-  } catch {
-    // A plain cause.
-  }
-  return cause.length > 500 ? `${cause.slice(0, 499)}…` : cause;
-};
+import { causeText, type DrillVerdict } from './verdict.js';
 
 /** The task an EBS drill did not get past, from how far its state got. */
 export const ebsReachedStep = (s: Partial<DrillState>): string => {
@@ -41,12 +20,12 @@ export const ebsReachedStep = (s: Partial<DrillState>): string => {
  * the drill started (a crash-consistent set holds what was on disk when it was taken), judged against the
  * target for `latest` only: an older set chosen on purpose says nothing about how fresh backups are.
  */
-export const ebsDrillVerdict = (s: DrillState): EbsDrillVerdict => {
+export const ebsDrillVerdict = (s: DrillState): DrillVerdict => {
   const reasons: string[] = [];
   const gaps: string[] = [];
   const failedStep = s.error ? ebsReachedStep(s) : undefined;
   if (s.error) {
-    const cause = causeOf(s.error.Cause);
+    const cause = causeText(s.error.Cause);
     reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
   }
   const p = s.ebs;

@@ -1,23 +1,15 @@
 import type { SnapshotSelector } from '../config/schema.js';
-import { StewardError } from '../errors.js';
 import type { Snapshot, SnapshotType } from '../model.js';
 import type { DrillKind } from './cost.js';
-import {
-  cacheRestorableSnapshotPatterns,
-  fnv1a,
-  matchesNamePattern,
-  restorableSnapshotPatterns,
-} from './ids.js';
+import { cacheRestorableSnapshotPatterns, matchesNamePattern, restorableSnapshotPatterns } from './ids.js';
+import { oldestFirst, pickAmong, SnapshotSelectionError, snapshotTime as time } from './pick.js';
 import type { VaultCopy } from './ports.js';
 import type { DrillState, VaultSource } from './state.js';
 import { isVaultCopyOf, type VaultCopyOwner, vaultCopyDataTime } from '../fleet/vault-drill.js';
 import { VaultTag } from '../fleet/vault.js';
 import { Tag } from '../tags.js';
 
-/** No snapshot or point in time matches what the drill asked for; the message says why. */
-export class SnapshotSelectionError extends StewardError {
-  override name = 'SnapshotSelectionError';
-}
+export { SnapshotSelectionError };
 
 export interface SelectOptions {
   /** Source database id (a key of `drill.targets`), or a Redis drill's replication group. */
@@ -38,9 +30,6 @@ export interface SelectOptions {
  */
 const RESTORABLE: ReadonlySet<SnapshotType> = new Set(['manual', 'automated']);
 
-const DAY_MS = 86_400_000;
-
-const time = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
 const sameDb = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /** Available snapshots of the source a drill may restore, oldest first (ties by id), so picks are stable. */
@@ -59,7 +48,7 @@ export const drillCandidates = (
         patternsOf(kind, database).some((p) => matchesNamePattern(s.id, p)) &&
         Number.isFinite(time(s.createdAt)),
     )
-    .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(oldestFirst);
 
 /** A Redis drill restores ElastiCache snapshots. */
 const snapshotKind = (kind: DrillKind): Snapshot['kind'] => (kind === 'redis' ? 'elasticache' : kind);
@@ -131,31 +120,9 @@ export const selectSource = (
     return fromSnapshot(s);
   }
 
-  return fromSnapshot(pickAmong(drillCandidates(snapshots, database, kind), selector, opts, what));
-};
-
-/** `latest` or a seeded `randomWithinDays` pick among candidates sorted oldest first. */
-const pickAmong = <S extends Snapshot>(
-  candidates: readonly S[],
-  selector: 'latest' | { randomWithinDays: number },
-  opts: Pick<SelectOptions, 'now' | 'seed'>,
-  what: string,
-  which = 'snapshot',
-): S => {
-  if (!candidates.length) {
-    throw new SnapshotSelectionError(`no available ${which} of ${what} to restore`);
-  }
-  if (selector === 'latest') return candidates.at(-1)!;
-
-  const since = opts.now.getTime() - selector.randomWithinDays * DAY_MS;
-  const recent = candidates.filter((s) => time(s.createdAt) >= since);
-  if (!recent.length) {
-    const newest = candidates.at(-1)!;
-    throw new SnapshotSelectionError(
-      `no available ${which} of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
-    );
-  }
-  return recent[fnv1a(opts.seed) % recent.length]!;
+  return fromSnapshot(
+    pickAmong(drillCandidates(snapshots, database, kind), selector, opts, what, 'available snapshot'),
+  );
 };
 
 /**
@@ -198,8 +165,8 @@ export const selectVaultCopy = (
   } else {
     const candidates = dated
       .filter((s) => s.status === 'available' && Number.isFinite(time(s.createdAt)))
-      .sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    pick = pickAmong(candidates, selector, opts, what, `vault copy in vault ${opts.vaultAccount}`);
+      .sort(oldestFirst);
+    pick = pickAmong(candidates, selector, opts, what, `available vault copy in vault ${opts.vaultAccount}`);
   }
   return {
     ...fromSnapshot(pick),

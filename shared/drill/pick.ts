@@ -1,0 +1,44 @@
+// The seeded pick every drill kind makes among its candidates (database snapshots, vault copies, EBS snapshot
+// sets), below select.ts and ebs-tasks.ts so neither copies it.
+import type { SnapshotSelector } from '../config/schema.js';
+import { StewardError } from '../errors.js';
+import type { Snapshot } from '../model.js';
+import { fnv1a } from './ids.js';
+
+/** No snapshot or point in time matches what the drill asked for; the message says why. */
+export class SnapshotSelectionError extends StewardError {
+  override name = 'SnapshotSelectionError';
+}
+
+const DAY_MS = 86_400_000;
+
+/** A snapshot's creation time in epoch ms; NaN when it has none yet. */
+export const snapshotTime = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
+
+/** Oldest first, ties by id: the order `pickAmong` expects. */
+export const oldestFirst = (a: Snapshot, b: Snapshot): number =>
+  snapshotTime(a.createdAt) - snapshotTime(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * `latest` or a seeded `randomWithinDays` pick among candidates sorted oldest first (a retried select picks
+ * the same one). `which` names the candidates in the errors ("available snapshot"), `what` their source.
+ */
+export const pickAmong = <S extends Snapshot>(
+  candidates: readonly S[],
+  selector: Extract<SnapshotSelector, 'latest' | { randomWithinDays: number }>,
+  opts: { now: Date; seed: string },
+  what: string,
+  which: string,
+): S => {
+  if (!candidates.length) throw new SnapshotSelectionError(`no ${which} of ${what} to restore`);
+  if (selector === 'latest') return candidates.at(-1)!;
+  const since = opts.now.getTime() - selector.randomWithinDays * DAY_MS;
+  const recent = candidates.filter((s) => snapshotTime(s.createdAt) >= since);
+  if (!recent.length) {
+    const newest = candidates.at(-1)!;
+    throw new SnapshotSelectionError(
+      `no ${which} of ${what} in the last ${selector.randomWithinDays} days (newest: ${newest.id} at ${newest.createdAt})`,
+    );
+  }
+  return recent[fnv1a(opts.seed) % recent.length]!;
+};
