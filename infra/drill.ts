@@ -52,6 +52,7 @@ import {
 } from '../shared/drill/ids.js';
 import { drillExecutionSeconds } from '../shared/drill/janitor.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
+import { drillsVolumesFromDr } from '../shared/drill/ebs-tasks.js';
 import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
@@ -394,7 +395,10 @@ export class Drill extends Construct {
     this.grantDrill();
     this.grantVerifier();
     this.grantCacheDrills();
-    if (Object.keys(drill.volumes).length) allowEbsDrill(this.function, Stack.of(this), config.region);
+    if (Object.keys(drill.volumes).length)
+      allowEbsDrill(this.function, Stack.of(this), config.region, {
+        ...(drillsVolumesFromDr(config) ? { drRegion: config.dr.region } : {}),
+      });
     if (ebsVerifier) {
       allowEbsVerifier(this.function, Stack.of(this), {
         region: config.region,

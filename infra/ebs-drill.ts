@@ -3,33 +3,42 @@ import { Tag } from '../shared/tags.js';
 import type { Grantee } from './permission.js';
 
 /**
- * What the EBS drill (shared/drill/ebs.ts) needs, least privilege, in one region: create volumes only from
- * steward's own snapshots and only tagged as a drill's (tag on create), delete and fast-restore only what
- * carries those tags, and describe (EC2 has no resource-level permission for Describe*).
+ * What the EBS drill (shared/drill/ebs.ts) needs, least privilege, in its regions (the stage's, and the DR
+ * region when a target drills `from: dr`): create volumes only from steward's own snapshots and only tagged
+ * as a drill's (tag on create), delete and fast-restore only what carries those tags, and describe (EC2 has
+ * no resource-level permission for Describe*).
  */
-export const allowEbsDrill = (fn: Grantee, stack: Stack, region: string): void => {
-  const arn = (resource: string, account?: string) =>
-    stack.formatArn({
-      service: 'ec2',
-      region,
-      resource,
-      resourceName: '*',
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      ...(account !== undefined && { account }),
-    });
+export const allowEbsDrill = (
+  fn: Grantee,
+  stack: Stack,
+  region: string,
+  opts: { drRegion?: string | undefined } = {},
+): void => {
+  const regions = [region, ...(opts.drRegion && opts.drRegion !== region ? [opts.drRegion] : [])];
+  const arns = (resource: string, account?: string) =>
+    regions.map((r) =>
+      stack.formatArn({
+        service: 'ec2',
+        region: r,
+        resource,
+        resourceName: '*',
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        ...(account !== undefined && { account }),
+      }),
+    );
   // Snapshots are owned by the account; a snapshot ARN names no account (arn:aws:ec2:region::snapshot/id).
-  const snapshots = arn('snapshot', '');
+  const snapshots = arns('snapshot', '');
   fn.allow({
     sid: 'DrillVolumesFromOwnSnapshots',
     actions: ['ec2:CreateVolume', 'ec2:EnableFastSnapshotRestores', 'ec2:DisableFastSnapshotRestores'],
-    resources: [snapshots],
+    resources: snapshots,
     conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
     wildcardReason: `Snapshots are chosen by the drill at run time; only steward's own (${Tag.managed}=true).`,
   });
   fn.allow({
     sid: 'CreateDrillVolumes',
     actions: ['ec2:CreateVolume'],
-    resources: [arn('volume')],
+    resources: arns('volume'),
     conditions: {
       StringEquals: { [`aws:RequestTag/${Tag.managed}`]: 'true' },
       Null: { [`aws:RequestTag/${Tag.drill}`]: 'false' },
@@ -39,14 +48,14 @@ export const allowEbsDrill = (fn: Grantee, stack: Stack, region: string): void =
   fn.allow({
     sid: 'TagDrillVolumesOnCreate',
     actions: ['ec2:CreateTags'],
-    resources: [arn('volume')],
+    resources: arns('volume'),
     conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } },
     wildcardReason: 'Tags only as part of CreateVolume (tag on create), never on an existing volume.',
   });
   fn.allow({
     sid: 'DeleteDrillVolumes',
     actions: ['ec2:DeleteVolume'],
-    resources: [arn('volume')],
+    resources: arns('volume'),
     conditions: {
       StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' },
       Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' },
@@ -60,4 +69,14 @@ export const allowEbsDrill = (fn: Grantee, stack: Stack, region: string): void =
     wildcardReason:
       'ec2:DescribeVolumes and ec2:DescribeSnapshots support no resource-level permissions (picking the set, watching the volumes).',
   });
+  // A drill from the DR copies restores in the DR region's first available zone unless the target names one.
+  if (regions.length > 1)
+    fn.allow({
+      sid: 'DescribeDrZones',
+      actions: ['ec2:DescribeAvailabilityZones'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': regions[1]! } },
+      wildcardReason:
+        'ec2:DescribeAvailabilityZones supports no resource-level permissions; held to the DR region.',
+    });
 };

@@ -20,7 +20,7 @@ import { vaultOf } from '../../shared/fleet/vault.js';
 import { hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
 import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
-import { ec2EbsDrillPort, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
+import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
 import { ec2EbsVerifierPort, verifierNetworkFromEnv } from '../../shared/aws/ebs-verifier.js';
 import { ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { ConsistencyEnv } from '../../shared/backup/env.js';
@@ -39,7 +39,7 @@ import {
   drillsCachesFromDr,
   withCacheDrills,
 } from '../../shared/drill/cache-tasks.js';
-import type { EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
+import { drillsVolumesFromDr, type EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -149,11 +149,13 @@ const vaultDeps = (base: BaseDeps, raw: Record<string, string | undefined>): Vau
 /**
  * EBS drills (`drill.volumes`): the sets and drill volumes through EC2 in the stage region; when the stack
  * deployed the verifier network (a target configures `verify`), the verifier: instances through EC2 and
- * Systems Manager, the check through steward's Command document.
+ * Systems Manager, the check through steward's Command document; when a target drills `from: dr`, the copied
+ * sets and the volumes through EC2 in the DR region.
  */
 const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | undefined>): EbsDrillDeps => {
-  const { region } = base.config;
+  const { region, dr } = base.config;
   const ec2 = ec2Client(region);
+  const drEc2 = drillsVolumesFromDr(base.config) ? ec2Client(dr.region) : undefined;
   const network = verifierNetworkFromEnv(EbsVerifierEnv.safeParse(raw).data ?? {});
   const doc = ConsistencyEnv.safeParse(raw).data?.CONSISTENCY_DOCUMENT;
   const ssm = network && doc ? ssmClient(region) : undefined;
@@ -161,6 +163,15 @@ const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | und
     sets: ec2SnapshotSets(region, ec2),
     volumes: ec2EbsDrillPort(region, ec2),
     ...(env.DRILL_EBS_AZ ? { availabilityZone: env.DRILL_EBS_AZ } : {}),
+    ...(drEc2
+      ? {
+          dr: {
+            sets: ec2SnapshotSets(dr.region, drEc2),
+            volumes: ec2EbsDrillPort(dr.region, drEc2),
+            availabilityZone: ec2FirstZone(dr.region, drEc2),
+          },
+        }
+      : {}),
     ...(network && doc && ssm
       ? {
           verifier: {

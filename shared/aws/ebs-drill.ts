@@ -1,6 +1,7 @@
 import {
   CreateVolumeCommand,
   DeleteVolumeCommand,
+  DescribeAvailabilityZonesCommand,
   DescribeVolumesCommand,
   DisableFastSnapshotRestoresCommand,
   type EC2Client,
@@ -11,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../drill/ebs.js';
 import type { SnapshotSetLister } from '../drill/ebs-tasks.js';
-import { GuardRefusedError } from '../errors.js';
+import { ConfigError, GuardRefusedError } from '../errors.js';
 import { Tag, tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
 import { setsOf } from './ebs.js';
@@ -139,3 +140,41 @@ export const ec2SnapshotSets = (region: string, ec2: EC2Client): SnapshotSetList
       region,
     ),
 });
+
+/**
+ * The first available Availability Zone of a region (by name), asked once: where a drill from the DR copies
+ * restores when its target names no zone. Only zones proper (`zone-type` availability-zone): Local Zones and
+ * Wavelength Zones are left out, and so are zones not `available` (EC2 API reference,
+ * DescribeAvailabilityZones: with no AllAvailabilityZones, only the zones enabled for the account are listed).
+ */
+export const ec2FirstZone = (region: string, ec2: EC2Client): (() => Promise<string>) => {
+  let zone: Promise<string> | undefined;
+  const ask = async () => {
+    const r = await call('DescribeAvailabilityZones', `zones of ${region}`, () =>
+      ec2.send(
+        new DescribeAvailabilityZonesCommand({
+          Filters: [
+            { Name: 'zone-type', Values: ['availability-zone'] },
+            { Name: 'state', Values: ['available'] },
+          ],
+        }),
+      ),
+    );
+    const names = (r.AvailabilityZones ?? [])
+      .filter((z) => z.State === undefined || z.State === 'available')
+      .flatMap((z) => (z.ZoneName ? [z.ZoneName] : []))
+      .sort();
+    if (!names.length)
+      throw new ConfigError(`No available Availability Zone in ${region}`, [
+        `drill.volumes.<id>.availabilityZone: name a zone of ${region} to restore into`,
+      ]);
+    return names[0]!;
+  };
+  return () => {
+    zone ??= ask().catch((e: unknown) => {
+      zone = undefined;
+      throw e;
+    });
+    return zone;
+  };
+};

@@ -352,6 +352,8 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.caches.<cache>.rpoSeconds': 'Overrides `drill.rpoSeconds`.',
   'drill.volumes':
     'EC2 instances (every volume of their snapshot set) and EBS volumes that get EBS drills, by instance or volume id (README: The EBS drill).',
+  'drill.volumes.<instance or volume>.from':
+    '`source`: the sets in the stage region. `dr`: their copies in `dr.region` (a policy with `copyToDr`), restored there (restore-only: no `verify` yet).',
   'drill.volumes.<instance or volume>.schedule': 'Overrides `drill.schedule` for this instance or volume.',
   'drill.volumes.<instance or volume>.snapshot':
     'Which snapshot set: `latest` complete set, `{ randomWithinDays: N }` or `{ id: <set id> }` (EBS has no point in time).',
@@ -360,7 +362,7 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.volumes.<instance or volume>.snapshot.id': 'This set (its `steward:set` tag).',
   'drill.volumes.<instance or volume>.snapshot.pointInTime': 'Refused: EBS restores snapshot sets only.',
   'drill.volumes.<instance or volume>.availabilityZone':
-    "Where the volumes are restored; default: the zone of the drill VPC's first subnet.",
+    "Where the volumes are restored; default: the zone of the drill VPC's first subnet (with `from: dr`, the DR region's first available zone, which this must then be in).",
   'drill.volumes.<instance or volume>.volumeType': 'Volume type of the restored volumes.',
   'drill.volumes.<instance or volume>.fastSnapshotRestore':
     'Fast snapshot restore for the set’s snapshots in that zone while the drill runs (billed per snapshot and zone hour, one-hour minimum).',

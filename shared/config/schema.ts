@@ -538,11 +538,19 @@ export type RedisDrillTarget = z.infer<typeof RedisDrillTarget>;
  * of a steward snapshot set is restored into the drill network's Availability Zone, timed, and deleted.
  */
 export const EbsDrillTarget = strictObject({
+  /**
+   * `source`: the sets in the stage's region. `dr`: the sets' copies in `dr.region` (a policy with
+   * `copyToDr`), restored there: the recovery path after a region loss.
+   */
+  from: z._default(z.enum(['source', 'dr']), 'source'),
   /** Overrides `drill.schedule` for this instance or volume. */
   schedule: z.optional(ScheduleExpression),
   /** `latest` complete set, `{ randomWithinDays }`, or `{ id: <set id> }` (its `steward:set` tag). */
   snapshot: z._default(SnapshotSelector, 'latest'),
-  /** Where the volumes are restored; default: the Availability Zone of the drill VPC's first subnet. */
+  /**
+   * Where the volumes are restored; default: the Availability Zone of the drill VPC's first subnet (with
+   * `from: dr`, the DR region's first available zone). With `from: dr`, a zone of `dr.region`.
+   */
   availabilityZone: z.optional(
     z
       .string()
@@ -1538,6 +1546,30 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           code: 'custom',
           path,
           message: `is vault, but ${c.region} (where drills restore) is not a vault region (${vaultRegions.join(', ')}): a shared snapshot is restored within its own region; add ${c.region} to fleet.vault.regions`,
+        });
+    }
+  }),
+  crossCheck(['region', 'dr', 'drill'], (c, ctx) => {
+    for (const [name, t] of Object.entries(c.drill.volumes)) {
+      if (t.from !== 'dr') continue;
+      const path = ['drill', 'volumes', name];
+      if (c.dr.region === c.region)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'from'],
+          message: `is dr, but dr.region is ${c.region}, the stage's own region: a drill from the DR copies restores in the DR region; set dr.region (and a backup policy with copyToDr for ebs)`,
+        });
+      if (t.availabilityZone !== undefined && !t.availabilityZone.startsWith(c.dr.region))
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'availabilityZone'],
+          message: `is ${t.availabilityZone}, not a zone of ${c.dr.region}: with from: dr the volumes are restored in dr.region`,
+        });
+      if (t.verify)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'verify'],
+          message: `is not supported with from: dr yet: the verifier runs in the stage region's drill network only (${c.region}); drop verify (the drill then proves every volume restores, and times it) or use from: source`,
         });
     }
   }),

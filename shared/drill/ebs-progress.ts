@@ -35,6 +35,8 @@ export interface SnapshotSetRef {
 export interface EbsDrillSettings {
   /** The drill network's Availability Zone: restored volumes must be there to attach to its verifier. */
   availabilityZone: string;
+  /** Set when the volumes are restored outside the stage's region: a drill from the DR copies (`from: dr`). */
+  region?: string;
   volumeType: 'gp3' | 'gp2' | 'io1' | 'io2' | 'st1' | 'sc1' | 'standard';
   /** Fast snapshot restore for the drill's snapshots in that zone (billed per snapshot and zone hour). */
   fastSnapshotRestore: boolean;

@@ -48,7 +48,65 @@ export interface EbsDrillDeps {
   availabilityZone?: string;
   /** The verifier (instances in the drill network, the check through SSM): when a target configures `verify`. */
   verifier?: EbsVerifierDeps;
+  /** The DR region's copies of the sets and its volumes: when a target drills `from: dr`. */
+  dr?: EbsDrDrillDeps;
 }
+
+/** A drill from the DR copies: the copied sets and the volumes in `dr.region`, and where to restore there. */
+export interface EbsDrDrillDeps {
+  sets: SnapshotSetLister;
+  volumes: EbsDrillPort;
+  /** The zone to restore into when the target names none (the DR region's first available zone). */
+  availabilityZone: () => Promise<string>;
+}
+
+/** The volumes of a drill's region: the stage's, or the DR region's for a drill from the DR copies. */
+const volumesIn = (ebs: EbsDrillDeps, region: string | undefined): EbsDrillPort => {
+  if (region === undefined || region === ebs.volumes.region) return ebs.volumes;
+  if (ebs.dr?.volumes.region === region) return ebs.dr.volumes;
+  throw new ConfigError(`No EBS drill wiring for ${region}`, [
+    `drill.volumes: a drill from the DR copies restores in ${region}; this function has no EC2 wiring there`,
+  ]);
+};
+
+/**
+ * Every region's drill volumes as one port for the janitor and the execution-ended sweep: listed in the stage
+ * region and (with DR drills) in the DR region; a delete goes to the region that listed the volume, or is
+ * tried in each until one finds it.
+ */
+export const allDrillVolumes = (ebs: EbsDrillDeps): Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'> => {
+  const ports = [ebs.volumes, ...(ebs.dr ? [ebs.dr.volumes] : [])];
+  if (ports.length === 1) return ebs.volumes;
+  const where = new Map<string, EbsDrillPort>();
+  return {
+    listDrillVolumes: async () =>
+      (
+        await Promise.all(
+          ports.map(async (p) => {
+            const found = await p.listDrillVolumes();
+            for (const v of found) where.set(v.volumeId, p);
+            return found;
+          }),
+        )
+      ).flat(),
+    remove: async (volumeId) => {
+      const known = where.get(volumeId);
+      if (known) return known.remove(volumeId);
+      for (const p of ports) if ((await p.remove(volumeId)) === 'deleted') return 'deleted';
+      return 'gone';
+    },
+  };
+};
+
+/** Whether the stage drills an instance or volume from its DR copies (in another region). */
+export const drillsVolumesFromDr = (
+  config: Pick<StewardConfig, 'region' | 'dr'> & {
+    drill: { enabled: boolean; volumes: Record<string, Pick<EbsDrillTarget, 'from'>> };
+  },
+): boolean =>
+  config.drill.enabled &&
+  config.dr.region !== config.region &&
+  Object.values(config.drill.volumes).some((v) => v.from === 'dr');
 
 /** The configured EBS drill target of a key, or undefined. */
 export const volumeTargetOf = (config: StewardConfig, name: string): EbsDrillTarget | undefined =>
@@ -139,27 +197,42 @@ export const selectVolumes = async (
 ): Promise<DrillState> => {
   const t = volumeTarget(deps.config, s.database);
   const ebs = needEbs(deps, `select a snapshot set of ${s.database}`);
-  const availabilityZone = t.availabilityZone ?? ebs.availabilityZone;
+  // From the DR copies: the copied sets (same set ids and tags, the source's time in steward:taken-at) are
+  // listed and restored in dr.region.
+  const dr = t.from === 'dr' ? ebs.dr : undefined;
+  if (t.from === 'dr' && !dr) {
+    throw new ConfigError(`Cannot drill ${s.database} from its DR copies`, [
+      `drill.volumes.${s.database}.from: dr needs dr.region (another region) and this function's EC2 wiring there`,
+    ]);
+  }
+  const availabilityZone = t.availabilityZone ?? (dr ? await dr.availabilityZone() : ebs.availabilityZone);
   if (!availabilityZone) {
     throw new ConfigError(`Cannot drill ${s.database}: no Availability Zone to restore into`, [
       `drill.volumes.${s.database}.availabilityZone: required when the function is not given the drill network's zone`,
     ]);
   }
-  const sets = await ebs.sets.setsOf(s.database);
+  const sets = await (dr ?? ebs).sets.setsOf(s.database);
   const chosen = selectSet(s.input.snapshot ?? t.snapshot, sets, {
     source: s.database,
     now: deps.now(),
     seed: s.input.seed ?? s.drillId,
   });
   const set = setRef(chosen);
-  logger.info('drill snapshot set selected', { drillId: s.drillId, source: s.database, set });
+  const region = dr ? dr.volumes.region : undefined;
+  logger.info('drill snapshot set selected', { drillId: s.drillId, source: s.database, set, region });
   return {
     ...s,
-    source: { snapshotId: set.id, snapshotArn: chosen.arn, referenceTime: set.createdAt },
+    source: {
+      snapshotId: set.id,
+      snapshotArn: chosen.arn,
+      referenceTime: set.createdAt,
+      ...(region ? { region } : {}),
+    },
     ebs: {
       set,
       settings: {
         availabilityZone,
+        ...(region ? { region } : {}),
         volumeType: t.volumeType,
         fastSnapshotRestore: t.fastSnapshotRestore,
         timeoutSeconds: t.timeoutSeconds,
@@ -196,9 +269,10 @@ export const restoreVolumes = async (
 ): Promise<DrillState> => {
   const ebs = needEbs(deps, `restore ${s.database}`);
   const p = progressOf(s);
+  const volumesPort = volumesIn(ebs, p.settings.region);
   const requestedAt = p.requestedAt ?? deps.now().toISOString();
   if (p.settings.fastSnapshotRestore) {
-    await ebs.volumes.enableFastRestore(
+    await volumesPort.enableFastRestore(
       p.set.members.map((m) => m.snapshotId),
       p.settings.availabilityZone,
     );
@@ -208,7 +282,7 @@ export const restoreVolumes = async (
     inputs.map(async (input, i): Promise<RestoredVolume> => {
       const v = p.volumes[i] ?? { snapshotId: input.snapshotId, state: 'not-requested' };
       try {
-        const created = await ebs.volumes.createVolume(input);
+        const created = await volumesPort.createVolume(input);
         return { ...v, volumeId: created.volumeId, state: created.state };
       } catch (e) {
         return { ...v, state: 'create-failed', error: errorMessage(e) };
@@ -281,7 +355,7 @@ export const volumesStatus = async (
   const p = progressOf(s);
   const requestedAt = Date.parse(p.requestedAt ?? s.startedAt);
   const ids = p.volumes.flatMap((v) => (v.volumeId && v.state !== 'available' ? [v.volumeId] : []));
-  const seen = new Map((await ebs.volumes.describe(ids)).map((x) => [x.volumeId, x]));
+  const seen = new Map((await volumesIn(ebs, p.settings.region).describe(ids)).map((x) => [x.volumeId, x]));
   const now = deps.now();
   const volumes = p.volumes.map((v): RestoredVolume => {
     if (!v.volumeId || v.state === 'available') return v;
@@ -343,16 +417,19 @@ export const cleanupVolumes = async (
   if (!p || !s.drillId) {
     return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
   }
-  const ebs = needEbs(deps, `clean up the volumes of ${s.database ?? 'a drill'}`);
+  const ebs = volumesIn(
+    needEbs(deps, `clean up the volumes of ${s.database ?? 'a drill'}`),
+    p.settings.region,
+  );
   const known = p.volumes.flatMap((v) => (v.volumeId ? [v.volumeId] : []));
-  const tagged = await taggedVolumes(ebs.volumes, s.drillId);
+  const tagged = await taggedVolumes(ebs, s.drillId);
   const ids = [...new Set([...known, ...tagged.map((v) => v.volumeId)])].sort();
   const outcomes: Outcome[] = await Promise.all(
     ids.map(async (id): Promise<Outcome> => {
       const base = { resource: `volume ${id}`, action: 'delete' };
       if (deps.dryRun) return { ...base, status: 'planned' };
       try {
-        const r = await ebs.volumes.remove(id);
+        const r = await ebs.remove(id);
         return { ...base, status: r === 'deleted' ? 'done' : 'already-done' };
       } catch (e) {
         return failedOutcome(base, e);
@@ -366,7 +443,7 @@ export const cleanupVolumes = async (
       action: 'disable',
     };
     try {
-      if (!deps.dryRun) await ebs.volumes.disableFastRestore(snapshots, p.settings.availabilityZone);
+      if (!deps.dryRun) await ebs.disableFastRestore(snapshots, p.settings.availabilityZone);
       outcomes.push({ ...base, status: deps.dryRun ? 'planned' : 'done' });
     } catch (e) {
       outcomes.push(failedOutcome(base, e));

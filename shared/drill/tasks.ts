@@ -49,6 +49,7 @@ import {
   vaultRestoreSource,
 } from './vault-tasks.js';
 import {
+  allDrillVolumes,
   cleanupVolumes,
   type EbsDrillDeps,
   restoreVolumes,
@@ -1069,9 +1070,10 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       );
   }
   const drillId = sanitiseDrillId(d.name);
+  const drillVolumes = deps.ebs ? allDrillVolumes(deps.ebs) : undefined;
   const [resources, volumes] = await Promise.all([
     deps.restore.listDrillResources(),
-    deps.ebs ? deps.ebs.volumes.listDrillVolumes() : [],
+    drillVolumes ? drillVolumes.listDrillVolumes() : [],
   ]);
   // Verifier instances are not swept here: their own step terminates them, the janitor sweeps strays.
   const leftovers: Exclude<SweptResource, { kind: 'ebs-verifier' }>[] = [
@@ -1083,8 +1085,7 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     async (x): Promise<Outcome> => {
       const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
       if (deps.dryRun) return { ...base, status: 'planned' };
-      const done =
-        x.kind === 'ebs-volume' ? await deps.ebs!.volumes.remove(x.id) : await deps.restore.remove(x);
+      const done = x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deps.restore.remove(x);
       return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
     },
     (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
@@ -1134,7 +1135,7 @@ export const runDrillControl = async (
   if (isObject(raw) && raw.action === 'janitor')
     return runJanitor({
       ...deps,
-      ...(deps.ebs ? { volumes: deps.ebs.volumes } : {}),
+      ...(deps.ebs ? { volumes: allDrillVolumes(deps.ebs) } : {}),
       ...(deps.ebs?.verifier ? { verifiers: deps.ebs.verifier.verifier } : {}),
     });
   throw new EventShapeError('Unrecognised drill event', [

@@ -40,7 +40,8 @@ export const fakeEbs = (sets: Snapshot[], o: FakeEbsOptions = {}, region = 'eu-w
       if (i.snapshotId === o.failCreate) throw new Error(`InvalidSnapshot.NotFound: ${i.snapshotId}`);
       const known = tokens.get(i.clientToken);
       if (known && live.has(known)) return { ...live.get(known)! };
-      const id = `vol-0drill${String(++n).padStart(4, '0')}`;
+      // Ids differ between regions, as EC2's do (a DR region's fake makes its own).
+      const id = `vol-0${region === 'eu-west-1' ? 'drill' : 'other'}${String(++n).padStart(4, '0')}`;
       tokens.set(i.clientToken, id);
       const v = {
         volumeId: id,

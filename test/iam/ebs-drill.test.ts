@@ -111,3 +111,66 @@ describe('EBS drill IAM', () => {
     expect(await lintPolicy(role.policy)).toEqual([]);
   });
 });
+
+describe('EBS drill IAM with a drill from the DR copies (from: dr)', () => {
+  const DR = 'us-west-2';
+  let drRole: RoleUnderTest;
+  let drD: Deployment;
+  beforeAll(() => {
+    const app = new App();
+    const stack = new Stack(app, 'EbsDrillDr', { env: { account: ACCOUNT, region: REGION } });
+    const r = new Role(stack, 'Drill', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    allowEbsDrill({ allow: (p) => allowOn(r, p), deny: (p) => denyOn(r, p) }, stack, REGION, {
+      drRegion: DR,
+    });
+    const template = app.synth().getStackByName('EbsDrillDr').template as Parameters<typeof rolesOf>[0];
+    drRole = [...rolesOf(template, 'x', ACCOUNT, REGION).values()][0]!;
+    drD = {
+      ...d,
+      config: parseConfig(
+        {
+          stage: 'x',
+          region: REGION,
+          dr: { region: DR },
+          drill: { enabled: true, volumes: { 'i-0a1b2c3d4e5f60718': { from: 'dr' } } },
+        },
+        'test',
+      ),
+    } as Deployment;
+  });
+  const decideDr = async (r: IamRequest) =>
+    (await simulate(drRole.arn, drRole.policy, r, ACCOUNT, REGION)).decision;
+  const boundDr = (c: RecordedCall) => binderFor(c)!(c, drD, 'drill');
+
+  it('allows the drill in both regions: create, describe, delete, and the DR zone lookup', async () => {
+    const requests = [
+      ...boundDr(CREATE),
+      ...boundDr(call('DescribeVolumes', { VolumeIds: ['vol-1'] })),
+      ...boundDr(call('DeleteVolume', { VolumeId: 'vol-0123456789abcdef0' })),
+      ...boundDr(call('DescribeAvailabilityZones', {})),
+    ];
+    expect(requests.map((r) => r.label)).toContain('CreateVolume in us-west-2 (from: dr) (new volume)');
+    expect(requests).toHaveLength(3 * 2 + 2 + 2 + 1);
+    for (const r of requests) expect(await decideDr(r), r.label).toBe('Allowed');
+  });
+
+  it('restores in no third region, and looks up zones in the DR region only', async () => {
+    const [, volume] = boundDr(CREATE);
+    const elsewhere = {
+      ...volume!,
+      resource: volume!.resource.replace(REGION, 'ap-southeast-2'),
+      context: { ...volume!.context, 'ec2:Region': 'ap-southeast-2' },
+    };
+    expect(await decideDr(elsewhere)).not.toBe('Allowed');
+    const [zones] = boundDr(call('DescribeAvailabilityZones', {}));
+    expect(await decideDr({ ...zones!, context: { 'aws:RequestedRegion': 'ap-southeast-2' } })).not.toBe(
+      'Allowed',
+    );
+    // The stage-only role has no zone lookup at all.
+    expect(await decide(zones!)).not.toBe('Allowed');
+  });
+
+  it('has statements that mean what they say by the Service Authorization Reference', async () => {
+    expect(await lintPolicy(drRole.policy)).toEqual([]);
+  });
+});

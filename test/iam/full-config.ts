@@ -105,10 +105,11 @@ export const fullConfig = {
         userGroupId: 'queue-redis-users',
       },
     },
-    // EBS drills: an instance's whole set with fast snapshot restore and a verifier, and one volume on its own.
+    // EBS drills: an instance's whole set with fast snapshot restore and a verifier, and one volume on its own
+    // from its DR copies (restored in the DR region).
     volumes: {
       'i-0a1b2c3d4e5f60718': { fastSnapshotRestore: true, verify: { command: 'fsck -n /dev/sdf1' } },
-      'vol-0a1b2c3d4e5f60718': { snapshot: { randomWithinDays: 7 } },
+      'vol-0a1b2c3d4e5f60718': { snapshot: { randomWithinDays: 7 }, from: 'dr' },
     },
   },
   scaling: {

@@ -2,6 +2,7 @@ import { snapshotId } from '../../shared/backup/ids.js';
 import { cacheGroupOf, drCacheNetworkParameter, drillsCachesFromDr } from '../../shared/drill/cache-tasks.js';
 import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
 import { VERIFIER_KIND, verifierTags } from '../../shared/drill/ebs-verifier.js';
+import { drillsVolumesFromDr } from '../../shared/drill/ebs-tasks.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { ladderFor } from '../../shared/scaling/ladder.js';
 import { nextReplicaId } from '../../shared/scaling/ids.js';
@@ -621,14 +622,14 @@ const BINDERS: Record<string, Binder> = {
       ? [req('ec2:DescribeVolumes', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVolumes (tagged)')]
       : // The EBS drill watches the volumes it restored (infra/ebs-drill.ts).
         role === 'drill' && drillsEbs(d)
-        ? [
+        ? ebsDrillRegions(d).map((r) =>
             req(
               'ec2:DescribeVolumes',
               '*',
-              { 'aws:RequestedRegion': d.region },
-              'DescribeVolumes (drill volumes)',
+              { 'aws:RequestedRegion': r },
+              `DescribeVolumes (drill volumes in ${r})`,
             ),
-          ]
+          )
         : [],
   'EC2Client:DescribeSnapshots': (_c, d, role) =>
     role === 'retention' ||
@@ -1187,45 +1188,71 @@ const BINDERS: Record<string, Binder> = {
   },
   // ------------------------------------------------------------------ EBS drill volumes (infra/ebs-drill.ts)
   // A snapshot ARN names no account (arn:aws:ec2:<region>::snapshot/<id>); steward's carry steward:managed.
-  'EC2Client:CreateVolume': (c, d) => {
-    if (!drillsEbs(d)) return [];
-    const snapshot = `arn:${d.partition}:ec2:${d.region}::snapshot/${str(c, 'SnapshotId')}`;
-    const specs = list(input(c).TagSpecifications as { Tags?: { Key?: string; Value?: string }[] }[]);
-    const tags = tagRecord(specs.flatMap((t) => t.Tags ?? []));
-    const volume = arns(d).ec2('volume', '*');
-    const context = { ...requestTags(tags), 'ec2:Region': d.region };
-    return [
-      req(
-        'ec2:CreateVolume',
-        snapshot,
-        resourceTags(snapshot, { [Tag.managed]: 'true' }),
-        'CreateVolume (snapshot)',
-      ),
-      req('ec2:CreateVolume', volume, context, 'CreateVolume (new volume)'),
-      req(
-        'ec2:CreateTags',
+  // In each region the drill restores in: the stage's, and the DR region's with a target `from: dr`.
+  'EC2Client:CreateVolume': (c, d) =>
+    ebsDrillRegions(d).flatMap((region) => {
+      const snapshot = arns(d).ebsSnapshot(region, str(c, 'SnapshotId') ?? 'snap-0');
+      const specs = list(input(c).TagSpecifications as { Tags?: { Key?: string; Value?: string }[] }[]);
+      const tags = tagRecord(specs.flatMap((t) => t.Tags ?? []));
+      const volume = arns(d).ec2In(region, 'volume', '*');
+      const context = { ...requestTags(tags), 'ec2:Region': region };
+      const label = region === d.region ? 'CreateVolume' : `CreateVolume in ${region} (from: dr)`;
+      return [
+        req(
+          'ec2:CreateVolume',
+          snapshot,
+          resourceTags(snapshot, { [Tag.managed]: 'true' }),
+          `${label} (snapshot)`,
+        ),
+        req('ec2:CreateVolume', volume, context, `${label} (new volume)`),
+        req(
+          'ec2:CreateTags',
+          volume,
+          { ...context, 'ec2:CreateAction': 'CreateVolume' },
+          `${label} → ec2:CreateTags (tag on create)`,
+        ),
+      ];
+    }),
+  'EC2Client:DeleteVolume': (c, d) =>
+    ebsDrillRegions(d).map((region) => {
+      const volume = arns(d).ec2In(region, 'volume', str(c, 'VolumeId') ?? 'vol-0');
+      const tags = { [Tag.drill]: 'drill-1', [Tag.managed]: 'true' };
+      return req(
+        'ec2:DeleteVolume',
         volume,
-        { ...context, 'ec2:CreateAction': 'CreateVolume' },
-        'CreateVolume → ec2:CreateTags (tag on create)',
-      ),
-    ];
-  },
-  'EC2Client:DeleteVolume': (c, d) => {
-    if (!drillsEbs(d)) return [];
-    const volume = arns(d).ec2('volume', str(c, 'VolumeId') ?? 'vol-0');
-    const tags = { [Tag.drill]: 'drill-1', [Tag.managed]: 'true' };
-    return [req('ec2:DeleteVolume', volume, resourceTags(volume, tags), 'DeleteVolume (a drill volume)')];
-  },
+        resourceTags(volume, tags),
+        `DeleteVolume (a drill volume${region === d.region ? '' : ` in ${region}`})`,
+      );
+    }),
   ...Object.fromEntries(
     (['EnableFastSnapshotRestores', 'DisableFastSnapshotRestores'] as const).map((command) => [
       `EC2Client:${command}`,
       ((c: RecordedCall, d: Deployment) =>
-        (drillsEbs(d) ? list(input(c).SourceSnapshotIds as string[] | undefined) : []).map((id) => {
-          const snapshot = `arn:${d.partition}:ec2:${d.region}::snapshot/${id}`;
-          return req(`ec2:${command}`, snapshot, resourceTags(snapshot, { [Tag.managed]: 'true' }), command);
-        })) satisfies Binder,
+        ebsDrillRegions(d).flatMap((region) =>
+          list(input(c).SourceSnapshotIds as string[] | undefined).map((id) => {
+            const snapshot = arns(d).ebsSnapshot(region, id);
+            return req(
+              `ec2:${command}`,
+              snapshot,
+              resourceTags(snapshot, { [Tag.managed]: 'true' }),
+              `${command}${region === d.region ? '' : ` in ${region}`}`,
+            );
+          }),
+        )) satisfies Binder,
     ]),
   ),
+  // A drill from the DR copies restores in the DR region's first available zone (shared/aws/ebs-drill.ts).
+  'EC2Client:DescribeAvailabilityZones': (_c, d, role) =>
+    role === 'drill' && drillsVolumesFromDr(d.config)
+      ? [
+          req(
+            'ec2:DescribeAvailabilityZones',
+            '*',
+            { 'aws:RequestedRegion': d.config.dr.region },
+            'DescribeAvailabilityZones (the DR zone)',
+          ),
+        ]
+      : [],
   // ------------------------------------------------------------------ EBS drill verifier (infra/ebs-verifier.ts)
   // RunInstances is authorized on every resource it uses or creates: the image (resolved from AWS's public
   // parameter, so ssm:GetParameters on it too), the subnet, the security groups, the new network interface,
@@ -2008,6 +2035,9 @@ const ebsTagOnCreate = (snap: string, tags: Tags, action: string): IamRequest =>
 /** Whether a backup policy of the deployment backs up (or, `copies`, copies to DR) this kind. */
 /** Whether the deployment drills EBS (`drill.volumes`): only then does the drill role restore volumes. */
 const drillsEbs = (d: Deployment) => Object.keys(d.config.drill.volumes).length > 0;
+/** The regions EBS drills restore in: the stage's, and the DR region when a target drills `from: dr`. */
+const ebsDrillRegions = (d: Deployment): string[] =>
+  !drillsEbs(d) ? [] : drillsVolumesFromDr(d.config) ? [d.region, d.config.dr.region] : [d.region];
 
 /**
  * The EBS verifier's network as the drill function of a synthesized stack sees it (its environment: the

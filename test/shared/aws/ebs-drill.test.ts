@@ -2,6 +2,7 @@ import {
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DeleteVolumeCommand,
+  DescribeAvailabilityZonesCommand,
   DescribeVolumesCommand,
   DisableFastSnapshotRestoresCommand,
   EC2Client,
@@ -9,9 +10,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ec2EbsDrillPort, ec2SnapshotSets } from '../../../shared/aws/ebs-drill.js';
+import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../../shared/aws/ebs-drill.js';
 import { drillSnapshotSet, type SnapshotSetRef } from '../../../shared/drill/ebs.js';
-import { GuardRefusedError } from '../../../shared/errors.js';
+import { ConfigError, GuardRefusedError } from '../../../shared/errors.js';
 import { Tag, tagList } from '../../../shared/tags.js';
 import { startMoto } from '../../support/moto.js';
 
@@ -123,6 +124,54 @@ describe('ec2EbsDrillPort (mocked EC2)', () => {
   });
 });
 
+describe('ec2FirstZone (mocked EC2): where a drill from the DR copies restores by default', () => {
+  const ec2 = mockClient(EC2Client);
+  beforeEach(() => ec2.reset());
+  afterAll(() => ec2.restore());
+
+  it('asks once for the available zones proper and takes the first by name', async () => {
+    // Prepare
+    ec2.on(DescribeAvailabilityZonesCommand).resolves({
+      ...meta,
+      AvailabilityZones: [
+        { ZoneName: 'us-west-2c', State: 'available' },
+        { ZoneName: 'us-west-2b', State: 'available' },
+        { ZoneName: 'us-west-2a', State: 'impaired' },
+      ],
+    });
+    const zone = ec2FirstZone('us-west-2', new EC2Client({ region: 'us-west-2' }));
+
+    // Act
+    const first = await zone();
+    const again = await zone();
+
+    // Assert
+    expect([first, again]).toEqual(['us-west-2b', 'us-west-2b']);
+    expect(ec2.commandCalls(DescribeAvailabilityZonesCommand)).toHaveLength(1);
+    expect(ec2).toReceiveCommandWith(DescribeAvailabilityZonesCommand, {
+      Filters: [
+        { Name: 'zone-type', Values: ['availability-zone'] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    });
+  });
+
+  it('names the setting when the region has no available zone, and asks again next time', async () => {
+    // Prepare
+    ec2.on(DescribeAvailabilityZonesCommand).resolves({ ...meta, AvailabilityZones: [] });
+    const zone = ec2FirstZone('us-west-2', new EC2Client({ region: 'us-west-2' }));
+
+    // Act
+    const error = await zone().catch((e: unknown) => e);
+    await zone().catch(() => undefined);
+
+    // Assert
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('us-west-2');
+    expect(ec2.commandCalls(DescribeAvailabilityZonesCommand)).toHaveLength(2);
+  });
+});
+
 // End to end over real HTTP against moto: a snapshot set of two volumes restores into the drill zone, the
 // restored volumes carry the drill's tags, and the drill leaves nothing behind. (moto makes volumes
 // available at once: states and timing are proven with the fake above.)
@@ -138,6 +187,10 @@ describe('EBS drill against moto', () => {
     });
   });
   afterAll(async () => moto?.stop());
+
+  it('finds the first available zone of the region with the filters steward sends', async () => {
+    expect(await ec2FirstZone(REGION, ec2)()).toBe('eu-west-1a');
+  });
 
   it('lists the snapshot sets of one source for the drill to pick from, whole, and no other source’s', async () => {
     // Prepare: a set of two volumes of i-0aaa, and one of another instance

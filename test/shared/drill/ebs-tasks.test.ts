@@ -525,4 +525,164 @@ describe('drill.volumes config', () => {
       ),
     ).toThrow('is also in drill.targets');
   });
+
+  it.each([
+    ['the stage region as dr.region', { region: REGION }, {}, 'volumes.i-0abc1234def567890.from'],
+    ['a zone of another region', {}, { availabilityZone: 'eu-west-1a' }, 'not a zone of us-west-2'],
+    ['a verifier', {}, { verify: { command: 'fsck -n /dev/sdf1' } }, 'not supported with from: dr yet'],
+  ])('refuses from: dr with %s, naming the key', (_, dr, target, message) => {
+    expect(() =>
+      parseConfig(
+        {
+          stage: 'x',
+          region: REGION,
+          dr: { region: 'us-west-2', ...dr },
+          drill: { volumes: { 'i-0abc1234def567890': { from: 'dr', ...target } } },
+        } as StewardConfigInput,
+        'test',
+      ),
+    ).toThrow(message);
+  });
+});
+
+describe('an EBS drill from the DR copies (from: dr)', () => {
+  const DR = 'us-west-2';
+  const drInput = {
+    stage: 'prod',
+    region: REGION,
+    dr: { region: DR, kmsKeyArn: `arn:aws:kms:${DR}:111122223333:key/dr` },
+    // A day's copy lands a while after the set: 28 h of RPO for a daily set drilled from DR.
+    drill: { enabled: true, volumes: { [INSTANCE]: { from: 'dr', rtoSeconds: 600, rpoSeconds: 100_800 } } },
+  } satisfies StewardConfigInput;
+  // The copies keep the set's id and tags; their time is the source set's (steward:taken-at).
+  const copy = (createdAt: string, over = {}) =>
+    ebsSet(
+      INSTANCE,
+      createdAt,
+      ['vol-0root', 'vol-0data'],
+      { sourceRegion: REGION, copiedAt: '2026-02-01T04:10:00.000Z', ...over },
+      DR,
+    );
+  const NEWEST_COPY = copy('2026-01-31T03:00:00.000Z');
+  const drDeps = (zone = async () => `${DR}b`) => {
+    const f = fakeDeps({}, drInput);
+    const dr = fakeEbs(
+      [
+        copy('2026-01-30T03:00:00.000Z'),
+        NEWEST_COPY,
+        // The newest set's copy is still copying: never drilled.
+        copy('2026-02-01T03:00:00.000Z', { status: 'copying' }),
+      ],
+      {},
+      DR,
+    );
+    const zones: string[] = [];
+    f.deps.ebs = {
+      ...f.ebs,
+      dr: {
+        sets: dr.sets,
+        volumes: dr.volumes,
+        availabilityZone: async () => {
+          zones.push('asked');
+          return zone();
+        },
+      },
+    };
+    return { ...f, dr, zones };
+  };
+
+  it('restores the newest complete copy in the DR region, measures RTO and RPO from the source set, and deletes the volumes there', async () => {
+    // Prepare
+    const f = drDeps();
+
+    // Act
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+    at('2026-02-01T05:00:02.000Z');
+    const restored = await runDrillTask(task('restore', selected), f.deps);
+    at('2026-02-01T05:00:20.000Z');
+    const polled = await runDrillTask(task('status', restored), f.deps);
+    const cleaned = await runDrillTask(task('cleanup', polled), f.deps);
+    const recorded = await runDrillTask(task('record', cleaned), f.deps);
+
+    // Assert: the copy, not the primary's newer set; every call in the DR region
+    expect(selected.source).toEqual({
+      snapshotId: NEWEST_COPY.id,
+      snapshotArn: NEWEST_COPY.arn,
+      referenceTime: NEWEST_COPY.createdAt,
+      region: DR,
+    });
+    expect(selected.ebs?.settings).toMatchObject({ availabilityZone: `${DR}b`, region: DR });
+    expect(f.dr.log.filter((l) => l.startsWith('create'))).toEqual(
+      NEWEST_COPY.parts!.map((p) => `create ${p.id}`),
+    );
+    expect(f.ebs.log).toEqual([]);
+    expect(polled).toMatchObject({ available: true });
+    expect(f.dr.live.size).toBe(0);
+    expect(cleaned.cleanup).toMatchObject({ status: 'deleted' });
+    expect(recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
+    // RPO: the source set's age at the drill's start (26 h), not the copy's.
+    expect(recorded.result?.metrics).toMatchObject({ rtoSeconds: 20, rpoSeconds: 93_600, rpoMet: true });
+  });
+
+  it('restores in the zone the target names, without asking EC2 for one', async () => {
+    // Prepare
+    const f = drDeps();
+    f.deps.config = parseConfig(
+      {
+        ...drInput,
+        drill: {
+          enabled: true,
+          volumes: { [INSTANCE]: { from: 'dr', availabilityZone: `${DR}c` } },
+        },
+      },
+      'test',
+    );
+
+    // Act
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+
+    // Assert
+    expect(selected.ebs?.settings.availabilityZone).toBe(`${DR}c`);
+    expect(f.zones).toEqual([]);
+  });
+
+  it('fails at select, naming the setting, when the function has no DR wiring', async () => {
+    // Prepare
+    const f = fakeDeps({}, drInput);
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+    // Act
+    const failed = await caught('select', started, f.deps);
+
+    // Assert
+    expect(failed.error?.Error).toBe('ConfigError');
+    expect(failed.error?.Cause).toContain('from its DR copies');
+    expect(f.ebs.log).toEqual([]);
+  });
+
+  it('the janitor finds drill volumes in the DR region too', async () => {
+    // Prepare: one drill's volumes left in the DR region, one in the stage region
+    const f = drDeps();
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    await runDrillTask(task('restore', await runDrillTask(task('select', started), f.deps)), f.deps);
+    await f.ebs.volumes.createVolume({
+      snapshotId: 'snap-0primary',
+      availabilityZone: `${REGION}a`,
+      volumeType: 'gp3',
+      clientToken: 't',
+      tags: { [Tag.drill]: 'an-older-drill', [Tag.managed]: 'true' },
+    });
+
+    // Act
+    const result = (await runDrillControl({ action: 'janitor' }, f.deps)) as {
+      outcomes: { status: string }[];
+    };
+
+    // Assert
+    expect(result.outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done']);
+    expect(f.dr.live.size).toBe(0);
+    expect(f.ebs.live.size).toBe(0);
+  });
 });
