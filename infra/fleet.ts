@@ -27,6 +27,8 @@ import {
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Tag } from '../shared/tags.js';
 import type { Grantee } from './permission.js';
+import { ec2Arn } from './arns.js';
+import { backsUpEbs } from '../shared/aws/ebs.js';
 
 /** The hub's fleet event bus: `steward-<stage>-fleet`, in the stage's account and region. */
 export const fleetBusName = (stage: string): string => `steward-${stage}-fleet`;
@@ -200,6 +202,24 @@ export const allowShareWithVault = (
       wildcardReason: `Snapshot ids are generated per run; only steward's own (${ID_PREFIX}*, ${Tag.managed}=true) are shared with the vault account, then unshared.`,
     });
   }
+
+  // EBS snapshot sets: each part's create-volume permission, for the vault account only (ec2:Add/userId and
+  // ec2:Remove/userId, Service Authorization Reference), never a group (`all` would make it public).
+  if (backsUpEbs(config))
+    for (const [sid, key] of [
+      ['ShareManagedEbsSnapshotsWithVault', 'ec2:Add/userId'],
+      ['UnshareManagedEbsSnapshotsFromVault', 'ec2:Remove/userId'],
+    ] as const)
+      to.allow({
+        sid,
+        actions: ['ec2:ModifySnapshotAttribute'],
+        resources: [ec2Arn(stack, region, 'snapshot', '*')],
+        conditions: {
+          StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true', [key]: vault.account },
+          Null: { 'ec2:Add/group': 'true' },
+        },
+        wildcardReason: `EBS snapshot ids are AWS's; only steward's own (${Tag.managed}=true) are shared with the vault account ${vault.account}, then unshared.`,
+      });
 
   const viaRds = { 'kms:ViaService': `rds.${region}.amazonaws.com` };
   const key = new Key(stack, 'VaultShareKey', {

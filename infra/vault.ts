@@ -21,6 +21,8 @@ import {
   vaultTrustedHubRoleArn,
 } from '../shared/fleet/vault.js';
 import { Tag } from '../shared/tags.js';
+import { backsUpEbs } from '../shared/aws/ebs.js';
+import { ec2Arn } from './arns.js';
 import { trustHubRole } from './fleet.js';
 import { allowOn, denyOn, type Grantee, type Permission } from './permission.js';
 import { denyHeldDeletes } from './retention.js';
@@ -148,10 +150,16 @@ export class VaultStack extends Stack {
     const copy = this.copyRole;
     const retention = this.retentionRole;
 
-    const viaRds = { 'kms:ViaService': `rds.${here}.amazonaws.com` };
+    // With EBS sets the vault key is used through EC2 too (a CopySnapshot re-encrypts with it).
+    const ebs = backsUpEbs(config);
+    const viaRds = {
+      'kms:ViaService': ebs
+        ? [`rds.${here}.amazonaws.com`, `ec2.${here}.amazonaws.com`]
+        : `rds.${here}.amazonaws.com`,
+    };
     this.key = new Key(this, 'Key', {
       alias: vaultKeyAlias(config),
-      description: `steward ${config.stage}: encrypts the vault's snapshot copies; only the vault roles use it, through RDS`,
+      description: `steward ${config.stage}: encrypts the vault's snapshot copies; only the vault roles use it, through RDS${ebs ? ' and EC2' : ''}`,
       enableKeyRotation: true,
       // Losing the key loses every copy in the vault.
       removalPolicy: RemovalPolicy.RETAIN,
@@ -272,6 +280,8 @@ export class VaultStack extends Stack {
       resources: [ours('snapshot'), ours('cluster-snapshot')],
     });
 
+    if (ebs) grantEbsVault(this, copy, config, accounts, anyOfOrganization);
+
     // Retention: the hub's GFS engine with the vault's policy. It reads the vault's snapshots and deletes only
     // copies steward made there (both marks), never a held one; it can neither share nor re-tag anything.
     retention.allow({
@@ -298,6 +308,32 @@ export class VaultStack extends Stack {
       });
     }
     denyHeldDeletes(retention, { stack: this, regions: [here], cacheRegion: here });
+    if (ebs) {
+      retention.allow({
+        sid: 'ReadVaultEbsSnapshots',
+        actions: ['ec2:DescribeSnapshots'],
+        resources: ['*'],
+        wildcardReason:
+          'DescribeSnapshots supports no resource-level permissions (Service Authorization Reference).',
+      });
+      retention.allow({
+        sid: 'DeleteVaultEbsCopies',
+        actions: ['ec2:DeleteSnapshot'],
+        resources: [ec2Arn(this, here, 'snapshot', '*')],
+        conditions: {
+          StringEquals: {
+            [`aws:ResourceTag/${Tag.managed}`]: 'true',
+            [`aws:ResourceTag/${VaultTag.vault}`]: 'true',
+          },
+        },
+        wildcardReason: `EBS snapshot ids are AWS's; only parts of sets tagged ${Tag.managed}=true and ${VaultTag.vault}=true (made by the copy role) can be deleted.`,
+      });
+      retention.deny({
+        sid: 'NeverShareOrRetagVaultEbsSnapshots',
+        actions: ['ec2:ModifySnapshotAttribute', 'ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: ['*'],
+      });
+    }
     retention.deny({
       sid: 'NeverShareOrRetagVaultSnapshots',
       actions: [
@@ -310,3 +346,70 @@ export class VaultStack extends Stack {
     });
   }
 }
+
+/**
+ * The copy role's EBS half: read the vault's sets and what source accounts share with it, copy a shared part
+ * into a `steward:managed` + `steward:vault` snapshot (tag-on-create only), use the source accounts' keys and
+ * the vault key through EC2 only, and never delete, re-share or untag an EBS snapshot.
+ */
+const grantEbsVault = (
+  stack: Stack,
+  copy: VaultRoleConstruct,
+  config: StewardConfig,
+  accounts: readonly string[],
+  anyOfOrganization: boolean,
+): void => {
+  const here = Aws.REGION;
+  const snapshots = ec2Arn(stack, here, 'snapshot', '*');
+  const requestManaged = {
+    [`aws:RequestTag/${Tag.managed}`]: 'true',
+    [`aws:RequestTag/${VaultTag.vault}`]: 'true',
+  };
+  const viaEc2 = { 'kms:ViaService': `ec2.${here}.amazonaws.com` };
+  const organizationId = config.fleet?.organizationId;
+  copy.allow({
+    sid: 'ReadVaultAndSharedEbsSnapshots',
+    actions: ['ec2:DescribeSnapshots'],
+    resources: ['*'],
+    wildcardReason:
+      'DescribeSnapshots supports no resource-level permissions (Service Authorization Reference).',
+  });
+  // CopySnapshot authorizes the new copy and the (shared) source snapshot alike (Service Authorization
+  // Reference); both carry the request's tags, so every copy must be tagged as the vault's.
+  copy.allow({
+    sid: 'CopyEbsIntoVault',
+    actions: ['ec2:CopySnapshot'],
+    resources: [snapshots],
+    conditions: { StringEquals: requestManaged },
+    wildcardReason: `EBS snapshot ids are AWS's; every copy must be tagged ${Tag.managed}=true and ${VaultTag.vault}=true.`,
+  });
+  copy.allow({
+    sid: 'TagEbsVaultCopiesOnCreate',
+    actions: ['ec2:CreateTags'],
+    resources: [snapshots],
+    conditions: { StringEquals: { ...requestManaged, 'ec2:CreateAction': 'CopySnapshot' } },
+    wildcardReason: `Tag-on-create of the vault's EBS copies only (ec2:CreateAction), tagged ${Tag.managed}=true and ${VaultTag.vault}=true.`,
+  });
+  // A shared encrypted snapshot is copied with its own key, in the source account: that key's policy must let
+  // the vault account use it (EBS User Guide, "Share an Amazon EBS snapshot"); this is the vault role's half.
+  copy.allow({
+    sid: 'UseSourceKeysThroughEbs',
+    actions: ['kms:DescribeKey', 'kms:Decrypt', 'kms:CreateGrant', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+    resources: anyOfOrganization
+      ? [`arn:${Aws.PARTITION}:kms:${here}:*:key/*`]
+      : accounts.map((a) => `arn:${Aws.PARTITION}:kms:${here}:${a}:key/*`),
+    conditions: {
+      StringEquals: {
+        ...viaEc2,
+        ...(anyOfOrganization && organizationId ? { 'aws:ResourceOrgID': organizationId } : {}),
+      },
+    },
+    wildcardReason:
+      'The source volumes are encrypted with keys of the source accounts, unknown at synth: through EC2 in this region only.',
+  });
+  copy.deny({
+    sid: 'NeverDeleteOrShareVaultEbsCopies',
+    actions: ['ec2:DeleteSnapshot', 'ec2:ModifySnapshotAttribute', 'ec2:DeleteTags'],
+    resources: [snapshots],
+  });
+};

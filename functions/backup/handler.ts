@@ -14,7 +14,9 @@ import {
 import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import { ebsBackup } from '../../shared/aws/ebs.js';
+import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
+import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
+import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -66,6 +68,7 @@ const wireVault = (
   env: Record<string, string | undefined>,
   sources: BackupDeps['snapshots']['primary'],
   rds: ReturnType<typeof rdsClient>,
+  ec2: ReturnType<typeof ec2Client>,
   sessions: RoleSessions | undefined,
 ): BackupDeps['vault'] => {
   const vault = vaultOf(config);
@@ -92,6 +95,16 @@ const wireVault = (
     sources,
     shares: rdsVaultShares(region, rds),
     vault: rdsVaultStore(region, rdsClient(region, undefined, as)),
+    // EBS snapshot sets, when a policy backs EBS up: shared by the acting identity, copied by the vault role.
+    ...(backsUpEbs(config)
+      ? {
+          sets: {
+            shares: ebsVaultShares(region, ec2),
+            vault: ebsVaultStore(region, ec2Client(region, undefined, as)),
+            maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
+          },
+        }
+      : {}),
   };
 };
 
@@ -136,11 +149,12 @@ export const wire = (
   const rds = rdsClient(region, undefined, as);
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
-  const ebs = ebsBackup(region, ec2Client(region, undefined, as));
+  const ec2 = ec2Client(region, undefined, as);
+  const ebs = ebsBackup(region, ec2);
   const drEbs = ebsBackup(dr.region, ec2Client(dr.region, undefined, as));
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
-  const vault = wireVault(base.config, env, primary, rds, sessions);
+  const vault = wireVault(base.config, env, primary, rds, ec2, sessions);
   const buckets = at ? undefined : CacheDrEnv.safeParse(env).data;
   // Application consistency runs steward's document, deployed in this (the hub's) account only: a fan-out
   // child's instances in another account get crash-consistent sets.

@@ -7,7 +7,7 @@ import {
   s3Client,
   taggingClient,
 } from '../../shared/aws/clients.js';
-import { ebsBackup } from '../../shared/aws/ebs.js';
+import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
 import {
   fleetSessions,
   fleetWiring as fleetWiringOf,
@@ -160,12 +160,13 @@ export const wireVault = (
               roleArn: vaultRoleArn(config, 'retention', region, partition),
               ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
             });
-            // The vault holds RDS and Aurora copies only: its retention lists and deletes through RDS.
+            // The vault holds RDS and Aurora copies, and EBS sets when a policy backs EBS up.
             return awsSnapshotStore(
               region,
               rdsClient(region, undefined, as),
               elastiCacheClient(region, undefined, as),
               taggingClient(region, undefined, as),
+              backsUpEbs(config) ? ebsBackup(region, ec2Client(region, undefined, as)) : undefined,
             );
           },
         }

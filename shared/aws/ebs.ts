@@ -342,9 +342,13 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
    * completed by the next. EBS copies each snapshot on its own ("To copy multi-volume snapshots ... copy
    * them individually", EBS User Guide, "Copy an Amazon EBS snapshot"); the SDK presigns the source half.
    * With a key, every copy is encrypted with it (an unencrypted source too); without, an encrypted source
-   * is copied under the destination's default EBS key.
+   * is copied under the destination's default EBS key. `onStarted` hears each part whose copy was started
+   * (the vault flow keeps those parts shared when a later part fails).
    */
-  const copySnapshot = async (input: CopySnapshotInput): Promise<'started' | 'already-done'> => {
+  const copySnapshot = async (
+    input: CopySnapshotInput,
+    onStarted?: (volumeId: string) => void,
+  ): Promise<'started' | 'already-done'> => {
     if (input.kind !== 'ebs') throw new TypeError('the EBS adapter copies EBS only');
     const sourceRegion = regionOfSetArn(input.sourceArn);
     const parts = input.parts ?? [];
@@ -396,6 +400,7 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
               )
             : undefined,
       );
+      onStarted?.(p.volumeId);
     }
     return 'started';
   };

@@ -2,6 +2,7 @@ import type { CopyKind, CopyQueue } from './copy-plan.js';
 import type {
   CopySnapshotInput,
   CreateSnapshotInput,
+  EbsPart,
   Database,
   Quota,
   ResourceKind,
@@ -152,4 +153,43 @@ export interface VaultStore {
   shared(): Promise<Snapshot[]>;
   /** Start one copy; a copy with the target id already there counts as done. */
   copy(input: VaultCopyInput): Promise<'started' | 'already-done'>;
+}
+
+/**
+ * Port: share the parts of steward's EBS snapshot sets with the vault account (createVolumePermission), in the
+ * account and region that own them. Idempotent like VaultShares; `default-key` when EBS refuses because the
+ * snapshot is encrypted with the AWS-managed `aws/ebs` key (never shareable with another account).
+ */
+export interface VaultSetShares {
+  readonly region: string;
+  share(snapshotId: string, account: string): Promise<'done' | 'gone' | 'default-key'>;
+  unshare(snapshotId: string, account: string): Promise<'done' | 'gone'>;
+}
+
+/** Ask the vault to copy the parts of one EBS snapshot set shared with it (each part on its own). */
+export interface VaultSetCopyInput {
+  /** The source set's identifier (`setArn`): its region is the source region. */
+  sourceArn: string;
+  /** The vault copy's set id (`steward:set` of every copied part). */
+  targetId: string;
+  kmsKeyId: string;
+  parts: EbsPart[];
+  tags: Record<string, string>;
+}
+
+/** Port: one vault region's EBS side, as the vault copy role sees it. */
+export interface VaultSetStore {
+  readonly region: string;
+  /** The vault's own EBS snapshot sets (every source account's copies among them). */
+  copies(): Promise<Snapshot[]>;
+  /** Ids of the EBS snapshots `account` shares with the vault account in this region. */
+  shared(account: string): Promise<string[]>;
+  /**
+   * Copy every part not yet in the vault (by `steward:set` and `steward:volume`); `onStarted` hears each
+   * part whose copy was started, so a failure half-way through tells which shares a copy still needs.
+   */
+  copySet(
+    input: VaultSetCopyInput,
+    onStarted?: (volumeId: string) => void,
+  ): Promise<'started' | 'already-done'>;
 }

@@ -13,7 +13,7 @@ export interface VaultPlanInput {
   account: string;
   region: string;
   vaultAccount: string;
-  /** The source region's manual snapshots (steward's and others'). */
+  /** The source region's manual RDS and ElastiCache snapshots (steward's and others'; EBS sets: vault-sets-plan.ts). */
   sources: readonly Snapshot[];
   /** The vault region's own manual snapshots (every source account's copies among them). */
   copies: readonly Snapshot[];
@@ -100,15 +100,6 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
       reason: 'unsupported',
       detail: `${caches.length} ElastiCache backups are not copied into the vault: unsupported (ElastiCache has no cross-account copy, and exports only to a bucket of its own account)`,
     });
-  // EBS snapshot sets reach the DR region; the vault's copy role shares and copies through RDS only (not yet EBS).
-  const sets = ours.filter((s) => s.kind === 'ebs');
-  if (sets.length)
-    skipped.push({
-      resource: `ebs ${i.account} ${i.region}`,
-      reason: 'unsupported',
-      detail: `${sets.length} EBS snapshot sets are not copied into the vault: not supported yet (they are copied to the DR region)`,
-    });
-
   // The vault's copies of this account-region, by source ARN; and every copy in flight (the region's limit).
   const vaultCopies = i.copies.filter((c) => isVaultCopy(c.tags));
   const mine = vaultCopies.filter(

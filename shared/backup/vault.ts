@@ -1,9 +1,11 @@
 import { StewardError } from '../errors.js';
 import { REENCRYPT_RETAIN_DAYS, reencryptedId, reencryptedTags } from '../fleet/vault.js';
-import type { Outcome } from '../model.js';
+import type { Outcome, ResourceKind, Snapshot } from '../model.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
-import type { SnapshotLister, VaultShares, VaultStore } from './ports.js';
+import { Tag } from '../tags.js';
+import type { SnapshotLister, VaultSetShares, VaultSetStore, VaultShares, VaultStore } from './ports.js';
 import { planVault, type VaultCopyAction, type VaultPlan } from './vault-plan.js';
+import { planVaultSets, type VaultSetCopyAction, type VaultSetsPlan } from './vault-sets-plan.js';
 
 /** Outcome actions of the vault flow, in reports and notifications. */
 export const VAULT_SHARE = 'share-with-vault';
@@ -15,6 +17,21 @@ export const VAULT_DROP = 'delete-reencrypted-copy';
 /** RDS refused to share a snapshot encrypted with the AWS-managed `aws/rds` key, and no share key is set. */
 export class DefaultKeyShareError extends StewardError {
   override name = 'DefaultKeyShareError';
+}
+
+/** EBS refused to share a snapshot encrypted with the AWS-managed `aws/ebs` key. */
+export class DefaultEbsKeyShareError extends StewardError {
+  override name = 'DefaultEbsKeyShareError';
+}
+
+/** The EBS side of a vault reconcile: snapshot sets, shared and copied part by part. */
+export interface VaultSetsDeps {
+  /** Share and unshare parts, with the source account's credentials. */
+  shares: VaultSetShares;
+  /** The vault region's EBS side, with the vault copy role's credentials. */
+  vault: VaultSetStore;
+  /** Snapshot copies in flight the vault region allows (EBS: 20 per destination region). */
+  maxInFlight: number;
 }
 
 /** Everything one vault reconcile needs: the source account-region and the vault region it copies into. */
@@ -39,10 +56,14 @@ export interface VaultDeps {
    * with it, and that copy is shared instead. Without it such a snapshot's share fails, naming the fix.
    */
   shareKey?: string;
+  /** EBS snapshot sets; without it EBS sets are not listed, nor copied into the vault. */
+  sets?: VaultSetsDeps;
 }
 
 export interface VaultReconcile {
   plan: VaultPlan;
+  /** The EBS snapshot sets' plan, when the reconcile covers them. */
+  sets?: VaultSetsPlan;
   outcomes: Outcome[];
 }
 
@@ -61,7 +82,12 @@ export const reconcileVault = async (
   dryRun: boolean,
   now: Date,
 ): Promise<VaultReconcile> => {
-  const kinds = ['rds-instance', 'aurora-cluster', 'elasticache'] as const;
+  const kinds: ResourceKind[] = [
+    'rds-instance',
+    'aurora-cluster',
+    'elasticache',
+    ...(deps.sets ? ['ebs' as const] : []),
+  ];
   const [listing, copies, shared] = await Promise.all([
     deps.sources.list(kinds),
     deps.vault.copies(),
@@ -71,7 +97,7 @@ export const reconcileVault = async (
     account: deps.account,
     region: deps.region,
     vaultAccount: deps.vaultAccount,
-    sources: listing.snapshots,
+    sources: listing.snapshots.filter((s) => s.kind !== 'ebs'),
     copies,
     shared,
     policies: deps.policies,
@@ -98,9 +124,19 @@ export const reconcileVault = async (
       reason: `deferred: the vault region ${deps.vault.region} is at its copy limit; the next run starts it`,
     })),
   ];
+  const sets = deps.sets
+    ? await reconcileVaultSets(
+        deps,
+        deps.sets,
+        listing.snapshots.filter((s) => s.kind === 'ebs'),
+        dryRun,
+      )
+    : undefined;
+  const ebs = sets ? { sets: sets.plan } : {};
   if (dryRun)
     return {
       plan,
+      ...ebs,
       outcomes: [
         ...read,
         ...plan.copy.map((a): Outcome => ({
@@ -117,6 +153,7 @@ export const reconcileVault = async (
         })),
         ...plan.drop.map((r): Outcome => ({ resource: r.id, action: VAULT_DROP, status: 'planned' })),
         ...skips,
+        ...(sets?.outcomes ?? []),
       ],
     };
 
@@ -185,7 +222,164 @@ export const reconcileVault = async (
     }),
     (r) => ({ resource: r.id, action: VAULT_DROP }),
   );
-  return { plan, outcomes: [...read, ...copied, ...cleanup, ...unshared, ...dropped, ...skips] };
+  return {
+    plan,
+    ...ebs,
+    outcomes: [...read, ...copied, ...cleanup, ...unshared, ...dropped, ...skips, ...(sets?.outcomes ?? [])],
+  };
+};
+
+const setLabel = (a: VaultSetCopyAction) => `ebs ${a.source.sourceId} (set ${a.source.id})`;
+
+/**
+ * The EBS half of a vault reconcile, after the RDS half's listing: plan (pure), then for each due set share
+ * every part still to copy, copy the set in the vault (each part on its own, with the vault key) and take
+ * back every share whose copy settled. A set with a part EBS will not share (the `aws/ebs` key) or that is
+ * gone is not copied: each refused snapshot is its own failure, and the parts shared for it are unshared at
+ * once. A copy that fails unshares the parts whose copy never started; the ones started stay shared until
+ * their copy settles (the next run completes the set).
+ */
+const reconcileVaultSets = async (
+  deps: VaultDeps,
+  ebs: VaultSetsDeps,
+  sources: readonly Snapshot[],
+  dryRun: boolean,
+): Promise<{ plan: VaultSetsPlan; outcomes: Outcome[] }> => {
+  const [copies, shared] = await Promise.all([ebs.vault.copies(), ebs.vault.shared(deps.account)]);
+  const plan = planVaultSets({
+    account: deps.account,
+    region: deps.region,
+    sources,
+    copies,
+    shared,
+    policies: deps.policies,
+    maxInFlight: ebs.maxInFlight,
+  });
+  const skips: Outcome[] = [
+    ...plan.failed.map((c): Outcome => ({
+      resource: `ebs ${c.sourceId}`,
+      action: VAULT_COPY,
+      status: 'skipped',
+      reason: `copy-failed: vault copy set ${c.id} of ${c.tags[Tag.copiedFrom] ?? '?'} failed; it stays in the vault for inspection (vault retention removes it)`,
+    })),
+    ...plan.deferred.map((a): Outcome => ({
+      resource: setLabel(a),
+      action: VAULT_COPY,
+      status: 'skipped',
+      reason: `deferred: the vault region ${ebs.vault.region} is at its EBS copy limit; the next run starts it`,
+    })),
+  ];
+  if (dryRun)
+    return {
+      plan,
+      outcomes: [
+        ...plan.copy.map((a): Outcome => ({
+          resource: setLabel(a),
+          action: VAULT_COPY,
+          status: 'planned',
+          detail: a.targetId,
+        })),
+        ...plan.unshare.map((u): Outcome => ({
+          resource: `${u.snapshotId} (set ${u.set})`,
+          action: VAULT_UNSHARE,
+          status: 'planned',
+          detail: u.reason,
+        })),
+        ...skips,
+      ],
+    };
+
+  const side: Outcome[] = [];
+  const unshareNow = async (ids: readonly string[], label: string) => {
+    for (const id of ids)
+      try {
+        await ebs.shares.unshare(id, deps.vaultAccount);
+      } catch (e) {
+        side.push(failedOutcome({ resource: `${id} (${label})`, action: VAULT_UNSHARE }, e));
+      }
+  };
+  const copied = await settleEach(
+    plan.copy,
+    async (a): Promise<Outcome> => {
+      const todo = (a.source.parts ?? []).filter((p) => !a.done.includes(p.id));
+      const shared: string[] = [];
+      const refused: typeof todo = [];
+      let gone = 0;
+      try {
+        for (const p of todo) {
+          const r = await ebs.shares.share(p.id, deps.vaultAccount);
+          if (r === 'done') shared.push(p.id);
+          else if (r === 'gone') gone++;
+          else refused.push(p);
+        }
+      } catch (e) {
+        await unshareNow(shared, `set ${a.source.id}`);
+        throw e;
+      }
+      if (refused.length || gone) {
+        await unshareNow(shared, `set ${a.source.id}`);
+        for (const p of refused)
+          side.push(
+            failedOutcome(
+              {
+                resource: `ebs snapshot ${p.id} (volume ${p.volumeId}, set ${a.source.id})`,
+                action: VAULT_SHARE,
+              },
+              new DefaultEbsKeyShareError(
+                `ebs snapshot ${p.id} of volume ${p.volumeId} in ${deps.region}: it is encrypted with the AWS-managed aws/ebs key, which cannot be shared with another account; encrypt the volume with a customer managed key whose policy lets the vault account use it through EC2`,
+              ),
+            ),
+          );
+        return {
+          resource: setLabel(a),
+          action: VAULT_COPY,
+          status: 'skipped',
+          reason: refused.length
+            ? `not copied: ${refused.length} of ${todo.length} snapshots cannot be shared with the vault (aws/ebs key)`
+            : `not copied: ${gone} of ${todo.length} snapshots are gone`,
+        };
+      }
+      const started = new Set<string>();
+      try {
+        const r = await ebs.vault.copySet(
+          {
+            sourceArn: a.source.arn,
+            targetId: a.targetId,
+            kmsKeyId: deps.vaultKey,
+            parts: a.source.parts ?? [],
+            tags: a.tags,
+          },
+          (volume) => started.add(volume),
+        );
+        return {
+          resource: setLabel(a),
+          action: VAULT_COPY,
+          status: r === 'started' ? 'done' : 'already-done',
+          detail: a.targetId,
+        };
+      } catch (e) {
+        // Nothing copies the parts whose copy never started: take their shares back now.
+        await unshareNow(
+          todo.filter((p) => !started.has(p.volumeId)).map((p) => p.id),
+          `set ${a.source.id}`,
+        );
+        return failedOutcome({ resource: setLabel(a), action: VAULT_COPY }, e);
+      }
+    },
+    (a) => ({ resource: setLabel(a), action: VAULT_SHARE }),
+  );
+  const unshared = await settleEach(
+    plan.unshare,
+    async (u): Promise<Outcome> => ({
+      resource: `${u.snapshotId} (set ${u.set})`,
+      action: VAULT_UNSHARE,
+      status:
+        (await ebs.shares.unshare(u.snapshotId, deps.vaultAccount)) === 'done' ? 'done' : 'already-done',
+      detail: u.reason,
+    }),
+    (u) => ({ resource: `${u.snapshotId} (set ${u.set})`, action: VAULT_UNSHARE }),
+  );
+  return { plan, outcomes: [...copied, ...side, ...unshared, ...skips] };
 };
 
 const DAY_MS = 86_400_000;

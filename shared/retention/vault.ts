@@ -66,7 +66,8 @@ export interface VaultRetentionRun {
 }
 
 /**
- * Expire the vault's copies by the vault's policy: list (RDS and Aurora only: the vault holds no ElastiCache),
+ * Expire the vault's copies by the vault's policy: list (RDS, Aurora and EBS sets, a set kept or deleted whole:
+ * the vault holds no ElastiCache),
  * plan, reserve the deletions from the day's budget, delete what was granted unless dry run (the rest waits for
  * tomorrow), refund what was not deleted; one failed delete never stops the others. Runs with the vault's own retention
  * role, which IAM lets delete only copies carrying both marks and never a held one.
@@ -75,7 +76,7 @@ export const runVaultRetention = async (
   deps: VaultRetentionDeps,
   dryRun: boolean,
 ): Promise<VaultRetentionRun> => {
-  const listing = await deps.store.list(['rds-instance', 'aurora-cluster']);
+  const listing = await deps.store.list(['rds-instance', 'aurora-cluster', 'ebs']);
   const now = deps.now();
   const { plan, ignored } = planVaultRetention(listing.snapshots, deps.policy, now, deps.limits);
   const unread = listing.failures.map((f) =>

@@ -191,6 +191,8 @@ export const UNWIRED: Record<string, string> = {};
 export const ASSUMED: Record<string, string> = {
   'shared/aws/vault.ts#rdsVaultStore':
     "the vault side of the copy runs with the vault copy role's credentials in the vault account (test/iam/vault.test.ts)",
+  'shared/aws/ebs-vault-store.ts':
+    "the vault side of an EBS set's copy runs with the vault copy role's credentials in the vault account (test/iam/vault.test.ts)",
   'shared/aws/vault-drill.ts#rdsVaultDrillPort':
     "the vault side of a drill from the vault (listing the vault's copies, sharing one with the hub) runs with the vault drill role's credentials in the vault account (test/iam/vault-drill.test.ts)",
   'shared/retention/vault.ts':

@@ -57,6 +57,11 @@ export interface IamRequest {
   context: Context;
   /** The resource's own policy, for a resource in another account (the DR key). */
   resourcePolicy?: PolicyDocument;
+  /**
+   * The account that owns the resource when its ARN names none (an EBS snapshot's ARN has no account: its
+   * owner is `ec2:Owner`); by default the ARN's account, else the principal's.
+   */
+  resourceAccount?: string;
   /** `CreateDBSnapshot → rds:AddTagsToResource (tag on create)`: what the request is for, in the report. */
   label: string;
 }
@@ -517,6 +522,7 @@ const BINDERS: Record<string, Binder> = {
       'DBClusterSnapshotIdentifier',
       'rds:ModifyDBClusterSnapshotAttribute',
     ),
+  'EC2Client:ModifySnapshotAttribute': (c, d) => shareSetPartWithVault(c, d),
   'ElastiCacheClient:DescribeReplicationGroups': (c, d, role) => {
     const a = arns(d);
     const id = str(c, 'ReplicationGroupId');
@@ -1926,6 +1932,26 @@ const shareWithVault = (
   const arn = arns(d).rds(d.region, type, steward(str(c, key)));
   const tags = { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: 'orders-db' };
   return [req(action, arn, resourceTags(arn, tags), `${action.split(':')[1]} (vault share)`)];
+};
+
+/**
+ * Sharing a part of one of steward's EBS sets with the vault account, or taking it back (shared/aws/ebs-vault.ts):
+ * the account added or removed is a condition key of its own (ec2:Add/userId, ec2:Remove/userId).
+ */
+const shareSetPartWithVault = (c: RecordedCall, d: Deployment): IamRequest[] => {
+  const vault = vaultOf(d.config);
+  if (!vault || !backsUp(d, 'ebs')) return [];
+  const arn = arns(d).ebsSnapshot(d.region, str(c, 'SnapshotId') ?? 'snap-0a1b2c3d4e5f60718');
+  const add = str(c, 'OperationType') === 'add';
+  const tags = { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: 'i-0a1b2c3d4e5f60718' };
+  return [
+    req(
+      'ec2:ModifySnapshotAttribute',
+      arn,
+      { ...resourceTags(arn, tags), [add ? 'ec2:Add/userId' : 'ec2:Remove/userId']: vault.account },
+      `ModifySnapshotAttribute (vault ${add ? 'share' : 'unshare'})`,
+    ),
+  ];
 };
 
 /** A call the vault's source side sent (rdsVaultShares): the share, the re-encryption and its clean-up. */

@@ -57,7 +57,8 @@ export const simulate = async (
   }
   const resource = r.resource === '*' ? '*' : r.resource.replace(/\*/g, EVERY);
   const resourceAccount =
-    r.resource === '*' ? principalAccount : r.resource.split(':')[4] || principalAccount;
+    r.resourceAccount ??
+    (r.resource === '*' ? principalAccount : r.resource.split(':')[4] || principalAccount);
   const result = await runSimulation(
     {
       request: {

@@ -39,7 +39,14 @@ beforeAll(() => {
     builtinCloudFormationValidation: false,
     context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
   });
-  const config = parseConfig(VAULT_CONFIG, 'vault');
+  // With a policy that backs EBS up: the vault's EC2 statements are synthesized too.
+  const config = parseConfig(
+    {
+      ...VAULT_CONFIG,
+      backup: { policies: { ...VAULT_CONFIG.backup!.policies, hosts: { kinds: ['ebs'] } } },
+    },
+    'vault',
+  );
   const hub = new StewardStack(app, stackId('prod'), { config });
   const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
   const vault = new VaultStack(app, vaultStackId('prod'), { config });
@@ -148,7 +155,15 @@ const inVault = (
   simulate(
     role.arn,
     role.policy,
-    { action, resource, context, label: action, ...(resourcePolicy ? { resourcePolicy } : {}) },
+    {
+      action,
+      resource,
+      context,
+      label: action,
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      // An EBS snapshot's ARN names no account: the vault's own.
+      ...(resource.includes('::snapshot/') ? { resourceAccount: VAULT } : {}),
+    },
     VAULT,
     REGION,
   );
@@ -444,5 +459,181 @@ describe('the vault statements', () => {
         findings.push(`${name} ${f.sid}: ${f.problem}: ${f.detail}`);
     // Assert
     expect(findings).toEqual([]);
+  });
+});
+
+describe('EBS snapshot sets in the vault', () => {
+  const ebsCopy = `arn:aws:ec2:${REGION}::snapshot/snap-0vault0000000001`;
+  const setTags = { ...copyTags, 'steward:set': COPY_ID };
+  const viaEc2 = { 'kms:ViaService': `ec2.${REGION}.amazonaws.com` };
+
+  it('let the copy role copy into a snapshot tagged as the vault set, tag it on create, and never untagged', async () => {
+    const tagged = await inVault(vaultRoles.copy, 'ec2:CopySnapshot', ebsCopy, requestTags(setTags));
+    const untagged = await inVault(
+      vaultRoles.copy,
+      'ec2:CopySnapshot',
+      ebsCopy,
+      requestTags({ 'steward:managed': 'true' }),
+    );
+    const onCreate = await inVault(vaultRoles.copy, 'ec2:CreateTags', ebsCopy, {
+      ...requestTags(setTags),
+      'ec2:CreateAction': 'CopySnapshot',
+    });
+    const retag = await inVault(vaultRoles.copy, 'ec2:CreateTags', ebsCopy, requestTags(setTags));
+    const list = await inVault(vaultRoles.copy, 'ec2:DescribeSnapshots', '*');
+    expect(tagged.decision).toBe('Allowed');
+    expect(untagged.decision).toBe('ImplicitlyDenied');
+    expect(onCreate.decision).toBe('Allowed');
+    expect(retag.decision).toBe('ImplicitlyDenied');
+    expect(list.decision).toBe('Allowed');
+  });
+
+  it.each(['ec2:DeleteSnapshot', 'ec2:ModifySnapshotAttribute', 'ec2:DeleteTags'])(
+    'refuse the copy role %s on a vault EBS copy, explicitly',
+    async (action) => {
+      const v = await inVault(vaultRoles.copy, action, ebsCopy, resourceTags(ebsCopy, setTags));
+      expect(v.decision).toBe('ExplicitlyDenied');
+    },
+  );
+
+  it('let the retention role delete a vault EBS copy, but not a held one, nor a snapshot the vault did not copy', async () => {
+    const ours = await inVault(
+      vaultRoles.retention,
+      'ec2:DeleteSnapshot',
+      ebsCopy,
+      resourceTags(ebsCopy, setTags),
+    );
+    const held = await inVault(
+      vaultRoles.retention,
+      'ec2:DeleteSnapshot',
+      ebsCopy,
+      resourceTags(ebsCopy, { ...setTags, 'steward:hold': 'audit' }),
+    );
+    const foreign = await inVault(
+      vaultRoles.retention,
+      'ec2:DeleteSnapshot',
+      ebsCopy,
+      resourceTags(ebsCopy, { 'steward:managed': 'true' }),
+    );
+    expect(ours.decision).toBe('Allowed');
+    expect(held.decision).toBe('ExplicitlyDenied');
+    expect(foreign.decision).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['ec2:ModifySnapshotAttribute', 'ec2:CreateTags', 'ec2:DeleteTags'])(
+    'refuse the retention role %s on a vault EBS copy (re-share, re-tag)',
+    async (action) => {
+      const v = await inVault(vaultRoles.retention, action, ebsCopy, resourceTags(ebsCopy, setTags));
+      expect(v.decision).toBe('ExplicitlyDenied');
+    },
+  );
+
+  it('let the copy role use the vault key through EC2, and a source account key through EC2 only', async () => {
+    const vaultKey = await inVault(vaultRoles.copy, 'kms:Decrypt', keyArn, viaEc2, keyPolicy);
+    const grant = await inVault(
+      vaultRoles.copy,
+      'kms:CreateGrant',
+      keyArn,
+      { ...viaEc2, 'kms:GrantIsForAWSResource': 'true' },
+      keyPolicy,
+    );
+    const sourceKey = `arn:aws:kms:${REGION}:${WORKLOAD}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    // The source account's key policy lets the vault account use it (README: Backup vault, source keys).
+    // A key policy (with a Principal, which the identity-policy type does not carry).
+    const sourcePolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${VAULT}:root` },
+          Action: [
+            'kms:Decrypt',
+            'kms:DescribeKey',
+            'kms:CreateGrant',
+            'kms:ReEncrypt*',
+            'kms:GenerateDataKey*',
+          ],
+          Resource: '*',
+        },
+      ],
+    } as unknown as PolicyDocument;
+    // The fleet has an OU target: a key of any account of the organization (aws:ResourceOrgID).
+    const ofOrg = { ...viaEc2, 'aws:ResourceOrgID': ORG };
+    const source = await inVault(vaultRoles.copy, 'kms:ReEncryptFrom', sourceKey, ofOrg, sourcePolicy);
+    const direct = await inVault(
+      vaultRoles.copy,
+      'kms:Decrypt',
+      sourceKey,
+      { 'aws:ResourceOrgID': ORG },
+      sourcePolicy,
+    );
+    expect(vaultKey.decision).toBe('Allowed');
+    expect(grant.decision).toBe('Allowed');
+    expect(source.decision).toBe('Allowed');
+    expect(direct.decision).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['ec2:DeleteSnapshot', 'ec2:ModifySnapshotAttribute', 'ec2:DeleteTags'])(
+    'a workload account cannot %s a vault EBS copy: not its spoke role, not an administrator allowed everything',
+    async (action) => {
+      const ctx = { ...resourceTags(ebsCopy, setTags), 'ec2:Owner': VAULT };
+      const request = { action, resource: ebsCopy, context: ctx, label: action, resourceAccount: VAULT };
+      const spoke = await simulate(workloadBackup.arn, workloadBackup.policy, request, WORKLOAD, REGION);
+      const admin = await simulate(
+        `arn:aws:iam::${WORKLOAD}:role/admin`,
+        EVERYTHING,
+        request,
+        WORKLOAD,
+        REGION,
+      );
+      expect(spoke.decision).not.toBe('Allowed');
+      expect(admin.decision).not.toBe('Allowed');
+      // The same administrator on its own account's snapshot: the denial is the account boundary.
+      const own = await simulate(
+        `arn:aws:iam::${WORKLOAD}:role/admin`,
+        EVERYTHING,
+        { ...request, resourceAccount: WORKLOAD },
+        WORKLOAD,
+        REGION,
+      );
+      expect(own.decision).toBe('Allowed');
+    },
+  );
+
+  it('lets the hub and spoke backup roles share steward EBS snapshots with the vault account only, never publicly', async () => {
+    const part = `arn:aws:ec2:${REGION}::snapshot/snap-0source000000001`;
+    const managed = resourceTags(part, { 'steward:managed': 'true' });
+    const share = (role: RoleUnderTest, account: string, context: Context) =>
+      simulate(
+        role.arn,
+        role.policy,
+        {
+          action: 'ec2:ModifySnapshotAttribute',
+          resource: part,
+          context,
+          label: 'share',
+          resourceAccount: account,
+        },
+        account,
+        REGION,
+      );
+    for (const [role, account] of [
+      [hubRoles.get('backup')!, HUB],
+      [workloadBackup, WORKLOAD],
+    ] as const) {
+      expect((await share(role, account, { ...managed, 'ec2:Add/userId': VAULT })).decision).toBe('Allowed');
+      expect((await share(role, account, { ...managed, 'ec2:Remove/userId': VAULT })).decision).toBe(
+        'Allowed',
+      );
+      // Another account, a public share, an unmanaged snapshot: denied.
+      expect((await share(role, account, { ...managed, 'ec2:Add/userId': '444444444444' })).decision).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(
+        (await share(role, account, { ...managed, 'ec2:Add/userId': VAULT, 'ec2:Add/group': 'all' }))
+          .decision,
+      ).toBe('ImplicitlyDenied');
+      expect((await share(role, account, { 'ec2:Add/userId': VAULT })).decision).toBe('ImplicitlyDenied');
+    }
   });
 });

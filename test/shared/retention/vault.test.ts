@@ -1,4 +1,14 @@
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { ebsBackup } from '../../../shared/aws/ebs.js';
+import { awsSnapshotStore } from '../../../shared/aws/snapshots.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { vaultCopyId, vaultCopyTags } from '../../../shared/fleet/vault.js';
 import type { Snapshot } from '../../../shared/model.js';
@@ -177,5 +187,77 @@ describe('runVaultRetention', () => {
       await runVaultRetention({ store, policy, limits: tight, budget, now: () => NOW }, true);
       expect(budget.used.size).toBe(0);
     });
+  });
+});
+
+describe('runVaultRetention over EBS snapshot sets', () => {
+  // The vault's EBS sets through the real store (RDS and ElastiCache mocked empty): a set is judged by its
+  // source's data time and deleted whole, every part.
+  const ec2 = mockClient(EC2Client);
+  const rds = mockClient(RDSClient);
+  const cache = mockClient(ElastiCacheClient);
+  const vaultSet = (day: number, volumes: string[]) => {
+    const source = `steward-i-0abc-202601${day}0300-sched`;
+    const id = vaultCopyId('222222222222', source);
+    return volumes.map((v, i) => ({
+      SnapshotId: `snap-${day}-${i}`,
+      OwnerId: VAULT,
+      VolumeId: 'vol-ffffffff',
+      State: 'completed' as const,
+      StartTime: NOW,
+      Tags: Object.entries({
+        ...vaultCopyTags({
+          sourceAccount: '222222222222',
+          sourceRegion: REGION,
+          sourceArn: `arn:aws:ec2:${REGION}:222222222222:snapshot-set/${source}`,
+          db: 'i-0abc',
+          policy: 'daily',
+          dataTime: `2026-01-${day}T03:00:05.000Z`,
+        }),
+        'steward:set': id,
+        'steward:set-size': String(volumes.length),
+        'steward:taken-at': `2026-01-${day}T03:00:05.000Z`,
+        'steward:volume': v,
+      }).map(([Key, Value]) => ({ Key, Value })),
+    }));
+  };
+
+  it('expires an older set whole and keeps the newest; a hand-made vault snapshot is never judged', async () => {
+    // Prepare
+    ec2.reset();
+    rds.reset();
+    cache.reset();
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+    const older = vaultSet(14, ['vol-a', 'vol-b']);
+    const newer = vaultSet(15, ['vol-a', 'vol-b']);
+    const handMade = {
+      SnapshotId: 'snap-hand',
+      OwnerId: VAULT,
+      State: 'completed' as const,
+      StartTime: NOW,
+      Tags: [{ Key: 'steward:set', Value: 'mine' }],
+    };
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [...older, ...newer, handMade] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    const store = awsSnapshotStore(
+      REGION,
+      new RDSClient({ region: REGION }),
+      new ElastiCacheClient({ region: REGION }),
+      undefined,
+      ebsBackup(REGION, new EC2Client({ region: REGION })),
+    );
+    // Act
+    const r = await runVaultRetention(
+      { store, policy, limits, budget: memoryDeletionBudget(), now: () => NOW },
+      false,
+    );
+    // Assert
+    expect(r.ignored).toBe(1);
+    expect(r.outcomes).toEqual([expect.objectContaining({ action: 'expire-vault-copy', status: 'done' })]);
+    expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual([
+      'snap-14-0',
+      'snap-14-1',
+    ]);
   });
 });
