@@ -1,49 +1,30 @@
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
-import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { spokeRoleName } from '../../shared/fleet/targets.js';
 import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
-import { cdkContext } from '../infra/iam.js';
+import { deployFleet, EXTERNAL_ID, fromOrg, HUB, ORG, REGION, WORKLOAD } from './fleet-deployment.js';
 import { simulate } from './simulate.js';
-import { type PolicyDocument, type PolicyStatement, type RoleUnderTest, rolesOf } from './template.js';
+import type { PolicyDocument, PolicyStatement, RoleUnderTest } from './template.js';
 
 // The cross-account assume chain of the fleet, simulated: a hub function's role assumes its own spoke role
 // in a workload account (identity policy in the hub, trust policy in the spoke), and nothing else does.
-const HUB = '111111111111';
-const WORKLOAD = '222222222222';
 const OU_MEMBER = '444444444444';
-const ORG = 'o-a1b2c3d4e5';
-const EXTERNAL_ID = 'steward-prod-fleet';
-const REGION = 'eu-west-1';
 
 let hubRoles: Map<string, RoleUnderTest>;
 let spokeTrust: Map<string, PolicyDocument>;
 let spokeBackup: RoleUnderTest;
 let spokeScaling: RoleUnderTest;
 
-type Template = Parameters<typeof rolesOf>[0];
-
 beforeAll(() => {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
-  });
-  const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
-  const hub = new StewardStack(app, stackId('prod'), { config });
-  const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
-  const assembly = app.synth();
-  hubRoles = rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION);
-  // The spoke as deployed in the workload account (its pseudo parameters resolve there).
-  const spokeTemplate = assembly.getStackByName(spoke.stackName).template as Template;
-  const roles = rolesOf(spokeTemplate, 'prod', WORKLOAD, REGION);
+  const d = deployFleet(SCALING_FLEET_CONFIG, 'fleet');
+  hubRoles = d.hubRoles;
+  const roles = d.spokeRoles;
   spokeBackup = [...roles.values()].find((r) => r.arn.includes('spoke-backup-'))!;
   spokeScaling = [...roles.values()].find((r) => r.arn.includes('spoke-scaling-'))!;
   spokeTrust = new Map(
     ['backup', 'retention', 'scaling'].map((capability) => {
-      const id = Object.entries(spokeTemplate.Resources).find(
+      const id = Object.entries(d.spokeTemplate.Resources).find(
         ([, r]) =>
           r.Type === 'AWS::IAM::Role' &&
           JSON.stringify(r.Properties?.RoleName).includes(`spoke-${capability}-`),
@@ -78,8 +59,6 @@ const assume = (
     HUB,
     REGION,
   );
-
-const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID };
 
 describe('the fleet assume chain', () => {
   it.each(['backup', 'retention', 'scaling'] as const)(

@@ -1,68 +1,38 @@
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
-import { stackId, StewardStack } from '../../infra/stack.js';
-import { VaultStack } from '../../infra/vault.js';
-import { parseConfig } from '../../shared/config/schema.js';
-import { vaultCopyId, vaultStackId } from '../../shared/fleet/vault.js';
+import { vaultCopyId } from '../../shared/fleet/vault.js';
 import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
-import { VAULT_ACCOUNT, VAULT_DRILL_CONFIG } from '../support/fleet.js';
-import { cdkContext } from '../infra/iam.js';
+import { VAULT_DRILL_CONFIG } from '../support/fleet.js';
+import {
+  deployFleet,
+  EVERYTHING,
+  fromOrg,
+  HUB,
+  ORG,
+  REGION,
+  roleNamed,
+  VAULT,
+  WORKLOAD,
+} from './fleet-deployment.js';
 import { requestTags, resourceTags } from './requests.js';
 import { simulate } from './simulate.js';
-import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
+import type { PolicyDocument, RoleUnderTest } from './template.js';
 
 // Drills from the vault, simulated: the hub's drill role (and only it) assumes the vault drill role, which
 // may share only steward's tagged vault copies and can neither copy, delete nor re-tag one; the vault key lets
 // the hub drill role use it through RDS only; and no workload account principal can share or delete a copy.
-const HUB = '111111111111';
-const WORKLOAD = '222222222222';
-const VAULT = VAULT_ACCOUNT;
-const ORG = 'o-a1b2c3d4e5';
-const REGION = 'eu-west-1';
-const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': 'steward-prod-fleet' };
-
-type Template = Parameters<typeof rolesOf>[0];
-
 let hubRoles: Map<string, RoleUnderTest>;
 let drillRole: RoleUnderTest;
 let workloadBackup: RoleUnderTest;
 let keyPolicy: PolicyDocument;
 let keyArn: string;
 
-const roleNamed = (roles: Map<string, RoleUnderTest>, name: string) =>
-  [...roles.values()].find((r) => r.arn.endsWith(`/${name}`))!;
-
 beforeAll(() => {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
-  });
-  const config = parseConfig(VAULT_DRILL_CONFIG, 'vault-drill');
-  const hub = new StewardStack(app, stackId('prod'), { config });
-  const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
-  const vault = new VaultStack(app, vaultStackId('prod'), { config });
-  const assembly = app.synth();
-  hubRoles = rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION);
-  const vaultTemplate = assembly.getStackByName(vault.stackName).template as Template;
-  drillRole = roleNamed(rolesOf(vaultTemplate, 'prod', VAULT, REGION), vaultDrillRoleName('prod', REGION));
-  const inWorkload = rolesOf(
-    assembly.getStackByName(spoke.stackName).template as Template,
-    'prod',
-    WORKLOAD,
-    REGION,
-  );
-  workloadBackup = roleNamed(inWorkload, `steward-prod-spoke-backup-${REGION}`);
-  const { resolve, getAtt } = resolver(vaultTemplate, VAULT, REGION);
-  const [keyId, key] = Object.entries(vaultTemplate.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')!;
-  keyPolicy = resolve(key.Properties!.KeyPolicy) as PolicyDocument;
-  keyArn = getAtt(keyId, 'Arn');
+  const d = deployFleet(VAULT_DRILL_CONFIG, 'vault-drill', { vault: true });
+  hubRoles = d.hubRoles;
+  drillRole = roleNamed(d.vault!.roles, vaultDrillRoleName('prod', REGION));
+  workloadBackup = roleNamed(d.spokeRoles, `steward-prod-spoke-backup-${REGION}`);
+  ({ keyPolicy, keyArn } = d.vault!);
 });
-
-const EVERYTHING: PolicyDocument = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-};
 
 const assumeDrillRole = (
   principal: string,

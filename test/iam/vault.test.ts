@@ -1,75 +1,49 @@
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
-import { stackId, StewardStack } from '../../infra/stack.js';
-import { VaultStack } from '../../infra/vault.js';
-import { parseConfig } from '../../shared/config/schema.js';
-import { vaultCopyId, vaultRoleName, vaultStackId } from '../../shared/fleet/vault.js';
-import { VAULT_ACCOUNT, VAULT_CONFIG } from '../support/fleet.js';
-import { cdkContext } from '../infra/iam.js';
+import { vaultCopyId, vaultRoleName } from '../../shared/fleet/vault.js';
+import { VAULT_CONFIG } from '../support/fleet.js';
+import {
+  deployFleet,
+  EVERYTHING,
+  fromOrg,
+  HUB,
+  ORG,
+  REGION,
+  roleNamed,
+  VAULT,
+  WORKLOAD,
+} from './fleet-deployment.js';
 import { type Context, requestTags, resourceTags } from './requests.js';
 import { lintPolicy } from './lint.js';
 import { simulate } from './simulate.js';
-import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
+import type { PolicyDocument, RoleUnderTest } from './template.js';
 
 // The vault's IAM, simulated: the hub's roles assume their vault roles (identity policy in the hub, trust
 // in the vault), the vault key's policy lets only the copy role use it, and nothing in a workload account
 // can delete or re-share a vault copy.
-const HUB = '111111111111';
-const WORKLOAD = '222222222222';
-const VAULT = VAULT_ACCOUNT;
-const ORG = 'o-a1b2c3d4e5';
-const EXTERNAL_ID = 'steward-prod-fleet';
-const REGION = 'eu-west-1';
-const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID };
-
-type Template = Parameters<typeof rolesOf>[0];
-
 let hubRoles: Map<string, RoleUnderTest>;
 let vaultRoles: Record<'copy' | 'retention', RoleUnderTest>;
 let workloadBackup: RoleUnderTest;
 let keyPolicy: PolicyDocument;
 let keyArn: string;
 
-const roleNamed = (roles: Map<string, RoleUnderTest>, name: string) =>
-  [...roles.values()].find((r) => r.arn.endsWith(`/${name}`))!;
-
 beforeAll(() => {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
-  });
   // With a policy that backs EBS up: the vault's EC2 statements are synthesized too.
-  const config = parseConfig(
+  const d = deployFleet(
     {
       ...VAULT_CONFIG,
       backup: { policies: { ...VAULT_CONFIG.backup!.policies, hosts: { kinds: ['ebs'] } } },
     },
     'vault',
+    { vault: true },
   );
-  const hub = new StewardStack(app, stackId('prod'), { config });
-  const spoke = new SpokeStack(app, spokeStackId('prod'), { config });
-  const vault = new VaultStack(app, vaultStackId('prod'), { config });
-  const assembly = app.synth();
-  hubRoles = rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION);
-  const vaultTemplate = assembly.getStackByName(vault.stackName).template as Template;
-  const inVault = rolesOf(vaultTemplate, 'prod', VAULT, REGION);
+  hubRoles = d.hubRoles;
   vaultRoles = {
-    copy: roleNamed(inVault, vaultRoleName('prod', 'copy', REGION)),
-    retention: roleNamed(inVault, vaultRoleName('prod', 'retention', REGION)),
+    copy: roleNamed(d.vault!.roles, vaultRoleName('prod', 'copy', REGION)),
+    retention: roleNamed(d.vault!.roles, vaultRoleName('prod', 'retention', REGION)),
   };
   // The spoke as deployed in the workload account: the role with the widest rights there.
-  const inWorkload = rolesOf(
-    assembly.getStackByName(spoke.stackName).template as Template,
-    'prod',
-    WORKLOAD,
-    REGION,
-  );
-  workloadBackup = roleNamed(inWorkload, `steward-prod-spoke-backup-${REGION}`);
-  const { resolve, getAtt } = resolver(vaultTemplate, VAULT, REGION);
-  const [keyId, key] = Object.entries(vaultTemplate.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')!;
-  keyPolicy = resolve(key.Properties!.KeyPolicy) as PolicyDocument;
-  keyArn = getAtt(keyId, 'Arn');
+  workloadBackup = roleNamed(d.spokeRoles, `steward-prod-spoke-backup-${REGION}`);
+  ({ keyPolicy, keyArn } = d.vault!);
 });
 
 const vaultRoleArn = (role: 'copy' | 'retention') =>
@@ -95,11 +69,6 @@ const assume = (
     account,
     REGION,
   );
-
-const EVERYTHING: PolicyDocument = {
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-};
 
 const COPY_ID = vaultCopyId(WORKLOAD, 'steward-orders-db-202601150300-sched');
 const vaultSnapshot = (type = 'snapshot') => `arn:aws:rds:${REGION}:${VAULT}:${type}:${COPY_ID}`;

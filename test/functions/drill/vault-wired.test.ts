@@ -19,11 +19,10 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { run, wire } from '../../../functions/drill/handler.js';
+import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
-import { DrillEnv } from '../../../shared/drill/env.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
 
 // Drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
 // mocked): which copy is picked, the share by the vault drill role, the drill's own copy of an instance copy,
@@ -54,27 +53,10 @@ const config = parseConfig(
   },
   'test',
 );
-const env = {
-  STAGE: 'prod',
-  CRITICAL_TOPIC_ARN: `arn:aws:sns:${REGION}:${HUB}:steward-prod-critical`,
-  WARNING_TOPIC_ARN: `arn:aws:sns:${REGION}:${HUB}:steward-prod-warning`,
-  INFO_TOPIC_ARN: `arn:aws:sns:${REGION}:${HUB}:steward-prod-info`,
-  DRILL_TABLE: 'steward-prod-state',
-  REPORT_BUCKET: 'steward-prod-drill-reports',
-  DRILL_SUBNET_GROUP: 'steward-prod-drill',
-  DRILL_SECURITY_GROUP_IDS: 'sg-0abc1234',
-  DRY_RUN: 'false',
-};
-const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW });
+const env = drillEnv({}, HUB, REGION);
 const deps = (raw: Record<string, string | undefined> = { VAULT_PARTITION: 'aws' }) =>
-  wire(base(), DrillEnv.parse(env), raw);
-const execution = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:03.512Z' };
-const task = (name: string, state: unknown, extra: Record<string, unknown> = {}) => ({
-  task: name,
-  state,
-  execution,
-  ...extra,
-});
+  wiredDrill(config, env, NOW, raw);
+const task = drillTask;
 
 const rds = mockClient(RDSClient);
 const sts = mockClient(STSClient);

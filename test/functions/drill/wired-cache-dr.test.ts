@@ -10,12 +10,11 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { run, wire } from '../../../functions/drill/handler.js';
+import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { drillTargetId } from '../../../shared/drill/ids.js';
-import { DrillEnv } from '../../../shared/drill/env.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { CACHE_DRILL_ENV, drillEnv, drillTask, EXECUTION, wiredDrill } from '../../support/drill-wiring.js';
 
 // A Redis drill from the DR copy through the drill function's real wiring (SDK clients mocked): it picks
 // among the DR bucket's RDB copies, reads the DR stack's drill network, restores with SnapshotArns in the DR
@@ -36,28 +35,13 @@ const config = parseConfig(
   },
   'test',
 );
-const env = {
-  STAGE: 'prod',
-  CRITICAL_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:steward-prod-critical`,
-  WARNING_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:steward-prod-warning`,
-  INFO_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:steward-prod-info`,
-  DRILL_TABLE: 'steward-prod-state',
-  REPORT_BUCKET: 'steward-prod-drill-reports',
-  DRILL_SUBNET_GROUP: 'steward-prod-drill',
-  DRILL_SECURITY_GROUP_IDS: 'sg-0abc1234',
-  DRILL_CACHE_SUBNET_GROUP: 'steward-prod-drill',
-  DRILL_CACHE_SECURITY_GROUP_IDS: 'sg-0cac4e123',
-  DRILL_CACHE_USER_GROUP: 'steward-prod-drill',
-  REDIS_DR_BUCKET: BUCKET,
-  DRY_RUN: 'false',
-};
-const execution = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:03.512Z' };
+const env = drillEnv({ ...CACHE_DRILL_ENV, REDIS_DR_BUCKET: BUCKET }, ACCOUNT, REGION);
+const execution = EXECUTION;
 const ID = drillTargetId('rate-limits', execution.name);
 const SNAPSHOT = 'steward-rate-limits-202601310300-sched';
 const KEYS = [`elasticache/rate-limits/${SNAPSHOT}-0001.rdb`, `elasticache/rate-limits/${SNAPSHOT}-0002.rdb`];
-const deps = () =>
-  wire({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW }, DrillEnv.parse(env));
-const task = (name: string, state: unknown) => ({ task: name, state, execution });
+const deps = () => wiredDrill(config, env, NOW);
+const task = drillTask;
 
 const ec = mockClient(ElastiCacheClient);
 const rds = mockClient(RDSClient);

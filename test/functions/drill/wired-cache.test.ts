@@ -10,12 +10,11 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { run, wire } from '../../../functions/drill/handler.js';
+import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { drillTargetId } from '../../../shared/drill/ids.js';
-import { DrillEnv } from '../../../shared/drill/env.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { CACHE_DRILL_ENV, drillEnv, drillTask, EXECUTION, wiredDrill } from '../../support/drill-wiring.js';
 
 // A Redis drill through the drill function's real wiring (SDK clients mocked): the ElastiCache calls exactly
 // as the code sends them, which the IAM suite simulates against the synthesized drill role.
@@ -29,26 +28,12 @@ const config = parseConfig(
   },
   'test',
 );
-const env = {
-  STAGE: 'prod',
-  CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:steward-prod-critical',
-  WARNING_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:steward-prod-warning',
-  INFO_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:steward-prod-info',
-  DRILL_TABLE: 'steward-prod-state',
-  REPORT_BUCKET: 'steward-prod-drill-reports',
-  DRILL_SUBNET_GROUP: 'steward-prod-drill',
-  DRILL_SECURITY_GROUP_IDS: 'sg-0abc1234',
-  DRILL_CACHE_SUBNET_GROUP: 'steward-prod-drill',
-  DRILL_CACHE_SECURITY_GROUP_IDS: 'sg-0cac4e123',
-  DRILL_CACHE_USER_GROUP: 'steward-prod-drill',
-  DRY_RUN: 'false',
-};
-const execution = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:03.512Z' };
+const env = drillEnv(CACHE_DRILL_ENV);
+const execution = EXECUTION;
 const ID = drillTargetId('sessions-redis', execution.name);
 const arn = (id: string) => `arn:aws:elasticache:${REGION}:111122223333:replicationgroup:${id}`;
-const deps = () =>
-  wire({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW }, DrillEnv.parse(env));
-const task = (name: string, state: unknown) => ({ task: name, state, execution });
+const deps = () => wiredDrill(config, env, NOW);
+const task = drillTask;
 
 const ec = mockClient(ElastiCacheClient);
 const rds = mockClient(RDSClient);

@@ -19,11 +19,10 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import rdsEvent from '../../../events/drill/rds-restore-complete.json' with { type: 'json' };
-import { run, wire } from '../../../functions/drill/handler.js';
+import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
-import { DrillEnv } from '../../../shared/drill/env.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
 
 // The drill control plane through its real adapters (handler wire(), SDK clients mocked): the restores,
 // cleanups, task tokens and reports exactly as the code sends them. The IAM suite simulates these.
@@ -46,26 +45,9 @@ const config = parseConfig(
   },
   'test',
 );
-const env = {
-  STAGE: 'prod',
-  CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:steward-prod-critical',
-  WARNING_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:steward-prod-warning',
-  INFO_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:steward-prod-info',
-  DRILL_TABLE: 'steward-prod-state',
-  REPORT_BUCKET: 'steward-prod-drill-reports',
-  DRILL_SUBNET_GROUP: 'steward-prod-drill',
-  DRILL_SECURITY_GROUP_IDS: 'sg-0abc1234',
-  DRY_RUN: 'false',
-};
-const deps = () =>
-  wire({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW }, DrillEnv.parse(env));
-const execution = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:03.512Z' };
-const task = (name: string, state: unknown, extra: Record<string, unknown> = {}) => ({
-  task: name,
-  state,
-  execution,
-  ...extra,
-});
+const env = drillEnv();
+const deps = () => wiredDrill(config, env, NOW);
+const task = drillTask;
 
 const rds = mockClient(RDSClient);
 const doc = mockClient(DynamoDBDocumentClient);

@@ -1,0 +1,76 @@
+import { App } from 'aws-cdk-lib';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { VaultStack } from '../../infra/vault.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { vaultStackId } from '../../shared/fleet/vault.js';
+import { VAULT_ACCOUNT } from '../support/fleet.js';
+import { cdkContext } from '../infra/iam.js';
+import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
+
+// The accounts the fleet's IAM tests (fleet, vault, vault-drill) deploy a `prod` stage into, and that
+// deployment synthesized once per file: the hub in HUB, the spoke in WORKLOAD, the vault in VAULT.
+export const HUB = '111111111111';
+export const WORKLOAD = '222222222222';
+export const VAULT = VAULT_ACCOUNT;
+export const ORG = 'o-a1b2c3d4e5';
+export const EXTERNAL_ID = 'steward-prod-fleet';
+export const REGION = 'eu-west-1';
+/** What a call from a principal of the fleet's organization supplies when it assumes a fleet role. */
+export const fromOrg = { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID };
+
+/** An administrator's policy: what only a trust or key policy can still refuse. */
+export const EVERYTHING: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+export type Template = Parameters<typeof rolesOf>[0];
+
+export interface FleetDeployment {
+  /** The hub's roles, in HUB. */
+  hubRoles: Map<string, RoleUnderTest>;
+  spokeTemplate: Template;
+  /** The spoke's roles as deployed in WORKLOAD (its pseudo parameters resolve there). */
+  spokeRoles: Map<string, RoleUnderTest>;
+  /** With `vault: true`: the vault stack's roles in VAULT and its key's policy and ARN. */
+  vault?: { roles: Map<string, RoleUnderTest>; keyPolicy: PolicyDocument; keyArn: string };
+}
+
+/** The hub, spoke (and vault) stacks of `config`'s `prod` stage, synthesized unbundled, with their roles. */
+export const deployFleet = (
+  config: unknown,
+  name: string,
+  opts: { vault?: boolean } = {},
+): FleetDeployment => {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] },
+  });
+  const parsed = parseConfig(config, name);
+  const hub = new StewardStack(app, stackId('prod'), { config: parsed });
+  const spoke = new SpokeStack(app, spokeStackId('prod'), { config: parsed });
+  const vault = opts.vault ? new VaultStack(app, vaultStackId('prod'), { config: parsed }) : undefined;
+  const assembly = app.synth();
+  const spokeTemplate = assembly.getStackByName(spoke.stackName).template as Template;
+  const deployment: FleetDeployment = {
+    hubRoles: rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION),
+    spokeTemplate,
+    spokeRoles: rolesOf(spokeTemplate, 'prod', WORKLOAD, REGION),
+  };
+  if (vault) {
+    const vaultTemplate = assembly.getStackByName(vault.stackName).template as Template;
+    const { resolve, getAtt } = resolver(vaultTemplate, VAULT, REGION);
+    const [keyId, key] = Object.entries(vaultTemplate.Resources).find(([, r]) => r.Type === 'AWS::KMS::Key')!;
+    deployment.vault = {
+      roles: rolesOf(vaultTemplate, 'prod', VAULT, REGION),
+      keyPolicy: resolve(key.Properties!.KeyPolicy) as PolicyDocument,
+      keyArn: getAtt(keyId, 'Arn'),
+    };
+  }
+  return deployment;
+};
+
+/** The role of `roles` with this name. */
+export const roleNamed = (roles: Map<string, RoleUnderTest>, name: string): RoleUnderTest =>
+  [...roles.values()].find((r) => r.arn.endsWith(`/${name}`))!;
