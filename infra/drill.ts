@@ -43,7 +43,7 @@ import type { EbsVerify } from '../shared/config/ebs-verifier.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
-import { tokenKey } from '../shared/aws/drill-stores.js';
+import { tokenKey, VAULT_SHARES_PREFIX } from '../shared/aws/drill-stores.js';
 import { cacheGroupOf, cacheVerifierUser, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import {
   cacheRestorableSnapshotPatterns,
@@ -774,6 +774,8 @@ export class Drill extends Construct {
       wildcardReason: 'Executions of the stage’s drill state machine, named per run.',
     });
     stateTable.grantReadWrite(fn, 'DrillTaskTokens', [tokenKey('')]);
+    // Drills from the vault record each share of a vault copy there; the janitor reads and forgets them.
+    if (hasVaultDrills(config)) stateTable.grantReadWrite(fn, 'DrillVaultShares', [VAULT_SHARES_PREFIX]);
     fn.allow({
       sid: 'WriteDrillReports',
       actions: ['s3:PutObject'],

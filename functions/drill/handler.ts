@@ -28,7 +28,7 @@ import { EbsVerifierEnv } from '../../shared/config/ebs-verifier.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
+import { dynamoTokenStore, dynamoVaultShareLedger, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
@@ -61,7 +61,7 @@ export const wire = (
 ): DrillDeps => {
   const { region } = base.config;
   const caches = cacheDeps(base, env);
-  const vault = vaultDeps(base, raw);
+  const vault = vaultDeps(base, env, raw);
   return {
     ...base,
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
@@ -118,9 +118,13 @@ const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined =>
  * Drills from the backup vault (`from: vault`), when the stage has a vault region here and the environment names
  * the partition (the deployed function): the vault side with the vault drill role, assumed lazily (with the
  * fleet's external id) when a drill first reads the vault, so a vault that refuses fails that drill only; the
- * drill's own copies with this function's role.
+ * drill's own copies with this function's role; each share recorded in the state table (the janitor's list).
  */
-const vaultDeps = (base: BaseDeps, raw: Record<string, string | undefined>): VaultDrillDeps | undefined => {
+const vaultDeps = (
+  base: BaseDeps,
+  env: DrillEnv,
+  raw: Record<string, string | undefined>,
+): VaultDrillDeps | undefined => {
   const { config } = base;
   const { region, account } = config;
   const vault = vaultOf(config);
@@ -143,6 +147,7 @@ const vaultDeps = (base: BaseDeps, raw: Record<string, string | undefined>): Vau
     vault: rdsVaultDrillPort(region, rdsClient(region, undefined, as), vault.account),
     staging: rdsStagedCopies(region, rdsClient(region)),
     key: DRILL_COPY_KEY,
+    shares: dynamoVaultShareLedger(stateTableClient(region), env.DRILL_TABLE),
   };
 };
 

@@ -1,6 +1,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { ParkedToken, ReportStore, TokenStore } from '../drill/ports.js';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ParkedToken, ReportStore, TokenStore, VaultShare, VaultShareLedger } from '../drill/ports.js';
 import type { DrillState } from '../drill/state.js';
 import { s3ConsoleUrl } from '../notify/run-report.js';
 import { call } from './call.js';
@@ -38,6 +44,76 @@ export const dynamoTokenStore = (
     if (!item || typeof item.token !== 'string' || typeof item.state !== 'string') return undefined;
     if (typeof item.ttl === 'number' && item.ttl * 1000 <= now().getTime()) return undefined;
     return { token: item.token, state: JSON.parse(item.state) as DrillState };
+  },
+});
+
+/** Prefix of the items recording drills' shares of vault copies (one item per vault account and region). */
+export const VAULT_SHARES_PREFIX = 'drill-vault-shares#';
+
+/** Partition key of the item holding the recorded shares of one vault account and region. */
+export const vaultSharesKey = (vaultAccount: string, region: string): string =>
+  `${VAULT_SHARES_PREFIX}${vaultAccount}#${region}`;
+
+const SHARE_ATTRIBUTE = 'share#';
+const shareAttribute = (s: Pick<VaultShare, 'drillId' | 'kind' | 'copyId'>) =>
+  `${SHARE_ATTRIBUTE}${s.drillId}#${s.kind}#${s.copyId}`;
+
+const isShare = (v: unknown): v is VaultShare => {
+  const r = v as Partial<Record<keyof VaultShare, unknown>> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    (r.kind === 'rds-instance' || r.kind === 'aurora-cluster') &&
+    [r.copyId, r.drillId, r.vaultAccount, r.region, r.sharedAt].every((x) => typeof x === 'string')
+  );
+};
+
+/**
+ * VaultShareLedger over the state table: one item per vault account and region, one attribute per share
+ * (`share#<drill>#<kind>#<copy>`), so recording and forgetting are single-item updates under one partition key
+ * (the drill role's `dynamodb:LeadingKeys` grant) and the janitor reads them all with one GetItem. An item holds
+ * 400 KB, some 2,000 shares: far more than drills in flight at once.
+ */
+export const dynamoVaultShareLedger = (doc: DynamoDBDocumentClient, table: string): VaultShareLedger => ({
+  record: async (share) => {
+    const pk = vaultSharesKey(share.vaultAccount, share.region);
+    // The first record of a share keeps its time: a retried task does not make a share look younger.
+    await call('UpdateItem', `${table} ${pk}`, () =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk },
+          UpdateExpression: 'SET #s = if_not_exists(#s, :s)',
+          ExpressionAttributeNames: { '#s': shareAttribute(share) },
+          ExpressionAttributeValues: { ':s': share },
+        }),
+      ),
+    );
+  },
+  forget: async (share) => {
+    const pk = vaultSharesKey(share.vaultAccount, share.region);
+    await call('UpdateItem', `${table} ${pk}`, () =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk },
+          UpdateExpression: 'REMOVE #s',
+          ExpressionAttributeNames: { '#s': shareAttribute(share) },
+        }),
+      ),
+    );
+  },
+  list: async (vaultAccount, region) => {
+    const pk = vaultSharesKey(vaultAccount, region);
+    const item = (
+      await call('GetItem', `${table} ${pk}`, () =>
+        doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
+      )
+    ).Item;
+    return Object.entries(item ?? {})
+      .filter(([k]) => k.startsWith(SHARE_ATTRIBUTE))
+      .map(([, v]) => v)
+      .filter(isShare);
   },
 });
 

@@ -9,11 +9,12 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { DRILL_PREFIX } from '../drill/ids.js';
-import type { StagedCopyPort, VaultCopy, VaultDrillPort } from '../drill/ports.js';
+import type { DrillCopy, StagedCopyPort, VaultCopy, VaultDrillPort } from '../drill/ports.js';
 import { AwsCallError, errorName, GuardRefusedError } from '../errors.js';
 import { Tag, tagList, tagRecord } from '../tags.js';
 import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
+import { iso } from './rds-drill-lookup.js';
 import { fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
 
 const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault'];
@@ -162,5 +163,28 @@ export const rdsStagedCopies = (region: string, rds: RDSClient): StagedCopyPort 
       );
       return r.ok ? 'deleted' : 'already-gone';
     },
+    // Manual snapshots only (a drill copy is one); DescribeDBSnapshots has no id-prefix or tag filter, so the
+    // listing is filtered here: a steward-drill-* id carrying steward:drill, as `remove` requires.
+    listDrillCopies: () =>
+      collectPages(
+        paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { SnapshotType: 'manual' }),
+        (p) => p.DBSnapshots,
+        (s): DrillCopy | undefined => {
+          const id = s.DBSnapshotIdentifier ?? '';
+          const drillId = tagRecord(s.TagList)[Tag.drill];
+          if (!drillId || !id.startsWith(DRILL_PREFIX)) return undefined;
+          // A copy's SnapshotCreateTime is the copy's own (OriginalSnapshotCreateTime is the source's): RDS
+          // API Reference, DBSnapshot.
+          const createdAt = iso(s.SnapshotCreateTime);
+          return {
+            id,
+            drillId,
+            ...(createdAt ? { createdAt } : {}),
+            ...(s.Status ? { status: s.Status } : {}),
+          };
+        },
+        'DescribeDBSnapshots',
+        `drill copies in ${region}`,
+      ),
   };
 };

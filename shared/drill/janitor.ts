@@ -6,12 +6,35 @@ import type { Notifier } from '../notify/notifier.js';
 import { reportRun, runReportLines, type RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import { settleEach, tally, throwIfFailed } from '../outcomes.js';
-import type { DrillResource, RestorePort } from './ports.js';
+import type { DrillCopy, DrillResource, RestorePort, VaultShare } from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
+import type { VaultDrillDeps } from './vault-tasks.js';
 
-/** What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances. */
-export type SweptResource = DrillResource | VolumeResource | VerifierResource;
+/** A drill's own copy of a vault copy, in this account (`steward-drill-*`, tagged `steward:drill`). */
+export type DrillCopyResource = Omit<DrillResource, 'kind'> & { kind: 'drill-copy' };
+
+/** A vault copy a drill shared with this account (`id`: the copy; `createdAt`: when the drill shared it). */
+export type VaultShareResource = Omit<DrillResource, 'kind'> & { kind: 'vault-share'; share: VaultShare };
+
+/**
+ * What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances, and
+ * what drills from the vault leave: their copies in this account and the vault copies shared with it.
+ */
+export type SweptResource =
+  DrillResource | VolumeResource | VerifierResource | DrillCopyResource | VaultShareResource;
+
+const copyResources = (copies: readonly DrillCopy[]): DrillCopyResource[] =>
+  copies.map((c) => ({ ...c, kind: 'drill-copy' }));
+
+const shareResources = (shares: readonly VaultShare[]): VaultShareResource[] =>
+  shares.map((share) => ({
+    kind: 'vault-share',
+    id: share.copyId,
+    drillId: share.drillId,
+    createdAt: share.sharedAt,
+    share,
+  }));
 
 export type JanitorVerdict =
   | { resource: SweptResource; action: 'delete' | 'keep'; reason: string; ageHours?: number }
@@ -69,6 +92,11 @@ export interface JanitorDeps {
   volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'>;
   /** EBS drill verifier instances (tagged steward:drill, kind ebs-verifier); absent: none are looked for. */
   verifiers?: Pick<EbsVerifierPort, 'listVerifiers' | 'terminate'>;
+  /**
+   * Drills from the vault: their copies in this account, deleted with this function's role, and the shares they
+   * recorded, removed with the vault drill role; absent: neither is looked for.
+   */
+  vault?: Pick<VaultDrillDeps, 'account' | 'vault' | 'staging' | 'shares'>;
 }
 
 export interface JanitorResult {
@@ -80,7 +108,20 @@ export interface JanitorResult {
   notified: boolean;
 }
 
-const label = (r: SweptResource) => `${r.kind} ${r.id}`;
+const label = (r: SweptResource) =>
+  r.kind === 'vault-share' ? `vault copy ${r.id} (vault ${r.share.vaultAccount})` : `${r.kind} ${r.id}`;
+
+/** A share is removed, everything else deleted. */
+const verb = (r: SweptResource) => (r.kind === 'vault-share' ? 'unshare' : 'delete');
+
+// Verifier instances first (a volume still attached to one cannot be deleted until it has ended); a drill's
+// copy after what was restored from it; a vault copy's share last, once nothing of this account reads it.
+const PHASES: Partial<Record<SweptResource['kind'], number>> = {
+  'ebs-verifier': 0,
+  'drill-copy': 2,
+  'vault-share': 3,
+};
+const phaseOf = (r: SweptResource) => PHASES[r.kind] ?? 1;
 
 const resources = (n: number) => `${n} leftover drill resource${n === 1 ? '' : 's'}`;
 
@@ -104,39 +145,55 @@ const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: s
 export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const now = deps.now();
   const maxAgeHours = janitorMaxAgeHours(deps.config.drill);
-  const [found, volumes, verifiers] = await Promise.all([
+  const vault = deps.vault;
+  const [found, volumes, verifiers, copies, shares] = await Promise.all([
     deps.restore.listDrillResources(),
     deps.volumes ? deps.volumes.listDrillVolumes() : [],
     deps.verifiers ? deps.verifiers.listVerifiers() : [],
+    vault ? vault.staging.listDrillCopies() : [],
+    vault?.shares ? vault.shares.list(vault.vault.account, vault.vault.region) : [],
   ]);
   const verdicts = planJanitor(
-    [...found, ...volumeResources(volumes), ...verifierResources(verifiers)],
+    [
+      ...found,
+      ...volumeResources(volumes),
+      ...verifierResources(verifiers),
+      ...copyResources(copies),
+      ...shareResources(shares),
+    ],
     now,
     maxAgeHours,
   );
-  // Verifier instances first: a volume still attached to one cannot be deleted until it has ended.
   const doomed = verdicts
     .filter((v) => v.action === 'delete')
-    .sort((a, b) => Number(b.resource.kind === 'ebs-verifier') - Number(a.resource.kind === 'ebs-verifier'));
+    .sort((a, b) => phaseOf(a.resource) - phaseOf(b.resource));
   const remove = async (r: SweptResource): Promise<string> => {
     if (r.kind === 'ebs-volume') return deps.volumes!.remove(r.id);
     if (r.kind === 'ebs-verifier')
       return (await deps.verifiers!.terminate(r.id)) === 'terminated' ? 'deleted' : 'gone';
+    if (r.kind === 'drill-copy') return vault!.staging.remove(r.id);
+    if (r.kind === 'vault-share') {
+      // The vault drill role may change the restore attribute of steward's vault copies, nothing more.
+      const done = await vault!.vault.unshare({ kind: r.share.kind, id: r.share.copyId }, vault!.account);
+      await vault!.shares!.forget(r.share);
+      return done === 'done' ? 'deleted' : 'gone';
+    }
     return deps.restore.remove(r);
   };
   const sweep = (group: JanitorVerdict[]) =>
     settleEach(
       group,
       async (v): Promise<Outcome> => {
-        const base = { resource: label(v.resource), action: 'delete' };
+        const base = { resource: label(v.resource), action: verb(v.resource) };
         if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
         const r = await remove(v.resource);
         return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
       },
-      (v) => ({ resource: label(v.resource), action: 'delete' }),
+      (v) => ({ resource: label(v.resource), action: verb(v.resource) }),
     );
-  const instances = doomed.filter((v) => v.resource.kind === 'ebs-verifier');
-  const outcomes = [...(await sweep(instances)), ...(await sweep(doomed.slice(instances.length)))];
+  const outcomes: Outcome[] = [];
+  for (const phase of [...new Set(doomed.map((v) => phaseOf(v.resource)))])
+    outcomes.push(...(await sweep(doomed.filter((v) => phaseOf(v.resource) === phase))));
 
   let notified = false;
   const all = [...outcomes];
@@ -148,12 +205,16 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     const failed: string[] = [];
     const handled: string[] = [];
     outcomes.forEach((o, i) => {
-      if (o.status === 'failed') failed.push(`FAILED to delete ${what(i)}: ${clip(o.error, 300)}`);
+      const does = verb(doomed[i]!.resource);
+      if (o.status === 'failed') failed.push(`FAILED to ${does} ${what(i)}: ${clip(o.error, 300)}`);
       else
         handled.push(
-          deps.dryRun ? `Would delete ${what(i)}` : `Had to clean up after a drill: deleted ${what(i)}`,
+          deps.dryRun ? `Would ${does} ${what(i)}` : `Had to clean up after a drill: ${does}d ${what(i)}`,
         );
     });
+    const unshares = doomed.some((v) => v.resource.kind === 'vault-share')
+      ? ` Vault copies a drill shared with this account more than ${maxAgeHours} h ago are unshared.`
+      : '';
     // The full report (every verdict and outcome) first, then a bounded summary that links it.
     const reported = await reportRun(
       { reports: deps.runReports, notifier: deps.notifier },
@@ -171,7 +232,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
           ...topLines(failed, (l) => l, 'failed', TOP_FAILURES),
           ...topLines(handled, (l) => l, deps.dryRun ? 'to delete' : 'deleted'),
           '',
-          `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.`,
+          `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.${unshares}`,
           ...runReportLines(report),
         ],
         data: {

@@ -131,6 +131,41 @@ export interface StagedCopyPort {
   status(id: string): Promise<{ status: string; failed: boolean } | undefined>;
   /** Delete the copy; refuses (GuardRefusedError) one without `steward:drill`. */
   remove(id: string): Promise<'deleted' | 'already-gone'>;
+  /** Every drill copy in this account and region (`steward-drill-*`, tagged `steward:drill`): the janitor's. */
+  listDrillCopies(): Promise<DrillCopy[]>;
+}
+
+/** A drill's own copy of a vault copy, as the janitor sees it. */
+export interface DrillCopy {
+  id: string;
+  drillId: string;
+  /** When the copy was made (a copy's own SnapshotCreateTime); absent while RDS has not set it. */
+  createdAt?: string;
+  status?: string;
+}
+
+/** A vault copy shared with the drill's account for one drill (recorded before the share is made). */
+export interface VaultShare {
+  kind: 'rds-instance' | 'aurora-cluster';
+  copyId: string;
+  drillId: string;
+  /** The vault account and the copy's region. */
+  vaultAccount: string;
+  region: string;
+  /** When the drill recorded the share, just before making it. */
+  sharedAt: string;
+}
+
+/**
+ * Port: the shares drills made of vault copies, recorded before each share and forgotten once it is removed, so
+ * the janitor removes the ones a drill that died left behind, and only those (a share someone else made of a
+ * vault copy, to restore by hand, is not recorded here and never touched).
+ */
+export interface VaultShareLedger {
+  record(share: VaultShare): Promise<void>;
+  forget(share: Pick<VaultShare, 'kind' | 'copyId' | 'drillId' | 'vaultAccount' | 'region'>): Promise<void>;
+  /** The recorded shares of one vault account and region. */
+  list(vaultAccount: string, region: string): Promise<VaultShare[]>;
 }
 
 /** Database credentials read from a secret. Never logged, never put in state or errors. */

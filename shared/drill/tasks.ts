@@ -1075,8 +1075,9 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     deps.restore.listDrillResources(),
     drillVolumes ? drillVolumes.listDrillVolumes() : [],
   ]);
-  // Verifier instances are not swept here: their own step terminates them, the janitor sweeps strays.
-  const leftovers: Exclude<SweptResource, { kind: 'ebs-verifier' }>[] = [
+  // Verifier instances, and a vault drill's copy and share, are not swept here: their own step ends them (the
+  // cleanup runs from every state), the janitor sweeps strays.
+  const leftovers: Exclude<SweptResource, { kind: 'ebs-verifier' | 'drill-copy' | 'vault-share' }>[] = [
     ...resources,
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);

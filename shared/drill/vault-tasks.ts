@@ -4,7 +4,12 @@ import { logger } from '../observability.js';
 import type { Tags } from '../tags.js';
 import { type SnapshotSelector } from '../config/parts.js';
 import { drillTargetId } from './ids.js';
-import { SnapshotGoneError, type StagedCopyPort, type VaultDrillPort } from './ports.js';
+import {
+  SnapshotGoneError,
+  type StagedCopyPort,
+  type VaultDrillPort,
+  type VaultShareLedger,
+} from './ports.js';
 import { selectVaultCopy } from './select.js';
 import type { DrillState, VaultSource } from './state.js';
 
@@ -29,6 +34,11 @@ export interface VaultDrillDeps {
    * the drill only.
    */
   key: string;
+  /**
+   * Where each share is recorded before it is made and forgotten once removed (the state table), so the janitor
+   * can remove what a drill that died left shared; absent (a local run), shares are not recorded.
+   */
+  shares?: VaultShareLedger;
 }
 
 /** RDS's AWS-managed key in the drill's account and region (an alias name resolves in the caller's account). */
@@ -104,6 +114,15 @@ export const vaultRestoreSource = async (
   if (kind !== 'rds-instance' && kind !== 'aurora-cluster')
     throw new TypeError(`a ${kind} drill does not restore from the vault`);
   const share = async () => {
+    // Recorded first: a drill that dies right after the share still leaves the janitor its record.
+    await v.shares?.record({
+      kind,
+      copyId: src.copyId,
+      drillId: s.drillId,
+      vaultAccount: v.vault.account,
+      region: v.vault.region,
+      sharedAt: deps.now().toISOString(),
+    });
     if ((await v.vault.share({ kind, id: src.copyId }, v.account)) === 'gone') {
       throw new SnapshotGoneError(
         `vault copy ${src.copyId} of ${s.database} no longer exists in vault ${src.account} ${src.region} (expired after the drill selected it?)`,
@@ -159,6 +178,15 @@ export const vaultCleanup = async (s: Partial<DrillState>, deps: Deps): Promise<
   try {
     const r = await v.vault.unshare({ kind: s.kind, id: src.copyId }, v.account);
     logger.info('vault copy unshared', { drillId: s.drillId, copy: src.copyId, result: r });
+    // unshare refused any other kind above.
+    if (s.kind === 'rds-instance' || s.kind === 'aurora-cluster')
+      await v.shares?.forget({
+        kind: s.kind,
+        copyId: src.copyId,
+        drillId: s.drillId,
+        vaultAccount: v.vault.account,
+        region: v.vault.region,
+      });
   } catch (e) {
     failures.push(failureOf(`vault copy ${src.copyId} (unshare)`, e));
   }

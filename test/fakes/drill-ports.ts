@@ -11,6 +11,8 @@ import {
   type TargetStatus,
   type TaskSignal,
   type TokenStore,
+  type VaultShare,
+  type VaultShareLedger,
 } from '../../shared/drill/ports.js';
 import type { SourceShape } from '../../shared/drill/shape.js';
 import type { DrillState } from '../../shared/drill/state.js';
@@ -171,6 +173,22 @@ export const fakeTokenStore = (
       parked.delete(targetId);
       return p && p.expiresAt > now().getTime() ? { token: p.token, state: p.state } : undefined;
     },
+  };
+};
+
+/** In-memory VaultShareLedger with the DynamoDB ledger's semantics (test/shared/aws/vault-share-ledger.test.ts). */
+export const fakeVaultShareLedger = (): VaultShareLedger & { shares: Map<string, VaultShare> } => {
+  const shares = new Map<string, VaultShare>();
+  const key = (s: Pick<VaultShare, 'vaultAccount' | 'region' | 'drillId' | 'kind' | 'copyId'>) =>
+    [s.vaultAccount, s.region, s.drillId, s.kind, s.copyId].join(' ');
+  return {
+    shares,
+    record: async (s) => {
+      if (!shares.has(key(s))) shares.set(key(s), { ...s });
+    },
+    forget: async (s) => void shares.delete(key(s)),
+    list: async (account, region) =>
+      [...shares.values()].filter((s) => s.vaultAccount === account && s.region === region),
   };
 };
 

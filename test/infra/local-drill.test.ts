@@ -673,6 +673,7 @@ describe('a drill from the backup vault, on the synthesized definition', () => {
           unshare: async (_c, to) => (shares.push(`-${to}`), 'done'),
         },
         staging: {
+          listDrillCopies: async () => [],
           copy: async ({ targetId }) => (staged.set(targetId, { status: 'copying', looks: 0 }), 'started'),
           status: async (id) => {
             const c = staged.get(id);

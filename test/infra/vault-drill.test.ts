@@ -113,4 +113,18 @@ describe('drills from the vault: the hub drill function', () => {
     });
     expect(JSON.stringify(del.Resource)).toContain(':snapshot:steward-drill-*');
   });
+
+  it("records its shares of vault copies in the state table under their own keys only (the janitor's list)", () => {
+    // Act
+    const shares = sid(t.hub, 'DrillVaultShares');
+    const without = synth(VAULT_CONFIG);
+
+    // Assert
+    expect(shares.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['drill-vault-shares#*'] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
+    expect(shares.Action).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(sid(without.hub, 'DrillVaultShares')).toBeUndefined();
+  });
 });

@@ -43,11 +43,12 @@ export const drillTask = (name: string, state: unknown, extra: Record<string, un
   ...extra,
 });
 
-/** The drill function's real deps (handler `wire()`) for `config` at `now`, live, with a memory notifier. */
+/** The drill function's real deps (handler `wire()`) for `config` at `now`, live unless `dryRun`, with a memory notifier. */
 export const wiredDrill = (
   config: StewardConfig,
   env: Record<string, string>,
   now: Date,
   raw?: Record<string, string | undefined>,
+  dryRun = false,
 ): DrillDeps =>
-  wire({ config, dryRun: false, notifier: memoryNotifier(), now: () => now }, DrillEnv.parse(env), raw);
+  wire({ config, dryRun, notifier: memoryNotifier(), now: () => now }, DrillEnv.parse(env), raw);

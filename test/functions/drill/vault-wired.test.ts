@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CopyDBSnapshotCommand,
   CreateDBInstanceCommand,
@@ -21,6 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
+import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
 import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
 
@@ -403,5 +404,164 @@ describe('a drill from the backup vault, through the real adapters', () => {
     // Assert
     await expect(select).rejects.toThrow(/No backup vault to drill orders-db from/);
     expect(sts).not.toHaveReceivedCommand(AssumeRoleCommand);
+  });
+});
+
+describe('what drills from the vault leave behind: the share record and the janitor, through the real adapters', () => {
+  const SHARES_KEY = `drill-vault-shares#${VAULT}#${REGION}`;
+  const DEAD = 'steward-drill-orders-db-0dead0be';
+  const shareKey = (drillId: string) => `share#${drillId}#rds-instance#${NEWEST}`;
+
+  it('records the share in the state table before making it, and forgets it once unshared', async () => {
+    // Prepare: one log of the record, the share, the unshare and the forget, in the order they are sent
+    const log: string[] = [];
+    doc.on(UpdateCommand).callsFake((i: { UpdateExpression: string }) => (log.push(i.UpdateExpression), {}));
+    rds
+      .on(ModifyDBSnapshotAttributeCommand)
+      .callsFake((i: { ValuesToAdd?: string[] }) => (log.push(i.ValuesToAdd ? 'share' : 'unshare'), {}));
+    const s = await selected('orders-db');
+
+    // Act
+    await run(task('restore', s), deps());
+    staged = 'available';
+    await run(task('cleanup', s), deps());
+
+    // Assert: recorded before the share is added; forgotten after it is removed
+    expect(log).toEqual(['SET #s = if_not_exists(#s, :s)', 'share', 'unshare', 'REMOVE #s']);
+    expect(doc).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
+      TableName: 'steward-prod-state',
+      Key: { pk: SHARES_KEY },
+      UpdateExpression: 'SET #s = if_not_exists(#s, :s)',
+      ExpressionAttributeNames: { '#s': shareKey('monthly-2026-02') },
+      ExpressionAttributeValues: {
+        ':s': {
+          kind: 'rds-instance',
+          copyId: NEWEST,
+          drillId: 'monthly-2026-02',
+          vaultAccount: VAULT,
+          region: REGION,
+          sharedAt: NOW.toISOString(),
+        },
+      },
+    });
+    expect(doc).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
+      Key: { pk: SHARES_KEY },
+      UpdateExpression: 'REMOVE #s',
+      ExpressionAttributeNames: { '#s': shareKey('monthly-2026-02') },
+    });
+  });
+
+  it("deletes a dead drill's copy, then unshares its vault copy as the vault drill role and forgets the record", async () => {
+    // Prepare: a drill that died yesterday left its copy (two pages of hub snapshots) and its share
+    staged = 'available';
+    const yesterday = new Date('2026-01-31T12:00:00Z');
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+    rds
+      .on(DescribeDBSnapshotsCommand)
+      .callsFake((input: { DBSnapshotIdentifier?: string; Marker?: string }) => {
+        if (input.DBSnapshotIdentifier)
+          return {
+            DBSnapshots: [
+              {
+                DBSnapshotIdentifier: input.DBSnapshotIdentifier,
+                Status: 'available',
+                TagList: [{ Key: 'steward:drill', Value: 'monthly-2026-01' }],
+              },
+            ],
+          };
+        return input.Marker
+          ? {
+              DBSnapshots: [
+                {
+                  DBSnapshotIdentifier: DEAD,
+                  SnapshotCreateTime: yesterday,
+                  Status: 'available',
+                  TagList: [
+                    { Key: 'steward:managed', Value: 'true' },
+                    { Key: 'steward:drill', Value: 'monthly-2026-01' },
+                  ],
+                },
+                // Not a drill copy: no steward:drill, or not a drill id.
+                { DBSnapshotIdentifier: 'steward-drill-by-hand', SnapshotCreateTime: yesterday, TagList: [] },
+              ],
+            }
+          : {
+              DBSnapshots: [
+                {
+                  DBSnapshotIdentifier: 'orders-db-before-upgrade',
+                  SnapshotCreateTime: yesterday,
+                  TagList: [{ Key: 'steward:drill', Value: 'x' }],
+                },
+              ],
+              Marker: 'page-2',
+            };
+      });
+    doc.on(GetCommand).resolves({
+      Item: {
+        pk: SHARES_KEY,
+        [shareKey('monthly-2026-01')]: {
+          kind: 'rds-instance',
+          copyId: NEWEST,
+          drillId: 'monthly-2026-01',
+          vaultAccount: VAULT,
+          region: REGION,
+          sharedAt: yesterday.toISOString(),
+        },
+      },
+    });
+    doc.on(UpdateCommand).resolves({});
+
+    // Act
+    const result = (await run({ action: 'janitor' }, deps())) as JanitorResult;
+
+    // Assert
+    expect(result.outcomes.map((o) => `${o.action} ${o.resource} ${o.status}`)).toEqual([
+      `delete drill-copy ${DEAD} done`,
+      `unshare vault copy ${NEWEST} (vault ${VAULT}) done`,
+    ]);
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
+      SnapshotType: 'manual',
+      Marker: 'page-2',
+    });
+    expect(rds).toHaveReceivedCommandTimes(DeleteDBSnapshotCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, { DBSnapshotIdentifier: DEAD });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, shareOf(false));
+    // The unshare signs as the vault drill role (its own client), the copy's deletion as the drill role.
+    expect(clientOf(ModifyDBSnapshotAttributeCommand)).not.toBe(clientOf(DeleteDBSnapshotCommand));
+    expect(doc).toHaveReceivedCommandWith(GetCommand, { Key: { pk: SHARES_KEY }, ConsistentRead: true });
+    expect(doc).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: SHARES_KEY },
+      UpdateExpression: 'REMOVE #s',
+      ExpressionAttributeNames: { '#s': shareKey('monthly-2026-01') },
+    });
+  });
+
+  it('in a dry run lists both and changes nothing', async () => {
+    // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+    doc.on(GetCommand).resolves({
+      Item: {
+        pk: SHARES_KEY,
+        [shareKey('monthly-2026-01')]: {
+          kind: 'rds-instance',
+          copyId: NEWEST,
+          drillId: 'monthly-2026-01',
+          vaultAccount: VAULT,
+          region: REGION,
+          sharedAt: '2026-01-31T12:00:00.000Z',
+        },
+      },
+    });
+    const dry = () => wiredDrill(config, env, NOW, { VAULT_PARTITION: 'aws' }, true);
+
+    // Act
+    const result = (await run({ action: 'janitor' }, dry())) as JanitorResult;
+
+    // Assert
+    expect(result.outcomes.map((o) => `${o.action} ${o.status}`)).toEqual(['unshare planned']);
+    expect(rds).not.toHaveReceivedCommand(ModifyDBSnapshotAttributeCommand);
+    expect(doc).not.toHaveReceivedCommand(UpdateCommand);
   });
 });

@@ -7,7 +7,7 @@ import {
   planJanitor,
   runJanitor,
 } from '../../../shared/drill/janitor.js';
-import type { DrillResource } from '../../../shared/drill/ports.js';
+import type { DrillCopy, DrillResource, VaultShare } from '../../../shared/drill/ports.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { fakeRestorePort, type FakeResource } from '../../fakes/drill-ports.js';
@@ -285,5 +285,183 @@ describe('runJanitor', () => {
     );
     expect(body).toContain('... and 2475 more failed (in the full report)');
     expect(body).toContain('... and 2490 more deleted (in the full report)');
+  });
+});
+
+describe('runJanitor, drills from the vault', () => {
+  const HUB = '111111111111';
+  const VAULT = '999999999999';
+  const share = (copyId: string, ageHours: number, drillId = `drill-${copyId}`): VaultShare => ({
+    kind: copyId.includes('ledger') ? 'aurora-cluster' : 'rds-instance',
+    copyId,
+    drillId,
+    vaultAccount: VAULT,
+    region: 'eu-west-1',
+    sharedAt: hoursAgo(ageHours),
+  });
+  const setup = (
+    copies: DrillCopy[],
+    shares: VaultShare[],
+    { dryRun = false, failUnshare = new Set<string>(), gone = new Set<string>() } = {},
+  ) => {
+    const order: string[] = [];
+    const recorded = new Map(shares.map((s) => [`${s.drillId} ${s.copyId}`, s]));
+    const vault = {
+      account: HUB,
+      vault: {
+        account: VAULT,
+        region: 'eu-west-1',
+        copies: async () => [],
+        share: async () => 'done' as const,
+        unshare: async (c: { kind: string; id: string }, to: string) => {
+          if (failUnshare.has(c.id)) throw new Error('AccessDenied');
+          order.push(`unshare ${c.kind} ${c.id} from ${to}`);
+          return gone.has(c.id) ? ('gone' as const) : ('done' as const);
+        },
+      },
+      staging: {
+        copy: async () => 'started' as const,
+        status: async () => undefined,
+        remove: async (id: string) => (order.push(`delete ${id}`), 'deleted' as const),
+        listDrillCopies: async () => copies,
+      },
+      shares: {
+        record: async () => undefined,
+        forget: async (s: Pick<VaultShare, 'drillId' | 'copyId'>) => {
+          order.push(`forget ${s.copyId}`);
+          recorded.delete(`${s.drillId} ${s.copyId}`);
+        },
+        list: async (account: string, region: string) =>
+          account === VAULT && region === 'eu-west-1' ? [...recorded.values()] : [],
+      },
+    };
+    const restore = fakeRestorePort();
+    restore.resources.set('steward-drill-orders-db-00000001', {
+      kind: 'rds-instance',
+      id: 'steward-drill-orders-db-00000001',
+      tags: { 'steward:drill': 'monthly-1', 'steward:managed': 'true' },
+      status: 'available',
+      createdAt: hoursAgo(9),
+    });
+    const remove = restore.remove.bind(restore);
+    restore.remove = async (t) => (order.push(`delete restored ${t.id}`), remove(t));
+    const notifier = memoryNotifier();
+    const deps = {
+      config: parseConfig(configInput, 'test'),
+      dryRun,
+      notifier,
+      now: () => NOW,
+      restore,
+      vault,
+    };
+    return { deps, order, recorded, notifier };
+  };
+  const copy = (id: string, ageHours: number, status = 'available'): DrillCopy => ({
+    id,
+    drillId: 'monthly-1',
+    createdAt: hoursAgo(ageHours),
+    status,
+  });
+
+  it('deletes the old drill copy after the restored database, then unshares the old vault copy and forgets it', async () => {
+    // Prepare
+    const { deps, order, recorded, notifier } = setup(
+      [copy('steward-drill-orders-db-00000001', 9), copy('steward-drill-orders-db-00000002', 1)],
+      [share('steward-orders-db-202601310300-sched-1a2b3c4d', 9), share('steward-ledger-202601310300-c', 1)],
+    );
+
+    // Act
+    const result = await runJanitor(deps);
+
+    // Assert: the restored database first, the copy restored from it next, the share last
+    expect(order).toEqual([
+      'delete restored steward-drill-orders-db-00000001',
+      'delete steward-drill-orders-db-00000001',
+      `unshare rds-instance steward-orders-db-202601310300-sched-1a2b3c4d from ${HUB}`,
+      'forget steward-orders-db-202601310300-sched-1a2b3c4d',
+    ]);
+    expect([...recorded.values()].map((s) => s.copyId)).toEqual(['steward-ledger-202601310300-c']);
+    expect(result.outcomes.map((o) => `${o.action} ${o.resource} ${o.status}`)).toEqual([
+      'delete rds-instance steward-drill-orders-db-00000001 done',
+      'delete drill-copy steward-drill-orders-db-00000001 done',
+      `unshare vault copy steward-orders-db-202601310300-sched-1a2b3c4d (vault ${VAULT}) done`,
+    ]);
+    const body = notifier.sent[0]!.lines.join('\n');
+    expect(body).toContain(
+      `Had to clean up after a drill: unshared vault copy steward-orders-db-202601310300-sched-1a2b3c4d (vault ${VAULT}) (drill drill-steward-orders-db-202601310300-sched-1a2b3c4d, created ${hoursAgo(9)}, 9 h old, older than 6 h)`,
+    );
+    expect(body).toContain('Vault copies a drill shared with this account more than 6 h ago are unshared.');
+  });
+
+  it('only says what it would delete and unshare in a dry run, and keeps the records', async () => {
+    // Prepare
+    const { deps, order, recorded, notifier } = setup(
+      [copy('steward-drill-orders-db-00000001', 9)],
+      [share('steward-orders-db-202601310300-sched-1a2b3c4d', 9)],
+      { dryRun: true },
+    );
+
+    // Act
+    const result = await runJanitor(deps);
+
+    // Assert
+    expect(order).toEqual([]);
+    expect(recorded.size).toBe(1);
+    expect(result.outcomes.map((o) => o.status)).toEqual(['planned', 'planned', 'planned']);
+    expect(notifier.sent[0]!.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Would delete drill-copy steward-drill-orders-db-00000001 /),
+        expect.stringMatching(/^Would unshare vault copy steward-orders-db-202601310300-sched-1a2b3c4d /),
+      ]),
+    );
+  });
+
+  it('leaves a copy being deleted and one without a creation time alone', async () => {
+    const { deps, order } = setup(
+      [
+        copy('steward-drill-orders-db-00000003', 9, 'deleting'),
+        { id: 'steward-drill-orders-db-00000004', drillId: 'monthly-1', status: 'creating' },
+      ],
+      [],
+    );
+    const result = await runJanitor(deps);
+    expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
+    expect(result.verdicts.filter((v) => v.resource.kind === 'drill-copy').map((v) => v.action)).toEqual([
+      'skip',
+      'keep',
+    ]);
+  });
+
+  it('forgets a share whose vault copy is gone (expired by vault retention): already done', async () => {
+    const copyId = 'steward-orders-db-202601010300-sched-1a2b3c4d';
+    const { deps, recorded, order } = setup([], [share(copyId, 30)], { gone: new Set([copyId]) });
+    const result = await runJanitor(deps);
+    expect(order).toContain(`forget ${copyId}`);
+    expect(recorded.size).toBe(0);
+    expect(result.outcomes.at(-1)).toMatchObject({ action: 'unshare', status: 'already-done' });
+  });
+
+  it('reports an unshare the vault refuses, keeps its record for the next run, does the rest, then throws', async () => {
+    // Prepare
+    const refused = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+    const other = 'steward-billing-db-202601310300-sched-5e6f7a8b';
+    const { deps, recorded, notifier } = setup([], [share(refused, 9), share(other, 9)], {
+      failUnshare: new Set([refused]),
+    });
+
+    // Act + Assert
+    await expect(runJanitor(deps)).rejects.toThrow(PartialFailureError);
+    expect([...recorded.values()].map((s) => s.copyId)).toEqual([refused]);
+    expect(notifier.sent[0]!.lines[0]).toMatch(
+      new RegExp(`^FAILED to unshare vault copy ${refused} \\(vault ${VAULT}\\).*AccessDenied`),
+    );
+  });
+
+  it('looks for neither without a vault (a stage that drills nothing from it)', async () => {
+    const { deps, order } = setup([copy('steward-drill-orders-db-00000001', 9)], [share('x', 9)]);
+    const { vault: _vault, ...without } = deps;
+    const result = await runJanitor(without);
+    expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
+    expect(result.verdicts.map((v) => v.resource.kind)).toEqual(['rds-instance']);
   });
 });

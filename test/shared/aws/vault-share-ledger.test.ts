@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { dynamoVaultShareLedger } from '../../../shared/aws/drill-stores.js';
+import type { VaultShare, VaultShareLedger } from '../../../shared/drill/ports.js';
+import { fakeVaultShareLedger } from '../../fakes/drill-ports.js';
+import { motoStateTables } from '../../support/state-table.js';
+
+const VAULT = '999999999999';
+const share = (over: Partial<VaultShare> = {}): VaultShare => ({
+  kind: 'rds-instance',
+  copyId: 'steward-orders-db-202601310300-sched-1a2b3c4d',
+  drillId: 'monthly-2026-02',
+  vaultAccount: VAULT,
+  region: 'eu-west-1',
+  sharedAt: '2026-02-01T05:00:10.000Z',
+  ...over,
+});
+const byCopy = (a: VaultShare, b: VaultShare) =>
+  `${a.drillId}${a.copyId}`.localeCompare(`${b.drillId}${b.copyId}`);
+
+/**
+ * What every VaultShareLedger must do: the state-table ledger (over moto's DynamoDB) and the in-memory fake both
+ * run it, so the fake cannot drift from the real semantics.
+ */
+const ledgerContract = (name: string, make: () => Promise<VaultShareLedger>) =>
+  describe(`${name} (VaultShareLedger contract)`, () => {
+    it('lists what was recorded, per vault account and region', async () => {
+      // Prepare
+      const ledger = await make();
+      const cluster = share({
+        kind: 'aurora-cluster',
+        copyId: 'steward-ledger-202601310300-c',
+        drillId: 'd2',
+      });
+      // Act
+      await ledger.record(share());
+      await ledger.record(cluster);
+      await ledger.record(share({ region: 'eu-central-1' }));
+      // Assert
+      expect((await ledger.list(VAULT, 'eu-west-1')).sort(byCopy)).toEqual([cluster, share()].sort(byCopy));
+      expect(await ledger.list(VAULT, 'eu-central-1')).toEqual([share({ region: 'eu-central-1' })]);
+      expect(await ledger.list('888888888888', 'eu-west-1')).toEqual([]);
+    });
+
+    it('keeps the first time a share was recorded (a retried task does not make it younger)', async () => {
+      const ledger = await make();
+      await ledger.record(share());
+      await ledger.record(share({ sharedAt: '2026-02-01T07:00:00.000Z' }));
+      expect(await ledger.list(VAULT, 'eu-west-1')).toEqual([share()]);
+    });
+
+    it("forgets one drill's share of a copy, and keeps another drill's share of the same copy", async () => {
+      const ledger = await make();
+      await ledger.record(share());
+      await ledger.record(share({ drillId: 'adhoc-1' }));
+      await ledger.forget(share());
+      await ledger.forget(share({ copyId: 'never-recorded' }));
+      expect(await ledger.list(VAULT, 'eu-west-1')).toEqual([share({ drillId: 'adhoc-1' })]);
+    });
+  });
+
+ledgerContract('fakeVaultShareLedger', async () => fakeVaultShareLedger());
+
+describe('dynamoVaultShareLedger against an emulated DynamoDB', () => {
+  const tables = motoStateTables();
+  ledgerContract('dynamoVaultShareLedger', async () => {
+    const { doc, name } = await tables.table();
+    return dynamoVaultShareLedger(doc, name);
+  });
+});
