@@ -14,6 +14,7 @@ import type { VaultEnv } from '../shared/config/env.js';
 import {
   EBS_SNAPSHOT_DETAIL_TYPES,
   EBS_SNAPSHOT_EVENTS,
+  HEALTH_CATEGORIES,
   HEALTH_SERVICES,
   RDS_DATABASE_DETAIL_TYPES,
   RDS_OPERATIONAL_EVENTS,
@@ -82,11 +83,14 @@ export const EBS_COPY_FINISHED = {
   detail: { event: [EBS_SNAPSHOT_EVENTS.copied], result: ['succeeded'] },
 } satisfies EventPattern;
 
-/** AWS Health scheduled maintenance of RDS or ElastiCache. */
-export const SCHEDULED_MAINTENANCE = {
+/**
+ * AWS Health scheduled changes (a pre-change snapshot before) and issues (a notification) of the services
+ * whose resources steward protects: RDS, ElastiCache, EC2 and EBS.
+ */
+export const HEALTH_EVENTS = {
   source: ['aws.health'],
   detailType: ['AWS Health Event'],
-  detail: { service: [...HEALTH_SERVICES], eventTypeCategory: ['scheduledChange'] },
+  detail: { service: [...HEALTH_SERVICES], eventTypeCategory: [...HEALTH_CATEGORIES] },
 } satisfies EventPattern;
 
 export interface BackupProps extends CapabilityProps {
@@ -319,9 +323,9 @@ export class Backup extends Construct {
   }
 
   /**
-   * AWS Health scheduled maintenance of RDS and ElastiCache → the function schedules a pre-change snapshot
-   * with a one-time schedule in the stage's group, which it may only create under its own name prefix and
-   * only with the function's own invoker role.
+   * AWS Health scheduled changes of RDS, ElastiCache, EC2 and EBS → the function schedules a pre-change
+   * snapshot (an EBS set for an instance) with a one-time schedule in the stage's group, which it may only create under its own name prefix and
+   * only with the function's own invoker role. Their issues reach it too: one notification, no action.
    */
   private maintenance(fn: StewardFunction, group: string): void {
     const { config } = fn;
@@ -359,8 +363,8 @@ export class Backup extends Construct {
     });
     fn.addEventRule(
       'MaintenanceRule',
-      'AWS Health scheduled maintenance of RDS or ElastiCache: snapshot before it',
-      SCHEDULED_MAINTENANCE,
+      'AWS Health scheduled changes (snapshot before) and issues (tell) of RDS, ElastiCache, EC2 and EBS',
+      HEALTH_EVENTS,
     );
   }
 
@@ -399,14 +403,14 @@ export class Backup extends Construct {
    * copy reconcile the hub runs for its own events, in that target, with the target's credentials.
    */
   forwardFromFleet(bus: IEventBus): void {
-    // A spoke's AWS Health scheduled maintenance of RDS or ElastiCache: the same pre-change snapshots and
-    // notification as the hub's own, in that target (the schedule's payload names it), naming its account
-    // and region.
+    // A spoke's AWS Health scheduled changes and issues of RDS, ElastiCache, EC2 and EBS: the same pre-change
+    // snapshots and notifications as the hub's own, in that target (the schedule's payload names it), naming
+    // its account and region.
     if (this.function.config.backup.maintenance.enabled)
       this.function.addEventRule(
         'FleetHealthRule',
-        'AWS Health scheduled maintenance in a spoke: snapshot its protected databases before, and say so',
-        SCHEDULED_MAINTENANCE,
+        'AWS Health in a spoke: snapshot its protected resources before a scheduled change, tell its issues',
+        HEALTH_EVENTS,
         { eventBus: bus, event: forwardedInput() },
       );
     if (!copiesToDr(this.function.config)) return;

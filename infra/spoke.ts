@@ -31,7 +31,7 @@ import {
   COPY_FINISHED,
   DATABASE_EVENTS,
   grantBackupEstate,
-  SCHEDULED_MAINTENANCE,
+  HEALTH_EVENTS,
   SNAPSHOT_CREATED,
 } from './backup.js';
 import { allowShareWithVault, fleetBusArn, trustHubRole } from './fleet.js';
@@ -173,8 +173,8 @@ export class SpokeStack extends Stack {
     });
     forward(
       'ForwardMaintenance',
-      'AWS Health scheduled maintenance of RDS and ElastiCache',
-      SCHEDULED_MAINTENANCE,
+      'AWS Health scheduled changes and issues of RDS, ElastiCache, EC2 and EBS',
+      HEALTH_EVENTS,
     );
     if (config.scaling.enabled && rules.length)
       forward('ForwardAlarms', "State changes of the scaling rules' alarms", forwardedAlarmPattern(rules));

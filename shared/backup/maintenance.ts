@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Severity, StewardConfig } from '../config/schema.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { clip, ConfigError, errorMessage } from '../errors.js';
 import type { Database, Outcome } from '../model.js';
+import { TOP_FAILURES, topLines } from '../notify/budget.js';
 import { type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
@@ -11,6 +12,7 @@ import type { BackupScheduler } from './ports.js';
 import { type BackupRequest, RDS_OPERATIONAL_EVENTS } from './request.js';
 
 type Maintenance = Extract<BackupRequest, { action: 'maintenance' }>;
+type HealthIssue = Extract<BackupRequest, { action: 'health-issue' }>;
 
 /** One protected database a maintenance window touches, and when its pre-change snapshot is taken. */
 export type MaintenanceItem =
@@ -39,6 +41,36 @@ const cacheGroupOf = (entity: string, all: readonly Database[]): Database | unde
     .filter((d) => d.kind === 'elasticache' && entity.toLowerCase().startsWith(`${d.id.toLowerCase()}-`))
     .sort((a, b) => b.id.length - a.id.length)[0];
 
+/** The id an entity names: an ARN's last part (`arn:aws:ec2:…:instance/i-0abc` → `i-0abc`), else itself. */
+const idOf = (entity: string): string => (entity.startsWith('arn:') ? entity.split(/[/:]/).at(-1)! : entity);
+
+/**
+ * What steward protects among what one Health entity names: the database (an Aurora member through its
+ * cluster, an ElastiCache node through its replication group, an EC2 instance's EBS set), or, for an EC2
+ * instance that is not protected as a whole, each protected EBS volume attached to it. Entities come as ids
+ * or ARNs: the EC2 retirement sample of the AWS Health User Guide names its instance by ARN.
+ */
+export const protectedByEntity = (
+  entity: string,
+  all: readonly Database[],
+): { owners: Database[] } | { db?: Database; skip: string } => {
+  const found = findDatabase(all, entity);
+  const id = idOf(entity);
+  const db =
+    'db' in found
+      ? found.db
+      : (cacheGroupOf(entity, all) ?? (id !== entity ? all.find((d) => d.id === id) : undefined));
+  if (db) {
+    const owner = protectedBy(db, all);
+    return owner ? { owners: [owner] } : { db, skip: `${db.id} is not protected (no ${Tag.backup} tag)` };
+  }
+  const volumes = all.filter(
+    (d) => d.kind === 'ebs' && d.ebs?.attachedTo === id && d.tags[Tag.backup] !== undefined,
+  );
+  if (volumes.length) return { owners: volumes };
+  return { skip: `not a database in this region (${'error' in found ? found.error : ''})` };
+};
+
 /**
  * Which protected databases a scheduled maintenance touches and when each gets its pre-change snapshot:
  * the window start minus `leadMinutes`, scheduled, or now when that is (almost) past. Pure.
@@ -52,36 +84,27 @@ export const planMaintenance = (
 ): MaintenanceItem[] => {
   const seen = new Set<string>();
   return req.entities.flatMap((entity): MaintenanceItem[] => {
-    const found = findDatabase(databases, entity);
-    const db = 'db' in found ? found.db : cacheGroupOf(entity, databases);
-    if (!db)
+    const r = protectedByEntity(entity, databases);
+    if ('skip' in r) return [{ entity, ...(r.db ? { db: r.db } : {}), mode: 'skip', reason: r.skip }];
+    return r.owners.flatMap((owner): MaintenanceItem[] => {
+      if (seen.has(owner.arn)) return [];
+      seen.add(owner.arn);
+      if (req.start.getTime() <= now.getTime())
+        return [
+          {
+            entity,
+            db: owner,
+            mode: 'skip',
+            reason: `the window started at ${req.start.toISOString()}: too late for a pre-change snapshot`,
+          },
+        ];
+      const at = new Date(Math.floor((req.start.getTime() - leadMinutes * MINUTE) / 1000) * 1000);
+      const scheduleName = preChangeScheduleName(stage, req.eventArn, owner.arn);
+      const soon = at.getTime() - now.getTime() < TOO_SOON_MS;
       return [
-        {
-          entity,
-          mode: 'skip',
-          reason: `not a database in this region (${'error' in found ? found.error : ''})`,
-        },
+        { entity, db: owner, snapshotAt: soon ? now : at, mode: soon ? 'now' : 'schedule', scheduleName },
       ];
-    const owner = protectedBy(db, databases);
-    if (!owner)
-      return [{ entity, db, mode: 'skip', reason: `${db.id} is not protected (no ${Tag.backup} tag)` }];
-    if (seen.has(owner.arn)) return [];
-    seen.add(owner.arn);
-    if (req.start.getTime() <= now.getTime())
-      return [
-        {
-          entity,
-          db: owner,
-          mode: 'skip',
-          reason: `the window started at ${req.start.toISOString()}: too late for a pre-change snapshot`,
-        },
-      ];
-    const at = new Date(Math.floor((req.start.getTime() - leadMinutes * MINUTE) / 1000) * 1000);
-    const scheduleName = preChangeScheduleName(stage, req.eventArn, owner.arn);
-    const soon = at.getTime() - now.getTime() < TOO_SOON_MS;
-    return [
-      { entity, db: owner, snapshotAt: soon ? now : at, mode: soon ? 'now' : 'schedule', scheduleName },
-    ];
+    });
   });
 };
 
@@ -107,7 +130,7 @@ export interface EventDeps {
 }
 
 export interface EventResult {
-  action: 'maintenance' | 'rds-event' | 'ignored';
+  action: 'maintenance' | 'health-issue' | 'rds-event' | 'ignored';
   dryRun: boolean;
   severity: Severity;
   summary: string;
@@ -219,6 +242,89 @@ const maintenance = async (req: Maintenance, deps: EventDeps): Promise<EventResu
   return { action: 'maintenance', dryRun, severity, summary, maintenance: items, outcomes };
 };
 
+const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+const DESCRIPTION_MAX = 1000;
+
+const ignoredEvent = (summary: string, dryRun: boolean): EventResult => {
+  logger.info('backup event ignored', { reason: summary });
+  metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
+  return { action: 'ignored', dryRun, severity: 'info', summary, outcomes: [] };
+};
+
+/**
+ * An AWS Health issue of RDS, ElastiCache, EC2 or EBS: one bounded notification, no action. An account's
+ * event tells only when it names a resource steward protects (each named, at most TOP_FAILURES, the rest
+ * counted); a public event (no resources: the region's service) tells as it is. Warning while open,
+ * info once closed. An issue about another region than this run's is not this run's to tell.
+ */
+const healthIssue = async (req: HealthIssue, deps: EventDeps): Promise<EventResult> => {
+  const { config } = deps;
+  const dryRun = deps.dryRun || req.dryRun;
+  if (!config.backup.maintenance.enabled)
+    return ignoredEvent(`ignored: ${req.typeCode} (backup.maintenance.enabled is false)`, dryRun);
+  if (req.eventRegion && REGION.test(req.eventRegion) && req.eventRegion !== config.region)
+    return ignoredEvent(`ignored: ${req.typeCode} is about ${req.eventRegion}, not ${config.region}`, dryRun);
+  const all = req.entities.length ? await deps.listDatabases() : [];
+  const owners = new Map<string, Database>();
+  let unprotected = 0;
+  for (const entity of req.entities) {
+    const r = protectedByEntity(entity, all);
+    if ('skip' in r) unprotected++;
+    else for (const o of r.owners) owners.set(o.arn, o);
+  }
+  const named = [...owners.values()];
+  if (req.entities.length && !named.length)
+    return ignoredEvent(
+      `ignored: ${req.typeCode} names ${req.entities.length} resources, none protected by steward`,
+      dryRun,
+    );
+  const closed = req.status === 'closed';
+  const severity: Severity = closed ? 'info' : 'warning';
+  const ids = named.map((o) => o.id);
+  const on = named.length
+    ? `${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`
+    : `${req.service} in ${config.region}`;
+  const summary = `AWS Health ${closed ? 'issue resolved' : 'issue'}: ${req.typeCode} on ${on}`;
+  const since = req.start ? `, since ${when(req.start)}${req.end ? ` until ${when(req.end)}` : ''}` : '';
+  const outcomes = await sendReported(deps.notifier, {
+    severity,
+    capability: CAPABILITY,
+    subject: summary,
+    lines: [
+      `AWS Health ${req.typeCode} for ${req.service} (${req.scope ?? 'scope not given'}), status ${req.status}${since} (${req.eventArn}).`,
+      ...(named.length
+        ? [
+            `Resources steward protects that it names (${named.length}):`,
+            ...topLines(
+              named,
+              (o) => `- ${o.id} (${o.kind}), backup policy "${o.tags[Tag.backup]}"`,
+              'resources',
+              TOP_FAILURES,
+            ),
+            ...(unprotected ? [`It also names ${unprotected} resources steward does not protect.`] : []),
+          ]
+        : [`A public event: ${req.service} in ${config.region} as a whole, no resource named.`]),
+      ...(req.description ? ['', `AWS says: ${clip(req.description, DESCRIPTION_MAX)}`] : []),
+      '',
+      closed
+        ? 'AWS reports the issue resolved.'
+        : 'Steward takes no action on an issue. Check the resources; before replacing or restoring one, take a pre-change snapshot (steward snapshot).',
+    ],
+    data: {
+      eventArn: req.eventArn,
+      typeCode: req.typeCode,
+      service: req.service,
+      status: req.status,
+      scope: req.scope ?? null,
+      resources: named.slice(0, TOP_FAILURES).map((o) => o.arn),
+      unprotected,
+    },
+  });
+  metrics.addMetric('HealthIssuesNotified', MetricUnit.Count, 1);
+  throwIfFailed(`notification of ${req.typeCode}`, outcomes);
+  return { action: 'health-issue', dryRun, severity, summary, outcomes };
+};
+
 /** A failover, stop, start or storage event: a notification at its severity when the database is protected. */
 const rdsEvent = async (
   req: Extract<BackupRequest, { action: 'rds-event' }>,
@@ -249,14 +355,19 @@ const rdsEvent = async (
   return { action: 'rds-event', dryRun: req.dryRun, severity: known.severity, summary, outcomes };
 };
 
-/** Run a backup event that is not a backup run: maintenance, an RDS database event, or one to ignore. */
+/**
+ * Run a backup event that is not a backup run: maintenance, a Health issue, an RDS database event, or one to
+ * ignore.
+ */
 export const runBackupEvent = async (
-  req: Extract<BackupRequest, { action: 'maintenance' | 'rds-event' | 'ignored' }>,
+  req: Extract<BackupRequest, { action: 'maintenance' | 'health-issue' | 'rds-event' | 'ignored' }>,
   deps: EventDeps,
 ): Promise<EventResult> => {
   switch (req.action) {
     case 'maintenance':
       return maintenance(req, deps);
+    case 'health-issue':
+      return healthIssue(req, deps);
     case 'rds-event':
       return rdsEvent(req, deps);
     case 'ignored':

@@ -214,7 +214,12 @@ const HealthTime = z.onFirstUse(() =>
     .check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)')),
 );
 
-/** AWS Health event (only the fields steward reads; the schema reference names them all). */
+/**
+ * AWS Health event (only the fields steward reads; the schema reference names them all: AWS Health User Guide,
+ * "Reference: AWS Health events Amazon EventBridge schema"). `eventRegion` is the region the event is about
+ * (`region` is where it was delivered); `backupEvent: "true"` marks the copy Health also delivers to the
+ * partition's backup region.
+ */
 export const HealthEvent = z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.health'),
@@ -224,16 +229,29 @@ export const HealthEvent = z.onFirstUse(() =>
       service: z.string().check(z.minLength(1)),
       eventTypeCode: z.string().check(z.minLength(1)),
       eventTypeCategory: z.string().check(z.minLength(1)),
+      eventScopeCode: z.optional(z.string()),
       startTime: z.optional(HealthTime),
       endTime: z.optional(HealthTime),
       statusCode: z.optional(z.string()),
+      eventRegion: z.optional(z.string()),
+      backupEvent: z.optional(z.string()),
+      eventDescription: z.optional(
+        z.array(z.object({ language: z.optional(z.string()), latestDescription: z.optional(z.string()) })),
+      ),
       affectedEntities: z._default(z.array(z.object({ entityValue: z.string().check(z.minLength(1)) })), []),
     }),
   }),
 );
 
-/** AWS Health services whose scheduled changes touch databases steward protects. */
-export const HEALTH_SERVICES = ['RDS', 'ELASTICACHE'] as const;
+/**
+ * AWS Health services whose events touch what steward protects: RDS and ElastiCache databases, and EC2
+ * instances and EBS volumes (EBS sets). Their scheduled changes get pre-change snapshots; their issues a
+ * notification.
+ */
+export const HEALTH_SERVICES = ['RDS', 'ELASTICACHE', 'EC2', 'EBS'] as const;
+
+/** The Health event categories steward reads: a scheduled change (it acts before) and an issue (it tells). */
+export const HEALTH_CATEGORIES = ['scheduledChange', 'issue'] as const;
 
 /** What steward expects instead of a hand-wired classic EventBridge "Scheduled Event". */
 export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
@@ -318,6 +336,26 @@ export type BackupRequest =
       entities: string[];
       dryRun: boolean;
     }
+  /**
+   * An AWS Health issue of a service whose resources steward protects: told (the protected resources it names,
+   * or the region's service for a public event), never acted on.
+   */
+  | {
+      action: 'health-issue';
+      eventArn: string;
+      typeCode: string;
+      service: string;
+      /** `open`, `closed` (resolved) or `upcoming`. */
+      status: string;
+      /** `PUBLIC` (the region's service), `ACCOUNT_SPECIFIC` or `NONE`. */
+      scope?: string;
+      start?: Date;
+      end?: Date;
+      eventRegion?: string;
+      entities: string[];
+      description?: string;
+      dryRun: boolean;
+    }
   /** An RDS instance or cluster event to tell about (failover, stop/start, storage). */
   | { action: 'rds-event'; eventId: string; database: string; at: Date; message?: string; dryRun: boolean }
   /** Received, understood, not for backup: logged with the reason. */
@@ -388,16 +426,43 @@ const parseHealth = (raw: unknown): BackupRequest => {
   const e = parseWith(HealthEvent, raw, 'Invalid AWS Health event');
   const d = e.detail;
   const base = { dryRun: false };
-  if (d.eventTypeCategory !== 'scheduledChange')
+  const category = d.eventTypeCategory as (typeof HEALTH_CATEGORIES)[number];
+  if (!HEALTH_CATEGORIES.includes(category))
     return {
       action: 'ignored',
-      reason: `AWS Health ${d.eventTypeCode} is a ${d.eventTypeCategory}, not a scheduled change`,
+      reason: `AWS Health ${d.eventTypeCode} is a ${d.eventTypeCategory}, not a scheduled change or an issue`,
       ...base,
     };
   if (!(HEALTH_SERVICES as readonly string[]).includes(d.service))
     return {
       action: 'ignored',
-      reason: `AWS Health ${d.eventTypeCode} is about ${d.service}, not RDS or ElastiCache`,
+      reason: `AWS Health ${d.eventTypeCode} is about ${d.service}, not ${HEALTH_SERVICES.join(', ')}`,
+      ...base,
+    };
+  // Health delivers each event in its region and a copy in the partition's backup region (the schema's
+  // `backupEvent`): the region the event is about acts on the original, so the copy would repeat it.
+  if (d.backupEvent === 'true')
+    return {
+      action: 'ignored',
+      reason: `AWS Health ${d.eventTypeCode} is the backup-region copy of an event about ${d.eventRegion ?? 'another region'}`,
+      ...base,
+    };
+  const entities = d.affectedEntities.map((a) => a.entityValue);
+  if (category === 'issue')
+    return {
+      action: 'health-issue',
+      eventArn: d.eventArn,
+      typeCode: d.eventTypeCode,
+      service: d.service,
+      status: d.statusCode ?? 'open',
+      ...(d.eventScopeCode ? { scope: d.eventScopeCode } : {}),
+      ...(d.startTime ? { start: new Date(Date.parse(d.startTime)) } : {}),
+      ...(d.endTime ? { end: new Date(Date.parse(d.endTime)) } : {}),
+      ...(d.eventRegion ? { eventRegion: d.eventRegion } : {}),
+      entities,
+      ...(d.eventDescription?.find((x) => x.latestDescription)?.latestDescription
+        ? { description: d.eventDescription.find((x) => x.latestDescription)!.latestDescription! }
+        : {}),
       ...base,
     };
   if (d.statusCode === 'closed')
@@ -417,7 +482,7 @@ const parseHealth = (raw: unknown): BackupRequest => {
     service: d.service,
     start: new Date(Date.parse(d.startTime!)),
     ...(d.endTime ? { end: new Date(Date.parse(d.endTime)) } : {}),
-    entities: d.affectedEntities.map((a) => a.entityValue),
+    entities,
     ...base,
   };
 };

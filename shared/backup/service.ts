@@ -90,7 +90,7 @@ export interface BackupResult {
 type Draft = Pick<BackupResult, 'backup' | 'copies' | 'drLag'> & { outcomes: Outcome[] };
 
 /** The requests that are backup runs (snapshots and copies), not events to tell about. */
-type BackupRun = Exclude<BackupRequest, { action: 'maintenance' | 'rds-event' | 'ignored' }>;
+type BackupRun = Exclude<BackupRequest, { action: 'maintenance' | 'health-issue' | 'rds-event' | 'ignored' }>;
 
 const CREATE = 'create-snapshot';
 const COPY = 'copy-to-dr';
@@ -425,7 +425,12 @@ const label = (req: BackupRun): string =>
  * Dry run is the request's flag or the deps' forced one.
  */
 export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<BackupResult> => {
-  if (req.action === 'maintenance' || req.action === 'rds-event' || req.action === 'ignored')
+  if (
+    req.action === 'maintenance' ||
+    req.action === 'health-issue' ||
+    req.action === 'rds-event' ||
+    req.action === 'ignored'
+  )
     return runBackupEvent(req, {
       ...deps,
       listDatabases: () => deps.primary.listDatabases(ResourceKind.options),

@@ -428,8 +428,10 @@ export const KEY_DOCS: Record<string, string> = {
     'Existing SNS topic of an IMMEDIATE anomaly subscription; the function subscribes.',
   'cost.consoleUrl': 'Link at the end of every cost message.',
   scaling: 'Guarded responses to CloudWatch alarms (README: Scaling and remediation playbooks).',
-  'backup.maintenance': 'AWS Health scheduled maintenance of a protected database (RDS, ElastiCache).',
-  'backup.maintenance.enabled': 'Take a pre-change snapshot before every scheduled maintenance window.',
+  'backup.maintenance':
+    'AWS Health scheduled changes and issues of what steward protects (RDS, ElastiCache, EC2 instances and EBS volumes).',
+  'backup.maintenance.enabled':
+    'Take a pre-change snapshot before every scheduled change, and tell the issues that name a protected resource (or the region’s service, for a public issue).',
   'backup.maintenance.leadMinutes':
     'How long before the window starts the snapshot is taken (an EventBridge Scheduler one-time schedule).',
   'scaling.enabled': 'Deploy the scaling function, its rules and alarms.',

@@ -180,7 +180,10 @@ export const BackupConfig = strictObject({
     {},
   ),
   policies: z.prefault(z.record(PolicyName, BackupPolicy), { daily: {} }),
-  /** AWS Health scheduled maintenance of a protected database: a pre-change snapshot before the window. */
+  /**
+   * AWS Health scheduled changes of a protected resource (a pre-change snapshot before the window) and issues
+   * (a notification).
+   */
   maintenance: z.prefault(
     strictObject({
       enabled: z._default(z.boolean(), true),

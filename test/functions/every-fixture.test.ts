@@ -160,6 +160,11 @@ const HOME: Record<string, Record<string, Outcome>> = {
   // The state machine's execution input, not a function's event: the drill function names what it expects.
   'drill/start.json': { drill: 'rejected' },
   'drill/task-select.json': { drill: 'accepted' },
+  // The Health User Guide's samples: a retirement is a scheduled change (accepted); the public issue is about
+  // af-south-1, not this run's region, and the drive sample is the backup-region copy (both ignored).
+  'health/aws-ec2-instance-retirement-scheduled.json': { backup: 'accepted' },
+  'health/aws-ec2-instance-store-drive-degraded-backup.json': { backup: 'ignored' },
+  'health/aws-ec2-operational-issue.json': { backup: 'ignored' },
   'health/elasticache-maintenance-scheduled.json': { backup: 'accepted' },
   'health/rds-maintenance-scheduled.json': { backup: 'accepted' },
   // Both: backup tells about a protected database's failover; scaling restarts a rule database's cooldown.

@@ -45,12 +45,15 @@ const rulesMatching = (t: Template, pattern: Record<string, unknown>) =>
   );
 
 describe('event rules', () => {
-  it('routes AWS Health scheduled changes of RDS and ElastiCache to the backup function', () => {
+  it('routes AWS Health scheduled changes and issues of RDS, ElastiCache, EC2 and EBS to the backup function', () => {
     expect(
       rulesMatching(prod, {
         source: ['aws.health'],
         'detail-type': ['AWS Health Event'],
-        detail: { service: ['RDS', 'ELASTICACHE'], eventTypeCategory: ['scheduledChange'] },
+        detail: {
+          service: ['RDS', 'ELASTICACHE', 'EC2', 'EBS'],
+          eventTypeCategory: ['scheduledChange', 'issue'],
+        },
       }),
     ).toHaveLength(1);
   });

@@ -322,7 +322,7 @@ describe("the hub's rule on forwarded snapshot events", () => {
     expect(JSON.stringify(target.Arn)).toContain('BackupFunction');
   });
 
-  it("hands the backup function the spokes' AWS Health scheduled maintenance, wrapped, as the spoke forwards it", () => {
+  it("hands the backup function the spokes' AWS Health scheduled changes and issues, wrapped, as the spoke forwards them", () => {
     // Act
     const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter(
       (r) =>
@@ -334,6 +334,10 @@ describe("the hub's rule on forwarded snapshot events", () => {
       (r) => r.Properties.EventPattern.source?.[0] === 'aws.health',
     );
     expect(rule!.Properties.EventPattern).toEqual(forwardedBySpoke!.Properties.EventPattern);
+    expect(rule!.Properties.EventPattern.detail).toEqual({
+      service: ['RDS', 'ELASTICACHE', 'EC2', 'EBS'],
+      eventTypeCategory: ['scheduledChange', 'issue'],
+    });
     expect(JSON.stringify(rule!.Properties.Targets[0].InputTransformer.InputTemplate)).toContain(
       '\\"action\\":\\"forwarded\\"',
     );

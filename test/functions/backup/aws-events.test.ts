@@ -181,14 +181,19 @@ describe('AWS Health scheduled maintenance', () => {
 
   it.each([
     [
-      'an issue, not a scheduled change',
-      (e: typeof health) => (e.detail.eventTypeCategory = 'issue'),
-      /is a issue, not a scheduled change/,
+      'an account notification, neither a scheduled change nor an issue',
+      (e: typeof health) => (e.detail.eventTypeCategory = 'accountNotification'),
+      /is a accountNotification, not a scheduled change or an issue/,
     ],
     [
       'another service',
-      (e: typeof health) => (e.detail.service = 'EC2'),
-      /about EC2, not RDS or ElastiCache/,
+      (e: typeof health) => (e.detail.service = 'LAMBDA'),
+      /about LAMBDA, not RDS, ELASTICACHE, EC2, EBS/,
+    ],
+    [
+      "the backup-region copy of an event (the event's own region acts on it)",
+      (e: typeof health) => Object.assign(e.detail, { backupEvent: 'true' }),
+      /backup-region copy of an event about eu-west-1/,
     ],
   ])('ignores %s, logging why', async (_w, change, reason) => {
     const { deps } = setup('2026-01-10T09:00:05Z');

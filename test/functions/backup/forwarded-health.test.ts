@@ -1,10 +1,11 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import driveDegraded from '../../../events/health/aws-ec2-instance-store-drive-degraded-backup.json' with { type: 'json' };
 import healthEvent from '../../../events/health/rds-maintenance-scheduled.json' with { type: 'json' };
 import { fleetWiring, run } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -107,5 +108,49 @@ describe("a spoke's forwarded AWS Health maintenance in the backup handler", () 
     const [message] = notifier.sent;
     expect(message!.place).toEqual({ account: ACCOUNT, region: REGION, fleet: true });
     expect(message!.lines.join('\n')).toContain('AWS_RDS_MAINTENANCE_SCHEDULED');
+  });
+
+  it("tells a spoke's EC2 issue on a protected instance, naming its account and region, and acts on nothing", async () => {
+    // Prepare: AWS's account issue sample, as delivered in the spoke's own region
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-abcd1111',
+              State: { Name: 'running' },
+              BlockDeviceMappings: [{ Ebs: { VolumeId: 'vol-0abcd1111' } }],
+              Tags: [{ Key: 'steward:backup', Value: 'daily' }],
+            },
+          ],
+        },
+      ],
+    });
+    const event = structuredClone(driveDegraded);
+    Object.assign(event, { account: ACCOUNT, region: REGION });
+    Object.assign(event.detail, { affectedAccount: ACCOUNT, eventRegion: REGION, backupEvent: 'false' });
+    const raw = { action: 'forwarded', partition: 'aws', event };
+    const notifier = memoryNotifier();
+    const base = (): BaseDeps => ({
+      config,
+      dryRun: false,
+      notifier,
+      now: () => new Date('2022-06-03T07:00:00Z'),
+    });
+
+    // Act
+    await runFleetEvent(raw, fleetWiring(base, env), (e, d) => run(e, atPlace(d, raw)));
+
+    // Assert
+    const client = ec2.commandCalls(DescribeInstancesCommand)[0]!.thisValue as EC2Client;
+    expect(await client.config.region()).toBe(REGION);
+    expect((await client.config.credentials()).accessKeyId).toBe('AKIASPOKEHEALTH');
+    expect(notifier.sent).toHaveLength(1);
+    const [message] = notifier.sent;
+    expect(message!.place).toEqual({ account: ACCOUNT, region: REGION, fleet: true });
+    expect(message!.subject).toBe(
+      'AWS Health issue: AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED on i-abcd1111',
+    );
+    expect(scheduler.calls()).toEqual([]);
   });
 });
