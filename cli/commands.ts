@@ -106,16 +106,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'sandbox',
     usage:
-      '[--engine postgres|redis] [--size <rows|NMB|sessions>] [--break <kind>] [--history <dir>] [--json]',
+      '[--engine postgres|redis|ebs] [--size <rows|NMB|sessions>] [--break <kind>] [--history <dir>] [--json]',
     summary:
       'The local sandbox (npm start): back up a local PostgreSQL, restore it into a second server with the ' +
       'drill state machine, verify it and report RTO/RPO. --engine redis drills a local redis-server instead ' +
-      'through the same state machine (BGSAVE snapshot, restore from the RDB file). --break makes the drill fail.',
+      "through the same state machine (BGSAVE snapshot, restore from the RDB file); --engine ebs an EC2 instance's " +
+      'volumes as ext4 image files (snapshot set and restore are copies, the check fsck -n and debugfs). --break makes the drill fail.',
     options: {
-      engine: 'postgres (default) or redis.',
+      engine: 'postgres (default), redis or ebs.',
       size: 'Sample size: rows (200000) or a database size (80MB, 1GB), default 50000 rows; redis: sessions, default 20000.',
       break:
-        'Damage the source before the backup: missing-table, rows-lost, stale or orphans; redis: keys-lost, ttl-lost or stale.',
+        'Damage the source before the backup: missing-table, rows-lost, stale or orphans; redis: keys-lost, ttl-lost or stale; ebs: corrupt, missing-file or stale.',
       history: 'Where the run leaves its history (default: .steward/).',
       json: JSON_OUT,
     },

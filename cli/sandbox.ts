@@ -166,8 +166,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
  */
 export const sandbox = async (_: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
   if (flags.engine !== undefined && flags.engine !== 'postgres') {
+    if (flags.engine === 'ebs') return (await import('./sandbox-ebs.js')).sandboxEbs(flags, out);
     if (flags.engine !== 'redis')
-      throw new UsageError(`--engine takes postgres or redis, got "${flags.engine}"`);
+      throw new UsageError(`--engine takes postgres, redis or ebs, got "${flags.engine}"`);
     return (await import('./sandbox-redis.js')).sandboxRedis(flags, out);
   }
   const rows = parseSize(flags.size);

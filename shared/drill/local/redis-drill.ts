@@ -230,9 +230,9 @@ export const localCacheEstate = (o: { now: () => Date }): LocalCacheEstate => {
 };
 
 /** A RestorePort with no databases: the Redis sandbox drills a cache only. */
-export const noDatabases = (region: string): RestorePort => {
+export const noDatabases = (region: string, sandbox = 'Redis'): RestorePort => {
   const none = (what: string) => async (): Promise<never> => {
-    throw new StewardError(`the Redis sandbox has no databases to ${what}`);
+    throw new StewardError(`the ${sandbox} sandbox has no databases to ${what}`);
   };
   return {
     region,

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Flags } from '../../cli/flags.js';
+import { EBS_SANDBOX_INSTANCE, sandboxEbs } from '../../cli/sandbox-ebs.js';
+import type { DrillReportDocument } from '../../shared/drill/report.js';
+import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
+
+// `npm start -- --engine ebs` end to end: the drill state machine CDK synthesizes for a stage with an EBS
+// drill and a verifier, run locally over ext4 image files (mkfs.ext4 -d; snapshot and restore are copies; the
+// check is fsck -n and debugfs through steward's Command document script). The intact drill passes, and each
+// --break kind fails it, naming what is wrong. Every temp dir is gone afterwards.
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeOwnTmpDir));
+
+interface SandboxJson {
+  status: string;
+  path: string[];
+  report: DrillReportDocument;
+  reportFile?: string;
+}
+
+describe('npm start -- --engine ebs', () => {
+  // In this process, so the definition is synthesized once for every run below; TMPDIR is this file's own.
+  let tmp: string;
+  const before = process.env.TMPDIR;
+  beforeAll(() => {
+    tmp = ownTmpDir('steward-ebs-sandbox-test');
+    dirs.push(tmp);
+    process.env.TMPDIR = tmp;
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+  });
+  // The drill synthesis child's TypeScript loader caches under TMPDIR (tsx-<uid>): the loader's, not steward's.
+  const left = () => leftIn(tmp).filter((d) => d.startsWith('steward-'));
+
+  const flags = (kind?: string): Flags => ({
+    engine: 'ebs',
+    ...(kind ? { break: kind } : {}),
+    history: `${tmp}/history`,
+    json: true,
+    all: false,
+    force: false,
+    write: false,
+    wait: false,
+    'dry-run': false,
+    help: false,
+  });
+  const run = async (kind?: string) => {
+    const lines: string[] = [];
+    const code = await sandboxEbs(flags(kind), (s) => lines.push(s));
+    return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
+  };
+
+  it('runs the synthesized drill definition to a pass: every volume restored, the check passed, nothing left', async () => {
+    // Act
+    const { code, json } = await run();
+    // Assert
+    expect(code).toBe(0);
+    expect(json.status).toBe('SUCCEEDED');
+    expect(json.path).toEqual([
+      'Start',
+      'SelectSnapshot',
+      'Restore',
+      'Volumes?',
+      'WaitForVolumes',
+      'CheckVolumes',
+      'VolumesRestored?',
+      'VerifyVolumes',
+      'Cleanup',
+      'Record',
+      'Passed?',
+      'DrillSucceeded',
+    ]);
+    expect(json.report).toMatchObject({
+      kind: 'ebs',
+      database: EBS_SANDBOX_INSTANCE,
+      passed: true,
+      outcome: 'passed',
+      cleanup: { status: 'deleted' },
+    });
+    const ebs = (json.report as unknown as { ebs: { verifier: { check: { output: string } } } }).ebs;
+    // Both file systems clean, and the newest write read back from the restored data volume.
+    expect(ebs.verifier.check.output).toMatch(/data: clean[\s\S]*logs: clean[\s\S]*\n\d{4}-\d{2}-\d{2}T/);
+    expect(json.reportFile).toMatch(
+      new RegExp(`history/reports/drills/${EBS_SANDBOX_INSTANCE}/\\d{4}/\\d{2}/sandbox-\\d{14}\\.json$`),
+    );
+    expect(left()).toEqual([]);
+    expect(processesUnder(tmp)).toEqual([]);
+    // The first run synthesizes the stage with CDK (about 10 s of CPU, longer on a shared machine).
+  }, 180_000);
+
+  it('refuses an unknown --break kind before starting anything', async () => {
+    await expect(run('rows-lost')).rejects.toThrow(
+      '--break with --engine ebs takes one of corrupt, missing-file, stale, got "rows-lost"',
+    );
+    expect(left()).toEqual([]);
+  });
+
+  it.each([
+    ['corrupt', /^verifier: check failed: exit 8: .*Bad magic number in super-block/s],
+    ['missing-file', /^verifier: check failed: exit 1/],
+    ['stale', /^RPO 1728\d\d s exceeds the 90000 s target$/],
+  ])('--break %s fails the drill, naming why, and cleans up', async (kind, reason) => {
+    // Act
+    const { code, json } = await run(kind);
+    // Assert
+    expect(code).toBe(1);
+    expect(json.status).toBe('FAILED');
+    expect(json.path.slice(-5)).toEqual(['VerifyVolumes', 'Cleanup', 'Record', 'Passed?', 'DrillFailed']);
+    expect(json.report.reasons?.[0]).toMatch(reason);
+    expect(json.report.summary).toMatch(new RegExp(`^EBS drill FAILED for ${EBS_SANDBOX_INSTANCE}`));
+    expect(json.report.cleanup?.status).toBe('deleted');
+    expect(left()).toEqual([]);
+  });
+});
