@@ -1,9 +1,14 @@
-"""moto's server, with the one piece of RDS it does not model: copying a snapshot another account shares.
+"""moto's server, with the pieces of RDS and EC2 it does not model: a snapshot another account shares.
 
 moto 5.2.1 looks a CopyDB(Cluster)Snapshot source ARN up in the *caller's* account, so a copy of a snapshot
 shared from another account is always "not found". AWS finds it in the owning account (the ARN names it) and
 allows the copy only while that account shares it with the caller (ModifyDBSnapshotAttribute `restore`).
-This wrapper does exactly that and nothing else; everything else is moto's own server.
+
+EC2 likewise: moto 5.2.1 stores createVolumePermission (ModifySnapshotAttribute) but CopySnapshot looks the
+source snapshot up in the caller's account only, and DescribeSnapshots ignores OwnerIds and RestorableByUserIds.
+AWS finds a shared snapshot in its owner's account while the owner grants the caller createVolumePermission,
+and lists it to the caller by owner. This wrapper adds exactly that and nothing else; everything else is
+moto's own server.
 """
 
 import sys
@@ -29,6 +34,69 @@ def _shared_get_snapshot(self, identifier, resource_type, not_found_exception):
 
 
 models.RDSBackend.get_snapshot = _shared_get_snapshot
+
+from moto.ec2 import models as ec2_models  # noqa: E402
+from moto.ec2.exceptions import InvalidSnapshotIdError  # noqa: E402
+from moto.ec2.models.elastic_block_store import EBSBackend  # noqa: E402
+from moto.ec2.responses.elastic_block_store import ElasticBlockStore  # noqa: E402
+
+
+def _shared_with(snapshot, account_id):
+    return account_id in snapshot.create_volume_permission_userids or (
+        "all" in snapshot.create_volume_permission_groups
+    )
+
+
+def _shared_snapshots(account_id, region, owners):
+    """Other accounts' snapshots in `region` that they share with `account_id` (of `owners` when given)."""
+    found = []
+    for owner in list(ec2_models.ec2_backends.keys()):
+        if owner == account_id or (owners and owner not in owners):
+            continue
+        backend = ec2_models.ec2_backends[owner][region]
+        found += [s for s in backend.snapshots.values() if _shared_with(s, account_id)]
+    return found
+
+
+_copy_snapshot = EBSBackend.copy_snapshot
+
+
+def _shared_copy_snapshot(self, source_snapshot_id, source_region, description, kms_key_id):
+    try:
+        return _copy_snapshot(self, source_snapshot_id, source_region, description, kms_key_id)
+    except InvalidSnapshotIdError:
+        shared = [s for s in _shared_snapshots(self.account_id, source_region, None) if s.id == source_snapshot_id]
+        if not shared:
+            raise
+        source = shared[0]
+        snapshot = ec2_models.elastic_block_store.Snapshot(
+            self,
+            ec2_models.elastic_block_store.random_snapshot_id(),
+            volume=source.volume,
+            description=description,
+            encrypted=source.encrypted,
+            kms_key_id=kms_key_id,
+        )
+        self.snapshots[snapshot.id] = snapshot
+        return snapshot
+
+
+EBSBackend.copy_snapshot = _shared_copy_snapshot
+
+_describe_snapshots = ElasticBlockStore.describe_snapshots
+
+
+def _shared_describe_snapshots(self):
+    restorable = self._get_param("RestorableByUserIds", [])
+    owners = [o for o in self._get_param("OwnerIds", []) if o not in ("self", self.current_account)]
+    if not restorable or not owners:
+        return _describe_snapshots(self)
+    from moto.core.responses import ActionResult
+
+    return ActionResult({"Snapshots": _shared_snapshots(self.current_account, self.region, owners)})
+
+
+ElasticBlockStore.describe_snapshots = _shared_describe_snapshots
 
 if __name__ == "__main__":
     from moto.server import main
