@@ -18,6 +18,7 @@ import { drCacheNetworkParameter, drillsCachesFromDr } from '../shared/drill/cac
 import { Tag } from '../shared/tags.js';
 import { awsArn } from './arns.js';
 import { drKeyScope } from './dr-key.js';
+import { drCacheVerifierName } from './drill-network.js';
 import { acknowledge } from './nag.js';
 import type { StewardFunction } from './steward-function.js';
 
@@ -277,8 +278,8 @@ export const grantRedisDrRetention = (fn: StewardFunction): void => {
 
 /**
  * The drill function's half, for Redis drills `from: dr`: its environment names the DR bucket; its role may
- * list and read (HeadObject: the copy's sizing facts) steward's copies under `elasticache/`, and read the DR
- * stack's cache drill network parameter in the DR region. The restore itself (CreateReplicationGroup with the
+ * list and read (HeadObject: the copy's sizing facts) steward's copies under `elasticache/`, read the DR
+ * stack's cache drill network parameter in the DR region, and invoke the DR stack's cache verifier. The restore itself (CreateReplicationGroup with the
  * copies' S3 ARNs) is ElastiCache reading the files under the bucket policy above.
  */
 export const grantRedisDrDrill = (fn: StewardFunction): void => {
@@ -293,6 +294,13 @@ export const grantRedisDrDrill = (fn: StewardFunction): void => {
     resources: [drCopies(stack, dr)],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `A drill from the DR copy reads the sizing facts of steward's RDB copies under ${DR_RDB_PREFIX} (HeadObject) to choose one and size its restore.`,
+  });
+  // The relay to the DR stack's cache verifier (Step Functions invokes no function in another region): that one
+  // function, by the name the DR stack gives it.
+  fn.allow({
+    sid: 'InvokeDrCacheVerifier',
+    actions: ['lambda:InvokeFunction'],
+    resources: [awsArn(stack, 'lambda', config.dr.region, 'function', drCacheVerifierName(config.stage))],
   });
   fn.allow({
     sid: 'ReadDrCacheDrillNetwork',

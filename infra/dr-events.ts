@@ -29,7 +29,8 @@ export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
  * steward's copy-finished events to the primary region's default bus, where the backup function's
  * CopyFinishedRule starts the next copy. When a policy copies caches, the bucket of Redis DR copies lives here
  * too (ElastiCache has no cross-region copy: the backup function copies exported RDB files into it), and when
- * a cache is drilled from its DR copy, the DR region's drill network for caches. No function.
+ * a cache is drilled from its DR copy, the DR region's drill network for caches and its cache verifier (the
+ * stack's one function, invoked only by the stage's drill function).
  */
 export class DrEventsStack extends Stack {
   readonly rule: Rule;

@@ -1,4 +1,4 @@
-import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   FlowLog,
   FlowLogDestination,
@@ -15,9 +15,19 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import type { z } from 'zod/mini';
 import type { RedisDrillTarget, StewardConfig } from '../shared/config/schema.js';
-import { cacheVerifierUser, drCacheNetworkParameter } from '../shared/drill/cache-tasks.js';
+import {
+  cacheVerifierUser,
+  DR_CACHE_VERIFY_SECONDS,
+  drCacheNetworkParameter,
+} from '../shared/drill/cache-tasks.js';
+import type { CacheVerifyEnv } from '../shared/drill/env.js';
+import { DRILL_PREFIX } from '../shared/drill/ids.js';
 import type { CacheDrillNetwork } from '../shared/drill/ports.js';
+import { Tag } from '../shared/tags.js';
+import { awsArn } from './arns.js';
+import { StewardFunction } from './steward-function.js';
 
 // CreateReplicationGroup's default port, which a drill's restore keeps.
 const REDIS = Port.tcp(6379);
@@ -134,15 +144,43 @@ export const cacheDrillNetwork = (
 };
 
 /**
+ * What a cache verifier may connect to with IAM authentication (`auth: iam`), in its own region: drill groups
+ * only (tagged `steward:drill`), as steward's verifier user only. elasticache:Connect is authorized on the group
+ * and on the user; tags exist on the group only.
+ */
+export const allowCacheConnect = (verifier: StewardFunction, region: string): void => {
+  const stack = Stack.of(verifier);
+  const ours = `${DRILL_PREFIX}*`;
+  verifier.allow({
+    sid: 'ConnectToDrillCaches',
+    actions: ['elasticache:Connect'],
+    resources: [awsArn(stack, 'elasticache', region, 'replicationgroup', ours)],
+    conditions: { Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' } },
+    wildcardReason: `A drill group's id (${ours}) is made per execution; only groups tagged ${Tag.drill}.`,
+  });
+  verifier.allow({
+    sid: 'ConnectAsDrillVerifier',
+    actions: ['elasticache:Connect'],
+    resources: [awsArn(stack, 'elasticache', region, 'user', cacheVerifierUser(verifier.config.stage))],
+  });
+};
+
+/** The DR stack's cache verifier's function name (as in the stage region: Lambda names are regional). */
+export const drCacheVerifierName = (stage: string): string => `steward-${stage}-drill-verify-cache`;
+
+/**
  * The DR region's drill network for caches (in `Steward-<stage>-dr`, when a `drill.caches` entry restores
- * its DR copy, `from: dr`): a drill VPC of its own and its cache network, named as in the stage region
- * (`steward-<stage>-drill`). Its security group ids exist only once this stack is deployed, and stacks in
- * two regions cannot reference each other, so the network is published as a JSON String parameter in the
- * DR region, which the drill function reads (ssm:GetParameter on that one parameter) when it restores there.
+ * its DR copy, `from: dr`): a drill VPC of its own, its cache network, named as in the stage region
+ * (`steward-<stage>-drill`), and a cache verifier inside it (only a function in that VPC reaches the drill
+ * groups). Its security group ids exist only once this stack is deployed, and stacks in two regions cannot
+ * reference each other, so the network and the verifier's ARN are published as one JSON String parameter in
+ * the DR region, which the drill function reads (ssm:GetParameter on that one parameter) when it restores
+ * there, and invokes the verifier (lambda:InvokeFunction on that one function) to verify.
  */
 export class DrCacheDrillNetwork extends Construct {
   readonly vpc: Vpc;
   readonly caches: CacheDrillNet;
+  readonly verifier: StewardFunction;
   readonly parameter: StringParameter;
 
   constructor(scope: Construct, id: string, props: { config: StewardConfig; removalPolicy: RemovalPolicy }) {
@@ -152,6 +190,27 @@ export class DrCacheDrillNetwork extends Construct {
     this.vpc = drillVpc(this, config.stage, removalPolicy);
     const fromDr = Object.values(config.drill.caches).filter((c) => c.from === 'dr');
     this.caches = cacheDrillNetwork(this, this.vpc, config.stage, name, fromDr);
+    // The stage's cache verifier code, told its region. `from: dr` takes auth: iam or none only (the config
+    // refuses token and user): it reads no secret, and this VPC has no endpoint at all. Invoked only by the
+    // drill function's relay, synchronously: no topics, no failure queue, no schedule.
+    this.verifier = new StewardFunction(this, 'CacheVerifier', {
+      config,
+      removalPolicy,
+      capability: 'drill',
+      name: 'drill-verify-cache',
+      description: `steward ${config.stage}: verify a drill cache restored from the DR copy, inside the ${config.dr.region} drill VPC`,
+      timeout: Duration.seconds(DR_CACHE_VERIFY_SECONDS),
+      environment: {
+        CACHE_VERIFIER_REGION: config.dr.region,
+      } satisfies Pick<z.input<typeof CacheVerifyEnv>, 'CACHE_VERIFIER_REGION'>,
+      placement: {
+        vpc: this.vpc,
+        subnets: ISOLATED,
+        securityGroups: [this.caches.verifierSecurityGroup],
+      },
+      publishes: false,
+    });
+    if (this.caches.userGroup) allowCacheConnect(this.verifier, config.dr.region);
     const network = {
       cacheSubnetGroupName: this.caches.subnetGroup.ref,
       securityGroupIds: [this.caches.securityGroup.securityGroupId],
@@ -159,8 +218,11 @@ export class DrCacheDrillNetwork extends Construct {
     } satisfies CacheDrillNetwork;
     this.parameter = new StringParameter(this, 'CacheNetworkParameter', {
       parameterName: drCacheNetworkParameter(config.stage),
-      description: `steward ${config.stage}: the ${config.dr.region} drill network for Redis drills from the DR copy`,
-      stringValue: Stack.of(this).toJsonString(network),
+      description: `steward ${config.stage}: the ${config.dr.region} drill network and cache verifier for Redis drills from the DR copy`,
+      stringValue: Stack.of(this).toJsonString({
+        ...network,
+        verifierFunctionArn: this.verifier.fn.functionArn,
+      }),
     });
   }
 }

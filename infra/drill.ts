@@ -44,7 +44,7 @@ import type { StewardConfig } from '../shared/config/schema.js';
 import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import { tokenKey, VAULT_SHARES_PREFIX } from '../shared/aws/drill-stores.js';
-import { cacheGroupOf, cacheVerifierUser, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
+import { cacheGroupOf, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import {
   cacheRestorableSnapshotPatterns,
   DRILL_PREFIX,
@@ -57,7 +57,7 @@ import type { DrillTask } from '../shared/drill/state.js';
 import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import { grantRedisDrDrill } from './cache-dr.js';
-import { cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
+import { allowCacheConnect, cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
 import { allowEbsDrill } from './ebs-drill.js';
 import { allowEbsVerifier, EbsVerifierNetwork } from './ebs-verifier.js';
 import { ConsistencyDocument } from './consistency.js';
@@ -90,6 +90,7 @@ export const DrillStates = {
   verify: 'Verify',
   engine: 'Engine?',
   verifyCache: 'VerifyCache',
+  verifyCacheDr: 'VerifyCacheInDr',
   volumes: 'Volumes?',
   waitVolumes: 'WaitForVolumes',
   checkVolumes: 'CheckVolumes',
@@ -115,6 +116,7 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.checkVolumes]: 'status',
   [DrillStates.verify]: 'verify',
   [DrillStates.verifyCache]: 'verify',
+  [DrillStates.verifyCacheDr]: 'verify-dr',
   [DrillStates.warmup]: 'warmup',
   [DrillStates.verifyVolumes]: 'verify-volumes',
   [DrillStates.cleanup]: 'cleanup',
@@ -263,8 +265,9 @@ export class Drill extends Construct {
       ...props,
       capability: 'drill',
       description: `steward ${config.stage}: restore drill tasks, RDS restore events, drill janitor`,
-      // The verify-volumes task runs one verification in one invocation (at most verifySeconds, <= 870 s).
-      timeout: ebsVerifier ? VERIFY_TIMEOUT : DRILL_TIMEOUT,
+      // The verify-volumes task runs one verification in one invocation (at most verifySeconds, <= 870 s), and
+      // verify-dr waits for the DR region's cache verifier (at most DR_CACHE_VERIFY_SECONDS).
+      timeout: ebsVerifier || drillsCachesFromDr(config) ? VERIFY_TIMEOUT : DRILL_TIMEOUT,
       environment: {
         ...environment,
         ...(ebsVerifier
@@ -447,6 +450,14 @@ export class Drill extends Construct {
     const verifyCache = this.caches
       ? task(DrillStates.verifyCache, this.caches.verifier, VERIFY_TIMEOUT)
       : undefined;
+    // A group restored in dr.region (a drill from the DR copy) is verified by the DR stack's cache verifier,
+    // inside that region's drill VPC. Step Functions invokes no Lambda function in another region (Developer
+    // Guide, "Accessing resources in other AWS accounts": cross-Region resource access is not available), so
+    // the drill function relays: it invokes that verifier synchronously and returns its state.
+    const drRegion = drillsCachesFromDr(this.props.config) ? this.props.config.dr.region : undefined;
+    const verifyCacheDr = drRegion
+      ? task(DrillStates.verifyCacheDr, this.function, VERIFY_TIMEOUT)
+      : undefined;
     const warmup = task(DrillStates.warmup, this.verifier, VERIFY_TIMEOUT);
     const cleanup = task(DrillStates.cleanup, this.function, DRILL_TIMEOUT);
     const record = task(DrillStates.record, this.function, DRILL_TIMEOUT);
@@ -475,14 +486,19 @@ export class Drill extends Construct {
     const isTrue = (path: string) =>
       Condition.and(Condition.isPresent(path), Condition.booleanEquals(path, true));
     // Only a stage with Redis drills gets the Engine? choice: a database-only stage's definition is unchanged.
-    const verifyNext = verifyCache
-      ? new Choice(this, DrillStates.engine, { stateName: DrillStates.engine })
-          .when(
-            Condition.and(Condition.isPresent('$.kind'), Condition.stringEquals('$.kind', 'redis')),
-            verifyCache,
-          )
-          .otherwise(verify)
-      : verify;
+    const isRedis = Condition.and(Condition.isPresent('$.kind'), Condition.stringEquals('$.kind', 'redis'));
+    const engine = verifyCache && new Choice(this, DrillStates.engine, { stateName: DrillStates.engine });
+    if (engine && verifyCacheDr && drRegion) {
+      engine.when(
+        Condition.and(
+          isRedis,
+          Condition.isPresent('$.target.region'),
+          Condition.stringEquals('$.target.region', drRegion),
+        ),
+        verifyCacheDr,
+      );
+    }
+    const verifyNext = engine && verifyCache ? engine.when(isRedis, verifyCache).otherwise(verify) : verify;
     const restored = new Choice(this, DrillStates.restored, { stateName: DrillStates.restored })
       .when(isTrue('$.available'), verifyNext)
       .when(isTrue('$.timedOut'), cleanup)
@@ -503,11 +519,12 @@ export class Drill extends Construct {
 
     // No event within pollSeconds: ask RDS directly. The state is kept as it was (ResultPath null).
     wait.addCatch(check, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
-    for (const t of [start, select, restore, wait, check, verify, ...(verifyCache ? [verifyCache] : [])]) {
+    const cacheVerifies = [...(verifyCache ? [verifyCache] : []), ...(verifyCacheDr ? [verifyCacheDr] : [])];
+    for (const t of [start, select, restore, wait, check, verify, ...cacheVerifies]) {
       t.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
     }
     // A Redis copy has nothing to warm: memory is not loaded lazily.
-    verifyCache?.next(cleanup);
+    for (const t of cacheVerifies) t.next(cleanup);
     // A chunk resumes from the last one's progress: retry a failed one, then give up on warm-up only.
     warmup.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
     warmup.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.warmupError' });
@@ -891,21 +908,7 @@ export class Drill extends Construct {
       },
       wildcardReason: `Cleanup and janitor delete drill groups only: id prefix ${ours}, tagged ${Tag.managed}=true and ${Tag.drill}.`,
     });
-    if (caches.userGroup) {
-      // elasticache:Connect is authorized on the group and on the user: tags exist on the group only.
-      caches.verifier.allow({
-        sid: 'ConnectToDrillCaches',
-        actions: ['elasticache:Connect'],
-        resources: [ec(config.region, 'replicationgroup', ours)],
-        conditions: { Null: { [`aws:ResourceTag/${Tag.drill}`]: 'false' } },
-        wildcardReason: `A drill group's id (${ours}) is made per execution; only groups tagged ${Tag.drill}.`,
-      });
-      caches.verifier.allow({
-        sid: 'ConnectAsDrillVerifier',
-        actions: ['elasticache:Connect'],
-        resources: [ec(config.region, 'user', cacheVerifierUser(config.stage))],
-      });
-    }
+    if (caches.userGroup) allowCacheConnect(caches.verifier, config.region);
     // `auth: token`: the restore sets the AUTH token on the copy, so the drill function reads it; the
     // verifier reads `token` and `user` secrets to log in. Each only the configured secrets.
     const secretsOf = (auth: readonly string[]) => [

@@ -17,6 +17,9 @@ export interface NotificationsProps {
   removalPolicy: RemovalPolicy;
 }
 
+/** A severity topic's name (`steward-<stage>-<severity>`). */
+export const topicName = (stage: string, severity: Severity): string => `steward-${stage}-${severity}`;
+
 /**
  * The three severity topics (critical → pager, warning → chat, info → email), encrypted with one
  * customer-managed key. Users subscribe their own endpoints; config adds email subscriptions, Slack and
@@ -64,7 +67,7 @@ export class Notifications extends Construct {
 
     const topic = (severity: Severity, name: string): Topic => {
       const t = new Topic(this, name, {
-        topicName: `steward-${config.stage}-${severity}`,
+        topicName: topicName(config.stage, severity),
         displayName: `steward ${config.stage} ${severity}`,
         masterKey: this.key,
         enforceSSL: true,

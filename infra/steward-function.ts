@@ -32,7 +32,7 @@ import type { StewardConfig } from '../shared/config/schema.js';
 import { nodejsBundling } from './bundling.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
-import type { Notifications } from './notifications.js';
+import { type Notifications, topicName } from './notifications.js';
 import { parkedMessages } from './parked-messages.js';
 import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
 import type { Reports } from './reports.js';
@@ -66,7 +66,14 @@ export interface FunctionPlacement {
   securityGroups: ISecurityGroup[];
 }
 
-export interface StewardFunctionProps extends CapabilityProps {
+export interface StewardFunctionProps extends Omit<CapabilityProps, 'notifications' | 'scheduleGroup'> {
+  /**
+   * The stage's topics. Absent only for a function in another region's stack (the DR stack's cache verifier):
+   * it publishes nothing, has no schedule or rule, and is invoked only synchronously, so it gets no failure
+   * queue (its caller sees every error); its environment names the stage's topics by ARN.
+   */
+  notifications?: Notifications;
+  scheduleGroup?: IScheduleGroup;
   capability: Capability;
   /**
    * A second function of the same capability (`drill-verify`): its folder under `functions/`, its function
@@ -195,8 +202,7 @@ export class StewardFunction extends Construct implements Grantee {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
-  /** Failed async invocations (after Lambda's retries) and undeliverable Scheduler / EventBridge events. */
-  readonly failureQueue: Queue;
+  private readonly queue?: Queue;
   readonly capability: Capability;
   /** `backup`, `drill`, `drill-verify`: the folder under `functions/` and the function name suffix. */
   readonly shortName: string;
@@ -221,7 +227,7 @@ export class StewardFunction extends Construct implements Grantee {
       removalPolicy: props.removalPolicy,
     });
 
-    this.failureQueue = FailureQueue.of(this, config, notifications).queue;
+    this.queue = notifications ? FailureQueue.of(this, config, notifications).queue : undefined;
 
     // Our own role: no AWS managed policy, logs scoped to this function's log group.
     this.role = new Role(this, 'Role', {
@@ -231,10 +237,18 @@ export class StewardFunction extends Construct implements Grantee {
     });
     this.logGroup.grantWrite(this.role);
 
+    // Without the topics at hand (another region's stack), their ARNs in the stage's region.
+    const topicArn = (severity: 'critical' | 'warning' | 'info') =>
+      notifications?.[severity].topicArn ??
+      Stack.of(this).formatArn({
+        service: 'sns',
+        region: config.region,
+        resource: topicName(config.stage, severity),
+      });
     const environment = {
-      CRITICAL_TOPIC_ARN: notifications.critical.topicArn,
-      WARNING_TOPIC_ARN: notifications.warning.topicArn,
-      INFO_TOPIC_ARN: notifications.info.topicArn,
+      CRITICAL_TOPIC_ARN: topicArn('critical'),
+      WARNING_TOPIC_ARN: topicArn('warning'),
+      INFO_TOPIC_ARN: topicArn('info'),
       DRY_RUN: config.dryRun ? 'true' : 'false',
       ...(props.reports ? { REPORT_BUCKET: props.reports.bucketName } : {}),
     } satisfies z.input<typeof BaseEnv>;
@@ -272,7 +286,7 @@ export class StewardFunction extends Construct implements Grantee {
       },
       // Handlers are idempotent (deterministic snapshot ids), so Lambda's two async retries are safe.
       retryAttempts: 2,
-      onFailure: new SqsDestination(this.failureQueue),
+      ...(this.queue ? { onFailure: new SqsDestination(this.queue) } : {}),
       // The shared esbuild settings (infra/bundling.ts): `npm run bench` measures exactly this bundle.
       bundling: {
         ...nodejsBundling,
@@ -303,6 +317,7 @@ export class StewardFunction extends Construct implements Grantee {
     );
 
     if (props.publishes ?? true) {
+      if (!notifications) throw new Error(`${name}: a function that publishes needs the stage's topics`);
       this.allow({
         sid: 'PublishNotifications',
         actions: ['sns:Publish'],
@@ -322,7 +337,7 @@ export class StewardFunction extends Construct implements Grantee {
     // Guards that hold whatever an Allow says.
     denyOutsideOwnership(this, props.regions ?? [config.region]);
 
-    if (config.notifications.pagerDuty) {
+    if (config.notifications.pagerDuty && notifications) {
       // The pager route: PagerDuty events on the default bus, under steward's source and detail-type only.
       // Both keys are multivalued (one value per entry of a batch): every entry must be steward's, and a
       // request without them (ForAllValues holds for an empty set) is refused.
@@ -349,6 +364,13 @@ export class StewardFunction extends Construct implements Grantee {
     // Functions tasks fail into the drill's cleanup, record and notification. Errors stay on the dashboard.
   }
 
+  /** Failed async invocations (after Lambda's retries) and undeliverable Scheduler / EventBridge events. */
+  get failureQueue(): Queue {
+    if (!this.queue)
+      throw new Error(`${this.shortName}: a function without the stage's topics has no failure queue`);
+    return this.queue;
+  }
+
   /** Add an Allow statement to the function's role; a wildcard must say why (cdk-nag acknowledgement). */
   allow(p: Permission): void {
     allowOn(this.role, p);
@@ -359,11 +381,17 @@ export class StewardFunction extends Construct implements Grantee {
     denyOn(this.role, p);
   }
 
+  private need<K extends 'notifications' | 'scheduleGroup'>(k: K): NonNullable<StewardFunctionProps[K]> {
+    const v = this.props[k];
+    if (!v) throw new Error(`${this.shortName}: a schedule or rule needs the stage's ${k}`);
+    return v as NonNullable<StewardFunctionProps[K]>;
+  }
+
   /** An EventBridge Scheduler schedule that invokes this function with a fixed JSON input. */
   addSchedule(id: string, o: ScheduleOptions): Schedule {
     return new Schedule(this, id, {
       scheduleName: `steward-${this.props.config.stage}-${o.name}`,
-      scheduleGroup: this.props.scheduleGroup,
+      scheduleGroup: this.need('scheduleGroup'),
       description: o.description,
       schedule: ScheduleExpression.expression(o.expression, TimeZone.of(o.timezone ?? 'UTC')),
       target: new LambdaInvoke(this.fn, {
@@ -384,7 +412,7 @@ export class StewardFunction extends Construct implements Grantee {
     eventPattern: EventPattern,
     o: { eventBus?: IEventBus; event?: RuleTargetInput } = {},
   ): Rule {
-    const failures = FailureQueue.of(this, this.config, this.props.notifications);
+    const failures = FailureQueue.of(this, this.config, this.need('notifications'));
     const rule = new Rule(this, id, {
       description,
       eventPattern,

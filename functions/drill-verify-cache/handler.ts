@@ -2,7 +2,9 @@ import middy from '@middy/core';
 import { cacheTokenSigner, environmentCredentials } from '../../shared/aws/cache-login.js';
 import { secretsClient } from '../../shared/aws/clients.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
+import { loadEnv } from '../../shared/config/env.js';
 import { type CacheVerifyDeps, runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
+import { CacheVerifyEnv } from '../../shared/drill/env.js';
 import { verifyRedis } from '../../shared/drill/redis/verify.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -16,17 +18,24 @@ export const run = (event: unknown, deps: CacheVerifyDeps) => runCacheVerifyTask
 /**
  * The Redis engine and a token signer over the function's own credentials (`auth: iam`: no AWS call, so the
  * drill VPC needs no endpoint); `auth: token` and `auth: user` caches read their secret through the drill
- * VPC's Secrets Manager endpoint, which the stack adds only then.
+ * VPC's Secrets Manager endpoint, which the stack adds only then. The DR stack's verifier
+ * (`CACHE_VERIFIER_REGION` = dr.region) signs for its own region and reads no secret: its VPC has no
+ * endpoint, and `from: dr` takes `auth: iam` or `none` only.
  */
-export const wire = (base: StageDeps): CacheVerifyDeps => {
-  const secrets = Object.values(base.config.drill.caches).some(
-    (c) => c.auth === 'token' || c.auth === 'user',
-  );
+export const wire = (
+  base: StageDeps,
+  env: Pick<CacheVerifyEnv, 'CACHE_VERIFIER_REGION'> = loadEnv(CacheVerifyEnv),
+): CacheVerifyDeps => {
+  const region = env.CACHE_VERIFIER_REGION ?? base.config.region;
+  const secrets =
+    region === base.config.region &&
+    Object.values(base.config.drill.caches).some((c) => c.auth === 'token' || c.auth === 'user');
   return {
     ...base,
+    region,
     verify: verifyRedis,
-    sign: cacheTokenSigner(base.config.region, () => environmentCredentials()),
-    ...(secrets ? { secrets: secretsCacheLogins(secretsClient(base.config.region)) } : {}),
+    sign: cacheTokenSigner(region, () => environmentCredentials()),
+    ...(secrets ? { secrets: secretsCacheLogins(secretsClient(region)) } : {}),
   };
 };
 

@@ -4,6 +4,7 @@ import {
   type ClientIdentity,
   ec2Client,
   elastiCacheClient,
+  lambdaClient,
   rdsClient,
   s3Client,
   secretsClient,
@@ -11,7 +12,8 @@ import {
   ssmClient,
   stsClient,
 } from '../../shared/aws/clients.js';
-import { ssmCacheDrillNetwork } from '../../shared/aws/drill-network.js';
+import { lambdaCacheVerifier } from '../../shared/aws/cache-verifier.js';
+import { ssmDrDrillSite } from '../../shared/aws/drill-network.js';
 import { s3RdbCopyLister } from '../../shared/aws/cache-dr.js';
 import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
@@ -35,6 +37,7 @@ import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
 import {
   type CacheDrillDeps,
+  DR_CACHE_RELAY_MS,
   drCacheNetworkParameter,
   drillsCachesFromDr,
   withCacheDrills,
@@ -89,20 +92,24 @@ const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined =>
   const { region, dr, stage } = base.config;
   const fromDr = drillsCachesFromDr(base.config);
   const tokens = Object.values(base.config.drill.caches).some((c) => c.auth === 'token');
+  // The DR stack publishes its drill network and its cache verifier in one parameter: one read serves both.
+  const site = fromDr
+    ? ssmDrDrillSite(ssmClient(dr.region), drCacheNetworkParameter(stage), dr.region, `Steward-${stage}-dr`)
+    : undefined;
   return {
     ...(tokens ? { secrets: secretsCacheLogins(secretsClient(region)) } : {}),
     primary: elastiCacheDrillPort(region, elastiCacheClient(region)),
-    ...(fromDr
+    ...(site
       ? {
           dr: elastiCacheDrillPort(dr.region, elastiCacheClient(dr.region)),
           ...(env.REDIS_DR_BUCKET
             ? { copies: s3RdbCopyLister(dr.region, s3Client(dr.region), env.REDIS_DR_BUCKET, region) }
             : {}),
-          drNetwork: ssmCacheDrillNetwork(
-            ssmClient(dr.region),
-            drCacheNetworkParameter(stage),
+          drNetwork: site.network,
+          drVerifier: lambdaCacheVerifier(
+            lambdaClient(dr.region, { requestTimeoutMs: DR_CACHE_RELAY_MS }),
             dr.region,
-            `Steward-${stage}-dr`,
+            site.verifierFunctionArn,
           ),
         }
       : {}),

@@ -3,6 +3,7 @@ import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -182,6 +183,14 @@ export const s3Client = (region: string, o?: ClientOptions): S3Client =>
 /** One Step Functions client per region per container (task tokens, the drill CLI). */
 export const sfnClient = (region: string, o?: ClientOptions): SFNClient =>
   memo('sfn', region, o, () => new SFNClient({ region, ...http(o) }));
+
+/**
+ * One Lambda client per region per container: the drill function's synchronous invoke of the DR region's cache
+ * verifier, which answers when its verification is done. `o.requestTimeoutMs` must outlast that function's
+ * timeout; two attempts (a throttled invoke is retried once, a verification is not run a third time).
+ */
+export const lambdaClient = (region: string, o?: ClientOptions): LambdaClient =>
+  memo('lambda', region, o, () => new LambdaClient({ region, maxAttempts: 2, ...http(o) }));
 
 /** One Secrets Manager client per region per container (drill credentials). */
 export const secretsClient = (region: string, o?: ClientOptions): SecretsManagerClient =>

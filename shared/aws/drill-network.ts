@@ -9,32 +9,39 @@ const Network = z.onFirstUse(() =>
     cacheSubnetGroupName: z.string().check(z.minLength(1)),
     securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),
     userGroupId: z.optional(z.string().check(z.minLength(1))),
+    /** The DR stack's cache verifier, inside that network (a stack deployed before it existed has none). */
+    verifierFunctionArn: z.optional(
+      z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/)),
+    ),
   }),
 );
 
+/** What the DR stack publishes for Redis drills from the DR copy: its drill network and its cache verifier. */
+export interface DrDrillSite {
+  network: () => Promise<CacheDrillNetwork>;
+  /** The cache verifier's function ARN; a ConfigError naming the stack when the parameter has none. */
+  verifierFunctionArn: () => Promise<string>;
+}
+
 /**
- * The cache drill network another stack published as a JSON String parameter (the `Steward-<stage>-dr`
- * stack, in the DR region): read once per container. A missing or malformed parameter is a ConfigError
- * naming it and the stack that writes it.
+ * The cache drill network (and cache verifier) another stack published as a JSON String parameter (the
+ * `Steward-<stage>-dr` stack, in the DR region): read once per container. A missing or malformed parameter is
+ * a ConfigError naming it and the stack that writes it.
  */
-export const ssmCacheDrillNetwork = (
-  ssm: SSMClient,
-  name: string,
-  region: string,
-  stack: string,
-): (() => Promise<CacheDrillNetwork>) => {
-  let read: Promise<CacheDrillNetwork> | undefined;
-  const load = async (): Promise<CacheDrillNetwork> => {
+export const ssmDrDrillSite = (ssm: SSMClient, name: string, region: string, stack: string): DrDrillSite => {
+  type Site = CacheDrillNetwork & { verifierFunctionArn?: string };
+  let read: Promise<Site> | undefined;
+  const missing = (why: string) =>
+    new ConfigError(`No cache drill network in ${region}`, [
+      `${name}: ${why}; deploy ${stack} (it builds the DR region's drill network when a drill.caches entry has from: dr)`,
+    ]);
+  const load = async (): Promise<Site> => {
     const r = await attempt(
       'GetParameter',
       `${name} in ${region}`,
       () => ssm.send(new GetParameterCommand({ Name: name })),
       { gone: ['ParameterNotFound'] },
     );
-    const missing = (why: string) =>
-      new ConfigError(`No cache drill network in ${region}`, [
-        `${name}: ${why}; deploy ${stack} (it builds the DR region's drill network when a drill.caches entry has from: dr)`,
-      ]);
     if (!r.ok) throw missing('parameter not found');
     let json: unknown;
     try {
@@ -49,8 +56,29 @@ export const ssmCacheDrillNetwork = (
       cacheSubnetGroupName: n.cacheSubnetGroupName,
       securityGroupIds: n.securityGroupIds,
       ...(n.userGroupId ? { userGroupId: n.userGroupId } : {}),
+      ...(n.verifierFunctionArn ? { verifierFunctionArn: n.verifierFunctionArn } : {}),
     };
   };
   // A failed read is not kept: the next drill tries again (the stack may have been deployed meanwhile).
-  return () => (read ??= load().catch((e: unknown) => ((read = undefined), Promise.reject(e))));
+  const site = () => (read ??= load().catch((e: unknown) => ((read = undefined), Promise.reject(e))));
+  let network: Promise<CacheDrillNetwork> | undefined;
+  return {
+    network: async () => {
+      const { verifierFunctionArn: _, ...n } = await site();
+      return (network ??= Promise.resolve(n));
+    },
+    verifierFunctionArn: async () => {
+      const { verifierFunctionArn } = await site();
+      if (!verifierFunctionArn) throw missing('names no cache verifier (verifierFunctionArn)');
+      return verifierFunctionArn;
+    },
+  };
 };
+
+/** The DR stack's cache drill network alone (see ssmDrDrillSite). */
+export const ssmCacheDrillNetwork = (
+  ssm: SSMClient,
+  name: string,
+  region: string,
+  stack: string,
+): (() => Promise<CacheDrillNetwork>) => ssmDrDrillSite(ssm, name, region, stack).network;

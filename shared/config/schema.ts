@@ -516,6 +516,17 @@ export const RedisDrillTarget = strictObject({
       });
     }
   }),
+  crossCheck(['from', 'auth'], (t, ctx) => {
+    // A drill from the DR copy is verified by the DR stack's verifier, inside the DR region's drill VPC: it has
+    // no Secrets Manager endpoint (and the secret lives in the stage's region), so it cannot read a login.
+    if (t.from === 'dr' && (t.auth === 'token' || t.auth === 'user')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: `from: dr is verified inside the DR region's drill VPC, which reads no secrets: use auth: iam (steward's IAM-authenticated user) or auth: none, not auth: ${t.auth}`,
+      });
+    }
+  }),
   crossCheck(['auth', 'userGroupId'], (t, ctx) => {
     if (t.auth === 'user' && t.userGroupId === undefined) {
       ctx.addIssue({

@@ -13,11 +13,12 @@ import type {
   CacheSecrets,
   CacheSnapshot,
   DrillResource,
+  RemoteCacheVerifier,
   RestorePort,
   TargetRef,
 } from './ports.js';
 import { selectSource } from './select.js';
-import type { DrillState } from './state.js';
+import type { DrillState, DrillTaskEvent } from './state.js';
 
 /** What the control tasks of a Redis drill need besides the database drill's deps. */
 export interface CacheDrillDeps {
@@ -36,6 +37,8 @@ export interface CacheDrillDeps {
   drNetwork?: () => Promise<CacheDrillNetwork>;
   /** Reads an `auth: token` cache's AUTH token, which the restore sets on the copy. */
   secrets?: CacheSecrets;
+  /** The DR region's cache verifier (the `Steward-<stage>-dr` stack's): verifies a group restored there. */
+  drVerifier?: RemoteCacheVerifier;
 }
 
 /** The ElastiCache IAM-authenticated user the verifier logs in as (created by the stack, per stage). */
@@ -53,6 +56,14 @@ export const drillsCachesFromDr = (
   config.drill.enabled &&
   config.dr.region !== config.region &&
   Object.values(config.drill.caches).some((c) => c.from === 'dr');
+
+/**
+ * The DR stack's cache verifier runs at most this long (room for the largest `budgetSeconds`, 840 s); the drill
+ * function relays to it synchronously, so it waits a little longer and itself runs Lambda's maximum, 900 s.
+ */
+export const DR_CACHE_VERIFY_SECONDS = 870;
+/** How long the relay's invoke of the DR cache verifier may take: its timeout, plus the invoke's own time. */
+export const DR_CACHE_RELAY_MS = (DR_CACHE_VERIFY_SECONDS + 15) * 1000;
 
 /** The SSM parameter (in the DR region) where the DR stack publishes its cache drill network. */
 export const drCacheNetworkParameter = (stage: string): string => `/steward/${stage}/drill/dr-cache-network`;
@@ -236,6 +247,42 @@ const cacheLogin = async (
     ]);
   }
   return { authToken: await caches.secrets.token(t.secretArn!) };
+};
+
+/**
+ * `verify-dr`: verify a group restored in the DR region (a drill from the DR copy). Only a verifier inside
+ * that region's drill VPC reaches it, and Step Functions invokes no Lambda function in another region (Step
+ * Functions Developer Guide, "Accessing resources in other AWS accounts": cross-Region AWS resource access
+ * is not available), so the drill function relays the `verify` task to the DR stack's cache verifier and
+ * returns its state. The verifier's failure fails this task under the verifier's error name.
+ */
+export const verifyCacheInDr = async (
+  s: DrillState,
+  event: Pick<DrillTaskEvent, 'execution'>,
+  deps: BaseDeps & { caches?: CacheDrillDeps | undefined },
+): Promise<DrillState> => {
+  const caches = needCaches(deps, `verify ${s.database} in the DR region`);
+  const region = s.target?.region ?? caches.primary.region;
+  const remote = caches.drVerifier;
+  if (!remote || remote.region !== region) {
+    throw new ConfigError(`Cannot verify ${s.database} in ${region}`, [
+      remote
+        ? `state.target.region: the drill group is in ${region}; the DR cache verifier runs in ${remote.region}`
+        : `state.target.region: the drill group is in ${region}, where this function knows no cache verifier (drill.caches.${s.database}.from: dr needs dr.region and the Steward-${deps.config.stage}-dr stack)`,
+    ]);
+  }
+  const out = await remote.verify({
+    task: 'verify',
+    state: s as unknown as Record<string, unknown>,
+    ...(event.execution ? { execution: event.execution } : {}),
+  });
+  const next = out as Partial<DrillState> | null;
+  if (!next || typeof next !== 'object' || next.drillId !== s.drillId || !next.verification) {
+    throw new EventShapeError(`The ${region} cache verifier answered no verification`, [
+      `verify-dr: expected the drill state of ${s.drillId} with its verification`,
+    ]);
+  }
+  return next as DrillState;
 };
 
 /** The drill copy a Redis drill that failed before `restore` returned may have created anyway. */

@@ -17,6 +17,11 @@ export interface CacheVerifyDeps extends StageDeps {
   secrets?: CacheSecrets;
   /** TLS for the connection: default verify the certificate (Amazon's CAs are public roots) and host name. */
   tls?: boolean | ConnectionOptions;
+  /**
+   * The region whose drill VPC this verifier runs in: the stage's, or `dr.region` for the DR stack's verifier
+   * (drills from the DR copy). @default config.region
+   */
+  region?: string;
 }
 
 const need = (s: Partial<DrillState>): string[] => [
@@ -54,12 +59,14 @@ export const runCacheVerifyTask = async (raw: unknown, deps: CacheVerifyDeps): P
     ]);
   }
   const target = s.target!;
-  // The verifier reaches only its own drill VPC: a group restored in dr.region (a drill from the DR copy)
-  // would only time out. Refuse at once, so the drill cleans up and records why.
-  const { region, dr } = deps.config;
-  if (target.region && target.region === dr.region && dr.region !== region) {
-    throw new ConfigError(`Cannot verify ${s.database} in ${target.region}`, [
-      `state.target.region: the drill group is in ${target.region}; this cache verifier reaches drill groups in ${region} only, and steward deploys no cache verifier in ${target.region} yet`,
+  // The verifier reaches only its own drill VPC: a group in another region would only time out. Refuse at
+  // once, so the drill cleans up and records why. (A group restored in dr.region is verified by the DR stack's
+  // verifier, which the drill function relays to: state VerifyCacheInDr.)
+  const here = deps.region ?? deps.config.region;
+  const there = target.region ?? deps.config.region;
+  if (there !== here) {
+    throw new ConfigError(`Cannot verify ${s.database} in ${there}`, [
+      `state.target.region: the drill group is in ${there}; this cache verifier reaches drill groups in ${here} only`,
     ]);
   }
   const login = await loginOf(target, cfg.auth, deps);

@@ -1,6 +1,6 @@
 import * as z from '../zod.js';
 import { BaseEnv } from '../config/env.js';
-import { KmsKeyArn } from '../config/parts.js';
+import { KmsKeyArn, Region } from '../config/parts.js';
 
 const SecurityGroupIds = z.pipe(
   z
@@ -50,3 +50,13 @@ export const DrillVerifyEnv = z.extend(BaseEnv, {
   PG_CA_FILE: z._default(z.string().check(z.minLength(1)), '/var/runtime/ca-cert.pem'),
 });
 export type DrillVerifyEnv = z.infer<typeof DrillVerifyEnv>;
+
+/** Environment of the cache verifier (inside a drill VPC). */
+export const CacheVerifyEnv = z.extend(BaseEnv, {
+  /**
+   * The region of the drill VPC the verifier runs in, when not the stage's: `dr.region` for the DR stack's
+   * verifier (Redis drills from the DR copy). It reaches and signs IAM login tokens for groups there only.
+   */
+  CACHE_VERIFIER_REGION: z.optional(Region),
+});
+export type CacheVerifyEnv = z.infer<typeof CacheVerifyEnv>;

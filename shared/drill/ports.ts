@@ -286,6 +286,22 @@ export interface CacheSecrets {
   user(secretArn: string): Promise<{ username: string; password: string }>;
 }
 
+/**
+ * Port: the cache verifier of another region (the `Steward-<stage>-dr` stack's, inside that region's drill
+ * VPC), run synchronously on one `verify` task event. Step Functions invokes no Lambda function in another
+ * region, so the drill function relays to it.
+ */
+export interface RemoteCacheVerifier {
+  /** Where it runs: it reaches drill groups in this region only. */
+  readonly region: string;
+  /** The state its `verify` task returns; its failure as an error named as it named it. */
+  verify(event: {
+    task: 'verify';
+    state: Record<string, unknown>;
+    execution?: { name: string; startTime: string };
+  }): Promise<unknown>;
+}
+
 /** Port: restore ElastiCache replication groups for drills, watch them, remove them. One region. */
 export interface CacheRestorePort {
   readonly region: string;

@@ -18,6 +18,8 @@ export const DRILL_TASKS = [
   'await',
   'status',
   'verify',
+  // A Redis drill from the DR copy: the drill function relays `verify` to the DR region's cache verifier.
+  'verify-dr',
   'warmup',
   'verify-volumes',
   'cleanup',

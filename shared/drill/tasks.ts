@@ -66,6 +66,7 @@ import {
   restoreCache,
   selectCache,
   startCache,
+  verifyCacheInDr,
 } from './cache-tasks.js';
 
 export type { VerifyFn, WarmUpFn };
@@ -893,6 +894,8 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
       throw new EventShapeError('Invalid drill task event', [
         `task: "${event.task}" runs in the verifier function inside the VPC (runVerifyTask), not in the control plane`,
       ]);
+    case 'verify-dr':
+      return verifyCacheInDr(stateFor(event, 'source', 'target', 'endpoint'), event, deps);
     case 'verify-volumes':
       return verifyVolumes(stateFor(event, 'source'), deps);
     case 'cleanup':

@@ -72,6 +72,7 @@ const commandsInCode = (): Set<string> => {
     'client-sts': 'STSClient',
     'client-organizations': 'OrganizationsClient',
     'client-ssm': 'SSMClient',
+    'client-lambda': 'LambdaClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
     'rds-signer': 'Signer',

@@ -270,6 +270,12 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
         { 'dynamodb:LeadingKeys': ['scaling-cooldown#rds-instance:orders-db'] },
         'drill: write a scaling item of the shared state table',
       ),
+      // The relay to the DR region's cache verifier reaches that one function only.
+      ...[
+        `arn:${d.partition}:lambda:${d.config.dr.region}:${d.account}:function:steward-${d.config.stage}-backup`,
+        `arn:${d.partition}:lambda:${primary}:${d.account}:function:steward-${d.config.stage}-drill-verify-cache`,
+        `arn:${d.partition}:lambda:${d.config.dr.region}:${OTHER_ACCOUNT}:function:steward-${d.config.stage}-drill-verify-cache`,
+      ].map((fn) => r('lambda:InvokeFunction', fn, {}, `drill: invoke ${fn}`)),
       r(
         's3:PutObject',
         `arn:${d.partition}:s3:::${d.functions.get('drill')?.environment.REPORT_BUCKET}/other/x.json`,

@@ -32,6 +32,7 @@ import type { RecordedCall } from '../support/sdk-recorder.js';
 import { DR_RDB_PREFIX } from '../../shared/backup/cache-dr.js';
 import { adapterOf } from './attribution.js';
 import { spokeTemplate } from '../../infra/spoke.js';
+import { drCacheVerifierName } from '../../infra/drill-network.js';
 import { consistencyDocumentName, consistentPolicies, dumpLocations } from '../../infra/consistency.js';
 import { type Deployment, type PolicyDocument, resolver, rolesOf } from './template.js';
 
@@ -1419,6 +1420,18 @@ const BINDERS: Record<string, Binder> = {
             `arn:${d.partition}:ssm:${d.config.dr.region}:${d.account}:parameter${drCacheNetworkParameter(d.config.stage)}`,
             {},
             'GetParameter (DR cache drill network)',
+          ),
+        ]
+      : [],
+  // A drill from the DR copy relays verify to the DR stack's cache verifier (shared/aws/cache-verifier.ts).
+  'LambdaClient:Invoke': (_c, d) =>
+    drillsCachesFromDr(d.config)
+      ? [
+          req(
+            'lambda:InvokeFunction',
+            `arn:${d.partition}:lambda:${d.config.dr.region}:${d.account}:function:${drCacheVerifierName(d.config.stage)}`,
+            {},
+            'Invoke (DR cache verifier)',
           ),
         ]
       : [],

@@ -5,7 +5,8 @@ import { parseConfig } from '../../shared/config/schema.js';
 import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
 import { runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
-import type { CacheSnapshot } from '../../shared/drill/ports.js';
+import type { CacheSnapshot, RemoteCacheVerifier } from '../../shared/drill/ports.js';
+import type { VerificationReport } from '../../shared/drill/verification.js';
 import type { DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
@@ -15,8 +16,9 @@ import { exampleInput } from '../support/examples.js';
 
 // The drill definition `cdk synth` renders for a stage with a Redis drill from the DR copy, executed by
 // aws-local-stepfunctions with the real drill tasks over in-memory ElastiCache in two regions: the copy is
-// restored in dr.region into the DR stack's network; the stage's cache verifier refuses a group there (no
-// verifier runs in the DR region yet), and the drill still deletes it in dr.region and records why.
+// restored in dr.region into the DR stack's network; Engine? sends it to VerifyCacheInDr, where the drill
+// function relays `verify` to the DR stack's cache verifier (the real cache verify task, told its region, with
+// a stand-in engine), and the drill deletes the group in dr.region and records the verdict either way.
 const REGION = 'eu-west-1';
 const DR = 'us-west-2';
 const EXECUTION = 'drill-rate-limits-local';
@@ -53,83 +55,123 @@ const copy: CacheSnapshot = {
   rdbArns: [`arn:aws:s3:::${BUCKET}/${key('0001')}`],
 };
 
-describe('the synthesized drill definition, run locally for a Redis drill from the DR copy', () => {
-  it('restores the copy in dr.region into the DR network, and deletes it there when verification is refused', async () => {
-    // Prepare
-    const primary = fakeCachePort(REGION);
-    const dr = fakeCachePort(DR);
-    const caches: CacheDrillDeps = {
-      primary,
-      dr,
-      copies: fakeCopyLister(DR, [copy]),
-      network: { cacheSubnetGroupName: 'steward-prod-drill', securityGroupIds: ['sg-1'], userGroupId: 'g' },
-      drNetwork: async () => ({
-        cacheSubnetGroupName: 'steward-prod-drill',
-        securityGroupIds: ['sg-0d0cac4e'],
-        userGroupId: 'steward-prod-drill',
-      }),
-    };
-    let clock = 0;
-    const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
-    const reports = fakeReportStore();
-    const deps: DrillDeps = {
-      config,
-      dryRun: false,
-      notifier: memoryNotifier(),
-      now,
-      restore: withCacheDrills(fakeRestorePort(REGION), caches),
-      caches,
-      tokens: fakeTokenStore(),
-      signal: fakeTaskSignal(),
-      reports,
-      network: { dbSubnetGroupName: 'x', securityGroupIds: ['sg-2'] },
-    };
-    const verified: unknown[] = [];
-    const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
-      if (ctx.stateName === 'VerifyCache') {
-        return runCacheVerifyTask(e, {
-          config,
-          dryRun: false,
-          now,
-          verify: async (...args) => {
-            verified.push(args);
-            throw new Error('the verifier must not connect to a group in another region');
-          },
-          sign: async () => 'token',
-        });
-      }
-      if (e.task === 'await') {
-        await runDrillTask(e, deps);
-        dr.setStatus(TARGET, 'available');
-        throw new TaskTimedOut();
-      }
-      return runDrillTask(e, deps);
-    };
+const report = (passed: boolean): VerificationReport => ({
+  passed,
+  outcome: passed ? 'passed' : 'failed',
+  budgetMs: 300_000,
+  host: `master.${TARGET}.abc123.usw2.cache.amazonaws.com`,
+  port: 6379,
+  database: 'db0',
+  user: 'steward-prod-drill-verifier',
+  referenceTime: '2026-03-01T03:00:00.000Z',
+  checks: [
+    {
+      name: 'keys db0',
+      kind: 'row-count',
+      passed,
+      status: passed ? 'passed' : 'failed',
+      measured: passed ? 1200 : 12,
+      expected: '>= 1100',
+      detail: passed ? 'DBSIZE 1200' : 'DBSIZE 12: keys lost',
+      ms: 3,
+    },
+  ],
+  dataRpoSeconds: 12,
+  verifyMs: 900,
+  tables: { db0: { rows: passed ? 1200 : 12 } },
+});
 
+/** One local run of the definition; the DR verifier's engine answers `passed`. */
+const drill = async (passed: boolean) => {
+  const primary = fakeCachePort(REGION);
+  const dr = fakeCachePort(DR);
+  let clock = 0;
+  const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
+  const signed: { region: string; groupId: string }[] = [];
+  const connected: { host: string }[] = [];
+  // The DR stack's verifier: the real cache verify task in dr.region, invoked (here, called) by the relay.
+  const drVerifier: RemoteCacheVerifier = {
+    region: DR,
+    verify: (event) =>
+      runCacheVerifyTask(event, {
+        config,
+        dryRun: false,
+        now,
+        region: DR,
+        verify: async (conn) => (connected.push({ host: conn.host }), report(passed)),
+        sign: async (req) => (signed.push({ region: DR, groupId: req.groupId }), 'token'),
+      }),
+  };
+  const caches: CacheDrillDeps = {
+    primary,
+    dr,
+    copies: fakeCopyLister(DR, [copy]),
+    network: { cacheSubnetGroupName: 'steward-prod-drill', securityGroupIds: ['sg-1'], userGroupId: 'g' },
+    drNetwork: async () => ({
+      cacheSubnetGroupName: 'steward-prod-drill',
+      securityGroupIds: ['sg-0d0cac4e'],
+      userGroupId: 'steward-prod-drill',
+    }),
+    drVerifier,
+  };
+  const reports = fakeReportStore();
+  const deps: DrillDeps = {
+    config,
+    dryRun: false,
+    notifier: memoryNotifier(),
+    now,
+    restore: withCacheDrills(fakeRestorePort(REGION), caches),
+    caches,
+    tokens: fakeTokenStore(),
+    signal: fakeTaskSignal(),
+    reports,
+    network: { dbSubnetGroupName: 'x', securityGroupIds: ['sg-2'] },
+  };
+  const stageVerifier: unknown[] = [];
+  const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
+    if (ctx.stateName === 'VerifyCache') {
+      stageVerifier.push(e);
+      throw new Error('the stage region’s cache verifier must not get a group in dr.region');
+    }
+    if (e.task === 'await') {
+      await runDrillTask(e, deps);
+      dr.setStatus(TARGET, 'available');
+      throw new TaskTimedOut();
+    }
+    return runDrillTask(e, deps);
+  };
+  const r = await runDrillLocally({
+    definition,
+    input: { database: 'rate-limits' },
+    tasks,
+    executionName: EXECUTION,
+    waitMs: 5_000,
+  });
+  return { r, primary, dr, reports, signed, connected, stageVerifier };
+};
+
+const PATH = [
+  'Start',
+  'SelectSnapshot',
+  'Restore',
+  'WaitForRestore',
+  'CheckRestore',
+  'Restored?',
+  'Engine?',
+  'VerifyCacheInDr',
+  'Cleanup',
+  'Record',
+  'Passed?',
+];
+
+describe('the synthesized drill definition, run locally for a Redis drill from the DR copy', () => {
+  it('restores the copy in dr.region, verifies it there through the relay to the DR verifier, and deletes it there', async () => {
     // Act
-    const r = await runDrillLocally({
-      definition,
-      input: { database: 'rate-limits' },
-      tasks,
-      executionName: EXECUTION,
-      waitMs: 5_000,
-    });
+    const { r, primary, dr, reports, signed, connected, stageVerifier } = await drill(true);
 
     // Assert
-    expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'CheckRestore',
-      'Restored?',
-      'Engine?',
-      'VerifyCache',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillFailed',
-    ]);
+    expect(r.path).toEqual([...PATH, 'DrillSucceeded']);
+    expect(r.status).toBe('SUCCEEDED');
     expect(dr.requests).toMatchObject([
       {
         targetId: TARGET,
@@ -138,11 +180,24 @@ describe('the synthesized drill definition, run locally for a Redis drill from t
       },
     ]);
     expect(primary.requests).toEqual([]);
+    expect(stageVerifier).toEqual([]);
+    // The DR verifier signed its IAM token for the group in dr.region and checked it.
+    expect(signed).toEqual([{ region: DR, groupId: TARGET }]);
+    expect(connected).toHaveLength(1);
     expect(dr.removed).toEqual([TARGET]);
-    expect(verified).toEqual([]);
+    expect(JSON.parse([...reports.objects.values()][0]!)).toMatchObject({ outcome: 'passed' });
+  });
+
+  it('records FAILED, naming the check, when the DR copy lost keys, and still deletes the group in dr.region', async () => {
+    // Act
+    const { r, dr, reports } = await drill(false);
+
+    // Assert
+    expect(r.path).toEqual([...PATH, 'DrillFailed']);
     expect(r.status).toBe('FAILED');
-    expect([...reports.objects.values()][0]).toContain(
-      'state.target.region: the drill group is in us-west-2',
-    );
+    expect(dr.removed).toEqual([TARGET]);
+    const doc = [...reports.objects.values()][0]!;
+    expect(doc).toContain('keys lost');
+    expect(doc).not.toContain('state.target.region');
   });
 });

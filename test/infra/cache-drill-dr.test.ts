@@ -6,7 +6,7 @@ import { drEventsStackId, DrEventsStack } from '../../infra/dr-events.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { exampleInput } from '../support/examples.js';
-import { statements, unbundledContext } from './iam.js';
+import { list, statements, unbundledContext } from './iam.js';
 
 // The prod example (eu-west-1, Redis DR copies in us-west-2) with a cache drilled from its DR copy: the DR
 // stack gets the drill network for caches and lets ElastiCache read the copies; the drill function may read
@@ -62,7 +62,44 @@ describe('the DR region’s drill network for caches', () => {
     drT.hasResourceProperties('AWS::ElastiCache::UserGroup', { UserGroupId: 'steward-prod-drill' });
   });
 
-  it('publishes the network as a JSON parameter the drill function reads', () => {
+  it('runs a cache verifier inside it that signs for the DR region, connects only to drill groups as steward’s user, and reads no secret', () => {
+    const { drT } = s;
+    drT.resourceCountIs('AWS::Lambda::Function', 1);
+    drT.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-drill-verify-cache',
+      Timeout: 870,
+      VpcConfig: Match.objectLike({
+        SecurityGroupIds: [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrillCacheVerifierSecurityGroup'), 'GroupId'] },
+        ],
+      }),
+      Environment: {
+        Variables: Match.objectLike({
+          CACHE_VERIFIER_REGION: 'us-west-2',
+          CRITICAL_TOPIC_ARN: `arn:aws:sns:eu-west-1:${ACCOUNT}:steward-prod-critical`,
+        }),
+      },
+    });
+    // Invoked only synchronously by the drill function: no failure queue, no topics, no endpoint.
+    drT.resourceCountIs('AWS::SQS::Queue', 0);
+    drT.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    const verifier = statements(drT).filter((x) => /DrillCacheVerifier/.test(x.policy));
+    const actions = verifier.filter((x) => x.Effect === 'Allow').flatMap((x) => list(x.Action));
+    expect(actions.filter((a) => !/^(logs|xray|ec2):/.test(a))).toEqual([
+      'elasticache:Connect',
+      'elasticache:Connect',
+    ]);
+    const bySid = Object.fromEntries(verifier.map((x) => [x.Sid, x]));
+    expect(bySid.ConnectToDrillCaches).toMatchObject({
+      Resource: `arn:aws:elasticache:us-west-2:${ACCOUNT}:replicationgroup:steward-drill-*`,
+      Condition: { Null: { 'aws:ResourceTag/steward:drill': 'false' } },
+    });
+    expect(bySid.ConnectAsDrillVerifier).toMatchObject({
+      Resource: `arn:aws:elasticache:us-west-2:${ACCOUNT}:user:steward-prod-drill-verifier`,
+    });
+  });
+
+  it('publishes the network and the verifier as a JSON parameter the drill function reads', () => {
     const params = s.drT.findResources('AWS::SSM::Parameter');
     const [param] = Object.values(params);
     expect(param?.Properties.Name).toBe('/steward/prod/drill/dr-cache-network');
@@ -79,6 +116,8 @@ describe('the DR region’s drill network for caches', () => {
             { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrillCacheSecurityGroup'), 'GroupId'] },
             '"],"userGroupId":"',
             ref('CacheUserGroup'),
+            '","verifierFunctionArn":"',
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrillCacheVerifierHandler'), 'Arn'] },
             '"}',
           ],
         ],
@@ -140,6 +179,21 @@ describe('the drill function’s grants for drills from the DR copy', () => {
         StringEquals: { 's3:ResourceAccount': ACCOUNT },
       },
     });
+    // The relay to the DR verifier: that one function, and the drill function waits as long as it runs.
+    expect(bySid.InvokeDrCacheVerifier).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Resource: `arn:aws:lambda:us-west-2:${ACCOUNT}:function:steward-prod-drill-verify-cache`,
+    });
+    expect(
+      drill()
+        .filter((x) => /DrillFunctionRole/.test(x.policy) && x.Effect === 'Allow')
+        .filter((x) => list(x.Action).some((a) => a.startsWith('lambda:')))
+        .map((x) => x.Sid),
+    ).toEqual(['InvokeDrCacheVerifier']);
+    s.primary.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'steward-prod-drill',
+      Timeout: 900,
+    });
     s.primary.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'steward-prod-drill',
       Environment: {
@@ -154,11 +208,14 @@ describe('a stage that drills no cache from its DR copy', () => {
     const plain = synth({ sessions: { auth: 'iam' } });
     plain.drT.resourceCountIs('AWS::EC2::VPC', 0);
     plain.drT.resourceCountIs('AWS::SSM::Parameter', 0);
+    plain.drT.resourceCountIs('AWS::Lambda::Function', 0);
     expect(JSON.stringify(plain.drT.toJSON())).not.toContain('ElastiCacheReadsDrCopies');
     expect(
       statements(plain.primary)
         .map((x) => x.Sid)
-        .filter((sid) => sid === 'ReadDrCacheDrillNetwork' || sid === 'ReadRedisDrCopies'),
+        .filter((sid) =>
+          ['ReadDrCacheDrillNetwork', 'ReadRedisDrCopies', 'InvokeDrCacheVerifier'].includes(sid!),
+        ),
     ).toEqual([]);
   });
 });

@@ -41,9 +41,21 @@ beforeAll(() => {
 });
 
 describe('the drill state machine with Redis drills', () => {
-  it('routes a Redis drill to VerifyCache and then to Cleanup, every other drill to Verify as before', () => {
+  it('routes a Redis drill to VerifyCache (or, restored in dr.region, to VerifyCacheInDr) and then to Cleanup, every other drill to Verify as before', () => {
     const engine = definition.States['Engine?']!;
+    const redis = [
+      { Variable: '$.kind', IsPresent: true },
+      { Variable: '$.kind', StringEquals: 'redis' },
+    ];
     expect(engine.Choices).toEqual([
+      {
+        And: [
+          { And: redis },
+          { Variable: '$.target.region', IsPresent: true },
+          { Variable: '$.target.region', StringEquals: 'us-west-2' },
+        ],
+        Next: 'VerifyCacheInDr',
+      },
       {
         And: [
           { Variable: '$.kind', IsPresent: true },
@@ -60,6 +72,14 @@ describe('the drill state machine with Redis drills', () => {
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup' },
     ]);
     expect(definition.States.Verify!.Next).toBe('WarmUp?');
+    // The relay runs in the drill function: Step Functions invokes no function in another region.
+    const relay = definition.States.VerifyCacheInDr!;
+    expect(relay.Next).toBe('Cleanup');
+    expect(relay.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup' }]);
+    expect(JSON.stringify(relay)).toContain('"task":"verify-dr"');
+    const invoked = (state: string) => definition.States[state]!.Resource;
+    expect(invoked('VerifyCacheInDr')).toBe(invoked('CheckRestore'));
+    expect(invoked('VerifyCacheInDr')).not.toBe(invoked('VerifyCache'));
   });
 });
 

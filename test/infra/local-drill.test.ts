@@ -74,6 +74,9 @@ const defaults: Record<DrillTask, Handler> = {
   'verify-volumes': async () => {
     throw new Error('an RDS drill reached VerifyVolumes');
   },
+  'verify-dr': async () => {
+    throw new Error('an RDS drill reached VerifyCacheInDr');
+  },
   warmup: async (e) => ({ ...s(e), warmup: { ...s(e).warmup!, pending: false, complete: true } }),
   cleanup: async (e) => ({ ...s(e), cleanup: { status: 'deleted', at: AT } }),
   record: async (e) => {

@@ -7,12 +7,14 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { drillTargetId } from '../../../shared/drill/ids.js';
+import type { ConfigError } from '../../../shared/errors.js';
 import type { DrillState } from '../../../shared/drill/state.js';
 import { CACHE_DRILL_ENV, drillEnv, drillTask, EXECUTION, wiredDrill } from '../../support/drill-wiring.js';
 
@@ -47,7 +49,9 @@ const ec = mockClient(ElastiCacheClient);
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
 const ssm = mockClient(SSMClient);
+const lambda = mockClient(LambdaClient);
 beforeEach(() => {
+  lambda.reset();
   ec.reset();
   rds.reset();
   s3.reset();
@@ -138,5 +142,93 @@ describe('a Redis drill from the DR copy through the drill function', () => {
     expect(s).toMatchObject({ available: true, target: { region: DR, endpoint: { port: 6379 } } });
     expect(cleaned.cleanup).toMatchObject({ status: 'deleted' });
     expect(ec).toReceiveCommandWith(DeleteReplicationGroupCommand, { ReplicationGroupId: ID });
+  });
+});
+
+describe('verifying a Redis drill from the DR copy through the drill function', () => {
+  const restored = (): DrillState => ({
+    drillId: execution.name,
+    startedAt: execution.startTime,
+    input: { database: 'rate-limits' },
+    database: 'rate-limits',
+    kind: 'redis',
+    targets: { rtoSeconds: 3600, rpoSeconds: 86_400 },
+    source: { snapshotId: SNAPSHOT, referenceTime: '2026-01-31T03:00:00.000Z', region: DR },
+    target: {
+      kind: 'redis',
+      id: ID,
+      requestedAt: '2026-02-01T05:00:06.000Z',
+      region: DR,
+      endpoint: { host: `clustercfg.${ID}.abc.usw2.cache.amazonaws.com`, port: 6379 },
+      iamUser: 'steward-prod-drill-verifier',
+    },
+    available: true,
+  });
+  const VERIFIER = `arn:aws:lambda:${DR}:${ACCOUNT}:function:steward-prod-drill-verify-cache`;
+  const site = {
+    cacheSubnetGroupName: 'steward-prod-drill',
+    securityGroupIds: ['sg-0d0cac4e'],
+    userGroupId: 'steward-prod-drill',
+    verifierFunctionArn: VERIFIER,
+  };
+  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+
+  it('relays verify to the DR stack’s cache verifier in the DR region and returns its state', async () => {
+    // Prepare
+    ssm.on(GetParameterCommand).resolves({ $metadata: {}, Parameter: { Value: JSON.stringify(site) } });
+    const verified = { ...restored(), verifiedAt: NOW.toISOString(), verification: { passed: true } };
+    lambda.on(InvokeCommand).resolves({ $metadata: {}, StatusCode: 200, Payload: json(verified) as never });
+
+    // Act
+    const s = (await run(task('verify-dr', restored()), deps())) as DrillState;
+
+    // Assert
+    expect(s).toEqual(verified);
+    expect(ssm).toReceiveCommandWith(GetParameterCommand, { Name: '/steward/prod/drill/dr-cache-network' });
+    expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
+    const sent = lambda.commandCalls(InvokeCommand)[0]!;
+    expect(sent.args[0].input).toMatchObject({ FunctionName: VERIFIER, InvocationType: 'RequestResponse' });
+    expect(JSON.parse(new TextDecoder().decode(sent.args[0].input.Payload as Uint8Array))).toEqual({
+      task: 'verify',
+      state: restored(),
+      execution,
+    });
+    expect(await (sent.thisValue as LambdaClient).config.region()).toBe(DR);
+  });
+
+  it('fails the task under the DR verifier’s own error name when it throws', async () => {
+    // Prepare
+    ssm.on(GetParameterCommand).resolves({ $metadata: {}, Parameter: { Value: JSON.stringify(site) } });
+    lambda.on(InvokeCommand).resolves({
+      $metadata: {},
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: json({
+        errorType: 'EventShapeError',
+        errorMessage: 'Invalid drill state for task verify',
+      }) as never,
+    });
+
+    // Act
+    const err = await run(task('verify-dr', restored()), deps()).catch((e: unknown) => e);
+
+    // Assert
+    expect(err).toMatchObject({ name: 'EventShapeError' });
+    expect(String((err as Error).message)).toContain('Invalid drill state for task verify');
+  });
+
+  it('names the DR stack to deploy when its parameter names no verifier, and invokes nothing', async () => {
+    // Prepare
+    const { verifierFunctionArn: _, ...old } = site;
+    ssm.on(GetParameterCommand).resolves({ $metadata: {}, Parameter: { Value: JSON.stringify(old) } });
+
+    // Act
+    const err = await run(task('verify-dr', restored()), deps()).catch((e: unknown) => e);
+
+    // Assert
+    expect((err as ConfigError).issues?.join('\n')).toMatch(
+      /names no cache verifier.*deploy Steward-prod-dr/,
+    );
+    expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 0);
   });
 });

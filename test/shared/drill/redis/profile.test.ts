@@ -73,6 +73,19 @@ describe('Redis drill config', () => {
       ],
     ],
     [
+      'a drill from the DR copy that would log in with a secret the DR region’s drill VPC cannot read',
+      {
+        'rate-limits': {
+          auth: 'token',
+          from: 'dr',
+          secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rl-AbCdEf',
+        },
+      },
+      [
+        "drill.caches.rate-limits.auth: from: dr is verified inside the DR region's drill VPC, which reads no secrets: use auth: iam (steward's IAM-authenticated user) or auth: none, not auth: token",
+      ],
+    ],
+    [
       'a replication group id that ElastiCache would refuse',
       { '1cache': { auth: 'none' } },
       [
