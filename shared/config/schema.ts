@@ -425,6 +425,18 @@ const SecretArn = z
     ),
   );
 
+/** Refuses a `pointInTime` selector for a kind that restores snapshots only; `what` says so, `id` names its ids. */
+const snapshotsOnly = <T extends { snapshot: SnapshotSelector }>(what: string, id: string) =>
+  crossCheck<T>(['snapshot'], (t, ctx) => {
+    if (typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshot', 'pointInTime'],
+        message: `${what}, not a point in time: use latest, { randomWithinDays: N } or { id: ${id} }`,
+      });
+    }
+  });
+
 /**
  * One ElastiCache (Redis OSS / Valkey) replication group that gets restore drills: its snapshot is restored
  * into a new group in the drill network and checked with `checks` over TLS.
@@ -490,16 +502,7 @@ export const RedisDrillTarget = strictObject({
   rtoSeconds: z.optional(z.int().check(z.positive())),
   rpoSeconds: z.optional(z.int().check(z.positive())),
 }).check(
-  crossCheck(['snapshot'], (t, ctx) => {
-    if (typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['snapshot', 'pointInTime'],
-        message:
-          'ElastiCache restores snapshots only, not a point in time: use latest, { randomWithinDays: N } or { id: <snapshot name> }',
-      });
-    }
-  }),
+  snapshotsOnly('ElastiCache restores snapshots only', '<snapshot name>'),
   crossCheck(['auth', 'secretArn'], (t, ctx) => {
     if ((t.auth === 'token' || t.auth === 'user') && t.secretArn === undefined) {
       ctx.addIssue({
@@ -593,16 +596,7 @@ export const EbsDrillTarget = strictObject({
    */
   rpoSeconds: z._default(z.int().check(z.positive()), 90_000),
 }).check(
-  crossCheck(['snapshot'], (t, ctx) => {
-    if (typeof t.snapshot === 'object' && 'pointInTime' in t.snapshot) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['snapshot', 'pointInTime'],
-        message:
-          'EBS restores snapshot sets only, not a point in time: use latest, { randomWithinDays: N } or { id: <set id> }',
-      });
-    }
-  }),
+  snapshotsOnly('EBS restores snapshot sets only', '<set id>'),
   crossCheck(['pollSeconds', 'timeoutSeconds'], (t, ctx) => {
     if (t.pollSeconds >= t.timeoutSeconds) {
       ctx.addIssue({ code: 'custom', path: ['pollSeconds'], message: 'must be less than timeoutSeconds' });
