@@ -1,3 +1,9 @@
+import {
+  CopySnapshotCommand,
+  DescribeSnapshotsCommand as DescribeEbsSnapshotsCommand,
+  EC2Client,
+  ModifySnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   CopyDBSnapshotCommand,
@@ -30,6 +36,7 @@ const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const ec2 = mockClient(EC2Client);
 
 // SDK clients are cached per container by region and identity (the vault role's ARN names the stage): each
 // test its own stage, as each Lambda container has its own clients.
@@ -106,6 +113,7 @@ beforeEach(() => {
   rds.reset();
   cache.reset();
   tagging.reset();
+  ec2.reset();
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
   rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
   rds.on(CopyDBSnapshotCommand).resolves({});
@@ -232,5 +240,85 @@ describe('the backup vault in the deployed backup function', () => {
     expect(local.vault).toBeUndefined();
     expect(withoutSessions.vault).toBeUndefined();
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+  });
+
+  it("EBS sets: shares each part with the target's role and copies with the vault copy role, in the target's region", async () => {
+    // Prepare: a stage whose policy backs EBS up; the target holds one set of one volume.
+    const ebsConfig = parseConfig(
+      {
+        ...VAULT_CONFIG,
+        stage: 'ebs',
+        backup: { policies: { ...VAULT_CONFIG.backup!.policies, hosts: { kinds: ['ebs'] } } },
+      },
+      'vault',
+    );
+    const t = targetIn('eu-central-1');
+    const setId = 'steward-i-0abc-202611230300-sched';
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+    sts.on(AssumeRoleCommand, { RoleArn: t.roleArn }).resolves(credentialsFor('TARGET'));
+    sts
+      .on(AssumeRoleCommand, {
+        RoleArn: `arn:aws:iam::${VAULT_ACCOUNT}:role/steward-ebs-vault-copy-eu-central-1`,
+      })
+      .resolves(credentialsFor('VAULT'));
+    // The source account lists its set; the vault (same request) holds nothing and is shared nothing.
+    ec2
+      .on(DescribeEbsSnapshotsCommand)
+      .callsFake(async (input: { RestorableByUserIds?: string[] }, client) => {
+        const key = (await (client() as EC2Client).config.credentials()).accessKeyId;
+        if (key !== 'AKIATARGET' || input.RestorableByUserIds) return { Snapshots: [] };
+        return {
+          Snapshots: [
+            {
+              SnapshotId: 'snap-0part',
+              VolumeId: 'vol-0a',
+              OwnerId: t.account,
+              State: 'completed',
+              StartTime: new Date('2026-11-23T03:00:05Z'),
+              Tags: Object.entries({
+                'steward:managed': 'true',
+                'steward:policy': 'hosts',
+                'steward:source': 'i-0abc',
+                'steward:set': setId,
+                'steward:set-size': '1',
+              }).map(([Key, Value]) => ({ Key, Value })),
+            },
+          ],
+        };
+      });
+    ec2.on(ModifySnapshotAttributeCommand).resolves({});
+    ec2.on(CopySnapshotCommand).resolves({ SnapshotId: 'snap-0copy' });
+    // Act
+    const deps = (await reconcile({ ...event, target: t }, fleetWiring(base(ebsConfig), env))) as BackupDeps;
+    // Assert
+    expect(deps.vault!.sets).toMatchObject({ maxInFlight: 20 });
+    const sender = async (command: object) => {
+      const c = ec2.calls().find((x) => x.args[0] instanceof (command as new () => object))!;
+      const client = c.thisValue as EC2Client;
+      return { key: (await client.config.credentials()).accessKeyId, region: await client.config.region() };
+    };
+    expect(ec2).toHaveReceivedCommandWith(ModifySnapshotAttributeCommand, {
+      SnapshotId: 'snap-0part',
+      OperationType: 'add',
+      UserIds: [VAULT_ACCOUNT],
+    });
+    expect(await sender(ModifySnapshotAttributeCommand)).toEqual({
+      key: 'AKIATARGET',
+      region: 'eu-central-1',
+    });
+    expect(await sender(CopySnapshotCommand)).toEqual({ key: 'AKIAVAULT', region: 'eu-central-1' });
+    expect(ec2).toHaveReceivedCommandWith(CopySnapshotCommand, {
+      SourceSnapshotId: 'snap-0part',
+      SourceRegion: 'eu-central-1',
+      KmsKeyId: 'alias/steward-ebs-vault',
+    });
+  });
+
+  it('wires no EBS half when no policy backs EBS up', () => {
+    const deps = wire(base()(), env, undefined, {
+      role: (r) => ({ key: r.roleArn, credentials: () => Promise.reject(new Error('unused')) }),
+    });
+    expect(deps.vault).toBeDefined();
+    expect(deps.vault!.sets).toBeUndefined();
   });
 });
