@@ -74,48 +74,43 @@ const isShare = (v: unknown): v is VaultShare => {
  * (the drill role's `dynamodb:LeadingKeys` grant) and the janitor reads them all with one GetItem. An item holds
  * 400 KB, some 2,000 shares: far more than drills in flight at once.
  */
-export const dynamoVaultShareLedger = (doc: DynamoDBDocumentClient, table: string): VaultShareLedger => ({
-  record: async (share) => {
+export const dynamoVaultShareLedger = (doc: DynamoDBDocumentClient, table: string): VaultShareLedger => {
+  const update = async (
+    share: Parameters<VaultShareLedger['forget']>[0],
+    expression: string,
+    value?: VaultShare,
+  ) => {
     const pk = vaultSharesKey(share.vaultAccount, share.region);
+    await call('UpdateItem', `${table} ${pk}`, () =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk },
+          UpdateExpression: expression,
+          ExpressionAttributeNames: { '#s': shareAttribute(share) },
+          ...(value ? { ExpressionAttributeValues: { ':s': value } } : {}),
+        }),
+      ),
+    );
+  };
+  return {
     // The first record of a share keeps its time: a retried task does not make a share look younger.
-    await call('UpdateItem', `${table} ${pk}`, () =>
-      doc.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk },
-          UpdateExpression: 'SET #s = if_not_exists(#s, :s)',
-          ExpressionAttributeNames: { '#s': shareAttribute(share) },
-          ExpressionAttributeValues: { ':s': share },
-        }),
-      ),
-    );
-  },
-  forget: async (share) => {
-    const pk = vaultSharesKey(share.vaultAccount, share.region);
-    await call('UpdateItem', `${table} ${pk}`, () =>
-      doc.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk },
-          UpdateExpression: 'REMOVE #s',
-          ExpressionAttributeNames: { '#s': shareAttribute(share) },
-        }),
-      ),
-    );
-  },
-  list: async (vaultAccount, region) => {
-    const pk = vaultSharesKey(vaultAccount, region);
-    const item = (
-      await call('GetItem', `${table} ${pk}`, () =>
-        doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
-      )
-    ).Item;
-    return Object.entries(item ?? {})
-      .filter(([k]) => k.startsWith(SHARE_ATTRIBUTE))
-      .map(([, v]) => v)
-      .filter(isShare);
-  },
-});
+    record: (share) => update(share, 'SET #s = if_not_exists(#s, :s)', share),
+    forget: (share) => update(share, 'REMOVE #s'),
+    list: async (vaultAccount, region) => {
+      const pk = vaultSharesKey(vaultAccount, region);
+      const item = (
+        await call('GetItem', `${table} ${pk}`, () =>
+          doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
+        )
+      ).Item;
+      return Object.entries(item ?? {})
+        .filter(([k]) => k.startsWith(SHARE_ATTRIBUTE))
+        .map(([, v]) => v)
+        .filter(isShare);
+    },
+  };
+};
 
 /** ReportStore over S3: JSON objects encrypted with the given KMS key or else SSE-S3, linked in `region`. */
 export const s3ReportStore = (
