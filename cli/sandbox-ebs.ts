@@ -12,7 +12,6 @@ import type { EbsDrillDeps } from '../shared/drill/ebs-tasks.js';
 import { findE2fsTool, localEbsEstate, type LocalVolumeSpec } from '../shared/drill/local/ebs-drill.js';
 import { LOCAL } from '../shared/drill/local/local-provider.js';
 import { noDatabases } from '../shared/drill/local/redis-drill.js';
-import { drillReport } from '../shared/drill/report.js';
 import type { DrillDeps } from '../shared/drill/tasks.js';
 import { type Notification, renderNotification } from '../shared/notify/notifier.js';
 import { LOCAL_ROOT } from '../shared/report/local-history.js';
@@ -26,6 +25,7 @@ import {
   memoryTokens,
   sandboxExecutionName,
   sandboxExit,
+  sandboxOutcome,
   SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
@@ -224,25 +224,10 @@ export const sandboxEbs = async (flags: Flags, out: (s: string) => void): Promis
       },
     });
     const state = control.final(result);
-    const doc = drillReport(state);
+    const { report: doc, reportFile, json } = sandboxOutcome('ebs', result, state, events, reports.written);
     const leftovers = estate.leftovers();
-    const reportFile = reports.written.find((f) => f.endsWith(doc.reportKey ?? `${state.drillId}.json`));
     if (flags.json) {
-      out(
-        JSON.stringify(
-          {
-            engine: 'ebs',
-            status: result.status,
-            error: result.error,
-            path: result.path,
-            events,
-            report: doc,
-            reportFile,
-          },
-          null,
-          2,
-        ),
-      );
+      out(json());
     } else {
       const check = state.ebs?.verifier?.check;
       say('');

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type LocalDrillEvent, type LocalDrillResult, TaskTimedOut } from '../infra/local-drill.js';
+import { drillReport } from '../shared/drill/report.js';
 import { StewardError } from '../shared/errors.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
 import type { DrillState, DrillTaskEvent } from '../shared/drill/state.js';
@@ -123,4 +124,38 @@ export const sandboxExit = (
     throw new StewardError(`cleanup left restored servers running: ${leftovers.join(', ')}`);
   if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
   return passed ? 0 : 1;
+};
+
+/**
+ * The end of a local drill: its report document, the report file this run wrote, and the `--json` document
+ * (the execution's status, path and state log beside the report; `extra` adds the engine's own facts).
+ */
+export const sandboxOutcome = (
+  engine: string,
+  result: LocalDrillResult,
+  state: DrillState,
+  events: LocalDrillEvent[],
+  written: readonly string[],
+) => {
+  const report = drillReport(state);
+  const reportFile = written.find((f) => f.endsWith(report.reportKey ?? `${state.drillId}.json`));
+  return {
+    report,
+    reportFile,
+    json: (extra: Record<string, unknown> = {}) =>
+      JSON.stringify(
+        {
+          engine,
+          status: result.status,
+          error: result.error,
+          path: result.path,
+          events,
+          report,
+          reportFile,
+          ...extra,
+        },
+        null,
+        2,
+      ),
+  };
 };

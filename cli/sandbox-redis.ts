@@ -12,7 +12,6 @@ import { type CacheDrillDeps, withCacheDrills } from '../shared/drill/cache-task
 import { runCacheVerifyTask } from '../shared/drill/cache-verify.js';
 import { connectRedis, type RedisClient, text } from '../shared/drill/redis/client.js';
 import { verifyRedis } from '../shared/drill/redis/verify.js';
-import { drillReport } from '../shared/drill/report.js';
 import type { DrillDeps } from '../shared/drill/tasks.js';
 import { LOCAL } from '../shared/drill/local/local-provider.js';
 import {
@@ -49,6 +48,7 @@ import {
   memoryTokens,
   sandboxExecutionName,
   sandboxExit,
+  sandboxOutcome,
   SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
@@ -290,26 +290,10 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       },
     });
     const state = control.final(result);
-    const doc = drillReport(state);
+    const { report: doc, reportFile, json } = sandboxOutcome('redis', result, state, events, reports.written);
     const leftovers = estate.running();
-    const reportFile = reports.written.find((f) => f.endsWith(doc.reportKey ?? `${state.drillId}.json`));
     if (flags.json) {
-      out(
-        JSON.stringify(
-          {
-            engine: 'redis',
-            status: result.status,
-            error: result.error,
-            path: result.path,
-            events,
-            report: doc,
-            reportFile,
-            redis: { version, server: findRedisServer() },
-          },
-          null,
-          2,
-        ),
-      );
+      out(json({ redis: { version, server: findRedisServer() } }));
     } else {
       say('');
       say(
