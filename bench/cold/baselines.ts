@@ -105,6 +105,23 @@ const DOCUMENT_OPS: Record<string, string> = {
 const LABELS = { Bucket: 'steward-bench', Key: 'bench/first-invoke.json', Name: 'steward-bench' };
 
 /**
+ * About `bytes` of distinct small functions, each called once at load (so each is parsed and compiled,
+ * as a function's own code on its cold path is): the self-test's weight that grows with the baseline. A
+ * fixed injection shrinks to a smaller fault as the baselines grow (pg, the logger and an STS call were
+ * 4 % of backup's cold start once its baseline reached ~390 ms), so it stops proving the rows can fail.
+ */
+export const weightSource = (bytes: number): string => {
+  const one = (i: number) => `(a)=>{let s=a^${i};for(let k=0;k<3;k++)s=(s*31+${i}+k)|0;return s;}`;
+  const parts: string[] = [];
+  for (let size = 0, i = 0; size < bytes; i++) {
+    parts.push(one(i));
+    size += parts[i]!.length + 1;
+  }
+  const fns = parts.join(',');
+  return `{ let w = 0; for (const f of [${fns}]) w = f(w); globalThis.__weight = w; }`;
+};
+
+/**
  * The source of a baseline handler: it imports exactly `survivors`, constructs each client on the first
  * invoke and sends the requests named in the event (`calls`: the requests steward's own first invoke sent,
  * as `requestOf` writes them), one command each, to the same fake endpoint: each with the command of that
@@ -116,7 +133,12 @@ const LABELS = { Bucket: 'steward-bench', Key: 'bench/first-invoke.json', Name: 
 export const baselineSource = (
   survivors: SdkSurvivors,
   framework?: FrameworkUse,
-  extra?: { modules: readonly string[]; client?: { module: string; name: string; command: string } },
+  extra?: {
+    modules: readonly string[];
+    client?: { module: string; name: string; command: string };
+    /** Bytes of generated code that runs once at load (see `weightSource`). */
+    weightBytes?: number;
+  },
 ): string => {
   const lines: string[] = [];
   const clients: string[] = [];
@@ -142,6 +164,7 @@ export const baselineSource = (
       'const extraCall = async () => { try { await new X0({}).send(new X1({})); } catch {} };',
     );
   else lines.push('const extraCall = async () => {};');
+  if (extra?.weightBytes) lines.push(weightSource(extra.weightBytes));
   lines.push(
     `const CLIENTS = [${clients.join(', ')}];`,
     `const COMMANDS = [${commands.join(', ')}];`,

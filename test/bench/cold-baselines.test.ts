@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   baselineSource,
+  weightSource,
   firstDifference,
   frameworkUse,
   sdkSurvivors,
@@ -161,5 +162,28 @@ describe('paired ratios', () => {
 
   it('refuses samples of different lengths', () => {
     expect(() => pairedRatio([1, 2], [1])).toThrow(/differ in length/);
+  });
+
+  it('weighs the injection in proportion: about the bytes asked for, every function run once at load', () => {
+    // Act
+    const small = weightSource(1_000);
+    const big = weightSource(70_000);
+    const run = (code: string) => {
+      const g = globalThis as { __weight?: number };
+      delete g.__weight;
+      new Function(code)();
+      return g.__weight;
+    };
+
+    // Assert
+    expect(small.length).toBeGreaterThanOrEqual(1_000);
+    expect(small.length).toBeLessThan(1_200);
+    expect(big.length).toBeGreaterThanOrEqual(70_000);
+    expect(big.length).toBeLessThan(71_000);
+    expect(typeof run(big)).toBe('number');
+    expect(run(big)).not.toBe(run(small));
+    expect(baselineSource(new Map(), undefined, { modules: [], weightBytes: 2_000 })).toContain(
+      weightSource(2_000),
+    );
   });
 });
