@@ -128,7 +128,9 @@ export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket =
     // files, s3:ListBucket and s3:GetBucketAcl on the bucket). Unlike an export (CopySnapshot refuses a bucket
     // its caller does not own), nothing stops another account's restore from naming these files, so the grant
     // holds only for restores by this account (aws:SourceAccount; not verified against AWS: a drill that fails
-    // with access denied on its restore points here).
+    // with access denied on its restore points here). The copies are SSE-KMS with the DR key: that tutorial
+    // (step 4) documents these S3 grants only, no key-policy grant for this principal and no condition keys it
+    // would carry, so steward's printed DR key statement grants ElastiCache nothing (README, Redis DR limits).
     bucket.addToResourcePolicy(
       new PolicyStatement({
         sid: 'ElastiCacheReadsDrCopies',

@@ -122,11 +122,13 @@ describe('drill state machine', () => {
 
   it('has exactly the states the tasks and the local runner rely on', () => {
     // Assert
-    // Engine? and VerifyCache exist only in a stage with Redis drills (test/infra/cache-drill.test.ts), the
-    // volumes' loop only in one with EBS drills (test/infra/ebs-drill.test.ts).
+    // Engine? and VerifyCache exist only in a stage with Redis drills (test/infra/cache-drill.test.ts), and
+    // VerifyCacheInDr only with one from the DR copy; the volumes' loop only in one with EBS drills
+    // (test/infra/ebs-drill.test.ts).
     const cacheOnly: string[] = [
       DrillStates.engine,
       DrillStates.verifyCache,
+      DrillStates.verifyCacheDr,
       DrillStates.volumes,
       DrillStates.waitVolumes,
       DrillStates.checkVolumes,
