@@ -135,7 +135,7 @@ export class VaultStack extends Stack {
     const vault = vaultOf(config);
     if (!vault) throw new Error(`stage ${config.stage} has no fleet.vault`);
     super(scope, id, {
-      description: `steward ${config.stage}: the backup vault (copies of every RDS and Aurora snapshot, the vault key, its copy and retention roles)`,
+      description: `steward ${config.stage}: the backup vault (copies of every RDS and Aurora snapshot${backsUpEbs(config) ? ' and EBS snapshot set' : ''}, the vault key, its copy and retention roles)`,
       ...stackProps,
       env: { account: vault.account },
       synthesizer: vaultSynthesizer(),

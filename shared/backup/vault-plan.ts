@@ -69,7 +69,41 @@ const IN_FLIGHT = new Set(['pending', 'creating', 'copying']);
 const isInFlight = (s: Snapshot) => IN_FLIGHT.has(s.status);
 
 /** When the data of a source or a copy was taken: a copy's tag, else its (original) create time. */
-const dataTime = (s: Snapshot): string => s.tags[VaultTag.dataTime] ?? s.createdAt ?? '';
+export const dataTime = (s: Snapshot): string => s.tags[VaultTag.dataTime] ?? s.createdAt ?? '';
+
+/** The vault copy's tags for one of `source`'s (account and region) snapshots or sets. */
+export const vaultTagsOf = (source: { account: string; region: string }, s: Snapshot): Tags =>
+  vaultCopyTags({
+    sourceAccount: source.account,
+    sourceRegion: source.region,
+    sourceArn: s.arn,
+    db: s.sourceId,
+    policy: s.tags[Tag.policy] ?? '',
+    ...(s.createdAt ? { dataTime: s.createdAt } : {}),
+  });
+
+/**
+ * One source's next snapshot (or set) to copy into the vault: the first available one after the data time of
+ * its newest available copy, or its newest when it has none; never an older one (vault retention may have
+ * expired its copy). `newest` is that copy's data time, for "furthest behind first".
+ */
+export const nextAfterNewestCopy = (
+  copies: readonly Snapshot[],
+  sources: readonly Snapshot[],
+  copied: (s: Snapshot) => boolean,
+): { next: Snapshot | undefined; newest: string | undefined } => {
+  const newest = copies
+    .filter((c) => c.status === 'available')
+    .map(dataTime)
+    .sort()
+    .at(-1);
+  const candidates = sources
+    .filter((s) => s.status === 'available' && !copied(s))
+    .sort((a, b) => dataTime(a).localeCompare(dataTime(b)));
+  const next =
+    newest === undefined ? candidates.at(-1) : candidates.find((s) => dataTime(s).localeCompare(newest) > 0);
+  return { next, newest };
+};
 
 const accountOfArn = (arn: string) => arn.split(':')[4];
 
@@ -159,18 +193,7 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
     if (all.some(isInFlight)) continue;
     // A re-encryption still running holds its database, like a copy in flight.
     if (snaps.some((s) => reencrypted.has(s.arn) && isInFlight(reencrypted.get(s.arn)!))) continue;
-    const newest = all
-      .filter((c) => c.status === 'available')
-      .map(dataTime)
-      .sort()
-      .at(-1);
-    const candidates = snaps
-      .filter((s) => s.status === 'available' && !copyOf.has(s.arn))
-      .sort((a, b) => dataTime(a).localeCompare(dataTime(b)));
-    const next =
-      newest === undefined
-        ? candidates.at(-1)
-        : candidates.find((s) => dataTime(s).localeCompare(newest) > 0);
+    const { next, newest } = nextAfterNewestCopy(all, snaps, (s) => copyOf.has(s.arn));
     if (!next) continue;
     // An `aws/rds`-key snapshot cannot be shared: its re-encrypted copy (once available) goes in its place,
     // and the vault's copy still names the original (id, copied-from, data time).
@@ -182,14 +205,7 @@ export const planVault = (i: VaultPlanInput): VaultPlan => {
         source: via ?? next,
         ...(via ? { reencrypted: { id: next.id, arn: next.arn } } : {}),
         targetId: vaultCopyId(i.account, next.id),
-        tags: vaultCopyTags({
-          sourceAccount: i.account,
-          sourceRegion: i.region,
-          sourceArn: next.arn,
-          db: next.sourceId,
-          policy: next.tags[Tag.policy] ?? '',
-          ...(next.createdAt ? { dataTime: next.createdAt } : {}),
-        }),
+        tags: vaultTagsOf(i, next),
       },
     });
   }

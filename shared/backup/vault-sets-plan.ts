@@ -1,6 +1,7 @@
-import { isVaultCopy, vaultCopyId, vaultCopyTags, VaultTag } from '../fleet/vault.js';
+import { isVaultCopy, vaultCopyId, VaultTag } from '../fleet/vault.js';
 import type { EbsPart, Snapshot } from '../model.js';
 import { ADHOC_POLICY, Tag, type Tags } from '../tags.js';
+import { nextAfterNewestCopy, vaultTagsOf } from './vault-plan.js';
 
 // What the vault copy reconciler decides for one source account-region's EBS snapshot sets, from what it
 // observed: no I/O, no clock. Like RDS snapshots (vault-plan.ts), one source (instance or volume) at a time:
@@ -53,9 +54,6 @@ export interface VaultSetsPlan {
 
 const settled = (state: string) => state === 'completed' || state === 'error';
 
-/** When a set's data was taken: a copy's tag, else its point in time. */
-const dataTime = (s: Snapshot): string => s.tags[VaultTag.dataTime] ?? s.createdAt ?? '';
-
 /** Plan one source account-region's EBS vault copies. */
 export const planVaultSets = (i: VaultSetsPlanInput): VaultSetsPlan => {
   const policies = new Set(i.policies);
@@ -89,19 +87,9 @@ export const planVaultSets = (i: VaultSetsPlanInput): VaultSetsPlan => {
     const resume = copies
       .filter((c) => c.status === 'incomplete')
       .flatMap((c) => sets.filter((s) => s.arn === c.tags[Tag.copiedFrom]));
-    const newest = copies
-      .filter((c) => c.status === 'available')
-      .map(dataTime)
-      .sort()
-      .at(-1);
-    const candidates = sets
-      .filter((s) => s.status === 'available' && !copyOf.has(s.arn))
-      .sort((a, b) => dataTime(a).localeCompare(dataTime(b)));
-    const next =
-      resume[0] ??
-      (newest === undefined
-        ? candidates.at(-1)
-        : candidates.find((s) => dataTime(s).localeCompare(newest) > 0));
+    const after = nextAfterNewestCopy(copies, sets, (s) => copyOf.has(s.arn));
+    const newest = after.newest;
+    const next = resume[0] ?? after.next;
     if (!next) continue;
     const parts = next.parts ?? [];
     const copied = new Set((copyOf.get(next.arn)?.parts ?? []).map((p) => p.volumeId));
@@ -114,14 +102,7 @@ export const planVaultSets = (i: VaultSetsPlanInput): VaultSetsPlan => {
         targetId,
         done: parts.filter((p) => copied.has(p.volumeId)).map((p) => p.id),
         tags: {
-          ...vaultCopyTags({
-            sourceAccount: i.account,
-            sourceRegion: i.region,
-            sourceArn: next.arn,
-            db: next.sourceId,
-            policy: next.tags[Tag.policy] ?? '',
-            ...(next.createdAt ? { dataTime: next.createdAt } : {}),
-          }),
+          ...vaultTagsOf(i, next),
           [Tag.set]: targetId,
           [Tag.setSize]: String(parts.length),
           ...(next.createdAt ? { [Tag.takenAt]: next.createdAt } : {}),

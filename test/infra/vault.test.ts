@@ -247,3 +247,71 @@ describe('the share key (re-encrypting aws/rds-key snapshots for the vault)', ()
     expect(JSON.stringify(t.findResources('AWS::KMS::Alias'))).not.toContain('vault-share');
   });
 });
+
+describe('a vault with EBS snapshot sets', () => {
+  // The same fleet with a policy that backs EBS up: the vault's EC2 statements, and the shares' pin.
+  const ebsConfig = parseConfig(
+    {
+      ...VAULT_CONFIG,
+      backup: { policies: { ...VAULT_CONFIG.backup!.policies, hosts: { kinds: ['ebs'] } } },
+    },
+    'vault',
+  );
+  let ebsVault: VaultStack;
+  let ebsHub: Template;
+  let ebsSpoke: Template;
+  beforeAll(() => {
+    const app = new App({ context: unbundledContext });
+    const hubStack = new StewardStack(app, stackId('prod'), { config: ebsConfig });
+    ebsVault = new VaultStack(app, vaultStackId('prod'), { config: ebsConfig });
+    const spokeStack = new SpokeStack(app, spokeStackId('prod'), { config: ebsConfig });
+    ebsHub = Template.fromStack(hubStack);
+    ebsSpoke = Template.fromStack(spokeStack);
+  });
+
+  it('lets the copy role copy only into tagged vault snapshots, and denies it deleting, re-sharing or untagging them', () => {
+    const t = Template.fromStack(ebsVault);
+    const st = statementsOf(t, 'vault-copy');
+    const copy = st.find((s) => s.Sid === 'CopyEbsIntoVault')!;
+    expect(copy.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/steward:managed': 'true', 'aws:RequestTag/steward:vault': 'true' },
+    });
+    expect(st.find((s) => s.Sid === 'NeverDeleteOrShareVaultEbsCopies')).toMatchObject({
+      Effect: 'Deny',
+      Action: ['ec2:DeleteSnapshot', 'ec2:DeleteTags', 'ec2:ModifySnapshotAttribute'],
+    });
+    const retention = statementsOf(t, 'vault-retention');
+    expect(JSON.stringify(retention.find((s) => s.Sid === 'DeleteVaultEbsCopies')!.Condition)).toMatch(
+      /steward:managed.*steward:vault/,
+    );
+    // The vault key is usable through EC2 as well as RDS.
+    const [key] = Object.values(t.findResources('AWS::KMS::Key'));
+    const use = (key!.Properties.KeyPolicy.Statement as { Sid: string; Condition: unknown }[]).find(
+      (x) => x.Sid === 'VaultCopyRoleUsesKeyThroughRds',
+    )!;
+    expect(JSON.stringify(use.Condition)).toMatch(/"kms:ViaService":\[.*"rds\.".*"ec2\."/);
+  });
+
+  it('pins the hub and spoke backup roles’ EBS shares to the vault account, never a group', () => {
+    for (const [t, name] of [
+      [ebsHub, 'steward-prod-backup-'],
+      [ebsSpoke, 'steward-prod-spoke-backup-'],
+    ] as const) {
+      const st = statementsOf(t, name);
+      expect(st.find((s) => s.Sid === 'ShareManagedEbsSnapshotsWithVault')!.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/steward:managed': 'true', 'ec2:Add/userId': VAULT_ACCOUNT },
+        Null: { 'ec2:Add/group': 'true' },
+      });
+      expect(st.find((s) => s.Sid === 'UnshareManagedEbsSnapshotsFromVault')!.Condition).toMatchObject({
+        StringEquals: { 'ec2:Remove/userId': VAULT_ACCOUNT },
+      });
+    }
+  });
+
+  it('passes cdk-nag', () => {
+    const report = new AwsSolutionsChecks(ebsVault).validateScope(ebsVault);
+    expect(report.violations.map((v) => `${v.ruleName}: ${JSON.stringify(v.violatingResources)}`)).toEqual(
+      [],
+    );
+  });
+});
