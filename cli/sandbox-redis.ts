@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type AslDefinition, type LocalDrillEvent, runDrillLocally } from '../infra/local-drill.js';
+import { type LocalDrillEvent, runDrillLocally } from '../infra/local-drill.js';
 import { snapshotId as scheduledSnapshotId } from '../shared/backup/ids.js';
 import { parseConfig, type StewardConfig } from '../shared/config/schema.js';
 import { StewardError } from '../shared/errors.js';
@@ -52,7 +52,7 @@ import {
   SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
-import { synthesizeDrill } from './synth-drill.js';
+import { synthesizeDrillOnce } from './synth-drill.js';
 
 /** Ways `--break` damages the source cache before the snapshot, each caught by a different check. */
 export const REDIS_BREAKS = {
@@ -96,19 +96,6 @@ const scanAll = async (c: RedisClient, match: string): Promise<Buffer[]> => {
 };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-// One synthesis per config in a process: the break tests and the bench run the same stage several times.
-const definitions = new Map<string, Promise<AslDefinition>>();
-const definitionFor = (input: unknown, signal: AbortSignal): Promise<AslDefinition> => {
-  const key = JSON.stringify(input);
-  let d = definitions.get(key);
-  if (!d) {
-    d = synthesizeDrill(input, signal);
-    definitions.set(key, d);
-    d.catch(() => definitions.delete(key));
-  }
-  return d;
-};
 
 /**
  * `npm start -- --engine redis`: a Redis restore drill with no AWS. A local redis-server holds session-like
@@ -224,7 +211,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
     // process, while the snapshot is taken).
     const configInput = redisSandboxConfigInput(baseline);
     const config: StewardConfig = parseConfig(configInput, 'sandbox');
-    const synthesis = definitionFor(configInput, abort.signal);
+    const synthesis = synthesizeDrillOnce(configInput, abort.signal);
     // Named as the backup function names a scheduled snapshot: the names the drill may restore.
     const snapshotId = scheduledSnapshotId(SOURCE_ID, new Date(), 'sched');
     const snapshot: LocalRedisSnapshot = await step(

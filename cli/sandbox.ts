@@ -46,7 +46,7 @@ import {
   SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
-import { synthesizeDrill } from './synth-drill.js';
+import { synthesizeDrillOnce } from './synth-drill.js';
 import { type Notification, renderNotification } from '../shared/notify/notifier.js';
 import type { Flags } from './flags.js';
 
@@ -303,7 +303,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     // The drill: the state machine definition CDK synthesizes, executed locally.
     const definition = await step(
       'synthesized the drill state machine (the CDK definition)',
-      () => synthesizeDrill(configInput, abort.signal),
+      () => synthesizeDrillOnce(configInput, abort.signal),
       'synthesizing the drill state machine with CDK (about 15 s)',
     );
     const { signal, settled } = localSignal();

@@ -62,6 +62,22 @@ export const synthesizeDrill = async (
   }
 };
 
+const definitions = new Map<string, Promise<AslDefinition>>();
+/**
+ * `synthesizeDrill`, once per config in a process: the sandboxes' break tests and the bench run the same stage
+ * several times, and each synthesis is ~15 s of CDK work. A synthesis that fails or is stopped is forgotten.
+ */
+export const synthesizeDrillOnce = (config: unknown, signal: AbortSignal): Promise<AslDefinition> => {
+  const key = JSON.stringify(config);
+  let d = definitions.get(key);
+  if (!d) {
+    d = synthesizeDrill(config, signal);
+    definitions.set(key, d);
+    d.catch(() => definitions.delete(key));
+  }
+  return d;
+};
+
 const childMain = async (): Promise<void> => {
   const [{ drillDefinition }, { parseConfig }] = await Promise.all([
     import('../infra/drill-synth.js'),

@@ -1717,20 +1717,15 @@ const BINDERS: Record<string, Binder> = {
           ? fanOutTargets(d.config, role, d.partition).flatMap((t) =>
               t.roleArn
                 ? [
-                    {
-                      ...req(
-                        'sts:AssumeRole',
-                        t.roleArn,
-                        {
-                          ...(t.externalId ? { 'sts:ExternalId': t.externalId } : {}),
-                          ...(d.config.fleet?.organizationId
-                            ? { 'aws:PrincipalOrgID': d.config.fleet.organizationId }
-                            : {}),
-                        },
-                        `AssumeRole (target ${t.account} ${t.region})`,
-                      ),
-                      resourcePolicy: spokeTrust(d, role, t.account, t.region),
-                    },
+                    assumeRole(
+                      t.roleArn,
+                      t.externalId,
+                      spokeTrust(d, role, t.account, t.region),
+                      `AssumeRole (target ${t.account} ${t.region})`,
+                      d.config.fleet?.organizationId
+                        ? { 'aws:PrincipalOrgID': d.config.fleet.organizationId }
+                        : {},
+                    ),
                   ]
                 : [],
             )
@@ -1782,14 +1777,33 @@ const managedSnapshotTags = (id: string): Tags => ({
 const steward = (id: string | undefined) =>
   id?.startsWith('steward-') ? id : snapshotId('orders-db', STAND_IN.snapshotTime, 'sched');
 
-/** AssumeRole of the function's vault role in each vault region, with the fleet's external id. */
-const assumeVaultRole = (d: Deployment, role: string): IamRequest[] => {
-  const vault = vaultOf(d.config);
-  const mine = VAULT_ROLES.find((r) => VAULT_ROLE_HUB[r] === role);
-  if (!vault || !mine) return [];
+/**
+ * One AssumeRole request: the role assumed, with the fleet's external id when it has one (and any other key
+ * the call supplies), judged by the assumed role's trust policy too (the role is in another account).
+ */
+const assumeRole = (
+  roleArn: string,
+  externalId: string | undefined,
+  trust: PolicyDocument,
+  label: string,
+  keys: Record<string, string> = {},
+): IamRequest => ({
+  ...req(
+    'sts:AssumeRole',
+    roleArn,
+    { ...(externalId ? { 'sts:ExternalId': externalId } : {}), ...keys },
+    label,
+  ),
+  resourcePolicy: trust,
+});
+
+/**
+ * The trust policy steward gives a role that one hub role assumes (the vault roles, the vault drill role): the
+ * hub account, that exact role, and the fleet's external id when it has one.
+ */
+const trustingHubRole = (d: Deployment, hubRoleArn: string): PolicyDocument => {
   const externalId = d.config.fleet?.externalId;
-  // Another account's role: its trust policy (infra/vault.ts, VaultRoleConstruct) must allow the hub role too.
-  const trust: PolicyDocument = {
+  return {
     Version: '2012-10-17',
     Statement: [
       {
@@ -1797,21 +1811,30 @@ const assumeVaultRole = (d: Deployment, role: string): IamRequest[] => {
         Principal: { AWS: `arn:${d.partition}:iam::${d.account}:root` },
         Action: 'sts:AssumeRole',
         Condition: {
-          ArnEquals: { 'aws:PrincipalArn': vaultTrustedHubRoleArn(d.config, mine, d.partition) },
+          ArnEquals: { 'aws:PrincipalArn': hubRoleArn },
           ...(externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : {}),
         },
       } as PolicyDocument['Statement'][number],
     ],
   };
-  return vault.regions.map((r) => ({
-    ...req(
-      'sts:AssumeRole',
+};
+
+/** AssumeRole of the function's vault role in each vault region, with the fleet's external id. */
+const assumeVaultRole = (d: Deployment, role: string): IamRequest[] => {
+  const vault = vaultOf(d.config);
+  const mine = VAULT_ROLES.find((r) => VAULT_ROLE_HUB[r] === role);
+  if (!vault || !mine) return [];
+  const externalId = d.config.fleet?.externalId;
+  // Another account's role: its trust policy (infra/vault.ts, VaultRoleConstruct) must allow the hub role too.
+  const trust = trustingHubRole(d, vaultTrustedHubRoleArn(d.config, mine, d.partition));
+  return vault.regions.map((r) =>
+    assumeRole(
       vaultRoleArn(d.config, mine, r, d.partition),
-      externalId ? { 'sts:ExternalId': externalId } : {},
+      externalId,
+      trust,
       `AssumeRole (vault ${mine} role, ${r})`,
     ),
-    resourcePolicy: trust,
-  }));
+  );
 };
 
 // ------------------------------------------------------------------ Drills from the vault (shared/drill/vault-tasks.ts)
@@ -1905,31 +1928,13 @@ const restoreFromVault = (
 /** AssumeRole of the vault drill role by the hub's drill role, with the fleet's external id. */
 const assumeVaultDrillRole = (d: Deployment, role: string): IamRequest[] => {
   if (role !== 'drill' || !hasVaultDrills(d.config)) return [];
-  const externalId = d.config.fleet?.externalId;
-  const trust: PolicyDocument = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:${d.partition}:iam::${d.account}:root` },
-        Action: 'sts:AssumeRole',
-        Condition: {
-          ArnEquals: { 'aws:PrincipalArn': hubDrillRoleArn(d.config, d.partition) },
-          ...(externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : {}),
-        },
-      } as PolicyDocument['Statement'][number],
-    ],
-  };
   return [
-    {
-      ...req(
-        'sts:AssumeRole',
-        vaultDrillRoleArn(d.config, d.region, d.partition),
-        externalId ? { 'sts:ExternalId': externalId } : {},
-        'AssumeRole (vault drill role)',
-      ),
-      resourcePolicy: trust,
-    },
+    assumeRole(
+      vaultDrillRoleArn(d.config, d.region, d.partition),
+      d.config.fleet?.externalId,
+      trustingHubRole(d, hubDrillRoleArn(d.config, d.partition)),
+      'AssumeRole (vault drill role)',
+    ),
   ];
 };
 
