@@ -29,7 +29,7 @@ import {
   SIGNAL_EXIT_CODE,
   stateLog,
 } from './sandbox-ports.js';
-import { synthesizeDrill } from './synth-drill.js';
+import { synthesizeDrillOnce } from './synth-drill.js';
 
 /** Ways `--break` damages the instance's backup, each caught by a different part of the drill. */
 export const EBS_BREAKS = {
@@ -72,14 +72,8 @@ export const ebsSandboxConfigInput = () => ({
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 // One synthesis per process: the break tests run the same stage several times.
-let definition: Promise<AslDefinition> | undefined;
-const definitionFor = (signal: AbortSignal): Promise<AslDefinition> => {
-  definition ??= synthesizeDrill(ebsSandboxConfigInput(), signal).catch((e: unknown) => {
-    definition = undefined;
-    throw e;
-  });
-  return definition;
-};
+const definitionFor = (signal: AbortSignal): Promise<AslDefinition> =>
+  synthesizeDrillOnce(ebsSandboxConfigInput(), signal);
 
 class Interrupted extends StewardError {
   override name = 'Interrupted';
