@@ -3,6 +3,7 @@ import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -198,6 +199,16 @@ export const schedulerClient = (region: string, o?: ClientOptions): SchedulerCli
 /** One EventBridge client per region per container (alert events for the pager route). */
 export const eventBridgeClient = (region: string, o?: ClientOptions): EventBridgeClient =>
   memo('events', region, o, () => new EventBridgeClient({ region, ...http(o) }));
+
+/**
+ * One Lambda client per region, for a synchronous invoke of a steward function from the CLI (`steward approve
+ * --target`): the function's whole run is one request, so the request timeout covers the longest steward
+ * function timeout (10 minutes) and a little more. No function imports it (tree-shaken from their bundles).
+ */
+export const lambdaClient = (region: string): LambdaClient => {
+  const o = { requestTimeoutMs: 11 * 60_000 };
+  return memo('lambda', region, o, () => new LambdaClient({ region, ...http(o) }));
+};
 
 /** One STS client per region per container (the CLI asks which account it runs in). */
 export const stsClient = (region: string, o?: ClientOptions): STSClient =>
