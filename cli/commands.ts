@@ -163,11 +163,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'approve',
-    usage: '<id> [--stage <name>] [--dry-run] [--json]',
+    usage: `<id> [--stage <name>] ${TARGET_USAGE} [--dry-run] [--json]`,
     summary:
-      'Execute a scaling change awaiting approval, once, after checking it against the resource again.',
-    options: { 'dry-run': DRY_RUN, config: CONFIG, stage: STAGE, json: JSON_OUT },
-    example: 'steward approve 7f3c2a --stage prod',
+      'Execute a scaling change awaiting approval, once, after checking it against the resource again. ' +
+      "An approval asked for in a spoke target (its message names it): add --target; the stage's deployed " +
+      'scaling function executes it there with its spoke role (one Lambda Invoke, with credentials of the hub account).',
+    options: { 'dry-run': DRY_RUN, config: CONFIG, stage: STAGE, ...TARGETS, json: JSON_OUT },
+    example: 'steward approve e34135da0d95 --stage prod --target 222222222222/eu-central-1',
   },
   {
     name: 'cost',

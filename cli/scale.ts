@@ -1,9 +1,17 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { run, wire } from '../functions/scaling/handler.js';
+import { lambdaClient, stsClient } from '../shared/aws/clients.js';
+import { invokeFunction } from '../shared/aws/lambda-invoke.js';
+import { AwsCallError } from '../shared/errors.js';
+import type { FanOutTarget } from '../shared/fleet/fan-out.js';
+import { placeLabel } from '../shared/fleet/place.js';
+import { targetRoleArn } from '../shared/fleet/targets.js';
 import { describeChange } from '../shared/scaling/engine.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import type { DecisionRecord } from '../shared/scaling/model.js';
 import type { ScalingResult } from '../shared/scaling/service.js';
 import { localBase, UsageError } from './base.js';
+import { type SelectedTarget, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -48,9 +56,84 @@ export const scale = async (_: string[], flags: Flags, out: (s: string) => void)
   return print(await run(event, deps(flags, out)), flags, out);
 };
 
-/** `steward approve <id>`: execute a change awaiting approval, once. */
+/**
+ * The caller's account and partition (one STS call): an approval in a spoke is executed by the hub's function,
+ * which only credentials of the hub account may invoke.
+ */
+const callerOf = async (region: string): Promise<{ account?: string; partition: string }> => {
+  try {
+    const r = await stsClient(region).send(new GetCallerIdentityCommand({}));
+    return { ...(r.Account ? { account: r.Account } : {}), partition: r.Arn?.split(':')[1] ?? 'aws' };
+  } catch (e) {
+    throw new AwsCallError('GetCallerIdentity', `region ${region}`, e);
+  }
+};
+
+/**
+ * An approval asked for in a spoke target: its record is in the hub's state table (under the target's
+ * place) and its resource in the spoke's account, which only the hub's scaling function may change (the spoke
+ * scaling role trusts its role alone). So the CLI invokes that function with the payload the approval's
+ * message gives, `{"action":"approve","id":…,"target":{…}}`, and prints what it did.
+ */
+const approveInSpoke = async (
+  id: string,
+  flags: Flags,
+  at: { hub: ReturnType<typeof targetedStage>['hub']; target: SelectedTarget & { account: string } },
+  out: (s: string) => void,
+): Promise<number> => {
+  const { hub, target } = at;
+  if (!hub.scaling.enabled)
+    throw new UsageError(`scaling is not enabled for stage ${hub.stage} (scaling.enabled in its config)`);
+  if (!hub.account)
+    throw new UsageError(
+      `stage ${hub.stage} names no account: a fleet's config names the hub's account (the spokes trust its roles)`,
+    );
+  const caller = await callerOf(hub.region);
+  if (caller.account !== hub.account)
+    throw new UsageError(
+      `the credentials are for account ${caller.account ?? 'unknown'}: an approval in ${placeLabel(target)} is executed by the stage's scaling function in the hub account ${hub.account} (use a profile of it, AWS_PROFILE)`,
+      ['--target'],
+    );
+  const fanOutTarget: FanOutTarget = {
+    index: target.ref.index,
+    account: target.account,
+    region: target.region,
+    roleArn: targetRoleArn(hub, { ...target.ref, account: target.account }, 'scaling', caller.partition),
+    ...(hub.fleet?.externalId ? { externalId: hub.fleet.externalId } : {}),
+  };
+  const payload = {
+    action: 'approve',
+    id,
+    ...(flags['dry-run'] ? { dryRun: true } : {}),
+    target: fanOutTarget,
+  };
+  const result = (await invokeFunction(
+    lambdaClient(hub.region),
+    `steward-${hub.stage}-scaling`,
+    payload,
+  )) as ScalingResult;
+  return print(result, flags, out);
+};
+
+/**
+ * `steward approve <id>`: execute a change awaiting approval, once. In the stage's own account-region it runs
+ * here, with the caller's credentials; with `--target` naming a spoke, the deployed hub function runs it there.
+ */
 export const approve = async ([id]: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
   if (!id) throw new UsageError('approve needs the approval id from the notification: steward approve <id>');
+  const at = targetedStage(flags);
+  if (at.target && !at.target.hub) {
+    if (at.target.account === undefined)
+      throw new UsageError(`--target ${placeLabel(at.target)}: name the account too (--account)`, [
+        '--account',
+      ]);
+    return approveInSpoke(
+      id,
+      flags,
+      { hub: at.hub, target: { ...at.target, account: at.target.account } },
+      out,
+    );
+  }
   const event = { action: 'approve', id, dryRun: flags['dry-run'] };
   return print(await run(event, deps(flags, out)), flags, out);
 };

@@ -132,7 +132,7 @@ const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupSched
  * and state table stay the hub's; the hub's scheduler, whose payloads name the target (inTarget); no copy
  * queue in another account (its keys name no account: its reconcile lists in full). The backup vault when
  * `sessions` are given (wireVault). Redis DR when the environment names its two buckets, in this account only
- * (a fan-out child's caches are not exported: the buckets are the hub's).
+ * (a spoke's caches are not exported: the buckets are the hub's; the hub's own fan-out child exports its own).
  */
 export const wire = (
   base: BaseDeps,
@@ -155,10 +155,11 @@ export const wire = (
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, ec2, sessions);
-  const buckets = at ? undefined : CacheDrEnv.safeParse(env).data;
-  // Application consistency runs steward's document, deployed in this (the hub's) account only: a fan-out
-  // child's instances in another account get crash-consistent sets.
-  const doc = at ? undefined : ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
+  // Redis DR's buckets and steward's consistency document are deployed in the hub's account and region only:
+  // a fan-out child there (a target without a role) runs them as the hub does; a child in another account
+  // (signing with its spoke role) exports no cache and takes crash-consistent sets.
+  const buckets = as ? undefined : CacheDrEnv.safeParse(env).data;
+  const doc = as ? undefined : ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),

@@ -208,6 +208,16 @@ export const schedulerClient = (region: string, o?: ClientOptions): SchedulerCli
 export const eventBridgeClient = (region: string, o?: ClientOptions): EventBridgeClient =>
   memo('events', region, o, () => new EventBridgeClient({ region, ...http(o) }));
 
+/**
+ * One Lambda client per region, for a synchronous invoke of a steward function from the CLI (`steward approve
+ * --target`): the function's whole run is one request, so the request timeout covers the longest steward
+ * function timeout (10 minutes) and a little more. No function imports it (tree-shaken from their bundles).
+ */
+export const lambdaClient = (region: string): LambdaClient => {
+  const o = { requestTimeoutMs: 11 * 60_000 };
+  return memo('lambda', region, o, () => new LambdaClient({ region, ...http(o) }));
+};
+
 /** One STS client per region per container (the CLI asks which account it runs in). */
 export const stsClient = (region: string, o?: ClientOptions): STSClient =>
   memo('sts', region, o, () => new STSClient({ region, ...http(o) }));

@@ -58,8 +58,9 @@ export const linesOf = (d: DecisionRecord, stage: string, target?: ApprovalTarge
       `Exact change: ${JSON.stringify(d.decision.change)}`,
       ...(target
         ? [
-            `To execute it once, invoke steward-${stage}-scaling with ${JSON.stringify({ action: 'approve', id: d.approvalId, target })}`,
-            '  (it acts in that account and region, with its spoke role).',
+            `To execute it once: ${approveCommand(d.approvalId!, stage)} --target ${target.account}/${target.region}`,
+            `  or invoke steward-${stage}-scaling with ${JSON.stringify({ action: 'approve', id: d.approvalId, target })}`,
+            '  (either way the hub function acts in that account and region, with its spoke role).',
           ]
         : [
             `To execute it once: ${approveCommand(d.approvalId!, stage)}`,

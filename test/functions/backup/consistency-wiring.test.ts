@@ -27,4 +27,35 @@ describe('backup wiring: application consistency', () => {
   it('takes crash-consistent sets without it (a local run, a stage without consistency)', () => {
     expect(wire(base(), {}).around).toBeUndefined();
   });
+
+  // A fleet's scheduled cycle runs the hub's own account-region as a fan-out child too (a target without a
+  // role): it is the hub's account, where the document and the Redis DR buckets are, so it runs them.
+  it("runs them in the fan-out child of the hub's own account-region, not in a spoke's", () => {
+    // Prepare
+    const env = {
+      CONSISTENCY_DOCUMENT: 'steward-prod-consistency',
+      REDIS_EXPORT_BUCKET: 'steward-prod-redis-export-111111111111-eu-west-1',
+      REDIS_DR_BUCKET: 'steward-prod-rdb-dr-111111111111-us-west-2',
+    };
+    const hubChild = {
+      target: { index: 0, account: '111111111111', region: 'eu-west-1' },
+      hubRegion: 'eu-west-1',
+    };
+    const spokeChild = {
+      target: {
+        index: 1,
+        account: '222222222222',
+        region: 'eu-west-1',
+        roleArn: 'arn:aws:iam::222222222222:role/steward-prod-spoke-backup-eu-west-1',
+      },
+      hubRegion: 'eu-west-1',
+      as: { key: 'spoke', credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }) },
+    };
+    // Act
+    const hub = wire(base(), env, hubChild);
+    const spoke = wire(base(), env, spokeChild);
+    // Assert
+    expect([hub.around, hub.cacheDr]).toEqual([expect.any(Function), expect.anything()]);
+    expect([spoke.around, spoke.cacheDr]).toEqual([undefined, undefined]);
+  });
 });
