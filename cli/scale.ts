@@ -107,8 +107,9 @@ const approveInSpoke = async (
     ...(flags['dry-run'] ? { dryRun: true } : {}),
     target: fanOutTarget,
   };
+  // The function's whole run is one request: the timeout covers scaling's longest run (10 minutes) and a little.
   const result = (await invokeFunction(
-    lambdaClient(hub.region),
+    lambdaClient(hub.region, { requestTimeoutMs: 11 * 60_000 }),
     `steward-${hub.stage}-scaling`,
     payload,
   )) as ScalingResult;

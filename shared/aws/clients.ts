@@ -185,9 +185,10 @@ export const sfnClient = (region: string, o?: ClientOptions): SFNClient =>
   memo('sfn', region, o, () => new SFNClient({ region, ...http(o) }));
 
 /**
- * One Lambda client per region per container: the drill function's synchronous invoke of the DR region's cache
- * verifier, which answers when its verification is done. `o.requestTimeoutMs` must outlast that function's
- * timeout; two attempts (a throttled invoke is retried once, a verification is not run a third time).
+ * One Lambda client per region per container, for synchronous invokes that answer when the invoked function is
+ * done: the drill function's relay to the DR region's cache verifier, and the CLI's `steward approve --target`
+ * (the hub's scaling function). `o.requestTimeoutMs` must outlast the invoked function's timeout; two attempts
+ * (a throttled invoke is retried once, a run is not started a third time).
  */
 export const lambdaClient = (region: string, o?: ClientOptions): LambdaClient =>
   memo('lambda', region, o, () => new LambdaClient({ region, maxAttempts: 2, ...http(o) }));
@@ -207,16 +208,6 @@ export const schedulerClient = (region: string, o?: ClientOptions): SchedulerCli
 /** One EventBridge client per region per container (alert events for the pager route). */
 export const eventBridgeClient = (region: string, o?: ClientOptions): EventBridgeClient =>
   memo('events', region, o, () => new EventBridgeClient({ region, ...http(o) }));
-
-/**
- * One Lambda client per region, for a synchronous invoke of a steward function from the CLI (`steward approve
- * --target`): the function's whole run is one request, so the request timeout covers the longest steward
- * function timeout (10 minutes) and a little more. No function imports it (tree-shaken from their bundles).
- */
-export const lambdaClient = (region: string): LambdaClient => {
-  const o = { requestTimeoutMs: 11 * 60_000 };
-  return memo('lambda', region, o, () => new LambdaClient({ region, ...http(o) }));
-};
 
 /** One STS client per region per container (the CLI asks which account it runs in). */
 export const stsClient = (region: string, o?: ClientOptions): STSClient =>
