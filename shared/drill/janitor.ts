@@ -9,9 +9,20 @@ import { settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { DrillResource, RestorePort } from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
+import {
+  type DrillEndpointsPort,
+  type EndpointResource,
+  endpointResources,
+  ENDPOINT_IDLE_HOURS,
+  planEndpointJanitor,
+  type RunningDrills,
+} from './endpoints.js';
 
-/** What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances. */
-export type SweptResource = DrillResource | VolumeResource | VerifierResource;
+/**
+ * What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances, and
+ * the interface endpoints drills created (`drill.endpoints.mode: per-drill`).
+ */
+export type SweptResource = DrillResource | VolumeResource | VerifierResource | EndpointResource;
 
 export type JanitorVerdict =
   | { resource: SweptResource; action: 'delete' | 'keep'; reason: string; ageHours?: number }
@@ -69,6 +80,12 @@ export interface JanitorDeps {
   volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'>;
   /** EBS drill verifier instances (tagged steward:drill, kind ebs-verifier); absent: none are looked for. */
   verifiers?: Pick<EbsVerifierPort, 'listVerifiers' | 'terminate'>;
+  /** The drill VPC's endpoints drills create; absent: none are looked for. */
+  endpoints?: {
+    spec: { endpoints: Partial<Record<string, { serviceName: string }>> };
+    port: Pick<DrillEndpointsPort, 'list' | 'remove'>;
+    drills: RunningDrills;
+  };
 }
 
 export interface JanitorResult {
@@ -96,6 +113,15 @@ const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: s
   return `${parts.join(', ')} in ${region}`;
 };
 
+/** Steward's drill endpoints, kept while any drill runs, deleted once idle (ENDPOINT_IDLE_HOURS). */
+const endpointVerdicts = async (deps: JanitorDeps, now: Date): Promise<JanitorVerdict[]> => {
+  if (!deps.endpoints) return [];
+  const names = Object.values(deps.endpoints.spec.endpoints).flatMap((p) => (p ? [p.serviceName] : []));
+  const ours = endpointResources(await deps.endpoints.port.list(names));
+  if (!ours.length) return [];
+  return planEndpointJanitor(ours, (await deps.endpoints.drills.running()).length, now);
+};
+
 /**
  * Delete `steward:drill` resources a drill left behind (its cleanup failed or never ran). Says so in
  * one warning naming each; nothing to delete → no notification. Throws after reporting when a
@@ -109,11 +135,14 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     deps.volumes ? deps.volumes.listDrillVolumes() : [],
     deps.verifiers ? deps.verifiers.listVerifiers() : [],
   ]);
-  const verdicts = planJanitor(
-    [...found, ...volumeResources(volumes), ...verifierResources(verifiers)],
-    now,
-    maxAgeHours,
-  );
+  const verdicts: JanitorVerdict[] = [
+    ...planJanitor(
+      [...found, ...volumeResources(volumes), ...verifierResources(verifiers)],
+      now,
+      maxAgeHours,
+    ),
+    ...(await endpointVerdicts(deps, now)),
+  ];
   // Verifier instances first: a volume still attached to one cannot be deleted until it has ended.
   const doomed = verdicts
     .filter((v) => v.action === 'delete')
@@ -122,6 +151,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     if (r.kind === 'ebs-volume') return deps.volumes!.remove(r.id);
     if (r.kind === 'ebs-verifier')
       return (await deps.verifiers!.terminate(r.id)) === 'terminated' ? 'deleted' : 'gone';
+    if (r.kind === 'vpc-endpoint') return deps.endpoints!.port.remove(r);
     return deps.restore.remove(r);
   };
   const sweep = (group: JanitorVerdict[]) =>
@@ -172,6 +202,11 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
           ...topLines(handled, (l) => l, deps.dryRun ? 'to delete' : 'deleted'),
           '',
           `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.`,
+          ...(doomed.some((v) => v.resource.kind === 'vpc-endpoint')
+            ? [
+                `Interface endpoints a drill created are deleted once no drill runs and they are older than ${ENDPOINT_IDLE_HOURS} h (a drill's CloseEndpoints step did not run).`,
+              ]
+            : []),
           ...runReportLines(report),
         ],
         data: {

@@ -185,7 +185,7 @@ describe('caches that log in with an AUTH token or an RBAC user', () => {
     );
   });
 
-  it('lets the drill function read the AUTH token only, the cache verifier both secrets, through the endpoint', () => {
+  it('lets the drill function read the AUTH token only, the cache verifier both secrets, through the endpoint a drill creates', () => {
     const reads = allowing(tl, 'secretsmanager:GetSecretValue').filter((s) => s.Sid?.startsWith('ReadCache'));
     expect(reads.map((s) => [s.Sid, s.Resource])).toEqual(
       expect.arrayContaining([
@@ -195,7 +195,9 @@ describe('caches that log in with an AUTH token or an RBAC user', () => {
     );
     expect(reads.find((s) => s.Sid === 'ReadCacheAuthTokens')!.policy).not.toContain('CacheVerifier');
     expect(reads.find((s) => s.Sid === 'ReadCacheLoginSecrets')!.policy).toContain('CacheVerifier');
-    tl.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    // Per-drill endpoints (the default): the stack deploys the endpoint's group, a drill creates the endpoint.
+    tl.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    expect(JSON.stringify(tl.toJSON())).toMatch(/DRILL_ENDPOINTS.*secretsmanager/);
     tl.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription:
         'steward drill cache verifier: out to the drill caches (6379) and Secrets Manager (443) only',
