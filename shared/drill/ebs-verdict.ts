@@ -51,7 +51,9 @@ export const ebsDrillVerdict = (s: DrillState): EbsDrillVerdict => {
   if (s.error) {
     const cause = causeOf(s.error.Cause);
     if (noEndpoints)
-      gaps.push(`the verifier could not run: its VPC endpoints were not available${cause ? ` (${cause})` : ''}`);
+      gaps.push(
+        `the verifier could not run: its VPC endpoints were not available${cause ? ` (${cause})` : ''}`,
+      );
     else reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
   }
   const p = s.ebs;

@@ -127,7 +127,9 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
     if (ceiling)
       gaps.push(`drill stopped at ${reachedStep(s)} by its cost ceiling${cause ? `: ${cause}` : ''}`);
     else if (noEndpoints)
-      gaps.push(`the verifier could not run: its VPC endpoints were not available${cause ? ` (${cause})` : ''}`);
+      gaps.push(
+        `the verifier could not run: its VPC endpoints were not available${cause ? ` (${cause})` : ''}`,
+      );
     else if (outOfTime)
       gaps.push(
         `verification not finished within the verifier's time (${s.error.Error}${cause ? `: ${cause}` : ''})`,
