@@ -258,7 +258,7 @@ export const KEY_DOCS: Record<string, string> = {
     'Key ranges probed (exact counts) per table with a key; 0: none.',
   'drill.targets.<database>.profile.probeRows': 'Rows each probed key range spans, about.',
   'drill.targets.<database>.auth':
-    '`iam`: the verifier logs in with IAM database authentication as `iamUser` (no secret, no always-on endpoint). `secret`: with `secretArn` or the RDS-managed master user secret, through a Secrets Manager endpoint in the drill VPC (about $15 a month).',
+    '`iam`: the verifier logs in with IAM database authentication as `iamUser` (no secret, no always-on endpoint). `secret`: with `secretArn` or the RDS-managed master user secret, through a Secrets Manager endpoint in the drill VPC, created for the duration of each drill (`drill.endpoints`; always on: about $15 a month).',
   'drill.targets.<database>.iamUser':
     'Role the verifier logs in as with `auth: iam`: create it in the source database, granted `rds_iam` and read access (README: Restore drills).',
   'drill.targets.<database>.secretArn':
