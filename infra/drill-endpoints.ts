@@ -1,5 +1,6 @@
-import { ArnFormat, type Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Tag } from '../shared/tags.js';
+import { ec2Arn } from './arns.js';
 import type { Grantee } from './permission.js';
 
 export interface DrillEndpointGrants {
@@ -22,14 +23,7 @@ export interface DrillEndpointGrants {
  * drill's (aws:ResourceTag) for those services; DescribeVpcEndpoints has no resource-level permissions.
  */
 export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointGrants): void => {
-  const ec2 = (resource: string, name: string) =>
-    stack.formatArn({
-      service: 'ec2',
-      region: g.region,
-      resource,
-      resourceName: name,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+  const ec2 = (resource: string, name: string) => ec2Arn(stack, g.region, resource, name);
   fn.allow({
     sid: 'CreateDrillEndpointsTagged',
     actions: ['ec2:CreateVpcEndpoint'],
