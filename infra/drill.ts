@@ -8,7 +8,7 @@ import {
   type SubnetSelection,
   type Vpc,
 } from 'aws-cdk-lib/aws-ec2';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnSubnetGroup as CfnCacheSubnetGroup, CfnUserGroup } from 'aws-cdk-lib/aws-elasticache';
 import { SubnetGroup } from 'aws-cdk-lib/aws-rds';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -21,6 +21,7 @@ import {
   DefinitionBody,
   Errors,
   Fail,
+  type IChainable,
   IntegrationPattern,
   JsonPath,
   LogLevel,
@@ -51,6 +52,13 @@ import {
   restorableSnapshotPatterns,
 } from '../shared/drill/ids.js';
 import { drillExecutionSeconds } from '../shared/drill/janitor.js';
+import {
+  drillEndpointKeys,
+  ENDPOINT_POLL_SECONDS,
+  type EndpointSpec,
+  perDrillEndpoints,
+} from '../shared/drill/endpoints.js';
+import { allowDrillEndpoints } from './drill-endpoints.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
 import { drillsVolumesFromDr } from '../shared/drill/ebs-tasks.js';
 import type { DrillTask } from '../shared/drill/state.js';
@@ -71,6 +79,9 @@ import {
   LAMBDA_SERVICE_ERRORS,
   StewardFunction,
 } from './steward-function.js';
+
+/** Put the endpoint wait in front of a verify step (`next`) of one path, or return `next` if it needs none. */
+type EndpointGate = (path: 'database' | 'volumes', next: IChainable) => IChainable;
 
 /** The `verify` settings of the stage's EBS drill targets that configure a verifier. */
 const ebsVerifies = (config: StewardConfig): EbsVerify[] =>
@@ -98,7 +109,15 @@ export const DrillStates = {
   verifyVolumes: 'VerifyVolumes',
   warm: 'WarmUp?',
   warmup: 'WarmUp',
+  openEndpoints: 'OpenEndpoints',
+  checkEndpoints: 'CheckEndpoints',
+  endpointsReady: 'EndpointsReady?',
+  waitEndpoints: 'WaitForEndpoints',
+  checkVolumeEndpoints: 'CheckVolumeEndpoints',
+  volumeEndpointsReady: 'VolumeEndpointsReady?',
+  waitVolumeEndpoints: 'WaitForVolumeEndpoints',
   cleanup: 'Cleanup',
+  closeEndpoints: 'CloseEndpoints',
   record: 'Record',
   passed: 'Passed?',
   succeeded: 'DrillSucceeded',
@@ -119,6 +138,10 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.verifyCacheDr]: 'verify-dr',
   [DrillStates.warmup]: 'warmup',
   [DrillStates.verifyVolumes]: 'verify-volumes',
+  [DrillStates.openEndpoints]: 'endpoints',
+  [DrillStates.checkEndpoints]: 'endpoints',
+  [DrillStates.checkVolumeEndpoints]: 'endpoints',
+  [DrillStates.closeEndpoints]: 'close-endpoints',
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
@@ -224,7 +247,11 @@ export class Drill extends Construct {
       ...(secretLogins ? [this.verifierSecurityGroup] : []),
       ...(cacheSecrets ? [cacheNet.verifierSecurityGroup] : []),
     ];
-    const secretsEndpoint = secretClients.length ? this.secretsEndpoint(isolated, secretClients) : undefined;
+    // Per-drill endpoints: the groups are deployed (free), the endpoints created by each drill that needs them.
+    const perDrill = perDrillEndpoints(config);
+    const secretsEndpoint = secretClients.length
+      ? this.secretsEndpoint(isolated, secretClients, !perDrill)
+      : undefined;
     const environment = {
       DRILL_TABLE: stateTable.tableName,
       DRILL_SUBNET_GROUP: this.subnetGroup.subnetGroupName,
@@ -252,6 +279,7 @@ export class Drill extends Construct {
             stage: config.stage,
             vpc: this.vpc,
             subnets: isolated,
+            endpoints: perDrill ? 'per-drill' : 'always-on',
           }),
           document:
             props.consistencyDocument ??
@@ -319,17 +347,19 @@ export class Drill extends Construct {
       // The verify task returns its result to the state machine; Record (control plane) notifies.
       publishes: false,
     });
-    secretsEndpoint?.addToPolicy(
+    const secretReaders = [
+      ...(secretLogins ? [this.verifier.role] : []),
+      ...(cacheSecrets && this.caches ? [this.caches.verifier.role] : []),
+    ];
+    secretsEndpoint?.endpoint?.addToPolicy(
       new PolicyStatement({
         sid: 'VerifierReadsSecretsOnly',
-        principals: [
-          ...(secretLogins ? [this.verifier.role] : []),
-          ...(cacheSecrets && this.caches ? [this.caches.verifier.role] : []),
-        ],
+        principals: secretReaders,
         actions: ['secretsmanager:GetSecretValue'],
         resources: ['*'],
       }),
     );
+    if (perDrill) this.perDrillEndpoints(secretsEndpoint, secretReaders, ebsVerifier?.network);
 
     // --- State machine.
     const logGroup = stateMachineLogGroup(this, 'StateMachineLogGroup', name, props.removalPolicy);
@@ -461,6 +491,9 @@ export class Drill extends Construct {
     const warmup = task(DrillStates.warmup, this.verifier, VERIFY_TIMEOUT);
     const cleanup = task(DrillStates.cleanup, this.function, DRILL_TIMEOUT);
     const record = task(DrillStates.record, this.function, DRILL_TIMEOUT);
+    // Per-drill endpoints: opened after the selection (creation runs while the copy restores), waited for
+    // right before the verify step that needs them, closed after Cleanup on every path.
+    const endpoints = this.endpointStates(cleanup, task);
     // The function stores the token; the RDS event handler (or nothing, then the timeout) completes it.
     const wait = new LambdaInvoke(this, DrillStates.wait, {
       stateName: DrillStates.wait,
@@ -499,8 +532,9 @@ export class Drill extends Construct {
       );
     }
     const verifyNext = engine && verifyCache ? engine.when(isRedis, verifyCache).otherwise(verify) : verify;
+    const verifyGated = endpoints?.gate('database', verifyNext) ?? verifyNext;
     const restored = new Choice(this, DrillStates.restored, { stateName: DrillStates.restored })
-      .when(isTrue('$.available'), verifyNext)
+      .when(isTrue('$.available'), verifyGated)
       .when(isTrue('$.timedOut'), cleanup)
       .otherwise(wait);
     const passed = new Choice(this, DrillStates.passed, { stateName: DrillStates.passed })
@@ -520,7 +554,16 @@ export class Drill extends Construct {
     // No event within pollSeconds: ask RDS directly. The state is kept as it was (ResultPath null).
     wait.addCatch(check, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
     const cacheVerifies = [...(verifyCache ? [verifyCache] : []), ...(verifyCacheDr ? [verifyCacheDr] : [])];
-    for (const t of [start, select, restore, wait, check, verify, ...cacheVerifies]) {
+    for (const t of [
+      start,
+      select,
+      ...(endpoints ? [endpoints.open] : []),
+      restore,
+      wait,
+      check,
+      verify,
+      ...cacheVerifies,
+    ]) {
       t.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
     }
     // A Redis copy has nothing to warm: memory is not loaded lazily.
@@ -535,14 +578,24 @@ export class Drill extends Construct {
       maxAttempts: 3,
       backoffRate: 2,
     });
-    cleanup.addCatch(record, { errors: [Errors.ALL], resultPath: '$.cleanupError' });
+    cleanup.addCatch(endpoints?.close ?? record, { errors: [Errors.ALL], resultPath: '$.cleanupError' });
     record.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.recordError' });
 
     check.next(restored);
-    cleanup.next(record).next(passed);
-    start.next(select).next(restore);
-    restore.next(this.volumesBranch(wait, cleanup, task) ?? wait);
-    wait.next(verifyNext);
+    if (endpoints) {
+      // An endpoint Close could not delete is the janitor's (idle, no drill running); the drill is recorded.
+      endpoints.close.addCatch(record, { errors: [Errors.ALL], resultPath: '$.endpointsError' });
+      cleanup.next(endpoints.close);
+      endpoints.close.next(record);
+    } else cleanup.next(record);
+    record.next(passed);
+    start.next(select);
+    if (endpoints) {
+      select.next(endpoints.open);
+      endpoints.open.next(restore);
+    } else select.next(restore);
+    restore.next(this.volumesBranch(wait, cleanup, task, endpoints?.gate) ?? wait);
+    wait.next(verifyGated);
     verify.next(warm);
     return start;
   }
@@ -560,6 +613,7 @@ export class Drill extends Construct {
     wait: TaskStateBase,
     cleanup: TaskStateBase,
     task: (state: keyof typeof DRILL_STATE_TASKS, fn: StewardFunction, timeout: Duration) => TaskStateBase,
+    gate?: EndpointGate,
   ): Choice | undefined {
     if (!Object.keys(this.props.config.drill.volumes).length) return undefined;
     const isTrue = (path: string) =>
@@ -584,7 +638,7 @@ export class Drill extends Construct {
     }
     verifyVolumes.next(cleanup);
     const restored = new Choice(this, DrillStates.volumesRestored, { stateName: DrillStates.volumesRestored })
-      .when(isTrue('$.available'), verifyVolumes)
+      .when(isTrue('$.available'), gate?.('volumes', verifyVolumes) ?? verifyVolumes)
       .when(isTrue('$.timedOut'), cleanup)
       .otherwise(waitVolumes);
     waitVolumes.next(checkVolumes).next(restored);
@@ -594,6 +648,60 @@ export class Drill extends Construct {
         waitVolumes,
       )
       .otherwise(wait);
+  }
+
+  /**
+   * `drill.endpoints.mode: per-drill` (and some drill needs an endpoint): OpenEndpoints (the `endpoints` task:
+   * create what this drill needs), CloseEndpoints (`close-endpoints`: delete steward's drill endpoints unless
+   * another drill runs), and a gate per verify path: CheckEndpoints → EndpointsReady? ⇄ WaitForEndpoints (a
+   * Wait state, no Lambda sleeping) until every endpoint is available; the task itself stops the drill once
+   * drill.endpoints.timeoutSeconds passed. A gate is built only for the paths whose drills need endpoints.
+   * Undefined otherwise: the definition is then unchanged.
+   */
+  private endpointStates(
+    cleanup: TaskStateBase,
+    task: (state: keyof typeof DRILL_STATE_TASKS, fn: StewardFunction, timeout: Duration) => TaskStateBase,
+  ): { open: TaskStateBase; close: TaskStateBase; gate: EndpointGate } | undefined {
+    const { config } = this.props;
+    if (!perDrillEndpoints(config)) return undefined;
+    const needs = (names: string[]) => names.some((n) => drillEndpointKeys(config, n).length > 0);
+    const paths = {
+      database: needs([...Object.keys(config.drill.targets), ...Object.keys(config.drill.caches)]),
+      volumes: needs(Object.keys(config.drill.volumes)),
+    };
+    const open = task(DrillStates.openEndpoints, this.function, DRILL_TIMEOUT);
+    const close = task(DrillStates.closeEndpoints, this.function, DRILL_TIMEOUT);
+    close.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(30), maxAttempts: 3, backoffRate: 2 });
+    const gate: EndpointGate = (path, next) => {
+      if (!paths[path]) return next;
+      const [checkName, readyName, waitName] =
+        path === 'database'
+          ? [DrillStates.checkEndpoints, DrillStates.endpointsReady, DrillStates.waitEndpoints]
+          : [
+              DrillStates.checkVolumeEndpoints,
+              DrillStates.volumeEndpointsReady,
+              DrillStates.waitVolumeEndpoints,
+            ];
+      const check = task(checkName, this.function, DRILL_TIMEOUT);
+      check.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.error' });
+      const pause = new Wait(this, waitName, {
+        stateName: waitName,
+        time: WaitTime.duration(Duration.seconds(ENDPOINT_POLL_SECONDS)),
+      });
+      const ready = new Choice(this, readyName, { stateName: readyName })
+        .when(
+          Condition.and(
+            Condition.isPresent('$.endpoints.ready'),
+            Condition.booleanEquals('$.endpoints.ready', true),
+          ),
+          next,
+        )
+        .otherwise(pause);
+      pause.next(check);
+      check.next(ready);
+      return check;
+    };
+    return { open, close, gate };
   }
 
   /** One EventBridge Scheduler schedule per target: start an execution with `{ database }`. */
@@ -932,23 +1040,94 @@ export class Drill extends Construct {
     }
   }
 
-  /** The Secrets Manager endpoint for `auth: secret` logins: HTTPS from the verifier only. */
-  private secretsEndpoint(subnets: SubnetSelection, clients: SecurityGroup[]): InterfaceVpcEndpoint {
-    const endpointSecurityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
+  /**
+   * The Secrets Manager endpoint for `auth: secret` logins: HTTPS from the verifier only. Its security group
+   * always; the endpoint itself only when `alwaysOn` (else each drill that needs it creates it).
+   */
+  private secretsEndpoint(
+    subnets: SubnetSelection,
+    clients: SecurityGroup[],
+    alwaysOn: boolean,
+  ): { securityGroup: SecurityGroup; subnetIds: string[]; endpoint?: InterfaceVpcEndpoint } {
+    const securityGroup = new SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
       vpc: this.vpc,
       description: 'steward drill VPC endpoint for Secrets Manager: HTTPS from the drill verifier only',
       allowAllOutbound: false,
     });
     for (const client of clients)
-      client.connections.allowTo(endpointSecurityGroup, HTTPS, 'Verifier to Secrets Manager');
+      client.connections.allowTo(securityGroup, HTTPS, 'Verifier to Secrets Manager');
+    const subnetIds = this.vpc.selectSubnets(subnets).subnetIds;
+    if (!alwaysOn) return { securityGroup, subnetIds };
     // The verifier's only AWS call is GetSecretValue; results go back through Lambda's response.
-    return new InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
+    const endpoint = new InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
       vpc: this.vpc,
       service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       subnets,
-      securityGroups: [endpointSecurityGroup],
+      securityGroups: [securityGroup],
       privateDnsEnabled: true,
       open: false,
+    });
+    return { securityGroup, subnetIds, endpoint };
+  }
+
+  /**
+   * `drill.endpoints.mode: per-drill`: tell the drill function where it may create each endpoint a drill
+   * needs (DRILL_ENDPOINTS) and which state machine's running executions keep them, and let it create (tagged,
+   * only those services, only in the drill VPC, subnets and endpoint groups), list, and delete only steward's.
+   */
+  private perDrillEndpoints(
+    secrets: { securityGroup: SecurityGroup; subnetIds: string[] } | undefined,
+    readers: IRole[],
+    ebs: EbsVerifierNetwork | undefined,
+  ): void {
+    const { config } = this.props;
+    const stack = Stack.of(this);
+    const spec: EndpointSpec = {
+      vpcId: this.vpc.vpcId,
+      endpoints: {
+        ...(secrets
+          ? {
+              secretsmanager: {
+                serviceName: InterfaceVpcEndpointAwsService.SECRETS_MANAGER.name,
+                subnetIds: secrets.subnetIds,
+                securityGroupIds: [secrets.securityGroup.securityGroupId],
+                readers: readers.map((r) => r.roleArn),
+              },
+            }
+          : {}),
+        ...(ebs
+          ? Object.fromEntries(
+              ebs.endpointServices.map(([key, serviceName]) => [
+                key,
+                {
+                  serviceName,
+                  subnetIds: ebs.endpointSubnetIds,
+                  securityGroupIds: [ebs.endpointSecurityGroup.securityGroupId],
+                },
+              ]),
+            )
+          : {}),
+      },
+    };
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: `steward-${config.stage}-drill`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const env = {
+      DRILL_ENDPOINTS: stack.toJsonString(spec),
+      DRILL_STATE_MACHINE_ARN: stateMachineArn,
+    } satisfies Pick<z.input<typeof DrillEnv>, 'DRILL_ENDPOINTS' | 'DRILL_STATE_MACHINE_ARN'>;
+    for (const [k, v] of Object.entries(env)) this.function.fn.addEnvironment(k, v);
+    const placements = Object.values(spec.endpoints);
+    allowDrillEndpoints(this.function, stack, {
+      region: config.region,
+      vpcId: this.vpc.vpcId,
+      serviceNames: placements.map((p) => p!.serviceName),
+      subnetIds: [...new Set(placements.flatMap((p) => p!.subnetIds))],
+      securityGroupIds: [...new Set(placements.flatMap((p) => p!.securityGroupIds))],
+      stateMachineArn,
     });
   }
 

@@ -13,6 +13,7 @@ import type { z } from 'zod/mini';
 import { AL2023_ARM64_PARAMETER } from '../shared/aws/ebs-verifier.js';
 import type { EbsVerifierEnv } from '../shared/config/ebs-verifier.js';
 import { VERIFIER_KIND } from '../shared/drill/ebs-verifier.js';
+import type { EndpointKey } from '../shared/drill/endpoints.js';
 import { Tag } from '../shared/tags.js';
 import { allowOn, type Grantee } from './permission.js';
 
@@ -51,18 +52,24 @@ export interface EbsVerifierNetworkProps {
   vpc: IVpc;
   /** Its isolated subnets: a verifier launches in the one of its volumes' zone. */
   subnets: SubnetSelection;
+  /**
+   * `always-on`: deploy the three Systems Manager endpoints with the stack. `per-drill` (drill.endpoints.mode):
+   * deploy only their security group; a drill creates the endpoints for its duration (shared/drill/endpoints.ts).
+   */
+  endpoints?: 'always-on' | 'per-drill';
 }
 
 /**
  * What an EBS drill's verifier instance needs in the drill network: an instance role with the Systems
  * Manager agent's Run Command permissions and nothing else, its instance profile, a security group with no inbound rule
- * and outbound HTTPS to the Systems Manager endpoints only, and those three interface endpoints. The
- * drill VPC has no route out, so without them the instance's agent could not register.
+ * and outbound HTTPS to the Systems Manager endpoints only, and those three interface endpoints (always on, or
+ * created by each drill that verifies). The drill VPC has no route out, so without them the instance's agent
+ * could not register.
  *
- * Cost: each interface endpoint is billed per hour and per AZ it is in (~$0.01/h each, DESIGN.md). They
- * live in one subnet (an endpoint serves the whole VPC, across zones): 3 × $0.01 × 730 h ≈ $21.90 a month
- * plus $0.01 per GB processed, for as long as a drill target configures a verifier. Deploy this construct
- * only then.
+ * Cost: each interface endpoint is billed per hour and per AZ it is in (~$0.01/h each, DESIGN.md; a partial
+ * hour is billed as a full one). They live in one subnet (an endpoint serves the whole VPC, across zones).
+ * Always on: 3 × $0.01 × 730 h ≈ $21.90 a month plus $0.01 per GB processed, for as long as a drill target
+ * configures a verifier. Per drill: 3 × $0.01 for each hour a verifying drill runs.
  */
 export class EbsVerifierNetwork extends Construct {
   readonly role: Role;
@@ -73,6 +80,10 @@ export class EbsVerifierNetwork extends Construct {
   readonly environment: z.input<typeof EbsVerifierEnv>;
   readonly subnetIds: string[];
   readonly vpcId: string;
+  /** The subnet the Systems Manager endpoints are (or a drill creates them) in. */
+  readonly endpointSubnetIds: string[];
+  /** The three services' full names (com.amazonaws.<region>.ssm, …), by construct name. */
+  readonly endpointServices: (readonly [EndpointKey, string])[];
 
   constructor(scope: Construct, id: string, props: EbsVerifierNetworkProps) {
     super(scope, id);
@@ -109,15 +120,21 @@ export class EbsVerifierNetwork extends Construct {
     const subnets = props.vpc.selectSubnets(props.subnets);
     // One subnet holds the endpoints: every zone of the VPC reaches them, and each zone more is billed.
     const endpointSubnets = { subnets: subnets.subnets.slice(0, 1) };
-    for (const [name, service] of SSM_SERVICES)
-      new InterfaceVpcEndpoint(this, `${name}Endpoint`, {
-        vpc: props.vpc,
-        service,
-        subnets: endpointSubnets,
-        securityGroups: [this.endpointSecurityGroup],
-        privateDnsEnabled: true,
-        open: false,
-      });
+    this.endpointSubnetIds = endpointSubnets.subnets.map((s) => s.subnetId);
+    // Keyed as the drill's endpoint steps name them (shared/drill/endpoints.ts): ssm, ec2messages, ssmmessages.
+    this.endpointServices = SSM_SERVICES.map(
+      ([name, service]) => [name.toLowerCase() as EndpointKey, service.name] as const,
+    );
+    if ((props.endpoints ?? 'always-on') === 'always-on')
+      for (const [name, service] of SSM_SERVICES)
+        new InterfaceVpcEndpoint(this, `${name}Endpoint`, {
+          vpc: props.vpc,
+          service,
+          subnets: endpointSubnets,
+          securityGroups: [this.endpointSecurityGroup],
+          privateDnsEnabled: true,
+          open: false,
+        });
 
     this.subnetIds = subnets.subnetIds;
     this.vpcId = props.vpc.vpcId;

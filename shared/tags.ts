@@ -14,6 +14,8 @@ export const Tag = {
   reason: 'steward:reason',
   kind: 'steward:kind',
   drill: 'steward:drill',
+  /** On an interface endpoint a drill created in the drill VPC: which one (`secretsmanager`, `ssm`, …). */
+  drillEndpoint: 'steward:drill-endpoint',
   /** On a DR copy: the source snapshot's ARN, so the copy reconciler can tell what is copied. */
   copiedFrom: 'steward:copied-from',
   /** On every EBS snapshot steward takes or copies: the snapshot set it belongs to (retention keeps or deletes a set whole). */

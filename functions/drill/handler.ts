@@ -43,6 +43,9 @@ import {
   withCacheDrills,
 } from '../../shared/drill/cache-tasks.js';
 import { drillsVolumesFromDr, type EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
+import type { DrillEndpointsDeps } from '../../shared/drill/endpoint-tasks.js';
+import { parseEndpointSpec } from '../../shared/drill/endpoints.js';
+import { ec2DrillEndpoints, sfnRunningDrills } from '../../shared/aws/drill-endpoints.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -80,6 +83,19 @@ export const wire = (
     reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, region, env.REPORT_KMS_KEY_ARN),
     runReports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
+    ...(env.DRILL_ENDPOINTS && env.DRILL_STATE_MACHINE_ARN
+      ? { endpoints: endpointDeps(region, env.DRILL_ENDPOINTS, env.DRILL_STATE_MACHINE_ARN) }
+      : {}),
+  };
+};
+
+/** Per-drill endpoints (`drill.endpoints.mode: per-drill`): EC2 in the drill VPC, the running drills. */
+const endpointDeps = (region: string, text: string, stateMachineArn: string): DrillEndpointsDeps => {
+  const spec = parseEndpointSpec(text);
+  return {
+    spec,
+    port: ec2DrillEndpoints(ec2Client(region), spec.vpcId),
+    drills: sfnRunningDrills(sfnClient(region), stateMachineArn),
   };
 };
 

@@ -198,6 +198,12 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.pollSeconds': 'Wait this long for the RDS event before polling the restore.',
   'drill.janitorMaxAgeHours': 'The janitor deletes `steward:drill` resources older than this, and says so.',
   'drill.janitorSchedule': 'When the janitor looks for leftovers.',
+  'drill.endpoints':
+    'Interface endpoints an opt-in drill feature needs in the drill VPC (Secrets Manager for secret logins, Systems Manager for the EBS verifier).',
+  'drill.endpoints.mode':
+    '`per-drill`: a drill creates them and the last running drill deletes them (billed for drill hours only). `always-on`: deployed with the stack, billed every hour (~$7.30 a month per endpoint and AZ).',
+  'drill.endpoints.timeoutSeconds':
+    '`per-drill`: a drill whose endpoints are not available by then stops, inconclusive, and cleans up.',
   'drill.reportRetentionDays': 'Drill reports kept in the report bucket this long.',
   'drill.prices':
     'Prices of the cost estimate in each drill report; steward ships us-east-1 on-demand list prices (an estimate).',
@@ -258,7 +264,7 @@ export const KEY_DOCS: Record<string, string> = {
     'Key ranges probed (exact counts) per table with a key; 0: none.',
   'drill.targets.<database>.profile.probeRows': 'Rows each probed key range spans, about.',
   'drill.targets.<database>.auth':
-    '`iam`: the verifier logs in with IAM database authentication as `iamUser` (no secret, no always-on endpoint). `secret`: with `secretArn` or the RDS-managed master user secret, through a Secrets Manager endpoint in the drill VPC (about $15 a month).',
+    '`iam`: the verifier logs in with IAM database authentication as `iamUser` (no secret, no always-on endpoint). `secret`: with `secretArn` or the RDS-managed master user secret, through a Secrets Manager endpoint in the drill VPC, created for the duration of each drill (`drill.endpoints`; always on: about $15 a month).',
   'drill.targets.<database>.iamUser':
     'Role the verifier logs in as with `auth: iam`: create it in the source database, granted `rds_iam` and read access (README: Restore drills).',
   'drill.targets.<database>.secretArn':

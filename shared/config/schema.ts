@@ -339,7 +339,8 @@ export const DrillTarget = strictObject({
    * How the verifier logs in to the restored copy. `iam` (default): IAM database authentication as
    * `iamUser`, a role in the source database granted `rds_iam` (the snapshot keeps it); no secret and no
    * always-on VPC endpoint. `secret`: `secretArn`, else the source's RDS-managed master user secret, read
-   * through a Secrets Manager interface endpoint in the drill VPC (two AZs, billed every hour).
+   * through a Secrets Manager interface endpoint in the drill VPC (two AZs; for the drill's hours only unless
+   * `drill.endpoints.mode` is `always-on`).
    */
   auth: z._default(z.enum(['iam', 'secret']), 'iam'),
   /** `auth: iam`: the database role the verifier logs in as (granted `rds_iam` and read access). */
@@ -378,7 +379,7 @@ export const DrillTarget = strictObject({
         code: 'custom',
         path: ['secretArn'],
         message:
-          'is read only with auth: secret; set auth: secret to log in with this secret (it adds a Secrets Manager endpoint to the drill VPC, billed every hour), or remove it to log in with IAM database authentication as iamUser',
+          'is read only with auth: secret; set auth: secret to log in with this secret (it adds a Secrets Manager endpoint to the drill VPC while a drill runs), or remove it to log in with IAM database authentication as iamUser',
       });
     }
   }),
@@ -468,7 +469,7 @@ export const RedisDrillTarget = strictObject({
    * string, is the token); `user`: an RBAC user, `secretArn` holding `username` and `password`; `none`: no
    * AUTH (a cache without AUTH; the drill network is still reachable only from the verifier). `iam` (AWS
    * drills): steward's IAM-authenticated ElastiCache user, with a token the verifier signs itself, so the
-   * drill VPC needs no Secrets Manager endpoint; `token` and `user` read a secret through one (billed hourly).
+   * drill VPC needs no Secrets Manager endpoint; `token` and `user` read a secret through one (`drill.endpoints`).
    */
   auth: z._default(z.enum(['token', 'user', 'none', 'iam']), 'token'),
   secretArn: z.optional(SecretArn),
@@ -619,6 +620,21 @@ export const DrillConfig = strictObject({
   /** The janitor deletes `steward:drill` resources older than this, and says so. */
   janitorMaxAgeHours: z._default(z.number().check(z.minimum(1), z.maximum(168)), 6),
   janitorSchedule: z._default(ScheduleExpression, 'rate(1 hour)'),
+  /**
+   * The interface endpoints an opt-in drill feature needs in the drill VPC (Secrets Manager for `auth: secret`
+   * targets and `auth: token` / `user` caches; the three Systems Manager endpoints for an EBS `verify`).
+   * `per-drill` (default): a drill creates them when it starts and the last running drill deletes them when it
+   * ends, so they are billed only for drill hours. `always-on`: deployed with the stack, billed every hour
+   * (~$7.30 a month per endpoint and AZ), for teams that want no endpoint creation inside a drill.
+   */
+  endpoints: z.prefault(
+    strictObject({
+      mode: z._default(z.enum(['per-drill', 'always-on']), 'per-drill'),
+      /** `per-drill`: a drill whose endpoints are not available by then stops (inconclusive) and cleans up. */
+      timeoutSeconds: z._default(z.int().check(z.minimum(120), z.maximum(3600)), 900),
+    }),
+    {},
+  ),
   /** Drill reports kept in S3 for this long. */
   reportRetentionDays: z._default(z.int().check(z.minimum(1), z.maximum(3650)), 400),
   /** Prices for the cost estimate of each drill; steward ships us-east-1 list prices. */

@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { VerificationOutcome } from './checks.js';
+import { ENDPOINTS_UNAVAILABLE } from './endpoints.js';
 import { type DrillMetrics, drillMetrics, formatDuration } from './rto-rpo.js';
 import type { DrillState } from './state.js';
 import { causeText, type DrillVerdict } from './verdict.js';
@@ -23,10 +24,16 @@ export const ebsReachedStep = (s: Partial<DrillState>): string => {
 export const ebsDrillVerdict = (s: DrillState): DrillVerdict => {
   const reasons: string[] = [];
   const gaps: string[] = [];
-  const failedStep = s.error ? ebsReachedStep(s) : undefined;
+  // The verifier's Systems Manager endpoints never became available: the check could not run (inconclusive).
+  const noEndpoints = s.error?.Error === ENDPOINTS_UNAVAILABLE;
+  const failedStep = s.error && !noEndpoints ? ebsReachedStep(s) : undefined;
   if (s.error) {
     const cause = causeText(s.error.Cause);
-    reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
+    if (noEndpoints)
+      gaps.push(
+        `the verifier could not run: its VPC endpoints were not available${cause ? ` (${cause})` : ''}`,
+      );
+    else reasons.push(`${failedStep} failed: ${s.error.Error}${cause ? `: ${cause}` : ''}`);
   }
   const p = s.ebs;
   let metrics: DrillMetrics | undefined;

@@ -33,6 +33,13 @@ export const DrillEnv = z.extend(BaseEnv, {
   REDIS_DR_BUCKET: z.optional(z.string().check(z.minLength(3))),
   /** EBS drills (`drill.volumes`): the drill VPC's Availability Zone the volumes are restored in. */
   DRILL_EBS_AZ: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * `drill.endpoints.mode: per-drill`: the drill VPC and, per service, where a drill creates its interface
+   * endpoint (JSON, shared/drill/endpoints.ts `EndpointSpec`).
+   */
+  DRILL_ENDPOINTS: z.optional(z.string().check(z.minLength(2))),
+  /** With DRILL_ENDPOINTS: the drill state machine, whose running executions keep the endpoints. */
+  DRILL_STATE_MACHINE_ARN: z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:states:/))),
 });
 export type DrillEnv = z.infer<typeof DrillEnv>;
 

@@ -10,6 +10,14 @@ import type { DrillCopy, DrillResource, RestorePort, VaultShare } from './ports.
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import type { VaultDrillDeps } from './vault-tasks.js';
+import {
+  type DrillEndpointsPort,
+  type EndpointResource,
+  endpointResources,
+  ENDPOINT_IDLE_HOURS,
+  planEndpointJanitor,
+  type RunningDrills,
+} from './endpoints.js';
 
 /** A drill's own copy of a vault copy, in this account (`steward-drill-*`, tagged `steward:drill`). */
 export type DrillCopyResource = Omit<DrillResource, 'kind'> & { kind: 'drill-copy' };
@@ -18,11 +26,17 @@ export type DrillCopyResource = Omit<DrillResource, 'kind'> & { kind: 'drill-cop
 export type VaultShareResource = Omit<DrillResource, 'kind'> & { kind: 'vault-share'; share: VaultShare };
 
 /**
- * What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances, and
- * what drills from the vault leave: their copies in this account and the vault copies shared with it.
+ * What the janitor sweeps: restored databases and caches, EBS drill volumes and their verifier instances, what
+ * drills from the vault leave (their copies in this account and the vault copies shared with it), and the
+ * interface endpoints drills created (`drill.endpoints.mode: per-drill`).
  */
 export type SweptResource =
-  DrillResource | VolumeResource | VerifierResource | DrillCopyResource | VaultShareResource;
+  | DrillResource
+  | VolumeResource
+  | VerifierResource
+  | DrillCopyResource
+  | VaultShareResource
+  | EndpointResource;
 
 const copyResources = (copies: readonly DrillCopy[]): DrillCopyResource[] =>
   copies.map((c) => ({ ...c, kind: 'drill-copy' }));
@@ -97,6 +111,12 @@ export interface JanitorDeps {
    * recorded, removed with the vault drill role; absent: neither is looked for.
    */
   vault?: Pick<VaultDrillDeps, 'account' | 'vault' | 'staging' | 'shares'>;
+  /** The drill VPC's endpoints drills create; absent: none are looked for. */
+  endpoints?: {
+    spec: { endpoints: Partial<Record<string, { serviceName: string }>> };
+    port: Pick<DrillEndpointsPort, 'list' | 'remove'>;
+    drills: RunningDrills;
+  };
 }
 
 export interface JanitorResult {
@@ -137,6 +157,15 @@ const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: s
   return `${parts.join(', ')} in ${region}`;
 };
 
+/** Steward's drill endpoints, kept while any drill runs, deleted once idle (ENDPOINT_IDLE_HOURS). */
+const endpointVerdicts = async (deps: JanitorDeps, now: Date): Promise<JanitorVerdict[]> => {
+  if (!deps.endpoints) return [];
+  const names = Object.values(deps.endpoints.spec.endpoints).flatMap((p) => (p ? [p.serviceName] : []));
+  const ours = endpointResources(await deps.endpoints.port.list(names));
+  if (!ours.length) return [];
+  return planEndpointJanitor(ours, (await deps.endpoints.drills.running()).length, now);
+};
+
 /**
  * Delete `steward:drill` resources a drill left behind (its cleanup failed or never ran). Says so in
  * one warning naming each; nothing to delete → no notification. Throws after reporting when a
@@ -153,17 +182,20 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     vault ? vault.staging.listDrillCopies() : [],
     vault?.shares ? vault.shares.list(vault.vault.account, vault.vault.region) : [],
   ]);
-  const verdicts = planJanitor(
-    [
-      ...found,
-      ...volumeResources(volumes),
-      ...verifierResources(verifiers),
-      ...copyResources(copies),
-      ...shareResources(shares),
-    ],
-    now,
-    maxAgeHours,
-  );
+  const verdicts: JanitorVerdict[] = [
+    ...planJanitor(
+      [
+        ...found,
+        ...volumeResources(volumes),
+        ...verifierResources(verifiers),
+        ...copyResources(copies),
+        ...shareResources(shares),
+      ],
+      now,
+      maxAgeHours,
+    ),
+    ...(await endpointVerdicts(deps, now)),
+  ];
   const doomed = verdicts
     .filter((v) => v.action === 'delete')
     .sort((a, b) => phaseOf(a.resource) - phaseOf(b.resource));
@@ -178,6 +210,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       await vault!.shares!.forget(r.share);
       return done === 'done' ? 'deleted' : 'gone';
     }
+    if (r.kind === 'vpc-endpoint') return deps.endpoints!.port.remove(r);
     return deps.restore.remove(r);
   };
   const sweep = (group: JanitorVerdict[]) =>
@@ -233,6 +266,11 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
           ...topLines(handled, (l) => l, deps.dryRun ? 'to delete' : 'deleted'),
           '',
           `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.${unshares}`,
+          ...(doomed.some((v) => v.resource.kind === 'vpc-endpoint')
+            ? [
+                `Interface endpoints a drill created are deleted once no drill runs and they are older than ${ENDPOINT_IDLE_HOURS} h (a drill's CloseEndpoints step did not run).`,
+              ]
+            : []),
           ...runReportLines(report),
         ],
         data: {

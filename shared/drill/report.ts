@@ -6,6 +6,7 @@ import type { Notification } from '../notify/notifier.js';
 import { runReportLines, type RunReportResult, withReportLink } from '../notify/run-report.js';
 import type { VerificationOutcome } from './checks.js';
 import { COST_CEILING } from './cost.js';
+import { ENDPOINTS_UNAVAILABLE } from './endpoints.js';
 import { ebsDrillVerdict, ebsVolumeLines } from './ebs-verdict.js';
 import { type DrillMetrics, drillMetrics, formatDuration, renderDrillReport } from './rto-rpo.js';
 import type { DrillState } from './state.js';
@@ -81,11 +82,17 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
   // to be wrong with the backup.
   const ceiling = s.error?.Error === COST_CEILING;
   const outOfTime = s.error !== undefined && reachedStep(s) === 'verify' && isTimeout(s.error);
-  const failedStep = s.error && !ceiling && !outOfTime ? reachedStep(s) : undefined;
+  // The verifier's interface endpoints never became available: it could not run; the backup is not suspect.
+  const noEndpoints = s.error?.Error === ENDPOINTS_UNAVAILABLE;
+  const failedStep = s.error && !ceiling && !outOfTime && !noEndpoints ? reachedStep(s) : undefined;
   if (s.error) {
     const cause = causeText(s.error.Cause);
     if (ceiling)
       gaps.push(`drill stopped at ${reachedStep(s)} by its cost ceiling${cause ? `: ${cause}` : ''}`);
+    else if (noEndpoints)
+      gaps.push(
+        `the verifier could not run: its VPC endpoints were not available${cause ? ` (${cause})` : ''}`,
+      );
     else if (outOfTime)
       gaps.push(
         `verification not finished within the verifier's time (${s.error.Error}${cause ? `: ${cause}` : ''})`,

@@ -2,6 +2,7 @@ import * as z from '../zod.js';
 import { SnapshotSelector } from '../config/parts.js';
 import type { DrillCost, DrillKind, RestoreShape } from './cost.js';
 import type { EbsDrillProgress } from './ebs-progress.js';
+import type { EndpointsClosed, EndpointsProgress } from './endpoints.js';
 import type { DrillMetrics } from './rto-rpo.js';
 import type { VerificationReport } from './verification.js';
 import type { WarmupProgress } from './warmup-progress.js';
@@ -22,6 +23,8 @@ export const DRILL_TASKS = [
   'verify-dr',
   'warmup',
   'verify-volumes',
+  'endpoints',
+  'close-endpoints',
   'cleanup',
   'record',
 ] as const;
@@ -144,6 +147,12 @@ export interface DrillState {
   /** Set by WarmUp's Catch once its retries are spent: warm-up incomplete, verification stands. */
   warmupError?: { Error: string; Cause?: string };
   cleanup?: { status: 'deleted' | 'already-gone' | 'skipped'; at: string; detail?: string };
+  /** `drill.endpoints.mode: per-drill`: the interface endpoints this drill needs (OpenEndpoints, CheckEndpoints). */
+  endpoints?: EndpointsProgress;
+  /** Set by CloseEndpoints: what became of the stage's drill endpoints. */
+  endpointsClosed?: EndpointsClosed;
+  /** Set by CloseEndpoints' Catch once its retries are spent: an endpoint may still exist (the janitor's then). */
+  endpointsError?: { Error: string; Cause?: string };
   /** Set by a Catch: what failed, as Step Functions reports it. */
   error?: { Error: string; Cause?: string };
   /** Set by Cleanup's Catch once its retries are spent: the restored copy may still exist. */

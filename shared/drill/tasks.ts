@@ -12,7 +12,7 @@ import {
 } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
-import { settleEach, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
 import type { BaseDeps, StageDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
 import { scrub } from './checks.js';
@@ -59,6 +59,12 @@ import {
   verifyVolumes,
   volumeTargetOf,
 } from './ebs-tasks.js';
+import {
+  closeEndpoints,
+  type DrillEndpointsDeps,
+  ensureEndpoints,
+  releaseEndpoints,
+} from './endpoint-tasks.js';
 import {
   type CacheDrillDeps,
   cacheCleanupRef,
@@ -108,6 +114,8 @@ export interface DrillDeps extends BaseDeps {
   vault?: VaultDrillDeps;
   /** EC2 for EBS drills (`drill.volumes`): snapshot sets and drill volumes; the janitor sweeps these too. */
   ebs?: EbsDrillDeps;
+  /** `drill.endpoints.mode: per-drill`: the drill VPC's endpoints a drill creates and releases. */
+  endpoints?: DrillEndpointsDeps;
 }
 
 /** The restore reached a state from which it never becomes available. */
@@ -898,6 +906,10 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
       return verifyCacheInDr(stateFor(event, 'source', 'target', 'endpoint'), event, deps);
     case 'verify-volumes':
       return verifyVolumes(stateFor(event, 'source'), deps);
+    case 'endpoints':
+      return ensureEndpoints(stateFor(event), deps);
+    case 'close-endpoints':
+      return closeEndpoints(event.state, event.execution?.name, deps);
     case 'cleanup':
       return cleanup(event.state, deps);
     case 'record':
@@ -1039,6 +1051,22 @@ const ExecutionStatusChange = z.onFirstUse(() =>
   }),
 );
 
+/** Release the stage's drill endpoints after an execution ended, as outcomes (a failure is one, not a throw). */
+const endpointOutcomes = async (wiring: DrillEndpointsDeps, at: Date, ended: string): Promise<Outcome[]> => {
+  try {
+    return (await releaseEndpoints(wiring, at, ended)).outcomes;
+  } catch (e) {
+    if (e instanceof PartialFailureError)
+      return e.failures.map((f) => ({
+        resource: f.resource,
+        action: 'delete',
+        status: 'failed',
+        error: f.error,
+      }));
+    return [failedOutcome({ resource: 'drill endpoints', action: 'delete' }, e)];
+  }
+};
+
 /** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
 export const DRILL_FAILED = 'DrillFailed';
 
@@ -1079,8 +1107,11 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     drillVolumes ? drillVolumes.listDrillVolumes() : [],
   ]);
   // Verifier instances, and a vault drill's copy and share, are not swept here: their own step ends them (the
-  // cleanup runs from every state), the janitor sweeps strays.
-  const leftovers: Exclude<SweptResource, { kind: 'ebs-verifier' | 'drill-copy' | 'vault-share' }>[] = [
+  // cleanup runs from every state), the janitor sweeps strays; endpoints are closed by their own step.
+  const leftovers: Exclude<
+    SweptResource,
+    { kind: 'ebs-verifier' | 'drill-copy' | 'vault-share' | 'vpc-endpoint' }
+  >[] = [
     ...resources,
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);
@@ -1094,6 +1125,9 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     },
     (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
   );
+  // Its endpoints too, unless another drill runs (that drill's own Close, or the janitor, deletes them then).
+  const endpoints =
+    deps.endpoints && !deps.dryRun ? await endpointOutcomes(deps.endpoints, deps.now(), d.name) : [];
   const started = d.startDate ? new Date(d.startDate).toISOString() : '?';
   const stopped = d.stopDate ? new Date(d.stopDate).toISOString() : '?';
   await deps.notifier.send({
@@ -1110,13 +1144,23 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       leftovers.length
         ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
         : 'It left no restored database behind.',
+      ...(endpoints.length
+        ? [
+            `Released the drill endpoints (no other drill runs): ${endpoints.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`,
+          ]
+        : []),
       'Start the drill again: steward drill <database> --stage ' + deps.config.stage,
     ],
-    data: { execution: d.executionArn, status: d.status, cleanup },
+    data: { execution: d.executionArn, status: d.status, cleanup: [...cleanup, ...endpoints] },
   });
   metrics.addMetric('DrillExecutionsLost', MetricUnit.Count, 1);
-  throwIfFailed(`cleanup after drill ${d.name}`, cleanup);
-  return { outcome: 'alerted', execution: d.executionArn, status: d.status, cleanup };
+  throwIfFailed(`cleanup after drill ${d.name}`, [...cleanup, ...endpoints]);
+  return {
+    outcome: 'alerted',
+    execution: d.executionArn,
+    status: d.status,
+    cleanup: [...cleanup, ...endpoints],
+  };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1141,6 +1185,7 @@ export const runDrillControl = async (
       ...deps,
       ...(deps.ebs ? { volumes: allDrillVolumes(deps.ebs) } : {}),
       ...(deps.ebs?.verifier ? { verifiers: deps.ebs.verifier.verifier } : {}),
+      ...(deps.endpoints ? { endpoints: deps.endpoints } : {}),
     });
   throw new EventShapeError('Unrecognised drill event', [
     '(root): expected a drill task { task, state }, an RDS event (source aws.rds), a Step Functions execution status change (source aws.states) or { "action": "janitor" }',

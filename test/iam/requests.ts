@@ -1549,6 +1549,71 @@ const BINDERS: Record<string, Binder> = {
       ),
     ];
   },
+  // ------------------------------------------------------------------ per-drill endpoints (infra/drill-endpoints.ts)
+  // CreateVpcEndpoint is authorized on the new endpoint (request tags, ec2:VpceServiceName), the VPC, and each
+  // subnet and security group it names; tag on create as ec2:CreateTags with ec2:CreateAction.
+  'EC2Client:CreateVpcEndpoint': (c, d, role) => {
+    const spec = drillEndpointsOf(d, role);
+    if (!spec) return [];
+    const a = arns(d);
+    const service = str(c, 'ServiceName') ?? '';
+    const placement = Object.values(spec.endpoints).find((p) =>
+      p.serviceName.endsWith(service.split('.').pop()!),
+    );
+    if (!placement) return [];
+    const specs = list(input(c).TagSpecifications as { Tags?: { Key?: string; Value?: string }[] }[]);
+    const tags = tagRecord(specs.flatMap((t) => t.Tags ?? []));
+    const endpoint = a.ec2('vpc-endpoint', 'vpce-0a1b2c3d4e5f60718');
+    const context = { ...requestTags(tags), 'ec2:VpceServiceName': placement.serviceName };
+    return [
+      req('ec2:CreateVpcEndpoint', endpoint, context, 'CreateVpcEndpoint (new endpoint)'),
+      req('ec2:CreateVpcEndpoint', a.ec2('vpc', spec.vpcId), {}, 'CreateVpcEndpoint (drill VPC)'),
+      ...placement.subnetIds.map((id) =>
+        req('ec2:CreateVpcEndpoint', a.ec2('subnet', id), {}, 'CreateVpcEndpoint (drill subnet)'),
+      ),
+      ...placement.securityGroupIds.map((id) =>
+        req('ec2:CreateVpcEndpoint', a.ec2('security-group', id), {}, 'CreateVpcEndpoint (endpoint group)'),
+      ),
+      req(
+        'ec2:CreateTags',
+        endpoint,
+        { ...requestTags(tags), 'ec2:CreateAction': 'CreateVpcEndpoint' },
+        'CreateVpcEndpoint → ec2:CreateTags (tag on create)',
+      ),
+    ];
+  },
+  'EC2Client:DeleteVpcEndpoints': (c, d, role) => {
+    const spec = drillEndpointsOf(d, role);
+    if (!spec) return [];
+    const service = Object.values(spec.endpoints)[0]!.serviceName;
+    return list(input(c).VpcEndpointIds as string[] | undefined).map((id) => {
+      const endpoint = arns(d).ec2('vpc-endpoint', id);
+      return req(
+        'ec2:DeleteVpcEndpoints',
+        endpoint,
+        {
+          ...resourceTags(endpoint, { [Tag.managed]: 'true', [Tag.drillEndpoint]: 'ssm' }),
+          'ec2:VpceServiceName': service,
+        },
+        'DeleteVpcEndpoints (a drill endpoint)',
+      );
+    });
+  },
+  'EC2Client:DescribeVpcEndpoints': (_c, d, role) =>
+    drillEndpointsOf(d, role)
+      ? [req('ec2:DescribeVpcEndpoints', '*', { 'aws:RequestedRegion': d.region }, 'DescribeVpcEndpoints')]
+      : [],
+  'SFNClient:ListExecutions': (_c, d, role) =>
+    drillEndpointsOf(d, role)
+      ? [
+          req(
+            'states:ListExecutions',
+            `arn:${d.partition}:states:${d.region}:${d.account}:stateMachine:steward-${d.config.stage}-drill`,
+            {},
+            'ListExecutions (running drills keep the endpoints)',
+          ),
+        ]
+      : [],
   'SFNClient:DescribeExecution': (_c, d) =>
     d.config.drill.enabled
       ? [
@@ -2090,6 +2155,21 @@ const ebsDrillRegions = (d: Deployment): string[] =>
  * (no target with `verify`): the verifier's calls then belong to no role. A deployment of the verifier's own
  * test (no functions) names its network in the recorded calls: `as-recorded`.
  */
+/** The drill function's per-drill endpoint placements (DRILL_ENDPOINTS), where the stack deploys them. */
+const drillEndpointsOf = (
+  d: Deployment,
+  role?: string,
+):
+  | {
+      vpcId: string;
+      endpoints: Record<string, { serviceName: string; subnetIds: string[]; securityGroupIds: string[] }>;
+    }
+  | undefined => {
+  if (role !== 'drill' || !(d.functions as Deployment['functions'] | undefined)) return undefined;
+  const text = d.functions.get('drill')?.environment?.DRILL_ENDPOINTS;
+  return text ? (JSON.parse(text) as ReturnType<typeof drillEndpointsOf>) : undefined;
+};
+
 const verifierNetworkOf = (
   d: Deployment,
   role?: string,

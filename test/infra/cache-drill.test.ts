@@ -185,6 +185,7 @@ describe('caches that log in with an AUTH token or an RBAC user', () => {
   const TOKEN_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sessions-auth-AbCdEf';
   const USER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:queue-app-AbCdEf';
   let tl: Template;
+  let loginsApp: App;
   beforeAll(() => {
     const withLogins = parseConfig(
       {
@@ -200,12 +201,29 @@ describe('caches that log in with an AUTH token or an RBAC user', () => {
       },
       'test',
     );
-    tl = Template.fromStack(
-      new StewardStack(new App({ context: unbundledContext }), 'Steward-logins', { config: withLogins }),
-    );
+    loginsApp = new App({ context: unbundledContext });
+    tl = Template.fromStack(new StewardStack(loginsApp, 'Steward-logins', { config: withLogins }));
   });
 
-  it('lets the drill function read the AUTH token only, the cache verifier both secrets, through the endpoint', () => {
+  it('gives the drill function the per-drill endpoint grants, tag-conditioned, with no cdk-nag finding', () => {
+    const create = allowing(tl, 'ec2:CreateVpcEndpoint').find((x) => x.Sid === 'CreateDrillEndpointsTagged')!;
+    expect(create.Condition).toMatchObject({
+      StringEquals: { 'aws:RequestTag/steward:managed': 'true' },
+      Null: { 'aws:RequestTag/steward:drill-endpoint': 'false' },
+    });
+    const del = allowing(tl, 'ec2:DeleteVpcEndpoints')[0]!;
+    expect(del.Condition).toMatchObject({
+      StringEquals: { 'aws:ResourceTag/steward:managed': 'true' },
+      Null: { 'aws:ResourceTag/steward:drill-endpoint': 'false' },
+    });
+    expect(allowing(tl, 'states:ListExecutions')).toHaveLength(1);
+    const report = new AwsSolutionsChecks(loginsApp).validateScope(loginsApp);
+    expect(
+      report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+  });
+
+  it('lets the drill function read the AUTH token only, the cache verifier both secrets, through the endpoint a drill creates', () => {
     const reads = allowing(tl, 'secretsmanager:GetSecretValue').filter((s) => s.Sid?.startsWith('ReadCache'));
     expect(reads.map((s) => [s.Sid, s.Resource])).toEqual(
       expect.arrayContaining([
@@ -215,7 +233,9 @@ describe('caches that log in with an AUTH token or an RBAC user', () => {
     );
     expect(reads.find((s) => s.Sid === 'ReadCacheAuthTokens')!.policy).not.toContain('CacheVerifier');
     expect(reads.find((s) => s.Sid === 'ReadCacheLoginSecrets')!.policy).toContain('CacheVerifier');
-    tl.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    // Per-drill endpoints (the default): the stack deploys the endpoint's group, a drill creates the endpoint.
+    tl.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    expect(JSON.stringify(tl.toJSON())).toMatch(/DRILL_ENDPOINTS.*secretsmanager/);
     tl.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription:
         'steward drill cache verifier: out to the drill caches (6379) and Secrets Manager (443) only',

@@ -22,13 +22,15 @@ const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:billing-mas
 
 // Prod as shipped (one RDS instance target, logging in with IAM database authentication); and the same
 // with secret logins: orders-db by its RDS-managed master secret, plus an Aurora target with its own
-// secret and schedule.
+// secret and schedule, with its Secrets Manager endpoint always on (per-drill endpoints, the default:
+// test/infra/cache-drill.test.ts and test/infra/ebs-drill.test.ts).
 const prod = loadExample('prod');
 const withAurora: StewardConfig = parseConfig(
   {
     ...exampleInput('prod'),
     drill: {
       ...exampleInput('prod').drill,
+      endpoints: { mode: 'always-on' },
       targets: {
         'orders-db': { ...exampleInput('prod').drill!.targets!['orders-db']!, auth: 'secret' },
         'billing-cluster': {
@@ -124,8 +126,17 @@ describe('drill state machine', () => {
     // Assert
     // Engine? and VerifyCache exist only in a stage with Redis drills (test/infra/cache-drill.test.ts), and
     // VerifyCacheInDr only with one from the DR copy; the volumes' loop only in one with EBS drills
-    // (test/infra/ebs-drill.test.ts).
+    // (test/infra/ebs-drill.test.ts); the endpoint states only in one whose drills create endpoints
+    // (test/infra/cache-drill.test.ts, test/infra/ebs-drill.test.ts).
     const cacheOnly: string[] = [
+      DrillStates.openEndpoints,
+      DrillStates.checkEndpoints,
+      DrillStates.endpointsReady,
+      DrillStates.waitEndpoints,
+      DrillStates.checkVolumeEndpoints,
+      DrillStates.volumeEndpointsReady,
+      DrillStates.waitVolumeEndpoints,
+      DrillStates.closeEndpoints,
       DrillStates.engine,
       DrillStates.verifyCache,
       DrillStates.verifyCacheDr,
@@ -428,7 +439,7 @@ describe('drill network', () => {
     }
   });
 
-  it('with secret logins, reaches Secrets Manager through a private-DNS interface endpoint that serves the verifier only', () => {
+  it('with secret logins and endpoints always on, reaches Secrets Manager through a private-DNS interface endpoint that serves the verifier only', () => {
     // Prepare
     const t = aurora;
     const role = lid(auroraStack.drill!.verifier.role);

@@ -10,6 +10,7 @@ import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
 import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
+import { fakeEndpoints } from '../fakes/drill-endpoints.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, unbundledContext } from './iam.js';
 
@@ -102,6 +103,8 @@ const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; out
   let clock = 0;
   const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
   const verifier = fakeVerifier(check ? { check } : {}, now);
+  // A verifying drill creates the three Systems Manager endpoints for its duration (drill.endpoints: per-drill).
+  const endpoints = fakeEndpoints({}, REGION);
   const deps: DrillDeps = {
     config: check ? verifyConfig : config,
     dryRun: false,
@@ -113,13 +116,14 @@ const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; out
     signal: fakeTaskSignal(),
     reports: fakeReportStore(),
     network: {},
+    ...(check ? { endpoints } : {}),
   };
   const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
     if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
       throw new Error(`an EBS drill reached ${ctx.stateName}`);
     return runDrillTask(e, deps);
   };
-  return { ebs, deps, notifier, tasks, verifier };
+  return { ebs, deps, notifier, tasks, verifier, endpoints };
 };
 
 const run = (f: ReturnType<typeof scenario>, def: AslDefinition = definition) =>
@@ -284,16 +288,25 @@ describe('the drill state machine with an EBS verifier', () => {
     const f = scenario({}, check);
     return { r: await run(f, vdef), f, verifier: f.verifier };
   };
+  // The endpoints are asked for after the selection, waited for (one Wait) before VerifyVolumes, and
+  // released after Cleanup.
   const PATH = [
     'Start',
     'SelectSnapshot',
+    'OpenEndpoints',
     'Restore',
     'Volumes?',
     'WaitForVolumes',
     'CheckVolumes',
     'VolumesRestored?',
+    'CheckVolumeEndpoints',
+    'VolumeEndpointsReady?',
+    'WaitForVolumeEndpoints',
+    'CheckVolumeEndpoints',
+    'VolumeEndpointsReady?',
     'VerifyVolumes',
     'Cleanup',
+    'CloseEndpoints',
     'Record',
     'Passed?',
   ];
@@ -310,6 +323,13 @@ describe('the drill state machine with an EBS verifier', () => {
     expect(verifier.log.filter((l) => l.startsWith('attach'))).toHaveLength(2);
     expect(verifier.live.size).toBe(0);
     expect(f.ebs.live.size).toBe(0);
+    expect(f.endpoints.log.filter((l) => l.startsWith('create')).sort()).toEqual([
+      'create ec2messages',
+      'create ssm',
+      'create ssmmessages',
+    ]);
+    expect(f.endpoints.live()).toEqual([]);
+    expect(out.endpointsClosed).toMatchObject({ status: 'deleted' });
   });
 
   it('a failed check ends DrillFailed, with the volumes and the verifier gone', async () => {

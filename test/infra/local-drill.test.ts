@@ -77,6 +77,13 @@ const defaults: Record<DrillTask, Handler> = {
   'verify-dr': async () => {
     throw new Error('an RDS drill reached VerifyCacheInDr');
   },
+  // The prod example's drills log in with IAM: its definition has no endpoint states.
+  endpoints: async () => {
+    throw new Error('a drill without per-drill endpoints reached an endpoint state');
+  },
+  'close-endpoints': async () => {
+    throw new Error('a drill without per-drill endpoints reached CloseEndpoints');
+  },
   warmup: async (e) => ({ ...s(e), warmup: { ...s(e).warmup!, pending: false, complete: true } }),
   cleanup: async (e) => ({ ...s(e), cleanup: { status: 'deleted', at: AT } }),
   record: async (e) => {

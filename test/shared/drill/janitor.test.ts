@@ -11,6 +11,7 @@ import type { DrillCopy, DrillResource, VaultShare } from '../../../shared/drill
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { fakeRestorePort, type FakeResource } from '../../fakes/drill-ports.js';
+import { fakeEndpoints, serviceNameOf } from '../../fakes/drill-endpoints.js';
 import { expectBoundedSummary } from '../../support/bounded.js';
 
 const NOW = new Date('2026-02-01T12:00:00Z');
@@ -463,5 +464,64 @@ describe('runJanitor, drills from the vault', () => {
     const result = await runJanitor(without);
     expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
     expect(result.verdicts.map((v) => v.resource.kind)).toEqual(['rds-instance']);
+  });
+});
+
+describe('runJanitor: drill endpoints', () => {
+  const endpoint = (id: string, createdAt: string, tags: Record<string, string>) => ({
+    id,
+    serviceName: serviceNameOf('ssm'),
+    state: 'available',
+    privateDns: true,
+    createdAt,
+    tags,
+  });
+  const ours = { 'steward:managed': 'true', 'steward:drill-endpoint': 'ssm', 'steward:drill': 'drill-x' };
+  const sweep = (running: string[]) => {
+    const endpoints = fakeEndpoints({
+      existing: [
+        endpoint('vpce-0idle', hoursAgo(3), ours),
+        endpoint('vpce-0young', hoursAgo(0.5), ours),
+        endpoint('vpce-0theirs', hoursAgo(30), { team: 'net' }),
+      ],
+      running: () => running,
+    });
+    const notifier = memoryNotifier();
+    const run = runJanitor({
+      config: parseConfig(configInput, 'test'),
+      dryRun: false,
+      notifier,
+      now: () => NOW,
+      restore: fakeRestorePort('eu-west-1'),
+      endpoints,
+    });
+    return { run, endpoints, notifier };
+  };
+
+  it('deletes steward’s idle endpoints (no drill running, older than an hour), never another’s', async () => {
+    // Act
+    const { run, endpoints, notifier } = sweep([]);
+    const r = await run;
+
+    // Assert
+    expect(r.outcomes).toEqual([
+      expect.objectContaining({ resource: 'vpc-endpoint vpce-0idle', status: 'done' }),
+    ]);
+    expect(
+      endpoints
+        .live()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(['vpce-0theirs', 'vpce-0young']);
+    expect(notifier.sent[0]!.lines.join('\n')).toMatch(
+      /Interface endpoints a drill created are deleted once no drill runs/,
+    );
+  });
+
+  it('keeps every endpoint while a drill execution runs', async () => {
+    const { run, endpoints } = sweep(['monthly-orders-db']);
+    const r = await run;
+    expect(r.outcomes).toEqual([]);
+    expect(endpoints.live()).toHaveLength(3);
   });
 });

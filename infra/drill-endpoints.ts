@@ -1,0 +1,80 @@
+import type { Stack } from 'aws-cdk-lib';
+import { Tag } from '../shared/tags.js';
+import { ec2Arn } from './arns.js';
+import type { Grantee } from './permission.js';
+
+export interface DrillEndpointGrants {
+  region: string;
+  vpcId: string;
+  /** The services a drill may create an endpoint for (com.amazonaws.<region>.secretsmanager, …). */
+  serviceNames: string[];
+  /** Where: the drill subnets and the endpoint security groups the construct deployed. */
+  subnetIds: string[];
+  securityGroupIds: string[];
+  /** The drill state machine: its running executions keep the endpoints. */
+  stateMachineArn: string;
+}
+
+/**
+ * What the drill function needs for per-drill endpoints (shared/drill/endpoint-tasks.ts), least privilege, as
+ * the Service Authorization Reference lists ec2:CreateVpcEndpoint: authorized on the new vpc-endpoint (request
+ * tags and ec2:VpceServiceName), on the VPC (required) and on each subnet and security group the request names.
+ * Tag on create is ec2:CreateTags with ec2:CreateAction. DeleteVpcEndpoints only of endpoints tagged as a
+ * drill's (aws:ResourceTag) for those services; DescribeVpcEndpoints has no resource-level permissions.
+ */
+export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointGrants): void => {
+  const ec2 = (resource: string, name: string) => ec2Arn(stack, g.region, resource, name);
+  fn.allow({
+    sid: 'CreateDrillEndpointsTagged',
+    actions: ['ec2:CreateVpcEndpoint'],
+    resources: [ec2('vpc-endpoint', '*')],
+    conditions: {
+      StringEquals: {
+        [`aws:RequestTag/${Tag.managed}`]: 'true',
+        'ec2:VpceServiceName': g.serviceNames,
+      },
+      Null: { [`aws:RequestTag/${Tag.drillEndpoint}`]: 'false' },
+    },
+    wildcardReason: `A new endpoint has no id yet; only the drill's services, created tagged ${Tag.managed}=true and ${Tag.drillEndpoint}.`,
+  });
+  fn.allow({
+    sid: 'CreateDrillEndpointsInDrillVpc',
+    actions: ['ec2:CreateVpcEndpoint'],
+    resources: [
+      ec2('vpc', g.vpcId),
+      ...g.subnetIds.map((id) => ec2('subnet', id)),
+      ...g.securityGroupIds.map((id) => ec2('security-group', id)),
+    ],
+  });
+  fn.allow({
+    sid: 'TagDrillEndpointsOnCreate',
+    actions: ['ec2:CreateTags'],
+    resources: [ec2('vpc-endpoint', '*')],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint' } },
+    wildcardReason: 'Tags only as part of CreateVpcEndpoint (tag on create), never on an existing endpoint.',
+  });
+  fn.allow({
+    sid: 'DeleteDrillEndpoints',
+    actions: ['ec2:DeleteVpcEndpoints'],
+    resources: [ec2('vpc-endpoint', '*')],
+    conditions: {
+      StringEquals: {
+        [`aws:ResourceTag/${Tag.managed}`]: 'true',
+        'ec2:VpceServiceName': g.serviceNames,
+      },
+      Null: { [`aws:ResourceTag/${Tag.drillEndpoint}`]: 'false' },
+    },
+    wildcardReason: `Endpoints are created per drill; only those tagged ${Tag.managed}=true and ${Tag.drillEndpoint}, for the drill's services.`,
+  });
+  fn.allow({
+    sid: 'ListDrillEndpoints',
+    actions: ['ec2:DescribeVpcEndpoints'],
+    resources: ['*'],
+    wildcardReason: 'ec2:DescribeVpcEndpoints supports no resource-level permissions.',
+  });
+  fn.allow({
+    sid: 'ListRunningDrills',
+    actions: ['states:ListExecutions'],
+    resources: [g.stateMachineArn],
+  });
+};
