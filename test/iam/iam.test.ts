@@ -72,6 +72,8 @@ const commandsInCode = (): Set<string> => {
     'client-sts': 'STSClient',
     'client-organizations': 'OrganizationsClient',
     'client-ssm': 'SSMClient',
+    // The CLI's client only (`steward approve --target` invokes the deployed function): no function sends it.
+    'client-lambda': 'LambdaClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.
     'rds-signer': 'Signer',
