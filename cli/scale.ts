@@ -1,7 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { run, wire } from '../functions/scaling/handler.js';
 import { lambdaClient, stsClient } from '../shared/aws/clients.js';
-import { invokeFunction } from '../shared/aws/lambda-invoke.js';
 import { AwsCallError } from '../shared/errors.js';
 import type { FanOutTarget } from '../shared/fleet/fan-out.js';
 import { placeLabel } from '../shared/fleet/place.js';
@@ -11,6 +10,7 @@ import { stateTableName } from '../shared/scaling/env.js';
 import type { DecisionRecord } from '../shared/scaling/model.js';
 import type { ScalingResult } from '../shared/scaling/service.js';
 import { localBase, UsageError } from './base.js';
+import { invokeFunction } from './lambda-invoke.js';
 import { type SelectedTarget, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';

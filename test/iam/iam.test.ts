@@ -72,6 +72,7 @@ const commandsInCode = (): Set<string> => {
     'client-sts': 'STSClient',
     'client-organizations': 'OrganizationsClient',
     'client-ssm': 'SSMClient',
+    // The drill's relay to the DR region's cache verifier; the CLI's `steward approve --target` uses it too.
     'client-lambda': 'LambdaClient',
     'lib-dynamodb': 'DynamoDBDocumentClient',
     // Signs IAM database authentication tokens: the request it stands for is rds-db:connect.

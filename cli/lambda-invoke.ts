@@ -1,8 +1,9 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { AwsCallError, StewardError } from '../errors.js';
+import { AwsCallError, StewardError } from '../shared/errors.js';
 
 // The CLI's way into a deployed function (`steward approve --target`): only the hub's own function may act in
-// a spoke (the spoke roles trust its role alone), so the CLI asks it to.
+// a spoke (the spoke roles trust its role alone), so the CLI asks it to, with the operator's credentials. No
+// function sends it: it lives with the CLI, outside the function roles' IAM simulation.
 
 /** The invoked function failed: its own error type and message (the Lambda error document). */
 export class FunctionFailedError extends StewardError {
