@@ -60,6 +60,10 @@ export const ebsSandboxConfigInput = () => ({
   region: 'eu-west-1',
   drill: {
     enabled: true,
+    // The sandbox has no VPC: the verifier's Systems Manager endpoints are taken as deployed with the stack
+    // (`always-on`), so the definition has no endpoint states to fake (per-drill endpoints are proven by
+    // test/infra/ebs-drill.test.ts's local run of the default definition).
+    endpoints: { mode: 'always-on' },
     volumes: {
       [EBS_SANDBOX_INSTANCE]: {
         availabilityZone: 'eu-west-1a',

@@ -267,6 +267,8 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
           return runCacheVerifyTask(event, {
             ...base,
             verify: verifyRedis,
+            // The local provider's groups are in region `local`: this verifier reaches them there.
+            region: LOCAL,
             sign: async () => {
               throw new StewardError('the sandbox signs no IAM tokens: its cache logs in with auth: none');
             },
