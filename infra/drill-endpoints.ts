@@ -8,6 +8,8 @@ export interface DrillEndpointGrants {
   vpcId: string;
   /** The services a drill may create an endpoint for (com.amazonaws.<region>.secretsmanager, …). */
   serviceNames: string[];
+  /** Their keys, the values a drill tags its endpoints `steward:drill-endpoint` with (secretsmanager, ssm, …). */
+  keys: string[];
   /** Where: the drill subnets and the endpoint security groups the construct deployed. */
   subnetIds: string[];
   securityGroupIds: string[];
@@ -20,7 +22,9 @@ export interface DrillEndpointGrants {
  * the Service Authorization Reference lists ec2:CreateVpcEndpoint: authorized on the new vpc-endpoint (request
  * tags and ec2:VpceServiceName), on the VPC (required) and on each subnet and security group the request names.
  * Tag on create is ec2:CreateTags with ec2:CreateAction. DeleteVpcEndpoints only of endpoints tagged as a
- * drill's (aws:ResourceTag) for those services; DescribeVpcEndpoints has no resource-level permissions.
+ * drill's (aws:ResourceTag) for those services; DescribeVpcEndpoints has no resource-level permissions. No
+ * Route 53 permission: the reference lists no dependent action for ec2:CreateVpcEndpoint, and AWS creates and
+ * manages the hidden private hosted zone of an endpoint with private DNS (AWS PrivateLink Guide, "Private DNS").
  */
 export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointGrants): void => {
   const ec2 = (resource: string, name: string) => ec2Arn(stack, g.region, resource, name);
@@ -29,13 +33,14 @@ export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointG
     actions: ['ec2:CreateVpcEndpoint'],
     resources: [ec2('vpc-endpoint', '*')],
     conditions: {
+      // StringEquals on a key the request lacks does not match: the drill-endpoint tag must be present.
       StringEquals: {
         [`aws:RequestTag/${Tag.managed}`]: 'true',
+        [`aws:RequestTag/${Tag.drillEndpoint}`]: g.keys,
         'ec2:VpceServiceName': g.serviceNames,
       },
-      Null: { [`aws:RequestTag/${Tag.drillEndpoint}`]: 'false' },
     },
-    wildcardReason: `A new endpoint has no id yet; only the drill's services, created tagged ${Tag.managed}=true and ${Tag.drillEndpoint}.`,
+    wildcardReason: `A new endpoint has no id yet; only the drill's services, created tagged ${Tag.managed}=true and ${Tag.drillEndpoint}=<service>.`,
   });
   fn.allow({
     sid: 'CreateDrillEndpointsInDrillVpc',
@@ -60,11 +65,11 @@ export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointG
     conditions: {
       StringEquals: {
         [`aws:ResourceTag/${Tag.managed}`]: 'true',
+        [`aws:ResourceTag/${Tag.drillEndpoint}`]: g.keys,
         'ec2:VpceServiceName': g.serviceNames,
       },
-      Null: { [`aws:ResourceTag/${Tag.drillEndpoint}`]: 'false' },
     },
-    wildcardReason: `Endpoints are created per drill; only those tagged ${Tag.managed}=true and ${Tag.drillEndpoint}, for the drill's services.`,
+    wildcardReason: `Endpoints are created per drill; only those tagged ${Tag.managed}=true and ${Tag.drillEndpoint}=<service>, for the drill's services.`,
   });
   fn.allow({
     sid: 'ListDrillEndpoints',

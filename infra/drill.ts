@@ -1125,6 +1125,7 @@ export class Drill extends Construct {
       region: config.region,
       vpcId: this.vpc.vpcId,
       serviceNames: placements.map((p) => p!.serviceName),
+      keys: Object.keys(spec.endpoints),
       subnetIds: [...new Set(placements.flatMap((p) => p!.subnetIds))],
       securityGroupIds: [...new Set(placements.flatMap((p) => p!.securityGroupIds))],
       stateMachineArn,

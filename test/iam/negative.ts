@@ -7,6 +7,7 @@ import {
   arns,
   type Context,
   dbUser,
+  drillEndpointSpec,
   drKey,
   type IamRequest,
   masterSecret,
@@ -555,6 +556,9 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
     ),
   );
 
+  // --- Per-drill endpoints: only steward-tagged endpoints of the drill's services, in the drill VPC.
+  add('drill', ...drillEndpointDenials(d));
+
   // --- Redis DR: only steward's exports and DR copies, only under steward's prefixes, only in this account.
   const exportBucket = d.functions.get('backup')?.environment.REDIS_EXPORT_BUCKET;
   const drBucket = d.functions.get('backup')?.environment.REDIS_DR_BUCKET;
@@ -641,6 +645,109 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
       );
   }
   return out;
+};
+
+/**
+ * Per-drill endpoints (infra/drill-endpoints.ts), what the drill role (drill steps and janitor alike) must not
+ * do: create an endpoint steward does not tag as a drill's, for a service no drill needs, or outside the drill
+ * VPC, its subnets and endpoint groups; tag an endpoint after the fact; delete or modify one steward's drill did
+ * not create; touch Route 53 (AWS manages an endpoint's private hosted zone); list another state machine.
+ */
+export const drillEndpointDenials = (d: Deployment): IamRequest[] => {
+  const spec = drillEndpointSpec(d);
+  if (!spec) return [];
+  const a = arns(d);
+  const [key, placement] = Object.entries(spec.endpoints)[0]!;
+  const service = placement!.serviceName;
+  const kms = `com.amazonaws.${d.region}.kms`;
+  const endpoint = a.ec2('vpc-endpoint', 'vpce-0a1b2c3d4e5f60718');
+  const ours: Tags = {
+    [Tag.drillEndpoint]: key,
+    [Tag.managed]: 'true',
+    [Tag.createdBy]: 'drill',
+    [Tag.drill]: 'exec-1',
+  };
+  const { [Tag.managed]: _m, ...noManaged } = ours;
+  const { [Tag.drillEndpoint]: _k, ...noKey } = ours;
+  const create = (tags: Tags, svc: string, why: string) =>
+    r(
+      'ec2:CreateVpcEndpoint',
+      endpoint,
+      { ...requestTags(tags), 'ec2:VpceServiceName': svc },
+      `drill: create an endpoint ${why}`,
+    );
+  const remove = (tags: Tags, svc: string, why: string) =>
+    r(
+      'ec2:DeleteVpcEndpoints',
+      endpoint,
+      { ...resourceTags(endpoint, tags), 'ec2:VpceServiceName': svc },
+      `drill: delete an endpoint ${why}`,
+    );
+  const elsewhere = (type: string, id: string, why: string) =>
+    r('ec2:CreateVpcEndpoint', a.ec2(type, id), {}, `drill: create an endpoint ${why}`);
+  return [
+    create(noManaged, service, 'not tagged steward:managed'),
+    create({ ...ours, [Tag.managed]: 'false' }, service, 'tagged steward:managed=false'),
+    create(noKey, service, 'without steward:drill-endpoint'),
+    create(
+      { ...ours, [Tag.drillEndpoint]: 'anything' },
+      service,
+      'whose steward:drill-endpoint is no drill service',
+    ),
+    create(ours, kms, 'for a service no drill needs (KMS)'),
+    create(
+      ours,
+      `com.amazonaws.vpce.${d.region}.vpce-svc-0a1b2c3d4e5f60718`,
+      "to another account's endpoint service",
+    ),
+    r(
+      'ec2:CreateVpcEndpoint',
+      a.ec2In(OTHER_REGION, 'vpc-endpoint', 'vpce-0a1b2c3d4e5f60718'),
+      { ...requestTags(ours), 'ec2:VpceServiceName': service.replace(d.region, OTHER_REGION) },
+      'drill: create an endpoint in a region the config does not name',
+    ),
+    elsewhere('vpc', 'vpc-0a1b2c3d4e5f60718', 'in another VPC'),
+    elsewhere('subnet', 'subnet-0a1b2c3d4e5f60718', 'in a subnet outside the drill VPC'),
+    elsewhere(
+      'security-group',
+      'sg-0a1b2c3d4e5f60718',
+      'behind a security group that is not an endpoint group',
+    ),
+    r(
+      'ec2:CreateTags',
+      endpoint,
+      { ...requestTags(ours), ...resourceTags(endpoint, {}) },
+      'drill: tag an existing endpoint as a drill endpoint (no ec2:CreateAction)',
+    ),
+    remove({}, service, 'that is untagged'),
+    remove({ [Tag.managed]: 'true' }, service, 'tagged steward:managed only'),
+    remove({ [Tag.drillEndpoint]: key }, service, 'tagged steward:drill-endpoint only'),
+    remove({ ...ours, [Tag.managed]: 'false' }, service, 'tagged steward:managed=false'),
+    remove(
+      { ...ours, [Tag.drillEndpoint]: 'anything' },
+      service,
+      'whose steward:drill-endpoint is no drill service',
+    ),
+    remove(ours, kms, 'of a service no drill needs, tagged as a drill endpoint'),
+    r(
+      'ec2:ModifyVpcEndpoint',
+      endpoint,
+      resourceTags(endpoint, ours),
+      'drill: modify an endpoint (its policy, subnets, private DNS)',
+    ),
+    r(
+      'route53:AssociateVPCWithHostedZone',
+      `arn:${d.partition}:route53:::hostedzone/Z0123456789ABCDEFGHIJ`,
+      {},
+      'drill: associate a VPC with a hosted zone (AWS manages the endpoint zone)',
+    ),
+    r(
+      'states:ListExecutions',
+      `arn:${d.partition}:states:${d.region}:${d.account}:stateMachine:steward-${d.config.stage}-other`,
+      {},
+      'drill: list the executions of another state machine',
+    ),
+  ];
 };
 
 /**

@@ -2,6 +2,7 @@ import { snapshotId } from '../../shared/backup/ids.js';
 import { cacheGroupOf, drCacheNetworkParameter, drillsCachesFromDr } from '../../shared/drill/cache-tasks.js';
 import { drillTargetId, auroraWriterId, DRILL_PREFIX } from '../../shared/drill/ids.js';
 import { VERIFIER_KIND, verifierTags } from '../../shared/drill/ebs-verifier.js';
+import type { EndpointSpec } from '../../shared/drill/endpoints.js';
 import { drillsVolumesFromDr } from '../../shared/drill/ebs-tasks.js';
 import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
 import { ladderFor } from '../../shared/scaling/ladder.js';
@@ -1585,14 +1586,16 @@ const BINDERS: Record<string, Binder> = {
   'EC2Client:DeleteVpcEndpoints': (c, d, role) => {
     const spec = drillEndpointsOf(d, role);
     if (!spec) return [];
-    const service = Object.values(spec.endpoints)[0]!.serviceName;
+    // The adapter deletes only endpoints tagged as a drill's (it refuses others): one of the stage's services.
+    const [key, placement] = Object.entries(spec.endpoints)[0]!;
+    const service = placement!.serviceName;
     return list(input(c).VpcEndpointIds as string[] | undefined).map((id) => {
       const endpoint = arns(d).ec2('vpc-endpoint', id);
       return req(
         'ec2:DeleteVpcEndpoints',
         endpoint,
         {
-          ...resourceTags(endpoint, { [Tag.managed]: 'true', [Tag.drillEndpoint]: 'ssm' }),
+          ...resourceTags(endpoint, { [Tag.managed]: 'true', [Tag.drillEndpoint]: key }),
           'ec2:VpceServiceName': service,
         },
         'DeleteVpcEndpoints (a drill endpoint)',
@@ -2155,20 +2158,16 @@ const ebsDrillRegions = (d: Deployment): string[] =>
  * (no target with `verify`): the verifier's calls then belong to no role. A deployment of the verifier's own
  * test (no functions) names its network in the recorded calls: `as-recorded`.
  */
-/** The drill function's per-drill endpoint placements (DRILL_ENDPOINTS), where the stack deploys them. */
-const drillEndpointsOf = (
-  d: Deployment,
-  role?: string,
-):
-  | {
-      vpcId: string;
-      endpoints: Record<string, { serviceName: string; subnetIds: string[]; securityGroupIds: string[] }>;
-    }
-  | undefined => {
-  if (role !== 'drill' || !(d.functions as Deployment['functions'] | undefined)) return undefined;
+/** The drill function's per-drill endpoint placements (DRILL_ENDPOINTS), undefined when the stage has none. */
+export const drillEndpointSpec = (d: Deployment): EndpointSpec | undefined => {
+  if (!(d.functions as Deployment['functions'] | undefined)) return undefined;
   const text = d.functions.get('drill')?.environment?.DRILL_ENDPOINTS;
-  return text ? (JSON.parse(text) as ReturnType<typeof drillEndpointsOf>) : undefined;
+  return text ? (JSON.parse(text) as EndpointSpec) : undefined;
 };
+
+/** The placements where the stack lets `role` create drill endpoints: the drill function's, nobody else's. */
+const drillEndpointsOf = (d: Deployment, role?: string): EndpointSpec | undefined =>
+  role === 'drill' ? drillEndpointSpec(d) : undefined;
 
 const verifierNetworkOf = (
   d: Deployment,

@@ -208,13 +208,17 @@ describe('caches that log in with an AUTH token or an RBAC user', () => {
   it('gives the drill function the per-drill endpoint grants, tag-conditioned, with no cdk-nag finding', () => {
     const create = allowing(tl, 'ec2:CreateVpcEndpoint').find((x) => x.Sid === 'CreateDrillEndpointsTagged')!;
     expect(create.Condition).toMatchObject({
-      StringEquals: { 'aws:RequestTag/steward:managed': 'true' },
-      Null: { 'aws:RequestTag/steward:drill-endpoint': 'false' },
+      StringEquals: {
+        'aws:RequestTag/steward:managed': 'true',
+        'aws:RequestTag/steward:drill-endpoint': ['secretsmanager'],
+      },
     });
     const del = allowing(tl, 'ec2:DeleteVpcEndpoints')[0]!;
     expect(del.Condition).toMatchObject({
-      StringEquals: { 'aws:ResourceTag/steward:managed': 'true' },
-      Null: { 'aws:ResourceTag/steward:drill-endpoint': 'false' },
+      StringEquals: {
+        'aws:ResourceTag/steward:managed': 'true',
+        'aws:ResourceTag/steward:drill-endpoint': ['secretsmanager'],
+      },
     });
     expect(allowing(tl, 'states:ListExecutions')).toHaveLength(1);
     const report = new AwsSolutionsChecks(loginsApp).validateScope(loginsApp);
