@@ -1,5 +1,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { AwsCallError, StewardError } from '../shared/errors.js';
+import { call } from '../shared/aws/call.js';
+import { decodeInvokeAnswer } from '../shared/aws/lambda-answer.js';
+import { StewardError } from '../shared/errors.js';
 
 // The CLI's way into a deployed function (`steward approve --target`): only the hub's own function may act in
 // a spoke (the spoke roles trust its role alone), so the CLI asks it to, with the operator's credentials. No
@@ -12,40 +14,25 @@ export class FunctionFailedError extends StewardError {
 
 /**
  * Invoke `functionName` with `payload` and wait for its result (RequestResponse); the parsed JSON it
- * returned. A call Lambda refuses is an AwsCallError; a run that threw is a FunctionFailedError naming the
- * function, the error type and message (Lambda API Reference, Invoke: `FunctionError` is set and the payload
- * is the error document).
+ * returned. A call Lambda refuses is an AwsCallError; a run that threw (or answered no JSON) is a
+ * FunctionFailedError naming the function, the error type and message (../shared/aws/lambda-answer.ts).
  */
 export const invokeFunction = async (
   client: LambdaClient,
   functionName: string,
   payload: unknown,
 ): Promise<unknown> => {
-  let r;
-  try {
-    r = await client.send(
+  const r = await call('Invoke', `function ${functionName}`, () =>
+    client.send(
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'RequestResponse',
-        Payload: Buffer.from(JSON.stringify(payload)),
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
       }),
-    );
-  } catch (e) {
-    throw new AwsCallError('Invoke', `function ${functionName}`, e);
-  }
-  const text = r.Payload ? Buffer.from(r.Payload).toString('utf8') : '';
-  const json = (): unknown => {
-    try {
-      return text ? (JSON.parse(text) as unknown) : undefined;
-    } catch {
-      return text;
-    }
-  };
-  if (r.FunctionError) {
-    const doc = json() as { errorType?: unknown; errorMessage?: unknown } | undefined;
-    const type = typeof doc?.errorType === 'string' ? doc.errorType : r.FunctionError;
-    const message = typeof doc?.errorMessage === 'string' ? doc.errorMessage : text;
-    throw new FunctionFailedError(`${functionName} failed: ${type}: ${message}`);
-  }
-  return json();
+    ),
+  );
+  const answer = decodeInvokeAnswer(r);
+  if (!answer.ok)
+    throw new FunctionFailedError(`${functionName} failed: ${answer.errorType}: ${answer.errorMessage}`);
+  return answer.value;
 };

@@ -2,6 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { RemoteCacheVerifier } from '../drill/ports.js';
 import { StewardError } from '../errors.js';
 import { call } from './call.js';
+import { decodeInvokeAnswer } from './lambda-answer.js';
 
 /** The remote verifier's own failure, under the error name it threw (what the drill's Catch records). */
 export class RemoteVerifyError extends StewardError {
@@ -16,7 +17,8 @@ export class RemoteVerifyError extends StewardError {
 /**
  * The DR stack's cache verifier, invoked synchronously (`RequestResponse`) with one `verify` task event: its
  * answer is the drill state, or (`FunctionError`) the error it threw, rethrown as RemoteVerifyError with its
- * name and message. `functionArn` is read when first needed (the DR stack publishes it).
+ * name and message (./lambda-answer.ts decodes it). `functionArn` is read when first needed (the DR stack
+ * publishes it).
  */
 export const lambdaCacheVerifier = (
   lambda: LambdaClient,
@@ -35,22 +37,9 @@ export const lambdaCacheVerifier = (
         }),
       ),
     );
-    const text = r.Payload ? new TextDecoder().decode(r.Payload) : '';
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (r.FunctionError) {
-      // A Node.js function's error payload: { errorType, errorMessage, trace } (Lambda Developer Guide,
-      // "AWS Lambda function errors in Node.js"); FunctionError is `Unhandled` for a thrown error.
-      const e = (body ?? {}) as { errorType?: unknown; errorMessage?: unknown };
-      throw new RemoteVerifyError(
-        typeof e.errorType === 'string' && e.errorType ? e.errorType : r.FunctionError,
-        `${fn} in ${region}: ${typeof e.errorMessage === 'string' ? e.errorMessage : text.slice(0, 1000)}`,
-      );
-    }
-    return body;
+    const answer = decodeInvokeAnswer(r);
+    if (!answer.ok)
+      throw new RemoteVerifyError(answer.errorType, `${fn} in ${region}: ${answer.errorMessage}`);
+    return answer.value;
   },
 });
