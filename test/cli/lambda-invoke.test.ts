@@ -20,7 +20,7 @@ describe('invokeFunction (CLI)', () => {
     expect(await invoke()).toEqual({ outcomes: [] });
     const sent = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
     expect(sent).toMatchObject({ FunctionName: FN, InvocationType: 'RequestResponse' });
-    expect(new TextDecoder().decode(sent.Payload)).toBe('{"action":"approve"}');
+    expect(new TextDecoder().decode(sent.Payload as Uint8Array)).toBe('{"action":"approve"}');
   });
 
   it('names the function, the error type and message of a failed run; a non-JSON document cut', async () => {
