@@ -91,7 +91,10 @@ export const fakeEndpoints = (o: FakeEndpointsOptions = {}, region = 'eu-west-1'
         const again = tokens.get(r.clientToken);
         if (again) return { created: { ...all.get(again)! } };
         const clash = live().find((e) => e.serviceName === r.serviceName && e.privateDns);
-        if (clash) return { conflict: `conflicting DNS domain for ${r.serviceName} (${clash.id})` };
+        if (clash)
+          return {
+            conflict: `the VPC already has an endpoint with private DNS for ${r.serviceName} (${clash.id} ${clash.state})`,
+          };
         const e = {
           id: `vpce-0fake${++n}`,
           serviceName: r.serviceName,

@@ -130,14 +130,46 @@ describe('ec2DrillEndpoints', () => {
     });
   });
 
-  it('answers conflict when the VPC already has a private-DNS endpoint for the service', async () => {
-    // Prepare
+  it('answers conflict when EC2 refuses the create and the VPC has a private-DNS endpoint for the service', async () => {
+    // Prepare: the refusal's text is not documented by AWS (this is the wording commonly reported); the adapter
+    // asks the VPC instead, where a private-DNS endpoint for the service (here one being deleted) holds the name.
     const message =
       'private-dns-enabled cannot be set because there is already a conflicting DNS domain for secretsmanager.eu-west-1.amazonaws.com in the VPC vpc-0drill1234';
     ec2.on(CreateVpcEndpointCommand).rejects(Object.assign(new Error(message), { name: 'InvalidParameter' }));
+    ec2.on(DescribeVpcEndpointsCommand).resolves({
+      VpcEndpoints: [
+        { VpcEndpointId: 'vpce-0nodns', ServiceName: SECRETS, State: 'Available', PrivateDnsEnabled: false },
+        { VpcEndpointId: 'vpce-0old', ServiceName: SECRETS, State: 'Deleting', PrivateDnsEnabled: true },
+      ],
+    });
 
-    // Act / Assert
-    expect(await port().create(request)).toEqual({ conflict: message });
+    // Act
+    const r = await port().create(request);
+
+    // Assert
+    expect(r).toEqual({
+      conflict: `the VPC already has an endpoint with private DNS for ${SECRETS} (vpce-0old deleting); EC2 said: ${message}`,
+    });
+    expect(ec2).toReceiveCommandWith(DescribeVpcEndpointsCommand, {
+      Filters: expect.arrayContaining([{ Name: 'service-name', Values: [SECRETS] }]),
+    });
+  });
+
+  it('does not trust the wording: the same refusal with no private-DNS endpoint in the VPC is a fault', async () => {
+    // Prepare: e.g. a private hosted zone of the same name the team associated with the VPC by hand.
+    const message =
+      'private-dns-enabled cannot be set because there is already a conflicting DNS domain for secretsmanager.eu-west-1.amazonaws.com in the VPC vpc-0drill1234';
+    ec2.on(CreateVpcEndpointCommand).rejects(Object.assign(new Error(message), { name: 'InvalidParameter' }));
+    ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+
+    // Act
+    const e = await port()
+      .create(request)
+      .catch((x: unknown) => x);
+
+    // Assert
+    expect(e).toBeInstanceOf(AwsCallError);
+    expect(String((e as Error).message)).toContain('conflicting DNS domain');
   });
 
   it('throws AwsCallError naming the service for any other refusal (quota, IAM, another bad parameter)', async () => {
@@ -147,6 +179,7 @@ describe('ec2DrillEndpoints', () => {
       .rejectsOnce(
         Object.assign(new Error('subnet in no zone of the service'), { name: 'InvalidParameter' }),
       );
+    ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
 
     await expect(port().create(request)).rejects.toThrow(AwsCallError);
     await expect(port().create(request)).rejects.toThrow(/CreateVpcEndpoint failed for com\.amazonaws/);
