@@ -30,7 +30,8 @@ import { useMotoEnvironment } from '../support/moto.js';
 const HUB = '123456789012';
 const WORKLOAD = '222222222222';
 const REGIONS = ['eu-west-1', 'eu-central-1'];
-const BUCKET = 'fleet-dumps';
+// The full IAM config's dump bucket: the IAM suite simulates the recorded tagging against its backup role.
+const BUCKET = 'team-dumps';
 const SCHEDULED = '2026-01-15T03:00:00Z';
 const DOCUMENT = consistencyDocumentName('fleet');
 
