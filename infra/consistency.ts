@@ -48,16 +48,28 @@ export class ConsistencyDocument extends Construct {
 }
 
 /**
+ * Where the consistency grants point: the region the role runs commands in (a spoke's is its deploy-time
+ * region), and whether the role also tags dump objects (the hub's role only: the dump buckets are the stage's,
+ * in its account and region, and a spoke's dumps are tagged by the hub).
+ */
+export interface ConsistencyScope {
+  region: string;
+  tagDumps: boolean;
+}
+
+/**
  * What application consistency needs, least privilege: SendCommand of steward's document only, on
  * instances tagged for one of the policies that configure it (`ssm:resourceTag`, which SendCommand
  * supports on the instance), the results of those commands, and tagging the dump objects under each
- * configured prefix with steward's own tags.
+ * configured prefix with steward's own tags. The hub's backup role and each spoke backup role get these
+ * statements from here, each pointed at its own account (the stack's) and region.
  */
 export const allowConsistency = (
   fn: Grantee,
   stack: Stack,
   config: StewardConfig,
   doc: ConsistencyDocument,
+  at: ConsistencyScope = { region: config.region, tagDumps: true },
 ): void => {
   const policies = consistentPolicies(config);
   if (!policies.length) return;
@@ -72,7 +84,7 @@ export const allowConsistency = (
     resources: [
       stack.formatArn({
         service: 'ec2',
-        region: config.region,
+        region: at.region,
         resource: 'instance',
         resourceName: '*',
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
@@ -88,7 +100,7 @@ export const allowConsistency = (
     wildcardReason:
       'ssm:GetCommandInvocation supports no resource-level permissions (Service Authorization Reference).',
   });
-  const dumps = dumpLocations(config);
+  const dumps = at.tagDumps ? dumpLocations(config) : [];
   if (dumps.length)
     fn.allow({
       sid: 'TagDumpObjects',

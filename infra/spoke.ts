@@ -34,6 +34,7 @@ import {
   HEALTH_EVENTS,
   SNAPSHOT_CREATED,
 } from './backup.js';
+import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import { allowShareWithVault, fleetBusArn, trustHubRole } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
 import { allowRetentionDeletes, denyHeldDeletes } from './retention.js';
@@ -103,13 +104,16 @@ export interface SpokeStackProps extends Omit<StackProps, 'env' | 'tags' | 'synt
 
 /**
  * One spoke of the fleet: a role per hub capability that acts in targets (backup, retention, and scaling with
- * scaling rules), and rules that
+ * scaling rules), steward's consistency Command document when a policy configures application consistency,
+ * and rules that
  * forward this region's RDS, Health, copy and alarm events to the hub's fleet bus. Environment-agnostic: the
  * same template deploys with `cdk deploy` into any target account and region, and as the StackSet body.
  */
 export class SpokeStack extends Stack {
   readonly roles: Record<FleetCapability, SpokeRole> & { scaling?: SpokeRole };
   readonly forwardRules: Rule[] = [];
+  /** steward's Command document, when a backup policy configures application consistency. */
+  readonly consistencyDocument?: ConsistencyDocument;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
     const { config, ...stackProps } = props;
@@ -137,6 +141,15 @@ export class SpokeStack extends Stack {
     grantBackupEstate(backup, { stack: this, region: here, dr }, kinds, copied);
     // With a vault, this account's steward snapshots are shared with the vault account for its copy, then unshared.
     if (hasVault(config)) allowShareWithVault(backup, this, here, config);
+    // Application consistency of this account-region's instances: steward's Command document, the same content
+    // and the same deterministic name as the hub's (so the hub's fan-out child names it without a lookup), and
+    // the hub backup role's own statements to run it, in this account and region. Dumps land in the stage's
+    // bucket, in the hub's account, and the hub tags them: no S3 grant here.
+    if (consistentPolicies(config).length) {
+      const doc = new ConsistencyDocument(this, 'ConsistencyDocument', { stage: config.stage, region: here });
+      this.consistencyDocument = doc;
+      allowConsistency(backup, this, config, doc, { region: here, tagDumps: false });
+    }
 
     const retention = new SpokeRole(this, 'RetentionRole', { config, capability: 'retention' });
     // The DR region's copies are swept as the hub sweeps its own (retention.includeDrRegion).

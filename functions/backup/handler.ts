@@ -128,11 +128,13 @@ const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupSched
  * Real adapters for `config.region` and, for copies, `config.dr.region`. The scheduler for pre-maintenance
  * snapshots is wired when the environment names its group, target and role (the deployed function); the
  * full run reports when it names the report bucket; the DR copy queue when it names the state table.
- * A fan-out child (`at`): the RDS and ElastiCache clients sign with the target's role; the report bucket
- * and state table stay the hub's; the hub's scheduler, whose payloads name the target (inTarget); no copy
- * queue in another account (its keys name no account: its reconcile lists in full). The backup vault when
- * `sessions` are given (wireVault). Redis DR when the environment names its two buckets, in this account only
- * (a spoke's caches are not exported: the buckets are the hub's; the hub's own fan-out child exports its own).
+ * A fan-out child (`at`): the RDS, ElastiCache, EC2 and Systems Manager clients sign with the target's role;
+ * the report bucket, state table and dump tagging stay the hub's; the hub's scheduler, whose payloads name the
+ * target (inTarget); no copy queue in another account (its keys name no account: its reconcile lists in full).
+ * The backup vault when `sessions` are given (wireVault). Application consistency when the environment names
+ * the stage's document, in every target (the spoke stack deploys it under the same name). Redis DR when the
+ * environment names its two buckets, in this account only (a spoke's caches are not exported: the buckets are
+ * the hub's; the hub's own fan-out child exports its own).
  */
 export const wire = (
   base: BaseDeps,
@@ -155,11 +157,15 @@ export const wire = (
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, ec2, sessions);
-  // Redis DR's buckets and steward's consistency document are deployed in the hub's account and region only:
-  // a fan-out child there (a target without a role) runs them as the hub does; a child in another account
-  // (signing with its spoke role) exports no cache and takes crash-consistent sets.
+  // Redis DR's buckets are deployed in the hub's account and region only: a fan-out child there (a target
+  // without a role) exports as the hub does; a child in another account (signing with its spoke role) does not.
   const buckets = as ? undefined : CacheDrEnv.safeParse(env).data;
-  const doc = as ? undefined : ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
+  // steward's consistency document has one name per stage (infra/consistency.ts), deployed by the hub stack in
+  // its account-region and by the spoke stack in every target's: a child sends the commands there, with the
+  // target's credentials (a spoke role's SSM grants are the hub role's). The dump objects are the stage's, in
+  // its bucket in the hub's account and region: the hub tags them, whichever account's instance wrote one.
+  const doc = ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
+  const where = at ? { account: at.target.account, region } : {};
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
@@ -204,13 +210,15 @@ export const wire = (
           around: consistencyAround(
             base.config.backup.policies,
             {
-              runner: ssmStepRunner(ssmClient(region), doc),
-              dumps: s3DumpTagger(s3Client(region)),
+              runner: ssmStepRunner(ssmClient(region, undefined, as), doc),
+              dumps: s3DumpTagger(s3Client(hubRegion)),
               now: base.now,
               sleep: abortableSleep,
             },
             (instance, r) =>
               (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
+                ...where,
+                document: doc,
                 instance,
                 consistency: r.consistency,
                 frozenSeconds: r.frozenSeconds,

@@ -94,9 +94,10 @@ export const wire = (
     env.REDIS_DR_BUCKET && !at && keepsRedisDr(base.config) && swept.includes(dr.region)
       ? [s3RdbStore(dr.region, s3Client(dr.region), env.REDIS_DR_BUCKET, base.config.region)]
       : [];
-  // EC2 instances' dump objects (application consistency runs in this account only, never in a fan-out
-  // child): kept under GFS in the stage's region, listed before its snapshots so their deletes go to S3.
-  const locations = at ? [] : dumpLocations(base.config);
+  // EC2 instances' dump objects: in the stage's buckets (its account and region), so kept by the hub's own run,
+  // or in a fleet by the fan-out child of the hub's own account-region (a target without a role), spokes'
+  // instances' dumps included; kept under GFS, listed before the snapshots so their deletes go to S3.
+  const locations = as ? [] : dumpLocations(base.config);
   const dumps = locations.length
     ? [s3DumpStore(base.config.region, s3Client(base.config.region), locations)]
     : [];

@@ -314,8 +314,9 @@ export type ConsistencyReport = (instanceId: string, run: ConsistentRun<void>) =
 /**
  * The backup run's SnapshotAround: application consistency for the instances of policies that configure
  * it (`consistencyFor`), a plain create for everything else (a volume alone has no instance to run on).
- * The snapshot's own error passes through; a set not taken (`onPreFailure: skip`) and a thaw that did not
- * succeed are errors too, so the create's outcome fails and the run's error alarms see it.
+ * The snapshot's own error passes through (named beside a thaw that did not succeed, if one did not); a set
+ * not taken (`onPreFailure: skip`) and a thaw that did not succeed are errors too, so the create's outcome
+ * fails and the run's error alarms see it.
  */
 export const consistencyAround =
   (
@@ -336,7 +337,16 @@ export const consistencyAround =
       snapshot,
     );
     report(target.id, run);
-    if (run.snapshot && !run.snapshot.ok) throw run.snapshot.error;
+    if (run.snapshot && !run.snapshot.ok) {
+      // A thaw that did not succeed is never hidden behind the snapshot's own error: the alert must say the
+      // application may still be frozen.
+      if (run.severity === 'critical')
+        throw new StewardError(
+          `${target.id}: snapshot set failed (${errorMessage(run.snapshot.error)}), and ${run.problems[0]}`,
+          { cause: run.snapshot.error },
+        );
+      throw run.snapshot.error;
+    }
     if (!run.snapshot)
       throw new StewardError(`${target.id}: no snapshot set taken: ${run.problems.join('; ')}`);
     if (run.severity === 'critical')

@@ -29,8 +29,10 @@ describe('backup wiring: application consistency', () => {
   });
 
   // A fleet's scheduled cycle runs the hub's own account-region as a fan-out child too (a target without a
-  // role): it is the hub's account, where the document and the Redis DR buckets are, so it runs them.
-  it("runs them in the fan-out child of the hub's own account-region, not in a spoke's", () => {
+  // role): it is the hub's account, where the Redis DR buckets are, so it exports. Every spoke stack deploys
+  // the consistency document under the stage's name, so a spoke's child runs it too (consistency-fleet.test.ts
+  // proves the requests).
+  it("runs consistency in every fan-out child, Redis DR in the hub's own account-region only", () => {
     // Prepare
     const env = {
       CONSISTENCY_DOCUMENT: 'steward-prod-consistency',
@@ -56,6 +58,6 @@ describe('backup wiring: application consistency', () => {
     const spoke = wire(base(), env, spokeChild);
     // Assert
     expect([hub.around, hub.cacheDr]).toEqual([expect.any(Function), expect.anything()]);
-    expect([spoke.around, spoke.cacheDr]).toEqual([undefined, undefined]);
+    expect([spoke.around, spoke.cacheDr]).toEqual([expect.any(Function), undefined]);
   });
 });

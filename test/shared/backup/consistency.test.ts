@@ -430,6 +430,12 @@ describe('consistencyAround (the backup run’s hook around an EBS set)', () => 
       undefined,
       /snapshot set taken, but post command failed/,
     ],
+    [
+      'a thaw that failed is named beside the snapshot’s own error (the application may still be frozen)',
+      { post: [{ status: 'failed' as const }] },
+      new Error('SnapshotLimitExceeded'),
+      /snapshot set failed \(SnapshotLimitExceeded\), and post command failed.*may stay frozen/,
+    ],
   ])('%s', async (_, script, snapshotError, message) => {
     // Prepare
     const w = world(script);
