@@ -78,17 +78,26 @@ export const localBase = (
 export const stageConfig = (flags: { config?: string; stage?: string }): StageFile =>
   loadStage(configLocation(flags.config), flags.stage);
 
-/** Read and parse a JSON file, naming the file in any error. */
-export const readJson = async (path: string): Promise<unknown> => {
+/** Read and parse a JSON file, naming the option that named it (`--event`) and the file in any error. */
+export const readJson = async (path: string, option?: string): Promise<unknown> => {
+  const what = option ? `${option} ${path}` : path;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `${what}: no such file`
+        : code === 'EISDIR'
+          ? `${what}: is a directory, not a JSON file`
+          : `${what}: cannot read it: ${(e as Error).message}`,
+      option ? [option] : [],
+    );
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new EventShapeError(`${path} is not valid JSON: ${(e as Error).message}`);
+    throw new EventShapeError(`${what} is not valid JSON: ${(e as Error).message}`);
   }
 };

@@ -318,14 +318,17 @@ export const init = async (
 
   if (!databases || !region) {
     const example = await readFile(`${ROOT}${EXAMPLES_DIR}/steward.prod.yaml`, 'utf8');
-    const text = example.replace(
-      /^# yaml-language-server: \$schema=.*$/m,
-      `# yaml-language-server: $schema=${schemaRef}`,
-    );
+    // The example acts (it is the seed setup); a config init writes starts in dry run, as from an account.
+    const text = example
+      .replace(/^# yaml-language-server: \$schema=.*$/m, `# yaml-language-server: $schema=${schemaRef}`)
+      .replace(
+        /^region: .*$/m,
+        '$&\ndryRun: true # steward init: plan and report only; set false to act (README: Go live)',
+      );
     await writeOnce(file, text, stage);
     out(
       [
-        `${why}: steward init cannot read the account, so it wrote the documented example to ${shown}.`,
+        `${why}: steward init cannot read the account, so it wrote the documented example, in dry run (dryRun: true), to ${shown}.`,
         '',
         'To continue:',
         `  1. Edit ${shown}: region, backup and retention policies, drills (see the README's configuration reference).`,

@@ -7,6 +7,7 @@ import { loadEnv } from '../shared/config/env.js';
 import * as z from '../shared/zod.js';
 import { FLEET_CAPABILITIES } from '../shared/fleet/targets.js';
 import { placeLabel } from '../shared/fleet/place.js';
+import { suggestion } from '../shared/config/suggest.js';
 import { readJson, UsageError } from './base.js';
 import { checkCredentialsFor, localBaseAt, placeFor } from './target.js';
 import type { Flags } from './flags.js';
@@ -97,6 +98,10 @@ export const functions: Record<string, Invokable> = {
   report: { load: module(() => import('../functions/report/handler.js')), env: (b) => stageEnv(b, true) },
 };
 
+/** `bakup` → `unknown function "bakup": did you mean "backup"?` */
+const unknownFunction = (name: string): UsageError =>
+  new UsageError(`unknown function "${name}": ${suggestion(name, Object.keys(functions))}`, [name]);
+
 /** Run one function's real handler core on `event` with real SDK clients, and print its result. */
 export const invokeFunction = async (
   name: string,
@@ -105,7 +110,7 @@ export const invokeFunction = async (
   out: (s: string) => void,
 ): Promise<number> => {
   const fn = functions[name];
-  if (!fn) throw new UsageError(`unknown function "${name}" (known: ${Object.keys(functions).join(', ')})`);
+  if (!fn) throw unknownFunction(name);
   const mod = await fn.load();
   const { at, base } = localBaseAt(flags, flags['dry-run'], out);
   if (at.target && !at.target.hub) {
@@ -135,10 +140,16 @@ export const invoke = async (
   flags: Flags,
   out: (s: string) => void,
 ): Promise<number> => {
-  const known = Object.keys(functions).join(', ');
-  if (!name) throw new UsageError(`invoke needs a function name (${known})`);
+  const known = Object.keys(functions);
+  if (!name) throw new UsageError(`invoke needs a function name (${known.join(', ')})`);
   if (extra.length) throw new UsageError(`invoke takes one function, got also: ${extra.join(' ')}`);
-  if (!functions[name]) throw new UsageError(`unknown function "${name}" (known: ${known})`);
-  if (!flags.event) throw new UsageError(`invoke needs --event <file> (samples are in events/${name}/)`);
-  return invokeFunction(name, await readJson(flags.event), flags, out);
+  if (!functions[name]) throw unknownFunction(name);
+  if (!flags.event)
+    throw new UsageError(
+      name === 'drill-verify'
+        ? "invoke drill-verify needs --event <file>: the drill state machine's Verify task input (events/ has no sample: a drill's own restore makes it)"
+        : `invoke needs --event <file> (samples are in events/${name}/)`,
+      ['--event'],
+    );
+  return invokeFunction(name, await readJson(flags.event, '--event'), flags, out);
 };

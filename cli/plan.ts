@@ -3,16 +3,15 @@ import { ebsBackup } from '../shared/aws/ebs.js';
 import { awsSnapshotStore } from '../shared/aws/snapshots.js';
 import { ResourceKind } from '../shared/config/schema.js';
 import { planBackups } from '../shared/backup/plan.js';
-import type { Database } from '../shared/model.js';
 import type { RetentionPlan } from '../shared/retention/gfs.js';
-import { parseInventory } from '../shared/retention/inventory.js';
+import { parseDatabaseInventory, parseInventory } from '../shared/retention/inventory.js';
 import {
   drReadOnlyRegion,
   type DrSnapshots,
   planRetentionFor,
   retentionRegions,
 } from '../shared/retention/policy.js';
-import { EventShapeError } from '../shared/errors.js';
+import { suggestion } from '../shared/config/suggest.js';
 import { readJson, UsageError } from './base.js';
 import { checkCredentialsFor, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
@@ -44,7 +43,10 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   let unread: string[] = [];
   let drSnapshots: DrSnapshots = 'in-inventory';
   if (flags.inventory) {
-    snapshots = parseInventory(await readJson(flags.inventory), flags.inventory);
+    snapshots = parseInventory(
+      await readJson(flags.inventory, '--inventory'),
+      `--inventory ${flags.inventory}`,
+    );
   } else {
     await checkCredentialsFor(target);
     const store = (r: string) =>
@@ -74,7 +76,8 @@ const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<nu
   const policy = config.backup.policies[policyName];
   if (!policy) {
     throw new UsageError(
-      `unknown backup policy "${policyName}" (known: ${Object.keys(config.backup.policies).join(', ')})`,
+      `unknown backup policy "${policyName}" for --policy: ${suggestion(policyName, Object.keys(config.backup.policies))}`,
+      ['--policy'],
     );
   }
   if (!flags.inventory) {
@@ -83,9 +86,11 @@ const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<nu
     const event = { action: 'scheduled-backup', policy: policyName, scheduledTime: new Date().toISOString() };
     return invokeFunction('backup', event, { ...flags, 'dry-run': true }, out);
   }
-  const raw = await readJson(flags.inventory);
-  if (!Array.isArray(raw)) throw new EventShapeError(`${flags.inventory}: expected an array of databases`);
-  const plan = planBackups(raw as Database[], policyName, policy, [], new Date(), {
+  const databases = parseDatabaseInventory(
+    await readJson(flags.inventory, '--inventory'),
+    `--inventory ${flags.inventory}`,
+  );
+  const plan = planBackups(databases, policyName, policy, [], new Date(), {
     ...config.backup,
     place,
   });
@@ -111,5 +116,8 @@ const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<nu
 export const plan = async ([what]: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
   if (what === 'retention') return planRetentionCmd(flags, out);
   if (what === 'backup') return planBackupCmd(flags, out);
-  throw new UsageError(`plan what? (retention, backup)`);
+  const known = ['retention', 'backup'];
+  const choices = '(plan retention or plan backup)';
+  if (what === undefined) throw new UsageError(`plan what? ${choices}`);
+  throw new UsageError(`unknown plan "${what}": ${suggestion(what, known)} ${choices}`, [what]);
 };

@@ -1,10 +1,10 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import * as z from '../zod.js';
-import { parseConfig, ResourceKind, type StewardConfig } from '../config/schema.js';
+import { parseConfig, type StewardConfig } from '../config/schema.js';
 import { ConfigError, EventShapeError, formatIssues } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
-import { SnapshotRecord } from '../retention/inventory.js';
+import { DatabaseRecord, SnapshotRecord } from '../retention/inventory.js';
 import type { EstateReader, HistoryStore, StoredObject } from './ports.js';
 import type { StatusDeps } from './status.js';
 
@@ -63,21 +63,6 @@ export const fileHistory = (dir: string): HistoryStore => {
     },
   };
 };
-
-const DatabaseRecord = z.object({
-  kind: ResourceKind,
-  id: z.string().check(z.minLength(1)),
-  arn: z.string(),
-  region: z.string(),
-  engine: z.string(),
-  status: z.string(),
-  tags: z.record(z.string(), z.string()),
-  clusterId: z.optional(z.string()),
-  encrypted: z.optional(z.boolean()),
-  cacheEngine: z.optional(z.string()),
-  createdAt: z.optional(z.string()),
-  replicaOf: z.optional(z.string()),
-}) satisfies z.ZodMiniType<Database>;
 
 /** `estate.json`: what the sandbox made, and the config it ran with. */
 export const LocalEstateFile = z.object({

@@ -236,14 +236,17 @@ describe('steward init', () => {
     expect(code).toBe(0);
     expect(rds.calls()).toEqual([]);
     const written = readFileSync(join(dir, 'steward.acme.yaml'), 'utf8');
-    expect(written.replace(/^# yaml-language-server.*$/m, '')).toBe(
+    // The example as documented, in dry run: the README's first deploy is a dry run whatever init could read.
+    expect(written.replace(/^# yaml-language-server.*$/m, '').replace(/^dryRun: true .*\n/m, '')).toBe(
       readFileSync(join(EXAMPLES_DIR, 'steward.prod.yaml'), 'utf8').replace(
         /^# yaml-language-server.*$/m,
         '',
       ),
     );
+    const parsed = readStageFile(join(dir, 'steward.acme.yaml'));
+    expect(parsed.ok && parsed.config.dryRun).toBe(true);
     expect(out.join('\n')).toMatch(
-      /^no region \(--region or AWS_REGION\): steward init cannot read the account/,
+      /^no region \(--region or AWS_REGION\): steward init cannot read the account, so it wrote the documented example, in dry run \(dryRun: true\), to /,
     );
   });
 
@@ -285,10 +288,11 @@ describe('steward init', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^no AWS credentials: steward init cannot read the account, so it wrote the documented example to /,
+      /^no AWS credentials: steward init cannot read the account, so it wrote the documented example, in dry run \(dryRun: true\), to /,
     );
     expect(r.stdout).toContain(`npx steward validate --config ${join(dir, 'steward.acme.yaml')}`);
     const written = readStageFile(join(dir, 'steward.acme.yaml'));
     expect(written.ok && written.stage).toBe('acme');
+    expect(written.ok && written.config.dryRun).toBe(true);
   });
 });

@@ -1,0 +1,150 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.js';
+import { onExample } from '../support/examples.js';
+
+// A new user's common mistakes, each found by following the README: every one exits 2 before any AWS call,
+// naming what was wrong and the closest right word.
+
+const cli = async (...argv: string[]) => {
+  const lines: string[] = [];
+  const code = await main(argv, (s) => lines.push(s));
+  return { code, out: lines.join('\n') };
+};
+
+let stderr: string[];
+beforeEach(() => {
+  stderr = [];
+  vi.spyOn(console, 'error').mockImplementation((s: unknown) => void stderr.push(String(s)));
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('a misspelt word names itself and the closest right one (exit 2)', () => {
+  it.each([
+    [
+      ['plan', 'retentoin'],
+      'unknown plan "retentoin": did you mean "retention"? (plan retention or plan backup)',
+    ],
+    [['plan'], 'plan what? (plan retention or plan backup)'],
+    [['invoke', 'bakup', '--event', 'x.json'], 'unknown function "bakup": did you mean "backup"?'],
+    [
+      [
+        'plan',
+        'backup',
+        '--policy',
+        'dialy',
+        '--inventory',
+        'events/inventory/databases.json',
+        ...onExample('prod'),
+      ],
+      'unknown backup policy "dialy" for --policy: did you mean "daily"?',
+    ],
+  ])('%j', async (argv, said) => {
+    // Act
+    const { code } = await cli(...argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(said);
+  });
+
+  it('a missing --event file names the flag and the file, not a raw ENOENT', async () => {
+    // Act
+    const { code } = await cli('invoke', 'backup', '--event', 'no-such-event.json', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain('--event no-such-event.json: no such file');
+    expect(stderr.join('\n')).not.toContain('ENOENT');
+  });
+
+  it('invoke drill-verify without --event does not point at a sample directory that does not exist', async () => {
+    // Act
+    const { code } = await cli('invoke', 'drill-verify');
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).not.toContain('events/drill-verify/');
+    expect(stderr.join('\n')).toContain("the drill state machine's Verify task input");
+  });
+});
+
+describe('plan --inventory: the wrong kind of inventory is refused, naming the file and the right command', () => {
+  it('plan backup given the snapshot inventory: exit 2, nothing planned (it used to plan each snapshot as a database)', async () => {
+    // Act
+    const { code, out } = await cli(
+      'plan',
+      'backup',
+      '--inventory',
+      'events/inventory/snapshots.json',
+      ...onExample('prod'),
+    );
+
+    // Assert
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(stderr.join('\n')).toContain(
+      '--inventory events/inventory/snapshots.json holds snapshots, not databases: plan backup takes databases (events/inventory/databases.json); snapshots are for plan retention',
+    );
+  });
+
+  it('plan retention given the database inventory: one line saying so, not an issue per entry', async () => {
+    // Act
+    const { code } = await cli(
+      'plan',
+      'retention',
+      '--inventory',
+      'events/inventory/databases.json',
+      ...onExample('prod'),
+    );
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(
+      '--inventory events/inventory/databases.json holds databases, not snapshots: plan retention takes snapshots (events/inventory/snapshots.json); databases are for plan backup',
+    );
+    expect(stderr.join('\n')).not.toContain('sourceId');
+  });
+
+  it('plan backup names each bad field of a database entry', async () => {
+    // Prepare
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-inventory-`);
+    const file = `${dir}/databases.json`;
+    writeFileSync(
+      file,
+      JSON.stringify([{ kind: 'rds', id: 'orders-db', region: 'eu-west-1', status: 'available', tags: {} }]),
+    );
+
+    // Act
+    const { code } = await cli('plan', 'backup', '--inventory', file, ...onExample('prod'), '--json');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(code).toBe(2);
+    const said = stderr.join('\n');
+    expect(said).toContain(`Invalid database inventory (--inventory ${file})`);
+    expect(said).toMatch(/0\.kind: /);
+    expect(said).toMatch(/0\.arn: /);
+    expect(said).toMatch(/0\.engine: /);
+  });
+});
+
+describe('output piped into a reader that stops early', () => {
+  it('steward schema | head -c 10: exits 0 without an EPIPE stack trace', async () => {
+    // Prepare: a real pipe into a reader that stops after 10 bytes (node's own stdio pipes are socketpairs
+    // large enough to hold the whole schema, so only a shell pipe shows it)
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../../bin/steward.mjs', import.meta.url));
+    const script = `"$0" "$1" schema | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+
+    // Act
+    const { stdout, stderr: said } = await promisify(execFile)('bash', ['-c', script, process.execPath, bin]);
+
+    // Assert
+    expect(said).not.toMatch(/EPIPE|Unhandled/);
+    expect(stdout.trim()).toBe('0');
+  }, 60_000);
+});
