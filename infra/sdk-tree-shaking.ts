@@ -107,9 +107,12 @@ export const treeShakableSdk = (root: string): Record<string, string> => {
     }
     try {
       renameSync(tmp, target);
-    } catch {
+    } catch (e) {
       // Another synth put its copy in place first: the same files, keep it.
       rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(join(copy, 'package.json'))) {
+        throw new Error(`could not prepare ${target} for bundling ${pkg}: ${(e as Error).message}`);
+      }
     }
     aliases[pkg] = copy;
   }
