@@ -66,6 +66,13 @@ describe('what each function bundle carries', () => {
     }
   });
 
+  it("in the verifier, pg's Client without its pool or native binding (which no verification runs)", () => {
+    expect(has('drill-verify', /^node_modules\/pg\/lib\/client\.js$/)).toHaveLength(1);
+    expect(has('drill-verify', /^node_modules\/(pg-pool\/|pg\/lib\/native\/|pg\/lib\/index\.js$)/)).toEqual(
+      [],
+    );
+  });
+
   it('in the verifier, only the clients it can reach from its isolated VPC: none but Secrets Manager', () => {
     const clients = new Set(
       shipped['drill-verify']
