@@ -23,7 +23,7 @@ const CAPABILITY_IMPORTS = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '.bench/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '.bench/', '.sdk-build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

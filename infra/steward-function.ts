@@ -29,7 +29,7 @@ import type { z } from 'zod/mini';
 import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
-import { nodejsBundling } from './bundling.js';
+import { nodejsBundling, sdkAliasArgs } from './bundling.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import { type Notifications, topicName } from './notifications.js';
@@ -293,6 +293,8 @@ export class StewardFunction extends Construct implements Grantee {
         format: OutputFormat.ESM,
         mainFields: [...nodejsBundling.mainFields],
         externalModules: [...nodejsBundling.externalModules],
+        // The SDK clients from copies esbuild can tree-shake (infra/sdk-tree-shaking.ts).
+        esbuildArgs: sdkAliasArgs(),
         // The stage's resolved config, validated at synth, is data in the bundle (not an environment
         // variable: Lambda caps those at 4 KB in total). Cold start reads it as data: the config schema
         // stays out of the bundle (shared/config/embedded.ts).

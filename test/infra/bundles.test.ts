@@ -1,6 +1,6 @@
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lambdaEsbuildOptions } from '../../infra/bundling.js';
+import { lambdaEsbuildOptions, sdkAlias } from '../../infra/bundling.js';
 import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
 import { loadExample } from '../support/examples.js';
 
@@ -12,6 +12,8 @@ const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost', 'scal
 type Fn = (typeof FUNCTIONS)[number];
 
 const shipped = {} as Record<Fn, string[]>;
+/** Bytes each surviving input puts in the bundle, by its path from the project root. */
+const bytes = {} as Record<Fn, Record<string, number>>;
 
 /** The modules that survive in a function's bundle, as paths from the project root or node_modules. */
 const survivors = (meta: Metafile): string[] => {
@@ -29,6 +31,8 @@ beforeAll(async () => {
     FUNCTIONS.map(async (fn) => {
       const r = await build({
         ...lambdaEsbuildOptions,
+        // As infra/steward-function.ts ships them: the SDK clients from their tree-shakable copies.
+        alias: sdkAlias(),
         define,
         entryPoints: [`functions/${fn}/handler.ts`],
         outfile: `${fn}.mjs`,
@@ -37,6 +41,12 @@ beforeAll(async () => {
         logLevel: 'silent',
       });
       shipped[fn] = survivors(r.metafile);
+      const out = Object.values(r.metafile.outputs).find((o) => o.entryPoint)!;
+      bytes[fn] = Object.fromEntries(
+        Object.entries(out.inputs)
+          .filter(([, i]) => i.bytesInOutput > 0)
+          .map(([path, i]) => [path, i.bytesInOutput]),
+      );
     }),
   );
 });
@@ -54,6 +64,13 @@ describe('what each function bundle carries', () => {
         expect(engine, fn).toEqual([]);
       }
     }
+  });
+
+  it("in the verifier, pg's Client without its pool or native binding (which no verification runs)", () => {
+    expect(has('drill-verify', /^node_modules\/pg\/lib\/client\.js$/)).toHaveLength(1);
+    expect(has('drill-verify', /^node_modules\/(pg-pool\/|pg\/lib\/native\/|pg\/lib\/index\.js$)/)).toEqual(
+      [],
+    );
   });
 
   it('in the verifier, only the clients it can reach from its isolated VPC: none but Secrets Manager', () => {
@@ -75,5 +92,26 @@ describe('what each function bundle carries', () => {
 
   it('no Powertools in any function: shared/observability writes its log and EMF format itself', () => {
     for (const fn of FUNCTIONS) expect(has(fn, /^node_modules\/@aws-lambda-powertools\//), fn).toEqual([]);
+  });
+
+  it("the SDK clients' schemas are tree-shaken: only the shapes of the commands a function sends", () => {
+    for (const fn of FUNCTIONS) {
+      const clients = Object.keys(bytes[fn]).filter((p) =>
+        /node_modules\/@aws-sdk\/client-[a-z0-9-]+\//.test(p),
+      );
+      // Every client comes from its rewritten copy (infra/sdk-tree-shaking.ts), none as installed.
+      expect(
+        clients.filter((p) => !p.startsWith('.sdk-build/')),
+        fn,
+      ).toEqual([]);
+    }
+    // EC2's whole model is ~550 KB of output; the functions that send EC2 commands keep 30-50 KB of it.
+    for (const fn of ['backup', 'retention', 'drill', 'report'] as const) {
+      const ec2 = Object.entries(bytes[fn]).find(([p]) =>
+        p.endsWith('/client-ec2/dist-es/schemas/schemas_0.js'),
+      );
+      expect(ec2?.[1], fn).toBeGreaterThan(0);
+      expect(ec2![1], fn).toBeLessThan(64 * 1024);
+    }
   });
 });

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-client.js';
 import { errorMessage } from '../../errors.js';
 import {
   type CheckResult,
@@ -108,7 +109,7 @@ export const verifyDatabase = async (
   const freshness: FreshnessEvaluation[] = [];
   let stalled = false;
 
-  const client = new pg.Client({
+  const client = new pgDriver.Client({
     host: conn.host,
     port: conn.port,
     user: conn.user,

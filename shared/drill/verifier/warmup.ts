@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-client.js';
 import { errorMessage } from '../../errors.js';
 import { quoteTable, redact } from '../checks.js';
 import type { PgConnection } from '../verification.js';
@@ -83,7 +84,7 @@ export const warmUp = async (
     ...(progress.current ? { current: { ...progress.current } } : {}),
   };
   const connect = async () => {
-    const c = new pg.Client({
+    const c = new pgDriver.Client({
       host: conn.host,
       port: conn.port,
       user: conn.user,
