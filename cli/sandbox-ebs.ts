@@ -26,7 +26,8 @@ import {
   sandboxExecutionName,
   sandboxExit,
   sandboxOutcome,
-  SIGNAL_EXIT_CODE,
+  sandboxRun,
+  seconds,
   stateLog,
 } from './sandbox-ports.js';
 import { synthesizeDrillOnce } from './synth-drill.js';
@@ -73,15 +74,9 @@ export const ebsSandboxConfigInput = () => ({
   },
 });
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
 // One synthesis per process: the break tests run the same stage several times.
 const definitionFor = (signal: AbortSignal): Promise<AslDefinition> =>
   synthesizeDrillOnce(ebsSandboxConfigInput(), signal);
-
-class Interrupted extends StewardError {
-  override name = 'Interrupted';
-}
 
 /** The instance's two volumes: application data (with its newest write) and logs. */
 const volumesOf = (now: Date, breakKind: EbsBreakKind | undefined): LocalVolumeSpec[] => {
@@ -128,31 +123,14 @@ export const sandboxEbs = async (flags: Flags, out: (s: string) => void): Promis
     );
   }
   const historyRoot = resolve(flags.history ?? LOCAL_ROOT);
-  const say = flags.json ? () => {} : out;
-  const tell = flags.json ? (s: string) => console.error(s) : out;
   const t0 = Date.now();
-  let stopSignal: NodeJS.Signals | undefined;
-  const abort = new AbortController();
   const dir = mkdtempSync(join(tmpdir(), 'steward-ebs-'));
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal) {
-      tell(`\nsteward sandbox: ${sig} again: removing every temp dir now`);
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(SIGNAL_EXIT_CODE[sig] ?? 1);
-    }
-    stopSignal = sig;
-    abort.abort();
-    tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const step = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
-    if (stopSignal) throw new Interrupted();
-    const s = Date.now();
-    const r = await f();
-    say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
-    return r;
-  };
+  const run = sandboxRun(flags, out, {
+    what: 'every temp dir',
+    again: 'removing every temp dir',
+    atOnce: () => rmSync(dir, { recursive: true, force: true }),
+  });
+  const { say, step, abort } = run;
 
   const estate = localEbsEstate(dir, { now: () => new Date() });
   try {
@@ -246,16 +224,13 @@ export const sandboxEbs = async (flags: Flags, out: (s: string) => void): Promis
       );
       say(`Total: ${seconds(Date.now() - t0)}`);
     }
-    return sandboxExit(leftovers, stopSignal, result.status === 'SUCCEEDED' && doc.passed);
+    return sandboxExit(leftovers, run.stopped(), result.status === 'SUCCEEDED' && doc.passed);
   } catch (e) {
-    if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
-    throw e;
+    return run.failed(e);
   } finally {
     abort.abort();
     await estate.dispose();
     rmSync(dir, { recursive: true, force: true });
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (stopSignal) tell('steward sandbox: interrupted; every temp dir was removed');
+    run.close();
   }
 };

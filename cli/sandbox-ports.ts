@@ -7,9 +7,11 @@ import { StewardError } from '../shared/errors.js';
 import type { ReportStore, TaskSignal, TokenStore } from '../shared/drill/ports.js';
 import type { DrillState, DrillTaskEvent } from '../shared/drill/state.js';
 import { type DrillDeps, runDrillTask } from '../shared/drill/tasks.js';
+import type { Flags } from './flags.js';
+import { progress } from './progress.js';
 
-// What both sandboxes (PostgreSQL and Redis) give the drill tasks in place of DynamoDB, Step Functions'
-// task tokens and the report bucket, and how they print the local execution.
+// What the sandboxes (PostgreSQL, Redis and EBS) give the drill tasks in place of DynamoDB, Step Functions'
+// task tokens and the report bucket, how they print the local execution, and how a run stops on a signal.
 
 /** Parked task tokens in memory (the state table in AWS). */
 export const memoryTokens = (): TokenStore => {
@@ -56,7 +58,8 @@ export const fileReports = (dir: string): ReportStore & { written: string[] } =>
   };
 };
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** A duration as the sandboxes print it: `1.23 s`. */
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** The drill id of a sandbox run: `sandbox-<yyyymmddhhmmss>`. */
 export const sandboxExecutionName = (now: Date): string =>
@@ -110,6 +113,74 @@ export const localControlTasks = (deps: DrillDeps, settled: ReturnType<typeof lo
 
 /** The exit code of a sandbox run ended by a signal: the shell's 128 + signal number. */
 export const SIGNAL_EXIT_CODE: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+class Interrupted extends StewardError {
+  override name = 'Interrupted';
+}
+
+/**
+ * A sandbox run's console and signals. `say` prints the run's results (nothing with --json, whose one
+ * document `out` prints); `tell` what the user must see either way (stderr with --json). `step` runs a step of
+ * the run and says how long it took; one that takes a while says so on stderr while it runs (as `running`).
+ *
+ * Ctrl-C or SIGTERM aborts `abort` and refuses every further step; the caller's `finally` then removes every
+ * server and temp dir and calls `close`. The handlers stay for the whole run, cleanup included: a second signal
+ * stops at once, removing what it must synchronously (`atOnce`), rather than leave it behind as a default
+ * exit-by-signal would. `what` names what the run removes ("every server and temp dir").
+ */
+export const sandboxRun = (
+  flags: Pick<Flags, 'json'>,
+  out: (s: string) => void,
+  cleanup: { what: string; atOnce: () => void; again: string },
+) => {
+  const say = flags.json ? () => {} : out;
+  const tell = flags.json ? (s: string) => console.error(s) : out;
+  const abort = new AbortController();
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal) {
+      tell(`\nsteward sandbox: ${sig} again: ${cleanup.again} now`);
+      cleanup.atOnce();
+      process.exit(SIGNAL_EXIT_CODE[sig] ?? 1);
+    }
+    stopSignal = sig;
+    abort.abort();
+    tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    say,
+    tell,
+    abort,
+    /** The signal that stopped the run, if one did. */
+    stopped: () => stopSignal,
+    step: async <T>(label: string, f: () => Promise<T>, running = label): Promise<T> => {
+      if (stopSignal) throw new Interrupted();
+      const s = Date.now();
+      const ticker = progress(running, process.stderr);
+      let r: T;
+      try {
+        r = await f();
+      } finally {
+        ticker.stop();
+      }
+      say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
+      return r;
+    },
+    /** A run that failed after a signal failed because of it (servers stopping under a query): the signal's exit code. */
+    failed: (e: unknown): number => {
+      if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
+      throw e;
+    },
+    /** The end of the run, after its cleanup: the handlers go. */
+    close: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      if (stopSignal) tell(`steward sandbox: interrupted; ${cleanup.what} was removed`);
+    },
+  };
+};
 
 /**
  * A finished sandbox drill's exit code: a restored server left running is an error, a run stopped by a

@@ -40,7 +40,6 @@ import { renderDrillReport } from '../shared/drill/rto-rpo.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
 import type { Flags } from './flags.js';
-import { progress } from './progress.js';
 import {
   fileReports,
   localControlTasks,
@@ -49,7 +48,8 @@ import {
   sandboxExecutionName,
   sandboxExit,
   sandboxOutcome,
-  SIGNAL_EXIT_CODE,
+  sandboxRun,
+  seconds,
   stateLog,
 } from './sandbox-ports.js';
 import { synthesizeDrillOnce } from './synth-drill.js';
@@ -66,10 +66,6 @@ const STALE_MS = 2 * 3600_000;
 /** Sessions the sample holds by default, and the bounds of `--size`. */
 const DEFAULT_SESSIONS = 20_000;
 const MAX_SESSIONS = 5_000_000;
-
-class Interrupted extends StewardError {
-  override name = 'Interrupted';
-}
 
 /** `--size` for the Redis sandbox: the number of session hashes (keys are about 1.75 times that). */
 export const parseRedisSize = (raw: string | undefined): number => {
@@ -95,8 +91,6 @@ const scanAll = async (c: RedisClient, match: string): Promise<Buffer[]> => {
   return keys;
 };
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
 /**
  * `npm start -- --engine redis`: a Redis restore drill with no AWS. A local redis-server holds session-like
  * data; a snapshot is taken as ElastiCache takes one (BGSAVE, the RDB file), restored into a separate
@@ -117,37 +111,17 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
     );
   }
   const historyRoot = resolve(flags.history ?? LOCAL_ROOT);
-  const say = flags.json ? () => {} : out;
-  const tell = flags.json ? (s: string) => console.error(s) : out;
   const t0 = Date.now();
-  let stopSignal: NodeJS.Signals | undefined;
-  const abort = new AbortController();
   const snapshots = mkdtempSync(join(tmpdir(), 'steward-redis-snapshots-'));
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal) {
-      tell(`\nsteward sandbox: ${sig} again: stopping every server and removing every temp dir now`);
+  const run = sandboxRun(flags, out, {
+    what: 'every server and temp dir',
+    again: 'stopping every server and removing every temp dir',
+    atOnce: () => {
       stopAllRedisSync();
       rmSync(snapshots, { recursive: true, force: true });
-      process.exit(SIGNAL_EXIT_CODE[sig] ?? 1);
-    }
-    stopSignal = sig;
-    abort.abort();
-    tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const step = async <T>(label: string, f: () => Promise<T>, running = label): Promise<T> => {
-    if (stopSignal) throw new Interrupted();
-    const s = Date.now();
-    const ticker = progress(running, process.stderr);
-    try {
-      const r = await f();
-      say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
-      return r;
-    } finally {
-      ticker.stop();
-    }
-  };
+    },
+  });
+  const { say, step, abort } = run;
 
   let source: RedisServer | undefined;
   let app: RedisClient | undefined;
@@ -303,10 +277,9 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       );
       say(`Total: ${seconds(Date.now() - t0)}`);
     }
-    return sandboxExit(leftovers, stopSignal, result.status === 'SUCCEEDED' && doc.passed);
+    return sandboxExit(leftovers, run.stopped(), result.status === 'SUCCEEDED' && doc.passed);
   } catch (e) {
-    if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
-    throw e;
+    return run.failed(e);
   } finally {
     // A synthesis still running (the run failed before it was needed) is stopped with its child.
     abort.abort();
@@ -315,8 +288,6 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
     await source?.stop();
     await stopAllRedis();
     rmSync(snapshots, { recursive: true, force: true });
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (stopSignal) tell('steward sandbox: interrupted; every server and temp dir was removed');
+    run.close();
   }
 };

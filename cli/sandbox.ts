@@ -35,7 +35,6 @@ import { verifyDatabase } from '../shared/drill/verifier/verify.js';
 import { warmUp } from '../shared/drill/verifier/warmup.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
-import { progress } from './progress.js';
 import {
   fileReports,
   localControlTasks,
@@ -43,7 +42,8 @@ import {
   memoryTokens,
   sandboxExecutionName,
   sandboxExit,
-  SIGNAL_EXIT_CODE,
+  sandboxRun,
+  seconds,
   stateLog,
 } from './sandbox-ports.js';
 import { synthesizeDrillOnce } from './synth-drill.js';
@@ -75,10 +75,6 @@ export const BREAKS = {
   },
 } as const;
 export type BreakKind = keyof typeof BREAKS;
-
-class Interrupted extends StewardError {
-  override name = 'Interrupted';
-}
 
 const SOURCE_ID = 'app-db';
 
@@ -156,8 +152,6 @@ export const describeBinaries = (b: PgBinaries): string =>
     ? `${b.version} from the npm package ${b.package} (no PostgreSQL server binaries on this machine)`
     : `${b.version} from ${b.dir}${b.source === 'STEWARD_PG_BIN_DIR' ? ' (STEWARD_PG_BIN_DIR)' : ''}`;
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
 /**
  * `npm start`: a complete restore drill with no AWS. A local PostgreSQL holds a seeded money-tracking
  * database; the backup core snapshots it through the local provider (pg_basebackup); the drill state
@@ -178,41 +172,14 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
   if (breakKind !== undefined && !(breakKind in BREAKS)) {
     throw new UsageError(`--break takes one of ${Object.keys(BREAKS).join(', ')}, got "${breakKind}"`);
   }
-  const say = flags.json ? () => {} : out;
   await checkDisk(rows);
   const t0 = Date.now();
-  const step = async <T>(label: string, f: () => Promise<T>, running = label): Promise<T> => {
-    if (stopSignal) throw new Interrupted();
-    const s = Date.now();
-    // A step that takes a while says so on stderr while it runs (stdout keeps the results).
-    const ticker = progress(running, process.stderr);
-    let r: T;
-    try {
-      r = await f();
-    } finally {
-      ticker.stop();
-    }
-    say(`  ✓ ${label} (${seconds(Date.now() - s)})`);
-    return r;
-  };
-  const abort = new AbortController();
-  // Ctrl-C or SIGTERM aborts the execution; the finally below then removes every server and temp dir. The
-  // handlers stay for the whole run, cleanup included: a second signal stops at once, synchronously, rather
-  // than leave the snapshot directory behind as a default exit-by-signal would.
-  let stopSignal: NodeJS.Signals | undefined;
-  const tell = flags.json ? (s: string) => console.error(s) : out;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal) {
-      tell(`\nsteward sandbox: ${sig} again: stopping every server and removing every temp dir now`);
-      stopAllPostgresSync();
-      process.exit(SIGNAL_EXIT_CODE[sig] ?? 1);
-    }
-    stopSignal = sig;
-    tell(`\nsteward sandbox: ${sig}: stopping the drill and cleaning up (send it again to stop at once)`);
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const run = sandboxRun(flags, out, {
+    what: 'every server and temp dir',
+    again: 'stopping every server and removing every temp dir',
+    atOnce: stopAllPostgresSync,
+  });
+  const { say, step, abort } = run;
 
   let source: PgServer | undefined;
   let estate: LocalEstate | undefined;
@@ -403,17 +370,13 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       );
       say(`Total: ${seconds(Date.now() - t0)}`);
     }
-    return sandboxExit(leftovers, stopSignal, result.status === 'SUCCEEDED' && doc.passed);
+    return sandboxExit(leftovers, run.stopped(), result.status === 'SUCCEEDED' && doc.passed);
   } catch (e) {
-    // Whatever failed after a signal failed because of it (servers stopping under a query).
-    if (stopSignal) return SIGNAL_EXIT_CODE[stopSignal] ?? 1;
-    throw e;
+    return run.failed(e);
   } finally {
     await estate?.dispose();
     await source?.stop();
     await stopAllPostgres();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (stopSignal) tell('steward sandbox: interrupted; every server and temp dir was removed');
+    run.close();
   }
 };

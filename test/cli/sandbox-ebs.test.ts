@@ -1,56 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Flags } from '../../cli/flags.js';
+import { describe, expect, it } from 'vitest';
 import { EBS_SANDBOX_INSTANCE, sandboxEbs } from '../../cli/sandbox-ebs.js';
-import type { DrillReportDocument } from '../../shared/drill/report.js';
-import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
+import { processesUnder } from '../support/own-tmp.js';
+import { inProcessSandbox } from '../support/sandbox.js';
 
 // `npm start -- --engine ebs` end to end: the drill state machine CDK synthesizes for a stage with an EBS
 // drill and a verifier, run locally over ext4 image files (mkfs.ext4 -d; snapshot and restore are copies; the
 // check is fsck -n and debugfs through steward's Command document script). The intact drill passes, and each
 // --break kind fails it, naming what is wrong. Every temp dir is gone afterwards.
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeOwnTmpDir));
-
-interface SandboxJson {
-  status: string;
-  path: string[];
-  report: DrillReportDocument;
-  reportFile?: string;
-}
-
 describe('npm start -- --engine ebs', () => {
-  // In this process, so the definition is synthesized once for every run below; TMPDIR is this file's own.
-  let tmp: string;
-  const before = process.env.TMPDIR;
-  beforeAll(() => {
-    tmp = ownTmpDir('steward-ebs-sandbox-test');
-    dirs.push(tmp);
-    process.env.TMPDIR = tmp;
-  });
-  afterAll(() => {
-    if (before === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = before;
-  });
-  // The drill synthesis child's TypeScript loader caches under TMPDIR (tsx-<uid>): the loader's, not steward's.
-  const left = () => leftIn(tmp).filter((d) => d.startsWith('steward-'));
-
-  const flags = (kind?: string): Flags => ({
-    engine: 'ebs',
-    ...(kind ? { break: kind } : {}),
-    history: `${tmp}/history`,
-    json: true,
-    all: false,
-    force: false,
-    write: false,
-    wait: false,
-    'dry-run': false,
-    help: false,
-  });
-  const run = async (kind?: string) => {
-    const lines: string[] = [];
-    const code = await sandboxEbs(flags(kind), (s) => lines.push(s));
-    return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
-  };
+  // In this process, so the definition is synthesized once for every run below; TMPDIR is this block's own.
+  const { tmp, run, left } = inProcessSandbox('steward-ebs-sandbox-test', sandboxEbs, { engine: 'ebs' });
 
   it('runs the synthesized drill definition to a pass: every volume restored, the check passed, nothing left', async () => {
     // Act
@@ -86,7 +45,7 @@ describe('npm start -- --engine ebs', () => {
       new RegExp(`history/reports/drills/${EBS_SANDBOX_INSTANCE}/\\d{4}/\\d{2}/sandbox-\\d{14}\\.json$`),
     );
     expect(left()).toEqual([]);
-    expect(processesUnder(tmp)).toEqual([]);
+    expect(processesUnder(tmp())).toEqual([]);
     // The first run synthesizes the stage with CDK (about 10 s of CPU, longer on a shared machine).
   }, 180_000);
 

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Flags } from '../../cli/flags.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sandboxRedis } from '../../cli/sandbox-redis.js';
 import type { DrillReportDocument } from '../../shared/drill/report.js';
 import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
+import { inProcessSandbox } from '../support/sandbox.js';
 
 // `npm start -- --engine redis` end to end: the drill state machine CDK synthesizes, run locally over a
 // redis-server restored from the snapshot's RDB file. The intact drill passes, and each --break kind fails
@@ -14,50 +14,15 @@ const BIN = fileURLToPath(new URL('../../bin/steward.mjs', import.meta.url));
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeOwnTmpDir));
 
-interface SandboxJson {
-  status: string;
-  path: string[];
-  report: DrillReportDocument;
-  reportFile?: string;
-}
 const failedChecks = (r: DrillReportDocument) =>
   (r.verification?.checks ?? []).filter((c) => c.status === 'failed').map((c) => `${c.name}: ${c.detail}`);
 
 describe('npm start -- --engine redis', () => {
-  // In this process (a fresh process per run would mostly measure start-up, and synthesize the definition
-  // each time): TMPDIR is this file's own. The interrupted run below starts a fresh process.
-  let tmp: string;
-  const before = process.env.TMPDIR;
-  beforeAll(() => {
-    tmp = ownTmpDir('steward-redis-sandbox-test');
-    dirs.push(tmp);
-    process.env.TMPDIR = tmp;
-  });
-  afterAll(() => {
-    if (before === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = before;
-  });
-  // The drill synthesis child's TypeScript loader caches under TMPDIR (tsx-<uid>): the loader's, not steward's.
-  const left = () => leftIn(tmp).filter((d) => d.startsWith('steward-'));
-
-  const flags = (kind?: string): Flags => ({
+  // In this process; TMPDIR is this block's own. The interrupted run below starts a fresh process.
+  const { tmp, run, left } = inProcessSandbox('steward-redis-sandbox-test', sandboxRedis, {
     engine: 'redis',
     size: '500',
-    ...(kind ? { break: kind } : {}),
-    history: `${tmp}/history`,
-    json: true,
-    all: false,
-    force: false,
-    write: false,
-    wait: false,
-    'dry-run': false,
-    help: false,
   });
-  const run = async (kind?: string) => {
-    const lines: string[] = [];
-    const code = await sandboxRedis(flags(kind), (s) => lines.push(s));
-    return { code, json: JSON.parse(lines.join('\n')) as SandboxJson };
-  };
 
   it('runs the synthesized drill definition to a pass on intact data and leaves nothing behind', async () => {
     // Act
@@ -92,7 +57,7 @@ describe('npm start -- --engine redis', () => {
       /history\/reports\/drills\/app-cache\/\d{4}\/\d{2}\/sandbox-\d{14}\.json$/,
     );
     expect(left()).toEqual([]);
-    expect(processesUnder(tmp)).toEqual([]);
+    expect(processesUnder(tmp())).toEqual([]);
     // The first run synthesizes the stage with CDK (about 10 s of CPU, longer on a shared machine).
   }, 120_000);
 
@@ -121,7 +86,7 @@ describe('npm start -- --engine redis', () => {
     expect(json.report.summary).toMatch(/^DR drill FAILED for app-cache: /);
     expect(json.report.cleanup?.status).toBe('deleted');
     expect(left()).toEqual([]);
-    expect(processesUnder(tmp)).toEqual([]);
+    expect(processesUnder(tmp())).toEqual([]);
   });
 });
 

@@ -1,5 +1,3 @@
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   AttachVolumeCommand,
@@ -12,7 +10,7 @@ import {
   type Snapshot as Ec2Snapshot,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import createSnapshotsEvent from '../../events/ebs/aws-create-snapshots.json' with { type: 'json' };
 import * as backup from '../../functions/backup/handler.js';
 import * as retention from '../../functions/retention/handler.js';
@@ -20,7 +18,6 @@ import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
 import { useMotoEnvironment } from '../support/moto.js';
-import { ownTmpDir } from '../support/own-tmp.js';
 import { createStateTable } from '../support/state-table.js';
 
 // EBS snapshot sets end to end through real HTTP and the SDK's EC2 serialisers against moto: the backup
@@ -47,18 +44,7 @@ const config = parseConfig(
 const base = () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => new Date() });
 
 describe('EBS snapshot sets, against moto', () => {
-  // Moto seeds every region with its catalogue of public AMIs and their snapshots, which makes each
-  // DescribeSnapshots take seconds; an empty catalogue (MOTO_AMIS_PATH) keeps the server to what the test makes.
-  const tmp = ownTmpDir('steward-ebs-moto');
-  beforeAll(() => {
-    writeFileSync(join(tmp, 'amis.json'), '[]');
-    process.env.MOTO_AMIS_PATH = join(tmp, 'amis.json');
-  });
-  afterAll(() => {
-    delete process.env.MOTO_AMIS_PATH;
-    rmSync(tmp, { recursive: true, force: true });
-  });
-  useMotoEnvironment(REGION);
+  useMotoEnvironment(REGION, { emptyAmis: true });
   let ec2: EC2Client;
   let drEc2: EC2Client;
   let instanceId = '';

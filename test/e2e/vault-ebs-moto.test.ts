@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   AttachVolumeCommand,
   CreateSnapshotCommand,
@@ -10,26 +9,24 @@ import {
   RunInstancesCommand,
   type Snapshot as Ec2Snapshot,
 } from '@aws-sdk/client-ec2';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ebsBackup } from '../../shared/aws/ebs.js';
-import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
-import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
-import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { targetCredentials } from '../../shared/aws/target-credentials.js';
-import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
-import { parseConfig } from '../../shared/config/schema.js';
-import { spokeRoleName } from '../../shared/fleet/targets.js';
-import { vaultCopyId, vaultKeyAlias, vaultRoleArn } from '../../shared/fleet/vault.js';
+import { vaultCopyId, vaultKeyAlias } from '../../shared/fleet/vault.js';
 import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
 import { runVaultRetention } from '../../shared/retention/vault.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
-import { startMoto } from '../support/moto.js';
-import { ROOT } from '../support/sdk-recorder.js';
+import { useMotoEnvironment } from '../support/moto.js';
+import {
+  SHARED_COPY_MOTO,
+  VAULT,
+  vaultRetentionStore,
+  vaultRoles,
+  vaultStage,
+  WORKLOAD,
+  workloadVaultDeps,
+} from '../support/vault-moto.js';
 
 // EBS snapshot sets into the backup vault, end to end over real HTTP against moto with three accounts: the
 // hub (moto's default account), a workload account and the vault account, each reached through STS AssumeRole
@@ -38,34 +35,20 @@ import { ROOT } from '../support/sdk-recorder.js';
 // exactly that, only while the owner shares it, as AWS does. moto does not check KMS keys on EBS copies
 // (the key is asserted as sent), makes copies `completed` at once (so the unshare follows in the next run),
 // and does not model the aws/ebs refusal (proven with mocks: test/shared/backup/vault-sets.test.ts).
-const WORKLOAD = '222222222222';
-const VAULT = '999999999999';
 const REGION = 'eu-west-1';
 
-const config = parseConfig(
-  {
-    stage: 'e2e',
-    account: '123456789012',
-    region: REGION,
-    fleet: { externalId: 'steward-e2e-fleet', vault: { account: VAULT, retention: 'standard' } },
-    backup: { policies: { daily: { kinds: ['ebs'] } } },
-    targets: [{}, { account: WORKLOAD }],
-  },
-  'e2e',
-);
+const config = vaultStage(REGION, { backup: { policies: { daily: { kinds: ['ebs'] } } } });
 
 describe('EBS snapshot sets in the backup vault, against moto with three accounts', () => {
-  let stop: (() => Promise<void>) | undefined;
-  const saved = { ...process.env };
+  useMotoEnvironment(REGION, { script: SHARED_COPY_MOTO, emptyAmis: true });
   let workload: EC2Client;
   let vault: EC2Client;
-  let retention: EC2Client;
   let deps: VaultDeps;
   let instanceId = '';
   let handMade = '';
 
   const setIdOf = (day: number) => snapshotId(instanceId, new Date(`2026-01-${day}T03:00:00Z`), 'sched');
-  // Snapshots of a set (moto also lists the snapshots of its built-in AMIs in every account).
+  // Snapshots that carry a set tag.
   const own = async (ec2: EC2Client): Promise<Ec2Snapshot[]> =>
     (
       await ec2.send(
@@ -115,28 +98,9 @@ describe('EBS snapshot sets in the backup vault, against moto with three account
     (await own(workload)).filter((s) => tagRecord(s.Tags)[Tag.set] === setId).map((s) => s.SnapshotId!);
 
   beforeAll(async () => {
-    const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));
-    stop = moto.stop;
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: REGION,
-    });
-    const creds = targetCredentials(new STSClient({ region: REGION }), { sessionName: 'steward-e2e' });
-    const as = (account: string, roleArn: string) =>
-      creds.forTarget({ account, region: REGION, roleArn, externalId: 'steward-e2e-fleet' });
-    const workloadAs = as(
-      WORKLOAD,
-      `arn:aws:iam::${WORKLOAD}:role/${spokeRoleName('e2e', 'backup', REGION)}`,
-    );
-    const vaultAs = as(VAULT, vaultRoleArn(config, 'copy', REGION));
-    workload = new EC2Client({ region: REGION, credentials: workloadAs });
-    vault = new EC2Client({ region: REGION, credentials: vaultAs });
-    retention = new EC2Client({
-      region: REGION,
-      credentials: as(VAULT, vaultRoleArn(config, 'retention', REGION)),
-    });
+    const roles = vaultRoles(config, REGION);
+    workload = new EC2Client({ region: REGION, credentials: roles.workload });
+    vault = new EC2Client({ region: REGION, credentials: roles.vault });
 
     // The workload account: an instance with a data volume (a set of two), and a hand-made snapshot.
     const run = await workload.send(
@@ -158,35 +122,7 @@ describe('EBS snapshot sets in the backup vault, against moto with three account
     handMade = (await workload.send(new CreateSnapshotCommand({ VolumeId: data, Description: 'hand-made' })))
       .SnapshotId!;
 
-    const workloadRds = new RDSClient({ region: REGION, credentials: workloadAs });
-    deps = {
-      account: WORKLOAD,
-      region: REGION,
-      vaultAccount: VAULT,
-      vaultKey: vaultKeyAlias(config),
-      policies: ['daily'],
-      maxInFlight: 20,
-      maxClusterInFlight: 5,
-      sources: awsSnapshotStore(
-        REGION,
-        workloadRds,
-        new ElastiCacheClient({ region: REGION, credentials: workloadAs }),
-        undefined,
-        ebsBackup(REGION, workload),
-      ),
-      shares: rdsVaultShares(REGION, workloadRds),
-      vault: rdsVaultStore(REGION, new RDSClient({ region: REGION, credentials: vaultAs })),
-      sets: {
-        shares: ebsVaultShares(REGION, workload),
-        vault: ebsVaultStore(REGION, vault),
-        maxInFlight: 20,
-      },
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    process.env = saved;
+    deps = workloadVaultDeps(config, REGION, roles, true);
   });
 
   it('shares each part with the vault, copies the set into the vault account with the vault key and tags, then unshares', async () => {
@@ -263,13 +199,7 @@ describe('EBS snapshot sets in the backup vault, against moto with three account
       )
     ).SnapshotId!;
     expect(await own(vault)).toHaveLength(5);
-    const store = awsSnapshotStore(
-      REGION,
-      new RDSClient({ region: REGION, credentials: retention.config.credentials }),
-      new ElastiCacheClient({ region: REGION, credentials: retention.config.credentials }),
-      undefined,
-      ebsBackup(REGION, retention),
-    );
+    const store = vaultRetentionStore(REGION, vaultRoles(config, REGION), true);
     const policy = {
       name: 'vault',
       policy: { ...config.retention.policies.standard!, daily: 1, keepAtLeast: 1 },

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
@@ -12,27 +10,26 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rdsBackup } from '../../shared/aws/rds.js';
-import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
 import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
 import { runVaultRetention } from '../../shared/retention/vault.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import { parseConfig } from '../../shared/config/schema.js';
-import { spokeRoleName } from '../../shared/fleet/targets.js';
-import {
-  reencryptedId,
-  vaultCopyId,
-  vaultKeyAlias,
-  vaultRoleArn,
-  vaultShareKeyAlias,
-} from '../../shared/fleet/vault.js';
+import { reencryptedId, vaultCopyId, vaultKeyAlias, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { tagList } from '../../shared/tags.js';
-import { ROOT } from '../support/sdk-recorder.js';
-import { createMotoKey, startMoto } from '../support/moto.js';
+import { createMotoKey, useMotoEnvironment } from '../support/moto.js';
+import {
+  HUB,
+  SHARED_COPY_MOTO,
+  VAULT,
+  vaultRetentionStore,
+  vaultRoles,
+  vaultStage,
+  WORKLOAD,
+  workloadVaultDeps,
+} from '../support/vault-moto.js';
 
 // The backup vault end to end over real HTTP against moto, with three accounts: the hub (moto's default
 // account, whose credentials the test starts with), a workload account and the vault account, each reached
@@ -42,59 +39,26 @@ import { createMotoKey, startMoto } from '../support/moto.js';
 // caller's account): test/support/moto-shared-copy.py adds exactly that, allowing the copy only while the
 // owner shares it, as AWS does. moto makes a copy `available` at once, so the unshare follows in the next run.
 const NOW = new Date('2026-03-01T12:00:00Z');
-const HUB = '123456789012';
-const WORKLOAD = '222222222222';
-const VAULT = '999999999999';
 const REGION = 'eu-west-1';
 const AT = new Date('2026-01-15T03:00:00Z');
 
-const config = parseConfig(
-  {
-    stage: 'e2e',
-    account: HUB,
-    region: REGION,
-    fleet: { externalId: 'steward-e2e-fleet', vault: { account: VAULT, retention: 'standard' } },
-    targets: [{}, { account: WORKLOAD }],
-  },
-  'e2e',
-);
+const config = vaultStage(REGION);
 
 describe('the backup vault, against moto with three accounts', () => {
-  let stop: (() => Promise<void>) | undefined;
-  const saved = { ...process.env };
-  let endpoint = '';
+  const endpoint = useMotoEnvironment(REGION, { script: SHARED_COPY_MOTO });
   let workload: RDSClient;
   let vault: RDSClient;
   let hub: RDSClient;
   let vaultKeyArn = '';
   let deps: VaultDeps;
 
-  const clients = () => {
-    const sts = new STSClient({ region: REGION });
-    const creds = targetCredentials(sts, { sessionName: 'steward-e2e-backup' });
-    const as = (account: string, roleArn: string) =>
-      creds.forTarget({ account, region: REGION, roleArn, externalId: 'steward-e2e-fleet' });
-    return {
-      workload: as(WORKLOAD, `arn:aws:iam::${WORKLOAD}:role/${spokeRoleName('e2e', 'backup', REGION)}`),
-      vault: as(VAULT, vaultRoleArn(config, 'copy', REGION)),
-      vaultRetention: as(VAULT, vaultRoleArn(config, 'retention', REGION)),
-    };
-  };
+  const clients = () => vaultRoles(config, REGION, 'steward-e2e-backup');
 
   /** A KMS key and its alias in an account. */
   const createKey = (accessKeyId: string, alias = vaultKeyAlias(config)): Promise<string> =>
-    createMotoKey(endpoint, accessKeyId, REGION, alias);
+    createMotoKey(endpoint(), accessKeyId, REGION, alias);
 
   beforeAll(async () => {
-    const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));
-    stop = moto.stop;
-    endpoint = moto.endpoint;
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: REGION,
-    });
     const c = clients();
     hub = new RDSClient({ region: REGION });
     workload = new RDSClient({ region: REGION, credentials: c.workload });
@@ -144,27 +108,7 @@ describe('the backup vault, against moto with three accounts', () => {
       new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'orders-db', DBSnapshotIdentifier: 'hand-made' }),
     );
 
-    deps = {
-      account: WORKLOAD,
-      region: REGION,
-      vaultAccount: VAULT,
-      vaultKey: vaultKeyAlias(config),
-      policies: ['daily'],
-      maxInFlight: 20,
-      maxClusterInFlight: 5,
-      sources: awsSnapshotStore(
-        REGION,
-        workload,
-        new ElastiCacheClient({ region: REGION, credentials: c.workload }),
-      ),
-      shares: rdsVaultShares(REGION, workload),
-      vault: rdsVaultStore(REGION, vault),
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    process.env = saved;
+    deps = workloadVaultDeps(config, REGION, c);
   });
 
   const instanceSnap = snapshotId('orders-db', AT, 'sched');
@@ -321,12 +265,7 @@ describe('the backup vault, against moto with three accounts', () => {
         DBSnapshotIdentifier: 'steward-by-hand',
       }),
     );
-    const c = clients();
-    const store = awsSnapshotStore(
-      REGION,
-      new RDSClient({ region: REGION, credentials: c.vaultRetention }),
-      new ElastiCacheClient({ region: REGION, credentials: c.vaultRetention }),
-    );
+    const store = vaultRetentionStore(REGION, clients());
     const policy = { name: 'vault', policy: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } };
     // Act
     const r = await runVaultRetention(

@@ -2,17 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { drillDefinition } from '../../infra/drill-synth.js';
 import { type AslDefinition, runDrillLocally, TaskTimedOut } from '../../infra/local-drill.js';
 import { parseConfig } from '../../shared/config/schema.js';
-import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
+import type { CacheDrillDeps } from '../../shared/drill/cache-tasks.js';
 import { runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
-import type { CacheSnapshot, RemoteCacheVerifier } from '../../shared/drill/ports.js';
-import type { VerificationReport } from '../../shared/drill/verification.js';
+import type { RemoteCacheVerifier } from '../../shared/drill/ports.js';
 import type { DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
-import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { runDrillTask } from '../../shared/drill/tasks.js';
 import { fakeCachePort, fakeCopyLister } from '../fakes/cache-ports.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
 import { exampleInput } from '../support/examples.js';
+import { cacheSnapshot, cacheVerdict, localCacheDrillDeps, runnerClock } from '../support/local-drill.js';
 
 // The drill definition `cdk synth` renders for a stage with a Redis drill from the DR copy, executed by
 // aws-local-stepfunctions with the real drill tasks over in-memory ElastiCache in two regions: the copy is
@@ -39,54 +37,16 @@ beforeAll(() => {
 });
 
 const key = (shard: string) => `elasticache/rate-limits/steward-rate-limits-202603010300-sched-${shard}.rdb`;
-const copy: CacheSnapshot = {
-  kind: 'elasticache',
-  id: 'steward-rate-limits-202603010300-sched',
+const copy = cacheSnapshot('rate-limits', DR, {
   arn: `arn:aws:s3:::${BUCKET}/${key('0001')}`,
-  region: DR,
-  sourceId: 'rate-limits',
-  createdAt: '2026-03-01T03:00:00.000Z',
-  status: 'available',
-  type: 'manual',
-  tags: {},
-  sourceNodeType: 'cache.r7g.large',
-  shards: 1,
-  largestShardBytes: 50e6,
   rdbArns: [`arn:aws:s3:::${BUCKET}/${key('0001')}`],
-};
-
-const report = (passed: boolean): VerificationReport => ({
-  passed,
-  outcome: passed ? 'passed' : 'failed',
-  budgetMs: 300_000,
-  host: `master.${TARGET}.abc123.usw2.cache.amazonaws.com`,
-  port: 6379,
-  database: 'db0',
-  user: 'steward-prod-drill-verifier',
-  referenceTime: '2026-03-01T03:00:00.000Z',
-  checks: [
-    {
-      name: 'keys db0',
-      kind: 'row-count',
-      passed,
-      status: passed ? 'passed' : 'failed',
-      measured: passed ? 1200 : 12,
-      expected: '>= 1100',
-      detail: passed ? 'DBSIZE 1200' : 'DBSIZE 12: keys lost',
-      ms: 3,
-    },
-  ],
-  dataRpoSeconds: 12,
-  verifyMs: 900,
-  tables: { db0: { rows: passed ? 1200 : 12 } },
 });
 
 /** One local run of the definition; the DR verifier's engine answers `passed`. */
 const drill = async (passed: boolean) => {
   const primary = fakeCachePort(REGION);
   const dr = fakeCachePort(DR);
-  let clock = 0;
-  const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
+  const now = runnerClock();
   const signed: { region: string; groupId: string }[] = [];
   const connected: { host: string }[] = [];
   // The DR stack's verifier: the real cache verify task in dr.region, invoked (here, called) by the relay.
@@ -98,7 +58,10 @@ const drill = async (passed: boolean) => {
         dryRun: false,
         now,
         region: DR,
-        verify: async (conn) => (connected.push({ host: conn.host }), report(passed)),
+        verify: async (conn) => (
+          connected.push({ host: conn.host }),
+          cacheVerdict(passed, `master.${TARGET}.abc123.usw2.cache.amazonaws.com`)
+        ),
         sign: async (req) => (signed.push({ region: DR, groupId: req.groupId }), 'token'),
       }),
   };
@@ -114,19 +77,7 @@ const drill = async (passed: boolean) => {
     }),
     drVerifier,
   };
-  const reports = fakeReportStore();
-  const deps: DrillDeps = {
-    config,
-    dryRun: false,
-    notifier: memoryNotifier(),
-    now,
-    restore: withCacheDrills(fakeRestorePort(REGION), caches),
-    caches,
-    tokens: fakeTokenStore(),
-    signal: fakeTaskSignal(),
-    reports,
-    network: { dbSubnetGroupName: 'x', securityGroupIds: ['sg-2'] },
-  };
+  const deps = localCacheDrillDeps(config, now, caches);
   const stageVerifier: unknown[] = [];
   const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
     if (ctx.stateName === 'VerifyCache') {
@@ -147,7 +98,7 @@ const drill = async (passed: boolean) => {
     executionName: EXECUTION,
     waitMs: 5_000,
   });
-  return { r, primary, dr, reports, signed, connected, stageVerifier };
+  return { r, primary, dr, reports: deps.reports, signed, connected, stageVerifier };
 };
 
 const PATH = [

@@ -2,19 +2,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { drillDefinition } from '../../infra/drill-synth.js';
 import { type AslDefinition, runDrillLocally, TaskTimedOut } from '../../infra/local-drill.js';
 import { parseConfig } from '../../shared/config/schema.js';
-import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
+import type { CacheDrillDeps } from '../../shared/drill/cache-tasks.js';
 import { runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
-import type { CacheSnapshot } from '../../shared/drill/ports.js';
 import type { RedisVerifyFn } from '../../shared/drill/redis/verification.js';
 import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
-import type { VerificationReport } from '../../shared/drill/verification.js';
+import { runDrillTask } from '../../shared/drill/tasks.js';
 import { AwsCallError } from '../../shared/errors.js';
-import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { fakeCachePort } from '../fakes/cache-ports.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
 import { exampleInput } from '../support/examples.js';
+import { cacheSnapshot, cacheVerdict, localCacheDrillDeps, runnerClock } from '../support/local-drill.js';
 
 // The drill definition `cdk synth` renders for a stage with a Redis drill, executed by aws-local-stepfunctions
 // with the real drill tasks over in-memory ElastiCache: success, a failed verification and a failed restore,
@@ -37,46 +34,7 @@ beforeAll(() => {
   definition = drillDefinition(config);
 });
 
-const snapshot: CacheSnapshot = {
-  kind: 'elasticache',
-  id: 'steward-sessions-202603010300-sched',
-  arn: `arn:aws:elasticache:${REGION}:111122223333:snapshot:steward-sessions-202603010300-sched`,
-  region: REGION,
-  sourceId: 'sessions',
-  createdAt: '2026-03-01T03:00:00.000Z',
-  status: 'available',
-  type: 'manual',
-  tags: {},
-  sourceNodeType: 'cache.r7g.large',
-  shards: 1,
-  largestShardBytes: 50e6,
-};
-
-const report = (passed: boolean): VerificationReport => ({
-  passed,
-  outcome: passed ? 'passed' : 'failed',
-  budgetMs: 300_000,
-  host: 'h',
-  port: 6379,
-  database: 'db0',
-  user: 'steward-prod-drill-verifier',
-  referenceTime: snapshot.createdAt!,
-  checks: [
-    {
-      name: 'keys db0',
-      kind: 'key-count',
-      passed,
-      status: passed ? 'passed' : 'failed',
-      measured: passed ? 1000 : 3,
-      expected: '>= 900',
-      detail: passed ? 'DBSIZE 1000' : 'DBSIZE 3: keys lost',
-      ms: 2,
-    },
-  ],
-  dataRpoSeconds: 12,
-  verifyMs: 5,
-  tables: { db0: { rows: passed ? 1000 : 3 } },
-});
+const snapshot = cacheSnapshot('sessions', REGION);
 
 const scenario = (o: { verify: RedisVerifyFn; failRestore?: unknown; event?: boolean }) => {
   const primary = fakeCachePort(REGION);
@@ -90,21 +48,8 @@ const scenario = (o: { verify: RedisVerifyFn; failRestore?: unknown; event?: boo
       userGroupId: 'steward-prod-drill',
     },
   };
-  // The execution's start time is the local runner's real clock: the tasks' clock starts there too.
-  let clock = 0;
-  const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
-  const deps: DrillDeps = {
-    config,
-    dryRun: false,
-    notifier: memoryNotifier(),
-    now,
-    restore: withCacheDrills(fakeRestorePort(REGION), caches),
-    caches,
-    tokens: fakeTokenStore(),
-    signal: fakeTaskSignal(),
-    reports: fakeReportStore(),
-    network: { dbSubnetGroupName: 'x', securityGroupIds: ['sg-2'] },
-  };
+  const now = runnerClock();
+  const deps = localCacheDrillDeps(config, now, caches);
   const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
     if (ctx.stateName === 'VerifyCache') {
       return runCacheVerifyTask(e, {
@@ -141,7 +86,7 @@ const run = (f: ReturnType<typeof scenario>) =>
 describe('the synthesized drill definition, run locally for a Redis drill', () => {
   it('restores, resumes on the event, verifies on the cache verifier, cleans up and records a pass', async () => {
     // Prepare
-    const f = scenario({ verify: async () => report(true), event: true });
+    const f = scenario({ verify: async () => cacheVerdict(true, 'h'), event: true });
 
     // Act
     const r = await run(f);
@@ -166,7 +111,7 @@ describe('the synthesized drill definition, run locally for a Redis drill', () =
 
   it('polls when no event comes, and a failed verification still deletes the group and ends DrillFailed', async () => {
     // Prepare
-    const f = scenario({ verify: async () => report(false) });
+    const f = scenario({ verify: async () => cacheVerdict(false, 'h') });
 
     // Act
     const r = await run(f);
@@ -194,7 +139,7 @@ describe('the synthesized drill definition, run locally for a Redis drill', () =
   it('a restore that fails after creating the group is caught into Cleanup, which deletes it', async () => {
     // Prepare: the create reached ElastiCache, then the call failed.
     const f = scenario({
-      verify: async () => report(true),
+      verify: async () => cacheVerdict(true, 'h'),
       failRestore: new AwsCallError('CreateReplicationGroup', TARGET, new Error('socket hang up')),
     });
     f.primary.groups.set(TARGET, {
@@ -218,7 +163,6 @@ describe('the synthesized drill definition, run locally for a Redis drill', () =
       'DrillFailed',
     ]);
     expect(f.primary.removed).toEqual([TARGET]);
-    const reports = f.deps.reports as ReturnType<typeof fakeReportStore>;
-    expect([...reports.objects.values()][0]).toContain('socket hang up');
+    expect([...f.deps.reports.objects.values()][0]).toContain('socket hang up');
   });
 });

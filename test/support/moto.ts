@@ -1,9 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { CreateDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { tagList } from '../../shared/tags.js';
+import { ownTmpDir, removeOwnTmpDir } from './own-tmp.js';
 
 /** True when the machine's python3 has moto's server (the image ships moto 5.2.1). */
 export const hasMoto = (): boolean => {
@@ -25,13 +28,23 @@ const freePort = () =>
     });
   });
 
+/** How moto's server starts. */
+export interface MotoOptions {
+  /** A Python script that starts moto's server (with a documented patch) instead of `-m moto.server`. */
+  script?: string;
+  /**
+   * No public AMIs: moto seeds every region with its catalogue of public AMIs and their snapshots, which makes
+   * each DescribeSnapshots take seconds; an empty catalogue (MOTO_AMIS_PATH) keeps EC2 to what the test makes.
+   */
+  emptyAmis?: boolean;
+}
+
 /**
  * An emulated AWS endpoint on loopback (real HTTP, real SDK serialisation). Not AWS: resources are
  * available at once and some calls are missing, so it proves requests, not states or timing.
  */
 export const startMoto = async (
-  /** A Python script that starts moto's server (with a documented patch) instead of `-m moto.server`. */
-  script?: string,
+  o: MotoOptions = {},
 ): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
   // Never a silent skip: without moto these tests fail, saying what is missing (.ci/run checks it first).
   if (!hasMoto())
@@ -39,9 +52,18 @@ export const startMoto = async (
       "python3 has no moto server: install it (pip install 'moto[server]'); the moto tests do not skip without it",
     );
   const port = await freePort();
-  const entry = script ? [script] : ['-m', 'moto.server'];
+  const entry = o.script ? [o.script] : ['-m', 'moto.server'];
+  const amis = o.emptyAmis ? ownTmpDir('steward-moto-amis') : undefined;
+  if (amis) writeFileSync(join(amis, 'amis.json'), '[]');
   const proc: ChildProcess = spawn('python3', [...entry, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
+    env: amis ? { ...process.env, MOTO_AMIS_PATH: join(amis, 'amis.json') } : process.env,
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (proc.exitCode !== null) resolve();
+    else proc.once('exit', () => resolve());
+  }).then(() => {
+    if (amis) removeOwnTmpDir(amis);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -60,25 +82,50 @@ export const startMoto = async (
   }
   return {
     endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      }),
+    stop: () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
   };
 };
 
 /**
- * Start moto for the enclosing describe block and point the SDK at it through the environment
- * (AWS_ENDPOINT_URL and dummy credentials), restoring the environment afterwards. Call inside `describe`.
+ * Start moto for the enclosing describe block, stopping it afterwards. Returns its endpoint (read it inside
+ * a test or hook). Call inside `describe`.
  */
-export const useMotoEnvironment = (region: string): void => {
-  let stop: (() => Promise<void>) | undefined;
+export const useMoto = (o: MotoOptions = {}): (() => string) => {
+  let moto: Awaited<ReturnType<typeof startMoto>> | undefined;
+  beforeAll(async () => {
+    moto = await startMoto(o);
+  });
+  afterAll(async () => moto?.stop());
+  return () => {
+    if (!moto) throw new Error('useMoto: read the endpoint inside a test or hook');
+    return moto.endpoint;
+  };
+};
+
+/** An SDK client of moto at `endpoint` in `region`, with moto's dummy credentials. */
+export const motoClient = <C>(
+  Client: new (config: {
+    region: string;
+    endpoint: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  }) => C,
+  region: string,
+  endpoint: string,
+): C => new Client({ region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+
+/**
+ * Start moto for the enclosing describe block and point the SDK at it through the environment
+ * (AWS_ENDPOINT_URL and dummy credentials), restoring the environment afterwards. Returns its endpoint (read it
+ * inside a test or hook). Call inside `describe`.
+ */
+export const useMotoEnvironment = (region: string, o: MotoOptions = {}): (() => string) => {
+  let moto: Awaited<ReturnType<typeof startMoto>> | undefined;
   const saved = { ...process.env };
   beforeAll(async () => {
-    const moto = await startMoto();
-    stop = moto.stop;
+    moto = await startMoto(o);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_ACCESS_KEY_ID: 'testing',
@@ -87,9 +134,13 @@ export const useMotoEnvironment = (region: string): void => {
     });
   });
   afterAll(async () => {
-    await stop?.();
+    await moto?.stop();
     process.env = saved;
   });
+  return () => {
+    if (!moto) throw new Error('useMotoEnvironment: read the endpoint inside a test or hook');
+    return moto.endpoint;
+  };
 };
 
 /**

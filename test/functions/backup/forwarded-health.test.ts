@@ -13,6 +13,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { atPlace, type BaseDeps } from '../../../shared/runtime.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // A spoke's AWS Health scheduled maintenance, forwarded to the hub's fleet bus, through the backup handler's
 // fleet wiring (SDK mocked): the spoke's protected database is found with the spoke backup role, its
@@ -49,14 +50,7 @@ beforeEach(() => {
   rds.onAnyCommand().resolves({});
   cache.onAnyCommand().resolves({});
   ec2.onAnyCommand().resolves({});
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'AKIASPOKEHEALTH',
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  });
+  sts.on(AssumeRoleCommand).resolves(assumedRole('SPOKEHEALTH'));
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [
       {

@@ -27,6 +27,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // The backup handler's vault wiring with the SDK mocked: the shares sign with the acting identity (the hub's
 // own credentials, or the target's role), the vault side with the vault copy role assumed by the hub's backup
@@ -65,15 +66,6 @@ const targetIn = (region: string): FanOutTarget => {
     externalId: 'steward-prod-fleet',
   };
 };
-
-const credentialsFor = (key: string) => ({
-  Credentials: {
-    AccessKeyId: `AKIA${key}`,
-    SecretAccessKey: 'secret',
-    SessionToken: `token-${key}`,
-    Expiration: new Date(Date.now() + 3_600_000),
-  },
-});
 
 /** The access key and region of the client that sent an RDS command (resolving it, as signing would). */
 const sentBy = async (command: object) => {
@@ -137,9 +129,9 @@ describe('the backup vault in the deployed backup function', () => {
       .resolves({ DBSnapshots: [] });
     sts
       .on(AssumeRoleCommand, { RoleArn: t.roleArn })
-      .resolves(credentialsFor('TARGET'))
+      .resolves(assumedRole('TARGET'))
       .on(AssumeRoleCommand, { RoleArn: vaultRole })
-      .resolves(credentialsFor('VAULT'));
+      .resolves(assumedRole('VAULT'));
     // Act
     const deps = (await reconcile({ ...event, target: t }, fleetWiring(base(), env))) as BackupDeps;
     // Assert: the vault's half of the deps names the target as the source, the vault account and key
@@ -179,7 +171,7 @@ describe('the backup vault in the deployed backup function', () => {
   it('assumes the vault copy role once per region and container, and one per vault region', async () => {
     // Prepare
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
-    sts.on(AssumeRoleCommand).resolves(credentialsFor('ANY'));
+    sts.on(AssumeRoleCommand).resolves(assumedRole('ANY'));
     const wiring = fleetWiring(base(stageConfig('cache')), env);
     const a = targetIn('eu-west-1');
     const b = targetIn('eu-west-1');
@@ -210,7 +202,7 @@ describe('the backup vault in the deployed backup function', () => {
       .resolves({ DBSnapshots: [snapshot(hub, 'eu-west-1')] })
       .on(DescribeDBSnapshotsCommand, { IncludeShared: true })
       .resolves({ DBSnapshots: [] });
-    sts.on(AssumeRoleCommand).resolves(credentialsFor('HUBVAULT'));
+    sts.on(AssumeRoleCommand).resolves(assumedRole('HUBVAULT'));
     // Act
     const deps = (await reconcile(event, fleetWiring(base(stageConfig('hub')), env))) as BackupDeps;
     // Assert
@@ -255,12 +247,12 @@ describe('the backup vault in the deployed backup function', () => {
     const t = targetIn('eu-central-1');
     const setId = 'steward-i-0abc-202611230300-sched';
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
-    sts.on(AssumeRoleCommand, { RoleArn: t.roleArn }).resolves(credentialsFor('TARGET'));
+    sts.on(AssumeRoleCommand, { RoleArn: t.roleArn }).resolves(assumedRole('TARGET'));
     sts
       .on(AssumeRoleCommand, {
         RoleArn: `arn:aws:iam::${VAULT_ACCOUNT}:role/steward-ebs-vault-copy-eu-central-1`,
       })
-      .resolves(credentialsFor('VAULT'));
+      .resolves(assumedRole('VAULT'));
     // The source account lists its set; the vault (same request) holds nothing and is shared nothing.
     ec2
       .on(DescribeEbsSnapshotsCommand)

@@ -19,6 +19,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // The handler's target wiring with the SDK mocked: which credentials each target's clients sign with, that
 // a session is assumed once per target and container, and replaced before it expires.
@@ -44,15 +45,6 @@ const targetIn = (region = 'eu-west-1'): FanOutTarget => {
     externalId: 'steward-prod-fleet',
   };
 };
-
-const credentialsFor = (key: string, expiresInMs: number) => ({
-  Credentials: {
-    AccessKeyId: `AKIA${key}`,
-    SecretAccessKey: 'secret',
-    SessionToken: `token-${key}`,
-    Expiration: new Date(Date.now() + expiresInMs),
-  },
-});
 
 /** The access key the client of an RDS call signed with. */
 const signedWith = async (i: number): Promise<string> => {
@@ -82,7 +74,7 @@ describe('a fan-out child of retention', () => {
   it("signs the target's clients with its role's session, in the target's region, with its overrides", async () => {
     // Prepare
     const t = { ...targetIn('eu-central-1'), index: 2 };
-    sts.on(AssumeRoleCommand).resolves(credentialsFor('TARGETA', 3_600_000));
+    sts.on(AssumeRoleCommand).resolves(assumedRole('TARGETA', 3_600_000));
     // Act
     const deps = (await runRetention({ ...event, target: t })) as RetentionDeps;
     // Assert
@@ -105,7 +97,7 @@ describe('a fan-out child of retention', () => {
   it('assumes the role once per target and container while the session is fresh', async () => {
     // Prepare
     const t = targetIn();
-    sts.on(AssumeRoleCommand).resolves(credentialsFor('CACHED', 3_600_000));
+    sts.on(AssumeRoleCommand).resolves(assumedRole('CACHED', 3_600_000));
     const wiring = fleetWiring(base, env);
     // Act
     await runRetention({ ...event, target: t }, wiring);
@@ -119,8 +111,8 @@ describe('a fan-out child of retention', () => {
     const t = targetIn();
     sts
       .on(AssumeRoleCommand)
-      .resolvesOnce(credentialsFor('OLD', 120_000))
-      .resolves(credentialsFor('NEW', 3_600_000));
+      .resolvesOnce(assumedRole('OLD', 120_000))
+      .resolves(assumedRole('NEW', 3_600_000));
     const wiring = fleetWiring(base, env);
     // Act
     await runRetention({ ...event, target: t }, wiring);
@@ -138,9 +130,9 @@ describe('a fan-out child of retention', () => {
     const b = targetIn();
     sts
       .on(AssumeRoleCommand, { RoleArn: a.roleArn })
-      .resolves(credentialsFor('AAA', 3_600_000))
+      .resolves(assumedRole('AAA', 3_600_000))
       .on(AssumeRoleCommand, { RoleArn: b.roleArn })
-      .resolves(credentialsFor('BBB', 3_600_000));
+      .resolves(assumedRole('BBB', 3_600_000));
     const wiring = fleetWiring(base, env);
     // Act
     await runRetention({ ...event, target: a }, wiring);
@@ -209,7 +201,7 @@ describe('a fan-out child of backup', () => {
   it('uses its own session name and signs its clients in the target with it', async () => {
     // Prepare
     const t = { ...targetIn(), roleArn: `arn:aws:iam::${account}:role/steward-prod-spoke-backup-eu-west-1` };
-    sts.on(AssumeRoleCommand).resolves(credentialsFor('BACKUP', 3_600_000));
+    sts.on(AssumeRoleCommand).resolves(assumedRole('BACKUP', 3_600_000));
     // Act
     const deps = await runFleetEvent(
       { action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-11-23T03:00:00Z', target: t },

@@ -17,6 +17,7 @@ import { parseVaultRetentionRequest } from '../../../shared/retention/request.js
 import { runVaultRetentionRequest } from '../../../shared/retention/vault-run.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // The vault's retention as the retention function runs it, SDK mocked: the vault region's store signs with the
 // vault retention role (assumed by the hub's retention role), only the vault's own expired copies are deleted,
@@ -78,14 +79,7 @@ beforeEach(() => {
   ddb.on(UpdateCommand).resolves({});
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
   rds.on(DeleteDBSnapshotCommand).resolves({});
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'AKIAVAULTRET',
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(Date.now() + 3_600_000),
-    },
-  });
+  sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTRET'));
 });
 
 describe('vault retention in the deployed retention function', () => {

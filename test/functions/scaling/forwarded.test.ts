@@ -1,10 +1,5 @@
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import {
-  DescribeOrganizationCommand,
-  ListAccountsForParentCommand,
-  ListChildrenCommand,
-  OrganizationsClient,
-} from '@aws-sdk/client-organizations';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,6 +11,7 @@ import { runFleetEvent, type ForwardedRun } from '../../../shared/fleet/child.js
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
+import { assumedRole, mockOrganization } from '../../support/fleet-mocks.js';
 
 // A spoke's alarm forwarded to the hub, through the scaling handler's fleet wiring with the SDK mocked: the
 // spoke scaling role is assumed, the change is made with its credentials in the spoke's region, the target's
@@ -53,14 +49,7 @@ beforeEach(() => {
   doc.reset();
   org.reset();
   // A distinct session per test: SDK clients are cached per container and identity, as in a Lambda.
-  sts.on(AssumeRoleCommand).callsFake(() => ({
-    Credentials: {
-      AccessKeyId: `AKIASPOKE${++n}`,
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  }));
+  sts.on(AssumeRoleCommand).callsFake(() => assumedRole(`SPOKE${++n}`));
   doc.on(GetCommand).resolves({});
   doc.on(PutCommand).resolves({});
   doc.on(UpdateCommand).resolves({});
@@ -126,9 +115,7 @@ describe('a forwarded alarm in the scaling handler', () => {
 
   it('ignores an alarm of an account-region that is no target, assuming nothing', async () => {
     // Prepare: the OU target lists no such account
-    org.on(ListAccountsForParentCommand).resolves({ Accounts: [] });
-    org.on(ListChildrenCommand).resolves({ Children: [] });
-    org.on(DescribeOrganizationCommand).resolves({ Organization: { MasterAccountId: '555555555555' } });
+    mockOrganization(org, []);
     // Act
     const r = await runFleetEvent(
       forwarded('777777777777', 'eu-west-1', 'billing-cpu-high'),

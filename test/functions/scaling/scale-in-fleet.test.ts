@@ -1,10 +1,5 @@
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import {
-  DescribeOrganizationCommand,
-  ListAccountsForParentCommand,
-  ListChildrenCommand,
-  OrganizationsClient,
-} from '@aws-sdk/client-organizations';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,6 +14,7 @@ import { metrics } from '../../../shared/observability.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
+import { assumedRole, mockOrganization } from '../../support/fleet-mocks.js';
 
 // The scheduled scale-in check of a stage with spokes, through the scaling handler with the SDK mocked: it
 // runs in the hub and then in every spoke target (account targets and the OU's listed account), each with its
@@ -54,17 +50,10 @@ const okIn = (places: string[]) =>
 let n = 0;
 beforeEach(() => {
   for (const m of [sts, rds, doc, org]) m.reset();
-  sts.on(AssumeRoleCommand).callsFake((i: { RoleArn: string }) => ({
-    Credentials: {
-      AccessKeyId: `AKIA${i.RoleArn.split(':')[4]}${++n}`,
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  }));
-  org.on(ListAccountsForParentCommand).resolves({ Accounts: [{ Id: '444444444444', Status: 'ACTIVE' }] });
-  org.on(ListChildrenCommand).resolves({ Children: [] });
-  org.on(DescribeOrganizationCommand).resolves({ Organization: { MasterAccountId: '555555555555' } });
+  sts
+    .on(AssumeRoleCommand)
+    .callsFake((i: { RoleArn: string }) => assumedRole(`${i.RoleArn.split(':')[4]}${++n}`));
+  mockOrganization(org, ['444444444444']);
   rds.on(DescribeDBInstancesCommand).callsFake(async (_: unknown, client: () => RDSClient) => {
     const region = await client().config.region();
     return {

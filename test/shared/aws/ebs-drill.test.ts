@@ -14,7 +14,7 @@ import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../../shared/
 import { drillSnapshotSet, type SnapshotSetRef } from '../../../shared/drill/ebs.js';
 import { ConfigError, GuardRefusedError } from '../../../shared/errors.js';
 import { Tag, tagList } from '../../../shared/tags.js';
-import { startMoto } from '../../support/moto.js';
+import { motoClient, useMoto } from '../../support/moto.js';
 
 const REGION = 'eu-west-1';
 const meta = { $metadata: {} };
@@ -176,17 +176,12 @@ describe('ec2FirstZone (mocked EC2): where a drill from the DR copies restores b
 // restored volumes carry the drill's tags, and the drill leaves nothing behind. (moto makes volumes
 // available at once: states and timing are proven with the fake above.)
 describe('EBS drill against moto', () => {
-  let moto: Awaited<ReturnType<typeof startMoto>>;
+  // An empty AMI catalogue: EC2 holds only what the test makes.
+  const endpoint = useMoto({ emptyAmis: true });
   let ec2: EC2Client;
-  beforeAll(async () => {
-    moto = await startMoto();
-    ec2 = new EC2Client({
-      region: REGION,
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+  beforeAll(() => {
+    ec2 = motoClient(EC2Client, REGION, endpoint());
   });
-  afterAll(async () => moto?.stop());
 
   it('finds the first available zone of the region with the filters steward sends', async () => {
     expect(await ec2FirstZone(REGION, ec2)()).toBe('eu-west-1a');

@@ -25,7 +25,7 @@ import { EbsVerify } from '../../../shared/config/ebs-verifier.js';
 import { verifierTags, verifyEbsSet, type VerifyVolume } from '../../../shared/drill/ebs-verifier.js';
 import { GuardRefusedError } from '../../../shared/errors.js';
 import { Tag, tagList } from '../../../shared/tags.js';
-import { startMoto } from '../../support/moto.js';
+import { motoClient, useMoto } from '../../support/moto.js';
 
 const REGION = 'eu-west-1';
 const meta = { $metadata: {} };
@@ -288,17 +288,12 @@ const createInstanceProfile = (endpoint: string, name: string): string =>
   ).trim();
 
 describe('EBS verifier against moto', () => {
-  let moto: Awaited<ReturnType<typeof startMoto>>;
+  // An empty AMI catalogue: EC2 holds only what the test makes.
+  const endpoint = useMoto({ emptyAmis: true });
   let ec2: EC2Client;
-  beforeAll(async () => {
-    moto = await startMoto();
-    ec2 = new EC2Client({
-      region: REGION,
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+  beforeAll(() => {
+    ec2 = motoClient(EC2Client, REGION, endpoint());
   });
-  afterAll(async () => moto?.stop());
 
   it('launches, attaches, checks, terminates, and leaves the volumes detached for the drill to delete', async () => {
     // Prepare: the drill network's subnet and two restored volumes in its zone.
@@ -323,7 +318,7 @@ describe('EBS verifier against moto', () => {
       volumes.push({ volumeId: v.VolumeId!, sourceVolumeId: `src-${device}`, device });
     }
     const real = ec2EbsVerifierPort(REGION, ec2, new SSMClient({ region: REGION }), {
-      instanceProfileArn: createInstanceProfile(moto.endpoint, 'steward-test-ebs-verifier'),
+      instanceProfileArn: createInstanceProfile(endpoint(), 'steward-test-ebs-verifier'),
       subnets: { 'eu-west-1a': subnet.Subnet!.SubnetId! },
       securityGroupId: sg.GroupId!,
     });

@@ -1,0 +1,102 @@
+import type { StewardConfig } from '../../shared/config/schema.js';
+import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
+import type { CacheSnapshot } from '../../shared/drill/ports.js';
+import type { DrillDeps } from '../../shared/drill/tasks.js';
+import type { VerificationReport } from '../../shared/drill/verification.js';
+import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
+
+// The synthesized drill definition run locally (infra/local-drill.ts) with the real drill tasks over in-memory
+// ports: the tasks' clock, their deps, and the cache drills' snapshot and verdict.
+
+/**
+ * The drill tasks' clock in a local run: the execution's start time is the local runner's real clock, so the
+ * tasks' clock starts there too, and moves at least a second a call.
+ */
+export const runnerClock = (): (() => Date) => {
+  let clock = 0;
+  return () => new Date((clock = Math.max(clock + 1000, Date.now())));
+};
+
+/**
+ * The drill tasks' deps for `config` over in-memory ports (RDS restore in the config's region, tokens, task
+ * signal, report store), live, with a memory notifier and no network; `over` adds or replaces any of them.
+ */
+export const localDrillDeps = <O extends Partial<DrillDeps>>(
+  config: StewardConfig,
+  now: () => Date,
+  over: O,
+) => ({
+  config,
+  dryRun: false,
+  notifier: memoryNotifier(),
+  now,
+  restore: fakeRestorePort(config.region),
+  tokens: fakeTokenStore(),
+  signal: fakeTaskSignal(),
+  reports: fakeReportStore(),
+  network: {},
+  ...over,
+});
+
+/** The drill tasks' deps for a stage with cache drills: `caches`, and the RDS restore port that hands them cache targets. */
+export const localCacheDrillDeps = (config: StewardConfig, now: () => Date, caches: CacheDrillDeps) =>
+  localDrillDeps(config, now, {
+    restore: withCacheDrills(fakeRestorePort(config.region), caches),
+    caches,
+    network: { dbSubnetGroupName: 'steward-prod-drill', securityGroupIds: ['sg-0abc1234'] },
+  });
+
+/** Steward's scheduled snapshot of Redis group `group` taken 2026-03-01 03:00 UTC: one 50 MB shard of a cache.r7g.large. */
+export const cacheSnapshot = (
+  group: string,
+  region: string,
+  over: Partial<CacheSnapshot> = {},
+): CacheSnapshot => {
+  const id = `steward-${group}-202603010300-sched`;
+  return {
+    kind: 'elasticache',
+    id,
+    arn: `arn:aws:elasticache:${region}:111122223333:snapshot:${id}`,
+    region,
+    sourceId: group,
+    createdAt: '2026-03-01T03:00:00.000Z',
+    status: 'available',
+    type: 'manual',
+    tags: {},
+    sourceNodeType: 'cache.r7g.large',
+    shards: 1,
+    largestShardBytes: 50e6,
+    ...over,
+  };
+};
+
+/**
+ * The cache verifier's verdict on the restored group at `host`: one key count on db0, 1 000 keys against a
+ * floor of 900 when `passed`, else 3 (keys lost).
+ */
+export const cacheVerdict = (passed: boolean, host: string): VerificationReport => ({
+  passed,
+  outcome: passed ? 'passed' : 'failed',
+  budgetMs: 300_000,
+  host,
+  port: 6379,
+  database: 'db0',
+  user: 'steward-prod-drill-verifier',
+  referenceTime: '2026-03-01T03:00:00.000Z',
+  checks: [
+    {
+      name: 'keys db0',
+      kind: 'key-count',
+      passed,
+      status: passed ? 'passed' : 'failed',
+      measured: passed ? 1000 : 3,
+      expected: '>= 900',
+      detail: passed ? 'DBSIZE 1000' : 'DBSIZE 3: keys lost',
+      ms: 2,
+    },
+  ],
+  dataRpoSeconds: 12,
+  verifyMs: 5,
+  tables: { db0: { rows: passed ? 1000 : 3 } },
+});
