@@ -3,17 +3,29 @@ import { Tag } from '../shared/tags.js';
 import { ec2Arn } from './arns.js';
 import type { Grantee } from './permission.js';
 
-export interface DrillEndpointGrants {
+interface DrillEndpointGrantsBase {
   region: string;
-  vpcId: string;
   /** The services a drill may create an endpoint for (com.amazonaws.<region>.secretsmanager, …). */
   serviceNames: string[];
-  /** Where: the drill subnets and the endpoint security groups the construct deployed. */
-  subnetIds: string[];
-  securityGroupIds: string[];
   /** The drill state machine: its running executions keep the endpoints. */
   stateMachineArn: string;
+  /** Appended to every statement id: the DR region's grants sit beside the stage region's in one policy. */
+  sidSuffix?: string;
 }
+
+export type DrillEndpointGrants = DrillEndpointGrantsBase &
+  (
+    | {
+        vpcId: string;
+        /** Where: the drill subnets and the endpoint security groups the construct deployed. */
+        subnetIds: string[];
+        securityGroupIds: string[];
+      }
+    | {
+        /** Another region's stack's drill VPC (the DR stack's): its VPC, subnets and groups by this tag. */
+        networkTag: { key: string; value: string };
+      }
+  );
 
 /**
  * What the drill function needs for per-drill endpoints (shared/drill/endpoint-tasks.ts), least privilege, as
@@ -22,8 +34,11 @@ export interface DrillEndpointGrants {
  * Tag on create is ec2:CreateTags with ec2:CreateAction. DeleteVpcEndpoints only of endpoints tagged as a
  * drill's (aws:ResourceTag) for those services; DescribeVpcEndpoints has no resource-level permissions.
  */
-export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointGrants): void => {
+export const allowDrillEndpoints = (to: Grantee, stack: Stack, g: DrillEndpointGrants): void => {
+  const suffix = g.sidSuffix ?? '';
+  const fn: Pick<Grantee, 'allow'> = { allow: (p) => to.allow({ ...p, sid: `${p.sid}${suffix}` }) };
   const ec2 = (resource: string, name: string) => ec2Arn(stack, g.region, resource, name);
+  const tag = 'networkTag' in g ? g.networkTag : undefined;
   fn.allow({
     sid: 'CreateDrillEndpointsTagged',
     actions: ['ec2:CreateVpcEndpoint'],
@@ -37,15 +52,24 @@ export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointG
     },
     wildcardReason: `A new endpoint has no id yet; only the drill's services, created tagged ${Tag.managed}=true and ${Tag.drillEndpoint}.`,
   });
-  fn.allow({
-    sid: 'CreateDrillEndpointsInDrillVpc',
-    actions: ['ec2:CreateVpcEndpoint'],
-    resources: [
-      ec2('vpc', g.vpcId),
-      ...g.subnetIds.map((id) => ec2('subnet', id)),
-      ...g.securityGroupIds.map((id) => ec2('security-group', id)),
-    ],
-  });
+  if ('vpcId' in g)
+    fn.allow({
+      sid: 'CreateDrillEndpointsInDrillVpc',
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [
+        ec2('vpc', g.vpcId),
+        ...g.subnetIds.map((id) => ec2('subnet', id)),
+        ...g.securityGroupIds.map((id) => ec2('security-group', id)),
+      ],
+    });
+  else
+    fn.allow({
+      sid: 'CreateDrillEndpointsInDrillVpc',
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [ec2('vpc', '*'), ec2('subnet', '*'), ec2('security-group', '*')],
+      conditions: { StringEquals: { [`aws:ResourceTag/${tag!.key}`]: tag!.value } },
+      wildcardReason: `The DR stack's drill VPC, subnets and endpoint group exist only in that region's stack: only those tagged ${tag!.key}=${tag!.value}.`,
+    });
   fn.allow({
     sid: 'TagDrillEndpointsOnCreate',
     actions: ['ec2:CreateTags'],
@@ -70,6 +94,7 @@ export const allowDrillEndpoints = (fn: Grantee, stack: Stack, g: DrillEndpointG
     sid: 'ListDrillEndpoints',
     actions: ['ec2:DescribeVpcEndpoints'],
     resources: ['*'],
+    ...(tag ? { conditions: { StringEquals: { 'aws:RequestedRegion': g.region } } } : {}),
     wildcardReason: 'ec2:DescribeVpcEndpoints supports no resource-level permissions.',
   });
   fn.allow({
