@@ -9,7 +9,8 @@ import { ID_PREFIX } from '../shared/backup/ids.js';
 import { EBS_SNAPSHOT_EVENTS, SNAPSHOT_COPIED_EVENT_IDS } from '../shared/backup/request.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
-import { DrCacheDrillNetwork } from './drill-network.js';
+import { DrDrillNetwork } from './drill-network.js';
+import { verifiesVolumesInDr } from '../shared/drill/ebs-tasks.js';
 
 export interface DrEventsStackProps extends Omit<StackProps, 'env' | 'tags'> {
   config: StewardConfig;
@@ -38,8 +39,11 @@ export class DrEventsStack extends Stack {
   readonly ebsRule?: Rule;
   /** Redis DR copies (`elasticache/<group>/<snapshot>-<shard>.rdb`), encrypted with the DR key. */
   readonly redisDrBucket?: Bucket;
-  /** The DR region's drill network for Redis drills from the DR copy (`drill.caches.<name>.from: dr`). */
-  readonly drill?: DrCacheDrillNetwork;
+  /**
+   * The DR region's drill network for drills from the DR copies: Redis (`drill.caches.<name>.from: dr`) and
+   * verifying EBS drills (`drill.volumes.<id>.from: dr` with `verify`).
+   */
+  readonly drill?: DrDrillNetwork;
 
   constructor(scope: Construct, id: string, props: DrEventsStackProps) {
     const { config, ...stackProps } = props;
@@ -84,8 +88,8 @@ export class DrEventsStack extends Stack {
         targets: [new EventBusTarget(primaryBus)],
       });
     if (keepsRedisDr(config)) this.redisDrBucket = redisDrBucket(this, config);
-    if (drillsCachesFromDr(config)) {
-      this.drill = new DrCacheDrillNetwork(this, 'Drill', {
+    if (drillsCachesFromDr(config) || verifiesVolumesInDr(config)) {
+      this.drill = new DrDrillNetwork(this, 'Drill', {
         config,
         removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });

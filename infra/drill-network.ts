@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import {
   FlowLog,
   FlowLogDestination,
@@ -21,8 +21,18 @@ import {
   cacheVerifierUser,
   DR_CACHE_VERIFY_SECONDS,
   drCacheNetworkParameter,
+  drillsCachesFromDr,
 } from '../shared/drill/cache-tasks.js';
 import type { CacheVerifyEnv } from '../shared/drill/env.js';
+import { verifiesVolumesInDr } from '../shared/drill/ebs-tasks.js';
+import {
+  DR_DRILL_NETWORK_TAG,
+  drEbsVerifierParameter,
+  drEbsVerifierRoleName,
+} from '../shared/drill/ebs-verifier.js';
+import { perDrillEndpoints } from '../shared/drill/endpoints.js';
+import { ConsistencyDocument } from './consistency.js';
+import { EbsVerifierNetwork } from './ebs-verifier.js';
 import { DRILL_PREFIX } from '../shared/drill/ids.js';
 import type { CacheDrillNetwork } from '../shared/drill/ports.js';
 import { Tag } from '../shared/tags.js';
@@ -169,31 +179,40 @@ export const allowCacheConnect = (verifier: StewardFunction, region: string): vo
 export const drCacheVerifierName = (stage: string): string => `steward-${stage}-drill-verify-cache`;
 
 /**
- * The DR region's drill network for caches (in `Steward-<stage>-dr`, when a `drill.caches` entry restores
- * its DR copy, `from: dr`): a drill VPC of its own, its cache network, named as in the stage region
- * (`steward-<stage>-drill`), and a cache verifier inside it (only a function in that VPC reaches the drill
- * groups). Its security group ids exist only once this stack is deployed, and stacks in two regions cannot
- * reference each other, so the network and the verifier's ARN are published as one JSON String parameter in
- * the DR region, which the drill function reads (ssm:GetParameter on that one parameter) when it restores
- * there, and invokes the verifier (lambda:InvokeFunction on that one function) to verify.
+ * The DR region's drill network (in `Steward-<stage>-dr`): a drill VPC of its own, and what the stage's drills
+ * from the DR copies need in it. Caches (a `drill.caches` entry with `from: dr`): the cache network, named as in
+ * the stage region (`steward-<stage>-drill`), and a cache verifier inside it (only a function in that VPC
+ * reaches the drill groups). EBS (a `drill.volumes` entry with `from: dr` and `verify`): the verifier instances'
+ * network, role and instance profile, the Systems Manager endpoints (or their group, per drill), and steward's
+ * Command document (SSM documents are regional). Security group and subnet ids exist only once this stack is
+ * deployed, and stacks in two regions cannot reference each other, so each part is published as a JSON String
+ * parameter in the DR region, which the drill function reads (ssm:GetParameter on those parameters only).
  */
-export class DrCacheDrillNetwork extends Construct {
+export class DrDrillNetwork extends Construct {
   readonly vpc: Vpc;
-  readonly caches: CacheDrillNet;
-  readonly verifier: StewardFunction;
-  readonly parameter: StringParameter;
+  /** Redis drills from the DR copy: the cache network, its verifier and the parameter naming both. */
+  readonly caches?: CacheDrillNet;
+  readonly verifier?: StewardFunction;
+  readonly parameter?: StringParameter;
+  /** Verifying EBS drills from the DR copies: the verifier network and its parameter. */
+  readonly ebs?: { network: EbsVerifierNetwork; document: ConsistencyDocument; parameter: StringParameter };
 
   constructor(scope: Construct, id: string, props: { config: StewardConfig; removalPolicy: RemovalPolicy }) {
     super(scope, id);
     const { config, removalPolicy } = props;
     const name = `steward-${config.stage}-drill`;
     this.vpc = drillVpc(this, config.stage, removalPolicy);
+    if (drillsCachesFromDr(config)) this.buildCaches(config, name, removalPolicy);
+    if (verifiesVolumesInDr(config)) this.ebs = this.buildEbsVerifier(config);
+  }
+
+  private buildCaches(config: StewardConfig, name: string, removalPolicy: RemovalPolicy): void {
     const fromDr = Object.values(config.drill.caches).filter((c) => c.from === 'dr');
-    this.caches = cacheDrillNetwork(this, this.vpc, config.stage, name, fromDr);
+    const caches = cacheDrillNetwork(this, this.vpc, config.stage, name, fromDr);
     // The stage's cache verifier code, told its region. `from: dr` takes auth: iam or none only (the config
     // refuses token and user): it reads no secret, and this VPC has no endpoint at all. Invoked only by the
     // drill function's relay, synchronously: no topics, no failure queue, no schedule.
-    this.verifier = new StewardFunction(this, 'CacheVerifier', {
+    const verifier = new StewardFunction(this, 'CacheVerifier', {
       config,
       removalPolicy,
       capability: 'drill',
@@ -206,23 +225,74 @@ export class DrCacheDrillNetwork extends Construct {
       placement: {
         vpc: this.vpc,
         subnets: ISOLATED,
-        securityGroups: [this.caches.verifierSecurityGroup],
+        securityGroups: [caches.verifierSecurityGroup],
       },
       publishes: false,
     });
-    if (this.caches.userGroup) allowCacheConnect(this.verifier, config.dr.region);
+    if (caches.userGroup) allowCacheConnect(verifier, config.dr.region);
     const network = {
-      cacheSubnetGroupName: this.caches.subnetGroup.ref,
-      securityGroupIds: [this.caches.securityGroup.securityGroupId],
-      ...(this.caches.userGroup ? { userGroupId: this.caches.userGroup.ref } : {}),
+      cacheSubnetGroupName: caches.subnetGroup.ref,
+      securityGroupIds: [caches.securityGroup.securityGroupId],
+      ...(caches.userGroup ? { userGroupId: caches.userGroup.ref } : {}),
     } satisfies CacheDrillNetwork;
-    this.parameter = new StringParameter(this, 'CacheNetworkParameter', {
+    const parameter = new StringParameter(this, 'CacheNetworkParameter', {
       parameterName: drCacheNetworkParameter(config.stage),
       description: `steward ${config.stage}: the ${config.dr.region} drill network and cache verifier for Redis drills from the DR copy`,
       stringValue: Stack.of(this).toJsonString({
         ...network,
-        verifierFunctionArn: this.verifier.fn.functionArn,
+        verifierFunctionArn: verifier.fn.functionArn,
       }),
     });
+    Object.assign(this, { caches, verifier, parameter });
+  }
+
+  /**
+   * The EBS verifier's side: its network in this VPC (the instances' role by a fixed name, which the stage's
+   * drill role passes), steward's Command document here, and the Systems Manager endpoints (always on, or their
+   * placements for the drill to create). The VPC, its subnets and the verifier's groups carry
+   * `steward:drill-network=<stage>`: the stage's drill role launches and creates endpoints only into what
+   * carries it. Published as `/steward/<stage>/drill/dr-ebs-verifier`.
+   */
+  private buildEbsVerifier(config: StewardConfig) {
+    const stack = Stack.of(this);
+    const perDrill = perDrillEndpoints(config);
+    const network = new EbsVerifierNetwork(this, 'EbsVerifier', {
+      stage: config.stage,
+      vpc: this.vpc,
+      subnets: ISOLATED,
+      endpoints: perDrill ? 'per-drill' : 'always-on',
+      roleName: drEbsVerifierRoleName(config.stage, config.dr.region),
+    });
+    for (const tagged of [this.vpc, network.securityGroup, network.endpointSecurityGroup])
+      Tags.of(tagged).add(DR_DRILL_NETWORK_TAG, config.stage);
+    const document = new ConsistencyDocument(this, 'ConsistencyDocument', {
+      stage: config.stage,
+      region: config.dr.region,
+    });
+    const endpoints = perDrill
+      ? Object.fromEntries(
+          network.endpointServices.map(([key, serviceName]) => [
+            key,
+            {
+              serviceName,
+              subnetIds: network.endpointSubnetIds,
+              securityGroupIds: [network.endpointSecurityGroup.securityGroupId],
+            },
+          ]),
+        )
+      : undefined;
+    const parameter = new StringParameter(this, 'EbsVerifierParameter', {
+      parameterName: drEbsVerifierParameter(config.stage),
+      description: `steward ${config.stage}: the ${config.dr.region} drill network for EBS drill verifiers (drills from the DR copies)`,
+      stringValue: stack.toJsonString({
+        vpcId: network.vpcId,
+        subnets: network.environment.DRILL_VERIFIER_SUBNETS,
+        securityGroupId: network.securityGroup.securityGroupId,
+        instanceProfileArn: network.instanceProfile.instanceProfileArn,
+        documentName: document.documentName,
+        ...(endpoints ? { endpoints } : {}),
+      }),
+    });
+    return { network, document, parameter };
   }
 }

@@ -55,6 +55,7 @@ import { drillExecutionSeconds } from '../shared/drill/janitor.js';
 import {
   drillEndpointKeys,
   ENDPOINT_POLL_SECONDS,
+  SSM_ENDPOINT_KEYS,
   type EndpointSpec,
   perDrillEndpoints,
 } from '../shared/drill/endpoints.js';
@@ -68,7 +69,12 @@ import { grantRedisDrDrill } from './cache-dr.js';
 import { allowCacheConnect, cacheDrillNetwork, drillVpc, ISOLATED } from './drill-network.js';
 import { allowEbsDrill } from './ebs-drill.js';
 import { allowEbsVerifier, EbsVerifierNetwork } from './ebs-verifier.js';
-import { ConsistencyDocument } from './consistency.js';
+import { ConsistencyDocument, consistencyDocumentName } from './consistency.js';
+import {
+  DR_DRILL_NETWORK_TAG,
+  drEbsVerifierParameter,
+  drEbsVerifierRoleName,
+} from '../shared/drill/ebs-verifier.js';
 import type { Reports } from './reports.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
@@ -83,9 +89,15 @@ import {
 /** Put the endpoint wait in front of a verify step (`next`) of one path, or return `next` if it needs none. */
 type EndpointGate = (path: 'database' | 'volumes', next: IChainable) => IChainable;
 
-/** The `verify` settings of the stage's EBS drill targets that configure a verifier. */
-const ebsVerifies = (config: StewardConfig): EbsVerify[] =>
-  Object.values(config.drill.volumes).flatMap((v) => (v.verify ? [v.verify] : []));
+/**
+ * The `verify` settings of the stage's EBS drill targets that configure a verifier: all of them, those that
+ * verify in the stage region (`stage`), or those that verify in the DR region (`dr`, drills from the DR copies).
+ */
+const ebsVerifies = (config: StewardConfig, where: 'all' | 'stage' | 'dr' = 'all'): EbsVerify[] =>
+  Object.values(config.drill.volumes).flatMap((v) => {
+    const inDr = v.from === 'dr' && config.dr.region !== config.region;
+    return v.verify && (where === 'all' || (where === 'dr') === inDr) ? [v.verify] : [];
+  });
 
 /**
  * State names of the drill state machine. The local runner, the sandbox and the tasks rely on them:
@@ -272,7 +284,9 @@ export class Drill extends Construct {
     const vaultDrills = hasVaultDrills(config);
     // EBS drills with `verify`: verifier instances in the drill subnets, reaching only Systems Manager, and
     // steward's Command document for the check (backup's, or this stage's own when no policy needs one).
-    const verifies = ebsVerifies(config);
+    const verifies = ebsVerifies(config, 'stage');
+    // Verifying drills from the DR copies run their verifier in the DR stack's network (infra/drill-network.ts).
+    const drVerifies = ebsVerifies(config, 'dr');
     const ebsVerifier = verifies.length
       ? {
           network: new EbsVerifierNetwork(this, 'EbsVerifier', {
@@ -295,7 +309,8 @@ export class Drill extends Construct {
       description: `steward ${config.stage}: restore drill tasks, RDS restore events, drill janitor`,
       // The verify-volumes task runs one verification in one invocation (at most verifySeconds, <= 870 s), and
       // verify-dr waits for the DR region's cache verifier (at most DR_CACHE_VERIFY_SECONDS).
-      timeout: ebsVerifier || drillsCachesFromDr(config) ? VERIFY_TIMEOUT : DRILL_TIMEOUT,
+      timeout:
+        ebsVerifier || drVerifies.length || drillsCachesFromDr(config) ? VERIFY_TIMEOUT : DRILL_TIMEOUT,
       environment: {
         ...environment,
         ...(ebsVerifier
@@ -315,8 +330,9 @@ export class Drill extends Construct {
       },
       // The vault drill role trusts this role by its ARN.
       ...(vaultDrills ? { roleName: hubDrillRoleName(config.stage, config.region) } : {}),
-      // A Redis drill from the DR copy restores (and is cleaned up) in the DR region.
-      ...(Object.values(drill.caches).some((c) => c.from === 'dr') && config.dr.region !== config.region
+      // A Redis or EBS drill from the DR copies restores (and is cleaned up, and verified) in the DR region.
+      ...((Object.values(drill.caches).some((c) => c.from === 'dr') || drillsVolumesFromDr(config)) &&
+      config.dr.region !== config.region
         ? { regions: [config.region, config.dr.region] }
         : {}),
     });
@@ -440,6 +456,7 @@ export class Drill extends Construct {
         instanceTypes: verifies.map((v) => v.instanceType),
       });
     }
+    if (drVerifies.length) this.grantDrEbsVerifier(drVerifies);
 
     // No alarm on ExecutionsFailed: a drill that fails is recorded and paged by its own record step
     // (DrillFailed), and an execution that ends FAILED, TIMED_OUT or ABORTED any other way reaches the drill
@@ -1115,20 +1132,79 @@ export class Drill extends Construct {
       resourceName: `steward-${config.stage}-drill`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const placements = Object.values(spec.endpoints);
+    // Only verifying drills from the DR copies need endpoints: none in this region's drill VPC, only the state
+    // machine whose running executions keep the DR region's.
     const env = {
-      DRILL_ENDPOINTS: stack.toJsonString(spec),
+      ...(placements.length ? { DRILL_ENDPOINTS: stack.toJsonString(spec) } : {}),
       DRILL_STATE_MACHINE_ARN: stateMachineArn,
     } satisfies Pick<z.input<typeof DrillEnv>, 'DRILL_ENDPOINTS' | 'DRILL_STATE_MACHINE_ARN'>;
     for (const [k, v] of Object.entries(env)) this.function.fn.addEnvironment(k, v);
-    const placements = Object.values(spec.endpoints);
-    allowDrillEndpoints(this.function, stack, {
-      region: config.region,
-      vpcId: this.vpc.vpcId,
-      serviceNames: placements.map((p) => p!.serviceName),
-      keys: Object.keys(spec.endpoints),
-      subnetIds: [...new Set(placements.flatMap((p) => p!.subnetIds))],
-      securityGroupIds: [...new Set(placements.flatMap((p) => p!.securityGroupIds))],
-      stateMachineArn,
+    if (placements.length)
+      allowDrillEndpoints(this.function, stack, {
+        region: config.region,
+        vpcId: this.vpc.vpcId,
+        serviceNames: placements.map((p) => p!.serviceName),
+        keys: Object.keys(spec.endpoints),
+        subnetIds: [...new Set(placements.flatMap((p) => p!.subnetIds))],
+        securityGroupIds: [...new Set(placements.flatMap((p) => p!.securityGroupIds))],
+        stateMachineArn,
+      });
+    // The DR region's drill VPC (verifying EBS drills from the DR copies): the three Systems Manager endpoints,
+    // only into the DR stack's tagged VPC, subnets and endpoint group, region-pinned.
+    if (ebsVerifies(config, 'dr').length)
+      allowDrillEndpoints(this.function, stack, {
+        region: config.dr.region,
+        networkTag: { key: DR_DRILL_NETWORK_TAG, value: config.stage },
+        serviceNames: SSM_ENDPOINT_KEYS.map((k) => `com.amazonaws.${config.dr.region}.${k}`),
+        keys: [...SSM_ENDPOINT_KEYS],
+        stateMachineArn,
+        sidSuffix: 'InDr',
+      });
+  }
+
+  /**
+   * Verifying EBS drills from the DR copies: the drill function runs the verifier in the DR region, in the
+   * network the DR stack publishes (read here: ssm:GetParameter on that one parameter). The launch grants name
+   * that stack's subnets and groups by their `steward:drill-network` tag, its instance role by its fixed name
+   * and its Command document by name, all in `dr.region`.
+   */
+  private grantDrEbsVerifier(verifies: EbsVerify[]): void {
+    const { config } = this.props;
+    const stack = Stack.of(this);
+    const { region } = config.dr;
+    allowEbsVerifier(this.function, stack, {
+      region,
+      network: {
+        tag: { key: DR_DRILL_NETWORK_TAG, value: config.stage },
+        roleArn: stack.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName: drEbsVerifierRoleName(config.stage, region),
+        }),
+      },
+      documentArn: stack.formatArn({
+        service: 'ssm',
+        region,
+        resource: 'document',
+        resourceName: consistencyDocumentName(config.stage),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+      instanceTypes: verifies.map((v) => v.instanceType),
+      sidSuffix: 'InDr',
+    });
+    this.function.allow({
+      sid: 'ReadDrEbsVerifierNetwork',
+      actions: ['ssm:GetParameter'],
+      resources: [
+        stack.formatArn({
+          service: 'ssm',
+          region,
+          resource: 'parameter',
+          resourceName: drEbsVerifierParameter(config.stage).slice(1),
+        }),
+      ],
     });
   }
 

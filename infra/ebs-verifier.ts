@@ -57,6 +57,8 @@ export interface EbsVerifierNetworkProps {
    * deploy only their security group; a drill creates the endpoints for its duration (shared/drill/endpoints.ts).
    */
   endpoints?: 'always-on' | 'per-drill';
+  /** A fixed name for the instances' role (the DR stack's: the stage's drill role passes it by name). */
+  roleName?: string;
 }
 
 /**
@@ -93,6 +95,7 @@ export class EbsVerifierNetwork extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
       description: `steward ${props.stage}: EBS drill verifier instances (Systems Manager agent, Run Command only)`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     // Inline, not the managed policy: no parameters, documents, inventory, patching or session data channels.
     allowOn(this.role, {
@@ -149,9 +152,21 @@ export class EbsVerifierNetwork extends Construct {
   }
 }
 
+/**
+ * A verifier network another region's stack deployed (the DR stack's): its subnet and security group ids are
+ * unknown here, so grants name them by the tag that stack puts on its drill VPC, subnets and groups, and the
+ * instances' role by its fixed name.
+ */
+export interface TaggedVerifierNetwork {
+  tag: { key: string; value: string };
+  roleArn: string;
+}
+
 export interface EbsVerifierGrants {
   region: string;
-  network: EbsVerifierNetwork;
+  network: EbsVerifierNetwork | TaggedVerifierNetwork;
+  /** Appended to every statement id: the DR region's grants sit beside the stage region's in one policy. */
+  sidSuffix?: string;
   /** steward's Command document (infra/consistency.ts): the only document the verifier's check runs. */
   documentArn: string;
   /** The instance types the drill targets configure: RunInstances is allowed for these only. */
@@ -164,7 +179,16 @@ export interface EbsVerifierGrants {
  * on create; attach and detach only drill volumes to verifiers; terminate only verifiers; run only steward's
  * document, only on verifiers; read registrations and command results (no resource-level permissions).
  */
-export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants): void => {
+export const allowEbsVerifier = (to: Grantee, stack: Stack, g: EbsVerifierGrants): void => {
+  const suffix = g.sidSuffix ?? '';
+  const fn: Pick<Grantee, 'allow'> = { allow: (p) => to.allow({ ...p, sid: `${p.sid}${suffix}` }) };
+  const tagged = 'tag' in g.network ? g.network : undefined;
+  const local = 'tag' in g.network ? undefined : g.network;
+  // Another stack's network: its subnets and groups by tag; EC2 reads without resources held to its region.
+  const byTag = tagged && {
+    StringEquals: { [`aws:ResourceTag/${tagged.tag.key}`]: tagged.tag.value },
+  };
+  const inRegion = tagged && { conditions: { StringEquals: { 'aws:RequestedRegion': g.region } } };
   const ec2 = (resource: string, name: string, account?: string) =>
     stack.formatArn({
       service: 'ec2',
@@ -191,17 +215,34 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
     wildcardReason:
       'The image is the latest Amazon Linux 2023 at launch time (public SSM parameter); only Amazon-owned images.',
   });
-  fn.allow({
-    sid: 'LaunchVerifierIntoDrillNetwork',
-    actions: ['ec2:RunInstances'],
-    resources: [
-      ...g.network.subnetIds.map((id) => ec2('subnet', id)),
-      ec2('security-group', g.network.securityGroup.securityGroupId),
-      ec2('network-interface', '*'),
-    ],
-    wildcardReason:
-      'The instance’s network interface is created by the launch, in the drill subnets and group named here.',
-  });
+  if (local)
+    fn.allow({
+      sid: 'LaunchVerifierIntoDrillNetwork',
+      actions: ['ec2:RunInstances'],
+      resources: [
+        ...local.subnetIds.map((id) => ec2('subnet', id)),
+        ec2('security-group', local.securityGroup.securityGroupId),
+        ec2('network-interface', '*'),
+      ],
+      wildcardReason:
+        'The instance’s network interface is created by the launch, in the drill subnets and group named here.',
+    });
+  else {
+    fn.allow({
+      sid: 'LaunchVerifierIntoDrillNetwork',
+      actions: ['ec2:RunInstances'],
+      resources: [ec2('subnet', '*'), ec2('security-group', '*')],
+      conditions: byTag!,
+      wildcardReason: `The DR stack's drill subnets and verifier group exist only in that region's stack: only those tagged ${tagged!.tag.key}=${tagged!.tag.value}.`,
+    });
+    fn.allow({
+      sid: 'LaunchVerifierInterface',
+      actions: ['ec2:RunInstances'],
+      resources: [ec2('network-interface', '*')],
+      wildcardReason:
+        'The instance’s network interface is created by the launch, in the tagged drill subnets and group.',
+    });
+  }
   fn.allow({
     sid: 'LaunchVerifierTagged',
     actions: ['ec2:RunInstances'],
@@ -244,7 +285,7 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
   fn.allow({
     sid: 'PassVerifierRole',
     actions: ['iam:PassRole'],
-    resources: [g.network.role.roleArn],
+    resources: [local ? local.role.roleArn : tagged!.roleArn],
     conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
   });
   fn.allow({
@@ -292,6 +333,7 @@ export const allowEbsVerifier = (fn: Grantee, stack: Stack, g: EbsVerifierGrants
       'ssm:GetCommandInvocation',
     ],
     resources: ['*'],
+    ...inRegion,
     wildcardReason:
       'ec2:DescribeInstances, ec2:DescribeVolumes, ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions.',
   });

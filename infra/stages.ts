@@ -15,6 +15,7 @@ import {
 } from './spoke.js';
 import { hasVault, vaultStackId } from '../shared/fleet/vault.js';
 import { VaultStack } from './vault.js';
+import { verifiesVolumesInDr } from '../shared/drill/ebs-tasks.js';
 
 /**
  * Add one `Steward-<stage>` stack per stage config to `app` (and `Steward-<stage>-dr` in the DR region when
@@ -41,7 +42,11 @@ export const addStages = (
     for (const w of s.warnings) log(`warning: ${renderProblem(w)}`);
     const stack = new StewardStack(app, stackId(s.stage), { config: s.config, configSource: s.file });
     // DR copies start as others finish: their events are emitted in the DR region and forwarded from there.
-    if (Object.values(stack.config.backup.policies).some((p) => p.copyToDr))
+    // A verifying EBS drill from the DR copies needs the DR region's verifier network, which lives there too.
+    if (
+      Object.values(stack.config.backup.policies).some((p) => p.copyToDr) ||
+      verifiesVolumesInDr(stack.config)
+    )
       new DrEventsStack(app, drEventsStackId(s.stage), { config: stack.config });
     // Hub and spokes: the spoke deploys per target account and region; OU targets get it as a StackSet.
     if (hasSpokes(stack.config)) {

@@ -13,7 +13,11 @@ import {
   stsClient,
 } from '../../shared/aws/clients.js';
 import { lambdaCacheVerifier } from '../../shared/aws/cache-verifier.js';
-import { ssmDrDrillSite } from '../../shared/aws/drill-network.js';
+import {
+  type DrEbsVerifierSite,
+  ssmDrDrillSite,
+  ssmDrEbsVerifierSite,
+} from '../../shared/aws/drill-network.js';
 import { s3RdbCopyLister } from '../../shared/aws/cache-dr.js';
 import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
@@ -22,6 +26,7 @@ import { vaultOf } from '../../shared/fleet/vault.js';
 import { hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
 import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
 import { ec2EbsVerifierPort, verifierNetworkFromEnv } from '../../shared/aws/ebs-verifier.js';
 import { ssmStepRunner } from '../../shared/aws/ssm-commands.js';
@@ -42,9 +47,15 @@ import {
   drillsCachesFromDr,
   withCacheDrills,
 } from '../../shared/drill/cache-tasks.js';
-import { drillsVolumesFromDr, type EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
+import {
+  drillsVolumesFromDr,
+  type EbsDrDrillDeps,
+  type EbsDrillDeps,
+  verifiesVolumesInDr,
+} from '../../shared/drill/ebs-tasks.js';
+import { drEbsVerifierParameter } from '../../shared/drill/ebs-verifier.js';
 import type { DrillEndpointsDeps } from '../../shared/drill/endpoint-tasks.js';
-import { parseEndpointSpec } from '../../shared/drill/endpoints.js';
+import { parseEndpointSpec, perDrillEndpoints } from '../../shared/drill/endpoints.js';
 import { ec2DrillEndpoints, sfnRunningDrills } from '../../shared/aws/drill-endpoints.js';
 import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -86,8 +97,47 @@ export const wire = (
     ...(env.DRILL_ENDPOINTS && env.DRILL_STATE_MACHINE_ARN
       ? { endpoints: endpointDeps(region, env.DRILL_ENDPOINTS, env.DRILL_STATE_MACHINE_ARN) }
       : {}),
+    ...(drEbsSite(base) && perDrillEndpoints(base.config) && env.DRILL_STATE_MACHINE_ARN
+      ? { drEndpoints: drEndpointDeps(base, env.DRILL_STATE_MACHINE_ARN) }
+      : {}),
   };
 };
+
+/**
+ * The DR region's EBS verifier network, as the `Steward-<stage>-dr` stack publishes it, when a target drills from
+ * the DR copies and verifies: one reader per container (the verifier's launch, the drill zone and the DR
+ * endpoints share one GetParameter).
+ */
+const drSites = new Map<string, () => Promise<DrEbsVerifierSite>>();
+const drEbsSite = (base: BaseDeps): (() => Promise<DrEbsVerifierSite>) | undefined => {
+  const { dr, stage } = base.config;
+  if (!verifiesVolumesInDr(base.config)) return undefined;
+  const key = `${stage}:${dr.region}`;
+  let site = drSites.get(key);
+  if (!site) {
+    site = ssmDrEbsVerifierSite(
+      ssmClient(dr.region),
+      drEbsVerifierParameter(stage),
+      dr.region,
+      `Steward-${stage}-dr`,
+    );
+    drSites.set(key, site);
+  }
+  return site;
+};
+
+/** Per-drill endpoints in the DR region's drill VPC: where the DR stack says, EC2 there, the running drills. */
+const drEndpointDeps =
+  (base: BaseDeps, stateMachineArn: string) => async (): Promise<DrillEndpointsDeps | undefined> => {
+    const { region, dr } = base.config;
+    const site = await drEbsSite(base)!();
+    if (!site.endpoints) return undefined;
+    return {
+      spec: site.endpoints,
+      port: ec2DrillEndpoints(ec2Client(dr.region), site.endpoints.vpcId),
+      drills: sfnRunningDrills(sfnClient(region), stateMachineArn),
+    };
+  };
 
 /** Per-drill endpoints (`drill.endpoints.mode: per-drill`): EC2 in the drill VPC, the running drills. */
 const endpointDeps = (region: string, text: string, stateMachineArn: string): DrillEndpointsDeps => {
@@ -187,6 +237,7 @@ const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | und
   const network = verifierNetworkFromEnv(EbsVerifierEnv.safeParse(raw).data ?? {});
   const doc = ConsistencyEnv.safeParse(raw).data?.CONSISTENCY_DOCUMENT;
   const ssm = network && doc ? ssmClient(region) : undefined;
+  const drSite = drEbsSite(base);
   return {
     sets: ec2SnapshotSets(region, ec2),
     volumes: ec2EbsDrillPort(region, ec2),
@@ -197,6 +248,7 @@ const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | und
             sets: ec2SnapshotSets(dr.region, drEc2),
             volumes: ec2EbsDrillPort(dr.region, drEc2),
             availabilityZone: ec2FirstZone(dr.region, drEc2),
+            ...(drSite ? drVerifierDeps(base, drEc2, drSite) : {}),
           },
         }
       : {}),
@@ -210,6 +262,28 @@ const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | und
           },
         }
       : {}),
+  };
+};
+
+/**
+ * The verifier in the DR region (a `from: dr` target with `verify`): instances through EC2 and Systems Manager
+ * there, in the network the DR stack publishes, the check through that stack's Command document.
+ */
+const drVerifierDeps = (
+  base: BaseDeps,
+  drEc2: EC2Client,
+  site: () => Promise<DrEbsVerifierSite>,
+): Pick<EbsDrDrillDeps, 'verifier' | 'verifierZone'> => {
+  const { dr } = base.config;
+  const ssm = ssmClient(dr.region);
+  return {
+    verifier: {
+      verifier: ec2EbsVerifierPort(dr.region, drEc2, ssm, async () => (await site()).network),
+      runner: { run: async (step) => ssmStepRunner(ssm, (await site()).documentName).run(step) },
+      now: base.now,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    },
+    verifierZone: async () => (await site()).availabilityZone,
   };
 };
 

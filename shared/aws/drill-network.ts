@@ -1,8 +1,10 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import * as z from '../zod.js';
 import type { CacheDrillNetwork } from '../drill/ports.js';
-import { ConfigError } from '../errors.js';
+import { type EndpointSpec, parseEndpointSpec } from '../drill/endpoints.js';
+import { ConfigError, formatIssues } from '../errors.js';
 import { attempt } from './call.js';
+import { parseSubnets, type VerifierNetwork } from './ebs-verifier.js';
 
 const Network = z.onFirstUse(() =>
   z.object({
@@ -82,3 +84,87 @@ export const ssmCacheDrillNetwork = (
   region: string,
   stack: string,
 ): (() => Promise<CacheDrillNetwork>) => ssmDrDrillSite(ssm, name, region, stack).network;
+
+const EbsSite = z.onFirstUse(() =>
+  z.object({
+    vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
+    /** "az=subnet-…,az=subnet-…", the drill VPC's isolated subnets, first zone first. */
+    subnets: z.string().check(z.minLength(1)),
+    securityGroupId: z.string().check(z.regex(/^sg-[0-9a-f]+$/)),
+    instanceProfileArn: z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\//)),
+    documentName: z.string().check(z.minLength(1)),
+    /** `drill.endpoints.mode: per-drill`: where a drill creates the three Systems Manager endpoints. */
+    endpoints: z.optional(
+      z.record(
+        z.string(),
+        z.object({
+          serviceName: z.string().check(z.minLength(1)),
+          subnetIds: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1)),
+          securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),
+        }),
+      ),
+    ),
+  }),
+);
+
+/** What the DR stack publishes for EBS drills from the DR copies that verify: the verifier's network there. */
+export interface DrEbsVerifierSite {
+  network: VerifierNetwork;
+  /** The zone verifiers (and so the drill's volumes, by default) go in: the first subnet's. */
+  availabilityZone: string;
+  /** steward's Command document in that region (SSM documents are regional). */
+  documentName: string;
+  /** Per-drill endpoints: the DR drill VPC and where each Systems Manager endpoint is created; absent: always on. */
+  endpoints?: EndpointSpec;
+}
+
+/**
+ * The DR region's EBS verifier network, as the `Steward-<stage>-dr` stack publishes it (a JSON String parameter
+ * in `dr.region`), read once per container. A missing or malformed parameter is a ConfigError naming it and the
+ * stack that writes it; a failed read is not kept (the stack may be deployed meanwhile).
+ */
+export const ssmDrEbsVerifierSite = (
+  ssm: SSMClient,
+  name: string,
+  region: string,
+  stack: string,
+): (() => Promise<DrEbsVerifierSite>) => {
+  let read: Promise<DrEbsVerifierSite> | undefined;
+  const missing = (why: string) =>
+    new ConfigError(`No EBS verifier network in ${region}`, [
+      `${name}: ${why}; deploy ${stack} (it builds the DR region's verifier network when a drill.volumes entry has from: dr and verify)`,
+    ]);
+  const load = async (): Promise<DrEbsVerifierSite> => {
+    const r = await attempt(
+      'GetParameter',
+      `${name} in ${region}`,
+      () => ssm.send(new GetParameterCommand({ Name: name })),
+      { gone: ['ParameterNotFound'] },
+    );
+    if (!r.ok) throw missing('parameter not found');
+    let json: unknown;
+    try {
+      json = JSON.parse(r.value.Parameter?.Value ?? '');
+    } catch {
+      throw missing('not JSON');
+    }
+    const parsed = EbsSite.safeParse(json);
+    if (!parsed.success)
+      throw missing(
+        `not an EBS verifier network (${formatIssues(parsed.error.issues).slice(0, 3).join('; ')})`,
+      );
+    const n = parsed.data;
+    const subnets = parseSubnets(n.subnets);
+    const availabilityZone = Object.keys(subnets)[0];
+    if (!availabilityZone) throw missing('names no subnet (subnets: "az=subnet-…")');
+    return {
+      network: { subnets, securityGroupId: n.securityGroupId, instanceProfileArn: n.instanceProfileArn },
+      availabilityZone,
+      documentName: n.documentName,
+      ...(n.endpoints && Object.keys(n.endpoints).length
+        ? { endpoints: parseEndpointSpec(JSON.stringify({ vpcId: n.vpcId, endpoints: n.endpoints })) }
+        : {}),
+    };
+  };
+  return () => (read ??= load().catch((e: unknown) => ((read = undefined), Promise.reject(e))));
+};

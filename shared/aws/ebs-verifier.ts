@@ -85,7 +85,8 @@ export const ec2EbsVerifierPort = (
   region: string,
   ec2: EC2Client,
   ssm: SSMClient,
-  network: VerifierNetwork,
+  /** The network, or how to find it when it is published elsewhere (the DR stack's parameter): read at launch. */
+  network: VerifierNetwork | (() => Promise<VerifierNetwork>),
 ): EbsVerifierPort => {
   const describeOne = async (instanceId: string): Promise<VerifierInstance | undefined> => {
     const r = await attempt(
@@ -101,10 +102,11 @@ export const ec2EbsVerifierPort = (
   return {
     region,
     launch: async (r: LaunchRequest) => {
-      const subnetId = network.subnets[r.availabilityZone];
+      const net = typeof network === 'function' ? await network() : network;
+      const subnetId = net.subnets[r.availabilityZone];
       if (!subnetId)
         throw new GuardRefusedError(
-          `no drill subnet in ${r.availabilityZone} (the drill network has ${Object.keys(network.subnets).join(', ') || 'none'})`,
+          `no drill subnet in ${r.availabilityZone} (the drill network in ${region} has ${Object.keys(net.subnets).join(', ') || 'none'})`,
         );
       const out = await call('RunInstances', `verifier in ${r.availabilityZone}`, () =>
         ec2.send(
@@ -114,13 +116,13 @@ export const ec2EbsVerifierPort = (
             MinCount: 1,
             MaxCount: 1,
             ClientToken: r.clientToken,
-            IamInstanceProfile: { Arn: network.instanceProfileArn },
+            IamInstanceProfile: { Arn: net.instanceProfileArn },
             // One interface in the isolated subnet, no public address (the subnet has no route out anyway).
             NetworkInterfaces: [
               {
                 DeviceIndex: 0,
                 SubnetId: subnetId,
-                Groups: [network.securityGroupId],
+                Groups: [net.securityGroupId],
                 AssociatePublicIpAddress: false,
               },
             ],

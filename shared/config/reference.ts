@@ -359,7 +359,7 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.volumes':
     'EC2 instances (every volume of their snapshot set) and EBS volumes that get EBS drills, by instance or volume id (README: The EBS drill).',
   'drill.volumes.<instance or volume>.from':
-    '`source`: the sets in the stage region. `dr`: their copies in `dr.region` (a policy with `copyToDr`), restored there (restore-only: no `verify` yet).',
+    '`source`: the sets in the stage region. `dr`: their copies in `dr.region` (a policy with `copyToDr`), restored there (and verified there with `verify`, in the `-dr` stack’s drill network).',
   'drill.volumes.<instance or volume>.schedule': 'Overrides `drill.schedule` for this instance or volume.',
   'drill.volumes.<instance or volume>.snapshot':
     'Which snapshot set: `latest` complete set, `{ randomWithinDays: N }` or `{ id: <set id> }` (EBS has no point in time).',

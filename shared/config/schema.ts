@@ -585,8 +585,8 @@ export const EbsDrillTarget = strictObject({
   /** Seconds between two DescribeVolumes polls (a Wait state of the state machine). */
   pollSeconds: z._default(z.int().check(z.minimum(5), z.maximum(300)), 15),
   /**
-   * A read-only check of the restored volumes on a short-lived verifier instance in the drill network (absent:
-   * restore-only). A failed check fails the drill; a check that could not run makes it inconclusive.
+   * A read-only check of the restored volumes on a short-lived verifier instance in the drill network (with
+   * `from: dr`, the DR stack's drill network in `dr.region`; absent: restore-only). A failed check fails the drill; a check that could not run makes it inconclusive.
    */
   verify: z.optional(EbsVerify),
   /** RTO target: drill start to every volume available (and verified, when `verify` is set). */
@@ -1588,12 +1588,6 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           code: 'custom',
           path: [...path, 'availabilityZone'],
           message: `is ${t.availabilityZone}, not a zone of ${c.dr.region}: with from: dr the volumes are restored in dr.region`,
-        });
-      if (t.verify)
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path, 'verify'],
-          message: `is not supported with from: dr yet: the verifier runs in the stage region's drill network only (${c.region}); drop verify (the drill then proves every volume restores, and times it) or use from: source`,
         });
     }
   }),

@@ -20,7 +20,12 @@ import {
   type SnapshotSetRef,
 } from './ebs.js';
 import type { EbsDrillProgress } from './ebs-progress.js';
-import { type EbsVerifierDeps, verificationOutcome, verifyEbsSet } from './ebs-verifier.js';
+import {
+  type EbsVerifierDeps,
+  type EbsVerifierPort,
+  verificationOutcome,
+  verifyEbsSet,
+} from './ebs-verifier.js';
 import { oldestFirst, pickAmong, SnapshotSelectionError, snapshotTime as time } from './pick.js';
 import type { DrillState } from './state.js';
 
@@ -58,6 +63,16 @@ export interface EbsDrDrillDeps {
   volumes: EbsDrillPort;
   /** The zone to restore into when the target names none (the DR region's first available zone). */
   availabilityZone: () => Promise<string>;
+  /**
+   * The verifier in `dr.region` (a `from: dr` target configures `verify`): instances in the DR stack's drill
+   * network, the check through its Command document. Its launch reads the network the DR stack publishes.
+   */
+  verifier?: EbsVerifierDeps;
+  /**
+   * The DR verifier network's zone (its first subnet's), where a verifying drill restores by default: reading it
+   * at select also fails the drill early, naming the parameter and the stack, when the DR stack lacks it.
+   */
+  verifierZone?: () => Promise<string>;
 }
 
 /** The volumes of a drill's region: the stage's, or the DR region's for a drill from the DR copies. */
@@ -97,6 +112,47 @@ export const allDrillVolumes = (ebs: EbsDrillDeps): Pick<EbsDrillPort, 'listDril
     },
   };
 };
+
+/**
+ * Every region's verifier instances as one port for the janitor: listed in the stage region and (with verifying
+ * DR drills) in the DR region; a terminate goes to the region that listed the instance.
+ */
+export const allVerifiers = (
+  ebs: EbsDrillDeps,
+): Pick<EbsVerifierPort, 'listVerifiers' | 'terminate'> | undefined => {
+  const ports = [ebs.verifier?.verifier, ebs.dr?.verifier?.verifier].filter(
+    (p): p is EbsVerifierPort => p !== undefined,
+  );
+  if (ports.length <= 1) return ports[0];
+  const where = new Map<string, EbsVerifierPort>();
+  return {
+    listVerifiers: async () =>
+      (
+        await Promise.all(
+          ports.map(async (p) => {
+            const found = await p.listVerifiers();
+            for (const i of found) where.set(i.instanceId, p);
+            return found;
+          }),
+        )
+      ).flat(),
+    terminate: async (instanceId) => {
+      const known = where.get(instanceId);
+      if (known) return known.terminate(instanceId);
+      for (const p of ports) if ((await p.terminate(instanceId)) === 'terminated') return 'terminated';
+      return 'gone';
+    },
+  };
+};
+
+/** Whether a target drills from the DR copies and verifies them: the verifier then runs in `dr.region`. */
+export const verifiesVolumesInDr = (
+  config: Parameters<typeof drillsVolumesFromDr>[0] & {
+    drill: { volumes: Record<string, Pick<EbsDrillTarget, 'from' | 'verify'>> };
+  },
+): boolean =>
+  drillsVolumesFromDr(config) &&
+  Object.values(config.drill.volumes).some((v) => v.from === 'dr' && v.verify !== undefined);
 
 /** Whether the stage drills an instance or volume from its DR copies (in another region). */
 export const drillsVolumesFromDr = (
@@ -205,7 +261,20 @@ export const selectVolumes = async (
       `drill.volumes.${s.database}.from: dr needs dr.region (another region) and this function's EC2 wiring there`,
     ]);
   }
-  const availabilityZone = t.availabilityZone ?? (dr ? await dr.availabilityZone() : ebs.availabilityZone);
+  // A verifying drill from the DR copies needs the DR stack's verifier network: its volumes go where a
+  // verifier can attach them (the network's first zone) unless the target names a zone.
+  if (dr && t.verify && !dr.verifierZone) {
+    throw new ConfigError(`Cannot verify ${s.database} in ${dr.volumes.region}: no verifier wiring there`, [
+      `drill.volumes.${s.database}.verify: with from: dr the verifier runs in ${dr.volumes.region}; deploy the stage again (the drill function then reads the DR stack's verifier network)`,
+    ]);
+  }
+  const availabilityZone =
+    t.availabilityZone ??
+    (dr
+      ? await (t.verify && dr.verifierZone ? dr.verifierZone() : dr.availabilityZone())
+      : ebs.availabilityZone);
+  // Read the DR verifier network even when the target names its zone: a missing DR stack fails here, by name.
+  if (dr && t.verify && t.availabilityZone && dr.verifierZone) await dr.verifierZone();
   if (!availabilityZone) {
     throw new ConfigError(`Cannot drill ${s.database}: no Availability Zone to restore into`, [
       `drill.volumes.${s.database}.availabilityZone: required when the function is not given the drill network's zone`,
@@ -311,16 +380,23 @@ export const verifyVolumes = async (
 ): Promise<DrillState> => {
   const verify = volumeTarget(deps.config, s.database).verify;
   if (!verify) return s;
-  const verifier = needEbs(deps, `verify the volumes of ${s.database}`).verifier;
+  const ebs = needEbs(deps, `verify the volumes of ${s.database}`);
+  const p = progressOf(s);
+  // The volumes' region: the verifier must launch there (a volume attaches only to an instance in its zone).
+  const inDr = p.settings.region !== undefined && p.settings.region !== ebs.volumes.region;
+  const verifier = inDr
+    ? ebs.dr?.volumes.region === p.settings.region
+      ? ebs.dr?.verifier
+      : undefined
+    : ebs.verifier;
   if (!verifier) {
     throw new ConfigError(
-      `Cannot verify the volumes of ${s.database}: this function has no verifier wiring`,
+      `Cannot verify the volumes of ${s.database}${inDr ? ` in ${p.settings.region}` : ''}: this function has no verifier wiring${inDr ? ' there' : ''}`,
       [
-        `drill.volumes.${s.database}.verify: needs the stage deployed with it (the verifier network and grants)`,
+        `drill.volumes.${s.database}.verify: needs the stage deployed with it (the verifier network and grants${inDr ? `, and the ${p.settings.region} verifier network of the -dr stack` : ''})`,
       ],
     );
   }
-  const p = progressOf(s);
   const report = await verifyEbsSet(
     verifier,
     {

@@ -21,6 +21,20 @@ export type { CheckRecord, DeviceAssignment, EbsVerifyReport } from './ebs-progr
 /** `steward:kind` of a verifier instance: the janitor and the adapter's guard know it by this. */
 export const VERIFIER_KIND = 'ebs-verifier';
 
+/**
+ * The String parameter (in `dr.region`) where the `Steward-<stage>-dr` stack publishes the DR region's EBS
+ * verifier network (subnets, security group, instance profile, Command document, per-drill endpoint placements)
+ * for drills `from: dr` with `verify`: stacks in two regions cannot reference each other.
+ */
+export const drEbsVerifierParameter = (stage: string): string => `/steward/${stage}/drill/dr-ebs-verifier`;
+
+/** The tag on the DR region's drill VPC, subnets and security groups: the drill role's grants there name it. */
+export const DR_DRILL_NETWORK_TAG = 'steward:drill-network';
+
+/** The DR verifier instances' role (IAM is global: a fixed name lets the stage's drill role pass it). */
+export const drEbsVerifierRoleName = (stage: string, drRegion: string): string =>
+  `steward-${stage}-ebs-verifier-${drRegion}`;
+
 /** A verifier instance as steward sees it. */
 export interface VerifierInstance {
   instanceId: string;

@@ -41,7 +41,28 @@ export class EndpointsUnavailableError extends StewardError {
   override name = ENDPOINTS_UNAVAILABLE;
 }
 
-type Deps = Pick<StageDeps, 'config' | 'now'> & { endpoints?: DrillEndpointsDeps | undefined };
+type Deps = Pick<StageDeps, 'config' | 'now'> & {
+  endpoints?: DrillEndpointsDeps | undefined;
+  /**
+   * The DR region's drill VPC endpoints (a verifying EBS drill from the DR copies, per-drill endpoints): read
+   * from the DR stack's published network on first use; undefined when it deploys them always on.
+   */
+  drEndpoints?: (() => Promise<DrillEndpointsDeps | undefined>) | undefined;
+};
+
+/** Where a drill's verifier runs: the DR region for a drill from the DR copies, else the stage's (undefined). */
+const drillRegion = (s: Partial<DrillState>, stageRegion: string): string | undefined => {
+  const region = s.ebs?.settings.region ?? s.source?.region;
+  return region !== undefined && region !== stageRegion ? region : undefined;
+};
+
+/** The endpoints of the drill's own region: the stage's drill VPC, or the DR stack's for a drill there. */
+const wiringFor = async (s: Partial<DrillState>, deps: Deps): Promise<DrillEndpointsDeps | undefined> =>
+  drillRegion(s, deps.config.region) === undefined
+    ? deps.endpoints
+    : deps.drEndpoints
+      ? await deps.drEndpoints()
+      : undefined;
 
 // CreateVpcEndpoint's ClientToken: at most 64 ASCII characters. The same drill, service and check count give
 // the same token, so a retried invocation creates nothing twice; the next check (a new count) may create anew
@@ -80,7 +101,7 @@ export const ensureEndpoints = async (s: DrillState, deps: Deps): Promise<DrillS
     },
   });
   if (!needed.length) return done([]);
-  const wiring = deps.endpoints;
+  const wiring = await wiringFor(s, deps);
   // Always-on endpoints (the stack deploys them) or a run without AWS (the sandbox): nothing to create.
   if (!wiring)
     return done(needed.map((key) => ({ key, state: 'not-managed', detail: 'no per-drill endpoints wired' })));
@@ -151,7 +172,8 @@ export const releaseEndpoints = async (
   at: Date,
   self?: string,
 ): Promise<EndpointsClosed & { outcomes: Outcome[] }> => {
-  const ours = deletableEndpoints(await wiring.port.list(serviceNames(wiring.spec)));
+  const names = serviceNames(wiring.spec);
+  const ours = names.length ? deletableEndpoints(await wiring.port.list(names)) : [];
   const base = { at: at.toISOString() };
   if (!ours.length) return { ...base, status: 'none', outcomes: [] };
   const others = (await wiring.drills.running()).filter((n) => n !== self);
@@ -191,8 +213,9 @@ export const closeEndpoints = async (
   deps: Deps,
 ): Promise<DrillState> => {
   const now = deps.now();
-  const closed: EndpointsClosed = deps.endpoints
-    ? await releaseEndpoints(deps.endpoints, now, execution).then(({ outcomes: _o, ...r }) => r)
+  const wiring = await wiringFor(raw as Partial<DrillState>, deps);
+  const closed: EndpointsClosed = wiring
+    ? await releaseEndpoints(wiring, now, execution).then(({ outcomes: _o, ...r }) => r)
     : { status: 'not-wired', at: now.toISOString() };
   logger.info('drill endpoints closed', { drillId: raw.drillId, ...closed });
   return { ...raw, endpointsClosed: closed } as DrillState;

@@ -18,7 +18,8 @@ export type EndpointKey = (typeof ENDPOINT_KEYS)[number];
 
 // The SSM Agent's three services for Run Command (Systems Manager User Guide, "Use VPC endpoints for Systems
 // Manager"): ssm, ec2messages and ssmmessages.
-const SSM_KEYS: readonly EndpointKey[] = ['ssm', 'ec2messages', 'ssmmessages'];
+export const SSM_ENDPOINT_KEYS: readonly EndpointKey[] = ['ssm', 'ec2messages', 'ssmmessages'];
+const SSM_KEYS = SSM_ENDPOINT_KEYS;
 
 /** The endpoints a drill of `database` needs: a secret login's Secrets Manager, an EBS verifier's SSM. */
 export const drillEndpointKeys = (config: StewardConfig, database: string): EndpointKey[] => {

@@ -5,7 +5,7 @@ import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { Notifier } from '../notify/notifier.js';
 import { reportRun, runReportLines, type RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
-import { settleEach, tally, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import type { DrillCopy, DrillResource, RestorePort, VaultShare } from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
@@ -112,11 +112,20 @@ export interface JanitorDeps {
    */
   vault?: Pick<VaultDrillDeps, 'account' | 'vault' | 'staging' | 'shares'>;
   /** The drill VPC's endpoints drills create; absent: none are looked for. */
-  endpoints?: {
-    spec: { endpoints: Partial<Record<string, { serviceName: string }>> };
-    port: Pick<DrillEndpointsPort, 'list' | 'remove'>;
-    drills: RunningDrills;
-  };
+  endpoints?: JanitorEndpoints;
+  /**
+   * The DR region's drill VPC endpoints (verifying EBS drills from the DR copies), read from the DR stack's
+   * network on first use; undefined when always on. A network that cannot be read is a failed outcome, and the
+   * rest is swept all the same.
+   */
+  drEndpoints?: () => Promise<JanitorEndpoints | undefined>;
+}
+
+/** One drill VPC's endpoints, as the janitor sweeps them. */
+export interface JanitorEndpoints {
+  spec: { endpoints: Partial<Record<string, { serviceName: string }>> };
+  port: Pick<DrillEndpointsPort, 'list' | 'remove'>;
+  drills: RunningDrills;
 }
 
 export interface JanitorResult {
@@ -157,13 +166,35 @@ const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: s
   return `${parts.join(', ')} in ${region}`;
 };
 
-/** Steward's drill endpoints, kept while any drill runs, deleted once idle (ENDPOINT_IDLE_HOURS). */
-const endpointVerdicts = async (deps: JanitorDeps, now: Date): Promise<JanitorVerdict[]> => {
-  if (!deps.endpoints) return [];
-  const names = Object.values(deps.endpoints.spec.endpoints).flatMap((p) => (p ? [p.serviceName] : []));
-  const ours = endpointResources(await deps.endpoints.port.list(names));
-  if (!ours.length) return [];
-  return planEndpointJanitor(ours, (await deps.endpoints.drills.running()).length, now);
+/**
+ * Steward's drill endpoints, kept while any drill runs, deleted once idle (ENDPOINT_IDLE_HOURS), in the stage's
+ * drill VPC and the DR region's; `where` learns which VPC's port deletes each.
+ */
+const endpointVerdicts = async (
+  deps: JanitorDeps,
+  now: Date,
+  where: Map<string, JanitorEndpoints['port']>,
+  unreadable: Outcome[],
+): Promise<JanitorVerdict[]> => {
+  let dr: JanitorEndpoints | undefined;
+  if (deps.drEndpoints) {
+    try {
+      dr = await deps.drEndpoints();
+    } catch (e) {
+      unreadable.push(failedOutcome({ resource: 'DR drill endpoints', action: 'list' }, e));
+    }
+  }
+  const sites = [deps.endpoints, dr].filter((x): x is JanitorEndpoints => x !== undefined);
+  const verdicts: JanitorVerdict[] = [];
+  for (const site of sites) {
+    const names = Object.values(site.spec.endpoints).flatMap((p) => (p ? [p.serviceName] : []));
+    if (!names.length) continue;
+    const ours = endpointResources(await site.port.list(names));
+    if (!ours.length) continue;
+    for (const e of ours) where.set(e.id, site.port);
+    verdicts.push(...planEndpointJanitor(ours, (await site.drills.running()).length, now));
+  }
+  return verdicts;
 };
 
 /**
@@ -175,6 +206,8 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const now = deps.now();
   const maxAgeHours = janitorMaxAgeHours(deps.config.drill);
   const vault = deps.vault;
+  const endpointPorts = new Map<string, JanitorEndpoints['port']>();
+  const unreadable: Outcome[] = [];
   const [found, volumes, verifiers, copies, shares] = await Promise.all([
     deps.restore.listDrillResources(),
     deps.volumes ? deps.volumes.listDrillVolumes() : [],
@@ -194,7 +227,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       now,
       maxAgeHours,
     ),
-    ...(await endpointVerdicts(deps, now)),
+    ...(await endpointVerdicts(deps, now, endpointPorts, unreadable)),
   ];
   const doomed = verdicts
     .filter((v) => v.action === 'delete')
@@ -210,7 +243,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       await vault!.shares!.forget(r.share);
       return done === 'done' ? 'deleted' : 'gone';
     }
-    if (r.kind === 'vpc-endpoint') return deps.endpoints!.port.remove(r);
+    if (r.kind === 'vpc-endpoint') return (endpointPorts.get(r.id) ?? deps.endpoints!.port).remove(r);
     return deps.restore.remove(r);
   };
   const sweep = (group: JanitorVerdict[]) =>
@@ -229,7 +262,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     outcomes.push(...(await sweep(doomed.filter((v) => phaseOf(v.resource) === phase))));
 
   let notified = false;
-  const all = [...outcomes];
+  const all = [...outcomes, ...unreadable];
   if (doomed.length) {
     const what = (i: number) => {
       const v = doomed[i]!;

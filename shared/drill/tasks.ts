@@ -50,6 +50,7 @@ import {
 } from './vault-tasks.js';
 import {
   allDrillVolumes,
+  allVerifiers,
   cleanupVolumes,
   type EbsDrillDeps,
   restoreVolumes,
@@ -116,6 +117,11 @@ export interface DrillDeps extends BaseDeps {
   ebs?: EbsDrillDeps;
   /** `drill.endpoints.mode: per-drill`: the drill VPC's endpoints a drill creates and releases. */
   endpoints?: DrillEndpointsDeps;
+  /**
+   * Per-drill endpoints in the DR region's drill VPC (a verifying EBS drill from the DR copies), read from the
+   * DR stack's published network on first use; undefined when that stack deploys them always on.
+   */
+  drEndpoints?: () => Promise<DrillEndpointsDeps | undefined>;
 }
 
 /** The restore reached a state from which it never becomes available. */
@@ -1067,6 +1073,21 @@ const endpointOutcomes = async (wiring: DrillEndpointsDeps, at: Date, ended: str
   }
 };
 
+/** The DR region's drill endpoints, released as above; a DR network that cannot be read is a failed outcome. */
+const drEndpointOutcomes = async (
+  wiring: () => Promise<DrillEndpointsDeps | undefined>,
+  at: Date,
+  ended: string,
+): Promise<Outcome[]> => {
+  let dr: DrillEndpointsDeps | undefined;
+  try {
+    dr = await wiring();
+  } catch (e) {
+    return [failedOutcome({ resource: 'DR drill endpoints', action: 'delete' }, e)];
+  }
+  return dr ? endpointOutcomes(dr, at, ended) : [];
+};
+
 /** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
 export const DRILL_FAILED = 'DrillFailed';
 
@@ -1125,9 +1146,14 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     },
     (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
   );
-  // Its endpoints too, unless another drill runs (that drill's own Close, or the janitor, deletes them then).
-  const endpoints =
-    deps.endpoints && !deps.dryRun ? await endpointOutcomes(deps.endpoints, deps.now(), d.name) : [];
+  // Its endpoints too, unless another drill runs (that drill's own Close, or the janitor, deletes them then),
+  // in the stage's drill VPC and the DR region's.
+  const endpoints = deps.dryRun
+    ? []
+    : [
+        ...(deps.endpoints ? await endpointOutcomes(deps.endpoints, deps.now(), d.name) : []),
+        ...(deps.drEndpoints ? await drEndpointOutcomes(deps.drEndpoints, deps.now(), d.name) : []),
+      ];
   const started = d.startDate ? new Date(d.startDate).toISOString() : '?';
   const stopped = d.stopDate ? new Date(d.stopDate).toISOString() : '?';
   await deps.notifier.send({
@@ -1184,8 +1210,9 @@ export const runDrillControl = async (
     return runJanitor({
       ...deps,
       ...(deps.ebs ? { volumes: allDrillVolumes(deps.ebs) } : {}),
-      ...(deps.ebs?.verifier ? { verifiers: deps.ebs.verifier.verifier } : {}),
+      ...(deps.ebs && allVerifiers(deps.ebs) ? { verifiers: allVerifiers(deps.ebs)! } : {}),
       ...(deps.endpoints ? { endpoints: deps.endpoints } : {}),
+      ...(deps.drEndpoints ? { drEndpoints: deps.drEndpoints } : {}),
     });
   throw new EventShapeError('Unrecognised drill event', [
     '(root): expected a drill task { task, state }, an RDS event (source aws.rds), a Step Functions execution status change (source aws.states) or { "action": "janitor" }',

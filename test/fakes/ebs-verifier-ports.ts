@@ -21,6 +21,7 @@ export type FakeVerifier = EbsVerifierDeps & {
 export const fakeVerifier = (
   o: FakeVerifierOptions = {},
   now: () => Date = () => new Date(),
+  region = 'eu-west-1',
 ): FakeVerifier => {
   const log: string[] = [];
   const live = new Map<string, VerifierInstance>();
@@ -32,11 +33,13 @@ export const fakeVerifier = (
     now,
     sleep: async () => undefined,
     verifier: {
-      region: 'eu-west-1',
+      region,
       launch: async (r) => {
         log.push(`launch ${r.availabilityZone} ${r.instanceType}`);
         if (o.failLaunch) throw new Error('InsufficientInstanceCapacity');
-        const i = { instanceId: `i-0verifier${++n}`, state: 'pending', tags: r.tags };
+        // Ids differ between regions, as EC2's do (a DR region's fake makes its own).
+        const where = region === 'eu-west-1' ? '' : 'dr';
+        const i = { instanceId: `i-0verifier${where}${++n}`, state: 'pending', tags: r.tags };
         live.set(i.instanceId, i);
         return i;
       },

@@ -102,7 +102,7 @@ describe('ec2EbsVerifierPort (mocked EC2 and SSM)', () => {
 
   it('refuses a zone without a drill subnet, sending nothing', async () => {
     await expect(port().launch({ ...LAUNCH, availabilityZone: 'eu-west-1c' })).rejects.toThrow(
-      'no drill subnet in eu-west-1c (the drill network has eu-west-1a, eu-west-1b)',
+      'no drill subnet in eu-west-1c (the drill network in eu-west-1 has eu-west-1a, eu-west-1b)',
     );
     expect(ec2.calls()).toHaveLength(0);
   });

@@ -4,7 +4,7 @@ import { selectSet } from '../../../shared/drill/ebs-tasks.js';
 import { SnapshotSelectionError } from '../../../shared/drill/select.js';
 import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
 import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
-import { PartialFailureError } from '../../../shared/errors.js';
+import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { metrics } from '../../../shared/observability.js';
 import { Tag } from '../../../shared/tags.js';
@@ -529,7 +529,6 @@ describe('drill.volumes config', () => {
   it.each([
     ['the stage region as dr.region', { region: REGION }, {}, 'volumes.i-0abc1234def567890.from'],
     ['a zone of another region', {}, { availabilityZone: 'eu-west-1a' }, 'not a zone of us-west-2'],
-    ['a verifier', {}, { verify: { command: 'fsck -n /dev/sdf1' } }, 'not supported with from: dr yet'],
   ])('refuses from: dr with %s, naming the key', (_, dr, target, message) => {
     expect(() =>
       parseConfig(
@@ -542,6 +541,24 @@ describe('drill.volumes config', () => {
         'test',
       ),
     ).toThrow(message);
+  });
+
+  it('accepts from: dr with a verifier: it runs in the DR region', () => {
+    const c = parseConfig(
+      {
+        stage: 'x',
+        region: REGION,
+        dr: { region: 'us-west-2' },
+        drill: {
+          volumes: { 'i-0abc1234def567890': { from: 'dr', verify: { command: 'fsck -n /dev/sdf1' } } },
+        },
+      } as StewardConfigInput,
+      'test',
+    );
+    expect(c.drill.volumes['i-0abc1234def567890']).toMatchObject({
+      from: 'dr',
+      verify: { command: 'fsck -n /dev/sdf1', instanceType: 't4g.small' },
+    });
   });
 });
 
@@ -684,5 +701,175 @@ describe('an EBS drill from the DR copies (from: dr)', () => {
     expect(result.outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done']);
     expect(f.dr.live.size).toBe(0);
     expect(f.ebs.live.size).toBe(0);
+  });
+  describe('with a verifier (verify), which runs in the DR region', () => {
+    const verifyingDr = {
+      ...drInput,
+      drill: {
+        enabled: true,
+        volumes: {
+          [INSTANCE]: {
+            from: 'dr',
+            rtoSeconds: 600,
+            rpoSeconds: 100_800,
+            verify: { command: 'fsck -n /dev/sdf1' },
+          },
+        },
+      },
+    } satisfies StewardConfigInput;
+    /** The DR wiring plus a verifier there, in the zone the DR stack's network publishes. */
+    const withDrVerifier = (
+      o: FakeVerifierOptions = {},
+      zone: () => Promise<string> = async () => `${DR}a`,
+    ) => {
+      const f = drDeps();
+      f.deps.config = parseConfig(verifyingDr, 'test');
+      const stageVerifier = fakeVerifier({}, () => clock);
+      const drVerifier = fakeVerifier(o, () => clock, DR);
+      const zones: string[] = [];
+      f.deps.ebs = {
+        ...f.deps.ebs!,
+        verifier: stageVerifier,
+        dr: {
+          ...f.deps.ebs!.dr!,
+          verifier: drVerifier,
+          verifierZone: async () => {
+            zones.push('asked');
+            return zone();
+          },
+        },
+      };
+      return { ...f, stageVerifier, drVerifier, verifierZones: zones };
+    };
+    const drill = async (f: ReturnType<typeof withDrVerifier>) => {
+      const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+      const selected = await runDrillTask(task('select', started), f.deps);
+      at('2026-02-01T05:00:02.000Z');
+      const restored = await runDrillTask(task('restore', selected), f.deps);
+      at('2026-02-01T05:00:20.000Z');
+      const available = await runDrillTask(task('status', restored), f.deps);
+      at('2026-02-01T05:01:00.000Z');
+      const verified = await caught('verify-volumes', available, f.deps);
+      const cleaned = await runDrillTask(task('cleanup', verified), f.deps);
+      const recorded = await runDrillTask(task('record', cleaned), f.deps);
+      return { selected, verified, recorded };
+    };
+
+    it("restores in the DR verifier network's zone, verifies there, and deletes the volumes and the verifier", async () => {
+      // Prepare
+      const f = withDrVerifier({ check: { status: 'success', output: 'clean' } });
+
+      // Act
+      const r = await drill(f);
+
+      // Assert: the zone is the DR network's, not EC2's first; the verifier is the DR region's only
+      expect(r.selected.ebs?.settings).toMatchObject({ availabilityZone: `${DR}a`, region: DR });
+      expect(f.zones).toEqual([]);
+      expect(f.drVerifier.log.filter((l) => l.startsWith('launch'))).toEqual([`launch ${DR}a t4g.small`]);
+      const attached = f.drVerifier.log.filter((l) => l.startsWith('attach'));
+      expect(attached).toHaveLength(2);
+      for (const l of attached) expect(l).toMatch(/^attach vol-0other\d+ i-0verifierdr1 \/dev\/sd[a-z]$/);
+      expect(f.stageVerifier.log).toEqual([]);
+      expect(f.drVerifier.live.size).toBe(0);
+      expect(f.dr.live.size).toBe(0);
+      expect(f.ebs.log).toEqual([]);
+      expect(r.verified.ebs?.verification).toMatchObject({ outcome: 'passed', output: 'clean' });
+      expect(r.recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
+    });
+
+    it('a failed check in the DR region fails the drill; the volumes and the verifier are gone', async () => {
+      // Prepare
+      const f = withDrVerifier({ check: { status: 'failed', detail: 'fsck: /dev/sdf1 has errors' } });
+
+      // Act
+      const r = await drill(f);
+
+      // Assert
+      expect(r.verified.ebs?.verification?.outcome).toBe('failed');
+      expect(f.drVerifier.live.size).toBe(0);
+      expect(f.dr.live.size).toBe(0);
+      expect(r.recorded.result).toMatchObject({ passed: false, outcome: 'failed' });
+      expect(f.notifier.sent[0]?.severity).toBe('critical');
+    });
+
+    it('fails at select, naming the parameter and the stack, when the DR stack has no verifier network', async () => {
+      // Prepare: the parameter read fails as the adapter reports it
+      const f = withDrVerifier({}, async () => {
+        throw new ConfigError('No EBS verifier network in us-west-2', [
+          '/steward/prod/drill/dr-ebs-verifier: parameter not found; deploy Steward-prod-dr',
+        ]);
+      });
+      const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+      // Act
+      const failed = await caught('select', started, f.deps);
+
+      // Assert: nothing was restored, nothing launched
+      expect(failed.error?.Error).toBe('ConfigError');
+      expect(failed.error?.Cause).toContain('/steward/prod/drill/dr-ebs-verifier');
+      expect(failed.error?.Cause).toContain('Steward-prod-dr');
+      expect(f.dr.log.filter((l) => l.startsWith('create'))).toEqual([]);
+      expect(f.drVerifier.log).toEqual([]);
+    });
+
+    it('reads the DR network even when the target names its zone', async () => {
+      // Prepare
+      const f = withDrVerifier({}, async () => {
+        throw new ConfigError('No EBS verifier network in us-west-2', ['deploy Steward-prod-dr']);
+      });
+      f.deps.config = parseConfig(
+        {
+          ...verifyingDr,
+          drill: {
+            enabled: true,
+            volumes: { [INSTANCE]: { from: 'dr', availabilityZone: `${DR}c`, verify: { command: 'true' } } },
+          },
+        },
+        'test',
+      );
+      const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+      // Act
+      const failed = await caught('select', started, f.deps);
+
+      // Assert
+      expect(failed.error?.Cause).toContain('Steward-prod-dr');
+    });
+
+    it('fails at select, naming the setting, when the function has no verifier wiring in the DR region', async () => {
+      // Prepare: the DR wiring restores, but has no verifier
+      const f = drDeps();
+      f.deps.config = parseConfig(verifyingDr, 'test');
+      const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+      // Act
+      const failed = await caught('select', started, f.deps);
+
+      // Assert
+      expect(failed.error?.Error).toBe('ConfigError');
+      expect(failed.error?.Cause).toContain(`drill.volumes.${INSTANCE}.verify`);
+      expect(failed.error?.Cause).toContain(DR);
+    });
+
+    it('the janitor terminates verifier instances left in the DR region', async () => {
+      // Prepare: a verifier left running for a day in each region
+      const f = withDrVerifier();
+      const stray = (id: string) => ({
+        instanceId: id,
+        state: 'running',
+        launchedAt: '2026-01-31T05:00:00.000Z',
+        tags: { [Tag.drill]: 'old-drill', [Tag.managed]: 'true', [Tag.kind]: 'ebs-verifier' },
+      });
+      f.drVerifier.live.set('i-0straydr', stray('i-0straydr'));
+      f.stageVerifier.live.set('i-0stray', stray('i-0stray'));
+
+      // Act
+      await runDrillControl({ action: 'janitor' }, f.deps);
+
+      // Assert: each terminated by its own region's port
+      expect(f.drVerifier.log).toContain('terminate i-0straydr');
+      expect(f.stageVerifier.log).toContain('terminate i-0stray');
+      expect(f.drVerifier.live.size + f.stageVerifier.live.size).toBe(0);
+    });
   });
 });
