@@ -70,6 +70,21 @@ export const copiesToDr = (c: StewardConfig): boolean =>
     ...c.targets.flatMap((t) => Object.values(t.backup?.policies ?? {})),
   ].some((p) => p.copyToDr);
 
+/**
+ * The source regions of `account` whose DR copies all go to the stage's one DR region, which AWS limits per
+ * account, whatever the source: the regions of every account target naming it and of every OU target (whose
+ * accounts are known only when listed), the DR region itself left out. Two or more: they share the
+ * destination's budget (shared/backup/copy-plan.ts, `siblingUse`).
+ */
+export const copySourceRegions = (c: StewardConfig, account: string | undefined): string[] => [
+  ...new Set(
+    expandTargets(c)
+      .filter((t) => t.organizationalUnit !== undefined || (t.account ?? c.account) === account)
+      .map((t) => t.region)
+      .filter((r) => r !== c.dr.region),
+  ),
+];
+
 /** Regions with spokes, in first-seen order. */
 export const spokeRegions = (c: StewardConfig): string[] => [
   ...new Set(spokeTargets(c).map((t) => t.region)),

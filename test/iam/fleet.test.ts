@@ -324,3 +324,33 @@ describe('the scaling fan-out', () => {
     ]);
   });
 });
+
+// Two source regions of one account share their DR region's copy slots, an item of the hub's state table
+// under the copy queues' prefix: the hub backup role reads and writes it with its own credentials for every
+// child; the spoke backup role, which the children sign their RDS calls with, has no access to the table.
+describe('the shared DR copy slots', () => {
+  const TABLE = `arn:aws:dynamodb:${REGION}:${HUB}:table/steward-prod-state`;
+  const key = { 'dynamodb:LeadingKeys': ['dr-copies#slots#222222222222#us-west-2'] };
+  const item = (r: RoleUnderTest, action: string, account: string, context = key) =>
+    simulate(
+      r.arn,
+      r.policy,
+      { action, resource: TABLE, context, label: `${action} slots` },
+      account,
+      REGION,
+    );
+
+  it('lets the hub backup role read and write them, and nothing outside the copy queues', async () => {
+    const backup = hubRoles.get('backup')!;
+    const verdicts = await Promise.all([
+      item(backup, 'dynamodb:GetItem', HUB),
+      item(backup, 'dynamodb:PutItem', HUB),
+      item(backup, 'dynamodb:PutItem', HUB, { 'dynamodb:LeadingKeys': ['scaling-alarm#x'] }),
+    ]);
+    expect(verdicts.map((v) => v.decision)).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied']);
+  });
+
+  it('gives the spoke backup role no access to them', async () => {
+    expect((await item(spokeBackup, 'dynamodb:PutItem', WORKLOAD)).decision).not.toBe('Allowed');
+  });
+});
