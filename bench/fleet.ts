@@ -1,16 +1,35 @@
 import { synthesize } from './fixed-cost.js';
-import { type CycleResult, type FleetSpec, fleetConfig, simulateCycle } from './fleet/simulate.js';
+import {
+  type CycleCapability,
+  type CycleResult,
+  type FleetSpec,
+  fleetConfig,
+  SCALE_IN_ESTATE,
+  simulateCycle,
+} from './fleet/simulate.js';
 import type { BenchRow } from './stats.js';
 
-// The fleet bench: one scheduled backup cycle and one retention cycle over 100 accounts x 3 regions x 20
-// databases, on simulated time (bench/fleet/simulate.ts), with the configured MaxConcurrency; and the
-// Step Functions transitions of a cycle counted from the synthesized hub's fan-out definition.
+// The fleet bench: one scheduled backup cycle, one retention cycle and one scale-in check over 100 accounts x
+// 3 regions x 20 databases, on simulated time (bench/fleet/simulate.ts), with the configured MaxConcurrency;
+// and the Step Functions transitions of a cycle counted from the synthesized hub's fan-out definitions.
 
 /** Step Functions Standard: $0.025 per 1 000 state transitions (us-east-1, eu-west-1; aws.amazon.com/step-functions/pricing). */
 export const USD_PER_TRANSITION = 0.025 / 1000;
 /** CloudWatch: $0.30 per custom metric-month, prorated by the hours it receives data (730 a month). */
 export const USD_PER_METRIC_HOUR = 0.3 / 730;
 const CYCLES_PER_MONTH = 30;
+const HOURS_PER_MONTH = 730;
+
+/**
+ * Cycles a month of a schedule expression: `rate(n minutes|hours|days)` (the scale-in check's); a cron
+ * expression counts as daily (backup and retention's).
+ */
+export const cyclesPerMonth = (expression: string): number => {
+  const m = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression.trim());
+  if (!m) return CYCLES_PER_MONTH;
+  const minutes = Number(m[1]) * { minute: 1, hour: 60, day: 1440 }[m[2] as 'minute' | 'hour' | 'day'];
+  return Math.round((HOURS_PER_MONTH * 60) / minutes);
+};
 
 type Json = Record<string, unknown>;
 interface State extends Json {
@@ -69,10 +88,19 @@ const minutes = (ms: number) =>
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The single-account minimum of one target's run, from the estate alone (pages of 100, one call per change). */
-export const minimumCalls = (capability: CycleResult['capability'], databases: number): number => {
+export const minimumCalls = (capability: CycleCapability, databases: number): number => {
   const clusters = 2;
   const instances = databases - clusters;
   const pages = (n: number) => Math.max(1, Math.ceil(n / 100));
+  if (capability === 'scaling') {
+    // The documented protocol (README, Scaling: State, Reliability) over SCALE_IN_ESTATE: one read of each
+    // scale-in rule's alarm state; for each alarm OK long enough, the resource's class and the two memory
+    // reads (was this transition handled, is the resource cooling down); for each step back, the change,
+    // the transition's and the resource's conditional claims, the sustained-OK clock's restart, and the
+    // outcome recorded before and after it is told.
+    const due = SCALE_IN_ESTATE.stepping + SCALE_IN_ESTATE.atFloor;
+    return instances + due * (1 + 2) + SCALE_IN_ESTATE.stepping * (1 + 2 + 1 + 2);
+  }
   if (capability === 'backup')
     // List instances and clusters, read the snapshot quota once, one create per database.
     return pages(instances) + pages(clusters) + 1 + databases;
@@ -82,7 +110,7 @@ export const minimumCalls = (capability: CycleResult['capability'], databases: n
 };
 
 /** Rows of one simulated cycle: wall time vs perfect packing, calls per target, AssumeRole, metric series. */
-export const cycleRows = (r: CycleResult, spec: FleetSpec): BenchRow[] => {
+export const cycleRows = (r: CycleResult, spec: FleetSpec, hoursPerMonth = CYCLES_PER_MONTH): BenchRow[] => {
   const bench = 'fleet';
   const tag = r.capability;
   const childMs = r.children.map((c) => c.ms);
@@ -126,7 +154,7 @@ export const cycleRows = (r: CycleResult, spec: FleetSpec): BenchRow[] => {
     {
       bench,
       metric: `${tag}: custom metric series per target (the Account/Region set), and their cost`,
-      value: `${perChildSeries}: $${(perChildSeries * r.targets * CYCLES_PER_MONTH * USD_PER_METRIC_HOUR).toFixed(2)}/month for ${r.targets} targets`,
+      value: `${perChildSeries}: $${(perChildSeries * r.targets * hoursPerMonth * USD_PER_METRIC_HOUR).toFixed(2)}/month for ${r.targets} targets`,
       baseline: `${r.metricNames} (the series a single-account run sends)`,
       ratio: r.metricNames ? perChildSeries / r.metricNames : undefined,
       target: '<= 1x (one per metric sent)',
@@ -136,13 +164,21 @@ export const cycleRows = (r: CycleResult, spec: FleetSpec): BenchRow[] => {
 };
 
 /** Step Functions transitions and their monthly cost for both capabilities' cycles, from the synthesized hub. */
-export const stepFunctionRows = (spec: FleetSpec, inject = false): BenchRow[] => {
+export const stepFunctionRows = (
+  spec: FleetSpec,
+  inject = false,
+  capabilities: readonly CycleCapability[] = ['backup', 'retention', 'scaling'],
+): BenchRow[] => {
   const config = fleetConfig(spec);
   const template = synthesize(config) as unknown as { Resources: Record<string, Json> };
   const targets = spec.accounts * spec.regions.length;
   // Each child: its start and at least one state; the parent: at least its Map state.
   const minimum = 2 * targets + 1;
-  return (['backup', 'retention'] as const).map((capability): BenchRow => {
+  return capabilities.map((capability): BenchRow => {
+    // Backup and retention run daily (cron); the scale-in check at scaling.scaleInSchedule.
+    const cycles =
+      capability === 'scaling' ? cyclesPerMonth(config.scaling.scaleInSchedule) : CYCLES_PER_MONTH;
+    const every = capability === 'scaling' ? config.scaling.scaleInSchedule : 'daily';
     const def = fanOutDefinition(template, capability);
     const metric = `${capability}: Step Functions transitions per cycle, ${targets} targets`;
     if (!def)
@@ -163,11 +199,11 @@ export const stepFunctionRows = (spec: FleetSpec, inject = false): BenchRow[] =>
       last.Next = 'Extra';
     }
     const n = cycleTransitions(def, targets);
-    const usd = n * CYCLES_PER_MONTH * USD_PER_TRANSITION;
+    const usd = n * cycles * USD_PER_TRANSITION;
     return {
       bench: 'fleet',
       metric,
-      value: `${n}: $${usd.toFixed(2)}/month (daily, before the 4 000 free a month)`,
+      value: `${n}: $${usd.toFixed(2)}/month (${every}, ${cycles} cycles, before the 4 000 free a month)`,
       baseline: `${minimum} (each child's start and one state, the Map)`,
       ratio: n / minimum,
       target: '<= 1.05x',
@@ -197,8 +233,20 @@ export const benchFleet = async (accounts = 100, databases = 20): Promise<BenchR
     maxConcurrency: configuredConcurrency({ accounts, regions }),
   };
   const rows: BenchRow[] = [];
-  for (const capability of ['backup', 'retention'] as const)
-    rows.push(...cycleRows(await simulateCycle(spec, capability), spec));
+  // Metric series are billed by the hours they receive data: a daily cycle's one hour a day, the scale-in
+  // check's every hour at its 15-minute default.
+  const scaleInHours = Math.min(
+    HOURS_PER_MONTH,
+    cyclesPerMonth(fleetConfig({ accounts: 1, regions }).scaling.scaleInSchedule),
+  );
+  for (const capability of ['backup', 'retention', 'scaling'] as const)
+    rows.push(
+      ...cycleRows(
+        await simulateCycle(spec, capability),
+        spec,
+        capability === 'scaling' ? scaleInHours : CYCLES_PER_MONTH,
+      ),
+    );
   rows.push(...stepFunctionRows(spec));
   const small: FleetSpec = { ...spec, accounts: Math.max(2, Math.ceil(accounts / 10)) };
   const selfTest = (what: string, row: BenchRow): BenchRow => ({
@@ -213,12 +261,20 @@ export const benchFleet = async (accounts = 100, databases = 20): Promise<BenchR
   rows.push(selfTest('children run one at a time', cycleRows(serial, small)[0]!));
   const uncached = await simulateCycle({ ...small, fault: 'no-session-cache' }, 'backup');
   rows.push(selfTest('credentials without the session cache', cycleRows(uncached, small)[2]!));
-  const extra = stepFunctionRows(small, true)[0]!;
   // Without a fan-out in this build the row is red for another reason: that proves nothing.
-  rows.push(
-    extra.ratio === undefined
-      ? { ...selfTest('one more state per child', extra), value: 'not run', ok: false }
-      : selfTest('one more state per child', extra),
-  );
+  for (const extra of stepFunctionRows(small, true, ['backup', 'scaling']))
+    rows.push(
+      extra.ratio === undefined
+        ? {
+            ...selfTest(`one more state per ${extra.metric.split(':')[0]} child`, extra),
+            value: 'not run',
+            ok: false,
+          }
+        : selfTest(`one more state per ${extra.metric.split(':')[0]} child`, extra),
+    );
+  const serialScaleIn = await simulateCycle({ ...small, fault: 'serial' }, 'scaling');
+  rows.push(selfTest('scale-in children run one at a time', cycleRows(serialScaleIn, small)[0]!));
+  const twice = await simulateCycle({ ...small, fault: 'twice' }, 'scaling');
+  rows.push(selfTest("each target's scale-in check run twice", cycleRows(twice, small)[1]!));
   return rows;
 };

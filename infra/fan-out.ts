@@ -24,7 +24,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { fanOutTargets, organizationalUnitTargets } from '../shared/fleet/fan-out.js';
-import { type FleetCapability, hasSpokes } from '../shared/fleet/targets.js';
+import { hasFanOut, type SpokeCapability } from '../shared/fleet/targets.js';
 import { allowListOrganization } from './fleet.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
@@ -37,10 +37,10 @@ import {
 } from './steward-function.js';
 
 /** Where the Map Runs of a capability export their children's results in the report bucket. */
-export const fanOutResultsPrefix = (capability: FleetCapability): string => `fleet/${capability}/`;
+export const fanOutResultsPrefix = (capability: SpokeCapability): string => `fleet/${capability}/`;
 
 /** `steward-<stage>-<capability>-fleet`: the state machine of one capability's scheduled cycles. */
-export const fanOutStateMachineName = (stage: string, capability: FleetCapability): string =>
+export const fanOutStateMachineName = (stage: string, capability: SpokeCapability): string =>
   `steward-${stage}-${capability}-fleet`;
 
 /** State names of the fan-out (the local run and the tests name them). */
@@ -54,7 +54,7 @@ export const FanOutStates = {
 
 export interface FleetFanOutProps {
   config: StewardConfig;
-  capability: FleetCapability;
+  capability: SpokeCapability;
   /** The capability's function: each child invokes it with the scheduled event and its target. */
   function: StewardFunction;
   /** The Map Run exports its children's results here (the report bucket, same account and region). */
@@ -78,14 +78,17 @@ const lambdaRetry = {
  * then the function's summary names every target that failed in one notification.
  */
 export class FleetFanOut extends Construct {
-  /** The capability's fan-out when the stage has spokes (and so a report bucket), else undefined. */
+  /**
+   * The capability's fan-out when its cycles fan out (the stage has spokes, and so a report bucket; for
+   * scaling, a rule that scales in: shared/fleet/targets.ts hasFanOut), else undefined.
+   */
   static of(
     scope: Construct,
-    capability: FleetCapability,
+    capability: SpokeCapability,
     fn: StewardFunction,
     props: Pick<CapabilityProps, 'config' | 'reports' | 'scheduleGroup' | 'removalPolicy'>,
   ): FleetFanOut | undefined {
-    if (!hasSpokes(props.config) || !props.reports) return undefined;
+    if (!hasFanOut(props.config, capability) || !props.reports) return undefined;
     return new FleetFanOut(scope, 'Fleet', {
       config: props.config,
       capability,
@@ -209,7 +212,7 @@ export class FleetFanOut extends Construct {
     });
     fn.fn.grantInvoke(this.stateMachine);
     // The summary reads the Map Run's export (manifest and result files) under the capability's prefix.
-    reports.grantRead(fn, `ReadFleetResults${capability === 'backup' ? 'Backup' : 'Retention'}`, [
+    reports.grantRead(fn, `ReadFleetResults${capability[0]!.toUpperCase()}${capability.slice(1)}`, [
       fanOutResultsPrefix(capability),
     ]);
     acknowledgeStateMachineRole(

@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -25,6 +25,7 @@ import { Tag } from '../shared/tags.js';
 import { awsArn, constructId } from './arns.js';
 import type { StateTable } from './state-table.js';
 import type { Grantee } from './permission.js';
+import { FleetFanOut } from './fan-out.js';
 import { allowAssumeSpokeRoles, allowListOrganization, forwardedInput } from './fleet.js';
 import { organizationalUnitTargets } from '../shared/fleet/fan-out.js';
 import { hasSpokes, hubRoleName } from '../shared/fleet/targets.js';
@@ -58,6 +59,8 @@ export class Scaling extends Construct {
   /** Alarms created from config (`alarm.create`). */
   readonly alarms: Alarm[] = [];
   readonly eventRules: Rule[] = [];
+  /** The scale-in check's fan-out over the targets (a stage with spokes and a rule that scales in). */
+  readonly fanOut?: FleetFanOut;
   private readonly stageRegion: string;
 
   constructor(scope: Construct, id: string, props: ScalingProps) {
@@ -69,9 +72,9 @@ export class Scaling extends Construct {
       ...props,
       capability: 'scaling',
       description: `steward ${config.stage}: alarm-driven scaling and remediation playbooks`,
-      // With spokes the scale-in check runs in every target in turn (an AssumeRole per target and hour, a
-      // state-table read per scale-in rule): give it room for a few hundred account-regions.
-      timeout: Duration.minutes(hasSpokes(config) && rules.length ? 10 : 2),
+      // One invocation acts in one account-region: an alarm, a playbook, or one target's scale-in check (with
+      // spokes, one child of the scaling fan-out each).
+      timeout: Duration.minutes(2),
       // The spokes' scaling roles trust this role by its ARN: give it a name known at synth.
       ...(hasSpokes(config) && rules.length
         ? { roleName: hubRoleName(config.stage, 'scaling', config.region) }
@@ -154,16 +157,16 @@ export class Scaling extends Construct {
 
     this.subscribe(fn, rules);
     if (rules.some((r) => r.scaleIn.enabled)) {
-      fn.addSchedule('ScaleInSchedule', {
+      // With spokes the check fans out as the backup and retention cycles do: one child per account-region
+      // on the Distributed Map `steward-<stage>-scaling-fleet` (infra/fan-out.ts), each child this function
+      // with the check plus its target. Without spokes the schedule invokes the function, as it always did.
+      const fanOut = FleetFanOut.of(this, 'scaling', fn, props);
+      if (fanOut) this.fanOut = fanOut;
+      (fanOut ?? fn).addSchedule('ScaleInSchedule', {
         name: 'scaling-scale-in',
         description: 'Scale in where an alarm has stayed OK for its rule’s afterOkMinutes',
         expression: config.scaling.scaleInSchedule,
-        input: {
-          action: 'scale-in-check',
-          scheduledTime: ContextAttribute.scheduledTime,
-          // With spokes the check runs in every target too; their role ARNs name the hub's partition.
-          ...(hasSpokes(config) ? { partition: Aws.PARTITION } : {}),
-        },
+        input: { action: 'scale-in-check', scheduledTime: ContextAttribute.scheduledTime },
       });
     }
     grantScalingEstate(fn, config.region, rules);
@@ -171,7 +174,8 @@ export class Scaling extends Construct {
     // An alarm of an OU's account is placed by listing the OU targets' accounts (shared/fleet/child.ts).
     if (hasSpokes(config) && rules.length) {
       allowAssumeSpokeRoles(fn, config, 'scaling');
-      if (organizationalUnitTargets(config).length) allowListOrganization(fn, config);
+      // (The fan-out grants the listing itself, for its first state.)
+      if (organizationalUnitTargets(config).length && !this.fanOut) allowListOrganization(fn, config);
     }
   }
 

@@ -18,6 +18,8 @@ export interface SimDatabase {
   tags: Record<string, string>;
   /** Aurora member instance of a cluster (listed by DescribeDBInstances, not backed up itself). */
   clusterId?: string;
+  /** An instance's class (scaling reads and changes it). @default db.r6g.large */
+  instanceClass?: string;
 }
 
 /** An EventBridge event as RDS delivers it (the fields steward reads). */
@@ -516,6 +518,15 @@ export class FakeAws {
         return this.deleteSnapshot(r, 'rds-instance', String(input.DBSnapshotIdentifier));
       case 'rds:DeleteDBClusterSnapshot':
         return this.deleteSnapshot(r, 'aurora-cluster', String(input.DBClusterSnapshotIdentifier));
+      case 'rds:ModifyDBInstance': {
+        // Applied at once (ApplyImmediately; the bench counts requests, not the modification's duration).
+        const id = String(input.DBInstanceIdentifier);
+        const db = r.databases.byId.get(id);
+        if (db?.kind !== 'rds-instance')
+          throw awsError('DBInstanceNotFoundFault', `DBInstance ${id} not found.`, 404);
+        if (typeof input.DBInstanceClass === 'string') db.instanceClass = input.DBInstanceClass;
+        return { DBInstance: { DBInstanceIdentifier: id, DBInstanceClass: db.instanceClass } };
+      }
       case 'rds:ListTagsForResource':
       case 'elasticache:ListTagsForResource':
         return { TagList: tagList(this.tagsOf(r, String(input.ResourceName))) };
@@ -659,7 +670,9 @@ export class FakeAws {
 
   private describeInstances(r: Region, input: Record<string, unknown>) {
     const size = pageSize('DescribeDBInstances', input.MaxRecords);
-    const all = ordered(r.databases).filter((d) => d.kind === 'rds-instance');
+    const id = input.DBInstanceIdentifier as string | undefined;
+    const all = ordered(r.databases).filter((d) => d.kind === 'rds-instance' && (!id || d.id === id));
+    if (id && !all.length) throw awsError('DBInstanceNotFoundFault', `DBInstance ${id} not found.`, 404);
     const p = page(all, size, input.Marker);
     return {
       DBInstances: p.items.map((d) => ({
@@ -667,6 +680,8 @@ export class FakeAws {
         DBInstanceArn: this.dbArn(d),
         Engine: d.clusterId ? 'aurora-postgresql' : 'postgres',
         DBInstanceStatus: 'available',
+        DBInstanceClass: d.instanceClass ?? 'db.r6g.large',
+        PendingModifiedValues: {},
         StorageEncrypted: true,
         AllocatedStorage: d.sizeGb,
         BackupRetentionPeriod: 7,

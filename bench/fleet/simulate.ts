@@ -16,20 +16,26 @@ import { parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, runBackup } from '../../shared/backup/service.js';
 import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
 import { configAt } from '../../shared/fleet/place.js';
-import { expandTargets, targetRoleArn, type TargetRef } from '../../shared/fleet/targets.js';
+import { expandTargets, isHub, targetRoleArn, type TargetRef } from '../../shared/fleet/targets.js';
 import { metrics } from '../../shared/observability.js';
 import { tokenBucket } from '../../shared/pool.js';
 import { runRetention } from '../../shared/retention/service.js';
+import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
+import { rdsScaling } from '../../shared/aws/rds-scaling.js';
+import { awsScalingResources } from '../../shared/aws/scaling-resources.js';
+import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
+import { parseScalingRequest } from '../../shared/scaling/request.js';
+import { runScaling, type ScalingDeps } from '../../shared/scaling/service.js';
 import { atPlace, type BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
 import { SimClock, warmUp } from '../estate/clock.js';
 import { DAY_MS, FakeAws, MINUTE } from '../estate/fake-aws.js';
 import { offlineAws } from '../estate/offline-aws.js';
 
-// One scheduled cycle of a fleet, on simulated time: every account is its own fake AWS (RDS, ElastiCache,
+// One scheduled cycle of a fleet (backup, retention, or the scaling scale-in check), on simulated time: every account is its own fake AWS (RDS, ElastiCache,
 // DynamoDB with latency and RDS's token-bucket throttling per account and region, bench/estate/fake-aws.ts),
 // STS answers AssumeRole after a latency, and the children of the Distributed Map run `maxConcurrency` at a
-// time, each one the shipped shared logic (runBackup, runRetention) over the shipped adapters and SDK
+// time, each one the shipped shared logic (runBackup, runRetention, runScaling) over the shipped adapters and SDK
 // clients, signed with the target's assumed role. The wiring of one child (clients per target with the
 // target's credentials, one session cache per Lambda container) is this file's own, mirroring the fan-out
 // child's: the services, adapters, SDK, retries and pacing are what ships.
@@ -52,8 +58,8 @@ export interface FleetSpec {
   /** The Distributed Map's MaxConcurrency (and the functions' reserved concurrency). */
   maxConcurrency: number;
   /** Self-test faults: run the children one at a time while reporting the configured concurrency; or sign
-   * without the session cache (one AssumeRole per request). */
-  fault?: 'serial' | 'no-session-cache';
+   * without the session cache (one AssumeRole per request); or run each child's work twice. */
+  fault?: 'serial' | 'no-session-cache' | 'twice';
 }
 
 const CLUSTERS = 2;
@@ -64,8 +70,49 @@ const START = Date.UTC(2026, 2, 2, 3, 0);
 
 const account = (i: number) => String(100000000000 + i);
 
-/** The fleet's stage config: the hub is account 0; every account is a target in every region. */
-export const fleetConfig = (spec: Pick<FleetSpec, 'accounts' | 'regions'>): StewardConfig =>
+/** The class ladder of every instance's scaling rule. */
+const LADDER = ['db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge'];
+/** How long a rule's alarm must stay OK before one step back (`scaleIn.afterOkMinutes`). */
+const AFTER_OK_MINUTES = 60;
+
+/**
+ * The scale-in estate of every account-region, by instance (in id order): the first `stepping` instances
+ * sit one rung above the ladder's bottom with their alarm OK for two hours (each steps back once), the next
+ * `atFloor` sit at the bottom with their alarm OK as long (nothing to do: at-min), and every other instance's
+ * alarm is in ALARM (nothing to do). The bench's minimum is computed from these counts.
+ */
+export const SCALE_IN_ESTATE = { stepping: 2, atFloor: 2 } as const;
+
+/** The instances of an account-region (the first CLUSTERS databases are Aurora clusters). */
+const instanceIds = (databases: number) =>
+  Array.from({ length: Math.max(0, databases - CLUSTERS) }, (_, i) => `orders-${i + CLUSTERS}`);
+
+/** One scale-in rule per instance: a CPU alarm climbs the class ladder; an hour OK steps back one rung. */
+const scalingRules = (databases: number) =>
+  Object.fromEntries(
+    instanceIds(databases).map((id) => [
+      `${id}-cpu`,
+      {
+        alarm: { name: `${id}-cpu-high` },
+        resource: id,
+        action: {
+          type: 'rds.scaleUp',
+          ladder: LADDER,
+          max: LADDER[LADDER.length - 1],
+          applyImmediately: true,
+        },
+        scaleIn: { enabled: true, afterOkMinutes: AFTER_OK_MINUTES },
+      },
+    ]),
+  );
+
+/**
+ * The fleet's stage config: the hub is account 0; every account is a target in every region; one scaling
+ * rule that scales in per instance.
+ */
+export const fleetConfig = (
+  spec: Pick<FleetSpec, 'accounts' | 'regions'> & { databases?: number },
+): StewardConfig =>
   parseConfig(
     {
       stage: 'fleet',
@@ -74,6 +121,7 @@ export const fleetConfig = (spec: Pick<FleetSpec, 'accounts' | 'regions'>): Stew
       fleet: { organizationId: 'o-a1b2c3d4e5' },
       backup: { policies: { daily: { kinds: ['rds-instance', 'aurora-cluster'], retention: 'standard' } } },
       retention: { policies: { standard: { daily: KEEP_DAYS, weekly: 0, monthly: 0, yearly: 0 } } },
+      scaling: { enabled: true, rules: scalingRules(spec.databases ?? 20) },
       targets: Array.from({ length: spec.accounts }, (_, i) => ({
         account: account(i),
         regions: [...spec.regions],
@@ -95,8 +143,11 @@ export interface TargetCalls {
   error?: string;
 }
 
+/** What a simulated cycle runs in each target. */
+export type CycleCapability = 'backup' | 'retention' | 'scaling';
+
 export interface CycleResult {
-  capability: 'backup' | 'retention';
+  capability: CycleCapability;
   targets: number;
   maxConcurrency: number;
   /** Simulated wall time of the Map Run: first child started to last child finished. */
@@ -131,6 +182,8 @@ const seed = (spec: FleetSpec): Seeded => {
           sizeGb: 50,
           dailyChange: 0.03,
           tags: { [Tag.backup]: 'daily' },
+          // The stepping instances sit one rung up (SCALE_IN_ESTATE).
+          ...(cluster ? {} : { instanceClass: LADDER[d - CLUSTERS < SCALE_IN_ESTATE.stepping ? 1 : 0] }),
         });
         for (let day = KEEP_DAYS + 1; day >= 1; day--) {
           const at = START - day * DAY_MS;
@@ -239,13 +292,47 @@ const childDeps = (
   );
 };
 
+/** One target's scaling deps, as the scaling fan-out child wires them: its region and role, the hub's table. */
+const scalingChildDeps = (
+  hub: StewardConfig,
+  ref: TargetRef & { account: string },
+  fake: FakeAws,
+  credentials: Credentials,
+  hubDb: DynamoDBDocumentClient,
+): ScalingDeps => {
+  const config = configAt(hub, ref);
+  const { region } = config;
+  const rds = targetClient(RDSClient, region, credentials);
+  const cache = targetClient(ElastiCacheClient, region, credentials);
+  for (const c of [rds, cache]) fake.attach(c, region);
+  const now = () => new Date(Date.now());
+  // The hub's own account-region keeps its keys unplaced (functions/scaling/handler.ts, wire).
+  const place = isHub(hub, ref) ? undefined : { account: ref.account, region };
+  return atPlace(
+    {
+      config,
+      dryRun: false,
+      notifier: { send: async () => {} },
+      now,
+      resources: awsScalingResources(rdsScaling(region, rds), elastiCacheScaling(region, cache)),
+      state: dynamoScalingStore(hubDb, HUB_TABLE, now, place),
+    },
+    { target: { index: ref.index, account: ref.account, region } },
+  );
+};
+
+/** Each instance's alarm state in the hub's table, as its live transitions left it (SCALE_IN_ESTATE). */
+const seedAlarmStates = (deps: ScalingDeps, databases: number): (() => Promise<unknown>)[] =>
+  instanceIds(databases).map((id, i) => () => {
+    const ok = i < SCALE_IN_ESTATE.stepping + SCALE_IN_ESTATE.atFloor;
+    const since = new Date(START - (ok ? 2 * 60 : 30) * MINUTE);
+    return deps.state.setAlarmState(`${id}-cpu-high`, ok ? 'OK' : 'ALARM', since, 7 * 24 * 3600);
+  });
+
 const realSetTimeout = globalThis.setTimeout;
 
 /** Run one scheduled cycle of `capability` over the fleet and count what it cost. */
-export const simulateCycle = async (
-  spec: FleetSpec,
-  capability: 'backup' | 'retention',
-): Promise<CycleResult> => {
+export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability): Promise<CycleResult> => {
   const hub = fleetConfig(spec);
   const { fakes, clock } = seed(spec);
   const targets = expandTargets(hub).map((t) => ({ ...t, account: t.account! }));
@@ -284,11 +371,21 @@ export const simulateCycle = async (
           return { accessKeyId: 'ASIAWARMUP', secretAccessKey: 'warm-up', expiration: new Date(Date.now()) };
         return get();
       };
-      return childDeps(hub, t, fakes[Number(t.account) - 100000000000]!, credentials, hubDb);
+      const fake = fakes[Number(t.account) - 100000000000]!;
+      return capability === 'scaling'
+        ? { scaling: scalingChildDeps(hub, t, fake, credentials, hubDb) }
+        : { backup: childDeps(hub, t, fake, credentials, hubDb) };
     });
     await warmUp(
       clock,
-      deps.flatMap((d) => [() => d.primary.quotas(), () => d.stores[0]!.list(['elasticache'])]),
+      deps.flatMap(({ backup, scaling }) =>
+        backup
+          ? [() => backup.primary.quotas(), () => backup.stores[0]!.list(['elasticache'])]
+          : [
+              () => scaling!.resources.describe('rds-instance', instanceIds(spec.databases)[0] ?? 'none'),
+              ...seedAlarmStates(scaling!, spec.databases),
+            ],
+      ),
       { tries: 2000, pauseMs: 2 },
     );
     for (const f of fakes) f.calls.length = 0;
@@ -325,7 +422,28 @@ export const simulateCycle = async (
               : provider,
           );
           try {
-            if (capability === 'backup')
+            const { backup, scaling } = deps[i]!;
+            if (scaling) {
+              const r = await runScaling(
+                parseScalingRequest(
+                  { action: 'scale-in-check', scheduledTime: new Date(START).toISOString() },
+                  scaling.config.scaling,
+                  scaling.now(),
+                ),
+                scaling,
+              );
+              // The fault: the child's check runs again (as a child retried after it had acted would).
+              if (spec.fault === 'twice')
+                await runScaling(
+                  parseScalingRequest({ action: 'scale-in-check' }, scaling.config.scaling, scaling.now()),
+                  scaling,
+                );
+              const failed = r.decisions.filter((d) => d.status === 'failed');
+              if (failed.length) throw new Error(`${failed.length} decisions failed: ${failed[0]!.error}`);
+              const done = r.decisions.filter((d) => d.status === 'done').length;
+              if (done !== SCALE_IN_ESTATE.stepping)
+                throw new Error(`${done} instances stepped back, ${SCALE_IN_ESTATE.stepping} expected`);
+            } else if (capability === 'backup')
               await runBackup(
                 parseBackupRequest(
                   {
@@ -335,9 +453,9 @@ export const simulateCycle = async (
                   },
                   hub.backup,
                 ),
-                deps[i]!,
+                backup!,
               );
-            else await runRetention(deps[i]!, { scheduledTime: new Date(START).toISOString() });
+            else await runRetention(backup!, { scheduledTime: new Date(START).toISOString() });
             return { ok: true as const };
           } catch (e) {
             return { ok: false as const, error: (e as Error).message };

@@ -22,7 +22,7 @@ import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
-import { dynamoCopyLedger } from '../../shared/aws/copy-ledger.js';
+import { dynamoCopyLedger, dynamoCopySlots } from '../../shared/aws/copy-ledger.js';
 import {
   fleetWiring as fleetWiringOf,
   type RoleSessions,
@@ -44,6 +44,7 @@ import { type BackupDeps, type BackupResult, runBackup } from '../../shared/back
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
+import { copySourceRegions } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -147,7 +148,13 @@ export const wire = (
   const as = at?.as;
   const s = BackupSchedulerEnv.safeParse(env);
   const bucket = RunReportsEnv.safeParse(env).data?.REPORT_BUCKET;
-  const table = as ? undefined : CopyQueueEnv.safeParse(env).data?.STATE_TABLE;
+  const stateTable = CopyQueueEnv.safeParse(env).data?.STATE_TABLE;
+  const table = as ? undefined : stateTable;
+  // Other source regions of this account copy to the same DR region: they share its in-flight budget, kept in
+  // the hub's state table (the hub's credentials) whichever account the copies are in.
+  const account = base.config.account;
+  const shared =
+    stateTable && account && base.config.fleet && copySourceRegions(base.config, account).length > 1;
   const rds = rdsClient(region, undefined, as);
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
@@ -181,6 +188,9 @@ export const wire = (
       dr: awsSnapshotReader(rdsSnapshotReader(dr.region, drRds), drEbs),
     },
     ...(table ? { copyLedger: dynamoCopyLedger(stateTableClient(hubRegion), table) } : {}),
+    ...(shared
+      ? { copySlots: dynamoCopySlots(stateTableClient(hubRegion), stateTable, account, dr.region) }
+      : {}),
     ...(reports ? { reports } : {}),
     ...(vault ? { vault } : {}),
     ...(buckets

@@ -14,9 +14,8 @@ import { readableStacks } from '../../shared/stack-traces.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
-import { hasSpokes } from '../../shared/fleet/targets.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
-import { isScaleInCheck, parseScalingRequest } from '../../shared/scaling/request.js';
+import { parseScalingRequest } from '../../shared/scaling/request.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 
 export type { ScalingDeps, ScalingResult };
@@ -76,19 +75,17 @@ let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));
 
 /**
- * One invocation, placed where each run acts (a forwarded alarm's target, a spoke target of the scale-in
- * check, else this account-region). With spokes, the scheduled scale-in check runs in the hub and then in
- * every spoke target with its scaling role and overrides (shared/fleet/child.ts): a spoke's alarm that has
- * stayed OK scales back in there, as the hub's own do.
+ * One invocation, placed where its run acts (a forwarded alarm's target, the target of a scale-in check's
+ * fan-out child, else this account-region). With spokes, the scheduled scale-in check is a Distributed Map
+ * over the targets (infra/fan-out.ts): each child is one target's check with its scaling role and overrides
+ * (shared/fleet/child.ts), so a spoke's alarm that has stayed OK scales back in there, as the hub's own do,
+ * and the cycle's summary names every target that failed.
  */
 export const handle = (
   event: unknown,
   context: Pick<Context, 'invokedFunctionArn'>,
   w: FleetWiring<ScalingDeps> = wiring,
-) =>
-  runFleetEvent(event, w, (e, d) => run(e, atPlace(d, event, context)), {
-    everyTarget: (e) => isScaleInCheck(e) && hasSpokes(w.hub().config),
-  });
+) => runFleetEvent(event, w, (e, d) => run(e, atPlace(d, event, context)));
 
 export const handler = middy()
   .use(readableStacks())

@@ -1,6 +1,13 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { CopyQueue, InFlightCopy, LagSince, QueuedCopy } from '../backup/copy-plan.js';
-import type { CopyLedger } from '../backup/ports.js';
+import type {
+  CopyQueue,
+  CopyUse,
+  InFlightCopy,
+  LagSince,
+  QueuedCopy,
+  SlotsBySource,
+} from '../backup/copy-plan.js';
+import type { CopyLedger, CopySlots } from '../backup/ports.js';
 import { attempt, call } from './call.js';
 
 /** Partition key prefix of the DR copy queues (one item per destination region). */
@@ -8,6 +15,10 @@ export const COPY_QUEUE_PREFIX = 'dr-copies#';
 
 /** Partition key of one destination region's copy queue. */
 export const copyQueueKey = (destination: string): string => `${COPY_QUEUE_PREFIX}${destination}`;
+
+/** Partition key of one account's slots in one destination region (under the queues' prefix and grant). */
+export const copySlotsKey = (account: string, destination: string): string =>
+  `${COPY_QUEUE_PREFIX}slots#${account}#${destination}`;
 
 const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 
@@ -125,3 +136,66 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
     return r.ok;
   },
 });
+
+const useOfItem = (v: unknown): CopyUse | undefined => {
+  if (!isRecord(v)) return undefined;
+  const n = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
+  return { 'rds-instance': n(v['rds-instance']), 'aurora-cluster': n(v['aurora-cluster']), ebs: n(v.ebs) };
+};
+
+// Source regions → { use, at }; an entry that does not parse is dropped (its region's next run writes it).
+const slotsOf = (raw: unknown, v = parsed(raw)): SlotsBySource => {
+  const out: SlotsBySource = {};
+  if (!isRecord(v)) return out;
+  for (const [region, e] of Object.entries(v)) {
+    const use = isRecord(e) ? useOfItem(e.use) : undefined;
+    if (use && isRecord(e) && str(e.at) && Number.isFinite(Date.parse(e.at))) out[region] = { use, at: e.at };
+  }
+  return out;
+};
+
+/**
+ * CopySlots over the stage's state table: one item per account and destination region (`copySlotsKey`),
+ * each source region's copies in flight there, and a `version` every write must still find (as the queue's).
+ * The item is the hub's, whichever account the copies are in: the fan-out's children of one account's
+ * regions run with the hub's credentials for the table.
+ */
+export const dynamoCopySlots = (
+  doc: DynamoDBDocumentClient,
+  table: string,
+  account: string,
+  destination: string,
+): CopySlots => {
+  const pk = copySlotsKey(account, destination);
+  return {
+    read: async () => {
+      const item = (
+        await call('GetItem', `${table} ${pk}`, () =>
+          doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
+        )
+      ).Item;
+      if (!item) return { bySource: {}, version: 0 };
+      return {
+        bySource: slotsOf(item.bySource),
+        version: typeof item.version === 'number' ? item.version : 0,
+      };
+    },
+    write: async (bySource, version) => {
+      const r = await attempt(
+        'PutItem',
+        `${table} ${pk}`,
+        () =>
+          doc.send(
+            new PutCommand({
+              TableName: table,
+              Item: { pk, version: version + 1, bySource: JSON.stringify(bySource) },
+              ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
+              ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
+            }),
+          ),
+        { refused: CONDITION_FAILED },
+      );
+      return r.ok;
+    },
+  };
+};

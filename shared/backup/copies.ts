@@ -17,6 +17,7 @@ import {
   type CopyPlan,
   copyPlanOf,
   type CopyQueue,
+  type CopyUse,
   type QueuedCopy,
   type CopySchedule,
   type DatabaseDr,
@@ -26,13 +27,26 @@ import {
   foldCopyFinished,
   foldSnapshotCreated,
   isCopyInFlight,
+  lessUse,
+  noUse,
   observeCopies,
   type QueuedLag,
   queuedLag,
   releaseCopies,
   scheduleCopies,
+  siblingUse,
+  slotsChange,
+  useOf,
+  withSourceUse,
 } from './copy-plan.js';
-import type { CopyLedger, CopyPort, SnapshotLister, SnapshotReader, StoredCopyQueue } from './ports.js';
+import type {
+  CopyLedger,
+  CopyPort,
+  CopySlots,
+  SnapshotLister,
+  SnapshotReader,
+  StoredCopyQueue,
+} from './ports.js';
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
 import { snapshotId } from './ids.js';
 import type { CacheDrPort } from './cache-dr.js';
@@ -47,6 +61,11 @@ export interface CopyDeps {
   readers?: { primary: SnapshotReader; dr: SnapshotReader };
   /** The destinations' copy queues (the state table); absent, every reconcile lists everything. */
   copyLedger?: CopyLedger;
+  /**
+   * The destination's slots of this account when other source regions of it copy there too (the state
+   * table): this run plans with what they hold left out of the limits, and reserves its own before copying.
+   */
+  copySlots?: CopySlots;
   /**
    * Redis DR, when wired: it copies the ElastiCache snapshots, so this reconcile neither lists them nor reports
    * them skipped. Absent (a fan-out child, no buckets), each one is reported as having no cross-region copy.
@@ -89,8 +108,21 @@ const copyingPolicies = (config: StewardConfig) => {
   };
 };
 
-/** Full listings of both regions: the hourly safety net and the scheduled runs. */
-const observeAll = async (deps: CopyDeps, at: Date): Promise<{ listing: CopyListing; unread: Outcome[] }> => {
+/** The region a DR snapshot was copied from: RDS's SourceRegion, else steward's copied-from ARN's. */
+const originRegion = (s: Snapshot): string | undefined =>
+  s.sourceRegion ?? s.tags[Tag.copiedFrom]?.split(':')[3];
+
+/**
+ * Full listings of both regions: the hourly safety net and the scheduled runs. With `shared` (other source
+ * regions of the account copy to the same destination), the destination's copies in flight from another
+ * region are not this region's: they leave its queue and are returned by region (`listed`), to count in the
+ * shared budget (`siblingUse`).
+ */
+const observeAll = async (
+  deps: CopyDeps,
+  at: Date,
+  shared = false,
+): Promise<{ listing: CopyListing; unread: Outcome[]; listed: Record<string, CopyUse> }> => {
   const { names, kinds } = copyingPolicies(deps.config);
   const [primary, dr] = await Promise.all([
     deps.snapshots.primary.list(deps.cacheDr ? kinds.filter((k) => k !== 'elasticache') : kinds),
@@ -101,7 +133,25 @@ const observeAll = async (deps: CopyDeps, at: Date): Promise<{ listing: CopyList
   // delays the copies of what could not be read.
   if (dr.failures.length) throw dr.failures[0]!.cause;
   const unread = primary.failures.map((f) => failedOutcome({ resource: f.resource, action: COPY }, f.cause));
-  return { listing: observeCopies(primary.snapshots, dr.snapshots, names, at), unread };
+  const listing = observeCopies(primary.snapshots, dr.snapshots, names, at);
+  const listed: Record<string, CopyUse> = {};
+  if (shared) {
+    const own = deps.config.region;
+    const foreign = dr.snapshots.filter((d) => {
+      const from = originRegion(d);
+      return d.kind !== 'elasticache' && isCopyInFlight(d) && from !== undefined && from !== own;
+    });
+    const ids = new Set(foreign.map((d) => dbKey(d.kind as CopyKind, d.id)));
+    listing.observation.inFlight = listing.observation.inFlight.filter(
+      (f) => !ids.has(dbKey(f.kind, f.targetId)),
+    );
+    for (const d of foreign) {
+      const from = originRegion(d)!;
+      const weight = d.parts ? d.parts.filter((p) => p.state === 'pending').length : 1;
+      (listed[from] ??= noUse())[d.kind as CopyKind] += weight;
+    }
+  }
+  return { listing, unread, listed };
 };
 
 /**
@@ -318,31 +368,58 @@ const observeQueued = async (
   };
 };
 
+/** The destination's budget shared with the account's other source regions (`CopyDeps.copySlots`). */
+interface SharedBudget {
+  slots: CopySlots;
+  /** This run's source region. */
+  source: string;
+  /** Copies in flight from other regions that this run's listing of the destination saw, by region. */
+  listed: Record<string, CopyUse>;
+  now: Date;
+}
+
 /**
  * Read the destination's queue (or take `first`, already read), fold in what was observed, schedule under
- * the limits, and write it back on the version read; on a lost race read again and re-plan. Dry run reads
- * and plans, writes nothing.
+ * the limits (less what the account's other source regions hold, with `budget`), and write it back on the
+ * version read; on a lost race read again and re-plan. With `budget`, more copies in flight are reserved in
+ * the shared slots before the queue is written (and so before any copy is requested); fewer are given back
+ * after it. Dry run reads and plans, writes nothing.
  */
 const scheduleOnQueue = async (
   ledger: CopyLedger | undefined,
   destination: string,
   fold: (q: CopyQueue) => CopyQueue,
-  plan: (q: CopyQueue) => CopySchedule,
+  plan: (q: CopyQueue, others: CopyUse) => CopySchedule,
   dryRun: boolean,
   first?: StoredCopyQueue,
-): Promise<{ before: CopyQueue; schedule: CopySchedule }> => {
-  if (!ledger) {
-    const before = fold(emptyQueue());
-    return { before, schedule: plan(before) };
-  }
+  budget?: SharedBudget,
+): Promise<{ before: CopyQueue; schedule: CopySchedule; others: number }> => {
   for (let round = 0; round < ROUNDS; round++) {
-    const stored = round === 0 && first ? first : await ledger.read(destination);
-    const before = fold(stored.queue);
-    const schedule = plan(before);
+    const stored = ledger ? (round === 0 && first ? first : await ledger.read(destination)) : undefined;
+    const before = fold(stored?.queue ?? emptyQueue());
+    const slots = budget ? await budget.slots.read() : undefined;
+    const others =
+      slots && budget ? siblingUse(slots.bySource, budget.source, budget.now, budget.listed) : noUse();
+    const schedule = plan(before, others);
+    const held = Object.values(others).reduce((n, v) => n + v, 0);
+    if (dryRun) return { before, schedule, others: held };
+    const use = useOf(schedule.queue.inFlight);
+    const change = slots && budget ? slotsChange(slots.bySource[budget.source], use, budget.now) : undefined;
+    const write = () =>
+      budget!.slots.write(withSourceUse(slots!.bySource, budget!.source, use, budget!.now), slots!.version);
+    // A reservation lands before the queue that starts its copies: the other regions see it first.
+    if (change === 'reserve' && !(await write())) {
+      await backoff(round);
+      continue;
+    }
     // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
-    if (dryRun || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue))
-      return { before, schedule };
-    if (await ledger.write(destination, schedule.queue, stored.version)) return { before, schedule };
+    const unchanged = !stored || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue);
+    if (unchanged || (await ledger!.write(destination, schedule.queue, stored.version))) {
+      // Fewer in flight, or a reservation to renew: best effort (the next run writes it, or it expires).
+      if (change === 'settle' && !(await write().catch(() => false)))
+        logger.info('DR copy slots not settled; the next run does', { destination });
+      return { before, schedule, others: held };
+    }
     await backoff(round);
   }
   throw new AwsCallError(
@@ -358,6 +435,7 @@ const release = async (
   destination: string,
   targetIds: string[],
   requeue: readonly QueuedCopy[],
+  budget?: SharedBudget,
 ) => {
   if (!ledger || !targetIds.length) return;
   await scheduleOnQueue(
@@ -373,6 +451,8 @@ const release = async (
     },
     (q) => ({ queue: q, start: [], waiting: [] }),
     false,
+    undefined,
+    budget,
   );
 };
 
@@ -447,6 +527,7 @@ export const reconcileCopies = async (
   const targeted = trigger?.id !== undefined && deps.readers !== undefined && ledger !== undefined;
 
   let listing: CopyListing;
+  let listed: Record<string, CopyUse> = {};
   let unread: Outcome[] = [];
   let released: string[] = [];
   let first: StoredCopyQueue | undefined;
@@ -472,18 +553,26 @@ export const reconcileCopies = async (
       ({ listing, unread } = await observeQueued(deps, deps.readers!, first.queue, at));
     } else {
       mode = 'sweep';
-      ({ listing, unread } = await observeAll(deps, at));
+      ({ listing, unread, listed } = await observeAll(deps, at, deps.copySlots !== undefined));
     }
   }
 
   const limits = copyLimits(deps.config.backup.maxCopiesInFlight);
-  const { before, schedule } = await scheduleOnQueue(
+  // Other source regions of the account copy to this destination too: one budget (AWS counts per account).
+  const budget: SharedBudget | undefined = deps.copySlots && {
+    slots: deps.copySlots,
+    source: deps.config.region,
+    listed,
+    now: at,
+  };
+  const { before, schedule, others } = await scheduleOnQueue(
     ledger,
     region,
     (q) => releaseCopies(fold ? fold(q) : applyObservation(q, listing.observation), released),
-    (q) => scheduleCopies(q, limits, at),
+    (q, others) => scheduleCopies(q, lessUse(limits, others), at),
     dryRun,
     first,
+    budget,
   );
   // DR lag of every database: the sweep's own listing, or the queue's lag origins (no listing needed).
   const drLag =
@@ -561,7 +650,7 @@ export const reconcileCopies = async (
     );
     requeue.push(...failed);
     try {
-      await release(ledger, region, [...stale, ...requeue.map((q) => q.snapshot.id)], requeue);
+      await release(ledger, region, [...stale, ...requeue.map((q) => q.snapshot.id)], requeue, budget);
     } catch (e) {
       // The hourly run reads the copies in flight and drops reservations that never became copies: a slot
       // is lost for an hour at most.
@@ -569,14 +658,15 @@ export const reconcileCopies = async (
     }
   }
 
-  const inFlightNow = before.inFlight.length + plan.start.length;
+  const inFlightNow = before.inFlight.length + plan.start.length + others;
+  const fromOthers = others ? ` (${others} from the account's other regions)` : '';
   const deferred = plan.deferred.map((c): Outcome => ({
     resource: c.source.id,
     action: COPY,
     status: 'skipped',
     reason:
       c.why === 'limit'
-        ? `deferred: ${inFlightNow} of ${plan.limit} copies in flight to ${region}; a later run starts it`
+        ? `deferred: ${inFlightNow} of ${plan.limit} copies in flight to ${region}${fromOthers}; a later run starts it`
         : c.why === 'database-busy'
           ? `deferred: a copy of ${c.db} is in flight to ${region}; its completion starts the next`
           : `deferred: ${c.db}'s newer snapshot is copied first; this one follows`,

@@ -270,6 +270,11 @@ export const queuedLag = (queue: CopyQueue, now: Date): QueuedLag[] => {
 export interface CopyLimits {
   total: number;
   perKind: Readonly<Record<CopyKind, number>>;
+  /**
+   * Other source regions of the account use part of the destination (`lessUse`): a copy bigger than what is
+   * left (an EBS set) waits for them instead of starting alone past the limit.
+   */
+  shared?: boolean;
 }
 
 export const copyLimits = (configured: number): CopyLimits => {
@@ -282,6 +287,111 @@ export const copyLimits = (configured: number): CopyLimits => {
       ebs: Math.min(total, AWS_COPY_LIMITS.ebs),
     },
   };
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// One destination shared by the source regions of one account. AWS counts copies in flight per destination
+// Region per account, from any source, so every source region of the account that copies to the same DR region
+// takes its slots from one budget: each keeps its own queue (its databases, its DR lag), and reserves what it
+// has in flight in the destination's slots (CopySlots, one item per account and destination), written before
+// it requests a copy; each plans with the limits less what the others hold.
+
+/** Copies in flight to one destination, by kind (an EBS set counts its volumes). */
+export type CopyUse = Record<CopyKind, number>;
+
+export const noUse = (): CopyUse => ({ 'rds-instance': 0, 'aurora-cluster': 0, ebs: 0 });
+
+const KINDS: readonly CopyKind[] = ['rds-instance', 'aurora-cluster', 'ebs'];
+
+const totalOf = (u: CopyUse): number => KINDS.reduce((n, k) => n + u[k], 0);
+
+/** What a queue's copies in flight use of the destination. */
+export const useOf = (inFlight: readonly Pick<InFlightCopy, 'kind' | 'weight'>[]): CopyUse => {
+  const u = noUse();
+  for (const f of inFlight) u[f.kind] += f.weight ?? 1;
+  return u;
+};
+
+/** One source region's copies in flight to the destination, as its last run reserved them, and when. */
+export interface SourceSlots {
+  use: CopyUse;
+  at: string;
+}
+
+/** The destination's slots of one account, by source region. */
+export type SlotsBySource = Record<string, SourceSlots>;
+
+/**
+ * A source region's reservation that no run renewed for this long no longer counts: its copies have long
+ * finished or failed (a run renews its reservation at least hourly while it has copies in flight; an
+ * RDS copy that has not finished in six hours is also still seen by a listing of the destination).
+ */
+export const SLOTS_EXPIRE_MS = 6 * 3_600_000;
+/** A run with copies in flight renews its reservation when it is older than this. */
+export const SLOTS_RENEW_MS = 3_600_000;
+
+const fresh = (s: SourceSlots | undefined, now: Date): s is SourceSlots =>
+  s !== undefined && now.getTime() - Date.parse(s.at) < SLOTS_EXPIRE_MS;
+
+/**
+ * What the account's other source regions use of the destination: per region, the larger of its fresh
+ * reservation and what a listing of the destination saw in flight from it (`listed`: copies started before
+ * the region reserved, or by another tool).
+ */
+export const siblingUse = (
+  bySource: SlotsBySource,
+  own: string,
+  now: Date,
+  listed: Readonly<Record<string, CopyUse>> = {},
+): CopyUse => {
+  const out = noUse();
+  for (const region of new Set([...Object.keys(bySource), ...Object.keys(listed)])) {
+    if (region === own) continue;
+    const reserved = fresh(bySource[region], now) ? bySource[region]!.use : noUse();
+    const seen = listed[region] ?? noUse();
+    for (const k of KINDS) out[k] += Math.max(reserved[k] ?? 0, seen[k] ?? 0);
+  }
+  return out;
+};
+
+/** The limits left to one source region when the account's other source regions use `used` of them. */
+export const lessUse = (limits: CopyLimits, used: CopyUse): CopyLimits => {
+  if (totalOf(used) === 0) return limits;
+  const total = Math.max(0, limits.total - totalOf(used));
+  const perKind = Object.fromEntries(
+    KINDS.map((k) => [k, Math.max(0, Math.min(total, limits.perKind[k] - used[k]))]),
+  ) as Record<CopyKind, number>;
+  return { total, perKind, shared: true };
+};
+
+/**
+ * How a run's own use changes the stored slots: `reserve` (more of some kind: written before any copy is
+ * requested, so the others see it first), `settle` (less, or a reservation to renew or clear: written after
+ * the run's queue, best effort), or nothing.
+ */
+export const slotsChange = (
+  stored: SourceSlots | undefined,
+  use: CopyUse,
+  now: Date,
+): 'reserve' | 'settle' | undefined => {
+  const held = fresh(stored, now) ? stored.use : noUse();
+  if (KINDS.some((k) => use[k] > (held[k] ?? 0))) return 'reserve';
+  if (totalOf(use) === 0) return stored ? 'settle' : undefined;
+  if (KINDS.some((k) => use[k] !== (held[k] ?? 0))) return 'settle';
+  return now.getTime() - Date.parse(stored!.at) >= SLOTS_RENEW_MS ? 'settle' : undefined;
+};
+
+/** The slots with one source region's use (none: its entry removed), expired entries dropped. */
+export const withSourceUse = (
+  bySource: SlotsBySource,
+  source: string,
+  use: CopyUse,
+  now: Date,
+): SlotsBySource => {
+  const out: SlotsBySource = {};
+  for (const [region, s] of Object.entries(bySource)) if (region !== source && fresh(s, now)) out[region] = s;
+  if (totalOf(use) > 0) out[source] = { use, at: now.toISOString() };
+  return out;
 };
 
 const timeOr = (iso: string | undefined, none: number) => {
@@ -337,7 +447,8 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
     if (seen.has(key)) continue;
     seen.add(key);
     const w = weightOf(q);
-    const fits = (used: number, limit: number) => used + w <= limit || (used === 0 && limit > 0);
+    const fits = (used: number, limit: number) =>
+      used + w <= limit || (used === 0 && limit > 0 && !limits.shared);
     if (busy.has(key)) waiting.push({ copy: q, why: 'database-busy' });
     else if (!fits(total, limits.total) || !fits(perKind[q.kind], limits.perKind[q.kind]))
       waiting.push({ copy: q, why: 'limit' });

@@ -1,4 +1,4 @@
-import type { CopyKind, CopyQueue } from './copy-plan.js';
+import type { CopyKind, CopyQueue, SlotsBySource } from './copy-plan.js';
 import type {
   CopySnapshotInput,
   CreateSnapshotInput,
@@ -88,6 +88,23 @@ export interface CopyLedger {
   read(destination: string): Promise<StoredCopyQueue>;
   /** Store `queue` if the stored version is still `version`; false when another run wrote in between. */
   write(destination: string, queue: CopyQueue, version: number): Promise<boolean>;
+}
+
+/** One account's slots in one destination region as stored, with the version a conditional write must find. */
+export interface StoredCopySlots {
+  bySource: SlotsBySource;
+  /** 0: nothing stored yet. */
+  version: number;
+}
+
+/**
+ * The copies in flight to one destination region of one account, by source region: every source region of
+ * the account that copies there shares AWS's limits (shared/backup/copy-plan.ts, `siblingUse`).
+ */
+export interface CopySlots {
+  read(): Promise<StoredCopySlots>;
+  /** Store `bySource` if the stored version is still `version`; false when another run wrote in between. */
+  write(bySource: SlotsBySource, version: number): Promise<boolean>;
 }
 
 /** A one-time schedule that invokes the backup function with `payload` at `at` (UTC), then deletes itself. */

@@ -31,6 +31,7 @@ import type {
   BackupPort,
   BackupScheduler,
   CopyLedger,
+  CopySlots,
   CopyPort,
   SnapshotAround,
   SnapshotLister,
@@ -53,6 +54,8 @@ export interface BackupDeps extends BaseDeps {
   readers?: { primary: SnapshotReader; dr: SnapshotReader };
   /** The DR copy queue per destination (the state table); absent (local runs), every reconcile lists all. */
   copyLedger?: CopyLedger;
+  /** The DR region's copy slots shared with this account's other source regions (a fleet); absent: none. */
+  copySlots?: CopySlots;
   /** One-time schedules for pre-maintenance snapshots; absent outside the deployed function. */
   scheduler?: BackupScheduler;
   /** Where a run's full report goes (the report bucket); absent in local runs without one. */

@@ -4,8 +4,8 @@ import { configAt } from './place.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
 import {
   expandTargets,
-  type FleetCapability,
   isHub,
+  SPOKE_CAPABILITIES,
   type SpokeCapability,
   type TargetRef,
   targetRoleArn,
@@ -264,7 +264,7 @@ export interface TargetResult {
 
 /** What one scheduled cycle of the fan-out came to. */
 export interface FanOutSummary {
-  capability: FleetCapability;
+  capability: SpokeCapability;
   /** Children the cycle was to start (the config's account targets). */
   targets: number;
   succeeded: TargetResult[];
@@ -306,7 +306,7 @@ const failureText = (c: ChildExecution): string => {
 
 /** Summarise one cycle from its exported child executions. Pure. */
 export const summariseFanOut = (
-  capability: FleetCapability,
+  capability: SpokeCapability,
   targets: number,
   children: {
     succeeded: readonly ChildExecution[];
@@ -335,7 +335,7 @@ export const summariseFanOut = (
 export const FanOutSummaryEvent = z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('fan-out-summary'),
-    capability: z.enum(['backup', 'retention']),
+    capability: z.enum(SPOKE_CAPABILITIES),
     /** Children the cycle started with. */
     targets: z.int().check(z.minimum(0)),
     /** The Map state's output: where ResultWriter put the manifest. */

@@ -3,7 +3,7 @@ import type { StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues, StewardError } from '../errors.js';
 import { logger } from '../observability.js';
 import { type FanOutTarget, organizationalUnitTargets, planFanOut, type SkippedTarget } from './fan-out.js';
-import { FLEET_CAPABILITIES, type FleetCapability, type SpokeCapability } from './targets.js';
+import { SPOKE_CAPABILITIES, type SpokeCapability } from './targets.js';
 
 // The first step of a cycle with OU targets: list the OUs' accounts through AWS Organizations and hand the
 // Distributed Map its items. The listing runs in the hub, once per cycle, so an account that joins an OU is
@@ -25,7 +25,7 @@ export interface OrganizationDirectory {
 /** The fan-out's first state sends this when the config has OU targets. */
 export const FanOutTargetsEvent = z.strictObject({
   action: z.literal('fan-out-targets'),
-  capability: z.enum(FLEET_CAPABILITIES),
+  capability: z.enum(SPOKE_CAPABILITIES),
   /** The hub's partition (the state machine's `AWS::Partition`): the spoke role ARNs name it. */
   partition: z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
   /** The cycle's scheduled event, handed on to every child. */
@@ -94,7 +94,7 @@ export const runFanOutTargets = async (
 ): Promise<FanOutItems> => {
   const listed = await listOrganizationalUnits(deps.config, deps.directory);
   const { accountsOf } = listed;
-  const plan = planFanOut(deps.config, e.capability as FleetCapability, {
+  const plan = planFanOut(deps.config, e.capability, {
     partition: e.partition,
     ...listed,
   });

@@ -2,7 +2,6 @@ import type { Severity } from '../config/schema.js';
 import { clip, PartialFailureError } from '../errors.js';
 import { TOP_FAILURES, topLines } from '../notify/budget.js';
 import { sendReported, type Notifier } from '../notify/notifier.js';
-import type { Outcome } from '../model.js';
 import { logger } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
 import {
@@ -35,33 +34,9 @@ const line = (t: TargetResult) =>
 
 const what = (e: FanOutSummaryEvent) => {
   const ev = e.event ?? {};
-  return typeof ev.policy === 'string' ? `${e.capability} "${ev.policy}"` : e.capability;
+  if (typeof ev.policy === 'string') return `${e.capability} "${ev.policy}"`;
+  return e.capability === 'scaling' ? 'scaling scale-in check' : e.capability;
 };
-
-/**
- * One notification naming every account-region where a run over the whole stage failed (a run in the hub
- * and each spoke target in turn, shared/fleet/child.ts): critical when half or more of them failed, else
- * warning. Each target's own run already told its decisions; this names the targets, including those whose
- * run never started (a refused role). Returns the send's outcome (a failed send is a failure to report).
- */
-export const notifyFailedTargets = (
-  notifier: Notifier,
-  r: { capability: string; what: string; total: number; failed: readonly string[] },
-): Promise<Outcome[]> =>
-  sendReported(notifier, {
-    severity: r.failed.length * 2 >= Math.max(1, r.total) ? 'critical' : 'warning',
-    capability: r.capability,
-    subject: `Fleet ${r.what}: ${r.failed.length} of ${r.total} account-regions failed`,
-    lines: [
-      ...topLines(r.failed, (l) => l, 'failed account-regions', TOP_FAILURES),
-      `${r.total - r.failed.length} of ${r.total} account-regions succeeded; each reported its own run.`,
-    ],
-    nextSteps: [
-      'Access denied: deploy the spoke stack in that account and region, or check its role trusts this hub.',
-      'Region disabled: enable the region for the account, or remove it from targets.',
-    ],
-    data: { capability: r.capability, total: r.total, failed: r.failed.slice(0, TOP_FAILURES) },
-  });
 
 /**
  * The parent's report of one scheduled cycle: read the children's results from the Map Run's export, name

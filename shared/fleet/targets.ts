@@ -8,8 +8,9 @@ export const FLEET_CAPABILITIES = ['backup', 'retention'] as const;
 export type FleetCapability = (typeof FLEET_CAPABILITIES)[number];
 
 /**
- * Hub functions with a role in every spoke: the fan-out's, and scaling, which acts in a spoke's account when
- * one of its alarms is forwarded to the hub (never on a schedule: no fan-out).
+ * Hub functions with a role in every spoke: backup and retention, and scaling, which acts in a spoke's
+ * account when one of its alarms is forwarded to the hub, and on its scale-in schedule (a fan-out of its own
+ * when a rule scales in: `hasFanOut`).
  */
 export const SPOKE_CAPABILITIES = [...FLEET_CAPABILITIES, 'scaling'] as const;
 export type SpokeCapability = (typeof SPOKE_CAPABILITIES)[number];
@@ -52,12 +53,37 @@ export const spokeTargets = (c: StewardConfig): TargetRef[] =>
 /** Whether the stage has spokes: its hub gets the fleet event bus and the spoke stacks synthesize. */
 export const hasSpokes = (c: StewardConfig): boolean => spokeTargets(c).length > 0;
 
+/**
+ * Whether the scheduled cycles of `capability` fan out over the targets on a Distributed Map
+ * (infra/fan-out.ts): backup and retention whenever the stage has spokes; scaling when, with spokes, a rule
+ * scales in (the scale-in check is its only schedule).
+ */
+export const hasFanOut = (c: StewardConfig, capability: SpokeCapability): boolean =>
+  hasSpokes(c) &&
+  (capability !== 'scaling' ||
+    (c.scaling.enabled && Object.values(c.scaling.rules).some((r) => r.scaleIn.enabled)));
+
 /** Whether any policy (or a target's override) copies to DR: spokes then need their own DR key. */
 export const copiesToDr = (c: StewardConfig): boolean =>
   [
     ...Object.values(c.backup.policies),
     ...c.targets.flatMap((t) => Object.values(t.backup?.policies ?? {})),
   ].some((p) => p.copyToDr);
+
+/**
+ * The source regions of `account` whose DR copies all go to the stage's one DR region, which AWS limits per
+ * account, whatever the source: the regions of every account target naming it and of every OU target (whose
+ * accounts are known only when listed), the DR region itself left out. Two or more: they share the
+ * destination's budget (shared/backup/copy-plan.ts, `siblingUse`).
+ */
+export const copySourceRegions = (c: StewardConfig, account: string | undefined): string[] => [
+  ...new Set(
+    expandTargets(c)
+      .filter((t) => t.organizationalUnit !== undefined || (t.account ?? c.account) === account)
+      .map((t) => t.region)
+      .filter((r) => r !== c.dr.region),
+  ),
+];
 
 /** Regions with spokes, in first-seen order. */
 export const spokeRegions = (c: StewardConfig): string[] => [

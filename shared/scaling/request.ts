@@ -188,23 +188,17 @@ export const ApproveEvent = z.onFirstUse(() =>
 );
 
 /**
- * Scheduled: scale in where an alarm has stayed OK long enough. With spokes the schedule also names the
- * hub's partition (the spoke role ARNs name it), and the check runs in every target (shared/fleet/child.ts).
+ * Scheduled: scale in where an alarm has stayed OK long enough, in one account-region. With spokes the
+ * schedule starts the scaling fan-out, whose children each send this plus their `target`
+ * (shared/fleet/child.ts removes it before this is parsed).
  */
 export const ScaleInCheckEvent = z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('scale-in-check'),
     scheduledTime: z.optional(IsoTime),
-    partition: z.optional(
-      z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
-    ),
     dryRun: z.optional(z.boolean()),
   }),
 );
-
-/** Whether a handler event is the scheduled scale-in check (not parsed: the run parses it). */
-export const isScaleInCheck = (raw: unknown): boolean =>
-  raw !== null && typeof raw === 'object' && (raw as { action?: unknown }).action === 'scale-in-check';
 
 export const ScalingDirectEvent = z.onFirstUse(() =>
   z.discriminatedUnion('action', [RunPlaybookEvent, ApproveEvent, ScaleInCheckEvent]),

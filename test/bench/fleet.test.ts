@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cycleRows, cycleTransitions, fanOutDefinition, minimumCalls } from '../../bench/fleet.js';
+import {
+  cycleRows,
+  cyclesPerMonth,
+  cycleTransitions,
+  fanOutDefinition,
+  minimumCalls,
+} from '../../bench/fleet.js';
 import { type FleetSpec, simulateCycle } from '../../bench/fleet/simulate.js';
 
 // The fleet bench's parts on a tiny fleet: the counts it reports and that each row can go red.
@@ -57,5 +63,38 @@ describe('the fleet bench', () => {
   ] as const)('the fault %s turns its row red', async (fault, row) => {
     const r = await simulateCycle({ ...tiny, accounts: 3, fault }, 'backup');
     expect(cycleRows(r, { ...tiny, accounts: 3 })[row]!.ok).toBe(false);
+  });
+
+  it('a scale-in check on the fake fleet: each target steps back its due instances at the single-account minimum', async () => {
+    // Act
+    const r = await simulateCycle(tiny, 'scaling');
+    const rows = cycleRows(r, tiny);
+    // Assert: two instances step back in each account-region, with the spoke scaling role outside the hub's
+    expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual([
+      ['100000000000', 'eu-west-1', true],
+      ['100000000000', 'eu-central-1', true],
+      ['100000000001', 'eu-west-1', true],
+      ['100000000001', 'eu-central-1', true],
+    ]);
+    expect(r.children.map((c) => c.byOp.ModifyDBInstance)).toEqual([2, 2, 2, 2]);
+    // 18 alarm states, 4 due (a describe and two memory reads each), 2 steps (6 calls each)
+    expect(minimumCalls('scaling', tiny.databases)).toBe(18 + 4 * 3 + 2 * 6);
+    expect(r.children.map((c) => c.calls)).toEqual(r.children.map(() => minimumCalls('scaling', 20)));
+    expect(r.assumeRoleCalls).toBe(2);
+    expect(rows.map((x) => x.ok)).toEqual([true, true, true, true]);
+  });
+
+  it.each([
+    ['serial', 0],
+    ['twice', 1],
+  ] as const)('the scale-in fault %s turns its row red', async (fault, row) => {
+    const r = await simulateCycle({ ...tiny, accounts: 3, fault }, 'scaling');
+    expect(cycleRows(r, { ...tiny, accounts: 3 })[row]!.ok).toBe(false);
+  });
+
+  it('counts the cycles a month of the scale-in schedule, and a cron as daily', () => {
+    expect(cyclesPerMonth('rate(15 minutes)')).toBe(2920);
+    expect(cyclesPerMonth('rate(1 hour)')).toBe(730);
+    expect(cyclesPerMonth('cron(0 3 * * ? *)')).toBe(30);
   });
 });

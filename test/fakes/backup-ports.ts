@@ -2,8 +2,10 @@ import type {
   BackupPort,
   CopyLedger,
   CopyPort,
+  CopySlots,
   SnapshotReader,
   StoredCopyQueue,
+  StoredCopySlots,
 } from '../../shared/backup/ports.js';
 import type {
   CopySnapshotInput,
@@ -158,6 +160,33 @@ export const memoryCopyLedger = (): CopyLedger & { stored: Map<string, StoredCop
       if ((stored.get(destination)?.version ?? 0) !== version) return false;
       stored.set(destination, { queue: structuredClone(queue), version: version + 1 });
       return true;
+    },
+  };
+};
+
+/**
+ * In-memory CopySlots of many accounts and destinations (`of(account, destination)`), with the adapter's
+ * optimistic concurrency: a write lands only on the version read; every call yields to the event loop first.
+ */
+export const memoryCopySlots = () => {
+  const stored = new Map<string, StoredCopySlots>();
+  const tick = () => new Promise<void>((r) => setImmediate(r));
+  return {
+    stored,
+    of: (account: string, destination: string): CopySlots => {
+      const key = `${account} ${destination}`;
+      return {
+        read: async () => {
+          await tick();
+          return structuredClone(stored.get(key) ?? { bySource: {}, version: 0 });
+        },
+        write: async (bySource, version) => {
+          await tick();
+          if ((stored.get(key)?.version ?? 0) !== version) return false;
+          stored.set(key, { bySource: structuredClone(bySource), version: version + 1 });
+          return true;
+        },
+      };
     },
   };
 };

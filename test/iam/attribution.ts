@@ -161,10 +161,6 @@ export const EXCLUDED: Record<string, Record<string, string>> = {
     'shared/aws/sns-notifier.ts:send':
       'the verify task returns its result to the state machine; the record task (control plane) notifies',
   },
-  scaling: {
-    'shared/aws/map-run-results.ts:read':
-      'scaling runs no fan-out (a forwarded alarm acts in its one target): it never reads a Map Run export',
-  },
   report: {
     'shared/aws/rds.ts:createSnapshot': 'the status and the evidence only list databases and snapshots',
     'shared/aws/rds.ts:copySnapshot': 'the status and the evidence only list DR copies',

@@ -132,7 +132,7 @@ describe('the fleet assume chain', () => {
     expect(noExternalId.decision).toBe('ImplicitlyDenied');
     expect(otherOrg.decision).toBe('ImplicitlyDenied');
   });
-  it.each(['backup', 'retention'] as const)(
+  it.each(['backup', 'retention', 'scaling'] as const)(
     "lets the hub %s role assume the role of every child the fan-out starts, and no other account's",
     async (capability) => {
       // Prepare: what the state machine hands each child (infra/fan-out.ts renders these items)
@@ -276,5 +276,81 @@ describe('the spoke scaling role', () => {
     expect(own.decision).toBe('Allowed');
     expect([untagged.decision, source.decision]).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied']);
     expect(elsewhere.decision).not.toBe('Allowed');
+  });
+});
+
+// The scale-in check's fan-out (infra/fan-out.ts for scaling): its scheduler starts only the scaling
+// fan-out, its state machine invokes only the scaling function, and the scaling function's summary reads
+// only its own Map Runs' export.
+describe('the scaling fan-out', () => {
+  const BUCKET = `arn:aws:s3:::steward-prod-reports-${HUB}-${REGION}`;
+  const role = (prefix: string) => [...hubRoles].find(([id]) => id.startsWith(prefix))![1];
+  const may = (r: RoleUnderTest, action: string, resource: string) =>
+    simulate(r.arn, r.policy, { action, resource, context: {}, label: `${action} ${resource}` }, HUB, REGION);
+  const fn = (name: string) => `arn:aws:lambda:${REGION}:${HUB}:function:steward-prod-${name}`;
+  const machine = (name: string) => `arn:aws:states:${REGION}:${HUB}:stateMachine:steward-prod-${name}-fleet`;
+
+  it("lets the scaling function read its own Map Runs' export, and no other capability's", async () => {
+    const scaling = hubRoles.get('scaling')!;
+    const key = 'fleet/scaling/8f1c/manifest.json';
+    const verdicts = await Promise.all([
+      may(scaling, 's3:GetObject', `${BUCKET}/${key}`),
+      may(scaling, 's3:GetObject', `${BUCKET}/fleet/backup/8f1c/manifest.json`),
+      may(scaling, 's3:GetObject', `${BUCKET}/runs/backup/2026-01-15/x.json`),
+      may(scaling, 's3:PutObject', `${BUCKET}/${key}`),
+    ]);
+    expect(verdicts.map((v) => v.decision)).toEqual([
+      'Allowed',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
+
+  it('lets its state machine invoke only the scaling function, and its scheduler start only it', async () => {
+    const sm = role('ScalingFleetStateMachineRole');
+    const scheduler = role('ScalingFleetSchedulerRole');
+    const verdicts = await Promise.all([
+      may(sm, 'lambda:InvokeFunction', fn('scaling')),
+      may(sm, 'lambda:InvokeFunction', fn('backup')),
+      may(scheduler, 'states:StartExecution', machine('scaling')),
+      may(scheduler, 'states:StartExecution', machine('backup')),
+    ]);
+    expect(verdicts.map((v) => v.decision)).toEqual([
+      'Allowed',
+      'ImplicitlyDenied',
+      'Allowed',
+      'ImplicitlyDenied',
+    ]);
+  });
+});
+
+// Two source regions of one account share their DR region's copy slots, an item of the hub's state table
+// under the copy queues' prefix: the hub backup role reads and writes it with its own credentials for every
+// child; the spoke backup role, which the children sign their RDS calls with, has no access to the table.
+describe('the shared DR copy slots', () => {
+  const TABLE = `arn:aws:dynamodb:${REGION}:${HUB}:table/steward-prod-state`;
+  const key = { 'dynamodb:LeadingKeys': ['dr-copies#slots#222222222222#us-west-2'] };
+  const item = (r: RoleUnderTest, action: string, account: string, context = key) =>
+    simulate(
+      r.arn,
+      r.policy,
+      { action, resource: TABLE, context, label: `${action} slots` },
+      account,
+      REGION,
+    );
+
+  it('lets the hub backup role read and write them, and nothing outside the copy queues', async () => {
+    const backup = hubRoles.get('backup')!;
+    const verdicts = await Promise.all([
+      item(backup, 'dynamodb:GetItem', HUB),
+      item(backup, 'dynamodb:PutItem', HUB),
+      item(backup, 'dynamodb:PutItem', HUB, { 'dynamodb:LeadingKeys': ['scaling-alarm#x'] }),
+    ]);
+    expect(verdicts.map((v) => v.decision)).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied']);
+  });
+
+  it('gives the spoke backup role no access to them', async () => {
+    expect((await item(spokeBackup, 'dynamodb:PutItem', WORKLOAD)).decision).not.toBe('Allowed');
   });
 });

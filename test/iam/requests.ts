@@ -16,6 +16,7 @@ import { fanOutTargets, organizationalUnitTargets } from '../../shared/fleet/fan
 import {
   FLEET_CAPABILITIES,
   type FleetCapability,
+  hasFanOut,
   hasSpokes,
   type SpokeCapability,
 } from '../../shared/fleet/targets.js';
@@ -1152,7 +1153,7 @@ const BINDERS: Record<string, Binder> = {
     const key = str(c, 'Key') ?? '';
     // A fan-out's summary reads its own capability's Map Run export: only a stage with spokes has one.
     if (key.startsWith(FLEET_RESULTS)) {
-      if (!hasSpokes(d.config) || !isFleetCapability(role)) return [];
+      if (!hasSpokeRole(d, role) || !hasFanOut(d.config, role)) return [];
       return getObject(d, `${FLEET_RESULTS}${role}/${key.split('/').slice(2).join('/')}`);
     }
     return getObject(d, key);

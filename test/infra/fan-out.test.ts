@@ -15,7 +15,7 @@ import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
 import { fakeSnapshotStore } from '../fakes/snapshot-store.js';
 import { loadExample } from '../support/examples.js';
-import { FLEET_CONFIG } from '../support/fleet.js';
+import { FLEET_CONFIG, SCALING_FLEET_CONFIG } from '../support/fleet.js';
 import { unbundledContext } from './iam.js';
 
 const synth = (input: StewardConfigInput) => {
@@ -156,6 +156,27 @@ describe('the fan-out a fleet hub synthesizes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'steward-prod-retention',
       ReservedConcurrentExecutions: 1,
+    });
+  });
+
+  it('renders no scaling fan-out for a single-account stage: the scale-in schedule invokes the function', () => {
+    // Prepare: the fleet's scaling rules (one scaling in), without targets or fleet
+    const { fleet: _fleet, targets: _targets, ...single } = SCALING_FLEET_CONFIG;
+    // Act
+    const { template } = synth(single);
+    // Assert
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines.map((m) => m.Properties.StateMachineName)).not.toContainEqual(
+      expect.stringMatching(/-fleet$/),
+    );
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'steward-prod-scaling-scale-in',
+      Target: {
+        Arn: Match.objectLike({
+          'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^ScalingFunction')]),
+        }),
+        Input: JSON.stringify({ action: 'scale-in-check', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+      },
     });
   });
 });

@@ -415,20 +415,32 @@ describe('scaling in a fleet: the hub', () => {
     expect(target.DeadLetterConfig).toBeDefined();
   });
 
-  it("starts the scale-in check with the hub's partition, so it runs in every spoke target too", () => {
+  it('starts the scale-in check on its own Distributed Map, one child per target, which reads its results', () => {
     // Act
     const schedule = Object.values(hub.findResources('AWS::Scheduler::Schedule')).find(
       (r) => r.Properties.Name === 'steward-prod-scaling-scale-in',
     )!;
+    const machine = Object.entries(hub.findResources('AWS::StepFunctions::StateMachine')).find(
+      ([, r]) => r.Properties.StateMachineName === 'steward-prod-scaling-fleet',
+    );
     const fn = Object.values(hub.findResources('AWS::Lambda::Function')).find(
       (r) => r.Properties.FunctionName === 'steward-prod-scaling',
     );
-    // Assert
-    const input = JSON.stringify(schedule.Properties.Target.Input);
-    expect(input).toContain('\\"action\\":\\"scale-in-check\\"');
-    expect(input).toContain('\\"partition\\":\\"');
-    expect(input).toContain('AWS::Partition');
-    expect(fn?.Properties.Timeout).toBe(600);
+    // Assert: the schedule starts the state machine with the check (no partition: the items carry the roles)
+    expect(machine).toBeDefined();
+    expect(schedule.Properties.Target.Arn).toEqual({ Ref: machine![0] });
+    expect(JSON.parse(schedule.Properties.Target.Input as string)).toEqual({
+      action: 'scale-in-check',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
+    // Each invocation is one target's check: the function keeps its 2 minutes, and no reserved concurrency
+    // (alarms keep their own headroom; the Map's MaxConcurrency bounds the children).
+    expect(fn?.Properties.Timeout).toBe(120);
+    expect(fn?.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    // The summary reads the Map Run's export under fleet/scaling/ only.
+    const reads = statements(hub).filter((s) => s.Sid === 'ReadFleetResultsScaling');
+    expect(reads).toHaveLength(1);
+    expect(JSON.stringify(reads[0]!.Resource)).toContain('/fleet/scaling/*');
   });
 
   it('passes cdk-nag', () => {
@@ -468,8 +480,9 @@ describe('scaling in a fleet: the spoke', () => {
   });
 
   it("carries the hub scaling function's own statements, built by the same code, with the region guard", () => {
-    // Prepare: the hub's statements on its own resources (state table, reports, topics, spoke roles)
-    const hubOnly = /ScalingState|Report|Notifications|AssumeSpoke|Organization|Pager|^Allow $/;
+    // Prepare: the hub's statements on its own resources (state table, reports, fan-out results, topics,
+    // spoke roles)
+    const hubOnly = /ScalingState|Report|FleetResults|Notifications|AssumeSpoke|Organization|Pager|^Allow $/;
     const estate = (sids: string[]) =>
       sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
     // Act

@@ -9,8 +9,9 @@ import {
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fleetWiring, type RetentionDeps } from '../../../functions/retention/handler.js';
 import { fleetWiring as backupFleetWiring } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -217,5 +218,61 @@ describe('a fan-out child of backup', () => {
     // No copy queue or scheduler of the hub in another account.
     expect('copyLedger' in deps).toBe(false);
     expect('scheduler' in deps).toBe(false);
+  });
+});
+
+describe('a backup child of an account with two source regions', () => {
+  it("shares the DR region's copy slots in the hub's table, signed with the hub's own credentials", async () => {
+    // Prepare: 222222222222 copies to us-west-2 from eu-west-1 and eu-central-1
+    const doc = mockClient(DynamoDBDocumentClient);
+    doc.on(GetCommand).resolves({});
+    const t: FanOutTarget = {
+      index: 1,
+      account: '222222222222',
+      region: 'eu-central-1',
+      roleArn: 'arn:aws:iam::222222222222:role/steward-prod-spoke-backup-eu-central-1',
+      externalId: 'steward-prod-fleet',
+    };
+    sts.on(AssumeRoleCommand).resolves(credentialsFor('SLOTS', 3_600_000));
+    try {
+      // Act
+      const deps = await runFleetEvent(
+        { action: 'reconcile-copies', scheduledTime: '2026-11-23T03:00:00Z', target: t },
+        backupFleetWiring(base, { STATE_TABLE: 'steward-prod-state' }),
+        async (_e, d) => {
+          await d.copySlots?.read();
+          return d;
+        },
+      );
+      // Assert: no copy queue in another account, but the shared slots, keyed by account and destination
+      expect('copyLedger' in deps).toBe(false);
+      expect(doc).toHaveReceivedCommandWith(GetCommand, {
+        TableName: 'steward-prod-state',
+        Key: { pk: 'dr-copies#slots#222222222222#us-west-2' },
+      });
+      const client = doc.commandCalls(GetCommand)[0]!.thisValue as DynamoDBDocumentClient;
+      expect(await client.config.region()).toBe('eu-west-1');
+      // The function's own credentials (the environment's, in Lambda), not the target's session.
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAHUBFUNCTION');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+      expect((await client.config.credentials()).accessKeyId).toBe('AKIAHUBFUNCTION');
+    } finally {
+      doc.restore();
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('a single-account stage gets no slots: its one region has the destination to itself', async () => {
+    // Prepare
+    const single = parseConfig({ ...FLEET_CONFIG, fleet: undefined, targets: undefined }, 'single');
+    // Act
+    const deps = await runFleetEvent(
+      { action: 'reconcile-copies', scheduledTime: '2026-11-23T03:00:00Z' },
+      backupFleetWiring(() => ({ ...base(), config: single }), { STATE_TABLE: 'steward-prod-state' }),
+      async (_e, d) => d,
+    );
+    // Assert
+    expect('copySlots' in deps).toBe(false);
+    expect('copyLedger' in deps).toBe(true);
   });
 });

@@ -1,28 +1,43 @@
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  DescribeOrganizationCommand,
+  ListAccountsForParentCommand,
+  ListChildrenCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
 import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
 import { fleetWiring, handle } from '../../../functions/scaling/handler.js';
+import { fanOutStateMachineName } from '../../../infra/fan-out.js';
+import { type AslDefinition, type CfnTemplate, definitionFromTemplate } from '../../../infra/local-drill.js';
+import { runFanOutLocally } from '../../../infra/local-fan-out.js';
+import { stackId, StewardStack } from '../../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
-import type { EveryTargetRun } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { metrics } from '../../../shared/observability.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
+import { unbundledContext } from '../../infra/iam.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
-import { assumedRole, mockOrganization } from '../../support/fleet-mocks.js';
 
-// The scheduled scale-in check of a stage with spokes, through the scaling handler with the SDK mocked: it
-// runs in the hub and then in every spoke target (account targets and the OU's listed account), each with its
-// spoke scaling role and the target's overrides; one target that fails is named once and never stops the others.
+// The scheduled scale-in check of a stage with spokes: the Distributed Map synth renders
+// (steward-prod-scaling-fleet) run locally with aws-local-stepfunctions (infra/local-fan-out.ts emulates
+// ResultWriter, ToleratedFailurePercentage and a child failing alone), every Lambda task the scaling handler's
+// deployed entry point with its real wiring and the SDK mocked: the OU's accounts are listed, one child per
+// account-region checks its target with its spoke scaling role and overrides, one target that fails is named
+// by the summary, read back from the Map Run's export through S3, and never stops the others.
 const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
 const doc = mockClient(DynamoDBDocumentClient);
 const org = mockClient(OrganizationsClient);
+const s3 = mockClient(S3Client);
 
 // billing-cpu scales in too (the ladder's bottom is its floor); 333333333333 answers it in dryRun.
 const input: StewardConfigInput = structuredClone(SCALING_FLEET_CONFIG);
@@ -34,8 +49,7 @@ const config = parseConfig(input, 'fleet');
 const NOW = new Date('2026-01-15T12:45:00Z');
 const CONTEXT = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111111111111:function:steward-prod-scaling' };
 const base = (notifier = memoryNotifier()): BaseDeps => ({ config, dryRun: false, notifier, now: () => NOW });
-const env = () => ({ STATE_TABLE: 'steward-prod-state' });
-const check = { ...scaleInEvent, partition: 'aws' };
+const env = () => ({ STATE_TABLE: 'steward-prod-state', REPORT_BUCKET: 'steward-prod-reports' });
 
 /** Account-regions whose billing-cpu-high alarm has been OK since 11:00 (the hub's key has no place). */
 const okIn = (places: string[]) =>
@@ -47,13 +61,57 @@ const okIn = (places: string[]) =>
         : {},
     );
 
+let definition: AslDefinition;
+beforeAll(() => {
+  const stack = new StewardStack(new App({ context: unbundledContext }), stackId(config.stage), { config });
+  definition = definitionFromTemplate(
+    Template.fromStack(stack).toJSON() as CfnTemplate,
+    fanOutStateMachineName('prod', 'scaling'),
+  );
+});
+
+/** One scheduled cycle: the definition run locally, each task the handler through the real wiring. */
+const cycle = async (notifier = memoryNotifier()) => {
+  const objects = new Map<string, string>();
+  s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+    const text = objects.get(`${i.Bucket}/${i.Key}`);
+    if (text === undefined)
+      throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    return { Body: { transformToString: async () => text } };
+  });
+  const wiring = fleetWiring(() => base(notifier), env);
+  const children: { target: string; result?: ScalingResult }[] = [];
+  const execution = await runFanOutLocally({
+    definition,
+    input: { ...scaleInEvent },
+    objects,
+    invoke: async ({ payload }) => {
+      const r = await handle(payload, CONTEXT, wiring);
+      const t = (payload as { target?: { account: string; region: string } }).target;
+      if (t) children.push({ target: `${t.account}/${t.region}`, result: r as ScalingResult });
+      return r;
+    },
+  });
+  return { execution, notifier, children, objects };
+};
+
+const child = <C extends { target: string }>(list: C[], target: string): C =>
+  list.find((c) => c.target === target)!;
+
 let n = 0;
 beforeEach(() => {
-  for (const m of [sts, rds, doc, org]) m.reset();
-  sts
-    .on(AssumeRoleCommand)
-    .callsFake((i: { RoleArn: string }) => assumedRole(`${i.RoleArn.split(':')[4]}${++n}`));
-  mockOrganization(org, ['444444444444']);
+  for (const m of [sts, rds, doc, org, s3]) m.reset();
+  sts.on(AssumeRoleCommand).callsFake((i: { RoleArn: string }) => ({
+    Credentials: {
+      AccessKeyId: `AKIA${i.RoleArn.split(':')[4]}${++n}`,
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(Date.now() + 3600_000),
+    },
+  }));
+  org.on(ListAccountsForParentCommand).resolves({ Accounts: [{ Id: '444444444444', Status: 'ACTIVE' }] });
+  org.on(ListChildrenCommand).resolves({ Children: [] });
+  org.on(DescribeOrganizationCommand).resolves({ Organization: { MasterAccountId: '555555555555' } });
   rds.on(DescribeDBInstancesCommand).callsFake(async (_: unknown, client: () => RDSClient) => {
     const region = await client().config.region();
     return {
@@ -74,33 +132,50 @@ beforeEach(() => {
   doc.on(UpdateCommand).resolves({});
 });
 
-describe('the scale-in check of a stage with spokes', () => {
+describe('the scale-in check of a stage with spokes, on its Distributed Map', () => {
+  it('renders one child per account-region at the fleet concurrency, its results in the report bucket', () => {
+    expect(definition.States.Targets).toMatchObject({
+      Type: 'Task',
+      Parameters: { action: 'fan-out-targets', capability: 'scaling', partition: 'aws' },
+    });
+    expect(definition.States.EachTarget).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 10,
+      ToleratedFailurePercentage: 50,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ResultWriter: { Parameters: { Prefix: 'fleet/scaling/' } },
+    });
+  });
+
   it("scales in a spoke's database with its spoke scaling role, and checks every target", async () => {
     // Prepare
     okIn(['222222222222/eu-central-1']);
-    const notifier = memoryNotifier();
 
     // Act
-    const r = (await handle(
-      check,
-      CONTEXT,
-      fleetWiring(() => base(notifier), env),
-    )) as EveryTargetRun<ScalingResult>;
+    const { execution, notifier, children } = await cycle();
 
-    // Assert: the hub, then 222 (two regions), 333, and the OU's 444 (two regions)
-    expect(r.hub?.decisions).toEqual([]);
-    expect(r.targets.map((t) => `${t.target.account}/${t.target.region}`)).toEqual([
-      '222222222222/eu-west-1',
+    // Assert: the hub, 222 (two regions), 333, and the OU's 444 (two regions), one child each (at once)
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(children.map((c) => c.target).sort()).toEqual([
+      '111111111111/eu-west-1',
       '222222222222/eu-central-1',
+      '222222222222/eu-west-1',
       '333333333333/eu-west-1',
-      '444444444444/eu-west-1',
       '444444444444/eu-central-1',
+      '444444444444/eu-west-1',
     ]);
+    expect(child(children, '111111111111/eu-west-1').result?.decisions).toEqual([]);
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
       RoleArn: 'arn:aws:iam::222222222222:role/steward-prod-spoke-scaling-eu-central-1',
       ExternalId: 'steward-prod-fleet',
       RoleSessionName: 'steward-prod-scaling',
     });
+    // Every role the children assumed is a spoke scaling role; the hub's own child assumes none.
+    expect(
+      sts
+        .commandCalls(AssumeRoleCommand)
+        .every((c) => /:role\/steward-prod-spoke-scaling-/.test(c.args[0].input.RoleArn!)),
+    ).toBe(true);
     expect(rds).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 1);
     expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, {
       DBInstanceIdentifier: 'billing',
@@ -109,9 +184,9 @@ describe('the scale-in check of a stage with spokes', () => {
     const client = rds.commandCalls(ModifyDBInstanceCommand)[0]!.thisValue as RDSClient;
     expect(await client.config.region()).toBe('eu-central-1');
     expect((await client.config.credentials()).accessKeyId).toMatch(/^AKIA222222222222/);
-    const [done] = r.targets[1]!.result.decisions;
+    const [done] = child(children, '222222222222/eu-central-1').result!.decisions;
     expect(done).toMatchObject({ rule: 'billing-cpu', status: 'done' });
-    // The spoke's own message names where it acted.
+    // The spoke's own message names where it acted; a cycle where every target succeeded sends no summary.
     expect(notifier.sent).toHaveLength(1);
     expect(notifier.sent[0]!.place).toMatchObject({ account: '222222222222', region: 'eu-central-1' });
   });
@@ -121,20 +196,19 @@ describe('the scale-in check of a stage with spokes', () => {
     okIn(['', '333333333333/eu-west-1']);
 
     // Act
-    const r = (await handle(
-      check,
-      CONTEXT,
-      fleetWiring(() => base(), env),
-    )) as EveryTargetRun<ScalingResult>;
+    const { execution, children } = await cycle();
 
     // Assert: the hub scales in, 333333333333 only plans
-    expect(r.hub?.decisions.map((d) => d.status)).toEqual(['done']);
-    const dry = r.targets.find((t) => t.target.account === '333333333333')!;
-    expect(dry.result.decisions.map((d) => [d.mode, d.status])).toEqual([['dryRun', 'planned']]);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(child(children, '111111111111/eu-west-1').result?.decisions.map((d) => d.status)).toEqual([
+      'done',
+    ]);
+    const dry = child(children, '333333333333/eu-west-1');
+    expect(dry.result?.decisions.map((d) => [d.mode, d.status])).toEqual([['dryRun', 'planned']]);
     expect(rds).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 1);
   });
 
-  it('names a target that refuses its role in one notification, and the others still run', async () => {
+  it('names a target that refuses its role in the summary, and the others still run', async () => {
     // Prepare: 222222222222's spoke is not deployed in eu-west-1; 444444444444 has an alarm OK long enough
     okIn(['444444444444/eu-central-1']);
     sts
@@ -144,28 +218,35 @@ describe('the scale-in check of a stage with spokes', () => {
       .rejects(
         Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }),
       );
-    const notifier = memoryNotifier();
 
     // Act
-    const act = handle(
-      check,
-      CONTEXT,
-      fleetWiring(() => base(notifier), env),
-    );
+    const { execution, notifier, children, objects } = await cycle();
 
-    // Assert
-    await expect(act).rejects.toThrow(/1 of 6 account-regions|failed in 1/);
-    await expect(act).rejects.toThrow(/222222222222 eu-west-1/);
+    // Assert: five children ran, 444's database scaled in; the failed child is exported with its error
+    expect(children.map((c) => c.target)).not.toContain('222222222222/eu-west-1');
+    expect(children).toHaveLength(5);
     expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, { DBInstanceIdentifier: 'billing' });
+    const failed = [...objects].find(([k]) => /fleet\/scaling\/.*FAILED_0\.json$/.test(k))!;
+    expect(JSON.parse(failed[1])).toEqual([
+      expect.objectContaining({ Status: 'FAILED', Error: 'TargetFailedError' }),
+    ]);
+    // The summary read the export through S3 and named the target; the cycle ends FAILED for the alarms.
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
+      Key: expect.stringMatching(/^fleet\/scaling\//),
+    });
     const fleet = notifier.sent.find((m) => m.subject.startsWith('Fleet'))!;
     expect(fleet).toMatchObject({
       severity: 'warning',
-      subject: 'Fleet scaling scale-in-check: 1 of 6 account-regions failed',
+      subject: 'Fleet scaling scale-in check: 1 of 6 targets failed',
     });
-    expect(fleet.lines.join('\n')).toMatch(/222222222222 eu-west-1: Target .*access denied/);
+    expect(fleet.lines[0]).toMatch(
+      /^222222222222 eu-west-1 \(targets\[1\]\): TargetFailedError: Target 222222222222 eu-west-1 \(targets\[1\]\): access denied/,
+    );
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('PartialFailureError');
   });
 
-  it('without spokes runs exactly the hub check', async () => {
+  it('without spokes the schedule invokes the function, which runs exactly the hub check', async () => {
     // Prepare
     const single = parseConfig({ ...input, fleet: undefined, targets: undefined }, 'single');
     okIn(['']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dynamoCopyLedger } from '../../../shared/aws/copy-ledger.js';
+import { dynamoCopyLedger, dynamoCopySlots } from '../../../shared/aws/copy-ledger.js';
 import { reconcileCopies } from '../../../shared/backup/copies.js';
 import type { CopyLedger } from '../../../shared/backup/ports.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -140,5 +140,68 @@ describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () =
     const { queue } = await ledger.read(DR);
     expect(queue.inFlight.map((f) => f.db).sort()).toEqual(['db-1', 'db-2', 'db-3', 'db-4', 'db-5']);
     expect(queue.pending).toEqual([]);
+  });
+});
+
+// Two source regions of one account (the hub's own with its queue, and another with none, listing in full)
+// copy into one DR region at once: the destination's slots over moto's DynamoDB are the one budget.
+describe('DR copy slots of one account over DynamoDB (moto), two source regions at once', () => {
+  const OTHER = 'eu-central-1';
+  const fleet = parseConfig(
+    {
+      stage: 'prod',
+      account: '111111111111',
+      region: PRIMARY,
+      fleet: { organizationId: 'o-a1b2c3d4e5' },
+      backup: { maxCopiesInFlight: 5, policies: { daily: { kinds: ['rds-instance'], copyToDr: true } } },
+      dr: { region: DR, kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr' },
+      targets: [{ regions: [PRIMARY, OTHER] }],
+    },
+    'test',
+  );
+  // AWS answers after a while: each run lists and requests while the other does.
+  const later = () => new Promise((r) => setTimeout(r, 300));
+  const slowly = <T extends object>(o: T, name: keyof T): T => ({
+    ...o,
+    [name]: async (...args: unknown[]) => {
+      await later();
+      return (o[name] as (...a: unknown[]) => unknown)(...args);
+    },
+  });
+  const at = (region: string, db: string): Snapshot => {
+    const s = snapshot(db);
+    return { ...s, region, arn: fakeSnapshotArn('rds-instance', region, s.id) };
+  };
+
+  it('start exactly 5 copies between them, and the stored slots name both regions', async () => {
+    // Prepare: four databases to copy in each region, one DR store, the slots and the hub region's queue
+    const { doc, name } = await tables.table();
+    const slots = dynamoCopySlots(doc, name, '111111111111', DR);
+    const drStore = fakeSnapshotStore(DR);
+    const runs = [PRIMARY, OTHER].map((region) => {
+      const primary = fakeSnapshotStore(
+        region,
+        [1, 2, 3, 4].map((n) => at(region, `${region}-db-${n}`)),
+      );
+      return {
+        config: { ...fleet, region },
+        now: () => NOW,
+        dr: slowly(fakeCopyPort(DR, drStore), 'copySnapshot'),
+        snapshots: { primary, dr: slowly(drStore, 'list') },
+        readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
+        ...(region === PRIMARY ? { copyLedger: dynamoCopyLedger(doc, name) } : {}),
+        copySlots: slots,
+      };
+    });
+
+    // Act
+    await Promise.all(runs.map((deps) => reconcileCopies(deps, false)));
+
+    // Assert
+    expect(drStore.snapshots.filter((s) => s.status === 'copying')).toHaveLength(5);
+    const stored = await slots.read();
+    const held = Object.values(stored.bySource).reduce((n, s) => n + s.use['rds-instance'], 0);
+    expect(held).toBe(5);
+    expect(Object.keys(stored.bySource).every((r) => [PRIMARY, OTHER].includes(r))).toBe(true);
   });
 });
