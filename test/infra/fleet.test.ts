@@ -176,9 +176,9 @@ describe('the spoke', () => {
   it("carries the hub function's own estate statements and guards, built by the same code", () => {
     // Prepare: the hub's statements that act on the estate, not on the hub's own resources
     const hubOnly =
-      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Organization|Logs|Xray|Redis|ExportManagedCache|ExportNeedsBucket|DrKeyViaS3|^Allow $/;
-    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue; the hub lists OUs;
-    // Redis DR exports and copies only the hub account's own caches, through buckets in the hub account)
+      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Organization|Logs|Xray|^Allow $/;
+    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue; the hub lists OUs.
+    // Redis DR's statements are the estate's too: each spoke exports and copies its own caches)
     const estate = (sids: string[]) =>
       sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
     // Act
