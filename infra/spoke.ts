@@ -40,6 +40,7 @@ import {
 } from './backup.js';
 import { allowShareWithVault, fleetBusArn, trustHubRole } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
+import { CACHE_SNAPSHOT_CREATED } from '../shared/backup/request.js';
 import { spokesKeepRedisDr } from '../shared/fleet/place.js';
 import {
   keepsRedisDr,
@@ -216,6 +217,13 @@ export class SpokeStack extends Stack {
     );
     if (config.scaling.enabled && rules.length)
       forward('ForwardAlarms', "State changes of the scaling rules' alarms", forwardedAlarmPattern(rules));
+    // ElastiCache sends "Snapshot Created" directly to EventBridge, best effort: the hub exports and copies
+    // that snapshot in this account at once (the hourly reconcile is the safety net).
+    if (spokesKeepRedisDr(config))
+      forward('ForwardCacheSnapshots', 'ElastiCache snapshots became available (Redis DR)', {
+        source: ['aws.elasticache'],
+        detailType: [CACHE_SNAPSHOT_CREATED],
+      });
   }
 }
 

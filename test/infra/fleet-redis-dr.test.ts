@@ -11,6 +11,7 @@ import {
   spokeTemplate,
 } from '../../infra/spoke.js';
 import { DrEventsStack, drEventsStackId } from '../../infra/dr-events.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { FLEET_CONFIG } from '../support/fleet.js';
 import { statements, unbundledContext } from './iam.js';
@@ -24,11 +25,14 @@ let spoke: Template;
 let spokeStack: SpokeStack;
 let spokeDr: Template;
 let spokeDrStack: SpokeDrStack;
+let hub: Template;
 
 beforeAll(() => {
   const app = new App({ context: unbundledContext });
+  const hubStack = new StewardStack(app, stackId('prod'), { config });
   spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
   spokeDrStack = new SpokeDrStack(app, spokeDrStackId('prod'), { config });
+  hub = Template.fromStack(hubStack);
   spoke = Template.fromStack(spokeStack);
   spokeDr = Template.fromStack(spokeDrStack);
 });
@@ -141,6 +145,26 @@ describe('the spoke roles for Redis DR', () => {
       [],
     );
     expect(JSON.stringify(spokeTemplate(config, unbundledContext)).length).toBeLessThan(51_200);
+  });
+});
+
+describe("a spoke's ElastiCache snapshot events", () => {
+  it("are forwarded to the hub's fleet bus, whose rule hands them to the backup function, wrapped", () => {
+    // Assert: the spoke's rule
+    spoke.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.elasticache'], 'detail-type': ['Snapshot Created'] },
+      Targets: [Match.objectLike({ Arn: Match.objectLike({ 'Fn::Join': Match.anyValue() }) })],
+    });
+    // and the hub's, on the fleet bus (the hub's own default-bus rule is the other one).
+    const rules = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern.source?.[0] === 'aws.elasticache',
+    );
+    const fleet = rules.filter((r) => JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus'));
+    expect(rules).toHaveLength(2);
+    expect(fleet).toHaveLength(1);
+    const target = fleet[0]!.Properties.Targets[0];
+    expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
+    expect(JSON.stringify(target.Arn)).toContain('BackupFunction');
   });
 });
 

@@ -205,7 +205,8 @@ describe('the spoke', () => {
         ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:event-bus/steward-prod-fleet'],
       ],
     };
-    spoke.resourceCountIs('AWS::Events::Rule', 4);
+    // Database, snapshot and copy, Health, alarm events; and ElastiCache snapshots (the stage keeps Redis DR).
+    spoke.resourceCountIs('AWS::Events::Rule', 5);
     for (const source of ['aws.rds', 'aws.health'])
       spoke.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: Match.objectLike({ source: [source] }),

@@ -2,6 +2,7 @@ import {
   CopySnapshotCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
+  ListTagsForResourceCommand,
 } from '@aws-sdk/client-elasticache';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -24,6 +25,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import snapshotCreated from '../../../events/elasticache/snapshot-created.json' with { type: 'json' };
 import { fleetWiring as backupFleetWiring, run as runBackup } from '../../../functions/backup/handler.js';
 import {
   fleetWiring as retentionFleetWiring,
@@ -190,6 +192,37 @@ describe('Redis DR in a spoke target: the backup child', () => {
     expect((result as { summary: string }).summary).toBe(
       'Redis DR 1 exports started, 1 RDB files copied, 0 exports cleaned, 0 waiting',
     );
+  });
+
+  it('a spoke\'s forwarded ElastiCache "Snapshot Created" exports that snapshot in the spoke, in five requests', async () => {
+    // Prepare: the event as the spoke forwards it and the hub's fleet-bus rule wraps it.
+    const forwarded = {
+      action: 'forwarded',
+      partition: 'aws',
+      event: { ...snapshotCreated, account: SPOKE, region: REGION, resources: [snapshotArn(NEW)] },
+    };
+    cache.on(ListTagsForResourceCommand).resolves({ TagList: TAGS });
+
+    // Act
+    await runFleetEvent(forwarded, backupFleetWiring(base, HUB_ENV), (e, d) => runBackup(e, d));
+
+    // Assert: that snapshot by name and its tags, its files in each of the spoke's buckets, its export.
+    expect(cache.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'DescribeSnapshotsCommand',
+      'ListTagsForResourceCommand',
+      'CopySnapshotCommand',
+    ]);
+    expect(cache).toHaveReceivedCommandWith(CopySnapshotCommand, {
+      SourceSnapshotName: NEW,
+      TargetBucket: EXPORT,
+    });
+    expect(
+      s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]),
+    ).toEqual([
+      [EXPORT, `${NEW}-`],
+      [DR_BUCKET, `${PREFIX}sessions/${NEW}-`],
+    ]);
+    for (const c of [...cache.calls(), ...s3.calls()]) expect(await keyOf(c.thisValue)).toBe('AKIASPOKE');
   });
 
   it("cleans the target's export once its DR prefix holds the snapshot", async () => {
