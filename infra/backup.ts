@@ -37,6 +37,7 @@ import { FleetFanOut } from './fan-out.js';
 import { grantRedisDrBackup, redisExportBucket } from './cache-dr.js';
 import { CACHE_SNAPSHOT_CREATED } from '../shared/backup/request.js';
 import { keepsRedisDr } from '../shared/backup/cache-dr.js';
+import { spokesKeepRedisDr } from '../shared/fleet/place.js';
 import type { EstateScope, Grantee } from './permission.js';
 import { drKeyScope } from './dr-key.js';
 import { type CapabilityProps, StewardFunction } from './steward-function.js';
@@ -430,6 +431,15 @@ export class Backup extends Construct {
         event: forwardedInput(),
       },
     );
+    // A spoke's ElastiCache snapshot is available: export it and copy it to DR in that account (Redis DR in
+    // spoke targets); the hourly reconcile's fan-out is the safety net, as for the hub's own.
+    if (spokesKeepRedisDr(this.function.config))
+      this.function.addEventRule(
+        'FleetCacheSnapshotRule',
+        "A spoke's ElastiCache snapshot is available: export steward's and copy them to DR in that account",
+        { source: ['aws.elasticache'], detailType: [CACHE_SNAPSHOT_CREATED] },
+        { eventBus: bus, event: forwardedInput() },
+      );
   }
 }
 

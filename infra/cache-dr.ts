@@ -20,6 +20,7 @@ import { awsArn } from './arns.js';
 import { drKeyScope } from './dr-key.js';
 import { drCacheVerifierName } from './drill-network.js';
 import { acknowledge } from './nag.js';
+import type { EstateScope, Grantee } from './permission.js';
 import type { StewardFunction } from './steward-function.js';
 
 // Export objects ElastiCache writes are deleted once DR holds them; what is left (a copy that never finished,
@@ -92,7 +93,15 @@ export const redisExportBucket = (
  * only, versioned (a deleted copy is recoverable for a week), retained with the stack. Steward's copies live
  * under `elasticache/`; GFS retention deletes them, nothing expires them.
  */
-export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket => {
+export const redisDrBucket = (
+  scope: Construct,
+  config: StewardConfig,
+  /**
+   * A spoke account's bucket (infra/spoke.ts): encrypted with the account's own spoke DR key when the stage
+   * names a DR key (`kmsKeyArn`), and never read by a drill (drills restore in the hub's account only).
+   */
+  spoke?: { kmsKeyArn: string },
+): Bucket => {
   const stack = Stack.of(scope);
   const bucket = new Bucket(scope, 'RedisDrBucket', {
     bucketName: redisDrBucketName(config.stage, stack.account, stack.region),
@@ -115,13 +124,16 @@ export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket =
     (bucket.node.defaultChild as CfnBucket).addPropertyOverride('BucketEncryption', {
       ServerSideEncryptionConfiguration: [
         {
-          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: config.dr.kmsKeyArn },
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: spoke?.kmsKeyArn ?? config.dr.kmsKeyArn,
+          },
           BucketKeyEnabled: true,
         },
       ],
     });
   }
-  if (drillsCachesFromDr(config)) {
+  if (!spoke && drillsCachesFromDr(config)) {
     // A drill `from: dr` restores the copy with CreateReplicationGroup's SnapshotArns: ElastiCache reads the
     // RDB files as its regional principal, which the bucket policy admits (ElastiCache User Guide, "Seeding a
     // new self-designed cluster with an externally created backup", the read grant: s3:GetObject on the
@@ -146,24 +158,37 @@ export const redisDrBucket = (scope: Construct, config: StewardConfig): Bucket =
 };
 
 const bucketArn = (stack: Stack, name: string) => `arn:${stack.partition}:s3:::${name}`;
-const drCopies = (stack: Stack, dr: string) => `${bucketArn(stack, dr)}/${DR_RDB_PREFIX}*`;
+const drCopies = (stack: Stack, dr: string, prefix = DR_RDB_PREFIX) => `${bucketArn(stack, dr)}/${prefix}*`;
 
 // Every grant on the two buckets holds only in this account: the names are fixed, and a bucket of the same
 // name elsewhere (if ours were deleted) must never receive a copy or lose an object to steward.
 const inAccount = (stack: Stack) => ({ 's3:ResourceAccount': stack.account });
 
 /**
- * Listing the DR bucket: under steward's prefix only (backup to find what is copied, or one snapshot's files
+ * Where a role's Redis DR grants point: the stack whose account owns both buckets (a spoke's is its deploy-time
+ * account), the region whose caches are exported, the DR bucket's name and this place's prefix in it
+ * (`elasticache/` for the hub's own account-region, `elasticache-<region>/` for a spoke region), and the DR key.
+ */
+export interface RedisDrScope {
+  stack: Stack;
+  region: string;
+  drBucket: string;
+  prefix: string;
+  dr: EstateScope['dr'];
+}
+
+/**
+ * Listing the DR bucket: under the place's prefix only (backup to find what is copied, or one snapshot's files
  * for an event; retention to sweep).
  */
-const allowListDrCopies = (fn: StewardFunction, stack: Stack, dr: string) =>
-  fn.allow({
+const allowListDrCopies = (to: Grantee, at: Pick<RedisDrScope, 'stack' | 'drBucket' | 'prefix'>) =>
+  to.allow({
     sid: 'ListRedisDrCopies',
     actions: ['s3:ListBucket'],
-    resources: [bucketArn(stack, dr)],
+    resources: [bucketArn(at.stack, at.drBucket)],
     conditions: {
-      StringLike: { 's3:prefix': `${DR_RDB_PREFIX}*` },
-      StringEquals: inAccount(stack),
+      StringLike: { 's3:prefix': `${at.prefix}*` },
+      StringEquals: inAccount(at.stack),
     },
   });
 
@@ -172,10 +197,8 @@ const drBucketName = (stack: Stack, config: StewardConfig) =>
   redisDrBucketName(config.stage, stack.account, config.dr.region);
 
 /**
- * The backup function's half of Redis DR: its environment names both buckets; its role may export steward's
- * snapshots (CopySnapshot, and the two S3 reads ElastiCache checks on the caller), read and delete steward's
- * exports, and write copies under `elasticache/` of the DR bucket, tagged as steward's, with the DR key
- * through S3 in the DR region only.
+ * The backup function's half of Redis DR: its environment names both buckets, and its role gets
+ * allowRedisDrBackup's statements for the hub's own account-region (prefix `elasticache/`).
  */
 export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): void => {
   const { config } = fn;
@@ -186,95 +209,122 @@ export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): v
     REDIS_DR_BUCKET: dr,
   } satisfies z.input<typeof CacheDrEnv>;
   for (const [k, v] of Object.entries(env)) fn.fn.addEnvironment(k, v);
+  allowRedisDrBackup(fn, exportBucket.bucketArn, {
+    stack,
+    region: config.region,
+    drBucket: dr,
+    prefix: DR_RDB_PREFIX,
+    dr: config.dr,
+  });
+};
+
+/**
+ * Exporting and copying one place's caches (the hub backup role, and each spoke backup role, pointed at its
+ * account's buckets): export steward's snapshots (CopySnapshot, and the two S3 reads ElastiCache checks on the
+ * caller), read and delete steward's exports, and write copies under the place's prefix of the DR bucket,
+ * tagged as steward's, with the DR key through S3 in the DR region only.
+ */
+export const allowRedisDrBackup = (to: Grantee, exportBucketArn: string, at: RedisDrScope): void => {
+  const { stack } = at;
   const ours = `${ID_PREFIX}*`;
   // The source and the target of an export are both snapshots named like steward's (the target name is the
   // source's). No tag condition: the export's target is no tagged resource, and a condition on a key the
   // request does not carry would deny it.
-  fn.allow({
+  to.allow({
     sid: 'ExportManagedCacheSnapshots',
     actions: ['elasticache:CopySnapshot'],
-    resources: [awsArn(stack, 'elasticache', config.region, 'snapshot', ours)],
+    resources: [awsArn(stack, 'elasticache', at.region, 'snapshot', ours)],
     wildcardReason: `Snapshot names are generated per run (${ID_PREFIX}<group>-<time>-<kind>); the prefix limits exports to steward's snapshots, to the stage's export bucket (the bucket policy admits ElastiCache there only).`,
   });
   // ElastiCache API permissions reference, CopySnapshot: the caller also needs s3:GetBucketLocation and
   // s3:ListAllMyBuckets, the latter on * (it has no resource type).
-  fn.allow({
+  to.allow({
     sid: 'ExportNeedsBucketLookups',
     actions: ['s3:ListAllMyBuckets'],
     resources: ['*'],
     wildcardReason:
       'ElastiCache checks the caller of an export may list buckets; s3:ListAllMyBuckets has no resource type.',
   });
-  fn.allow({
+  to.allow({
     sid: 'ReadRedisExports',
     actions: ['s3:GetBucketLocation', 's3:ListBucket'],
-    resources: [exportBucket.bucketArn],
+    resources: [exportBucketArn],
     conditions: { StringEquals: inAccount(stack) },
   });
-  fn.allow({
+  to.allow({
     sid: 'CopyAndCleanRedisExports',
     actions: ['s3:GetObject', 's3:DeleteObject'],
-    resources: [exportBucket.arnForObjects(`${ID_PREFIX}*`)],
+    resources: [`${exportBucketArn}/${ID_PREFIX}*`],
     conditions: { StringEquals: inAccount(stack) },
     wildcardReason: `Exported RDB files are named <snapshot>-<shard>.rdb by ElastiCache; the ${ID_PREFIX} prefix limits reads and deletes to steward's exports.`,
   });
-  allowListDrCopies(fn, stack, dr);
+  allowListDrCopies(to, at);
   // CopyObject, CreateMultipartUpload, UploadPartCopy and CompleteMultipartUpload are s3:PutObject (a stale
   // multipart copy is aborted: s3:AbortMultipartUpload); a copy's tags are
   // s3:PutObjectTagging, which must carry steward's ownership tag. No tag condition on PutObject: an
   // UploadPartCopy carries no tags, so s3:RequestObjectTag would deny every part.
   // A multipart copy is resumed by a later run: it finds the key's open upload (ListMultipartUploads, on the
   // bucket) and the parts it holds (ListParts is s3:ListMultipartUploadParts, on the object), and aborts a stale one.
-  fn.allow({
+  to.allow({
     sid: 'ResumeRedisDrCopies',
     actions: ['s3:ListBucketMultipartUploads'],
-    resources: [bucketArn(stack, dr)],
+    resources: [bucketArn(stack, at.drBucket)],
     conditions: { StringEquals: inAccount(stack) },
   });
-  fn.allow({
+  to.allow({
     sid: 'WriteRedisDrCopies',
     actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-    resources: [drCopies(stack, dr)],
+    resources: [drCopies(stack, at.drBucket, at.prefix)],
     conditions: { StringEquals: inAccount(stack) },
-    wildcardReason: `DR copies are keyed ${DR_RDB_PREFIX}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,
+    wildcardReason: `DR copies are keyed ${at.prefix}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,
   });
-  fn.allow({
+  to.allow({
     sid: 'TagRedisDrCopies',
     actions: ['s3:PutObjectTagging'],
-    resources: [drCopies(stack, dr)],
+    resources: [drCopies(stack, at.drBucket, at.prefix)],
     conditions: { StringEquals: { [`s3:RequestObjectTag/${Tag.managed}`]: 'true', ...inAccount(stack) } },
-    wildcardReason: `Tags on steward's DR copies under ${DR_RDB_PREFIX}, only with ${Tag.managed}=true.`,
+    wildcardReason: `Tags on steward's DR copies under ${at.prefix}, only with ${Tag.managed}=true.`,
   });
   // S3 encrypts each copy with the DR key (GenerateDataKey) and reads it back to assemble a multipart copy
   // (Decrypt), on the role's behalf, in the DR region only.
-  const key = drKeyScope(config.dr);
-  fn.allow({
+  const key = drKeyScope(at.dr);
+  to.allow({
     sid: 'UseDrKeyViaS3',
     actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     resources: key.resources,
-    conditions: { StringEquals: { 'kms:ViaService': `s3.${config.dr.region}.amazonaws.com` }, ...key.alias },
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${at.dr.region}.amazonaws.com` }, ...key.alias },
     ...(key.wildcard ? { wildcardReason: `S3 encrypts Redis DR copies with the DR key. ${key.why}` } : {}),
   });
 };
 
 /**
- * The retention function's half: its environment names the DR bucket; its role may list steward's copies,
- * read their tags (the code deletes only objects tagged `steward:managed=true`: s3:DeleteObject offers no
- * object-tag condition key) and delete them, under `elasticache/` only. ListBucket allows no prefix but
- * steward's.
+ * The retention function's half: its environment names the DR bucket, and its role gets
+ * allowRedisDrRetention's statements under `elasticache/`.
  */
 export const grantRedisDrRetention = (fn: StewardFunction): void => {
   const { config } = fn;
   const stack = Stack.of(fn);
   const dr = drBucketName(stack, config);
   fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof CacheDrEnv>['REDIS_DR_BUCKET']);
-  allowListDrCopies(fn, stack, dr);
-  fn.allow({
+  allowRedisDrRetention(fn, { stack, drBucket: dr, prefix: DR_RDB_PREFIX });
+};
+
+/**
+ * Sweeping one place's copies (the hub retention role, and each spoke retention role): list steward's copies,
+ * read their tags (the code deletes only objects tagged `steward:managed=true`: s3:DeleteObject offers no
+ * object-tag condition key) and delete them, under the place's prefix only. ListBucket allows no other prefix.
+ */
+export const allowRedisDrRetention = (
+  to: Grantee,
+  at: Pick<RedisDrScope, 'stack' | 'drBucket' | 'prefix'>,
+): void => {
+  allowListDrCopies(to, at);
+  to.allow({
     sid: 'ExpireRedisDrCopies',
     actions: ['s3:GetObjectTagging', 's3:DeleteObject'],
-    resources: [drCopies(stack, dr)],
-    conditions: { StringEquals: inAccount(stack) },
-    wildcardReason: `GFS retention of steward's RDB copies under ${DR_RDB_PREFIX} in steward's DR bucket; s3:DeleteObject has no object-tag condition key, so the code checks ${Tag.managed}=true first.`,
+    resources: [drCopies(at.stack, at.drBucket, at.prefix)],
+    conditions: { StringEquals: inAccount(at.stack) },
+    wildcardReason: `GFS retention of steward's RDB copies under ${at.prefix} in steward's DR bucket; s3:DeleteObject has no object-tag condition key, so the code checks ${Tag.managed}=true first.`,
   });
 };
 
@@ -289,7 +339,7 @@ export const grantRedisDrDrill = (fn: StewardFunction): void => {
   const stack = Stack.of(fn);
   const dr = drBucketName(stack, config);
   fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof DrillEnv>['REDIS_DR_BUCKET']);
-  allowListDrCopies(fn, stack, dr);
+  allowListDrCopies(fn, { stack, drBucket: dr, prefix: DR_RDB_PREFIX });
   fn.allow({
     sid: 'ReadRedisDrCopies',
     actions: ['s3:GetObject'],

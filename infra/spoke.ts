@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import {
   App,
   Aws,
+  CfnCondition,
+  type CfnResource,
   DefaultStackSynthesizer,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
 } from 'aws-cdk-lib';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
@@ -37,6 +41,15 @@ import {
 import { allowConsistency, ConsistencyDocument, consistentPolicies } from './consistency.js';
 import { allowShareWithVault, fleetBusArn, trustHubRole } from './fleet.js';
 import { hasVault } from '../shared/fleet/vault.js';
+import { CACHE_SNAPSHOT_CREATED } from '../shared/backup/request.js';
+import { spokesKeepRedisDr } from '../shared/fleet/place.js';
+import {
+  keepsRedisDr,
+  redisDrBucketName,
+  redisExportBucketName,
+  spokeRdbPrefix,
+} from '../shared/backup/cache-dr.js';
+import { allowRedisDrBackup, allowRedisDrRetention, redisDrBucket, redisExportBucket } from './cache-dr.js';
 import { allowRetentionDeletes, denyHeldDeletes } from './retention.js';
 import { forwardedAlarmPattern, grantScalingEstate } from './scaling.js';
 import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
@@ -114,6 +127,8 @@ export class SpokeStack extends Stack {
   readonly forwardRules: Rule[] = [];
   /** steward's Command document, when a backup policy configures application consistency. */
   readonly consistencyDocument?: ConsistencyDocument;
+  /** Redis DR's export bucket in this account and region, when a target keeps Redis DR. */
+  readonly redisExport?: Bucket;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
     const { config, ...stackProps } = props;
@@ -160,6 +175,30 @@ export class SpokeStack extends Stack {
     denyHeldDeletes(retention, at);
     this.roles = { backup, retention };
 
+    // Redis DR in this account-region (a target whose policies copy caches to DR): ElastiCache exports only to
+    // a bucket in the snapshot's region that the caller owns, so the account has its own export bucket here,
+    // built as the hub's, and the roles the hub roles' Redis DR statements, pointed at this account's buckets
+    // and at this region's prefix of its DR bucket (`elasticache-<region>/`). Not made in the DR region itself:
+    // a cache there has no other region to copy to.
+    if (spokesKeepRedisDr(config)) {
+      const exporting = new CfnCondition(this, 'ExportsCaches', {
+        expression: Fn.conditionNot(Fn.conditionEquals(Aws.REGION, config.dr.region)),
+      });
+      const removal = config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+      this.redisExport = onlyIf(exporting, redisExportBucket(this, config, removal));
+      // By name, not by reference: the bucket may not exist in this region (the condition above).
+      const exportArn = `arn:${Aws.PARTITION}:s3:::${redisExportBucketName(config.stage, Aws.ACCOUNT_ID, here)}`;
+      const place = {
+        stack: this,
+        region: here,
+        drBucket: redisDrBucketName(config.stage, Aws.ACCOUNT_ID, config.dr.region),
+        prefix: spokeRdbPrefix(here),
+        dr,
+      };
+      allowRedisDrBackup(backup, exportArn, place);
+      if (swept.includes(config.dr.region)) allowRedisDrRetention(retention, place);
+    }
+
     // Scaling acts here when one of this region's alarms reaches the hub: the hub scaling function's own
     // statements (the rules' resources, steward's replicas, the ladder's classes), in this account and region.
     const rules = namedRules(config.scaling);
@@ -191,6 +230,13 @@ export class SpokeStack extends Stack {
     );
     if (config.scaling.enabled && rules.length)
       forward('ForwardAlarms', "State changes of the scaling rules' alarms", forwardedAlarmPattern(rules));
+    // ElastiCache sends "Snapshot Created" directly to EventBridge, best effort: the hub exports and copies
+    // that snapshot in this account at once (the hourly reconcile is the safety net).
+    if (spokesKeepRedisDr(config))
+      forward('ForwardCacheSnapshots', 'ElastiCache snapshots became available (Redis DR)', {
+        source: ['aws.elasticache'],
+        detailType: [CACHE_SNAPSHOT_CREATED],
+      });
   }
 }
 
@@ -205,6 +251,8 @@ export class SpokeStack extends Stack {
 export class SpokeDrStack extends Stack {
   readonly key: Key;
   readonly forwardRule: Rule;
+  /** The account's Redis DR bucket, when a target keeps Redis DR. */
+  readonly redisDrBucket?: Bucket;
 
   constructor(scope: Construct, id: string, props: SpokeStackProps) {
     const { config, ...stackProps } = props;
@@ -233,8 +281,30 @@ export class SpokeDrStack extends Stack {
       },
       targets: [new EventBusTarget(EventBus.fromEventBusArn(this, 'HubBus', fleetBusArn(config)))],
     });
+    // Redis DR's bucket of this account's RDB copies, every region's under its own prefix, built as the hub's
+    // (encrypted with this account's DR key when the stage names one). In the hub's account the hub's DR stack
+    // already holds a bucket of that name when the stage itself keeps Redis DR: the hub account's other regions
+    // copy into it, and this stack makes none there.
+    if (spokesKeepRedisDr(config)) {
+      const bucket = redisDrBucket(this, config, { kmsKeyArn: this.key.keyArn });
+      this.redisDrBucket = keepsRedisDr(config)
+        ? onlyIf(
+            new CfnCondition(this, 'OwnsRedisDrBucket', {
+              expression: Fn.conditionNot(Fn.conditionEquals(Aws.ACCOUNT_ID, config.account ?? '')),
+            }),
+            bucket,
+          )
+        : bucket;
+    }
   }
 }
+
+/** A bucket and its policy made only where `condition` holds (an environment-agnostic template's choice). */
+const onlyIf = (condition: CfnCondition, bucket: Bucket): Bucket => {
+  (bucket.node.defaultChild as CfnResource).cfnOptions.condition = condition;
+  if (bucket.policy) (bucket.policy.node.defaultChild as CfnResource).cfnOptions.condition = condition;
+  return bucket;
+};
 
 /** Synthesize one environment-agnostic stack on its own (offline, in a temporary directory): its template. */
 const templateOf = (make: (app: App) => Stack, context: Record<string, unknown>): Record<string, unknown> => {

@@ -30,6 +30,7 @@ import {
 } from '../../shared/aws/fleet-sessions.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
+import { DR_RDB_PREFIX, type RedisDrPlace, spokeRedisDr } from '../../shared/backup/cache-dr.js';
 import {
   BackupSchedulerEnv,
   CacheDrEnv,
@@ -134,8 +135,8 @@ const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupSched
  * target (inTarget); no copy queue in another account (its keys name no account: its reconcile lists in full).
  * The backup vault when `sessions` are given (wireVault). Application consistency when the environment names
  * the stage's document, in every target (the spoke stack deploys it under the same name). Redis DR when the
- * environment names its two buckets, in this account only (a spoke's caches are not exported: the buckets are
- * the hub's; the hub's own fan-out child exports its own).
+ * environment names its two buckets (the hub's own account-region), or in a spoke target that keeps it, into
+ * that account's own buckets (spokeRedisDr).
  */
 export const wire = (
   base: BaseDeps,
@@ -164,13 +165,22 @@ export const wire = (
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, ec2, sessions);
-  // Redis DR's buckets are deployed in the hub's account and region only: a fan-out child there (a target
-  // without a role) exports as the hub does; a child in another account (signing with its spoke role) does not.
-  const buckets = as ? undefined : CacheDrEnv.safeParse(env).data;
-  // steward's consistency document has one name per stage (infra/consistency.ts), deployed by the hub stack in
-  // its account-region and by the spoke stack in every target's: a child sends the commands there, with the
-  // target's credentials (a spoke role's SSM grants are the hub role's). The dump objects are the stage's, in
-  // its bucket in the hub's account and region: the hub tags them, whichever account's instance wrote one.
+  // Redis DR: the hub's own account-region (and its fan-out child, a target without a role) uses the buckets
+  // its environment names; a child signing with a spoke role uses its account's buckets, made by the spoke
+  // stacks under fixed names, and its region's prefix in the DR bucket. Steward's consistency document has one
+  // name per stage (infra/consistency.ts), deployed by the hub stack and by the spoke stack in every target's
+  // account-region: a child sends the commands there with the target's credentials (a spoke role's SSM grants
+  // are the hub role's). The dump objects are the stage's, in its bucket in the hub's account and region.
+  const hubBuckets = as ? undefined : CacheDrEnv.safeParse(env).data;
+  const buckets: RedisDrPlace | undefined = hubBuckets
+    ? {
+        exportBucket: hubBuckets.REDIS_EXPORT_BUCKET,
+        drBucket: hubBuckets.REDIS_DR_BUCKET,
+        drPrefix: DR_RDB_PREFIX,
+      }
+    : as && at
+      ? spokeRedisDr(base.config, at.target.account)
+      : undefined;
   const doc = ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
   const where = at ? { account: at.target.account, region } : {};
   return {
@@ -201,15 +211,12 @@ export const wire = (
             // The copy runs in the DR region and may take minutes per request (a 5 GB CopyObject, a part).
             {
               elasticache: cache,
-              s3: s3Client(region),
-              drS3: s3Client(dr.region, DR_COPY_TIMEOUTS),
-              tagging: taggingClient(region),
+              s3: s3Client(region, undefined, as),
+              drS3: s3Client(dr.region, DR_COPY_TIMEOUTS, as),
+              tagging: taggingClient(region, undefined, as),
             },
-            {
-              exportBucket: buckets.REDIS_EXPORT_BUCKET,
-              drBucket: buckets.REDIS_DR_BUCKET,
-              ...(dr.kmsKeyArn ? { drKmsKeyArn: dr.kmsKeyArn } : {}),
-            },
+            // A spoke's copies are encrypted with its account's own DR key (configAt names it).
+            { ...buckets, ...(dr.kmsKeyArn ? { drKmsKeyArn: dr.kmsKeyArn } : {}) },
             PART_COPY,
             base.now,
           ),

@@ -23,7 +23,7 @@ import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { s3RdbStore } from '../../shared/aws/cache-dr.js';
 import { s3DumpStore } from '../../shared/aws/dump-objects.js';
 import { dumpLocations } from '../../shared/backup/consistency.js';
-import { keepsRedisDr } from '../../shared/backup/cache-dr.js';
+import { DR_RDB_PREFIX, keepsRedisDr, spokeRedisDr } from '../../shared/backup/cache-dr.js';
 import { loadEnv, VaultEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -86,13 +86,28 @@ export const wire = (
   const reports = env.REPORT_BUCKET
     ? s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion)
     : undefined;
-  // Redis DR copies in the DR bucket (this account's; a fan-out child's are not copied): kept under GFS
-  // beside the DR region's snapshots, listed before them so their deletes go to the bucket.
+  // Redis DR copies in the DR bucket: kept under GFS beside the DR region's snapshots, listed before them so
+  // their deletes go to the bucket. The hub's own account-region: the bucket its environment names, under
+  // `elasticache/`; a spoke target (signing with its role): its account's DR bucket, under its region's prefix.
   const { dr } = base.config;
   const swept = retentionRegions(base.config);
+  const spoke = as && at ? spokeRedisDr(base.config, at.target.account) : undefined;
+  const place = spoke
+    ? { bucket: spoke.drBucket, prefix: spoke.drPrefix }
+    : env.REDIS_DR_BUCKET && !as && keepsRedisDr(base.config)
+      ? { bucket: env.REDIS_DR_BUCKET, prefix: DR_RDB_PREFIX }
+      : undefined;
   const rdb =
-    env.REDIS_DR_BUCKET && !at && keepsRedisDr(base.config) && swept.includes(dr.region)
-      ? [s3RdbStore(dr.region, s3Client(dr.region), env.REDIS_DR_BUCKET, base.config.region)]
+    place && swept.includes(dr.region)
+      ? [
+          s3RdbStore(
+            dr.region,
+            s3Client(dr.region, undefined, as),
+            place.bucket,
+            base.config.region,
+            place.prefix,
+          ),
+        ]
       : [];
   // EC2 instances' dump objects: in the stage's buckets (its account and region), so kept by the hub's own run,
   // or in a fleet by the fan-out child of the hub's own account-region (a target without a role), spokes'

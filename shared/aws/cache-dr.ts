@@ -48,6 +48,8 @@ export interface CacheDrBuckets {
   /** The DR region's bucket, and the DR key its copies are encrypted with. */
   drBucket: string;
   drKmsKeyArn?: string;
+  /** This place's prefix in the DR bucket: `elasticache/` (the hub's own), or a spoke region's (spokeRdbPrefix). */
+  drPrefix?: string;
 }
 
 /** How a multipart copy runs: parts at once, attempts per part (each attempt is also retried by the SDK). */
@@ -109,6 +111,7 @@ export const cacheDrPort = (
   /** The clock a copy's `until` is read against: the run's own (`deps.now`). */
   now: () => Date = () => new Date(),
 ): CacheDrPort => {
+  const drPrefix = buckets.drPrefix ?? DR_RDB_PREFIX;
   const listRdb = (s3: S3Client, bucket: string, prefix?: string) =>
     collectPages(
       paginateListObjectsV2(
@@ -198,6 +201,7 @@ export const cacheDrPort = (
     return resumed;
   };
   return {
+    drPrefix,
     sources: async (): Promise<CacheDrSource[]> => {
       const [described, tagged] = await Promise.all([
         collectPages(
@@ -232,7 +236,11 @@ export const cacheDrPort = (
     exported: (snapshot) =>
       listRdb(clients.s3, buckets.exportBucket, snapshot === undefined ? undefined : `${snapshot}-`),
     inDr: (of) =>
-      listRdb(clients.drS3, buckets.drBucket, of ? drRdbKey(of.group, `${of.snapshot}-`) : DR_RDB_PREFIX),
+      listRdb(
+        clients.drS3,
+        buckets.drBucket,
+        of ? drRdbKey(of.group, `${of.snapshot}-`, drPrefix) : drPrefix,
+      ),
     export: async (snapshot) => {
       // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
       const r = await attempt(
@@ -392,7 +400,7 @@ const stampTime = (id: string): string | undefined => {
 /**
  * The DR bucket's RDB copies as a SnapshotStore (kind `elasticache`, in `dr.region`): retention keeps them
  * under the policy of the snapshot they copy (their `steward:policy` tag), like any DR copy. Listed under
- * `elasticache/` only; each snapshot's tags come from its first file; a snapshot is removed file by file,
+ * its place's prefix only (`elasticache/`, or a spoke region's `elasticache-<region>/`); each snapshot's tags come from its first file; a snapshot is removed file by file,
  * and only when that file is tagged `steward:managed=true` (s3:DeleteObject has no tag condition key).
  */
 export const s3RdbStore = (
@@ -400,21 +408,23 @@ export const s3RdbStore = (
   s3: S3Client,
   bucket: string,
   sourceRegion: string,
+  /** The copies of one place: `elasticache/` (the hub's own account-region), or a spoke region's. */
+  prefix = DR_RDB_PREFIX,
 ): SnapshotStore & { copies(): Promise<Map<string, RdbCopy>> } => {
   const arnOf = (key: string) => `arn:aws:s3:::${bucket}/${key}`;
   /** The DR bucket's RDB copies grouped per snapshot: files, their group, when they arrived. */
   const copiesIn = async (): Promise<Map<string, RdbCopy>> => {
     const files = await collectPages(
-      paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: DR_RDB_PREFIX }),
+      paginateListObjectsV2({ client: s3, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix }),
       (p) => p.Contents,
       (o) => (o.Key && rdbObjectOf(o.Key) ? { key: o.Key, modified: o.LastModified } : undefined),
       'ListObjectsV2',
-      `RDB copies in s3://${bucket}/${DR_RDB_PREFIX}`,
+      `RDB copies in s3://${bucket}/${prefix}`,
     );
     const by = new Map<string, RdbCopy>();
     for (const f of files) {
       const name = rdbObjectOf(f.key)!.snapshot;
-      const group = f.key.slice(DR_RDB_PREFIX.length).split('/')[0]!;
+      const group = f.key.slice(prefix.length).split('/')[0]!;
       const e = by.get(name) ?? { group, keys: [] };
       e.keys.push(f.key);
       const at = f.modified?.toISOString();
@@ -434,7 +444,7 @@ export const s3RdbStore = (
   return {
     region,
     redisDrCopies: true,
-    holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf('')),
+    holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf(prefix)),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
       const copies = [...(await copiesIn()).entries()];

@@ -176,9 +176,12 @@ export const ssmClient = (region: string, o?: ClientOptions, as?: ClientIdentity
 export const snsClient = (region: string, o?: ClientOptions): SNSClient =>
   memo('sns', region, o, () => new SNSClient({ region, ...http(o) }));
 
-/** One S3 client per region per container (drill reports and baselines). */
-export const s3Client = (region: string, o?: ClientOptions): S3Client =>
-  memo('s3', region, o, () => new S3Client({ region, ...http(o) }));
+/**
+ * One S3 client per region (and target identity) per container: drill reports and baselines, and a spoke
+ * target's Redis DR buckets.
+ */
+export const s3Client = (region: string, o?: ClientOptions, as?: ClientIdentity): S3Client =>
+  memo('s3', region, o, () => new S3Client({ region, ...http(o), ...signer(as) }), as);
 
 /** One Step Functions client per region per container (task tokens, the drill CLI). */
 export const sfnClient = (region: string, o?: ClientOptions): SFNClient =>

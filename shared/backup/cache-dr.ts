@@ -58,11 +58,46 @@ export const keepsRedisDr = (config: {
   backup: { policies: Record<string, { copyToDr: boolean; kinds: readonly string[] }> };
 }): boolean => config.dr.region !== config.region && cacheDrPolicies(config.backup.policies).size > 0;
 
+/** Where one place's Redis DR lives: its two buckets and its prefix in the DR bucket. */
+export interface RedisDrPlace {
+  exportBucket: string;
+  drBucket: string;
+  drPrefix: string;
+}
+
+/**
+ * A spoke target's Redis DR (undefined when its config, overrides applied, keeps none): the buckets the spoke
+ * stacks make in its account (`Steward-<stage>-spoke` the export bucket in its region, `Steward-<stage>-spoke-dr`
+ * the DR bucket in `dr.region`, or the hub's DR stack in the hub's account), by their fixed names, and the
+ * target region's prefix. `config` is the target's (fleet/place.ts configAt): its region is the target's.
+ */
+export const spokeRedisDr = (
+  config: Parameters<typeof keepsRedisDr>[0] & { stage: string },
+  account: string,
+): RedisDrPlace | undefined =>
+  keepsRedisDr(config)
+    ? {
+        exportBucket: redisExportBucketName(config.stage, account, config.region),
+        drBucket: redisDrBucketName(config.stage, account, config.dr.region),
+        drPrefix: spokeRdbPrefix(config.region),
+      }
+    : undefined;
+
 /** The prefix of every RDB copy in the DR bucket: steward's own objects, the only ones it lists or deletes. */
 export const DR_RDB_PREFIX = 'elasticache/';
 
+/**
+ * The prefix of the RDB copies a spoke target (an account-region the hub reaches through a spoke role) keeps
+ * in its account's DR bucket: `elasticache-<region>/`. One DR bucket serves every region of an account (its
+ * name carries the DR region only), and replication group names are unique per region only, so each source
+ * region has its own prefix; the hub's own account-region keeps `elasticache/`, which no spoke prefix is
+ * under (the hub account's other regions share its DR bucket as spokes).
+ */
+export const spokeRdbPrefix = (region: string): string => `elasticache-${region}/`;
+
 /** The DR key of an exported RDB file: grouped by replication group, named as exported. */
-export const drRdbKey = (group: string, file: string): string => `${DR_RDB_PREFIX}${group}/${file}`;
+export const drRdbKey = (group: string, file: string, prefix = DR_RDB_PREFIX): string =>
+  `${prefix}${group}/${file}`;
 
 // ElastiCache names an export's files `<TargetSnapshotName>-<shard, 4 digits>.rdb` (one per node group).
 const RDB_FILE = /^(?:.*\/)?(steward-[a-z0-9-]+-\d{12}-(?:sched|adhoc))-(\d{4})\.rdb$/;
@@ -125,6 +160,7 @@ export const planCacheDr = (
   exported: readonly RdbObject[],
   inDr: readonly RdbObject[],
   maxExports: number,
+  drPrefix = DR_RDB_PREFIX,
 ): CacheDrStep[] => {
   const by = (objs: readonly RdbObject[]) => {
     const m = new Map<string, RdbObject[]>();
@@ -156,7 +192,12 @@ export const planCacheDr = (
         const name = file.key.split('/').at(-1)!;
         if (have.has(name)) continue;
         // A file over CopyObject's 5 GB is copied in parts by the adapter (copyRdbInParts).
-        steps.push({ action: 'copy', source, file, drKey: drRdbKey(source.snapshot.sourceId, name) });
+        steps.push({
+          action: 'copy',
+          source,
+          file,
+          drKey: drRdbKey(source.snapshot.sourceId, name, drPrefix),
+        });
       }
       continue;
     }
@@ -178,6 +219,8 @@ export const planCacheDr = (
 
 /** Port: ElastiCache export and the two buckets. */
 export interface CacheDrPort {
+  /** Where this place's copies live in the DR bucket (`elasticache/`, or a spoke region's `elasticache-<region>/`). */
+  readonly drPrefix?: string;
   /** Steward's ElastiCache snapshots in the stage region, with their shard counts and tags. */
   sources(): Promise<CacheDrSource[]>;
   /** One snapshot by name, with its shard count and tags (an event's); undefined when it does not exist. */
@@ -247,7 +290,7 @@ export const reconcileCacheDr = async (
   until?: Date,
 ): Promise<Outcome[]> => {
   const [sources, exported, inDr] = await observe(port, policiesThatCopy, snapshot);
-  const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports);
+  const steps = planCacheDr(sources, policiesThatCopy, exported, inDr, maxExports, port.drPrefix);
   const outcomes: Outcome[] = [];
   for (const step of steps) {
     if (step.action === 'wait') {

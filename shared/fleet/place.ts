@@ -1,6 +1,7 @@
 import type { StewardConfig } from '../config/schema.js';
+import { keepsRedisDr } from '../backup/cache-dr.js';
 import { Tag } from '../tags.js';
-import { expandTargets, spokeDrKeyArn, type TargetRef, targetPolicies } from './targets.js';
+import { expandTargets, spokeDrKeyArn, spokeTargets, type TargetRef, targetPolicies } from './targets.js';
 
 // Where a run acts: the account and region every database it names lives in. Pure: the handler reads the
 // account from what the invocation already carries (a fan-out child's `target`, else the Lambda context's
@@ -94,3 +95,10 @@ export const configAt = (
       : {}),
   };
 };
+
+/**
+ * Whether a spoke target keeps Redis DR: its config (overrides applied) copies caches to DR in another region.
+ * The spoke stacks then hold the Redis DR buckets and the spoke roles their grants (infra/spoke.ts).
+ */
+export const spokesKeepRedisDr = (config: StewardConfig): boolean =>
+  spokeTargets(config).some((t) => keepsRedisDr(configAt(config, t)));

@@ -176,9 +176,9 @@ describe('the spoke', () => {
   it("carries the hub function's own estate statements and guards, built by the same code", () => {
     // Prepare: the hub's statements that act on the estate, not on the hub's own resources
     const hubOnly =
-      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Organization|Logs|Xray|Redis|ExportManagedCache|ExportNeedsBucket|DrKeyViaS3|^Allow $/;
-    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue; the hub lists OUs;
-    // Redis DR exports and copies only the hub account's own caches, through buckets in the hub account)
+      /Notifications|Report|Records|DrCopyQueue|Maintenance|InvokerRole|AssumeSpoke|Budget|FleetResults|Organization|Logs|Xray|^Allow $/;
+    // (statements without a Sid are CDK's own grants: logs, tracing, the failure queue; the hub lists OUs.
+    // Redis DR's statements are the estate's too: each spoke exports and copies its own caches)
     const estate = (sids: string[]) =>
       sids.filter((s) => !hubOnly.test(s.split(' ')[1]!) && !s.endsWith(' undefined'));
     // Act
@@ -205,7 +205,8 @@ describe('the spoke', () => {
         ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:event-bus/steward-prod-fleet'],
       ],
     };
-    spoke.resourceCountIs('AWS::Events::Rule', 4);
+    // Database, snapshot and copy, Health, alarm events; and ElastiCache snapshots (the stage keeps Redis DR).
+    spoke.resourceCountIs('AWS::Events::Rule', 5);
     for (const source of ['aws.rds', 'aws.health'])
       spoke.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: Match.objectLike({ source: [source] }),

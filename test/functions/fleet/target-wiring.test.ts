@@ -8,6 +8,7 @@ import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,6 +29,8 @@ const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+// The stage keeps Redis DR: a spoke child's retention lists its account's DR bucket too (redis-dr-wiring.test.ts).
+const s3 = mockClient(S3Client);
 
 const config = parseConfig(FLEET_CONFIG, 'fleet');
 const base = (): BaseDeps => ({ config, dryRun: true, notifier: memoryNotifier(), now: () => new Date() });
@@ -65,6 +68,8 @@ beforeEach(() => {
   rds.reset();
   cache.reset();
   tagging.reset();
+  s3.reset();
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
   rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
   cache.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });

@@ -4,9 +4,12 @@ import {
   type CacheDrSource,
   COPY_OBJECT_MAX_BYTES,
   copyParts,
+  DR_RDB_PREFIX,
   planCacheDr,
   rdbObjectOf,
   reconcileCacheDr,
+  spokeRdbPrefix,
+  spokeRedisDr,
 } from '../../../shared/backup/cache-dr.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { Tag } from '../../../shared/tags.js';
@@ -186,5 +189,40 @@ describe('copyParts', () => {
       });
       expect(bad).toEqual([]);
     }
+  });
+});
+
+describe('Redis DR in a spoke target', () => {
+  const stage = {
+    stage: 'prod',
+    region: 'eu-central-1',
+    dr: { region: 'us-west-2' },
+    backup: { policies: { daily: { copyToDr: true, kinds: ['rds-instance', 'elasticache'] } } },
+  };
+
+  it("names the target account's buckets and its region's own prefix, which is not under the hub's", () => {
+    expect(spokeRedisDr(stage, '222222222222')).toEqual({
+      exportBucket: 'steward-prod-rdb-export-222222222222-eu-central-1',
+      drBucket: 'steward-prod-rdb-dr-222222222222-us-west-2',
+      drPrefix: 'elasticache-eu-central-1/',
+    });
+    expect(spokeRdbPrefix('eu-central-1').startsWith(DR_RDB_PREFIX)).toBe(false);
+  });
+
+  it('keeps none in the DR region itself, or where no policy copies caches', () => {
+    expect(spokeRedisDr({ ...stage, region: 'us-west-2' }, '222222222222')).toBeUndefined();
+    const noCaches = { daily: { copyToDr: true, kinds: ['rds-instance'] } };
+    expect(spokeRedisDr({ ...stage, backup: { policies: noCaches } }, '222222222222')).toBeUndefined();
+  });
+
+  it("copies a spoke's files under its region's prefix, and reads copies there as its own", () => {
+    const prefix = spokeRdbPrefix('eu-central-1');
+    const inDr = rdbObjectOf(`${prefix}sessions/${A}-0001.rdb`)!;
+    expect(planCacheDr([src(B)], COPYING, [file(B)], [], 5, prefix)).toEqual([
+      { action: 'copy', source: src(B), file: file(B), drKey: `${prefix}sessions/${B}-0001.rdb` },
+    ]);
+    expect(planCacheDr([src(A)], COPYING, [file(A)], [inDr], 5, prefix)).toEqual([
+      { action: 'clean-export', file: file(A) },
+    ]);
   });
 });
