@@ -6,8 +6,15 @@ import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { DRILL_PREFIX } from '../shared/drill/ids.js';
 import { vaultOf, VaultTag } from '../shared/fleet/vault.js';
-import { hubDrillRoleArn, vaultDrillRoleArn, vaultDrillRoleName } from '../shared/fleet/vault-drill.js';
+import {
+  hasEbsVaultDrills,
+  hasRdsVaultDrills,
+  hubDrillRoleArn,
+  vaultDrillRoleArn,
+  vaultDrillRoleName,
+} from '../shared/fleet/vault-drill.js';
 import { Tag } from '../shared/tags.js';
+import { ec2Arn } from './arns.js';
 import { trustHubRole } from './fleet.js';
 import { allowOn, denyOn, type Grantee, type Permission } from './permission.js';
 
@@ -16,6 +23,13 @@ import { allowOn, denyOn, type Grantee, type Permission } from './permission.js'
 
 /** Key use RDS needs to copy or restore a snapshot encrypted with another account's key (as the share key allows). */
 const SHARED_KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant'];
+
+/**
+ * Key use EC2 needs to create a volume from a snapshot encrypted with another account's key, re-encrypted with a
+ * key of the caller's account (EBS User Guide, "Share an Amazon EBS snapshot": the recipient needs the shared
+ * key's DescribeKey, CreateGrant, Decrypt and ReEncrypt; the new volume's own key is the hub's default EBS key).
+ */
+const SHARED_EBS_KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant', 'kms:ReEncryptFrom'];
 
 /**
  * The role in the vault account the hub's drill role assumes (by ARN, from the organization and/or with the
@@ -38,6 +52,8 @@ export class VaultDrillRole extends Construct implements Grantee {
     });
     const copies = (type: string) =>
       `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}:${ID_PREFIX}*`;
+    if (hasEbsVaultDrills(config)) this.allowEbsShares(config.account);
+    if (!hasRdsVaultDrills(config)) return;
     this.allow({
       sid: 'ReadVaultSnapshots',
       actions: ['rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
@@ -78,6 +94,44 @@ export class VaultDrillRole extends Construct implements Grantee {
     });
   }
 
+  /**
+   * EBS drills from the vault: list the vault's snapshots, and add or remove the hub account (only) to the
+   * create-volume permission of steward's tagged vault copies (`ec2:Add/userId`, `ec2:Remove/userId`: Service
+   * Authorization Reference), never a group (`all` would make a copy public); never copy, delete or re-tag one.
+   */
+  private allowEbsShares(hub: string): void {
+    this.allow({
+      sid: 'ReadVaultEbsSnapshots',
+      actions: ['ec2:DescribeSnapshots'],
+      resources: ['*'],
+      wildcardReason:
+        'DescribeSnapshots supports no resource-level permissions (Service Authorization Reference).',
+    });
+    for (const [sid, key] of [
+      ['ShareVaultEbsCopiesWithHubForDrills', 'ec2:Add/userId'],
+      ['UnshareVaultEbsCopiesFromHub', 'ec2:Remove/userId'],
+    ] as const)
+      this.allow({
+        sid,
+        actions: ['ec2:ModifySnapshotAttribute'],
+        resources: [ec2Arn(Stack.of(this), Aws.REGION, 'snapshot', '*')],
+        conditions: {
+          StringEquals: {
+            [`aws:ResourceTag/${Tag.managed}`]: 'true',
+            [`aws:ResourceTag/${VaultTag.vault}`]: 'true',
+            [key]: hub,
+          },
+          Null: { 'ec2:Add/group': 'true' },
+        },
+        wildcardReason: `EBS snapshot ids are AWS's; only steward's vault copies (${Tag.managed}=true, ${VaultTag.vault}=true), for the hub account ${hub} only.`,
+      });
+    this.deny({
+      sid: 'NeverCopyDeleteOrRetagVaultEbsSnapshots',
+      actions: ['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ec2:CreateTags', 'ec2:DeleteTags'],
+      resources: ['*'],
+    });
+  }
+
   allow(p: Permission): void {
     allowOn(this.role, p);
   }
@@ -92,15 +146,27 @@ export class VaultDrillRole extends Construct implements Grantee {
  * region (to copy a shared instance copy into the hub, or restore a shared cluster copy), nothing else.
  */
 export const allowHubDrillsOnVaultKey = (key: Key, config: StewardConfig): void => {
-  key.addToResourcePolicy(
-    new PolicyStatement({
-      sid: 'HubDrillRoleUsesKeyThroughRds',
-      principals: [new ArnPrincipal(hubDrillRoleArn(config, Aws.PARTITION))],
-      actions: SHARED_KEY_ACTIONS,
-      resources: ['*'],
-      conditions: { StringEquals: { 'kms:ViaService': `rds.${Aws.REGION}.amazonaws.com` } },
-    }),
-  );
+  if (hasRdsVaultDrills(config))
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'HubDrillRoleUsesKeyThroughRds',
+        principals: [new ArnPrincipal(hubDrillRoleArn(config, Aws.PARTITION))],
+        actions: SHARED_KEY_ACTIONS,
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `rds.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+  // EBS drills from the vault: the hub creates its volumes from shared parts, re-encrypted with its own key.
+  if (hasEbsVaultDrills(config))
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'HubDrillRoleUsesKeyThroughEc2',
+        principals: [new ArnPrincipal(hubDrillRoleArn(config, Aws.PARTITION))],
+        actions: SHARED_EBS_KEY_ACTIONS,
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `ec2.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
 };
 
 /**
@@ -124,6 +190,8 @@ export const grantVaultDrills = (fn: Grantee, scope: Construct, config: StewardC
     actions: ['sts:AssumeRole'],
     resources: [vaultDrillRoleArn(config, region, stack.partition)],
   });
+  if (hasEbsVaultDrills(config)) grantEbsVaultDrills(fn, stack, region, vault.account);
+  if (!hasRdsVaultDrills(config)) return;
   fn.allow({
     sid: 'CopyVaultCopiesForDrills',
     actions: ['rds:CopyDBSnapshot'],
@@ -161,5 +229,32 @@ export const grantVaultDrills = (fn: Grantee, scope: Construct, config: StewardC
     resources: [`arn:${stack.partition}:kms:${region}:${vault.account}:key/*`],
     conditions: { StringEquals: { 'kms:ViaService': `rds.${region}.amazonaws.com` } },
     wildcardReason: "The vault key's id is the vault stack's; through RDS in this region only.",
+  });
+};
+
+/**
+ * The hub drill role's half of an EBS drill from the vault: create its drill volumes from the vault's shared
+ * parts (steward's vault copies only, by their tags; the volumes' own grants are allowEbsDrill's), and use the
+ * vault key through EC2 in this region to re-encrypt them with the hub's key.
+ */
+const grantEbsVaultDrills = (fn: Grantee, stack: Stack, region: string, vaultAccount: string): void => {
+  fn.allow({
+    sid: 'DrillVolumesFromVaultEbsCopies',
+    actions: ['ec2:CreateVolume'],
+    resources: [ec2Arn(stack, region, 'snapshot', '*')],
+    conditions: {
+      StringEquals: {
+        [`aws:ResourceTag/${Tag.managed}`]: 'true',
+        [`aws:ResourceTag/${VaultTag.vault}`]: 'true',
+      },
+    },
+    wildcardReason: `EBS snapshot ids are AWS's; only steward's vault copies (${Tag.managed}=true, ${VaultTag.vault}=true), readable only while the vault shares them.`,
+  });
+  fn.allow({
+    sid: 'UseVaultKeysThroughEc2',
+    actions: SHARED_EBS_KEY_ACTIONS,
+    resources: [`arn:${stack.partition}:kms:${region}:${vaultAccount}:key/*`],
+    conditions: { StringEquals: { 'kms:ViaService': `ec2.${region}.amazonaws.com` } },
+    wildcardReason: "The vault key's id is the vault stack's; through EC2 in this region only.",
   });
 };

@@ -23,7 +23,8 @@ import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { vaultOf } from '../../shared/fleet/vault.js';
-import { hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
+import { hasEbsVaultDrills, hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
+import { withEbsVaultSets } from '../../shared/aws/ebs-vault-drill.js';
 import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -188,8 +189,8 @@ const cacheDeps = (base: BaseDeps, env: DrillEnv): CacheDrillDeps | undefined =>
 };
 
 /**
- * Drills from the backup vault (`from: vault`), when the stage has a vault region here and the environment names
- * the partition (the deployed function): the vault side with the vault drill role, assumed lazily (with the
+ * Drills from the backup vault (`from: vault`, RDS and Aurora copies, EBS sets), when the stage has a vault region
+ * here and the environment names the partition (the deployed function): the vault side with the vault drill role, assumed lazily (with the
  * fleet's external id) when a drill first reads the vault, so a vault that refuses fails that drill only; the
  * drill's own copies with this function's role; each share recorded in the state table (the janitor's list).
  */
@@ -215,9 +216,11 @@ const vaultDeps = (
       ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
     }),
   };
+  const rdsSide = rdsVaultDrillPort(region, rdsClient(region, undefined, as), vault.account);
   return {
     account,
-    vault: rdsVaultDrillPort(region, rdsClient(region, undefined, as), vault.account),
+    // EBS sets too when a target drills them from the vault: listed and shared part by part with the same role.
+    vault: hasEbsVaultDrills(config) ? withEbsVaultSets(rdsSide, ec2Client(region, undefined, as)) : rdsSide,
     staging: rdsStagedCopies(region, rdsClient(region)),
     key: DRILL_COPY_KEY,
     shares: dynamoVaultShareLedger(stateTableClient(region), env.DRILL_TABLE),

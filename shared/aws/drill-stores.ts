@@ -63,7 +63,7 @@ const isShare = (v: unknown): v is VaultShare => {
   return (
     typeof r === 'object' &&
     r !== null &&
-    (r.kind === 'rds-instance' || r.kind === 'aurora-cluster') &&
+    (r.kind === 'rds-instance' || r.kind === 'aurora-cluster' || r.kind === 'ebs') &&
     [r.copyId, r.drillId, r.vaultAccount, r.region, r.sharedAt].every((x) => typeof x === 'string')
   );
 };

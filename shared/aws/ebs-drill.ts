@@ -66,6 +66,8 @@ export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort =>
             AvailabilityZone: input.availabilityZone,
             VolumeType: input.volumeType,
             ClientToken: input.clientToken,
+            // Without KmsKeyId, "your KMS key for Amazon EBS is used" (EC2 API Reference, CreateVolume).
+            ...(input.encrypted ? { Encrypted: true } : {}),
             TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(input.tags) }],
           }),
         ),

@@ -359,7 +359,9 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.volumes':
     'EC2 instances (every volume of their snapshot set) and EBS volumes that get EBS drills, by instance or volume id (README: The EBS drill).',
   'drill.volumes.<instance or volume>.from':
-    '`source`: the sets in the stage region. `dr`: their copies in `dr.region` (a policy with `copyToDr`), restored there (and verified there with `verify`, in the `-dr` stack’s drill network).',
+    "`source`: the sets in the stage region. `dr`: their copies in `dr.region` (a policy with `copyToDr`), restored there (and verified there with `verify`, in the `-dr` stack's drill network). `vault`: the backup vault's copies of the sets (`fleet.vault`), shared with this account for the drill and restored here (README: EBS drills from the vault).",
+  'drill.volumes.<instance or volume>.account':
+    "With `from: vault`: the account the instance or volume lives in (the hub's or a target's); default the stage's `account`.",
   'drill.volumes.<instance or volume>.schedule': 'Overrides `drill.schedule` for this instance or volume.',
   'drill.volumes.<instance or volume>.snapshot':
     'Which snapshot set: `latest` complete set, `{ randomWithinDays: N }` or `{ id: <set id> }` (EBS has no point in time).',

@@ -558,9 +558,16 @@ export type RedisDrillTarget = z.infer<typeof RedisDrillTarget>;
 export const EbsDrillTarget = strictObject({
   /**
    * `source`: the sets in the stage's region. `dr`: the sets' copies in `dr.region` (a policy with
-   * `copyToDr`), restored there: the recovery path after a region loss.
+   * `copyToDr`), restored there: the recovery path after a region loss. `vault`: the backup vault's copies of
+   * the sets (`fleet.vault`), shared with this account for the drill only and restored here: the recovery path
+   * after an account compromise, and how a spoke target's instances are drilled.
    */
-  from: z._default(z.enum(['source', 'dr']), 'source'),
+  from: z._default(z.enum(['source', 'dr', 'vault']), 'source'),
+  /**
+   * `from: vault`: the account the instance or volume lives in (the hub's own, or a target's); default the
+   * stage's `account`. The vault's copies of that account's sets in the stage's region are drilled.
+   */
+  account: z.optional(AccountId),
   /** Overrides `drill.schedule` for this instance or volume. */
   schedule: z.optional(ScheduleExpression),
   /** `latest` complete set, `{ randomWithinDays }`, or `{ id: <set id> }` (its `steward:set` tag). */
@@ -598,6 +605,15 @@ export const EbsDrillTarget = strictObject({
   rpoSeconds: z._default(z.int().check(z.positive()), 90_000),
 }).check(
   snapshotsOnly('EBS restores snapshot sets only', '<set id>'),
+  crossCheck(['from', 'account'], (t, ctx) => {
+    if (t.account !== undefined && t.from !== 'vault') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: `is read only with from: vault (the vault holds every account's sets); with from: ${t.from} the drill restores the stage account's own sets: set from: vault, or remove account`,
+      });
+    }
+  }),
   crossCheck(['pollSeconds', 'timeoutSeconds'], (t, ctx) => {
     if (t.pollSeconds >= t.timeoutSeconds) {
       ctx.addIssue({ code: 'custom', path: ['pollSeconds'], message: 'must be less than timeoutSeconds' });
@@ -1551,13 +1567,23 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
         );
     }
   }),
-  crossCheck(['region', 'targets', 'fleet', 'drill'], (c, ctx) => {
+  crossCheck(['account', 'region', 'targets', 'fleet', 'drill'], (c, ctx) => {
     const vault = c.fleet?.vault;
     // As the parsed config resolves them: default, every target region.
     const vaultRegions = vault?.regions ?? [...new Set(c.targets.flatMap((t) => t.regions ?? [c.region]))];
-    for (const [name, t] of Object.entries(c.drill.targets)) {
+    const fromVault = [
+      ...Object.entries(c.drill.targets).map(([name, t]) => ({ path: ['drill', 'targets', name], t })),
+      ...Object.entries(c.drill.volumes).map(([name, t]) => ({ path: ['drill', 'volumes', name], t })),
+    ];
+    for (const { path: at, t } of fromVault) {
       if (t.from !== 'vault') continue;
-      const path = ['drill', 'targets', name, 'from'];
+      const path = [...at, 'from'];
+      if ('account' in t && t.account !== undefined && vault && t.account === vault.account)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'account'],
+          message: `is ${t.account}, the vault account: name the account the instance or volume lives in (the hub's ${c.account ?? 'account'} or a target's); the vault holds its copies`,
+        });
       if (!vault)
         ctx.addIssue({
           code: 'custom',

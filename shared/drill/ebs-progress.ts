@@ -42,6 +42,11 @@ export interface EbsDrillSettings {
   fastSnapshotRestore: boolean;
   /** A volume not available by then fails the drill (and is still deleted). */
   timeoutSeconds: number;
+  /**
+   * Create the volumes encrypted with this account's default EBS key (CreateVolume `Encrypted` without a key):
+   * a drill from the vault, whose set is encrypted with the vault's key, so the volumes do not stay on it.
+   */
+  encrypt?: boolean;
 }
 
 export interface RestoredVolume {
@@ -69,9 +74,25 @@ export interface EbsVerification {
   output?: string;
 }
 
+/**
+ * A drill from the vault (`from: vault`): the set is the vault's copy, in the vault account; its parts are shared
+ * with the drill's account for the drill (each recorded first) and unshared by the cleanup.
+ */
+export interface EbsVaultSource {
+  /** The vault account (owner of the set's snapshots) and its region (the stage's). */
+  account: string;
+  region: string;
+  /** The account the instance or volume lives in (the vault copy's `steward:source-account`). */
+  sourceAccount: string;
+  /** The source set the vault copied (`steward:copied-from`), for the report. */
+  copiedFrom?: string;
+}
+
 /** The EBS part of a drill's state. */
 export interface EbsDrillProgress {
   set: SnapshotSetRef;
+  /** Set when the set is the vault's copy (`from: vault`). */
+  vault?: EbsVaultSource;
   settings: EbsDrillSettings & { pollSeconds: number };
   /** When the first create request was sent: each volume's restore time counts from here. */
   requestedAt?: string;

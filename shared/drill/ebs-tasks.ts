@@ -28,6 +28,8 @@ import {
 } from './ebs-verifier.js';
 import { oldestFirst, pickAmong, SnapshotSelectionError, snapshotTime as time } from './pick.js';
 import type { DrillState } from './state.js';
+import { copiedFromOf, shareVaultParts, unshareVaultParts, vaultSetsOf } from './ebs-vault-tasks.js';
+import type { VaultDrillDeps } from './vault-tasks.js';
 
 export type { EbsDrillProgress, EbsVerification } from './ebs-progress.js';
 
@@ -38,6 +40,9 @@ export type { EbsDrillProgress, EbsVerification } from './ebs-progress.js';
  * drill created (found by its tag too, so a restore that failed half-way leaves nothing), and the verdict
  * (./ebs-verdict.ts) records RTO per volume and for the set, and RPO from the set's time.
  */
+
+/** What the EBS drill tasks get: the EC2 wiring, and the vault's for a drill from the vault. */
+export type EbsTaskDeps = BaseDeps & { ebs?: EbsDrillDeps | undefined; vault?: VaultDrillDeps | undefined };
 
 /** Snapshot sets of a source (an instance or a volume), as retention and backups see them. */
 export interface SnapshotSetLister {
@@ -211,9 +216,9 @@ export const startVolumes = (
 export const selectSet = (
   selector: SnapshotSelector,
   sets: readonly Snapshot[],
-  opts: { source: string; now: Date; seed: string },
+  opts: { source: string; now: Date; seed: string; where?: string },
 ): Snapshot => {
-  const what = `EBS source ${opts.source}`;
+  const what = `EBS source ${opts.source}${opts.where ? ` ${opts.where}` : ''}`;
   if (typeof selector === 'object' && 'pointInTime' in selector)
     throw new SnapshotSelectionError(`${what}: EBS restores snapshot sets only, not a point in time`);
   const complete = (s: Snapshot) =>
@@ -247,10 +252,7 @@ export const setRef = (s: Snapshot): SnapshotSetRef => ({
 });
 
 /** Pick the set and fix the settings the drill restores it with (a config change mid-drill changes nothing). */
-export const selectVolumes = async (
-  s: DrillState,
-  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
-): Promise<DrillState> => {
+export const selectVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<DrillState> => {
   const t = volumeTarget(deps.config, s.database);
   const ebs = needEbs(deps, `select a snapshot set of ${s.database}`);
   // From the DR copies: the copied sets (same set ids and tags, the source's time in steward:taken-at) are
@@ -280,15 +282,25 @@ export const selectVolumes = async (
       `drill.volumes.${s.database}.availabilityZone: required when the function is not given the drill network's zone`,
     ]);
   }
-  const sets = await (dr ?? ebs).sets.setsOf(s.database);
+  // From the vault: the vault's copies of this source's sets (from its account, in this region), dated by the
+  // source set's time (steward:taken-at), restored here from the shared parts.
+  const fromVault = t.from === 'vault' ? await vaultSetsOf(s.database, t, deps) : undefined;
+  const sets = fromVault ? fromVault.sets : await (dr ?? ebs).sets.setsOf(s.database);
   const chosen = selectSet(s.input.snapshot ?? t.snapshot, sets, {
     source: s.database,
     now: deps.now(),
     seed: s.input.seed ?? s.drillId,
+    ...(fromVault
+      ? {
+          where: `of account ${fromVault.vault.sourceAccount} in vault ${fromVault.vault.account} ${fromVault.vault.region}`,
+        }
+      : {}),
   });
   const set = setRef(chosen);
   const region = dr ? dr.volumes.region : undefined;
-  logger.info('drill snapshot set selected', { drillId: s.drillId, source: s.database, set, region });
+  const copiedFrom = fromVault ? copiedFromOf(chosen) : undefined;
+  const vault = fromVault ? { ...fromVault.vault, ...(copiedFrom ? { copiedFrom } : {}) } : undefined;
+  logger.info('drill snapshot set selected', { drillId: s.drillId, source: s.database, set, region, vault });
   return {
     ...s,
     source: {
@@ -299,9 +311,11 @@ export const selectVolumes = async (
     },
     ebs: {
       set,
+      ...(vault ? { vault } : {}),
       settings: {
         availabilityZone,
         ...(region ? { region } : {}),
+        ...(vault ? { encrypt: true } : {}),
         volumeType: t.volumeType,
         fastSnapshotRestore: t.fastSnapshotRestore,
         timeoutSeconds: t.timeoutSeconds,
@@ -332,14 +346,13 @@ const progressOf = (s: DrillState): EbsDrillProgress => {
  * drill zone, tagged `steward:drill`; turn fast snapshot restore on first when configured. A refused create
  * fails the task after every other create was tried: cleanup finds what was created by its tag.
  */
-export const restoreVolumes = async (
-  s: DrillState,
-  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
-): Promise<DrillState> => {
+export const restoreVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<DrillState> => {
   const ebs = needEbs(deps, `restore ${s.database}`);
   const p = progressOf(s);
   const volumesPort = volumesIn(ebs, p.settings.region);
   const requestedAt = p.requestedAt ?? deps.now().toISOString();
+  // From the vault: every part shared with this account first (each recorded before it is made).
+  if (p.vault) await shareVaultParts(s.drillId, p, deps);
   if (p.settings.fastSnapshotRestore) {
     await volumesPort.enableFastRestore(
       p.set.members.map((m) => m.snapshotId),
@@ -374,10 +387,7 @@ export const restoreVolumes = async (
  * every path). Stores `ebs.verification` for the verdict: passed, failed (the check failed) or inconclusive
  * (the check could not run). A target without `verify` passes the state on unchanged.
  */
-export const verifyVolumes = async (
-  s: DrillState,
-  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
-): Promise<DrillState> => {
+export const verifyVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<DrillState> => {
   const verify = volumeTarget(deps.config, s.database).verify;
   if (!verify) return s;
   const ebs = needEbs(deps, `verify the volumes of ${s.database}`);
@@ -423,10 +433,7 @@ const DEAD = new Set(['error', 'deleting', 'deleted']);
  * available → `available`; one dead → the task fails (into cleanup); past `timeoutSeconds` → `timedOut`.
  * Both flags are always set: the state machine's choice reads them.
  */
-export const volumesStatus = async (
-  s: DrillState,
-  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
-): Promise<DrillState> => {
+export const volumesStatus = async (s: DrillState, deps: EbsTaskDeps): Promise<DrillState> => {
   const ebs = needEbs(deps, `watch the volumes of ${s.database}`);
   const p = progressOf(s);
   const requestedAt = Date.parse(p.requestedAt ?? s.startedAt);
@@ -485,7 +492,7 @@ export const volumesStatus = async (
  */
 export const cleanupVolumes = async (
   raw: Record<string, unknown>,
-  deps: BaseDeps & { ebs?: EbsDrillDeps | undefined },
+  deps: EbsTaskDeps,
 ): Promise<DrillState> => {
   const s = raw as Partial<DrillState>;
   const at = deps.now().toISOString();
@@ -525,6 +532,8 @@ export const cleanupVolumes = async (
       outcomes.push(failedOutcome(base, e));
     }
   }
+  // From the vault: the shares go last, once no volume of this drill reads the parts any more.
+  if (p.vault) outcomes.push(...(await unshareVaultParts(s.drillId, p, deps)));
   logger.info('drill volumes cleaned up', { drillId: s.drillId, outcomes });
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length) {

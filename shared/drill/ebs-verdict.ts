@@ -97,6 +97,11 @@ export const ebsVolumeLines = (s: DrillState): string[] => {
   if (!p) return [];
   return [
     `Set:       ${p.set.id} of ${p.set.sourceId}, taken ${p.set.createdAt}, restored in ${p.settings.availabilityZone}${p.settings.fastSnapshotRestore ? ' (fast snapshot restore)' : ''}`,
+    ...(p.vault
+      ? [
+          `Vault:     the copy in vault ${p.vault.account} ${p.vault.region} of account ${p.vault.sourceAccount}'s set${p.vault.copiedFrom ? ` ${p.vault.copiedFrom}` : ''}`,
+        ]
+      : []),
     ...p.volumes.map(
       (v) =>
         `  ${v.state === 'available' ? '✓' : '✗'} ${v.volumeId ?? '(not created)'} from ${v.snapshotId}${v.sourceVolumeId ? ` (of ${v.sourceVolumeId})` : ''}: ${v.state}${v.seconds !== undefined ? ` in ${formatDuration(v.seconds)}` : ''}${v.error ? ` (${v.error})` : ''}`,

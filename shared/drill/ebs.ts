@@ -23,6 +23,8 @@ export interface CreateVolumeInput {
   /** Idempotency: a retried create with the same token returns the same volume. */
   clientToken: string;
   tags: Tags;
+  /** Encrypted with the account's default EBS key, whatever key the snapshot has (a vault set's). */
+  encrypted?: boolean;
 }
 
 /** Port: EBS volumes for drills, in one region. */
@@ -62,6 +64,7 @@ export const planVolumes = (drillId: string, set: SnapshotSetRef, s: EbsDrillSet
     volumeType: s.volumeType,
     clientToken: volumeToken(drillId, m.snapshotId),
     tags: drillVolumeTags(drillId, set, m),
+    ...(s.encrypt ? { encrypted: true } : {}),
   }));
 
 /** States a restored volume cannot leave for `available`. */

@@ -108,9 +108,17 @@ export interface VaultDrillPort {
   readonly region: string;
   /** The vault's manual snapshots of `database` (its copies among them, tags included). */
   copies(kind: 'rds-instance' | 'aurora-cluster', database: string): Promise<VaultCopy[]>;
-  /** Add `account` to the copy's `restore` attribute. Idempotent; a copy that is gone is `gone`. */
+  /**
+   * The vault's EBS snapshot sets copied from `source` (an instance or volume) of `sourceAccount`, any state
+   * (absent: this vault side reads no EBS sets).
+   */
+  sets?(source: string, sourceAccount: string): Promise<Snapshot[]>;
+  /**
+   * Add `account` to the copy's `restore` attribute (RDS), or to one EBS snapshot's create-volume permission
+   * (`kind: 'ebs'`, `id` the part's snapshot id). Idempotent; a copy that is gone is `gone`.
+   */
   share(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
-  /** Remove `account` from the copy's `restore` attribute. Idempotent; a copy that is gone is `gone`. */
+  /** Remove `account` from what `share` added. Idempotent; a copy that is gone is `gone`. */
   unshare(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
 }
 
@@ -144,9 +152,13 @@ export interface DrillCopy {
   status?: string;
 }
 
+/** What a drill shares out of the vault: an RDS or Aurora copy, or one snapshot of an EBS set. */
+export type VaultShareKind = 'rds-instance' | 'aurora-cluster' | 'ebs';
+
 /** A vault copy shared with the drill's account for one drill (recorded before the share is made). */
 export interface VaultShare {
-  kind: 'rds-instance' | 'aurora-cluster';
+  /** `ebs`: one part of a vault EBS set (`copyId` is its snapshot id), shared for the drill's create-volume. */
+  kind: VaultShareKind;
   copyId: string;
   drillId: string;
   /** The vault account and the copy's region. */

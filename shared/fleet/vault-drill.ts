@@ -35,9 +35,29 @@ export const vaultDrillTargets = (c: StewardConfig): string[] =>
     .filter(([, t]) => t.from === 'vault')
     .map(([db]) => db);
 
-/** Whether the stage drills from its vault: the vault stack then holds the drill role, the hub's drill role a name. */
-export const hasVaultDrills = (c: StewardConfig): boolean =>
+/** EC2 instances and EBS volumes drilled from the vault's copies of their snapshot sets (`from: vault`). */
+export const vaultVolumeDrills = (c: StewardConfig): string[] =>
+  Object.entries(c.drill.volumes)
+    .filter(([, t]) => t.from === 'vault')
+    .map(([id]) => id);
+
+/** Whether the stage drills RDS or Aurora copies from its vault (the hub drill role's RDS grants). */
+export const hasRdsVaultDrills = (c: StewardConfig): boolean =>
   c.drill.enabled && c.fleet?.vault !== undefined && vaultDrillTargets(c).length > 0;
+
+/** Whether the stage drills EBS sets from its vault (the vault drill role's and the hub drill role's EC2 grants). */
+export const hasEbsVaultDrills = (c: StewardConfig): boolean =>
+  c.drill.enabled && c.fleet?.vault !== undefined && vaultVolumeDrills(c).length > 0;
+
+/** Whether the stage drills from its vault: the vault stack then holds the drill role, the hub's drill role a name. */
+export const hasVaultDrills = (c: StewardConfig): boolean => hasRdsVaultDrills(c) || hasEbsVaultDrills(c);
+
+/** The account whose sets an EBS drill from the vault restores: the target's `account`, else the hub's. */
+export const vaultVolumeAccount = (c: StewardConfig, t: { account?: string | undefined }): string => {
+  const account = t.account ?? c.account;
+  if (!account) throw new Error('a drill from the vault needs the hub account (config account)');
+  return account;
+};
 
 /**
  * When the copy's data was taken: the source's data time the vault copy carries (a copy's own create time is
@@ -63,5 +83,23 @@ export const isVaultCopyOf = (s: Snapshot, o: VaultCopyOwner, kind: Snapshot['ki
   s.kind === kind &&
   isVaultCopy(s.tags) &&
   (s.tags[Tag.source] ?? '').toLowerCase() === o.database.toLowerCase() &&
+  s.tags[VaultTag.sourceAccount] === o.account &&
+  s.tags[VaultTag.sourceRegion] === o.region;
+
+/** Whose sets an EBS drill from the vault picks from: the instance or volume, its account and region. */
+export interface VaultSetOwner {
+  source: string;
+  account: string;
+  region: string;
+}
+
+/**
+ * Whether `s` is the vault's copy of one of the owner's snapshot sets: made by steward in the vault (both marks)
+ * from a set of that instance or volume, in that account and region. Another account's set is never it.
+ */
+export const isVaultSetOf = (s: Snapshot, o: VaultSetOwner): boolean =>
+  s.kind === 'ebs' &&
+  isVaultCopy(s.tags) &&
+  s.sourceId === o.source &&
   s.tags[VaultTag.sourceAccount] === o.account &&
   s.tags[VaultTag.sourceRegion] === o.region;

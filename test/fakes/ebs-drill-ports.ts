@@ -1,7 +1,11 @@
 import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../../shared/drill/ebs.js';
 import type { EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
+import type { VaultDrillPort } from '../../shared/drill/ports.js';
+import type { VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
+import { VaultTag, vaultCopyId } from '../../shared/fleet/vault.js';
 import type { Snapshot } from '../../shared/model.js';
 import { Tag } from '../../shared/tags.js';
+import { fakeVaultShareLedger } from './drill-ports.js';
 
 export interface FakeEbsOptions {
   /** Describes until a snapshot's volume is available (default 1: available on the first poll). */
@@ -12,6 +16,11 @@ export interface FakeEbsOptions {
   errorState?: string;
   /** DeleteVolume fails (as when a volume is still attached). */
   failDelete?: boolean;
+  /**
+   * Whether this account may create a volume from the snapshot (a vault part: only while shared with it); a
+   * create from one it may not is refused as EC2 refuses it.
+   */
+  readable?: (snapshotId: string) => boolean;
 }
 
 export type FakeEbs = EbsDrillDeps & {
@@ -38,6 +47,8 @@ export const fakeEbs = (sets: Snapshot[], o: FakeEbsOptions = {}, region = 'eu-w
     createVolume: async (i: CreateVolumeInput) => {
       log.push(`create ${i.snapshotId}`);
       if (i.snapshotId === o.failCreate) throw new Error(`InvalidSnapshot.NotFound: ${i.snapshotId}`);
+      if (o.readable && !o.readable(i.snapshotId))
+        throw new Error(`InvalidSnapshot.NotFound: ${i.snapshotId} is not shared with this account`);
       const known = tokens.get(i.clientToken);
       if (known && live.has(known)) return { ...live.get(known)! };
       // Ids differ between regions, as EC2's do (a DR region's fake makes its own).
@@ -49,6 +60,7 @@ export const fakeEbs = (sets: Snapshot[], o: FakeEbsOptions = {}, region = 'eu-w
         snapshotId: i.snapshotId,
         createdAt: new Date(0).toISOString(),
         tags: { ...i.tags },
+        ...(i.encrypted ? { encrypted: true } : {}),
         polls: 0,
       };
       live.set(id, v);
@@ -118,5 +130,131 @@ export const ebsSet = (
       encrypted: true,
     })),
     ...over,
+  };
+};
+
+/**
+ * The vault's copy of `source`'s set taken at `takenAt` in `sourceAccount`, as the vault copy role makes it
+ * (shared/backup/vault-sets-plan.ts): the vault's own snapshot ids, the vault's set id, the source set's time.
+ */
+export const vaultEbsSet = (
+  source: string,
+  takenAt: string,
+  volumes: string[],
+  o: { sourceAccount: string; vaultAccount: string; region?: string; over?: Partial<Snapshot> },
+): Snapshot => {
+  const region = o.region ?? 'eu-west-1';
+  const from = ebsSet(source, takenAt, volumes, {}, region);
+  const id = vaultCopyId(o.sourceAccount, from.id);
+  const sourceArn = `arn:aws:ec2:${region}:${o.sourceAccount}:snapshot-set/${from.id}`;
+  return {
+    ...from,
+    id,
+    arn: `arn:aws:ec2:${region}:${o.vaultAccount}:snapshot-set/${id}`,
+    tags: {
+      [Tag.set]: id,
+      [Tag.source]: source,
+      [Tag.managed]: 'true',
+      [Tag.createdBy]: 'vault',
+      [Tag.copiedFrom]: sourceArn,
+      [Tag.takenAt]: takenAt,
+      [Tag.setSize]: String(volumes.length),
+      [VaultTag.vault]: 'true',
+      [VaultTag.sourceAccount]: o.sourceAccount,
+      [VaultTag.sourceRegion]: region,
+      [VaultTag.dataTime]: takenAt,
+    },
+    sourceRegion: region,
+    // The vault's own part ids: a copy is a new snapshot.
+    parts: (from.parts ?? []).map((p) => ({ ...p, id: p.id.replace(/^snap-0/, 'snap-0f') })),
+    ...o.over,
+  };
+};
+
+export interface FakeEbsVaultOptions {
+  /** ModifySnapshotAttribute of this part is refused (AccessDenied). */
+  refuseShare?: string;
+  /** Removing the share of this part is refused. */
+  refuseUnshare?: string;
+  /** This part no longer exists (vault retention expired it): its share is `gone`. */
+  gone?: string;
+}
+
+/**
+ * The vault side of an EBS drill from the vault in memory: the vault's sets, the create-volume permission of
+ * each part (who may create volumes from it), and every call in order (`share <snap> <account>`, `unshare …`,
+ * `sets <source> <account>`), with the state-table ledger the drill records each share in.
+ */
+export const fakeEbsVault = (
+  sets: Snapshot[],
+  o: FakeEbsVaultOptions & { hub: string; vaultAccount: string; region?: string },
+): VaultDrillDeps & {
+  log: string[];
+  /** Accounts allowed to create volumes from each vault part. */
+  permitted: Map<string, Set<string>>;
+  shares: ReturnType<typeof fakeVaultShareLedger>;
+  /** What the drill account may read now (EC2's answer to a CreateVolume). */
+  readable: (snapshotId: string) => boolean;
+} => {
+  const region = o.region ?? 'eu-west-1';
+  const log: string[] = [];
+  const permitted = new Map<string, Set<string>>();
+  const parts = new Set(sets.flatMap((s) => (s.parts ?? []).map((p) => p.id)));
+  const ledger = fakeVaultShareLedger();
+  const shares: typeof ledger = {
+    ...ledger,
+    record: async (x) => {
+      log.push(`record ${x.kind} ${x.copyId}`);
+      await ledger.record(x);
+    },
+    forget: async (x) => {
+      log.push(`forget ${x.kind} ${x.copyId}`);
+      await ledger.forget(x);
+    },
+  };
+  const modify = async (id: string, to: string, add: boolean): Promise<'done' | 'gone'> => {
+    log.push(`${add ? 'share' : 'unshare'} ${id} ${to}`);
+    if (id === (add ? o.refuseShare : o.refuseUnshare))
+      throw new Error(`AccessDenied: ModifySnapshotAttribute ${id}`);
+    if (id === o.gone || !parts.has(id)) return 'gone';
+    const who = permitted.get(id) ?? new Set<string>();
+    if (add) who.add(to);
+    else who.delete(to);
+    permitted.set(id, who);
+    return 'done';
+  };
+  const vault: VaultDrillPort = {
+    account: o.vaultAccount,
+    region,
+    copies: async () => [],
+    sets: async (source, account) => {
+      log.push(`sets ${source} ${account}`);
+      return sets
+        .filter((s) => s.sourceId === source && s.tags[VaultTag.sourceAccount] === account)
+        .map((s) => structuredClone(s));
+    },
+    share: (copy, to) => {
+      if (copy.kind !== 'ebs') throw new TypeError(`not an EBS part: ${copy.kind}`);
+      return modify(copy.id, to, true);
+    },
+    unshare: (copy, to) => {
+      if (copy.kind !== 'ebs') throw new TypeError(`not an EBS part: ${copy.kind}`);
+      return modify(copy.id, to, false);
+    },
+  };
+  return {
+    account: o.hub,
+    vault,
+    staging: {
+      copy: async () => 'started',
+      status: async () => undefined,
+      remove: async () => 'already-gone',
+      listDrillCopies: async () => [],
+    },
+    key: 'alias/aws/rds',
+    shares,
+    log,
+    permitted,
+    readable: (id) => !parts.has(id) || (permitted.get(id)?.has(o.hub) ?? false),
   };
 };

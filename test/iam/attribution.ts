@@ -191,6 +191,8 @@ export const ASSUMED: Record<string, string> = {
     "the vault side of an EBS set's copy runs with the vault copy role's credentials in the vault account (test/iam/vault.test.ts)",
   'shared/aws/vault-drill.ts#rdsVaultDrillPort':
     "the vault side of a drill from the vault (listing the vault's copies, sharing one with the hub) runs with the vault drill role's credentials in the vault account (test/iam/vault-drill.test.ts)",
+  'shared/aws/ebs-vault-drill.ts':
+    "the vault side of an EBS drill from the vault (listing the vault's sets, sharing each part with the hub) runs with the vault drill role's credentials in the vault account (test/iam/vault-ebs-drill.test.ts)",
   'shared/retention/vault.ts':
     "vault retention lists and deletes with the vault retention role's credentials in the vault account (test/iam/vault.test.ts)",
 };

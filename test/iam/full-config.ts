@@ -105,11 +105,12 @@ export const fullConfig = {
         userGroupId: 'queue-redis-users',
       },
     },
-    // EBS drills: an instance's whole set with fast snapshot restore and a verifier, and one volume on its own
-    // from its DR copies (restored in the DR region).
+    // EBS drills: an instance's whole set with fast snapshot restore and a verifier, one volume on its own from
+    // its DR copies (restored in the DR region), and an instance from the vault's copies of its sets.
     volumes: {
       'i-0a1b2c3d4e5f60718': { fastSnapshotRestore: true, verify: { command: 'fsck -n /dev/sdf1' } },
       'vol-0a1b2c3d4e5f60718': { snapshot: { randomWithinDays: 7 }, from: 'dr' },
+      'i-0b1c2d3e4f5a60719': { from: 'vault' },
     },
   },
   scaling: {

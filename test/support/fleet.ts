@@ -48,6 +48,31 @@ export const VAULT_DRILL_CONFIG: StewardConfigInput = {
   },
 };
 
+/** An EC2 instance of the workload account 222222222222 and one of the hub, drilled from the vault's EBS sets. */
+export const SPOKE_INSTANCE = 'i-0abc1234def567890';
+export const HUB_INSTANCE = 'i-0fedcba9876543210';
+
+/**
+ * The fleet with a vault that also holds EBS sets (a policy backs instances up), and two EBS drill targets
+ * restored from the vault: a workload account's instance and the hub's own.
+ */
+export const VAULT_EBS_DRILL_CONFIG: StewardConfigInput = {
+  ...VAULT_CONFIG,
+  backup: {
+    policies: {
+      ...FLEET_CONFIG.backup!.policies,
+      instances: { kinds: ['ebs'] },
+    },
+  },
+  drill: {
+    enabled: true,
+    volumes: {
+      [SPOKE_INSTANCE]: { from: 'vault', account: '222222222222', pollSeconds: 10, timeoutSeconds: 120 },
+      [HUB_INSTANCE]: { from: 'vault' },
+    },
+  },
+};
+
 /**
  * The same fleet with scaling rules: a read replica added to `orders` (scaling in), a class ladder for
  * `billing`, and one notify-only rule; account 333333333333 answers `orders-cpu` in dryRun mode with a longer

@@ -4,8 +4,9 @@ moto 5.2.1 looks a CopyDB(Cluster)Snapshot source ARN up in the *caller's* accou
 shared from another account is always "not found". AWS finds it in the owning account (the ARN names it) and
 allows the copy only while that account shares it with the caller (ModifyDBSnapshotAttribute `restore`).
 
-EC2 likewise: moto 5.2.1 stores createVolumePermission (ModifySnapshotAttribute) but CopySnapshot looks the
-source snapshot up in the caller's account only, and DescribeSnapshots ignores OwnerIds and RestorableByUserIds.
+EC2 likewise: moto 5.2.1 stores createVolumePermission (ModifySnapshotAttribute) but CopySnapshot and CreateVolume
+look the source snapshot up in the caller's account only, and DescribeSnapshots ignores OwnerIds and
+RestorableByUserIds.
 AWS finds a shared snapshot in its owner's account while the owner grants the caller createVolumePermission,
 and lists it to the caller by owner. This wrapper adds exactly that and nothing else; everything else is
 moto's own server.
@@ -82,6 +83,29 @@ def _shared_copy_snapshot(self, source_snapshot_id, source_region, description, 
 
 
 EBSBackend.copy_snapshot = _shared_copy_snapshot
+
+_create_volume = EBSBackend.create_volume
+
+
+def _shared_create_volume(self, size, zone_name, snapshot_id=None, *args, **kwargs):
+    """CreateVolume from another account's snapshot while it grants the caller createVolumePermission.
+
+    moto 5.2.1 looks the snapshot up in the caller's account only; AWS finds a snapshot shared with the caller in
+    its owner's account (EBS User Guide, "Share an Amazon EBS snapshot": the recipient can create volumes from it).
+    """
+    if snapshot_id and snapshot_id not in self.snapshots:
+        shared = [s for s in _shared_snapshots(self.account_id, self.region_name, None) if s.id == snapshot_id]
+        if shared:
+            own = self.get_snapshot
+            self.get_snapshot = lambda sid: shared[0] if sid == snapshot_id else own(sid)
+            try:
+                return _create_volume(self, size, zone_name, snapshot_id, *args, **kwargs)
+            finally:
+                del self.get_snapshot
+    return _create_volume(self, size, zone_name, snapshot_id, *args, **kwargs)
+
+
+EBSBackend.create_volume = _shared_create_volume
 
 _describe_snapshots = ElasticBlockStore.describe_snapshots
 

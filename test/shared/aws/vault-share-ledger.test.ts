@@ -31,12 +31,17 @@ const ledgerContract = (name: string, make: () => Promise<VaultShareLedger>) =>
         copyId: 'steward-ledger-202601310300-c',
         drillId: 'd2',
       });
+      // One part of a vault EBS set (an EBS drill from the vault shares each part).
+      const part = share({ kind: 'ebs', copyId: 'snap-0f1234567890abcde', drillId: 'd3' });
       // Act
       await ledger.record(share());
       await ledger.record(cluster);
+      await ledger.record(part);
       await ledger.record(share({ region: 'eu-central-1' }));
       // Assert
-      expect((await ledger.list(VAULT, 'eu-west-1')).sort(byCopy)).toEqual([cluster, share()].sort(byCopy));
+      expect((await ledger.list(VAULT, 'eu-west-1')).sort(byCopy)).toEqual(
+        [cluster, share(), part].sort(byCopy),
+      );
       expect(await ledger.list(VAULT, 'eu-central-1')).toEqual([share({ region: 'eu-central-1' })]);
       expect(await ledger.list('888888888888', 'eu-west-1')).toEqual([]);
     });

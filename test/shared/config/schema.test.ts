@@ -460,6 +460,39 @@ describe('stage config', () => {
       ],
     ],
     [
+      'EBS drills from the vault: without a vault, an account without from: vault, and the vault account named',
+      (c) => {
+        c.drill = {
+          enabled: true,
+          volumes: {
+            'i-0abc1234def567890': { from: 'vault' },
+            'vol-0fedcba9876543210': { account: '222233334444' },
+          },
+        };
+      },
+      [
+        "drill.volumes.vol-0fedcba9876543210.account: is read only with from: vault (the vault holds every account's sets); with from: source the drill restores the stage account's own sets: set from: vault, or remove account",
+        "drill.volumes.i-0abc1234def567890.from: is vault, but fleet.vault is not set: a drill from the vault restores the vault account's copy of the database; configure fleet.vault or use from: source",
+      ],
+    ],
+    [
+      'an EBS drill from the vault that names the vault account as the instance’s',
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = {
+          organizationId: 'o-a1b2c3d4e5',
+          vault: { account: '999988887777', retention: 'standard' },
+        };
+        c.drill = {
+          enabled: true,
+          volumes: { 'i-0abc1234def567890': { from: 'vault', account: '999988887777' } },
+        };
+      },
+      [
+        "drill.volumes.i-0abc1234def567890.account: is 999988887777, the vault account: name the account the instance or volume lives in (the hub's 111122223333 or a target's); the vault holds its copies",
+      ],
+    ],
+    [
       'target overrides of policies the stage does not have',
       (c) => {
         c.targets = [

@@ -1,0 +1,70 @@
+import {
+  type EC2Client,
+  ModifySnapshotAttributeCommand,
+  paginateDescribeSnapshots,
+} from '@aws-sdk/client-ec2';
+import type { VaultDrillPort } from '../drill/ports.js';
+import { VaultTag } from '../fleet/vault.js';
+import { Tag } from '../tags.js';
+import { attempt } from './call.js';
+import { setsOf } from './ebs.js';
+import { collectPages } from './pages.js';
+
+// DescribeSnapshots takes MaxResults 5-1000 (EC2 API Reference); the filters select server side.
+const SNAPSHOT_PAGE = 1000;
+
+/**
+ * The EBS half of the vault side of a drill from the vault, with the vault drill role's credentials in one vault
+ * region: the vault's copies of one instance's (or volume's) snapshot sets, and the create-volume permission of
+ * one part for the drill's account. Everything else (`kind` an RDS or Aurora copy) goes to `rds`, the RDS half.
+ * The role may change the permission of steward's tagged vault copies for the hub account only, and can
+ * neither copy, delete nor re-tag one (infra/vault-drill.ts).
+ */
+export const withEbsVaultSets = (rds: VaultDrillPort, ec2: EC2Client): VaultDrillPort => {
+  const { account, region } = rds;
+  const modify = async (snapshotId: string, to: string, add: boolean): Promise<'done' | 'gone'> => {
+    const r = await attempt(
+      'ModifySnapshotAttribute',
+      `vault ebs copy ${snapshotId} in vault ${account} ${region} (${add ? 'share with' : 'unshare from'} drill account ${to})`,
+      () =>
+        ec2.send(
+          new ModifySnapshotAttributeCommand({
+            SnapshotId: snapshotId,
+            Attribute: 'createVolumePermission',
+            OperationType: add ? 'add' : 'remove',
+            UserIds: [to],
+          }),
+        ),
+      { gone: ['InvalidSnapshot.NotFound'] },
+    );
+    return r.ok ? 'done' : 'gone';
+  };
+  return {
+    ...rds,
+    // The vault's own snapshots, by the vault copy's tags: only steward's copies of that source and account.
+    sets: async (source, sourceAccount) =>
+      setsOf(
+        await collectPages(
+          paginateDescribeSnapshots(
+            { client: ec2, pageSize: SNAPSHOT_PAGE },
+            {
+              OwnerIds: ['self'],
+              Filters: [
+                { Name: 'tag-key', Values: [Tag.set] },
+                { Name: `tag:${VaultTag.vault}`, Values: ['true'] },
+                { Name: `tag:${Tag.source}`, Values: [source] },
+                { Name: `tag:${VaultTag.sourceAccount}`, Values: [sourceAccount] },
+              ],
+            },
+          ),
+          (p) => p.Snapshots,
+          (x) => x,
+          'DescribeSnapshots',
+          `vault copies of the sets of ${source} (account ${sourceAccount}) in vault ${account} ${region}`,
+        ),
+        region,
+      ),
+    share: (copy, to) => (copy.kind === 'ebs' ? modify(copy.id, to, true) : rds.share(copy, to)),
+    unshare: (copy, to) => (copy.kind === 'ebs' ? modify(copy.id, to, false) : rds.unshare(copy, to)),
+  };
+};
