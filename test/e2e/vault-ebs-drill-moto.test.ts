@@ -101,7 +101,7 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
     runDrillTask({ task: t, state, execution: EXECUTION } as DrillTaskEvent, drill());
 
   beforeAll(async () => {
-    const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));
+    const moto = await startMoto({ script: join(ROOT, 'test/support/moto-shared-copy.py') });
     stop = moto.stop;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,

@@ -238,7 +238,7 @@ describe('a backup child of an account with two source regions', () => {
       roleArn: 'arn:aws:iam::222222222222:role/steward-prod-spoke-backup-eu-central-1',
       externalId: 'steward-prod-fleet',
     };
-    sts.on(AssumeRoleCommand).resolves(credentialsFor('SLOTS', 3_600_000));
+    sts.on(AssumeRoleCommand).resolves(assumedRole('SLOTS', 3_600_000));
     try {
       // Act
       const deps = await runFleetEvent(
