@@ -80,6 +80,7 @@ export const wire = (
   const { region } = base.config;
   const caches = cacheDeps(base, env);
   const vault = vaultDeps(base, env, raw);
+  const drSite = drEbsSite(base);
   return {
     ...base,
     // The restore task decides how the verifier logs in (a secret's ARN or an IAM user); only the
@@ -88,7 +89,7 @@ export const wire = (
     restore: withCacheDrills(rdsRestorePort(region, rdsClient(region)), caches),
     ...(caches ? { caches } : {}),
     ...(vault ? { vault } : {}),
-    ...(Object.keys(base.config.drill.volumes).length ? { ebs: ebsDeps(base, env, raw) } : {}),
+    ...(Object.keys(base.config.drill.volumes).length ? { ebs: ebsDeps(base, env, raw, drSite) } : {}),
     tokens: dynamoTokenStore(stateTableClient(region), env.DRILL_TABLE, base.now),
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
@@ -98,40 +99,34 @@ export const wire = (
     ...(env.DRILL_ENDPOINTS && env.DRILL_STATE_MACHINE_ARN
       ? { endpoints: endpointDeps(region, env.DRILL_ENDPOINTS, env.DRILL_STATE_MACHINE_ARN) }
       : {}),
-    ...(drEbsSite(base) && perDrillEndpoints(base.config) && env.DRILL_STATE_MACHINE_ARN
-      ? { drEndpoints: drEndpointDeps(base, env.DRILL_STATE_MACHINE_ARN) }
+    ...(drSite && perDrillEndpoints(base.config) && env.DRILL_STATE_MACHINE_ARN
+      ? { drEndpoints: drEndpointDeps(base, drSite, env.DRILL_STATE_MACHINE_ARN) }
       : {}),
   };
 };
 
 /**
  * The DR region's EBS verifier network, as the `Steward-<stage>-dr` stack publishes it, when a target drills from
- * the DR copies and verifies: one reader per container (the verifier's launch, the drill zone and the DR
- * endpoints share one GetParameter).
+ * the DR copies and verifies: one reader per wiring, so per container (the verifier's launch, the drill zone and
+ * the DR endpoints share one GetParameter).
  */
-const drSites = new Map<string, () => Promise<DrEbsVerifierSite>>();
 const drEbsSite = (base: BaseDeps): (() => Promise<DrEbsVerifierSite>) | undefined => {
   const { dr, stage } = base.config;
   if (!verifiesVolumesInDr(base.config)) return undefined;
-  const key = `${stage}:${dr.region}`;
-  let site = drSites.get(key);
-  if (!site) {
-    site = ssmDrEbsVerifierSite(
-      ssmClient(dr.region),
-      drEbsVerifierParameter(stage),
-      dr.region,
-      `Steward-${stage}-dr`,
-    );
-    drSites.set(key, site);
-  }
-  return site;
+  return ssmDrEbsVerifierSite(
+    ssmClient(dr.region),
+    drEbsVerifierParameter(stage),
+    dr.region,
+    `Steward-${stage}-dr`,
+  );
 };
 
 /** Per-drill endpoints in the DR region's drill VPC: where the DR stack says, EC2 there, the running drills. */
 const drEndpointDeps =
-  (base: BaseDeps, stateMachineArn: string) => async (): Promise<DrillEndpointsDeps | undefined> => {
+  (base: BaseDeps, drSite: () => Promise<DrEbsVerifierSite>, stateMachineArn: string) =>
+  async (): Promise<DrillEndpointsDeps | undefined> => {
     const { region, dr } = base.config;
-    const site = await drEbsSite(base)!();
+    const site = await drSite();
     if (!site.endpoints) return undefined;
     return {
       spec: site.endpoints,
@@ -233,14 +228,18 @@ const vaultDeps = (
  * Systems Manager, the check through steward's Command document; when a target drills `from: dr`, the copied
  * sets and the volumes through EC2 in the DR region.
  */
-const ebsDeps = (base: BaseDeps, env: DrillEnv, raw: Record<string, string | undefined>): EbsDrillDeps => {
+const ebsDeps = (
+  base: BaseDeps,
+  env: DrillEnv,
+  raw: Record<string, string | undefined>,
+  drSite: (() => Promise<DrEbsVerifierSite>) | undefined,
+): EbsDrillDeps => {
   const { region, dr } = base.config;
   const ec2 = ec2Client(region);
   const drEc2 = drillsVolumesFromDr(base.config) ? ec2Client(dr.region) : undefined;
   const network = verifierNetworkFromEnv(EbsVerifierEnv.safeParse(raw).data ?? {});
   const doc = ConsistencyEnv.safeParse(raw).data?.CONSISTENCY_DOCUMENT;
   const ssm = network && doc ? ssmClient(region) : undefined;
-  const drSite = drEbsSite(base);
   return {
     sets: ec2SnapshotSets(region, ec2),
     volumes: ec2EbsDrillPort(region, ec2),

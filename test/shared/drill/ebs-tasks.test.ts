@@ -11,6 +11,7 @@ import { Tag } from '../../../shared/tags.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../../fakes/ebs-drill-ports.js';
 import { type FakeVerifierOptions, fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
+import { fakeEndpoints } from '../../fakes/drill-endpoints.js';
 
 const REGION = 'eu-west-1';
 const INSTANCE = 'i-0abc1234def567890';
@@ -849,6 +850,38 @@ describe('an EBS drill from the DR copies (from: dr)', () => {
       expect(failed.error?.Error).toBe('ConfigError');
       expect(failed.error?.Cause).toContain(`drill.volumes.${INSTANCE}.verify`);
       expect(failed.error?.Cause).toContain(DR);
+    });
+
+    it('an execution that ended outside the drill deletes its DR volumes and releases the DR endpoints', async () => {
+      // Prepare: restored in the DR region, the DR endpoints created for it
+      const f = withDrVerifier();
+      const drEndpoints = fakeEndpoints({}, DR);
+      f.deps.drEndpoints = async () => drEndpoints;
+      const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+      const selected = await runDrillTask(task('select', started), f.deps);
+      await runDrillTask(task('endpoints', selected), f.deps);
+      await runDrillTask(task('restore', selected), f.deps);
+      expect(drEndpoints.live()).toHaveLength(3);
+
+      // Act
+      await runDrillControl(
+        {
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          detail: {
+            executionArn: `arn:aws:states:${REGION}:111122223333:execution:steward-prod-drill:${EXECUTION.name}`,
+            stateMachineArn: `arn:aws:states:${REGION}:111122223333:stateMachine:steward-prod-drill`,
+            name: EXECUTION.name,
+            status: 'ABORTED',
+          },
+        },
+        f.deps,
+      );
+
+      // Assert
+      expect(f.dr.live.size).toBe(0);
+      expect(drEndpoints.live()).toEqual([]);
+      expect(f.notifier.sent[0]?.lines.join('\n')).toContain('Released the drill endpoints');
     });
 
     it('the janitor terminates verifier instances left in the DR region', async () => {

@@ -524,4 +524,55 @@ describe('runJanitor: drill endpoints', () => {
     expect(r.outcomes).toEqual([]);
     expect(endpoints.live()).toHaveLength(3);
   });
+  describe('in the DR region’s drill VPC too (verifying EBS drills from the DR copies)', () => {
+    const DR = 'us-west-2';
+    const drEndpoint = (id: string) => ({
+      ...endpoint(id, hoursAgo(3), ours),
+      serviceName: serviceNameOf('ssm', DR),
+    });
+    const sweepBoth = (dr: () => Promise<ReturnType<typeof fakeEndpoints> | undefined>) => {
+      const endpoints = fakeEndpoints({ existing: [endpoint('vpce-0idle', hoursAgo(3), ours)] });
+      return {
+        endpoints,
+        run: runJanitor({
+          config: parseConfig(configInput, 'test'),
+          dryRun: false,
+          notifier: memoryNotifier(),
+          now: () => NOW,
+          restore: fakeRestorePort('eu-west-1'),
+          endpoints,
+          drEndpoints: dr,
+        }),
+      };
+    };
+
+    it('deletes idle endpoints in both, each through its own region’s port', async () => {
+      // Prepare
+      const dr = fakeEndpoints({ existing: [drEndpoint('vpce-0dridle')] }, DR);
+
+      // Act
+      const { run, endpoints } = sweepBoth(async () => dr);
+      const r = await run;
+
+      // Assert
+      expect(r.outcomes.map((o) => [o.resource, o.status])).toEqual([
+        ['vpc-endpoint vpce-0idle', 'done'],
+        ['vpc-endpoint vpce-0dridle', 'done'],
+      ]);
+      expect(endpoints.log).toContain('delete vpce-0idle');
+      expect(dr.log).toContain('delete vpce-0dridle');
+      expect(endpoints.log).not.toContain('delete vpce-0dridle');
+    });
+
+    it('sweeps the stage region and fails, naming it, when the DR network cannot be read', async () => {
+      // Act
+      const { run, endpoints } = sweepBoth(async () => {
+        throw new Error('No EBS verifier network in us-west-2: deploy Steward-prod-dr');
+      });
+
+      // Assert
+      await expect(run).rejects.toThrow(/DR drill endpoints.*Steward-prod-dr/);
+      expect(endpoints.log).toContain('delete vpce-0idle');
+    });
+  });
 });
