@@ -148,3 +148,29 @@ describe('output piped into a reader that stops early', () => {
     expect(stdout.trim()).toBe('0');
   }, 60_000);
 });
+
+describe('a bad name of a mapping key is reported at the key, not at its first child', () => {
+  it('backup.policies.Daily (capitalised) points at line 4, column 5, where Daily is', async () => {
+    // Prepare
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-keypos-`);
+    const file = `${dir}/steward.acme.yaml`;
+    writeFileSync(
+      file,
+      'region: eu-west-1\nbackup:\n  policies:\n    Daily:\n      schedule: cron(0 3 * * ? *)\n      retention: standard\n',
+    );
+
+    // Act
+    const { code, out } = await cli('validate', file, '--json');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(code).toBe(2);
+    const doc = JSON.parse(out) as {
+      stages: { problems: { path: string; line?: number; column?: number }[] }[];
+    };
+    const problems = doc.stages.flatMap((s) => s.problems);
+    expect(problems.find((p) => p.path === 'backup.policies.Daily')).toMatchObject({ line: 4, column: 5 });
+  });
+});
