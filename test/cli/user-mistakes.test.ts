@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { COMMANDS, usageLine } from '../../cli/commands.js';
 import { main } from '../../cli/main.js';
 import { onExample } from '../support/examples.js';
 
@@ -173,4 +174,27 @@ describe('a bad name of a mapping key is reported at the key, not at its first c
     const problems = doc.stages.flatMap((s) => s.problems);
     expect(problems.find((p) => p.path === 'backup.policies.Daily')).toMatchObject({ line: 4, column: 5 });
   });
+});
+
+describe('usage lines say what the command takes', () => {
+  // --config, --help and --version are stated once for every command; schema --write is for developers.
+  const stated = new Set(['config', 'help', 'version', 'write']);
+
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    'steward %s: every option is in its usage line',
+    (_, c) => {
+      const missing = Object.keys(c.options).filter(
+        (o) => !stated.has(o) && !usageLine(c).includes(`--${o}`),
+      );
+      expect(missing).toEqual([]);
+    },
+  );
+
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    'steward %s: a default shown in the usage line is the default',
+    (_, c) => {
+      // `[--stage dev]` reads as "dev by default": only init has that default.
+      if (/\[--stage dev\]/.test(c.usage)) expect(c.options.stage).toMatch(/default: dev/);
+    },
+  );
 });
