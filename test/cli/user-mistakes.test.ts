@@ -198,3 +198,78 @@ describe('usage lines say what the command takes', () => {
     },
   );
 });
+
+describe('no AWS credentials', () => {
+  const keys = [
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_CONFIG_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ENDPOINT_URL',
+  ];
+  let saved: Record<string, string | undefined>;
+  beforeEach(() => {
+    saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+    for (const k of keys) delete process.env[k];
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/steward-test/credentials';
+    process.env.AWS_CONFIG_FILE = '/nonexistent/steward-test/config';
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  });
+  afterEach(() => {
+    for (const k of keys) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it('a command that reads AWS says how to give it credentials, and what works without (exit 1)', async () => {
+    // Act
+    const { code } = await cli('plan', 'backup', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(1);
+    const said = stderr.join('\n');
+    expect(said).toContain('Could not load credentials');
+    expect(said).toContain(
+      'no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); without AWS: steward plan --inventory <file>, steward status --local, steward report --local, npm start',
+    );
+  }, 60_000);
+});
+
+describe('messages that send the user to a README section name one that exists', () => {
+  it('every "(README: <section>)" and README "<section>" in the source and examples is a README heading', async () => {
+    // Prepare
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const norm = (s: string) => s.replaceAll('’', "'").toLowerCase().trim();
+    const headings = [
+      ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^#{2,5} (?:\d+\. )?(.+)$/gm),
+    ].map((m) => norm(m[1]!.replaceAll('`', '')));
+    const files = ['infra', 'shared', 'cli', 'functions', 'examples'].flatMap((d) =>
+      readdirSync(join(root, d), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(ts|yaml)$/.test(f))
+        .map((f) => join(d, f)),
+    );
+
+    // Act
+    const dangling: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(root, f), 'utf8');
+      for (const m of text.matchAll(/README(?:: | ")([A-Z][^)"\n.,;]*)/g)) {
+        const section = norm(m[1]!);
+        if (!headings.some((h) => h.startsWith(section))) dangling.push(`${f}: README ${m[1]}`);
+      }
+    }
+
+    // Assert
+    expect(dangling).toEqual([]);
+  });
+});
