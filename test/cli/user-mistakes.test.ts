@@ -273,3 +273,22 @@ describe('messages that send the user to a README section name one that exists',
     expect(dangling).toEqual([]);
   });
 });
+
+describe('sandbox: a server binary set by the environment that is not there', () => {
+  it('STEWARD_REDIS_SERVER naming no file: exit 2 naming the variable, before anything starts', async () => {
+    // Prepare
+    const saved = process.env.STEWARD_REDIS_SERVER;
+    process.env.STEWARD_REDIS_SERVER = '/nonexistent/steward-test/redis-server';
+
+    // Act
+    const { code } = await cli('sandbox', '--engine', 'redis', '--json');
+    if (saved === undefined) delete process.env.STEWARD_REDIS_SERVER;
+    else process.env.STEWARD_REDIS_SERVER = saved;
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(
+      'STEWARD_REDIS_SERVER=/nonexistent/steward-test/redis-server: no such file: point it at a redis-server binary, or unset it to use the one on PATH',
+    );
+  });
+});
