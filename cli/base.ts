@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { configLocation, loadStage, type StageFile } from '../shared/config/files.js';
-import { EventShapeError, StewardError } from '../shared/errors.js';
+import { errorName, EventShapeError, StewardError } from '../shared/errors.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import type { Place } from '../shared/fleet/place.js';
 import type { Notification, Notifier } from '../shared/notify/notifier.js';
@@ -101,3 +101,14 @@ export const readJson = async (path: string, option?: string): Promise<unknown> 
     throw new EventShapeError(`${what} is not valid JSON: ${(e as Error).message}`);
   }
 };
+
+const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'CredentialsError']);
+
+/** The SDK found no credentials (the error, or the AwsCallError wrapping it). */
+export const isNoCredentials = (e: unknown): boolean =>
+  NO_CREDENTIALS.has(errorName(e)) || NO_CREDENTIALS.has(errorName((e as { cause?: unknown }).cause));
+
+/** What a user without credentials can do: give steward some, or use what runs without AWS. */
+export const NO_CREDENTIALS_HINT =
+  'no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); without AWS: ' +
+  'steward plan --inventory <file>, steward status --local, steward report --local, npm start';

@@ -182,7 +182,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    usage: `[--stage dev] ${TARGET_USAGE} [--json] [--local | --history <dir>] [--bucket <name>]`,
+    usage: `[--stage <name>] ${TARGET_USAGE} [--json] [--local | --history <dir>] [--bucket <name>]`,
     summary:
       "Every database of the stage's account-region (or the target's), tagged or not: policy (or UNPROTECTED), newest backup, " +
       'snapshots held vs kept, DR lag, last drill with RTO/RPO, scaling, and one health word (OK, LATE, ' +
@@ -200,7 +200,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'report',
-    usage: '[--month YYYY-MM] [--out file.html] [--stage dev] [--json] [--local | --history <dir>]',
+    usage:
+      '[--month YYYY-MM] [--out file.html] [--stage <name>] [--json] [--local | --history <dir>] [--bucket <name>]',
     summary:
       "The month's recovery evidence (default: last month): per database backups taken vs scheduled, DR " +
       'copies and DR lag, retention deletions, every drill with its checks, RTO/RPO against targets, as one ' +

@@ -20,10 +20,9 @@ import {
 import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
 import { PolicyName, StageName } from '../shared/config/schema.js';
 import { closest } from '../shared/config/suggest.js';
-import { errorName } from '../shared/errors.js';
 import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
-import { UsageError } from './base.js';
+import { isNoCredentials, UsageError } from './base.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -261,11 +260,6 @@ const terminalPrompt = async (question: string): Promise<string> => {
     rl.close();
   }
 };
-
-const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'CredentialsError']);
-
-const isNoCredentials = (e: unknown): boolean =>
-  NO_CREDENTIALS.has(errorName(e)) || NO_CREDENTIALS.has(errorName((e as { cause?: unknown }).cause));
 
 /**
  * `steward init`: read the account's databases (RDS instances, Aurora clusters, ElastiCache replication

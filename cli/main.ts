@@ -10,7 +10,7 @@ import {
   explainConfigError,
   StewardError,
 } from '../shared/errors.js';
-import { UsageError } from './base.js';
+import { isNoCredentials, NO_CREDENTIALS_HINT, UsageError } from './base.js';
 import type { Flags } from './flags.js';
 import { type CommandSpec, COMMANDS, commandHelp, commandSpec, globalHelp, optionsOf } from './commands.js';
 
@@ -172,6 +172,7 @@ export const main = async (
     else console.error(`steward: ${e instanceof StewardError ? `${e.name}: ` : ''}${errorMessage(e)}`);
     if (!usage && e instanceof Error && e.cause)
       console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
+    if (isNoCredentials(e)) console.error(`  ${NO_CREDENTIALS_HINT}`);
     return usage ? BAD_INPUT_EXIT : 1;
   }
 };

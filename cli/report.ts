@@ -31,7 +31,7 @@ const estateFor = async (flags: Flags, now: () => Date): Promise<EvidenceDeps> =
 };
 
 /**
- * `steward report [--month YYYY-MM] [--out file.html] [--stage dev] [--json] [--local | --history <dir>]
+ * `steward report [--month YYYY-MM] [--out file.html] [--stage <name>] [--json] [--local | --history <dir>]
  * [--bucket <name>]`: the month's recovery evidence (default: last month), built from the same reads as
  * the scheduled report, written as one self-contained HTML page. Reads only: nothing goes to the bucket.
  */

@@ -1,5 +1,5 @@
 import '../infra/node20-compat.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -103,6 +103,13 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
   if (breakKind !== undefined && !(breakKind in REDIS_BREAKS)) {
     throw new UsageError(
       `--break with --engine redis takes one of ${Object.keys(REDIS_BREAKS).join(', ')}, got "${breakKind}"`,
+    );
+  }
+  const chosen = process.env.STEWARD_REDIS_SERVER;
+  if (chosen && !existsSync(chosen)) {
+    throw new UsageError(
+      `STEWARD_REDIS_SERVER=${chosen}: no such file: point it at a redis-server binary, or unset it to use the one on PATH`,
+      ['STEWARD_REDIS_SERVER'],
     );
   }
   if (!findRedisServer()) {

@@ -187,7 +187,7 @@ export const statusDepsFor = async (flags: Flags, now: () => Date): Promise<Stat
 };
 
 /**
- * `steward status [--stage dev] [--json] [--local | --history <dir>] [--bucket <name>]`: every database
+ * `steward status [--stage <name>] [--json] [--local | --history <dir>] [--bucket <name>]`: every database
  * of the account-region with its protection and one health word. Exit 1 when anything is LATE or FAILING.
  */
 export const status = async (

@@ -382,12 +382,12 @@ export class Backup extends Construct {
       resourceName: backupRoleName(stage, region),
     });
     new CfnOutput(this, 'DrKeyPolicyStatement', {
-      description: `Add these statements to the policy of the DR key ${dr.kmsKeyArn} (README: Deploying)`,
+      description: `Add these statements to the policy of the DR key ${dr.kmsKeyArn} (README: The DR key's policy)`,
       value: Stack.of(this).toJsonString(drKeyPolicyStatement(roleArn, dr.region, services)),
     });
     Annotations.of(this).addInfo(
       `DR copies use ${dr.kmsKeyArn}: its key policy must allow the backup role ${backupRoleName(stage, region)} ` +
-        `(stack output DrKeyPolicyStatement, README "Deploying"): ${JSON.stringify(
+        `(stack output DrKeyPolicyStatement, README "The DR key's policy"): ${JSON.stringify(
           drKeyPolicyStatement(
             `arn:aws:iam::${fn.config.account ?? '<account of this stack>'}:role/${backupRoleName(stage, region)}`,
             dr.region,

@@ -231,7 +231,8 @@ export const checkStageText = (text: string, file: string, expectedStage?: strin
     for (const p of r.problems) {
       // The file name gave the stage: a bad one is reported once above, not as a key the file lacks.
       if (declared === undefined && p.path.length === 1 && p.path[0] === 'stage') continue;
-      problem(p.path, p.message, p.message.includes('unknown key'));
+      // An unknown key, or a key whose name is bad (`key "Daily": ...`): at the key, not its value.
+      problem(p.path, p.message, p.message.includes('unknown key') || p.message.startsWith('key '));
     }
   }
   // In file order, so the list reads top to bottom like the file.

@@ -266,7 +266,7 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.auth':
     '`iam`: the verifier logs in with IAM database authentication as `iamUser` (no secret, no always-on endpoint). `secret`: with `secretArn` or the RDS-managed master user secret, through a Secrets Manager endpoint in the drill VPC, created for the duration of each drill (`drill.endpoints`; always on: about $15 a month).',
   'drill.targets.<database>.iamUser':
-    'Role the verifier logs in as with `auth: iam`: create it in the source database, granted `rds_iam` and read access (README: Restore drills).',
+    'Role the verifier logs in as with `auth: iam`: create it in the source database, granted `rds_iam` and read access (README: DR drills).',
   'drill.targets.<database>.secretArn':
     'With `auth: secret`: Secrets Manager secret with the credentials; default: the RDS-managed master user secret.',
   'drill.targets.<database>.restore': 'What the copy is restored on; the report states it.',

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { COMMANDS, usageLine } from '../../cli/commands.js';
 import { main } from '../../cli/main.js';
 import { onExample } from '../support/examples.js';
 
@@ -147,4 +148,147 @@ describe('output piped into a reader that stops early', () => {
     expect(said).not.toMatch(/EPIPE|Unhandled/);
     expect(stdout.trim()).toBe('0');
   }, 60_000);
+});
+
+describe('a bad name of a mapping key is reported at the key, not at its first child', () => {
+  it('backup.policies.Daily (capitalised) points at line 4, column 5, where Daily is', async () => {
+    // Prepare
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-keypos-`);
+    const file = `${dir}/steward.acme.yaml`;
+    writeFileSync(
+      file,
+      'region: eu-west-1\nbackup:\n  policies:\n    Daily:\n      schedule: cron(0 3 * * ? *)\n      retention: standard\n',
+    );
+
+    // Act
+    const { code, out } = await cli('validate', file, '--json');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(code).toBe(2);
+    const doc = JSON.parse(out) as {
+      stages: { problems: { path: string; line?: number; column?: number }[] }[];
+    };
+    const problems = doc.stages.flatMap((s) => s.problems);
+    expect(problems.find((p) => p.path === 'backup.policies.Daily')).toMatchObject({ line: 4, column: 5 });
+  });
+});
+
+describe('usage lines say what the command takes', () => {
+  // --config, --help and --version are stated once for every command; schema --write is for developers.
+  const stated = new Set(['config', 'help', 'version', 'write']);
+
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    'steward %s: every option is in its usage line',
+    (_, c) => {
+      const missing = Object.keys(c.options).filter(
+        (o) => !stated.has(o) && !usageLine(c).includes(`--${o}`),
+      );
+      expect(missing).toEqual([]);
+    },
+  );
+
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    'steward %s: a default shown in the usage line is the default',
+    (_, c) => {
+      // `[--stage dev]` reads as "dev by default": only init has that default.
+      if (/\[--stage dev\]/.test(c.usage)) expect(c.options.stage).toMatch(/default: dev/);
+    },
+  );
+});
+
+describe('no AWS credentials', () => {
+  const keys = [
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_CONFIG_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ENDPOINT_URL',
+  ];
+  let saved: Record<string, string | undefined>;
+  beforeEach(() => {
+    saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+    for (const k of keys) delete process.env[k];
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/steward-test/credentials';
+    process.env.AWS_CONFIG_FILE = '/nonexistent/steward-test/config';
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  });
+  afterEach(() => {
+    for (const k of keys) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it('a command that reads AWS says how to give it credentials, and what works without (exit 1)', async () => {
+    // Act
+    const { code } = await cli('plan', 'backup', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(1);
+    const said = stderr.join('\n');
+    expect(said).toContain('Could not load credentials');
+    expect(said).toContain(
+      'no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); without AWS: steward plan --inventory <file>, steward status --local, steward report --local, npm start',
+    );
+  }, 60_000);
+});
+
+describe('messages that send the user to a README section name one that exists', () => {
+  it('every "(README: <section>)" and README "<section>" in the source and examples is a README heading', async () => {
+    // Prepare
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const norm = (s: string) => s.replaceAll('’', "'").toLowerCase().trim();
+    const headings = [
+      ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^#{2,5} (?:\d+\. )?(.+)$/gm),
+    ].map((m) => norm(m[1]!.replaceAll('`', '')));
+    const files = ['infra', 'shared', 'cli', 'functions', 'examples'].flatMap((d) =>
+      readdirSync(join(root, d), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(ts|yaml)$/.test(f))
+        .map((f) => join(d, f)),
+    );
+
+    // Act
+    const dangling: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(root, f), 'utf8');
+      for (const m of text.matchAll(/README(?:: | ")([A-Z][^)"\n.,;]*)/g)) {
+        const section = norm(m[1]!);
+        if (!headings.some((h) => h.startsWith(section))) dangling.push(`${f}: README ${m[1]}`);
+      }
+    }
+
+    // Assert
+    expect(dangling).toEqual([]);
+  });
+});
+
+describe('sandbox: a server binary set by the environment that is not there', () => {
+  it('STEWARD_REDIS_SERVER naming no file: exit 2 naming the variable, before anything starts', async () => {
+    // Prepare
+    const saved = process.env.STEWARD_REDIS_SERVER;
+    process.env.STEWARD_REDIS_SERVER = '/nonexistent/steward-test/redis-server';
+
+    // Act
+    const { code } = await cli('sandbox', '--engine', 'redis', '--json');
+    if (saved === undefined) delete process.env.STEWARD_REDIS_SERVER;
+    else process.env.STEWARD_REDIS_SERVER = saved;
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(
+      'STEWARD_REDIS_SERVER=/nonexistent/steward-test/redis-server: no such file: point it at a redis-server binary, or unset it to use the one on PATH',
+    );
+  });
 });
