@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EBS_SANDBOX_INSTANCE, sandboxEbs } from '../../cli/sandbox-ebs.js';
 import { processesUnder } from '../support/own-tmp.js';
 import { inProcessSandbox } from '../support/sandbox.js';
+import { DRILL_START, drillEnd } from '../support/local-drill.js';
 
 // `npm start -- --engine ebs` end to end: the drill state machine CDK synthesizes for a stage with an EBS
 // drill and a verifier, run locally over ext4 image files (mkfs.ext4 -d; snapshot and restore are copies; the
@@ -18,18 +19,13 @@ describe('npm start -- --engine ebs', () => {
     expect(code).toBe(0);
     expect(json.status).toBe('SUCCEEDED');
     expect(json.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
+      ...DRILL_START,
       'Volumes?',
       'WaitForVolumes',
       'CheckVolumes',
       'VolumesRestored?',
       'VerifyVolumes',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
+      ...drillEnd(true),
     ]);
     expect(json.report).toMatchObject({
       kind: 'ebs',
@@ -66,7 +62,7 @@ describe('npm start -- --engine ebs', () => {
     // Assert
     expect(code).toBe(1);
     expect(json.status).toBe('FAILED');
-    expect(json.path.slice(-5)).toEqual(['VerifyVolumes', 'Cleanup', 'Record', 'Passed?', 'DrillFailed']);
+    expect(json.path.slice(-5)).toEqual(['VerifyVolumes', ...drillEnd(false)]);
     expect(json.report.reasons?.[0]).toMatch(reason);
     expect(json.report.summary).toMatch(new RegExp(`^EBS drill FAILED for ${EBS_SANDBOX_INSTANCE}`));
     expect(json.report.cleanup?.status).toBe('deleted');

@@ -5,6 +5,7 @@ import { sandboxRedis } from '../../cli/sandbox-redis.js';
 import type { DrillReportDocument } from '../../shared/drill/report.js';
 import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../support/own-tmp.js';
 import { inProcessSandbox } from '../support/sandbox.js';
+import { DRILL_START, drillEnd } from '../support/local-drill.js';
 
 // `npm start -- --engine redis` end to end: the drill state machine CDK synthesizes, run locally over a
 // redis-server restored from the snapshot's RDB file. The intact drill passes, and each --break kind fails
@@ -32,16 +33,11 @@ describe('npm start -- --engine redis', () => {
     expect(json.status).toBe('SUCCEEDED');
     // The definition CDK synthesizes for a stage with a Redis drill: the cache verifier's state, not Verify.
     expect(json.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
+      ...DRILL_START,
       'WaitForRestore',
       'Engine?',
       'VerifyCache',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
+      ...drillEnd(true),
     ]);
     expect(json.report).toMatchObject({
       kind: 'redis',
@@ -81,7 +77,7 @@ describe('npm start -- --engine redis', () => {
     // Assert
     expect(code).toBe(1);
     expect(json.status).toBe('FAILED');
-    expect(json.path.slice(-5)).toEqual(['VerifyCache', 'Cleanup', 'Record', 'Passed?', 'DrillFailed']);
+    expect(json.path.slice(-5)).toEqual(['VerifyCache', ...drillEnd(false)]);
     expect(failedChecks(json.report)).toEqual([expect.stringMatching(reason)]);
     expect(json.report.summary).toMatch(/^DR drill FAILED for app-cache: /);
     expect(json.report.cleanup?.status).toBe('deleted');

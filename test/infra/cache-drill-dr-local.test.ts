@@ -10,7 +10,14 @@ import type { DrillTaskEvent } from '../../shared/drill/state.js';
 import { runDrillTask } from '../../shared/drill/tasks.js';
 import { fakeCachePort, fakeCopyLister } from '../fakes/cache-ports.js';
 import { exampleInput } from '../support/examples.js';
-import { cacheSnapshot, cacheVerdict, localCacheDrillDeps, runnerClock } from '../support/local-drill.js';
+import {
+  cacheSnapshot,
+  cacheVerdict,
+  DRILL_START,
+  drillEnd,
+  localCacheDrillDeps,
+  runnerClock,
+} from '../support/local-drill.js';
 
 // The drill definition `cdk synth` renders for a stage with a Redis drill from the DR copy, executed by
 // aws-local-stepfunctions with the real drill tasks over in-memory ElastiCache in two regions: the copy is
@@ -101,19 +108,7 @@ const drill = async (passed: boolean) => {
   return { r, primary, dr, reports: deps.reports, signed, connected, stageVerifier };
 };
 
-const PATH = [
-  'Start',
-  'SelectSnapshot',
-  'Restore',
-  'WaitForRestore',
-  'CheckRestore',
-  'Restored?',
-  'Engine?',
-  'VerifyCacheInDr',
-  'Cleanup',
-  'Record',
-  'Passed?',
-];
+const PATH = [...DRILL_START, 'WaitForRestore', 'CheckRestore', 'Restored?', 'Engine?', 'VerifyCacheInDr'];
 
 describe('the synthesized drill definition, run locally for a Redis drill from the DR copy', () => {
   it('restores the copy in dr.region, verifies it there through the relay to the DR verifier, and deletes it there', async () => {
@@ -121,7 +116,7 @@ describe('the synthesized drill definition, run locally for a Redis drill from t
     const { r, primary, dr, reports, signed, connected, stageVerifier } = await drill(true);
 
     // Assert
-    expect(r.path).toEqual([...PATH, 'DrillSucceeded']);
+    expect(r.path).toEqual([...PATH, ...drillEnd(true)]);
     expect(r.status).toBe('SUCCEEDED');
     expect(dr.requests).toMatchObject([
       {
@@ -144,7 +139,7 @@ describe('the synthesized drill definition, run locally for a Redis drill from t
     const { r, dr, reports } = await drill(false);
 
     // Assert
-    expect(r.path).toEqual([...PATH, 'DrillFailed']);
+    expect(r.path).toEqual([...PATH, ...drillEnd(false)]);
     expect(r.status).toBe('FAILED');
     expect(dr.removed).toEqual([TARGET]);
     const doc = [...reports.objects.values()][0]!;

@@ -11,7 +11,14 @@ import { runDrillTask } from '../../shared/drill/tasks.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { fakeCachePort } from '../fakes/cache-ports.js';
 import { exampleInput } from '../support/examples.js';
-import { cacheSnapshot, cacheVerdict, localCacheDrillDeps, runnerClock } from '../support/local-drill.js';
+import {
+  cacheSnapshot,
+  cacheVerdict,
+  DRILL_START,
+  drillEnd,
+  localCacheDrillDeps,
+  runnerClock,
+} from '../support/local-drill.js';
 
 // The drill definition `cdk synth` renders for a stage with a Redis drill, executed by aws-local-stepfunctions
 // with the real drill tasks over in-memory ElastiCache: success, a failed verification and a failed restore,
@@ -93,18 +100,7 @@ describe('the synthesized drill definition, run locally for a Redis drill', () =
 
     // Assert
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'WaitForRestore',
-      'Engine?',
-      'VerifyCache',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
-    ]);
+    expect(r.path).toEqual([...DRILL_START, 'WaitForRestore', 'Engine?', 'VerifyCache', ...drillEnd(true)]);
     expect((r.output as DrillState).result).toMatchObject({ passed: true, outcome: 'passed' });
     expect(f.primary.removed).toEqual([TARGET]);
   });
@@ -120,18 +116,13 @@ describe('the synthesized drill definition, run locally for a Redis drill', () =
     expect(r.status).toBe('FAILED');
     expect(r.error?.Error).toBe('DrillFailed');
     expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
+      ...DRILL_START,
       'WaitForRestore',
       'CheckRestore',
       'Restored?',
       'Engine?',
       'VerifyCache',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillFailed',
+      ...drillEnd(false),
     ]);
     expect(f.primary.removed).toEqual([TARGET]);
   });
@@ -153,15 +144,7 @@ describe('the synthesized drill definition, run locally for a Redis drill', () =
 
     // Assert
     expect(r.status).toBe('FAILED');
-    expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillFailed',
-    ]);
+    expect(r.path).toEqual([...DRILL_START, ...drillEnd(false)]);
     expect(f.primary.removed).toEqual([TARGET]);
     expect([...f.deps.reports.objects.values()][0]).toContain('socket hang up');
   });

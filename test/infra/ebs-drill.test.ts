@@ -5,14 +5,13 @@ import { type AslDefinition, definitionFromTemplate, runDrillLocally } from '../
 import { StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
-import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
+import { runDrillTask } from '../../shared/drill/tasks.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
 import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../fakes/drill-endpoints.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, unbundledContext } from './iam.js';
+import { DRILL_START, drillEnd, localDrillDeps, runnerClock } from '../support/local-drill.js';
 
 // The prod example plus an EBS drill of one instance: the synthesized template (states, grants, schedule,
 // environment) and its drill definition run locally with the real drill tasks over in-memory EC2.
@@ -99,31 +98,20 @@ const LATEST = ebsSet(INSTANCE, new Date(Date.now() - 3_600_000).toISOString(), 
 /** In-memory EC2 for the drill tasks; with `check`, a verifier too (and the config with `verify`). */
 const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; output?: string }) => {
   const ebs = fakeEbs([LATEST], o, REGION);
-  const notifier = memoryNotifier();
-  let clock = 0;
-  const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
+  const now = runnerClock();
   const verifier = fakeVerifier(check ? { check } : {}, now);
   // A verifying drill creates the three Systems Manager endpoints for its duration (drill.endpoints: per-drill).
   const endpoints = fakeEndpoints({}, REGION);
-  const deps: DrillDeps = {
-    config: check ? verifyConfig : config,
-    dryRun: false,
-    notifier,
-    now,
-    restore: fakeRestorePort(REGION),
+  const deps = localDrillDeps(check ? verifyConfig : config, now, {
     ebs: check ? { ...ebs, verifier } : ebs,
-    tokens: fakeTokenStore(),
-    signal: fakeTaskSignal(),
-    reports: fakeReportStore(),
-    network: {},
     ...(check ? { endpoints } : {}),
-  };
+  });
   const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
     if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
       throw new Error(`an EBS drill reached ${ctx.stateName}`);
     return runDrillTask(e, deps);
   };
-  return { ebs, deps, notifier, tasks, verifier, endpoints };
+  return { ebs, deps, notifier: deps.notifier, tasks, verifier, endpoints };
 };
 
 const run = (f: ReturnType<typeof scenario>, def: AslDefinition = definition) =>
@@ -146,9 +134,7 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
     // Assert
     expect(r.status).toBe('SUCCEEDED');
     expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
+      ...DRILL_START,
       'Volumes?',
       'WaitForVolumes',
       'CheckVolumes',
@@ -157,10 +143,7 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
       'CheckVolumes',
       'VolumesRestored?',
       'VerifyVolumes',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
+      ...drillEnd(true),
     ]);
     const out = r.output as DrillState;
     expect(out.result).toMatchObject({ passed: true, outcome: 'passed' });
@@ -179,16 +162,11 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
     expect(r.status).toBe('FAILED');
     expect(r.error?.Error).toBe('DrillFailed');
     expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
+      ...DRILL_START,
       'Volumes?',
       'WaitForVolumes',
       'CheckVolumes',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillFailed',
+      ...drillEnd(false),
     ]);
     expect(f.ebs.log.filter((l) => l.startsWith('delete'))).toHaveLength(2);
     expect(f.ebs.live.size).toBe(0);
@@ -203,15 +181,7 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
 
     // Assert
     expect(r.status).toBe('FAILED');
-    expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillFailed',
-    ]);
+    expect(r.path).toEqual([...DRILL_START, ...drillEnd(false)]);
     expect(f.ebs.live.size).toBe(0);
     expect(f.notifier.sent.map((m) => [m.severity, m.subject])).toEqual([
       ['critical', `Drill FAILED: ${INSTANCE} at restore`],

@@ -24,6 +24,7 @@ import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { DRILL_START, drillEnd } from '../support/local-drill.js';
 
 // The real synthesized definition (prod config), run with fake tasks (no AWS, no PostgreSQL), and once
 // with the real verification and warm-up engines against a real, slow PostgreSQL.
@@ -138,8 +139,7 @@ const run = async (
 };
 
 /** Every run that got a copy: picked a snapshot, restored it and waited for it. */
-const RESTORED = ['Start', 'SelectSnapshot', 'Restore', 'WaitForRestore'];
-const FAILED_TAIL = ['Cleanup', 'Record', 'Passed?', 'DrillFailed'];
+const RESTORED = [...DRILL_START, 'WaitForRestore'];
 
 describe('runDrillLocally on the synthesized definition', () => {
   it('passes: Start through Record, then DrillSucceeded with result.passed', async () => {
@@ -148,15 +148,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual([
-      ...RESTORED,
-      'Verify',
-      'WarmUp?',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...drillEnd(true)]);
     expect((result.output as DrillState).result?.passed).toBe(true);
     expect(calls.map((c) => c.task)).toEqual([
       'start',
@@ -190,7 +182,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     // Assert
     expect(result.status).toBe('FAILED');
     expect(result.error).toEqual({ Error: 'DrillFailed', Cause: expect.any(String) });
-    expect(result.path).toEqual(['Start', 'SelectSnapshot', 'Restore', ...FAILED_TAIL]);
+    expect(result.path).toEqual([...DRILL_START, ...drillEnd(false)]);
     expect(count('cleanup')).toBe(1);
     const error = s(last('cleanup')!).error!;
     expect(error.Error).toBe('AwsCallError');
@@ -217,15 +209,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     // Assert
     expect(result.status).toBe('FAILED');
     const poll = ['WaitForRestore', 'CheckRestore', 'Restored?'];
-    expect(result.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      ...poll,
-      ...poll,
-      ...poll,
-      ...FAILED_TAIL,
-    ]);
+    expect(result.path).toEqual([...DRILL_START, ...poll, ...poll, ...poll, ...drillEnd(false)]);
     expect(count('await')).toBe(3);
     expect(count('verify')).toBe(0);
     expect(count('cleanup')).toBe(1);
@@ -247,10 +231,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'Restored?',
       'Verify',
       'WarmUp?',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
+      ...drillEnd(true),
     ]);
     expect(count('status')).toBe(1);
   });
@@ -266,7 +247,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     });
 
     // Assert
-    expect(result.path).toEqual(['Start', 'SelectSnapshot', 'Restore', 'WaitForRestore', ...FAILED_TAIL]);
+    expect(result.path).toEqual([...DRILL_START, 'WaitForRestore', ...drillEnd(false)]);
     expect(count('cleanup')).toBe(1);
     expect(s(last('cleanup')!).error).toEqual({
       Error: 'RestoreFailed',
@@ -282,7 +263,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert
     expect(result.status).toBe('FAILED');
-    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...FAILED_TAIL]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...drillEnd(false)]);
     expect(count('cleanup')).toBe(1);
     expect(s(last('record')!).verification).toEqual({ passed: false });
   });
@@ -296,7 +277,7 @@ describe('runDrillLocally on the synthesized definition', () => {
     });
 
     // Assert
-    expect(result.path).toEqual([...RESTORED, 'Verify', ...FAILED_TAIL]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', ...drillEnd(false)]);
     expect(count('cleanup')).toBe(1);
     expect(s(last('record')!).error?.Error).toBe('Error');
   });
@@ -355,7 +336,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert: 1 attempt + 3 retries, then the Catch hands over to Record with cleanupError.
     expect(count('cleanup')).toBe(4);
-    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...FAILED_TAIL]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', ...drillEnd(false)]);
     expect(s(last('record')!).cleanupError?.Error).toBe('AwsCallError');
   });
 
@@ -407,10 +388,7 @@ describe('runDrillLocally on the synthesized definition', () => {
       'WarmUp?',
       'WarmUp',
       'WarmUp?',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
+      ...drillEnd(true),
     ]);
     // Each chunk gets the progress the previous one returned.
     const blocks = calls.filter((c) => c.task === 'warmup').map((c) => s(c).warmup!.blocksRead);
@@ -434,16 +412,7 @@ describe('runDrillLocally on the synthesized definition', () => {
 
     // Assert: the warm-up error is its own, the verification stands.
     expect(count('warmup')).toBe(3);
-    expect(result.path).toEqual([
-      ...RESTORED,
-      'Verify',
-      'WarmUp?',
-      'WarmUp',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
-    ]);
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', 'WarmUp', ...drillEnd(true)]);
     expect(s(last('record')!).warmupError?.Error).toBe('Error');
     expect(s(last('record')!).error).toBeUndefined();
   });

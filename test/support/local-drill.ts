@@ -9,6 +9,17 @@ import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from
 // The synthesized drill definition run locally (infra/local-drill.ts) with the real drill tasks over in-memory
 // ports: the tasks' clock, their deps, and the cache drills' snapshot and verdict.
 
+/** The states every drill's path starts with: the snapshot picked, its restore started. */
+export const DRILL_START = ['Start', 'SelectSnapshot', 'Restore'];
+
+/** The states every drill's path ends with, whatever failed before: cleanup, the record, the verdict. */
+export const drillEnd = (passed: boolean): string[] => [
+  'Cleanup',
+  'Record',
+  'Passed?',
+  passed ? 'DrillSucceeded' : 'DrillFailed',
+];
+
 /**
  * The drill tasks' clock in a local run: the execution's start time is the local runner's real clock, so the
  * tasks' clock starts there too, and moves at least a second a call.
