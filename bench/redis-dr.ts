@@ -12,9 +12,15 @@ import {
   type GetResourcesCommandInput,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
-import { ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { run, wire } from '../functions/backup/handler.js';
+import { wire as wireRetention } from '../functions/retention/handler.js';
 import { cacheDrPort } from '../shared/aws/cache-dr.js';
 import { elastiCacheClient, s3Client } from '../shared/aws/clients.js';
 import { parseConfig } from '../shared/config/schema.js';
@@ -162,8 +168,47 @@ const measure = async (n: number, what: 'event' | 'hourly', before: boolean): Pr
 };
 
 /**
- * Redis DR requests (ElastiCache, tagging, S3) per "Snapshot Created" event and per hourly run at `sizes`
- * caches. Minimum per event: the snapshot by name, its tags, its files in the export bucket and in DR, its
+ * Requests retention's listing of the DR copies costs (the store the retention function wires), at `n` caches
+ * with a week of copies each: copies keyed with their policy (as the backup now writes them), or keyed as
+ * before, without it (one GetObjectTagging per copy).
+ */
+const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
+  const e = estate(n);
+  const keys = e.inDr.map((k) => (keyed ? k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/') : k));
+  const s3 = mockClient(S3Client);
+  s3.on(ListObjectsV2Command).callsFake((i: ListObjectsV2CommandInput) => {
+    const p = page(
+      keys.filter((k) => k.startsWith(i.Prefix ?? '')),
+      i.ContinuationToken,
+      Math.min(i.MaxKeys ?? PAGE.list, PAGE.list),
+    );
+    return {
+      Contents: p.items.map((Key) => ({ Key, Size: 1024, LastModified: NOW })),
+      ...(p.next ? { IsTruncated: true, NextContinuationToken: p.next } : { IsTruncated: false }),
+    };
+  });
+  s3.on(GetObjectTaggingCommand).resolves({ TagSet: TAGS });
+  try {
+    const deps = wireRetention(
+      { config, dryRun: true, notifier: memoryNotifier(), now: () => NOW },
+      { STATE_TABLE: 'steward-bench-state', REDIS_DR_BUCKET: BUCKETS.REDIS_DR_BUCKET },
+    );
+    const store = deps.stores.find((st) => st.redisDrCopies)!;
+    const { snapshots } = await store.list(['elasticache']);
+    // Every copy judged under its policy, whichever way it was keyed.
+    if (snapshots.length !== keys.length || snapshots.some((x) => x.tags['steward:policy'] !== 'cache'))
+      throw new Error(
+        `redis-dr bench: listed ${snapshots.length} of ${keys.length} copies, or without their policy`,
+      );
+    return s3.calls().length;
+  } finally {
+    s3.restore();
+  }
+};
+
+/**
+ * Redis DR requests (ElastiCache, tagging, S3) per "Snapshot Created" event, per hourly run and per retention
+ * run of the DR copies at `sizes` caches. Minimum per event: the snapshot by name, its tags, its files in the export bucket and in DR, its
  * export (5). Minimum per hourly run with nothing to copy: every page of steward's snapshots, of their tags,
  * of the export bucket and of the DR bucket's copies.
  */
@@ -192,6 +237,19 @@ export const benchRedisDr = async (sizes: readonly number[]): Promise<BenchRow[]
         ok: now <= minimum[what],
       });
     }
+    // Retention: the DR bucket's copies are listed in pages of 1 000 and judged from their keys.
+    const listing = pages(snapshots - 1, PAGE.list);
+    const now = await measureRetention(n, true);
+    const before = await measureRetention(n, false);
+    rows.push({
+      bench: 'redis-dr',
+      metric: `requests per retention run of the DR copies, ${n} caches x ${DAYS} copies`,
+      value: String(now),
+      baseline: `${before} (copies keyed without their policy: one GetObjectTagging each)`,
+      ratio: now / before,
+      target: `<= ${listing} (minimum: the listing's pages)`,
+      ok: now <= listing,
+    });
   }
   return rows;
 };

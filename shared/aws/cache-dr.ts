@@ -26,7 +26,7 @@ import {
   COPY_OBJECT_MAX_BYTES,
   copyParts,
   DR_RDB_PREFIX,
-  drRdbKey,
+  drRdbKeyParts,
   type RdbObject,
   rdbObjectOf,
 } from '../backup/cache-dr.js';
@@ -235,12 +235,14 @@ export const cacheDrPort = (
     // A snapshot's files are `<snapshot>-<NNNN>.rdb`: the prefix `<snapshot>-` names no other snapshot's.
     exported: (snapshot) =>
       listRdb(clients.s3, buckets.exportBucket, snapshot === undefined ? undefined : `${snapshot}-`),
-    inDr: (of) =>
-      listRdb(
-        clients.drS3,
-        buckets.drBucket,
-        of ? drRdbKey(of.group, `${of.snapshot}-`, drPrefix) : drPrefix,
-      ),
+    // One snapshot's copy: its group's keys (a copy is keyed under its policy, or under none when made
+    // before keys carried it: one listing finds both), filtered to the snapshot.
+    inDr: async (of) =>
+      of
+        ? (await listRdb(clients.drS3, buckets.drBucket, `${drPrefix}${of.group}/`)).filter(
+            (o) => o.snapshot === of.snapshot,
+          )
+        : listRdb(clients.drS3, buckets.drBucket, drPrefix),
     export: async (snapshot) => {
       // ElastiCache refuses a second export of the same name (the object exists, or the export is running).
       const r = await attempt(
@@ -385,11 +387,15 @@ export const cacheDrPort = (
   };
 };
 
-/** One snapshot's copy in the DR bucket: its files, its replication group, when the newest file arrived. */
+/**
+ * One snapshot's copy in the DR bucket: its files, its replication group, when the newest file arrived, and
+ * its backup policy when its keys carry it (drRdbKey).
+ */
 export interface RdbCopy {
   group: string;
   keys: string[];
   copiedAt?: string;
+  policy?: string;
 }
 
 const stampTime = (id: string): string | undefined => {
@@ -424,9 +430,10 @@ export const s3RdbStore = (
     const by = new Map<string, RdbCopy>();
     for (const f of files) {
       const name = rdbObjectOf(f.key)!.snapshot;
-      const group = f.key.slice(prefix.length).split('/')[0]!;
-      const e = by.get(name) ?? { group, keys: [] };
+      const { group, policy } = drRdbKeyParts(f.key, prefix);
+      const e: RdbCopy = by.get(name) ?? { group, keys: [] };
       e.keys.push(f.key);
+      if (policy) e.policy = policy;
       const at = f.modified?.toISOString();
       if (at && (!e.copiedAt || at > e.copiedAt)) e.copiedAt = at;
       by.set(name, e);
@@ -450,6 +457,13 @@ export const s3RdbStore = (
       const copies = [...(await copiesIn()).entries()];
       const snapshots = await mapLimit(copies, FANOUT, async ([name, c]): Promise<Snapshot> => {
         const first = [...c.keys].sort()[0]!;
+        // The key carries what retention needs: no request per copy. Only the backup role writes under the
+        // prefix (IAM), and each file's own tags are checked again before it is deleted (remove, below), so a
+        // key never stands in for steward's tag where it matters. A copy keyed before keys carried the policy:
+        // its first file's tags.
+        const tags = c.policy
+          ? { [Tag.managed]: 'true', [Tag.policy]: c.policy, [Tag.source]: c.group }
+          : await tagsOf(first);
         return {
           kind: 'elasticache',
           id: name,
@@ -459,7 +473,7 @@ export const s3RdbStore = (
           ...(stampTime(name) ? { createdAt: stampTime(name)! } : {}),
           status: 'available',
           type: 'manual',
-          tags: await tagsOf(first),
+          tags,
           sourceRegion,
           ...(c.copiedAt ? { copiedAt: c.copiedAt } : {}),
           // The shards' files that arrived: retention holds the primary snapshot until it has them all.
@@ -472,9 +486,16 @@ export const s3RdbStore = (
       const copy = (await copiesIn()).get(id);
       if (!copy) return 'already-gone';
       for (const key of copy.keys) {
-        if ((await tagsOf(key))[Tag.managed] !== 'true') {
+        const tags = await tagsOf(key);
+        if (tags[Tag.managed] !== 'true') {
           throw new GuardRefusedError(
             `refusing to delete s3://${bucket}/${key}: not tagged ${Tag.managed}=true`,
+          );
+        }
+        // A hold set on a copy's object: the listing reads no tags of a copy keyed with its policy.
+        if (tags[Tag.hold] !== undefined) {
+          throw new GuardRefusedError(
+            `refusing to delete s3://${bucket}/${key}: it is on hold (${Tag.hold})`,
           );
         }
         await attempt('DeleteObject (DR copy)', `s3://${bucket}/${key}`, () =>

@@ -95,9 +95,20 @@ export const DR_RDB_PREFIX = 'elasticache/';
  */
 export const spokeRdbPrefix = (region: string): string => `elasticache-${region}/`;
 
-/** The DR key of an exported RDB file: grouped by replication group, named as exported. */
-export const drRdbKey = (group: string, file: string, prefix = DR_RDB_PREFIX): string =>
-  `${prefix}${group}/${file}`;
+/**
+ * The DR key of an exported RDB file: grouped by replication group, then by the backup policy of the snapshot
+ * (`<prefix><group>/<policy>/<file>`), named as exported. The policy in the key is what retention needs from a
+ * copy beside its name: the listing alone gives it, with no request per copy. Copies made before keyed no
+ * policy (`<prefix><group>/<file>`): retention reads their tags instead.
+ */
+export const drRdbKey = (group: string, file: string, prefix = DR_RDB_PREFIX, policy?: string): string =>
+  `${prefix}${group}/${policy ? `${policy}/` : ''}${file}`;
+
+/** What a DR copy's key says (see drRdbKey): its group, and its policy when keyed with one. */
+export const drRdbKeyParts = (key: string, prefix = DR_RDB_PREFIX): { group: string; policy?: string } => {
+  const parts = key.slice(prefix.length).split('/');
+  return parts.length === 3 ? { group: parts[0]!, policy: parts[1]! } : { group: parts[0]! };
+};
 
 // ElastiCache names an export's files `<TargetSnapshotName>-<shard, 4 digits>.rdb` (one per node group).
 const RDB_FILE = /^(?:.*\/)?(steward-[a-z0-9-]+-\d{12}-(?:sched|adhoc))-(\d{4})\.rdb$/;
@@ -196,7 +207,7 @@ export const planCacheDr = (
           action: 'copy',
           source,
           file,
-          drKey: drRdbKey(source.snapshot.sourceId, name, drPrefix),
+          drKey: drRdbKey(source.snapshot.sourceId, name, drPrefix, source.snapshot.tags[Tag.policy]),
         });
       }
       continue;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchRedisDr } from '../../bench/redis-dr.js';
 
 describe('the redis-dr bench', () => {
-  it('an event costs its own five requests and the hourly run its pages; the old way would fail both rows', async () => {
+  it('an event costs its own five requests, the hourly run and retention their pages; the old way would fail each row', async () => {
     // Act: 3 caches x 7 snapshots (21; one page of each listing).
     const rows = await benchRedisDr([3]);
 
@@ -10,7 +10,10 @@ describe('the redis-dr bench', () => {
     expect(rows.map((r) => [r.value, r.target, r.ok])).toEqual([
       ['5', '<= 5 (minimum, from the estate)', true],
       ['4', '<= 4 (minimum, from the estate)', true],
+      ['1', "<= 1 (minimum: the listing's pages)", true],
     ]);
+    // Retention as before read each of the 20 copies' tags.
+    expect(rows[2]!.baseline).toMatch(/^21 /);
     // The baseline (a full run, tags one snapshot at a time) is above the minimum: the row can fail.
     for (const r of rows) expect(Number(r.baseline.split(' ')[0])).toBeGreaterThan(Number(r.value));
   });

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cacheDrPort, s3RdbCopyLister, s3RdbStore } from '../../shared/aws/cache-dr.js';
+import { DR_RDB_PREFIX, drRdbKey } from '../../shared/backup/cache-dr.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
 import { GuardRefusedError } from '../../shared/errors.js';
@@ -127,7 +128,8 @@ describe('Redis drills and DR copies against moto', () => {
     // Act
     const [source] = await port.sources();
     const exported = await port.exported();
-    await port.copy(source!, exported[0]!, `elasticache/sessions/${SNAP}-0001.rdb`);
+    // Keyed as the plan keys it: under the group and the snapshot's policy (drRdbKey).
+    await port.copy(source!, exported[0]!, drRdbKey('sessions', `${SNAP}-0001.rdb`, DR_RDB_PREFIX, 'daily'));
     await port.cleanExport(exported[0]!);
     const listing = await store.list(['elasticache']);
     const copies = await s3RdbCopyLister(DR, drS3, 'steward-e2e-redis-dr', REGION).listCopies('sessions');
@@ -156,7 +158,7 @@ describe('Redis drills and DR copies against moto', () => {
         id: SNAP,
         status: 'available',
         shards: 1,
-        rdbArns: [`arn:aws:s3:::steward-e2e-redis-dr/elasticache/sessions/${SNAP}-0001.rdb`],
+        rdbArns: [`arn:aws:s3:::steward-e2e-redis-dr/elasticache/sessions/daily/${SNAP}-0001.rdb`],
       }),
     ]);
     expect(removed).toBe('deleted');

@@ -130,7 +130,7 @@ describe('Redis DR in the deployed backup function', () => {
     });
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual([
       `${NEW}-`,
-      `elasticache/sessions/${NEW}-`,
+      'elasticache/sessions/',
     ]);
     expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
     expect(tagging).not.toHaveReceivedAnyCommand();
@@ -168,7 +168,7 @@ describe('Redis DR in the deployed backup function', () => {
     expect(cache).not.toHaveReceivedCommand(ListTagsForResourceCommand);
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: ENV.REDIS_DR_BUCKET,
-      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      Key: `elasticache/sessions/cache/${OLD}-0001.rdb`,
       CopySource: `${ENV.REDIS_EXPORT_BUCKET}/${OLD}-0001.rdb`,
       SSEKMSKeyId: KEY,
     });
@@ -241,7 +241,7 @@ describe('Redis DR in the deployed backup function', () => {
     expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
     expect(s3).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
       Bucket: ENV.REDIS_DR_BUCKET,
-      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      Key: `elasticache/sessions/cache/${OLD}-0001.rdb`,
       SSEKMSKeyId: KEY,
     });
     expect(s3).toHaveReceivedCommandTimes(UploadPartCopyCommand, 12);
@@ -275,7 +275,7 @@ describe('Redis DR in the deployed backup function', () => {
 
   it('aborts a stale upload (begun before the export was written) and copies the file afresh', async () => {
     // Prepare
-    const key = `elasticache/sessions/${OLD}-0001.rdb`;
+    const key = `elasticache/sessions/cache/${OLD}-0001.rdb`;
     s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
       input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
         ? {
@@ -308,7 +308,7 @@ describe('Redis DR in the deployed backup function', () => {
   it('continues a multipart copy across runs: the first stops at its budget, the second resumes and completes', async () => {
     // Prepare: a 6 GiB export (12 parts). In the first run the clock moves 50 s per part copied, so its
     // two-minute budget is spent after a few parts (4 copy at once); in the second it stands still.
-    const key = `elasticache/sessions/${OLD}-0001.rdb`;
+    const key = `elasticache/sessions/cache/${OLD}-0001.rdb`;
     s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string }, getClient) =>
       input.Bucket === ENV.REDIS_EXPORT_BUCKET && (await regionOf(getClient)) === PRIMARY
         ? {

@@ -169,7 +169,7 @@ describe('Redis DR in a spoke target: the backup child', () => {
     });
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: DR_BUCKET,
-      Key: `${PREFIX}sessions/${OLD}-0001.rdb`,
+      Key: `${PREFIX}sessions/daily/${OLD}-0001.rdb`,
       CopySource: `${EXPORT}/${OLD}-0001.rdb`,
       SSEKMSKeyId: `arn:aws:kms:${DR}:${SPOKE}:alias/steward-prod-spoke-dr`,
     });
@@ -220,7 +220,7 @@ describe('Redis DR in a spoke target: the backup child', () => {
       s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]),
     ).toEqual([
       [EXPORT, `${NEW}-`],
-      [DR_BUCKET, `${PREFIX}sessions/${NEW}-`],
+      [DR_BUCKET, `${PREFIX}sessions/`],
     ]);
     for (const c of [...cache.calls(), ...s3.calls()]) expect(await keyOf(c.thisValue)).toBe('AKIASPOKE');
   });
@@ -230,7 +230,7 @@ describe('Redis DR in a spoke target: the backup child', () => {
     s3.on(ListObjectsV2Command).callsFake(async (input: { Bucket: string; Prefix?: string }) => {
       if (input.Bucket === EXPORT) return { Contents: [{ Key: `${OLD}-0001.rdb`, Size: 1024 }] };
       if (input.Bucket === DR_BUCKET && (input.Prefix ?? '').startsWith(PREFIX))
-        return { Contents: [{ Key: `${PREFIX}sessions/${OLD}-0001.rdb`, Size: 1024 }] };
+        return { Contents: [{ Key: `${PREFIX}sessions/daily/${OLD}-0001.rdb`, Size: 1024 }] };
       return { Contents: [] };
     });
 
@@ -261,7 +261,7 @@ describe('Redis DR in a spoke target: the backup child', () => {
     expect(sts).not.toHaveReceivedAnyCommand();
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: HUB_ENV.REDIS_DR_BUCKET,
-      Key: `elasticache/sessions/${OLD}-0001.rdb`,
+      Key: `elasticache/sessions/daily/${OLD}-0001.rdb`,
       CopySource: `${HUB_ENV.REDIS_EXPORT_BUCKET}/${OLD}-0001.rdb`,
     });
   });
@@ -295,7 +295,7 @@ describe('Redis DR in a spoke target: the retention child', () => {
   const day = (d: number) => `steward-sessions-2026012${d}0300-sched`;
   const copies = (prefix: string) =>
     [5, 6, 7, 8].map((d) => ({
-      Key: `${prefix}sessions/${day(d)}-0001.rdb`,
+      Key: `${prefix}sessions/daily/${day(d)}-0001.rdb`,
       LastModified: new Date(`2026-01-2${d}T04:00:00Z`),
     }));
   const sweep = (target: FanOutTarget) =>
@@ -362,12 +362,12 @@ describe('Redis DR in a spoke target: the retention child', () => {
 
     // Assert
     expect(spokeDeletes).toEqual([
-      { Bucket: DR_BUCKET, Key: `${PREFIX}sessions/${day(5)}-0001.rdb` },
-      { Bucket: DR_BUCKET, Key: `${PREFIX}sessions/${day(6)}-0001.rdb` },
+      { Bucket: DR_BUCKET, Key: `${PREFIX}sessions/daily/${day(5)}-0001.rdb` },
+      { Bucket: DR_BUCKET, Key: `${PREFIX}sessions/daily/${day(6)}-0001.rdb` },
     ]);
     expect(hubDeletes).toEqual([
-      { Bucket: HUB_ENV.REDIS_DR_BUCKET, Key: `elasticache/sessions/${day(5)}-0001.rdb` },
-      { Bucket: HUB_ENV.REDIS_DR_BUCKET, Key: `elasticache/sessions/${day(6)}-0001.rdb` },
+      { Bucket: HUB_ENV.REDIS_DR_BUCKET, Key: `elasticache/sessions/daily/${day(5)}-0001.rdb` },
+      { Bucket: HUB_ENV.REDIS_DR_BUCKET, Key: `elasticache/sessions/daily/${day(6)}-0001.rdb` },
     ]);
   });
 });

@@ -15,6 +15,8 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectTaggingCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
@@ -23,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cacheDrPort, type PartCopyOptions } from '../../../shared/aws/cache-dr.js';
+import { cacheDrPort, type PartCopyOptions, s3RdbStore } from '../../../shared/aws/cache-dr.js';
 import type { Snapshot } from '../../../shared/model.js';
 import { Tag } from '../../../shared/tags.js';
 
@@ -310,20 +312,116 @@ describe('cacheDrPort reads', () => {
     expect(tagging).not.toReceiveCommand(GetResourcesCommand);
   });
 
-  it("lists one snapshot's files by prefix in either bucket", async () => {
-    // Prepare
+  it("lists one snapshot's files by prefix in either bucket (in DR, its group's, both key layouts)", async () => {
+    // Prepare: the group's copies in DR, keyed with their policy and (older) without.
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, {
+      Bucket: 'steward-prod-redis-dr',
+      Prefix: 'elasticache/sessions/',
+    }).resolves({
+      Contents: [
+        { Key: `elasticache/sessions/daily/${SNAP}-0001.rdb` },
+        { Key: `elasticache/sessions/${SNAP}-0002.rdb` },
+        { Key: `elasticache/sessions/daily/${OTHER}-0001.rdb` },
+      ],
+    });
     // Act
     await withTagging().exported(SNAP);
-    await withTagging().inDr({ group: 'sessions', snapshot: SNAP });
+    const one = await withTagging().inDr({ group: 'sessions', snapshot: SNAP });
     await withTagging().inDr();
+    // Assert
+    expect(one.map((o) => o.key)).toEqual([
+      `elasticache/sessions/daily/${SNAP}-0001.rdb`,
+      `elasticache/sessions/${SNAP}-0002.rdb`,
+    ]);
     // Assert
     expect(
       s3.commandCalls(ListObjectsV2Command).map((c) => [c.args[0].input.Bucket, c.args[0].input.Prefix]),
     ).toEqual([
       ['steward-prod-redis-export', `${SNAP}-`],
-      ['steward-prod-redis-dr', `elasticache/sessions/${SNAP}-`],
+      ['steward-prod-redis-dr', 'elasticache/sessions/'],
       ['steward-prod-redis-dr', 'elasticache/'],
     ]);
+  });
+});
+
+// Retention of the DR copies: a copy keyed with its policy (drRdbKey) is judged from the listing alone; a copy
+// keyed before keys carried it costs one GetObjectTagging; every file's tags are read again before it is deleted.
+describe('s3RdbStore', () => {
+  const BUCKET = 'steward-prod-rdb-dr-111122223333-us-west-2';
+  const day = (d: number) => `steward-sessions-2026012${d}0300-sched`;
+  const store = () => s3RdbStore('us-west-2', new S3Client({ region: 'us-west-2' }), BUCKET, 'eu-west-1');
+  const ours = [
+    { Key: Tag.managed, Value: 'true' },
+    { Key: Tag.policy, Value: 'daily' },
+  ];
+
+  it('lists copies keyed with their policy with no request per copy, and reads the tags of older ones', async () => {
+    // Prepare: two copies keyed with the policy (one of two shards), one keyed without.
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [
+        {
+          Key: `elasticache/sessions/daily/${day(7)}-0001.rdb`,
+          LastModified: new Date('2026-01-27T04:00:00Z'),
+        },
+        {
+          Key: `elasticache/sessions/daily/${day(7)}-0002.rdb`,
+          LastModified: new Date('2026-01-27T04:01:00Z'),
+        },
+        {
+          Key: `elasticache/sessions/daily/${day(6)}-0001.rdb`,
+          LastModified: new Date('2026-01-26T04:00:00Z'),
+        },
+        { Key: `elasticache/sessions/${day(5)}-0001.rdb`, LastModified: new Date('2026-01-25T04:00:00Z') },
+      ],
+    });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [...ours, { Key: Tag.source, Value: 'sessions' }] });
+    // Act
+    const { snapshots } = await store().list(['elasticache']);
+    // Assert
+    expect(s3).toReceiveCommandTimes(ListObjectsV2Command, 1);
+    expect(s3).toReceiveCommandExactlyOnceWith(GetObjectTaggingCommand, {
+      Bucket: BUCKET,
+      Key: `elasticache/sessions/${day(5)}-0001.rdb`,
+    });
+    expect(
+      snapshots.map((x) => [x.id, x.tags[Tag.policy], x.tags[Tag.managed], x.sourceId, x.shards]),
+    ).toEqual([
+      [day(7), 'daily', 'true', 'sessions', 2],
+      [day(6), 'daily', 'true', 'sessions', 1],
+      [day(5), 'daily', 'true', 'sessions', 1],
+    ]);
+    expect(snapshots[0]).toMatchObject({
+      copiedAt: '2026-01-27T04:01:00.000Z',
+      createdAt: '2026-01-27T03:00:00.000Z',
+    });
+  });
+
+  it("deletes a copy file by file after reading each file's tags, and refuses one not steward's or on hold", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [7, 6, 5].map((d) => ({ Key: `elasticache/sessions/daily/${day(d)}-0001.rdb` })),
+    });
+    s3.on(GetObjectTaggingCommand, { Key: `elasticache/sessions/daily/${day(7)}-0001.rdb` })
+      .resolves({ TagSet: ours })
+      .on(GetObjectTaggingCommand, { Key: `elasticache/sessions/daily/${day(6)}-0001.rdb` })
+      .resolves({ TagSet: [] })
+      .on(GetObjectTaggingCommand, { Key: `elasticache/sessions/daily/${day(5)}-0001.rdb` })
+      .resolves({ TagSet: [...ours, { Key: Tag.hold, Value: 'audit' }] });
+    s3.on(DeleteObjectCommand).resolves({});
+    const s = store();
+    const snap = (d: number): Snapshot => ({ ...snapshot, id: day(d), region: 'us-west-2' });
+    // Act
+    const deleted = await s.remove(snap(7));
+    const untagged = await s.remove(snap(6)).catch((e: unknown) => e);
+    const held = await s.remove(snap(5)).catch((e: unknown) => e);
+    // Assert
+    expect(deleted).toBe('deleted');
+    expect((untagged as Error).message).toMatch(/not tagged steward:managed=true/);
+    expect((held as Error).message).toMatch(/on hold \(steward:hold\)/);
+    expect(s3).toReceiveCommandExactlyOnceWith(DeleteObjectCommand, {
+      Bucket: BUCKET,
+      Key: `elasticache/sessions/daily/${day(7)}-0001.rdb`,
+    });
   });
 });

@@ -5,6 +5,8 @@ import {
   COPY_OBJECT_MAX_BYTES,
   copyParts,
   DR_RDB_PREFIX,
+  drRdbKey,
+  drRdbKeyParts,
   planCacheDr,
   rdbObjectOf,
   reconcileCacheDr,
@@ -33,6 +35,7 @@ const src = (id: string, shards = 1, over: Partial<Snapshot> = {}): CacheDrSourc
 });
 const file = (name: string, shard = 1, size = 1000) =>
   rdbObjectOf(`${name}-${String(shard).padStart(4, '0')}.rdb`, size)!;
+// A copy as keyed before keys carried the policy: still counted as in DR (by file name).
 const dr = (name: string, shard = 1) =>
   rdbObjectOf(`elasticache/sessions/${name}-${String(shard).padStart(4, '0')}.rdb`)!;
 const COPYING = new Set(['daily']);
@@ -65,7 +68,12 @@ describe('planCacheDr', () => {
 
   it('copies every file of a finished export to DR, then cleans the export once DR holds them all', () => {
     expect(planCacheDr([src(B, 2)], COPYING, [file(B, 1), file(B, 2)], [dr(B, 1)], 5)).toEqual([
-      { action: 'copy', source: src(B, 2), file: file(B, 2), drKey: `elasticache/sessions/${B}-0002.rdb` },
+      {
+        action: 'copy',
+        source: src(B, 2),
+        file: file(B, 2),
+        drKey: `elasticache/sessions/daily/${B}-0002.rdb`,
+      },
     ]);
     expect(planCacheDr([src(B, 2)], COPYING, [file(B, 1), file(B, 2)], [dr(B, 1), dr(B, 2)], 5)).toEqual([
       { action: 'clean-export', file: file(B, 1) },
@@ -119,7 +127,7 @@ describe('reconcileCacheDr', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['done', 'done']);
     expect(p.calls.filter((c) => /^(export|copy) /.test(c))).toEqual([
       `export ${B}`,
-      `copy ${A}-0001.rdb elasticache/sessions/${A}-0001.rdb`,
+      `copy ${A}-0001.rdb elasticache/sessions/daily/${A}-0001.rdb`,
     ]);
   });
 
@@ -219,10 +227,25 @@ describe('Redis DR in a spoke target', () => {
     const prefix = spokeRdbPrefix('eu-central-1');
     const inDr = rdbObjectOf(`${prefix}sessions/${A}-0001.rdb`)!;
     expect(planCacheDr([src(B)], COPYING, [file(B)], [], 5, prefix)).toEqual([
-      { action: 'copy', source: src(B), file: file(B), drKey: `${prefix}sessions/${B}-0001.rdb` },
+      { action: 'copy', source: src(B), file: file(B), drKey: `${prefix}sessions/daily/${B}-0001.rdb` },
     ]);
     expect(planCacheDr([src(A)], COPYING, [file(A)], [inDr], 5, prefix)).toEqual([
       { action: 'clean-export', file: file(A) },
     ]);
+  });
+});
+
+describe('drRdbKey', () => {
+  it('keys a copy under its group and policy, and reads both back; a copy keyed before carries the group only', () => {
+    const key = drRdbKey('sessions', `${A}-0001.rdb`, DR_RDB_PREFIX, 'daily');
+    expect(key).toBe(`elasticache/sessions/daily/${A}-0001.rdb`);
+    expect(drRdbKeyParts(key)).toEqual({ group: 'sessions', policy: 'daily' });
+    expect(drRdbKeyParts(`elasticache/sessions/${A}-0001.rdb`)).toEqual({ group: 'sessions' });
+    const spoke = spokeRdbPrefix('eu-central-1');
+    expect(drRdbKeyParts(drRdbKey('sessions', `${A}-0001.rdb`, spoke, 'daily'), spoke)).toEqual({
+      group: 'sessions',
+      policy: 'daily',
+    });
+    expect(rdbObjectOf(key)?.snapshot).toBe(A);
   });
 });
