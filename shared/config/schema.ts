@@ -1584,6 +1584,18 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           path: [...at, 'account'],
           message: `is ${t.account}, the vault account: name the account the instance or volume lives in (the hub's ${c.account ?? 'account'} or a target's); the vault holds its copies`,
         });
+      else if (
+        'account' in t &&
+        t.account !== undefined &&
+        t.account !== c.account &&
+        // An OU target's accounts are listed at run time: any account may be one of them.
+        !c.targets.some((x) => x.organizationalUnit !== undefined || x.account === t.account)
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'account'],
+          message: `is ${t.account}, which is neither the hub's account nor a target's: the vault copies the sets of the hub and its targets only; add the account to targets, or name one of them`,
+        });
       if (!vault)
         ctx.addIssue({
           code: 'custom',

@@ -1,17 +1,18 @@
 """moto's server, with the pieces of RDS and EC2 it does not model: a snapshot another account shares.
 
-moto 5.2.1 looks a CopyDB(Cluster)Snapshot source ARN up in the *caller's* account, so a copy of a snapshot
-shared from another account is always "not found". AWS finds it in the owning account (the ARN names it) and
-allows the copy only while that account shares it with the caller (ModifyDBSnapshotAttribute `restore`).
+moto 5.2.1 looks a CopyDB(Cluster)Snapshot source ARN (and a RestoreDBClusterFromSnapshot one) up in the
+*caller's* account, so a copy or restore of a snapshot shared from another account is always "not found". AWS
+finds it in the owning account (the ARN names it) and allows the copy or restore only while that account shares it
+with the caller (ModifyDBSnapshotAttribute `restore`).
 
 EC2 likewise: moto 5.2.1 stores createVolumePermission (ModifySnapshotAttribute) but CopySnapshot and CreateVolume
 look the source snapshot up in the caller's account only, and DescribeSnapshots ignores OwnerIds and
-RestorableByUserIds.
-AWS finds a shared snapshot in its owner's account while the owner grants the caller createVolumePermission,
+RestorableByUserIds. AWS finds a shared snapshot in its owner's account while the owner grants the caller createVolumePermission,
 and lists it to the caller by owner. This wrapper adds exactly that and nothing else; everything else is
 moto's own server.
 """
 
+import copy
 import sys
 
 from moto.rds import models
@@ -35,6 +36,28 @@ def _shared_get_snapshot(self, identifier, resource_type, not_found_exception):
 
 
 models.RDSBackend.get_snapshot = _shared_get_snapshot
+
+_restore_cluster = models.RDSBackend.restore_db_cluster_from_snapshot
+
+
+def _shared_restore_cluster(self, from_snapshot_id, overrides):
+    """RestoreDBClusterFromSnapshot by the ARN of a cluster snapshot another account shares with the caller.
+
+    moto 5.2.1 looks the identifier up among the caller's own cluster snapshots; AWS restores a shared cluster
+    snapshot by its ARN (Aurora User Guide, "Sharing a DB cluster snapshot"), found in its owner's account.
+    """
+    parts = from_snapshot_id.split(":") if from_snapshot_id.startswith("arn:") else []
+    if len(parts) >= 7 and parts[4] != self.account_id:
+        snapshot = self.get_db_cluster_snapshot(from_snapshot_id)
+        props = copy.copy(snapshot.cluster.get_cfg())
+        for key, value in overrides.items():
+            if value:
+                props[key] = value
+        return self.create_db_cluster(props)
+    return _restore_cluster(self, from_snapshot_id, overrides)
+
+
+models.RDSBackend.restore_db_cluster_from_snapshot = _shared_restore_cluster
 
 from moto.ec2 import models as ec2_models  # noqa: E402
 from moto.ec2.exceptions import InvalidSnapshotIdError  # noqa: E402

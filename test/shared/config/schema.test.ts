@@ -476,20 +476,26 @@ describe('stage config', () => {
       ],
     ],
     [
-      'an EBS drill from the vault that names the vault account as the instance’s',
+      'EBS drills from the vault that name the vault account, and an account that is no target',
       (c) => {
         c.account = '111122223333';
         c.fleet = {
           organizationId: 'o-a1b2c3d4e5',
           vault: { account: '999988887777', retention: 'standard' },
         };
+        c.targets = [{}, { account: '222233334444' }];
         c.drill = {
           enabled: true,
-          volumes: { 'i-0abc1234def567890': { from: 'vault', account: '999988887777' } },
+          volumes: {
+            'i-0abc1234def567890': { from: 'vault', account: '999988887777' },
+            'i-0abc1234def567891': { from: 'vault', account: '555566667777' },
+            'i-0abc1234def567892': { from: 'vault', account: '222233334444' },
+          },
         };
       },
       [
         "drill.volumes.i-0abc1234def567890.account: is 999988887777, the vault account: name the account the instance or volume lives in (the hub's 111122223333 or a target's); the vault holds its copies",
+        "drill.volumes.i-0abc1234def567891.account: is 555566667777, which is neither the hub's account nor a target's: the vault copies the sets of the hub and its targets only; add the account to targets, or name one of them",
       ],
     ],
     [

@@ -6,6 +6,7 @@ import { type DrillDeps, runDrillTask } from '../../../shared/drill/tasks.js';
 import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { metrics } from '../../../shared/observability.js';
+import { fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
 import {
@@ -329,6 +330,31 @@ describe('an EBS drill from the vault', () => {
     // Assert
     expect(failed).toBeInstanceOf(ConfigError);
     expect((failed as ConfigError).issues.join('\n')).toContain(`drill.volumes.${INSTANCE}.from: vault`);
+  });
+
+  it('runs the verifier on the volumes restored from the vault, in the hub’s drill network, then cleans up and unshares', async () => {
+    // Prepare: the target configures a read-only check
+    const f = fakeDeps({}, configInput({ verify: { command: 'fsck -n /dev/sdf1' } }));
+    const verifier = fakeVerifier({ check: { status: 'success', output: 'clean' } }, () => clock);
+    f.deps.ebs = { ...f.ebs, verifier };
+
+    // Act
+    const restored = await runDrillTask(task('restore', await selected(f)), f.deps);
+    at('2026-02-01T05:00:15.000Z');
+    const available = await runDrillTask(task('status', restored), f.deps);
+    at('2026-02-01T05:01:00.000Z');
+    const verified = await runDrillTask(task('verify-volumes', available), f.deps);
+    const cleaned = await runDrillTask(task('cleanup', verified), f.deps);
+    const recorded = await runDrillTask(task('record', cleaned), f.deps);
+
+    // Assert
+    expect(verified.ebs?.verification).toMatchObject({ outcome: 'passed', output: 'clean' });
+    expect(verifier.log.filter((l) => l.startsWith('launch'))).toEqual(['launch eu-west-1a t4g.small']);
+    expect(verifier.log.filter((l) => l.startsWith('attach'))).toHaveLength(2);
+    expect(verifier.live.size).toBe(0);
+    expect(f.ebs.live.size).toBe(0);
+    expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([false, false]);
+    expect(recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
   });
 
   it('the janitor unshares a part a dead drill left shared (recorded) once old, and forgets it; dry run only lists it', async () => {
