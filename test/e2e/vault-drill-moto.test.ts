@@ -111,7 +111,7 @@ describe('a drill from the backup vault (RDS and Aurora), against moto with the 
       .filter((id) => id.startsWith('steward-drill-'));
 
   beforeAll(async () => {
-    const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));
+    const moto = await startMoto({ script: join(ROOT, 'test/support/moto-shared-copy.py') });
     stop = moto.stop;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
