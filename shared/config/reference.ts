@@ -214,6 +214,8 @@ export const KEY_DOCS: Record<string, string> = {
   'drill.targets.<database>.kind': 'What the identifier names.',
   'drill.targets.<database>.from':
     "`source`: the database's own snapshots. `vault`: the backup vault's copies of it (needs `fleet.vault` with this region), shared with this account for the drill only: the recovery path after an account compromise.",
+  'drill.targets.<database>.account':
+    "With `from: vault`: the account the database lives in (the hub's or a target's); default the stage's `account`.",
   'drill.targets.<database>.schedule': 'Overrides `drill.schedule` for this database.',
   'drill.targets.<database>.snapshot':
     'What to restore: `latest`, `{ randomWithinDays: N }`, `{ id: <snapshot> }` or `{ pointInTime: <ISO time> }`.',

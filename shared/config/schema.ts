@@ -330,6 +330,11 @@ export const DrillTarget = strictObject({
    * (`fleet.vault`), shared with this account for the drill only: the recovery path after an account compromise.
    */
   from: z._default(z.enum(['source', 'vault']), 'source'),
+  /**
+   * `from: vault`: the account the database lives in (the hub's own, or a target's); default the stage's
+   * `account`. The vault's copies of that account's database in the stage's region are drilled.
+   */
+  account: z.optional(AccountId),
   /** Overrides `drill.schedule` for this database. */
   schedule: z.optional(ScheduleExpression),
   snapshot: z._default(SnapshotSelector, 'latest'),
@@ -380,6 +385,15 @@ export const DrillTarget = strictObject({
         path: ['secretArn'],
         message:
           'is read only with auth: secret; set auth: secret to log in with this secret (it adds a Secrets Manager endpoint to the drill VPC while a drill runs), or remove it to log in with IAM database authentication as iamUser',
+      });
+    }
+  }),
+  crossCheck(['from', 'account'], (t, ctx) => {
+    if (t.account !== undefined && t.from !== 'vault') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: `is read only with from: vault (the vault holds every account's copies); with from: ${t.from} the drill restores the stage account's own snapshots: set from: vault, or remove account`,
       });
     }
   }),
@@ -1572,17 +1586,38 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
     // As the parsed config resolves them: default, every target region.
     const vaultRegions = vault?.regions ?? [...new Set(c.targets.flatMap((t) => t.regions ?? [c.region]))];
     const fromVault = [
-      ...Object.entries(c.drill.targets).map(([name, t]) => ({ path: ['drill', 'targets', name], t })),
-      ...Object.entries(c.drill.volumes).map(([name, t]) => ({ path: ['drill', 'volumes', name], t })),
+      ...Object.entries(c.drill.targets).map(([name, t]) => ({
+        path: ['drill', 'targets', name],
+        t,
+        what: 'database',
+      })),
+      ...Object.entries(c.drill.volumes).map(([name, t]) => ({
+        path: ['drill', 'volumes', name],
+        t,
+        what: 'instance or volume',
+      })),
     ];
-    for (const { path: at, t } of fromVault) {
+    for (const { path: at, t, what } of fromVault) {
       if (t.from !== 'vault') continue;
       const path = [...at, 'from'];
-      if ('account' in t && t.account !== undefined && vault && t.account === vault.account)
+      if (t.account !== undefined && vault && t.account === vault.account)
         ctx.addIssue({
           code: 'custom',
           path: [...at, 'account'],
-          message: `is ${t.account}, the vault account: name the account the instance or volume lives in (the hub's ${c.account ?? 'account'} or a target's); the vault holds its copies`,
+          message: `is ${t.account}, the vault account: name the account the ${what} lives in (the hub's ${c.account ?? 'account'} or a target's); the vault holds its copies`,
+        });
+      // Another account's database: its RDS-managed master secret lives there, and the drill does not look it up.
+      if (
+        'auth' in t &&
+        t.auth === 'secret' &&
+        t.secretArn === undefined &&
+        t.account !== undefined &&
+        t.account !== c.account
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'secretArn'],
+          message: `is required with auth: secret when the database lives in another account (${t.account}): its RDS-managed master user secret is that account's, and the drill reads no secret there; name a secret holding its login, or use auth: iam`,
         });
       else if (
         'account' in t &&

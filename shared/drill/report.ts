@@ -214,14 +214,17 @@ export const drillReport = (
 export const drillSeverity = (s: DrillState, v: DrillVerdict): Severity =>
   v.outcome === 'failed' ? 'critical' : v.outcome === 'inconclusive' || s.cleanupError ? 'warning' : 'info';
 
+// A vault copy names its vault and the account the database lives in (the hub's, or a target's).
 const sourceText = (s: DrillState): string =>
   s.kind === 'ebs' && s.source?.snapshotId
     ? `snapshot set ${s.source.snapshotId}`
-    : s.source?.snapshotId
-      ? `snapshot ${s.source.snapshotId}`
-      : s.source?.pointInTime
-        ? `point in time ${s.source.pointInTime}`
-        : 'nothing selected';
+    : s.source?.vault
+      ? `snapshot ${s.source.vault.copyId} (the copy in vault ${s.source.vault.account} ${s.source.vault.region} of ${s.source.vault.sourceAccount ? `account ${s.source.vault.sourceAccount}'s` : "the stage account's"} database)`
+      : s.source?.snapshotId
+        ? `snapshot ${s.source.snapshotId}`
+        : s.source?.pointInTime
+          ? `point in time ${s.source.pointInTime}`
+          : 'nothing selected';
 
 // The longest line a drill message keeps (a verdict joins every failed check's reason).
 const LINE_MAX = 1000;

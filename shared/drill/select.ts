@@ -175,6 +175,7 @@ export const selectVaultCopy = (
       region: pick.region,
       copyId: pick.id,
       copyArn: pick.arn,
+      sourceAccount: owner.account,
       encrypted: pick.encrypted !== false,
       ...(pick.engine ? { engine: pick.engine } : {}),
       ...(pick.engineVersion ? { engineVersion: pick.engineVersion } : {}),

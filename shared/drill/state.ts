@@ -53,6 +53,11 @@ export interface VaultSource {
   region: string;
   copyId: string;
   copyArn: string;
+  /**
+   * The account the database lives in (the copy's `steward:source-account`): the hub's, or a target's
+   * (`drill.targets.<db>.account`). Absent in a drill selected before it was recorded: the hub's.
+   */
+  sourceAccount?: string;
   /** An encrypted instance copy cannot be restored while shared: the drill copies it into its own account. */
   encrypted: boolean;
   /** Aurora: the copy's engine and version (RestoreDBClusterFromSnapshot requires the engine). */

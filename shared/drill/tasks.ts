@@ -43,6 +43,7 @@ import type { PgConnection, VerifyFn, WarmUpFn } from './verification.js';
 import { newWarmup, stopWarmup } from './warmup-progress.js';
 import {
   fromVault,
+  otherSourceAccount,
   selectFromVault,
   vaultCleanup,
   type VaultDrillDeps,
@@ -328,7 +329,7 @@ const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const target = drillTargetConfig(deps.config, s.database);
   const selector = s.input.snapshot ?? target.snapshot;
   if (target.from === 'vault') {
-    const source = await selectFromVault(s, selector, deps);
+    const source = await selectFromVault(s, selector, deps, target);
     logger.info('drill source selected in the vault', {
       drillId: s.drillId,
       database: s.database,
@@ -367,6 +368,13 @@ const loginOf = async (
   if (s.target?.iamUser) return { iamUser: s.target.iamUser };
   if (s.target?.secretArn) return { secretArn: s.target.secretArn };
   if (cfg.auth === 'iam') return { iamUser: cfg.iamUser };
+  const elsewhere = otherSourceAccount(s, deps.config);
+  if (!cfg.secretArn && elsewhere) {
+    // The config refuses this; a drill in flight across a config change still fails clearly, before a restore.
+    throw new ConfigError(`No credentials to ${doing} ${s.database}`, [
+      `drill.targets.${s.database}.secretArn: required with auth: secret because ${s.database} lives in account ${elsewhere}, whose master user secret the drill does not read (or use auth: iam)`,
+    ]);
+  }
   const secretArn = cfg.secretArn ?? (await deps.restore?.masterSecretArn(cfg.kind, s.database));
   if (!secretArn) {
     throw new ConfigError(`No credentials to ${doing} ${s.database}`, [
@@ -396,7 +404,11 @@ const restore = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const login = await loginOf({ ...s, target: undefined }, deps, 'verify a restore of');
   const targetId = drillTargetId(s.database, s.drillId);
   const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
-  const source = await deps.restore.sourceShape(s.kind, s.database).catch((e: unknown) => {
+  // A database of another account (drilled from the vault) is not this account's: a same-named one here is
+  // another database, so its shape is not read; the copy is restored onto the configured class.
+  const elsewhere = otherSourceAccount(s, deps.config);
+  const read = elsewhere ? Promise.resolve(undefined) : deps.restore.sourceShape(s.kind, s.database);
+  const source = await read.catch((e: unknown) => {
     // A deleted source (a real disaster) still restores from its snapshot, onto the configured class.
     logger.warn('source database unreadable: restoring with the configured shape', {
       database: s.database,

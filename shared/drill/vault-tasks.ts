@@ -63,22 +63,40 @@ const needVault = (deps: Deps, database: string): VaultDrillDeps => {
 /** Whether the drill restores from the vault (its selected source is a vault copy). */
 export const fromVault = (s: Pick<DrillState, 'source'>): VaultSource | undefined => s.source?.vault;
 
-/** Select among the vault's copies of the database (its account and region: the drill's own). */
+/**
+ * The account of a vault copy's database when it is not the stage's own (a target's, `account`): the drill
+ * then reads nothing of the source database (its shape, its master secret), which lives in that account.
+ */
+export const otherSourceAccount = (
+  s: Pick<DrillState, 'source'>,
+  config: Pick<StewardConfig, 'account'>,
+): string | undefined => {
+  const a = s.source?.vault?.sourceAccount;
+  return a !== undefined && a !== config.account ? a : undefined;
+};
+
+/**
+ * Select among the vault's copies of the database from its account (`drill.targets.<db>.account`, default the
+ * drill's own) in the stage's region: a copy of another account's database of the same name is never picked.
+ */
 export const selectFromVault = async (
   s: DrillState,
   selector: SnapshotSelector,
   deps: Deps,
+  target: { account?: string | undefined } = {},
 ): Promise<NonNullable<DrillState['source']>> => {
   const v = needVault(deps, s.database);
   if (s.kind !== 'rds-instance' && s.kind !== 'aurora-cluster')
     throw new TypeError(`a ${s.kind} drill does not restore from the vault`);
+  // A target's database is in the account the config names; the hub's own in the stage's (the drill's) account.
+  const account = target.account ?? deps.config.account ?? v.account;
   const copies = await v.vault.copies(s.kind, s.database);
   return selectVaultCopy(selector, copies, {
     database: s.database,
     kind: s.kind,
     now: deps.now(),
     seed: s.input.seed ?? s.drillId,
-    owner: { database: s.database, account: v.account, region: deps.config.region },
+    owner: { database: s.database, account, region: deps.config.region },
     vaultAccount: v.vault.account,
   });
 };

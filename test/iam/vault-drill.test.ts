@@ -124,6 +124,77 @@ describe('the vault drill role', () => {
   });
 });
 
+describe("a workload account's database, drilled from the vault in the hub (drill.targets.<db>.account)", () => {
+  // The vault's copies of the workload's databases: the same marks, its own source-account tag and copy ids.
+  const workloadCopy = vaultCopyId(WORKLOAD, 'steward-orders-db-202601150300-sched');
+  const workloadTags = {
+    ...copyTags,
+    'steward:source': 'orders-db',
+    'steward:source-account': WORKLOAD,
+    'steward:source-region': REGION,
+  };
+
+  it.each([
+    ['rds:ModifyDBSnapshotAttribute', 'snapshot'],
+    ['rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+  ])('the vault drill role may %s on its copy, as on the hub’s', async (action, type) => {
+    const arn = vaultSnapshot(type, workloadCopy);
+    const v = await inVault(drillRole, action, arn, resourceTags(arn, workloadTags));
+    expect(v.decision).toBe('Allowed');
+  });
+
+  it('the hub drill role may copy its instance copy and restore its cluster copy while shared, tagged as steward’s', async () => {
+    // Prepare
+    const drill = hubRoles.get('drill')!;
+    const managed = requestTags({ 'steward:managed': 'true', 'steward:drill': 'monthly-2026-02' });
+    // The vault's share of that copy with the hub, as RDS evaluates it (the restore attribute holds the hub).
+    const sharedWithHub = (action: string, resource: string): PolicyDocument => ({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${HUB}:root` },
+          Action: action,
+          Resource: resource,
+        } as PolicyDocument['Statement'][number],
+      ],
+    });
+    const inHub = (action: string, resource: string, context: Record<string, string | string[]>) =>
+      simulate(
+        drill.arn,
+        drill.policy,
+        { action, resource, context, resourcePolicy: sharedWithHub(action, resource), label: action },
+        HUB,
+        REGION,
+      );
+
+    // Act
+    const copy = await inHub('rds:CopyDBSnapshot', vaultSnapshot('snapshot', workloadCopy), managed);
+    const restore = await inHub(
+      'rds:RestoreDBClusterFromSnapshot',
+      vaultSnapshot('cluster-snapshot', workloadCopy),
+      managed,
+    );
+    const untaggedRestore = await inHub(
+      'rds:RestoreDBClusterFromSnapshot',
+      vaultSnapshot('cluster-snapshot', workloadCopy),
+      {},
+    );
+    // The workload's own snapshot, even shared with the hub: drills restore the vault's copies only.
+    const fromWorkload = await inHub(
+      'rds:RestoreDBClusterFromSnapshot',
+      `arn:aws:rds:${REGION}:${WORKLOAD}:cluster-snapshot:steward-ledger-202601150300-sched`,
+      managed,
+    );
+
+    // Assert
+    expect(copy.decision).toBe('Allowed');
+    expect(restore.decision).toBe('Allowed');
+    expect(untaggedRestore.decision).not.toBe('Allowed');
+    expect(fromWorkload.decision).not.toBe('Allowed');
+  });
+});
+
 describe('the vault key, for drills', () => {
   const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
   const onKey = (role: RoleUnderTest, action: string, context: Record<string, string>) =>

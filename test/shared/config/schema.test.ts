@@ -99,6 +99,36 @@ describe('stage config', () => {
     expect(configWarnings(c).filter((w) => w.path[0] === 'fleet')).toEqual([]);
   });
 
+  it("accepts an RDS or Aurora drill from the vault of a target account's database", () => {
+    // Prepare
+    const input = {
+      ...minimal(),
+      account: '111122223333',
+      fleet: { organizationId: 'o-a1b2c3d4e5', vault: { account: '999988887777', retention: 'standard' } },
+      targets: [{}, { account: '222233334444' }],
+      drill: {
+        enabled: true,
+        targets: {
+          'orders-db': { from: 'vault' as const, account: '222233334444', profile: { database: 'app' } },
+          ledger: {
+            kind: 'aurora-cluster' as const,
+            from: 'vault' as const,
+            account: '222233334444',
+            auth: 'secret' as const,
+            secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ledger-login-AbCdEf',
+            profile: { database: 'app' },
+          },
+        },
+      },
+    };
+    // Act
+    const c = parseConfig(input, 'test');
+    // Assert
+    expect(c.drill.targets['orders-db']).toMatchObject({ from: 'vault', account: '222233334444' });
+    expect(c.drill.targets.ledger).toMatchObject({ account: '222233334444', auth: 'secret' });
+    expect(parseConfig(c, 'again')).toEqual(c);
+  });
+
   it('validates targets in other accounts and regions; with a fleet, only an OU target is warned about', () => {
     // Prepare
     const input = {
@@ -496,6 +526,37 @@ describe('stage config', () => {
       [
         "drill.volumes.i-0abc1234def567890.account: is 999988887777, the vault account: name the account the instance or volume lives in (the hub's 111122223333 or a target's); the vault holds its copies",
         "drill.volumes.i-0abc1234def567891.account: is 555566667777, which is neither the hub's account nor a target's: the vault copies the sets of the hub and its targets only; add the account to targets, or name one of them",
+      ],
+    ],
+    [
+      "database drills with an account: without from: vault, the vault account named, and another account's database logging in with its own master secret",
+      (c) => {
+        c.account = '111122223333';
+        c.fleet = {
+          organizationId: 'o-a1b2c3d4e5',
+          vault: { account: '999988887777', retention: 'standard' },
+        };
+        c.targets = [{}, { account: '222233334444' }];
+        c.drill = {
+          enabled: true,
+          targets: {
+            'orders-db': { account: '222233334444', profile: { database: 'app' } },
+            ledger: {
+              kind: 'aurora-cluster',
+              from: 'vault',
+              account: '999988887777',
+              profile: { database: 'app' },
+            },
+            billing: { from: 'vault', account: '222233334444', auth: 'secret', profile: { database: 'app' } },
+            // The hub's own database may still read its own master secret.
+            users: { from: 'vault', account: '111122223333', auth: 'secret', profile: { database: 'app' } },
+          },
+        };
+      },
+      [
+        "drill.targets.orders-db.account: is read only with from: vault (the vault holds every account's copies); with from: source the drill restores the stage account's own snapshots: set from: vault, or remove account",
+        "drill.targets.ledger.account: is 999988887777, the vault account: name the account the database lives in (the hub's 111122223333 or a target's); the vault holds its copies",
+        "drill.targets.billing.secretArn: is required with auth: secret when the database lives in another account (222233334444): its RDS-managed master user secret is that account's, and the drill reads no secret there; name a secret holding its login, or use auth: iam",
       ],
     ],
     [

@@ -415,4 +415,70 @@ describe('selectVaultCopy (drills from the backup vault)', () => {
       selectVaultCopy('latest', copies, { ...opts, owner: { ...owner, database: 'billing-db' } }),
     ).toThrow(SnapshotSelectionError);
   });
+
+  it("picks a target account's copy for that account's database, and records the account it lives in", () => {
+    // Prepare: the same database name in the hub and in a target account
+    const spoke = { ...owner, account: '222222222222' };
+
+    // Act
+    const s = selectVaultCopy('latest', copies, { ...opts, owner: spoke });
+
+    // Assert
+    expect(s.snapshotId).toBe('v-other-account');
+    expect(s.vault).toMatchObject({ account: '999999999999', sourceAccount: '222222222222' });
+    expect(selectVaultCopy('latest', copies, opts).vault.sourceAccount).toBe(owner.account);
+  });
+
+  it("refuses a target account's database when the vault holds only other accounts' copies, naming the account", () => {
+    expect(() =>
+      selectVaultCopy('latest', copies, { ...opts, owner: { ...owner, account: '333333333333' } }),
+    ).toThrow(/orders-db of 333333333333\/eu-west-1/);
+    expect(() =>
+      selectVaultCopy({ id: 'v-new' }, copies, { ...opts, owner: { ...owner, account: '222222222222' } }),
+    ).toThrow(
+      /v-new is not a copy of RDS instance orders-db of 222222222222\/eu-west-1 \(its source: orders-db of 111122223333/,
+    );
+  });
+
+  it("never picks a copy of another account's database, whatever the vault lists", () => {
+    const accounts = ['111122223333', '222222222222', '333333333333'];
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            account: fc.constantFrom(...accounts),
+            hour: fc.integer({ min: 0, max: 23 }),
+            available: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.constantFrom(...accounts),
+        (listed, account) => {
+          const vault = listed.map((c, i) =>
+            copy(
+              `v-${i}`,
+              `2026-01-31T${String(c.hour).padStart(2, '0')}:00:00.000Z`,
+              c.available ? {} : { status: 'copying' },
+              { 'steward:source-account': c.account },
+            ),
+          );
+          const mine = vault.filter(
+            (c) => c.tags['steward:source-account'] === account && c.status === 'available',
+          );
+          const pick = () => selectVaultCopy('latest', vault, { ...opts, owner: { ...owner, account } });
+          if (!mine.length) {
+            expect(pick).toThrow(SnapshotSelectionError);
+            return;
+          }
+          const s = pick();
+          const chosen = vault.find((c) => c.id === s.snapshotId)!;
+          expect(chosen.tags['steward:source-account']).toBe(account);
+          expect(s.vault.sourceAccount).toBe(account);
+          // The newest of that account's copies by its data time.
+          const newest = Math.max(...mine.map((c) => Date.parse(c.tags['steward:data-time']!)));
+          expect(Date.parse(s.referenceTime)).toBe(newest);
+        },
+      ),
+    );
+  });
 });

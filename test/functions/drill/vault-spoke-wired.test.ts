@@ -1,0 +1,326 @@
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  CopyDBSnapshotCommand,
+  CreateDBInstanceCommand,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
+} from '@aws-sdk/client-rds';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../../../functions/drill/handler.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { drillNotification, drillReport, drillVerdict } from '../../../shared/drill/report.js';
+import type { DrillState } from '../../../shared/drill/state.js';
+import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
+
+// RDS and Aurora drills of a target (spoke) account's databases from the backup vault, through the drill
+// function's real adapters (handler wire(), SDK clients mocked): the copy picked is the newest of that account's
+// database only (the hub has a same-named database, and a third account too), shared with the hub, restored,
+// cleaned up and unshared as for the hub's own; the report and the message name the account.
+const REGION = 'eu-west-1';
+const HUB = '111111111111';
+const SPOKE = '222222222222';
+const OTHER = '333333333333';
+const VAULT = '999999999999';
+const NOW = new Date('2026-02-01T05:00:05Z');
+const profile = { database: 'app' };
+const config = parseConfig(
+  {
+    stage: 'prod',
+    account: HUB,
+    region: REGION,
+    targets: [{}, { account: SPOKE }],
+    fleet: {
+      organizationId: 'o-a1b2c3d4e5',
+      externalId: 'steward-prod-fleet',
+      vault: { account: VAULT, retention: 'vault' },
+    },
+    retention: { policies: { standard: {}, vault: { daily: 35 } } },
+    drill: {
+      enabled: true,
+      targets: {
+        'orders-db': { from: 'vault', account: SPOKE, profile, rpoSeconds: 86_400 },
+        ledger: { kind: 'aurora-cluster', from: 'vault', account: SPOKE, profile, rpoSeconds: 86_400 },
+      },
+    },
+  },
+  'test',
+);
+const env = drillEnv({}, HUB, REGION);
+const deps = () => wiredDrill(config, env, NOW, { VAULT_PARTITION: 'aws' });
+const task = drillTask;
+
+const rds = mockClient(RDSClient);
+const sts = mockClient(STSClient);
+const doc = mockClient(DynamoDBDocumentClient);
+const s3 = mockClient(S3Client);
+
+const vaultTags = (db: string, account: string, dataTime: string) => [
+  { Key: 'steward:managed', Value: 'true' },
+  { Key: 'steward:vault', Value: 'true' },
+  { Key: 'steward:created-by', Value: 'vault' },
+  { Key: 'steward:source', Value: db },
+  { Key: 'steward:source-account', Value: account },
+  { Key: 'steward:source-region', Value: REGION },
+  { Key: 'steward:data-time', Value: dataTime },
+];
+const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
+// The spoke's newest copy; the hub's and a third account's same-named database have newer ones.
+const SPOKE_COPY = 'steward-orders-db-202601310300-sched-2b2b2b2b';
+const HUB_COPY = 'steward-orders-db-202601312200-sched-1a1a1a1a';
+const OTHER_COPY = 'steward-orders-db-202601312300-sched-3c3c3c3c';
+const SPOKE_CLUSTER_COPY = 'steward-ledger-202601310300-sched-2e2e2e2e';
+
+let staged: string | undefined;
+
+beforeEach(() => {
+  for (const m of [rds, sts, doc, s3]) m.reset();
+  staged = undefined;
+  sts.on(AssumeRoleCommand).resolves({
+    Credentials: {
+      AccessKeyId: 'ASIAVAULTDRILL',
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(NOW.getTime() + 3_600_000),
+    },
+  });
+  const snapshot = (id: string, account: string, dataTime: string, at: string) => ({
+    DBSnapshotIdentifier: id,
+    DBSnapshotArn: vaultArn('snapshot', id),
+    DBInstanceIdentifier: 'orders-db',
+    SnapshotCreateTime: new Date(at),
+    Status: 'available',
+    SnapshotType: 'manual',
+    Encrypted: true,
+    TagList: vaultTags('orders-db', account, dataTime),
+  });
+  rds
+    .on(DescribeDBSnapshotsCommand)
+    .callsFake((input: { DBSnapshotIdentifier?: string; Marker?: string }) => {
+      if (input.DBSnapshotIdentifier) {
+        if (!staged || !input.DBSnapshotIdentifier.startsWith('steward-drill-orders-db-'))
+          throw Object.assign(new Error('not found'), { name: 'DBSnapshotNotFoundFault' });
+        return {
+          DBSnapshots: [
+            {
+              DBSnapshotIdentifier: input.DBSnapshotIdentifier,
+              Status: staged,
+              TagList: [{ Key: 'steward:drill', Value: 'monthly-2026-02' }],
+            },
+          ],
+        };
+      }
+      // Two pages: the spoke's copies on the second.
+      return input.Marker
+        ? {
+            DBSnapshots: [
+              snapshot(
+                'steward-orders-db-202601300300-sched-2a2a2a2a',
+                SPOKE,
+                '2026-01-30T03:00:00Z',
+                '2026-01-30T04:00:00Z',
+              ),
+              snapshot(SPOKE_COPY, SPOKE, '2026-01-31T03:00:00Z', '2026-01-31T04:00:00Z'),
+            ],
+          }
+        : {
+            DBSnapshots: [
+              snapshot(HUB_COPY, HUB, '2026-01-31T22:00:00Z', '2026-01-31T22:30:00Z'),
+              snapshot(OTHER_COPY, OTHER, '2026-01-31T23:00:00Z', '2026-01-31T23:30:00Z'),
+            ],
+            Marker: 'page-2',
+          };
+    });
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+    DBClusterSnapshots: [SPOKE_CLUSTER_COPY, 'steward-ledger-202601312200-sched-1e1e1e1e'].map((id, i) => ({
+      DBClusterSnapshotIdentifier: id,
+      DBClusterSnapshotArn: vaultArn('cluster-snapshot', id),
+      DBClusterIdentifier: 'ledger',
+      SnapshotCreateTime: new Date('2026-01-31T04:00:00Z'),
+      Status: 'available',
+      SnapshotType: 'manual',
+      StorageEncrypted: true,
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+      TagList: vaultTags('ledger', i === 0 ? SPOKE : HUB, `2026-01-31T${i === 0 ? '03' : '22'}:00:00Z`),
+    })),
+  });
+  const drillTagList = [
+    { Key: 'steward:managed', Value: 'true' },
+    { Key: 'steward:drill', Value: 'monthly-2026-02' },
+  ];
+  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+    const id = input.DBInstanceIdentifier ?? '';
+    // The hub's own orders-db: another database than the spoke's, on a large class.
+    if (id === 'orders-db')
+      return {
+        DBInstances: [{ DBInstanceIdentifier: id, DBInstanceClass: 'db.r6g.4xlarge', StorageType: 'io2' }],
+      };
+    if (!id.startsWith('steward-drill-'))
+      throw Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' });
+    return {
+      DBInstances: [
+        {
+          DBInstanceIdentifier: id,
+          DBInstanceStatus: 'available',
+          Endpoint: { Address: `${id}.example`, Port: 5432 },
+          TagList: drillTagList,
+        },
+      ],
+    };
+  });
+  rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
+    const id = input.DBClusterIdentifier ?? '';
+    if (!id.startsWith('steward-drill-'))
+      throw Object.assign(new Error('gone'), { name: 'DBClusterNotFoundFault' });
+    return {
+      DBClusters: [
+        {
+          DBClusterIdentifier: id,
+          Status: 'available',
+          Engine: 'aurora-postgresql',
+          DBClusterMembers: [],
+          TagList: drillTagList,
+        },
+      ],
+    };
+  });
+  rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
+  rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
+  rds.on(CopyDBSnapshotCommand).callsFake(() => ((staged = 'creating'), {}));
+  rds.on(DeleteDBSnapshotCommand).resolves({});
+  rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+  rds
+    .on(RestoreDBClusterFromSnapshotCommand)
+    .resolves({ DBCluster: { Engine: 'aurora-postgresql', Status: 'creating' } });
+  rds.on(CreateDBInstanceCommand).resolves({});
+  rds.on(DeleteDBInstanceCommand).resolves({});
+  rds.on(DeleteDBClusterCommand).resolves({});
+  doc.on(PutCommand).resolves({});
+  doc.on(UpdateCommand).resolves({});
+  doc.on(GetCommand).resolves({});
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
+});
+
+const selected = async (database: string): Promise<DrillState> => {
+  const started = (await run(task('start', { database }), deps())) as DrillState;
+  return (await run(task('select', started), deps())) as DrillState;
+};
+
+const share = (id: string, add: boolean) => ({
+  DBSnapshotIdentifier: id,
+  AttributeName: 'restore',
+  ...(add ? { ValuesToAdd: [HUB] } : { ValuesToRemove: [HUB] }),
+});
+
+describe("a drill of a target account's database from the backup vault, through the real adapters", () => {
+  it("picks the newest copy of the spoke's database over every page, never the hub's or another account's newer one", async () => {
+    // Act
+    const s = await selected('orders-db');
+
+    // Assert
+    expect(s.source).toMatchObject({
+      snapshotId: SPOKE_COPY,
+      referenceTime: '2026-01-31T03:00:00.000Z',
+      vault: {
+        account: VAULT,
+        region: REGION,
+        copyId: SPOKE_COPY,
+        copyArn: vaultArn('snapshot', SPOKE_COPY),
+        sourceAccount: SPOKE,
+        encrypted: true,
+      },
+    });
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { Marker: 'page-2' });
+  });
+
+  it('shares the spoke copy with the hub only, copies and restores it on the configured class, never reading the hub database of the same name', async () => {
+    // Prepare
+    const s = await selected('orders-db');
+
+    // Act
+    const copying = (await run(task('restore', s), deps())) as DrillState;
+    staged = 'available';
+    const restoring = (await run(task('status', copying), deps())) as DrillState;
+
+    // Assert
+    expect(rds).toHaveReceivedCommandTimes(ModifyDBSnapshotAttributeCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, share(SPOKE_COPY, true));
+    expect(rds).toHaveReceivedCommandWith(CopyDBSnapshotCommand, {
+      SourceDBSnapshotIdentifier: vaultArn('snapshot', SPOKE_COPY),
+      TargetDBSnapshotIdentifier: copying.target!.id,
+      KmsKeyId: 'alias/aws/rds',
+    });
+    expect(rds).not.toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
+      DBInstanceIdentifier: 'orders-db',
+    });
+    expect(copying.shape).toMatchObject({ instanceClass: 'db.t4g.micro', instanceClassFrom: 'default' });
+    expect(rds).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBInstanceIdentifier: copying.target!.id,
+      DBSnapshotIdentifier: copying.target!.id,
+      DBInstanceClass: 'db.t4g.micro',
+      PubliclyAccessible: false,
+    });
+    expect(restoring.available).toBe(true);
+  });
+
+  it("restores the spoke's Aurora copy by its ARN, not the hub's newer one", async () => {
+    // Prepare
+    const s = await selected('ledger');
+
+    // Act
+    await run(task('restore', s), deps());
+
+    // Assert
+    expect(s.source?.vault).toMatchObject({ copyId: SPOKE_CLUSTER_COPY, sourceAccount: SPOKE });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBClusterSnapshotAttributeCommand, {
+      DBClusterSnapshotIdentifier: SPOKE_CLUSTER_COPY,
+      ValuesToAdd: [HUB],
+    });
+    expect(rds).toHaveReceivedCommandWith(RestoreDBClusterFromSnapshotCommand, {
+      SnapshotIdentifier: vaultArn('cluster-snapshot', SPOKE_CLUSTER_COPY),
+      Engine: 'aurora-postgresql',
+    });
+  });
+
+  it('cleans up the restored instance and the drill copy and unshares; the report and the message name the spoke account', async () => {
+    // Prepare
+    const s = await selected('orders-db');
+    const copying = (await run(task('restore', s), deps())) as DrillState;
+    staged = 'available';
+    const restored = (await run(task('status', copying), deps())) as DrillState;
+
+    // Act
+    const cleaned = (await run(task('cleanup', restored), deps())) as DrillState;
+
+    // Assert
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: restored.target!.id,
+    });
+    expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: restored.target!.id,
+    });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBSnapshotAttributeCommand, share(SPOKE_COPY, false));
+    const final = { ...cleaned, error: { Error: 'VerificationError', Cause: 'stopped for the test' } };
+    expect(drillReport(final, { account: HUB, region: REGION }).source?.vault).toMatchObject({
+      sourceAccount: SPOKE,
+      copyId: SPOKE_COPY,
+    });
+    const lines = drillNotification(final, drillVerdict(final), 'k', { status: 'none' }, 24).lines;
+    expect(lines).toContain(
+      `Source:    orders-db, snapshot ${SPOKE_COPY} (the copy in vault ${VAULT} ${REGION} of account ${SPOKE}'s database)`,
+    );
+  });
+});
