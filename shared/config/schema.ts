@@ -1606,6 +1606,17 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           path: [...at, 'account'],
           message: `is ${t.account}, the vault account: name the account the ${what} lives in (the hub's ${c.account ?? 'account'} or a target's); the vault holds its copies`,
         });
+      else if (
+        t.account !== undefined &&
+        t.account !== c.account &&
+        // An OU target's accounts are listed at run time: any account may be one of them.
+        !c.targets.some((x) => x.organizationalUnit !== undefined || x.account === t.account)
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'account'],
+          message: `is ${t.account}, which is neither the hub's account nor a target's: the vault copies the ${what === 'database' ? 'snapshots' : 'sets'} of the hub and its targets only; add the account to targets, or name one of them`,
+        });
       // Another account's database: its RDS-managed master secret lives there, and the drill does not look it up.
       if (
         'auth' in t &&
@@ -1618,18 +1629,6 @@ const StewardConfigObject = strictObject(stewardConfigShape).check(
           code: 'custom',
           path: [...at, 'secretArn'],
           message: `is required with auth: secret when the database lives in another account (${t.account}): its RDS-managed master user secret is that account's, and the drill reads no secret there; name a secret holding its login, or use auth: iam`,
-        });
-      else if (
-        'account' in t &&
-        t.account !== undefined &&
-        t.account !== c.account &&
-        // An OU target's accounts are listed at run time: any account may be one of them.
-        !c.targets.some((x) => x.organizationalUnit !== undefined || x.account === t.account)
-      )
-        ctx.addIssue({
-          code: 'custom',
-          path: [...at, 'account'],
-          message: `is ${t.account}, which is neither the hub's account nor a target's: the vault copies the sets of the hub and its targets only; add the account to targets, or name one of them`,
         });
       if (!vault)
         ctx.addIssue({
