@@ -276,7 +276,7 @@ export const allowRedisDrBackup = (to: Grantee, exportBucketArn: string, at: Red
     actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
     resources: [drCopies(stack, at.drBucket, at.prefix)],
     conditions: { StringEquals: inAccount(stack) },
-    wildcardReason: `DR copies are keyed ${at.prefix}<group>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,
+    wildcardReason: `DR copies are keyed ${at.prefix}<group>/<policy>/<snapshot>-<shard>.rdb, known at run time; the prefix is steward's own in steward's DR bucket.`,
   });
   to.allow({
     sid: 'TagRedisDrCopies',

@@ -37,7 +37,7 @@ export class DrEventsStack extends Stack {
   readonly rule: Rule;
   /** Forwards EBS copy-finished events, when a policy copies EBS sets. */
   readonly ebsRule?: Rule;
-  /** Redis DR copies (`elasticache/<group>/<snapshot>-<shard>.rdb`), encrypted with the DR key. */
+  /** Redis DR copies (`elasticache/<group>/<policy>/<snapshot>-<shard>.rdb`), encrypted with the DR key. */
   readonly redisDrBucket?: Bucket;
   /**
    * The DR region's drill network for drills from the DR copies: Redis (`drill.caches.<name>.from: dr`) and

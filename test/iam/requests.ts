@@ -1030,7 +1030,7 @@ const BINDERS: Record<string, Binder> = {
   'S3Client:CopyObject': (c, d, role, drKeyPolicy) => {
     const b = redisBuckets(d, role);
     if (!b.export || !b.dr) return [];
-    const dest = objectArnOf(d, b.dr, str(c, 'Key'));
+    const dest = objectArnOf(d, b.dr, rdbKey(c, 'Key'));
     const tags = objectTags(str(c, 'Tagging'));
     return [
       req('s3:PutObject', dest, { ...inAccount(d), ...tags }, 'CopyObject (to DR)'),
@@ -1042,7 +1042,7 @@ const BINDERS: Record<string, Binder> = {
   'S3Client:CreateMultipartUpload': (c, d, role, drKeyPolicy) => {
     const b = redisBuckets(d, role);
     if (!b.dr) return [];
-    const dest = objectArnOf(d, b.dr, str(c, 'Key'));
+    const dest = objectArnOf(d, b.dr, rdbKey(c, 'Key'));
     const tags = objectTags(str(c, 'Tagging'));
     return [
       req('s3:PutObject', dest, { ...inAccount(d), ...tags }, 'CreateMultipartUpload (to DR)'),
@@ -1059,7 +1059,7 @@ const BINDERS: Record<string, Binder> = {
     const b = redisBuckets(d, role);
     if (!b.export || !b.dr) return [];
     return [
-      req('s3:PutObject', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'UploadPartCopy (to DR)'),
+      req('s3:PutObject', objectArnOf(d, b.dr, rdbKey(c, 'Key')), inAccount(d), 'UploadPartCopy (to DR)'),
       req('s3:GetObject', copySourceArn(d, c), inAccount(d), 'UploadPartCopy (a range of the export)'),
       ...drKeyViaS3(d, ['kms:GenerateDataKey'], 'UploadPartCopy', drKeyPolicy),
     ];
@@ -1068,7 +1068,7 @@ const BINDERS: Record<string, Binder> = {
     const b = redisBuckets(d, role);
     if (!b.dr) return [];
     return [
-      req('s3:PutObject', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'CompleteMultipartUpload'),
+      req('s3:PutObject', objectArnOf(d, b.dr, rdbKey(c, 'Key')), inAccount(d), 'CompleteMultipartUpload'),
       ...drKeyViaS3(d, ['kms:Decrypt'], 'CompleteMultipartUpload', drKeyPolicy),
     ];
   },
@@ -1078,7 +1078,7 @@ const BINDERS: Record<string, Binder> = {
     return [
       req(
         's3:AbortMultipartUpload',
-        objectArnOf(d, b.dr, str(c, 'Key')),
+        objectArnOf(d, b.dr, rdbKey(c, 'Key')),
         inAccount(d),
         'AbortMultipartUpload',
       ),
@@ -1092,7 +1092,7 @@ const BINDERS: Record<string, Binder> = {
       req(
         's3:ListBucketMultipartUploads',
         bucketArnOf(d, b.dr),
-        { 's3:prefix': str(c, 'Prefix') ?? '', ...inAccount(d) },
+        { 's3:prefix': rdbKey(c, 'Prefix') ?? '', ...inAccount(d) },
         'ListMultipartUploads (DR)',
       ),
     ];
@@ -1101,7 +1101,12 @@ const BINDERS: Record<string, Binder> = {
     const b = redisBuckets(d, role);
     if (!b.dr) return [];
     return [
-      req('s3:ListMultipartUploadParts', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'ListParts (DR)'),
+      req(
+        's3:ListMultipartUploadParts',
+        objectArnOf(d, b.dr, rdbKey(c, 'Key')),
+        inAccount(d),
+        'ListParts (DR)',
+      ),
     ];
   },
   // The backup role cleans exports; the retention role deletes DR copies (only steward's prefix).
@@ -1114,7 +1119,12 @@ const BINDERS: Record<string, Binder> = {
     const bucket = role === 'retention' ? b.dr : b.export;
     if (!bucket) return [];
     return [
-      req('s3:DeleteObject', objectArnOf(d, bucket, str(c, 'Key')), inAccount(d), `DeleteObject (${role})`),
+      req(
+        's3:DeleteObject',
+        objectArnOf(d, bucket, rdbKey(c, 'Key')),
+        inAccount(d),
+        `DeleteObject (${role})`,
+      ),
     ];
   },
   'S3Client:GetObjectTagging': (c, d, role) => {
@@ -1127,7 +1137,7 @@ const BINDERS: Record<string, Binder> = {
     return [
       req(
         's3:GetObjectTagging',
-        objectArnOf(d, b.dr, str(c, 'Key')),
+        objectArnOf(d, b.dr, rdbKey(c, 'Key')),
         inAccount(d),
         'GetObjectTagging (DR copy)',
       ),
@@ -1138,7 +1148,7 @@ const BINDERS: Record<string, Binder> = {
     const b = redisBuckets(d, role);
     if (!b.dr) return [];
     return [
-      req('s3:GetObject', objectArnOf(d, b.dr, str(c, 'Key')), inAccount(d), 'HeadObject (DR copy facts)'),
+      req('s3:GetObject', objectArnOf(d, b.dr, rdbKey(c, 'Key')), inAccount(d), 'HeadObject (DR copy facts)'),
     ];
   },
   'S3Client:PutObject': (c, d) => [
@@ -1175,7 +1185,7 @@ const BINDERS: Record<string, Binder> = {
     // Redis DR lists the export bucket (no prefix) and the DR bucket (its own prefix).
     if (adapterOf(c)?.startsWith('shared/aws/cache-dr.ts#')) {
       const b = redisBuckets(d, role);
-      const prefix = str(c, 'Prefix') ?? '';
+      const prefix = rdbKey(c, 'Prefix') ?? '';
       const bucket = prefix.startsWith(DR_RDB_PREFIX) ? b.dr : b.export;
       if (!bucket) return [];
       return [
@@ -2290,6 +2300,15 @@ const redisBuckets = (d: Deployment, role: string): { export?: string; dr?: stri
     ...(env.REDIS_DR_BUCKET ? { dr: env.REDIS_DR_BUCKET } : {}),
   };
 };
+/**
+ * A Redis DR key or prefix as the deployment's own role sees it. A spoke target's copies live under its
+ * region's prefix (`elasticache-<region>/`, spokeRdbPrefix) and are written by the spoke roles, which carry the
+ * hub roles' Redis DR statements pointed at that prefix (infra/spoke.ts; simulated on the spoke roles
+ * themselves, negatives included, in fleet-redis-dr.test.ts). A recorded spoke call stands here for the same
+ * call under the deployment's own prefix, `elasticache/`, as spoke RDS calls stand for the hub role's.
+ */
+const rdbKey = (c: RecordedCall, field: 'Key' | 'Prefix') =>
+  str(c, field)?.replace(/^elasticache-[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}\//, DR_RDB_PREFIX);
 const isDumpCall = (c: RecordedCall) => adapterOf(c)?.startsWith('shared/aws/dump-objects.ts#') === true;
 /** The deployment's dump location a recorded call stands for: the one with the call's prefix, else the first. */
 const dumpLocationOf = (c: RecordedCall, d: Deployment) => {
