@@ -195,7 +195,7 @@ describe("a drill of a workload account's RDS instance and Aurora cluster from t
   };
 
   beforeAll(async () => {
-    const moto = await startMoto(join(ROOT, 'test/support/moto-shared-copy.py'));
+    const moto = await startMoto({ script: join(ROOT, 'test/support/moto-shared-copy.py') });
     stop = moto.stop;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
