@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { readStageFile } from '../../shared/config/files.js';
 import { useTempDir } from '../support/bad-configs.js';
-import { useMotoEnvironment } from '../support/moto.js';
+import { createMotoInstance, useMotoEnvironment } from '../support/moto.js';
 
 // steward init through real HTTP and the real SDK serialisers against moto (AWS_ENDPOINT_URL): the
 // describes it reads, and tagging commands whose ARNs the API accepts.
@@ -39,18 +39,10 @@ describe('steward init against an emulated account', () => {
   beforeAll(async () => {
     rds = new RDSClient({ region: REGION });
     cache = new ElastiCacheClient({ region: REGION });
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'orders-db',
-        DBInstanceClass: 'db.t4g.micro',
-        Engine: 'postgres',
-        MasterUsername: 'app',
-        MasterUserPassword: 'not-a-secret-1',
-        AllocatedStorage: 20,
-        BackupRetentionPeriod: 7,
-        PreferredBackupWindow: '02:30-03:00',
-      }),
-    );
+    await createMotoInstance(rds, 'orders-db', {
+      BackupRetentionPeriod: 7,
+      PreferredBackupWindow: '02:30-03:00',
+    });
     await rds.send(
       new CreateDBClusterCommand({
         DBClusterIdentifier: 'billing',

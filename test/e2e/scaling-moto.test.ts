@@ -1,17 +1,12 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  ListTagsForResourceCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import alarmEvent from '../../events/scaling/alarm-state-change.json' with { type: 'json' };
 import * as scaling from '../../functions/scaling/handler.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
-import { useMotoEnvironment } from '../support/moto.js';
+import { createMotoInstance, useMotoEnvironment } from '../support/moto.js';
 
 // End to end through real HTTP and the real SDK serialisers against moto: the RDS requests scaling sends
 // and the DynamoDB conditions it relies on are ones the APIs accept. Timing and states: mocks, elsewhere.
@@ -74,19 +69,12 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
 
   beforeAll(async () => {
     rds = new RDSClient({ region: REGION });
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'orders-db',
-        DBInstanceClass: 'db.r6g.large',
-        Engine: 'postgres',
-        MasterUsername: 'app',
-        MasterUserPassword: 'not-a-secret-1',
-        AllocatedStorage: 20,
-        MultiAZ: true,
-        BackupRetentionPeriod: 1,
-        Tags: [{ Key: 'team', Value: 'orders' }],
-      }),
-    );
+    await createMotoInstance(rds, 'orders-db', {
+      DBInstanceClass: 'db.r6g.large',
+      MultiAZ: true,
+      BackupRetentionPeriod: 1,
+      Tags: [{ Key: 'team', Value: 'orders' }],
+    });
     await new DynamoDBClient({ region: REGION }).send(
       new CreateTableCommand({
         TableName: TABLE,

@@ -1,6 +1,5 @@
 import {
   CreateDBClusterCommand,
-  CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
@@ -19,7 +18,7 @@ import { runVaultRetention } from '../../shared/retention/vault.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { reencryptedId, vaultCopyId, vaultKeyAlias, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { tagList } from '../../shared/tags.js';
-import { createMotoKey, useMotoEnvironment } from '../support/moto.js';
+import { createMotoInstance, createMotoKey, useMotoEnvironment } from '../support/moto.js';
 import {
   HUB,
   SHARED_COPY_MOTO,
@@ -67,17 +66,7 @@ describe('the backup vault, against moto with three accounts', () => {
 
     // The workload account: an opted-in instance and Aurora cluster, steward's snapshots of both (made by the
     // shipped adapter), and a hand-made snapshot steward must never touch.
-    await workload.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'orders-db',
-        DBInstanceClass: 'db.t4g.micro',
-        Engine: 'postgres',
-        MasterUsername: 'app',
-        MasterUserPassword: 'not-a-secret-1',
-        AllocatedStorage: 20,
-        Tags: tagList({ 'steward:backup': 'daily' }),
-      }),
-    );
+    await createMotoInstance(workload, 'orders-db', { Tags: tagList({ 'steward:backup': 'daily' }) });
     await workload.send(
       new CreateDBClusterCommand({
         DBClusterIdentifier: 'billing',
@@ -249,16 +238,7 @@ describe('the backup vault, against moto with three accounts', () => {
     });
     await reconcileVault(deps, false, NOW);
     await reconcileVault(deps, false, NOW);
-    await vault.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'vault-admin-db',
-        DBInstanceClass: 'db.t4g.micro',
-        Engine: 'postgres',
-        MasterUsername: 'app',
-        MasterUserPassword: 'not-a-secret-1',
-        AllocatedStorage: 20,
-      }),
-    );
+    await createMotoInstance(vault, 'vault-admin-db');
     await vault.send(
       new CreateDBSnapshotCommand({
         DBInstanceIdentifier: 'vault-admin-db',
@@ -298,16 +278,7 @@ describe('the backup vault, against moto with three accounts', () => {
     // Prepare: a third database's snapshot. moto does not refuse sharing an aws/rds-key snapshot, so the share
     // port answers as RDS does for this one snapshot (`default-key`); every other call goes to moto as is.
     const original = snapshotId('ledger-db', AT, 'sched');
-    await workload.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: 'ledger-db',
-        DBInstanceClass: 'db.t4g.micro',
-        Engine: 'postgres',
-        MasterUsername: 'app',
-        MasterUserPassword: 'not-a-secret-1',
-        AllocatedStorage: 20,
-      }),
-    );
+    await createMotoInstance(workload, 'ledger-db');
     await rdsBackup(REGION, workload).createSnapshot({
       kind: 'rds-instance',
       dbId: 'ledger-db',

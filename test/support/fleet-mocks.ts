@@ -30,3 +30,21 @@ export const mockOrganization = (org: AwsClientStub<OrganizationsClient>, accoun
   org.on(ListChildrenCommand).resolves({ Children: [] });
   org.on(DescribeOrganizationCommand).resolves({ Organization: { MasterAccountId: '555555555555' } });
 };
+
+/** Who a client signs as, resolved as signing resolves it: its access key and region. */
+export const signer = async (client: unknown): Promise<{ key: string; region: string }> => {
+  const { config } = client as {
+    config: { credentials: () => Promise<{ accessKeyId: string }>; region: () => Promise<string> };
+  };
+  return { key: (await config.credentials()).accessKeyId, region: await config.region() };
+};
+
+/** Who sent the first `command` a mocked client received: its client's access key and region. */
+export const sentBy = async (
+  stub: { calls(): { args: unknown[]; thisValue: unknown }[] },
+  command: abstract new (...args: never[]) => object,
+): Promise<{ key: string; region: string }> => {
+  const call = stub.calls().find((c) => c.args[0] instanceof command);
+  if (!call) throw new Error(`no ${command.name} was sent`);
+  return signer(call.thisValue);
+};

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
-import { CreateDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  type CreateDBInstanceCommandInput,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
 import { tagList } from '../../shared/tags.js';
 import { ownTmpDir, removeOwnTmpDir } from './own-tmp.js';
 
@@ -195,24 +199,32 @@ export const serialisedEndpoint = async (
   };
 };
 
+/**
+ * A PostgreSQL instance `id` in moto (the smallest class, 20 GB, a throwaway master password); `over` adds
+ * or replaces any of CreateDBInstance's inputs.
+ */
+export const createMotoInstance = async (
+  rds: RDSClient,
+  id: string,
+  over: Partial<CreateDBInstanceCommandInput> = {},
+): Promise<void> => {
+  await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      DBInstanceClass: 'db.t4g.micro',
+      Engine: 'postgres',
+      MasterUsername: 'app',
+      MasterUserPassword: 'not-a-secret-1',
+      AllocatedStorage: 20,
+      ...over,
+    }),
+  );
+};
+
 /** The e2e estate's two RDS instances in moto: `orders-db` tagged for the daily policy, `legacy-db` untagged. */
 export const createMotoDatabases = async (rds: RDSClient): Promise<void> => {
-  for (const [id, tags] of [
-    ['orders-db', { 'steward:backup': 'daily' }],
-    ['legacy-db', {}],
-  ] as const) {
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: id,
-        DBInstanceClass: 'db.t4g.micro',
-        Engine: 'postgres',
-        MasterUsername: 'app',
-        MasterUserPassword: 'not-a-secret-1',
-        AllocatedStorage: 20,
-        Tags: tagList(tags),
-      }),
-    );
-  }
+  await createMotoInstance(rds, 'orders-db', { Tags: tagList({ 'steward:backup': 'daily' }) });
+  await createMotoInstance(rds, 'legacy-db', { Tags: tagList({}) });
 };
 
 /**

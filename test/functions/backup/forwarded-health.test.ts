@@ -13,7 +13,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { atPlace, type BaseDeps } from '../../../shared/runtime.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
-import { assumedRole } from '../../support/fleet-mocks.js';
+import { assumedRole, sentBy } from '../../support/fleet-mocks.js';
 
 // A spoke's AWS Health scheduled maintenance, forwarded to the hub's fleet bus, through the backup handler's
 // fleet wiring (SDK mocked): the spoke's protected database is found with the spoke backup role, its
@@ -136,9 +136,7 @@ describe("a spoke's forwarded AWS Health maintenance in the backup handler", () 
     await runFleetEvent(raw, fleetWiring(base, env), (e, d) => run(e, atPlace(d, raw)));
 
     // Assert
-    const client = ec2.commandCalls(DescribeInstancesCommand)[0]!.thisValue as EC2Client;
-    expect(await client.config.region()).toBe(REGION);
-    expect((await client.config.credentials()).accessKeyId).toBe('AKIASPOKEHEALTH');
+    expect(await sentBy(ec2, DescribeInstancesCommand)).toEqual({ key: 'AKIASPOKEHEALTH', region: REGION });
     expect(notifier.sent).toHaveLength(1);
     const [message] = notifier.sent;
     expect(message!.place).toEqual({ account: ACCOUNT, region: REGION, fleet: true });

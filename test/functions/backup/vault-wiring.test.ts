@@ -27,7 +27,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.js';
-import { assumedRole } from '../../support/fleet-mocks.js';
+import { assumedRole, sentBy } from '../../support/fleet-mocks.js';
 
 // The backup handler's vault wiring with the SDK mocked: the shares sign with the acting identity (the hub's
 // own credentials, or the target's role), the vault side with the vault copy role assumed by the hub's backup
@@ -64,16 +64,6 @@ const targetIn = (region: string): FanOutTarget => {
     region,
     roleArn: `arn:aws:iam::${a}:role/steward-prod-spoke-backup-${region}`,
     externalId: 'steward-prod-fleet',
-  };
-};
-
-/** The access key and region of the client that sent an RDS command (resolving it, as signing would). */
-const sentBy = async (command: object) => {
-  const c = rds.calls().find((x) => x.args[0] instanceof (command as new () => object))!;
-  const client = c.thisValue as RDSClient;
-  return {
-    key: (await client.config.credentials()).accessKeyId,
-    region: await client.config.region(),
   };
 };
 
@@ -146,11 +136,11 @@ describe('the backup vault in the deployed backup function', () => {
       DBSnapshotIdentifier: 'steward-orders-202611230300-daily',
       ValuesToAdd: [VAULT_ACCOUNT],
     });
-    expect(await sentBy(ModifyDBSnapshotAttributeCommand)).toEqual({
+    expect(await sentBy(rds, ModifyDBSnapshotAttributeCommand)).toEqual({
       key: 'AKIATARGET',
       region: 'eu-central-1',
     });
-    expect(await sentBy(CopyDBSnapshotCommand)).toEqual({ key: 'AKIAVAULT', region: 'eu-central-1' });
+    expect(await sentBy(rds, CopyDBSnapshotCommand)).toEqual({ key: 'AKIAVAULT', region: 'eu-central-1' });
     expect(rds).toHaveReceivedCommandWith(CopyDBSnapshotCommand, {
       SourceDBSnapshotIdentifier: snapshot(t.account, t.region).DBSnapshotArn,
       KmsKeyId: 'alias/steward-prod-vault',
@@ -207,11 +197,11 @@ describe('the backup vault in the deployed backup function', () => {
     const deps = (await reconcile(event, fleetWiring(base(stageConfig('hub')), env))) as BackupDeps;
     // Assert
     expect(deps.vault).toMatchObject({ account: hub, region: 'eu-west-1' });
-    expect(await sentBy(ModifyDBSnapshotAttributeCommand)).toEqual({
+    expect(await sentBy(rds, ModifyDBSnapshotAttributeCommand)).toEqual({
       key: 'AKIAHUBOWN',
       region: 'eu-west-1',
     });
-    expect(await sentBy(CopyDBSnapshotCommand)).toEqual({ key: 'AKIAHUBVAULT', region: 'eu-west-1' });
+    expect(await sentBy(rds, CopyDBSnapshotCommand)).toEqual({ key: 'AKIAHUBVAULT', region: 'eu-west-1' });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
       RoleArn: `arn:aws:iam::${VAULT_ACCOUNT}:role/steward-hub-vault-copy-eu-west-1`,
@@ -284,21 +274,16 @@ describe('the backup vault in the deployed backup function', () => {
     const deps = (await reconcile({ ...event, target: t }, fleetWiring(base(ebsConfig), env))) as BackupDeps;
     // Assert
     expect(deps.vault!.sets).toMatchObject({ maxInFlight: 20 });
-    const sender = async (command: object) => {
-      const c = ec2.calls().find((x) => x.args[0] instanceof (command as new () => object))!;
-      const client = c.thisValue as EC2Client;
-      return { key: (await client.config.credentials()).accessKeyId, region: await client.config.region() };
-    };
     expect(ec2).toHaveReceivedCommandWith(ModifySnapshotAttributeCommand, {
       SnapshotId: 'snap-0part',
       OperationType: 'add',
       UserIds: [VAULT_ACCOUNT],
     });
-    expect(await sender(ModifySnapshotAttributeCommand)).toEqual({
+    expect(await sentBy(ec2, ModifySnapshotAttributeCommand)).toEqual({
       key: 'AKIATARGET',
       region: 'eu-central-1',
     });
-    expect(await sender(CopySnapshotCommand)).toEqual({ key: 'AKIAVAULT', region: 'eu-central-1' });
+    expect(await sentBy(ec2, CopySnapshotCommand)).toEqual({ key: 'AKIAVAULT', region: 'eu-central-1' });
     expect(ec2).toHaveReceivedCommandWith(CopySnapshotCommand, {
       SourceSnapshotId: 'snap-0part',
       SourceRegion: 'eu-central-1',

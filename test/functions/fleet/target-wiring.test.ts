@@ -21,7 +21,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
-import { assumedRole } from '../../support/fleet-mocks.js';
+import { assumedRole, signer } from '../../support/fleet-mocks.js';
 
 // The handler's target wiring with the SDK mocked: which credentials each target's clients sign with, that
 // a session is assumed once per target and container, and replaced before it expires.
@@ -51,10 +51,7 @@ const targetIn = (region = 'eu-west-1'): FanOutTarget => {
 };
 
 /** The access key the client of an RDS call signed with. */
-const signedWith = async (i: number): Promise<string> => {
-  const client = rds.call(i).thisValue as RDSClient;
-  return (await client.config.credentials()).accessKeyId;
-};
+const signedWith = async (i: number): Promise<string> => (await signer(rds.call(i).thisValue)).key;
 
 const runRetention = (raw: unknown, wiring = fleetWiring(base, env)) =>
   runFleetEvent(raw, wiring, async (_e, d: RetentionDeps) => {

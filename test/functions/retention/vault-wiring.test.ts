@@ -17,7 +17,7 @@ import { parseVaultRetentionRequest } from '../../../shared/retention/request.js
 import { runVaultRetentionRequest } from '../../../shared/retention/vault-run.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.js';
-import { assumedRole } from '../../support/fleet-mocks.js';
+import { assumedRole, sentBy } from '../../support/fleet-mocks.js';
 
 // The vault's retention as the retention function runs it, SDK mocked: the vault region's store signs with the
 // vault retention role (assumed by the hub's retention role), only the vault's own expired copies are deleted,
@@ -101,10 +101,10 @@ describe('vault retention in the deployed retention function', () => {
     expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
       DBSnapshotIdentifier: old.DBSnapshotIdentifier,
     });
-    const del = rds.calls().find((c) => c.args[0] instanceof DeleteDBSnapshotCommand)!;
-    const client = del.thisValue as RDSClient;
-    expect((await client.config.credentials()).accessKeyId).toBe('AKIAVAULTRET');
-    expect(await client.config.region()).toBe('eu-central-1');
+    expect(await sentBy(rds, DeleteDBSnapshotCommand)).toEqual({
+      key: 'AKIAVAULTRET',
+      region: 'eu-central-1',
+    });
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
       RoleArn: `arn:aws:iam::${VAULT_ACCOUNT}:role/steward-prod-vault-retention-eu-central-1`,
       RoleSessionName: 'steward-prod-retention',
