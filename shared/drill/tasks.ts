@@ -33,6 +33,7 @@ import {
   type TargetStatus,
   type TaskSignal,
   type TokenStore,
+  type VaultShare,
 } from './ports.js';
 import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
 import { reportUnavailable, type RunReportResult, type RunReports } from '../notify/run-report.js';
@@ -1139,8 +1140,8 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     deps.restore.listDrillResources(),
     drillVolumes ? drillVolumes.listDrillVolumes() : [],
   ]);
-  // Verifier instances, and a vault drill's copy and share, are not swept here: their own step ends them (the
-  // cleanup runs from every state), the janitor sweeps strays; endpoints are closed by their own step.
+  // Verifier instances are not swept here: their own step ends them (the cleanup runs from every state), the
+  // janitor sweeps strays; endpoints are closed by their own step. A vault drill's copy and shares go below.
   const leftovers: Exclude<
     SweptResource,
     { kind: 'ebs-verifier' | 'drill-copy' | 'vault-share' | 'vpc-endpoint' }
@@ -1158,6 +1159,8 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     },
     (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
   );
+  // A drill from the vault: its own copy, then the vault shares it recorded, once nothing of it reads them.
+  const vaultCleanup = await vaultLeftovers(drillId, deps);
   // Its endpoints too, unless another drill runs (that drill's own Close, or the janitor, deletes them then),
   // in the stage's drill VPC and the DR region's.
   const endpoints = deps.dryRun
@@ -1182,6 +1185,11 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       leftovers.length
         ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
         : 'It left no restored database behind.',
+      ...(vaultCleanup.length
+        ? [
+            `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`,
+          ]
+        : []),
       ...(endpoints.length
         ? [
             `Released the drill endpoints (no other drill runs): ${endpoints.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`,
@@ -1189,16 +1197,56 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         : []),
       'Start the drill again: steward drill <database> --stage ' + deps.config.stage,
     ],
-    data: { execution: d.executionArn, status: d.status, cleanup: [...cleanup, ...endpoints] },
+    data: {
+      execution: d.executionArn,
+      status: d.status,
+      cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
+    },
   });
   metrics.addMetric('DrillExecutionsLost', MetricUnit.Count, 1);
-  throwIfFailed(`cleanup after drill ${d.name}`, [...cleanup, ...endpoints]);
+  throwIfFailed(`cleanup after drill ${d.name}`, [...cleanup, ...vaultCleanup, ...endpoints]);
   return {
     outcome: 'alerted',
     execution: d.executionArn,
     status: d.status,
-    cleanup: [...cleanup, ...endpoints],
+    cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
   };
+};
+
+/**
+ * What a drill from the vault that ended outside its own handling left: its own copy of a vault copy (deleted),
+ * then the vault shares it recorded (taken back with the vault drill role, records forgotten), in that order.
+ * Only this drill's: found by its drill id. Without the vault wiring, nothing (the janitor's then).
+ */
+const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome[]> => {
+  const v = deps.vault;
+  if (!v) return [];
+  const [copies, shares] = await Promise.all([
+    v.staging.listDrillCopies(),
+    v.shares ? v.shares.list(v.vault.account, v.vault.region) : [],
+  ]);
+  const copyOutcomes = await settleEach(
+    copies.filter((c) => c.drillId === drillId),
+    async (c): Promise<Outcome> => {
+      const base = { resource: `drill copy ${c.id}`, action: 'delete' };
+      if (deps.dryRun) return { ...base, status: 'planned' };
+      return { ...base, status: (await v.staging.remove(c.id)) === 'deleted' ? 'done' : 'already-done' };
+    },
+    (c) => ({ resource: `drill copy ${c.id}`, action: 'delete' }),
+  );
+  const label = (x: VaultShare) => `vault copy ${x.copyId} (vault ${x.vaultAccount})`;
+  const shareOutcomes = await settleEach(
+    shares.filter((x) => x.drillId === drillId),
+    async (x): Promise<Outcome> => {
+      const base = { resource: label(x), action: 'unshare' };
+      if (deps.dryRun) return { ...base, status: 'planned' };
+      const r = await v.vault.unshare({ kind: x.kind, id: x.copyId }, v.account);
+      await v.shares!.forget(x);
+      return { ...base, status: r === 'done' ? 'done' : 'already-done' };
+    },
+    (x) => ({ resource: label(x), action: 'unshare' }),
+  );
+  return [...copyOutcomes, ...shareOutcomes];
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import { runJanitor } from '../../../shared/drill/janitor.js';
 import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
 import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { metrics } from '../../../shared/observability.js';
@@ -355,6 +355,41 @@ describe('an EBS drill from the vault', () => {
     expect(f.ebs.live.size).toBe(0);
     expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([false, false]);
     expect(recorded.result).toMatchObject({ passed: true, outcome: 'passed' });
+  });
+
+  it('an execution stopped outside the drill has its volumes deleted and its shares taken back at once (only its own)', async () => {
+    // Prepare: this drill restored; another drill's share of the same part is recorded too
+    const f = fakeDeps();
+    await runDrillTask(task('restore', await selected(f)), f.deps);
+    await f.vault.shares.record({
+      kind: 'ebs',
+      copyId: parts[0]!,
+      drillId: 'another-drill',
+      vaultAccount: VAULT,
+      region: REGION,
+      sharedAt: '2026-02-01T04:59:00.000Z',
+    });
+    const stopped = {
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: {
+        executionArn: `arn:aws:states:${REGION}:${HUB}:execution:steward-prod-drill:${EXECUTION.name}`,
+        stateMachineArn: `arn:aws:states:${REGION}:${HUB}:stateMachine:steward-prod-drill`,
+        name: EXECUTION.name,
+        status: 'ABORTED',
+      },
+    };
+
+    // Act
+    await runDrillControl(stopped, f.deps);
+
+    // Assert
+    expect(f.ebs.live.size).toBe(0);
+    expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([false, false]);
+    expect([...f.vault.shares.shares.values()].map((x) => x.drillId)).toEqual(['another-drill']);
+    const lines = f.notifier.sent[0]!.lines.join('\n');
+    expect(lines).toContain(`unshare vault copy ${parts[0]} (vault ${VAULT}) done`);
+    expect(f.notifier.sent[0]?.severity).toBe('critical');
   });
 
   it('the janitor unshares a part a dead drill left shared (recorded) once old, and forgets it; dry run only lists it', async () => {

@@ -10,7 +10,15 @@ import {
 import type { DrillCopy, DrillResource, VaultShare } from '../../../shared/drill/ports.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { fakeRestorePort, type FakeResource } from '../../fakes/drill-ports.js';
+import type { DrillDeps } from '../../../shared/drill/tasks.js';
+import { runDrillControl } from '../../../shared/drill/tasks.js';
+import {
+  fakeReportStore,
+  fakeRestorePort,
+  type FakeResource,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../../fakes/drill-ports.js';
 import { fakeEndpoints, serviceNameOf } from '../../fakes/drill-endpoints.js';
 import { expectBoundedSummary } from '../../support/bounded.js';
 
@@ -464,6 +472,56 @@ describe('runJanitor, drills from the vault', () => {
     const result = await runJanitor(without);
     expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
     expect(result.verdicts.map((v) => v.resource.kind)).toEqual(['rds-instance']);
+  });
+
+  it('an execution stopped outside the drill: its database, then its copy, then its shares go at once (not another drill’s)', async () => {
+    // Prepare: drill monthly-1 restored, copied and shared, minutes ago; another drill's share and copy too
+    const ownCopy = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+    const { deps, order, recorded, notifier } = setup(
+      [
+        copy('steward-drill-orders-db-00000001', 0.1),
+        { ...copy('steward-drill-orders-db-0000000f', 0.1), drillId: 'other' },
+      ],
+      [
+        share(ownCopy, 0.1, 'monthly-1'),
+        share('steward-billing-db-202601310300-sched-5e6f7a8b', 0.1, 'other'),
+      ],
+    );
+    const drillDeps = {
+      ...deps,
+      vault: { ...deps.vault, key: 'alias/aws/rds' },
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+    } as DrillDeps;
+
+    // Act
+    await runDrillControl(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: 'arn:aws:states:eu-west-1:111111111111:execution:steward-prod-drill:monthly-1',
+          stateMachineArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:steward-prod-drill',
+          name: 'monthly-1',
+          status: 'TIMED_OUT',
+        },
+      },
+      drillDeps,
+    );
+
+    // Assert
+    expect(order).toEqual([
+      'delete restored steward-drill-orders-db-00000001',
+      'delete steward-drill-orders-db-00000001',
+      `unshare rds-instance ${ownCopy} from ${HUB}`,
+      `forget ${ownCopy}`,
+    ]);
+    expect([...recorded.values()].map((x) => x.drillId)).toEqual(['other']);
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      `Removed what it took from the backup vault: delete drill copy steward-drill-orders-db-00000001 done, unshare vault copy ${ownCopy} (vault ${VAULT}) done.`,
+    );
   });
 });
 
