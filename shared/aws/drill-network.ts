@@ -4,7 +4,7 @@ import type { CacheDrillNetwork } from '../drill/ports.js';
 import { ConfigError } from '../errors.js';
 import { attempt } from './call.js';
 
-const Network = z.onFirstUse(() =>
+const Network = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     cacheSubnetGroupName: z.string().check(z.minLength(1)),
     securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),
