@@ -13,8 +13,11 @@ export * from 'zod/mini';
  * A schema built on its first use rather than at import: a cold start then pays only for the schemas its
  * invoke parses, not for every trigger its function accepts (about 1.7 ms of CPU at a scheduled backup's cold
  * start, docs/benchmarks.md). It behaves as the schema `build` returns (same type, methods, `instanceof`,
- * nesting in other schemas), so declarations read `export const X = onFirstUse(() => z.strictObject({ ... }))`
- * and callers do not change.
+ * nesting in other schemas), so declarations read `export const X = z.onFirstUse(() => z.strictObject({ ... }))`
+ * and callers do not change. Each call carries the pure annotation (an `@__PURE__` block comment before
+ * `z.onFirstUse`): it lets esbuild drop a declaration the function's bundle never reads (a top-level call is
+ * otherwise kept as a possible side effect; esbuild honours an annotation on the function itself only within
+ * one module, esbuild#4369).
  */
 export const onFirstUse = <S extends object>(build: () => S): S => {
   let schema: S | undefined;

@@ -6,7 +6,7 @@ import { ConfigError, formatIssues } from '../errors.js';
 import { attempt } from './call.js';
 import { parseSubnets, type VerifierNetwork } from './ebs-verifier.js';
 
-const Network = z.onFirstUse(() =>
+const Network = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     cacheSubnetGroupName: z.string().check(z.minLength(1)),
     securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),

@@ -4,7 +4,7 @@ import { ChildExecution, ResultManifest } from '../fleet/fan-out.js';
 import type { MapRunResults } from '../fleet/summary.js';
 import { s3Objects } from './objects.js';
 
-const Children = z.onFirstUse(() => z.array(ChildExecution));
+const Children = /* @__PURE__ */ z.onFirstUse(() => z.array(ChildExecution));
 
 /**
  * MapRunResults over the report bucket: the manifest ResultWriter wrote, then each result file it lists

@@ -37,7 +37,9 @@ export const STATE_DIR = '/run/steward-consistency';
 
 // POSIX sh (aws:runShellScript). `set -u` so a missing variable stops the step instead of running an empty
 // command. An SSM Agent without ENV_VAR interpolation leaves SSM_Phase unset: fail closed, change nothing.
-const SCRIPT = [
+// Built on call: the functions that only read this module's constants (the backup and drill runs, the
+// verifier) then do not carry the script (esbuild keeps a top-level array with a template literal).
+const script = (): string[] => [
   'set -u',
   'fail() { echo "steward: $*" >&2; exit 64; }',
   '[ -n "${SSM_Phase:-}" ] || fail "this SSM Agent does not pass parameters as environment variables (interpolationType ENV_VAR): update the agent"',
@@ -77,7 +79,7 @@ const SCRIPT = [
 ];
 
 /** The script the document runs, as one text (tests run it under a POSIX sh). */
-export const documentScript = (): string => `${SCRIPT.join('\n')}\n`;
+export const documentScript = (): string => `${script().join('\n')}\n`;
 
 const envParam = (description: string, extra: Record<string, unknown> = {}) => ({
   type: 'String',
@@ -113,7 +115,7 @@ export const consistencyDocument = () => ({
       action: 'aws:runShellScript',
       name: 'steward',
       precondition: { StringEquals: ['platformType', 'Linux'] },
-      inputs: { runCommand: SCRIPT, timeoutSeconds: '{{ExecutionTimeout}}' },
+      inputs: { runCommand: script(), timeoutSeconds: '{{ExecutionTimeout}}' },
     },
   ],
 });

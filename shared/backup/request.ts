@@ -5,7 +5,7 @@ import { RdsEventDetail } from '../rds-events.js';
 import { ID_PREFIX } from './ids.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
-const TagValue = z.onFirstUse(() =>
+const TagValue = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(
@@ -18,7 +18,7 @@ const TagValue = z.onFirstUse(() =>
     ),
 );
 
-const IsoTime = z.onFirstUse(() =>
+const IsoTime = /* @__PURE__ */ z.onFirstUse(() =>
   z.iso.datetime({
     offset: true,
     message: 'must be an ISO-8601 date-time such as 2026-01-15T03:00:00Z',
@@ -26,7 +26,7 @@ const IsoTime = z.onFirstUse(() =>
 );
 
 /** EventBridge Scheduler payload of a backup policy's schedule (`scheduledTime` = `<aws.scheduler.scheduled-time>`). */
-export const ScheduledBackupEvent = z.onFirstUse(() =>
+export const ScheduledBackupEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('scheduled-backup'),
     policy: z.string().check(z.minLength(1)),
@@ -36,7 +36,7 @@ export const ScheduledBackupEvent = z.onFirstUse(() =>
 );
 
 /** Ad-hoc (pre-change) snapshot of one database, from the CLI or a pipeline. */
-export const SnapshotEvent = z.onFirstUse(() =>
+export const SnapshotEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('snapshot'),
     /** DB instance, Aurora cluster or replication group id, or its ARN. */
@@ -58,7 +58,7 @@ export const SnapshotEvent = z.onFirstUse(() =>
 );
 
 /** Hourly follow-up: start DR copies that were not available yet or deferred by the in-flight limit. */
-export const ReconcileCopiesEvent = z.onFirstUse(() =>
+export const ReconcileCopiesEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('reconcile-copies'),
     dryRun: z.optional(z.boolean()),
@@ -69,7 +69,7 @@ export const ReconcileCopiesEvent = z.onFirstUse(() =>
  * Redis DR on its own: export steward's cache snapshots to S3 and copy them to the DR bucket; with
  * `snapshot`, only that one (what an ElastiCache "Snapshot Created" event becomes).
  */
-export const ReconcileCacheDrEvent = z.onFirstUse(() =>
+export const ReconcileCacheDrEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('reconcile-cache-dr'),
     snapshot: z.optional(z.string().check(z.minLength(1))),
@@ -78,7 +78,7 @@ export const ReconcileCacheDrEvent = z.onFirstUse(() =>
 );
 
 /** A direct payload: what Scheduler, the CLI and pipelines send. */
-export const BackupEvent = z.onFirstUse(() =>
+export const BackupEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.discriminatedUnion('action', [
     ScheduledBackupEvent,
     SnapshotEvent,
@@ -103,7 +103,7 @@ export const SNAPSHOT_COPIED_EVENT_IDS = { db: 'RDS-EVENT-0060' } as const;
 export const RDS_SNAPSHOT_DETAIL_TYPES = ['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event'] as const;
 
 /** EventBridge RDS snapshot event steward acts on: a snapshot to copy is ready, or a copy finished. */
-export const RdsSnapshotCreatedEvent = z.onFirstUse(() =>
+export const RdsSnapshotCreatedEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.rds'),
     'detail-type': z.enum(RDS_SNAPSHOT_DETAIL_TYPES),
@@ -143,7 +143,7 @@ export const EBS_SNAPSHOT_EVENTS = {
  * layouts (`arn:aws:ec2:us-west-2::snapshot/...` and `arn:aws:ec2::us-east-1:snapshot/...`), so steward
  * reads only the id after `snapshot/` and takes the region from the envelope.
  */
-export const EbsSnapshotEvent = z.onFirstUse(() =>
+export const EbsSnapshotEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.ec2'),
     'detail-type': z.enum(EBS_SNAPSHOT_DETAIL_TYPES),
@@ -199,7 +199,7 @@ export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: 
 /** EventBridge detail-types of RDS instance and cluster events. */
 export const RDS_DATABASE_DETAIL_TYPES = ['RDS DB Instance Event', 'RDS DB Cluster Event'] as const;
 
-const RdsDatabaseEvent = z.onFirstUse(() =>
+const RdsDatabaseEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.rds'),
     'detail-type': z.enum(RDS_DATABASE_DETAIL_TYPES),
@@ -208,7 +208,7 @@ const RdsDatabaseEvent = z.onFirstUse(() =>
   }),
 );
 
-const HealthTime = z.onFirstUse(() =>
+const HealthTime = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)')),
@@ -220,7 +220,7 @@ const HealthTime = z.onFirstUse(() =>
  * (`region` is where it was delivered); `backupEvent: "true"` marks the copy Health also delivers to the
  * partition's backup region.
  */
-export const HealthEvent = z.onFirstUse(() =>
+export const HealthEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.health'),
     'detail-type': z.literal('AWS Health Event'),
@@ -268,7 +268,7 @@ export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
  * `SourceIdentifier` and `SourceType` in it): the snapshot is read from the envelope's `resources` or the
  * detail's `SourceArn`, whichever is a snapshot ARN, and from nothing else.
  */
-export const CacheSnapshotEvent = z.onFirstUse(() =>
+export const CacheSnapshotEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.elasticache'),
     'detail-type': z.string().check(z.minLength(1)),

@@ -6,12 +6,12 @@ import { strictObject } from './strict.js';
 // function reads its stage's config as data, validated at synth (./embedded.ts).
 
 /** What steward protects: RDS instances, Aurora clusters, ElastiCache, and EBS (EC2 instances' volumes, or single volumes). */
-export const ResourceKind = z.onFirstUse(() =>
+export const ResourceKind = /* @__PURE__ */ z.onFirstUse(() =>
   z.enum(['rds-instance', 'aurora-cluster', 'elasticache', 'ebs']),
 );
 export type ResourceKind = z.infer<typeof ResourceKind>;
 
-export const KmsKeyArn = z.onFirstUse(() =>
+export const KmsKeyArn = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(
@@ -20,7 +20,7 @@ export const KmsKeyArn = z.onFirstUse(() =>
 );
 
 /** How a drill picks what to restore. `randomWithinDays` draws among available snapshots of the last N days. */
-export const SnapshotSelector = z.onFirstUse(() =>
+export const SnapshotSelector = /* @__PURE__ */ z.onFirstUse(() =>
   z.union(
     [
       z.literal('latest'),
@@ -37,7 +37,7 @@ export const SnapshotSelector = z.onFirstUse(() =>
 export type SnapshotSelector = z.infer<typeof SnapshotSelector>;
 
 /** AWS region code: area (and gov/iso/country partition), direction, number. */
-export const Region = z.onFirstUse(() =>
+export const Region = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(

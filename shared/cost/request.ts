@@ -7,7 +7,7 @@ import type { CostAnomaly } from './ports.js';
  * `{"action":"cost-check","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
  * Strict: a misspelt field fails loudly.
  */
-export const CostCheckRequest = z.onFirstUse(() =>
+export const CostCheckRequest = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('cost-check'),
     scheduledTime: z.optional(z.iso.datetime({ offset: true })),
@@ -18,14 +18,14 @@ export const CostCheckRequest = z.onFirstUse(() =>
 export type CostCheckRequest = z.infer<typeof CostCheckRequest>;
 
 // Amounts are JSON numbers in the documented events; a numeric string is accepted too, anything else is not.
-const Usd = z.onFirstUse(() =>
+const Usd = /* @__PURE__ */ z.onFirstUse(() =>
   z.union([
     z.number(),
     z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a number')), z.transform(Number)),
   ]),
 );
 
-const RootCause = z.onFirstUse(() =>
+const RootCause = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     service: z.optional(z.string()),
     region: z.optional(z.string()),
@@ -42,7 +42,7 @@ const RootCause = z.onFirstUse(() =>
  * https://docs.aws.amazon.com/cost-management/latest/userguide/cad-eventbridge.html
  * https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html (SNS example)
  */
-export const AnomalyDetail = z.onFirstUse(() =>
+export const AnomalyDetail = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     anomalyId: z.string().check(z.minLength(1)),
     anomalyStartDate: z.optional(z.string()),
@@ -66,7 +66,7 @@ export const AnomalyDetail = z.onFirstUse(() =>
 export type AnomalyDetail = z.infer<typeof AnomalyDetail>;
 
 /** EventBridge rule target input: source `aws.ce`, detail-type `Anomaly Detected`. */
-export const AnomalyDetectedEvent = z.onFirstUse(() =>
+export const AnomalyDetectedEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.ce'),
     'detail-type': z.literal('Anomaly Detected'),
@@ -76,7 +76,7 @@ export const AnomalyDetectedEvent = z.onFirstUse(() =>
 );
 
 /** Lambda's SNS event: the anomaly subscription's message is a JSON string in `Sns.Message`. */
-const SnsEvent = z.onFirstUse(() =>
+const SnsEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     Records: z
       .array(

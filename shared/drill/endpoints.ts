@@ -78,7 +78,7 @@ export interface EndpointSpec {
   endpoints: Partial<Record<EndpointKey, EndpointPlacement>>;
 }
 
-const Placement = z.onFirstUse(() =>
+const Placement = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     serviceName: z.string().check(z.minLength(1)),
     subnetIds: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1)),
@@ -86,7 +86,7 @@ const Placement = z.onFirstUse(() =>
     readers: z.optional(z.array(z.string().check(z.minLength(1)))),
   }),
 );
-const Spec = z.onFirstUse(() =>
+const Spec = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
     endpoints: z.partialRecord(z.enum(ENDPOINT_KEYS), Placement),

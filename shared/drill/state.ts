@@ -31,7 +31,7 @@ export const DRILL_TASKS = [
 export type DrillTask = (typeof DRILL_TASKS)[number];
 
 /** Execution input: `steward drill`, the drill schedules and the console all start drills with this. */
-export const DrillInput = z.onFirstUse(() =>
+export const DrillInput = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     /** A key of `drill.targets`, `drill.caches` or `drill.volumes` in the stage config. */
     database: z.string().check(z.minLength(1)),
@@ -176,7 +176,7 @@ export interface DrillState {
 }
 
 /** What a drill task Lambda receives. `taskToken` is present for the `await` task (waitForTaskToken). */
-export const DrillTaskEvent = z.onFirstUse(() =>
+export const DrillTaskEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     task: z.enum(DRILL_TASKS),
     state: z.record(z.string(), z.unknown()),

@@ -149,12 +149,14 @@ const TOKEN_GRACE_SECONDS = 300;
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const IsoTime = z.onFirstUse(() =>
+const IsoTime = /* @__PURE__ */ z.onFirstUse(() =>
   z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time')),
 );
-const Kind = z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis']));
-const StateKind = z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis', 'ebs']));
-const TargetShape = z.onFirstUse(() =>
+const Kind = /* @__PURE__ */ z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis']));
+const StateKind = /* @__PURE__ */ z.onFirstUse(() =>
+  z.enum(['rds-instance', 'aurora-cluster', 'redis', 'ebs']),
+);
+const TargetShape = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     kind: Kind,
     id: z.string().check(z.minLength(1)),
@@ -169,7 +171,7 @@ const TargetShape = z.onFirstUse(() =>
     iamUser: z.optional(z.string()),
   }),
 );
-const StateShape = z.onFirstUse(() =>
+const StateShape = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     drillId: z.string().check(z.minLength(1)),
     startedAt: IsoTime,
@@ -299,14 +301,14 @@ const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillSta
   return undefined;
 };
 
-const Probe = z.onFirstUse(() =>
+const Probe = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     from: z.string().check(z.regex(/^-?\d+$/)),
     to: z.string().check(z.regex(/^-?\d+$/)),
     rows: z.int().check(z.minimum(0)),
   }),
 );
-const Baseline = z.onFirstUse(() =>
+const Baseline = /* @__PURE__ */ z.onFirstUse(() =>
   z.record(
     z.string(),
     z.object({
@@ -939,7 +941,7 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
 // ---------------------------------------------------------------------------------------------
 // RDS events
 
-const RdsEvent = z.onFirstUse(() =>
+const RdsEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     source: z.literal('aws.rds'),
     'detail-type': z.string(),
@@ -982,7 +984,7 @@ export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEven
 // A drill group is `steward-drill-<name>-<8 hex>`; its nodes append `-001` (or `-0001-001` with shards).
 const DRILL_CACHE = /^(steward-drill-(?:[a-z0-9-]*-)?[0-9a-f]{8})(?:-\d{3,4}(?:-\d{3})?)?$/;
 
-const CacheEvent = z.onFirstUse(() =>
+const CacheEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     source: z.literal('aws.elasticache'),
     'detail-type': z.string(),
@@ -1055,7 +1057,7 @@ const resume = async (
 // ---------------------------------------------------------------------------------------------
 // Step Functions: a drill execution that ended without steward's own handling
 
-const ExecutionStatusChange = z.onFirstUse(() =>
+const ExecutionStatusChange = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.states'),
     'detail-type': z.literal('Step Functions Execution Status Change'),

@@ -19,7 +19,7 @@ import {
  * position in config `targets` (its overrides); without `roleArn` the target is the hub's own account,
  * reached with the function's own credentials.
  */
-export const FanOutTarget = z.onFirstUse(() =>
+export const FanOutTarget = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     index: z.int().check(z.minimum(0)),
     // Not the config schema's own AccountId and Region: a function bundle carries no config schema (the
@@ -226,7 +226,7 @@ export class TargetFailedError extends StewardError {
  * (AWS Step Functions Developer Guide, "ResultWriter (Map)": results of executions with the same status
  * go to their own files, listed by `manifest.json`.)
  */
-export const ChildExecution = z.onFirstUse(() =>
+export const ChildExecution = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     ExecutionArn: z.optional(z.string()),
     Input: z.optional(z.string()),
@@ -239,7 +239,7 @@ export const ChildExecution = z.onFirstUse(() =>
 export type ChildExecution = z.infer<typeof ChildExecution>;
 
 /** `manifest.json` of one Map Run's export: the result files by status. */
-export const ResultManifest = z.onFirstUse(() =>
+export const ResultManifest = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     DestinationBucket: z.optional(z.string()),
     MapRunArn: z.optional(z.string()),
@@ -332,7 +332,7 @@ export const summariseFanOut = (
 };
 
 /** The summary event the state machine sends after the Map: its results location, or the Map Run's error. */
-export const FanOutSummaryEvent = z.onFirstUse(() =>
+export const FanOutSummaryEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('fan-out-summary'),
     capability: z.enum(SPOKE_CAPABILITIES),

@@ -9,7 +9,7 @@ import type { SpokeCapability } from './targets.js';
 // never mistaken for one of the hub's own account-region (those arrive on the default bus, unwrapped).
 
 /** What a rule on the fleet bus sends the function: the spoke's event as EventBridge delivered it. */
-export const ForwardedEvent = z.onFirstUse(() =>
+export const ForwardedEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('forwarded'),
     /** The hub's partition (the rule's `AWS::Partition`): the spoke role ARNs name it. */

@@ -1,7 +1,7 @@
 import * as z from '../zod.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 
-const Month = z.onFirstUse(() =>
+const Month = /* @__PURE__ */ z.onFirstUse(() =>
   z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month such as 2026-11')),
 );
 
@@ -10,7 +10,7 @@ const Month = z.onFirstUse(() =>
  * `{"action":"evidence","scheduledTime":"<aws.scheduler.scheduled-time>"}` (the month before that time);
  * on demand, `{"action":"evidence","month":"2026-11"}`. The status schedule sends `{"action":"status-check"}`.
  */
-export const ReportRequest = z.onFirstUse(() =>
+export const ReportRequest = /* @__PURE__ */ z.onFirstUse(() =>
   z.discriminatedUnion('action', [
     z.strictObject({
       action: z.literal('evidence'),

@@ -7,7 +7,7 @@ import { Region } from '../config/parts.js';
  * `{"action":"retention","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
  * Strict: a misspelt `dry_run` must fail loudly, not run for real.
  */
-export const RetentionRequest = z.onFirstUse(() =>
+export const RetentionRequest = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('retention'),
     scheduledTime: z.optional(z.iso.datetime({ offset: true })),
@@ -33,7 +33,7 @@ export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
  * The backup vault's retention in one vault region (config `fleet.vault`): one schedule per vault region
  * sends `{"action":"vault-retention","region":"<vault region>","scheduledTime":"..."}`; the CLI may add `dryRun`.
  */
-export const VaultRetentionRequest = z.onFirstUse(() =>
+export const VaultRetentionRequest = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('vault-retention'),
     region: Region,

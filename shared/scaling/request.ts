@@ -22,7 +22,7 @@ export const ACCEPTED_SCALING_SHAPES = [
 ];
 
 // CloudWatch writes `2019-10-02T17:04:40.985+0000` (no colon in the offset), which z.iso.datetime refuses.
-const AlarmTime = z.onFirstUse(() =>
+const AlarmTime = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .pipe(
       z
@@ -38,16 +38,18 @@ const AlarmTime = z.onFirstUse(() =>
     .check(z.refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time')),
 );
 
-const IsoTime = z.onFirstUse(() =>
+const IsoTime = /* @__PURE__ */ z.onFirstUse(() =>
   z.iso.datetime({
     offset: true,
     message: 'must be an ISO-8601 date-time such as 2026-01-15T10:30:00Z',
   }),
 );
 
-export const AlarmStateValue = z.onFirstUse(() => z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']));
+export const AlarmStateValue = /* @__PURE__ */ z.onFirstUse(() =>
+  z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+);
 
-const MuteDetail = z.onFirstUse(() =>
+const MuteDetail = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     mutedByArn: z.string().check(z.minLength(1)),
     muteWindowStart: AlarmTime,
@@ -55,7 +57,7 @@ const MuteDetail = z.onFirstUse(() =>
   }),
 );
 
-const AlarmState = z.onFirstUse(() =>
+const AlarmState = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     value: AlarmStateValue,
     timestamp: AlarmTime,
@@ -68,7 +70,7 @@ const AlarmState = z.onFirstUse(() =>
 );
 
 // The alarm's definition as the event carries it: metric queries (an anomaly band is an expression).
-const AlarmConfiguration = z.onFirstUse(() =>
+const AlarmConfiguration = /* @__PURE__ */ z.onFirstUse(() =>
   z.optional(
     z.object({
       metrics: z.optional(z.array(z.object({ expression: z.optional(z.string()) }))),
@@ -77,7 +79,7 @@ const AlarmConfiguration = z.onFirstUse(() =>
   ),
 );
 
-const AlarmDetail = z.onFirstUse(() =>
+const AlarmDetail = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     alarmName: z.string().check(z.minLength(1)),
     state: AlarmState,
@@ -89,7 +91,7 @@ const AlarmDetail = z.onFirstUse(() =>
 );
 
 /** EventBridge "CloudWatch Alarm State Change" (only the fields steward reads). */
-export const AlarmStateChangeEvent = z.onFirstUse(() =>
+export const AlarmStateChangeEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.cloudwatch'),
     'detail-type': z.literal(ALARM_STATE_CHANGE),
@@ -98,7 +100,7 @@ export const AlarmStateChangeEvent = z.onFirstUse(() =>
 );
 
 /** CloudWatch invoking the function as an alarm action: `alarmData` instead of `detail`, no detail-type. */
-export const LambdaAlarmActionEvent = z.onFirstUse(() =>
+export const LambdaAlarmActionEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.cloudwatch'),
     alarmArn: z.string().check(z.minLength(1)),
@@ -107,7 +109,7 @@ export const LambdaAlarmActionEvent = z.onFirstUse(() =>
 );
 
 /** EventBridge "CloudWatch Alarm Configuration Change": an alarm was created, updated or deleted. */
-export const AlarmConfigurationChangeEvent = z.onFirstUse(() =>
+export const AlarmConfigurationChangeEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.cloudwatch'),
     'detail-type': z.literal(ALARM_CONFIGURATION_CHANGE),
@@ -119,7 +121,7 @@ export const AlarmConfigurationChangeEvent = z.onFirstUse(() =>
 );
 
 /** The JSON a CloudWatch alarm publishes to SNS (the `Message` of an SNS record). */
-export const SnsAlarmMessage = z.onFirstUse(() =>
+export const SnsAlarmMessage = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     AlarmName: z.string().check(z.minLength(1)),
     NewStateValue: AlarmStateValue,
@@ -131,7 +133,7 @@ export const SnsAlarmMessage = z.onFirstUse(() =>
 );
 
 /** SNS → Lambda envelope; one record per message in practice, several are accepted. */
-export const SnsAlarmEvent = z.onFirstUse(() =>
+export const SnsAlarmEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     Records: z
       .array(
@@ -148,7 +150,7 @@ export const SnsAlarmEvent = z.onFirstUse(() =>
 export const RDS_FAILOVER_EVENT_IDS = ['RDS-EVENT-0015', 'RDS-EVENT-0049'] as const;
 
 /** EventBridge RDS DB instance event (only the fields steward reads). */
-export const RdsInstanceEvent = z.onFirstUse(() =>
+export const RdsInstanceEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     source: z.literal('aws.rds'),
     'detail-type': z.literal('RDS DB Instance Event'),
@@ -158,7 +160,7 @@ export const RdsInstanceEvent = z.onFirstUse(() =>
 );
 
 /** On-demand playbook run (CLI, pipeline, console): the rule of `alarm`, or `rule` by name, as if it fired now. */
-export const RunPlaybookEvent = z.onFirstUse(() =>
+export const RunPlaybookEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .strictObject({
       action: z.literal('run-playbook'),
@@ -177,7 +179,7 @@ export const RunPlaybookEvent = z.onFirstUse(() =>
 );
 
 /** Execute an approved change (what `steward approve <id>` sends). */
-export const ApproveEvent = z.onFirstUse(() =>
+export const ApproveEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('approve'),
     id: z
@@ -192,7 +194,7 @@ export const ApproveEvent = z.onFirstUse(() =>
  * schedule starts the scaling fan-out, whose children each send this plus their `target`
  * (shared/fleet/child.ts removes it before this is parsed).
  */
-export const ScaleInCheckEvent = z.onFirstUse(() =>
+export const ScaleInCheckEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     action: z.literal('scale-in-check'),
     scheduledTime: z.optional(IsoTime),
@@ -200,7 +202,7 @@ export const ScaleInCheckEvent = z.onFirstUse(() =>
   }),
 );
 
-export const ScalingDirectEvent = z.onFirstUse(() =>
+export const ScalingDirectEvent = /* @__PURE__ */ z.onFirstUse(() =>
   z.discriminatedUnion('action', [RunPlaybookEvent, ApproveEvent, ScaleInCheckEvent]),
 );
 

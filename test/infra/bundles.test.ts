@@ -14,6 +14,8 @@ type Fn = (typeof FUNCTIONS)[number];
 const shipped = {} as Record<Fn, string[]>;
 /** Bytes each surviving input puts in the bundle, by its path from the project root. */
 const bytes = {} as Record<Fn, Record<string, number>>;
+/** The bundle's code. */
+const code = {} as Record<Fn, string>;
 
 /** The modules that survive in a function's bundle, as paths from the project root or node_modules. */
 const survivors = (meta: Metafile): string[] => {
@@ -41,6 +43,7 @@ beforeAll(async () => {
         logLevel: 'silent',
       });
       shipped[fn] = survivors(r.metafile);
+      code[fn] = r.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
       const out = Object.values(r.metafile.outputs).find((o) => o.entryPoint)!;
       bytes[fn] = Object.fromEntries(
         Object.entries(out.inputs)
@@ -113,5 +116,9 @@ describe('what each function bundle carries', () => {
       expect(ec2?.[1], fn).toBeGreaterThan(0);
       expect(ec2![1], fn).toBeLessThan(64 * 1024);
     }
+  });
+
+  it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
+    for (const fn of FUNCTIONS) expect(code[fn].includes('steward-watchdog'), fn).toBe(false);
   });
 });
