@@ -85,7 +85,7 @@ export const ssmCacheDrillNetwork = (
   stack: string,
 ): (() => Promise<CacheDrillNetwork>) => ssmDrDrillSite(ssm, name, region, stack).network;
 
-const EbsSite = z.onFirstUse(() =>
+const EbsSite = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
     /** "az=subnet-…,az=subnet-…", the drill VPC's isolated subnets, first zone first. */
