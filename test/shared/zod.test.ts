@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 // Every zod constructor a module calls, counted: importing a trigger parser must build no schema (a cold start
 // pays only for the schemas its invoke parses), and parsing builds them once.
@@ -90,5 +92,31 @@ describe('schemas built on first use', () => {
     // Assert
     expect(scheduled).toBeGreaterThan(0);
     expect(built.calls).toBeGreaterThan(scheduled);
+  });
+});
+
+describe('every declaration built on first use is marked pure', () => {
+  it('carries the @__PURE__ annotation, so esbuild can drop a schema a bundle never reads', () => {
+    // Prepare: every source file the functions can import (the CLI, bench and tests are never bundled).
+    const roots = ['shared', 'functions'];
+    const files = roots.flatMap((r) =>
+      readdirSync(r, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+        .map((f) => join(r, f)),
+    );
+
+    // Act: each `z.onFirstUse(` call in code (not in a comment) without the annotation right before it.
+    const unmarked = files.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ line, at: `${f}:${i + 1}` }))
+        .filter(({ line }) => /=\s*z\.onFirstUse\(/.test(line) && !line.trimStart().startsWith('*'))
+        .filter(({ line }) => !/\/\* @__PURE__ \*\/\s*z\.onFirstUse\(/.test(line))
+        .map(({ at }) => at),
+    );
+
+    // Assert
+    expect(files.length).toBeGreaterThan(50);
+    expect(unmarked).toEqual([]);
   });
 });
