@@ -164,7 +164,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       'seeding session-like data',
     );
     say(
-      `    db0: ${seededCounts.sessions} session hashes (TTL 30-60 min), ${seededCounts.rateLimits} rate-limit counters (TTL 1-2 min), ` +
+      `    db0: ${seededCounts.sessions} session hashes (TTL 30-60 min), ${seededCounts.rateLimits} rate-limit counters (TTL 15-30 min), ` +
         `a stream of ${seededCounts.events} events, app:last-write; db1: ${seededCounts.flags} feature flags (no TTL)`,
     );
     // The intact source's key counts stand in for "recorded by the last passed drill".

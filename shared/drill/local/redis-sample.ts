@@ -30,6 +30,19 @@ export const SAMPLE_STREAM = 'events';
 const FLAGS = 20;
 const PIPELINE = 1000;
 
+/**
+ * TTLs of the expiring keys (seconds, first to last). The sandbox's baseline is DBSIZE right after seeding
+ * and its restored copy is counted minutes later (CDK synthesizes in between; on a loaded machine that
+ * takes minutes): every key must outlive that, or the key-count check sees keys "lost" that merely expired
+ * (rate-limit counters of 1-2 minutes were a fifth of database 0, twice the 10 % tolerance). 15-30 minutes
+ * still exercises TTLs (the `ttl` checks need them) and leaves a run 15 minutes.
+ */
+export const SAMPLE_TTL_SECONDS = {
+  sessions: { min: 1800, max: 3599 },
+  rateLimits: { min: 900, max: 1799 },
+} as const;
+const ttl = (r: { min: number; max: number }, i: number) => r.min + (i % (r.max - r.min + 1));
+
 /** Write in pipelined batches; an error reply fails the whole load, an abort stops it between batches. */
 export const writeAll = async (
   client: RedisClient,
@@ -69,11 +82,12 @@ export const seedRedisSample = async (
       const key = `session:${(i * 2654435761) % 4294967296}`;
       yield ['HSET', key, 'user', `user-${i % 997}`, 'created', newest - i * 1000, 'cart', String(i % 7)];
       // 30 to 60 minutes left, as a sliding session would have.
-      yield ['EXPIRE', key, 1800 + (i % 1800)];
+      yield ['EXPIRE', key, ttl(SAMPLE_TTL_SECONDS.sessions, i)];
     }
     for (let i = 0; i < counts.rateLimits; i++) {
       const key = `ratelimit:10.0.${(i >> 8) & 255}.${i & 255}`;
-      yield ['SET', key, 1 + (i % 50), 'EX', 60 + (i % 60)];
+      // 15 to 30 minutes left: long enough to outlive a slow sandbox run (see SAMPLE_TTL_SECONDS).
+      yield ['SET', key, 1 + (i % 50), 'EX', ttl(SAMPLE_TTL_SECONDS.rateLimits, i)];
     }
     // Explicit ids: the stream's last id is the newest event's time, whatever the server's clock.
     for (let i = counts.events - 1; i >= 0; i--) {
