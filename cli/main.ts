@@ -12,7 +12,15 @@ import {
 } from '../shared/errors.js';
 import { isNoCredentials, NO_CREDENTIALS_HINT, UsageError } from './base.js';
 import type { Flags } from './flags.js';
-import { type CommandSpec, COMMANDS, commandHelp, commandSpec, globalHelp, optionsOf } from './commands.js';
+import {
+  type CommandSpec,
+  COMMANDS,
+  commandHelp,
+  commandSpec,
+  globalHelp,
+  optionsOf,
+  strayArguments,
+} from './commands.js';
 
 type Command = (positionals: string[], flags: Flags, out: (s: string) => void) => Promise<number>;
 
@@ -157,6 +165,8 @@ export const main = async (
         const allowed = new Set(optionsOf(spec));
         for (const t of tokens)
           if (t.kind === 'option' && !allowed.has(t.name)) throw unknownOption(t.rawName, spec);
+        const stray = strayArguments(spec, rest);
+        if (stray) throw new UsageError(stray, rest);
         const command = await commands[spec.name]!();
         const code = await command(rest, values as Flags, write);
         if (json) out(printed.join('\n'));

@@ -292,3 +292,29 @@ describe('sandbox: a server binary set by the environment that is not there', ()
     );
   });
 });
+
+describe('stray arguments are bad usage, not silently ignored', () => {
+  it.each([
+    [['cost', 'prod'], 'steward cost takes no arguments (got: prod)'],
+    [['schema', 'out.json'], 'steward schema takes no arguments (got: out.json)'],
+    [['sandbox', 'redis'], 'steward sandbox takes no arguments (got: redis)'],
+    [['scale', 'orders-db-cpu-high'], 'steward scale takes no arguments (got: orders-db-cpu-high)'],
+    [
+      ['validate', 'config', 'examples'],
+      'steward validate takes one argument, <file or dir> (got also: examples)',
+    ],
+    [['plan', 'backup', 'daily'], 'steward plan takes one argument, retention|backup (got also: daily)'],
+    [['approve', 'e34135da0d95', 'prod'], 'steward approve takes one argument, <id> (got also: prod)'],
+    [
+      ['validate', 'config', '--config', 'examples'],
+      'steward validate: give the config as the argument or as --config, not both (got config and --config examples)',
+    ],
+  ])('%j', async (argv, said) => {
+    // Act
+    const { code } = await cli(...argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(said);
+  });
+});
