@@ -104,9 +104,15 @@ export const readJson = async (path: string, option?: string): Promise<unknown> 
 
 const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'CredentialsError']);
 
-/** The SDK found no credentials (the error, or the AwsCallError wrapping it). */
-export const isNoCredentials = (e: unknown): boolean =>
-  NO_CREDENTIALS.has(errorName(e)) || NO_CREDENTIALS.has(errorName((e as { cause?: unknown }).cause));
+/** The SDK found no credentials: the error, or one it wraps (AwsCallError, a partial failure's first). */
+export const isNoCredentials = (e: unknown): boolean => {
+  let at: unknown = e;
+  for (let depth = 0; depth < 5 && at; depth++) {
+    if (NO_CREDENTIALS.has(errorName(at))) return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
+};
 
 /** What a user without credentials can do: give steward some, or use what runs without AWS. */
 export const NO_CREDENTIALS_HINT =

@@ -240,6 +240,15 @@ describe('no AWS credentials', () => {
       'no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); without AWS: steward plan --inventory <file>, steward status --local, steward report --local, npm start',
     );
   }, 60_000);
+
+  it('also when the credentials error is a partial failure of several reads (steward cost)', async () => {
+    // Act
+    const { code } = await cli('cost', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(1);
+    expect(stderr.join('\n')).toContain('no AWS credentials: set AWS_PROFILE');
+  }, 60_000);
 });
 
 describe('messages that send the user to a README section name one that exists', () => {
