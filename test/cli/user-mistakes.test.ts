@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMANDS, usageLine } from '../../cli/commands.js';
 import { main } from '../../cli/main.js';
+import { report } from '../../cli/report.js';
+import type { Flags } from '../../cli/flags.js';
+import { evidenceConfig, evidenceHistory, evidenceInputs } from '../fakes/evidence-estate.js';
+import { fixedEstate } from '../fakes/report.js';
 import { onExample } from '../support/examples.js';
 
 // A new user's common mistakes, each found by following the README: every one exits 2 before any AWS call,
@@ -325,5 +329,66 @@ describe('stray arguments are bad usage, not silently ignored', () => {
     // Assert
     expect(code).toBe(2);
     expect(stderr.join('\n')).toContain(said);
+  });
+});
+
+describe('steward report --local right after npm start', () => {
+  // The sandbox's drills are this month's; report's default is last month, which then has none.
+  const estate = (now: Date) => {
+    const inputs = evidenceInputs();
+    return {
+      config: evidenceConfig,
+      primary: fixedEstate('eu-west-1', [...inputs.databases], [...inputs.snapshots]),
+      dr: fixedEstate('us-west-2', [], [...inputs.drSnapshots]),
+      history: evidenceHistory(inputs),
+      now: () => now,
+    };
+  };
+  const flags = (f: Partial<Flags>): Flags =>
+    ({ wait: false, 'dry-run': false, json: false, help: false, local: true, ...f }) as Flags;
+
+  it('a default month without sandbox drills says which month has them, and the command for it', async () => {
+    // Prepare: the history's drills are in 2026-11; the default month is then 2026-12
+    const now = new Date('2027-01-10T09:00:00Z');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-report-local-`);
+    const lines: string[] = [];
+
+    // Act
+    const code = await report([], flags({ out: `${dir}/e.html` }), (s) => lines.push(s), {
+      estate: estate(now),
+      now: () => now,
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toContain(
+      'note: the sandbox history has no drills in 2026-12 (the default: last month); the newest are in 2026-11: steward report --local --month 2026-11',
+    );
+  });
+
+  it('says nothing when the month was asked for, or has drills', async () => {
+    // Prepare
+    const now = new Date('2027-01-10T09:00:00Z');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-report-local-`);
+    const lines: string[] = [];
+
+    // Act
+    await report([], flags({ out: `${dir}/a.html`, month: '2026-12' }), (s) => lines.push(s), {
+      estate: estate(now),
+      now: () => now,
+    });
+    await report([], flags({ out: `${dir}/b.html` }), (s) => lines.push(s), {
+      estate: estate(new Date('2026-12-01T06:00:00Z')),
+      now: () => new Date('2026-12-01T06:00:00Z'),
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(lines.join('\n')).not.toContain('note: the sandbox history');
   });
 });
