@@ -392,3 +392,31 @@ describe('steward report --local right after npm start', () => {
     expect(lines.join('\n')).not.toContain('note: the sandbox history');
   });
 });
+
+describe('a steward.<stage>.json file is held to JSON, not only YAML', () => {
+  it.each([
+    ['a trailing comma', '{"region": "eu-west-1",\n  "dryRun": true,\n}\n', 3],
+    ['a comment', '{\n  # staging\n  "region": "eu-west-1"\n}\n', 2],
+  ])(
+    '%s is a syntax error with its line (YAML accepts it; JSON tools and editors do not)',
+    async (_, text, line) => {
+      // Prepare
+      const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(`${tmpdir()}/steward-json-`);
+      const file = `${dir}/steward.acme.json`;
+      writeFileSync(file, text);
+
+      // Act
+      const { code, out } = await cli('validate', file, '--json');
+      rmSync(dir, { recursive: true, force: true });
+
+      // Assert
+      expect(code).toBe(2);
+      const doc = JSON.parse(out) as { stages: { problems: { message: string; line?: number }[] }[] };
+      const [problem] = doc.stages.flatMap((s) => s.problems);
+      expect(problem?.message).toMatch(/^JSON syntax error: /);
+      expect(problem?.line).toBe(line);
+    },
+  );
+});
