@@ -245,6 +245,16 @@ describe('no AWS credentials', () => {
     );
   }, 60_000);
 
+  it('plan retention, which lists what it could not read, says it too', async () => {
+    // Act
+    const { code, out } = await cli('plan', 'retention', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(1);
+    expect(out).toContain('Could not read:');
+    expect(out).toContain('no AWS credentials: set AWS_PROFILE');
+  }, 60_000);
+
   it('also when the credentials error is a partial failure of several reads (steward cost)', async () => {
     // Act
     const { code } = await cli('cost', ...onExample('prod'));
