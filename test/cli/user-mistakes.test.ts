@@ -6,6 +6,7 @@ import type { Flags } from '../../cli/flags.js';
 import { evidenceConfig, evidenceHistory, evidenceInputs } from '../fakes/evidence-estate.js';
 import { fixedEstate } from '../fakes/report.js';
 import { onExample } from '../support/examples.js';
+import { useMotoEnvironment } from '../support/moto.js';
 
 // A new user's common mistakes, each found by following the README: every one exits 2 before any AWS call,
 // naming what was wrong and the closest right word.
@@ -429,4 +430,21 @@ describe('a steward.<stage>.json file is held to JSON, not only YAML', () => {
       expect(problem?.line).toBe(line);
     },
   );
+});
+
+describe('a command against an account where the stage is not deployed', () => {
+  useMotoEnvironment('eu-west-1');
+
+  it('approve: the state table is missing; the error says the stage may not be deployed there, and how', async () => {
+    // Act
+    const { code } = await cli('approve', 'e34135da0d95', ...onExample('prod'), '--dry-run');
+
+    // Assert
+    expect(code).toBe(1);
+    const said = stderr.join('\n');
+    expect(said).toContain('ResourceNotFoundException');
+    expect(said).toContain(
+      'not found in AWS: is stage prod deployed in this account and region? (npx cdk deploy --all -c config=<dir> -c stage=prod)',
+    );
+  }, 60_000);
 });
