@@ -104,9 +104,28 @@ export const readJson = async (path: string, option?: string): Promise<unknown> 
 
 const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'CredentialsError']);
 
-/** The SDK found no credentials (the error, or the AwsCallError wrapping it). */
-export const isNoCredentials = (e: unknown): boolean =>
-  NO_CREDENTIALS.has(errorName(e)) || NO_CREDENTIALS.has(errorName((e as { cause?: unknown }).cause));
+/** Whether the error, or one it wraps (AwsCallError, a partial failure's first), is named one of `names`. */
+const causedBy = (e: unknown, names: ReadonlySet<string>): boolean => {
+  let at: unknown = e;
+  for (let depth = 0; depth < 5 && at; depth++) {
+    if (names.has(errorName(at))) return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
+};
+
+/** The SDK found no credentials. */
+export const isNoCredentials = (e: unknown): boolean => causedBy(e, NO_CREDENTIALS);
+
+const NOT_FOUND = new Set(['ResourceNotFoundException', 'NoSuchBucket', 'StateMachineDoesNotExist']);
+
+/** A table, bucket or state machine the stage deploys was not there: likely not deployed here. */
+export const isNotDeployed = (e: unknown): boolean => causedBy(e, NOT_FOUND);
+
+/** What to check when a resource the stage deploys is missing. */
+export const notDeployedHint = (stage: string | undefined): string =>
+  `not found in AWS: is ${stage ? `stage ${stage}` : 'the stage'} deployed in this account and region? ` +
+  `(npx cdk deploy --all -c config=<dir> -c stage=${stage ?? '<name>'})`;
 
 /** What a user without credentials can do: give steward some, or use what runs without AWS. */
 export const NO_CREDENTIALS_HINT =

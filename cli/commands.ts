@@ -33,11 +33,17 @@ export interface CommandSpec {
   options: Record<string, string>;
   /** A command line to copy. */
   example: string;
+  /**
+   * Its arguments (before or between the options): none, one (named as in the usage line), or any number.
+   * A stray argument is bad usage, never silently ignored.
+   */
+  args?: 'none' | { one: string } | 'any';
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'validate',
+    args: { one: '<file or dir>' },
     usage: '[<file or dir>] [--config <file or dir>] [--stage <name>] [--json]',
     summary:
       'Check stage configs (steward.<stage>.yaml) exactly as synth does: every problem with its file, line, ' +
@@ -47,6 +53,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'init',
+    args: 'none',
     usage: '[--stage dev] [--config <dir or file>] [--region <region>] [--databases a,b | --all] [--force]',
     summary:
       'Read the account (RDS instances, Aurora clusters, ElastiCache replication groups, their tags and ' +
@@ -64,6 +71,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'schema',
+    args: 'none',
     usage: '',
     summary: 'Print the JSON Schema of a stage config file (for editors: reference it from your files).',
     options: { write: 'Regenerate the committed schema and the README reference sections (developers).' },
@@ -71,6 +79,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'invoke',
+    args: { one: '<function>' },
     usage: `<function> --event <file> [--stage <name>] ${TARGET_USAGE} [--dry-run] [--json]`,
     summary:
       "Run a function's real handler locally with real AWS SDK clients (honours AWS_PROFILE, AWS_REGION, " +
@@ -89,6 +98,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'plan',
+    args: { one: 'retention|backup' },
     usage: `retention|backup [--stage <name>] ${TARGET_USAGE} [--policy daily] [--inventory <file.json>] [--json]`,
     summary:
       'Show what retention would keep and delete, or which databases a scheduled backup would snapshot, ' +
@@ -105,6 +115,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'sandbox',
+    args: 'none',
     usage:
       '[--engine postgres|redis|ebs] [--size <rows|NMB|sessions>] [--break <kind>] [--history <dir>] [--json]',
     summary:
@@ -124,6 +135,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'drill',
+    args: { one: '<database>' },
     usage: `<database> [--snapshot latest|<id>] [--pitr <ISO time>] [--stage <name>] ${TARGET_USAGE} [--wait] [--json]`,
     summary:
       'Start a restore drill of a configured database in the deployed drill state machine. --wait follows ' +
@@ -141,6 +153,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'drills',
+    args: 'none',
     usage: '[--stage <name>] [--limit 20] [--json]',
     summary: 'Recent drills, newest first: database, status, RTO, RPO and outcome.',
     options: { limit: 'How many (1 to 1000, default 20).', config: CONFIG, stage: STAGE, json: JSON_OUT },
@@ -148,6 +161,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'scale',
+    args: 'none',
     usage: '--alarm <name> [--stage <name>] [--dry-run] [--json]',
     summary:
       'What the scaling rule answering that alarm would do now, and why (--dry-run: read only). Without ' +
@@ -163,6 +177,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'approve',
+    args: { one: '<id>' },
     usage: `<id> [--stage <name>] ${TARGET_USAGE} [--dry-run] [--json]`,
     summary:
       'Execute a scaling change awaiting approval, once, after checking it against the resource again. ' +
@@ -173,6 +188,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'cost',
+    args: 'none',
     usage: '[--stage <name>] [--json]',
     summary:
       'Month-to-date cost by service, the month-end forecast and which thresholds are armed, fired or due. ' +
@@ -182,6 +198,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
+    args: 'none',
     usage: `[--stage <name>] ${TARGET_USAGE} [--json] [--local | --history <dir>] [--bucket <name>]`,
     summary:
       "Every database of the stage's account-region (or the target's), tagged or not: policy (or UNPROTECTED), newest backup, " +
@@ -200,6 +217,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'report',
+    args: 'none',
     usage:
       '[--month YYYY-MM] [--out file.html] [--stage <name>] [--json] [--local | --history <dir>] [--bucket <name>]',
     summary:
@@ -220,6 +238,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'bench',
+    args: 'any',
     usage: '[<group> ...] [--json]',
     summary:
       'Benchmarks (npm run bench): ratios measured side by side in one run. Name groups to run only those: bundles, retention, properties, drill, redis-drill, redis-verify, warmup, cost, dr-copies, redis-dr, estate, fixed-cost, fleet, ebs.',
@@ -284,4 +303,18 @@ export const commandHelp = (spec: CommandSpec): string => {
     'Example:',
     `  ${spec.example}`,
   ].join('\n');
+};
+
+/** A stray argument: `steward cost prod` → `steward cost takes no arguments (got: prod)`. */
+export const strayArguments = (spec: CommandSpec, args: readonly string[]): string | undefined => {
+  const a = spec.args;
+  if (a === undefined || a === 'any') return undefined;
+  const usage = `; usage: ${usageLine(spec)}`;
+  if (a === 'none')
+    return args.length
+      ? `steward ${spec.name} takes no arguments (got: ${args.join(' ')})${usage}`
+      : undefined;
+  return args.length > 1
+    ? `steward ${spec.name} takes one argument, ${a.one} (got also: ${args.slice(1).join(' ')})${usage}`
+    : undefined;
 };

@@ -10,9 +10,17 @@ import {
   explainConfigError,
   StewardError,
 } from '../shared/errors.js';
-import { isNoCredentials, NO_CREDENTIALS_HINT, UsageError } from './base.js';
+import { isNoCredentials, isNotDeployed, NO_CREDENTIALS_HINT, notDeployedHint, UsageError } from './base.js';
 import type { Flags } from './flags.js';
-import { type CommandSpec, COMMANDS, commandHelp, commandSpec, globalHelp, optionsOf } from './commands.js';
+import {
+  type CommandSpec,
+  COMMANDS,
+  commandHelp,
+  commandSpec,
+  globalHelp,
+  optionsOf,
+  strayArguments,
+} from './commands.js';
 
 type Command = (positionals: string[], flags: Flags, out: (s: string) => void) => Promise<number>;
 
@@ -157,6 +165,8 @@ export const main = async (
         const allowed = new Set(optionsOf(spec));
         for (const t of tokens)
           if (t.kind === 'option' && !allowed.has(t.name)) throw unknownOption(t.rawName, spec);
+        const stray = strayArguments(spec, rest);
+        if (stray) throw new UsageError(stray, rest);
         const command = await commands[spec.name]!();
         const code = await command(rest, values as Flags, write);
         if (json) out(printed.join('\n'));
@@ -173,6 +183,7 @@ export const main = async (
     if (!usage && e instanceof Error && e.cause)
       console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
     if (isNoCredentials(e)) console.error(`  ${NO_CREDENTIALS_HINT}`);
+    else if (!usage && isNotDeployed(e)) console.error(`  ${notDeployedHint(stageArgument(argv))}`);
     return usage ? BAD_INPUT_EXIT : 1;
   }
 };
@@ -184,3 +195,10 @@ const unknownCommand = (name: string): UsageError =>
       COMMANDS.map((c) => c.name),
     )} (steward --help lists them)`,
   );
+
+/** `--stage prod` or `--stage=prod` as typed, for messages written after parsing failed or finished. */
+const stageArgument = (argv: readonly string[]): string | undefined => {
+  const i = argv.indexOf('--stage');
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith('--stage='))?.slice('--stage='.length);
+};

@@ -12,7 +12,7 @@ import {
   retentionRegions,
 } from '../shared/retention/policy.js';
 import { suggestion } from '../shared/config/suggest.js';
-import { readJson, UsageError } from './base.js';
+import { NO_CREDENTIALS_HINT, readJson, UsageError } from './base.js';
 import { checkCredentialsFor, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
@@ -66,7 +66,15 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   const plan = planRetentionFor(snapshots, config, now, drSnapshots);
   out(flags.json ? JSON.stringify({ ...plan, unread }, null, 2) : renderRetentionPlan(plan));
   // What could not be read is left out of the plan (kept, never deleted): say so, and exit 1.
-  if (!flags.json && unread.length) out(['', 'Could not read:', ...unread.map((u) => `  ${u}`)].join('\n'));
+  if (!flags.json && unread.length)
+    out(
+      [
+        '',
+        'Could not read:',
+        ...unread.map((u) => `  ${u}`),
+        ...(unread.some((u) => u.includes('CredentialsProviderError')) ? ['', NO_CREDENTIALS_HINT] : []),
+      ].join('\n'),
+    );
   return unread.length ? 1 : 0;
 };
 

@@ -20,7 +20,7 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** The estate for the flags: the sandbox's history with --local / --history, else AWS for --stage. */
 const estateFor = async (flags: Flags, now: () => Date): Promise<EvidenceDeps> => {
-  if (flags.local || flags.history !== undefined) {
+  if (isLocal(flags)) {
     if (flags.bucket !== undefined)
       throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
     const local = await loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
@@ -57,7 +57,28 @@ export const report = async (
   await writeFile(file, docs.html);
   if (!flags.json) {
     const n = evidenceNotification(docs.report, undefined);
-    out([n.subject, '', ...n.lines, '', `Wrote ${file}`].join('\n'));
+    const hint =
+      isLocal(flags) && flags.month === undefined ? await otherDrillMonths(estate, month) : undefined;
+    out([n.subject, '', ...n.lines, '', `Wrote ${file}`, ...(hint ? [hint] : [])].join('\n'));
   }
   return 0;
+};
+
+const isLocal = (flags: Flags): boolean => flags.local === true || flags.history !== undefined;
+
+/**
+ * Right after `npm start` the sandbox's drills are this month's, and the default month (last month) has
+ * none: say the newest month that has some, and the command for it.
+ */
+const otherDrillMonths = async (estate: EvidenceDeps, month: string): Promise<string | undefined> => {
+  const months = [
+    ...new Set(
+      (await estate.history.list('drills/')).flatMap((o) => {
+        const m = /^drills\/[^/]+\/(\d{4})\/(\d{2})\//.exec(o.key);
+        return m ? [`${m[1]}-${m[2]}`] : [];
+      }),
+    ),
+  ].sort();
+  if (!months.length || months.includes(month)) return undefined;
+  return `note: the sandbox history has no drills in ${month} (the default: last month); the newest are in ${months.at(-1)}: steward report --local --month ${months.at(-1)}`;
 };

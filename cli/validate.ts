@@ -7,6 +7,7 @@ import {
 } from '../shared/config/files.js';
 import { BAD_INPUT_EXIT } from '../shared/errors.js';
 import type { Flags } from './flags.js';
+import { UsageError } from './base.js';
 
 /**
  * `steward validate [--config <file or dir>] [--stage <name>] [--json]`: read and validate stage configs
@@ -18,7 +19,13 @@ export const validate = async (
   flags: Flags,
   out: (s: string) => void,
 ): Promise<number> => {
-  const location = positionals[0] ?? configLocation(flags.config);
+  const [given] = positionals;
+  if (given !== undefined && flags.config !== undefined)
+    throw new UsageError(
+      `steward validate: give the config as the argument or as --config, not both (got ${given} and --config ${flags.config})`,
+      ['--config'],
+    );
+  const location = given ?? configLocation(flags.config);
   const { results, problems } = loadStageFiles(location, flags.stage);
   const valid = problems.length === 0;
   const fileProblems = new Set(results.flatMap((r) => (r.ok ? [] : r.problems)));

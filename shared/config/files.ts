@@ -161,6 +161,23 @@ export const checkStageText = (text: string, file: string, expectedStage?: strin
       }
     },
   });
+  // A .json file is read by the YAML parser (JSON is YAML), which also takes trailing commas and # comments
+  // that JSON tools and editors reject: hold it to JSON.
+  if (!yamlProblems.length && /\.json$/i.test(file)) {
+    // A byte-order mark (some Windows editors write one) is not a syntax error.
+    const bom = text.startsWith('\uFEFF') ? 1 : 0;
+    try {
+      JSON.parse(text.slice(bom));
+    } catch (e) {
+      const message = (e as Error).message;
+      const offset = /at position (\d+)/.exec(message)?.[1];
+      yamlProblems.push({
+        file,
+        ...at(offset === undefined ? undefined : Number(offset) + bom),
+        message: `JSON syntax error: ${message.replace(/ in JSON at position[\s\S]*$/, '')}`,
+      });
+    }
+  }
   if (yamlProblems.length) return fail(yamlProblems, named);
 
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMANDS, usageLine } from '../../cli/commands.js';
 import { main } from '../../cli/main.js';
+import { report } from '../../cli/report.js';
+import type { Flags } from '../../cli/flags.js';
+import { evidenceConfig, evidenceHistory, evidenceInputs } from '../fakes/evidence-estate.js';
+import { fixedEstate } from '../fakes/report.js';
 import { onExample } from '../support/examples.js';
+import { useMotoEnvironment } from '../support/moto.js';
 
 // A new user's common mistakes, each found by following the README: every one exits 2 before any AWS call,
 // naming what was wrong and the closest right word.
@@ -240,6 +245,25 @@ describe('no AWS credentials', () => {
       'no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); without AWS: steward plan --inventory <file>, steward status --local, steward report --local, npm start',
     );
   }, 60_000);
+
+  it('plan retention, which lists what it could not read, says it too', async () => {
+    // Act
+    const { code, out } = await cli('plan', 'retention', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(1);
+    expect(out).toContain('Could not read:');
+    expect(out).toContain('no AWS credentials: set AWS_PROFILE');
+  }, 60_000);
+
+  it('also when the credentials error is a partial failure of several reads (steward cost)', async () => {
+    // Act
+    const { code } = await cli('cost', ...onExample('prod'));
+
+    // Assert
+    expect(code).toBe(1);
+    expect(stderr.join('\n')).toContain('no AWS credentials: set AWS_PROFILE');
+  }, 60_000);
 });
 
 describe('messages that send the user to a README section name one that exists', () => {
@@ -291,4 +315,136 @@ describe('sandbox: a server binary set by the environment that is not there', ()
       'STEWARD_REDIS_SERVER=/nonexistent/steward-test/redis-server: no such file: point it at a redis-server binary, or unset it to use the one on PATH',
     );
   });
+});
+
+describe('stray arguments are bad usage, not silently ignored', () => {
+  it.each([
+    [['cost', 'prod'], 'steward cost takes no arguments (got: prod)'],
+    [['schema', 'out.json'], 'steward schema takes no arguments (got: out.json)'],
+    [['sandbox', 'redis'], 'steward sandbox takes no arguments (got: redis)'],
+    [['scale', 'orders-db-cpu-high'], 'steward scale takes no arguments (got: orders-db-cpu-high)'],
+    [
+      ['validate', 'config', 'examples'],
+      'steward validate takes one argument, <file or dir> (got also: examples)',
+    ],
+    [['plan', 'backup', 'daily'], 'steward plan takes one argument, retention|backup (got also: daily)'],
+    [['approve', 'e34135da0d95', 'prod'], 'steward approve takes one argument, <id> (got also: prod)'],
+    [
+      ['validate', 'config', '--config', 'examples'],
+      'steward validate: give the config as the argument or as --config, not both (got config and --config examples)',
+    ],
+  ])('%j', async (argv, said) => {
+    // Act
+    const { code } = await cli(...argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(said);
+  });
+});
+
+describe('steward report --local right after npm start', () => {
+  // The sandbox's drills are this month's; report's default is last month, which then has none.
+  const estate = (now: Date) => {
+    const inputs = evidenceInputs();
+    return {
+      config: evidenceConfig,
+      primary: fixedEstate('eu-west-1', [...inputs.databases], [...inputs.snapshots]),
+      dr: fixedEstate('us-west-2', [], [...inputs.drSnapshots]),
+      history: evidenceHistory(inputs),
+      now: () => now,
+    };
+  };
+  const flags = (f: Partial<Flags>): Flags =>
+    ({ wait: false, 'dry-run': false, json: false, help: false, local: true, ...f }) as Flags;
+
+  it('a default month without sandbox drills says which month has them, and the command for it', async () => {
+    // Prepare: the history's drills are in 2026-11; the default month is then 2026-12
+    const now = new Date('2027-01-10T09:00:00Z');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-report-local-`);
+    const lines: string[] = [];
+
+    // Act
+    const code = await report([], flags({ out: `${dir}/e.html` }), (s) => lines.push(s), {
+      estate: estate(now),
+      now: () => now,
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toContain(
+      'note: the sandbox history has no drills in 2026-12 (the default: last month); the newest are in 2026-11: steward report --local --month 2026-11',
+    );
+  });
+
+  it('says nothing when the month was asked for, or has drills', async () => {
+    // Prepare
+    const now = new Date('2027-01-10T09:00:00Z');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/steward-report-local-`);
+    const lines: string[] = [];
+
+    // Act
+    await report([], flags({ out: `${dir}/a.html`, month: '2026-12' }), (s) => lines.push(s), {
+      estate: estate(now),
+      now: () => now,
+    });
+    await report([], flags({ out: `${dir}/b.html` }), (s) => lines.push(s), {
+      estate: estate(new Date('2026-12-01T06:00:00Z')),
+      now: () => new Date('2026-12-01T06:00:00Z'),
+    });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(lines.join('\n')).not.toContain('note: the sandbox history');
+  });
+});
+
+describe('a steward.<stage>.json file is held to JSON, not only YAML', () => {
+  it.each([
+    ['a trailing comma', '{"region": "eu-west-1",\n  "dryRun": true,\n}\n', 3],
+    ['a comment', '{\n  # staging\n  "region": "eu-west-1"\n}\n', 2],
+  ])(
+    '%s is a syntax error with its line (YAML accepts it; JSON tools and editors do not)',
+    async (_, text, line) => {
+      // Prepare
+      const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(`${tmpdir()}/steward-json-`);
+      const file = `${dir}/steward.acme.json`;
+      writeFileSync(file, text);
+
+      // Act
+      const { code, out } = await cli('validate', file, '--json');
+      rmSync(dir, { recursive: true, force: true });
+
+      // Assert
+      expect(code).toBe(2);
+      const doc = JSON.parse(out) as { stages: { problems: { message: string; line?: number }[] }[] };
+      const [problem] = doc.stages.flatMap((s) => s.problems);
+      expect(problem?.message).toMatch(/^JSON syntax error: /);
+      expect(problem?.line).toBe(line);
+    },
+  );
+});
+
+describe('a command against an account where the stage is not deployed', () => {
+  useMotoEnvironment('eu-west-1');
+
+  it('approve: the state table is missing; the error says the stage may not be deployed there, and how', async () => {
+    // Act
+    const { code } = await cli('approve', 'e34135da0d95', ...onExample('prod'), '--dry-run');
+
+    // Assert
+    expect(code).toBe(1);
+    const said = stderr.join('\n');
+    expect(said).toContain('ResourceNotFoundException');
+    expect(said).toContain(
+      'not found in AWS: is stage prod deployed in this account and region? (npx cdk deploy --all -c config=<dir> -c stage=prod)',
+    );
+  }, 60_000);
 });
