@@ -31,7 +31,8 @@ export const drEventsStackId = (stage: string): string => `Steward-${stage}-dr`;
  * CopyFinishedRule starts the next copy. When a policy copies caches, the bucket of Redis DR copies lives here
  * too (ElastiCache has no cross-region copy: the backup function copies exported RDB files into it), and when
  * a cache is drilled from its DR copy, the DR region's drill network for caches and its cache verifier (the
- * stack's one function, invoked only by the stage's drill function).
+ * stack's one function, invoked only by the stage's drill function); when an EBS drill from the DR copies
+ * verifies, the verifier instances' network, role, Command document and Systems Manager endpoints there.
  */
 export class DrEventsStack extends Stack {
   readonly rule: Rule;

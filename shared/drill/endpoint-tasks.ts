@@ -206,6 +206,9 @@ export const releaseEndpoints = async (
 /**
  * Task `close-endpoints` (CloseEndpoints, after Cleanup on every path): release the stage's drill endpoints
  * unless another drill execution runs. `execution` is this execution's name (it is still RUNNING itself).
+ * With verifying EBS drills from the DR copies, the DR region's drill VPC too: the last drill to end releases
+ * both, whichever region it ran in. A failure in the drill's own region fails the task (retried, then caught
+ * into Record); in the other region it is logged and left to the janitor.
  */
 export const closeEndpoints = async (
   raw: Record<string, unknown>,
@@ -213,10 +216,42 @@ export const closeEndpoints = async (
   deps: Deps,
 ): Promise<DrillState> => {
   const now = deps.now();
-  const wiring = await wiringFor(raw as Partial<DrillState>, deps);
-  const closed: EndpointsClosed = wiring
-    ? await releaseEndpoints(wiring, now, execution).then(({ outcomes: _o, ...r }) => r)
-    : { status: 'not-wired', at: now.toISOString() };
+  const inDr = drillRegion(raw as Partial<DrillState>, deps.config.region) !== undefined;
+  const release = async (
+    wiring: () => Promise<DrillEndpointsDeps | undefined>,
+    own: boolean,
+  ): Promise<EndpointsClosed | undefined> => {
+    try {
+      const w = await wiring();
+      return w ? await releaseEndpoints(w, now, execution).then(({ outcomes: _o, ...r }) => r) : undefined;
+    } catch (e) {
+      if (own) throw e;
+      logger.warn('drill endpoints of the other region not released (the janitor sweeps them)', {
+        drillId: raw.drillId,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      return undefined;
+    }
+  };
+  const results = [
+    await release(async () => deps.endpoints, !inDr),
+    ...(deps.drEndpoints ? [await release(deps.drEndpoints, inDr)] : []),
+  ].filter((r): r is EndpointsClosed => r !== undefined);
+  const closed: EndpointsClosed = !results.length
+    ? { status: 'not-wired', at: now.toISOString() }
+    : results.length === 1
+      ? results[0]!
+      : {
+          status: results.some((r) => r.status === 'deleted')
+            ? 'deleted'
+            : results.some((r) => r.status === 'kept')
+              ? 'kept'
+              : 'none',
+          at: now.toISOString(),
+          ...(results.some((r) => r.detail)
+            ? { detail: results.flatMap((r) => (r.detail ? [r.detail] : [])).join('; ') }
+            : {}),
+        };
   logger.info('drill endpoints closed', { drillId: raw.drillId, ...closed });
   return { ...raw, endpointsClosed: closed } as DrillState;
 };

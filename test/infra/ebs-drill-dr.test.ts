@@ -131,6 +131,18 @@ describe('the DR stack’s EBS verifier network', () => {
       const other = synth(volumes);
       other.drT.resourceCountIs('AWS::EC2::VPC', 0);
       other.drT.resourceCountIs('AWS::SSM::Document', 0);
+      // Either way the drill role grants nothing of the DR verifier.
+      expect(
+        statements(other.primary).filter((x) => /DrillFunction/.test(x.policy) && x.Sid?.endsWith('InDr')),
+      ).toEqual([]);
+      if (JSON.stringify(volumes).includes('"dr"')) {
+        // A restore-only drill from DR still restores there: the drill role may act in dr.region (the guard
+        // listed it only for Redis drills from DR before).
+        const deny = statements(other.primary).find(
+          (x) => /DrillFunction/.test(x.policy) && x.Sid === 'OnlyConfiguredRegions',
+        );
+        expect(deny?.Condition).toEqual({ StringNotEquals: { 'aws:RequestedRegion': [REGION, DR] } });
+      }
     }
   });
 });

@@ -884,6 +884,63 @@ describe('an EBS drill from the DR copies (from: dr)', () => {
       expect(f.notifier.sent[0]?.lines.join('\n')).toContain('Released the drill endpoints');
     });
 
+    it('the last drill to end releases the endpoints of both regions, whichever it ran in', async () => {
+      // Prepare: endpoints left in both drill VPCs; a stage-region drill ends
+      const f = withDrVerifier();
+      const stage = fakeEndpoints({}, REGION);
+      const dr = fakeEndpoints({}, DR);
+      for (const [e, region] of [
+        [stage, REGION],
+        [dr, DR],
+      ] as const)
+        await e.port.create({
+          ...e.spec.endpoints.ssm!,
+          key: 'ssm',
+          clientToken: `t-${region}`,
+          tags: { [Tag.managed]: 'true', [Tag.drillEndpoint]: 'ssm', [Tag.drill]: 'x' },
+        });
+      f.deps.endpoints = stage;
+      f.deps.drEndpoints = async () => dr;
+
+      // Act
+      const closed = await runDrillTask(
+        task('close-endpoints', { drillId: 'other', database: 'orders' }),
+        f.deps,
+      );
+
+      // Assert
+      expect(closed.endpointsClosed).toMatchObject({ status: 'deleted' });
+      expect(stage.live()).toEqual([]);
+      expect(dr.live()).toEqual([]);
+    });
+
+    it('a stage-region drill still closes when the DR network cannot be read; a DR drill does not', async () => {
+      // Prepare
+      const f = withDrVerifier();
+      f.deps.endpoints = fakeEndpoints({}, REGION);
+      f.deps.drEndpoints = async () => {
+        throw new ConfigError('No EBS verifier network in us-west-2', ['deploy Steward-prod-dr']);
+      };
+
+      // Act
+      const stage = await runDrillTask(
+        task('close-endpoints', { drillId: 'other', database: 'orders' }),
+        f.deps,
+      );
+      const dr = runDrillTask(
+        task('close-endpoints', {
+          drillId: 'x',
+          database: INSTANCE,
+          source: { snapshotId: 's', region: DR },
+        }),
+        f.deps,
+      );
+
+      // Assert
+      expect(stage.endpointsClosed).toMatchObject({ status: 'none' });
+      await expect(dr).rejects.toThrow('Steward-prod-dr');
+    });
+
     it('the janitor terminates verifier instances left in the DR region', async () => {
       // Prepare: a verifier left running for a day in each region
       const f = withDrVerifier();
