@@ -229,6 +229,8 @@ export const wire = (
             {
               runner: ssmStepRunner(ssmClient(region, undefined, as), doc),
               dumps: s3DumpTagger(s3Client(hubRegion)),
+              // The instances' account and region on each dump: retention keeps it with that target's overrides.
+              place: { ...(account ? { account } : {}), region },
               now: base.now,
               sleep: abortableSleep,
             },

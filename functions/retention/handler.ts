@@ -28,7 +28,7 @@ import { loadEnv, VaultEnv } from '../../shared/config/env.js';
 import type { RunReports } from '../../shared/notify/run-report.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { drReadOnlyRegion, retentionRegions } from '../../shared/retention/policy.js';
+import { drReadOnlyRegion, type PoliciesOf, retentionRegions } from '../../shared/retention/policy.js';
 import { RetentionEnv } from '../../shared/retention/env.js';
 import type { DeletionBudget, RetentionRecorder, SnapshotStore } from '../../shared/retention/ports.js';
 import {
@@ -38,6 +38,8 @@ import {
 } from '../../shared/retention/request.js';
 import { runVaultRetentionRequest, type VaultRetentionRunDeps } from '../../shared/retention/vault-run.js';
 import { vaultOf, vaultRoleArn } from '../../shared/fleet/vault.js';
+import { dumpPolicies } from '../../shared/fleet/place.js';
+import type { StewardConfig } from '../../shared/config/schema.js';
 import { type RetentionResult, runRetention } from '../../shared/retention/service.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -52,6 +54,8 @@ export interface RetentionDeps extends BaseDeps {
   records?: RetentionRecorder;
   /** Where each run's full report goes (the report bucket), when the stage has one. */
   reports?: RunReports;
+  /** A spoke instance's dumps: kept with its target's overrides (fleet/place.ts dumpPolicies). */
+  policiesOf?: PoliciesOf;
 }
 
 /** Parse the trigger and run retention; malformed events throw EventShapeError before anything is listed. */
@@ -69,6 +73,7 @@ export const wire = (
   base: BaseDeps,
   env: Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET' | 'REDIS_DR_BUCKET'> = loadEnv(RetentionEnv),
   at?: TargetWiring,
+  stage: StewardConfig | undefined = at ? undefined : base.config,
 ): RetentionDeps => {
   const as = at?.as;
   const hubRegion = at?.hubRegion ?? base.config.region;
@@ -118,6 +123,8 @@ export const wire = (
     : [];
   return {
     ...base,
+    // Each dump is kept with the overrides of its instance's target (the stage's config, before the child's).
+    ...(dumps.length && stage ? { policiesOf: dumpPolicies(stage) } : {}),
     stores: [...dumps, ...swept.flatMap((r) => (r === dr.region ? [...rdb, storeIn(r)] : [storeIn(r)]))],
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),
@@ -135,7 +142,8 @@ export const fleetWiring = (
   base: () => BaseDeps,
   env: () => Pick<RetentionEnv, 'STATE_TABLE' | 'REPORT_BUCKET' | 'REDIS_DR_BUCKET'> = () =>
     loadEnv(RetentionEnv),
-): FleetWiring<RetentionDeps> => fleetWiringOf('retention', base, (b, at) => wire(b, env(), at));
+): FleetWiring<RetentionDeps> =>
+  fleetWiringOf('retention', base, (b, at) => wire(b, env(), at, base().config));
 
 /**
  * The backup vault's retention (config `fleet.vault`): each vault region's store signs with the vault retention

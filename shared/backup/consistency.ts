@@ -67,6 +67,17 @@ export interface ConsistencyDeps {
   now: () => Date;
   /** Resolve after `ms`, or never once `signal` aborts (steward's own freeze watchdog). */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Where the instances are (the run's account and region): tagged on each dump, so retention keeps a spoke
+   * instance's dumps, which land in the stage's buckets, with its target's retention overrides.
+   */
+  place?: DumpPlace;
+}
+
+/** The account (when known) and region of a dump's instance. */
+export interface DumpPlace {
+  account?: string;
+  region: string;
 }
 
 /** The target: one instance, its policy, and the snapshot set being taken. */
@@ -133,12 +144,17 @@ export const dumpLocations = (config: {
 };
 
 /** The tags of a dump object: steward's, kept by the policy's retention like its snapshots. */
-export const dumpTags = (t: ConsistencyTarget): Tags => ({
+export const dumpTags = (t: ConsistencyTarget, place?: DumpPlace): Tags => ({
   [Tag.managed]: 'true',
   [Tag.policy]: t.policy,
   [Tag.source]: t.instanceId,
   [Tag.createdBy]: t.createdBy,
   [Tag.kind]: 'dump',
+  // The instance's account and region, as on snapshots (fleet/place.ts placeTags): the target whose
+  // retention overrides keep this dump.
+  ...(place
+    ? { [Tag.region]: place.region, ...(place.account ? { [Tag.account]: place.account } : {}) }
+    : {}),
 });
 
 /**
@@ -283,7 +299,7 @@ const dumpFirst = async <T>(
     return;
   }
   try {
-    await deps.dumps.tag(d.bucket, key, dumpTags(target));
+    await deps.dumps.tag(d.bucket, key, dumpTags(target, deps.place));
     run.dump = { uri, status: 'done' };
   } catch (e) {
     run.dump = { uri, status: 'failed', detail: `written but not tagged: ${errorMessage(e)}` };

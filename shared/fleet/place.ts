@@ -1,5 +1,6 @@
 import type { StewardConfig } from '../config/schema.js';
 import { keepsRedisDr } from '../backup/cache-dr.js';
+import type { PoliciesOf } from '../retention/policy.js';
 import { Tag } from '../tags.js';
 import { expandTargets, spokeDrKeyArn, spokeTargets, type TargetRef, targetPolicies } from './targets.js';
 
@@ -102,3 +103,28 @@ export const configAt = (
  */
 export const spokesKeepRedisDr = (config: StewardConfig): boolean =>
   spokeTargets(config).some((t) => keepsRedisDr(configAt(config, t)));
+
+/**
+ * The policies a dump object is kept by: those of the target its instance's account and region belong to
+ * (`steward:account` and `steward:region`, tagged by the backup run), so a spoke instance's dumps, which land
+ * in the stage's buckets and are kept by the hub's run, follow that target's `retention` overrides. `stage` is
+ * the stage's config before any target's overrides. Undefined (the run's own policies) for a snapshot, for a
+ * dump without both tags (written before they were) and for an account-region no target lists by account
+ * (one listed from an organizational unit: its accounts are known only to the fan-out's listing).
+ */
+export const dumpPolicies = (stage: StewardConfig): PoliciesOf => {
+  const byPlace = new Map<string, TargetRef>();
+  for (const t of expandTargets(stage)) {
+    const key = t.account !== undefined ? `${t.account} ${t.region}` : undefined;
+    if (key && !byPlace.has(key)) byPlace.set(key, t);
+  }
+  const resolved = new Map<TargetRef, ReturnType<PoliciesOf>>();
+  return (s) => {
+    const account = s.tags[Tag.account];
+    const region = s.tags[Tag.region];
+    const t = s.object && account && region ? byPlace.get(`${account} ${region}`) : undefined;
+    if (!t) return undefined;
+    if (!resolved.has(t)) resolved.set(t, targetPolicies(stage, t));
+    return resolved.get(t);
+  };
+};

@@ -3,13 +3,24 @@ import type { Snapshot } from '../model.js';
 import { Tag } from '../tags.js';
 import { planRetention, type PolicyResolver, type RetentionPlan } from './gfs.js';
 
+/** The policies one snapshot is kept by instead of the run's (a spoke instance's dump: its target's); else undefined. */
+export type PoliciesOf = (s: Snapshot) => PolicySet | undefined;
+
+/** The backup and retention policies a snapshot is judged by. */
+export interface PolicySet {
+  backup: Pick<StewardConfig['backup'], 'policies'>;
+  retention: Pick<StewardConfig['retention'], 'policies'>;
+}
+
 /**
  * Resolve a snapshot's retention policy from config: `steward:policy` names a backup policy, whose
- * `retention` names the retention policy. Pure; an unknown name resolves to `undefined`.
+ * `retention` names the retention policy. Pure; an unknown name resolves to `undefined`. `policiesOf` names
+ * other policies for some snapshots (fleet/place.ts dumpPolicies).
  */
 export const retentionPolicyResolver =
-  (config: Pick<StewardConfig, 'backup' | 'retention'>): PolicyResolver =>
+  (run: PolicySet, policiesOf?: PoliciesOf): PolicyResolver =>
   (s) => {
+    const config = policiesOf?.(s) ?? run;
     const backupName = s.tags[Tag.policy];
     // Tag values are user input: only own keys count, so `constructor` or `__proto__` resolve to nothing.
     if (backupName === undefined || !Object.hasOwn(config.backup.policies, backupName)) return undefined;
@@ -63,9 +74,10 @@ export const planRetentionFor = (
   now: Date,
   drSnapshots: DrSnapshots = 'in-inventory',
   redisDrCopies = false,
+  policiesOf?: PoliciesOf,
 ): RetentionPlan => {
   const dr = drCopying(config);
-  return planRetention(snapshots, retentionPolicyResolver(config), now, {
+  return planRetention(snapshots, retentionPolicyResolver(config, policiesOf), now, {
     limits: config.retention.deletions,
     ...(dr && {
       dr: {

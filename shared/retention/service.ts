@@ -13,7 +13,7 @@ import { addCount, logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
 import { DOUBT_RULES, type RetentionPlan, type Verdict } from './gfs.js';
-import { drCopying, type DrSnapshots, planRetentionFor } from './policy.js';
+import { drCopying, type DrSnapshots, type PoliciesOf, planRetentionFor } from './policy.js';
 import type { RetentionRequest } from './request.js';
 import type { Place } from '../fleet/place.js';
 
@@ -39,6 +39,8 @@ export interface RetentionServiceDeps {
   records?: RetentionRecorder;
   /** Where each run's full report goes (the report bucket); without it none is kept. */
   reports?: RunReports;
+  /** The policies of some snapshots instead of `config`'s: a spoke instance's dump, its target's. */
+  policiesOf?: PoliciesOf;
 }
 
 /** A region's listing: how many snapshots were read (and how many resources could not be), or why none. */
@@ -157,7 +159,7 @@ export const runRetention = async (
 
   // The Redis DR copies are in the DR listing when a store lists them (read, or failed: then held as unread).
   const redisDr = deps.stores.some((st) => st.redisDrCopies === true);
-  const plan = planRetentionFor(inventory, deps.config, now, drSnapshots, redisDr);
+  const plan = planRetentionFor(inventory, deps.config, now, drSnapshots, redisDr, deps.policiesOf);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
   const budget = dryRun
     ? undefined

@@ -170,7 +170,7 @@ describe('application consistency in a fleet, against an emulated AWS over real 
     }
   });
 
-  it("tags every place's dump in the stage's bucket as steward's", async () => {
+  it("tags every place's dump in the stage's bucket as steward's, with the instance's account and region", async () => {
     for (const p of places) {
       const { TagSet } = await hubS3().send(
         new GetObjectTaggingCommand({ Bucket: BUCKET, Key: dumpKey(p.instance) }),
@@ -180,6 +180,9 @@ describe('application consistency in a fleet, against an emulated AWS over real 
         [Tag.policy]: 'mongo',
         [Tag.source]: p.instance,
         [Tag.kind]: 'dump',
+        // Where the instance is: retention keeps the dump with that target's overrides.
+        [Tag.account]: p.account,
+        [Tag.region]: p.region,
       });
     }
   });

@@ -173,6 +173,13 @@ describe('application consistency in a spoke target (backup handler, fleet wirin
       Bucket: 'team-dumps',
       Key: expect.stringMatching(new RegExp(`^steward/mongo/${INSTANCE}/.+\\.dump$`)),
     });
+    // The instance's account and region: retention keeps the dump with that target's overrides.
+    expect(tagging!.args[0].input.Tagging?.TagSet).toEqual(
+      expect.arrayContaining([
+        { Key: 'steward:account', Value: SPOKE },
+        { Key: 'steward:region', Value: 'eu-central-1' },
+      ]),
+    );
     // The container's client of the function's own identity in the hub's region (clients.ts memoizes it).
     expect(tagging!.thisValue).toBe(s3Client('eu-west-1'));
   });

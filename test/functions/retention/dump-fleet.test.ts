@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { run, wire } from '../../../functions/retention/handler.js';
+import { fleetWiring, run, wire } from '../../../functions/retention/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { fanOutTargets } from '../../../shared/fleet/fan-out.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
@@ -114,5 +114,99 @@ describe('retention of dump objects in a fleet', () => {
     // Assert
     expect(s3).not.toHaveReceivedCommand(ListObjectsV2Command);
     expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
+  });
+});
+
+// A target's retention overrides apply to its instances' dumps: the hub's own child keeps every dump of the
+// stage's bucket, each with the policies of the target its instance is in (`steward:account`, `steward:region`).
+describe("retention of a spoke instance's dumps with its target's overrides", () => {
+  const HUB_INSTANCE = 'i-0123456789abcdef0';
+  const OLD_INSTANCE = 'i-0aaaaaaaaaaaaaaaa';
+  // The stage keeps 30 dailies; targets[2] (333333333333, the stage's region) keeps 14.
+  const stage = parseConfig(
+    {
+      ...FLEET_CONFIG,
+      backup: {
+        policies: {
+          mongo: {
+            kinds: ['ebs'],
+            consistency: { dump: { command: 'mongodump --archive', bucket: 'team-dumps' } },
+          },
+        },
+      },
+      retention: { policies: { standard: { daily: 30, keepAtLeast: 1 } } },
+    },
+    'fleet',
+  );
+  const stamp = (back: number) =>
+    new Date(NOW.getTime() - back * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '') + '0300';
+  const dumpKey = (instance: string, back: number) =>
+    `steward/mongo/${instance}/steward-${instance}-${stamp(back)}-sched.dump`;
+  const BACK = Array.from({ length: 40 }, (_, i) => i);
+  const tagsOf: Record<string, Record<string, string>> = {};
+  const place = (account: string) => ({ 'steward:account': account, 'steward:region': 'eu-west-1' });
+  const ours = (instance: string) => ({
+    'steward:managed': 'true',
+    'steward:policy': 'mongo',
+    'steward:source': instance,
+    'steward:kind': 'dump',
+  });
+  for (const b of BACK) {
+    tagsOf[dumpKey(SPOKE_INSTANCE, b)] = { ...ours(SPOKE_INSTANCE), ...place('333333333333') };
+    tagsOf[dumpKey(HUB_INSTANCE, b)] = { ...ours(HUB_INSTANCE), ...place('111111111111') };
+    // Written before dumps named their place: the run's own (the hub's) policies.
+    tagsOf[dumpKey(OLD_INSTANCE, b)] = ours(OLD_INSTANCE);
+  }
+  // Not steward's, though it names the spoke's place and lies under the prefix: never deleted.
+  const HAND_MADE = `steward/mongo/${SPOKE_INSTANCE}/steward-${SPOKE_INSTANCE}-202511010300-sched.dump`;
+  tagsOf[HAND_MADE] = { 'steward:policy': 'mongo', ...place('333333333333') };
+
+  beforeEach(() => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(tagsOf).map((Key) => ({ Key })) });
+    s3.on(GetObjectTaggingCommand).callsFake((input: { Key: string }) => ({
+      TagSet: Object.entries(tagsOf[input.Key] ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    }));
+  });
+
+  const hubChild = async () => {
+    const target = fanOutTargets(stage, 'retention').find(
+      (t) => t.account === '111111111111' && t.region === 'eu-west-1',
+    )!;
+    const wiring = fleetWiring(
+      () => ({ config: stage, dryRun: false, notifier: memoryNotifier(), now: () => NOW }),
+      () => ({ STATE_TABLE: 'steward-prod-state' }),
+    );
+    return { ...(await wiring.target(target)), budget: memoryDeletionBudget() };
+  };
+  const deletedOf = (instance: string) =>
+    s3
+      .commandCalls(DeleteObjectCommand)
+      .map((c) => c.args[0].input.Key!)
+      .filter((k) => k.startsWith(`steward/mongo/${instance}/`))
+      .sort();
+  const olderThan = (instance: string, kept: number) =>
+    BACK.filter((b) => b >= kept)
+      .map((b) => dumpKey(instance, b))
+      .sort();
+
+  it("deletes a spoke instance's dumps after its target's 14 dailies, the hub's after the stage's 30", async () => {
+    // Act
+    await run({ action: 'retention' }, await hubChild());
+
+    // Assert
+    expect(deletedOf(SPOKE_INSTANCE)).toEqual(olderThan(SPOKE_INSTANCE, 14));
+    expect(deletedOf(HUB_INSTANCE)).toEqual(olderThan(HUB_INSTANCE, 30));
+    expect(deletedOf(OLD_INSTANCE)).toEqual(olderThan(OLD_INSTANCE, 30));
+    expect(s3).not.toHaveReceivedCommandWith(DeleteObjectCommand, { Key: HAND_MADE });
+  });
+
+  it('plans the same in a dry run and deletes nothing', async () => {
+    // Act
+    const result = await run({ action: 'retention', dryRun: true }, await hubChild());
+
+    // Assert
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
+    const planned = result.plan.delete.map((s) => s.id).filter((id) => id.includes(SPOKE_INSTANCE));
+    expect(planned.sort()).toEqual(olderThan(SPOKE_INSTANCE, 14).map((k) => `s3://team-dumps/${k}`));
   });
 });

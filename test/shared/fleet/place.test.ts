@@ -2,7 +2,14 @@ import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { planBackups, planSnapshot } from '../../../shared/backup/plan.js';
 import { parseConfig } from '../../../shared/config/schema.js';
-import { accountOfArn, isFleet, placed, placeOf, placeTags } from '../../../shared/fleet/place.js';
+import {
+  accountOfArn,
+  dumpPolicies,
+  isFleet,
+  placed,
+  placeOf,
+  placeTags,
+} from '../../../shared/fleet/place.js';
 import type { Database } from '../../../shared/model.js';
 import { alertSignals, chatNotification, pagerDutyEvents } from '../../../shared/notify/formats.js';
 import {
@@ -368,5 +375,39 @@ describe('metrics in a fleet', () => {
 
   it('refuses a blank scope value', () => {
     expect(() => new Metrics().setScope({ Account: ' ' })).toThrow(/Account/);
+  });
+});
+
+describe("dumpPolicies: a dump is kept with its instance's target's overrides", () => {
+  const policiesOf = dumpPolicies(fleet);
+  const dump = (tags: Record<string, string>, object = true) => ({
+    kind: 'ebs' as const,
+    id: 's3://team-dumps/steward/daily/i-0123456789abcdef0/x.dump',
+    arn: 'arn:aws:s3:::team-dumps/steward/daily/i-0123456789abcdef0/x.dump',
+    region: 'eu-west-1',
+    sourceId: 'i-0123456789abcdef0',
+    status: 'available' as const,
+    type: 'manual' as const,
+    tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily', ...tags },
+    ...(object ? { object: { bucket: 'team-dumps', key: 'x' } } : {}),
+  });
+  const there = { [Tag.account]: '333333333333', [Tag.region]: 'eu-west-1' };
+
+  it("names the target's policies for a dump of an account-region a target lists (targets[2]: 14 dailies)", () => {
+    expect(policiesOf(dump(there))?.retention.policies.standard?.daily).toBe(14);
+    expect(
+      policiesOf(dump({ [Tag.account]: '222222222222', [Tag.region]: 'eu-central-1' }))?.retention.policies
+        .standard?.daily,
+    ).toBe(30);
+  });
+
+  it("names none (the run's own) for a snapshot, a dump without both tags, or an account no target lists", () => {
+    expect(policiesOf(dump(there, false))).toBeUndefined();
+    expect(policiesOf(dump({ [Tag.account]: '333333333333' }))).toBeUndefined();
+    expect(policiesOf(dump({ [Tag.region]: 'eu-west-1' }))).toBeUndefined();
+    // An account listed from the organizational unit: only the fan-out's listing knows it.
+    expect(policiesOf(dump({ [Tag.account]: '444444444444', [Tag.region]: 'eu-west-1' }))).toBeUndefined();
+    // A target's account in a region the target does not list.
+    expect(policiesOf(dump({ [Tag.account]: '333333333333', [Tag.region]: 'eu-central-1' }))).toBeUndefined();
   });
 });
