@@ -430,9 +430,15 @@ export interface CopySchedule {
 
 const weightOf = (c: { weight?: number }) => Math.max(1, c.weight ?? 1);
 
-/** The DR id a queued copy is made under (what its reservation holds). */
-export const queuedTargetId = (q: Pick<QueuedCopy, 'targetId' | 'snapshot'>): string =>
-  q.targetId ?? q.snapshot.id;
+/**
+ * The DR id a queued copy is made under (what its reservation holds). An entry queued before copy ids named
+ * their region has none: it is the id its source's ARN gives (the id the copy will be made under).
+ */
+export const queuedTargetId = (q: Pick<QueuedCopy, 'kind' | 'targetId' | 'snapshot'>): string => {
+  if (q.targetId !== undefined) return q.targetId;
+  const region = q.snapshot.arn.split(':')[3];
+  return region ? copyTargetIdOf({ kind: q.kind, id: q.snapshot.id, region }) : q.snapshot.id;
+};
 
 /**
  * Start what fits: at most `limits.total` copies in flight to the destination and `limits.perKind` of each

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { reconcileCopies } from '../../../shared/backup/copies.js';
-import { copyTargetIdOf, observeCopies } from '../../../shared/backup/copy-plan.js';
+import {
+  copyActionOf,
+  copyLimits,
+  copyTargetIdOf,
+  observeCopies,
+  scheduleCopies,
+} from '../../../shared/backup/copy-plan.js';
 import { drCopyId, isValidSnapshotId, regionCode } from '../../../shared/backup/ids.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import type { Snapshot } from '../../../shared/model.js';
@@ -157,5 +163,24 @@ describe('DR copy ids of one database id in two source regions', () => {
     // Assert
     expect(listing.alreadyCopied).toBe(0);
     expect([...listing.actions.values()].map((a) => a.targetId)).toEqual([drCopyId(ID, WEST)]);
+  });
+});
+
+describe('a copy queued before copy ids named their region', () => {
+  it('is reserved under the id its copy is made with (its source ARN names the region)', () => {
+    // Prepare: a pending entry as an older version wrote it, without targetId
+    const s = source(WEST);
+    const queue = {
+      inFlight: [],
+      pending: [
+        { kind: 'rds-instance' as const, db: 'orders', snapshot: { id: s.id, arn: s.arn }, missing: 1 },
+      ],
+    };
+
+    // Act
+    const { queue: after } = scheduleCopies(queue, copyLimits(20), NOW);
+
+    // Assert
+    expect(after.inFlight.map((f) => f.targetId)).toEqual([copyActionOf(s).targetId]);
   });
 });
