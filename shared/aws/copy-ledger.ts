@@ -65,6 +65,7 @@ const pendingOf = (raw: unknown, v = parsed(raw)): QueuedCopy[] =>
         kind: q.kind as QueuedCopy['kind'],
         db: q.db,
         snapshot: { id: s.id, arn: s.arn, ...(str(s.createdAt) ? { createdAt: s.createdAt } : {}) },
+        ...(str(q.targetId) ? { targetId: q.targetId } : {}),
         ...(str(q.newestCopyAt) ? { newestCopyAt: q.newestCopyAt } : {}),
         missing: typeof q.missing === 'number' ? q.missing : 1,
       },

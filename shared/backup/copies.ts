@@ -11,6 +11,7 @@ import {
   applyObservation,
   type CopyAction,
   copyActionOf,
+  copyTargetIdOf,
   type CopyKind,
   type CopyListing,
   copyLimits,
@@ -32,6 +33,7 @@ import {
   observeCopies,
   type QueuedLag,
   queuedLag,
+  queuedTargetId,
   releaseCopies,
   scheduleCopies,
   siblingUse,
@@ -50,6 +52,7 @@ import type {
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
 import { snapshotId } from './ids.js';
 import type { CacheDrPort } from './cache-dr.js';
+import { originRegion } from './copy-origin.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
 export interface CopyDeps {
@@ -108,10 +111,6 @@ const copyingPolicies = (config: StewardConfig) => {
   };
 };
 
-/** The region a DR snapshot was copied from: RDS's SourceRegion, else steward's copied-from ARN's. */
-const originRegion = (s: Snapshot): string | undefined =>
-  s.sourceRegion ?? s.tags[Tag.copiedFrom]?.split(':')[3];
-
 /**
  * Full listings of both regions: the hourly safety net and the scheduled runs. With `shared` (other source
  * regions of the account copy to the same destination), the destination's copies in flight from another
@@ -133,7 +132,7 @@ const observeAll = async (
   // delays the copies of what could not be read.
   if (dr.failures.length) throw dr.failures[0]!.cause;
   const unread = primary.failures.map((f) => failedOutcome({ resource: f.resource, action: COPY }, f.cause));
-  const listing = observeCopies(primary.snapshots, dr.snapshots, names, at);
+  const listing = observeCopies(primary.snapshots, dr.snapshots, names, at, undefined, deps.config.region);
   const listed: Record<string, CopyUse> = {};
   if (shared) {
     const own = deps.config.region;
@@ -193,6 +192,7 @@ const settledByQueue = (
       arn: snapshot.arn,
       ...(snapshot.createdAt ? { createdAt: snapshot.createdAt } : {}),
     },
+    targetId: copyTargetIdOf(snapshot),
     ...(since !== undefined ? { newestCopyAt: new Date(since * 1000).toISOString() } : {}),
     missing: 1,
   };
@@ -274,6 +274,7 @@ const createdByEvent = (
     kind,
     db: found.db,
     snapshot: { id: trigger.id, arn: trigger.snapshot, createdAt: new Date(t).toISOString() },
+    targetId: copyTargetIdOf({ kind, id: trigger.id, region: trigger.snapshot.split(':')[3] ?? '' }),
     newestCopyAt: new Date(found.since * 1000).toISOString(),
     missing: 1,
   };
@@ -314,7 +315,10 @@ const observeOne = async (
     readers.primary.ofDatabase(trigger.kind, db),
     readers.dr.ofDatabase(trigger.kind, db),
   ]);
-  return { listing: observeCopies(primary, dr, names, at, [dbKey(trigger.kind, db)]), released: [] };
+  return {
+    listing: observeCopies(primary, dr, names, at, [dbKey(trigger.kind, db)], deps.config.region),
+    released: [],
+  };
 };
 
 /**
@@ -363,6 +367,7 @@ const observeQueued = async (
       names,
       at,
       ok.map((r) => r.key),
+      deps.config.region,
     ),
     unread,
   };
@@ -594,7 +599,7 @@ export const reconcileCopies = async (
     async (q): Promise<Outcome> => {
       const a = await freshAction(deps.readers?.primary, q.kind, q.snapshot.id, names);
       if (a) actions.set(q.snapshot.id, a);
-      else stale.push(q.snapshot.id);
+      else stale.push(queuedTargetId(q));
       return { resource: q.snapshot.id, action: COPY, status: 'planned' };
     },
     (q) => ({ resource: q.snapshot.id, action: COPY }),
@@ -646,11 +651,11 @@ export const reconcileCopies = async (
       );
   if (!dryRun) {
     const failed = schedule.start.filter((q) =>
-      plan.start.some((c, i) => c.targetId === q.snapshot.id && started[i]?.status === 'failed'),
+      plan.start.some((c, i) => c.source.id === q.snapshot.id && started[i]?.status === 'failed'),
     );
     requeue.push(...failed);
     try {
-      await release(ledger, region, [...stale, ...requeue.map((q) => q.snapshot.id)], requeue, budget);
+      await release(ledger, region, [...stale, ...requeue.map(queuedTargetId)], requeue, budget);
     } catch (e) {
       // The hourly run reads the copies in flight and drops reservations that never became copies: a slot
       // is lost for an hour at most.

@@ -1,6 +1,8 @@
 import { dataTime } from '../data-time.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import { isManaged, Tag, type Tags } from '../tags.js';
+import { isCopyOf, mayBeCopyFrom } from './copy-origin.js';
+import { drCopyId } from './ids.js';
 
 /**
  * Cross-region copies in progress per destination region, as AWS documents them: 20 DB snapshot copies
@@ -37,7 +39,11 @@ export interface SnapshotRef {
 
 export interface CopyAction {
   source: SnapshotRef;
-  /** Same id in the DR region, so a repeated run finds it. */
+  /**
+   * Its id in the DR region, the same on every run so a repeated run finds it: an RDS or Aurora copy's names
+   * its source region (`drCopyId`), so one account's same-named databases of two regions get a copy each; an
+   * EBS set copy keeps its set's id (EBS snapshot ids are AWS's; a set is found by its tag and origin).
+   */
   targetId: string;
   encrypted?: boolean;
   /** The source's tags plus `steward:copied-from=<source arn>`. */
@@ -111,10 +117,14 @@ const copyTags = (s: Snapshot): Tags => {
   return Object.fromEntries([...ours, ...theirs].slice(0, MAX_TAGS).map((k) => [k, tags[k]!]));
 };
 
-/** The copy of one available source snapshot: same id in the DR region, its tags plus copied-from. */
+/** The DR id of a source snapshot's copy (`CopyAction.targetId`). */
+export const copyTargetIdOf = (s: Pick<Snapshot, 'kind' | 'id' | 'region'>): string =>
+  s.kind === 'ebs' ? s.id : drCopyId(s.id, s.region);
+
+/** The copy of one available source snapshot: its DR id (`copyTargetIdOf`), its tags plus copied-from. */
 export const copyActionOf = (s: Snapshot): CopyAction => ({
   source: refOf(s),
-  targetId: s.id,
+  targetId: copyTargetIdOf(s),
   ...(s.encrypted !== undefined ? { encrypted: s.encrypted } : {}),
   tags: copyTags(s),
   ...(s.parts ? { parts: s.parts } : {}),
@@ -151,6 +161,8 @@ export interface QueuedCopy {
   kind: CopyKind;
   db: string;
   snapshot: { id: string; arn: string; createdAt?: string };
+  /** The copy's id in the destination (`copyTargetIdOf`); absent (queued before it was kept): the source's. */
+  targetId?: string;
   /** Data time (ISO) of the database's newest available DR copy; absent: none yet, so it goes first. */
   newestCopyAt?: string;
   /** How many of the database's snapshots are missing in the destination, this one included. */
@@ -419,6 +431,16 @@ export interface CopySchedule {
 const weightOf = (c: { weight?: number }) => Math.max(1, c.weight ?? 1);
 
 /**
+ * The DR id a queued copy is made under (what its reservation holds). An entry queued before copy ids named
+ * their region has none: it is the id its source's ARN gives (the id the copy will be made under).
+ */
+export const queuedTargetId = (q: Pick<QueuedCopy, 'kind' | 'targetId' | 'snapshot'>): string => {
+  if (q.targetId !== undefined) return q.targetId;
+  const region = q.snapshot.arn.split(':')[3];
+  return region ? copyTargetIdOf({ kind: q.kind, id: q.snapshot.id, region }) : q.snapshot.id;
+};
+
+/**
  * Start what fits: at most `limits.total` copies in flight to the destination and `limits.perKind` of each
  * kind, at most one per database (RDS queues a second copy of the same database behind the first while it
  * holds a slot), oldest-missing first. An EBS set counts one copy per volume; a set larger than the whole
@@ -469,7 +491,7 @@ export const scheduleCopies = (queue: CopyQueue, limits: CopyLimits, now: Date):
         ...start.map((q) => ({
           kind: q.kind,
           db: q.db,
-          targetId: q.snapshot.id,
+          targetId: queuedTargetId(q),
           since,
           behind: Math.max(0, q.missing - 1),
           ...(q.weight !== undefined ? { weight: q.weight } : {}),
@@ -555,25 +577,39 @@ const newestFirst = (a: Snapshot, b: Snapshot): number =>
 
 /**
  * Compare the primary region's eligible snapshots (steward-managed, manual, of a policy that copies) with the
- * destination's: a source counts as copied when a DR snapshot carries `steward:copied-from=<its ARN>` or has
- * its id. `scope` names the databases the listings covered (an event's); absent, they covered everything.
- * Every eligible source is copied, missing (queued), or skipped with a reason.
+ * destination's: a source counts as copied when a DR snapshot carries `steward:copied-from=<its ARN>`, or has
+ * its id and no origin but its region (`isCopyOf`). `scope` names the databases the listings covered (an
+ * event's); absent, they covered everything. With `sourceRegion`, the destination's copies from the account's
+ * other source regions are left out (their databases may share an id with this region's): what is in flight,
+ * done and each database's DR lag are this region's copies'. Every eligible source is copied, missing
+ * (queued), or skipped with a reason.
  */
 export const observeCopies = (
   primarySnapshots: readonly Snapshot[],
-  drSnapshots: readonly Snapshot[],
+  allDrSnapshots: readonly Snapshot[],
   policiesThatCopy: Iterable<string>,
   at: Date,
   scope?: readonly string[],
+  sourceRegion?: string,
 ): CopyListing => {
   const policies = new Set(policiesThatCopy);
   const inScope = (kind: ResourceKind, db: string) => !scope || scope.includes(dbKey(kind, db));
+  const drSnapshots =
+    sourceRegion === undefined
+      ? allDrSnapshots
+      : allDrSnapshots.filter((d) => mayBeCopyFrom(d, sourceRegion));
   const drByOrigin = new Map<string, Snapshot>();
   for (const d of drSnapshots) {
     const from = d.tags[Tag.copiedFrom];
     if (from) drByOrigin.set(`arn:${from}`, d);
-    drByOrigin.set(`id:${d.kind}:${d.id}`, d);
+    else drByOrigin.set(`id:${d.kind}:${d.id}`, d);
   }
+  const copyOf = (s: Snapshot): Snapshot | undefined => {
+    const byArn = drByOrigin.get(`arn:${s.arn}`);
+    if (byArn) return byArn;
+    const byId = drByOrigin.get(`id:${s.kind}:${s.id}`);
+    return byId && isCopyOf(byId, s) ? byId : undefined;
+  };
 
   const inFlight: InFlightCopy[] = drSnapshots
     .filter((d) => d.kind !== 'elasticache' && isCopyInFlight(d) && inScope(d.kind, databaseOf(d)))
@@ -612,7 +648,7 @@ export const observeCopies = (
     if (t !== undefined && (entry.oldest === undefined || t < entry.oldest)) {
       entry.oldest = t;
     }
-    const found = drByOrigin.get(`arn:${s.arn}`) ?? drByOrigin.get(`id:${s.kind}:${s.id}`);
+    const found = copyOf(s);
     // A set copy missing parts is copied again: the copy starts only the missing volumes.
     const copy = found?.status.toLowerCase() === 'incomplete' ? undefined : found;
     if (copy?.status.toLowerCase() === 'failed') {
@@ -670,6 +706,7 @@ export const observeCopies = (
         kind: d.kind,
         db: d.db,
         snapshot: { id: next.id, arn: next.arn, ...(next.createdAt ? { createdAt: next.createdAt } : {}) },
+        ...(copyTargetIdOf(next) !== next.id ? { targetId: copyTargetIdOf(next) } : {}),
         ...(d.newestCopyAt ? { newestCopyAt: d.newestCopyAt } : {}),
         missing: d.missing.length,
         ...(next.parts ? { weight: next.parts.length } : {}),
@@ -745,8 +782,16 @@ export const planCopies = (
   maxInFlight: number,
   policiesThatCopy: Iterable<string>,
   now: Date = new Date(0),
+  sourceRegion?: string,
 ): CopyPlan => {
-  const listing = observeCopies(primarySnapshots, drSnapshots, policiesThatCopy, now);
+  const listing = observeCopies(
+    primarySnapshots,
+    drSnapshots,
+    policiesThatCopy,
+    now,
+    undefined,
+    sourceRegion,
+  );
   const limits = copyLimits(maxInFlight);
   const queue = applyObservation(emptyQueue(), listing.observation);
   const schedule = scheduleCopies(queue, limits, now);

@@ -82,3 +82,44 @@ export const snapshotIdHead = (dbId: string): string => {
   const id = snapshotId(dbId, new Date(0), 'sched');
   return id.slice(0, id.length - SUFFIX_LENGTH + 1);
 };
+
+const DIRECTIONS: Readonly<Record<string, string>> = {
+  north: 'n',
+  south: 's',
+  east: 'e',
+  west: 'w',
+  central: 'c',
+  northeast: 'ne',
+  northwest: 'nw',
+  southeast: 'se',
+  southwest: 'sw',
+};
+
+/**
+ * A short, distinct code for a region: `us-east-1` → `use1`, `ap-southeast-2` → `apse2`, `eu-central-1` →
+ * `euc1` (directions abbreviated, any other word kept whole, so two regions never share a code).
+ */
+export const regionCode = (region: string): string =>
+  sanitize(region)
+    .split('-')
+    .map((w) => DIRECTIONS[w] ?? w)
+    .join('');
+
+/**
+ * The id of a snapshot's DR copy: the source id with its source region's code before the stamp
+ * (`steward-orders-202612010300-sched` from us-east-1 → `steward-orders-use1-202612010300-sched`), so the
+ * same database id in two source regions of one account gets two copies in the DR region, not one refused
+ * (or taken for the other's). The stamp stays last (`dataTime` reads it); an id that would pass 63
+ * characters is cut with a fingerprint of the source id and region. Copies made before this carry the
+ * source id itself: they are recognised by their `steward:copied-from` ARN.
+ */
+export const drCopyId = (sourceId: string, sourceRegion: string): string => {
+  const code = regionCode(sourceRegion);
+  const m = /^(.*?)(-[a-z0-9]+-(?:sched|adhoc))$/.exec(sourceId);
+  const [head, tail] = m ? [m[1]!, m[2]!] : [sourceId, ''];
+  const id = `${head}-${code}${tail}`;
+  if (id.length <= SNAPSHOT_ID_MAX) return id;
+  const room = SNAPSHOT_ID_MAX - tail.length - code.length - HASH_LEN - 2;
+  const cut = head.slice(0, room).replace(/-+$/, '');
+  return `${cut}-${fingerprint(`${sourceId}@${sourceRegion}`)}-${code}${tail}`;
+};

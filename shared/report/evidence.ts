@@ -1,3 +1,4 @@
+import { mayBeCopyFrom } from '../backup/copy-origin.js';
 import type { StewardConfig } from '../config/schema.js';
 import { round } from '../drill/cost.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
@@ -198,7 +199,8 @@ export const buildEvidence = (
     region === config.dr.region && region !== config.region ? 'dr' : 'primary';
   for (const [where, list] of [
     ['primary', inputs.snapshots],
-    ['dr', inputs.drSnapshots],
+    // Only this region's copies: another source region's database of the same id has its own in the DR region.
+    ['dr', inputs.drSnapshots.filter((s) => mayBeCopyFrom(s, config.region))],
   ] as const) {
     for (const s of list) {
       if (!stewardOf(s)) continue;

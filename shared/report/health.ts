@@ -1,3 +1,4 @@
+import { mayBeCopyFrom } from '../backup/copy-origin.js';
 import { unsnapshottable } from '../backup/plan.js';
 import type { BackupPolicy, ReportConfig, StewardConfig } from '../config/schema.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
@@ -385,7 +386,8 @@ export const assessEstate = (inputs: EstateInputs, config: StewardConfig, now: D
     settings: config.report,
     now: now.getTime(),
     primary: group(inputs.snapshots),
-    dr: group(inputs.drSnapshots),
+    // Only this region's copies: another source region's database of the same id has its own in the DR region.
+    dr: group(inputs.drSnapshots.filter((s) => mayBeCopyFrom(s, config.region))),
     ...(newestDrills ? { drills: newestDrills } : {}),
     scaling: new Map(inputs.scaling.map((s) => [key(s.kind, s.resource), s])),
     byId: new Map(inputs.databases.map((d) => [key(d.kind, d.id), d])),

@@ -1,6 +1,7 @@
 import type { RetentionPolicy } from '../config/schema.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import { ADHOC_POLICY, isManaged, Tag } from '../tags.js';
+import { isCopyOf, originRegion } from '../backup/copy-origin.js';
 
 /** The retention policy that governs one snapshot, with its name (verdicts and groups carry it). */
 export interface ResolvedPolicy {
@@ -511,15 +512,19 @@ const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): E
   const copied = new Map<string, number>();
   const holds = (s: Snapshot) => (s.kind === 'elasticache' ? (s.shards ?? 1) : Infinity);
   const note = (key: string, c: Snapshot) => copied.set(key, Math.max(copied.get(key) ?? 0, holds(c)));
+  // A copy without copied-from is matched by id, and only to a source of its origin region (or of none known):
+  // one account's `orders` of two regions have copies of the same source id in one DR region.
+  const copiedById = new Map<string, Snapshot[]>();
   for (const c of dr.snapshots ?? []) {
     if (c.region !== dr.region || !available(c)) continue;
     const from = c.tags[Tag.copiedFrom];
     if (from) note(`arn:${from}`, c);
-    note(`id:${c.kind}:${c.id}`, c);
+    else copiedById.set(`${c.kind}:${c.id}`, [...(copiedById.get(`${c.kind}:${c.id}`) ?? []), c]);
   }
+  const byId = (s: Snapshot) =>
+    Math.max(0, ...(copiedById.get(`${s.kind}:${s.id}`) ?? []).filter((c) => isCopyOf(c, s)).map(holds));
   const hasCopy = (s: Snapshot) =>
-    Math.max(copied.get(`arn:${s.arn}`) ?? 0, copied.get(`id:${s.kind}:${s.id}`) ?? 0) >=
-    (s.kind === 'elasticache' ? (s.shards ?? 1) : 1);
+    Math.max(copied.get(`arn:${s.arn}`) ?? 0, byId(s)) >= (s.kind === 'elasticache' ? (s.shards ?? 1) : 1);
   // Days already safe: one of their snapshots stays in the primary region, or has its copy in DR.
   const safe = new Set<string>();
   for (const e of entries) {
@@ -597,13 +602,17 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
 const sourceKeys = () => {
   const keys = new Map<string, Map<string, Map<string, string>>>();
   return (s: Snapshot): string => {
-    let byKind = keys.get(s.region);
-    if (!byKind) keys.set(s.region, (byKind = new Map()));
+    // A DR copy is grouped with the copies from its own source region: `orders` of two regions of one account
+    // are two databases, each with its own days to keep in the DR region.
+    const from = originRegion(s);
+    const place = from === undefined || from === s.region ? s.region : `${s.region}<${from}`;
+    let byKind = keys.get(place);
+    if (!byKind) keys.set(place, (byKind = new Map()));
     const kind = s.object ? `${s.kind}\u0000object` : s.kind;
     let bySource = byKind.get(kind);
     if (!bySource) byKind.set(kind, (bySource = new Map()));
     let key = bySource.get(s.sourceId);
-    if (key === undefined) bySource.set(s.sourceId, (key = `${s.region}\u0000${kind}\u0000${s.sourceId}`));
+    if (key === undefined) bySource.set(s.sourceId, (key = `${place}\u0000${kind}\u0000${s.sourceId}`));
     return key;
   };
 };

@@ -21,6 +21,7 @@ import snapshotEvent from '../../events/rds/snapshot-created.json' with { type: 
 import alarmEvent from '../../events/scaling/alarm-state-change.json' with { type: 'json' };
 import { handler as backupHandler } from '../../functions/backup/handler.js';
 import { handler as scalingHandler } from '../../functions/scaling/handler.js';
+import { drCopyId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { tagList } from '../../shared/tags.js';
 import { embedConfig } from '../support/examples.js';
@@ -215,7 +216,8 @@ describe("a spoke's forwarded events through the hub's deployed handlers, agains
     // Assert: the copy is in the spoke's account, in the DR region, under the spoke's DR key, from its source
     const [copy, ...more] = await manualSnapshots(spokeDr);
     expect(more).toEqual([]);
-    expect(copy!.DBSnapshotArn).toBe(`arn:aws:rds:${DR}:${SPOKE}:snapshot:${id}`);
+    // Named after its source region: the same database id in another region of the account gets its own.
+    expect(copy!.DBSnapshotArn).toBe(`arn:aws:rds:${DR}:${SPOKE}:snapshot:${drCopyId(id, SPOKE_REGION)}`);
     expect(copy!.KmsKeyId).toBe(spokeDrKey);
     expect(copy!.TagList).toEqual(
       expect.arrayContaining([

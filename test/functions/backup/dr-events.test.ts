@@ -2,6 +2,7 @@ import { CopyDBSnapshotCommand, type DBSnapshot, RDSClient } from '@aws-sdk/clie
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { drCopyId } from '../../../shared/backup/ids.js';
 import copiedEvent from '../../../events/rds/snapshot-copied.json' with { type: 'json' };
 import createdEvent from '../../../events/rds/snapshot-created.json' with { type: 'json' };
 import { installDrEstate, type MockedDrEstate } from '../../../bench/support/mocked-dr-estate.js';
@@ -242,7 +243,7 @@ describe('DR copies driven by RDS events', () => {
     const inFlight = regions[DR]!.filter((s) => s.Status === 'pending');
     expect(inFlight).toHaveLength(20);
     // Every database copies its newest snapshot (15th, second of the day) before any older one.
-    expect(all.every((id) => id!.endsWith('202601150300-sched-2'))).toBe(true);
+    expect(all.every((id) => id!.endsWith('202601150300-sched-2-euw1'))).toBe(true);
     expect(new Set(all).size).toBe(40);
   });
 
@@ -255,7 +256,7 @@ describe('DR copies driven by RDS events', () => {
     const result = await run(structuredClone(createdEvent), deps);
 
     // Assert
-    expect(copiedTargets()).toEqual([snapId('orders-db', 15) + '-2']);
+    expect(copiedTargets()).toEqual([drCopyId(snapId('orders-db', 15) + '-2', PRIMARY)]);
     expect(calls()).toEqual({ rds: 4, dynamodb: 2, describes: 3 });
     expect(result.summary).toBe('DR copies 1 started, 1 deferred, 0 already in flight, 0 failed');
   });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { drCopyId } from '../../../shared/backup/ids.js';
 import reconcileEvent from '../../../events/backup/reconcile-copies.json' with { type: 'json' };
 import scheduledEvent from '../../../events/backup/scheduled.json' with { type: 'json' };
 import snapshotEvent from '../../../events/backup/snapshot-request.json' with { type: 'json' };
@@ -550,11 +551,11 @@ describe('copy reconciliation', () => {
     const result = await run(clone(reconcileEvent), deps);
 
     // Assert
-    expect(dr.copies.map((c) => c.targetId)).toEqual(eight.slice(0, 3).map((s) => s.id));
+    expect(dr.copies.map((c) => c.targetId)).toEqual(eight.slice(0, 3).map((s) => drCopyId(s.id, PRIMARY)));
     expect(dr.copies[0]).toEqual({
       kind: 'rds-instance',
       sourceArn: eight[0]!.arn,
-      targetId: eight[0]!.id,
+      targetId: drCopyId(eight[0]!.id, PRIMARY),
       kmsKeyId: KEY,
       encrypted: true,
       tags: { ...eight[0]!.tags, 'steward:copied-from': eight[0]!.arn },
@@ -579,7 +580,7 @@ describe('copy reconciliation', () => {
     await run(clone(reconcileEvent), deps);
 
     // Assert
-    expect(dr.copies.map((c) => c.targetId)).toEqual(eight.map((s) => s.id));
+    expect(dr.copies.map((c) => c.targetId)).toEqual(eight.map((s) => drCopyId(s.id, PRIMARY)));
   });
 
   it('runs the same reconciliation for an RDS "manual snapshot created" event', async () => {
@@ -591,7 +592,7 @@ describe('copy reconciliation', () => {
 
     // Assert
     expect(result.action).toBe('reconcile-copies');
-    expect(dr.copies.map((c) => c.targetId)).toEqual([eight[0]!.id]);
+    expect(dr.copies.map((c) => c.targetId)).toEqual([drCopyId(eight[0]!.id, PRIMARY)]);
   });
 
   it('stays quiet when there is nothing to copy', async () => {
@@ -610,7 +611,7 @@ describe('copy reconciliation', () => {
     // Prepare
     const { deps, dr, notifier } = fakeDeps({ primarySnaps: eight.slice(0, 2) });
     dr.failCopy.set(
-      eight[0]!.id,
+      drCopyId(eight[0]!.id, PRIMARY),
       new AwsCallError('CopyDBSnapshot', `snapshot: KMS key ${KEY} must exist in ${DR}`, {
         name: 'KMSKeyNotAccessibleFault',
         message: 'disabled',
@@ -619,7 +620,7 @@ describe('copy reconciliation', () => {
 
     // Act / Assert
     await expect(run(clone(reconcileEvent), deps)).rejects.toThrow(PartialFailureError);
-    expect(dr.copies.map((c) => c.targetId)).toEqual([eight[1]!.id]);
+    expect(dr.copies.map((c) => c.targetId)).toEqual([drCopyId(eight[1]!.id, PRIMARY)]);
     expect(notifier.sent[0]!.severity).toBe('critical');
     expect(notifier.sent[0]!.lines.join('\n')).toContain(`KMS key ${KEY} must exist in ${DR}`);
   });

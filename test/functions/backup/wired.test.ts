@@ -221,7 +221,7 @@ describe('backup through its real adapters', () => {
     });
     expect(rds).toHaveReceivedCommandWith(CopyDBSnapshotCommand, {
       SourceDBSnapshotIdentifier: arn(PRIMARY, 'snapshot', 'steward-orders-db-202601140300-sched'),
-      TargetDBSnapshotIdentifier: 'steward-orders-db-202601140300-sched',
+      TargetDBSnapshotIdentifier: 'steward-orders-db-euw1-202601140300-sched',
       KmsKeyId: KEY,
       CopyTags: true,
       Tags: [copiedFrom('snapshot', 'steward-orders-db-202601140300-sched'), ...ownership('orders-db')],
@@ -232,7 +232,7 @@ describe('backup through its real adapters', () => {
         'cluster-snapshot',
         'steward-ledger-202601140300-sched',
       ),
-      TargetDBClusterSnapshotIdentifier: 'steward-ledger-202601140300-sched',
+      TargetDBClusterSnapshotIdentifier: 'steward-ledger-euw1-202601140300-sched',
       KmsKeyId: KEY,
       CopyTags: true,
       Tags: [copiedFrom('cluster-snapshot', 'steward-ledger-202601140300-sched'), ...ownership('ledger')],

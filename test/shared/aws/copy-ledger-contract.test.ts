@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dynamoCopyLedger, dynamoCopySlots } from '../../../shared/aws/copy-ledger.js';
 import { reconcileCopies } from '../../../shared/backup/copies.js';
+import { drCopyId } from '../../../shared/backup/ids.js';
 import type { CopyLedger } from '../../../shared/backup/ports.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import type { Snapshot } from '../../../shared/model.js';
@@ -88,7 +89,7 @@ describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () =
     const { queue, version } = await ledger.read(DR);
     expect(queue.inFlight).toHaveLength(5);
     expect(queue.pending.map((q) => q.db).sort()).toEqual(
-      dbs.filter((db) => !dr.copies.some((c) => c.targetId === snapshot(db).id)).sort(),
+      dbs.filter((db) => !dr.copies.some((c) => c.targetId === drCopyId(snapshot(db).id, PRIMARY))).sort(),
     );
     expect(version).toBeGreaterThanOrEqual(12);
   });
@@ -135,7 +136,7 @@ describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () =
     });
 
     // Assert
-    expect(r.copies!.start.map((c) => c.targetId)).toEqual([snapshot('db-5').id]);
+    expect(r.copies!.start.map((c) => c.targetId)).toEqual([drCopyId(snapshot('db-5').id, PRIMARY)]);
     expect(dr.copies).toHaveLength(6);
     const { queue } = await ledger.read(DR);
     expect(queue.inFlight.map((f) => f.db).sort()).toEqual(['db-1', 'db-2', 'db-3', 'db-4', 'db-5']);

@@ -11,6 +11,7 @@ import {
   slotsChange,
   withSourceUse,
 } from '../../../shared/backup/copy-plan.js';
+import { drCopyId } from '../../../shared/backup/ids.js';
 import { parseConfig, type StewardConfig } from '../../../shared/config/schema.js';
 import { fanOutTargets, targetConfig } from '../../../shared/fleet/fan-out.js';
 import type { Snapshot } from '../../../shared/model.js';
@@ -164,7 +165,11 @@ describe('DR copies of two source regions of one account', () => {
     // Assert: never over five; all eight copied, from both regions
     expect(Math.max(...inFlight)).toBeLessThanOrEqual(CLUSTERS);
     expect(drStore.snapshots.map((s) => s.id).sort()).toEqual(
-      [0, 1].flatMap((i) => [1, 2, 3, 4].map((n) => `steward-db-${i}-${n}-202601150300-sched`)).sort(),
+      (['eu-west-1', 'eu-central-1'] as const)
+        .flatMap((region, i) =>
+          [1, 2, 3, 4].map((n) => drCopyId(`steward-db-${i}-${n}-202601150300-sched`, region)),
+        )
+        .sort(),
     );
   });
 

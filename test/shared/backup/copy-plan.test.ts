@@ -57,7 +57,9 @@ describe('planCopies', () => {
       start: [
         {
           source: { kind: 'rds-instance', id: s.id, arn: s.arn, region: PRIMARY, createdAt: s.createdAt },
-          targetId: s.id,
+          // The source region's code before the stamp: one account's same-named databases of two regions
+          // get a copy each in the DR region.
+          targetId: 'steward-orders-db-euw1-202601150300-sched',
           encrypted: true,
           tags: { ...s.tags, 'steward:copied-from': s.arn },
         },

@@ -6,6 +6,7 @@ import {
   type CopyKind,
   copyLimits,
   type CopyQueue,
+  copyTargetIdOf,
   dbKey,
   emptyQueue,
   observeCopies,
@@ -41,7 +42,8 @@ const source = (kind: CopyKind, db: string, d: number): Snapshot => {
 
 const copyOf = (s: Snapshot, status: string): Snapshot => ({
   ...s,
-  arn: s.arn.replace(PRIMARY, DR),
+  id: copyTargetIdOf(s),
+  arn: s.arn.replace(PRIMARY, DR).replace(s.id, copyTargetIdOf(s)),
   region: DR,
   sourceRegion: PRIMARY,
   status,
@@ -274,8 +276,8 @@ describe('the copy pipeline over days of events', () => {
               inFlight.filter((d) => d.status === 'available').map((d) => d.id),
             );
           }
-          const copied = new Set(dr.map((d) => d.id));
-          for (const p of primary) expect(copied.has(p.id)).toBe(true);
+          const copied = new Set(dr.map((d) => d.tags['steward:copied-from']));
+          for (const p of primary) expect(copied.has(p.arn)).toBe(true);
         },
       ),
     );

@@ -155,8 +155,8 @@ describe('the DR copy reconcile between sweeps', () => {
           }
 
           // Assert: every source reached DR; both regions were listed once a day at most (day 1 and day 2).
-          const copied = new Set(drStore.snapshots.map((s) => s.id));
-          for (const s of sources) expect(copied.has(s.id)).toBe(true);
+          const copied = new Set(drStore.snapshots.map((s) => s.tags['steward:copied-from']));
+          for (const s of sources) expect(copied.has(s.arn)).toBe(true);
           const days = Math.ceil((hours * HOUR) / SWEEP_EVERY_MS);
           expect(p.lists()).toBeLessThanOrEqual(days);
           expect(d.lists()).toBeLessThanOrEqual(days);

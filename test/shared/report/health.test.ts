@@ -95,6 +95,24 @@ describe('assessEstate', () => {
     expect(r.nextBackupAt).toBe('2026-11-24T03:00:00.000Z');
   });
 
+  it("never counts another source region's copy of a database with the same id as this one's (issue #17)", () => {
+    // Prepare: billing-db of eu-central-1 has its copies in us-west-2; eu-west-1's billing-db has none
+    const theirs = (daysAgo: number): Snapshot => ({
+      ...drCopy('billing-db', daysAgo),
+      sourceRegion: 'eu-central-1',
+    });
+    const i = inputs({
+      databases: [db('billing-db', { 'steward:backup': 'daily' })],
+      snapshots: [sched('billing-db', 0), sched('billing-db', 1), sched('billing-db', 2)],
+      drSnapshots: [theirs(1), theirs(2)],
+    });
+    // Act
+    const r = row(i, 'billing-db');
+    // Assert
+    expect(r.dr).toMatchObject({ region: 'us-west-2', copies: 0 });
+    expect(r.health).toBe('FAILING');
+  });
+
   it("calls it LATE when today's 03:00 backup is missing after the grace, FAILING when two in a row are", () => {
     // Prepare
     const late = inputs({

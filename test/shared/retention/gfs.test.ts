@@ -1208,3 +1208,46 @@ describe('planRetention: the DR hold for ElastiCache (Redis DR copies in the DR 
     expect(verdictOf(p, old).action).toBe('expire');
   });
 });
+
+describe('planRetention: one database id in two source regions of one account (issue #17)', () => {
+  const DR = 'us-west-2';
+  const id = (day: string, code = '') => `steward-orders-db-${code}202611${day}0300-sched`;
+  const source = (region: string, day: string) => snap(`2026-11-${day}T03:04:00Z`, { id: id(day), region });
+  const copy = (s: Snapshot, code: string): Snapshot => ({
+    ...s,
+    id: id(s.id.slice(-12, -10), code),
+    arn: s.arn.replace(s.region, DR),
+    region: DR,
+    sourceRegion: s.region,
+    tags: { ...s.tags, [Tag.copiedFrom]: s.arn },
+  });
+
+  it("keeps each region's DR copies by their own days: two copies of one day are not one the other replaces", () => {
+    // Prepare: both regions' `orders-db` of the 22nd copied to us-west-2 (one old-id copy, one new-id copy)
+    const copies = [copy(source('eu-west-1', '22'), 'euw1-'), copy(source('eu-central-1', '22'), '')];
+
+    // Act
+    const plan = planRetention(copies, standard({ daily: 1 }), NOW, UNCAPPED);
+
+    // Assert: each is its region's newest day, so both are kept
+    expect(plan.delete).toEqual([]);
+    for (const c of copies) expect(verdictOf(plan, c)).toMatchObject({ action: 'keep', rule: 'daily' });
+  });
+
+  it("holds a primary day for DR when only the other region's copy of the same id is there", () => {
+    // Prepare: eu-west-1's 21st expired; us-west-2 holds only eu-central-1's copy of that id, without its tag
+    const west = [source('eu-west-1', '21'), source('eu-west-1', '22')];
+    const { [Tag.copiedFrom]: _gone, ...tags } = copy(source('eu-central-1', '21'), '').tags;
+    const theirs = { ...copy(source('eu-central-1', '21'), ''), tags };
+    const ours = copy(source('eu-west-1', '22'), 'euw1-');
+
+    // Act
+    const plan = planRetention(west, standard({ daily: 1 }), NOW, {
+      ...UNCAPPED,
+      dr: { region: DR, policiesThatCopy: new Set(['daily']), snapshots: [theirs, ours] },
+    });
+
+    // Assert
+    expect(verdictOf(plan, west[0]!)).toMatchObject({ action: 'keep', rule: 'awaiting-dr' });
+  });
+});
