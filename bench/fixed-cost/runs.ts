@@ -133,7 +133,11 @@ const history = (config: StewardConfig, dbs: Database[], now: number, days: numb
           'steward:created-by': 'backup',
           'steward:policy': d.tags['steward:backup']!,
           'steward:kind': 'sched',
-          ...(region !== config.region ? { 'steward:copied-from': id } : {}),
+          // A DR copy names its source by ARN, as steward's copies do (shared/backup/copy-plan.ts): a reconcile
+          // recognises it by that tag whatever its id.
+          ...(region !== config.region
+            ? { 'steward:copied-from': `arn:aws:rds:${config.region}:${ACCOUNT}:snapshot:${id}` }
+            : {}),
         },
       };
     }),

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fixedCostRows } from '../../bench/fixed-cost.js';
 import { type CostInputs, fixedCost, total } from '../../bench/fixed-cost/model.js';
 import { type CfnTemplate, countTemplate, firings } from '../../bench/fixed-cost/template.js';
+import { ROOT } from '../support/sdk-recorder.js';
+import { join } from 'node:path';
+import { loadStage } from '../../shared/config/files.js';
 
 // A stage as the synthesized template says it (the shape of the prod example after issue 16's levers): one
 // function scheduled hourly, one daily, a state machine monthly; one alarm; one key.
@@ -180,5 +183,25 @@ describe('fixed monthly cost model', () => {
     });
     expect(line(inputs(endpoint), 'interface endpoints').usd).toBeCloseTo(14.6, 2);
     expect(verdict(inputs(endpoint)).ok).toBe(false);
+  });
+});
+
+describe('the fixed-cost estate', () => {
+  it('is steady: an hourly copy reconcile over its month of copied snapshots copies nothing and emits no metric', async () => {
+    // Prepare: metrics on, as deployed (test/setup.ts turns them off), in modules loaded afresh; the prod example
+    // (it copies to DR) over the estate the bench builds, mid-afternoon.
+    vi.resetModules();
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_DEV', '');
+    const { scheduledRuns } = await import('../../bench/fixed-cost/runs.js');
+    const { config } = loadStage(join(ROOT, 'examples'), 'prod');
+    const run = scheduledRuns(config).backup!;
+
+    // Act
+    const emitted = await run({ action: 'reconcile-copies' }, new Date('2026-11-10T15:30:00Z'), 10);
+    vi.unstubAllEnvs();
+
+    // Assert: every DR copy is recognised by its copied-from ARN (a copy tagged otherwise is copied again hourly).
+    expect(emitted?.metrics).toEqual([]);
   });
 });
