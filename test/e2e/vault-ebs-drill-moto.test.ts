@@ -1,10 +1,8 @@
 import {
-  AttachVolumeCommand,
   CreateVolumeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   EC2Client,
-  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +21,7 @@ import {
   DRILL_EXECUTION as EXECUTION,
   ebsSharedWith,
   HUB,
+  instanceWithDataVolume,
   quietMetrics,
   SHARED_COPY_MOTO,
   VAULT,
@@ -77,21 +76,7 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
     workload = new EC2Client({ region: REGION, credentials: roles.workload });
 
     // The workload account: an instance with a data volume, backed up as one set of two parts.
-    const run = await workload.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-0a1b2c3d4e5f60718',
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.micro',
-        Placement: { AvailabilityZone: `${REGION}a` },
-      }),
-    );
-    instanceId = run.Instances![0]!.InstanceId!;
-    const data = (await workload.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 10 })))
-      .VolumeId!;
-    await workload.send(
-      new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: data, Device: '/dev/sdf' }),
-    );
+    ({ instanceId } = await instanceWithDataVolume(workload, REGION));
     const setId = snapshotId(instanceId, new Date('2026-01-31T03:00:00Z'), 'sched');
     await ebsBackup(REGION, workload).createSnapshot({
       kind: 'ebs',

@@ -1,9 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { DescribeSnapshotAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotAttributeCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   CreateDBClusterCommand,
-  CreateDBInstanceCommand,
   DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -41,6 +46,7 @@ import {
   fakeTokenStore,
   fakeVaultShareLedger,
 } from '../fakes/drill-ports.js';
+import { createMotoInstance } from './moto.js';
 
 // The backup vault end to end against moto with three accounts: the hub (moto's default account, whose
 // credentials the test starts with), a workload account and the vault account, each reached through STS
@@ -259,18 +265,10 @@ export const backedUpRds = async (
   at: Date,
   cluster = true,
 ): Promise<void> => {
-  await rds.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: 'orders-db',
-      DBInstanceClass: 'db.t4g.micro',
-      Engine: 'postgres',
-      MasterUsername: 'app',
-      MasterUserPassword: 'not-a-secret-1',
-      AllocatedStorage: 20,
-      StorageEncrypted: true,
-      Tags: tagList({ 'steward:backup': 'daily' }),
-    }),
-  );
+  await createMotoInstance(rds, 'orders-db', {
+    StorageEncrypted: true,
+    Tags: tagList({ 'steward:backup': 'daily' }),
+  });
   if (cluster)
     await rds.send(
       new CreateDBClusterCommand({
@@ -293,4 +291,28 @@ export const backedUpRds = async (
       snapshotId: snapshotId(db, at, 'sched'),
       tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: db, [Tag.createdBy]: 'backup' },
     });
+};
+
+/** In `ec2`'s account: an instance in zone a with a 10 GiB data volume attached (a snapshot set of two). */
+export const instanceWithDataVolume = async (
+  ec2: EC2Client,
+  region: string,
+): Promise<{ instanceId: string; dataVolume: string }> => {
+  const run = await ec2.send(
+    new RunInstancesCommand({
+      // Any id: moto does not check it against the (empty) catalogue.
+      ImageId: 'ami-0a1b2c3d4e5f60718',
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.micro',
+      Placement: { AvailabilityZone: `${region}a` },
+    }),
+  );
+  const instanceId = run.Instances![0]!.InstanceId!;
+  const dataVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: 10 })))
+    .VolumeId!;
+  await ec2.send(
+    new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: dataVolume, Device: '/dev/sdf' }),
+  );
+  return { instanceId, dataVolume };
 };
