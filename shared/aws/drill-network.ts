@@ -18,6 +18,36 @@ const Network = /* @__PURE__ */ z.onFirstUse(() =>
   }),
 );
 
+/**
+ * A JSON String parameter another stack publishes, parsed; `missing(why)` is the error when it is not found or
+ * not JSON.
+ */
+const readJsonParameter = async (
+  ssm: SSMClient,
+  name: string,
+  region: string,
+  missing: (why: string) => Error,
+): Promise<unknown> => {
+  const r = await attempt(
+    'GetParameter',
+    `${name} in ${region}`,
+    () => ssm.send(new GetParameterCommand({ Name: name })),
+    { gone: ['ParameterNotFound'] },
+  );
+  if (!r.ok) throw missing('parameter not found');
+  try {
+    return JSON.parse(r.value.Parameter?.Value ?? '') as unknown;
+  } catch {
+    throw missing('not JSON');
+  }
+};
+
+/** `load`'s result, read once per container; a failed read is not kept (the stack may be deployed meanwhile). */
+const keptOnSuccess = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+  let read: Promise<T> | undefined;
+  return () => (read ??= load().catch((e: unknown) => ((read = undefined), Promise.reject(e))));
+};
+
 /** What the DR stack publishes for Redis drills from the DR copy: its drill network and its cache verifier. */
 export interface DrDrillSite {
   network: () => Promise<CacheDrillNetwork>;
@@ -32,25 +62,12 @@ export interface DrDrillSite {
  */
 export const ssmDrDrillSite = (ssm: SSMClient, name: string, region: string, stack: string): DrDrillSite => {
   type Site = CacheDrillNetwork & { verifierFunctionArn?: string };
-  let read: Promise<Site> | undefined;
   const missing = (why: string) =>
     new ConfigError(`No cache drill network in ${region}`, [
       `${name}: ${why}; deploy ${stack} (it builds the DR region's drill network when a drill.caches entry has from: dr)`,
     ]);
   const load = async (): Promise<Site> => {
-    const r = await attempt(
-      'GetParameter',
-      `${name} in ${region}`,
-      () => ssm.send(new GetParameterCommand({ Name: name })),
-      { gone: ['ParameterNotFound'] },
-    );
-    if (!r.ok) throw missing('parameter not found');
-    let json: unknown;
-    try {
-      json = JSON.parse(r.value.Parameter?.Value ?? '');
-    } catch {
-      throw missing('not JSON');
-    }
+    const json = await readJsonParameter(ssm, name, region, missing);
     const parsed = Network.safeParse(json);
     if (!parsed.success) throw missing('not a cache drill network (cacheSubnetGroupName, securityGroupIds)');
     const n = parsed.data;
@@ -62,7 +79,7 @@ export const ssmDrDrillSite = (ssm: SSMClient, name: string, region: string, sta
     };
   };
   // A failed read is not kept: the next drill tries again (the stack may have been deployed meanwhile).
-  const site = () => (read ??= load().catch((e: unknown) => ((read = undefined), Promise.reject(e))));
+  const site = keptOnSuccess(load);
   let network: Promise<CacheDrillNetwork> | undefined;
   return {
     network: async () => {
@@ -129,25 +146,12 @@ export const ssmDrEbsVerifierSite = (
   region: string,
   stack: string,
 ): (() => Promise<DrEbsVerifierSite>) => {
-  let read: Promise<DrEbsVerifierSite> | undefined;
   const missing = (why: string) =>
     new ConfigError(`No EBS verifier network in ${region}`, [
       `${name}: ${why}; deploy ${stack} (it builds the DR region's verifier network when a drill.volumes entry has from: dr and verify)`,
     ]);
   const load = async (): Promise<DrEbsVerifierSite> => {
-    const r = await attempt(
-      'GetParameter',
-      `${name} in ${region}`,
-      () => ssm.send(new GetParameterCommand({ Name: name })),
-      { gone: ['ParameterNotFound'] },
-    );
-    if (!r.ok) throw missing('parameter not found');
-    let json: unknown;
-    try {
-      json = JSON.parse(r.value.Parameter?.Value ?? '');
-    } catch {
-      throw missing('not JSON');
-    }
+    const json = await readJsonParameter(ssm, name, region, missing);
     const parsed = EbsSite.safeParse(json);
     if (!parsed.success)
       throw missing(
@@ -166,5 +170,5 @@ export const ssmDrEbsVerifierSite = (
         : {}),
     };
   };
-  return () => (read ??= load().catch((e: unknown) => ((read = undefined), Promise.reject(e))));
+  return keptOnSuccess(load);
 };

@@ -18,6 +18,7 @@ import { runFleetEvent } from '../../shared/fleet/child.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
+import { mongoConsistency } from '../support/fleet.js';
 import { useMotoEnvironment } from '../support/moto.js';
 
 // Application consistency across a fleet, over real HTTP against moto: a hub (moto's default account) and a
@@ -41,19 +42,7 @@ const config = parseConfig(
     account: HUB,
     region: 'eu-west-1',
     fleet: { externalId: 'steward-fleet-e2e' },
-    backup: {
-      policies: {
-        mongo: {
-          kinds: ['ebs'],
-          retention: 'standard',
-          consistency: {
-            pre: 'fsfreeze -f /data',
-            post: 'fsfreeze -u /data',
-            dump: { command: 'mongodump --archive', bucket: BUCKET },
-          },
-        },
-      },
-    },
+    backup: { policies: { mongo: mongoConsistency(BUCKET, { retention: 'standard' }) } },
     retention: { includeDrRegion: false, policies: { standard: { daily: 7 } } },
     targets: [{}, { account: WORKLOAD, regions: REGIONS }],
   },

@@ -1,47 +1,36 @@
-import { join } from 'node:path';
 import {
-  AttachVolumeCommand,
   CreateVolumeCommand,
-  DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   EC2Client,
-  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ebsBackup } from '../../shared/aws/ebs.js';
 import { ec2EbsDrillPort, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
-import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
 import { withEbsVaultSets } from '../../shared/aws/ebs-vault-drill.js';
-import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
-import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { targetCredentials } from '../../shared/aws/target-credentials.js';
-import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
-import { parseConfig } from '../../shared/config/schema.js';
-import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
-import { DRILL_COPY_KEY } from '../../shared/drill/vault-tasks.js';
-import { spokeRoleName } from '../../shared/fleet/targets.js';
-import { vaultCopyId, vaultKeyAlias } from '../../shared/fleet/vault.js';
-import { vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
-import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { metrics } from '../../shared/observability.js';
+import { reconcileVault } from '../../shared/backup/vault.js';
+import type { DrillState } from '../../shared/drill/state.js';
+import { vaultCopyId } from '../../shared/fleet/vault.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
+import { fakeRestorePort } from '../fakes/drill-ports.js';
+import { useMotoEnvironment } from '../support/moto.js';
 import {
-  fakeReportStore,
-  fakeRestorePort,
-  fakeTaskSignal,
-  fakeTokenStore,
-  fakeVaultShareLedger,
-} from '../fakes/drill-ports.js';
-import { startMoto } from '../support/moto.js';
-import { ROOT } from '../support/sdk-recorder.js';
+  DRILL_EXECUTION as EXECUTION,
+  ebsSharedWith,
+  HUB,
+  instanceWithDataVolume,
+  quietMetrics,
+  SHARED_COPY_MOTO,
+  VAULT,
+  vaultDrill,
+  vaultRoles,
+  vaultStage,
+  WORKLOAD,
+  workloadVaultDeps,
+} from '../support/vault-moto.js';
 
 // An EBS drill from the backup vault, end to end over real HTTP against moto with three accounts: a workload
 // account's instance is backed up and its set copied into the vault (the backup's own vault flow, as the spoke
@@ -51,92 +40,43 @@ import { ROOT } from '../support/sdk-recorder.js';
 // another account's shared snapshot: test/support/moto-shared-copy.py adds exactly that, only while the owner
 // shares it. moto checks no KMS key and makes volumes available at once; the state table ledger is the in-memory
 // fake here (its contract runs over moto's DynamoDB in test/shared/aws/vault-share-ledger.test.ts).
-const HUB = '123456789012'; // moto's default account: the hub's own credentials
-const WORKLOAD = '222222222222';
-const VAULT = '999999999999';
+// The hub is moto's default account: the hub's own credentials.
 const REGION = 'eu-west-1';
-const EXECUTION = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:00.000Z' };
 
 describe('an EBS drill from the backup vault, against moto with three accounts', () => {
-  let stop: (() => Promise<void>) | undefined;
-  const saved = { ...process.env };
+  useMotoEnvironment(REGION, { script: SHARED_COPY_MOTO });
+  quietMetrics();
   let instanceId = '';
   let hub: EC2Client;
   let vault: EC2Client;
   let workload: EC2Client;
   let parts: string[] = [];
-  let drill: () => DrillDeps;
+  let task: ReturnType<typeof vaultDrill>['task'];
 
   const config = () =>
-    parseConfig(
-      {
-        stage: 'e2e',
-        account: HUB,
-        region: REGION,
-        fleet: { externalId: 'steward-e2e-fleet', vault: { account: VAULT, retention: 'standard' } },
-        backup: { policies: { daily: { kinds: ['ebs'] } } },
-        targets: [{}, { account: WORKLOAD }],
-        drill: {
-          enabled: true,
-          volumes: { [instanceId]: { from: 'vault', account: WORKLOAD, rpoSeconds: 86_400 * 30 } },
-        },
+    vaultStage(REGION, {
+      backup: { policies: { daily: { kinds: ['ebs'] } } },
+      drill: {
+        enabled: true,
+        volumes: { [instanceId]: { from: 'vault', account: WORKLOAD, rpoSeconds: 86_400 * 30 } },
       },
-      'e2e',
-    );
+    });
 
-  const sharedWith = async (id: string) =>
-    (
-      (
-        await vault.send(
-          new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission' }),
-        )
-      ).CreateVolumePermissions ?? []
-    ).map((p) => p.UserId);
+  const sharedWith = (id: string) => ebsSharedWith(vault, id);
   const drillVolumes = async () =>
     (
       (await hub.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag-key', Values: [Tag.drill] }] })))
         .Volumes ?? []
     ).filter((v) => v.State !== 'deleted');
-  const task = (t: DrillTaskEvent['task'], state: unknown) =>
-    runDrillTask({ task: t, state, execution: EXECUTION } as DrillTaskEvent, drill());
 
   beforeAll(async () => {
-    const moto = await startMoto({ script: join(ROOT, 'test/support/moto-shared-copy.py') });
-    stop = moto.stop;
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: REGION,
-    });
-    const creds = targetCredentials(new STSClient({ region: REGION }), { sessionName: 'steward-e2e' });
-    const as = (account: string, roleArn: string) =>
-      creds.forTarget({ account, region: REGION, roleArn, externalId: 'steward-e2e-fleet' });
-    const workloadAs = as(
-      WORKLOAD,
-      `arn:aws:iam::${WORKLOAD}:role/${spokeRoleName('e2e', 'backup', REGION)}`,
-    );
+    // (the roles depend on the stage alone: the drill's volume is not known yet)
+    const roles = vaultRoles(vaultStage(REGION), REGION);
     hub = new EC2Client({ region: REGION });
-    workload = new EC2Client({ region: REGION, credentials: workloadAs });
-    const copyAs = as(VAULT, `arn:aws:iam::${VAULT}:role/steward-e2e-vault-copy-${REGION}`);
-    const copier = new EC2Client({ region: REGION, credentials: copyAs });
+    workload = new EC2Client({ region: REGION, credentials: roles.workload });
 
     // The workload account: an instance with a data volume, backed up as one set of two parts.
-    const run = await workload.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-0a1b2c3d4e5f60718',
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.micro',
-        Placement: { AvailabilityZone: `${REGION}a` },
-      }),
-    );
-    instanceId = run.Instances![0]!.InstanceId!;
-    const data = (await workload.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 10 })))
-      .VolumeId!;
-    await workload.send(
-      new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: data, Device: '/dev/sdf' }),
-    );
+    ({ instanceId } = await instanceWithDataVolume(workload, REGION));
     const setId = snapshotId(instanceId, new Date('2026-01-31T03:00:00Z'), 'sched');
     await ebsBackup(REGION, workload).createSnapshot({
       kind: 'ebs',
@@ -153,37 +93,12 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
     });
 
     // Into the vault with the backup's own flow (share, copy, then unshare once the copies completed).
-    const c = config();
-    const workloadRds = new RDSClient({ region: REGION, credentials: workloadAs });
-    const backup: VaultDeps = {
-      account: WORKLOAD,
-      region: REGION,
-      vaultAccount: VAULT,
-      vaultKey: vaultKeyAlias(c),
-      policies: ['daily'],
-      maxInFlight: 20,
-      maxClusterInFlight: 5,
-      sources: awsSnapshotStore(
-        REGION,
-        workloadRds,
-        new ElastiCacheClient({ region: REGION, credentials: workloadAs }),
-        undefined,
-        ebsBackup(REGION, workload),
-      ),
-      shares: rdsVaultShares(REGION, workloadRds),
-      vault: rdsVaultStore(REGION, new RDSClient({ region: REGION, credentials: copyAs })),
-      sets: {
-        shares: ebsVaultShares(REGION, workload),
-        vault: ebsVaultStore(REGION, copier),
-        maxInFlight: 20,
-      },
-    };
+    const backup = workloadVaultDeps(config(), REGION, roles, true);
     await reconcileVault(backup, false, new Date('2026-01-31T04:00:00Z'));
     await reconcileVault(backup, false, new Date('2026-01-31T05:00:00Z'));
 
     // The hub's drill, wired as the drill function wires it: the vault side as the vault drill role.
-    const drillAs = as(VAULT, vaultDrillRoleArn(c, REGION));
-    vault = new EC2Client({ region: REGION, credentials: drillAs });
+    vault = new EC2Client({ region: REGION, credentials: roles.drill });
     const vaultCopies = (
       (
         await vault.send(
@@ -195,47 +110,19 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
       ).Snapshots ?? []
     ).map((s) => s.SnapshotId!);
     parts = vaultCopies.sort();
-    const shares = fakeVaultShareLedger();
-    drill = () => ({
-      config: config(),
-      dryRun: false,
-      notifier: memoryNotifier(),
-      now: () => new Date('2026-02-01T05:00:10Z'),
+    ({ task } = vaultDrill(config, {
       restore: fakeRestorePort(REGION),
       ebs: {
         sets: ec2SnapshotSets(REGION, hub),
         volumes: ec2EbsDrillPort(REGION, hub),
         availabilityZone: `${REGION}b`,
       },
-      vault: {
-        account: HUB,
-        vault: withEbsVaultSets(
-          rdsVaultDrillPort(REGION, new RDSClient({ region: REGION, credentials: drillAs }), VAULT),
-          vault,
-        ),
-        staging: rdsStagedCopies(REGION, new RDSClient({ region: REGION })),
-        key: DRILL_COPY_KEY,
-        shares,
-      },
-      tokens: fakeTokenStore(),
-      signal: fakeTaskSignal(),
-      reports: fakeReportStore(),
-      network: {},
-    });
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    process.env = saved;
-  });
-
-  beforeEach(() => {
-    vi.spyOn(metrics, 'singleMetric').mockImplementation(
-      () =>
-        ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
-          typeof metrics.singleMetric
-        >,
-    );
+      vault: withEbsVaultSets(
+        rdsVaultDrillPort(REGION, new RDSClient({ region: REGION, credentials: roles.drill }), VAULT),
+        vault,
+      ),
+      staging: rdsStagedCopies(REGION, new RDSClient({ region: REGION })),
+    }));
   });
 
   it('the hub cannot create a volume from a vault part it is not shared', async () => {

@@ -1,12 +1,10 @@
 import {
-  AttachVolumeCommand,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DeleteSnapshotCommand,
   DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   EC2Client,
-  RunInstancesCommand,
   type Snapshot as Ec2Snapshot,
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +17,7 @@ import { runVaultRetention } from '../../shared/retention/vault.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
 import { useMotoEnvironment } from '../support/moto.js';
 import {
+  instanceWithDataVolume,
   SHARED_COPY_MOTO,
   VAULT,
   vaultRetentionStore,
@@ -103,22 +102,8 @@ describe('EBS snapshot sets in the backup vault, against moto with three account
     vault = new EC2Client({ region: REGION, credentials: roles.vault });
 
     // The workload account: an instance with a data volume (a set of two), and a hand-made snapshot.
-    const run = await workload.send(
-      new RunInstancesCommand({
-        // Any id: moto does not check it against the (empty) catalogue.
-        ImageId: 'ami-0a1b2c3d4e5f60718',
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.micro',
-        Placement: { AvailabilityZone: `${REGION}a` },
-      }),
-    );
-    instanceId = run.Instances![0]!.InstanceId!;
-    const data = (await workload.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 10 })))
-      .VolumeId!;
-    await workload.send(
-      new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: data, Device: '/dev/sdf' }),
-    );
+    const { instanceId: id, dataVolume: data } = await instanceWithDataVolume(workload, REGION);
+    instanceId = id;
     handMade = (await workload.send(new CreateSnapshotCommand({ VolumeId: data, Description: 'hand-made' })))
       .SnapshotId!;
 

@@ -4,6 +4,7 @@ import { stackId, StewardStack } from '../../infra/stack.js';
 import { VaultStack } from '../../infra/vault.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { vaultStackId } from '../../shared/fleet/vault.js';
+import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
 import { VAULT_ACCOUNT } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
 import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
@@ -74,3 +75,18 @@ export const deployFleet = (
 /** The role of `roles` with this name. */
 export const roleNamed = (roles: Map<string, RoleUnderTest>, name: string): RoleUnderTest =>
   [...roles.values()].find((r) => r.arn.endsWith(`/${name}`))!;
+
+/**
+ * What the vault drill IAM tests (vault-drill, vault-ebs-drill) simulate in `config`'s fleet with its vault: the
+ * hub's roles, the vault drill role, the workload account's spoke backup role, and the vault key's policy and ARN.
+ */
+export const deployVaultDrill = (config: unknown, name: string) => {
+  const d = deployFleet(config, name, { vault: true });
+  return {
+    hubRoles: d.hubRoles,
+    drillRole: roleNamed(d.vault!.roles, vaultDrillRoleName('prod', REGION)),
+    workloadBackup: roleNamed(d.spokeRoles, `steward-prod-spoke-backup-${REGION}`),
+    keyPolicy: d.vault!.keyPolicy,
+    keyArn: d.vault!.keyArn,
+  };
+};

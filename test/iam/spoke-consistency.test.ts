@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { consistencyDocumentName } from '../../infra/consistency.js';
 import { stepParameters } from '../../shared/backup/consistency-document.js';
-import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
+import { parseConfig } from '../../shared/config/schema.js';
 import { Tag, tagList } from '../../shared/tags.js';
-import { FLEET_CONFIG } from '../support/fleet.js';
+import { CONSISTENT_FLEET_CONFIG } from '../support/fleet.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { deployFleet, HUB, REGION, WORKLOAD } from './fleet-deployment.js';
 import { lintPolicy } from './lint.js';
@@ -18,33 +18,17 @@ import type { Deployment, RoleUnderTest } from './template.js';
 // the hub's copy), an untagged instance or one of another policy, an instance of another region, and the
 // dump tagging the hub does.
 const INSTANCE = 'i-0abc1234def567890';
-const CONSISTENT: StewardConfigInput = {
-  ...FLEET_CONFIG,
-  backup: {
-    policies: {
-      ...FLEET_CONFIG.backup!.policies,
-      mongo: {
-        kinds: ['ebs'],
-        consistency: {
-          pre: 'fsfreeze -f /data',
-          post: 'fsfreeze -u /data',
-          dump: { command: 'mongodump --archive', bucket: 'team-dumps' },
-        },
-      },
-    },
-  },
-};
 
 let spoke: Deployment;
 let role: RoleUnderTest;
 
 beforeAll(() => {
-  const d = deployFleet(CONSISTENT, 'fleet');
+  const d = deployFleet(CONSISTENT_FLEET_CONFIG, 'fleet');
   role = [...d.spokeRoles.values()].find((r) => r.arn.includes('spoke-backup-'))!;
   // The spoke as a deployment of its own: the binder names its account and region.
   spoke = {
     name: 'spoke',
-    config: parseConfig(CONSISTENT, 'fleet'),
+    config: parseConfig(CONSISTENT_FLEET_CONFIG, 'fleet'),
     account: WORKLOAD,
     region: REGION,
     partition: 'aws',

@@ -3,13 +3,12 @@ import { vaultCopyId } from '../../shared/fleet/vault.js';
 import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
 import { VAULT_DRILL_CONFIG } from '../support/fleet.js';
 import {
-  deployFleet,
+  deployVaultDrill,
   EVERYTHING,
   fromOrg,
   HUB,
   ORG,
   REGION,
-  roleNamed,
   VAULT,
   WORKLOAD,
 } from './fleet-deployment.js';
@@ -27,11 +26,10 @@ let keyPolicy: PolicyDocument;
 let keyArn: string;
 
 beforeAll(() => {
-  const d = deployFleet(VAULT_DRILL_CONFIG, 'vault-drill', { vault: true });
-  hubRoles = d.hubRoles;
-  drillRole = roleNamed(d.vault!.roles, vaultDrillRoleName('prod', REGION));
-  workloadBackup = roleNamed(d.spokeRoles, `steward-prod-spoke-backup-${REGION}`);
-  ({ keyPolicy, keyArn } = d.vault!);
+  ({ hubRoles, drillRole, workloadBackup, keyPolicy, keyArn } = deployVaultDrill(
+    VAULT_DRILL_CONFIG,
+    'vault-drill',
+  ));
 });
 
 const assumeDrillRole = (

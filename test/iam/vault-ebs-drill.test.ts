@@ -1,16 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
 import { VAULT_EBS_DRILL_CONFIG } from '../support/fleet.js';
-import {
-  deployFleet,
-  EVERYTHING,
-  fromOrg,
-  HUB,
-  REGION,
-  roleNamed,
-  VAULT,
-  WORKLOAD,
-} from './fleet-deployment.js';
+import { deployVaultDrill, EVERYTHING, fromOrg, HUB, REGION, VAULT, WORKLOAD } from './fleet-deployment.js';
 import { requestTags, resourceTags } from './requests.js';
 import { simulate } from './simulate.js';
 import type { PolicyDocument, RoleUnderTest } from './template.js';
@@ -26,11 +16,10 @@ let keyPolicy: PolicyDocument;
 let keyArn: string;
 
 beforeAll(() => {
-  const d = deployFleet(VAULT_EBS_DRILL_CONFIG, 'vault-ebs-drill', { vault: true });
-  hubRoles = d.hubRoles;
-  drillRole = roleNamed(d.vault!.roles, vaultDrillRoleName('prod', REGION));
-  workloadBackup = roleNamed(d.spokeRoles, `steward-prod-spoke-backup-${REGION}`);
-  ({ keyPolicy, keyArn } = d.vault!);
+  ({ hubRoles, drillRole, workloadBackup, keyPolicy, keyArn } = deployVaultDrill(
+    VAULT_EBS_DRILL_CONFIG,
+    'vault-ebs-drill',
+  ));
 });
 
 type Context = Record<string, string | string[]>;

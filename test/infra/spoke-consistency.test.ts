@@ -12,31 +12,15 @@ import {
 } from '../../infra/spoke.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { consistencyDocument } from '../../shared/backup/consistency-document.js';
-import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
-import { FLEET_CONFIG } from '../support/fleet.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { CONSISTENT_FLEET_CONFIG, FLEET_CONFIG } from '../support/fleet.js';
 import { resolver } from '../iam/template.js';
 import { allowing, statements, unbundledContext } from './iam.js';
 
 // Application consistency in spoke targets, as synthesized: the spoke carries steward's Command document
 // (the hub's content, the stage's name) and its backup role the hub backup role's SSM statements, built by the
 // same code and pointed at the spoke's account and region, only when a policy configures consistency.
-const CONSISTENT: StewardConfigInput = {
-  ...FLEET_CONFIG,
-  backup: {
-    policies: {
-      ...FLEET_CONFIG.backup!.policies,
-      mongo: {
-        kinds: ['ebs'],
-        consistency: {
-          pre: 'fsfreeze -f /data',
-          post: 'fsfreeze -u /data',
-          dump: { command: 'mongodump --archive', bucket: 'team-dumps' },
-        },
-      },
-    },
-  },
-};
-const config = parseConfig(CONSISTENT, 'fleet');
+const config = parseConfig(CONSISTENT_FLEET_CONFIG, 'fleet');
 
 let hub: Template;
 let spokeStack: SpokeStack;

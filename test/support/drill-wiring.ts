@@ -1,5 +1,5 @@
 import { wire } from '../../functions/drill/handler.js';
-import type { StewardConfig } from '../../shared/config/schema.js';
+import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import type { DrillDeps } from '../../shared/drill/tasks.js';
 import { DrillEnv } from '../../shared/drill/env.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
@@ -52,3 +52,42 @@ export const wiredDrill = (
   dryRun = false,
 ): DrillDeps =>
   wire({ config, dryRun, notifier: memoryNotifier(), now: () => now }, DrillEnv.parse(env), raw);
+
+// Drills from the backup vault (test/functions/drill/vault*-wired.test.ts).
+
+/**
+ * A `prod` stage of `account` in `region` whose fleet keeps a backup vault in `vault` (its copies kept by the
+ * `vault` retention policy, 35 dailies), with `extra` (the drill targets, more fleet targets).
+ */
+export const vaultDrillStage = (
+  account: string,
+  region: string,
+  vault: string,
+  extra: Partial<StewardConfigInput>,
+): StewardConfig =>
+  parseConfig(
+    {
+      stage: 'prod',
+      account,
+      region,
+      fleet: {
+        organizationId: 'o-a1b2c3d4e5',
+        externalId: 'steward-prod-fleet',
+        vault: { account: vault, retention: 'vault' },
+      },
+      retention: { policies: { standard: {}, vault: { daily: 35 } } },
+      ...extra,
+    },
+    'test',
+  );
+
+/** The tags the backup vault's copy of `account`'s RDS or Aurora `db` carries, its data dated `dataTime`. */
+export const rdsVaultCopyTags = (db: string, account: string, region: string, dataTime: string) => [
+  { Key: 'steward:managed', Value: 'true' },
+  { Key: 'steward:vault', Value: 'true' },
+  { Key: 'steward:created-by', Value: 'vault' },
+  { Key: 'steward:source', Value: db },
+  { Key: 'steward:source-account', Value: account },
+  { Key: 'steward:source-region', Value: region },
+  { Key: 'steward:data-time', Value: dataTime },
+];

@@ -107,3 +107,25 @@ export const SCALING_FLEET_CONFIG: StewardConfigInput = {
       : t,
   ),
 };
+
+type PolicyInput = NonNullable<NonNullable<StewardConfigInput['backup']>['policies']>[string];
+
+/**
+ * A `mongo` backup policy of EBS snapshot sets with application consistency: the filesystem frozen around the
+ * set, and a mongodump into `bucket`.
+ */
+export const mongoConsistency = (bucket = 'team-dumps', extra: Partial<PolicyInput> = {}): PolicyInput => ({
+  kinds: ['ebs'],
+  ...extra,
+  consistency: {
+    pre: 'fsfreeze -f /data',
+    post: 'fsfreeze -u /data',
+    dump: { command: 'mongodump --archive', bucket },
+  },
+});
+
+/** The fleet with the `mongo` consistency policy added to its policies (spoke consistency, IAM and infra). */
+export const CONSISTENT_FLEET_CONFIG: StewardConfigInput = {
+  ...FLEET_CONFIG,
+  backup: { policies: { ...FLEET_CONFIG.backup!.policies, mongo: mongoConsistency() } },
+};

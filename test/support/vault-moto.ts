@@ -1,18 +1,52 @@
 import { fileURLToPath } from 'node:url';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotAttributeCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterCommand,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotAttributesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { STSClient } from '@aws-sdk/client-sts';
+import { beforeEach, vi } from 'vitest';
 import { ebsBackup } from '../../shared/aws/ebs.js';
 import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
 import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
+import { rdsBackup } from '../../shared/aws/rds.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
-import { targetCredentials } from '../../shared/aws/target-credentials.js';
+import {
+  type AwsCredentialIdentityProvider,
+  targetCredentials,
+} from '../../shared/aws/target-credentials.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
+import { snapshotId } from '../../shared/backup/ids.js';
 import type { VaultDeps } from '../../shared/backup/vault.js';
 import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../shared/config/schema.js';
+import type { DrillTaskEvent } from '../../shared/drill/state.js';
+import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
+import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { spokeRoleName } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultRoleArn } from '../../shared/fleet/vault.js';
+import { vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
+import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { metrics } from '../../shared/observability.js';
+import { Tag, tagList } from '../../shared/tags.js';
+import {
+  fakeReportStore,
+  fakeTaskSignal,
+  fakeTokenStore,
+  fakeVaultShareLedger,
+} from '../fakes/drill-ports.js';
+import { createMotoInstance } from './moto.js';
 
 // The backup vault end to end against moto with three accounts: the hub (moto's default account, whose
 // credentials the test starts with), a workload account and the vault account, each reached through STS
@@ -43,8 +77,8 @@ export const vaultStage = (region: string, extra: Partial<StewardConfigInput> = 
   );
 
 /**
- * The three roles steward assumes from the hub, as credential providers: the workload account's spoke backup
- * role, and the vault account's copy and retention roles. Call with moto's endpoint in the environment.
+ * The roles steward assumes from the hub, as credential providers: the workload account's spoke backup role,
+ * and the vault account's copy, retention and drill roles. Call with moto's endpoint in the environment.
  */
 export const vaultRoles = (config: StewardConfig, region: string, sessionName = 'steward-e2e') => {
   const creds = targetCredentials(new STSClient({ region }), { sessionName });
@@ -54,23 +88,28 @@ export const vaultRoles = (config: StewardConfig, region: string, sessionName = 
     workload: as(WORKLOAD, `arn:aws:iam::${WORKLOAD}:role/${spokeRoleName('e2e', 'backup', region)}`),
     vault: as(VAULT, vaultRoleArn(config, 'copy', region)),
     vaultRetention: as(VAULT, vaultRoleArn(config, 'retention', region)),
+    drill: as(VAULT, vaultDrillRoleArn(config, region)),
   };
 };
 
 /**
- * The backup function's vault deps for the workload account's `daily` snapshots, each side signing with its
- * role: RDS and ElastiCache always, and EBS snapshot sets with `ebs`.
+ * The backup function's vault deps for `account`'s `daily` snapshots (signing as `credentials`, or as the
+ * environment's for the hub), the vault side as the vault copy role: RDS and ElastiCache always, and EBS
+ * snapshot sets with `ebs`.
  */
-export const workloadVaultDeps = (
+const vaultDepsOf = (
   config: StewardConfig,
   region: string,
   roles: ReturnType<typeof vaultRoles>,
-  ebs = false,
+  account: string,
+  credentials: AwsCredentialIdentityProvider | undefined,
+  ebs: boolean,
 ): VaultDeps => {
-  const workloadRds = new RDSClient({ region, credentials: roles.workload });
-  const workloadEc2 = new EC2Client({ region, credentials: roles.workload });
+  const as = { region, ...(credentials ? { credentials } : {}) };
+  const rds = new RDSClient(as);
+  const ec2 = new EC2Client(as);
   return {
-    account: WORKLOAD,
+    account,
     region,
     vaultAccount: VAULT,
     vaultKey: vaultKeyAlias(config),
@@ -79,17 +118,17 @@ export const workloadVaultDeps = (
     maxClusterInFlight: 5,
     sources: awsSnapshotStore(
       region,
-      workloadRds,
-      new ElastiCacheClient({ region, credentials: roles.workload }),
+      rds,
+      new ElastiCacheClient(as),
       undefined,
-      ebs ? ebsBackup(region, workloadEc2) : undefined,
+      ebs ? ebsBackup(region, ec2) : undefined,
     ),
-    shares: rdsVaultShares(region, workloadRds),
+    shares: rdsVaultShares(region, rds),
     vault: rdsVaultStore(region, new RDSClient({ region, credentials: roles.vault })),
     ...(ebs
       ? {
           sets: {
-            shares: ebsVaultShares(region, workloadEc2),
+            shares: ebsVaultShares(region, ec2),
             vault: ebsVaultStore(region, new EC2Client({ region, credentials: roles.vault })),
             maxInFlight: 20,
           },
@@ -97,6 +136,22 @@ export const workloadVaultDeps = (
       : {}),
   };
 };
+
+/** The backup function's vault deps for the workload account's `daily` snapshots, as its spoke backup role. */
+export const workloadVaultDeps = (
+  config: StewardConfig,
+  region: string,
+  roles: ReturnType<typeof vaultRoles>,
+  ebs = false,
+): VaultDeps => vaultDepsOf(config, region, roles, WORKLOAD, roles.workload, ebs);
+
+/** The backup function's vault deps for the hub's own `daily` snapshots, with the hub's credentials. */
+export const hubVaultDeps = (
+  config: StewardConfig,
+  region: string,
+  roles: ReturnType<typeof vaultRoles>,
+  ebs = false,
+): VaultDeps => vaultDepsOf(config, region, roles, HUB, undefined, ebs);
 
 /** The vault account's snapshot store as vault retention reads it: signed with the vault retention role. */
 export const vaultRetentionStore = (region: string, roles: ReturnType<typeof vaultRoles>, ebs = false) =>
@@ -107,3 +162,157 @@ export const vaultRetentionStore = (region: string, roles: ReturnType<typeof vau
     undefined,
     ebs ? ebsBackup(region, new EC2Client({ region, credentials: roles.vaultRetention })) : undefined,
   );
+
+// Vault drills (test/e2e/vault*-drill-moto.test.ts): the drill's execution, its deps, and what it leaves.
+
+export const DRILL_EXECUTION = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:00.000Z' };
+
+/** Quiets Powertools' single metrics (the drill tasks emit them) for each test of the enclosing describe. */
+export const quietMetrics = (): void => {
+  beforeEach(() => {
+    vi.spyOn(metrics, 'singleMetric').mockImplementation(
+      () =>
+        ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
+          typeof metrics.singleMetric
+        >,
+    );
+  });
+};
+
+/**
+ * The hub's drill deps for drills from the vault, with one share ledger (the in-memory fake; its contract runs
+ * over moto's DynamoDB in test/shared/aws/vault-share-ledger.test.ts) for every drill of the block. `config`
+ * is read on each call. Returns the deps and the task runner for DRILL_EXECUTION.
+ */
+export const vaultDrill = (
+  config: StewardConfig | (() => StewardConfig),
+  ports: Pick<DrillDeps, 'restore' | 'ebs'> & Pick<VaultDrillDeps, 'vault' | 'staging'>,
+) => {
+  const shares = fakeVaultShareLedger();
+  const deps = (): DrillDeps => ({
+    config: typeof config === 'function' ? config() : config,
+    dryRun: false,
+    notifier: memoryNotifier(),
+    now: () => new Date('2026-02-01T05:00:10Z'),
+    restore: ports.restore,
+    ...(ports.ebs ? { ebs: ports.ebs } : {}),
+    vault: { account: HUB, vault: ports.vault, staging: ports.staging, key: DRILL_COPY_KEY, shares },
+    tokens: fakeTokenStore(),
+    signal: fakeTaskSignal(),
+    reports: fakeReportStore(),
+    network: {},
+  });
+  const task = (t: DrillTaskEvent['task'], state: unknown) =>
+    runDrillTask({ task: t, state, execution: DRILL_EXECUTION } as DrillTaskEvent, deps());
+  return { deps, task };
+};
+
+/** The accounts an RDS snapshot (`id`, in `rds`'s account) is shared with: its `restore` attribute. */
+export const rdsSharedWith = async (rds: RDSClient, id: string): Promise<string[]> =>
+  (
+    await rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: id }))
+  ).DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((a) => a.AttributeName === 'restore')
+    ?.AttributeValues ?? [];
+
+/** The accounts an Aurora cluster snapshot (`id`, in `rds`'s account) is shared with. */
+export const clusterSharedWith = async (rds: RDSClient, id: string): Promise<string[]> =>
+  (
+    await rds.send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: id }))
+  ).DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes?.find((a) => a.AttributeName === 'restore')
+    ?.AttributeValues ?? [];
+
+/** The accounts an EBS snapshot (`id`, in `ec2`'s account) is shared with: its createVolumePermission. */
+export const ebsSharedWith = async (ec2: EC2Client, id: string): Promise<(string | undefined)[]> =>
+  (
+    (
+      await ec2.send(
+        new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission' }),
+      )
+    ).CreateVolumePermissions ?? []
+  ).map((p) => p.UserId);
+
+const drillIds = (ids: string[]) => ids.filter((id) => id.startsWith('steward-drill-'));
+
+/** What a drill made in `rds`'s account, by its `steward-drill-` ids: instances, clusters, manual snapshots. */
+export const drillLeftovers = (rds: RDSClient) => ({
+  instances: async () =>
+    drillIds(
+      ((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map(
+        (d) => d.DBInstanceIdentifier!,
+      ),
+    ),
+  clusters: async () =>
+    drillIds(
+      ((await rds.send(new DescribeDBClustersCommand({}))).DBClusters ?? []).map(
+        (d) => d.DBClusterIdentifier!,
+      ),
+    ),
+  copies: async () =>
+    drillIds(
+      ((await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? []).map(
+        (s) => s.DBSnapshotIdentifier!,
+      ),
+    ),
+});
+
+/**
+ * In `rds`'s account: an encrypted `orders-db` instance (and with `cluster`, an encrypted `ledger` Aurora
+ * cluster) tagged for the `daily` policy, and steward's scheduled snapshot of each taken at `at`.
+ */
+export const backedUpRds = async (
+  rds: RDSClient,
+  region: string,
+  at: Date,
+  cluster = true,
+): Promise<void> => {
+  await createMotoInstance(rds, 'orders-db', {
+    StorageEncrypted: true,
+    Tags: tagList({ 'steward:backup': 'daily' }),
+  });
+  if (cluster)
+    await rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'ledger',
+        Engine: 'aurora-postgresql',
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        StorageEncrypted: true,
+        Tags: tagList({ 'steward:backup': 'daily' }),
+      }),
+    );
+  const dbs = [
+    ['rds-instance', 'orders-db'] as const,
+    ...(cluster ? [['aurora-cluster', 'ledger'] as const] : []),
+  ];
+  for (const [kind, db] of dbs)
+    await rdsBackup(region, rds).createSnapshot({
+      kind,
+      dbId: db,
+      snapshotId: snapshotId(db, at, 'sched'),
+      tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: db, [Tag.createdBy]: 'backup' },
+    });
+};
+
+/** In `ec2`'s account: an instance in zone a with a 10 GiB data volume attached (a snapshot set of two). */
+export const instanceWithDataVolume = async (
+  ec2: EC2Client,
+  region: string,
+): Promise<{ instanceId: string; dataVolume: string }> => {
+  const run = await ec2.send(
+    new RunInstancesCommand({
+      // Any id: moto does not check it against the (empty) catalogue.
+      ImageId: 'ami-0a1b2c3d4e5f60718',
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.micro',
+      Placement: { AvailabilityZone: `${region}a` },
+    }),
+  );
+  const instanceId = run.Instances![0]!.InstanceId!;
+  const dataVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: 10 })))
+    .VolumeId!;
+  await ec2.send(
+    new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: dataVolume, Device: '/dev/sdf' }),
+  );
+  return { instanceId, dataVolume };
+};

@@ -27,7 +27,7 @@ import { runFleetEvent } from '../../../shared/fleet/child.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { atPlace, type BaseDeps } from '../../../shared/runtime.js';
 import { Tag } from '../../../shared/tags.js';
-import { FLEET_CONFIG } from '../../support/fleet.js';
+import { FLEET_CONFIG, mongoConsistency } from '../../support/fleet.js';
 
 // Application consistency in a spoke target, through the backup handler's real fleet wiring (SDK mocked): the
 // fan-out child of a spoke assumes the spoke backup role and sends the pre and post commands to the spoke's
@@ -47,18 +47,7 @@ const INSTANCE = 'i-0abc1234def567890';
 const config = parseConfig(
   {
     ...FLEET_CONFIG,
-    backup: {
-      policies: {
-        mongo: {
-          kinds: ['ebs'],
-          consistency: {
-            pre: 'fsfreeze -f /data',
-            post: 'fsfreeze -u /data',
-            dump: { command: 'mongodump --archive', bucket: 'team-dumps' },
-          },
-        },
-      },
-    },
+    backup: { policies: { mongo: mongoConsistency() } },
   },
   'fleet',
 );

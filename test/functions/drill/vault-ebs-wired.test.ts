@@ -18,10 +18,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
 import { ec2Client } from '../../../shared/aws/clients.js';
-import { parseConfig } from '../../../shared/config/schema.js';
 import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
+import { drillEnv, drillTask, vaultDrillStage, wiredDrill } from '../../support/drill-wiring.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // EBS drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
 // mocked): the vault's sets listed and each part shared by the vault drill role (its own client, assumed with
@@ -33,23 +33,11 @@ const SPOKE = '222222222222';
 const VAULT = '999999999999';
 const INSTANCE = 'i-0abc1234def567890';
 const NOW = new Date('2026-02-01T05:00:05Z');
-const config = parseConfig(
-  {
-    stage: 'prod',
-    account: HUB,
-    region: REGION,
-    fleet: {
-      organizationId: 'o-a1b2c3d4e5',
-      externalId: 'steward-prod-fleet',
-      vault: { account: VAULT, retention: 'vault' },
-    },
-    targets: [{}, { account: SPOKE }],
-    backup: { policies: { instances: { kinds: ['ebs'] } } },
-    retention: { policies: { standard: {}, vault: { daily: 35 } } },
-    drill: { enabled: true, volumes: { [INSTANCE]: { from: 'vault', account: SPOKE } } },
-  },
-  'test',
-);
+const config = vaultDrillStage(HUB, REGION, VAULT, {
+  targets: [{}, { account: SPOKE }],
+  backup: { policies: { instances: { kinds: ['ebs'] } } },
+  drill: { enabled: true, volumes: { [INSTANCE]: { from: 'vault', account: SPOKE } } },
+});
 const env = drillEnv({ DRILL_EBS_AZ: 'eu-west-1b' }, HUB, REGION);
 const deps = (raw: Record<string, string | undefined> = { VAULT_PARTITION: 'aws' }) =>
   wiredDrill(config, env, NOW, raw);
@@ -96,14 +84,7 @@ beforeEach(() => {
   rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   order = [];
   volumes = new Map();
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIAVAULTDRILL',
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(NOW.getTime() + 3_600_000),
-    },
-  });
+  sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
   ec2
     .on(DescribeSnapshotsCommand)
     .resolves({ Snapshots: [part(PARTS[0]!, 'vol-0root'), part(PARTS[1]!, 'vol-0data')] });

@@ -20,10 +20,16 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
-import { parseConfig } from '../../../shared/config/schema.js';
 import { drillNotification, drillReport, drillVerdict } from '../../../shared/drill/report.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
+import {
+  drillEnv,
+  drillTask,
+  rdsVaultCopyTags,
+  vaultDrillStage,
+  wiredDrill,
+} from '../../support/drill-wiring.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // RDS and Aurora drills of a target (spoke) account's databases from the backup vault, through the drill
 // function's real adapters (handler wire(), SDK clients mocked): the copy picked is the newest of that account's
@@ -36,28 +42,16 @@ const OTHER = '333333333333';
 const VAULT = '999999999999';
 const NOW = new Date('2026-02-01T05:00:05Z');
 const profile = { database: 'app' };
-const config = parseConfig(
-  {
-    stage: 'prod',
-    account: HUB,
-    region: REGION,
-    targets: [{}, { account: SPOKE }],
-    fleet: {
-      organizationId: 'o-a1b2c3d4e5',
-      externalId: 'steward-prod-fleet',
-      vault: { account: VAULT, retention: 'vault' },
-    },
-    retention: { policies: { standard: {}, vault: { daily: 35 } } },
-    drill: {
-      enabled: true,
-      targets: {
-        'orders-db': { from: 'vault', account: SPOKE, profile, rpoSeconds: 86_400 },
-        ledger: { kind: 'aurora-cluster', from: 'vault', account: SPOKE, profile, rpoSeconds: 86_400 },
-      },
+const config = vaultDrillStage(HUB, REGION, VAULT, {
+  targets: [{}, { account: SPOKE }],
+  drill: {
+    enabled: true,
+    targets: {
+      'orders-db': { from: 'vault', account: SPOKE, profile, rpoSeconds: 86_400 },
+      ledger: { kind: 'aurora-cluster', from: 'vault', account: SPOKE, profile, rpoSeconds: 86_400 },
     },
   },
-  'test',
-);
+});
 const env = drillEnv({}, HUB, REGION);
 const deps = () => wiredDrill(config, env, NOW, { VAULT_PARTITION: 'aws' });
 const task = drillTask;
@@ -67,15 +61,8 @@ const sts = mockClient(STSClient);
 const doc = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
 
-const vaultTags = (db: string, account: string, dataTime: string) => [
-  { Key: 'steward:managed', Value: 'true' },
-  { Key: 'steward:vault', Value: 'true' },
-  { Key: 'steward:created-by', Value: 'vault' },
-  { Key: 'steward:source', Value: db },
-  { Key: 'steward:source-account', Value: account },
-  { Key: 'steward:source-region', Value: REGION },
-  { Key: 'steward:data-time', Value: dataTime },
-];
+const vaultTags = (db: string, account: string, dataTime: string) =>
+  rdsVaultCopyTags(db, account, REGION, dataTime);
 const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
 // The spoke's newest copy; the hub's and a third account's same-named database have newer ones.
 const SPOKE_COPY = 'steward-orders-db-202601310300-sched-2b2b2b2b';
@@ -88,14 +75,7 @@ let staged: string | undefined;
 beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
   staged = undefined;
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIAVAULTDRILL',
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(NOW.getTime() + 3_600_000),
-    },
-  });
+  sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
   const snapshot = (id: string, account: string, dataTime: string, at: string) => ({
     DBSnapshotIdentifier: id,
     DBSnapshotArn: vaultArn('snapshot', id),

@@ -20,10 +20,16 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
-import { parseConfig } from '../../../shared/config/schema.js';
 import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
+import {
+  drillEnv,
+  drillTask,
+  rdsVaultCopyTags,
+  vaultDrillStage,
+  wiredDrill,
+} from '../../support/drill-wiring.js';
+import { assumedRole } from '../../support/fleet-mocks.js';
 
 // Drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
 // mocked): which copy is picked, the share by the vault drill role, the drill's own copy of an instance copy,
@@ -33,27 +39,15 @@ const HUB = '111111111111';
 const VAULT = '999999999999';
 const NOW = new Date('2026-02-01T05:00:05Z');
 const profile = { database: 'app' };
-const config = parseConfig(
-  {
-    stage: 'prod',
-    account: HUB,
-    region: REGION,
-    fleet: {
-      organizationId: 'o-a1b2c3d4e5',
-      externalId: 'steward-prod-fleet',
-      vault: { account: VAULT, retention: 'vault' },
-    },
-    retention: { policies: { standard: {}, vault: { daily: 35 } } },
-    drill: {
-      enabled: true,
-      targets: {
-        'orders-db': { kind: 'rds-instance', from: 'vault', profile, rpoSeconds: 86_400 },
-        ledger: { kind: 'aurora-cluster', from: 'vault', profile, rpoSeconds: 86_400 },
-      },
+const config = vaultDrillStage(HUB, REGION, VAULT, {
+  drill: {
+    enabled: true,
+    targets: {
+      'orders-db': { kind: 'rds-instance', from: 'vault', profile, rpoSeconds: 86_400 },
+      ledger: { kind: 'aurora-cluster', from: 'vault', profile, rpoSeconds: 86_400 },
     },
   },
-  'test',
-);
+});
 const env = drillEnv({}, HUB, REGION);
 const deps = (raw: Record<string, string | undefined> = { VAULT_PARTITION: 'aws' }) =>
   wiredDrill(config, env, NOW, raw);
@@ -64,15 +58,8 @@ const sts = mockClient(STSClient);
 const doc = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
 
-const vaultTags = (db: string, account = HUB, dataTime = '2026-01-31T03:00:00Z') => [
-  { Key: 'steward:managed', Value: 'true' },
-  { Key: 'steward:vault', Value: 'true' },
-  { Key: 'steward:created-by', Value: 'vault' },
-  { Key: 'steward:source', Value: db },
-  { Key: 'steward:source-account', Value: account },
-  { Key: 'steward:source-region', Value: REGION },
-  { Key: 'steward:data-time', Value: dataTime },
-];
+const vaultTags = (db: string, account = HUB, dataTime = '2026-01-31T03:00:00Z') =>
+  rdsVaultCopyTags(db, account, REGION, dataTime);
 const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
 const NEWEST = 'steward-orders-db-202601310300-sched-1a2b3c4d';
 const COPY_ID = 'steward-drill-orders-db-';
@@ -85,14 +72,7 @@ beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
   staged = undefined;
   drillStatus = 'available';
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIAVAULTDRILL',
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(NOW.getTime() + 3_600_000),
-    },
-  });
+  sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
   const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) => ({
     DBSnapshotIdentifier: id,
     DBSnapshotArn: vaultArn('snapshot', id),
