@@ -91,6 +91,34 @@ const lagOf = (raw: unknown, v = parsed(raw)): LagSince => {
  * Each database takes ~30 bytes of lag origin, and ~250 more while a copy of it waits: the item stays under
  * DynamoDB's 400 KB up to ~1 400 databases per destination even with every one of them waiting.
  */
+/**
+ * Write `item` under `pk` only if the item is still at `version` (0: it must not exist yet), as `version + 1`;
+ * false when another writer got there first. The queue and the slots both use it.
+ */
+const putVersioned = async (
+  doc: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  version: number,
+  item: Record<string, unknown>,
+): Promise<boolean> => {
+  const r = await attempt(
+    'PutItem',
+    `${table} ${pk}`,
+    () =>
+      doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk, version: version + 1, ...item },
+          ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
+          ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
+        }),
+      ),
+    { refused: CONDITION_FAILED },
+  );
+  return r.ok;
+};
+
 export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): CopyLedger => ({
   read: async (destination) => {
     const pk = copyQueueKey(destination);
@@ -111,31 +139,13 @@ export const dynamoCopyLedger = (doc: DynamoDBDocumentClient, table: string): Co
       version: typeof item.version === 'number' ? item.version : 0,
     };
   },
-  write: async (destination, queue: CopyQueue, version) => {
-    const pk = copyQueueKey(destination);
-    const r = await attempt(
-      'PutItem',
-      `${table} ${pk}`,
-      () =>
-        doc.send(
-          new PutCommand({
-            TableName: table,
-            Item: {
-              pk,
-              version: version + 1,
-              inFlight: JSON.stringify(queue.inFlight),
-              pending: JSON.stringify(queue.pending),
-              ...(queue.sweptAt ? { sweptAt: queue.sweptAt } : {}),
-              lag: JSON.stringify(queue.lag ?? {}),
-            },
-            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
-            ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
-          }),
-        ),
-      { refused: CONDITION_FAILED },
-    );
-    return r.ok;
-  },
+  write: (destination, queue: CopyQueue, version) =>
+    putVersioned(doc, table, copyQueueKey(destination), version, {
+      inFlight: JSON.stringify(queue.inFlight),
+      pending: JSON.stringify(queue.pending),
+      ...(queue.sweptAt ? { sweptAt: queue.sweptAt } : {}),
+      lag: JSON.stringify(queue.lag ?? {}),
+    }),
 });
 
 const useOfItem = (v: unknown): CopyUse | undefined => {
@@ -181,22 +191,7 @@ export const dynamoCopySlots = (
         version: typeof item.version === 'number' ? item.version : 0,
       };
     },
-    write: async (bySource, version) => {
-      const r = await attempt(
-        'PutItem',
-        `${table} ${pk}`,
-        () =>
-          doc.send(
-            new PutCommand({
-              TableName: table,
-              Item: { pk, version: version + 1, bySource: JSON.stringify(bySource) },
-              ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :seen',
-              ...(version === 0 ? {} : { ExpressionAttributeValues: { ':seen': version } }),
-            }),
-          ),
-        { refused: CONDITION_FAILED },
-      );
-      return r.ok;
-    },
+    write: (bySource, version) =>
+      putVersioned(doc, table, pk, version, { bySource: JSON.stringify(bySource) }),
   };
 };
