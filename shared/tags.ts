@@ -8,6 +8,11 @@ export const Tag = {
   account: 'steward:account',
   /** The source database's region: a DR copy keeps its source's, not the region it lives in. */
   region: 'steward:region',
+  /**
+   * On a dump object of an account a fan-out child reached through organizational-unit targets: those OU ids
+   * (space-separated, config order), so retention finds the overrides the account ran with (fleet/place.ts).
+   */
+  ou: 'steward:ou',
   createdBy: 'steward:created-by',
   hold: 'steward:hold',
   retainUntil: 'steward:retain-until',

@@ -45,7 +45,7 @@ import { type BackupDeps, type BackupResult, runBackup } from '../../shared/back
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
-import { copySourceRegions } from '../../shared/fleet/targets.js';
+import { copySourceRegions, organizationalUnitsOf } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -229,8 +229,13 @@ export const wire = (
             {
               runner: ssmStepRunner(ssmClient(region, undefined, as), doc),
               dumps: s3DumpTagger(s3Client(hubRegion)),
-              // The instances' account and region on each dump: retention keeps it with that target's overrides.
-              place: { ...(account ? { account } : {}), region },
+              // The instances' account and region on each dump, and the OU targets a child reached the account
+              // through: retention keeps it with those targets' overrides (fleet/place.ts, dumpPolicies).
+              place: {
+                ...(account ? { account } : {}),
+                region,
+                ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
+              },
               now: base.now,
               sleep: abortableSleep,
             },

@@ -123,8 +123,9 @@ export const wire = (
     : [];
   return {
     ...base,
-    // Each dump is kept with the overrides of its instance's target (the stage's config, before the child's).
-    ...(dumps.length && stage ? { policiesOf: dumpPolicies(stage) } : {}),
+    // Each dump is kept with the overrides of its instance's target (the stage's config, before the child's),
+    // or, when that target cannot be resolved, the longest of the candidates' and this run's own policies.
+    ...(dumps.length && stage ? { policiesOf: dumpPolicies(stage, base.config) } : {}),
     stores: [...dumps, ...swept.flatMap((r) => (r === dr.region ? [...rdb, storeIn(r)] : [storeIn(r)]))],
     ...(drOnly ? { drStore: storeIn(drOnly) } : {}),
     budget: dynamoDeletionBudget(stateTableClient(hubRegion), env.STATE_TABLE, scope),

@@ -78,7 +78,24 @@ export interface ConsistencyDeps {
 export interface DumpPlace {
   account?: string;
   region: string;
+  /**
+   * The organizational units (OU target ids, config order) the fan-out child reached the account through:
+   * tagged `steward:ou`, so the hub's retention applies those targets' overrides (fleet/place.ts).
+   */
+  organizationalUnits?: readonly string[];
 }
+
+/** S3 holds at most 256 characters in a tag value (S3 User Guide, "Categorizing your objects using tags"). */
+const TAG_VALUE_MAX = 256;
+
+/**
+ * The `steward:ou` value: the OU ids, space-separated. When they do not fit in one tag value, a word no OU id
+ * matches: retention then cannot resolve the dump's target and keeps it with the longest candidate policies.
+ */
+export const ouTagValue = (ous: readonly string[]): string => {
+  const v = ous.join(' ');
+  return v.length <= TAG_VALUE_MAX ? v : 'too-many-to-tag';
+};
 
 /** The target: one instance, its policy, and the snapshot set being taken. */
 export interface ConsistencyTarget {
@@ -155,6 +172,9 @@ export const dumpTags = (t: ConsistencyTarget, place?: DumpPlace): Tags => ({
   ...(place
     ? { [Tag.region]: place.region, ...(place.account ? { [Tag.account]: place.account } : {}) }
     : {}),
+  // The OU targets the account was reached through (none: an account target, or a run outside a fan-out).
+  // Eight tags of S3's ten per object.
+  ...(place?.organizationalUnits?.length ? { [Tag.ou]: ouTagValue(place.organizationalUnits) } : {}),
 });
 
 /**

@@ -1,6 +1,6 @@
-import type { StewardConfig } from '../config/schema.js';
+import type { BackupPolicy, RetentionPolicy, StewardConfig } from '../config/schema.js';
 import { keepsRedisDr } from '../backup/cache-dr.js';
-import type { PoliciesOf } from '../retention/policy.js';
+import type { PoliciesOf, PolicySet } from '../retention/policy.js';
 import { Tag } from '../tags.js';
 import { expandTargets, spokeDrKeyArn, spokeTargets, type TargetRef, targetPolicies } from './targets.js';
 
@@ -105,26 +105,116 @@ export const spokesKeepRedisDr = (config: StewardConfig): boolean =>
   spokeTargets(config).some((t) => keepsRedisDr(configAt(config, t)));
 
 /**
- * The policies a dump object is kept by: those of the target its instance's account and region belong to
- * (`steward:account` and `steward:region`, tagged by the backup run), so a spoke instance's dumps, which land
- * in the stage's buckets and are kept by the hub's run, follow that target's `retention` overrides. `stage` is
- * the stage's config before any target's overrides. Undefined (the run's own policies) for a snapshot, for a
- * dump without both tags (written before they were) and for an account-region no target lists by account
- * (one listed from an organizational unit: its accounts are known only to the fan-out's listing).
+ * The policies a dump object is kept by: those of the target its instance ran under, so a spoke instance's
+ * dumps, which land in the stage's buckets and are kept by the hub's run, follow that target's `retention`
+ * overrides. The backup run tags each dump with its instance's `steward:account` and `steward:region`, and,
+ * when a fan-out child reached the account through organizational-unit targets, their OU ids (`steward:ou`):
+ * the dump then stacks the overrides exactly as the child did (planFanOut: the stage's, each named OU target's
+ * in config order, then the account's own target last), with no Organizations call at retention. `stage` is
+ * the stage's config before any target's overrides; `run` the policies of the run that keeps the dumps.
+ *
+ * Undefined (the run's own policies) for a snapshot, and in a stage of one account-region. A dump whose target
+ * cannot be resolved (no place tags; an account-region no account target lists and no `steward:ou`; an OU id
+ * no target of its region names, e.g. a target since removed) keeps the longest of the policies of every
+ * target that could hold it, the run's own and the stage's (each count the largest, so never shorter than
+ * any of them), with `unresolved` saying why: the run report names it.
  */
-export const dumpPolicies = (stage: StewardConfig): PoliciesOf => {
+export const dumpPolicies = (stage: StewardConfig, run: PolicySet = stage): PoliciesOf => {
+  const targets = expandTargets(stage);
+  const fleet = isFleet(stage);
   const byPlace = new Map<string, TargetRef>();
-  for (const t of expandTargets(stage)) {
+  for (const t of targets) {
     const key = t.account !== undefined ? `${t.account} ${t.region}` : undefined;
     if (key && !byPlace.has(key)) byPlace.set(key, t);
   }
-  const resolved = new Map<TargetRef, ReturnType<PoliciesOf>>();
+  const resolve = (account?: string, region?: string, ou?: string): PolicySet | undefined => {
+    const longest = (why: string): PolicySet | undefined =>
+      fleet
+        ? {
+            ...longestOf([
+              run,
+              stage,
+              ...targets
+                .filter(
+                  (t) =>
+                    !account ||
+                    !region ||
+                    (t.region === region && (t.organizationalUnit !== undefined || t.account === account)),
+                )
+                .map((t) => targetPolicies(stage, t)),
+            ]),
+            unresolved: why,
+          }
+        : undefined;
+    if (!account || !region)
+      return longest(`no ${Tag.account} and ${Tag.region} tags (written before dumps named their place)`);
+    const own = byPlace.get(`${account} ${region}`);
+    if (ou === undefined)
+      return own
+        ? targetPolicies(stage, own)
+        : longest(`${account} ${region} is no account target and the dump names no ${Tag.ou}`);
+    const chain = new Set<TargetRef>();
+    for (const id of ou.split(' ').filter((x) => x !== '')) {
+      const found = targets.filter((t) => t.organizationalUnit === id && t.region === region);
+      if (!found.length)
+        return longest(
+          OU_ID.test(id)
+            ? `${Tag.ou} names ${id}, no organizational-unit target in ${region} (removed from targets?)`
+            : `${Tag.ou}=${JSON.stringify(ou)} names no organizational unit`,
+        );
+      for (const t of found) chain.add(t);
+    }
+    const stack = [...chain].sort((a, b) => a.index - b.index);
+    if (own) stack.push(own);
+    const last = stack.pop();
+    if (!last) return longest(`${Tag.ou} is empty and ${account} ${region} is no account target`);
+    return targetPolicies(stage, { index: last.index, inherits: stack.map((t) => t.index) });
+  };
+  // One resolution per distinct place and OU tag: a bucket holds many dumps of few places.
+  const resolved = new Map<string, PolicySet | undefined>();
   return (s) => {
+    if (!s.object) return undefined;
     const account = s.tags[Tag.account];
     const region = s.tags[Tag.region];
-    const t = s.object && account && region ? byPlace.get(`${account} ${region}`) : undefined;
-    if (!t) return undefined;
-    if (!resolved.has(t)) resolved.set(t, targetPolicies(stage, t));
-    return resolved.get(t);
+    const ou = s.tags[Tag.ou];
+    const key = JSON.stringify([account, region, ou]);
+    if (!resolved.has(key)) resolved.set(key, resolve(account, region, ou));
+    return resolved.get(key);
   };
+};
+
+const OU_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
+
+const COUNTS = ['daily', 'weekly', 'monthly', 'yearly', 'keepAtLeast'] as const;
+
+/**
+ * The longest of several policy sets, per backup policy: every retention policy any of them names for it
+ * (a target may point a backup policy at another retention policy), each count the largest any set gives
+ * any of those names. GFS keeps more with every larger count, so nothing the sets would keep is deleted.
+ * Named `<names> (longest)`, a retention group of its own.
+ */
+export const longestOf = (sets: readonly PolicySet[]): PolicySet => {
+  const backup: Record<string, BackupPolicy> = {};
+  const retention: Record<string, RetentionPolicy> = {};
+  for (const [name, policy] of Object.entries(sets[0]?.backup.policies ?? {})) {
+    const names = [
+      ...new Set(
+        sets.flatMap((p) =>
+          Object.hasOwn(p.backup.policies, name) ? [p.backup.policies[name]!.retention] : [],
+        ),
+      ),
+    ];
+    const policies = sets.flatMap((p) =>
+      names.flatMap((n) => (Object.hasOwn(p.retention.policies, n) ? [p.retention.policies[n]!] : [])),
+    );
+    // None of them resolves: left out, so the dump is kept on doubt (an unknown policy never deletes).
+    if (!policies.length) continue;
+    const longest = `${names.join('/')} (longest)`;
+    backup[name] = { ...policy, retention: longest };
+    retention[longest] = {
+      ...policies[0]!,
+      ...Object.fromEntries(COUNTS.map((k) => [k, Math.max(...policies.map((p) => p[k]))])),
+    };
+  }
+  return { backup: { policies: backup }, retention: { policies: retention } };
 };

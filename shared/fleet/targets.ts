@@ -179,3 +179,21 @@ export const targetPolicies = (
     };
   }, base);
 };
+
+/**
+ * The organizational units through which a fan-out child reached its account-region: the OU ids of the OU
+ * targets among `inherits` and `index`, in that order (config order), each once. Empty for an account target
+ * alone. Dumps carry them (`steward:ou`), so the hub's retention finds the overrides the account ran with
+ * without listing the organization again (fleet/place.ts, dumpPolicies).
+ */
+export const organizationalUnitsOf = (
+  c: Pick<StewardConfig, 'targets'>,
+  t: Pick<TargetRef, 'index'> & { inherits?: readonly number[] },
+): string[] => [
+  ...new Set(
+    [...(t.inherits ?? []), t.index].flatMap((i) => {
+      const ou = c.targets[i]?.organizationalUnit;
+      return ou !== undefined ? [ou] : [];
+    }),
+  ),
+];

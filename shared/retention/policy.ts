@@ -10,6 +10,11 @@ export type PoliciesOf = (s: Snapshot) => PolicySet | undefined;
 export interface PolicySet {
   backup: Pick<StewardConfig['backup'], 'policies'>;
   retention: Pick<StewardConfig['retention'], 'policies'>;
+  /**
+   * Set when the snapshot's own target could not be resolved: why. These policies are then the longest of
+   * every target that could hold it (never shorter than any), and the run report names the snapshot.
+   */
+  unresolved?: string;
 }
 
 /**

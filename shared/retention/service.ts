@@ -160,6 +160,7 @@ export const runRetention = async (
   // The Redis DR copies are in the DR listing when a store lists them (read, or failed: then held as unread).
   const redisDr = deps.stores.some((st) => st.redisDrCopies === true);
   const plan = planRetentionFor(inventory, deps.config, now, drSnapshots, redisDr, deps.policiesOf);
+  const unresolved = unresolvedTargets(inventory, plan.verdicts, deps.policiesOf);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
   const budget = dryRun
     ? undefined
@@ -207,6 +208,7 @@ export const runRetention = async (
         outcomes: [...outcomes],
         verdicts: plan.verdicts,
         deferred: plan.deferred.map((s) => `${s.region}/${s.id}`),
+        ...(unresolved.length ? { unresolvedTargets: unresolved } : {}),
       },
     },
     (report) =>
@@ -217,6 +219,7 @@ export const runRetention = async (
         outcomes,
         safetyCap: deps.config.retention.deletions.safetyCap,
         overBudget: overBudget.length,
+        unresolved,
         report,
       }),
   );
@@ -252,6 +255,10 @@ export const runRetention = async (
     expired: capped(plan.delete.map((s) => `${s.region}/${s.id}`)),
     deferred: capped(plan.deferred.map((s) => `${s.region}/${s.id}`)),
     doubt: doubtful(plan.verdicts).map(({ id, region, reason }) => ({ id, region, reason })),
+    // Dumps kept with the longest candidate policies (their target could not be resolved): the first few.
+    ...(unresolved.length
+      ? { unresolvedTargets: { count: unresolved.length, first: unresolved.slice(0, TOP_N) } }
+      : {}),
     failed,
   };
   if (failed.length) logger.warn('retention run had failures', report);
@@ -298,6 +305,32 @@ const keepRecord = async (
   }
 };
 
+/** A dump judged with the longest candidate policies because its own target could not be resolved. */
+export interface UnresolvedTarget {
+  id: string;
+  /** Why (fleet/place.ts, dumpPolicies). */
+  reason: string;
+  /** The retention policy it was judged by: `<names> (longest)`. */
+  policy?: string;
+}
+
+/** The judged (not skipped) snapshots whose policies came with `unresolved`, in inventory order. */
+const unresolvedTargets = (
+  inventory: readonly Snapshot[],
+  verdicts: readonly Verdict[],
+  policiesOf: PoliciesOf | undefined,
+): UnresolvedTarget[] => {
+  if (!policiesOf) return [];
+  const byId = new Map(verdicts.map((v) => [`${v.region}\u0000${v.id}`, v]));
+  return inventory.flatMap((s) => {
+    const reason = policiesOf(s)?.unresolved;
+    const v = reason !== undefined ? byId.get(`${s.region}\u0000${s.id}`) : undefined;
+    return reason !== undefined && v && v.action !== 'skip'
+      ? [{ id: s.id, reason, ...(v.policy !== undefined ? { policy: v.policy } : {}) }]
+      : [];
+  });
+};
+
 /** Verdicts a human should look at: keeps on doubt, and snapshots whose source tag disagrees with AWS. */
 const doubtful = (verdicts: readonly Verdict[]) =>
   verdicts
@@ -336,6 +369,8 @@ export const retentionNotification = (run: {
   safetyCap: number;
   /** Expired snapshots left for tomorrow because today's budget was used (or could not be reserved). */
   overBudget?: number;
+  /** Dumps kept with the longest candidate policies: their target could not be resolved. */
+  unresolved?: readonly UnresolvedTarget[];
   /** Where the run's full report went (every verdict and outcome); the summary links it. */
   report?: RunReportResult;
 }): Notification => {
@@ -409,6 +444,21 @@ export const retentionNotification = (run: {
       `Awaiting DR: ${awaitingDr} expired snapshots kept because they are the only one of their day and no copy of it is available in the DR region yet.`,
     );
   }
+  const unresolved = run.unresolved ?? [];
+  if (unresolved.length) {
+    const byReason = new Map<string, UnresolvedTarget[]>();
+    for (const u of unresolved) byReason.set(u.reason, [...(byReason.get(u.reason) ?? []), u]);
+    lines.push(
+      '',
+      `Target not resolved (${unresolved.length} dump objects, kept with the longest of the policies that could apply, never shorter):`,
+      ...topLines(
+        [...byReason],
+        ([reason, us]) =>
+          `- ${clip(reason, ERROR_MAX)}: ${us.length} (e.g. ${us[0]!.id}${us[0]!.policy ? `, ${us[0]!.policy}` : ''})`,
+        'reasons',
+      ),
+    );
+  }
   if (doubt.length) {
     lines.push(
       '',
@@ -436,6 +486,14 @@ export const retentionNotification = (run: {
         .slice(0, TOP_N)
         .map(({ id, region, reason }) => ({ id, region, reason: clip(reason, ERROR_MAX) })),
       failures: failures.slice(0, TOP_N),
+      ...(unresolved.length
+        ? {
+            unresolvedTargets: {
+              count: unresolved.length,
+              first: unresolved.slice(0, TOP_N).map((u) => ({ ...u, reason: clip(u.reason, ERROR_MAX) })),
+            },
+          }
+        : {}),
     },
   };
 };

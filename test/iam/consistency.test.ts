@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { consistencyDocumentName } from '../../infra/consistency.js';
 import { stepParameters } from '../../shared/backup/consistency-document.js';
+import { dumpTags } from '../../shared/backup/consistency.js';
 import { Tag, tagList } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { fullConfig } from './full-config.js';
@@ -74,6 +75,26 @@ describe('application consistency IAM (backup role, full config)', () => {
       }),
     ).not.toBe('Allowed');
     expect(await decide({ ...instance!, context: {} })).not.toBe('Allowed');
+  });
+
+  it("allows the tags a fan-out child writes on an OU account's dump (steward:account, steward:region, steward:ou)", async () => {
+    // No new grant: the same PutObjectTagging, whose only condition is steward:managed=true.
+    const TagSet = tagList(
+      dumpTags(
+        { instanceId: INSTANCE, policy: 'mongo', setId: '202601150300', createdBy: 'backup' },
+        { account: '444444444444', region: 'eu-central-1', organizationalUnits: ['ou-ab12-cd34ef56'] },
+      ),
+    );
+    expect(TagSet).toContainEqual({ Key: Tag.ou, Value: 'ou-ab12-cd34ef56' });
+    const requests = bound(
+      call('S3Client', 'PutObjectTagging', {
+        Bucket: 'team-dumps',
+        Key: `steward/mongo/${INSTANCE}/202601150300.dump`,
+        Tagging: { TagSet },
+      }),
+    );
+    expect(requests).toHaveLength(1);
+    for (const r of requests) expect(await decide(r), r.label).toBe('Allowed');
   });
 
   it('denies tagging objects outside the dump prefix, or without steward:managed', async () => {

@@ -16,6 +16,12 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  DescribeOrganizationCommand,
+  ListAccountsForParentCommand,
+  ListChildrenCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fleetWiring, run } from '../../../functions/backup/handler.js';
@@ -40,6 +46,7 @@ const s3 = mockClient(S3Client);
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const org = mockClient(OrganizationsClient);
 
 const HUB = '111111111111';
 const SPOKE = '222222222222';
@@ -63,7 +70,7 @@ const targetOf = (account: string, region: string) =>
 let order: string[];
 let n = 0;
 beforeEach(() => {
-  for (const m of [sts, ec2, ssm, s3, rds, cache, tagging]) m.reset();
+  for (const m of [sts, ec2, ssm, s3, rds, cache, tagging, org]) m.reset();
   rds.onAnyCommand().resolves({});
   cache.onAnyCommand().resolves({});
   tagging.onAnyCommand().resolves({});
@@ -218,5 +225,92 @@ describe('application consistency in a spoke target (backup handler, fleet wirin
         `FAILED create-snapshot ${INSTANCE}: .*post command error \\(SendCommand failed for ${INSTANCE}`,
       ),
     );
+  });
+});
+
+// An account listed from an OU target: the child knows which targets it came from (`index`, `inherits`), and
+// the dump says so (`steward:ou`), so the hub's retention applies those targets' overrides without listing the
+// organization again. The items come from the cycle's real listing step (Organizations mocked).
+describe('the dump of an account listed from an organizational unit names it (steward:ou)', () => {
+  const OU = 'ou-ab12-cd34ef56';
+  const LISTED = '444444444444';
+  const listed = async () => {
+    // The OU holds 444444444444 and the account target 333333333333; the management account is elsewhere.
+    org.on(ListAccountsForParentCommand, { ParentId: OU }).resolves({
+      Accounts: [LISTED, '333333333333'].map((Id) => ({ Id, State: 'ACTIVE' as const })),
+    });
+    org.on(ListChildrenCommand).resolves({ Children: [] });
+    org.on(DescribeOrganizationCommand).resolves({ Organization: { MasterAccountId: '999999999999' } });
+    const base = (): BaseDeps => ({
+      config,
+      dryRun: false,
+      notifier: memoryNotifier(),
+      now: () => new Date(),
+    });
+    const wiring = fleetWiring(base, env);
+    const items = (await runFleetEvent(
+      { action: 'fan-out-targets', capability: 'backup', partition: 'aws', event: {} },
+      wiring,
+      run,
+    )) as { targets: { target: ReturnType<typeof targetOf> }[] };
+    return { wiring, targets: items.targets.map((i) => i.target) };
+  };
+  const tagsOfDump = () =>
+    Object.fromEntries(
+      (s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input.Tagging?.TagSet ?? []).map((t) => [
+        t.Key,
+        t.Value,
+      ]),
+    );
+  const backUpIn = async (account: string, region: string) => {
+    const { wiring, targets } = await listed();
+    const target = targets.find((t) => t.account === account && t.region === region)!;
+    await runFleetEvent(
+      { action: 'scheduled-backup', policy: 'mongo', scheduledTime: SCHEDULED, target },
+      wiring,
+      (e, d) => run(e, atPlace(d, e), { requestId: 'req-1' }),
+    );
+    return target;
+  };
+
+  it('tags the dump of an account the OU listed with its OU id, beside its account and region', async () => {
+    // Act
+    const target = await backUpIn(LISTED, 'eu-central-1');
+
+    // Assert: the child ran as the OU target (targets[3]) with the spoke role, and its dump names the OU
+    expect(target).toMatchObject({ index: 3, account: LISTED });
+    expect(target.inherits).toBeUndefined();
+    expect(tagsOfDump()).toMatchObject({
+      [Tag.account]: LISTED,
+      [Tag.region]: 'eu-central-1',
+      [Tag.ou]: OU,
+      [Tag.managed]: 'true',
+    });
+  });
+
+  it('tags an account that is both an account target and in the OU with the OU it inherits', async () => {
+    // Act
+    const target = await backUpIn('333333333333', 'eu-west-1');
+
+    // Assert: its own target (targets[2]) last, the OU's overrides under it
+    expect(target).toMatchObject({ index: 2, inherits: [3] });
+    expect(tagsOfDump()).toMatchObject({ [Tag.account]: '333333333333', [Tag.ou]: OU });
+  });
+
+  it('writes no steward:ou for an account target alone, nor for the hub outside a fan-out', async () => {
+    // Act
+    await backUpIn(SPOKE, 'eu-central-1');
+    const spoke = tagsOfDump();
+    s3.resetHistory();
+    await runFleetEvent(
+      { action: 'scheduled-backup', policy: 'mongo', scheduledTime: SCHEDULED },
+      fleetWiring(() => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => new Date() }), env),
+      (e, d) => run(e, atPlace(d, e), { requestId: 'req-1' }),
+    );
+
+    // Assert
+    expect(spoke[Tag.ou]).toBeUndefined();
+    expect(tagsOfDump()[Tag.ou]).toBeUndefined();
+    expect(tagsOfDump()[Tag.account]).toBe(HUB);
   });
 });

@@ -15,6 +15,8 @@ import { parseConfig } from '../../../shared/config/schema.js';
 import { fanOutTargets } from '../../../shared/fleet/fan-out.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
+import { memoryRunReports } from '../../../shared/notify/run-report.js';
+import { dumpTags } from '../../../shared/backup/consistency.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
 
 // Dump objects in a fleet, through the retention function's real wiring (SDK mocked): the dump buckets are the
@@ -208,5 +210,146 @@ describe("retention of a spoke instance's dumps with its target's overrides", ()
     expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
     const planned = result.plan.delete.map((s) => s.id).filter((id) => id.includes(SPOKE_INSTANCE));
     expect(planned.sort()).toEqual(olderThan(SPOKE_INSTANCE, 14).map((k) => `s3://team-dumps/${k}`));
+  });
+});
+
+// An OU target's overrides reach the dumps of the accounts listed from it: the backup child tags each dump with
+// the OU it reached the account through (`steward:ou`, tags built here by the backup's own dumpTags), and the
+// hub's own child stacks the overrides as that child did, with no Organizations call. A dump whose target
+// cannot be resolved keeps the longest policies that could apply, and the run report says so.
+describe("retention of an OU account's dumps with the OU target's overrides", () => {
+  const OU = 'ou-ab12-cd34ef56';
+  const OU_INSTANCE = 'i-0bbbbbbbbbbbbbbbb'; // 444444444444, listed from the OU
+  const BOTH_INSTANCE = 'i-0cccccccccccccccc'; // 333333333333: an account target (14 dailies) in the OU too
+  const OLD_INSTANCE = 'i-0dddddddddddddddd'; // 444444444444, written before steward:ou
+  const GONE_INSTANCE = 'i-0eeeeeeeeeeeeeeee'; // names an OU since removed from the targets
+  // The stage keeps 30 dailies; the OU 35; targets[2] (333333333333) 14.
+  const stage = parseConfig(
+    {
+      ...FLEET_CONFIG,
+      backup: {
+        policies: {
+          mongo: {
+            kinds: ['ebs'],
+            consistency: { dump: { command: 'mongodump --archive', bucket: 'team-dumps' } },
+          },
+        },
+      },
+      retention: { policies: { standard: { daily: 30, keepAtLeast: 1 } } },
+      targets: [
+        ...FLEET_CONFIG.targets!.slice(0, 3),
+        {
+          organizationalUnit: OU,
+          regions: ['eu-west-1', 'eu-central-1'],
+          retention: { policies: { standard: { daily: 35 } } },
+        },
+      ],
+    },
+    'fleet',
+  );
+  const stamp = (back: number) =>
+    new Date(NOW.getTime() - back * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '') + '0300';
+  const setId = (instance: string, back: number) => `steward-${instance}-${stamp(back)}-sched`;
+  const dumpKey = (instance: string, back: number) =>
+    `steward/mongo/${instance}/${setId(instance, back)}.dump`;
+  const BACK = Array.from({ length: 40 }, (_, i) => i);
+  const tagsOf: Record<string, Record<string, string>> = {};
+  const put = (instance: string, account: string, organizationalUnits?: string[]) => {
+    for (const b of BACK)
+      tagsOf[dumpKey(instance, b)] = dumpTags(
+        { instanceId: instance, policy: 'mongo', setId: setId(instance, b), createdBy: 'backup' },
+        { account, region: 'eu-west-1', ...(organizationalUnits ? { organizationalUnits } : {}) },
+      );
+  };
+  put(OU_INSTANCE, '444444444444', [OU]);
+  put(BOTH_INSTANCE, '333333333333', [OU]);
+  put(OLD_INSTANCE, '444444444444');
+  put(GONE_INSTANCE, '444444444444', ['ou-gone-abcdefgh']);
+  // Not steward's, though it names the OU and lies under the prefix: never deleted.
+  const HAND_MADE = `steward/mongo/${OU_INSTANCE}/steward-${OU_INSTANCE}-202511010300-sched.dump`;
+  tagsOf[HAND_MADE] = {
+    'steward:policy': 'mongo',
+    'steward:account': '444444444444',
+    'steward:region': 'eu-west-1',
+    'steward:ou': OU,
+  };
+
+  beforeEach(() => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(tagsOf).map((Key) => ({ Key })) });
+    s3.on(GetObjectTaggingCommand).callsFake((input: { Key: string }) => ({
+      TagSet: Object.entries(tagsOf[input.Key] ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    }));
+  });
+
+  const hubChild = async (notifier = memoryNotifier()) => {
+    const target = fanOutTargets(stage, 'retention').find(
+      (t) => t.account === '111111111111' && t.region === 'eu-west-1',
+    )!;
+    const wiring = fleetWiring(
+      () => ({ config: stage, dryRun: false, notifier, now: () => NOW }),
+      () => ({ STATE_TABLE: 'steward-prod-state' }),
+    );
+    return { ...(await wiring.target(target)), budget: memoryDeletionBudget() };
+  };
+  const deletedOf = (instance: string) =>
+    s3
+      .commandCalls(DeleteObjectCommand)
+      .map((c) => c.args[0].input.Key!)
+      .filter((k) => k.startsWith(`steward/mongo/${instance}/`))
+      .sort();
+  const olderThan = (instance: string, kept: number) =>
+    BACK.filter((b) => b >= kept)
+      .map((b) => dumpKey(instance, b))
+      .sort();
+
+  it("deletes an OU account's dumps after the OU's 35 dailies, and a target in the OU after its own 14", async () => {
+    // Act
+    await run({ action: 'retention' }, await hubChild());
+
+    // Assert
+    expect(deletedOf(OU_INSTANCE)).toEqual(olderThan(OU_INSTANCE, 35));
+    expect(deletedOf(BOTH_INSTANCE)).toEqual(olderThan(BOTH_INSTANCE, 14));
+    expect(s3).not.toHaveReceivedCommandWith(DeleteObjectCommand, { Key: HAND_MADE });
+  });
+
+  it('keeps a dump whose target cannot be resolved with the longest policies, and the run report names it', async () => {
+    // Prepare
+    const notifier = memoryNotifier();
+    const reports = memoryRunReports('steward-prod-reports', 'eu-west-1');
+
+    // Act
+    const result = await run({ action: 'retention' }, { ...(await hubChild(notifier)), reports });
+
+    // Assert: both kept by the OU's 35, longer than the hub's own 30 (which kept them before)
+    expect(deletedOf(OLD_INSTANCE)).toEqual(olderThan(OLD_INSTANCE, 35));
+    expect(deletedOf(GONE_INSTANCE)).toEqual(olderThan(GONE_INSTANCE, 35));
+    const verdict = result.plan.verdicts.find((v) => v.id === `s3://team-dumps/${dumpKey(OLD_INSTANCE, 25)}`);
+    expect(verdict).toMatchObject({ action: 'keep', policy: 'standard (longest)' });
+    // The notification: one line per reason, with a count and an example
+    const lines = notifier.sent[0]!.lines.join('\n');
+    expect(lines).toContain(
+      'Target not resolved (80 dump objects, kept with the longest of the policies that could apply, never shorter):',
+    );
+    expect(lines).toContain(
+      `- 444444444444 eu-west-1 is no account target and the dump names no steward:ou: 40 (e.g. s3://team-dumps/${dumpKey(OLD_INSTANCE, 0)}, standard (longest))`,
+    );
+    expect(lines).toContain('steward:ou names ou-gone-abcdefgh, no organizational-unit target in eu-west-1');
+    // The full report: every such dump with its reason
+    const [body] = [...reports.objects.values()];
+    const report = JSON.parse(body!) as { unresolvedTargets: { id: string; reason: string }[] };
+    expect(report.unresolvedTargets).toHaveLength(80);
+    expect(report.unresolvedTargets.map((u) => u.id)).toContain(
+      `s3://team-dumps/${dumpKey(GONE_INSTANCE, 39)}`,
+    );
+  });
+
+  it('plans the same in a dry run and deletes nothing', async () => {
+    // Act
+    const result = await run({ action: 'retention', dryRun: true }, await hubChild());
+
+    // Assert
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
+    const planned = result.plan.delete.map((s) => s.id).filter((id) => id.includes(OU_INSTANCE));
+    expect(planned.sort()).toEqual(olderThan(OU_INSTANCE, 35).map((k) => `s3://team-dumps/${k}`));
   });
 });

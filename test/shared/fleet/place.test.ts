@@ -1,4 +1,5 @@
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { planBackups, planSnapshot } from '../../../shared/backup/plan.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -6,6 +7,7 @@ import {
   accountOfArn,
   dumpPolicies,
   isFleet,
+  longestOf,
   placed,
   placeOf,
   placeTags,
@@ -22,6 +24,8 @@ import { memoryRunReports, reportRun, runReportLines } from '../../../shared/not
 import { metrics, Metrics, MetricUnit } from '../../../shared/observability.js';
 import { retentionRecord, retentionRecordKey } from '../../../shared/retention/record.js';
 import { planRetention } from '../../../shared/retention/gfs.js';
+import { type PolicySet, retentionPolicyResolver } from '../../../shared/retention/policy.js';
+import type { RetentionPolicy } from '../../../shared/config/schema.js';
 import { atPlace } from '../../../shared/runtime.js';
 import { Tag } from '../../../shared/tags.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
@@ -392,22 +396,181 @@ describe("dumpPolicies: a dump is kept with its instance's target's overrides", 
     ...(object ? { object: { bucket: 'team-dumps', key: 'x' } } : {}),
   });
   const there = { [Tag.account]: '333333333333', [Tag.region]: 'eu-west-1' };
+  // The retention policy a dump of the `daily` backup policy is judged by.
+  const judged = (p: ReturnType<typeof policiesOf>) => {
+    const name = p?.backup.policies.daily?.retention;
+    return name === undefined
+      ? undefined
+      : { name, ...p!.retention.policies[name]!, unresolved: p!.unresolved };
+  };
 
   it("names the target's policies for a dump of an account-region a target lists (targets[2]: 14 dailies)", () => {
-    expect(policiesOf(dump(there))?.retention.policies.standard?.daily).toBe(14);
+    expect(judged(policiesOf(dump(there)))).toMatchObject({ name: 'standard', daily: 14 });
+    expect(judged(policiesOf(dump(there)))?.unresolved).toBeUndefined();
     expect(
-      policiesOf(dump({ [Tag.account]: '222222222222', [Tag.region]: 'eu-central-1' }))?.retention.policies
-        .standard?.daily,
+      judged(policiesOf(dump({ [Tag.account]: '222222222222', [Tag.region]: 'eu-central-1' })))?.daily,
     ).toBe(30);
   });
 
-  it("names none (the run's own) for a snapshot, a dump without both tags, or an account no target lists", () => {
+  it("names none (the run's own) for a snapshot, and for any dump of a stage of one account-region", () => {
     expect(policiesOf(dump(there, false))).toBeUndefined();
-    expect(policiesOf(dump({ [Tag.account]: '333333333333' }))).toBeUndefined();
-    expect(policiesOf(dump({ [Tag.region]: 'eu-west-1' }))).toBeUndefined();
-    // An account listed from the organizational unit: only the fan-out's listing knows it.
-    expect(policiesOf(dump({ [Tag.account]: '444444444444', [Tag.region]: 'eu-west-1' }))).toBeUndefined();
-    // A target's account in a region the target does not list.
-    expect(policiesOf(dump({ [Tag.account]: '333333333333', [Tag.region]: 'eu-central-1' }))).toBeUndefined();
+    const alone = dumpPolicies(single);
+    expect(alone(dump({}))).toBeUndefined();
+    expect(alone(dump({ [Tag.account]: '444444444444', [Tag.region]: 'eu-west-1' }))).toBeUndefined();
+  });
+
+  // Two OU targets with overrides; 333333333333 is also an account target (14 dailies).
+  const OU_A = 'ou-ab12-cd34ef56';
+  const OU_B = 'ou-zz99-abcdefgh';
+  const ous = parseConfig(
+    {
+      ...FLEET_CONFIG,
+      targets: [
+        ...FLEET_CONFIG.targets!.slice(0, 3),
+        {
+          organizationalUnit: OU_A,
+          regions: ['eu-west-1', 'eu-central-1'],
+          retention: { policies: { standard: { daily: 21, weekly: 8 } } },
+        },
+        // Points the `daily` backup policy at `short`, and keeps 45 of those.
+        {
+          organizationalUnit: OU_B,
+          backup: { policies: { daily: { retention: 'short' } } },
+          retention: { policies: { short: { daily: 45 } } },
+        },
+      ],
+    },
+    'prod',
+  );
+  const ouPolicies = dumpPolicies(ous);
+  const at = (account: string, region: string, ou?: string) => ({
+    [Tag.account]: account,
+    [Tag.region]: region,
+    ...(ou !== undefined ? { [Tag.ou]: ou } : {}),
+  });
+
+  it("names an OU target's overrides for a dump of an account listed from it (steward:ou)", () => {
+    expect(judged(ouPolicies(dump(at('444444444444', 'eu-west-1', OU_A))))).toEqual({
+      name: 'standard',
+      daily: 21,
+      weekly: 8,
+      monthly: 0,
+      yearly: 0,
+      keepAtLeast: 3,
+      unresolved: undefined,
+    });
+  });
+
+  it('stacks them as the fan-out child did: the OU targets in config order, the account target last', () => {
+    // 333333333333 is in OU_A and an account target: its own 14 dailies, the OU's 8 weeklies.
+    expect(judged(ouPolicies(dump(at('333333333333', 'eu-west-1', OU_A))))).toMatchObject({
+      name: 'standard',
+      daily: 14,
+      weekly: 8,
+    });
+    // In both OUs (either order in the tag): OU_B, later in the config, points `daily` at its 45 `short`.
+    for (const tag of [`${OU_A} ${OU_B}`, `${OU_B} ${OU_A}`])
+      expect(judged(ouPolicies(dump(at('444444444444', 'eu-west-1', tag))))).toMatchObject({
+        name: 'short',
+        daily: 45,
+      });
+  });
+
+  it('keeps a dump whose target cannot be resolved with the longest candidate policies, and says why', () => {
+    // An OU account's dump written before steward:ou: every target of its region could hold it.
+    expect(judged(ouPolicies(dump(at('444444444444', 'eu-west-1'))))).toEqual({
+      name: 'standard/short (longest)',
+      daily: 45,
+      weekly: 8,
+      monthly: 0,
+      yearly: 0,
+      keepAtLeast: 3,
+      unresolved: '444444444444 eu-west-1 is no account target and the dump names no steward:ou',
+    });
+    // An OU that is no target in the dump's region (OU_B lists eu-west-1 only): the stage's 30 beat OU_A's 21.
+    expect(judged(ouPolicies(dump(at('444444444444', 'eu-central-1', OU_B))))).toMatchObject({
+      name: 'standard (longest)',
+      daily: 30,
+      weekly: 8,
+      unresolved: `steward:ou names ${OU_B}, no organizational-unit target in eu-central-1 (removed from targets?)`,
+    });
+    // More OUs than one tag holds, and no place tags at all (every target counts).
+    expect(judged(ouPolicies(dump(at('444444444444', 'eu-west-1', 'too-many-to-tag'))))?.unresolved).toBe(
+      'steward:ou="too-many-to-tag" names no organizational unit',
+    );
+    expect(judged(ouPolicies(dump({})))).toMatchObject({
+      name: 'standard/short (longest)',
+      daily: 45,
+      unresolved: 'no steward:account and steward:region tags (written before dumps named their place)',
+    });
+    // Without an OU target, a dump of an account no target lists: the stage's 30 beat 333333333333's 14.
+    expect(judged(policiesOf(dump(at('444444444444', 'eu-west-1'))))).toMatchObject({
+      name: 'standard (longest)',
+      daily: 30,
+    });
+  });
+
+  it("counts the run's own policies among the candidates (never shorter than the hub's run)", () => {
+    const run = {
+      ...ous,
+      retention: {
+        ...ous.retention,
+        policies: {
+          ...ous.retention.policies,
+          standard: { daily: 90, weekly: 0, monthly: 2, yearly: 0, keepAtLeast: 3 },
+        },
+      },
+    };
+    expect(judged(dumpPolicies(ous, run)(dump({})))).toMatchObject({ daily: 90, monthly: 2 });
+  });
+});
+
+describe('longestOf: never shorter than any of its policy sets', () => {
+  const DAY = 86_400_000;
+  const NOW = Date.parse('2026-06-30T12:00:00Z');
+  const policy = fc.record({
+    daily: fc.integer({ min: 0, max: 40 }),
+    weekly: fc.integer({ min: 0, max: 10 }),
+    monthly: fc.integer({ min: 0, max: 6 }),
+    yearly: fc.integer({ min: 0, max: 2 }),
+    keepAtLeast: fc.integer({ min: 1, max: 5 }),
+  });
+  // Each set points the backup policy `p` at one of two retention policies.
+  const set = fc.record({ name: fc.constantFrom('a', 'b'), a: policy, b: policy });
+  const asSet = (x: { name: string; a: RetentionPolicy; b: RetentionPolicy }) => ({
+    backup: { policies: { p: { ...single.backup.policies.standard!, retention: x.name } } },
+    retention: { policies: { a: x.a, b: x.b } },
+  });
+
+  it('keeps every dump any of the sets keeps, over random histories', () => {
+    fc.assert(
+      fc.property(
+        fc.array(set, { minLength: 1, maxLength: 4 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 400 }), { maxLength: 60 }),
+        (sets, ages) => {
+          const snapshots = ages.map((age) => ({
+            kind: 'ebs' as const,
+            id: `s3://b/k/${age}.dump`,
+            arn: `arn:aws:s3:::b/k/${age}.dump`,
+            region: 'eu-west-1',
+            sourceId: 'i-0123456789abcdef0',
+            createdAt: new Date(NOW - age * DAY).toISOString(),
+            status: 'available' as const,
+            type: 'manual' as const,
+            tags: { [Tag.managed]: 'true', [Tag.policy]: 'p' },
+            object: { bucket: 'b', key: `k/${age}.dump` },
+          }));
+          const kept = (p: PolicySet) =>
+            new Set(
+              planRetention(snapshots, retentionPolicyResolver(p), new Date(NOW), {})
+                .verdicts.filter((v) => v.action === 'keep')
+                .map((v) => v.id),
+            );
+          const longest = kept(longestOf(sets.map(asSet)));
+          for (const s of sets) for (const id of kept(asSet(s))) expect(longest.has(id)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
