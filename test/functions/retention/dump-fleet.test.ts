@@ -1,5 +1,6 @@
 import { DescribeSnapshotsCommand as DescribeEbsSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
@@ -27,6 +28,7 @@ const ec2 = mockClient(EC2Client);
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const org = mockClient(OrganizationsClient);
 
 const SPOKE_INSTANCE = 'i-0fedcba9876543210';
 const NOW = new Date('2026-01-31T05:00:00Z');
@@ -50,7 +52,7 @@ const day = (d: number) => `steward-${SPOKE_INSTANCE}-202601${d}0300-sched`;
 const key = (d: number) => `steward/mongo/${SPOKE_INSTANCE}/${day(d)}.dump`;
 
 beforeEach(() => {
-  for (const m of [s3, ec2, rds, cache, tagging]) m.reset();
+  for (const m of [s3, ec2, rds, cache, tagging, org]) m.reset();
   rds.onAnyCommand().resolves({});
   cache.onAnyCommand().resolves({});
   tagging.onAnyCommand().resolves({});
@@ -310,6 +312,10 @@ describe("retention of an OU account's dumps with the OU target's overrides", ()
     expect(deletedOf(OU_INSTANCE)).toEqual(olderThan(OU_INSTANCE, 35));
     expect(deletedOf(BOTH_INSTANCE)).toEqual(olderThan(BOTH_INSTANCE, 14));
     expect(s3).not.toHaveReceivedCommandWith(DeleteObjectCommand, { Key: HAND_MADE });
+    // No request added: no Organizations call, one tag read per listed dump and one before each delete.
+    expect(org.calls()).toHaveLength(0);
+    const deletes = s3.commandCalls(DeleteObjectCommand).length;
+    expect(s3.commandCalls(GetObjectTaggingCommand)).toHaveLength(Object.keys(tagsOf).length + deletes);
   });
 
   it('keeps a dump whose target cannot be resolved with the longest policies, and the run report names it', async () => {
