@@ -438,7 +438,7 @@ describe('s3RdbStore', () => {
     s3.on(DeleteObjectCommand).resolves({});
     // Act
     const held = await store()
-      .remove({ ...snapshot, id: day(7), region: 'us-west-2' })
+      .remove({ kind: 'elasticache', id: day(7) })
       .catch((e: unknown) => e);
     // Assert: refused, and not one shard deleted (a copy missing a shard restores nothing).
     expect((held as Error).message).toMatch(/on hold \(steward:hold\)/);
