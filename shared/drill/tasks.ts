@@ -46,6 +46,7 @@ import {
   fromVault,
   otherSourceAccount,
   selectFromVault,
+  takeBackShare,
   vaultCleanup,
   type VaultDrillDeps,
   vaultRestoreSource,
@@ -1189,7 +1190,7 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         : 'It left no restored database behind.',
       ...(vaultCleanup.length
         ? [
-            `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`,
+            `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `skipped (${o.reason})` : o.status}`).join(', ')}.`,
           ]
         : []),
       ...(endpoints.length
@@ -1237,14 +1238,16 @@ const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome
     (c) => ({ resource: `drill copy ${c.id}`, action: 'delete' }),
   );
   const label = (x: VaultShare) => `vault copy ${x.copyId} (vault ${x.vaultAccount})`;
+  // Another drill's recorded share of the same copy keeps it shared (takeBackShare): that drill still runs.
+  const others = shares.filter((x) => x.drillId !== drillId);
   const shareOutcomes = await settleEach(
     shares.filter((x) => x.drillId === drillId),
     async (x): Promise<Outcome> => {
       const base = { resource: label(x), action: 'unshare' };
       if (deps.dryRun) return { ...base, status: 'planned' };
-      const r = await v.vault.unshare({ kind: x.kind, id: x.copyId }, v.account);
-      await v.shares!.forget(x);
-      return { ...base, status: r === 'done' ? 'done' : 'already-done' };
+      const r = await takeBackShare(v, x, others);
+      if (r.result === 'kept') return { ...base, status: 'skipped', reason: r.reason };
+      return { ...base, status: r.result === 'done' ? 'done' : 'already-done' };
     },
     (x) => ({ resource: label(x), action: 'unshare' }),
   );
