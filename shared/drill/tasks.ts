@@ -24,6 +24,7 @@ import { volumeResources } from './ebs.js';
 import { type JanitorResult, janitorMaxAgeHours, runJanitor, type SweptResource } from './janitor.js';
 import {
   type CredentialsPort,
+  type DrillCopy,
   type DrillNetwork,
   type ReportStore,
   type RestorePort,
@@ -1224,10 +1225,17 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
 const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome[]> => {
   const v = deps.vault;
   if (!v) return [];
-  const [copies, shares] = await Promise.all([
-    v.staging.listDrillCopies(),
-    v.shares ? v.shares.list(v.vault.account, v.vault.region) : [],
-  ]);
+  let copies: DrillCopy[];
+  let shares: VaultShare[];
+  try {
+    [copies, shares] = await Promise.all([
+      v.staging.listDrillCopies(),
+      v.shares ? v.shares.list(v.vault.account, v.vault.region) : [],
+    ]);
+  } catch (e) {
+    // One failed outcome: the alert still goes out and the endpoints are still released; the janitor retries.
+    return [failedOutcome({ resource: 'drill copies and vault shares', action: 'list' }, e)];
+  }
   const copyOutcomes = await settleEach(
     copies.filter((c) => c.drillId === drillId),
     async (c): Promise<Outcome> => {

@@ -511,6 +511,46 @@ describe('runJanitor, drills from the vault', () => {
     expect(result.verdicts.map((v) => v.resource.kind)).toEqual(['rds-instance']);
   });
 
+  it('an execution stopped outside the drill whose vault leftovers cannot be listed is still alerted, its database deleted', async () => {
+    // Prepare: the state table cannot be read (throttled past the SDK's retries, say)
+    const { deps, order, notifier } = setup([copy('steward-drill-orders-db-00000001', 0.1)], []);
+    deps.vault.shares.list = async () => {
+      throw new Error('ProvisionedThroughputExceededException: reading drill-vault-shares');
+    };
+    const drillDeps = {
+      ...deps,
+      vault: { ...deps.vault, key: 'alias/aws/rds' },
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+    } as DrillDeps;
+
+    // Act
+    const run = runDrillControl(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: 'arn:aws:states:eu-west-1:111111111111:execution:steward-prod-drill:monthly-1',
+          stateMachineArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:steward-prod-drill',
+          name: 'monthly-1',
+          status: 'ABORTED',
+        },
+      },
+      drillDeps,
+    );
+
+    // Assert: the critical alert goes out and names the failure; the run fails after it (the janitor retries).
+    await expect(run).rejects.toThrow(PartialFailureError);
+    expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.severity).toBe('critical');
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      'Removed what it took from the backup vault: list drill copies and vault shares FAILED (ProvisionedThroughputExceededException: reading drill-vault-shares)',
+    );
+  });
+
   it('an execution stopped outside the drill: its database, then its copy, then its shares go at once (not another drill’s)', async () => {
     // Prepare: drill monthly-1 restored, copied and shared, minutes ago; another drill's share and copy too
     const ownCopy = 'steward-orders-db-202601310300-sched-1a2b3c4d';
