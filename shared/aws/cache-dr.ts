@@ -407,7 +407,8 @@ const stampTime = (id: string): string | undefined => {
  * The DR bucket's RDB copies as a SnapshotStore (kind `elasticache`, in `dr.region`): retention keeps them
  * under the policy of the snapshot they copy (their `steward:policy` tag), like any DR copy. Listed under
  * its place's prefix only (`elasticache/`, or a spoke region's `elasticache-<region>/`); each snapshot's tags come from its first file; a snapshot is removed file by file,
- * and only when that file is tagged `steward:managed=true` (s3:DeleteObject has no tag condition key).
+ * and only when every one of its files is tagged `steward:managed=true` and none is on hold (s3:DeleteObject has
+ * no tag condition key).
  */
 export const s3RdbStore = (
   region: string,
@@ -485,8 +486,10 @@ export const s3RdbStore = (
     remove: async ({ id }) => {
       const copy = (await copiesIn()).get(id);
       if (!copy) return 'already-gone';
-      for (const key of copy.keys) {
-        const tags = await tagsOf(key);
+      // Every file's tags first, then the deletes: a copy is removed whole or not at all (one shard on hold or
+      // not steward's keeps the others, which alone restore nothing).
+      const tagged = await mapLimit(copy.keys, FANOUT, async (key) => ({ key, tags: await tagsOf(key) }));
+      for (const { key, tags } of tagged) {
         if (tags[Tag.managed] !== 'true') {
           throw new GuardRefusedError(
             `refusing to delete s3://${bucket}/${key}: not tagged ${Tag.managed}=true`,
@@ -498,6 +501,8 @@ export const s3RdbStore = (
             `refusing to delete s3://${bucket}/${key}: it is on hold (${Tag.hold})`,
           );
         }
+      }
+      for (const key of copy.keys) {
         await attempt('DeleteObject (DR copy)', `s3://${bucket}/${key}`, () =>
           s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
         );

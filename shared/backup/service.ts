@@ -463,8 +463,13 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
         draft = await adhoc(req, deps, dryRun);
         break;
       case 'reconcile-copies': {
-        const copies = await reconcileCopies(deps, dryRun, req.trigger);
-        // An event's run is about one DR copy; the event-free (hourly) run also follows the vault and Redis DR.
+        // An event's run is about one DR copy (a failure fails it, and the event is retried); the event-free
+        // (hourly) run also follows the vault and Redis DR, which a failed copy reconcile (a throttled DR
+        // listing, a lost queue race) must not stop: its failure is one failed outcome beside theirs.
+        const copies =
+          req.trigger === undefined
+            ? await reconcileAfterBackup(deps, dryRun)
+            : await reconcileCopies(deps, dryRun, req.trigger);
         const vaulted = req.trigger === undefined ? await vaultAfter(deps, dryRun) : [];
         const cached = req.trigger === undefined ? await cacheDrAfter(deps, dryRun) : [];
         draft = { ...copies, outcomes: [...copies.outcomes, ...vaulted, ...cached] };

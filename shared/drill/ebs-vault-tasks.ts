@@ -5,8 +5,8 @@ import { Tag } from '../tags.js';
 import type { Outcome, Snapshot } from '../model.js';
 import { failedOutcome } from '../outcomes.js';
 import type { EbsDrillProgress, EbsVaultSource } from './ebs-progress.js';
-import { SnapshotGoneError } from './ports.js';
-import type { VaultDrillDeps } from './vault-tasks.js';
+import { SnapshotGoneError, type VaultShare } from './ports.js';
+import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
 
 // EBS drills from the backup vault (`drill.volumes.<id>.from: vault`): the vault's copy of an instance's (or a
 // volume's) snapshot set, from the hub's own account or any target account, is restored in the hub. The vault
@@ -82,8 +82,9 @@ export const shareVaultParts = async (drillId: string, p: EbsDrillProgress, deps
 
 /**
  * After a drill from the vault, whatever happened (the volumes are deleted first): take this account off each
- * part's create-volume permission and forget its record. Every part is tried; each is one outcome (`planned` in
- * a dry run, which changes nothing). Without the vault wiring every part is a failure naming why.
+ * part's create-volume permission and forget its record; a part another drill's share of is recorded stays
+ * shared for it (`skipped`, takeBackShare). Every part is tried; each is one outcome (`planned` in a dry run,
+ * which changes nothing). Without the vault wiring every part is a failure naming why.
  */
 export const unshareVaultParts = async (
   drillId: string,
@@ -91,6 +92,10 @@ export const unshareVaultParts = async (
   deps: Deps,
 ): Promise<Outcome[]> => {
   const v = deps.vault;
+  // The recorded shares, read once for every part (a part of this set another drill shared is kept for it).
+  let others: Promise<VaultShare[]> | undefined;
+  const recorded = () =>
+    (others ??= v?.shares ? v.shares.list(v.vault.account, v.vault.region) : Promise.resolve([]));
   return Promise.all(
     p.set.members.map(async (m): Promise<Outcome> => {
       const base = {
@@ -104,15 +109,9 @@ export const unshareVaultParts = async (
             `drill.volumes.${p.set.sourceId}.from: vault: this function has no vault drill role; the janitor takes the recorded share back`,
           ]);
         }
-        const r = await v.vault.unshare({ kind: 'ebs', id: m.snapshotId }, v.account);
-        await v.shares?.forget({
-          kind: 'ebs',
-          copyId: m.snapshotId,
-          drillId,
-          vaultAccount: v.vault.account,
-          region: v.vault.region,
-        });
-        return { ...base, status: r === 'done' ? 'done' : 'already-done' };
+        const r = await takeBackShare(v, { kind: 'ebs', copyId: m.snapshotId, drillId }, await recorded());
+        if (r.result === 'kept') return { ...base, status: 'skipped', reason: r.reason };
+        return { ...base, status: r.result === 'done' ? 'done' : 'already-done' };
       } catch (e) {
         return failedOutcome(base, e);
       }

@@ -9,7 +9,7 @@ import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js'
 import type { DrillCopy, DrillResource, RestorePort, VaultShare } from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
-import type { VaultDrillDeps } from './vault-tasks.js';
+import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
 import {
   type DrillEndpointsPort,
   type EndpointResource,
@@ -232,16 +232,20 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const doomed = verdicts
     .filter((v) => v.action === 'delete')
     .sort((a, b) => phaseOf(a.resource) - phaseOf(b.resource));
-  const remove = async (r: SweptResource): Promise<string> => {
+  // Shares the janitor keeps (a drill still running recorded them): a copy one of them names stays shared.
+  const liveShares = verdicts.flatMap((v) =>
+    v.action !== 'delete' && v.resource.kind === 'vault-share' ? [v.resource.share] : [],
+  );
+  const remove = async (r: SweptResource): Promise<string | { kept: string }> => {
     if (r.kind === 'ebs-volume') return deps.volumes!.remove(r.id);
     if (r.kind === 'ebs-verifier')
       return (await deps.verifiers!.terminate(r.id)) === 'terminated' ? 'deleted' : 'gone';
     if (r.kind === 'drill-copy') return vault!.staging.remove(r.id);
     if (r.kind === 'vault-share') {
-      // The vault drill role may change the restore attribute of steward's vault copies, nothing more.
-      const done = await vault!.vault.unshare({ kind: r.share.kind, id: r.share.copyId }, vault!.account);
-      await vault!.shares!.forget(r.share);
-      return done === 'done' ? 'deleted' : 'gone';
+      // The vault drill role may change the restore attribute of steward's vault copies, nothing more. A copy
+      // a running drill shared again stays shared: only the old record is forgotten.
+      const done = await takeBackShare(vault!, r.share, liveShares);
+      return done.result === 'kept' ? { kept: done.reason } : done.result === 'done' ? 'deleted' : 'gone';
     }
     if (r.kind === 'vpc-endpoint') return (endpointPorts.get(r.id) ?? deps.endpoints!.port).remove(r);
     return deps.restore.remove(r);
@@ -253,6 +257,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
         const base = { resource: label(v.resource), action: verb(v.resource) };
         if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
         const r = await remove(v.resource);
+        if (typeof r === 'object') return { ...base, status: 'skipped', reason: r.kept };
         return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
       },
       (v) => ({ resource: label(v.resource), action: verb(v.resource) }),
@@ -273,6 +278,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     outcomes.forEach((o, i) => {
       const does = verb(doomed[i]!.resource);
       if (o.status === 'failed') failed.push(`FAILED to ${does} ${what(i)}: ${clip(o.error, 300)}`);
+      else if (o.status === 'skipped') handled.push(`Forgot the record of ${what(i)}: ${o.reason}`);
       else
         handled.push(
           deps.dryRun ? `Would ${does} ${what(i)}` : `Had to clean up after a drill: ${does}d ${what(i)}`,

@@ -24,6 +24,7 @@ import { volumeResources } from './ebs.js';
 import { type JanitorResult, janitorMaxAgeHours, runJanitor, type SweptResource } from './janitor.js';
 import {
   type CredentialsPort,
+  type DrillCopy,
   type DrillNetwork,
   type ReportStore,
   type RestorePort,
@@ -46,6 +47,7 @@ import {
   fromVault,
   otherSourceAccount,
   selectFromVault,
+  takeBackShare,
   vaultCleanup,
   type VaultDrillDeps,
   vaultRestoreSource,
@@ -1189,7 +1191,7 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         : 'It left no restored database behind.',
       ...(vaultCleanup.length
         ? [
-            `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`,
+            `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `skipped (${o.reason})` : o.status}`).join(', ')}.`,
           ]
         : []),
       ...(endpoints.length
@@ -1223,10 +1225,17 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
 const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome[]> => {
   const v = deps.vault;
   if (!v) return [];
-  const [copies, shares] = await Promise.all([
-    v.staging.listDrillCopies(),
-    v.shares ? v.shares.list(v.vault.account, v.vault.region) : [],
-  ]);
+  let copies: DrillCopy[];
+  let shares: VaultShare[];
+  try {
+    [copies, shares] = await Promise.all([
+      v.staging.listDrillCopies(),
+      v.shares ? v.shares.list(v.vault.account, v.vault.region) : [],
+    ]);
+  } catch (e) {
+    // One failed outcome: the alert still goes out and the endpoints are still released; the janitor retries.
+    return [failedOutcome({ resource: 'drill copies and vault shares', action: 'list' }, e)];
+  }
   const copyOutcomes = await settleEach(
     copies.filter((c) => c.drillId === drillId),
     async (c): Promise<Outcome> => {
@@ -1237,14 +1246,16 @@ const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome
     (c) => ({ resource: `drill copy ${c.id}`, action: 'delete' }),
   );
   const label = (x: VaultShare) => `vault copy ${x.copyId} (vault ${x.vaultAccount})`;
+  // Another drill's recorded share of the same copy keeps it shared (takeBackShare): that drill still runs.
+  const others = shares.filter((x) => x.drillId !== drillId);
   const shareOutcomes = await settleEach(
     shares.filter((x) => x.drillId === drillId),
     async (x): Promise<Outcome> => {
       const base = { resource: label(x), action: 'unshare' };
       if (deps.dryRun) return { ...base, status: 'planned' };
-      const r = await v.vault.unshare({ kind: x.kind, id: x.copyId }, v.account);
-      await v.shares!.forget(x);
-      return { ...base, status: r === 'done' ? 'done' : 'already-done' };
+      const r = await takeBackShare(v, x, others);
+      if (r.result === 'kept') return { ...base, status: 'skipped', reason: r.reason };
+      return { ...base, status: r.result === 'done' ? 'done' : 'already-done' };
     },
     (x) => ({ resource: label(x), action: 'unshare' }),
   );

@@ -8,6 +8,7 @@ import {
   SnapshotGoneError,
   type StagedCopyPort,
   type VaultDrillPort,
+  type VaultShare,
   type VaultShareLedger,
 } from './ports.js';
 import { selectVaultCopy } from './select.js';
@@ -40,6 +41,37 @@ export interface VaultDrillDeps {
    */
   shares?: VaultShareLedger;
 }
+
+/** Why a drill's share of a vault copy stays: another drill recorded a share of the same copy. */
+export const stillSharedFor = (drillId: string): string =>
+  `still shared for drill ${drillId}: its own cleanup (or the janitor) takes the share back`;
+
+/**
+ * Take one drill's share of a vault copy (or of one part of a vault EBS set) back: unshare it, then forget its
+ * record (a refused unshare keeps the record for the janitor). Unless another drill recorded a share of the same
+ * copy: two drills of one database (a manual run beside the schedule) may pick the same copy, and the first to
+ * end must not take away the share the other restores from. Then only this drill's record is forgotten and the
+ * copy stays shared (`kept`, naming that drill); the last drill out takes it back. `others`: the records that
+ * keep a copy shared (default: every other drill's record in the ledger, read now).
+ */
+export const takeBackShare = async (
+  v: Pick<VaultDrillDeps, 'account' | 'vault' | 'shares'>,
+  share: Pick<VaultShare, 'kind' | 'copyId' | 'drillId'>,
+  others?: readonly VaultShare[],
+): Promise<{ result: 'done' | 'gone' } | { result: 'kept'; reason: string }> => {
+  const record = { ...share, vaultAccount: v.vault.account, region: v.vault.region };
+  const keepers = others ?? (v.shares ? await v.shares.list(v.vault.account, v.vault.region) : []);
+  const keeper = keepers.find(
+    (x) => x.kind === share.kind && x.copyId === share.copyId && x.drillId !== share.drillId,
+  );
+  if (keeper) {
+    await v.shares?.forget(record);
+    return { result: 'kept', reason: stillSharedFor(keeper.drillId) };
+  }
+  const result = await v.vault.unshare({ kind: share.kind, id: share.copyId }, v.account);
+  await v.shares?.forget(record);
+  return { result };
+};
 
 /** RDS's AWS-managed key in the drill's account and region (an alias name resolves in the caller's account). */
 export const DRILL_COPY_KEY = 'alias/aws/rds';
@@ -176,11 +208,13 @@ export const vaultRestoreSource = async (
 
 /**
  * After a drill from the vault, whatever happened: delete the drill's own copy (if it made one) and take this
- * account off the vault copy's share. Both run even when the other fails; failures are returned.
+ * account off the vault copy's share (kept while another drill's share of it is recorded: takeBackShare). Both
+ * run even when the other fails; failures are returned.
  */
 export const vaultCleanup = async (s: Partial<DrillState>, deps: Deps): Promise<Failure[]> => {
   const src = s.source?.vault;
-  if (!src || !s.kind || s.kind === 'redis' || !s.database || !s.drillId) return [];
+  if (!src || (s.kind !== 'rds-instance' && s.kind !== 'aurora-cluster') || !s.database || !s.drillId)
+    return [];
   const failures: Failure[] = [];
   const v = deps.vault;
   if (!v) return [failureOf(`vault copy ${src.copyId}`, noVault(deps, s.database))];
@@ -194,17 +228,12 @@ export const vaultCleanup = async (s: Partial<DrillState>, deps: Deps): Promise<
     }
   }
   try {
-    const r = await v.vault.unshare({ kind: s.kind, id: src.copyId }, v.account);
-    logger.info('vault copy unshared', { drillId: s.drillId, copy: src.copyId, result: r });
-    // unshare refused any other kind above.
-    if (s.kind === 'rds-instance' || s.kind === 'aurora-cluster')
-      await v.shares?.forget({
-        kind: s.kind,
-        copyId: src.copyId,
-        drillId: s.drillId,
-        vaultAccount: v.vault.account,
-        region: v.vault.region,
-      });
+    const r = await takeBackShare(v, { kind: s.kind, copyId: src.copyId, drillId: s.drillId });
+    logger.info(r.result === 'kept' ? 'vault copy kept shared' : 'vault copy unshared', {
+      drillId: s.drillId,
+      copy: src.copyId,
+      ...r,
+    });
   } catch (e) {
     failures.push(failureOf(`vault copy ${src.copyId} (unshare)`, e));
   }

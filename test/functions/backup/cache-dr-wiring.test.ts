@@ -16,7 +16,7 @@ import {
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
@@ -191,6 +191,44 @@ describe('Redis DR in the deployed backup function', () => {
     expect(result.outcomes.filter((o) => o.action === 'copy-rdb-to-dr').map((o) => o.status)).toEqual([
       'done',
     ]);
+  });
+
+  it('the hourly reconcile still runs Redis DR when the DR copy listing fails (throttled), and reports that failure', async () => {
+    // Prepare: a stage that also copies RDS to DR; the DR region answers DescribeDBSnapshots with throttling
+    // after the SDK's own retries.
+    const both = parseConfig(
+      {
+        stage: 'prod',
+        region: PRIMARY,
+        backup: {
+          policies: {
+            cache: { kinds: ['elasticache'], copyToDr: true },
+            db: { kinds: ['rds-instance'], copyToDr: true },
+          },
+        },
+        dr: { region: DR, kmsKeyArn: KEY },
+      },
+      'test',
+    );
+    rds.on(DescribeDBSnapshotsCommand).callsFake(async (_input, getClient) => {
+      if ((await regionOf(getClient)) === DR)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return { DBSnapshots: [] };
+    });
+    const notifier = memoryNotifier();
+
+    // Act
+    const result = await run(
+      { action: 'reconcile-copies' },
+      wire({ ...base(), config: both, notifier }, ENV),
+    ).catch((e: unknown) => e);
+
+    // Assert: the export and the copy went ahead; the copy reconcile's failure is one failed outcome, reported.
+    expect(cache).toHaveReceivedCommandTimes(CopySnapshotCommand, 1);
+    expect(s3).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
+    expect(notifier.sent.flatMap((m) => m.lines).join('\n')).toMatch(/Rate exceeded/);
+    expect(notifier.sent.map((m) => m.subject).join('\n')).not.toMatch(/failed before acting/);
+    expect(result).toBeInstanceOf(Error);
   });
 
   it('the DR copy planner leaves cache snapshots to Redis DR: none is reported skipped, none listed by it', async () => {

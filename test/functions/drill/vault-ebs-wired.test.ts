@@ -85,6 +85,8 @@ beforeEach(() => {
   order = [];
   volumes = new Map();
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
+  // The state table's share records: none but this drill's own (a cleanup reads them before it unshares).
+  doc.on(GetCommand).resolves({});
   ec2
     .on(DescribeSnapshotsCommand)
     .resolves({ Snapshots: [part(PARTS[0]!, 'vol-0root'), part(PARTS[1]!, 'vol-0data')] });

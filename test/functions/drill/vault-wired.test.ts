@@ -73,6 +73,8 @@ beforeEach(() => {
   staged = undefined;
   drillStatus = 'available';
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
+  // The state table's share records: none but this drill's own (a cleanup reads them before it unshares).
+  doc.on(GetCommand).resolves({});
   const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) => ({
     DBSnapshotIdentifier: id,
     DBSnapshotArn: vaultArn('snapshot', id),

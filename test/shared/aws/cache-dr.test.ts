@@ -424,4 +424,24 @@ describe('s3RdbStore', () => {
       Key: `elasticache/sessions/daily/${day(7)}-0001.rdb`,
     });
   });
+
+  it("deletes no file of a copy when any of its files is on hold or not steward's (a copy is kept whole)", async () => {
+    // Prepare: a copy of three shards, all steward's; only the second is on hold.
+    const key = (shard: number) => `elasticache/sessions/daily/${day(7)}-000${shard}.rdb`;
+    s3.on(ListObjectsV2Command).resolves({ Contents: [1, 2, 3].map((n) => ({ Key: key(n) })) });
+    s3.on(GetObjectTaggingCommand, { Key: key(1) })
+      .resolves({ TagSet: ours })
+      .on(GetObjectTaggingCommand, { Key: key(2) })
+      .resolves({ TagSet: [...ours, { Key: Tag.hold, Value: 'audit' }] })
+      .on(GetObjectTaggingCommand, { Key: key(3) })
+      .resolves({ TagSet: ours });
+    s3.on(DeleteObjectCommand).resolves({});
+    // Act
+    const held = await store()
+      .remove({ kind: 'elasticache', id: day(7) })
+      .catch((e: unknown) => e);
+    // Assert: refused, and not one shard deleted (a copy missing a shard restores nothing).
+    expect((held as Error).message).toMatch(/on hold \(steward:hold\)/);
+    expect(s3).toReceiveCommandTimes(DeleteObjectCommand, 0);
+  });
 });

@@ -383,13 +383,52 @@ describe('an EBS drill from the vault', () => {
     // Act
     await runDrillControl(stopped, f.deps);
 
-    // Assert
+    // Assert: the part the other drill recorded stays shared for it; this drill's other part is taken back.
     expect(f.ebs.live.size).toBe(0);
-    expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([false, false]);
+    expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([true, false]);
     expect([...f.vault.shares.shares.values()].map((x) => x.drillId)).toEqual(['another-drill']);
     const lines = f.notifier.sent[0]!.lines.join('\n');
-    expect(lines).toContain(`unshare vault copy ${parts[0]} (vault ${VAULT}) done`);
+    expect(lines).toContain(`unshare vault copy ${parts[0]} (vault ${VAULT}) skipped`);
+    expect(lines).toContain(`unshare vault copy ${parts[1]} (vault ${VAULT}) done`);
     expect(f.notifier.sent[0]?.severity).toBe('critical');
+  });
+
+  it('two drills of one instance share the same vault parts: the first cleanup keeps them shared while the other drill’s records stand', async () => {
+    // Prepare: this drill restored; another drill of the same instance (a manual run beside the schedule) picked
+    // the same set and shared its parts too, and is still restoring from them.
+    const f = fakeDeps();
+    const restored = await runDrillTask(task('restore', await selected(f)), f.deps);
+    for (const copyId of parts) {
+      await f.vault.shares.record({
+        kind: 'ebs',
+        copyId,
+        drillId: 'another-drill',
+        vaultAccount: VAULT,
+        region: REGION,
+        sharedAt: '2026-02-01T05:00:01.000Z',
+      });
+      await f.vault.vault.share({ kind: 'ebs', id: copyId }, HUB);
+    }
+
+    // Act
+    const cleaned = await caught('cleanup', restored, f.deps);
+
+    // Assert: this drill's volumes and records are gone; the other drill can still create its volumes.
+    expect(f.ebs.live.size).toBe(0);
+    expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([true, true]);
+    expect([...f.vault.shares.shares.values()].map((x) => x.drillId)).toEqual([
+      'another-drill',
+      'another-drill',
+    ]);
+    expect(cleaned.error).toBeUndefined();
+    expect(cleaned.ebs?.cleanup?.filter((o) => o.action === 'unshare')).toEqual(
+      parts.map((p) => ({
+        resource: `vault snapshot ${p} (vault ${VAULT})`,
+        action: 'unshare',
+        status: 'skipped',
+        reason: 'still shared for drill another-drill: its own cleanup (or the janitor) takes the share back',
+      })),
+    );
   });
 
   it('the janitor unshares a part a dead drill left shared (recorded) once old, and forgets it; dry run only lists it', async () => {

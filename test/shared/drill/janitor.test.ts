@@ -402,6 +402,43 @@ describe('runJanitor, drills from the vault', () => {
     expect(body).toContain('Vault copies a drill shared with this account more than 6 h ago are unshared.');
   });
 
+  it('forgets a dead drill’s old share without unsharing a vault copy that a running drill shared again', async () => {
+    // Prepare: a drill died 9 h ago with copy X shared; today's drill picked X too and shared it an hour ago.
+    const copyId = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+    const { deps, order, recorded, notifier } = setup(
+      [],
+      [share(copyId, 9, 'dead-drill'), share(copyId, 1, 'running-drill')],
+    );
+
+    // Act
+    const result = await runJanitor(deps);
+
+    // Assert: the old record goes, the share the running drill restores from stays.
+    expect(order).toEqual(['delete restored steward-drill-orders-db-00000001', `forget ${copyId}`]);
+    expect([...recorded.values()].map((x) => x.drillId)).toEqual(['running-drill']);
+    expect(result.outcomes.at(-1)).toEqual({
+      resource: `vault copy ${copyId} (vault ${VAULT})`,
+      action: 'unshare',
+      status: 'skipped',
+      reason: 'still shared for drill running-drill: its own cleanup (or the janitor) takes the share back',
+    });
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      `Forgot the record of vault copy ${copyId} (vault ${VAULT}) (drill dead-drill, created ${hoursAgo(9)}, 9 h old, older than 6 h): still shared for drill running-drill`,
+    );
+  });
+
+  it('unshares a vault copy once every drill that shared it is old, forgetting each record', async () => {
+    const copyId = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+    const { deps, order, recorded } = setup([], [share(copyId, 9, 'dead-1'), share(copyId, 8, 'dead-2')]);
+    await runJanitor(deps);
+    // Each old record takes the share back (the second finds it gone or removes nothing): idempotent.
+    expect(order.filter((o) => o.startsWith('unshare'))).toEqual([
+      `unshare rds-instance ${copyId} from ${HUB}`,
+      `unshare rds-instance ${copyId} from ${HUB}`,
+    ]);
+    expect(recorded.size).toBe(0);
+  });
+
   it('only says what it would delete and unshare in a dry run, and keeps the records', async () => {
     // Prepare
     const { deps, order, recorded, notifier } = setup(
@@ -472,6 +509,46 @@ describe('runJanitor, drills from the vault', () => {
     const result = await runJanitor(without);
     expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
     expect(result.verdicts.map((v) => v.resource.kind)).toEqual(['rds-instance']);
+  });
+
+  it('an execution stopped outside the drill whose vault leftovers cannot be listed is still alerted, its database deleted', async () => {
+    // Prepare: the state table cannot be read (throttled past the SDK's retries, say)
+    const { deps, order, notifier } = setup([copy('steward-drill-orders-db-00000001', 0.1)], []);
+    deps.vault.shares.list = async () => {
+      throw new Error('ProvisionedThroughputExceededException: reading drill-vault-shares');
+    };
+    const drillDeps = {
+      ...deps,
+      vault: { ...deps.vault, key: 'alias/aws/rds' },
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+    } as DrillDeps;
+
+    // Act
+    const run = runDrillControl(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: 'arn:aws:states:eu-west-1:111111111111:execution:steward-prod-drill:monthly-1',
+          stateMachineArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:steward-prod-drill',
+          name: 'monthly-1',
+          status: 'ABORTED',
+        },
+      },
+      drillDeps,
+    );
+
+    // Assert: the critical alert goes out and names the failure; the run fails after it (the janitor retries).
+    await expect(run).rejects.toThrow(PartialFailureError);
+    expect(order).toEqual(['delete restored steward-drill-orders-db-00000001']);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.severity).toBe('critical');
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      'Removed what it took from the backup vault: list drill copies and vault shares FAILED (ProvisionedThroughputExceededException: reading drill-vault-shares)',
+    );
   });
 
   it('an execution stopped outside the drill: its database, then its copy, then its shares go at once (not another drill’s)', async () => {
