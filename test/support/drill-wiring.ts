@@ -211,13 +211,15 @@ export const fakeVaultRds = (
       };
     });
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: answers.clusterCopies });
-  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
-    const id = input.DBInstanceIdentifier ?? '';
+  /** The drill's own resource `id` (`steward-drill-…`) as `made` describes it; any other is not found (`fault`). */
+  const drillOwn = <T>(id: string, fault: string, made: () => T): T => {
+    if (!id.startsWith('steward-drill-')) throw Object.assign(new Error('gone'), { name: fault });
+    return made();
+  };
+  rds.on(DescribeDBInstancesCommand).callsFake(({ DBInstanceIdentifier: id = '' }) => {
     const other = answers.instances?.[id];
     if (other) return { DBInstances: [other] };
-    if (!id.startsWith('steward-drill-'))
-      throw Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' });
-    return {
+    return drillOwn(id, 'DBInstanceNotFoundFault', () => ({
       DBInstances: [
         {
           DBInstanceIdentifier: id,
@@ -226,13 +228,10 @@ export const fakeVaultRds = (
           TagList: drillTagList,
         },
       ],
-    };
+    }));
   });
-  rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
-    const id = input.DBClusterIdentifier ?? '';
-    if (!id.startsWith('steward-drill-'))
-      throw Object.assign(new Error('gone'), { name: 'DBClusterNotFoundFault' });
-    return {
+  rds.on(DescribeDBClustersCommand).callsFake(({ DBClusterIdentifier: id = '' }) =>
+    drillOwn(id, 'DBClusterNotFoundFault', () => ({
       DBClusters: [
         {
           DBClusterIdentifier: id,
@@ -242,8 +241,8 @@ export const fakeVaultRds = (
           TagList: drillTagList,
         },
       ],
-    };
-  });
+    })),
+  );
   rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
   rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
   rds.on(CopyDBSnapshotCommand).callsFake(() => ((fake.staged = 'creating'), {}));
