@@ -10,13 +10,7 @@ import type { DrillState } from '../../shared/drill/state.js';
 import { ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
 import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../fakes/drill-endpoints.js';
-import {
-  ebsDrillTasks,
-  localDrillDeps,
-  runLocalDrill,
-  runnerClock,
-  VERIFIED_VOLUMES_PATH,
-} from '../support/local-drill.js';
+import { localDrillDeps, runLocalEbsDrill, runnerClock, VERIFIED_EBS_PATH } from '../support/local-drill.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, list, statements, unbundledContext } from './iam.js';
 
@@ -270,15 +264,14 @@ const scenario = (check: { status: 'success' | 'failed'; output?: string }) => {
     },
     drEndpoints: async () => drEndpoints,
   });
-  const tasks = ebsDrillTasks(deps);
-  return { stage, dr, stageVerifier, drVerifier, drEndpoints, notifier: deps.notifier, tasks };
+  return { stage, dr, stageVerifier, drVerifier, drEndpoints, deps, notifier: deps.notifier };
 };
 
-const run = (f: ReturnType<typeof scenario>) => runLocalDrill(definition, EXECUTION, INSTANCE, f.tasks);
+const run = (f: ReturnType<typeof scenario>) => runLocalEbsDrill(definition, EXECUTION, INSTANCE, f.deps);
 
 // The endpoints are asked for after the selection, waited for (one Wait) before VerifyVolumes, and released
 // after Cleanup: all in the DR region.
-const PATH = VERIFIED_VOLUMES_PATH;
+const PATH = VERIFIED_EBS_PATH;
 
 describe('the synthesized drill definition, run locally for a verifying drill from the DR copies', () => {
   it('restores the copy in the DR region, opens the endpoints and verifies there, cleans up and records a pass', async () => {

@@ -13,11 +13,10 @@ import { allowing, unbundledContext } from './iam.js';
 import {
   DRILL_START,
   drillEnd,
-  ebsDrillTasks,
   localDrillDeps,
-  runLocalDrill,
+  runLocalEbsDrill,
   runnerClock,
-  VERIFIED_VOLUMES_PATH,
+  VERIFIED_EBS_PATH,
   VOLUMES_POLL,
 } from '../support/local-drill.js';
 
@@ -114,12 +113,11 @@ const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; out
     ebs: check ? { ...ebs, verifier } : ebs,
     ...(check ? { endpoints } : {}),
   });
-  const tasks = ebsDrillTasks(deps);
-  return { ebs, deps, notifier: deps.notifier, tasks, verifier, endpoints };
+  return { ebs, deps, notifier: deps.notifier, verifier, endpoints };
 };
 
 const run = (f: ReturnType<typeof scenario>, def: AslDefinition = definition) =>
-  runLocalDrill(def, EXECUTION, INSTANCE, f.tasks);
+  runLocalEbsDrill(def, EXECUTION, INSTANCE, f.deps);
 
 describe('the synthesized drill definition, run locally for an EBS drill', () => {
   it('restores the set, polls until its volumes are available, cleans up and records a pass', async () => {
@@ -254,7 +252,7 @@ describe('the drill state machine with an EBS verifier', () => {
   };
   // The endpoints are asked for after the selection, waited for (one Wait) before VerifyVolumes, and
   // released after Cleanup.
-  const PATH = VERIFIED_VOLUMES_PATH;
+  const PATH = VERIFIED_EBS_PATH;
 
   it('runs the verifier on the restored volumes, cleans up and records a pass', async () => {
     // Act

@@ -19,9 +19,8 @@ import { SPOKE_INSTANCE, VAULT_ACCOUNT, VAULT_EBS_DRILL_CONFIG } from '../suppor
 import {
   DRILL_START,
   drillEnd,
-  ebsDrillTasks,
   localDrillDeps,
-  runLocalDrill,
+  runLocalEbsDrill,
   runnerClock,
   VOLUMES_POLL,
 } from '../support/local-drill.js';
@@ -153,11 +152,11 @@ const scenario = (o: FakeEbsOptions & FakeEbsVaultOptions = {}) => {
   const vaultSide = fakeEbsVault([LATEST], { ...o, hub: HUB, vaultAccount: VAULT_ACCOUNT });
   const ebs = fakeEbs([], { ...o, readable: vaultSide.readable }, REGION);
   const deps = localDrillDeps(config, runnerClock(), { ebs, vault: vaultSide });
-  const tasks = ebsDrillTasks(deps);
-  return { ebs, vault: vaultSide, deps, notifier: deps.notifier, tasks };
+  return { ebs, vault: vaultSide, deps, notifier: deps.notifier };
 };
 
-const run = (f: ReturnType<typeof scenario>) => runLocalDrill(definition, EXECUTION, SPOKE_INSTANCE, f.tasks);
+const run = (f: ReturnType<typeof scenario>) =>
+  runLocalEbsDrill(definition, EXECUTION, SPOKE_INSTANCE, f.deps);
 
 /** Nothing left: no volume, no share, no share record. */
 const nothingLeft = (f: ReturnType<typeof scenario>) => {

@@ -30,7 +30,7 @@ export const VOLUMES_POLL = ['WaitForVolumes', 'CheckVolumes', 'VolumesRestored?
  * endpoints asked for after the selection, the volumes restored at the first poll, the endpoints waited for
  * (one Wait) before VerifyVolumes, and released after Cleanup.
  */
-export const VERIFIED_VOLUMES_PATH = [
+export const VERIFIED_EBS_PATH = [
   'Start',
   'SelectSnapshot',
   'OpenEndpoints',
@@ -49,22 +49,27 @@ export const VERIFIED_VOLUMES_PATH = [
   'Passed?',
 ];
 
-/** The tasks of an EBS drill run locally: the real drill tasks over `deps`; a database drill's state fails the run. */
-export const ebsDrillTasks =
-  (deps: DrillDeps) =>
-  async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
-    if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
-      throw new Error(`an EBS drill reached ${ctx.stateName}`);
-    return runDrillTask(e, deps);
-  };
-
-/** `definition` run locally as execution `executionName` for `database` with `tasks`, polling without a pause. */
-export const runLocalDrill = (
+/**
+ * `definition` run locally as execution `executionName` for EBS target `database`, polling without a pause: its
+ * tasks the real drill tasks over `deps`; a database drill's state fails the run.
+ */
+export const runLocalEbsDrill = (
   definition: AslDefinition,
   executionName: string,
   database: string,
-  tasks: Parameters<typeof runDrillLocally>[0]['tasks'],
-) => runDrillLocally({ definition, input: { database }, tasks, executionName, pollMs: 0 });
+  deps: DrillDeps,
+) =>
+  runDrillLocally({
+    definition,
+    input: { database },
+    tasks: async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
+      if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
+        throw new Error(`an EBS drill reached ${ctx.stateName}`);
+      return runDrillTask(e, deps);
+    },
+    executionName,
+    pollMs: 0,
+  });
 
 /**
  * The drill tasks' clock in a local run: the execution's start time is the local runner's real clock, so the
