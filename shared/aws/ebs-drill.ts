@@ -6,6 +6,7 @@ import {
   DisableFastSnapshotRestoresCommand,
   type EC2Client,
   EnableFastSnapshotRestoresCommand,
+  type Filter,
   paginateDescribeSnapshots,
   paginateDescribeVolumes,
   type Volume,
@@ -13,6 +14,7 @@ import {
 import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../drill/ebs.js';
 import type { SnapshotSetLister } from '../drill/ebs-tasks.js';
 import { ConfigError, GuardRefusedError } from '../errors.js';
+import type { Snapshot } from '../model.js';
 import { Tag, tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
 import { setsOf } from './ebs.js';
@@ -119,27 +121,40 @@ export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort =>
 // DescribeSnapshots takes MaxResults 5-1000 (EC2 API reference); the filters select server side.
 const SNAPSHOT_PAGE = 1000;
 
+/**
+ * The snapshot sets `ec2`'s account owns in `region` whose parts carry a set tag and match `filters` (tag
+ * filters, server side), over every page; `what` names them in errors. The caller's credentials decide whose
+ * sets they are: the hub drill role's own (ec2SnapshotSets) or the vault's (shared/aws/ebs-vault-drill.ts).
+ */
+export const ownedSnapshotSets = async (
+  ec2: EC2Client,
+  region: string,
+  filters: Filter[],
+  what: string,
+): Promise<Snapshot[]> =>
+  setsOf(
+    await collectPages(
+      paginateDescribeSnapshots(
+        { client: ec2, pageSize: SNAPSHOT_PAGE },
+        { OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [Tag.set] }, ...filters] },
+      ),
+      (p) => p.Snapshots,
+      (x) => x,
+      'DescribeSnapshots',
+      what,
+    ),
+    region,
+  );
+
 /** The snapshot sets of one source for the drill: the account's own snapshots tagged with its set and source. */
 export const ec2SnapshotSets = (region: string, ec2: EC2Client): SnapshotSetLister => ({
+  // Awaited here, so that this adapter is on the call's stack (test/iam/attribution.ts).
   setsOf: async (sourceId) =>
-    setsOf(
-      await collectPages(
-        paginateDescribeSnapshots(
-          { client: ec2, pageSize: SNAPSHOT_PAGE },
-          {
-            OwnerIds: ['self'],
-            Filters: [
-              { Name: 'tag-key', Values: [Tag.set] },
-              { Name: `tag:${Tag.source}`, Values: [sourceId] },
-            ],
-          },
-        ),
-        (p) => p.Snapshots,
-        (x) => x,
-        'DescribeSnapshots',
-        `snapshot sets of ${sourceId} in ${region}`,
-      ),
+    await ownedSnapshotSets(
+      ec2,
       region,
+      [{ Name: `tag:${Tag.source}`, Values: [sourceId] }],
+      `snapshot sets of ${sourceId} in ${region}`,
     ),
 });
 

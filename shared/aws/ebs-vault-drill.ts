@@ -1,17 +1,9 @@
-import {
-  type EC2Client,
-  ModifySnapshotAttributeCommand,
-  paginateDescribeSnapshots,
-} from '@aws-sdk/client-ec2';
+import { type EC2Client, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import type { VaultDrillPort } from '../drill/ports.js';
 import { VaultTag } from '../fleet/vault.js';
 import { Tag } from '../tags.js';
 import { attempt } from './call.js';
-import { setsOf } from './ebs.js';
-import { collectPages } from './pages.js';
-
-// DescribeSnapshots takes MaxResults 5-1000 (EC2 API Reference); the filters select server side.
-const SNAPSHOT_PAGE = 1000;
+import { ownedSnapshotSets } from './ebs-drill.js';
 
 /**
  * The EBS half of the vault side of a drill from the vault, with the vault drill role's credentials in one vault
@@ -42,27 +34,17 @@ export const withEbsVaultSets = (rds: VaultDrillPort, ec2: EC2Client): VaultDril
   return {
     ...rds,
     // The vault's own snapshots, by the vault copy's tags: only steward's copies of that source and account.
+    // Awaited here, so that this module is on the call's stack: it runs as the vault drill role.
     sets: async (source, sourceAccount) =>
-      setsOf(
-        await collectPages(
-          paginateDescribeSnapshots(
-            { client: ec2, pageSize: SNAPSHOT_PAGE },
-            {
-              OwnerIds: ['self'],
-              Filters: [
-                { Name: 'tag-key', Values: [Tag.set] },
-                { Name: `tag:${VaultTag.vault}`, Values: ['true'] },
-                { Name: `tag:${Tag.source}`, Values: [source] },
-                { Name: `tag:${VaultTag.sourceAccount}`, Values: [sourceAccount] },
-              ],
-            },
-          ),
-          (p) => p.Snapshots,
-          (x) => x,
-          'DescribeSnapshots',
-          `vault copies of the sets of ${source} (account ${sourceAccount}) in vault ${account} ${region}`,
-        ),
+      await ownedSnapshotSets(
+        ec2,
         region,
+        [
+          { Name: `tag:${VaultTag.vault}`, Values: ['true'] },
+          { Name: `tag:${Tag.source}`, Values: [source] },
+          { Name: `tag:${VaultTag.sourceAccount}`, Values: [sourceAccount] },
+        ],
+        `vault copies of the sets of ${source} (account ${sourceAccount}) in vault ${account} ${region}`,
       ),
     share: (copy, to) => (copy.kind === 'ebs' ? modify(copy.id, to, true) : rds.share(copy, to)),
     unshare: (copy, to) => (copy.kind === 'ebs' ? modify(copy.id, to, false) : rds.unshare(copy, to)),

@@ -15,6 +15,13 @@ const tiny: FleetSpec = {
   databases: 20,
   maxConcurrency: 2,
 };
+/** Each child of a cycle on the tiny fleet, in order, ok: two accounts, two regions each. */
+const TINY_OK = [
+  ['100000000000', 'eu-west-1', true],
+  ['100000000000', 'eu-central-1', true],
+  ['100000000001', 'eu-west-1', true],
+  ['100000000001', 'eu-central-1', true],
+];
 
 describe('the fleet bench', () => {
   it("counts a cycle's transitions: each state once, each child its start plus its own states", () => {
@@ -45,12 +52,7 @@ describe('the fleet bench', () => {
     const r = await simulateCycle(tiny, 'retention');
     const rows = cycleRows(r, tiny);
     // Assert
-    expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual([
-      ['100000000000', 'eu-west-1', true],
-      ['100000000000', 'eu-central-1', true],
-      ['100000000001', 'eu-west-1', true],
-      ['100000000001', 'eu-central-1', true],
-    ]);
+    expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual(TINY_OK);
     expect(r.children.map((c) => c.byOp.DeleteDBSnapshot ?? 0)).toEqual([18, 18, 18, 18]);
     expect(r.children[0]!.calls).toBe(minimumCalls('retention', tiny.databases) + 1); // the budget is read, then written
     expect(r.assumeRoleCalls).toBe(2);
@@ -70,12 +72,7 @@ describe('the fleet bench', () => {
     const r = await simulateCycle(tiny, 'scaling');
     const rows = cycleRows(r, tiny);
     // Assert: two instances step back in each account-region, with the spoke scaling role outside the hub's
-    expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual([
-      ['100000000000', 'eu-west-1', true],
-      ['100000000000', 'eu-central-1', true],
-      ['100000000001', 'eu-west-1', true],
-      ['100000000001', 'eu-central-1', true],
-    ]);
+    expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual(TINY_OK);
     expect(r.children.map((c) => c.byOp.ModifyDBInstance)).toEqual([2, 2, 2, 2]);
     // 18 alarm states, 4 due (a describe and two memory reads each), 2 steps (6 calls each)
     expect(minimumCalls('scaling', tiny.databases)).toBe(18 + 4 * 3 + 2 * 6);

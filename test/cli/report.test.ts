@@ -5,22 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Flags } from '../../cli/flags.js';
 import { main } from '../../cli/main.js';
 import { report } from '../../cli/report.js';
-import { EVIDENCE_NOW, evidenceConfig, evidenceHistory, evidenceInputs } from '../fakes/evidence-estate.js';
-import { fixedEstate } from '../fakes/report.js';
+import { EVIDENCE_NOW, evidenceEstate } from '../fakes/evidence-estate.js';
 
 const flags = (f: Partial<Flags> = {}): Flags =>
   ({ stage: 'prod', wait: false, 'dry-run': false, json: false, help: false, ...f }) as Flags;
 
-const estate = () => {
-  const inputs = evidenceInputs();
-  return {
-    config: evidenceConfig,
-    primary: fixedEstate('eu-west-1', [...inputs.databases], [...inputs.snapshots]),
-    dr: fixedEstate('us-west-2', [], [...inputs.drSnapshots]),
-    history: evidenceHistory(inputs),
-    now: () => EVIDENCE_NOW,
-  };
-};
+const estate = () => evidenceEstate();
 
 describe('steward report', () => {
   let dir: string;

@@ -3,8 +3,7 @@ import { COMMANDS, usageLine } from '../../cli/commands.js';
 import { main } from '../../cli/main.js';
 import { report } from '../../cli/report.js';
 import type { Flags } from '../../cli/flags.js';
-import { evidenceConfig, evidenceHistory, evidenceInputs } from '../fakes/evidence-estate.js';
-import { fixedEstate } from '../fakes/report.js';
+import { evidenceEstate } from '../fakes/evidence-estate.js';
 import { onExample } from '../support/examples.js';
 import { useMotoEnvironment } from '../support/moto.js';
 
@@ -345,16 +344,7 @@ describe('stray arguments are bad usage, not silently ignored', () => {
 
 describe('steward report --local right after npm start', () => {
   // The sandbox's drills are this month's; report's default is last month, which then has none.
-  const estate = (now: Date) => {
-    const inputs = evidenceInputs();
-    return {
-      config: evidenceConfig,
-      primary: fixedEstate('eu-west-1', [...inputs.databases], [...inputs.snapshots]),
-      dr: fixedEstate('us-west-2', [], [...inputs.drSnapshots]),
-      history: evidenceHistory(inputs),
-      now: () => now,
-    };
-  };
+  const estate = evidenceEstate;
   const flags = (f: Partial<Flags>): Flags =>
     ({ wait: false, 'dry-run': false, json: false, help: false, local: true, ...f }) as Flags;
 

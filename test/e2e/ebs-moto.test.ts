@@ -1,12 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  AttachVolumeCommand,
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
   DescribeSnapshotsCommand,
   EC2Client,
-  RunInstancesCommand,
   type Snapshot as Ec2Snapshot,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -19,6 +17,7 @@ import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
 import { useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
+import { instanceWithDataVolume } from '../support/vault-moto.js';
 
 // EBS snapshot sets end to end through real HTTP and the SDK's EC2 serialisers against moto: the backup
 // function lists the tagged instance and volume, takes a multi-volume set (CreateSnapshots) and a one-volume
@@ -63,22 +62,7 @@ describe('EBS snapshot sets, against moto', () => {
     await createStateTable(new DynamoDBClient({ region: REGION }), TABLE);
     // An instance (root volume) with a data volume attached, tagged for the daily policy; and a volume of
     // its own, tagged too.
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        // Any id: moto does not check it against the (empty) catalogue.
-        ImageId: 'ami-0a1b2c3d4e5f60718',
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: 't3.micro',
-        Placement: { AvailabilityZone: `${REGION}a` },
-      }),
-    );
-    instanceId = run.Instances![0]!.InstanceId!;
-    dataVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 10 })))
-      .VolumeId!;
-    await ec2.send(
-      new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: dataVolume, Device: '/dev/sdf' }),
-    );
+    ({ instanceId, dataVolume } = await instanceWithDataVolume(ec2, REGION));
     loneVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 5 })))
       .VolumeId!;
     await ec2.send(

@@ -1,9 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateReplicationGroupCommand,
-  CreateSnapshotCommand,
-  ElastiCacheClient,
-} from '@aws-sdk/client-elasticache';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -23,7 +19,7 @@ import { runFleetEvent } from '../../shared/fleet/child.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
-import { useMotoEnvironment } from '../support/moto.js';
+import { createMotoRedis, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
 // Redis DR in a spoke account, over real HTTP against moto: one workload account in two regions, each with a
@@ -90,26 +86,10 @@ describe('Redis DR in a spoke account against an emulated AWS over real HTTP, tw
     for (const region of REGIONS) {
       const ec = new ElastiCacheClient({ region, credentials });
       const s3 = new S3Client({ region, credentials, forcePathStyle: true });
-      await ec.send(
-        new CreateReplicationGroupCommand({
-          ReplicationGroupId: 'sessions',
-          ReplicationGroupDescription: 'sessions',
-          Engine: 'redis',
-          CacheNodeType: 'cache.r7g.large',
-          NumCacheClusters: 1,
-        }),
-      );
-      await ec.send(
-        new CreateSnapshotCommand({
-          ReplicationGroupId: 'sessions',
-          SnapshotName: snap(8),
-          Tags: [
-            { Key: Tag.managed, Value: 'true' },
-            { Key: Tag.policy, Value: 'cache' },
-            { Key: Tag.source, Value: 'sessions' },
-          ],
-        }),
-      );
+      await createMotoRedis(ec, 'sessions', {
+        name: snap(8),
+        tags: { [Tag.managed]: 'true', [Tag.policy]: 'cache', [Tag.source]: 'sessions' },
+      });
       // The spoke stack's export bucket, and what ElastiCache's export leaves in it.
       await s3.send(
         new CreateBucketCommand({

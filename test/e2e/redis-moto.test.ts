@@ -1,9 +1,4 @@
-import {
-  CreateCacheSubnetGroupCommand,
-  CreateReplicationGroupCommand,
-  CreateSnapshotCommand,
-  ElastiCacheClient,
-} from '@aws-sdk/client-elasticache';
+import { CreateCacheSubnetGroupCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -19,7 +14,7 @@ import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
 import { GuardRefusedError } from '../../shared/errors.js';
 import { Tag } from '../../shared/tags.js';
-import { useMotoEnvironment } from '../support/moto.js';
+import { createMotoRedis, useMotoEnvironment } from '../support/moto.js';
 
 // The ElastiCache drill port and the Redis DR buckets through real HTTP and the SDK's serialisers against
 // moto 5.2.1. Moto answers CreateReplicationGroup (from a snapshot name), Describe/Delete, CreateSnapshot,
@@ -43,25 +38,10 @@ describe('Redis drills and DR copies against moto', () => {
         SubnetIds: ['subnet-0a1b2c3d'],
       }),
     );
-    await ec.send(
-      new CreateReplicationGroupCommand({
-        ReplicationGroupId: 'sessions',
-        ReplicationGroupDescription: 'sessions',
-        Engine: 'redis',
-        CacheNodeType: 'cache.r7g.large',
-        NumCacheClusters: 1,
-      }),
-    );
-    await ec.send(
-      new CreateSnapshotCommand({
-        ReplicationGroupId: 'sessions',
-        SnapshotName: SNAP,
-        Tags: [
-          { Key: Tag.managed, Value: 'true' },
-          { Key: Tag.policy, Value: 'daily' },
-        ],
-      }),
-    );
+    await createMotoRedis(ec, 'sessions', {
+      name: SNAP,
+      tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily' },
+    });
   });
 
   it('restores a snapshot into a tagged drill group, sees it, lists it for the janitor and deletes it', async () => {

@@ -1,19 +1,16 @@
 import {
   DescribeDBSnapshotsCommand,
-  RDSClient,
+  type RDSClient,
   RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
-import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import { reconcileVault } from '../../shared/backup/vault.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import type { DrillState } from '../../shared/drill/state.js';
-import { vaultCopyId, vaultKeyAlias } from '../../shared/fleet/vault.js';
+import { vaultCopyId } from '../../shared/fleet/vault.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
-import { createMotoKey, useMotoEnvironment } from '../support/moto.js';
+import { useMotoEnvironment } from '../support/moto.js';
 import {
   backedUpRds,
   clusterSharedWith,
@@ -21,12 +18,13 @@ import {
   drillLeftovers,
   HUB,
   hubVaultDeps,
+  intoVault,
   quietMetrics,
   rdsSharedWith,
+  rdsVaultDrillMoto,
   SHARED_COPY_MOTO,
   VAULT,
-  vaultDrill,
-  vaultRoles,
+  type vaultDrill,
 } from '../support/vault-moto.js';
 
 // A drill from the backup vault of an RDS instance and an Aurora cluster, end to end over real HTTP against moto
@@ -75,24 +73,18 @@ describe('a drill from the backup vault (RDS and Aurora), against moto with the 
   const drillCopies = () => drillLeftovers(hub).copies();
 
   beforeAll(async () => {
-    const roles = vaultRoles(config, REGION);
-    hub = new RDSClient({ region: REGION });
-    vault = new RDSClient({ region: REGION, credentials: roles.drill });
-    await createMotoKey(endpoint(), (await roles.vault()).accessKeyId, REGION, vaultKeyAlias(config));
+    let roles: Awaited<ReturnType<typeof rdsVaultDrillMoto>>['roles'];
+    ({ roles, hub, vault, task } = await rdsVaultDrillMoto(config, REGION, endpoint()));
 
     // The hub's own encrypted instance and Aurora cluster, and steward's snapshots of both.
     await backedUpRds(hub, REGION, AT);
 
-    // Into the vault with the backup's own flow: share, copy (as the vault copy role), then unshare.
-    const backup = hubVaultDeps(config, REGION, roles);
-    await reconcileVault(backup, false, new Date('2026-01-31T04:00:00Z'));
-    await reconcileVault(backup, false, new Date('2026-01-31T05:00:00Z'));
-
-    ({ task } = vaultDrill(config, {
-      restore: rdsRestorePort(REGION, hub),
-      vault: rdsVaultDrillPort(REGION, vault, VAULT),
-      staging: rdsStagedCopies(REGION, hub),
-    }));
+    // Into the vault with the backup's own flow.
+    await intoVault(
+      hubVaultDeps(config, REGION, roles),
+      new Date('2026-01-31T04:00:00Z'),
+      new Date('2026-01-31T05:00:00Z'),
+    );
   });
 
   it('the vault holds both copies, shared with no one, and the hub cannot restore one it is not shared', async () => {

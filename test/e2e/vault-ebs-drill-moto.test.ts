@@ -10,18 +10,18 @@ import { ebsBackup } from '../../shared/aws/ebs.js';
 import { ec2EbsDrillPort, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
 import { withEbsVaultSets } from '../../shared/aws/ebs-vault-drill.js';
 import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
-import { snapshotId } from '../../shared/backup/ids.js';
-import { reconcileVault } from '../../shared/backup/vault.js';
 import type { DrillState } from '../../shared/drill/state.js';
 import { vaultCopyId } from '../../shared/fleet/vault.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
 import { fakeRestorePort } from '../fakes/drill-ports.js';
 import { useMotoEnvironment } from '../support/moto.js';
 import {
+  backedUpSet,
   DRILL_EXECUTION as EXECUTION,
   ebsSharedWith,
   HUB,
   instanceWithDataVolume,
+  intoVault,
   quietMetrics,
   SHARED_COPY_MOTO,
   VAULT,
@@ -77,25 +77,14 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
 
     // The workload account: an instance with a data volume, backed up as one set of two parts.
     ({ instanceId } = await instanceWithDataVolume(workload, REGION));
-    const setId = snapshotId(instanceId, new Date('2026-01-31T03:00:00Z'), 'sched');
-    await ebsBackup(REGION, workload).createSnapshot({
-      kind: 'ebs',
-      dbId: instanceId,
-      snapshotId: setId,
-      tags: {
-        [Tag.managed]: 'true',
-        [Tag.policy]: 'daily',
-        [Tag.source]: instanceId,
-        [Tag.createdBy]: 'backup',
-        [Tag.set]: setId,
-        [Tag.setSize]: '2',
-      },
-    });
+    const setId = await backedUpSet(workload, REGION, instanceId, new Date('2026-01-31T03:00:00Z'));
 
     // Into the vault with the backup's own flow (share, copy, then unshare once the copies completed).
-    const backup = workloadVaultDeps(config(), REGION, roles, true);
-    await reconcileVault(backup, false, new Date('2026-01-31T04:00:00Z'));
-    await reconcileVault(backup, false, new Date('2026-01-31T05:00:00Z'));
+    await intoVault(
+      workloadVaultDeps(config(), REGION, roles, true),
+      new Date('2026-01-31T04:00:00Z'),
+      new Date('2026-01-31T05:00:00Z'),
+    );
 
     // The hub's drill, wired as the drill function wires it: the vault side as the vault drill role.
     vault = new EC2Client({ region: REGION, credentials: roles.drill });

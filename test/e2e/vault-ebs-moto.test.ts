@@ -8,7 +8,6 @@ import {
   type Snapshot as Ec2Snapshot,
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ebsBackup } from '../../shared/aws/ebs.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
 import { vaultCopyId, vaultKeyAlias } from '../../shared/fleet/vault.js';
@@ -17,7 +16,9 @@ import { runVaultRetention } from '../../shared/retention/vault.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
 import { useMotoEnvironment } from '../support/moto.js';
 import {
+  backedUpSet,
   instanceWithDataVolume,
+  intoVault,
   SHARED_COPY_MOTO,
   VAULT,
   vaultRetentionStore,
@@ -76,23 +77,8 @@ describe('EBS snapshot sets in the backup vault, against moto with three account
         )
       ).CreateVolumePermissions ?? []
     ).map((p) => p.UserId);
-  const takeSet = async (day: number) => {
-    const id = setIdOf(day);
-    await ebsBackup(REGION, workload).createSnapshot({
-      kind: 'ebs',
-      dbId: instanceId,
-      snapshotId: id,
-      tags: {
-        [Tag.managed]: 'true',
-        [Tag.policy]: 'daily',
-        [Tag.source]: instanceId,
-        [Tag.createdBy]: 'backup',
-        [Tag.set]: id,
-        [Tag.setSize]: '2',
-      },
-    });
-    return id;
-  };
+  const takeSet = (day: number) =>
+    backedUpSet(workload, REGION, instanceId, new Date(`2026-01-${day}T03:00:00Z`));
   const partsOf = async (setId: string) =>
     (await own(workload)).filter((s) => tagRecord(s.Tags)[Tag.set] === setId).map((s) => s.SnapshotId!);
 
@@ -170,8 +156,7 @@ describe('EBS snapshot sets in the backup vault, against moto with three account
   it('vault retention, with the vault retention role, expires the older set whole and leaves a hand-made vault snapshot', async () => {
     // Prepare: a newer set reaches the vault (copy, then unshare), and the vault holds one hand-made snapshot.
     await takeSet(15);
-    await reconcileVault(deps, false, new Date('2026-01-15T04:00:00Z'));
-    await reconcileVault(deps, false, new Date('2026-01-15T05:00:00Z'));
+    await intoVault(deps, new Date('2026-01-15T04:00:00Z'), new Date('2026-01-15T05:00:00Z'));
     const vaultVolume = (
       await vault.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 1 }))
     ).VolumeId!;

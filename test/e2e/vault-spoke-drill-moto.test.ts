@@ -1,23 +1,22 @@
 import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
-import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
-import { vaultCopyId, vaultKeyAlias } from '../../shared/fleet/vault.js';
-import { createMotoKey, useMotoEnvironment } from '../support/moto.js';
+import type { VaultDeps } from '../../shared/backup/vault.js';
+import { vaultCopyId } from '../../shared/fleet/vault.js';
+import { useMotoEnvironment } from '../support/moto.js';
 import {
   backedUpRds,
   clusterSharedWith,
   drillLeftovers,
   HUB,
   hubVaultDeps,
+  intoVault,
   quietMetrics,
   rdsSharedWith,
+  rdsVaultDrillMoto,
   SHARED_COPY_MOTO,
   VAULT,
-  vaultDrill,
-  vaultRoles,
+  type vaultDrill,
   vaultStage,
   WORKLOAD,
   workloadVaultDeps,
@@ -69,28 +68,18 @@ describe("a drill of a workload account's RDS instance and Aurora cluster from t
   const drillCopies = () => drillLeftovers(hub).copies();
 
   /** Into the vault with the backup's own flow: share, copy (as the vault copy role), then unshare. */
-  const intoVault = async (backup: VaultDeps) => {
-    await reconcileVault(backup, false, new Date('2026-01-31T23:00:00Z'));
-    await reconcileVault(backup, false, new Date('2026-01-31T23:30:00Z'));
-  };
+  const toVault = (backup: VaultDeps) =>
+    intoVault(backup, new Date('2026-01-31T23:00:00Z'), new Date('2026-01-31T23:30:00Z'));
 
   beforeAll(async () => {
-    const roles = vaultRoles(config, REGION);
-    hub = new RDSClient({ region: REGION });
-    vault = new RDSClient({ region: REGION, credentials: roles.drill });
-    await createMotoKey(endpoint(), (await roles.vault()).accessKeyId, REGION, vaultKeyAlias(config));
+    let roles: Awaited<ReturnType<typeof rdsVaultDrillMoto>>['roles'];
+    ({ roles, hub, vault, task } = await rdsVaultDrillMoto(config, REGION, endpoint()));
 
     // The workload's encrypted orders-db and ledger cluster, then the hub's orders-db (backed up later).
     await backedUpRds(new RDSClient({ region: REGION, credentials: roles.workload }), REGION, SPOKE_AT);
-    await intoVault(workloadVaultDeps(config, REGION, roles));
+    await toVault(workloadVaultDeps(config, REGION, roles));
     await backedUpRds(hub, REGION, HUB_AT, false);
-    await intoVault(hubVaultDeps(config, REGION, roles));
-
-    ({ task } = vaultDrill(config, {
-      restore: rdsRestorePort(REGION, hub),
-      vault: rdsVaultDrillPort(REGION, vault, VAULT),
-      staging: rdsStagedCopies(REGION, hub),
-    }));
+    await toVault(hubVaultDeps(config, REGION, roles));
   });
 
   it("the vault holds both accounts' copies of orders-db, shared with no one", async () => {

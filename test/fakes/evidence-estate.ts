@@ -4,7 +4,7 @@ import type { Database, ResourceKind, Snapshot } from '../../shared/model.js';
 import type { EvidenceInputs } from '../../shared/report/evidence.js';
 import type { DrillSummary } from '../../shared/report/model.js';
 import type { RetentionRecord } from '../../shared/retention/record.js';
-import { memoryHistory } from './report.js';
+import { fixedEstate, memoryHistory } from './report.js';
 
 /**
  * A month of a small production estate (November 2026, reported on 1 December 06:00 UTC): the fixture of the
@@ -260,4 +260,16 @@ export const evidenceHistory = (inputs: EvidenceInputs = evidenceInputs()) => {
       'application/json',
     );
   return history;
+};
+
+/** The fixture's estate as the report reads it at `now`: its databases and snapshots, the DR copies, the history. */
+export const evidenceEstate = (now: Date = EVIDENCE_NOW) => {
+  const inputs = evidenceInputs();
+  return {
+    config: evidenceConfig,
+    primary: fixedEstate('eu-west-1', [...inputs.databases], [...inputs.snapshots]),
+    dr: fixedEstate('us-west-2', [], [...inputs.drSnapshots]),
+    history: evidenceHistory(inputs),
+    now: () => now,
+  };
 };

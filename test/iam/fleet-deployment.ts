@@ -7,6 +7,7 @@ import { vaultStackId } from '../../shared/fleet/vault.js';
 import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
 import { VAULT_ACCOUNT } from '../support/fleet.js';
 import { cdkContext } from '../infra/iam.js';
+import { simulate } from './simulate.js';
 import { type PolicyDocument, resolver, type RoleUnderTest, rolesOf } from './template.js';
 
 // The accounts the fleet's IAM tests (fleet, vault, vault-drill) deploy a `prod` stage into, and that
@@ -90,3 +91,46 @@ export const deployVaultDrill = (config: unknown, name: string) => {
     keyArn: d.vault!.keyArn,
   };
 };
+
+/** The tags that mark steward's copies in the vault (what the vault drill role may share, and nothing may delete). */
+export const VAULT_COPY_TAGS = {
+  'steward:managed': 'true',
+  'steward:vault': 'true',
+  'steward:created-by': 'vault',
+};
+
+/** The vault's share of `resource` with the hub account, as the service evaluates it: a resource policy allowing `action`. */
+export const sharedWithHub = (action: string, resource: string): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${HUB}:root` },
+      Action: action,
+      Resource: resource,
+    } as PolicyDocument['Statement'][number],
+  ],
+});
+
+/** `role` (in the hub) calling `action` on the vault key of a `deployVaultDrill` deployment, with `context`. */
+export const onVaultKey = (
+  d: Pick<ReturnType<typeof deployVaultDrill>, 'keyArn' | 'keyPolicy'>,
+  role: RoleUnderTest,
+  action: string,
+  context: Record<string, string>,
+) =>
+  simulate(
+    role.arn,
+    role.policy,
+    { action, resource: d.keyArn, context, resourcePolicy: d.keyPolicy, label: action },
+    HUB,
+    REGION,
+  );
+
+/** The principals of a compromised workload account: its spoke backup role, and an administrator allowed everything. */
+export const workloadPrincipals = (
+  workloadBackup: RoleUnderTest,
+): Pick<RoleUnderTest, 'arn' | 'policy'>[] => [
+  workloadBackup,
+  { arn: `arn:aws:iam::${WORKLOAD}:role/admin`, policy: EVERYTHING },
+];

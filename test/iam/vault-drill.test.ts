@@ -7,10 +7,14 @@ import {
   EVERYTHING,
   fromOrg,
   HUB,
+  onVaultKey,
   ORG,
   REGION,
+  sharedWithHub,
   VAULT,
+  VAULT_COPY_TAGS,
   WORKLOAD,
+  workloadPrincipals,
 } from './fleet-deployment.js';
 import { requestTags, resourceTags } from './requests.js';
 import { simulate } from './simulate.js';
@@ -54,7 +58,7 @@ const assumeDrillRole = (
 
 const COPY_ID = vaultCopyId(HUB, 'steward-orders-db-202601150300-sched');
 const vaultSnapshot = (type = 'snapshot', id = COPY_ID) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
-const copyTags = { 'steward:managed': 'true', 'steward:vault': 'true', 'steward:created-by': 'vault' };
+const copyTags = VAULT_COPY_TAGS;
 
 const inVault = (
   role: Pick<RoleUnderTest, 'arn' | 'policy'>,
@@ -146,17 +150,6 @@ describe("a workload account's database, drilled from the vault in the hub (dril
     const drill = hubRoles.get('drill')!;
     const managed = requestTags({ 'steward:managed': 'true', 'steward:drill': 'monthly-2026-02' });
     // The vault's share of that copy with the hub, as RDS evaluates it (the restore attribute holds the hub).
-    const sharedWithHub = (action: string, resource: string): PolicyDocument => ({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${HUB}:root` },
-          Action: action,
-          Resource: resource,
-        } as PolicyDocument['Statement'][number],
-      ],
-    });
     const inHub = (action: string, resource: string, context: Record<string, string | string[]>) =>
       simulate(
         drill.arn,
@@ -196,13 +189,7 @@ describe("a workload account's database, drilled from the vault in the hub (dril
 describe('the vault key, for drills', () => {
   const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
   const onKey = (role: RoleUnderTest, action: string, context: Record<string, string>) =>
-    simulate(
-      role.arn,
-      role.policy,
-      { action, resource: keyArn, context, resourcePolicy: keyPolicy, label: action },
-      HUB,
-      REGION,
-    );
+    onVaultKey({ keyArn, keyPolicy }, role, action, context);
 
   it('lets the hub drill role use it through RDS only', async () => {
     // Prepare
@@ -232,16 +219,11 @@ describe('a workload account, after a compromise', () => {
     'cannot %s a vault copy, even with a role allowed everything',
     async (action) => {
       const ctx = resourceTags(vaultSnapshot(), copyTags);
-      const spoke = await inVault(workloadBackup, action, vaultSnapshot(), ctx, WORKLOAD);
-      const admin = await inVault(
-        { arn: `arn:aws:iam::${WORKLOAD}:role/admin`, policy: EVERYTHING },
-        action,
-        vaultSnapshot(),
-        ctx,
-        WORKLOAD,
+      const [spoke, admin] = await Promise.all(
+        workloadPrincipals(workloadBackup).map((p) => inVault(p, action, vaultSnapshot(), ctx, WORKLOAD)),
       );
-      expect(spoke.decision).not.toBe('Allowed');
-      expect(admin.decision).not.toBe('Allowed');
+      expect(spoke!.decision).not.toBe('Allowed');
+      expect(admin!.decision).not.toBe('Allowed');
     },
   );
 });

@@ -1,6 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VAULT_EBS_DRILL_CONFIG } from '../support/fleet.js';
-import { deployVaultDrill, EVERYTHING, fromOrg, HUB, REGION, VAULT, WORKLOAD } from './fleet-deployment.js';
+import {
+  deployVaultDrill,
+  fromOrg,
+  HUB,
+  onVaultKey,
+  REGION,
+  sharedWithHub,
+  VAULT,
+  VAULT_COPY_TAGS,
+  WORKLOAD,
+  workloadPrincipals,
+} from './fleet-deployment.js';
 import { requestTags, resourceTags } from './requests.js';
 import { simulate } from './simulate.js';
 import type { PolicyDocument, RoleUnderTest } from './template.js';
@@ -25,7 +36,7 @@ beforeAll(() => {
 type Context = Record<string, string | string[]>;
 // An EBS snapshot's ARN names no account; the simulation says whose it is (the vault's).
 const part = `arn:aws:ec2:${REGION}::snapshot/snap-0f0vault00000001`;
-const copyTags = { 'steward:managed': 'true', 'steward:vault': 'true', 'steward:created-by': 'vault' };
+const copyTags = VAULT_COPY_TAGS;
 const tagged = resourceTags(part, copyTags);
 
 const inVault = (
@@ -111,17 +122,7 @@ describe('the vault drill role, for EBS sets', () => {
 
 describe('the hub drill role, for EBS sets from the vault', () => {
   // The vault's part, shared with the hub account (its create-volume permission, modelled as a resource policy).
-  const shared: PolicyDocument = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${HUB}:root` },
-        Action: 'ec2:CreateVolume',
-        Resource: part,
-      } as PolicyDocument['Statement'][number],
-    ],
-  };
+  const shared = sharedWithHub('ec2:CreateVolume', part);
   const createFrom = (context: Context) => {
     const drill = hubRoles.get('drill')!;
     return simulate(
@@ -147,13 +148,7 @@ describe('the hub drill role, for EBS sets from the vault', () => {
 
   const viaEc2 = { 'kms:ViaService': `ec2.${REGION}.amazonaws.com` };
   const onKey = (role: RoleUnderTest, action: string, context: Record<string, string>) =>
-    simulate(
-      role.arn,
-      role.policy,
-      { action, resource: keyArn, context, resourcePolicy: keyPolicy, label: action },
-      HUB,
-      REGION,
-    );
+    onVaultKey({ keyArn, keyPolicy }, role, action, context);
 
   it('uses the vault key through EC2 only, and only for what a volume from a shared snapshot needs', async () => {
     // Prepare
@@ -187,15 +182,11 @@ describe('a workload account, after a compromise', () => {
     'cannot %s a vault EBS copy, even with a role allowed everything',
     async (action) => {
       const ctx = { ...tagged, 'ec2:Add/userId': WORKLOAD };
-      const spoke = await inVault(workloadBackup, action, ctx, WORKLOAD);
-      const admin = await inVault(
-        { arn: `arn:aws:iam::${WORKLOAD}:role/admin`, policy: EVERYTHING },
-        action,
-        ctx,
-        WORKLOAD,
+      const [spoke, admin] = await Promise.all(
+        workloadPrincipals(workloadBackup).map((p) => inVault(p, action, ctx, WORKLOAD)),
       );
-      expect(spoke.decision).not.toBe('Allowed');
-      expect(admin.decision).not.toBe('Allowed');
+      expect(spoke!.decision).not.toBe('Allowed');
+      expect(admin!.decision).not.toBe('Allowed');
     },
   );
 });

@@ -3,16 +3,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { drEventsStackId, DrEventsStack } from '../../infra/dr-events.js';
-import { type AslDefinition, definitionFromTemplate, runDrillLocally } from '../../infra/local-drill.js';
+import { type AslDefinition, definitionFromTemplate } from '../../infra/local-drill.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
-import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
-import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
+import type { DrillState } from '../../shared/drill/state.js';
 import { ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
 import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../fakes/drill-endpoints.js';
+import { localDrillDeps, runLocalEbsDrill, runnerClock, VERIFIED_EBS_PATH } from '../support/local-drill.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, list, statements, unbundledContext } from './iam.js';
 
@@ -246,20 +244,13 @@ const copy = () =>
   );
 
 const scenario = (check: { status: 'success' | 'failed'; output?: string }) => {
-  let clock = 0;
-  const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
+  const now = runnerClock();
   const stage = fakeEbs([], {}, REGION);
   const dr = fakeEbs([copy()], {}, DR);
   const stageVerifier = fakeVerifier({}, now);
   const drVerifier = fakeVerifier({ check }, now, DR);
   const drEndpoints = fakeEndpoints({}, DR);
-  const notifier = memoryNotifier();
-  const deps: DrillDeps = {
-    config: s.config,
-    dryRun: false,
-    notifier,
-    now,
-    restore: fakeRestorePort(REGION),
+  const deps = localDrillDeps(s.config, now, {
     ebs: {
       ...stage,
       verifier: stageVerifier,
@@ -271,51 +262,16 @@ const scenario = (check: { status: 'success' | 'failed'; output?: string }) => {
         verifierZone: async () => `${DR}a`,
       },
     },
-    tokens: fakeTokenStore(),
-    signal: fakeTaskSignal(),
-    reports: fakeReportStore(),
-    network: {},
     drEndpoints: async () => drEndpoints,
-  };
-  const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
-    if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
-      throw new Error(`an EBS drill reached ${ctx.stateName}`);
-    return runDrillTask(e, deps);
-  };
-  return { stage, dr, stageVerifier, drVerifier, drEndpoints, notifier, tasks };
+  });
+  return { stage, dr, stageVerifier, drVerifier, drEndpoints, deps, notifier: deps.notifier };
 };
 
-const run = (f: ReturnType<typeof scenario>) =>
-  runDrillLocally({
-    definition,
-    input: { database: INSTANCE },
-    tasks: f.tasks,
-    executionName: EXECUTION,
-    pollMs: 0,
-  });
+const run = (f: ReturnType<typeof scenario>) => runLocalEbsDrill(definition, EXECUTION, INSTANCE, f.deps);
 
 // The endpoints are asked for after the selection, waited for (one Wait) before VerifyVolumes, and released
 // after Cleanup: all in the DR region.
-const PATH = [
-  'Start',
-  'SelectSnapshot',
-  'OpenEndpoints',
-  'Restore',
-  'Volumes?',
-  'WaitForVolumes',
-  'CheckVolumes',
-  'VolumesRestored?',
-  'CheckVolumeEndpoints',
-  'VolumeEndpointsReady?',
-  'WaitForVolumeEndpoints',
-  'CheckVolumeEndpoints',
-  'VolumeEndpointsReady?',
-  'VerifyVolumes',
-  'Cleanup',
-  'CloseEndpoints',
-  'Record',
-  'Passed?',
-];
+const PATH = VERIFIED_EBS_PATH;
 
 describe('the synthesized drill definition, run locally for a verifying drill from the DR copies', () => {
   it('restores the copy in the DR region, opens the endpoints and verifies there, cleans up and records a pass', async () => {

@@ -1,17 +1,24 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, definitionFromTemplate, runDrillLocally } from '../../infra/local-drill.js';
+import { type AslDefinition, definitionFromTemplate } from '../../infra/local-drill.js';
 import { StewardStack } from '../../infra/stack.js';
 import { parseConfig } from '../../shared/config/schema.js';
-import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
-import { runDrillTask } from '../../shared/drill/tasks.js';
+import type { DrillState } from '../../shared/drill/state.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
 import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../fakes/drill-endpoints.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, unbundledContext } from './iam.js';
-import { DRILL_START, drillEnd, localDrillDeps, runnerClock } from '../support/local-drill.js';
+import {
+  DRILL_START,
+  drillEnd,
+  localDrillDeps,
+  runLocalEbsDrill,
+  runnerClock,
+  VERIFIED_EBS_PATH,
+  VOLUMES_POLL,
+} from '../support/local-drill.js';
 
 // The prod example plus an EBS drill of one instance: the synthesized template (states, grants, schedule,
 // environment) and its drill definition run locally with the real drill tasks over in-memory EC2.
@@ -106,22 +113,11 @@ const scenario = (o: FakeEbsOptions, check?: { status: 'success' | 'failed'; out
     ebs: check ? { ...ebs, verifier } : ebs,
     ...(check ? { endpoints } : {}),
   });
-  const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
-    if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
-      throw new Error(`an EBS drill reached ${ctx.stateName}`);
-    return runDrillTask(e, deps);
-  };
-  return { ebs, deps, notifier: deps.notifier, tasks, verifier, endpoints };
+  return { ebs, deps, notifier: deps.notifier, verifier, endpoints };
 };
 
 const run = (f: ReturnType<typeof scenario>, def: AslDefinition = definition) =>
-  runDrillLocally({
-    definition: def,
-    input: { database: INSTANCE },
-    tasks: f.tasks,
-    executionName: EXECUTION,
-    pollMs: 0,
-  });
+  runLocalEbsDrill(def, EXECUTION, INSTANCE, f.deps);
 
 describe('the synthesized drill definition, run locally for an EBS drill', () => {
   it('restores the set, polls until its volumes are available, cleans up and records a pass', async () => {
@@ -136,12 +132,8 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
     expect(r.path).toEqual([
       ...DRILL_START,
       'Volumes?',
-      'WaitForVolumes',
-      'CheckVolumes',
-      'VolumesRestored?',
-      'WaitForVolumes',
-      'CheckVolumes',
-      'VolumesRestored?',
+      ...VOLUMES_POLL,
+      ...VOLUMES_POLL,
       'VerifyVolumes',
       ...drillEnd(true),
     ]);
@@ -260,26 +252,7 @@ describe('the drill state machine with an EBS verifier', () => {
   };
   // The endpoints are asked for after the selection, waited for (one Wait) before VerifyVolumes, and
   // released after Cleanup.
-  const PATH = [
-    'Start',
-    'SelectSnapshot',
-    'OpenEndpoints',
-    'Restore',
-    'Volumes?',
-    'WaitForVolumes',
-    'CheckVolumes',
-    'VolumesRestored?',
-    'CheckVolumeEndpoints',
-    'VolumeEndpointsReady?',
-    'WaitForVolumeEndpoints',
-    'CheckVolumeEndpoints',
-    'VolumeEndpointsReady?',
-    'VerifyVolumes',
-    'Cleanup',
-    'CloseEndpoints',
-    'Record',
-    'Passed?',
-  ];
+  const PATH = VERIFIED_EBS_PATH;
 
   it('runs the verifier on the restored volumes, cleans up and records a pass', async () => {
     // Act

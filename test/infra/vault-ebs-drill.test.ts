@@ -2,15 +2,12 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, definitionFromTemplate, runDrillLocally } from '../../infra/local-drill.js';
+import { type AslDefinition, definitionFromTemplate } from '../../infra/local-drill.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { VaultStack } from '../../infra/vault.js';
 import { parseConfig } from '../../shared/config/schema.js';
-import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
+import type { DrillState } from '../../shared/drill/state.js';
 import { vaultStackId } from '../../shared/fleet/vault.js';
-import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
 import {
   type FakeEbsOptions,
   type FakeEbsVaultOptions,
@@ -19,6 +16,14 @@ import {
   vaultEbsSet,
 } from '../fakes/ebs-drill-ports.js';
 import { SPOKE_INSTANCE, VAULT_ACCOUNT, VAULT_EBS_DRILL_CONFIG } from '../support/fleet.js';
+import {
+  DRILL_START,
+  drillEnd,
+  localDrillDeps,
+  runLocalEbsDrill,
+  runnerClock,
+  VOLUMES_POLL,
+} from '../support/local-drill.js';
 import { statements, unbundledContext } from './iam.js';
 
 // EBS drills from the vault (`drill.volumes.<id>.from: vault`): the vault stack's drill role and key statements,
@@ -146,38 +151,12 @@ const parts = LATEST.parts!.map((p) => p.id);
 const scenario = (o: FakeEbsOptions & FakeEbsVaultOptions = {}) => {
   const vaultSide = fakeEbsVault([LATEST], { ...o, hub: HUB, vaultAccount: VAULT_ACCOUNT });
   const ebs = fakeEbs([], { ...o, readable: vaultSide.readable }, REGION);
-  const notifier = memoryNotifier();
-  let clock = 0;
-  const now = () => new Date((clock = Math.max(clock + 1000, Date.now())));
-  const deps: DrillDeps = {
-    config,
-    dryRun: false,
-    notifier,
-    now,
-    restore: fakeRestorePort(REGION),
-    ebs,
-    vault: vaultSide,
-    tokens: fakeTokenStore(),
-    signal: fakeTaskSignal(),
-    reports: fakeReportStore(),
-    network: {},
-  };
-  const tasks = async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
-    if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
-      throw new Error(`an EBS drill reached ${ctx.stateName}`);
-    return runDrillTask(e, deps);
-  };
-  return { ebs, vault: vaultSide, deps, notifier, tasks };
+  const deps = localDrillDeps(config, runnerClock(), { ebs, vault: vaultSide });
+  return { ebs, vault: vaultSide, deps, notifier: deps.notifier };
 };
 
 const run = (f: ReturnType<typeof scenario>) =>
-  runDrillLocally({
-    definition,
-    input: { database: SPOKE_INSTANCE },
-    tasks: f.tasks,
-    executionName: EXECUTION,
-    pollMs: 0,
-  });
+  runLocalEbsDrill(definition, EXECUTION, SPOKE_INSTANCE, f.deps);
 
 /** Nothing left: no volume, no share, no share record. */
 const nothingLeft = (f: ReturnType<typeof scenario>) => {
@@ -197,21 +176,12 @@ describe('the synthesized drill definition, run locally for an EBS drill from th
     // Assert
     expect(r.status).toBe('SUCCEEDED');
     expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
+      ...DRILL_START,
       'Volumes?',
-      'WaitForVolumes',
-      'CheckVolumes',
-      'VolumesRestored?',
-      'WaitForVolumes',
-      'CheckVolumes',
-      'VolumesRestored?',
+      ...VOLUMES_POLL,
+      ...VOLUMES_POLL,
       'VerifyVolumes',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillSucceeded',
+      ...drillEnd(true),
     ]);
     const out = r.output as DrillState;
     expect(out.result).toMatchObject({ passed: true, outcome: 'passed' });
@@ -231,15 +201,7 @@ describe('the synthesized drill definition, run locally for an EBS drill from th
     // Assert
     expect(r.status).toBe('FAILED');
     expect(r.error?.Error).toBe('DrillFailed');
-    expect(r.path).toEqual([
-      'Start',
-      'SelectSnapshot',
-      'Restore',
-      'Cleanup',
-      'Record',
-      'Passed?',
-      'DrillFailed',
-    ]);
+    expect(r.path).toEqual([...DRILL_START, ...drillEnd(false)]);
     expect(f.ebs.log.filter((l) => l.startsWith('create'))).toEqual([]);
     nothingLeft(f);
   });

@@ -1,7 +1,9 @@
+import { type AslDefinition, runDrillLocally } from '../../infra/local-drill.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-tasks.js';
 import type { CacheSnapshot } from '../../shared/drill/ports.js';
-import type { DrillDeps } from '../../shared/drill/tasks.js';
+import type { DrillTaskEvent } from '../../shared/drill/state.js';
+import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
 import type { VerificationReport } from '../../shared/drill/verification.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
@@ -19,6 +21,55 @@ export const drillEnd = (passed: boolean): string[] => [
   'Passed?',
   passed ? 'DrillSucceeded' : 'DrillFailed',
 ];
+
+/** One poll of an EBS drill's volumes: waited for, checked, asked whether all are restored. */
+export const VOLUMES_POLL = ['WaitForVolumes', 'CheckVolumes', 'VolumesRestored?'];
+
+/**
+ * The path of an EBS drill that verifies its volumes through per-drill endpoints, up to its verdict: the
+ * endpoints asked for after the selection, the volumes restored at the first poll, the endpoints waited for
+ * (one Wait) before VerifyVolumes, and released after Cleanup.
+ */
+export const VERIFIED_EBS_PATH = [
+  'Start',
+  'SelectSnapshot',
+  'OpenEndpoints',
+  'Restore',
+  'Volumes?',
+  ...VOLUMES_POLL,
+  'CheckVolumeEndpoints',
+  'VolumeEndpointsReady?',
+  'WaitForVolumeEndpoints',
+  'CheckVolumeEndpoints',
+  'VolumeEndpointsReady?',
+  'VerifyVolumes',
+  'Cleanup',
+  'CloseEndpoints',
+  'Record',
+  'Passed?',
+];
+
+/**
+ * `definition` run locally as execution `executionName` for EBS target `database`, polling without a pause: its
+ * tasks the real drill tasks over `deps`; a database drill's state fails the run.
+ */
+export const runLocalEbsDrill = (
+  definition: AslDefinition,
+  executionName: string,
+  database: string,
+  deps: DrillDeps,
+) =>
+  runDrillLocally({
+    definition,
+    input: { database },
+    tasks: async (e: DrillTaskEvent, ctx: { stateName: string }): Promise<unknown> => {
+      if (ctx.stateName === 'Verify' || ctx.stateName === 'WaitForRestore')
+        throw new Error(`an EBS drill reached ${ctx.stateName}`);
+      return runDrillTask(e, deps);
+    },
+    executionName,
+    pollMs: 0,
+  });
 
 /**
  * The drill tasks' clock in a local run: the execution's start time is the local runner's real clock, so the

@@ -9,6 +9,11 @@ import {
   type CreateDBInstanceCommandInput,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import {
+  CreateReplicationGroupCommand,
+  CreateSnapshotCommand,
+  type ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
 import { tagList } from '../../shared/tags.js';
 import { ownTmpDir, removeOwnTmpDir } from './own-tmp.js';
 
@@ -197,6 +202,34 @@ export const serialisedEndpoint = async (
         server.close(() => resolve());
       }),
   };
+};
+
+/**
+ * In `ec`'s account and region: a one-node cache.r7g.large Redis replication group `group`, and with `snapshot`
+ * its manual snapshot of that name, tagged `tags`.
+ */
+export const createMotoRedis = async (
+  ec: ElastiCacheClient,
+  group: string,
+  snapshot?: { name: string; tags: Record<string, string> },
+): Promise<void> => {
+  await ec.send(
+    new CreateReplicationGroupCommand({
+      ReplicationGroupId: group,
+      ReplicationGroupDescription: group,
+      Engine: 'redis',
+      CacheNodeType: 'cache.r7g.large',
+      NumCacheClusters: 1,
+    }),
+  );
+  if (snapshot)
+    await ec.send(
+      new CreateSnapshotCommand({
+        ReplicationGroupId: group,
+        SnapshotName: snapshot.name,
+        Tags: tagList(snapshot.tags),
+      }),
+    );
 };
 
 /**

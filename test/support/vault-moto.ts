@@ -17,19 +17,20 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { STSClient } from '@aws-sdk/client-sts';
-import { beforeEach, vi } from 'vitest';
 import { ebsBackup } from '../../shared/aws/ebs.js';
 import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
 import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
+import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import {
   type AwsCredentialIdentityProvider,
   targetCredentials,
 } from '../../shared/aws/target-credentials.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
+import { rdsStagedCopies, rdsVaultDrillPort } from '../../shared/aws/vault-drill.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import type { VaultDeps } from '../../shared/backup/vault.js';
+import { reconcileVault, type VaultDeps } from '../../shared/backup/vault.js';
 import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import type { DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
@@ -38,7 +39,6 @@ import { spokeRoleName } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultRoleArn } from '../../shared/fleet/vault.js';
 import { vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { metrics } from '../../shared/observability.js';
 import { Tag, tagList } from '../../shared/tags.js';
 import {
   fakeReportStore,
@@ -46,7 +46,7 @@ import {
   fakeTokenStore,
   fakeVaultShareLedger,
 } from '../fakes/drill-ports.js';
-import { createMotoInstance } from './moto.js';
+import { createMotoInstance, createMotoKey } from './moto.js';
 
 // The backup vault end to end against moto with three accounts: the hub (moto's default account, whose
 // credentials the test starts with), a workload account and the vault account, each reached through STS
@@ -167,17 +167,7 @@ export const vaultRetentionStore = (region: string, roles: ReturnType<typeof vau
 
 export const DRILL_EXECUTION = { name: 'monthly-2026-02', startTime: '2026-02-01T05:00:00.000Z' };
 
-/** Quiets Powertools' single metrics (the drill tasks emit them) for each test of the enclosing describe. */
-export const quietMetrics = (): void => {
-  beforeEach(() => {
-    vi.spyOn(metrics, 'singleMetric').mockImplementation(
-      () =>
-        ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
-          typeof metrics.singleMetric
-        >,
-    );
-  });
-};
+export { quietMetrics } from './drill-tasks.js';
 
 /**
  * The hub's drill deps for drills from the vault, with one share ledger (the in-memory fake; its contract runs
@@ -205,6 +195,33 @@ export const vaultDrill = (
   const task = (t: DrillTaskEvent['task'], state: unknown) =>
     runDrillTask({ task: t, state, execution: DRILL_EXECUTION } as DrillTaskEvent, deps());
   return { deps, task };
+};
+
+/**
+ * Into the vault with the backup's own flow, run at `first` and again at `then`: share, copy (as the vault copy
+ * role), then unshare (moto makes a copy available at once, so the unshare comes with the second run).
+ */
+export const intoVault = async (backup: VaultDeps, first: Date, then: Date): Promise<void> => {
+  await reconcileVault(backup, false, first);
+  await reconcileVault(backup, false, then);
+};
+
+/**
+ * An RDS drill from the vault against moto at `endpoint`: the roles, the hub's RDS client (the environment's
+ * credentials), the vault's as the vault drill role, the vault key made in the vault account, and the drill's
+ * task runner over the real RDS adapters (restore, vault share, staged copies in the hub).
+ */
+export const rdsVaultDrillMoto = async (config: StewardConfig, region: string, endpoint: string) => {
+  const roles = vaultRoles(config, region);
+  const hub = new RDSClient({ region });
+  const vault = new RDSClient({ region, credentials: roles.drill });
+  await createMotoKey(endpoint, (await roles.vault()).accessKeyId, region, vaultKeyAlias(config));
+  const { task } = vaultDrill(config, {
+    restore: rdsRestorePort(region, hub),
+    vault: rdsVaultDrillPort(region, vault, VAULT),
+    staging: rdsStagedCopies(region, hub),
+  });
+  return { roles, hub, vault, task };
 };
 
 /** The accounts an RDS snapshot (`id`, in `rds`'s account) is shared with: its `restore` attribute. */
@@ -315,4 +332,31 @@ export const instanceWithDataVolume = async (
     new AttachVolumeCommand({ InstanceId: instanceId, VolumeId: dataVolume, Device: '/dev/sdf' }),
   );
   return { instanceId, dataVolume };
+};
+
+/**
+ * Steward's scheduled `daily` snapshot set of `instanceId` (in `ec2`'s account, its two volumes: see
+ * `instanceWithDataVolume`) taken at `at`. Returns the set's id.
+ */
+export const backedUpSet = async (
+  ec2: EC2Client,
+  region: string,
+  instanceId: string,
+  at: Date,
+): Promise<string> => {
+  const id = snapshotId(instanceId, at, 'sched');
+  await ebsBackup(region, ec2).createSnapshot({
+    kind: 'ebs',
+    dbId: instanceId,
+    snapshotId: id,
+    tags: {
+      [Tag.managed]: 'true',
+      [Tag.policy]: 'daily',
+      [Tag.source]: instanceId,
+      [Tag.createdBy]: 'backup',
+      [Tag.set]: id,
+      [Tag.setSize]: '2',
+    },
+  });
+  return id;
 };

@@ -20,7 +20,13 @@ import { run } from '../../../functions/drill/handler.js';
 import { ec2Client } from '../../../shared/aws/clients.js';
 import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { drillEnv, drillTask, vaultDrillStage, wiredDrill } from '../../support/drill-wiring.js';
+import {
+  drillEnv,
+  drillTask,
+  selectedWith,
+  vaultDrillStage,
+  wiredDrill,
+} from '../../support/drill-wiring.js';
 import { assumedRole } from '../../support/fleet-mocks.js';
 
 // EBS drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
@@ -122,10 +128,7 @@ beforeEach(() => {
   });
 });
 
-const selected = async (): Promise<DrillState> => {
-  const started = (await run(task('start', { database: INSTANCE }), deps())) as DrillState;
-  return (await run(task('select', started), deps())) as DrillState;
-};
+const selected = () => selectedWith(deps)(INSTANCE);
 
 /** The client that sent the first `command`. */
 const clientOf = (command: new (...a: never[]) => object) =>

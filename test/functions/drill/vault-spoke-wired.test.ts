@@ -1,12 +1,8 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CopyDBSnapshotCommand,
-  CreateDBInstanceCommand,
-  DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
-  DescribeDBClusterSnapshotsCommand,
-  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBClusterSnapshotAttributeCommand,
@@ -25,8 +21,14 @@ import type { DrillState } from '../../../shared/drill/state.js';
 import {
   drillEnv,
   drillTask,
+  fakeVaultRds,
   rdsVaultCopyTags,
+  restoreShare,
+  selectedWith,
+  vaultClusterCopy,
   vaultDrillStage,
+  vaultInstanceCopy,
+  type VaultRdsFake,
   wiredDrill,
 } from '../../support/drill-wiring.js';
 import { assumedRole } from '../../support/fleet-mocks.js';
@@ -70,40 +72,17 @@ const HUB_COPY = 'steward-orders-db-202601312200-sched-1a1a1a1a';
 const OTHER_COPY = 'steward-orders-db-202601312300-sched-3c3c3c3c';
 const SPOKE_CLUSTER_COPY = 'steward-ledger-202601310300-sched-2e2e2e2e';
 
-let staged: string | undefined;
+let fake: VaultRdsFake;
 
 beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
-  staged = undefined;
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
-  const snapshot = (id: string, account: string, dataTime: string, at: string) => ({
-    DBSnapshotIdentifier: id,
-    DBSnapshotArn: vaultArn('snapshot', id),
-    DBInstanceIdentifier: 'orders-db',
-    SnapshotCreateTime: new Date(at),
-    Status: 'available',
-    SnapshotType: 'manual',
-    Encrypted: true,
-    TagList: vaultTags('orders-db', account, dataTime),
-  });
-  rds
-    .on(DescribeDBSnapshotsCommand)
-    .callsFake((input: { DBSnapshotIdentifier?: string; Marker?: string }) => {
-      if (input.DBSnapshotIdentifier) {
-        if (!staged || !input.DBSnapshotIdentifier.startsWith('steward-drill-orders-db-'))
-          throw Object.assign(new Error('not found'), { name: 'DBSnapshotNotFoundFault' });
-        return {
-          DBSnapshots: [
-            {
-              DBSnapshotIdentifier: input.DBSnapshotIdentifier,
-              Status: staged,
-              TagList: [{ Key: 'steward:drill', Value: 'monthly-2026-02' }],
-            },
-          ],
-        };
-      }
-      // Two pages: the spoke's copies on the second.
-      return input.Marker
+  const snapshot = (id: string, account: string, dataTime: string, at: string) =>
+    vaultInstanceCopy(VAULT, REGION, 'orders-db', id, vaultTags('orders-db', account, dataTime), at);
+  fake = fakeVaultRds(rds, 'orders-db', {
+    // Two pages: the spoke's copies on the second.
+    copies: (marker) =>
+      marker
         ? {
             DBSnapshots: [
               snapshot(
@@ -121,89 +100,33 @@ beforeEach(() => {
               snapshot(OTHER_COPY, OTHER, '2026-01-31T23:00:00Z', '2026-01-31T23:30:00Z'),
             ],
             Marker: 'page-2',
-          };
-    });
-  rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-    DBClusterSnapshots: [SPOKE_CLUSTER_COPY, 'steward-ledger-202601312200-sched-1e1e1e1e'].map((id, i) => ({
-      DBClusterSnapshotIdentifier: id,
-      DBClusterSnapshotArn: vaultArn('cluster-snapshot', id),
-      DBClusterIdentifier: 'ledger',
-      SnapshotCreateTime: new Date('2026-01-31T04:00:00Z'),
-      Status: 'available',
-      SnapshotType: 'manual',
-      StorageEncrypted: true,
-      Engine: 'aurora-postgresql',
-      EngineVersion: '16.4',
-      TagList: vaultTags('ledger', i === 0 ? SPOKE : HUB, `2026-01-31T${i === 0 ? '03' : '22'}:00:00Z`),
-    })),
-  });
-  const drillTagList = [
-    { Key: 'steward:managed', Value: 'true' },
-    { Key: 'steward:drill', Value: 'monthly-2026-02' },
-  ];
-  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
-    const id = input.DBInstanceIdentifier ?? '';
+          },
+    clusterCopies: [SPOKE_CLUSTER_COPY, 'steward-ledger-202601312200-sched-1e1e1e1e'].map((id, i) =>
+      vaultClusterCopy(
+        VAULT,
+        REGION,
+        'ledger',
+        id,
+        vaultTags('ledger', i === 0 ? SPOKE : HUB, `2026-01-31T${i === 0 ? '03' : '22'}:00:00Z`),
+      ),
+    ),
     // The hub's own orders-db: another database than the spoke's, on a large class.
-    if (id === 'orders-db')
-      return {
-        DBInstances: [{ DBInstanceIdentifier: id, DBInstanceClass: 'db.r6g.4xlarge', StorageType: 'io2' }],
-      };
-    if (!id.startsWith('steward-drill-'))
-      throw Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' });
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: id,
-          DBInstanceStatus: 'available',
-          Endpoint: { Address: `${id}.example`, Port: 5432 },
-          TagList: drillTagList,
-        },
-      ],
-    };
+    instances: {
+      'orders-db': {
+        DBInstanceIdentifier: 'orders-db',
+        DBInstanceClass: 'db.r6g.4xlarge',
+        StorageType: 'io2',
+      },
+    },
   });
-  rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
-    const id = input.DBClusterIdentifier ?? '';
-    if (!id.startsWith('steward-drill-'))
-      throw Object.assign(new Error('gone'), { name: 'DBClusterNotFoundFault' });
-    return {
-      DBClusters: [
-        {
-          DBClusterIdentifier: id,
-          Status: 'available',
-          Engine: 'aurora-postgresql',
-          DBClusterMembers: [],
-          TagList: drillTagList,
-        },
-      ],
-    };
-  });
-  rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
-  rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
-  rds.on(CopyDBSnapshotCommand).callsFake(() => ((staged = 'creating'), {}));
-  rds.on(DeleteDBSnapshotCommand).resolves({});
-  rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
-  rds
-    .on(RestoreDBClusterFromSnapshotCommand)
-    .resolves({ DBCluster: { Engine: 'aurora-postgresql', Status: 'creating' } });
-  rds.on(CreateDBInstanceCommand).resolves({});
-  rds.on(DeleteDBInstanceCommand).resolves({});
-  rds.on(DeleteDBClusterCommand).resolves({});
   doc.on(PutCommand).resolves({});
   doc.on(UpdateCommand).resolves({});
   doc.on(GetCommand).resolves({});
   s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
 });
 
-const selected = async (database: string): Promise<DrillState> => {
-  const started = (await run(task('start', { database }), deps())) as DrillState;
-  return (await run(task('select', started), deps())) as DrillState;
-};
-
-const share = (id: string, add: boolean) => ({
-  DBSnapshotIdentifier: id,
-  AttributeName: 'restore',
-  ...(add ? { ValuesToAdd: [HUB] } : { ValuesToRemove: [HUB] }),
-});
+const selected = selectedWith(deps);
+const share = (id: string, add: boolean) => restoreShare(id, HUB, add);
 
 describe("a drill of a target account's database from the backup vault, through the real adapters", () => {
   it("picks the newest copy of the spoke's database over every page, never the hub's or another account's newer one", async () => {
@@ -232,7 +155,7 @@ describe("a drill of a target account's database from the backup vault, through 
 
     // Act
     const copying = (await run(task('restore', s), deps())) as DrillState;
-    staged = 'available';
+    fake.staged = 'available';
     const restoring = (await run(task('status', copying), deps())) as DrillState;
 
     // Assert
@@ -279,7 +202,7 @@ describe("a drill of a target account's database from the backup vault, through 
     // Prepare
     const s = await selected('orders-db');
     const copying = (await run(task('restore', s), deps())) as DrillState;
-    staged = 'available';
+    fake.staged = 'available';
     const restored = (await run(task('status', copying), deps())) as DrillState;
 
     // Act

@@ -1,11 +1,8 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CopyDBSnapshotCommand,
-  CreateDBInstanceCommand,
-  DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
-  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
@@ -25,8 +22,14 @@ import type { DrillState } from '../../../shared/drill/state.js';
 import {
   drillEnv,
   drillTask,
+  fakeVaultRds,
   rdsVaultCopyTags,
+  restoreShare,
+  selectedWith,
+  vaultClusterCopy,
   vaultDrillStage,
+  vaultInstanceCopy,
+  type VaultRdsFake,
   wiredDrill,
 } from '../../support/drill-wiring.js';
 import { assumedRole } from '../../support/fleet-mocks.js';
@@ -62,44 +65,18 @@ const vaultTags = (db: string, account = HUB, dataTime = '2026-01-31T03:00:00Z')
   rdsVaultCopyTags(db, account, REGION, dataTime);
 const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
 const NEWEST = 'steward-orders-db-202601310300-sched-1a2b3c4d';
-const COPY_ID = 'steward-drill-orders-db-';
 
-/** The drill's own copy of the instance copy, as DescribeDBSnapshots answers for it (undefined: none). */
-let staged: string | undefined;
-let drillStatus = 'available';
+let fake: VaultRdsFake;
 
 beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
-  staged = undefined;
-  drillStatus = 'available';
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
   // The state table's share records: none but this drill's own (a cleanup reads them before it unshares).
   doc.on(GetCommand).resolves({});
-  const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) => ({
-    DBSnapshotIdentifier: id,
-    DBSnapshotArn: vaultArn('snapshot', id),
-    DBInstanceIdentifier: 'orders-db',
-    SnapshotCreateTime: new Date(at),
-    Status: 'available',
-    SnapshotType: 'manual',
-    Encrypted: true,
-    TagList: tags,
-  });
-  rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => {
-    if (input.DBSnapshotIdentifier) {
-      if (!staged || !input.DBSnapshotIdentifier.startsWith(COPY_ID))
-        throw Object.assign(new Error('not found'), { name: 'DBSnapshotNotFoundFault' });
-      return {
-        DBSnapshots: [
-          {
-            DBSnapshotIdentifier: input.DBSnapshotIdentifier,
-            Status: staged,
-            TagList: [{ Key: 'steward:drill', Value: 'monthly-2026-02' }],
-          },
-        ],
-      };
-    }
-    return {
+  const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) =>
+    vaultInstanceCopy(VAULT, REGION, 'orders-db', id, tags, at);
+  fake = fakeVaultRds(rds, 'orders-db', {
+    copies: () => ({
       DBSnapshots: [
         snapshot(
           'steward-orders-db-202601300300-sched-0a0b0c0d',
@@ -115,87 +92,23 @@ beforeEach(() => {
         ),
         snapshot('orders-db-by-hand', [], '2026-02-01T01:00:00Z'),
       ],
-    };
-  });
-  rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-    DBClusterSnapshots: [
-      {
-        DBClusterSnapshotIdentifier: 'steward-ledger-202601310300-sched-5e6f7a8b',
-        DBClusterSnapshotArn: vaultArn('cluster-snapshot', 'steward-ledger-202601310300-sched-5e6f7a8b'),
-        DBClusterIdentifier: 'ledger',
-        SnapshotCreateTime: new Date('2026-01-31T04:00:00Z'),
-        Status: 'available',
-        SnapshotType: 'manual',
-        StorageEncrypted: true,
-        Engine: 'aurora-postgresql',
-        EngineVersion: '16.4',
-        TagList: vaultTags('ledger'),
-      },
+    }),
+    clusterCopies: [
+      vaultClusterCopy(
+        VAULT,
+        REGION,
+        'ledger',
+        'steward-ledger-202601310300-sched-5e6f7a8b',
+        vaultTags('ledger'),
+      ),
     ],
   });
-  const drillTagList = [
-    { Key: 'steward:managed', Value: 'true' },
-    { Key: 'steward:drill', Value: 'monthly-2026-02' },
-  ];
-  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
-    const id = input.DBInstanceIdentifier ?? '';
-    if (!id.startsWith('steward-drill-'))
-      throw Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' });
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: id,
-          DBInstanceStatus: drillStatus,
-          Endpoint: { Address: `${id}.example`, Port: 5432 },
-          TagList: drillTagList,
-        },
-      ],
-    };
-  });
-  rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
-    const id = input.DBClusterIdentifier ?? '';
-    if (!id.startsWith('steward-drill-'))
-      throw Object.assign(new Error('gone'), { name: 'DBClusterNotFoundFault' });
-    return {
-      DBClusters: [
-        {
-          DBClusterIdentifier: id,
-          Status: 'available',
-          Engine: 'aurora-postgresql',
-          DBClusterMembers: [],
-          TagList: drillTagList,
-        },
-      ],
-    };
-  });
-  rds.on(ModifyDBSnapshotAttributeCommand).resolves({});
-  rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
-  rds.on(CopyDBSnapshotCommand).callsFake(() => {
-    staged = 'creating';
-    return {};
-  });
-  rds.on(DeleteDBSnapshotCommand).resolves({});
-  rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
-  rds
-    .on(RestoreDBClusterFromSnapshotCommand)
-    .resolves({ DBCluster: { Engine: 'aurora-postgresql', Status: 'creating' } });
-  rds.on(CreateDBInstanceCommand).resolves({});
-  rds.on(DeleteDBInstanceCommand).resolves({});
-  rds.on(DeleteDBClusterCommand).resolves({});
   doc.on(PutCommand).resolves({});
   s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
 });
 
-const selected = async (database: string): Promise<DrillState> => {
-  const started = (await run(task('start', { database }), deps())) as DrillState;
-  return (await run(task('select', started), deps())) as DrillState;
-};
-
-const shareOf = (add: boolean) => ({
-  DBSnapshotIdentifier: NEWEST,
-  AttributeName: 'restore',
-  ...(add ? { ValuesToAdd: [HUB] } : { ValuesToRemove: [HUB] }),
-});
+const selected = selectedWith(deps);
+const shareOf = (add: boolean) => restoreShare(NEWEST, HUB, add);
 
 /** The client that sent the first `command`. */
 const clientOf = (command: object) =>
@@ -230,7 +143,7 @@ describe('a drill from the backup vault, through the real adapters', () => {
 
     // Act
     const copying = (await run(task('restore', s), deps())) as DrillState;
-    staged = 'available';
+    fake.staged = 'available';
     const restoring = (await run(task('status', copying), deps())) as DrillState;
 
     // Assert
@@ -281,7 +194,7 @@ describe('a drill from the backup vault, through the real adapters', () => {
     // Prepare
     const s = await selected('orders-db');
     const copying = (await run(task('restore', s), deps())) as DrillState;
-    staged = 'available';
+    fake.staged = 'available';
     const restored = (await run(task('status', copying), deps())) as DrillState;
 
     // Act
@@ -314,7 +227,11 @@ describe('a drill from the backup vault, through the real adapters', () => {
           .rejects(Object.assign(new Error('key'), { name: 'KMSKeyNotAccessibleFault' })),
       false,
     ],
-    ['the copy fails', () => rds.on(CopyDBSnapshotCommand).callsFake(() => ((staged = 'failed'), {})), true],
+    [
+      'the copy fails',
+      () => rds.on(CopyDBSnapshotCommand).callsFake(() => ((fake.staged = 'failed'), {})),
+      true,
+    ],
   ])(
     'when %s, the restore fails and cleanup still unshares and deletes what exists',
     async (_, fail, copied) => {
@@ -341,7 +258,7 @@ describe('a drill from the backup vault, through the real adapters', () => {
   it('when the restore of the drill copy fails, cleanup deletes the copy and unshares', async () => {
     // Prepare
     const s = await selected('orders-db');
-    staged = 'available';
+    fake.staged = 'available';
     rds.on(CopyDBSnapshotCommand).resolves({});
     rds
       .on(RestoreDBInstanceFromDBSnapshotCommand)
@@ -361,7 +278,7 @@ describe('a drill from the backup vault, through the real adapters', () => {
   it('an unshare that fails still deletes the drill copy, and fails the cleanup naming the vault copy', async () => {
     // Prepare
     const s = await selected('orders-db');
-    staged = 'available';
+    fake.staged = 'available';
     rds
       .on(ModifyDBSnapshotAttributeCommand, shareOf(false))
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
@@ -405,7 +322,7 @@ describe('what drills from the vault leave behind: the share record and the jani
 
     // Act
     await run(task('restore', s), deps());
-    staged = 'available';
+    fake.staged = 'available';
     await run(task('cleanup', s), deps());
 
     // Assert: recorded before the share is added; forgotten after it is removed
@@ -435,7 +352,7 @@ describe('what drills from the vault leave behind: the share record and the jani
 
   it("deletes a dead drill's copy, then unshares its vault copy as the vault drill role and forgets the record", async () => {
     // Prepare: a drill that died yesterday left its copy (two pages of hub snapshots) and its share
-    staged = 'available';
+    fake.staged = 'available';
     const yesterday = new Date('2026-01-31T12:00:00Z');
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });

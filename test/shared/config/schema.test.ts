@@ -15,6 +15,19 @@ import { exampleInput, exampleStages, loadExample } from '../../support/examples
 
 const minimal = (): StewardConfigInput => ({ stage: 'acme', region: 'eu-west-1' });
 
+/**
+ * A hub in 111122223333 whose organization's fleet keeps a vault in 999988887777 (`standard` retention; `vault`
+ * adds to it), with a target account 222233334444.
+ */
+const vaultFleet = (vault: Record<string, unknown> = {}) => ({
+  account: '111122223333',
+  fleet: {
+    organizationId: 'o-a1b2c3d4e5',
+    vault: { account: '999988887777', retention: 'standard', ...vault },
+  },
+  targets: [{}, { account: '222233334444' }],
+});
+
 const errorOf = (f: () => unknown): ConfigError => {
   try {
     f();
@@ -83,8 +96,7 @@ describe('stage config', () => {
     // Prepare
     const input = {
       ...minimal(),
-      account: '111122223333',
-      fleet: { organizationId: 'o-a1b2c3d4e5', vault: { account: '999988887777', retention: 'standard' } },
+      ...vaultFleet(),
       targets: [{}, { account: '222233334444', regions: ['eu-central-1', 'eu-west-1'] }],
     };
     // Act
@@ -103,9 +115,7 @@ describe('stage config', () => {
     // Prepare
     const input = {
       ...minimal(),
-      account: '111122223333',
-      fleet: { organizationId: 'o-a1b2c3d4e5', vault: { account: '999988887777', retention: 'standard' } },
-      targets: [{}, { account: '222233334444' }],
+      ...vaultFleet(),
       drill: {
         enabled: true,
         targets: {
@@ -473,12 +483,9 @@ describe('stage config', () => {
     [
       'a drill from the vault where the vault has no region',
       (c) => {
-        c.account = '111122223333';
-        c.fleet = {
-          organizationId: 'o-a1b2c3d4e5',
-          vault: { account: '999988887777', retention: 'standard', regions: ['eu-west-1', 'eu-central-1'] },
-        };
-        c.targets = [{ regions: ['eu-west-1', 'eu-central-1'] }];
+        Object.assign(c, vaultFleet({ regions: ['eu-west-1', 'eu-central-1'] }), {
+          targets: [{ regions: ['eu-west-1', 'eu-central-1'] }],
+        });
         c.region = 'us-east-1';
         c.drill = {
           enabled: true,
@@ -508,12 +515,7 @@ describe('stage config', () => {
     [
       'EBS drills from the vault that name the vault account, and an account that is no target',
       (c) => {
-        c.account = '111122223333';
-        c.fleet = {
-          organizationId: 'o-a1b2c3d4e5',
-          vault: { account: '999988887777', retention: 'standard' },
-        };
-        c.targets = [{}, { account: '222233334444' }];
+        Object.assign(c, vaultFleet());
         c.drill = {
           enabled: true,
           volumes: {
@@ -531,12 +533,7 @@ describe('stage config', () => {
     [
       "database drills with an account: without from: vault, the vault account named, and another account's database logging in with its own master secret",
       (c) => {
-        c.account = '111122223333';
-        c.fleet = {
-          organizationId: 'o-a1b2c3d4e5',
-          vault: { account: '999988887777', retention: 'standard' },
-        };
-        c.targets = [{}, { account: '222233334444' }];
+        Object.assign(c, vaultFleet());
         c.drill = {
           enabled: true,
           targets: {

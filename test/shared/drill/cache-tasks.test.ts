@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import {
   cacheVerifierUser,
@@ -13,10 +13,10 @@ import { type DrillDeps, drillCacheOf, onCacheEvent, runDrillTask } from '../../
 import type { VerificationReport } from '../../../shared/drill/verification.js';
 import { ConfigError, EventShapeError, GuardRefusedError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { metrics } from '../../../shared/observability.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeCachePort, fakeCopyLister } from '../../fakes/cache-ports.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+import { quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 const REGION = 'eu-west-1';
 const DR = 'us-west-2';
@@ -137,16 +137,8 @@ const fakeDeps = () => {
 const task = (t: DrillTaskEvent['task'], state: unknown, extra: Partial<DrillTaskEvent> = {}) =>
   ({ task: t, state, execution: EXECUTION, ...extra }) as DrillTaskEvent;
 
-beforeEach(() => {
-  at('2026-02-01T05:00:04.000Z');
-  vi.spyOn(metrics, 'singleMetric').mockImplementation(
-    () =>
-      ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
-        typeof metrics.singleMetric
-      >,
-  );
-});
-afterEach(() => vi.restoreAllMocks());
+beforeEach(() => at('2026-02-01T05:00:04.000Z'));
+quietMetricsEachTest();
 
 describe('a Redis drill through the drill tasks', () => {
   it('starts from drill.caches, picks the newest restorable snapshot and restores it onto the smallest node that holds it', async () => {

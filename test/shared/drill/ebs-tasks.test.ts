@@ -1,17 +1,23 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import { selectSet } from '../../../shared/drill/ebs-tasks.js';
 import { SnapshotSelectionError } from '../../../shared/drill/select.js';
-import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
+import type { DrillState } from '../../../shared/drill/state.js';
 import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
 import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { metrics } from '../../../shared/observability.js';
 import { Tag } from '../../../shared/tags.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+import {
+  drillExecutionEnded,
+  fakeReportStore,
+  fakeRestorePort,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../../fakes/drill-ports.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../../fakes/ebs-drill-ports.js';
 import { type FakeVerifierOptions, fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../../fakes/drill-endpoints.js';
+import { drillTasksOf, quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 const REGION = 'eu-west-1';
 const INSTANCE = 'i-0abc1234def567890';
@@ -54,29 +60,11 @@ const fakeDeps = (o: FakeEbsOptions = {}, input: StewardConfigInput = configInpu
   return { deps, ebs, notifier, reports };
 };
 
-const task = (t: DrillTaskEvent['task'], state: unknown) =>
-  ({ task: t, state, execution: EXECUTION }) as DrillTaskEvent;
+/** A task's input; a Catch of the state machine: the state as the failed task received it, plus `error`. */
+const { task, caught } = drillTasksOf(EXECUTION);
 
-/** A Catch of the state machine: the state as the failed task received it, plus `error`. */
-const caught = async (t: DrillTaskEvent['task'], s: DrillState, deps: DrillDeps): Promise<DrillState> => {
-  try {
-    return await runDrillTask(task(t, s), deps);
-  } catch (e) {
-    const err = e as Error;
-    return { ...s, error: { Error: err.name, Cause: JSON.stringify({ errorMessage: err.message }) } };
-  }
-};
-
-beforeEach(() => {
-  at('2026-02-01T05:00:00.000Z');
-  vi.spyOn(metrics, 'singleMetric').mockImplementation(
-    () =>
-      ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
-        typeof metrics.singleMetric
-      >,
-  );
-});
-afterEach(() => vi.restoreAllMocks());
+beforeEach(() => at('2026-02-01T05:00:00.000Z'));
+quietMetricsEachTest();
 
 describe('an EBS drill through the drill tasks', () => {
   it('restores the newest complete set, polls until every volume is available, records RTO and RPO, and deletes the volumes', async () => {
@@ -482,19 +470,7 @@ describe('EBS drill volumes outside a drill', () => {
     await runDrillTask(task('restore', await runDrillTask(task('select', started), f.deps)), f.deps);
 
     // Act
-    await runDrillControl(
-      {
-        source: 'aws.states',
-        'detail-type': 'Step Functions Execution Status Change',
-        detail: {
-          executionArn: `arn:aws:states:${REGION}:111122223333:execution:steward-prod-drill:${EXECUTION.name}`,
-          stateMachineArn: `arn:aws:states:${REGION}:111122223333:stateMachine:steward-prod-drill`,
-          name: EXECUTION.name,
-          status: 'ABORTED',
-        },
-      },
-      f.deps,
-    );
+    await runDrillControl(drillExecutionEnded(REGION, '111122223333', EXECUTION.name), f.deps);
 
     // Assert
     expect(f.ebs.live.size).toBe(0);
@@ -864,19 +840,7 @@ describe('an EBS drill from the DR copies (from: dr)', () => {
       expect(drEndpoints.live()).toHaveLength(3);
 
       // Act
-      await runDrillControl(
-        {
-          source: 'aws.states',
-          'detail-type': 'Step Functions Execution Status Change',
-          detail: {
-            executionArn: `arn:aws:states:${REGION}:111122223333:execution:steward-prod-drill:${EXECUTION.name}`,
-            stateMachineArn: `arn:aws:states:${REGION}:111122223333:stateMachine:steward-prod-drill`,
-            name: EXECUTION.name,
-            status: 'ABORTED',
-          },
-        },
-        f.deps,
-      );
+      await runDrillControl(drillExecutionEnded(REGION, '111122223333', EXECUTION.name), f.deps);
 
       // Assert
       expect(f.dr.live.size).toBe(0);

@@ -1,14 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import { runJanitor } from '../../../shared/drill/janitor.js';
-import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
+import type { DrillState } from '../../../shared/drill/state.js';
 import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
 import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { metrics } from '../../../shared/observability.js';
 import { fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 import { Tag } from '../../../shared/tags.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+import {
+  drillExecutionEnded,
+  fakeReportStore,
+  fakeRestorePort,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../../fakes/drill-ports.js';
 import {
   type FakeEbsVaultOptions,
   ebsSet,
@@ -16,6 +21,7 @@ import {
   fakeEbsVault,
   vaultEbsSet,
 } from '../../fakes/ebs-drill-ports.js';
+import { drillTasksOf, quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 // EBS drills from the backup vault (`drill.volumes.<id>.from: vault`) through the drill tasks, over in-memory EC2
 // (the hub's volumes) and an in-memory vault (its sets and each part's create-volume permission): the pick, each
@@ -92,33 +98,15 @@ const fakeDeps = (
   return { deps, ebs, vault, notifier, reports };
 };
 
-const task = (t: DrillTaskEvent['task'], state: unknown) =>
-  ({ task: t, state, execution: EXECUTION }) as DrillTaskEvent;
-
-const caught = async (t: DrillTaskEvent['task'], s: DrillState, deps: DrillDeps): Promise<DrillState> => {
-  try {
-    return await runDrillTask(task(t, s), deps);
-  } catch (e) {
-    const err = e as Error;
-    return { ...s, error: { Error: err.name, Cause: JSON.stringify({ errorMessage: err.message }) } };
-  }
-};
+const { task, caught } = drillTasksOf(EXECUTION);
 
 const selected = async (f: ReturnType<typeof fakeDeps>) =>
   runDrillTask(task('select', await runDrillTask(task('start', { database: INSTANCE }), f.deps)), f.deps);
 
 const parts = LATEST.parts!.map((p) => p.id);
 
-beforeEach(() => {
-  at('2026-02-01T05:00:00.000Z');
-  vi.spyOn(metrics, 'singleMetric').mockImplementation(
-    () =>
-      ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
-        typeof metrics.singleMetric
-      >,
-  );
-});
-afterEach(() => vi.restoreAllMocks());
+beforeEach(() => at('2026-02-01T05:00:00.000Z'));
+quietMetricsEachTest();
 
 describe('an EBS drill from the vault', () => {
   it('picks the newest complete vault set of the instance from its own account, dated by the source set', async () => {
@@ -369,16 +357,7 @@ describe('an EBS drill from the vault', () => {
       region: REGION,
       sharedAt: '2026-02-01T04:59:00.000Z',
     });
-    const stopped = {
-      source: 'aws.states',
-      'detail-type': 'Step Functions Execution Status Change',
-      detail: {
-        executionArn: `arn:aws:states:${REGION}:${HUB}:execution:steward-prod-drill:${EXECUTION.name}`,
-        stateMachineArn: `arn:aws:states:${REGION}:${HUB}:stateMachine:steward-prod-drill`,
-        name: EXECUTION.name,
-        status: 'ABORTED',
-      },
-    };
+    const stopped = drillExecutionEnded(REGION, HUB, EXECUTION.name);
 
     // Act
     await runDrillControl(stopped, f.deps);

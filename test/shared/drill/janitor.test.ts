@@ -13,6 +13,7 @@ import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { DrillDeps } from '../../../shared/drill/tasks.js';
 import { runDrillControl } from '../../../shared/drill/tasks.js';
 import {
+  drillExecutionEnded,
   fakeReportStore,
   fakeRestorePort,
   type FakeResource,
@@ -575,16 +576,7 @@ describe('runJanitor, drills from the vault', () => {
 
     // Act
     await runDrillControl(
-      {
-        source: 'aws.states',
-        'detail-type': 'Step Functions Execution Status Change',
-        detail: {
-          executionArn: 'arn:aws:states:eu-west-1:111111111111:execution:steward-prod-drill:monthly-1',
-          stateMachineArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:steward-prod-drill',
-          name: 'monthly-1',
-          status: 'TIMED_OUT',
-        },
-      },
+      drillExecutionEnded('eu-west-1', '111111111111', 'monthly-1', 'TIMED_OUT'),
       drillDeps,
     );
 

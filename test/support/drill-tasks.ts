@@ -1,0 +1,43 @@
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
+import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
+import { metrics } from '../../shared/observability.js';
+
+// The drill tasks called as the state machine calls them, over in-memory ports (test/shared/drill/*-tasks.test.ts).
+
+/** Quiets Powertools' single metrics (the drill tasks emit them) for each test of the enclosing describe. */
+export const quietMetrics = (): void => {
+  beforeEach(() => {
+    vi.spyOn(metrics, 'singleMetric').mockImplementation(
+      () =>
+        ({ addDimension: () => undefined, addMetric: () => undefined }) as unknown as ReturnType<
+          typeof metrics.singleMetric
+        >,
+    );
+  });
+};
+
+/** `quietMetrics`, and every mock restored after each test. */
+export const quietMetricsEachTest = (): void => {
+  quietMetrics();
+  afterEach(() => vi.restoreAllMocks());
+};
+
+/**
+ * The drill tasks of `execution`: `task(name, state)`, a task's input as the state machine passes it, and
+ * `caught(name, state, deps)`, a task run as a Catch of the state machine sees it: what it returned, or the
+ * state the failed task received plus `error`.
+ */
+export const drillTasksOf = (execution: { name: string; startTime: string }) => {
+  const task = (t: DrillTaskEvent['task'], state: unknown) =>
+    ({ task: t, state, execution }) as DrillTaskEvent;
+  const caught = async (t: DrillTaskEvent['task'], s: DrillState, deps: DrillDeps): Promise<DrillState> => {
+    try {
+      return await runDrillTask(task(t, s), deps);
+    } catch (e) {
+      const err = e as Error;
+      return { ...s, error: { Error: err.name, Cause: JSON.stringify({ errorMessage: err.message }) } };
+    }
+  };
+  return { task, caught };
+};
