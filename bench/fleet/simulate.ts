@@ -154,7 +154,7 @@ export interface CycleResult {
   wallMs: number;
   children: TargetCalls[];
   assumeRoleCalls: number;
-  /** Distinct EMF metric names each child sent (each one metric series under the Account/Region set). */
+  /** Distinct EMF metric names each child sent with news in its target (its per-target series). */
   metricNamesPerChild: number[];
   /** Distinct metric names over the cycle (the fleet-wide series, as a single account sends them). */
   metricNames: number;
@@ -339,8 +339,13 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
   const restoreAws = offlineAws('ASIASIMULATEDFLEET00');
   const addMetric = metrics.addMetric.bind(metrics);
   const names = new Map<unknown, Set<string>>();
-  // Counted, not stored: the shared writer would print EMF documents as the cycle fills it.
-  metrics.addMetric = ((name: string) => {
+  const all = new Set<string>();
+  // Counted, not stored: the shared writer would print EMF documents as the cycle fills it. Every name is a
+  // fleet-wide series; a child's per-target series are the names it sent with news in its target (the
+  // value, or the perTarget part, above zero: Metrics.setScope).
+  metrics.addMetric = ((name: string, _unit: unknown, value: number, options?: { perTarget?: number }) => {
+    all.add(name);
+    if ((options?.perTarget ?? value) <= 0) return metrics;
     const owner = clock.context.getStore();
     (names.get(owner) ?? names.set(owner, new Set()).get(owner)!).add(name);
     return metrics;
@@ -493,8 +498,6 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
         if ((owner as { child?: number } | undefined)?.child === i) return set.size;
       return 0;
     });
-    const all = new Set<string>();
-    for (const set of names.values()) for (const n of set) all.add(n);
     const used = process.cpuUsage(cpu);
     return {
       capability,

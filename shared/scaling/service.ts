@@ -433,6 +433,15 @@ const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<DecisionR
   return out;
 };
 
+/**
+ * A skip that says nothing about its target: bookkeeping (QUIET, an already-done repeat), or what a scale-in
+ * check finds in every run while nothing changes, a resource already at its floor (`at-min`). A check every
+ * 15 minutes over resources at rest would otherwise feed a per-target metric series every hour.
+ */
+const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
+  !notifiable(d) ||
+  (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && d.decision.reason === 'at-min');
+
 const notifiable = (d: DecisionRecord): boolean =>
   !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
   !(d.status === 'already-done' && d.decision.verdict === 'skip');
@@ -631,7 +640,13 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
   addCount('ScalingActions', count(fresh, 'done'));
   addCount('ScalingPlanned', count(fresh, 'planned'));
   addCount('ScalingApprovalsRequested', count(fresh, 'approval-requested'));
-  addCount('ScalingSkipped', count(fresh, 'skipped', 'already-done'));
+  // Every skip counts in the fleet's total; a target's own series only the skips that are news there,
+  // not the resting state a scale-in check finds every run (below).
+  addCount(
+    'ScalingSkipped',
+    count(fresh, 'skipped', 'already-done'),
+    fresh.filter((d) => ['skipped', 'already-done'].includes(d.status) && !resting(req, d)).length,
+  );
   addCount('ActionFailures', outcomes.filter((x) => x.status === 'failed').length);
 
   const summary = summarize(req, decisions);
