@@ -435,8 +435,9 @@ const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<DecisionR
 
 /**
  * A skip that says nothing about its target: bookkeeping (QUIET, an already-done repeat), or what a scale-in
- * check finds in every run while nothing changes, a resource already at its floor (`at-min`). A check every
- * 15 minutes over resources at rest would otherwise feed a per-target metric series every hour.
+ * check finds in every run while nothing changes, a resource already at its floor (`at-min`). Not told, and
+ * counted in the fleet's total only: a check every 15 minutes over resources at rest would otherwise notify
+ * each of them every 15 minutes and feed a per-target metric series every hour.
  */
 const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
   !notifiable(d) ||
@@ -576,7 +577,7 @@ const tell = async (
   decisions: readonly DecisionRecord[],
   deps: ScalingDeps,
 ): Promise<Outcome[]> => {
-  const told = decisions.filter(notifiable);
+  const told = decisions.filter((d) => !resting(req, d));
   const alone = (d: DecisionRecord) => d.status === 'approval-requested';
   const separate = told.filter((d) => !alone(d)).length <= SEPARATE_MAX;
   const outcomes: Outcome[] = [];

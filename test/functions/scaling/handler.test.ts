@@ -711,7 +711,7 @@ describe('scale-in on a sustained OK', () => {
 
   it('counts a resource resting at its floor in the fleet-wide skips only, never in its target series', async () => {
     // Prepare: the alarm OK since 11:40, the group already at one replica per shard (the floor).
-    const { deps, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
     givenGroup({ NodeGroups: [shard('0001', 1), shard('0002', 1)] });
     const ok = clone(okEvent);
     ok.detail.alarmName = 'sessions-redis-cpu-high';
@@ -730,6 +730,8 @@ describe('scale-in on a sustained OK', () => {
       ['ScalingSkipped', MetricUnit.Count, 1, { perTarget: 0 }],
       ['ScalingSkipped', MetricUnit.Count, 1, { perTarget: 0 }],
     ]);
+    // Nor is it told: a resource at rest is not news every 15 minutes.
+    expect(notifier.sent).toEqual([]);
   });
 
   it('a new ALARM cancels a pending scale-in', async () => {
