@@ -15,6 +15,16 @@ import type { BenchRow } from './stats.js';
 
 /** Step Functions Standard: $0.025 per 1 000 state transitions (us-east-1, eu-west-1; aws.amazon.com/step-functions/pricing). */
 export const USD_PER_TRANSITION = 0.025 / 1000;
+/**
+ * Step Functions Express: $1.00 per million requests, and duration at $0.06 per GB-hour (the first
+ * 1 000 GB-hours a month; $0.03 and $0.01642 beyond), each execution rounded up to 100 ms and its memory
+ * (50 MB + the definition + the execution's data) billed in 64 MB chunks (us-east-1;
+ * aws.amazon.com/step-functions/pricing, "Express Workflows pricing details" and example 3). A Distributed Map
+ * still charges one state transition for each child it starts, Express or Standard (Step Functions
+ * Developer Guide, Transitions).
+ */
+export const USD_PER_EXPRESS_REQUEST = 1 / 1_000_000;
+export const USD_PER_EXPRESS_GB_SECOND = 0.06 / 3600;
 /** CloudWatch: $0.30 per custom metric-month, prorated by the hours it receives data (730 a month). */
 export const USD_PER_METRIC_HOUR = 0.3 / 730;
 const CYCLES_PER_MONTH = 30;
@@ -36,33 +46,79 @@ interface State extends Json {
   Type: string;
   Next?: string;
   End?: boolean;
-  ItemProcessor?: { ProcessorConfig?: { Mode?: string }; StartAt: string; States: Record<string, State> };
+  ItemProcessor?: {
+    ProcessorConfig?: { Mode?: string; ExecutionType?: string };
+    StartAt: string;
+    States: Record<string, State>;
+  };
 }
+type Definition = { StartAt: string; States: Record<string, State> };
+
+/** The definition's Distributed Map state, if it has one. */
+const distributedMap = (def: Definition): State | undefined =>
+  Object.values(def.States).find(
+    (s) => s.Type === 'Map' && s.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED',
+  );
+
+/** A copy of the definition with its Distributed Map children of `type`. */
+const withChildType = (def: Definition, type: 'STANDARD' | 'EXPRESS'): Definition => {
+  const copy = structuredClone(def);
+  const config = distributedMap(copy)?.ItemProcessor?.ProcessorConfig;
+  if (config) config.ExecutionType = type;
+  return copy;
+};
+
+/** The type of the definition's Distributed Map children (STANDARD when it has none). */
+export const childType = (def: Definition): 'STANDARD' | 'EXPRESS' =>
+  distributedMap(def)?.ItemProcessor?.ProcessorConfig?.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
 
 /**
  * State transitions of one execution that succeeds on the happy path: each state entered once, following
  * `Next` from `StartAt`; a Distributed Map adds, per item, one transition for starting the child
  * ("you are charged one state transition for each child workflow execution that the Distributed Map state
- * starts", Step Functions Developer Guide, Transitions) plus the child's own states.
+ * starts", Step Functions Developer Guide, Transitions) plus, for STANDARD children, the child's own states
+ * (an EXPRESS child's states are billed as its duration, not as transitions).
  */
-export const cycleTransitions = (
-  def: { StartAt: string; States: Record<string, State> },
-  items: number,
-): number => {
+export const cycleTransitions = (def: Definition, items: number): number => {
   let n = 0;
   for (let name: string | undefined = def.StartAt; name !== undefined;) {
     const s: State | undefined = def.States[name];
     if (!s) throw new Error(`the definition has no state ${name}`);
     n++;
     if (s.Type === 'Map' && s.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED')
-      n += items * (1 + cycleTransitions(s.ItemProcessor, 0));
+      n +=
+        items *
+        (1 +
+          (s.ItemProcessor.ProcessorConfig.ExecutionType === 'EXPRESS'
+            ? 0
+            : cycleTransitions(s.ItemProcessor, 0)));
     name = s.End ? undefined : s.Next;
   }
   return n;
 };
 
+/**
+ * What a cycle's EXPRESS children cost: one request each, and each one's duration (rounded up to 100 ms)
+ * times its billed memory: 50 MB + the child's definition + its input, in 64 MB chunks.
+ */
+export const expressChildrenUsd = (
+  def: Definition,
+  childMs: readonly number[],
+  inputBytes: number,
+): { usd: number; gb: number; gbSeconds: number } => {
+  const processor = distributedMap(def)?.ItemProcessor;
+  const mb = 50 + (JSON.stringify(processor ?? {}).length + inputBytes) / 2 ** 20;
+  const gb = (Math.ceil(mb / 64) * 64) / 1024;
+  const gbSeconds = childMs.reduce((a, ms) => a + (Math.ceil(ms / 100) / 10) * gb, 0);
+  return {
+    usd: childMs.length * USD_PER_EXPRESS_REQUEST + gbSeconds * USD_PER_EXPRESS_GB_SECOND,
+    gb,
+    gbSeconds,
+  };
+};
+
 /** A rendered definition (`Fn::Join` of strings and tokens) as JSON, the tokens as placeholder strings. */
-const definitionOf = (resource: Json): { StartAt: string; States: Record<string, State> } => {
+const definitionOf = (resource: Json): Definition => {
   const d = (resource.Properties as Json).DefinitionString;
   const text =
     typeof d === 'string'
@@ -70,7 +126,7 @@ const definitionOf = (resource: Json): { StartAt: string; States: Record<string,
       : ((d as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] ?? [])
           .map((p) => (typeof p === 'string' ? p : 'TOKEN'))
           .join('');
-  return JSON.parse(text) as { StartAt: string; States: Record<string, State> };
+  return JSON.parse(text) as Definition;
 };
 
 /** The fan-out state machine of `capability` in the synthesized hub, if this build has one. */
@@ -109,8 +165,17 @@ export const minimumCalls = (capability: CycleCapability, databases: number): nu
   return pages(instances * 8) + pages(clusters * 8) + 1 + 1 + databases;
 };
 
-/** Rows of one simulated cycle: wall time vs perfect packing, calls per target, AssumeRole, metric series. */
-export const cycleRows = (r: CycleResult, spec: FleetSpec, hoursPerMonth = CYCLES_PER_MONTH): BenchRow[] => {
+/**
+ * Rows of one simulated cycle: wall time vs perfect packing, calls per target, AssumeRole, metric series.
+ * With `rest` (the per-target series of each child's check 15 minutes later, nothing changed: a frequent
+ * check's usual run), the metric row prices the check at rest every hour and the one that acts per check.
+ */
+export const cycleRows = (
+  r: CycleResult,
+  spec: FleetSpec,
+  hoursPerMonth = CYCLES_PER_MONTH,
+  rest?: readonly number[],
+): BenchRow[] => {
   const bench = 'fleet';
   const tag = r.capability;
   const childMs = r.children.map((c) => c.ms);
@@ -151,30 +216,44 @@ export const cycleRows = (r: CycleResult, spec: FleetSpec, hoursPerMonth = CYCLE
       target: '<= 1 per role target',
       ok: r.assumeRoleCalls <= viaRole,
     },
-    {
-      bench,
-      metric: `${tag}: custom metric series per target (the Account/Region set), and their cost`,
-      value: `${perChildSeries}: $${(perChildSeries * r.targets * hoursPerMonth * USD_PER_METRIC_HOUR).toFixed(2)}/month for ${r.targets} targets`,
-      baseline: `${r.metricNames} (the series a single-account run sends)`,
-      ratio: r.metricNames ? perChildSeries / r.metricNames : undefined,
-      target: '<= 1x (one per metric sent)',
-      ok: perChildSeries <= r.metricNames,
-    },
+    rest
+      ? {
+          bench,
+          metric: `${tag}: custom metric series per target (the Account/Region set): a check that acts / one at rest`,
+          value: `${perChildSeries} / ${Math.max(...rest)}: $${(Math.max(...rest) * r.targets * hoursPerMonth * USD_PER_METRIC_HOUR).toFixed(2)}/month at rest for ${r.targets} targets, $${(perChildSeries * USD_PER_METRIC_HOUR).toFixed(4)} per target for each hour with a check that acts`,
+          baseline: `${r.metricNames} / 0 (the series a check sends / none when nothing is news)`,
+          target: '<= 1x acting, 0 at rest',
+          ok: perChildSeries <= r.metricNames && Math.max(...rest) === 0,
+        }
+      : {
+          bench,
+          metric: `${tag}: custom metric series per target (the Account/Region set), and their cost`,
+          value: `${perChildSeries}: $${(perChildSeries * r.targets * hoursPerMonth * USD_PER_METRIC_HOUR).toFixed(2)}/month for ${r.targets} targets`,
+          baseline: `${r.metricNames} (the series a single-account run sends)`,
+          ratio: r.metricNames ? perChildSeries / r.metricNames : undefined,
+          target: '<= 1x (one per metric sent)',
+          ok: perChildSeries <= r.metricNames,
+        },
   ];
 };
 
-/** Step Functions transitions and their monthly cost for both capabilities' cycles, from the synthesized hub. */
+/**
+ * Step Functions transitions of each capability's cycle and their monthly cost, from the synthesized hub;
+ * for EXPRESS children (the scale-in check) also the cycle's whole Step Functions cost: the transitions, the
+ * children's requests and their duration (`childMs`, the simulated children's times), against what the same
+ * cycle costs with STANDARD children. `inject`: the self-test's fault, one more state per STANDARD child, or
+ * the EXPRESS children made STANDARD.
+ */
 export const stepFunctionRows = (
   spec: FleetSpec,
   inject = false,
   capabilities: readonly CycleCapability[] = ['backup', 'retention', 'scaling'],
+  childMs: Partial<Record<CycleCapability, readonly number[]>> = {},
 ): BenchRow[] => {
   const config = fleetConfig(spec);
   const template = synthesize(config) as unknown as { Resources: Record<string, Json> };
   const targets = spec.accounts * spec.regions.length;
-  // Each child: its start and at least one state; the parent: at least its Map state.
-  const minimum = 2 * targets + 1;
-  return capabilities.map((capability): BenchRow => {
+  return capabilities.flatMap((capability): BenchRow[] => {
     // Backup and retention run daily (cron); the scale-in check at scaling.scaleInSchedule.
     const cycles =
       capability === 'scaling' ? cyclesPerMonth(config.scaling.scaleInSchedule) : CYCLES_PER_MONTH;
@@ -182,33 +261,63 @@ export const stepFunctionRows = (
     const def = fanOutDefinition(template, capability);
     const metric = `${capability}: Step Functions transitions per cycle, ${targets} targets`;
     if (!def)
-      return {
-        bench: 'fleet',
-        metric,
-        value: 'no fan-out state machine in the synthesized hub',
-        baseline: `${minimum}`,
-        target: 'a Distributed Map over the targets',
-        ok: false,
-      };
-    if (inject) {
-      const map = Object.values(def.States).find((s) => s.ItemProcessor)!;
+      return [
+        {
+          bench: 'fleet',
+          metric,
+          value: 'no fan-out state machine in the synthesized hub',
+          baseline: `${2 * targets + 1}`,
+          target: 'a Distributed Map over the targets',
+          ok: false,
+        },
+      ];
+    const type = childType(def);
+    // Each child's start (and, STANDARD, at least one state of its own); the parent: at least its Map state.
+    const minimum = (type === 'EXPRESS' ? 1 : 2) * targets + 1;
+    const map = Object.values(def.States).find((x) => x.ItemProcessor)!;
+    if (inject && type === 'EXPRESS') map.ItemProcessor!.ProcessorConfig!.ExecutionType = 'STANDARD';
+    else if (inject) {
       const p = map.ItemProcessor!;
       p.States.Extra = { Type: 'Pass', End: true };
-      const last = Object.values(p.States).find((s) => s.End && s !== p.States.Extra)!;
+      const last = Object.values(p.States).find((x) => x.End && x !== p.States.Extra)!;
       delete last.End;
       last.Next = 'Extra';
     }
     const n = cycleTransitions(def, targets);
     const usd = n * cycles * USD_PER_TRANSITION;
-    return {
-      bench: 'fleet',
-      metric,
-      value: `${n}: $${usd.toFixed(2)}/month (${every}, ${cycles} cycles, before the 4 000 free a month)`,
-      baseline: `${minimum} (each child's start and one state, the Map)`,
-      ratio: n / minimum,
-      target: '<= 1.05x',
-      ok: n <= minimum * 1.05,
-    };
+    const rows: BenchRow[] = [
+      {
+        bench: 'fleet',
+        metric,
+        value: `${n}: $${usd.toFixed(2)}/month (${every}, ${cycles} cycles, before the 4 000 free a month)`,
+        baseline: `${minimum} (each child's start${type === 'EXPRESS' ? ', EXPRESS children' : ' and one state'}, the Map)`,
+        ratio: n / minimum,
+        target: '<= 1.05x',
+        ok: n <= minimum * 1.05,
+      },
+    ];
+    const ms = childMs[capability];
+    if (type === 'EXPRESS' && ms && !inject) {
+      // The child's input: the scheduled event and its target, as the Map's ItemSelector builds it.
+      const input = JSON.stringify({
+        event: { action: 'scale-in-check', scheduledTime: '2026-03-02T03:00:00Z' },
+        item: { target: { index: 0, account: '111111111111', region: 'eu-west-1', roleArn: 'x'.repeat(90) } },
+      }).length;
+      const express = expressChildrenUsd(def, ms, input);
+      const standard = cycleTransitions(withChildType(def, 'STANDARD'), targets);
+      const month = (usd + express.usd * cycles).toFixed(2);
+      const standardUsd = standard * cycles * USD_PER_TRANSITION;
+      rows.push({
+        bench: 'fleet',
+        metric: `${capability}: Step Functions cost a month, ${targets} EXPRESS children a cycle (${every})`,
+        value: `$${month}: ${n} transitions $${usd.toFixed(2)} + ${targets} requests $${(targets * cycles * USD_PER_EXPRESS_REQUEST).toFixed(2)} + ${express.gbSeconds.toFixed(1)} GB-s a cycle (${(ms.reduce((a, b) => a + b, 0) / ms.length / 1000).toFixed(2)} s a child x ${express.gb * 1024} MB) $${(express.gbSeconds * USD_PER_EXPRESS_GB_SECOND * cycles).toFixed(2)}`,
+        baseline: `$${standardUsd.toFixed(2)} with STANDARD children (${standard} transitions a cycle)`,
+        ratio: (usd + express.usd * cycles) / standardUsd,
+        target: '< 1x (cheaper than STANDARD children)',
+        ok: usd + express.usd * cycles < standardUsd,
+      });
+    }
+    return rows;
   });
 };
 
@@ -239,16 +348,21 @@ export const benchFleet = async (accounts = 100, databases = 20): Promise<BenchR
     HOURS_PER_MONTH,
     cyclesPerMonth(fleetConfig({ accounts: 1, regions }).scaling.scaleInSchedule),
   );
-  for (const capability of ['backup', 'retention', 'scaling'] as const)
-    rows.push(
-      ...cycleRows(
-        await simulateCycle(spec, capability),
-        spec,
-        capability === 'scaling' ? scaleInHours : CYCLES_PER_MONTH,
-      ),
-    );
-  rows.push(...stepFunctionRows(spec));
   const small: FleetSpec = { ...spec, accounts: Math.max(2, Math.ceil(accounts / 10)) };
+  // The scale-in check at rest (its usual run: 15 minutes on, nothing changed), on a tenth of the fleet:
+  // what it sends per target does not depend on how many targets there are.
+  const rest = (await simulateCycle({ ...small, rest: true }, 'scaling')).restNamesPerChild;
+  const childMs: Partial<Record<CycleCapability, number[]>> = {};
+  for (const capability of ['backup', 'retention', 'scaling'] as const) {
+    const r = await simulateCycle(spec, capability);
+    childMs[capability] = r.children.map((c) => c.ms);
+    rows.push(
+      ...(capability === 'scaling'
+        ? cycleRows(r, spec, scaleInHours, rest)
+        : cycleRows(r, spec, CYCLES_PER_MONTH)),
+    );
+  }
+  rows.push(...stepFunctionRows(spec, false, ['backup', 'retention', 'scaling'], childMs));
   const selfTest = (what: string, row: BenchRow): BenchRow => ({
     bench: 'fleet, self-test',
     metric: `${what}: the "${row.metric.split(':')[1]!.split(',')[0]!.trim()}" row`,
@@ -262,19 +376,29 @@ export const benchFleet = async (accounts = 100, databases = 20): Promise<BenchR
   const uncached = await simulateCycle({ ...small, fault: 'no-session-cache' }, 'backup');
   rows.push(selfTest('credentials without the session cache', cycleRows(uncached, small)[2]!));
   // Without a fan-out in this build the row is red for another reason: that proves nothing.
-  for (const extra of stepFunctionRows(small, true, ['backup', 'scaling']))
+  for (const extra of stepFunctionRows(small, true, ['backup', 'scaling'])) {
+    const what = extra.metric.startsWith('scaling')
+      ? 'scale-in children STANDARD again'
+      : `one more state per ${extra.metric.split(':')[0]} child`;
     rows.push(
       extra.ratio === undefined
-        ? {
-            ...selfTest(`one more state per ${extra.metric.split(':')[0]} child`, extra),
-            value: 'not run',
-            ok: false,
-          }
-        : selfTest(`one more state per ${extra.metric.split(':')[0]} child`, extra),
+        ? { ...selfTest(what, extra), value: 'not run', ok: false }
+        : selfTest(what, extra),
     );
+  }
   const serialScaleIn = await simulateCycle({ ...small, fault: 'serial' }, 'scaling');
   rows.push(selfTest('scale-in children run one at a time', cycleRows(serialScaleIn, small)[0]!));
   const twice = await simulateCycle({ ...small, fault: 'twice' }, 'scaling');
   rows.push(selfTest("each target's scale-in check run twice", cycleRows(twice, small)[1]!));
+  const everyMetric = await simulateCycle(
+    { ...small, rest: true, fault: 'every-metric-per-target' },
+    'scaling',
+  );
+  rows.push(
+    selfTest(
+      'every scale-in metric above zero per target',
+      cycleRows(everyMetric, small, scaleInHours, everyMetric.restNamesPerChild)[3]!,
+    ),
+  );
   return rows;
 };

@@ -71,11 +71,50 @@ const lambdaRetry = {
 };
 
 /**
+ * The type of a capability's child executions. The scale-in check's are EXPRESS: it runs every 15 minutes,
+ * and an Express child is billed per request and duration ($1.00 per million, $0.06 per GB-hour) rather
+ * than per state transition ($25 per million); a child is one bounded invoke (EXPRESS_CHILD_BUDGET), and the
+ * check is idempotent (the transition and resource claims in the state table: a check run twice acts once,
+ * one that did not run is the next check's), so Express's weaker execution guarantees are safe. Backup and retention keep STANDARD children: they run once a day (Express would save
+ * cents), their functions may run 5 and 10 minutes, past what an Express execution may last.
+ */
+export const childExecutionType = (capability: SpokeCapability): StateMachineType =>
+  capability === 'scaling' ? StateMachineType.EXPRESS : StateMachineType.STANDARD;
+
+/** An Express execution ends TIMED_OUT at 5 minutes; a child's worst case stays within 90 % of that. */
+export const EXPRESS_CHILD_BUDGET = Duration.seconds(270);
+
+/**
+ * An Express child's invoke: waited for 10 s past the function's own timeout (the function bounds its work),
+ * retried on Lambda's service errors only as often as the worst case (every attempt timing out, the
+ * backoff waits between them) stays within EXPRESS_CHILD_BUDGET. Throws, naming the function, when even one
+ * attempt could not.
+ */
+export const expressChildInvoke = (fn: StewardFunction): { timeout: Duration; retry: typeof lambdaRetry } => {
+  const timeout = (fn.fn.timeout ?? Duration.minutes(5)).plus(Duration.seconds(10));
+  const budget = EXPRESS_CHILD_BUDGET.toSeconds();
+  const worst = (retries: number) =>
+    (retries + 1) * timeout.toSeconds() +
+    Array.from(
+      { length: retries },
+      (_, i) => lambdaRetry.interval.toSeconds() * lambdaRetry.backoffRate ** i,
+    ).reduce((a, b) => a + b, 0);
+  if (worst(0) > budget)
+    throw new Error(
+      `${fn.shortName}: an Express fan-out child waits ${timeout.toSeconds()} s for the function (its timeout + 10 s), more than the ${budget} s an Express child may take`,
+    );
+  let retries = 0;
+  while (retries < lambdaRetry.maxAttempts && worst(retries + 1) <= budget) retries++;
+  return { timeout, retry: { ...lambdaRetry, maxAttempts: retries } };
+};
+
+/**
  * One capability's scheduled cycle over the fleet: a Step Functions Distributed Map over the config's
- * account-region targets (one STANDARD child execution each, at most `fleet.maxConcurrency` at once, the
- * Map Run failing only past `fleet.toleratedFailurePercentage`), each child invoking today's function with
- * the scheduled event plus `target`; the children's results exported to the report bucket (ResultWriter),
- * then the function's summary names every target that failed in one notification.
+ * account-region targets (one child execution each, STANDARD or EXPRESS by childExecutionType, at most
+ * `fleet.maxConcurrency` at once, the Map Run failing only past `fleet.toleratedFailurePercentage`), each
+ * child invoking today's function with the scheduled event plus `target`; the children's results exported
+ * to the report bucket (ResultWriter), then the function's summary names every target that failed in one
+ * notification.
  */
 export class FleetFanOut extends Construct {
   /**
@@ -118,6 +157,8 @@ export class FleetFanOut extends Construct {
     const name = fanOutStateMachineName(config.stage, capability);
 
     const invokeTimeout = (fn.fn.timeout ?? Duration.minutes(5)).plus(Duration.minutes(1));
+    const childType = childExecutionType(capability);
+    const express = childType === StateMachineType.EXPRESS ? expressChildInvoke(fn) : undefined;
     const child = new LambdaInvoke(this, FanOutStates.child, {
       stateName: FanOutStates.child,
       comment: 'Today\'s run in one target: the scheduled event plus "target"',
@@ -128,9 +169,11 @@ export class FleetFanOut extends Construct {
       // The child's output stays small (a child's is at most 256 KiB): its full report is in the bucket.
       resultSelector: { 'statusCode.$': '$.StatusCode' },
       resultPath: '$.result',
-      taskTimeout: Timeout.duration(invokeTimeout),
+      taskTimeout: Timeout.duration(express?.timeout ?? invokeTimeout),
       retryOnServiceExceptions: false,
-    }).addRetry(lambdaRetry);
+    });
+    const retry = express?.retry ?? lambdaRetry;
+    if (retry.maxAttempts) child.addRetry(retry);
 
     // The execution input is the capability's scheduled event as the schedule sends it. The targets come
     // from config at synth (a Pass state), or, with OU targets, from the function listing the OUs' accounts
@@ -162,12 +205,14 @@ export class FleetFanOut extends Construct {
 
     const map = new DistributedMap(this, FanOutStates.map, {
       stateName: FanOutStates.map,
-      comment: 'One child execution per account-region target',
+      comment: `One ${childType} child execution per account-region target`,
       itemsPath: '$.targets',
       itemSelector: { 'event.$': '$.event', 'item.$': '$$.Map.Item.Value' },
       maxConcurrency: fleet.maxConcurrency,
       toleratedFailurePercentage: fleet.toleratedFailurePercentage,
-      mapExecutionType: StateMachineType.STANDARD,
+      // Express children keep no execution history: the Map Run keeps each child's status, output and error
+      // (exported by the ResultWriter), the state machine's log group its events, the function's its logs.
+      mapExecutionType: childType,
       label: `${capability}Targets`,
       resultWriterV2: new ResultWriterV2({ bucket: reports.bucket, prefix: fanOutResultsPrefix(capability) }),
       resultPath: '$.results',
@@ -205,6 +250,7 @@ export class FleetFanOut extends Construct {
         .plus(Duration.seconds(invokeTimeout.toSeconds() * Math.ceil(items.length / fleet.maxConcurrency))),
       tracingEnabled: true,
       // Every transition, as the drill logs (cdk-nag SF1): without execution data, a cycle's log stays small.
+      // Express children log here too (they have no execution history of their own); kept three months.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
     (this.stateMachine.node.defaultChild as CfnStateMachine).addMetadata('cfn-lint', {

@@ -333,6 +333,18 @@ interface StoredMetric {
   name: string;
   unit: MetricUnit;
   value: number | number[];
+  /** What of each value is news in the scope's place (`perTarget`), one per value. */
+  placed: number[];
+}
+
+/** Options of steward's own (Powertools' addMetric takes three arguments). */
+export interface MetricOptions {
+  /**
+   * Under a scope (setScope: a fleet child's Account and Region), the part of `value` that is news in that
+   * place; the per-target series gets the metric only when this is above zero. Default: `value`, so a zero
+   * never makes a per-target series. 0 keeps the metric fleet-wide only (a gauge, a resting state).
+   */
+  perTarget?: number;
 }
 
 /** EMF metrics in Powertools' format: stored per invocation, flushed by `publishStoredMetrics`. */
@@ -393,7 +405,7 @@ export class Metrics {
     return this;
   }
 
-  addMetric(name: string, unit: MetricUnit, value: number): this {
+  addMetric(name: string, unit: MetricUnit, value: number, options: MetricOptions = {}): this {
     if (typeof name !== 'string') throw new Error(`${String(name)} is not a valid string`);
     if (name.length < 1 || name.length > 255)
       throw new RangeError('The metric name should be between 1 and 255 characters');
@@ -402,9 +414,14 @@ export class Metrics {
       throw new RangeError(
         `Invalid metric unit '${String(unit)}', expected either option: ${UNITS.join(',')}`,
       );
+    const placed = options.perTarget ?? value;
+    if (typeof placed !== 'number' || placed < 0 || placed > value)
+      throw new RangeError(
+        `${name}: perTarget ${String(placed)} must be a number from 0 to the value ${value}`,
+      );
     if (Object.keys(this.#stored).length >= MAX_METRICS) this.publishStoredMetrics();
     const existing = this.#stored[name];
-    if (!existing) this.#stored[name] = { name, unit, value };
+    if (!existing) this.#stored[name] = { name, unit, value, placed: [placed] };
     else {
       if (existing.unit !== unit)
         throw new Error(
@@ -412,6 +429,7 @@ export class Metrics {
         );
       if (!Array.isArray(existing.value)) existing.value = [existing.value];
       existing.value.push(value);
+      existing.placed.push(placed);
       if (existing.value.length === MAX_VALUES) this.publishStoredMetrics();
     }
     if (this.#single) this.publishStoredMetrics();
@@ -430,11 +448,14 @@ export class Metrics {
   }
 
   /**
-   * Steward's own (Powertools has no such call): until the next call, every document also publishes its
-   * metrics under a second dimension set, its usual one plus `scope` (a fleet's Account and Region). The
-   * usual set stays, so alarms and dashboards on it see the whole fleet and a single-account stage, which
-   * sets no scope, publishes exactly what it did. Each set is its own custom metric (CloudWatch bills per
-   * metric and dimension combination), so a scope adds one metric per target for each metric sent.
+   * Steward's own (Powertools has no such call): until the next call, a document also publishes the metrics
+   * that are news in `scope`'s place (a fleet child's Account and Region) under a second dimension set, its
+   * usual one plus `scope`: a count above zero by default, or the `perTarget` part addMetric was given.
+   * The usual set always carries every metric (the fleet's totals: what alarms and dashboards read), and a
+   * single-account stage, which sets no scope, publishes exactly what it did. Each set is its own custom
+   * metric billed per hour it receives data, so a per-target series costs only while its target has
+   * something to say; the scope's fields stay in every document's log line, so Logs Insights can still
+   * break any metric down by Account and Region.
    */
   setScope(scope: Record<string, string> | undefined): this {
     const bad = Object.entries(scope ?? {}).find(([k, v]) => blank(k) || blank(v));
@@ -454,8 +475,8 @@ export class Metrics {
     }
     try {
       if (!this.#disabled) {
-        const doc = this.#serialize(metrics);
-        if (metrics.length) this.#console.log(JSON.stringify(doc));
+        const docs = this.#documents(metrics);
+        if (metrics.length) for (const doc of docs) this.#console.log(JSON.stringify(doc));
       }
     } finally {
       this.#stored = {};
@@ -464,16 +485,47 @@ export class Metrics {
     return this;
   }
 
-  #serialize(metrics: StoredMetric[]) {
+  /**
+   * The EMF documents of the stored metrics: one, unless a metric's per-target part differs from its value
+   * (then a second document carries those parts under the scoped set only). In the first, the usual set
+   * carries every metric; the scoped set the metrics wholly news in the place (the one dimension set list
+   * Powertools writes when every metric is, two directives when some are not).
+   */
+  #documents(metrics: StoredMetric[]): Record<string, unknown>[] {
     if (!this.#namespace) this.#console.warn('Namespace should be defined, default used');
-    const values = Object.fromEntries(metrics.map((m) => [m.name, m.value]));
-    const names = Object.keys(this.#dimensions).length
-      ? [[...new Set([...Object.keys(this.#defaults), ...Object.keys(this.#dimensions)])]]
-      : Object.keys(this.#defaults).length
-        ? [Object.keys(this.#defaults)]
-        : [];
+    const usual = Object.keys(this.#dimensions).length
+      ? [...new Set([...Object.keys(this.#defaults), ...Object.keys(this.#dimensions)])]
+      : Object.keys(this.#defaults);
+    const directive = (dimensions: string[][], ms: StoredMetric[]) => ({
+      Namespace: this.#namespace || 'default_namespace',
+      Dimensions: dimensions,
+      Metrics: ms.map((m) => ({ Name: m.name, Unit: m.unit })),
+    });
+    const base = usual.length ? [usual] : [];
+    if (!this.#scope) return [this.#serialize([directive(base, metrics)], metrics, (m) => m.value)];
+    const scoped = [...new Set([...usual, ...Object.keys(this.#scope)])];
+    const values = (m: StoredMetric) => [m.value].flat();
+    const news = (m: StoredMetric) => m.placed.some((v) => v > 0);
+    const whole = metrics.filter((m) => news(m) && m.placed.every((v, i) => v === values(m)[i]));
+    const part = metrics.filter((m) => news(m) && !whole.includes(m));
+    const placedValue = (m: StoredMetric) => (m.placed.length === 1 ? m.placed[0]! : m.placed);
+    const first =
+      whole.length === metrics.length
+        ? [directive([...base, scoped], metrics)]
+        : [directive(base, metrics), ...(whole.length ? [directive([scoped], whole)] : [])];
+    return [
+      this.#serialize(first, metrics, (m) => m.value),
+      ...(part.length ? [this.#serialize([directive([scoped], part)], part, placedValue)] : []),
+    ];
+  }
+
+  #serialize(
+    directives: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[],
+    metrics: StoredMetric[],
+    valueOf: (m: StoredMetric) => number | number[],
+  ) {
+    const values = Object.fromEntries(metrics.map((m) => [m.name, valueOf(m)]));
     const scope = this.#scope ?? {};
-    if (this.#scope) names.push([...new Set([...(names[0] ?? []), ...Object.keys(scope)])]);
     const seen = new Map<string, string>();
     for (const [keys, source] of [
       [Object.keys(this.#defaults), 'default dimension'],
@@ -497,16 +549,7 @@ export class Metrics {
         );
     }
     return {
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: [
-          {
-            Namespace: this.#namespace || 'default_namespace',
-            Dimensions: names,
-            Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
-          },
-        ],
-      },
+      _aws: { Timestamp: Date.now(), CloudWatchMetrics: directives },
       ...this.#defaults,
       ...this.#dimensions,
       ...scope,
@@ -543,8 +586,11 @@ export const metrics = new Metrics({
 /**
  * Count something that happened: sent only when it is above zero. CloudWatch bills a custom metric for
  * every hour it receives data ($0.30 a month if sent hourly), so a quiet hour costs nothing; graphs and
- * alarms read a missing count as zero.
+ * alarms read a missing count as zero. In a fleet child, `perTarget` (default: all of it) is the part that is
+ * news in the child's target, the only part its per-target series gets (Metrics.setScope).
  */
-export const addCount = (name: string, n: number): void => {
-  if (n > 0) metrics.addMetric(name, MetricUnit.Count, n);
+export const addCount = (name: string, n: number, perTarget = n): void => {
+  if (n <= 0) return;
+  if (perTarget === n) metrics.addMetric(name, MetricUnit.Count, n);
+  else metrics.addMetric(name, MetricUnit.Count, n, { perTarget });
 };

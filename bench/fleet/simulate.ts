@@ -58,8 +58,11 @@ export interface FleetSpec {
   /** The Distributed Map's MaxConcurrency (and the functions' reserved concurrency). */
   maxConcurrency: number;
   /** Self-test faults: run the children one at a time while reporting the configured concurrency; or sign
-   * without the session cache (one AssumeRole per request); or run each child's work twice. */
-  fault?: 'serial' | 'no-session-cache' | 'twice';
+   * without the session cache (one AssumeRole per request); or run each child's work twice; or count every
+   * metric sent above zero as a per-target series (the news rule undone). */
+  fault?: 'serial' | 'no-session-cache' | 'twice' | 'every-metric-per-target';
+  /** Scaling: each child checks again 15 minutes later, with nothing changed in between (`restNamesPerChild`). */
+  rest?: boolean;
 }
 
 const CLUSTERS = 2;
@@ -154,10 +157,12 @@ export interface CycleResult {
   wallMs: number;
   children: TargetCalls[];
   assumeRoleCalls: number;
-  /** Distinct EMF metric names each child sent (each one metric series under the Account/Region set). */
+  /** Distinct EMF metric names each child sent with news in its target (its per-target series). */
   metricNamesPerChild: number[];
   /** Distinct metric names over the cycle (the fleet-wide series, as a single account sends them). */
   metricNames: number;
+  /** With `rest`: the per-target series of each child's second check, 15 minutes later, nothing changed. */
+  restNamesPerChild?: number[];
   cpuSeconds: number;
 }
 
@@ -339,8 +344,14 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
   const restoreAws = offlineAws('ASIASIMULATEDFLEET00');
   const addMetric = metrics.addMetric.bind(metrics);
   const names = new Map<unknown, Set<string>>();
-  // Counted, not stored: the shared writer would print EMF documents as the cycle fills it.
-  metrics.addMetric = ((name: string) => {
+  const all = new Set<string>();
+  // Counted, not stored: the shared writer would print EMF documents as the cycle fills it. Every name is a
+  // fleet-wide series; a child's per-target series are the names it sent with news in its target (the
+  // value, or the perTarget part, above zero: Metrics.setScope).
+  metrics.addMetric = ((name: string, _unit: unknown, value: number, options?: { perTarget?: number }) => {
+    all.add(name);
+    const news = spec.fault === 'every-metric-per-target' ? value : (options?.perTarget ?? value);
+    if (news <= 0) return metrics;
     const owner = clock.context.getStore();
     (names.get(owner) ?? names.set(owner, new Set()).get(owner)!).add(name);
     return metrics;
@@ -443,6 +454,18 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
               const done = r.decisions.filter((d) => d.status === 'done').length;
               if (done !== SCALE_IN_ESTATE.stepping)
                 throw new Error(`${done} instances stepped back, ${SCALE_IN_ESTATE.stepping} expected`);
+              // The check at rest: 15 minutes on, what every check finds until an alarm changes.
+              if (spec.rest) {
+                await clock.sleep(15 * MINUTE);
+                const again = await clock.within({ rest: i }, () =>
+                  runScaling(
+                    parseScalingRequest({ action: 'scale-in-check' }, scaling.config.scaling, scaling.now()),
+                    scaling,
+                  ),
+                );
+                if (again.decisions.some((d) => d.status !== 'skipped'))
+                  throw new Error('the check 15 minutes later acted or failed: it is not at rest');
+              }
             } else if (capability === 'backup')
               await runBackup(
                 parseBackupRequest(
@@ -488,13 +511,13 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
     }
     await done;
     const wallMs = ended - started;
-    const perChild = children.map((_, i) => {
-      for (const [owner, set] of names)
-        if ((owner as { child?: number } | undefined)?.child === i) return set.size;
-      return 0;
-    });
-    const all = new Set<string>();
-    for (const set of names.values()) for (const n of set) all.add(n);
+    const namesOf = (key: 'child' | 'rest') =>
+      children.map((_, i) => {
+        for (const [owner, set] of names)
+          if ((owner as Record<string, number> | undefined)?.[key] === i) return set.size;
+        return 0;
+      });
+    const perChild = namesOf('child');
     const used = process.cpuUsage(cpu);
     return {
       capability,
@@ -505,6 +528,7 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
       assumeRoleCalls: assumed.n,
       metricNamesPerChild: perChild,
       metricNames: all.size,
+      ...(spec.rest ? { restNamesPerChild: namesOf('rest') } : {}),
       cpuSeconds: (used.user + used.system) / 1e6,
     };
   } finally {

@@ -238,9 +238,10 @@ export const runRetention = async (
   addCount('SnapshotsExpired', plan.delete.length);
   addCount('SnapshotsDeleted', tally(deletions).done);
   addCount('SnapshotsDeferred', plan.deferred.length + overBudget.length);
-  // The day's allowance and what it was computed from; SafetyCapHit is the one to alarm on.
-  metrics.addMetric('SnapshotsDue', MetricUnit.Count, plan.allowance.due);
-  metrics.addMetric('DeletionAllowance', MetricUnit.Count, plan.allowance.allowed);
+  // The day's allowance and what it was computed from; SafetyCapHit is the one to alarm on. Gauges, not
+  // news: fleet-wide only (a target's own are in its run report).
+  metrics.addMetric('SnapshotsDue', MetricUnit.Count, plan.allowance.due, { perTarget: 0 });
+  metrics.addMetric('DeletionAllowance', MetricUnit.Count, plan.allowance.allowed, { perTarget: 0 });
   addCount('SafetyCapHit', plan.allowance.capHit === 'safety' ? 1 : 0);
   addCount('SnapshotsAwaitingDr', plan.summary.byRule['awaiting-dr'] ?? 0);
   addCount('ActionFailures', failed.length);

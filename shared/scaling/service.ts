@@ -433,6 +433,16 @@ const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<DecisionR
   return out;
 };
 
+/**
+ * A skip that says nothing about its target: bookkeeping (QUIET, an already-done repeat), or what a scale-in
+ * check finds in every run while nothing changes, a resource already at its floor (`at-min`). Not told, and
+ * counted in the fleet's total only: a check every 15 minutes over resources at rest would otherwise notify
+ * each of them every 15 minutes and feed a per-target metric series every hour.
+ */
+const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
+  !notifiable(d) ||
+  (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && d.decision.reason === 'at-min');
+
 const notifiable = (d: DecisionRecord): boolean =>
   !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
   !(d.status === 'already-done' && d.decision.verdict === 'skip');
@@ -567,7 +577,7 @@ const tell = async (
   decisions: readonly DecisionRecord[],
   deps: ScalingDeps,
 ): Promise<Outcome[]> => {
-  const told = decisions.filter(notifiable);
+  const told = decisions.filter((d) => !resting(req, d));
   const alone = (d: DecisionRecord) => d.status === 'approval-requested';
   const separate = told.filter((d) => !alone(d)).length <= SEPARATE_MAX;
   const outcomes: Outcome[] = [];
@@ -631,7 +641,13 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
   addCount('ScalingActions', count(fresh, 'done'));
   addCount('ScalingPlanned', count(fresh, 'planned'));
   addCount('ScalingApprovalsRequested', count(fresh, 'approval-requested'));
-  addCount('ScalingSkipped', count(fresh, 'skipped', 'already-done'));
+  // Every skip counts in the fleet's total; a target's own series only the skips that are news there,
+  // not the resting state a scale-in check finds every run (below).
+  addCount(
+    'ScalingSkipped',
+    count(fresh, 'skipped', 'already-done'),
+    fresh.filter((d) => ['skipped', 'already-done'].includes(d.status) && !resting(req, d)).length,
+  );
   addCount('ActionFailures', outcomes.filter((x) => x.status === 'failed').length);
 
   const summary = summarize(req, decisions);

@@ -3,6 +3,7 @@ import {
   cycleRows,
   cyclesPerMonth,
   cycleTransitions,
+  expressChildrenUsd,
   fanOutDefinition,
   minimumCalls,
 } from '../../bench/fleet.js';
@@ -47,6 +48,31 @@ describe('the fleet bench', () => {
     expect(fanOutDefinition({ Resources: {} }, 'backup')).toBeUndefined();
   });
 
+  it('counts EXPRESS children as their starts only, and prices their requests and 100 ms-rounded duration in 64 MB', () => {
+    // Prepare
+    const def = {
+      StartAt: 'EachTarget',
+      States: {
+        EachTarget: {
+          Type: 'Map',
+          End: true,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+            StartAt: 'RunTarget',
+            States: { RunTarget: { Type: 'Task', Next: 'Then' }, Then: { Type: 'Pass', End: true } },
+          },
+        },
+      },
+    };
+    // Act
+    const usd = expressChildrenUsd(def, [1_001, 950], 500);
+    // Assert: 1 + 300 starts; 1.1 s + 1.0 s at 64 MB; $1 per million requests, $0.06 per GB-hour
+    expect(cycleTransitions(def, 300)).toBe(1 + 300);
+    expect(usd.gb).toBe(0.0625);
+    expect(usd.gbSeconds).toBeCloseTo(2.1 * 0.0625, 10);
+    expect(usd.usd).toBeCloseTo(2 / 1e6 + (2.1 * 0.0625 * 0.06) / 3600, 12);
+  });
+
   it('a cycle on the fake fleet: every child ok, the single-account minimum of calls, one AssumeRole per role target', async () => {
     // Act
     const r = await simulateCycle(tiny, 'retention');
@@ -87,6 +113,20 @@ describe('the fleet bench', () => {
   ] as const)('the scale-in fault %s turns its row red', async (fault, row) => {
     const r = await simulateCycle({ ...tiny, accounts: 3, fault }, 'scaling');
     expect(cycleRows(r, { ...tiny, accounts: 3 })[row]!.ok).toBe(false);
+  });
+
+  it('a scale-in check at rest sends no per-target series; counting every metric above zero turns the row red', async () => {
+    // Act
+    const r = await simulateCycle({ ...tiny, rest: true }, 'scaling');
+    const fault = await simulateCycle({ ...tiny, rest: true, fault: 'every-metric-per-target' }, 'scaling');
+    const row = cycleRows(r, tiny, 730, r.restNamesPerChild)[3]!;
+    // Assert: the check that acts sends ScalingActions per target; at rest nothing (ScalingSkipped is
+    // fleet-wide only), and the fault counts the resting skips per target.
+    expect(r.metricNamesPerChild).toEqual([1, 1, 1, 1]);
+    expect(r.restNamesPerChild).toEqual([0, 0, 0, 0]);
+    expect(row.ok).toBe(true);
+    expect(fault.restNamesPerChild).toEqual([1, 1, 1, 1]);
+    expect(cycleRows(fault, tiny, 730, fault.restNamesPerChild)[3]!.ok).toBe(false);
   });
 
   it('counts the cycles a month of the scale-in schedule, and a cron as daily', () => {

@@ -323,6 +323,19 @@ describe('the scaling fan-out', () => {
       'ImplicitlyDenied',
     ]);
   });
+
+  // The Map Run starts each EXPRESS child as an execution of this state machine: StartExecution on itself
+  // (the Developer Guide's "IAM policies for using Distributed Map states", for either child type); the
+  // synchronous StartSyncExecution is an API for callers that wait on an Express machine, not granted.
+  it("lets its state machine start its own Express children only, and no other machine's", async () => {
+    const sm = role('ScalingFleetStateMachineRole');
+    const verdicts = await Promise.all([
+      may(sm, 'states:StartExecution', machine('scaling')),
+      may(sm, 'states:StartExecution', machine('backup')),
+      may(sm, 'states:StartSyncExecution', machine('scaling')),
+    ]);
+    expect(verdicts.map((v) => v.decision)).toEqual(['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+  });
 });
 
 // Two source regions of one account share their DR region's copy slots, an item of the hub's state table

@@ -1,9 +1,15 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fanOutStateMachineName } from '../../infra/fan-out.js';
+import {
+  childExecutionType,
+  EXPRESS_CHILD_BUDGET,
+  expressChildInvoke,
+  fanOutStateMachineName,
+} from '../../infra/fan-out.js';
+import type { StewardFunction } from '../../infra/steward-function.js';
 import { runFanOutLocally } from '../../infra/local-fan-out.js';
-import { type CfnTemplate, definitionFromTemplate } from '../../infra/local-drill.js';
+import { type AslState, type CfnTemplate, definitionFromTemplate } from '../../infra/local-drill.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { type RetentionDeps, run } from '../../functions/retention/handler.js';
 import { parseConfig, type StewardConfig, type StewardConfigInput } from '../../shared/config/schema.js';
@@ -157,6 +163,67 @@ describe('the fan-out a fleet hub synthesizes', () => {
       FunctionName: 'steward-prod-retention',
       ReservedConcurrentExecutions: 1,
     });
+  });
+
+  it("runs the scale-in check's children as EXPRESS, each bounded well within Express's 5 minutes, and logged", () => {
+    // Prepare
+    const { template } = synth(SCALING_FLEET_CONFIG);
+    const json = template.toJSON() as CfnTemplate;
+    // Act
+    const d = definitionFromTemplate(json, fanOutStateMachineName('prod', 'scaling'));
+    const map = d.States.EachTarget as unknown as {
+      ItemProcessor: { ProcessorConfig: unknown; States: Record<string, AslState> };
+      ToleratedFailurePercentage: number;
+      ResultWriter: unknown;
+    };
+    const child = map.ItemProcessor.States.RunTarget as {
+      TimeoutSeconds: number;
+      Retry?: { MaxAttempts: number; IntervalSeconds: number; BackoffRate: number }[];
+    };
+    // Assert: Express children, failures still tolerated per target and exported.
+    expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
+    expect(map.ToleratedFailurePercentage).toBe(50);
+    expect(map.ResultWriter).toMatchObject({ Parameters: { Prefix: 'fleet/scaling/' } });
+    // The worst child: every attempt waits its full timeout (the function's 2 minutes + 10 s), plus backoffs.
+    const retries = child.Retry?.[0]?.MaxAttempts ?? 0;
+    const waits = Array.from(
+      { length: retries },
+      (_, i) => child.Retry![0]!.IntervalSeconds * child.Retry![0]!.BackoffRate ** i,
+    ).reduce((a, b) => a + b, 0);
+    expect(child.TimeoutSeconds).toBe(130);
+    expect((retries + 1) * child.TimeoutSeconds + waits).toBeLessThanOrEqual(
+      EXPRESS_CHILD_BUDGET.toSeconds(),
+    );
+    expect(EXPRESS_CHILD_BUDGET.toSeconds()).toBeLessThan(300);
+    // Express children keep no history: the state machine logs every event to a log group kept 90 days.
+    const [id] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).find(
+      ([, r]) => r.Properties.StateMachineName === 'steward-prod-scaling-fleet',
+    )!;
+    const machine = json.Resources[id] as unknown as { Properties: { LoggingConfiguration: unknown } };
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/steward-prod-scaling-fleet',
+      RetentionInDays: 90,
+    });
+    // Backup and retention keep STANDARD children (their functions may run past 5 minutes).
+    for (const capability of ['backup', 'retention'] as const)
+      expect(childExecutionType(capability)).toBe('STANDARD');
+  });
+
+  it('refuses an Express child whose function may run past what an Express execution may last', () => {
+    // Prepare
+    const slow = {
+      fn: { timeout: Duration.minutes(5) },
+      shortName: 'retention',
+    } as unknown as StewardFunction;
+    const quick = {
+      fn: { timeout: Duration.seconds(30) },
+      shortName: 'scaling',
+    } as unknown as StewardFunction;
+    // Act + Assert
+    expect(() => expressChildInvoke(slow)).toThrow(/retention: an Express fan-out child waits 310 s/);
+    // A quick function keeps more retries, still within the budget.
+    expect(expressChildInvoke(quick).retry.maxAttempts).toBe(4);
   });
 
   it('renders no scaling fan-out for a single-account stage: the scale-in schedule invokes the function', () => {

@@ -36,7 +36,7 @@ import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { memoryRunReports } from '../../../shared/notify/run-report.js';
-import { metrics } from '../../../shared/observability.js';
+import { metrics, MetricUnit } from '../../../shared/observability.js';
 import { cooldownKey, seenKey } from '../../../shared/scaling/ids.js';
 import { awsScalingResources } from '../../../shared/aws/scaling-resources.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
@@ -707,6 +707,31 @@ describe('scale-in on a sustained OK', () => {
     expect(notifier.sent.map((n) => n.subject)).toEqual([
       'sessions-redis-reads: set sessions-redis replicas per shard 2 → 1',
     ]);
+  });
+
+  it('counts a resource resting at its floor in the fleet-wide skips only, never in its target series', async () => {
+    // Prepare: the alarm OK since 11:40, the group already at one replica per shard (the floor).
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 1), shard('0002', 1)] });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    addMetric.mockClear();
+
+    // Act: two checks, 15 minutes apart, once the OK has held.
+    at('2026-01-15T12:45:00Z');
+    const first = await run(scaleInEvent, deps);
+    at('2026-01-15T13:00:00Z');
+    await run(scaleInEvent, deps);
+
+    // Assert
+    expect(first.decisions[0]!.decision).toMatchObject({ reason: 'at-min' });
+    expect(addMetric.mock.calls.filter((c) => c[0] === 'ScalingSkipped')).toEqual([
+      ['ScalingSkipped', MetricUnit.Count, 1, { perTarget: 0 }],
+      ['ScalingSkipped', MetricUnit.Count, 1, { perTarget: 0 }],
+    ]);
+    // Nor is it told: a resource at rest is not news every 15 minutes.
+    expect(notifier.sent).toEqual([]);
   });
 
   it('a new ALARM cancels a pending scale-in', async () => {

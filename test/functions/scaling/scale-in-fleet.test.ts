@@ -142,7 +142,7 @@ describe('the scale-in check of a stage with spokes, on its Distributed Map', ()
       Type: 'Map',
       MaxConcurrency: 10,
       ToleratedFailurePercentage: 50,
-      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
       ResultWriter: { Parameters: { Prefix: 'fleet/scaling/' } },
     });
   });

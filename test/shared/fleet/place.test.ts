@@ -377,6 +377,82 @@ describe('metrics in a fleet', () => {
     expect(docs()[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
   });
 
+  it('publishes a per-target series only for what is news there: not a zero, not a gauge marked fleet-wide', () => {
+    // Prepare
+    const m = new Metrics({ namespace: 'Steward', serviceName: 'retention' }).setScope(SCOPE);
+    // Act
+    m.addMetric('SnapshotsDeleted', MetricUnit.Count, 4);
+    m.addMetric('SnapshotsDeferred', MetricUnit.Count, 0);
+    m.addMetric('DeletionAllowance', MetricUnit.Count, 40, { perTarget: 0 });
+    m.publishStoredMetrics();
+    // Assert: the usual set carries all three (the fleet's totals), the scoped set only the deletions.
+    const [doc, ...more] = docs();
+    expect(more).toEqual([]);
+    expect(doc!._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'Steward',
+        Dimensions: [['service']],
+        Metrics: ['SnapshotsDeleted', 'SnapshotsDeferred', 'DeletionAllowance'].map((Name) => ({
+          Name,
+          Unit: 'Count',
+        })),
+      },
+      {
+        Namespace: 'Steward',
+        Dimensions: [['service', 'Account', 'Region']],
+        Metrics: [{ Name: 'SnapshotsDeleted', Unit: 'Count' }],
+      },
+    ]);
+    // The place stays in the log line: Logs Insights can still break every metric down by target.
+    expect(doc).toMatchObject({ ...SCOPE, SnapshotsDeleted: 4, SnapshotsDeferred: 0, DeletionAllowance: 40 });
+  });
+
+  it('publishes nothing per target when nothing is news there, and the fleet-wide series as before', () => {
+    // Prepare
+    const m = new Metrics({ namespace: 'Steward', serviceName: 'scaling' }).setScope(SCOPE);
+    // Act
+    m.addMetric('ScalingSkipped', MetricUnit.Count, 2, { perTarget: 0 });
+    m.publishStoredMetrics();
+    // Assert
+    const [doc, ...more] = docs();
+    expect(more).toEqual([]);
+    expect(doc!._aws.CloudWatchMetrics.map((d) => d.Dimensions)).toEqual([[['service']]]);
+    expect(doc).toMatchObject({ ScalingSkipped: 2 });
+  });
+
+  it("writes a target's part of a count in a second document, under the scoped set only", () => {
+    // Prepare
+    const m = new Metrics({ namespace: 'Steward', serviceName: 'scaling' }).setScope(SCOPE);
+    // Act: three skips, one of them news (a cooldown), two a resource resting at its floor.
+    m.addMetric('ScalingActions', MetricUnit.Count, 1);
+    m.addMetric('ScalingSkipped', MetricUnit.Count, 3, { perTarget: 1 });
+    m.publishStoredMetrics();
+    // Assert
+    const [fleetWide, placed, ...more] = docs();
+    expect(more).toEqual([]);
+    expect(fleetWide!._aws.CloudWatchMetrics.map((d) => d.Dimensions)).toEqual([
+      [['service']],
+      [['service', 'Account', 'Region']],
+    ]);
+    expect(fleetWide).toMatchObject({ ScalingActions: 1, ScalingSkipped: 3 });
+    expect(placed!._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'Steward',
+        Dimensions: [['service', 'Account', 'Region']],
+        Metrics: [{ Name: 'ScalingSkipped', Unit: 'Count' }],
+      },
+    ]);
+    expect(placed).toMatchObject({ ...SCOPE, ScalingSkipped: 1 });
+    expect(placed).not.toHaveProperty('ScalingActions');
+  });
+
+  it('refuses a per-target part outside 0 to the value, naming the metric', () => {
+    const m = new Metrics({ namespace: 'Steward' });
+    expect(() => m.addMetric('ScalingSkipped', MetricUnit.Count, 2, { perTarget: 3 })).toThrow(
+      /ScalingSkipped: perTarget 3/,
+    );
+  });
+
   it('refuses a blank scope value', () => {
     expect(() => new Metrics().setScope({ Account: ' ' })).toThrow(/Account/);
   });

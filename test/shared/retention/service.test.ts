@@ -318,8 +318,9 @@ describe('runRetention', () => {
     expect(addMetric.mock.calls).toEqual([
       ['SnapshotsExpired', MetricUnit.Count, 14],
       ['SnapshotsDeleted', MetricUnit.Count, 13],
-      ['SnapshotsDue', MetricUnit.Count, 1],
-      ['DeletionAllowance', MetricUnit.Count, 50],
+      // Gauges: in a fleet, the fleet-wide series only (a target's are in its run report).
+      ['SnapshotsDue', MetricUnit.Count, 1, { perTarget: 0 }],
+      ['DeletionAllowance', MetricUnit.Count, 50, { perTarget: 0 }],
       ['SnapshotsAwaitingDr', MetricUnit.Count, 4],
       ['ActionFailures', MetricUnit.Count, 1],
     ]);
@@ -480,8 +481,8 @@ describe('runRetention under its deletion limits', () => {
       ]),
     );
     expect(addMetric).toHaveBeenCalledWith('SafetyCapHit', MetricUnit.Count, 1);
-    expect(addMetric).toHaveBeenCalledWith('SnapshotsDue', MetricUnit.Count, 80);
-    expect(addMetric).toHaveBeenCalledWith('DeletionAllowance', MetricUnit.Count, 100);
+    expect(addMetric).toHaveBeenCalledWith('SnapshotsDue', MetricUnit.Count, 80, { perTarget: 0 });
+    expect(addMetric).toHaveBeenCalledWith('DeletionAllowance', MetricUnit.Count, 100, { perTarget: 0 });
   });
 
   it('says to raise the safety cap when a normal day alone exceeds it', async () => {
