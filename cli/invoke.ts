@@ -4,7 +4,7 @@ import { ConfigError } from '../shared/errors.js';
 import type { BaseDeps } from '../shared/runtime.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { loadEnv } from '../shared/config/env.js';
-import * as z from '../shared/zod.js';
+import * as v from '../shared/valid.js';
 import { FLEET_CAPABILITIES } from '../shared/fleet/targets.js';
 import { placeLabel } from '../shared/fleet/place.js';
 import { suggestion } from '../shared/config/suggest.js';
@@ -28,7 +28,7 @@ const stageEnv = async (base: BaseDeps, bucket: boolean): Promise<LocalEnv> => (
 });
 
 // The drill's network is the deployed stack's (ids CloudFormation picked): only its environment knows it.
-const DrillNetworkEnv = z.pick(DrillEnv, {
+const DrillNetworkEnv = v.pick(DrillEnv, {
   DRILL_SUBNET_GROUP: true,
   DRILL_SECURITY_GROUP_IDS: true,
   REPORT_KMS_KEY_ARN: true,
@@ -91,7 +91,7 @@ export const functions: Record<string, Invokable> = {
   },
   'drill-verify': {
     load: module(() => import('../functions/drill-verify/handler.js')),
-    env: async () => loadEnv(z.pick(DrillVerifyEnv, { PG_SSL_MODE: true, PG_CA_FILE: true })),
+    env: async () => loadEnv(v.pick(DrillVerifyEnv, { PG_SSL_MODE: true, PG_CA_FILE: true })),
   },
   cost: { load: module(() => import('../functions/cost/handler.js')), env: (b) => stageEnv(b, false) },
   scaling: { load: module(() => import('../functions/scaling/handler.js')), env: (b) => stageEnv(b, false) },

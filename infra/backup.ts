@@ -1,7 +1,7 @@
 import { Annotations, ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -222,7 +222,7 @@ export class Backup extends Construct {
       // The copy queue: an event's run reads and conditionally writes its destination's item, nothing else.
       fn.fn.addEnvironment(
         'STATE_TABLE',
-        props.stateTable.tableName satisfies z.input<typeof CopyQueueEnv>['STATE_TABLE'],
+        props.stateTable.tableName satisfies v.input<typeof CopyQueueEnv>['STATE_TABLE'],
       );
       props.stateTable.grant(
         fn,
@@ -265,7 +265,7 @@ export class Backup extends Construct {
       allowConsistency(fn, Stack.of(this), config, doc);
       fn.fn.addEnvironment(
         'CONSISTENCY_DOCUMENT',
-        doc.documentName satisfies NonNullable<z.input<typeof ConsistencyEnv>['CONSISTENCY_DOCUMENT']>,
+        doc.documentName satisfies NonNullable<v.input<typeof ConsistencyEnv>['CONSISTENCY_DOCUMENT']>,
       );
     }
     if (fleet) allowAssumeSpokeRoles(fn, config, 'backup');
@@ -276,7 +276,7 @@ export class Backup extends Construct {
       // The function assumes the copy role by the ARN allowAssumeVaultRole grants (shared/fleet/vault.ts names).
       fn.fn.addEnvironment(
         'VAULT_PARTITION',
-        Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
+        Stack.of(this).partition satisfies v.input<typeof VaultEnv>['VAULT_PARTITION'],
       );
     }
   }
@@ -340,7 +340,7 @@ export class Backup extends Construct {
       MAINTENANCE_TARGET_ARN: fn.literalArn,
       MAINTENANCE_ROLE_ARN: role.roleArn,
       MAINTENANCE_DLQ_ARN: fn.failureQueue.queueArn,
-    } satisfies z.input<typeof BackupSchedulerEnv>;
+    } satisfies v.input<typeof BackupSchedulerEnv>;
     for (const [k, v] of Object.entries(env)) fn.fn.addEnvironment(k, v);
     fn.allow({
       sid: 'SchedulePreMaintenanceSnapshots',

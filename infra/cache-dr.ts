@@ -8,7 +8,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import { DR_RDB_PREFIX, redisDrBucketName, redisExportBucketName } from '../shared/backup/cache-dr.js';
 import type { CacheDrEnv } from '../shared/backup/env.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
@@ -207,7 +207,7 @@ export const grantRedisDrBackup = (fn: StewardFunction, exportBucket: Bucket): v
   const env = {
     REDIS_EXPORT_BUCKET: exportBucket.bucketName,
     REDIS_DR_BUCKET: dr,
-  } satisfies z.input<typeof CacheDrEnv>;
+  } satisfies v.input<typeof CacheDrEnv>;
   for (const [k, v] of Object.entries(env)) fn.fn.addEnvironment(k, v);
   allowRedisDrBackup(fn, exportBucket.bucketArn, {
     stack,
@@ -305,7 +305,7 @@ export const grantRedisDrRetention = (fn: StewardFunction): void => {
   const { config } = fn;
   const stack = Stack.of(fn);
   const dr = drBucketName(stack, config);
-  fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof CacheDrEnv>['REDIS_DR_BUCKET']);
+  fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies v.input<typeof CacheDrEnv>['REDIS_DR_BUCKET']);
   allowRedisDrRetention(fn, { stack, drBucket: dr, prefix: DR_RDB_PREFIX });
 };
 
@@ -338,7 +338,7 @@ export const grantRedisDrDrill = (fn: StewardFunction): void => {
   const { config } = fn;
   const stack = Stack.of(fn);
   const dr = drBucketName(stack, config);
-  fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies z.input<typeof DrillEnv>['REDIS_DR_BUCKET']);
+  fn.fn.addEnvironment('REDIS_DR_BUCKET', dr satisfies v.input<typeof DrillEnv>['REDIS_DR_BUCKET']);
   allowListDrCopies(fn, { stack, drBucket: dr, prefix: DR_RDB_PREFIX });
   fn.allow({
     sid: 'ReadRedisDrCopies',

@@ -3,7 +3,7 @@ import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type * as z from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { CostEnv } from '../shared/cost/env.js';
 import { COST_KEY_PREFIX } from '../shared/cost/engine.js';
@@ -47,8 +47,8 @@ export class Cost extends Construct {
       // Cost Explorer is served from us-east-1 whatever the stage's region (shared/aws/clients.ts).
       regions: [config.region, 'us-east-1'],
       environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
-        z.input<typeof CostEnv>,
-        keyof z.input<typeof BaseEnv>
+        v.input<typeof CostEnv>,
+        keyof v.input<typeof BaseEnv>
       >,
     });
     const fn = this.function;

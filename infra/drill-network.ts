@@ -15,7 +15,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import type { RedisDrillTarget, StewardConfig } from '../shared/config/schema.js';
 import {
   cacheVerifierUser,
@@ -221,7 +221,7 @@ export class DrDrillNetwork extends Construct {
       timeout: Duration.seconds(DR_CACHE_VERIFY_SECONDS),
       environment: {
         CACHE_VERIFIER_REGION: config.dr.region,
-      } satisfies Pick<z.input<typeof CacheVerifyEnv>, 'CACHE_VERIFIER_REGION'>,
+      } satisfies Pick<v.input<typeof CacheVerifyEnv>, 'CACHE_VERIFIER_REGION'>,
       placement: {
         vpc: this.vpc,
         subnets: ISOLATED,

@@ -37,7 +37,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import type { BaseEnv, VaultEnv } from '../shared/config/env.js';
 import type { ConsistencyEnv } from '../shared/backup/env.js';
 import type { EbsVerify } from '../shared/config/ebs-verifier.js';
@@ -280,7 +280,7 @@ export class Drill extends Construct {
       ...(Object.keys(drill.volumes).length
         ? { DRILL_EBS_AZ: this.vpc.selectSubnets(isolated).subnets[0]!.availabilityZone }
         : {}),
-    } satisfies Omit<z.input<typeof DrillEnv>, keyof BaseEnvInput>;
+    } satisfies Omit<v.input<typeof DrillEnv>, keyof BaseEnvInput>;
     const vaultDrills = hasVaultDrills(config);
     // EBS drills with `verify`: verifier instances in the drill subnets, reaching only Systems Manager, and
     // steward's Command document for the check (backup's, or this stage's own when no policy needs one).
@@ -317,14 +317,14 @@ export class Drill extends Construct {
           ? {
               ...ebsVerifier.network.environment,
               CONSISTENCY_DOCUMENT: ebsVerifier.document.documentName satisfies NonNullable<
-                z.input<typeof ConsistencyEnv>['CONSISTENCY_DOCUMENT']
+                v.input<typeof ConsistencyEnv>['CONSISTENCY_DOCUMENT']
               >,
             }
           : {}),
         // Drills from the vault assume its drill role, by the name the vault stack gives it in this partition.
         ...(vaultDrills
           ? {
-              VAULT_PARTITION: Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
+              VAULT_PARTITION: Stack.of(this).partition satisfies v.input<typeof VaultEnv>['VAULT_PARTITION'],
             }
           : {}),
       },
@@ -356,7 +356,7 @@ export class Drill extends Construct {
       description: `steward ${config.stage}: verify a restored drill database from inside the drill VPC`,
       timeout: VERIFY_TIMEOUT,
       environment: { PG_SSL_MODE: 'verify-full' } satisfies Omit<
-        z.input<typeof DrillVerifyEnv>,
+        v.input<typeof DrillVerifyEnv>,
         keyof BaseEnvInput
       >,
       placement: { vpc: this.vpc, subnets: isolated, securityGroups: [this.verifierSecurityGroup] },
@@ -1138,7 +1138,7 @@ export class Drill extends Construct {
     const env = {
       ...(placements.length ? { DRILL_ENDPOINTS: stack.toJsonString(spec) } : {}),
       DRILL_STATE_MACHINE_ARN: stateMachineArn,
-    } satisfies Pick<z.input<typeof DrillEnv>, 'DRILL_ENDPOINTS' | 'DRILL_STATE_MACHINE_ARN'>;
+    } satisfies Pick<v.input<typeof DrillEnv>, 'DRILL_ENDPOINTS' | 'DRILL_STATE_MACHINE_ARN'>;
     for (const [k, v] of Object.entries(env)) this.function.fn.addEnvironment(k, v);
     if (placements.length)
       allowDrillEndpoints(this.function, stack, {
@@ -1284,7 +1284,7 @@ export const REPORT_PREFIX = 'drills/';
 /** The last passed drill's tables per database (`baselines/<database>.json`), see shared/drill/report.ts. */
 const BASELINE_PREFIX = 'baselines/';
 
-type BaseEnvInput = z.input<typeof BaseEnv>;
+type BaseEnvInput = v.input<typeof BaseEnv>;
 
 const lambdaRetry = {
   errors: LAMBDA_SERVICE_ERRORS,

@@ -9,9 +9,9 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { InstanceProfile, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import { AL2023_ARM64_PARAMETER } from '../shared/aws/ebs-verifier.js';
-import type { EbsVerifierEnv } from '../shared/config/ebs-verifier.js';
+import type { EbsVerifierEnv } from '../shared/drill/env.js';
 import { VERIFIER_KIND } from '../shared/drill/ebs-verifier.js';
 import type { EndpointKey } from '../shared/drill/endpoints.js';
 import { Tag } from '../shared/tags.js';
@@ -79,7 +79,7 @@ export class EbsVerifierNetwork extends Construct {
   readonly securityGroup: SecurityGroup;
   readonly endpointSecurityGroup: SecurityGroup;
   /** The verifier's environment for the function that runs it. */
-  readonly environment: z.input<typeof EbsVerifierEnv>;
+  readonly environment: v.input<typeof EbsVerifierEnv>;
   readonly subnetIds: string[];
   readonly vpcId: string;
   /** The subnet the Systems Manager endpoints are (or a drill creates them) in. */

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import type * as z from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import { CONDITIONS_KEY } from '../shared/report/conditions.js';
 import type { ReportEnv } from '../shared/report/env.js';
@@ -44,8 +44,8 @@ export class Report extends Construct {
       memorySize: 1024,
       // REPORT_BUCKET comes with every function's base environment (props.reports).
       environment: (stateTable ? { STATE_TABLE: stateTable.tableName } : {}) satisfies Omit<
-        z.input<typeof ReportEnv>,
-        keyof z.input<typeof BaseEnv>
+        v.input<typeof ReportEnv>,
+        keyof v.input<typeof BaseEnv>
       >,
     });
     const fn = this.function;

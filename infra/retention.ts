@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { keepsRedisDr } from '../shared/backup/cache-dr.js';
 import { grantRedisDrRetention } from './cache-dr.js';
 import { allowDumpRetention } from './consistency.js';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import { ID_PREFIX } from '../shared/backup/ids.js';
 import type { BaseEnv, VaultEnv } from '../shared/config/env.js';
 import type { RetentionEnv } from '../shared/retention/env.js';
@@ -52,8 +52,8 @@ export class Retention extends Construct {
       description: `steward ${config.stage}: expire steward snapshots by retention policy`,
       timeout: Duration.minutes(10),
       environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
-        z.input<typeof RetentionEnv>,
-        keyof z.input<typeof BaseEnv>
+        v.input<typeof RetentionEnv>,
+        keyof v.input<typeof BaseEnv>
       >,
       // One run at a time, and the day's budget in the state table: together they bound a day's deletions
       // whatever the retries, redeliveries and manual invokes. A fleet runs one child per target at once
@@ -101,7 +101,7 @@ export class Retention extends Construct {
       // vault stack's, shared/fleet/vault.ts).
       fn.fn.addEnvironment(
         'VAULT_PARTITION',
-        Stack.of(this).partition satisfies z.input<typeof VaultEnv>['VAULT_PARTITION'],
+        Stack.of(this).partition satisfies v.input<typeof VaultEnv>['VAULT_PARTITION'],
       );
       // The vault's own retention, once a day per vault region at the sweep's time, straight to the function:
       // it is one run per vault region, not per target, so it is no child of the fan-out.

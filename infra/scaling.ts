@@ -7,7 +7,7 @@ import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { FilterOrPolicy, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type IConstruct } from 'constructs';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { ScalingAlarmSpec } from '../shared/config/schema.js';
 import { runReportsPrefix } from '../shared/notify/run-report.js';
@@ -80,8 +80,8 @@ export class Scaling extends Construct {
         ? { roleName: hubRoleName(config.stage, 'scaling', config.region) }
         : {}),
       environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
-        z.input<typeof ScalingEnv>,
-        keyof z.input<typeof BaseEnv>
+        v.input<typeof ScalingEnv>,
+        keyof v.input<typeof BaseEnv>
       >,
     });
     this.function = fn;

@@ -25,7 +25,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import type { z } from 'zod/mini';
+import type * as v from '../shared/valid.js';
 import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
@@ -87,7 +87,7 @@ export interface StewardFunctionProps extends Omit<CapabilityProps, 'notificatio
   timeout?: Duration;
   /** @default 512 MB (Lambda CPU scales with memory; keeps cold starts of the ~1 MB bundle short) */
   memorySize?: number;
-  /** Capability variables; type them with the capability's env schema (`satisfies z.input<...>`). */
+  /** Capability variables; type them with the capability's env schema (`satisfies v.input<...>`). */
   environment?: Record<string, string>;
   /**
    * Reserved concurrency. 1 for a function whose per-run bounds must not multiply: Lambda's async retries,
@@ -251,7 +251,7 @@ export class StewardFunction extends Construct implements Grantee {
       INFO_TOPIC_ARN: topicArn('info'),
       DRY_RUN: config.dryRun ? 'true' : 'false',
       ...(props.reports ? { REPORT_BUCKET: props.reports.bucketName } : {}),
-    } satisfies z.input<typeof BaseEnv>;
+    } satisfies v.input<typeof BaseEnv>;
 
     this.fn = new NodejsFunction(this, 'Handler', {
       functionName: name,

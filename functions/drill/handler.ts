@@ -32,7 +32,6 @@ import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../shared/aws
 import { ec2EbsVerifierPort, verifierNetworkFromEnv } from '../../shared/aws/ebs-verifier.js';
 import { ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { ConsistencyEnv } from '../../shared/backup/env.js';
-import { EbsVerifierEnv } from '../../shared/config/ebs-verifier.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -40,7 +39,7 @@ import { dynamoTokenStore, dynamoVaultShareLedger, s3ReportStore } from '../../s
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
-import { DrillEnv } from '../../shared/drill/env.js';
+import { DrillEnv, EbsVerifierEnv } from '../../shared/drill/env.js';
 import {
   type CacheDrillDeps,
   DR_CACHE_RELAY_MS,

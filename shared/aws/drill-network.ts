@@ -1,19 +1,19 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { CacheDrillNetwork } from '../drill/ports.js';
 import { type EndpointSpec, parseEndpointSpec } from '../drill/endpoints.js';
 import { ConfigError, formatIssues } from '../errors.js';
 import { attempt } from './call.js';
 import { parseSubnets, type VerifierNetwork } from './ebs-verifier.js';
 
-const Network = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    cacheSubnetGroupName: z.string().check(z.minLength(1)),
-    securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),
-    userGroupId: z.optional(z.string().check(z.minLength(1))),
+export const Network = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    cacheSubnetGroupName: v.string().check(v.minLength(1)),
+    securityGroupIds: v.array(v.string().check(v.regex(/^sg-[0-9a-f]+$/))).check(v.minLength(1)),
+    userGroupId: v.optional(v.string().check(v.minLength(1))),
     /** The DR stack's cache verifier, inside that network (a stack deployed before it existed has none). */
-    verifierFunctionArn: z.optional(
-      z.string().check(z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/)),
+    verifierFunctionArn: v.optional(
+      v.string().check(v.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/)),
     ),
   }),
 );
@@ -102,22 +102,22 @@ export const ssmCacheDrillNetwork = (
   stack: string,
 ): (() => Promise<CacheDrillNetwork>) => ssmDrDrillSite(ssm, name, region, stack).network;
 
-const EbsSite = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
+export const EbsSite = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    vpcId: v.string().check(v.regex(/^vpc-[0-9a-f]+$/)),
     /** "az=subnet-…,az=subnet-…", the drill VPC's isolated subnets, first zone first. */
-    subnets: z.string().check(z.minLength(1)),
-    securityGroupId: z.string().check(z.regex(/^sg-[0-9a-f]+$/)),
-    instanceProfileArn: z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\//)),
-    documentName: z.string().check(z.minLength(1)),
+    subnets: v.string().check(v.minLength(1)),
+    securityGroupId: v.string().check(v.regex(/^sg-[0-9a-f]+$/)),
+    instanceProfileArn: v.string().check(v.regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\//)),
+    documentName: v.string().check(v.minLength(1)),
     /** `drill.endpoints.mode: per-drill`: where a drill creates the three Systems Manager endpoints. */
-    endpoints: z.optional(
-      z.record(
-        z.string(),
-        z.object({
-          serviceName: z.string().check(z.minLength(1)),
-          subnetIds: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1)),
-          securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),
+    endpoints: v.optional(
+      v.record(
+        v.string(),
+        v.object({
+          serviceName: v.string().check(v.minLength(1)),
+          subnetIds: v.array(v.string().check(v.regex(/^subnet-[0-9a-f]+$/))).check(v.minLength(1)),
+          securityGroupIds: v.array(v.string().check(v.regex(/^sg-[0-9a-f]+$/))).check(v.minLength(1)),
         }),
       ),
     ),

@@ -10,7 +10,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { EbsVerifierEnv } from '../config/ebs-verifier.js';
+import type { EbsVerifierEnv } from '../drill/env.js';
 import {
   type AttachmentState,
   type EbsVerifierPort,

@@ -1,10 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import { ChildExecution, ResultManifest } from '../fleet/fan-out.js';
 import type { MapRunResults } from '../fleet/summary.js';
 import { s3Objects } from './objects.js';
 
-const Children = /* @__PURE__ */ z.onFirstUse(() => z.array(ChildExecution));
+export const Children = /* @__PURE__ */ v.onFirstUse(() => v.array(ChildExecution));
 
 /**
  * MapRunResults over the report bucket: the manifest ResultWriter wrote, then each result file it lists

@@ -1,16 +1,16 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { CacheSecrets, DbCredentials } from '../drill/ports.js';
 import { StewardError } from '../errors.js';
 import { call } from './call.js';
 
 // The shape RDS-managed master secrets and the RDS console's secrets use.
-const SecretJson = z.looseObject({
-  username: z.string().check(z.minLength(1)),
-  password: z.string().check(z.minLength(1)),
-  host: z.optional(z.string()),
-  port: z.optional(z.union([z.number(), z.string().check(z.regex(/^\d+$/))])),
-  dbname: z.optional(z.string()),
+export const SecretJson = v.looseObject({
+  username: v.string().check(v.minLength(1)),
+  password: v.string().check(v.minLength(1)),
+  host: v.optional(v.string()),
+  port: v.optional(v.union([v.number(), v.string().check(v.regex(/^\d+$/))])),
+  dbname: v.optional(v.string()),
 });
 
 /** Reads database credentials from a secret. */

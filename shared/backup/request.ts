@@ -1,67 +1,67 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { echo, EventShapeError, formatIssues } from '../errors.js';
 import { RdsEventDetail } from '../rds-events.js';
 import { ID_PREFIX } from './ids.js';
 
 // RDS and ElastiCache tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - @
-const TagValue = /* @__PURE__ */ z.onFirstUse(() =>
-  z
+const TagValue = /* @__PURE__ */ v.onFirstUse(() =>
+  v
     .string()
     .check(
-      z.minLength(1),
-      z.maxLength(256),
-      z.regex(
+      v.minLength(1),
+      v.maxLength(256),
+      v.regex(
         /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
         'must be a tag value: letters, digits, spaces and _ . : / = + - @',
       ),
     ),
 );
 
-const IsoTime = /* @__PURE__ */ z.onFirstUse(() =>
-  z.iso.datetime({
+const IsoTime = /* @__PURE__ */ v.onFirstUse(() =>
+  v.iso.datetime({
     offset: true,
     message: 'must be an ISO-8601 date-time such as 2026-01-15T03:00:00Z',
   }),
 );
 
 /** EventBridge Scheduler payload of a backup policy's schedule (`scheduledTime` = `<aws.scheduler.scheduled-time>`). */
-export const ScheduledBackupEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('scheduled-backup'),
-    policy: z.string().check(z.minLength(1)),
+export const ScheduledBackupEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('scheduled-backup'),
+    policy: v.string().check(v.minLength(1)),
     scheduledTime: IsoTime,
-    dryRun: z.optional(z.boolean()),
+    dryRun: v.optional(v.boolean()),
   }),
 );
 
 /** Ad-hoc (pre-change) snapshot of one database, from the CLI or a pipeline. */
-export const SnapshotEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('snapshot'),
+export const SnapshotEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('snapshot'),
     /** DB instance, Aurora cluster or replication group id, or its ARN. */
-    resource: z.string().check(z.minLength(1), z.maxLength(2048)),
+    resource: v.string().check(v.minLength(1), v.maxLength(2048)),
     reason: TagValue,
-    retainDays: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
+    retainDays: v.optional(v.int().check(v.minimum(1), v.maximum(3650))),
     /** Stamps the snapshot id; a retried request with the same value is a no-op. */
-    requestedAt: z.optional(IsoTime),
+    requestedAt: v.optional(IsoTime),
     /**
      * Names the snapshot: the same token is the same snapshot, whichever invocation carries it (a pipeline's
      * retries). Without it (and without `requestedAt`) the Lambda request id names it, which Lambda's async
      * retries keep.
      */
-    clientToken: z.optional(
-      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _')),
+    clientToken: v.optional(
+      v.string().check(v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _')),
     ),
-    dryRun: z.optional(z.boolean()),
+    dryRun: v.optional(v.boolean()),
   }),
 );
 
 /** Hourly follow-up: start DR copies that were not available yet or deferred by the in-flight limit. */
-export const ReconcileCopiesEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('reconcile-copies'),
-    dryRun: z.optional(z.boolean()),
+export const ReconcileCopiesEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('reconcile-copies'),
+    dryRun: v.optional(v.boolean()),
   }),
 );
 
@@ -69,24 +69,24 @@ export const ReconcileCopiesEvent = /* @__PURE__ */ z.onFirstUse(() =>
  * Redis DR on its own: export steward's cache snapshots to S3 and copy them to the DR bucket; with
  * `snapshot`, only that one (what an ElastiCache "Snapshot Created" event becomes).
  */
-export const ReconcileCacheDrEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('reconcile-cache-dr'),
-    snapshot: z.optional(z.string().check(z.minLength(1))),
-    dryRun: z.optional(z.boolean()),
+export const ReconcileCacheDrEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('reconcile-cache-dr'),
+    snapshot: v.optional(v.string().check(v.minLength(1))),
+    dryRun: v.optional(v.boolean()),
   }),
 );
 
 /** A direct payload: what Scheduler, the CLI and pipelines send. */
-export const BackupEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.discriminatedUnion('action', [
+export const BackupEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.discriminatedUnion('action', [
     ScheduledBackupEvent,
     SnapshotEvent,
     ReconcileCopiesEvent,
     ReconcileCacheDrEvent,
   ]),
 );
-export type BackupEvent = z.infer<typeof BackupEvent>;
+export type BackupEvent = v.infer<typeof BackupEvent>;
 
 /** RDS event ids meaning "a manual snapshot was created" (DB snapshot / DB cluster snapshot). */
 export const SNAPSHOT_CREATED_EVENT_IDS = { db: 'RDS-EVENT-0042', cluster: 'RDS-EVENT-0075' } as const;
@@ -103,19 +103,19 @@ export const SNAPSHOT_COPIED_EVENT_IDS = { db: 'RDS-EVENT-0060' } as const;
 export const RDS_SNAPSHOT_DETAIL_TYPES = ['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event'] as const;
 
 /** EventBridge RDS snapshot event steward acts on: a snapshot to copy is ready, or a copy finished. */
-export const RdsSnapshotCreatedEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.rds'),
-    'detail-type': z.enum(RDS_SNAPSHOT_DETAIL_TYPES),
-    region: z.optional(z.string()),
-    detail: z.object({
-      EventID: z.enum([
+export const RdsSnapshotCreatedEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.rds'),
+    'detail-type': v.enum(RDS_SNAPSHOT_DETAIL_TYPES),
+    region: v.optional(v.string()),
+    detail: v.object({
+      EventID: v.enum([
         SNAPSHOT_CREATED_EVENT_IDS.db,
         SNAPSHOT_CREATED_EVENT_IDS.cluster,
         SNAPSHOT_COPIED_EVENT_IDS.db,
       ]),
-      SourceArn: z.optional(z.string()),
-      SourceIdentifier: z.optional(z.string()),
+      SourceArn: v.optional(v.string()),
+      SourceIdentifier: v.optional(v.string()),
     }),
   }),
 );
@@ -143,16 +143,16 @@ export const EBS_SNAPSHOT_EVENTS = {
  * layouts (`arn:aws:ec2:us-west-2::snapshot/...` and `arn:aws:ec2::us-east-1:snapshot/...`), so steward
  * reads only the id after `snapshot/` and takes the region from the envelope.
  */
-export const EbsSnapshotEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.ec2'),
-    'detail-type': z.enum(EBS_SNAPSHOT_DETAIL_TYPES),
-    region: z.string().check(z.minLength(1)),
-    detail: z.object({
-      event: z.string(),
-      result: z.string(),
-      snapshot_id: z.optional(z.string()),
-      snapshots: z.optional(z.array(z.object({ snapshot_id: z.string() }))),
+export const EbsSnapshotEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.ec2'),
+    'detail-type': v.enum(EBS_SNAPSHOT_DETAIL_TYPES),
+    region: v.string().check(v.minLength(1)),
+    detail: v.object({
+      event: v.string(),
+      result: v.string(),
+      snapshot_id: v.optional(v.string()),
+      snapshots: v.optional(v.array(v.object({ snapshot_id: v.string() }))),
     }),
   }),
 );
@@ -199,19 +199,19 @@ export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: 
 /** EventBridge detail-types of RDS instance and cluster events. */
 export const RDS_DATABASE_DETAIL_TYPES = ['RDS DB Instance Event', 'RDS DB Cluster Event'] as const;
 
-const RdsDatabaseEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.rds'),
-    'detail-type': z.enum(RDS_DATABASE_DETAIL_TYPES),
-    time: z.optional(z.string()),
+const RdsDatabaseEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.rds'),
+    'detail-type': v.enum(RDS_DATABASE_DETAIL_TYPES),
+    time: v.optional(v.string()),
     detail: RdsEventDetail,
   }),
 );
 
-const HealthTime = /* @__PURE__ */ z.onFirstUse(() =>
-  z
+const HealthTime = /* @__PURE__ */ v.onFirstUse(() =>
+  v
     .string()
-    .check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)')),
+    .check(v.refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time (RFC 1123 or ISO-8601)')),
 );
 
 /**
@@ -220,25 +220,25 @@ const HealthTime = /* @__PURE__ */ z.onFirstUse(() =>
  * (`region` is where it was delivered); `backupEvent: "true"` marks the copy Health also delivers to the
  * partition's backup region.
  */
-export const HealthEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.health'),
-    'detail-type': z.literal('AWS Health Event'),
-    detail: z.object({
-      eventArn: z.string().check(z.minLength(1)),
-      service: z.string().check(z.minLength(1)),
-      eventTypeCode: z.string().check(z.minLength(1)),
-      eventTypeCategory: z.string().check(z.minLength(1)),
-      eventScopeCode: z.optional(z.string()),
-      startTime: z.optional(HealthTime),
-      endTime: z.optional(HealthTime),
-      statusCode: z.optional(z.string()),
-      eventRegion: z.optional(z.string()),
-      backupEvent: z.optional(z.string()),
-      eventDescription: z.optional(
-        z.array(z.object({ language: z.optional(z.string()), latestDescription: z.optional(z.string()) })),
+export const HealthEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.health'),
+    'detail-type': v.literal('AWS Health Event'),
+    detail: v.object({
+      eventArn: v.string().check(v.minLength(1)),
+      service: v.string().check(v.minLength(1)),
+      eventTypeCode: v.string().check(v.minLength(1)),
+      eventTypeCategory: v.string().check(v.minLength(1)),
+      eventScopeCode: v.optional(v.string()),
+      startTime: v.optional(HealthTime),
+      endTime: v.optional(HealthTime),
+      statusCode: v.optional(v.string()),
+      eventRegion: v.optional(v.string()),
+      backupEvent: v.optional(v.string()),
+      eventDescription: v.optional(
+        v.array(v.object({ language: v.optional(v.string()), latestDescription: v.optional(v.string()) })),
       ),
-      affectedEntities: z._default(z.array(z.object({ entityValue: z.string().check(z.minLength(1)) })), []),
+      affectedEntities: v._default(v.array(v.object({ entityValue: v.string().check(v.minLength(1)) })), []),
     }),
   }),
 );
@@ -268,12 +268,12 @@ export const expectedPayloads = (backup: StewardConfig['backup']): string[] => [
  * `SourceIdentifier` and `SourceType` in it): the snapshot is read from the envelope's `resources` or the
  * detail's `SourceArn`, whichever is a snapshot ARN, and from nothing else.
  */
-export const CacheSnapshotEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.elasticache'),
-    'detail-type': z.string().check(z.minLength(1)),
-    resources: z.optional(z.array(z.string())),
-    detail: z.optional(z.object({ SourceArn: z.optional(z.string()) })),
+export const CacheSnapshotEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.elasticache'),
+    'detail-type': v.string().check(v.minLength(1)),
+    resources: v.optional(v.array(v.string())),
+    detail: v.optional(v.object({ SourceArn: v.optional(v.string()) })),
   }),
 );
 
@@ -362,7 +362,7 @@ export type BackupRequest =
   | { action: 'ignored'; reason: string; dryRun: boolean };
 
 /** What an RDS snapshot event names: the snapshot's kind, id and region (ARN first, as the docs' examples). */
-const snapshotTrigger = (e: z.infer<typeof RdsSnapshotCreatedEvent>): SnapshotTrigger => {
+const snapshotTrigger = (e: v.infer<typeof RdsSnapshotCreatedEvent>): SnapshotTrigger => {
   const d = e.detail;
   const snapshot = d.SourceArn ?? d.SourceIdentifier;
   // arn:aws:rds:<region>:<account>:snapshot:<id> (a cluster snapshot: cluster-snapshot:<id>)
@@ -417,7 +417,7 @@ const fail = (what: string, issues: string[]): never => {
   throw new EventShapeError(what, issues);
 };
 
-const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.infer<S> => {
+const parseWith = <S extends v.Type>(schema: S, raw: unknown, what: string): v.infer<S> => {
   const r = schema.safeParse(raw);
   return r.success ? r.data : fail(what, formatIssues(r.error.issues));
 };

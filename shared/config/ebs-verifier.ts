@@ -43,30 +43,3 @@ export const EbsVerify = strictObject({
   }),
 );
 export type EbsVerify = z.infer<typeof EbsVerify>;
-
-/**
- * Where verifiers launch, for the function that runs them (infra/ebs-verifier.ts sets all three when a drill
- * target configures a verifier): the drill subnets as `az=subnet-…` pairs, the instances' security group and
- * their instance profile.
- */
-export const EbsVerifierEnv = z.object({
-  DRILL_VERIFIER_SUBNETS: z.optional(
-    z
-      .string()
-      .check(
-        z.regex(
-          /^[a-z0-9-]+=subnet-[0-9a-f]+(,[a-z0-9-]+=subnet-[0-9a-f]+)*$/,
-          'must be az=subnet-… pairs, comma-separated',
-        ),
-      ),
-  ),
-  DRILL_VERIFIER_SECURITY_GROUP: z.optional(
-    z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id')),
-  ),
-  DRILL_VERIFIER_INSTANCE_PROFILE: z.optional(
-    z
-      .string()
-      .check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/.+$/, 'must be an instance profile ARN')),
-  ),
-});
-export type EbsVerifierEnv = z.infer<typeof EbsVerifierEnv>;

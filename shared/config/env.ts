@@ -1,25 +1,25 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import { ConfigError, formatIssues } from '../errors.js';
 
-const TopicArn = z
+const TopicArn = v
   .string()
-  .check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, 'must be an SNS topic ARN'));
-const Bool = z.pipe(
-  z._default(z.enum(['true', 'false']), 'false'),
-  z.transform((v) => v === 'true'),
+  .check(v.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, 'must be an SNS topic ARN'));
+const Bool = v.pipe(
+  v._default(v.enum(['true', 'false']), 'false'),
+  v.transform((v) => v === 'true'),
 );
 
 /** Environment every steward function gets from its construct. */
-export const BaseEnv = z.object({
+export const BaseEnv = v.object({
   CRITICAL_TOPIC_ARN: TopicArn,
   WARNING_TOPIC_ARN: TopicArn,
   INFO_TOPIC_ARN: TopicArn,
   /** Forces dry run for this function regardless of the request. */
   DRY_RUN: Bool,
   /** The stage's report bucket (drill reports, retention records, evidence), when the stage has one. */
-  REPORT_BUCKET: z.optional(z.string().check(z.minLength(3))),
+  REPORT_BUCKET: v.optional(v.string().check(v.minLength(3))),
 });
-export type BaseEnv = z.infer<typeof BaseEnv>;
+export type BaseEnv = v.infer<typeof BaseEnv>;
 
 /**
  * The backup vault's roles are assumed in the vault account by ARN, named as the vault stack names them
@@ -27,17 +27,17 @@ export type BaseEnv = z.infer<typeof BaseEnv>;
  * config `fleet.vault` is. Absent (a local run, whose credentials the vault roles do not trust), the function
  * does not reach the vault.
  */
-export const VaultEnv = z.object({
-  VAULT_PARTITION: z
+export const VaultEnv = v.object({
+  VAULT_PARTITION: v
     .string()
-    .check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+    .check(v.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
 });
 
 /** Parse the environment with `schema`; one ConfigError names every bad variable. */
-export const loadEnv = <S extends z.ZodMiniType>(
+export const loadEnv = <S extends v.Type>(
   schema: S,
   env: Record<string, string | undefined> = process.env,
-): z.infer<S> => {
+): v.infer<S> => {
   const r = schema.safeParse(env);
   if (!r.success) throw new ConfigError('Invalid function environment', formatIssues(r.error.issues));
   return r.data;

@@ -2,18 +2,29 @@ import * as z from '../zod.js';
 import { ConfigError } from '../errors.js';
 import { type ConfigProblem, configProblems, renderPath } from './issues.js';
 import { ADHOC_POLICY } from '../tags.js';
-import { TableName, VerificationProfile } from '../drill/profile.js';
-import { RedisVerificationProfile } from '../drill/redis/profile.js';
+import * as profile from '../drill/profile.js';
+import * as redisProfile from '../drill/redis/profile.js';
 import { scheduleProblem } from './schedule.js';
 import { alwaysCheck, crossCheck, strictObject } from './strict.js';
 import { ConsistencyConfig } from './consistency.js';
 import { EbsVerify } from './ebs-verifier.js';
 import { closest } from './suggest.js';
-import { KmsKeyArn, Region, ResourceKind, SnapshotSelector } from './parts.js';
+import * as parts from './parts.js';
+import { zodOf } from './from-valid.js';
 
-export { Region };
+export { KmsKeyArn, Region, ResourceKind, SnapshotSelector } from './parts.js';
 
-export { KmsKeyArn, ResourceKind, SnapshotSelector };
+// The parts the functions also parse at run time are declared once, in steward's validation kit
+// (shared/valid.ts); the config validates them through their zod form.
+const Region = zodOf(parts.Region);
+const KmsKeyArn = zodOf(parts.KmsKeyArn);
+const ResourceKind = zodOf(parts.ResourceKind);
+type ResourceKind = parts.ResourceKind;
+const SnapshotSelector = zodOf(parts.SnapshotSelector);
+type SnapshotSelector = parts.SnapshotSelector;
+const TableName = zodOf(profile.TableName);
+const VerificationProfile = zodOf(profile.VerificationProfile);
+const RedisVerificationProfile = zodOf(redisProfile.RedisVerificationProfile);
 
 // Note on zod 4: `.default(v)` returns v as-is without parsing it; `.prefault(v)` parses it, so nested
 // defaults apply. Every nested object below uses `prefault`.

@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { CostAnomaly } from './ports.js';
 
@@ -7,32 +7,32 @@ import type { CostAnomaly } from './ports.js';
  * `{"action":"cost-check","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
  * Strict: a misspelt field fails loudly.
  */
-export const CostCheckRequest = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('cost-check'),
-    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+export const CostCheckRequest = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('cost-check'),
+    scheduledTime: v.optional(v.iso.datetime({ offset: true })),
     /** Evaluate and report only: no alert is claimed or sent. */
-    dryRun: z.optional(z.boolean()),
+    dryRun: v.optional(v.boolean()),
   }),
 );
-export type CostCheckRequest = z.infer<typeof CostCheckRequest>;
+export type CostCheckRequest = v.infer<typeof CostCheckRequest>;
 
 // Amounts are JSON numbers in the documented events; a numeric string is accepted too, anything else is not.
-const Usd = /* @__PURE__ */ z.onFirstUse(() =>
-  z.union([
-    z.number(),
-    z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a number')), z.transform(Number)),
+const Usd = /* @__PURE__ */ v.onFirstUse(() =>
+  v.union([
+    v.number(),
+    v.pipe(v.string().check(v.regex(/^-?\d+(\.\d+)?$/, 'must be a number')), v.transform(Number)),
   ]),
 );
 
-const RootCause = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    service: z.optional(z.string()),
-    region: z.optional(z.string()),
-    linkedAccount: z.optional(z.string()),
-    linkedAccountName: z.optional(z.string()),
-    usageType: z.optional(z.string()),
-    impact: z.optional(z.object({ contribution: Usd })),
+const RootCause = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    service: v.optional(v.string()),
+    region: v.optional(v.string()),
+    linkedAccount: v.optional(v.string()),
+    linkedAccountName: v.optional(v.string()),
+    usageType: v.optional(v.string()),
+    impact: v.optional(v.object({ contribution: Usd })),
   }),
 );
 
@@ -42,50 +42,50 @@ const RootCause = /* @__PURE__ */ z.onFirstUse(() =>
  * https://docs.aws.amazon.com/cost-management/latest/userguide/cad-eventbridge.html
  * https://docs.aws.amazon.com/cost-management/latest/userguide/manage-ad.html (SNS example)
  */
-export const AnomalyDetail = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    anomalyId: z.string().check(z.minLength(1)),
-    anomalyStartDate: z.optional(z.string()),
-    anomalyEndDate: z.optional(z.string()),
-    dimensionValue: z.optional(z.string()),
-    dimensionalValue: z.optional(z.string()),
-    impact: z.object({
+export const AnomalyDetail = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    anomalyId: v.string().check(v.minLength(1)),
+    anomalyStartDate: v.optional(v.string()),
+    anomalyEndDate: v.optional(v.string()),
+    dimensionValue: v.optional(v.string()),
+    dimensionalValue: v.optional(v.string()),
+    impact: v.object({
       maxImpact: Usd,
-      totalImpact: z.optional(Usd),
-      totalActualSpend: z.optional(Usd),
-      totalExpectedSpend: z.optional(Usd),
-      totalImpactPercentage: z.optional(Usd),
+      totalImpact: v.optional(Usd),
+      totalActualSpend: v.optional(Usd),
+      totalExpectedSpend: v.optional(Usd),
+      totalImpactPercentage: v.optional(Usd),
     }),
-    rootCauses: z._default(z.array(RootCause), []),
-    accountId: z.optional(z.string()),
-    monitorArn: z.optional(z.string()),
-    monitorName: z.optional(z.string()),
-    anomalyDetailsLink: z.optional(z.url()),
+    rootCauses: v._default(v.array(RootCause), []),
+    accountId: v.optional(v.string()),
+    monitorArn: v.optional(v.string()),
+    monitorName: v.optional(v.string()),
+    anomalyDetailsLink: v.optional(v.url()),
   }),
 );
-export type AnomalyDetail = z.infer<typeof AnomalyDetail>;
+export type AnomalyDetail = v.infer<typeof AnomalyDetail>;
 
 /** EventBridge rule target input: source `aws.ce`, detail-type `Anomaly Detected`. */
-export const AnomalyDetectedEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.ce'),
-    'detail-type': z.literal('Anomaly Detected'),
-    account: z.optional(z.string()),
+export const AnomalyDetectedEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.ce'),
+    'detail-type': v.literal('Anomaly Detected'),
+    account: v.optional(v.string()),
     detail: AnomalyDetail,
   }),
 );
 
 /** Lambda's SNS event: the anomaly subscription's message is a JSON string in `Sns.Message`. */
-const SnsEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    Records: z
+export const SnsEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    Records: v
       .array(
-        z.object({
-          EventSource: z.literal('aws:sns'),
-          Sns: z.object({ Message: z.string().check(z.minLength(1)), TopicArn: z.optional(z.string()) }),
+        v.object({
+          EventSource: v.literal('aws:sns'),
+          Sns: v.object({ Message: v.string().check(v.minLength(1)), TopicArn: v.optional(v.string()) }),
         }),
       )
-      .check(z.minLength(1)),
+      .check(v.minLength(1)),
   }),
 );
 

@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { StewardConfig } from '../config/schema.js';
 import { ConfigError, formatIssues } from '../errors.js';
 import { Tag, type Tags } from '../tags.js';
@@ -78,18 +78,18 @@ export interface EndpointSpec {
   endpoints: Partial<Record<EndpointKey, EndpointPlacement>>;
 }
 
-const Placement = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    serviceName: z.string().check(z.minLength(1)),
-    subnetIds: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1)),
-    securityGroupIds: z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/))).check(z.minLength(1)),
-    readers: z.optional(z.array(z.string().check(z.minLength(1)))),
+const Placement = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    serviceName: v.string().check(v.minLength(1)),
+    subnetIds: v.array(v.string().check(v.regex(/^subnet-[0-9a-f]+$/))).check(v.minLength(1)),
+    securityGroupIds: v.array(v.string().check(v.regex(/^sg-[0-9a-f]+$/))).check(v.minLength(1)),
+    readers: v.optional(v.array(v.string().check(v.minLength(1)))),
   }),
 );
-const Spec = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    vpcId: z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
-    endpoints: z.partialRecord(z.enum(ENDPOINT_KEYS), Placement),
+export const Spec = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    vpcId: v.string().check(v.regex(/^vpc-[0-9a-f]+$/)),
+    endpoints: v.partialRecord(v.enum(ENDPOINT_KEYS), Placement),
   }),
 );
 

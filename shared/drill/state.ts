@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import { SnapshotSelector } from '../config/parts.js';
 import type { DrillCost, DrillKind, RestoreShape } from './cost.js';
 import type { EbsDrillProgress } from './ebs-progress.js';
@@ -31,20 +31,20 @@ export const DRILL_TASKS = [
 export type DrillTask = (typeof DRILL_TASKS)[number];
 
 /** Execution input: `steward drill`, the drill schedules and the console all start drills with this. */
-export const DrillInput = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
+export const DrillInput = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
     /** A key of `drill.targets`, `drill.caches` or `drill.volumes` in the stage config. */
-    database: z.string().check(z.minLength(1)),
+    database: v.string().check(v.minLength(1)),
     /** Overrides the target's configured selector. */
-    snapshot: z.optional(SnapshotSelector),
+    snapshot: v.optional(SnapshotSelector),
     /** Override the configured targets for this drill. */
-    rtoSeconds: z.optional(z.int().check(z.positive())),
-    rpoSeconds: z.optional(z.int().check(z.positive())),
+    rtoSeconds: v.optional(v.int().check(v.positive())),
+    rpoSeconds: v.optional(v.int().check(v.positive())),
     /** Seed for `randomWithinDays`, so a retried select picks the same snapshot. Default: execution name. */
-    seed: z.optional(z.string()),
+    seed: v.optional(v.string()),
   }),
 );
-export type DrillInput = z.infer<typeof DrillInput>;
+export type DrillInput = v.infer<typeof DrillInput>;
 
 /** The vault copy a drill restores (`from: vault`): where it is and who may be let restore it. */
 export interface VaultSource {
@@ -176,15 +176,15 @@ export interface DrillState {
 }
 
 /** What a drill task Lambda receives. `taskToken` is present for the `await` task (waitForTaskToken). */
-export const DrillTaskEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    task: z.enum(DRILL_TASKS),
-    state: z.record(z.string(), z.unknown()),
-    taskToken: z.optional(z.string()),
+export const DrillTaskEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    task: v.enum(DRILL_TASKS),
+    state: v.record(v.string(), v.unknown()),
+    taskToken: v.optional(v.string()),
     /** The execution's context: name and start time (from `$$.Execution`). */
-    execution: z.optional(
-      z.object({ name: z.string().check(z.minLength(1)), startTime: z.string().check(z.minLength(1)) }),
+    execution: v.optional(
+      v.object({ name: v.string().check(v.minLength(1)), startTime: v.string().check(v.minLength(1)) }),
     ),
   }),
 );
-export type DrillTaskEvent = z.infer<typeof DrillTaskEvent>;
+export type DrillTaskEvent = v.infer<typeof DrillTaskEvent>;

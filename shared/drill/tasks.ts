@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { DrillTarget as DrillTargetConfig, StewardConfig } from '../config/schema.js';
 import {
   ConfigError,
@@ -151,49 +151,49 @@ const TOKEN_GRACE_SECONDS = 300;
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const IsoTime = /* @__PURE__ */ z.onFirstUse(() =>
-  z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time')),
+const IsoTime = /* @__PURE__ */ v.onFirstUse(() =>
+  v.string().check(v.refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time')),
 );
-const Kind = /* @__PURE__ */ z.onFirstUse(() => z.enum(['rds-instance', 'aurora-cluster', 'redis']));
-const StateKind = /* @__PURE__ */ z.onFirstUse(() =>
-  z.enum(['rds-instance', 'aurora-cluster', 'redis', 'ebs']),
+const Kind = /* @__PURE__ */ v.onFirstUse(() => v.enum(['rds-instance', 'aurora-cluster', 'redis']));
+const StateKind = /* @__PURE__ */ v.onFirstUse(() =>
+  v.enum(['rds-instance', 'aurora-cluster', 'redis', 'ebs']),
 );
-const TargetShape = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+const TargetShape = /* @__PURE__ */ v.onFirstUse(() =>
+  v.looseObject({
     kind: Kind,
-    id: z.string().check(z.minLength(1)),
-    instanceId: z.optional(z.string().check(z.minLength(1))),
+    id: v.string().check(v.minLength(1)),
+    instanceId: v.optional(v.string().check(v.minLength(1))),
     requestedAt: IsoTime,
-    availableAt: z.optional(IsoTime),
-    status: z.optional(z.string()),
-    endpoint: z.optional(
-      z.object({ host: z.string().check(z.minLength(1)), port: z.int().check(z.positive()) }),
+    availableAt: v.optional(IsoTime),
+    status: v.optional(v.string()),
+    endpoint: v.optional(
+      v.object({ host: v.string().check(v.minLength(1)), port: v.int().check(v.positive()) }),
     ),
-    secretArn: z.optional(z.string()),
-    iamUser: z.optional(z.string()),
+    secretArn: v.optional(v.string()),
+    iamUser: v.optional(v.string()),
   }),
 );
-const StateShape = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
-    drillId: z.string().check(z.minLength(1)),
+const StateShape = /* @__PURE__ */ v.onFirstUse(() =>
+  v.looseObject({
+    drillId: v.string().check(v.minLength(1)),
     startedAt: IsoTime,
     input: DrillInput,
-    database: z.string().check(z.minLength(1)),
+    database: v.string().check(v.minLength(1)),
     kind: StateKind,
-    targets: z.object({
-      rtoSeconds: z.number().check(z.positive()),
-      rpoSeconds: z.number().check(z.positive()),
-      warmRtoSeconds: z.optional(z.number().check(z.positive())),
+    targets: v.object({
+      rtoSeconds: v.number().check(v.positive()),
+      rpoSeconds: v.number().check(v.positive()),
+      warmRtoSeconds: v.optional(v.number().check(v.positive())),
     }),
-    source: z.optional(
-      z.looseObject({
-        snapshotId: z.optional(z.string()),
-        snapshotArn: z.optional(z.string()),
-        pointInTime: z.optional(IsoTime),
+    source: v.optional(
+      v.looseObject({
+        snapshotId: v.optional(v.string()),
+        snapshotArn: v.optional(v.string()),
+        pointInTime: v.optional(IsoTime),
         referenceTime: IsoTime,
       }),
     ),
-    target: z.optional(TargetShape),
+    target: v.optional(TargetShape),
   }),
 );
 
@@ -303,22 +303,22 @@ const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillSta
   return undefined;
 };
 
-const Probe = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    from: z.string().check(z.regex(/^-?\d+$/)),
-    to: z.string().check(z.regex(/^-?\d+$/)),
-    rows: z.int().check(z.minimum(0)),
+const Probe = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    from: v.string().check(v.regex(/^-?\d+$/)),
+    to: v.string().check(v.regex(/^-?\d+$/)),
+    rows: v.int().check(v.minimum(0)),
   }),
 );
-const Baseline = /* @__PURE__ */ z.onFirstUse(() =>
-  z.record(
-    z.string(),
-    z.object({
-      rows: z.int().check(z.minimum(0)),
-      method: z.optional(z.enum(['exact', 'estimate', 'sample'])),
-      checksum: z.optional(z.string()),
-      key: z.optional(z.string()),
-      probes: z.optional(z.array(Probe)),
+export const Baseline = /* @__PURE__ */ v.onFirstUse(() =>
+  v.record(
+    v.string(),
+    v.object({
+      rows: v.int().check(v.minimum(0)),
+      method: v.optional(v.enum(['exact', 'estimate', 'sample'])),
+      checksum: v.optional(v.string()),
+      key: v.optional(v.string()),
+      probes: v.optional(v.array(Probe)),
     }),
   ),
 );
@@ -943,15 +943,15 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
 // ---------------------------------------------------------------------------------------------
 // RDS events
 
-const RdsEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
-    source: z.literal('aws.rds'),
-    'detail-type': z.string(),
-    detail: z.looseObject({
-      SourceIdentifier: z.string().check(z.minLength(1)),
-      SourceType: z.optional(z.string()),
-      EventID: z.optional(z.string()),
-      Message: z.optional(z.string()),
+export const RdsEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.looseObject({
+    source: v.literal('aws.rds'),
+    'detail-type': v.string(),
+    detail: v.looseObject({
+      SourceIdentifier: v.string().check(v.minLength(1)),
+      SourceType: v.optional(v.string()),
+      EventID: v.optional(v.string()),
+      Message: v.optional(v.string()),
     }),
   }),
 );
@@ -986,12 +986,12 @@ export const onRdsEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEven
 // A drill group is `steward-drill-<name>-<8 hex>`; its nodes append `-001` (or `-0001-001` with shards).
 const DRILL_CACHE = /^(steward-drill-(?:[a-z0-9-]*-)?[0-9a-f]{8})(?:-\d{3,4}(?:-\d{3})?)?$/;
 
-const CacheEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
-    source: z.literal('aws.elasticache'),
-    'detail-type': z.string(),
-    resources: z.optional(z.array(z.string())),
-    detail: z.optional(z.record(z.string(), z.unknown())),
+export const CacheEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.looseObject({
+    source: v.literal('aws.elasticache'),
+    'detail-type': v.string(),
+    resources: v.optional(v.array(v.string())),
+    detail: v.optional(v.record(v.string(), v.unknown())),
   }),
 );
 
@@ -1000,7 +1000,7 @@ const CacheEvent = /* @__PURE__ */ z.onFirstUse(() =>
  * "Cache Creation Failed" without a detail schema, so the id is looked for in the detail's source
  * identifier and in the event's resource ARNs, for the group or one of its nodes.
  */
-export const drillCacheOf = (raw: z.infer<typeof CacheEvent>): string | undefined => {
+export const drillCacheOf = (raw: v.infer<typeof CacheEvent>): string | undefined => {
   const candidates = [
     ...Object.entries(raw.detail ?? {})
       .filter(([k, v]) => /source.?id/i.test(k) && typeof v === 'string')
@@ -1059,17 +1059,17 @@ const resume = async (
 // ---------------------------------------------------------------------------------------------
 // Step Functions: a drill execution that ended without steward's own handling
 
-const ExecutionStatusChange = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.states'),
-    'detail-type': z.literal('Step Functions Execution Status Change'),
-    detail: z.object({
-      executionArn: z.string().check(z.minLength(1)),
-      stateMachineArn: z.string().check(z.minLength(1)),
-      name: z.string().check(z.minLength(1)),
-      status: z.string().check(z.minLength(1)),
-      startDate: z.optional(z.number()),
-      stopDate: z.optional(z.nullable(z.number())),
+export const ExecutionStatusChange = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.states'),
+    'detail-type': v.literal('Step Functions Execution Status Change'),
+    detail: v.object({
+      executionArn: v.string().check(v.minLength(1)),
+      stateMachineArn: v.string().check(v.minLength(1)),
+      name: v.string().check(v.minLength(1)),
+      status: v.string().check(v.minLength(1)),
+      startDate: v.optional(v.number()),
+      stopDate: v.optional(v.nullable(v.number())),
     }),
   }),
 );

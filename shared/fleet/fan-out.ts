@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { StewardConfig } from '../config/schema.js';
 import { configAt } from './place.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
@@ -19,29 +19,29 @@ import {
  * position in config `targets` (its overrides); without `roleArn` the target is the hub's own account,
  * reached with the function's own credentials.
  */
-export const FanOutTarget = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    index: z.int().check(z.minimum(0)),
+export const FanOutTarget = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    index: v.int().check(v.minimum(0)),
     // Not the config schema's own AccountId and Region: a function bundle carries no config schema (the
     // config is data); the state machine's items come from a validated config anyway.
-    account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-    region: z
+    account: v.string().check(v.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    region: v
       .string()
-      .check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')),
-    roleArn: z.optional(
-      z
+      .check(v.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')),
+    roleArn: v.optional(
+      v
         .string()
-        .check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
+        .check(v.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be a role ARN')),
     ),
-    externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224))),
+    externalId: v.optional(v.string().check(v.minLength(2), v.maxLength(1224))),
     /**
      * Other targets (positions in config `targets`) whose overrides apply under `index`'s, in this order: the
      * organizational units an account belongs to (see shared/fleet/organization.ts).
      */
-    inherits: z.optional(z.array(z.int().check(z.minimum(0)))),
+    inherits: v.optional(v.array(v.int().check(v.minimum(0)))),
   }),
 );
-export type FanOutTarget = z.infer<typeof FanOutTarget>;
+export type FanOutTarget = v.infer<typeof FanOutTarget>;
 
 /**
  * Split a handler event into the capability's own event and its fan-out target. An event without `target`
@@ -226,31 +226,31 @@ export class TargetFailedError extends StewardError {
  * (AWS Step Functions Developer Guide, "ResultWriter (Map)": results of executions with the same status
  * go to their own files, listed by `manifest.json`.)
  */
-export const ChildExecution = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
-    ExecutionArn: z.optional(z.string()),
-    Input: z.optional(z.string()),
-    Output: z.optional(z.string()),
-    Status: z.optional(z.string()),
-    Error: z.optional(z.string()),
-    Cause: z.optional(z.string()),
+export const ChildExecution = /* @__PURE__ */ v.onFirstUse(() =>
+  v.looseObject({
+    ExecutionArn: v.optional(v.string()),
+    Input: v.optional(v.string()),
+    Output: v.optional(v.string()),
+    Status: v.optional(v.string()),
+    Error: v.optional(v.string()),
+    Cause: v.optional(v.string()),
   }),
 );
-export type ChildExecution = z.infer<typeof ChildExecution>;
+export type ChildExecution = v.infer<typeof ChildExecution>;
 
 /** `manifest.json` of one Map Run's export: the result files by status. */
-export const ResultManifest = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
-    DestinationBucket: z.optional(z.string()),
-    MapRunArn: z.optional(z.string()),
-    ResultFiles: z.looseObject({
-      SUCCEEDED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
-      FAILED: z._default(z.array(z.looseObject({ Key: z.string() })), []),
-      PENDING: z._default(z.array(z.looseObject({ Key: z.string() })), []),
+export const ResultManifest = /* @__PURE__ */ v.onFirstUse(() =>
+  v.looseObject({
+    DestinationBucket: v.optional(v.string()),
+    MapRunArn: v.optional(v.string()),
+    ResultFiles: v.looseObject({
+      SUCCEEDED: v._default(v.array(v.looseObject({ Key: v.string() })), []),
+      FAILED: v._default(v.array(v.looseObject({ Key: v.string() })), []),
+      PENDING: v._default(v.array(v.looseObject({ Key: v.string() })), []),
     }),
   }),
 );
-export type ResultManifest = z.infer<typeof ResultManifest>;
+export type ResultManifest = v.infer<typeof ResultManifest>;
 
 /** One target's line in the summary. */
 export interface TargetResult {
@@ -332,26 +332,26 @@ export const summariseFanOut = (
 };
 
 /** The summary event the state machine sends after the Map: its results location, or the Map Run's error. */
-export const FanOutSummaryEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('fan-out-summary'),
-    capability: z.enum(SPOKE_CAPABILITIES),
+export const FanOutSummaryEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('fan-out-summary'),
+    capability: v.enum(SPOKE_CAPABILITIES),
     /** Children the cycle started with. */
-    targets: z.int().check(z.minimum(0)),
+    targets: v.int().check(v.minimum(0)),
     /** The Map state's output: where ResultWriter put the manifest. */
-    results: z.optional(
-      z.looseObject({
-        MapRunArn: z.optional(z.string()),
-        ResultWriterDetails: z.looseObject({ Bucket: z.string(), Key: z.string() }),
+    results: v.optional(
+      v.looseObject({
+        MapRunArn: v.optional(v.string()),
+        ResultWriterDetails: v.looseObject({ Bucket: v.string(), Key: v.string() }),
       }),
     ),
     /** The Map state's error, when it failed (caught into `error`). */
-    error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+    error: v.optional(v.looseObject({ Error: v.optional(v.string()), Cause: v.optional(v.string()) })),
     /** The scheduled event of the cycle (for the message). */
-    event: z.optional(z.record(z.string(), z.unknown())),
+    event: v.optional(v.record(v.string(), v.unknown())),
   }),
 );
-export type FanOutSummaryEvent = z.infer<typeof FanOutSummaryEvent>;
+export type FanOutSummaryEvent = v.infer<typeof FanOutSummaryEvent>;
 
 /** Whether a handler event is the fan-out's summary. */
 export const isFanOutSummary = (raw: unknown): boolean =>

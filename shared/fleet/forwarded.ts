@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import { type FanOutTarget, planFanOut, type PlanFanOutOptions } from './fan-out.js';
@@ -9,20 +9,20 @@ import type { SpokeCapability } from './targets.js';
 // never mistaken for one of the hub's own account-region (those arrive on the default bus, unwrapped).
 
 /** What a rule on the fleet bus sends the function: the spoke's event as EventBridge delivered it. */
-export const ForwardedEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('forwarded'),
+export const ForwardedEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('forwarded'),
     /** The hub's partition (the rule's `AWS::Partition`): the spoke role ARNs name it. */
-    partition: z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
-    event: z.looseObject({
+    partition: v.string().check(v.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+    event: v.looseObject({
       // Set by EventBridge to where the event happened, and kept across the bus-to-bus forward.
-      account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-      region: z.string().check(z.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region')),
-      source: z.string(),
+      account: v.string().check(v.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+      region: v.string().check(v.regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region')),
+      source: v.string(),
     }),
   }),
 );
-export type ForwardedEvent = z.infer<typeof ForwardedEvent>;
+export type ForwardedEvent = v.infer<typeof ForwardedEvent>;
 
 /** Whether a handler event is a spoke's event forwarded through the fleet bus. */
 export const isForwarded = (raw: unknown): boolean =>

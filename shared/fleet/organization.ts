@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { StewardConfig } from '../config/schema.js';
 import { EventShapeError, formatIssues, StewardError } from '../errors.js';
 import { logger } from '../observability.js';
@@ -23,15 +23,15 @@ export interface OrganizationDirectory {
 }
 
 /** The fan-out's first state sends this when the config has OU targets. */
-export const FanOutTargetsEvent = z.strictObject({
-  action: z.literal('fan-out-targets'),
-  capability: z.enum(SPOKE_CAPABILITIES),
+export const FanOutTargetsEvent = v.strictObject({
+  action: v.literal('fan-out-targets'),
+  capability: v.enum(SPOKE_CAPABILITIES),
   /** The hub's partition (the state machine's `AWS::Partition`): the spoke role ARNs name it. */
-  partition: z.string().check(z.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+  partition: v.string().check(v.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
   /** The cycle's scheduled event, handed on to every child. */
-  event: z.optional(z.record(z.string(), z.unknown())),
+  event: v.optional(v.record(v.string(), v.unknown())),
 });
-export type FanOutTargetsEvent = z.infer<typeof FanOutTargetsEvent>;
+export type FanOutTargetsEvent = v.infer<typeof FanOutTargetsEvent>;
 
 /** What the listing hands the Map: the scheduled event and one item per child. */
 export interface FanOutItems {

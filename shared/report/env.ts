@@ -1,11 +1,11 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import { BaseEnv } from '../config/env.js';
 
 /** Environment of the report function; the construct types its `environment` with it. */
-export const ReportEnv = z.extend(BaseEnv, {
+export const ReportEnv = v.extend(BaseEnv, {
   /** The report bucket: drill reports and retention records in, evidence and open conditions out. */
-  REPORT_BUCKET: z.string().check(z.minLength(3)),
+  REPORT_BUCKET: v.string().check(v.minLength(3)),
   /** The state table, when the stage has one (scaling cooldowns and approvals). */
-  STATE_TABLE: z.optional(z.string().check(z.minLength(1))),
+  STATE_TABLE: v.optional(v.string().check(v.minLength(1))),
 });
-export type ReportEnv = z.infer<typeof ReportEnv>;
+export type ReportEnv = v.infer<typeof ReportEnv>;

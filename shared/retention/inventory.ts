@@ -1,11 +1,12 @@
 import * as z from '../zod.js';
-import { ResourceKind } from '../config/parts.js';
+import * as parts from '../config/parts.js';
+import { zodOf } from '../config/from-valid.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import type { Database, Snapshot } from '../model.js';
 
 /** One snapshot of an inventory file (`steward plan retention --inventory`), shaped like `Snapshot`. */
 export const SnapshotRecord = z.object({
-  kind: ResourceKind,
+  kind: zodOf(parts.ResourceKind),
   id: z.string().check(z.minLength(1)),
   arn: z.string(),
   region: z.string().check(z.minLength(1)),
@@ -37,7 +38,7 @@ export const SnapshotInventory = z.array(SnapshotRecord).check(
  * databases the local sandbox records in `estate.json`.
  */
 export const DatabaseRecord = z.object({
-  kind: ResourceKind,
+  kind: zodOf(parts.ResourceKind),
   id: z.string().check(z.minLength(1)),
   arn: z.string(),
   region: z.string().check(z.minLength(1)),

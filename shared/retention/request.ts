@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import { Region } from '../config/parts.js';
 
@@ -7,15 +7,15 @@ import { Region } from '../config/parts.js';
  * `{"action":"retention","scheduledTime":"<aws.scheduler.scheduled-time>"}`; the CLI may add `dryRun`.
  * Strict: a misspelt `dry_run` must fail loudly, not run for real.
  */
-export const RetentionRequest = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('retention'),
-    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+export const RetentionRequest = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('retention'),
+    scheduledTime: v.optional(v.iso.datetime({ offset: true })),
     /** Plan and report only. Can add dry run to a run, never remove the stage's or function's. */
-    dryRun: z.optional(z.boolean()),
+    dryRun: v.optional(v.boolean()),
   }),
 );
-export type RetentionRequest = z.infer<typeof RetentionRequest>;
+export type RetentionRequest = v.infer<typeof RetentionRequest>;
 
 /** Parse a retention trigger; throws EventShapeError naming every bad field path. */
 export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
@@ -33,15 +33,15 @@ export const parseRetentionRequest = (raw: unknown): RetentionRequest => {
  * The backup vault's retention in one vault region (config `fleet.vault`): one schedule per vault region
  * sends `{"action":"vault-retention","region":"<vault region>","scheduledTime":"..."}`; the CLI may add `dryRun`.
  */
-export const VaultRetentionRequest = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('vault-retention'),
+export const VaultRetentionRequest = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('vault-retention'),
     region: Region,
-    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
-    dryRun: z.optional(z.boolean()),
+    scheduledTime: v.optional(v.iso.datetime({ offset: true })),
+    dryRun: v.optional(v.boolean()),
   }),
 );
-export type VaultRetentionRequest = z.infer<typeof VaultRetentionRequest>;
+export type VaultRetentionRequest = v.infer<typeof VaultRetentionRequest>;
 
 /** Whether an event asks for the vault's retention (then parseVaultRetentionRequest), not the sweep. */
 export const isVaultRetentionRequest = (raw: unknown): boolean =>

@@ -1,4 +1,4 @@
-import * as z from '../zod.js';
+import * as v from '../valid.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { echo, EventShapeError, formatIssues } from '../errors.js';
 import { RdsEventDetail } from '../rds-events.js';
@@ -21,128 +21,128 @@ export const ACCEPTED_SCALING_SHAPES = [
   '{"action":"run-playbook"|"approve"|"scale-in-check", ...}',
 ];
 
-// CloudWatch writes `2019-10-02T17:04:40.985+0000` (no colon in the offset), which z.iso.datetime refuses.
-const AlarmTime = /* @__PURE__ */ z.onFirstUse(() =>
-  z
+// CloudWatch writes `2019-10-02T17:04:40.985+0000` (no colon in the offset), which v.iso.datetime refuses.
+const AlarmTime = /* @__PURE__ */ v.onFirstUse(() =>
+  v
     .pipe(
-      z
+      v
         .string()
         .check(
-          z.regex(
+          v.regex(
             /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/,
             'must be an ISO-8601 time such as 2026-01-15T10:30:00.000+0000',
           ),
         ),
-      z.transform((v) => new Date(v)),
+      v.transform((v) => new Date(v)),
     )
-    .check(z.refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time')),
+    .check(v.refine((d) => !Number.isNaN(d.getTime()), 'must be a real date and time')),
 );
 
-const IsoTime = /* @__PURE__ */ z.onFirstUse(() =>
-  z.iso.datetime({
+const IsoTime = /* @__PURE__ */ v.onFirstUse(() =>
+  v.iso.datetime({
     offset: true,
     message: 'must be an ISO-8601 date-time such as 2026-01-15T10:30:00Z',
   }),
 );
 
-export const AlarmStateValue = /* @__PURE__ */ z.onFirstUse(() =>
-  z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+export const AlarmStateValue = /* @__PURE__ */ v.onFirstUse(() =>
+  v.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
 );
 
-const MuteDetail = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    mutedByArn: z.string().check(z.minLength(1)),
+const MuteDetail = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    mutedByArn: v.string().check(v.minLength(1)),
     muteWindowStart: AlarmTime,
     muteWindowEnd: AlarmTime,
   }),
 );
 
-const AlarmState = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
+const AlarmState = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
     value: AlarmStateValue,
     timestamp: AlarmTime,
-    reason: z.optional(z.string()),
-    reasonData: z.optional(z.string()),
+    reason: v.optional(v.string()),
+    reasonData: v.optional(v.string()),
     /** Composite alarms: CloudWatch holds the actions back (`WaitPeriod`, `ExtensionPeriod`, `Alarm`). */
-    actionsSuppressedBy: z.optional(z.string().check(z.minLength(1))),
-    actionsSuppressedReason: z.optional(z.string()),
+    actionsSuppressedBy: v.optional(v.string().check(v.minLength(1))),
+    actionsSuppressedReason: v.optional(v.string()),
   }),
 );
 
 // The alarm's definition as the event carries it: metric queries (an anomaly band is an expression).
-const AlarmConfiguration = /* @__PURE__ */ z.onFirstUse(() =>
-  z.optional(
-    z.object({
-      metrics: z.optional(z.array(z.object({ expression: z.optional(z.string()) }))),
-      comparisonOperator: z.optional(z.string()),
+const AlarmConfiguration = /* @__PURE__ */ v.onFirstUse(() =>
+  v.optional(
+    v.object({
+      metrics: v.optional(v.array(v.object({ expression: v.optional(v.string()) }))),
+      comparisonOperator: v.optional(v.string()),
     }),
   ),
 );
 
-const AlarmDetail = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    alarmName: z.string().check(z.minLength(1)),
+const AlarmDetail = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    alarmName: v.string().check(v.minLength(1)),
     state: AlarmState,
-    previousState: z.optional(z.object({ value: AlarmStateValue })),
+    previousState: v.optional(v.object({ value: AlarmStateValue })),
     configuration: AlarmConfiguration,
     /** An alarm mute rule covered the transition (documented on every alarm type's event). */
-    muteDetail: z.optional(MuteDetail),
+    muteDetail: v.optional(MuteDetail),
   }),
 );
 
 /** EventBridge "CloudWatch Alarm State Change" (only the fields steward reads). */
-export const AlarmStateChangeEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.cloudwatch'),
-    'detail-type': z.literal(ALARM_STATE_CHANGE),
+export const AlarmStateChangeEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.cloudwatch'),
+    'detail-type': v.literal(ALARM_STATE_CHANGE),
     detail: AlarmDetail,
   }),
 );
 
 /** CloudWatch invoking the function as an alarm action: `alarmData` instead of `detail`, no detail-type. */
-export const LambdaAlarmActionEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.cloudwatch'),
-    alarmArn: z.string().check(z.minLength(1)),
+export const LambdaAlarmActionEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.cloudwatch'),
+    alarmArn: v.string().check(v.minLength(1)),
     alarmData: AlarmDetail,
   }),
 );
 
 /** EventBridge "CloudWatch Alarm Configuration Change": an alarm was created, updated or deleted. */
-export const AlarmConfigurationChangeEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.cloudwatch'),
-    'detail-type': z.literal(ALARM_CONFIGURATION_CHANGE),
-    detail: z.object({
-      alarmName: z.string().check(z.minLength(1)),
-      operation: z.enum(['create', 'update', 'delete']),
+export const AlarmConfigurationChangeEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.cloudwatch'),
+    'detail-type': v.literal(ALARM_CONFIGURATION_CHANGE),
+    detail: v.object({
+      alarmName: v.string().check(v.minLength(1)),
+      operation: v.enum(['create', 'update', 'delete']),
     }),
   }),
 );
 
 /** The JSON a CloudWatch alarm publishes to SNS (the `Message` of an SNS record). */
-export const SnsAlarmMessage = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    AlarmName: z.string().check(z.minLength(1)),
+export const SnsAlarmMessage = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    AlarmName: v.string().check(v.minLength(1)),
     NewStateValue: AlarmStateValue,
-    OldStateValue: z.optional(AlarmStateValue),
+    OldStateValue: v.optional(AlarmStateValue),
     StateChangeTime: AlarmTime,
-    NewStateReason: z.optional(z.string()),
-    Trigger: z.optional(z.object({ ComparisonOperator: z.optional(z.string()) })),
+    NewStateReason: v.optional(v.string()),
+    Trigger: v.optional(v.object({ ComparisonOperator: v.optional(v.string()) })),
   }),
 );
 
 /** SNS → Lambda envelope; one record per message in practice, several are accepted. */
-export const SnsAlarmEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    Records: z
+export const SnsAlarmEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    Records: v
       .array(
-        z.object({
-          EventSource: z.literal('aws:sns'),
-          Sns: z.object({ Message: z.string(), MessageId: z.optional(z.string()) }),
+        v.object({
+          EventSource: v.literal('aws:sns'),
+          Sns: v.object({ Message: v.string(), MessageId: v.optional(v.string()) }),
         }),
       )
-      .check(z.minLength(1)),
+      .check(v.minLength(1)),
   }),
 );
 
@@ -150,28 +150,28 @@ export const SnsAlarmEvent = /* @__PURE__ */ z.onFirstUse(() =>
 export const RDS_FAILOVER_EVENT_IDS = ['RDS-EVENT-0015', 'RDS-EVENT-0049'] as const;
 
 /** EventBridge RDS DB instance event (only the fields steward reads). */
-export const RdsInstanceEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.object({
-    source: z.literal('aws.rds'),
-    'detail-type': z.literal('RDS DB Instance Event'),
-    time: z.optional(z.string()),
+export const RdsInstanceEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.rds'),
+    'detail-type': v.literal('RDS DB Instance Event'),
+    time: v.optional(v.string()),
     detail: RdsEventDetail,
   }),
 );
 
 /** On-demand playbook run (CLI, pipeline, console): the rule of `alarm`, or `rule` by name, as if it fired now. */
-export const RunPlaybookEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z
+export const RunPlaybookEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v
     .strictObject({
-      action: z.literal('run-playbook'),
-      rule: z.optional(z.string().check(z.minLength(1))),
-      alarm: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+      action: v.literal('run-playbook'),
+      rule: v.optional(v.string().check(v.minLength(1))),
+      alarm: v.optional(v.string().check(v.minLength(1), v.maxLength(255))),
       /** Stamps the run; a retried request with the same value is a duplicate. Defaults to now. */
-      requestedAt: z.optional(IsoTime),
-      dryRun: z.optional(z.boolean()),
+      requestedAt: v.optional(IsoTime),
+      dryRun: v.optional(v.boolean()),
     })
     .check(
-      z.refine((e) => (e.rule === undefined) !== (e.alarm === undefined), {
+      v.refine((e) => (e.rule === undefined) !== (e.alarm === undefined), {
         message: 'give exactly one of rule or alarm',
         path: ['rule'],
       }),
@@ -179,13 +179,13 @@ export const RunPlaybookEvent = /* @__PURE__ */ z.onFirstUse(() =>
 );
 
 /** Execute an approved change (what `steward approve <id>` sends). */
-export const ApproveEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('approve'),
-    id: z
+export const ApproveEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('approve'),
+    id: v
       .string()
-      .check(z.regex(/^[0-9a-f]{12}$/, 'must be the 12-character approval id from the notification')),
-    dryRun: z.optional(z.boolean()),
+      .check(v.regex(/^[0-9a-f]{12}$/, 'must be the 12-character approval id from the notification')),
+    dryRun: v.optional(v.boolean()),
   }),
 );
 
@@ -194,16 +194,16 @@ export const ApproveEvent = /* @__PURE__ */ z.onFirstUse(() =>
  * schedule starts the scaling fan-out, whose children each send this plus their `target`
  * (shared/fleet/child.ts removes it before this is parsed).
  */
-export const ScaleInCheckEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.strictObject({
-    action: z.literal('scale-in-check'),
-    scheduledTime: z.optional(IsoTime),
-    dryRun: z.optional(z.boolean()),
+export const ScaleInCheckEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('scale-in-check'),
+    scheduledTime: v.optional(IsoTime),
+    dryRun: v.optional(v.boolean()),
   }),
 );
 
-export const ScalingDirectEvent = /* @__PURE__ */ z.onFirstUse(() =>
-  z.discriminatedUnion('action', [RunPlaybookEvent, ApproveEvent, ScaleInCheckEvent]),
+export const ScalingDirectEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.discriminatedUnion('action', [RunPlaybookEvent, ApproveEvent, ScaleInCheckEvent]),
 );
 
 /** An alarm transition paired with the rule that answers it. */
@@ -232,7 +232,7 @@ export type ScalingRequest =
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
 
-const parseWith = <S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.infer<S> => {
+const parseWith = <S extends v.Type>(schema: S, raw: unknown, what: string): v.infer<S> => {
   const r = schema.safeParse(raw);
   if (!r.success) throw new EventShapeError(what, formatIssues(r.error.issues));
   return r.data;
@@ -311,7 +311,7 @@ export const breachOf = (reasonData: string | undefined): 'above' | 'below' | un
 
 /** One alarm transition from the detail of an EventBridge event or the alarmData of a Lambda action. */
 const alarmEventOf = (
-  d: z.infer<typeof AlarmDetail>,
+  d: v.infer<typeof AlarmDetail>,
   source: AlarmEvent['source'],
   clock: EventClock,
   what: string,

@@ -8,7 +8,16 @@ import { loadExample } from '../support/examples.js';
 // modules that produce output count (tree-shaken ones do not). The bench measures the sizes and times;
 // this pins what must never come back: pg outside the verifier, clients a function cannot use, the
 // config schema (functions read their config as data), the sandbox's local provider.
-const FUNCTIONS = ['backup', 'retention', 'drill', 'drill-verify', 'cost', 'scaling', 'report'] as const;
+const FUNCTIONS = [
+  'backup',
+  'retention',
+  'drill',
+  'drill-verify',
+  'drill-verify-cache',
+  'cost',
+  'scaling',
+  'report',
+] as const;
 type Fn = (typeof FUNCTIONS)[number];
 
 const shipped = {} as Record<Fn, string[]>;
@@ -90,6 +99,18 @@ describe('what each function bundle carries', () => {
       expect(has(fn, /^shared\/config\/(schema|files|reference)\.ts$/), fn).toEqual([]);
       expect(has(fn, /^shared\/drill\/local\//), fn).toEqual([]);
       expect(has(fn, /^node_modules\/yaml\//), fn).toEqual([]);
+    }
+  });
+
+  it('no zod in any function: triggers, events and environments are parsed with shared/valid.ts', () => {
+    for (const fn of FUNCTIONS) {
+      expect(has(fn, /^node_modules\/zod\//), fn).toEqual([]);
+      // Nor what builds zod schemas from the kit's: the config side only.
+      expect(
+        has(fn, /^shared\/(zod|config\/(from-valid|strict|issues|consistency|ebs-verifier))\.ts$/),
+        fn,
+      ).toEqual([]);
+      expect(has(fn, /^shared\/valid\.ts$/), fn).toHaveLength(1);
     }
   });
 
