@@ -11,6 +11,9 @@ import type { AslDefinition, AslState } from './local-drill.js';
 // ResultWriter does (manifest.json + SUCCEEDED_0.json / FAILED_0.json, Input and Output as JSON strings),
 // the Map Run fails with States.ExceedToleratedFailureThreshold only when the failed share exceeds the
 // tolerated percentage, and the Map state's output is { MapRunArn, ResultWriterDetails: { Bucket, Key } }.
+// The children's ExecutionType (STANDARD, or EXPRESS for the scale-in check) changes their billing, history and
+// 5-minute limit, not what runs: the same definition runs here either way (infra/fan-out.ts bounds an Express
+// child's time at synth).
 
 /** The library's JSON value type (not exported by name). */
 type Json = Parameters<StateMachine['run']>[0];

@@ -210,6 +210,21 @@ describe('the fan-out a fleet hub synthesizes', () => {
       expect(childExecutionType(capability)).toBe('STANDARD');
   });
 
+  it("alarms and the dashboard read steward's fleet-wide series only: a per-target series exists only for news", () => {
+    // Prepare: a fleet hub with scaling alarms, the DR-lag alarm's policies and the dashboard
+    const { template } = synth({ ...SCALING_FLEET_CONFIG, dashboard: true });
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as { Dimensions?: { Name: string }[] },
+    );
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    // Assert
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const a of alarms) expect((a.Dimensions ?? []).map((d) => d.Name)).not.toContain('Account');
+    expect(dashboards).toHaveLength(1);
+    expect(JSON.stringify(dashboards[0]!.Properties.DashboardBody)).not.toMatch(/\\?"(Account|Region)\\?"/);
+  });
+
   it('refuses an Express child whose function may run past what an Express execution may last', () => {
     // Prepare
     const slow = {
