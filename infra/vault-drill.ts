@@ -63,13 +63,24 @@ export class VaultDrillRole extends Construct implements Grantee {
     });
     // The accounts added to a share are no condition key (Service Authorization Reference, ModifyDBSnapshotAttribute):
     // the role is limited to steward's vault copies by id prefix and both vault tags; the code adds only the hub.
-    for (const [sid, action, type] of [
-      ['ShareVaultDbCopiesForDrills', 'rds:ModifyDBSnapshotAttribute', 'snapshot'],
-      ['ShareVaultClusterCopiesForDrills', 'rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+    // It reads the copy's attributes first: a share made before the drill (by hand) is not the drill's to take back.
+    for (const [sid, action, read, type] of [
+      [
+        'ShareVaultDbCopiesForDrills',
+        'rds:ModifyDBSnapshotAttribute',
+        'rds:DescribeDBSnapshotAttributes',
+        'snapshot',
+      ],
+      [
+        'ShareVaultClusterCopiesForDrills',
+        'rds:ModifyDBClusterSnapshotAttribute',
+        'rds:DescribeDBClusterSnapshotAttributes',
+        'cluster-snapshot',
+      ],
     ] as const) {
       this.allow({
         sid,
-        actions: [action],
+        actions: [action, read],
         resources: [copies(type)],
         conditions: {
           StringEquals: {
@@ -106,6 +117,19 @@ export class VaultDrillRole extends Construct implements Grantee {
       resources: ['*'],
       wildcardReason:
         'DescribeSnapshots supports no resource-level permissions (Service Authorization Reference).',
+    });
+    // Who may create volumes from a part now: a share made before the drill (by hand) is not the drill's to take back.
+    this.allow({
+      sid: 'ReadVaultEbsCopySharesForDrills',
+      actions: ['ec2:DescribeSnapshotAttribute'],
+      resources: [ec2Arn(Stack.of(this), Aws.REGION, 'snapshot', '*')],
+      conditions: {
+        StringEquals: {
+          [`aws:ResourceTag/${Tag.managed}`]: 'true',
+          [`aws:ResourceTag/${VaultTag.vault}`]: 'true',
+        },
+      },
+      wildcardReason: `EBS snapshot ids are AWS's; only steward's vault copies (${Tag.managed}=true, ${VaultTag.vault}=true).`,
     });
     for (const [sid, key] of [
       ['ShareVaultEbsCopiesWithHubForDrills', 'ec2:Add/userId'],

@@ -1,4 +1,8 @@
-import { type EC2Client, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeSnapshotAttributeCommand,
+  type EC2Client,
+  ModifySnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import type { VaultDrillPort } from '../drill/ports.js';
 import { VaultTag } from '../fleet/vault.js';
 import { Tag } from '../tags.js';
@@ -48,5 +52,22 @@ export const withEbsVaultSets = (rds: VaultDrillPort, ec2: EC2Client): VaultDril
       ),
     share: (copy, to) => (copy.kind === 'ebs' ? modify(copy.id, to, true) : rds.share(copy, to)),
     unshare: (copy, to) => (copy.kind === 'ebs' ? modify(copy.id, to, false) : rds.unshare(copy, to)),
+    // The part's create-volume permission now (EC2 API Reference, DescribeSnapshotAttribute).
+    sharedWith: async (copy, to) => {
+      if (copy.kind !== 'ebs') return rds.sharedWith(copy, to);
+      const r = await attempt(
+        'DescribeSnapshotAttribute',
+        `vault ebs copy ${copy.id} in vault ${account} ${region} (who may create volumes from it)`,
+        () =>
+          ec2.send(
+            new DescribeSnapshotAttributeCommand({
+              SnapshotId: copy.id,
+              Attribute: 'createVolumePermission',
+            }),
+          ),
+        { gone: ['InvalidSnapshot.NotFound'] },
+      );
+      return r.ok ? (r.value?.CreateVolumePermissions ?? []).some((p) => p.UserId === to) : false;
+    },
   };
 };

@@ -1,6 +1,8 @@
 import {
   CopyDBSnapshotCommand,
   DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBClusterSnapshotAttributeCommand,
   ModifyDBSnapshotAttributeCommand,
@@ -87,12 +89,38 @@ export const rdsVaultDrillPort = (region: string, rds: RDSClient, account: strin
     return r.ok ? 'done' : 'gone';
   };
 
+  // The accounts in a copy's `restore` attribute now (RDS API Reference, DescribeDBSnapshotAttributes and
+  // DescribeDBClusterSnapshotAttributes: AttributeName `restore`, AttributeValues the account ids or `all`).
+  const sharedWith = async (copy: Pick<VaultCopy, 'kind' | 'id'>, to: string): Promise<boolean> => {
+    if (copy.kind !== 'rds-instance' && copy.kind !== 'aurora-cluster')
+      throw new TypeError(`a drill from the vault restores RDS and Aurora copies, not ${copy.kind}`);
+    const cluster = copy.kind === 'aurora-cluster';
+    const r = await attempt(
+      cluster ? 'DescribeDBClusterSnapshotAttributes' : 'DescribeDBSnapshotAttributes',
+      `vault copy ${copy.id} in vault ${account} ${region} (who may restore it)`,
+      async () =>
+        cluster
+          ? (
+              await rds.send(
+                new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: copy.id }),
+              )
+            )?.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes
+          : (await rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: copy.id })))
+              ?.DBSnapshotAttributesResult?.DBSnapshotAttributes,
+      { gone: NOT_FOUND },
+    );
+    return r.ok
+      ? (r.value ?? []).some((a) => a.AttributeName === RESTORE && (a.AttributeValues ?? []).includes(to))
+      : false;
+  };
+
   return {
     account,
     region,
     copies,
     share: (copy, to) => modify(copy, to, true),
     unshare: (copy, to) => modify(copy, to, false),
+    sharedWith,
   };
 };
 

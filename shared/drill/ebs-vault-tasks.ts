@@ -6,7 +6,7 @@ import type { Outcome, Snapshot } from '../model.js';
 import { failedOutcome } from '../outcomes.js';
 import type { EbsDrillProgress, EbsVaultSource } from './ebs-progress.js';
 import { SnapshotGoneError, type VaultShare } from './ports.js';
-import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
+import { sharedByHand, takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
 
 // EBS drills from the backup vault (`drill.volumes.<id>.from: vault`): the vault's copy of an instance's (or a
 // volume's) snapshot set, from the hub's own account or any target account, is restored in the hub. The vault
@@ -63,7 +63,10 @@ export const copiedFromOf = (s: Snapshot): string | undefined => s.tags[Tag.copi
  */
 export const shareVaultParts = async (drillId: string, p: EbsDrillProgress, deps: Deps): Promise<void> => {
   const { v } = needVault(deps, p.set.sourceId, `share the vault set ${p.set.id}`);
+  const recorded = v.shares ? await v.shares.list(v.vault.account, v.vault.region) : [];
   for (const m of p.set.members) {
+    // A part shared with this account already, by hand: not this drill's share to record, make or take back.
+    if (await sharedByHand(v, { kind: 'ebs', copyId: m.snapshotId }, recorded)) continue;
     await v.shares?.record({
       kind: 'ebs',
       copyId: m.snapshotId,

@@ -244,7 +244,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     if (r.kind === 'vault-share') {
       // The vault drill role may change the restore attribute of steward's vault copies, nothing more. A copy
       // a running drill shared again stays shared: only the old record is forgotten.
-      const done = await takeBackShare(vault!, r.share, liveShares);
+      const done = await takeBackShare(vault!, r.share, [...liveShares, r.share]);
       return done.result === 'kept' ? { kept: done.reason } : done.result === 'done' ? 'deleted' : 'gone';
     }
     if (r.kind === 'vpc-endpoint') return (endpointPorts.get(r.id) ?? deps.endpoints!.port).remove(r);

@@ -120,6 +120,11 @@ export interface VaultDrillPort {
   share(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
   /** Remove `account` from what `share` added. Idempotent; a copy that is gone is `gone`. */
   unshare(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<'done' | 'gone'>;
+  /**
+   * Whether `account` is in the copy's `restore` attribute (RDS) or the part's create-volume permission (EBS)
+   * now: a share made before a drill (by hand, say) is not the drill's to take back. A copy that is gone: false.
+   */
+  sharedWith(copy: Pick<Snapshot, 'kind' | 'id'>, account: string): Promise<boolean>;
 }
 
 /**

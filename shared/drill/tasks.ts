@@ -1246,14 +1246,13 @@ const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome
     (c) => ({ resource: `drill copy ${c.id}`, action: 'delete' }),
   );
   const label = (x: VaultShare) => `vault copy ${x.copyId} (vault ${x.vaultAccount})`;
-  // Another drill's recorded share of the same copy keeps it shared (takeBackShare): that drill still runs.
-  const others = shares.filter((x) => x.drillId !== drillId);
   const shareOutcomes = await settleEach(
     shares.filter((x) => x.drillId === drillId),
     async (x): Promise<Outcome> => {
       const base = { resource: label(x), action: 'unshare' };
       if (deps.dryRun) return { ...base, status: 'planned' };
-      const r = await takeBackShare(v, x, others);
+      // Another drill's recorded share of the same copy keeps it shared (takeBackShare): that drill still runs.
+      const r = await takeBackShare(v, x, shares);
       if (r.result === 'kept') return { ...base, status: 'skipped', reason: r.reason };
       return { ...base, status: r.result === 'done' ? 'done' : 'already-done' };
     },

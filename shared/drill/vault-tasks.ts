@@ -46,24 +46,50 @@ export interface VaultDrillDeps {
 export const stillSharedFor = (drillId: string): string =>
   `still shared for drill ${drillId}: its own cleanup (or the janitor) takes the share back`;
 
+/** Why a drill leaves a vault copy's share alone: it recorded none (the share was made before it, by hand). */
+export const NOT_SHARED_BY_THIS_DRILL =
+  'this drill recorded no share of it (shared with this account before it, by hand?): left as it is';
+
+const sameCopy = (x: Pick<VaultShare, 'kind' | 'copyId'>, y: Pick<VaultShare, 'kind' | 'copyId'>) =>
+  x.kind === y.kind && x.copyId === y.copyId;
+
+/**
+ * Whether a vault copy (or one part of a vault EBS set) is shared with this account already by someone else than
+ * steward's drills: shared now, and no drill recorded a share of it (an administrator restoring it by hand, say).
+ * A drill then neither records nor makes the share, so it never takes it back. Without the ledger (a local run),
+ * false. `recorded`: the ledger's records (default: read now).
+ */
+export const sharedByHand = async (
+  v: Pick<VaultDrillDeps, 'account' | 'vault' | 'shares'>,
+  copy: Pick<VaultShare, 'kind' | 'copyId'>,
+  recorded?: readonly VaultShare[],
+): Promise<boolean> => {
+  if (!v.shares) return false;
+  const records = recorded ?? (await v.shares.list(v.vault.account, v.vault.region));
+  if (records.some((x) => sameCopy(x, copy))) return false;
+  return v.vault.sharedWith({ kind: copy.kind, id: copy.copyId }, v.account);
+};
+
 /**
  * Take one drill's share of a vault copy (or of one part of a vault EBS set) back: unshare it, then forget its
- * record (a refused unshare keeps the record for the janitor). Unless another drill recorded a share of the same
- * copy: two drills of one database (a manual run beside the schedule) may pick the same copy, and the first to
- * end must not take away the share the other restores from. Then only this drill's record is forgotten and the
- * copy stays shared (`kept`, naming that drill); the last drill out takes it back. `others`: the records that
- * keep a copy shared (default: every other drill's record in the ledger, read now).
+ * record (a refused unshare keeps the record for the janitor). Only a share the drill recorded (with the ledger):
+ * one made before it (sharedByHand), or never made (the drill failed before its restore), is left as it is. And
+ * not while another drill's share of the same copy is recorded: two drills of one database (a manual run beside
+ * the schedule) may pick the same copy, and the first to end must not take away the share the other restores
+ * from; then only this drill's record is forgotten (`kept`, naming that drill), and the last drill out takes it
+ * back. `recorded`: the ledger's records that count, this drill's own included (default: read now).
  */
 export const takeBackShare = async (
   v: Pick<VaultDrillDeps, 'account' | 'vault' | 'shares'>,
   share: Pick<VaultShare, 'kind' | 'copyId' | 'drillId'>,
-  others?: readonly VaultShare[],
+  recorded?: readonly VaultShare[],
 ): Promise<{ result: 'done' | 'gone' } | { result: 'kept'; reason: string }> => {
   const record = { ...share, vaultAccount: v.vault.account, region: v.vault.region };
-  const keepers = others ?? (v.shares ? await v.shares.list(v.vault.account, v.vault.region) : []);
-  const keeper = keepers.find(
-    (x) => x.kind === share.kind && x.copyId === share.copyId && x.drillId !== share.drillId,
-  );
+  const records = recorded ?? (v.shares ? await v.shares.list(v.vault.account, v.vault.region) : []);
+  const same = records.filter((x) => sameCopy(x, share));
+  if (v.shares && !same.some((x) => x.drillId === share.drillId))
+    return { result: 'kept', reason: NOT_SHARED_BY_THIS_DRILL };
+  const keeper = same.find((x) => x.drillId !== share.drillId);
   if (keeper) {
     await v.shares?.forget(record);
     return { result: 'kept', reason: stillSharedFor(keeper.drillId) };
@@ -164,6 +190,8 @@ export const vaultRestoreSource = async (
   if (kind !== 'rds-instance' && kind !== 'aurora-cluster')
     throw new TypeError(`a ${kind} drill does not restore from the vault`);
   const share = async () => {
+    // Shared with this account already, by hand: not this drill's share to record, make or take back.
+    if (await sharedByHand(v, { kind, copyId: src.copyId })) return;
     // Recorded first: a drill that dies right after the share still leaves the janitor its record.
     await v.shares?.record({
       kind,

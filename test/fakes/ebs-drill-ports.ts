@@ -241,6 +241,7 @@ export const fakeEbsVault = (
       if (copy.kind !== 'ebs') throw new TypeError(`not an EBS part: ${copy.kind}`);
       return modify(copy.id, to, false);
     },
+    sharedWith: async (copy, account) => permitted.get(copy.id)?.has(account) ?? false,
   };
   return {
     account: o.hub,

@@ -527,6 +527,18 @@ const BINDERS: Record<string, Binder> = {
       'rds:ModifyDBClusterSnapshotAttribute',
     ),
   'EC2Client:ModifySnapshotAttribute': (c, d) => shareSetPartWithVault(c, d),
+  'RDSClient:DescribeDBSnapshotAttributes': (c, d) =>
+    readVaultCopyShares(c, d, 'snapshot', 'DBSnapshotIdentifier', 'rds:DescribeDBSnapshotAttributes'),
+  'RDSClient:DescribeDBClusterSnapshotAttributes': (c, d) =>
+    readVaultCopyShares(
+      c,
+      d,
+      'cluster-snapshot',
+      'DBClusterSnapshotIdentifier',
+      'rds:DescribeDBClusterSnapshotAttributes',
+    ),
+  'EC2Client:DescribeSnapshotAttribute': (c, d) =>
+    readVaultCopyShares(c, d, 'ebs', 'SnapshotId', 'ec2:DescribeSnapshotAttribute'),
   'ElastiCacheClient:DescribeReplicationGroups': (c, d, role) => {
     const a = arns(d);
     const id = str(c, 'ReplicationGroupId');
@@ -2050,6 +2062,28 @@ const shareSetPartWithVault = (c: RecordedCall, d: Deployment): IamRequest[] => 
       `ModifySnapshotAttribute (vault ${add ? 'share' : 'unshare'})`,
     ),
   ];
+};
+
+/**
+ * Reading who may restore a vault copy, or create volumes from a vault part, before a drill shares it
+ * (shared/aws/vault-drill.ts, shared/aws/ebs-vault-drill.ts). Sent only with the vault drill role's credentials
+ * (ASSUMED in attribution.ts), whose grants test/iam/vault-drill.test.ts and vault-ebs-drill.test.ts simulate:
+ * the request is the vault copy's, tagged as the vault copy role tags it.
+ */
+const readVaultCopyShares = (
+  c: RecordedCall,
+  d: Deployment,
+  type: 'snapshot' | 'cluster-snapshot' | 'ebs',
+  key: string,
+  action: string,
+): IamRequest[] => {
+  if (!hasVaultDrills(d.config)) return [];
+  const arn =
+    type === 'ebs'
+      ? arns(d).ebsSnapshot(d.region, str(c, key) ?? 'snap-0a1b2c3d4e5f60718')
+      : arns(d).rds(d.region, type, steward(str(c, key)));
+  const tags = { [Tag.managed]: 'true', [VaultTag.vault]: 'true', [Tag.createdBy]: 'vault' };
+  return [req(action, arn, resourceTags(arn, tags), `${action.split(':')[1]} (vault drill)`)];
 };
 
 /** A call the vault's source side sent (rdsVaultShares): the share, the re-encryption and its clean-up. */

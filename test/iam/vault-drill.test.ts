@@ -90,6 +90,9 @@ describe('the vault drill role', () => {
   it.each([
     ['rds:ModifyDBSnapshotAttribute', 'snapshot'],
     ['rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
+    // Read before a drill shares the copy: a share made by hand before it is not the drill's to take back.
+    ['rds:DescribeDBSnapshotAttributes', 'snapshot'],
+    ['rds:DescribeDBClusterSnapshotAttributes', 'cluster-snapshot'],
   ])('may %s on a steward vault copy, and not on an untagged or hand-made snapshot', async (action, type) => {
     // Act
     const copy = await inVault(

@@ -98,6 +98,17 @@ describe('the vault drill role, for EBS sets', () => {
     expect(list.decision).toBe('Allowed');
   });
 
+  it('reads who may create volumes from a steward vault copy (before a drill shares it), and not from another snapshot', async () => {
+    const copy = await inVault(drillRole, 'ec2:DescribeSnapshotAttribute', tagged);
+    const other = await inVault(
+      drillRole,
+      'ec2:DescribeSnapshotAttribute',
+      resourceTags(part, { 'steward:managed': 'true' }),
+    );
+    expect(copy.decision).toBe('Allowed');
+    expect(other.decision).toBe('ImplicitlyDenied');
+  });
+
   it.each<[string, Context]>([
     ['another account', { ...tagged, 'ec2:Add/userId': WORKLOAD }],
     ['the public (a group)', { ...tagged, 'ec2:Add/userId': HUB, 'ec2:Add/group': 'all' }],

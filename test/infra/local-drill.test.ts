@@ -650,6 +650,7 @@ describe('a drill from the backup vault, on the synthesized definition', () => {
           ],
           share: async (_c, to) => (shares.push(`+${to}`), 'done'),
           unshare: async (_c, to) => (shares.push(`-${to}`), 'done'),
+          sharedWith: async () => false,
         },
         staging: {
           listDrillCopies: async () => [],

@@ -111,6 +111,7 @@ const scenario = (o: { refuseShare?: boolean; copyFails?: boolean } = {}) => {
           shared.delete(c.id);
           return 'done';
         },
+        sharedWith: async (c) => shared.has(c.id),
       },
       staging: {
         copy: async ({ sourceArn, targetId, tags }) => {

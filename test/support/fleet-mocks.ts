@@ -4,6 +4,13 @@ import {
   ListChildrenCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 
 // The hub's fleet wiring with the SDK mocked (aws-sdk-client-mock): STS's answer to AssumeRole and the
@@ -47,4 +54,26 @@ export const sentBy = async (
   const call = stub.calls().find((c) => c.args[0] instanceof command);
   if (!call) throw new Error(`no ${command.name} was sent`);
   return signer(call.thisValue);
+};
+
+/**
+ * The state table's records of drills' vault shares (shared/aws/drill-stores.ts) kept by a mocked document
+ * client, so a drill's cleanup finds the share it recorded (it takes back only those): an UpdateItem
+ * `SET #s = if_not_exists(#s, :s)` records, `REMOVE #s` forgets, a GetItem answers the item. `apply` keeps the
+ * records for a test that answers UpdateItem itself.
+ */
+export const mockShareRecords = (doc: AwsClientStub<DynamoDBDocumentClient>) => {
+  const items = new Map<string, Record<string, unknown>>();
+  const apply = (i: UpdateCommandInput): Record<string, never> => {
+    const pk = String(i.Key?.pk);
+    const name = i.ExpressionAttributeNames?.['#s'];
+    const item = items.get(pk) ?? { pk };
+    if (name && i.UpdateExpression?.startsWith('SET')) item[name] ??= i.ExpressionAttributeValues?.[':s'];
+    if (name && i.UpdateExpression?.startsWith('REMOVE')) delete item[name];
+    items.set(pk, item);
+    return {};
+  };
+  doc.on(UpdateCommand).callsFake(apply);
+  doc.on(GetCommand).callsFake((i: GetCommandInput) => ({ Item: items.get(String(i.Key?.pk)) }));
+  return { items, apply };
 };

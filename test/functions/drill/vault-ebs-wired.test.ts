@@ -1,4 +1,9 @@
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import {
   CreateVolumeCommand,
   DeleteVolumeCommand,
@@ -20,6 +25,7 @@ import { run } from '../../../functions/drill/handler.js';
 import { ec2Client } from '../../../shared/aws/clients.js';
 import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
+<<<<<<< HEAD
 import {
   drillEnv,
   drillTask,
@@ -28,6 +34,10 @@ import {
   wiredDrill,
 } from '../../support/drill-wiring.js';
 import { assumedRole } from '../../support/fleet-mocks.js';
+=======
+import { drillEnv, drillTask, vaultDrillStage, wiredDrill } from '../../support/drill-wiring.js';
+import { assumedRole, mockShareRecords } from '../../support/fleet-mocks.js';
+>>>>>>> s11-review
 
 // EBS drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
 // mocked): the vault's sets listed and each part shared by the vault drill role (its own client, assumed with
@@ -91,8 +101,8 @@ beforeEach(() => {
   order = [];
   volumes = new Map();
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
-  // The state table's share records: none but this drill's own (a cleanup reads them before it unshares).
-  doc.on(GetCommand).resolves({});
+  // The state table's share records (a cleanup takes back only the shares its drill recorded).
+  const ledger = mockShareRecords(doc);
   ec2
     .on(DescribeSnapshotsCommand)
     .resolves({ Snapshots: [part(PARTS[0]!, 'vol-0root'), part(PARTS[1]!, 'vol-0data')] });
@@ -100,12 +110,10 @@ beforeEach(() => {
     order.push(`${i.OperationType} ${i.SnapshotId}`);
     return {};
   });
-  doc
-    .on(UpdateCommand)
-    .callsFake((i: { UpdateExpression: string; ExpressionAttributeNames: Record<string, string> }) => {
-      order.push(`${i.UpdateExpression.split(' ')[0]} ${i.ExpressionAttributeNames['#s']}`);
-      return {};
-    });
+  doc.on(UpdateCommand).callsFake((i: UpdateCommandInput) => {
+    order.push(`${i.UpdateExpression!.split(' ')[0]} ${i.ExpressionAttributeNames!['#s']}`);
+    return ledger.apply(i);
+  });
   ec2
     .on(CreateVolumeCommand)
     .callsFake(

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CopyDBSnapshotCommand,
   DeleteDBInstanceCommand,
@@ -31,7 +31,7 @@ import {
   type VaultRdsFake,
   wiredDrill,
 } from '../../support/drill-wiring.js';
-import { assumedRole } from '../../support/fleet-mocks.js';
+import { assumedRole, mockShareRecords } from '../../support/fleet-mocks.js';
 
 // RDS and Aurora drills of a target (spoke) account's databases from the backup vault, through the drill
 // function's real adapters (handler wire(), SDK clients mocked): the copy picked is the newest of that account's
@@ -120,8 +120,8 @@ beforeEach(() => {
     },
   });
   doc.on(PutCommand).resolves({});
-  doc.on(UpdateCommand).resolves({});
-  doc.on(GetCommand).resolves({});
+  // The state table's share records (a cleanup takes back only the shares its drill recorded).
+  mockShareRecords(doc);
   s3.on(GetObjectCommand).rejects(Object.assign(new Error('no such key'), { name: 'NoSuchKey' }));
 });
 

@@ -1,4 +1,5 @@
 import {
+  DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   EC2Client,
   ModifySnapshotAttributeCommand,
@@ -28,6 +29,7 @@ const rdsSide: VaultDrillPort = {
   copies: async () => [],
   share: async (c, to) => (rdsCalls.push(`share ${c.kind} ${c.id} ${to}`), 'done'),
   unshare: async (c, to) => (rdsCalls.push(`unshare ${c.kind} ${c.id} ${to}`), 'done'),
+  sharedWith: async (c, to) => (rdsCalls.push(`shared? ${c.kind} ${c.id} ${to}`), false),
 };
 const port = () => withEbsVaultSets(rdsSide, new EC2Client({ region: REGION }));
 
@@ -150,6 +152,30 @@ describe('withEbsVaultSets (mocked EC2)', () => {
     expect(refused?.message).toContain(
       `vault ebs copy snap-0f02 in vault ${VAULT} ${REGION} (share with drill account ${HUB})`,
     );
+  });
+
+  it('reads whether one part’s create-volume permission names the drill account already (gone: no)', async () => {
+    // Prepare
+    ec2
+      .on(DescribeSnapshotAttributeCommand, { SnapshotId: 'snap-0f01' })
+      .resolves({ ...meta, CreateVolumePermissions: [{ UserId: SPOKE }, { UserId: HUB }] })
+      .on(DescribeSnapshotAttributeCommand, { SnapshotId: 'snap-0f02' })
+      .resolves({ ...meta, CreateVolumePermissions: [{ Group: 'all' }, { UserId: SPOKE }] })
+      .on(DescribeSnapshotAttributeCommand, { SnapshotId: 'snap-0f03' })
+      .rejects(Object.assign(new Error('not found'), { name: 'InvalidSnapshot.NotFound' }));
+
+    // Act
+    const answers = await Promise.all(
+      ['snap-0f01', 'snap-0f02', 'snap-0f03'].map((id) => port().sharedWith({ kind: 'ebs', id }, HUB)),
+    );
+
+    // Assert
+    expect(answers).toEqual([true, false, false]);
+    expect(ec2).toHaveReceivedCommandWith(DescribeSnapshotAttributeCommand, {
+      SnapshotId: 'snap-0f01',
+      Attribute: 'createVolumePermission',
+    });
+    expect(rdsCalls).toEqual([]);
   });
 
   it('hands RDS and Aurora copies to the RDS half untouched', async () => {

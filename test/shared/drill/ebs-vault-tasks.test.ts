@@ -410,6 +410,32 @@ describe('an EBS drill from the vault', () => {
     );
   });
 
+  it('a part shared with the hub by hand before the drill is neither recorded nor taken back; the other part is', async () => {
+    // Prepare: an administrator let the hub create volumes from the first part, to restore it by hand.
+    const f = fakeDeps();
+    await f.vault.vault.share({ kind: 'ebs', id: parts[0]! }, HUB);
+    f.vault.log.length = 0;
+    const s = await selected(f);
+
+    // Act
+    const restored = await runDrillTask(task('restore', s), f.deps);
+    const cleaned = await caught('cleanup', restored, f.deps);
+
+    // Assert
+    expect(f.vault.log.filter((l) => !l.startsWith('sets'))).toEqual([
+      `record ebs ${parts[1]}`,
+      `share ${parts[1]} ${HUB}`,
+      `unshare ${parts[1]} ${HUB}`,
+      `forget ebs ${parts[1]}`,
+    ]);
+    expect(parts.map((p) => f.vault.permitted.get(p)?.has(HUB))).toEqual([true, false]);
+    expect(f.ebs.live.size).toBe(0);
+    expect(cleaned.error).toBeUndefined();
+    expect(cleaned.ebs?.cleanup?.find((o) => o.resource.includes(parts[0]!))).toMatchObject({
+      status: 'skipped',
+    });
+  });
+
   it('the janitor unshares a part a dead drill left shared (recorded) once old, and forgets it; dry run only lists it', async () => {
     // Prepare: a drill that died after its shares (volumes already gone)
     const f = fakeDeps();

@@ -328,6 +328,7 @@ describe('runJanitor, drills from the vault', () => {
           order.push(`unshare ${c.kind} ${c.id} from ${to}`);
           return gone.has(c.id) ? ('gone' as const) : ('done' as const);
         },
+        sharedWith: async () => false,
       },
       staging: {
         copy: async () => 'started' as const,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
 import type { VaultCopy } from '../../../shared/drill/ports.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-import { vaultCleanup, type VaultDrillDeps } from '../../../shared/drill/vault-tasks.js';
+import { vaultCleanup, type VaultDrillDeps, vaultRestoreSource } from '../../../shared/drill/vault-tasks.js';
 import { fakeVaultShareLedger } from '../../fakes/drill-ports.js';
 
 // The cleanup of an RDS or Aurora drill from the vault: its own copy deleted, the vault copy's share taken back,
@@ -30,6 +30,7 @@ const setup = () => {
       copies: async () => [],
       share: (c) => modify(c, true),
       unshare: (c) => modify(c, false),
+      sharedWith: async (c, account) => account === HUB && shared.has(c.id),
     },
     staging: {
       copy: async () => 'started',
@@ -98,6 +99,42 @@ describe('vaultCleanup', () => {
     expect(f.shared.has(COPY)).toBe(false);
     expect(f.log).toEqual([`share ${COPY}`, `share ${COPY}`, `unshare ${COPY}`]);
     expect(f.shares.shares.size).toBe(0);
+  });
+
+  it('leaves alone a share made by hand before the drill: not recorded, not made again, not taken back', async () => {
+    // Prepare: an administrator shared the vault copy with the hub to restore it by hand.
+    const f = setup();
+    f.shared.add(COPY);
+
+    // Act
+    const source = await vaultRestoreSource(f.drill('scheduled') as DrillState, {}, f.deps);
+    const failures = await vaultCleanup(f.drill('scheduled'), f.deps);
+
+    // Assert: the drill restored from it, and the administrator's share is still there.
+    expect(source).toMatchObject({ ready: true });
+    expect(failures).toEqual([]);
+    expect(f.shared.has(COPY)).toBe(true);
+    expect(f.log).toEqual([]);
+    expect(f.shares.shares.size).toBe(0);
+  });
+
+  it('shares and records a copy another drill shared (recorded), and the last drill out takes it back', async () => {
+    const f = setup();
+    await f.shareFor('manual');
+    await vaultRestoreSource(f.drill('scheduled') as DrillState, {}, f.deps);
+    expect([...f.shares.shares.values()].map((x) => x.drillId).sort()).toEqual(['manual', 'scheduled']);
+    await vaultCleanup(f.drill('manual'), f.deps);
+    expect(f.shared.has(COPY)).toBe(true);
+    await vaultCleanup(f.drill('scheduled'), f.deps);
+    expect(f.shared.has(COPY)).toBe(false);
+  });
+
+  it('takes back nothing when the drill never shared the copy (it failed before its restore)', async () => {
+    const f = setup();
+    await f.shareFor('manual');
+    expect(await vaultCleanup(f.drill('scheduled'), f.deps)).toEqual([]);
+    expect(f.shared.has(COPY)).toBe(true);
+    expect([...f.shares.shares.values()].map((x) => x.drillId)).toEqual(['manual']);
   });
 
   it('unshares a copy no other drill recorded, as before', async () => {
