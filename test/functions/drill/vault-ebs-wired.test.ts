@@ -25,7 +25,6 @@ import { run } from '../../../functions/drill/handler.js';
 import { ec2Client } from '../../../shared/aws/clients.js';
 import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
-<<<<<<< HEAD
 import {
   drillEnv,
   drillTask,
@@ -33,11 +32,7 @@ import {
   vaultDrillStage,
   wiredDrill,
 } from '../../support/drill-wiring.js';
-import { assumedRole } from '../../support/fleet-mocks.js';
-=======
-import { drillEnv, drillTask, vaultDrillStage, wiredDrill } from '../../support/drill-wiring.js';
 import { assumedRole, mockShareRecords } from '../../support/fleet-mocks.js';
->>>>>>> s11-review
 
 // EBS drills from the backup vault through the drill function's real adapters (handler wire(), SDK clients
 // mocked): the vault's sets listed and each part shared by the vault drill role (its own client, assumed with

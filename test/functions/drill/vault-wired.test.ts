@@ -72,9 +72,7 @@ const vaultTags = (db: string, account = HUB, dataTime = '2026-01-31T03:00:00Z')
 const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:${type}:${id}`;
 const NEWEST = 'steward-orders-db-202601310300-sched-1a2b3c4d';
 
-<<<<<<< HEAD
 let fake: VaultRdsFake;
-=======
 /** This drill's share of the newest instance copy, recorded in the state table as its restore records it. */
 const recordShare = () =>
   ledger.apply({
@@ -94,51 +92,17 @@ const recordShare = () =>
     },
   });
 
-/** The drill's own copy of the instance copy, as DescribeDBSnapshots answers for it (undefined: none). */
-let staged: string | undefined;
 let ledger: ReturnType<typeof mockShareRecords>;
-let drillStatus = 'available';
->>>>>>> s11-review
 
 beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
-<<<<<<< HEAD
-  // The state table's share records: none but this drill's own (a cleanup reads them before it unshares).
-  doc.on(GetCommand).resolves({});
+  // The state table's share records (a cleanup takes back only the shares its drill recorded).
+  ledger = mockShareRecords(doc);
   const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) =>
     vaultInstanceCopy(VAULT, REGION, 'orders-db', id, tags, at);
   fake = fakeVaultRds(rds, 'orders-db', {
     copies: () => ({
-=======
-  // The state table's share records (a cleanup takes back only the shares its drill recorded).
-  ledger = mockShareRecords(doc);
-  const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) => ({
-    DBSnapshotIdentifier: id,
-    DBSnapshotArn: vaultArn('snapshot', id),
-    DBInstanceIdentifier: 'orders-db',
-    SnapshotCreateTime: new Date(at),
-    Status: 'available',
-    SnapshotType: 'manual',
-    Encrypted: true,
-    TagList: tags,
-  });
-  rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => {
-    if (input.DBSnapshotIdentifier) {
-      if (!staged || !input.DBSnapshotIdentifier.startsWith(COPY_ID))
-        throw Object.assign(new Error('not found'), { name: 'DBSnapshotNotFoundFault' });
-      return {
-        DBSnapshots: [
-          {
-            DBSnapshotIdentifier: input.DBSnapshotIdentifier,
-            Status: staged,
-            TagList: [{ Key: 'steward:drill', Value: 'monthly-2026-02' }],
-          },
-        ],
-      };
-    }
-    return {
->>>>>>> s11-review
       DBSnapshots: [
         snapshot(
           'steward-orders-db-202601300300-sched-0a0b0c0d',
@@ -320,13 +284,9 @@ describe('a drill from the backup vault, through the real adapters', () => {
   it('when the restore of the drill copy fails, cleanup deletes the copy and unshares', async () => {
     // Prepare
     const s = await selected('orders-db');
-<<<<<<< HEAD
-    fake.staged = 'available';
-=======
     // The drill shared the vault copy (recorded) and made its own copy of it in an earlier restore attempt.
     recordShare();
-    staged = 'available';
->>>>>>> s11-review
+    fake.staged = 'available';
     rds.on(CopyDBSnapshotCommand).resolves({});
     rds
       .on(RestoreDBInstanceFromDBSnapshotCommand)
@@ -346,13 +306,9 @@ describe('a drill from the backup vault, through the real adapters', () => {
   it('an unshare that fails still deletes the drill copy, and fails the cleanup naming the vault copy', async () => {
     // Prepare
     const s = await selected('orders-db');
-<<<<<<< HEAD
-    fake.staged = 'available';
-=======
     // The drill shared the vault copy (recorded) and made its own copy of it.
     recordShare();
-    staged = 'available';
->>>>>>> s11-review
+    fake.staged = 'available';
     rds
       .on(ModifyDBSnapshotAttributeCommand, shareOf(false))
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
