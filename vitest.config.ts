@@ -1,5 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The test files that synthesize stacks. Each loaded aws-cdk-lib (seconds) and, at its first synthesis, started
+ * CDK's CloudFormation validation engine (about 6 s of CPU) in a process of its own; in one process per worker
+ * they pay both once. They share nothing else: no SDK client stays mocked after its file, none changes the
+ * environment, and the SDK call recorder keeps one list per process (test/support/sdk-recorder.ts).
+ */
+const CDK = ['test/infra/**/*.test.ts', 'test/functions/scaling/scale-in-fleet.test.ts'];
+
 export default defineConfig({
   test: {
     setupFiles: ['test/setup.ts'],
@@ -11,8 +19,13 @@ export default defineConfig({
     // recorded per file), so they run two at a time.
     maxWorkers: 2,
     projects: [
-      // Everything else first: these tests record the SDK calls the code makes (test/support/sdk-recorder.ts).
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/iam/**'] } },
+      // These two first: their tests record the SDK calls the code makes (test/support/sdk-recorder.ts).
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...CDK, 'test/iam/**'] },
+      },
+      // The tests that synthesize stacks, one process per worker for all of them (`isolate: false`).
+      { extends: true, test: { name: 'cdk', include: CDK, isolate: false } },
       // Then the IAM suite simulates exactly those calls against the synthesized roles.
       {
         extends: true,

@@ -135,7 +135,7 @@ export const sandboxEbs = async (flags: Flags, out: (s: string) => void): Promis
   const estate = localEbsEstate(dir, { now: () => new Date() });
   try {
     say('steward sandbox: an EBS restore drill on this machine, no AWS (ext4 image files, e2fsprogs)\n');
-    // The synthesis (about 10 s of CPU, in a child process) starts while the volumes are made.
+    // The synthesis (about 5 s of CPU, in a child process) starts while the volumes are made.
     const synthesis = definitionFor(abort.signal);
     const now = new Date();
     const takenAt = breakKind === 'stale' ? new Date(now.getTime() - STALE_MS) : now;

@@ -207,7 +207,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
     const definition = await step(
       'synthesized the drill state machine (the CDK definition)',
       () => synthesis,
-      'synthesizing the drill state machine with CDK (about 10 s)',
+      'synthesizing the drill state machine with CDK (about 5 s)',
     );
     const notifier = {
       send: async (n: Notification) =>

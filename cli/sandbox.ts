@@ -271,7 +271,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
     const definition = await step(
       'synthesized the drill state machine (the CDK definition)',
       () => synthesizeDrillOnce(configInput, abort.signal),
-      'synthesizing the drill state machine with CDK (about 15 s)',
+      'synthesizing the drill state machine with CDK (about 5 s)',
     );
     const { signal, settled } = localSignal();
     const reports = fileReports(join(historyRoot, 'reports'));

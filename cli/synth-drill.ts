@@ -1,4 +1,4 @@
-// Synthesizing the drill state machine takes ~15 s of synchronous CDK work: in the sandbox it runs in a
+// Synthesizing the drill state machine takes ~5 s of synchronous CDK work: in the sandbox it runs in a
 // child process, so Ctrl-C stops it at once (a blocked event loop would only see the signal afterwards).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -65,7 +65,7 @@ export const synthesizeDrill = async (
 const definitions = new Map<string, Promise<AslDefinition>>();
 /**
  * `synthesizeDrill`, once per config in a process: the sandboxes' break tests and the bench run the same stage
- * several times, and each synthesis is ~15 s of CDK work. A synthesis that fails or is stopped is forgotten.
+ * several times, and each synthesis is ~5 s of CDK work. A synthesis that fails or is stopped is forgotten.
  */
 export const synthesizeDrillOnce = (config: unknown, signal: AbortSignal): Promise<AslDefinition> => {
   const key = JSON.stringify(config);

@@ -42,7 +42,7 @@ describe('npm start -- --engine ebs', () => {
     );
     expect(left()).toEqual([]);
     expect(processesUnder(tmp())).toEqual([]);
-    // The first run synthesizes the stage with CDK (about 10 s of CPU, longer on a shared machine).
+    // The first run synthesizes the stage with CDK (about 5 s of CPU, longer on a shared machine).
   }, 180_000);
 
   it('refuses an unknown --break kind before starting anything', async () => {

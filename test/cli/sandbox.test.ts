@@ -95,7 +95,7 @@ describe('npm start (the local sandbox)', () => {
     expect(json.report.source.snapshotId).toMatch(/^steward-app-db-\d{12}-sched$/);
     expect(postmasters()).toEqual([]);
     expect(tempDirs()).toEqual([]);
-    // The first run synthesizes the stage with CDK (about 15 s of CPU, longer on a shared machine), as the
+    // The first run synthesizes the stage with CDK (about 5 s of CPU, longer on a shared machine), as the
     // Redis and EBS sandbox tests' first runs do.
   }, 180_000);
 

@@ -42,7 +42,9 @@ describe('the CDK app (npx cdk synth -c config=...)', () => {
       .map((r) => r.Properties.FunctionName)
       .sort();
     expect(functions).toEqual(['steward-acme-backup', 'steward-acme-report', 'steward-acme-retention']);
-  });
+    // The real `cdk synth` bundles three functions: 25 s on a quiet machine, past the default 60 s on a loaded
+    // one. It may take as long as the synth itself is given.
+  }, 300_000);
 
   it('fails with the app exiting 2 and the exact problem when the config is bad, synthesizing nothing', () => {
     // Prepare

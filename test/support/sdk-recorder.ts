@@ -30,10 +30,16 @@ export interface RecordedCall {
 }
 
 type Pending = Omit<RecordedCall, 'region' | 'test'> & { region: Promise<string> };
-const pending: Pending[] = [];
 
 const require = createRequire(import.meta.url);
 const HOOKED = Symbol.for('steward.sdkRecorder');
+
+// The calls not yet written, kept on globalThis: the hooks below patch modules loaded once per process
+// (sinon, the smithy client, the signer), so they must reach the same list when a worker runs several test
+// files one after another (the `infra` project, `isolate: false`), where this module is loaded once per file.
+// Files in one worker run one at a time: each file's `afterAll` writes what its tests sent.
+const PENDING = Symbol.for('steward.sdkRecorder.pending');
+const pending: Pending[] = ((globalThis as Record<symbol, Pending[] | undefined>)[PENDING] ??= []);
 
 const FRAME = /^\s*at (?:async )?(?:(.+?) \()?(.+?):(\d+):\d+\)?$/;
 

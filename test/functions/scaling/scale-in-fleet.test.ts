@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
 import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
 import { fleetWiring, handle } from '../../../functions/scaling/handler.js';
@@ -97,6 +97,11 @@ const cycle = async (notifier = memoryNotifier()) => {
 
 const child = <C extends { target: string }>(list: C[], target: string): C =>
   list.find((c) => c.target === target)!;
+
+// This file shares its process with the CDK tests (vitest project `cdk`): leave no SDK client mocked.
+afterAll(() => {
+  for (const m of [sts, rds, doc, org, s3]) m.restore();
+});
 
 let n = 0;
 beforeEach(() => {
