@@ -26,8 +26,28 @@ const onDemand = () => env('AWS_LAMBDA_INITIALIZATION_TYPE') === 'on-demand';
 const NO_SERVICE = 'service_undefined';
 const UNSAFE_KEYS = ['__proto__', 'constructor'];
 
-const stdConsole = (): Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'> =>
-  devMode() ? console : new Console({ stdout: process.stdout, stderr: process.stderr });
+type Out = Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'>;
+
+/**
+ * Powertools' own console (stdout for log, info and debug; stderr for warn and error), each stream's made at
+ * its first line. Reading `process.stdout` or `process.stderr` opens that stream (a pipe or socket in Lambda:
+ * 1-3 ms of CPU each, Node 22), and a run that warns nothing never needs stderr, so neither is opened at import.
+ */
+const stdConsole = (): Out => {
+  if (devMode()) return console;
+  let out: Console | undefined;
+  let err: Console | undefined;
+  // A Console given only `stdout` writes its warn and error lines there too.
+  const toOut = () => (out ??= new Console({ stdout: process.stdout }));
+  const toErr = () => (err ??= new Console({ stdout: process.stderr }));
+  return {
+    log: (...a: unknown[]) => toOut().log(...a),
+    info: (...a: unknown[]) => toOut().info(...a),
+    debug: (...a: unknown[]) => toOut().debug(...a),
+    warn: (...a: unknown[]) => toErr().warn(...a),
+    error: (...a: unknown[]) => toErr().error(...a),
+  };
+};
 
 const LEVELS = { TRACE: 6, DEBUG: 8, INFO: 12, WARN: 16, ERROR: 20, CRITICAL: 24, SILENT: 28 } as const;
 export type LogLevel = keyof typeof LEVELS;

@@ -95,9 +95,36 @@ export interface ClientIdentity {
   }>;
 }
 
+/**
+ * `make()`'s client, built when it is first used (a property read: `send`, `config`, `instanceof`), not when
+ * it is wired. A function wires every client its triggers may need, and most invocations send through few
+ * of them: cost's scheduled check sends only to Cost Explorer, yet wires SNS, the state table and S3. Building
+ * an SDK client costs 1-3 ms of CPU at a cold start (its config resolvers, middleware stack and endpoint
+ * rules), so clients that send nothing are never built. Everything else behaves as the client does: every
+ * read, write and check goes to the one built client.
+ */
+export const lazyClient = <T extends object>(make: () => T): T => {
+  let built: T | undefined;
+  const it = (): T => (built ??= make());
+  return new Proxy({} as T, {
+    get: (_, p) => Reflect.get(it(), p),
+    set: (_, p, v) => Reflect.set(it(), p, v),
+    has: (_, p) => Reflect.has(it(), p),
+    deleteProperty: (_, p) => Reflect.deleteProperty(it(), p),
+    defineProperty: (_, p, d) => Reflect.defineProperty(it(), p, d),
+    ownKeys: () => Reflect.ownKeys(it()),
+    // A proxy may not report a property non-configurable that its (empty) target lacks.
+    getOwnPropertyDescriptor: (_, p) => {
+      const d = Reflect.getOwnPropertyDescriptor(it(), p);
+      return d && { ...d, configurable: true };
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(it()),
+  });
+};
+
 const cache = new Map<string, unknown>();
-/** One client per service, region, options and identity per container. */
-export const memo = <T>(
+/** One client per service, region, options and identity per container, built on first use (`lazyClient`). */
+export const memo = <T extends object>(
   service: string,
   region: string,
   o: ClientOptions | undefined,
@@ -105,7 +132,7 @@ export const memo = <T>(
   as?: ClientIdentity,
 ): T => {
   const key = `${service}:${region}:${JSON.stringify(o ?? {})}${as ? `:${as.key}` : ''}`;
-  if (!cache.has(key)) cache.set(key, make());
+  if (!cache.has(key)) cache.set(key, lazyClient(make));
   return cache.get(key) as T;
 };
 
