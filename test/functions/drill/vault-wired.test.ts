@@ -26,9 +26,8 @@ import {
   rdsVaultCopyTags,
   restoreShare,
   selectedWith,
-  vaultClusterCopy,
+  vaultCopies,
   vaultDrillStage,
-  vaultInstanceCopy,
   type VaultRdsFake,
   wiredDrill,
 } from '../../support/drill-wiring.js';
@@ -71,8 +70,9 @@ let fake: VaultRdsFake;
 beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
+  const copies = vaultCopies(VAULT, REGION);
   const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) =>
-    vaultInstanceCopy(VAULT, REGION, 'orders-db', id, tags, at);
+    copies.instance('orders-db', id, tags, at);
   fake = fakeVaultRds(rds, 'orders-db', {
     copies: () => ({
       DBSnapshots: [
@@ -92,13 +92,7 @@ beforeEach(() => {
       ],
     }),
     clusterCopies: [
-      vaultClusterCopy(
-        VAULT,
-        REGION,
-        'ledger',
-        'steward-ledger-202601310300-sched-5e6f7a8b',
-        vaultTags('ledger'),
-      ),
+      copies.cluster('ledger', 'steward-ledger-202601310300-sched-5e6f7a8b', vaultTags('ledger')),
     ],
   });
   doc.on(PutCommand).resolves({});
