@@ -64,6 +64,7 @@ describe('a drill from the backup vault (RDS and Aurora), against moto with the 
   let hub: RDSClient;
   let vault: RDSClient;
   let task: ReturnType<typeof vaultDrill>['task'];
+  let restore: ReturnType<typeof vaultDrill>['restore'];
   const instanceCopy = vaultCopyId(HUB, snapshotId('orders-db', AT, 'sched'));
   const clusterCopy = vaultCopyId(HUB, snapshotId('ledger', AT, 'sched'));
   const instanceShare = () => rdsSharedWith(vault, instanceCopy);
@@ -74,7 +75,7 @@ describe('a drill from the backup vault (RDS and Aurora), against moto with the 
 
   beforeAll(async () => {
     let roles: Awaited<ReturnType<typeof rdsVaultDrillMoto>>['roles'];
-    ({ roles, hub, vault, task } = await rdsVaultDrillMoto(config, REGION, endpoint()));
+    ({ roles, hub, vault, task, restore } = await rdsVaultDrillMoto(config, REGION, endpoint()));
 
     // The hub's own encrypted instance and Aurora cluster, and steward's snapshots of both.
     await backedUpRds(hub, REGION, AT);
@@ -102,9 +103,7 @@ describe('a drill from the backup vault (RDS and Aurora), against moto with the 
 
   it('an instance: shares the vault copy, copies it into the hub, restores that copy, then deletes both and unshares', async () => {
     // Act
-    const started = await task('start', { database: 'orders-db' });
-    const selected = await task('select', started);
-    const restored = await task('restore', selected);
+    const { selected, restored } = await restore('orders-db');
     const duringShare = await instanceShare();
     const duringCopies = await drillCopies();
     const duringInstances = await drillInstances();
@@ -141,9 +140,7 @@ describe('a drill from the backup vault (RDS and Aurora), against moto with the 
 
   it('an Aurora cluster: restores the shared vault copy by its ARN, then deletes the cluster and unshares', async () => {
     // Act
-    const started = await task('start', { database: 'ledger' });
-    const selected = await task('select', started);
-    const restored = await task('restore', selected);
+    const { selected, restored } = await restore('ledger');
     const duringShare = await clusterShare();
     const duringClusters = await drillClusters();
     const cleaned = await task('cleanup', restored);

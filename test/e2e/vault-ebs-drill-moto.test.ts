@@ -52,6 +52,7 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
   let workload: EC2Client;
   let parts: string[] = [];
   let task: ReturnType<typeof vaultDrill>['task'];
+  let restore: ReturnType<typeof vaultDrill>['restore'];
 
   const config = () =>
     vaultStage(REGION, {
@@ -99,7 +100,7 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
       ).Snapshots ?? []
     ).map((s) => s.SnapshotId!);
     parts = vaultCopies.sort();
-    ({ task } = vaultDrill(config, {
+    ({ task, restore } = vaultDrill(config, {
       restore: fakeRestorePort(REGION),
       ebs: {
         sets: ec2SnapshotSets(REGION, hub),
@@ -123,9 +124,7 @@ describe('an EBS drill from the backup vault, against moto with three accounts',
 
   it('restores the workload instance’s vault set in the hub through shared parts, then deletes the volumes and unshares', async () => {
     // Act: select, restore (shares, then creates), status, cleanup, record
-    const started = await task('start', { database: instanceId });
-    const selected = await task('select', started);
-    const restored = await task('restore', selected);
+    const { selected, restored } = await restore(instanceId);
     const shareWhileRestored = await Promise.all(parts.map(sharedWith));
     const volumesWhileRestored = await drillVolumes();
     const available = await task('status', restored);

@@ -58,6 +58,7 @@ describe("a drill of a workload account's RDS instance and Aurora cluster from t
   let hub: RDSClient;
   let vault: RDSClient;
   let task: ReturnType<typeof vaultDrill>['task'];
+  let restore: ReturnType<typeof vaultDrill>['restore'];
   const spokeCopy = vaultCopyId(WORKLOAD, snapshotId('orders-db', SPOKE_AT, 'sched'));
   const hubCopy = vaultCopyId(HUB, snapshotId('orders-db', HUB_AT, 'sched'));
   const spokeClusterCopy = vaultCopyId(WORKLOAD, snapshotId('ledger', SPOKE_AT, 'sched'));
@@ -73,7 +74,7 @@ describe("a drill of a workload account's RDS instance and Aurora cluster from t
 
   beforeAll(async () => {
     let roles: Awaited<ReturnType<typeof rdsVaultDrillMoto>>['roles'];
-    ({ roles, hub, vault, task } = await rdsVaultDrillMoto(config, REGION, endpoint()));
+    ({ roles, hub, vault, task, restore } = await rdsVaultDrillMoto(config, REGION, endpoint()));
 
     // The workload's encrypted orders-db and ledger cluster, then the hub's orders-db (backed up later).
     await backedUpRds(new RDSClient({ region: REGION, credentials: roles.workload }), REGION, SPOKE_AT);
@@ -95,9 +96,7 @@ describe("a drill of a workload account's RDS instance and Aurora cluster from t
 
   it("an instance: picks the workload's copy over the hub's newer one, shares it with the hub only, restores it, and leaves nothing", async () => {
     // Act
-    const started = await task('start', { database: 'orders-db' });
-    const selected = await task('select', started);
-    const restored = await task('restore', selected);
+    const { selected, restored } = await restore('orders-db');
     const duringShare = await instanceShare(spokeCopy);
     const duringHubShare = await instanceShare(hubCopy);
     const duringCopies = await drillCopies();
@@ -126,9 +125,7 @@ describe("a drill of a workload account's RDS instance and Aurora cluster from t
 
   it("an Aurora cluster: restores the workload's shared vault copy by its ARN, then deletes it and unshares", async () => {
     // Act
-    const started = await task('start', { database: 'ledger' });
-    const selected = await task('select', started);
-    const restored = await task('restore', selected);
+    const { selected, restored } = await restore('ledger');
     const duringShare = await clusterShare();
     const duringClusters = await drillClusters();
     const cleaned = await task('cleanup', restored);

@@ -24,6 +24,25 @@ export const fakeSnapshotArn = (kind: Snapshot['kind'], region: string, id: stri
     ? `arn:aws:elasticache:${region}:${ACCOUNT}:snapshot:${id}`
     : `arn:aws:rds:${region}:${ACCOUNT}:${kind === 'aurora-cluster' ? 'cluster-snapshot' : 'snapshot'}:${id}`;
 
+/** Steward's `daily` snapshot `id` of `db` (a `kind`) in `region`: taken 2026-01-15 03:04, available, encrypted. */
+export const dailySnapshot = (
+  kind: Snapshot['kind'],
+  region: string,
+  db: string,
+  id = `steward-${db}-202601150300-sched`,
+): Snapshot => ({
+  kind,
+  id,
+  arn: fakeSnapshotArn(kind, region, id),
+  region,
+  sourceId: db,
+  createdAt: '2026-01-15T03:04:00.000Z',
+  status: 'available',
+  type: 'manual',
+  encrypted: true,
+  tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': db },
+});
+
 /** In-memory BackupPort; created snapshots appear in `store` as `creating`, like the real service. */
 export interface FakeBackupPort extends BackupPort {
   databases: Database[];

@@ -232,23 +232,3 @@ export const fakeReportStore = (): ReportStore & { objects: Map<string, string>;
   };
   return r;
 };
-
-/**
- * The Step Functions "Execution Status Change" event (the shape of events/drill/aws-execution-aborted.json, the
- * fields the drill control reads) of execution `name` of `account`'s `steward-prod-drill` in `region`, ended `status`.
- */
-export const drillExecutionEnded = (
-  region: string,
-  account: string,
-  name: string,
-  status: 'ABORTED' | 'FAILED' | 'TIMED_OUT' = 'ABORTED',
-) => ({
-  source: 'aws.states',
-  'detail-type': 'Step Functions Execution Status Change',
-  detail: {
-    executionArn: `arn:aws:states:${region}:${account}:execution:steward-prod-drill:${name}`,
-    stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:steward-prod-drill`,
-    name,
-    status,
-  },
-});

@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import { beforeAll } from 'vitest';
 import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { VaultStack } from '../../infra/vault.js';
@@ -90,6 +91,13 @@ export const deployVaultDrill = (config: unknown, name: string) => {
     keyPolicy: d.vault!.keyPolicy,
     keyArn: d.vault!.keyArn,
   };
+};
+
+/** `deployVaultDrill(config, name)`, synthesized once before the file's tests: read its fields inside a test. */
+export const useVaultDrill = (config: unknown, name: string): ReturnType<typeof deployVaultDrill> => {
+  const d = {} as ReturnType<typeof deployVaultDrill>;
+  beforeAll(() => void Object.assign(d, deployVaultDrill(config, name)));
+  return d;
 };
 
 /** The tags that mark steward's copies in the vault (what the vault drill role may share, and nothing may delete). */

@@ -1,9 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { vaultCopyId } from '../../shared/fleet/vault.js';
 import { vaultDrillRoleName } from '../../shared/fleet/vault-drill.js';
 import { VAULT_DRILL_CONFIG } from '../support/fleet.js';
 import {
-  deployVaultDrill,
   EVERYTHING,
   fromOrg,
   HUB,
@@ -11,6 +10,7 @@ import {
   ORG,
   REGION,
   sharedWithHub,
+  useVaultDrill,
   VAULT,
   VAULT_COPY_TAGS,
   WORKLOAD,
@@ -23,18 +23,7 @@ import type { PolicyDocument, RoleUnderTest } from './template.js';
 // Drills from the vault, simulated: the hub's drill role (and only it) assumes the vault drill role, which
 // may share only steward's tagged vault copies and can neither copy, delete nor re-tag one; the vault key lets
 // the hub drill role use it through RDS only; and no workload account principal can share or delete a copy.
-let hubRoles: Map<string, RoleUnderTest>;
-let drillRole: RoleUnderTest;
-let workloadBackup: RoleUnderTest;
-let keyPolicy: PolicyDocument;
-let keyArn: string;
-
-beforeAll(() => {
-  ({ hubRoles, drillRole, workloadBackup, keyPolicy, keyArn } = deployVaultDrill(
-    VAULT_DRILL_CONFIG,
-    'vault-drill',
-  ));
-});
+const d = useVaultDrill(VAULT_DRILL_CONFIG, 'vault-drill');
 
 const assumeDrillRole = (
   principal: string,
@@ -49,7 +38,7 @@ const assumeDrillRole = (
       action: 'sts:AssumeRole',
       resource: `arn:aws:iam::${VAULT}:role/${vaultDrillRoleName('prod', REGION)}`,
       context,
-      resourcePolicy: drillRole.trust,
+      resourcePolicy: d.drillRole.trust,
       label: 'AssumeRole vault drill',
     },
     account,
@@ -71,14 +60,14 @@ const inVault = (
 describe('the vault drill role', () => {
   it('is assumed by the hub drill role only, from the organization with the external id', async () => {
     // Prepare
-    const drill = hubRoles.get('drill')!;
-    const backup = hubRoles.get('backup')!;
+    const drill = d.hubRoles.get('drill')!;
+    const backup = d.hubRoles.get('backup')!;
 
     // Act
     const ok = await assumeDrillRole(drill.arn, drill.policy, fromOrg);
     const noId = await assumeDrillRole(drill.arn, drill.policy, { 'aws:PrincipalOrgID': ORG });
     const otherRole = await assumeDrillRole(backup.arn, EVERYTHING, fromOrg);
-    const workload = await assumeDrillRole(workloadBackup.arn, EVERYTHING, fromOrg, WORKLOAD);
+    const workload = await assumeDrillRole(d.workloadBackup.arn, EVERYTHING, fromOrg, WORKLOAD);
 
     // Assert
     expect(ok.decision).toBe('Allowed');
@@ -96,18 +85,18 @@ describe('the vault drill role', () => {
   ])('may %s on a steward vault copy, and not on an untagged or hand-made snapshot', async (action, type) => {
     // Act
     const copy = await inVault(
-      drillRole,
+      d.drillRole,
       action,
       vaultSnapshot(type),
       resourceTags(vaultSnapshot(type), copyTags),
     );
     const untagged = await inVault(
-      drillRole,
+      d.drillRole,
       action,
       vaultSnapshot(type),
       resourceTags(vaultSnapshot(type), { 'steward:managed': 'true' }),
     );
-    const byHand = await inVault(drillRole, action, vaultSnapshot(type, 'audit-2026'), {});
+    const byHand = await inVault(d.drillRole, action, vaultSnapshot(type, 'audit-2026'), {});
 
     // Assert
     expect(copy.decision).toBe('Allowed');
@@ -121,7 +110,7 @@ describe('the vault drill role', () => {
     'rds:RemoveTagsFromResource',
     'rds:AddTagsToResource',
   ])('may never %s a vault copy (explicit deny)', async (action) => {
-    const v = await inVault(drillRole, action, vaultSnapshot(), {
+    const v = await inVault(d.drillRole, action, vaultSnapshot(), {
       ...resourceTags(vaultSnapshot(), copyTags),
       ...requestTags(copyTags),
     });
@@ -144,13 +133,13 @@ describe("a workload account's database, drilled from the vault in the hub (dril
     ['rds:ModifyDBClusterSnapshotAttribute', 'cluster-snapshot'],
   ])('the vault drill role may %s on its copy, as on the hub’s', async (action, type) => {
     const arn = vaultSnapshot(type, workloadCopy);
-    const v = await inVault(drillRole, action, arn, resourceTags(arn, workloadTags));
+    const v = await inVault(d.drillRole, action, arn, resourceTags(arn, workloadTags));
     expect(v.decision).toBe('Allowed');
   });
 
   it('the hub drill role may copy its instance copy and restore its cluster copy while shared, tagged as steward’s', async () => {
     // Prepare
-    const drill = hubRoles.get('drill')!;
+    const drill = d.hubRoles.get('drill')!;
     const managed = requestTags({ 'steward:managed': 'true', 'steward:drill': 'monthly-2026-02' });
     // The vault's share of that copy with the hub, as RDS evaluates it (the restore attribute holds the hub).
     const inHub = (action: string, resource: string, context: Record<string, string | string[]>) =>
@@ -192,11 +181,11 @@ describe("a workload account's database, drilled from the vault in the hub (dril
 describe('the vault key, for drills', () => {
   const viaRds = { 'kms:ViaService': `rds.${REGION}.amazonaws.com` };
   const onKey = (role: RoleUnderTest, action: string, context: Record<string, string>) =>
-    onVaultKey({ keyArn, keyPolicy }, role, action, context);
+    onVaultKey(d, role, action, context);
 
   it('lets the hub drill role use it through RDS only', async () => {
     // Prepare
-    const drill = hubRoles.get('drill')!;
+    const drill = d.hubRoles.get('drill')!;
 
     // Act
     const decrypt = await onKey(drill, 'kms:Decrypt', viaRds);
@@ -212,7 +201,7 @@ describe('the vault key, for drills', () => {
   });
 
   it('gives the hub backup role nothing of it', async () => {
-    const v = await onKey(hubRoles.get('backup')!, 'kms:Decrypt', viaRds);
+    const v = await onKey(d.hubRoles.get('backup')!, 'kms:Decrypt', viaRds);
     expect(v.decision).not.toBe('Allowed');
   });
 });
@@ -223,7 +212,7 @@ describe('a workload account, after a compromise', () => {
     async (action) => {
       const ctx = resourceTags(vaultSnapshot(), copyTags);
       const [spoke, admin] = await Promise.all(
-        workloadPrincipals(workloadBackup).map((p) => inVault(p, action, vaultSnapshot(), ctx, WORKLOAD)),
+        workloadPrincipals(d.workloadBackup).map((p) => inVault(p, action, vaultSnapshot(), ctx, WORKLOAD)),
       );
       expect(spoke!.decision).not.toBe('Allowed');
       expect(admin!.decision).not.toBe('Allowed');

@@ -1,12 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VAULT_EBS_DRILL_CONFIG } from '../support/fleet.js';
 import {
-  deployVaultDrill,
   fromOrg,
   HUB,
   onVaultKey,
   REGION,
   sharedWithHub,
+  useVaultDrill,
   VAULT,
   VAULT_COPY_TAGS,
   WORKLOAD,
@@ -14,24 +14,13 @@ import {
 } from './fleet-deployment.js';
 import { requestTags, resourceTags } from './requests.js';
 import { simulate } from './simulate.js';
-import type { PolicyDocument, RoleUnderTest } from './template.js';
+import type { RoleUnderTest } from './template.js';
 
 // EBS drills from the vault, simulated: the vault drill role may add and remove the hub account (and no other,
 // never a group) on the create-volume permission of steward's tagged vault EBS copies, and can neither copy,
 // delete nor re-tag one; the hub drill role creates its volumes only from tagged vault copies shared with it and
 // uses the vault key through EC2 only; no workload account principal can share or delete a vault copy.
-let hubRoles: Map<string, RoleUnderTest>;
-let drillRole: RoleUnderTest;
-let workloadBackup: RoleUnderTest;
-let keyPolicy: PolicyDocument;
-let keyArn: string;
-
-beforeAll(() => {
-  ({ hubRoles, drillRole, workloadBackup, keyPolicy, keyArn } = deployVaultDrill(
-    VAULT_EBS_DRILL_CONFIG,
-    'vault-ebs-drill',
-  ));
-});
+const d = useVaultDrill(VAULT_EBS_DRILL_CONFIG, 'vault-ebs-drill');
 
 type Context = Record<string, string | string[]>;
 // An EBS snapshot's ARN names no account; the simulation says whose it is (the vault's).
@@ -56,7 +45,7 @@ const inVault = (
 describe('the vault drill role, for EBS sets', () => {
   it('is assumed by the hub drill role with the organization and external id', async () => {
     // Prepare
-    const drill = hubRoles.get('drill')!;
+    const drill = d.hubRoles.get('drill')!;
 
     // Act
     const v = await simulate(
@@ -64,9 +53,9 @@ describe('the vault drill role, for EBS sets', () => {
       drill.policy,
       {
         action: 'sts:AssumeRole',
-        resource: drillRole.arn,
+        resource: d.drillRole.arn,
         context: fromOrg,
-        resourcePolicy: drillRole.trust,
+        resourcePolicy: d.drillRole.trust,
         label: 'AssumeRole vault drill',
       },
       HUB,
@@ -79,14 +68,17 @@ describe('the vault drill role, for EBS sets', () => {
 
   it('adds and removes the hub account on a steward vault copy, and lists the vault’s snapshots', async () => {
     // Act
-    const add = await inVault(drillRole, 'ec2:ModifySnapshotAttribute', { ...tagged, 'ec2:Add/userId': HUB });
-    const remove = await inVault(drillRole, 'ec2:ModifySnapshotAttribute', {
+    const add = await inVault(d.drillRole, 'ec2:ModifySnapshotAttribute', {
+      ...tagged,
+      'ec2:Add/userId': HUB,
+    });
+    const remove = await inVault(d.drillRole, 'ec2:ModifySnapshotAttribute', {
       ...tagged,
       'ec2:Remove/userId': HUB,
     });
     const list = await simulate(
-      drillRole.arn,
-      drillRole.policy,
+      d.drillRole.arn,
+      d.drillRole.policy,
       { action: 'ec2:DescribeSnapshots', resource: '*', context: {}, label: 'list' },
       VAULT,
       REGION,
@@ -118,14 +110,14 @@ describe('the vault drill role, for EBS sets', () => {
     ],
     ['an untagged snapshot', { 'ec2:Add/userId': HUB }],
   ])('may not share with %s', async (_what, context) => {
-    const v = await inVault(drillRole, 'ec2:ModifySnapshotAttribute', context);
+    const v = await inVault(d.drillRole, 'ec2:ModifySnapshotAttribute', context);
     expect(v.decision).toBe('ImplicitlyDenied');
   });
 
   it.each(['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ec2:CreateTags', 'ec2:DeleteTags'])(
     'may never %s a vault EBS copy (explicit deny)',
     async (action) => {
-      const v = await inVault(drillRole, action, { ...tagged, ...requestTags(copyTags) });
+      const v = await inVault(d.drillRole, action, { ...tagged, ...requestTags(copyTags) });
       expect(v.decision).toBe('ExplicitlyDenied');
     },
   );
@@ -135,7 +127,7 @@ describe('the hub drill role, for EBS sets from the vault', () => {
   // The vault's part, shared with the hub account (its create-volume permission, modelled as a resource policy).
   const shared = sharedWithHub('ec2:CreateVolume', part);
   const createFrom = (context: Context) => {
-    const drill = hubRoles.get('drill')!;
+    const drill = d.hubRoles.get('drill')!;
     return simulate(
       drill.arn,
       drill.policy,
@@ -159,11 +151,11 @@ describe('the hub drill role, for EBS sets from the vault', () => {
 
   const viaEc2 = { 'kms:ViaService': `ec2.${REGION}.amazonaws.com` };
   const onKey = (role: RoleUnderTest, action: string, context: Record<string, string>) =>
-    onVaultKey({ keyArn, keyPolicy }, role, action, context);
+    onVaultKey(d, role, action, context);
 
   it('uses the vault key through EC2 only, and only for what a volume from a shared snapshot needs', async () => {
     // Prepare
-    const drill = hubRoles.get('drill')!;
+    const drill = d.hubRoles.get('drill')!;
 
     // Act
     const decrypt = await onKey(drill, 'kms:Decrypt', viaEc2);
@@ -183,7 +175,7 @@ describe('the hub drill role, for EBS sets from the vault', () => {
   });
 
   it('gives the hub backup role nothing of the vault key through EC2', async () => {
-    const v = await onKey(hubRoles.get('backup')!, 'kms:Decrypt', viaEc2);
+    const v = await onKey(d.hubRoles.get('backup')!, 'kms:Decrypt', viaEc2);
     expect(v.decision).not.toBe('Allowed');
   });
 });
@@ -194,7 +186,7 @@ describe('a workload account, after a compromise', () => {
     async (action) => {
       const ctx = { ...tagged, 'ec2:Add/userId': WORKLOAD };
       const [spoke, admin] = await Promise.all(
-        workloadPrincipals(workloadBackup).map((p) => inVault(p, action, ctx, WORKLOAD)),
+        workloadPrincipals(d.workloadBackup).map((p) => inVault(p, action, ctx, WORKLOAD)),
       );
       expect(spoke!.decision).not.toBe('Allowed');
       expect(admin!.decision).not.toBe('Allowed');

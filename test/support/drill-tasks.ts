@@ -3,7 +3,8 @@ import type { DrillState, DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
 import { metrics } from '../../shared/observability.js';
 
-// The drill tasks called as the state machine calls them, over in-memory ports (test/shared/drill/*-tasks.test.ts).
+// The drill tasks called as the state machine calls them, over in-memory ports (test/shared/drill/*-tasks.test.ts),
+// and the event that tells the drill control an execution ended.
 
 /** Quiets Powertools' single metrics (the drill tasks emit them) for each test of the enclosing describe. */
 export const quietMetrics = (): void => {
@@ -41,3 +42,23 @@ export const drillTasksOf = (execution: { name: string; startTime: string }) => 
   };
   return { task, caught };
 };
+
+/**
+ * The Step Functions "Execution Status Change" event (the shape of events/drill/aws-execution-aborted.json, the
+ * fields the drill control reads) of execution `name` of `account`'s `steward-prod-drill` in `region`, ended `status`.
+ */
+export const drillExecutionEnded = (
+  region: string,
+  account: string,
+  name: string,
+  status: 'ABORTED' | 'FAILED' | 'TIMED_OUT' = 'ABORTED',
+) => ({
+  source: 'aws.states',
+  'detail-type': 'Step Functions Execution Status Change',
+  detail: {
+    executionArn: `arn:aws:states:${region}:${account}:execution:steward-prod-drill:${name}`,
+    stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:steward-prod-drill`,
+    name,
+    status,
+  },
+});

@@ -128,43 +128,35 @@ export const restoreShare = (id: string, account: string, add: boolean) => ({
   ...(add ? { ValuesToAdd: [account] } : { ValuesToRemove: [account] }),
 });
 
-/** The backup vault's copy `id` of RDS instance `db` (vault account `vault`), made at `at`, with `tags`. */
-export const vaultInstanceCopy = (
-  vault: string,
-  region: string,
-  db: string,
-  id: string,
-  tags: { Key: string; Value: string }[],
-  at: string,
-): DBSnapshot => ({
-  DBSnapshotIdentifier: id,
-  DBSnapshotArn: `arn:aws:rds:${region}:${vault}:snapshot:${id}`,
-  DBInstanceIdentifier: db,
-  SnapshotCreateTime: new Date(at),
-  Status: 'available',
-  SnapshotType: 'manual',
-  Encrypted: true,
-  TagList: tags,
-});
+/** The tags of an RDS snapshot, as DescribeDBSnapshots lists them. */
+type TagList = { Key: string; Value: string }[];
 
-/** The backup vault's copy `id` of Aurora PostgreSQL 16.4 cluster `cluster`, made 2026-01-31 04:00, with `tags`. */
-export const vaultClusterCopy = (
-  vault: string,
-  region: string,
-  cluster: string,
-  id: string,
-  tags: { Key: string; Value: string }[],
-): DBClusterSnapshot => ({
-  DBClusterSnapshotIdentifier: id,
-  DBClusterSnapshotArn: `arn:aws:rds:${region}:${vault}:cluster-snapshot:${id}`,
-  DBClusterIdentifier: cluster,
-  SnapshotCreateTime: new Date('2026-01-31T04:00:00Z'),
-  Status: 'available',
-  SnapshotType: 'manual',
-  StorageEncrypted: true,
-  Engine: 'aurora-postgresql',
-  EngineVersion: '16.4',
-  TagList: tags,
+/** The copies in the backup vault of account `vault` in `region`, as its DescribeDB(Cluster)Snapshots list them. */
+export const vaultCopies = (vault: string, region: string) => ({
+  /** Its copy `id` of RDS instance `db`, made at `at`, with `tags`. */
+  instance: (db: string, id: string, tags: TagList, at: string): DBSnapshot => ({
+    DBSnapshotIdentifier: id,
+    DBSnapshotArn: `arn:aws:rds:${region}:${vault}:snapshot:${id}`,
+    DBInstanceIdentifier: db,
+    SnapshotCreateTime: new Date(at),
+    Status: 'available',
+    SnapshotType: 'manual',
+    Encrypted: true,
+    TagList: tags,
+  }),
+  /** Its copy `id` of Aurora PostgreSQL 16.4 cluster `cluster`, made 2026-01-31 04:00, with `tags`. */
+  cluster: (cluster: string, id: string, tags: TagList): DBClusterSnapshot => ({
+    DBClusterSnapshotIdentifier: id,
+    DBClusterSnapshotArn: `arn:aws:rds:${region}:${vault}:cluster-snapshot:${id}`,
+    DBClusterIdentifier: cluster,
+    SnapshotCreateTime: new Date('2026-01-31T04:00:00Z'),
+    Status: 'available',
+    SnapshotType: 'manual',
+    StorageEncrypted: true,
+    Engine: 'aurora-postgresql',
+    EngineVersion: '16.4',
+    TagList: tags,
+  }),
 });
 
 /** What `fakeVaultRds` answers with; `staged` may be set by a test. */

@@ -25,6 +25,16 @@ export const drillEnd = (passed: boolean): string[] => [
 /** One poll of an EBS drill's volumes: waited for, checked, asked whether all are restored. */
 export const VOLUMES_POLL = ['WaitForVolumes', 'CheckVolumes', 'VolumesRestored?'];
 
+/** The path of an EBS drill that passes once its volumes are restored, at the second poll. */
+export const EBS_PASSED_AT_SECOND_POLL = [
+  ...DRILL_START,
+  'Volumes?',
+  ...VOLUMES_POLL,
+  ...VOLUMES_POLL,
+  'VerifyVolumes',
+  ...drillEnd(true),
+];
+
 /**
  * The path of an EBS drill that verifies its volumes through per-drill endpoints, up to its verdict: the
  * endpoints asked for after the selection, the volumes restored at the first poll, the endpoints waited for

@@ -172,7 +172,7 @@ export { quietMetrics } from './drill-tasks.js';
 /**
  * The hub's drill deps for drills from the vault, with one share ledger (the in-memory fake; its contract runs
  * over moto's DynamoDB in test/shared/aws/vault-share-ledger.test.ts) for every drill of the block. `config`
- * is read on each call. Returns the deps and the task runner for DRILL_EXECUTION.
+ * is read on each call. Returns the deps, the task runner for DRILL_EXECUTION, and a drill's first steps.
  */
 export const vaultDrill = (
   config: StewardConfig | (() => StewardConfig),
@@ -194,7 +194,12 @@ export const vaultDrill = (
   });
   const task = (t: DrillTaskEvent['task'], state: unknown) =>
     runDrillTask({ task: t, state, execution: DRILL_EXECUTION } as DrillTaskEvent, deps());
-  return { deps, task };
+  /** A drill of `database` started, its snapshot selected and its restore begun: the select and restore states. */
+  const restore = async (database: string) => {
+    const selected = await task('select', await task('start', { database }));
+    return { selected, restored: await task('restore', selected) };
+  };
+  return { deps, task, restore };
 };
 
 /**
@@ -216,12 +221,12 @@ export const rdsVaultDrillMoto = async (config: StewardConfig, region: string, e
   const hub = new RDSClient({ region });
   const vault = new RDSClient({ region, credentials: roles.drill });
   await createMotoKey(endpoint, (await roles.vault()).accessKeyId, region, vaultKeyAlias(config));
-  const { task } = vaultDrill(config, {
+  const { task, restore } = vaultDrill(config, {
     restore: rdsRestorePort(region, hub),
     vault: rdsVaultDrillPort(region, vault, VAULT),
     staging: rdsStagedCopies(region, hub),
   });
-  return { roles, hub, vault, task };
+  return { roles, hub, vault, task, restore };
 };
 
 /** The accounts an RDS snapshot (`id`, in `rds`'s account) is shared with: its `restore` attribute. */
@@ -272,6 +277,14 @@ export const drillLeftovers = (rds: RDSClient) => ({
     ),
 });
 
+/** The tags of steward's scheduled `daily` snapshot of `source`, as the backup takes it. */
+const dailyTags = (source: string) => ({
+  [Tag.managed]: 'true',
+  [Tag.policy]: 'daily',
+  [Tag.source]: source,
+  [Tag.createdBy]: 'backup',
+});
+
 /**
  * In `rds`'s account: an encrypted `orders-db` instance (and with `cluster`, an encrypted `ledger` Aurora
  * cluster) tagged for the `daily` policy, and steward's scheduled snapshot of each taken at `at`.
@@ -306,7 +319,7 @@ export const backedUpRds = async (
       kind,
       dbId: db,
       snapshotId: snapshotId(db, at, 'sched'),
-      tags: { [Tag.managed]: 'true', [Tag.policy]: 'daily', [Tag.source]: db, [Tag.createdBy]: 'backup' },
+      tags: dailyTags(db),
     });
 };
 
@@ -338,25 +351,13 @@ export const instanceWithDataVolume = async (
  * Steward's scheduled `daily` snapshot set of `instanceId` (in `ec2`'s account, its two volumes: see
  * `instanceWithDataVolume`) taken at `at`. Returns the set's id.
  */
-export const backedUpSet = async (
-  ec2: EC2Client,
-  region: string,
-  instanceId: string,
-  at: Date,
-): Promise<string> => {
+export const backedUpSet = async (ec2: EC2Client, region: string, instanceId: string, at: Date) => {
   const id = snapshotId(instanceId, at, 'sched');
   await ebsBackup(region, ec2).createSnapshot({
     kind: 'ebs',
     dbId: instanceId,
     snapshotId: id,
-    tags: {
-      [Tag.managed]: 'true',
-      [Tag.policy]: 'daily',
-      [Tag.source]: instanceId,
-      [Tag.createdBy]: 'backup',
-      [Tag.set]: id,
-      [Tag.setSize]: '2',
-    },
+    tags: { ...dailyTags(instanceId), [Tag.set]: id, [Tag.setSize]: '2' },
   });
   return id;
 };

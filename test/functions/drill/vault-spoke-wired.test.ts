@@ -25,9 +25,8 @@ import {
   rdsVaultCopyTags,
   restoreShare,
   selectedWith,
-  vaultClusterCopy,
+  vaultCopies,
   vaultDrillStage,
-  vaultInstanceCopy,
   type VaultRdsFake,
   wiredDrill,
 } from '../../support/drill-wiring.js';
@@ -77,8 +76,9 @@ let fake: VaultRdsFake;
 beforeEach(() => {
   for (const m of [rds, sts, doc, s3]) m.reset();
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
+  const copies = vaultCopies(VAULT, REGION);
   const snapshot = (id: string, account: string, dataTime: string, at: string) =>
-    vaultInstanceCopy(VAULT, REGION, 'orders-db', id, vaultTags('orders-db', account, dataTime), at);
+    copies.instance('orders-db', id, vaultTags('orders-db', account, dataTime), at);
   fake = fakeVaultRds(rds, 'orders-db', {
     // Two pages: the spoke's copies on the second.
     copies: (marker) =>
@@ -102,9 +102,7 @@ beforeEach(() => {
             Marker: 'page-2',
           },
     clusterCopies: [SPOKE_CLUSTER_COPY, 'steward-ledger-202601312200-sched-1e1e1e1e'].map((id, i) =>
-      vaultClusterCopy(
-        VAULT,
-        REGION,
+      copies.cluster(
         'ledger',
         id,
         vaultTags('ledger', i === 0 ? SPOKE : HUB, `2026-01-31T${i === 0 ? '03' : '22'}:00:00Z`),

@@ -32,9 +32,8 @@ import {
   rdsVaultCopyTags,
   restoreShare,
   selectedWith,
-  vaultClusterCopy,
+  vaultCopies,
   vaultDrillStage,
-  vaultInstanceCopy,
   type VaultRdsFake,
   wiredDrill,
 } from '../../support/drill-wiring.js';
@@ -99,8 +98,9 @@ beforeEach(() => {
   sts.on(AssumeRoleCommand).resolves(assumedRole('VAULTDRILL'));
   // The state table's share records (a cleanup takes back only the shares its drill recorded).
   ledger = mockShareRecords(doc);
+  const copies = vaultCopies(VAULT, REGION);
   const snapshot = (id: string, tags: { Key: string; Value: string }[], at: string) =>
-    vaultInstanceCopy(VAULT, REGION, 'orders-db', id, tags, at);
+    copies.instance('orders-db', id, tags, at);
   fake = fakeVaultRds(rds, 'orders-db', {
     copies: () => ({
       DBSnapshots: [
@@ -120,13 +120,7 @@ beforeEach(() => {
       ],
     }),
     clusterCopies: [
-      vaultClusterCopy(
-        VAULT,
-        REGION,
-        'ledger',
-        'steward-ledger-202601310300-sched-5e6f7a8b',
-        vaultTags('ledger'),
-      ),
+      copies.cluster('ledger', 'steward-ledger-202601310300-sched-5e6f7a8b', vaultTags('ledger')),
     ],
   });
   doc.on(PutCommand).resolves({});

@@ -5,7 +5,12 @@ import { drCopyId } from '../../../shared/backup/ids.js';
 import type { CopyLedger } from '../../../shared/backup/ports.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import type { Snapshot } from '../../../shared/model.js';
-import { fakeCopyPort, fakeSnapshotArn, fakeSnapshotReader } from '../../fakes/backup-ports.js';
+import {
+  dailySnapshot,
+  fakeCopyPort,
+  fakeSnapshotArn,
+  fakeSnapshotReader,
+} from '../../fakes/backup-ports.js';
 import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
 import { motoStateTables } from '../../support/state-table.js';
 
@@ -27,21 +32,7 @@ const config = parseConfig(
   'test',
 );
 
-const snapshot = (db: string): Snapshot => {
-  const id = `steward-${db}-202601150300-sched`;
-  return {
-    kind: 'rds-instance',
-    id,
-    arn: fakeSnapshotArn('rds-instance', PRIMARY, id),
-    region: PRIMARY,
-    sourceId: db,
-    createdAt: '2026-01-15T03:04:00.000Z',
-    status: 'available',
-    type: 'manual',
-    encrypted: true,
-    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': db },
-  };
-};
+const snapshot = (db: string): Snapshot => dailySnapshot('rds-instance', PRIMARY, db);
 
 /** `dbs` databases with one snapshot each to copy, fake RDS in both regions, and `ledger` as the queue. */
 const estate = (dbs: readonly string[], ledger: CopyLedger) => {

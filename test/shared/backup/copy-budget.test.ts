@@ -16,6 +16,7 @@ import { parseConfig, type StewardConfig } from '../../../shared/config/schema.j
 import { fanOutTargets, targetConfig } from '../../../shared/fleet/fan-out.js';
 import type { Snapshot } from '../../../shared/model.js';
 import {
+  dailySnapshot,
   fakeCopyPort,
   fakeSnapshotArn,
   fakeSnapshotReader,
@@ -51,21 +52,7 @@ const fleet = (targets: unknown[]): StewardConfig =>
     'budget',
   );
 
-const source = (region: string, db: string): Snapshot => {
-  const id = `steward-${db}-202601150300-sched`;
-  return {
-    kind: 'aurora-cluster',
-    id,
-    arn: fakeSnapshotArn('aurora-cluster', region, id),
-    region,
-    sourceId: db,
-    createdAt: '2026-01-15T03:04:00.000Z',
-    status: 'available',
-    type: 'manual',
-    encrypted: true,
-    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': db },
-  };
-};
+const source = (region: string, db: string): Snapshot => dailySnapshot('aurora-cluster', region, db);
 
 /** AWS answers after a while: runs started together each list (and request) while the others do. */
 const later = () => new Promise((r) => setTimeout(r, 5));

@@ -10,7 +10,12 @@ import {
 import { drCopyId, isValidSnapshotId, regionCode } from '../../../shared/backup/ids.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import type { Snapshot } from '../../../shared/model.js';
-import { fakeCopyPort, fakeSnapshotArn, fakeSnapshotReader } from '../../fakes/backup-ports.js';
+import {
+  dailySnapshot,
+  fakeCopyPort,
+  fakeSnapshotArn,
+  fakeSnapshotReader,
+} from '../../fakes/backup-ports.js';
 import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
 
 // One account runs a database `orders` in two regions, both copying to one DR region (issue #17). Copies used
@@ -38,18 +43,7 @@ const config = (region: string) =>
     'copy-ids',
   );
 
-const source = (region: string, id = ID): Snapshot => ({
-  kind: 'rds-instance',
-  id,
-  arn: fakeSnapshotArn('rds-instance', region, id),
-  region,
-  sourceId: 'orders',
-  createdAt: '2026-01-15T03:04:00.000Z',
-  status: 'available',
-  type: 'manual',
-  encrypted: true,
-  tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders' },
-});
+const source = (region: string, id = ID): Snapshot => dailySnapshot('rds-instance', region, 'orders', id);
 
 /** A copy in the DR region as steward made it before copy ids named their region: the source's own id. */
 const legacyCopy = (s: Snapshot, status = 'available'): Snapshot => ({

@@ -7,17 +7,11 @@ import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/d
 import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { Tag } from '../../../shared/tags.js';
-import {
-  drillExecutionEnded,
-  fakeReportStore,
-  fakeRestorePort,
-  fakeTaskSignal,
-  fakeTokenStore,
-} from '../../fakes/drill-ports.js';
+import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../../fakes/ebs-drill-ports.js';
 import { type FakeVerifierOptions, fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../../fakes/drill-endpoints.js';
-import { drillTasksOf, quietMetricsEachTest } from '../../support/drill-tasks.js';
+import { drillExecutionEnded, drillTasksOf, quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 const REGION = 'eu-west-1';
 const INSTANCE = 'i-0abc1234def567890';

@@ -7,13 +7,7 @@ import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 import { Tag } from '../../../shared/tags.js';
-import {
-  drillExecutionEnded,
-  fakeReportStore,
-  fakeRestorePort,
-  fakeTaskSignal,
-  fakeTokenStore,
-} from '../../fakes/drill-ports.js';
+import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
 import {
   type FakeEbsVaultOptions,
   ebsSet,
@@ -21,7 +15,7 @@ import {
   fakeEbsVault,
   vaultEbsSet,
 } from '../../fakes/ebs-drill-ports.js';
-import { drillTasksOf, quietMetricsEachTest } from '../../support/drill-tasks.js';
+import { drillExecutionEnded, drillTasksOf, quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 // EBS drills from the backup vault (`drill.volumes.<id>.from: vault`) through the drill tasks, over in-memory EC2
 // (the hub's volumes) and an in-memory vault (its sets and each part's create-volume permission): the pick, each

@@ -13,13 +13,13 @@ import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { DrillDeps } from '../../../shared/drill/tasks.js';
 import { runDrillControl } from '../../../shared/drill/tasks.js';
 import {
-  drillExecutionEnded,
   fakeReportStore,
   fakeRestorePort,
   type FakeResource,
   fakeTaskSignal,
   fakeTokenStore,
 } from '../../fakes/drill-ports.js';
+import { drillExecutionEnded } from '../../support/drill-tasks.js';
 import { fakeEndpoints, serviceNameOf } from '../../fakes/drill-endpoints.js';
 import { expectBoundedSummary } from '../../support/bounded.js';
 
