@@ -293,7 +293,8 @@ export class StewardFunction extends Construct implements Grantee {
         format: OutputFormat.ESM,
         mainFields: [...nodejsBundling.mainFields],
         externalModules: [...nodejsBundling.externalModules],
-        // The SDK clients from copies esbuild can tree-shake (infra/sdk-tree-shaking.ts).
+        // The SDK clients from copies esbuild can tree-shake (infra/sdk-tree-shaking.ts), and the built-ins
+        // whose ESM view costs CPU at cold start through CommonJS (infra/bundling.ts, VIA_REQUIRE).
         esbuildArgs: sdkAliasArgs(),
         // The stage's resolved config, validated at synth, is data in the bundle (not an environment
         // variable: Lambda caps those at 4 KB in total). Cold start reads it as data: the config schema

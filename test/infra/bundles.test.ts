@@ -1,6 +1,11 @@
 import { build, type Metafile } from 'esbuild';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lambdaEsbuildOptions, sdkAlias } from '../../infra/bundling.js';
+import { builtinAlias, lambdaEsbuildOptions, sdkAlias, VIA_REQUIRE } from '../../infra/bundling.js';
 import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
 import { loadExample } from '../support/examples.js';
 
@@ -42,8 +47,9 @@ beforeAll(async () => {
     FUNCTIONS.map(async (fn) => {
       const r = await build({
         ...lambdaEsbuildOptions,
-        // As infra/steward-function.ts ships them: the SDK clients from their tree-shakable copies.
-        alias: sdkAlias(),
+        // As infra/steward-function.ts ships them: the SDK clients from their tree-shakable copies, and the
+        // built-ins loaded through CommonJS.
+        alias: { ...sdkAlias(), ...builtinAlias() },
         define,
         entryPoints: [`functions/${fn}/handler.ts`],
         outfile: `${fn}.mjs`,
@@ -141,5 +147,61 @@ describe('what each function bundle carries', () => {
 
   it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
     for (const fn of FUNCTIONS) expect(code[fn].includes('steward-watchdog'), fn).toBe(false);
+  });
+
+  it('no function imports node:http or node:process as ESM: their ESM view loads what no function uses', () => {
+    const esm = new RegExp(`(from|import)\\s*"(node:)?(${VIA_REQUIRE.join('|')})"`, 'g');
+    for (const fn of FUNCTIONS) {
+      expect(code[fn].match(esm), fn).toBeNull();
+      // Every function sends SDK requests, over node:http, which it now loads through CommonJS.
+      expect(code[fn], fn).toContain('getBuiltinModule("node:http")');
+    }
+  });
+});
+
+describe('built-ins through CommonJS (infra/bundling.ts, VIA_REQUIRE)', () => {
+  it('give a bundle the same objects as the ESM imports they replace: default, named and namespace imports', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'steward-builtins-'));
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(
+      entry,
+      [
+        "import http, { Agent, request } from 'node:http';",
+        "import * as https from 'http';",
+        "import process2, { env } from 'node:process';",
+        'export const seen = { http, Agent, request, getFromNamespace: https.get, process2, env };',
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'out.mjs');
+    await build({
+      ...lambdaEsbuildOptions,
+      alias: builtinAlias(),
+      entryPoints: [entry],
+      outfile,
+      logLevel: 'silent',
+    });
+    const require = createRequire(import.meta.url);
+    const http = require('node:http') as { Agent: unknown; request: unknown; get: unknown };
+
+    try {
+      // Act
+      const { seen } = (await import(pathToFileURL(outfile).href)) as { seen: Record<string, unknown> };
+
+      // Assert
+      expect(readFileSync(outfile, 'utf8')).not.toMatch(/from\s*"(node:)?(http|process)"/);
+      expect(seen).toEqual({
+        http,
+        Agent: http.Agent,
+        request: http.request,
+        getFromNamespace: http.get,
+        process2: process,
+        env: process.env,
+      });
+      expect(seen.http).toBe(http);
+      expect(seen.env).toBe(process.env);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
