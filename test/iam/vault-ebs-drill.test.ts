@@ -91,9 +91,9 @@ describe('the vault drill role, for EBS sets', () => {
   });
 
   it('reads who may create volumes from a steward vault copy (before a drill shares it), and not from another snapshot', async () => {
-    const copy = await inVault(drillRole, 'ec2:DescribeSnapshotAttribute', tagged);
+    const copy = await inVault(d.drillRole, 'ec2:DescribeSnapshotAttribute', tagged);
     const other = await inVault(
-      drillRole,
+      d.drillRole,
       'ec2:DescribeSnapshotAttribute',
       resourceTags(part, { 'steward:managed': 'true' }),
     );
