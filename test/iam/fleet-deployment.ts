@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { beforeAll } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { VaultStack } from '../../infra/vault.js';
@@ -135,10 +135,16 @@ export const onVaultKey = (
     REGION,
   );
 
-/** The principals of a compromised workload account: its spoke backup role, and an administrator allowed everything. */
-export const workloadPrincipals = (
+/**
+ * Expects that neither principal of a compromised workload account, its spoke backup role nor an administrator
+ * allowed everything, is allowed what `asWorkload(principal)` simulates.
+ */
+export const expectWorkloadRefused = async (
   workloadBackup: RoleUnderTest,
-): Pick<RoleUnderTest, 'arn' | 'policy'>[] => [
-  workloadBackup,
-  { arn: `arn:aws:iam::${WORKLOAD}:role/admin`, policy: EVERYTHING },
-];
+  asWorkload: (principal: Pick<RoleUnderTest, 'arn' | 'policy'>) => Promise<{ decision: string }>,
+): Promise<void> => {
+  const spoke = await asWorkload(workloadBackup);
+  const admin = await asWorkload({ arn: `arn:aws:iam::${WORKLOAD}:role/admin`, policy: EVERYTHING });
+  expect(spoke.decision).not.toBe('Allowed');
+  expect(admin.decision).not.toBe('Allowed');
+};

@@ -14,6 +14,7 @@ import {
   DRILL_START,
   drillEnd,
   EBS_PASSED_AT_SECOND_POLL,
+  FAILED_AT_RESTORE,
   localDrillDeps,
   runLocalEbsDrill,
   runnerClock,
@@ -166,7 +167,7 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
 
     // Assert
     expect(r.status).toBe('FAILED');
-    expect(r.path).toEqual([...DRILL_START, ...drillEnd(false)]);
+    expect(r.path).toEqual(FAILED_AT_RESTORE);
     expect(f.ebs.live.size).toBe(0);
     expect(f.notifier.sent.map((m) => [m.severity, m.subject])).toEqual([
       ['critical', `Drill FAILED: ${INSTANCE} at restore`],

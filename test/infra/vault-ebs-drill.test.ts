@@ -17,9 +17,8 @@ import {
 } from '../fakes/ebs-drill-ports.js';
 import { SPOKE_INSTANCE, VAULT_ACCOUNT, VAULT_EBS_DRILL_CONFIG } from '../support/fleet.js';
 import {
-  DRILL_START,
-  drillEnd,
   EBS_PASSED_AT_SECOND_POLL,
+  FAILED_AT_RESTORE,
   localDrillDeps,
   runLocalEbsDrill,
   runnerClock,
@@ -194,7 +193,7 @@ describe('the synthesized drill definition, run locally for an EBS drill from th
     // Assert
     expect(r.status).toBe('FAILED');
     expect(r.error?.Error).toBe('DrillFailed');
-    expect(r.path).toEqual([...DRILL_START, ...drillEnd(false)]);
+    expect(r.path).toEqual(FAILED_AT_RESTORE);
     expect(f.ebs.log.filter((l) => l.startsWith('create'))).toEqual([]);
     nothingLeft(f);
   });

@@ -22,6 +22,9 @@ export const drillEnd = (passed: boolean): string[] => [
   passed ? 'DrillSucceeded' : 'DrillFailed',
 ];
 
+/** The path of a drill whose restore failed: caught into Cleanup, recorded, failed. */
+export const FAILED_AT_RESTORE = [...DRILL_START, ...drillEnd(false)];
+
 /** One poll of an EBS drill's volumes: waited for, checked, asked whether all are restored. */
 export const VOLUMES_POLL = ['WaitForVolumes', 'CheckVolumes', 'VolumesRestored?'];
 
