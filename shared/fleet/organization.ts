@@ -23,14 +23,16 @@ export interface OrganizationDirectory {
 }
 
 /** The fan-out's first state sends this when the config has OU targets. */
-export const FanOutTargetsEvent = v.strictObject({
-  action: v.literal('fan-out-targets'),
-  capability: v.enum(SPOKE_CAPABILITIES),
-  /** The hub's partition (the state machine's `AWS::Partition`): the spoke role ARNs name it. */
-  partition: v.string().check(v.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
-  /** The cycle's scheduled event, handed on to every child. */
-  event: v.optional(v.record(v.string(), v.unknown())),
-});
+export const FanOutTargetsEvent = /* @__PURE__ */ v.onFirstUse(() =>
+  v.strictObject({
+    action: v.literal('fan-out-targets'),
+    capability: v.enum(SPOKE_CAPABILITIES),
+    /** The hub's partition (the state machine's `AWS::Partition`): the spoke role ARNs name it. */
+    partition: v.string().check(v.regex(/^aws(-[a-z]+)*$/, 'must be an AWS partition (aws, aws-cn, ...)')),
+    /** The cycle's scheduled event, handed on to every child. */
+    event: v.optional(v.record(v.string(), v.unknown())),
+  }),
+);
 export type FanOutTargetsEvent = v.infer<typeof FanOutTargetsEvent>;
 
 /** What the listing hands the Map: the scheduled event and one item per child. */
