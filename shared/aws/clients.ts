@@ -103,7 +103,7 @@ export interface ClientIdentity {
  * rules), so clients that send nothing are never built. Everything else behaves as the client does: every
  * read, write and check goes to the one built client.
  */
-export const lazyClient = <T extends object>(make: () => T): T => {
+export const lazily = <T extends object>(make: () => T): T => {
   let built: T | undefined;
   const it = (): T => (built ??= make());
   return new Proxy({} as T, {
@@ -123,7 +123,7 @@ export const lazyClient = <T extends object>(make: () => T): T => {
 };
 
 const cache = new Map<string, unknown>();
-/** One client per service, region, options and identity per container, built on first use (`lazyClient`). */
+/** One client per service, region, options and identity per container, built on first use (`lazily`). */
 export const memo = <T extends object>(
   service: string,
   region: string,
@@ -132,7 +132,7 @@ export const memo = <T extends object>(
   as?: ClientIdentity,
 ): T => {
   const key = `${service}:${region}:${JSON.stringify(o ?? {})}${as ? `:${as.key}` : ''}`;
-  if (!cache.has(key)) cache.set(key, lazyClient(make));
+  if (!cache.has(key)) cache.set(key, lazily(make));
   return cache.get(key) as T;
 };
 

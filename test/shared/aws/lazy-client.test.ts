@@ -4,7 +4,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { wire } from '../../../functions/cost/handler.js';
-import { lazyClient, rdsClient, snsClient } from '../../../shared/aws/clients.js';
+import { lazily, rdsClient, snsClient } from '../../../shared/aws/clients.js';
 import { CostEnv } from '../../../shared/cost/env.js';
 import { wireBase } from '../../../shared/runtime.js';
 import { costTestConfig } from '../../fakes/cost-fixtures.js';
@@ -103,7 +103,7 @@ describe('SDK clients built on first use', () => {
   it('forwards writes, deletes, key listing and an instance stub to the built client', async () => {
     // Prepare
     const make = vi.fn(() => new CostExplorerClient({ region: 'us-east-1' }));
-    const client = lazyClient(make);
+    const client = lazily(make);
     expect(make).not.toHaveBeenCalled();
 
     // Act

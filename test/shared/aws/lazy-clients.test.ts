@@ -1,7 +1,7 @@
 import { DescribeDBInstancesCommand, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lazyClient, memo, rdsClient } from '../../../shared/aws/clients.js';
+import { lazily, memo, rdsClient } from '../../../shared/aws/clients.js';
 
 const rds = mockClient(RDSClient);
 afterEach(() => rds.reset());
@@ -10,7 +10,7 @@ describe('clients built on first use', () => {
   it('builds nothing until the client is used, then builds it once', () => {
     // Prepare
     let built = 0;
-    const client = lazyClient(() => {
+    const client = lazily(() => {
       built++;
       return new RDSClient({ region: 'eu-west-1' });
     });
