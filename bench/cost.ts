@@ -105,7 +105,7 @@ export const benchCost = async (runs: number): Promise<BenchRow[]> => {
 
   const measure = async (hourly: boolean) => {
     const config = parseConfig(
-      { stage: 'prod', region: 'eu-west-1', cost: { enabled: true, hourly } },
+      { stage: 'prod', region: 'eu-west-1', cost: { enabled: true, alertsBy: 'cost-explorer', hourly } },
       'bench',
     );
     const times: number[] = [];
