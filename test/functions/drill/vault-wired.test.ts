@@ -72,13 +72,16 @@ const vaultArn = (type: string, id: string) => `arn:aws:rds:${REGION}:${VAULT}:$
 const NEWEST = 'steward-orders-db-202601310300-sched-1a2b3c4d';
 
 let fake: VaultRdsFake;
+/** The state table item of the vault's shares, and one drill's share of the newest instance copy in it. */
+const SHARES_KEY = `drill-vault-shares#${VAULT}#${REGION}`;
+const shareKey = (drillId: string) => `share#${drillId}#rds-instance#${NEWEST}`;
 /** This drill's share of the newest instance copy, recorded in the state table as its restore records it. */
 const recordShare = () =>
   ledger.apply({
     TableName: 'steward-prod-state',
-    Key: { pk: `drill-vault-shares#${VAULT}#${REGION}` },
+    Key: { pk: SHARES_KEY },
     UpdateExpression: 'SET #s = if_not_exists(#s, :s)',
-    ExpressionAttributeNames: { '#s': `share#monthly-2026-02#rds-instance#${NEWEST}` },
+    ExpressionAttributeNames: { '#s': shareKey('monthly-2026-02') },
     ExpressionAttributeValues: {
       ':s': {
         kind: 'rds-instance',
@@ -331,9 +334,7 @@ describe('a drill from the backup vault, through the real adapters', () => {
 });
 
 describe('what drills from the vault leave behind: the share record and the janitor, through the real adapters', () => {
-  const SHARES_KEY = `drill-vault-shares#${VAULT}#${REGION}`;
   const DEAD = 'steward-drill-orders-db-0dead0be';
-  const shareKey = (drillId: string) => `share#${drillId}#rds-instance#${NEWEST}`;
 
   it('records the share in the state table before making it, and forgets it once unshared', async () => {
     // Prepare: one log of the record, the share, the unshare and the forget, in the order they are sent
