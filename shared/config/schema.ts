@@ -1766,7 +1766,7 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
         path: ['targets', i],
         message: c.fleet
           ? `${who} ${t.regions.join(', ')}: each cycle lists its accounts through AWS Organizations, which answers only the management account or a delegated administrator: deploy the hub (${c.account}) in one of them, or list the accounts as account targets`
-          : `${who} ${t.regions.join(', ')}: validated, but not yet managed (steward acts on its own account and region, ${c.region}, until multi-account fleets land)`,
+          : `${who} ${t.regions.join(', ')}: validated, but not managed: without a fleet key steward acts only on its own account and region, ${c.region} (README: Fleet)`,
       });
     }
   });

@@ -176,7 +176,7 @@ describe('stage config files', () => {
     const r = readStageFile(file);
     // Assert
     expect(r.ok && r.warnings.map(renderProblem)).toEqual([
-      `${file}:4:5: targets[1]: this account eu-central-1: validated, but not yet managed (steward acts on its own account and region, eu-west-1, until multi-account fleets land)`,
+      `${file}:4:5: targets[1]: this account eu-central-1: validated, but not managed: without a fleet key steward acts only on its own account and region, eu-west-1 (README: Fleet)`,
     ]);
   });
 });

@@ -183,7 +183,7 @@ describe('stage config', () => {
       {
         path: ['targets', 1],
         message:
-          'this account eu-central-1: validated, but not yet managed (steward acts on its own account and region, eu-west-1, until multi-account fleets land)',
+          'this account eu-central-1: validated, but not managed: without a fleet key steward acts only on its own account and region, eu-west-1 (README: Fleet)',
       },
     ]);
   });
