@@ -143,6 +143,21 @@ describe('links in README.md and docs/', () => {
     expect(listed).toEqual(sections);
   });
 
+  it('keeps the quick start to its two commands', () => {
+    // Prepare
+    const quickStart = readFileSync('README.md', 'utf8').split('\n## Quick start\n')[1]!.split('\n## ')[0]!;
+
+    // Act
+    const commands = /```sh\n([\s\S]*?)```/
+      .exec(quickStart)![1]!
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, ''));
+
+    // Assert
+    expect(commands).toEqual(['npm ci && npm start', 'npm test']);
+  });
+
   it.each(DOCS)('%s: every in-repo link reaches its file and heading', (file) => {
     // Act
     const broken = brokenLinks(file);
