@@ -84,28 +84,44 @@ export const childExecutionType = (capability: SpokeCapability): StateMachineTyp
 /** An Express execution ends TIMED_OUT at 5 minutes; a child's worst case stays within 90 % of that. */
 export const EXPRESS_CHILD_BUDGET = Duration.seconds(270);
 
+/** What Lambda answers a throttled invoke with: at once (HTTP 429), before the function runs. */
+const THROTTLED = 'Lambda.TooManyRequestsException';
+
 /**
- * An Express child's invoke: waited for 10 s past the function's own timeout (the function bounds its work),
- * retried on Lambda's service errors only as often as the worst case (every attempt timing out, the
- * backoff waits between them) stays within EXPRESS_CHILD_BUDGET. Throws, naming the function, when even one
- * attempt could not.
+ * An Express child's invoke: waited for 10 s past the function's own timeout (the function bounds its work), and
+ * retried within EXPRESS_CHILD_BUDGET, the worst case (every attempt that reached the function timing out, the
+ * backoff waits between them) included. A throttled invoke costs only its wait (Lambda refuses it before the
+ * function runs), so it keeps a Standard child's retries while they fit: a burst of throttles across the fleet
+ * does not fail targets. The other service errors may come after the function ran: retried with what is left.
+ * Throws, naming the function, when even one attempt could not fit.
  */
-export const expressChildInvoke = (fn: StewardFunction): { timeout: Duration; retry: typeof lambdaRetry } => {
+export const expressChildInvoke = (
+  fn: StewardFunction,
+): { timeout: Duration; retries: (typeof lambdaRetry)[] } => {
   const timeout = (fn.fn.timeout ?? Duration.minutes(5)).plus(Duration.seconds(10));
   const budget = EXPRESS_CHILD_BUDGET.toSeconds();
-  const worst = (retries: number) =>
-    (retries + 1) * timeout.toSeconds() +
+  const waits = (retries: number) =>
     Array.from(
       { length: retries },
       (_, i) => lambdaRetry.interval.toSeconds() * lambdaRetry.backoffRate ** i,
     ).reduce((a, b) => a + b, 0);
-  if (worst(0) > budget)
+  const worst = (throttled: number, others: number) =>
+    (others + 1) * timeout.toSeconds() + waits(others) + waits(throttled);
+  if (worst(0, 0) > budget)
     throw new Error(
       `${fn.shortName}: an Express fan-out child waits ${timeout.toSeconds()} s for the function (its timeout + 10 s), more than the ${budget} s an Express child may take`,
     );
-  let retries = 0;
-  while (retries < lambdaRetry.maxAttempts && worst(retries + 1) <= budget) retries++;
-  return { timeout, retry: { ...lambdaRetry, maxAttempts: retries } };
+  let throttled = 0;
+  while (throttled < lambdaRetry.maxAttempts && worst(throttled + 1, 0) <= budget) throttled++;
+  let others = 0;
+  while (others < lambdaRetry.maxAttempts && worst(throttled, others + 1) <= budget) others++;
+  return {
+    timeout,
+    retries: [
+      { ...lambdaRetry, errors: [THROTTLED], maxAttempts: throttled },
+      { ...lambdaRetry, errors: lambdaRetry.errors.filter((e) => e !== THROTTLED), maxAttempts: others },
+    ],
+  };
 };
 
 /**
@@ -172,8 +188,8 @@ export class FleetFanOut extends Construct {
       taskTimeout: Timeout.duration(express?.timeout ?? invokeTimeout),
       retryOnServiceExceptions: false,
     });
-    const retry = express?.retry ?? lambdaRetry;
-    if (retry.maxAttempts) child.addRetry(retry);
+    // Step Functions takes the first retrier whose errors match: an Express child's throttles first.
+    for (const retry of express?.retries ?? [lambdaRetry]) if (retry.maxAttempts) child.addRetry(retry);
 
     // The execution input is the capability's scheduled event as the schedule sends it. The targets come
     // from config at synth (a Pass state), or, with OU targets, from the function listing the OUs' accounts

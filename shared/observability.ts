@@ -535,7 +535,11 @@ export class Metrics {
         : [directive(base, metrics), ...(whole.length ? [directive([scoped], whole)] : [])];
     return [
       this.#serialize(first, metrics, (m) => m.value),
-      ...(part.length ? [this.#serialize([directive([scoped], part)], part, placedValue)] : []),
+      // Marked: its values repeat a part of the counts in the line before, which Logs Insights sums would
+      // count twice (`filter not ispresent(perTargetPart)` leaves it out).
+      ...(part.length
+        ? [{ ...this.#serialize([directive([scoped], part)], part, placedValue), perTargetPart: true }]
+        : []),
     ];
   }
 

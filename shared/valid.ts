@@ -339,8 +339,11 @@ const objectOf = <S extends Shape, O, I>(
       if (mode !== 'strip') {
         for (const key of Object.keys(input)) {
           if (known.has(key)) continue;
-          if (mode === 'loose') out[key] = input[key];
-          else
+          // Assigning an own `__proto__` key (JSON.parse makes one) would replace the output's prototype, so
+          // a declared key the input left out would read the input's unvalidated value. zod skips it too.
+          if (mode === 'loose') {
+            if (key !== '__proto__') out[key] = input[key];
+          } else
             p.issues.push({
               code: 'unrecognized_keys',
               keys: [key],

@@ -1140,10 +1140,19 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
   }
   const drillId = sanitiseDrillId(d.name);
   const drillVolumes = deps.ebs ? allDrillVolumes(deps.ebs) : undefined;
-  const [resources, volumes] = await Promise.all([
-    deps.restore.listDrillResources(),
-    drillVolumes ? drillVolumes.listDrillVolumes() : [],
-  ]);
+  let resources: Awaited<ReturnType<typeof deps.restore.listDrillResources>> = [];
+  let volumes: Awaited<ReturnType<NonNullable<typeof drillVolumes>['listDrillVolumes']>> = [];
+  let unlisted: ReturnType<typeof failedOutcome> | undefined;
+  try {
+    [resources, volumes] = await Promise.all([
+      deps.restore.listDrillResources(),
+      drillVolumes ? drillVolumes.listDrillVolumes() : [],
+    ]);
+  } catch (e) {
+    // One failed outcome, as for the vault leftovers below: the alert still goes out, the vault's copy and shares
+    // and the endpoints are still released, and the run fails after it (the janitor deletes what was left).
+    unlisted = failedOutcome({ resource: 'restored databases and volumes', action: 'list' }, e);
+  }
   // Verifier instances are not swept here: their own step ends them (the cleanup runs from every state), the
   // janitor sweeps strays; endpoints are closed by their own step. A vault drill's copy and shares go below.
   const leftovers: Exclude<
@@ -1153,16 +1162,20 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     ...resources,
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);
-  const cleanup = await settleEach(
-    leftovers,
-    async (x): Promise<Outcome> => {
-      const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
-      if (deps.dryRun) return { ...base, status: 'planned' };
-      const done = x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deps.restore.remove(x);
-      return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
-    },
-    (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
-  );
+  const cleanup = [
+    ...(unlisted ? [unlisted] : []),
+    ...(await settleEach(
+      leftovers,
+      async (x): Promise<Outcome> => {
+        const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
+        if (deps.dryRun) return { ...base, status: 'planned' };
+        const done =
+          x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deps.restore.remove(x);
+        return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
+      },
+      (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
+    )),
+  ];
   // A drill from the vault: its own copy, then the vault shares it recorded, once nothing of it reads them.
   const vaultCleanup = await vaultLeftovers(drillId, deps);
   // Its endpoints too, unless another drill runs (that drill's own Close, or the janitor, deletes them then),
@@ -1186,9 +1199,11 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         : d.status === 'TIMED_OUT'
           ? "It ran past the state machine's own timeout."
           : "A state failed without reaching the drill's cleanup and record steps (a service error).",
-      leftovers.length
-        ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
-        : 'It left no restored database behind.',
+      unlisted
+        ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
+        : leftovers.length
+          ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
+          : 'It left no restored database behind.',
       ...(vaultCleanup.length
         ? [
             `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `skipped (${o.reason})` : o.status}`).join(', ')}.`,

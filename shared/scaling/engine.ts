@@ -22,19 +22,25 @@ const skip = (reason: SkipReason, detail: string): ScalingDecision => ({ verdict
 
 const minutes = (ms: number) => Math.round(ms / 60_000);
 
-/** Tags of a new replica: the source's own tags (not AWS's, not steward's opt-ins) plus steward's. */
+/** RDS takes at most 50 tags per resource (a replica or reader created with more is refused). */
+const MAX_TAGS = 50;
+
+/**
+ * Tags of a new replica: the source's own tags (not AWS's, not steward's opt-ins) plus steward's. Within 50:
+ * steward's four always (they make the replica steward's to remove), then the source's own by key.
+ */
 export const replicaTags = (source: string, tags: Tags, rule: string): Tags => {
-  const out: Tags = {};
-  for (const [k, v] of Object.entries(tags)) {
-    if (!k.startsWith('aws:') && !k.startsWith('steward:')) out[k] = v;
-  }
-  return {
-    ...out,
+  const ours: Tags = {
     [Tag.managed]: 'true',
     [Tag.source]: source,
     [Tag.createdBy]: 'scaling',
     [Tag.reason]: `scaling:${rule}`,
   };
+  const theirs = Object.keys(tags)
+    .filter((k) => !k.startsWith('aws:') && !k.startsWith('steward:'))
+    .sort()
+    .slice(0, MAX_TAGS - Object.keys(ours).length);
+  return { ...Object.fromEntries(theirs.map((k) => [k, tags[k]!])), ...ours };
 };
 
 /** What the guards know beyond the event: how old a live ALARM may be, and the alarm's comparison operator. */

@@ -178,20 +178,32 @@ describe('the fan-out a fleet hub synthesizes', () => {
     };
     const child = map.ItemProcessor.States.RunTarget as {
       TimeoutSeconds: number;
-      Retry?: { MaxAttempts: number; IntervalSeconds: number; BackoffRate: number }[];
+      Retry?: { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds: number; BackoffRate: number }[];
     };
     // Assert: Express children, failures still tolerated per target and exported.
     expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
     expect(map.ToleratedFailurePercentage).toBe(50);
     expect(map.ResultWriter).toMatchObject({ Parameters: { Prefix: 'fleet/scaling/' } });
-    // The worst child: every attempt waits its full timeout (the function's 2 minutes + 10 s), plus backoffs.
-    const retries = child.Retry?.[0]?.MaxAttempts ?? 0;
-    const waits = Array.from(
-      { length: retries },
-      (_, i) => child.Retry![0]!.IntervalSeconds * child.Retry![0]!.BackoffRate ** i,
-    ).reduce((a, b) => a + b, 0);
+    // A throttled child is retried as a Standard child is (6 times, 2 s doubling): Lambda refuses a throttled
+    // invoke at once (HTTP 429, before the function runs), so a fleet-wide burst of throttles does not fail targets.
+    const retriers = child.Retry ?? [];
+    const throttled = retriers.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+    expect(throttled).toMatchObject({
+      ErrorEquals: ['Lambda.TooManyRequestsException'],
+      MaxAttempts: 6,
+      IntervalSeconds: 2,
+      BackoffRate: 2,
+    });
+    // The worst child: every attempt that reached the function waits its full timeout (the function's 2 minutes
+    // + 10 s), a throttled one nothing; plus every backoff.
+    const waits = (r: (typeof retriers)[number]) =>
+      Array.from({ length: r.MaxAttempts }, (_, i) => r.IntervalSeconds * r.BackoffRate ** i).reduce(
+        (a, b) => a + b,
+        0,
+      );
+    const ran = 1 + retriers.filter((r) => r !== throttled).reduce((n, r) => n + r.MaxAttempts, 0);
     expect(child.TimeoutSeconds).toBe(130);
-    expect((retries + 1) * child.TimeoutSeconds + waits).toBeLessThanOrEqual(
+    expect(ran * child.TimeoutSeconds + retriers.reduce((n, r) => n + waits(r), 0)).toBeLessThanOrEqual(
       EXPRESS_CHILD_BUDGET.toSeconds(),
     );
     expect(EXPRESS_CHILD_BUDGET.toSeconds()).toBeLessThan(300);
@@ -237,8 +249,11 @@ describe('the fan-out a fleet hub synthesizes', () => {
     } as unknown as StewardFunction;
     // Act + Assert
     expect(() => expressChildInvoke(slow)).toThrow(/retention: an Express fan-out child waits 310 s/);
-    // A quick function keeps more retries, still within the budget.
-    expect(expressChildInvoke(quick).retry.maxAttempts).toBe(4);
+    // A quick function keeps more retries of the other service errors too, still within the budget.
+    expect(expressChildInvoke(quick).retries.map((r) => [r.errors, r.maxAttempts])).toEqual([
+      [['Lambda.TooManyRequestsException'], 6],
+      [expect.not.arrayContaining(['Lambda.TooManyRequestsException']), 2],
+    ]);
   });
 
   it('renders no scaling fan-out for a single-account stage: the scale-in schedule invokes the function', () => {

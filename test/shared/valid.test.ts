@@ -74,6 +74,20 @@ describe('the validation kit', () => {
     expect(strict).toEqual(['dryRn: unknown key, did you mean "dryRun"?']);
   });
 
+  it("never takes a loose object's prototype from the input's own __proto__ key, as zod does not", () => {
+    // Prepare: JSON.parse makes `__proto__` an own key (a spoke's forwarded event, a secret's JSON).
+    const Secret = v.looseObject({ username: v.string(), port: v.optional(v.int()) });
+    const input: unknown = JSON.parse('{"username":"u","other":1,"__proto__":{"port":"not-a-port"}}');
+
+    // Act
+    const parsed = Secret.parse(input) as Record<string, unknown>;
+
+    // Assert: the unvalidated value is not readable through the declared key, nor kept as a key.
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(parsed.port).toBeUndefined();
+    expect(parsed).toStrictEqual({ username: 'u', other: 1 });
+  });
+
   it('applies defaults unparsed, keeps a missing optional key missing, and runs pipes and transforms', () => {
     // Prepare
     const Env = v.object({

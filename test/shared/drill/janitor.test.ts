@@ -553,6 +553,46 @@ describe('runJanitor, drills from the vault', () => {
     );
   });
 
+  it('an execution stopped outside the drill whose restored databases cannot be listed is still alerted, its vault copy and share still taken back', async () => {
+    // Prepare: RDS throttles the listing past the SDK's retries; the drill's copy and share are in the vault
+    const ownCopy = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+    const { deps, order, recorded, notifier } = setup(
+      [copy('steward-drill-orders-db-00000001', 0.1)],
+      [share(ownCopy, 0.1, 'monthly-1')],
+    );
+    deps.restore.listDrillResources = async () => {
+      throw new Error('Throttling: Rate exceeded (DescribeDBInstances)');
+    };
+    const drillDeps = {
+      ...deps,
+      vault: { ...deps.vault, key: 'alias/aws/rds' },
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+    } as DrillDeps;
+
+    // Act
+    const run = runDrillControl(
+      drillExecutionEnded('eu-west-1', '111111111111', 'monthly-1', 'ABORTED'),
+      drillDeps,
+    );
+
+    // Assert: the critical alert names the failed listing; the vault side is still cleaned; the run fails after.
+    await expect(run).rejects.toThrow(PartialFailureError);
+    expect(order).toEqual([
+      'delete steward-drill-orders-db-00000001',
+      `unshare rds-instance ${ownCopy} from ${HUB}`,
+      `forget ${ownCopy}`,
+    ]);
+    expect(recorded.size).toBe(0);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.severity).toBe('critical');
+    const text = notifier.sent[0]!.lines.join('\n');
+    expect(text).toContain('Throttling: Rate exceeded (DescribeDBInstances)');
+    expect(text).not.toContain('It left no restored database behind.');
+  });
+
   it('an execution stopped outside the drill: its database, then its copy, then its shares go at once (not another drill’s)', async () => {
     // Prepare: drill monthly-1 restored, copied and shared, minutes ago; another drill's share and copy too
     const ownCopy = 'steward-orders-db-202601310300-sched-1a2b3c4d';

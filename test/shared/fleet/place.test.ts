@@ -446,6 +446,21 @@ describe('metrics in a fleet', () => {
     expect(placed).not.toHaveProperty('ScalingActions');
   });
 
+  it('marks the per-target part line, so a Logs Insights sum over the lines counts each skip once', () => {
+    // Prepare: README Fleet › Metrics: every EMF line carries Account and Region for Logs Insights
+    const m = new Metrics({ namespace: 'Steward', serviceName: 'scaling' }).setScope(SCOPE);
+    m.addMetric('ScalingSkipped', MetricUnit.Count, 3, { perTarget: 1 });
+    // Act
+    m.publishStoredMetrics();
+    // Assert: `filter not ispresent(perTargetPart) | stats sum(ScalingSkipped)` reads the 3 that happened.
+    const lines = docs() as Record<string, unknown>[];
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).not.toHaveProperty('perTargetPart');
+    expect(lines[1]).toMatchObject({ perTargetPart: true, ScalingSkipped: 1 });
+    const counted = lines.filter((l) => !('perTargetPart' in l)).map((l) => l.ScalingSkipped as number);
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
   it('refuses a per-target part outside 0 to the value, naming the metric', () => {
     const m = new Metrics({ namespace: 'Steward' });
     expect(() => m.addMetric('ScalingSkipped', MetricUnit.Count, 2, { perTarget: 3 })).toThrow(

@@ -338,6 +338,28 @@ describe('replicas', () => {
     });
   });
 
+  it("keeps a replica within RDS's 50 tags: steward's four, then the source's own by key", () => {
+    // Prepare: a source with 50 tags of its own (RDS's limit per resource)
+    const own = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`cost-${String(i).padStart(2, '0')}`, 'x']),
+    );
+
+    // Act
+    const tags = replicaTags('orders-db', own, 'orders-db-connections');
+
+    // Assert: CreateDBInstanceReadReplica (and an Aurora reader) would refuse more than 50.
+    expect(Object.keys(tags)).toHaveLength(50);
+    expect(tags).toMatchObject({
+      'steward:managed': 'true',
+      'steward:source': 'orders-db',
+      'steward:created-by': 'scaling',
+      'steward:reason': 'scaling:orders-db-connections',
+      'cost-00': 'x',
+      'cost-45': 'x',
+    });
+    expect(tags).not.toHaveProperty('cost-46');
+  });
+
   it('names replicas deterministically within the 63-character identifier limit', () => {
     fc.assert(
       fc.property(
