@@ -434,20 +434,25 @@ const scheduleOnQueue = async (
   );
 };
 
-/** Give back the slots of copies that did not start, queueing again the ones still to make. */
+/**
+ * Give back the slots of copies that did not start, queueing again the ones still to make. Without a queue
+ * (a fan-out child in another account: it lists in full every run) nothing is stored but the shared slots,
+ * which this run reserved from its own plan (`planned`): they are settled from that plan less these copies.
+ */
 const release = async (
   ledger: CopyLedger | undefined,
   destination: string,
   targetIds: string[],
   requeue: readonly QueuedCopy[],
+  planned: CopyQueue,
   budget?: SharedBudget,
 ) => {
-  if (!ledger || !targetIds.length) return;
+  if (!targetIds.length || (!ledger && !budget)) return;
   await scheduleOnQueue(
     ledger,
     destination,
     (q) => {
-      const freed = releaseCopies(q, targetIds);
+      const freed = releaseCopies(ledger ? q : planned, targetIds);
       const queued = new Set(freed.pending.map((p) => dbKey(p.kind, p.db)));
       return {
         ...freed,
@@ -655,7 +660,14 @@ export const reconcileCopies = async (
     );
     requeue.push(...failed);
     try {
-      await release(ledger, region, [...stale, ...requeue.map(queuedTargetId)], requeue, budget);
+      await release(
+        ledger,
+        region,
+        [...stale, ...requeue.map(queuedTargetId)],
+        requeue,
+        schedule.queue,
+        budget,
+      );
     } catch (e) {
       // The hourly run reads the copies in flight and drops reservations that never became copies: a slot
       // is lost for an hour at most.

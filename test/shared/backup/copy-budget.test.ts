@@ -160,6 +160,27 @@ describe('DR copies of two source regions of one account', () => {
     );
   });
 
+  it('gives back the slot of a copy that failed to start in a region that keeps no queue', async () => {
+    // Prepare: both regions are spoke children (no copy queue); one of eu-west-1's four copies is refused
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs, copying, slots } = estate(config, WORKLOAD);
+    const refused = drCopyId('steward-db-0-4-202601150300-sched', 'eu-west-1');
+    runs[0]!.deps.dr.failCopy.set(
+      refused,
+      Object.assign(new Error('Quota exceeded'), { name: 'SnapshotQuotaExceeded' }),
+    );
+
+    // Act: eu-west-1 runs (three copies start, one fails), then eu-central-1
+    const west = await reconcileCopies(runs[0]!.deps, false);
+    await reconcileCopies(runs[1]!.deps, false);
+
+    // Assert: eu-west-1 holds the three it started, so eu-central-1 gets the other two of the five
+    expect(west.outcomes.filter((o) => o.status === 'failed')).toHaveLength(1);
+    const held = slots.stored.get(`${WORKLOAD} ${DR}`)!.bySource;
+    expect(held['eu-west-1']!.use['aurora-cluster']).toBe(3);
+    expect(copying()).toHaveLength(CLUSTERS);
+  });
+
   it('counts a copy of the other region that the listing sees but no reservation names yet', async () => {
     // Prepare: eu-central-1 already has three copies in flight (started before this budget existed)
     const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
