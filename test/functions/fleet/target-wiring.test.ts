@@ -264,6 +264,33 @@ describe('a backup child of an account with two source regions', () => {
     }
   });
 
+  it("a spoke account with one source region gets no slots, though the stage's own account copies from two", async () => {
+    // Prepare: the stage's account (no `account` in its target) in two regions; 333333333333 in one
+    const two = parseConfig(
+      {
+        ...FLEET_CONFIG,
+        targets: [{ regions: ['eu-west-1', 'eu-central-1'] }, { account: '333333333333' }],
+      },
+      'two',
+    );
+    const t: FanOutTarget = {
+      index: 1,
+      account: '333333333333',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::333333333333:role/steward-prod-spoke-backup-eu-west-1',
+      externalId: 'steward-prod-fleet',
+    };
+    sts.on(AssumeRoleCommand).resolves(assumedRole('ONE', 3_600_000));
+    // Act
+    const deps = await runFleetEvent(
+      { action: 'reconcile-copies', scheduledTime: '2026-11-23T03:00:00Z', target: t },
+      backupFleetWiring(() => ({ ...base(), config: two }), { STATE_TABLE: 'steward-prod-state' }),
+      async (_e, d) => d,
+    );
+    // Assert: nobody shares its destination, so no state-table item to read or write
+    expect('copySlots' in deps).toBe(false);
+  });
+
   it('a single-account stage gets no slots: its one region has the destination to itself', async () => {
     // Prepare
     const single = parseConfig({ ...FLEET_CONFIG, fleet: undefined, targets: undefined }, 'single');

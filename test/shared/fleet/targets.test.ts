@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import { fanOutTargets, targetConfig } from '../../../shared/fleet/fan-out.js';
 import {
+  copySourceRegions,
   expandTargets,
   hasSpokes,
   spokeRegions,
@@ -62,6 +64,24 @@ describe('expandTargets', () => {
       'test',
     );
     expect(spokeTargets(c)).toEqual([]);
+  });
+});
+
+describe('copySourceRegions: the regions one account copies to the DR region from', () => {
+  const SPOKE = '222233334444';
+  const DR = { dr: { region: 'us-west-2' } };
+
+  it("counts a target that names no account as the stage's, also in a spoke child's config", () => {
+    // Prepare: the stage's own account in two regions, a spoke account in one
+    const c = fleet([{ regions: ['eu-west-1', 'eu-central-1'] }, { account: SPOKE }], DR);
+    const children = fanOutTargets(c, 'backup');
+    const spoke = children.find((t) => t.account === SPOKE)!;
+    const hubElsewhere = children.find((t) => t.account === HUB && t.region === 'eu-central-1')!;
+    // Act, Assert: each child's config (the account becomes the target's) still tells the two accounts apart
+    expect(copySourceRegions(targetConfig(c, spoke), SPOKE)).toEqual(['eu-west-1']);
+    expect(copySourceRegions(targetConfig(c, hubElsewhere), HUB)).toEqual(['eu-west-1', 'eu-central-1']);
+    expect(copySourceRegions(c, HUB)).toEqual(['eu-west-1', 'eu-central-1']);
+    expect(copySourceRegions(c, SPOKE)).toEqual(['eu-west-1']);
   });
 });
 
