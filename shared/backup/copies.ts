@@ -48,6 +48,7 @@ import type {
   SnapshotLister,
   SnapshotReader,
   StoredCopyQueue,
+  StoredCopySlots,
 } from './ports.js';
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
 import { snapshotId } from './ids.js';
@@ -384,6 +385,38 @@ interface SharedBudget {
 }
 
 /**
+ * Write a run's use into the shared slots when it is less than it holds there, or a reservation to renew, after
+ * its queue (`seen`: the slots as the run read them). A write lost to another region's (it reserved in between,
+ * as the regions' fan-out children run at once) is read again and retried: given up, the run's larger
+ * reservation would hold the other regions back until its next run. Best effort: a failure is logged, and the
+ * next run writes it, or it expires.
+ */
+const settleSlots = async (
+  budget: SharedBudget,
+  use: CopyUse,
+  seen: StoredCopySlots,
+  destination: string,
+) => {
+  try {
+    let slots = seen;
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round > 0) {
+        await backoff(round);
+        slots = await budget.slots.read();
+      }
+      // Undefined: what is stored already says this run's use (written by another run of this region).
+      if (!slotsChange(slots.bySource[budget.source], use, budget.now)) return;
+      const bySource = withSourceUse(slots.bySource, budget.source, use, budget.now);
+      if (await budget.slots.write(bySource, slots.version)) return;
+    }
+  } catch (e) {
+    logger.info('DR copy slots not settled; the next run does', { destination, error: String(e) });
+    return;
+  }
+  logger.info('DR copy slots not settled; the next run does', { destination });
+};
+
+/**
  * Read the destination's queue (or take `first`, already read), fold in what was observed, schedule under
  * the limits (less what the account's other source regions hold, with `budget`), and write it back on the
  * version read; on a lost race read again and re-plan. With `budget`, more copies in flight are reserved in
@@ -420,9 +453,8 @@ const scheduleOnQueue = async (
     // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
     const unchanged = !stored || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue);
     if (unchanged || (await ledger!.write(destination, schedule.queue, stored.version))) {
-      // Fewer in flight, or a reservation to renew: best effort (the next run writes it, or it expires).
-      if (change === 'settle' && !(await write().catch(() => false)))
-        logger.info('DR copy slots not settled; the next run does', { destination });
+      // Fewer in flight, or a reservation to renew: after the queue, best effort.
+      if (change === 'settle') await settleSlots(budget!, use, slots!, destination);
       return { before, schedule, others: held };
     }
     await backoff(round);

@@ -181,6 +181,41 @@ describe('DR copies of two source regions of one account', () => {
     expect(copying()).toHaveLength(CLUSTERS);
   });
 
+  it('gives it back even when the other region writes the slots between its read and its write', async () => {
+    // Prepare: as above, and eu-central-1 reserves one copy just as eu-west-1 gives its slot back
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs, slots } = estate(config, WORKLOAD);
+    runs[0]!.deps.dr.failCopy.set(
+      drCopyId('steward-db-0-4-202601150300-sched', 'eu-west-1'),
+      Object.assign(new Error('Quota exceeded'), { name: 'SnapshotQuotaExceeded' }),
+    );
+    const own = runs[0]!.deps.copySlots;
+    const other = runs[1]!.deps.copySlots;
+    let raced = false;
+    runs[0]!.deps.copySlots = {
+      read: () => own.read(),
+      write: async (bySource, version) => {
+        const giving = (bySource['eu-west-1']?.use['aurora-cluster'] ?? 0) < 4;
+        if (giving && !raced) {
+          raced = true;
+          const now = await other.read();
+          const central = { use: { 'rds-instance': 0, 'aurora-cluster': 1, ebs: 0 }, at: NOW.toISOString() };
+          await other.write({ ...now.bySource, 'eu-central-1': central }, now.version);
+        }
+        return own.write(bySource, version);
+      },
+    };
+
+    // Act
+    await reconcileCopies(runs[0]!.deps, false);
+
+    // Assert: the race happened; eu-west-1 holds the three it started, and eu-central-1's reservation stays
+    expect(raced).toBe(true);
+    const held = slots.stored.get(`${WORKLOAD} ${DR}`)!.bySource;
+    expect(held['eu-west-1']!.use['aurora-cluster']).toBe(3);
+    expect(held['eu-central-1']!.use['aurora-cluster']).toBe(1);
+  });
+
   it('counts a copy of the other region that the listing sees but no reservation names yet', async () => {
     // Prepare: eu-central-1 already has three copies in flight (started before this budget existed)
     const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
