@@ -379,6 +379,8 @@ interface SharedBudget {
   slots: CopySlots;
   /** This run's source region. */
   source: string;
+  /** The account the slots are of (errors name it). */
+  account?: string;
   /** Copies in flight from other regions that this run's listing of the destination saw, by region. */
   listed: Record<string, CopyUse>;
   now: Date;
@@ -432,6 +434,8 @@ const scheduleOnQueue = async (
   first?: StoredCopyQueue,
   budget?: SharedBudget,
 ): Promise<{ before: CopyQueue; schedule: CopySchedule; others: number }> => {
+  // What the last lost round lost to another run's write: the shared slots, or the queue.
+  let lost = 'queue';
   for (let round = 0; round < ROUNDS; round++) {
     const stored = ledger ? (round === 0 && first ? first : await ledger.read(destination)) : undefined;
     const before = fold(stored?.queue ?? emptyQueue());
@@ -447,6 +451,7 @@ const scheduleOnQueue = async (
       budget!.slots.write(withSourceUse(slots!.bySource, budget!.source, use, budget!.now), slots!.version);
     // A reservation lands before the queue that starts its copies: the other regions see it first.
     if (change === 'reserve' && !(await write())) {
+      lost = 'slots';
       await backoff(round);
       continue;
     }
@@ -457,11 +462,13 @@ const scheduleOnQueue = async (
       if (change === 'settle') await settleSlots(budget!, use, slots!, destination);
       return { before, schedule, others: held };
     }
+    lost = 'queue';
     await backoff(round);
   }
+  const account = budget?.account ? ` of account ${budget.account}` : '';
   throw new AwsCallError(
     'PutItem',
-    `DR copy queue of ${destination}`,
+    lost === 'slots' ? `DR copy slots${account} in ${destination}` : `DR copy queue of ${destination}`,
     Object.assign(new Error(`lost ${ROUNDS} rounds to concurrent reconciles`), { name: 'QueueContention' }),
   );
 };
@@ -604,6 +611,7 @@ export const reconcileCopies = async (
   const budget: SharedBudget | undefined = deps.copySlots && {
     slots: deps.copySlots,
     source: deps.config.region,
+    ...(deps.config.account ? { account: deps.config.account } : {}),
     listed,
     now: at,
   };

@@ -216,6 +216,22 @@ describe('DR copies of two source regions of one account', () => {
     expect(held['eu-central-1']!.use['aurora-cluster']).toBe(1);
   });
 
+  it('names the shared slots, not a copy queue, when other regions win every round of its reservation', async () => {
+    // Prepare: a spoke child (no copy queue) whose every slot write finds another region's first
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs } = estate(config, WORKLOAD);
+    const deps = { ...runs[0]!.deps, copySlots: { ...runs[0]!.deps.copySlots, write: async () => false } };
+
+    // Act
+    const run = reconcileCopies(deps, false);
+
+    // Assert: the error names what was contended; nothing was copied
+    await expect(run).rejects.toThrow(
+      `PutItem failed for DR copy slots of account ${WORKLOAD} in ${DR}: QueueContention: lost 16 rounds to concurrent reconciles`,
+    );
+    expect(runs[0]!.deps.dr.copies).toEqual([]);
+  });
+
   it('counts a copy of the other region that the listing sees but no reservation names yet', async () => {
     // Prepare: eu-central-1 already has three copies in flight (started before this budget existed)
     const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
