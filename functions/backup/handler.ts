@@ -155,7 +155,10 @@ export const wire = (
   // the hub's state table (the hub's credentials) whichever account the copies are in.
   const account = base.config.account;
   const shared =
-    stateTable && account && base.config.fleet && copySourceRegions(base.config, account).length > 1;
+    stateTable &&
+    account &&
+    base.config.fleet &&
+    copySourceRegions(base.config, account, at?.target).length > 1;
   const rds = rdsClient(region, undefined, as);
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);

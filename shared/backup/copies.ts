@@ -48,6 +48,7 @@ import type {
   SnapshotLister,
   SnapshotReader,
   StoredCopyQueue,
+  StoredCopySlots,
 } from './ports.js';
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
 import { snapshotId } from './ids.js';
@@ -378,10 +379,44 @@ interface SharedBudget {
   slots: CopySlots;
   /** This run's source region. */
   source: string;
+  /** The account the slots are of (errors name it). */
+  account?: string;
   /** Copies in flight from other regions that this run's listing of the destination saw, by region. */
   listed: Record<string, CopyUse>;
   now: Date;
 }
+
+/**
+ * Write a run's use into the shared slots when it is less than it holds there, or a reservation to renew, after
+ * its queue (`seen`: the slots as the run read them). A write lost to another region's (it reserved in between,
+ * as the regions' fan-out children run at once) is read again and retried: given up, the run's larger
+ * reservation would hold the other regions back until its next run. Best effort: a failure is logged, and the
+ * next run writes it, or it expires.
+ */
+const settleSlots = async (
+  budget: SharedBudget,
+  use: CopyUse,
+  seen: StoredCopySlots,
+  destination: string,
+) => {
+  try {
+    let slots = seen;
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round > 0) {
+        await backoff(round);
+        slots = await budget.slots.read();
+      }
+      // Undefined: what is stored already says this run's use (written by another run of this region).
+      if (!slotsChange(slots.bySource[budget.source], use, budget.now)) return;
+      const bySource = withSourceUse(slots.bySource, budget.source, use, budget.now);
+      if (await budget.slots.write(bySource, slots.version)) return;
+    }
+  } catch (e) {
+    logger.info('DR copy slots not settled; the next run does', { destination, error: String(e) });
+    return;
+  }
+  logger.info('DR copy slots not settled; the next run does', { destination });
+};
 
 /**
  * Read the destination's queue (or take `first`, already read), fold in what was observed, schedule under
@@ -399,6 +434,8 @@ const scheduleOnQueue = async (
   first?: StoredCopyQueue,
   budget?: SharedBudget,
 ): Promise<{ before: CopyQueue; schedule: CopySchedule; others: number }> => {
+  // What the last lost round lost to another run's write: the shared slots, or the queue.
+  let lost = 'queue';
   for (let round = 0; round < ROUNDS; round++) {
     const stored = ledger ? (round === 0 && first ? first : await ledger.read(destination)) : undefined;
     const before = fold(stored?.queue ?? emptyQueue());
@@ -414,40 +451,47 @@ const scheduleOnQueue = async (
       budget!.slots.write(withSourceUse(slots!.bySource, budget!.source, use, budget!.now), slots!.version);
     // A reservation lands before the queue that starts its copies: the other regions see it first.
     if (change === 'reserve' && !(await write())) {
+      lost = 'slots';
       await backoff(round);
       continue;
     }
     // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
     const unchanged = !stored || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue);
     if (unchanged || (await ledger!.write(destination, schedule.queue, stored.version))) {
-      // Fewer in flight, or a reservation to renew: best effort (the next run writes it, or it expires).
-      if (change === 'settle' && !(await write().catch(() => false)))
-        logger.info('DR copy slots not settled; the next run does', { destination });
+      // Fewer in flight, or a reservation to renew: after the queue, best effort.
+      if (change === 'settle') await settleSlots(budget!, use, slots!, destination);
       return { before, schedule, others: held };
     }
+    lost = 'queue';
     await backoff(round);
   }
+  const account = budget?.account ? ` of account ${budget.account}` : '';
   throw new AwsCallError(
     'PutItem',
-    `DR copy queue of ${destination}`,
+    lost === 'slots' ? `DR copy slots${account} in ${destination}` : `DR copy queue of ${destination}`,
     Object.assign(new Error(`lost ${ROUNDS} rounds to concurrent reconciles`), { name: 'QueueContention' }),
   );
 };
 
-/** Give back the slots of copies that did not start, queueing again the ones still to make. */
+/**
+ * Give back the slots of copies that did not start, queueing again the ones still to make. Without a queue
+ * (a fan-out child in another account: it lists in full every run) nothing is stored but the shared slots,
+ * which this run reserved from its own plan (`planned`): they are settled from that plan less these copies.
+ */
 const release = async (
   ledger: CopyLedger | undefined,
   destination: string,
   targetIds: string[],
   requeue: readonly QueuedCopy[],
+  planned: CopyQueue,
   budget?: SharedBudget,
 ) => {
-  if (!ledger || !targetIds.length) return;
+  if (!targetIds.length || (!ledger && !budget)) return;
   await scheduleOnQueue(
     ledger,
     destination,
     (q) => {
-      const freed = releaseCopies(q, targetIds);
+      const freed = releaseCopies(ledger ? q : planned, targetIds);
       const queued = new Set(freed.pending.map((p) => dbKey(p.kind, p.db)));
       return {
         ...freed,
@@ -567,6 +611,7 @@ export const reconcileCopies = async (
   const budget: SharedBudget | undefined = deps.copySlots && {
     slots: deps.copySlots,
     source: deps.config.region,
+    ...(deps.config.account ? { account: deps.config.account } : {}),
     listed,
     now: at,
   };
@@ -655,7 +700,14 @@ export const reconcileCopies = async (
     );
     requeue.push(...failed);
     try {
-      await release(ledger, region, [...stale, ...requeue.map(queuedTargetId)], requeue, budget);
+      await release(
+        ledger,
+        region,
+        [...stale, ...requeue.map(queuedTargetId)],
+        requeue,
+        schedule.queue,
+        budget,
+      );
     } catch (e) {
       // The hourly run reads the copies in flight and drops reservations that never became copies: a slot
       // is lost for an hour at most.

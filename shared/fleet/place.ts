@@ -75,7 +75,9 @@ export const placeTags = (p: Pick<Place, 'account' | 'region'> | undefined): Rec
  * The stage's config as a run in one target sees it: the target's region and account, and the stage's
  * policies and thresholds with the target's overrides (what a fan-out child of that target runs with).
  * Outside the hub's own account-region, DR copies are encrypted with that account's own spoke DR key
- * (targets.ts, spokeDrKeyArn), named in `partition`.
+ * (targets.ts, spokeDrKeyArn), named in `partition`. A target that names no account is the stage's own
+ * account: with `account` now the target's, such targets name the stage's explicitly, so that what the run
+ * reads of `targets` (copySourceRegions) does not take them for the target's account.
  */
 export const configAt = (
   config: StewardConfig,
@@ -84,10 +86,19 @@ export const configAt = (
 ): StewardConfig => {
   const p = targetPolicies(config, t);
   const spoke = t.account !== undefined && (t.account !== config.account || t.region !== config.region);
+  const stage = config.account;
+  const elsewhere = t.account !== undefined && stage !== undefined && t.account !== stage;
   return {
     ...config,
     region: t.region,
     ...(t.account !== undefined ? { account: t.account } : {}),
+    ...(elsewhere
+      ? {
+          targets: config.targets.map((x) =>
+            x.account === undefined && x.organizationalUnit === undefined ? { ...x, account: stage } : x,
+          ),
+        }
+      : {}),
     backup: { ...config.backup, ...p.backup },
     retention: { ...config.retention, ...p.retention },
     scaling: { ...config.scaling, ...p.scaling },

@@ -72,18 +72,39 @@ export const copiesToDr = (c: StewardConfig): boolean =>
 
 /**
  * The source regions of `account` whose DR copies all go to the stage's one DR region, which AWS limits per
- * account, whatever the source: the regions of every account target naming it and of every OU target (whose
- * accounts are known only when listed), the DR region itself left out. Two or more: they share the
- * destination's budget (shared/backup/copy-plan.ts, `siblingUse`).
+ * account, whatever the source: the regions of every account target naming it and of every OU target that may
+ * hold it, the DR region itself left out. Two or more: they share the destination's budget
+ * (shared/backup/copy-plan.ts, `siblingUse`). An OU's accounts are known only where it was listed: a fan-out
+ * child (`reached`: its target's `index`, `inherits` and region) was planned with every OU target of its
+ * region that holds its account, so an OU none of them names does not hold it, in any region; an OU not
+ * targeted in its region, and any OU for a run that does not say where it was reached (the hub's own
+ * events), may.
  */
-export const copySourceRegions = (c: StewardConfig, account: string | undefined): string[] => [
-  ...new Set(
-    expandTargets(c)
-      .filter((t) => t.organizationalUnit !== undefined || (t.account ?? c.account) === account)
-      .map((t) => t.region)
-      .filter((r) => r !== c.dr.region),
-  ),
-];
+export const copySourceRegions = (
+  c: StewardConfig,
+  account: string | undefined,
+  reached?: Pick<TargetRef, 'index' | 'region'> & { inherits?: readonly number[] },
+): string[] => {
+  const targets = expandTargets(c);
+  const through = new Set(reached ? [reached.index, ...(reached.inherits ?? [])] : []);
+  // OU id → whether it holds the account, for the OUs targeted in the child's region.
+  const known = new Map<string, boolean>();
+  for (const t of targets)
+    if (reached && t.organizationalUnit !== undefined && t.region === reached.region)
+      known.set(t.organizationalUnit, (known.get(t.organizationalUnit) ?? false) || through.has(t.index));
+  return [
+    ...new Set(
+      targets
+        .filter((t) =>
+          t.organizationalUnit !== undefined
+            ? known.get(t.organizationalUnit) !== false
+            : (t.account ?? c.account) === account,
+        )
+        .map((t) => t.region)
+        .filter((r) => r !== c.dr.region),
+    ),
+  ];
+};
 
 /** Regions with spokes, in first-seen order. */
 export const spokeRegions = (c: StewardConfig): string[] => [

@@ -264,6 +264,64 @@ describe('a backup child of an account with two source regions', () => {
     }
   });
 
+  it("a spoke account with one source region gets no slots, though the stage's own account copies from two", async () => {
+    // Prepare: the stage's account (no `account` in its target) in two regions; 333333333333 in one
+    const two = parseConfig(
+      {
+        ...FLEET_CONFIG,
+        targets: [{ regions: ['eu-west-1', 'eu-central-1'] }, { account: '333333333333' }],
+      },
+      'two',
+    );
+    const t: FanOutTarget = {
+      index: 1,
+      account: '333333333333',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::333333333333:role/steward-prod-spoke-backup-eu-west-1',
+      externalId: 'steward-prod-fleet',
+    };
+    sts.on(AssumeRoleCommand).resolves(assumedRole('ONE', 3_600_000));
+    // Act
+    const deps = await runFleetEvent(
+      { action: 'reconcile-copies', scheduledTime: '2026-11-23T03:00:00Z', target: t },
+      backupFleetWiring(() => ({ ...base(), config: two }), { STATE_TABLE: 'steward-prod-state' }),
+      async (_e, d) => d,
+    );
+    // Assert: nobody shares its destination, so no state-table item to read or write
+    expect('copySlots' in deps).toBe(false);
+  });
+
+  it('a spoke account target gets no slots for an OU target of its region that does not hold it', async () => {
+    // Prepare: 333333333333 in eu-west-1 (targets[2]); the OU of targets[3] copies from two regions, without it
+    const t: FanOutTarget = {
+      index: 2,
+      account: '333333333333',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::333333333333:role/steward-prod-spoke-backup-eu-west-1',
+      externalId: 'steward-prod-fleet',
+    };
+    const inOu: FanOutTarget = {
+      index: 3,
+      account: '444444444444',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::444444444444:role/steward-prod-spoke-backup-eu-west-1',
+      externalId: 'steward-prod-fleet',
+    };
+    sts.on(AssumeRoleCommand).resolves(assumedRole('OU', 3_600_000));
+    const wiring = backupFleetWiring(base, { STATE_TABLE: 'steward-prod-state' });
+    const wired = (target: FanOutTarget) =>
+      runFleetEvent(
+        { action: 'reconcile-copies', scheduledTime: '2026-11-23T03:00:00Z', target },
+        wiring,
+        async (_e, d) => d,
+      );
+    // Act
+    const [alone, member] = [await wired(t), await wired(inOu)];
+    // Assert: the OU's account shares the destination with its other region; 333333333333 has it alone
+    expect('copySlots' in alone).toBe(false);
+    expect('copySlots' in member).toBe(true);
+  });
+
   it('a single-account stage gets no slots: its one region has the destination to itself', async () => {
     // Prepare
     const single = parseConfig({ ...FLEET_CONFIG, fleet: undefined, targets: undefined }, 'single');

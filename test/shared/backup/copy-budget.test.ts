@@ -160,6 +160,78 @@ describe('DR copies of two source regions of one account', () => {
     );
   });
 
+  it('gives back the slot of a copy that failed to start in a region that keeps no queue', async () => {
+    // Prepare: both regions are spoke children (no copy queue); one of eu-west-1's four copies is refused
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs, copying, slots } = estate(config, WORKLOAD);
+    const refused = drCopyId('steward-db-0-4-202601150300-sched', 'eu-west-1');
+    runs[0]!.deps.dr.failCopy.set(
+      refused,
+      Object.assign(new Error('Quota exceeded'), { name: 'SnapshotQuotaExceeded' }),
+    );
+
+    // Act: eu-west-1 runs (three copies start, one fails), then eu-central-1
+    const west = await reconcileCopies(runs[0]!.deps, false);
+    await reconcileCopies(runs[1]!.deps, false);
+
+    // Assert: eu-west-1 holds the three it started, so eu-central-1 gets the other two of the five
+    expect(west.outcomes.filter((o) => o.status === 'failed')).toHaveLength(1);
+    const held = slots.stored.get(`${WORKLOAD} ${DR}`)!.bySource;
+    expect(held['eu-west-1']!.use['aurora-cluster']).toBe(3);
+    expect(copying()).toHaveLength(CLUSTERS);
+  });
+
+  it('gives it back even when the other region writes the slots between its read and its write', async () => {
+    // Prepare: as above, and eu-central-1 reserves one copy just as eu-west-1 gives its slot back
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs, slots } = estate(config, WORKLOAD);
+    runs[0]!.deps.dr.failCopy.set(
+      drCopyId('steward-db-0-4-202601150300-sched', 'eu-west-1'),
+      Object.assign(new Error('Quota exceeded'), { name: 'SnapshotQuotaExceeded' }),
+    );
+    const own = runs[0]!.deps.copySlots;
+    const other = runs[1]!.deps.copySlots;
+    let raced = false;
+    runs[0]!.deps.copySlots = {
+      read: () => own.read(),
+      write: async (bySource, version) => {
+        const giving = (bySource['eu-west-1']?.use['aurora-cluster'] ?? 0) < 4;
+        if (giving && !raced) {
+          raced = true;
+          const now = await other.read();
+          const central = { use: { 'rds-instance': 0, 'aurora-cluster': 1, ebs: 0 }, at: NOW.toISOString() };
+          await other.write({ ...now.bySource, 'eu-central-1': central }, now.version);
+        }
+        return own.write(bySource, version);
+      },
+    };
+
+    // Act
+    await reconcileCopies(runs[0]!.deps, false);
+
+    // Assert: the race happened; eu-west-1 holds the three it started, and eu-central-1's reservation stays
+    expect(raced).toBe(true);
+    const held = slots.stored.get(`${WORKLOAD} ${DR}`)!.bySource;
+    expect(held['eu-west-1']!.use['aurora-cluster']).toBe(3);
+    expect(held['eu-central-1']!.use['aurora-cluster']).toBe(1);
+  });
+
+  it('names the shared slots, not a copy queue, when other regions win every round of its reservation', async () => {
+    // Prepare: a spoke child (no copy queue) whose every slot write finds another region's first
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs } = estate(config, WORKLOAD);
+    const deps = { ...runs[0]!.deps, copySlots: { ...runs[0]!.deps.copySlots, write: async () => false } };
+
+    // Act
+    const run = reconcileCopies(deps, false);
+
+    // Assert: the error names what was contended; nothing was copied
+    await expect(run).rejects.toThrow(
+      `PutItem failed for DR copy slots of account ${WORKLOAD} in ${DR}: QueueContention: lost 16 rounds to concurrent reconciles`,
+    );
+    expect(runs[0]!.deps.dr.copies).toEqual([]);
+  });
+
   it('counts a copy of the other region that the listing sees but no reservation names yet', async () => {
     // Prepare: eu-central-1 already has three copies in flight (started before this budget existed)
     const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import { fanOutTargets, planFanOut, targetConfig } from '../../../shared/fleet/fan-out.js';
 import {
+  copySourceRegions,
   expandTargets,
   hasSpokes,
   spokeRegions,
@@ -62,6 +64,69 @@ describe('expandTargets', () => {
       'test',
     );
     expect(spokeTargets(c)).toEqual([]);
+  });
+});
+
+describe('copySourceRegions: the regions one account copies to the DR region from', () => {
+  const SPOKE = '222233334444';
+  const DR = { dr: { region: 'us-west-2' } };
+
+  it("counts a target that names no account as the stage's, also in a spoke child's config", () => {
+    // Prepare: the stage's own account in two regions, a spoke account in one
+    const c = fleet([{ regions: ['eu-west-1', 'eu-central-1'] }, { account: SPOKE }], DR);
+    const children = fanOutTargets(c, 'backup');
+    const spoke = children.find((t) => t.account === SPOKE)!;
+    const hubElsewhere = children.find((t) => t.account === HUB && t.region === 'eu-central-1')!;
+    // Act, Assert: each child's config (the account becomes the target's) still tells the two accounts apart
+    expect(copySourceRegions(targetConfig(c, spoke), SPOKE)).toEqual(['eu-west-1']);
+    expect(copySourceRegions(targetConfig(c, hubElsewhere), HUB)).toEqual(['eu-west-1', 'eu-central-1']);
+    expect(copySourceRegions(c, HUB)).toEqual(['eu-west-1', 'eu-central-1']);
+    expect(copySourceRegions(c, SPOKE)).toEqual(['eu-west-1']);
+  });
+
+  const OU = 'ou-ab12-cd34ef56';
+  const MEMBER = '555566667777';
+  /** The backup children of `c` when the OU holds MEMBER only, by account and region. */
+  const childOf = (c: ReturnType<typeof fleet>, account: string, region = 'eu-west-1') =>
+    planFanOut(c, 'backup', { accountsOf: new Map([[OU, [MEMBER]]]) }).targets.find(
+      (t) => t.account === account && t.region === region,
+    )!;
+
+  it('in a child, leaves out the OU targets of its own region that do not hold its account', () => {
+    // Prepare: a spoke account target in eu-west-1; an OU in eu-west-1 and eu-central-1 that does not hold it
+    const c = fleet(
+      [{}, { account: SPOKE }, { organizationalUnit: OU, regions: ['eu-west-1', 'eu-central-1'] }],
+      DR,
+    );
+    const spoke = childOf(c, SPOKE);
+    const member = childOf(c, MEMBER);
+    // Act, Assert: the child's own region lists who is in the OU (its `index` and `inherits` say)
+    expect(copySourceRegions(targetConfig(c, spoke), SPOKE, spoke)).toEqual(['eu-west-1']);
+    expect(copySourceRegions(targetConfig(c, member), MEMBER, member)).toEqual(['eu-west-1', 'eu-central-1']);
+    // A run that does not know where it was reached (the hub's own events): any OU may hold the account.
+    expect(copySourceRegions(c, SPOKE)).toEqual(['eu-west-1', 'eu-central-1']);
+  });
+
+  it("still counts an OU target of another region, unless the same OU is one of its own region's", () => {
+    // Prepare: the OU only in us-east-1, whose accounts the eu-west-1 child does not know
+    const elsewhere = fleet([{}, { account: SPOKE }, { organizationalUnit: OU, regions: ['us-east-1'] }], DR);
+    // The same OU also in eu-west-1: its listing there (without SPOKE) tells for us-east-1 too
+    const both = fleet(
+      [
+        {},
+        { account: SPOKE },
+        { organizationalUnit: OU },
+        { organizationalUnit: OU, regions: ['us-east-1'] },
+      ],
+      DR,
+    );
+    // Act, Assert
+    const a = childOf(elsewhere, SPOKE);
+    expect(copySourceRegions(targetConfig(elsewhere, a), SPOKE, a)).toEqual(['eu-west-1', 'us-east-1']);
+    const b = childOf(both, SPOKE);
+    expect(copySourceRegions(targetConfig(both, b), SPOKE, b)).toEqual(['eu-west-1']);
+    const m = childOf(both, MEMBER);
+    expect(copySourceRegions(targetConfig(both, m), MEMBER, m)).toEqual(['eu-west-1', 'us-east-1']);
   });
 });
 
