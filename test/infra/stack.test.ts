@@ -371,6 +371,27 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     }
   });
 
+  it('links and evaluates every chunk of every bundle: the chunks a trigger imports later are valid ESM too', () => {
+    // Prepare: every file of every function (a chunk only an `await import()` reaches is otherwise first
+    // parsed and linked in production, when that trigger comes).
+    const files = stacks[stage].functions.flatMap(({ fn }) => {
+      const dir = join(app.outdir, (fn.node.findChild('Code') as Asset).assetPath);
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => pathToFileURL(join(dir, f)).href);
+    });
+    const run = `for (const f of ${JSON.stringify(files)}) await import(f); process.stdout.write('imported ' + ${files.length});`;
+
+    // Act
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', run], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+
+    // Assert
+    expect(out).toBe(`imported ${files.length}`);
+  });
+
   it('maps the stack of an error leaving a deployed bundle to the TypeScript source, without --enable-source-maps', () => {
     // Prepare: the first function's asset as deployed; no environment, so its wiring throws a ConfigError.
     const { fn } = stacks[stage].functions[0]!;
