@@ -1,14 +1,17 @@
+import { createHash } from 'node:crypto';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
+import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import { treeShakableSdk } from './sdk-tree-shaking.js';
 
-// ESM bundles cannot `require`; some transitive deps still do, so give them one.
+// ESM bundles cannot `require`; some transitive deps still do, so give them one. esbuild writes the banner at
+// the top of every output file, so each chunk has its own module-scoped `require` (test/infra/bundles.test.ts).
 const REQUIRE_SHIM =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
- * The one set of esbuild settings for Lambda bundles. The CDK functions and `npm run bench` both use it,
- * so the bench measures exactly what is deployed.
+ * The one set of esbuild settings for Lambda bundles (`functionBuildOptions` adds splitting and the output).
+ * The CDK functions and `npm run bench` both use it, so the bench measures exactly what is deployed.
  */
 export const lambdaEsbuildOptions = {
   bundle: true,
@@ -56,18 +59,58 @@ export const builtinAlias = (): Record<string, string> =>
     }),
   );
 
-/** `sdkAlias` and `builtinAlias` as NodejsFunction's `esbuildArgs`. */
-export const sdkAliasArgs = (): { '--alias': string[] } => ({
-  '--alias': Object.entries({ ...sdkAlias(), ...builtinAlias() }).map(([pkg, dir]) => `${pkg}=${dir}`),
-});
+/**
+ * How a function is built, as deployed: `entry` (a path from the project root) bundled into `outdir` with code
+ * splitting. The entry is `index.mjs` (handler `index.handler`); every module reached only through an
+ * `await import()` (and what only such modules share) is a chunk beside it (`<name>-<hash>.mjs`), which Node
+ * loads, parses and compiles only when the import runs: a trigger pays for its own code, not every trigger's.
+ * `.mjs` because the asset has no package.json to say the files are ESM. A source map per output file
+ * (shared/stack-traces.ts maps each frame through its own chunk's map). The bench builds its baselines with
+ * the same options, only the entry differs.
+ */
+export const functionBuildOptions = (entry: string, outdir: string, define: Record<string, string> = {}) =>
+  ({
+    ...lambdaEsbuildOptions,
+    absWorkingDir: ROOT,
+    entryPoints: { index: entry },
+    outdir,
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: '[name]-[hash]',
+    sourcemap: true,
+    // The SDK clients from copies esbuild can tree-shake (infra/sdk-tree-shaking.ts), and the built-ins whose
+    // ESM view costs CPU at cold start through CommonJS (VIA_REQUIRE).
+    alias: { ...sdkAlias(), ...builtinAlias() },
+    define,
+    metafile: true,
+    logLevel: 'warning',
+  }) satisfies BuildOptions;
 
-/** The same settings in NodejsFunction's vocabulary (plus `sdkAliasArgs()`, which reads the disk). */
-export const nodejsBundling = {
-  minify: lambdaEsbuildOptions.minify,
-  target: lambdaEsbuildOptions.target,
-  externalModules: lambdaEsbuildOptions.external,
-  mainFields: lambdaEsbuildOptions.mainFields,
-  banner: lambdaEsbuildOptions.banner.js,
-  sourceMap: true,
-  forceDockerBundling: false,
-} as const;
+/** Output paths of `meta` (relative to the project root, as esbuild writes them) made relative to `outdir`. */
+export const outputsRelativeTo = (meta: Metafile, outdir: string): Metafile => {
+  const local = (p: string) =>
+    isAbsolute(p) || p.startsWith('node:') ? p : relative(outdir, resolve(ROOT, p)) || p;
+  return {
+    inputs: meta.inputs,
+    outputs: Object.fromEntries(
+      Object.entries(meta.outputs).map(([file, o]) => [
+        local(file),
+        {
+          ...o,
+          imports: o.imports.map((i) => (i.external ? i : { ...i, path: local(i.path) })),
+        },
+      ]),
+    ),
+  };
+};
+
+/** Build `entry` into `outdir` (synchronously: CDK's local bundling is), returning its metafile. */
+export const buildFunction = (entry: string, outdir: string, define: Record<string, string> = {}): Metafile =>
+  outputsRelativeTo(buildSync(functionBuildOptions(entry, outdir, define)).metafile, outdir);
+
+/** What a function's build depends on beyond the source tree: its entry and its defines. */
+export const buildKey = (entry: string, define: Record<string, string>): string =>
+  createHash('sha256')
+    .update(JSON.stringify([entry, define]))
+    .digest('hex')
+    .slice(0, 32);

@@ -1,5 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Lazy, type RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import type { Metafile } from 'esbuild';
+import {
+  ArnFormat,
+  AssetHashType,
+  DockerImage,
+  Duration,
+  Lazy,
+  type RemovalPolicy,
+  Stack,
+  Tags,
+  TimeZone,
+} from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
@@ -12,9 +23,15 @@ import {
 } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  Function as LambdaFn,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   type IScheduleGroup,
@@ -29,7 +46,7 @@ import type * as v from '../shared/valid.js';
 import { EMBEDDED_CONFIG, embedDefine } from '../shared/config/embedded.js';
 import type { BaseEnv } from '../shared/config/env.js';
 import type { StewardConfig } from '../shared/config/schema.js';
-import { nodejsBundling, sdkAliasArgs } from './bundling.js';
+import { buildFunction, buildKey } from './bundling.js';
 import { acknowledge, wildcardFindings } from './nag.js';
 import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../shared/notify/formats.js';
 import { type Notifications, topicName } from './notifications.js';
@@ -193,13 +210,31 @@ export class FailureQueue extends Construct {
   }
 }
 
+/** Metafiles of the builds this process ran, by `buildKey` (CDK's asset cache skips a build it has staged). */
+const builds = new Map<string, Metafile>();
+
+/** How a function's code was built: what the bench and the bundle tests read. */
+export interface FunctionBuild {
+  /** The handler module, from the project root (`functions/backup/handler.ts`). */
+  entry: string;
+  /** esbuild `define`: the stage's embedded config. */
+  define: Record<string, string>;
+  /**
+   * esbuild's metafile of the build, outputs named inside the asset (`index.mjs`, `janitor-<hash>.mjs`);
+   * undefined when the stack was synthesized without bundling (`aws:cdk:bundling-stacks: []`).
+   */
+  readonly metafile: Metafile | undefined;
+}
+
 /**
- * Every steward Lambda: Node.js 22 on arm64, ESM bundle with the AWS SDK pinned inside, source maps,
+ * Every steward Lambda: Node.js 22 on arm64, ESM bundle with the AWS SDK pinned inside, split into chunks
+ * loaded on first use (infra/bundling.ts, functionBuildOptions), source maps,
  * active tracing, its own log group and role, an SQS failure queue for anything that could not run it
  * (async invoke, Scheduler, EventBridge), and alarms on errors and on that queue → warning topic.
  */
 export class StewardFunction extends Construct implements Grantee {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFn;
+  readonly build: FunctionBuild;
   readonly role: Role;
   readonly logGroup: LogGroup;
   private readonly queue?: Queue;
@@ -253,13 +288,43 @@ export class StewardFunction extends Construct implements Grantee {
       ...(props.reports ? { REPORT_BUCKET: props.reports.bucketName } : {}),
     } satisfies v.input<typeof BaseEnv>;
 
-    this.fn = new NodejsFunction(this, 'Handler', {
+    // The stage's resolved config, validated at synth, is data in the bundle (not an environment variable:
+    // Lambda caps those at 4 KB in total). Cold start reads it as data: the config schema stays out of the
+    // bundle (shared/config/embedded.ts).
+    const entry = `functions/${this.shortName}/handler.ts`;
+    const define = { [EMBEDDED_CONFIG]: embedDefine(config) };
+    const key = buildKey(entry, define);
+    this.build = {
+      entry,
+      define,
+      get metafile() {
+        return builds.get(key);
+      },
+    };
+
+    this.fn = new LambdaFn(this, 'Handler', {
       functionName: name,
       description: props.description,
-      entry: `${ROOT}functions/${this.shortName}/handler.ts`,
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
+      // Bundled here with esbuild's API (infra/bundling.ts), as NodejsFunction bundles locally, but with code
+      // splitting, which needs an output directory (NodejsFunction's command has `--outfile`). The asset is
+      // the build's output only (hashed from it, so a build that changes nothing changes no asset); no Docker
+      // fallback: a failed build fails the synth.
+      code: Code.fromAsset(ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry('dummy'),
+          // Not run (local bundling always answers); it names the build, so CDK's in-process asset cache
+          // never hands one function's bundle to another.
+          command: ['esbuild', entry, `--build=${key}`],
+          local: {
+            tryBundle: (outputDir: string) => {
+              builds.set(key, buildFunction(entry, outputDir, define));
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -281,26 +346,12 @@ export class StewardFunction extends Construct implements Grantee {
         POWERTOOLS_SERVICE_NAME: capability,
         POWERTOOLS_METRICS_NAMESPACE: 'Steward',
         // No NODE_OPTIONS=--enable-source-maps: on Node 22 it parses the 3-4 MB source map at every cold
-        // start (+10-19 % CPU, measured). The map ships beside the bundle and the handler maps the stack of
+        // start (+10-19 % CPU, measured). The maps ship beside the chunks and the handler maps the stack of
         // an error that leaves it (shared/stack-traces.ts), so traces still name the TypeScript source.
       },
       // Handlers are idempotent (deterministic snapshot ids), so Lambda's two async retries are safe.
       retryAttempts: 2,
       ...(this.queue ? { onFailure: new SqsDestination(this.queue) } : {}),
-      // The shared esbuild settings (infra/bundling.ts): `npm run bench` measures exactly this bundle.
-      bundling: {
-        ...nodejsBundling,
-        format: OutputFormat.ESM,
-        mainFields: [...nodejsBundling.mainFields],
-        externalModules: [...nodejsBundling.externalModules],
-        // The SDK clients from copies esbuild can tree-shake (infra/sdk-tree-shaking.ts), and the built-ins
-        // whose ESM view costs CPU at cold start through CommonJS (infra/bundling.ts, VIA_REQUIRE).
-        esbuildArgs: sdkAliasArgs(),
-        // The stage's resolved config, validated at synth, is data in the bundle (not an environment
-        // variable: Lambda caps those at 4 KB in total). Cold start reads it as data: the config schema
-        // stays out of the bundle (shared/config/embedded.ts).
-        define: { [EMBEDDED_CONFIG]: embedDefine(config) },
-      },
     });
     // CDK makes the function depend on its role and the role's DefaultPolicy so it never runs before its
     // permissions exist; the role half duplicates the Role GetAtt, which cfn-lint reports as W3005.

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The functions ship their source maps (index.mjs.map) but do not run with `--enable-source-maps`: on
-// Node 22 that flag parses the 3-4 MB map at every cold start (+10-19 % CPU of cold import and first
-// invoke, measured). Instead, an error that leaves a handler has its stack mapped here, once the error
-// exists: the map is read on the first such error of a container, never on the hot path.
+// The functions ship a source map per output file (index.mjs.map, and one per chunk: the bundles are split,
+// infra/bundling.ts) but do not run with `--enable-source-maps`: on Node 22 that flag parses the 3-4 MB map at
+// every cold start (+10-19 % CPU of cold import and first invoke, measured). Instead, an error that leaves a
+// handler has its stack mapped here, once the error exists: each frame through the map of the chunk it points
+// into, each map read when a frame first needs it (the first such error of a container), never on the hot path.
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -20,16 +22,28 @@ const shortSource = (source: string) => {
   return own >= 0 ? source.slice(own).replace(/^\//, '') : source.replace(/^(\.\.\/)+/, '');
 };
 
+/** What mapping a frame needs of a source map. */
+export type FrameMap = Pick<SourceMap, 'findEntry'>;
+
 /**
- * Rewrite every frame of `stack` that points into the bundle at `bundleUrl` (`<url>:<line>:<column>`) to
- * the original source, line and column of `map`. Frames the map does not cover stay as they are.
+ * Rewrite every frame of `stack` that points into a file of the bundle whose entry is at `bundleUrl` (the
+ * entry or any chunk beside it: `<dir>/<file>.mjs:<line>:<column>`, as a file URL or a path) to the original
+ * source, line and column of that file's map (`mapOf(file)`, by its name in the bundle directory). Frames of
+ * a file without a map, or that its map does not cover, stay as they are.
  */
-export const mapStack = (stack: string, bundleUrl: string, map: Pick<SourceMap, 'findEntry'>): string => {
-  const paths = [bundleUrl, bundleUrl.startsWith('file://') ? fileURLToPath(bundleUrl) : undefined]
+export const mapStack = (
+  stack: string,
+  bundleUrl: string,
+  mapOf: (file: string) => FrameMap | undefined,
+): string => {
+  const dir = new URL('.', bundleUrl).href;
+  const dirs = [dir, dir.startsWith('file://') ? fileURLToPath(dir) : undefined]
     .filter((p): p is string => !!p)
     .map(escape);
-  const frame = new RegExp(`(?:${paths.join('|')}):(\\d+):(\\d+)`, 'g');
-  return stack.replace(frame, (whole, line: string, column: string) => {
+  const frame = new RegExp(`(?:${dirs.join('|')})([^/\\s:()]+\\.mjs):(\\d+):(\\d+)`, 'g');
+  return stack.replace(frame, (whole, file: string, line: string, column: string) => {
+    const map = mapOf(file);
+    if (!map) return whole;
     const e = map.findEntry(Number(line) - 1, Number(column) - 1) as Partial<{
       originalSource: string;
       originalLine: number;
@@ -43,19 +57,30 @@ export const mapStack = (stack: string, bundleUrl: string, map: Pick<SourceMap, 
 type Mapper = ((stack: string) => string) | null;
 let mapper: Mapper | undefined;
 
-/** This bundle's map (`<bundle>.map`), read once; null when there is none (tests, the CLI) or Node maps already. */
+/**
+ * The bundle's maps (`<file>.map` beside each file), each read once, when a frame first points into its file;
+ * null when Node maps already. Outside a bundle (tests, the CLI) no frame names a `.mjs` file beside this
+ * module, so nothing is read.
+ */
 const bundleMapper = (bundleUrl: string): Mapper => {
   if (mapper !== undefined) return mapper;
   mapper = null;
-  if (process.sourceMapsEnabled) return mapper;
-  try {
-    const file = fileURLToPath(bundleUrl);
-    const payload = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload;
-    const map = new SourceMap(payload);
-    mapper = (stack) => mapStack(stack, bundleUrl, map);
-  } catch {
-    // No map next to this file: stacks stay as they are.
-  }
+  if (process.sourceMapsEnabled || !bundleUrl.startsWith('file:')) return mapper;
+  const dir = fileURLToPath(new URL('.', bundleUrl));
+  const maps = new Map<string, FrameMap | undefined>();
+  const mapOf = (file: string) => {
+    if (!maps.has(file)) {
+      let map: FrameMap | undefined;
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as SourceMapPayload);
+      } catch {
+        // No map beside this file: its frames stay as they are.
+      }
+      maps.set(file, map);
+    }
+    return maps.get(file);
+  };
+  mapper = (stack) => mapStack(stack, bundleUrl, mapOf);
   return mapper;
 };
 

@@ -4,13 +4,22 @@ import type { FakeCall } from './fake-endpoint.js';
 /** The SDK classes and functions that survive in a bundle, per package: what a fair baseline imports. */
 export type SdkSurvivors = Map<string, Set<string>>;
 
-/** Inputs of the bundle's one JavaScript output that contribute bytes to it (tree-shaken files do not). */
-export const survivingInputs = (meta: Metafile): string[] => {
-  const outputs = Object.entries(meta.outputs).filter(([f]) => /\.m?js$/.test(f));
-  if (outputs.length !== 1) throw new Error(`expected one JavaScript output, found ${outputs.length}`);
-  return Object.entries(outputs[0]![1].inputs)
-    .filter(([, i]) => i.bytesInOutput > 0)
-    .map(([f]) => f);
+/** The JavaScript outputs of a build (the entry and every chunk), by name. */
+const jsOutputsOf = (meta: Metafile): string[] => Object.keys(meta.outputs).filter((f) => /\.m?js$/.test(f));
+
+/**
+ * Inputs that contribute bytes to `outputs` of the bundle (by default all its JavaScript: the entry and every
+ * chunk; the bench passes the files a trigger loaded). Tree-shaken files contribute none.
+ */
+export const survivingInputs = (meta: Metafile, outputs: readonly string[] = jsOutputsOf(meta)): string[] => {
+  const missing = outputs.filter((f) => !meta.outputs[f]);
+  if (missing.length) throw new Error(`not outputs of this build: ${missing.join(', ')}`);
+  if (!outputs.length) throw new Error('no JavaScript output');
+  const kept = new Set<string>();
+  for (const f of outputs)
+    for (const [input, i] of Object.entries(meta.outputs[f]!.inputs))
+      if (i.bytesInOutput > 0) kept.add(input);
+  return [...kept];
 };
 
 const SDK_FILE = /node_modules\/(@aws-sdk\/[\w-]+)\/dist-es\/(?:(commands|pagination|waiters)\/)?(\w+)\.js$/;
@@ -121,6 +130,34 @@ export const weightSource = (bytes: number): string => {
   return `{ let w = 0; for (const f of [${fns}]) w = f(w); globalThis.__weight = w; }`;
 };
 
+/** The self-test's injection: modules to import and keep, an SDK client to build and call, code run at load. */
+export interface Injection {
+  modules: readonly string[];
+  client?: { module: string; name: string; command: string };
+  /** Bytes of generated code that runs once at load (see `weightSource`). */
+  weightBytes?: number;
+}
+
+/** The injection as statements: its imports, the weight, and `call` (the extra request, once per invoke). */
+const injectionLines = (extra: Injection): string[] => {
+  const lines: string[] = [];
+  extra.modules.forEach((m, n) =>
+    lines.push(`import * as injected${n} from '${m}';`, `globalThis.__injected${n} = injected${n};`),
+  );
+  if (extra.client)
+    lines.push(
+      `import { ${extra.client.name} as X0, ${extra.client.command} as X1 } from '${extra.client.module}';`,
+      'const call = async () => { try { await new X0({}).send(new X1({})); } catch {} };',
+    );
+  else lines.push('const call = async () => {};');
+  if (extra.weightBytes) lines.push(weightSource(extra.weightBytes));
+  return lines;
+};
+
+/** The injection as a module of its own, exporting `call`: what a baseline's `lazy` injection imports. */
+export const injectionSource = (extra: Injection): string =>
+  [...injectionLines(extra), 'export { call };'].join('\n') + '\n';
+
 /**
  * The source of a baseline handler: it imports exactly `survivors`, constructs each client on the first
  * invoke and sends the requests named in the event (`calls`: the requests steward's own first invoke sent,
@@ -133,11 +170,13 @@ export const weightSource = (bytes: number): string => {
 export const baselineSource = (
   survivors: SdkSurvivors,
   framework?: FrameworkUse,
-  extra?: {
-    modules: readonly string[];
-    client?: { module: string; name: string; command: string };
-    /** Bytes of generated code that runs once at load (see `weightSource`). */
-    weightBytes?: number;
+  extra?: Injection & {
+    /**
+     * The injection is a module of its own (`injectionSource`, at this specifier), imported with
+     * `await import()` by the first invoke when `lazy.taken`, else never: in a split bundle, a chunk the trigger
+     * loads or one it does not.
+     */
+    lazy?: { module: string; taken: boolean };
   },
 ): string => {
   const lines: string[] = [];
@@ -155,16 +194,14 @@ export const baselineSource = (
     });
     lines.push(`import { ${aliased.join(', ')} } from '${pkg}';`);
   }
-  extra?.modules.forEach((m, n) =>
-    lines.push(`import * as injected${n} from '${m}';`, `globalThis.__injected${n} = injected${n};`),
-  );
-  if (extra?.client)
+  if (extra?.lazy)
     lines.push(
-      `import { ${extra.client.name} as X0, ${extra.client.command} as X1 } from '${extra.client.module}';`,
-      'const extraCall = async () => { try { await new X0({}).send(new X1({})); } catch {} };',
+      extra.lazy.taken
+        ? `const extraCall = async () => { await (await import(${JSON.stringify(extra.lazy.module)})).call(); };`
+        : `const extraCall = async () => { if (globalThis.__never) await import(${JSON.stringify(extra.lazy.module)}); };`,
     );
+  else if (extra) lines.push(...injectionLines(extra), 'const extraCall = call;');
   else lines.push('const extraCall = async () => {};');
-  if (extra?.weightBytes) lines.push(weightSource(extra.weightBytes));
   lines.push(
     `const CLIENTS = [${clients.join(', ')}];`,
     `const COMMANDS = [${commands.join(', ')}];`,
@@ -259,20 +296,24 @@ const PG = /^(pg|pg-[a-z-]+|pgpass|postgres-[a-z-]+|split2)$/;
 
 /**
  * The bytes `meta` carries beyond `bare`'s, by origin: steward's own code, zod, middy, the PostgreSQL
- * client, the SDK (any package the bare baseline also carries) and other packages. Why a bundle is larger
- * than the bare SDK, in bytes of output.
+ * client, the SDK (any package the bare baseline also carries) and other packages, in `outputs` of each
+ * (by default every JavaScript output: the whole bundle). Why a bundle is larger than the bare SDK, in bytes
+ * of output.
  */
-export const bytesAbove = (meta: Metafile, bare: Metafile): Map<string, number> => {
-  const count = (m: Metafile) => {
-    const js = Object.entries(m.outputs).filter(([f]) => /\.m?js$/.test(f));
-    if (js.length !== 1) throw new Error(`expected one JavaScript output, found ${js.length}`);
+export const bytesAbove = (
+  meta: Metafile,
+  bare: Metafile,
+  outputs: { ours?: readonly string[]; theirs?: readonly string[] } = {},
+): Map<string, number> => {
+  const count = (m: Metafile, files: readonly string[] = jsOutputsOf(m)) => {
     const by = new Map<string, number>();
-    for (const [f, i] of Object.entries(js[0]![1].inputs))
-      by.set(originOf(f), (by.get(originOf(f)) ?? 0) + i.bytesInOutput);
+    for (const f of files)
+      for (const [input, i] of Object.entries(m.outputs[f]?.inputs ?? {}))
+        by.set(originOf(input), (by.get(originOf(input)) ?? 0) + i.bytesInOutput);
     return by;
   };
-  const ours = count(meta);
-  const theirs = count(bare);
+  const ours = count(meta, outputs.ours);
+  const theirs = count(bare, outputs.theirs);
   const label = (origin: string) =>
     origin === 'steward'
       ? 'steward'

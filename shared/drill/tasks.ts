@@ -21,7 +21,7 @@ import { type CeilingVerdict, COST_CEILING, drillCost, type PriceOverrides, with
 export { COST_CEILING };
 import { auroraWriterId, DRILL_PREFIX, drillTargetId, drillTargetOf, sanitiseDrillId } from './ids.js';
 import { volumeResources } from './ebs.js';
-import { type JanitorResult, janitorMaxAgeHours, runJanitor, type SweptResource } from './janitor.js';
+import type { JanitorResult, SweptResource } from './janitor.js';
 import {
   type CredentialsPort,
   type DrillCopy,
@@ -858,7 +858,15 @@ const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => 
     }
   }
   try {
-    await deps.notifier.send(drillNotification(next, v, key, report, janitorMaxAgeHours(deps.config.drill)));
+    await deps.notifier.send(
+      drillNotification(
+        next,
+        v,
+        key,
+        report,
+        (await import('./janitor.js')).janitorMaxAgeHours(deps.config.drill),
+      ),
+    );
   } catch (e) {
     failures.push(failureOf('drill notification', e));
   }
@@ -1293,8 +1301,9 @@ export const runDrillControl = async (
   if (isObject(raw) && raw.source === 'aws.rds') return onRdsEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.elasticache') return onCacheEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.states') return onExecutionEnd(raw, deps);
+  // The janitor's code is a chunk of its own, loaded by the janitor run (and a drill's last notice) only.
   if (isObject(raw) && raw.action === 'janitor')
-    return runJanitor({
+    return (await import('./janitor.js')).runJanitor({
       ...deps,
       ...(deps.ebs ? { volumes: allDrillVolumes(deps.ebs) } : {}),
       ...(deps.ebs && allVerifiers(deps.ebs) ? { verifiers: allVerifiers(deps.ebs)! } : {}),

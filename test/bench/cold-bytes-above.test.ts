@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesAbove } from '../../bench/cold/baselines.js';
+import { bytesAbove, survivingInputs } from '../../bench/cold/baselines.js';
 import type { Metafile } from '../../bench/cold/deployed.js';
 
 /** A metafile with one output made of `inputs` (path → bytes in the output). */
@@ -40,5 +40,36 @@ describe('bytes above the bare SDK, by origin', () => {
 
     // Assert: the baseline's own entry (40) counts against steward's code
     expect(above).toEqual({ SDK: 100, steward: 280, zod: 200, middy: 30, pg: 100, other: 5 });
+  });
+
+  it('counts every chunk of a split bundle, or only the files given (what a trigger loaded)', () => {
+    // Prepare: an entry and two chunks; the trigger loaded the entry and one chunk.
+    const split: Metafile = {
+      inputs: {},
+      outputs: {
+        'index.mjs': { bytes: 350, inputs: { 'functions/drill/handler.ts': { bytesInOutput: 50 } } },
+        'chunk-A.mjs': {
+          bytes: 1000,
+          inputs: { 'node_modules/@aws-sdk/client-rds/dist-es/RDSClient.js': { bytesInOutput: 1000 } },
+        },
+        'janitor-B.mjs': { bytes: 300, inputs: { 'shared/drill/janitor.ts': { bytesInOutput: 300 } } },
+        'janitor-B.mjs.map': { bytes: 9, inputs: {} },
+      },
+    };
+    const bare = meta({ 'node_modules/@aws-sdk/client-rds/dist-es/RDSClient.js': 1000 });
+
+    // Act
+    const whole = Object.fromEntries(bytesAbove(split, bare));
+    const loaded = Object.fromEntries(bytesAbove(split, bare, { ours: ['index.mjs', 'chunk-A.mjs'] }));
+
+    // Assert
+    expect(whole).toEqual({ SDK: 0, steward: 350 });
+    expect(loaded).toEqual({ SDK: 0, steward: 50 });
+    expect(survivingInputs(split, ['index.mjs', 'chunk-A.mjs']).sort()).toEqual([
+      'functions/drill/handler.ts',
+      'node_modules/@aws-sdk/client-rds/dist-es/RDSClient.js',
+    ]);
+    expect(survivingInputs(split)).toContain('shared/drill/janitor.ts');
+    expect(() => survivingInputs(split, ['gone.mjs'])).toThrow(/not outputs of this build: gone\.mjs/);
   });
 });

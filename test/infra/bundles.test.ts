@@ -2,12 +2,19 @@ import { build, type Metafile } from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { builtinAlias, lambdaEsbuildOptions, sdkAlias, VIA_REQUIRE } from '../../infra/bundling.js';
+import {
+  builtinAlias,
+  functionBuildOptions,
+  lambdaEsbuildOptions,
+  outputsRelativeTo,
+  VIA_REQUIRE,
+} from '../../infra/bundling.js';
 import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
 import { loadExample } from '../support/examples.js';
+import { staticClosure } from '../../bench/cold/loaded.js';
 
 // What each function's bundle carries, read from esbuild's metafile with the shipped settings: only the
 // modules that produce output count (tree-shaken ones do not). The bench measures the sizes and times;
@@ -26,18 +33,24 @@ const FUNCTIONS = [
 type Fn = (typeof FUNCTIONS)[number];
 
 const shipped = {} as Record<Fn, string[]>;
-/** Bytes each surviving input puts in the bundle, by its path from the project root. */
+/** Bytes each surviving input puts in the bundle (all its chunks), by its path from the project root. */
 const bytes = {} as Record<Fn, Record<string, number>>;
-/** The bundle's code. */
-const code = {} as Record<Fn, string>;
+/** The bundle's code: every output file (the entry and its chunks), by its name in the bundle directory. */
+const files = {} as Record<Fn, Record<string, string>>;
+const metafiles = {} as Record<Fn, Metafile>;
+/** All of a bundle's code, for what must appear in no chunk. */
+const code = (fn: Fn) => Object.values(files[fn]).join('\n');
 
-/** The modules that survive in a function's bundle, as paths from the project root or node_modules. */
-const survivors = (meta: Metafile): string[] => {
-  const out = Object.values(meta.outputs).find((o) => o.entryPoint)!;
-  return Object.entries(out.inputs)
-    .filter(([, i]) => i.bytesInOutput > 0)
-    .map(([path]) => path.replace(/^.*?node_modules\//, 'node_modules/'));
-};
+/** The modules that survive in any output of a function's bundle, as paths from the project root or node_modules. */
+const survivors = (meta: Metafile): string[] => [
+  ...new Set(
+    Object.values(meta.outputs).flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([path]) => path.replace(/^.*?node_modules\//, 'node_modules/')),
+    ),
+  ),
+];
 
 const has = (fn: Fn, pattern: RegExp) => shipped[fn].filter((p) => pattern.test(p));
 
@@ -45,28 +58,60 @@ beforeAll(async () => {
   const define = { [EMBEDDED_CONFIG]: embedDefine(loadExample('prod')) };
   await Promise.all(
     FUNCTIONS.map(async (fn) => {
+      // As infra/steward-function.ts ships them (the same options: splitting, the SDK's tree-shakable copies,
+      // the built-ins through CommonJS), into a directory that is never written.
+      const outdir = join(tmpdir(), `steward-bundle-${fn}`);
       const r = await build({
-        ...lambdaEsbuildOptions,
-        // As infra/steward-function.ts ships them: the SDK clients from their tree-shakable copies, and the
-        // built-ins loaded through CommonJS.
-        alias: { ...sdkAlias(), ...builtinAlias() },
-        define,
-        entryPoints: [`functions/${fn}/handler.ts`],
-        outfile: `${fn}.mjs`,
+        ...functionBuildOptions(`functions/${fn}/handler.ts`, outdir, define),
         write: false,
-        metafile: true,
         logLevel: 'silent',
       });
-      shipped[fn] = survivors(r.metafile);
-      code[fn] = r.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
-      const out = Object.values(r.metafile.outputs).find((o) => o.entryPoint)!;
-      bytes[fn] = Object.fromEntries(
-        Object.entries(out.inputs)
-          .filter(([, i]) => i.bytesInOutput > 0)
-          .map(([path, i]) => [path, i.bytesInOutput]),
+      const meta = outputsRelativeTo(r.metafile, outdir);
+      metafiles[fn] = meta;
+      shipped[fn] = survivors(meta);
+      files[fn] = Object.fromEntries(
+        r.outputFiles.filter((f) => f.path.endsWith('.mjs')).map((f) => [relative(outdir, f.path), f.text]),
       );
+      bytes[fn] = {};
+      for (const o of Object.values(meta.outputs))
+        for (const [path, i] of Object.entries(o.inputs))
+          if (i.bytesInOutput > 0) bytes[fn][path] = (bytes[fn][path] ?? 0) + i.bytesInOutput;
     }),
   );
+});
+
+describe('how each function is split', () => {
+  it('is an entry (index.mjs) and chunks beside it, every one ESM with its own require shim and source map', () => {
+    for (const fn of FUNCTIONS) {
+      const names = Object.keys(files[fn]);
+      expect(names, fn).toContain('index.mjs');
+      // The SDK's credential providers it never reaches on Lambda are chunks already: several files.
+      expect(names.length, fn).toBeGreaterThan(2);
+      expect(metafiles[fn].outputs['index.mjs']?.entryPoint, fn).toBe(`functions/${fn}/handler.ts`);
+      for (const [name, text] of Object.entries(files[fn])) {
+        expect(name, fn).toMatch(/^[\w-]+\.mjs$/);
+        expect(text.startsWith(`${lambdaEsbuildOptions.banner.js}\n`), `${fn} ${name}`).toBe(true);
+        expect(text, `${fn} ${name}`).toContain(`//# sourceMappingURL=${name}.map`);
+        expect(metafiles[fn].outputs[`${name}.map`], `${fn} ${name}`).toBeDefined();
+      }
+    }
+  });
+
+  it("drill's janitor is a chunk of its own, which the select task (index.mjs and its static imports) does not load", () => {
+    const meta = metafiles.drill;
+    const janitor = Object.entries(meta.outputs).filter(
+      ([f, o]) => f.endsWith('.mjs') && (o.inputs['shared/drill/janitor.ts']?.bytesInOutput ?? 0) > 0,
+    );
+    expect(janitor.map(([f]) => f)).toEqual([expect.stringMatching(/^janitor-\w+\.mjs$/)]);
+    const loaded = new Set(staticClosure(meta));
+    expect(loaded.has('index.mjs')).toBe(true);
+    expect(loaded.has(janitor[0]![0])).toBe(false);
+    // index.mjs reaches it only through `await import()`.
+    const dynamic = [...loaded].flatMap((f) =>
+      meta.outputs[f]!.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path),
+    );
+    expect(dynamic).toContain(janitor[0]![0]);
+  });
 });
 
 describe('what each function bundle carries', () => {
@@ -146,15 +191,16 @@ describe('what each function bundle carries', () => {
   });
 
   it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
-    for (const fn of FUNCTIONS) expect(code[fn].includes('steward-watchdog'), fn).toBe(false);
+    for (const fn of FUNCTIONS) expect(code(fn).includes('steward-watchdog'), fn).toBe(false);
   });
 
   it('no function imports node:http or node:process as ESM: their ESM view loads what no function uses', () => {
     const esm = new RegExp(`(from|import)\\s*"(node:)?(${VIA_REQUIRE.join('|')})"`, 'g');
     for (const fn of FUNCTIONS) {
-      expect(code[fn].match(esm), fn).toBeNull();
+      for (const [name, text] of Object.entries(files[fn]))
+        expect(text.match(esm), `${fn} ${name}`).toBeNull();
       // Every function sends SDK requests, over node:http, which it now loads through CommonJS.
-      expect(code[fn], fn).toContain('getBuiltinModule("node:http")');
+      expect(code(fn), fn).toContain('getBuiltinModule("node:http")');
     }
   });
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
@@ -8,6 +9,9 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
+import { firstInvoke } from '../../bench/cold-start.js';
+import { deployedFunctions } from '../../bench/cold/deployed.js';
+import { startFakeEndpoint } from '../../bench/cold/fake-endpoint.js';
 import type { StewardConfigInput } from '../../shared/config/schema.js';
 import { exampleInput, type ExampleStage, exampleStages, loadExample } from '../support/examples.js';
 import { ConfigError } from '../../shared/errors.js';
@@ -335,23 +339,57 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     }
   });
 
-  it('ships an ESM bundle with the require shim, the AWS SDK inside and a source map', () => {
-    for (const { fn } of stacks[stage].functions) {
+  it('ships an ESM bundle split into chunks, each with the require shim and a source map, the AWS SDK inside', () => {
+    for (const { fn, build } of stacks[stage].functions) {
       // Prepare
       const asset = fn.node.findChild('Code') as Asset;
       const dir = join(app.outdir, asset.assetPath);
 
       // Act
-      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      const files = readdirSync(dir);
+      const chunks = files.filter((f) => f.endsWith('.mjs'));
 
-      // Assert
-      expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(")).toBe(
-        true,
+      // Assert: the entry and its chunks (the SDK's credential providers Lambda never reaches, at least),
+      // exactly the build's JavaScript outputs, nothing else but their maps.
+      expect(chunks).toContain('index.mjs');
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(chunks.sort()).toEqual(
+        Object.keys(build.metafile!.outputs)
+          .filter((f) => f.endsWith('.mjs'))
+          .sort(),
       );
-      expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
-      expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
-      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+      expect(files.sort()).toEqual([...chunks, ...chunks.map((c) => `${c}.map`)].sort());
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      for (const chunk of chunks) {
+        const code = readFileSync(join(dir, chunk), 'utf8');
+        expect(
+          code.startsWith("import { createRequire } from 'module'; const require = createRequire("),
+          chunk,
+        ).toBe(true);
+        expect(code, chunk).not.toMatch(/from\s*["']@aws-sdk\//);
+      }
     }
+  });
+
+  it('links and evaluates every chunk of every bundle: the chunks a trigger imports later are valid ESM too', () => {
+    // Prepare: every file of every function (a chunk only an `await import()` reaches is otherwise first
+    // parsed and linked in production, when that trigger comes).
+    const files = stacks[stage].functions.flatMap(({ fn }) => {
+      const dir = join(app.outdir, (fn.node.findChild('Code') as Asset).assetPath);
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => pathToFileURL(join(dir, f)).href);
+    });
+    const run = `for (const f of ${JSON.stringify(files)}) await import(f); process.stdout.write('imported ' + ${files.length});`;
+
+    // Act
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', run], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+
+    // Assert
+    expect(out).toBe(`imported ${files.length}`);
   });
 
   it('maps the stack of an error leaving a deployed bundle to the TypeScript source, without --enable-source-maps', () => {
@@ -379,10 +417,13 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
     const others = exampleStages.filter((s) => s !== stage).map((s) => JSON.stringify(stacks[s].config));
     expect(stacks[stage].config).toEqual(loadExample(stage));
     for (const { fn } of stacks[stage].functions) {
-      const asset = fn.node.findChild('Code') as Asset;
+      const dir = join(app.outdir, (fn.node.findChild('Code') as Asset).assetPath);
 
-      // Act
-      const code = readFileSync(join(app.outdir, asset.assetPath, 'index.mjs'), 'utf8');
+      // Act: the whole bundle, every chunk.
+      const code = readdirSync(dir)
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('\n');
 
       // Assert (esbuild quotes the JSON string with ' or `, so the document appears verbatim)
       expect(code.split(own).length - 1).toBe(1);
@@ -392,6 +433,37 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
 
   it('tags the stack with its stage', () => {
     expect(stacks[stage].tags.tagValues()).toEqual({ 'steward:stage': stage });
+  });
+});
+
+describe('Steward-prod drill as deployed: split into chunks', () => {
+  it("runs the select task from the synthesized asset's index.mjs, without loading the janitor's chunk", async () => {
+    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its select event (bench/cold-start.ts).
+    const drill = deployedFunctions(app, stacks.prod).find((f) => f.name === 'drill')!;
+    const janitor = readdirSync(drill.dir).filter((f) => /^janitor-\w+\.mjs$/.test(f));
+    expect(janitor).toHaveLength(1);
+    const tmp = mkdtempSync(join(tmpdir(), 'steward-drill-select-'));
+    const fake = await startFakeEndpoint();
+
+    try {
+      // Act
+      const run = await firstInvoke(
+        drill,
+        { path: process.execPath, version: process.version, source: 'this process' },
+        fake,
+        join(tmp, 'event.json'),
+      );
+
+      // Assert: it ran the task (its requests), and loaded the entry and what it imports, not the janitor.
+      expect(run.error).toBeUndefined();
+      expect(run.requests).toContain('rds:DescribeDBSnapshots@eu-west-1');
+      expect(run.files).toContain('index.mjs');
+      expect(run.files.length).toBeGreaterThan(1);
+      expect(run.files).not.toContain(janitor[0]);
+    } finally {
+      await fake.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lambdaEsbuildOptions } from '../../infra/bundling.js';
+import { functionBuildOptions, lambdaEsbuildOptions } from '../../infra/bundling.js';
 import { mapStack } from '../../shared/stack-traces.js';
 
 const SOURCE = new URL('../../shared/stack-traces.ts', import.meta.url).pathname;
@@ -72,6 +72,39 @@ export const handler = middy()
     expect(lines(nodes)[0]).toBe('5');
   });
 
+  it("maps frames in a chunk loaded by `await import()` through that chunk's map (split bundles, as deployed)", async () => {
+    // Prepare: the throw lives in a module the handler imports on first use, so it is a chunk of its own.
+    const split = join(dir, 'split');
+    writeFileSync(
+      join(dir, 'lazy.ts'),
+      "export const fail = (): never => {\n  throw new Error('lazy boom');\n};\n",
+    );
+    writeFileSync(
+      join(dir, 'split-entry.ts'),
+      handlerSource
+        .replace('STACK_TRACES', JSON.stringify(SOURCE))
+        .replace(
+          '.handler(async () => fail());',
+          ".handler(async () => (await import('./lazy.ts')).fail());",
+        ),
+    );
+    await build({
+      ...functionBuildOptions(join(dir, 'split-entry.ts'), split),
+      nodePaths,
+      logLevel: 'silent',
+    });
+    const chunks = readdirSync(split).filter((f) => f.endsWith('.mjs'));
+    expect(chunks.filter((f) => f.startsWith('lazy-'))).toHaveLength(1);
+    const run = `import(${JSON.stringify(pathToFileURL(join(split, 'index.mjs')).href)}).then((m) => m.handler({}, {})).catch((e) => process.stdout.write(e.stack))`;
+
+    // Act
+    const stack = execFileSync(process.execPath, ['--input-type=module', '-e', run], { encoding: 'utf8' });
+
+    // Assert: the throw (line 2 of lazy.ts) and the handler's frames are sources, no frame a chunk's line.
+    expect(stack).toMatch(/^Error: lazy boom\n\s+at \S+ \(\S*lazy\.ts:2:\d+\)/);
+    expect(stack).not.toMatch(/\.mjs:\d+:\d+/);
+  });
+
   it('leaves the stack alone when the bundle has no map', async () => {
     // Prepare
     const entry = join(dir, 'plain.ts');
@@ -120,7 +153,7 @@ export const handler = middy()
     ].join('\n');
 
     // Act
-    const mapped = mapStack(stack, url, map);
+    const mapped = mapStack(stack, url, (file) => (file === 'index.mjs' ? map : undefined));
 
     // Assert
     expect(mapped.split('\n')).toEqual([
@@ -132,5 +165,51 @@ export const handler = middy()
       '    at new StewardError (shared/errors.ts:1:1)',
       '    at send (node_modules/@smithy/core/a.js:2:3)',
     ]);
+  });
+
+  it("maps each chunk's frames through that chunk's own map, and leaves a chunk without one alone", () => {
+    // Prepare: the entry and two chunks of a split bundle, as a path (Node prints file URLs, paths in some frames).
+    const url = 'file:///var/task/index.mjs';
+    const entry = {
+      findEntry: () => ({
+        originalSource: '../functions/drill/handler.ts',
+        originalLine: 9,
+        originalColumn: 0,
+      }),
+    };
+    const janitor = {
+      findEntry: () => ({
+        originalSource: '../shared/drill/janitor.ts',
+        originalLine: 99,
+        originalColumn: 4,
+      }),
+    };
+    const asked: string[] = [];
+    const mapOf = (file: string) => {
+      asked.push(file);
+      return file === 'index.mjs' ? entry : file === 'janitor-ABC123.mjs' ? janitor : undefined;
+    };
+    const stack = [
+      'Error: x',
+      '    at sweep (file:///var/task/janitor-ABC123.mjs:1:50)',
+      '    at /var/task/janitor-ABC123.mjs:1:60',
+      '    at run (file:///var/task/index.mjs:1:10)',
+      '    at s (file:///var/task/chunk-XYZ.mjs:1:5)',
+      '    at elsewhere (file:///opt/other/index.mjs:1:1)',
+    ].join('\n');
+
+    // Act
+    const mapped = mapStack(stack, url, mapOf);
+
+    // Assert
+    expect(mapped.split('\n')).toEqual([
+      'Error: x',
+      '    at sweep (shared/drill/janitor.ts:100:5)',
+      '    at shared/drill/janitor.ts:100:5',
+      '    at run (functions/drill/handler.ts:10:1)',
+      '    at s (file:///var/task/chunk-XYZ.mjs:1:5)',
+      '    at elsewhere (file:///opt/other/index.mjs:1:1)',
+    ]);
+    expect([...new Set(asked)].sort()).toEqual(['chunk-XYZ.mjs', 'index.mjs', 'janitor-ABC123.mjs']);
   });
 });
