@@ -104,8 +104,8 @@ const throughService = (c: RecordedCall) => c.frames.some((f) => !/^shared\/(aws
 const describeVerdict = (r: IamRequest, v: Verdict) =>
   `${r.label}: ${r.action} on ${r.resource} → ${v.decision}${v.by.length ? ` by ${v.by.join(', ')}` : ''}${v.dropped.length ? ` (context not carried: ${v.dropped.join(', ')})` : ''}`;
 
-// A deployment's simulations are a few thousand CPU-bound calls of the simulator (the full config's about 2 300:
-// 10 s on an idle two-core machine), which took over vitest's 60 s when eight test runs shared those cores.
+// A deployment's simulations are a few thousand CPU-bound calls of the simulator (the full config's about 2 700),
+// which took over vitest's 60 s when eight test runs shared the machine's two cores.
 const SIMULATIONS_TIMEOUT = 300_000;
 
 interface RoleFigures {
