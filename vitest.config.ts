@@ -26,10 +26,18 @@ export default defineConfig({
       },
       // The tests that synthesize stacks, one process per worker for all of them (`isolate: false`).
       { extends: true, test: { name: 'cdk', include: CDK, isolate: false } },
-      // Then the IAM suite simulates exactly those calls against the synthesized roles.
+      // Then the IAM suite simulates exactly those calls against the synthesized roles. Its files synthesize stacks
+      // too and read the same Service Authorization Reference: one process per worker (`isolate: false`) loads
+      // aws-cdk-lib, CDK's validation engine and iam-data once. They share nothing else (no environment change,
+      // the one SDK-mocking file restores its mocks).
       {
         extends: true,
-        test: { name: 'iam', include: ['test/iam/**/*.test.ts'], sequence: { groupOrder: 1 } },
+        test: {
+          name: 'iam',
+          include: ['test/iam/**/*.test.ts'],
+          isolate: false,
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -1,17 +1,10 @@
-import {
-  CreateTagsCommand,
-  DescribeSnapshotsCommand,
-  EC2Client,
-  RunInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateDocumentCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as backup from '../../functions/backup/handler.js';
 import { consistencyDocumentName } from '../../infra/consistency.js';
-import { consistencyDocument } from '../../shared/backup/consistency-document.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { runFleetEvent } from '../../shared/fleet/child.js';
@@ -19,6 +12,7 @@ import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag, tagRecord } from '../../shared/tags.js';
 import { mongoConsistency } from '../support/fleet.js';
+import { consistentMotoInstance, motoCredentials } from '../support/fleet-moto.js';
 import { useMotoEnvironment } from '../support/moto.js';
 
 // Application consistency across a fleet, over real HTTP against moto: a hub (moto's default account) and a
@@ -72,7 +66,6 @@ describe('application consistency in a fleet, against an emulated AWS over real 
     `steward/mongo/${instance}/steward-${instance}-202601150300-sched.dump`;
 
   beforeAll(async () => {
-    const sts = new STSClient({ region: 'eu-west-1' });
     await hubS3().send(
       new CreateBucketCommand({
         Bucket: BUCKET,
@@ -80,41 +73,11 @@ describe('application consistency in a fleet, against an emulated AWS over real 
       }),
     );
     for (const p of places) {
-      if (p.account !== HUB) {
-        const { Credentials: c } = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: `arn:aws:iam::${p.account}:role/e2e-setup`,
-            RoleSessionName: 'setup',
-          }),
-        );
-        p.credentials = {
-          accessKeyId: c!.AccessKeyId!,
-          secretAccessKey: c!.SecretAccessKey!,
-          sessionToken: c!.SessionToken!,
-        };
-      }
-      // What the hub stack (its own account-region) and the spoke stack (every other) deploy.
-      await ssm(p).send(
-        new CreateDocumentCommand({
-          Name: DOCUMENT,
-          Content: JSON.stringify(consistencyDocument()),
-          DocumentType: 'Command',
-          DocumentFormat: 'JSON',
-          TargetType: '/AWS::EC2::Instance',
-        }),
-      );
-      const run = await ec2(p).send(
-        new RunInstancesCommand({
-          ImageId: 'ami-0a1b2c3d4e5f60718',
-          MinCount: 1,
-          MaxCount: 1,
-          InstanceType: 't3.micro',
-          Placement: { AvailabilityZone: `${p.region}a` },
-        }),
-      );
-      p.instance = run.Instances![0]!.InstanceId!;
-      await ec2(p).send(
-        new CreateTagsCommand({ Resources: [p.instance], Tags: [{ Key: Tag.backup, Value: 'mongo' }] }),
+      if (p.account !== HUB) p.credentials = await motoCredentials(p.account);
+      p.instance = await consistentMotoInstance(
+        { region: p.region, ...(p.credentials && { credentials: p.credentials }) },
+        DOCUMENT,
+        'mongo',
       );
       // The instance's dump, as its instance profile streams it to the stage's bucket (moto runs no script).
       await hubS3().send(new PutObjectCommand({ Bucket: BUCKET, Key: dumpKey(p.instance), Body: 'dump' }));

@@ -12,7 +12,6 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +24,7 @@ import { drCopyId } from '../../shared/backup/ids.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { tagList } from '../../shared/tags.js';
 import { embedConfig } from '../support/examples.js';
+import { motoCredentials } from '../support/fleet-moto.js';
 import { createMotoKey, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
@@ -96,18 +96,7 @@ const forwarded = (event: Record<string, unknown>) => ({ action: 'forwarded', pa
 /** An RDS client in one account-region: the hub's own credentials, or a role assumed in the spoke. */
 const rdsIn = async (account: string, region: string): Promise<RDSClient> => {
   if (account === HUB) return new RDSClient({ region });
-  const { Credentials: c } = await new STSClient({ region: HUB_REGION }).send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/e2e-setup`,
-      RoleSessionName: 'e2e-setup',
-    }),
-  );
-  const credentials = {
-    accessKeyId: c!.AccessKeyId!,
-    secretAccessKey: c!.SecretAccessKey!,
-    sessionToken: c!.SessionToken!,
-  };
-  return new RDSClient({ region, credentials });
+  return new RDSClient({ region, credentials: await motoCredentials(account) });
 };
 
 const manualSnapshots = async (rds: RDSClient) =>

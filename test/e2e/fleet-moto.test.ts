@@ -14,6 +14,7 @@ import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { runFleetEvent } from '../../shared/fleet/child.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
+import { motoCredentials } from '../support/fleet-moto.js';
 import { createMotoDatabases, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
@@ -57,21 +58,7 @@ const TIMES = [
 /** An RDS client in one account-region, signed with what moto's STS hands out for a role there. */
 const rdsIn = async (account: string, region: string): Promise<RDSClient> => {
   if (account === HUB) return new RDSClient({ region });
-  const sts = new STSClient({ region: 'eu-west-1' });
-  const { Credentials: c } = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/e2e-setup`,
-      RoleSessionName: 'e2e-setup',
-    }),
-  );
-  return new RDSClient({
-    region,
-    credentials: {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken!,
-    },
-  });
+  return new RDSClient({ region, credentials: await motoCredentials(account) });
 };
 
 const snapshotIds = async (rds: RDSClient) =>

@@ -1,4 +1,3 @@
-import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
@@ -15,14 +14,11 @@ import {
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as backup from '../../functions/backup/handler.js';
 import * as retention from '../../functions/retention/handler.js';
 import { consistencyDocumentName } from '../../infra/consistency.js';
-import { consistencyDocument } from '../../shared/backup/consistency-document.js';
 import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
 import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { runFleetEvent } from '../../shared/fleet/child.js';
@@ -32,6 +28,7 @@ import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag, tagList, tagRecord } from '../../shared/tags.js';
 import { mongoConsistency } from '../support/fleet.js';
+import { consistentMotoInstance, motoCredentials } from '../support/fleet-moto.js';
 import { useMotoEnvironment } from '../support/moto.js';
 
 // An OU target's retention overrides reach its accounts' dumps, over real HTTP against moto: an organization
@@ -96,43 +93,12 @@ describe("an OU target's overrides on its accounts' dumps, against an emulated A
     await hubS3().send(
       new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }),
     );
-    const sts = new STSClient({ region: REGION });
-    const { Credentials: c } = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${member.account}:role/e2e-setup`,
-        RoleSessionName: 'setup',
-      }),
-    );
-    member.credentials = {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken!,
-    };
+    member.credentials = await motoCredentials(member.account);
     for (const p of [hub, member]) {
-      const as = { region: REGION, ...(p.credentials && { credentials: p.credentials }) };
-      // What the hub stack and the StackSet's spoke deploy in each account-region.
-      await new SSMClient(as).send(
-        new CreateDocumentCommand({
-          Name: DOCUMENT,
-          Content: JSON.stringify(consistencyDocument()),
-          DocumentType: 'Command',
-          DocumentFormat: 'JSON',
-          TargetType: '/AWS::EC2::Instance',
-        }),
-      );
-      const ec2 = new EC2Client(as);
-      const run = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: 'ami-0a1b2c3d4e5f60718',
-          MinCount: 1,
-          MaxCount: 1,
-          InstanceType: 't3.micro',
-          Placement: { AvailabilityZone: `${REGION}a` },
-        }),
-      );
-      p.instance = run.Instances![0]!.InstanceId!;
-      await ec2.send(
-        new CreateTagsCommand({ Resources: [p.instance], Tags: [{ Key: Tag.backup, Value: 'mongo' }] }),
+      p.instance = await consistentMotoInstance(
+        { region: REGION, ...(p.credentials && { credentials: p.credentials }) },
+        DOCUMENT,
+        'mongo',
       );
       // Each day's dump, as the instance profile streams it to the stage's bucket (moto runs no script).
       for (const day of DAYS)

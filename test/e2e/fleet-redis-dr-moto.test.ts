@@ -9,7 +9,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as backup from '../../functions/backup/handler.js';
 import * as retention from '../../functions/retention/handler.js';
@@ -19,6 +18,7 @@ import { runFleetEvent } from '../../shared/fleet/child.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../shared/runtime.js';
 import { Tag } from '../../shared/tags.js';
+import { motoCredentials } from '../support/fleet-moto.js';
 import { createMotoRedis, useMotoEnvironment } from '../support/moto.js';
 import { createStateTable } from '../support/state-table.js';
 
@@ -60,17 +60,8 @@ const base = (): BaseDeps => ({
   now: () => new Date('2026-01-29T05:00:00Z'),
 });
 
-/** Credentials moto's STS hands out for a role in the spoke account. */
-const spokeCredentials = async () => {
-  const { Credentials: c } = await new STSClient({ region: 'eu-west-1' }).send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${SPOKE}:role/e2e-setup`, RoleSessionName: 'e2e-setup' }),
-  );
-  return {
-    accessKeyId: c!.AccessKeyId!,
-    secretAccessKey: c!.SecretAccessKey!,
-    sessionToken: c!.SessionToken!,
-  };
-};
+/** Credentials in the spoke account. */
+const spokeCredentials = () => motoCredentials(SPOKE);
 
 describe('Redis DR in a spoke account against an emulated AWS over real HTTP, two regions', () => {
   useMotoEnvironment('eu-west-1');

@@ -117,11 +117,18 @@ const exportSpans = (file: string) => {
   return s;
 };
 
+// A few hundred distinct frames recur in every one of the suite's calls (12 000 in a full run): each is parsed once.
+const parsedFrames = new Map<string, { file: string; fn: string; line: number }>();
 const frameParts = (f: string) => {
-  const m = /^(.+?):(.*)@(\d+)$/.exec(f);
-  return m
-    ? { file: m[1]!, fn: m[2]!, line: Number(m[3]) }
-    : { file: f.slice(0, f.indexOf(':')), fn: '', line: 0 };
+  let parts = parsedFrames.get(f);
+  if (!parts) {
+    const m = /^(.+?):(.*)@(\d+)$/.exec(f);
+    parts = m
+      ? { file: m[1]!, fn: m[2]!, line: Number(m[3]) }
+      : { file: f.slice(0, f.indexOf(':')), fn: '', line: 0 };
+    parsedFrames.set(f, parts);
+  }
+  return parts;
 };
 
 /** The adapter factory that sent a recorded call (`shared/aws/snapshots.ts#awsSnapshotStore`). */
@@ -234,8 +241,21 @@ const adaptersOnStack = (call: RecordedCall): string[] => [
   ),
 ];
 
+// The suite asks for each call's roles once per role of every deployment: the answer depends only on the call
+// and the functions' adapters (filled before the first question, never changed after), so it is worked out once
+// per pair.
+const attributed = new WeakMap<Map<string, Set<string>>, WeakMap<RecordedCall, readonly string[]>>();
+
 /** The functions whose role sends this call. */
-export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
+export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): readonly string[] => {
+  let known = attributed.get(adapters);
+  if (!known) attributed.set(adapters, (known = new WeakMap()));
+  let roles = known.get(call);
+  if (!roles) known.set(call, (roles = attribute(call, adapters)));
+  return roles;
+};
+
+const attribute = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
   const adapter = adapterOf(call);
   if (!adapter || assumedBy(call)) return [];
   const through = handlerOf(call);

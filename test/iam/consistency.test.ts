@@ -12,7 +12,7 @@ import { type Deployment, synthesize } from './template.js';
 
 // Application consistency's grants, simulated on the full config (policy "mongo" configures it) with the
 // calls shared/aws/ssm-commands.ts sends, and the negative cases: another document, an instance of another
-// policy, an object outside the dump prefix. (iam.test.ts simulates the recorded calls too.)
+// policy, an object outside the dump prefix. (test/iam/suite.ts simulates the recorded calls too.)
 let d: Deployment;
 const INSTANCE = 'i-0abc1234def567890';
 

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2DrillEndpoints, sfnRunningDrills } from '../../shared/aws/drill-endpoints.js';
 import type { StewardConfigInput } from '../../shared/config/schema.js';
 import { type EndpointKey, endpointTags, type EndpointSpec } from '../../shared/drill/endpoints.js';
@@ -43,6 +43,11 @@ let spec: EndpointSpec;
 
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
+// The IAM files share a process (vitest project `iam`, `isolate: false`): the clients are left as they were.
+afterAll(() => {
+  ec2.restore();
+  sfn.restore();
+});
 
 /** What the adapter sent, as the recorder would have recorded it. */
 const recorded = (client: string, command: string, input: unknown, frame: string): RecordedCall => ({

@@ -13,7 +13,7 @@ import { type Deployment, rolesOf, type RoleUnderTest } from './template.js';
 
 // The EBS drill's grants (infra/ebs-drill.ts) on a role of their own, simulated with the requests the EC2
 // adapter (shared/aws/ebs-drill.ts) makes, refusals included. The drill function's role in a deployment with
-// drill.volumes is simulated with the rest by the IAM suite (test/iam/iam.test.ts, full config).
+// drill.volumes is simulated with the rest by the IAM suite (test/iam/iam-full.test.ts).
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 let role: RoleUnderTest;

@@ -17,7 +17,7 @@ import { type Deployment, rolesOf, type RoleUnderTest } from './template.js';
 // The EBS verifier's grants (infra/ebs-verifier.ts) on a role of their own, simulated with the requests the
 // adapter (shared/aws/ebs-verifier.ts) and the check (the steward document through SendCommand) make: the
 // refusals (other images, subnets, types, untagged instances) in detail. The drill function's role holds the
-// same grants when a drill.volumes target configures `verify` (test/iam/iam.test.ts attributes the calls).
+// same grants when a drill.volumes target configures `verify` (test/iam/suite.ts attributes the calls).
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 let role: RoleUnderTest;

@@ -34,7 +34,8 @@ import { Tag, type Tags, tagRecord } from '../../shared/tags.js';
 import type { RecordedCall } from '../support/sdk-recorder.js';
 import { DR_RDB_PREFIX } from '../../shared/backup/cache-dr.js';
 import { adapterOf } from './attribution.js';
-import { spokeTemplate } from '../../infra/spoke.js';
+import { App } from 'aws-cdk-lib';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
 import { drCacheVerifierName } from '../../infra/drill-network.js';
 import { consistencyDocumentName, consistentPolicies, dumpLocations } from '../../infra/consistency.js';
 import { type Deployment, type PolicyDocument, resolver, rolesOf } from './template.js';
@@ -278,24 +279,46 @@ const passRoles = (c: RecordedCall): IamRequest[] =>
     .filter(([k, v]) => /RoleArn$/i.test(k) && typeof v === 'string')
     .map(([k, v]) => req('iam:PassRole', v as string, {}, `${c.command} → iam:PassRole (${k})`));
 
+/**
+ * The spoke's template as the StackSet deploys it (infra/spoke.ts spokeTemplate: its own app, no cdk.json
+ * context), synthesized once per deployment and without CDK's CloudFormation validation, which the infra tests
+ * run on it (test/infra/fleet.test.ts): starting that engine took 6 s of the IAM suite's CPU for a trust policy.
+ */
+const spokeTemplates = new WeakMap<Deployment, Parameters<typeof rolesOf>[0]>();
+const spokeTemplateOf = (d: Deployment) => {
+  let template = spokeTemplates.get(d);
+  if (!template) {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new SpokeStack(app, spokeStackId(d.config.stage), { config: d.config });
+    template = app.synth().getStackByName(stack.stackName).template as Parameters<typeof rolesOf>[0];
+    spokeTemplates.set(d, template);
+  }
+  return template;
+};
+
 /** The trust policy of a spoke role of `capability` as deployed in `account` and `region` (cached per deployment). */
-const spokeTrusts = new Map<string, Record<string, unknown>>();
+const spokeTrusts = new WeakMap<Deployment, Map<string, PolicyDocument>>();
 const spokeTrust = (
   d: Deployment,
   capability: SpokeCapability,
   account: string,
   region: string,
 ): PolicyDocument => {
-  const template = (spokeTrusts.get(d.name) ??
-    spokeTrusts.set(d.name, spokeTemplate(d.config)).get(d.name)!) as unknown as Parameters<
-    typeof rolesOf
-  >[0];
-  const roles = rolesOf(template, d.config.stage, account, region);
-  const id = Object.entries(template.Resources).find(
-    ([, r]) =>
-      r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties?.RoleName).includes(`spoke-${capability}-`),
-  )![0];
-  return roles.get(id)!.trust;
+  let trusts = spokeTrusts.get(d);
+  if (!trusts) spokeTrusts.set(d, (trusts = new Map()));
+  const key = `${capability} ${account} ${region}`;
+  let trust = trusts.get(key);
+  if (!trust) {
+    const template = spokeTemplateOf(d);
+    const roles = rolesOf(template, d.config.stage, account, region);
+    const id = Object.entries(template.Resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Role' &&
+        JSON.stringify(r.Properties?.RoleName).includes(`spoke-${capability}-`),
+    )![0];
+    trusts.set(key, (trust = roles.get(id)!.trust));
+  }
+  return trust;
 };
 
 /** Where the fan-out's Map Runs export their children's results (infra/fan-out.ts). */

@@ -142,17 +142,6 @@ const clean = (s: v.Type, depth: number): fc.Arbitrary<unknown> => {
     case 'literal':
     case 'enum':
       return fc.constantFrom(...d.values);
-    case 'optional':
-    case 'nullable':
-    case 'default':
-      return fc.oneof(fc.constant(d.type === 'nullable' ? null : undefined), deeper(d.inner));
-    case 'array':
-      return fc.array(deeper(d.item), { maxLength: 3 });
-    case 'pipe':
-      return deeper(d.in);
-    case 'union':
-    case 'discriminatedUnion':
-      return fc.oneof(...d.options.map((o) => deeper(o)));
     case 'record':
       return fc.dictionary(
         deeper(d.key).filter((k): k is string => typeof k === 'string'),
@@ -164,7 +153,7 @@ const clean = (s: v.Type, depth: number): fc.Arbitrary<unknown> => {
     case 'object':
       return fc.record(Object.fromEntries(Object.keys(d.shape).map((k) => [k, deeper(d.shape[k]!)])));
     default:
-      return shaped(s, depth);
+      return wrapping(s, deeper) ?? shaped(s, depth);
   }
 };
 
@@ -192,19 +181,6 @@ const shaped = (s: v.Type, depth: number): fc.Arbitrary<unknown> => {
         fc.constantFrom(...d.values),
         fc.constantFrom(...d.values).map((x) => `${String(x)}x`),
       );
-    case 'optional':
-      return fc.oneof(fc.constant(undefined), deeper(d.inner));
-    case 'nullable':
-      return fc.oneof(fc.constant(null), deeper(d.inner));
-    case 'default':
-      return fc.oneof(fc.constant(undefined), deeper(d.inner));
-    case 'array':
-      return fc.array(deeper(d.item), { maxLength: 3 });
-    case 'pipe':
-      return deeper(d.in);
-    case 'union':
-    case 'discriminatedUnion':
-      return fc.oneof(...d.options.map((o) => deeper(o)));
     case 'record':
       return fc.dictionary(
         fc.oneof(
@@ -231,6 +207,37 @@ const shaped = (s: v.Type, depth: number): fc.Arbitrary<unknown> => {
           return out;
         });
     }
+    default: {
+      const wrapped = wrapping(s, deeper);
+      if (!wrapped) throw new Error(`no generator for a ${d.type} schema`);
+      return wrapped;
+    }
+  }
+};
+
+/**
+ * Inputs for a schema that wraps others (optional, nullable, default, array, pipe, union), built from what
+ * `deeper` generates for its parts (well formed for `clean`, noisy for `shaped`); undefined for any other.
+ */
+const wrapping = (
+  s: v.Type,
+  deeper: (t: v.Type) => fc.Arbitrary<unknown>,
+): fc.Arbitrary<unknown> | undefined => {
+  const d = s.def;
+  switch (d.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+      return fc.oneof(fc.constant(d.type === 'nullable' ? null : undefined), deeper(d.inner));
+    case 'array':
+      return fc.array(deeper(d.item), { maxLength: 3 });
+    case 'pipe':
+      return deeper(d.in);
+    case 'union':
+    case 'discriminatedUnion':
+      return fc.oneof(...d.options.map((o) => deeper(o)));
+    default:
+      return undefined;
   }
 };
 

@@ -4,7 +4,6 @@ import {
   CreateVolumeCommand,
   DescribeSnapshotAttributeCommand,
   EC2Client,
-  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
@@ -46,6 +45,7 @@ import {
   fakeTokenStore,
   fakeVaultShareLedger,
 } from '../fakes/drill-ports.js';
+import { runMotoInstance } from './fleet-moto.js';
 import { createMotoInstance, createMotoKey } from './moto.js';
 
 // The backup vault end to end against moto with three accounts: the hub (moto's default account, whose
@@ -328,17 +328,7 @@ export const instanceWithDataVolume = async (
   ec2: EC2Client,
   region: string,
 ): Promise<{ instanceId: string; dataVolume: string }> => {
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      // Any id: moto does not check it against the (empty) catalogue.
-      ImageId: 'ami-0a1b2c3d4e5f60718',
-      MinCount: 1,
-      MaxCount: 1,
-      InstanceType: 't3.micro',
-      Placement: { AvailabilityZone: `${region}a` },
-    }),
-  );
-  const instanceId = run.Instances![0]!.InstanceId!;
+  const instanceId = await runMotoInstance(ec2, region);
   const dataVolume = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${region}a`, Size: 10 })))
     .VolumeId!;
   await ec2.send(

@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fleetWiring, run, wire } from '../../../functions/retention/handler.js';
-import { parseConfig } from '../../../shared/config/schema.js';
+import { parseConfig, type StewardConfig } from '../../../shared/config/schema.js';
 import { fanOutTargets } from '../../../shared/fleet/fan-out.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
@@ -121,13 +121,17 @@ describe('retention of dump objects in a fleet', () => {
   });
 });
 
-// A target's retention overrides apply to its instances' dumps: the hub's own child keeps every dump of the
-// stage's bucket, each with the policies of the target its instance is in (`steward:account`, `steward:region`).
-describe("retention of a spoke instance's dumps with its target's overrides", () => {
-  const HUB_INSTANCE = 'i-0123456789abcdef0';
-  const OLD_INSTANCE = 'i-0aaaaaaaaaaaaaaaa';
-  // The stage keeps 30 dailies; targets[2] (333333333333, the stage's region) keeps 14.
-  const stage = parseConfig(
+// The override cases below keep 40 daily dumps (0 to 39 days back) per instance in the stage's bucket, each with
+// the tags in `tagsOf`, and run the hub's own fan-out child of their stage over them.
+const BACK = Array.from({ length: 40 }, (_, i) => i);
+const stamp = (back: number) =>
+  new Date(NOW.getTime() - back * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '') + '0300';
+const setId = (instance: string, back: number) => `steward-${instance}-${stamp(back)}-sched`;
+const dumpKey = (instance: string, back: number) => `steward/mongo/${instance}/${setId(instance, back)}.dump`;
+
+/** The override cases' stage: a `mongo` policy dumping to team-dumps, 30 dailies kept, over `targets`. */
+const dumpingStage = (targets = FLEET_CONFIG.targets) =>
+  parseConfig(
     {
       ...FLEET_CONFIG,
       backup: {
@@ -139,14 +143,62 @@ describe("retention of a spoke instance's dumps with its target's overrides", ()
         },
       },
       retention: { policies: { standard: { daily: 30, keepAtLeast: 1 } } },
+      targets,
     },
     'fleet',
   );
-  const stamp = (back: number) =>
-    new Date(NOW.getTime() - back * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '') + '0300';
-  const dumpKey = (instance: string, back: number) =>
-    `steward/mongo/${instance}/steward-${instance}-${stamp(back)}-sched.dump`;
-  const BACK = Array.from({ length: 40 }, (_, i) => i);
+
+/** The bucket listing `tagsOf`'s dumps (mocked before each test), and the hub's own child of `stage` over it. */
+const hubDumps = (stage: StewardConfig, tagsOf: Record<string, Record<string, string>>) => {
+  beforeEach(() => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(tagsOf).map((Key) => ({ Key })) });
+    s3.on(GetObjectTaggingCommand).callsFake((input: { Key: string }) => ({
+      TagSet: Object.entries(tagsOf[input.Key] ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    }));
+  });
+  const hubChild = async (notifier = memoryNotifier()) => {
+    const target = fanOutTargets(stage, 'retention').find(
+      (t) => t.account === '111111111111' && t.region === 'eu-west-1',
+    )!;
+    const wiring = fleetWiring(
+      () => ({ config: stage, dryRun: false, notifier, now: () => NOW }),
+      () => ({ STATE_TABLE: 'steward-prod-state' }),
+    );
+    return { ...(await wiring.target(target)), budget: memoryDeletionBudget() };
+  };
+  /** The dry run of `instance`'s dumps plans deleting those older than its `kept` dailies, and deletes nothing. */
+  const itPlansTheSameInADryRun = (instance: string, kept: number) =>
+    it('plans the same in a dry run and deletes nothing', async () => {
+      // Act
+      const result = await run({ action: 'retention', dryRun: true }, await hubChild());
+
+      // Assert
+      expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
+      const planned = result.plan.delete.map((s) => s.id).filter((id) => id.includes(instance));
+      expect(planned.sort()).toEqual(olderThan(instance, kept).map((k) => `s3://team-dumps/${k}`));
+    });
+  return { hubChild, itPlansTheSameInADryRun };
+};
+/** The dumps of `instance` the run deleted. */
+const deletedOf = (instance: string) =>
+  s3
+    .commandCalls(DeleteObjectCommand)
+    .map((c) => c.args[0].input.Key!)
+    .filter((k) => k.startsWith(`steward/mongo/${instance}/`))
+    .sort();
+/** The dumps of `instance` older than its `kept` dailies. */
+const olderThan = (instance: string, kept: number) =>
+  BACK.filter((b) => b >= kept)
+    .map((b) => dumpKey(instance, b))
+    .sort();
+
+// A target's retention overrides apply to its instances' dumps: the hub's own child keeps every dump of the
+// stage's bucket, each with the policies of the target its instance is in (`steward:account`, `steward:region`).
+describe("retention of a spoke instance's dumps with its target's overrides", () => {
+  const HUB_INSTANCE = 'i-0123456789abcdef0';
+  const OLD_INSTANCE = 'i-0aaaaaaaaaaaaaaaa';
+  // The stage keeps 30 dailies; targets[2] (333333333333, the stage's region) keeps 14.
+  const stage = dumpingStage();
   const tagsOf: Record<string, Record<string, string>> = {};
   const place = (account: string) => ({ 'steward:account': account, 'steward:region': 'eu-west-1' });
   const ours = (instance: string) => ({
@@ -165,33 +217,7 @@ describe("retention of a spoke instance's dumps with its target's overrides", ()
   const HAND_MADE = `steward/mongo/${SPOKE_INSTANCE}/steward-${SPOKE_INSTANCE}-202511010300-sched.dump`;
   tagsOf[HAND_MADE] = { 'steward:policy': 'mongo', ...place('333333333333') };
 
-  beforeEach(() => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(tagsOf).map((Key) => ({ Key })) });
-    s3.on(GetObjectTaggingCommand).callsFake((input: { Key: string }) => ({
-      TagSet: Object.entries(tagsOf[input.Key] ?? {}).map(([Key, Value]) => ({ Key, Value })),
-    }));
-  });
-
-  const hubChild = async () => {
-    const target = fanOutTargets(stage, 'retention').find(
-      (t) => t.account === '111111111111' && t.region === 'eu-west-1',
-    )!;
-    const wiring = fleetWiring(
-      () => ({ config: stage, dryRun: false, notifier: memoryNotifier(), now: () => NOW }),
-      () => ({ STATE_TABLE: 'steward-prod-state' }),
-    );
-    return { ...(await wiring.target(target)), budget: memoryDeletionBudget() };
-  };
-  const deletedOf = (instance: string) =>
-    s3
-      .commandCalls(DeleteObjectCommand)
-      .map((c) => c.args[0].input.Key!)
-      .filter((k) => k.startsWith(`steward/mongo/${instance}/`))
-      .sort();
-  const olderThan = (instance: string, kept: number) =>
-    BACK.filter((b) => b >= kept)
-      .map((b) => dumpKey(instance, b))
-      .sort();
+  const { hubChild, itPlansTheSameInADryRun } = hubDumps(stage, tagsOf);
 
   it("deletes a spoke instance's dumps after its target's 14 dailies, the hub's after the stage's 30", async () => {
     // Act
@@ -204,15 +230,7 @@ describe("retention of a spoke instance's dumps with its target's overrides", ()
     expect(s3).not.toHaveReceivedCommandWith(DeleteObjectCommand, { Key: HAND_MADE });
   });
 
-  it('plans the same in a dry run and deletes nothing', async () => {
-    // Act
-    const result = await run({ action: 'retention', dryRun: true }, await hubChild());
-
-    // Assert
-    expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
-    const planned = result.plan.delete.map((s) => s.id).filter((id) => id.includes(SPOKE_INSTANCE));
-    expect(planned.sort()).toEqual(olderThan(SPOKE_INSTANCE, 14).map((k) => `s3://team-dumps/${k}`));
-  });
+  itPlansTheSameInADryRun(SPOKE_INSTANCE, 14);
 });
 
 // An OU target's overrides reach the dumps of the accounts listed from it: the backup child tags each dump with
@@ -226,35 +244,14 @@ describe("retention of an OU account's dumps with the OU target's overrides", ()
   const OLD_INSTANCE = 'i-0dddddddddddddddd'; // 444444444444, written before steward:ou
   const GONE_INSTANCE = 'i-0eeeeeeeeeeeeeeee'; // names an OU since removed from the targets
   // The stage keeps 30 dailies; the OU 35; targets[2] (333333333333) 14.
-  const stage = parseConfig(
+  const stage = dumpingStage([
+    ...FLEET_CONFIG.targets!.slice(0, 3),
     {
-      ...FLEET_CONFIG,
-      backup: {
-        policies: {
-          mongo: {
-            kinds: ['ebs'],
-            consistency: { dump: { command: 'mongodump --archive', bucket: 'team-dumps' } },
-          },
-        },
-      },
-      retention: { policies: { standard: { daily: 30, keepAtLeast: 1 } } },
-      targets: [
-        ...FLEET_CONFIG.targets!.slice(0, 3),
-        {
-          organizationalUnit: OU,
-          regions: ['eu-west-1', 'eu-central-1'],
-          retention: { policies: { standard: { daily: 35 } } },
-        },
-      ],
+      organizationalUnit: OU,
+      regions: ['eu-west-1', 'eu-central-1'],
+      retention: { policies: { standard: { daily: 35 } } },
     },
-    'fleet',
-  );
-  const stamp = (back: number) =>
-    new Date(NOW.getTime() - back * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '') + '0300';
-  const setId = (instance: string, back: number) => `steward-${instance}-${stamp(back)}-sched`;
-  const dumpKey = (instance: string, back: number) =>
-    `steward/mongo/${instance}/${setId(instance, back)}.dump`;
-  const BACK = Array.from({ length: 40 }, (_, i) => i);
+  ]);
   const tagsOf: Record<string, Record<string, string>> = {};
   const put = (instance: string, account: string, organizationalUnits?: string[]) => {
     for (const b of BACK)
@@ -276,33 +273,7 @@ describe("retention of an OU account's dumps with the OU target's overrides", ()
     'steward:ou': OU,
   };
 
-  beforeEach(() => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: Object.keys(tagsOf).map((Key) => ({ Key })) });
-    s3.on(GetObjectTaggingCommand).callsFake((input: { Key: string }) => ({
-      TagSet: Object.entries(tagsOf[input.Key] ?? {}).map(([Key, Value]) => ({ Key, Value })),
-    }));
-  });
-
-  const hubChild = async (notifier = memoryNotifier()) => {
-    const target = fanOutTargets(stage, 'retention').find(
-      (t) => t.account === '111111111111' && t.region === 'eu-west-1',
-    )!;
-    const wiring = fleetWiring(
-      () => ({ config: stage, dryRun: false, notifier, now: () => NOW }),
-      () => ({ STATE_TABLE: 'steward-prod-state' }),
-    );
-    return { ...(await wiring.target(target)), budget: memoryDeletionBudget() };
-  };
-  const deletedOf = (instance: string) =>
-    s3
-      .commandCalls(DeleteObjectCommand)
-      .map((c) => c.args[0].input.Key!)
-      .filter((k) => k.startsWith(`steward/mongo/${instance}/`))
-      .sort();
-  const olderThan = (instance: string, kept: number) =>
-    BACK.filter((b) => b >= kept)
-      .map((b) => dumpKey(instance, b))
-      .sort();
+  const { hubChild, itPlansTheSameInADryRun } = hubDumps(stage, tagsOf);
 
   it("deletes an OU account's dumps after the OU's 35 dailies, and a target in the OU after its own 14", async () => {
     // Act
@@ -349,13 +320,5 @@ describe("retention of an OU account's dumps with the OU target's overrides", ()
     );
   });
 
-  it('plans the same in a dry run and deletes nothing', async () => {
-    // Act
-    const result = await run({ action: 'retention', dryRun: true }, await hubChild());
-
-    // Assert
-    expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
-    const planned = result.plan.delete.map((s) => s.id).filter((id) => id.includes(OU_INSTANCE));
-    expect(planned.sort()).toEqual(olderThan(OU_INSTANCE, 35).map((k) => `s3://team-dumps/${k}`));
-  });
+  itPlansTheSameInADryRun(OU_INSTANCE, 35);
 });
