@@ -31,7 +31,8 @@ const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2
 // A module loaded when first needed (`await import('./x.js')`: its own chunk in the bundle) is still the
 // function's: `const { a, b: c } = await import(...)` imports a and b, `(await import(...)).a` imports a, and
 // any other `import(...)` loads the module.
-const DYNAMIC_DESTRUCTURED = /\b(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const DYNAMIC_DESTRUCTURED =
+  /\b(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 const DYNAMIC_MEMBER = /\(\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)\s*\)\.(\w+)/g;
 const DYNAMIC = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
