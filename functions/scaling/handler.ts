@@ -16,7 +16,7 @@ import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
-import { parseScalingRequest } from '../../shared/scaling/request.js';
+import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/alarm-event.js';
 import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 
@@ -27,8 +27,14 @@ export type { ScalingDeps, ScalingResult };
  * alarm notification, an RDS failover event, or a direct payload (`run-playbook`, `approve`,
  * `scale-in-check`). Unknown alarms and malformed events throw before anything is read or changed.
  */
-export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> =>
-  runScaling(parseScalingRequest(event, deps.config.scaling, deps.now()), deps);
+export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> => {
+  const { scaling } = deps.config;
+  // An alarm's transition is parsed without the schemas of the other triggers (imported for those).
+  const req = isAlarmTransition(event)
+    ? parseAlarmTransition(event as Record<string, unknown>, scaling, deps.now())
+    : (await import('../../shared/scaling/request.js')).parseScalingRequest(event, scaling, deps.now());
+  return runScaling(req, deps);
+};
 
 /** `make()`'s promise, made once (again after a failure): an adapter imported and built at its first use. */
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {

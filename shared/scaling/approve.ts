@@ -3,7 +3,7 @@ import { logger } from '../observability.js';
 import { checkApproval } from './engine.js';
 import { approvalKey, seenKey } from './ids.js';
 import type { DecisionRecord, NamedRule, ScalingDecision, ScalingResource } from './model.js';
-import { namedRules } from './request.js';
+import { namedRules } from './alarm-event.js';
 import { apply, failedDecision, record, type RunOptions, type ScalingDeps } from './transition.js';
 
 /**

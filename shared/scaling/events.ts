@@ -1,7 +1,7 @@
 import { sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
-import type { ScalingRequest } from './request.js';
+import type { ScalingRequest } from './alarm-event.js';
 import { CAPABILITY, empty, type ScalingDeps, type ScalingResult } from './transition.js';
 
 /**

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { DecisionRecord } from './model.js';
-import { namedRules } from './request.js';
+import { namedRules } from './alarm-event.js';
 import { failedDecision, handleEvent, record, type RunOptions, type ScalingDeps } from './transition.js';
 
 /** Scale in where a rule's alarm has stayed OK for its `afterOkMinutes`. */

@@ -6,7 +6,7 @@ import { tally, throwIfFailed } from '../outcomes.js';
 import { describeChange } from './change.js';
 import { count, decisionMessage, SEPARATE_MAX, subjectOf } from './message.js';
 import type { DecisionRecord } from './model.js';
-import type { ScalingRequest } from './request.js';
+import type { ScalingRequest } from './alarm-event.js';
 import {
   CAPABILITY,
   handleEvent,

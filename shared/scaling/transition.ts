@@ -23,7 +23,7 @@ import type {
   ScalingResources,
   ScalingStore,
 } from './ports.js';
-import type { RuleEvent, ScalingRequest } from './request.js';
+import type { RuleEvent, ScalingRequest } from './alarm-event.js';
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
 // the scale-in check, an approval). The planner (engine.ts) is imported only when the guards let the
