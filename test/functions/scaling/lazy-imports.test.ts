@@ -33,6 +33,7 @@ const DEFERRED = {
   rdsScaling: 'shared/aws/rds-scaling.ts',
   cacheScaling: 'shared/aws/elasticache-scaling.ts',
   resources: 'shared/aws/scaling-resources.ts',
+  storeChanges: 'shared/aws/scaling-store-changes.ts',
   alarms: 'shared/aws/cloudwatch-alarms.ts',
   reports: 'shared/aws/run-reports.ts',
   mapRunResults: 'shared/aws/map-run-results.ts',
@@ -56,6 +57,7 @@ vi.mock('../../../shared/notify/run-report.js', async (real) => (loaded.add('run
 vi.mock('../../../shared/aws/rds-scaling.js', async (real) => (loaded.add('rdsScaling'), real()));
 vi.mock('../../../shared/aws/elasticache-scaling.js', async (real) => (loaded.add('cacheScaling'), real()));
 vi.mock('../../../shared/aws/scaling-resources.js', async (real) => (loaded.add('resources'), real()));
+vi.mock('../../../shared/aws/scaling-store-changes.js', async (real) => (loaded.add('storeChanges'), real()));
 vi.mock('../../../shared/aws/cloudwatch-alarms.js', async (real) => (loaded.add('alarms'), real()));
 vi.mock('../../../shared/aws/run-reports.js', async (real) => (loaded.add('reports'), real()));
 vi.mock('../../../shared/aws/map-run-results.js', async (real) => (loaded.add('mapRunResults'), real()));
@@ -120,7 +122,7 @@ describe('the modules a scaling run imports', () => {
     expect(deferredLoaded()).toEqual([]);
   });
 
-  it('an alarm that acts on an RDS rule imports the planner and the RDS adapter, nothing of ElastiCache or the other triggers', async () => {
+  it('an alarm that acts on an RDS rule imports the planner, the RDS adapter and the claim writes, nothing of ElastiCache or the other triggers', async () => {
     // Prepare: the sample alarm a minute after its transition.
     const { rds, wiring } = wiringAt('2026-01-15T10:21:00Z');
 
@@ -130,7 +132,7 @@ describe('the modules a scaling run imports', () => {
     // Assert
     expect(r).toMatchObject({ action: 'alarms', decisions: [{ status: 'done' }] });
     expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, { DBInstanceClass: 'db.r6g.xlarge' });
-    expect(deferredLoaded()).toEqual(['engine', 'rdsScaling', 'resources']);
+    expect(deferredLoaded()).toEqual(['engine', 'rdsScaling', 'resources', 'storeChanges']);
   });
 
   it('the scale-in check imports its own code: the record above can see an import (control)', async () => {
@@ -141,7 +143,14 @@ describe('the modules a scaling run imports', () => {
     await handle(structuredClone(scaleInEvent), CONTEXT, wiring);
 
     // Assert
-    expect(deferredLoaded()).toEqual(['engine', 'rdsScaling', 'request', 'resources', 'scaleIn']);
+    expect(deferredLoaded()).toEqual([
+      'engine',
+      'rdsScaling',
+      'request',
+      'resources',
+      'scaleIn',
+      'storeChanges',
+    ]);
   });
 });
 
