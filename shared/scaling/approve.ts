@@ -4,7 +4,8 @@ import { checkApproval } from './engine.js';
 import { approvalKey, seenKey } from './ids.js';
 import type { DecisionRecord, NamedRule, ScalingDecision, ScalingResource } from './model.js';
 import { namedRules } from './alarm-event.js';
-import { apply, failedDecision, record, type RunOptions, type ScalingDeps } from './transition.js';
+import { apply } from './act.js';
+import { failedDecision, record, type RunOptions, type ScalingDeps } from './transition.js';
 
 /**
  * Execute an approved change once: re-check it against the resource now, claim the approval (pending →

@@ -3,7 +3,6 @@ import type { Outcome } from '../model.js';
 import type { RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import type { BaseDeps } from '../runtime.js';
-import { changesResource } from './change.js';
 import { guardEvent, type GuardOptions, needsComparison } from './guard.js';
 import { approvalId, seenKey } from './ids.js';
 import type { ApprovalTarget } from './message.js';
@@ -11,18 +10,11 @@ import type {
   Approval,
   DecisionRecord,
   NamedRule,
-  PlannedChange,
   ScalingDecision,
   ScalingResource,
   SkipReason,
 } from './model.js';
-import type {
-  AlarmDescriber,
-  ResourceClaim,
-  ResourceHolder,
-  ScalingResources,
-  ScalingStore,
-} from './ports.js';
+import type { AlarmDescriber, ScalingResources, ScalingStore } from './ports.js';
 import type { RuleEvent, ScalingRequest } from './alarm-event.js';
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
@@ -101,62 +93,6 @@ export const failedDecision = (detail: string): ScalingDecision => ({
   reason: 'unsupported',
   detail,
 });
-
-/**
- * Act: claim the resource first (the claim is the cooldown, atomic across rules and runs), then change it.
- * A failed change gives the claim back. Undefined when another rule or run holds the resource.
- */
-export const apply = async (
-  deps: ScalingDeps,
-  rule: NamedRule,
-  change: PlannedChange,
-  at: Date,
-  alarmName: string,
-  eventKey: string,
-): Promise<{ result: 'done' | 'already-done' } | { held: ScalingDecision }> => {
-  let claim: ResourceClaim | undefined;
-  if (changesResource(change)) {
-    const until = new Date(deps.now().getTime() + rule.cooldownMinutes * 60_000);
-    const c = await deps.state.claimResource(rule.kind, rule.resource, {
-      at,
-      until,
-      rule: rule.name,
-      alarmName,
-      eventKey,
-    });
-    if (!c.ok) return { held: heldBy(rule, c.holder, deps.now()) };
-    claim = c.claim;
-  }
-  try {
-    return { result: await deps.resources.apply(change) };
-  } catch (e) {
-    if (claim) {
-      await deps.state.releaseResource(claim).catch((r: unknown) =>
-        logger.error('could not release the resource claim; its cooldown runs out on its own', {
-          resource: rule.resource,
-          error: errorMessage(r),
-        }),
-      );
-    }
-    throw e;
-  }
-};
-
-/** The skip when the claim was refused: another rule or run changed (or is changing) the resource. */
-const heldBy = (rule: NamedRule, h: ResourceHolder, now: Date): ScalingDecision => {
-  const by = h.rule ? ` by rule ${h.rule}${h.alarmName ? ` (alarm ${h.alarmName})` : ''}` : '';
-  if (h.until && h.until.getTime() > now.getTime())
-    return {
-      verdict: 'skip',
-      reason: 'cooldown',
-      detail: `${rule.resource} was just claimed${by}: cooldown until ${h.until.toISOString()}`,
-    };
-  return {
-    verdict: 'skip',
-    reason: 'out-of-order',
-    detail: `${rule.resource} was acted on${by} for a newer transition (${h.lastActedAt?.toISOString() ?? '?'})`,
-  };
-};
 
 /**
  * Remember a decision that is news before it is announced, so a retry whose notification failed announces
@@ -277,6 +213,7 @@ export const handleEvent = async (
         record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
       );
     }
+    const { apply } = await import('./act.js');
     const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
     if ('held' in r) {
       decision = r.held;

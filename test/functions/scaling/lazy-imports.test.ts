@@ -28,6 +28,7 @@ const DEFERRED = {
   approve: 'shared/scaling/approve.ts',
   events: 'shared/scaling/events.ts',
   engine: 'shared/scaling/engine.ts',
+  act: 'shared/scaling/act.ts',
   summaryMessage: 'shared/scaling/summary-message.ts',
   runReport: 'shared/notify/run-report.ts',
   rdsScaling: 'shared/aws/rds-scaling.ts',
@@ -52,6 +53,7 @@ vi.mock('../../../shared/scaling/scale-in.js', async (real) => (loaded.add('scal
 vi.mock('../../../shared/scaling/approve.js', async (real) => (loaded.add('approve'), real()));
 vi.mock('../../../shared/scaling/events.js', async (real) => (loaded.add('events'), real()));
 vi.mock('../../../shared/scaling/engine.js', async (real) => (loaded.add('engine'), real()));
+vi.mock('../../../shared/scaling/act.js', async (real) => (loaded.add('act'), real()));
 vi.mock('../../../shared/scaling/summary-message.js', async (real) => (loaded.add('summaryMessage'), real()));
 vi.mock('../../../shared/notify/run-report.js', async (real) => (loaded.add('runReport'), real()));
 vi.mock('../../../shared/aws/rds-scaling.js', async (real) => (loaded.add('rdsScaling'), real()));
@@ -132,7 +134,7 @@ describe('the modules a scaling run imports', () => {
     // Assert
     expect(r).toMatchObject({ action: 'alarms', decisions: [{ status: 'done' }] });
     expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, { DBInstanceClass: 'db.r6g.xlarge' });
-    expect(deferredLoaded()).toEqual(['engine', 'rdsScaling', 'resources', 'storeChanges']);
+    expect(deferredLoaded()).toEqual(['act', 'engine', 'rdsScaling', 'resources', 'storeChanges']);
   });
 
   it('the scale-in check imports its own code: the record above can see an import (control)', async () => {
@@ -144,6 +146,7 @@ describe('the modules a scaling run imports', () => {
 
     // Assert
     expect(deferredLoaded()).toEqual([
+      'act',
       'engine',
       'rdsScaling',
       'request',
