@@ -1,5 +1,4 @@
 import { eventBridgeClient, snsClient } from './aws/clients.js';
-import { eventBridgePager } from './aws/pager-events.js';
 import { snsNotifier } from './aws/sns-notifier.js';
 import { embeddedConfig } from './config/embedded.js';
 import { BaseEnv, loadEnv } from './config/env.js';
@@ -41,6 +40,31 @@ export const atPlace = <D extends BaseDeps>(
 };
 
 /**
+ * The pager route (shared/aws/pager-events.ts), imported at the first notification that carries a signal
+ * to page or resolve: most runs page nothing, and a notification without a signal sends the pager nothing.
+ */
+const pagerRoute = (config: StewardConfig, severities: readonly Severity[]): Notifier => {
+  let pager: Promise<Notifier> | undefined;
+  const load = async () =>
+    (await import('./aws/pager-events.js')).eventBridgePager(
+      eventBridgeClient(config.region),
+      config.stage,
+      severities,
+    );
+  return {
+    send: async (n) => {
+      // No signal, no PagerDuty event (pager.ts alertSignals: its own alerts, else one if critical).
+      if (!(n.alerts ? n.alerts.length : n.severity === 'critical')) return;
+      const route = (pager ??= load().catch((e: unknown) => {
+        pager = undefined;
+        throw e;
+      }));
+      await (await route).send(n);
+    },
+  };
+};
+
+/**
  * The routes of the runbook: the severity topics (email, and chat through Amazon Q), plus the pager route
  * (PagerDuty through EventBridge) when the stage configures one.
  */
@@ -52,9 +76,7 @@ export const notifierFor = (config: StewardConfig, topics: Record<Severity, stri
     config.notifications.chat?.markdown,
   );
   const pd = config.notifications.pagerDuty;
-  return pd
-    ? fanOut(sns, eventBridgePager(eventBridgeClient(config.region), config.stage, pd.severities))
-    : sns;
+  return pd ? fanOut(sns, pagerRoute(config, pd.severities)) : sns;
 };
 
 /** Base deps without the notifier: for a function that sends no notifications (the drill verifier). */

@@ -1,12 +1,13 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { cloudWatchClient, elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
-import { s3RunReports } from '../../shared/aws/run-reports.js';
+import {
+  type ClientIdentity,
+  cloudWatchClient,
+  elastiCacheClient,
+  rdsClient,
+  s3Client,
+} from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import { cloudWatchAlarms } from '../../shared/aws/cloudwatch-alarms.js';
-import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
-import { rdsScaling } from '../../shared/aws/rds-scaling.js';
-import { awsScalingResources } from '../../shared/aws/scaling-resources.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -15,7 +16,8 @@ import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { ScalingEnv } from '../../shared/scaling/env.js';
-import { parseScalingRequest } from '../../shared/scaling/request.js';
+import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/alarm-event.js';
+import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 
 export type { ScalingDeps, ScalingResult };
@@ -25,8 +27,48 @@ export type { ScalingDeps, ScalingResult };
  * alarm notification, an RDS failover event, or a direct payload (`run-playbook`, `approve`,
  * `scale-in-check`). Unknown alarms and malformed events throw before anything is read or changed.
  */
-export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> =>
-  runScaling(parseScalingRequest(event, deps.config.scaling, deps.now()), deps);
+export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> => {
+  const { scaling } = deps.config;
+  // An alarm's transition is parsed without the schemas of the other triggers (imported for those).
+  const req = isAlarmTransition(event)
+    ? parseAlarmTransition(event as Record<string, unknown>, scaling, deps.now())
+    : (await import('../../shared/scaling/request.js')).parseScalingRequest(event, scaling, deps.now());
+  return runScaling(req, deps);
+};
+
+/** `make()`'s promise, made once (again after a failure): an adapter imported and built at its first use. */
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return () =>
+    (made ??= make().catch((e: unknown) => {
+      made = undefined;
+      throw e;
+    }));
+};
+
+/**
+ * The RDS and ElastiCache adapters, each imported and built when a rule of its kind first describes or
+ * changes its resource (an alarm a guard stops, a stale or duplicate one, describes nothing).
+ */
+const scalingResources = (region: string, as?: ClientIdentity): ScalingResources => {
+  const rds = once(async () =>
+    (await import('../../shared/aws/rds-scaling.js')).rdsScaling(region, rdsClient(region, undefined, as)),
+  );
+  const cache = once(async () =>
+    (await import('../../shared/aws/elasticache-scaling.js')).elastiCacheScaling(
+      region,
+      elastiCacheClient(region, undefined, as),
+    ),
+  );
+  const resources = once(async () =>
+    (await import('../../shared/aws/scaling-resources.js')).scalingResourcesOf(region, rds, cache),
+  );
+  return {
+    region,
+    describe: async (kind, id) => (await resources()).describe(kind, id),
+    apply: async (change) => (await resources()).apply(change),
+  };
+};
 
 /**
  * Real adapters for `config.region`; the state table comes from the environment, and the report bucket,
@@ -46,17 +88,26 @@ export const wire = (
   const as = at?.as;
   // The hub's own account-region (no role to assume) keeps its keys as a single-account stage has them.
   const place = at?.target.roleArn ? { account: at.target.account, region: at.target.region } : undefined;
+  const alarms = once(async () =>
+    (await import('../../shared/aws/cloudwatch-alarms.js')).cloudWatchAlarms(
+      cloudWatchClient(region, undefined, as),
+      region,
+    ),
+  );
+  const bucket = env.REPORT_BUCKET;
+  const reports =
+    bucket &&
+    once(async () =>
+      (await import('../../shared/aws/run-reports.js')).s3RunReports(s3Client(hubRegion), bucket, hubRegion),
+    );
   return {
     ...base,
-    resources: awsScalingResources(
-      rdsScaling(region, rdsClient(region, undefined, as)),
-      elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
-    ),
+    resources: scalingResources(region, as),
     state: dynamoScalingStore(stateTableClient(hubRegion), env.STATE_TABLE, base.now, place),
-    alarms: cloudWatchAlarms(cloudWatchClient(region, undefined, as), region),
-    ...(env.REPORT_BUCKET
-      ? { reports: s3RunReports(s3Client(hubRegion), env.REPORT_BUCKET, hubRegion) }
-      : {}),
+    // Described only for an alarm whose event does not say which side of its band it breached.
+    alarms: { comparison: async (name) => (await alarms()).comparison(name) },
+    // Written only by a run with more decisions than its messages carry (a scale-in check over many).
+    ...(reports ? { reports: { put: async (key, body) => (await reports()).put(key, body) } } : {}),
     ...(place && at ? { target: at.target } : {}),
   };
 };

@@ -1,10 +1,8 @@
-import { type FanOutTarget, targetConfig } from '../fleet/fan-out.js';
+import type { FanOutTarget } from '../fleet/fan-out.js';
 import type { FleetWiring } from '../fleet/child.js';
 import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import { type ClientIdentity, organizationsClient, s3Client, stsClient } from './clients.js';
-import { s3MapRunResults } from './map-run-results.js';
-import { organizationDirectory } from './organizations.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
@@ -70,7 +68,8 @@ export interface TargetWiring {
  * identity, its role's session cached per container); the fan-out summary's (the hub's notifier, the Map
  * Run's export in the hub's report bucket). `wire` also gets the container's role sessions for other roles
  * the capability assumes (the backup vault's), made when a role is first needed: a single-account stage
- * never builds the cache.
+ * never builds the cache. A target's, the summary's and the listing's adapters are imported when first
+ * needed: today's events (most of them) load none of them.
  */
 export const fleetWiring = <D>(
   capability: SpokeCapability,
@@ -89,6 +88,7 @@ export const fleetWiring = <D>(
     },
     target: async (target) => {
       const b = base();
+      const { targetConfig } = await import('../fleet/fan-out.js');
       const as = await sessions(b).identity(target);
       return wire(
         { ...b, config: targetConfig(b.config, target) },
@@ -96,9 +96,13 @@ export const fleetWiring = <D>(
         lazily(b),
       );
     },
-    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
-    listing: () => {
+    summary: async () => {
+      const { s3MapRunResults } = await import('./map-run-results.js');
+      return { notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) };
+    },
+    listing: async () => {
       const { config } = base();
+      const { organizationDirectory } = await import('./organizations.js');
       return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
     },
   };

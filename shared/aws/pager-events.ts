@@ -1,12 +1,13 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Severity } from '../config/schema.js';
 import { AwsCallError } from '../errors.js';
-import { PAGER_DETAIL_TYPE, PAGER_SOURCE, pagerDutyEvents } from '../notify/formats.js';
+import { PAGER_DETAIL_TYPE, PAGER_SOURCE } from '../notify/formats.js';
+import { pagerDutyEvents } from '../notify/pager.js';
 import type { Notifier } from '../notify/notifier.js';
 import { call } from './call.js';
 
 // PutEvents takes at most 10 entries per request, totalling under 256 KB: each event is at most
-// PD_EVENT_MAX_BYTES (16 KiB, see formats.ts), so ten always fit.
+// PD_EVENT_MAX_BYTES (16 KiB, see pager.ts), so ten always fit.
 const BATCH = 10;
 
 /**

@@ -2,39 +2,55 @@ import type { ScalingResources } from '../scaling/ports.js';
 import type { ElastiCacheScaling } from './elasticache-scaling.js';
 import type { RdsScaling } from './rds-scaling.js';
 
-/** ScalingResources over the RDS and ElastiCache scaling adapters of one region. */
-export const awsScalingResources = (rds: RdsScaling, cache: ElastiCacheScaling): ScalingResources => ({
-  region: rds.region,
-  describe: (kind, id) =>
+/**
+ * ScalingResources over the RDS and ElastiCache scaling adapters of one region, each got when a resource of
+ * its kind is first described or changed: the function's wiring imports an adapter (and its SDK commands)
+ * only then, so an RDS rule's alarm never loads ElastiCache's, and an alarm a guard stops loads neither.
+ */
+export const scalingResourcesOf = (
+  region: string,
+  rds: () => Promise<RdsScaling>,
+  cache: () => Promise<ElastiCacheScaling>,
+): ScalingResources => ({
+  region,
+  describe: async (kind, id) =>
     kind === 'rds-instance'
-      ? rds.describeInstance(id)
+      ? (await rds()).describeInstance(id)
       : kind === 'aurora-cluster'
-        ? rds.describeCluster(id)
-        : cache.describeReplicationGroup(id),
+        ? (await rds()).describeCluster(id)
+        : (await cache()).describeReplicationGroup(id),
   apply: async (c) => {
     switch (c.type) {
       case 'rds.modifyClass':
-        return rds.modifyInstanceClass(c.dbInstanceId, c.to, c.applyImmediately);
+        return (await rds()).modifyInstanceClass(c.dbInstanceId, c.to, c.applyImmediately);
       case 'rds.createReadReplica':
-        return rds.createReadReplica(c);
+        return (await rds()).createReadReplica(c);
       case 'rds.createClusterReader':
-        return rds.createClusterReader(c);
+        return (await rds()).createClusterReader(c);
       case 'rds.deleteReplica':
-        return rds.deleteReplica(c.instanceId);
+        return (await rds()).deleteReplica(c.instanceId);
       case 'rds.rebootWithFailover':
-        return rds.rebootWithFailover(c.dbInstanceId);
+        return (await rds()).rebootWithFailover(c.dbInstanceId);
       case 'rds.failoverCluster':
-        return rds.failoverCluster(c.clusterId);
+        return (await rds()).failoverCluster(c.clusterId);
       case 'elasticache.setShardCount':
-        return cache.setShardCount(c.replicationGroupId, c.to, c.remove);
+        return (await cache()).setShardCount(c.replicationGroupId, c.to, c.remove);
       case 'elasticache.setReplicaCount':
         return c.to > c.from
-          ? cache.increaseReplicaCount(c.replicationGroupId, c.to)
-          : cache.decreaseReplicaCount(c.replicationGroupId, c.to);
+          ? (await cache()).increaseReplicaCount(c.replicationGroupId, c.to)
+          : (await cache()).decreaseReplicaCount(c.replicationGroupId, c.to);
       case 'elasticache.testFailover':
-        return cache.testFailover(c.replicationGroupId, c.nodeGroupId);
+        return (await cache()).testFailover(c.replicationGroupId, c.nodeGroupId);
       case 'notify':
         return 'done';
     }
   },
 });
+
+/** ScalingResources over the RDS and ElastiCache scaling adapters of one region. */
+export const awsScalingResources = (rds: RdsScaling, cache: ElastiCacheScaling): ScalingResources =>
+  scalingResourcesOf(
+    rds.region,
+    () => Promise.resolve(rds),
+    () => Promise.resolve(cache),
+  );

@@ -1,4 +1,4 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
 import {
   alarmStateKey,
@@ -8,14 +8,11 @@ import {
   pendingApprovalsKey,
   placedKey,
 } from '../scaling/ids.js';
-import type { AlarmState, Approval, DecisionRecord } from '../scaling/model.js';
-import { type ResourceHolder, type ScalingStore, STALE_EXECUTION_SECONDS } from '../scaling/ports.js';
+import type { AlarmState, DecisionRecord } from '../scaling/model.js';
+import type { ScalingStore } from '../scaling/ports.js';
 import { call } from './call.js';
 import { conditionalWrites } from './conditional-writes.js';
-
-// How long the last acted-on transition is remembered after its cooldown: longer than any redelivery
-// (EventBridge retries for 24 h), so an old event is still recognised as out of order.
-const ACTED_MEMORY_SECONDS = 7 * 24 * 3600;
+import type { StoreChanges, StoreTable } from './scaling-store-changes.js';
 
 type Item = Record<string, unknown>;
 
@@ -91,7 +88,27 @@ export const dynamoScalingStore = (
   const deleteIf = async (pk: string, ConditionExpression: string, values: Record<string, unknown>) =>
     writes.remove(pk, { ConditionExpression, ExpressionAttributeValues: values });
 
-  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
+  const store: StoreTable = {
+    doc,
+    table,
+    now,
+    epoch,
+    cooldownAt,
+    approvalAt,
+    pendingAt,
+    get,
+    writes,
+    putIf,
+    updateIf,
+    deleteIf,
+  };
+  const load = async () => (await import('./scaling-store-changes.js')).scalingStoreChanges(store);
+  let loading: Promise<StoreChanges> | undefined;
+  const changes = () =>
+    (loading ??= load().catch((e: unknown) => {
+      loading = undefined;
+      throw e;
+    }));
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {
@@ -120,78 +137,6 @@ export const dynamoScalingStore = (
       );
     },
 
-    claimResource: async (kind, id, a) => {
-      const pk = cooldownAt(kind, id);
-      const at = a.at.toISOString();
-      // Free when nobody ever acted, or the cooldown ran out and no newer transition was acted on (a cooldown
-      // a failover restarted has no acted-on transition). ISO times in UTC compare as strings.
-      const r = await putIf(
-        {
-          pk,
-          lastActedAt: at,
-          until: a.until.toISOString(),
-          rule: a.rule,
-          alarmName: a.alarmName,
-          eventKey: a.eventKey,
-          ttl: Math.max(epoch(a.until), epoch(now())) + ACTED_MEMORY_SECONDS,
-        },
-        'attribute_not_exists(#pk) OR (#until <= :now AND (attribute_not_exists(lastActedAt) OR lastActedAt <= :at))',
-        { ':now': now().toISOString(), ':at': at },
-      );
-      if (r === false) {
-        const held = await get(pk);
-        const holder: ResourceHolder = {
-          ...(typeof held?.rule === 'string' ? { rule: held.rule } : {}),
-          ...(typeof held?.alarmName === 'string' ? { alarmName: held.alarmName } : {}),
-          ...(date(held?.until) ? { until: date(held?.until)! } : {}),
-          ...(date(held?.lastActedAt) ? { lastActedAt: date(held?.lastActedAt)! } : {}),
-        };
-        return { ok: false, holder };
-      }
-      const old = r.old;
-      return {
-        ok: true,
-        claim: {
-          kind,
-          id,
-          eventKey: a.eventKey,
-          ...(old &&
-            typeof old.lastActedAt === 'string' &&
-            typeof old.until === 'string' && {
-              previous: {
-                at: new Date(old.lastActedAt),
-                until: new Date(old.until),
-                rule: String(old.rule ?? ''),
-                alarmName: String(old.alarmName ?? ''),
-                ...(typeof old.eventKey === 'string' ? { eventKey: old.eventKey } : {}),
-              },
-            }),
-        },
-      };
-    },
-
-    // Only while the claim is still ours: a later run's claim is never undone.
-    releaseResource: async (c) => {
-      const pk = cooldownAt(c.kind, c.id);
-      if (!c.previous) {
-        await deleteIf(pk, 'eventKey = :mine', { ':mine': c.eventKey });
-        return;
-      }
-      await putIf(
-        {
-          pk,
-          lastActedAt: c.previous.at.toISOString(),
-          until: c.previous.until.toISOString(),
-          rule: c.previous.rule,
-          alarmName: c.previous.alarmName,
-          ...(c.previous.eventKey ? { eventKey: c.previous.eventKey } : {}),
-          ttl: Math.max(epoch(c.previous.until), epoch(now())) + ACTED_MEMORY_SECONDS,
-        },
-        'eventKey = :mine',
-        { ':mine': c.eventKey },
-      );
-    },
-
     // On the event's own item, so it expires with it; a key already gone has nothing to record.
     recordOutcome: async (eventKey, decision) => {
       await updateIf(eventAt(eventKey), 'SET outcome = :outcome, announced = :no', 'attribute_exists(#pk)', {
@@ -204,94 +149,16 @@ export const dynamoScalingStore = (
       await updateIf(eventAt(eventKey), 'SET announced = :yes', 'attribute_exists(#pk)', { ':yes': true });
     },
 
+    // What a run writes when it acts, asks for approval or sees a failover: imported at its first use.
+    claimResource: async (kind, id, a) => (await changes()).claimResource(kind, id, a),
+    releaseResource: async (c) => (await changes()).releaseResource(c),
     restartCooldown: async (kind, id, until, reason) =>
-      (
-        await writes.update(cooldownAt(kind, id), {
-          // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers. The
-          // claim in flight no longer owns the item: its release must not undo the failover's cooldown.
-          UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
-          ConditionExpression: 'attribute_not_exists(#until) OR #until < :u',
-          ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':u': until.toISOString(),
-            ':r': reason,
-            ':ttl': Math.max(epoch(until), epoch(now())) + ACTED_MEMORY_SECONDS,
-          },
-        })
-      ).ok,
-
-    putApproval: async (a, ttlSeconds) => {
-      const created = await putIf(
-        {
-          pk: approvalAt(a.id),
-          status: a.status,
-          approval: JSON.stringify(a),
-          expiresAt: a.expiresAt,
-          ttl: epoch(now()) + ttlSeconds,
-        },
-        'attribute_not_exists(#pk) OR #ttl <= :now',
-        { ':now': epoch(now()) },
-      );
-      // The rule's index of approvals (read by steward status), kept as long as its newest approval. Also on
-      // `exists`: a set ADD is idempotent, so a retry repairs an index write that failed after the put.
-      await call('UpdateItem', `${table} ${pendingAt(a.rule)}`, () =>
-        doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: pendingAt(a.rule) },
-            UpdateExpression: 'ADD #ids :id SET #ttl = :ttl',
-            ExpressionAttributeNames: { '#ids': 'ids', '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':id': new Set([a.id]), ':ttl': epoch(now()) + ttlSeconds },
-          }),
-        ),
-      );
-      return created === false ? 'exists' : 'created';
-    },
-
-    getApproval: async (id) => {
-      const item = await get(approvalAt(id));
-      if (!item || typeof item.approval !== 'string') return undefined;
-      const a = JSON.parse(item.approval) as Approval;
-      return {
-        ...a,
-        status:
-          item.status === 'executed' ? 'executed' : item.status === 'executing' ? 'executing' : 'pending',
-        ...(typeof item.executedAt === 'string' ? { executedAt: item.executedAt } : {}),
-        ...(typeof item.result === 'string' ? { result: item.result } : {}),
-        ...(typeof item.lastError === 'string' ? { lastError: item.lastError } : {}),
-      };
-    },
-
-    claimApproval: (id, at) =>
-      updateIf(
-        approvalAt(id),
-        'SET #status = :executing, claimedAt = :at',
-        '#status = :pending OR (#status = :executing AND claimedAt < :stale)',
-        {
-          ':executing': 'executing',
-          ':pending': 'pending',
-          ':at': at.toISOString(),
-          ':stale': new Date(at.getTime() - STALE_EXECUTION_SECONDS * 1000).toISOString(),
-        },
-      ),
-
-    completeApproval: async (id, at, result) => {
-      await updateIf(
-        approvalAt(id),
-        'SET #status = :executed, executedAt = :at, #result = :result REMOVE claimedAt',
-        '#status = :executing',
-        { ':executed': 'executed', ':executing': 'executing', ':at': at.toISOString(), ':result': result },
-      );
-    },
-
-    releaseApproval: async (id, error) => {
-      await updateIf(
-        approvalAt(id),
-        'SET #status = :pending, lastError = :error REMOVE claimedAt',
-        '#status = :executing',
-        { ':pending': 'pending', ':executing': 'executing', ':error': error },
-      );
-    },
+      (await changes()).restartCooldown(kind, id, until, reason),
+    putApproval: async (a, ttlSeconds) => (await changes()).putApproval(a, ttlSeconds),
+    getApproval: async (id) => (await changes()).getApproval(id),
+    claimApproval: async (id, at) => (await changes()).claimApproval(id, at),
+    completeApproval: async (id, at, result) => (await changes()).completeApproval(id, at, result),
+    releaseApproval: async (id, error) => (await changes()).releaseApproval(id, error),
 
     alarmState: async (alarmName) => {
       const item = await get(alarmStateAt(alarmName));

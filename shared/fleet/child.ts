@@ -1,24 +1,10 @@
-import { PartialFailureError } from '../errors.js';
-import { logger } from '../observability.js';
-import {
-  type FanOutSummary,
-  type FanOutTarget,
-  isFanOutSummary,
-  parseFanOutSummary,
-  splitTarget,
-  TargetFailedError,
-} from './fan-out.js';
-import {
-  type FanOutItems,
-  type FanOutTargetsDeps,
-  isFanOutTargets,
-  listOrganizationalUnits,
-  parseFanOutTargets,
-  runFanOutTargets,
-} from './organization.js';
-import { type FanOutSummaryDeps, runFanOutSummary } from './summary.js';
-import { type ForwardedEvent, forwardedTargets, isForwarded, parseForwarded } from './forwarded.js';
-import { organizationalUnitTargets } from './fan-out.js';
+import type { FanOutSummary, FanOutTarget } from './fan-out.js';
+import type { ForwardedRun } from './forwarded-run.js';
+import { hasTarget, isFanOutSummary, isFanOutTargets, isForwarded } from './kinds.js';
+import type { FanOutItems, FanOutTargetsDeps } from './organization.js';
+import type { FanOutSummaryDeps } from './summary.js';
+
+export type { ForwardedRun };
 
 /** How a fleet capability's handler gets its deps: today's, one target's, the fan-out summary's. */
 export interface FleetWiring<D> {
@@ -27,9 +13,9 @@ export interface FleetWiring<D> {
   /** One target's deps, its clients signed with the target's role (assumed before this resolves). */
   target: (t: FanOutTarget) => Promise<D>;
   /** The parent's summary after the Map. */
-  summary: () => FanOutSummaryDeps;
+  summary: () => FanOutSummaryDeps | Promise<FanOutSummaryDeps>;
   /** The parent's first step when the config has OU targets: list their accounts. */
-  listing: () => FanOutTargetsDeps;
+  listing: () => FanOutTargetsDeps | Promise<FanOutTargetsDeps>;
 }
 
 /**
@@ -43,19 +29,39 @@ export type FleetRun<D, R> = (event: unknown, deps: D) => Promise<R>;
  * listing or summary, or a spoke's forwarded event). With one: the target's deps, then today's run on the
  * event without `target`; anything that fails (the AssumeRole, a call in the target, the run's own partial
  * failure) fails the child with a TargetFailedError naming the account and region.
+ *
+ * Today's run is what most events are (an alarm, a schedule, an RDS event), so it loads nothing of the
+ * fan-out: its parsers and runs are imported when their event comes (their own chunks in the bundle).
  */
 export const runFleetEvent = async <D, R>(
   raw: unknown,
   wiring: FleetWiring<D>,
   run: FleetRun<D, R>,
 ): Promise<R | FanOutSummary | FanOutItems | ForwardedRun<R>> => {
-  const { event, target } = splitTarget(raw);
-  if (!target) {
-    if (isFanOutSummary(event)) return runFanOutSummary(parseFanOutSummary(event), wiring.summary());
-    if (isFanOutTargets(event)) return runFanOutTargets(parseFanOutTargets(event), wiring.listing());
-    if (isForwarded(event)) return runForwarded(parseForwarded(event), wiring, run);
-    return run(event, wiring.hub());
+  if (!hasTarget(raw)) {
+    if (isFanOutSummary(raw)) {
+      const { parseFanOutSummary } = await import('./fan-out.js');
+      const { runFanOutSummary } = await import('./summary.js');
+      const e = parseFanOutSummary(raw);
+      return runFanOutSummary(e, await wiring.summary());
+    }
+    if (isFanOutTargets(raw)) {
+      const { parseFanOutTargets, runFanOutTargets } = await import('./organization.js');
+      const e = parseFanOutTargets(raw);
+      return runFanOutTargets(e, await wiring.listing());
+    }
+    if (isForwarded(raw)) {
+      const { parseForwarded } = await import('./forwarded.js');
+      const { runForwarded } = await import('./forwarded-run.js');
+      const e = parseForwarded(raw);
+      return runForwarded(e, await wiring.listing(), async (inner) => {
+        return (await runFleetEvent(inner, wiring, run)) as R;
+      });
+    }
+    return run(raw, wiring.hub());
   }
+  const { splitTarget, TargetFailedError } = await import('./fan-out.js');
+  const { event, target } = splitTarget(raw) as { event: unknown; target: FanOutTarget };
   let deps: D;
   try {
     deps = await wiring.target(target);
@@ -67,55 +73,4 @@ export const runFleetEvent = async <D, R>(
   } catch (e) {
     throw new TargetFailedError(target, e);
   }
-};
-
-/** What a forwarded event came to: the results of the targets it ran in (none: not a target). */
-export interface ForwardedRun<R> {
-  from: { account: string; region: string };
-  ran: { target: FanOutTarget; result: R }[];
-}
-
-/**
- * A spoke's event forwarded to the fleet bus: run today's code on the inner event in each target it acts in
- * (shared/fleet/forwarded.ts), with that target's credentials, exactly as a fan-out child would. An OU
- * account is found by listing the OU targets (Organizations), only when no account target names it. Every
- * target runs; any failure is reported and thrown once (PartialFailureError of TargetFailedErrors).
- */
-const runForwarded = async <D, R>(
-  e: ForwardedEvent,
-  wiring: FleetWiring<D>,
-  run: FleetRun<D, R>,
-): Promise<ForwardedRun<R>> => {
-  const listing = wiring.listing();
-  const capability = listing.capability;
-  const from = { account: e.event.account, region: e.event.region };
-  let targets = forwardedTargets(listing.config, capability, from, { partition: e.partition });
-  if (!targets.length && organizationalUnitTargets(listing.config).length)
-    targets = forwardedTargets(listing.config, capability, from, {
-      partition: e.partition,
-      ...(await listOrganizationalUnits(listing.config, listing.directory)),
-    });
-  if (!targets.length) {
-    logger.warn('Forwarded event from an account-region that is no target: ignored', { ...from });
-    return { from, ran: [] };
-  }
-  const ran: ForwardedRun<R>['ran'] = [];
-  const failed: { target: FanOutTarget; error: unknown }[] = [];
-  for (const target of targets) {
-    try {
-      ran.push({ target, result: (await runFleetEvent({ ...e.event, target }, wiring, run)) as R });
-    } catch (error) {
-      failed.push({ target, error });
-    }
-  }
-  if (failed.length)
-    throw new PartialFailureError(
-      `A forwarded ${e.event.source} event of ${from.account} ${from.region} failed in ${failed.length} of ${targets.length} targets`,
-      failed.map((f) => ({
-        resource: `${f.target.account} ${f.target.region}`,
-        error: f.error instanceof Error ? f.error.message : String(f.error),
-        cause: f.error,
-      })),
-    );
-  return { from, ran };
 };

@@ -1,5 +1,6 @@
 import * as v from '../valid.js';
 import type { StewardConfig } from '../config/schema.js';
+import { hasTarget } from './kinds.js';
 import { configAt } from './place.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
 import {
@@ -49,8 +50,7 @@ export type FanOutTarget = v.infer<typeof FanOutTarget>;
  * naming the field, before anything is called.
  */
 export const splitTarget = (raw: unknown): { event: unknown; target?: FanOutTarget } => {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('target' in raw))
-    return { event: raw };
+  if (!hasTarget(raw)) return { event: raw };
   const { target, ...event } = raw as Record<string, unknown>;
   const r = FanOutTarget.safeParse(target);
   if (!r.success)
@@ -353,9 +353,7 @@ export const FanOutSummaryEvent = /* @__PURE__ */ v.onFirstUse(() =>
 );
 export type FanOutSummaryEvent = v.infer<typeof FanOutSummaryEvent>;
 
-/** Whether a handler event is the fan-out's summary. */
-export const isFanOutSummary = (raw: unknown): boolean =>
-  raw !== null && typeof raw === 'object' && (raw as { action?: unknown }).action === 'fan-out-summary';
+export { isFanOutSummary } from './kinds.js';
 
 /** Parse the summary event; throws EventShapeError naming every bad field. */
 export const parseFanOutSummary = (raw: unknown): FanOutSummaryEvent => {

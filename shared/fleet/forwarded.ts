@@ -24,9 +24,7 @@ export const ForwardedEvent = /* @__PURE__ */ v.onFirstUse(() =>
 );
 export type ForwardedEvent = v.infer<typeof ForwardedEvent>;
 
-/** Whether a handler event is a spoke's event forwarded through the fleet bus. */
-export const isForwarded = (raw: unknown): boolean =>
-  raw !== null && typeof raw === 'object' && (raw as { action?: unknown }).action === 'forwarded';
+export { isForwarded } from './kinds.js';
 
 /** Parse a forwarded event; throws EventShapeError naming every bad field. */
 export const parseForwarded = (raw: unknown): ForwardedEvent => {

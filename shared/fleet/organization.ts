@@ -55,9 +55,7 @@ export class FanOutTooLargeError extends StewardError {
   override name = 'FanOutTooLargeError';
 }
 
-/** Whether a handler event is the fan-out's listing step. */
-export const isFanOutTargets = (raw: unknown): boolean =>
-  raw !== null && typeof raw === 'object' && (raw as { action?: unknown }).action === 'fan-out-targets';
+export { isFanOutTargets } from './kinds.js';
 
 /** Parse the listing event; throws EventShapeError naming every bad field. */
 export const parseFanOutTargets = (raw: unknown): FanOutTargetsEvent => {

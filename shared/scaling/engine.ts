@@ -1,4 +1,14 @@
 import { Tag, type Tags } from '../tags.js';
+import { changesResource, describeChange } from './change.js';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  guardEvent,
+  type GuardOptions,
+  needsComparison,
+  sideOfComparison,
+  skip,
+  wantedSide,
+} from './guard.js';
 import { newestOwnReplica, nextReplicaId } from './ids.js';
 import { ladderFor, nextScaleStep, previousScaleStep } from './ladder.js';
 import type {
@@ -10,17 +20,25 @@ import type {
   ScalingDecision,
   ScalingMemory,
   ScalingResource,
-  SkipReason,
 } from './model.js';
 
 /*
  * The scaling decision engine: pure. Every guardrail is enforced here, before any AWS call, and every
- * verdict carries its reason. The service only observes (memory, resource), asks, and executes.
+ * verdict carries its reason. The service only observes (memory, resource), asks, and executes. The guards
+ * that need no resource are in guard.ts, the words for a change in change.ts: an alarm a guard stops (most
+ * of them) never loads the planner below.
  */
 
-const skip = (reason: SkipReason, detail: string): ScalingDecision => ({ verdict: 'skip', reason, detail });
-
-const minutes = (ms: number) => Math.round(ms / 60_000);
+export {
+  changesResource,
+  DEFAULT_STALE_AFTER_MS,
+  describeChange,
+  guardEvent,
+  needsComparison,
+  sideOfComparison,
+  wantedSide,
+};
+export type { GuardOptions };
 
 /** RDS takes at most 50 tags per resource (a replica or reader created with more is refused). */
 const MAX_TAGS = 50;
@@ -42,164 +60,6 @@ export const replicaTags = (source: string, tags: Tags, rule: string): Tags => {
     .slice(0, MAX_TAGS - Object.keys(ours).length);
   return { ...Object.fromEntries(theirs.map((k) => [k, tags[k]!])), ...ours };
 };
-
-/** What the guards know beyond the event: how old a live ALARM may be, and the alarm's comparison operator. */
-export interface GuardOptions {
-  /** A live ALARM older than this when it arrives is stale. @default 15 min */
-  staleAfterMs?: number;
-  /** The alarm's comparison operator as described (the event may carry its own). */
-  comparison?: string;
-}
-
-export const DEFAULT_STALE_AFTER_MS = 15 * 60_000;
-
-const LIVE: readonly AlarmEvent['source'][] = ['eventbridge', 'sns', 'lambda-action'];
-
-/** The side of its threshold an alarm breaches by its comparison operator; undefined for a two-sided band. */
-export const sideOfComparison = (op: string | undefined): 'above' | 'below' | undefined => {
-  if (!op || op === 'LessThanLowerOrGreaterThanUpperThreshold') return undefined;
-  if (op.startsWith('GreaterThan')) return 'above';
-  if (op.startsWith('LessThan')) return 'below';
-  return undefined;
-};
-
-/**
- * The side a rule answers: its `alarm.breach`, else `above` for an anomaly band (which fires both ways),
- * else `any` (a static threshold fires on one side only, the one its comparison names).
- */
-export const wantedSide = (
-  event: AlarmEvent,
-  rule: NamedRule,
-  comparison?: string,
-): 'above' | 'below' | 'any' =>
-  rule.alarm.breach ??
-  (event.band ||
-  (comparison ?? event.comparison ?? '').includes('Upper') ||
-  (comparison ?? event.comparison ?? '').includes('Lower')
-    ? 'above'
-    : 'any');
-
-/** Does deciding this event need the alarm's comparison operator described (the event does not say)? */
-export const needsComparison = (event: AlarmEvent, rule: NamedRule): boolean =>
-  event.state === 'ALARM' &&
-  LIVE.includes(event.source) &&
-  event.breach === undefined &&
-  event.comparison === undefined &&
-  wantedSide(event, rule) !== 'any';
-
-/** CloudWatch itself holds the actions: a composite alarm's suppression, or a mute rule's window. */
-const guardIntent = (event: AlarmEvent): ScalingDecision | undefined => {
-  if (event.state !== 'ALARM' || !LIVE.includes(event.source)) return undefined;
-  if (event.suppressedBy)
-    return skip(
-      'suppressed',
-      `${event.alarmName}'s actions are suppressed by ${event.suppressedBy} (composite alarm): CloudWatch holds them, so does steward`,
-    );
-  const m = event.mute;
-  if (m && event.at.getTime() >= m.start.getTime() && event.at.getTime() <= m.end.getTime())
-    return skip(
-      'muted',
-      `${event.alarmName} is muted by ${m.ruleArn} from ${m.start.toISOString()} to ${m.end.toISOString()}: the transition at ${event.at.toISOString()} falls in the mute window`,
-    );
-  return undefined;
-};
-
-/** A live ALARM that arrived too late, or breached on a side the rule does not answer. */
-const guardBreach = (
-  event: AlarmEvent,
-  rule: NamedRule,
-  now: Date,
-  o: GuardOptions,
-): ScalingDecision | undefined => {
-  if (event.state !== 'ALARM' || !LIVE.includes(event.source)) return undefined;
-  const age = now.getTime() - event.at.getTime();
-  const limit = o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-  if (age > limit)
-    return skip(
-      'stale',
-      `the ALARM at ${event.at.toISOString()} arrived ${minutes(age)} min later, more than ${minutes(limit)} min (scaling.staleAfterMinutes): the load it reported may be gone`,
-    );
-  const comparison = o.comparison ?? event.comparison;
-  const wanted = wantedSide(event, rule, comparison);
-  if (wanted === 'any') return undefined;
-  const side = event.breach ?? sideOfComparison(comparison);
-  if (!side)
-    return skip(
-      'wrong-side',
-      `cannot tell which side of its band ${event.alarmName} breached (comparison ${comparison ?? 'unknown'}, no band datapoints in the event); rule ${rule.name} answers ${wanted} only`,
-    );
-  if (side !== wanted)
-    return skip(
-      'wrong-side',
-      `${event.alarmName} breached ${side} its ${event.band ? 'band' : 'threshold'}; rule ${rule.name} answers ${wanted} only (alarm.breach)`,
-    );
-  return undefined;
-};
-
-/**
- * Guards that need no resource: duplicate delivery, alarm state, suppression, mutes, staleness, the side of
- * the breach, out-of-order, cooldown. Undefined when the event may proceed (with its direction). The service
- * calls this first to spare a describe call.
- */
-export const guardEvent = (
-  event: AlarmEvent,
-  rule: NamedRule,
-  memory: ScalingMemory,
-  now: Date,
-  o: GuardOptions = {},
-): { direction: Direction } | { skip: ScalingDecision } => {
-  if (memory.seen)
-    return {
-      skip: skip(
-        'duplicate',
-        `${event.alarmName} ${event.state} at ${event.at.toISOString()} was already handled`,
-      ),
-    };
-  let direction: Direction;
-  if (event.state === 'ALARM') direction = 'out';
-  else if (event.state === 'OK' && rule.scaleIn.enabled) {
-    const held = now.getTime() - event.at.getTime();
-    const need = rule.scaleIn.afterOkMinutes * 60_000;
-    if (held < need)
-      return {
-        skip: skip(
-          'not-sustained',
-          `OK for ${minutes(held)} of ${rule.scaleIn.afterOkMinutes} min: scale-in waits for a sustained OK`,
-        ),
-      };
-    direction = 'in';
-  } else {
-    return {
-      skip: skip(
-        'ignored-state',
-        event.state === 'OK'
-          ? `${event.alarmName} is OK and rule ${rule.name} has no scale-in`
-          : `${event.alarmName} is ${event.state}: only ALARM (and OK with scale-in) act`,
-      ),
-    };
-  }
-  const held = guardIntent(event);
-  if (held) return { skip: held };
-  if (memory.lastActedAt && event.at.getTime() < memory.lastActedAt.getTime())
-    return {
-      skip: skip(
-        'out-of-order',
-        `transition at ${event.at.toISOString()} is older than the last acted-on one (${memory.lastActedAt.toISOString()})`,
-      ),
-    };
-  const refused = guardBreach(event, rule, now, o);
-  if (refused) return { skip: refused };
-  // A notification changes nothing, so it neither waits for nor starts a cooldown.
-  if (rule.action.type !== 'notify' && memory.cooldownUntil && now.getTime() < memory.cooldownUntil.getTime())
-    return {
-      skip: skip(
-        'cooldown',
-        `${rule.resource} changed recently: cooldown until ${memory.cooldownUntil.toISOString()} (${minutes(memory.cooldownUntil.getTime() - now.getTime())} min left)`,
-      ),
-    };
-  return { direction };
-};
-
 /** Resource-state guards shared by every action that calls AWS. */
 const guardResource = (
   rule: NamedRule,
@@ -488,32 +348,3 @@ export const checkApproval = (
     );
   return { ...again, change: approval.change };
 };
-
-/** One line for humans: what the change does. */
-export const describeChange = (c: PlannedChange): string => {
-  switch (c.type) {
-    case 'rds.modifyClass':
-      return `modify ${c.dbInstanceId} class ${c.from} → ${c.to}${c.applyImmediately ? ' (apply immediately)' : ' (next maintenance window)'}`;
-    case 'rds.createReadReplica':
-      return `create read replica ${c.replicaId} of ${c.sourceId}${c.instanceClass ? ` (${c.instanceClass})` : ''}`;
-    case 'rds.createClusterReader':
-      return `add reader ${c.instanceId} (${c.instanceClass}) to Aurora cluster ${c.clusterId}`;
-    case 'rds.deleteReplica':
-      return `delete replica ${c.instanceId} of ${c.of}`;
-    case 'rds.rebootWithFailover':
-      return `reboot ${c.dbInstanceId} with forced failover`;
-    case 'rds.failoverCluster':
-      return `fail over Aurora cluster ${c.clusterId}`;
-    case 'elasticache.setShardCount':
-      return `reshard ${c.replicationGroupId} ${c.from} → ${c.to} shards${c.remove ? ` (remove ${c.remove.join(', ')})` : ''}`;
-    case 'elasticache.setReplicaCount':
-      return `set ${c.replicationGroupId} replicas per shard ${c.from} → ${c.to}`;
-    case 'elasticache.testFailover':
-      return `fail over shard ${c.nodeGroupId} of ${c.replicationGroupId}`;
-    case 'notify':
-      return `notify about ${c.resource}`;
-  }
-};
-
-/** Does this change alter the resource (and so start a cooldown)? */
-export const changesResource = (c: PlannedChange): boolean => c.type !== 'notify';

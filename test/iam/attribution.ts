@@ -7,8 +7,8 @@ import { ROOT } from '../support/sdk-recorder.js';
  * Which function's role sends a recorded call. A call carries its steward source frames (with lines); the
  * adapter that sent it is the exported factory (`awsSnapshotStore`, `rdsRestorePort`) whose source span
  * holds the first `shared/aws/*` or `shared/notify/*` frame. A function's role covers the factories its
- * handler imports, directly or through the modules it imports (value imports only): the import graph,
- * not a list, decides. `EXCLUDED` names the few operations of a wired factory a function never runs.
+ * handler imports, directly or through the modules it imports (value imports only, static or `await
+ * import()`): the import graph, not a list, decides. `EXCLUDED` names the few operations of a wired factory a function never runs.
  */
 
 /** A module that sends SDK commands. */
@@ -28,6 +28,13 @@ export const functionNames = (): string[] =>
 
 const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
+// A module loaded when first needed (`await import('./x.js')`: its own chunk in the bundle) is still the
+// function's: `const { a, b: c } = await import(...)` imports a and b, `(await import(...)).a` imports a, and
+// any other `import(...)` loads the module.
+const DYNAMIC_DESTRUCTURED =
+  /\b(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const DYNAMIC_MEMBER = /\(\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)\s*\)\.(\w+)/g;
+const DYNAMIC = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 const resolveImport = (from: string, spec: string) =>
   normalize(join(dirname(from), spec.replace(/\.js$/, '.ts')));
@@ -51,6 +58,19 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
     names.push(...values.map((v) => `${target}#${v}`));
   }
   for (const m of text.matchAll(SIDE_IMPORT)) {
+    const target = resolveImport(file, m[1]!);
+    if (existsSync(join(ROOT, target))) modules.push(target);
+  }
+  for (const m of text.matchAll(DYNAMIC_DESTRUCTURED)) {
+    const target = resolveImport(file, m[2]!);
+    const values = m[1]!
+      .split(',')
+      .map((n) => n.split(':')[0]!.trim())
+      .filter(Boolean);
+    names.push(...values.map((v) => `${target}#${v}`));
+  }
+  for (const m of text.matchAll(DYNAMIC_MEMBER)) names.push(`${resolveImport(file, m[1]!)}#${m[2]!}`);
+  for (const m of text.matchAll(DYNAMIC)) {
     const target = resolveImport(file, m[1]!);
     if (existsSync(join(ROOT, target))) modules.push(target);
   }

@@ -253,6 +253,7 @@ describe('schemas built on first use', () => {
     ['backup', '../../shared/backup/request.js'],
     ['retention', '../../shared/retention/request.js'],
     ['scaling', '../../shared/scaling/request.js'],
+    ['scaling alarm', '../../shared/scaling/alarm-event.js'],
     ['cost', '../../shared/cost/request.js'],
     ['report', '../../shared/report/request.js'],
     ['drill state', '../../shared/drill/state.js'],

@@ -13,7 +13,8 @@ import {
   placeTags,
 } from '../../../shared/fleet/place.js';
 import type { Database } from '../../../shared/model.js';
-import { alertSignals, chatNotification, pagerDutyEvents } from '../../../shared/notify/formats.js';
+import { chatNotification } from '../../../shared/notify/formats.js';
+import { alertSignals, pagerDutyEvents } from '../../../shared/notify/pager.js';
 import {
   memoryNotifier,
   type Notification,

@@ -5,11 +5,10 @@ import { describe, expect, it } from 'vitest';
 import {
   CHAT_DESCRIPTION_MAX,
   chatNotification,
-  pagerDutyEvents,
-  PD_EVENT_MAX_BYTES,
   SNS_MESSAGE_MAX_BYTES,
   snsMessage,
 } from '../../../shared/notify/formats.js';
+import { pagerDutyEvents, PD_EVENT_MAX_BYTES } from '../../../shared/notify/pager.js';
 import { type Notification, renderNotification } from '../../../shared/notify/notifier.js';
 import { conditionsNotification, diffConditions } from '../../../shared/report/conditions.js';
 import type { DatabaseStatus, EstateStatus } from '../../../shared/report/model.js';

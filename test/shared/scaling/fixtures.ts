@@ -1,5 +1,5 @@
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
-import { namedRules } from '../../../shared/scaling/request.js';
+import { namedRules } from '../../../shared/scaling/alarm-event.js';
 import type {
   AlarmEvent,
   AuroraClusterState,

@@ -1,0 +1,264 @@
+import { errorMessage } from '../errors.js';
+import type { Outcome } from '../model.js';
+import type { RunReports } from '../notify/run-report.js';
+import { logger } from '../observability.js';
+import type { BaseDeps } from '../runtime.js';
+import { guardEvent, type GuardOptions, needsComparison } from './guard.js';
+import { approvalId, seenKey } from './ids.js';
+import type { ApprovalTarget } from './message.js';
+import type {
+  Approval,
+  DecisionRecord,
+  NamedRule,
+  ScalingDecision,
+  ScalingResource,
+  SkipReason,
+} from './model.js';
+import type { AlarmDescriber, ScalingResources, ScalingStore } from './ports.js';
+import type { RuleEvent, ScalingRequest } from './alarm-event.js';
+
+// One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
+// the scale-in check, an approval). The planner (engine.ts) is imported only when the guards let the
+// transition through: a duplicate, stale, suppressed or cooling-down alarm never loads it. The other
+// triggers' own code (approve.ts, scale-in.ts, events.ts) is imported by service.ts when they come.
+
+/** Capability name: log service, notification speaker, metric dimension. */
+export const CAPABILITY = 'scaling';
+
+/** Everything a scaling run needs; the Lambda and the CLI wire the same shape. */
+export interface ScalingDeps extends BaseDeps {
+  resources: ScalingResources;
+  state: ScalingStore;
+  /** Describes an alarm when the event does not say which side of its band it breached. */
+  alarms?: AlarmDescriber;
+  /** Where a run that summarises many decisions keeps its full report (runs/scaling/); without it, none. */
+  reports?: RunReports;
+  /** A spoke's run (a forwarded alarm): its target, which an approval's payload names. */
+  target?: ApprovalTarget;
+}
+
+/** What one invocation decided and did. */
+export interface ScalingResult {
+  action: ScalingRequest['action'];
+  /** The request asked for a dry run (nothing read-write was touched), or the stage forces one. */
+  dryRun: boolean;
+  summary: string;
+  decisions: DecisionRecord[];
+  outcomes: Outcome[];
+}
+
+/** Skips that are bookkeeping, not news: logged and counted, never notified. */
+// Suppressed and muted: CloudWatch holds the alarm's actions on purpose, so steward does not page either.
+// A breach on the side a rule does not answer (below an anomaly band) is not news for scaling.
+const QUIET: readonly SkipReason[] = [
+  'duplicate',
+  'ignored-state',
+  'not-sustained',
+  'suppressed',
+  'muted',
+  'wrong-side',
+];
+
+export const HOUR = 3600;
+// The alarm-state marker outlives any sustained-OK period (at most a week) with room to spare.
+export const ALARM_STATE_TTL = 30 * 24 * HOUR;
+
+export interface RunOptions {
+  /** The request is a dry run: read only, no state written, nothing changed. */
+  readOnly: boolean;
+}
+
+export const record = (
+  rule: NamedRule,
+  alarmName: string,
+  at: Date | string,
+  decision: ScalingDecision,
+  status: DecisionRecord['status'],
+  extra: Partial<DecisionRecord> = {},
+): DecisionRecord => ({
+  rule: rule.name,
+  alarmName,
+  resource: rule.resource,
+  action: rule.action.type,
+  mode: rule.mode,
+  severity: rule.severity,
+  at: typeof at === 'string' ? at : at.toISOString(),
+  decision,
+  status,
+  ...extra,
+});
+
+export const failedDecision = (detail: string): ScalingDecision => ({
+  verdict: 'skip',
+  reason: 'unsupported',
+  detail,
+});
+
+/**
+ * Remember a decision that is news before it is announced, so a retry whose notification failed announces
+ * it instead of acting again. After the action this only records: a failure is a warning, never a failed
+ * action (the change is made and the resource claim, written first, holds its cooldown).
+ */
+const note = async (deps: ScalingDeps, key: string, rec: DecisionRecord): Promise<DecisionRecord> => {
+  if (!notifiable(rec)) return rec;
+  try {
+    await deps.state.recordOutcome(key, rec);
+    return { ...rec, eventKey: key };
+  } catch (e) {
+    logger.warn('could not record the decision; a retry after a failed notification will stay quiet', {
+      key,
+      error: errorMessage(e),
+    });
+    return { ...rec, warning: `the outcome could not be recorded: ${errorMessage(e)}` };
+  }
+};
+
+/**
+ * One alarm transition through its rule: remember, guard, observe, decide (pure), then act, ask for approval
+ * or only plan, as the rule's mode and the dry-run flags say. Never throws: a failure is a `failed` record.
+ */
+export const handleEvent = async (
+  item: RuleEvent,
+  deps: ScalingDeps,
+  o: RunOptions,
+): Promise<DecisionRecord> => {
+  const { event, rule } = item;
+  const now = deps.now();
+  const sweep = event.source === 'scale-in-check';
+  const key = seenKey(event.alarmName, event.at, sweep ? 'in' : 'out');
+  let claimed = false;
+  let decision: ScalingDecision | undefined;
+  try {
+    const scaling = deps.config.scaling;
+    // Scale-in waits for a sustained OK: remember each live transition of the rule's alarm.
+    if (!o.readOnly && !sweep && rule.scaleIn.enabled && event.state !== 'INSUFFICIENT_DATA') {
+      await deps.state.setAlarmState(event.alarmName, event.state, event.at, ALARM_STATE_TTL);
+    }
+    const memory = await deps.state.memory(key, rule.kind, rule.resource);
+    // An earlier attempt decided (and maybe changed the resource) but could not tell: tell now, act never.
+    if (memory.unannounced && !o.readOnly) return { ...memory.unannounced, eventKey: key, replayed: true };
+    const guard: GuardOptions = { staleAfterMs: scaling.staleAfterMinutes * 60_000 };
+    // Which side of its band the alarm breached is in the event or its comparison; else describe it (cached).
+    if (!memory.seen && needsComparison(event, rule) && deps.alarms) {
+      const comparison = await deps.alarms.comparison(event.alarmName);
+      if (comparison) guard.comparison = comparison;
+    }
+    const guarded = guardEvent(event, rule, memory, now, guard);
+    let resource: ScalingResource | undefined;
+    if (!('skip' in guarded) && rule.action.type !== 'notify') {
+      resource = await deps.resources.describe(rule.kind, rule.resource);
+    }
+    // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
+    decision =
+      'skip' in guarded
+        ? guarded.skip
+        : (await import('./engine.js')).planChange(guarded.direction, rule, resource);
+
+    const claim = async (): Promise<boolean> => {
+      if (o.readOnly) return true;
+      claimed = await deps.state.claim(key, scaling.dedupTtlHours * HOUR, {
+        rule: rule.name,
+        alarmName: event.alarmName,
+        state: event.state,
+        verdict: decision!.verdict === 'act' ? 'act' : `skip:${decision!.reason}`,
+      });
+      return claimed;
+    };
+    const duplicate = (): DecisionRecord =>
+      record(
+        rule,
+        event.alarmName,
+        event.at,
+        {
+          verdict: 'skip',
+          reason: 'duplicate',
+          detail: 'another delivery of this transition was handled first',
+        },
+        'skipped',
+      );
+    const done = (rec: DecisionRecord) => (claimed ? note(deps, key, rec) : rec);
+
+    if (decision.verdict === 'skip') {
+      // The scale-in check re-reads its alarms every run: its skips are not events to remember.
+      if (decision.reason !== 'duplicate' && !sweep && !(await claim())) return duplicate();
+      return done(record(rule, event.alarmName, event.at, decision, 'skipped'));
+    }
+    if (!(await claim())) return duplicate();
+    // A scale-in step (done, planned or asked for) restarts the sustained-OK clock: one step per period.
+    const restartSustain = async () => {
+      if (sweep && !o.readOnly) await deps.state.setAlarmState(event.alarmName, 'OK', now, ALARM_STATE_TTL);
+    };
+
+    if (o.readOnly || deps.dryRun || rule.mode === 'dryRun') {
+      if (!o.readOnly) await restartSustain();
+      return done(record(rule, event.alarmName, event.at, decision, 'planned'));
+    }
+    if (rule.mode === 'approve' && decision.change.type !== 'notify') {
+      const id = approvalId(rule.name, event.alarmName, event.at, decision.direction);
+      const approval: Approval = {
+        id,
+        status: 'pending',
+        rule: rule.name,
+        alarmName: event.alarmName,
+        at: event.at.toISOString(),
+        direction: decision.direction,
+        change: decision.change,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + scaling.approvalTtlHours * HOUR * 1000).toISOString(),
+      };
+      // Kept past its expiry for a week, so `steward approve` can say "expired" rather than "unknown".
+      await deps.state.putApproval(approval, (scaling.approvalTtlHours + 7 * 24) * HOUR);
+      await restartSustain();
+      return done(
+        record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
+      );
+    }
+    const { apply } = await import('./act.js');
+    const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
+    if ('held' in r) {
+      decision = r.held;
+      return done(record(rule, event.alarmName, event.at, r.held, 'skipped'));
+    }
+    // The change is made: nothing after this may turn it into a failure or give the claims back.
+    claimed = false;
+    await restartSustain().catch((e: unknown) =>
+      logger.warn('could not restart the sustained-OK clock', {
+        alarm: event.alarmName,
+        error: errorMessage(e),
+      }),
+    );
+    return note(deps, key, record(rule, event.alarmName, event.at, decision, r.result));
+  } catch (e) {
+    // Forget the event, so Lambda's retry decides again (against the resource as it is then).
+    if (claimed) {
+      await deps.state.release(key).catch((r: unknown) =>
+        logger.error('could not release the event key; a retry will see a duplicate', {
+          key,
+          error: errorMessage(r),
+        }),
+      );
+    }
+    return record(
+      rule,
+      event.alarmName,
+      event.at,
+      decision ?? failedDecision('failed before deciding'),
+      'failed',
+      {
+        error: errorMessage(e),
+      },
+    );
+  }
+};
+
+export const notifiable = (d: DecisionRecord): boolean =>
+  !(d.status === 'skipped' && d.decision.verdict === 'skip' && QUIET.includes(d.decision.reason)) &&
+  !(d.status === 'already-done' && d.decision.verdict === 'skip');
+
+export const empty = (req: ScalingRequest, summary: string, outcomes: Outcome[] = []): ScalingResult => ({
+  action: req.action,
+  dryRun: req.dryRun,
+  summary,
+  decisions: [],
+  outcomes,
+});

@@ -1,0 +1,210 @@
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { build, type Metafile } from 'esbuild';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
+import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
+import { fleetWiring, handle } from '../../../functions/scaling/handler.js';
+import { builtinAlias, lambdaEsbuildOptions, sdkAlias } from '../../../infra/bundling.js';
+import { parseConfig } from '../../../shared/config/schema.js';
+import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
+
+// An alarm is the trigger scaling exists for, and the one that must start quickly: it loads the code it
+// runs, not the fan-out's, the scale-in check's, an approval's or the other triggers' parsers. Two proofs:
+// the modules a run imports (each deferred module records its first import), and the bundle as esbuild
+// splits it (a module the entry's chunk imports statically is parsed at every cold start).
+
+/** The modules only other triggers (or an alarm that gets through the guards) need. */
+const DEFERRED = {
+  fanOut: 'shared/fleet/fan-out.ts',
+  organization: 'shared/fleet/organization.ts',
+  summary: 'shared/fleet/summary.ts',
+  forwarded: 'shared/fleet/forwarded.ts',
+  forwardedRun: 'shared/fleet/forwarded-run.ts',
+  request: 'shared/scaling/request.ts',
+  scaleIn: 'shared/scaling/scale-in.ts',
+  approve: 'shared/scaling/approve.ts',
+  events: 'shared/scaling/events.ts',
+  engine: 'shared/scaling/engine.ts',
+  act: 'shared/scaling/act.ts',
+  summaryMessage: 'shared/scaling/summary-message.ts',
+  runReport: 'shared/notify/run-report.ts',
+  rdsScaling: 'shared/aws/rds-scaling.ts',
+  cacheScaling: 'shared/aws/elasticache-scaling.ts',
+  resources: 'shared/aws/scaling-resources.ts',
+  storeChanges: 'shared/aws/scaling-store-changes.ts',
+  alarms: 'shared/aws/cloudwatch-alarms.ts',
+  reports: 'shared/aws/run-reports.ts',
+  mapRunResults: 'shared/aws/map-run-results.ts',
+  organizations: 'shared/aws/organizations.ts',
+} as const;
+
+const { loaded } = vi.hoisted(() => ({ loaded: new Set<string>() }));
+// vi.mock is hoisted and takes literal paths: each deferred module, as it is, noting its first import.
+vi.mock('../../../shared/fleet/fan-out.js', async (real) => (loaded.add('fanOut'), real()));
+vi.mock('../../../shared/fleet/organization.js', async (real) => (loaded.add('organization'), real()));
+vi.mock('../../../shared/fleet/summary.js', async (real) => (loaded.add('summary'), real()));
+vi.mock('../../../shared/fleet/forwarded.js', async (real) => (loaded.add('forwarded'), real()));
+vi.mock('../../../shared/fleet/forwarded-run.js', async (real) => (loaded.add('forwardedRun'), real()));
+vi.mock('../../../shared/scaling/request.js', async (real) => (loaded.add('request'), real()));
+vi.mock('../../../shared/scaling/scale-in.js', async (real) => (loaded.add('scaleIn'), real()));
+vi.mock('../../../shared/scaling/approve.js', async (real) => (loaded.add('approve'), real()));
+vi.mock('../../../shared/scaling/events.js', async (real) => (loaded.add('events'), real()));
+vi.mock('../../../shared/scaling/engine.js', async (real) => (loaded.add('engine'), real()));
+vi.mock('../../../shared/scaling/act.js', async (real) => (loaded.add('act'), real()));
+vi.mock('../../../shared/scaling/summary-message.js', async (real) => (loaded.add('summaryMessage'), real()));
+vi.mock('../../../shared/notify/run-report.js', async (real) => (loaded.add('runReport'), real()));
+vi.mock('../../../shared/aws/rds-scaling.js', async (real) => (loaded.add('rdsScaling'), real()));
+vi.mock('../../../shared/aws/elasticache-scaling.js', async (real) => (loaded.add('cacheScaling'), real()));
+vi.mock('../../../shared/aws/scaling-resources.js', async (real) => (loaded.add('resources'), real()));
+vi.mock('../../../shared/aws/scaling-store-changes.js', async (real) => (loaded.add('storeChanges'), real()));
+vi.mock('../../../shared/aws/cloudwatch-alarms.js', async (real) => (loaded.add('alarms'), real()));
+vi.mock('../../../shared/aws/run-reports.js', async (real) => (loaded.add('reports'), real()));
+vi.mock('../../../shared/aws/map-run-results.js', async (real) => (loaded.add('mapRunResults'), real()));
+vi.mock('../../../shared/aws/organizations.js', async (real) => (loaded.add('organizations'), real()));
+
+const config = parseConfig(scalingConfigInput, 'test');
+const CONTEXT = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:steward-test-scaling' };
+
+const mocks: { restore(): void }[] = [];
+afterEach(() => mocks.splice(0).forEach((m) => m.restore()));
+
+/** The deployed wiring (handler fleetWiring) at `now`, its state table and RDS mocked. */
+const wiringAt = (now: string) => {
+  const rds = mockClient(RDSClient);
+  const doc = mockClient(DynamoDBDocumentClient);
+  mocks.push(rds, doc);
+  rds.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: 'orders-db',
+        DBInstanceArn: 'arn:aws:rds:eu-west-1:111122223333:db:orders-db',
+        DBInstanceStatus: 'available',
+        DBInstanceClass: 'db.r6g.large',
+        Engine: 'postgres',
+      },
+    ],
+  });
+  rds.on(ModifyDBInstanceCommand).resolves({});
+  doc.on(GetCommand).resolves({});
+  doc.on(PutCommand).resolves({});
+  doc.on(UpdateCommand).resolves({});
+  const notifier = memoryNotifier();
+  const base = { config, dryRun: false, notifier, now: () => new Date(now) };
+  return {
+    rds,
+    notifier,
+    wiring: fleetWiring(
+      () => base,
+      () => ({ STATE_TABLE: 'steward-test-state' }),
+    ),
+  };
+};
+
+const deferredLoaded = () => [...loaded].sort();
+
+// In order: a module stays imported for the rest of the file.
+describe('the modules a scaling run imports', () => {
+  it('an alarm the guards stop (stale, as the bench sends it) imports none of the deferred modules', async () => {
+    // Prepare: the sample alarm two hours after its transition.
+    const { rds, notifier, wiring } = wiringAt('2026-01-15T12:20:00Z');
+
+    // Act
+    const r = await handle(structuredClone(alarmEvent), CONTEXT, wiring);
+
+    // Assert
+    expect(r).toMatchObject({
+      action: 'alarms',
+      decisions: [{ status: 'skipped', decision: { reason: 'stale' } }],
+    });
+    expect(notifier.sent).toHaveLength(1);
+    expect(rds.calls()).toHaveLength(0);
+    expect(deferredLoaded()).toEqual([]);
+  });
+
+  it('an alarm that acts on an RDS rule imports the planner, the RDS adapter and the claim writes, nothing of ElastiCache or the other triggers', async () => {
+    // Prepare: the sample alarm a minute after its transition.
+    const { rds, wiring } = wiringAt('2026-01-15T10:21:00Z');
+
+    // Act
+    const r = await handle(structuredClone(alarmEvent), CONTEXT, wiring);
+
+    // Assert
+    expect(r).toMatchObject({ action: 'alarms', decisions: [{ status: 'done' }] });
+    expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, { DBInstanceClass: 'db.r6g.xlarge' });
+    expect(deferredLoaded()).toEqual(['act', 'engine', 'rdsScaling', 'resources', 'storeChanges']);
+  });
+
+  it('the scale-in check imports its own code: the record above can see an import (control)', async () => {
+    // Prepare
+    const { wiring } = wiringAt('2026-01-15T12:20:00Z');
+
+    // Act
+    await handle(structuredClone(scaleInEvent), CONTEXT, wiring);
+
+    // Assert
+    expect(deferredLoaded()).toEqual([
+      'act',
+      'engine',
+      'rdsScaling',
+      'request',
+      'resources',
+      'scaleIn',
+      'storeChanges',
+    ]);
+  });
+});
+
+/** Every project module in the chunks a chunk loads before it runs (its static imports, transitively). */
+const staticModules = (meta: Metafile, entry: string): Set<string> => {
+  const seen = new Set<string>();
+  const visit = (out: string) => {
+    if (seen.has(out)) return;
+    seen.add(out);
+    for (const i of meta.outputs[out]!.imports)
+      if (i.kind === 'import-statement' && meta.outputs[i.path]) visit(i.path);
+  };
+  visit(Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entry)!);
+  return new Set(
+    [...seen].flatMap((o) =>
+      Object.entries(meta.outputs[o]!.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([p]) => p),
+    ),
+  );
+};
+
+describe('the scaling bundle, split at its dynamic imports', () => {
+  it('keeps every deferred module out of the chunks its entry loads at a cold start, and still ships each', async () => {
+    // Prepare: the shipped settings with code splitting, as the function's chunks are built.
+    const entry = 'functions/scaling/handler.ts';
+    const r = await build({
+      ...lambdaEsbuildOptions,
+      alias: { ...sdkAlias(), ...builtinAlias() },
+      entryPoints: [entry],
+      splitting: true,
+      outdir: 'out',
+      outExtension: { '.js': '.mjs' },
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+
+    // Act
+    const cold = staticModules(r.metafile, entry);
+    const shipped = new Set(
+      Object.values(r.metafile.outputs).flatMap((o) =>
+        Object.entries(o.inputs)
+          .filter(([, i]) => i.bytesInOutput > 0)
+          .map(([p]) => p),
+      ),
+    );
+
+    // Assert
+    expect(cold.has('shared/scaling/transition.ts')).toBe(true);
+    expect(Object.values(DEFERRED).filter((m) => cold.has(m))).toEqual([]);
+    expect(Object.values(DEFERRED).filter((m) => !shipped.has(m))).toEqual([]);
+  });
+});
