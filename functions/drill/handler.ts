@@ -25,7 +25,7 @@ import { VaultEnv } from '../../shared/config/env.js';
 import { vaultOf } from '../../shared/fleet/vault.js';
 import { hasEbsVaultDrills, hasVaultDrills, vaultDrillRoleArn } from '../../shared/fleet/vault-drill.js';
 import { withEbsVaultSets } from '../../shared/aws/ebs-vault-drill.js';
-import { DRILL_COPY_KEY, type VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
+import type { VaultDrillDeps } from '../../shared/drill/vault-tasks.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../shared/aws/ebs-drill.js';
@@ -40,20 +40,17 @@ import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv, EbsVerifierEnv } from '../../shared/drill/env.js';
+import { type CacheDrillDeps, withCacheDrills } from '../../shared/drill/cache-restore.js';
+import type { EbsDrDrillDeps, EbsDrillDeps } from '../../shared/drill/ebs-tasks.js';
 import {
-  type CacheDrillDeps,
   DR_CACHE_RELAY_MS,
   drCacheNetworkParameter,
+  drEbsVerifierParameter,
+  DRILL_COPY_KEY,
   drillsCachesFromDr,
-  withCacheDrills,
-} from '../../shared/drill/cache-tasks.js';
-import {
   drillsVolumesFromDr,
-  type EbsDrDrillDeps,
-  type EbsDrillDeps,
   verifiesVolumesInDr,
-} from '../../shared/drill/ebs-tasks.js';
-import { drEbsVerifierParameter } from '../../shared/drill/ebs-verifier.js';
+} from '../../shared/drill/stage-drills.js';
 import type { DrillEndpointsDeps } from '../../shared/drill/endpoint-tasks.js';
 import { parseEndpointSpec, perDrillEndpoints } from '../../shared/drill/endpoints.js';
 import { ec2DrillEndpoints, sfnRunningDrills } from '../../shared/aws/drill-endpoints.js';

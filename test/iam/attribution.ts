@@ -28,6 +28,11 @@ export const functionNames = (): string[] =>
 
 const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
+// `await import('./x.js')`: a module a handler loads when a task first needs it (it is in the role's graph as
+// much as a static import). Its values: what `(await import(...)).name` or `const { a, b } = await import(...)`
+// reads, else every export of the module.
+const DYNAMIC_IMPORT =
+  /(?:const\s*\{([^}]*)\}\s*=\s*)?(?:\(\s*)?await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)(?:\s*\)\.(\w+))?|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 const resolveImport = (from: string, spec: string) =>
   normalize(join(dirname(from), spec.replace(/\.js$/, '.ts')));
@@ -53,6 +58,17 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
   for (const m of text.matchAll(SIDE_IMPORT)) {
     const target = resolveImport(file, m[1]!);
     if (existsSync(join(ROOT, target))) modules.push(target);
+  }
+  for (const m of text.matchAll(DYNAMIC_IMPORT)) {
+    const target = resolveImport(file, (m[2] ?? m[4])!);
+    if (!existsSync(join(ROOT, target))) continue;
+    modules.push(target);
+    const read = m[1]
+      ? m[1].split(',').map((n) => n.trim().split(/\s*:\s*/)[0]!)
+      : m[3]
+        ? [m[3]]
+        : exportSpans(target).map((x) => x.name);
+    names.push(...read.filter(Boolean).map((v) => `${target}#${v}`));
   }
   return { modules, names };
 };
