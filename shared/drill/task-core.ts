@@ -72,7 +72,22 @@ export interface DrillDeps extends BaseDeps {
    * DR stack's published network on first use; undefined when that stack deploys them always on.
    */
   drEndpoints?: () => Promise<DrillEndpointsDeps | undefined>;
+  /**
+   * The adapters only some tasks use (the Redis, EBS, vault and endpoint ports, and the restore port that
+   * covers Redis copies too), built on first use: the Lambda's wiring loads their code only when a task or
+   * trigger needs them (not for the select task of an RDS drill). What it returns replaces those fields.
+   */
+  adapters?: () => Promise<LateAdapters>;
 }
+
+/** What `DrillDeps.adapters` builds. */
+export type LateAdapters = Partial<
+  Pick<DrillDeps, 'restore' | 'caches' | 'vault' | 'ebs' | 'endpoints' | 'drEndpoints'>
+>;
+
+/** The deps with their late adapters built (`DrillDeps.adapters`); the same deps when there are none. */
+export const withAdapters = async (deps: DrillDeps): Promise<DrillDeps> =>
+  deps.adapters ? { ...deps, ...(await deps.adapters()) } : deps;
 
 /** The restore reached a state from which it never becomes available. */
 export class RestoreFailedError extends StewardError {

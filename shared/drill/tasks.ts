@@ -15,6 +15,7 @@ import {
   loadBaseline,
   parseDrillTaskEvent,
   stateFor,
+  withAdapters,
 } from './task-core.js';
 
 // The drill control plane's dispatcher: every task, event and the janitor. Each task, each kind's path (EBS,
@@ -27,6 +28,7 @@ export {
   DRILL_TIMEOUT,
   type DrillDeps,
   drillTargetConfig,
+  type LateAdapters,
   parseDrillTaskEvent,
   RESTORE_FAILED,
   RestoreFailedError,
@@ -73,10 +75,10 @@ const start = async (event: DrillTaskEvent, deps: BaseDeps): Promise<DrillState>
 };
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
-  if (s.kind === 'ebs') return (await import('./ebs-tasks.js')).selectVolumes(s, deps);
+  if (s.kind === 'ebs') return (await import('./ebs-tasks.js')).selectVolumes(s, await withAdapters(deps));
   if (s.kind === 'redis') {
     // A Redis drill's baseline is the last passed drill's key count per logical database (`db<N>`).
-    const next = await (await import('./cache-tasks.js')).selectCache(s, deps);
+    const next = await (await import('./cache-tasks.js')).selectCache(s, await withAdapters(deps));
     const baseline = await loadBaseline(s.database, deps);
     return { ...next, ...(baseline ? { baseline } : {}) };
   }
@@ -84,7 +86,7 @@ const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const selector = s.input.snapshot ?? target.snapshot;
   if (target.from === 'vault') {
     const { selectFromVault } = await import('./vault-tasks.js');
-    const source = await selectFromVault(s, selector, deps, target);
+    const source = await selectFromVault(s, selector, await withAdapters(deps), target);
     logger.info('drill source selected in the vault', {
       drillId: s.drillId,
       database: s.database,
@@ -110,13 +112,18 @@ const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
 };
 
 /** Run one control-plane task of the drill state machine (not `verify`, `warmup`) and return the next state. */
-export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDeps): Promise<DrillState> => {
+export const runDrillTask = async (raw: DrillTaskEvent | unknown, plain: DrillDeps): Promise<DrillState> => {
   const event = parseDrillTaskEvent(raw);
+  // start and select need no late adapter (select builds them for the kinds that do); the others do.
+  if (event.task === 'start') return start(event, plain);
+  if (event.task === 'select') return select(stateFor(event), plain);
+  if (event.task === 'verify' || event.task === 'warmup') {
+    throw new EventShapeError('Invalid drill task event', [
+      `task: "${event.task}" runs in the verifier function inside the VPC (runVerifyTask), not in the control plane`,
+    ]);
+  }
+  const deps = await withAdapters(plain);
   switch (event.task) {
-    case 'start':
-      return start(event, deps);
-    case 'select':
-      return select(stateFor(event), deps);
     case 'restore': {
       const s = stateFor(event, 'source');
       if (s.kind === 'ebs') return (await import('./ebs-tasks.js')).restoreVolumes(s, deps);
@@ -139,11 +146,6 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, deps: DrillDep
       const pending = stateFor(event, 'source', 'target');
       return (await import('./restore-tasks.js')).status(pending, deps);
     }
-    case 'verify':
-    case 'warmup':
-      throw new EventShapeError('Invalid drill task event', [
-        `task: "${event.task}" runs in the verifier function inside the VPC (runVerifyTask), not in the control plane`,
-      ]);
     case 'verify-dr': {
       const s = stateFor(event, 'source', 'target', 'endpoint');
       return (await import('./cache-tasks.js')).verifyCacheInDr(s, event, deps);
@@ -180,9 +182,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export const runDrillControl = async (
   raw: unknown,
-  deps: DrillDeps,
+  plain: DrillDeps,
 ): Promise<DrillState | RdsEventOutcome | JanitorResult | ExecutionEndOutcome> => {
-  if (isObject(raw) && ('task' in raw || 'state' in raw)) return runDrillTask(raw, deps);
+  if (isObject(raw) && ('task' in raw || 'state' in raw)) return runDrillTask(raw, plain);
+  const deps = isObject(raw) && (raw.source || raw.action === 'janitor') ? await withAdapters(plain) : plain;
   if (isObject(raw) && raw.source === 'aws.rds')
     return (await import('./restore-events.js')).onRdsEvent(raw, deps);
   if (isObject(raw) && raw.source === 'aws.elasticache')

@@ -36,6 +36,17 @@ vi.mock('../../../shared/drill/cleanup-task.js', watch('cleanup-task'));
 vi.mock('../../../shared/drill/record-task.js', watch('record-task'));
 vi.mock('../../../shared/drill/restore-events.js', watch('restore-events'));
 vi.mock('../../../shared/drill/execution-end.js', watch('execution-end'));
+vi.mock('../../../shared/drill/ebs-verifier.js', watch('ebs-verifier'));
+vi.mock('../../../shared/drill/endpoints.js', watch('endpoints'));
+// The adapters only some tasks use, and the handler's module that wires them.
+vi.mock('../../../functions/drill/adapters.js', watch('adapters'));
+vi.mock('../../../shared/aws/elasticache-drill.js', watch('aws/elasticache-drill'));
+vi.mock('../../../shared/aws/cache-dr.js', watch('aws/cache-dr'));
+vi.mock('../../../shared/aws/drill-network.js', watch('aws/drill-network'));
+vi.mock('../../../shared/aws/ebs-drill.js', watch('aws/ebs-drill'));
+vi.mock('../../../shared/aws/ebs-verifier.js', watch('aws/ebs-verifier'));
+vi.mock('../../../shared/aws/vault-drill.js', watch('aws/vault-drill'));
+vi.mock('../../../shared/aws/drill-endpoints.js', watch('aws/drill-endpoints'));
 
 const NOW = new Date('2026-02-01T05:00:05Z');
 const configInput = {
@@ -60,6 +71,10 @@ const fakeDeps = (): DrillDeps => {
     },
   ];
   return {
+    adapters: async () => {
+      loaded.add('late adapters built');
+      return {};
+    },
     config: parseConfig(configInput, 'test'),
     dryRun: false,
     notifier: memoryNotifier(),
@@ -90,20 +105,24 @@ describe('drill function: what each trigger loads', () => {
     // Act
     const s = await freshRun(structuredClone(selectEvent));
 
-    // Assert: it ran (a source was selected), and loaded none of the watched modules.
+    // Assert: it ran (a source was selected), loaded none of the watched modules, built no late adapter.
     expect(s).toMatchObject({ source: { snapshotId: 'steward-orders-db-202601310300-sched' } });
     expect([...loaded]).toEqual([]);
   });
 
   it.each([
-    ['the janitor', janitorEvent, ['janitor']],
-    ['an RDS event', rdsEvent, ['restore-events']],
+    ['the janitor', janitorEvent, ['janitor', 'late adapters built']],
+    ['an RDS event', rdsEvent, ['restore-events', 'late adapters built']],
     [
       'the record task',
       { ...structuredClone(selectEvent), task: 'record' },
       ['record-task', 'report', 'rto-rpo', 'cost'],
     ],
-    ['the cleanup task', { ...structuredClone(selectEvent), task: 'cleanup' }, ['cleanup-task']],
+    [
+      'the cleanup task',
+      { ...structuredClone(selectEvent), task: 'cleanup' },
+      ['cleanup-task', 'late adapters built'],
+    ],
   ])('%s loads its own module when it runs', async (_, event, modules) => {
     // Act
     await freshRun(event).catch(() => undefined);
