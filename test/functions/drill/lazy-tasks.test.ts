@@ -47,6 +47,10 @@ vi.mock('../../../shared/aws/ebs-drill.js', watch('aws/ebs-drill'));
 vi.mock('../../../shared/aws/ebs-verifier.js', watch('aws/ebs-verifier'));
 vi.mock('../../../shared/aws/vault-drill.js', watch('aws/vault-drill'));
 vi.mock('../../../shared/aws/drill-endpoints.js', watch('aws/drill-endpoints'));
+// The RDS restore port's restore, status and cleanup parts (select reads only its lookup).
+vi.mock('../../../shared/aws/rds-drill-restore.js', watch('aws/rds-drill-restore'));
+vi.mock('../../../shared/aws/rds-drill-status.js', watch('aws/rds-drill-status'));
+vi.mock('../../../shared/aws/rds-drill-cleanup.js', watch('aws/rds-drill-cleanup'));
 
 const NOW = new Date('2026-02-01T05:00:05Z');
 const configInput = {
