@@ -185,14 +185,15 @@ export const runDrillControl = async (
   plain: DrillDeps,
 ): Promise<DrillState | RdsEventOutcome | JanitorResult | ExecutionEndOutcome> => {
   if (isObject(raw) && ('task' in raw || 'state' in raw)) return runDrillTask(raw, plain);
-  const deps = isObject(raw) && (raw.source || raw.action === 'janitor') ? await withAdapters(plain) : plain;
+  // Every other trigger needs the late adapters (a Redis copy's port, the EBS volumes, the endpoints).
   if (isObject(raw) && raw.source === 'aws.rds')
-    return (await import('./restore-events.js')).onRdsEvent(raw, deps);
+    return (await import('./restore-events.js')).onRdsEvent(raw, await withAdapters(plain));
   if (isObject(raw) && raw.source === 'aws.elasticache')
-    return (await import('./restore-events.js')).onCacheEvent(raw, deps);
+    return (await import('./restore-events.js')).onCacheEvent(raw, await withAdapters(plain));
   if (isObject(raw) && raw.source === 'aws.states')
-    return (await import('./execution-end.js')).onExecutionEnd(raw, deps);
+    return (await import('./execution-end.js')).onExecutionEnd(raw, await withAdapters(plain));
   if (isObject(raw) && raw.action === 'janitor') {
+    const deps = await withAdapters(plain);
     const [{ runJanitor }, ebs] = await Promise.all([
       import('./janitor.js'),
       deps.ebs ? import('./ebs-tasks.js') : undefined,
