@@ -11,7 +11,7 @@ import {
   type VaultShare,
   type VaultShareLedger,
 } from './ports.js';
-import { selectVaultCopy } from './select.js';
+import { selectVaultCopy } from './vault-select.js';
 import type { DrillState, VaultSource } from './state.js';
 import { DRILL_COPY_KEY } from './stage-drills.js';
 

@@ -38,6 +38,7 @@ vi.mock('../../../shared/drill/restore-events.js', watch('restore-events'));
 vi.mock('../../../shared/drill/execution-end.js', watch('execution-end'));
 vi.mock('../../../shared/drill/ebs-verifier.js', watch('ebs-verifier'));
 vi.mock('../../../shared/drill/endpoints.js', watch('endpoints'));
+vi.mock('../../../shared/drill/vault-select.js', watch('vault-select'));
 // The adapters only some tasks use, and the handler's module that wires them.
 vi.mock('../../../functions/drill/adapters.js', watch('adapters'));
 vi.mock('../../../shared/aws/elasticache-drill.js', watch('aws/elasticache-drill'));
