@@ -30,7 +30,8 @@ import {
   sampleProfile,
 } from '../shared/drill/local/sample-data.js';
 import { warmupPercent } from '../shared/drill/warmup-progress.js';
-import { type DrillDeps, runVerifyTask, type VerifyDeps } from '../shared/drill/tasks.js';
+import type { DrillDeps, VerifyDeps } from '../shared/drill/tasks.js';
+import { runVerifyTask } from '../shared/drill/verify-tasks.js';
 import { verifyDatabase } from '../shared/drill/verifier/verify.js';
 import { warmUp } from '../shared/drill/verifier/warmup.js';
 import type { BaseDeps } from '../shared/runtime.js';

@@ -6,7 +6,8 @@ import { rdsTokenSigner, verifierCredentials } from '../../shared/aws/db-login.j
 import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillVerifyEnv } from '../../shared/drill/env.js';
-import { runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
+import type { VerifyDeps } from '../../shared/drill/tasks.js';
+import { runVerifyTask } from '../../shared/drill/verify-tasks.js';
 import type { PgConnection } from '../../shared/drill/verification.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';

@@ -1,12 +1,7 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { DrillKind, RestorePort } from '../drill/ports.js';
 import { DEFAULT_DRILL_CLASS } from '../drill/shape.js';
-import { rdsDrillCleanup } from './rds-drill-cleanup.js';
 import { rdsDrillLookup, type RdsDrillContext } from './rds-drill-lookup.js';
-import { rdsDrillRestore } from './rds-drill-restore.js';
-import { rdsDrillStatus } from './rds-drill-status.js';
-
-export { WRITER_CLASS_TAG } from './rds-drill-restore.js';
 
 export { DEFAULT_DRILL_CLASS };
 
@@ -17,7 +12,8 @@ export interface RdsRestoreOptions {
 /**
  * RestorePort over the RDS API of one region, in four parts: lookup (describe, snapshots, PITR window,
  * master secret), restore (instance or cluster + writer), status (ready = connectable) and cleanup
- * (guarded deletes, the janitor's inventory).
+ * (guarded deletes, the janitor's inventory). The last three are imported on their first use: the select
+ * task (the lookup's snapshots) loads none of their code.
  */
 export const rdsRestorePort = (region: string, rds: RDSClient, opts: RdsRestoreOptions = {}): RestorePort => {
   const ctx: RdsDrillContext = {
@@ -26,17 +22,31 @@ export const rdsRestorePort = (region: string, rds: RDSClient, opts: RdsRestoreO
     classFor: (kind, wanted) => wanted ?? opts.defaultInstanceClass?.[kind] ?? DEFAULT_DRILL_CLASS[kind],
   };
   const lookup = rdsDrillLookup(ctx);
-  const restore = rdsDrillRestore(ctx, lookup);
-  const { describe } = rdsDrillStatus(ctx, lookup, restore);
-  const { remove, listDrillResources } = rdsDrillCleanup(ctx, lookup);
+  let parts: Promise<Pick<RestorePort, 'restore' | 'describe' | 'remove' | 'listDrillResources'>> | undefined;
+  const later = () =>
+    (parts ??= Promise.all([
+      import('./rds-drill-restore.js'),
+      import('./rds-drill-status.js'),
+      import('./rds-drill-cleanup.js'),
+    ])
+      .then(([r, s, c]) => {
+        const restore = r.rdsDrillRestore(ctx, lookup);
+        const { describe } = s.rdsDrillStatus(ctx, lookup, restore);
+        const { remove, listDrillResources } = c.rdsDrillCleanup(ctx, lookup);
+        return { restore: restore.restore, describe, remove, listDrillResources };
+      })
+      .catch((e: unknown) => {
+        parts = undefined;
+        throw e;
+      }));
   return {
     region,
     listSnapshots: lookup.listSnapshots,
     restorableWindow: lookup.restorableWindow,
-    restore: restore.restore,
-    describe,
-    remove,
-    listDrillResources,
+    restore: async (req) => (await later()).restore(req),
+    describe: async (t) => (await later()).describe(t),
+    remove: async (t) => (await later()).remove(t),
+    listDrillResources: async () => (await later()).listDrillResources(),
     masterSecretArn: lookup.masterSecretArn,
     sourceShape: lookup.sourceShape,
   };

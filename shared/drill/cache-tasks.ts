@@ -5,72 +5,30 @@ import type { BaseDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
 import { cacheRestoreShape } from './cache-shape.js';
 import { drillTargetId } from './ids.js';
-import type {
-  CacheCopyLister,
-  CacheDrillNetwork,
-  CacheRestorePort,
-  CacheRestoreRequest,
-  CacheSecrets,
-  CacheSnapshot,
-  DrillResource,
-  RemoteCacheVerifier,
-  RestorePort,
-  TargetRef,
-} from './ports.js';
+import type { CacheRestoreRequest, CacheSnapshot, TargetRef } from './ports.js';
 import { selectSource } from './select.js';
 import type { DrillState, DrillTaskEvent } from './state.js';
+import {
+  cacheTargetOf,
+  DR_CACHE_RELAY_MS,
+  DR_CACHE_VERIFY_SECONDS,
+  drCacheNetworkParameter,
+  drillsCachesFromDr,
+} from './stage-drills.js';
+import { type CacheDrillDeps, portFor, withCacheDrills } from './cache-restore.js';
 
-/** What the control tasks of a Redis drill need besides the database drill's deps. */
-export interface CacheDrillDeps {
-  /** The stage's region. */
-  primary: CacheRestorePort;
-  /** The DR region (`dr.region`): restores of the DR copy. */
-  dr?: CacheRestorePort;
-  /** The RDB copies in the DR bucket. */
-  copies?: CacheCopyLister;
-  /** The drill VPC's cache network in the stage's region. */
-  network: CacheDrillNetwork;
-  /**
-   * The DR region's cache drill network (the `Steward-<stage>-dr` stack publishes it): looked up when a
-   * drill restores there, as its security group ids are only known once that stack is deployed.
-   */
-  drNetwork?: () => Promise<CacheDrillNetwork>;
-  /** Reads an `auth: token` cache's AUTH token, which the restore sets on the copy. */
-  secrets?: CacheSecrets;
-  /** The DR region's cache verifier (the `Steward-<stage>-dr` stack's): verifies a group restored there. */
-  drVerifier?: RemoteCacheVerifier;
-}
+export { type CacheDrillDeps, withCacheDrills };
+
+export {
+  cacheTargetOf,
+  DR_CACHE_RELAY_MS,
+  DR_CACHE_VERIFY_SECONDS,
+  drCacheNetworkParameter,
+  drillsCachesFromDr,
+};
 
 /** The ElastiCache IAM-authenticated user the verifier logs in as (created by the stack, per stage). */
 export const cacheVerifierUser = (stage: string): string => `steward-${stage}-drill-verifier`;
-
-/**
- * Whether the stage drills a cache from its DR copy in another region: the DR stack then gets a drill network
- * for caches, and the DR bucket lets ElastiCache read the copies.
- */
-export const drillsCachesFromDr = (
-  config: Pick<StewardConfig, 'region' | 'dr'> & {
-    drill: { enabled: boolean; caches: Record<string, Pick<RedisDrillTarget, 'from'>> };
-  },
-): boolean =>
-  config.drill.enabled &&
-  config.dr.region !== config.region &&
-  Object.values(config.drill.caches).some((c) => c.from === 'dr');
-
-/**
- * The DR stack's cache verifier runs at most this long (room for the largest `budgetSeconds`, 840 s); the drill
- * function relays to it synchronously, so it waits a little longer and itself runs Lambda's maximum, 900 s.
- */
-export const DR_CACHE_VERIFY_SECONDS = 870;
-/** How long the relay's invoke of the DR cache verifier may take: its timeout, plus the invoke's own time. */
-export const DR_CACHE_RELAY_MS = (DR_CACHE_VERIFY_SECONDS + 15) * 1000;
-
-/** The SSM parameter (in the DR region) where the DR stack publishes its cache drill network. */
-export const drCacheNetworkParameter = (stage: string): string => `/steward/${stage}/drill/dr-cache-network`;
-
-/** The configured Redis drill target of a name, or undefined when it names none. */
-export const cacheTargetOf = (config: StewardConfig, name: string): RedisDrillTarget | undefined =>
-  Object.hasOwn(config.drill.caches, name) ? config.drill.caches[name] : undefined;
 
 const cacheTarget = (config: StewardConfig, name: string): RedisDrillTarget => {
   const t = cacheTargetOf(config, name);
@@ -93,14 +51,6 @@ const needCaches = (deps: { caches?: CacheDrillDeps | undefined }, doing: string
     ]);
   }
   return deps.caches;
-};
-
-const portFor = (caches: CacheDrillDeps, region: string | undefined): CacheRestorePort => {
-  if (region === undefined || region === caches.primary.region) return caches.primary;
-  if (caches.dr && caches.dr.region === region) return caches.dr;
-  throw new ConfigError(`No ElastiCache drill port for ${region}`, [
-    `dr.region: a Redis drill from the DR copy restores in ${region}; its drill network is not wired`,
-  ]);
 };
 
 /** The first state of a Redis drill: its targets from `drill.caches.<name>` (no warm-up: memory is not lazy). */
@@ -294,20 +244,3 @@ export const cacheCleanupRef = (
   id: drillTargetId(s.database, s.drillId),
   ...(s.source?.region && s.source.region !== config.region ? { region: s.source.region } : {}),
 });
-
-/**
- * One RestorePort over the database drills' port and the Redis drills' ports: describe and remove go by
- * the target's kind (and region), the janitor's inventory lists them all. What the janitor and the
- * execution-ended cleanup see.
- */
-export const withCacheDrills = (rds: RestorePort, caches: CacheDrillDeps | undefined): RestorePort => {
-  if (!caches) return rds;
-  const ports = [caches.primary, ...(caches.dr ? [caches.dr] : [])];
-  return {
-    ...rds,
-    describe: (t) => (t.kind === 'redis' ? portFor(caches, t.region).describe(t) : rds.describe(t)),
-    remove: (t) => (t.kind === 'redis' ? portFor(caches, t.region).remove(t) : rds.remove(t)),
-    listDrillResources: async (): Promise<DrillResource[]> =>
-      (await Promise.all([rds.listDrillResources(), ...ports.map((p) => p.listDrillResources())])).flat(),
-  };
-};

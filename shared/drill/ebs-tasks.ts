@@ -30,6 +30,9 @@ import { oldestFirst, pickAmong, SnapshotSelectionError, snapshotTime as time } 
 import type { DrillState } from './state.js';
 import { copiedFromOf, shareVaultParts, unshareVaultParts, vaultSetsOf } from './ebs-vault-tasks.js';
 import type { VaultDrillDeps } from './vault-tasks.js';
+import { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf } from './stage-drills.js';
+
+export { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf };
 
 export type { EbsDrillProgress, EbsVerification } from './ebs-progress.js';
 
@@ -149,29 +152,6 @@ export const allVerifiers = (
     },
   };
 };
-
-/** Whether a target drills from the DR copies and verifies them: the verifier then runs in `dr.region`. */
-export const verifiesVolumesInDr = (
-  config: Parameters<typeof drillsVolumesFromDr>[0] & {
-    drill: { volumes: Record<string, Pick<EbsDrillTarget, 'from' | 'verify'>> };
-  },
-): boolean =>
-  drillsVolumesFromDr(config) &&
-  Object.values(config.drill.volumes).some((v) => v.from === 'dr' && v.verify !== undefined);
-
-/** Whether the stage drills an instance or volume from its DR copies (in another region). */
-export const drillsVolumesFromDr = (
-  config: Pick<StewardConfig, 'region' | 'dr'> & {
-    drill: { enabled: boolean; volumes: Record<string, Pick<EbsDrillTarget, 'from'>> };
-  },
-): boolean =>
-  config.drill.enabled &&
-  config.dr.region !== config.region &&
-  Object.values(config.drill.volumes).some((v) => v.from === 'dr');
-
-/** The configured EBS drill target of a key, or undefined. */
-export const volumeTargetOf = (config: StewardConfig, name: string): EbsDrillTarget | undefined =>
-  Object.hasOwn(config.drill.volumes, name) ? config.drill.volumes[name] : undefined;
 
 const volumeTarget = (config: StewardConfig, name: string): EbsDrillTarget => {
   const t = volumeTargetOf(config, name);

@@ -7,6 +7,9 @@ import { failedOutcome } from '../outcomes.js';
 import { Tag, type Tags } from '../tags.js';
 import type { CheckRecord, DeviceAssignment, EbsVerifyReport } from './ebs-progress.js';
 import type { DrillResource } from './ports.js';
+import { drEbsVerifierParameter } from './stage-drills.js';
+
+export { drEbsVerifierParameter };
 
 export type { CheckRecord, DeviceAssignment, EbsVerifyReport } from './ebs-progress.js';
 
@@ -20,13 +23,6 @@ export type { CheckRecord, DeviceAssignment, EbsVerifyReport } from './ebs-progr
 
 /** `steward:kind` of a verifier instance: the janitor and the adapter's guard know it by this. */
 export const VERIFIER_KIND = 'ebs-verifier';
-
-/**
- * The String parameter (in `dr.region`) where the `Steward-<stage>-dr` stack publishes the DR region's EBS
- * verifier network (subnets, security group, instance profile, Command document, per-drill endpoint placements)
- * for drills `from: dr` with `verify`: stacks in two regions cannot reference each other.
- */
-export const drEbsVerifierParameter = (stage: string): string => `/steward/${stage}/drill/dr-ebs-verifier`;
 
 /** The tag on the DR region's drill VPC, subnets and security groups: the drill role's grants there name it. */
 export const DR_DRILL_NETWORK_TAG = 'steward:drill-network';

@@ -18,6 +18,9 @@ import {
   planEndpointJanitor,
   type RunningDrills,
 } from './endpoints.js';
+import { drillExecutionSeconds, janitorMaxAgeHours } from './stage-drills.js';
+
+export { drillExecutionSeconds, janitorMaxAgeHours };
 
 /** A drill's own copy of a vault copy, in this account (`steward-drill-*`, tagged `steward:drill`). */
 export type DrillCopyResource = Omit<DrillResource, 'kind'> & { kind: 'drill-copy' };
@@ -77,22 +80,6 @@ export const planJanitor = (
       ? { resource, action: 'delete', reason: `${ageHours} h old, older than ${maxAgeHours} h`, ageHours }
       : { resource, action: 'keep', reason: `${ageHours} h old, within ${maxAgeHours} h`, ageHours };
   });
-
-/**
- * The longest a drill execution may run: waiting for the restore (drill.timeoutSeconds), the longest
- * warm-up of any target, and an hour for verification, cleanup and record.
- */
-export const drillExecutionSeconds = (drill: StewardConfig['drill']): number =>
-  Math.max(drill.timeoutSeconds, ...Object.values(drill.volumes).map((v) => v.timeoutSeconds)) +
-  Math.max(0, ...Object.values(drill.targets).map((t) => (t.warmup.enabled ? t.warmup.maxSeconds : 0))) +
-  3600;
-
-/**
- * The age after which a drill resource is an orphan: the configured age, but never less than the
- * longest a drill may run (restore wait, warm-up, +1 h), so a running drill keeps its copy.
- */
-export const janitorMaxAgeHours = (drill: StewardConfig['drill']): number =>
-  Math.max(drill.janitorMaxAgeHours, Math.ceil(drillExecutionSeconds(drill) / 3600));
 
 export interface JanitorDeps {
   config: StewardConfig;

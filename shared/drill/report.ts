@@ -12,6 +12,9 @@ import { type DrillMetrics, drillMetrics, formatDuration, renderDrillReport } fr
 import type { DrillState } from './state.js';
 import { causeText, type DrillVerdict } from './verdict.js';
 import type { VerificationReport } from './verification.js';
+import { baselineKey, reportKey } from './report-keys.js';
+
+export { baselineKey, reportKey };
 
 /** The JSON document a drill leaves in the report bucket; the CLI and the sandbox print it too. */
 export interface DrillReportDocument {
@@ -155,17 +158,6 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
     gaps,
     summary,
   };
-};
-
-/** S3 key of a drill's report: `drills/<database>/<yyyy>/<mm>/<drillId>.json` (UTC month of the start). */
-/** Where the last passed drill of a database leaves its measured tables: the next drill's baseline. */
-export const baselineKey = (database: string): string => `baselines/${database}.json`;
-
-export const reportKey = (database: string, drillId: string, startedAt: string): string => {
-  const t = new Date(startedAt);
-  const d = Number.isFinite(t.getTime()) ? t : new Date(0);
-  const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
-  return `drills/${database}/${d.getUTCFullYear()}/${mm}/${drillId}.json`;
 };
 
 /** The report document of a drill: everything in its state except what is noise, plus the verdict. */

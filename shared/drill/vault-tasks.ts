@@ -11,8 +11,11 @@ import {
   type VaultShare,
   type VaultShareLedger,
 } from './ports.js';
-import { selectVaultCopy } from './select.js';
+import { selectVaultCopy } from './vault-select.js';
 import type { DrillState, VaultSource } from './state.js';
+import { DRILL_COPY_KEY } from './stage-drills.js';
+
+export { DRILL_COPY_KEY };
 
 // Drills from the backup vault (`drill.targets.<db>.from: vault`): the vault drill role shares the chosen copy
 // with this account for the drill; an Aurora copy is restored directly by its ARN (a shared cluster snapshot,
@@ -98,9 +101,6 @@ export const takeBackShare = async (
   await v.shares?.forget(record);
   return { result };
 };
-
-/** RDS's AWS-managed key in the drill's account and region (an alias name resolves in the caller's account). */
-export const DRILL_COPY_KEY = 'alias/aws/rds';
 
 interface Deps {
   config: StewardConfig;

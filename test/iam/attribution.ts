@@ -7,8 +7,8 @@ import { ROOT } from '../support/sdk-recorder.js';
  * Which function's role sends a recorded call. A call carries its steward source frames (with lines); the
  * adapter that sent it is the exported factory (`awsSnapshotStore`, `rdsRestorePort`) whose source span
  * holds the first `shared/aws/*` or `shared/notify/*` frame. A function's role covers the factories its
- * handler imports, directly or through the modules it imports (value imports only, static or `await
- * import()`): the import graph, not a list, decides. `EXCLUDED` names the few operations of a wired factory a function never runs.
+ * handler imports, directly or through the modules it imports (value imports only): the import graph,
+ * not a list, decides. `EXCLUDED` names the few operations of a wired factory a function never runs.
  */
 
 /** A module that sends SDK commands. */
@@ -28,13 +28,11 @@ export const functionNames = (): string[] =>
 
 const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
-// A module loaded when first needed (`await import('./x.js')`: its own chunk in the bundle) is still the
-// function's: `const { a, b: c } = await import(...)` imports a and b, `(await import(...)).a` imports a, and
-// any other `import(...)` loads the module.
-const DYNAMIC_DESTRUCTURED =
-  /\b(?:const|let)\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
-const DYNAMIC_MEMBER = /\(\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)\s*\)\.(\w+)/g;
-const DYNAMIC = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+// `await import('./x.js')`: a module a handler loads when a task first needs it (it is in the role's graph as
+// much as a static import). Its values: what `(await import(...)).name` or `const { a, b } = await import(...)`
+// reads, else every export of the module.
+const DYNAMIC_IMPORT =
+  /(?:const\s*\{([^}]*)\}\s*=\s*)?(?:\(\s*)?await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)(?:\s*\)\.(\w+))?|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 const resolveImport = (from: string, spec: string) =>
   normalize(join(dirname(from), spec.replace(/\.js$/, '.ts')));
@@ -61,18 +59,16 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
     const target = resolveImport(file, m[1]!);
     if (existsSync(join(ROOT, target))) modules.push(target);
   }
-  for (const m of text.matchAll(DYNAMIC_DESTRUCTURED)) {
-    const target = resolveImport(file, m[2]!);
-    const values = m[1]!
-      .split(',')
-      .map((n) => n.split(':')[0]!.trim())
-      .filter(Boolean);
-    names.push(...values.map((v) => `${target}#${v}`));
-  }
-  for (const m of text.matchAll(DYNAMIC_MEMBER)) names.push(`${resolveImport(file, m[1]!)}#${m[2]!}`);
-  for (const m of text.matchAll(DYNAMIC)) {
-    const target = resolveImport(file, m[1]!);
-    if (existsSync(join(ROOT, target))) modules.push(target);
+  for (const m of text.matchAll(DYNAMIC_IMPORT)) {
+    const target = resolveImport(file, (m[2] ?? m[4])!);
+    if (!existsSync(join(ROOT, target))) continue;
+    modules.push(target);
+    const read = m[1]
+      ? m[1].split(',').map((n) => n.trim().split(/\s*:\s*/)[0]!)
+      : m[3]
+        ? [m[3]]
+        : exportSpans(target).map((x) => x.name);
+    names.push(...read.filter(Boolean).map((v) => `${target}#${v}`));
   }
   return { modules, names };
 };
@@ -137,18 +133,11 @@ const exportSpans = (file: string) => {
   return s;
 };
 
-// A few hundred distinct frames recur in every one of the suite's calls (12 000 in a full run): each is parsed once.
-const parsedFrames = new Map<string, { file: string; fn: string; line: number }>();
 const frameParts = (f: string) => {
-  let parts = parsedFrames.get(f);
-  if (!parts) {
-    const m = /^(.+?):(.*)@(\d+)$/.exec(f);
-    parts = m
-      ? { file: m[1]!, fn: m[2]!, line: Number(m[3]) }
-      : { file: f.slice(0, f.indexOf(':')), fn: '', line: 0 };
-    parsedFrames.set(f, parts);
-  }
-  return parts;
+  const m = /^(.+?):(.*)@(\d+)$/.exec(f);
+  return m
+    ? { file: m[1]!, fn: m[2]!, line: Number(m[3]) }
+    : { file: f.slice(0, f.indexOf(':')), fn: '', line: 0 };
 };
 
 /** The adapter factory that sent a recorded call (`shared/aws/snapshots.ts#awsSnapshotStore`). */
@@ -261,21 +250,8 @@ const adaptersOnStack = (call: RecordedCall): string[] => [
   ),
 ];
 
-// The suite asks for each call's roles once per role of every deployment: the answer depends only on the call
-// and the functions' adapters (filled before the first question, never changed after), so it is worked out once
-// per pair.
-const attributed = new WeakMap<Map<string, Set<string>>, WeakMap<RecordedCall, readonly string[]>>();
-
 /** The functions whose role sends this call. */
-export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): readonly string[] => {
-  let known = attributed.get(adapters);
-  if (!known) attributed.set(adapters, (known = new WeakMap()));
-  let roles = known.get(call);
-  if (!roles) known.set(call, (roles = attribute(call, adapters)));
-  return roles;
-};
-
-const attribute = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
+export const rolesFor = (call: RecordedCall, adapters: Map<string, Set<string>>): string[] => {
   const adapter = adapterOf(call);
   if (!adapter || assumedBy(call)) return [];
   const through = handlerOf(call);

@@ -19,7 +19,8 @@ import { parseConfig, type StewardConfigInput } from '../../shared/config/schema
 import type { PgServer } from '../../shared/drill/local/postgres-server.js';
 import { drillReport, drillVerdict } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask, runVerifyTask, type VerifyDeps } from '../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillTask, type VerifyDeps } from '../../shared/drill/tasks.js';
+import { runVerifyTask } from '../../shared/drill/verify-tasks.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { AwsCallError } from '../../shared/errors.js';

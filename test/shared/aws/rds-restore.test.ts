@@ -20,7 +20,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { rdsRestorePort, WRITER_CLASS_TAG } from '../../../shared/aws/rds-restore.js';
+import { WRITER_CLASS_TAG } from '../../../shared/aws/rds-drill-restore.js';
+import { rdsRestorePort } from '../../../shared/aws/rds-restore.js';
 import { INSTANCES_TAG } from '../../../shared/aws/rds-drill-restore.js';
 import { SnapshotGoneError } from '../../../shared/drill/ports.js';
 import type { RestoreRequest } from '../../../shared/drill/ports.js';

@@ -8,12 +8,8 @@ import {
   fnv1a,
   sanitiseDrillId,
 } from '../../../shared/drill/ids.js';
-import {
-  drillCandidates,
-  SnapshotSelectionError,
-  selectSource,
-  selectVaultCopy,
-} from '../../../shared/drill/select.js';
+import { drillCandidates, SnapshotSelectionError, selectSource } from '../../../shared/drill/select.js';
+import { selectVaultCopy } from '../../../shared/drill/vault-select.js';
 import type { Snapshot, SnapshotType } from '../../../shared/model.js';
 
 const NOW = new Date('2026-02-01T05:00:00Z');

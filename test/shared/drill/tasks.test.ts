@@ -7,16 +7,16 @@ import { drillTargetId } from '../../../shared/drill/ids.js';
 import { StaleTaskTokenError } from '../../../shared/drill/ports.js';
 import { drillReport } from '../../../shared/drill/report.js';
 import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
+import { CostCeilingError } from '../../../shared/drill/ceiling.js';
+import { onRdsEvent } from '../../../shared/drill/restore-events.js';
 import {
-  CostCeilingError,
   type DrillDeps,
-  onRdsEvent,
   RestoreFailedError,
   runDrillTask,
-  runVerifyTask,
   type VerifyDeps,
   type VerifyFn,
 } from '../../../shared/drill/tasks.js';
+import { runVerifyTask } from '../../../shared/drill/verify-tasks.js';
 import type { VerificationReport } from '../../../shared/drill/verification.js';
 import type { WarmupOptions, WarmupProgress } from '../../../shared/drill/warmup-progress.js';
 import {

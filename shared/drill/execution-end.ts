@@ -1,0 +1,233 @@
+import * as v from '../valid.js';
+import { EventShapeError, formatIssues, PartialFailureError } from '../errors.js';
+import type { Outcome } from '../model.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
+import { volumeResources } from './ebs.js';
+import { allDrillVolumes } from './ebs-tasks.js';
+import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
+import { sanitiseDrillId } from './ids.js';
+import type { SweptResource } from './janitor.js';
+import type { DrillCopy, VaultShare } from './ports.js';
+import type { DrillDeps } from './task-core.js';
+import { takeBackShare } from './vault-tasks.js';
+
+// ---------------------------------------------------------------------------------------------
+// Step Functions: a drill execution that ended without steward's own handling
+
+export const ExecutionStatusChange = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    source: v.literal('aws.states'),
+    'detail-type': v.literal('Step Functions Execution Status Change'),
+    detail: v.object({
+      executionArn: v.string().check(v.minLength(1)),
+      stateMachineArn: v.string().check(v.minLength(1)),
+      name: v.string().check(v.minLength(1)),
+      status: v.string().check(v.minLength(1)),
+      startDate: v.optional(v.number()),
+      stopDate: v.optional(v.nullable(v.number())),
+    }),
+  }),
+);
+
+/** Release the stage's drill endpoints after an execution ended, as outcomes (a failure is one, not a throw). */
+const endpointOutcomes = async (wiring: DrillEndpointsDeps, at: Date, ended: string): Promise<Outcome[]> => {
+  try {
+    return (await releaseEndpoints(wiring, at, ended)).outcomes;
+  } catch (e) {
+    if (e instanceof PartialFailureError)
+      return e.failures.map((f) => ({
+        resource: f.resource,
+        action: 'delete',
+        status: 'failed',
+        error: f.error,
+      }));
+    return [failedOutcome({ resource: 'drill endpoints', action: 'delete' }, e)];
+  }
+};
+
+/** The DR region's drill endpoints, released as above; a DR network that cannot be read is a failed outcome. */
+const drEndpointOutcomes = async (
+  wiring: () => Promise<DrillEndpointsDeps | undefined>,
+  at: Date,
+  ended: string,
+): Promise<Outcome[]> => {
+  let dr: DrillEndpointsDeps | undefined;
+  try {
+    dr = await wiring();
+  } catch (e) {
+    return [failedOutcome({ resource: 'DR drill endpoints', action: 'delete' }, e)];
+  }
+  return dr ? endpointOutcomes(dr, at, ended) : [];
+};
+
+/** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
+export const DRILL_FAILED = 'DrillFailed';
+
+export type ExecutionEndOutcome =
+  | { outcome: 'ignored'; reason: string }
+  | { outcome: 'alerted'; execution: string; status: string; cleanup: Outcome[] };
+
+/**
+ * A drill execution that ended ABORTED, TIMED_OUT or FAILED outside steward's own handling (someone stopped
+ * it, a service error, the execution's own timeout): a critical alert at once, and its restored databases
+ * (tagged `steward:drill=<execution name>`) deleted now rather than by the janitor hours later. A FAILED that
+ * ended in steward's `DrillFailed` state was recorded and notified already: ignored.
+ */
+export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<ExecutionEndOutcome> => {
+  const r = ExecutionStatusChange.safeParse(raw);
+  if (!r.success) throw new EventShapeError('Invalid Step Functions event', formatIssues(r.error.issues));
+  const d = r.data.detail;
+  const ours = `:stateMachine:steward-${deps.config.stage}-drill`;
+  const ignore = (reason: string): ExecutionEndOutcome => {
+    logger.info('drill execution event ignored', { execution: d.executionArn, reason });
+    return { outcome: 'ignored', reason };
+  };
+  if (!d.stateMachineArn.endsWith(ours))
+    return ignore(`${d.stateMachineArn} is not this stage's drill state machine`);
+  if (!['ABORTED', 'TIMED_OUT', 'FAILED'].includes(d.status))
+    return ignore(`execution ${d.name} is ${d.status}: nothing went wrong outside the drill`);
+  if (d.status === 'FAILED') {
+    const error = await deps.executions?.errorOf(d.executionArn);
+    if (error === DRILL_FAILED)
+      return ignore(
+        `execution ${d.name} failed through the drill's own ${DRILL_FAILED} state: recorded and notified already`,
+      );
+  }
+  const drillId = sanitiseDrillId(d.name);
+  const drillVolumes = deps.ebs ? allDrillVolumes(deps.ebs) : undefined;
+  let resources: Awaited<ReturnType<typeof deps.restore.listDrillResources>> = [];
+  let volumes: Awaited<ReturnType<NonNullable<typeof drillVolumes>['listDrillVolumes']>> = [];
+  let unlisted: ReturnType<typeof failedOutcome> | undefined;
+  try {
+    [resources, volumes] = await Promise.all([
+      deps.restore.listDrillResources(),
+      drillVolumes ? drillVolumes.listDrillVolumes() : [],
+    ]);
+  } catch (e) {
+    // One failed outcome, as for the vault leftovers below: the alert still goes out, the vault's copy and shares
+    // and the endpoints are still released, and the run fails after it (the janitor deletes what was left).
+    unlisted = failedOutcome({ resource: 'restored databases and volumes', action: 'list' }, e);
+  }
+  // Verifier instances are not swept here: their own step ends them (the cleanup runs from every state), the
+  // janitor sweeps strays; endpoints are closed by their own step. A vault drill's copy and shares go below.
+  const leftovers: Exclude<
+    SweptResource,
+    { kind: 'ebs-verifier' | 'drill-copy' | 'vault-share' | 'vpc-endpoint' }
+  >[] = [
+    ...resources,
+    ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
+  ].filter((x) => x.drillId === drillId);
+  const cleanup = [
+    ...(unlisted ? [unlisted] : []),
+    ...(await settleEach(
+      leftovers,
+      async (x): Promise<Outcome> => {
+        const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
+        if (deps.dryRun) return { ...base, status: 'planned' };
+        const done =
+          x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deps.restore.remove(x);
+        return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
+      },
+      (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
+    )),
+  ];
+  // A drill from the vault: its own copy, then the vault shares it recorded, once nothing of it reads them.
+  const vaultCleanup = await vaultLeftovers(drillId, deps);
+  // Its endpoints too, unless another drill runs (that drill's own Close, or the janitor, deletes them then),
+  // in the stage's drill VPC and the DR region's.
+  const endpoints = deps.dryRun
+    ? []
+    : [
+        ...(deps.endpoints ? await endpointOutcomes(deps.endpoints, deps.now(), d.name) : []),
+        ...(deps.drEndpoints ? await drEndpointOutcomes(deps.drEndpoints, deps.now(), d.name) : []),
+      ];
+  const started = d.startDate ? new Date(d.startDate).toISOString() : '?';
+  const stopped = d.stopDate ? new Date(d.stopDate).toISOString() : '?';
+  await deps.notifier.send({
+    severity: 'critical',
+    capability: 'drill',
+    subject: `Drill execution ${d.name} ended ${d.status} outside the drill's own handling`,
+    lines: [
+      `Execution ${d.executionArn} started ${started}, ended ${d.status} at ${stopped}: the drill did not record a result, so this backup's restore is unproven.`,
+      d.status === 'ABORTED'
+        ? 'Someone or something stopped it (StopExecution).'
+        : d.status === 'TIMED_OUT'
+          ? "It ran past the state machine's own timeout."
+          : "A state failed without reaching the drill's cleanup and record steps (a service error).",
+      unlisted
+        ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
+        : leftovers.length
+          ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
+          : 'It left no restored database behind.',
+      ...(vaultCleanup.length
+        ? [
+            `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `skipped (${o.reason})` : o.status}`).join(', ')}.`,
+          ]
+        : []),
+      ...(endpoints.length
+        ? [
+            `Released the drill endpoints (no other drill runs): ${endpoints.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`,
+          ]
+        : []),
+      'Start the drill again: steward drill <database> --stage ' + deps.config.stage,
+    ],
+    data: {
+      execution: d.executionArn,
+      status: d.status,
+      cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
+    },
+  });
+  metrics.addMetric('DrillExecutionsLost', MetricUnit.Count, 1);
+  throwIfFailed(`cleanup after drill ${d.name}`, [...cleanup, ...vaultCleanup, ...endpoints]);
+  return {
+    outcome: 'alerted',
+    execution: d.executionArn,
+    status: d.status,
+    cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
+  };
+};
+
+/**
+ * What a drill from the vault that ended outside its own handling left: its own copy of a vault copy (deleted),
+ * then the vault shares it recorded (taken back with the vault drill role, records forgotten), in that order.
+ * Only this drill's: found by its drill id. Without the vault wiring, nothing (the janitor's then).
+ */
+const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome[]> => {
+  const v = deps.vault;
+  if (!v) return [];
+  let copies: DrillCopy[];
+  let shares: VaultShare[];
+  try {
+    [copies, shares] = await Promise.all([
+      v.staging.listDrillCopies(),
+      v.shares ? v.shares.list(v.vault.account, v.vault.region) : [],
+    ]);
+  } catch (e) {
+    // One failed outcome: the alert still goes out and the endpoints are still released; the janitor retries.
+    return [failedOutcome({ resource: 'drill copies and vault shares', action: 'list' }, e)];
+  }
+  const copyOutcomes = await settleEach(
+    copies.filter((c) => c.drillId === drillId),
+    async (c): Promise<Outcome> => {
+      const base = { resource: `drill copy ${c.id}`, action: 'delete' };
+      if (deps.dryRun) return { ...base, status: 'planned' };
+      return { ...base, status: (await v.staging.remove(c.id)) === 'deleted' ? 'done' : 'already-done' };
+    },
+    (c) => ({ resource: `drill copy ${c.id}`, action: 'delete' }),
+  );
+  const label = (x: VaultShare) => `vault copy ${x.copyId} (vault ${x.vaultAccount})`;
+  const shareOutcomes = await settleEach(
+    shares.filter((x) => x.drillId === drillId),
+    async (x): Promise<Outcome> => {
+      const base = { resource: label(x), action: 'unshare' };
+      if (deps.dryRun) return { ...base, status: 'planned' };
+      // Another drill's recorded share of the same copy keeps it shared (takeBackShare): that drill still runs.
+      const r = await takeBackShare(v, x, shares);
+      if (r.result === 'kept') return { ...base, status: 'skipped', reason: r.reason };
+      return { ...base, status: r.result === 'done' ? 'done' : 'already-done' };
+    },
+    (x) => ({ resource: label(x), action: 'unshare' }),
+  );
+  return [...copyOutcomes, ...shareOutcomes];
+};

@@ -1,0 +1,147 @@
+import { failureOf, type Failure, PartialFailureError } from '../errors.js';
+import { logger, metrics, MetricUnit } from '../observability.js';
+import { reportUnavailable, type RunReportResult } from '../notify/run-report.js';
+import type { BaseDeps } from '../runtime.js';
+import { ceilingOf } from './ceiling.js';
+import { drillCost } from './cost.js';
+import { janitorMaxAgeHours, volumeTargetOf } from './stage-drills.js';
+import { sanitiseDrillId } from './ids.js';
+import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
+import type { DrillInput, DrillState, DrillTaskEvent } from './state.js';
+import { compactTime, type DrillDeps } from './task-core.js';
+
+// The `record` task: the verdict, its metrics, the report and the notification.
+
+/**
+ * A state good enough to report on, from whatever reached Record (possibly the raw input when
+ * `start` failed). `targets` stays absent then: it is how the report tells that start failed.
+ */
+export const reportable = (
+  raw: Record<string, unknown>,
+  event: DrillTaskEvent,
+  deps: BaseDeps,
+): DrillState => {
+  const s = raw as Partial<DrillState>;
+  const database =
+    typeof s.database === 'string' && s.database
+      ? s.database
+      : typeof raw.database === 'string'
+        ? raw.database
+        : 'unknown';
+  const cfg = Object.hasOwn(deps.config.drill.targets, database)
+    ? deps.config.drill.targets[database]
+    : volumeTargetOf(deps.config, database)
+      ? { kind: 'ebs' as const }
+      : undefined;
+  const exec = event.execution;
+  return {
+    ...(raw as object),
+    drillId: s.drillId ?? sanitiseDrillId(exec?.name ?? `${database}-${compactTime(deps.now())}`),
+    startedAt: s.startedAt ?? (exec ? new Date(exec.startTime).toISOString() : deps.now().toISOString()),
+    input: s.input ?? ({ database } as DrillInput),
+    database,
+    kind: s.kind ?? cfg?.kind ?? 'rds-instance',
+  } as DrillState;
+};
+
+/** One metric with the Database dimension (a single-metric emitter, so the dimension stays on it). */
+const emit = (
+  database: string,
+  name: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+) => {
+  const m = metrics.singleMetric();
+  m.addDimension('Database', database);
+  m.addMetric(name, unit, value);
+};
+
+/** Instance-hours and estimated cost of the copy, from its shape and when it existed. */
+const costOf = (s: DrillState, config: BaseDeps['config'], now: Date): DrillState['cost'] => {
+  if (!s.shape || !s.target) return undefined;
+  const { ceilingUsd, prices } = ceilingOf(s, config);
+  return drillCost(
+    s.shape,
+    {
+      requestedAt: s.target.requestedAt,
+      ...(s.target.availableAt ? { availableAt: s.target.availableAt } : {}),
+      until: s.cleanup?.at ?? now.toISOString(),
+    },
+    prices,
+    ceilingUsd,
+  );
+};
+
+export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => {
+  const cost = costOf(raw, deps.config, deps.now());
+  const s: DrillState = { ...raw, ...(cost ? { cost } : {}) };
+  const v = drillVerdict(s);
+  emit(s.database, 'DrillPassed', MetricUnit.Count, v.passed ? 1 : 0);
+  emit(s.database, 'DrillInconclusive', MetricUnit.Count, v.outcome === 'inconclusive' ? 1 : 0);
+  if (v.metrics) {
+    emit(s.database, 'DrillRtoSeconds', MetricUnit.Seconds, v.metrics.rtoSeconds);
+    if (v.metrics.rpoSeconds !== undefined) {
+      emit(s.database, 'DrillRpoSeconds', MetricUnit.Seconds, v.metrics.rpoSeconds);
+    }
+    if (v.metrics.warm?.rtoSeconds !== undefined) {
+      emit(s.database, 'DrillWarmRtoSeconds', MetricUnit.Seconds, v.metrics.warm.rtoSeconds);
+    }
+  }
+  if (cost) {
+    emit(s.database, 'DrillInstanceHours', MetricUnit.Count, cost.instanceHours);
+    if (cost.estimatedUsd !== undefined)
+      emit(s.database, 'DrillCostUsd', MetricUnit.NoUnit, cost.estimatedUsd);
+  }
+  const key = reportKey(s.database, s.drillId, s.startedAt);
+  const next: DrillState = {
+    ...s,
+    result: {
+      passed: v.passed,
+      outcome: v.outcome,
+      ...(v.metrics ? { metrics: v.metrics } : {}),
+      reportKey: key,
+      ...(v.failedStep ? { failedStep: v.failedStep } : {}),
+      summary: v.summary,
+    },
+  };
+  const failures: Failure[] = [];
+  // The report first, then the message that links it (as every run summary does).
+  let report: RunReportResult;
+  try {
+    report = {
+      status: 'written',
+      link: await deps.reports.put(key, JSON.stringify(drillReport(next, deps.place), null, 2)),
+    };
+  } catch (e) {
+    failures.push(failureOf(`report ${key}`, e));
+    report = reportUnavailable(e);
+  }
+  // Only a passed drill sets the bar for the next one: a failed restore must not lower it.
+  if (v.passed && s.verification) {
+    try {
+      await deps.reports.put(baselineKey(s.database), JSON.stringify(s.verification.tables));
+    } catch (e) {
+      failures.push(failureOf(`baseline ${baselineKey(s.database)}`, e));
+    }
+  }
+  try {
+    await deps.notifier.send(drillNotification(next, v, key, report, janitorMaxAgeHours(deps.config.drill)));
+  } catch (e) {
+    failures.push(failureOf('drill notification', e));
+  }
+  logger.info('drill recorded', {
+    drillId: s.drillId,
+    database: s.database,
+    passed: v.passed,
+    failedStep: v.failedStep,
+    outcome: v.outcome,
+    rtoSeconds: v.metrics?.rtoSeconds,
+    warmRtoSeconds: v.metrics?.warm?.rtoSeconds,
+    rpoSeconds: v.metrics?.rpoSeconds,
+    instanceHours: cost?.instanceHours,
+    estimatedUsd: cost?.estimatedUsd,
+    reportKey: key,
+  });
+  if (failures.length) throw new PartialFailureError(`Drill ${s.drillId} recorded incompletely`, failures);
+  return next;
+};
