@@ -26,7 +26,7 @@ import {
   planSnapshot,
   QUOTA_BY_KIND,
 } from './plan.js';
-import { type MaintenanceItem, runBackupEvent } from './maintenance.js';
+import type { MaintenanceItem } from './maintenance.js';
 import type {
   BackupPort,
   BackupScheduler,
@@ -434,7 +434,8 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     req.action === 'rds-event' ||
     req.action === 'ignored'
   )
-    return runBackupEvent(req, {
+    // AWS Health and RDS database events: their module is loaded only by the triggers that need it.
+    return (await import('./maintenance.js')).runBackupEvent(req, {
       ...deps,
       listDatabases: () => deps.primary.listDatabases(ResourceKind.options),
       snapshotNow: async (p) =>
