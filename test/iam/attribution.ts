@@ -27,12 +27,19 @@ export const functionNames = (): string[] =>
   readdirSync(join(ROOT, 'functions')).filter((f) => existsSync(join(ROOT, 'functions', f, 'handler.ts')));
 
 const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+// A module loaded on first use (`(await import('./x.js')).name`, `const { a, b } = await import('./x.js')`):
+// its code runs in the function when that trigger needs it, with the function's role, like a static import.
+const LOADED_NAME = /\(\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)\s*\)\.(\w+)/g;
+const LOADED_NAMES = /const\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 const resolveImport = (from: string, spec: string) =>
   normalize(join(dirname(from), spec.replace(/\.js$/, '.ts')));
 
-/** `file#name` of every value a module imports from repository modules, and the modules it loads. */
+/**
+ * `file#name` of every value a module imports from repository modules (statically, or loaded on first use
+ * with `await import()`), and the modules it loads.
+ */
 const importsOf = (file: string): { modules: string[]; names: string[] } => {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const modules: string[] = [];
@@ -49,6 +56,24 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
     if (!values.length) continue;
     modules.push(target);
     names.push(...values.map((v) => `${target}#${v}`));
+  }
+  for (const m of text.matchAll(LOADED_NAME)) {
+    const target = resolveImport(file, m[1]!);
+    if (!existsSync(join(ROOT, target))) continue;
+    modules.push(target);
+    names.push(`${target}#${m[2]!}`);
+  }
+  for (const m of text.matchAll(LOADED_NAMES)) {
+    const target = resolveImport(file, m[2]!);
+    if (!existsSync(join(ROOT, target))) continue;
+    modules.push(target);
+    names.push(
+      ...m[1]!
+        .split(',')
+        .map((n) => n.trim().split(/\s*:\s*/)[0]!)
+        .filter(Boolean)
+        .map((n) => `${target}#${n}`),
+    );
   }
   for (const m of text.matchAll(SIDE_IMPORT)) {
     const target = resolveImport(file, m[1]!);
