@@ -15,8 +15,6 @@ import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ss
 import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
-import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
-import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -28,7 +26,6 @@ import {
   type RoleSessions,
   type TargetWiring,
 } from '../../shared/aws/fleet-sessions.js';
-import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
 import { DR_RDB_PREFIX, type RedisDrPlace, spokeRedisDr } from '../../shared/backup/cache-dr.js';
 import {
@@ -47,6 +44,7 @@ import { readableStacks } from '../../shared/stack-traces.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { copySourceRegions, organizationalUnitsOf } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
+import { deferredPort } from '../../shared/deferred.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -84,6 +82,8 @@ const wireVault = (
     roleArn: vaultRoleArn(config, 'copy', region, partition),
     ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
   });
+  const vaultRds = rdsClient(region, undefined, as);
+  const vaultEc2 = ec2Client(region, undefined, as);
   return {
     account,
     region,
@@ -95,14 +95,23 @@ const wireVault = (
     maxInFlight: config.backup.maxCopiesInFlight,
     maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],
     sources,
-    shares: rdsVaultShares(region, rds),
-    vault: rdsVaultStore(region, rdsClient(region, undefined, as)),
+    // The vault adapters' modules are loaded by the first call (a run that reconciles the vault).
+    shares: deferredPort(region, async () =>
+      (await import('../../shared/aws/vault.js')).rdsVaultShares(region, rds),
+    ),
+    vault: deferredPort(region, async () =>
+      (await import('../../shared/aws/vault.js')).rdsVaultStore(region, vaultRds),
+    ),
     // EBS snapshot sets, when a policy backs EBS up: shared by the acting identity, copied by the vault role.
     ...(backsUpEbs(config)
       ? {
           sets: {
-            shares: ebsVaultShares(region, ec2),
-            vault: ebsVaultStore(region, ec2Client(region, undefined, as)),
+            shares: deferredPort(region, async () =>
+              (await import('../../shared/aws/ebs-vault.js')).ebsVaultShares(region, ec2),
+            ),
+            vault: deferredPort(region, async () =>
+              (await import('../../shared/aws/ebs-vault-store.js')).ebsVaultStore(region, vaultEc2),
+            ),
             maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
           },
         }

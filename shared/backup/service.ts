@@ -38,7 +38,8 @@ import type {
   SnapshotReader,
 } from './ports.js';
 import type { BackupRequest } from './request.js';
-import { reconcileVault, VAULT_COPY, type VaultDeps } from './vault.js';
+import type { VaultDeps } from './vault.js';
+import { VAULT_COPY } from './vault-actions.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'backup';
@@ -192,6 +193,8 @@ const reconcileAfterBackup = async (deps: BackupDeps, dryRun: boolean): Promise<
 const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]> => {
   if (!deps.vault) return [];
   try {
+    // The vault reconcile's module is loaded only by a stage with a vault.
+    const { reconcileVault } = await import('./vault.js');
     return (await reconcileVault(deps.vault, dryRun, deps.now())).outcomes;
   } catch (e) {
     const v = deps.vault;
