@@ -1,18 +1,20 @@
 /**
- * A port whose adapter lives in a module only some triggers need: `region` at once, and each method, when
- * first called, loads the adapter (`load`, once; a dynamic `import()` of its module) and calls it. With the
- * bundles split at `import()`, the adapter's code is parsed only by the invocations that call it. Every
- * member other than `region` must be a method returning a promise (the ports of shared/backup/ports.ts); no
- * member is optional (a deferred port claims every method), and the port is not a promise itself.
+ * A port whose adapter lives in a module only some triggers need: `region` (and the members in `also`, e.g. a
+ * nested deferred port) at once, and each method, when first called, loads the adapter (`load`, once; a
+ * dynamic `import()` of its module) and calls it. With the bundles split at `import()`, the adapter's code is
+ * parsed only by the invocations that call it. Every other member must be a method returning a promise (the
+ * ports of shared/backup/ports.ts); no member is optional (a deferred port claims every method), and the port
+ * is not a promise itself.
  */
 export const deferredPort = <T extends { readonly region: string }>(
   region: string,
   load: () => Promise<T>,
+  also: Partial<T> = {},
 ): T => {
   let loaded: Promise<T> | undefined;
-  return new Proxy({ region } as T, {
+  return new Proxy({ ...also, region } as T, {
     get: (target, p) =>
-      p === 'region' || typeof p === 'symbol' || p === 'then'
+      p === 'then' || typeof p === 'symbol' || Object.hasOwn(target, p)
         ? Reflect.get(target, p)
         : async (...args: unknown[]) => {
             const port = await (loaded ??= load());

@@ -14,7 +14,7 @@ import {
 import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
+import type { EbsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -36,7 +36,8 @@ import {
   RunReportsEnv,
 } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
-import type { BackupScheduler } from '../../shared/backup/ports.js';
+import { backsUpEbs } from '../../shared/backup/kinds.js';
+import type { BackupScheduler, SnapshotReader } from '../../shared/backup/ports.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -119,6 +120,19 @@ const wireVault = (
   };
 };
 
+/**
+ * The EBS adapter of one region, its module loaded by the first EBS call: a stage that backs no EBS up, and
+ * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
+ */
+const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup => {
+  const make = async () => (await import('../../shared/aws/ebs.js')).ebsBackup(region, ec2);
+  let loaded: Promise<EbsBackup> | undefined;
+  const load = () => (loaded ??= make());
+  return deferredPort<EbsBackup>(region, load, {
+    reader: deferredPort<SnapshotReader>(region, async () => ({ region, ...(await load()).reader })),
+  });
+};
+
 /** The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots. */
 const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
   schedulerBackup(schedulerClient(hubRegion), {
@@ -169,8 +183,8 @@ export const wire = (
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
   const ec2 = ec2Client(region, undefined, as);
-  const ebs = ebsBackup(region, ec2);
-  const drEbs = ebsBackup(dr.region, ec2Client(dr.region, undefined, as));
+  const ebs = ebsLazily(region, ec2);
+  const drEbs = ebsLazily(dr.region, ec2Client(dr.region, undefined, as));
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, ec2, sessions);

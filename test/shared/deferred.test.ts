@@ -30,6 +30,26 @@ describe('deferredPort', () => {
     expect(results).toEqual([['a'], 'started', ['a']]);
   });
 
+  it('gives the members in `also` as they are (a nested port), and the methods deferred', async () => {
+    // Prepare
+    const nested = { region: 'eu-west-1', copies: async () => ['n'] };
+    const load = vi.fn(async (): Promise<Port & { nested: typeof nested }> => ({
+      region: 'eu-west-1',
+      copies: async () => ['a'],
+      copy: async () => 'started',
+      nested,
+    }));
+
+    // Act
+    const port = deferredPort('eu-west-1', load, { nested });
+
+    // Assert
+    expect(port.nested).toBe(nested);
+    expect(await port.nested.copies()).toEqual(['n']);
+    expect(load).not.toHaveBeenCalled();
+    expect(await port.copies()).toEqual(['a']);
+  });
+
   it('is not a promise (awaiting it gives the port back), and a failed load fails the call that needed it', async () => {
     // Prepare
     const port = deferredPort<Port>('eu-west-1', async () => {
