@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
 import { cacheDrPort, DR_COPY_TIMEOUTS, PART_COPY } from '../../shared/aws/cache-dr.js';
 import {
+  type ClientIdentity,
   ec2Client,
   elastiCacheClient,
   rdsClient,
@@ -11,8 +12,6 @@ import {
   ssmClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
-import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
-import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import type { EbsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
@@ -37,7 +36,7 @@ import {
 } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { backsUpEbs } from '../../shared/backup/kinds.js';
-import type { BackupScheduler, SnapshotReader } from '../../shared/backup/ports.js';
+import type { BackupScheduler, SnapshotAround, SnapshotReader } from '../../shared/backup/ports.js';
 import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -133,6 +132,63 @@ const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup
   });
 };
 
+/**
+ * Application consistency around each EBS set, by the stage's Command document `doc` (in every target: the
+ * spoke stack deploys it under the same name, and a child sends the commands with the target's credentials);
+ * the dump objects are tagged in the hub's bucket. Its code (the freeze/thaw runner, the SSM adapter) is
+ * loaded by the first set it wraps: a run that takes no EBS set never parses it.
+ */
+const consistencyLazily = (
+  base: BaseDeps,
+  doc: string,
+  w: {
+    region: string;
+    hubRegion: string;
+    as: ClientIdentity | undefined;
+    at: TargetWiring | undefined;
+    account: string | undefined;
+  },
+): SnapshotAround => {
+  const { region, hubRegion, as, at, account } = w;
+  const ssm = ssmClient(region, undefined, as);
+  const s3 = s3Client(hubRegion);
+  // The instances' account and region on each dump, and the OU targets a child reached the account through:
+  // retention keeps it with those targets' overrides (fleet/place.ts, dumpPolicies).
+  const place = {
+    ...(account ? { account } : {}),
+    region,
+    ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
+  };
+  const where = at ? { account: at.target.account, region } : {};
+  const make = async (): Promise<SnapshotAround> => {
+    const { consistencyAround } = await import('../../shared/backup/consistency.js');
+    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await import('../../shared/aws/ssm-commands.js');
+    return consistencyAround(
+      base.config.backup.policies,
+      {
+        runner: ssmStepRunner(ssm, doc),
+        dumps: s3DumpTagger(s3),
+        place,
+        now: base.now,
+        sleep: abortableSleep,
+      },
+      (instance, r) =>
+        (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
+          ...where,
+          document: doc,
+          instance,
+          consistency: r.consistency,
+          frozenSeconds: r.frozenSeconds,
+          problems: r.problems,
+          steps: r.steps,
+          ...(r.dump ? { dump: r.dump } : {}),
+        }),
+    );
+  };
+  let loaded: Promise<SnapshotAround> | undefined;
+  return async (target, snapshot) => (await (loaded ??= make()))(target, snapshot);
+};
+
 /** The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots. */
 const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
   schedulerBackup(schedulerClient(hubRegion), {
@@ -205,7 +261,6 @@ export const wire = (
       ? spokeRedisDr(base.config, at.target.account)
       : undefined;
   const doc = ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
-  const where = at ? { account: at.target.account, region } : {};
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
@@ -245,37 +300,7 @@ export const wire = (
           ),
         }
       : {}),
-    ...(doc
-      ? {
-          around: consistencyAround(
-            base.config.backup.policies,
-            {
-              runner: ssmStepRunner(ssmClient(region, undefined, as), doc),
-              dumps: s3DumpTagger(s3Client(hubRegion)),
-              // The instances' account and region on each dump, and the OU targets a child reached the account
-              // through: retention keeps it with those targets' overrides (fleet/place.ts, dumpPolicies).
-              place: {
-                ...(account ? { account } : {}),
-                region,
-                ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
-              },
-              now: base.now,
-              sleep: abortableSleep,
-            },
-            (instance, r) =>
-              (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
-                ...where,
-                document: doc,
-                instance,
-                consistency: r.consistency,
-                frozenSeconds: r.frozenSeconds,
-                problems: r.problems,
-                steps: r.steps,
-                ...(r.dump ? { dump: r.dump } : {}),
-              }),
-          ),
-        }
-      : {}),
+    ...(doc ? { around: consistencyLazily(base, doc, { region, hubRegion, as, at, account }) } : {}),
     ...(s.success ? { scheduler: inTarget(scheduler(s.data, hubRegion), at) } : {}),
   };
 };
