@@ -37,7 +37,7 @@ import {
 import { VaultEnv } from '../../shared/config/env.js';
 import { backsUpEbs } from '../../shared/backup/kinds.js';
 import type { BackupScheduler, SnapshotAround, SnapshotReader } from '../../shared/backup/ports.js';
-import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
+import { type Invocation, isEventEnvelope, parseBackupPayload } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -52,10 +52,20 @@ export type { BackupDeps, BackupResult };
 /**
  * Parse any backup trigger (schedules, pre-change requests, RDS snapshot and database events, AWS Health
  * maintenance) and run it; dry run = the deps' forced flag or the request's. The invocation's request id
- * names an ad-hoc snapshot that carries neither a client token nor a requested time.
+ * names an ad-hoc snapshot that carries neither a client token nor a requested time. AWS's events are parsed
+ * by events.ts, loaded only by an invocation that gets one; a direct payload (a schedule's) never loads it.
  */
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
-  runBackup(parseBackupRequest(event, deps.config.backup, invocation), deps);
+  runBackup(
+    isEventEnvelope(event)
+      ? (await import('../../shared/backup/events.js')).parseBackupRequest(
+          event,
+          deps.config.backup,
+          invocation,
+        )
+      : parseBackupPayload(event, deps.config.backup, invocation),
+    deps,
+  );
 
 /**
  * The vault copy of this account-region, when config `fleet.vault` is set and the environment names the
