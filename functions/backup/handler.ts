@@ -17,7 +17,6 @@ import type { EbsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
-import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger, dynamoCopySlots } from '../../shared/aws/copy-ledger.js';
 import {
@@ -199,14 +198,22 @@ const consistencyLazily = (
   return async (target, snapshot) => (await (loaded ??= make()))(target, snapshot);
 };
 
-/** The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots. */
-const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
-  schedulerBackup(schedulerClient(hubRegion), {
+/**
+ * The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots; the
+ * Scheduler adapter is loaded by the first schedule (an AWS Health scheduled change), not by other triggers.
+ */
+const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler => {
+  const client = schedulerClient(hubRegion);
+  const target = {
     group: e.MAINTENANCE_SCHEDULE_GROUP,
     functionArn: e.MAINTENANCE_TARGET_ARN,
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
-  });
+  };
+  const make = async () => (await import('../../shared/aws/scheduler.js')).schedulerBackup(client, target);
+  let loaded: Promise<BackupScheduler> | undefined;
+  return { scheduleOnce: async (o) => (await (loaded ??= make())).scheduleOnce(o) };
+};
 
 /**
  * A target's pre-maintenance snapshot (a spoke's forwarded AWS Health event) is scheduled in the hub, and

@@ -29,6 +29,7 @@ const MODULES: Record<string, string> = {
   'aws/ebs-vault-store': '../../../shared/aws/ebs-vault-store.js',
   'aws/ebs': '../../../shared/aws/ebs.js',
   'aws/ssm-commands': '../../../shared/aws/ssm-commands.js',
+  'aws/scheduler': '../../../shared/aws/scheduler.js',
   'aws/map-run-results': '../../../shared/aws/map-run-results.js',
   'aws/organizations': '../../../shared/aws/organizations.js',
   'fleet/fleet-run': '../../../shared/fleet/fleet-run.js',
