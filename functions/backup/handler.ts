@@ -232,7 +232,9 @@ const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupSched
  * The backup vault when `sessions` are given (wireVault). Application consistency when the environment names
  * the stage's document, in every target (the spoke stack deploys it under the same name). Redis DR when the
  * environment names its two buckets (the hub's own account-region), or in a spoke target that keeps it, into
- * that account's own buckets (spokeRedisDr).
+ * that account's own buckets (spokeRedisDr). The adapters only some triggers use (EBS, the vault's, application
+ * consistency, the Scheduler) load their modules on their first call (deferredPort and the `*Lazily` wrappers),
+ * so a trigger that never calls them never parses them.
  */
 export const wire = (
   base: BaseDeps,
