@@ -1,8 +1,10 @@
-import type { FanOutTarget } from '../fleet/fan-out.js';
+import { type FanOutTarget, targetConfig } from '../fleet/fan-out.js';
 import type { FleetWiring } from '../fleet/child.js';
 import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import { type ClientIdentity, organizationsClient, s3Client, stsClient } from './clients.js';
+import { s3MapRunResults } from './map-run-results.js';
+import { organizationDirectory } from './organizations.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
@@ -85,9 +87,7 @@ export const fleetWiring = <D>(
       const b = base();
       return (deps = wire(b, undefined, lazily(b)));
     },
-    // A child's, the summary's and the listing's code is loaded by the invocations that need it (fleet events).
     target: async (target) => {
-      const { targetConfig } = await import('../fleet/fan-out.js');
       const b = base();
       const as = await sessions(b).identity(target);
       return wire(
@@ -96,12 +96,8 @@ export const fleetWiring = <D>(
         lazily(b),
       );
     },
-    summary: async () => {
-      const { s3MapRunResults } = await import('./map-run-results.js');
-      return { notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) };
-    },
-    listing: async () => {
-      const { organizationDirectory } = await import('./organizations.js');
+    summary: () => ({ notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) }),
+    listing: () => {
       const { config } = base();
       return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
     },
