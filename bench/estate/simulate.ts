@@ -9,7 +9,7 @@ import * as clients from '../../shared/aws/clients.js';
 import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import { parseBackupRequest } from '../../shared/backup/request.js';
+import { parseBackupRequest } from '../../shared/backup/events.js';
 import { readStageFile } from '../../shared/config/files.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { errorMessage } from '../../shared/errors.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { runBackup } from '../../shared/backup/service.js';
-import { parseBackupRequest } from '../../shared/backup/request.js';
+import { parseBackupRequest } from '../../shared/backup/events.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { memoryAlertLedger } from '../../shared/cost/memory-ledger.js';
 import { runCostCheck } from '../../shared/cost/service.js';

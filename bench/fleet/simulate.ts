@@ -12,7 +12,7 @@ import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';
 import { awsSnapshotStore } from '../../shared/aws/snapshots.js';
 import { targetCredentials } from '../../shared/aws/target-credentials.js';
 import { snapshotId } from '../../shared/backup/ids.js';
-import { parseBackupRequest } from '../../shared/backup/request.js';
+import { parseBackupRequest } from '../../shared/backup/events.js';
 import { type BackupDeps, runBackup } from '../../shared/backup/service.js';
 import { parseConfig, type StewardConfig } from '../../shared/config/schema.js';
 import { configAt } from '../../shared/fleet/place.js';

@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
 import { cacheDrPort, DR_COPY_TIMEOUTS, PART_COPY } from '../../shared/aws/cache-dr.js';
 import {
+  type ClientIdentity,
   ec2Client,
   elastiCacheClient,
   rdsClient,
@@ -11,10 +12,8 @@ import {
   ssmClient,
   taggingClient,
 } from '../../shared/aws/clients.js';
-import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
-import { consistencyAround } from '../../shared/backup/consistency.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
+import { ebsBackup } from '../../shared/aws/ebs.js';
 import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
 import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
@@ -28,6 +27,7 @@ import {
   type RoleSessions,
   type TargetWiring,
 } from '../../shared/aws/fleet-sessions.js';
+import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
 import { DR_RDB_PREFIX, type RedisDrPlace, spokeRedisDr } from '../../shared/backup/cache-dr.js';
@@ -39,8 +39,9 @@ import {
   RunReportsEnv,
 } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
-import type { BackupScheduler } from '../../shared/backup/ports.js';
-import { type Invocation, parseBackupRequest } from '../../shared/backup/request.js';
+import { backsUpEbs } from '../../shared/backup/kinds.js';
+import type { BackupScheduler, SnapshotAround } from '../../shared/backup/ports.js';
+import { type Invocation, isEventEnvelope, parseBackupPayload } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
@@ -54,10 +55,20 @@ export type { BackupDeps, BackupResult };
 /**
  * Parse any backup trigger (schedules, pre-change requests, RDS snapshot and database events, AWS Health
  * maintenance) and run it; dry run = the deps' forced flag or the request's. The invocation's request id
- * names an ad-hoc snapshot that carries neither a client token nor a requested time.
+ * names an ad-hoc snapshot that carries neither a client token nor a requested time. AWS's events are parsed
+ * by events.ts, loaded only by an invocation that gets one; a direct payload (a schedule's) never loads it.
  */
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
-  runBackup(parseBackupRequest(event, deps.config.backup, invocation), deps);
+  runBackup(
+    isEventEnvelope(event)
+      ? (await import('../../shared/backup/events.js')).parseBackupRequest(
+          event,
+          deps.config.backup,
+          invocation,
+        )
+      : parseBackupPayload(event, deps.config.backup, invocation),
+    deps,
+  );
 
 /**
  * The vault copy of this account-region, when config `fleet.vault` is set and the environment names the
@@ -110,6 +121,63 @@ const wireVault = (
   };
 };
 
+/**
+ * Application consistency around each EBS set, by the stage's Command document `doc` (in every target: the
+ * spoke stack deploys it under the same name, and a child sends the commands with the target's credentials);
+ * the dump objects are tagged in the hub's bucket. Its code (the freeze/thaw runner) is loaded by the first set
+ * it wraps: a run that takes no EBS set never parses it. The SSM adapter is imported statically: a module that
+ * imports an SDK client and is loaded by `import()` makes a single-file bundle keep that client whole.
+ */
+const consistencyLazily = (
+  base: BaseDeps,
+  doc: string,
+  w: {
+    region: string;
+    hubRegion: string;
+    as: ClientIdentity | undefined;
+    at: TargetWiring | undefined;
+    account: string | undefined;
+  },
+): SnapshotAround => {
+  const { region, hubRegion, as, at, account } = w;
+  const ssm = ssmClient(region, undefined, as);
+  const s3 = s3Client(hubRegion);
+  // The instances' account and region on each dump, and the OU targets a child reached the account through:
+  // retention keeps it with those targets' overrides (fleet/place.ts, dumpPolicies).
+  const place = {
+    ...(account ? { account } : {}),
+    region,
+    ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
+  };
+  const where = at ? { account: at.target.account, region } : {};
+  const make = async (): Promise<SnapshotAround> => {
+    const { consistencyAround } = await import('../../shared/backup/consistency.js');
+    return consistencyAround(
+      base.config.backup.policies,
+      {
+        runner: ssmStepRunner(ssm, doc),
+        dumps: s3DumpTagger(s3),
+        place,
+        now: base.now,
+        sleep: abortableSleep,
+      },
+      (instance, r) =>
+        (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
+          ...where,
+          document: doc,
+          instance,
+          consistency: r.consistency,
+          frozenSeconds: r.frozenSeconds,
+          problems: r.problems,
+          steps: r.steps,
+          ...(r.dump ? { dump: r.dump } : {}),
+        }),
+    );
+  };
+  let loaded: Promise<SnapshotAround> | undefined;
+  return async (target, snapshot) => (await (loaded ??= make()))(target, snapshot);
+};
+
 /** The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots. */
 const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
   schedulerBackup(schedulerClient(hubRegion), {
@@ -136,7 +204,9 @@ const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupSched
  * The backup vault when `sessions` are given (wireVault). Application consistency when the environment names
  * the stage's document, in every target (the spoke stack deploys it under the same name). Redis DR when the
  * environment names its two buckets (the hub's own account-region), or in a spoke target that keeps it, into
- * that account's own buckets (spokeRedisDr).
+ * that account's own buckets (spokeRedisDr). Application consistency's runner loads on its first call
+ * (consistencyLazily). The adapters (shared/aws/) stay static imports: a module loaded by `import()` that
+ * imports an SDK client makes a single-file bundle keep that client's whole model (EC2's alone ~900 KB).
  */
 export const wire = (
   base: BaseDeps,
@@ -185,7 +255,6 @@ export const wire = (
       ? spokeRedisDr(base.config, at.target.account)
       : undefined;
   const doc = ConsistencyEnv.safeParse(env).data?.CONSISTENCY_DOCUMENT;
-  const where = at ? { account: at.target.account, region } : {};
   return {
     ...base,
     primary: awsBackupPort(rdsBackup(region, rds), elastiCacheBackup(region, cache), ebs),
@@ -225,37 +294,7 @@ export const wire = (
           ),
         }
       : {}),
-    ...(doc
-      ? {
-          around: consistencyAround(
-            base.config.backup.policies,
-            {
-              runner: ssmStepRunner(ssmClient(region, undefined, as), doc),
-              dumps: s3DumpTagger(s3Client(hubRegion)),
-              // The instances' account and region on each dump, and the OU targets a child reached the account
-              // through: retention keeps it with those targets' overrides (fleet/place.ts, dumpPolicies).
-              place: {
-                ...(account ? { account } : {}),
-                region,
-                ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
-              },
-              now: base.now,
-              sleep: abortableSleep,
-            },
-            (instance, r) =>
-              (r.severity === 'info' ? logger.info : logger.warn).call(logger, 'application consistency', {
-                ...where,
-                document: doc,
-                instance,
-                consistency: r.consistency,
-                frozenSeconds: r.frozenSeconds,
-                problems: r.problems,
-                steps: r.steps,
-                ...(r.dump ? { dump: r.dump } : {}),
-              }),
-          ),
-        }
-      : {}),
+    ...(doc ? { around: consistencyLazily(base, doc, { region, hubRegion, as, at, account }) } : {}),
     ...(s.success ? { scheduler: inTarget(scheduler(s.data, hubRegion), at) } : {}),
   };
 };

@@ -12,6 +12,7 @@ import {
   type Snapshot as Ec2Snapshot,
   type Volume,
 } from '@aws-sdk/client-ec2';
+import { backsUpEbs } from '../backup/kinds.js';
 import type { SnapshotAround, SnapshotReader } from '../backup/ports.js';
 import { AwsCallError, errorName } from '../errors.js';
 import type {
@@ -35,8 +36,7 @@ const VOLUME_PAGE = 500;
 const SNAPSHOT_PAGE = 1000;
 
 /** Whether any backup policy backs EBS up: the report reads EC2 only then. */
-export const backsUpEbs = (config: { backup: { policies: Record<string, { kinds: readonly string[] }> } }) =>
-  Object.values(config.backup.policies).some((p) => p.kinds.includes('ebs'));
+export { backsUpEbs };
 
 /** Set ids per DescribeSnapshots filter (`tag:steward:set` values): small, like the RDS reader's. */
 export const SET_IDS_PER_REQUEST = 20;

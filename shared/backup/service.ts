@@ -26,7 +26,7 @@ import {
   planSnapshot,
   QUOTA_BY_KIND,
 } from './plan.js';
-import { type MaintenanceItem, runBackupEvent } from './maintenance.js';
+import type { MaintenanceItem } from './maintenance.js';
 import type {
   BackupPort,
   BackupScheduler,
@@ -38,7 +38,8 @@ import type {
   SnapshotReader,
 } from './ports.js';
 import type { BackupRequest } from './request.js';
-import { reconcileVault, VAULT_COPY, type VaultDeps } from './vault.js';
+import type { VaultDeps } from './vault.js';
+import { VAULT_COPY } from './vault-actions.js';
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'backup';
@@ -192,6 +193,8 @@ const reconcileAfterBackup = async (deps: BackupDeps, dryRun: boolean): Promise<
 const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]> => {
   if (!deps.vault) return [];
   try {
+    // The vault reconcile's module is loaded only by a stage with a vault.
+    const { reconcileVault } = await import('./vault.js');
     return (await reconcileVault(deps.vault, dryRun, deps.now())).outcomes;
   } catch (e) {
     const v = deps.vault;
@@ -434,7 +437,8 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     req.action === 'rds-event' ||
     req.action === 'ignored'
   )
-    return runBackupEvent(req, {
+    // AWS Health and RDS database events: their module is loaded only by the triggers that need it.
+    return (await import('./maintenance.js')).runBackupEvent(req, {
       ...deps,
       listDatabases: () => deps.primary.listDatabases(ResourceKind.options),
       snapshotNow: async (p) =>

@@ -7,12 +7,9 @@ import type { SnapshotLister, VaultSetShares, VaultSetStore, VaultShares, VaultS
 import { planVault, type VaultCopyAction, type VaultPlan } from './vault-plan.js';
 import { planVaultSets, type VaultSetCopyAction, type VaultSetsPlan } from './vault-sets-plan.js';
 
-/** Outcome actions of the vault flow, in reports and notifications. */
-export const VAULT_SHARE = 'share-with-vault';
-export const VAULT_COPY = 'copy-to-vault';
-export const VAULT_UNSHARE = 'unshare-from-vault';
-export const VAULT_REENCRYPT = 'reencrypt-for-vault';
-export const VAULT_DROP = 'delete-reencrypted-copy';
+import { VAULT_COPY, VAULT_DROP, VAULT_REENCRYPT, VAULT_SHARE, VAULT_UNSHARE } from './vault-actions.js';
+
+export { VAULT_COPY, VAULT_DROP, VAULT_REENCRYPT, VAULT_SHARE, VAULT_UNSHARE };
 
 /** RDS refused to share a snapshot encrypted with the AWS-managed `aws/rds` key, and no share key is set. */
 export class DefaultKeyShareError extends StewardError {

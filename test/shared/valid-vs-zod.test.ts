@@ -12,6 +12,7 @@ import { zodOf } from '../../shared/config/from-valid.js';
 
 const MODULES = {
   'backup request': () => import('../../shared/backup/request.js'),
+  'backup AWS events': () => import('../../shared/backup/events.js'),
   'backup env': () => import('../../shared/backup/env.js'),
   'retention request': () => import('../../shared/retention/request.js'),
   'retention env': () => import('../../shared/retention/env.js'),

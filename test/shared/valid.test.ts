@@ -251,6 +251,7 @@ describe('schemas built on first use', () => {
 
   it.each([
     ['backup', '../../shared/backup/request.js'],
+    ['backup AWS events', '../../shared/backup/events.js'],
     ['retention', '../../shared/retention/request.js'],
     ['scaling', '../../shared/scaling/request.js'],
     ['scaling alarm', '../../shared/scaling/alarm-event.js'],
@@ -279,8 +280,8 @@ describe('schemas built on first use', () => {
   it('a parse builds only what it parses: a scheduled backup, not the RDS, Health or pre-change schemas', async () => {
     // Prepare
     vi.resetModules();
-    const { parseBackupRequest } = await import('../../shared/backup/request.js');
-    const { HealthEvent } = await import('../../shared/backup/request.js');
+    const { parseBackupRequest } = await import('../../shared/backup/events.js');
+    const { HealthEvent } = await import('../../shared/backup/events.js');
     built.calls = 0;
     const backup = { policies: { daily: {} } } as never;
 

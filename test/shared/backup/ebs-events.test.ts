@@ -3,7 +3,7 @@ import copySnapshot from '../../../events/ebs/aws-copy-snapshot.json' with { typ
 import createSnapshot from '../../../events/ebs/aws-create-snapshot.json' with { type: 'json' };
 import createSnapshots from '../../../events/ebs/aws-create-snapshots.json' with { type: 'json' };
 import failed from '../../../events/ebs/aws-create-snapshots-failed.json' with { type: 'json' };
-import { parseBackupRequest } from '../../../shared/backup/request.js';
+import { parseBackupRequest } from '../../../shared/backup/events.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError } from '../../../shared/errors.js';
 
