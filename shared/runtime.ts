@@ -2,6 +2,7 @@ import { eventBridgeClient, snsClient } from './aws/clients.js';
 import { snsNotifier } from './aws/sns-notifier.js';
 import { embeddedConfig } from './config/embedded.js';
 import { BaseEnv, loadEnv } from './config/env.js';
+import { stageDeps, type StageDeps } from './stage.js';
 import type { Severity, StewardConfig } from './config/schema.js';
 import { type Place, placeOf } from './fleet/place.js';
 import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
@@ -11,14 +12,8 @@ import { metrics } from './observability.js';
  * What every capability's wiring starts from. The Lambda builds it from its environment and the config
  * embedded at synth (`wireBase`); the CLI builds it from `--config`, `--stage` and flags.
  */
-export interface BaseDeps {
-  config: StewardConfig;
-  /** Forced dry run (stage config or function env); a request can add dry run, never remove it. */
-  dryRun: boolean;
+export interface BaseDeps extends StageDeps {
   notifier: Notifier;
-  now: () => Date;
-  /** Where this invocation acts (`atPlace`); absent in runs that did not say (tests, older callers). */
-  place?: Place;
 }
 
 /**
@@ -79,15 +74,6 @@ export const notifierFor = (config: StewardConfig, topics: Record<Severity, stri
   return pd ? fanOut(sns, pagerRoute(config, pd.severities)) : sns;
 };
 
-/** Base deps without the notifier: for a function that sends no notifications (the drill verifier). */
-export type StageDeps = Omit<BaseDeps, 'notifier'>;
-
-const stageDeps = (config: StewardConfig, e: BaseEnv): StageDeps => ({
-  config,
-  dryRun: config.dryRun || e.DRY_RUN,
-  now: () => new Date(),
-});
-
 /** Build the real base deps once per container; config errors surface here, at cold start. */
 export const wireBase = (
   env: Record<string, string | undefined> = process.env,
@@ -104,11 +90,4 @@ export const wireBase = (
   };
 };
 
-/**
- * `wireBase` without the notifier: the drill verifier runs in an isolated VPC that reaches neither SNS nor
- * EventBridge, so it builds no client for them (and its bundle carries none).
- */
-export const wireStage = (
-  env: Record<string, string | undefined> = process.env,
-  config: StewardConfig = embeddedConfig(),
-): StageDeps => stageDeps(config, loadEnv(BaseEnv, env));
+export { type StageDeps, wireStage } from './stage.js';

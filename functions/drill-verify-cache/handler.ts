@@ -8,7 +8,7 @@ import { CacheVerifyEnv } from '../../shared/drill/env.js';
 import { verifyRedis } from '../../shared/drill/redis/verify.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { type StageDeps, wireStage } from '../../shared/runtime.js';
+import { type StageDeps, wireStage } from '../../shared/stage.js';
 
 export type { CacheVerifyDeps };
 

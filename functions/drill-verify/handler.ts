@@ -13,7 +13,7 @@ import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
-import { type StageDeps, wireStage } from '../../shared/runtime.js';
+import { type StageDeps, wireStage } from '../../shared/stage.js';
 
 export type { VerifyDeps };
 
