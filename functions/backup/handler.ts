@@ -13,13 +13,10 @@ import {
   taggingClient,
 } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import { ebsBackup } from '../../shared/aws/ebs.js';
-import { ebsVaultShares } from '../../shared/aws/ebs-vault.js';
-import { ebsVaultStore } from '../../shared/aws/ebs-vault-store.js';
+import type { EbsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
-import { schedulerBackup } from '../../shared/aws/scheduler.js';
 import { awsSnapshotStore, rdsSnapshotReader } from '../../shared/aws/snapshots.js';
 import { dynamoCopyLedger, dynamoCopySlots } from '../../shared/aws/copy-ledger.js';
 import {
@@ -27,8 +24,6 @@ import {
   type RoleSessions,
   type TargetWiring,
 } from '../../shared/aws/fleet-sessions.js';
-import { abortableSleep, s3DumpTagger, ssmStepRunner } from '../../shared/aws/ssm-commands.js';
-import { rdsVaultShares, rdsVaultStore } from '../../shared/aws/vault.js';
 import { AWS_COPY_LIMITS } from '../../shared/backup/copy-plan.js';
 import { DR_RDB_PREFIX, type RedisDrPlace, spokeRedisDr } from '../../shared/backup/cache-dr.js';
 import {
@@ -40,7 +35,7 @@ import {
 } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { backsUpEbs } from '../../shared/backup/kinds.js';
-import type { BackupScheduler, SnapshotAround } from '../../shared/backup/ports.js';
+import type { BackupScheduler, SnapshotAround, SnapshotReader } from '../../shared/backup/ports.js';
 import { type Invocation, isEventEnvelope, parseBackupPayload } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -48,6 +43,7 @@ import { readableStacks } from '../../shared/stack-traces.js';
 import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { copySourceRegions, organizationalUnitsOf } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
+import { deferredPort } from '../../shared/deferred.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
 export type { BackupDeps, BackupResult };
@@ -95,6 +91,8 @@ const wireVault = (
     roleArn: vaultRoleArn(config, 'copy', region, partition),
     ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
   });
+  const vaultRds = rdsClient(region, undefined, as);
+  const vaultEc2 = ec2Client(region, undefined, as);
   return {
     account,
     region,
@@ -106,14 +104,23 @@ const wireVault = (
     maxInFlight: config.backup.maxCopiesInFlight,
     maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],
     sources,
-    shares: rdsVaultShares(region, rds),
-    vault: rdsVaultStore(region, rdsClient(region, undefined, as)),
+    // The vault adapters' modules are loaded by the first call (a run that reconciles the vault).
+    shares: deferredPort(region, async () =>
+      (await import('../../shared/aws/vault.js')).rdsVaultShares(region, rds),
+    ),
+    vault: deferredPort(region, async () =>
+      (await import('../../shared/aws/vault.js')).rdsVaultStore(region, vaultRds),
+    ),
     // EBS snapshot sets, when a policy backs EBS up: shared by the acting identity, copied by the vault role.
     ...(backsUpEbs(config)
       ? {
           sets: {
-            shares: ebsVaultShares(region, ec2),
-            vault: ebsVaultStore(region, ec2Client(region, undefined, as)),
+            shares: deferredPort(region, async () =>
+              (await import('../../shared/aws/ebs-vault.js')).ebsVaultShares(region, ec2),
+            ),
+            vault: deferredPort(region, async () =>
+              (await import('../../shared/aws/ebs-vault-store.js')).ebsVaultStore(region, vaultEc2),
+            ),
             maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
           },
         }
@@ -122,11 +129,23 @@ const wireVault = (
 };
 
 /**
+ * The EBS adapter of one region, its module loaded by the first EBS call: a stage that backs no EBS up, and
+ * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
+ */
+const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup => {
+  const make = async () => (await import('../../shared/aws/ebs.js')).ebsBackup(region, ec2);
+  let loaded: Promise<EbsBackup> | undefined;
+  const load = () => (loaded ??= make());
+  return deferredPort<EbsBackup>(region, load, {
+    reader: deferredPort<SnapshotReader>(region, async () => ({ region, ...(await load()).reader })),
+  });
+};
+
+/**
  * Application consistency around each EBS set, by the stage's Command document `doc` (in every target: the
  * spoke stack deploys it under the same name, and a child sends the commands with the target's credentials);
- * the dump objects are tagged in the hub's bucket. Its code (the freeze/thaw runner) is loaded by the first set
- * it wraps: a run that takes no EBS set never parses it. The SSM adapter is imported statically: a module that
- * imports an SDK client and is loaded by `import()` makes a single-file bundle keep that client whole.
+ * the dump objects are tagged in the hub's bucket. Its code (the freeze/thaw runner, the SSM adapter) is
+ * loaded by the first set it wraps: a run that takes no EBS set never parses it.
  */
 const consistencyLazily = (
   base: BaseDeps,
@@ -152,6 +171,7 @@ const consistencyLazily = (
   const where = at ? { account: at.target.account, region } : {};
   const make = async (): Promise<SnapshotAround> => {
     const { consistencyAround } = await import('../../shared/backup/consistency.js');
+    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await import('../../shared/aws/ssm-commands.js');
     return consistencyAround(
       base.config.backup.policies,
       {
@@ -178,14 +198,22 @@ const consistencyLazily = (
   return async (target, snapshot) => (await (loaded ??= make()))(target, snapshot);
 };
 
-/** The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots. */
-const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
-  schedulerBackup(schedulerClient(hubRegion), {
+/**
+ * The hub's one-time schedules (its group, its role, this function) for pre-maintenance snapshots; the
+ * Scheduler adapter is loaded by the first schedule (an AWS Health scheduled change), not by other triggers.
+ */
+const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler => {
+  const client = schedulerClient(hubRegion);
+  const target = {
     group: e.MAINTENANCE_SCHEDULE_GROUP,
     functionArn: e.MAINTENANCE_TARGET_ARN,
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
-  });
+  };
+  const make = async () => (await import('../../shared/aws/scheduler.js')).schedulerBackup(client, target);
+  let loaded: Promise<BackupScheduler> | undefined;
+  return { scheduleOnce: async (o) => (await (loaded ??= make())).scheduleOnce(o) };
+};
 
 /**
  * A target's pre-maintenance snapshot (a spoke's forwarded AWS Health event) is scheduled in the hub, and
@@ -204,9 +232,9 @@ const inTarget = (s: BackupScheduler, at: TargetWiring | undefined): BackupSched
  * The backup vault when `sessions` are given (wireVault). Application consistency when the environment names
  * the stage's document, in every target (the spoke stack deploys it under the same name). Redis DR when the
  * environment names its two buckets (the hub's own account-region), or in a spoke target that keeps it, into
- * that account's own buckets (spokeRedisDr). Application consistency's runner loads on its first call
- * (consistencyLazily). The adapters (shared/aws/) stay static imports: a module loaded by `import()` that
- * imports an SDK client makes a single-file bundle keep that client's whole model (EC2's alone ~900 KB).
+ * that account's own buckets (spokeRedisDr). The adapters only some triggers use (EBS, the vault's, application
+ * consistency, the Scheduler) load their modules on their first call (deferredPort and the `*Lazily` wrappers),
+ * so a trigger that never calls them never parses them.
  */
 export const wire = (
   base: BaseDeps,
@@ -233,8 +261,8 @@ export const wire = (
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
   const ec2 = ec2Client(region, undefined, as);
-  const ebs = ebsBackup(region, ec2);
-  const drEbs = ebsBackup(dr.region, ec2Client(dr.region, undefined, as));
+  const ebs = ebsLazily(region, ec2);
+  const drEbs = ebsLazily(dr.region, ec2Client(dr.region, undefined, as));
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
   const vault = wireVault(base.config, env, primary, rds, ec2, sessions);

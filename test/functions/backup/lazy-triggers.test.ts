@@ -10,17 +10,14 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import healthEvent from '../../../events/health/rds-maintenance-scheduled.json' with { type: 'json' };
 import scheduledEvent from '../../../events/backup/scheduled.json' with { type: 'json' };
 import snapshotRequest from '../../../events/backup/snapshot-request.json' with { type: 'json' };
-import rdsSnapshotCreated from '../../../events/rds/snapshot-created.json' with { type: 'json' };
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { loadExample } from '../../support/examples.js';
 
 // The backup function loads a trigger's code when that trigger arrives (`await import()` at the dispatch
 // points and in `wire`); with the bundles split at those imports, each trigger parses only what it runs.
-// Every module below records its loading (vi.doMock's factory runs when the module is first imported,
-// statically or dynamically, in the fresh module graph of one invocation): the bench's first invoke, the prod
-// stage's scheduled backup through the deployed wiring, must load none of them; the triggers that need one
-// must load it (the check can fail both ways). The adapters (shared/aws/) stay static imports: one that
-// imports an SDK client, loaded by `import()`, makes a single-file bundle keep that client's whole model.
+// Every module below records its loading (vi.doMock's factory runs when the module is first imported, statically
+// or dynamically, in the fresh module graph of one invocation): the bench's first invoke, the prod stage's scheduled backup through the deployed wiring,
+// must load none of them; the triggers that need one must load it (the check can fail both ways).
 const loaded = new Set<string>();
 const MODULES: Record<string, string> = {
   'backup/maintenance': '../../../shared/backup/maintenance.js',
@@ -28,6 +25,15 @@ const MODULES: Record<string, string> = {
   'backup/vault': '../../../shared/backup/vault.js',
   'backup/consistency': '../../../shared/backup/consistency.js',
   'fleet/forwarded-run': '../../../shared/fleet/forwarded-run.js',
+  'aws/vault': '../../../shared/aws/vault.js',
+  'aws/ebs-vault': '../../../shared/aws/ebs-vault.js',
+  'aws/ebs-vault-store': '../../../shared/aws/ebs-vault-store.js',
+  'aws/ebs': '../../../shared/aws/ebs.js',
+  'aws/ssm-commands': '../../../shared/aws/ssm-commands.js',
+  'aws/scheduler': '../../../shared/aws/scheduler.js',
+  'aws/map-run-results': '../../../shared/aws/map-run-results.js',
+  'aws/organizations': '../../../shared/aws/organizations.js',
+  'fleet/fan-out': '../../../shared/fleet/fan-out.js',
   'fleet/summary': '../../../shared/fleet/summary.js',
   'fleet/organization': '../../../shared/fleet/organization.js',
   'fleet/forwarded': '../../../shared/fleet/forwarded.js',
@@ -87,7 +93,7 @@ beforeEach(() => {
 });
 
 describe('the backup function loads what a trigger runs, and nothing else', () => {
-  it("the prod stage's scheduled backup (the bench's first invoke) loads no event, maintenance, vault, consistency or fleet code", async () => {
+  it("the prod stage's scheduled backup (the bench's first invoke) loads no event, vault, EBS, consistency or fleet code", async () => {
     // Act
     const { result, loaded: modules } = await invoke(scheduledEvent);
 
@@ -105,14 +111,13 @@ describe('the backup function loads what a trigger runs, and nothing else', () =
     expect(modules).not.toContain('fleet/forwarded-run');
   });
 
-  it("an RDS snapshot event loads the event parsers, and a pre-change snapshot request loads none of the triggers' modules", async () => {
+  it('a pre-change snapshot request lists every kind, EBS included: it loads the EBS adapter', async () => {
     // Act
-    const event = await invoke(rdsSnapshotCreated);
-    const snapshot = await invoke(snapshotRequest);
+    const { loaded: modules } = await invoke(snapshotRequest);
 
     // Assert
-    expect(event.loaded).toEqual(['backup/events']);
-    expect(snapshot.loaded).toEqual([]);
+    expect(modules).toContain('aws/ebs');
+    expect(modules).not.toContain('backup/events');
   });
 
   it('a fan-out summary loads the fleet code', async () => {
@@ -120,6 +125,6 @@ describe('the backup function loads what a trigger runs, and nothing else', () =
     const { loaded: modules } = await invoke({ action: 'fan-out-summary' });
 
     // Assert
-    expect(modules).toEqual(expect.arrayContaining(['fleet/summary']));
+    expect(modules).toEqual(expect.arrayContaining(['fleet/fan-out', 'fleet/summary']));
   });
 });
