@@ -74,6 +74,16 @@ export const EVENTS: Record<string, () => unknown> = {
  * orders-db from a day ago. The baseline sends the same requests and reads the same answers.
  */
 const ANSWERS: Record<string, QueryAnswers> = {
+  // The daily policy's database, opted in by its tag, available: the scheduled run snapshots it.
+  backup: {
+    DescribeDBInstances: () =>
+      '<DBInstances><DBInstance><DBInstanceIdentifier>orders-db</DBInstanceIdentifier>' +
+      '<DBInstanceArn>arn:aws:rds:eu-west-1:111122223333:db:orders-db</DBInstanceArn>' +
+      '<DBInstanceClass>db.r6g.large</DBInstanceClass><Engine>postgres</Engine>' +
+      '<DBInstanceStatus>available</DBInstanceStatus><StorageEncrypted>true</StorageEncrypted>' +
+      '<TagList><Tag><Key>steward:backup</Key><Value>daily</Value></Tag></TagList>' +
+      '</DBInstance></DBInstances>',
+  },
   drill: {
     DescribeDBSnapshots: () => {
       const created = new Date(Date.now() - 86_400_000).toISOString();

@@ -504,6 +504,38 @@ describe("Steward-prod scaling as deployed: the bench's alarm acts", () => {
   });
 });
 
+describe("Steward-prod backup as deployed: the bench's scheduled run snapshots", () => {
+  it('runs the daily schedule from the synthesized index.mjs and snapshots the database opted in by its tag', async () => {
+    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its answers (bench/cold-start.ts).
+    const backup = deployedFunctions(app, stacks.prod).find((f) => f.name === 'backup')!;
+    const tmp = mkdtempSync(join(tmpdir(), 'steward-backup-daily-'));
+    const fake = await startFakeEndpoint();
+
+    try {
+      // Act
+      const run = await firstInvoke(
+        backup,
+        { path: process.execPath, version: process.version, source: 'this process' },
+        fake,
+        join(tmp, 'event.json'),
+      );
+
+      // Assert: discovered the tagged database, took its snapshot, reported and told.
+      expect(run.error).toBeUndefined();
+      expect(run.requests).toEqual(
+        expect.arrayContaining([
+          'rds:DescribeDBInstances@eu-west-1',
+          'rds:CreateDBSnapshot@eu-west-1',
+          'sns:Publish@eu-west-1',
+        ]),
+      );
+    } finally {
+      await fake.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Steward-prod (copies to DR)', () => {
   it('follows up copies on a schedule and on RDS "manual snapshot created" events', () => {
     // Prepare
