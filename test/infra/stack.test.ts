@@ -467,6 +467,75 @@ describe('Steward-prod drill as deployed: split into chunks', () => {
   });
 });
 
+describe("Steward-prod scaling as deployed: the bench's alarm acts", () => {
+  it('runs a fresh ALARM from the synthesized index.mjs through the planner and the change (not a stale skip)', async () => {
+    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its alarm (bench/cold-start.ts).
+    const scaling = deployedFunctions(app, stacks.prod).find((f) => f.name === 'scaling')!;
+    const chunk = (name: string) =>
+      readdirSync(scaling.dir).filter((f) => new RegExp(`^${name}-\\w+\\.mjs$`).test(f));
+    const [engine, act] = [chunk('engine'), chunk('act')];
+    expect([engine, act]).toEqual([[expect.any(String)], [expect.any(String)]]);
+    const tmp = mkdtempSync(join(tmpdir(), 'steward-scaling-alarm-'));
+    const fake = await startFakeEndpoint();
+
+    try {
+      // Act
+      const run = await firstInvoke(
+        scaling,
+        { path: process.execPath, version: process.version, source: 'this process' },
+        fake,
+        join(tmp, 'event.json'),
+      );
+
+      // Assert: it described the database, claimed, modified it and told; the planner and the change loaded.
+      expect(run.error).toBeUndefined();
+      expect(run.requests).toEqual(
+        expect.arrayContaining([
+          'rds:DescribeDBInstances@eu-west-1',
+          'rds:ModifyDBInstance@eu-west-1',
+          'sns:Publish@eu-west-1',
+        ]),
+      );
+      expect(run.files).toEqual(expect.arrayContaining([engine[0], act[0]]));
+    } finally {
+      await fake.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Steward-prod backup as deployed: the bench's scheduled run snapshots", () => {
+  it('runs the daily schedule from the synthesized index.mjs and snapshots the database opted in by its tag', async () => {
+    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its answers (bench/cold-start.ts).
+    const backup = deployedFunctions(app, stacks.prod).find((f) => f.name === 'backup')!;
+    const tmp = mkdtempSync(join(tmpdir(), 'steward-backup-daily-'));
+    const fake = await startFakeEndpoint();
+
+    try {
+      // Act
+      const run = await firstInvoke(
+        backup,
+        { path: process.execPath, version: process.version, source: 'this process' },
+        fake,
+        join(tmp, 'event.json'),
+      );
+
+      // Assert: discovered the tagged database, took its snapshot, reported and told.
+      expect(run.error).toBeUndefined();
+      expect(run.requests).toEqual(
+        expect.arrayContaining([
+          'rds:DescribeDBInstances@eu-west-1',
+          'rds:CreateDBSnapshot@eu-west-1',
+          'sns:Publish@eu-west-1',
+        ]),
+      );
+    } finally {
+      await fake.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Steward-prod (copies to DR)', () => {
   it('follows up copies on a schedule and on RDS "manual snapshot created" events', () => {
     // Prepare
