@@ -7,6 +7,10 @@ import type { Severity, StewardConfig } from './config/schema.js';
 import { type Place, placeOf } from './fleet/place.js';
 import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
 import { metrics } from './observability.js';
+import type * as PagerEventsModule from './aws/pager-events.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedPagerEvents: Promise<typeof PagerEventsModule> | undefined;
 
 /**
  * What every capability's wiring starts from. The Lambda builds it from its environment and the config
@@ -41,7 +45,7 @@ export const atPlace = <D extends BaseDeps>(
 const pagerRoute = (config: StewardConfig, severities: readonly Severity[]): Notifier => {
   let pager: Promise<Notifier> | undefined;
   const load = async () =>
-    (await import('./aws/pager-events.js')).eventBridgePager(
+    (await (loadedPagerEvents ??= import('./aws/pager-events.js'))).eventBridgePager(
       eventBridgeClient(config.region),
       config.stage,
       severities,

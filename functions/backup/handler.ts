@@ -45,6 +45,31 @@ import { copySourceRegions, organizationalUnitsOf } from '../../shared/fleet/tar
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { deferredPort } from '../../shared/deferred.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
+import type * as EventsModule from '../../shared/backup/events.js';
+import type * as VaultModule from '../../shared/aws/vault.js';
+import type * as EbsVaultModule from '../../shared/aws/ebs-vault.js';
+import type * as EbsVaultStoreModule from '../../shared/aws/ebs-vault-store.js';
+import type * as EbsModule from '../../shared/aws/ebs.js';
+import type * as ConsistencyModule from '../../shared/backup/consistency.js';
+import type * as SsmCommandsModule from '../../shared/aws/ssm-commands.js';
+import type * as SchedulerModule from '../../shared/aws/scheduler.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedEvents: Promise<typeof EventsModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedVault: Promise<typeof VaultModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedEbsVault: Promise<typeof EbsVaultModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedEbsVaultStore: Promise<typeof EbsVaultStoreModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedEbs: Promise<typeof EbsModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedConsistency: Promise<typeof ConsistencyModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedSsmCommands: Promise<typeof SsmCommandsModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedScheduler: Promise<typeof SchedulerModule> | undefined;
 
 export type { BackupDeps, BackupResult };
 
@@ -57,7 +82,7 @@ export type { BackupDeps, BackupResult };
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
   runBackup(
     isEventEnvelope(event)
-      ? (await import('../../shared/backup/events.js')).parseBackupRequest(
+      ? (await (loadedEvents ??= import('../../shared/backup/events.js'))).parseBackupRequest(
           event,
           deps.config.backup,
           invocation,
@@ -106,20 +131,26 @@ const wireVault = (
     sources,
     // The vault adapters' modules are loaded by the first call (a run that reconciles the vault).
     shares: deferredPort(region, async () =>
-      (await import('../../shared/aws/vault.js')).rdsVaultShares(region, rds),
+      (await (loadedVault ??= import('../../shared/aws/vault.js'))).rdsVaultShares(region, rds),
     ),
     vault: deferredPort(region, async () =>
-      (await import('../../shared/aws/vault.js')).rdsVaultStore(region, vaultRds),
+      (await (loadedVault ??= import('../../shared/aws/vault.js'))).rdsVaultStore(region, vaultRds),
     ),
     // EBS snapshot sets, when a policy backs EBS up: shared by the acting identity, copied by the vault role.
     ...(backsUpEbs(config)
       ? {
           sets: {
             shares: deferredPort(region, async () =>
-              (await import('../../shared/aws/ebs-vault.js')).ebsVaultShares(region, ec2),
+              (await (loadedEbsVault ??= import('../../shared/aws/ebs-vault.js'))).ebsVaultShares(
+                region,
+                ec2,
+              ),
             ),
             vault: deferredPort(region, async () =>
-              (await import('../../shared/aws/ebs-vault-store.js')).ebsVaultStore(region, vaultEc2),
+              (await (loadedEbsVaultStore ??= import('../../shared/aws/ebs-vault-store.js'))).ebsVaultStore(
+                region,
+                vaultEc2,
+              ),
             ),
             maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
           },
@@ -133,7 +164,7 @@ const wireVault = (
  * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
  */
 const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup => {
-  const make = async () => (await import('../../shared/aws/ebs.js')).ebsBackup(region, ec2);
+  const make = async () => (await (loadedEbs ??= import('../../shared/aws/ebs.js'))).ebsBackup(region, ec2);
   let loaded: Promise<EbsBackup> | undefined;
   const load = () => (loaded ??= make());
   return deferredPort<EbsBackup>(region, load, {
@@ -170,8 +201,9 @@ const consistencyLazily = (
   };
   const where = at ? { account: at.target.account, region } : {};
   const make = async (): Promise<SnapshotAround> => {
-    const { consistencyAround } = await import('../../shared/backup/consistency.js');
-    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await import('../../shared/aws/ssm-commands.js');
+    const { consistencyAround } = await (loadedConsistency ??= import('../../shared/backup/consistency.js'));
+    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await (loadedSsmCommands ??=
+      import('../../shared/aws/ssm-commands.js'));
     return consistencyAround(
       base.config.backup.policies,
       {
@@ -210,7 +242,8 @@ const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
   };
-  const make = async () => (await import('../../shared/aws/scheduler.js')).schedulerBackup(client, target);
+  const make = async () =>
+    (await (loadedScheduler ??= import('../../shared/aws/scheduler.js'))).schedulerBackup(client, target);
   let loaded: Promise<BackupScheduler> | undefined;
   return { scheduleOnce: async (o) => (await (loaded ??= make())).scheduleOnce(o) };
 };

@@ -19,6 +19,25 @@ import { ScalingEnv } from '../../shared/scaling/env.js';
 import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/alarm-event.js';
 import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
+import type * as RequestModule from '../../shared/scaling/request.js';
+import type * as RdsScalingModule from '../../shared/aws/rds-scaling.js';
+import type * as ElasticacheScalingModule from '../../shared/aws/elasticache-scaling.js';
+import type * as ScalingResourcesModule from '../../shared/aws/scaling-resources.js';
+import type * as CloudwatchAlarmsModule from '../../shared/aws/cloudwatch-alarms.js';
+import type * as RunReportsModule from '../../shared/aws/run-reports.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedRequest: Promise<typeof RequestModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedRdsScaling: Promise<typeof RdsScalingModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedElasticacheScaling: Promise<typeof ElasticacheScalingModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedScalingResources: Promise<typeof ScalingResourcesModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
 
 export type { ScalingDeps, ScalingResult };
 
@@ -32,7 +51,11 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
   // An alarm's transition is parsed without the schemas of the other triggers (imported for those).
   const req = isAlarmTransition(event)
     ? parseAlarmTransition(event as Record<string, unknown>, scaling, deps.now())
-    : (await import('../../shared/scaling/request.js')).parseScalingRequest(event, scaling, deps.now());
+    : (await (loadedRequest ??= import('../../shared/scaling/request.js'))).parseScalingRequest(
+        event,
+        scaling,
+        deps.now(),
+      );
   return runScaling(req, deps);
 };
 
@@ -52,16 +75,22 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
  */
 const scalingResources = (region: string, as?: ClientIdentity): ScalingResources => {
   const rds = once(async () =>
-    (await import('../../shared/aws/rds-scaling.js')).rdsScaling(region, rdsClient(region, undefined, as)),
-  );
-  const cache = once(async () =>
-    (await import('../../shared/aws/elasticache-scaling.js')).elastiCacheScaling(
+    (await (loadedRdsScaling ??= import('../../shared/aws/rds-scaling.js'))).rdsScaling(
       region,
-      elastiCacheClient(region, undefined, as),
+      rdsClient(region, undefined, as),
     ),
   );
+  const cache = once(async () =>
+    (
+      await (loadedElasticacheScaling ??= import('../../shared/aws/elasticache-scaling.js'))
+    ).elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
+  );
   const resources = once(async () =>
-    (await import('../../shared/aws/scaling-resources.js')).scalingResourcesOf(region, rds, cache),
+    (await (loadedScalingResources ??= import('../../shared/aws/scaling-resources.js'))).scalingResourcesOf(
+      region,
+      rds,
+      cache,
+    ),
   );
   return {
     region,
@@ -89,7 +118,7 @@ export const wire = (
   // The hub's own account-region (no role to assume) keeps its keys as a single-account stage has them.
   const place = at?.target.roleArn ? { account: at.target.account, region: at.target.region } : undefined;
   const alarms = once(async () =>
-    (await import('../../shared/aws/cloudwatch-alarms.js')).cloudWatchAlarms(
+    (await (loadedCloudwatchAlarms ??= import('../../shared/aws/cloudwatch-alarms.js'))).cloudWatchAlarms(
       cloudWatchClient(region, undefined, as),
       region,
     ),
@@ -98,7 +127,11 @@ export const wire = (
   const reports =
     bucket &&
     once(async () =>
-      (await import('../../shared/aws/run-reports.js')).s3RunReports(s3Client(hubRegion), bucket, hubRegion),
+      (await (loadedRunReports ??= import('../../shared/aws/run-reports.js'))).s3RunReports(
+        s3Client(hubRegion),
+        bucket,
+        hubRegion,
+      ),
     );
   return {
     ...base,

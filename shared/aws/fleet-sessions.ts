@@ -4,6 +4,16 @@ import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import { type ClientIdentity, organizationsClient, s3Client, stsClient } from './clients.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
+import type * as FanOutModule from '../fleet/fan-out.js';
+import type * as MapRunResultsModule from './map-run-results.js';
+import type * as OrganizationsModule from './organizations.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedFanOut: Promise<typeof FanOutModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedMapRunResults: Promise<typeof MapRunResultsModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedOrganizations: Promise<typeof OrganizationsModule> | undefined;
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
 export interface RoleSessions {
@@ -88,7 +98,7 @@ export const fleetWiring = <D>(
     },
     target: async (target) => {
       const b = base();
-      const { targetConfig } = await import('../fleet/fan-out.js');
+      const { targetConfig } = await (loadedFanOut ??= import('../fleet/fan-out.js'));
       const as = await sessions(b).identity(target);
       return wire(
         { ...b, config: targetConfig(b.config, target) },
@@ -97,12 +107,12 @@ export const fleetWiring = <D>(
       );
     },
     summary: async () => {
-      const { s3MapRunResults } = await import('./map-run-results.js');
+      const { s3MapRunResults } = await (loadedMapRunResults ??= import('./map-run-results.js'));
       return { notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) };
     },
     listing: async () => {
       const { config } = base();
-      const { organizationDirectory } = await import('./organizations.js');
+      const { organizationDirectory } = await (loadedOrganizations ??= import('./organizations.js'));
       return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
     },
   };

@@ -13,6 +13,10 @@ import type { ScalingStore } from '../scaling/ports.js';
 import { call } from './call.js';
 import { conditionalWrites } from './conditional-writes.js';
 import type { StoreChanges, StoreTable } from './scaling-store-changes.js';
+import type * as ScalingStoreChangesModule from './scaling-store-changes.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedScalingStoreChanges: Promise<typeof ScalingStoreChangesModule> | undefined;
 
 type Item = Record<string, unknown>;
 
@@ -102,7 +106,8 @@ export const dynamoScalingStore = (
     updateIf,
     deleteIf,
   };
-  const load = async () => (await import('./scaling-store-changes.js')).scalingStoreChanges(store);
+  const load = async () =>
+    (await (loadedScalingStoreChanges ??= import('./scaling-store-changes.js'))).scalingStoreChanges(store);
   let loading: Promise<StoreChanges> | undefined;
   const changes = () =>
     (loading ??= load().catch((e: unknown) => {

@@ -40,6 +40,13 @@ import type {
 import type { BackupRequest } from './request.js';
 import type { VaultDeps } from './vault.js';
 import { VAULT_COPY } from './vault-actions.js';
+import type * as VaultModule from './vault.js';
+import type * as MaintenanceModule from './maintenance.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedVault: Promise<typeof VaultModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedMaintenance: Promise<typeof MaintenanceModule> | undefined;
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'backup';
@@ -194,7 +201,7 @@ const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]>
   if (!deps.vault) return [];
   try {
     // The vault reconcile's module is loaded only by a stage with a vault.
-    const { reconcileVault } = await import('./vault.js');
+    const { reconcileVault } = await (loadedVault ??= import('./vault.js'));
     return (await reconcileVault(deps.vault, dryRun, deps.now())).outcomes;
   } catch (e) {
     const v = deps.vault;
@@ -438,7 +445,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     req.action === 'ignored'
   )
     // AWS Health and RDS database events: their module is loaded only by the triggers that need it.
-    return (await import('./maintenance.js')).runBackupEvent(req, {
+    return (await (loadedMaintenance ??= import('./maintenance.js'))).runBackupEvent(req, {
       ...deps,
       listDatabases: () => deps.primary.listDatabases(ResourceKind.options),
       snapshotNow: async (p) =>

@@ -3,6 +3,22 @@ import type { ForwardedRun } from './forwarded-run.js';
 import { hasTarget, isFanOutSummary, isFanOutTargets, isForwarded } from './kinds.js';
 import type { FanOutItems, FanOutTargetsDeps } from './organization.js';
 import type { FanOutSummaryDeps } from './summary.js';
+import type * as FanOutModule from './fan-out.js';
+import type * as SummaryModule from './summary.js';
+import type * as OrganizationModule from './organization.js';
+import type * as ForwardedModule from './forwarded.js';
+import type * as ForwardedRunModule from './forwarded-run.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedFanOut: Promise<typeof FanOutModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedSummary: Promise<typeof SummaryModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedOrganization: Promise<typeof OrganizationModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedForwarded: Promise<typeof ForwardedModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedForwardedRun: Promise<typeof ForwardedRunModule> | undefined;
 
 export type { ForwardedRun };
 
@@ -40,19 +56,20 @@ export const runFleetEvent = async <D, R>(
 ): Promise<R | FanOutSummary | FanOutItems | ForwardedRun<R>> => {
   if (!hasTarget(raw)) {
     if (isFanOutSummary(raw)) {
-      const { parseFanOutSummary } = await import('./fan-out.js');
-      const { runFanOutSummary } = await import('./summary.js');
+      const { parseFanOutSummary } = await (loadedFanOut ??= import('./fan-out.js'));
+      const { runFanOutSummary } = await (loadedSummary ??= import('./summary.js'));
       const e = parseFanOutSummary(raw);
       return runFanOutSummary(e, await wiring.summary());
     }
     if (isFanOutTargets(raw)) {
-      const { parseFanOutTargets, runFanOutTargets } = await import('./organization.js');
+      const { parseFanOutTargets, runFanOutTargets } = await (loadedOrganization ??=
+        import('./organization.js'));
       const e = parseFanOutTargets(raw);
       return runFanOutTargets(e, await wiring.listing());
     }
     if (isForwarded(raw)) {
-      const { parseForwarded } = await import('./forwarded.js');
-      const { runForwarded } = await import('./forwarded-run.js');
+      const { parseForwarded } = await (loadedForwarded ??= import('./forwarded.js'));
+      const { runForwarded } = await (loadedForwardedRun ??= import('./forwarded-run.js'));
       const e = parseForwarded(raw);
       return runForwarded(e, await wiring.listing(), async (inner) => {
         return (await runFleetEvent(inner, wiring, run)) as R;
@@ -60,7 +77,7 @@ export const runFleetEvent = async <D, R>(
     }
     return run(raw, wiring.hub());
   }
-  const { splitTarget, TargetFailedError } = await import('./fan-out.js');
+  const { splitTarget, TargetFailedError } = await (loadedFanOut ??= import('./fan-out.js'));
   const { event, target } = splitTarget(raw) as { event: unknown; target: FanOutTarget };
   let deps: D;
   try {

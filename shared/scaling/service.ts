@@ -15,6 +15,22 @@ import {
   type ScalingDeps,
   type ScalingResult,
 } from './transition.js';
+import type * as RunReportModule from '../notify/run-report.js';
+import type * as SummaryMessageModule from './summary-message.js';
+import type * as ApproveModule from './approve.js';
+import type * as ScaleInModule from './scale-in.js';
+import type * as EventsModule from './events.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedRunReport: Promise<typeof RunReportModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedSummaryMessage: Promise<typeof SummaryMessageModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedApprove: Promise<typeof ApproveModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedScaleIn: Promise<typeof ScaleInModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedEvents: Promise<typeof EventsModule> | undefined;
 
 export { CAPABILITY };
 export type { ScalingDeps, ScalingResult };
@@ -108,8 +124,8 @@ const tell = async (
   if (separate) return outcomes;
   const headline = summarize(req, decisions);
   const label = req.action === 'scale-in-check' ? 'scale-in check' : `scaling ${req.action}`;
-  const { reportRun } = await import('../notify/run-report.js');
-  const { summaryMessage } = await import('./summary-message.js');
+  const { reportRun } = await (loadedRunReport ??= import('../notify/run-report.js'));
+  const { summaryMessage } = await (loadedSummaryMessage ??= import('./summary-message.js'));
   const run = await reportRun(
     deps,
     {
@@ -145,13 +161,13 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
       for (const item of req.items) decisions.push(await handleEvent(item, deps, o));
       break;
     case 'approve':
-      decisions = await (await import('./approve.js')).executeApproval(req.id, deps, o);
+      decisions = await (await (loadedApprove ??= import('./approve.js'))).executeApproval(req.id, deps, o);
       break;
     case 'scale-in-check':
-      decisions = await (await import('./scale-in.js')).scaleInCheck(deps, o);
+      decisions = await (await (loadedScaleIn ??= import('./scale-in.js'))).scaleInCheck(deps, o);
       break;
     default:
-      return (await import('./events.js')).runEvent(req, deps);
+      return (await (loadedEvents ??= import('./events.js'))).runEvent(req, deps);
   }
 
   const outcomes = decisions.map(outcomeOf);

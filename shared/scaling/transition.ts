@@ -16,6 +16,13 @@ import type {
 } from './model.js';
 import type { AlarmDescriber, ScalingResources, ScalingStore } from './ports.js';
 import type { RuleEvent, ScalingRequest } from './alarm-event.js';
+import type * as EngineModule from './engine.js';
+import type * as ActModule from './act.js';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedEngine: Promise<typeof EngineModule> | undefined;
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedAct: Promise<typeof ActModule> | undefined;
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
 // the scale-in check, an approval). The planner (engine.ts) is imported only when the guards let the
@@ -152,7 +159,7 @@ export const handleEvent = async (
     decision =
       'skip' in guarded
         ? guarded.skip
-        : (await import('./engine.js')).planChange(guarded.direction, rule, resource);
+        : (await (loadedEngine ??= import('./engine.js'))).planChange(guarded.direction, rule, resource);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;
@@ -213,7 +220,7 @@ export const handleEvent = async (
         record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
       );
     }
-    const { apply } = await import('./act.js');
+    const { apply } = await (loadedAct ??= import('./act.js'));
     const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
     if ('held' in r) {
       decision = r.held;

@@ -31,6 +31,8 @@ const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2
 // `await import('./x.js')`: a module a handler loads when a task first needs it (it is in the role's graph as
 // much as a static import). Its values: what `(await import(...)).name` or `const { a, b } = await import(...)`
 // reads, else every export of the module.
+// A module loaded once per container, `await (loaded ??= import('./x.js'))`, reads as `await import('./x.js')`.
+const LOADED_ONCE = /\(\s*\w+\s*\?\?=\s*(import\(\s*['"][^'"]+['"]\s*\))\s*\)/g;
 const DYNAMIC_IMPORT =
   /(?:const\s*\{([^}]*)\}\s*=\s*)?(?:\(\s*)?await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)(?:\s*\)\.(\w+))?|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
@@ -59,7 +61,7 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
     const target = resolveImport(file, m[1]!);
     if (existsSync(join(ROOT, target))) modules.push(target);
   }
-  for (const m of text.matchAll(DYNAMIC_IMPORT)) {
+  for (const m of text.replace(LOADED_ONCE, '$1').matchAll(DYNAMIC_IMPORT)) {
     const target = resolveImport(file, (m[2] ?? m[4])!);
     if (!existsSync(join(ROOT, target))) continue;
     modules.push(target);

@@ -12,6 +12,10 @@ import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../ebs.js';
 import type { SnapshotSetLister } from '../ebs-tasks.js';
 import type { AttachmentState, EbsVerifierPort, LaunchRequest, VerifierInstance } from '../ebs-verifier.js';
 import { LOCAL } from './local-provider.js';
+import type * as PromisesModule from 'node:fs/promises';
+
+/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+let loadedPromises: Promise<typeof PromisesModule> | undefined;
 
 // The local provider of the EBS drill (cli/sandbox-ebs.ts): a "volume" is an ext4 image file made by
 // mkfs.ext4 (e2fsprogs: no mount, no loop device, no root), a snapshot is a copy of that file, a set the
@@ -118,7 +122,7 @@ export const localEbsEstate = (dir: string, opts: { now: () => Date }) => {
 
   /** Damage a snapshot's file as a failed or corrupted copy would: its superblock's magic number zeroed. */
   const corrupt = async (snapshotId: string): Promise<void> => {
-    const { open } = await import('node:fs/promises');
+    const { open } = await (loadedPromises ??= import('node:fs/promises'));
     const f = await open(join(snapshotsDir, `${snapshotId}.img`), 'r+');
     try {
       // ext4's superblock starts at byte 1024; its magic (0xEF53) is at offset 0x38 in it.
