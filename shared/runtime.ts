@@ -9,7 +9,8 @@ import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
 import { metrics } from './observability.js';
 import type * as PagerEventsModule from './aws/pager-events.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedPagerEvents: Promise<typeof PagerEventsModule> | undefined;
 
 /**

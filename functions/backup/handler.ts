@@ -54,21 +54,15 @@ import type * as ConsistencyModule from '../../shared/backup/consistency.js';
 import type * as SsmCommandsModule from '../../shared/aws/ssm-commands.js';
 import type * as SchedulerModule from '../../shared/aws/scheduler.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedEvents: Promise<typeof EventsModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedVault: Promise<typeof VaultModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedEbsVault: Promise<typeof EbsVaultModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedEbsVaultStore: Promise<typeof EbsVaultStoreModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedEbs: Promise<typeof EbsModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedConsistency: Promise<typeof ConsistencyModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedSsmCommands: Promise<typeof SsmCommandsModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedScheduler: Promise<typeof SchedulerModule> | undefined;
 
 export type { BackupDeps, BackupResult };

@@ -26,17 +26,13 @@ import type * as ScalingResourcesModule from '../../shared/aws/scaling-resources
 import type * as CloudwatchAlarmsModule from '../../shared/aws/cloudwatch-alarms.js';
 import type * as RunReportsModule from '../../shared/aws/run-reports.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedRequest: Promise<typeof RequestModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedRdsScaling: Promise<typeof RdsScalingModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedElasticacheScaling: Promise<typeof ElasticacheScalingModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedScalingResources: Promise<typeof ScalingResourcesModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
 
 export type { ScalingDeps, ScalingResult };

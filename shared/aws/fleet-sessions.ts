@@ -8,11 +8,10 @@ import type * as FanOutModule from '../fleet/fan-out.js';
 import type * as MapRunResultsModule from './map-run-results.js';
 import type * as OrganizationsModule from './organizations.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedFanOut: Promise<typeof FanOutModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedMapRunResults: Promise<typeof MapRunResultsModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedOrganizations: Promise<typeof OrganizationsModule> | undefined;
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */

@@ -15,7 +15,8 @@ import { conditionalWrites } from './conditional-writes.js';
 import type { StoreChanges, StoreTable } from './scaling-store-changes.js';
 import type * as ScalingStoreChangesModule from './scaling-store-changes.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedScalingStoreChanges: Promise<typeof ScalingStoreChangesModule> | undefined;
 
 type Item = Record<string, unknown>;

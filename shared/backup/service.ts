@@ -43,9 +43,9 @@ import { VAULT_COPY } from './vault-actions.js';
 import type * as VaultModule from './vault.js';
 import type * as MaintenanceModule from './maintenance.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedVault: Promise<typeof VaultModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedMaintenance: Promise<typeof MaintenanceModule> | undefined;
 
 /** Capability name: log service, notification speaker, metric dimension. */

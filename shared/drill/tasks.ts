@@ -27,23 +27,16 @@ import type * as RecordTaskModule from './record-task.js';
 import type * as RestoreEventsModule from './restore-events.js';
 import type * as ExecutionEndModule from './execution-end.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedCacheTasks: Promise<typeof CacheTasksModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedEbsTasks: Promise<typeof EbsTasksModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedVaultTasks: Promise<typeof VaultTasksModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedRestoreTasks: Promise<typeof RestoreTasksModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedEndpointTasks: Promise<typeof EndpointTasksModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedCleanupTask: Promise<typeof CleanupTaskModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedRecordTask: Promise<typeof RecordTaskModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedRestoreEvents: Promise<typeof RestoreEventsModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedExecutionEnd: Promise<typeof ExecutionEndModule> | undefined;
 
 // The drill control plane's dispatcher: every task, event and the janitor. Each task, each kind's path (EBS,

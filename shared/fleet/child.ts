@@ -9,15 +9,12 @@ import type * as OrganizationModule from './organization.js';
 import type * as ForwardedModule from './forwarded.js';
 import type * as ForwardedRunModule from './forwarded-run.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedFanOut: Promise<typeof FanOutModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedSummary: Promise<typeof SummaryModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedOrganization: Promise<typeof OrganizationModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedForwarded: Promise<typeof ForwardedModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedForwardedRun: Promise<typeof ForwardedRunModule> | undefined;
 
 export type { ForwardedRun };

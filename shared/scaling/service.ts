@@ -21,15 +21,12 @@ import type * as ApproveModule from './approve.js';
 import type * as ScaleInModule from './scale-in.js';
 import type * as EventsModule from './events.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedRunReport: Promise<typeof RunReportModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedSummaryMessage: Promise<typeof SummaryMessageModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedApprove: Promise<typeof ApproveModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedScaleIn: Promise<typeof ScaleInModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedEvents: Promise<typeof EventsModule> | undefined;
 
 export { CAPABILITY };

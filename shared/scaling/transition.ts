@@ -19,9 +19,9 @@ import type { RuleEvent, ScalingRequest } from './alarm-event.js';
 import type * as EngineModule from './engine.js';
 import type * as ActModule from './act.js';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedEngine: Promise<typeof EngineModule> | undefined;
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
 let loadedAct: Promise<typeof ActModule> | undefined;
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,

@@ -14,7 +14,8 @@ import type { AttachmentState, EbsVerifierPort, LaunchRequest, VerifierInstance 
 import { LOCAL } from './local-provider.js';
 import type * as PromisesModule from 'node:fs/promises';
 
-/** Loaded on first use, once per container (`await import()` resolves again at every call). */
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedPromises: Promise<typeof PromisesModule> | undefined;
 
 // The local provider of the EBS drill (cli/sandbox-ebs.ts): a "volume" is an ext4 image file made by
