@@ -69,16 +69,18 @@ export default tseslint.config(
     },
   },
   {
-    // Every SDK client comes from shared/aws/clients.ts, with its retries and timeouts (the state table's
-    // document client from state-table-client.ts beside it, which only the functions that use it import).
+    // Every SDK client comes from its factory in shared/aws/clients/ (one module per client, the retries and
+    // timeouts in their kit.ts), the state table's document client from state-table-client.ts: a chunk carries
+    // only the clients its code uses.
     files: ['shared/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
-    ignores: ['shared/aws/clients.ts', 'shared/aws/state-table-client.ts'],
+    ignores: ['shared/aws/clients/*.ts', 'shared/aws/state-table-client.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
           selector: 'NewExpression[callee.name=/Client$/]',
-          message: 'Build SDK clients in shared/aws/clients.ts (one place for retries and timeouts).',
+          message:
+            'Build SDK clients in shared/aws/clients/ (one factory per client, retries and timeouts in kit.ts).',
         },
         {
           selector:

@@ -1,5 +1,5 @@
 import { dynamoAlertLedger } from '../shared/aws/alert-ledger.js';
-import { costExplorerClient } from '../shared/aws/clients.js';
+import { costExplorerClient } from '../shared/aws/clients/cost-explorer.js';
 import { stateTableClient } from '../shared/aws/state-table-client.js';
 import { costExplorerSource } from '../shared/aws/cost-explorer.js';
 import { usd } from '../shared/cost/engine.js';

@@ -10,7 +10,7 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { sfnClient } from '../shared/aws/clients.js';
+import { sfnClient } from '../shared/aws/clients/sfn.js';
 import * as z from '../shared/zod.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { drillReport, type DrillReportDocument } from '../shared/drill/report.js';

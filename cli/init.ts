@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { RDSClient } from '@aws-sdk/client-rds';
-import { elastiCacheClient, rdsClient } from '../shared/aws/clients.js';
+import { elastiCacheClient } from '../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../shared/aws/clients/rds.js';
 import { elastiCacheBackup } from '../shared/aws/elasticache.js';
 import { rdsBackup } from '../shared/aws/rds.js';
 import {

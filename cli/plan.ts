@@ -1,4 +1,7 @@
-import { ec2Client, elastiCacheClient, rdsClient, taggingClient } from '../shared/aws/clients.js';
+import { ec2Client } from '../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../shared/aws/clients/rds.js';
+import { taggingClient } from '../shared/aws/clients/tagging.js';
 import { ebsBackup } from '../shared/aws/ebs.js';
 import { awsSnapshotStore } from '../shared/aws/snapshots.js';
 import { ResourceKind } from '../shared/config/schema.js';

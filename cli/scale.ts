@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { run, wire } from '../functions/scaling/handler.js';
-import { lambdaClient, stsClient } from '../shared/aws/clients.js';
+import { lambdaClient } from '../shared/aws/clients/lambda.js';
+import { stsClient } from '../shared/aws/clients/sts.js';
 import { AwsCallError } from '../shared/errors.js';
 import type { FanOutTarget } from '../shared/fleet/fan-out.js';
 import { placeLabel } from '../shared/fleet/place.js';

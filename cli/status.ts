@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { awsEstate } from '../functions/report/handler.js';
-import { stsClient } from '../shared/aws/clients.js';
+import { stsClient } from '../shared/aws/clients/sts.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { AwsCallError, errorMessage } from '../shared/errors.js';
 import { shortDuration } from '../shared/report/format.js';

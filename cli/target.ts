@@ -1,5 +1,5 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { stsClient } from '../shared/aws/clients.js';
+import { stsClient } from '../shared/aws/clients/sts.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { closest } from '../shared/config/suggest.js';
 import { AwsCallError } from '../shared/errors.js';

@@ -44,7 +44,7 @@ export class Cost extends Construct {
       description: `steward ${config.stage}: cost thresholds, forecast, spikes and anomaly alerts`,
       // Up to 4 requests with backoff (1 + 2 + 4 s per throttled request) and a few DynamoDB writes.
       timeout: Duration.minutes(2),
-      // Cost Explorer is served from us-east-1 whatever the stage's region (shared/aws/clients.ts).
+      // Cost Explorer is served from us-east-1 whatever the stage's region (shared/aws/clients/cost-explorer.ts).
       regions: [config.region, 'us-east-1'],
       environment: { STATE_TABLE: stateTable.tableName } satisfies Omit<
         v.input<typeof CostEnv>,

@@ -1,6 +1,6 @@
 /**
  * Bounded fan-out for AWS calls over many databases or snapshots: at most `FANOUT` in flight, and each
- * region's RDS and ElastiCache calls paced below the documented API rate (shared/aws/clients.ts).
+ * region's RDS and ElastiCache calls paced below the documented API rate (shared/aws/clients/).
  */
 
 /**

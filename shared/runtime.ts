@@ -1,4 +1,5 @@
-import { eventBridgeClient, snsClient } from './aws/clients.js';
+import { eventBridgeClient } from './aws/clients/eventbridge.js';
+import { snsClient } from './aws/clients/sns.js';
 import { snsNotifier } from './aws/sns-notifier.js';
 import { embeddedConfig } from './config/embedded.js';
 import { BaseEnv, loadEnv } from './config/env.js';

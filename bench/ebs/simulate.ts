@@ -1,6 +1,9 @@
 import { run as runBackup, wire as wireBackup } from '../../functions/backup/handler.js';
 import { run as runRetention, wire as wireRetention } from '../../functions/retention/handler.js';
-import { ec2Client, elastiCacheClient, rdsClient, taggingClient } from '../../shared/aws/clients.js';
+import { ec2Client } from '../../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { taggingClient } from '../../shared/aws/clients/tagging.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseConfig, type RetentionPolicy, type StewardConfig } from '../../shared/config/schema.js';

@@ -1,12 +1,13 @@
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { run as runBackupHandler, wire as wireBackup } from '../../functions/backup/handler.js';
 import { run as runRetentionHandler, wire as wireRetention } from '../../functions/retention/handler.js';
 import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import { DescribeAccountAttributesCommand } from '@aws-sdk/client-rds';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import * as clients from '../../shared/aws/clients.js';
-import { elastiCacheClient, rdsClient } from '../../shared/aws/clients.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import { parseBackupRequest } from '../../shared/backup/events.js';
@@ -22,6 +23,17 @@ import { pages, percentile, policyKeeps } from './expected.js';
 import { DAY_MS, FakeAws, MINUTE, type SimDatabase, type SimEvent, type SnapshotRecord } from './fake-aws.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Every factory of shared/aws/clients/ (one module per client), loaded before any simulated clock runs. */
+const CLIENTS_DIR = join(ROOT, 'shared/aws/clients');
+const clients: Record<string, unknown> = Object.assign(
+  {},
+  ...(await Promise.all(
+    readdirSync(CLIENTS_DIR)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => import(pathToFileURL(join(CLIENTS_DIR, f)).href) as Promise<Record<string, unknown>>),
+  )),
+);
 const HOUR = 60 * MINUTE;
 
 /** The estate and the run: sizes, days, and what the self-tests change. */

@@ -5,7 +5,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
-import { API_PACE, http, paced } from '../../shared/aws/clients.js';
+import { API_PACE, http, paced } from '../../shared/aws/clients/kit.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { dynamoDeletionBudget } from '../../shared/aws/retention-budget.js';

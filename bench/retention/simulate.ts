@@ -3,7 +3,10 @@ import {
   wire as wireRetention,
   type RetentionDeps,
 } from '../../functions/retention/handler.js';
-import { ec2Client, elastiCacheClient, rdsClient, taggingClient } from '../../shared/aws/clients.js';
+import { ec2Client } from '../../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { taggingClient } from '../../shared/aws/clients/tagging.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { snapshotId } from '../../shared/backup/ids.js';
 import type { Snapshot } from '../../shared/model.js';

@@ -2,16 +2,14 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
 import { cacheDrPort, DR_COPY_TIMEOUTS, PART_COPY } from '../../shared/aws/cache-dr.js';
-import {
-  type ClientIdentity,
-  ec2Client,
-  elastiCacheClient,
-  rdsClient,
-  s3Client,
-  schedulerClient,
-  ssmClient,
-  taggingClient,
-} from '../../shared/aws/clients.js';
+import { ec2Client } from '../../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
+import { schedulerClient } from '../../shared/aws/clients/scheduler.js';
+import { ssmClient } from '../../shared/aws/clients/ssm.js';
+import { taggingClient } from '../../shared/aws/clients/tagging.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import type { EbsBackup } from '../../shared/aws/ebs.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';

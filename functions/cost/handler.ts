@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { dynamoAlertLedger } from '../../shared/aws/alert-ledger.js';
-import { costExplorerClient, s3Client } from '../../shared/aws/clients.js';
+import { costExplorerClient } from '../../shared/aws/clients/cost-explorer.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { costExplorerSource } from '../../shared/aws/cost-explorer.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { cacheTokenSigner, environmentCredentials } from '../../shared/aws/cache-login.js';
-import { secretsClient } from '../../shared/aws/clients.js';
+import { secretsClient } from '../../shared/aws/clients/secrets-manager.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { type CacheVerifyDeps, runCacheVerifyTask } from '../../shared/drill/cache-verify.js';

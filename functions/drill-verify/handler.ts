@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import middy from '@middy/core';
-import { secretsClient } from '../../shared/aws/clients.js';
+import { secretsClient } from '../../shared/aws/clients/secrets-manager.js';
 import { rdsTokenSigner, verifierCredentials } from '../../shared/aws/db-login.js';
 import { secretsCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';

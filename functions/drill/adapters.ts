@@ -1,16 +1,14 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import {
-  type ClientIdentity,
-  ec2Client,
-  elastiCacheClient,
-  lambdaClient,
-  rdsClient,
-  s3Client,
-  secretsClient,
-  sfnClient,
-  ssmClient,
-  stsClient,
-} from '../../shared/aws/clients.js';
+import { ec2Client } from '../../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
+import { lambdaClient } from '../../shared/aws/clients/lambda.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
+import { secretsClient } from '../../shared/aws/clients/secrets-manager.js';
+import { sfnClient } from '../../shared/aws/clients/sfn.js';
+import { ssmClient } from '../../shared/aws/clients/ssm.js';
+import { stsClient } from '../../shared/aws/clients/sts.js';
 import { lambdaCacheVerifier } from '../../shared/aws/cache-verifier.js';
 import { s3RdbCopyLister } from '../../shared/aws/cache-dr.js';
 import { ec2DrillEndpoints, sfnRunningDrills } from '../../shared/aws/drill-endpoints.js';

@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { rdsClient, s3Client, sfnClient } from '../../shared/aws/clients.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
+import { sfnClient } from '../../shared/aws/clients/sfn.js';
 import { dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';

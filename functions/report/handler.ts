@@ -1,6 +1,9 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ec2Client, elastiCacheClient, rdsClient, s3Client } from '../../shared/aws/clients.js';
+import { ec2Client } from '../../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
 import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';

@@ -1,12 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import {
-  ec2Client,
-  elastiCacheClient,
-  rdsClient,
-  s3Client,
-  taggingClient,
-} from '../../shared/aws/clients.js';
+import { ec2Client } from '../../shared/aws/clients/ec2.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
+import { taggingClient } from '../../shared/aws/clients/tagging.js';
 import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
 import {
   fleetSessions,

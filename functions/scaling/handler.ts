@@ -1,12 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import {
-  type ClientIdentity,
-  cloudWatchClient,
-  elastiCacheClient,
-  rdsClient,
-  s3Client,
-} from '../../shared/aws/clients.js';
+import { cloudWatchClient } from '../../shared/aws/clients/cloudwatch.js';
+import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
+import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
+import { rdsClient } from '../../shared/aws/clients/rds.js';
+import { s3Client } from '../../shared/aws/clients/s3.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';

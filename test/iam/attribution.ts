@@ -15,12 +15,13 @@ import { ROOT } from '../support/sdk-recorder.js';
 const HELPERS = new Set([
   'shared/aws/pages.ts',
   'shared/aws/call.ts',
-  'shared/aws/clients.ts',
   'shared/aws/state-table-client.ts',
   'shared/aws/objects.ts',
   'shared/aws/conditional-writes.ts',
 ]);
-const isAdapter = (file: string) => /^shared\/(aws|notify)\//.test(file) && !HELPERS.has(file);
+// shared/aws/clients/: one module per SDK client's factory (and their kit), helpers all.
+const isAdapter = (file: string) =>
+  /^shared\/(aws|notify)\//.test(file) && !HELPERS.has(file) && !file.startsWith('shared/aws/clients/');
 
 /** The functions: one folder each under functions/, the role named after it. */
 export const functionNames = (): string[] =>

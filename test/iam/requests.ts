@@ -9,7 +9,7 @@ import { ladderFor } from '../../shared/scaling/ladder.js';
 import { nextReplicaId } from '../../shared/scaling/ids.js';
 import type { NamedRule } from '../../shared/scaling/model.js';
 import { namedRules } from '../../shared/scaling/request.js';
-import { COST_EXPLORER_REGION } from '../../shared/aws/clients.js';
+import { COST_EXPLORER_REGION } from '../../shared/aws/clients/cost-explorer.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
 import { VAULT_SHARES_PREFIX } from '../../shared/aws/drill-stores.js';
 import { fanOutTargets, organizationalUnitTargets } from '../../shared/fleet/fan-out.js';

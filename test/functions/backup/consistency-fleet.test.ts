@@ -25,7 +25,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fleetWiring, run } from '../../../functions/backup/handler.js';
-import { s3Client, ssmClient } from '../../../shared/aws/clients.js';
+import { s3Client } from '../../../shared/aws/clients/s3.js';
+import { ssmClient } from '../../../shared/aws/clients/ssm.js';
 import { consistencyDocumentName } from '../../../infra/consistency.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { fanOutTargets } from '../../../shared/fleet/fan-out.js';
@@ -176,7 +177,7 @@ describe('application consistency in a spoke target (backup handler, fleet wirin
         { Key: 'steward:region', Value: 'eu-central-1' },
       ]),
     );
-    // The container's client of the function's own identity in the hub's region (clients.ts memoizes it).
+    // The container's client of the function's own identity in the hub's region (shared/aws/clients/kit.ts memoizes it).
     expect(tagging!.thisValue).toBe(s3Client('eu-west-1'));
   });
 

@@ -22,7 +22,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
-import { ec2Client } from '../../../shared/aws/clients.js';
+import { ec2Client } from '../../../shared/aws/clients/ec2.js';
 import type { JanitorResult } from '../../../shared/drill/janitor.js';
 import type { DrillState } from '../../../shared/drill/state.js';
 import {

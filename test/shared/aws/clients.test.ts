@@ -8,17 +8,14 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ClientOptions,
-  costExplorerClient,
-  DEFAULT_TIMEOUTS,
-  elastiCacheClient,
-  rdsClient,
-  s3Client,
-  secretsClient,
-  sfnClient,
-  snsClient,
-} from '../../../shared/aws/clients.js';
+import { costExplorerClient } from '../../../shared/aws/clients/cost-explorer.js';
+import { elastiCacheClient } from '../../../shared/aws/clients/elasticache.js';
+import { type ClientOptions, DEFAULT_TIMEOUTS } from '../../../shared/aws/clients/kit.js';
+import { rdsClient } from '../../../shared/aws/clients/rds.js';
+import { s3Client } from '../../../shared/aws/clients/s3.js';
+import { secretsClient } from '../../../shared/aws/clients/secrets-manager.js';
+import { sfnClient } from '../../../shared/aws/clients/sfn.js';
+import { snsClient } from '../../../shared/aws/clients/sns.js';
 import { stateTableClient } from '../../../shared/aws/state-table-client.js';
 import { awsSnapshotStore } from '../../../shared/aws/snapshots.js';
 import { errorName } from '../../../shared/errors.js';

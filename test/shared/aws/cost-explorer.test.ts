@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { COST_EXPLORER_REGION, costExplorerClient } from '../../../shared/aws/clients.js';
+import { COST_EXPLORER_REGION, costExplorerClient } from '../../../shared/aws/clients/cost-explorer.js';
 import { costExplorerSource } from '../../../shared/aws/cost-explorer.js';
 import { AwsCallError } from '../../../shared/errors.js';
 import { anomaliesResponse, forecastResponse, usageResponse } from '../../fakes/cost-fixtures.js';

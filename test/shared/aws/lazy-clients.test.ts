@@ -1,7 +1,8 @@
 import { DescribeDBInstancesCommand, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lazily, memo, rdsClient } from '../../../shared/aws/clients.js';
+import { lazily, memo } from '../../../shared/aws/clients/kit.js';
+import { rdsClient } from '../../../shared/aws/clients/rds.js';
 
 const rds = mockClient(RDSClient);
 afterEach(() => rds.reset());

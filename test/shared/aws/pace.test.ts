@@ -1,7 +1,9 @@
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { elastiCacheClient, paced, rdsClient } from '../../../shared/aws/clients.js';
+import { elastiCacheClient } from '../../../shared/aws/clients/elasticache.js';
+import { paced } from '../../../shared/aws/clients/kit.js';
+import { rdsClient } from '../../../shared/aws/clients/rds.js';
 
 // A local endpoint that throttles the first request and answers the rest: real HTTP, real SDK retries.
 let server: Server;
