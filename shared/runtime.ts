@@ -1,4 +1,3 @@
-import { eventBridgeClient } from './aws/clients/eventbridge.js';
 import { snsClient } from './aws/clients/sns.js';
 import { snsNotifier } from './aws/sns-notifier.js';
 import { embeddedConfig } from './config/embedded.js';
@@ -43,15 +42,15 @@ export const atPlace = <D extends BaseDeps>(
 /**
  * The pager route (shared/aws/pager-events.ts), imported at the first notification that carries a signal
  * to page or resolve: most runs page nothing, and a notification without a signal sends the pager nothing.
+ * Its module brings the EventBridge client's factory: no trigger loads that client's code to send nothing.
  */
 const pagerRoute = (config: StewardConfig, severities: readonly Severity[]): Notifier => {
   let pager: Promise<Notifier> | undefined;
-  const load = async () =>
-    (await (loadedPagerEvents ??= import('./aws/pager-events.js'))).eventBridgePager(
-      eventBridgeClient(config.region),
-      config.stage,
-      severities,
-    );
+  const load = async () => {
+    const { eventBridgePager, eventBridgeClient } = await (loadedPagerEvents ??=
+      import('./aws/pager-events.js'));
+    return eventBridgePager(eventBridgeClient(config.region), config.stage, severities);
+  };
   return {
     send: async (n) => {
       // No signal, no PagerDuty event (pager.ts alertSignals: its own alerts, else one if critical).

@@ -2,13 +2,10 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsBackupPort, awsCopyPort, awsSnapshotReader } from '../../shared/aws/backup-ports.js';
 import { cacheDrPort, DR_COPY_TIMEOUTS, PART_COPY } from '../../shared/aws/cache-dr.js';
-import { ec2Client } from '../../shared/aws/clients/ec2.js';
 import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
 import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
 import { rdsClient } from '../../shared/aws/clients/rds.js';
 import { s3Client } from '../../shared/aws/clients/s3.js';
-import { schedulerClient } from '../../shared/aws/clients/scheduler.js';
-import { ssmClient } from '../../shared/aws/clients/ssm.js';
 import { taggingClient } from '../../shared/aws/clients/tagging.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import type { EbsBackup } from '../../shared/aws/ebs.js';
@@ -62,6 +59,8 @@ let loadedEbs: Promise<typeof EbsModule> | undefined;
 let loadedConsistency: Promise<typeof ConsistencyModule> | undefined;
 let loadedSsmCommands: Promise<typeof SsmCommandsModule> | undefined;
 let loadedScheduler: Promise<typeof SchedulerModule> | undefined;
+// The EBS, Systems Manager and Scheduler adapter modules bring the factory of the client they send through
+// (EC2, SSM, Scheduler): a trigger that sends none parses none of their code (test/infra/bundles.test.ts).
 
 export type { BackupDeps, BackupResult };
 
@@ -94,7 +93,7 @@ const wireVault = (
   env: Record<string, string | undefined>,
   sources: BackupDeps['snapshots']['primary'],
   rds: ReturnType<typeof rdsClient>,
-  ec2: ReturnType<typeof ec2Client>,
+  acting: ClientIdentity | undefined,
   sessions: RoleSessions | undefined,
 ): BackupDeps['vault'] => {
   const vault = vaultOf(config);
@@ -109,7 +108,6 @@ const wireVault = (
     ...(config.fleet?.externalId ? { externalId: config.fleet.externalId } : {}),
   });
   const vaultRds = rdsClient(region, undefined, as);
-  const vaultEc2 = ec2Client(region, undefined, as);
   return {
     account,
     region,
@@ -132,18 +130,16 @@ const wireVault = (
     ...(backsUpEbs(config)
       ? {
           sets: {
-            shares: deferredPort(region, async () =>
-              (await (loadedEbsVault ??= import('../../shared/aws/ebs-vault.js'))).ebsVaultShares(
-                region,
-                ec2,
-              ),
-            ),
-            vault: deferredPort(region, async () =>
-              (await (loadedEbsVaultStore ??= import('../../shared/aws/ebs-vault-store.js'))).ebsVaultStore(
-                region,
-                vaultEc2,
-              ),
-            ),
+            shares: deferredPort(region, async () => {
+              const { ebsVaultShares, ec2Client } = await (loadedEbsVault ??=
+                import('../../shared/aws/ebs-vault.js'));
+              return ebsVaultShares(region, ec2Client(region, undefined, acting));
+            }),
+            vault: deferredPort(region, async () => {
+              const { ebsVaultStore, ec2Client } = await (loadedEbsVaultStore ??=
+                import('../../shared/aws/ebs-vault-store.js'));
+              return ebsVaultStore(region, ec2Client(region, undefined, as));
+            }),
             maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
           },
         }
@@ -155,8 +151,11 @@ const wireVault = (
  * The EBS adapter of one region, its module loaded by the first EBS call: a stage that backs no EBS up, and
  * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
  */
-const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup => {
-  const make = async () => (await (loadedEbs ??= import('../../shared/aws/ebs.js'))).ebsBackup(region, ec2);
+const ebsLazily = (region: string, as: ClientIdentity | undefined): EbsBackup => {
+  const make = async () => {
+    const { ebsBackup, ec2Client } = await (loadedEbs ??= import('../../shared/aws/ebs.js'));
+    return ebsBackup(region, ec2Client(region, undefined, as));
+  };
   let loaded: Promise<EbsBackup> | undefined;
   const load = () => (loaded ??= make());
   return deferredPort<EbsBackup>(region, load, {
@@ -182,7 +181,6 @@ const consistencyLazily = (
   },
 ): SnapshotAround => {
   const { region, hubRegion, as, at, account } = w;
-  const ssm = ssmClient(region, undefined, as);
   const s3 = s3Client(hubRegion);
   // The instances' account and region on each dump, and the OU targets a child reached the account through:
   // retention keeps it with those targets' overrides (fleet/place.ts, dumpPolicies).
@@ -194,8 +192,9 @@ const consistencyLazily = (
   const where = at ? { account: at.target.account, region } : {};
   const make = async (): Promise<SnapshotAround> => {
     const { consistencyAround } = await (loadedConsistency ??= import('../../shared/backup/consistency.js'));
-    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await (loadedSsmCommands ??=
+    const { abortableSleep, s3DumpTagger, ssmClient, ssmStepRunner } = await (loadedSsmCommands ??=
       import('../../shared/aws/ssm-commands.js'));
+    const ssm = ssmClient(region, undefined, as);
     return consistencyAround(
       base.config.backup.policies,
       {
@@ -227,15 +226,17 @@ const consistencyLazily = (
  * Scheduler adapter is loaded by the first schedule (an AWS Health scheduled change), not by other triggers.
  */
 const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler => {
-  const client = schedulerClient(hubRegion);
   const target = {
     group: e.MAINTENANCE_SCHEDULE_GROUP,
     functionArn: e.MAINTENANCE_TARGET_ARN,
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
   };
-  const make = async () =>
-    (await (loadedScheduler ??= import('../../shared/aws/scheduler.js'))).schedulerBackup(client, target);
+  const make = async () => {
+    const { schedulerBackup, schedulerClient } = await (loadedScheduler ??=
+      import('../../shared/aws/scheduler.js'));
+    return schedulerBackup(schedulerClient(hubRegion), target);
+  };
   let loaded: Promise<BackupScheduler> | undefined;
   return { scheduleOnce: async (o) => (await (loaded ??= make())).scheduleOnce(o) };
 };
@@ -285,12 +286,11 @@ export const wire = (
   const rds = rdsClient(region, undefined, as);
   const cache = elastiCacheClient(region, undefined, as);
   const drRds = rdsClient(dr.region, undefined, as);
-  const ec2 = ec2Client(region, undefined, as);
-  const ebs = ebsLazily(region, ec2);
-  const drEbs = ebsLazily(dr.region, ec2Client(dr.region, undefined, as));
+  const ebs = ebsLazily(region, as);
+  const drEbs = ebsLazily(dr.region, as);
   const reports = bucket ? s3RunReports(s3Client(hubRegion), bucket, hubRegion) : undefined;
   const primary = awsSnapshotStore(region, rds, cache, taggingClient(region, undefined, as), ebs);
-  const vault = wireVault(base.config, env, primary, rds, ec2, sessions);
+  const vault = wireVault(base.config, env, primary, rds, as, sessions);
   // Redis DR: the hub's own account-region (and its fan-out child, a target without a role) uses the buckets
   // its environment names; a child signing with a spoke role uses its account's buckets, made by the spoke
   // stacks under fixed names, and its region's prefix in the DR bucket. Steward's consistency document has one

@@ -1,10 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { cloudWatchClient } from '../../shared/aws/clients/cloudwatch.js';
-import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
 import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
-import { rdsClient } from '../../shared/aws/clients/rds.js';
-import { s3Client } from '../../shared/aws/clients/s3.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
@@ -32,6 +28,8 @@ let loadedElasticacheScaling: Promise<typeof ElasticacheScalingModule> | undefin
 let loadedScalingResources: Promise<typeof ScalingResourcesModule> | undefined;
 let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
 let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
+// Each of these adapter modules brings the factory of the SDK client it sends through: an alarm that describes
+// nothing parses no RDS, ElastiCache, CloudWatch or S3 client code (test/infra/bundles.test.ts).
 
 export type { ScalingDeps, ScalingResult };
 
@@ -68,17 +66,15 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
  * changes its resource (an alarm a guard stops, a stale or duplicate one, describes nothing).
  */
 const scalingResources = (region: string, as?: ClientIdentity): ScalingResources => {
-  const rds = once(async () =>
-    (await (loadedRdsScaling ??= import('../../shared/aws/rds-scaling.js'))).rdsScaling(
-      region,
-      rdsClient(region, undefined, as),
-    ),
-  );
-  const cache = once(async () =>
-    (
-      await (loadedElasticacheScaling ??= import('../../shared/aws/elasticache-scaling.js'))
-    ).elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
-  );
+  const rds = once(async () => {
+    const { rdsScaling, rdsClient } = await (loadedRdsScaling ??= import('../../shared/aws/rds-scaling.js'));
+    return rdsScaling(region, rdsClient(region, undefined, as));
+  });
+  const cache = once(async () => {
+    const { elastiCacheScaling, elastiCacheClient } = await (loadedElasticacheScaling ??=
+      import('../../shared/aws/elasticache-scaling.js'));
+    return elastiCacheScaling(region, elastiCacheClient(region, undefined, as));
+  });
   const resources = once(async () =>
     (await (loadedScalingResources ??= import('../../shared/aws/scaling-resources.js'))).scalingResourcesOf(
       region,
@@ -111,22 +107,19 @@ export const wire = (
   const as = at?.as;
   // The hub's own account-region (no role to assume) keeps its keys as a single-account stage has them.
   const place = at?.target.roleArn ? { account: at.target.account, region: at.target.region } : undefined;
-  const alarms = once(async () =>
-    (await (loadedCloudwatchAlarms ??= import('../../shared/aws/cloudwatch-alarms.js'))).cloudWatchAlarms(
-      cloudWatchClient(region, undefined, as),
-      region,
-    ),
-  );
+  const alarms = once(async () => {
+    const { cloudWatchAlarms, cloudWatchClient } = await (loadedCloudwatchAlarms ??=
+      import('../../shared/aws/cloudwatch-alarms.js'));
+    return cloudWatchAlarms(cloudWatchClient(region, undefined, as), region);
+  });
   const bucket = env.REPORT_BUCKET;
   const reports =
     bucket &&
-    once(async () =>
-      (await (loadedRunReports ??= import('../../shared/aws/run-reports.js'))).s3RunReports(
-        s3Client(hubRegion),
-        bucket,
-        hubRegion,
-      ),
-    );
+    once(async () => {
+      const { s3RunReports, s3Client } = await (loadedRunReports ??=
+        import('../../shared/aws/run-reports.js'));
+      return s3RunReports(s3Client(hubRegion), bucket, hubRegion);
+    });
   return {
     ...base,
     resources: scalingResources(region, as),

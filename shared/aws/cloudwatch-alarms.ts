@@ -2,6 +2,10 @@ import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cl
 import type { AlarmDescriber } from '../scaling/ports.js';
 import { call } from './call.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { cloudWatchClient } from './clients/cloudwatch.js';
+
 /** How long a described comparison operator is trusted: an edited alarm is seen within this. */
 export const ALARM_CACHE_MS = 10 * 60_000;
 

@@ -3,6 +3,10 @@ import type { VaultSetStore } from '../backup/ports.js';
 import { ebsBackup } from './ebs.js';
 import { collectPages } from './pages.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { ec2Client } from './clients/ec2.js';
+
 // DescribeSnapshots takes MaxResults 5–1000 (EC2 API Reference).
 const SNAPSHOT_PAGE = 1000;
 

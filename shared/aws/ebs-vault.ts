@@ -3,6 +3,10 @@ import type { VaultSetShares } from '../backup/ports.js';
 import { errorMessage } from '../errors.js';
 import { attempt } from './call.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { ec2Client } from './clients/ec2.js';
+
 // How EC2 may word its refusal to share an `aws/ebs`-key snapshot ("Snapshots encrypted with your default KMS
 // key cannot be shared with other accounts", EC2 API Reference, ModifySnapshotAttribute): matched on the
 // message, as for RDS, since the API documents no error code of its own for it.

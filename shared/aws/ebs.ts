@@ -27,6 +27,10 @@ import { Tag, tagList, tagRecord, type Tags } from '../tags.js';
 import { attempt } from './call.js';
 import { collectPages } from './pages.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { ec2Client } from './clients/ec2.js';
+
 /**
  * Page sizes: DescribeInstances and DescribeSnapshots take MaxResults 5–1000, DescribeVolumes 5–500
  * (EC2 API reference). Filters select server side, so a page only carries what steward protects.

@@ -10,6 +10,10 @@ import type { CacheGroupState } from '../scaling/model.js';
 import { attempt, call } from './call.js';
 import { pendingNames } from './rds-scaling.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { elastiCacheClient } from './clients/elasticache.js';
+
 /**
  * ElastiCache side of scaling in one region, for Valkey / Redis OSS replication groups. Every call applies
  * immediately: ElastiCache requires `ApplyImmediately: true` for resharding and replica changes.

@@ -3,8 +3,6 @@ import type { FleetWiring } from '../fleet/child.js';
 import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import type { ClientIdentity } from './clients/kit.js';
-import { organizationsClient } from './clients/organizations.js';
-import { s3Client } from './clients/s3.js';
 import { stsClient } from './clients/sts.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
 import type * as FanOutModule from '../fleet/fan-out.js';
@@ -109,12 +107,14 @@ export const fleetWiring = <D>(
       );
     },
     summary: async () => {
-      const { s3MapRunResults } = await (loadedMapRunResults ??= import('./map-run-results.js'));
+      // Each of these modules brings the factory of its client: only the trigger that sends loads its code.
+      const { s3MapRunResults, s3Client } = await (loadedMapRunResults ??= import('./map-run-results.js'));
       return { notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) };
     },
     listing: async () => {
       const { config } = base();
-      const { organizationDirectory } = await (loadedOrganizations ??= import('./organizations.js'));
+      const { organizationDirectory, organizationsClient } = await (loadedOrganizations ??=
+        import('./organizations.js'));
       return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
     },
   };

@@ -4,6 +4,10 @@ import { ChildExecution, ResultManifest } from '../fleet/fan-out.js';
 import type { MapRunResults } from '../fleet/summary.js';
 import { s3Objects } from './objects.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { s3Client } from './clients/s3.js';
+
 export const Children = /* @__PURE__ */ v.onFirstUse(() => v.array(ChildExecution));
 
 /**

@@ -9,6 +9,10 @@ import type { OrganizationDirectory } from '../fleet/organization.js';
 import { call } from './call.js';
 import { collectPages } from './pages.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { organizationsClient } from './clients/organizations.js';
+
 // ListAccountsForParent answers only the accounts directly in a parent (AWS Organizations API Reference:
 // "you get a list of all the accounts in only that OU and not in any child OUs"), so nested OUs are walked
 // with ListChildren (ChildType ORGANIZATIONAL_UNIT). Both may return an empty page with a NextToken: the

@@ -6,6 +6,10 @@ import { pagerDutyEvents } from '../notify/pager.js';
 import type { Notifier } from '../notify/notifier.js';
 import { call } from './call.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { eventBridgeClient } from './clients/eventbridge.js';
+
 // PutEvents takes at most 10 entries per request, totalling under 256 KB: each event is at most
 // PD_EVENT_MAX_BYTES (16 KiB, see pager.ts), so ten always fit.
 const BATCH = 10;

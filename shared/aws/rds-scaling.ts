@@ -15,6 +15,10 @@ import { attempt, call } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 import { findDbCluster, findDbInstance } from './rds-describe.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { rdsClient } from './clients/rds.js';
+
 /** Names of the pending modified values that are set (an empty PendingModifiedValues means none). */
 export const pendingNames = (pending: object | undefined): string[] =>
   Object.entries(pending ?? {})

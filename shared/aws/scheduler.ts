@@ -2,6 +2,10 @@ import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-sch
 import type { BackupScheduler } from '../backup/ports.js';
 import { attempt } from './call.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { schedulerClient } from './clients/scheduler.js';
+
 /** Where one-time schedules go and what they invoke. */
 export interface SchedulerTarget {
   /** The stage's schedule group. */

@@ -11,6 +11,10 @@ import { clip } from '../errors.js';
 import { tagList, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 
+// The factory of the client this adapter sends through, for the callers that load this module on first use:
+// the client's code then loads with the adapter that uses it, never before (test/infra/bundles.test.ts).
+export { ssmClient } from './clients/ssm.js';
+
 /**
  * Run Command as the StepRunner port: SendCommand with steward's document, then GetCommandInvocation
  * until the step ends, bounded.

@@ -54,6 +54,31 @@ const survivors = (meta: Metafile): string[] => [
 
 const has = (fn: Fn, pattern: RegExp) => shipped[fn].filter((p) => pattern.test(p));
 
+/**
+ * What is surely loaded when each unit of a bundle loads: the entry (index.mjs, every trigger) and every chunk
+ * an `await import()` loads, each with its static imports and what loaded the import (of several importers,
+ * only what all of them load). In breadth-first order from the entry.
+ */
+const loadSets = (meta: Metafile): Map<string, Set<string>> => {
+  const sets = new Map<string, Set<string>>([['index.mjs', new Set(staticClosure(meta))]]);
+  const todo = ['index.mjs'];
+  while (todo.length) {
+    const unit = todo.shift()!;
+    const loaded = sets.get(unit)!;
+    for (const f of loaded)
+      for (const i of meta.outputs[f]!.imports)
+        if (i.kind === 'dynamic-import' && !i.external) {
+          const next = new Set([...loaded, ...staticClosure(meta, i.path)]);
+          const before = sets.get(i.path);
+          const both = before ? new Set([...before].filter((x) => next.has(x))) : next;
+          if (before && both.size === before.size) continue;
+          sets.set(i.path, both);
+          todo.push(i.path);
+        }
+  }
+  return sets;
+};
+
 beforeAll(async () => {
   const define = { [EMBEDDED_CONFIG]: embedDefine(loadExample('prod')) };
   await Promise.all(
@@ -188,6 +213,42 @@ describe('what each function bundle carries', () => {
       expect(ec2?.[1], fn).toBeGreaterThan(0);
       expect(ec2![1], fn).toBeLessThan(64 * 1024);
     }
+  });
+
+  it('every SDK client whose class a trigger loads has a command of its own loaded with it', () => {
+    // Commands a client's own code imports (S3's session for directory buckets, DynamoDB's endpoint
+    // discovery): they come with the class, so they do not count as steward's.
+    const OWN_COMMANDS = new Set([
+      'client-s3/CreateSessionCommand',
+      'client-dynamodb/DescribeEndpointsCommand',
+    ]);
+    // A client's class brings its config, endpoint rule set and serde setup: loaded without one of its
+    // commands, none of it can send anything. Each client's factory is a module of its own
+    // (shared/aws/clients/), imported where its adapter is, so a chunk carries only the clients its code uses.
+    const unused = new Map<string, string>();
+    for (const fn of FUNCTIONS) {
+      const meta = metafiles[fn];
+      const sdk = (f: string) =>
+        Object.entries(meta.outputs[f]!.inputs)
+          .filter(([, i]) => i.bytesInOutput > 0)
+          .flatMap(([p]) => {
+            const m =
+              /@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/(?:(\w+Client)|commands\/(\w+Command))\.js$/.exec(p);
+            return m ? [{ client: m[1]!, isClass: !!m[2], command: m[3] }] : [];
+          });
+      for (const [unit, files] of loadSets(meta)) {
+        const found = [...files].flatMap(sdk);
+        const sends = new Set(
+          found
+            .filter((x) => x.command && !OWN_COMMANDS.has(`${x.client}/${x.command}`))
+            .map((x) => x.client),
+        );
+        for (const c of new Set(found.filter((x) => x.isClass).map((x) => x.client)))
+          if (!sends.has(c) && !unused.has(`${fn} ${c}`))
+            unused.set(`${fn} ${c}`, `${fn}: ${c} loaded by ${unit} with none of its commands`);
+      }
+    }
+    expect([...unused.values()]).toEqual([]);
   });
 
   it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
