@@ -197,3 +197,38 @@ describe('DR copy slots of one account over DynamoDB (moto), two source regions 
     expect(Object.keys(stored.bySource).every((r) => [PRIMARY, OTHER].includes(r))).toBe(true);
   });
 });
+
+describe('what the stored queue and slots keep (moto)', () => {
+  const ebsSet = {
+    kind: 'ebs' as const,
+    db: 'i-0abc1234def567890',
+    targetId: 'steward-i-0abc1234def567890-202601150300-sched-euw1',
+    since: NOW.toISOString(),
+    behind: 0,
+    weight: 3,
+  };
+
+  it("keeps the queue's EBS sets, in flight and waiting, with their weight", async () => {
+    // Prepare
+    const { doc, name } = await tables.table();
+    const ledger = dynamoCopyLedger(doc, name);
+    const waiting = {
+      kind: 'ebs' as const,
+      db: 'i-0fedcba9876543210',
+      snapshot: {
+        id: 'steward-i-0fedcba9876543210-202601150300-sched',
+        arn: 'arn:aws:ec2:eu-west-1::snapshot/set',
+      },
+      missing: 1,
+      weight: 2,
+    };
+
+    // Act
+    await ledger.write(DR, { inFlight: [ebsSet], pending: [waiting], lag: {} }, 0);
+    const read = await ledger.read(DR);
+
+    // Assert
+    expect(read.queue.inFlight).toEqual([ebsSet]);
+    expect(read.queue.pending).toEqual([waiting]);
+  });
+});
