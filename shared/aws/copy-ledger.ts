@@ -164,7 +164,12 @@ const slotsOf = (raw: unknown, v = parsed(raw)): SlotsBySource => {
   if (!isRecord(v)) return out;
   for (const [region, e] of Object.entries(v)) {
     const use = isRecord(e) ? useOfItem(e.use) : undefined;
-    if (use && isRecord(e) && str(e.at) && Number.isFinite(Date.parse(e.at))) out[region] = { use, at: e.at };
+    if (use && isRecord(e) && str(e.at) && Number.isFinite(Date.parse(e.at)))
+      out[region] = {
+        use,
+        at: e.at,
+        ...(Array.isArray(e.inFlight) ? { inFlight: inFlightOf(e.inFlight) } : {}),
+      };
   }
   return out;
 };

@@ -207,6 +207,30 @@ describe('what the stored queue and slots keep (moto)', () => {
     behind: 0,
     weight: 3,
   };
+  const cluster = {
+    kind: 'aurora-cluster' as const,
+    db: 'ledger',
+    targetId: 'steward-ledger-202601150300-sched-euw1',
+    since: NOW.toISOString(),
+    behind: 0,
+  };
+
+  it("keeps a spoke region's copies in flight in its slots entry, an EBS set with its weight included", async () => {
+    // Prepare
+    const { doc, name } = await tables.table();
+    const slots = dynamoCopySlots(doc, name, '222222222222', DR);
+    const use = { 'rds-instance': 0, 'aurora-cluster': 1, ebs: 3 };
+
+    // Act
+    await slots.write({ [PRIMARY]: { use, at: NOW.toISOString(), inFlight: [cluster, ebsSet] } }, 0);
+    const read = await slots.read();
+
+    // Assert
+    expect(read).toEqual({
+      bySource: { [PRIMARY]: { use, at: NOW.toISOString(), inFlight: [cluster, ebsSet] } },
+      version: 1,
+    });
+  });
 
   it("keeps the queue's EBS sets, in flight and waiting, with their weight", async () => {
     // Prepare
