@@ -44,7 +44,7 @@ import type { EbsVerify } from '../shared/config/ebs-verifier.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
-import { tokenKey, VAULT_SHARES_PREFIX } from '../shared/aws/drill-stores.js';
+import { DRILL_ALERTS_PREFIX, tokenKey, VAULT_SHARES_PREFIX } from '../shared/aws/drill-stores.js';
 import { cacheGroupOf, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import {
   cacheRestorableSnapshotPatterns,
@@ -916,6 +916,8 @@ export class Drill extends Construct {
       wildcardReason: 'Executions of the stage’s drill state machine, named per run.',
     });
     stateTable.grantReadWrite(fn, 'DrillTaskTokens', [tokenKey('')]);
+    // The alerts of executions that ended outside the drill, once sent: a retried event does not page twice.
+    stateTable.grant(fn, 'DrillAlertsSent', ['dynamodb:GetItem', 'dynamodb:PutItem'], [DRILL_ALERTS_PREFIX]);
     // Drills from the vault record each share of a vault copy there; the janitor reads and forgets them.
     if (hasVaultDrills(config)) stateTable.grantReadWrite(fn, 'DrillVaultShares', [VAULT_SHARES_PREFIX]);
     fn.allow({

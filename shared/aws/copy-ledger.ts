@@ -24,7 +24,9 @@ const CONDITION_FAILED = ['ConditionalCheckFailedException'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const str = (v: unknown): v is string => typeof v === 'string';
-const kind = (v: unknown) => v === 'rds-instance' || v === 'aurora-cluster';
+const kind = (v: unknown) => v === 'rds-instance' || v === 'aurora-cluster' || v === 'ebs';
+// An EBS set's volumes (absent: 1).
+const weightOf = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? { weight: v } : {});
 
 // The item's lists are stored as JSON strings, one attribute each: an event's run reads and writes the whole
 // item, and hundreds of queued copies as DynamoDB lists of maps cost far more to marshal than one string (the
@@ -50,6 +52,7 @@ const inFlightOf = (raw: unknown, v = parsed(raw)): InFlightCopy[] =>
             targetId: f.targetId,
             since: f.since,
             ...(typeof f.behind === 'number' ? { behind: f.behind } : {}),
+            ...weightOf(f.weight),
           },
         ]
       : [],
@@ -68,6 +71,7 @@ const pendingOf = (raw: unknown, v = parsed(raw)): QueuedCopy[] =>
         ...(str(q.targetId) ? { targetId: q.targetId } : {}),
         ...(str(q.newestCopyAt) ? { newestCopyAt: q.newestCopyAt } : {}),
         missing: typeof q.missing === 'number' ? q.missing : 1,
+        ...weightOf(q.weight),
       },
     ];
   });
@@ -160,7 +164,12 @@ const slotsOf = (raw: unknown, v = parsed(raw)): SlotsBySource => {
   if (!isRecord(v)) return out;
   for (const [region, e] of Object.entries(v)) {
     const use = isRecord(e) ? useOfItem(e.use) : undefined;
-    if (use && isRecord(e) && str(e.at) && Number.isFinite(Date.parse(e.at))) out[region] = { use, at: e.at };
+    if (use && isRecord(e) && str(e.at) && Number.isFinite(Date.parse(e.at)))
+      out[region] = {
+        use,
+        at: e.at,
+        ...(Array.isArray(e.inFlight) ? { inFlight: inFlightOf(e.inFlight) } : {}),
+      };
   }
   return out;
 };

@@ -6,7 +6,14 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ParkedToken, ReportStore, TokenStore, VaultShare, VaultShareLedger } from '../drill/ports.js';
+import type {
+  ParkedToken,
+  ReportStore,
+  SentAlerts,
+  TokenStore,
+  VaultShare,
+  VaultShareLedger,
+} from '../drill/ports.js';
 import type { DrillState } from '../drill/state.js';
 import { s3ConsoleUrl } from '../notify/run-report.js';
 import { call } from './call.js';
@@ -44,6 +51,35 @@ export const dynamoTokenStore = (
     if (!item || typeof item.token !== 'string' || typeof item.state !== 'string') return undefined;
     if (typeof item.ttl === 'number' && item.ttl * 1000 <= now().getTime()) return undefined;
     return { token: item.token, state: JSON.parse(item.state) as DrillState };
+  },
+});
+
+/** Prefix of the records of drill alerts sent: one item per drill execution alerted as ended outside the drill. */
+export const DRILL_ALERTS_PREFIX = 'drill-alert#';
+
+/**
+ * SentAlerts over the stage's state table (`pk` string key, TTL attribute `ttl`): an item per alert sent.
+ * DynamoDB deletes expired items lazily (up to days later), so `sent` checks `ttl` itself.
+ */
+export const dynamoSentAlerts = (
+  doc: DynamoDBDocumentClient,
+  table: string,
+  now: () => Date = () => new Date(),
+): SentAlerts => ({
+  sent: async (key) => {
+    const pk = `${DRILL_ALERTS_PREFIX}${key}`;
+    const item = (
+      await call('GetItem', `${table} ${pk}`, () =>
+        doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
+      )
+    ).Item;
+    return typeof item?.ttl === 'number' && item.ttl * 1000 > now().getTime();
+  },
+  record: async (key, ttlSeconds) => {
+    const pk = `${DRILL_ALERTS_PREFIX}${key}`;
+    const at = now();
+    const Item = { pk, sentAt: at.toISOString(), ttl: Math.floor(at.getTime() / 1000) + ttlSeconds };
+    await call('PutItem', `${table} ${pk}`, () => doc.send(new PutCommand({ TableName: table, Item })));
   },
 });
 

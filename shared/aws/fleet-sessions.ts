@@ -1,5 +1,6 @@
 import type { FanOutTarget } from '../fleet/fan-out.js';
 import type { FleetWiring } from '../fleet/child.js';
+import type { OrganizationDirectory } from '../fleet/organization.js';
 import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import type { ClientIdentity } from './clients/kit.js';
@@ -90,6 +91,8 @@ export const fleetWiring = <D>(
   let cache: ReturnType<typeof fleetSessions> | undefined;
   const sessions = (b: BaseDeps) => (cache ??= fleetSessions(b.config.stage, b.config.region, capability));
   const lazily = (b: BaseDeps): RoleSessions => ({ role: (r) => sessions(b).role(r) });
+  // The OU listing forwarded events share, for the container's life (each answer expires on its own).
+  let forwardedDirectory: OrganizationDirectory | undefined;
   return {
     hub: () => {
       if (deps) return deps;
@@ -113,9 +116,11 @@ export const fleetWiring = <D>(
     },
     listing: async () => {
       const { config } = base();
-      const { organizationDirectory, organizationsClient } = await (loadedOrganizations ??=
+      const { organizationDirectory, organizationsClient, recentDirectory } = await (loadedOrganizations ??=
         import('./organizations.js'));
-      return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
+      const directory = organizationDirectory(organizationsClient(config.region));
+      forwardedDirectory ??= recentDirectory(directory, () => base().now().getTime());
+      return { config, capability, directory, forwardedDirectory };
     },
   };
 };

@@ -61,3 +61,43 @@ export const organizationDirectory = (client: OrganizationsClient): Organization
     },
   };
 };
+
+/**
+ * How long a forwarded event reuses the OU listing of an earlier one in the same container
+ * (`recentDirectory`). A spoke's alarm storm then lists each OU once per container per 5 minutes, not once
+ * per event (Organizations allows few requests per second per account). What a listing up to this old can
+ * do: an account that joined an OU since is not found, so its forwarded events are ignored (logged) until
+ * the listing expires; its spoke forwards nothing before the StackSet deploys to it, which takes minutes of
+ * that window. An account that left an OU is still acted in, with its spoke role, as the cycle that listed it
+ * would: at most this long after the listing.
+ */
+export const RECENT_LISTING_MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * `directory` with each answer kept for `maxAgeMs` (by `now`, in ms): calls that come while one is being
+ * listed share it; a failed listing is not kept, so the next call lists again. For forwarded events only:
+ * a fan-out cycle lists afresh (shared/fleet/organization.ts, runFanOutTargets).
+ */
+export const recentDirectory = (
+  directory: OrganizationDirectory,
+  now: () => number,
+  maxAgeMs = RECENT_LISTING_MAX_AGE_MS,
+): OrganizationDirectory => {
+  const kept = new Map<string, { at: number; answer: Promise<unknown> }>();
+  const recent = <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    const t = now();
+    const k = kept.get(key);
+    // A clock that went back counts as expired.
+    if (k && t >= k.at && t - k.at < maxAgeMs) return k.answer as Promise<T>;
+    const entry = { at: t, answer: ask() };
+    kept.set(key, entry);
+    entry.answer.catch(() => {
+      if (kept.get(key) === entry) kept.delete(key);
+    });
+    return entry.answer;
+  };
+  return {
+    accountsUnder: (parentId) => recent(`accounts ${parentId}`, () => directory.accountsUnder(parentId)),
+    managementAccount: () => recent('management', () => directory.managementAccount()),
+  };
+};

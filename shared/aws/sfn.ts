@@ -5,7 +5,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { type ExecutionLookup, StaleTaskTokenError, type TaskSignal } from '../drill/ports.js';
-import { errorName } from '../errors.js';
+import { errorCode, errorName } from '../errors.js';
 import { attempt, call } from './call.js';
 
 // Step Functions limits: error ≤ 256 characters, cause ≤ 32,768.
@@ -43,12 +43,39 @@ export const sfnTaskSignal = (sfn: SFNClient): TaskSignal => ({
     ),
 });
 
-/** ExecutionLookup over Step Functions DescribeExecution: the error name an execution failed with. */
-export const sfnExecutions = (sfn: SFNClient): ExecutionLookup => ({
-  errorOf: async (executionArn) =>
-    (
-      await call('DescribeExecution', executionArn, () =>
-        sfn.send(new DescribeExecutionCommand({ executionArn })),
-      )
-    ).error,
-});
+/**
+ * Waits between DescribeExecution attempts, each attempt with the SDK's own retries: 15 s in all, within the
+ * drill function's 5 minutes, so a throttle or a short Step Functions outage does not cost the critical
+ * alert of an execution that ended outside the drill (shared/drill/execution-end.ts).
+ */
+export const DESCRIBE_WAITS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+// Answers that asking again would not change.
+const FINAL = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException']);
+
+/**
+ * ExecutionLookup over Step Functions DescribeExecution: the error name an execution failed with, asked
+ * again after each of `waitsMs` (DESCRIBE_WAITS_MS) while it fails; the last failure is thrown.
+ */
+export const sfnExecutions = (
+  sfn: SFNClient,
+  o: { waitsMs?: readonly number[]; sleep?: (ms: number) => Promise<void> } = {},
+): ExecutionLookup => {
+  const waits = o.waitsMs ?? DESCRIBE_WAITS_MS;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  return {
+    errorOf: async (executionArn) => {
+      for (let i = 0; ; i++) {
+        try {
+          return (
+            await call('DescribeExecution', executionArn, () =>
+              sfn.send(new DescribeExecutionCommand({ executionArn })),
+            )
+          ).error;
+        } catch (e) {
+          if (i >= waits.length || FINAL.has(errorCode(e))) throw e;
+          await sleep(waits[i]!);
+        }
+      }
+    },
+  };
+};

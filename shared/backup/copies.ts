@@ -27,6 +27,8 @@ import {
   emptyQueue,
   foldCopyFinished,
   foldSnapshotCreated,
+  heldInFlight,
+  type InFlightCopy,
   isCopyInFlight,
   lessUse,
   noUse,
@@ -418,17 +420,27 @@ const settleSlots = async (
   logger.info('DR copy slots not settled; the next run does', { destination });
 };
 
+/** Whether two lists hold the same copies (by target id), whatever their order and dates. */
+const sameCopies = (a: readonly InFlightCopy[], b: readonly InFlightCopy[]) => {
+  const ids = new Set(a.map((f) => f.targetId));
+  return a.length === b.length && b.every((f) => ids.has(f.targetId));
+};
+
 /**
  * Read the destination's queue (or take `first`, already read), fold in what was observed, schedule under
  * the limits (less what the account's other source regions hold, with `budget`), and write it back on the
  * version read; on a lost race read again and re-plan. With `budget`, more copies in flight are reserved in
  * the shared slots before the queue is written (and so before any copy is requested); fewer are given back
- * after it. Dry run reads and plans, writes nothing.
+ * after it. A region without a queue (`ledger` absent: a spoke) keeps its copies in flight in its own entry
+ * of the slots instead (`SourceSlots.inFlight`), folded and written back the same way on the slots' version:
+ * two runs of that region at once (the hourly child and an event's) then each count the copies the other
+ * reserved, and a run's give-back keeps the other's. `fold` gets the stored queue, and whether there was one.
+ * Dry run reads and plans, writes nothing.
  */
 const scheduleOnQueue = async (
   ledger: CopyLedger | undefined,
   destination: string,
-  fold: (q: CopyQueue) => CopyQueue,
+  fold: (q: CopyQueue, stored: boolean) => CopyQueue,
   plan: (q: CopyQueue, others: CopyUse) => CopySchedule,
   dryRun: boolean,
   first?: StoredCopyQueue,
@@ -436,10 +448,17 @@ const scheduleOnQueue = async (
 ): Promise<{ before: CopyQueue; schedule: CopySchedule; others: number }> => {
   // What the last lost round lost to another run's write: the shared slots, or the queue.
   let lost = 'queue';
+  // A region without a queue whose last round lost only a give-back (nothing to start): best effort.
+  let settling: { before: CopyQueue; schedule: CopySchedule; others: number } | undefined;
   for (let round = 0; round < ROUNDS; round++) {
-    const stored = ledger ? (round === 0 && first ? first : await ledger.read(destination)) : undefined;
-    const before = fold(stored?.queue ?? emptyQueue());
+    const queued = ledger ? (round === 0 && first ? first : await ledger.read(destination)) : undefined;
     const slots = budget ? await budget.slots.read() : undefined;
+    const claimed =
+      !ledger && slots && budget ? heldInFlight(slots.bySource[budget.source], budget.now) : undefined;
+    const stored =
+      queued ??
+      (claimed && slots ? { queue: { inFlight: claimed, pending: [] }, version: slots.version } : undefined);
+    const before = fold(stored?.queue ?? emptyQueue(), stored !== undefined);
     const others =
       slots && budget ? siblingUse(slots.bySource, budget.source, budget.now, budget.listed) : noUse();
     const schedule = plan(before, others);
@@ -447,8 +466,22 @@ const scheduleOnQueue = async (
     if (dryRun) return { before, schedule, others: held };
     const use = useOf(schedule.queue.inFlight);
     const change = slots && budget ? slotsChange(slots.bySource[budget.source], use, budget.now) : undefined;
-    const write = () =>
-      budget!.slots.write(withSourceUse(slots!.bySource, budget!.source, use, budget!.now), slots!.version);
+    const write = (inFlight?: readonly InFlightCopy[]) =>
+      budget!.slots.write(
+        withSourceUse(slots!.bySource, budget!.source, use, budget!.now, inFlight),
+        slots!.version,
+      );
+    if (!ledger && budget && slots) {
+      // The slots are this region's queue: a copy to start is written there first, on the version read.
+      const starts = schedule.start.length > 0 || change === 'reserve';
+      if (!starts && !change && sameCopies(claimed ?? [], schedule.queue.inFlight))
+        return { before, schedule, others: held };
+      if (await write(schedule.queue.inFlight)) return { before, schedule, others: held };
+      lost = 'slots';
+      settling = starts ? undefined : { before, schedule, others: held };
+      await backoff(round);
+      continue;
+    }
     // A reservation lands before the queue that starts its copies: the other regions see it first.
     if (change === 'reserve' && !(await write())) {
       lost = 'slots';
@@ -465,6 +498,10 @@ const scheduleOnQueue = async (
     lost = 'queue';
     await backoff(round);
   }
+  if (settling) {
+    logger.info('DR copy slots not settled; the next run does', { destination });
+    return settling;
+  }
   const account = budget?.account ? ` of account ${budget.account}` : '';
   throw new AwsCallError(
     'PutItem',
@@ -475,8 +512,9 @@ const scheduleOnQueue = async (
 
 /**
  * Give back the slots of copies that did not start, queueing again the ones still to make. Without a queue
- * (a fan-out child in another account: it lists in full every run) nothing is stored but the shared slots,
- * which this run reserved from its own plan (`planned`): they are settled from that plan less these copies.
+ * (a fan-out child in another account: it lists in full every run) nothing is stored but the shared slots:
+ * their entry's copies (`SourceSlots.inFlight`, which other runs of the region may have added to since) less
+ * these, or, from an entry that does not list them, this run's own plan (`planned`) less these.
  */
 const release = async (
   ledger: CopyLedger | undefined,
@@ -490,8 +528,8 @@ const release = async (
   await scheduleOnQueue(
     ledger,
     destination,
-    (q) => {
-      const freed = releaseCopies(ledger ? q : planned, targetIds);
+    (q, stored) => {
+      const freed = releaseCopies(stored ? q : planned, targetIds);
       const queued = new Set(freed.pending.map((p) => dbKey(p.kind, p.db)));
       return {
         ...freed,

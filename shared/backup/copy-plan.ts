@@ -328,6 +328,15 @@ export const useOf = (inFlight: readonly Pick<InFlightCopy, 'kind' | 'weight'>[]
 export interface SourceSlots {
   use: CopyUse;
   at: string;
+  /**
+   * Those copies, one by one, for a region that keeps no copy queue (a spoke's: it lists in full every run).
+   * Two runs of that region can overlap (the hourly child and an event's), and neither listing shows a copy the
+   * other reserved and has not requested yet: each run folds its listing into these as into a queue
+   * (`applyObservation`), so a reservation the listing does not show yet still counts, and a give-back
+   * removes only its own copies. Absent: an entry written without them (a region with a queue, or an older
+   * steward).
+   */
+  inFlight?: InFlightCopy[];
 }
 
 /** The destination's slots of one account, by source region. */
@@ -344,6 +353,10 @@ export const SLOTS_RENEW_MS = 3_600_000;
 
 const fresh = (s: SourceSlots | undefined, now: Date): s is SourceSlots =>
   s !== undefined && now.getTime() - Date.parse(s.at) < SLOTS_EXPIRE_MS;
+
+/** A source region's copies in flight as its fresh entry lists them (`SourceSlots.inFlight`); else undefined. */
+export const heldInFlight = (s: SourceSlots | undefined, now: Date): InFlightCopy[] | undefined =>
+  fresh(s, now) ? s.inFlight : undefined;
 
 /**
  * What the account's other source regions use of the destination: per region, the larger of its fresh
@@ -393,16 +406,21 @@ export const slotsChange = (
   return now.getTime() - Date.parse(stored!.at) >= SLOTS_RENEW_MS ? 'settle' : undefined;
 };
 
-/** The slots with one source region's use (none: its entry removed), expired entries dropped. */
+/**
+ * The slots with one source region's use (none: its entry removed), and its copies one by one when given
+ * (`inFlight`: a region without a queue), expired entries dropped.
+ */
 export const withSourceUse = (
   bySource: SlotsBySource,
   source: string,
   use: CopyUse,
   now: Date,
+  inFlight?: readonly InFlightCopy[],
 ): SlotsBySource => {
   const out: SlotsBySource = {};
   for (const [region, s] of Object.entries(bySource)) if (region !== source && fresh(s, now)) out[region] = s;
-  if (totalOf(use) > 0) out[source] = { use, at: now.toISOString() };
+  if (totalOf(use) > 0)
+    out[source] = { use, at: now.toISOString(), ...(inFlight ? { inFlight: [...inFlight] } : {}) };
   return out;
 };
 

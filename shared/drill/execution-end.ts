@@ -1,5 +1,6 @@
 import * as v from '../valid.js';
-import { EventShapeError, formatIssues, PartialFailureError } from '../errors.js';
+import { errorMessage, EventShapeError, formatIssues, PartialFailureError } from '../errors.js';
+import type { Notification } from '../notify/notifier.js';
 import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
@@ -87,8 +88,20 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     return ignore(`${d.stateMachineArn} is not this stage's drill state machine`);
   if (!['ABORTED', 'TIMED_OUT', 'FAILED'].includes(d.status))
     return ignore(`execution ${d.name} is ${d.status}: nothing went wrong outside the drill`);
+  // Why it failed, when Step Functions cannot say (after the adapter's retries): the alert goes out, naming
+  // that, rather than be lost to a guess; at worst it repeats the drill's own.
+  let unknown: string | undefined;
   if (d.status === 'FAILED') {
-    const error = await deps.executions?.errorOf(d.executionArn);
+    let error: string | undefined;
+    try {
+      error = await deps.executions?.errorOf(d.executionArn);
+    } catch (e) {
+      unknown = errorMessage(e);
+      logger.warn('Could not read how a drill execution failed: alerting', {
+        execution: d.executionArn,
+        unknown,
+      });
+    }
     if (error === DRILL_FAILED)
       return ignore(
         `execution ${d.name} failed through the drill's own ${DRILL_FAILED} state: recorded and notified already`,
@@ -144,17 +157,24 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       ];
   const started = d.startDate ? new Date(d.startDate).toISOString() : '?';
   const stopped = d.stopDate ? new Date(d.stopDate).toISOString() : '?';
-  await deps.notifier.send({
+  const sent = await sendOnce(deps, d.executionArn, {
     severity: 'critical',
     capability: 'drill',
-    subject: `Drill execution ${d.name} ended ${d.status} outside the drill's own handling`,
+    subject:
+      unknown === undefined
+        ? `Drill execution ${d.name} ended ${d.status} outside the drill's own handling`
+        : `Drill execution ${d.name} ended ${d.status}; whether the drill recorded it is unknown`,
     lines: [
-      `Execution ${d.executionArn} started ${started}, ended ${d.status} at ${stopped}: the drill did not record a result, so this backup's restore is unproven.`,
+      unknown === undefined
+        ? `Execution ${d.executionArn} started ${started}, ended ${d.status} at ${stopped}: the drill did not record a result, so this backup's restore is unproven.`
+        : `Execution ${d.executionArn} started ${started}, ended ${d.status} at ${stopped}.`,
       d.status === 'ABORTED'
         ? 'Someone or something stopped it (StopExecution).'
         : d.status === 'TIMED_OUT'
           ? "It ran past the state machine's own timeout."
-          : "A state failed without reaching the drill's cleanup and record steps (a service error).",
+          : unknown === undefined
+            ? "A state failed without reaching the drill's cleanup and record steps (a service error)."
+            : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
       unlisted
         ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
         : leftovers.length
@@ -175,10 +195,11 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     data: {
       execution: d.executionArn,
       status: d.status,
+      ...(unknown !== undefined ? { error: 'unknown' } : {}),
       cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
     },
   });
-  metrics.addMetric('DrillExecutionsLost', MetricUnit.Count, 1);
+  if (sent) metrics.addMetric('DrillExecutionsLost', MetricUnit.Count, 1);
   throwIfFailed(`cleanup after drill ${d.name}`, [...cleanup, ...vaultCleanup, ...endpoints]);
   return {
     outcome: 'alerted',
@@ -186,6 +207,41 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     status: d.status,
     cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
   };
+};
+
+/**
+ * How long the record of a sent alert is kept: past every retry of its event (Lambda retries an async event
+ * for 6 hours at most) and a redrive from the stage's failure queue within the week.
+ */
+export const ALERT_RECORD_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Send the alert of an ended execution unless an earlier run of the same event did (`deps.alerts`): a retry
+ * (its cleanup failed after the alert, so the run failed and Lambda retries it) cleans up again without
+ * paging twice. Recorded only once sent, so a failed send is sent by the retry. Every failure of the record
+ * falls on the side of a duplicate, never of a lost alert: one that cannot be read is taken as unsent, one
+ * that cannot be written is logged. True when this run sent it.
+ */
+const sendOnce = async (deps: DrillDeps, execution: string, n: Notification): Promise<boolean> => {
+  const sent = await deps.alerts?.sent(execution).catch((e: unknown) => {
+    logger.warn('Could not read whether this drill execution was alerted; alerting', {
+      execution,
+      error: errorMessage(e),
+    });
+    return false;
+  });
+  if (sent) {
+    logger.info('Drill execution alerted already by an earlier run of this event', { execution });
+    return false;
+  }
+  await deps.notifier.send(n);
+  await deps.alerts?.record(execution, ALERT_RECORD_SECONDS).catch((e: unknown) =>
+    logger.warn('Could not record the drill execution alert; a retry of this event sends it again', {
+      execution,
+      error: errorMessage(e),
+    }),
+  );
+  return true;
 };
 
 /**

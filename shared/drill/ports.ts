@@ -245,6 +245,17 @@ export interface ExecutionLookup {
   errorOf(executionArn: string): Promise<string | undefined>;
 }
 
+/**
+ * Port: the drill's alerts already sent, by key, so that a retried event does not send one again (the
+ * execution-ended sweep: Lambda retries it when its cleanup failed after the alert).
+ */
+export interface SentAlerts {
+  /** Whether an alert was recorded as sent under `key` (within its time to live). */
+  sent(key: string): Promise<boolean>;
+  /** Record the alert under `key` as sent, for `ttlSeconds`. */
+  record(key: string, ttlSeconds: number): Promise<void>;
+}
+
 /** The token belongs to a task that already finished or timed out; nothing is waiting for it. */
 export class StaleTaskTokenError extends StewardError {
   override name = 'StaleTaskTokenError';

@@ -10,6 +10,7 @@ import type {
   ExecutionLookup,
   ReportStore,
   RestorePort,
+  SentAlerts,
   TargetRef,
   TargetStatus,
   TaskSignal,
@@ -57,6 +58,8 @@ export interface DrillDeps extends BaseDeps {
   network: DrillNetwork;
   /** Why a drill execution failed (its error name); steward's own failures end in `DrillFailed`. */
   executions?: ExecutionLookup;
+  /** The critical alerts of executions that ended outside the drill, sent already; without it, each run sends. */
+  alerts?: SentAlerts;
   /** Where a janitor run's full report goes (the report bucket's runs/drill/); without it none is kept. */
   runReports?: RunReports;
   /** ElastiCache ports for Redis drills (`drill.caches`); `restore` then covers their describe/remove too. */

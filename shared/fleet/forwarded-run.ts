@@ -15,7 +15,8 @@ export interface ForwardedRun<R> {
  * A spoke's event forwarded to the fleet bus: run today's code on the inner event in each target it acts in
  * (shared/fleet/forwarded.ts), with that target's credentials, exactly as a fan-out child would (`runIn`:
  * shared/fleet/child.ts runs the event with its `target`). An OU account is found by listing the OU targets
- * (Organizations), only when no account target names it. Every target runs; any failure is reported and
+ * (Organizations), only when no account target names it, through the container's recent listing
+ * (`forwardedDirectory`: one listing for a storm of events). Every target runs; any failure is reported and
  * thrown once (PartialFailureError of TargetFailedErrors).
  */
 export const runForwarded = async <R>(
@@ -29,7 +30,7 @@ export const runForwarded = async <R>(
   if (!targets.length && organizationalUnitTargets(listing.config).length)
     targets = forwardedTargets(listing.config, capability, from, {
       partition: e.partition,
-      ...(await listOrganizationalUnits(listing.config, listing.directory)),
+      ...(await listOrganizationalUnits(listing.config, listing.forwardedDirectory ?? listing.directory)),
     });
   if (!targets.length) {
     logger.warn('Forwarded event from an account-region that is no target: ignored', { ...from });

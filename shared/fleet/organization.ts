@@ -69,6 +69,11 @@ export interface FanOutTargetsDeps {
   /** The function's own capability (its spoke roles). */
   capability: SpokeCapability;
   directory: OrganizationDirectory;
+  /**
+   * The directory a spoke's forwarded event lists through: the container's, its answers kept a few minutes
+   * (shared/aws/organizations.ts, recentDirectory). Absent: `directory`.
+   */
+  forwardedDirectory?: OrganizationDirectory;
 }
 
 /** The accounts of each OU target (one listing per OU) and, with any, the management account. */

@@ -7,6 +7,7 @@ import {
   type ReportStore,
   type RestorePort,
   type RestoreRequest,
+  type SentAlerts,
   SnapshotGoneError,
   type TargetStatus,
   type TaskSignal,
@@ -174,6 +175,26 @@ export const fakeTokenStore = (
       return p && p.expiresAt > now().getTime() ? { token: p.token, state: p.state } : undefined;
     },
   };
+};
+
+/** In-memory SentAlerts with the DynamoDB store's semantics (test/shared/aws/drill-adapters.test.ts). */
+export const fakeSentAlerts = (
+  now: () => Date = () => new Date(),
+): SentAlerts & { records: Map<string, number>; fail: unknown } => {
+  const records = new Map<string, number>();
+  const a = {
+    records,
+    fail: undefined as unknown,
+    sent: async (key: string) => {
+      if (a.fail) throw a.fail;
+      return (records.get(key) ?? 0) > now().getTime();
+    },
+    record: async (key: string, ttlSeconds: number) => {
+      if (a.fail) throw a.fail;
+      records.set(key, now().getTime() + ttlSeconds * 1000);
+    },
+  };
+  return a;
 };
 
 /** In-memory VaultShareLedger with the DynamoDB ledger's semantics (test/shared/aws/vault-share-ledger.test.ts). */

@@ -1,4 +1,4 @@
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CreateDBInstanceCommand,
   DeleteDBClusterCommand,
@@ -15,13 +15,15 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import failedEvent from '../../../events/drill/aws-execution-failed.json' with { type: 'json' };
 import rdsEvent from '../../../events/drill/rds-restore-complete.json' with { type: 'json' };
 import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import type { DrillState } from '../../../shared/drill/state.js';
+import type { Notification } from '../../../shared/notify/notifier.js';
 import { drillEnv, drillTask, wiredDrill } from '../../support/drill-wiring.js';
 
 // The drill control plane through its real adapters (handler wire(), SDK clients mocked): the restores,
@@ -256,6 +258,64 @@ describe('drill control plane through its real adapters', () => {
     });
     expect(rds).toHaveReceivedCommandWith(DeleteDBClusterCommand, {
       DBClusterIdentifier: restored.target!.id,
+    });
+  });
+
+  it('alerts once for an execution that failed outside the drill: asked why, the alert recorded, a retry silent', async () => {
+    // Prepare: the documented example, pointed at this stage's drill state machine; it left a drill instance
+    const arn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:steward-prod-drill:monthly-2026-02`;
+    const event = structuredClone(failedEvent);
+    Object.assign(event.detail, {
+      executionArn: arn,
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:steward-prod-drill`,
+      name: 'monthly-2026-02',
+    });
+    const listed = {
+      DBInstanceIdentifier: 'steward-drill-orders-db-1a2b3c4d',
+      DBInstanceStatus: 'available',
+      TagList: [
+        { Key: 'steward:managed', Value: 'true' },
+        { Key: 'steward:drill', Value: 'monthly-2026-02' },
+      ],
+    };
+    rds
+      .on(DescribeDBInstancesCommand)
+      .callsFake((input: { DBInstanceIdentifier?: string }) =>
+        input.DBInstanceIdentifier === undefined || input.DBInstanceIdentifier === listed.DBInstanceIdentifier
+          ? { DBInstances: [listed] }
+          : { DBInstances: [] },
+      );
+    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+    sfn.on(DescribeExecutionCommand).resolves({ error: 'States.Runtime' } as never);
+    doc
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolves({ Item: { pk: `drill-alert#${arn}`, ttl: 4_102_444_800 } });
+    const wired = deps();
+    const sent = (wired.notifier as unknown as { sent: Notification[] }).sent;
+
+    // Act: the event, then Lambda's retry of it
+    await run(event, wired);
+    await run(event, wired);
+
+    // Assert
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: arn });
+    expect(doc).toHaveReceivedCommandWith(GetCommand, {
+      TableName: env.DRILL_TABLE,
+      Key: { pk: `drill-alert#${arn}` },
+      ConsistentRead: true,
+    });
+    expect(doc).toHaveReceivedCommandWith(PutCommand, {
+      TableName: env.DRILL_TABLE,
+      Item: {
+        pk: `drill-alert#${arn}`,
+        sentAt: NOW.toISOString(),
+        ttl: NOW.getTime() / 1000 + 7 * 24 * 3600,
+      },
+    });
+    expect(sent.map((n) => n.severity)).toEqual(['critical']);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: 'steward-drill-orders-db-1a2b3c4d',
     });
   });
 });

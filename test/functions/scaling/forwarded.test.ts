@@ -1,5 +1,9 @@
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  DescribeOrganizationCommand,
+  ListAccountsForParentCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -126,5 +130,57 @@ describe('a forwarded alarm in the scaling handler', () => {
     // Assert
     expect(r).toEqual({ from: { account: '777777777777', region: 'eu-west-1' }, ran: [] });
     expect(sts.calls()).toEqual([]);
+  });
+
+  it("lists the OU once for a storm of an OU account's alarms, and again once the listing is 5 minutes old", async () => {
+    // Prepare: 444444444444 is in the OU target only, and has no database the alarm's rule scales
+    mockOrganization(org, ['444444444444']);
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    let at = NOW.getTime();
+    const wiring = fleetWiring(() => ({ ...base(), now: () => new Date(at) }), env);
+    const storm = () =>
+      Promise.all(
+        Array.from({ length: 6 }, () =>
+          runFleetEvent(forwarded('444444444444', 'eu-west-1', 'billing-cpu-high'), wiring, run),
+        ),
+      );
+
+    // Act: six alarms at once, then four more one after another within the 5 minutes
+    const first = (await storm()) as ForwardedRun<ScalingResult>[];
+    for (const minutes of [1, 2, 3, 4.9]) {
+      at = NOW.getTime() + minutes * 60_000;
+      await runFleetEvent(forwarded('444444444444', 'eu-west-1', 'billing-cpu-high'), wiring, run);
+    }
+    const listed = org.commandCalls(ListAccountsForParentCommand).length;
+    at = NOW.getTime() + 5 * 60_000;
+    await runFleetEvent(forwarded('444444444444', 'eu-west-1', 'billing-cpu-high'), wiring, run);
+
+    // Assert: every alarm ran in the OU account; one listing (and one DescribeOrganization) until it expired
+    expect(first.map((r) => r.ran.map((x) => x.target.account))).toEqual(Array(6).fill(['444444444444']));
+    expect(listed).toBe(1);
+    expect(org.commandCalls(ListAccountsForParentCommand)).toHaveLength(2);
+    expect(org.commandCalls(DescribeOrganizationCommand)).toHaveLength(2);
+  });
+
+  it('lists the OU again after a listing that failed, instead of keeping the failure', async () => {
+    // Prepare: Organizations throttles the first listing
+    mockOrganization(org, ['444444444444']);
+    org
+      .on(ListAccountsForParentCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }))
+      .resolves({ Accounts: [{ Id: '444444444444', Status: 'ACTIVE' }] });
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    const wiring = fleetWiring(() => base(), env);
+    const alarm = () =>
+      runFleetEvent(forwarded('444444444444', 'eu-west-1', 'billing-cpu-high'), wiring, run);
+
+    // Act
+    const failed = await alarm().catch((e: unknown) => e);
+    const r = (await alarm()) as ForwardedRun<ScalingResult>;
+
+    // Assert
+    expect(failed).toBeInstanceOf(Error);
+    expect(r.ran.map((x) => x.target.account)).toEqual(['444444444444']);
+    expect(org.commandCalls(ListAccountsForParentCommand)).toHaveLength(2);
   });
 });

@@ -197,3 +197,135 @@ describe('DR copy slots of one account over DynamoDB (moto), two source regions 
     expect(Object.keys(stored.bySource).every((r) => [PRIMARY, OTHER].includes(r))).toBe(true);
   });
 });
+
+describe('DR copy slots of one spoke region over DynamoDB (moto), two runs of it at once', () => {
+  const OTHER = 'eu-central-1';
+  const spoke = parseConfig(
+    {
+      stage: 'prod',
+      account: '111111111111',
+      region: PRIMARY,
+      fleet: { organizationId: 'o-a1b2c3d4e5' },
+      backup: { maxCopiesInFlight: 5, policies: { daily: { kinds: ['rds-instance'], copyToDr: true } } },
+      dr: { region: DR, kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr' },
+      targets: [{ account: '222222222222', regions: [PRIMARY, OTHER] }],
+    },
+    'test',
+  );
+
+  it('the second run counts what the first reserved but its listing did not show', async () => {
+    // Prepare: four databases to copy in eu-west-1 of 222222222222; eu-central-1 holds one of the five slots
+    const { doc, name } = await tables.table();
+    const slots = dynamoCopySlots(doc, name, '222222222222', DR);
+    const central = { 'rds-instance': 1, 'aurora-cluster': 0, ebs: 0 };
+    await slots.write({ [OTHER]: { use: central, at: NOW.toISOString() } }, 0);
+    const primary = fakeSnapshotStore(
+      PRIMARY,
+      [1, 2, 3, 4].map((n) => snapshot(`db-${n}`)),
+    );
+    const drStore = fakeSnapshotStore(DR);
+    const port = fakeCopyPort(DR, drStore);
+    let open!: () => void;
+    const secondListed = new Promise<void>((r) => (open = r));
+    const run = (listed: () => void, copyWhen: Promise<void>) => ({
+      config: { ...spoke, account: '222222222222' },
+      now: () => NOW,
+      dr: {
+        ...port,
+        copySnapshot: async (i: Parameters<typeof port.copySnapshot>[0]) => (
+          await copyWhen,
+          port.copySnapshot(i)
+        ),
+      },
+      snapshots: {
+        primary: {
+          ...primary,
+          list: async (k: Parameters<typeof primary.list>[0]) => {
+            const r = await primary.list(k);
+            listed();
+            return r;
+          },
+        },
+        dr: drStore,
+      },
+      readers: { primary: fakeSnapshotReader(primary), dr: fakeSnapshotReader(drStore) },
+      copySlots: slots,
+    });
+    let firstListed!: () => void;
+    const listedFirst = new Promise<void>((r) => (firstListed = r));
+
+    // Act: the first run lists, a new database's snapshot arrives (first in line), the second run lists, and
+    // only then does the first request its copies
+    const first = reconcileCopies(run(firstListed, secondListed), false);
+    await listedFirst;
+    primary.snapshots.push(snapshot('db-0'));
+    const second = reconcileCopies(run(open, Promise.resolve()), false);
+    await Promise.all([first, second]);
+
+    // Assert: four in flight with eu-central-1's one, all four in eu-west-1's entry
+    const copying = drStore.snapshots.filter((s) => s.status === 'copying');
+    expect(copying).toHaveLength(4);
+    const stored = (await slots.read()).bySource[PRIMARY]!;
+    expect(stored.use['rds-instance']).toBe(4);
+    expect(stored.inFlight!.map((f) => f.targetId).sort()).toEqual(copying.map((s) => s.id).sort());
+  });
+});
+
+describe('what the stored queue and slots keep (moto)', () => {
+  const ebsSet = {
+    kind: 'ebs' as const,
+    db: 'i-0abc1234def567890',
+    targetId: 'steward-i-0abc1234def567890-202601150300-sched-euw1',
+    since: NOW.toISOString(),
+    behind: 0,
+    weight: 3,
+  };
+  const cluster = {
+    kind: 'aurora-cluster' as const,
+    db: 'ledger',
+    targetId: 'steward-ledger-202601150300-sched-euw1',
+    since: NOW.toISOString(),
+    behind: 0,
+  };
+
+  it("keeps a spoke region's copies in flight in its slots entry, an EBS set with its weight included", async () => {
+    // Prepare
+    const { doc, name } = await tables.table();
+    const slots = dynamoCopySlots(doc, name, '222222222222', DR);
+    const use = { 'rds-instance': 0, 'aurora-cluster': 1, ebs: 3 };
+
+    // Act
+    await slots.write({ [PRIMARY]: { use, at: NOW.toISOString(), inFlight: [cluster, ebsSet] } }, 0);
+    const read = await slots.read();
+
+    // Assert
+    expect(read).toEqual({
+      bySource: { [PRIMARY]: { use, at: NOW.toISOString(), inFlight: [cluster, ebsSet] } },
+      version: 1,
+    });
+  });
+
+  it("keeps the queue's EBS sets, in flight and waiting, with their weight", async () => {
+    // Prepare
+    const { doc, name } = await tables.table();
+    const ledger = dynamoCopyLedger(doc, name);
+    const waiting = {
+      kind: 'ebs' as const,
+      db: 'i-0fedcba9876543210',
+      snapshot: {
+        id: 'steward-i-0fedcba9876543210-202601150300-sched',
+        arn: 'arn:aws:ec2:eu-west-1::snapshot/set',
+      },
+      missing: 1,
+      weight: 2,
+    };
+
+    // Act
+    await ledger.write(DR, { inFlight: [ebsSet], pending: [waiting], lag: {} }, 0);
+    const read = await ledger.read(DR);
+
+    // Assert
+    expect(read.queue.inFlight).toEqual([ebsSet]);
+    expect(read.queue.pending).toEqual([waiting]);
+  });
+});

@@ -256,6 +256,86 @@ describe('DR copies of two source regions of one account', () => {
   });
 });
 
+describe('two runs of one spoke account-region at once (the hourly child and an event of the same region)', () => {
+  /**
+   * Runs A and B of eu-west-1 (a spoke: no copy queue, each lists in full), with eu-central-1 holding one of
+   * the five Aurora slots. A lists first; a new snapshot (db-0-0, first in line) arrives; B lists; only then
+   * does A request its copies, so neither listing shows the other's copies. Both plan four, different ones.
+   */
+  const race = () => {
+    const config = fleet([{}, { account: WORKLOAD, regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs, copying, slots } = estate(config, WORKLOAD);
+    const deps = runs[0]!.deps;
+    const store = deps.snapshots.primary as FakeSnapshotStore;
+    const gate = () => {
+      let open!: () => void;
+      return { passed: new Promise<void>((r) => (open = r)), open: () => open() };
+    };
+    const aListed = gate();
+    const bListed = gate();
+    const listing = (then: () => void) => ({
+      ...store,
+      list: async (kinds: Parameters<FakeSnapshotStore['list']>[0]) => {
+        const r = await store.list(kinds);
+        then();
+        return r;
+      },
+    });
+    const a = {
+      ...deps,
+      snapshots: { ...deps.snapshots, primary: listing(aListed.open) },
+      dr: {
+        ...deps.dr,
+        copySnapshot: async (input: Parameters<typeof deps.dr.copySnapshot>[0]) => {
+          await bListed.passed;
+          return deps.dr.copySnapshot(input);
+        },
+      },
+    };
+    const b = { ...deps, snapshots: { ...deps.snapshots, primary: listing(bListed.open) } };
+    const run = async () => {
+      const central = { use: { 'rds-instance': 0, 'aurora-cluster': 1, ebs: 0 }, at: NOW.toISOString() };
+      await slots.of(WORKLOAD, DR).write({ 'eu-central-1': central }, 0);
+      const first = reconcileCopies(a, false);
+      await aListed.passed;
+      store.snapshots.push(source('eu-west-1', 'db-0-0'));
+      const second = reconcileCopies(b, false);
+      return Promise.all([first, second]);
+    };
+    const held = () => slots.stored.get(`${WORKLOAD} ${DR}`)!.bySource['eu-west-1']!.use['aurora-cluster'];
+    return { run, copying, held, deps };
+  };
+
+  it('never start more than the region has left, and reserve every copy they started', async () => {
+    // Prepare
+    const { run, copying, held } = race();
+
+    // Act
+    await run();
+
+    // Assert: four of the five (eu-central-1 holds one), all of them in eu-west-1's reservation
+    expect(copying().length).toBeLessThanOrEqual(CLUSTERS - 1);
+    expect(held()).toBeGreaterThanOrEqual(copying().length);
+  });
+
+  it("give back only their own failed copy's slot, keeping the other run's", async () => {
+    // Prepare: every copy of db-0-1 is refused, whichever run requests it
+    const { run, copying, held, deps } = race();
+    deps.dr.failCopy.set(
+      drCopyId('steward-db-0-1-202601150300-sched', 'eu-west-1'),
+      Object.assign(new Error('Quota exceeded'), { name: 'SnapshotQuotaExceeded' }),
+    );
+
+    // Act
+    await run();
+
+    // Assert: what is copying is reserved, after the release
+    expect(copying().length).toBeGreaterThan(0);
+    expect(held()).toBeGreaterThanOrEqual(copying().length);
+    expect(copying().length).toBeLessThanOrEqual(CLUSTERS - 1);
+  });
+});
+
 describe('the shared budget of one destination (pure)', () => {
   const use = (rds: number, aurora = 0, ebs = 0) => ({ 'rds-instance': rds, 'aurora-cluster': aurora, ebs });
   const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
