@@ -462,6 +462,15 @@ export const s3RdbStore = (
     );
   /** The run's listing of the copies: the last `list`'s, or the first `remove`'s when none came before. */
   let listed: Promise<Map<string, RdbCopy>> | undefined;
+  /** List the copies as the run's listing; one that fails is forgotten, so a later remove lists again. */
+  const listRun = (): Promise<Map<string, RdbCopy>> => {
+    const p = copiesIn();
+    listed = p;
+    p.catch(() => {
+      if (listed === p) listed = undefined;
+    });
+    return p;
+  };
   /**
    * Whether every shard's file of a copy arrived. A gap in its shard numbers says no at once; a copy of a
    * group whose copies all hold as many files is complete; one of a group whose copies disagree (one still
@@ -487,7 +496,7 @@ export const s3RdbStore = (
     holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf(prefix)),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
-      const listing = (listed = copiesIn());
+      const listing = listRun();
       const copies = [...(await listing).entries()];
       // How many files the copies of each group hold: copies that disagree may be still copying.
       const counts = new Map<string, Set<number>>();
@@ -522,7 +531,7 @@ export const s3RdbStore = (
     },
     remove: async ({ id }) => {
       // The run's listing: a copy retention expired was complete when listed, so its files are all there.
-      const copies = await (listed ??= copiesIn());
+      const copies = await (listed ?? listRun());
       const copy = copies.get(id);
       if (!copy) return 'already-gone';
       // Every file's tags first, then the deletes: a copy is removed whole or not at all (one shard on hold or

@@ -504,6 +504,23 @@ describe('s3RdbStore', () => {
     expect(s3).toReceiveCommandTimes(ListObjectsV2Command, 1);
   });
 
+  it('a remove whose listing failed (throttled past retries) is reported, and the next remove lists again', async () => {
+    // Prepare: the first listing fails, the second answers.
+    s3.on(ListObjectsV2Command)
+      .rejectsOnce(Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }))
+      .resolves({ Contents: [{ Key: `elasticache/sessions/daily/${day(7)}-0001.rdb` }] });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: ours });
+    s3.on(DeleteObjectCommand).resolves({});
+    const s = store();
+    // Act
+    const failed = await s.remove({ kind: 'elasticache', id: day(7) }).catch((e: unknown) => e);
+    const retried = await s.remove({ kind: 'elasticache', id: day(7) });
+    // Assert
+    expect((failed as Error).message).toMatch(/reduce your request rate/);
+    expect(retried).toBe('deleted');
+    expect(s3).toReceiveCommandTimes(ListObjectsV2Command, 2);
+  });
+
   it('reports a copy whose shards have not all arrived as copying (its metadata names 3 shards, 2 are there)', async () => {
     // Prepare: the 26th's copy is complete (3 of 3); the 27th's, newest, has 2 of its 3 files so far.
     const key = (d: number, n: number) => `elasticache/sessions/daily/${day(d)}-000${n}.rdb`;
