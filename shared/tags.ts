@@ -27,6 +27,8 @@ export const Tag = {
   set: 'steward:set',
   /** On every EBS snapshot of a set: how many volumes the set holds, so a partial set (or copy) is seen as one. */
   setSize: 'steward:set-size',
+  /** On every file of a Redis DR copy (RDB files in S3): how many shard files the copy holds, so a partial copy is seen as one. */
+  shards: 'steward:shards',
   /** On an EBS snapshot copy: its source's volume (a copy's own VolumeId is arbitrary, per the EC2 API reference). */
   volume: 'steward:volume',
   /** On an EBS snapshot copy: when its source set was taken (a copy's own start time is when it was copied). */

@@ -277,6 +277,8 @@ export const cacheDrPort = (
         [Tag.createdBy]: 'backup',
         ...(s.tags[Tag.policy] ? { [Tag.policy]: s.tags[Tag.policy] } : {}),
         [Tag.copiedFrom]: s.arn,
+        // Retention reads it (it may read tags, not the files): a copy is complete with this many files.
+        [Tag.shards]: String(source.shards),
       });
       if (file.size === undefined || file.size <= (parts.multipartAbove ?? COPY_OBJECT_MAX_BYTES)) {
         await call('CopyObject (to DR)', `${file.key} to ${target}`, () =>
@@ -403,12 +405,21 @@ const stampTime = (id: string): string | undefined => {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00.000Z` : undefined;
 };
 
+/** A shard file's number: `<snapshot>-<NNNN>.rdb` (ElastiCache numbers an export's files from 0001). */
+const shardNumber = (key: string): number => Number(/-(\d{4})\.rdb$/.exec(key)?.[1] ?? 0);
+
 /**
  * The DR bucket's RDB copies as a SnapshotStore (kind `elasticache`, in `dr.region`): retention keeps them
  * under the policy of the snapshot they copy (their `steward:policy` tag), like any DR copy. Listed under
  * its place's prefix only (`elasticache/`, or a spoke region's `elasticache-<region>/`); each snapshot's tags come from its first file; a snapshot is removed file by file,
  * and only when every one of its files is tagged `steward:managed=true` and none is on hold (s3:DeleteObject has
  * no tag condition key).
+ *
+ * A copy is `available` only once every shard's file arrived, else `copying` (retention then neither counts
+ * nor deletes it). How many it needs is read from its first file's `steward:shards` tag (one GetObjectTagging)
+ * only when the listing gives cause: its group's copies hold different numbers of files; a gap in its shard
+ * numbers says incomplete outright. The copies of a group that all hold as many files cost no request. A store lives for one run: removes delete
+ * from the run's listing (the last `list`, or one listing for every remove), never one listing per copy.
  */
 export const s3RdbStore = (
   region: string,
@@ -449,22 +460,56 @@ export const s3RdbStore = (
         )
       ).TagSet,
     );
+  /** The run's listing of the copies: the last `list`'s, or the first `remove`'s when none came before. */
+  let listed: Promise<Map<string, RdbCopy>> | undefined;
+  /** List the copies as the run's listing; one that fails is forgotten, so a later remove lists again. */
+  const listRun = (): Promise<Map<string, RdbCopy>> => {
+    const p = copiesIn();
+    listed = p;
+    p.catch(() => {
+      if (listed === p) listed = undefined;
+    });
+    return p;
+  };
+  /**
+   * Whether every shard's file of a copy arrived. A gap in its shard numbers says no at once; a copy of a
+   * group whose copies all hold as many files is complete; one of a group whose copies disagree (one still
+   * copying, or the group resharded since) reads its shard count from its first file's `steward:shards` tag
+   * (`tags`, or GetObjectTagging: retention may read tags, not the cache's data). A copy made before the tag
+   * is judged by its files. Not seen: a group whose every copy lacks the same shards (its first copy).
+   */
+  const isComplete = async (
+    c: RdbCopy,
+    groupAgrees: boolean,
+    first: string,
+    tags?: Tags,
+  ): Promise<boolean> => {
+    const highest = Math.max(...c.keys.map(shardNumber));
+    if (highest > c.keys.length) return false;
+    if (groupAgrees) return true;
+    const shards = Number((tags ?? (await tagsOf(first)))[Tag.shards]);
+    return Number.isInteger(shards) && shards > 0 ? c.keys.length >= shards : true;
+  };
   return {
     region,
     redisDrCopies: true,
     holds: (s) => s.kind === 'elasticache' && s.arn.startsWith(arnOf(prefix)),
     list: async (kinds): Promise<SnapshotListing> => {
       if (!kinds.includes('elasticache')) return { snapshots: [], failures: [] };
-      const copies = [...(await copiesIn()).entries()];
+      const listing = listRun();
+      const copies = [...(await listing).entries()];
+      // How many files the copies of each group hold: copies that disagree may be still copying.
+      const counts = new Map<string, Set<number>>();
+      for (const [, c] of copies) counts.set(c.group, (counts.get(c.group) ?? new Set()).add(c.keys.length));
       const snapshots = await mapLimit(copies, FANOUT, async ([name, c]): Promise<Snapshot> => {
         const first = [...c.keys].sort()[0]!;
         // The key carries what retention needs: no request per copy. Only the backup role writes under the
         // prefix (IAM), and each file's own tags are checked again before it is deleted (remove, below), so a
         // key never stands in for steward's tag where it matters. A copy keyed before keys carried the policy:
         // its first file's tags.
-        const tags = c.policy
-          ? { [Tag.managed]: 'true', [Tag.policy]: c.policy, [Tag.source]: c.group }
-          : await tagsOf(first);
+        const read = c.policy ? undefined : await tagsOf(first);
+        const tags = read ?? { [Tag.managed]: 'true', [Tag.policy]: c.policy!, [Tag.source]: c.group };
+        const complete = await isComplete(c, counts.get(c.group)!.size === 1, first, read);
         return {
           kind: 'elasticache',
           id: name,
@@ -472,7 +517,8 @@ export const s3RdbStore = (
           region,
           sourceId: c.group,
           ...(stampTime(name) ? { createdAt: stampTime(name)! } : {}),
-          status: 'available',
+          // A copy missing a shard restores nothing: retention must not count it as one kept.
+          status: complete ? 'available' : 'copying',
           type: 'manual',
           tags,
           sourceRegion,
@@ -484,7 +530,9 @@ export const s3RdbStore = (
       return { snapshots, failures: [] };
     },
     remove: async ({ id }) => {
-      const copy = (await copiesIn()).get(id);
+      // The run's listing: a copy retention expired was complete when listed, so its files are all there.
+      const copies = await (listed ?? listRun());
+      const copy = copies.get(id);
       if (!copy) return 'already-gone';
       // Every file's tags first, then the deletes: a copy is removed whole or not at all (one shard on hold or
       // not steward's keeps the others, which alone restore nothing).
@@ -507,6 +555,7 @@ export const s3RdbStore = (
           s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
         );
       }
+      copies.delete(id);
       return 'deleted';
     },
     copies: copiesIn,

@@ -57,6 +57,38 @@ describe('npm start -- --engine redis', () => {
     // The first run synthesizes the stage with CDK (about 5 s of CPU, longer on a shared machine).
   }, 120_000);
 
+  it('with STEWARD_SANDBOX_FIRST_DRILL=1 runs a first drill before the reported one, and shows its state log', async () => {
+    // Prepare: what the bench's overhead row sets.
+    const before = process.env.STEWARD_SANDBOX_FIRST_DRILL;
+    process.env.STEWARD_SANDBOX_FIRST_DRILL = '1';
+    try {
+      // Act
+      const { code, json } = await run();
+      // Assert: both drills passed through VerifyCache; the report is the second's, and nothing is left.
+      const { firstDrill } = json as unknown as {
+        firstDrill: {
+          events: { state: string; type: string }[];
+          target: { id: string; availableAt: string };
+        };
+      };
+      expect(code).toBe(0);
+      expect(firstDrill.events).toContainEqual(
+        expect.objectContaining({ state: 'VerifyCache', type: 'succeeded' }),
+      );
+      expect(firstDrill.target.availableAt).toEqual(expect.any(String));
+      expect(json.report.target?.id).not.toBe(firstDrill.target.id);
+      expect(json.report).toMatchObject({ passed: true, cleanup: { status: 'deleted' } });
+      expect(json.reportFile).toMatch(
+        /history\/reports\/drills\/app-cache\/\d{4}\/\d{2}\/sandbox-\d{14}\.json$/,
+      );
+      expect(left()).toEqual([]);
+      expect(processesUnder(tmp())).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.STEWARD_SANDBOX_FIRST_DRILL;
+      else process.env.STEWARD_SANDBOX_FIRST_DRILL = before;
+    }
+  }, 120_000);
+
   it('refuses an unknown --break kind before starting anything', async () => {
     // Act
     const r = run('rows-lost');

@@ -13,6 +13,7 @@ import { DR_RDB_PREFIX, drRdbKey } from '../../shared/backup/cache-dr.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
 import { drillTargetId } from '../../shared/drill/ids.js';
 import { GuardRefusedError } from '../../shared/errors.js';
+import { planRetention } from '../../shared/retention/gfs.js';
 import { Tag } from '../../shared/tags.js';
 import { createMotoRedis, useMotoEnvironment } from '../support/moto.js';
 
@@ -143,6 +144,54 @@ describe('Redis drills and DR copies against moto', () => {
     ]);
     expect(removed).toBe('deleted');
     expect((await store.list(['elasticache'])).snapshots).toEqual([]);
+  });
+
+  it('lists a copy still copying (2 of its 3 shards in DR) as copying: retention keeps the older complete copy', async () => {
+    // Prepare: a three-shard group's exports, the older snapshot's three files and the newer's first two.
+    const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+    const drS3 = new S3Client({ region: DR, forcePathStyle: true });
+    const buckets = { exportBucket: 'steward-e2e-shards-export', drBucket: 'steward-e2e-shards-dr' };
+    await s3.send(new CreateBucketCommand({ Bucket: buckets.exportBucket }));
+    await drS3.send(
+      new CreateBucketCommand({
+        Bucket: buckets.drBucket,
+        CreateBucketConfiguration: { LocationConstraint: DR },
+      }),
+    );
+    const older = 'steward-sessions-202601300300-sched';
+    const files = [1, 2, 3]
+      .map((n) => `${older}-000${n}.rdb`)
+      .concat([1, 2].map((n) => `${SNAP}-000${n}.rdb`));
+    for (const Key of files)
+      await s3.send(new PutObjectCommand({ Bucket: buckets.exportBucket, Key, Body: 'REDIS0011...' }));
+    const port = cacheDrPort(REGION, DR, { elasticache: ec, s3, drS3 }, buckets);
+    const [moto] = await port.sources();
+    // Moto's snapshot has one node group: the same snapshot as a three-shard group's (its facts say 3).
+    const of = (id: string) => ({
+      snapshot: { ...moto!.snapshot, id },
+      shards: 3,
+      facts: { ...moto!.facts, 'steward-shards': '3' },
+    });
+    for (const file of await port.exported())
+      await port.copy(of(file.snapshot), file, drRdbKey('sessions', file.key, DR_RDB_PREFIX, 'daily'));
+    const store = s3RdbStore(DR, drS3, buckets.drBucket, REGION);
+
+    // Act
+    const { snapshots } = await store.list(['elasticache']);
+    const plan = planRetention(
+      snapshots,
+      () => ({ name: 'daily', policy: { daily: 0, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } }),
+      new Date('2026-03-01T00:00:00Z'),
+      { maxDeletionsPerRun: 10 },
+    );
+
+    // Assert: the newer copy is not available, so it neither counts as the one kept nor is deleted.
+    expect(snapshots.map((x) => [x.id, x.status, x.shards])).toEqual([
+      [older, 'available', 3],
+      [SNAP, 'copying', 2],
+    ]);
+    expect(plan.delete).toEqual([]);
+    expect(plan.verdicts.find((v) => v.id === older)).toMatchObject({ action: 'keep' });
   });
 
   it('copies a file in parts (UploadPartCopy) against S3 as moto serves it: the copy is whole and tagged', async () => {

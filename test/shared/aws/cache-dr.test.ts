@@ -17,6 +17,8 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectTaggingCommand,
+  HeadObjectCommand,
+  type ListObjectsV2CommandInput,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
@@ -27,6 +29,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cacheDrPort, type PartCopyOptions, s3RdbStore } from '../../../shared/aws/cache-dr.js';
 import type { Snapshot } from '../../../shared/model.js';
+import { planRetention } from '../../../shared/retention/gfs.js';
 import { Tag } from '../../../shared/tags.js';
 
 const ec = mockClient(ElastiCacheClient);
@@ -93,7 +96,7 @@ describe('cacheDrPort', () => {
       SSEKMSKeyId: DR_KEY,
       BucketKeyEnabled: true,
       TaggingDirective: 'REPLACE',
-      Tagging: `steward%3Amanaged=true&steward%3Asource=sessions&steward%3Acreated-by=backup&steward%3Apolicy=daily&steward%3Acopied-from=${encodeURIComponent(snapshot.arn)}`,
+      Tagging: `steward%3Amanaged=true&steward%3Asource=sessions&steward%3Acreated-by=backup&steward%3Apolicy=daily&steward%3Acopied-from=${encodeURIComponent(snapshot.arn)}&steward%3Ashards=1`,
       MetadataDirective: 'REPLACE',
       Metadata: { 'steward-shards': '1', 'steward-node-type': 'cache.r7g.large' },
     });
@@ -357,7 +360,7 @@ describe('s3RdbStore', () => {
   ];
 
   it('lists copies keyed with their policy with no request per copy, and reads the tags of older ones', async () => {
-    // Prepare: two copies keyed with the policy (one of two shards), one keyed without.
+    // Prepare: two copies keyed with the policy (of two shards each), one keyed without.
     s3.on(ListObjectsV2Command).resolves({
       Contents: [
         {
@@ -368,6 +371,11 @@ describe('s3RdbStore', () => {
           Key: `elasticache/sessions/daily/${day(7)}-0002.rdb`,
           LastModified: new Date('2026-01-27T04:01:00Z'),
         },
+        {
+          Key: `elasticache/sessions/daily/${day(6)}-0002.rdb`,
+          LastModified: new Date('2026-01-26T04:01:00Z'),
+        },
+        { Key: `elasticache/sessions/${day(5)}-0002.rdb`, LastModified: new Date('2026-01-25T04:01:00Z') },
         {
           Key: `elasticache/sessions/daily/${day(6)}-0001.rdb`,
           LastModified: new Date('2026-01-26T04:00:00Z'),
@@ -385,12 +393,14 @@ describe('s3RdbStore', () => {
       Key: `elasticache/sessions/${day(5)}-0001.rdb`,
     });
     expect(
-      snapshots.map((x) => [x.id, x.tags[Tag.policy], x.tags[Tag.managed], x.sourceId, x.shards]),
+      snapshots.map((x) => [x.id, x.tags[Tag.policy], x.tags[Tag.managed], x.sourceId, x.shards, x.status]),
     ).toEqual([
-      [day(7), 'daily', 'true', 'sessions', 2],
-      [day(6), 'daily', 'true', 'sessions', 1],
-      [day(5), 'daily', 'true', 'sessions', 1],
+      [day(7), 'daily', 'true', 'sessions', 2, 'available'],
+      [day(6), 'daily', 'true', 'sessions', 2, 'available'],
+      [day(5), 'daily', 'true', 'sessions', 2, 'available'],
     ]);
+    // Every copy of the group holds as many files: none is read for its shard count.
+    expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
     expect(snapshots[0]).toMatchObject({
       copiedAt: '2026-01-27T04:01:00.000Z',
       createdAt: '2026-01-27T03:00:00.000Z',
@@ -443,5 +453,154 @@ describe('s3RdbStore', () => {
     // Assert: refused, and not one shard deleted (a copy missing a shard restores nothing).
     expect((held as Error).message).toMatch(/on hold \(steward:hold\)/);
     expect(s3).toReceiveCommandTimes(DeleteObjectCommand, 0);
+  });
+
+  it('a retention run lists the DR prefix once, however many copies it deletes (not once per copy)', async () => {
+    // Prepare: 12 copies (3 groups x 4 days, 2 shards each: 24 files), listed in pages of 5 keys.
+    const keys = ['sessions', 'carts', 'flags'].flatMap((g) =>
+      [1, 2, 3, 4].flatMap((d) =>
+        [1, 2].map((n) => `elasticache/${g}/daily/steward-${g}-2026012${d}0300-sched-000${n}.rdb`),
+      ),
+    );
+    s3.on(ListObjectsV2Command).callsFake((i: ListObjectsV2CommandInput) => {
+      const from = Number(i.ContinuationToken ?? 0);
+      const next = from + 5 < keys.length ? String(from + 5) : undefined;
+      return {
+        Contents: keys.slice(from, from + 5).map((Key) => ({ Key })),
+        ...(next ? { IsTruncated: true, NextContinuationToken: next } : { IsTruncated: false }),
+      };
+    });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: ours });
+    s3.on(DeleteObjectCommand).resolves({});
+    const s = store();
+    const pagesOfOneListing = Math.ceil(keys.length / 5);
+    // Act: the listing retention judges, then 9 of the 12 copies deleted (three at once, as settleEach may).
+    const { snapshots } = await s.list(['elasticache']);
+    const expired = snapshots.filter((x) => !x.id.includes('202601240300'));
+    const results = await Promise.all(expired.map((x) => s.remove(x)));
+    // Assert: one listing in all; every file of each expired copy deleted, after its own tags were read.
+    expect(expired).toHaveLength(9);
+    expect(results).toEqual(expired.map(() => 'deleted'));
+    expect(s3).toReceiveCommandTimes(ListObjectsV2Command, pagesOfOneListing);
+    expect(s3).toReceiveCommandTimes(DeleteObjectCommand, 18);
+    expect(s3).toReceiveCommandTimes(GetObjectTaggingCommand, 18);
+    // A copy deleted once is gone for the rest of the run, not deleted again.
+    expect(await s.remove(expired[0]!)).toBe('already-gone');
+    expect(s3).toReceiveCommandTimes(DeleteObjectCommand, 18);
+  });
+
+  it('a remove with no listing before it lists once for every remove of the run', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [7, 6, 5].map((d) => ({ Key: `elasticache/sessions/daily/${day(d)}-0001.rdb` })),
+    });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: ours });
+    s3.on(DeleteObjectCommand).resolves({});
+    const s = store();
+    // Act
+    const r = await Promise.all([7, 6, 5].map((d) => s.remove({ kind: 'elasticache', id: day(d) })));
+    // Assert
+    expect(r).toEqual(['deleted', 'deleted', 'deleted']);
+    expect(s3).toReceiveCommandTimes(ListObjectsV2Command, 1);
+  });
+
+  it('a remove whose listing failed (throttled past retries) is reported, and the next remove lists again', async () => {
+    // Prepare: the first listing fails, the second answers.
+    s3.on(ListObjectsV2Command)
+      .rejectsOnce(Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }))
+      .resolves({ Contents: [{ Key: `elasticache/sessions/daily/${day(7)}-0001.rdb` }] });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: ours });
+    s3.on(DeleteObjectCommand).resolves({});
+    const s = store();
+    // Act
+    const failed = await s.remove({ kind: 'elasticache', id: day(7) }).catch((e: unknown) => e);
+    const retried = await s.remove({ kind: 'elasticache', id: day(7) });
+    // Assert
+    expect((failed as Error).message).toMatch(/reduce your request rate/);
+    expect(retried).toBe('deleted');
+    expect(s3).toReceiveCommandTimes(ListObjectsV2Command, 2);
+  });
+
+  it('reports a copy whose shards have not all arrived as copying (its metadata names 3 shards, 2 are there)', async () => {
+    // Prepare: the 26th's copy is complete (3 of 3); the 27th's, newest, has 2 of its 3 files so far.
+    const key = (d: number, n: number) => `elasticache/sessions/daily/${day(d)}-000${n}.rdb`;
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [key(7, 1), key(7, 2), key(6, 1), key(6, 2), key(6, 3)].map((Key) => ({
+        Key,
+        LastModified: new Date('2026-01-27T04:00:00Z'),
+      })),
+    });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [...ours, { Key: Tag.shards, Value: '3' }] });
+    // Act
+    const { snapshots } = await store().list(['elasticache']);
+    // Assert: the newest is not available (the copies disagree: each one's shard count is read from its tags,
+    // never from the file itself: retention may not read the cache's data).
+    expect(snapshots.map((x) => [x.id, x.status, x.shards])).toEqual([
+      [day(7), 'copying', 2],
+      [day(6), 'available', 3],
+    ]);
+    expect(s3).toReceiveCommandTimes(GetObjectTaggingCommand, 2);
+    expect(s3).toReceiveCommandWith(GetObjectTaggingCommand, { Bucket: BUCKET, Key: key(7, 1) });
+    expect(s3).toReceiveCommandTimes(HeadObjectCommand, 0);
+    // Retention keeping one (keepAtLeast 1, newest only): the complete copy stays, the partial one is not judged.
+    const plan = planRetention(
+      snapshots,
+      () => ({ name: 'p', policy: { daily: 0, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } }),
+      new Date('2026-02-20T00:00:00Z'),
+      { maxDeletionsPerRun: 100 },
+    );
+    expect(plan.delete).toEqual([]);
+    expect(plan.verdicts.find((v) => v.id === day(6))?.action).toBe('keep');
+  });
+
+  it('reads a copy with a gap in its shard numbers as incomplete, with no request', async () => {
+    // Prepare: one copy only (nothing to compare with): files 0001 and 0003.
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [1, 3].map((n) => ({ Key: `elasticache/sessions/daily/${day(7)}-000${n}.rdb` })),
+    });
+    // Act
+    const { snapshots } = await store().list(['elasticache']);
+    // Assert
+    expect(snapshots.map((x) => x.status)).toEqual(['copying']);
+    expect(s3.calls()).toHaveLength(1);
+  });
+
+  it('a group resharded to more shards: its newest copy, with more files than the older ones but not all, is copying', async () => {
+    // Prepare: two copies of one shard (before the reshard), the newest of three shards with two arrived.
+    const key = (d: number, n: number) => `elasticache/sessions/daily/${day(d)}-000${n}.rdb`;
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [key(7, 1), key(7, 2), key(6, 1), key(5, 1)].map((Key) => ({ Key })),
+    });
+    const shards = (n: number) => ({ TagSet: [...ours, { Key: Tag.shards, Value: String(n) }] });
+    s3.on(GetObjectTaggingCommand, { Key: key(7, 1) })
+      .resolves(shards(3))
+      .on(GetObjectTaggingCommand, { Key: key(6, 1) })
+      .resolves(shards(1))
+      .on(GetObjectTaggingCommand, { Key: key(5, 1) })
+      .resolves(shards(1));
+    // Act
+    const { snapshots } = await store().list(['elasticache']);
+    // Assert
+    expect(snapshots.map((x) => [x.id, x.status])).toEqual([
+      [day(7), 'copying'],
+      [day(6), 'available'],
+      [day(5), 'available'],
+    ]);
+  });
+
+  it('a copy made before the shards tag, in a group whose copies disagree, is judged by its files', async () => {
+    // Prepare: two copies of one group, of 2 and 1 files, neither tagged with its shard count.
+    const key = (d: number, n: number) => `elasticache/sessions/daily/${day(d)}-000${n}.rdb`;
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [key(7, 1), key(7, 2), key(6, 1)].map((Key) => ({ Key })),
+    });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: ours });
+    // Act
+    const { snapshots } = await store().list(['elasticache']);
+    // Assert
+    expect(snapshots.map((x) => [x.id, x.status])).toEqual([
+      [day(7), 'available'],
+      [day(6), 'available'],
+    ]);
   });
 });
