@@ -13,6 +13,7 @@ import {
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
+  DeleteObjectCommand,
   GetObjectTaggingCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandInput,
@@ -208,6 +209,49 @@ const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
 };
 
 /**
+ * ListObjectsV2 requests of a retention run that deletes the oldest copy of each of `n` caches (a week of copies
+ * each): its listing, then the removes, through the store the retention function wires.
+ */
+const measureRetentionDeletes = async (n: number): Promise<number> => {
+  const keys = estate(n).inDr.map((k) => k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/'));
+  const s3 = mockClient(S3Client);
+  s3.on(ListObjectsV2Command).callsFake((i: ListObjectsV2CommandInput) => {
+    const p = page(
+      keys.filter((k) => k.startsWith(i.Prefix ?? '')),
+      i.ContinuationToken,
+      Math.min(i.MaxKeys ?? PAGE.list, PAGE.list),
+    );
+    return {
+      Contents: p.items.map((Key) => ({ Key, Size: 1024, LastModified: NOW })),
+      ...(p.next ? { IsTruncated: true, NextContinuationToken: p.next } : { IsTruncated: false }),
+    };
+  });
+  s3.on(GetObjectTaggingCommand).resolves({ TagSet: TAGS });
+  s3.on(DeleteObjectCommand).resolves({});
+  try {
+    const deps = wireRetention(
+      { config, dryRun: false, notifier: memoryNotifier(), now: () => NOW },
+      { STATE_TABLE: 'steward-bench-state', REDIS_DR_BUCKET: BUCKETS.REDIS_DR_BUCKET },
+    );
+    const store = deps.stores.find((st) => st.redisDrCopies)!;
+    const { snapshots } = await store.list(['elasticache']);
+    const oldest = new Map<string, (typeof snapshots)[number]>();
+    for (const x of snapshots)
+      if (!oldest.has(x.sourceId) || x.createdAt! < oldest.get(x.sourceId)!.createdAt!)
+        oldest.set(x.sourceId, x);
+    for (const x of oldest.values())
+      if ((await store.remove(x)) !== 'deleted') throw new Error(`redis-dr bench: ${x.id} was not deleted`);
+    if (s3.commandCalls(DeleteObjectCommand).length !== n)
+      throw new Error(
+        `redis-dr bench: ${s3.commandCalls(DeleteObjectCommand).length} of ${n} copies deleted`,
+      );
+    return s3.commandCalls(ListObjectsV2Command).length;
+  } finally {
+    s3.restore();
+  }
+};
+
+/**
  * Redis DR requests (ElastiCache, tagging, S3) per "Snapshot Created" event, per hourly run and per retention
  * run of the DR copies at `sizes` caches. Minimum per event: the snapshot by name, its tags, its files in the export bucket and in DR, its
  * export (5). Minimum per hourly run with nothing to copy: every page of steward's snapshots, of their tags,
@@ -250,6 +294,18 @@ export const benchRedisDr = async (sizes: readonly number[]): Promise<BenchRow[]
       ratio: now / before,
       target: `<= ${listing} (minimum: the listing's pages)`,
       ok: now <= listing,
+    });
+    // Deleting: the copies are deleted from the run's listing, not each after a listing of its own.
+    const lists = await measureRetentionDeletes(n);
+    const perCopy = listing * (n + 1);
+    rows.push({
+      bench: 'redis-dr',
+      metric: `ListObjectsV2 requests per retention run deleting the oldest copy of each of ${n} caches (x ${DAYS} copies)`,
+      value: String(lists),
+      baseline: `${perCopy} (computed: a listing per copy deleted, as before bd3c353)`,
+      ratio: lists / perCopy,
+      target: `<= ${listing} (minimum: the listing's pages)`,
+      ok: lists <= listing,
     });
   }
   return rows;

@@ -476,7 +476,8 @@ export const s3RdbStore = (
    * group whose copies all hold as many files is complete; one of a group whose copies disagree (one still
    * copying, or the group resharded since) reads its shard count from its first file's `steward:shards` tag
    * (`tags`, or GetObjectTagging: retention may read tags, not the cache's data). A copy made before the tag
-   * is judged by its files. Not seen: a group whose every copy lacks the same shards (its first copy).
+   * is judged by its files. Not seen here: a group whose every copy lacks the same shards (its first copy);
+   * retention's planner catches that while the snapshot it copies is listed (its shards against the files).
    */
   const isComplete = async (
     c: RdbCopy,

@@ -618,6 +618,32 @@ const sourceKeys = () => {
 };
 
 /**
+ * The inventory with each Redis DR copy (an `elasticache` snapshot copied from another region: RDB files in
+ * S3, `shards` the files that arrived) that holds fewer files than its snapshot, listed in its own region, has
+ * shards marked `copying`: a copy missing a shard restores nothing, so it is neither kept in place of a
+ * complete one nor deleted. A copy whose snapshot is not listed is judged as its store reported it.
+ */
+const stillCopying = (snapshots: readonly Snapshot[]): readonly Snapshot[] => {
+  const copies = new Set(
+    snapshots.filter(
+      (s) =>
+        s.kind === 'elasticache' && s.status === 'available' && (originRegion(s) ?? s.region) !== s.region,
+    ),
+  );
+  if (!copies.size) return snapshots;
+  // The snapshots a copy may be of, by id (ElastiCache snapshot names are unique per account-region).
+  const shardsOf = new Map<string, Snapshot[]>();
+  for (const s of snapshots)
+    if (s.kind === 'elasticache' && !copies.has(s)) shardsOf.set(s.id, [...(shardsOf.get(s.id) ?? []), s]);
+  const partial = new Set(
+    [...copies].filter((c) =>
+      (shardsOf.get(c.id) ?? []).some((s) => isCopyOf(c, s) && (s.shards ?? 1) > (c.shards ?? 1)),
+    ),
+  );
+  return partial.size ? snapshots.map((s) => (partial.has(s) ? { ...s, status: 'copying' } : s)) : snapshots;
+};
+
+/**
  * Plan retention for a snapshot inventory with grandfather-father-son rules, in UTC. Pure and
  * order-independent: the same snapshots, policies and `now` give the same plan.
  *
@@ -654,7 +680,7 @@ export const planRetention = (
   }
 
   const sourceKeyOf = sourceKeys();
-  const reads: Read[] = snapshots.map((s) => ({
+  const reads: Read[] = stillCopying(snapshots).map((s) => ({
     s,
     ms: parseInstant(s.createdAt),
     sourceKey: sourceKeyOf(s),

@@ -11,7 +11,10 @@ describe('the redis-dr bench', () => {
       ['5', '<= 5 (minimum, from the estate)', true],
       ['4', '<= 4 (minimum, from the estate)', true],
       ['1', "<= 1 (minimum: the listing's pages)", true],
+      ['1', "<= 1 (minimum: the listing's pages)", true],
     ]);
+    // Deleting 3 copies with a listing each, as before, would list 4 times.
+    expect(rows[3]!.baseline).toMatch(/^4 /);
     // Retention as before read each of the 20 copies' tags.
     expect(rows[2]!.baseline).toMatch(/^21 /);
     // The baseline (a full run, tags one snapshot at a time) is above the minimum: the row can fail.

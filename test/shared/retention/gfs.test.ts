@@ -1209,6 +1209,49 @@ describe('planRetention: the DR hold for ElastiCache (Redis DR copies in the DR 
   });
 });
 
+describe('planRetention: a Redis DR copy holding fewer files than its snapshot has shards', () => {
+  const DR = 'us-west-2';
+  const id = (day: string) => `steward-sessions-202611${day}0300-sched`;
+  const primary = (day: string): Snapshot =>
+    snap(`2026-11-${day}T03:00:00Z`, {
+      kind: 'elasticache',
+      id: id(day),
+      arn: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${id(day)}`,
+      sourceId: 'sessions',
+      tags: managedTags({ [Tag.source]: 'sessions' }),
+      shards: 3,
+    });
+  /** The RDB copy as the DR bucket's store lists it: its files so far as `shards`, its origin region. */
+  const copy = (day: string, files: number): Snapshot => ({
+    ...primary(day),
+    region: DR,
+    arn: `arn:aws:s3:::steward-prod-rdb-dr-111122223333-${DR}/elasticache/sessions/daily/${id(day)}-0001.rdb`,
+    sourceRegion: 'eu-west-1',
+    shards: files,
+  });
+
+  it('is not judged (still copying) while its snapshot is listed: the older complete copy stays', () => {
+    // Prepare: the 22nd's copy has 2 of 3 files (its group's copies agreed, so the store saw no cause to ask).
+    const complete = copy('21', 3);
+    const partial = copy('22', 2);
+    // Act: keep one (keepAtLeast 1, no windows).
+    const p = planRetention([primary('22'), complete, partial], standard({}), NOW, UNCAPPED);
+    // Assert
+    expect(verdictOf(p, partial)).toMatchObject({ action: 'skip', rule: 'not-available' });
+    expect(verdictOf(p, complete).action).toBe('keep');
+    expect(p.delete).toEqual([]);
+  });
+
+  it('is judged as listed once it holds every file, or when its snapshot is not listed', () => {
+    // Act
+    const whole = planRetention([primary('22'), copy('21', 3), copy('22', 3)], standard({}), NOW, UNCAPPED);
+    const orphan = planRetention([copy('21', 3), copy('22', 2)], standard({}), NOW, UNCAPPED);
+    // Assert
+    expect(whole.delete.map((s) => s.id)).toEqual([id('21')]);
+    expect(orphan.delete.map((s) => s.id)).toEqual([id('21')]);
+  });
+});
+
 describe('planRetention: one database id in two source regions of one account (issue #17)', () => {
   const DR = 'us-west-2';
   const id = (day: string, code = '') => `steward-orders-db-${code}202611${day}0300-sched`;
