@@ -44,6 +44,7 @@ import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { copySourceRegions, organizationalUnitsOf } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { deferredPort } from '../../shared/deferred.js';
+import { once } from '../../shared/once.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import type * as EventsModule from '../../shared/backup/events.js';
 import type * as VaultModule from '../../shared/aws/vault.js';
@@ -158,9 +159,9 @@ const wireVault = (
  * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
  */
 const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup => {
-  const make = async () => (await (loadedEbs ??= import('../../shared/aws/ebs.js'))).ebsBackup(region, ec2);
-  let loaded: Promise<EbsBackup> | undefined;
-  const load = () => (loaded ??= make());
+  const load = once(async () =>
+    (await (loadedEbs ??= import('../../shared/aws/ebs.js'))).ebsBackup(region, ec2),
+  );
   return deferredPort<EbsBackup>(region, load, {
     reader: deferredPort<SnapshotReader>(region, async () => ({ region, ...(await load()).reader })),
   });
@@ -194,7 +195,7 @@ const consistencyLazily = (
     ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
   };
   const where = at ? { account: at.target.account, region } : {};
-  const make = async (): Promise<SnapshotAround> => {
+  const around = once(async (): Promise<SnapshotAround> => {
     const { consistencyAround } = await (loadedConsistency ??= import('../../shared/backup/consistency.js'));
     const { abortableSleep, s3DumpTagger, ssmStepRunner } = await (loadedSsmCommands ??=
       import('../../shared/aws/ssm-commands.js'));
@@ -219,9 +220,8 @@ const consistencyLazily = (
           ...(r.dump ? { dump: r.dump } : {}),
         }),
     );
-  };
-  let loaded: Promise<SnapshotAround> | undefined;
-  return async (target, snapshot) => (await (loaded ??= make()))(target, snapshot);
+  });
+  return async (target, snapshot) => (await around())(target, snapshot);
 };
 
 /**
@@ -236,10 +236,10 @@ const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
   };
-  const make = async () =>
-    (await (loadedScheduler ??= import('../../shared/aws/scheduler.js'))).schedulerBackup(client, target);
-  let loaded: Promise<BackupScheduler> | undefined;
-  return { scheduleOnce: async (o) => (await (loaded ??= make())).scheduleOnce(o) };
+  const adapter = once(async () =>
+    (await (loadedScheduler ??= import('../../shared/aws/scheduler.js'))).schedulerBackup(client, target),
+  );
+  return { scheduleOnce: async (o) => (await adapter()).scheduleOnce(o) };
 };
 
 /**
