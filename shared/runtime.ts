@@ -7,6 +7,7 @@ import type { Severity, StewardConfig } from './config/schema.js';
 import { type Place, placeOf } from './fleet/place.js';
 import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
 import { metrics } from './observability.js';
+import { once } from './once.js';
 import type * as PagerEventsModule from './aws/pager-events.js';
 
 // Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
@@ -44,22 +45,18 @@ export const atPlace = <D extends BaseDeps>(
  * to page or resolve: most runs page nothing, and a notification without a signal sends the pager nothing.
  */
 const pagerRoute = (config: StewardConfig, severities: readonly Severity[]): Notifier => {
-  let pager: Promise<Notifier> | undefined;
-  const load = async () =>
+  const pager = once(async () =>
     (await (loadedPagerEvents ??= import('./aws/pager-events.js'))).eventBridgePager(
       eventBridgeClient(config.region),
       config.stage,
       severities,
-    );
+    ),
+  );
   return {
     send: async (n) => {
       // No signal, no PagerDuty event (pager.ts alertSignals: its own alerts, else one if critical).
       if (!(n.alerts ? n.alerts.length : n.severity === 'critical')) return;
-      const route = (pager ??= load().catch((e: unknown) => {
-        pager = undefined;
-        throw e;
-      }));
-      await (await route).send(n);
+      await (await pager()).send(n);
     },
   };
 };
