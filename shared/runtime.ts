@@ -7,6 +7,7 @@ import type { Severity, StewardConfig } from './config/schema.js';
 import { type Place, placeOf } from './fleet/place.js';
 import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
 import { metrics } from './observability.js';
+import { once } from './once.js';
 import type * as PagerEventsModule from './aws/pager-events.js';
 
 // Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
@@ -45,21 +46,16 @@ export const atPlace = <D extends BaseDeps>(
  * Its module brings the EventBridge client's factory: no trigger loads that client's code to send nothing.
  */
 const pagerRoute = (config: StewardConfig, severities: readonly Severity[]): Notifier => {
-  let pager: Promise<Notifier> | undefined;
-  const load = async () => {
+  const pager = once(async () => {
     const { eventBridgePager, eventBridgeClient } = await (loadedPagerEvents ??=
       import('./aws/pager-events.js'));
     return eventBridgePager(eventBridgeClient(config.region), config.stage, severities);
-  };
+  });
   return {
     send: async (n) => {
       // No signal, no PagerDuty event (pager.ts alertSignals: its own alerts, else one if critical).
       if (!(n.alerts ? n.alerts.length : n.severity === 'critical')) return;
-      const route = (pager ??= load().catch((e: unknown) => {
-        pager = undefined;
-        throw e;
-      }));
-      await (await route).send(n);
+      await (await pager()).send(n);
     },
   };
 };

@@ -39,6 +39,7 @@ import { type FleetWiring, runFleetEvent } from '../../shared/fleet/child.js';
 import { copySourceRegions, organizationalUnitsOf } from '../../shared/fleet/targets.js';
 import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../shared/fleet/vault.js';
 import { deferredPort } from '../../shared/deferred.js';
+import { once } from '../../shared/once.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import type * as EventsModule from '../../shared/backup/events.js';
 import type * as VaultModule from '../../shared/aws/vault.js';
@@ -152,12 +153,10 @@ const wireVault = (
  * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
  */
 const ebsLazily = (region: string, as: ClientIdentity | undefined): EbsBackup => {
-  const make = async () => {
+  const load = once(async () => {
     const { ebsBackup, ec2Client } = await (loadedEbs ??= import('../../shared/aws/ebs.js'));
     return ebsBackup(region, ec2Client(region, undefined, as));
-  };
-  let loaded: Promise<EbsBackup> | undefined;
-  const load = () => (loaded ??= make());
+  });
   return deferredPort<EbsBackup>(region, load, {
     reader: deferredPort<SnapshotReader>(region, async () => ({ region, ...(await load()).reader })),
   });
@@ -190,7 +189,7 @@ const consistencyLazily = (
     ...(at ? { organizationalUnits: organizationalUnitsOf(base.config, at.target) } : {}),
   };
   const where = at ? { account: at.target.account, region } : {};
-  const make = async (): Promise<SnapshotAround> => {
+  const around = once(async (): Promise<SnapshotAround> => {
     const { consistencyAround } = await (loadedConsistency ??= import('../../shared/backup/consistency.js'));
     const { abortableSleep, s3DumpTagger, ssmClient, ssmStepRunner } = await (loadedSsmCommands ??=
       import('../../shared/aws/ssm-commands.js'));
@@ -216,9 +215,8 @@ const consistencyLazily = (
           ...(r.dump ? { dump: r.dump } : {}),
         }),
     );
-  };
-  let loaded: Promise<SnapshotAround> | undefined;
-  return async (target, snapshot) => (await (loaded ??= make()))(target, snapshot);
+  });
+  return async (target, snapshot) => (await around())(target, snapshot);
 };
 
 /**
@@ -232,13 +230,12 @@ const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
   };
-  const make = async () => {
+  const adapter = once(async () => {
     const { schedulerBackup, schedulerClient } = await (loadedScheduler ??=
       import('../../shared/aws/scheduler.js'));
     return schedulerBackup(schedulerClient(hubRegion), target);
-  };
-  let loaded: Promise<BackupScheduler> | undefined;
-  return { scheduleOnce: async (o) => (await (loaded ??= make())).scheduleOnce(o) };
+  });
+  return { scheduleOnce: async (o) => (await adapter()).scheduleOnce(o) };
 };
 
 /**

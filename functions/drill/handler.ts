@@ -10,8 +10,9 @@ import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillEnv } from '../../shared/drill/env.js';
-import { type DrillDeps, type LateAdapters, runDrillControl } from '../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillControl } from '../../shared/drill/tasks.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { once } from '../../shared/once.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 
@@ -38,7 +39,6 @@ export const wire = (
   // verifier, inside the drill VPC, reads a password or signs a token. The one exception is a cache's
   // AUTH token, which the restore must set on the copy (`auth: token`).
   const restore = rdsRestorePort(region, rdsClient(region));
-  let late: Promise<LateAdapters> | undefined;
   return {
     ...base,
     restore,
@@ -49,14 +49,8 @@ export const wire = (
     reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, region, env.REPORT_KMS_KEY_ARN),
     runReports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },
-    // A failed load is not kept: the next task tries again.
-    adapters: () =>
-      (late ??= import('./adapters.js')
-        .then((m) => m.lateAdapters(base, env, raw, restore))
-        .catch((e: unknown) => {
-          late = undefined;
-          throw e;
-        })),
+    // A failed load is not kept: the next task tries again (shared/once.ts).
+    adapters: once(async () => (await import('./adapters.js')).lateAdapters(base, env, raw, restore)),
   };
 };
 

@@ -5,6 +5,7 @@ import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { once } from '../../shared/once.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
 import { fleetWiring as fleetWiringOf, type TargetWiring } from '../../shared/aws/fleet-sessions.js';
@@ -49,16 +50,6 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
         deps.now(),
       );
   return runScaling(req, deps);
-};
-
-/** `make()`'s promise, made once (again after a failure): an adapter imported and built at its first use. */
-const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
-  let made: Promise<T> | undefined;
-  return () =>
-    (made ??= make().catch((e: unknown) => {
-      made = undefined;
-      throw e;
-    }));
 };
 
 /**

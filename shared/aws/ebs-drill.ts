@@ -15,6 +15,7 @@ import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../drill/ebs.
 import type { SnapshotSetLister } from '../drill/ebs-tasks.js';
 import { ConfigError, GuardRefusedError } from '../errors.js';
 import type { Snapshot } from '../model.js';
+import { once } from '../once.js';
 import { Tag, tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
 import { setsOf } from './ebs.js';
@@ -165,7 +166,6 @@ export const ec2SnapshotSets = (region: string, ec2: EC2Client): SnapshotSetList
  * DescribeAvailabilityZones: with no AllAvailabilityZones, only the zones enabled for the account are listed).
  */
 export const ec2FirstZone = (region: string, ec2: EC2Client): (() => Promise<string>) => {
-  let zone: Promise<string> | undefined;
   const ask = async () => {
     const r = await call('DescribeAvailabilityZones', `zones of ${region}`, () =>
       ec2.send(
@@ -187,11 +187,5 @@ export const ec2FirstZone = (region: string, ec2: EC2Client): (() => Promise<str
       ]);
     return names[0]!;
   };
-  return () => {
-    zone ??= ask().catch((e: unknown) => {
-      zone = undefined;
-      throw e;
-    });
-    return zone;
-  };
+  return once(ask);
 };

@@ -1,6 +1,7 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { DrillKind, RestorePort } from '../drill/ports.js';
 import { DEFAULT_DRILL_CLASS } from '../drill/shape.js';
+import { once } from '../once.js';
 import { rdsDrillLookup, type RdsDrillContext } from './rds-drill-lookup.js';
 
 export { DEFAULT_DRILL_CLASS };
@@ -22,23 +23,18 @@ export const rdsRestorePort = (region: string, rds: RDSClient, opts: RdsRestoreO
     classFor: (kind, wanted) => wanted ?? opts.defaultInstanceClass?.[kind] ?? DEFAULT_DRILL_CLASS[kind],
   };
   const lookup = rdsDrillLookup(ctx);
-  let parts: Promise<Pick<RestorePort, 'restore' | 'describe' | 'remove' | 'listDrillResources'>> | undefined;
-  const later = () =>
-    (parts ??= Promise.all([
+  const later = once(() =>
+    Promise.all([
       import('./rds-drill-restore.js'),
       import('./rds-drill-status.js'),
       import('./rds-drill-cleanup.js'),
-    ])
-      .then(([r, s, c]) => {
-        const restore = r.rdsDrillRestore(ctx, lookup);
-        const { describe } = s.rdsDrillStatus(ctx, lookup, restore);
-        const { remove, listDrillResources } = c.rdsDrillCleanup(ctx, lookup);
-        return { restore: restore.restore, describe, remove, listDrillResources };
-      })
-      .catch((e: unknown) => {
-        parts = undefined;
-        throw e;
-      }));
+    ]).then(([r, s, c]) => {
+      const restore = r.rdsDrillRestore(ctx, lookup);
+      const { describe } = s.rdsDrillStatus(ctx, lookup, restore);
+      const { remove, listDrillResources } = c.rdsDrillCleanup(ctx, lookup);
+      return { restore: restore.restore, describe, remove, listDrillResources };
+    }),
+  );
   return {
     region,
     listSnapshots: lookup.listSnapshots,

@@ -50,28 +50,16 @@ export type StoreChanges = Pick<
 >;
 
 export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
-  const {
-    doc,
-    table,
-    now,
-    epoch,
-    cooldownAt,
-    approvalAt,
-    pendingAt,
-    get,
-    writes,
-    putIf,
-    updateIf,
-    deleteIf,
-  } = t;
   const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
+  /** The TTL of a cooldown item ending `until`: kept ACTED_MEMORY_SECONDS past it (or past now, if later). */
+  const remembered = (until: Date) => Math.max(t.epoch(until), t.epoch(t.now())) + ACTED_MEMORY_SECONDS;
   return {
     claimResource: async (kind, id, a) => {
-      const pk = cooldownAt(kind, id);
+      const pk = t.cooldownAt(kind, id);
       const at = a.at.toISOString();
       // Free when nobody ever acted, or the cooldown ran out and no newer transition was acted on (a cooldown
       // a failover restarted has no acted-on transition). ISO times in UTC compare as strings.
-      const r = await putIf(
+      const r = await t.putIf(
         {
           pk,
           lastActedAt: at,
@@ -79,13 +67,13 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
           rule: a.rule,
           alarmName: a.alarmName,
           eventKey: a.eventKey,
-          ttl: Math.max(epoch(a.until), epoch(now())) + ACTED_MEMORY_SECONDS,
+          ttl: remembered(a.until),
         },
         'attribute_not_exists(#pk) OR (#until <= :now AND (attribute_not_exists(lastActedAt) OR lastActedAt <= :at))',
-        { ':now': now().toISOString(), ':at': at },
+        { ':now': t.now().toISOString(), ':at': at },
       );
       if (r === false) {
-        const held = await get(pk);
+        const held = await t.get(pk);
         const holder: ResourceHolder = {
           ...(typeof held?.rule === 'string' ? { rule: held.rule } : {}),
           ...(typeof held?.alarmName === 'string' ? { alarmName: held.alarmName } : {}),
@@ -118,12 +106,12 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
 
     // Only while the claim is still ours: a later run's claim is never undone.
     releaseResource: async (c) => {
-      const pk = cooldownAt(c.kind, c.id);
+      const pk = t.cooldownAt(c.kind, c.id);
       if (!c.previous) {
-        await deleteIf(pk, 'eventKey = :mine', { ':mine': c.eventKey });
+        await t.deleteIf(pk, 'eventKey = :mine', { ':mine': c.eventKey });
         return;
       }
-      await putIf(
+      await t.putIf(
         {
           pk,
           lastActedAt: c.previous.at.toISOString(),
@@ -131,7 +119,7 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
           rule: c.previous.rule,
           alarmName: c.previous.alarmName,
           ...(c.previous.eventKey ? { eventKey: c.previous.eventKey } : {}),
-          ttl: Math.max(epoch(c.previous.until), epoch(now())) + ACTED_MEMORY_SECONDS,
+          ttl: remembered(c.previous.until),
         },
         'eventKey = :mine',
         { ':mine': c.eventKey },
@@ -140,7 +128,7 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
 
     restartCooldown: async (kind, id, until, reason) =>
       (
-        await writes.update(cooldownAt(kind, id), {
+        await t.writes.update(t.cooldownAt(kind, id), {
           // The acted-on transition (lastActedAt) is left as it is: it orders alarms, not failovers. The
           // claim in flight no longer owns the item: its release must not undo the failover's cooldown.
           UpdateExpression: 'SET #until = :u, restartedBy = :r, #ttl = :ttl REMOVE eventKey',
@@ -149,33 +137,33 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
           ExpressionAttributeValues: {
             ':u': until.toISOString(),
             ':r': reason,
-            ':ttl': Math.max(epoch(until), epoch(now())) + ACTED_MEMORY_SECONDS,
+            ':ttl': remembered(until),
           },
         })
       ).ok,
 
     putApproval: async (a, ttlSeconds) => {
-      const created = await putIf(
+      const created = await t.putIf(
         {
-          pk: approvalAt(a.id),
+          pk: t.approvalAt(a.id),
           status: a.status,
           approval: JSON.stringify(a),
           expiresAt: a.expiresAt,
-          ttl: epoch(now()) + ttlSeconds,
+          ttl: t.epoch(t.now()) + ttlSeconds,
         },
         'attribute_not_exists(#pk) OR #ttl <= :now',
-        { ':now': epoch(now()) },
+        { ':now': t.epoch(t.now()) },
       );
       // The rule's index of approvals (read by steward status), kept as long as its newest approval. Also on
       // `exists`: a set ADD is idempotent, so a retry repairs an index write that failed after the put.
-      await call('UpdateItem', `${table} ${pendingAt(a.rule)}`, () =>
-        doc.send(
+      await call('UpdateItem', `${t.table} ${t.pendingAt(a.rule)}`, () =>
+        t.doc.send(
           new UpdateCommand({
-            TableName: table,
-            Key: { pk: pendingAt(a.rule) },
+            TableName: t.table,
+            Key: { pk: t.pendingAt(a.rule) },
             UpdateExpression: 'ADD #ids :id SET #ttl = :ttl',
             ExpressionAttributeNames: { '#ids': 'ids', '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':id': new Set([a.id]), ':ttl': epoch(now()) + ttlSeconds },
+            ExpressionAttributeValues: { ':id': new Set([a.id]), ':ttl': t.epoch(t.now()) + ttlSeconds },
           }),
         ),
       );
@@ -183,7 +171,7 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
     },
 
     getApproval: async (id) => {
-      const item = await get(approvalAt(id));
+      const item = await t.get(t.approvalAt(id));
       if (!item || typeof item.approval !== 'string') return undefined;
       const a = JSON.parse(item.approval) as Approval;
       return {
@@ -197,8 +185,8 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
     },
 
     claimApproval: (id, at) =>
-      updateIf(
-        approvalAt(id),
+      t.updateIf(
+        t.approvalAt(id),
         'SET #status = :executing, claimedAt = :at',
         '#status = :pending OR (#status = :executing AND claimedAt < :stale)',
         {
@@ -210,8 +198,8 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
       ),
 
     completeApproval: async (id, at, result) => {
-      await updateIf(
-        approvalAt(id),
+      await t.updateIf(
+        t.approvalAt(id),
         'SET #status = :executed, executedAt = :at, #result = :result REMOVE claimedAt',
         '#status = :executing',
         { ':executed': 'executed', ':executing': 'executing', ':at': at.toISOString(), ':result': result },
@@ -219,8 +207,8 @@ export const scalingStoreChanges = (t: StoreTable): StoreChanges => {
     },
 
     releaseApproval: async (id, error) => {
-      await updateIf(
-        approvalAt(id),
+      await t.updateIf(
+        t.approvalAt(id),
         'SET #status = :pending, lastError = :error REMOVE claimedAt',
         '#status = :executing',
         { ':pending': 'pending', ':executing': 'executing', ':error': error },

@@ -11,8 +11,9 @@ import {
 import type { AlarmState, DecisionRecord } from '../scaling/model.js';
 import type { ScalingStore } from '../scaling/ports.js';
 import { call } from './call.js';
+import { once } from '../once.js';
 import { conditionalWrites } from './conditional-writes.js';
-import type { StoreChanges, StoreTable } from './scaling-store-changes.js';
+import type { StoreTable } from './scaling-store-changes.js';
 import type * as ScalingStoreChangesModule from './scaling-store-changes.js';
 
 // Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
@@ -107,14 +108,9 @@ export const dynamoScalingStore = (
     updateIf,
     deleteIf,
   };
-  const load = async () =>
-    (await (loadedScalingStoreChanges ??= import('./scaling-store-changes.js'))).scalingStoreChanges(store);
-  let loading: Promise<StoreChanges> | undefined;
-  const changes = () =>
-    (loading ??= load().catch((e: unknown) => {
-      loading = undefined;
-      throw e;
-    }));
+  const changes = once(async () =>
+    (await (loadedScalingStoreChanges ??= import('./scaling-store-changes.js'))).scalingStoreChanges(store),
+  );
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {

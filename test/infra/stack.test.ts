@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { firstInvoke } from '../../bench/cold-start.js';
-import { deployedFunctions } from '../../bench/cold/deployed.js';
+import { type DeployedFunction, deployedFunctions } from '../../bench/cold/deployed.js';
 import { startFakeEndpoint } from '../../bench/cold/fake-endpoint.js';
 import type { StewardConfigInput } from '../../shared/config/schema.js';
 import { exampleInput, type ExampleStage, exampleStages, loadExample } from '../support/examples.js';
@@ -436,103 +436,94 @@ describe.each(exampleStages)('Steward-%s', (stage) => {
   });
 });
 
+/** The prod stage's function `name` as synthesized: its asset directory, metafile and environment. */
+const deployedProd = (name: string): DeployedFunction =>
+  deployedFunctions(app, stacks.prod).find((f) => f.name === name)!;
+
+/** The files of `fn`'s asset that are chunks named `name` (`<name>-<hash>.mjs`). */
+const chunksNamed = (fn: DeployedFunction, name: string): string[] =>
+  readdirSync(fn.dir).filter((f) => new RegExp(`^${name}-\\w+\\.mjs$`).test(f));
+
+/**
+ * The bench's first invoke of `fn` (bench/cold-start.ts): its event, from the synthesized asset's index.mjs
+ * in this process's Node, against the bench's fake AWS endpoint; the endpoint and the event's directory are
+ * gone when it returns.
+ */
+const firstInvokeAsDeployed = async (fn: DeployedFunction) => {
+  const tmp = mkdtempSync(join(tmpdir(), `steward-${fn.name}-first-invoke-`));
+  const fake = await startFakeEndpoint();
+  try {
+    return await firstInvoke(
+      fn,
+      { path: process.execPath, version: process.version, source: 'this process' },
+      fake,
+      join(tmp, 'event.json'),
+    );
+  } finally {
+    await fake.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+};
+
 describe('Steward-prod drill as deployed: split into chunks', () => {
   it("runs the select task from the synthesized asset's index.mjs, without loading the janitor's chunk", async () => {
-    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its select event (bench/cold-start.ts).
-    const drill = deployedFunctions(app, stacks.prod).find((f) => f.name === 'drill')!;
-    const janitor = readdirSync(drill.dir).filter((f) => /^janitor-\w+\.mjs$/.test(f));
+    // Prepare: the asset as synthesized; the bench's select event (bench/cold-start.ts).
+    const drill = deployedProd('drill');
+    const janitor = chunksNamed(drill, 'janitor');
     expect(janitor).toHaveLength(1);
-    const tmp = mkdtempSync(join(tmpdir(), 'steward-drill-select-'));
-    const fake = await startFakeEndpoint();
 
-    try {
-      // Act
-      const run = await firstInvoke(
-        drill,
-        { path: process.execPath, version: process.version, source: 'this process' },
-        fake,
-        join(tmp, 'event.json'),
-      );
+    // Act
+    const run = await firstInvokeAsDeployed(drill);
 
-      // Assert: it ran the task (its requests), and loaded the entry and what it imports, not the janitor.
-      expect(run.error).toBeUndefined();
-      expect(run.requests).toContain('rds:DescribeDBSnapshots@eu-west-1');
-      expect(run.files).toContain('index.mjs');
-      expect(run.files.length).toBeGreaterThan(1);
-      expect(run.files).not.toContain(janitor[0]);
-    } finally {
-      await fake.close();
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    // Assert: it ran the task (its requests), and loaded the entry and what it imports, not the janitor.
+    expect(run.error).toBeUndefined();
+    expect(run.requests).toContain('rds:DescribeDBSnapshots@eu-west-1');
+    expect(run.files).toContain('index.mjs');
+    expect(run.files.length).toBeGreaterThan(1);
+    expect(run.files).not.toContain(janitor[0]);
   });
 });
 
 describe("Steward-prod scaling as deployed: the bench's alarm acts", () => {
   it('runs a fresh ALARM from the synthesized index.mjs through the planner and the change (not a stale skip)', async () => {
-    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its alarm (bench/cold-start.ts).
-    const scaling = deployedFunctions(app, stacks.prod).find((f) => f.name === 'scaling')!;
-    const chunk = (name: string) =>
-      readdirSync(scaling.dir).filter((f) => new RegExp(`^${name}-\\w+\\.mjs$`).test(f));
-    const [engine, act] = [chunk('engine'), chunk('act')];
+    // Prepare: the asset as synthesized; the bench's alarm (bench/cold-start.ts).
+    const scaling = deployedProd('scaling');
+    const [engine, act] = [chunksNamed(scaling, 'engine'), chunksNamed(scaling, 'act')];
     expect([engine, act]).toEqual([[expect.any(String)], [expect.any(String)]]);
-    const tmp = mkdtempSync(join(tmpdir(), 'steward-scaling-alarm-'));
-    const fake = await startFakeEndpoint();
 
-    try {
-      // Act
-      const run = await firstInvoke(
-        scaling,
-        { path: process.execPath, version: process.version, source: 'this process' },
-        fake,
-        join(tmp, 'event.json'),
-      );
+    // Act
+    const run = await firstInvokeAsDeployed(scaling);
 
-      // Assert: it described the database, claimed, modified it and told; the planner and the change loaded.
-      expect(run.error).toBeUndefined();
-      expect(run.requests).toEqual(
-        expect.arrayContaining([
-          'rds:DescribeDBInstances@eu-west-1',
-          'rds:ModifyDBInstance@eu-west-1',
-          'sns:Publish@eu-west-1',
-        ]),
-      );
-      expect(run.files).toEqual(expect.arrayContaining([engine[0], act[0]]));
-    } finally {
-      await fake.close();
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    // Assert: it described the database, claimed, modified it and told; the planner and the change loaded.
+    expect(run.error).toBeUndefined();
+    expect(run.requests).toEqual(
+      expect.arrayContaining([
+        'rds:DescribeDBInstances@eu-west-1',
+        'rds:ModifyDBInstance@eu-west-1',
+        'sns:Publish@eu-west-1',
+      ]),
+    );
+    expect(run.files).toEqual(expect.arrayContaining([engine[0], act[0]]));
   });
 });
 
 describe("Steward-prod backup as deployed: the bench's scheduled run snapshots", () => {
   it('runs the daily schedule from the synthesized index.mjs and snapshots the database opted in by its tag', async () => {
-    // Prepare: the asset as synthesized, the bench's fake AWS endpoint and its answers (bench/cold-start.ts).
-    const backup = deployedFunctions(app, stacks.prod).find((f) => f.name === 'backup')!;
-    const tmp = mkdtempSync(join(tmpdir(), 'steward-backup-daily-'));
-    const fake = await startFakeEndpoint();
+    // Prepare: the asset as synthesized; the bench's answers (bench/cold-start.ts).
+    const backup = deployedProd('backup');
 
-    try {
-      // Act
-      const run = await firstInvoke(
-        backup,
-        { path: process.execPath, version: process.version, source: 'this process' },
-        fake,
-        join(tmp, 'event.json'),
-      );
+    // Act
+    const run = await firstInvokeAsDeployed(backup);
 
-      // Assert: discovered the tagged database, took its snapshot, reported and told.
-      expect(run.error).toBeUndefined();
-      expect(run.requests).toEqual(
-        expect.arrayContaining([
-          'rds:DescribeDBInstances@eu-west-1',
-          'rds:CreateDBSnapshot@eu-west-1',
-          'sns:Publish@eu-west-1',
-        ]),
-      );
-    } finally {
-      await fake.close();
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    // Assert: discovered the tagged database, took its snapshot, reported and told.
+    expect(run.error).toBeUndefined();
+    expect(run.requests).toEqual(
+      expect.arrayContaining([
+        'rds:DescribeDBInstances@eu-west-1',
+        'rds:CreateDBSnapshot@eu-west-1',
+        'sns:Publish@eu-west-1',
+      ]),
+    );
   });
 });
 

@@ -63,4 +63,23 @@ describe('deferredPort', () => {
     expect(awaited).toBe(port);
     await expect(port.copies()).rejects.toThrow('module not found');
   });
+
+  it('loads again at the next call after a failed load, then keeps the port it loaded', async () => {
+    // Prepare: the adapter's chunk fails to load once (a cut-off read), then loads.
+    const loaded: Port = { region: 'eu-west-1', copies: async () => ['a'], copy: async () => 'started' };
+    const load = vi
+      .fn<() => Promise<Port>>()
+      .mockRejectedValueOnce(new Error('EIO'))
+      .mockResolvedValue(loaded);
+    const port = deferredPort<Port>('eu-west-1', load);
+
+    // Act
+    const failed = await port.copies().catch((e: unknown) => e);
+    const results = [await port.copies(), await port.copy('a', 'us-west-2')];
+
+    // Assert
+    expect(failed).toEqual(new Error('EIO'));
+    expect(results).toEqual([['a'], 'started']);
+    expect(load).toHaveBeenCalledTimes(2);
+  });
 });

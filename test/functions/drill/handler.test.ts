@@ -3,38 +3,14 @@ import janitorEvent from '../../../events/drill/janitor.json' with { type: 'json
 import rdsEvent from '../../../events/drill/rds-restore-complete.json' with { type: 'json' };
 import startInput from '../../../events/drill/start.json' with { type: 'json' };
 import selectEvent from '../../../events/drill/task-select.json' with { type: 'json' };
-import { type DrillDeps, run, wire } from '../../../functions/drill/handler.js';
+import { run, wire } from '../../../functions/drill/handler.js';
 import { run as runVerifier, sslOptions } from '../../../functions/drill-verify/handler.js';
-import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
+import { parseConfig } from '../../../shared/config/schema.js';
 import { DrillEnv } from '../../../shared/drill/env.js';
 import { ConfigError, EventShapeError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import {
-  fakeCredentials,
-  fakeReportStore,
-  fakeRestorePort,
-  fakeTaskSignal,
-  fakeTokenStore,
-} from '../../fakes/drill-ports.js';
-
-const NOW = new Date('2026-02-01T05:00:05Z');
-const configInput = {
-  stage: 'prod',
-  region: 'eu-west-1',
-  drill: { targets: { 'orders-db': { profile: { database: 'app' }, rpoSeconds: 86_400 } } },
-} satisfies StewardConfigInput;
-
-const fakeDeps = (): DrillDeps => ({
-  config: parseConfig(configInput, 'test'),
-  dryRun: false,
-  notifier: memoryNotifier(),
-  now: () => NOW,
-  restore: fakeRestorePort(),
-  tokens: fakeTokenStore(),
-  signal: fakeTaskSignal(),
-  reports: fakeReportStore(),
-  network: {},
-});
+import { fakeCredentials } from '../../fakes/drill-ports.js';
+import { DRILL_NOW, drillConfigInput, fakeDrillDeps } from '../../support/drill-deps.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:steward';
@@ -50,7 +26,10 @@ const env = {
 
 describe('drill control-plane handler', () => {
   it('runs the start task from the execution input', async () => {
-    const s = await run({ task: 'start', state: startInput, execution: selectEvent.execution }, fakeDeps());
+    const s = await run(
+      { task: 'start', state: startInput, execution: selectEvent.execution },
+      fakeDrillDeps(),
+    );
     expect(s).toEqual(selectEvent.state);
   });
 
@@ -65,7 +44,7 @@ describe('drill control-plane handler', () => {
     mutate(event as never);
 
     // Act
-    const err = await run(event, fakeDeps()).catch((e: unknown) => e);
+    const err = await run(event, fakeDrillDeps()).catch((e: unknown) => e);
 
     // Assert
     expect(err).toBeInstanceOf(EventShapeError);
@@ -74,31 +53,39 @@ describe('drill control-plane handler', () => {
 
   it('rejects an unknown database, naming the configured ones', async () => {
     await expect(
-      run({ task: 'start', state: { database: 'billing-db' }, execution: selectEvent.execution }, fakeDeps()),
+      run(
+        { task: 'start', state: { database: 'billing-db' }, execution: selectEvent.execution },
+        fakeDrillDeps(),
+      ),
     ).rejects.toThrow(
       /database: "billing-db" is not in drill.targets of the prod config \(known: orders-db\)/,
     );
   });
 
   it('leaves verify to the verifier inside the VPC', async () => {
-    await expect(run({ ...selectEvent, task: 'verify' }, fakeDeps())).rejects.toThrow(
+    await expect(run({ ...selectEvent, task: 'verify' }, fakeDrillDeps())).rejects.toThrow(
       /verifier function inside the VPC/,
     );
   });
 
   it('handles an RDS event and the janitor', async () => {
-    const deps = fakeDeps();
+    const deps = fakeDrillDeps();
     await expect(run(rdsEvent, deps)).resolves.toMatchObject({ outcome: 'no-token', status: 'not-found' });
     await expect(run(janitorEvent, deps)).resolves.toMatchObject({ notified: false, outcomes: [] });
   });
 
   it('rejects anything else', async () => {
-    await expect(run({ hello: 'world' }, fakeDeps())).rejects.toThrow(/Unrecognised drill event/);
+    await expect(run({ hello: 'world' }, fakeDrillDeps())).rejects.toThrow(/Unrecognised drill event/);
   });
 
   it('wires real adapters from a valid environment', () => {
     const deps = wire(
-      { config: parseConfig(configInput, 'test'), dryRun: false, notifier: memoryNotifier(), now: () => NOW },
+      {
+        config: parseConfig(drillConfigInput, 'test'),
+        dryRun: false,
+        notifier: memoryNotifier(),
+        now: () => DRILL_NOW,
+      },
       DrillEnv.parse(env),
     );
     expect(deps.network).toEqual({
@@ -113,10 +100,10 @@ describe('drill control-plane handler', () => {
     expect(() =>
       wire(
         {
-          config: parseConfig(configInput, 'test'),
+          config: parseConfig(drillConfigInput, 'test'),
           dryRun: false,
           notifier: memoryNotifier(),
-          now: () => NOW,
+          now: () => DRILL_NOW,
         },
         undefined as never,
       ),
@@ -133,7 +120,7 @@ describe('drill control-plane handler', () => {
 describe('drill verifier handler', () => {
   it('runs only the verify and warm-up tasks (the ones that reach the copy inside the VPC)', async () => {
     const noEngine = () => Promise.reject(new Error('not reached'));
-    const deps = { ...fakeDeps(), credentials: fakeCredentials({}), verify: noEngine, warmUp: noEngine };
+    const deps = { ...fakeDrillDeps(), credentials: fakeCredentials({}), verify: noEngine, warmUp: noEngine };
     await expect(runVerifier(selectEvent, deps)).rejects.toThrow(
       /the verifier runs only "verify" and "warmup", not "select"/,
     );

@@ -2,10 +2,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import janitorEvent from '../../../events/drill/janitor.json' with { type: 'json' };
 import rdsEvent from '../../../events/drill/rds-restore-complete.json' with { type: 'json' };
 import selectEvent from '../../../events/drill/task-select.json' with { type: 'json' };
-import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import type { DrillDeps } from '../../../shared/drill/tasks.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+import { fakeRestorePort } from '../../fakes/drill-ports.js';
+import { fakeDrillDeps } from '../../support/drill-deps.js';
 
 // The drill function imports each task's code when a task first needs it (`await import()` in
 // shared/drill/tasks.ts), so a container loads only what it runs: the bench's first invoke, the select task
@@ -53,13 +52,7 @@ vi.mock('../../../shared/aws/rds-drill-restore.js', watch('aws/rds-drill-restore
 vi.mock('../../../shared/aws/rds-drill-status.js', watch('aws/rds-drill-status'));
 vi.mock('../../../shared/aws/rds-drill-cleanup.js', watch('aws/rds-drill-cleanup'));
 
-const NOW = new Date('2026-02-01T05:00:05Z');
-const configInput = {
-  stage: 'prod',
-  region: 'eu-west-1',
-  drill: { targets: { 'orders-db': { profile: { database: 'app' }, rpoSeconds: 86_400 } } },
-} satisfies StewardConfigInput;
-
+/** The handler tests' deps, with orders-db's snapshot to select; building the late adapters is recorded. */
 const fakeDeps = (): DrillDeps => {
   const restore = fakeRestorePort();
   restore.snapshots = [
@@ -75,21 +68,13 @@ const fakeDeps = (): DrillDeps => {
       tags: {},
     },
   ];
-  return {
+  return fakeDrillDeps({
+    restore,
     adapters: async () => {
       loaded.add('late adapters built');
       return {};
     },
-    config: parseConfig(configInput, 'test'),
-    dryRun: false,
-    notifier: memoryNotifier(),
-    now: () => NOW,
-    restore,
-    tokens: fakeTokenStore(),
-    signal: fakeTaskSignal(),
-    reports: fakeReportStore(),
-    network: {},
-  };
+  });
 };
 
 /** The drill function's `run`, from a fresh module registry: only what this event loads is recorded. */

@@ -1,6 +1,5 @@
-import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { build, type Metafile } from 'esbuild';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
@@ -10,6 +9,7 @@ import { builtinAlias, lambdaEsbuildOptions, sdkAlias } from '../../../infra/bun
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { scalingConfigInput } from '../../shared/scaling/fixtures.js';
+import { mockOrdersDb } from '../../support/scaling-wiring.js';
 
 // An alarm is the trigger scaling exists for, and the one that must start quickly: it loads the code it
 // runs, not the fan-out's, the scale-in check's, an approval's or the other triggers' parsers. Two proofs:
@@ -71,25 +71,11 @@ const CONTEXT = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:fun
 const mocks: { restore(): void }[] = [];
 afterEach(() => mocks.splice(0).forEach((m) => m.restore()));
 
-/** The deployed wiring (handler fleetWiring) at `now`, its state table and RDS mocked. */
+/** The deployed wiring (handler fleetWiring) at `now`, its state table and RDS mocked as the wired tests mock them. */
 const wiringAt = (now: string) => {
-  const rds = mockClient(RDSClient);
-  const doc = mockClient(DynamoDBDocumentClient);
+  const { rds, doc } = mockOrdersDb();
   mocks.push(rds, doc);
-  rds.on(DescribeDBInstancesCommand).resolves({
-    DBInstances: [
-      {
-        DBInstanceIdentifier: 'orders-db',
-        DBInstanceArn: 'arn:aws:rds:eu-west-1:111122223333:db:orders-db',
-        DBInstanceStatus: 'available',
-        DBInstanceClass: 'db.r6g.large',
-        Engine: 'postgres',
-      },
-    ],
-  });
   rds.on(ModifyDBInstanceCommand).resolves({});
-  doc.on(GetCommand).resolves({});
-  doc.on(PutCommand).resolves({});
   doc.on(UpdateCommand).resolves({});
   const notifier = memoryNotifier();
   const base = { config, dryRun: false, notifier, now: () => new Date(now) };

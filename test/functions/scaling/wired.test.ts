@@ -16,6 +16,7 @@ import { parseConfig } from '../../../shared/config/schema.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
+import { mockOrdersDb } from '../../support/scaling-wiring.js';
 
 // Scaling through its real adapters (handler wire(), SDK clients mocked): the state table keys, the
 // release of a failed event, and the class change exactly as the code sends them. The IAM suite
@@ -30,23 +31,9 @@ afterEach(() => mocks.splice(0).forEach((m) => m.restore()));
 describe('scaling through its real adapters', () => {
   it('claims the alarm transition under a scaling- key, and releases it when the change fails', async () => {
     // Prepare
-    const rds = mockClient(RDSClient);
-    const doc = mockClient(DynamoDBDocumentClient);
+    const { rds, doc } = mockOrdersDb();
     mocks.push(rds, doc);
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [
-        {
-          DBInstanceIdentifier: 'orders-db',
-          DBInstanceArn: 'arn:aws:rds:eu-west-1:111122223333:db:orders-db',
-          DBInstanceStatus: 'available',
-          DBInstanceClass: 'db.r6g.large',
-          Engine: 'postgres',
-        },
-      ],
-    });
     rds.on(ModifyDBInstanceCommand).rejects(Object.assign(new Error('throttled'), { name: 'Throttling' }));
-    doc.on(GetCommand).resolves({});
-    doc.on(PutCommand).resolves({});
     doc.on(DeleteCommand).resolves({});
     const deps = wire(
       { config, dryRun: false, notifier: memoryNotifier(), now: () => new Date('2026-01-15T10:21:00Z') },
