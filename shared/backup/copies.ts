@@ -389,28 +389,41 @@ interface SharedBudget {
 }
 
 /**
- * Write a run's use into the shared slots when it is less than it holds there, or a reservation to renew, after
- * its queue (`seen`: the slots as the run read them). A write lost to another region's (it reserved in between,
- * as the regions' fan-out children run at once) is read again and retried: given up, the run's larger
- * reservation would hold the other regions back until its next run. Best effort: a failure is logged, and the
- * next run writes it, or it expires.
+ * After its queue, write a run's use into the shared slots (`seen`: the slots as the run read them, else read
+ * here). A write lost to another writer is read again and retried (the regions' fan-out children run at once).
+ * Best effort: a failure is logged, and the next run writes it, or it expires.
+ * - `settle`: less than it holds there, or a reservation to renew; given up, the run's larger reservation would
+ *   hold the other regions back until its next run. Only while the region's queue is still the one this run
+ *   wrote (`current`): a newer run of the region planned on what the slots held then (and gives back itself).
+ * - `confirm` (a run that started copies): its use, or what is stored when that is more, written again on the
+ *   version read. A give-back of an older run of the region read before it and written after it then loses its
+ *   race, reads again, and finds the queue moved; one written before it is raised again here.
  */
 const settleSlots = async (
   budget: SharedBudget,
   use: CopyUse,
-  seen: StoredCopySlots,
+  seen: StoredCopySlots | undefined,
   destination: string,
+  mode: 'settle' | 'confirm' = 'settle',
+  current?: () => Promise<boolean>,
 ) => {
   try {
-    let slots = seen;
+    let slots = seen ?? (await budget.slots.read());
     for (let round = 0; round < ROUNDS; round++) {
       if (round > 0) {
         await backoff(round);
         slots = await budget.slots.read();
       }
-      // Undefined: what is stored already says this run's use (written by another run of this region).
-      if (!slotsChange(slots.bySource[budget.source], use, budget.now)) return;
-      const bySource = withSourceUse(slots.bySource, budget.source, use, budget.now);
+      const change = slotsChange(slots.bySource[budget.source], use, budget.now);
+      if (mode === 'settle') {
+        // Undefined: what is stored already says this run's use (written by another run of this region).
+        if (!change) return;
+        if (current && !(await current())) return;
+      }
+      const bySource =
+        mode === 'settle' || change === 'reserve'
+          ? withSourceUse(slots.bySource, budget.source, use, budget.now)
+          : slots.bySource;
       if (await budget.slots.write(bySource, slots.version)) return;
     }
   } catch (e) {
@@ -491,8 +504,12 @@ const scheduleOnQueue = async (
     // Nothing changed (an event about a database the queue already knew, no slot free): no write needed.
     const unchanged = !stored || JSON.stringify(schedule.queue) === JSON.stringify(stored.queue);
     if (unchanged || (await ledger!.write(destination, schedule.queue, stored.version))) {
-      // Fewer in flight, or a reservation to renew: after the queue, best effort.
-      if (change === 'settle') await settleSlots(budget!, use, slots!, destination);
+      // Fewer in flight, or a reservation to renew: after the queue, best effort, while it is this run's.
+      const written = unchanged ? stored?.version : stored.version + 1;
+      const current = async () => (await ledger!.read(destination)).version === written;
+      if (change === 'settle') await settleSlots(budget!, use, slots!, destination, 'settle', current);
+      else if (budget && schedule.start.length)
+        await settleSlots(budget, use, undefined, destination, 'confirm');
       return { before, schedule, others: held };
     }
     lost = 'queue';

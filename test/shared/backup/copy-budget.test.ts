@@ -336,6 +336,55 @@ describe('two runs of one spoke account-region at once (the hourly child and an 
   });
 });
 
+describe('two runs of the hub account-region at once (it keeps a copy queue)', () => {
+  it('a give-back written late does not lower the slots below what a newer run of the region started', async () => {
+    // Prepare: the hub's own account in eu-west-1 (its queue) and eu-central-1; eu-west-1 copies its four
+    const config = fleet([{ regions: ['eu-west-1', 'eu-central-1'] }]);
+    const { runs, drStore, slots, copying } = estate(config, '111111111111', ['eu-west-1']);
+    const deps = runs[0]!.deps;
+    await reconcileCopies(deps, false);
+    const first = drCopyId('steward-db-0-1-202601150300-sched', 'eu-west-1');
+    drStore.snapshots.find((x) => x.id === first)!.status = 'available';
+    const next = source('eu-west-1', 'db-0-1');
+    Object.assign(next, { id: 'steward-db-0-1-202601150400-sched', createdAt: '2026-01-15T04:00:00.000Z' });
+    next.arn = fakeSnapshotArn('aurora-cluster', 'eu-west-1', next.id);
+    let bDone!: () => void;
+    const done = new Promise<void>((r) => (bDone = r));
+    const a = {
+      ...deps,
+      copySlots: {
+        read: () => deps.copySlots.read(),
+        write: async (...args: Parameters<typeof deps.copySlots.write>) => {
+          await done;
+          return deps.copySlots.write(...args);
+        },
+      },
+    };
+
+    // Act: A (the hourly run) sees db-0-1's copy finished and writes its queue, then gives the slot back late;
+    // meanwhile B (db-0-1's next snapshot's event) reads A's queue and starts that copy in the freed slot
+    const hourly = reconcileCopies(a, false);
+    const event = (async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      (deps.snapshots.primary as FakeSnapshotStore).snapshots.push(next);
+      await reconcileCopies(deps, false, {
+        eventId: 'RDS-EVENT-0042',
+        kind: 'aurora-cluster',
+        id: next.id,
+        snapshot: next.arn,
+        region: 'eu-west-1',
+      });
+      bDone();
+    })();
+    await Promise.all([hourly, event]);
+
+    // Assert: B's copy started; the region's slots still cover every copy in flight
+    expect(copying().map((x) => x.id)).toContain(drCopyId(next.id, 'eu-west-1'));
+    const held = slots.stored.get(`111111111111 ${DR}`)!.bySource['eu-west-1']!.use['aurora-cluster'];
+    expect(held).toBeGreaterThanOrEqual(copying().length);
+  });
+});
+
 describe('the shared budget of one destination (pure)', () => {
   const use = (rds: number, aurora = 0, ebs = 0) => ({ 'rds-instance': rds, 'aurora-cluster': aurora, ebs });
   const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
