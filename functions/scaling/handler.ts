@@ -8,6 +8,9 @@ import {
   s3Client,
 } from '../../shared/aws/clients.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
+import { scalingResourcesOf } from '../../shared/aws/scaling-resources.js';
+import { rdsScaling } from '../../shared/aws/rds-scaling.js';
+import { elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -20,18 +23,12 @@ import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/al
 import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 import type * as RequestModule from '../../shared/scaling/request.js';
-import type * as RdsScalingModule from '../../shared/aws/rds-scaling.js';
-import type * as ElasticacheScalingModule from '../../shared/aws/elasticache-scaling.js';
-import type * as ScalingResourcesModule from '../../shared/aws/scaling-resources.js';
 import type * as CloudwatchAlarmsModule from '../../shared/aws/cloudwatch-alarms.js';
 import type * as RunReportsModule from '../../shared/aws/run-reports.js';
 
 // Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
 // is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedRequest: Promise<typeof RequestModule> | undefined;
-let loadedRdsScaling: Promise<typeof RdsScalingModule> | undefined;
-let loadedElasticacheScaling: Promise<typeof ElasticacheScalingModule> | undefined;
-let loadedScalingResources: Promise<typeof ScalingResourcesModule> | undefined;
 let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
 let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
 
@@ -66,34 +63,17 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
 };
 
 /**
- * The RDS and ElastiCache adapters, each imported and built when a rule of its kind first describes or
- * changes its resource (an alarm a guard stops, a stale or duplicate one, describes nothing).
+ * The RDS and ElastiCache adapters, each built when a rule of its kind first describes or changes its
+ * resource (an alarm a guard stops, a stale or duplicate one, describes nothing). Imported with the handler,
+ * not by `await import()`: loading them on first use cost an alarm that acts more CPU than their few KB
+ * (RDS 3, ElastiCache 2.6, the dispatch 1) cost to parse at every cold start (docs/benchmarks.md).
  */
-const scalingResources = (region: string, as?: ClientIdentity): ScalingResources => {
-  const rds = once(async () =>
-    (await (loadedRdsScaling ??= import('../../shared/aws/rds-scaling.js'))).rdsScaling(
-      region,
-      rdsClient(region, undefined, as),
-    ),
-  );
-  const cache = once(async () =>
-    (
-      await (loadedElasticacheScaling ??= import('../../shared/aws/elasticache-scaling.js'))
-    ).elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
-  );
-  const resources = once(async () =>
-    (await (loadedScalingResources ??= import('../../shared/aws/scaling-resources.js'))).scalingResourcesOf(
-      region,
-      rds,
-      cache,
-    ),
-  );
-  return {
+const scalingResources = (region: string, as?: ClientIdentity): ScalingResources =>
+  scalingResourcesOf(
     region,
-    describe: async (kind, id) => (await resources()).describe(kind, id),
-    apply: async (change) => (await resources()).apply(change),
-  };
-};
+    once(async () => rdsScaling(region, rdsClient(region, undefined, as))),
+    once(async () => elastiCacheScaling(region, elastiCacheClient(region, undefined, as))),
+  );
 
 /**
  * Real adapters for `config.region`; the state table comes from the environment, and the report bucket,
