@@ -2,6 +2,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
+import { scalingResourcesOf } from '../../shared/aws/scaling-resources.js';
+import { rdsClient, rdsScaling } from '../../shared/aws/rds-scaling.js';
+import { elastiCacheClient, elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -15,22 +18,16 @@ import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/al
 import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
 import type * as RequestModule from '../../shared/scaling/request.js';
-import type * as RdsScalingModule from '../../shared/aws/rds-scaling.js';
-import type * as ElasticacheScalingModule from '../../shared/aws/elasticache-scaling.js';
-import type * as ScalingResourcesModule from '../../shared/aws/scaling-resources.js';
 import type * as CloudwatchAlarmsModule from '../../shared/aws/cloudwatch-alarms.js';
 import type * as RunReportsModule from '../../shared/aws/run-reports.js';
 
 // Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
 // is kept as the promise of its first load (`await (loadedX ??= import(...))`).
 let loadedRequest: Promise<typeof RequestModule> | undefined;
-let loadedRdsScaling: Promise<typeof RdsScalingModule> | undefined;
-let loadedElasticacheScaling: Promise<typeof ElasticacheScalingModule> | undefined;
-let loadedScalingResources: Promise<typeof ScalingResourcesModule> | undefined;
 let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
 let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
-// Each of these adapter modules brings the factory of the SDK client it sends through: an alarm that describes
-// nothing parses no RDS, ElastiCache, CloudWatch or S3 client code (test/infra/bundles.test.ts).
+// The alarm and run-report adapter modules bring the factory of the SDK client they send through: a run that
+// reads no alarm and writes no report parses no CloudWatch or S3 client code (test/infra/bundles.test.ts).
 
 export type { ScalingDeps, ScalingResult };
 
@@ -53,32 +50,17 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
 };
 
 /**
- * The RDS and ElastiCache adapters, each imported and built when a rule of its kind first describes or
- * changes its resource (an alarm a guard stops, a stale or duplicate one, describes nothing).
+ * The RDS and ElastiCache adapters, each built when a rule of its kind first describes or changes its
+ * resource (an alarm a guard stops, a stale or duplicate one, describes nothing). Imported with the handler,
+ * not by `await import()`: loading them on first use cost an alarm that acts more CPU than their few KB
+ * (RDS 3, ElastiCache 2.6, the dispatch 1) cost to parse at every cold start (docs/benchmarks.md).
  */
-const scalingResources = (region: string, as?: ClientIdentity): ScalingResources => {
-  const rds = once(async () => {
-    const { rdsScaling, rdsClient } = await (loadedRdsScaling ??= import('../../shared/aws/rds-scaling.js'));
-    return rdsScaling(region, rdsClient(region, undefined, as));
-  });
-  const cache = once(async () => {
-    const { elastiCacheScaling, elastiCacheClient } = await (loadedElasticacheScaling ??=
-      import('../../shared/aws/elasticache-scaling.js'));
-    return elastiCacheScaling(region, elastiCacheClient(region, undefined, as));
-  });
-  const resources = once(async () =>
-    (await (loadedScalingResources ??= import('../../shared/aws/scaling-resources.js'))).scalingResourcesOf(
-      region,
-      rds,
-      cache,
-    ),
-  );
-  return {
+const scalingResources = (region: string, as?: ClientIdentity): ScalingResources =>
+  scalingResourcesOf(
     region,
-    describe: async (kind, id) => (await resources()).describe(kind, id),
-    apply: async (change) => (await resources()).apply(change),
-  };
-};
+    once(async () => rdsScaling(region, rdsClient(region, undefined, as))),
+    once(async () => elastiCacheScaling(region, elastiCacheClient(region, undefined, as))),
+  );
 
 /**
  * Real adapters for `config.region`; the state table comes from the environment, and the report bucket,

@@ -6,8 +6,8 @@ import { call } from './call.js';
 import type { conditionalWrites } from './conditional-writes.js';
 
 // The scaling store's writes of a run that acts, asks for approval or sees a failover: the resource claims
-// (the cooldown), the failover's cooldown restart and the approvals. dynamoScalingStore (scaling-store.ts)
-// imports this at its first such write; an alarm the guards stop never loads it.
+// (the cooldown), the failover's cooldown restart and the approvals, spread into dynamoScalingStore
+// (scaling-store.ts).
 
 // How long the last acted-on transition is remembered after its cooldown: longer than any redelivery
 // (EventBridge retries for 24 h), so an old event is still recognised as out of order.

@@ -11,14 +11,8 @@ import {
 import type { AlarmState, DecisionRecord } from '../scaling/model.js';
 import type { ScalingStore } from '../scaling/ports.js';
 import { call } from './call.js';
-import { once } from '../once.js';
 import { conditionalWrites } from './conditional-writes.js';
-import type { StoreTable } from './scaling-store-changes.js';
-import type * as ScalingStoreChangesModule from './scaling-store-changes.js';
-
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedScalingStoreChanges: Promise<typeof ScalingStoreChangesModule> | undefined;
+import { scalingStoreChanges, type StoreTable } from './scaling-store-changes.js';
 
 type Item = Record<string, unknown>;
 
@@ -108,9 +102,7 @@ export const dynamoScalingStore = (
     updateIf,
     deleteIf,
   };
-  const changes = once(async () =>
-    (await (loadedScalingStoreChanges ??= import('./scaling-store-changes.js'))).scalingStoreChanges(store),
-  );
+  const changes = scalingStoreChanges(store);
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {
@@ -151,16 +143,10 @@ export const dynamoScalingStore = (
       await updateIf(eventAt(eventKey), 'SET announced = :yes', 'attribute_exists(#pk)', { ':yes': true });
     },
 
-    // What a run writes when it acts, asks for approval or sees a failover: imported at its first use.
-    claimResource: async (kind, id, a) => (await changes()).claimResource(kind, id, a),
-    releaseResource: async (c) => (await changes()).releaseResource(c),
-    restartCooldown: async (kind, id, until, reason) =>
-      (await changes()).restartCooldown(kind, id, until, reason),
-    putApproval: async (a, ttlSeconds) => (await changes()).putApproval(a, ttlSeconds),
-    getApproval: async (id) => (await changes()).getApproval(id),
-    claimApproval: async (id, at) => (await changes()).claimApproval(id, at),
-    completeApproval: async (id, at, result) => (await changes()).completeApproval(id, at, result),
-    releaseApproval: async (id, error) => (await changes()).releaseApproval(id, error),
+    // What a run writes when it acts, asks for approval or sees a failover (scaling-store-changes.ts). Not
+    // an `await import()`: an alarm that acts writes its claim, and one more dynamic import on that path
+    // costs more CPU than these 3 KB do to parse.
+    ...changes,
 
     alarmState: async (alarmName) => {
       const item = await get(alarmStateAt(alarmName));

@@ -14,6 +14,9 @@ import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from './rende
 import { drLagObjectiveSeconds } from './schedule.js';
 import type { StatusDeps } from './status.js';
 
+// The evidence run's month (service.ts imports this module, and only this one, when a run needs evidence).
+export { previousMonth } from './evidence.js';
+
 /** Evidence reads the same sources as status, and the report bucket is required. */
 export type EvidenceDeps = StatusDeps & { history: HistoryStore };
 

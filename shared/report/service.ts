@@ -14,13 +14,19 @@ import {
   diffConditions,
   type OpenCondition,
 } from './conditions.js';
-import { type EvidenceReport, previousMonth } from './evidence.js';
+import type { EvidenceReport } from './evidence.js';
 import { drillOutcome, type EstateStatus } from './model.js';
-import type { evidenceKeys } from './monthly.js';
-import { buildEvidenceDocuments, type EvidenceDeps, storeEvidence } from './monthly.js';
+import type { EvidenceDeps, evidenceKeys } from './monthly.js';
+import type * as MonthlyModule from './monthly.js';
 import type { HistoryStore } from './ports.js';
 import type { ReportRequest } from './request.js';
 import { runStatus } from './status.js';
+
+// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
+// is kept as the promise of its first load (`await (loadedX ??= import(...))`). The monthly evidence (its
+// documents, the HTML and CSV renderers: about 25 KB of bundle) is imported by the evidence run; the daily
+// status check never loads it.
+let loadedMonthly: Promise<typeof MonthlyModule> | undefined;
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'report';
@@ -128,6 +134,8 @@ const runEvidence = async (
   deps: ReportDeps,
   dryRun: boolean,
 ): Promise<ReportResult> => {
+  const { buildEvidenceDocuments, previousMonth, storeEvidence } = await (loadedMonthly ??=
+    import('./monthly.js'));
   const month = req.month ?? previousMonth(req.scheduledTime ? new Date(req.scheduledTime) : deps.now());
   const docs = await buildEvidenceDocuments(deps.estate, month, deps.place?.account ?? deps.config.account);
   const outcomes: Outcome[] = [];

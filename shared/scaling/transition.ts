@@ -16,18 +16,17 @@ import type {
 } from './model.js';
 import type { AlarmDescriber, ScalingResources, ScalingStore } from './ports.js';
 import type { RuleEvent, ScalingRequest } from './alarm-event.js';
-import type * as EngineModule from './engine.js';
-import type * as ActModule from './act.js';
+import type * as ActingModule from './acting.js';
 
 // Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
 // is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedEngine: Promise<typeof EngineModule> | undefined;
-let loadedAct: Promise<typeof ActModule> | undefined;
+let loadedActing: Promise<typeof ActingModule> | undefined;
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
-// the scale-in check, an approval). The planner (engine.ts) is imported only when the guards let the
-// transition through: a duplicate, stale, suppressed or cooling-down alarm never loads it. The other
-// triggers' own code (approve.ts, scale-in.ts, events.ts) is imported by service.ts when they come.
+// the scale-in check, an approval). The planner and the change (acting.ts: engine.ts, act.ts) are imported,
+// together, only when the guards let the transition through: a duplicate, stale, suppressed or cooling-down
+// alarm never loads them. The other triggers' own code (approve.ts, scale-in.ts, events.ts) is imported by
+// service.ts when they come.
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'scaling';
@@ -159,7 +158,7 @@ export const handleEvent = async (
     decision =
       'skip' in guarded
         ? guarded.skip
-        : (await (loadedEngine ??= import('./engine.js'))).planChange(guarded.direction, rule, resource);
+        : (await (loadedActing ??= import('./acting.js'))).planChange(guarded.direction, rule, resource);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;
@@ -220,7 +219,7 @@ export const handleEvent = async (
         record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
       );
     }
-    const { apply } = await (loadedAct ??= import('./act.js'));
+    const { apply } = await (loadedActing ??= import('./acting.js'));
     const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
     if ('held' in r) {
       decision = r.held;
