@@ -46,25 +46,16 @@ import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../
 import { deferredPort } from '../../shared/deferred.js';
 import { once } from '../../shared/once.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
-import type * as EventsModule from '../../shared/backup/events.js';
-import type * as VaultModule from '../../shared/aws/vault.js';
-import type * as EbsVaultModule from '../../shared/aws/ebs-vault.js';
-import type * as EbsVaultStoreModule from '../../shared/aws/ebs-vault-store.js';
-import type * as EbsModule from '../../shared/aws/ebs.js';
-import type * as ConsistencyModule from '../../shared/backup/consistency.js';
-import type * as SsmCommandsModule from '../../shared/aws/ssm-commands.js';
-import type * as SchedulerModule from '../../shared/aws/scheduler.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedEvents: Promise<typeof EventsModule> | undefined;
-let loadedVault: Promise<typeof VaultModule> | undefined;
-let loadedEbsVault: Promise<typeof EbsVaultModule> | undefined;
-let loadedEbsVaultStore: Promise<typeof EbsVaultStoreModule> | undefined;
-let loadedEbs: Promise<typeof EbsModule> | undefined;
-let loadedConsistency: Promise<typeof ConsistencyModule> | undefined;
-let loadedSsmCommands: Promise<typeof SsmCommandsModule> | undefined;
-let loadedScheduler: Promise<typeof SchedulerModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadEvents = /* @__PURE__ */ once(() => import('../../shared/backup/events.js'));
+const loadVault = /* @__PURE__ */ once(() => import('../../shared/aws/vault.js'));
+const loadEbsVault = /* @__PURE__ */ once(() => import('../../shared/aws/ebs-vault.js'));
+const loadEbsVaultStore = /* @__PURE__ */ once(() => import('../../shared/aws/ebs-vault-store.js'));
+const loadEbs = /* @__PURE__ */ once(() => import('../../shared/aws/ebs.js'));
+const loadConsistency = /* @__PURE__ */ once(() => import('../../shared/backup/consistency.js'));
+const loadSsmCommands = /* @__PURE__ */ once(() => import('../../shared/aws/ssm-commands.js'));
+const loadScheduler = /* @__PURE__ */ once(() => import('../../shared/aws/scheduler.js'));
 
 export type { BackupDeps, BackupResult };
 
@@ -77,11 +68,7 @@ export type { BackupDeps, BackupResult };
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
   runBackup(
     isEventEnvelope(event)
-      ? (await (loadedEvents ??= import('../../shared/backup/events.js'))).parseBackupRequest(
-          event,
-          deps.config.backup,
-          invocation,
-        )
+      ? (await loadEvents()).parseBackupRequest(event, deps.config.backup, invocation)
       : parseBackupPayload(event, deps.config.backup, invocation),
     deps,
   );
@@ -125,27 +112,15 @@ const wireVault = (
     maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],
     sources,
     // The vault adapters' modules are loaded by the first call (a run that reconciles the vault).
-    shares: deferredPort(region, async () =>
-      (await (loadedVault ??= import('../../shared/aws/vault.js'))).rdsVaultShares(region, rds),
-    ),
-    vault: deferredPort(region, async () =>
-      (await (loadedVault ??= import('../../shared/aws/vault.js'))).rdsVaultStore(region, vaultRds),
-    ),
+    shares: deferredPort(region, async () => (await loadVault()).rdsVaultShares(region, rds)),
+    vault: deferredPort(region, async () => (await loadVault()).rdsVaultStore(region, vaultRds)),
     // EBS snapshot sets, when a policy backs EBS up: shared by the acting identity, copied by the vault role.
     ...(backsUpEbs(config)
       ? {
           sets: {
-            shares: deferredPort(region, async () =>
-              (await (loadedEbsVault ??= import('../../shared/aws/ebs-vault.js'))).ebsVaultShares(
-                region,
-                ec2,
-              ),
-            ),
+            shares: deferredPort(region, async () => (await loadEbsVault()).ebsVaultShares(region, ec2)),
             vault: deferredPort(region, async () =>
-              (await (loadedEbsVaultStore ??= import('../../shared/aws/ebs-vault-store.js'))).ebsVaultStore(
-                region,
-                vaultEc2,
-              ),
+              (await loadEbsVaultStore()).ebsVaultStore(region, vaultEc2),
             ),
             maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
           },
@@ -159,9 +134,7 @@ const wireVault = (
  * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
  */
 const ebsLazily = (region: string, ec2: ReturnType<typeof ec2Client>): EbsBackup => {
-  const load = once(async () =>
-    (await (loadedEbs ??= import('../../shared/aws/ebs.js'))).ebsBackup(region, ec2),
-  );
+  const load = once(async () => (await loadEbs()).ebsBackup(region, ec2));
   return deferredPort<EbsBackup>(region, load, {
     reader: deferredPort<SnapshotReader>(region, async () => ({ region, ...(await load()).reader })),
   });
@@ -196,9 +169,8 @@ const consistencyLazily = (
   };
   const where = at ? { account: at.target.account, region } : {};
   const around = once(async (): Promise<SnapshotAround> => {
-    const { consistencyAround } = await (loadedConsistency ??= import('../../shared/backup/consistency.js'));
-    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await (loadedSsmCommands ??=
-      import('../../shared/aws/ssm-commands.js'));
+    const { consistencyAround } = await loadConsistency();
+    const { abortableSleep, s3DumpTagger, ssmStepRunner } = await loadSsmCommands();
     return consistencyAround(
       base.config.backup.policies,
       {
@@ -236,9 +208,7 @@ const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
     roleArn: e.MAINTENANCE_ROLE_ARN,
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
   };
-  const adapter = once(async () =>
-    (await (loadedScheduler ??= import('../../shared/aws/scheduler.js'))).schedulerBackup(client, target),
-  );
+  const adapter = once(async () => (await loadScheduler()).schedulerBackup(client, target));
   return { scheduleOnce: async (o) => (await adapter()).scheduleOnce(o) };
 };
 

@@ -20,21 +20,14 @@ import { ScalingEnv } from '../../shared/scaling/env.js';
 import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/alarm-event.js';
 import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
-import type * as RequestModule from '../../shared/scaling/request.js';
-import type * as RdsScalingModule from '../../shared/aws/rds-scaling.js';
-import type * as ElasticacheScalingModule from '../../shared/aws/elasticache-scaling.js';
-import type * as ScalingResourcesModule from '../../shared/aws/scaling-resources.js';
-import type * as CloudwatchAlarmsModule from '../../shared/aws/cloudwatch-alarms.js';
-import type * as RunReportsModule from '../../shared/aws/run-reports.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedRequest: Promise<typeof RequestModule> | undefined;
-let loadedRdsScaling: Promise<typeof RdsScalingModule> | undefined;
-let loadedElasticacheScaling: Promise<typeof ElasticacheScalingModule> | undefined;
-let loadedScalingResources: Promise<typeof ScalingResourcesModule> | undefined;
-let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
-let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadRequest = /* @__PURE__ */ once(() => import('../../shared/scaling/request.js'));
+const loadRdsScaling = /* @__PURE__ */ once(() => import('../../shared/aws/rds-scaling.js'));
+const loadElasticacheScaling = /* @__PURE__ */ once(() => import('../../shared/aws/elasticache-scaling.js'));
+const loadScalingResources = /* @__PURE__ */ once(() => import('../../shared/aws/scaling-resources.js'));
+const loadCloudwatchAlarms = /* @__PURE__ */ once(() => import('../../shared/aws/cloudwatch-alarms.js'));
+const loadRunReports = /* @__PURE__ */ once(() => import('../../shared/aws/run-reports.js'));
 
 export type { ScalingDeps, ScalingResult };
 
@@ -48,11 +41,7 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
   // An alarm's transition is parsed without the schemas of the other triggers (imported for those).
   const req = isAlarmTransition(event)
     ? parseAlarmTransition(event as Record<string, unknown>, scaling, deps.now())
-    : (await (loadedRequest ??= import('../../shared/scaling/request.js'))).parseScalingRequest(
-        event,
-        scaling,
-        deps.now(),
-      );
+    : (await loadRequest()).parseScalingRequest(event, scaling, deps.now());
   return runScaling(req, deps);
 };
 
@@ -61,24 +50,11 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
  * changes its resource (an alarm a guard stops, a stale or duplicate one, describes nothing).
  */
 const scalingResources = (region: string, as?: ClientIdentity): ScalingResources => {
-  const rds = once(async () =>
-    (await (loadedRdsScaling ??= import('../../shared/aws/rds-scaling.js'))).rdsScaling(
-      region,
-      rdsClient(region, undefined, as),
-    ),
-  );
+  const rds = once(async () => (await loadRdsScaling()).rdsScaling(region, rdsClient(region, undefined, as)));
   const cache = once(async () =>
-    (
-      await (loadedElasticacheScaling ??= import('../../shared/aws/elasticache-scaling.js'))
-    ).elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
+    (await loadElasticacheScaling()).elastiCacheScaling(region, elastiCacheClient(region, undefined, as)),
   );
-  const resources = once(async () =>
-    (await (loadedScalingResources ??= import('../../shared/aws/scaling-resources.js'))).scalingResourcesOf(
-      region,
-      rds,
-      cache,
-    ),
-  );
+  const resources = once(async () => (await loadScalingResources()).scalingResourcesOf(region, rds, cache));
   return {
     region,
     describe: async (kind, id) => (await resources()).describe(kind, id),
@@ -105,21 +81,11 @@ export const wire = (
   // The hub's own account-region (no role to assume) keeps its keys as a single-account stage has them.
   const place = at?.target.roleArn ? { account: at.target.account, region: at.target.region } : undefined;
   const alarms = once(async () =>
-    (await (loadedCloudwatchAlarms ??= import('../../shared/aws/cloudwatch-alarms.js'))).cloudWatchAlarms(
-      cloudWatchClient(region, undefined, as),
-      region,
-    ),
+    (await loadCloudwatchAlarms()).cloudWatchAlarms(cloudWatchClient(region, undefined, as), region),
   );
   const bucket = env.REPORT_BUCKET;
   const reports =
-    bucket &&
-    once(async () =>
-      (await (loadedRunReports ??= import('../../shared/aws/run-reports.js'))).s3RunReports(
-        s3Client(hubRegion),
-        bucket,
-        hubRegion,
-      ),
-    );
+    bucket && once(async () => (await loadRunReports()).s3RunReports(s3Client(hubRegion), bucket, hubRegion));
   return {
     ...base,
     resources: scalingResources(region, as),

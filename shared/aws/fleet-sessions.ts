@@ -4,15 +4,12 @@ import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import { type ClientIdentity, organizationsClient, s3Client, stsClient } from './clients.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
-import type * as FanOutModule from '../fleet/fan-out.js';
-import type * as MapRunResultsModule from './map-run-results.js';
-import type * as OrganizationsModule from './organizations.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedFanOut: Promise<typeof FanOutModule> | undefined;
-let loadedMapRunResults: Promise<typeof MapRunResultsModule> | undefined;
-let loadedOrganizations: Promise<typeof OrganizationsModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadFanOut = /* @__PURE__ */ once(() => import('../fleet/fan-out.js'));
+const loadMapRunResults = /* @__PURE__ */ once(() => import('./map-run-results.js'));
+const loadOrganizations = /* @__PURE__ */ once(() => import('./organizations.js'));
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
 export interface RoleSessions {
@@ -97,7 +94,7 @@ export const fleetWiring = <D>(
     },
     target: async (target) => {
       const b = base();
-      const { targetConfig } = await (loadedFanOut ??= import('../fleet/fan-out.js'));
+      const { targetConfig } = await loadFanOut();
       const as = await sessions(b).identity(target);
       return wire(
         { ...b, config: targetConfig(b.config, target) },
@@ -106,12 +103,12 @@ export const fleetWiring = <D>(
       );
     },
     summary: async () => {
-      const { s3MapRunResults } = await (loadedMapRunResults ??= import('./map-run-results.js'));
+      const { s3MapRunResults } = await loadMapRunResults();
       return { notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) };
     },
     listing: async () => {
       const { config } = base();
-      const { organizationDirectory } = await (loadedOrganizations ??= import('./organizations.js'));
+      const { organizationDirectory } = await loadOrganizations();
       return { config, capability, directory: organizationDirectory(organizationsClient(config.region)) };
     },
   };

@@ -14,11 +14,9 @@ import { call } from './call.js';
 import { once } from '../once.js';
 import { conditionalWrites } from './conditional-writes.js';
 import type { StoreTable } from './scaling-store-changes.js';
-import type * as ScalingStoreChangesModule from './scaling-store-changes.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedScalingStoreChanges: Promise<typeof ScalingStoreChangesModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadScalingStoreChanges = /* @__PURE__ */ once(() => import('./scaling-store-changes.js'));
 
 type Item = Record<string, unknown>;
 
@@ -108,9 +106,7 @@ export const dynamoScalingStore = (
     updateIf,
     deleteIf,
   };
-  const changes = once(async () =>
-    (await (loadedScalingStoreChanges ??= import('./scaling-store-changes.js'))).scalingStoreChanges(store),
-  );
+  const changes = once(async () => (await loadScalingStoreChanges()).scalingStoreChanges(store));
 
   return {
     memory: async (eventKey, kind: ResourceKind, id) => {

@@ -16,13 +16,11 @@ import type {
 } from './model.js';
 import type { AlarmDescriber, ScalingResources, ScalingStore } from './ports.js';
 import type { RuleEvent, ScalingRequest } from './alarm-event.js';
-import type * as EngineModule from './engine.js';
-import type * as ActModule from './act.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedEngine: Promise<typeof EngineModule> | undefined;
-let loadedAct: Promise<typeof ActModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadEngine = /* @__PURE__ */ once(() => import('./engine.js'));
+const loadAct = /* @__PURE__ */ once(() => import('./act.js'));
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
 // the scale-in check, an approval). The planner (engine.ts) is imported only when the guards let the
@@ -157,9 +155,7 @@ export const handleEvent = async (
     }
     // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
     decision =
-      'skip' in guarded
-        ? guarded.skip
-        : (await (loadedEngine ??= import('./engine.js'))).planChange(guarded.direction, rule, resource);
+      'skip' in guarded ? guarded.skip : (await loadEngine()).planChange(guarded.direction, rule, resource);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;
@@ -220,7 +216,7 @@ export const handleEvent = async (
         record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
       );
     }
-    const { apply } = await (loadedAct ??= import('./act.js'));
+    const { apply } = await loadAct();
     const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
     if ('held' in r) {
       decision = r.held;
