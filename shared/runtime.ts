@@ -8,11 +8,9 @@ import { type Place, placeOf } from './fleet/place.js';
 import { fanOut, notifierAt, type Notifier } from './notify/notifier.js';
 import { metrics } from './observability.js';
 import { once } from './once.js';
-import type * as PagerEventsModule from './aws/pager-events.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedPagerEvents: Promise<typeof PagerEventsModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadPagerEvents = /* @__PURE__ */ once(() => import('./aws/pager-events.js'));
 
 /**
  * What every capability's wiring starts from. The Lambda builds it from its environment and the config
@@ -47,8 +45,7 @@ export const atPlace = <D extends BaseDeps>(
  */
 const pagerRoute = (config: StewardConfig, severities: readonly Severity[]): Notifier => {
   const pager = once(async () => {
-    const { eventBridgePager, eventBridgeClient } = await (loadedPagerEvents ??=
-      import('./aws/pager-events.js'));
+    const { eventBridgePager, eventBridgeClient } = await loadPagerEvents();
     return eventBridgePager(eventBridgeClient(config.region), config.stage, severities);
   });
   return {

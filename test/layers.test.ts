@@ -15,7 +15,7 @@ const sources = (dir: string): string[] =>
 
 /**
  * The project's own modules a file imports or re-exports from, as paths from the project root; a module it
- * loads on first use (`await import('./x.js')`) too: a circle through one is still a circle.
+ * loads on first use (`once(() => import('./x.js'))`, shared/once.ts) too: a circle through one is still a circle.
  */
 const localImports = (file: string, src: string): string[] =>
   [...src.matchAll(/(?:(?:import|export)\s[^;]*?from\s+|\bimport\(\s*)'(\.[^']+)'/g)].map((m) =>
@@ -114,7 +114,13 @@ describe('module layering', () => {
       ['infra/b.ts', localImports('infra/b.ts', "import {\n  c,\n} from '../infra/c.js';")],
       ['infra/c.ts', localImports('infra/c.ts', "export { a } from './a.js';")],
       ['infra/d.ts', localImports('infra/d.ts', "import { a } from './a.js';")],
-      ['infra/e.ts', localImports('infra/e.ts', "const f = async () => (await import('./f.js')).f;")],
+      [
+        'infra/e.ts',
+        localImports(
+          'infra/e.ts',
+          "const loadF = /* @__PURE__ */ once(() => import('./f.js'));\nconst f = async () => (await loadF()).f;",
+        ),
+      ],
       ['infra/f.ts', localImports('infra/f.ts', "import { e } from './e.js';")],
     ]);
 

@@ -41,25 +41,16 @@ import { vaultKeyAlias, vaultOf, vaultRoleArn, vaultShareKeyAlias } from '../../
 import { deferredPort } from '../../shared/deferred.js';
 import { once } from '../../shared/once.js';
 import { atPlace, type BaseDeps, wireBase } from '../../shared/runtime.js';
-import type * as EventsModule from '../../shared/backup/events.js';
-import type * as VaultModule from '../../shared/aws/vault.js';
-import type * as EbsVaultModule from '../../shared/aws/ebs-vault.js';
-import type * as EbsVaultStoreModule from '../../shared/aws/ebs-vault-store.js';
-import type * as EbsModule from '../../shared/aws/ebs.js';
-import type * as ConsistencyModule from '../../shared/backup/consistency.js';
-import type * as SsmCommandsModule from '../../shared/aws/ssm-commands.js';
-import type * as SchedulerModule from '../../shared/aws/scheduler.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedEvents: Promise<typeof EventsModule> | undefined;
-let loadedVault: Promise<typeof VaultModule> | undefined;
-let loadedEbsVault: Promise<typeof EbsVaultModule> | undefined;
-let loadedEbsVaultStore: Promise<typeof EbsVaultStoreModule> | undefined;
-let loadedEbs: Promise<typeof EbsModule> | undefined;
-let loadedConsistency: Promise<typeof ConsistencyModule> | undefined;
-let loadedSsmCommands: Promise<typeof SsmCommandsModule> | undefined;
-let loadedScheduler: Promise<typeof SchedulerModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadEvents = /* @__PURE__ */ once(() => import('../../shared/backup/events.js'));
+const loadVault = /* @__PURE__ */ once(() => import('../../shared/aws/vault.js'));
+const loadEbsVault = /* @__PURE__ */ once(() => import('../../shared/aws/ebs-vault.js'));
+const loadEbsVaultStore = /* @__PURE__ */ once(() => import('../../shared/aws/ebs-vault-store.js'));
+const loadEbs = /* @__PURE__ */ once(() => import('../../shared/aws/ebs.js'));
+const loadConsistency = /* @__PURE__ */ once(() => import('../../shared/backup/consistency.js'));
+const loadSsmCommands = /* @__PURE__ */ once(() => import('../../shared/aws/ssm-commands.js'));
+const loadScheduler = /* @__PURE__ */ once(() => import('../../shared/aws/scheduler.js'));
 // The EBS, Systems Manager and Scheduler adapter modules bring the factory of the client they send through
 // (EC2, SSM, Scheduler): a trigger that sends none parses none of their code (test/infra/bundles.test.ts).
 
@@ -74,11 +65,7 @@ export type { BackupDeps, BackupResult };
 export const run = async (event: unknown, deps: BackupDeps, invocation?: Invocation): Promise<BackupResult> =>
   runBackup(
     isEventEnvelope(event)
-      ? (await (loadedEvents ??= import('../../shared/backup/events.js'))).parseBackupRequest(
-          event,
-          deps.config.backup,
-          invocation,
-        )
+      ? (await loadEvents()).parseBackupRequest(event, deps.config.backup, invocation)
       : parseBackupPayload(event, deps.config.backup, invocation),
     deps,
   );
@@ -121,24 +108,18 @@ const wireVault = (
     maxClusterInFlight: AWS_COPY_LIMITS['aurora-cluster'],
     sources,
     // The vault adapters' modules are loaded by the first call (a run that reconciles the vault).
-    shares: deferredPort(region, async () =>
-      (await (loadedVault ??= import('../../shared/aws/vault.js'))).rdsVaultShares(region, rds),
-    ),
-    vault: deferredPort(region, async () =>
-      (await (loadedVault ??= import('../../shared/aws/vault.js'))).rdsVaultStore(region, vaultRds),
-    ),
+    shares: deferredPort(region, async () => (await loadVault()).rdsVaultShares(region, rds)),
+    vault: deferredPort(region, async () => (await loadVault()).rdsVaultStore(region, vaultRds)),
     // EBS snapshot sets, when a policy backs EBS up: shared by the acting identity, copied by the vault role.
     ...(backsUpEbs(config)
       ? {
           sets: {
             shares: deferredPort(region, async () => {
-              const { ebsVaultShares, ec2Client } = await (loadedEbsVault ??=
-                import('../../shared/aws/ebs-vault.js'));
+              const { ebsVaultShares, ec2Client } = await loadEbsVault();
               return ebsVaultShares(region, ec2Client(region, undefined, acting));
             }),
             vault: deferredPort(region, async () => {
-              const { ebsVaultStore, ec2Client } = await (loadedEbsVaultStore ??=
-                import('../../shared/aws/ebs-vault-store.js'));
+              const { ebsVaultStore, ec2Client } = await loadEbsVaultStore();
               return ebsVaultStore(region, ec2Client(region, undefined, as));
             }),
             maxInFlight: Math.min(config.backup.maxCopiesInFlight, AWS_COPY_LIMITS.ebs),
@@ -154,7 +135,7 @@ const wireVault = (
  */
 const ebsLazily = (region: string, as: ClientIdentity | undefined): EbsBackup => {
   const load = once(async () => {
-    const { ebsBackup, ec2Client } = await (loadedEbs ??= import('../../shared/aws/ebs.js'));
+    const { ebsBackup, ec2Client } = await loadEbs();
     return ebsBackup(region, ec2Client(region, undefined, as));
   });
   return deferredPort<EbsBackup>(region, load, {
@@ -190,9 +171,8 @@ const consistencyLazily = (
   };
   const where = at ? { account: at.target.account, region } : {};
   const around = once(async (): Promise<SnapshotAround> => {
-    const { consistencyAround } = await (loadedConsistency ??= import('../../shared/backup/consistency.js'));
-    const { abortableSleep, s3DumpTagger, ssmClient, ssmStepRunner } = await (loadedSsmCommands ??=
-      import('../../shared/aws/ssm-commands.js'));
+    const { consistencyAround } = await loadConsistency();
+    const { abortableSleep, s3DumpTagger, ssmClient, ssmStepRunner } = await loadSsmCommands();
     const ssm = ssmClient(region, undefined, as);
     return consistencyAround(
       base.config.backup.policies,
@@ -231,8 +211,7 @@ const scheduler = (e: BackupSchedulerEnv, hubRegion: string): BackupScheduler =>
     ...(e.MAINTENANCE_DLQ_ARN ? { deadLetterArn: e.MAINTENANCE_DLQ_ARN } : {}),
   };
   const adapter = once(async () => {
-    const { schedulerBackup, schedulerClient } = await (loadedScheduler ??=
-      import('../../shared/aws/scheduler.js'));
+    const { schedulerBackup, schedulerClient } = await loadScheduler();
     return schedulerBackup(schedulerClient(hubRegion), target);
   });
   return { scheduleOnce: async (o) => (await adapter()).scheduleOnce(o) };

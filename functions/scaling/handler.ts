@@ -17,15 +17,11 @@ import { ScalingEnv } from '../../shared/scaling/env.js';
 import { isAlarmTransition, parseAlarmTransition } from '../../shared/scaling/alarm-event.js';
 import type { ScalingResources } from '../../shared/scaling/ports.js';
 import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/scaling/service.js';
-import type * as RequestModule from '../../shared/scaling/request.js';
-import type * as CloudwatchAlarmsModule from '../../shared/aws/cloudwatch-alarms.js';
-import type * as RunReportsModule from '../../shared/aws/run-reports.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedRequest: Promise<typeof RequestModule> | undefined;
-let loadedCloudwatchAlarms: Promise<typeof CloudwatchAlarmsModule> | undefined;
-let loadedRunReports: Promise<typeof RunReportsModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadRequest = /* @__PURE__ */ once(() => import('../../shared/scaling/request.js'));
+const loadCloudwatchAlarms = /* @__PURE__ */ once(() => import('../../shared/aws/cloudwatch-alarms.js'));
+const loadRunReports = /* @__PURE__ */ once(() => import('../../shared/aws/run-reports.js'));
 // The alarm and run-report adapter modules bring the factory of the SDK client they send through: a run that
 // reads no alarm and writes no report parses no CloudWatch or S3 client code (test/infra/bundles.test.ts).
 
@@ -41,11 +37,7 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
   // An alarm's transition is parsed without the schemas of the other triggers (imported for those).
   const req = isAlarmTransition(event)
     ? parseAlarmTransition(event as Record<string, unknown>, scaling, deps.now())
-    : (await (loadedRequest ??= import('../../shared/scaling/request.js'))).parseScalingRequest(
-        event,
-        scaling,
-        deps.now(),
-      );
+    : (await loadRequest()).parseScalingRequest(event, scaling, deps.now());
   return runScaling(req, deps);
 };
 
@@ -81,16 +73,14 @@ export const wire = (
   // The hub's own account-region (no role to assume) keeps its keys as a single-account stage has them.
   const place = at?.target.roleArn ? { account: at.target.account, region: at.target.region } : undefined;
   const alarms = once(async () => {
-    const { cloudWatchAlarms, cloudWatchClient } = await (loadedCloudwatchAlarms ??=
-      import('../../shared/aws/cloudwatch-alarms.js'));
+    const { cloudWatchAlarms, cloudWatchClient } = await loadCloudwatchAlarms();
     return cloudWatchAlarms(cloudWatchClient(region, undefined, as), region);
   });
   const bucket = env.REPORT_BUCKET;
   const reports =
     bucket &&
     once(async () => {
-      const { s3RunReports, s3Client } = await (loadedRunReports ??=
-        import('../../shared/aws/run-reports.js'));
+      const { s3RunReports, s3Client } = await loadRunReports();
       return s3RunReports(s3Client(hubRegion), bucket, hubRegion);
     });
   return {

@@ -6,15 +6,12 @@ import type { BaseDeps } from '../runtime.js';
 import type { ClientIdentity } from './clients/kit.js';
 import { stsClient } from './clients/sts.js';
 import { type TargetRole, targetCredentials } from './target-credentials.js';
-import type * as FanOutModule from '../fleet/fan-out.js';
-import type * as MapRunResultsModule from './map-run-results.js';
-import type * as OrganizationsModule from './organizations.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedFanOut: Promise<typeof FanOutModule> | undefined;
-let loadedMapRunResults: Promise<typeof MapRunResultsModule> | undefined;
-let loadedOrganizations: Promise<typeof OrganizationsModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadFanOut = /* @__PURE__ */ once(() => import('../fleet/fan-out.js'));
+const loadMapRunResults = /* @__PURE__ */ once(() => import('./map-run-results.js'));
+const loadOrganizations = /* @__PURE__ */ once(() => import('./organizations.js'));
 
 /** Where a function gets the session of a role it assumes (the backup vault's roles): `fleetSessions(...)`. */
 export interface RoleSessions {
@@ -101,7 +98,7 @@ export const fleetWiring = <D>(
     },
     target: async (target) => {
       const b = base();
-      const { targetConfig } = await (loadedFanOut ??= import('../fleet/fan-out.js'));
+      const { targetConfig } = await loadFanOut();
       const as = await sessions(b).identity(target);
       return wire(
         { ...b, config: targetConfig(b.config, target) },
@@ -111,13 +108,12 @@ export const fleetWiring = <D>(
     },
     summary: async () => {
       // Each of these modules brings the factory of its client: only the trigger that sends loads its code.
-      const { s3MapRunResults, s3Client } = await (loadedMapRunResults ??= import('./map-run-results.js'));
+      const { s3MapRunResults, s3Client } = await loadMapRunResults();
       return { notifier: base().notifier, results: s3MapRunResults(s3Client(base().config.region)) };
     },
     listing: async () => {
       const { config } = base();
-      const { organizationDirectory, organizationsClient, recentDirectory } = await (loadedOrganizations ??=
-        import('./organizations.js'));
+      const { organizationDirectory, organizationsClient, recentDirectory } = await loadOrganizations();
       const directory = organizationDirectory(organizationsClient(config.region));
       forwardedDirectory ??= recentDirectory(directory, () => base().now().getTime());
       return { config, capability, directory, forwardedDirectory };

@@ -40,13 +40,11 @@ import type {
 import type { BackupRequest } from './request.js';
 import type { VaultDeps } from './vault.js';
 import { VAULT_COPY } from './vault-actions.js';
-import type * as VaultModule from './vault.js';
-import type * as MaintenanceModule from './maintenance.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedVault: Promise<typeof VaultModule> | undefined;
-let loadedMaintenance: Promise<typeof MaintenanceModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadVault = /* @__PURE__ */ once(() => import('./vault.js'));
+const loadMaintenance = /* @__PURE__ */ once(() => import('./maintenance.js'));
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'backup';
@@ -201,7 +199,7 @@ const vaultAfter = async (deps: BackupDeps, dryRun: boolean): Promise<Outcome[]>
   if (!deps.vault) return [];
   try {
     // The vault reconcile's module is loaded only by a stage with a vault.
-    const { reconcileVault } = await (loadedVault ??= import('./vault.js'));
+    const { reconcileVault } = await loadVault();
     return (await reconcileVault(deps.vault, dryRun, deps.now())).outcomes;
   } catch (e) {
     const v = deps.vault;
@@ -445,7 +443,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     req.action === 'ignored'
   )
     // AWS Health and RDS database events: their module is loaded only by the triggers that need it.
-    return (await (loadedMaintenance ??= import('./maintenance.js'))).runBackupEvent(req, {
+    return (await loadMaintenance()).runBackupEvent(req, {
       ...deps,
       listDatabases: () => deps.primary.listDatabases(ResourceKind.options),
       snapshotNow: async (p) =>

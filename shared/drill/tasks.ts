@@ -17,27 +17,18 @@ import {
   stateFor,
   withAdapters,
 } from './task-core.js';
-import type * as CacheTasksModule from './cache-tasks.js';
-import type * as EbsTasksModule from './ebs-tasks.js';
-import type * as VaultTasksModule from './vault-tasks.js';
-import type * as RestoreTasksModule from './restore-tasks.js';
-import type * as EndpointTasksModule from './endpoint-tasks.js';
-import type * as CleanupTaskModule from './cleanup-task.js';
-import type * as RecordTaskModule from './record-task.js';
-import type * as RestoreEventsModule from './restore-events.js';
-import type * as ExecutionEndModule from './execution-end.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedCacheTasks: Promise<typeof CacheTasksModule> | undefined;
-let loadedEbsTasks: Promise<typeof EbsTasksModule> | undefined;
-let loadedVaultTasks: Promise<typeof VaultTasksModule> | undefined;
-let loadedRestoreTasks: Promise<typeof RestoreTasksModule> | undefined;
-let loadedEndpointTasks: Promise<typeof EndpointTasksModule> | undefined;
-let loadedCleanupTask: Promise<typeof CleanupTaskModule> | undefined;
-let loadedRecordTask: Promise<typeof RecordTaskModule> | undefined;
-let loadedRestoreEvents: Promise<typeof RestoreEventsModule> | undefined;
-let loadedExecutionEnd: Promise<typeof ExecutionEndModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadCacheTasks = /* @__PURE__ */ once(() => import('./cache-tasks.js'));
+const loadEbsTasks = /* @__PURE__ */ once(() => import('./ebs-tasks.js'));
+const loadVaultTasks = /* @__PURE__ */ once(() => import('./vault-tasks.js'));
+const loadRestoreTasks = /* @__PURE__ */ once(() => import('./restore-tasks.js'));
+const loadEndpointTasks = /* @__PURE__ */ once(() => import('./endpoint-tasks.js'));
+const loadCleanupTask = /* @__PURE__ */ once(() => import('./cleanup-task.js'));
+const loadRecordTask = /* @__PURE__ */ once(() => import('./record-task.js'));
+const loadRestoreEvents = /* @__PURE__ */ once(() => import('./restore-events.js'));
+const loadExecutionEnd = /* @__PURE__ */ once(() => import('./execution-end.js'));
 
 // The drill control plane's dispatcher: every task, event and the janitor. Each task, each kind's path (EBS,
 // Redis, the vault) and each trigger other than a task is in a module of its own, imported here when first
@@ -78,9 +69,9 @@ const start = async (event: DrillTaskEvent, deps: BaseDeps): Promise<DrillState>
     database: input.database,
   };
   if (cacheTargetOf(deps.config, input.database))
-    return (await (loadedCacheTasks ??= import('./cache-tasks.js'))).startCache(base, deps.config);
+    return (await loadCacheTasks()).startCache(base, deps.config);
   if (volumeTargetOf(deps.config, input.database))
-    return (await (loadedEbsTasks ??= import('./ebs-tasks.js'))).startVolumes(base, deps.config);
+    return (await loadEbsTasks()).startVolumes(base, deps.config);
   const target = drillTargetConfig(deps.config, input.database);
   return {
     ...base,
@@ -96,20 +87,17 @@ const start = async (event: DrillTaskEvent, deps: BaseDeps): Promise<DrillState>
 };
 
 const select = async (s: DrillState, deps: DrillDeps): Promise<DrillState> => {
-  if (s.kind === 'ebs')
-    return (await (loadedEbsTasks ??= import('./ebs-tasks.js'))).selectVolumes(s, await withAdapters(deps));
+  if (s.kind === 'ebs') return (await loadEbsTasks()).selectVolumes(s, await withAdapters(deps));
   if (s.kind === 'redis') {
     // A Redis drill's baseline is the last passed drill's key count per logical database (`db<N>`).
-    const next = await (
-      await (loadedCacheTasks ??= import('./cache-tasks.js'))
-    ).selectCache(s, await withAdapters(deps));
+    const next = await (await loadCacheTasks()).selectCache(s, await withAdapters(deps));
     const baseline = await loadBaseline(s.database, deps);
     return { ...next, ...(baseline ? { baseline } : {}) };
   }
   const target = drillTargetConfig(deps.config, s.database);
   const selector = s.input.snapshot ?? target.snapshot;
   if (target.from === 'vault') {
-    const { selectFromVault } = await (loadedVaultTasks ??= import('./vault-tasks.js'));
+    const { selectFromVault } = await loadVaultTasks();
     const source = await selectFromVault(s, selector, await withAdapters(deps), target);
     logger.info('drill source selected in the vault', {
       drillId: s.drillId,
@@ -150,11 +138,9 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, plain: DrillDe
   switch (event.task) {
     case 'restore': {
       const s = stateFor(event, 'source');
-      if (s.kind === 'ebs')
-        return (await (loadedEbsTasks ??= import('./ebs-tasks.js'))).restoreVolumes(s, deps);
-      if (s.kind === 'redis')
-        return (await (loadedCacheTasks ??= import('./cache-tasks.js'))).restoreCache(s, deps);
-      return (await (loadedRestoreTasks ??= import('./restore-tasks.js'))).restore(s, deps);
+      if (s.kind === 'ebs') return (await loadEbsTasks()).restoreVolumes(s, deps);
+      if (s.kind === 'redis') return (await loadCacheTasks()).restoreCache(s, deps);
+      return (await loadRestoreTasks()).restore(s, deps);
     }
     case 'await': {
       if (!event.taskToken) {
@@ -163,44 +149,34 @@ export const runDrillTask = async (raw: DrillTaskEvent | unknown, plain: DrillDe
         ]);
       }
       const s = stateFor(event, 'source', 'target');
-      return (await (loadedRestoreTasks ??= import('./restore-tasks.js'))).awaitRestore(
-        s,
-        event.taskToken,
-        deps,
-      );
+      return (await loadRestoreTasks()).awaitRestore(s, event.taskToken, deps);
     }
     case 'status': {
       const s = stateFor(event, 'source');
       // An EBS drill polls its volumes from a Wait loop in the state machine (no task token, no event).
-      if (s.kind === 'ebs')
-        return (await (loadedEbsTasks ??= import('./ebs-tasks.js'))).volumesStatus(s, deps);
+      if (s.kind === 'ebs') return (await loadEbsTasks()).volumesStatus(s, deps);
       const pending = stateFor(event, 'source', 'target');
-      return (await (loadedRestoreTasks ??= import('./restore-tasks.js'))).status(pending, deps);
+      return (await loadRestoreTasks()).status(pending, deps);
     }
     case 'verify-dr': {
       const s = stateFor(event, 'source', 'target', 'endpoint');
-      return (await (loadedCacheTasks ??= import('./cache-tasks.js'))).verifyCacheInDr(s, event, deps);
+      return (await loadCacheTasks()).verifyCacheInDr(s, event, deps);
     }
     case 'verify-volumes': {
       const s = stateFor(event, 'source');
-      return (await (loadedEbsTasks ??= import('./ebs-tasks.js'))).verifyVolumes(s, deps);
+      return (await loadEbsTasks()).verifyVolumes(s, deps);
     }
     case 'endpoints': {
       const s = stateFor(event);
-      return (await (loadedEndpointTasks ??= import('./endpoint-tasks.js'))).ensureEndpoints(s, deps);
+      return (await loadEndpointTasks()).ensureEndpoints(s, deps);
     }
     case 'close-endpoints':
-      return (await (loadedEndpointTasks ??= import('./endpoint-tasks.js'))).closeEndpoints(
-        event.state,
-        event.execution?.name,
-        deps,
-      );
+      return (await loadEndpointTasks()).closeEndpoints(event.state, event.execution?.name, deps);
     case 'cleanup':
-      if (event.state.kind === 'ebs')
-        return (await (loadedEbsTasks ??= import('./ebs-tasks.js'))).cleanupVolumes(event.state, deps);
-      return (await (loadedCleanupTask ??= import('./cleanup-task.js'))).cleanup(event.state, deps);
+      if (event.state.kind === 'ebs') return (await loadEbsTasks()).cleanupVolumes(event.state, deps);
+      return (await loadCleanupTask()).cleanup(event.state, deps);
     case 'record': {
-      const { record, reportable } = await (loadedRecordTask ??= import('./record-task.js'));
+      const { record, reportable } = await loadRecordTask();
       return record(reportable(event.state, event, deps), deps);
     }
   }
@@ -222,20 +198,11 @@ export const runDrillControl = async (
   if (isObject(raw) && ('task' in raw || 'state' in raw)) return runDrillTask(raw, plain);
   // Every other trigger needs the late adapters (a Redis copy's port, the EBS volumes, the endpoints).
   if (isObject(raw) && raw.source === 'aws.rds')
-    return (await (loadedRestoreEvents ??= import('./restore-events.js'))).onRdsEvent(
-      raw,
-      await withAdapters(plain),
-    );
+    return (await loadRestoreEvents()).onRdsEvent(raw, await withAdapters(plain));
   if (isObject(raw) && raw.source === 'aws.elasticache')
-    return (await (loadedRestoreEvents ??= import('./restore-events.js'))).onCacheEvent(
-      raw,
-      await withAdapters(plain),
-    );
+    return (await loadRestoreEvents()).onCacheEvent(raw, await withAdapters(plain));
   if (isObject(raw) && raw.source === 'aws.states')
-    return (await (loadedExecutionEnd ??= import('./execution-end.js'))).onExecutionEnd(
-      raw,
-      await withAdapters(plain),
-    );
+    return (await loadExecutionEnd()).onExecutionEnd(raw, await withAdapters(plain));
   if (isObject(raw) && raw.action === 'janitor') {
     const deps = await withAdapters(plain);
     const [{ runJanitor }, ebs] = await Promise.all([

@@ -3,19 +3,14 @@ import type { ForwardedRun } from './forwarded-run.js';
 import { hasTarget, isFanOutSummary, isFanOutTargets, isForwarded } from './kinds.js';
 import type { FanOutItems, FanOutTargetsDeps } from './organization.js';
 import type { FanOutSummaryDeps } from './summary.js';
-import type * as FanOutModule from './fan-out.js';
-import type * as SummaryModule from './summary.js';
-import type * as OrganizationModule from './organization.js';
-import type * as ForwardedModule from './forwarded.js';
-import type * as ForwardedRunModule from './forwarded-run.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedFanOut: Promise<typeof FanOutModule> | undefined;
-let loadedSummary: Promise<typeof SummaryModule> | undefined;
-let loadedOrganization: Promise<typeof OrganizationModule> | undefined;
-let loadedForwarded: Promise<typeof ForwardedModule> | undefined;
-let loadedForwardedRun: Promise<typeof ForwardedRunModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadFanOut = /* @__PURE__ */ once(() => import('./fan-out.js'));
+const loadSummary = /* @__PURE__ */ once(() => import('./summary.js'));
+const loadOrganization = /* @__PURE__ */ once(() => import('./organization.js'));
+const loadForwarded = /* @__PURE__ */ once(() => import('./forwarded.js'));
+const loadForwardedRun = /* @__PURE__ */ once(() => import('./forwarded-run.js'));
 
 export type { ForwardedRun };
 
@@ -53,20 +48,19 @@ export const runFleetEvent = async <D, R>(
 ): Promise<R | FanOutSummary | FanOutItems | ForwardedRun<R>> => {
   if (!hasTarget(raw)) {
     if (isFanOutSummary(raw)) {
-      const { parseFanOutSummary } = await (loadedFanOut ??= import('./fan-out.js'));
-      const { runFanOutSummary } = await (loadedSummary ??= import('./summary.js'));
+      const { parseFanOutSummary } = await loadFanOut();
+      const { runFanOutSummary } = await loadSummary();
       const e = parseFanOutSummary(raw);
       return runFanOutSummary(e, await wiring.summary());
     }
     if (isFanOutTargets(raw)) {
-      const { parseFanOutTargets, runFanOutTargets } = await (loadedOrganization ??=
-        import('./organization.js'));
+      const { parseFanOutTargets, runFanOutTargets } = await loadOrganization();
       const e = parseFanOutTargets(raw);
       return runFanOutTargets(e, await wiring.listing());
     }
     if (isForwarded(raw)) {
-      const { parseForwarded } = await (loadedForwarded ??= import('./forwarded.js'));
-      const { runForwarded } = await (loadedForwardedRun ??= import('./forwarded-run.js'));
+      const { parseForwarded } = await loadForwarded();
+      const { runForwarded } = await loadForwardedRun();
       const e = parseForwarded(raw);
       return runForwarded(e, await wiring.listing(), async (inner) => {
         return (await runFleetEvent(inner, wiring, run)) as R;
@@ -74,7 +68,7 @@ export const runFleetEvent = async <D, R>(
     }
     return run(raw, wiring.hub());
   }
-  const { splitTarget, TargetFailedError } = await (loadedFanOut ??= import('./fan-out.js'));
+  const { splitTarget, TargetFailedError } = await loadFanOut();
   const { event, target } = splitTarget(raw) as { event: unknown; target: FanOutTarget };
   let deps: D;
   try {

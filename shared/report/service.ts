@@ -17,16 +17,15 @@ import {
 import type { EvidenceReport } from './evidence.js';
 import { drillOutcome, type EstateStatus } from './model.js';
 import type { EvidenceDeps, evidenceKeys } from './monthly.js';
-import type * as MonthlyModule from './monthly.js';
+import { once } from '../once.js';
 import type { HistoryStore } from './ports.js';
 import type { ReportRequest } from './request.js';
 import { runStatus } from './status.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`). The monthly evidence (its
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call). The monthly evidence (its
 // documents, the HTML and CSV renderers: about 25 KB of bundle) is imported by the evidence run; the daily
 // status check never loads it.
-let loadedMonthly: Promise<typeof MonthlyModule> | undefined;
+const loadMonthly = /* @__PURE__ */ once(() => import('./monthly.js'));
 
 /** Capability name: log service, notification speaker, metric dimension. */
 export const CAPABILITY = 'report';
@@ -134,8 +133,7 @@ const runEvidence = async (
   deps: ReportDeps,
   dryRun: boolean,
 ): Promise<ReportResult> => {
-  const { buildEvidenceDocuments, previousMonth, storeEvidence } = await (loadedMonthly ??=
-    import('./monthly.js'));
+  const { buildEvidenceDocuments, previousMonth, storeEvidence } = await loadMonthly();
   const month = req.month ?? previousMonth(req.scheduledTime ? new Date(req.scheduledTime) : deps.now());
   const docs = await buildEvidenceDocuments(deps.estate, month, deps.place?.account ?? deps.config.account);
   const outcomes: Outcome[] = [];

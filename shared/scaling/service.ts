@@ -15,19 +15,14 @@ import {
   type ScalingDeps,
   type ScalingResult,
 } from './transition.js';
-import type * as RunReportModule from '../notify/run-report.js';
-import type * as SummaryMessageModule from './summary-message.js';
-import type * as ApproveModule from './approve.js';
-import type * as ScaleInModule from './scale-in.js';
-import type * as EventsModule from './events.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedRunReport: Promise<typeof RunReportModule> | undefined;
-let loadedSummaryMessage: Promise<typeof SummaryMessageModule> | undefined;
-let loadedApprove: Promise<typeof ApproveModule> | undefined;
-let loadedScaleIn: Promise<typeof ScaleInModule> | undefined;
-let loadedEvents: Promise<typeof EventsModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadRunReport = /* @__PURE__ */ once(() => import('../notify/run-report.js'));
+const loadSummaryMessage = /* @__PURE__ */ once(() => import('./summary-message.js'));
+const loadApprove = /* @__PURE__ */ once(() => import('./approve.js'));
+const loadScaleIn = /* @__PURE__ */ once(() => import('./scale-in.js'));
+const loadEvents = /* @__PURE__ */ once(() => import('./events.js'));
 
 export { CAPABILITY };
 export type { ScalingDeps, ScalingResult };
@@ -121,8 +116,8 @@ const tell = async (
   if (separate) return outcomes;
   const headline = summarize(req, decisions);
   const label = req.action === 'scale-in-check' ? 'scale-in check' : `scaling ${req.action}`;
-  const { reportRun } = await (loadedRunReport ??= import('../notify/run-report.js'));
-  const { summaryMessage } = await (loadedSummaryMessage ??= import('./summary-message.js'));
+  const { reportRun } = await loadRunReport();
+  const { summaryMessage } = await loadSummaryMessage();
   const run = await reportRun(
     deps,
     {
@@ -158,13 +153,13 @@ export const runScaling = async (req: ScalingRequest, deps: ScalingDeps): Promis
       for (const item of req.items) decisions.push(await handleEvent(item, deps, o));
       break;
     case 'approve':
-      decisions = await (await (loadedApprove ??= import('./approve.js'))).executeApproval(req.id, deps, o);
+      decisions = await (await loadApprove()).executeApproval(req.id, deps, o);
       break;
     case 'scale-in-check':
-      decisions = await (await (loadedScaleIn ??= import('./scale-in.js'))).scaleInCheck(deps, o);
+      decisions = await (await loadScaleIn()).scaleInCheck(deps, o);
       break;
     default:
-      return (await (loadedEvents ??= import('./events.js'))).runEvent(req, deps);
+      return (await loadEvents()).runEvent(req, deps);
   }
 
   const outcomes = decisions.map(outcomeOf);

@@ -16,11 +16,10 @@ import type {
 } from './model.js';
 import type { AlarmDescriber, ScalingResources, ScalingStore } from './ports.js';
 import type { RuleEvent, ScalingRequest } from './alarm-event.js';
-import type * as ActingModule from './acting.js';
+import { once } from '../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedActing: Promise<typeof ActingModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadActing = /* @__PURE__ */ once(() => import('./acting.js'));
 
 // One alarm transition through its rule: what every trigger that decides shares (an alarm, a playbook run,
 // the scale-in check, an approval). The planner and the change (acting.ts: engine.ts, act.ts) are imported,
@@ -156,9 +155,7 @@ export const handleEvent = async (
     }
     // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
     decision =
-      'skip' in guarded
-        ? guarded.skip
-        : (await (loadedActing ??= import('./acting.js'))).planChange(guarded.direction, rule, resource);
+      'skip' in guarded ? guarded.skip : (await loadActing()).planChange(guarded.direction, rule, resource);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;
@@ -219,7 +216,7 @@ export const handleEvent = async (
         record(rule, event.alarmName, event.at, decision, 'approval-requested', { approvalId: id }),
       );
     }
-    const { apply } = await (loadedActing ??= import('./acting.js'));
+    const { apply } = await loadActing();
     const r = await apply(deps, rule, decision.change, event.at, event.alarmName, key);
     if ('held' in r) {
       decision = r.held;

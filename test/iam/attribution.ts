@@ -32,8 +32,18 @@ const SIDE_IMPORT = /^import\s+(?!type\b)(?:\*\s+as\s+\w+\s+from\s+)?['"](\.{1,2
 // `await import('./x.js')`: a module a handler loads when a task first needs it (it is in the role's graph as
 // much as a static import). Its values: what `(await import(...)).name` or `const { a, b } = await import(...)`
 // reads, else every export of the module.
-// A module loaded once per container, `await (loaded ??= import('./x.js'))`, reads as `await import('./x.js')`.
-const LOADED_ONCE = /\(\s*\w+\s*\?\?=\s*(import\(\s*['"][^'"]+['"]\s*\))\s*\)/g;
+// A module loaded once per container (shared/once.ts), `const loadX = once(() => import('./x.js'))`, reads as
+// `import('./x.js')` wherever `loadX` stands (`await loadX()`: `await import('./x.js')`), not where it is declared.
+const LOAD_ONCE =
+  /\bconst\s+(\w+)\s*=\s*(?:\/\*\s*@__PURE__\s*\*\/\s*)?once\(\s*\(\)\s*=>\s*(import\(\s*['"][^'"]+['"]\s*\))\s*,?\s*\);?/g;
+/** `text` with each once-loaded module's loader read as its `import()` (LOAD_ONCE). */
+export const readLoadedOnce = (text: string): string => {
+  const loaders = new Map<string, string>();
+  const rest = text.replace(LOAD_ONCE, (_, name: string, load: string) => (loaders.set(name, load), ''));
+  if (!loaders.size) return rest;
+  const names = new RegExp(`\\b(${[...loaders.keys()].join('|')})\\b(?:\\s*\\(\\s*\\))?`, 'g');
+  return rest.replace(names, (_, name: string) => loaders.get(name)!);
+};
 const DYNAMIC_IMPORT =
   /(?:const\s*\{([^}]*)\}\s*=\s*)?(?:\(\s*)?await\s+import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)(?:\s*\)\.(\w+))?|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
@@ -62,7 +72,7 @@ const importsOf = (file: string): { modules: string[]; names: string[] } => {
     const target = resolveImport(file, m[1]!);
     if (existsSync(join(ROOT, target))) modules.push(target);
   }
-  for (const m of text.replace(LOADED_ONCE, '$1').matchAll(DYNAMIC_IMPORT)) {
+  for (const m of readLoadedOnce(text).matchAll(DYNAMIC_IMPORT)) {
     const target = resolveImport(file, (m[2] ?? m[4])!);
     if (!existsSync(join(ROOT, target))) continue;
     modules.push(target);

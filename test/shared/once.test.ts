@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { once } from '../../shared/once.js';
 
@@ -57,5 +59,24 @@ describe('once', () => {
     // Assert
     expect(typeof a.onFirstUse).toBe('function');
     expect(b).toBe(a);
+  });
+
+  it('is how shared/ and functions/ keep a loaded module: no promise of an import() of their own', () => {
+    // Prepare: the IAM attribution (test/iam/attribution.ts) reads a loaded module in the form
+    // `const loadX = once(() => import('./x.js'))`; a module's own `(loadedX ??= import('./x.js'))` it would
+    // read as a bare import (every export of x.js credited to the role), so none may come back.
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    const files = [...walk('shared'), ...walk('functions')];
+
+    // Act
+    const kept = files.filter((f) => /\?\?=\s*import\(/.test(readFileSync(f, 'utf8')));
+    const loaders = files.filter((f) => /once\(\(\) => import\(/.test(readFileSync(f, 'utf8')));
+
+    // Assert
+    expect(kept).toEqual([]);
+    expect(loaders.length).toBeGreaterThan(5);
   });
 });

@@ -12,11 +12,10 @@ import type { CreateVolumeInput, DrillVolume, EbsDrillPort } from '../ebs.js';
 import type { SnapshotSetLister } from '../ebs-tasks.js';
 import type { AttachmentState, EbsVerifierPort, LaunchRequest, VerifierInstance } from '../ebs-verifier.js';
 import { LOCAL } from './local-provider.js';
-import type * as PromisesModule from 'node:fs/promises';
+import { once } from '../../once.js';
 
-// Modules loaded on first use, once per container: `await import()` resolves again at every call, so each
-// is kept as the promise of its first load (`await (loadedX ??= import(...))`).
-let loadedPromises: Promise<typeof PromisesModule> | undefined;
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+const loadPromises = /* @__PURE__ */ once(() => import('node:fs/promises'));
 
 // The local provider of the EBS drill (cli/sandbox-ebs.ts): a "volume" is an ext4 image file made by
 // mkfs.ext4 (e2fsprogs: no mount, no loop device, no root), a snapshot is a copy of that file, a set the
@@ -123,7 +122,7 @@ export const localEbsEstate = (dir: string, opts: { now: () => Date }) => {
 
   /** Damage a snapshot's file as a failed or corrupted copy would: its superblock's magic number zeroed. */
   const corrupt = async (snapshotId: string): Promise<void> => {
-    const { open } = await (loadedPromises ??= import('node:fs/promises'));
+    const { open } = await loadPromises();
     const f = await open(join(snapshotsDir, `${snapshotId}.img`), 'r+');
     try {
       // ext4's superblock starts at byte 1024; its magic (0xEF53) is at offset 0x38 in it.
