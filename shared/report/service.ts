@@ -22,9 +22,9 @@ import type { HistoryStore } from './ports.js';
 import type { ReportRequest } from './request.js';
 import { runStatus } from './status.js';
 
-// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call). The monthly evidence (its
-// documents, the HTML and CSV renderers: about 25 KB of bundle) is imported by the evidence run; the daily
-// status check never loads it.
+// Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+// The monthly evidence (its documents, the HTML and CSV renderers: about 25 KB of bundle) is imported by the
+// evidence run; the daily status check never loads it.
 const loadMonthly = /* @__PURE__ */ once(() => import('./monthly.js'));
 
 /** Capability name: log service, notification speaker, metric dimension. */
