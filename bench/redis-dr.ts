@@ -169,14 +169,8 @@ const measure = async (n: number, what: 'event' | 'hourly', before: boolean): Pr
   }
 };
 
-/**
- * Requests retention's listing of the DR copies costs (the store the retention function wires), at `n` caches
- * with a week of copies each: copies keyed with their policy (as the backup now writes them), or keyed as
- * before, without it (one GetObjectTagging per copy).
- */
-const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
-  const e = estate(n);
-  const keys = e.inDr.map((k) => (keyed ? k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/') : k));
+/** S3 mocked as the DR bucket holding `keys`: listed in pages as S3 pages them, every copy tagged by steward. */
+const mockDrBucket = (keys: readonly string[]) => {
   const s3 = mockClient(S3Client);
   s3.on(ListObjectsV2Command).callsFake((i: ListObjectsV2CommandInput) => {
     const p = page(
@@ -190,6 +184,18 @@ const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
     };
   });
   s3.on(GetObjectTaggingCommand).resolves({ TagSet: TAGS });
+  return s3;
+};
+
+/**
+ * Requests retention's listing of the DR copies costs (the store the retention function wires), at `n` caches
+ * with a week of copies each: copies keyed with their policy (as the backup now writes them), or keyed as
+ * before, without it (one GetObjectTagging per copy).
+ */
+const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
+  const e = estate(n);
+  const keys = e.inDr.map((k) => (keyed ? k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/') : k));
+  const s3 = mockDrBucket(keys);
   try {
     const deps = wireRetention(
       { config, dryRun: true, notifier: memoryNotifier(), now: () => NOW },
@@ -214,19 +220,7 @@ const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
  */
 const measureRetentionDeletes = async (n: number): Promise<number> => {
   const keys = estate(n).inDr.map((k) => k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/'));
-  const s3 = mockClient(S3Client);
-  s3.on(ListObjectsV2Command).callsFake((i: ListObjectsV2CommandInput) => {
-    const p = page(
-      keys.filter((k) => k.startsWith(i.Prefix ?? '')),
-      i.ContinuationToken,
-      Math.min(i.MaxKeys ?? PAGE.list, PAGE.list),
-    );
-    return {
-      Contents: p.items.map((Key) => ({ Key, Size: 1024, LastModified: NOW })),
-      ...(p.next ? { IsTruncated: true, NextContinuationToken: p.next } : { IsTruncated: false }),
-    };
-  });
-  s3.on(GetObjectTaggingCommand).resolves({ TagSet: TAGS });
+  const s3 = mockDrBucket(keys);
   s3.on(DeleteObjectCommand).resolves({});
   try {
     const deps = wireRetention(

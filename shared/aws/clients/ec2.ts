@@ -1,26 +1,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { tokenBucket } from '../../pool.js';
-import {
-  API_PACE,
-  adaptive,
-  type ClientIdentity,
-  type ClientOptions,
-  http,
-  memo,
-  paced,
-  signer,
-} from './kit.js';
+import { type ClientIdentity, type ClientOptions, pacedFactory } from './kit.js';
 
 /**
  * One EC2 client per region (and target identity) per container: EBS snapshot sets. EC2 throttles per
  * account and API action with a token bucket (EC2 API reference, "Request throttling"); steward keeps the
  * same pace as for RDS, far under it, and retries adaptively like the others.
  */
-export const ec2Client = (region: string, o?: ClientOptions, as?: ClientIdentity): EC2Client =>
-  memo(
-    'ec2',
-    region,
-    o,
-    () => paced(new EC2Client({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
-    as,
-  );
+export const ec2Client: (region: string, o?: ClientOptions, as?: ClientIdentity) => EC2Client =
+  /* @__PURE__ */ pacedFactory('ec2', EC2Client);

@@ -1,4 +1,4 @@
-import type { Pacer, PacerOptions } from '../../pool.js';
+import { type Pacer, type PacerOptions, tokenBucket } from '../../pool.js';
 
 // What every SDK client of steward shares: timeouts, retries, the pace per service and region, and the one
 // client per container built on first use. Each client's factory is a module of its own beside this one
@@ -124,3 +124,21 @@ export const memo = <T extends object>(
 
 /** The client config that signs with `as`'s credentials, when given. */
 export const signer = (as?: ClientIdentity) => (as ? { credentials: as.credentials } : {});
+
+/** What a paced client is built with: its region, adaptive retries, timeouts and, for a target, its signer. */
+type PacedConfig = { region: string } & typeof adaptive & ReturnType<typeof http> & ReturnType<typeof signer>;
+
+/**
+ * The factory of a control-plane client under steward's own pace (`API_PACE`): RDS, ElastiCache, EC2 and the
+ * tagging API. One client per region, options and identity per container, built on first use (`memo`).
+ */
+export const pacedFactory =
+  <C extends object>(service: string, Client: new (config: PacedConfig) => C) =>
+  (region: string, o?: ClientOptions, as?: ClientIdentity): C =>
+    memo(
+      service,
+      region,
+      o,
+      () => paced(new Client({ region, ...adaptive, ...http(o), ...signer(as) }), tokenBucket(API_PACE)),
+      as,
+    );
