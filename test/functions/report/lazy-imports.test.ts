@@ -1,7 +1,6 @@
-import { build, type Metafile } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
+import { splitBuildModules } from '../../support/split-build.js';
 import { run, type ReportDeps } from '../../../functions/report/handler.js';
-import { builtinAlias, lambdaEsbuildOptions, sdkAlias } from '../../../infra/bundling.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { Snapshot } from '../../../shared/model.js';
 import {
@@ -70,50 +69,10 @@ describe('the modules a report run imports', () => {
   });
 });
 
-/** Every project module in the chunks a chunk loads before it runs (its static imports, transitively). */
-const staticModules = (meta: Metafile, entry: string): Set<string> => {
-  const seen = new Set<string>();
-  const visit = (out: string) => {
-    if (seen.has(out)) return;
-    seen.add(out);
-    for (const i of meta.outputs[out]!.imports)
-      if (i.kind === 'import-statement' && meta.outputs[i.path]) visit(i.path);
-  };
-  visit(Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entry)!);
-  return new Set(
-    [...seen].flatMap((o) =>
-      Object.entries(meta.outputs[o]!.inputs)
-        .filter(([, i]) => i.bytesInOutput > 0)
-        .map(([p]) => p),
-    ),
-  );
-};
-
 describe('the report bundle, split at its dynamic imports', () => {
   it('keeps the evidence modules out of the chunks its entry loads at a cold start, and still ships each', async () => {
-    // Prepare: the shipped settings with code splitting, as the function's chunks are built.
-    const entry = 'functions/report/handler.ts';
-    const r = await build({
-      ...lambdaEsbuildOptions,
-      alias: { ...sdkAlias(), ...builtinAlias() },
-      entryPoints: [entry],
-      splitting: true,
-      outdir: 'out',
-      outExtension: { '.js': '.mjs' },
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
-
-    // Act
-    const cold = staticModules(r.metafile, entry);
-    const shipped = new Set(
-      Object.values(r.metafile.outputs).flatMap((o) =>
-        Object.entries(o.inputs)
-          .filter(([, i]) => i.bytesInOutput > 0)
-          .map(([p]) => p),
-      ),
-    );
+    // Act: the shipped settings with code splitting, as the function's chunks are built.
+    const { cold, shipped } = await splitBuildModules('functions/report/handler.ts');
 
     // Assert
     expect(cold.has('shared/report/status.ts')).toBe(true);
