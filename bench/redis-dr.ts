@@ -169,6 +169,16 @@ const measure = async (n: number, what: 'event' | 'hourly', before: boolean): Pr
   }
 };
 
+/** A DR copy's key as the backup now writes it: its policy (`cache`) after the group's prefix. */
+const keyedWithPolicy = (key: string): string => key.replace(/^(elasticache\/[^/]+\/)/, '$1cache/');
+
+/** The retention function's store of the Redis DR copies, as it wires it (S3 mocked by the caller). */
+const drCopiesStore = (dryRun: boolean) =>
+  wireRetention(
+    { config, dryRun, notifier: memoryNotifier(), now: () => NOW },
+    { STATE_TABLE: 'steward-bench-state', REDIS_DR_BUCKET: BUCKETS.REDIS_DR_BUCKET },
+  ).stores.find((st) => st.redisDrCopies)!;
+
 /** S3 mocked as the DR bucket holding `keys`: listed in pages as S3 pages them, every copy tagged by steward. */
 const mockDrBucket = (keys: readonly string[]) => {
   const s3 = mockClient(S3Client);
@@ -194,14 +204,10 @@ const mockDrBucket = (keys: readonly string[]) => {
  */
 const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
   const e = estate(n);
-  const keys = e.inDr.map((k) => (keyed ? k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/') : k));
+  const keys = e.inDr.map((k) => (keyed ? keyedWithPolicy(k) : k));
   const s3 = mockDrBucket(keys);
   try {
-    const deps = wireRetention(
-      { config, dryRun: true, notifier: memoryNotifier(), now: () => NOW },
-      { STATE_TABLE: 'steward-bench-state', REDIS_DR_BUCKET: BUCKETS.REDIS_DR_BUCKET },
-    );
-    const store = deps.stores.find((st) => st.redisDrCopies)!;
+    const store = drCopiesStore(true);
     const { snapshots } = await store.list(['elasticache']);
     // Every copy judged under its policy, whichever way it was keyed.
     if (snapshots.length !== keys.length || snapshots.some((x) => x.tags['steward:policy'] !== 'cache'))
@@ -219,15 +225,11 @@ const measureRetention = async (n: number, keyed: boolean): Promise<number> => {
  * each): its listing, then the removes, through the store the retention function wires.
  */
 const measureRetentionDeletes = async (n: number): Promise<number> => {
-  const keys = estate(n).inDr.map((k) => k.replace(/^(elasticache\/[^/]+\/)/, '$1cache/'));
+  const keys = estate(n).inDr.map(keyedWithPolicy);
   const s3 = mockDrBucket(keys);
   s3.on(DeleteObjectCommand).resolves({});
   try {
-    const deps = wireRetention(
-      { config, dryRun: false, notifier: memoryNotifier(), now: () => NOW },
-      { STATE_TABLE: 'steward-bench-state', REDIS_DR_BUCKET: BUCKETS.REDIS_DR_BUCKET },
-    );
-    const store = deps.stores.find((st) => st.redisDrCopies)!;
+    const store = drCopiesStore(false);
     const { snapshots } = await store.list(['elasticache']);
     const oldest = new Map<string, (typeof snapshots)[number]>();
     for (const x of snapshots)

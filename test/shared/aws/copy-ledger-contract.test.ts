@@ -135,11 +135,9 @@ describe('DR copy queue over DynamoDB (moto), under concurrent RDS events', () =
   });
 });
 
-// Two source regions of one account (the hub's own with its queue, and another with none, listing in full)
-// copy into one DR region at once: the destination's slots over moto's DynamoDB are the one budget.
-describe('DR copy slots of one account over DynamoDB (moto), two source regions at once', () => {
-  const OTHER = 'eu-central-1';
-  const fleet = parseConfig(
+/** A prod fleet in eu-west-1 that copies its daily RDS snapshots to DR, 5 copies in flight at most, with `target`. */
+const fleetCopyingToDr = (target: { account?: string; regions: string[] }) =>
+  parseConfig(
     {
       stage: 'prod',
       account: '111111111111',
@@ -147,10 +145,16 @@ describe('DR copy slots of one account over DynamoDB (moto), two source regions 
       fleet: { organizationId: 'o-a1b2c3d4e5' },
       backup: { maxCopiesInFlight: 5, policies: { daily: { kinds: ['rds-instance'], copyToDr: true } } },
       dr: { region: DR, kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr' },
-      targets: [{ regions: [PRIMARY, OTHER] }],
+      targets: [target],
     },
     'test',
   );
+
+// Two source regions of one account (the hub's own with its queue, and another with none, listing in full)
+// copy into one DR region at once: the destination's slots over moto's DynamoDB are the one budget.
+describe('DR copy slots of one account over DynamoDB (moto), two source regions at once', () => {
+  const OTHER = 'eu-central-1';
+  const fleet = fleetCopyingToDr({ regions: [PRIMARY, OTHER] });
   // AWS answers after a while: each run lists and requests while the other does.
   const later = () => new Promise((r) => setTimeout(r, 300));
   const slowly = <T extends object>(o: T, name: keyof T): T => ({
@@ -200,18 +204,7 @@ describe('DR copy slots of one account over DynamoDB (moto), two source regions 
 
 describe('DR copy slots of one spoke region over DynamoDB (moto), two runs of it at once', () => {
   const OTHER = 'eu-central-1';
-  const spoke = parseConfig(
-    {
-      stage: 'prod',
-      account: '111111111111',
-      region: PRIMARY,
-      fleet: { organizationId: 'o-a1b2c3d4e5' },
-      backup: { maxCopiesInFlight: 5, policies: { daily: { kinds: ['rds-instance'], copyToDr: true } } },
-      dr: { region: DR, kmsKeyArn: 'arn:aws:kms:us-west-2:111122223333:alias/steward-dr' },
-      targets: [{ account: '222222222222', regions: [PRIMARY, OTHER] }],
-    },
-    'test',
-  );
+  const spoke = fleetCopyingToDr({ account: '222222222222', regions: [PRIMARY, OTHER] });
 
   it('the second run counts what the first reserved but its listing did not show', async () => {
     // Prepare: four databases to copy in eu-west-1 of 222222222222; eu-central-1 holds one of the five slots
