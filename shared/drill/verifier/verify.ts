@@ -175,11 +175,14 @@ export const verifyDatabase = async (
     const t = ctx.now();
     const checkMs = Math.max(0, Math.min(ownMs, Math.floor(budgetEnd - t)));
     let e: Evaluation;
+    // A check not run took no time: its `ms` is 0, not what the clock moved while it was skipped.
+    let ran = false;
     if (stalled) {
       e = unfinished('not run: the connection stalled in an earlier check');
     } else if (checkMs < MIN_CHECK_MS) {
       e = budgetSpent(budgetMs);
     } else {
+      ran = true;
       try {
         e = await evaluate(bound(checkMs));
       } catch (err) {
@@ -191,7 +194,7 @@ export const verifyDatabase = async (
             : { passed: false, measured: null, expected: null, detail: clean(err) };
       }
     }
-    const result = checkResult(p, e, { ms: ctx.now() - t, budgetMs: checkMs }, [conn.password]);
+    const result = checkResult(p, e, { ms: ran ? ctx.now() - t : 0, budgetMs: checkMs }, [conn.password]);
     checks.push(result);
     return result;
   };
