@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type ExecutionLookup, StaleTaskTokenError, type TaskSignal } from '../drill/ports.js';
 import { errorCode, errorName } from '../errors.js';
+import { retrying } from '../retry.js';
 import { attempt, call } from './call.js';
 
 // Step Functions limits: error ≤ 256 characters, cause ≤ 32,768.
@@ -60,22 +61,21 @@ export const sfnExecutions = (
   sfn: SFNClient,
   o: { waitsMs?: readonly number[]; sleep?: (ms: number) => Promise<void> } = {},
 ): ExecutionLookup => {
-  const waits = o.waitsMs ?? DESCRIBE_WAITS_MS;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const retry = {
+    waitsMs: o.waitsMs ?? DESCRIBE_WAITS_MS,
+    retryable: (e: unknown) => !FINAL.has(errorCode(e)),
+    sleep: o.sleep,
+  };
   return {
-    errorOf: async (executionArn) => {
-      for (let i = 0; ; i++) {
-        try {
-          return (
-            await call('DescribeExecution', executionArn, () =>
+    errorOf: async (executionArn) =>
+      (
+        await retrying(
+          () =>
+            call('DescribeExecution', executionArn, () =>
               sfn.send(new DescribeExecutionCommand({ executionArn })),
-            )
-          ).error;
-        } catch (e) {
-          if (i >= waits.length || FINAL.has(errorCode(e))) throw e;
-          await sleep(waits[i]!);
-        }
-      }
-    },
+            ),
+          retry,
+        )
+      ).error,
   };
 };
