@@ -13,6 +13,7 @@ import type { CostMetric } from '../config/schema.js';
 import { anomalyConsoleLink } from '../cost/request.js';
 import type { CostAnomaly, CostSource, DailyCost, HourlyCost, SecondaryGroup } from '../cost/ports.js';
 import { AwsCallError, errorName } from '../errors.js';
+import { doubling, retrying } from '../retry.js';
 
 export interface CostExplorerOptions {
   /** Attempts per request when Cost Explorer throttles (LimitExceededException) or fails transiently. @default 4 */
@@ -74,23 +75,21 @@ export const costExplorerSource = (
   client: CostExplorerClient,
   opts: CostExplorerOptions = {},
 ): CostSource => {
-  const maxAttempts = opts.maxAttempts ?? 4;
-  const baseDelayMs = opts.baseDelayMs ?? 1000;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const retry = {
+    waitsMs: doubling(opts.baseDelayMs ?? 1000, (opts.maxAttempts ?? 4) - 1),
+    retryable: isRetryable,
+    sleep: opts.sleep,
+  };
   const maxPages = opts.maxPages ?? 20;
   let requests = 0;
 
-  const call = async <T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
+  const call = <T>(operation: string, resource: string, send: () => Promise<T>): Promise<T> =>
+    retrying(() => {
       requests++;
-      try {
-        return await send();
-      } catch (e) {
-        if (attempt >= maxAttempts || !isRetryable(e)) throw new AwsCallError(operation, resource, e);
-        await sleep(baseDelayMs * 2 ** (attempt - 1));
-      }
-    }
-  };
+      return send();
+    }, retry).catch((e: unknown) => {
+      throw new AwsCallError(operation, resource, e);
+    });
 
   const pages = async <P extends { NextPageToken?: string }>(
     operation: string,
