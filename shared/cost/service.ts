@@ -22,6 +22,7 @@ import {
   usd,
 } from './engine.js';
 import { fireTimes, parseSchedule } from '../report/schedule.js';
+import { doubling, retrying } from '../retry.js';
 import { anomalyNotification, costNotification } from './message.js';
 import type { AlertLedger, CostAnomaly, CostSource, UnsentAlert } from './ports.js';
 import type { CostCheckRequest, CostTrigger } from './request.js';
@@ -384,25 +385,15 @@ const deliver = async (
   return { alerts: toRows(alerts, status), outcomes, ...(notification && { notification }) };
 };
 
-/** Confirm attempts after a publish, with backoff (0.5, 1, 2, 4 s): the SDK's own retries come first. */
-const CONFIRM_ATTEMPTS = 5;
-const CONFIRM_BACKOFF_MS = 500;
-const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits between confirm attempts after a publish (0.5, 1, 2, 4 s): the SDK's own retries come first. */
+const CONFIRM_WAITS_MS = doubling(500, 4);
 
 /**
  * Confirm a delivered alert, retrying: the message is out, so an unconfirmed claim would be re-sent by a
  * later run as owed (a duplicate). Only a ledger that refuses writes for the whole retry window leaves it so.
  */
-const confirm = async (deps: CostServiceDeps, key: string): Promise<void> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await deps.ledger.confirm(key);
-    } catch (e) {
-      if (attempt >= CONFIRM_ATTEMPTS) throw e;
-      await (deps.sleep ?? wait)(CONFIRM_BACKOFF_MS * 2 ** (attempt - 1));
-    }
-  }
-};
+const confirm = (deps: CostServiceDeps, key: string): Promise<void> =>
+  retrying(() => deps.ledger.confirm(key), { waitsMs: CONFIRM_WAITS_MS, sleep: deps.sleep });
 
 const LEVEL_SEVERITY: Record<number, Severity> = { 1: 'info', 2: 'warning', 3: 'critical' };
 
