@@ -32,9 +32,10 @@ import {
 } from '../backup/cache-dr.js';
 import { ID_PREFIX } from '../backup/ids.js';
 import type { CacheCopyLister, CacheSnapshot } from '../drill/ports.js';
-import { GuardRefusedError } from '../errors.js';
+import { errorCode, GuardRefusedError } from '../errors.js';
 import type { Snapshot, SnapshotListing } from '../model.js';
 import { FANOUT, mapLimit } from '../pool.js';
+import { retrying } from '../retry.js';
 import type { SnapshotStore } from '../retention/ports.js';
 import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
@@ -62,6 +63,9 @@ export interface PartCopyOptions {
 }
 
 export const PART_COPY: PartCopyOptions = { concurrency: 4, attemptsPerPart: 3 };
+// What S3 answers a part copy that asking again will not change: the upload, the export or the bucket is
+// gone, or the role may not.
+const PART_FINAL = new Set(['NoSuchUpload', 'NoSuchKey', 'NoSuchBucket', 'AccessDenied', 'InvalidRequest']);
 
 /**
  * The DR bucket client's timeouts. S3 answers a CopyObject (up to 5 GB) or an UploadPartCopy (512 MiB) only
@@ -328,31 +332,37 @@ export const cacheDrPort = (
       const copyPart = async (p: { part: number; first: number; last: number }) => {
         if (failed || !budgetLeft()) return;
         started++;
-        for (let n = 1; ; n++) {
-          try {
-            const r = await call(
-              'UploadPartCopy (to DR)',
-              `part ${p.part} (bytes ${p.first}-${p.last}) of ${file.key} to ${target}`,
-              () =>
-                clients.drS3.send(
-                  new UploadPartCopyCommand({
-                    Bucket: buckets.drBucket,
-                    Key: drKey,
-                    UploadId: uploadId,
-                    PartNumber: p.part,
-                    CopySource: copySource,
-                    CopySourceRange: `bytes=${p.first}-${p.last}`,
-                  }),
-                ),
-            );
-            done.set(p.part, r.CopyPartResult!.ETag!);
-            return;
-          } catch (e) {
-            if (n >= parts.attemptsPerPart || failed) {
-              failed = true;
-              throw e;
-            }
-          }
+        try {
+          const r = await retrying(
+            () =>
+              call(
+                'UploadPartCopy (to DR)',
+                `part ${p.part} (bytes ${p.first}-${p.last}) of ${file.key} to ${target}`,
+                () =>
+                  clients.drS3.send(
+                    new UploadPartCopyCommand({
+                      Bucket: buckets.drBucket,
+                      Key: drKey,
+                      UploadId: uploadId,
+                      PartNumber: p.part,
+                      CopySource: copySource,
+                      CopySourceRange: `bytes=${p.first}-${p.last}`,
+                    }),
+                  ),
+              ),
+            // At once (the SDK backed off already), not after another part failed, nor for an answer that
+            // will not change; and, like a new part, not past the run's budget: a retry may take the whole
+            // request timeout again, and the function's timeout would cut the run before it reports.
+            {
+              waitsMs: Array<number>(Math.max(0, parts.attemptsPerPart - 1)).fill(0),
+              retryable: (e) => !failed && !PART_FINAL.has(errorCode(e)),
+              ...(until && { deadline: until.getTime(), now: () => now().getTime() }),
+            },
+          );
+          done.set(p.part, r.CopyPartResult!.ETag!);
+        } catch (e) {
+          failed = true;
+          throw e;
         }
       };
       try {

@@ -184,6 +184,37 @@ describe('cacheDrPort multipart copy (an RDB file over 5 GB)', () => {
     expect(s3).not.toReceiveCommand(CompleteMultipartUploadCommand);
   });
 
+  it('does not ask again for a part whose answer will not change (the upload is gone)', async () => {
+    // Prepare: the DR bucket's lifecycle rule (or a stale-upload abort) removed the upload mid-copy.
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-4' });
+    s3.on(UploadPartCopyCommand, { PartNumber: 2 }).rejects(
+      Object.assign(new Error('The specified upload does not exist'), { name: 'NoSuchUpload' }),
+    );
+    // Act
+    const copied = port({ parts: { concurrency: 1, attemptsPerPart: 3 } }).copy(source, big, drKey);
+    // Assert
+    await expect(copied).rejects.toThrow(/UploadPartCopy \(to DR\).*part 2.*NoSuchUpload/);
+    expect(s3.commandCalls(UploadPartCopyCommand, { PartNumber: 2 })).toHaveLength(1);
+  });
+
+  it("starts no retry of a failed part once the run's budget is spent: the function's timeout would cut it", async () => {
+    // Prepare: the run's one part (past `until`) fails once; a retry may take the request timeout again.
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-5' });
+    s3.on(UploadPartCopyCommand)
+      .rejectsOnce(new Error('InternalError'))
+      .resolves({ CopyPartResult: { ETag: '"etag-1"' } });
+    const late = port({
+      parts: { concurrency: 1, attemptsPerPart: 3 },
+      now: () => new Date('2026-01-31T06:00:00Z'),
+    });
+    // Act
+    const copied = late.copy(source, exported, drKey, new Date('2026-01-31T05:59:00Z'));
+    // Assert: reported, the upload kept for the next run
+    await expect(copied).rejects.toThrow(/part 1.*upload up-5 keeps 0\/11 parts/);
+    expect(s3).toReceiveCommandTimes(UploadPartCopyCommand, 1);
+    expect(s3).not.toReceiveCommand(AbortMultipartUploadCommand);
+  });
+
   it('resumes the upload an earlier run left open: copies only the parts it lacks, completes with all', async () => {
     // Prepare: parts 1-5 were copied by the last run, after the export was written.
     leftOpen('up-0', '2026-01-31T05:00:00Z', 5);
