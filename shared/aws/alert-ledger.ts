@@ -1,12 +1,6 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  paginateQuery,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { type AlertLedger, STALE_CLAIM_SECONDS, type UnsentAlert } from '../cost/ports.js';
-import { AwsCallError } from '../errors.js';
-import { call } from './call.js';
+import { batchGetAll } from './batch-get.js';
 import { conditionalWrites } from './conditional-writes.js';
 import { collectPages } from './pages.js';
 
@@ -21,9 +15,6 @@ export const OUTBOX = {
   sort: 'outboxSince',
   value: 'cost-alert',
 } as const;
-
-// BatchGetItem takes at most 100 keys per request.
-const BATCH = 100;
 
 /**
  * AlertLedger over the shared state table (`pk` string key, `ttl` epoch seconds). A claim is one conditional
@@ -126,32 +117,15 @@ export const dynamoAlertLedger = (
     },
     held: async (keys) => {
       const found = new Set<string>();
-      const unique = [...new Set(keys)];
-      for (let i = 0; i < unique.length; i += BATCH) {
-        let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH).map((pk) => ({ pk }));
-        // Unprocessed keys come back under load; a few rounds, then give up loudly.
-        for (let round = 0; pending?.length; round++) {
-          if (round === 5) throw new AwsCallError('BatchGetItem', table, new Error('keys left unprocessed'));
-          const keys = pending;
-          const r: BatchGetCommandOutput = await call('BatchGetItem', table, () =>
-            doc.send(
-              new BatchGetCommand({
-                RequestItems: {
-                  [table]: {
-                    Keys: keys,
-                    ProjectionExpression: 'pk, #status',
-                    ExpressionAttributeNames: { '#status': 'status' },
-                  },
-                },
-              }),
-            ),
-          );
-          // A failed publish is owed, not held: the next run alerts it again.
-          for (const item of r.Responses?.[table] ?? [])
-            if (typeof item.pk === 'string' && item.status !== 'failed') found.add(item.pk);
-          pending = r.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
+      const items = await batchGetAll(
+        doc,
+        table,
+        [...new Set(keys)].map((pk) => ({ pk })),
+        { ProjectionExpression: 'pk, #status', ExpressionAttributeNames: { '#status': 'status' } },
+      );
+      // A failed publish is owed, not held: the next run alerts it again.
+      for (const item of items)
+        if (typeof item.pk === 'string' && item.status !== 'failed') found.add(item.pk);
       return found;
     },
   };

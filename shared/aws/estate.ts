@@ -5,7 +5,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../model.js';
 import type { ScalingState } from '../report/model.js';
 import { describeChange } from '../scaling/engine.js';
@@ -14,7 +14,7 @@ import type { Approval } from '../scaling/model.js';
 import type { EstateReader, HistoryStore, ScalingReader, StoredObject } from '../report/ports.js';
 import type { EbsBackup } from './ebs.js';
 import { elastiCacheBackup } from './elasticache.js';
-import { call } from './call.js';
+import { batchGetAll } from './batch-get.js';
 import { s3Objects } from './objects.js';
 import { collectPages, PAGE } from './pages.js';
 import { rdsBackup } from './rds.js';
@@ -99,9 +99,6 @@ export const s3History = (s3: S3Client, bucket: string, region: string): History
   };
 };
 
-// BatchGetItem takes at most 100 keys per request.
-const BATCH_KEYS = 100;
-
 /**
  * ScalingReader over the state table, by key (the scaling role's items, no Scan): one BatchGetItem for the
  * rules' cooldowns and approval indexes (`scaling-pending#<rule>`), one for the approvals they name. Expired
@@ -113,23 +110,12 @@ export const dynamoScalingReader = (
   rules: Record<string, { resource: string; kind: ResourceKind }>,
   now: () => Date,
 ): ScalingReader => {
-  const getAll = async (keys: readonly string[]): Promise<Record<string, unknown>[]> => {
-    const out: Record<string, unknown>[] = [];
-    for (let i = 0; i < keys.length; i += BATCH_KEYS) {
-      let pending: Record<string, unknown>[] | undefined = keys
-        .slice(i, i + BATCH_KEYS)
-        .map((pk) => ({ pk }));
-      // Unprocessed keys (throttling) are asked again, a bounded number of times.
-      for (let round = 0; pending?.length && round < 5; round++) {
-        const r = await call('BatchGetItem', table, () =>
-          doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending! } } })),
-        );
-        out.push(...(r.Responses?.[table] ?? []));
-        pending = r.UnprocessedKeys?.[table]?.Keys;
-      }
-    }
-    return out;
-  };
+  const getAll = (keys: readonly string[]) =>
+    batchGetAll(
+      doc,
+      table,
+      keys.map((pk) => ({ pk })),
+    );
   return {
     scalingState: async () => {
       const at = now().getTime();

@@ -18,6 +18,7 @@ const HELPERS = new Set([
   'shared/aws/state-table-client.ts',
   'shared/aws/objects.ts',
   'shared/aws/conditional-writes.ts',
+  'shared/aws/batch-get.ts',
 ]);
 // shared/aws/clients/: one module per SDK client's factory (and their kit), helpers all.
 const isAdapter = (file: string) =>

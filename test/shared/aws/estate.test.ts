@@ -295,6 +295,26 @@ describe('dynamoScalingReader', () => {
     expect(state.map((s) => s.cooldownUntil)).toEqual(['2026-11-23T07:00:00.000Z']);
     expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
   });
+
+  it('fails, naming the table, when DynamoDB leaves keys unprocessed every time: never reports a cooldown as absent', async () => {
+    // Prepare: the cooldown key is throttled on every request
+    const TABLE = 't';
+    ddb.on(BatchGetCommand).resolves({
+      Responses: { [TABLE]: [] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'scaling-cooldown#rds-instance:a' }] } },
+    });
+    const reader = dynamoScalingReader(
+      DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      TABLE,
+      { r: { resource: 'a', kind: 'rds-instance' } },
+      () => NOW,
+    );
+    // Act
+    const read = reader.scalingState();
+    // Assert: a bounded number of requests, then an error rather than a state without the cooldown
+    await expect(read).rejects.toThrow(/BatchGetItem failed for t: .*unprocessed/);
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 5);
+  });
 });
 
 describe('awsEstateReader with EBS', () => {
