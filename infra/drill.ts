@@ -79,12 +79,7 @@ import type { Reports } from './reports.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { StateTable } from './state-table.js';
 import { grantVaultDrills } from './vault-drill.js';
-import {
-  allowKeysViaRds,
-  type CapabilityProps,
-  LAMBDA_SERVICE_ERRORS,
-  StewardFunction,
-} from './steward-function.js';
+import { allowKeysViaRds, type CapabilityProps, LAMBDA_RETRY, StewardFunction } from './steward-function.js';
 
 /** Put the endpoint wait in front of a verify step (`next`) of one path, or return `next` if it needs none. */
 type EndpointGate = (path: 'database' | 'volumes', next: IChainable) => IChainable;
@@ -487,7 +482,7 @@ export class Drill extends Construct {
         taskTimeout: Timeout.duration(timeout.plus(Duration.minutes(1))),
         retryOnServiceExceptions: false,
       });
-      return t.addRetry(lambdaRetry);
+      return t.addRetry(LAMBDA_RETRY);
     };
     const start = task(DrillStates.start, this.function, DRILL_TIMEOUT);
     const select = task(DrillStates.select, this.function, DRILL_TIMEOUT);
@@ -519,7 +514,7 @@ export class Drill extends Construct {
       payload: payload(DRILL_STATE_TASKS[DrillStates.wait], { taskToken: JsonPath.taskToken }),
       taskTimeout: Timeout.duration(Duration.seconds(drill.pollSeconds)),
       retryOnServiceExceptions: false,
-    }).addRetry(lambdaRetry);
+    }).addRetry(LAMBDA_RETRY);
 
     const succeeded = new Succeed(this, DrillStates.succeeded, { stateName: DrillStates.succeeded });
     // Inconclusive (a check not finished in its bound, or stopped by the cost ceiling) is no failed backup:
@@ -1287,13 +1282,6 @@ export const REPORT_PREFIX = 'drills/';
 const BASELINE_PREFIX = 'baselines/';
 
 type BaseEnvInput = v.input<typeof BaseEnv>;
-
-const lambdaRetry = {
-  errors: LAMBDA_SERVICE_ERRORS,
-  interval: Duration.seconds(2),
-  maxAttempts: 6,
-  backoffRate: 2,
-};
 
 /** `{ task, state: $, execution: { name, startTime } }`: the DrillTaskEvent every task function parses. */
 const payload = (task: DrillTask, extra: Record<string, unknown> = {}) =>

@@ -31,7 +31,7 @@ import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machi
 import type { Reports } from './reports.js';
 import {
   type CapabilityProps,
-  LAMBDA_SERVICE_ERRORS,
+  LAMBDA_RETRY,
   type ScheduleOptions,
   type StewardFunction,
 } from './steward-function.js';
@@ -63,13 +63,6 @@ export interface FleetFanOutProps {
   removalPolicy: RemovalPolicy;
 }
 
-const lambdaRetry = {
-  errors: LAMBDA_SERVICE_ERRORS,
-  interval: Duration.seconds(2),
-  maxAttempts: 6,
-  backoffRate: 2,
-};
-
 /**
  * The type of a capability's child executions. The scale-in check's are EXPRESS: it runs every 15 minutes,
  * and an Express child is billed per request and duration ($1.00 per million, $0.06 per GB-hour) rather
@@ -97,13 +90,13 @@ const THROTTLED = 'Lambda.TooManyRequestsException';
  */
 export const expressChildInvoke = (
   fn: StewardFunction,
-): { timeout: Duration; retries: (typeof lambdaRetry)[] } => {
+): { timeout: Duration; retries: (typeof LAMBDA_RETRY)[] } => {
   const timeout = (fn.fn.timeout ?? Duration.minutes(5)).plus(Duration.seconds(10));
   const budget = EXPRESS_CHILD_BUDGET.toSeconds();
   const waits = (retries: number) =>
     Array.from(
       { length: retries },
-      (_, i) => lambdaRetry.interval.toSeconds() * lambdaRetry.backoffRate ** i,
+      (_, i) => LAMBDA_RETRY.interval.toSeconds() * LAMBDA_RETRY.backoffRate ** i,
     ).reduce((a, b) => a + b, 0);
   const worst = (throttled: number, others: number) =>
     (others + 1) * timeout.toSeconds() + waits(others) + waits(throttled);
@@ -112,14 +105,14 @@ export const expressChildInvoke = (
       `${fn.shortName}: an Express fan-out child waits ${timeout.toSeconds()} s for the function (its timeout + 10 s), more than the ${budget} s an Express child may take`,
     );
   let throttled = 0;
-  while (throttled < lambdaRetry.maxAttempts && worst(throttled + 1, 0) <= budget) throttled++;
+  while (throttled < LAMBDA_RETRY.maxAttempts && worst(throttled + 1, 0) <= budget) throttled++;
   let others = 0;
-  while (others < lambdaRetry.maxAttempts && worst(throttled, others + 1) <= budget) others++;
+  while (others < LAMBDA_RETRY.maxAttempts && worst(throttled, others + 1) <= budget) others++;
   return {
     timeout,
     retries: [
-      { ...lambdaRetry, errors: [THROTTLED], maxAttempts: throttled },
-      { ...lambdaRetry, errors: lambdaRetry.errors.filter((e) => e !== THROTTLED), maxAttempts: others },
+      { ...LAMBDA_RETRY, errors: [THROTTLED], maxAttempts: throttled },
+      { ...LAMBDA_RETRY, errors: LAMBDA_RETRY.errors.filter((e) => e !== THROTTLED), maxAttempts: others },
     ],
   };
 };
@@ -189,7 +182,7 @@ export class FleetFanOut extends Construct {
       retryOnServiceExceptions: false,
     });
     // Step Functions takes the first retrier whose errors match: an Express child's throttles first.
-    for (const retry of express?.retries ?? [lambdaRetry]) if (retry.maxAttempts) child.addRetry(retry);
+    for (const retry of express?.retries ?? [LAMBDA_RETRY]) if (retry.maxAttempts) child.addRetry(retry);
 
     // The execution input is the capability's scheduled event as the schedule sends it. The targets come
     // from config at synth (a Pass state), or, with OU targets, from the function listing the OUs' accounts
@@ -211,7 +204,7 @@ export class FleetFanOut extends Construct {
           }),
           taskTimeout: Timeout.duration(invokeTimeout),
           retryOnServiceExceptions: false,
-        }).addRetry(lambdaRetry)
+        }).addRetry(LAMBDA_RETRY)
       : new Pass(this, FanOutStates.targets, {
           stateName: FanOutStates.targets,
           comment: `The ${items.length} account-region targets of the config`,
@@ -249,7 +242,7 @@ export class FleetFanOut extends Construct {
         }),
         taskTimeout: Timeout.duration(invokeTimeout),
         retryOnServiceExceptions: false,
-      }).addRetry(lambdaRetry);
+      }).addRetry(LAMBDA_RETRY);
     const summarise = summary(FanOutStates.summarise, { results: JsonPath.objectAt('$.results') });
     const failedRun = summary(FanOutStates.summariseFailedRun, { error: JsonPath.objectAt('$.error') });
     map.addCatch(failedRun, { errors: ['States.ALL'], resultPath: '$.error' });

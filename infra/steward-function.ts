@@ -33,6 +33,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { JitterType } from 'aws-cdk-lib/aws-stepfunctions';
 import {
   type IScheduleGroup,
   Schedule,
@@ -62,6 +63,19 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ];
+
+/**
+ * A state machine's retrier of a Lambda task on those errors: 2 s doubling, 6 attempts, each wait a random
+ * part of its step (full jitter), so the fan-out children or drills that one throttle hit together do not
+ * come back together. Jitter only shortens a wait: worst cases counted without it still hold.
+ */
+export const LAMBDA_RETRY = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+  jitterStrategy: JitterType.FULL,
+};
 
 /** One name per capability across folder, construct, log `service` and metric dimension. */
 export type Capability = 'backup' | 'retention' | 'drill' | 'cost' | 'scaling' | 'report';

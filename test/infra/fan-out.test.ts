@@ -178,7 +178,13 @@ describe('the fan-out a fleet hub synthesizes', () => {
     };
     const child = map.ItemProcessor.States.RunTarget as {
       TimeoutSeconds: number;
-      Retry?: { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds: number; BackoffRate: number }[];
+      Retry?: {
+        ErrorEquals: string[];
+        MaxAttempts: number;
+        IntervalSeconds: number;
+        BackoffRate: number;
+        JitterStrategy?: string;
+      }[];
     };
     // Assert: Express children, failures still tolerated per target and exported.
     expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
@@ -194,6 +200,9 @@ describe('the fan-out a fleet hub synthesizes', () => {
       IntervalSeconds: 2,
       BackoffRate: 2,
     });
+    // Every child of the fleet is throttled in the same second: each waits a random part of its backoff
+    // (full jitter, never longer than the backoff, so the worst case below holds), not all in lockstep.
+    for (const r of retriers) expect(r.JitterStrategy, r.ErrorEquals.join()).toBe('FULL');
     // The worst child: every attempt that reached the function waits its full timeout (the function's 2 minutes
     // + 10 s), a throttled one nothing; plus every backoff.
     const waits = (r: (typeof retriers)[number]) =>
