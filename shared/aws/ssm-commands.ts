@@ -8,6 +8,7 @@ import { PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DELIVERY_TIMEOUT_SECONDS, stepParameters, stepWaitSeconds } from '../backup/consistency-document.js';
 import type { DumpTagger, StepRequest, StepResult, StepRunner } from '../backup/consistency.js';
 import { clip } from '../errors.js';
+import { sleep as realSleep } from '../retry.js';
 import { tagList, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 
@@ -70,7 +71,7 @@ export const ssmStepRunner = (
   o: StepRunnerOptions = {},
 ): StepRunner => {
   const now = o.now ?? Date.now;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = o.sleep ?? realSleep;
   return {
     run: async (step: StepRequest): Promise<StepResult> => {
       const sent = await call('SendCommand', step.instanceId, () =>

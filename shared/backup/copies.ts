@@ -5,6 +5,7 @@ import type { Outcome, Snapshot } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
 import { FANOUT, mapLimit } from '../pool.js';
+import { sleep } from '../retry.js';
 import { dataTime } from '../data-time.js';
 import { isManaged, Tag } from '../tags.js';
 import {
@@ -102,8 +103,7 @@ const COPY = 'copy-to-dr';
 // concurrency 1); the margin is for a CLI run or a second stage tool meeting it.
 const ROUNDS = 16;
 // A short random pause after a lost round, so runs that collided do not collide again in lockstep.
-const backoff = (round: number) =>
-  new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** Math.min(round, 4)));
+const backoff = (round: number) => sleep(Math.random() * 10 * 2 ** Math.min(round, 4));
 
 /** The policies that copy to DR, and the kinds they cover that have a cross-region copy. */
 const copyingPolicies = (config: StewardConfig) => {
