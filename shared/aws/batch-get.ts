@@ -38,7 +38,7 @@ export const batchGetAll = async (
           throw new AwsCallError(
             'BatchGetItem',
             table,
-            Object.assign(new Error(`${pending.length} keys left unprocessed`), { name: UNPROCESSED }),
+            Object.assign(new Error(`keys left unprocessed (${pending.length})`), { name: UNPROCESSED }),
           );
       },
       { waitsMs: UNPROCESSED_WAITS_MS, jitter: true, retryable: (e) => errorCode(e) === UNPROCESSED, ...o },
