@@ -4,7 +4,13 @@ import {
   RDSClient,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import approveEvent from '../../events/scaling/approve.json' with { type: 'json' };
@@ -36,6 +42,7 @@ beforeEach(() => {
   vi.spyOn(console, 'error').mockImplementation(() => {});
   rds.on(DescribeDBInstancesCommand).resolves({ ...meta, DBInstances: [ordersDb] });
   ddb.on(GetCommand).resolves(meta);
+  ddb.on(BatchGetCommand).resolves(meta);
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -54,9 +61,13 @@ describe('steward scale --alarm <name> --dry-run', () => {
     expect(out).toMatch(
       /PLANNED\s+orders-db-cpu\s+orders-db-cpu-high\s+orders-db\s+auto\s+modify orders-db class db\.r6g\.large → db\.r6g\.xlarge/,
     );
-    expect(ddb).toReceiveCommandWith(GetCommand, {
-      TableName: 'steward-prod-state',
-      Key: { pk: 'scaling-cooldown#rds-instance:orders-db' },
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, {
+      RequestItems: {
+        'steward-prod-state': {
+          Keys: expect.arrayContaining([{ pk: 'scaling-cooldown#rds-instance:orders-db' }]),
+          ConsistentRead: true,
+        },
+      },
     });
     expect(rds).not.toReceiveCommand(ModifyDBInstanceCommand);
     expect(ddb).not.toReceiveCommand(PutCommand);
@@ -65,9 +76,17 @@ describe('steward scale --alarm <name> --dry-run', () => {
 
   it('says why when the guardrails refuse (cooldown)', async () => {
     // Prepare
-    ddb.on(GetCommand, { Key: { pk: 'scaling-cooldown#rds-instance:orders-db' } }).resolves({
+    ddb.on(BatchGetCommand).resolves({
       ...meta,
-      Item: { pk: 'x', lastActedAt: '2026-01-01T00:00:00.000Z', until: '2999-01-01T00:00:00.000Z' },
+      Responses: {
+        'steward-prod-state': [
+          {
+            pk: 'scaling-cooldown#rds-instance:orders-db',
+            lastActedAt: '2026-01-01T00:00:00.000Z',
+            until: '2999-01-01T00:00:00.000Z',
+          },
+        ],
+      },
     });
 
     // Act

@@ -438,6 +438,22 @@ export const negativeMatrix = (d: Deployment): ExpectedDenial[] => {
         { 'dynamodb:LeadingKeys': ['drill-token#steward-drill-x'] },
         'scaling: read a drill task token',
       ),
+      // A transition's seen event and cooldown are read in one BatchGetItem (shared/aws/scaling-store.ts): only
+      // scaling keys, only of the stage's own state table.
+      r(
+        'dynamodb:BatchGetItem',
+        a.table(`steward-${d.config.stage}-state`),
+        {
+          'dynamodb:LeadingKeys': ['scaling-cooldown#rds-instance:orders-db', 'drill-token#steward-drill-x'],
+        },
+        'scaling: batch-read a drill task token beside a scaling key',
+      ),
+      r(
+        'dynamodb:BatchGetItem',
+        a.table(`steward-${d.config.stage}-other`),
+        { 'dynamodb:LeadingKeys': ['scaling-cooldown#rds-instance:orders-db'] },
+        "scaling: batch-read another table's scaling keys",
+      ),
     );
   }
 

@@ -1,6 +1,13 @@
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 
 // The scaling function's real wiring as its wired tests run it (test/functions/scaling/wired.test.ts and
 // lazy-imports.test.ts, SDK clients mocked): what RDS and the state table answer an alarm on orders-db.
@@ -24,7 +31,43 @@ export const mockOrdersDb = () => {
       },
     ],
   });
-  doc.on(GetCommand).resolves({});
+  answerItems(doc, () => undefined);
   doc.on(PutCommand).resolves({});
   return { rds, doc };
 };
+
+type Item = Record<string, unknown>;
+
+/**
+ * A mocked state table's reads answered from `item(pk)`, by key: GetItem (an alarm state, an approval) and
+ * BatchGetItem (a transition's seen event and cooldown, read together: shared/aws/scaling-store.ts), which
+ * returns the items found under its table and leaves no key unprocessed.
+ */
+export const answerItems = (
+  doc: AwsClientStub<DynamoDBDocumentClient>,
+  item: (pk: string) => Item | undefined,
+) => {
+  doc.on(GetCommand).callsFake((i: GetCommandInput) => {
+    const found = item(String(i.Key?.pk));
+    return found ? { Item: found } : {};
+  });
+  doc.on(BatchGetCommand).callsFake((i: BatchGetCommandInput) => ({
+    Responses: Object.fromEntries(
+      Object.entries(i.RequestItems ?? {}).map(([table, r]) => [
+        table,
+        (r.Keys ?? []).flatMap((k) => item(String(k.pk)) ?? []),
+      ]),
+    ),
+  }));
+  return doc;
+};
+
+/** Every partition key the mocked state table was asked for, by GetItem or BatchGetItem, in order. */
+export const keysRead = (doc: AwsClientStub<DynamoDBDocumentClient>): string[] =>
+  doc.calls().flatMap((c) => {
+    const input = c.args[0].input as GetCommandInput & BatchGetCommandInput;
+    if (c.args[0] instanceof GetCommand) return [String(input.Key?.pk)];
+    if (c.args[0] instanceof BatchGetCommand)
+      return Object.values(input.RequestItems ?? {}).flatMap((r) => (r.Keys ?? []).map((k) => String(k.pk)));
+    return [];
+  });

@@ -5,7 +5,7 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
@@ -16,6 +16,7 @@ import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
 import { assumedRole, mockOrganization, sentBy } from '../../support/fleet-mocks.js';
+import { answerItems, keysRead } from '../../support/scaling-wiring.js';
 
 // A spoke's alarm forwarded to the hub, through the scaling handler's fleet wiring with the SDK mocked: the
 // spoke scaling role is assumed, the change is made with its credentials in the spoke's region, the target's
@@ -54,7 +55,7 @@ beforeEach(() => {
   org.reset();
   // A distinct session per test: SDK clients are cached per container and identity, as in a Lambda.
   sts.on(AssumeRoleCommand).callsFake(() => assumedRole(`SPOKE${++n}`));
-  doc.on(GetCommand).resolves({});
+  answerItems(doc, () => undefined);
   doc.on(PutCommand).resolves({});
   doc.on(UpdateCommand).resolves({});
 });
@@ -92,7 +93,7 @@ describe('a forwarded alarm in the scaling handler', () => {
     expect(r.ran.map((x) => x.result.decisions.map((d) => d.status))).toEqual([['done']]);
     const keys = [
       ...doc.commandCalls(PutCommand).map((c) => c.args[0].input.Item!.pk as string),
-      ...doc.commandCalls(GetCommand).map((c) => c.args[0].input.Key!.pk as string),
+      ...keysRead(doc),
     ];
     expect(keys.length).toBeGreaterThan(2);
     for (const k of keys) expect(k).toMatch(/^scaling-222222222222\/eu-central-1#/);

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,6 +26,7 @@ import type { BaseDeps } from '../../../shared/runtime.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { unbundledContext } from '../../infra/iam.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
+import { answerItems } from '../../support/scaling-wiring.js';
 
 // The scheduled scale-in check of a stage with spokes: the Distributed Map synth renders
 // (steward-prod-scaling-fleet) run locally with aws-local-stepfunctions (infra/local-fan-out.ts emulates
@@ -53,13 +54,11 @@ const env = () => ({ STATE_TABLE: 'steward-prod-state', REPORT_BUCKET: 'steward-
 
 /** Account-regions whose billing-cpu-high alarm has been OK since 11:00 (the hub's key has no place). */
 const okIn = (places: string[]) =>
-  doc
-    .on(GetCommand)
-    .callsFake((i: { Key: { pk: string } }) =>
-      places.some((p) => i.Key.pk === `scaling-${p ? `${p}#` : ''}alarm#billing-cpu-high`)
-        ? { Item: { pk: i.Key.pk, state: 'OK', since: '2026-01-15T11:00:00.000Z' } }
-        : {},
-    );
+  answerItems(doc, (pk) =>
+    places.some((p) => pk === `scaling-${p ? `${p}#` : ''}alarm#billing-cpu-high`)
+      ? { pk, state: 'OK', since: '2026-01-15T11:00:00.000Z' }
+      : undefined,
+  );
 
 let definition: AslDefinition;
 beforeAll(() => {
@@ -132,7 +131,7 @@ beforeEach(() => {
     };
   });
   rds.on(ModifyDBInstanceCommand).resolves({});
-  doc.on(GetCommand).resolves({});
+  answerItems(doc, () => undefined);
   doc.on(PutCommand).resolves({});
   doc.on(UpdateCommand).resolves({});
 });

@@ -1,6 +1,7 @@
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -16,7 +17,7 @@ import { parseConfig } from '../../../shared/config/schema.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
-import { mockOrdersDb } from '../../support/scaling-wiring.js';
+import { answerItems, mockOrdersDb } from '../../support/scaling-wiring.js';
 
 // Scaling through its real adapters (handler wire(), SDK clients mocked): the state table keys, the
 // release of a failed event, and the class change exactly as the code sends them. The IAM suite
@@ -53,6 +54,20 @@ describe('scaling through its real adapters', () => {
       TableName: TABLE,
       Key: { pk: expect.stringMatching(/^scaling-seen#orders-db-cpu-high#/) },
     });
+    // The seen event and the cooldown: one consistent read of both keys, no GetItem.
+    expect(doc).toHaveReceivedCommandTimes(BatchGetCommand, 1);
+    expect(doc).toHaveReceivedCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [TABLE]: {
+          Keys: [
+            { pk: expect.stringMatching(/^scaling-seen#orders-db-cpu-high#/) },
+            { pk: 'scaling-cooldown#rds-instance:orders-db' },
+          ],
+          ConsistentRead: true,
+        },
+      },
+    });
+    expect(doc).not.toHaveReceivedCommand(GetCommand);
   });
 
   it('writes the full report of a scale-in check over many databases under runs/scaling/ of the report bucket', async () => {
@@ -73,13 +88,9 @@ describe('scaling through its real adapters', () => {
       ],
     }));
     rds.on(ModifyDBInstanceCommand).resolves({});
-    doc
-      .on(GetCommand)
-      .callsFake((input: { Key: { pk: string } }) =>
-        input.Key.pk.startsWith('scaling-alarm#')
-          ? { Item: { pk: input.Key.pk, state: 'OK', since: '2026-01-15T11:00:00.000Z' } }
-          : {},
-      );
+    answerItems(doc, (pk) =>
+      pk.startsWith('scaling-alarm#') ? { pk, state: 'OK', since: '2026-01-15T11:00:00.000Z' } : undefined,
+    );
     doc.on(PutCommand).resolves({});
     doc.on(UpdateCommand).resolves({});
     s3.on(PutObjectCommand).resolves({});

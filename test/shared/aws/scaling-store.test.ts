@@ -1,8 +1,14 @@
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { dynamoScalingStore } from '../../../shared/aws/scaling-store.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BATCH_GET_ROUNDS, dynamoScalingStore } from '../../../shared/aws/scaling-store.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
 const TABLE = 'steward-test-state';
@@ -27,6 +33,99 @@ describe('dynamoScalingStore requests', () => {
     );
   beforeEach(() => {
     ddb.reset();
+    // No jitter: a retry of unprocessed keys waits 0 ms.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const SEEN = 'scaling-seen#orders-db-cpu-high#2026-01-15T09:59:00.000Z';
+  const COOLDOWN = 'scaling-cooldown#rds-instance:orders-db';
+  const cooldownItem = {
+    pk: COOLDOWN,
+    lastActedAt: '2026-01-15T09:30:00.000Z',
+    until: '2026-01-15T10:30:00.000Z',
+    ttl: EPOCH + 3600,
+  };
+  const seenItem = { pk: SEEN, outcome: JSON.stringify({ rule: 'r' }), announced: false, ttl: EPOCH + 3600 };
+  const batchOf = (keys: string[]) => ({
+    RequestItems: { [TABLE]: { Keys: keys.map((pk) => ({ pk })), ConsistentRead: true } },
+  });
+
+  it('reads the seen event and the cooldown in one consistent BatchGetItem', async () => {
+    // Prepare
+    ddb.on(BatchGetCommand).resolves({ ...meta, Responses: { [TABLE]: [cooldownItem, seenItem] } });
+
+    // Act
+    const m = await store().memory(SEEN, 'rds-instance', 'orders-db');
+
+    // Assert
+    expect(m).toEqual({
+      seen: true,
+      lastActedAt: new Date(cooldownItem.lastActedAt),
+      cooldownUntil: new Date(cooldownItem.until),
+      unannounced: { rule: 'r' },
+    });
+    expect(ddb.calls()).toHaveLength(1);
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, batchOf([SEEN, COOLDOWN]));
+  });
+
+  it('asks again, after a pause, for the keys DynamoDB left unprocessed, and only for those', async () => {
+    // Prepare: the first answer throttles the cooldown's key
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        ...meta,
+        Responses: { [TABLE]: [seenItem] },
+        UnprocessedKeys: { [TABLE]: { Keys: [{ pk: COOLDOWN }], ConsistentRead: true } },
+      })
+      .resolvesOnce({ ...meta, Responses: { [TABLE]: [cooldownItem] } });
+    const paused = vi.spyOn(globalThis, 'setTimeout');
+
+    // Act
+    const m = await store().memory(SEEN, 'rds-instance', 'orders-db');
+
+    // Assert
+    expect(m).toMatchObject({ seen: true, cooldownUntil: new Date(cooldownItem.until) });
+    expect(ddb.commandCalls(BatchGetCommand).map((c) => c.args[0].input)).toEqual([
+      batchOf([SEEN, COOLDOWN]),
+      batchOf([COOLDOWN]),
+    ]);
+    expect(paused).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives up on keys still unprocessed after a bounded number of requests, naming the table and key', async () => {
+    // Prepare
+    ddb.on(BatchGetCommand).resolves({
+      ...meta,
+      Responses: { [TABLE]: [] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ pk: COOLDOWN }] } },
+    });
+
+    // Act
+    const read = store().memory(SEEN, 'rds-instance', 'orders-db');
+
+    // Assert
+    await expect(read).rejects.toThrow(AwsCallError);
+    await expect(read).rejects.toThrow(`BatchGetItem failed for ${TABLE} ${COOLDOWN}`);
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, BATCH_GET_ROUNDS);
+  });
+
+  it('names the table and both keys when the read fails, and leaves out items past their ttl', async () => {
+    // Prepare
+    ddb
+      .on(BatchGetCommand)
+      .rejectsOnce(new Error('ProvisionedThroughputExceededException'))
+      .resolves({ ...meta, Responses: { [TABLE]: [{ ...cooldownItem, ttl: EPOCH }] } });
+
+    // Act
+    const failed = store().memory(SEEN, 'rds-instance', 'orders-db');
+    await expect(failed).rejects.toThrow(`BatchGetItem failed for ${TABLE} ${SEEN}, ${COOLDOWN}`);
+    const expired = await store().memory(SEEN, 'rds-instance', 'orders-db');
+
+    // Assert
+    expect(expired).toEqual({ seen: false });
   });
 
   it('claims with a conditional put that also admits an expired, unswept key', async () => {
