@@ -1,9 +1,4 @@
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceKind } from '../config/schema.js';
 import {
   alarmStateKey,
@@ -15,18 +10,12 @@ import {
 } from '../scaling/ids.js';
 import type { AlarmState, DecisionRecord } from '../scaling/model.js';
 import type { ScalingStore } from '../scaling/ports.js';
-import { AwsCallError } from '../errors.js';
+import { batchGetAll } from './batch-get.js';
 import { call } from './call.js';
 import { conditionalWrites } from './conditional-writes.js';
 import { scalingStoreChanges, type StoreTable } from './scaling-store-changes.js';
 
 type Item = Record<string, unknown>;
-
-/** BatchGetItem rounds for keys DynamoDB left unprocessed (throttled): the first request and 4 retries. */
-export const BATCH_GET_ROUNDS = 5;
-/** The pause before retry `round` (1, 2, ...): 50, 100, 200, 400 ms, with full jitter. */
-const unprocessedBackoff = (round: number) =>
-  new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** (round - 1)));
 
 /**
  * ScalingStore over the stage's state table (partition key `pk`, TTL attribute `ttl` in epoch seconds).
@@ -65,30 +54,20 @@ export const dynamoScalingStore = (
 
   /**
    * Several keys in one consistent BatchGetItem: one request on one connection (two parallel GetItems open two,
-   * each with its TLS handshake on a cold start). Keys DynamoDB leaves unprocessed are asked again after a
-   * jittered pause, a bounded number of rounds; live items by key.
+   * each with its TLS handshake on a cold start); live items by key. An error names the table and the keys.
    */
   const getMany = async (pks: readonly string[]): Promise<Map<string, Item>> => {
+    const items = await batchGetAll(
+      doc,
+      table,
+      [...new Set(pks)].map((pk) => ({ pk })),
+      { ConsistentRead: true },
+      { resource: (keys) => `${table} ${keys.map((k) => String(k.pk)).join(', ')}` },
+    );
     const found = new Map<string, Item>();
-    let pending: Item[] | undefined = [...new Set(pks)].map((pk) => ({ pk }));
-    for (let round = 0; pending?.length; round++) {
-      const keys: Item[] = pending;
-      const named = `${table} ${keys.map((k) => String(k.pk)).join(', ')}`;
-      if (round === BATCH_GET_ROUNDS)
-        throw new AwsCallError(
-          'BatchGetItem',
-          named,
-          new Error(`keys left unprocessed after ${BATCH_GET_ROUNDS} requests (throttled)`),
-        );
-      if (round) await unprocessedBackoff(round);
-      const r = await call('BatchGetItem', named, () =>
-        doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } })),
-      );
-      for (const item of r.Responses?.[table] ?? []) {
-        const kept = live(item);
-        if (kept && typeof kept.pk === 'string') found.set(kept.pk, kept);
-      }
-      pending = r.UnprocessedKeys?.[table]?.Keys;
+    for (const item of items) {
+      const kept = live(item);
+      if (kept && typeof kept.pk === 'string') found.set(kept.pk, kept);
     }
     return found;
   };

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BATCH_GET_ROUNDS, dynamoScalingStore } from '../../../shared/aws/scaling-store.js';
+import { BATCH_GET_REQUESTS } from '../../../shared/aws/batch-get.js';
+import { dynamoScalingStore } from '../../../shared/aws/scaling-store.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
 const TABLE = 'steward-test-state';
@@ -109,7 +110,7 @@ describe('dynamoScalingStore requests', () => {
     // Assert
     await expect(read).rejects.toThrow(AwsCallError);
     await expect(read).rejects.toThrow(`BatchGetItem failed for ${TABLE} ${COOLDOWN}`);
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, BATCH_GET_ROUNDS);
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, BATCH_GET_REQUESTS);
   });
 
   it('names the table and both keys when the read fails, and leaves out items past their ttl', async () => {
