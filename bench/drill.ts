@@ -30,6 +30,11 @@ export interface DrillJson {
   verification: { checks: Check[] };
 }
 
+/** A measured drill and the drill run before it in the same process (cold: the process's one-time costs). */
+export interface DrillPair extends DrillJson {
+  first: Pick<DrillJson, 'events' | 'target'>;
+}
+
 /** A verification check as the drill report lists it. */
 export interface Check {
   name: string;
@@ -47,21 +52,44 @@ export interface Warm {
   chunks: number;
 }
 
-/** One sandbox drill (`npm start -- --size N --json`): its measured RTO split, warm-up and checks. */
-const drillOnce = async (rows: number): Promise<DrillJson> => {
-  const { stdout } = await run(process.execPath, [STEWARD, 'sandbox', '--size', String(rows), '--json'], {
-    maxBuffer: 64 << 20,
-  }).catch((e: { stdout?: string; message: string }) => {
-    throw new Error(`sandbox drill at ${rows} rows did not pass: ${e.message}`);
-  });
+/**
+ * What `steward sandbox --json` printed with STEWARD_SANDBOX_FIRST_DRILL=1: the reported drill (the second of
+ * its process) with its split, warm-up and checks, and the first drill's state log and restore times.
+ */
+export const drillPairOf = (stdout: string, rows: number): DrillPair => {
   const json = JSON.parse(stdout) as {
     events: StateEvent[];
+    firstDrill?: { events: StateEvent[]; target: Partial<DrillJson['target']> };
     report: Partial<DrillJson> & { target?: Partial<DrillJson['target']> };
   };
   const { metrics, verification, target } = json.report;
   if (!metrics || !verification || !target?.requestedAt || !target.availableAt)
     throw new Error(`sandbox drill at ${rows} rows did not pass`);
-  return { metrics, verification, events: json.events, target: target as DrillJson['target'] };
+  const first = json.firstDrill;
+  if (!first?.target.requestedAt || !first.target.availableAt)
+    throw new Error(`sandbox drill at ${rows} rows ran no first drill`);
+  return {
+    metrics,
+    verification,
+    events: json.events,
+    target: target as DrillJson['target'],
+    first: { events: first.events, target: first.target as DrillJson['target'] },
+  };
+};
+
+/**
+ * One sandbox process (`npm start -- --size N --json`) running two drills: the bench judges the second (see
+ * benchDrill) and shows the first beside it.
+ */
+const drillOnce = async (rows: number): Promise<DrillPair> => {
+  const env = { ...process.env, STEWARD_SANDBOX_FIRST_DRILL: '1' };
+  const { stdout } = await run(process.execPath, [STEWARD, 'sandbox', '--size', String(rows), '--json'], {
+    maxBuffer: 64 << 20,
+    env,
+  }).catch((e: { stdout?: string; message: string }) => {
+    throw new Error(`sandbox drill at ${rows} rows did not pass: ${e.message}`);
+  });
+  return drillPairOf(stdout, rows);
 };
 
 /** Where the time to first verified query went, in ms, read from the execution's state timestamps. */
@@ -140,6 +168,57 @@ export const oneCheckOverBound = (checks: readonly Check[]): Check[] => {
   return checks.map((c, j) => (j === i ? { ...c, ms: c.budgetMs! * 1.5 + BUDGET_SLACK_MS } : c));
 };
 
+/** The overhead row's figure: the median share of RTO and the median ms of the executions' overhead. */
+const overheadOf = (phases: readonly DrillPhases[]) => ({
+  share: median(phases.map((q) => q.overhead / q.rto)),
+  ms: median(phases.map((q) => q.overhead)),
+});
+
+/**
+ * The overhead row and its self-test over drills that each ran second in their process, with the first
+ * drills' figure in the metric: judged on what a container that has run a drill adds, not on the process's
+ * one-time costs. The self-test adds a pause of 10 % of RTO before Verify to the same (second) executions.
+ */
+export const overheadRows = (bench: string, samples: readonly DrillPair[]): [BenchRow, BenchRow] => {
+  const row = (pause: (p: DrillPhases) => number) => {
+    const o = overheadOf(
+      samples.map((x) => {
+        const p = drillPhases(x.events, x.target);
+        return drillPhases(pausedBeforeVerify(x.events, pause(p)), x.target);
+      }),
+    );
+    return {
+      value: `${(o.share * 100).toFixed(1)} % (${o.ms.toFixed(0)} ms)`,
+      ratio: o.share,
+      ok: o.share <= 0.05,
+    };
+  };
+  const detection = median(samples.map((x) => drillPhases(x.events, x.target).detection));
+  const first = overheadOf(samples.map((x) => drillPhases(x.first.events, x.first.target)));
+  const measured = row(() => 0);
+  const paused = row((p) => p.rto * 0.1);
+  return [
+    {
+      bench,
+      metric:
+        `automation overhead share of RTO, from state timestamps (median of ${samples.length}, each the second ` +
+        `drill of its process; detection ${detection.toFixed(0)} ms; the process's first drill: ` +
+        `${(first.share * 100).toFixed(1)} % (${first.ms.toFixed(0)} ms))`,
+      ...measured,
+      baseline: 'RTO − restore (requested → available) − Verify',
+      target: '≤ 5 %',
+    },
+    {
+      bench: `${bench}, self-test`,
+      metric: 'the same executions with a pause of 10 % of RTO before Verify: the overhead row',
+      ...paused,
+      ok: !paused.ok,
+      baseline: 'RTO − restore − Verify',
+      target: '> 5 % (must go red)',
+    },
+  ];
+};
+
 /**
  * The warm-up row: every drill's warm-up completed, and started only once verification had passed (it
  * reads the copy's blocks so it is fast when used; it must never delay the first verified query).
@@ -157,13 +236,19 @@ export const warmedAfterVerify = (drills: readonly { verifiedAt: string; warm?: 
  * with the fault it must catch injected: a pause as long as the RTO target, a pause of 10 % of RTO,
  * verification that grows with the rows, a check past its bound, a warm-up that did not complete.
  * `runs[i]` drills of `sizes[i]` rows each; the largest drill must pass like the others.
+ *
+ * Each sandbox process runs a first drill before the measured one (STEWARD_SANDBOX_FIRST_DRILL), as the Redis
+ * drill row does: a fresh process's first execution also pays one-time costs that are no drill's (the task
+ * modules loaded through tsx on first use, where Lambda runs a bundle; schemas built on first use; cold
+ * code), tens of ms before the restore is requested. Every row reads the second drill, as a container that
+ * ran one before runs it; the overhead row shows the first drill's figure beside it.
  */
 export const benchDrill = async (sizes: number[], runs: number[]): Promise<BenchRow[]> => {
   const rows: BenchRow[] = [];
   let first: { size: number; verify: number } | undefined;
   for (const [i, size] of sizes.entries()) {
     const n = runs[i] ?? 1;
-    const samples: DrillJson[] = [];
+    const samples: DrillPair[] = [];
     for (let r = 0; r < n; r++) samples.push(await drillOnce(size));
     const m = samples.map((s) => s.metrics);
     const target = median(m.map((x) => x.rtoTargetSeconds));
@@ -179,11 +264,6 @@ export const benchDrill = async (sizes: number[], runs: number[]): Promise<Bench
       const rto = median(phasesWith(pause).map((q) => q.rto)) / 1000;
       return { value: rto.toFixed(2), ratio: rto / target, ok: rto <= target };
     };
-    const overheadRow = (pause: (p: DrillPhases) => number) => {
-      const share = median(phasesWith(pause).map((q) => q.overhead / q.rto));
-      return { value: `${(share * 100).toFixed(1)} %`, ratio: share, ok: share <= 0.05 };
-    };
-    const detection = median(phases.map((p) => p.detection));
     first ??= { size, verify };
     const scale = size / first.size;
     const scalingRow = (v: number) => ({
@@ -229,20 +309,7 @@ export const benchDrill = async (sizes: number[], runs: number[]): Promise<Bench
         baseline: `${target} s drill target`,
         target: '> target (must go red)',
       },
-      {
-        bench,
-        metric: `automation overhead share of RTO, from state timestamps (detection ${detection.toFixed(0)} ms)`,
-        ...overheadRow(() => 0),
-        baseline: 'RTO − restore (requested → available) − Verify',
-        target: '≤ 5 %',
-      },
-      {
-        bench: selfTest,
-        metric: 'the same executions with a pause of 10 % of RTO before Verify: the overhead row',
-        ...red(overheadRow((p) => p.rto * 0.1)),
-        baseline: 'RTO − restore − Verify',
-        target: '> 5 % (must go red)',
-      },
+      ...overheadRows(bench, samples),
     );
     // Verification against size: from the second size on (the first is the baseline).
     if (size !== first.size)

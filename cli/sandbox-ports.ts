@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type LocalDrillEvent, type LocalDrillResult, TaskTimedOut } from '../infra/local-drill.js';
@@ -109,6 +110,49 @@ export const localControlTasks = (deps: DrillDeps, settled: ReturnType<typeof lo
       return state;
     },
   };
+};
+
+/** One local execution of the drill with the control tasks of `control` (the sandbox's own verifier tasks). */
+export type LocalExecute = (
+  control: ReturnType<typeof localControlTasks>,
+  executionName: string,
+  onEvent: (e: LocalDrillEvent) => void,
+) => Promise<LocalDrillResult>;
+
+/** The first drill of a process, as `--json` prints it (`firstDrill`): its state log and the copy's times. */
+export interface FirstDrill {
+  events: LocalDrillEvent[];
+  target: NonNullable<DrillState['target']>;
+}
+
+/**
+ * STEWARD_SANDBOX_FIRST_DRILL=1 (the bench's overhead rows): one drill runs first in this process, restored,
+ * verified, warmed and removed like the reported one but with its own tokens and reports (in a temp dir it
+ * removes), so the reported drill runs as in a container that has run a drill. The first one pays this
+ * process's one-time costs (the TypeScript source loaded through tsx, schemas built on first use, cold code);
+ * its state log is returned for `--json`. Undefined when the variable is not set.
+ */
+export const firstDrillIfAsked = async (
+  deps: DrillDeps,
+  execute: LocalExecute,
+): Promise<FirstDrill | undefined> => {
+  if (process.env.STEWARD_SANDBOX_FIRST_DRILL !== '1') return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'steward-first-drill-'));
+  try {
+    const { signal, settled } = localSignal();
+    const control = localControlTasks(
+      { ...deps, tokens: memoryTokens(), signal, reports: fileReports(dir) },
+      settled,
+    );
+    const events: LocalDrillEvent[] = [];
+    const r = await execute(control, `${sandboxExecutionName(new Date())}-first`, (e) => void events.push(e));
+    const s = control.final(r);
+    if (r.status !== 'SUCCEEDED' || !s.target)
+      throw new StewardError(`the first drill did not pass: ${r.error?.Cause ?? s.error?.Cause ?? ''}`);
+    return { events, target: s.target };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 };
 
 /** The exit code of a sandbox run ended by a signal: the shell's 128 + signal number. */

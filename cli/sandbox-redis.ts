@@ -12,7 +12,6 @@ import { type CacheDrillDeps, withCacheDrills } from '../shared/drill/cache-task
 import { runCacheVerifyTask } from '../shared/drill/cache-verify.js';
 import { connectRedis, type RedisClient, text } from '../shared/drill/redis/client.js';
 import { verifyRedis } from '../shared/drill/redis/verify.js';
-import type { DrillState } from '../shared/drill/state.js';
 import type { DrillDeps } from '../shared/drill/tasks.js';
 import { LOCAL } from '../shared/drill/local/local-provider.js';
 import {
@@ -43,6 +42,8 @@ import { UsageError } from './base.js';
 import type { Flags } from './flags.js';
 import {
   fileReports,
+  firstDrillIfAsked,
+  type LocalExecute,
   localControlTasks,
   localSignal,
   memoryTokens,
@@ -232,11 +233,7 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
       network: {},
     };
     // One execution of the drill: the control tasks of `control`, the cache verifier's task with the real engine.
-    const execute = (
-      control: ReturnType<typeof localControlTasks>,
-      executionName: string,
-      onEvent: (e: LocalDrillEvent) => void,
-    ) =>
+    const execute: LocalExecute = (control, executionName, onEvent) =>
       runDrillLocally({
         definition,
         input: { database: SOURCE_ID },
@@ -263,31 +260,8 @@ export const sandboxRedis = async (flags: Flags, out: (s: string) => void): Prom
           return control.run(event);
         },
       });
-    // STEWARD_SANDBOX_FIRST_DRILL=1 (the bench's overhead row): one drill runs first in this process, restored,
-    // verified and removed like the reported one but with its own tokens and reports, so the reported drill
-    // runs as in a container that has run a drill. The first one pays this process's one-time costs (the
-    // TypeScript source loaded through tsx, schemas built on first use, cold code); --json shows its state log.
-    let firstDrill: { events: LocalDrillEvent[]; target: DrillState['target'] } | undefined;
-    if (process.env.STEWARD_SANDBOX_FIRST_DRILL === '1') {
-      const first = localSignal();
-      const firstDeps: DrillDeps = {
-        ...deps,
-        tokens: memoryTokens(),
-        signal: first.signal,
-        reports: fileReports(join(snapshots, 'first-drill-reports')),
-      };
-      const firstControl = localControlTasks(firstDeps, first.settled);
-      const firstEvents: LocalDrillEvent[] = [];
-      const r = await execute(
-        firstControl,
-        `${sandboxExecutionName(new Date())}-first`,
-        (e) => void firstEvents.push(e),
-      );
-      const s = firstControl.final(r);
-      if (r.status !== 'SUCCEEDED' || !s.target)
-        throw new StewardError(`the first drill did not pass: ${r.error?.Cause ?? s.error?.Cause ?? ''}`);
-      firstDrill = { events: firstEvents, target: s.target };
-    }
+    // STEWARD_SANDBOX_FIRST_DRILL=1 (the bench's overhead row): a first drill in this process, before the reported one.
+    const firstDrill = await firstDrillIfAsked(deps, execute);
     say('\n  drill (Step Functions, local):');
     const events: LocalDrillEvent[] = [];
     const control = localControlTasks(deps, settled);

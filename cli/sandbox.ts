@@ -38,6 +38,8 @@ import type { BaseDeps } from '../shared/runtime.js';
 import { UsageError } from './base.js';
 import {
   fileReports,
+  firstDrillIfAsked,
+  type LocalExecute,
   localControlTasks,
   localSignal,
   memoryTokens,
@@ -290,34 +292,38 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
       // Loopback to a server this process started: no TLS locally. In AWS the verifier verifies the certificate.
       ssl: false,
     };
+    // One execution of the drill: the control tasks of `control`, the verifier's with the real engine.
+    const execute: LocalExecute = (control, executionName, onEvent) =>
+      runDrillLocally({
+        definition,
+        input: { database: SOURCE_ID },
+        executionName,
+        waitMs: 120_000,
+        signal: abort.signal,
+        onEvent,
+        tasks: async (event) => {
+          if (event.task === 'verify') return runVerifyTask(event, deps);
+          if (event.task === 'warmup') {
+            const next = await runVerifyTask(event, deps);
+            const w = next.warmup;
+            if (w) {
+              say(
+                `      warm-up ${warmupPercent(w).toFixed(0)} %: ${formatBytes(w.blocksRead * w.blockSize)} of ` +
+                  `${formatBytes(w.blocksTotal * w.blockSize)} (${w.method ?? '?'}, chunk ${w.chunks})`,
+              );
+            }
+            return next;
+          }
+          return control.run(event);
+        },
+      });
+    // STEWARD_SANDBOX_FIRST_DRILL=1 (the bench's overhead row): a first drill in this process, before the reported one.
+    const firstDrill = await firstDrillIfAsked(deps, execute);
     say('\n  drill (Step Functions, local):');
     // The execution's state log (entered/succeeded/failed, epoch ms): `--json` prints it, the bench reads it.
     const events: LocalDrillEvent[] = [];
     const control = localControlTasks(deps, settled);
-    const executionName = sandboxExecutionName(new Date());
-    const result = await runDrillLocally({
-      definition,
-      input: { database: SOURCE_ID },
-      executionName,
-      waitMs: 120_000,
-      signal: abort.signal,
-      onEvent: stateLog(events, say),
-      tasks: async (event) => {
-        if (event.task === 'verify') return runVerifyTask(event, deps);
-        if (event.task === 'warmup') {
-          const next = await runVerifyTask(event, deps);
-          const w = next.warmup;
-          if (w) {
-            say(
-              `      warm-up ${warmupPercent(w).toFixed(0)} %: ${formatBytes(w.blocksRead * w.blockSize)} of ` +
-                `${formatBytes(w.blocksTotal * w.blockSize)} (${w.method ?? '?'}, chunk ${w.chunks})`,
-            );
-          }
-          return next;
-        }
-        return control.run(event);
-      },
-    });
+    const result = await execute(control, sandboxExecutionName(new Date()), stateLog(events, say));
 
     const state = control.final(result);
     const doc = drillReport(state);
@@ -338,6 +344,7 @@ export const sandbox = async (_: string[], flags: Flags, out: (s: string) => voi
             report: doc,
             history,
             postgres: findPgBinaries(),
+            ...(firstDrill ? { firstDrill } : {}),
           },
           null,
           2,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   checksWithinBound,
+  drillPairOf,
   drillPhases,
   oneCheckOverBound,
+  overheadRows,
   pausedBeforeVerify,
   type StateEvent,
   warmedAfterVerify,
@@ -78,6 +80,71 @@ describe('drill phases from state timestamps', () => {
     expect(p).toEqual({ rto: 1283, restore: 894, detection: 0, verify: 379, overhead: 10 });
     expect(paused.overhead / paused.rto).toBeGreaterThan(0.05);
     expect(() => drillPhases(redis, target(903))).toThrow(/never passed Verify/);
+  });
+});
+
+describe('the overhead row judges the second drill of each process', () => {
+  // The same execution shifted so its overhead (start → requested) is `ms` longer: a first drill's one-time costs.
+  const slower = (ms: number) => ({
+    events: events.map((e, i) => (i === 0 ? e : { ...e, at: e.at + ms })),
+    target: {
+      requestedAt: new Date(T0 + 9 + ms).toISOString(),
+      availableAt: new Date(T0 + 903 + ms).toISOString(),
+    },
+  });
+  const metrics = {
+    rtoSeconds: 1,
+    rtoTargetSeconds: 3600,
+    restoreSeconds: 0.9,
+    verifySeconds: 0.1,
+    verifiedAt: '2026-11-30T18:32:36.773Z',
+  };
+  const pair = (firstMs: number) => ({
+    ...slower(0),
+    metrics,
+    verification: { checks: [] },
+    first: slower(firstMs),
+  });
+
+  it('reads the second drill, and shows the first beside it', () => {
+    // Prepare: first drills 120 ms slower before the restore (13 % of their RTO), second drills at 9 ms.
+    const [row, selfTest] = overheadRows('sandbox drill 5,000 rows', [pair(120), pair(120), pair(120)]);
+
+    // Assert
+    expect(row).toMatchObject({ value: '0.9 % (9 ms)', ok: true });
+    expect(row.metric).toContain('median of 3, each the second drill of its process');
+    expect(row.metric).toContain("the process's first drill: 11.5 % (129 ms)");
+    // The self-test's pause of 10 % of RTO lands on the same second drills: red (its ok says it went red).
+    expect(selfTest).toMatchObject({ value: '9.9 % (109 ms)', ok: true });
+  });
+
+  it('goes red when the second drill itself is slow, whatever the first', () => {
+    // Prepare: a second drill 120 ms slower before the restore (steward's own code, not a one-time cost).
+    const slow = { ...pair(0), ...slower(120) };
+
+    // Act
+    const [row] = overheadRows('sandbox drill 5,000 rows', [slow]);
+
+    // Assert
+    expect(row).toMatchObject({ value: '11.5 % (129 ms)', ok: false });
+  });
+
+  it('reads the sandbox output with its first drill, and refuses one without', () => {
+    // Prepare: what `steward sandbox --json` prints with STEWARD_SANDBOX_FIRST_DRILL=1 (trimmed).
+    const out = (firstDrill?: unknown) =>
+      JSON.stringify({
+        events,
+        report: { metrics, verification: { checks: [] }, target: target(903) },
+        ...(firstDrill ? { firstDrill } : {}),
+      });
+
+    // Act
+    const p = drillPairOf(out(slower(50)), 5_000);
+
+    // Assert
+    expect(p.first).toEqual(slower(50));
+    expect(p.target).toEqual(target(903));
+    expect(() => drillPairOf(out(), 5_000)).toThrow(/5000 rows ran no first drill/);
   });
 });
 

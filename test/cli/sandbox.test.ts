@@ -119,6 +119,44 @@ describe('npm start (the local sandbox)', () => {
     expect(readFileSync(out, 'utf8')).toContain('data-chart="rto"');
   });
 
+  it('with STEWARD_SANDBOX_FIRST_DRILL=1 runs a first drill before the reported one, and shows its state log', async () => {
+    // Prepare: what the bench's overhead row sets.
+    const before = process.env.STEWARD_SANDBOX_FIRST_DRILL;
+    process.env.STEWARD_SANDBOX_FIRST_DRILL = '1';
+    try {
+      // Act
+      const { code, json } = await run([]);
+      // Assert: both drills passed through Verify; the report is the second's, and nothing is left.
+      const { firstDrill, report } = json as unknown as {
+        firstDrill: {
+          events: { state: string; type: string }[];
+          target: { id: string; availableAt: string };
+        };
+        report: { drillId: string; target: { id: string } };
+      };
+      expect(code).toBe(0);
+      expect(firstDrill.events).toContainEqual(
+        expect.objectContaining({ state: 'Verify', type: 'succeeded' }),
+      );
+      expect(firstDrill.events).toContainEqual(
+        expect.objectContaining({ state: 'Cleanup', type: 'succeeded' }),
+      );
+      expect(firstDrill.target.availableAt).toEqual(expect.any(String));
+      expect(report.target.id).not.toBe(firstDrill.target.id);
+      expect(json.report).toMatchObject({ passed: true, cleanup: { status: 'deleted' } });
+      // The first drill's report stays out of the history: only the reported drill's is there.
+      const status = JSON.parse((await cli(['status', '--history', history(), '--json'])).text) as {
+        databases: { drill: { last: { drillId: string } } }[];
+      };
+      expect(status.databases[0]!.drill.last.drillId).toBe(report.drillId);
+      expect(postmasters()).toEqual([]);
+      expect(tempDirs()).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.STEWARD_SANDBOX_FIRST_DRILL;
+      else process.env.STEWARD_SANDBOX_FIRST_DRILL = before;
+    }
+  }, 180_000);
+
   it.each([
     ['missing-table', 'table public.accounts'],
     ['rows-lost', 'row-count public.transactions'],
