@@ -339,27 +339,14 @@ const benchFunction = async (
     injectionModule,
   );
   // The same injection in the bare SDK + pg baseline, weighed against it: its self-tests.
+  const pgInjection = barePg && { ...INJECTED, weightBytes: Math.round(barePg.bytes * INJECTED_WEIGHT) };
   const pgInjected =
-    barePg &&
+    pgInjection &&
     bundleLike(
       fn,
       'bare-pg-injected',
-      baselineSource(
-        sdk,
-        undefined,
-        {
-          ...INJECTED,
-          weightBytes: Math.round(barePg.bytes * INJECTED_WEIGHT),
-          lazy: { module: './injected.mjs', taken: true },
-        },
-        pg,
-      ),
-      {
-        'injected.mjs': injectionSource({
-          ...INJECTED,
-          weightBytes: Math.round(barePg.bytes * INJECTED_WEIGHT),
-        }),
-      },
+      baselineSource(sdk, undefined, { ...pgInjection, lazy: { module: './injected.mjs', taken: true } }, pg),
+      { 'injected.mjs': injectionSource(pgInjection) },
     );
 
   // The SDK baselines replay the AWS requests; the one with pg also opens the connections (`pg:…`).
