@@ -130,6 +130,43 @@ export const weightSource = (bytes: number): string => {
   return `{ let w = 0; for (const f of [${fns}]) w = f(w); globalThis.__weight = w; }`;
 };
 
+// The packages of the PostgreSQL client (the verifier's engine), named together.
+const PG = /^(pg|pg-[a-z0-9-]+|pgpass|postgres-[a-z-]+|split2)$/;
+const PG_FILE = /(?:^|\/)node_modules\/((?:pg|pg-[a-z0-9-]+|pgpass|postgres-[a-z-]+|split2)\/.*)$/;
+
+/**
+ * The pg modules that contribute bytes among `inputs` (by their paths in the metafile): the fairness check's
+ * third half for a baseline with pg, and what it must carry.
+ */
+export const pgModules = (inputs: readonly string[]): string[] =>
+  inputs.filter((f) => PG_FILE.test(f)).sort();
+
+/**
+ * What steward's own code imports of pg, read from the metafile: each import of a pg module (`pg/lib/client.js`)
+ * by a steward module that contributes bytes to `inputs` (the loaded chunks' survivors). Undefined when there is
+ * none: the function speaks no PostgreSQL.
+ */
+export const pgUse = (meta: Metafile, inputs: readonly string[]): PgUse | undefined => {
+  const imports = new Set<string>();
+  for (const f of inputs) {
+    if (f.includes('node_modules/')) continue;
+    for (const i of meta.inputs[f]?.imports ?? []) {
+      const m = PG_FILE.exec(i.path);
+      if (m) imports.add(m[1]!);
+    }
+  }
+  return imports.size ? { imports: [...imports].sort() } : undefined;
+};
+
+/**
+ * The PostgreSQL client a baseline carries (the verifier's "bare SDK + pg"): the pg modules steward's own code
+ * imports (`pg/lib/client.js`), read from the function's metafile. The baseline opens each connection its
+ * event names with that Client.
+ */
+export interface PgUse {
+  imports: readonly string[];
+}
+
 /** The self-test's injection: modules to import and keep, an SDK client to build and call, code run at load. */
 export interface Injection {
   modules: readonly string[];
@@ -159,6 +196,27 @@ export const injectionSource = (extra: Injection): string =>
   [...injectionLines(extra), 'export { call };'].join('\n') + '\n';
 
 /**
+ * A connection to a database (`pg:SSLRequest@host:port`), as the verifier opens one: an IAM token signed
+ * locally with the RDS signer when the bundle keeps it, then pg's Client (the first of `pg.imports` that is
+ * the class or exports it), TLS required when the recorded first message asked for it, connected and ended.
+ */
+const pgConnect = (pg: PgUse): string[] => [
+  `const PG_CLIENT = [${pg.imports.map((_, n) => `pg${n}`).join(', ')}].map((m) => (typeof m === 'function' ? m : m?.Client)).find(Boolean);`,
+  'const connect = async (op, address) => {',
+  "  const [host, port] = [address.replace(/:\\d+$/, ''), Number(/:(\\d+)$/.exec(address)?.[1])];",
+  "  const Signer = CLIENTS.find(([, n]) => n === 'Signer')?.[2];",
+  "  const user = 'steward_verifier';",
+  '  let password = "bench";',
+  '  if (Signer) password = await new Signer({ hostname: host, port, username: user, region: REGION }).getAuthToken();',
+  "  const client = new PG_CLIENT({ host, port, user, password, database: 'postgres', ssl: op === 'SSLRequest' ? { rejectUnauthorized: true } : false, connectionTimeoutMillis: 10000, application_name: 'steward-drill' });",
+  '  client.on("error", () => undefined);',
+  '  try { await client.connect(); } catch {}',
+  '  await client.end().catch(() => undefined);',
+  '  return true;',
+  '};',
+];
+
+/**
  * The source of a baseline handler: it imports exactly `survivors`, constructs each client on the first
  * invoke and sends the requests named in the event (`calls`: the requests steward's own first invoke sent,
  * as `requestOf` writes them), one command each, to the same fake endpoint: each with the command of that
@@ -178,6 +236,7 @@ export const baselineSource = (
      */
     lazy?: { module: string; taken: boolean };
   },
+  pg?: PgUse,
 ): string => {
   const lines: string[] = [];
   const clients: string[] = [];
@@ -194,6 +253,7 @@ export const baselineSource = (
     });
     lines.push(`import { ${aliased.join(', ')} } from '${pkg}';`);
   }
+  pg?.imports.forEach((spec, n) => lines.push(`import pg${n} from '${spec}';`));
   if (extra?.lazy)
     lines.push(
       extra.lazy.taken
@@ -234,6 +294,8 @@ export const baselineSource = (
     // the client package's own, else the document client's (GetItem → GetCommand).
     'const send = async (request) => {',
     '  const [, service, op, region] = /^([^:]+):(\\w+)@(.*)$/.exec(request) ?? [];',
+    // Without pg, a connection finds no command of its name and is not made.
+    ...(pg ? ["  if (service === 'pg') return connect(op, region);"] : []),
     "  let hit = COMMANDS.find(([pkg, name]) => name === `${op}Command` && !pkg.endsWith('lib-dynamodb') && signs(pkg, service));",
     "  if (!hit && DOCUMENT_OPS[op]) hit = COMMANDS.find(([pkg, name]) => pkg.endsWith('lib-dynamodb') && name === DOCUMENT_OPS[op] && signs(pkg, service));",
     '  if (!hit) return false;',
@@ -242,6 +304,7 @@ export const baselineSource = (
     '  try { await clientOf(pkg, region || REGION).send(new Command(input)); } catch {}',
     '  return true;',
     '};',
+    ...(pg ? pgConnect(pg) : []),
     'const calls = async (event) => { if (!built) wire(); let n = 0; for (const request of event.calls ?? []) if (await send(request)) n++; await extraCall(); return n; };',
   );
   if (!framework) {
@@ -290,9 +353,6 @@ const originOf = (input: string): string => {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   return m ? m[1]! : 'steward';
 };
-
-// The packages of the PostgreSQL client (the verifier's engine), named together.
-const PG = /^(pg|pg-[a-z-]+|pgpass|postgres-[a-z-]+|split2)$/;
 
 /**
  * The bytes `meta` carries beyond `bare`'s, by origin: steward's own code, zod, middy, the PostgreSQL

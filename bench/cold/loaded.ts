@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 
 /** esbuild's metafile, the parts the bench reads (esbuild's own type is one). */
 export interface Metafile {
-  inputs: Record<string, { bytes: number }>;
+  inputs: Record<string, { bytes: number; imports?: { path: string; kind: string; original?: string }[] }>;
   outputs: Record<
     string,
     {

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import middy from '@middy/core';
-import { secretsClient } from '../../shared/aws/clients/secrets-manager.js';
 import { rdsTokenSigner, verifierCredentials } from '../../shared/aws/db-login.js';
-import { secretsCredentials } from '../../shared/aws/secrets.js';
+import type { SecretCredentials } from '../../shared/aws/secrets.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { DrillVerifyEnv } from '../../shared/drill/env.js';
 import type { VerifyDeps } from '../../shared/drill/tasks.js';
@@ -12,10 +11,26 @@ import type { PgConnection } from '../../shared/drill/verification.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { once } from '../../shared/once.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type StageDeps, wireStage } from '../../shared/stage.js';
 
 export type { VerifyDeps };
+
+// The secret reader and its Secrets Manager client, loaded when a target with `auth: secret` is first verified:
+// `auth: iam` (the default) signs its token locally and never sends to Secrets Manager.
+const loadSecrets = /* @__PURE__ */ once(() => import('../../shared/aws/secrets.js'));
+
+/** A secret reader for `region` whose module and client load at its first read. */
+const secretsOnFirstRead = (region: string): SecretCredentials => {
+  let reader: Promise<SecretCredentials> | undefined;
+  return {
+    get: async (secretArn) =>
+      (await (reader ??= loadSecrets().then((m) => m.secretsCredentials(m.secretsClient(region))))).get(
+        secretArn,
+      ),
+  };
+};
 
 /** The `verify` task of a drill: read the credentials, check the restored copy, return the next state. */
 export const run = (event: unknown, deps: VerifyDeps) => runVerifyTask(event, deps);
@@ -56,7 +71,7 @@ export const wire = (base: StageDeps, env: DrillVerifyEnv = loadEnv(DrillVerifyE
     warmUp,
     credentials: verifierCredentials({
       sign: rdsTokenSigner(region),
-      secrets: () => secretsCredentials(secretsClient(region)),
+      secrets: () => secretsOnFirstRead(region),
     }),
     ssl: sslOptions(env),
   };

@@ -4,6 +4,9 @@ import type { CacheSecrets, DbCredentials } from '../drill/ports.js';
 import { StewardError } from '../errors.js';
 import { call } from './call.js';
 
+// Loaded on first use by the verifier: its client's factory comes with it.
+export { secretsClient } from './clients/secrets-manager.js';
+
 // The shape RDS-managed master secrets and the RDS console's secrets use.
 export const SecretJson = v.looseObject({
   username: v.string().check(v.minLength(1)),

@@ -4,6 +4,8 @@ import {
   weightSource,
   firstDifference,
   frameworkUse,
+  pgModules,
+  pgUse,
   sdkSurvivors,
   survivingCommands,
   survivingInputs,
@@ -106,6 +108,69 @@ describe('fair baselines from the metafile', () => {
     expect(framework).not.toContain('powertools');
     expect(injected).toContain("import * as injected0 from 'pg';");
     expect(injected).toContain("import * as injected1 from '@aws-lambda-powertools/logger';");
+  });
+});
+
+describe("the verifier's bare SDK + pg baseline, from the metafile", () => {
+  // The verifier's own module imports pg's Client alone; pg's modules, and one the tree-shaker emptied.
+  const verifierMeta = {
+    inputs: {
+      'shared/drill/verifier/pg-client.ts': {
+        bytes: 1,
+        imports: [
+          { path: 'node_modules/pg/lib/client.js', kind: 'import-statement', original: 'pg/lib/client.js' },
+        ],
+      },
+      'shared/drill/verifier/verify.ts': {
+        bytes: 1,
+        imports: [{ path: 'shared/drill/verifier/pg-client.ts', kind: 'import-statement' }],
+      },
+      // A steward module that imports pg but ships no bytes (tree-shaken): not what the baseline carries.
+      'shared/unused.ts': {
+        bytes: 1,
+        imports: [{ path: 'node_modules/pg/lib/index.js', kind: 'import-statement' }],
+      },
+    },
+    outputs: {},
+  };
+
+  it("imports the pg modules steward's surviving code imports, by their package paths", () => {
+    // Act
+    const use = pgUse(verifierMeta, [
+      'shared/drill/verifier/pg-client.ts',
+      'shared/drill/verifier/verify.ts',
+      'node_modules/pg/lib/client.js',
+    ]);
+
+    // Assert
+    expect(use).toEqual({ imports: ['pg/lib/client.js'] });
+    expect(baselineSource(new Map(), undefined, undefined, use)).toContain(
+      "import pg0 from 'pg/lib/client.js';",
+    );
+  });
+
+  it('is none for a function that speaks no PostgreSQL', () => {
+    expect(pgUse(verifierMeta, ['shared/drill/verifier/verify.ts'])).toBeUndefined();
+  });
+
+  it("lists the PostgreSQL client's modules among the inputs, sorted, and nothing else", () => {
+    expect(
+      pgModules([
+        'node_modules/pg/lib/client.js',
+        'node_modules/@aws-sdk/rds-signer/dist-es/Signer.js',
+        'node_modules/pg-protocol/dist/parser.js',
+        'node_modules/pgpass/lib/index.js',
+        'node_modules/postgres-array/index.js',
+        'node_modules/split2/index.js',
+        'shared/drill/verifier/pg-client.ts',
+      ]),
+    ).toEqual([
+      'node_modules/pg-protocol/dist/parser.js',
+      'node_modules/pg/lib/client.js',
+      'node_modules/pgpass/lib/index.js',
+      'node_modules/postgres-array/index.js',
+      'node_modules/split2/index.js',
+    ]);
   });
 });
 

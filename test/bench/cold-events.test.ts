@@ -45,6 +45,17 @@ describe("the cold-start bench's first invoke events", () => {
     expect(verdict).toMatchObject({ skip: { verdict: 'skip', reason: 'stale' } });
   });
 
+  it("points the verifier's first invoke at the bench's fake database (port 9, nothing, without one)", () => {
+    // Act
+    const at = (db?: { host: string; port: number }) =>
+      (EVENTS['drill-verify']!(db) as { task: string; state: { target: { endpoint: unknown } } }).state
+        .target;
+
+    // Assert
+    expect(at({ host: '127.0.0.1', port: 54321 }).endpoint).toEqual({ host: '127.0.0.1', port: 54321 });
+    expect(at().endpoint).toEqual({ host: '127.0.0.1', port: 9 });
+  });
+
   it('makes an alarm a few seconds before now, with a new event id (a redelivered id is a duplicate)', () => {
     // Prepare
     const fixture = {
