@@ -753,6 +753,27 @@ describe('scale-in on a sustained OK', () => {
     expect(r.decisions).toEqual([]);
     expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
   });
+  it('an OK delivered late never steps back by itself: the alarm may be in ALARM again since', async () => {
+    // Prepare: the ALARM of 11:49 finds the group at its max (3 replicas per shard), so nothing is acted on.
+    const { deps, at } = setup({ now: '2026-01-15T11:50:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 3), shard('0002', 3)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    const alarm = await run(alarmAt('sessions-redis-cpu-high', '2026-01-15T11:49:00.000+0000'), deps);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+
+    // Act: the OK of 11:39:58, whose first delivery was throttled, comes at 13:00 (Lambda's async queue
+    // retries for up to 6 hours, EventBridge for 24), and the scale-in check runs after it.
+    at('2026-01-15T13:00:00Z');
+    const late = await run(ok, deps);
+    const check = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(alarm.decisions[0]!.decision).toMatchObject({ reason: 'at-max' });
+    expect(late.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'not-sustained' });
+    expect(check.decisions).toEqual([]);
+    expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+  });
 });
 
 describe('a run with many decisions', () => {
