@@ -272,7 +272,7 @@ export const summarizeServices = (daily: readonly DailyCost[], w: CostWindow): S
 
 /**
  * A spike: yesterday exceeds the baseline mean by at least `minIncreaseUsd` AND by at least
- * `minIncreasePercent` (any growth from $0 counts as infinite). Both, so a $2 → $9 service stays quiet.
+ * `minIncreasePercent` (any growth from $0 or below counts as infinite). Both, so a $2 → $9 service stays quiet.
  */
 export const isSpike = (
   s: Pick<ServiceCost, 'yesterdayUsd' | 'baselineUsd'>,
@@ -280,7 +280,9 @@ export const isSpike = (
 ): boolean => {
   const delta = s.yesterdayUsd - s.baselineUsd;
   if (delta < rule.minIncreaseUsd) return false;
-  return s.baselineUsd === 0 || (delta / s.baselineUsd) * 100 >= rule.minIncreasePercent;
+  // From a baseline at or below $0 (credits or refunds netted in) any growth is infinite, as from $0: the
+  // ratio to a negative mean is negative, and read as a percentage it silenced every such jump.
+  return s.baselineUsd <= 0 || (delta / s.baselineUsd) * 100 >= rule.minIncreasePercent;
 };
 
 const pct = (p: number | undefined): string => (p === undefined ? 'new' : `${p >= 0 ? '+' : ''}${p} %`);

@@ -176,6 +176,9 @@ describe('spikes', () => {
     ['new service at $20', 0, 20, false],
     ['exactly at both floors', 100, 150, true],
     ['a drop', 300, 10, false],
+    // UnblendedCost by SERVICE nets credits and refunds in: a baseline can be below $0.
+    ['credits ran out: -$40 a day → $900', -40, 900, true],
+    ['below $0, then +$30 only', -40, -10, false],
   ])('%s → %s', (_, baselineUsd, yesterdayUsd, spike) => {
     expect(isSpike({ baselineUsd, yesterdayUsd }, rule)).toBe(spike);
   });
@@ -193,6 +196,19 @@ describe('spikes', () => {
         },
       ),
     );
+  });
+
+  it('alerts a jump from a baseline below $0 (credits or a refund netted in), as from $0', () => {
+    // Prepare: credits worth more than the usage for the 7 baseline days, then $900 of usage yesterday.
+    const daily = flat('Amazon Bedrock', -40).map((d) => (d.day === '2026-11-22' ? { ...d, usd: 900 } : d));
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, cost, w);
+
+    // Assert
+    expect(ev.alerts.filter((a) => a.kind === 'spike')).toMatchObject([
+      { key: alertKeys.spike('2026-11-22', 'Amazon Bedrock'), usd: 900, baselineUsd: -40, deltaUsd: 940 },
+    ]);
   });
 
   it('compares yesterday with the mean of the 7 days before it; a missing day counts as $0', () => {
