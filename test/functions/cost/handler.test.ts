@@ -689,6 +689,40 @@ describe('cost handler: Cost Explorer client', () => {
   });
 });
 
+describe('cost handler: anomalies polled with a long look-back', () => {
+  it('an anomaly a poll alerted is not alerted again while later polls still see it (lookbackDays 60)', async () => {
+    // Prepare: a ledger whose items expire at their TTL, as DynamoDB's do; the anomaly ended 2026-11-22.
+    ce = mockCostExplorer({ anomalies: anomaliesResponse() });
+    let clock = NOW;
+    const inner = memoryAlertLedger(() => clock);
+    const expires = new Map<string, number>();
+    const ledger: AlertLedger = {
+      ...inner,
+      claim: async (key, level, ttl, detail) => {
+        if ((expires.get(key) ?? Infinity) <= clock.getTime() / 1000) inner.items.delete(key);
+        const won = await inner.claim(key, level, ttl, detail);
+        if (won) expires.set(key, clock.getTime() / 1000 + ttl);
+        return won;
+      },
+    };
+    const config = costTestConfig({ anomalies: { lookbackDays: 60 } });
+    const anomalyKeys = (r: Awaited<ReturnType<typeof run>>) =>
+      keysOf(r).filter((k) => k.startsWith('cost-anomaly#'));
+
+    // Act: on-demand checks poll every run; the second, 45 days on, still has the anomaly in its window.
+    const first = await run({ action: 'cost-check' }, fakeCostDeps({ now: clock, config, ledger }).deps);
+    clock = new Date('2027-01-06T07:00:00Z');
+    const later = await run({ action: 'cost-check' }, fakeCostDeps({ now: clock, config, ledger }).deps);
+
+    // Assert
+    expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
+      DateInterval: { StartDate: '2026-11-07', EndDate: '2027-01-06' },
+    });
+    expect(anomalyKeys(first)).toHaveLength(1);
+    expect(anomalyKeys(later)).toEqual([]);
+  });
+});
+
 describe('cost handler: claim and confirm faults', () => {
   it('a confirm write that fails right after the publish is retried: a later run does not alert again', async () => {
     // Prepare: the ledger refuses the first two confirms (throttled), then recovers.
