@@ -284,7 +284,13 @@ export const buildEvidence = (
       };
     }
     if (policy && policy.kinds.includes(db.kind)) {
-      const graceEnd = Math.min(monthEndCap, nowMs - config.report.backupGraceMinutes * MINUTE);
+      // Fire times are inclusive at both ends: the next month's first instant is that month's (a midnight
+      // backup of 1 December is December's), so the window ends 1 ms before it.
+      const graceEnd = Math.min(
+        monthEndCap,
+        end.getTime() - 1,
+        nowMs - config.report.backupGraceMinutes * MINUTE,
+      );
       let from = start.getTime();
       let countedFrom: { at: string; why: string } | undefined;
       const created = db.createdAt ? Date.parse(db.createdAt) : NaN;
@@ -298,7 +304,7 @@ export const buildEvidence = (
       const first = mine[0]?.at;
       const firstFire =
         sched && sched.kind !== 'rate'
-          ? fireTimes(sched, new Date(from), new Date(end.getTime()))?.[0]
+          ? fireTimes(sched, new Date(from), new Date(end.getTime() - 1))?.[0]
           : undefined;
       if (first !== undefined && firstFire !== undefined && first - BEFORE_MS > firstFire.getTime()) {
         from = first - BEFORE_MS;

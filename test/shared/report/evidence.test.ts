@@ -98,6 +98,49 @@ describe('buildEvidence', () => {
     expect(r.databases.find((d) => d.id === 'ledger')!.backups?.scheduled).toBe(22);
   });
 
+  it("counts a midnight backup in its own month only: the next month's first fire is not this month's", () => {
+    // Prepare: a daily backup at 00:00 UTC, taken every day from 1 November to 1 December.
+    const config = parseConfig(
+      {
+        ...evidenceConfig,
+        backup: {
+          policies: {
+            daily: { schedule: 'cron(0 0 * * ? *)', kinds: ['rds-instance', 'aurora-cluster'] },
+            cache: { kinds: ['elasticache'], retention: 'cache' },
+          },
+        },
+        retention: evidenceConfig.retention,
+      },
+      'test',
+    );
+    const inputs = evidenceInputs();
+    const midnights: Snapshot[] = Array.from({ length: 31 }, (_, i) => {
+      const t = new Date(Date.UTC(2026, 10, 1 + i));
+      const id = `ledger-${t.toISOString().slice(0, 10).replace(/-/g, '')}0000-sched`;
+      return {
+        kind: 'aurora-cluster',
+        id,
+        arn: `arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:${id}`,
+        region: 'eu-west-1',
+        sourceId: 'ledger',
+        createdAt: new Date(t.getTime() + 60_000).toISOString(),
+        status: 'available',
+        type: 'manual',
+        tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'ledger' },
+      };
+    });
+
+    // Act
+    const ledger = buildEvidence(
+      { ...inputs, snapshots: [...inputs.snapshots.filter((x) => x.sourceId !== 'ledger'), ...midnights] },
+      config,
+      EVIDENCE_NOW,
+    ).databases.find((d) => d.id === 'ledger')!;
+
+    // Assert: November has 30 midnights; 1 December 00:00 is December's (on main: 31 scheduled, 31 taken).
+    expect(ledger.backups).toMatchObject({ scheduled: 30, taken: 30, missed: [] });
+  });
+
   it('cannot match a rate() schedule to times, so counts what was taken', () => {
     // Prepare
     const config = parseConfig(
