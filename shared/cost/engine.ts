@@ -371,11 +371,15 @@ export const evaluateHourlyLimits = (
       for (const h of hourly.value) {
         if (services.includes(h.service)) perHour.set(h.hour, (perHour.get(h.hour) ?? 0) + h.usd);
       }
-      const [hour, peak] = [...perHour.entries()].reduce<[string | undefined, number]>(
-        (best, e) => (e[1] > best[1] ? e : best),
-        [undefined, 0],
-      );
-      if (hour !== undefined && peak > rule.maxUsdPerHour) {
+      // The peak of each UTC day: an alert is keyed by its day, and the window spans two days, so a burst on
+      // one day is judged even when the other day's is larger (the next run's window no longer holds it).
+      const peaks = new Map<string, [string, number]>();
+      for (const [h, v] of perHour) {
+        const best = peaks.get(h.slice(0, 10));
+        if (!best || v > best[1]) peaks.set(h.slice(0, 10), [h, v]);
+      }
+      for (const [hour, peak] of [...peaks.values()].sort(([a], [b]) => a.localeCompare(b))) {
+        if (peak <= rule.maxUsdPerHour) continue;
         alerts.push({
           kind: 'hourly',
           key: alertKeys.hourly(hour.slice(0, 10), rule.id),

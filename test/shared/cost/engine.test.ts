@@ -295,6 +295,26 @@ describe('per-hour limits', () => {
     expect(r.notes).toEqual([]);
   });
 
+  it('hourly: alerts each UTC day of the window whose peak is above the limit, not only the larger peak', () => {
+    // Prepare: the window (22 Nov 07:00 to 23 Nov 07:00) spans two days, each with its own burst. The next
+    // run's window starts at 23 Nov 07:00: the 23rd's 03:00 burst is judged by this run or never.
+    const daily = flat('Amazon Bedrock', 30);
+    const hours = [
+      { hour: '2026-11-22T09:00:00Z', service: 'Amazon Bedrock', usd: 150 },
+      { hour: '2026-11-23T03:00:00Z', service: 'Amazon Bedrock', usd: 120 },
+      { hour: '2026-11-23T04:00:00Z', service: 'Amazon Bedrock', usd: 40 },
+    ];
+
+    // Act
+    const r = evaluateHourlyLimits(rules, daily, { ok: true, value: hours }, w);
+
+    // Assert
+    expect(r.alerts.map((a) => [a.key, a.kind === 'hourly' && a.hour])).toEqual([
+      ['cost-hourly#2026-11-22#llm-api', '2026-11-22T09:00:00Z'],
+      ['cost-hourly#2026-11-23#llm-api', '2026-11-23T03:00:00Z'],
+    ]);
+  });
+
   it.each([
     ['$2,399 a day → $99.96/h', 2399, false],
     ['$2,401 a day → $100.04/h', 2401, true],
