@@ -6,6 +6,8 @@ import type { CostAnomaly, CostForecast, DailyCost, Day, DayRange, HourlyCost } 
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** The HOURLY query's window: a daily run's 24 hours and Cost Explorer's lag of up to 24 more. */
+const HOURS_JUDGED = 48;
 
 /** The UTC day of an instant. */
 export const dayOf = (d: Date): Day => d.toISOString().slice(0, 10);
@@ -48,7 +50,11 @@ export interface CostWindow {
   baseline: DayRange;
   /** The one DAILY query: month-to-date and the spike baseline, even across a month boundary. */
   query: DayRange;
-  /** The last 24 complete hours (ISO), for the HOURLY query. */
+  /**
+   * The last 48 complete hours (ISO), for the HOURLY query: the day a daily run covers plus Cost Explorer's
+   * lag (up to 24 h), so an hour whose data arrives after the run that covered it is judged by the next.
+   * Each day's peak alerts once (its key), so an hour seen twice is told once.
+   */
   hours: { start: string; end: string };
   /** GetAnomalies window, inclusive at both ends. */
   anomalies: { start: Day; end: Day };
@@ -82,7 +88,7 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
     baseline,
     query: { start: baseline.start < monthStart ? baseline.start : monthStart, end: today },
     hours: {
-      start: new Date(hourEnd - 24 * HOUR_MS).toISOString().replace('.000Z', 'Z'),
+      start: new Date(hourEnd - HOURS_JUDGED * HOUR_MS).toISOString().replace('.000Z', 'Z'),
       end: new Date(hourEnd).toISOString().replace('.000Z', 'Z'),
     },
     anomalies: { start: addDays(today, -cost.anomalies.lookbackDays), end: today },

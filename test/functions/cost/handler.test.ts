@@ -339,7 +339,7 @@ describe('cost handler: spikes and per-hour limits', () => {
     // Assert
     expect(ce).toHaveReceivedCommandWith(GetCostAndUsageCommand, {
       Granularity: 'HOURLY',
-      TimePeriod: { Start: '2026-11-22T07:00:00Z', End: '2026-11-23T07:00:00Z' },
+      TimePeriod: { Start: '2026-11-21T07:00:00Z', End: '2026-11-23T07:00:00Z' },
       Filter: {
         Dimensions: {
           Key: 'SERVICE',
@@ -353,6 +353,54 @@ describe('cost handler: spikes and per-hour limits', () => {
     expect(notifier.sent[0]!.lines.join('\n')).toContain(
       'llm-api: $132.40 in the hour from 2026-11-23 03:00 UTC, above the limit of $100.00/h',
     );
+  });
+
+  it('hourly enabled: a burst whose hourly data came after the run that covered it is judged by the next', async () => {
+    // Prepare: Cost Explorer's data lags (up to 24 h): hours later than 8 h before a call are not there yet.
+    // A $140 burst at 23 Nov 03:00 is missing at the 23rd's 07:00 run and present at the 24th's.
+    ce = mockCostExplorer({ usage: usageResponse({ scale: 0.5 }) });
+    let now = NOW;
+    const burst = { hour: '2026-11-23T03:00:00Z', usd: 140 };
+    ce.on(GetCostAndUsageCommand, { Granularity: 'HOURLY' }).callsFake(
+      (input: { TimePeriod: { Start: string; End: string } }) => {
+        const known = burst.hour < input.TimePeriod.End && burst.hour >= input.TimePeriod.Start;
+        const arrived = Date.parse(burst.hour) <= now.getTime() - 8 * 3_600_000;
+        return {
+          $metadata: {},
+          ResultsByTime:
+            known && arrived
+              ? [
+                  {
+                    TimePeriod: { Start: burst.hour, End: '2026-11-23T04:00:00Z' },
+                    Groups: [
+                      {
+                        Keys: ['Amazon Bedrock'],
+                        Metrics: { UnblendedCost: { Amount: String(burst.usd), Unit: 'USD' } },
+                      },
+                    ],
+                    Estimated: true,
+                  },
+                ]
+              : [],
+        };
+      },
+    );
+    const config = costTestConfig({ hourly: true, forecast: false });
+    const ledger = memoryAlertLedger(() => now);
+    const hourly = (r: Awaited<ReturnType<typeof run>>) =>
+      keysOf(r).filter((k) => k.startsWith('cost-hourly'));
+
+    // Act
+    const first = await run(costEvents().scheduled, fakeCostDeps({ config, ledger, now }).deps);
+    now = new Date('2026-11-24T07:00:00Z');
+    const next = await run(
+      { action: 'cost-check', scheduledTime: now.toISOString() },
+      fakeCostDeps({ config, ledger, now }).deps,
+    );
+
+    // Assert: on main the 24th's window began at 23 Nov 07:00, after the burst: never alerted.
+    expect(hourly(first)).toEqual([]);
+    expect(hourly(next)).toEqual(['cost-hourly#2026-11-23#llm-api']);
   });
 
   it('hourly disabled: estimates daily cost ÷ 24, says so, and needs no extra request', async () => {

@@ -93,9 +93,9 @@ describe('costWindow', () => {
     );
   });
 
-  it('asks for the last 24 complete hours', () => {
+  it("asks for the last 48 complete hours: a day and Cost Explorer's lag", () => {
     expect(costWindow(new Date('2026-11-23T07:42:10Z'), cost).hours).toEqual({
-      start: '2026-11-22T07:00:00Z',
+      start: '2026-11-21T07:00:00Z',
       end: '2026-11-23T07:00:00Z',
     });
   });
