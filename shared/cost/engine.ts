@@ -48,6 +48,12 @@ export interface CostWindow {
   remaining?: DayRange;
   /** Spike baseline: the `baselineDays` days before yesterday. */
   baseline: DayRange;
+  /**
+   * The days judged for spikes: the day before yesterday, then yesterday. Cost Explorer's data of a day can
+   * come in up to 24 h late, after the run that judged it as yesterday: the next run judges it again, complete
+   * (each spike's key is its day, so one seen twice is told once).
+   */
+  spikeDays: [Day, Day];
   /** The one DAILY query: month-to-date and the spike baseline, even across a month boundary. */
   query: DayRange;
   /**
@@ -77,6 +83,8 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
   const monthStart = `${yesterday.slice(0, 7)}-01`;
   const monthEnd = firstOfNextMonth(monthStart);
   const baseline = { start: addDays(yesterday, -cost.spikes.baselineDays), end: yesterday };
+  const dayBefore = addDays(yesterday, -1);
+  const firstBaseline = addDays(dayBefore, -cost.spikes.baselineDays);
   const hourEnd = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
   return {
     at: now.toISOString(),
@@ -86,7 +94,8 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
     actual: { start: monthStart, end: today },
     ...(today < monthEnd && { remaining: { start: today, end: monthEnd } }),
     baseline,
-    query: { start: baseline.start < monthStart ? baseline.start : monthStart, end: today },
+    spikeDays: [dayBefore, yesterday],
+    query: { start: firstBaseline < monthStart ? firstBaseline : monthStart, end: today },
     hours: {
       start: new Date(hourEnd - HOURS_JUDGED * HOUR_MS).toISOString().replace('.000Z', 'Z'),
       end: new Date(hourEnd).toISOString().replace('.000Z', 'Z'),
@@ -510,20 +519,29 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
     .map((s) => thresholdAlert(s, w.month));
 
   const services = summarizeServices(daily, w);
-  if (cost.spikes.enabled) {
-    for (const s of services.filter((x) => isSpike(x, cost.spikes))) {
+  for (const day of cost.spikes.enabled ? w.spikeDays : []) {
+    // Each day against the `baselineDays` before it (yesterday's is the summary's).
+    const judged =
+      day === w.yesterday
+        ? services
+        : summarizeServices(daily, {
+            ...w,
+            yesterday: day,
+            baseline: { start: addDays(day, -cost.spikes.baselineDays), end: day },
+          });
+    for (const s of judged.filter((x) => isSpike(x, cost.spikes))) {
       alerts.push({
         kind: 'spike',
-        key: alertKeys.spike(w.yesterday, s.service),
+        key: alertKeys.spike(day, s.service),
         severity: cost.spikes.severity,
         service: s.service,
-        day: w.yesterday,
+        day,
         usd: s.yesterdayUsd,
         baselineUsd: s.baselineUsd,
         deltaUsd: s.deltaUsd,
         ...(s.deltaPercent !== undefined && { deltaPercent: s.deltaPercent }),
-        title: `${s.service} ${usd(s.yesterdayUsd)} on ${w.yesterday} (+${usd(s.deltaUsd)})`,
-        text: `${s.service} cost ${usd(s.yesterdayUsd)} on ${w.yesterday}, ${usd(s.deltaUsd)} (${pct(s.deltaPercent)}) over its ${cost.spikes.baselineDays}-day mean of ${usd(s.baselineUsd)}`,
+        title: `${s.service} ${usd(s.yesterdayUsd)} on ${day} (+${usd(s.deltaUsd)})`,
+        text: `${s.service} cost ${usd(s.yesterdayUsd)} on ${day}, ${usd(s.deltaUsd)} (${pct(s.deltaPercent)}) over its ${cost.spikes.baselineDays}-day mean of ${usd(s.baselineUsd)}`,
       });
     }
   }

@@ -158,7 +158,8 @@ describe('cost handler: scheduled thresholds', () => {
 
     // Assert
     expect(r.evaluation!.window.month).toBe('2026-12');
-    expect(r.evaluation!.window.query).toEqual({ start: '2026-11-25', end: '2026-12-03' });
+    // The spike baselines of the 1st and the 2nd (the day before yesterday is judged again).
+    expect(r.evaluation!.window.query).toEqual({ start: '2026-11-24', end: '2026-12-03' });
     expect(keysOf(r)).toContain('cost-alert#2026-12#usd-2000#actual');
     expect(notifier.sent).toHaveLength(1);
   });

@@ -54,7 +54,7 @@ describe('costWindow', () => {
       '2026-11',
       ['2026-11-01', '2026-11-03'],
       ['2026-11-03', '2026-12-01'],
-      '2026-10-26',
+      '2026-10-25',
     ],
     ['2026-12-01T07:00:00Z', '2026-11', ['2026-11-01', '2026-12-01'], undefined, '2026-11-01'],
     ['2027-01-01T00:30:00Z', '2026-12', ['2026-12-01', '2027-01-01'], undefined, '2026-12-01'],
@@ -209,6 +209,21 @@ describe('spikes', () => {
     expect(ev.alerts.filter((a) => a.kind === 'spike')).toMatchObject([
       { key: alertKeys.spike('2026-11-22', 'Amazon Bedrock'), usd: 900, baselineUsd: -40, deltaUsd: 940 },
     ]);
+  });
+
+  it('judges the day before yesterday again: its cost may have come in after the last run', () => {
+    // Prepare: at 22 Nov 07:00 the 21st showed $70 (most of its data not in yet: Cost Explorer lags up to
+    // 24 h); at 23 Nov 07:00 the 21st is complete at $900, the 22nd back to $70.
+    const daily = flat('Amazon Bedrock', 70).map((d) => (d.day === '2026-11-21' ? { ...d, usd: 900 } : d));
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, cost, w);
+
+    // Assert: on main only the 22nd was judged, and the 21st's spike was never alerted.
+    expect(ev.alerts.filter((a) => a.kind === 'spike')).toMatchObject([
+      { key: alertKeys.spike('2026-11-21', 'Amazon Bedrock'), day: '2026-11-21', usd: 900, baselineUsd: 70 },
+    ]);
+    expect(ev.alerts.find((a) => a.kind === 'spike')!.text).toContain('on 2026-11-21');
   });
 
   it('compares yesterday with the mean of the 7 days before it; a missing day counts as $0', () => {
