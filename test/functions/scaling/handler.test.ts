@@ -753,15 +753,23 @@ describe('scale-in on a sustained OK', () => {
     expect(r.decisions).toEqual([]);
     expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
   });
+
   it('a step back waiting for the maintenance window is told once, not at every check until then', async () => {
     // Prepare: orders-db's class rule scales in, its changes wait for the maintenance window (the default).
-    const config = structuredClone(scalingConfigInput) as typeof scalingConfigInput & {
-      scaling: { rules: Record<string, Record<string, unknown>> };
-    };
-    config.scaling.rules['orders-db-cpu'] = {
-      ...config.scaling.rules['orders-db-cpu'],
-      action: { ...config.scaling.rules['orders-db-cpu']!.action, applyImmediately: false },
-      scaleIn: { enabled: true, afterOkMinutes: 60 },
+    const cpu = scalingConfigInput.scaling.rules['orders-db-cpu'];
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          ...scalingConfigInput.scaling.rules,
+          'orders-db-cpu': {
+            ...cpu,
+            action: { ...cpu.action, applyImmediately: false },
+            scaleIn: { enabled: true, afterOkMinutes: 60 },
+          },
+        },
+      },
     };
     const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
     givenInstance({ DBInstanceClass: 'db.r6g.2xlarge' });
