@@ -49,11 +49,11 @@ export interface CostWindow {
   /** Spike baseline: the `baselineDays` days before yesterday. */
   baseline: DayRange;
   /**
-   * The days judged for spikes: the day before yesterday, then yesterday. Cost Explorer's data of a day can
-   * come in up to 24 h late, after the run that judged it as yesterday: the next run judges it again, complete
-   * (each spike's key is its day, so one seen twice is told once).
+   * The days judged on daily data (spikes, per-hour estimates): the day before yesterday, then yesterday.
+   * Cost Explorer's data of a day can come in up to 24 h late, after the run that judged it as yesterday: the
+   * next run judges it again, complete (each alert's key is its day, so one seen twice is told once).
    */
-  spikeDays: [Day, Day];
+  judgedDays: [Day, Day];
   /** The one DAILY query: month-to-date and the spike baseline, even across a month boundary. */
   query: DayRange;
   /**
@@ -94,7 +94,7 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
     actual: { start: monthStart, end: today },
     ...(today < monthEnd && { remaining: { start: today, end: monthEnd } }),
     baseline,
-    spikeDays: [dayBefore, yesterday],
+    judgedDays: [dayBefore, yesterday],
     query: { start: firstBaseline < monthStart ? firstBaseline : monthStart, end: today },
     hours: {
       start: new Date(hourEnd - HOURS_JUDGED * HOUR_MS).toISOString().replace('.000Z', 'Z'),
@@ -411,12 +411,13 @@ export const evaluateHourlyLimits = (
       }
       continue;
     }
-    const perHour =
-      sum(daily.filter((d) => d.day === w.yesterday && services.includes(d.service)).map((d) => d.usd)) / 24;
-    if (perHour > rule.maxUsdPerHour) {
+    for (const day of w.judgedDays) {
+      const perHour =
+        sum(daily.filter((d) => d.day === day && services.includes(d.service)).map((d) => d.usd)) / 24;
+      if (perHour <= rule.maxUsdPerHour) continue;
       alerts.push({
         kind: 'hourly',
-        key: alertKeys.hourly(w.yesterday, rule.id),
+        key: alertKeys.hourly(day, rule.id),
         severity: rule.severity,
         ruleId: rule.id,
         services,
@@ -424,7 +425,7 @@ export const evaluateHourlyLimits = (
         maxUsdPerHour: rule.maxUsdPerHour,
         estimated: true,
         title: `${rule.id} ~${usd(perHour)}/h (daily / 24), above ${usd(rule.maxUsdPerHour)}/h`,
-        text: `${rule.id}: ${usd(perHour)}/h on average on ${w.yesterday} (daily cost ÷ 24: hourly granularity is not enabled), above the limit of ${usd(rule.maxUsdPerHour)}/h (${services.join(', ')})`,
+        text: `${rule.id}: ${usd(perHour)}/h on average on ${day} (daily cost ÷ 24: hourly granularity is not enabled), above the limit of ${usd(rule.maxUsdPerHour)}/h (${services.join(', ')})`,
       });
     }
   }
@@ -519,7 +520,7 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
     .map((s) => thresholdAlert(s, w.month));
 
   const services = summarizeServices(daily, w);
-  for (const day of cost.spikes.enabled ? w.spikeDays : []) {
+  for (const day of cost.spikes.enabled ? w.judgedDays : []) {
     // Each day against the `baselineDays` before it (yesterday's is the summary's).
     const judged =
       day === w.yesterday

@@ -330,6 +330,19 @@ describe('per-hour limits', () => {
     ]);
   });
 
+  it('without hourly data: the day before yesterday is estimated again, its cost may have come in late', () => {
+    // Prepare: $3,000 of Bedrock on 21 Nov (complete only now), $30 on the 22nd.
+    const daily = flat('Amazon Bedrock', 30).map((d) => (d.day === '2026-11-21' ? { ...d, usd: 3000 } : d));
+
+    // Act
+    const r = evaluateHourlyLimits(rules, daily, undefined, w);
+
+    // Assert: on main only the 22nd was estimated.
+    expect(r.alerts).toEqual([
+      expect.objectContaining({ key: 'cost-hourly#2026-11-21#llm-api', usdPerHour: 125, estimated: true }),
+    ]);
+  });
+
   it.each([
     ['$2,399 a day → $99.96/h', 2399, false],
     ['$2,401 a day → $100.04/h', 2401, true],
@@ -337,10 +350,12 @@ describe('per-hour limits', () => {
     // Act
     const r = evaluateHourlyLimits(rules, flat('Amazon Bedrock', daily), undefined, w);
 
-    // Assert
-    expect(r.alerts.length === 1).toBe(alerts);
+    // Assert: the same cost every day, so both judged days (the 21st again, the 22nd) are over or under.
+    expect(r.alerts.map((a) => a.key)).toEqual(
+      alerts ? ['cost-hourly#2026-11-21#llm-api', 'cost-hourly#2026-11-22#llm-api'] : [],
+    );
     expect(r.notes.map((n) => n.code)).toEqual(['hourly-estimated']);
-    if (alerts) expect(r.alerts[0]).toMatchObject({ key: 'cost-hourly#2026-11-22#llm-api', estimated: true });
+    if (alerts) expect(r.alerts[1]).toMatchObject({ key: 'cost-hourly#2026-11-22#llm-api', estimated: true });
   });
 
   it('hourly data unavailable: falls back to daily ÷ 24 and says why', () => {
@@ -350,7 +365,7 @@ describe('per-hour limits', () => {
       { ok: false, code: 'DataUnavailableException', reason: 'not enabled' },
       w,
     );
-    expect(r.alerts).toHaveLength(1);
+    expect(r.alerts).toHaveLength(2);
     expect(r.notes.map((n) => n.code)).toEqual(['hourly-unavailable', 'hourly-estimated']);
   });
 
