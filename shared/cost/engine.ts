@@ -6,6 +6,8 @@ import type { CostAnomaly, CostForecast, DailyCost, Day, DayRange, HourlyCost } 
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** The HOURLY query's window: a daily run's 24 hours and Cost Explorer's lag of up to 24 more. */
+const HOURS_JUDGED = 48;
 
 /** The UTC day of an instant. */
 export const dayOf = (d: Date): Day => d.toISOString().slice(0, 10);
@@ -46,9 +48,19 @@ export interface CostWindow {
   remaining?: DayRange;
   /** Spike baseline: the `baselineDays` days before yesterday. */
   baseline: DayRange;
+  /**
+   * The days judged on daily data (spikes, per-hour estimates): the day before yesterday, then yesterday.
+   * Cost Explorer's data of a day can come in up to 24 h late, after the run that judged it as yesterday: the
+   * next run judges it again, complete (each alert's key is its day, so one seen twice is told once).
+   */
+  judgedDays: [Day, Day];
   /** The one DAILY query: month-to-date and the spike baseline, even across a month boundary. */
   query: DayRange;
-  /** The last 24 complete hours (ISO), for the HOURLY query. */
+  /**
+   * The last 48 complete hours (ISO), for the HOURLY query: the day a daily run covers plus Cost Explorer's
+   * lag (up to 24 h), so an hour whose data arrives after the run that covered it is judged by the next.
+   * Each day's peak alerts once (its key), so an hour seen twice is told once.
+   */
   hours: { start: string; end: string };
   /** GetAnomalies window, inclusive at both ends. */
   anomalies: { start: Day; end: Day };
@@ -71,6 +83,8 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
   const monthStart = `${yesterday.slice(0, 7)}-01`;
   const monthEnd = firstOfNextMonth(monthStart);
   const baseline = { start: addDays(yesterday, -cost.spikes.baselineDays), end: yesterday };
+  const dayBefore = addDays(yesterday, -1);
+  const firstBaseline = addDays(dayBefore, -cost.spikes.baselineDays);
   const hourEnd = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
   return {
     at: now.toISOString(),
@@ -80,9 +94,10 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
     actual: { start: monthStart, end: today },
     ...(today < monthEnd && { remaining: { start: today, end: monthEnd } }),
     baseline,
-    query: { start: baseline.start < monthStart ? baseline.start : monthStart, end: today },
+    judgedDays: [dayBefore, yesterday],
+    query: { start: firstBaseline < monthStart ? firstBaseline : monthStart, end: today },
     hours: {
-      start: new Date(hourEnd - 24 * HOUR_MS).toISOString().replace('.000Z', 'Z'),
+      start: new Date(hourEnd - HOURS_JUDGED * HOUR_MS).toISOString().replace('.000Z', 'Z'),
       end: new Date(hourEnd).toISOString().replace('.000Z', 'Z'),
     },
     anomalies: { start: addDays(today, -cost.anomalies.lookbackDays), end: today },
@@ -272,7 +287,7 @@ export const summarizeServices = (daily: readonly DailyCost[], w: CostWindow): S
 
 /**
  * A spike: yesterday exceeds the baseline mean by at least `minIncreaseUsd` AND by at least
- * `minIncreasePercent` (any growth from $0 counts as infinite). Both, so a $2 → $9 service stays quiet.
+ * `minIncreasePercent` (any growth from $0 or below counts as infinite). Both, so a $2 → $9 service stays quiet.
  */
 export const isSpike = (
   s: Pick<ServiceCost, 'yesterdayUsd' | 'baselineUsd'>,
@@ -280,7 +295,9 @@ export const isSpike = (
 ): boolean => {
   const delta = s.yesterdayUsd - s.baselineUsd;
   if (delta < rule.minIncreaseUsd) return false;
-  return s.baselineUsd === 0 || (delta / s.baselineUsd) * 100 >= rule.minIncreasePercent;
+  // From a baseline at or below $0 (credits or refunds netted in) any growth is infinite, as from $0: the
+  // ratio to a negative mean is negative, and read as a percentage it silenced every such jump.
+  return s.baselineUsd <= 0 || (delta / s.baselineUsd) * 100 >= rule.minIncreasePercent;
 };
 
 const pct = (p: number | undefined): string => (p === undefined ? 'new' : `${p >= 0 ? '+' : ''}${p} %`);
@@ -369,11 +386,15 @@ export const evaluateHourlyLimits = (
       for (const h of hourly.value) {
         if (services.includes(h.service)) perHour.set(h.hour, (perHour.get(h.hour) ?? 0) + h.usd);
       }
-      const [hour, peak] = [...perHour.entries()].reduce<[string | undefined, number]>(
-        (best, e) => (e[1] > best[1] ? e : best),
-        [undefined, 0],
-      );
-      if (hour !== undefined && peak > rule.maxUsdPerHour) {
+      // The peak of each UTC day: an alert is keyed by its day, and the window spans two days, so a burst on
+      // one day is judged even when the other day's is larger (the next run's window no longer holds it).
+      const peaks = new Map<string, [string, number]>();
+      for (const [h, v] of perHour) {
+        const best = peaks.get(h.slice(0, 10));
+        if (!best || v > best[1]) peaks.set(h.slice(0, 10), [h, v]);
+      }
+      for (const [hour, peak] of [...peaks.values()].sort(([a], [b]) => a.localeCompare(b))) {
+        if (peak <= rule.maxUsdPerHour) continue;
         alerts.push({
           kind: 'hourly',
           key: alertKeys.hourly(hour.slice(0, 10), rule.id),
@@ -390,12 +411,13 @@ export const evaluateHourlyLimits = (
       }
       continue;
     }
-    const perHour =
-      sum(daily.filter((d) => d.day === w.yesterday && services.includes(d.service)).map((d) => d.usd)) / 24;
-    if (perHour > rule.maxUsdPerHour) {
+    for (const day of w.judgedDays) {
+      const perHour =
+        sum(daily.filter((d) => d.day === day && services.includes(d.service)).map((d) => d.usd)) / 24;
+      if (perHour <= rule.maxUsdPerHour) continue;
       alerts.push({
         kind: 'hourly',
-        key: alertKeys.hourly(w.yesterday, rule.id),
+        key: alertKeys.hourly(day, rule.id),
         severity: rule.severity,
         ruleId: rule.id,
         services,
@@ -403,7 +425,7 @@ export const evaluateHourlyLimits = (
         maxUsdPerHour: rule.maxUsdPerHour,
         estimated: true,
         title: `${rule.id} ~${usd(perHour)}/h (daily / 24), above ${usd(rule.maxUsdPerHour)}/h`,
-        text: `${rule.id}: ${usd(perHour)}/h on average on ${w.yesterday} (daily cost ÷ 24: hourly granularity is not enabled), above the limit of ${usd(rule.maxUsdPerHour)}/h (${services.join(', ')})`,
+        text: `${rule.id}: ${usd(perHour)}/h on average on ${day} (daily cost ÷ 24: hourly granularity is not enabled), above the limit of ${usd(rule.maxUsdPerHour)}/h (${services.join(', ')})`,
       });
     }
   }
@@ -498,20 +520,29 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
     .map((s) => thresholdAlert(s, w.month));
 
   const services = summarizeServices(daily, w);
-  if (cost.spikes.enabled) {
-    for (const s of services.filter((x) => isSpike(x, cost.spikes))) {
+  for (const day of cost.spikes.enabled ? w.judgedDays : []) {
+    // Each day against the `baselineDays` before it (yesterday's is the summary's).
+    const judged =
+      day === w.yesterday
+        ? services
+        : summarizeServices(daily, {
+            ...w,
+            yesterday: day,
+            baseline: { start: addDays(day, -cost.spikes.baselineDays), end: day },
+          });
+    for (const s of judged.filter((x) => isSpike(x, cost.spikes))) {
       alerts.push({
         kind: 'spike',
-        key: alertKeys.spike(w.yesterday, s.service),
+        key: alertKeys.spike(day, s.service),
         severity: cost.spikes.severity,
         service: s.service,
-        day: w.yesterday,
+        day,
         usd: s.yesterdayUsd,
         baselineUsd: s.baselineUsd,
         deltaUsd: s.deltaUsd,
         ...(s.deltaPercent !== undefined && { deltaPercent: s.deltaPercent }),
-        title: `${s.service} ${usd(s.yesterdayUsd)} on ${w.yesterday} (+${usd(s.deltaUsd)})`,
-        text: `${s.service} cost ${usd(s.yesterdayUsd)} on ${w.yesterday}, ${usd(s.deltaUsd)} (${pct(s.deltaPercent)}) over its ${cost.spikes.baselineDays}-day mean of ${usd(s.baselineUsd)}`,
+        title: `${s.service} ${usd(s.yesterdayUsd)} on ${day} (+${usd(s.deltaUsd)})`,
+        text: `${s.service} cost ${usd(s.yesterdayUsd)} on ${day}, ${usd(s.deltaUsd)} (${pct(s.deltaPercent)}) over its ${cost.spikes.baselineDays}-day mean of ${usd(s.baselineUsd)}`,
       });
     }
   }

@@ -66,6 +66,12 @@ const DAY_S = 86_400;
 const DAY_MS = DAY_S * 1000;
 /** Dedup items outlive the longest thing they guard: a calendar month (40 days). */
 const TTL_SECONDS = 40 * DAY_S;
+/**
+ * An anomaly's key outlives every poll window that can still list it (`lookbackDays`, up to 90) by a week,
+ * whether it came by event or by a check's poll: else a later poll alerts it again.
+ */
+const anomalyTtl = (cost: StewardConfig['cost']): number =>
+  Math.max(TTL_SECONDS, (cost.anomalies.lookbackDays + 7) * DAY_S);
 
 /** Expected Cost Explorer refusals: the run degrades with a note instead of failing. */
 const DEGRADE = new Set([
@@ -196,6 +202,7 @@ export const runCostCheck = async (
     (fired, notes, report) =>
       costNotification(evaluation, fired, fired.length ? explain(fired) : notes, cost.consoleUrl, report),
     { name: 'cost-check', report: { evaluation } },
+    anomalyTtl(cost),
   );
   outcomes.push(...delivery.outcomes);
   // What earlier runs claimed and never delivered (a publish that failed, a run killed mid-publish) is owed
@@ -259,7 +266,7 @@ export const runCostAnomalies = async (
     anomalyAlerts(anomalies, cost.anomalies).map(alertClaim),
     (fired, _notes, report) => anomalyNotification(fired, report),
     { name: 'anomalies', report: { received: anomalies.length } },
-    Math.max(TTL_SECONDS, (cost.anomalies.lookbackDays + 7) * DAY_S),
+    anomalyTtl(cost),
   );
   outcomes.push(...delivery.outcomes);
   const sent = delivery.alerts.filter((a) => a.status === 'sent').length;
@@ -416,7 +423,7 @@ const resend = async (
   const mine: UnsentAlert[] = [];
   for (const u of owed.sort((a, b) => a.claimedAt - b.claimedAt || a.key.localeCompare(b.key))) {
     try {
-      if (await deps.ledger.claim(u.key, u.level, TTL_SECONDS, u.detail)) mine.push(u);
+      if (await deps.ledger.claim(u.key, u.level, anomalyTtl(deps.config.cost), u.detail)) mine.push(u);
     } catch (e) {
       outcomes.push(failedOutcome({ resource: u.key, action: 'claim' }, e));
     }

@@ -73,6 +73,11 @@ export interface EvidenceRow {
     unscheduled: number;
     /** Pre-change snapshots of the month. */
     adhoc: number;
+    /**
+     * Scheduled times of the month after the backup grace when the report was generated: not judged yet
+     * (ISO), and not counted above. Absent when none.
+     */
+    pending?: string[];
     /** Start of the counted window, when it is not the start of the month (and why). */
     countedFrom?: { at: string; why: string };
   };
@@ -82,6 +87,11 @@ export interface EvidenceRow {
     copies: number;
     /** Backups of the month (older than the DR grace) with no copy on record (ISO scheduled times). */
     notCopied: string[];
+    /**
+     * Backups of the month with no copy on record that were still inside the DR grace when the report was
+     * generated: neither copied nor missing yet (ISO scheduled times). Absent when none.
+     */
+    pending?: string[];
     /** DR lag at the end of each day of the month (seconds; null before the first copy). */
     lagByDay: (number | null)[];
     maxLagSeconds?: number;
@@ -114,6 +124,9 @@ export interface EvidenceReport {
     backupsMissed: number;
     drCopies: number;
     drCopiesMissing: number;
+    /** Scheduled backups and DR copies of the month not judged yet (inside their grace at generation). */
+    backupsPending?: number;
+    drCopiesPending?: number;
     retentionDeleted: number;
     /** EC2 instances' dump objects retention deleted (not snapshots: never counted as backups taken). */
     dumpsDeleted?: number;
@@ -284,7 +297,13 @@ export const buildEvidence = (
       };
     }
     if (policy && policy.kinds.includes(db.kind)) {
-      const graceEnd = Math.min(monthEndCap, nowMs - config.report.backupGraceMinutes * MINUTE);
+      // Fire times are inclusive at both ends: the next month's first instant is that month's (a midnight
+      // backup of 1 December is December's), so the window ends 1 ms before it.
+      const graceEnd = Math.min(
+        monthEndCap,
+        end.getTime() - 1,
+        nowMs - config.report.backupGraceMinutes * MINUTE,
+      );
       let from = start.getTime();
       let countedFrom: { at: string; why: string } | undefined;
       const created = db.createdAt ? Date.parse(db.createdAt) : NaN;
@@ -298,7 +317,7 @@ export const buildEvidence = (
       const first = mine[0]?.at;
       const firstFire =
         sched && sched.kind !== 'rate'
-          ? fireTimes(sched, new Date(from), new Date(end.getTime()))?.[0]
+          ? fireTimes(sched, new Date(from), new Date(end.getTime() - 1))?.[0]
           : undefined;
       if (first !== undefined && firstFire !== undefined && first - BEFORE_MS > firstFire.getTime()) {
         from = first - BEFORE_MS;
@@ -316,6 +335,15 @@ export const buildEvidence = (
       const taken = fires?.filter((f) => mine.some(covers(f.getTime()))) ?? [];
       const missed = fires?.filter((f) => !mine.some(covers(f.getTime()))) ?? [];
       const matched = (e: Evidence) => fires?.some((f) => covers(f.getTime())(e)) ?? false;
+      // What the grace keeps from judging: the month's fires after it, up to now (the month's end at most).
+      const pending =
+        sched === undefined || sched.kind === 'rate'
+          ? []
+          : fireTimes(
+              sched,
+              new Date(Math.max(from, graceEnd + 1)),
+              new Date(Math.min(end.getTime() - 1, nowMs)),
+            )!;
       row.backups = {
         schedule: `${policy.schedule}${policy.timezone !== 'UTC' ? ` ${policy.timezone}` : ''}`,
         scheduled: fires ? fires.length : null,
@@ -323,6 +351,7 @@ export const buildEvidence = (
         missed: missed.map((f) => f.toISOString()),
         unscheduled: fires ? inMonth.filter((e) => !e.id.endsWith('-adhoc') && !matched(e)).length : 0,
         adhoc: inMonth.filter((e) => e.id.endsWith('-adhoc')).length,
+        ...(pending.length ? { pending: pending.map((f) => f.toISOString()) } : {}),
         ...(countedFrom ? { countedFrom } : {}),
       };
       if (!sched)
@@ -340,12 +369,14 @@ export const buildEvidence = (
           lagByDay.push(held === -Infinity ? null : Math.round((t - held) / 1000));
         }
         const lags = lagByDay.filter((l): l is number => l !== null);
+        const drPending = taken.filter((f) => f.getTime() > drGraceEnd && !copied(f.getTime()));
         row.dr = {
           region: config.dr.region,
           copies: copies.filter((c) => c.at >= start.getTime() - BEFORE_MS && c.at < end.getTime()).length,
           notCopied: taken
             .filter((f) => f.getTime() <= drGraceEnd && !copied(f.getTime()))
             .map((f) => f.toISOString()),
+          ...(drPending.length ? { pending: drPending.map((f) => f.toISOString()) } : {}),
           lagByDay,
           ...(lags.length ? { maxLagSeconds: Math.max(...lags) } : {}),
         };
@@ -369,6 +400,22 @@ export const buildEvidence = (
   }
 
   const sum = (f: (r: EvidenceRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  // A report made soon after its month ended (the default: 06:00 on the 1st, inside the 12 h DR grace of the
+  // last evening's backups) cannot judge the month's last hours yet: say so, with when it can.
+  const backupsPending = sum((r) => r.backups?.pending?.length ?? 0);
+  const drCopiesPending = sum((r) => r.dr?.pending?.length ?? 0);
+  const judgeable = (list: (r: EvidenceRow) => string[] | undefined, graceMs: number) =>
+    new Date(
+      Math.max(...rows.flatMap((r) => (list(r) ?? []).map((t) => Date.parse(t) + graceMs))),
+    ).toISOString();
+  if (backupsPending)
+    notes.push(
+      `${backupsPending} scheduled backup${backupsPending === 1 ? '' : 's'} not judged yet (inside the ${config.report.backupGraceMinutes} min backup grace when this report was generated): generate it again after ${judgeable((r) => r.backups?.pending, config.report.backupGraceMinutes * MINUTE)} (steward report --month ${inputs.month}) to count ${backupsPending === 1 ? 'it' : 'them'}.`,
+    );
+  if (drCopiesPending)
+    notes.push(
+      `${drCopiesPending} DR cop${drCopiesPending === 1 ? 'y' : 'ies'} not judged yet (backups still inside the ${config.report.drGraceHours} h DR grace when this report was generated): generate it again after ${judgeable((r) => r.dr?.pending, config.report.drGraceHours * 60 * MINUTE)} (steward report --month ${inputs.month}) to judge ${drCopiesPending === 1 ? 'it' : 'them'}.`,
+    );
   const protectedRows = rows.filter((r) => r.backups);
   const copiesToDr = Object.values(config.backup.policies).some((p) => p.copyToDr);
   const priced = rows.flatMap((r) => r.drills.flatMap((d) => d.cost?.estimatedUsd ?? []));
@@ -391,6 +438,8 @@ export const buildEvidence = (
       backupsMissed: sum((r) => r.backups?.missed.length ?? 0),
       drCopies: sum((r) => r.dr?.copies ?? 0),
       drCopiesMissing: sum((r) => r.dr?.notCopied.length ?? 0),
+      ...(backupsPending ? { backupsPending } : {}),
+      ...(drCopiesPending ? { drCopiesPending } : {}),
       retentionDeleted: sum((r) => r.retention.deleted),
       ...(rows.some((r) => r.retention.dumps)
         ? { dumpsDeleted: sum((r) => r.retention.dumps?.deleted ?? 0) }

@@ -203,6 +203,7 @@ const missedCell = (r: EvidenceRow): string => {
       `<span class="muted">counted from ${esc(minute(b.countedFrom.at))} (${esc(b.countedFrom.why)})</span>`,
     );
   if (b.unscheduled) parts.push(`<span class="muted">${b.unscheduled} outside the schedule</span>`);
+  if (b.pending?.length) parts.push(`<span class="late">${b.pending.length} not judged yet</span>`);
   return parts.join('<br>') || '<span class="ok">none</span>';
 };
 
@@ -342,7 +343,7 @@ export const renderEvidenceHtml = (
         ? `${sparkline(d.dr.lagByDay, opts.drLagLimitSeconds)}<br><span class="muted">max ${esc(dur(d.dr.maxLagSeconds))}</span>`
         : '<span class="muted">–</span>';
       const copies = d.dr
-        ? `${d.dr.copies}${d.dr.notCopied.length ? ` <span class="bad">(${d.dr.notCopied.length} not copied)</span>` : ''}`
+        ? `${d.dr.copies}${d.dr.notCopied.length ? ` <span class="bad">(${d.dr.notCopied.length} not copied)</span>` : ''}${d.dr.pending?.length ? ` <span class="late">(${d.dr.pending.length} not judged yet)</span>` : ''}`
         : '<span class="muted">–</span>';
       return `<tr><td><b>${esc(d.id)}</b><br><span class="muted">${esc(d.kind)}, ${esc(d.engine)}</span></td><td>${d.policy ? esc(d.policy) : '<span class="muted">–</span>'}<br><code class="muted">${esc(d.backups?.schedule ?? '')}</code></td><td class="n">${backupCell(d)}</td><td>${missedCell(d)}</td><td class="n">${d.backups?.adhoc ?? '–'}</td><td class="n">${copies}</td><td>${lag}</td><td class="n">${d.retention.deleted}${d.retention.failed ? ` <span class="bad">(${d.retention.failed} failed)</span>` : ''}${dumpsCell(d)}</td></tr>`;
     })
@@ -380,7 +381,10 @@ ${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}
 };
 
 const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : String(v);
+  const text = v === undefined || v === null ? '' : String(v);
+  // Text a spreadsheet would run as a formula (a tag value, a check's detail) is led by a quote: it stays
+  // data (OWASP, CSV injection). Numbers are written as they are.
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 const csv = (header: string[], rows: unknown[][]) =>

@@ -87,10 +87,10 @@ export const evidenceNotification = (
     subject: evidenceSubject(r),
     lines: [
       `Databases: ${s.protected} of ${s.databases} protected${s.unprotected ? `, ${s.unprotected} without a steward:backup tag` : ''}.`,
-      `Backups: ${s.backupsTaken} of ${s.backupsScheduled} scheduled taken${s.backupsMissed ? `, ${s.backupsMissed} missed (${firstOf(missed.map((d) => `${d.id} ${d.backups!.missed.length}`))})` : ''}.`,
+      `Backups: ${s.backupsTaken} of ${s.backupsScheduled} scheduled taken${s.backupsMissed ? `, ${s.backupsMissed} missed (${firstOf(missed.map((d) => `${d.id} ${d.backups!.missed.length}`))})` : ''}${s.backupsPending ? `; ${s.backupsPending} not judged yet (inside the backup grace)` : ''}.`,
       ...(r.drRegion
         ? [
-            `DR copies in ${r.drRegion}: ${s.drCopies}${s.drCopiesMissing ? `, ${s.drCopiesMissing} backups not copied` : ''}.`,
+            `DR copies in ${r.drRegion}: ${s.drCopies}${s.drCopiesMissing ? `, ${s.drCopiesMissing} backups not copied` : ''}${s.drCopiesPending ? `; ${s.drCopiesPending} not judged yet (inside the DR grace): the report's notes say when to generate it again` : ''}.`,
           ]
         : []),
       `Retention expired ${s.retentionDeleted} snapshots${s.dumpsDeleted ? ` and ${s.dumpsDeleted} dump objects` : ''}.`,

@@ -138,6 +138,15 @@ export const guardEvent = (
   else if (event.state === 'OK' && rule.scaleIn.enabled) {
     const held = now.getTime() - event.at.getTime();
     const need = rule.scaleIn.afterOkMinutes * 60_000;
+    // Only the scale-in check steps back: it reads the alarm's latest state. A delivery of the OK itself
+    // (held long enough only when it came late: a throttled first try) cannot know the alarm is OK still.
+    if (event.source !== 'scale-in-check')
+      return {
+        skip: skip(
+          'not-sustained',
+          `${event.alarmName} OK at ${event.at.toISOString()} is remembered: the scale-in check steps back once the OK has held ${rule.scaleIn.afterOkMinutes} min`,
+        ),
+      };
     if (held < need)
       return {
         skip: skip(

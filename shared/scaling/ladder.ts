@@ -62,7 +62,13 @@ export const previousScaleStep = (
   const i = ladder.indexOf(current);
   if (i < 0)
     return { step: 'not-on-ladder', detail: `${current} is not on the ladder ${ladder.join(' → ')}` };
-  const floor = Math.max(0, min === undefined ? 0 : ladder.indexOf(min));
+  const floor = min === undefined ? 0 : ladder.indexOf(min);
+  // A floor off the ladder (another family, or above max) is no floor: refuse rather than step to the bottom.
+  if (floor < 0)
+    return {
+      step: 'not-on-ladder',
+      detail: `the floor ${min} (scaleIn.min) is not on the ladder ${ladder.join(' → ')}`,
+    };
   if (i <= floor) return { step: 'at-min', detail: `${current} is already at the floor (${ladder[floor]})` };
   return { step: 'next', to: ladder[i - 1]! };
 };

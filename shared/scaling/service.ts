@@ -33,13 +33,16 @@ export type { ScalingDeps, ScalingResult };
 
 /**
  * A skip that says nothing about its target: bookkeeping (QUIET, an already-done repeat), or what a scale-in
- * check finds in every run while nothing changes, a resource already at its floor (`at-min`). Not told, and
- * counted in the fleet's total only: a check every 15 minutes over resources at rest would otherwise notify
- * each of them every 15 minutes and feed a per-target metric series every hour.
+ * check finds in every run while nothing changes: a resource already at its floor (`at-min`), or one still
+ * waiting on steward's own last change (its class change pending until the maintenance window, its cooldown).
+ * Not told, and counted in the fleet's total only: a check every 15 minutes over resources at rest would
+ * otherwise notify each of them every 15 minutes (for days, until a maintenance window) and feed a per-target
+ * metric series every hour.
  */
+const WAITING: readonly string[] = ['at-min', 'pending-modification', 'cooldown'];
 const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
   !notifiable(d) ||
-  (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && d.decision.reason === 'at-min');
+  (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && WAITING.includes(d.decision.reason));
 
 const outcomeOf = (d: DecisionRecord): Outcome => {
   const base = { resource: d.resource, action: d.action };

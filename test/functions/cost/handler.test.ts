@@ -158,7 +158,8 @@ describe('cost handler: scheduled thresholds', () => {
 
     // Assert
     expect(r.evaluation!.window.month).toBe('2026-12');
-    expect(r.evaluation!.window.query).toEqual({ start: '2026-11-25', end: '2026-12-03' });
+    // The spike baselines of the 1st and the 2nd (the day before yesterday is judged again).
+    expect(r.evaluation!.window.query).toEqual({ start: '2026-11-24', end: '2026-12-03' });
     expect(keysOf(r)).toContain('cost-alert#2026-12#usd-2000#actual');
     expect(notifier.sent).toHaveLength(1);
   });
@@ -339,7 +340,7 @@ describe('cost handler: spikes and per-hour limits', () => {
     // Assert
     expect(ce).toHaveReceivedCommandWith(GetCostAndUsageCommand, {
       Granularity: 'HOURLY',
-      TimePeriod: { Start: '2026-11-22T07:00:00Z', End: '2026-11-23T07:00:00Z' },
+      TimePeriod: { Start: '2026-11-21T07:00:00Z', End: '2026-11-23T07:00:00Z' },
       Filter: {
         Dimensions: {
           Key: 'SERVICE',
@@ -353,6 +354,54 @@ describe('cost handler: spikes and per-hour limits', () => {
     expect(notifier.sent[0]!.lines.join('\n')).toContain(
       'llm-api: $132.40 in the hour from 2026-11-23 03:00 UTC, above the limit of $100.00/h',
     );
+  });
+
+  it('hourly enabled: a burst whose hourly data came after the run that covered it is judged by the next', async () => {
+    // Prepare: Cost Explorer's data lags (up to 24 h): hours later than 8 h before a call are not there yet.
+    // A $140 burst at 23 Nov 03:00 is missing at the 23rd's 07:00 run and present at the 24th's.
+    ce = mockCostExplorer({ usage: usageResponse({ scale: 0.5 }) });
+    let now = NOW;
+    const burst = { hour: '2026-11-23T03:00:00Z', usd: 140 };
+    ce.on(GetCostAndUsageCommand, { Granularity: 'HOURLY' }).callsFake(
+      (input: { TimePeriod: { Start: string; End: string } }) => {
+        const known = burst.hour < input.TimePeriod.End && burst.hour >= input.TimePeriod.Start;
+        const arrived = Date.parse(burst.hour) <= now.getTime() - 8 * 3_600_000;
+        return {
+          $metadata: {},
+          ResultsByTime:
+            known && arrived
+              ? [
+                  {
+                    TimePeriod: { Start: burst.hour, End: '2026-11-23T04:00:00Z' },
+                    Groups: [
+                      {
+                        Keys: ['Amazon Bedrock'],
+                        Metrics: { UnblendedCost: { Amount: String(burst.usd), Unit: 'USD' } },
+                      },
+                    ],
+                    Estimated: true,
+                  },
+                ]
+              : [],
+        };
+      },
+    );
+    const config = costTestConfig({ hourly: true, forecast: false });
+    const ledger = memoryAlertLedger(() => now);
+    const hourly = (r: Awaited<ReturnType<typeof run>>) =>
+      keysOf(r).filter((k) => k.startsWith('cost-hourly'));
+
+    // Act
+    const first = await run(costEvents().scheduled, fakeCostDeps({ config, ledger, now }).deps);
+    now = new Date('2026-11-24T07:00:00Z');
+    const next = await run(
+      { action: 'cost-check', scheduledTime: now.toISOString() },
+      fakeCostDeps({ config, ledger, now }).deps,
+    );
+
+    // Assert: on main the 24th's window began at 23 Nov 07:00, after the burst: never alerted.
+    expect(hourly(first)).toEqual([]);
+    expect(hourly(next)).toEqual(['cost-hourly#2026-11-23#llm-api']);
   });
 
   it('hourly disabled: estimates daily cost ÷ 24, says so, and needs no extra request', async () => {
@@ -686,6 +735,40 @@ describe('cost handler: Cost Explorer client', () => {
 
     // Assert
     expect(ce.commandCalls(GetAnomaliesCommand)).toHaveLength(2);
+  });
+});
+
+describe('cost handler: anomalies polled with a long look-back', () => {
+  it('an anomaly a poll alerted is not alerted again while later polls still see it (lookbackDays 60)', async () => {
+    // Prepare: a ledger whose items expire at their TTL, as DynamoDB's do; the anomaly ended 2026-11-22.
+    ce = mockCostExplorer({ anomalies: anomaliesResponse() });
+    let clock = NOW;
+    const inner = memoryAlertLedger(() => clock);
+    const expires = new Map<string, number>();
+    const ledger: AlertLedger = {
+      ...inner,
+      claim: async (key, level, ttl, detail) => {
+        if ((expires.get(key) ?? Infinity) <= clock.getTime() / 1000) inner.items.delete(key);
+        const won = await inner.claim(key, level, ttl, detail);
+        if (won) expires.set(key, clock.getTime() / 1000 + ttl);
+        return won;
+      },
+    };
+    const config = costTestConfig({ anomalies: { lookbackDays: 60 } });
+    const anomalyKeys = (r: Awaited<ReturnType<typeof run>>) =>
+      keysOf(r).filter((k) => k.startsWith('cost-anomaly#'));
+
+    // Act: on-demand checks poll every run; the second, 45 days on, still has the anomaly in its window.
+    const first = await run({ action: 'cost-check' }, fakeCostDeps({ now: clock, config, ledger }).deps);
+    clock = new Date('2027-01-06T07:00:00Z');
+    const later = await run({ action: 'cost-check' }, fakeCostDeps({ now: clock, config, ledger }).deps);
+
+    // Assert
+    expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
+      DateInterval: { StartDate: '2026-11-07', EndDate: '2027-01-06' },
+    });
+    expect(anomalyKeys(first)).toHaveLength(1);
+    expect(anomalyKeys(later)).toEqual([]);
   });
 });
 

@@ -753,6 +753,75 @@ describe('scale-in on a sustained OK', () => {
     expect(r.decisions).toEqual([]);
     expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
   });
+
+  it('a step back waiting for the maintenance window is told once, not at every check until then', async () => {
+    // Prepare: orders-db's class rule scales in, its changes wait for the maintenance window (the default).
+    const cpu = scalingConfigInput.scaling.rules['orders-db-cpu'];
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          ...scalingConfigInput.scaling.rules,
+          'orders-db-cpu': {
+            ...cpu,
+            action: { ...cpu.action, applyImmediately: false },
+            scaleIn: { enabled: true, afterOkMinutes: 60 },
+          },
+        },
+      },
+    };
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+    givenInstance({ DBInstanceClass: 'db.r6g.2xlarge' });
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(clone(okEvent), deps);
+    at('2026-01-15T12:45:00Z');
+    const step = await run(scaleInEvent, deps);
+    givenInstance({
+      DBInstanceClass: 'db.r6g.2xlarge',
+      PendingModifiedValues: { DBInstanceClass: 'db.r6g.xlarge' },
+    });
+
+    // Act: the checks once the OK has held again, every 15 minutes, while the change is still pending.
+    const later: ScalingResult[] = [];
+    for (const t of ['13:50', '14:05', '14:20']) {
+      at(`2026-01-15T${t}:00Z`);
+      later.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert: the step is told; the wait for its window is bookkeeping (on main: three more warnings).
+    expect(step.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    expect(later.map((r) => r.decisions[0]!.decision)).toMatchObject([
+      { reason: 'pending-modification' },
+      { reason: 'pending-modification' },
+      { reason: 'pending-modification' },
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'orders-db-cpu: modify orders-db class db.r6g.2xlarge → db.r6g.xlarge (next maintenance window)',
+    ]);
+  });
+
+  it('an OK delivered late never steps back by itself: the alarm may be in ALARM again since', async () => {
+    // Prepare: the ALARM of 11:49 finds the group at its max (3 replicas per shard), so nothing is acted on.
+    const { deps, at } = setup({ now: '2026-01-15T11:50:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 3), shard('0002', 3)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    const alarm = await run(alarmAt('sessions-redis-cpu-high', '2026-01-15T11:49:00.000+0000'), deps);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+
+    // Act: the OK of 11:39:58, whose first delivery was throttled, comes at 13:00 (Lambda's async queue
+    // retries for up to 6 hours, EventBridge for 24), and the scale-in check runs after it.
+    at('2026-01-15T13:00:00Z');
+    const late = await run(ok, deps);
+    const check = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(alarm.decisions[0]!.decision).toMatchObject({ reason: 'at-max' });
+    expect(late.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'not-sustained' });
+    expect(check.decisions).toEqual([]);
+    expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+  });
 });
 
 describe('a run with many decisions', () => {

@@ -54,7 +54,7 @@ describe('costWindow', () => {
       '2026-11',
       ['2026-11-01', '2026-11-03'],
       ['2026-11-03', '2026-12-01'],
-      '2026-10-26',
+      '2026-10-25',
     ],
     ['2026-12-01T07:00:00Z', '2026-11', ['2026-11-01', '2026-12-01'], undefined, '2026-11-01'],
     ['2027-01-01T00:30:00Z', '2026-12', ['2026-12-01', '2027-01-01'], undefined, '2026-12-01'],
@@ -93,9 +93,9 @@ describe('costWindow', () => {
     );
   });
 
-  it('asks for the last 24 complete hours', () => {
+  it("asks for the last 48 complete hours: a day and Cost Explorer's lag", () => {
     expect(costWindow(new Date('2026-11-23T07:42:10Z'), cost).hours).toEqual({
-      start: '2026-11-22T07:00:00Z',
+      start: '2026-11-21T07:00:00Z',
       end: '2026-11-23T07:00:00Z',
     });
   });
@@ -176,6 +176,9 @@ describe('spikes', () => {
     ['new service at $20', 0, 20, false],
     ['exactly at both floors', 100, 150, true],
     ['a drop', 300, 10, false],
+    // UnblendedCost by SERVICE nets credits and refunds in: a baseline can be below $0.
+    ['credits ran out: -$40 a day → $900', -40, 900, true],
+    ['below $0, then +$30 only', -40, -10, false],
   ])('%s → %s', (_, baselineUsd, yesterdayUsd, spike) => {
     expect(isSpike({ baselineUsd, yesterdayUsd }, rule)).toBe(spike);
   });
@@ -193,6 +196,34 @@ describe('spikes', () => {
         },
       ),
     );
+  });
+
+  it('alerts a jump from a baseline below $0 (credits or a refund netted in), as from $0', () => {
+    // Prepare: credits worth more than the usage for the 7 baseline days, then $900 of usage yesterday.
+    const daily = flat('Amazon Bedrock', -40).map((d) => (d.day === '2026-11-22' ? { ...d, usd: 900 } : d));
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, cost, w);
+
+    // Assert
+    expect(ev.alerts.filter((a) => a.kind === 'spike')).toMatchObject([
+      { key: alertKeys.spike('2026-11-22', 'Amazon Bedrock'), usd: 900, baselineUsd: -40, deltaUsd: 940 },
+    ]);
+  });
+
+  it('judges the day before yesterday again: its cost may have come in after the last run', () => {
+    // Prepare: at 22 Nov 07:00 the 21st showed $70 (most of its data not in yet: Cost Explorer lags up to
+    // 24 h); at 23 Nov 07:00 the 21st is complete at $900, the 22nd back to $70.
+    const daily = flat('Amazon Bedrock', 70).map((d) => (d.day === '2026-11-21' ? { ...d, usd: 900 } : d));
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, cost, w);
+
+    // Assert: on main only the 22nd was judged, and the 21st's spike was never alerted.
+    expect(ev.alerts.filter((a) => a.kind === 'spike')).toMatchObject([
+      { key: alertKeys.spike('2026-11-21', 'Amazon Bedrock'), day: '2026-11-21', usd: 900, baselineUsd: 70 },
+    ]);
+    expect(ev.alerts.find((a) => a.kind === 'spike')!.text).toContain('on 2026-11-21');
   });
 
   it('compares yesterday with the mean of the 7 days before it; a missing day counts as $0', () => {
@@ -279,6 +310,39 @@ describe('per-hour limits', () => {
     expect(r.notes).toEqual([]);
   });
 
+  it('hourly: alerts each UTC day of the window whose peak is above the limit, not only the larger peak', () => {
+    // Prepare: the window (22 Nov 07:00 to 23 Nov 07:00) spans two days, each with its own burst. The next
+    // run's window starts at 23 Nov 07:00: the 23rd's 03:00 burst is judged by this run or never.
+    const daily = flat('Amazon Bedrock', 30);
+    const hours = [
+      { hour: '2026-11-22T09:00:00Z', service: 'Amazon Bedrock', usd: 150 },
+      { hour: '2026-11-23T03:00:00Z', service: 'Amazon Bedrock', usd: 120 },
+      { hour: '2026-11-23T04:00:00Z', service: 'Amazon Bedrock', usd: 40 },
+    ];
+
+    // Act
+    const r = evaluateHourlyLimits(rules, daily, { ok: true, value: hours }, w);
+
+    // Assert
+    expect(r.alerts.map((a) => [a.key, a.kind === 'hourly' && a.hour])).toEqual([
+      ['cost-hourly#2026-11-22#llm-api', '2026-11-22T09:00:00Z'],
+      ['cost-hourly#2026-11-23#llm-api', '2026-11-23T03:00:00Z'],
+    ]);
+  });
+
+  it('without hourly data: the day before yesterday is estimated again, its cost may have come in late', () => {
+    // Prepare: $3,000 of Bedrock on 21 Nov (complete only now), $30 on the 22nd.
+    const daily = flat('Amazon Bedrock', 30).map((d) => (d.day === '2026-11-21' ? { ...d, usd: 3000 } : d));
+
+    // Act
+    const r = evaluateHourlyLimits(rules, daily, undefined, w);
+
+    // Assert: on main only the 22nd was estimated.
+    expect(r.alerts).toEqual([
+      expect.objectContaining({ key: 'cost-hourly#2026-11-21#llm-api', usdPerHour: 125, estimated: true }),
+    ]);
+  });
+
   it.each([
     ['$2,399 a day → $99.96/h', 2399, false],
     ['$2,401 a day → $100.04/h', 2401, true],
@@ -286,10 +350,12 @@ describe('per-hour limits', () => {
     // Act
     const r = evaluateHourlyLimits(rules, flat('Amazon Bedrock', daily), undefined, w);
 
-    // Assert
-    expect(r.alerts.length === 1).toBe(alerts);
+    // Assert: the same cost every day, so both judged days (the 21st again, the 22nd) are over or under.
+    expect(r.alerts.map((a) => a.key)).toEqual(
+      alerts ? ['cost-hourly#2026-11-21#llm-api', 'cost-hourly#2026-11-22#llm-api'] : [],
+    );
     expect(r.notes.map((n) => n.code)).toEqual(['hourly-estimated']);
-    if (alerts) expect(r.alerts[0]).toMatchObject({ key: 'cost-hourly#2026-11-22#llm-api', estimated: true });
+    if (alerts) expect(r.alerts[1]).toMatchObject({ key: 'cost-hourly#2026-11-22#llm-api', estimated: true });
   });
 
   it('hourly data unavailable: falls back to daily ÷ 24 and says why', () => {
@@ -299,7 +365,7 @@ describe('per-hour limits', () => {
       { ok: false, code: 'DataUnavailableException', reason: 'not enabled' },
       w,
     );
-    expect(r.alerts).toHaveLength(1);
+    expect(r.alerts).toHaveLength(2);
     expect(r.notes.map((n) => n.code)).toEqual(['hourly-unavailable', 'hourly-estimated']);
   });
 

