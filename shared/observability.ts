@@ -1,5 +1,5 @@
+import { Console } from 'node:console';
 import { randomInt } from 'node:crypto';
-import { writeSync } from 'node:fs';
 
 // The one logger and EMF metrics writer. They write exactly what Powertools for AWS Lambda (TypeScript) v2
 // writes for the calls steward makes: the same JSON keys in the same order, the same error shape, the same
@@ -26,45 +26,27 @@ const onDemand = () => env('AWS_LAMBDA_INITIALIZATION_TYPE') === 'on-demand';
 const NO_SERVICE = 'service_undefined';
 const UNSAFE_KEYS = ['__proto__', 'constructor'];
 
-/** A console's line methods, each given one string (every line steward writes is one JSON string). */
-type Out = Record<'log' | 'info' | 'warn' | 'error' | 'debug', (line: string) => void>;
-
-/** A descriptor that refused a write (EAGAIN: set non-blocking and full): its lines go through its stream. */
-const refused = new Set<number>();
+type Out = Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'>;
 
 /**
- * Where every line goes: descriptor 1 (stdout) or 2 (stderr), the line and a newline, as Powertools' Console
- * writes one string. Written to the descriptor rather than through `process.stdout` or `process.stderr`:
- * reading either property builds a stream (a net.Socket over Lambda's pipe), 11-16 M instructions (2-3 ms of
- * CPU, Node 22) at a cold start, which writing a line does not need. Node writes stdio pipes and files
- * synchronously on Linux either way, so lines keep their order with whatever else writes there. A descriptor
- * that refuses a write gets the rest of that line, and every later line, through its stream. Tests and the
- * fixed-cost bench capture lines by replacing `output.write`.
- */
-export const output = {
-  write(fd: 1 | 2, line: string): void {
-    const bytes = Buffer.from(`${line}\n`);
-    let done = 0;
-    if (!refused.has(fd)) {
-      try {
-        while (done < bytes.length) done += writeSync(fd, bytes, done);
-      } catch {
-        refused.add(fd);
-      }
-    }
-    if (done < bytes.length) (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(done));
-  },
-};
-
-/**
- * Powertools' own console: stdout for log, info and debug; stderr for warn and error (`output`). Dev mode
- * writes through the global console, as Powertools does.
+ * Powertools' own console (stdout for log, info and debug; stderr for warn and error), each stream's made at
+ * its first line. Reading `process.stdout` or `process.stderr` opens that stream (a pipe or socket in Lambda:
+ * 1-3 ms of CPU each, Node 22), and a run that warns nothing never needs stderr, so neither is opened at import.
  */
 const stdConsole = (): Out => {
   if (devMode()) return console;
-  const out = (line: string) => output.write(1, line);
-  const err = (line: string) => output.write(2, line);
-  return { log: out, info: out, debug: out, warn: err, error: err };
+  let out: Console | undefined;
+  let err: Console | undefined;
+  // A Console given only `stdout` writes its warn and error lines there too.
+  const toOut = () => (out ??= new Console({ stdout: process.stdout }));
+  const toErr = () => (err ??= new Console({ stdout: process.stderr }));
+  return {
+    log: (...a: unknown[]) => toOut().log(...a),
+    info: (...a: unknown[]) => toOut().info(...a),
+    debug: (...a: unknown[]) => toOut().debug(...a),
+    warn: (...a: unknown[]) => toErr().warn(...a),
+    error: (...a: unknown[]) => toErr().error(...a),
+  };
 };
 
 const LEVELS = { TRACE: 6, DEBUG: 8, INFO: 12, WARN: 16, ERROR: 20, CRITICAL: 24, SILENT: 28 } as const;

@@ -6,7 +6,7 @@ import { memoryAlertLedger } from '../../shared/cost/memory-ledger.js';
 import { runCostCheck } from '../../shared/cost/service.js';
 import type { Database, Snapshot } from '../../shared/model.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { metrics, output } from '../../shared/observability.js';
+import { metrics } from '../../shared/observability.js';
 import { runReport } from '../../shared/report/service.js';
 import { memoryDeletionBudget } from '../../shared/retention/memory-budget.js';
 import { runRetention } from '../../shared/retention/service.js';
@@ -32,24 +32,20 @@ export interface RunEmission {
  * dimension is the capability's name as deployed (POWERTOOLS_SERVICE_NAME), not this process's.
  */
 export const captureEmission = async (service: string, f: () => Promise<unknown>): Promise<RunEmission> => {
-  // Lambda sends both streams to CloudWatch Logs: EMF and logs go to stdout, warnings to stderr (steward's
-  // lines through `output`, anything else through the streams).
+  // Lambda sends both streams to CloudWatch Logs: Powertools writes EMF and logs to stdout, warnings to stderr.
   const lines: string[] = [];
   const streams = [process.stdout, process.stderr];
   const writes = streams.map((s) => s.write.bind(s));
-  const write = output.write;
   for (const s of streams)
     s.write = ((chunk: string | Uint8Array) => {
       lines.push(...String(chunk).split('\n'));
       return true;
     }) as typeof s.write;
-  output.write = (_fd, line) => void lines.push(...`${line}\n`.split('\n'));
   try {
     await f().catch(() => undefined);
     metrics.publishStoredMetrics();
   } finally {
     streams.forEach((s, i) => (s.write = writes[i]!));
-    output.write = write;
   }
   const ids = new Set<MetricId>();
   let logBytes = 0;

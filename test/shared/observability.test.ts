@@ -5,14 +5,7 @@ import { logMetrics as powertoolsLogMetrics } from '@aws-lambda-powertools/metri
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  injectLambdaContext,
-  Logger,
-  logMetrics,
-  Metrics,
-  MetricUnit,
-  output,
-} from '../../shared/observability.js';
+import { injectLambdaContext, Logger, logMetrics, Metrics, MetricUnit } from '../../shared/observability.js';
 
 // Steward's logger and EMF writer must write exactly what Powertools writes (the formats users' queries,
 // metric filters and dashboards read). Each case runs the same calls through Powertools and through ours,
@@ -20,15 +13,11 @@ import {
 
 type Line = [stream: 'out' | 'err', text: string];
 
-/**
- * Everything `f` writes to stdout and stderr, line by line (nothing reaches the real streams): Powertools'
- * through the streams, ours through the descriptors (`output`).
- */
+/** Everything `f` writes to stdout and stderr, line by line (nothing reaches the real streams). */
 const capture = async (f: () => unknown): Promise<Line[]> => {
   const lines: Line[] = [];
   const out = process.stdout.write;
   const err = process.stderr.write;
-  const write = output.write;
   const grab = (stream: Line[0]) =>
     ((chunk: string | Uint8Array) => {
       lines.push(
@@ -41,7 +30,6 @@ const capture = async (f: () => unknown): Promise<Line[]> => {
     }) as typeof process.stdout.write;
   process.stdout.write = grab('out');
   process.stderr.write = grab('err');
-  output.write = (fd, line) => void (fd === 1 ? grab('out') : grab('err'))(`${line}\n`);
   // Dev mode writes through the global console (which the test runner intercepts before the streams).
   const methods = { log: 'out', info: 'out', debug: 'out', warn: 'err', error: 'err' } as const;
   const spies = Object.entries(methods).map(([m, stream]) =>
@@ -58,7 +46,6 @@ const capture = async (f: () => unknown): Promise<Line[]> => {
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;
-    output.write = write;
     spies.forEach((s) => s.mockRestore());
   }
   return lines;

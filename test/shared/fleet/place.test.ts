@@ -22,7 +22,7 @@ import {
   renderNotification,
 } from '../../../shared/notify/notifier.js';
 import { memoryRunReports, reportRun, runReportLines } from '../../../shared/notify/run-report.js';
-import { metrics, Metrics, MetricUnit, output } from '../../../shared/observability.js';
+import { metrics, Metrics, MetricUnit } from '../../../shared/observability.js';
 import { retentionRecord, retentionRecordKey } from '../../../shared/retention/record.js';
 import { planRetention } from '../../../shared/retention/gfs.js';
 import { type PolicySet, retentionPolicyResolver } from '../../../shared/retention/policy.js';
@@ -293,21 +293,16 @@ describe('snapshot tags say where the database lives', () => {
 describe('metrics in a fleet', () => {
   let out: string[];
   let write: typeof process.stdout.write;
-  const ours = output.write;
   beforeEach(() => {
     out = [];
-    // The EMF documents: Powertools' through process.stdout, ours through descriptor 1 (`output`; warnings,
-    // on descriptor 2, are not these tests' business).
     write = process.stdout.write;
     process.stdout.write = ((c: string) => (out.push(...String(c).trim().split('\n')), true)) as never;
-    output.write = (fd, line) => void (fd === 1 && out.push(line));
     vi.useFakeTimers({ now: new Date('2026-02-01T05:00:00Z'), toFake: ['Date'] });
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     vi.stubEnv('POWERTOOLS_DEV', 'false');
   });
   afterEach(() => {
     process.stdout.write = write;
-    output.write = ours;
     vi.useRealTimers();
     vi.unstubAllEnvs();
     vi.restoreAllMocks();
