@@ -1,6 +1,6 @@
 import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
 import type { Severity } from '../config/schema.js';
-import { fitToBudget, publishedBytes } from '../notify/budget.js';
+import { fitToBudget, MESSAGE_BUDGET, publishedBytes } from '../notify/budget.js';
 import { type ChatMarkdown, snsMessage } from '../notify/formats.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import { call } from './call.js';
@@ -27,7 +27,12 @@ export const snsNotifier = (
   });
   return {
     send: async (n) => {
-      const input = publish(fitToBudget(n, (m) => publishedBytes(publish(m))));
+      // Built once: a message within the budget (nearly every one) is published as first built.
+      const whole = publish(n);
+      const input =
+        publishedBytes(whole) <= MESSAGE_BUDGET
+          ? whole
+          : publish(fitToBudget(n, (m) => publishedBytes(publish(m))));
       await call('Publish', topics[n.severity], () => sns.send(new PublishCommand(input)));
     },
   };

@@ -70,14 +70,19 @@ const ASCII: Record<string, string> = {
   '•': '*',
 };
 
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
 /** A subject SNS accepts: ASCII (accents stripped, arrows spelled out), one line, at most 100 characters. */
 export const snsSubject = (raw: string): string => {
-  const ascii = raw
-    .replace(/[\r\n\t]+/g, ' ')
-    .replace(/[→←—–…✓✗×≤≥“”‘’•]/g, (c) => ASCII[c]!)
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\x20-\x7e]/g, '');
+  // Printable ASCII already (nearly every subject): nothing to replace, and no Unicode normalization to load.
+  const ascii = PRINTABLE.test(raw)
+    ? raw
+    : raw
+        .replace(/[\r\n\t]+/g, ' ')
+        .replace(/[→←—–…✓✗×≤≥“”‘’•]/g, (c) => ASCII[c]!)
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .replace(/[^\x20-\x7e]/g, '');
   return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
 };
 

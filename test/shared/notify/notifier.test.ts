@@ -1,6 +1,6 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsCallError } from '../../../shared/errors.js';
 import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
 import { renderNotification } from '../../../shared/notify/notifier.js';
@@ -14,6 +14,7 @@ const topics = {
 
 describe('notifier', () => {
   beforeEach(() => sns.reset());
+  afterEach(() => vi.restoreAllMocks());
 
   it('publishes to the topic of the severity with a short subject, readable body and JSON details', async () => {
     // Prepare
@@ -49,6 +50,29 @@ describe('notifier', () => {
     // Assert
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('builds a message within the budget once, and normalizes only a subject that is not printable ASCII', async () => {
+    // Prepare: String.prototype.normalize runs once per subject built that needs it (snsSubject).
+    sns.on(PublishCommand).resolves({ MessageId: '1' });
+    const n = snsNotifier(new SNSClient({}), topics, 'prod');
+    const normalize = vi.spyOn(String.prototype, 'normalize');
+    // Act
+    await n.send({
+      severity: 'info',
+      capability: 'backup',
+      subject: 'Snapshots taken',
+      lines: ['orders-db'],
+    });
+    const ascii = normalize.mock.calls.length;
+    await n.send({ severity: 'info', capability: 'backup', subject: 'Café → done', lines: ['orders-db'] });
+    // Assert
+    expect(ascii).toBe(0);
+    expect(normalize).toHaveBeenCalledTimes(1);
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([
+      '[steward prod] INFO backup: Snapshots taken',
+      '[steward prod] INFO backup: Cafe -> done',
+    ]);
   });
 
   it('wraps a publish failure naming the topic', async () => {
