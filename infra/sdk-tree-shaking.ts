@@ -9,7 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * The AWS SDK's generated schemas (`dist-es/schemas/schemas_0.js`, one module per client) write each
@@ -239,82 +239,10 @@ export const importFromSplitSchemas = (source: string, home: Map<string, string>
     },
   );
 
-/** A barrel module's named re-exports: each name it exports, the specifier it re-exports it from and its name there. */
-export const reExports = (source: string): Map<string, { from: string; name: string }> => {
-  const out = new Map<string, { from: string; name: string }>();
-  for (const m of source.matchAll(/^export\s*\{([^}]*)\}\s*from\s*"([^"]+)";?$/gm)) {
-    for (const spec of m[1]!
-      .split(',')
-      .map((n) => n.trim())
-      .filter(Boolean)) {
-      const [name, as = name] = spec.split(/\s+as\s+/) as [string, string?];
-      out.set(as, { from: m[2]!, name });
-    }
-  }
-  return out;
-};
-
-/**
- * Every `import { ... } from "<barrel>"` of `source` written as imports from the modules the barrel re-exports each
- * name from (`exports`, read by `reExports`; `specifierOf` turns the barrel's own specifier into one the importer
- * can use). An import with a name the barrel does not re-export is left as it is.
- *
- * Why: esbuild gives a file to every chunk whose entry reaches it through imports, and a barrel of named
- * re-exports reaches every module it names. Each client's runtime config imports its protocol from the
- * `@aws-sdk/core/protocols` barrel, so whatever any chunk keeps of any protocol (S3's REST-XML serializer, loaded
- * by a later chunk) was placed in the chunk every trigger loads.
- */
-export const directImports = (
-  source: string,
-  barrel: string,
-  exports: Map<string, { from: string; name: string }>,
-  specifierOf: (from: string) => string,
-): string =>
-  source.replace(/^import\s*\{([^}]*)\}\s*from\s*"([^"]+)";?$/gm, (all, names: string, spec: string) => {
-    if (spec !== barrel) return all;
-    const by = new Map<string, string[]>();
-    for (const n of names
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean)) {
-      const [name, local = name] = n.split(/\s+as\s+/) as [string, string?];
-      const e = exports.get(name);
-      if (!e) return all;
-      const to = specifierOf(e.from);
-      by.set(to, [...(by.get(to) ?? []), e.name === local ? local : `${e.name} as ${local}`]);
-    }
-    return [...by].map(([to, specs]) => `import { ${specs.join(', ')} } from "${to}";`).join('\n');
-  });
-
-/** The barrel whose imports the copies write as direct ones (`directImports`). */
-const PROTOCOLS = '@aws-sdk/core/protocols';
-
-/** `PROTOCOLS`'s re-exports and the directory of its ES module, read from the installed `@aws-sdk/core`; none without it. */
-const protocolsBarrel = (root: string) => {
-  const dir = join(root, 'node_modules', '@aws-sdk', 'core');
-  try {
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-      version: string;
-      exports?: Record<string, { module?: string; import?: string }>;
-    };
-    const entry = pkg.exports?.['./protocols'];
-    const file = entry?.module ?? entry?.import;
-    if (!file) return undefined;
-    const path = join(dir, file);
-    return { version: pkg.version, dir: dirname(path), exports: reExports(readFileSync(path, 'utf8')) };
-  } catch {
-    return undefined;
-  }
-};
-
-// Raise when literalTraitKeys, splitSchemas, importFromSplitSchemas or directImports change: the prepared copies
-// are keyed by it.
+// Raise when literalTraitKeys, splitSchemas or importFromSplitSchemas change: the prepared copies are keyed by it.
 const REWRITE_VERSION = 2;
 
 const SCHEMAS = /^dist-es\/schemas\/schemas_\d+\.js$/;
-// Packages beside the clients that import PROTOCOLS from a module every trigger of a function may load
-// (DynamoDB's codec, built by its client's runtime config). Each is imported by its name alone (no subpath).
-const COPIED = ['dynamodb-codec'];
 const SCHEMA_0 = 'dist-es/schemas/schemas_0.js';
 
 /** Hard-link (or, across file systems, copy) `from` to `to`. */
@@ -349,18 +277,15 @@ export const treeShakableSdk = (root: string): Record<string, string> => {
   const scope = join(root, 'node_modules', '@aws-sdk');
   if (!existsSync(scope)) return {};
   const aliases: Record<string, string> = {};
-  const protocols = protocolsBarrel(root);
   for (const name of readdirSync(scope)
-    .filter((n) => n.startsWith('client-') || COPIED.includes(n))
+    .filter((n) => n.startsWith('client-'))
     .sort()) {
     const pkgDir = join(scope, name);
     const pkgJson = join(pkgDir, 'package.json');
     if (!existsSync(pkgJson) || !existsSync(join(pkgDir, 'dist-es'))) continue;
     const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
     const pkg = `@aws-sdk/${name}`;
-    // The copies import @aws-sdk/core's protocol modules by path: keyed by its version too.
-    const key = `${name}@${version}-${REWRITE_VERSION}${protocols ? `-core@${protocols.version}` : ''}`;
-    const target = join(root, '.sdk-build', key);
+    const target = join(root, '.sdk-build', `${name}@${version}-${REWRITE_VERSION}`);
     const copy = join(target, 'node_modules', pkg);
     if (!existsSync(join(target, 'unchanged')) && existsSync(join(copy, 'package.json'))) {
       aliases[pkg] = copy;
@@ -391,21 +316,8 @@ export const treeShakableSdk = (root: string): Record<string, string> => {
       if (SCHEMAS.test(f)) continue;
       const to = join(tmp, 'node_modules', pkg, f);
       mkdirSync(dirname(to), { recursive: true });
-      const text = f.endsWith('.js') ? readFileSync(join(pkgDir, f), 'utf8') : undefined;
-      let rewired = text !== undefined && home ? importFromSplitSchemas(text, home) : text;
-      if (rewired !== undefined && protocols) {
-        // The protocol modules by path from where this file will be (the copy's final place), as esbuild reads them.
-        const from = dirname(join(target, 'node_modules', pkg, f));
-        const direct = directImports(rewired, PROTOCOLS, protocols.exports, (spec) => {
-          if (!spec.startsWith('.')) return spec;
-          const path = relative(from, join(protocols.dir, `${spec}.js`))
-            .split(sep)
-            .join('/');
-          return path.startsWith('.') ? path : `./${path}`;
-        });
-        if (direct !== rewired) rewritten += 1;
-        rewired = direct;
-      }
+      const text = home && f.endsWith('.js') ? readFileSync(join(pkgDir, f), 'utf8') : undefined;
+      const rewired = text === undefined ? undefined : importFromSplitSchemas(text, home!);
       if (rewired !== undefined && rewired !== text) writeFileSync(to, rewired);
       else linkOrCopy(join(pkgDir, f), to);
     }

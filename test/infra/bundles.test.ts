@@ -300,28 +300,6 @@ describe('what each function bundle carries', () => {
     expect(stray).toEqual([]);
   });
 
-  it("what every scaling trigger loads carries no part of S3's REST-XML protocol: only a later chunk builds S3", () => {
-    // Each client's runtime config imported its protocol from the @aws-sdk/core/protocols barrel, which names every
-    // protocol, so esbuild placed whatever any chunk keeps of any protocol in the chunk every trigger loads. The
-    // SDK copies import each protocol's own module (infra/sdk-tree-shaking.ts, directImports).
-    const loadedBy = (fn: Fn) => {
-      const meta = metafiles[fn];
-      return staticClosure(meta).flatMap((f) =>
-        Object.entries(meta.outputs[f]!.inputs)
-          .filter(([, i]) => i.bytesInOutput > 0)
-          .map(([p]) => p),
-      );
-    };
-    const restXml =
-      /@aws-sdk\/core\/dist-es\/submodules\/protocols\/xml\/(AwsRestXmlProtocol|XmlShapeSerializer)\.js$/;
-    const s3 = /@aws-sdk\/client-s3\/dist-es\/S3Client\.js$/;
-    expect(loadedBy('scaling').filter((p) => s3.test(p))).toEqual([]);
-    expect(loadedBy('scaling').filter((p) => restXml.test(p))).toEqual([]);
-    // Control: drill's select task builds S3 (its report stores), so it loads them.
-    expect(loadedBy('drill').filter((p) => s3.test(p))).toHaveLength(1);
-    expect(loadedBy('drill').filter((p) => restXml.test(p))).toHaveLength(2);
-  });
-
   it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
     for (const fn of FUNCTIONS) expect(code(fn).includes('steward-watchdog'), fn).toBe(false);
   });
