@@ -15,6 +15,7 @@ import {
 import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
 import { loadExample } from '../support/examples.js';
 import { staticClosure } from '../../bench/cold/loaded.js';
+import { literalTraitKeys, splitSchemas } from '../../infra/sdk-tree-shaking.js';
 
 // What each function's bundle carries, read from esbuild's metafile with the shipped settings: only the
 // modules that produce output count (tree-shaken ones do not). The bench measures the sizes and times;
@@ -207,11 +208,12 @@ describe('what each function bundle carries', () => {
     }
     // EC2's whole model is ~550 KB of output; the functions that send EC2 commands keep 30-50 KB of it.
     for (const fn of ['backup', 'retention', 'drill', 'report'] as const) {
-      const ec2 = Object.entries(bytes[fn]).find(([p]) =>
-        p.endsWith('/client-ec2/dist-es/schemas/schemas_0.js'),
-      );
-      expect(ec2?.[1], fn).toBeGreaterThan(0);
-      expect(ec2![1], fn).toBeLessThan(64 * 1024);
+      // The schema module and the modules it is split into (infra/sdk-tree-shaking.ts, splitSchemas).
+      const ec2 = Object.entries(bytes[fn])
+        .filter(([p]) => /\/client-ec2\/dist-es\/schemas\/schemas_0(\.\w+)?\.js$/.test(p))
+        .reduce((n, [, b]) => n + b, 0);
+      expect(ec2, fn).toBeGreaterThan(0);
+      expect(ec2, fn).toBeLessThan(64 * 1024);
     }
   });
 
@@ -249,6 +251,53 @@ describe('what each function bundle carries', () => {
       }
     }
     expect([...unused.values()]).toEqual([]);
+  });
+
+  it('what every trigger of drill (its select task) and of scaling loads carries no schema of a command it does not send', () => {
+    // The SDK copies split each client's schema module by the operations (and error registries) that reach each
+    // schema (infra/sdk-tree-shaking.ts, splitSchemas), and esbuild places each module in the chunk of the code
+    // that reaches it. A schema module in the static closure of index.mjs must be reached by a command loaded
+    // there, or by the error registries of a client built there; the whole schema_0.js (as installed) never.
+    const roots = new Map<string, Map<string, string[]>>();
+    const rootsOf = (client: string) => {
+      if (!roots.has(client)) {
+        const file = join('node_modules', '@aws-sdk', client, 'dist-es', 'schemas', 'schemas_0.js');
+        const split = splitSchemas(literalTraitKeys(readFileSync(file, 'utf8')).source);
+        roots.set(client, split?.roots ?? new Map());
+      }
+      return roots.get(client)!;
+    };
+    const stray: string[] = [];
+    for (const fn of ['drill', 'scaling'] as const) {
+      const meta = metafiles[fn];
+      const loaded = staticClosure(meta).flatMap((f) =>
+        Object.entries(meta.outputs[f]!.inputs)
+          .filter(([, i]) => i.bytesInOutput > 0)
+          .map(([p]) => p),
+      );
+      const sent = new Set(
+        loaded.flatMap((p) => {
+          const m = /@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/commands\/(\w+)Command\.js$/.exec(p);
+          return m ? [`${m[1]} ${m[2]}`] : [];
+        }),
+      );
+      const built = new Set(
+        loaded.flatMap((p) => /@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/\w+Client\.js$/.exec(p)?.[1] ?? []),
+      );
+      expect(sent.size, fn).toBeGreaterThan(0);
+      for (const p of loaded) {
+        const m = /@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/schemas\/(schemas_0(?:\.\w+)?)\.js$/.exec(p);
+        if (!m) continue;
+        const [, client, module] = m as unknown as [string, string, string];
+        const from = rootsOf(client).get(module);
+        const reached = from?.some((r) => (r === 'errors' ? built.has(client) : sent.has(`${client} ${r}`)));
+        if (!reached)
+          stray.push(
+            `${fn}: ${client}/${module}${from ? ` (reached by ${from.join(', ') || 'nothing'})` : ' (whole)'}`,
+          );
+      }
+    }
+    expect(stray).toEqual([]);
   });
 
   it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
