@@ -193,15 +193,21 @@ export const guardEvent = (
  * been for its `afterOkMinutes` since the later of the remembered OK and its last state change. INSUFFICIENT_DATA
  * (the metric stopped: the database or its metrics are down) and ALARM never step back, nor an OK newer than the
  * one remembered (the alarm changed after it: an ALARM older than a step's sustain restart, delivered after it).
- * Undefined when the step back may go on. Pure.
+ * `live` undefined: not read in this run (the OK reached its hold after the check read CloudWatch), so no
+ * step back until the next check reads it. Undefined when the step back may go on. Pure.
  */
 export const confirmSustained = (
   event: AlarmEvent,
   rule: NamedRule,
-  live: LiveAlarmState | null,
+  live: LiveAlarmState | null | undefined,
   now: Date,
 ): ScalingDecision | undefined => {
   const name = event.alarmName;
+  if (live === undefined)
+    return skip(
+      'not-sustained',
+      `${name}'s OK reached ${rule.scaleIn.afterOkMinutes} min during this check, after CloudWatch was read: the next check confirms it`,
+    );
   if (!live)
     return skip(
       'not-sustained',

@@ -150,7 +150,7 @@ export const handleEvent = async (
     }
     let guarded = guardEvent(event, rule, memory, now, guard);
     // The scale-in check steps back only on an OK that CloudWatch confirms now (scale-in.ts asked for it).
-    if (sweep && 'direction' in guarded && item.live !== undefined) {
+    if (sweep && 'direction' in guarded && (item.live !== undefined || deps.alarms?.states)) {
       const unconfirmed = confirmSustained(event, rule, item.live, now);
       if (unconfirmed) guarded = { skip: unconfirmed };
     }
