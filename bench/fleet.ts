@@ -150,12 +150,13 @@ export const minimumCalls = (capability: CycleCapability, databases: number): nu
   const pages = (n: number) => Math.max(1, Math.ceil(n / 100));
   if (capability === 'scaling') {
     // The documented protocol (README, Scaling: State, Reliability) over SCALE_IN_ESTATE: one read of each
-    // scale-in rule's alarm state; for each alarm OK long enough, the resource's class and the two memory
-    // reads (was this transition handled, is the resource cooling down); for each step back, the change,
+    // scale-in rule's alarm state; CloudWatch's word on the alarms OK long enough (DescribeAlarms, 100 names
+    // a call); for each of them the resource's class and the memory read
+    // (was this transition handled, is the resource cooling down: one BatchGetItem); for each step back, the change,
     // the transition's and the resource's conditional claims, the sustained-OK clock's restart, and the
     // outcome recorded before and after it is told.
     const due = SCALE_IN_ESTATE.stepping + SCALE_IN_ESTATE.atFloor;
-    return instances + due * (1 + 2) + SCALE_IN_ESTATE.stepping * (1 + 2 + 1 + 2);
+    return instances + pages(due) + due * (1 + 1) + SCALE_IN_ESTATE.stepping * (1 + 2 + 1 + 2);
   }
   if (capability === 'backup')
     // List instances and clusters, read the snapshot quota once, one create per database.

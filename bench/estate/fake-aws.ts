@@ -88,7 +88,7 @@ export const RDS_EVENTS = {
 
 /** One API request as the fake saw it. */
 export interface CallRecord {
-  service: 'rds' | 'elasticache' | 'dynamodb' | 'tagging' | 'ec2' | 'other';
+  service: 'rds' | 'elasticache' | 'dynamodb' | 'tagging' | 'ec2' | 'cloudwatch' | 'other';
   region: string;
   op: string;
   throttled: boolean;
@@ -188,6 +188,8 @@ interface Region {
   instances: { id: string; volumes: string[]; tags: Tags }[];
   volumes: { id: string; volumes: string[]; tags: Tags }[];
   tables: Map<string, Map<string, Record<string, unknown>>>;
+  /** CloudWatch alarms (`setAlarm`): their state and when it last changed, as DescribeAlarms answers. */
+  alarms: Map<string, { state: string; since: Date }>;
   buckets: Map<string, { tokens: number; at: number }>;
 }
 
@@ -198,6 +200,7 @@ const SERVICES: Record<string, CallRecord['service']> = {
   DynamoDB: 'dynamodb',
   'Resource Groups Tagging API': 'tagging',
   EC2: 'ec2',
+  CloudWatch: 'cloudwatch',
 };
 
 /** An AWS error as the SDK raises it: `name` is the error code. */
@@ -216,6 +219,7 @@ const PAGE_LIMITS: Record<string, { min: number; max: number }> = {
   DescribeReplicationGroups: { min: 20, max: 100 },
   // ElastiCache DescribeSnapshots: MaxRecords 20–50, default 50.
   DescribeSnapshots: { min: 20, max: 50 },
+  DescribeAlarms: { min: 1, max: 100 },
 };
 
 /** `MaxRecords` exactly as RDS and ElastiCache check it: absent = the maximum, outside the range = an error. */
@@ -322,6 +326,7 @@ export class FakeAws {
         instances: [],
         volumes: [],
         tables: new Map(),
+        alarms: new Map(),
         buckets: new Map(),
       };
       this.regions.set(name, r);
@@ -563,6 +568,10 @@ export class FakeAws {
       }
       case 'dynamodb:GetItem':
         return this.getItem(r, input);
+      case 'cloudwatch:DescribeAlarms':
+        return this.describeAlarms(r, input);
+      case 'dynamodb:BatchGetItem':
+        return this.batchGetItem(r, input);
       case 'dynamodb:PutItem':
         return this.putItem(r, input);
       case 'dynamodb:UpdateItem':
@@ -572,6 +581,31 @@ export class FakeAws {
       default:
         throw awsError('UnsupportedOperation', `the simulated AWS does not implement ${service} ${op}`);
     }
+  }
+
+  /** An alarm's state in `region` as CloudWatch would answer it. */
+  setAlarm(region: string, name: string, state: string, since: Date): void {
+    this.region(region).alarms.set(name, { state, since });
+  }
+
+  /** DescribeAlarms by AlarmNames (at most 100), metric alarms only, MaxRecords pages with NextToken. */
+  private describeAlarms(r: Region, input: Record<string, unknown>) {
+    const names = (input.AlarmNames as string[] | undefined) ?? [...r.alarms.keys()];
+    if (names.length > 100)
+      throw awsError('ValidationError', `${names.length} AlarmNames: the maximum is 100`);
+    const found = names.flatMap((id) => {
+      const a = r.alarms.get(id);
+      return a ? [{ id, ...a }] : [];
+    });
+    const p = page(found, pageSize('DescribeAlarms', input.MaxRecords), input.NextToken);
+    return {
+      MetricAlarms: p.items.map((a) => ({
+        AlarmName: a.id,
+        StateValue: a.state,
+        StateTransitionedTimestamp: a.since,
+      })),
+      ...(p.marker ? { NextToken: p.marker } : {}),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -1123,6 +1157,16 @@ export class FakeAws {
   private getItem(r: Region, input: Record<string, unknown>) {
     const item = this.table(r, input).get(keyOf(input.Key));
     return item ? { Item: item } : {};
+  }
+
+  /** BatchGetItem: every key of every table answered at once (the fake never leaves keys unprocessed). */
+  private batchGetItem(r: Region, input: Record<string, unknown>) {
+    const Responses: Record<string, Record<string, unknown>[]> = {};
+    for (const [name, req] of Object.entries(input.RequestItems as Record<string, { Keys: unknown[] }>)) {
+      const t = this.table(r, { TableName: name });
+      Responses[name] = req.Keys.map((k) => t.get(keyOf(k))).filter((i) => i !== undefined);
+    }
+    return { Responses, UnprocessedKeys: {} };
   }
 
   private putItem(r: Region, input: Record<string, unknown>) {

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -5,6 +6,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsBackupPort, awsCopyPort } from '../../shared/aws/backup-ports.js';
+import { cloudWatchAlarms } from '../../shared/aws/cloudwatch-alarms.js';
 import { API_PACE, http, paced } from '../../shared/aws/clients/kit.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
@@ -309,7 +311,8 @@ const scalingChildDeps = (
   const { region } = config;
   const rds = targetClient(RDSClient, region, credentials);
   const cache = targetClient(ElastiCacheClient, region, credentials);
-  for (const c of [rds, cache]) fake.attach(c, region);
+  const cw = targetClient(CloudWatchClient, region, credentials);
+  for (const c of [rds, cache, cw]) fake.attach(c, region);
   const now = () => new Date(Date.now());
   // The hub's own account-region keeps its keys unplaced (functions/scaling/handler.ts, wire).
   const place = isHub(hub, ref) ? undefined : { account: ref.account, region };
@@ -321,16 +324,21 @@ const scalingChildDeps = (
       now,
       resources: awsScalingResources(rdsScaling(region, rds), elastiCacheScaling(region, cache)),
       state: dynamoScalingStore(hubDb, HUB_TABLE, now, place),
+      alarms: cloudWatchAlarms(cw, region),
     },
     { target: { index: ref.index, account: ref.account, region } },
   );
 };
 
-/** Each instance's alarm state in the hub's table, as its live transitions left it (SCALE_IN_ESTATE). */
-const seedAlarmStates = (deps: ScalingDeps, databases: number): (() => Promise<unknown>)[] =>
+/**
+ * Each instance's alarm state in the hub's table, as its live transitions left it (SCALE_IN_ESTATE), and the
+ * same state in the target's CloudWatch, which the check confirms before stepping back.
+ */
+const seedAlarmStates = (deps: ScalingDeps, fake: FakeAws, databases: number): (() => Promise<unknown>)[] =>
   instanceIds(databases).map((id, i) => () => {
     const ok = i < SCALE_IN_ESTATE.stepping + SCALE_IN_ESTATE.atFloor;
     const since = new Date(START - (ok ? 2 * 60 : 30) * MINUTE);
+    fake.setAlarm(deps.config.region, `${id}-cpu-high`, ok ? 'OK' : 'ALARM', since);
     return deps.state.setAlarmState(`${id}-cpu-high`, ok ? 'OK' : 'ALARM', since, 7 * 24 * 3600);
   });
 
@@ -384,17 +392,17 @@ export const simulateCycle = async (spec: FleetSpec, capability: CycleCapability
       };
       const fake = fakes[Number(t.account) - 100000000000]!;
       return capability === 'scaling'
-        ? { scaling: scalingChildDeps(hub, t, fake, credentials, hubDb) }
+        ? { scaling: scalingChildDeps(hub, t, fake, credentials, hubDb), fake }
         : { backup: childDeps(hub, t, fake, credentials, hubDb) };
     });
     await warmUp(
       clock,
-      deps.flatMap(({ backup, scaling }) =>
+      deps.flatMap(({ backup, scaling, fake }) =>
         backup
           ? [() => backup.primary.quotas(), () => backup.stores[0]!.list(['elasticache'])]
           : [
               () => scaling!.resources.describe('rds-instance', instanceIds(spec.databases)[0] ?? 'none'),
-              ...seedAlarmStates(scaling!, spec.databases),
+              ...seedAlarmStates(scaling!, fake!, spec.databases),
             ],
       ),
       { tries: 2000, pauseMs: 2 },

@@ -87,8 +87,12 @@ export const wire = (
     ...base,
     resources: scalingResources(region, as),
     state: dynamoScalingStore(stateTableClient(hubRegion), env.STATE_TABLE, base.now, place),
-    // Described only for an alarm whose event does not say which side of its band it breached.
-    alarms: { comparison: async (name) => (await alarms()).comparison(name) },
+    // Described for an alarm whose event does not say which side of its band it breached, and by the
+    // scale-in check, which confirms its alarms are OK now before stepping back (100 names a call).
+    alarms: {
+      comparison: async (name) => (await alarms()).comparison(name),
+      states: async (names) => (await alarms()).states!(names),
+    },
     // Written only by a run with more decisions than its messages carry (a scale-in check over many).
     ...(reports ? { reports: { put: async (key, body) => (await reports()).put(key, body) } } : {}),
     ...(place && at ? { target: at.target } : {}),

@@ -1,7 +1,7 @@
 import * as v from '../valid.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { echo, EventShapeError, formatIssues } from '../errors.js';
-import type { AlarmEvent, NamedRule } from './model.js';
+import type { AlarmEvent, LiveAlarmState, NamedRule } from './model.js';
 
 // An alarm's transition, the trigger scaling exists for: its EventBridge event or its Lambda alarm action,
 // parsed here without the schemas of every other trigger (request.ts, imported for those).
@@ -93,6 +93,11 @@ export const LambdaAlarmActionEvent = /* @__PURE__ */ v.onFirstUse(() =>
 export interface RuleEvent {
   event: AlarmEvent;
   rule: NamedRule;
+  /**
+   * The scale-in check's confirmation: the alarm's state as CloudWatch says now (null: CloudWatch has no
+   * such alarm). Undefined when nothing was asked (a live transition, an OK not held long enough yet).
+   */
+  live?: LiveAlarmState | null;
 }
 
 /** The one typed request every trigger becomes. */

@@ -1,6 +1,7 @@
 import type {
   AlarmEvent,
   Direction,
+  LiveAlarmState,
   NamedRule,
   ScalingDecision,
   ScalingMemory,
@@ -185,4 +186,48 @@ export const guardEvent = (
       ),
     };
   return { direction };
+};
+
+/**
+ * The scale-in check's last word before a step back, on what CloudWatch says now: the alarm is OK, and has
+ * been for its `afterOkMinutes` since the later of the remembered OK and its last state change. INSUFFICIENT_DATA
+ * (the metric stopped: the database or its metrics are down) and ALARM never step back, nor an OK newer than the
+ * one remembered (the alarm changed after it: an ALARM older than a step's sustain restart, delivered after it).
+ * `live` undefined: not read in this run (the OK reached its hold after the check read CloudWatch), so no
+ * step back until the next check reads it. Undefined when the step back may go on. Pure.
+ */
+export const confirmSustained = (
+  event: AlarmEvent,
+  rule: NamedRule,
+  live: LiveAlarmState | null | undefined,
+  now: Date,
+): ScalingDecision | undefined => {
+  const name = event.alarmName;
+  if (live === undefined)
+    return skip(
+      'not-sustained',
+      `${name}'s OK reached ${rule.scaleIn.afterOkMinutes} min during this check, after CloudWatch was read: the next check confirms it`,
+    );
+  if (!live)
+    return skip(
+      'not-sustained',
+      `${name} was not found by DescribeAlarms: no step back on an alarm whose state cannot be confirmed`,
+    );
+  if (live.state !== 'OK')
+    return skip(
+      'not-sustained',
+      `${name} is ${live.state} since ${live.since.toISOString()} (CloudWatch, now), not OK: ${
+        live.state === 'INSUFFICIENT_DATA'
+          ? 'no step back while its metric is missing'
+          : 'no step back while it is in alarm'
+      }`,
+    );
+  const since = Math.max(event.at.getTime(), live.since.getTime());
+  const held = now.getTime() - since;
+  if (held < rule.scaleIn.afterOkMinutes * 60_000)
+    return skip(
+      'not-sustained',
+      `${name} changed state at ${live.since.toISOString()} (CloudWatch), after the OK remembered at ${event.at.toISOString()}: OK for ${minutes(held)} of ${rule.scaleIn.afterOkMinutes} min`,
+    );
+  return undefined;
 };

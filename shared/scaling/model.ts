@@ -12,6 +12,12 @@ export type { ResourceKind };
 /** CloudWatch alarm states. */
 export type AlarmState = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
 
+/** An alarm's state as CloudWatch has it now, and since when its state value last changed. */
+export interface LiveAlarmState {
+  state: AlarmState;
+  since: Date;
+}
+
 /** One alarm state transition, whatever delivered it. */
 export interface AlarmEvent {
   alarmName: string;

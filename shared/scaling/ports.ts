@@ -3,6 +3,7 @@ import type {
   AlarmState,
   Approval,
   DecisionRecord,
+  LiveAlarmState,
   PlannedChange,
   ScalingMemory,
   ScalingResource,
@@ -102,4 +103,9 @@ export interface ScalingStore {
 export interface AlarmDescriber {
   /** The alarm's comparison operator (`GreaterThanThreshold`, `LessThanLowerOrGreaterThanUpperThreshold`, ...); undefined when there is no such metric alarm. */
   comparison(alarmName: string): Promise<string | undefined>;
+  /**
+   * The current state of each named alarm (metric or composite), read in few calls (100 names a call);
+   * an alarm CloudWatch does not have is absent from the map. The scale-in check confirms with it.
+   */
+  states?(alarmNames: readonly string[]): Promise<Map<string, LiveAlarmState>>;
 }

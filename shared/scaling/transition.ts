@@ -3,7 +3,7 @@ import type { Outcome } from '../model.js';
 import type { RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import type { BaseDeps } from '../runtime.js';
-import { guardEvent, type GuardOptions, needsComparison } from './guard.js';
+import { confirmSustained, guardEvent, type GuardOptions, needsComparison } from './guard.js';
 import { approvalId, seenKey } from './ids.js';
 import type { ApprovalTarget } from './message.js';
 import type {
@@ -148,7 +148,12 @@ export const handleEvent = async (
       const comparison = await deps.alarms.comparison(event.alarmName);
       if (comparison) guard.comparison = comparison;
     }
-    const guarded = guardEvent(event, rule, memory, now, guard);
+    let guarded = guardEvent(event, rule, memory, now, guard);
+    // The scale-in check steps back only on an OK that CloudWatch confirms now (scale-in.ts asked for it).
+    if (sweep && 'direction' in guarded && (item.live !== undefined || deps.alarms?.states)) {
+      const unconfirmed = confirmSustained(event, rule, item.live, now);
+      if (unconfirmed) guarded = { skip: unconfirmed };
+    }
     let resource: ScalingResource | undefined;
     if (!('skip' in guarded) && rule.action.type !== 'notify') {
       resource = await deps.resources.describe(rule.kind, rule.resource);

@@ -100,8 +100,10 @@ describe('the fleet bench', () => {
     // Assert: two instances step back in each account-region, with the spoke scaling role outside the hub's
     expect(r.children.map((c) => [c.account, c.region, c.ok])).toEqual(TINY_OK);
     expect(r.children.map((c) => c.byOp.ModifyDBInstance)).toEqual([2, 2, 2, 2]);
-    // 18 alarm states, 4 due (a describe and two memory reads each), 2 steps (6 calls each)
-    expect(minimumCalls('scaling', tiny.databases)).toBe(18 + 4 * 3 + 2 * 6);
+    // Each target's check confirmed its due alarms with CloudWatch in one call.
+    expect(r.children.map((c) => c.byOp.DescribeAlarms)).toEqual([1, 1, 1, 1]);
+    // 18 alarm states, one DescribeAlarms, 4 due (a describe and one memory read each), 2 steps (6 calls each)
+    expect(minimumCalls('scaling', tiny.databases)).toBe(18 + 1 + 4 * 2 + 2 * 6);
     expect(r.children.map((c) => c.calls)).toEqual(r.children.map(() => minimumCalls('scaling', 20)));
     expect(r.assumeRoleCalls).toBe(2);
     expect(rows.map((x) => x.ok)).toEqual([true, true, true, true]);

@@ -1,3 +1,4 @@
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeDBInstancesCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +139,36 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
     expect(asked.decisions[0]!.status).toBe('approval-requested');
     expect(done.decisions[0]!.status).toBe('done');
     expect(again.decisions[0]!.status).toBe('already-done');
+  });
+
+  it("reads the scale-in check's alarm states in one DescribeAlarms: OK, INSUFFICIENT_DATA, ALARM, missing", async () => {
+    // Prepare: three alarms as the scale-in check would find them after their transitions.
+    const cw = new CloudWatchClient({ region: REGION });
+    const states = { 'e2e-ok-high': 'OK', 'e2e-nodata-high': 'INSUFFICIENT_DATA', 'e2e-alarm-high': 'ALARM' };
+    for (const [name, state] of Object.entries(states)) {
+      await cw.send(
+        new PutMetricAlarmCommand({
+          AlarmName: name,
+          Namespace: 'AWS/RDS',
+          MetricName: 'CPUUtilization',
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'orders-db' }],
+          Statistic: 'Average',
+          Period: 60,
+          EvaluationPeriods: 3,
+          Threshold: 80,
+          ComparisonOperator: 'GreaterThanThreshold',
+        }),
+      );
+      await cw.send(
+        new SetAlarmStateCommand({ AlarmName: name, StateValue: state as 'OK', StateReason: 'e2e' }),
+      );
+    }
+
+    // Act: through the function's own wiring (the describer the scale-in check uses).
+    const live = await deps().alarms!.states!([...Object.keys(states), 'e2e-missing-high']);
+
+    // Assert
+    expect(Object.fromEntries([...live].map(([n, s]) => [n, s.state]))).toEqual(states);
+    for (const s of live.values()) expect(s.since).toBeInstanceOf(Date);
   });
 });

@@ -1,3 +1,4 @@
+import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
   BatchGetCommand,
@@ -35,6 +36,24 @@ export const mockOrdersDb = () => {
   doc.on(PutCommand).resolves({});
   return { rds, doc };
 };
+
+/**
+ * CloudWatch's answer to the scale-in check's DescribeAlarms: every alarm asked for OK since the start of
+ * 15 January 2026 (before any test's remembered OK), unless `over` says otherwise for an alarm by name.
+ */
+export const answerAlarms = (
+  cw: AwsClientStub<CloudWatchClient>,
+  over: Record<string, Partial<MetricAlarm>> = {},
+) =>
+  cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames?: string[] }) => ({
+    $metadata: {},
+    MetricAlarms: (input.AlarmNames ?? []).map((name) => ({
+      AlarmName: name,
+      StateValue: 'OK',
+      StateTransitionedTimestamp: new Date('2026-01-15T00:00:00Z'),
+      ...over[name],
+    })),
+  }));
 
 type Item = Record<string, unknown>;
 

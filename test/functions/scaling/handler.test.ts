@@ -21,6 +21,7 @@ import {
   RDSServiceException,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
@@ -30,6 +31,7 @@ import playbookEvent from '../../../events/scaling/run-playbook.json' with { typ
 import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
 import snsEvent from '../../../events/scaling/sns-alarm.json' with { type: 'json' };
 import { run, type ScalingDeps } from '../../../functions/scaling/handler.js';
+import { cloudWatchAlarms } from '../../../shared/aws/cloudwatch-alarms.js';
 import { elastiCacheScaling } from '../../../shared/aws/elasticache-scaling.js';
 import { rdsScaling } from '../../../shared/aws/rds-scaling.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -42,11 +44,13 @@ import { awsScalingResources } from '../../../shared/aws/scaling-resources.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { fakeScalingStore } from '../../fakes/scaling.js';
 import { expectBoundedSummary, onlyReport } from '../../support/bounded.js';
+import { answerAlarms } from '../../support/scaling-wiring.js';
 import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
 
 const REGION = 'eu-west-1';
 const rds = mockClient(RDSClient);
 const ec = mockClient(ElastiCacheClient);
+const cw = mockClient(CloudWatchClient);
 const meta = { $metadata: {} };
 const clone = <T>(v: T): T => structuredClone(v);
 const CPU_AT = '2026-01-15T10:19:59.987+0000';
@@ -105,6 +109,9 @@ const givenCluster = (...members: string[]) =>
 const givenGroup = (over: Partial<ReplicationGroup> = {}) =>
   ec.on(DescribeReplicationGroupsCommand).resolves({ ...meta, ReplicationGroups: [group(over)] });
 
+/** CloudWatch's answer to DescribeAlarms: every alarm asked for OK since the start of the day, unless `over` says. */
+const givenAlarms = (over: Parameters<typeof answerAlarms>[1] = {}) => answerAlarms(cw, over);
+
 /** Real adapters over mocked SDK clients, the in-memory store, a hand-moved clock. */
 const setup = (over: { dryRun?: boolean; now?: string; config?: object } = {}) => {
   let now = new Date(over.now ?? '2026-01-15T10:20:03Z');
@@ -120,6 +127,7 @@ const setup = (over: { dryRun?: boolean; now?: string; config?: object } = {}) =
       elastiCacheScaling(REGION, new ElastiCacheClient({ region: REGION })),
     ),
     state,
+    alarms: cloudWatchAlarms(new CloudWatchClient({ region: REGION }), REGION),
   };
   return { deps, state, notifier, at: (iso: string) => (now = new Date(iso)) };
 };
@@ -150,6 +158,8 @@ let addMetric: MockInstance<typeof metrics.addMetric>;
 beforeEach(() => {
   rds.reset();
   ec.reset();
+  cw.reset();
+  givenAlarms();
   addMetric = vi.spyOn(metrics, 'addMetric');
 });
 afterEach(() => {
@@ -696,6 +706,9 @@ describe('scale-in on a sustained OK', () => {
     expect(onOk.decisions[0]!.decision).toMatchObject({ reason: 'not-sustained' });
     expect(early.decisions[0]!.decision).toMatchObject({ reason: 'not-sustained' });
     expect(held.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    // CloudWatch confirmed the OK before the step back; the checks before the OK had held asked nothing.
+    expect(cw).toReceiveCommandTimes(DescribeAlarmsCommand, 1);
+    expect(cw).toReceiveCommandWith(DescribeAlarmsCommand, { AlarmNames: ['sessions-redis-cpu-high'] });
     expect(ec).toReceiveCommandTimes(DecreaseReplicaCountCommand, 1);
     expect(ec).toReceiveCommandWith(DecreaseReplicaCountCommand, {
       ReplicationGroupId: 'sessions-redis',
@@ -707,6 +720,123 @@ describe('scale-in on a sustained OK', () => {
     expect(notifier.sent.map((n) => n.subject)).toEqual([
       'sessions-redis-reads: set sessions-redis replicas per shard 2 → 1',
     ]);
+  });
+
+  it('never steps back on missing data: an alarm gone OK → INSUFFICIENT_DATA is skipped quietly, named', async () => {
+    // Prepare: the OK of 11:39:58 is remembered; at 12:30 the metric stopped (the database or its metrics
+    // pipeline down): the alarm is INSUFFICIENT_DATA, a transition no rule is sent.
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    givenAlarms({
+      'sessions-redis-cpu-high': {
+        StateValue: 'INSUFFICIENT_DATA',
+        StateTransitionedTimestamp: new Date('2026-01-15T12:30:00Z'),
+      },
+    });
+    addMetric.mockClear();
+
+    // Act
+    at('2026-01-15T12:45:00Z');
+    const r = await run(scaleInEvent, deps);
+
+    // Assert: no step back (on the branch this started from: one replica removed), logged and counted.
+    expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({ status: 'skipped', decision: { reason: 'not-sustained' } });
+    expect(r.decisions[0]!.decision).toMatchObject({
+      detail: expect.stringContaining(
+        'sessions-redis-cpu-high is INSUFFICIENT_DATA since 2026-01-15T12:30:00.000Z',
+      ),
+    });
+    expect(metric('ScalingSkipped')).toEqual([1]);
+    expect(notifier.sent).toEqual([]);
+  });
+
+  it('an ALARM a little older than the step back, delivered after it, holds the next step back', async () => {
+    // Prepare: the step back of 12:45 restarts the sustained OK at 12:45:00; the ALARM of 12:44:58 arrives
+    // at 12:45:05 and is older than that record, so the store keeps "OK since 12:45".
+    const { deps, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 3), shard('0002', 3)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    ec.on(IncreaseReplicaCountCommand).resolves(meta);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    at('2026-01-15T12:45:00Z');
+    const step = await run(scaleInEvent, deps);
+    at('2026-01-15T12:45:05Z');
+    await run(alarmAt('sessions-redis-cpu-high', '2026-01-15T12:44:58.000+0000'), deps);
+    givenAlarms({
+      'sessions-redis-cpu-high': {
+        StateValue: 'ALARM',
+        StateTransitionedTimestamp: new Date('2026-01-15T12:44:58Z'),
+      },
+    });
+
+    // Act: the next period, the alarm still in ALARM.
+    at('2026-01-15T13:46:00Z');
+    const next = await run(scaleInEvent, deps);
+
+    // Assert: one step back, not two (on the branch this started from: a second one at 13:46).
+    expect(step.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    expect(ec).toReceiveCommandTimes(DecreaseReplicaCountCommand, 1);
+    expect(next.decisions[0]).toMatchObject({ status: 'skipped', decision: { reason: 'not-sustained' } });
+    expect(next.decisions[0]!.decision).toMatchObject({
+      detail: expect.stringContaining('sessions-redis-cpu-high is ALARM since 2026-01-15T12:44:58.000Z'),
+    });
+  });
+
+  it('an OK newer than the remembered one (a missed ALARM and OK) holds from the newer, then steps back', async () => {
+    // Prepare: steward remembers OK since 11:39:58; CloudWatch says OK since 12:20 (ALARM and OK in between
+    // never reached steward).
+    const { deps, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    givenAlarms({
+      'sessions-redis-cpu-high': { StateTransitionedTimestamp: new Date('2026-01-15T12:20:00Z') },
+    });
+
+    // Act
+    at('2026-01-15T12:45:00Z');
+    const early = await run(scaleInEvent, deps);
+    at('2026-01-15T13:20:00Z');
+    const held = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(early.decisions[0]!.decision).toMatchObject({
+      reason: 'not-sustained',
+      detail: expect.stringContaining('OK for 25 of 60 min'),
+    });
+    expect(held.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    expect(ec).toReceiveCommandTimes(DecreaseReplicaCountCommand, 1);
+  });
+
+  it('a check CloudWatch cannot answer fails, naming the alarms, and steps nothing back', async () => {
+    // Prepare
+    const { deps, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    cw.on(DescribeAlarmsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    // Act
+    at('2026-01-15T12:45:00Z');
+    const error = await failing(run(scaleInEvent, deps));
+
+    // Assert
+    expect(ec).not.toReceiveCommand(DecreaseReplicaCountCommand);
+    expect(error.failures).toHaveLength(1);
+    expect(error.message).toMatch(
+      /DescribeAlarms failed for 1 alarms in eu-west-1 \(sessions-redis-cpu-high\)/,
+    );
   });
 
   it('counts a resource resting at its floor in the fleet-wide skips only, never in its target series', async () => {
@@ -860,6 +990,11 @@ describe('a run with many decisions', () => {
 
     // Assert: 5 approval requests (each one change a person approves by its id) and one summary, not 500.
     expect(error.failures).toHaveLength(10);
+    // CloudWatch confirmed the 500 alarms in 5 calls of 100 names, not one call per database.
+    expect(cw).toReceiveCommandTimes(DescribeAlarmsCommand, 5);
+    const asked = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames ?? []);
+    expect(asked.map((n) => n.length)).toEqual([100, 100, 100, 100, 100]);
+    expect(new Set(asked.flat()).size).toBe(500);
     const [approvals, summaries] = [
       notifier.sent.filter((n) => n.subject.includes('approval needed')),
       notifier.sent.filter((n) => !n.subject.includes('approval needed')),

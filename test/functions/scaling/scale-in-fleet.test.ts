@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
   DescribeOrganizationCommand,
@@ -26,7 +27,7 @@ import type { BaseDeps } from '../../../shared/runtime.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { unbundledContext } from '../../infra/iam.js';
 import { SCALING_FLEET_CONFIG } from '../../support/fleet.js';
-import { answerItems } from '../../support/scaling-wiring.js';
+import { answerAlarms, answerItems } from '../../support/scaling-wiring.js';
 
 // The scheduled scale-in check of a stage with spokes: the Distributed Map synth renders
 // (steward-prod-scaling-fleet) run locally with aws-local-stepfunctions (infra/local-fan-out.ts emulates
@@ -39,6 +40,7 @@ const rds = mockClient(RDSClient);
 const doc = mockClient(DynamoDBDocumentClient);
 const org = mockClient(OrganizationsClient);
 const s3 = mockClient(S3Client);
+const cw = mockClient(CloudWatchClient);
 
 // billing-cpu scales in too (the ladder's bottom is its floor); 333333333333 answers it in dryRun.
 const input: StewardConfigInput = structuredClone(SCALING_FLEET_CONFIG);
@@ -99,12 +101,13 @@ const child = <C extends { target: string }>(list: C[], target: string): C =>
 
 // This file shares its process with the CDK tests (vitest project `cdk`): leave no SDK client mocked.
 afterAll(() => {
-  for (const m of [sts, rds, doc, org, s3]) m.restore();
+  for (const m of [sts, rds, doc, org, s3, cw]) m.restore();
 });
 
 let n = 0;
 beforeEach(() => {
-  for (const m of [sts, rds, doc, org, s3]) m.reset();
+  for (const m of [sts, rds, doc, org, s3, cw]) m.reset();
+  answerAlarms(cw);
   sts.on(AssumeRoleCommand).callsFake((i: { RoleArn: string }) => ({
     Credentials: {
       AccessKeyId: `AKIA${i.RoleArn.split(':')[4]}${++n}`,

@@ -1,3 +1,4 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -17,7 +18,7 @@ import { parseConfig } from '../../../shared/config/schema.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
-import { answerItems, mockOrdersDb } from '../../support/scaling-wiring.js';
+import { answerAlarms, answerItems, mockOrdersDb } from '../../support/scaling-wiring.js';
 
 // Scaling through its real adapters (handler wire(), SDK clients mocked): the state table keys, the
 // release of a failed event, and the class change exactly as the code sends them. The IAM suite
@@ -75,7 +76,9 @@ describe('scaling through its real adapters', () => {
     const rds = mockClient(RDSClient);
     const doc = mockClient(DynamoDBDocumentClient);
     const s3 = mockClient(S3Client);
-    mocks.push(rds, doc, s3);
+    const cw = mockClient(CloudWatchClient);
+    mocks.push(rds, doc, s3, cw);
+    answerAlarms(cw);
     rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
       DBInstances: [
         {
@@ -115,5 +118,8 @@ describe('scaling through its real adapters', () => {
       Key: expect.stringMatching(/^runs\/scaling\/2026-01-15\/20260115T124500Z-scale-in-check\.json$/),
     });
     expect(notifier.sent.map((n) => n.subject)).toEqual(['scale-in check: 8 acted of 8 decisions']);
+    // Each step back confirmed by CloudWatch first: the 8 alarms in one DescribeAlarms.
+    expect(cw).toHaveReceivedCommandTimes(DescribeAlarmsCommand, 1);
+    expect(cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input.AlarmNames).toHaveLength(8);
   });
 });

@@ -1,7 +1,11 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ALARM_CACHE_MS, cloudWatchAlarms } from '../../../shared/aws/cloudwatch-alarms.js';
+import {
+  ALARM_CACHE_MS,
+  ALARM_NAMES_PER_CALL,
+  cloudWatchAlarms,
+} from '../../../shared/aws/cloudwatch-alarms.js';
 import { AwsCallError } from '../../../shared/errors.js';
 
 const cw = mockClient(CloudWatchClient);
@@ -49,6 +53,65 @@ describe('cloudWatchAlarms', () => {
     expect(e).toBeInstanceOf(AwsCallError);
     expect((e as AwsCallError).message).toMatch(
       /DescribeAlarms failed for alarm denied in eu-west-1: AccessDenied/,
+    );
+  });
+
+  it("reads the states of 250 alarms in 3 calls of at most 100 names, following each call's pages", async () => {
+    // Prepare: the first call's answer comes in two pages; one alarm is composite, one does not exist.
+    const names = Array.from({ length: 250 }, (_, i) => `db-${String(i).padStart(3, '0')}-cpu-high`);
+    const since = new Date('2026-01-15T10:00:00Z');
+    const alarm = (name: string) => ({
+      AlarmName: name,
+      StateValue: name === 'db-007-cpu-high' ? 'INSUFFICIENT_DATA' : 'OK',
+      StateTransitionedTimestamp: since,
+      StateUpdatedTimestamp: new Date('2026-01-15T11:00:00Z'),
+    });
+    cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[]; NextToken?: string }) => {
+      const asked = input.AlarmNames.filter((n) => n !== 'db-249-cpu-high');
+      if (asked[0] === 'db-000-cpu-high' && !input.NextToken)
+        return { ...meta, MetricAlarms: asked.slice(0, 50).map(alarm), NextToken: 'page-2' };
+      if (input.NextToken) return { ...meta, MetricAlarms: asked.slice(50).map(alarm) };
+      if (asked[0] === 'db-200-cpu-high')
+        return {
+          ...meta,
+          MetricAlarms: asked.slice(1).map(alarm),
+          CompositeAlarms: [{ ...alarm(asked[0]), StateTransitionedTimestamp: undefined }],
+        };
+      return { ...meta, MetricAlarms: asked.map(alarm) };
+    });
+    const alarms = cloudWatchAlarms(new CloudWatchClient({ region: 'eu-west-1' }), 'eu-west-1');
+
+    // Act
+    const states = await alarms.states!([...names, names[0]!]);
+
+    // Assert
+    const calls = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(4);
+    expect(calls.map((c) => c.AlarmNames?.length)).toEqual([
+      ALARM_NAMES_PER_CALL,
+      ALARM_NAMES_PER_CALL,
+      ALARM_NAMES_PER_CALL,
+      50,
+    ]);
+    expect(calls[1]).toMatchObject({ AlarmNames: calls[0]!.AlarmNames, NextToken: 'page-2' });
+    expect(calls[0]).toMatchObject({ AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 });
+    expect(states.size).toBe(249);
+    expect(states.get('db-007-cpu-high')).toEqual({ state: 'INSUFFICIENT_DATA', since });
+    expect(states.get('db-120-cpu-high')).toEqual({ state: 'OK', since });
+    // A composite alarm without a transition time: its last state update.
+    expect(states.get('db-200-cpu-high')).toEqual({ state: 'OK', since: new Date('2026-01-15T11:00:00Z') });
+    expect(states.has('db-249-cpu-high')).toBe(false);
+  });
+
+  it('a failed page names the operation and the alarms it read', async () => {
+    cw.on(DescribeAlarmsCommand).rejects(Object.assign(new Error('slow down'), { name: 'Throttling' }));
+    const alarms = cloudWatchAlarms(new CloudWatchClient({ region: 'eu-west-1' }), 'eu-west-1');
+
+    const e = await alarms.states!(['a-high', 'b-high']).catch((x: unknown) => x);
+
+    expect(e).toBeInstanceOf(AwsCallError);
+    expect((e as AwsCallError).message).toMatch(
+      /DescribeAlarms failed for 2 alarms in eu-west-1 \(a-high, \.\.\.\)/,
     );
   });
 });

@@ -9,6 +9,7 @@ import {
   planChange,
   replicaTags,
 } from '../../../shared/scaling/engine.js';
+import { confirmSustained } from '../../../shared/scaling/guard.js';
 import { nextReplicaId, replicaNumber } from '../../../shared/scaling/ids.js';
 import type {
   Approval,
@@ -216,6 +217,46 @@ describe('scale-in on a sustained OK', () => {
 
     // Assert
     expect(d).toMatchObject({ verdict: 'skip', reason: 'not-sustained' });
+  });
+
+  it("confirms with CloudWatch's word: OK held since the later change steps back, anything else never", () => {
+    // Prepare: steward remembers OK since 09:00 (held 90 min at NOW, the rule waits 60).
+    const event = ok('2026-01-15T09:00:00Z');
+    const live = (state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', since: string) => ({
+      state,
+      since: new Date(since),
+    });
+
+    // Act
+    const verdicts = [
+      confirmSustained(event, reads, live('OK', '2026-01-15T08:00:00Z'), NOW),
+      confirmSustained(event, reads, live('OK', '2026-01-15T09:31:00Z'), NOW),
+      confirmSustained(event, reads, live('OK', '2026-01-15T09:20:00Z'), NOW),
+      confirmSustained(event, reads, live('INSUFFICIENT_DATA', '2026-01-15T10:00:00Z'), NOW),
+      confirmSustained(event, reads, live('ALARM', '2026-01-15T08:59:58Z'), NOW),
+      confirmSustained(event, reads, null, NOW),
+      // Not read in this run: the OK reached its hold after the check read CloudWatch.
+      confirmSustained(event, reads, undefined, NOW),
+    ];
+
+    // Assert
+    expect(verdicts.map((v) => (v?.verdict === 'skip' ? v.reason : undefined))).toEqual([
+      undefined,
+      'not-sustained',
+      undefined,
+      'not-sustained',
+      'not-sustained',
+      'not-sustained',
+      'not-sustained',
+    ]);
+    expect(verdicts.slice(1).map((v) => (v?.verdict === 'skip' ? v.detail : ''))).toEqual([
+      'sessions-redis-cpu-high changed state at 2026-01-15T09:31:00.000Z (CloudWatch), after the OK remembered at 2026-01-15T09:00:00.000Z: OK for 59 of 60 min',
+      '',
+      'sessions-redis-cpu-high is INSUFFICIENT_DATA since 2026-01-15T10:00:00.000Z (CloudWatch, now), not OK: no step back while its metric is missing',
+      'sessions-redis-cpu-high is ALARM since 2026-01-15T08:59:58.000Z (CloudWatch, now), not OK: no step back while it is in alarm',
+      'sessions-redis-cpu-high was not found by DescribeAlarms: no step back on an alarm whose state cannot be confirmed',
+      "sessions-redis-cpu-high's OK reached 60 min during this check, after CloudWatch was read: the next check confirms it",
+    ]);
   });
 
   it('steps back one replica after the OK held, never below the floor', () => {
