@@ -9,7 +9,7 @@ import { FLEET_CAPABILITIES } from '../shared/fleet/targets.js';
 import { placeLabel } from '../shared/fleet/place.js';
 import { suggestion } from '../shared/config/suggest.js';
 import { readJson, UsageError } from './base.js';
-import { checkCredentialsFor, localBaseAt, placeFor } from './target.js';
+import { actingIn, checkCredentialsFor, localBaseAt, placeFor } from './target.js';
 import type { Flags } from './flags.js';
 import { printResult } from './print.js';
 import { reportBucketFor } from './status.js';
@@ -127,7 +127,7 @@ export const invokeFunction = async (
         ['--dry-run'],
       );
   }
-  await checkCredentialsFor(at.target);
+  await checkCredentialsFor(actingIn(at));
   const wired = mod.wire(base, (await fn.env(base)) as never);
   const result = await mod.run(event, (fn.guard ? fn.guard(wired, base) : wired) as never);
   printResult(name, result, flags.json, out, base.notifier.sent);

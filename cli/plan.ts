@@ -16,7 +16,7 @@ import {
 } from '../shared/retention/policy.js';
 import { suggestion } from '../shared/config/suggest.js';
 import { NO_CREDENTIALS_HINT, readJson, UsageError } from './base.js';
-import { checkCredentialsFor, targetedStage } from './target.js';
+import { actingIn, checkCredentialsFor, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -40,7 +40,8 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
 };
 
 const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
-  const { config, target } = targetedStage(flags);
+  const at = targetedStage(flags);
+  const { config } = at;
   const now = new Date();
   let snapshots;
   let unread: string[] = [];
@@ -51,7 +52,7 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
       `--inventory ${flags.inventory}`,
     );
   } else {
-    await checkCredentialsFor(target);
+    await checkCredentialsFor(actingIn(at));
     const store = (r: string) =>
       awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r), taggingClient(r), ebsBackup(r, ec2Client(r)));
     const drOnly = drReadOnlyRegion(config);

@@ -12,7 +12,7 @@ import { runStatus, type StatusDeps } from '../shared/report/status.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { placeLabel } from '../shared/fleet/place.js';
 import { UsageError } from './base.js';
-import { checkCredentialsFor, placeFor, targetedStage } from './target.js';
+import { actingIn, checkCredentialsFor, placeFor, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -171,8 +171,9 @@ export const statusDepsFor = async (flags: Flags, now: () => Date): Promise<Stat
       throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
     return loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
   }
-  const { hub, config, target } = targetedStage(flags);
-  await checkCredentialsFor(target);
+  const at = targetedStage(flags);
+  const { hub, config, target } = at;
+  await checkCredentialsFor(actingIn(at));
   if (!target || target.hub) return awsStatusDeps(config, flags.bucket, now);
   // Another account-region: its databases and snapshots with the caller's credentials there; drill
   // history and scaling state live in the hub's bucket and table, in another account.

@@ -140,9 +140,12 @@ export const placeFor = (hub: StewardConfig, t: SelectedTarget | undefined): Pla
 /**
  * Refuse to read or act with credentials of another account than the target's: the CLI runs with the
  * caller's own credentials (AWS_PROFILE; spoke roles trust only the hub's functions), so a profile of the
- * wrong account would list or change the wrong databases. One STS call, only when a target was named.
+ * wrong account would list or change the wrong databases. One STS call, only when a target was named or
+ * the stage's config names its account (`stage`: the stage's own account-region, see actingIn).
  */
-export const checkCredentialsFor = async (t: SelectedTarget | undefined): Promise<void> => {
+export const checkCredentialsFor = async (
+  t: (Pick<SelectedTarget, 'account' | 'region'> & { stage?: string }) | undefined,
+): Promise<void> => {
   if (!t?.account) return;
   let caller: string | undefined;
   try {
@@ -152,10 +155,21 @@ export const checkCredentialsFor = async (t: SelectedTarget | undefined): Promis
   }
   if (caller !== t.account)
     throw new UsageError(
-      `the credentials are for account ${caller ?? 'unknown'}, but the target is ${placeLabel(t)}: use a profile of ${t.account} (AWS_PROFILE)`,
-      ['--target'],
+      `the credentials are for account ${caller ?? 'unknown'}, but ${t.stage === undefined ? 'the target is' : `stage ${t.stage} acts in`} ${placeLabel(t)}: use a profile of ${t.account} (AWS_PROFILE)`,
+      [t.stage === undefined ? '--target' : 'account'],
     );
 };
+
+/**
+ * Whose credentials a command needs: the named target's, else the stage's own account-region when its config
+ * names the account (without --target a run acts there, whatever account AWS_PROFILE is for).
+ */
+export const actingIn = (at: {
+  hub: StewardConfig;
+  target?: SelectedTarget;
+}): (Pick<SelectedTarget, 'account' | 'region'> & { stage?: string }) | undefined =>
+  at.target ??
+  (at.hub.account ? { account: at.hub.account, region: at.hub.region, stage: at.hub.stage } : undefined);
 
 /** The stage config of `--config`/`--stage` as the run in the selected target sees it, and where that is. */
 export const targetedStage = (

@@ -54,7 +54,7 @@ import type {
   StoredCopySlots,
 } from './ports.js';
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
-import { snapshotId } from './ids.js';
+import { ID_PREFIX, snapshotId } from './ids.js';
 import type { CacheDrPort } from './cache-dr.js';
 import { originRegion } from './copy-origin.js';
 
@@ -176,6 +176,7 @@ const settledByQueue = (
     snapshot.status.toLowerCase() === 'available' &&
     snapshot.type === 'manual' &&
     isManaged(snapshot.tags) &&
+    (snapshot.kind === 'ebs' || snapshot.id.startsWith(ID_PREFIX)) &&
     policies.includes(policy) &&
     t !== undefined;
   if (!usable) return undefined;
@@ -571,7 +572,13 @@ const freshAction = async (
   policies: readonly string[],
 ): Promise<CopyAction | undefined> => {
   const s = await reader?.get(kind, id);
-  if (!s || s.status.toLowerCase() !== 'available' || s.type !== 'manual' || !isManaged(s.tags))
+  if (
+    !s ||
+    s.status.toLowerCase() !== 'available' ||
+    s.type !== 'manual' ||
+    !isManaged(s.tags) ||
+    (s.kind !== 'ebs' && !s.id.startsWith(ID_PREFIX))
+  )
     return undefined;
   if (!policies.includes(s.tags[Tag.policy] ?? '')) return undefined;
   return copyActionOf(s);

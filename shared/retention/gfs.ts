@@ -2,6 +2,7 @@ import type { RetentionPolicy } from '../config/schema.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import { ADHOC_POLICY, isManaged, Tag } from '../tags.js';
 import { isCopyOf, originRegion } from '../backup/copy-origin.js';
+import { ID_PREFIX } from '../backup/ids.js';
 
 /** The retention policy that governs one snapshot, with its name (verdicts and groups carry it). */
 export interface ResolvedPolicy {
@@ -305,6 +306,14 @@ const byGroupThenAge = (a: Entry, b: Entry): number =>
 
 const hasTag = (s: Snapshot, key: string) => Object.hasOwn(s.tags, key);
 
+/**
+ * Steward names every RDS, Aurora and ElastiCache snapshot it takes or copies `steward-…`, and its roles may
+ * delete no other (infra/retention.ts). A snapshot named otherwise that carries `steward:managed=true` is a
+ * copy someone made of one of ours with its tags (CopyTags, the console's "Copy tags"): theirs, never judged.
+ * EBS snapshot ids and dump object keys are not steward's names, so only their tags count.
+ */
+const namedByUs = (s: Snapshot) => s.kind === 'ebs' || s.object !== undefined || s.id.startsWith(ID_PREFIX);
+
 const policyText = ({ name, policy: p }: ResolvedPolicy) =>
   `${name}: daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}, keep-at-least ${p.keepAtLeast}`;
 
@@ -389,7 +398,7 @@ const judge = (
   for (const e of entries) {
     const { s } = e;
     if (s.type !== 'manual') skip(e, s.type);
-    else if (!isManaged(s.tags)) skip(e, 'not-ours');
+    else if (!isManaged(s.tags) || !namedByUs(s)) skip(e, 'not-ours');
     else if (hasTag(s, Tag.hold)) skip(e, 'on-hold');
     else if (s.status !== 'available') skip(e, 'not-available');
     else if (disagrees(s)) skip(e, 'source-mismatch');

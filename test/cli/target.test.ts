@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -208,6 +209,33 @@ describe('steward <command> --target', () => {
       /credentials are for account 111111111111, but the target is 222222222222\/eu-west-1/,
     );
     expect([cost.code, wet.code, wrong.code]).toEqual([2, 2, 2]);
+  });
+
+  // The stage's config names its account (111111111111): a profile of another account must not run prod's
+  // policies there. Without --target the check was skipped, so a local invoke acted in whatever account
+  // AWS_PROFILE pointed at (a retention run deleting by prod's policies in dev, a backup tagging dev's
+  // snapshots steward:account=111111111111).
+  it("invoke without --target checks the credentials against the stage's own account", async () => {
+    // Prepare
+    const event = join(dir, 'event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({ action: 'scheduled-backup', policy: 'daily', scheduledTime: '2026-12-01T03:00:00Z' }),
+    );
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999' });
+    const rds = mockClient(RDSClient);
+    try {
+      // Act
+      const run = await cli('invoke', 'backup', '--event', event, '--dry-run');
+      // Assert
+      expect(run.error?.message).toMatch(
+        /credentials are for account 999999999999, but stage prod acts in 111111111111\/eu-west-1: use a profile of 111111111111/,
+      );
+      expect(run.code).toBe(2);
+      expect(rds).toReceiveCommandTimes(DescribeDBInstancesCommand, 0);
+    } finally {
+      rds.restore();
+    }
   });
 
   it('plan backup --inventory tags what it plans with the target account and region', async () => {

@@ -6,19 +6,23 @@ import type { ResourceKind, Snapshot } from '../../../shared/model.js';
 const PRIMARY = 'eu-west-1';
 const DR = 'us-west-2';
 
-const src = (id: string, over: Partial<Snapshot> = {}): Snapshot => ({
-  kind: 'rds-instance',
-  id,
-  arn: `arn:aws:rds:${PRIMARY}:111122223333:snapshot:${id}`,
-  region: PRIMARY,
-  sourceId: 'orders-db',
-  createdAt: '2026-01-15T03:05:00.000Z',
-  status: 'available',
-  type: 'manual',
-  encrypted: true,
-  tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders-db' },
-  ...over,
-});
+/** A primary snapshot; its id gets steward's prefix (`a` → `steward-a`), as every snapshot steward takes has. */
+const src = (name: string, over: Partial<Snapshot> = {}): Snapshot => {
+  const id = name.startsWith('steward-') ? name : `steward-${name}`;
+  return {
+    kind: 'rds-instance',
+    id,
+    arn: `arn:aws:rds:${PRIMARY}:111122223333:snapshot:${id}`,
+    region: PRIMARY,
+    sourceId: 'orders-db',
+    createdAt: '2026-01-15T03:05:00.000Z',
+    status: 'available',
+    type: 'manual',
+    encrypted: true,
+    tags: { 'steward:managed': 'true', 'steward:policy': 'daily', 'steward:source': 'orders-db' },
+    ...over,
+  };
+};
 
 const copyOf = (s: Snapshot, over: Partial<Snapshot> = {}): Snapshot => ({
   ...s,
@@ -78,6 +82,15 @@ describe('planCopies', () => {
     ],
     ['ad-hoc', src('a', { tags: { 'steward:managed': 'true', 'steward:policy': 'adhoc' } })],
     ['automated', src('a', { type: 'automated' })],
+    // A human's copy of one of steward's snapshots, tags copied (CopyTags, the console's "Copy tags"): IAM lets
+    // the backup role copy only steward-* snapshots, so starting it failed with AccessDenied every hour.
+    [
+      "tagged as steward's but named by someone else",
+      src('a', {
+        id: 'orders-db-before-upgrade',
+        arn: `arn:aws:rds:${PRIMARY}:111122223333:snapshot:orders-db-before-upgrade`,
+      }),
+    ],
   ])('ignores a snapshot that is %s', (_what, s) => {
     // Act
     const plan = planCopies([s], [], 5, policies);
@@ -172,8 +185,8 @@ describe('planCopies', () => {
     const plan = planCopies(sources, dr, 2, policies);
 
     // Assert
-    expect(plan.start.map((c) => c.source.id)).toEqual(['a-15', 'b-15']);
-    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([['c-15', 'limit']]);
+    expect(plan.start.map((c) => c.source.id)).toEqual(['steward-a-15', 'steward-b-15']);
+    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([['steward-c-15', 'limit']]);
   });
 
   it('copies one snapshot of a database at a time, its newest first; the older ones wait behind it', () => {
@@ -184,10 +197,10 @@ describe('planCopies', () => {
     const plan = planCopies(sources, [], 5, policies);
 
     // Assert
-    expect(plan.start.map((c) => c.source.id)).toEqual(['orders-15']);
+    expect(plan.start.map((c) => c.source.id)).toEqual(['steward-orders-15']);
     expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([
-      ['orders-14', 'behind-newer'],
-      ['orders-13', 'behind-newer'],
+      ['steward-orders-14', 'behind-newer'],
+      ['steward-orders-13', 'behind-newer'],
     ]);
   });
 
@@ -202,7 +215,7 @@ describe('planCopies', () => {
     // Assert
     expect(plan.start).toEqual([]);
     expect(plan.inFlight).toBe(1);
-    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([['orders-15', 'database-busy']]);
+    expect(plan.deferred.map((c) => [c.source.id, c.why])).toEqual([['steward-orders-15', 'database-busy']]);
   });
 
   it('keeps Aurora cluster copies under their own limit of 5 while DB snapshot copies use the rest', () => {

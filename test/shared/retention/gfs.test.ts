@@ -457,7 +457,7 @@ describe('planRetention', () => {
       },
     ])('$title', ({ overrides, action, reason }) => {
       // Prepare
-      const subject = snap('2026-11-01T03:00:00Z', { id: 'subject', ...overrides });
+      const subject = snap('2026-11-01T03:00:00Z', { id: 'steward-subject', ...overrides });
 
       // Act
       const plan = planRetention([...older, subject], policy, NOW, UNCAPPED);
@@ -465,6 +465,28 @@ describe('planRetention', () => {
       // Assert
       expect(verdictOf(plan, subject)).toMatchObject({ action, reason });
       expect(plan.delete.includes(subject)).toBe(action === 'expire');
+    });
+
+    // A human who wants to keep one of steward's snapshots copies it (CopyDBSnapshot, or the console's
+    // "Copy tags" box): the copy carries steward:managed=true and steward:policy, but its name is the human's.
+    // The retention role may delete only steward-* ids (infra/retention.ts), so judging it took a keep-at-least
+    // slot from steward's own snapshots, and once expired it failed every run with AccessDenied.
+    it.each<[string, ResourceKind]>([
+      ['orders-db-before-upgrade', 'rds-instance'],
+      ['audit-2026-keep', 'aurora-cluster'],
+      ['rds:orders-db-2026-11-01-03-00', 'rds-instance'],
+    ])('skips %s (%s), a copy of a steward snapshot under a name steward never gives', (id, kind) => {
+      // Prepare
+      const copy = snap('2026-11-22T05:00:00Z', { id, kind });
+      const own = [1, 2, 3].map((d) => snap(`2026-11-2${d}T03:00:00Z`, { kind }));
+
+      // Act
+      const plan = planRetention([...own, copy], standard({ daily: 1, keepAtLeast: 3 }), NOW, UNCAPPED);
+
+      // Assert
+      expect(verdictOf(plan, copy)).toMatchObject({ action: 'skip', reason: 'not-ours' });
+      expect(plan.delete).toEqual([]);
+      expect(own.map((s) => verdictOf(plan, s).action)).toEqual(['keep', 'keep', 'keep']);
     });
 
     it('reports keeps on doubt in the summary', () => {
@@ -531,12 +553,12 @@ describe('planRetention', () => {
     it("groups by the snapshot's own source identifier, not by the writable steward:source tag", () => {
       // Prepare: two databases' snapshots; every one carries a matching tag.
       const a = [
-        snap('2026-11-20T03:00:00Z', { id: 'a-1', sourceId: 'orders-db' }),
-        snap('2026-11-21T03:00:00Z', { id: 'a-2', sourceId: 'orders-db' }),
+        snap('2026-11-20T03:00:00Z', { id: 'steward-a-1', sourceId: 'orders-db' }),
+        snap('2026-11-21T03:00:00Z', { id: 'steward-a-2', sourceId: 'orders-db' }),
       ];
       const b = [
         snap('2026-11-22T03:00:00Z', {
-          id: 'b-1',
+          id: 'steward-b-1',
           sourceId: 'billing-db',
           tags: managedTags({ [Tag.source]: 'billing-db' }),
         }),
@@ -556,24 +578,24 @@ describe('planRetention', () => {
       // tag, they would join billing-db's newer history and expire, leaving orders-db with no backup.
       const forged = [
         snap('2026-11-19T03:00:00Z', {
-          id: 'o-1',
+          id: 'steward-o-1',
           sourceId: 'orders-db',
           tags: managedTags({ [Tag.source]: 'billing-db' }),
         }),
         snap('2026-11-20T03:00:00Z', {
-          id: 'o-2',
+          id: 'steward-o-2',
           sourceId: 'orders-db',
           tags: managedTags({ [Tag.source]: 'billing-db' }),
         }),
       ];
       const billing = [
         snap('2026-11-21T03:00:00Z', {
-          id: 'b-1',
+          id: 'steward-b-1',
           sourceId: 'billing-db',
           tags: managedTags({ [Tag.source]: 'billing-db' }),
         }),
         snap('2026-11-22T03:00:00Z', {
-          id: 'b-2',
+          id: 'steward-b-2',
           sourceId: 'billing-db',
           tags: managedTags({ [Tag.source]: 'billing-db' }),
         }),
@@ -590,7 +612,7 @@ describe('planRetention', () => {
           sourceId: 'orders-db',
         });
       }
-      expect(plan.delete.map((s) => s.id)).toEqual(['b-1']);
+      expect(plan.delete.map((s) => s.id)).toEqual(['steward-b-1']);
     });
 
     it('matches the tag case-insensitively (RDS identifiers are case-insensitive)', () => {
@@ -632,13 +654,13 @@ describe('planRetention', () => {
   describe('deletion cap', () => {
     const expiredIn = (region: string, kind: ResourceKind) =>
       ['2026-11-01T03:00:00Z', '2026-11-02T03:00:00Z', '2026-11-03T03:00:00Z'].map((at) =>
-        snap(at, { region, kind, id: `${kind}-${at}`, arn: `arn:${region}:${kind}:${at}` }),
+        snap(at, { region, kind, id: `steward-${kind}-${at}`, arn: `arn:${region}:${kind}:${at}` }),
       );
     const newest = (region: string, kind: ResourceKind) =>
       snap('2026-11-22T03:00:00Z', {
         region,
         kind,
-        id: `${kind}-newest`,
+        id: `steward-${kind}-newest`,
         arn: `arn:${region}:${kind}:newest`,
       });
     const snaps = [
