@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Metafile } from './deployed.js';
 import type { FakeCall } from './fake-endpoint.js';
 
@@ -216,9 +217,52 @@ const pgConnect = (pg: PgUse): string[] => [
   '};',
 ];
 
+const DOCUMENT_CLIENT = '@aws-sdk/lib-dynamodb';
+const signingNames = new Map<string, string | undefined>();
+
 /**
- * The source of a baseline handler: it imports exactly `survivors`, constructs each client on the first
- * invoke and sends the requests named in the event (`calls`: the requests steward's own first invoke sent,
+ * The service each package's client signs for (`rds`, `elasticache`, `tagging`), read here in the bench's own
+ * process from the installed package (a client built and destroyed, once per package) so that the baseline
+ * need not build a client to learn it: steward builds a client only at its first send. The document client
+ * signs as the DynamoDB client it wraps; a package without a client class (the RDS signer) signs for none.
+ */
+export const signingNamesOf = (survivors: SdkSurvivors): Record<string, string> => {
+  const require = createRequire(import.meta.url);
+  const read = (pkg: string, name: string | undefined): string | undefined => {
+    if (!signingNames.has(pkg)) {
+      const C = name && (require(pkg) as Record<string, unknown>)[name];
+      let service: string | undefined;
+      if (typeof C === 'function') {
+        const client = new (
+          C as new (o: object) => {
+            config?: { defaultSigningName?: string };
+            destroy?: () => void;
+          }
+        )({ region: 'us-east-1' });
+        service = client.config?.defaultSigningName;
+        client.destroy?.();
+      }
+      signingNames.set(pkg, service);
+    }
+    return signingNames.get(pkg);
+  };
+  const out: Record<string, string> = {};
+  for (const [pkg, names] of survivors) {
+    const service =
+      pkg === DOCUMENT_CLIENT
+        ? read('@aws-sdk/client-dynamodb', 'DynamoDBClient')
+        : read(
+            pkg,
+            [...names].find((n) => /Client$/.test(n)),
+          );
+    if (service) out[pkg] = service;
+  }
+  return out;
+};
+
+/**
+ * The source of a baseline handler: it imports exactly `survivors`, builds each client at its first send (in
+ * the region it sends to, as steward's factory does) and sends the requests named in the event (`calls`: the requests steward's own first invoke sent,
  * as `requestOf` writes them), one command each, to the same fake endpoint: each with the command of that
  * name whose client signs for that service, from a client in that region. `framework` adds middy, the
  * Powertools logger and metrics (with their middlewares) and a zod event schema, each only when the
@@ -268,10 +312,12 @@ export const baselineSource = (
     `const DOCUMENT_OPS = ${JSON.stringify(DOCUMENT_OPS)};`,
     `const LABELS = ${JSON.stringify(LABELS)};`,
     'const REGION = process.env.AWS_REGION;',
-    // One client per package and region, built on first use (as steward's factory does): every package's
-    // in the function's region on the first invoke, another region's when a request goes there. The
-    // document client wraps the DynamoDB client of its region.
-    'let built;',
+    // The service each package's client signs for, read at generation (`signingNamesOf`), not from a client.
+    `const SIGNS = ${JSON.stringify(signingNamesOf(survivors))};`,
+    // One client per package and region, built at its first send (as steward's factory does): a client the
+    // function imports but does not send through is never built. The document client wraps the DynamoDB
+    // client of its region, built then.
+    'const built = new Map();',
     'const build = (pkg, region) => {',
     '  const options = region ? { region } : {};',
     "  if (pkg.endsWith('lib-dynamodb')) {",
@@ -287,9 +333,7 @@ export const baselineSource = (
     '  if (!built.has(key)) built.set(key, build(pkg, region));',
     '  return built.get(key);',
     '};',
-    'const wire = () => { built = new Map(); for (const [pkg] of CLIENTS) clientOf(pkg, REGION); };',
-    // The service a package's client signs for (`rds`, `elasticache`, `tagging`): read from the client itself.
-    'const signs = (pkg, service) => clientOf(pkg, REGION)?.config?.defaultSigningName === service;',
+    'const signs = (pkg, service) => SIGNS[pkg] === service;',
     // Send `service:Op@region` with the surviving command of that name whose client signs for that service:
     // the client package's own, else the document client's (GetItem → GetCommand).
     'const send = async (request) => {',
@@ -305,7 +349,7 @@ export const baselineSource = (
     '  return true;',
     '};',
     ...(pg ? pgConnect(pg) : []),
-    'const calls = async (event) => { if (!built) wire(); let n = 0; for (const request of event.calls ?? []) if (await send(request)) n++; await extraCall(); return n; };',
+    'const calls = async (event) => { let n = 0; for (const request of event.calls ?? []) if (await send(request)) n++; await extraCall(); return n; };',
   );
   if (!framework) {
     lines.push('export const handler = async (event) => ({ sent: await calls(event) });');
