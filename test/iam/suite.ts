@@ -98,8 +98,12 @@ const withResourcePolicy = (d: Deployment, r: IamRequest): IamRequest => {
 /** Values the caller of an adapter chooses (tags, partition keys, object keys): an adapter test makes them up. */
 const callerChosen = (c: RecordedCall) =>
   'Tags' in (c.input as object) || c.client === 'DynamoDBDocumentClient' || c.client === 'S3Client';
-/** A call that went through code above the adapters (a service, a handler): its values are the code's. */
-const throughService = (c: RecordedCall) => c.frames.some((f) => !/^shared\/(aws|notify)\//.test(f));
+/**
+ * A call that went through code above the adapters (a service, a handler): its values are the code's. The
+ * retry helper (shared/retry.ts) runs inside adapters too, so its frames are not a service's.
+ */
+const throughService = (c: RecordedCall) =>
+  c.frames.some((f) => !/^shared\/(aws|notify)\//.test(f) && !f.startsWith('shared/retry.ts:'));
 
 const describeVerdict = (r: IamRequest, v: Verdict) =>
   `${r.label}: ${r.action} on ${r.resource} → ${v.decision}${v.by.length ? ` by ${v.by.join(', ')}` : ''}${v.dropped.length ? ` (context not carried: ${v.dropped.join(', ')})` : ''}`;

@@ -41,6 +41,20 @@ const HOOKED = Symbol.for('steward.sdkRecorder');
 const PENDING = Symbol.for('steward.sdkRecorder.pending');
 const pending: Pending[] = ((globalThis as Record<symbol, Pending[] | undefined>)[PENDING] ??= []);
 
+/**
+ * The stack where a command was sent, deep enough to reach the service above the adapter: V8 keeps 10 frames
+ * by default, and the SDK's, the mock's and the retry helpers' frames can fill them before steward's.
+ */
+const sendStack = (): string | undefined => {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  try {
+    return new Error().stack;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+};
+
 const FRAME = /^\s*at (?:async )?(?:(.+?) \()?(.+?):(\d+):\d+\)?$/;
 
 /** The repository's own frames (not node_modules, not the tests), innermost first. */
@@ -126,7 +140,7 @@ const hookSinon = (): void => {
     if (args[1] === 'send' && typeof s?.invoke === 'function') {
       const invoke = s.invoke.bind(s);
       s.invoke = (func, thisValue, callArgs) => {
-        record(thisValue, callArgs[0], new Error().stack, true);
+        record(thisValue, callArgs[0], sendStack(), true);
         return invoke(func, thisValue, callArgs);
       };
     }
@@ -146,7 +160,7 @@ const hookSmithy = (): void => {
   Client[HOOKED] = true;
   const send = Client.prototype.send;
   Client.prototype.send = function (this: unknown, command: unknown, ...rest: unknown[]) {
-    record(this, command, new Error().stack, false);
+    record(this, command, sendStack(), false);
     return send.call(this, command, ...rest);
   };
 };
@@ -173,7 +187,7 @@ const hookSigner = (): void => {
   Signer[HOOKED] = true;
   const getAuthToken = Signer.prototype.getAuthToken;
   Signer.prototype.getAuthToken = function (this) {
-    const frames = stewardFrames(new Error().stack);
+    const frames = stewardFrames(sendStack());
     if (frames.some((f) => /^(shared|functions)\//.test(f))) {
       pending.push({
         client: 'Signer',
