@@ -54,7 +54,7 @@ import type {
   StoredCopySlots,
 } from './ports.js';
 import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTrigger } from './request.js';
-import { ID_PREFIX, snapshotId } from './ids.js';
+import { namedBySteward, snapshotId } from './ids.js';
 import type { CacheDrPort } from './cache-dr.js';
 import { originRegion } from './copy-origin.js';
 
@@ -176,7 +176,7 @@ const settledByQueue = (
     snapshot.status.toLowerCase() === 'available' &&
     snapshot.type === 'manual' &&
     isManaged(snapshot.tags) &&
-    (snapshot.kind === 'ebs' || snapshot.id.startsWith(ID_PREFIX)) &&
+    namedBySteward(snapshot) &&
     policies.includes(policy) &&
     t !== undefined;
   if (!usable) return undefined;
@@ -577,7 +577,7 @@ const freshAction = async (
     s.status.toLowerCase() !== 'available' ||
     s.type !== 'manual' ||
     !isManaged(s.tags) ||
-    (s.kind !== 'ebs' && !s.id.startsWith(ID_PREFIX))
+    !namedBySteward(s)
   )
     return undefined;
   if (!policies.includes(s.tags[Tag.policy] ?? '')) return undefined;

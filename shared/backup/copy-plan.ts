@@ -2,7 +2,7 @@ import { dataTime } from '../data-time.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import { isManaged, Tag, type Tags } from '../tags.js';
 import { isCopyOf, mayBeCopyFrom } from './copy-origin.js';
-import { drCopyId, ID_PREFIX } from './ids.js';
+import { drCopyId, namedBySteward } from './ids.js';
 
 /**
  * Cross-region copies in progress per destination region, as AWS documents them: 20 DB snapshot copies
@@ -648,11 +648,11 @@ export const observeCopies = (
   const dbs = new Map<string, DatabaseDr & { oldest?: number }>();
   for (const s of primarySnapshots) {
     // Tagged as ours but named by someone else: a human's copy of one of our snapshots, tags copied (the
-    // backup role may copy only ID_PREFIX snapshots, so starting it would fail every hour). EBS ids are AWS's.
+    // backup role may copy only ID_PREFIX snapshots, so starting it would fail every hour).
     if (
       s.type !== 'manual' ||
       !isManaged(s.tags) ||
-      (s.kind !== 'ebs' && !s.id.startsWith(ID_PREFIX)) ||
+      !namedBySteward(s) ||
       !policies.has(s.tags[Tag.policy] ?? '')
     )
       continue;

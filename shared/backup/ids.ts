@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
+import type { Snapshot } from '../model.js';
 
 /** Why a snapshot was taken: the daily schedule or an ad-hoc (pre-change) request. */
 export type SnapshotKind = 'sched' | 'adhoc';
 
 /** Every snapshot id steward creates starts with this (letter first, as RDS requires). */
 export const ID_PREFIX = 'steward-';
+
+/**
+ * Whether a snapshot's id can be steward's: every RDS, Aurora and ElastiCache snapshot steward takes or copies
+ * is named ID_PREFIX…, and its roles may copy or delete no other. One named otherwise that carries steward's tags
+ * is a copy someone made with the tags copied (the console's "Copy tags"): theirs. EBS snapshot ids are AWS's,
+ * so for EBS only the tags tell.
+ */
+export const namedBySteward = (s: Pick<Snapshot, 'kind' | 'id'>): boolean =>
+  s.kind === 'ebs' || s.id.startsWith(ID_PREFIX);
 
 // RDS cluster snapshot ids allow 1–63 characters (DB snapshot ids 255, ElastiCache names are looser).
 // One limit for every kind keeps an id valid wherever it is used, including its DR copy.

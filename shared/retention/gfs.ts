@@ -2,7 +2,7 @@ import type { RetentionPolicy } from '../config/schema.js';
 import type { ResourceKind, Snapshot } from '../model.js';
 import { ADHOC_POLICY, isManaged, Tag } from '../tags.js';
 import { isCopyOf, originRegion } from '../backup/copy-origin.js';
-import { ID_PREFIX } from '../backup/ids.js';
+import { namedBySteward } from '../backup/ids.js';
 
 /** The retention policy that governs one snapshot, with its name (verdicts and groups carry it). */
 export interface ResolvedPolicy {
@@ -306,13 +306,8 @@ const byGroupThenAge = (a: Entry, b: Entry): number =>
 
 const hasTag = (s: Snapshot, key: string) => Object.hasOwn(s.tags, key);
 
-/**
- * Steward names every RDS, Aurora and ElastiCache snapshot it takes or copies `steward-…`, and its roles may
- * delete no other (infra/retention.ts). A snapshot named otherwise that carries `steward:managed=true` is a
- * copy someone made of one of ours with its tags (CopyTags, the console's "Copy tags"): theirs, never judged.
- * EBS snapshot ids and dump object keys are not steward's names, so only their tags count.
- */
-const namedByUs = (s: Snapshot) => s.kind === 'ebs' || s.object !== undefined || s.id.startsWith(ID_PREFIX);
+/** An object (a dump, a Redis DR copy) is named by its key, not steward's ids: only its tags count. */
+const namedByUs = (s: Snapshot) => s.object !== undefined || namedBySteward(s);
 
 const policyText = ({ name, policy: p }: ResolvedPolicy) =>
   `${name}: daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}, keep-at-least ${p.keepAtLeast}`;
