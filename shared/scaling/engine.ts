@@ -60,6 +60,18 @@ export const replicaTags = (source: string, tags: Tags, rule: string): Tags => {
     .slice(0, MAX_TAGS - Object.keys(ours).length);
   return { ...Object.fromEntries(theirs.map((k) => [k, tags[k]!])), ...ours };
 };
+/**
+ * States besides `available` in which AWS takes an action's change. RDS changes an instance's class
+ * (ModifyDBInstance) while an automated backup runs (`backing-up`, an operational state in the RDS User Guide's
+ * "DB instance status" table; the daily backup window must not refuse a scale-up during a load alarm) and while
+ * its storage is optimized (`storage-optimization`: only further storage changes wait, AWS Knowledge Center
+ * "rds-stuck-in-storage-optimization"). Every other state, and every other action (ElastiCache answers
+ * InvalidReplicationGroupState outside `available`), waits for `available`.
+ */
+const CHANGEABLE: Partial<Record<NamedRule['action']['type'], readonly string[]>> = {
+  'rds.scaleUp': ['available', 'backing-up', 'storage-optimization'],
+};
+
 /** Resource-state guards shared by every action that calls AWS. */
 const guardResource = (
   rule: NamedRule,
@@ -68,7 +80,13 @@ const guardResource = (
   if (!resource) return skip('not-found', `${rule.kind} ${rule.resource} does not exist in this region`);
   if (resource.kind !== rule.kind)
     return skip('unsupported', `${rule.resource} is a ${resource.kind}, the rule names a ${rule.kind}`);
-  if (resource.status !== 'available')
+  const changeable = CHANGEABLE[rule.action.type];
+  if (changeable && !changeable.includes(resource.status))
+    return skip(
+      'not-available',
+      `${rule.resource} is ${resource.status}: RDS changes its class only when ${changeable.slice(0, -1).join(', ')} or ${changeable.at(-1)!}`,
+    );
+  if (!changeable && resource.status !== 'available')
     return skip('not-available', `${rule.resource} is ${resource.status}, not available`);
   if (resource.pending.length)
     return skip(

@@ -338,6 +338,77 @@ describe('scale-in on a sustained OK', () => {
   });
 });
 
+describe('states AWS changes a resource in', () => {
+  // RDS takes ModifyDBInstance while an automated backup runs: the User Guide's status table lists
+  // `backing-up` as an operational state (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Status.html),
+  // and RDS records the class change as pending then (integr8ly/cloud-resource-operator#186 modified an instance
+  // in `backing-up`). During `storage-optimization` only further storage changes wait: "you can perform any other
+  // instance modifications, such as scaling instance size" (AWS Knowledge Center, rds-stuck-in-storage-optimization).
+  const cpu = rule('orders-db-cpu');
+  const connections = rule('orders-db-connections');
+
+  it.each(['backing-up', 'storage-optimization'])('scales an instance class up while it is %s', (status) => {
+    // Act
+    const d = decideScaling(alarm('orders-db-cpu-high'), cpu, ordersDb({ status }), fresh, NOW);
+
+    // Assert: before this, a load alarm inside the daily backup window was refused (not-available).
+    expect(verdict(d)).toBe('modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately)');
+  });
+
+  it('steps a class back down while a backup runs', () => {
+    // Act
+    const d = planChange('in', cpu, ordersDb({ status: 'backing-up', instanceClass: 'db.r6g.2xlarge' }));
+
+    // Assert
+    expect(verdict(d)).toBe('modify orders-db class db.r6g.2xlarge → db.r6g.xlarge (apply immediately)');
+  });
+
+  it.each<[string, ScalingResource, ReturnType<typeof rule>, string]>([
+    [
+      'a class change while enhanced monitoring is configured',
+      ordersDb({ status: 'configuring-enhanced-monitoring' }),
+      cpu,
+      'orders-db is configuring-enhanced-monitoring: RDS changes its class only when available, backing-up or storage-optimization',
+    ],
+    [
+      'a class change while modifying',
+      ordersDb({ status: 'modifying' }),
+      cpu,
+      'orders-db is modifying: RDS changes its class only when available, backing-up or storage-optimization',
+    ],
+    [
+      'a read replica while the source backs up (not documented as allowed)',
+      ordersDb({ status: 'backing-up' }),
+      connections,
+      'orders-db is backing-up, not available',
+    ],
+    [
+      'a shard while the group is modifying',
+      sessions({ status: 'modifying' }),
+      rule('sessions-redis-memory'),
+      'sessions-redis is modifying, not available',
+    ],
+    [
+      'a replica while the group takes a snapshot',
+      sessions({ status: 'snapshotting' }),
+      rule('sessions-redis-reads'),
+      'sessions-redis is snapshotting, not available',
+    ],
+  ])('still refuses %s, naming the state', (_what, resource, r, detail) => {
+    // Act
+    const d = decideScaling(
+      alarm('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}x`),
+      r,
+      resource,
+      fresh,
+      NOW,
+    );
+
+    // Assert
+    expect(d).toEqual({ verdict: 'skip', reason: 'not-available', detail });
+  });
+});
+
 describe('checkApproval', () => {
   const failover = rule('orders-db-failover');
   const approval = (over: Partial<Approval> = {}): Approval => ({
@@ -521,7 +592,7 @@ describe('invariants', () => {
         fc.boolean(),
         fc.integer({ min: -60, max: 60 }),
         fc.boolean(),
-        fc.constantFrom('available', 'modifying', 'backing-up'),
+        fc.constantFrom('available', 'modifying', 'backing-up', 'storage-optimization', 'rebooting'),
         (seen, cooldownOffsetMin, pending, status) => {
           // Prepare
           const memory: ScalingMemory = {
@@ -534,7 +605,9 @@ describe('invariants', () => {
           const d = decideScaling(alarm('orders-db-cpu-high'), rule('orders-db-cpu'), db, memory, NOW);
 
           // Assert
-          const blocked = seen || cooldownOffsetMin > 0 || pending || status !== 'available';
+          // RDS takes a class change in backing-up and storage-optimization too (describe block above).
+          const blocked =
+            seen || cooldownOffsetMin > 0 || pending || ['modifying', 'rebooting'].includes(status);
           expect(d.verdict === 'act').toBe(!blocked);
         },
       ),
