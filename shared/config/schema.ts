@@ -11,6 +11,7 @@ import { EbsVerify } from './ebs-verifier.js';
 import { closest } from './suggest.js';
 import * as parts from './parts.js';
 import { zodOf } from './from-valid.js';
+import { ladderFor } from './ladder.js';
 
 export { KmsKeyArn, Region, ResourceKind, SnapshotSelector } from './parts.js';
 
@@ -1146,11 +1147,27 @@ export const ScalingRule = z.pipe(
             message:
               a.type === 'rds.scaleUp' ? 'must be an instance class' : 'must be a count (replicas or shards)',
           });
-        if (typeof min === 'string' && a.type === 'rds.scaleUp' && a.ladder && !a.ladder.includes(min))
+        // The floor must be a rung the rule climbs (the engine refuses one off it at every scale-in), at or
+        // below max (above it no class would ever step back).
+        const rungs = a.type === 'rds.scaleUp' ? ladderFor(a.ladder, a.max) : [];
+        if (typeof min === 'string' && a.type === 'rds.scaleUp' && !rungs.includes(min))
           ctx.addIssue({
             code: 'custom',
             path: ['scaleIn', 'min'],
-            message: `${min} is not on the ladder (${a.ladder.join(', ')}): the floor must be one of its classes`,
+            message: a.ladder
+              ? `${min} is not on the ladder (${rungs.join(', ')}): the floor must be one of its classes`
+              : `${min} is not on the ladder the action climbs without one (${rungs.join(', ')}: the family's standard sizes up to max): the floor must be one of its classes, or set action.ladder`,
+          });
+        else if (
+          typeof min === 'string' &&
+          a.type === 'rds.scaleUp' &&
+          rungs.includes(a.max) &&
+          rungs.indexOf(min) > rungs.indexOf(a.max)
+        )
+          ctx.addIssue({
+            code: 'custom',
+            path: ['scaleIn', 'min'],
+            message: `${min} is above max (${a.max}): no class would ever step back`,
           });
         if ('create' in r.alarm && r.alarm.create && (r.kind ?? kinds[0]) === 'elasticache') {
           if (!r.alarm.create.dimensions)

@@ -42,6 +42,25 @@ export const BAD_CONFIGS: { name: string; text: string | undefined; problem: (fi
       `${f}:5:18: backup.policies.daily.retention: names retention policy "constructor", which is not in retention.policies (standard): use one of those, or add "constructor" under retention.policies`,
   },
   {
+    name: 'a scale-in floor off the ladder a rule without one climbs',
+    text: [
+      'region: eu-west-1',
+      'scaling:',
+      '  enabled: true',
+      '  rules:',
+      '    orders-db-cpu:',
+      '      alarm: { name: orders-db-cpu-high }',
+      '      resource: orders-db',
+      '      action: { type: rds.scaleUp, max: db.r6g.2xlarge }',
+      '      scaleIn:',
+      '        enabled: true',
+      '        min: db.r5.large',
+      '',
+    ].join('\n'),
+    problem: (f) =>
+      `${f}:11:14: scaling.rules.orders-db-cpu.scaleIn.min: db.r5.large is not on the ladder the action climbs without one (db.r6g.micro, db.r6g.small, db.r6g.medium, db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge: the family's standard sizes up to max): the floor must be one of its classes, or set action.ladder`,
+  },
+  {
     name: 'an empty file',
     text: '',
     problem: (f) =>

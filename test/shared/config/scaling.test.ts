@@ -145,6 +145,46 @@ describe('scaling config', () => {
       'scaling.rules.r.scaleIn.min: is required with scale-in when the action has no ladder',
     ],
     [
+      'a scale-in floor in another family, without a ladder (every scale-in refused at run time)',
+      {
+        r: {
+          alarm: { name: 'a' },
+          resource: 'db',
+          action: { type: 'rds.scaleUp', max: 'db.r6g.4xlarge' },
+          scaleIn: { enabled: true, min: 'db.r5.2xlarge' },
+        },
+      },
+      "scaling.rules.r.scaleIn.min: db.r5.2xlarge is not on the ladder the action climbs without one (db.r6g.micro, db.r6g.small, db.r6g.medium, db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge, db.r6g.4xlarge: the family's standard sizes up to max): the floor must be one of its classes, or set action.ladder",
+    ],
+    [
+      'a scale-in floor above max, without a ladder',
+      {
+        r: {
+          alarm: { name: 'a' },
+          resource: 'db',
+          action: { type: 'rds.scaleUp', max: 'db.r6g.4xlarge' },
+          scaleIn: { enabled: true, min: 'db.r6g.8xlarge' },
+        },
+      },
+      'scaling.rules.r.scaleIn.min: db.r6g.8xlarge is not on the ladder the action climbs without one',
+    ],
+    [
+      'a scale-in floor above max on a configured ladder (no step back ever)',
+      {
+        r: {
+          alarm: { name: 'a' },
+          resource: 'db',
+          action: {
+            type: 'rds.scaleUp',
+            ladder: ['db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge'],
+            max: 'db.r6g.xlarge',
+          },
+          scaleIn: { enabled: true, min: 'db.r6g.2xlarge' },
+        },
+      },
+      'scaling.rules.r.scaleIn.min: db.r6g.2xlarge is above max (db.r6g.xlarge): no class would ever step back',
+    ],
+    [
       'a cache alarm without a node dimension',
       {
         r: {
@@ -175,5 +215,23 @@ describe('scaling config', () => {
     ],
   ])('refuses %s, naming the field', (_what, rules, expected) => {
     expect(issues(withRules(rules)).join('\n')).toContain(expected);
+  });
+
+  it('takes a floor on the standard ladder a rule without one climbs', () => {
+    // Act
+    const parsed = parseConfig(
+      withRules({
+        r: {
+          alarm: { name: 'a' },
+          resource: 'db',
+          action: { type: 'rds.scaleUp', max: 'db.r6g.4xlarge' },
+          scaleIn: { enabled: true, min: 'db.r6g.large' },
+        },
+      }),
+      'test',
+    );
+
+    // Assert
+    expect(parsed.scaling.rules.r!.scaleIn.min).toBe('db.r6g.large');
   });
 });
