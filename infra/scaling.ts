@@ -310,11 +310,17 @@ export const grantScalingEstate = (fn: Grantee & IConstruct, region: string, rul
       wildcardReason:
         'Read-only: which side of its threshold or anomaly band a rule’s alarm breaches (its comparison operator); a prefix rule names its alarms by prefix.',
     });
+  // Scale-in of read replicas reads each steward-named replica's tags (only steward's own are removed).
+  const shrunk = ids('rds.addReadReplica', 'rds-instance', true);
   if (instances.length)
     fn.allow({
       sid: 'DescribeScaledDbInstances',
       actions: ['rds:DescribeDBInstances'],
-      resources: instances.map((i) => rds('db', i)),
+      resources: [
+        ...instances.map((i) => rds('db', i)),
+        ...shrunk.map((s) => rds('db', replicaPattern(s, 'replica'))),
+      ],
+      wildcardReason: `Read-only: scale-in reads the tags of the replicas named like steward's (<source>-replica-<n>) to remove only its own.`,
     });
   if (clusters.length)
     fn.allow({

@@ -9,8 +9,9 @@ import {
   type RDSClient,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
+import { replicaNumber } from '../scaling/ids.js';
 import type { AuroraClusterState, PlannedChange, RdsInstanceState } from '../scaling/model.js';
-import { tagList, tagRecord } from '../tags.js';
+import { tagList, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 import { findDbCluster, findDbInstance } from './rds-describe.js';
@@ -50,10 +51,27 @@ type CreateReader = Extract<PlannedChange, { type: 'rds.createClusterReader' }>;
 
 /** RDS side of scaling in one region: describe one instance or cluster, and the scaling calls. */
 export const rdsScaling = (region: string, rds: RDSClient) => {
-  /** One DB instance, or undefined when it does not exist. */
-  const describeInstance = async (id: string): Promise<RdsInstanceState | undefined> => {
+  /**
+   * One DB instance, or undefined when it does not exist. With `replicaTags` (scale-in of read replicas), also
+   * the tags of each replica named like steward's, one DescribeDBInstances by id each (at most 15 replicas; the
+   * scaling role may describe only `<id>-replica-*`): the engine removes only a replica they say is steward's.
+   */
+  const describeInstance = async (
+    id: string,
+    o: { replicaTags?: boolean } = {},
+  ): Promise<RdsInstanceState | undefined> => {
     const db = await findDbInstance(rds, region, id);
-    return db ? instanceState(db) : undefined;
+    if (!db) return undefined;
+    const state = instanceState(db);
+    if (!o.replicaTags) return state;
+    const named = state.replicas.filter((r) => replicaNumber(state.id, r, 'replica') !== undefined);
+    const described = await Promise.all(named.map((r) => findDbInstance(rds, region, r)));
+    // A replica gone since the source was described has no tags: it is not removed.
+    const replicaTags: Record<string, Tags> = {};
+    named.forEach((r, i) => {
+      if (described[i]) replicaTags[r] = tagRecord(described[i].TagList);
+    });
+    return { ...state, replicaTags };
   };
 
   /** One Aurora cluster with its instances' classes and states, or undefined when it does not exist. */
@@ -82,6 +100,7 @@ export const rdsScaling = (region: string, rds: RDSClient) => {
           writer: m.IsClusterWriter ?? false,
           ...(db?.DBInstanceClass ? { instanceClass: db.DBInstanceClass } : {}),
           ...(db?.DBInstanceStatus ? { status: db.DBInstanceStatus } : {}),
+          ...(db ? { tags: tagRecord(db.TagList) } : {}),
         };
       })
       .sort((a, b) => a.id.localeCompare(b.id));

@@ -13,9 +13,9 @@ export const scalingResourcesOf = (
   cache: () => Promise<ElastiCacheScaling>,
 ): ScalingResources => ({
   region,
-  describe: async (kind, id) =>
+  describe: async (kind, id, o) =>
     kind === 'rds-instance'
-      ? (await rds()).describeInstance(id)
+      ? (await rds()).describeInstance(id, o)
       : kind === 'aurora-cluster'
         ? (await rds()).describeCluster(id)
         : (await cache()).describeReplicationGroup(id),

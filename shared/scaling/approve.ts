@@ -1,6 +1,7 @@
 import { echo, errorMessage, EventShapeError } from '../errors.js';
 import { logger } from '../observability.js';
 import { checkApproval } from './engine.js';
+import { describeFor } from './guard.js';
 import { approvalKey, seenKey } from './ids.js';
 import type { DecisionRecord, NamedRule, ScalingDecision, ScalingResource } from './model.js';
 import { namedRules } from './alarm-event.js';
@@ -49,7 +50,7 @@ export const executeApproval = async (
     if (rule && rule.action.type !== 'notify') {
       const [memory, described] = await Promise.all([
         deps.state.memory(seenKey(approval.alarmName, new Date(approval.at)), rule.kind, rule.resource),
-        deps.resources.describe(rule.kind, rule.resource),
+        deps.resources.describe(rule.kind, rule.resource, describeFor(approval.direction, rule)),
       ]);
       resource = described;
       cooldownUntil = memory.cooldownUntil;

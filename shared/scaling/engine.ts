@@ -1,4 +1,4 @@
-import { Tag, type Tags } from '../tags.js';
+import { isManaged, Tag, type Tags } from '../tags.js';
 import { changesResource, describeChange } from './change.js';
 import {
   DEFAULT_STALE_AFTER_MS,
@@ -9,7 +9,7 @@ import {
   skip,
   wantedSide,
 } from './guard.js';
-import { newestOwnReplica, nextReplicaId } from './ids.js';
+import { newestOwnReplica, nextReplicaId, replicaNumber } from './ids.js';
 import { ladderFor, nextScaleStep, previousScaleStep } from './ladder.js';
 import type {
   AlarmEvent,
@@ -71,6 +71,24 @@ export const replicaTags = (source: string, tags: Tags, rule: string): Tags => {
 const CHANGEABLE: Partial<Record<NamedRule['action']['type'], readonly string[]>> = {
   'rds.scaleUp': ['available', 'backing-up', 'storage-optimization'],
 };
+
+/**
+ * Whether steward created this replica or reader of `source`, so scale-in may remove it: the name steward gives
+ * (`<source>-replica-<n>`, `<cluster>-reader-<n>`) and the tags replicaTags wrote (managed, created by scaling,
+ * this source), as steward decides ownership everywhere (name and tags). A hand-made one with steward's name is
+ * not steward's, nor one whose tags were not read. (IAM refuses the delete of one without steward:managed too.)
+ */
+export const createdByScaling = (
+  source: string,
+  id: string,
+  tags: Tags | undefined,
+  suffix: 'replica' | 'reader',
+): boolean =>
+  replicaNumber(source, id, suffix) !== undefined &&
+  tags !== undefined &&
+  isManaged(tags) &&
+  tags[Tag.createdBy] === 'scaling' &&
+  tags[Tag.source] === source;
 
 /** Resource-state guards shared by every action that calls AWS. */
 const guardResource = (
@@ -156,18 +174,32 @@ export const planChange = (
         resource.kind === 'aurora-cluster' ? resource.members.map((m) => m.id) : [...existing, resource.id];
       if (direction === 'in') {
         const floor = typeof min === 'number' ? min : 0;
-        const victim = newestOwnReplica(resource.id, existing, suffix);
+        const tagsOf = (id: string): Tags | undefined =>
+          resource.kind === 'aurora-cluster'
+            ? resource.members.find((m) => m.id === id)?.tags
+            : resource.kind === 'rds-instance'
+              ? resource.replicaTags?.[id]
+              : undefined;
+        const own = existing.filter((id) => createdByScaling(resource.id, id, tagsOf(id), suffix));
+        // Named like steward's, not tagged as its own: skipped and named (a delete would be refused every check).
+        const theirs = existing.filter(
+          (id) => replicaNumber(resource.id, id, suffix) !== undefined && !own.includes(id),
+        );
+        const leftAlone = theirs.length
+          ? `${theirs.join(', ')} ${theirs.length === 1 ? 'is' : 'are'} named like steward's but not tagged as created by it: left alone`
+          : '';
+        const victim = newestOwnReplica(resource.id, own, suffix);
         if (existing.length <= floor || !victim)
           return skip(
             'at-min',
             victim
               ? `${existing.length} ${suffix}s, floor ${floor}`
-              : `no ${suffix} steward created is left to remove (only steward's own are removed)`,
+              : `no ${suffix} steward created is left to remove (only steward's own are removed${leftAlone ? `; ${leftAlone}` : ''})`,
           );
         return act(
           direction,
           { type: 'rds.deleteReplica', instanceId: victim, of: resource.id, remaining: existing.length - 1 },
-          `${existing.length} → ${existing.length - 1} ${suffix}s: remove ${victim}`,
+          `${existing.length} → ${existing.length - 1} ${suffix}s: remove ${victim}${leftAlone ? ` (${leftAlone})` : ''}`,
         );
       }
       if (existing.length >= a.maxReplicas)

@@ -58,6 +58,13 @@ export const wantedSide = (
     ? 'above'
     : 'any');
 
+/**
+ * What a plan in this direction reads of the rule's resource beyond the resource itself: scale-in of read
+ * replicas reads their tags (only steward's own are removed); nothing else does, so no other describe pays.
+ */
+export const describeFor = (direction: Direction, rule: NamedRule): { replicaTags?: boolean } =>
+  direction === 'in' && rule.action.type === 'rds.addReadReplica' ? { replicaTags: true } : {};
+
 /** Does deciding this event need the alarm's comparison operator described (the event does not say)? */
 export const needsComparison = (event: AlarmEvent, rule: NamedRule): boolean =>
   event.state === 'ALARM' &&

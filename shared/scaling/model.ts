@@ -66,6 +66,11 @@ export interface RdsInstanceState {
   pending: string[];
   /** Read replica instance ids of this source. */
   replicas: string[];
+  /**
+   * Tags of the replicas named like steward's (`<id>-replica-<n>`), read for scale-in only: a replica is
+   * steward's to remove when its tags say steward created it. A replica absent here is not steward's.
+   */
+  replicaTags?: Record<string, Tags>;
   /** Set when the instance is an Aurora cluster member. */
   clusterId?: string;
   tags: Tags;
@@ -80,7 +85,8 @@ export interface AuroraClusterState {
   engine: string;
   /** Cluster pending modified values, plus one entry per member that is not `available`. */
   pending: string[];
-  members: { id: string; writer: boolean; instanceClass?: string; status?: string }[];
+  /** `tags`: the member's own (scale-in removes only a reader whose tags say steward created it). */
+  members: { id: string; writer: boolean; instanceClass?: string; status?: string; tags?: Tags }[];
   tags: Tags;
 }
 

@@ -12,8 +12,15 @@ import type {
 /** Port: describe a rule's resource as plain data, and apply one planned change to it. */
 export interface ScalingResources {
   readonly region: string;
-  /** Undefined when the resource does not exist. */
-  describe(kind: ResourceKind, id: string): Promise<ScalingResource | undefined>;
+  /**
+   * Undefined when the resource does not exist. `replicaTags`: also read the tags of an instance's replicas
+   * named like steward's (scale-in of read replicas: only steward's own are removed); other describes skip it.
+   */
+  describe(
+    kind: ResourceKind,
+    id: string,
+    o?: { replicaTags?: boolean },
+  ): Promise<ScalingResource | undefined>;
   /** `already-done`: AWS says the result exists already (a deterministic replica name taken by an earlier try). */
   apply(change: PlannedChange): Promise<'done' | 'already-done'>;
 }

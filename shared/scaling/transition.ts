@@ -3,7 +3,7 @@ import type { Outcome } from '../model.js';
 import type { RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import type { BaseDeps } from '../runtime.js';
-import { confirmSustained, guardEvent, type GuardOptions, needsComparison } from './guard.js';
+import { confirmSustained, describeFor, guardEvent, type GuardOptions, needsComparison } from './guard.js';
 import { approvalId, seenKey } from './ids.js';
 import type { ApprovalTarget } from './message.js';
 import type {
@@ -156,7 +156,11 @@ export const handleEvent = async (
     }
     let resource: ScalingResource | undefined;
     if (!('skip' in guarded) && rule.action.type !== 'notify') {
-      resource = await deps.resources.describe(rule.kind, rule.resource);
+      resource = await deps.resources.describe(
+        rule.kind,
+        rule.resource,
+        describeFor(guarded.direction, rule),
+      );
     }
     // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
     decision =

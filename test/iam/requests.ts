@@ -381,9 +381,21 @@ const BINDERS: Record<string, Binder> = {
               ),
             ]
           : [];
-      return rulesWithResources(d, 'rds-instance').map((r) =>
-        req('rds:DescribeDBInstances', a.rds(d.region, 'db', r), {}, 'DescribeDBInstances'),
-      );
+      return [
+        ...rulesWithResources(d, 'rds-instance').map((r) =>
+          req('rds:DescribeDBInstances', a.rds(d.region, 'db', r), {}, 'DescribeDBInstances'),
+        ),
+        // Scale-in of read replicas: the tags of each replica named like steward's, by id.
+        ...rulesOf(d, 'rds.addReadReplica', 'rds-instance', true).map((r) => {
+          const replica = nextReplicaId(r.resource, [], 'replica');
+          return req(
+            'rds:DescribeDBInstances',
+            a.rds(d.region, 'db', replica),
+            {},
+            `DescribeDBInstances (tags of ${replica}, scale-in)`,
+          );
+        }),
+      ];
     }
     return roleRegions(d, role).map((r) =>
       req(

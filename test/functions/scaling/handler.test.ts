@@ -11,6 +11,7 @@ import {
   CreateDBInstanceCommand,
   CreateDBInstanceReadReplicaCommand,
   DBInstanceAlreadyExistsFault,
+  DeleteDBInstanceCommand,
   type DBInstance,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -39,7 +40,9 @@ import { EventShapeError, PartialFailureError } from '../../../shared/errors.js'
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { memoryRunReports } from '../../../shared/notify/run-report.js';
 import { metrics, MetricUnit } from '../../../shared/observability.js';
+import { replicaTags } from '../../../shared/scaling/engine.js';
 import { cooldownKey, seenKey } from '../../../shared/scaling/ids.js';
+import { tagList } from '../../../shared/tags.js';
 import { awsScalingResources } from '../../../shared/aws/scaling-resources.js';
 import type { ScalingResult } from '../../../shared/scaling/service.js';
 import { fakeScalingStore } from '../../fakes/scaling.js';
@@ -862,6 +865,99 @@ describe('scale-in on a sustained OK', () => {
     ]);
     // Nor is it told: a resource at rest is not news every 15 minutes.
     expect(notifier.sent).toEqual([]);
+  });
+
+  describe("read replicas: only steward's own are removed", () => {
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          'orders-db-connections': {
+            ...scalingConfigInput.scaling.rules['orders-db-connections'],
+            scaleIn: { enabled: true, afterOkMinutes: 60 },
+          },
+        },
+      },
+    };
+    const ours = tagList(replicaTags('orders-db', {}, 'orders-db-connections'));
+    /** orders-db with these replicas, each described by id with its tags (a hand-made one has its own). */
+    const givenReplicas = (replicas: Record<string, { Key: string; Value: string }[]>) => {
+      givenInstance({ ReadReplicaDBInstanceIdentifiers: Object.keys(replicas) });
+      for (const [id, TagList] of Object.entries(replicas))
+        rds
+          .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: id })
+          .resolves({ ...meta, DBInstances: [instance({ DBInstanceIdentifier: id, TagList })] });
+      // IAM lets steward delete only a replica tagged steward:managed=true (infra/scaling.ts).
+      rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+        const tags = replicas[input.DBInstanceIdentifier ?? ''] ?? [];
+        if (!tags.some((t) => t.Key === 'steward:managed' && t.Value === 'true'))
+          throw accessDenied(`not authorized to delete ${input.DBInstanceIdentifier}`);
+        return meta;
+      });
+    };
+    const holdOk = async (deps: ScalingDeps, at: (iso: string) => Date) => {
+      const ok = clone(okEvent);
+      ok.detail.alarmName = 'orders-db-connections-high';
+      await run(ok, deps);
+      at('2026-01-15T12:45:00Z');
+    };
+
+    it("removes steward's own replica, not a newer hand-made one of steward's name (which failed every check)", async () => {
+      // Prepare: steward made orders-db-replica-1; someone made orders-db-replica-2 by hand, newest by name.
+      const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+      givenReplicas({
+        'orders-db-replica-1': ours,
+        'orders-db-replica-2': [{ Key: 'team', Value: 'orders' }],
+      });
+      await holdOk(deps, at);
+
+      // Act: before, the check picked orders-db-replica-2 by name, IAM refused, and the run failed (every run).
+      const r = await run(scaleInEvent, deps);
+
+      // Assert
+      expect(rds).toReceiveCommandTimes(DeleteDBInstanceCommand, 1);
+      expect(rds).toReceiveCommandWith(DeleteDBInstanceCommand, {
+        DBInstanceIdentifier: 'orders-db-replica-1',
+        SkipFinalSnapshot: true,
+      });
+      expect(r.decisions[0]).toMatchObject({
+        status: 'done',
+        decision: {
+          reason:
+            "2 → 1 replicas: remove orders-db-replica-1 (orders-db-replica-2 is named like steward's but not tagged as created by it: left alone)",
+        },
+      });
+      expect(notifier.sent.map((n) => n.subject)).toEqual([
+        'orders-db-connections: delete replica orders-db-replica-1 of orders-db',
+      ]);
+    });
+
+    it('with only a hand-made one left: a quiet skip naming it, logged and counted, never a failure', async () => {
+      // Prepare
+      const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+      givenReplicas({ 'orders-db-replica-1': [{ Key: 'team', Value: 'orders' }] });
+      await holdOk(deps, at);
+      addMetric.mockClear();
+
+      // Act
+      const r = await run(scaleInEvent, deps);
+
+      // Assert
+      expect(rds).not.toReceiveCommand(DeleteDBInstanceCommand);
+      expect(r.decisions[0]).toMatchObject({
+        status: 'skipped',
+        decision: {
+          reason: 'at-min',
+          detail: expect.stringContaining(
+            "orders-db-replica-1 is named like steward's but not tagged as created by it: left alone",
+          ),
+        },
+      });
+      expect(r.outcomes.filter((o) => o.status === 'failed')).toEqual([]);
+      expect(metric('ScalingSkipped')).toEqual([1]);
+      expect(notifier.sent).toEqual([]);
+    });
   });
 
   it('a new ALARM cancels a pending scale-in', async () => {

@@ -66,6 +66,57 @@ describe('rdsScaling.describeInstance', () => {
     });
   });
 
+  it("for scale-in, reads the tags of each replica named like steward's, by id; never otherwise", async () => {
+    // Prepare: two replicas of steward's name (one already gone), one hand-named, one in another region (ARN).
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      ...meta,
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'orders-db',
+          DBInstanceStatus: 'available',
+          ReadReplicaDBInstanceIdentifiers: [
+            'orders-db-replica-1',
+            'orders-db-replica-2',
+            'reporting',
+            arn('db', 'orders-db-replica-3').replace(REGION, 'us-east-1'),
+          ],
+        },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db-replica-1' }).resolves({
+      ...meta,
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'orders-db-replica-1',
+          TagList: [
+            { Key: 'steward:managed', Value: 'true' },
+            { Key: 'steward:created-by', Value: 'scaling' },
+          ],
+        },
+      ],
+    });
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db-replica-2' })
+      .rejects(
+        new DBInstanceNotFoundFault({ $metadata: {}, message: 'DBInstance orders-db-replica-2 not found' }),
+      );
+
+    // Act
+    const plain = await adapter().describeInstance('orders-db');
+    const callsPlain = rds.commandCalls(DescribeDBInstancesCommand).length;
+    const forScaleIn = await adapter().describeInstance('orders-db', { replicaTags: true });
+
+    // Assert
+    expect(callsPlain).toBe(1);
+    expect(plain).not.toHaveProperty('replicaTags');
+    expect(
+      rds.commandCalls(DescribeDBInstancesCommand).map((c) => c.args[0].input.DBInstanceIdentifier),
+    ).toEqual(['orders-db', 'orders-db', 'orders-db-replica-1', 'orders-db-replica-2']);
+    expect(forScaleIn?.replicaTags).toEqual({
+      'orders-db-replica-1': { 'steward:managed': 'true', 'steward:created-by': 'scaling' },
+    });
+  });
+
   it('returns undefined for an instance that does not exist, and AwsCallError for anything else', async () => {
     // Prepare
     rds
@@ -112,6 +163,7 @@ describe('rdsScaling.describeCluster', () => {
           DBInstanceIdentifier: 'billing-reader-1',
           DBInstanceClass: 'db.r6g.large',
           DBInstanceStatus: 'creating',
+          TagList: [{ Key: 'steward:managed', Value: 'true' }],
         },
       ],
     });
@@ -132,8 +184,15 @@ describe('rdsScaling.describeCluster', () => {
       engine: 'aurora-postgresql',
       pending: ['billing-reader-1 is creating'],
       members: [
-        { id: 'billing-1', writer: true, instanceClass: 'db.r6g.large', status: 'available' },
-        { id: 'billing-reader-1', writer: false, instanceClass: 'db.r6g.large', status: 'creating' },
+        { id: 'billing-1', writer: true, instanceClass: 'db.r6g.large', status: 'available', tags: {} },
+        {
+          id: 'billing-reader-1',
+          writer: false,
+          instanceClass: 'db.r6g.large',
+          status: 'creating',
+          // A member's own tags, read in the same listing: scale-in removes only a reader steward created.
+          tags: { 'steward:managed': 'true' },
+        },
       ],
       tags: { team: 'billing' },
     });

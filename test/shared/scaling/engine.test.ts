@@ -272,21 +272,100 @@ describe('scale-in on a sustained OK', () => {
     expect(verdict(floor)).toBe('skip at-min');
   });
 
-  it('removes only replicas steward created, newest first', () => {
+  it('removes only replicas steward created (named and tagged by it), newest first', () => {
     // Prepare
     const r = { ...rule('orders-db-connections'), scaleIn: { enabled: true, afterOkMinutes: 60 } };
+    const ours = replicaTags('orders-db', {}, r.name);
 
     // Act
     const mixed = planChange(
       'in',
       r,
-      ordersDb({ replicas: ['reporting', 'orders-db-replica-1', 'orders-db-replica-3'] }),
+      ordersDb({
+        replicas: ['reporting', 'orders-db-replica-1', 'orders-db-replica-3'],
+        replicaTags: { 'orders-db-replica-1': ours, 'orders-db-replica-3': ours },
+      }),
     );
     const foreign = planChange('in', r, ordersDb({ replicas: ['reporting'] }));
 
     // Assert
     expect(verdict(mixed)).toBe('delete replica orders-db-replica-3 of orders-db');
     expect(verdict(foreign)).toBe('skip at-min');
+  });
+
+  it("skips a hand-made replica with steward's name, naming it, and removes steward's own older one", () => {
+    // Prepare: someone made orders-db-replica-3 by hand (the newest by name). Before, scale-in picked it by its
+    // name every check, RDS refused the delete (the IAM condition wants steward:managed=true): every check
+    // failed, and steward's own replicas were never removed.
+    const r = { ...rule('orders-db-connections'), scaleIn: { enabled: true, afterOkMinutes: 60 } };
+    const ours = replicaTags('orders-db', {}, r.name);
+    const db = (replicaTags: Record<string, Record<string, string>>) =>
+      ordersDb({ replicas: Object.keys(replicaTags).sort(), replicaTags });
+
+    // Act
+    const mixed = planChange(
+      'in',
+      r,
+      db({
+        'orders-db-replica-1': ours,
+        'orders-db-replica-2': ours,
+        'orders-db-replica-3': { team: 'orders' },
+      }),
+    );
+    const onlyTheirs = planChange('in', r, db({ 'orders-db-replica-1': { team: 'orders' } }));
+    // Tags copied from steward's replica onto another source's, or steward:managed alone: not steward's either.
+    const lookalikes = planChange(
+      'in',
+      r,
+      db({
+        'orders-db-replica-1': { ...ours, 'steward:source': 'billing-db' },
+        'orders-db-replica-2': { 'steward:managed': 'true' },
+      }),
+    );
+    // Tags not read (a describe that did not ask for them): nothing is steward's, nothing is removed.
+    const unread = planChange('in', r, ordersDb({ replicas: ['orders-db-replica-1'] }));
+
+    // Assert
+    expect(mixed).toEqual({
+      verdict: 'act',
+      direction: 'in',
+      change: { type: 'rds.deleteReplica', instanceId: 'orders-db-replica-2', of: 'orders-db', remaining: 2 },
+      reason:
+        "3 → 2 replicas: remove orders-db-replica-2 (orders-db-replica-3 is named like steward's but not tagged as created by it: left alone)",
+    });
+    expect(onlyTheirs).toEqual({
+      verdict: 'skip',
+      reason: 'at-min',
+      detail:
+        "no replica steward created is left to remove (only steward's own are removed; orders-db-replica-1 is named like steward's but not tagged as created by it: left alone)",
+    });
+    expect(verdict(lookalikes)).toBe('skip at-min');
+    expect(verdict(unread)).toBe('skip at-min');
+  });
+
+  it("picks an Aurora reader to remove the same way: steward's newest tagged reader, never a hand-made one", () => {
+    // Prepare
+    const r = { ...rule('billing-readers'), scaleIn: { enabled: true, afterOkMinutes: 60 } };
+    const ours = replicaTags('billing', {}, r.name);
+    const cluster = billing({
+      members: [
+        { id: 'billing-1', writer: true, instanceClass: 'db.r6g.xlarge', status: 'available' },
+        { id: 'billing-2', writer: false, instanceClass: 'db.r6g.xlarge', status: 'available', tags: {} },
+        { id: 'billing-reader-1', writer: false, status: 'available', tags: ours },
+        { id: 'billing-reader-2', writer: false, status: 'available', tags: { team: 'billing' } },
+      ],
+    });
+
+    // Act
+    const d = planChange('in', r, cluster);
+
+    // Assert
+    expect(d).toMatchObject({
+      verdict: 'act',
+      change: { type: 'rds.deleteReplica', instanceId: 'billing-reader-1', of: 'billing', remaining: 2 },
+      reason:
+        "3 → 2 readers: remove billing-reader-1 (billing-reader-2 is named like steward's but not tagged as created by it: left alone)",
+    });
   });
 
   it('never steps a class below a floor that is not on the ladder: it refuses, naming scaleIn.min', () => {
