@@ -1,8 +1,14 @@
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeDBInstancesCommand, ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceReadReplicaCommand,
+  DescribeDBInstancesCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import alarmEvent from '../../events/scaling/alarm-state-change.json' with { type: 'json' };
+import okEvent from '../../events/scaling/alarm-ok.json' with { type: 'json' };
 import * as scaling from '../../functions/scaling/handler.js';
 import { parseConfig } from '../../shared/config/schema.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
@@ -39,6 +45,13 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
             resource: 'orders-db',
             action: { type: 'rds.addReadReplica', maxReplicas: 1 },
             cooldownMinutes: 0,
+          },
+          'ledger-db-connections': {
+            alarm: { name: 'ledger-db-connections-high' },
+            resource: 'ledger-db',
+            action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+            cooldownMinutes: 0,
+            scaleIn: { enabled: true, afterOkMinutes: 60 },
           },
           'orders-db-failover': {
             alarm: { name: 'orders-db-unhealthy' },
@@ -139,6 +152,68 @@ describe('scaling against emulated RDS and DynamoDB endpoints', () => {
     expect(asked.decisions[0]!.status).toBe('approval-requested');
     expect(done.decisions[0]!.status).toBe('done');
     expect(again.decisions[0]!.status).toBe('already-done');
+  });
+
+  it("scale-in deletes steward's own replica and leaves a newer hand-made one of steward's name", async () => {
+    // Prepare: steward's ledger-db-replica-1 (through the function), then ledger-db-replica-2 made by hand.
+    // Times around the real clock: moto stamps the alarm's state change with it.
+    const cw = new CloudWatchClient({ region: REGION });
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+    const iso = (d: Date) => d.toISOString().replace('Z', '+0000');
+    await createMotoInstance(rds, 'ledger-db', { BackupRetentionPeriod: 1 });
+    const created = await scaling.run(
+      alarm('ledger-db-connections-high', iso(minutes(-10))),
+      deps(minutes(-10)),
+    );
+    await rds.send(
+      new CreateDBInstanceReadReplicaCommand({
+        DBInstanceIdentifier: 'ledger-db-replica-2',
+        SourceDBInstanceIdentifier: 'ledger-db',
+        Tags: [{ Key: 'team', Value: 'ledger' }],
+      }),
+    );
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'ledger-db-connections-high',
+        Namespace: 'AWS/RDS',
+        MetricName: 'DatabaseConnections',
+        Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'ledger-db' }],
+        Statistic: 'Average',
+        Period: 60,
+        EvaluationPeriods: 3,
+        Threshold: 800,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
+    await cw.send(
+      new SetAlarmStateCommand({
+        AlarmName: 'ledger-db-connections-high',
+        StateValue: 'OK',
+        StateReason: 'e2e',
+      }),
+    );
+    const ok = structuredClone(okEvent);
+    ok.detail.alarmName = 'ledger-db-connections-high';
+    ok.detail.state.timestamp = iso(minutes(-5));
+    await scaling.run(ok, deps(minutes(-5)));
+
+    // Act: the check two hours on (the OK held, CloudWatch confirms it).
+    const check = await scaling.run({ action: 'scale-in-check' }, deps(minutes(120)));
+
+    // Assert
+    expect(created.decisions[0]!.status).toBe('done');
+    expect(check.decisions[0]).toMatchObject({
+      status: 'done',
+      decision: {
+        change: { type: 'rds.deleteReplica', instanceId: 'ledger-db-replica-1' },
+        reason: expect.stringContaining(
+          "ledger-db-replica-2 is named like steward's but not tagged as created by it: left alone",
+        ),
+      },
+    });
+    const left = await rds.send(new DescribeDBInstancesCommand({}));
+    expect(left.DBInstances!.map((d) => d.DBInstanceIdentifier)).toContain('ledger-db-replica-2');
+    expect(left.DBInstances!.map((d) => d.DBInstanceIdentifier)).not.toContain('ledger-db-replica-1');
   });
 
   it("reads the scale-in check's alarm states in one DescribeAlarms: OK, INSUFFICIENT_DATA, ALARM, missing", async () => {
