@@ -336,6 +336,53 @@ describe('a Redis drill through the drill tasks', () => {
     expect(f.primary.groups.has(TARGET)).toBe(false);
   });
 
+  it("names the copy of a long-named group within ElastiCache's 40 characters, cleanup and events included", async () => {
+    // Prepare: a replication group id of 30 characters (ElastiCache allows 40); steward-drill-<name>-<hash>
+    // would be 53, and CreateReplicationGroup refuses any ReplicationGroupId over 40 (InvalidParameterValue).
+    const name = 'session-store-production-eu-01';
+    const f = fakeDeps();
+    f.deps.config = parseConfig(
+      {
+        ...configInput,
+        drill: { ...configInput.drill, caches: { ...configInput.drill.caches, [name]: { auth: 'iam' } } },
+      },
+      'test',
+    );
+    f.primary.snapshots.push(
+      snap(`automatic.${name}-2026-01-31-03-00`, '2026-01-31T03:00:00.000Z', {
+        type: 'automated',
+        sourceId: name,
+      }),
+    );
+
+    // Act
+    let s = await runDrillTask(task('start', { database: name }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+    const selected = s;
+    s = await runDrillTask(task('restore', s), f.deps);
+    const id = f.primary.requests[0]!.targetId;
+    // A restore that failed before it returned is cleaned up by the same id.
+    const cleaned = await runDrillTask(
+      task('cleanup', { ...selected, error: { Error: 'Error', Cause: 'socket hang up' } }),
+      f.deps,
+    );
+
+    // Assert
+    expect(id.length).toBeLessThanOrEqual(40);
+    expect(id).toMatch(/^steward-drill-[a-z0-9-]*[0-9a-f]{8}$/);
+    expect(id).not.toMatch(/--/);
+    expect(s.target?.id).toBe(id);
+    expect(cleaned.cleanup).toMatchObject({ status: 'deleted', detail: `redis ${id}` });
+    // ElastiCache names the nodes <group>-001 or <group>-0001-001: the event still finds the drill's group.
+    expect(
+      drillCacheOf({
+        source: 'aws.elasticache',
+        'detail-type': 'Cache Created',
+        detail: { SourceIdentifier: `${id}-0001-001` },
+      }),
+    ).toBe(id);
+  });
+
   it('records a verified Redis drill with RTO, RPO and its report, like a database drill', async () => {
     // Prepare
     const f = fakeDeps();
