@@ -95,13 +95,18 @@ const volumesIn = (ebs: EbsDrillDeps, region: string | undefined): EbsDrillPort 
 /**
  * Every region's drill volumes as one port for the janitor and the execution-ended sweep: listed in the stage
  * region and (with DR drills) in the DR region; a delete goes to the region that listed the volume, or is
- * tried in each until one finds it.
+ * tried in each until one finds it; fast snapshot restore is turned off in the region of its zone.
  */
-export const allDrillVolumes = (ebs: EbsDrillDeps): Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'> => {
+export const allDrillVolumes = (
+  ebs: EbsDrillDeps,
+): Pick<EbsDrillPort, 'listDrillVolumes' | 'remove' | 'disableFastRestore'> => {
   const ports = [ebs.volumes, ...(ebs.dr ? [ebs.dr.volumes] : [])];
   if (ports.length === 1) return ebs.volumes;
   const where = new Map<string, EbsDrillPort>();
   return {
+    // A zone's name starts with its region's (eu-west-1b, us-west-2-lax-1a).
+    disableFastRestore: (snapshotIds, zone) =>
+      (ports.find((p) => zone.startsWith(p.region)) ?? ebs.volumes).disableFastRestore(snapshotIds, zone),
     listDrillVolumes: async () =>
       (
         await Promise.all(

@@ -4,10 +4,12 @@ import type { Notification } from '../notify/notifier.js';
 import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
-import { volumeResources } from './ebs.js';
+import { Tag } from '../tags.js';
+import { type DrillVolume, volumeResources } from './ebs.js';
 import { allDrillVolumes } from './ebs-tasks.js';
 import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
+import { volumeTargetOf } from './stage-drills.js';
 import type { SweptResource } from './janitor.js';
 import type { DrillCopy, VaultShare } from './ports.js';
 import type { DrillDeps } from './task-core.js';
@@ -27,6 +29,8 @@ export const ExecutionStatusChange = /* @__PURE__ */ v.onFirstUse(() =>
       status: v.string().check(v.minLength(1)),
       startDate: v.optional(v.number()),
       stopDate: v.optional(v.nullable(v.number())),
+      /** The execution's input as JSON (null when over the event's size limit). */
+      input: v.optional(v.nullable(v.string())),
     }),
   }),
 );
@@ -131,6 +135,14 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     ...resources,
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);
+  // An EBS drill's target with fast snapshot restore: turned on at its restore, billed per snapshot and zone hour
+  // until turned off, which its Cleanup step does and this execution never reached. Off for the snapshots its
+  // volumes came from, in their zone (the drill's).
+  const fastRestores = fastRestoresOf(
+    d.input,
+    deps,
+    volumes.filter((x) => x.tags[Tag.drill] === drillId),
+  );
   const cleanup = [
     ...(unlisted ? [unlisted] : []),
     ...(await settleEach(
@@ -143,6 +155,16 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
       },
       (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
+    )),
+    ...(await settleEach(
+      fastRestores,
+      async ({ zone, snapshots }): Promise<Outcome> => {
+        const base = fastRestoreOutcome(zone, snapshots);
+        if (deps.dryRun) return { ...base, status: 'planned' };
+        await drillVolumes!.disableFastRestore(snapshots, zone);
+        return { ...base, status: 'done' };
+      },
+      ({ zone, snapshots }) => fastRestoreOutcome(zone, snapshots),
     )),
   ];
   // A drill from the vault: its own copy, then the vault shares it recorded, once nothing of it reads them.
@@ -177,7 +199,7 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
             : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
       unlisted
         ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
-        : leftovers.length
+        : leftovers.length || fastRestores.length
           ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
           : 'It left no restored database behind.',
       ...(vaultCleanup.length
@@ -207,6 +229,35 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     status: d.status,
     cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
   };
+};
+
+const fastRestoreOutcome = (zone: string, snapshots: readonly string[]) => ({
+  resource: `fast snapshot restore of ${snapshots.join(', ')} in ${zone}`,
+  action: 'disable',
+});
+
+/**
+ * The fast snapshot restores an EBS drill that ended outside its own handling left on: none unless the execution's
+ * input names a `drill.volumes` target with `fastSnapshotRestore`; then the snapshots of its volumes, by zone.
+ */
+const fastRestoresOf = (
+  input: string | null | undefined,
+  deps: DrillDeps,
+  volumes: readonly DrillVolume[],
+): { zone: string; snapshots: string[] }[] => {
+  let database: unknown;
+  try {
+    database = input ? (JSON.parse(input) as { database?: unknown }).database : undefined;
+  } catch {
+    return [];
+  }
+  if (typeof database !== 'string' || !volumeTargetOf(deps.config, database)?.fastSnapshotRestore) return [];
+  const byZone = new Map<string, Set<string>>();
+  for (const v of volumes) {
+    if (!v.availabilityZone || !v.snapshotId) continue;
+    byZone.set(v.availabilityZone, (byZone.get(v.availabilityZone) ?? new Set()).add(v.snapshotId));
+  }
+  return [...byZone].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));
 };
 
 /**
