@@ -68,6 +68,8 @@ const drEndpointOutcomes = async (
 
 /** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
 export const DRILL_FAILED = 'DrillFailed';
+/** The error a drill ends with when its Record step failed: its notification may never have gone out. */
+export const DRILL_RECORD_FAILED = 'DrillRecordFailed';
 
 export type ExecutionEndOutcome =
   | { outcome: 'ignored'; reason: string }
@@ -77,7 +79,8 @@ export type ExecutionEndOutcome =
  * A drill execution that ended ABORTED, TIMED_OUT or FAILED outside steward's own handling (someone stopped
  * it, a service error, the execution's own timeout): a critical alert at once, and its restored databases
  * (tagged `steward:drill=<execution name>`) deleted now rather than by the janitor hours later. A FAILED that
- * ended in steward's `DrillFailed` state was recorded and notified already: ignored.
+ * ended in steward's `DrillFailed` state was recorded and notified already: ignored. One that ended in
+ * `DrillRecordFailed` (its Record step failed, so its notification may be lost) is alerted like the others.
  */
 export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<ExecutionEndOutcome> => {
   const r = ExecutionStatusChange.safeParse(raw);
@@ -95,8 +98,8 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
   // Why it failed, when Step Functions cannot say (after the adapter's retries): the alert goes out, naming
   // that, rather than be lost to a guess; at worst it repeats the drill's own.
   let unknown: string | undefined;
+  let error: string | undefined;
   if (d.status === 'FAILED') {
-    let error: string | undefined;
     try {
       error = await deps.executions?.errorOf(d.executionArn);
     } catch (e) {
@@ -194,9 +197,11 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         ? 'Someone or something stopped it (StopExecution).'
         : d.status === 'TIMED_OUT'
           ? "It ran past the state machine's own timeout."
-          : unknown === undefined
-            ? "A state failed without reaching the drill's cleanup and record steps (a service error)."
-            : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
+          : error === DRILL_RECORD_FAILED
+            ? "The drill reached its Record step, but recording it failed (its report, baseline or notification): its verdict may never have been sent; the drill function's logs say which part failed."
+            : unknown === undefined
+              ? "A state failed without reaching the drill's cleanup and record steps (a service error)."
+              : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
       unlisted
         ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
         : leftovers.length || fastRestores.length
