@@ -31,6 +31,7 @@ import type { DrillState } from './state.js';
 import { copiedFromOf, shareVaultParts, unshareVaultParts, vaultSetsOf } from './ebs-vault-tasks.js';
 import type { VaultDrillDeps } from './vault-tasks.js';
 import { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf } from './stage-drills.js';
+import { listEach } from './ports.js';
 
 export { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf };
 
@@ -107,16 +108,19 @@ export const allDrillVolumes = (
     // A zone's name starts with its region's (eu-west-1b, us-west-2-lax-1a).
     disableFastRestore: (snapshotIds, zone) =>
       (ports.find((p) => zone.startsWith(p.region)) ?? ebs.volumes).disableFastRestore(snapshotIds, zone),
-    listDrillVolumes: async () =>
-      (
-        await Promise.all(
-          ports.map(async (p) => {
+    // A region that cannot be listed does not hide the other's volumes (PartialListingError).
+    listDrillVolumes: () =>
+      listEach(
+        'EBS drill volumes',
+        ports.map((p) => ({
+          name: `EBS drill volumes in ${p.region}`,
+          list: async () => {
             const found = await p.listDrillVolumes();
             for (const v of found) where.set(v.volumeId, p);
             return found;
-          }),
-        )
-      ).flat(),
+          },
+        })),
+      ),
     remove: async (volumeId) => {
       const known = where.get(volumeId);
       if (known) return known.remove(volumeId);

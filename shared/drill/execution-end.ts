@@ -11,7 +11,7 @@ import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
 import { volumeTargetOf } from './stage-drills.js';
 import type { SweptResource } from './janitor.js';
-import type { DrillCopy, VaultShare } from './ports.js';
+import { type DrillCopy, PartialListingError, type VaultShare } from './ports.js';
 import type { DrillDeps } from './task-core.js';
 import { takeBackShare } from './vault-tasks.js';
 
@@ -119,16 +119,21 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
   let resources: Awaited<ReturnType<typeof deps.restore.listDrillResources>> = [];
   let volumes: Awaited<ReturnType<NonNullable<typeof drillVolumes>['listDrillVolumes']>> = [];
   let unlisted: ReturnType<typeof failedOutcome> | undefined;
-  try {
-    [resources, volumes] = await Promise.all([
-      deps.restore.listDrillResources(),
-      drillVolumes ? drillVolumes.listDrillVolumes() : [],
-    ]);
-  } catch (e) {
-    // One failed outcome, as for the vault leftovers below: the alert still goes out, the vault's copy and shares
-    // and the endpoints are still released, and the run fails after it (the janitor deletes what was left).
-    unlisted = failedOutcome({ resource: 'restored databases and volumes', action: 'list' }, e);
-  }
+  // A listing that fails is one failed outcome, as for the vault leftovers below: the alert still goes out, what
+  // the other listings (regions, services) found is still deleted, the vault's copy and shares and the endpoints
+  // are still released, and the run fails after it (the janitor deletes what was left).
+  const listing = async <T>(list: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await list();
+    } catch (e) {
+      unlisted ??= failedOutcome({ resource: 'restored databases and volumes', action: 'list' }, e);
+      return e instanceof PartialListingError ? [...(e.found as readonly T[])] : [];
+    }
+  };
+  [resources, volumes] = await Promise.all([
+    listing(() => deps.restore.listDrillResources()),
+    drillVolumes ? listing(() => drillVolumes.listDrillVolumes()) : [],
+  ]);
   // Verifier instances are not swept here: their own step ends them (the cleanup runs from every state), the
   // janitor sweeps strays; endpoints are closed by their own step. A vault drill's copy and shares go below.
   const leftovers: Exclude<
@@ -202,11 +207,21 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
             : unknown === undefined
               ? "A state failed without reaching the drill's cleanup and record steps (a service error)."
               : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
-      unlisted
-        ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
-        : leftovers.length || fastRestores.length
-          ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
-          : 'It left no restored database behind.',
+      ...(unlisted
+        ? [
+            `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes what is left once it is older than its age.`,
+          ]
+        : []),
+      ...(leftovers.length || fastRestores.length
+        ? [
+            `Cleaned up its restored databases: ${cleanup
+              .filter((o) => o !== unlisted)
+              .map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`)
+              .join(', ')}.`,
+          ]
+        : unlisted
+          ? []
+          : ['It left no restored database behind.']),
       ...(vaultCleanup.length
         ? [
             `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `skipped (${o.reason})` : o.status}`).join(', ')}.`,

@@ -6,7 +6,13 @@ import type { Notifier } from '../notify/notifier.js';
 import { reportRun, runReportLines, type RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
-import type { DrillCopy, DrillResource, RestorePort, VaultShare } from './ports.js';
+import {
+  type DrillCopy,
+  type DrillResource,
+  PartialListingError,
+  type RestorePort,
+  type VaultShare,
+} from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
@@ -203,7 +209,8 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       return await list();
     } catch (e) {
       unreadable.push(failedOutcome({ resource: what, action: 'list' }, e));
-      return [];
+      // A listing over several regions keeps what the others listed.
+      return e instanceof PartialListingError ? [...(e.found as readonly T[])] : [];
     }
   };
   const shareLedger = vault?.shares;

@@ -10,14 +10,14 @@ import { runJanitor } from '../../../shared/drill/janitor.js';
 import type { CacheSnapshot } from '../../../shared/drill/ports.js';
 import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
 import { drillCacheOf, onCacheEvent } from '../../../shared/drill/restore-events.js';
-import { type DrillDeps, runDrillTask } from '../../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
 import type { VerificationReport } from '../../../shared/drill/verification.js';
 import { ConfigError, EventShapeError, GuardRefusedError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeCachePort, fakeCopyLister } from '../../fakes/cache-ports.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
-import { quietMetricsEachTest } from '../../support/drill-tasks.js';
+import { drillExecutionEnded, quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 const REGION = 'eu-west-1';
 const DR = 'us-west-2';
@@ -521,6 +521,58 @@ describe('the janitor and Redis drills', () => {
     });
     await expect(f.deps.restore.remove({ kind: 'redis', id: 'steward-drill-x-12345678' })).rejects.toThrow(
       GuardRefusedError,
+    );
+  });
+});
+
+describe('one region that cannot be listed', () => {
+  const unlistable = (f: ReturnType<typeof fakeDeps>) => {
+    f.dr.listDrillResources = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    };
+    f.rds.resources.set('steward-drill-orders-db-0badc0de', {
+      kind: 'rds-instance',
+      id: 'steward-drill-orders-db-0badc0de',
+      tags: { [Tag.drill]: EXECUTION.name, [Tag.managed]: 'true' },
+      status: 'available',
+      createdAt: '2026-01-31T20:00:00.000Z',
+    });
+    f.primary.groups.set(TARGET, {
+      id: TARGET,
+      tags: { [Tag.drill]: EXECUTION.name, [Tag.managed]: 'true' },
+      status: 'available',
+      createdAt: '2026-01-31T20:00:00.000Z',
+    });
+  };
+
+  it('does not keep the janitor from deleting what the other ports list', async () => {
+    // Prepare: the DR region's ElastiCache is throttled; the stage region's database and group are listed.
+    const f = fakeDeps();
+    unlistable(f);
+
+    // Act
+    const run = runJanitor(f.deps);
+
+    // Assert
+    await expect(run).rejects.toThrow(/Rate exceeded/);
+    expect(f.rds.removed).toEqual(['steward-drill-orders-db-0badc0de']);
+    expect(f.primary.removed).toEqual([TARGET]);
+  });
+
+  it('does not keep an execution that ended outside the drill from deleting its copies the other ports list', async () => {
+    // Prepare
+    const f = fakeDeps();
+    unlistable(f);
+
+    // Act
+    const run = runDrillControl(drillExecutionEnded(REGION, '111122223333', EXECUTION.name), f.deps);
+
+    // Assert
+    await expect(run).rejects.toThrow(/Rate exceeded/);
+    expect(f.rds.removed).toEqual(['steward-drill-orders-db-0badc0de']);
+    expect(f.primary.removed).toEqual([TARGET]);
+    expect((f.deps.notifier as ReturnType<typeof memoryNotifier>).sent[0]?.lines.join('\n')).toMatch(
+      /Could not list .*Rate exceeded/,
     );
   });
 });

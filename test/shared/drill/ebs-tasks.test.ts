@@ -719,6 +719,28 @@ describe('an EBS drill from the DR copies (from: dr)', () => {
     expect(f.dr.live.size).toBe(0);
     expect(f.ebs.live.size).toBe(0);
   });
+  it('a DR region whose volumes cannot be listed does not keep the janitor from the stage region’s', async () => {
+    // Prepare: a volume left in the stage region; the DR region's EC2 is throttled past retries.
+    const f = drDeps();
+    await f.ebs.volumes.createVolume({
+      snapshotId: 'snap-0primary',
+      availabilityZone: `${REGION}a`,
+      volumeType: 'gp3',
+      clientToken: 't',
+      tags: { [Tag.drill]: 'an-older-drill', [Tag.managed]: 'true' },
+    });
+    f.dr.volumes.listDrillVolumes = async () => {
+      throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+    };
+
+    // Act
+    const run = runDrillControl({ action: 'janitor' }, f.deps);
+
+    // Assert
+    await expect(run).rejects.toThrow(/Request limit exceeded/);
+    expect(f.ebs.live.size).toBe(0);
+  });
+
   describe('with a verifier (verify), which runs in the DR region', () => {
     const verifyingDr = {
       ...drInput,
