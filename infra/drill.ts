@@ -130,6 +130,7 @@ export const DrillStates = {
   succeeded: 'DrillSucceeded',
   inconclusive: 'DrillInconclusive',
   failed: 'DrillFailed',
+  recordFailed: 'DrillRecordFailed',
 } as const;
 
 /** The task each Task state asks its function to run (`DrillTaskEvent.task`). */
@@ -528,6 +529,14 @@ export class Drill extends Construct {
       error: 'DrillFailed',
       cause: 'The restore drill did not pass; the drill report and its notification say which step and why.',
     });
+    // Not DrillFailed: the execution-ended rule ignores that one (the drill notified it), and a Record that failed
+    // may not have sent the drill's notification at all.
+    const recordFailed = new Fail(this, DrillStates.recordFailed, {
+      stateName: DrillStates.recordFailed,
+      error: 'DrillRecordFailed',
+      cause:
+        'Recording the drill (its report, baseline or notification) failed: the execution-ended rule alerts.',
+    });
     const isTrue = (path: string) =>
       Condition.and(Condition.isPresent(path), Condition.booleanEquals(path, true));
     // Only a stage with Redis drills gets the Engine? choice: a database-only stage's definition is unchanged.
@@ -591,7 +600,7 @@ export class Drill extends Construct {
       backoffRate: 2,
     });
     cleanup.addCatch(endpoints?.close ?? record, { errors: [Errors.ALL], resultPath: '$.cleanupError' });
-    record.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.recordError' });
+    record.addCatch(recordFailed, { errors: [Errors.ALL], resultPath: '$.recordError' });
 
     check.next(restored);
     if (endpoints) {

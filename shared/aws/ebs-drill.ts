@@ -25,6 +25,7 @@ const volumeOf = (v: Volume): DrillVolume => ({
   volumeId: v.VolumeId ?? '',
   state: v.State ?? 'unknown',
   ...(v.SnapshotId && { snapshotId: v.SnapshotId }),
+  ...(v.AvailabilityZone && { availabilityZone: v.AvailabilityZone }),
   ...(v.CreateTime && { createdAt: v.CreateTime.toISOString() }),
   tags: tagRecord(v.Tags),
 });

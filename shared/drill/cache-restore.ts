@@ -8,6 +8,7 @@ import type {
   RemoteCacheVerifier,
   RestorePort,
 } from './ports.js';
+import { listEach } from './ports.js';
 
 // A Redis drill's ports, and the restore port that covers its copies too: the drill function's wiring builds
 // these for every task, so they stay apart from the Redis drill's tasks (./cache-tasks.ts).
@@ -54,7 +55,14 @@ export const withCacheDrills = (rds: RestorePort, caches: CacheDrillDeps | undef
     ...rds,
     describe: (t) => (t.kind === 'redis' ? portFor(caches, t.region).describe(t) : rds.describe(t)),
     remove: (t) => (t.kind === 'redis' ? portFor(caches, t.region).remove(t) : rds.remove(t)),
-    listDrillResources: async (): Promise<DrillResource[]> =>
-      (await Promise.all([rds.listDrillResources(), ...ports.map((p) => p.listDrillResources())])).flat(),
+    // One region or service that cannot be listed does not hide what the others list (PartialListingError).
+    listDrillResources: (): Promise<DrillResource[]> =>
+      listEach('drill resources', [
+        { name: `drill databases in ${rds.region}`, list: () => rds.listDrillResources() },
+        ...ports.map((p) => ({
+          name: `drill replication groups in ${p.region}`,
+          list: () => p.listDrillResources(),
+        })),
+      ]),
   };
 };

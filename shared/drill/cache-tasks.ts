@@ -4,7 +4,7 @@ import { logger } from '../observability.js';
 import type { BaseDeps } from '../runtime.js';
 import { Tag } from '../tags.js';
 import { cacheRestoreShape } from './cache-shape.js';
-import { drillTargetId } from './ids.js';
+import { cacheDrillTargetId } from './ids.js';
 import type { CacheRestoreRequest, CacheSnapshot, TargetRef } from './ports.js';
 import { selectSource } from './select.js';
 import type { DrillState, DrillTaskEvent } from './state.js';
@@ -148,7 +148,7 @@ export const restoreCache = async (
   const login = await cacheLogin(t, s.database, caches);
   const facts = src.cache ?? { shards: 1 };
   const shape = cacheRestoreShape(t.nodeType ?? 'smallest', facts, `drill.caches.${s.database}.nodeType`);
-  const targetId = drillTargetId(s.database, s.drillId);
+  const targetId = cacheDrillTargetId(s.database, s.drillId);
   const requestedAt = s.target?.id === targetId ? s.target.requestedAt : deps.now().toISOString();
   const restored = await port.restore({
     targetId,
@@ -241,6 +241,6 @@ export const cacheCleanupRef = (
   config: StewardConfig,
 ): TargetRef => ({
   kind: 'redis',
-  id: drillTargetId(s.database, s.drillId),
+  id: cacheDrillTargetId(s.database, s.drillId),
   ...(s.source?.region && s.source.region !== config.region ? { region: s.source.region } : {}),
 });

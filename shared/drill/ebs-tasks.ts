@@ -31,6 +31,7 @@ import type { DrillState } from './state.js';
 import { copiedFromOf, shareVaultParts, unshareVaultParts, vaultSetsOf } from './ebs-vault-tasks.js';
 import type { VaultDrillDeps } from './vault-tasks.js';
 import { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf } from './stage-drills.js';
+import { listEach } from './ports.js';
 
 export { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf };
 
@@ -95,23 +96,31 @@ const volumesIn = (ebs: EbsDrillDeps, region: string | undefined): EbsDrillPort 
 /**
  * Every region's drill volumes as one port for the janitor and the execution-ended sweep: listed in the stage
  * region and (with DR drills) in the DR region; a delete goes to the region that listed the volume, or is
- * tried in each until one finds it.
+ * tried in each until one finds it; fast snapshot restore is turned off in the region of its zone.
  */
-export const allDrillVolumes = (ebs: EbsDrillDeps): Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'> => {
+export const allDrillVolumes = (
+  ebs: EbsDrillDeps,
+): Pick<EbsDrillPort, 'listDrillVolumes' | 'remove' | 'disableFastRestore'> => {
   const ports = [ebs.volumes, ...(ebs.dr ? [ebs.dr.volumes] : [])];
   if (ports.length === 1) return ebs.volumes;
   const where = new Map<string, EbsDrillPort>();
   return {
-    listDrillVolumes: async () =>
-      (
-        await Promise.all(
-          ports.map(async (p) => {
+    // A zone's name starts with its region's (eu-west-1b, us-west-2-lax-1a).
+    disableFastRestore: (snapshotIds, zone) =>
+      (ports.find((p) => zone.startsWith(p.region)) ?? ebs.volumes).disableFastRestore(snapshotIds, zone),
+    // A region that cannot be listed does not hide the other's volumes (PartialListingError).
+    listDrillVolumes: () =>
+      listEach(
+        'EBS drill volumes',
+        ports.map((p) => ({
+          name: `EBS drill volumes in ${p.region}`,
+          list: async () => {
             const found = await p.listDrillVolumes();
             for (const v of found) where.set(v.volumeId, p);
             return found;
-          }),
-        )
-      ).flat(),
+          },
+        })),
+      ),
     remove: async (volumeId) => {
       const known = where.get(volumeId);
       if (known) return known.remove(volumeId);

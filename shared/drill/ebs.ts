@@ -12,6 +12,8 @@ export interface DrillVolume {
   volumeId: string;
   state: string;
   snapshotId?: string;
+  /** Where it was created: the zone the drill's fast snapshot restore was turned on in. */
+  availabilityZone?: string;
   createdAt?: string;
   tags: Tags;
 }

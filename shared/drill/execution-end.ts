@@ -4,12 +4,14 @@ import type { Notification } from '../notify/notifier.js';
 import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
-import { volumeResources } from './ebs.js';
+import { Tag } from '../tags.js';
+import { type DrillVolume, volumeResources } from './ebs.js';
 import { allDrillVolumes } from './ebs-tasks.js';
 import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
+import { volumeTargetOf } from './stage-drills.js';
 import type { SweptResource } from './janitor.js';
-import type { DrillCopy, VaultShare } from './ports.js';
+import { type DrillCopy, PartialListingError, type VaultShare } from './ports.js';
 import type { DrillDeps } from './task-core.js';
 import { takeBackShare } from './vault-tasks.js';
 
@@ -27,6 +29,8 @@ export const ExecutionStatusChange = /* @__PURE__ */ v.onFirstUse(() =>
       status: v.string().check(v.minLength(1)),
       startDate: v.optional(v.number()),
       stopDate: v.optional(v.nullable(v.number())),
+      /** The execution's input as JSON (null when over the event's size limit). */
+      input: v.optional(v.nullable(v.string())),
     }),
   }),
 );
@@ -64,6 +68,8 @@ const drEndpointOutcomes = async (
 
 /** The error the drill state machine's own Fail state ends with: the drill was recorded and notified. */
 export const DRILL_FAILED = 'DrillFailed';
+/** The error a drill ends with when its Record step failed: its notification may never have gone out. */
+export const DRILL_RECORD_FAILED = 'DrillRecordFailed';
 
 export type ExecutionEndOutcome =
   | { outcome: 'ignored'; reason: string }
@@ -73,7 +79,8 @@ export type ExecutionEndOutcome =
  * A drill execution that ended ABORTED, TIMED_OUT or FAILED outside steward's own handling (someone stopped
  * it, a service error, the execution's own timeout): a critical alert at once, and its restored databases
  * (tagged `steward:drill=<execution name>`) deleted now rather than by the janitor hours later. A FAILED that
- * ended in steward's `DrillFailed` state was recorded and notified already: ignored.
+ * ended in steward's `DrillFailed` state was recorded and notified already: ignored. One that ended in
+ * `DrillRecordFailed` (its Record step failed, so its notification may be lost) is alerted like the others.
  */
 export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<ExecutionEndOutcome> => {
   const r = ExecutionStatusChange.safeParse(raw);
@@ -91,8 +98,8 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
   // Why it failed, when Step Functions cannot say (after the adapter's retries): the alert goes out, naming
   // that, rather than be lost to a guess; at worst it repeats the drill's own.
   let unknown: string | undefined;
+  let error: string | undefined;
   if (d.status === 'FAILED') {
-    let error: string | undefined;
     try {
       error = await deps.executions?.errorOf(d.executionArn);
     } catch (e) {
@@ -112,16 +119,21 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
   let resources: Awaited<ReturnType<typeof deps.restore.listDrillResources>> = [];
   let volumes: Awaited<ReturnType<NonNullable<typeof drillVolumes>['listDrillVolumes']>> = [];
   let unlisted: ReturnType<typeof failedOutcome> | undefined;
-  try {
-    [resources, volumes] = await Promise.all([
-      deps.restore.listDrillResources(),
-      drillVolumes ? drillVolumes.listDrillVolumes() : [],
-    ]);
-  } catch (e) {
-    // One failed outcome, as for the vault leftovers below: the alert still goes out, the vault's copy and shares
-    // and the endpoints are still released, and the run fails after it (the janitor deletes what was left).
-    unlisted = failedOutcome({ resource: 'restored databases and volumes', action: 'list' }, e);
-  }
+  // A listing that fails is one failed outcome, as for the vault leftovers below: the alert still goes out, what
+  // the other listings (regions, services) found is still deleted, the vault's copy and shares and the endpoints
+  // are still released, and the run fails after it (the janitor deletes what was left).
+  const listing = async <T>(list: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await list();
+    } catch (e) {
+      unlisted ??= failedOutcome({ resource: 'restored databases and volumes', action: 'list' }, e);
+      return e instanceof PartialListingError ? [...(e.found as readonly T[])] : [];
+    }
+  };
+  [resources, volumes] = await Promise.all([
+    listing(() => deps.restore.listDrillResources()),
+    drillVolumes ? listing(() => drillVolumes.listDrillVolumes()) : [],
+  ]);
   // Verifier instances are not swept here: their own step ends them (the cleanup runs from every state), the
   // janitor sweeps strays; endpoints are closed by their own step. A vault drill's copy and shares go below.
   const leftovers: Exclude<
@@ -131,6 +143,14 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     ...resources,
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);
+  // An EBS drill's target with fast snapshot restore: turned on at its restore, billed per snapshot and zone hour
+  // until turned off, which its Cleanup step does and this execution never reached. Off for the snapshots its
+  // volumes came from, in their zone (the drill's).
+  const fastRestores = fastRestoresOf(
+    d.input,
+    deps,
+    volumes.filter((x) => x.tags[Tag.drill] === drillId),
+  );
   const cleanup = [
     ...(unlisted ? [unlisted] : []),
     ...(await settleEach(
@@ -143,6 +163,16 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
       },
       (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
+    )),
+    ...(await settleEach(
+      fastRestores,
+      async ({ zone, snapshots }): Promise<Outcome> => {
+        const base = fastRestoreOutcome(zone, snapshots);
+        if (deps.dryRun) return { ...base, status: 'planned' };
+        await drillVolumes!.disableFastRestore(snapshots, zone);
+        return { ...base, status: 'done' };
+      },
+      ({ zone, snapshots }) => fastRestoreOutcome(zone, snapshots),
     )),
   ];
   // A drill from the vault: its own copy, then the vault shares it recorded, once nothing of it reads them.
@@ -172,14 +202,26 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         ? 'Someone or something stopped it (StopExecution).'
         : d.status === 'TIMED_OUT'
           ? "It ran past the state machine's own timeout."
-          : unknown === undefined
-            ? "A state failed without reaching the drill's cleanup and record steps (a service error)."
-            : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
-      unlisted
-        ? `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes them once they are older than its age.`
-        : leftovers.length
-          ? `Cleaned up its restored databases: ${cleanup.map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`).join(', ')}.`
-          : 'It left no restored database behind.',
+          : error === DRILL_RECORD_FAILED
+            ? "The drill reached its Record step, but recording it failed (its report, baseline or notification): its verdict may never have been sent; the drill function's logs say which part failed."
+            : unknown === undefined
+              ? "A state failed without reaching the drill's cleanup and record steps (a service error)."
+              : `Could not read how it failed (${unknown}): if it ended in the drill's own ${DRILL_FAILED} state, the drill recorded and notified it already and this alert repeats it; if not, this backup's restore is unproven.`,
+      ...(unlisted
+        ? [
+            `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes what is left once it is older than its age.`,
+          ]
+        : []),
+      ...(leftovers.length || fastRestores.length
+        ? [
+            `Cleaned up its restored databases: ${cleanup
+              .filter((o) => o !== unlisted)
+              .map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`)
+              .join(', ')}.`,
+          ]
+        : unlisted
+          ? []
+          : ['It left no restored database behind.']),
       ...(vaultCleanup.length
         ? [
             `Removed what it took from the backup vault: ${vaultCleanup.map((o) => `${o.action} ${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `skipped (${o.reason})` : o.status}`).join(', ')}.`,
@@ -207,6 +249,35 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     status: d.status,
     cleanup: [...cleanup, ...vaultCleanup, ...endpoints],
   };
+};
+
+const fastRestoreOutcome = (zone: string, snapshots: readonly string[]) => ({
+  resource: `fast snapshot restore of ${snapshots.join(', ')} in ${zone}`,
+  action: 'disable',
+});
+
+/**
+ * The fast snapshot restores an EBS drill that ended outside its own handling left on: none unless the execution's
+ * input names a `drill.volumes` target with `fastSnapshotRestore`; then the snapshots of its volumes, by zone.
+ */
+const fastRestoresOf = (
+  input: string | null | undefined,
+  deps: DrillDeps,
+  volumes: readonly DrillVolume[],
+): { zone: string; snapshots: string[] }[] => {
+  let database: unknown;
+  try {
+    database = input ? (JSON.parse(input) as { database?: unknown }).database : undefined;
+  } catch {
+    return [];
+  }
+  if (typeof database !== 'string' || !volumeTargetOf(deps.config, database)?.fastSnapshotRestore) return [];
+  const byZone = new Map<string, Set<string>>();
+  for (const v of volumes) {
+    if (!v.availabilityZone || !v.snapshotId) continue;
+    byZone.set(v.availabilityZone, (byZone.get(v.availabilityZone) ?? new Set()).add(v.snapshotId));
+  }
+  return [...byZone].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));
 };
 
 /**

@@ -34,8 +34,12 @@ export const shortHash = (text: string): string => fnv1a(text).toString(16).padS
  * The restored copy's id: `steward-drill-<db>-<hash of drillId>`. Deterministic, so a retried restore
  * finds its own resource; short enough (≤ 59) that the Aurora member ids (`-w`, `-r15`) still fit in 63.
  */
-export const drillTargetId = (database: string, drillId: string): string => {
-  const room = RDS_ID_MAX - LONGEST_MEMBER_SUFFIX - DRILL_PREFIX.length - HASH_LEN - 1;
+export const drillTargetId = (
+  database: string,
+  drillId: string,
+  max = RDS_ID_MAX - LONGEST_MEMBER_SUFFIX,
+): string => {
+  const room = max - DRILL_PREFIX.length - HASH_LEN - 1;
   const db = database
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, '-')
@@ -44,6 +48,17 @@ export const drillTargetId = (database: string, drillId: string): string => {
     .replace(/^-+|-+$/g, '');
   return `${DRILL_PREFIX}${db ? `${db}-` : ''}${shortHash(drillId)}`;
 };
+
+// CreateReplicationGroup API reference: ReplicationGroupId is 1-40 characters (its nodes add -0001-001 within
+// the cluster id's 50).
+const CACHE_ID_MAX = 40;
+
+/**
+ * A Redis drill's replication group id: `steward-drill-<group>-<hash of drillId>` in ElastiCache's 40
+ * characters (the group part cut to 17), deterministic like `drillTargetId`.
+ */
+export const cacheDrillTargetId = (group: string, drillId: string): string =>
+  drillTargetId(group, drillId, CACHE_ID_MAX);
 
 /** The writer instance id of a drill's Aurora cluster. */
 export const auroraWriterId = (clusterId: string): string => `${clusterId}${AURORA_WRITER_SUFFIX}`;

@@ -6,7 +6,13 @@ import type { Notifier } from '../notify/notifier.js';
 import { reportRun, runReportLines, type RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
-import type { DrillCopy, DrillResource, RestorePort, VaultShare } from './ports.js';
+import {
+  type DrillCopy,
+  type DrillResource,
+  PartialListingError,
+  type RestorePort,
+  type VaultShare,
+} from './ports.js';
 import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
@@ -195,21 +201,39 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const vault = deps.vault;
   const endpointPorts = new Map<string, JanitorEndpoints['port']>();
   const unreadable: Outcome[] = [];
+  // A listing that fails (throttled past its retries, refused) is a failed outcome: the rest is still swept, and
+  // the run fails after it.
+  const listed = async <T>(what: string, list: (() => Promise<T[]>) | undefined): Promise<T[]> => {
+    if (!list) return [];
+    try {
+      return await list();
+    } catch (e) {
+      unreadable.push(failedOutcome({ resource: what, action: 'list' }, e));
+      // A listing over several regions keeps what the others listed.
+      return e instanceof PartialListingError ? [...(e.found as readonly T[])] : [];
+    }
+  };
+  const shareLedger = vault?.shares;
   const [found, volumes, verifiers, copies, shares] = await Promise.all([
-    deps.restore.listDrillResources(),
-    deps.volumes ? deps.volumes.listDrillVolumes() : [],
-    deps.verifiers ? deps.verifiers.listVerifiers() : [],
-    vault ? vault.staging.listDrillCopies() : [],
-    vault?.shares ? vault.shares.list(vault.vault.account, vault.vault.region) : [],
+    listed('restored drill databases and caches', () => deps.restore.listDrillResources()),
+    listed('EBS drill volumes', deps.volumes && (() => deps.volumes!.listDrillVolumes())),
+    listed('EBS verifier instances', deps.verifiers && (() => deps.verifiers!.listVerifiers())),
+    listed('drill copies of vault copies', vault && (() => vault.staging.listDrillCopies())),
+    listed(
+      'vault shares',
+      shareLedger && (() => shareLedger.list(vault!.vault.account, vault!.vault.region)),
+    ),
   ]);
+  // A drill's copy and a vault share go once nothing of this account reads them: with a listing missing, not
+  // known, so they wait for the next run.
+  const readersKnown = !unreadable.length;
   const verdicts: JanitorVerdict[] = [
     ...planJanitor(
       [
         ...found,
         ...volumeResources(volumes),
         ...verifierResources(verifiers),
-        ...copyResources(copies),
-        ...shareResources(shares),
+        ...(readersKnown ? [...copyResources(copies), ...shareResources(shares)] : []),
       ],
       now,
       maxAgeHours,
@@ -260,7 +284,9 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       const v = doomed[i]!;
       return `${label(v.resource)} (drill ${v.resource.drillId}, created ${v.resource.createdAt}, ${v.reason})`;
     };
-    const failed: string[] = [];
+    const failed: string[] = unreadable.map(
+      (o) => `FAILED to ${o.action} ${o.resource}: ${clip(o.status === 'failed' ? o.error : '', 300)}`,
+    );
     const handled: string[] = [];
     outcomes.forEach((o, i) => {
       const does = verb(doomed[i]!.resource);

@@ -1,4 +1,4 @@
-import { StewardError } from '../errors.js';
+import { failureOf, PartialFailureError, StewardError } from '../errors.js';
 import type { Snapshot } from '../model.js';
 import type { RunReportLink } from '../notify/run-report.js';
 import type { DrillKind } from './cost.js';
@@ -260,6 +260,35 @@ export interface SentAlerts {
 export class StaleTaskTokenError extends StewardError {
   override name = 'StaleTaskTokenError';
 }
+
+/**
+ * A listing over several ports (regions, services) of which some failed: `found` holds what the others listed,
+ * so the janitor and the execution-ended sweep act on it and report the rest.
+ */
+export class PartialListingError<T> extends PartialFailureError {
+  override name = 'PartialListingError';
+  constructor(
+    message: string,
+    readonly found: readonly T[],
+    failures: ConstructorParameters<typeof PartialFailureError>[1],
+  ) {
+    super(message, failures);
+  }
+}
+
+/** Every port's listing, together; one that fails makes a PartialListingError carrying the others'. */
+export const listEach = async <T>(
+  what: string,
+  lists: readonly { name: string; list: () => Promise<T[]> }[],
+): Promise<T[]> => {
+  const settled = await Promise.allSettled(lists.map((l) => l.list()));
+  const found = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+  const failures = settled.flatMap((r, i) =>
+    r.status === 'rejected' ? [failureOf(lists[i]!.name, r.reason)] : [],
+  );
+  if (failures.length) throw new PartialListingError(`Listing ${what}`, found, failures);
+  return found;
+};
 
 /** The snapshot a drill picked was deleted before the restore started (retention, or by hand). */
 export class SnapshotGoneError extends StewardError {

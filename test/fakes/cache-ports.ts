@@ -46,6 +46,11 @@ export const fakeCachePort = (region = 'eu-west-1'): FakeCachePort => {
     restore: async (req) => {
       port.requests.push(structuredClone(req));
       if (port.failRestore) throw port.failRestore;
+      // CreateReplicationGroup API reference: ReplicationGroupId is 1-40 letters, digits and hyphens.
+      if (req.targetId.length > 40)
+        throw Object.assign(new Error(`Replication group id ${req.targetId} exceeds 40 characters`), {
+          name: 'InvalidParameterValueException',
+        });
       if (!port.groups.has(req.targetId))
         port.groups.set(req.targetId, { id: req.targetId, tags: { ...req.tags }, status: 'creating' });
       return {

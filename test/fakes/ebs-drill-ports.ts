@@ -58,6 +58,7 @@ export const fakeEbs = (sets: Snapshot[], o: FakeEbsOptions = {}, region = 'eu-w
         volumeId: id,
         state: 'creating',
         snapshotId: i.snapshotId,
+        availabilityZone: i.availabilityZone,
         createdAt: new Date(0).toISOString(),
         tags: { ...i.tags },
         ...(i.encrypted ? { encrypted: true } : {}),

@@ -161,6 +161,7 @@ describe('drill state machine', () => {
     expect(state('DrillSucceeded').Type).toBe('Succeed');
     expect(state('DrillInconclusive').Type).toBe('Succeed');
     expect(state('DrillFailed')).toMatchObject({ Type: 'Fail', Error: 'DrillFailed' });
+    expect(state('DrillRecordFailed')).toMatchObject({ Type: 'Fail', Error: 'DrillRecordFailed' });
   });
 
   it('sends every task { task, state: $, execution } and gets the next state back (payloadResponseOnly)', () => {
@@ -262,7 +263,7 @@ describe('drill state machine', () => {
       Default: 'Cleanup',
     });
     expect(state('Record').Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'DrillFailed' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'DrillRecordFailed' },
     ]);
   });
 

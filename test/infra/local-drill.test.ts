@@ -19,12 +19,13 @@ import { parseConfig, type StewardConfigInput } from '../../shared/config/schema
 import type { PgServer } from '../../shared/drill/local/postgres-server.js';
 import { drillReport, drillVerdict } from '../../shared/drill/report.js';
 import type { DrillState, DrillTask, DrillTaskEvent } from '../../shared/drill/state.js';
-import { type DrillDeps, runDrillTask, type VerifyDeps } from '../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillControl, runDrillTask, type VerifyDeps } from '../../shared/drill/tasks.js';
 import { runVerifyTask } from '../../shared/drill/verify-tasks.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
+import { drillExecutionEnded } from '../support/drill-tasks.js';
 import { DRILL_START, drillEnd } from '../support/local-drill.js';
 
 // The real synthesized definition (prod config), run with fake tasks (no AWS, no PostgreSQL), and once
@@ -447,9 +448,51 @@ describe('runDrillLocally on the synthesized definition', () => {
     });
 
     // Assert
-    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', 'Cleanup', 'Record', 'DrillFailed']);
-    expect(result.error?.Error).toBe('DrillFailed');
+    expect(result.path).toEqual([...RESTORED, 'Verify', 'WarmUp?', 'Cleanup', 'Record', 'DrillRecordFailed']);
+    expect(result.error?.Error).toBe('DrillRecordFailed');
     expect(count('cleanup')).toBe(1);
+  });
+});
+
+describe('a drill whose Record fails', () => {
+  it('ends with an error the execution-ended rule alerts on: its verdict may never have been sent', async () => {
+    // Prepare: Record could not send the drill's notification (the topic's key refuses it, say).
+    const { result } = await run({
+      record: async () => {
+        throw new AwsCallError(
+          'Publish',
+          'arn:aws:sns:eu-west-1:111122223333:steward-prod-alerts',
+          'KMS.AccessDenied',
+        );
+      },
+    });
+    const notifier = memoryNotifier();
+    const deps: DrillDeps = {
+      config: parseConfig({ stage: 'prod', region: 'eu-west-1' }, 'test'),
+      dryRun: false,
+      notifier,
+      now: () => new Date(AT),
+      restore: fakeRestorePort(),
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+      // What DescribeExecution says this execution failed with.
+      executions: { errorOf: async () => result.error?.Error },
+    };
+
+    // Act: the "Execution Status Change" event of that execution reaches the drill function.
+    const r = await runDrillControl(
+      drillExecutionEnded('eu-west-1', '111122223333', EXECUTION, 'FAILED'),
+      deps,
+    );
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    expect(r).toMatchObject({ outcome: 'alerted', status: 'FAILED' });
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({ severity: 'critical' });
+    expect(notifier.sent[0]!.lines.join('\n')).toMatch(/recording it failed/);
   });
 });
 

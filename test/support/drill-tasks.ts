@@ -52,6 +52,8 @@ export const drillExecutionEnded = (
   account: string,
   name: string,
   status: 'ABORTED' | 'FAILED' | 'TIMED_OUT' = 'ABORTED',
+  /** The execution's input (the event carries it as a JSON string), e.g. `{ database }`. */
+  input?: Record<string, unknown>,
 ) => ({
   source: 'aws.states',
   'detail-type': 'Step Functions Execution Status Change',
@@ -60,5 +62,6 @@ export const drillExecutionEnded = (
     stateMachineArn: `arn:aws:states:${region}:${account}:stateMachine:steward-prod-drill`,
     name,
     status,
+    ...(input ? { input: JSON.stringify(input) } : {}),
   },
 });

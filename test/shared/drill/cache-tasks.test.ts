@@ -10,14 +10,14 @@ import { runJanitor } from '../../../shared/drill/janitor.js';
 import type { CacheSnapshot } from '../../../shared/drill/ports.js';
 import type { DrillState, DrillTaskEvent } from '../../../shared/drill/state.js';
 import { drillCacheOf, onCacheEvent } from '../../../shared/drill/restore-events.js';
-import { type DrillDeps, runDrillTask } from '../../../shared/drill/tasks.js';
+import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/drill/tasks.js';
 import type { VerificationReport } from '../../../shared/drill/verification.js';
 import { ConfigError, EventShapeError, GuardRefusedError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeCachePort, fakeCopyLister } from '../../fakes/cache-ports.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
-import { quietMetricsEachTest } from '../../support/drill-tasks.js';
+import { drillExecutionEnded, quietMetricsEachTest } from '../../support/drill-tasks.js';
 
 const REGION = 'eu-west-1';
 const DR = 'us-west-2';
@@ -336,6 +336,53 @@ describe('a Redis drill through the drill tasks', () => {
     expect(f.primary.groups.has(TARGET)).toBe(false);
   });
 
+  it("names the copy of a long-named group within ElastiCache's 40 characters, cleanup and events included", async () => {
+    // Prepare: a replication group id of 30 characters (ElastiCache allows 40); steward-drill-<name>-<hash>
+    // would be 53, and CreateReplicationGroup refuses any ReplicationGroupId over 40 (InvalidParameterValue).
+    const name = 'session-store-production-eu-01';
+    const f = fakeDeps();
+    f.deps.config = parseConfig(
+      {
+        ...configInput,
+        drill: { ...configInput.drill, caches: { ...configInput.drill.caches, [name]: { auth: 'iam' } } },
+      },
+      'test',
+    );
+    f.primary.snapshots.push(
+      snap(`automatic.${name}-2026-01-31-03-00`, '2026-01-31T03:00:00.000Z', {
+        type: 'automated',
+        sourceId: name,
+      }),
+    );
+
+    // Act
+    let s = await runDrillTask(task('start', { database: name }), f.deps);
+    s = await runDrillTask(task('select', s), f.deps);
+    const selected = s;
+    s = await runDrillTask(task('restore', s), f.deps);
+    const id = f.primary.requests[0]!.targetId;
+    // A restore that failed before it returned is cleaned up by the same id.
+    const cleaned = await runDrillTask(
+      task('cleanup', { ...selected, error: { Error: 'Error', Cause: 'socket hang up' } }),
+      f.deps,
+    );
+
+    // Assert
+    expect(id.length).toBeLessThanOrEqual(40);
+    expect(id).toMatch(/^steward-drill-[a-z0-9-]*[0-9a-f]{8}$/);
+    expect(id).not.toMatch(/--/);
+    expect(s.target?.id).toBe(id);
+    expect(cleaned.cleanup).toMatchObject({ status: 'deleted', detail: `redis ${id}` });
+    // ElastiCache names the nodes <group>-001 or <group>-0001-001: the event still finds the drill's group.
+    expect(
+      drillCacheOf({
+        source: 'aws.elasticache',
+        'detail-type': 'Cache Created',
+        detail: { SourceIdentifier: `${id}-0001-001` },
+      }),
+    ).toBe(id);
+  });
+
   it('records a verified Redis drill with RTO, RPO and its report, like a database drill', async () => {
     // Prepare
     const f = fakeDeps();
@@ -474,6 +521,58 @@ describe('the janitor and Redis drills', () => {
     });
     await expect(f.deps.restore.remove({ kind: 'redis', id: 'steward-drill-x-12345678' })).rejects.toThrow(
       GuardRefusedError,
+    );
+  });
+});
+
+describe('one region that cannot be listed', () => {
+  const unlistable = (f: ReturnType<typeof fakeDeps>) => {
+    f.dr.listDrillResources = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    };
+    f.rds.resources.set('steward-drill-orders-db-0badc0de', {
+      kind: 'rds-instance',
+      id: 'steward-drill-orders-db-0badc0de',
+      tags: { [Tag.drill]: EXECUTION.name, [Tag.managed]: 'true' },
+      status: 'available',
+      createdAt: '2026-01-31T20:00:00.000Z',
+    });
+    f.primary.groups.set(TARGET, {
+      id: TARGET,
+      tags: { [Tag.drill]: EXECUTION.name, [Tag.managed]: 'true' },
+      status: 'available',
+      createdAt: '2026-01-31T20:00:00.000Z',
+    });
+  };
+
+  it('does not keep the janitor from deleting what the other ports list', async () => {
+    // Prepare: the DR region's ElastiCache is throttled; the stage region's database and group are listed.
+    const f = fakeDeps();
+    unlistable(f);
+
+    // Act
+    const run = runJanitor(f.deps);
+
+    // Assert
+    await expect(run).rejects.toThrow(/Rate exceeded/);
+    expect(f.rds.removed).toEqual(['steward-drill-orders-db-0badc0de']);
+    expect(f.primary.removed).toEqual([TARGET]);
+  });
+
+  it('does not keep an execution that ended outside the drill from deleting its copies the other ports list', async () => {
+    // Prepare
+    const f = fakeDeps();
+    unlistable(f);
+
+    // Act
+    const run = runDrillControl(drillExecutionEnded(REGION, '111122223333', EXECUTION.name), f.deps);
+
+    // Assert
+    await expect(run).rejects.toThrow(/Rate exceeded/);
+    expect(f.rds.removed).toEqual(['steward-drill-orders-db-0badc0de']);
+    expect(f.primary.removed).toEqual([TARGET]);
+    expect((f.deps.notifier as ReturnType<typeof memoryNotifier>).sent[0]?.lines.join('\n')).toMatch(
+      /Could not list .*Rate exceeded/,
     );
   });
 });

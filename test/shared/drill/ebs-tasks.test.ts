@@ -470,6 +470,52 @@ describe('EBS drill volumes outside a drill', () => {
     expect(f.ebs.live.size).toBe(0);
     expect(f.notifier.sent[0]?.lines.join('\n')).toContain('ebs-volume vol-0drill0001 done');
   });
+  it('an execution that ended outside the drill has fast snapshot restore turned off, not billed on', async () => {
+    // Prepare: fast snapshot restore is billed per snapshot and zone hour until it is disabled; only the drill's
+    // Cleanup step turned it off, which a stopped (or timed-out) execution never reaches.
+    const f = fakeDeps(
+      {},
+      {
+        ...configInput,
+        drill: {
+          enabled: true,
+          volumes: { [INSTANCE]: { fastSnapshotRestore: true, availabilityZone: 'eu-west-1b' } },
+        },
+      },
+    );
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    await runDrillTask(task('restore', await runDrillTask(task('select', started), f.deps)), f.deps);
+
+    // Act
+    await runDrillControl(
+      drillExecutionEnded(REGION, '111122223333', EXECUTION.name, 'ABORTED', { database: INSTANCE }),
+      f.deps,
+    );
+
+    // Assert
+    const snaps = LATEST.parts!.map((p) => p.id).join(',');
+    expect(f.ebs.live.size).toBe(0);
+    expect(f.ebs.log.at(-1)).toBe(`fsr off ${snaps}`);
+    expect(f.notifier.sent[0]?.lines.join('\n')).toMatch(
+      new RegExp(`fast snapshot restore of ${LATEST.parts![0]!.id}.* in eu-west-1b done`),
+    );
+  });
+
+  it('an execution that ended outside the drill leaves fast snapshot restore alone when its target does not use it', async () => {
+    // Prepare
+    const f = fakeDeps();
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    await runDrillTask(task('restore', await runDrillTask(task('select', started), f.deps)), f.deps);
+
+    // Act
+    await runDrillControl(
+      drillExecutionEnded(REGION, '111122223333', EXECUTION.name, 'ABORTED', { database: INSTANCE }),
+      f.deps,
+    );
+
+    // Assert
+    expect(f.ebs.log.filter((l) => l.startsWith('fsr'))).toEqual([]);
+  });
 });
 
 describe('drill.volumes config', () => {
@@ -673,6 +719,28 @@ describe('an EBS drill from the DR copies (from: dr)', () => {
     expect(f.dr.live.size).toBe(0);
     expect(f.ebs.live.size).toBe(0);
   });
+  it('a DR region whose volumes cannot be listed does not keep the janitor from the stage region’s', async () => {
+    // Prepare: a volume left in the stage region; the DR region's EC2 is throttled past retries.
+    const f = drDeps();
+    await f.ebs.volumes.createVolume({
+      snapshotId: 'snap-0primary',
+      availabilityZone: `${REGION}a`,
+      volumeType: 'gp3',
+      clientToken: 't',
+      tags: { [Tag.drill]: 'an-older-drill', [Tag.managed]: 'true' },
+    });
+    f.dr.volumes.listDrillVolumes = async () => {
+      throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+    };
+
+    // Act
+    const run = runDrillControl({ action: 'janitor' }, f.deps);
+
+    // Assert
+    await expect(run).rejects.toThrow(/Request limit exceeded/);
+    expect(f.ebs.live.size).toBe(0);
+  });
+
   describe('with a verifier (verify), which runs in the DR region', () => {
     const verifyingDr = {
       ...drInput,

@@ -271,6 +271,32 @@ describe('runJanitor', () => {
     );
   });
 
+  it('a listing throttled past its retries fails the run after the rest was swept, not before', async () => {
+    // Prepare: EC2 throttles DescribeVolumes in a busy account; the restored databases list fine.
+    const { deps, restore, notifier } = setup([drillCopy('steward-drill-orders-db-00000001', 9)]);
+    const volumes = {
+      listDrillVolumes: async () => {
+        throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+      },
+      remove: async () => 'deleted' as const,
+    };
+
+    // Act
+    const run = runJanitor({ ...deps, volumes });
+
+    // Assert: the database is deleted all the same; the run fails naming what it could not list.
+    await expect(run).rejects.toThrow(PartialFailureError);
+    await expect(run).rejects.toMatchObject({
+      failures: [
+        expect.objectContaining({ resource: 'EBS drill volumes', error: 'Request limit exceeded.' }),
+      ],
+    });
+    expect(restore.removed).toEqual(['steward-drill-orders-db-00000001']);
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      'FAILED to list EBS drill volumes: Request limit exceeded.',
+    );
+  });
+
   it('5000 leftovers, half failing: failures first, the first named, the rest counted, under the budget', async () => {
     // Prepare
     const ids = Array.from(
@@ -503,6 +529,21 @@ describe('runJanitor, drills from the vault', () => {
     expect(notifier.sent[0]!.lines[0]).toMatch(
       new RegExp(`^FAILED to unshare vault copy ${refused} \\(vault ${VAULT}\\).*AccessDenied`),
     );
+  });
+
+  it('with the restored databases unlisted, keeps the drill copy and the share for the next run', async () => {
+    // Prepare: a copy and a share are removed only once nothing of this account reads them.
+    const { deps, order } = setup(
+      [copy('steward-drill-orders-db-00000001', 9)],
+      [share('steward-orders-db-202601310300-sched-1a2b3c4d', 9)],
+    );
+    deps.restore.listDrillResources = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    };
+
+    // Act + Assert
+    await expect(runJanitor(deps)).rejects.toThrow(PartialFailureError);
+    expect(order).toEqual([]);
   });
 
   it('looks for neither without a vault (a stage that drills nothing from it)', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SnapshotSelector } from '../../../shared/config/schema.js';
 import {
   auroraReaderId,
+  cacheDrillTargetId,
   drillTargetId,
   drillTargetOf,
   fnv1a,
@@ -297,6 +298,17 @@ describe('drill ids', () => {
         expect(id).toMatch(/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/);
       }),
     );
+  });
+
+  it('always yields a valid ElastiCache replication group id (40 characters) for a Redis drill', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/), fc.string(), (group, drillId) => {
+        const id = cacheDrillTargetId(group, drillId);
+        expect(id.length).toBeLessThanOrEqual(40);
+        expect(id).toMatch(/^steward-drill-(?!.*--)[a-z0-9-]*[0-9a-f]{8}$/);
+      }),
+    );
+    expect(cacheDrillTargetId('sessions', 'x')).toBe(drillTargetId('sessions', 'x'));
   });
 
   it.each([
