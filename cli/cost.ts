@@ -2,7 +2,7 @@ import { dynamoAlertLedger } from '../shared/aws/alert-ledger.js';
 import { costExplorerClient } from '../shared/aws/clients/cost-explorer.js';
 import { stateTableClient } from '../shared/aws/state-table-client.js';
 import { costExplorerSource } from '../shared/aws/cost-explorer.js';
-import { usd } from '../shared/cost/engine.js';
+import { money, usd } from '../shared/cost/engine.js';
 import { costSummaryLines } from '../shared/cost/message.js';
 import type { AlertLedger, CostSource } from '../shared/cost/ports.js';
 import { type CostResult, runCostCheck } from '../shared/cost/service.js';
@@ -40,10 +40,10 @@ export const renderCost = (stage: string, r: CostResult, ledgerNote?: string): s
       ['THRESHOLD', 'AMOUNT', 'SEVERITY', 'BASIS', 'VALUE', 'STATE'],
       ev.thresholds.map((t) => [
         t.id,
-        usd(t.amountUsd),
+        money(t.amountUsd, ev.currency),
         t.severity,
         t.basis,
-        t.valueUsd === undefined ? '-' : usd(t.valueUsd),
+        t.valueUsd === undefined ? '-' : money(t.valueUsd, ev.currency),
         t.state === 'crossed'
           ? status.get(t.key) === 'already-sent'
             ? `fired (alerted in ${ev.window.month})`

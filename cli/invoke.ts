@@ -12,7 +12,8 @@ import { readJson, UsageError } from './base.js';
 import { actingIn, checkCredentialsFor, localBaseAt, placeFor } from './target.js';
 import type { Flags } from './flags.js';
 import { printResult } from './print.js';
-import { reportBucketFor } from './status.js';
+import { accountOf, reportBucketFor } from './status.js';
+import { keepsRedisDr, redisDrBucketName } from '../shared/backup/cache-dr.js';
 
 interface Capability {
   run(event: unknown, deps: never): Promise<unknown>;
@@ -33,6 +34,26 @@ const DrillNetworkEnv = v.pick(DrillEnv, {
   DRILL_SECURITY_GROUP_IDS: true,
   REPORT_KMS_KEY_ARN: true,
 });
+
+/**
+ * The stage's Redis DR bucket by its fixed name (`steward-<stage>-rdb-dr-<account>-<dr region>`, infra/cache-dr.ts),
+ * when the stage keeps Redis DR copies: retention keeps those copies beside the DR region's snapshots. The account
+ * from the config, else from the CLI's credentials (STS). Only the hub's own account-region keeps them there.
+ */
+export const redisDrBucketFor = async (base: BaseDeps, hub: boolean): Promise<string | undefined> =>
+  hub && keepsRedisDr(base.config)
+    ? redisDrBucketName(
+        base.config.stage,
+        base.config.account ?? (await accountOf(base.config.region)),
+        base.config.dr.region,
+      )
+    : undefined;
+
+/** The retention function's environment as the CLI knows it: its state table and Redis DR bucket. */
+const retentionEnv = async (base: BaseDeps, hub: boolean): Promise<LocalEnv> => {
+  const bucket = await redisDrBucketFor(base, hub);
+  return { ...(await stageEnv(base, false)), ...(bucket ? { REDIS_DR_BUCKET: bucket } : {}) };
+};
 
 const drillEnv = async (base: BaseDeps): Promise<LocalEnv> => {
   const env = await stageEnv(base, true);
@@ -66,8 +87,8 @@ const guardDrillNetwork = (deps: unknown, base: BaseDeps): unknown => {
 
 interface Invokable {
   load: () => Promise<Capability>;
-  /** The part of the function's environment its wiring reads, as the CLI can know it. */
-  env: (base: BaseDeps) => Promise<LocalEnv>;
+  /** The part of the function's environment its wiring reads, as the CLI can know it (`hub`: the stage's own place). */
+  env: (base: BaseDeps, hub: boolean) => Promise<LocalEnv>;
   /** Adjusts the wired deps for a local run. */
   guard?: (deps: unknown, base: BaseDeps) => unknown;
 }
@@ -82,7 +103,7 @@ export const functions: Record<string, Invokable> = {
   backup: { load: module(() => import('../functions/backup/handler.js')), env: async () => ({}) },
   retention: {
     load: module(() => import('../functions/retention/handler.js')),
-    env: (b) => stageEnv(b, false),
+    env: retentionEnv,
   },
   drill: {
     load: module(() => import('../functions/drill/handler.js')),
@@ -128,7 +149,7 @@ export const invokeFunction = async (
       );
   }
   await checkCredentialsFor(actingIn(at));
-  const wired = mod.wire(base, (await fn.env(base)) as never);
+  const wired = mod.wire(base, (await fn.env(base, !at.target || at.target.hub)) as never);
   const result = await mod.run(event, (fn.guard ? fn.guard(wired, base) : wired) as never);
   printResult(name, result, flags.json, out, base.notifier.sent);
   return 0;

@@ -1,22 +1,13 @@
-import { ec2Client } from '../shared/aws/clients/ec2.js';
-import { elastiCacheClient } from '../shared/aws/clients/elasticache.js';
-import { rdsClient } from '../shared/aws/clients/rds.js';
-import { taggingClient } from '../shared/aws/clients/tagging.js';
-import { ebsBackup } from '../shared/aws/ebs.js';
-import { awsSnapshotStore } from '../shared/aws/snapshots.js';
-import { ResourceKind } from '../shared/config/schema.js';
 import { planBackups } from '../shared/backup/plan.js';
+import { errorMessage } from '../shared/errors.js';
 import type { RetentionPlan } from '../shared/retention/gfs.js';
 import { parseDatabaseInventory, parseInventory } from '../shared/retention/inventory.js';
-import {
-  drReadOnlyRegion,
-  type DrSnapshots,
-  planRetentionFor,
-  retentionRegions,
-} from '../shared/retention/policy.js';
+import { planRetentionFor } from '../shared/retention/policy.js';
+import { listForRetention, planListed } from '../shared/retention/service.js';
+import { stateTableName } from '../shared/scaling/env.js';
 import { suggestion } from '../shared/config/suggest.js';
 import { NO_CREDENTIALS_HINT, readJson, UsageError } from './base.js';
-import { actingIn, checkCredentialsFor, targetedStage } from './target.js';
+import { actingIn, checkCredentialsFor, localBaseAt, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -39,35 +30,49 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
   ].join('\n');
 };
 
+/**
+ * What the retention run would plan now, read as it reads: the function's own wiring (the same stores: swept
+ * regions, the DR region read only, the stage's dump objects and its Redis DR copies) and the same listing and
+ * plan calls (listForRetention, planListed), so the preview and the run never differ in what they judge.
+ */
+const planAgainstAws = async (
+  flags: Flags,
+  now: Date,
+): Promise<{ plan: RetentionPlan; unread: string[] }> => {
+  const { at, base } = localBaseAt(flags, true, () => {});
+  await checkCredentialsFor(actingIn(at));
+  const unread: string[] = [];
+  const hub = !at.target || at.target.hub;
+  const { redisDrBucketFor } = await import('./invoke.js');
+  let bucket: string | undefined;
+  try {
+    bucket = await redisDrBucketFor(base, hub);
+  } catch (e) {
+    unread.push(`Redis DR copies (the DR bucket's name needs the account): ${errorMessage(e)}`);
+  }
+  const { wire } = await import('../functions/retention/handler.js');
+  const deps = wire(base, {
+    STATE_TABLE: stateTableName(base.config.stage),
+    ...(bucket ? { REDIS_DR_BUCKET: bucket } : {}),
+  });
+  const listing = await listForRetention(deps);
+  for (const o of listing.outcomes) if (o.status === 'failed') unread.push(`${o.resource}: ${o.error}`);
+  return { plan: planListed(deps, listing, now), unread };
+};
+
 const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
-  const at = targetedStage(flags);
-  const { config } = at;
   const now = new Date();
-  let snapshots;
+  let plan: RetentionPlan;
   let unread: string[] = [];
-  let drSnapshots: DrSnapshots = 'in-inventory';
   if (flags.inventory) {
-    snapshots = parseInventory(
+    const snapshots = parseInventory(
       await readJson(flags.inventory, '--inventory'),
       `--inventory ${flags.inventory}`,
     );
+    plan = planRetentionFor(snapshots, targetedStage(flags).config, now);
   } else {
-    await checkCredentialsFor(actingIn(at));
-    const store = (r: string) =>
-      awsSnapshotStore(r, rdsClient(r), elastiCacheClient(r), taggingClient(r), ebsBackup(r, ec2Client(r)));
-    const drOnly = drReadOnlyRegion(config);
-    const [lists, drList] = await Promise.all([
-      Promise.all(retentionRegions(config).map((r) => store(r).list(ResourceKind.options))),
-      // The DR region, read only: which days reached it (what the function reads too).
-      drOnly ? store(drOnly).list(['rds-instance', 'aurora-cluster', 'ebs']) : undefined,
-    ]);
-    snapshots = lists.flatMap((l) => l.snapshots);
-    unread = [...lists, ...(drList ? [drList] : [])].flatMap((l) =>
-      l.failures.map((f) => `${f.resource}: ${f.error}`),
-    );
-    if (drList) drSnapshots = drList.failures.length ? 'unreadable' : drList.snapshots;
+    ({ plan, unread } = await planAgainstAws(flags, now));
   }
-  const plan = planRetentionFor(snapshots, config, now, drSnapshots);
   out(flags.json ? JSON.stringify({ ...plan, unread }, null, 2) : renderRetentionPlan(plan));
   // What could not be read is left out of the plan (kept, never deleted): say so, and exit 1.
   if (!flags.json && unread.length)
@@ -76,7 +81,9 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
         '',
         'Could not read:',
         ...unread.map((u) => `  ${u}`),
-        ...(unread.some((u) => u.includes('CredentialsProviderError')) ? ['', NO_CREDENTIALS_HINT] : []),
+        ...(unread.some((u) => /CredentialsProviderError|Could not load credentials/.test(u))
+          ? ['', NO_CREDENTIALS_HINT]
+          : []),
       ].join('\n'),
     );
   return unread.length ? 1 : 0;

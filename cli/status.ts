@@ -128,7 +128,7 @@ export const renderStatus = (s: EstateStatus, color = false): string => {
 };
 
 /** The AWS account the CLI's credentials belong to (names the report bucket). */
-const accountOf = async (region: string): Promise<string> => {
+export const accountOf = async (region: string): Promise<string> => {
   try {
     const r = await stsClient(region).send(new GetCallerIdentityCommand({}));
     if (!r.Account) throw new Error('no account in the answer');

@@ -163,6 +163,7 @@ export const simulateEbsRetention = async (
             id: `snap-${i.toString(16).padStart(8, '0')}${d.toString(16).padStart(4, '0')}${v}`,
             volumeId: `vol-${i}-${v}`,
             takenAt: t,
+            description: `steward ${set}`,
             tags: {
               [Tag.managed]: 'true',
               [Tag.policy]: 'daily',

@@ -652,6 +652,7 @@ export class FakeAws {
       takenAt: this.clock.now,
       state: 'completed',
       tags,
+      ...(typeof input.Description === 'string' ? { description: input.Description } : {}),
     });
     return { SnapshotId: id, VolumeId: volume, State: 'pending' };
   }

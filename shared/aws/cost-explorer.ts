@@ -140,6 +140,7 @@ export const costExplorerSource = (
           if (!day) continue;
           for (const g of r.Groups ?? []) {
             const usd = amount(g.Metrics?.[metric]?.Amount);
+            const unit = g.Metrics?.[metric]?.Unit;
             const [service, key] = g.Keys ?? [];
             if (usd === undefined || !service) continue;
             // Tag groups come back as `<key>$<value>` (`<key>$` when untagged).
@@ -155,6 +156,7 @@ export const costExplorerSource = (
               ...(group !== undefined && second && { group }),
               usd,
               estimated: !!r.Estimated,
+              ...(unit && { unit }),
             });
           }
         }
@@ -179,8 +181,9 @@ export const costExplorerSource = (
           if (!hour) continue;
           for (const g of r.Groups ?? []) {
             const usd = amount(g.Metrics?.[metric]?.Amount);
+            const unit = g.Metrics?.[metric]?.Unit;
             const service = g.Keys?.[0];
-            if (usd !== undefined && service) out.push({ hour, service, usd });
+            if (usd !== undefined && service) out.push({ hour, service, usd, ...(unit && { unit }) });
           }
         }
       }
@@ -217,6 +220,7 @@ export const costExplorerSource = (
       return {
         period,
         meanUsd,
+        ...(r.Total?.Unit && { unit: r.Total.Unit }),
         ...(complete && {
           lowerUsd: bounds.reduce((a, b) => a + b.lower!, 0),
           upperUsd: bounds.reduce((a, b) => a + b.upper!, 0),

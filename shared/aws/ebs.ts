@@ -120,6 +120,19 @@ export const ebsSnapshotType = (s: Pick<Ec2Snapshot, 'Tags' | 'Description'>): S
   return 'manual';
 };
 
+/**
+ * What steward describes a set's parts with: `steward <set>` when it takes them, `steward <set> copy of <part>`
+ * when it copies them (createSnapshot, copySnapshot). A description is given when a snapshot is made and never
+ * changes (EC2 has no call to change it), so it tells steward's parts from a copy someone made with the tags
+ * copied (the console's "Copy tags": its copy is described "[Copied snap-… from <region>] <description>", and
+ * CopySnapshot without one leaves it empty). Such a copy carries `steward:set` but is no part of the set.
+ */
+const OWN_DESCRIPTION = /^steward (\S+)(?: copy of \S+)?$/;
+
+/** Whether steward made this snapshot as a part of set `setId` (its create-time description says so). */
+export const madeBySteward = (s: Pick<Ec2Snapshot, 'Description'>, setId: string): boolean =>
+  OWN_DESCRIPTION.exec(s.Description ?? '')?.[1] === setId;
+
 const TYPE_ORDER: readonly SnapshotType[] = ['awsbackup', 'automated', 'shared', 'public', 'manual'];
 
 const iso = (d: Date | undefined) => d?.toISOString();
@@ -140,13 +153,14 @@ const setStatus = (parts: readonly EbsPart[], size: number, copy: boolean): stri
 /**
  * Group EBS snapshots into steward's snapshot sets (by `steward:set`): one `Snapshot` per set, which
  * retention keeps or deletes as a unit and the DR copy copies whole. Its time is the set's point in time
- * (its parts' earliest start; a copy's `steward:taken-at`, the source's), not when a copy was made.
+ * (its parts' earliest start; a copy's `steward:taken-at`, the source's), not when a copy was made. A snapshot
+ * steward did not make (madeBySteward) is left out whatever its tags: never counted, copied or deleted.
  */
 export const setsOf = (snapshots: readonly Ec2Snapshot[], region: string): Snapshot[] => {
   const groups = new Map<string, Ec2Snapshot[]>();
   for (const s of snapshots) {
     const id = s.Tags?.find((t) => t.Key === Tag.set)?.Value;
-    if (!id || !s.SnapshotId) continue;
+    if (!id || !s.SnapshotId || !madeBySteward(s, id)) continue;
     const g = groups.get(id);
     if (g) g.push(s);
     else groups.set(id, [s]);

@@ -35,7 +35,9 @@ export type SkipReason =
   /** An EBS volume attached to an instance whose own set (same policy) already holds it. */
   | 'instance-covers'
   /** An EC2 instance with no EBS volume attached (instance store only): nothing to snapshot. */
-  | 'no-volumes';
+  | 'no-volumes'
+  /** An RDS read replica whose source this policy backs up: the source's snapshot holds the same data. */
+  | 'replica-covered';
 
 /** The database an action is about. */
 export interface DbRef {
@@ -170,6 +172,26 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
   };
 };
 
+/** An RDS instance among `databases` by id or ARN (how RDS names a read replica's source). */
+const findSource = (databases: readonly Database[], of: string): Database | undefined =>
+  databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of));
+
+/**
+ * The source of an RDS read replica tagged for the same backup policy as the replica: that policy's snapshots of
+ * the source hold the replica's data, so the replica is not backed up on its own (`replica-covered`), and status
+ * and evidence read it as protected by its source. RDS names a source by id, or by ARN in another region (then
+ * it is not found here, and the replica is backed up as a database of its own). Pure.
+ */
+export const replicaCoveredBy = (
+  db: Database,
+  find: (replicaOf: string) => Database | undefined,
+): Database | undefined => {
+  const policy = db.tags[Tag.backup];
+  if (db.kind !== 'rds-instance' || !db.replicaOf || policy === undefined) return undefined;
+  const source = find(db.replicaOf);
+  return source?.tags[Tag.backup] === policy ? source : undefined;
+};
+
 /**
  * Refuse every create that a full quota cannot take, and report quotas at or above the warning share.
  * Only quotas of `kinds` are considered, so a Redis-only policy does not report the RDS quota.
@@ -240,6 +262,16 @@ export const planBackups = (
       return skip(ref(db), no.reason, detail, !covered);
     }
     if (no) return skip(ref(db), no.reason, no.detail);
+    const source = replicaCoveredBy(db, (of) => findSource(databases, of));
+    if (source)
+      // Its own snapshots would double the storage for the same data (and RDS refuses some engines'). Tag it with
+      // another policy to back it up as well.
+      return skip(
+        ref(db),
+        'replica-covered',
+        `read replica of ${source.id}, whose snapshot covers it (tag it for another policy to back it up too)`,
+        false,
+      );
     const host = db.ebs?.attachedTo;
     if (db.kind === 'ebs' && host) {
       // A volume tagged for the same policy as its instance is already in the instance's set.

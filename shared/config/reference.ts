@@ -401,7 +401,8 @@ export const KEY_DOCS: Record<string, string> = {
   'cost.schedule':
     '`cost-explorer` only: when the cost check runs (2 Cost Explorer requests, $0.02, plus the anomaly poll: see `cost.anomalies`).',
   'cost.thresholds': 'Monthly totals that alert once per month, on actuals and on the forecast.',
-  'cost.thresholds[].amountUsd': 'Month total in USD; reached = at or above.',
+  'cost.thresholds[].amountUsd':
+    "Month total in the account's billing currency (Cost Explorer's unit: USD for most accounts, whatever the name); reached = at or above.",
   'cost.thresholds[].severity': 'Topic of the alert.',
   'cost.thresholds[].id': 'Names the threshold and keys its dedup; default `usd-<amount>`.',
   'cost.metric': 'Cost metric the thresholds are written in (the budgets track the same metric).',
@@ -414,7 +415,8 @@ export const KEY_DOCS: Record<string, string> = {
   'cost.spikes.enabled': 'Alert on spikes.',
   'cost.spikes.baselineDays': 'Days in the baseline (a missing day counts as $0).',
   'cost.spikes.minIncreasePercent': 'Increase in percent that must be exceeded (as well as the USD one).',
-  'cost.spikes.minIncreaseUsd': 'Increase in USD that must be exceeded (as well as the percent one).',
+  'cost.spikes.minIncreaseUsd':
+    "Increase in the account's billing currency (USD for most) that must be exceeded (as well as the percent one).",
   'cost.spikes.severity': 'Topic of spike alerts.',
   'cost.hourly':
     '`cost-explorer` only: the account has hourly granularity in Cost Explorer (one more request per run).',
@@ -423,7 +425,7 @@ export const KEY_DOCS: Record<string, string> = {
   'cost.hourlyLimits[].id': 'Names the limit.',
   'cost.hourlyLimits[].services':
     'Service names as Cost Explorer spells them; `*` matches any characters (with budgets only at the start and/or end).',
-  'cost.hourlyLimits[].maxUsdPerHour': 'Limit in USD per hour.',
+  'cost.hourlyLimits[].maxUsdPerHour': "Limit per hour in the account's billing currency (USD for most).",
   'cost.hourlyLimits[].severity': 'Topic of the alert.',
   'cost.anomalies':
     'Cost Anomaly Detection: accepted as events; with `cost-explorer` also polled ($0.01) as the fallback: on a daily schedule every `lookbackDays`-th day, otherwise each run.',

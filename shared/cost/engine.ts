@@ -146,7 +146,8 @@ export interface CostNote {
     | 'hourly-unavailable'
     | 'hourly-estimated'
     | 'service-missing'
-    | 'anomalies-unavailable';
+    | 'anomalies-unavailable'
+    | 'currency';
   text: string;
 }
 
@@ -215,6 +216,11 @@ export interface ServiceCost {
 export interface CostEvaluation {
   window: CostWindow;
   metric: CostMetric;
+  /**
+   * The unit of every amount here (and of the config's limits it was judged against): Cost Explorer's `Unit`,
+   * the account's billing currency, `USD` for most accounts. The `*Usd` names are kept for compatibility.
+   */
+  currency: string;
   /** Month-to-date actual; absent when the usage query failed. */
   actualUsd?: number;
   /** Month-end projection: month-to-date actual + Cost Explorer's forecast for the rest of the month. */
@@ -241,10 +247,30 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const inRange = (day: Day, r: DayRange): boolean => day >= r.start && day < r.end;
 
-/** Money for humans: `$2,140.12`. */
-export const usd = (n: number): string => {
+/**
+ * Money for humans in the unit Cost Explorer gave: `$2,140.12` for USD, `2,140.12 CNY` for any other (the
+ * account's billing currency), so no amount in another currency ever reads as dollars.
+ */
+export const money = (n: number, unit = 'USD'): string => {
   const [int, frac] = Math.abs(n).toFixed(2).split('.');
-  return `${n < 0 ? '-' : ''}$${int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+  const digits = `${int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+  return unit === 'USD' ? `${n < 0 ? '-' : ''}$${digits}` : `${n < 0 ? '-' : ''}${digits} ${unit}`;
+};
+
+/** Money in US dollars: `$2,140.12` (what AWS charges for its requests; Cost Explorer's amounts use `money`). */
+export const usd = (n: number): string => money(n);
+
+/**
+ * The unit of a run's Cost Explorer amounts: the one its answers named (every amount of an account comes in its
+ * billing currency), `USD` when they named none. Several (never seen from one account) are all named, joined.
+ */
+export const currencyOf = (inputs: CostInputs): string => {
+  const units = new Set<string>();
+  const add = (u: string | undefined) => u && units.add(u);
+  if (inputs.daily.ok) for (const d of inputs.daily.value) add(d.unit);
+  if (inputs.hourly?.ok) for (const h of inputs.hourly.value) add(h.unit);
+  if (inputs.forecast?.ok) add(inputs.forecast.value.unit);
+  return units.size ? [...units].sort().join('/') : 'USD';
 };
 
 /** Does a service name match a pattern (`*` = any run of characters, otherwise exact)? */
@@ -338,23 +364,26 @@ export const evaluateThresholds = (
     return [actual, forecast];
   });
 
-const thresholdAlert = (s: ThresholdStatus, month: string): CostAlert => ({
-  kind: 'threshold',
-  key: s.key,
-  severity: s.severity,
-  basis: s.basis,
-  thresholdId: s.id,
-  amountUsd: s.amountUsd,
-  valueUsd: s.valueUsd!,
-  title:
-    s.basis === 'actual'
-      ? `month-to-date ${usd(s.valueUsd!)} crossed ${usd(s.amountUsd)} (${s.id})`
-      : `${month} forecast ${usd(s.valueUsd!)} crosses ${usd(s.amountUsd)} (${s.id})`,
-  text:
-    s.basis === 'actual'
-      ? `${month} month-to-date ${usd(s.valueUsd!)} reached the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id})`
-      : `${month} is forecast to end at ${usd(s.valueUsd!)}, above the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id})`,
-});
+const thresholdAlert = (s: ThresholdStatus, month: string, unit: string): CostAlert => {
+  const usd = (n: number) => money(n, unit);
+  return {
+    kind: 'threshold',
+    key: s.key,
+    severity: s.severity,
+    basis: s.basis,
+    thresholdId: s.id,
+    amountUsd: s.amountUsd,
+    valueUsd: s.valueUsd!,
+    title:
+      s.basis === 'actual'
+        ? `month-to-date ${usd(s.valueUsd!)} crossed ${usd(s.amountUsd)} (${s.id})`
+        : `${month} forecast ${usd(s.valueUsd!)} crosses ${usd(s.amountUsd)} (${s.id})`,
+    text:
+      s.basis === 'actual'
+        ? `${month} month-to-date ${usd(s.valueUsd!)} reached the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id})`
+        : `${month} is forecast to end at ${usd(s.valueUsd!)}, above the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id})`,
+  };
+};
 
 /** Per-hour limits: from HOURLY data when the account has it, else yesterday's cost ÷ 24 (and said so). */
 export const evaluateHourlyLimits = (
@@ -362,7 +391,9 @@ export const evaluateHourlyLimits = (
   daily: readonly DailyCost[],
   hourly: Fetched<HourlyCost[]> | undefined,
   w: CostWindow,
+  unit = 'USD',
 ): { alerts: CostAlert[]; notes: CostNote[] } => {
+  const usd = (n: number) => money(n, unit);
   const alerts: CostAlert[] = [];
   const notes: CostNote[] = [];
   const seen = new Set(daily.map((d) => d.service));
@@ -476,6 +507,13 @@ const byKeyOnce = (alerts: CostAlert[]): CostAlert[] => {
  */
 export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow): CostEvaluation => {
   const notes: CostNote[] = [];
+  const currency = currencyOf(inputs);
+  const usd = (n: number) => money(n, currency);
+  if (currency !== 'USD')
+    notes.push({
+      code: 'currency',
+      text: `Amounts are in ${currency}, the unit Cost Explorer returns for this account (its billing currency): the configured thresholds, per-hour limits and spike floors (amountUsd, maxUsdPerHour, minIncreaseUsd) are read in ${currency} too.`,
+    });
   const daily = inputs.daily.ok ? inputs.daily.value : [];
   if (!inputs.daily.ok) {
     notes.push({
@@ -517,7 +555,7 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
   );
   const alerts: CostAlert[] = thresholds
     .filter((s) => s.state === 'crossed')
-    .map((s) => thresholdAlert(s, w.month));
+    .map((s) => thresholdAlert(s, w.month, currency));
 
   const services = summarizeServices(daily, w);
   for (const day of cost.spikes.enabled ? w.judgedDays : []) {
@@ -548,7 +586,7 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
   }
 
   if (inputs.daily.ok) {
-    const hourly = evaluateHourlyLimits(cost.hourlyLimits, daily, inputs.hourly, w);
+    const hourly = evaluateHourlyLimits(cost.hourlyLimits, daily, inputs.hourly, w, currency);
     alerts.push(...hourly.alerts);
     notes.push(...hourly.notes);
   }
@@ -571,6 +609,7 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
   return {
     window: w,
     metric: cost.metric,
+    currency,
     ...(actualUsd !== undefined && { actualUsd }),
     ...(forecast && { forecast }),
     services,

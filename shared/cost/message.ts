@@ -7,6 +7,7 @@ import {
   type CostAlert,
   type CostEvaluation,
   type CostNote,
+  money,
   type ThresholdStatus,
   usd,
   worstSeverity,
@@ -22,7 +23,7 @@ const label = (s: Severity) => s.toUpperCase().padEnd(8);
 const subjectOf = (alerts: readonly CostAlert[]): string =>
   alerts.length === 1 ? alerts[0]!.title : `${alerts[0]!.title} (+${alerts.length - 1} more)`;
 
-const signedUsd = (n: number) => `${n >= 0 ? '+' : '-'}${usd(Math.abs(n))}`;
+const signed = (n: number, unit: string) => `${n >= 0 ? '+' : '-'}${money(Math.abs(n), unit)}`;
 const signedPct = (p: number | undefined) => (p === undefined ? 'new' : `${p >= 0 ? '+' : ''}${p} %`);
 
 const thresholdWord = (s: ThresholdStatus): string =>
@@ -34,6 +35,8 @@ const span = (start: string, endExclusive: string): string =>
 
 /** The summary block every scheduled-run message carries: totals, forecast, thresholds, top services. */
 export const costSummaryLines = (ev: CostEvaluation, opts: { thresholds?: boolean } = {}): string[] => {
+  // Every amount here is in the run's currency (Cost Explorer's unit), its limits too.
+  const usd = (n: number) => money(n, ev.currency);
   const w = ev.window;
   const lines: string[] = [];
   const elapsed = Math.round((Date.parse(w.actual.end) - Date.parse(w.actual.start)) / 86_400_000);
@@ -70,7 +73,7 @@ export const costSummaryLines = (ev: CostEvaluation, opts: { thresholds?: boolea
       `Top ${top.length} services this month (yesterday vs ${Math.round((Date.parse(w.baseline.end) - Date.parse(w.baseline.start)) / 86_400_000)}-day mean):`,
       ...top.map(
         (s, i) =>
-          `  ${i + 1}. ${s.service.padEnd(width)}  ${usd(s.monthToDateUsd).padStart(11)}  yesterday ${usd(s.yesterdayUsd)} (${signedUsd(s.deltaUsd)}, ${signedPct(s.deltaPercent)})`,
+          `  ${i + 1}. ${s.service.padEnd(width)}  ${usd(s.monthToDateUsd).padStart(11)}  yesterday ${usd(s.yesterdayUsd)} (${signed(s.deltaUsd, ev.currency)}, ${signedPct(s.deltaPercent)})`,
       ),
     );
   }

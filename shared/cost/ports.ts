@@ -18,6 +18,8 @@ export interface DailyCost {
   usd: number;
   /** Cost Explorer marks days whose bill is not final yet. */
   estimated: boolean;
+  /** The amount's `Unit` as Cost Explorer gave it: the account's billing currency (`USD` for most, `CNY` in China). */
+  unit?: string;
 }
 
 /** Cost of one service in one hour (`hour` is the ISO start of the hour, UTC). */
@@ -25,6 +27,8 @@ export interface HourlyCost {
   hour: string;
   service: string;
   usd: number;
+  /** The amount's `Unit` (see DailyCost). */
+  unit?: string;
 }
 
 /** Cost Explorer's forecast for a period, with its 80 % prediction interval when given. */
@@ -33,6 +37,8 @@ export interface CostForecast {
   meanUsd: number;
   lowerUsd?: number;
   upperUsd?: number;
+  /** The forecast's `Unit` (see DailyCost). */
+  unit?: string;
 }
 
 /** One root cause of an anomaly, as Cost Anomaly Detection ranks them. */

@@ -15,6 +15,7 @@ import {
   DEGRADED_NOTES,
   evaluateCost,
   type Fetched,
+  money,
   namedServices,
   type CostNote,
   pollsAnomalies,
@@ -146,7 +147,7 @@ export const runCostCheck = async (
       ? read(
           `forecast ${w.remaining.start}..${w.remaining.end}`,
           () => deps.source.forecast({ period: w.remaining!, metric: cost.metric }),
-          (v) => usd(v.meanUsd),
+          (v) => money(v.meanUsd, v.unit),
         )
       : undefined,
     cost.anomalies.enabled && pollsAnomalies(at, cost.anomalies.lookbackDays, scheduledDaily)
@@ -214,8 +215,8 @@ export const runCostCheck = async (
   const sent = delivery.alerts.filter((a) => a.status === 'sent').length;
   const already = delivery.alerts.filter((a) => a.status === 'already-sent').length;
   const summary = [
-    `${w.month}: month-to-date ${evaluation.actualUsd === undefined ? 'unavailable' : usd(evaluation.actualUsd)}`,
-    `forecast ${evaluation.forecast ? usd(evaluation.forecast.monthEndUsd) : 'unavailable'}`,
+    `${w.month}: month-to-date ${evaluation.actualUsd === undefined ? 'unavailable' : money(evaluation.actualUsd, evaluation.currency)}`,
+    `forecast ${evaluation.forecast ? money(evaluation.forecast.monthEndUsd, evaluation.currency) : 'unavailable'}`,
     dryRun
       ? `${delivery.alerts.filter((a) => a.status === 'planned').length} alerts due (dry run), ${already} already sent`
       : `${sent} alerts sent, ${already} already sent`,

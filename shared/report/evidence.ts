@@ -1,4 +1,5 @@
 import { mayBeCopyFrom } from '../backup/copy-origin.js';
+import { replicaCoveredBy } from '../backup/plan.js';
 import type { StewardConfig } from '../config/schema.js';
 import { round } from '../drill/cost.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
@@ -249,7 +250,11 @@ export const buildEvidence = (
   const rows: EvidenceRow[] = [];
   for (const db of inputs.databases) {
     if (db.kind === 'rds-instance' && db.clusterId) continue;
-    const policyName = db.tags[Tag.backup];
+    // A read replica tagged like its source is protected by the source's snapshots (backup skips it).
+    const covered = replicaCoveredBy(db, (of) =>
+      inputs.databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of)),
+    );
+    const policyName = covered ? undefined : db.tags[Tag.backup];
     const policy =
       policyName !== undefined && Object.hasOwn(config.backup.policies, policyName)
         ? config.backup.policies[policyName]

@@ -1,5 +1,5 @@
 import { mayBeCopyFrom } from '../backup/copy-origin.js';
-import { unsnapshottable } from '../backup/plan.js';
+import { replicaCoveredBy, unsnapshottable } from '../backup/plan.js';
 import type { BackupPolicy, ReportConfig, StewardConfig } from '../config/schema.js';
 import type { Database, ResourceKind, Snapshot } from '../model.js';
 import { planRetention } from '../retention/gfs.js';
@@ -263,7 +263,10 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
   const k = key(db.kind, db.id);
   const all = c.primary.get(k) ?? [];
   const ours = all.filter(isStewardSnapshot);
-  const policyName = db.tags[Tag.backup];
+  // A read replica tagged like its source is protected by the source's snapshots (backup skips it).
+  const policyName = replicaCoveredBy(db, (of) => c.byId.get(key('rds-instance', of)))
+    ? undefined
+    : db.tags[Tag.backup];
   const policy =
     policyName !== undefined && Object.hasOwn(c.config.backup.policies, policyName)
       ? c.config.backup.policies[policyName]

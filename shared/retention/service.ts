@@ -90,18 +90,27 @@ const addListing = (regions: RegionListing[], l: RegionListing): void => {
   regions[i] = { region: l.region, listed: had.listed + l.listed, ...(unreadable ? { unreadable } : {}) };
 };
 
-/**
- * One retention run: list every region, plan, delete (unless dry run), report with metrics, a log line and
- * one notification, then throw PartialFailureError if any listing, deletion or the notification failed.
- * A region that cannot be listed is reported; the other regions are still handled.
- */
-export const runRetention = async (
-  deps: RetentionServiceDeps,
-  request: Pick<RetentionRequest, 'dryRun' | 'scheduledTime'> = {},
-): Promise<RetentionResult> => {
-  const dryRun = deps.dryRun || request.dryRun === true;
-  const now = deps.now();
+/** What a retention run reads before it plans (listForRetention); `steward plan retention` reads the same. */
+export interface RetentionListing {
+  /** Every snapshot, dump object and Redis DR copy the stores listed. */
+  inventory: Snapshot[];
+  regions: RegionListing[];
+  /** One per store listing, and a failed one per resource (or store) that could not be read. */
+  outcomes: Outcome[];
+  /** The stores whose listing was read. */
+  listed: SnapshotStore[];
+  drSnapshots: DrSnapshots;
+  /** Whether the Redis DR copies are in the listing. */
+  redisDr: boolean;
+}
 
+/**
+ * List every store of a retention run (its swept regions, its dump objects and Redis DR copies, the DR region
+ * read only): what the run plans from, and what `steward plan retention` shows, so the two never differ.
+ */
+export const listForRetention = async (
+  deps: Pick<RetentionServiceDeps, 'stores' | 'drStore' | 'config'>,
+): Promise<RetentionListing> => {
   // The DR region, when only read, is read for its RDS and EBS copies: ElastiCache has no cross-region copy.
   const [listings, drListing] = await Promise.all([
     Promise.allSettled(deps.stores.map((store) => store.list(ALL_KINDS))),
@@ -114,8 +123,6 @@ export const runRetention = async (
   const outcomes: Outcome[] = [];
   const inventory: Snapshot[] = [];
   const listed: SnapshotStore[] = [];
-  // The store a snapshot was listed from: the first of its region that holds it.
-  const storeOf = (s: Snapshot) => listed.find((st) => st.region === s.region && (st.holds?.(s) ?? true));
   deps.stores.forEach((store, i) => {
     const r = listings[i]!;
     const resource = `snapshots in ${store.region}`;
@@ -159,7 +166,33 @@ export const runRetention = async (
 
   // The Redis DR copies are in the DR listing when a store lists them (read, or failed: then held as unread).
   const redisDr = deps.stores.some((st) => st.redisDrCopies === true);
-  const plan = planRetentionFor(inventory, deps.config, now, drSnapshots, redisDr, deps.policiesOf);
+  return { inventory, regions, outcomes, listed, drSnapshots, redisDr };
+};
+
+/** The run's plan of a listing (the CLI's plan is the same call). */
+export const planListed = (
+  deps: Pick<RetentionServiceDeps, 'config' | 'policiesOf'>,
+  l: RetentionListing,
+  now: Date,
+): RetentionPlan =>
+  planRetentionFor(l.inventory, deps.config, now, l.drSnapshots, l.redisDr, deps.policiesOf);
+
+/**
+ * One retention run: list every region, plan, delete (unless dry run), report with metrics, a log line and
+ * one notification, then throw PartialFailureError if any listing, deletion or the notification failed.
+ * A region that cannot be listed is reported; the other regions are still handled.
+ */
+export const runRetention = async (
+  deps: RetentionServiceDeps,
+  request: Pick<RetentionRequest, 'dryRun' | 'scheduledTime'> = {},
+): Promise<RetentionResult> => {
+  const dryRun = deps.dryRun || request.dryRun === true;
+  const now = deps.now();
+  const listing = await listForRetention(deps);
+  const { inventory, regions, outcomes, listed } = listing;
+  // The store a snapshot was listed from: the first of its region that holds it.
+  const storeOf = (s: Snapshot) => listed.find((st) => st.region === s.region && (st.holds?.(s) ?? true));
+  const plan = planListed(deps, listing, now);
   const unresolved = unresolvedTargets(inventory, plan.verdicts, deps.policiesOf);
   const describe = (s: Snapshot) => ({ resource: label(s), action: 'delete' });
   const budget = dryRun

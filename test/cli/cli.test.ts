@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMANDS, usageLine } from '../../cli/commands.js';
 import { readmeWithCommands } from '../../cli/schema.js';
 import { functions } from '../../cli/invoke.js';
 import { main } from '../../cli/main.js';
+import { redisDrBucketName } from '../../shared/backup/cache-dr.js';
 import { onExample } from '../support/examples.js';
 import { useMotoEnvironment } from '../support/moto.js';
 import { leftIn, ownTmpDir, removeOwnTmpDir } from '../support/own-tmp.js';
@@ -204,6 +206,15 @@ describe('commands against an emulated AWS endpoint leave nothing in the temp di
   });
 
   it('a dry run says what it would send and never prints a notification as sent', async () => {
+    // Prepare: the stage's Redis DR bucket (the example's cache policy copies to DR), which a local retention
+    // run reads as the deployed one does (named by its fixed name, moto's account).
+    await new S3Client({ region: 'us-west-2', forcePathStyle: true }).send(
+      new CreateBucketCommand({
+        Bucket: redisDrBucketName('prod', '123456789012', 'us-west-2'),
+        CreateBucketConfiguration: { LocationConstraint: 'us-west-2' },
+      }),
+    );
+
     // Act
     const { out } = await cli(
       'invoke',

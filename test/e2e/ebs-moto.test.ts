@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CopySnapshotCommand,
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
@@ -49,10 +50,12 @@ describe('EBS snapshot sets, against moto', () => {
   let instanceId = '';
   let dataVolume = '';
   let loneVolume = '';
+  // A copy someone made of a part, tags copied (the retention test makes it): not steward's.
+  let theirs = '';
 
   const steward = async (client: EC2Client): Promise<Ec2Snapshot[]> =>
     ((await client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots ?? []).filter(
-      (s) => tagRecord(s.Tags)[Tag.set] !== undefined,
+      (s) => tagRecord(s.Tags)[Tag.set] !== undefined && s.SnapshotId !== theirs,
     );
   const setOf = (s: Ec2Snapshot) => tagRecord(s.Tags)[Tag.set]!;
 
@@ -140,6 +143,19 @@ describe('EBS snapshot sets, against moto', () => {
     );
     expect(await steward(ec2)).toHaveLength(6);
     expect(await steward(drEc2)).toHaveLength(6);
+    // Prepare: someone copies a part of the 14th's instance set in the console, tags copied: the copy carries
+    // steward:set, steward:managed and the policy, and the console's description.
+    const part = (await steward(ec2)).find((s) => setOf(s) === `steward-${instanceId}-202601140300-sched`)!;
+    theirs = (
+      await ec2.send(
+        new CopySnapshotCommand({
+          SourceRegion: REGION,
+          SourceSnapshotId: part.SnapshotId!,
+          Description: `[Copied ${part.SnapshotId!} from ${REGION}] ${part.Description!}`,
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: part.Tags! }],
+        }),
+      )
+    ).SnapshotId!;
 
     // Act: keep one day per instance (moto dates every snapshot now: the newest set id wins the tie).
     const later = { ...base(), now: () => new Date(Date.now() + 3_600_000) };
@@ -159,6 +175,10 @@ describe('EBS snapshot sets, against moto', () => {
     const left = [...(await steward(ec2)), ...(await steward(drEc2))];
     expect(left).toHaveLength(6);
     expect(left.every((s) => setOf(s).includes('202601150300'))).toBe(true);
+    // Assert: the hand-made copy was never judged (no part of the set) and is still there.
+    expect(result.plan.delete.flatMap((s) => s.parts ?? []).map((p) => p.id)).not.toContain(theirs);
+    const kept = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [theirs] }));
+    expect(kept.Snapshots?.map((s) => tagRecord(s.Tags)[Tag.set])).toEqual([setOf(part)]);
   });
   it('retention keeps dump objects by their policy, apart from the sets, and never deletes one steward did not tag', async () => {
     // Prepare: the daily policy dumps to a bucket; dumps of the 14th and 15th tagged by steward, and a

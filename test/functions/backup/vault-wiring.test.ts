@@ -257,6 +257,7 @@ describe('the backup vault in the deployed backup function', () => {
               OwnerId: t.account,
               State: 'completed',
               StartTime: new Date('2026-11-23T03:00:05Z'),
+              Description: `steward ${setId}`,
               Tags: Object.entries({
                 'steward:managed': 'true',
                 'steward:policy': 'hosts',

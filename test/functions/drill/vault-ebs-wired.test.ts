@@ -68,6 +68,7 @@ const part = (id: string, volume: string, account = SPOKE) => ({
   State: 'completed' as const,
   StartTime: new Date('2026-02-01T03:40:00Z'),
   Encrypted: true,
+  Description: `steward ${account === SPOKE ? SET : `${SET}-other`} copy of snap-0src`,
   Tags: [
     { Key: 'steward:set', Value: account === SPOKE ? SET : `${SET}-other` },
     { Key: 'steward:set-size', Value: '2' },

@@ -50,8 +50,23 @@ describe('costExplorerSource', () => {
       service: 'Amazon Relational Database Service',
       usd: expect.closeTo(33.0868905405, 6),
       estimated: true,
+      unit: 'USD',
     });
     expect(daily.reduce((a, d) => a + d.usd, 0)).toBeCloseTo(2140.12, 6);
+  });
+
+  it("keeps each amount's unit: an account billed in another currency is never read as USD", async () => {
+    // Prepare: the recorded answer as a payer billed in CNY gets it (same shape, Unit CNY)
+    const cny = usageResponse();
+    for (const r of cny.ResultsByTime ?? [])
+      for (const g of r.Groups ?? []) g.Metrics!.UnblendedCost!.Unit = 'CNY';
+    ce.on(GetCostAndUsageCommand).resolves(cny);
+
+    // Act
+    const daily = await source().daily({ period, metric: 'UnblendedCost' });
+
+    // Assert
+    expect(new Set(daily.map((d) => d.unit))).toEqual(new Set(['CNY']));
   });
 
   it('pages with NextPageToken and counts every page as a request', async () => {
@@ -164,6 +179,7 @@ describe('costExplorerSource', () => {
     expect(f.meanUsd).toBeCloseTo(780.2812345678, 8);
     expect(f.lowerUsd).toBeCloseTo(702.5531111111, 8);
     expect(f.upperUsd).toBeCloseTo(858.0093580245, 8);
+    expect(f.unit).toBe('USD');
     expect(ce).toHaveReceivedCommandWith(GetCostForecastCommand, { PredictionIntervalLevel: 80 });
   });
 

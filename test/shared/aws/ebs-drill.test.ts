@@ -202,7 +202,11 @@ describe('EBS drill against moto', () => {
     ] as const) {
       const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'eu-west-1a', Size: 8 }));
       await ec2.send(
-        new CreateSnapshotCommand({ VolumeId: vol.VolumeId!, TagSpecifications: tagged(source, set) }),
+        new CreateSnapshotCommand({
+          VolumeId: vol.VolumeId!,
+          Description: `steward ${set}`,
+          TagSpecifications: tagged(source, set),
+        }),
       );
     }
 

@@ -44,6 +44,7 @@ const part = (
   State: 'completed',
   StartTime: new Date('2026-02-01T03:20:00Z'),
   Encrypted: true,
+  Description: `steward ${set} copy of snap-0src`,
   Tags: [
     { Key: 'steward:set', Value: set },
     { Key: 'steward:set-size', Value: '2' },

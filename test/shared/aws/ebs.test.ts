@@ -50,6 +50,8 @@ const part = (
   StartTime: new Date('2026-01-15T03:00:05Z'),
   OwnerId: ACCOUNT,
   Encrypted: true,
+  // What steward writes at create (`steward <set>`) and at copy (`steward <set> copy of <source part>`).
+  Description: `steward ${tags[Tag.set]}${tags[Tag.copiedFrom] ? ` copy of snap-0${id}` : ''}`,
   Tags: tagList(tags),
   ...extra,
 });
@@ -330,11 +332,43 @@ describe('setsOf', () => {
     const [set] = setsOf(
       [
         part('a', 'v1'),
-        part('b', 'v2', { Description: 'This snapshot is created by the AWS Backup service' }),
+        part('b', 'v2', { Tags: tagList({ ...setTags, 'aws:backup:source-resource': 'x' }) }),
       ],
       PRIMARY,
     );
     expect(set!.type).toBe('awsbackup');
+  });
+
+  // A snapshot's description is set when it is made and never changes (EC2 has no call to change it). The
+  // console's copy describes its copy "[Copied snap-… from <region>] <source's description>" and copies the
+  // tags when asked to; CopySnapshot without a description leaves it empty. Either carries steward:set.
+  it.each([
+    ['the console (tags copied)', '[Copied snap-1 from eu-west-1] steward ' + SET],
+    ['CopySnapshot without a description', ''],
+    ['AWS Backup', 'This snapshot is created by the AWS Backup service'],
+    ['a description naming another set', 'steward steward-i-0def-202601150300-sched'],
+  ])('a copy someone made with %s is no part of the set: never counted, copied or deleted', (_how, d) => {
+    // Act
+    const [set, ...more] = setsOf(
+      [
+        part('snap-1', 'vol-root'),
+        part('snap-2', 'vol-data'),
+        part('snap-9', 'vol-ffffffff', { Description: d }),
+      ],
+      PRIMARY,
+    );
+
+    // Assert
+    expect(more).toEqual([]);
+    expect(set!.parts!.map((p) => p.id)).toEqual(['snap-1', 'snap-2']);
+    expect(set!.status).toBe('available');
+  });
+
+  it('a set of copies someone made (another region, tags copied) is no set', () => {
+    const theirs = { Description: `[Copied snap-1 from ${PRIMARY}] steward ${SET}` };
+    expect(
+      setsOf([part('snap-7', 'vol-ffffffff', theirs), part('snap-8', 'vol-ffffffff', theirs)], DR),
+    ).toEqual([]);
   });
 });
 
@@ -434,6 +468,20 @@ describe('ebsBackup.removeSet', () => {
     expect(ec2).toHaveReceivedCommandWith(DeleteSnapshotCommand, { SnapshotId: 'snap-2' });
   });
 
+  it('never deletes a copy someone made that carries the set tag', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      ...meta,
+      Snapshots: [
+        part('snap-9', 'v1'),
+        part('snap-8', 'vol-ffffffff', { Description: `[Copied snap-9 from ${PRIMARY}] steward ${SET}` }),
+      ],
+    });
+    ec2.on(DeleteSnapshotCommand).resolves(meta);
+    expect(await adapter().removeSet({ id: SET })).toBe('deleted');
+    expect(ec2).toHaveReceivedCommandTimes(DeleteSnapshotCommand, 1);
+    expect(ec2).toHaveReceivedCommandWith(DeleteSnapshotCommand, { SnapshotId: 'snap-9' });
+  });
+
   it('finds the parts by tag when the set was not listed', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ ...meta, Snapshots: [part('snap-9', 'v1')] });
     ec2.on(DeleteSnapshotCommand).resolves(meta);
@@ -475,6 +523,16 @@ describe('ebsBackup.reader', () => {
     expect(set?.id).toBe(SET);
     expect(set?.parts?.map((p) => p.id)).toEqual(['snap-1', 'snap-2']);
     expect(ec2).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 2);
+  });
+
+  it('an EBS event naming a copy someone made of a part finds nothing (the DR copy never queues it)', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      ...meta,
+      Snapshots: [
+        part('snap-8', 'vol-ffffffff', { Description: `[Copied snap-2 from ${PRIMARY}] steward ${SET}` }),
+      ],
+    });
+    await expect(adapter().reader.get('ebs', 'snap-8')).resolves.toBeUndefined();
   });
 
   it('a snapshot that is not part of a steward set finds nothing, in one request', async () => {

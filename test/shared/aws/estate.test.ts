@@ -357,6 +357,7 @@ describe('awsEstateReader with EBS', () => {
         State: 'completed',
         StartTime: new Date('2026-11-23T03:00:04Z'),
         OwnerId: '111122223333',
+        Description: `steward ${set}`,
         Tags: tags,
       })),
     });

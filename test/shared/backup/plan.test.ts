@@ -116,6 +116,59 @@ describe('planBackups', () => {
     });
   });
 
+  // RDS read replicas (DescribeDBInstances ReadReplicaSourceDBInstanceIdentifier): the same data as their source.
+  it('skips a tagged read replica whose source the same policy backs up, not as missed, naming the source', () => {
+    // Prepare
+    const source = db({ id: 'orders-db' });
+    const replica = db({ id: 'orders-ro', replicaOf: 'orders-db' });
+
+    // Act
+    const plan = planBackups([source, replica], 'daily', daily, roomy, when, opts);
+
+    // Assert
+    expect(creates(plan.actions).map((a) => a.db.id)).toEqual(['orders-db']);
+    expect(byId(plan.actions, 'orders-ro')).toMatchObject({
+      action: 'skip',
+      reason: 'replica-covered',
+      missed: false,
+      detail: expect.stringContaining('read replica of orders-db'),
+    });
+  });
+
+  it.each([
+    ['its source is not opted in', db({ id: 'orders-db', tags: {} })],
+    [
+      'its source is tagged for another policy',
+      db({ id: 'orders-db', tags: { 'steward:backup': 'weekly' } }),
+    ],
+    ['its source is in another region (named by ARN)', db({ id: 'billing-db' })],
+  ])('backs a tagged read replica up when %s', (why, other) => {
+    // Prepare
+    const replica = db({
+      id: 'orders-ro',
+      replicaOf: why.includes('ARN') ? 'arn:aws:rds:us-east-1:111122223333:db:orders-db' : 'orders-db',
+    });
+
+    // Act
+    const plan = planBackups([other, replica], 'daily', daily, roomy, when, opts);
+
+    // Assert
+    expect(byId(plan.actions, 'orders-ro')).toMatchObject({ action: 'create' });
+  });
+
+  it('a hand-tagged Aurora reader is skipped, never snapshotted on its own: the cluster covers it', () => {
+    // Prepare
+    const reader = db({ id: 'analytics-r1', clusterId: 'analytics', engine: 'aurora-postgresql' });
+    const cluster = db({ kind: 'aurora-cluster', id: 'analytics', engine: 'aurora-postgresql' });
+
+    // Act
+    const plan = planBackups([cluster, reader], 'daily', daily, roomy, when, opts);
+
+    // Assert
+    expect(creates(plan.actions).map((a) => a.db.id)).toEqual(['analytics']);
+    expect(byId(plan.actions, 'analytics-r1')).toMatchObject({ reason: 'aurora-member', missed: false });
+  });
+
   it('tells to tag the cluster when only an Aurora member is opted in', () => {
     // Prepare
     const member = db({ id: 'w1', clusterId: 'c1' });

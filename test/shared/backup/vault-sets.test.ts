@@ -73,6 +73,7 @@ const copyListed = (s: Snapshot, states: Record<string, string>): Ec2Snapshot[] 
       State: states[p.volumeId] as Ec2Snapshot['State'],
       StartTime: NOW,
       Encrypted: true,
+      Description: `steward ${vaultCopyId(ACCOUNT, s.id)} copy of ${p.id}`,
       Tags: Object.entries({
         'steward:managed': 'true',
         'steward:vault': 'true',

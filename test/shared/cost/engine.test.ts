@@ -15,6 +15,7 @@ import {
   usd,
   worstSeverity,
 } from '../../../shared/cost/engine.js';
+import { costSummaryLines } from '../../../shared/cost/message.js';
 import type { CostAnomaly, DailyCost } from '../../../shared/cost/ports.js';
 import { costTestConfig } from '../../fakes/cost-fixtures.js';
 
@@ -254,6 +255,52 @@ describe('spikes', () => {
     expect(spikes[0]!.text).toBe(
       'Amazon Bedrock cost $120.00 on 2026-11-22, $100.00 (+500 %) over its 7-day mean of $20.00',
     );
+  });
+});
+
+// Cost Explorer gives each amount with its Unit: the account's billing currency, USD for most, CNY in China.
+describe('currency', () => {
+  it("labels every amount with Cost Explorer's unit, never as dollars, and says the limits are read in it", () => {
+    // Prepare: 22 days of 100 CNY; the default thresholds (2 000, 2 500, 3 000) are read in CNY too.
+    const daily = flat('Amazon Relational Database Service', 100).map((d) => ({ ...d, unit: 'CNY' }));
+    const c = {
+      ...cost,
+      forecast: false,
+      hourlyLimits: [
+        {
+          id: 'rds',
+          services: ['Amazon Relational Database Service'],
+          maxUsdPerHour: 1,
+          severity: 'warning' as const,
+        },
+      ],
+    };
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, c, w);
+
+    // Assert
+    expect(ev.currency).toBe('CNY');
+    expect(ev.alerts.map((a) => a.kind).sort()).toEqual(['hourly', 'hourly', 'threshold']);
+    for (const a of ev.alerts) {
+      expect(a.text).toContain(' CNY');
+      expect(a.text + a.title).not.toContain('$');
+    }
+    expect(ev.alerts.find((a) => a.kind === 'threshold')!.text).toBe(
+      '2026-11 month-to-date 2,200.00 CNY reached the 2,000.00 CNY warning threshold (usd-2000)',
+    );
+    expect(ev.notes.find((n) => n.code === 'currency')?.text).toMatch(
+      /in CNY, the unit Cost Explorer returns/,
+    );
+    expect(costSummaryLines(ev).join('\n')).not.toContain('$');
+  });
+
+  it('keeps $ for USD (the unit most accounts bill in), without a note', () => {
+    const daily = flat('Amazon Relational Database Service', 100).map((d) => ({ ...d, unit: 'USD' }));
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, { ...cost, forecast: false }, w);
+    expect(ev.currency).toBe('USD');
+    expect(ev.alerts.find((a) => a.kind === 'threshold')!.text).toContain('$2,200.00');
+    expect(ev.notes.map((n) => n.code)).not.toContain('currency');
   });
 });
 

@@ -91,6 +91,25 @@ describe('buildEvidence', () => {
     expect(r.databases.map((d) => d.id)).not.toContain('ledger-1');
   });
 
+  it('a read replica tagged like its source is covered by the source: no backups of its own counted as missed', () => {
+    // Prepare: billing-db's replica, tagged daily too (backup skips it: replica-covered).
+    const i = evidenceInputs();
+    const replica = {
+      ...i.databases.find((d) => d.id === 'billing-db')!,
+      id: 'billing-ro',
+      arn: 'arn:aws:rds:eu-west-1:111122223333:db:billing-ro',
+      replicaOf: 'billing-db',
+    };
+    // Act
+    const r = buildEvidence({ ...i, databases: [...i.databases, replica] }, evidenceConfig, EVIDENCE_NOW);
+    // Assert
+    const ro = r.databases.find((d) => d.id === 'billing-ro')!;
+    expect(ro).toMatchObject({ replicaOf: 'billing-db' });
+    expect(ro.policy).toBeUndefined();
+    expect(ro.backups).toBeUndefined();
+    expect(r.summary.backupsMissed).toBe(report().summary.backupsMissed);
+  });
+
   it('counts only up to the backup grace in a month that is still running, and says it is partial', () => {
     // Act: 23 November 04:00 is inside the 2 h grace of that day's 03:00 backup.
     const r = buildEvidence(evidenceInputs(), evidenceConfig, new Date('2026-11-23T04:00:00Z'));

@@ -329,6 +329,24 @@ describe('assessEstate', () => {
     expect(s.databases.find((d) => d.id === 'legacy-replica')?.health).toBe('UNPROTECTED');
   });
 
+  it('reads a replica tagged like its source as covered by it (backup skips it), not as LATE', () => {
+    // Prepare: the source backed up today; the replica tagged too, with no snapshot of its own.
+    const i = inputs({
+      databases: [
+        db('billing-db', { 'steward:backup': 'daily' }),
+        db('billing-db-replica-1', { 'steward:backup': 'daily' }, { replicaOf: 'billing-db' }),
+      ],
+      snapshots: [sched('billing-db', 0)],
+    });
+    // Act
+    const s = assessEstate(i, config(), NOW);
+    // Assert
+    expect(s.databases.find((d) => d.id === 'billing-db-replica-1')).toMatchObject({
+      health: 'OK',
+      replicaOf: 'billing-db',
+    });
+  });
+
   it('does not expect a backup from a database created after the last scheduled time', () => {
     const i = inputs({
       databases: [db('new-db', { 'steward:backup': 'daily' }, { createdAt: '2026-11-23T03:30:00Z' })],

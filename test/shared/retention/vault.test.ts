@@ -205,6 +205,7 @@ describe('runVaultRetention over EBS snapshot sets', () => {
       VolumeId: 'vol-ffffffff',
       State: 'completed' as const,
       StartTime: NOW,
+      Description: `steward ${id} copy of snap-0${day}${i}`,
       Tags: Object.entries({
         ...vaultCopyTags({
           sourceAccount: '222222222222',
@@ -252,8 +253,8 @@ describe('runVaultRetention over EBS snapshot sets', () => {
       { store, policy, limits, budget: memoryDeletionBudget(), now: () => NOW },
       false,
     );
-    // Assert
-    expect(r.ignored).toBe(1);
+    // Assert: the hand-made one is not even listed (steward did not describe it), so never judged or deleted
+    expect(r.ignored).toBe(0);
     expect(r.outcomes).toEqual([expect.objectContaining({ action: 'expire-vault-copy', status: 'done' })]);
     expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual([
       'snap-14-0',
