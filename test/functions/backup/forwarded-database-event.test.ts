@@ -49,7 +49,9 @@ const base = (notifier: ReturnType<typeof memoryNotifier>) => (): BaseDeps => ({
 
 beforeEach(() => {
   for (const m of [sts, rds, cache, ec2, scheduler]) m.reset();
-  for (const m of [rds, cache, ec2]) m.onAnyCommand().resolves({});
+  rds.onAnyCommand().resolves({});
+  cache.onAnyCommand().resolves({});
+  ec2.onAnyCommand().resolves({});
   sts.on(AssumeRoleCommand).resolves(assumedRole('SPOKEDB'));
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [
