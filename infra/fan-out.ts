@@ -290,6 +290,18 @@ export class FleetFanOut extends Construct {
       config: { ignore_checks: ['W3005'] },
     });
     fn.fn.grantInvoke(this.stateMachine);
+    // A cycle that outran its timeout or was stopped ends with no summary: it waits in the stage's failure queue,
+    // whose alarm warns (it used to end unseen). A FAILED cycle has told its failure through a summary.
+    fn.parkEvents(
+      this,
+      'CycleEndedRule',
+      `A ${capability} fleet cycle timed out or was stopped before its summary: park it in the failure queue`,
+      {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+    );
     // The summary reads the Map Run's export (manifest and result files) under the capability's prefix.
     reports.grantRead(fn, `ReadFleetResults${capability[0]!.toUpperCase()}${capability.slice(1)}`, [
       fanOutResultsPrefix(capability),

@@ -319,4 +319,26 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
     const failover = inSpoke().find(([w]) => w === 'failover')![1];
     expect(matching(hub, failover, 'steward-prod-fleet')).toEqual(['BackupFunctionFleetDatabaseEventRule']);
   });
+
+  it('parks a fleet cycle that timed out or was stopped in the stage’s failure queue (a FAILED one told its summary)', () => {
+    // A cycle that outran its timeout or was stopped ended with no summary and no alarm: nobody was told.
+    for (const capability of ['backup', 'retention', 'scaling']) {
+      const machine = `arn:aws:states:eu-west-1:${HUB_ACCOUNT}:stateMachine:steward-prod-${capability}-fleet`;
+      const ended = (f: string) =>
+        placed(fixture(`drill/${f}.json`), HUB_ACCOUNT, 'eu-west-1', {
+          detail: { stateMachineArn: machine },
+        });
+      for (const f of ['aws-execution-timed-out', 'aws-execution-aborted']) {
+        const [rule, ...others] = hub.filter(
+          (r) => r.bus === 'default' && matchesPattern(r.pattern, ended(f)),
+        );
+        expect(others, `${capability} ${f}`).toEqual([]);
+        expect(rule?.targets, `${capability} ${f}`).toEqual([
+          expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^FailureQueue/), 'Arn'] } }),
+        ]);
+      }
+      expect(matching(hub, ended('aws-execution-failed')), capability).toEqual([]);
+      expect(matching(hub, ended('aws-execution-succeeded')), capability).toEqual([]);
+    }
+  });
 });
