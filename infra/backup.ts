@@ -398,7 +398,8 @@ export class Backup extends Construct {
   }
 
   /**
-   * Act on the spokes' snapshot events in their own account-region: a steward snapshot became available, or
+   * Act on the spokes' events in their own account-region: their database events and AWS Health (told, and
+   * pre-change snapshots), and their snapshot events: a steward snapshot became available, or
    * a DR copy finished (forwarded from the DR region by the spoke DR stack). Each reaches the fleet bus and
    * is handed to the function wrapped as `forwarded` (shared/fleet/forwarded.ts), which runs the same DR
    * copy reconcile the hub runs for its own events, in that target, with the target's credentials.
@@ -414,6 +415,15 @@ export class Backup extends Construct {
         HEALTH_EVENTS,
         { eventBus: bus, event: forwardedInput() },
       );
+    // A spoke's failover, stop/start and storage events (the spoke forwards DATABASE_EVENTS whatever the
+    // policies): told as for the hub's own when steward protects the database there, naming its account and
+    // region. Without this rule the fleet bus dropped them, a spoke's storage-full included.
+    this.function.addEventRule(
+      'FleetDatabaseEventRule',
+      "A spoke's database failed over, stopped or started, or ran low on storage: notify when steward protects it",
+      DATABASE_EVENTS,
+      { eventBus: bus, event: forwardedInput() },
+    );
     if (!copiesToDr(this.function.config)) return;
     this.function.addEventRule(
       'FleetSnapshotRule',

@@ -50,6 +50,7 @@ export const FanOutStates = {
   child: 'RunTarget',
   summarise: 'Summarise',
   summariseFailedRun: 'SummariseFailedRun',
+  summariseFailedListing: 'SummariseFailedListing',
 } as const;
 
 export interface FleetFanOutProps {
@@ -246,6 +247,29 @@ export class FleetFanOut extends Construct {
     const summarise = summary(FanOutStates.summarise, { results: JsonPath.objectAt('$.results') });
     const failedRun = summary(FanOutStates.summariseFailedRun, { error: JsonPath.objectAt('$.error') });
     map.addCatch(failedRun, { errors: ['States.ALL'], resultPath: '$.error' });
+    // A listing that fails ends the cycle before any child starts (a partial list would silently leave accounts
+    // out). Uncaught, that was a FAILED execution nobody was told of, every target's run skipped: the summary
+    // says so with the listing's error, as for a Map Run that failed, and the cycle still ends FAILED.
+    if (targets instanceof LambdaInvoke)
+      targets.addCatch(
+        new LambdaInvoke(this, FanOutStates.summariseFailedListing, {
+          stateName: FanOutStates.summariseFailedListing,
+          comment: 'The accounts of the organizational units could not be listed: no child started',
+          lambdaFunction: fn.fn,
+          payloadResponseOnly: true,
+          payload: TaskInput.fromObject({
+            action: 'fan-out-summary',
+            capability,
+            targets: items.length,
+            // The scheduled event, with the caught error beside its fields.
+            event: JsonPath.objectAt('$'),
+            error: JsonPath.objectAt('$.error'),
+          }),
+          taskTimeout: Timeout.duration(invokeTimeout),
+          retryOnServiceExceptions: false,
+        }).addRetry(LAMBDA_RETRY),
+        { errors: ['States.ALL'], resultPath: '$.error' },
+      );
 
     const logGroup = stateMachineLogGroup(this, 'LogGroup', name, props.removalPolicy);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
@@ -266,6 +290,18 @@ export class FleetFanOut extends Construct {
       config: { ignore_checks: ['W3005'] },
     });
     fn.fn.grantInvoke(this.stateMachine);
+    // A cycle that outran its timeout or was stopped ends with no summary: it waits in the stage's failure queue,
+    // whose alarm warns (it used to end unseen). A FAILED cycle has told its failure through a summary.
+    fn.parkEvents(
+      this,
+      'CycleEndedRule',
+      `A ${capability} fleet cycle timed out or was stopped before its summary: park it in the failure queue`,
+      {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+    );
     // The summary reads the Map Run's export (manifest and result files) under the capability's prefix.
     reports.grantRead(fn, `ReadFleetResults${capability[0]!.toUpperCase()}${capability.slice(1)}`, [
       fanOutResultsPrefix(capability),

@@ -18,6 +18,7 @@ import {
   type EventPattern,
   type IEventBus,
   type IRule,
+  type IRuleTarget,
   Rule,
   type RuleTargetInput,
 } from 'aws-cdk-lib/aws-events';
@@ -193,9 +194,10 @@ export class FailureQueue extends Construct {
     this.alarm = new Alarm(this, 'Alarm', {
       alarmName: `steward-${config.stage}-failures`,
       alarmDescription:
-        `steward ${config.stage}: a function failed after its retries, or a schedule, rule or subscription could not ` +
-        `invoke it; the event waits in steward-${config.stage}-failures (each message names its function, schedule ` +
-        'or rule). Runs that fail report their own failures as notifications first; inspect, fix, and redrive.',
+        `steward ${config.stage}: a function failed after its retries, a schedule, rule or subscription could not ` +
+        `invoke it, or a fleet cycle timed out or was stopped; the event waits in steward-${config.stage}-failures ` +
+        '(each message names its function, schedule, rule or execution). Runs that fail report their own failures ' +
+        'as notifications first; inspect, fix, and redrive.',
       ...parkedMessages(this.queue),
     });
     this.alarm.addAlarmAction(new SnsAction(notifications.warning));
@@ -494,6 +496,26 @@ export class StewardFunction extends Construct implements Grantee {
         }),
       ],
     });
+    failures.allowRule(rule);
+    return rule;
+  }
+
+  /**
+   * An EventBridge rule on the default bus that parks the events it matches in the stage's failure queue, whose
+   * alarm warns: for a failure that no function is there to handle (a fleet cycle that timed out). Each message
+   * is the event itself, which names what failed.
+   */
+  parkEvents(scope: Construct, id: string, description: string, eventPattern: EventPattern): Rule {
+    const failures = FailureQueue.of(this, this.config, this.need('notifications'));
+    // The queue itself as the target: its one AllowStewardRules statement admits the rule (allowRule), where
+    // CDK's SqsQueue target would add a statement per rule to a policy that holds 20.
+    const queue: IRuleTarget = {
+      bind: () => ({
+        arn: failures.queue.queueArn,
+        retryPolicy: { maximumRetryAttempts: 4, maximumEventAgeInSeconds: Duration.hours(2).toSeconds() },
+      }),
+    };
+    const rule = new Rule(scope, id, { description, eventPattern, targets: [queue] });
     failures.allowRule(rule);
     return rule;
   }

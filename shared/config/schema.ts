@@ -1768,6 +1768,9 @@ export type StewardConfig = z.infer<typeof StewardConfig>;
 export type StewardConfigInput = z.input<typeof StewardConfig>;
 
 /** Not errors, but worth saying: configuration that is valid and not (yet) acted on. */
+/** Where Cost Anomaly Detection emits its EventBridge events ("Anomaly Detected", `aws.ce`). */
+export const COST_ANOMALY_REGION = 'us-east-1';
+
 export const configWarnings = (c: StewardConfig): { path: (string | number)[]; message: string }[] => {
   const warnings: { path: (string | number)[]; message: string }[] = [];
   c.targets.forEach((t, i) => {
@@ -1787,6 +1790,20 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
       });
     }
   });
+  // Cost Anomaly Detection emits its EventBridge events in its home region only: a stage elsewhere deploys a rule
+  // that never fires, and with budgets nothing polls (infra/cost.ts).
+  const anomalies = c.cost.anomalies;
+  if (c.cost.enabled && anomalies.enabled && !anomalies.snsTopicArn && c.region !== COST_ANOMALY_REGION) {
+    warnings.push({
+      path: ['cost', 'anomalies'],
+      message:
+        `Cost Anomaly Detection emits its events in ${COST_ANOMALY_REGION} only: the rule in ${c.region} sees none, and ` +
+        (c.cost.alertsBy === 'budgets'
+          ? 'with alertsBy: budgets no anomaly is ever alerted. '
+          : `anomalies arrive only by the Cost Explorer poll, every lookbackDays (${anomalies.lookbackDays}). `) +
+        `Set anomalies.snsTopicArn (an IMMEDIATE anomaly subscription's topic), forward aws.ce events from ${COST_ANOMALY_REGION} to this region's default bus, or set anomalies.enabled: false (README: Cost alerts)`,
+    });
+  }
   if (
     c.drill.enabled &&
     !Object.keys(c.drill.targets).length &&

@@ -296,7 +296,7 @@ describe('a retention cycle run locally over the targets', () => {
   const cycle = async (
     c: StewardConfig,
     refused: string[],
-    organization: { ous?: Record<string, string[]>; management?: string } = {},
+    organization: { ous?: Record<string, string[]>; management?: string; refused?: boolean } = {},
   ) => {
     const { template } = synth({ ...FLEET_CONFIG, fleet: c.fleet! });
     const definition = definitionFromTemplate(
@@ -346,7 +346,17 @@ describe('a retention cycle run locally over the targets', () => {
         config: c,
         capability: 'retention',
         directory: {
-          accountsUnder: async (ou) => organization.ous?.[ou] ?? [],
+          accountsUnder: async (ou) => {
+            if (organization.refused)
+              throw new AwsCallError(
+                'ListAccountsForParent',
+                ou,
+                Object.assign(new Error('You don’t have permissions to access this resource.'), {
+                  name: 'AccessDeniedException',
+                }),
+              );
+            return organization.ous?.[ou] ?? [];
+          },
           managementAccount: async () => organization.management ?? '999999999999',
         },
       }),
@@ -404,6 +414,19 @@ describe('a retention cycle run locally over the targets', () => {
     const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'))!;
     expect(summary.subject).toBe('Fleet retention: the cycle failed over 4 targets');
     expect(summary.lines[0]).toContain('States.ExceedToleratedFailureThreshold');
+    expect(execution.status).toBe('FAILED');
+  });
+
+  it('tells a cycle whose listing of the OU accounts failed, with the error, and ends it FAILED', async () => {
+    // Act: Organizations refuses the listing (the hub is not the management or a delegated administrator account)
+    const { execution, notifier, ran } = await cycle(config, [], { refused: true });
+    // Assert: no child ran, and the cycle did not end silently: the summary says why (it used to fail unseen,
+    // with no notification and no alarm, every target's run skipped)
+    expect(ran).toEqual([]);
+    const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'));
+    expect(summary?.subject).toBe('Fleet retention: the cycle failed over 4 targets');
+    expect(summary!.severity).toBe('critical');
+    expect(summary!.lines.join('\n')).toMatch(/ListAccountsForParent.*AccessDeniedException|AccessDenied/);
     expect(execution.status).toBe('FAILED');
   });
 

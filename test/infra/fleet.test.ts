@@ -310,7 +310,7 @@ describe("the hub's rule on forwarded snapshot events", () => {
     const [rule] = Object.values(hub.findResources('AWS::Events::Rule')).filter(
       (r) =>
         JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
-        r.Properties.EventPattern.source?.[0] === 'aws.rds',
+        r.Properties.EventPattern['detail-type']?.includes('RDS DB Snapshot Event'),
     );
     // Assert
     expect(rule!.Properties.EventPattern).toMatchObject({

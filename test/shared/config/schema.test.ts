@@ -173,6 +173,38 @@ describe('stage config', () => {
     ]);
   });
 
+  it('warns that Cost Anomaly Detection events cannot reach a stage outside us-east-1 without a route', () => {
+    // Prepare: the events are emitted in us-east-1 only; the stage's rule in eu-west-1 never sees one
+    const cost = (over: Record<string, unknown> = {}, anomalies: Record<string, unknown> = {}) =>
+      parseConfig({ ...minimal(), cost: { enabled: true, ...over, anomalies } }, 'test');
+    // Act
+    const budgets = configWarnings(cost());
+    const poll = configWarnings(cost({ alertsBy: 'cost-explorer' }));
+    // Assert: with budgets nothing else looks for anomalies; the Cost Explorer check polls them
+    expect(budgets).toEqual([
+      {
+        path: ['cost', 'anomalies'],
+        message:
+          "Cost Anomaly Detection emits its events in us-east-1 only: the rule in eu-west-1 sees none, and with alertsBy: budgets no anomaly is ever alerted. Set anomalies.snsTopicArn (an IMMEDIATE anomaly subscription's topic), forward aws.ce events from us-east-1 to this region's default bus, or set anomalies.enabled: false (README: Cost alerts)",
+      },
+    ]);
+    expect(poll).toEqual([
+      {
+        path: ['cost', 'anomalies'],
+        message:
+          "Cost Anomaly Detection emits its events in us-east-1 only: the rule in eu-west-1 sees none, and anomalies arrive only by the Cost Explorer poll, every lookbackDays (3). Set anomalies.snsTopicArn (an IMMEDIATE anomaly subscription's topic), forward aws.ce events from us-east-1 to this region's default bus, or set anomalies.enabled: false (README: Cost alerts)",
+      },
+    ]);
+    // No warning with a route, in us-east-1, or with anomalies off.
+    const topic = 'arn:aws:sns:eu-west-1:111122223333:cost-anomalies';
+    expect(configWarnings(cost({}, { snsTopicArn: topic }))).toEqual([]);
+    expect(
+      configWarnings(parseConfig({ ...minimal(), region: 'us-east-1', cost: { enabled: true } }, 't')),
+    ).toEqual([]);
+    expect(configWarnings(cost({}, { enabled: false }))).toEqual([]);
+    expect(configWarnings(parseConfig(minimal(), 'test'))).toEqual([]);
+  });
+
   it('warns that targets outside the stage are not managed without a fleet', () => {
     // Prepare
     const input = { ...minimal(), targets: [{}, { regions: ['eu-central-1'] }] };

@@ -1,0 +1,344 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DrEventsStack, drEventsStackId } from '../../infra/dr-events.js';
+import { SpokeStack, spokeStackId } from '../../infra/spoke.js';
+import { stackId, StewardStack } from '../../infra/stack.js';
+import { parseConfig } from '../../shared/config/schema.js';
+import { matchesPattern } from '../support/event-pattern.js';
+import { loadExample } from '../support/examples.js';
+import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
+import { fullConfig, FULL_ACCOUNT } from '../iam/full-config.js';
+import { unbundledContext } from './iam.js';
+
+// Every rule's event pattern, as synthesized, against the documented events it must match (events/, each with
+// its source in events/README.md), with EventBridge's matching rules (test/support/event-pattern.ts). A pattern
+// that never matches deploys cleanly and is a silent outage; a CDK assertion on the pattern's shape cannot see it.
+
+type Event = Record<string, unknown> & { detail: Record<string, unknown> };
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+const fixture = (path: string): Event =>
+  JSON.parse(readFileSync(new URL(`../../events/${path}`, import.meta.url), 'utf8')) as Event;
+
+/** A documented event as it happens in `account` and `region`: its envelope and every ARN in it moved there. */
+const placed = (e: Event, account: string, region: string, over: Partial<Event> = {}): Event => {
+  const text = JSON.stringify(e)
+    .replaceAll(`:${String(e.region)}:${String(e.account)}:`, `:${region}:${account}:`)
+    .replaceAll(`"account":"${String(e.account)}"`, `"account":"${account}"`)
+    .replaceAll(`"region":"${String(e.region)}"`, `"region":"${region}"`);
+  const moved = JSON.parse(text) as Event;
+  return { ...moved, ...over, detail: { ...moved.detail, ...over.detail } };
+};
+
+interface Env {
+  account: string;
+  region: string;
+}
+
+/** A rule's pattern with its intrinsics resolved as CloudFormation would in `env`. */
+const resolve = (resources: Resources, env: Env, node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map((n) => resolve(resources, env, n));
+  if (typeof node !== 'object' || node === null) return node;
+  const o = node as Record<string, unknown>;
+  if ('Ref' in o) {
+    const ref = o.Ref as string;
+    if (ref === 'AWS::AccountId') return env.account;
+    if (ref === 'AWS::Region') return env.region;
+    if (ref === 'AWS::Partition') return 'aws';
+    const r = resources[ref];
+    if (r?.Type === 'AWS::StepFunctions::StateMachine')
+      return `arn:aws:states:${env.region}:${env.account}:stateMachine:${String(r.Properties!.StateMachineName)}`;
+    throw new Error(`cannot resolve Ref ${ref}`);
+  }
+  if ('Fn::Join' in o) {
+    const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => resolve(resources, env, p)).join(sep);
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(resources, env, v)]));
+};
+
+interface RuleOf {
+  /** The logical id without CDK's hash: `BackupFunctionDatabaseEventRule`. */
+  id: string;
+  pattern: unknown;
+  /** `default`, or the name of the bus the rule is on. */
+  bus: string;
+  targets: { Arn: unknown }[];
+}
+
+/** `default`, or the name of the bus (`steward-<stage>-fleet`). */
+const busName = (resources: Resources, bus: unknown): string => {
+  const ref = (bus as { Ref?: string } | undefined)?.Ref;
+  if (bus === undefined) return 'default';
+  if (!ref) throw new Error(`cannot resolve EventBusName ${JSON.stringify(bus)}`);
+  return String(resources[ref]!.Properties!.Name);
+};
+
+const rulesOf = (t: Template, env: Env): RuleOf[] => {
+  const resources = t.toJSON().Resources as Resources;
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
+    .map(([id, r]) => ({
+      id: id.replace(/[0-9A-F]{8}$/, ''),
+      pattern: resolve(resources, env, r.Properties!.EventPattern),
+      bus: busName(resources, r.Properties!.EventBusName),
+      targets: r.Properties!.Targets as { Arn: unknown }[],
+    }));
+};
+
+/** The rules of `rules` on `bus` that EventBridge would deliver `event` to. */
+const matching = (rules: RuleOf[], event: Event, bus = 'default'): string[] =>
+  rules
+    .filter((r) => r.bus === bus && matchesPattern(r.pattern, event))
+    .map((r) => r.id)
+    .sort();
+
+describe('the pattern matcher (EventBridge content filtering, as documented)', () => {
+  const e = {
+    source: 'aws.rds',
+    detail: { EventID: 'RDS-EVENT-0049', SourceIdentifier: 'rds:orders', n: 5, tags: ['a', 'b'] },
+    resources: ['arn:aws:rds:eu-west-1:1:db:orders'],
+  };
+
+  it('needs every field (AND) and any value of a field (OR), exact and case-sensitive', () => {
+    expect(matchesPattern({ source: ['aws.rds'], detail: { EventID: ['RDS-EVENT-0049'] } }, e)).toBe(true);
+    expect(matchesPattern({ source: ['AWS.RDS'] }, e)).toBe(false);
+    expect(matchesPattern({ source: ['aws.rds'], detail: { EventID: ['RDS-EVENT-0015'] } }, e)).toBe(false);
+    expect(matchesPattern({ detail: { missing: ['x'] } }, e)).toBe(false);
+    expect(matchesPattern({ detail: { n: ['5'] } }, e)).toBe(false);
+  });
+
+  it('matches an event array when any element matches', () => {
+    expect(matchesPattern({ detail: { tags: ['b', 'z'] } }, e)).toBe(true);
+    expect(matchesPattern({ resources: [{ prefix: 'arn:aws:rds:eu-west-1:1:db:' }] }, e)).toBe(true);
+  });
+
+  it('knows prefix, suffix, anything-but, numeric, exists, equals-ignore-case, wildcard and $or', () => {
+    expect(matchesPattern({ detail: { SourceIdentifier: [{ prefix: 'orders' }] } }, e)).toBe(false);
+    expect(matchesPattern({ detail: { SourceIdentifier: [{ suffix: ':orders' }] } }, e)).toBe(true);
+    expect(matchesPattern({ detail: { EventID: [{ 'anything-but': ['RDS-EVENT-0049'] }] } }, e)).toBe(false);
+    expect(matchesPattern({ detail: { EventID: [{ 'anything-but': { prefix: 'X' } }] } }, e)).toBe(true);
+    expect(matchesPattern({ detail: { n: [{ numeric: ['>', 4, '<=', 5] }] } }, e)).toBe(true);
+    expect(matchesPattern({ detail: { gone: [{ exists: false }], n: [{ exists: true }] } }, e)).toBe(true);
+    expect(matchesPattern({ detail: { gone: [{ 'anything-but': 'x' }] } }, e)).toBe(false);
+    expect(matchesPattern({ source: [{ 'equals-ignore-case': 'AWS.RDS' }] }, e)).toBe(true);
+    expect(matchesPattern({ resources: [{ wildcard: '*:db:ord*' }] }, e)).toBe(true);
+    expect(
+      matchesPattern({ $or: [{ source: ['aws.ec2'] }, { detail: { SourceIdentifier: ['rds:orders'] } }] }, e),
+    ).toBe(true);
+    expect(() => matchesPattern({ source: [{ cidr: '10.0.0.0/8' }] }, e)).toThrow(/unsupported/);
+  });
+});
+
+const HUB = { account: '111122223333', region: 'eu-west-1' };
+
+describe('the prod example: each documented event reaches the rule that must act on it, and only that one', () => {
+  let rules: RuleOf[];
+  let dr: RuleOf[];
+
+  beforeAll(() => {
+    const app = new App({ context: unbundledContext });
+    const config = loadExample('prod');
+    const stack = new StewardStack(app, stackId('prod'), { config });
+    const drStack = new DrEventsStack(app, drEventsStackId('prod'), { config: stack.config });
+    rules = rulesOf(Template.fromStack(stack), HUB);
+    dr = rulesOf(Template.fromStack(drStack), { ...HUB, region: config.dr.region });
+  });
+
+  it('AWS Health scheduled changes and issues of RDS, ElastiCache and EC2 → backup', () => {
+    for (const f of [
+      'health/rds-maintenance-scheduled.json',
+      'health/elasticache-maintenance-scheduled.json',
+      'health/aws-ec2-instance-retirement-scheduled.json',
+      'health/aws-ec2-operational-issue.json',
+    ])
+      expect(matching(rules, placed(fixture(f), HUB.account, HUB.region)), f).toEqual([
+        'BackupFunctionMaintenanceRule',
+      ]);
+  });
+
+  it('an RDS failover → backup (told) and, for a scaling rule’s database, scaling (cooldown)', () => {
+    const failover = placed(fixture('rds/aws-instance-failover.json'), HUB.account, HUB.region);
+    expect(matching(rules, failover)).toEqual(['BackupFunctionDatabaseEventRule']);
+    const orders = JSON.parse(JSON.stringify(failover).replaceAll('my-db-instance', 'orders-db')) as Event;
+    expect(matching(rules, orders)).toEqual([
+      'BackupFunctionDatabaseEventRule',
+      'ScalingFunctionFailoverRule',
+    ]);
+  });
+
+  it('steward’s snapshot became available → backup (DR copies); its copy finished in the DR region → forwarded, then backup', () => {
+    expect(matching(rules, fixture('rds/snapshot-created.json'))).toEqual([
+      'BackupFunctionSnapshotCreatedRule',
+    ]);
+    const copied = fixture('rds/snapshot-copied.json');
+    expect(matching(dr, copied)).toEqual(['CopyFinishedForwardRule']);
+    expect(matching(rules, copied)).toEqual(['BackupFunctionCopyFinishedRule']);
+    // Someone else's manual snapshot is not steward's business.
+    const theirs = JSON.parse(
+      JSON.stringify(fixture('rds/snapshot-created.json')).replaceAll('steward-orders', 'nightly-orders'),
+    ) as Event;
+    expect(matching(rules, theirs)).toEqual([]);
+  });
+
+  it('an ElastiCache snapshot was created → backup (Redis DR)', () => {
+    expect(matching(rules, fixture('elasticache/snapshot-created.json'))).toEqual([
+      'BackupFunctionCacheSnapshotCreatedRule',
+    ]);
+  });
+
+  it('a drill database was restored → drill (resolves its task token)', () => {
+    expect(matching(rules, fixture('drill/rds-restore-complete.json'))).toEqual([
+      'DrillFunctionRestoreEventRule',
+    ]);
+  });
+
+  it('a drill execution ended FAILED, TIMED_OUT or ABORTED → drill; one that SUCCEEDED, or another state machine’s, → nothing', () => {
+    const drill = `arn:aws:states:${HUB.region}:${HUB.account}:stateMachine:steward-prod-drill`;
+    for (const f of ['aws-execution-failed', 'aws-execution-timed-out', 'aws-execution-aborted']) {
+      const ended = placed(fixture(`drill/${f}.json`), HUB.account, HUB.region, {
+        detail: { stateMachineArn: drill },
+      });
+      expect(matching(rules, ended), f).toEqual(['DrillFunctionExecutionEndedRule']);
+      const other = placed(fixture(`drill/${f}.json`), HUB.account, HUB.region);
+      expect(matching(rules, other), f).toEqual([]);
+    }
+    const passed = placed(fixture('drill/aws-execution-succeeded.json'), HUB.account, HUB.region, {
+      detail: { stateMachineArn: drill },
+    });
+    expect(matching(rules, passed)).toEqual([]);
+  });
+
+  it('a scaling rule’s alarm: ALARM → its rule; OK → nothing (no scale-in); a configuration change → the warning rule', () => {
+    expect(matching(rules, fixture('scaling/alarm-state-change.json'))).toEqual([
+      'ScalingFunctionOrdersDbCpuAlarmRule',
+    ]);
+    expect(matching(rules, fixture('scaling/alarm-ok.json'))).toEqual([]);
+    for (const f of ['create', 'update', 'delete']) {
+      const change = placed(fixture(`scaling/aws-alarm-config-${f}.json`), HUB.account, HUB.region, {
+        detail: { alarmName: 'orders-db-unhealthy' },
+      });
+      expect(matching(rules, change), f).toEqual(['ScalingFunctionAlarmConfigurationRule']);
+    }
+    // The documented examples' own alarms are no rule's.
+    expect(matching(rules, fixture('scaling/aws-metric-alarm-muted.json'))).toEqual([]);
+  });
+
+  it('a Cost Anomaly Detection event → cost', () => {
+    expect(matching(rules, fixture('cost/anomaly-eventbridge.json'))).toEqual(['CostFunctionAnomalyRule']);
+  });
+
+  it('a hand-wired classic "Scheduled Event" reaches no rule (steward’s schedules are Scheduler’s)', () => {
+    expect(matching(rules, fixture('backup/aws-classic-scheduled-event.json'))).toEqual([]);
+  });
+});
+
+describe('every branch on (the IAM suite’s full config): EBS, scale-in and Redis drills', () => {
+  let rules: RuleOf[];
+  let dr: RuleOf[];
+  const env = { account: FULL_ACCOUNT, region: 'eu-west-1' };
+
+  beforeAll(() => {
+    const app = new App({ context: unbundledContext });
+    const stack = new StewardStack(app, 'Steward-full', { config: parseConfig(fullConfig, 'full') });
+    const drStack = new DrEventsStack(app, 'Steward-full-dr', { config: stack.config });
+    rules = rulesOf(Template.fromStack(stack), env);
+    dr = rulesOf(Template.fromStack(drStack), { ...env, region: 'us-west-2' });
+  });
+
+  it('an EBS snapshot or set completed → backup; a failed set → nothing; a copy finished in the DR region → forwarded, then backup', () => {
+    for (const f of ['aws-create-snapshot', 'aws-create-snapshots'])
+      expect(matching(rules, placed(fixture(`ebs/${f}.json`), env.account, env.region)), f).toEqual([
+        'BackupFunctionEbsSnapshotCreatedRule',
+      ]);
+    expect(
+      matching(rules, placed(fixture('ebs/aws-create-snapshots-failed.json'), env.account, env.region)),
+    ).toEqual([]);
+    const copied = placed(fixture('ebs/aws-copy-snapshot.json'), env.account, 'us-west-2');
+    expect(matching(dr, copied)).toEqual(['EbsCopyFinishedForwardRule']);
+    expect(matching(rules, copied)).toEqual(['BackupFunctionEbsCopyFinishedRule']);
+  });
+
+  it('a scale-in rule’s alarm back to OK → its rule only', () => {
+    expect(matching(rules, fixture('scaling/alarm-ok.json'))).toEqual([
+      'ScalingFunctionOrdersDbCpuAlarmRule',
+    ]);
+  });
+
+  it('a prefix rule takes every alarm of its prefix', () => {
+    const alarm = { ...fixture('scaling/alarm-state-change.json') };
+    alarm.detail = { ...alarm.detail, alarmName: 'reports-db-cpu-p95' };
+    expect(matching(rules, alarm)).toEqual(['ScalingFunctionReportsDbCpuAlarmRule']);
+  });
+});
+
+describe('a fleet: what a spoke forwards, the hub acts on', () => {
+  let hub: RuleOf[];
+  let spoke: RuleOf[];
+  const HUB_ACCOUNT = '111111111111';
+  const WORKLOAD = { account: '222222222222', region: 'eu-central-1' };
+
+  beforeAll(() => {
+    const app = new App({ context: unbundledContext });
+    const config = parseConfig(SCALING_FLEET_CONFIG, 'fleet');
+    const hubStack = new StewardStack(app, stackId('prod'), { config });
+    const spokeStack = new SpokeStack(app, spokeStackId('prod'), { config });
+    hub = rulesOf(Template.fromStack(hubStack), { account: HUB_ACCOUNT, region: 'eu-west-1' });
+    spoke = rulesOf(Template.fromStack(spokeStack), WORKLOAD);
+  });
+
+  // The documented events as they happen in a workload account (the spoke's rules see them on its default bus).
+  const inSpoke = (): [string, Event][] => {
+    const at = (f: string) => placed(fixture(f), WORKLOAD.account, WORKLOAD.region);
+    const alarm = at('scaling/alarm-state-change.json');
+    const failover = at('rds/aws-instance-failover.json');
+    return [
+      ['failover', failover],
+      ['storage full', { ...failover, detail: { ...failover.detail, EventID: 'RDS-EVENT-0007' } }],
+      ['snapshot created', at('rds/snapshot-created.json')],
+      ['copy finished', at('rds/snapshot-copied.json')],
+      ['maintenance', at('health/rds-maintenance-scheduled.json')],
+      ['cache snapshot', at('elasticache/snapshot-created.json')],
+      ['alarm', { ...alarm, detail: { ...alarm.detail, alarmName: 'orders-cpu-high' } }],
+    ];
+  };
+
+  it('forwards each of these from the spoke', () => {
+    for (const [what, e] of inSpoke()) expect(matching(spoke, e).length, what).toBeGreaterThan(0);
+  });
+
+  it('has a hub rule on the fleet bus for every event a spoke forwards (else it is paid for and dropped)', () => {
+    // A spoke's failover and storage-full were forwarded to the fleet bus and dropped there: no hub rule took
+    // database events from it.
+    for (const [what, e] of inSpoke()) {
+      if (!matching(spoke, e).length) continue;
+      expect(matching(hub, e, 'steward-prod-fleet'), what).not.toEqual([]);
+    }
+    const failover = inSpoke().find(([w]) => w === 'failover')![1];
+    expect(matching(hub, failover, 'steward-prod-fleet')).toEqual(['BackupFunctionFleetDatabaseEventRule']);
+  });
+
+  it('parks a fleet cycle that timed out or was stopped in the stage’s failure queue (a FAILED one told its summary)', () => {
+    // A cycle that outran its timeout or was stopped ended with no summary and no alarm: nobody was told.
+    for (const capability of ['backup', 'retention', 'scaling']) {
+      const machine = `arn:aws:states:eu-west-1:${HUB_ACCOUNT}:stateMachine:steward-prod-${capability}-fleet`;
+      const ended = (f: string) =>
+        placed(fixture(`drill/${f}.json`), HUB_ACCOUNT, 'eu-west-1', {
+          detail: { stateMachineArn: machine },
+        });
+      for (const f of ['aws-execution-timed-out', 'aws-execution-aborted']) {
+        const [rule, ...others] = hub.filter(
+          (r) => r.bus === 'default' && matchesPattern(r.pattern, ended(f)),
+        );
+        expect(others, `${capability} ${f}`).toEqual([]);
+        expect(rule?.targets, `${capability} ${f}`).toEqual([
+          expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^FailureQueue/), 'Arn'] } }),
+        ]);
+      }
+      expect(matching(hub, ended('aws-execution-failed')), capability).toEqual([]);
+      expect(matching(hub, ended('aws-execution-succeeded')), capability).toEqual([]);
+    }
+  });
+});
