@@ -8,7 +8,7 @@ import { rdsClient } from '../../shared/aws/clients/rds.js';
 import { s3Client } from '../../shared/aws/clients/s3.js';
 import { taggingClient } from '../../shared/aws/clients/tagging.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
-import type { EbsBackup } from '../../shared/aws/ebs.js';
+import { ebsLazily } from '../../shared/aws/ebs-lazily.js';
 import { elastiCacheBackup } from '../../shared/aws/elasticache.js';
 import { rdsBackup } from '../../shared/aws/rds.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
@@ -30,7 +30,7 @@ import {
 } from '../../shared/backup/env.js';
 import { VaultEnv } from '../../shared/config/env.js';
 import { backsUpEbs } from '../../shared/backup/kinds.js';
-import type { BackupScheduler, SnapshotAround, SnapshotReader } from '../../shared/backup/ports.js';
+import type { BackupScheduler, SnapshotAround } from '../../shared/backup/ports.js';
 import { type Invocation, isEventEnvelope, parseBackupPayload } from '../../shared/backup/request.js';
 import { type BackupDeps, type BackupResult, runBackup } from '../../shared/backup/service.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -47,7 +47,6 @@ const loadEvents = /* @__PURE__ */ once(() => import('../../shared/backup/events
 const loadVault = /* @__PURE__ */ once(() => import('../../shared/aws/vault.js'));
 const loadEbsVault = /* @__PURE__ */ once(() => import('../../shared/aws/ebs-vault.js'));
 const loadEbsVaultStore = /* @__PURE__ */ once(() => import('../../shared/aws/ebs-vault-store.js'));
-const loadEbs = /* @__PURE__ */ once(() => import('../../shared/aws/ebs.js'));
 const loadConsistency = /* @__PURE__ */ once(() => import('../../shared/backup/consistency.js'));
 const loadSsmCommands = /* @__PURE__ */ once(() => import('../../shared/aws/ssm-commands.js'));
 const loadScheduler = /* @__PURE__ */ once(() => import('../../shared/aws/scheduler.js'));
@@ -127,20 +126,6 @@ const wireVault = (
         }
       : {}),
   };
-};
-
-/**
- * The EBS adapter of one region, its module loaded by the first EBS call: a stage that backs no EBS up, and
- * a run that takes, copies and reads no set (a scheduled RDS backup), never parse it.
- */
-const ebsLazily = (region: string, as: ClientIdentity | undefined): EbsBackup => {
-  const load = once(async () => {
-    const { ebsBackup, ec2Client } = await loadEbs();
-    return ebsBackup(region, ec2Client(region, undefined, as));
-  });
-  return deferredPort<EbsBackup>(region, load, {
-    reader: deferredPort<SnapshotReader>(region, async () => ({ region, ...(await load()).reader })),
-  });
 };
 
 /**

@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ec2Client } from '../../shared/aws/clients/ec2.js';
 import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
 import { rdsClient } from '../../shared/aws/clients/rds.js';
 import { s3Client } from '../../shared/aws/clients/s3.js';
-import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
+import { ebsLazily } from '../../shared/aws/ebs-lazily.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../shared/aws/estate.js';
+import { backsUpEbs } from '../../shared/backup/kinds.js';
 import { loadEnv } from '../../shared/config/env.js';
 import type { StewardConfig } from '../../shared/config/schema.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -41,8 +41,9 @@ export const awsEstate = (
   notes: string[] = [],
 ): EvidenceDeps => {
   const { region, dr } = config;
-  // EC2 instances, volumes and EBS sets are read only when a policy backs EBS up.
-  const ebsIn = (r: string) => (backsUpEbs(config) ? ebsBackup(r, ec2Client(r)) : undefined);
+  // EC2 instances, volumes and EBS sets are read only when a policy backs EBS up; the EBS adapter and EC2's
+  // client are loaded by the first read, so a stage that backs no EBS up never parses them.
+  const ebsIn = (r: string) => (backsUpEbs(config) ? ebsLazily(r) : undefined);
   return {
     config,
     primary: awsEstateReader(region, rdsClient(region), elastiCacheClient(region), ebsIn(region)),

@@ -4,7 +4,6 @@ import type { ClientIdentity } from '../../shared/aws/clients/kit.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
 import { scalingResourcesOf } from '../../shared/aws/scaling-resources.js';
 import { rdsClient, rdsScaling } from '../../shared/aws/rds-scaling.js';
-import { elastiCacheClient, elastiCacheScaling } from '../../shared/aws/elasticache-scaling.js';
 import { dynamoScalingStore } from '../../shared/aws/scaling-store.js';
 import { loadEnv } from '../../shared/config/env.js';
 import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
@@ -22,8 +21,10 @@ import { runScaling, type ScalingDeps, type ScalingResult } from '../../shared/s
 const loadRequest = /* @__PURE__ */ once(() => import('../../shared/scaling/request.js'));
 const loadCloudwatchAlarms = /* @__PURE__ */ once(() => import('../../shared/aws/cloudwatch-alarms.js'));
 const loadRunReports = /* @__PURE__ */ once(() => import('../../shared/aws/run-reports.js'));
-// The alarm and run-report adapter modules bring the factory of the SDK client they send through: a run that
-// reads no alarm and writes no report parses no CloudWatch or S3 client code (test/infra/bundles.test.ts).
+const loadElastiCacheScaling = /* @__PURE__ */ once(() => import('../../shared/aws/elasticache-scaling.js'));
+// The alarm, run-report and ElastiCache adapter modules bring the factory of the SDK client they send through:
+// a run that reads no alarm, writes no report and acts on no replication group parses no CloudWatch, S3 or
+// ElastiCache client code (test/infra/bundles.test.ts).
 
 export type { ScalingDeps, ScalingResult };
 
@@ -43,15 +44,20 @@ export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingRes
 
 /**
  * The RDS and ElastiCache adapters, each built when a rule of its kind first describes or changes its
- * resource (an alarm a guard stops, a stale or duplicate one, describes nothing). Imported with the handler,
- * not by `await import()`: loading them on first use cost an alarm that acts more CPU than their few KB
- * (RDS 3, ElastiCache 2.6, the dispatch 1) cost to parse at every cold start (docs/benchmarks.md).
+ * resource (an alarm a guard stops, a stale or duplicate one, describes nothing). The RDS adapter and the
+ * dispatch are imported with the handler, not by `await import()`: loading them on first use cost an alarm
+ * that acts more CPU than their few KB cost to parse at every cold start (docs/benchmarks.md). The ElastiCache
+ * adapter is loaded by the first rule on a replication group: with it comes ElastiCache's SDK client (about
+ * 40 KB), which an alarm on a database never sends through.
  */
 const scalingResources = (region: string, as?: ClientIdentity): ScalingResources =>
   scalingResourcesOf(
     region,
     once(async () => rdsScaling(region, rdsClient(region, undefined, as))),
-    once(async () => elastiCacheScaling(region, elastiCacheClient(region, undefined, as))),
+    once(async () => {
+      const { elastiCacheClient, elastiCacheScaling } = await loadElastiCacheScaling();
+      return elastiCacheScaling(region, elastiCacheClient(region, undefined, as));
+    }),
   );
 
 /**

@@ -1,4 +1,10 @@
+import {
+  DescribeReplicationGroupsCommand,
+  ElastiCacheClient,
+  TestFailoverCommand,
+} from '@aws-sdk/client-elasticache';
 import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { splitBuildModules } from '../../support/split-build.js';
@@ -16,10 +22,11 @@ import { mockOrdersDb } from '../../support/scaling-wiring.js';
 // splits it (a module the entry's chunk imports statically is parsed at every cold start).
 
 /**
- * The modules only other triggers (or an alarm that gets through the guards) need. The scaling adapters
- * (scaling-resources.ts, rds-scaling.ts, elasticache-scaling.ts) and the store's claim writes
- * (scaling-store-changes.ts) are not among them: an alarm that acts needs them all, and each one more
- * `await import()` on that path cost more CPU than the few KB cost to parse (docs/benchmarks.md).
+ * The modules only other triggers (or an alarm that gets through the guards) need. The RDS adapter and the
+ * dispatch (rds-scaling.ts, scaling-resources.ts) and the store's claim writes (scaling-store-changes.ts) are
+ * not among them: an alarm that acts on a database needs them all, and each one more `await import()` on that
+ * path cost more CPU than the few KB cost to parse (docs/benchmarks.md). The ElastiCache adapter is: it brings
+ * ElastiCache's SDK client, which an alarm on a database never sends through.
  */
 const DEFERRED = {
   fanOut: 'shared/fleet/fan-out.ts',
@@ -39,6 +46,7 @@ const DEFERRED = {
   reports: 'shared/aws/run-reports.ts',
   mapRunResults: 'shared/aws/map-run-results.ts',
   organizations: 'shared/aws/organizations.ts',
+  elastiCache: 'shared/aws/elasticache-scaling.ts',
 } as const;
 
 const { loaded } = vi.hoisted(() => ({ loaded: new Set<string>() }));
@@ -62,6 +70,7 @@ vi.mock('../../../shared/aws/cloudwatch-alarms.js', async (real) => (loaded.add(
 vi.mock('../../../shared/aws/run-reports.js', async (real) => (loaded.add('reports'), real()));
 vi.mock('../../../shared/aws/map-run-results.js', async (real) => (loaded.add('mapRunResults'), real()));
 vi.mock('../../../shared/aws/organizations.js', async (real) => (loaded.add('organizations'), real()));
+vi.mock('../../../shared/aws/elasticache-scaling.js', async (real) => (loaded.add('elastiCache'), real()));
 
 const config = parseConfig(scalingConfigInput, 'test');
 const CONTEXT = { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:steward-test-scaling' };
@@ -121,6 +130,37 @@ describe('the modules a scaling run imports', () => {
     expect(deferredLoaded()).toEqual(['act', 'acting', 'engine']);
   });
 
+  it('an alarm that acts on a replication group imports the ElastiCache adapter, and sends through it', async () => {
+    // Prepare: the recovery rule's alarm on sessions-redis a minute after its transition; ElastiCache answers.
+    const { wiring } = wiringAt('2026-01-15T10:21:00Z');
+    const ec = mockClient(ElastiCacheClient);
+    mocks.push(ec);
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      ReplicationGroups: [
+        {
+          ReplicationGroupId: 'sessions-redis',
+          ARN: 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:sessions-redis',
+          Status: 'available',
+          ClusterEnabled: true,
+          AutomaticFailover: 'enabled',
+          PendingModifiedValues: {},
+          NodeGroups: [{ NodeGroupId: '0001', Status: 'available', NodeGroupMembers: [{}, {}] }],
+        },
+      ],
+    });
+    ec.on(TestFailoverCommand).resolves({});
+    const event = structuredClone(alarmEvent);
+    event.detail.alarmName = 'sessions-redis-unhealthy';
+
+    // Act
+    const r = await handle(event, CONTEXT, wiring);
+
+    // Assert
+    expect(r).toMatchObject({ action: 'alarms', decisions: [{ status: 'done' }] });
+    expect(ec).toHaveReceivedCommandWith(TestFailoverCommand, { ReplicationGroupId: 'sessions-redis' });
+    expect(deferredLoaded()).toEqual(['act', 'acting', 'elastiCache', 'engine']);
+  });
+
   it('the scale-in check imports its own code: the record above can see an import (control)', async () => {
     // Prepare
     const { wiring } = wiringAt('2026-01-15T12:20:00Z');
@@ -129,7 +169,7 @@ describe('the modules a scaling run imports', () => {
     await handle(structuredClone(scaleInEvent), CONTEXT, wiring);
 
     // Assert
-    expect(deferredLoaded()).toEqual(['act', 'acting', 'engine', 'request', 'scaleIn']);
+    expect(deferredLoaded()).toEqual(['act', 'acting', 'elastiCache', 'engine', 'request', 'scaleIn']);
   });
 });
 
