@@ -1,13 +1,31 @@
 import { createHash } from 'node:crypto';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import { treeShakableSdk } from './sdk-tree-shaking.js';
 
 // ESM bundles cannot `require`; some transitive deps still do, so give them one. esbuild writes the banner at
-// the top of every output file, so each chunk has its own module-scoped `require` (test/infra/bundles.test.ts).
+// the top of every output file, so each chunk has its own module-scoped `require` (test/infra/bundles.test.ts);
+// `buildFunction` then blanks it in every chunk that never names `require` (`requireShimWhereUsed`).
 const REQUIRE_SHIM =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+// `require` as code: not a property (`.require`), not the start of a string ("require"), not part of a longer
+// name. Deliberately loose (a `require(` inside a message string counts): a chunk it matches keeps its shim.
+const NAMES_REQUIRE = /(?<![\w$.'"`])require(?![\w$])/;
+
+/**
+ * An output file with the require shim blanked when nothing in it names `require`: each shim costs a
+ * `createRequire` (a CommonJS module object and its `node_modules` lookup paths, built from the chunk's path)
+ * and a link to the built-in `module`, at every cold start, per chunk loaded. esbuild's `__require` helper
+ * names the `require` of the chunk that defines it, so that chunk keeps its shim. The banner line stays, empty,
+ * so every line and the source map's mappings are unchanged.
+ */
+export const requireShimWhereUsed = (text: string): string =>
+  text.startsWith(`${REQUIRE_SHIM}\n`) && !NAMES_REQUIRE.test(text.slice(REQUIRE_SHIM.length))
+    ? text.slice(REQUIRE_SHIM.length)
+    : text;
 
 /**
  * The one set of esbuild settings for Lambda bundles (`functionBuildOptions` adds splitting and the output).
@@ -104,9 +122,34 @@ export const outputsRelativeTo = (meta: Metafile, outdir: string): Metafile => {
   };
 };
 
-/** Build `entry` into `outdir` (synchronously: CDK's local bundling is), returning its metafile. */
-export const buildFunction = (entry: string, outdir: string, define: Record<string, string> = {}): Metafile =>
-  outputsRelativeTo(buildSync(functionBuildOptions(entry, outdir, define)).metafile, outdir);
+/**
+ * Build `entry` into `outdir` (synchronously: CDK's local bundling is), returning its metafile. Each chunk's
+ * require shim only where the chunk names `require` (`requireShimWhereUsed`); the metafile's output sizes are
+ * those written.
+ */
+export const buildFunction = (
+  entry: string,
+  outdir: string,
+  define: Record<string, string> = {},
+): Metafile => {
+  const { outputFiles, metafile } = buildSync({
+    ...functionBuildOptions(entry, outdir, define),
+    write: false,
+  });
+  const written = new Map<string, number>();
+  for (const f of outputFiles) {
+    const text = f.path.endsWith('.mjs') ? requireShimWhereUsed(f.text) : undefined;
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, text ?? f.contents);
+    written.set(f.path, text === undefined ? f.contents.length : Buffer.byteLength(text));
+  }
+  const meta = outputsRelativeTo(metafile, outdir);
+  for (const [path, bytes] of written) {
+    const out = meta.outputs[relative(outdir, path)];
+    if (out) out.bytes = bytes;
+  }
+  return meta;
+};
 
 /** What a function's build depends on beyond the source tree: its entry and its defines. */
 export const buildKey = (entry: string, define: Record<string, string>): string =>

@@ -6,10 +6,12 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildFunction,
   builtinAlias,
   functionBuildOptions,
   lambdaEsbuildOptions,
   outputsRelativeTo,
+  requireShimWhereUsed,
   VIA_REQUIRE,
 } from '../../infra/bundling.js';
 import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
@@ -96,7 +98,10 @@ beforeAll(async () => {
       metafiles[fn] = meta;
       shipped[fn] = survivors(meta);
       files[fn] = Object.fromEntries(
-        r.outputFiles.filter((f) => f.path.endsWith('.mjs')).map((f) => [relative(outdir, f.path), f.text]),
+        // As buildFunction writes them: the require shim only where a chunk names `require`.
+        r.outputFiles
+          .filter((f) => f.path.endsWith('.mjs'))
+          .map((f) => [relative(outdir, f.path), requireShimWhereUsed(f.text)]),
       );
       bytes[fn] = {};
       for (const o of Object.values(meta.outputs))
@@ -107,7 +112,7 @@ beforeAll(async () => {
 });
 
 describe('how each function is split', () => {
-  it('is an entry (index.mjs) and chunks beside it, every one ESM with its own require shim and source map', () => {
+  it('is an entry (index.mjs) and chunks beside it, every one ESM with its source map, and the require shim where it names require', () => {
     for (const fn of FUNCTIONS) {
       const names = Object.keys(files[fn]);
       expect(names, fn).toContain('index.mjs');
@@ -116,7 +121,11 @@ describe('how each function is split', () => {
       expect(metafiles[fn].outputs['index.mjs']?.entryPoint, fn).toBe(`functions/${fn}/handler.ts`);
       for (const [name, text] of Object.entries(files[fn])) {
         expect(name, fn).toMatch(/^[\w-]+\.mjs$/);
-        expect(text.startsWith(`${lambdaEsbuildOptions.banner.js}\n`), `${fn} ${name}`).toBe(true);
+        // The shim's line, blank where nothing names `require` (so the source map's lines stay right).
+        const shim = text.startsWith(`${lambdaEsbuildOptions.banner.js}\n`);
+        expect(shim || text.startsWith('\n'), `${fn} ${name}`).toBe(true);
+        if (shim)
+          expect(text.slice(lambdaEsbuildOptions.banner.js.length), `${fn} ${name}`).toMatch(/\brequire\b/);
         expect(text, `${fn} ${name}`).toContain(`//# sourceMappingURL=${name}.map`);
         expect(metafiles[fn].outputs[`${name}.map`], `${fn} ${name}`).toBeDefined();
       }
@@ -311,6 +320,79 @@ describe('what each function bundle carries', () => {
         expect(text.match(esm), `${fn} ${name}`).toBeNull();
       // Every function sends SDK requests, over node:http, which it now loads through CommonJS.
       expect(code(fn), fn).toContain('getBuiltinModule("node:http")');
+    }
+  });
+});
+
+describe('the require shim only where a chunk names require (infra/bundling.ts, requireShimWhereUsed)', () => {
+  const SHIM = lambdaEsbuildOptions.banner.js;
+
+  it('blanks the shim of a chunk that never names require, keeping every line', () => {
+    for (const body of [
+      'var a=1;export{a};',
+      'var s="require";x.require(1);var requirement=2;',
+      'var o={}',
+    ]) {
+      const text = `${SHIM}\n${body}\n//# sourceMappingURL=c.mjs.map\n`;
+      const out = requireShimWhereUsed(text);
+      expect(out, body).toBe(`\n${body}\n//# sourceMappingURL=c.mjs.map\n`);
+      expect(out.split('\n').length).toBe(text.split('\n').length);
+    }
+  });
+
+  it("keeps it where the code names require: esbuild's __require helper, a typeof check, a call, a message", () => {
+    for (const body of [
+      'var m=(a=>typeof require<"u"?require:a)(function(a){throw Error(a)});export{m};',
+      'if(typeof require==="function")x();',
+      'var c=require("node:crypto");',
+      'throw Error("register it by calling [require(\'x\')]");',
+    ]) {
+      const text = `${SHIM}\n${body}\n`;
+      expect(requireShimWhereUsed(text), body).toBe(text);
+    }
+    // A file without the banner (a source map, or another build's file) is left as it is.
+    expect(requireShimWhereUsed('var a=require;')).toBe('var a=require;');
+  });
+
+  it('builds chunks that still require what they require: a CommonJS dependency loading a built-in runs', async () => {
+    // Prepare: an entry importing a CommonJS module that requires a built-in (esbuild emits __require for it,
+    // in a chunk shared by two dynamic imports), and a chunk that requires nothing.
+    const dir = mkdtempSync(join(tmpdir(), 'steward-shim-'));
+    try {
+      const out = join(dir, 'out');
+      writeFileSync(join(dir, 'dep.cjs'), "const os = require('os');\nmodule.exports = { eol: os.EOL };\n");
+      writeFileSync(join(dir, 'a.mjs'), "import dep from './dep.cjs';\nexport const a = () => dep.eol;\n");
+      writeFileSync(join(dir, 'b.mjs'), "import dep from './dep.cjs';\nexport const b = () => dep.eol;\n");
+      writeFileSync(join(dir, 'plain.mjs'), 'export const plain = () => 42;\n');
+      writeFileSync(
+        join(dir, 'entry.mjs'),
+        [
+          'export const handler = async () => {',
+          "  const [{ a }, { b }, { plain }] = await Promise.all([import('./a.mjs'), import('./b.mjs'), import('./plain.mjs')]);",
+          '  return [a(), b(), plain()];',
+          '};',
+        ].join('\n'),
+      );
+
+      // Act
+      const meta = buildFunction(join(dir, 'entry.mjs'), out);
+      const mod = (await import(pathToFileURL(join(out, 'index.mjs')).href)) as {
+        handler: () => Promise<unknown[]>;
+      };
+
+      // Assert: it runs; the chunk with esbuild's __require keeps the shim, the others have a blank line.
+      expect(await mod.handler()).toEqual(['\n', '\n', 42]);
+      const chunks = Object.keys(meta.outputs).filter((f) => f.endsWith('.mjs'));
+      const texts = chunks.map((f) => readFileSync(join(out, f), 'utf8'));
+      const withShim = texts.filter((t) => t.startsWith(`${SHIM}\n`));
+      expect(withShim.length).toBe(1);
+      expect(withShim[0]).toContain('typeof require');
+      expect(texts.filter((t) => t.startsWith('\n')).length).toBe(chunks.length - 1);
+      // The metafile's sizes are the files' as written.
+      for (const f of chunks)
+        expect(meta.outputs[f]!.bytes, f).toBe(Buffer.byteLength(readFileSync(join(out, f))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
