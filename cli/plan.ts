@@ -51,7 +51,15 @@ const planAgainstAws = async (
     unread.push(`Redis DR copies (the DR bucket's name needs the account): ${errorMessage(e)}`);
   }
   const { wire } = await import('../functions/retention/handler.js');
-  const deps = wire(base, {
+  // Another account-region's run keeps no dump objects: they are in the stage's buckets (the hub's account),
+  // kept by the hub's run (functions/retention/handler.ts), so they are left out as that run leaves them out.
+  const policies = Object.fromEntries(
+    Object.entries(base.config.backup.policies).map(([name, { consistency: _dumps, ...p }]) => [name, p]),
+  );
+  const placed = hub
+    ? base
+    : { ...base, config: { ...base.config, backup: { ...base.config.backup, policies } } };
+  const deps = wire(placed, {
     STATE_TABLE: stateTableName(base.config.stage),
     ...(bucket ? { REDIS_DR_BUCKET: bucket } : {}),
   });
