@@ -90,6 +90,13 @@ export interface AuroraClusterState {
   tags: Tags;
 }
 
+/** One shard's replica count before and after a step. */
+export interface ReplicaStep {
+  nodeGroupId: string;
+  from: number;
+  to: number;
+}
+
 /** An ElastiCache (Valkey / Redis OSS) replication group. */
 export interface CacheGroupState {
   kind: 'elasticache';
@@ -101,6 +108,8 @@ export interface CacheGroupState {
   clusterMode: boolean;
   /** `enabled`, `disabled`, `enabling`, `disabling`. */
   automaticFailover: string;
+  /** Multi-AZ enabled: a shard keeps at least one replica (DecreaseReplicaCount's minimum). */
+  multiAz?: boolean;
   /** Shards, sorted by id; `replicas` = members minus the primary. */
   nodeGroups: { id: string; status: string; replicas: number }[];
 }
@@ -140,7 +149,15 @@ export type PlannedChange =
       /** Scale-in only: the shard to remove (ElastiCache requires naming it). */
       remove?: string[];
     }
-  | { type: 'elasticache.setReplicaCount'; replicationGroupId: string; from: number; to: number }
+  | {
+      type: 'elasticache.setReplicaCount';
+      replicationGroupId: string;
+      /** Replicas per shard (equal shards: one NewReplicaCount); with `shards`, the group's total. */
+      from: number;
+      to: number;
+      /** Unequal shards: each shard that moves, one step from its own count (ReplicaConfiguration). */
+      shards?: ReplicaStep[];
+    }
   | { type: 'elasticache.testFailover'; replicationGroupId: string; nodeGroupId: string }
   | { type: 'notify'; resource: string };
 

@@ -725,6 +725,33 @@ describe('scale-in on a sustained OK', () => {
     ]);
   });
 
+  it('steps each shard back from its own count: a shard changed by hand is never pushed to no replica', async () => {
+    // Prepare: shard 0002 was taken to 1 replica by hand. One NewReplicaCount from the largest (3 − 1 = 2)
+    // would ask 0002 to "decrease" from 1 to 2; the floor (1) leaves 0002 as it is, the others step down one.
+    const { deps, notifier } = setup({ now: '2026-01-15T12:45:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 3), shard('0002', 1), shard('0003', 2)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    await deps.state.setAlarmState('sessions-redis-cpu-high', 'OK', new Date('2026-01-15T11:39:58Z'), 3600);
+
+    // Act
+    const r = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(r.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    expect(ec).toReceiveCommandTimes(DecreaseReplicaCountCommand, 1);
+    expect(ec.commandCalls(DecreaseReplicaCountCommand)[0]!.args[0].input).toEqual({
+      ReplicationGroupId: 'sessions-redis',
+      ReplicaConfiguration: [
+        { NodeGroupId: '0001', NewReplicaCount: 2 },
+        { NodeGroupId: '0003', NewReplicaCount: 1 },
+      ],
+      ApplyImmediately: true,
+    });
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-reads: set sessions-redis replicas: shard 0001 3 → 2, shard 0003 2 → 1',
+    ]);
+  });
+
   it('never steps back on missing data: an alarm gone OK → INSUFFICIENT_DATA is skipped quietly, named', async () => {
     // Prepare: the OK of 11:39:58 is remembered; at 12:30 the metric stopped (the database or its metrics
     // pipeline down): the alarm is INSUFFICIENT_DATA, a transition no rule is sent.
