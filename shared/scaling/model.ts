@@ -90,6 +90,18 @@ export interface AuroraClusterState {
   tags: Tags;
 }
 
+/** A step back waiting on a transient state, remembered with the OK period it belongs to. */
+export interface ResourceWait {
+  /** The resource's state (`backing-up`, `snapshotting`). */
+  state: string;
+  /** The first check that found it so. */
+  since: Date;
+  /** The last check that found it so. */
+  seen: Date;
+  /** When the wait was told, having outlasted its bound. */
+  told?: Date;
+}
+
 /** One shard's replica count before and after a step. */
 export interface ReplicaStep {
   nodeGroupId: string;
@@ -170,6 +182,8 @@ export type SkipReason =
   | 'cooldown'
   | 'not-found'
   | 'not-available'
+  /** The scale-in check waits on a state AWS leaves by itself (a backup): quiet until it outlasts a bound. */
+  | 'transient-state'
   | 'pending-modification'
   | 'at-max'
   | 'at-min'
