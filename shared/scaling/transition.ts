@@ -229,11 +229,18 @@ export const handleEvent = async (
     if (
       sweep &&
       resource &&
+      !('skip' in guarded) &&
       decision.verdict === 'skip' &&
       decision.reason === 'not-available' &&
       TRANSIENT.includes(resource.status)
-    )
-      decision = await waitOn(deps, item, resource.status, now, o);
+    ) {
+      // A step back that would not be taken once the backup ends (at its floor) is not waiting on it.
+      const after = (await loadActing()).planChange(guarded.direction, rule, {
+        ...resource,
+        status: 'available',
+      });
+      decision = after.verdict === 'skip' ? after : await waitOn(deps, item, resource.status, now, o);
+    }
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;

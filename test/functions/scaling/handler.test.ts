@@ -1093,10 +1093,32 @@ describe('scale-in on a sustained OK', () => {
     expect(notifier.sent[0]!.lines.join('\n')).toContain('snapshotting for 60 min');
   });
 
+  it('a group at its floor in a long snapshot is at-min, not a wait: nothing to step back, nothing to tell', async () => {
+    // Prepare
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ Status: 'snapshotting', NodeGroups: [shard('0001', 1), shard('0002', 1)] });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+
+    // Act
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:15', '13:45', '14:15']) {
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert
+    expect(checks.map((r) => r.decisions[0]!.decision)).toMatchObject(
+      Array(4).fill({ reason: 'at-min', detail: 'sessions-redis has 1 replicas per shard, floor 1' }),
+    );
+    expect(notifier.sent).toEqual([]);
+  });
+
   it("a backup on another day starts a new wait: yesterday's does not count", async () => {
     // Prepare
     const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
-    givenGroup({ Status: 'snapshotting' });
+    givenGroup({ Status: 'snapshotting', NodeGroups: [shard('0001', 2), shard('0002', 2)] });
     const ok = clone(okEvent);
     ok.detail.alarmName = 'sessions-redis-cpu-high';
     await run(ok, deps);
