@@ -6,7 +6,7 @@ import {
   ModifyReplicationGroupShardConfigurationCommand,
   TestFailoverCommand,
 } from '@aws-sdk/client-elasticache';
-import type { CacheGroupState } from '../scaling/model.js';
+import type { CacheGroupState, ReplicaStep } from '../scaling/model.js';
 import { attempt, call } from './call.js';
 import { pendingNames } from './rds-scaling.js';
 
@@ -42,6 +42,7 @@ export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClien
       pending: pendingNames(g.PendingModifiedValues),
       clusterMode: g.ClusterEnabled ?? false,
       automaticFailover: g.AutomaticFailover ?? 'disabled',
+      multiAz: g.MultiAZ === 'enabled',
       nodeGroups: (g.NodeGroups ?? [])
         .map((n) => ({
           id: n.NodeGroupId ?? '',
@@ -66,28 +67,37 @@ export const elastiCacheScaling = (region: string, elasticache: ElastiCacheClien
       ),
     );
 
-  /** Every shard to `count` replicas. */
-  const increaseReplicaCount = (id: string, count: number) =>
-    change('IncreaseReplicaCount', `${id} (→ ${count} replicas)`, () =>
-      elasticache.send(
-        new IncreaseReplicaCountCommand({
-          ReplicationGroupId: id,
-          NewReplicaCount: count,
-          ApplyImmediately: true,
-        }),
-      ),
-    );
+  /**
+   * A number sets every shard to that many replicas (NewReplicaCount); steps set each named shard to its own
+   * count (ReplicaConfiguration, cluster mode enabled), leaving the shards not named as they are.
+   */
+  const counts = (to: number | readonly ReplicaStep[]) =>
+    typeof to === 'number'
+      ? { what: `→ ${to} replicas`, input: { NewReplicaCount: to } }
+      : {
+          what: to.map((s) => `${s.nodeGroupId} → ${s.to}`).join(', '),
+          input: {
+            ReplicaConfiguration: to.map((s) => ({ NodeGroupId: s.nodeGroupId, NewReplicaCount: s.to })),
+          },
+        };
 
-  const decreaseReplicaCount = (id: string, count: number) =>
-    change('DecreaseReplicaCount', `${id} (→ ${count} replicas)`, () =>
+  const increaseReplicaCount = (id: string, to: number | readonly ReplicaStep[]) => {
+    const c = counts(to);
+    return change('IncreaseReplicaCount', `${id} (${c.what})`, () =>
       elasticache.send(
-        new DecreaseReplicaCountCommand({
-          ReplicationGroupId: id,
-          NewReplicaCount: count,
-          ApplyImmediately: true,
-        }),
+        new IncreaseReplicaCountCommand({ ReplicationGroupId: id, ...c.input, ApplyImmediately: true }),
       ),
     );
+  };
+
+  const decreaseReplicaCount = (id: string, to: number | readonly ReplicaStep[]) => {
+    const c = counts(to);
+    return change('DecreaseReplicaCount', `${id} (${c.what})`, () =>
+      elasticache.send(
+        new DecreaseReplicaCountCommand({ ReplicationGroupId: id, ...c.input, ApplyImmediately: true }),
+      ),
+    );
+  };
 
   /** Promote a replica of one shard (ElastiCache limits how often per day: TestFailoverNotAvailableFault). */
   const testFailover = (id: string, nodeGroupId: string) =>

@@ -36,9 +36,10 @@ export const scalingResourcesOf = (
       case 'elasticache.setShardCount':
         return (await cache()).setShardCount(c.replicationGroupId, c.to, c.remove);
       case 'elasticache.setReplicaCount':
+        // Unequal shards move one by one (ReplicaConfiguration); equal ones by one NewReplicaCount.
         return c.to > c.from
-          ? (await cache()).increaseReplicaCount(c.replicationGroupId, c.to)
-          : (await cache()).decreaseReplicaCount(c.replicationGroupId, c.to);
+          ? (await cache()).increaseReplicaCount(c.replicationGroupId, c.shards ?? c.to)
+          : (await cache()).decreaseReplicaCount(c.replicationGroupId, c.shards ?? c.to);
       case 'elasticache.testFailover':
         return (await cache()).testFailover(c.replicationGroupId, c.nodeGroupId);
       case 'notify':

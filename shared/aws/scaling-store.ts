@@ -8,7 +8,7 @@ import {
   pendingApprovalsKey,
   placedKey,
 } from '../scaling/ids.js';
-import type { AlarmState, DecisionRecord } from '../scaling/model.js';
+import type { AlarmState, DecisionRecord, ResourceWait } from '../scaling/model.js';
 import type { ScalingStore } from '../scaling/ports.js';
 import { batchGetAll } from './batch-get.js';
 import { call } from './call.js';
@@ -177,7 +177,34 @@ export const dynamoScalingStore = (
     alarmState: async (alarmName) => {
       const item = await get(alarmStateAt(alarmName));
       if (!item || typeof item.state !== 'string' || typeof item.since !== 'string') return undefined;
-      return { state: item.state as AlarmState, since: new Date(item.since) };
+      const wait: ResourceWait | undefined =
+        typeof item.waitState === 'string' &&
+        typeof item.waitSince === 'string' &&
+        typeof item.waitSeen === 'string'
+          ? {
+              state: item.waitState,
+              since: new Date(item.waitSince),
+              seen: new Date(item.waitSeen),
+              ...(typeof item.waitTold === 'string' ? { told: new Date(item.waitTold) } : {}),
+            }
+          : undefined;
+      return { state: item.state as AlarmState, since: new Date(item.since), ...(wait ? { wait } : {}) };
+    },
+
+    // On the alarm's state item, so the next transition (a put) drops it; only while it is the OK period read.
+    noteWait: async (alarmName, since, wait) => {
+      await updateIf(
+        alarmStateAt(alarmName),
+        `SET waitState = :state, waitSince = :waitSince, waitSeen = :seen${wait.told ? ', waitTold = :told' : ' REMOVE waitTold'}`,
+        'attribute_exists(#pk) AND since = :since',
+        {
+          ':since': since.toISOString(),
+          ':state': wait.state,
+          ':waitSince': wait.since.toISOString(),
+          ':seen': wait.seen.toISOString(),
+          ...(wait.told ? { ':told': wait.told.toISOString() } : {}),
+        },
+      );
     },
 
     setAlarmState: async (alarmName, state, since, ttlSeconds) => {

@@ -1,7 +1,7 @@
 import * as v from '../valid.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { echo, EventShapeError, formatIssues } from '../errors.js';
-import type { AlarmEvent, LiveAlarmState, NamedRule } from './model.js';
+import type { AlarmEvent, LiveAlarmState, NamedRule, ResourceWait } from './model.js';
 
 // An alarm's transition, the trigger scaling exists for: its EventBridge event or its Lambda alarm action,
 // parsed here without the schemas of every other trigger (request.ts, imported for those).
@@ -98,6 +98,8 @@ export interface RuleEvent {
    * such alarm). Undefined when nothing was asked (a live transition, an OK not held long enough yet).
    */
   live?: LiveAlarmState | null;
+  /** The scale-in check's: the wait on a transient state noted for this OK period (transition.ts). */
+  wait?: ResourceWait;
 }
 
 /** The one typed request every trigger becomes. */

@@ -18,7 +18,9 @@ export const describeChange = (c: PlannedChange): string => {
     case 'elasticache.setShardCount':
       return `reshard ${c.replicationGroupId} ${c.from} → ${c.to} shards${c.remove ? ` (remove ${c.remove.join(', ')})` : ''}`;
     case 'elasticache.setReplicaCount':
-      return `set ${c.replicationGroupId} replicas per shard ${c.from} → ${c.to}`;
+      return c.shards
+        ? `set ${c.replicationGroupId} replicas: ${c.shards.map((s) => `shard ${s.nodeGroupId} ${s.from} → ${s.to}`).join(', ')}`
+        : `set ${c.replicationGroupId} replicas per shard ${c.from} → ${c.to}`;
     case 'elasticache.testFailover':
       return `fail over shard ${c.nodeGroupId} of ${c.replicationGroupId}`;
     case 'notify':

@@ -14,9 +14,11 @@ import { ladderFor, nextScaleStep, previousScaleStep } from './ladder.js';
 import type {
   AlarmEvent,
   Approval,
+  CacheGroupState,
   Direction,
   NamedRule,
   PlannedChange,
+  ReplicaStep,
   ScalingDecision,
   ScalingMemory,
   ScalingResource,
@@ -120,6 +122,58 @@ const act = (direction: Direction, change: PlannedChange, reason: string): Scali
   change,
   reason,
 });
+
+/**
+ * ElastiCache replicas, one step per shard from its own count: in, each shard above the floor loses one (a
+ * shard at or below it stays as it is); out, each shard below max gains one. One NewReplicaCount would set
+ * every shard to one count, taking a shard changed by hand (or left by a partly applied change) below the
+ * floor or to no replica; so equal shards keep NewReplicaCount and unequal ones name each shard that moves
+ * (ReplicaConfiguration). The floor is never below 1 with Multi-AZ or automatic failover on: DecreaseReplicaCount
+ * refuses 0 with Multi-AZ (cluster mode disabled), and a shard with no replica has nothing to fail over to.
+ */
+const planReplicas = (
+  direction: Direction,
+  resource: CacheGroupState,
+  max: number,
+  min: string | number | undefined,
+): ScalingDecision => {
+  const id = resource.id;
+  const counts = resource.nodeGroups.map((g) => g.replicas);
+  const low = counts.length ? Math.min(...counts) : 0;
+  const high = Math.max(0, ...counts);
+  const range = low === high ? `${high}` : `${low}-${high}`;
+  const total = counts.reduce((s, n) => s + n, 0);
+  const steps = (move: (n: number) => number | undefined): ReplicaStep[] =>
+    resource.nodeGroups.flatMap((g) => {
+      const to = move(g.replicas);
+      return to === undefined ? [] : [{ nodeGroupId: g.id, from: g.replicas, to }];
+    });
+  const change = (moved: ReplicaStep[]): PlannedChange => {
+    const to = total + moved.reduce((s, m) => s + m.to - m.from, 0);
+    // Every shard moves the same way from the same count: one NewReplicaCount says it.
+    if (moved.length === resource.nodeGroups.length && low === high)
+      return { type: 'elasticache.setReplicaCount', replicationGroupId: id, from: high, to: moved[0]!.to };
+    return { type: 'elasticache.setReplicaCount', replicationGroupId: id, from: total, to, shards: moved };
+  };
+  const said = (moved: ReplicaStep[]) =>
+    moved.length === resource.nodeGroups.length && low === high
+      ? `${high} → ${moved[0]!.to} replicas per shard`
+      : moved.map((m) => `shard ${m.nodeGroupId} ${m.from} → ${m.to}`).join(', ');
+  if (direction === 'in') {
+    const keep = resource.multiAz || resource.automaticFailover === 'enabled';
+    const floor = Math.max(typeof min === 'number' ? min : 1, keep ? 1 : 0);
+    const why =
+      keep && typeof min === 'number' && min < 1
+        ? ' (Multi-AZ or automatic failover needs a replica in each shard)'
+        : '';
+    const moved = steps((n) => (n > floor ? n - 1 : undefined));
+    if (!moved.length) return skip('at-min', `${id} has ${range} replicas per shard, floor ${floor}${why}`);
+    return act(direction, change(moved), `${said(moved)} (floor ${floor}${why})`);
+  }
+  const moved = steps((n) => (n < max ? n + 1 : undefined));
+  if (!moved.length) return skip('at-max', `${id} already has ${range} of at most ${max} replicas per shard`);
+  return act(direction, change(moved), `${said(moved)} (max ${max})`);
+};
 
 /**
  * The change a rule makes to its resource in one direction, or why it makes none. Checks the resource
@@ -277,24 +331,7 @@ export const planChange = (
     }
     case 'elasticache.addReplica': {
       if (resource.kind !== 'elasticache') break;
-      // IncreaseReplicaCount sets every shard to the same count: start from the largest.
-      const n = Math.max(0, ...resource.nodeGroups.map((g) => g.replicas));
-      if (direction === 'in') {
-        const floor = typeof min === 'number' ? min : 1;
-        if (n <= floor) return skip('at-min', `${resource.id} has ${n} replicas per shard, floor ${floor}`);
-        return act(
-          direction,
-          { type: 'elasticache.setReplicaCount', replicationGroupId: resource.id, from: n, to: n - 1 },
-          `${n} → ${n - 1} replicas per shard`,
-        );
-      }
-      if (n >= a.max)
-        return skip('at-max', `${resource.id} already has ${n} of at most ${a.max} replicas per shard`);
-      return act(
-        direction,
-        { type: 'elasticache.setReplicaCount', replicationGroupId: resource.id, from: n, to: n + 1 },
-        `${n} → ${n + 1} replicas per shard (max ${a.max})`,
-      );
+      return planReplicas(direction, resource, a.max, min);
     }
     case 'rds.failover': {
       if (resource.kind === 'rds-instance') {

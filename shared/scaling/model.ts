@@ -90,6 +90,25 @@ export interface AuroraClusterState {
   tags: Tags;
 }
 
+/** A step back waiting on a transient state, remembered with the OK period it belongs to. */
+export interface ResourceWait {
+  /** The resource's state (`backing-up`, `snapshotting`). */
+  state: string;
+  /** The first check that found it so. */
+  since: Date;
+  /** The last check that found it so. */
+  seen: Date;
+  /** When the wait was told, having outlasted its bound. */
+  told?: Date;
+}
+
+/** One shard's replica count before and after a step. */
+export interface ReplicaStep {
+  nodeGroupId: string;
+  from: number;
+  to: number;
+}
+
 /** An ElastiCache (Valkey / Redis OSS) replication group. */
 export interface CacheGroupState {
   kind: 'elasticache';
@@ -101,6 +120,8 @@ export interface CacheGroupState {
   clusterMode: boolean;
   /** `enabled`, `disabled`, `enabling`, `disabling`. */
   automaticFailover: string;
+  /** Multi-AZ enabled: a shard keeps at least one replica (DecreaseReplicaCount's minimum). */
+  multiAz?: boolean;
   /** Shards, sorted by id; `replicas` = members minus the primary. */
   nodeGroups: { id: string; status: string; replicas: number }[];
 }
@@ -140,7 +161,15 @@ export type PlannedChange =
       /** Scale-in only: the shard to remove (ElastiCache requires naming it). */
       remove?: string[];
     }
-  | { type: 'elasticache.setReplicaCount'; replicationGroupId: string; from: number; to: number }
+  | {
+      type: 'elasticache.setReplicaCount';
+      replicationGroupId: string;
+      /** Replicas per shard (equal shards: one NewReplicaCount); with `shards`, the group's total. */
+      from: number;
+      to: number;
+      /** Unequal shards: each shard that moves, one step from its own count (ReplicaConfiguration). */
+      shards?: ReplicaStep[];
+    }
   | { type: 'elasticache.testFailover'; replicationGroupId: string; nodeGroupId: string }
   | { type: 'notify'; resource: string };
 
@@ -153,6 +182,8 @@ export type SkipReason =
   | 'cooldown'
   | 'not-found'
   | 'not-available'
+  /** The scale-in check waits on a state AWS leaves by itself (a backup): quiet until it outlasts a bound. */
+  | 'transient-state'
   | 'pending-modification'
   | 'at-max'
   | 'at-min'

@@ -5,6 +5,7 @@ import type {
   DecisionRecord,
   LiveAlarmState,
   PlannedChange,
+  ResourceWait,
   ScalingMemory,
   ScalingResource,
 } from './model.js';
@@ -100,10 +101,15 @@ export interface ScalingStore {
   completeApproval(id: string, at: Date, result: string): Promise<void>;
   /** executing → pending again, keeping the error: a failed action does not consume the approval. */
   releaseApproval(id: string, error: string): Promise<void>;
-  /** The latest state steward saw for an alarm. */
-  alarmState(alarmName: string): Promise<{ state: AlarmState; since: Date } | undefined>;
-  /** Remember an alarm's state; an older transition never overwrites a newer one. */
+  /** The latest state steward saw for an alarm, with the wait the scale-in check noted in it. */
+  alarmState(alarmName: string): Promise<{ state: AlarmState; since: Date; wait?: ResourceWait } | undefined>;
+  /** Remember an alarm's state; an older transition never overwrites a newer one (a new one drops the wait). */
   setAlarmState(alarmName: string, state: AlarmState, since: Date, ttlSeconds: number): Promise<void>;
+  /**
+   * The scale-in check's step back waits on a transient state: noted on the alarm's state of `since` (the OK
+   * period it read), nothing when the alarm has no state or a newer one.
+   */
+  noteWait(alarmName: string, since: Date, wait: ResourceWait): Promise<void>;
 }
 
 /** Port: what CloudWatch says about an alarm. */

@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import type { DecisionRecord, LiveAlarmState, NamedRule } from './model.js';
+import type { DecisionRecord, LiveAlarmState, NamedRule, ResourceWait } from './model.js';
 import { namedRules } from './alarm-event.js';
 import { failedDecision, handleEvent, record, type RunOptions, type ScalingDeps } from './transition.js';
 
@@ -8,6 +8,8 @@ interface Remembered {
   rule: NamedRule;
   alarmName: string;
   since: Date;
+  /** A step back already waiting on a transient state (a backup) in this OK period. */
+  wait?: ResourceWait;
 }
 
 /**
@@ -25,7 +27,8 @@ export const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<De
     const alarmName = rule.alarm.name;
     try {
       const st = await deps.state.alarmState(alarmName);
-      if (st?.state === 'OK') found.push({ rule, alarmName, since: st.since });
+      if (st?.state === 'OK')
+        found.push({ rule, alarmName, since: st.since, ...(st.wait ? { wait: st.wait } : {}) });
     } catch (e) {
       found.push(
         record(rule, alarmName, now, failedDecision('could not read the alarm state'), 'failed', {
@@ -52,7 +55,7 @@ export const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<De
       out.push(r);
       continue;
     }
-    const { rule, alarmName, since } = r;
+    const { rule, alarmName, since, wait } = r;
     const asked = describe !== undefined && held(r);
     if (asked && unread !== undefined) {
       out.push(
@@ -75,6 +78,7 @@ export const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<De
           rule,
           event: { alarmName, state: 'OK', at: since, source: 'scale-in-check' },
           ...(asked ? { live: live?.get(alarmName) ?? null } : {}),
+          ...(wait ? { wait } : {}),
         },
         deps,
         o,

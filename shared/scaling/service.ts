@@ -39,7 +39,8 @@ export type { ScalingDeps, ScalingResult };
  * otherwise notify each of them every 15 minutes (for days, until a maintenance window) and feed a per-target
  * metric series every hour.
  */
-const WAITING: readonly string[] = ['at-min', 'pending-modification', 'cooldown'];
+// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound.
+const WAITING: readonly string[] = ['at-min', 'pending-modification', 'cooldown', 'transient-state'];
 const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
   !notifiable(d) ||
   (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && WAITING.includes(d.decision.reason));

@@ -10,6 +10,7 @@ import type {
   Approval,
   DecisionRecord,
   NamedRule,
+  ResourceWait,
   ScalingDecision,
   ScalingResource,
   SkipReason,
@@ -65,6 +66,66 @@ const QUIET: readonly SkipReason[] = [
 ];
 
 export const HOUR = 3600;
+
+/**
+ * States AWS puts a resource in by itself for a while and leaves by itself: the daily backup (RDS and Aurora
+ * `backing-up`, ElastiCache `snapshotting`). The scale-in check finds a step back waiting on one at every run
+ * of the backup window; that wait is logged and counted (`transient-state`, naming the state and how long it
+ * has lasted), and told once it outlasts TELL_WAIT_AFTER_MS: a backup stuck that long is news.
+ */
+const TRANSIENT: readonly string[] = ['backing-up', 'snapshotting'];
+export const TELL_WAIT_AFTER_MS = 60 * 60_000;
+/** Checks that saw the state further apart than this (the schedule runs every 15 min) saw two waits. */
+const SAME_WAIT_GAP_MS = 2 * 60 * 60_000;
+
+const minutesOf = (ms: number) => Math.floor(ms / 60_000);
+
+/**
+ * The scale-in check's step back refused on a transient state: a quiet `transient-state` skip while the wait
+ * is younger than its bound or was told already, `not-available` (told) at the check that finds it past the
+ * bound. The wait is noted on the alarm's state (one update per check while it lasts); a note that cannot be
+ * written is a warning, and the wait starts again at the next check.
+ */
+const waitOn = async (
+  deps: ScalingDeps,
+  item: RuleEvent,
+  state: string,
+  now: Date,
+  o: RunOptions,
+): Promise<ScalingDecision> => {
+  const { event, rule } = item;
+  const prior =
+    item.wait?.state === state && now.getTime() - item.wait.seen.getTime() <= SAME_WAIT_GAP_MS
+      ? item.wait
+      : undefined;
+  const since = prior?.since ?? now;
+  const lasted = now.getTime() - since.getTime();
+  const tell = lasted >= TELL_WAIT_AFTER_MS && !prior?.told;
+  const told = tell ? now : prior?.told;
+  const wait: ResourceWait = { state, since, seen: now, ...(told ? { told } : {}) };
+  if (!o.readOnly) {
+    await deps.state.noteWait(event.alarmName, event.at, wait).catch((e: unknown) =>
+      logger.warn('could not note the wait on a transient state; it starts again at the next check', {
+        alarm: event.alarmName,
+        error: errorMessage(e),
+      }),
+    );
+  }
+  const bound = minutesOf(TELL_WAIT_AFTER_MS);
+  if (tell)
+    return {
+      verdict: 'skip',
+      reason: 'not-available',
+      detail: `${rule.resource} has been ${state} for ${minutesOf(lasted)} min (since ${since.toISOString()}), past the ${bound} min a backup is given: the step back waits until it is available`,
+    };
+  return {
+    verdict: 'skip',
+    reason: 'transient-state',
+    detail: `${rule.resource} is ${state} (${minutesOf(lasted)} min so far, since ${since.toISOString()}): the step back waits for it${
+      told ? `; told at ${told.toISOString()}` : `, told if it lasts ${bound} min`
+    }`,
+  };
+};
 // The alarm-state marker outlives any sustained-OK period (at most a week) with room to spare.
 export const ALARM_STATE_TTL = 30 * 24 * HOUR;
 
@@ -165,6 +226,21 @@ export const handleEvent = async (
     // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
     decision =
       'skip' in guarded ? guarded.skip : (await loadActing()).planChange(guarded.direction, rule, resource);
+    if (
+      sweep &&
+      resource &&
+      !('skip' in guarded) &&
+      decision.verdict === 'skip' &&
+      decision.reason === 'not-available' &&
+      TRANSIENT.includes(resource.status)
+    ) {
+      // A step back that would not be taken once the backup ends (at its floor) is not waiting on it.
+      const after = (await loadActing()).planChange(guarded.direction, rule, {
+        ...resource,
+        status: 'available',
+      });
+      decision = after.verdict === 'skip' ? after : await waitOn(deps, item, resource.status, now, o);
+    }
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;

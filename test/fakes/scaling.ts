@@ -5,6 +5,7 @@ import type {
   Approval,
   DecisionRecord,
   PlannedChange,
+  ResourceWait,
   ScalingResource,
 } from '../../shared/scaling/model.js';
 import {
@@ -192,7 +193,17 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
     alarmState: async (alarmName) => {
       const i = live(alarmStateKey(alarmName));
       if (!i) return undefined;
-      return { state: i.state as AlarmState, since: new Date(i.since as string) };
+      const wait = i.wait as ResourceWait | undefined;
+      return {
+        state: i.state as AlarmState,
+        since: new Date(i.since as string),
+        ...(wait ? { wait: { ...wait } } : {}),
+      };
+    },
+    noteWait: async (alarmName, since, wait) => {
+      const i = live(alarmStateKey(alarmName));
+      if (!i || i.since !== since.toISOString()) return;
+      write(() => Object.assign(i, { wait: { ...wait } }));
     },
     setAlarmState: async (alarmName, state, since, ttlSeconds) => {
       const pk = alarmStateKey(alarmName);

@@ -725,6 +725,33 @@ describe('scale-in on a sustained OK', () => {
     ]);
   });
 
+  it('steps each shard back from its own count: a shard changed by hand is never pushed to no replica', async () => {
+    // Prepare: shard 0002 was taken to 1 replica by hand. One NewReplicaCount from the largest (3 − 1 = 2)
+    // would ask 0002 to "decrease" from 1 to 2; the floor (1) leaves 0002 as it is, the others step down one.
+    const { deps, notifier } = setup({ now: '2026-01-15T12:45:00Z' });
+    givenGroup({ NodeGroups: [shard('0001', 3), shard('0002', 1), shard('0003', 2)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    await deps.state.setAlarmState('sessions-redis-cpu-high', 'OK', new Date('2026-01-15T11:39:58Z'), 3600);
+
+    // Act
+    const r = await run(scaleInEvent, deps);
+
+    // Assert
+    expect(r.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    expect(ec).toReceiveCommandTimes(DecreaseReplicaCountCommand, 1);
+    expect(ec.commandCalls(DecreaseReplicaCountCommand)[0]!.args[0].input).toEqual({
+      ReplicationGroupId: 'sessions-redis',
+      ReplicaConfiguration: [
+        { NodeGroupId: '0001', NewReplicaCount: 2 },
+        { NodeGroupId: '0003', NewReplicaCount: 1 },
+      ],
+      ApplyImmediately: true,
+    });
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-reads: set sessions-redis replicas: shard 0001 3 → 2, shard 0003 2 → 1',
+    ]);
+  });
+
   it('never steps back on missing data: an alarm gone OK → INSUFFICIENT_DATA is skipped quietly, named', async () => {
     // Prepare: the OK of 11:39:58 is remembered; at 12:30 the metric stopped (the database or its metrics
     // pipeline down): the alarm is INSUFFICIENT_DATA, a transition no rule is sent.
@@ -1025,6 +1052,90 @@ describe('scale-in on a sustained OK', () => {
     expect(notifier.sent.map((n) => n.subject)).toEqual([
       'orders-db-cpu: modify orders-db class db.r6g.2xlarge → db.r6g.xlarge (next maintenance window)',
     ]);
+  });
+
+  it('a step back waiting on a backup is logged and counted, told only once the backup outlasts an hour', async () => {
+    // Prepare: the OK of 11:39:58 has held for its hour at 12:45; the group is in its daily snapshot.
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ Status: 'snapshotting', NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    ec.on(DecreaseReplicaCountCommand).resolves(meta);
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    addMetric.mockClear();
+
+    // Act: a check every 15 minutes through a snapshot of 75 minutes, then the group is available again.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30', '13:45', '14:00']) {
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+    givenGroup({ NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    at('2026-01-15T14:15:00Z');
+    const after = await run(scaleInEvent, deps);
+
+    // Assert: quiet while the snapshot is young, each skip naming the state and how long it has lasted.
+    expect(checks.map((r) => r.decisions[0]!.decision)).toMatchObject([
+      { reason: 'transient-state', detail: expect.stringContaining('is snapshotting (0 min so far') },
+      { reason: 'transient-state', detail: expect.stringContaining('is snapshotting (15 min so far') },
+      { reason: 'transient-state' },
+      { reason: 'transient-state' },
+      { reason: 'not-available', detail: expect.stringContaining('snapshotting for 60 min') },
+      { reason: 'transient-state', detail: expect.stringContaining('told at 2026-01-15T13:45:00.000Z') },
+    ]);
+    expect(metric('ScalingSkipped').reduce((a, b) => a + b, 0)).toBe(6);
+    expect(after.decisions[0]).toMatchObject({ status: 'done', decision: { direction: 'in' } });
+    // On the branch before this fix: a warning at every one of the six checks.
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-reads: skipped (not-available) on sessions-redis',
+      'sessions-redis-reads: set sessions-redis replicas per shard 2 → 1',
+    ]);
+    expect(notifier.sent[0]!.lines.join('\n')).toContain('snapshotting for 60 min');
+  });
+
+  it('a group at its floor in a long snapshot is at-min, not a wait: nothing to step back, nothing to tell', async () => {
+    // Prepare
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ Status: 'snapshotting', NodeGroups: [shard('0001', 1), shard('0002', 1)] });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+
+    // Act
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:15', '13:45', '14:15']) {
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert
+    expect(checks.map((r) => r.decisions[0]!.decision)).toMatchObject(
+      Array(4).fill({ reason: 'at-min', detail: 'sessions-redis has 1 replicas per shard, floor 1' }),
+    );
+    expect(notifier.sent).toEqual([]);
+  });
+
+  it("a backup on another day starts a new wait: yesterday's does not count", async () => {
+    // Prepare
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    givenGroup({ Status: 'snapshotting', NodeGroups: [shard('0001', 2), shard('0002', 2)] });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+
+    // Act: snapshots seen at 12:45-13:15 on the 15th and at 12:45 on the 16th; no wait seen between.
+    const seen: ScalingResult[] = [];
+    for (const t of ['15T12:45', '15T13:00', '15T13:15', '16T12:45']) {
+      at(`2026-01-${t}:00Z`);
+      seen.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert
+    expect(seen.at(-1)!.decisions[0]!.decision).toMatchObject({
+      reason: 'transient-state',
+      detail: expect.stringContaining('(0 min so far'),
+    });
+    expect(notifier.sent).toEqual([]);
   });
 
   it('an OK delivered late never steps back by itself: the alarm may be in ALARM again since', async () => {

@@ -57,6 +57,7 @@ describe('elastiCacheScaling.describeReplicationGroup', () => {
       pending: ['Resharding'],
       clusterMode: true,
       automaticFailover: 'enabled',
+      multiAz: false,
       nodeGroups: [
         { id: '0001', status: 'available', replicas: 1 },
         { id: '0002', status: 'available', replicas: 2 },
@@ -120,6 +121,46 @@ describe('elastiCacheScaling calls', () => {
       NewReplicaCount: 1,
       ApplyImmediately: true,
     });
+  });
+
+  it('changes unequal shards one by one (ReplicaConfiguration), naming only the shards that move', async () => {
+    // Prepare
+    ec.on(IncreaseReplicaCountCommand).resolves(meta).on(DecreaseReplicaCountCommand).resolves(meta);
+
+    // Act
+    await adapter().increaseReplicaCount('sessions-redis', [{ nodeGroupId: '0002', from: 1, to: 2 }]);
+    await adapter().decreaseReplicaCount('sessions-redis', [
+      { nodeGroupId: '0001', from: 3, to: 2 },
+      { nodeGroupId: '0003', from: 2, to: 1 },
+    ]);
+
+    // Assert: no NewReplicaCount, which would set every shard to one count.
+    expect(ec).toReceiveCommandWith(IncreaseReplicaCountCommand, {
+      ReplicationGroupId: 'sessions-redis',
+      ReplicaConfiguration: [{ NodeGroupId: '0002', NewReplicaCount: 2 }],
+      ApplyImmediately: true,
+    });
+    expect(ec.commandCalls(DecreaseReplicaCountCommand)[0]!.args[0].input).toEqual({
+      ReplicationGroupId: 'sessions-redis',
+      ReplicaConfiguration: [
+        { NodeGroupId: '0001', NewReplicaCount: 2 },
+        { NodeGroupId: '0003', NewReplicaCount: 1 },
+      ],
+      ApplyImmediately: true,
+    });
+  });
+
+  it('reads Multi-AZ from the group', async () => {
+    // Prepare
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      ReplicationGroups: [{ ReplicationGroupId: 'sessions-redis', Status: 'available', MultiAZ: 'enabled' }],
+    });
+
+    // Act
+    const g = await adapter().describeReplicationGroup('sessions-redis');
+
+    // Assert
+    expect(g).toMatchObject({ multiAz: true });
   });
 
   it('tests failover of one shard, and reports the daily limit as an AwsCallError', async () => {

@@ -267,6 +267,36 @@ export const scalingStoreContract = (name: string, make: (c: Clock) => Promise<S
       expect([early, late]).toEqual([false, true]);
     });
 
+    it('remembers a wait on the OK period it belongs to, and forgets it with the next transition', async () => {
+      // Prepare
+      const s = await make(clock('2026-01-15T12:00:00Z'));
+      const ok = new Date('2026-01-15T11:00:00Z');
+      const wait = {
+        state: 'snapshotting',
+        since: new Date('2026-01-15T12:00:00Z'),
+        seen: new Date('2026-01-15T12:15:00Z'),
+      };
+      await s.setAlarmState('sessions-redis-cpu-high', 'OK', ok, 86_400);
+
+      // Act
+      await s.noteWait('sessions-redis-cpu-high', ok, wait);
+      const noted = await s.alarmState('sessions-redis-cpu-high');
+      // A check that read an older OK period writes nothing.
+      await s.noteWait('sessions-redis-cpu-high', new Date('2026-01-15T10:00:00Z'), { ...wait, state: 'x' });
+      const kept = await s.alarmState('sessions-redis-cpu-high');
+      // An alarm steward has no state for gets none.
+      await s.noteWait('orders-db-cpu-high', ok, wait);
+      const none = await s.alarmState('orders-db-cpu-high');
+      await s.setAlarmState('sessions-redis-cpu-high', 'ALARM', new Date('2026-01-15T12:20:00Z'), 86_400);
+      const after = await s.alarmState('sessions-redis-cpu-high');
+
+      // Assert
+      expect(noted).toEqual({ state: 'OK', since: ok, wait });
+      expect(kept).toEqual(noted);
+      expect(none).toBeUndefined();
+      expect(after).toEqual({ state: 'ALARM', since: new Date('2026-01-15T12:20:00Z') });
+    });
+
     it('keeps the newest alarm state: an older transition never overwrites a newer one', async () => {
       // Prepare
       const s = await make(clock('2026-01-15T12:00:00Z'));

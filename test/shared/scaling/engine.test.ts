@@ -396,6 +396,173 @@ describe('scale-in on a sustained OK', () => {
   });
 });
 
+describe('ElastiCache replicas: each shard one step from its own count', () => {
+  // DecreaseReplicaCount's NewReplicaCount sets every shard to one count; a shard changed by hand (or left by
+  // a partly applied change) would be pushed below the floor, to no replica (no failover), or refused.
+  // Unequal shards are changed through ReplicaConfiguration, one entry per shard that moves.
+  const reads = rule('sessions-redis-reads');
+  const floored = (min: number) => ({ ...reads, scaleIn: { enabled: true, afterOkMinutes: 60, min } });
+  const okSince = {
+    ...alarm('sessions-redis-cpu-high', '2026-01-15T09:00:00Z', 'OK'),
+    source: 'scale-in-check' as const,
+  };
+  const groups = (...counts: number[]) =>
+    counts.map((replicas, i) => ({ id: String(i + 1).padStart(4, '0'), status: 'available', replicas }));
+
+  it('steps in each shard from its own count, leaving a shard at the floor as it is', () => {
+    // Act
+    const d = decideScaling(okSince, reads, sessions({ nodeGroups: groups(3, 1, 2) }), fresh, NOW);
+
+    // Assert: floor 1 (the default); shard 0002 stays at 1, never to 0 (2 → 1 for every shard would be).
+    expect(d).toMatchObject({
+      verdict: 'act',
+      direction: 'in',
+      change: {
+        type: 'elasticache.setReplicaCount',
+        replicationGroupId: 'sessions-redis',
+        from: 6,
+        to: 4,
+        shards: [
+          { nodeGroupId: '0001', from: 3, to: 2 },
+          { nodeGroupId: '0003', from: 2, to: 1 },
+        ],
+      },
+    });
+    expect(verdict(d)).toBe('set sessions-redis replicas: shard 0001 3 → 2, shard 0003 2 → 1');
+  });
+
+  it('keeps one NewReplicaCount while the shards are equal', () => {
+    // Act
+    const d = decideScaling(okSince, reads, sessions({ nodeGroups: groups(2, 2) }), fresh, NOW);
+
+    // Assert
+    expect(d).toMatchObject({ verdict: 'act', change: { from: 2, to: 1 } });
+    expect(d.verdict === 'act' && 'shards' in d.change).toBe(false);
+  });
+
+  it('never takes a Multi-AZ or automatic-failover group to no replica, whatever scaleIn.min says', () => {
+    // Act
+    const multiAz = decideScaling(
+      okSince,
+      floored(0),
+      sessions({ multiAz: true, nodeGroups: groups(1, 1) }),
+      fresh,
+      NOW,
+    );
+    const failover = decideScaling(
+      okSince,
+      floored(0),
+      sessions({ clusterMode: false, automaticFailover: 'enabled', nodeGroups: groups(1) }),
+      fresh,
+      NOW,
+    );
+    const plain = decideScaling(
+      okSince,
+      floored(0),
+      sessions({ automaticFailover: 'disabled', multiAz: false, nodeGroups: groups(1, 2) }),
+      fresh,
+      NOW,
+    );
+
+    // Assert
+    expect(multiAz).toEqual({
+      verdict: 'skip',
+      reason: 'at-min',
+      detail:
+        'sessions-redis has 1 replicas per shard, floor 1 (Multi-AZ or automatic failover needs a replica in each shard)',
+    });
+    expect(failover).toMatchObject({ verdict: 'skip', reason: 'at-min' });
+    expect(plain).toMatchObject({
+      verdict: 'act',
+      change: {
+        from: 3,
+        to: 1,
+        shards: [
+          { nodeGroupId: '0001', from: 1, to: 0 },
+          { nodeGroupId: '0002', from: 2, to: 1 },
+        ],
+      },
+    });
+  });
+
+  it('is at-min only when every shard is at or below the floor', () => {
+    // Act
+    const d = decideScaling(okSince, floored(2), sessions({ nodeGroups: groups(2, 1) }), fresh, NOW);
+
+    // Assert
+    expect(d).toEqual({
+      verdict: 'skip',
+      reason: 'at-min',
+      detail: 'sessions-redis has 1-2 replicas per shard, floor 2',
+    });
+  });
+
+  it('steps out each shard below max by one, leaving a shard at max as it is', () => {
+    // Act
+    const d = decideScaling(
+      alarm('sessions-redis-cpu-high'),
+      reads,
+      sessions({ nodeGroups: groups(3, 1, 2) }),
+      fresh,
+      NOW,
+    );
+    const full = decideScaling(
+      alarm('sessions-redis-cpu-high'),
+      reads,
+      sessions({ nodeGroups: groups(3, 3) }),
+      fresh,
+      NOW,
+    );
+
+    // Assert: max 3.
+    expect(d).toMatchObject({
+      verdict: 'act',
+      direction: 'out',
+      change: {
+        from: 6,
+        to: 8,
+        shards: [
+          { nodeGroupId: '0002', from: 1, to: 2 },
+          { nodeGroupId: '0003', from: 2, to: 3 },
+        ],
+      },
+    });
+    expect(full).toMatchObject({ verdict: 'skip', reason: 'at-max' });
+  });
+
+  it('property: no shard moves more than one step, below the floor or above max, and all move one way', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        fc.constantFrom('in', 'out'),
+        (counts, min, multiAz, way) => {
+          // Prepare
+          const group = sessions({ multiAz, automaticFailover: 'disabled', nodeGroups: groups(...counts) });
+          const event = way === 'in' ? okSince : alarm('sessions-redis-cpu-high');
+          const floor = Math.max(min, multiAz ? 1 : 0);
+
+          // Act
+          const d = decideScaling(event, floored(min), group, fresh, NOW);
+
+          // Assert
+          if (d.verdict !== 'act' || d.change.type !== 'elasticache.setReplicaCount') return;
+          const { shards, to } = d.change;
+          const moves = shards ?? group.nodeGroups.map((g) => ({ nodeGroupId: g.id, from: g.replicas, to }));
+          for (const m of moves) {
+            const before = group.nodeGroups.find((g) => g.id === m.nodeGroupId)!.replicas;
+            expect(m.from).toBe(before);
+            expect(m.to - m.from).toBe(way === 'in' ? -1 : 1);
+            if (way === 'in') expect(m.to).toBeGreaterThanOrEqual(floor);
+            else expect(m.to).toBeLessThanOrEqual(3);
+          }
+        },
+      ),
+    );
+  });
+});
+
 describe('states AWS changes a resource in', () => {
   // RDS takes ModifyDBInstance while an automated backup runs: the User Guide's status table lists
   // `backing-up` as an operational state (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Status.html),
