@@ -142,14 +142,14 @@ export class Scaling extends Construct {
         }),
       );
     }
-    const databases = [...new Set(rules.filter((r) => r.kind === 'rds-instance').map((r) => r.resource))];
-    if (databases.length) {
-      const stack = Stack.of(this);
+    if (rules.some((r) => r.kind === 'rds-instance')) {
+      // Every instance failover of the account-region, not the rules' databases by ARN: a pattern holds 2,048
+      // characters, which a list of ARNs outgrew at ~35 databases (CloudFormation could not create the rule).
+      // Failovers are rare; the function ignores one of a database no rule names (shared/scaling/request.ts).
       this.eventRules.push(
         fn.addEventRule('FailoverRule', 'A scaling rule’s database failed over: its cooldown restarts', {
           source: ['aws.rds'],
           detailType: ['RDS DB Instance Event'],
-          resources: databases.map((d) => awsArn(stack, 'rds', config.region, 'db', d)),
           detail: { EventID: [...RDS_FAILOVER_EVENT_IDS] },
         }),
       );

@@ -159,14 +159,14 @@ describe('the prod example: each documented event reaches the rule that must act
       ]);
   });
 
-  it('an RDS failover → backup (told) and, for a scaling rule’s database, scaling (cooldown)', () => {
+  it('an RDS failover → backup (told) and scaling (the cooldown of a rule’s database; the function ignores others)', () => {
     const failover = placed(fixture('rds/aws-instance-failover.json'), HUB.account, HUB.region);
-    expect(matching(rules, failover)).toEqual(['BackupFunctionDatabaseEventRule']);
-    const orders = JSON.parse(JSON.stringify(failover).replaceAll('my-db-instance', 'orders-db')) as Event;
-    expect(matching(rules, orders)).toEqual([
+    expect(matching(rules, failover)).toEqual([
       'BackupFunctionDatabaseEventRule',
       'ScalingFunctionFailoverRule',
     ]);
+    const storage = { ...failover, detail: { ...failover.detail, EventID: 'RDS-EVENT-0007' } };
+    expect(matching(rules, storage)).toEqual(['BackupFunctionDatabaseEventRule']);
   });
 
   it('steward’s snapshot became available → backup (DR copies); its copy finished in the DR region → forwarded, then backup', () => {
@@ -340,5 +340,39 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
       expect(matching(hub, ended('aws-execution-failed')), capability).toEqual([]);
       expect(matching(hub, ended('aws-execution-succeeded')), capability).toEqual([]);
     }
+  });
+});
+
+describe('limits: a stage with 60 scaling rules (one per database) still deploys its rules', () => {
+  let rules: RuleOf[];
+
+  beforeAll(() => {
+    const scaling: Record<string, unknown> = {};
+    for (let i = 0; i < 60; i++) {
+      const db = `orders-db-${String(i).padStart(3, '0')}`;
+      scaling[`${db}-cpu`] = {
+        alarm: { name: `${db}-cpu-high` },
+        resource: db,
+        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+        scaleIn: { enabled: i % 2 === 0 },
+      };
+    }
+    const config = parseConfig(
+      { stage: 'production', region: 'eu-west-1', scaling: { enabled: true, rules: scaling } },
+      'limits',
+    );
+    const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
+    rules = rulesOf(Template.fromStack(stack), HUB);
+  });
+
+  it('keeps every event pattern within EventBridge’s default 2,048 characters', () => {
+    // The failover rule listed every rule's database ARN: past ~35 databases CloudFormation could not create it.
+    for (const r of rules) expect(JSON.stringify(r.pattern).length, r.id).toBeLessThanOrEqual(2048);
+  });
+
+  it('still hands a failover of a rule’s database to scaling (the handler ignores the others)', () => {
+    const failover = placed(fixture('rds/aws-instance-failover.json'), HUB.account, HUB.region);
+    const ours = JSON.parse(JSON.stringify(failover).replaceAll('my-db-instance', 'orders-db-042')) as Event;
+    expect(matching(rules, ours)).toContain('ScalingFunctionFailoverRule');
   });
 });
