@@ -277,6 +277,19 @@ describe('schemas built on first use', () => {
     expect(built.calls).toBe(0);
   });
 
+  it("importing the drill functions' environments builds none of them (each bundle keeps and builds its own)", async () => {
+    // Prepare: the base environment every function parses, imported first (it is built at import).
+    vi.resetModules();
+    await import('../../shared/config/env.js');
+    built.calls = 0;
+
+    // Act
+    await import('../../shared/drill/env.js');
+
+    // Assert
+    expect(built.calls).toBe(0);
+  });
+
   it('a parse builds only what it parses: a scheduled backup, not the RDS, Health or pre-change schemas', async () => {
     // Prepare
     vi.resetModules();
