@@ -64,10 +64,10 @@ export const allowEbsDrill = (
   });
   fn.allow({
     sid: 'DescribeDrillVolumes',
-    actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots'],
+    actions: ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots', 'ec2:DescribeFastSnapshotRestores'],
     resources: ['*'],
     wildcardReason:
-      'ec2:DescribeVolumes and ec2:DescribeSnapshots support no resource-level permissions (picking the set, watching the volumes).',
+      'ec2:DescribeVolumes, ec2:DescribeSnapshots and ec2:DescribeFastSnapshotRestores support no resource-level permissions (picking the set, watching the volumes, leaving alone fast snapshot restore someone else turned on).',
   });
   // A drill from the DR copies restores in the DR region's first available zone unless the target names one.
   if (regions.length > 1)

@@ -7,6 +7,7 @@ import {
   type EC2Client,
   EnableFastSnapshotRestoresCommand,
   type Filter,
+  paginateDescribeFastSnapshotRestores,
   paginateDescribeSnapshots,
   paginateDescribeVolumes,
   type Volume,
@@ -34,6 +35,8 @@ const volumeOf = (v: Volume): DrillVolume => ({
 // two together); a drill asks for a set's few volumes. An unknown id fails the whole request
 // (InvalidVolume.NotFound), so after that each volume is asked for on its own.
 const PAGE = 500;
+// DescribeFastSnapshotRestores: MaxResults 0-200 (EC2 API reference).
+const FSR_PAGE = 200;
 
 /** EBS drill volumes through EC2: create from a snapshot (tagged on create), watch, delete. */
 export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort => {
@@ -96,15 +99,42 @@ export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort =>
       );
       return r.ok ? 'deleted' : 'gone';
     },
-    enableFastRestore: async (snapshotIds, availabilityZone) => {
-      await call('EnableFastSnapshotRestores', snapshotIds.join(', '), () =>
+    enableFastRestore: async (snapshotIds, availabilityZone, since) => {
+      // On (or being turned on) in the zone since before the drill started: someone else's, left alone.
+      const before = Date.parse(since);
+      const others = new Set(
+        await collectPages(
+          paginateDescribeFastSnapshotRestores(
+            { client: ec2, pageSize: FSR_PAGE },
+            {
+              Filters: [
+                { Name: 'snapshot-id', Values: [...snapshotIds] },
+                { Name: 'availability-zone', Values: [availabilityZone] },
+                { Name: 'state', Values: ['enabling', 'optimizing', 'enabled'] },
+              ],
+            },
+          ),
+          (p) => p.FastSnapshotRestores,
+          (f) => {
+            const at = f.EnablingTime?.getTime();
+            // No enabling time: not known to be the drill's, so not turned off by it.
+            return at === undefined || at < before ? f.SnapshotId : undefined;
+          },
+          'DescribeFastSnapshotRestores',
+          `${snapshotIds.join(', ')} in ${availabilityZone}`,
+        ),
+      );
+      const ours = snapshotIds.filter((id) => !others.has(id));
+      if (!ours.length) return [];
+      await call('EnableFastSnapshotRestores', ours.join(', '), () =>
         ec2.send(
           new EnableFastSnapshotRestoresCommand({
-            SourceSnapshotIds: [...snapshotIds],
+            SourceSnapshotIds: ours,
             AvailabilityZones: [availabilityZone],
           }),
         ),
       );
+      return ours;
     },
     disableFastRestore: async (snapshotIds, availabilityZone) => {
       await call('DisableFastSnapshotRestores', snapshotIds.join(', '), () =>

@@ -20,7 +20,7 @@ import type {
   TargetRef,
   TargetStatus,
 } from '../drill/ports.js';
-import { GuardRefusedError } from '../errors.js';
+import { GuardRefusedError, StewardError } from '../errors.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import { Tag, tagList, tagRecord } from '../tags.js';
 import { attempt, call } from './call.js';
@@ -87,15 +87,40 @@ export const elastiCacheDrillPort = (region: string, elasticache: ElastiCacheCli
       ).TagList,
     );
 
-  const listSnapshots = (groupId: string) =>
+  /**
+   * Listing by group id also returns manual snapshots of an earlier group deleted and re-created under that id.
+   * ElastiCache snapshots carry no immutable id of their group (RDS's have DbiResourceId), so the live group's
+   * creation time tells them apart: a snapshot taken before the group existed is not of it. A drill of a group
+   * that no longer exists is refused.
+   */
+  const listSnapshots = async (groupId: string) => {
+    const r = await attempt(
+      'DescribeReplicationGroups',
+      `replication group ${groupId} in ${region}`,
+      () => elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId })),
+      { gone: NOT_FOUND },
+    );
+    const live = r.ok ? r.value.ReplicationGroups?.[0] : undefined;
+    if (!live) {
+      throw new StewardError(
+        `replication group ${groupId} not found in ${region}: a drill restores the backups of a live group; ` +
+          'snapshots left under its name may be of an earlier one',
+      );
+    }
+    const since = live.ReplicationGroupCreateTime?.getTime();
     // No SnapshotSource: both steward's (manual) and ElastiCache's automatic backups, what a recovery uses.
-    collectPages(
+    return collectPages(
       paginateDescribeSnapshots({ client: elasticache, pageSize: 50 }, { ReplicationGroupId: groupId }),
       (p) => p.Snapshots,
-      (s) => cacheSnapshotOf(s, region),
+      (s) => {
+        const snap = cacheSnapshotOf(s, region);
+        const at = snap.createdAt ? Date.parse(snap.createdAt) : undefined;
+        return since !== undefined && at !== undefined && at < since ? undefined : snap;
+      },
       'DescribeSnapshots (ElastiCache)',
       `snapshots of ${groupId} in ${region}`,
     );
+  };
 
   const restore = async (req: CacheRestoreRequest): Promise<RestoredTarget> => {
     if (!req.tags[Tag.drill] || !req.targetId.startsWith(DRILL_PREFIX)) {

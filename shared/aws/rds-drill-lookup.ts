@@ -13,6 +13,9 @@ import { collectPages, PAGE } from './pages.js';
 import { findDbCluster, findDbInstance } from './rds-describe.js';
 import { fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
 
+const GONE =
+  'a drill restores the backups of a live database; snapshots left under its name may be of an earlier one';
+
 /** What every part of the RDS restore adapter shares: one region's client and the class defaults. */
 export interface RdsDrillContext {
   region: string;
@@ -38,38 +41,64 @@ export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
   const findInstance = (id: string) => findDbInstance(rds, region, id);
   const findCluster = (id: string) => findDbCluster(rds, region, id);
 
+  /** The live source, or a refusal naming it: a drill proves the backups of a database that exists. */
+  const liveInstance = async (dbId: string) => {
+    const db = await findInstance(dbId);
+    if (!db) throw new StewardError(`DB instance ${dbId} not found in ${region}: ${GONE}`);
+    return db;
+  };
+  const liveCluster = async (dbId: string) => {
+    const c = await findCluster(dbId);
+    if (!c) throw new StewardError(`DB cluster ${dbId} not found in ${region}: ${GONE}`);
+    return c;
+  };
+  /**
+   * Listing by identifier also returns the snapshots of an earlier database deleted and re-created under the
+   * same name (manual snapshots outlive it): only those whose resource id (immutable, set by RDS on every
+   * snapshot) is the live source's are its backups. One without a resource id cannot be told apart; kept.
+   */
+  const ofSource = (live: string | undefined, of: string | undefined) => !live || !of || of === live;
+
   // Without SnapshotType, RDS lists manual and automated snapshots alike: a drill may restore either.
-  const listSnapshots: RestorePort['listSnapshots'] = (kind, dbId) =>
-    kind === 'rds-instance'
-      ? collectPages(
-          paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { DBInstanceIdentifier: dbId }),
-          (p) => p.DBSnapshots,
-          (s) => fromDbSnapshot(s, region),
-          'DescribeDBSnapshots',
-          `snapshots of ${dbId} in ${region}`,
-        )
-      : collectPages(
-          paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { DBClusterIdentifier: dbId }),
-          (p) => p.DBClusterSnapshots,
-          (s) => fromClusterSnapshot(s, region),
-          'DescribeDBClusterSnapshots',
-          `snapshots of ${dbId} in ${region}`,
-        );
+  const listSnapshots: RestorePort['listSnapshots'] = async (kind, dbId) => {
+    if (kind === 'rds-instance') {
+      const { DbiResourceId: live } = await liveInstance(dbId);
+      return collectPages(
+        paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { DBInstanceIdentifier: dbId }),
+        (p) => p.DBSnapshots,
+        (s) => (ofSource(live, s.DbiResourceId) ? fromDbSnapshot(s, region) : undefined),
+        'DescribeDBSnapshots',
+        `snapshots of ${dbId} in ${region}`,
+      );
+    }
+    const { DbClusterResourceId: live } = await liveCluster(dbId);
+    return collectPages(
+      paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { DBClusterIdentifier: dbId }),
+      (p) => p.DBClusterSnapshots,
+      (s) => (ofSource(live, s.DbClusterResourceId) ? fromClusterSnapshot(s, region) : undefined),
+      'DescribeDBClusterSnapshots',
+      `snapshots of ${dbId} in ${region}`,
+    );
+  };
 
   const restorableWindow: RestorePort['restorableWindow'] = async (kind, dbId) => {
     if (kind === 'aurora-cluster') {
-      const c = await findCluster(dbId);
-      const earliest = iso(c?.EarliestRestorableTime);
-      const latest = iso(c?.LatestRestorableTime);
+      const c = await liveCluster(dbId);
+      const earliest = iso(c.EarliestRestorableTime);
+      const latest = iso(c.LatestRestorableTime);
       return earliest && latest ? { earliest, latest } : undefined;
     }
+    const { DbiResourceId: live } = await liveInstance(dbId);
     const r = await attempt(
       'DescribeDBInstanceAutomatedBackups',
       `${dbId} in ${region}`,
       () => rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: dbId })),
       { gone: ['DBInstanceAutomatedBackupNotFoundFault'] },
     );
-    const backups = r.ok ? (r.value.DBInstanceAutomatedBackups ?? []) : [];
+    // Retained backups of a deleted database of the same name are listed too: only the live one's window.
+    const backups = (r.ok ? (r.value.DBInstanceAutomatedBackups ?? []) : []).filter((x) =>
+      ofSource(live, x.DbiResourceId),
+    );
     const b = backups.find((x) => x.Status === 'active') ?? backups[0];
     const earliest = iso(b?.RestoreWindow?.EarliestTime);
     const latest = iso(b?.RestoreWindow?.LatestTime);

@@ -96,6 +96,12 @@ export interface EbsDrillProgress {
   settings: EbsDrillSettings & { pollSeconds: number };
   /** When the first create request was sent: each volume's restore time counts from here. */
   requestedAt?: string;
+  /**
+   * The snapshots whose fast snapshot restore this drill turned on (in `settings.availabilityZone`): the only
+   * ones its cleanup turns off. Set empty at select; absent in the state of a drill selected by an older steward
+   * (which turned it on for the whole set).
+   */
+  fastRestored?: string[];
   volumes: RestoredVolume[];
   /** When the last volume became available: the set is usable from then on. */
   availableAt?: string;

@@ -15,6 +15,7 @@ import { Tag } from '../tags.js';
 import {
   type DrillVolume,
   type EbsDrillPort,
+  FAST_RESTORE_TAG,
   planVolumes,
   type RestoredVolume,
   type SnapshotSetRef,
@@ -310,6 +311,8 @@ export const selectVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<D
         timeoutSeconds: t.timeoutSeconds,
         pollSeconds: t.pollSeconds,
       },
+      // Nothing turned on yet: a Restore that fails leaves this, so Cleanup turns off only what it recorded.
+      ...(t.fastSnapshotRestore ? { fastRestored: [] } : {}),
       volumes: set.members.map((m) => ({
         snapshotId: m.snapshotId,
         sourceVolumeId: m.volumeId,
@@ -342,13 +345,17 @@ export const restoreVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<
   const requestedAt = p.requestedAt ?? deps.now().toISOString();
   // From the vault: every part shared with this account first (each recorded before it is made).
   if (p.vault) await shareVaultParts(s.drillId, p, deps);
-  if (p.settings.fastSnapshotRestore) {
-    await volumesPort.enableFastRestore(
-      p.set.members.map((m) => m.snapshotId),
-      p.settings.availabilityZone,
-    );
-  }
-  const inputs = planVolumes(s.drillId, p.set, p.settings);
+  // Only where it was not on before the drill started: what this drill turns on is all it turns off.
+  const fastRestored = p.settings.fastSnapshotRestore
+    ? await volumesPort.enableFastRestore(
+        p.set.members.map((m) => m.snapshotId),
+        p.settings.availabilityZone,
+        s.startedAt,
+      )
+    : undefined;
+  // Each volume of a snapshot this drill turned it on for carries the record (the execution-ended cleanup and
+  // the janitor read it when the state is gone).
+  const inputs = planVolumes(s.drillId, p.set, p.settings, fastRestored);
   const volumes = await Promise.all(
     inputs.map(async (input, i): Promise<RestoredVolume> => {
       const v = p.volumes[i] ?? { snapshotId: input.snapshotId, state: 'not-requested' };
@@ -363,11 +370,24 @@ export const restoreVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<
   logger.info('drill volumes requested', { drillId: s.drillId, set: p.set.id, volumes });
   const refused = volumes.filter((v) => v.state === 'create-failed');
   if (refused.length) {
+    // This state is lost with the error (Cleanup gets the one before): turn off now what no volume records.
+    const unrecorded = (fastRestored ?? []).filter((id) => refused.some((v) => v.snapshotId === id));
+    const off = unrecorded.length
+      ? await volumesPort
+          .disableFastRestore(unrecorded, p.settings.availabilityZone)
+          .then(() => '')
+          .catch(
+            (e: unknown) => `; fast snapshot restore of ${unrecorded.join(', ')} left on: ${errorMessage(e)}`,
+          )
+      : '';
     throw new VolumeRestoreFailedError(
-      `restore of set ${p.set.id}: ${refused.map((v) => `${v.snapshotId}: ${v.error}`).join('; ')}`,
+      `restore of set ${p.set.id}: ${refused.map((v) => `${v.snapshotId}: ${v.error}`).join('; ')}${off}`,
     );
   }
-  return { ...s, ebs: { ...p, requestedAt, volumes } };
+  return {
+    ...s,
+    ebs: { ...p, requestedAt, volumes, ...(fastRestored ? { fastRestored } : {}) },
+  };
 };
 
 /**
@@ -508,8 +528,15 @@ export const cleanupVolumes = async (
       }
     }),
   );
-  if (p.settings.fastSnapshotRestore) {
-    const snapshots = p.set.members.map((m) => m.snapshotId);
+  // What this drill turned on: recorded in its state, or on its volumes (a Restore that failed returned no
+  // state). A state from an older steward records nothing: that one turned it on for the whole set.
+  const snapshots = [
+    ...new Set([
+      ...(p.fastRestored ?? (p.settings.fastSnapshotRestore ? p.set.members.map((m) => m.snapshotId) : [])),
+      ...tagged.flatMap((v) => (v.tags[FAST_RESTORE_TAG] && v.snapshotId ? [v.snapshotId] : [])),
+    ]),
+  ].sort();
+  if (snapshots.length) {
     const base = {
       resource: `fast snapshot restore of ${snapshots.join(', ')} in ${p.settings.availabilityZone}`,
       action: 'disable',

@@ -37,11 +37,26 @@ export interface EbsDrillPort {
   describe(ids: readonly string[]): Promise<DrillVolume[]>;
   /** Deletes a volume only when it carries `steward:drill`; `gone` when there is none. */
   remove(volumeId: string): Promise<'deleted' | 'gone'>;
-  enableFastRestore(snapshotIds: readonly string[], availabilityZone: string): Promise<void>;
+  /**
+   * Turn fast snapshot restore on in the zone for those of `snapshotIds` where it was not on already before
+   * `since` (the drill's start: someone else's, or another drill's, is left as it is) and return those: what
+   * this drill turned on, and may turn off. A retried task returns the same ones.
+   */
+  enableFastRestore(
+    snapshotIds: readonly string[],
+    availabilityZone: string,
+    since: string,
+  ): Promise<string[]>;
   disableFastRestore(snapshotIds: readonly string[], availabilityZone: string): Promise<void>;
   /** Every volume tagged `steward:drill` (what the janitor sweeps). */
   listDrillVolumes(): Promise<DrillVolume[]>;
 }
+
+/**
+ * On a drill volume whose snapshot's fast snapshot restore the drill turned on: the record the execution-ended
+ * cleanup and the janitor read to turn it off (the drill's state is gone by then), and only that.
+ */
+export const FAST_RESTORE_TAG = 'steward:fast-restore';
 
 /** Tags of a drill volume: the drill's, steward's, and where it came from. */
 export const drillVolumeTags = (drillId: string, set: SnapshotSetRef, m: SetMember): Tags => ({
@@ -59,13 +74,21 @@ export const volumeToken = (drillId: string, snapshotId: string): string =>
   `${drillId}-${snapshotId}`.slice(-64);
 
 /** The create requests of a drill of `set`: one volume per member, in the drill's zone. */
-export const planVolumes = (drillId: string, set: SnapshotSetRef, s: EbsDrillSettings): CreateVolumeInput[] =>
+export const planVolumes = (
+  drillId: string,
+  set: SnapshotSetRef,
+  s: EbsDrillSettings,
+  fastRestored: readonly string[] = [],
+): CreateVolumeInput[] =>
   set.members.map((m) => ({
     snapshotId: m.snapshotId,
     availabilityZone: s.availabilityZone,
     volumeType: s.volumeType,
     clientToken: volumeToken(drillId, m.snapshotId),
-    tags: drillVolumeTags(drillId, set, m),
+    tags: {
+      ...drillVolumeTags(drillId, set, m),
+      ...(fastRestored.includes(m.snapshotId) ? { [FAST_RESTORE_TAG]: 'drill' } : {}),
+    },
     ...(s.encrypt ? { encrypted: true } : {}),
   }));
 
@@ -129,13 +152,14 @@ export const drillSnapshotSet = async (
     problems: [],
   };
   const snapshots = set.members.map((m) => m.snapshotId);
-  let fsrOn = false;
+  // What this drill turned on: the only ones it turns off. All of them while the enable is in flight.
+  let fsrOn: string[] = [];
   try {
     if (s.fastSnapshotRestore) {
-      fsrOn = true;
-      await deps.ebs.enableFastRestore(snapshots, s.availabilityZone);
+      fsrOn = snapshots;
+      fsrOn = await deps.ebs.enableFastRestore(snapshots, s.availabilityZone, started.toISOString());
     }
-    const inputs = planVolumes(drillId, set, s);
+    const inputs = planVolumes(drillId, set, s, fsrOn);
     await Promise.all(
       inputs.map(async (input, i) => {
         const v = report.volumes[i]!;
@@ -156,7 +180,7 @@ export const drillSnapshotSet = async (
   } catch (e) {
     report.problems.push(`drill stopped: ${errorMessage(e)}`);
   } finally {
-    await cleanUp(report, snapshots, s, deps, fsrOn);
+    await cleanUp(report, s, deps, fsrOn);
   }
   for (const v of report.volumes)
     if (v.state !== 'available') report.problems.push(`${v.snapshotId}: ${v.error ?? `volume ${v.state}`}`);
@@ -194,10 +218,9 @@ const waitAvailable = async (
 
 const cleanUp = async (
   report: EbsDrillReport,
-  snapshots: string[],
   s: EbsDrillSettings,
   deps: EbsDrillDeps,
-  fsrOn: boolean,
+  fsrOn: readonly string[],
 ): Promise<void> => {
   const deletes = report.volumes.flatMap((v) => (v.volumeId ? [v.volumeId] : []));
   const outcomes = await Promise.all(
@@ -211,13 +234,13 @@ const cleanUp = async (
       }
     }),
   );
-  if (fsrOn) {
+  if (fsrOn.length) {
     const base = {
-      resource: `fast snapshot restore ${snapshots.join(', ')} in ${s.availabilityZone}`,
+      resource: `fast snapshot restore ${fsrOn.join(', ')} in ${s.availabilityZone}`,
       action: 'disable',
     };
     try {
-      await deps.ebs.disableFastRestore(snapshots, s.availabilityZone);
+      await deps.ebs.disableFastRestore(fsrOn, s.availabilityZone);
       outcomes.push({ ...base, status: 'done' });
     } catch (e) {
       outcomes.push(failedOutcome(base, e));

@@ -5,11 +5,10 @@ import type { Outcome } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
-import { type DrillVolume, volumeResources } from './ebs.js';
+import { type DrillVolume, FAST_RESTORE_TAG, volumeResources } from './ebs.js';
 import { allDrillVolumes } from './ebs-tasks.js';
 import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
-import { volumeTargetOf } from './stage-drills.js';
 import type { SweptResource } from './janitor.js';
 import { type DrillCopy, PartialListingError, type VaultShare } from './ports.js';
 import type { DrillDeps } from './task-core.js';
@@ -143,14 +142,10 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     ...resources,
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);
-  // An EBS drill's target with fast snapshot restore: turned on at its restore, billed per snapshot and zone hour
-  // until turned off, which its Cleanup step does and this execution never reached. Off for the snapshots its
-  // volumes came from, in their zone (the drill's).
-  const fastRestores = fastRestoresOf(
-    d.input,
-    deps,
-    volumes.filter((x) => x.tags[Tag.drill] === drillId),
-  );
+  // Fast snapshot restore this EBS drill turned on at its restore, billed per snapshot and zone hour until turned
+  // off, which its Cleanup step does and this execution never reached: off for the snapshots whose volumes record
+  // it, in their zone. One that was on before the drill is not recorded, and stays on.
+  const fastRestores = fastRestoresOf(volumes.filter((x) => x.tags[Tag.drill] === drillId));
   const cleanup = [
     ...(unlisted ? [unlisted] : []),
     ...(await settleEach(
@@ -257,24 +252,13 @@ const fastRestoreOutcome = (zone: string, snapshots: readonly string[]) => ({
 });
 
 /**
- * The fast snapshot restores an EBS drill that ended outside its own handling left on: none unless the execution's
- * input names a `drill.volumes` target with `fastSnapshotRestore`; then the snapshots of its volumes, by zone.
+ * The fast snapshot restores an EBS drill that ended outside its own handling left on: those it turned on
+ * itself, as its volumes record (`steward:fast-restore`), by zone. One someone else had on is not recorded there.
  */
-const fastRestoresOf = (
-  input: string | null | undefined,
-  deps: DrillDeps,
-  volumes: readonly DrillVolume[],
-): { zone: string; snapshots: string[] }[] => {
-  let database: unknown;
-  try {
-    database = input ? (JSON.parse(input) as { database?: unknown }).database : undefined;
-  } catch {
-    return [];
-  }
-  if (typeof database !== 'string' || !volumeTargetOf(deps.config, database)?.fastSnapshotRestore) return [];
+const fastRestoresOf = (volumes: readonly DrillVolume[]): { zone: string; snapshots: string[] }[] => {
   const byZone = new Map<string, Set<string>>();
   for (const v of volumes) {
-    if (!v.availabilityZone || !v.snapshotId) continue;
+    if (!v.tags[FAST_RESTORE_TAG] || !v.availabilityZone || !v.snapshotId) continue;
     byZone.set(v.availabilityZone, (byZone.get(v.availabilityZone) ?? new Set()).add(v.snapshotId));
   }
   return [...byZone].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));

@@ -13,7 +13,13 @@ import {
   type RestorePort,
   type VaultShare,
 } from './ports.js';
-import { type EbsDrillPort, type VolumeResource, volumeResources } from './ebs.js';
+import {
+  type DrillVolume,
+  type EbsDrillPort,
+  FAST_RESTORE_TAG,
+  type VolumeResource,
+  volumeResources,
+} from './ebs.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
 import {
@@ -67,6 +73,48 @@ const HOUR_MS = 3_600_000;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /**
+ * Fast snapshot restore a drill turned on and never turned off (billed per snapshot and zone hour), found by the
+ * record on its volumes (`steward:fast-restore`): off, by zone, for the snapshots of the volumes this run deletes,
+ * unless a volume it keeps (a drill still running) records the same snapshot in the same zone. One outcome per
+ * zone (`planned` in a dry run). One someone else turned on is recorded on no volume, and stays on.
+ */
+const fastRestoresLeftOn = async (
+  deps: JanitorDeps,
+  volumes: readonly DrillVolume[],
+  verdicts: readonly JanitorVerdict[],
+): Promise<Outcome[]> => {
+  const port = deps.volumes;
+  if (!port) return [];
+  const deleted = new Set(
+    verdicts.flatMap((v) =>
+      v.action === 'delete' && v.resource.kind === 'ebs-volume' ? [v.resource.id] : [],
+    ),
+  );
+  const key = (v: DrillVolume) => `${v.snapshotId}@${v.availabilityZone}`;
+  const recorded = volumes.filter((v) => v.tags[FAST_RESTORE_TAG] && v.snapshotId && v.availabilityZone);
+  const inUse = new Set(recorded.filter((v) => !deleted.has(v.volumeId) && v.state !== 'deleted').map(key));
+  const byZone = new Map<string, Set<string>>();
+  for (const v of recorded) {
+    if (!deleted.has(v.volumeId) || inUse.has(key(v))) continue;
+    byZone.set(v.availabilityZone!, (byZone.get(v.availabilityZone!) ?? new Set()).add(v.snapshotId!));
+  }
+  const zones = [...byZone].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));
+  const base = ({ zone, snapshots }: (typeof zones)[number]) => ({
+    resource: `fast snapshot restore of ${snapshots.join(', ')} in ${zone}`,
+    action: 'disable',
+  });
+  return settleEach(
+    zones,
+    async (z): Promise<Outcome> => {
+      if (deps.dryRun) return { ...base(z), status: 'planned' };
+      await port.disableFastRestore(z.snapshots, z.zone);
+      return { ...base(z), status: 'done' };
+    },
+    base,
+  );
+};
+
+/**
  * Which drill resources to delete: those older than `maxAgeHours`. Pure. A resource without a
  * creation time is still being created, so it is young.
  */
@@ -96,7 +144,7 @@ export interface JanitorDeps {
   /** Where the run's full report goes (the report bucket); without it none is kept. */
   runReports?: RunReports;
   /** EBS drill volumes (tagged steward:drill), swept with the rest; absent: none are looked for. */
-  volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove'>;
+  volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove' | 'disableFastRestore'>;
   /** EBS drill verifier instances (tagged steward:drill, kind ebs-verifier); absent: none are looked for. */
   verifiers?: Pick<EbsVerifierPort, 'listVerifiers' | 'terminate'>;
   /**
@@ -276,9 +324,10 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const outcomes: Outcome[] = [];
   for (const phase of [...new Set(doomed.map((v) => phaseOf(v.resource)))])
     outcomes.push(...(await sweep(doomed.filter((v) => phaseOf(v.resource) === phase))));
+  const fastRestores = await fastRestoresLeftOn(deps, volumes, verdicts);
 
   let notified = false;
-  const all = [...outcomes, ...unreadable];
+  const all = [...outcomes, ...unreadable, ...fastRestores];
   if (doomed.length) {
     const what = (i: number) => {
       const v = doomed[i]!;
@@ -297,6 +346,11 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
           deps.dryRun ? `Would ${does} ${what(i)}` : `Had to clean up after a drill: ${does}d ${what(i)}`,
         );
     });
+    // Fast snapshot restore the deleted volumes' drills left on, after the volumes.
+    for (const o of fastRestores) {
+      if (o.status === 'failed') failed.push(`FAILED to ${o.action} ${o.resource}: ${clip(o.error, 300)}`);
+      else handled.push(`${deps.dryRun ? 'Would turn off' : 'Turned off'} ${o.resource}`);
+    }
     const unshares = doomed.some((v) => v.resource.kind === 'vault-share')
       ? ` Vault copies a drill shared with this account more than ${maxAgeHours} h ago are unshared.`
       : '';
@@ -307,7 +361,14 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
         capability: 'drill',
         at: now,
         name: deps.dryRun ? 'janitor-dry-run' : 'janitor',
-        report: { dryRun: deps.dryRun, maxAgeHours, region: deps.restore.region, verdicts, outcomes },
+        report: {
+          dryRun: deps.dryRun,
+          maxAgeHours,
+          region: deps.restore.region,
+          verdicts,
+          outcomes,
+          ...(fastRestores.length ? { fastRestores } : {}),
+        },
       },
       (report) => ({
         severity: 'warning',

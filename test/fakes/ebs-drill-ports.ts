@@ -21,6 +21,8 @@ export interface FakeEbsOptions {
    * create from one it may not is refused as EC2 refuses it.
    */
   readable?: (snapshotId: string) => boolean;
+  /** Fast snapshot restore someone else turned on before the drill, as `<snapshot>@<zone>`. */
+  fastRestoreOn?: string[];
 }
 
 export type FakeEbs = EbsDrillDeps & {
@@ -87,7 +89,12 @@ export const fakeEbs = (sets: Snapshot[], o: FakeEbsOptions = {}, region = 'eu-w
       live.delete(id);
       return 'deleted';
     },
-    enableFastRestore: async (s) => void log.push(`fsr on ${s.join(',')}`),
+    enableFastRestore: async (s, zone) => {
+      // Someone else's (o.fastRestoreOn, per zone) is left as it is; the rest is the drill's.
+      const ours = s.filter((id) => !o.fastRestoreOn?.includes(`${id}@${zone}`));
+      log.push(`fsr on ${ours.join(',')}`);
+      return ours;
+    },
     disableFastRestore: async (s) => void log.push(`fsr off ${s.join(',')}`),
     listDrillVolumes: async () => {
       log.push('list');

@@ -64,6 +64,11 @@ describe('EBS drill IAM', () => {
       ...bound(CREATE),
       ...bound(call('DescribeVolumes', { VolumeIds: ['vol-1'] })),
       ...bound(
+        call('DescribeFastSnapshotRestores', {
+          Filters: [{ Name: 'snapshot-id', Values: ['snap-1'] }],
+        }),
+      ),
+      ...bound(
         call('EnableFastSnapshotRestores', {
           SourceSnapshotIds: ['snap-1'],
           AvailabilityZones: ['eu-west-1a'],
@@ -77,7 +82,7 @@ describe('EBS drill IAM', () => {
       ),
       ...bound(call('DeleteVolume', { VolumeId: 'vol-0123456789abcdef0' })),
     ];
-    expect(requests).toHaveLength(7);
+    expect(requests).toHaveLength(8);
     for (const r of requests) expect(await decide(r), r.label).toBe('Allowed');
   });
 

@@ -688,6 +688,18 @@ const BINDERS: Record<string, Binder> = {
             ),
           )
         : [],
+  // The EBS drill reads which snapshots had fast snapshot restore on before it (shared/aws/ebs-drill.ts).
+  'EC2Client:DescribeFastSnapshotRestores': (_c, d, role) =>
+    role === 'drill' && drillsEbs(d)
+      ? ebsDrillRegions(d).map((r) =>
+          req(
+            'ec2:DescribeFastSnapshotRestores',
+            '*',
+            { 'aws:RequestedRegion': r },
+            `DescribeFastSnapshotRestores (drill snapshots in ${r})`,
+          ),
+        )
+      : [],
   'EC2Client:DescribeSnapshots': (_c, d, role) =>
     role === 'retention' ||
     ((role === 'backup' || role === 'report') && backsUp(d, 'ebs')) ||

@@ -3,6 +3,7 @@ import {
   CreateVolumeCommand,
   DeleteVolumeCommand,
   DescribeAvailabilityZonesCommand,
+  DescribeFastSnapshotRestoresCommand,
   DescribeVolumesCommand,
   DisableFastSnapshotRestoresCommand,
   EC2Client,
@@ -21,6 +22,8 @@ const meta = { $metadata: {} };
 const notFound = () =>
   Object.assign(new Error('The volume does not exist'), { name: 'InvalidVolume.NotFound' });
 const drillTags = { [Tag.drill]: 'd1', [Tag.managed]: 'true' };
+/** When the drill started. */
+const SINCE = '2026-02-01T05:00:00.000Z';
 
 describe('ec2EbsDrillPort (mocked EC2)', () => {
   const ec2 = mockClient(EC2Client);
@@ -93,17 +96,78 @@ describe('ec2EbsDrillPort (mocked EC2)', () => {
 
   it('turns fast snapshot restore on and off for the set’s snapshots in the drill zone', async () => {
     // Prepare
+    ec2.on(DescribeFastSnapshotRestoresCommand).resolves({ ...meta, FastSnapshotRestores: [] });
     ec2.on(EnableFastSnapshotRestoresCommand).resolves(meta);
     ec2.on(DisableFastSnapshotRestoresCommand).resolves(meta);
     // Act
-    await port().enableFastRestore(['snap-1', 'snap-2'], 'eu-west-1a');
+    const ours = await port().enableFastRestore(['snap-1', 'snap-2'], 'eu-west-1a', SINCE);
     await port().disableFastRestore(['snap-1', 'snap-2'], 'eu-west-1a');
     // Assert
+    expect(ours).toEqual(['snap-1', 'snap-2']);
     for (const C of [EnableFastSnapshotRestoresCommand, DisableFastSnapshotRestoresCommand])
       expect(ec2).toReceiveCommandWith(C, {
         SourceSnapshotIds: ['snap-1', 'snap-2'],
         AvailabilityZones: ['eu-west-1a'],
       });
+  });
+
+  it('leaves alone fast snapshot restore that was on before the drill, over every page, and says what it turned on', async () => {
+    // Prepare: snap-1 on since yesterday (someone else's); snap-2 turned on by this drill (a retried task).
+    ec2
+      .on(DescribeFastSnapshotRestoresCommand)
+      .resolvesOnce({
+        ...meta,
+        NextToken: 'p2',
+        FastSnapshotRestores: [
+          {
+            SnapshotId: 'snap-1',
+            AvailabilityZone: 'eu-west-1a',
+            State: 'enabled',
+            EnablingTime: new Date('2026-01-31T05:00:00Z'),
+          },
+        ],
+      })
+      .resolves({
+        ...meta,
+        FastSnapshotRestores: [
+          {
+            SnapshotId: 'snap-2',
+            AvailabilityZone: 'eu-west-1a',
+            State: 'optimizing',
+            EnablingTime: new Date('2026-02-01T05:01:00Z'),
+          },
+        ],
+      });
+    ec2.on(EnableFastSnapshotRestoresCommand).resolves(meta);
+
+    // Act
+    const ours = await port().enableFastRestore(['snap-1', 'snap-2', 'snap-3'], 'eu-west-1a', SINCE);
+
+    // Assert
+    expect(ours).toEqual(['snap-2', 'snap-3']);
+    expect(ec2).toReceiveCommandWith(DescribeFastSnapshotRestoresCommand, {
+      Filters: [
+        { Name: 'snapshot-id', Values: ['snap-1', 'snap-2', 'snap-3'] },
+        { Name: 'availability-zone', Values: ['eu-west-1a'] },
+        { Name: 'state', Values: ['enabling', 'optimizing', 'enabled'] },
+      ],
+      MaxResults: 200,
+    });
+    expect(ec2).toReceiveCommandWith(DescribeFastSnapshotRestoresCommand, { NextToken: 'p2' });
+    expect(ec2).toReceiveCommandTimes(EnableFastSnapshotRestoresCommand, 1);
+    expect(ec2).toReceiveCommandWith(EnableFastSnapshotRestoresCommand, {
+      SourceSnapshotIds: ['snap-2', 'snap-3'],
+      AvailabilityZones: ['eu-west-1a'],
+    });
+  });
+
+  it('turns nothing on when every snapshot had it on already', async () => {
+    ec2.on(DescribeFastSnapshotRestoresCommand).resolves({
+      ...meta,
+      FastSnapshotRestores: [{ SnapshotId: 'snap-1', State: 'enabled' }],
+    });
+    expect(await port().enableFastRestore(['snap-1'], 'eu-west-1a', SINCE)).toEqual([]);
+    expect(ec2).not.toReceiveCommand(EnableFastSnapshotRestoresCommand);
   });
 
   it('lists drill volumes by the steward:drill tag key, paginated', async () => {

@@ -294,8 +294,49 @@ describe('elastiCacheDrillPort.remove', () => {
 });
 
 describe('elastiCacheDrillPort.listSnapshots and listDrillResources', () => {
+  it('leaves out the snapshots of an earlier group deleted and re-created under the same id', async () => {
+    // Prepare: sessions was re-created on 2026-01-20; a manual snapshot of the old group kept its id.
+    ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'sessions' }).resolves({
+      ...meta,
+      ReplicationGroups: [
+        { ReplicationGroupId: 'sessions', ReplicationGroupCreateTime: new Date('2026-01-20T10:00:00Z') },
+      ],
+    });
+    const snap = (name: string, at: string) => ({
+      SnapshotName: name,
+      ReplicationGroupId: 'sessions',
+      SnapshotStatus: 'available',
+      SnapshotSource: 'manual',
+      NodeSnapshots: [{ SnapshotCreateTime: new Date(at) }],
+    });
+    ec.on(DescribeSnapshotsCommand).resolves({
+      ...meta,
+      Snapshots: [snap('before-rebuild', '2026-01-19T23:00:00Z'), snap('nightly', '2026-01-31T03:00:00Z')],
+    });
+
+    // Act
+    const list = await port().listSnapshots('sessions');
+
+    // Assert: ElastiCache snapshots carry no id of their group; one taken before the group existed is not its.
+    expect(list.map((s) => s.id)).toEqual(['nightly']);
+  });
+
+  it('refuses to list snapshots of a group that no longer exists, naming it', async () => {
+    ec.on(DescribeReplicationGroupsCommand).rejects(fault(ReplicationGroupNotFoundFault));
+    ec.on(DescribeSnapshotsCommand).resolves({ ...meta, Snapshots: [{ SnapshotName: 'left-behind' }] });
+
+    await expect(port().listSnapshots('sessions')).rejects.toThrow(
+      /replication group sessions not found in eu-west-1/,
+    );
+    expect(ec).not.toReceiveCommand(DescribeSnapshotsCommand);
+  });
+
   it('lists manual and automatic snapshots of the group with their size, type and shards', async () => {
     // Prepare
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      ...meta,
+      ReplicationGroups: [{ ReplicationGroupId: 'sessions' }],
+    });
     ec.on(DescribeSnapshotsCommand)
       .resolvesOnce({
         ...meta,

@@ -1,5 +1,6 @@
 import {
   CreateDBInstanceCommand,
+  DBClusterNotFoundFault,
   DBClusterSnapshotNotFoundFault,
   DBInstanceAlreadyExistsFault,
   DBInstanceNotFoundFault,
@@ -648,6 +649,9 @@ describe('remove', () => {
 describe('inventory', () => {
   it('lists manual and automated snapshots of one database as plain data', async () => {
     // Prepare
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders-db', DbiResourceId: 'db-ABC' }],
+    });
     rds.on(DescribeDBSnapshotsCommand).resolves({
       DBSnapshots: [
         {
@@ -679,11 +683,98 @@ describe('inventory', () => {
     ]);
   });
 
-  it('reads the point-in-time window from the active automated backup', async () => {
+  it('lists only the snapshots of the live database, not of a deleted one that had its name', async () => {
+    // Prepare: orders-db was deleted and re-created; its manual snapshot outlived it, under the same name.
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders-db', DbiResourceId: 'db-NEW' }],
+    });
+    const snap = (id: string, dbi: string, at: string) => ({
+      DBSnapshotIdentifier: id,
+      DBInstanceIdentifier: 'orders-db',
+      DbiResourceId: dbi,
+      SnapshotCreateTime: new Date(at),
+      Status: 'available',
+      SnapshotType: 'manual',
+    });
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        snap('before-migration', 'db-OLD', '2026-01-31T06:00:00Z'),
+        snap('nightly', 'db-NEW', '2026-01-31T03:05:00Z'),
+      ],
+    });
+
+    // Act
+    const list = await port().listSnapshots('rds-instance', 'orders-db');
+
+    // Assert: the later snapshot is of the deleted database; a drill of it would prove nothing about orders-db.
+    expect(list.map((s) => s.id)).toEqual(['nightly']);
+  });
+
+  it('lists only the cluster snapshots of the live cluster', async () => {
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'ledger' }).resolves({
+      DBClusters: [{ DBClusterIdentifier: 'ledger', DbClusterResourceId: 'cluster-NEW' }],
+    });
+    const snap = (id: string, res: string) => ({
+      DBClusterSnapshotIdentifier: id,
+      DBClusterIdentifier: 'ledger',
+      DbClusterResourceId: res,
+      SnapshotCreateTime: new Date('2026-01-31T03:00:00Z'),
+      Status: 'available',
+    });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [snap('old-ledger', 'cluster-OLD'), snap('ledger-snap', 'cluster-NEW')],
+    });
+
+    const list = await port().listSnapshots('aurora-cluster', 'ledger');
+
+    expect(list.map((s) => s.id)).toEqual(['ledger-snap']);
+  });
+
+  it('refuses to list for a drill when the database no longer exists, naming it', async () => {
+    rds.on(DescribeDBInstancesCommand).rejects(fault(DBInstanceNotFoundFault));
+    rds.on(DescribeDBClustersCommand).rejects(fault(DBClusterNotFoundFault));
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: 'left-behind' }] });
+
+    await expect(port().listSnapshots('rds-instance', 'orders-db')).rejects.toThrow(
+      /DB instance orders-db not found in eu-west-1/,
+    );
+    await expect(port().listSnapshots('aurora-cluster', 'ledger')).rejects.toThrow(
+      /DB cluster ledger not found in eu-west-1/,
+    );
+    expect(rds).not.toReceiveCommand(DescribeDBSnapshotsCommand);
+    expect(rds).not.toReceiveCommand(DescribeDBClusterSnapshotsCommand);
+  });
+
+  it('reads the point-in-time window of the live database, not a retained backup of a deleted one', async () => {
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders-db', DbiResourceId: 'db-NEW' }],
+    });
     rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
       DBInstanceAutomatedBackups: [
         {
           Status: 'retained',
+          DbiResourceId: 'db-OLD',
+          RestoreWindow: {
+            EarliestTime: new Date('2025-01-01T00:00:00Z'),
+            LatestTime: new Date('2025-01-02T00:00:00Z'),
+          },
+        },
+      ],
+    });
+
+    // The live database has no automated backup: no window, not the deleted one's.
+    expect(await port().restorableWindow('rds-instance', 'orders-db')).toBeUndefined();
+  });
+
+  it('reads the point-in-time window from the active automated backup', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders-db', DbiResourceId: 'db-ABC' }],
+    });
+    rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+      DBInstanceAutomatedBackups: [
+        {
+          Status: 'retained',
+          DbiResourceId: 'db-ABC',
           RestoreWindow: {
             EarliestTime: new Date('2025-01-01T00:00:00Z'),
             LatestTime: new Date('2025-01-02T00:00:00Z'),
@@ -691,6 +782,7 @@ describe('inventory', () => {
         },
         {
           Status: 'active',
+          DbiResourceId: 'db-ABC',
           RestoreWindow: {
             EarliestTime: new Date('2026-01-25T00:00:00Z'),
             LatestTime: new Date('2026-02-01T04:55:00Z'),

@@ -255,6 +255,72 @@ describe('an EBS drill through the drill tasks', () => {
     expect(restored.ebs?.settings.availabilityZone).toBe('eu-west-1b');
   });
 
+  it('leaves on the fast snapshot restore someone else turned on for the same snapshots', async () => {
+    // Prepare: the first part's was on in the drill's zone before the drill (an operator's, another tool's).
+    const [theirs, ...rest] = LATEST.parts!.map((p) => p.id);
+    const fsrConfig = {
+      ...configInput,
+      drill: {
+        enabled: true,
+        volumes: { [INSTANCE]: { fastSnapshotRestore: true, availabilityZone: 'eu-west-1b' } },
+      },
+    };
+    const f = fakeDeps({ fastRestoreOn: [`${theirs}@eu-west-1b`] }, fsrConfig);
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+
+    // Act
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+    await runDrillTask(task('cleanup', restored), f.deps);
+
+    // Assert: only what the drill turned on is turned off; its volumes record which.
+    expect(restored.ebs?.fastRestored).toEqual(rest);
+    expect(f.ebs.log.filter((l) => l.startsWith('fsr'))).toEqual([
+      `fsr on ${rest.join(',')}`,
+      `fsr off ${rest.join(',')}`,
+    ]);
+
+    // And an execution that ended outside the drill: the same, from its volumes' record.
+    const g = fakeDeps({ fastRestoreOn: [`${theirs}@eu-west-1b`] }, fsrConfig);
+    const again = await runDrillTask(task('start', { database: INSTANCE }), g.deps);
+    await runDrillTask(task('restore', await runDrillTask(task('select', again), g.deps)), g.deps);
+    await runDrillControl(
+      drillExecutionEnded(REGION, '111122223333', EXECUTION.name, 'ABORTED', { database: INSTANCE }),
+      g.deps,
+    );
+    expect(g.ebs.log.filter((l) => l.startsWith('fsr off'))).toEqual([`fsr off ${rest.join(',')}`]);
+  });
+
+  it('a restore refused after turning fast snapshot restore on turns off what no volume records', async () => {
+    // Prepare: the create of one part is refused; the Catch hands Cleanup the state before Restore.
+    const [first, refused] = LATEST.parts!.map((p) => p.id);
+    const f = fakeDeps(
+      { failCreate: refused },
+      {
+        ...configInput,
+        drill: {
+          enabled: true,
+          volumes: { [INSTANCE]: { fastSnapshotRestore: true, availabilityZone: 'eu-west-1b' } },
+        },
+      },
+    );
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+
+    // Act
+    const failed = await caught('restore', selected, f.deps);
+    await runDrillTask(task('cleanup', failed), f.deps);
+
+    // Assert: the refused part's at once, the created one's by Cleanup from its volume's tag.
+    expect(failed.error?.Error).toBe('RestoreFailedError');
+    expect(f.ebs.log.filter((l) => l.startsWith('fsr off'))).toEqual([
+      `fsr off ${refused}`,
+      `fsr off ${first}`,
+    ]);
+  });
+
   it('skips cleanup when nothing was selected', async () => {
     // Prepare
     const f = fakeDeps();

@@ -74,6 +74,7 @@ const fakeEc2 = (
     enableFastRestore: async (s) => {
       log.push(`fsr on ${s.join(',')}`);
       if (o.failFsr) throw new Error('InsufficientCapacity');
+      return [...s];
     },
     disableFastRestore: async (s) => void log.push(`fsr off ${s.join(',')}`),
     listDrillVolumes: async () => [...volumes.values()],

@@ -166,6 +166,7 @@ describe('runJanitor', () => {
         removed.push(id);
         return 'deleted' as const;
       },
+      disableFastRestore: async () => undefined,
     };
 
     // Act
@@ -180,6 +181,81 @@ describe('runJanitor', () => {
     ]);
     expect(notifier.sent[0]!.lines[0]).toMatch(
       /^Had to clean up after a drill: deleted ebs-volume vol-old \(drill monthly-mongo/,
+    );
+  });
+
+  it('turns off the fast snapshot restore an old drill volume records, unless a running drill’s volume records it too', async () => {
+    // Prepare: a dead drill's volumes (its Cleanup never ran) and a running drill's, on snapshots and zones
+    // that overlap; one volume's record is absent (fast snapshot restore someone else turned on).
+    const { deps, notifier } = setup([]);
+    const off: string[] = [];
+    const volume = (id: string, drill: string, ageHours: number, snap: string, zone: string, fsr = true) => ({
+      volumeId: id,
+      state: 'available',
+      snapshotId: snap,
+      availabilityZone: zone,
+      createdAt: hoursAgo(ageHours),
+      tags: {
+        'steward:drill': drill,
+        'steward:managed': 'true',
+        ...(fsr ? { 'steward:fast-restore': 'drill' } : {}),
+      },
+    });
+    const volumes = {
+      listDrillVolumes: async () => [
+        volume('vol-dead1', 'dead', 9, 'snap-1', 'eu-west-1a'),
+        volume('vol-dead2', 'dead', 9, 'snap-2', 'eu-west-1a'),
+        volume('vol-dead3', 'dead', 9, 'snap-3', 'eu-west-1b'),
+        volume('vol-dead4', 'dead', 9, 'snap-4', 'eu-west-1a', false),
+        volume('vol-live2', 'live', 1, 'snap-2', 'eu-west-1a'),
+      ],
+      remove: async () => 'deleted' as const,
+      disableFastRestore: async (ids: readonly string[], zone: string) =>
+        void off.push(`${ids.join(',')}@${zone}`),
+    };
+
+    // Act
+    await runJanitor({ ...deps, volumes });
+    const dry = setup([], true);
+    await runJanitor({ ...dry.deps, volumes });
+
+    // Assert: by zone, only what the dead drill recorded and no running drill still uses.
+    expect(off).toEqual(['snap-1@eu-west-1a', 'snap-3@eu-west-1b']);
+    expect(notifier.sent[0]!.lines).toEqual(
+      expect.arrayContaining([
+        'Turned off fast snapshot restore of snap-1 in eu-west-1a',
+        'Turned off fast snapshot restore of snap-3 in eu-west-1b',
+      ]),
+    );
+    // A dry run turns nothing off, and says what it would.
+    expect(off).toHaveLength(2);
+    expect(dry.notifier.sent[0]!.lines).toContain(
+      'Would turn off fast snapshot restore of snap-1 in eu-west-1a',
+    );
+  });
+
+  it('reports a fast snapshot restore it could not turn off, and fails the run after the sweep', async () => {
+    const { deps, notifier } = setup([]);
+    const volumes = {
+      listDrillVolumes: async () => [
+        {
+          volumeId: 'vol-dead',
+          state: 'available',
+          snapshotId: 'snap-1',
+          availabilityZone: 'eu-west-1a',
+          createdAt: hoursAgo(9),
+          tags: { 'steward:drill': 'dead', 'steward:managed': 'true', 'steward:fast-restore': 'drill' },
+        },
+      ],
+      remove: async () => 'deleted' as const,
+      disableFastRestore: async () => {
+        throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+      },
+    };
+
+    await expect(runJanitor({ ...deps, volumes })).rejects.toThrow(PartialFailureError);
+    expect(notifier.sent[0]!.lines.join('\n')).toContain(
+      'FAILED to disable fast snapshot restore of snap-1 in eu-west-1a: Request limit exceeded.',
     );
   });
 
@@ -205,6 +281,7 @@ describe('runJanitor', () => {
         order.push(id);
         return 'deleted' as const;
       },
+      disableFastRestore: async () => undefined,
     };
     const verifiers = {
       listVerifiers: async () => [
@@ -279,6 +356,7 @@ describe('runJanitor', () => {
         throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
       },
       remove: async () => 'deleted' as const,
+      disableFastRestore: async () => undefined,
     };
 
     // Act

@@ -30,6 +30,7 @@ import { leftIn, ownTmpDir, processesUnder, removeOwnTmpDir } from '../../suppor
 
 const DB = 'app-db';
 const SNAPSHOT = 'steward-app-db-202602010300-sched';
+const SOURCE_DBI = 'db-APPDB0000000000000000000A';
 
 /** One implementation under the contract, seeded with one snapshot of DB. */
 interface Subject {
@@ -181,6 +182,7 @@ describe('rdsRestorePort over a stateful RDS mock', () => {
           DBSnapshotIdentifier: id,
           DBSnapshotArn: `arn:aws:rds:eu-west-1:111122223333:snapshot:${id}`,
           DBInstanceIdentifier: s.db,
+          DbiResourceId: SOURCE_DBI,
           SnapshotCreateTime: new Date('2026-02-01T03:00:00Z'),
           Status: 'available',
           SnapshotType: 'manual',
@@ -200,6 +202,8 @@ describe('rdsRestorePort over a stateful RDS mock', () => {
     rds.on(DescribeDBInstancesCommand).callsFake((input: DescribeDBInstancesCommandInput) => {
       const id = input.DBInstanceIdentifier;
       if (!id) return { DBInstances: [...instances.keys()].map(shape) };
+      // The live source: listing its snapshots looks it up to tell them from an earlier namesake's.
+      if (id === DB) return { DBInstances: [{ DBInstanceIdentifier: DB, DbiResourceId: SOURCE_DBI }] };
       const i = instances.get(id);
       if (!i) throw new DBInstanceNotFoundFault({ message: `${id} not found`, ...meta });
       if (i.status === 'creating' && ++i.seen > 1) i.status = 'available';
