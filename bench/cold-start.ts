@@ -83,8 +83,8 @@ export const EVENTS: Record<string, (db?: BenchDatabase) => unknown> = {
 /**
  * What the fake AWS answers a function's first invoke with, where empty answers would make it throw (and so
  * take the error path: mapping the stack through the source map, which no normal invoke does). The drill's
- * select task needs a snapshot of its database inside the selector's window: one manual snapshot of
- * orders-db from a day ago. The baseline sends the same requests and reads the same answers.
+ * select task needs its live database and a snapshot of it inside the selector's window: orders-db, and one
+ * manual snapshot of it (the same resource id) from a day ago. The baseline sends the same requests and reads the same answers.
  */
 const ANSWERS: Record<string, QueryAnswers> = {
   // The daily policy's database, opted in by its tag, available: the scheduled run snapshots it.
@@ -98,6 +98,14 @@ const ANSWERS: Record<string, QueryAnswers> = {
       '</DBInstance></DBInstances>',
   },
   drill: {
+    // The live database whose snapshots the drill restores: a snapshot counts only with its resource id.
+    DescribeDBInstances: () =>
+      '<DBInstances><DBInstance><DBInstanceIdentifier>orders-db</DBInstanceIdentifier>' +
+      '<DBInstanceArn>arn:aws:rds:eu-west-1:111122223333:db:orders-db</DBInstanceArn>' +
+      '<DbiResourceId>db-BENCHORDERSDB0000000000000</DbiResourceId>' +
+      '<DBInstanceClass>db.r6g.large</DBInstanceClass><Engine>postgres</Engine>' +
+      '<DBInstanceStatus>available</DBInstanceStatus><StorageEncrypted>true</StorageEncrypted>' +
+      '</DBInstance></DBInstances>',
     DescribeDBSnapshots: () => {
       const created = new Date(Date.now() - 86_400_000).toISOString();
       const id = `steward-orders-db-${created.slice(0, 16).replace(/\D/g, '')}-sched`;
@@ -105,6 +113,7 @@ const ANSWERS: Record<string, QueryAnswers> = {
         `<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>${id}</DBSnapshotIdentifier>` +
         `<DBSnapshotArn>arn:aws:rds:eu-west-1:111122223333:snapshot:${id}</DBSnapshotArn>` +
         '<DBInstanceIdentifier>orders-db</DBInstanceIdentifier>' +
+        '<DbiResourceId>db-BENCHORDERSDB0000000000000</DbiResourceId>' +
         `<SnapshotCreateTime>${created}</SnapshotCreateTime><Status>available</Status>` +
         '<SnapshotType>manual</SnapshotType><Engine>postgres</Engine><Encrypted>true</Encrypted>' +
         '</DBSnapshot></DBSnapshots>'
