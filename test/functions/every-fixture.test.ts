@@ -169,6 +169,7 @@ const HOME: Record<string, Record<string, Outcome>> = {
   'health/rds-maintenance-scheduled.json': { backup: 'accepted' },
   // Both: backup tells about a protected database's failover; scaling restarts a rule database's cooldown.
   'rds/aws-instance-failover.json': { backup: 'accepted', scaling: 'accepted' },
+  'rds/cluster-failover.json': { backup: 'accepted' },
   'rds/snapshot-copied.json': { backup: 'accepted' },
   'rds/snapshot-created.json': { backup: 'accepted' },
   // The report function's schedules; the report handler is not in this harness yet: the others refuse them.

@@ -169,6 +169,15 @@ describe('the prod example: each documented event reaches the rule that must act
     expect(matching(rules, storage)).toEqual(['BackupFunctionDatabaseEventRule']);
   });
 
+  it('an Aurora cluster failover, stop and start (DB cluster events) → backup (told)', () => {
+    const cluster = placed(fixture('rds/cluster-failover.json'), HUB.account, HUB.region);
+    expect(matching(rules, cluster)).toContain('BackupFunctionDatabaseEventRule');
+    for (const id of ['RDS-EVENT-0069', 'RDS-EVENT-0150', 'RDS-EVENT-0151', 'RDS-EVENT-0153'])
+      expect(matching(rules, { ...cluster, detail: { ...cluster.detail, EventID: id } }), id).toEqual([
+        'BackupFunctionDatabaseEventRule',
+      ]);
+  });
+
   it('steward’s snapshot became available → backup (DR copies); its copy finished in the DR region → forwarded, then backup', () => {
     expect(matching(rules, fixture('rds/snapshot-created.json'))).toEqual([
       'BackupFunctionSnapshotCreatedRule',
@@ -297,6 +306,7 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
     return [
       ['failover', failover],
       ['storage full', { ...failover, detail: { ...failover.detail, EventID: 'RDS-EVENT-0007' } }],
+      ['cluster failover', at('rds/cluster-failover.json')],
       ['snapshot created', at('rds/snapshot-created.json')],
       ['copy finished', at('rds/snapshot-copied.json')],
       ['maintenance', at('health/rds-maintenance-scheduled.json')],
