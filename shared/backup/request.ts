@@ -141,8 +141,9 @@ export interface Invocation {
 
 /**
  * RDS instance and cluster events steward tells about for a protected database, at their severity. One table
- * keyed by id: RDS numbers instance and cluster events apart (RDS and Aurora User Guides, "Amazon RDS event
- * categories and event messages", DB instance and DB cluster events), so no id here means two things.
+ * keyed by id: the ids here are each listed in one of the RDS/Aurora User Guides' tables ("Amazon RDS event
+ * categories and event messages": DB instance events, DB cluster events), not both. The event's detail-type,
+ * not its id, decides whether it is about an instance or a cluster (`rds-event` `source`).
  */
 export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: string }> = {
   'RDS-EVENT-0013': { severity: 'warning', what: 'Multi-AZ failover started' },
