@@ -19,6 +19,7 @@ import {
   ALARM_CONFIGURATION_CHANGE,
   ALARM_STATE_CHANGE,
   namedRules,
+  RDS_CLUSTER_FAILOVER_EVENT_IDS,
   RDS_FAILOVER_EVENT_IDS,
 } from '../shared/scaling/request.js';
 import { Tag } from '../shared/tags.js';
@@ -142,15 +143,26 @@ export class Scaling extends Construct {
         }),
       );
     }
-    if (rules.some((r) => r.kind === 'rds-instance')) {
-      // Every instance failover of the account-region, not the rules' databases by ARN: a pattern holds 2,048
-      // characters, which a list of ARNs outgrew at ~35 databases (CloudFormation could not create the rule).
-      // Failovers are rare; the function ignores one of a database no rule names (shared/scaling/request.ts).
+    const instances = rules.some((r) => r.kind === 'rds-instance');
+    const clusters = rules.some((r) => r.kind === 'aurora-cluster');
+    if (instances || clusters) {
+      // Every failover of the account-region's instances (and clusters, when a rule is on one), not the rules'
+      // databases by ARN: a pattern holds 2,048 characters, which a list of ARNs outgrew at ~35 databases
+      // (CloudFormation could not create the rule). Failovers are rare; the function ignores one of a database
+      // no rule names, and takes an instance id only from an instance event (shared/scaling/request.ts).
       this.eventRules.push(
         fn.addEventRule('FailoverRule', 'A scaling rule’s database failed over: its cooldown restarts', {
           source: ['aws.rds'],
-          detailType: ['RDS DB Instance Event'],
-          detail: { EventID: [...RDS_FAILOVER_EVENT_IDS] },
+          detailType: [
+            ...(instances ? ['RDS DB Instance Event'] : []),
+            ...(clusters ? ['RDS DB Cluster Event'] : []),
+          ],
+          detail: {
+            EventID: [
+              ...(instances ? RDS_FAILOVER_EVENT_IDS : []),
+              ...(clusters ? RDS_CLUSTER_FAILOVER_EVENT_IDS : []),
+            ],
+          },
         }),
       );
     }

@@ -285,6 +285,7 @@ const parseRdsDatabaseEvent = (raw: unknown): BackupRequest => {
     action: 'rds-event',
     eventId,
     database,
+    source: e['detail-type'] === 'RDS DB Cluster Event' ? 'cluster' : 'instance',
     at,
     ...(d.Message ? { message: d.Message } : {}),
     dryRun: false,

@@ -332,7 +332,10 @@ const rdsEvent = async (
 ): Promise<EventResult> => {
   const known = RDS_OPERATIONAL_EVENTS[req.eventId]!;
   const all = await deps.listDatabases();
-  const db = all.find((d) => d.id.toLowerCase() === req.database.toLowerCase() && d.kind !== 'elasticache');
+  // A cluster event names the cluster, an instance event the instance (an Aurora member is told through its
+  // protected cluster); a cluster and an instance may share a name.
+  const kind = req.source === 'cluster' ? 'aurora-cluster' : 'rds-instance';
+  const db = all.find((d) => d.id.toLowerCase() === req.database.toLowerCase() && d.kind === kind);
   const owner = db && protectedBy(db, all);
   if (!owner) {
     const summary = `ignored: ${req.eventId} on ${req.database}: ${db ? 'not protected (no steward:backup tag)' : 'not a database in this region'}`;

@@ -139,7 +139,12 @@ export interface Invocation {
   requestId?: string;
 }
 
-/** RDS instance and cluster events steward tells about for a protected database, at their severity. */
+/**
+ * RDS instance and cluster events steward tells about for a protected database, at their severity. One table
+ * keyed by id: the ids here are each listed in one of the RDS/Aurora User Guides' tables ("Amazon RDS event
+ * categories and event messages": DB instance events, DB cluster events), not both. The event's detail-type,
+ * not its id, decides whether it is about an instance or a cluster (`rds-event` `source`).
+ */
 export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: string }> = {
   'RDS-EVENT-0013': { severity: 'warning', what: 'Multi-AZ failover started' },
   'RDS-EVENT-0015': { severity: 'warning', what: 'Multi-AZ failover to the standby completed' },
@@ -156,6 +161,21 @@ export const RDS_OPERATIONAL_EVENTS: Record<string, { severity: Severity; what: 
   },
   'RDS-EVENT-0007': { severity: 'critical', what: 'allocated storage exhausted (storage-full): writes fail' },
   'RDS-EVENT-0227': { severity: 'critical', what: 'Aurora cluster storage dangerously low' },
+  // DB cluster events (Aurora, and Multi-AZ DB clusters).
+  'RDS-EVENT-0069': {
+    severity: 'critical',
+    what: 'cluster failover failed: check the state of the cluster instances',
+  },
+  'RDS-EVENT-0070': { severity: 'warning', what: 'cluster failover: promoting the previous primary again' },
+  'RDS-EVENT-0071': { severity: 'warning', what: 'cluster failover completed' },
+  'RDS-EVENT-0072': { severity: 'warning', what: 'cluster same-AZ failover started' },
+  'RDS-EVENT-0073': { severity: 'warning', what: 'cluster cross-AZ failover started' },
+  'RDS-EVENT-0150': {
+    severity: 'warning',
+    what: 'cluster stopped: no new writes, and RDS starts it again after 7 days',
+  },
+  'RDS-EVENT-0151': { severity: 'info', what: 'cluster started' },
+  'RDS-EVENT-0153': { severity: 'warning', what: 'cluster started by RDS after 7 days stopped' },
 };
 
 /** EventBridge detail-types of RDS instance and cluster events. */
@@ -236,7 +256,16 @@ export type BackupRequest =
       dryRun: boolean;
     }
   /** An RDS instance or cluster event to tell about (failover, stop/start, storage). */
-  | { action: 'rds-event'; eventId: string; database: string; at: Date; message?: string; dryRun: boolean }
+  /** `source`: what the event is about, from its detail-type (an instance and a cluster may share a name). */
+  | {
+      action: 'rds-event';
+      eventId: string;
+      database: string;
+      source: 'instance' | 'cluster';
+      at: Date;
+      message?: string;
+      dryRun: boolean;
+    }
   /** Received, understood, not for backup: logged with the reason. */
   | { action: 'ignored'; reason: string; dryRun: boolean };
 

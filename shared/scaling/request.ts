@@ -95,14 +95,21 @@ export const SnsAlarmEvent = /* @__PURE__ */ v.onFirstUse(() =>
   }),
 );
 
-/** RDS events that move a database under steward's feet: a failover changes its primary. */
+/** RDS instance events that move a database under steward's feet: a Multi-AZ failover changes its primary. */
 export const RDS_FAILOVER_EVENT_IDS = ['RDS-EVENT-0015', 'RDS-EVENT-0049'] as const;
 
-/** EventBridge RDS DB instance event (only the fields steward reads). */
-export const RdsInstanceEvent = /* @__PURE__ */ v.onFirstUse(() =>
+/**
+ * The DB cluster event of a completed failover (Aurora, Multi-AZ DB clusters): a new writer (RDS and Aurora
+ * User Guides, DB cluster events). A failover that has only started (-0072, -0073) or failed (-0069) has not
+ * moved the writer; the backup function tells those.
+ */
+export const RDS_CLUSTER_FAILOVER_EVENT_IDS = ['RDS-EVENT-0071'] as const;
+
+/** EventBridge RDS DB instance or cluster event (only the fields steward reads). */
+export const RdsDatabaseEvent = /* @__PURE__ */ v.onFirstUse(() =>
   v.object({
     source: v.literal('aws.rds'),
-    'detail-type': v.literal('RDS DB Instance Event'),
+    'detail-type': v.enum(['RDS DB Instance Event', 'RDS DB Cluster Event']),
     time: v.optional(v.string()),
     detail: RdsEventDetail,
   }),
@@ -200,16 +207,23 @@ const parseCloudWatch = (
   );
 };
 
-/** An RDS instance event: a failover of a database the rules name restarts its cooldown. */
+/**
+ * An RDS instance or cluster event: a failover of a database the rules name restarts its cooldown. An instance
+ * event is about the rules on that instance, a cluster event about the rules on that cluster (they may share a
+ * name).
+ */
 const parseRds = (raw: unknown, rules: readonly NamedRule[], clock: EventClock): ScalingRequest => {
-  const e = parseWith(RdsInstanceEvent, raw, 'Invalid RDS event');
+  const e = parseWith(RdsDatabaseEvent, raw, 'Invalid RDS event');
   const d = e.detail;
   // The documented example names the instance `rds:<id>` in SourceIdentifier; the ARN's last part is the id.
   const id = d.SourceArn?.split(':').at(-1) ?? d.SourceIdentifier.replace(/^rds:/, '');
   const eventId = d.EventID ?? '(none)';
-  if (!(RDS_FAILOVER_EVENT_IDS as readonly string[]).includes(eventId))
+  const cluster = e['detail-type'] === 'RDS DB Cluster Event';
+  const failovers: readonly string[] = cluster ? RDS_CLUSTER_FAILOVER_EVENT_IDS : RDS_FAILOVER_EVENT_IDS;
+  if (!failovers.includes(eventId))
     return { action: 'ignored', reason: `RDS event ${eventId} on ${id} is not a failover`, dryRun: false };
-  const named = rules.filter((r) => r.resource === id && r.kind !== 'elasticache');
+  const kind = cluster ? 'aurora-cluster' : 'rds-instance';
+  const named = rules.filter((r) => r.resource === id && r.kind === kind);
   if (!named.length)
     return { action: 'ignored', reason: `${id} is not a resource of any scaling rule`, dryRun: false };
   const when = new Date(d.Date ?? e.time ?? clock.now.toISOString());

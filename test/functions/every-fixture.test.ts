@@ -65,6 +65,13 @@ const config = parseConfig(
             { alarm: { name }, resource: 'my-db-instance', action: { type: 'notify' } },
           ]),
         ),
+        // The cluster of events/rds/cluster-failover.json: its failover restarts this rule's cooldown.
+        'aws-doc-cluster': {
+          alarm: { name: 'analytics-cpu-high' },
+          resource: 'analytics',
+          kind: 'aurora-cluster',
+          action: { type: 'notify' },
+        },
       },
     },
   } satisfies StewardConfigInput,
@@ -169,6 +176,7 @@ const HOME: Record<string, Record<string, Outcome>> = {
   'health/rds-maintenance-scheduled.json': { backup: 'accepted' },
   // Both: backup tells about a protected database's failover; scaling restarts a rule database's cooldown.
   'rds/aws-instance-failover.json': { backup: 'accepted', scaling: 'accepted' },
+  'rds/cluster-failover.json': { backup: 'accepted', scaling: 'accepted' },
   'rds/snapshot-copied.json': { backup: 'accepted' },
   'rds/snapshot-created.json': { backup: 'accepted' },
   // The report function's schedules; the report handler is not in this harness yet: the others refuse them.

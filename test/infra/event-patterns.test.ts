@@ -169,6 +169,16 @@ describe('the prod example: each documented event reaches the rule that must act
     expect(matching(rules, storage)).toEqual(['BackupFunctionDatabaseEventRule']);
   });
 
+  it('an Aurora cluster failover, stop and start (DB cluster events) → backup (told)', () => {
+    // The prod example's scaling rules are on instances: a cluster failover is not scaling's business there.
+    const cluster = placed(fixture('rds/cluster-failover.json'), HUB.account, HUB.region);
+    expect(matching(rules, cluster)).toEqual(['BackupFunctionDatabaseEventRule']);
+    for (const id of ['RDS-EVENT-0069', 'RDS-EVENT-0150', 'RDS-EVENT-0151', 'RDS-EVENT-0153'])
+      expect(matching(rules, { ...cluster, detail: { ...cluster.detail, EventID: id } }), id).toEqual([
+        'BackupFunctionDatabaseEventRule',
+      ]);
+  });
+
   it('steward’s snapshot became available → backup (DR copies); its copy finished in the DR region → forwarded, then backup', () => {
     expect(matching(rules, fixture('rds/snapshot-created.json'))).toEqual([
       'BackupFunctionSnapshotCreatedRule',
@@ -297,6 +307,7 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
     return [
       ['failover', failover],
       ['storage full', { ...failover, detail: { ...failover.detail, EventID: 'RDS-EVENT-0007' } }],
+      ['cluster failover', at('rds/cluster-failover.json')],
       ['snapshot created', at('rds/snapshot-created.json')],
       ['copy finished', at('rds/snapshot-copied.json')],
       ['maintenance', at('health/rds-maintenance-scheduled.json')],
@@ -368,6 +379,40 @@ describe('limits: a stage with 60 scaling rules (one per database) still deploys
   it('keeps every event pattern within EventBridge’s default 2,048 characters', () => {
     // The failover rule listed every rule's database ARN: past ~35 databases CloudFormation could not create it.
     for (const r of rules) expect(JSON.stringify(r.pattern).length, r.id).toBeLessThanOrEqual(2048);
+  });
+
+  it('hands a completed Aurora cluster failover (RDS-EVENT-0071) to scaling when a rule is on a cluster, and only then', () => {
+    const cluster = placed(fixture('rds/cluster-failover.json'), HUB.account, HUB.region);
+    expect(matching(rules, cluster)).not.toContain('ScalingFunctionFailoverRule');
+    const config = parseConfig(
+      {
+        stage: 'production',
+        region: 'eu-west-1',
+        scaling: {
+          enabled: true,
+          rules: {
+            readers: {
+              alarm: { name: 'analytics-cpu-high' },
+              resource: 'analytics',
+              kind: 'aurora-cluster',
+              action: { type: 'rds.addReadReplica', maxReplicas: 3 },
+            },
+          },
+        },
+      },
+      'aurora',
+    );
+    const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
+    const aurora = rulesOf(Template.fromStack(stack), HUB);
+    expect(matching(aurora, cluster)).toContain('ScalingFunctionFailoverRule');
+    // A failover that has only started, and a cluster stop, are not a new primary: no cooldown restarts.
+    for (const id of ['RDS-EVENT-0073', 'RDS-EVENT-0150'])
+      expect(matching(aurora, { ...cluster, detail: { ...cluster.detail, EventID: id } }), id).not.toContain(
+        'ScalingFunctionFailoverRule',
+      );
+    // No instance rule: an instance failover is not taken.
+    const instance = placed(fixture('rds/aws-instance-failover.json'), HUB.account, HUB.region);
+    expect(matching(aurora, instance)).not.toContain('ScalingFunctionFailoverRule');
   });
 
   it('still hands a failover of a rule’s database to scaling (the handler ignores the others)', () => {

@@ -6,6 +6,7 @@ import databasesFixture from '../../../events/inventory/databases.json' with { t
 import cacheHealth from '../../../events/health/elasticache-maintenance-scheduled.json' with { type: 'json' };
 import health from '../../../events/health/rds-maintenance-scheduled.json' with { type: 'json' };
 import failover from '../../../events/rds/aws-instance-failover.json' with { type: 'json' };
+import clusterFailover from '../../../events/rds/cluster-failover.json' with { type: 'json' };
 import { type BackupDeps, run } from '../../../functions/backup/handler.js';
 import { run as runRetention } from '../../../functions/retention/handler.js';
 import { schedulerBackup } from '../../../shared/aws/scheduler.js';
@@ -257,6 +258,63 @@ describe('RDS failover, stop/start and storage events', () => {
     await run(e, deps);
 
     expect(notifier.sent[0]).toMatchObject({ severity, subject: expect.stringMatching(what) });
+  });
+
+  it('tells about an Aurora cluster failover of a protected cluster (RDS-EVENT-0071, a DB cluster event)', async () => {
+    const { deps, notifier } = setup('2018-09-27T22:36:45Z');
+
+    const r = await run(clusterFailover, deps);
+
+    expect(r.action).toBe('rds-event');
+    expect(notifier.sent[0]).toMatchObject({
+      severity: 'warning',
+      subject: 'analytics: cluster failover completed (RDS-EVENT-0071)',
+    });
+    expect(notifier.sent[0]!.lines.join('\n')).toMatch(
+      /on aurora-cluster analytics, protected by backup policy "daily"[\s\S]*RDS says: Completed failover to DB instance: analytics-instance-2/,
+    );
+  });
+
+  it.each([
+    ['RDS-EVENT-0069', 'critical', /cluster failover failed/],
+    ['RDS-EVENT-0070', 'warning', /promoting the previous primary again/],
+    ['RDS-EVENT-0072', 'warning', /same-AZ failover started/],
+    ['RDS-EVENT-0073', 'warning', /cross-AZ failover started/],
+    ['RDS-EVENT-0150', 'warning', /cluster stopped/],
+    ['RDS-EVENT-0151', 'info', /cluster started/],
+    ['RDS-EVENT-0153', 'warning', /started by RDS after .* stopped/],
+  ])('the DB cluster event %s becomes a %s notification', async (id, severity, what) => {
+    const { deps, notifier } = setup('2018-09-27T22:36:45Z');
+    const e = clone(clusterFailover);
+    e.detail.EventID = id;
+
+    await run(e, deps);
+
+    expect(notifier.sent[0]).toMatchObject({ severity, subject: expect.stringMatching(what) });
+  });
+
+  it('takes a DB cluster event for the cluster, not for an instance of the same name, and the other way round', async () => {
+    const twin: Database = {
+      ...mine,
+      id: 'analytics',
+      arn: 'arn:aws:rds:eu-west-1:111122223333:db:analytics',
+      tags: {},
+    };
+    const { deps, notifier } = setup('2018-09-27T22:36:45Z', {
+      dbs: [twin, ...(databasesFixture as Database[])],
+    });
+
+    await run(clusterFailover, deps);
+    expect(notifier.sent[0]!.lines[0]).toMatch(/on aurora-cluster analytics/);
+
+    // An instance event names the instance: the unprotected twin is not told about, whatever the cluster is.
+    const instance = JSON.parse(
+      JSON.stringify(failover).replaceAll('my-db-instance', 'analytics'),
+    ) as typeof failover;
+    expect(await run(instance, deps)).toMatchObject({
+      action: 'ignored',
+      summary: expect.stringContaining('not protected'),
+    });
   });
 
   it('ignores, with the reason, an event about an unprotected database or one steward does not tell about', async () => {

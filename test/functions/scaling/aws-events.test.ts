@@ -11,6 +11,7 @@ import metricMath from '../../../events/scaling/aws-metric-math-alarm.json' with
 import muted from '../../../events/scaling/aws-metric-alarm-muted.json' with { type: 'json' };
 import multiSeries from '../../../events/scaling/aws-multi-time-series-alarm.json' with { type: 'json' };
 import failover from '../../../events/rds/aws-instance-failover.json' with { type: 'json' };
+import clusterFailover from '../../../events/rds/cluster-failover.json' with { type: 'json' };
 import { run, type ScalingDeps } from '../../../functions/scaling/handler.js';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import { EventShapeError } from '../../../shared/errors.js';
@@ -355,6 +356,64 @@ describe('RDS failover', () => {
     });
     expect(next.decisions[0]!.decision).toMatchObject({ reason: 'cooldown' });
     expect(resources.applied).toEqual([]);
+  });
+
+  // An Aurora cluster rule, and an instance rule on an instance that shares the cluster's name.
+  const withCluster = () =>
+    config({
+      rules: {
+        readers: {
+          alarm: { name: 'AnalyticsCpuHigh' },
+          resource: 'analytics',
+          kind: 'aurora-cluster',
+          action: { type: 'rds.addReadReplica', maxReplicas: 3 },
+          cooldownMinutes: 45,
+        },
+        twin: { alarm: { name: 'TwinCpuHigh' }, resource: 'analytics', action: scaleUp, cooldownMinutes: 10 },
+      },
+    });
+
+  it('restarts the cooldown of an Aurora cluster a rule names on a cluster failover (RDS-EVENT-0071)', async () => {
+    const { deps, state } = setup('2018-09-27T22:36:45Z', withCluster());
+
+    const r = await run(clusterFailover, deps);
+
+    expect(r).toMatchObject({
+      action: 'failover',
+      summary: expect.stringContaining('analytics failed over (RDS-EVENT-0071)'),
+    });
+    expect(state.items.get(cooldownKey('aurora-cluster', 'analytics'))).toMatchObject({
+      until: '2018-09-27T23:21:43.292Z',
+      restartedBy: 'failover RDS-EVENT-0071 at 2018-09-27T22:36:43.292Z',
+    });
+    // The same-named instance's rule is not the cluster's: its cooldown is left alone.
+    expect(state.items.get(cooldownKey('rds-instance', 'analytics'))).toBeUndefined();
+  });
+
+  it('takes an instance failover for the instance rule, not the same-named cluster', async () => {
+    const { deps, state } = setup('2018-09-27T22:36:45Z', withCluster());
+    const instance = JSON.parse(
+      JSON.stringify(failover).replaceAll('my-db-instance', 'analytics'),
+    ) as typeof failover;
+
+    await run(instance, deps);
+
+    expect(state.items.get(cooldownKey('rds-instance', 'analytics'))).toMatchObject({
+      until: '2018-09-27T22:46:43.292Z',
+    });
+    expect(state.items.get(cooldownKey('aurora-cluster', 'analytics'))).toBeUndefined();
+  });
+
+  it('ignores, with the reason, a cluster event that is not a completed failover', async () => {
+    const { deps, state } = setup('2018-09-27T22:36:45Z', withCluster());
+    const started = clone(clusterFailover);
+    started.detail.EventID = 'RDS-EVENT-0073';
+
+    expect(await run(started, deps)).toMatchObject({
+      action: 'ignored',
+      summary: expect.stringContaining('RDS-EVENT-0073 on analytics is not a failover'),
+    });
+    expect(state.writes).toBe(0);
   });
 
   it('ignores, with the reason, an RDS event that is not a failover or names no rule resource', async () => {
