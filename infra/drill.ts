@@ -402,7 +402,8 @@ export class Drill extends Construct {
     this.function.addEventRule('RestoreEventRule', 'A drill database changed state: resolve its task token', {
       source: ['aws.rds'],
       detailType: ['RDS DB Instance Event', 'RDS DB Cluster Event'],
-      detail: { SourceIdentifier: [{ prefix: DRILL_PREFIX }] },
+      // Its id as real events carry it, or as the RDS User Guide's examples do (`rds:<id>`).
+      detail: { SourceIdentifier: [{ prefix: DRILL_PREFIX }, { prefix: `rds:${DRILL_PREFIX}` }] },
     });
     if (this.caches) {
       // ElastiCache sends these directly to EventBridge, best effort (EventBridge events reference,

@@ -77,7 +77,8 @@ export const drillTargetOf = (
   sourceIdentifier: string,
   sourceType: string | undefined,
 ): Pick<DrillTarget, 'kind' | 'id' | 'instanceId'> | undefined => {
-  const id = sourceIdentifier.toLowerCase();
+  // The RDS User Guide's DB instance and cluster event examples name the database `rds:<id>`.
+  const id = sourceIdentifier.toLowerCase().replace(/^rds:/, '');
   if (!id.startsWith(DRILL_PREFIX)) return undefined;
   if (sourceType === 'CLUSTER') return { kind: 'aurora-cluster', id, instanceId: auroraWriterId(id) };
   if (id.endsWith(AURORA_WRITER_SUFFIX)) {

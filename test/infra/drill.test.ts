@@ -566,7 +566,7 @@ describe('drill triggers and alarms', () => {
       EventPattern: {
         source: ['aws.rds'],
         'detail-type': ['RDS DB Instance Event', 'RDS DB Cluster Event'],
-        detail: { SourceIdentifier: [{ prefix: 'steward-drill-' }] },
+        detail: { SourceIdentifier: [{ prefix: 'steward-drill-' }, { prefix: 'rds:steward-drill-' }] },
       },
       Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
     });

@@ -200,9 +200,17 @@ describe('the prod example: each documented event reaches the rule that must act
   });
 
   it('a drill database was restored → drill (resolves its task token)', () => {
-    expect(matching(rules, fixture('drill/rds-restore-complete.json'))).toEqual([
-      'DrillFunctionRestoreEventRule',
-    ]);
+    const restored = fixture('drill/rds-restore-complete.json');
+    expect(matching(rules, restored)).toEqual(['DrillFunctionRestoreEventRule']);
+    // The RDS User Guide's DB instance event example names its instance `rds:<id>`: matched the same.
+    const documented = JSON.parse(
+      JSON.stringify(restored).replace(
+        '"SourceIdentifier":"steward-drill-',
+        '"SourceIdentifier":"rds:steward-drill-',
+      ),
+    ) as Event;
+    expect(JSON.stringify(documented)).toContain('rds:steward-drill-');
+    expect(matching(rules, documented)).toEqual(['DrillFunctionRestoreEventRule']);
   });
 
   it('a drill execution ended FAILED, TIMED_OUT or ABORTED → drill; one that SUCCEEDED, or another state machine’s, → nothing', () => {

@@ -874,6 +874,20 @@ describe('onRdsEvent', () => {
     expect(f.tokens.parked.size).toBe(0);
   });
 
+  it('resumes it when the event names the copy as AWS documents it, `rds:<id>`', async () => {
+    // Prepare: the RDS User Guide's DB instance event example names its instance `rds:my-db-instance`.
+    const f = await parkedDrill();
+    f.restore.setStatus(TARGET, 'available');
+    const id = rdsEvent.detail.SourceIdentifier;
+    const documented = { ...rdsEvent, detail: { ...rdsEvent.detail, SourceIdentifier: `rds:${id}` } };
+
+    // Act
+    const out = await onRdsEvent(documented, f.deps);
+
+    // Assert
+    expect(out).toEqual({ outcome: 'resumed', targetId: TARGET, status: 'available' });
+  });
+
   it('leaves the token parked while the copy is not ready yet', async () => {
     const f = await parkedDrill();
     f.restore.setStatus(TARGET, 'backing-up');
