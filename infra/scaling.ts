@@ -97,7 +97,6 @@ export class Scaling extends Construct {
 
     const direct = config.scaling.delivery === 'lambda-action';
     for (const rule of rules) {
-      const states = rule.scaleIn.enabled ? ['ALARM', 'OK'] : ['ALARM'];
       if ('name' in rule.alarm && rule.alarm.create) {
         const alarm = this.alarm(rule, rule.alarm.name, rule.alarm.create);
         // The alarm invokes the function itself; CDK adds the permission, scoped to this alarm's ARN.
@@ -116,33 +115,47 @@ export class Scaling extends Construct {
             sourceArn: this.alarmArn(alarmPattern(rule)),
             sourceAccount: Stack.of(this).account,
           });
-        continue;
       }
+    }
+    if (!direct) {
+      // A few rules for all the scaling rules' alarms, not one each: every rule adds a Lambda permission (~0.45 KB
+      // of a 20 KB resource policy, full at ~45 rules) and two resources to a stack that holds 500. One group
+      // takes ALARM and OK (the rules that scale in), the other ALARM; each is cut where its pattern would pass
+      // EventBridge's 2,048 characters. An alarm both groups name reaches the function twice: the event id
+      // dedupes it.
+      const scalesIn = rules.filter((r) => r.scaleIn.enabled);
+      const alarmOnly = rules.filter((r) => !r.scaleIn.enabled);
+      for (const [group, states, label] of [
+        [scalesIn, ['ALARM', 'OK'], 'ScaleInAlarms'],
+        [alarmOnly, ['ALARM'], 'Alarms'],
+      ] as const) {
+        patternsFor(group, (matchers) => alarmStatePattern(matchers, [...states])).forEach(
+          (pattern, i, all) => {
+            this.eventRules.push(
+              fn.addEventRule(
+                `${label}Rule${all.length > 1 ? i + 1 : ''}`,
+                `Scaling rules' alarms (${states.join(' or ')})${all.length > 1 ? `, part ${i + 1} of ${all.length}` : ''}`,
+                pattern,
+              ),
+            );
+          },
+        );
+      }
+    }
+    // A deleted (or renamed) alarm silences its rules: the function warns.
+    patternsFor(rules, (matchers) => ({
+      source: ['aws.cloudwatch'],
+      detailType: [ALARM_CONFIGURATION_CHANGE],
+      detail: { alarmName: matchers },
+    })).forEach((pattern, i) => {
       this.eventRules.push(
         fn.addEventRule(
-          `${constructId(rule.name)}AlarmRule`,
-          `Scaling rule ${rule.name}: ${rule.action.type} on ${rule.resource} when ${alarmLabel(rule)} is ${states.join(' or ')}`,
-          {
-            source: ['aws.cloudwatch'],
-            detailType: [ALARM_STATE_CHANGE],
-            detail: {
-              alarmName: 'name' in rule.alarm ? [rule.alarm.name] : [{ prefix: rule.alarm.prefix }],
-              state: { value: states },
-            },
-          },
+          `AlarmConfigurationRule${i ? i + 1 : ''}`,
+          'A scaling rule’s alarm was created, changed or deleted',
+          pattern,
         ),
       );
-    }
-    if (rules.length) {
-      // A deleted (or renamed) alarm silences its rules: the function warns.
-      this.eventRules.push(
-        fn.addEventRule('AlarmConfigurationRule', 'A scaling rule’s alarm was created, changed or deleted', {
-          source: ['aws.cloudwatch'],
-          detailType: [ALARM_CONFIGURATION_CHANGE],
-          detail: { alarmName: alarmMatchers(rules) },
-        }),
-      );
-    }
+    });
     const instances = rules.some((r) => r.kind === 'rds-instance');
     const clusters = rules.some((r) => r.kind === 'aurora-cluster');
     if (instances || clusters) {
@@ -201,14 +214,16 @@ export class Scaling extends Construct {
   forwardFromFleet(bus: IEventBus): void {
     const rules = namedRules(this.function.config.scaling);
     if (!rules.length) return;
-    this.eventRules.push(
-      this.function.addEventRule(
-        'FleetAlarmRule',
-        "A spoke's scaling alarm changed state: scale in that account and region",
-        forwardedAlarmPattern(rules),
-        { eventBus: bus, event: forwardedInput() },
-      ),
-    );
+    forwardedAlarmPatterns(rules).forEach((pattern, i) => {
+      this.eventRules.push(
+        this.function.addEventRule(
+          `FleetAlarmRule${i ? i + 1 : ''}`,
+          "A spoke's scaling alarm changed state: scale in that account and region",
+          pattern,
+          { eventBus: bus, event: forwardedInput() },
+        ),
+      );
+    });
   }
 
   /** A CloudWatch alarm on the rule's resource; its state changes reach the function through EventBridge. */
@@ -493,26 +508,51 @@ export const grantScalingEstate = (fn: Grantee & IConstruct, region: string, rul
     });
 };
 
-const alarmLabel = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
-
 /** The alarm name, or the prefix with `*`, as an ARN resource pattern. */
 const alarmPattern = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);
 
-/**
- * The alarm state changes a spoke forwards and the hub's fleet rule takes: the rules' alarms, ALARM (and OK
- * for a rule that scales in), as each hub rule takes its own.
- */
-export const forwardedAlarmPattern = (rules: readonly NamedRule[]): EventPattern => ({
+/** An alarm state change of the named alarms, in the given states. */
+const alarmStatePattern = (matchers: AlarmMatcher[], states: string[]): EventPattern => ({
   source: ['aws.cloudwatch'],
   detailType: [ALARM_STATE_CHANGE],
-  detail: {
-    alarmName: alarmMatchers(rules),
-    state: { value: rules.some((r) => r.scaleIn.enabled) ? ['ALARM', 'OK'] : ['ALARM'] },
-  },
+  detail: { alarmName: matchers, state: { value: states } },
 });
 
+/**
+ * The alarm state changes a spoke forwards and the hub's fleet rule takes: the rules' alarms, ALARM (and OK
+ * for a rule that scales in), as each hub rule takes its own. One pattern per part of the alarms that fits
+ * EventBridge's 2,048 characters.
+ */
+export const forwardedAlarmPatterns = (rules: readonly NamedRule[]): EventPattern[] => {
+  const states = rules.some((r) => r.scaleIn.enabled) ? ['ALARM', 'OK'] : ['ALARM'];
+  return patternsFor(rules, (matchers) => alarmStatePattern(matchers, states));
+};
+
+type AlarmMatcher = string | { prefix: string };
+
 /** EventBridge matchers for the rules' alarms: exact names and prefixes. */
-export const alarmMatchers = (rules: readonly NamedRule[]) => [
+export const alarmMatchers = (rules: readonly NamedRule[]): AlarmMatcher[] => [
   ...rules.flatMap((r) => ('name' in r.alarm ? [r.alarm.name] : [])),
   ...rules.flatMap((r) => ('prefix' in r.alarm ? [{ prefix: r.alarm.prefix }] : [])),
 ];
+
+/**
+ * EventBridge refuses a pattern over 2,048 characters (its default quota). Kept under this many, as
+ * CloudFormation writes it (`detail-type`, not CDK's `detailType`), with room for what CDK adds.
+ */
+const PATTERN_CHARS = 1900;
+
+/** The rules' alarm matchers cut into parts whose pattern stays under EventBridge's limit: one pattern each. */
+const patternsFor = (
+  rules: readonly NamedRule[],
+  pattern: (matchers: AlarmMatcher[]) => EventPattern,
+): EventPattern[] => {
+  const size = (m: AlarmMatcher[]) => JSON.stringify(pattern(m)).length;
+  const parts: AlarmMatcher[][] = [];
+  for (const m of alarmMatchers(rules)) {
+    const last = parts.at(-1);
+    if (last && size([...last, m]) <= PATTERN_CHARS) last.push(m);
+    else parts.push([m]);
+  }
+  return parts.map(pattern);
+};

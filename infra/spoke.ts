@@ -51,7 +51,7 @@ import {
 } from '../shared/backup/cache-dr.js';
 import { allowRedisDrBackup, allowRedisDrRetention, redisDrBucket, redisExportBucket } from './cache-dr.js';
 import { allowRetentionDeletes, denyHeldDeletes } from './retention.js';
-import { forwardedAlarmPattern, grantScalingEstate } from './scaling.js';
+import { forwardedAlarmPatterns, grantScalingEstate } from './scaling.js';
 import { allowOn, denyOn, denyOutsideOwnership, type Grantee, type Permission } from './permission.js';
 
 /** `Steward-<stage>-spoke`: deployed once per target account and region. */
@@ -229,7 +229,9 @@ export class SpokeStack extends Stack {
       HEALTH_EVENTS,
     );
     if (config.scaling.enabled && rules.length)
-      forward('ForwardAlarms', "State changes of the scaling rules' alarms", forwardedAlarmPattern(rules));
+      forwardedAlarmPatterns(rules).forEach((pattern, i) =>
+        forward(`ForwardAlarms${i ? i + 1 : ''}`, "State changes of the scaling rules' alarms", pattern),
+      );
     // ElastiCache sends "Snapshot Created" directly to EventBridge, best effort: the hub exports and copies
     // that snapshot in this account at once (the hourly reconcile is the safety net).
     if (spokesKeepRedisDr(config))

@@ -229,9 +229,9 @@ describe('the prod example: each documented event reaches the rule that must act
     expect(matching(rules, passed)).toEqual([]);
   });
 
-  it('a scaling rule’s alarm: ALARM → its rule; OK → nothing (no scale-in); a configuration change → the warning rule', () => {
+  it('a scaling rule’s alarm: ALARM → the rules’ alarm rule; OK → nothing (no scale-in); a configuration change → the warning rule', () => {
     expect(matching(rules, fixture('scaling/alarm-state-change.json'))).toEqual([
-      'ScalingFunctionOrdersDbCpuAlarmRule',
+      'ScalingFunctionAlarmsRule',
     ]);
     expect(matching(rules, fixture('scaling/alarm-ok.json'))).toEqual([]);
     for (const f of ['create', 'update', 'delete']) {
@@ -279,16 +279,14 @@ describe('every branch on (the IAM suite’s full config): EBS, scale-in and Red
     expect(matching(rules, copied)).toEqual(['BackupFunctionEbsCopyFinishedRule']);
   });
 
-  it('a scale-in rule’s alarm back to OK → its rule only', () => {
-    expect(matching(rules, fixture('scaling/alarm-ok.json'))).toEqual([
-      'ScalingFunctionOrdersDbCpuAlarmRule',
-    ]);
+  it('a scale-in rule’s alarm back to OK → the scale-in rules’ alarm rule only', () => {
+    expect(matching(rules, fixture('scaling/alarm-ok.json'))).toEqual(['ScalingFunctionScaleInAlarmsRule']);
   });
 
   it('a prefix rule takes every alarm of its prefix', () => {
     const alarm = { ...fixture('scaling/alarm-state-change.json') };
     alarm.detail = { ...alarm.detail, alarmName: 'reports-db-cpu-p95' };
-    expect(matching(rules, alarm)).toEqual(['ScalingFunctionReportsDbCpuAlarmRule']);
+    expect(matching(rules, alarm)).toEqual(['ScalingFunctionAlarmsRule']);
   });
 });
 
@@ -359,6 +357,65 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
       expect(matching(hub, ended('aws-execution-failed')), capability).toEqual([]);
       expect(matching(hub, ended('aws-execution-succeeded')), capability).toEqual([]);
     }
+  });
+});
+
+describe('limits: a stage with 300 scaling rules (one per database) fits the scaling function’s resource policy', () => {
+  let template: Template;
+  let rules: RuleOf[];
+  const names: string[] = [];
+
+  beforeAll(() => {
+    const scaling: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) {
+      const db = `orders-db-${String(i).padStart(3, '0')}`;
+      names.push(`${db}-cpu-high`);
+      scaling[`${db}-cpu`] = {
+        alarm: { name: `${db}-cpu-high` },
+        resource: db,
+        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+        scaleIn: { enabled: i % 2 === 0 },
+      };
+    }
+    const config = parseConfig(
+      { stage: 'production', region: 'eu-west-1', scaling: { enabled: true, rules: scaling } },
+      'limits',
+    );
+    const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
+    template = Template.fromStack(stack);
+    rules = rulesOf(template, HUB);
+  });
+
+  it('needs a few rules, not one per scaling rule: each adds a Lambda permission to a 20 KB resource policy', () => {
+    // One rule per scaling rule filled the policy at about 45 rules (~0.45 KB each): the stack could not deploy.
+    const alarmRules = rules.filter((r) =>
+      JSON.stringify(r.pattern).includes('CloudWatch Alarm State Change'),
+    );
+    expect(alarmRules.length).toBeGreaterThan(0);
+    expect(alarmRules.length).toBeLessThanOrEqual(12);
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+      JSON.stringify(p).includes('events.amazonaws.com'),
+    );
+    expect(permissions.length).toBeLessThanOrEqual(20);
+    for (const r of rules) expect(JSON.stringify(r.pattern).length, r.id).toBeLessThanOrEqual(2048);
+  });
+
+  it('still hands every rule’s alarm to the function: ALARM for all, OK only for those that scale in', () => {
+    const alarm = fixture('scaling/alarm-state-change.json');
+    const ok = fixture('scaling/alarm-ok.json');
+    names.forEach((name, i) => {
+      const state = (e: Event) => ({ ...e, detail: { ...(e.detail as object), alarmName: name } }) as Event;
+      const onAlarm = matching(rules, state(alarm)).filter(
+        (id) => id !== 'ScalingFunctionAlarmConfigurationRule',
+      );
+      expect(onAlarm.length, name).toBe(1);
+      expect(matching(rules, state(ok)).length, name).toBe(i % 2 === 0 ? 1 : 0);
+    });
+    const other = {
+      ...alarm,
+      detail: { ...(alarm.detail as object), alarmName: 'orders-db-300-cpu-high' },
+    } as Event;
+    expect(matching(rules, other)).toEqual([]);
   });
 });
 

@@ -80,7 +80,7 @@ describe('scaling in prod (the seed rules)', () => {
         EventPattern: {
           source: ['aws.cloudwatch'],
           'detail-type': ['CloudWatch Alarm State Change'],
-          detail: { alarmName: [alarmName], state: { value: ['ALARM'] } },
+          detail: { alarmName: Match.arrayWith([alarmName]), state: { value: ['ALARM'] } },
         },
         Targets: [
           Match.objectLike({
@@ -216,11 +216,19 @@ describe('scaling with every action, an SNS topic and scale-in', () => {
 
   it('listens for OK too on scale-in rules, and checks for sustained OKs on a schedule', () => {
     all.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { detail: { alarmName: ['sessions-redis-cpu-high'], state: { value: ['ALARM', 'OK'] } } },
+      EventPattern: {
+        detail: {
+          alarmName: Match.arrayWith(['sessions-redis-cpu-high']),
+          state: { value: ['ALARM', 'OK'] },
+        },
+      },
     });
     all.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
-        detail: { alarmName: [{ prefix: 'billing-aurora-load-' }], state: { value: ['ALARM'] } },
+        detail: {
+          alarmName: Match.arrayWith([{ prefix: 'billing-aurora-load-' }]),
+          state: { value: ['ALARM'] },
+        },
       },
     });
     all.hasResourceProperties('AWS::Scheduler::Schedule', {
