@@ -360,29 +360,38 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
   });
 });
 
+/**
+ * A production stage with `count` scaling rules, one per database (`orders-db-000-cpu-high` …), every other one
+ * scaling in: its template, and the alarm names in rule order.
+ */
+const scalingStage = (count: number): { template: Template; names: string[] } => {
+  const scaling: Record<string, unknown> = {};
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const db = `orders-db-${String(i).padStart(3, '0')}`;
+    names.push(`${db}-cpu-high`);
+    scaling[`${db}-cpu`] = {
+      alarm: { name: `${db}-cpu-high` },
+      resource: db,
+      action: { type: 'rds.addReadReplica', maxReplicas: 2 },
+      scaleIn: { enabled: i % 2 === 0 },
+    };
+  }
+  const config = parseConfig(
+    { stage: 'production', region: 'eu-west-1', scaling: { enabled: true, rules: scaling } },
+    'limits',
+  );
+  const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
+  return { template: Template.fromStack(stack), names };
+};
+
 describe('limits: a stage with 300 scaling rules (one per database) fits the scaling function’s resource policy', () => {
   let template: Template;
   let rules: RuleOf[];
-  const names: string[] = [];
+  let names: string[];
 
   beforeAll(() => {
-    const scaling: Record<string, unknown> = {};
-    for (let i = 0; i < 300; i++) {
-      const db = `orders-db-${String(i).padStart(3, '0')}`;
-      names.push(`${db}-cpu-high`);
-      scaling[`${db}-cpu`] = {
-        alarm: { name: `${db}-cpu-high` },
-        resource: db,
-        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
-        scaleIn: { enabled: i % 2 === 0 },
-      };
-    }
-    const config = parseConfig(
-      { stage: 'production', region: 'eu-west-1', scaling: { enabled: true, rules: scaling } },
-      'limits',
-    );
-    const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
-    template = Template.fromStack(stack);
+    ({ template, names } = scalingStage(300));
     rules = rulesOf(template, HUB);
   });
 
@@ -423,22 +432,7 @@ describe('limits: a stage with 60 scaling rules (one per database) still deploys
   let rules: RuleOf[];
 
   beforeAll(() => {
-    const scaling: Record<string, unknown> = {};
-    for (let i = 0; i < 60; i++) {
-      const db = `orders-db-${String(i).padStart(3, '0')}`;
-      scaling[`${db}-cpu`] = {
-        alarm: { name: `${db}-cpu-high` },
-        resource: db,
-        action: { type: 'rds.addReadReplica', maxReplicas: 2 },
-        scaleIn: { enabled: i % 2 === 0 },
-      };
-    }
-    const config = parseConfig(
-      { stage: 'production', region: 'eu-west-1', scaling: { enabled: true, rules: scaling } },
-      'limits',
-    );
-    const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
-    rules = rulesOf(Template.fromStack(stack), HUB);
+    rules = rulesOf(scalingStage(60).template, HUB);
   });
 
   it('keeps every event pattern within EventBridge’s default 2,048 characters', () => {
