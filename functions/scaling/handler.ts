@@ -31,7 +31,8 @@ export type { ScalingDeps, ScalingResult };
 /**
  * An EventBridge alarm state or configuration change, a CloudWatch Lambda alarm action, an SNS-delivered
  * alarm notification, an RDS failover event, or a direct payload (`run-playbook`, `approve`,
- * `scale-in-check`). Unknown alarms and malformed events throw before anything is read or changed.
+ * `scale-in-check`). Unknown alarms and malformed events throw before anything is read or changed, except an
+ * alarm action no rule answers: the stage's alarms may invoke the function by name prefix, so it is ignored, said.
  */
 export const run = async (event: unknown, deps: ScalingDeps): Promise<ScalingResult> => {
   const { scaling } = deps.config;

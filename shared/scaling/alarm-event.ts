@@ -255,11 +255,17 @@ export const alarmRequest = (
       'Invalid CloudWatch Lambda alarm action event',
       'alarmData',
     );
-    return {
-      action: 'alarms',
-      items: [{ event, rule: ruleFor(rules, event.alarmName, 'alarmData.alarmName') }],
-      dryRun: false,
-    };
+    const rule = matchRule(rules, event.alarmName);
+    // The function's resource policy lets the stage's alarms invoke it by name prefix (infra/scaling.ts), not
+    // each rule's alarm by name: an alarm whose actions name the function and that no rule answers is not
+    // steward's business. Said and ignored, not thrown: an error would be retried and parked as a failure.
+    if (!rule)
+      return {
+        action: 'ignored',
+        reason: `alarm ${echo(event.alarmName)} (${e.alarmArn}) invoked the function as its alarm action, but none of the ${rules.length} rules in scaling.rules answers it: nothing done`,
+        dryRun: false,
+      };
+    return { action: 'alarms', items: [{ event, rule }], dryRun: false };
   }
   const e = parseWith(AlarmStateChangeEvent, raw, 'Invalid CloudWatch alarm state change event');
   const event = alarmEventOf(

@@ -150,6 +150,36 @@ describe('alarm semantics, fed the AWS documentation examples', () => {
     expect(resources.applied[0]).toMatchObject({ type: 'rds.modifyClass', to: 'db.r6g.xlarge' });
   });
 
+  it('ignores, and says so, the alarm action of an alarm no rule answers: nothing read, written, changed or sent', async () => {
+    // The function's resource policy lets the stage's alarms invoke it by name prefix (lambda-action delivery),
+    // so another alarm of the account-region whose actions name it may; a throw would be retried and parked.
+    const { deps, state, resources, notifier, described } = setup(after('2023-08-04T12:36:15.490Z', 3));
+    const theirs = clone(lambdaMetric);
+    theirs.alarmData.alarmName = 'someone-elses-alarm';
+    theirs.alarmArn = theirs.alarmArn.replace('lambda-demo-metric-alarm', 'someone-elses-alarm');
+
+    const r = await run(theirs, deps);
+
+    expect(r.decisions).toEqual([]);
+    expect(r.summary).toMatch(
+      /^ignored: alarm "someone-elses-alarm" \(arn:aws:cloudwatch:us-east-1:444455556666:alarm:someone-elses-alarm\) invoked the function as its alarm action, but none of the 7 rules/,
+    );
+    expect(resources.applied).toEqual([]);
+    expect(state.writes).toBe(0);
+    expect(notifier.sent).toEqual([]);
+    expect(described).toEqual([]);
+  });
+
+  it('still refuses a malformed alarm action before looking for its rule', async () => {
+    const { deps, state } = setup(after('2023-08-04T12:36:15.490Z', 3));
+    const bad = clone(lambdaMetric) as { alarmData: Partial<typeof lambdaMetric.alarmData> };
+    bad.alarmData.alarmName = 'someone-elses-alarm';
+    delete bad.alarmData.state;
+
+    await expect(run(bad, deps)).rejects.toThrow(EventShapeError);
+    expect(state.writes).toBe(0);
+  });
+
   it('acts when the mute window does not cover the transition (the published example: window in 2026, ALARM in 2019)', async () => {
     const { deps, resources } = setup(after('2019-10-02T17:04:40.989Z', 4));
 
