@@ -1,6 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { LambdaAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alarm, ComparisonOperator, type IAlarmAction, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { EventPattern, IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
@@ -96,25 +96,35 @@ export class Scaling extends Construct {
     );
 
     const direct = config.scaling.delivery === 'lambda-action';
+    // With lambda-action the alarms invoke the function themselves. A few permissions for all the rules' alarms,
+    // not one each: each statement is ~0.45 KB of the function's 20 KB resource policy (full at ~45 rules) and a
+    // resource toward CloudFormation's 500. Each covers a name prefix of the rules' alarms in this account and
+    // region (aws:SourceArn is matched with ArnLike); an alarm it lets in that no rule answers is ignored
+    // (shared/scaling/alarm-event.ts). aws:SourceAccount keeps another account's alarms out whatever their name.
+    const invokers = direct
+      ? alarmArnPatterns(rules.map(alarmPattern), ALARM_PERMISSIONS).map((pattern, i, all) => {
+          const id = `AlarmActions${all.length > 1 ? i + 1 : ''}`;
+          fn.fn.addPermission(id, {
+            principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
+            action: 'lambda:InvokeFunction',
+            sourceArn: this.alarmArn(pattern),
+            sourceAccount: Stack.of(this).account,
+          });
+          return fn.fn.permissionsNode.findChild(id);
+        })
+      : [];
     for (const rule of rules) {
       if ('name' in rule.alarm && rule.alarm.create) {
         const alarm = this.alarm(rule, rule.alarm.name, rule.alarm.create);
-        // The alarm invokes the function itself; CDK adds the permission, scoped to this alarm's ARN.
+        // The alarm invokes the function itself, let in by the shared permissions above (CDK's LambdaAction
+        // would add one more, scoped to this alarm's ARN).
         if (direct) {
-          alarm.addAlarmAction(new LambdaAction(fn.fn));
-          if (rule.scaleIn.enabled) alarm.addOkAction(new LambdaAction(fn.fn));
+          const action = invokes(fn.fn);
+          alarm.addAlarmAction(action);
+          if (rule.scaleIn.enabled) alarm.addOkAction(action);
+          alarm.node.addDependency(...invokers);
         }
         this.alarms.push(alarm);
-      }
-      if (direct) {
-        // An alarm you own invokes the function once you add it as the alarm's action; only these alarms may.
-        if (!('name' in rule.alarm && rule.alarm.create))
-          fn.fn.addPermission(`${constructId(rule.name)}AlarmAction`, {
-            principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
-            action: 'lambda:InvokeFunction',
-            sourceArn: this.alarmArn(alarmPattern(rule)),
-            sourceAccount: Stack.of(this).account,
-          });
       }
     }
     if (!direct) {
@@ -506,6 +516,46 @@ export const grantScalingEstate = (fn: Grantee & IConstruct, region: string, rul
       actions: ['elasticache:TestFailover'],
       resources: cacheFailover.map(group),
     });
+};
+
+/** The function as an alarm's action, with no permission of its own (the stage's alarm permissions let it in). */
+const invokes = (fn: IFunction): IAlarmAction => ({ bind: () => ({ alarmActionArn: fn.functionArn }) });
+
+/**
+ * The most Lambda permissions the rules' alarms take with lambda-action delivery: ~0.45 KB each of the function's
+ * 20 KB resource policy, which the EventBridge rules and SNS subscriptions share.
+ */
+export const ALARM_PERMISSIONS = 10;
+
+/**
+ * At most `max` alarm name patterns (`name`, or `prefix*`) that together cover each of `patterns`: the patterns
+ * themselves when there are few, else the names' shared prefixes, the longest first (every alarm name
+ * `orders-db-0…` becomes `orders-db-0*`), down to `*` (every alarm) only when the names share nothing.
+ */
+export const alarmArnPatterns = (patterns: readonly string[], max: number): string[] => {
+  // Sorted by stem, a prefix before the name equal to it: the names a prefix covers follow it, contiguous.
+  let stems = [...new Set(patterns)]
+    .map((p) => (p.endsWith('*') ? { stem: p.slice(0, -1), wild: true } : { stem: p, wild: false }))
+    .sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : Number(b.wild) - Number(a.wild)))
+    .filter((s, i, all) => !all.slice(0, i).some((o) => o.wild && s.stem.startsWith(o.stem)));
+  const shared = (a: string, b: string): number => {
+    let n = 0;
+    while (n < a.length && n < b.length && a[n] === b[n]) n++;
+    return n;
+  };
+  while (stems.length > Math.max(1, max)) {
+    // The longest prefix two neighbours share becomes one wildcard for every stem under it (a contiguous run).
+    let at = 1;
+    for (let i = 2; i < stems.length; i++)
+      if (shared(stems[i - 1]!.stem, stems[i]!.stem) > shared(stems[at - 1]!.stem, stems[at]!.stem)) at = i;
+    const prefix = stems[at]!.stem.slice(0, shared(stems[at - 1]!.stem, stems[at]!.stem));
+    let from = at - 1;
+    while (from > 0 && stems[from - 1]!.stem.startsWith(prefix)) from--;
+    let to = at + 1;
+    while (to < stems.length && stems[to]!.stem.startsWith(prefix)) to++;
+    stems = [...stems.slice(0, from), { stem: prefix, wild: true }, ...stems.slice(to)];
+  }
+  return stems.map((s) => (s.wild ? `${s.stem}*` : s.stem));
 };
 
 /** The alarm name, or the prefix with `*`, as an ARN resource pattern. */

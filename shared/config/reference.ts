@@ -457,7 +457,7 @@ export const KEY_DOCS: Record<string, string> = {
     'An ALARM older than this when it arrives is reported and not acted on (a late redelivery).',
   'scaling.clockSkewSeconds': 'An alarm state time further than this in the future is refused.',
   'scaling.delivery':
-    '`eventbridge`: one rule per config rule; `lambda-action`: the alarms invoke the function directly (permission scoped by aws:SourceArn).',
+    '`eventbridge`: a few rules for all the rules’ alarms; `lambda-action`: the alarms invoke the function (≤ 10 permissions, by alarm name prefix and account).',
   'scaling.rules.<rule>.alarm.breach':
     'Side of the threshold the rule answers: `above`, `below` or `any`. Default `any` for a static threshold, `above` for an anomaly band (which fires both ways).',
   'scaling.rules': 'Rules by name (lowercase, digits, hyphens): one alarm, one action, one resource.',

@@ -1205,9 +1205,10 @@ export const ScalingConfig = z
     /** A state time further than this in the future is refused: clocks disagree, or the event is forged. */
     clockSkewSeconds: z._default(z.int().check(z.minimum(0), z.maximum(3600)), 300),
     /**
-     * How alarm transitions reach the function: `eventbridge` (a rule per config rule), or `lambda-action`
-     * (the alarm invokes the function directly: steward adds the action to the alarms it creates and lets
-     * CloudWatch invoke the function for the rules' alarms, scoped by aws:SourceArn).
+     * How alarm transitions reach the function: `eventbridge` (a few rules for all the config's rules), or
+     * `lambda-action` (the alarm invokes the function directly: steward adds the action to the alarms it creates
+     * and lets CloudWatch invoke the function for the rules' alarms, by alarm name or shared name prefix in
+     * aws:SourceArn and by aws:SourceAccount: infra/scaling.ts).
      */
     delivery: z._default(z.enum(['eventbridge', 'lambda-action']), 'eventbridge'),
     rules: z._default(z.record(PolicyName, ScalingRule), {}),

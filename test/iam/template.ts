@@ -184,6 +184,8 @@ export const resolver = (template: Template, account: string, region: string, pa
         return arn('events', `connection/${p.Name ? str(p.Name) : generated(id)}/${generated(id)}`);
       case 'AWS::Events::Rule.Arn':
         return arn('events', `rule/${ref(id)}`);
+      case 'AWS::CloudWatch::Alarm.Arn':
+        return arn('cloudwatch', `alarm:${p.AlarmName ? str(p.AlarmName) : generated(id)}`);
     }
     throw new Error(`no GetAtt rule for ${key} (${id})`);
   };

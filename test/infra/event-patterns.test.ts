@@ -9,6 +9,7 @@ import { parseConfig } from '../../shared/config/schema.js';
 import { matchesPattern } from '../support/event-pattern.js';
 import { loadExample } from '../support/examples.js';
 import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
+import { scalingStage } from '../support/scaling-stage.js';
 import { fullConfig, FULL_ACCOUNT } from '../iam/full-config.js';
 import { unbundledContext } from './iam.js';
 
@@ -359,31 +360,6 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
     }
   });
 });
-
-/**
- * A production stage with `count` scaling rules, one per database (`orders-db-000-cpu-high` …), every other one
- * scaling in: its template, and the alarm names in rule order.
- */
-const scalingStage = (count: number): { template: Template; names: string[] } => {
-  const scaling: Record<string, unknown> = {};
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const db = `orders-db-${String(i).padStart(3, '0')}`;
-    names.push(`${db}-cpu-high`);
-    scaling[`${db}-cpu`] = {
-      alarm: { name: `${db}-cpu-high` },
-      resource: db,
-      action: { type: 'rds.addReadReplica', maxReplicas: 2 },
-      scaleIn: { enabled: i % 2 === 0 },
-    };
-  }
-  const config = parseConfig(
-    { stage: 'production', region: 'eu-west-1', scaling: { enabled: true, rules: scaling } },
-    'limits',
-  );
-  const stack = new StewardStack(new App({ context: unbundledContext }), 'Steward-production', { config });
-  return { template: Template.fromStack(stack), names };
-};
 
 describe('limits: a stage with 300 scaling rules (one per database) fits the scaling function’s resource policy', () => {
   let template: Template;

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALARM_ACTION_PRINCIPAL } from '../../infra/scaling.js';
+import { ALARM_ACTION_PRINCIPAL, ALARM_PERMISSIONS } from '../../infra/scaling.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { parseConfig, type StewardConfigInput } from '../../shared/config/schema.js';
 import { loadExample } from '../support/examples.js';
@@ -136,7 +136,7 @@ describe('permissions', () => {
 });
 
 describe('scaling.delivery: lambda-action', () => {
-  it('adds no alarm state-change rule, makes the alarms steward creates invoke the function, and scopes every permission by SourceArn', () => {
+  it('adds no alarm state-change rule, makes the alarms steward creates invoke the function, and lets in each rule’s alarm by SourceArn and SourceAccount', () => {
     expect(rulesMatching(lambdaAction, { 'detail-type': ['CloudWatch Alarm State Change'] })).toEqual([]);
     lambdaAction.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'orders-db-cpu-high',
@@ -146,14 +146,25 @@ describe('scaling.delivery: lambda-action', () => {
       lambdaAction.findResources('AWS::Lambda::Permission', {
         Properties: { Principal: ALARM_ACTION_PRINCIPAL },
       }),
-    ) as { Properties: { SourceArn?: unknown } }[];
-    expect(perms.length).toBeGreaterThanOrEqual(Object.keys(direct.scaling.rules).length);
-    // Each one names one alarm: its ARN (GetAtt of an alarm steward creates) or the rule's name / prefix.
-    for (const p of perms)
-      expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/:alarm:|Alarm[0-9A-F]{8}","Arn"/);
-    expect(perms.map((p) => JSON.stringify(p.Properties.SourceArn)).join('\n')).toMatch(
-      /alarm:billing-aurora-load-\*/,
+    ) as { Properties: { SourceArn?: unknown; SourceAccount?: unknown } }[];
+    // A few for the stage (test/infra/scaling-lambda-action.test.ts); these rules' alarms are few: one per name
+    // or prefix, the names the prefix `orders-db-` covers within it.
+    const patterns = perms.map((p) =>
+      JSON.stringify(p.Properties.SourceArn).replace(/^.*:alarm:([^"]*)"\]\]\}$/, '$1'),
     );
+    expect(patterns.sort()).toEqual([
+      'billing-aurora-load-*',
+      'billing-aurora-unhealthy',
+      'orders-db-*',
+      'sessions-redis-cpu-high',
+      'sessions-redis-memory-high',
+      'sessions-redis-unhealthy',
+    ]);
+    expect(perms.length).toBeLessThanOrEqual(ALARM_PERMISSIONS);
+    for (const p of perms) {
+      expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/^\{"Fn::Join".*:cloudwatch:eu-west-1:/);
+      expect(p.Properties.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+    }
   });
 
   it('is cdk-nag clean', () => {
