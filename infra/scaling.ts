@@ -50,10 +50,11 @@ export { ALARM_STATE_CHANGE };
 export const ALARM_ACTION_PRINCIPAL = 'lambda.alarms.cloudwatch.amazonaws.com';
 
 /**
- * Scaling: one EventBridge rule per config rule on its alarm's state changes (ALARM, and OK with scale-in),
- * the alarms config asks steward to create, SNS subscriptions to the topics existing alarms notify, and a
- * scale-in check schedule when a rule scales in. Mutating permissions name exactly the resources the rules
- * name; replicas steward creates carry `steward:managed=true`, and only those can be deleted.
+ * Scaling: a few EventBridge rules for the config rules' alarms' state changes (ALARM, and OK with scale-in),
+ * or with `delivery: lambda-action` the alarms invoking the function themselves; the alarms config asks steward
+ * to create, SNS subscriptions to the topics existing alarms notify, and a scale-in check schedule when a rule
+ * scales in. Mutating permissions name exactly the resources the rules name; replicas steward creates carry
+ * `steward:managed=true`, and only those can be deleted.
  */
 export class Scaling extends Construct {
   readonly function: StewardFunction;
@@ -101,28 +102,26 @@ export class Scaling extends Construct {
     // resource toward CloudFormation's 500. Each covers a name prefix of the rules' alarms in this account and
     // region (aws:SourceArn is matched with ArnLike); an alarm it lets in that no rule answers is ignored
     // (shared/scaling/alarm-event.ts). aws:SourceAccount keeps another account's alarms out whatever their name.
-    const invokers = direct
-      ? alarmArnPatterns(rules.map(alarmPattern), ALARM_PERMISSIONS).map((pattern, i, all) => {
-          const id = `AlarmActions${all.length > 1 ? i + 1 : ''}`;
-          fn.fn.addPermission(id, {
-            principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
-            action: 'lambda:InvokeFunction',
-            sourceArn: this.alarmArn(pattern),
-            sourceAccount: Stack.of(this).account,
-          });
-          return fn.fn.permissionsNode.findChild(id);
-        })
-      : [];
+    if (direct)
+      alarmArnPatterns(rules.map(alarmPattern), ALARM_PERMISSIONS).forEach((pattern, i, all) => {
+        fn.fn.addPermission(`AlarmActions${all.length > 1 ? i + 1 : ''}`, {
+          principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
+          action: 'lambda:InvokeFunction',
+          sourceArn: this.alarmArn(pattern),
+          sourceAccount: Stack.of(this).account,
+        });
+      });
     for (const rule of rules) {
       if ('name' in rule.alarm && rule.alarm.create) {
         const alarm = this.alarm(rule, rule.alarm.name, rule.alarm.create);
         // The alarm invokes the function itself, let in by the shared permissions above (CDK's LambdaAction
-        // would add one more, scoped to this alarm's ARN).
+        // would add one more, scoped to this alarm's ARN). No DependsOn on them: 10 per alarm would add ~225 KB
+        // to a template of 500 alarms, and a new alarm evaluates at least one period (60 s) before it can first
+        // fire, while CloudFormation creates the permissions in the same deployment.
         if (direct) {
           const action = invokes(fn.fn);
           alarm.addAlarmAction(action);
           if (rule.scaleIn.enabled) alarm.addOkAction(action);
-          alarm.node.addDependency(...invokers);
         }
         this.alarms.push(alarm);
       }
