@@ -259,6 +259,15 @@ export const buildEvidence = (
       policyName !== undefined && Object.hasOwn(config.backup.policies, policyName)
         ? config.backup.policies[policyName]
         : undefined;
+    // A Redis drill target is named by its replication group (drill.caches; `replicationGroupId` when set), and
+    // its drills are filed under its drill.caches key.
+    const cacheTarget =
+      config.drill.enabled && db.kind === 'elasticache'
+        ? Object.entries(config.drill.caches).find(
+            ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
+          )
+        : undefined;
+    const drillName = cacheTarget?.[0] ?? db.id;
     const mine = byId(evidence.get(`primary\u0000${db.kind}\u0000${db.id}`) ?? []).sort(
       (a, b) => a.at - b.at,
     );
@@ -275,26 +284,19 @@ export const buildEvidence = (
           : {}),
       },
       drills: inputs.drills
-        .filter((d) => d.database === db.id && months.has(d.startedAt.slice(0, 7)))
+        .filter((d) => d.database === drillName && months.has(d.startedAt.slice(0, 7)))
         .sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     };
     const target =
       config.drill.enabled && Object.hasOwn(config.drill.targets, db.id)
         ? config.drill.targets[db.id]
         : undefined;
-    // A Redis drill target is named by its replication group (drill.caches; `replicationGroupId` when set).
-    const cache =
-      config.drill.enabled && db.kind === 'elasticache'
-        ? Object.entries(config.drill.caches).find(
-            ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
-          )?.[1]
-        : undefined;
     // An EBS drill target is the instance or volume itself (drill.volumes).
     const volume =
       config.drill.enabled && db.kind === 'ebs' && Object.hasOwn(config.drill.volumes, db.id)
         ? config.drill.volumes[db.id]
         : undefined;
-    const drilled = target && target.kind === db.kind ? target : (cache ?? volume);
+    const drilled = target && target.kind === db.kind ? target : (cacheTarget?.[1] ?? volume);
     if (drilled) {
       row.drillTarget = {
         rtoSeconds: drilled.rtoSeconds ?? config.drill.rtoSeconds,

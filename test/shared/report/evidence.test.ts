@@ -110,6 +110,29 @@ describe('buildEvidence', () => {
     expect(r.summary.backupsMissed).toBe(report().summary.backupsMissed);
   });
 
+  it("counts a Redis drill on its replication group's row, filed under its drill.caches name", () => {
+    // Prepare: drill name "web-sessions" drills replication group "sessions"; its reports carry the drill name
+    const cache = { replicationGroupId: 'sessions' } as (typeof evidenceConfig.drill.caches)[string];
+    const config = {
+      ...evidenceConfig,
+      drill: { ...evidenceConfig.drill, caches: { 'web-sessions': cache } },
+    };
+    const i = evidenceInputs();
+    const ledgerDrill = i.drills.find(
+      (d) => d.database === 'ledger' && d.startedAt.startsWith(EVIDENCE_MONTH),
+    )!;
+    const cacheDrill = { ...ledgerDrill, drillId: 'web-sessions-drill', database: 'web-sessions' };
+
+    // Act
+    const r = buildEvidence({ ...i, drills: [...i.drills, cacheDrill] }, config, EVIDENCE_NOW);
+
+    // Assert
+    const sessions = r.databases.find((d) => d.id === 'sessions')!;
+    expect(sessions.drillTarget).toBeDefined();
+    expect(sessions.drills.map((d) => d.drillId)).toEqual(['web-sessions-drill']);
+    expect(r.summary.drills).toBe(report().summary.drills + 1);
+  });
+
   it('counts only up to the backup grace in a month that is still running, and says it is partial', () => {
     // Act: 23 November 04:00 is inside the 2 h grace of that day's 03:00 backup.
     const r = buildEvidence(evidenceInputs(), evidenceConfig, new Date('2026-11-23T04:00:00Z'));
