@@ -63,6 +63,11 @@ export interface EvidenceRow {
   /** Backup policy; undefined for a database that is not protected. */
   policy?: string;
   replicaOf?: string;
+  /**
+   * A read replica without a policy of its own whose source has a `steward:backup` tag: the source's backups
+   * hold its data. A replica without it (its source untagged, or not in this region) is unprotected.
+   */
+  coveredBy?: string;
   backups?: {
     schedule: string;
     /** Scheduled backups in the counted window; null when the schedule is a rate (its phase is unknown). */
@@ -251,10 +256,11 @@ export const buildEvidence = (
   for (const db of inputs.databases) {
     if (db.kind === 'rds-instance' && db.clusterId) continue;
     // A read replica tagged like its source is protected by the source's snapshots (backup skips it).
-    const covered = replicaCoveredBy(db, (of) =>
-      inputs.databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of)),
-    );
+    const findSource = (of: string) =>
+      inputs.databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of));
+    const covered = replicaCoveredBy(db, findSource);
     const policyName = covered ? undefined : db.tags[Tag.backup];
+    const source = policyName === undefined && db.replicaOf ? findSource(db.replicaOf) : undefined;
     const policy =
       policyName !== undefined && Object.hasOwn(config.backup.policies, policyName)
         ? config.backup.policies[policyName]
@@ -277,6 +283,7 @@ export const buildEvidence = (
       engine: db.engine,
       ...(policyName !== undefined ? { policy: policyName } : {}),
       ...(db.replicaOf ? { replicaOf: db.replicaOf } : {}),
+      ...(source?.tags[Tag.backup] !== undefined ? { coveredBy: source.id } : {}),
       retention: {
         ...(deletions.get(`${db.kind}\u0000${db.id}`) ?? { deleted: 0, failed: 0 }),
         ...(dumpDeletions.has(`${db.kind}\u0000${db.id}`)
@@ -439,7 +446,7 @@ export const buildEvidence = (
     summary: {
       databases: rows.length,
       protected: protectedRows.length,
-      unprotected: rows.filter((r) => r.policy === undefined && !r.replicaOf).length,
+      unprotected: rows.filter((r) => r.policy === undefined && !r.coveredBy).length,
       backupsScheduled: sum((r) => r.backups?.scheduled ?? 0),
       backupsTaken: sum((r) => r.backups?.taken ?? 0),
       backupsMissed: sum((r) => r.backups?.missed.length ?? 0),

@@ -172,7 +172,7 @@ const badge = (kind: 'ok' | 'late' | 'bad' | 'none', text: string) =>
 const backupCell = (r: EvidenceRow): string => {
   const b = r.backups;
   if (!b)
-    return r.replicaOf
+    return r.coveredBy
       ? `<span class="muted">replica of ${esc(r.replicaOf)}</span>`
       : badge('none', 'UNPROTECTED');
   if (b.scheduled === null) return `${b.taken} <span class="muted">(rate schedule)</span>`;
@@ -348,7 +348,7 @@ export const renderEvidenceHtml = (
       return `<tr><td><b>${esc(d.id)}</b><br><span class="muted">${esc(d.kind)}, ${esc(d.engine)}</span></td><td>${d.policy ? esc(d.policy) : '<span class="muted">–</span>'}<br><code class="muted">${esc(d.backups?.schedule ?? '')}</code></td><td class="n">${backupCell(d)}</td><td>${missedCell(d)}</td><td class="n">${d.backups?.adhoc ?? '–'}</td><td class="n">${copies}</td><td>${lag}</td><td class="n">${d.retention.deleted}${d.retention.failed ? ` <span class="bad">(${d.retention.failed} failed)</span>` : ''}${dumpsCell(d)}</td></tr>`;
     })
     .join('');
-  const unprotected = r.databases.filter((d) => !d.policy && !d.replicaOf);
+  const unprotected = r.databases.filter((d) => !d.policy && !d.coveredBy);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Recovery evidence: ${esc(r.stage)}, ${esc(monthName(r.month))}</title><style>${CSS}</style></head>
@@ -420,7 +420,7 @@ export const renderDatabasesCsv = (r: EvidenceReport): string =>
       d.id,
       d.kind,
       d.engine,
-      d.policy ?? (d.replicaOf ? `replica of ${d.replicaOf}` : 'UNPROTECTED'),
+      d.policy ?? (d.coveredBy ? `replica of ${d.replicaOf}` : 'UNPROTECTED'),
       d.backups?.schedule,
       d.backups?.scheduled,
       d.backups?.taken,

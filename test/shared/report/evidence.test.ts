@@ -104,10 +104,32 @@ describe('buildEvidence', () => {
     const r = buildEvidence({ ...i, databases: [...i.databases, replica] }, evidenceConfig, EVIDENCE_NOW);
     // Assert
     const ro = r.databases.find((d) => d.id === 'billing-ro')!;
-    expect(ro).toMatchObject({ replicaOf: 'billing-db' });
+    expect(ro).toMatchObject({ replicaOf: 'billing-db', coveredBy: 'billing-db' });
     expect(ro.policy).toBeUndefined();
     expect(ro.backups).toBeUndefined();
     expect(r.summary.backupsMissed).toBe(report().summary.backupsMissed);
+  });
+
+  it('counts a read replica of an untagged source as unprotected: nothing backs it up', () => {
+    // Prepare: legacy-db has no steward:backup tag, and neither has its replica
+    const i = evidenceInputs();
+    const replica = {
+      ...i.databases.find((d) => d.id === 'legacy-db')!,
+      id: 'legacy-ro',
+      arn: 'arn:aws:rds:eu-west-1:111122223333:db:legacy-ro',
+      replicaOf: 'legacy-db',
+    };
+
+    // Act
+    const r = buildEvidence({ ...i, databases: [...i.databases, replica] }, evidenceConfig, EVIDENCE_NOW);
+    const html = renderEvidenceHtml(r);
+    const n = evidenceNotification(r, undefined);
+
+    // Assert: counted, listed and badged like its source, as steward status calls it UNPROTECTED
+    expect(r.summary).toMatchObject({ databases: 6, protected: 4, unprotected: 2 });
+    expect(html).toContain('Not protected (no <code>steward:backup</code> tag): legacy-db, legacy-ro.');
+    expect(html).not.toContain('replica of legacy-db');
+    expect(n.lines[0]).toBe('Databases: 4 of 6 protected, 2 without a steward:backup tag.');
   });
 
   it("counts a Redis drill on its replication group's row, filed under its drill.caches name", () => {
