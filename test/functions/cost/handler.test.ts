@@ -2,6 +2,7 @@ import {
   DataUnavailableException,
   GetAnomaliesCommand,
   GetCostAndUsageCommand,
+  type GetCostAndUsageCommandOutput,
   GetCostForecastCommand,
   LimitExceededException,
 } from '@aws-sdk/client-cost-explorer';
@@ -177,6 +178,59 @@ describe('cost handler: scheduled thresholds', () => {
     expect(ce.commandCalls(GetCostForecastCommand)).toHaveLength(0);
     expect(r.requests).toBe(2);
     expect(r.evaluation!.notes.map((n) => n.code)).toContain('month-complete');
+  });
+});
+
+describe('cost handler: the month that ended, judged again on the 2nd', () => {
+  /** A DAILY answer of one service: `usd` a day from 1 November to the day before `today`, `last` on 30 November. */
+  const usage = (today: string, usd: number, last: number): GetCostAndUsageCommandOutput => {
+    const days: string[] = [];
+    for (let t = Date.parse('2026-11-01T00:00:00Z'); t < Date.parse(`${today}T00:00:00Z`); t += 86_400_000)
+      days.push(new Date(t).toISOString().slice(0, 10));
+    return {
+      ResultsByTime: days.map((day, i) => ({
+        TimePeriod: { Start: day, End: days[i + 1] ?? today },
+        Estimated: true,
+        Groups: [
+          {
+            Keys: ['Amazon Relational Database Service'],
+            Metrics: {
+              UnblendedCost: { Amount: String(day === '2026-11-30' ? last : usd), Unit: 'USD' },
+            },
+          },
+        ],
+      })),
+      $metadata: {},
+    };
+  };
+
+  it("alerts a threshold that 30 November's cost, come in after the 1st's run, took November over: once, as November's", async () => {
+    // Prepare: the 1st sees $1,972 + $20 of the 30th; by the 2nd the 30th is complete ($68): $2,040
+    const ledger = memoryAlertLedger(() => new Date('2026-12-02T07:00:00Z'));
+    ce = mockCostExplorer({ usage: usage('2026-12-01', 68, 20) });
+    const first = await run(
+      { action: 'cost-check' },
+      fakeCostDeps({ ledger, now: new Date('2026-12-01T07:00:00Z') }).deps,
+    );
+    ce.restore();
+    ce = mockCostExplorer({ usage: usage('2026-12-02', 68, 68), forecast: forecastResponse(0.01) });
+    const { deps, notifier } = fakeCostDeps({ ledger, now: new Date('2026-12-02T07:00:00Z') });
+
+    // Act
+    const second = await run({ action: 'cost-check' }, deps);
+    const third = await run({ action: 'cost-check' }, deps);
+
+    // Assert
+    expect(first.evaluation!.actualUsd).toBe(1992);
+    expect(keysOf(first)).toEqual([]);
+    expect(second.evaluation!.window.month).toBe('2026-12');
+    expect(keysOf(second)).toEqual(['cost-alert#2026-11#usd-2000#actual']);
+    expect(notifier.sent[0]!.subject).toBe('2026-11 total $2,040.00 crossed $2,000.00 (usd-2000)');
+    // No request more than any run: usage (from 1 November), forecast, the on-demand anomaly poll.
+    expect(second.requests).toBe(3);
+    expect(keysOf(third)).toEqual([]);
+    expect(keysOf(third, 'already-sent')).toEqual(['cost-alert#2026-11#usd-2000#actual']);
+    expect(notifier.sent).toHaveLength(1);
   });
 });
 

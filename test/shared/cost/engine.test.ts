@@ -94,6 +94,29 @@ describe('costWindow', () => {
     );
   });
 
+  it("on the 2nd judges the month that ended again, on actuals: its last day's cost can come after the 1st's run", () => {
+    // Prepare: November as the 1st saw it, $66 a day ($1,980), and $40 of 30 November that came in later
+    const win = costWindow(new Date('2026-12-02T07:00:00Z'), cost);
+    const daily: DailyCost[] = [
+      ...flat('Amazon Relational Database Service', 66, 31, '2026-12-02'),
+      { day: '2026-11-30', service: 'Amazon Relational Database Service', usd: 40, estimated: true },
+    ];
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, cost, win);
+
+    // Assert: one query from 1 November; November's crossing alerts under November's key, December's table stays
+    expect(win.month).toBe('2026-12');
+    expect(win.query).toEqual({ start: '2026-11-01', end: '2026-12-02' });
+    const november = ev.alerts.filter((a) => a.key.startsWith('cost-alert#2026-11#'));
+    expect(november.map((a) => a.key)).toEqual(['cost-alert#2026-11#usd-2000#actual']);
+    expect(november[0]!.text).toMatch(/^2026-11 total \$2,020\.00 reached the \$2,000\.00 warning threshold/);
+    expect(ev.thresholds.every((t) => t.key.startsWith('cost-alert#2026-12#'))).toBe(true);
+    expect(ev.actualUsd).toBe(66);
+    // The 3rd judges December alone again.
+    expect(costWindow(new Date('2026-12-03T07:00:00Z'), cost).query.start).toBe('2026-11-24');
+  });
+
   it("asks for the last 48 complete hours: a day and Cost Explorer's lag", () => {
     expect(costWindow(new Date('2026-11-23T07:42:10Z'), cost).hours).toEqual({
       start: '2026-11-21T07:00:00Z',
