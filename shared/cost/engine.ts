@@ -8,6 +8,12 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** The HOURLY query's window: a daily run's 24 hours and Cost Explorer's lag of up to 24 more. */
 const HOURS_JUDGED = 48;
+/**
+ * How long after its last day an anomaly can be found: Cost Explorer's data lags up to 24 h and Cost Anomaly
+ * Detection runs a few times a day after it. GetAnomalies selects by last day, so each poll reaches this much
+ * further back than the days since the last poll, or an anomaly found after a poll falls between two windows.
+ */
+export const ANOMALY_FOUND_LAG_DAYS = 2;
 
 /** The UTC day of an instant. */
 export const dayOf = (d: Date): Day => d.toISOString().slice(0, 10);
@@ -68,7 +74,7 @@ export interface CostWindow {
    * Each day's peak alerts once (its key), so an hour seen twice is told once.
    */
   hours: { start: string; end: string };
-  /** GetAnomalies window, inclusive at both ends. */
+  /** GetAnomalies window (by an anomaly's last day), inclusive at both ends: `lookbackDays` + ANOMALY_FOUND_LAG_DAYS. */
   anomalies: { start: Day; end: Day };
   daysInMonth: number;
 }
@@ -115,7 +121,10 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
       start: new Date(hourEnd - HOURS_JUDGED * HOUR_MS).toISOString().replace('.000Z', 'Z'),
       end: new Date(hourEnd).toISOString().replace('.000Z', 'Z'),
     },
-    anomalies: { start: addDays(today, -cost.anomalies.lookbackDays), end: today },
+    anomalies: {
+      start: addDays(today, -cost.anomalies.lookbackDays - ANOMALY_FOUND_LAG_DAYS),
+      end: today,
+    },
     daysInMonth: daysBetween({ start: monthStart, end: monthEnd }),
   };
 };

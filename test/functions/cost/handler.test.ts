@@ -747,7 +747,7 @@ describe('cost handler: Cost Explorer client', () => {
       Granularity: 'MONTHLY',
     });
     expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
-      DateInterval: { StartDate: '2026-11-20', EndDate: '2026-11-23' },
+      DateInterval: { StartDate: '2026-11-18', EndDate: '2026-11-23' },
       TotalImpact: { NumericOperator: 'GREATER_THAN_OR_EQUAL', StartValue: 10 },
     });
     expect(ce.calls()).toHaveLength(3);
@@ -767,10 +767,11 @@ describe('cost handler: Cost Explorer client', () => {
       polled.push(ce.commandCalls(GetAnomaliesCommand).length);
     }
 
-    // Assert: consecutive polls (23rd, 26th) are lookbackDays apart, so their windows cover every day.
+    // Assert: consecutive polls (23rd, 26th) are lookbackDays apart, and each reaches 2 days further back (an
+    // anomaly is found up to 2 days after its last day), so no anomaly found between them falls outside both.
     expect(polled).toEqual([1, 0, 0, 1]);
     expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
-      DateInterval: { StartDate: '2026-11-23', EndDate: '2026-11-26' },
+      DateInterval: { StartDate: '2026-11-21', EndDate: '2026-11-26' },
     });
   });
 
@@ -819,7 +820,7 @@ describe('cost handler: anomalies polled with a long look-back', () => {
 
     // Assert
     expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
-      DateInterval: { StartDate: '2026-11-07', EndDate: '2027-01-06' },
+      DateInterval: { StartDate: '2026-11-05', EndDate: '2027-01-06' },
     });
     expect(anomalyKeys(first)).toHaveLength(1);
     expect(anomalyKeys(later)).toEqual([]);

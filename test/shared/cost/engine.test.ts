@@ -11,6 +11,7 @@ import {
   isSpike,
   matchesService,
   namedServices,
+  pollsAnomalies,
   summarizeServices,
   usd,
   worstSeverity,
@@ -115,6 +116,30 @@ describe('costWindow', () => {
     expect(ev.actualUsd).toBe(66);
     // The 3rd judges December alone again.
     expect(costWindow(new Date('2026-12-03T07:00:00Z'), cost).query.start).toBe('2026-11-24');
+  });
+
+  it('a daily poll finds every anomaly found since the last one, though it is found up to 2 days after its last day', () => {
+    // Cost Explorer's data lags up to 24 h and Cost Anomaly Detection runs a few times a day after it: an anomaly
+    // whose last day is D can be found on D + 2, after that day's poll, and GetAnomalies selects by last day.
+    const HOUR = 3_600_000;
+    const DAY = 24 * HOUR;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 14 }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 0, max: 56 }),
+        (lookbackDays, endDay, hoursToFound) => {
+          const end = Date.UTC(2026, 0, 1) + endDay * DAY;
+          const found = end + hoursToFound * HOUR;
+          // The first 07:00 scheduled run at or after it is found that polls.
+          let at = Math.ceil((found - 7 * HOUR) / DAY) * DAY + 7 * HOUR;
+          while (!pollsAnomalies(new Date(at), lookbackDays, true)) at += DAY;
+          const win = costWindow(new Date(at), { ...cost, anomalies: { ...cost.anomalies, lookbackDays } });
+          const last = new Date(end).toISOString().slice(0, 10);
+          expect(win.anomalies.start <= last && last <= win.anomalies.end).toBe(true);
+        },
+      ),
+    );
   });
 
   it("asks for the last 48 complete hours: a day and Cost Explorer's lag", () => {
