@@ -106,6 +106,11 @@ export interface EvidenceRow {
   retention: { deleted: number; failed: number; dumps?: { deleted: number; failed: number } };
   drills: DrillSummary[];
   drillTarget?: { rtoSeconds: number; rpoSeconds: number };
+  /**
+   * A drill target's scheduled drills of the month (up to `report.drillGraceDays` before the report) that no
+   * drill started for, from an hour before to the grace after (ISO). Absent when none.
+   */
+  drillsMissed?: string[];
 }
 
 /** The monthly recovery evidence: written as JSON, CSV and a self-contained HTML page. */
@@ -138,6 +143,8 @@ export interface EvidenceReport {
     dumpsDeleted?: number;
     drills: number;
     drillsPassed: number;
+    /** Scheduled drills of the month that did not run (absent when none). */
+    drillsMissed?: number;
     /** Drills that found nothing wrong but did not prove everything (not finished in time, cost ceiling). */
     drillsInconclusive: number;
     /** Billed instance-hours of the month's drill copies, and their estimated cost where prices are known. */
@@ -309,6 +316,22 @@ export const buildEvidence = (
         rtoSeconds: drilled.rtoSeconds ?? config.drill.rtoSeconds,
         rpoSeconds: drilled.rpoSeconds ?? config.drill.rpoSeconds,
       };
+      // Scheduled drills no drill started for: the drills that ran can all pass while others never started.
+      const grace = config.report.drillGraceDays * DAY;
+      const sched = parse(drilled.schedule ?? config.drill.schedule, 'UTC');
+      const created = db.createdAt ? Date.parse(db.createdAt) : NaN;
+      const from = Math.max(start.getTime(), Number.isFinite(created) ? created : -Infinity);
+      const until = Math.min(end.getTime() - 1, nowMs - grace);
+      const started = inputs.drills
+        .filter((d) => d.database === drillName)
+        .map((d) => Date.parse(d.startedAt));
+      const missed =
+        sched && sched.kind !== 'rate' && from <= until
+          ? (fireTimes(sched, new Date(from), new Date(until)) ?? []).filter(
+              (f) => !started.some((t) => t >= f.getTime() - 60 * MINUTE && t <= f.getTime() + grace),
+            )
+          : [];
+      if (missed.length) row.drillsMissed = missed.map((f) => f.toISOString());
     }
     if (policy && policy.kinds.includes(db.kind)) {
       // Fire times are inclusive at both ends: the next month's first instant is that month's (a midnight
@@ -417,6 +440,7 @@ export const buildEvidence = (
   // A report made soon after its month ended (the default: 06:00 on the 1st, inside the 12 h DR grace of the
   // last evening's backups) cannot judge the month's last hours yet: say so, with when it can.
   const backupsPending = sum((r) => r.backups?.pending?.length ?? 0);
+  const drillsMissed = sum((r) => r.drillsMissed?.length ?? 0);
   const drCopiesPending = sum((r) => r.dr?.pending?.length ?? 0);
   const judgeable = (list: (r: EvidenceRow) => string[] | undefined, graceMs: number) =>
     new Date(
@@ -460,6 +484,7 @@ export const buildEvidence = (
         : {}),
       drills: sum((r) => r.drills.length),
       drillsPassed: sum((r) => r.drills.filter((d) => d.passed).length),
+      ...(drillsMissed ? { drillsMissed } : {}),
       drillsInconclusive: sum((r) => r.drills.filter((d) => drillOutcome(d) === 'inconclusive').length),
       drillInstanceHours: round(
         sum((r) => r.drills.reduce((a, d) => a + (d.cost?.instanceHours ?? 0), 0)),

@@ -155,6 +155,35 @@ describe('buildEvidence', () => {
     expect(r.summary.drills).toBe(report().summary.drills + 1);
   });
 
+  it('says which scheduled drills did not run: the drills that ran can all pass while others never started', () => {
+    // Prepare: ledger's November drill (scheduled 1 November 05:00) never ran; orders-db's did, and passed
+    const i = evidenceInputs();
+    const inputs = {
+      ...i,
+      drills: i.drills.filter((d) => !(d.database === 'ledger' && d.startedAt.startsWith(EVIDENCE_MONTH))),
+    };
+
+    // Act
+    const r = buildEvidence(inputs, evidenceConfig, EVIDENCE_NOW);
+    const html = renderEvidenceHtml(r);
+    const n = evidenceNotification(r, undefined);
+
+    // Assert: not "1 / 1 passed" in green: the missed drill is counted, named and coloured
+    expect(r.databases.find((d) => d.id === 'ledger')!.drillsMissed).toEqual(['2026-11-01T05:00:00.000Z']);
+    expect(r.databases.find((d) => d.id === 'orders-db')!.drillsMissed).toBeUndefined();
+    expect(r.summary).toMatchObject({ drills: 1, drillsPassed: 1, drillsMissed: 1 });
+    expect(html).toContain(
+      '<div class="v late">1 / 1</div><div class="l">restore drills passed, 1 scheduled not run</div>',
+    );
+    expect(html).toContain('Scheduled drills that did not run: ledger 2026-11-01 05:00 UTC.');
+    expect(n.subject).toBe(
+      '2026-11 recovery evidence: 93/97 scheduled backups, 1/1 drills passed, 1 drill not run, 1 unprotected',
+    );
+    expect(n.lines).toContain('Restore drills: 1 of 1 passed; scheduled but not run: ledger 2026-11-01.');
+    // The fixture as recorded ran every scheduled drill.
+    expect(report().summary.drillsMissed).toBeUndefined();
+  });
+
   it('counts only up to the backup grace in a month that is still running, and says it is partial', () => {
     // Act: 23 November 04:00 is inside the 2 h grace of that day's 03:00 backup.
     const r = buildEvidence(evidenceInputs(), evidenceConfig, new Date('2026-11-23T04:00:00Z'));
