@@ -450,6 +450,13 @@ const resend = async (
       're-sent',
       TOP_FAILURES,
     ),
+    // Each under its own pager key, as first sent: a pager event the failed send did get out is the same incident.
+    alerts: mine.map((u) => ({
+      key: `cost:${u.key}`,
+      action: 'trigger' as const,
+      severity: LEVEL_SEVERITY[u.level] ?? 'warning',
+      summary: u.detail,
+    })),
     data: {
       count: mine.length,
       resent: mine.slice(0, TOP_N).map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })),

@@ -14,7 +14,8 @@ import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
 import type { AlertLedger } from '../../../shared/cost/ports.js';
 import { AwsCallError, EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { memoryNotifier, type Notification } from '../../../shared/notify/notifier.js';
+import { pagerDutyEvents } from '../../../shared/notify/pager.js';
 import {
   anomaliesResponse,
   costEvents,
@@ -900,6 +901,40 @@ describe('cost handler: claim and confirm faults', () => {
       expect.stringMatching(/^re-sent: Amazon Bedrock cost \$95\.00 on 2026-11-22/),
     ]);
     expect(await ledger.unsent()).toEqual([]);
+  });
+
+  it("a re-sent critical alert pages under its own key: the failed send's pager event, if it went out, is the same incident", async () => {
+    // Prepare: a critical spike of the 22nd; SNS refuses the message (the pager route may already have paged it).
+    const config = costTestConfig({ forecast: false, spikes: { severity: 'critical' } });
+    ce = mockCostExplorer({ usage: usageResponse({ scale: 0.5, yesterday: { 'Amazon Bedrock': 95 } }) });
+    let clock = NOW;
+    const ledger = memoryAlertLedger(() => clock);
+    const failed: Notification[] = [];
+    const down = fakeCostDeps({
+      config,
+      ledger,
+      notifier: {
+        send: async (n) => {
+          failed.push(n);
+          throw new Error('SNS: Internal Error');
+        },
+      },
+    });
+    await run(costEvents().scheduled, down.deps).catch(() => undefined);
+    clock = new Date('2026-11-24T07:00:00Z');
+    ce.on(GetCostAndUsageCommand, { Granularity: 'DAILY' }).resolves(
+      usageResponse({ scale: 0.5, today: '2026-11-24' }),
+    );
+    const next = fakeCostDeps({ config, ledger, now: clock });
+
+    // Act
+    await run(costEvents().scheduled, next.deps);
+
+    // Assert
+    const key = (n: Notification) => pagerDutyEvents(n, 'prod').map((e) => e.dedup_key);
+    expect(key(failed[0]!)).toEqual(['steward/prod/cost:cost-spike#2026-11-22#Amazon Bedrock']);
+    expect(next.notifier.sent).toHaveLength(1);
+    expect(key(next.notifier.sent[0]!)).toEqual(key(failed[0]!));
   });
 
   it('a failed publish is re-sent by a later run even when nothing judges that key again', async () => {
