@@ -431,7 +431,7 @@ export const KEY_DOCS: Record<string, string> = {
     'Cost Anomaly Detection: accepted as events; with `cost-explorer` also polled ($0.01) as the fallback: on a daily schedule every `lookbackDays`-th day, otherwise each run.',
   'cost.anomalies.enabled': 'Alert on anomalies.',
   'cost.anomalies.lookbackDays':
-    'Poll anomalies that ended in the last N days; a daily schedule polls every N-th day, so the polls cover every day.',
+    'Poll anomalies that ended in the last N days, and 2 more (one is found up to 2 days after its last day); a daily schedule polls every N-th day, so the polls cover every day.',
   'cost.anomalies.minImpactUsd': 'Smaller anomalies are neither alerted nor remembered.',
   'cost.anomalies.routes': 'Severity by impact: the highest `atLeastUsd` at or below the impact wins.',
   'cost.anomalies.routes[].atLeastUsd': 'Lowest impact of the route.',

@@ -1805,6 +1805,25 @@ export const configWarnings = (c: StewardConfig): { path: (string | number)[]; m
         `Set anomalies.snsTopicArn (an IMMEDIATE anomaly subscription's topic), forward aws.ce events from ${COST_ANOMALY_REGION} to this region's default bus, or set anomalies.enabled: false (README: Cost alerts)`,
     });
   }
+  // AWS Budgets publish to the severity topics as AWS, not through steward's notifier: the pager route, which
+  // carries steward's own signals (events on the bus), never sees them (infra/cost-budgets.ts, infra/pager.ts).
+  const pager = c.notifications.pagerDuty;
+  if (c.cost.enabled && c.cost.alertsBy === 'budgets' && pager) {
+    const paged = [...c.cost.thresholds, ...c.cost.hourlyLimits].filter((b) =>
+      pager.severities.includes(b.severity),
+    );
+    if (paged.length) {
+      const severities = [...new Set(paged.map((b) => b.severity))];
+      warnings.push({
+        path: ['cost', 'alertsBy'],
+        message:
+          `AWS Budgets publish to the SNS topics only, never to the PagerDuty route (notifications.pagerDuty carries steward's own signals): ` +
+          `the budgets ${paged.map((b) => ('maxUsdPerHour' in b ? b.id : (b.id ?? `usd-${b.amountUsd}`))).join(', ')} (${severities.join(', ')}) will not page. ` +
+          `Subscribe PagerDuty's Amazon SNS integration to the ${severities.map((s) => `steward-${c.stage}-${s}`).join(', ')} topic${severities.length > 1 ? 's' : ''}, ` +
+          'or set cost.alertsBy: cost-explorer, whose check pages them (README: Cost alerts)',
+      });
+    }
+  }
   if (
     c.drill.enabled &&
     !Object.keys(c.drill.targets).length &&

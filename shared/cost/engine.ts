@@ -8,6 +8,12 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** The HOURLY query's window: a daily run's 24 hours and Cost Explorer's lag of up to 24 more. */
 const HOURS_JUDGED = 48;
+/**
+ * How long after its last day an anomaly can be found: Cost Explorer's data lags up to 24 h and Cost Anomaly
+ * Detection runs a few times a day after it. GetAnomalies selects by last day, so each poll reaches this much
+ * further back than the days since the last poll, or an anomaly found after a poll falls between two windows.
+ */
+export const ANOMALY_FOUND_LAG_DAYS = 2;
 
 /** The UTC day of an instant. */
 export const dayOf = (d: Date): Day => d.toISOString().slice(0, 10);
@@ -54,7 +60,13 @@ export interface CostWindow {
    * next run judges it again, complete (each alert's key is its day, so one seen twice is told once).
    */
   judgedDays: [Day, Day];
-  /** The one DAILY query: month-to-date and the spike baseline, even across a month boundary. */
+  /**
+   * On the 2nd only: the month that ended the day before yesterday. Its last day's cost can come in up to 24 h
+   * after the run of the 1st judged the month, so this run judges that month's thresholds on actuals again,
+   * under that month's keys (what the 1st told is not told again).
+   */
+  previous?: { month: string; actual: DayRange };
+  /** The one DAILY query: month-to-date, the spike baseline and on the 2nd the month before it. */
   query: DayRange;
   /**
    * The last 48 complete hours (ISO), for the HOURLY query: the day a daily run covers plus Cost Explorer's
@@ -62,7 +74,7 @@ export interface CostWindow {
    * Each day's peak alerts once (its key), so an hour seen twice is told once.
    */
   hours: { start: string; end: string };
-  /** GetAnomalies window, inclusive at both ends. */
+  /** GetAnomalies window (by an anomaly's last day), inclusive at both ends: `lookbackDays` + ANOMALY_FOUND_LAG_DAYS. */
   anomalies: { start: Day; end: Day };
   daysInMonth: number;
 }
@@ -86,6 +98,14 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
   const dayBefore = addDays(yesterday, -1);
   const firstBaseline = addDays(dayBefore, -cost.spikes.baselineDays);
   const hourEnd = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+  const previousStart = `${dayBefore.slice(0, 7)}-01`;
+  const previous =
+    previousStart < monthStart
+      ? { month: previousStart.slice(0, 7), actual: { start: previousStart, end: monthStart } }
+      : undefined;
+  const queryStart = [previous?.actual.start, firstBaseline, monthStart]
+    .filter((d): d is Day => d !== undefined)
+    .sort()[0]!;
   return {
     at: now.toISOString(),
     today,
@@ -95,12 +115,16 @@ export const costWindow = (now: Date, cost: Pick<CostConfig, 'spikes' | 'anomali
     ...(today < monthEnd && { remaining: { start: today, end: monthEnd } }),
     baseline,
     judgedDays: [dayBefore, yesterday],
-    query: { start: firstBaseline < monthStart ? firstBaseline : monthStart, end: today },
+    ...(previous && { previous }),
+    query: { start: queryStart, end: today },
     hours: {
       start: new Date(hourEnd - HOURS_JUDGED * HOUR_MS).toISOString().replace('.000Z', 'Z'),
       end: new Date(hourEnd).toISOString().replace('.000Z', 'Z'),
     },
-    anomalies: { start: addDays(today, -cost.anomalies.lookbackDays), end: today },
+    anomalies: {
+      start: addDays(today, -cost.anomalies.lookbackDays - ANOMALY_FOUND_LAG_DAYS),
+      end: today,
+    },
     daysInMonth: daysBetween({ start: monthStart, end: monthEnd }),
   };
 };
@@ -364,7 +388,7 @@ export const evaluateThresholds = (
     return [actual, forecast];
   });
 
-const thresholdAlert = (s: ThresholdStatus, month: string, unit: string): CostAlert => {
+const thresholdAlert = (s: ThresholdStatus, month: string, unit: string, ended = false): CostAlert => {
   const usd = (n: number) => money(n, unit);
   return {
     kind: 'threshold',
@@ -374,12 +398,14 @@ const thresholdAlert = (s: ThresholdStatus, month: string, unit: string): CostAl
     thresholdId: s.id,
     amountUsd: s.amountUsd,
     valueUsd: s.valueUsd!,
-    title:
-      s.basis === 'actual'
+    title: ended
+      ? `${month} total ${usd(s.valueUsd!)} crossed ${usd(s.amountUsd)} (${s.id})`
+      : s.basis === 'actual'
         ? `month-to-date ${usd(s.valueUsd!)} crossed ${usd(s.amountUsd)} (${s.id})`
         : `${month} forecast ${usd(s.valueUsd!)} crosses ${usd(s.amountUsd)} (${s.id})`,
-    text:
-      s.basis === 'actual'
+    text: ended
+      ? `${month} total ${usd(s.valueUsd!)} reached the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id}), with cost that came in after the month ended`
+      : s.basis === 'actual'
         ? `${month} month-to-date ${usd(s.valueUsd!)} reached the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id})`
         : `${month} is forecast to end at ${usd(s.valueUsd!)}, above the ${usd(s.amountUsd)} ${s.severity} threshold (${s.id})`,
   };
@@ -529,7 +555,7 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
   if (!w.remaining && cost.forecast) {
     notes.push({
       code: 'month-complete',
-      text: `${w.month} is complete: its thresholds are judged on the final actuals, without a forecast.`,
+      text: `${w.month} is over: its thresholds are judged on its actuals, without a forecast. Cost of its last day that Cost Explorer reports later is judged by the next day's run.`,
     });
   } else if (inputs.forecast && !inputs.forecast.ok) {
     notes.push({
@@ -556,6 +582,16 @@ export const evaluateCost = (inputs: CostInputs, cost: CostConfig, w: CostWindow
   const alerts: CostAlert[] = thresholds
     .filter((s) => s.state === 'crossed')
     .map((s) => thresholdAlert(s, w.month, currency));
+  // On the 2nd, the month that ended, again on its actuals: its last day's cost may have come after the 1st.
+  const prev = w.previous;
+  if (prev && inputs.daily.ok) {
+    const total = round2(sum(daily.filter((d) => inRange(d.day, prev.actual)).map((d) => d.usd)));
+    alerts.push(
+      ...evaluateThresholds(cost.thresholds, prev.month, total, undefined, false)
+        .filter((s) => s.state === 'crossed')
+        .map((s) => thresholdAlert(s, prev.month, currency, true)),
+    );
+  }
 
   const services = summarizeServices(daily, w);
   for (const day of cost.spikes.enabled ? w.judgedDays : []) {

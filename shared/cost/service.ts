@@ -68,8 +68,9 @@ const DAY_MS = DAY_S * 1000;
 /** Dedup items outlive the longest thing they guard: a calendar month (40 days). */
 const TTL_SECONDS = 40 * DAY_S;
 /**
- * An anomaly's key outlives every poll window that can still list it (`lookbackDays`, up to 90) by a week,
- * whether it came by event or by a check's poll: else a later poll alerts it again.
+ * An anomaly's key outlives every poll window that can still list it (`lookbackDays`, up to 90, and the
+ * 2 days of ANOMALY_FOUND_LAG_DAYS) by five days, whether it came by event or by a check's poll: else a later
+ * poll alerts it again.
  */
 const anomalyTtl = (cost: StewardConfig['cost']): number =>
   Math.max(TTL_SECONDS, (cost.anomalies.lookbackDays + 7) * DAY_S);
@@ -449,6 +450,13 @@ const resend = async (
       're-sent',
       TOP_FAILURES,
     ),
+    // Each under its own pager key, as first sent: a pager event the failed send did get out is the same incident.
+    alerts: mine.map((u) => ({
+      key: `cost:${u.key}`,
+      action: 'trigger' as const,
+      severity: LEVEL_SEVERITY[u.level] ?? 'warning',
+      summary: u.detail,
+    })),
     data: {
       count: mine.length,
       resent: mine.slice(0, TOP_N).map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })),

@@ -63,6 +63,11 @@ export interface EvidenceRow {
   /** Backup policy; undefined for a database that is not protected. */
   policy?: string;
   replicaOf?: string;
+  /**
+   * A read replica without a policy of its own whose source has a `steward:backup` tag: the source's backups
+   * hold its data. A replica without it (its source untagged, or not in this region) is unprotected.
+   */
+  coveredBy?: string;
   backups?: {
     schedule: string;
     /** Scheduled backups in the counted window; null when the schedule is a rate (its phase is unknown). */
@@ -101,6 +106,11 @@ export interface EvidenceRow {
   retention: { deleted: number; failed: number; dumps?: { deleted: number; failed: number } };
   drills: DrillSummary[];
   drillTarget?: { rtoSeconds: number; rpoSeconds: number };
+  /**
+   * A drill target's scheduled drills of the month (up to `report.drillGraceDays` before the report) that no
+   * drill started for, from an hour before to the grace after (ISO). Absent when none.
+   */
+  drillsMissed?: string[];
 }
 
 /** The monthly recovery evidence: written as JSON, CSV and a self-contained HTML page. */
@@ -133,6 +143,8 @@ export interface EvidenceReport {
     dumpsDeleted?: number;
     drills: number;
     drillsPassed: number;
+    /** Scheduled drills of the month that did not run (absent when none). */
+    drillsMissed?: number;
     /** Drills that found nothing wrong but did not prove everything (not finished in time, cost ceiling). */
     drillsInconclusive: number;
     /** Billed instance-hours of the month's drill copies, and their estimated cost where prices are known. */
@@ -251,14 +263,24 @@ export const buildEvidence = (
   for (const db of inputs.databases) {
     if (db.kind === 'rds-instance' && db.clusterId) continue;
     // A read replica tagged like its source is protected by the source's snapshots (backup skips it).
-    const covered = replicaCoveredBy(db, (of) =>
-      inputs.databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of)),
-    );
+    const findSource = (of: string) =>
+      inputs.databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of));
+    const covered = replicaCoveredBy(db, findSource);
     const policyName = covered ? undefined : db.tags[Tag.backup];
+    const source = policyName === undefined && db.replicaOf ? findSource(db.replicaOf) : undefined;
     const policy =
       policyName !== undefined && Object.hasOwn(config.backup.policies, policyName)
         ? config.backup.policies[policyName]
         : undefined;
+    // A Redis drill target is named by its replication group (drill.caches; `replicationGroupId` when set), and
+    // its drills are filed under its drill.caches key.
+    const cacheTarget =
+      config.drill.enabled && db.kind === 'elasticache'
+        ? Object.entries(config.drill.caches).find(
+            ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
+          )
+        : undefined;
+    const drillName = cacheTarget?.[0] ?? db.id;
     const mine = byId(evidence.get(`primary\u0000${db.kind}\u0000${db.id}`) ?? []).sort(
       (a, b) => a.at - b.at,
     );
@@ -268,6 +290,7 @@ export const buildEvidence = (
       engine: db.engine,
       ...(policyName !== undefined ? { policy: policyName } : {}),
       ...(db.replicaOf ? { replicaOf: db.replicaOf } : {}),
+      ...(source?.tags[Tag.backup] !== undefined ? { coveredBy: source.id } : {}),
       retention: {
         ...(deletions.get(`${db.kind}\u0000${db.id}`) ?? { deleted: 0, failed: 0 }),
         ...(dumpDeletions.has(`${db.kind}\u0000${db.id}`)
@@ -275,31 +298,40 @@ export const buildEvidence = (
           : {}),
       },
       drills: inputs.drills
-        .filter((d) => d.database === db.id && months.has(d.startedAt.slice(0, 7)))
+        .filter((d) => d.database === drillName && months.has(d.startedAt.slice(0, 7)))
         .sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     };
     const target =
       config.drill.enabled && Object.hasOwn(config.drill.targets, db.id)
         ? config.drill.targets[db.id]
         : undefined;
-    // A Redis drill target is named by its replication group (drill.caches; `replicationGroupId` when set).
-    const cache =
-      config.drill.enabled && db.kind === 'elasticache'
-        ? Object.entries(config.drill.caches).find(
-            ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
-          )?.[1]
-        : undefined;
     // An EBS drill target is the instance or volume itself (drill.volumes).
     const volume =
       config.drill.enabled && db.kind === 'ebs' && Object.hasOwn(config.drill.volumes, db.id)
         ? config.drill.volumes[db.id]
         : undefined;
-    const drilled = target && target.kind === db.kind ? target : (cache ?? volume);
+    const drilled = target && target.kind === db.kind ? target : (cacheTarget?.[1] ?? volume);
     if (drilled) {
       row.drillTarget = {
         rtoSeconds: drilled.rtoSeconds ?? config.drill.rtoSeconds,
         rpoSeconds: drilled.rpoSeconds ?? config.drill.rpoSeconds,
       };
+      // Scheduled drills no drill started for: the drills that ran can all pass while others never started.
+      const grace = config.report.drillGraceDays * DAY;
+      const sched = parse(drilled.schedule ?? config.drill.schedule, 'UTC');
+      const created = db.createdAt ? Date.parse(db.createdAt) : NaN;
+      const from = Math.max(start.getTime(), Number.isFinite(created) ? created : -Infinity);
+      const until = Math.min(end.getTime() - 1, nowMs - grace);
+      const started = inputs.drills
+        .filter((d) => d.database === drillName)
+        .map((d) => Date.parse(d.startedAt));
+      const missed =
+        sched && sched.kind !== 'rate' && from <= until
+          ? (fireTimes(sched, new Date(from), new Date(until)) ?? []).filter(
+              (f) => !started.some((t) => t >= f.getTime() - 60 * MINUTE && t <= f.getTime() + grace),
+            )
+          : [];
+      if (missed.length) row.drillsMissed = missed.map((f) => f.toISOString());
     }
     if (policy && policy.kinds.includes(db.kind)) {
       // Fire times are inclusive at both ends: the next month's first instant is that month's (a midnight
@@ -408,6 +440,7 @@ export const buildEvidence = (
   // A report made soon after its month ended (the default: 06:00 on the 1st, inside the 12 h DR grace of the
   // last evening's backups) cannot judge the month's last hours yet: say so, with when it can.
   const backupsPending = sum((r) => r.backups?.pending?.length ?? 0);
+  const drillsMissed = sum((r) => r.drillsMissed?.length ?? 0);
   const drCopiesPending = sum((r) => r.dr?.pending?.length ?? 0);
   const judgeable = (list: (r: EvidenceRow) => string[] | undefined, graceMs: number) =>
     new Date(
@@ -437,7 +470,7 @@ export const buildEvidence = (
     summary: {
       databases: rows.length,
       protected: protectedRows.length,
-      unprotected: rows.filter((r) => r.policy === undefined && !r.replicaOf).length,
+      unprotected: rows.filter((r) => r.policy === undefined && !r.coveredBy).length,
       backupsScheduled: sum((r) => r.backups?.scheduled ?? 0),
       backupsTaken: sum((r) => r.backups?.taken ?? 0),
       backupsMissed: sum((r) => r.backups?.missed.length ?? 0),
@@ -451,6 +484,7 @@ export const buildEvidence = (
         : {}),
       drills: sum((r) => r.drills.length),
       drillsPassed: sum((r) => r.drills.filter((d) => d.passed).length),
+      ...(drillsMissed ? { drillsMissed } : {}),
       drillsInconclusive: sum((r) => r.drills.filter((d) => drillOutcome(d) === 'inconclusive').length),
       drillInstanceHours: round(
         sum((r) => r.drills.reduce((a, d) => a + (d.cost?.instanceHours ?? 0), 0)),

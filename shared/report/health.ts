@@ -204,7 +204,7 @@ const drAspect = (
 };
 
 const drillAspect = (
-  db: Database,
+  name: string,
   target: { schedule?: string | undefined },
   last: DrillSummary | undefined,
   c: Context,
@@ -212,7 +212,7 @@ const drillAspect = (
   const aspect = 'drill';
   if (!c.drills)
     return { aspect, health: 'LATE', reason: 'drill history unreadable: no proof of a recent drill' };
-  if (!last) return { aspect, health: 'LATE', reason: `no drill on record: run steward drill ${db.id}` };
+  if (!last) return { aspect, health: 'LATE', reason: `no drill on record: run steward drill ${name}` };
   const when = utc(Date.parse(last.startedAt));
   // Nothing was found wrong, but nothing was proven either: late on its proof, not failing.
   if (drillOutcome(last) === 'inconclusive') {
@@ -300,9 +300,19 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
     c.config.drill.enabled && db.kind === 'ebs' && Object.hasOwn(c.config.drill.volumes, db.id)
       ? c.config.drill.volumes[db.id]!
       : undefined;
-  const last = c.drills?.get(db.id);
-  if (drillTarget && drillTarget.kind === db.kind) aspects.push(drillAspect(db, drillTarget, last, c));
-  else if (volumeTarget) aspects.push(drillAspect(db, volumeTarget, last, c));
+  // A Redis drill target is named by its drill.caches key (its drills are filed under it), its replication
+  // group by `replicationGroupId` (default: the key).
+  const cacheTarget =
+    c.config.drill.enabled && db.kind === 'elasticache'
+      ? Object.entries(c.config.drill.caches).find(
+          ([name, t]) => (t.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
+        )
+      : undefined;
+  const drillName = cacheTarget?.[0] ?? db.id;
+  const last = c.drills?.get(drillName);
+  if (drillTarget && drillTarget.kind === db.kind) aspects.push(drillAspect(drillName, drillTarget, last, c));
+  else if (volumeTarget) aspects.push(drillAspect(drillName, volumeTarget, last, c));
+  else if (cacheTarget) aspects.push(drillAspect(drillName, cacheTarget[1], last, c));
 
   const judged = aspects.map((a) => a.health);
   const health = worst([...judged, ...(unprotected ? (['UNPROTECTED'] as const) : [])]);
@@ -351,7 +361,8 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
       ...(lagMs !== undefined ? { lagSeconds: Math.max(0, Math.round((c.now - lagMs) / 1000)) } : {}),
     };
   }
-  const drilled = drillTarget && drillTarget.kind === db.kind ? drillTarget : volumeTarget;
+  const drilled =
+    drillTarget && drillTarget.kind === db.kind ? drillTarget : (volumeTarget ?? cacheTarget?.[1]);
   if (drilled) {
     status.drill = {
       rtoTargetSeconds: drilled.rtoSeconds ?? c.config.drill.rtoSeconds,

@@ -172,7 +172,7 @@ const badge = (kind: 'ok' | 'late' | 'bad' | 'none', text: string) =>
 const backupCell = (r: EvidenceRow): string => {
   const b = r.backups;
   if (!b)
-    return r.replicaOf
+    return r.coveredBy
       ? `<span class="muted">replica of ${esc(r.replicaOf)}</span>`
       : badge('none', 'UNPROTECTED');
   if (b.scheduled === null) return `${b.taken} <span class="muted">(rate schedule)</span>`;
@@ -244,6 +244,12 @@ const drillRows = (rows: readonly EvidenceRow[]): string => {
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
     .map(line)
     .join('')}</tbody></table>`;
+};
+
+/** The drill targets' scheduled drills that did not run, by name and time. */
+const missedDrills = (rows: readonly EvidenceRow[]): string => {
+  const missed = rows.flatMap((r) => (r.drillsMissed ?? []).map((t) => `${esc(r.id)} ${esc(minute(t))}`));
+  return missed.length ? `<p class="late">Scheduled drills that did not run: ${missed.join(', ')}.</p>` : '';
 };
 
 const trendCharts = (r: EvidenceReport): string => {
@@ -348,7 +354,7 @@ export const renderEvidenceHtml = (
       return `<tr><td><b>${esc(d.id)}</b><br><span class="muted">${esc(d.kind)}, ${esc(d.engine)}</span></td><td>${d.policy ? esc(d.policy) : '<span class="muted">–</span>'}<br><code class="muted">${esc(d.backups?.schedule ?? '')}</code></td><td class="n">${backupCell(d)}</td><td>${missedCell(d)}</td><td class="n">${d.backups?.adhoc ?? '–'}</td><td class="n">${copies}</td><td>${lag}</td><td class="n">${d.retention.deleted}${d.retention.failed ? ` <span class="bad">(${d.retention.failed} failed)</span>` : ''}${dumpsCell(d)}</td></tr>`;
     })
     .join('');
-  const unprotected = r.databases.filter((d) => !d.policy && !d.replicaOf);
+  const unprotected = r.databases.filter((d) => !d.policy && !d.coveredBy);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Recovery evidence: ${esc(r.stage)}, ${esc(monthName(r.month))}</title><style>${CSS}</style></head>
@@ -359,12 +365,12 @@ export const renderEvidenceHtml = (
 ${card(`${s.protected} / ${s.databases}`, 'databases protected', s.unprotected ? 'late' : 'ok')}
 ${card(`${s.backupsTaken} / ${s.backupsScheduled}`, `scheduled backups taken (${pct(s.backupsTaken, s.backupsScheduled)})`, s.backupsMissed ? 'bad' : 'ok')}
 ${card(String(s.drCopies), `DR copies${s.drCopiesMissing ? `, ${s.drCopiesMissing} missing` : ''}`, s.drCopiesMissing ? 'bad' : '')}
-${card(`${s.drillsPassed} / ${s.drills}`, `restore drills passed${s.drillsInconclusive ? `, ${s.drillsInconclusive} inconclusive` : ''}`, s.drills === 0 ? 'late' : drillsOk ? 'ok' : s.drillsPassed + s.drillsInconclusive === s.drills ? 'late' : 'bad')}
+${card(`${s.drillsPassed} / ${s.drills}`, `restore drills passed${s.drillsInconclusive ? `, ${s.drillsInconclusive} inconclusive` : ''}${s.drillsMissed ? `, ${s.drillsMissed} scheduled not run` : ''}`, s.drills === 0 ? 'late' : drillsOk ? (s.drillsMissed ? 'late' : 'ok') : s.drillsPassed + s.drillsInconclusive === s.drills ? 'late' : 'bad')}
 ${s.drills ? card(s.drillEstimatedUsd !== undefined ? `~$${s.drillEstimatedUsd.toFixed(2)}` : '–', `drill copies: ${costText({ instanceHours: s.drillInstanceHours }, 'instance-hours')}, estimated`) : ''}
 ${card(String(s.retentionDeleted), 'snapshots expired by retention')}
 </div></section>
 <section><h2>Restore drills: RTO and RPO over time</h2>${trendCharts(r)}</section>
-<section><h2>Restore drills this month</h2>${drillRows(r.databases)}</section>
+<section><h2>Restore drills this month</h2>${drillRows(r.databases)}${missedDrills(r.databases)}</section>
 <section><h2>DR lag</h2>${drLagChart(r, opts.drLagLimitSeconds)}</section>
 <section><h2>Backups per database</h2>
 <table data-table="backups"><thead><tr><th>Database</th><th>Policy</th><th class="n">Taken / scheduled</th><th>Missed</th><th class="n">Pre-change</th><th class="n">DR copies</th><th>DR lag per day</th><th class="n">Expired</th></tr></thead><tbody>${backupRows}</tbody></table>
@@ -372,7 +378,7 @@ ${unprotected.length ? `<p class="late">Not protected (no <code>steward:backup</
 <section><h2>How this is counted</h2><ul class="notes">
 <li>Scheduled backups are the fire times of each policy's schedule in the month (from the database's creation or its first backup on record, and up to the backup grace before generation). One is taken when a steward snapshot holds data from 5 minutes before to 60 minutes after it — still listed, or deleted since by retention and recorded then. An EC2 instance's dump objects are not snapshots: their deletions are shown apart and never count as a backup taken.</li>
 <li>DR lag at the end of a day is the age of the newest data copied to the DR region by then (copy start time); a backup counts as not copied when no copy exists once the DR grace has passed.</li>
-<li>Drills are read from the drill reports in the report bucket; RTO runs from drill start to verification finished, RPO from the restored snapshot or point in time to the newest restored row.</li>
+<li>Drills are read from the drill reports in the report bucket; RTO runs from drill start to verification finished, RPO from the restored snapshot or point in time to the newest restored row. A drill target's scheduled drill (its schedule's fire times in the month, up to the drill grace before generation) did not run when no drill started from an hour before it to the grace after.</li>
 ${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}
 </ul></section>
 <footer>steward evidence report ${esc(r.month)} · ${esc(r.stage)} · ${r.account ? `${esc(r.account)}/` : ''}${esc(r.region)}${opts.sources?.length ? ` · machine-readable: ${opts.sources.map(esc).join(', ')}` : ''}</footer>
@@ -420,7 +426,7 @@ export const renderDatabasesCsv = (r: EvidenceReport): string =>
       d.id,
       d.kind,
       d.engine,
-      d.policy ?? (d.replicaOf ? `replica of ${d.replicaOf}` : 'UNPROTECTED'),
+      d.policy ?? (d.coveredBy ? `replica of ${d.replicaOf}` : 'UNPROTECTED'),
       d.backups?.schedule,
       d.backups?.scheduled,
       d.backups?.taken,

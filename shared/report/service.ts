@@ -58,6 +58,7 @@ const evidenceSubject = (r: EvidenceReport): string => {
   return [
     `${r.month} recovery evidence: ${s.backupsTaken}/${s.backupsScheduled} scheduled backups`,
     `${s.drillsPassed}/${s.drills} drills passed`,
+    ...(s.drillsMissed ? [`${s.drillsMissed} drill${s.drillsMissed === 1 ? '' : 's'} not run`] : []),
     ...(s.unprotected ? [`${s.unprotected} unprotected`] : []),
   ].join(', ');
 };
@@ -80,6 +81,7 @@ export const evidenceNotification = (
       .flatMap((d) => d.drills.filter((x) => drillOutcome(x) === o))
       .map((d) => `${d.database} ${d.startedAt.slice(0, 10)}`);
   const failedDrills = drillsWith('failed');
+  const notRun = r.databases.flatMap((d) => (d.drillsMissed ?? []).map((t) => `${d.id} ${t.slice(0, 10)}`));
   const inconclusiveDrills = drillsWith('inconclusive');
   return {
     severity: 'info',
@@ -94,7 +96,7 @@ export const evidenceNotification = (
           ]
         : []),
       `Retention expired ${s.retentionDeleted} snapshots${s.dumpsDeleted ? ` and ${s.dumpsDeleted} dump objects` : ''}.`,
-      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${firstOf(failedDrills)}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${firstOf(inconclusiveDrills)}` : ''}.`,
+      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${firstOf(failedDrills)}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${firstOf(inconclusiveDrills)}` : ''}${notRun.length ? `; scheduled but not run: ${firstOf(notRun)}` : ''}.`,
       ...(s.drills
         ? [
             `Drill copies: ${s.drillInstanceHours} instance-hours${s.drillEstimatedUsd !== undefined ? `, about $${s.drillEstimatedUsd.toFixed(2)}` : ''}.`,

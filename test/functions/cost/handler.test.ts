@@ -2,6 +2,7 @@ import {
   DataUnavailableException,
   GetAnomaliesCommand,
   GetCostAndUsageCommand,
+  type GetCostAndUsageCommandOutput,
   GetCostForecastCommand,
   LimitExceededException,
 } from '@aws-sdk/client-cost-explorer';
@@ -13,7 +14,8 @@ import { memoryAlertLedger } from '../../../shared/cost/memory-ledger.js';
 import type { AlertLedger } from '../../../shared/cost/ports.js';
 import { AwsCallError, EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { snsNotifier } from '../../../shared/aws/sns-notifier.js';
-import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { memoryNotifier, type Notification } from '../../../shared/notify/notifier.js';
+import { pagerDutyEvents } from '../../../shared/notify/pager.js';
 import {
   anomaliesResponse,
   costEvents,
@@ -177,6 +179,59 @@ describe('cost handler: scheduled thresholds', () => {
     expect(ce.commandCalls(GetCostForecastCommand)).toHaveLength(0);
     expect(r.requests).toBe(2);
     expect(r.evaluation!.notes.map((n) => n.code)).toContain('month-complete');
+  });
+});
+
+describe('cost handler: the month that ended, judged again on the 2nd', () => {
+  /** A DAILY answer of one service: `usd` a day from 1 November to the day before `today`, `last` on 30 November. */
+  const usage = (today: string, usd: number, last: number): GetCostAndUsageCommandOutput => {
+    const days: string[] = [];
+    for (let t = Date.parse('2026-11-01T00:00:00Z'); t < Date.parse(`${today}T00:00:00Z`); t += 86_400_000)
+      days.push(new Date(t).toISOString().slice(0, 10));
+    return {
+      ResultsByTime: days.map((day, i) => ({
+        TimePeriod: { Start: day, End: days[i + 1] ?? today },
+        Estimated: true,
+        Groups: [
+          {
+            Keys: ['Amazon Relational Database Service'],
+            Metrics: {
+              UnblendedCost: { Amount: String(day === '2026-11-30' ? last : usd), Unit: 'USD' },
+            },
+          },
+        ],
+      })),
+      $metadata: {},
+    };
+  };
+
+  it("alerts a threshold that 30 November's cost, come in after the 1st's run, took November over: once, as November's", async () => {
+    // Prepare: the 1st sees $1,972 + $20 of the 30th; by the 2nd the 30th is complete ($68): $2,040
+    const ledger = memoryAlertLedger(() => new Date('2026-12-02T07:00:00Z'));
+    ce = mockCostExplorer({ usage: usage('2026-12-01', 68, 20) });
+    const first = await run(
+      { action: 'cost-check' },
+      fakeCostDeps({ ledger, now: new Date('2026-12-01T07:00:00Z') }).deps,
+    );
+    ce.restore();
+    ce = mockCostExplorer({ usage: usage('2026-12-02', 68, 68), forecast: forecastResponse(0.01) });
+    const { deps, notifier } = fakeCostDeps({ ledger, now: new Date('2026-12-02T07:00:00Z') });
+
+    // Act
+    const second = await run({ action: 'cost-check' }, deps);
+    const third = await run({ action: 'cost-check' }, deps);
+
+    // Assert
+    expect(first.evaluation!.actualUsd).toBe(1992);
+    expect(keysOf(first)).toEqual([]);
+    expect(second.evaluation!.window.month).toBe('2026-12');
+    expect(keysOf(second)).toEqual(['cost-alert#2026-11#usd-2000#actual']);
+    expect(notifier.sent[0]!.subject).toBe('2026-11 total $2,040.00 crossed $2,000.00 (usd-2000)');
+    // No request more than any run: usage (from 1 November), forecast, the on-demand anomaly poll.
+    expect(second.requests).toBe(3);
+    expect(keysOf(third)).toEqual([]);
+    expect(keysOf(third, 'already-sent')).toEqual(['cost-alert#2026-11#usd-2000#actual']);
+    expect(notifier.sent).toHaveLength(1);
   });
 });
 
@@ -693,7 +748,7 @@ describe('cost handler: Cost Explorer client', () => {
       Granularity: 'MONTHLY',
     });
     expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
-      DateInterval: { StartDate: '2026-11-20', EndDate: '2026-11-23' },
+      DateInterval: { StartDate: '2026-11-18', EndDate: '2026-11-23' },
       TotalImpact: { NumericOperator: 'GREATER_THAN_OR_EQUAL', StartValue: 10 },
     });
     expect(ce.calls()).toHaveLength(3);
@@ -713,10 +768,11 @@ describe('cost handler: Cost Explorer client', () => {
       polled.push(ce.commandCalls(GetAnomaliesCommand).length);
     }
 
-    // Assert: consecutive polls (23rd, 26th) are lookbackDays apart, so their windows cover every day.
+    // Assert: consecutive polls (23rd, 26th) are lookbackDays apart, and each reaches 2 days further back (an
+    // anomaly is found up to 2 days after its last day), so no anomaly found between them falls outside both.
     expect(polled).toEqual([1, 0, 0, 1]);
     expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
-      DateInterval: { StartDate: '2026-11-23', EndDate: '2026-11-26' },
+      DateInterval: { StartDate: '2026-11-21', EndDate: '2026-11-26' },
     });
   });
 
@@ -765,7 +821,7 @@ describe('cost handler: anomalies polled with a long look-back', () => {
 
     // Assert
     expect(ce).toHaveReceivedCommandWith(GetAnomaliesCommand, {
-      DateInterval: { StartDate: '2026-11-07', EndDate: '2027-01-06' },
+      DateInterval: { StartDate: '2026-11-05', EndDate: '2027-01-06' },
     });
     expect(anomalyKeys(first)).toHaveLength(1);
     expect(anomalyKeys(later)).toEqual([]);
@@ -845,6 +901,40 @@ describe('cost handler: claim and confirm faults', () => {
       expect.stringMatching(/^re-sent: Amazon Bedrock cost \$95\.00 on 2026-11-22/),
     ]);
     expect(await ledger.unsent()).toEqual([]);
+  });
+
+  it("a re-sent critical alert pages under its own key: the failed send's pager event, if it went out, is the same incident", async () => {
+    // Prepare: a critical spike of the 22nd; SNS refuses the message (the pager route may already have paged it).
+    const config = costTestConfig({ forecast: false, spikes: { severity: 'critical' } });
+    ce = mockCostExplorer({ usage: usageResponse({ scale: 0.5, yesterday: { 'Amazon Bedrock': 95 } }) });
+    let clock = NOW;
+    const ledger = memoryAlertLedger(() => clock);
+    const failed: Notification[] = [];
+    const down = fakeCostDeps({
+      config,
+      ledger,
+      notifier: {
+        send: async (n) => {
+          failed.push(n);
+          throw new Error('SNS: Internal Error');
+        },
+      },
+    });
+    await run(costEvents().scheduled, down.deps).catch(() => undefined);
+    clock = new Date('2026-11-24T07:00:00Z');
+    ce.on(GetCostAndUsageCommand, { Granularity: 'DAILY' }).resolves(
+      usageResponse({ scale: 0.5, today: '2026-11-24' }),
+    );
+    const next = fakeCostDeps({ config, ledger, now: clock });
+
+    // Act
+    await run(costEvents().scheduled, next.deps);
+
+    // Assert
+    const key = (n: Notification) => pagerDutyEvents(n, 'prod').map((e) => e.dedup_key);
+    expect(key(failed[0]!)).toEqual(['steward/prod/cost:cost-spike#2026-11-22#Amazon Bedrock']);
+    expect(next.notifier.sent).toHaveLength(1);
+    expect(key(next.notifier.sent[0]!)).toEqual(key(failed[0]!));
   });
 
   it('a failed publish is re-sent by a later run even when nothing judges that key again', async () => {

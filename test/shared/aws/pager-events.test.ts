@@ -61,13 +61,43 @@ describe('eventBridgePager', () => {
     expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 0);
   });
 
+  it('puts again only the entries EventBridge refused (throttled, internal failure), then succeeds', async () => {
+    // Prepare: the first request takes db-0 and refuses db-1; the second takes db-1
+    events
+      .on(PutEventsCommand)
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'e-0' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }],
+      })
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    const waits: number[] = [];
+    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical'], {
+      sleep: async (ms) => void waits.push(ms),
+    });
+
+    // Act
+    await pager.send(note([signal(0), signal(1)]));
+
+    // Assert: one page each, no duplicate of db-0, after a short wait
+    const keys = events
+      .commandCalls(PutEventsCommand)
+      .map((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.Detail!).pagerduty.dedup_key));
+    expect(keys).toEqual([
+      ['steward/prod/db-0:backup', 'steward/prod/db-1:backup'],
+      ['steward/prod/db-1:backup'],
+    ]);
+    expect(waits).toHaveLength(1);
+  });
+
   it('fails naming the bus when EventBridge refuses entries (a lost page must not pass silently)', async () => {
     // Prepare
     events.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
       Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
     });
-    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical']);
+    const pager = eventBridgePager(new EventBridgeClient({ region: 'eu-west-1' }), 'prod', ['critical'], {
+      sleep: async () => {},
+    });
     // Act / Assert
     const sent = pager.send(note([signal(1)]));
     await expect(sent).rejects.toThrow(AwsCallError);

@@ -205,6 +205,38 @@ describe('stage config', () => {
     expect(configWarnings(parseConfig(minimal(), 'test'))).toEqual([]);
   });
 
+  it('warns that AWS Budgets never reach the PagerDuty route: a critical threshold would not page', () => {
+    // Prepare: budgets publish to the SNS topics as AWS; the pager route carries steward's own signals only
+    const stage = (cost: Record<string, unknown>, pagerDuty: Record<string, unknown> | undefined) =>
+      parseConfig(
+        {
+          ...minimal(),
+          region: 'us-east-1',
+          ...(pagerDuty && {
+            notifications: { pagerDuty: { routingKeySecret: 'steward/pd', ...pagerDuty } },
+          }),
+          cost: { enabled: true, ...cost },
+        },
+        'test',
+      );
+    // Act: the defaults have one critical threshold (usd-3000) and one critical per-hour limit (llm-api)
+    const paged = configWarnings(stage({}, {}));
+    // Assert
+    expect(paged).toEqual([
+      {
+        path: ['cost', 'alertsBy'],
+        message:
+          "AWS Budgets publish to the SNS topics only, never to the PagerDuty route (notifications.pagerDuty carries steward's own signals): the budgets usd-3000, llm-api (critical) will not page. Subscribe PagerDuty's Amazon SNS integration to the steward-acme-critical topic, or set cost.alertsBy: cost-explorer, whose check pages them (README: Cost alerts)",
+      },
+    ]);
+    // No warning without the route, with the Cost Explorer check, or with no budget at a paged severity.
+    expect(configWarnings(stage({}, undefined))).toEqual([]);
+    expect(configWarnings(stage({ alertsBy: 'cost-explorer' }, {}))).toEqual([]);
+    expect(
+      configWarnings(stage({ thresholds: [{ amountUsd: 100, severity: 'warning' }], hourlyLimits: [] }, {})),
+    ).toEqual([]);
+  });
+
   it('warns that targets outside the stage are not managed without a fleet', () => {
     // Prepare
     const input = { ...minimal(), targets: [{}, { regions: ['eu-central-1'] }] };

@@ -11,6 +11,7 @@ import {
   isSpike,
   matchesService,
   namedServices,
+  pollsAnomalies,
   summarizeServices,
   usd,
   worstSeverity,
@@ -89,6 +90,53 @@ describe('costWindow', () => {
           expect(win.yesterday < win.query.end).toBe(true);
           expect(win.actual.end).toBe(win.query.end);
           expect(win.daysInMonth).toBeGreaterThanOrEqual(28);
+        },
+      ),
+    );
+  });
+
+  it("on the 2nd judges the month that ended again, on actuals: its last day's cost can come after the 1st's run", () => {
+    // Prepare: November as the 1st saw it, $66 a day ($1,980), and $40 of 30 November that came in later
+    const win = costWindow(new Date('2026-12-02T07:00:00Z'), cost);
+    const daily: DailyCost[] = [
+      ...flat('Amazon Relational Database Service', 66, 31, '2026-12-02'),
+      { day: '2026-11-30', service: 'Amazon Relational Database Service', usd: 40, estimated: true },
+    ];
+
+    // Act
+    const ev = evaluateCost({ daily: { ok: true, value: daily } }, cost, win);
+
+    // Assert: one query from 1 November; November's crossing alerts under November's key, December's table stays
+    expect(win.month).toBe('2026-12');
+    expect(win.query).toEqual({ start: '2026-11-01', end: '2026-12-02' });
+    const november = ev.alerts.filter((a) => a.key.startsWith('cost-alert#2026-11#'));
+    expect(november.map((a) => a.key)).toEqual(['cost-alert#2026-11#usd-2000#actual']);
+    expect(november[0]!.text).toMatch(/^2026-11 total \$2,020\.00 reached the \$2,000\.00 warning threshold/);
+    expect(ev.thresholds.every((t) => t.key.startsWith('cost-alert#2026-12#'))).toBe(true);
+    expect(ev.actualUsd).toBe(66);
+    // The 3rd judges December alone again.
+    expect(costWindow(new Date('2026-12-03T07:00:00Z'), cost).query.start).toBe('2026-11-24');
+  });
+
+  it('a daily poll finds every anomaly found since the last one, though it is found up to 2 days after its last day', () => {
+    // Cost Explorer's data lags up to 24 h and Cost Anomaly Detection runs a few times a day after it: an anomaly
+    // whose last day is D can be found on D + 2, after that day's poll, and GetAnomalies selects by last day.
+    const HOUR = 3_600_000;
+    const DAY = 24 * HOUR;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 14 }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 0, max: 56 }),
+        (lookbackDays, endDay, hoursToFound) => {
+          const end = Date.UTC(2026, 0, 1) + endDay * DAY;
+          const found = end + hoursToFound * HOUR;
+          // The first 07:00 scheduled run at or after it is found that polls.
+          let at = Math.ceil((found - 7 * HOUR) / DAY) * DAY + 7 * HOUR;
+          while (!pollsAnomalies(new Date(at), lookbackDays, true)) at += DAY;
+          const win = costWindow(new Date(at), { ...cost, anomalies: { ...cost.anomalies, lookbackDays } });
+          const last = new Date(end).toISOString().slice(0, 10);
+          expect(win.anomalies.start <= last && last <= win.anomalies.end).toBe(true);
         },
       ),
     );

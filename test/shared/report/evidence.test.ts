@@ -104,10 +104,84 @@ describe('buildEvidence', () => {
     const r = buildEvidence({ ...i, databases: [...i.databases, replica] }, evidenceConfig, EVIDENCE_NOW);
     // Assert
     const ro = r.databases.find((d) => d.id === 'billing-ro')!;
-    expect(ro).toMatchObject({ replicaOf: 'billing-db' });
+    expect(ro).toMatchObject({ replicaOf: 'billing-db', coveredBy: 'billing-db' });
     expect(ro.policy).toBeUndefined();
     expect(ro.backups).toBeUndefined();
     expect(r.summary.backupsMissed).toBe(report().summary.backupsMissed);
+  });
+
+  it('counts a read replica of an untagged source as unprotected: nothing backs it up', () => {
+    // Prepare: legacy-db has no steward:backup tag, and neither has its replica
+    const i = evidenceInputs();
+    const replica = {
+      ...i.databases.find((d) => d.id === 'legacy-db')!,
+      id: 'legacy-ro',
+      arn: 'arn:aws:rds:eu-west-1:111122223333:db:legacy-ro',
+      replicaOf: 'legacy-db',
+    };
+
+    // Act
+    const r = buildEvidence({ ...i, databases: [...i.databases, replica] }, evidenceConfig, EVIDENCE_NOW);
+    const html = renderEvidenceHtml(r);
+    const n = evidenceNotification(r, undefined);
+
+    // Assert: counted, listed and badged like its source, as steward status calls it UNPROTECTED
+    expect(r.summary).toMatchObject({ databases: 6, protected: 4, unprotected: 2 });
+    expect(html).toContain('Not protected (no <code>steward:backup</code> tag): legacy-db, legacy-ro.');
+    expect(html).not.toContain('replica of legacy-db');
+    expect(n.lines[0]).toBe('Databases: 4 of 6 protected, 2 without a steward:backup tag.');
+  });
+
+  it("counts a Redis drill on its replication group's row, filed under its drill.caches name", () => {
+    // Prepare: drill name "web-sessions" drills replication group "sessions"; its reports carry the drill name
+    const cache = { replicationGroupId: 'sessions' } as (typeof evidenceConfig.drill.caches)[string];
+    const config = {
+      ...evidenceConfig,
+      drill: { ...evidenceConfig.drill, caches: { 'web-sessions': cache } },
+    };
+    const i = evidenceInputs();
+    const ledgerDrill = i.drills.find(
+      (d) => d.database === 'ledger' && d.startedAt.startsWith(EVIDENCE_MONTH),
+    )!;
+    const cacheDrill = { ...ledgerDrill, drillId: 'web-sessions-drill', database: 'web-sessions' };
+
+    // Act
+    const r = buildEvidence({ ...i, drills: [...i.drills, cacheDrill] }, config, EVIDENCE_NOW);
+
+    // Assert
+    const sessions = r.databases.find((d) => d.id === 'sessions')!;
+    expect(sessions.drillTarget).toBeDefined();
+    expect(sessions.drills.map((d) => d.drillId)).toEqual(['web-sessions-drill']);
+    expect(r.summary.drills).toBe(report().summary.drills + 1);
+  });
+
+  it('says which scheduled drills did not run: the drills that ran can all pass while others never started', () => {
+    // Prepare: ledger's November drill (scheduled 1 November 05:00) never ran; orders-db's did, and passed
+    const i = evidenceInputs();
+    const inputs = {
+      ...i,
+      drills: i.drills.filter((d) => !(d.database === 'ledger' && d.startedAt.startsWith(EVIDENCE_MONTH))),
+    };
+
+    // Act
+    const r = buildEvidence(inputs, evidenceConfig, EVIDENCE_NOW);
+    const html = renderEvidenceHtml(r);
+    const n = evidenceNotification(r, undefined);
+
+    // Assert: not "1 / 1 passed" in green: the missed drill is counted, named and coloured
+    expect(r.databases.find((d) => d.id === 'ledger')!.drillsMissed).toEqual(['2026-11-01T05:00:00.000Z']);
+    expect(r.databases.find((d) => d.id === 'orders-db')!.drillsMissed).toBeUndefined();
+    expect(r.summary).toMatchObject({ drills: 1, drillsPassed: 1, drillsMissed: 1 });
+    expect(html).toContain(
+      '<div class="v late">1 / 1</div><div class="l">restore drills passed, 1 scheduled not run</div>',
+    );
+    expect(html).toContain('Scheduled drills that did not run: ledger 2026-11-01 05:00 UTC.');
+    expect(n.subject).toBe(
+      '2026-11 recovery evidence: 93/97 scheduled backups, 1/1 drills passed, 1 drill not run, 1 unprotected',
+    );
+    expect(n.lines).toContain('Restore drills: 1 of 1 passed; scheduled but not run: ledger 2026-11-01.');
+    // The fixture as recorded ran every scheduled drill.
+    expect(report().summary.drillsMissed).toBeUndefined();
   });
 
   it('counts only up to the backup grace in a month that is still running, and says it is partial', () => {

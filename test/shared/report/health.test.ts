@@ -302,6 +302,47 @@ describe('assessEstate', () => {
     expect(ok.reasons.filter((r) => r.startsWith('drill:'))).toEqual([]);
   });
 
+  it('judges the Redis drill of a replication group in drill.caches, named by its drill.caches key', () => {
+    // Prepare: drill name "sessions" drills replication group "sessions-prod"; its drills are filed as "sessions"
+    const c = config({
+      drill: {
+        enabled: true,
+        caches: { sessions: { replicationGroupId: 'sessions-prod', auth: 'none', rtoSeconds: 1200 } },
+      },
+    });
+    const base = inputs({
+      databases: [
+        db('sessions-prod', { 'steward:backup': 'cache' }, { kind: 'elasticache', engine: 'redis' }),
+      ],
+      snapshots: [{ ...sched('sessions-prod', 0), kind: 'elasticache', tags: {} }],
+    });
+    const failed: DrillSummary = {
+      ...passed('sessions', '2026-11-02T05:00:00Z'),
+      passed: false,
+      failedStep: 'verify',
+      reasons: ['key-count: 0 keys (expected >= 1000)'],
+    };
+
+    // Act
+    const none = row(base, 'sessions-prod', c);
+    const bad = row({ ...base, drills: [failed] }, 'sessions-prod', c);
+    const ok = row({ ...base, drills: [passed('sessions', '2026-11-02T09:00:00Z')] }, 'sessions-prod', c);
+
+    // Assert: no proof is LATE and a failed drill FAILING, as for a database; a passed one is shown
+    expect(none).toMatchObject({
+      health: 'LATE',
+      reasons: ['drill: no drill on record: run steward drill sessions'],
+    });
+    expect(bad.health).toBe('FAILING');
+    expect(bad.reasons[0]).toBe(
+      'drill: drill of 2026-11-02 05:00 UTC failed at verify: key-count: 0 keys (expected >= 1000)',
+    );
+    expect(ok).toMatchObject({
+      health: 'OK',
+      drill: { rtoTargetSeconds: 1200, rpoTargetSeconds: 300, last: { drillId: 'sessions-drill' } },
+    });
+  });
+
   it('shows an Aurora cluster once (not its members) and covers a replica through its source', () => {
     // Prepare
     const i = inputs({
