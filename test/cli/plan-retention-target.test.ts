@@ -112,4 +112,32 @@ describe('steward plan retention --target', () => {
     expect(p.unread[0]).toContain(`s3://${SPOKE_DR}/elasticache-eu-west-1/`);
     expect(p.unread[0]).toContain('AccessDenied');
   });
+
+  // `steward invoke retention --target` runs the function locally: as that target's child too (its Redis DR
+  // copies; not the stage's dump objects, which its profile would have read in the hub's buckets).
+  it("invoke retention --target --dry-run reads what that target's run reads", async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222' });
+    s3.on(ListObjectsV2Command, { Bucket: SPOKE_DR }).resolves({ Contents: [copy('0105')] });
+    const event = join(dir, 'retention.json');
+    writeFileSync(event, JSON.stringify({ action: 'retention' }));
+    const out: string[] = [];
+    const code = await main(
+      [
+        'invoke',
+        'retention',
+        '--config',
+        dir,
+        '--json',
+        '--dry-run',
+        '--event',
+        event,
+        '--target',
+        '222222222222/eu-west-1',
+      ],
+      (s) => out.push(s),
+    );
+    expect(code).toBe(0);
+    expect(spokeListings().map((c) => c.args[0].input.Prefix)).toEqual(['elasticache-eu-west-1/']);
+    expect(dumpListings()).toBe(0);
+  });
 });
