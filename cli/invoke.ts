@@ -5,11 +5,12 @@ import type { BaseDeps } from '../shared/runtime.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { loadEnv } from '../shared/config/env.js';
 import * as v from '../shared/valid.js';
-import { FLEET_CAPABILITIES } from '../shared/fleet/targets.js';
+import { FLEET_CAPABILITIES, type SpokeCapability } from '../shared/fleet/targets.js';
 import { placeLabel } from '../shared/fleet/place.js';
 import { suggestion } from '../shared/config/suggest.js';
 import { readJson, UsageError } from './base.js';
-import { actingIn, checkCredentialsFor, localBaseAt, placeFor } from './target.js';
+import { actingIn, checkCredentialsFor, fanOutTargetOf, localBaseAt, placeFor } from './target.js';
+import type { TargetWiring } from '../shared/aws/fleet-sessions.js';
 import type { Flags } from './flags.js';
 import { printResult } from './print.js';
 import { accountOf, reportBucketFor } from './status.js';
@@ -17,7 +18,7 @@ import { keepsRedisDr, redisDrBucketName } from '../shared/backup/cache-dr.js';
 
 interface Capability {
   run(event: unknown, deps: never): Promise<unknown>;
-  wire(base: BaseDeps, env: never): unknown;
+  wire(base: BaseDeps, env: never, at?: TargetWiring): unknown;
 }
 
 type LocalEnv = Record<string, unknown>;
@@ -91,6 +92,11 @@ interface Invokable {
   env: (base: BaseDeps, hub: boolean) => Promise<LocalEnv>;
   /** Adjusts the wired deps for a local run. */
   guard?: (deps: unknown, base: BaseDeps) => unknown;
+  /**
+   * In another account-region, wire as the fan-out child of that target (`wire(base, env, { target, hubRegion })`,
+   * no session: the caller's profile of that account signs), so the run reads what that target's run reads.
+   */
+  asChild?: SpokeCapability;
 }
 
 const module = (load: () => Promise<unknown>) => load as () => Promise<Capability>;
@@ -104,6 +110,7 @@ export const functions: Record<string, Invokable> = {
   retention: {
     load: module(() => import('../functions/retention/handler.js')),
     env: retentionEnv,
+    asChild: 'retention',
   },
   drill: {
     load: module(() => import('../functions/drill/handler.js')),
@@ -149,7 +156,12 @@ export const invokeFunction = async (
       );
   }
   await checkCredentialsFor(actingIn(at));
-  const wired = mod.wire(base, (await fn.env(base, !at.target || at.target.hub)) as never);
+  // Retention in a spoke target: its account's Redis DR copies, none of the stage's dump objects (the hub's).
+  const child = fn.asChild ? await fanOutTargetOf(at, fn.asChild) : undefined;
+  const env = (await fn.env(base, !child && (!at.target || at.target.hub))) as never;
+  const wired = child
+    ? mod.wire(base, env, { target: child, hubRegion: at.hub.region })
+    : mod.wire(base, env);
   const result = await mod.run(event, (fn.guard ? fn.guard(wired, base) : wired) as never);
   printResult(name, result, flags.json, out, base.notifier.sent);
   return 0;

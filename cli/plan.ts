@@ -7,7 +7,7 @@ import { listForRetention, planListed } from '../shared/retention/service.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { suggestion } from '../shared/config/suggest.js';
 import { NO_CREDENTIALS_HINT, readJson, UsageError } from './base.js';
-import { actingIn, checkCredentialsFor, localBaseAt, targetedStage } from './target.js';
+import { actingIn, checkCredentialsFor, fanOutTargetOf, localBaseAt, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -34,6 +34,9 @@ export const renderRetentionPlan = (plan: RetentionPlan): string => {
  * What the retention run would plan now, read as it reads: the function's own wiring (the same stores: swept
  * regions, the DR region read only, the stage's dump objects and its Redis DR copies) and the same listing and
  * plan calls (listForRetention, planListed), so the preview and the run never differ in what they judge.
+ * Another account-region is wired as the fan-out child that keeps it (its spoke target: no dump objects, which
+ * the hub's run keeps; its account's Redis DR bucket under its region's prefix), read with the caller's
+ * profile of that account (checked), as spoke roles trust only the hub's functions.
  */
 const planAgainstAws = async (
   flags: Flags,
@@ -42,27 +45,28 @@ const planAgainstAws = async (
   const { at, base } = localBaseAt(flags, true, () => {});
   await checkCredentialsFor(actingIn(at));
   const unread: string[] = [];
-  const hub = !at.target || at.target.hub;
-  const { redisDrBucketFor } = await import('./invoke.js');
-  let bucket: string | undefined;
-  try {
-    bucket = await redisDrBucketFor(base, hub);
-  } catch (e) {
-    unread.push(`Redis DR copies (the DR bucket's name needs the account): ${errorMessage(e)}`);
-  }
   const { wire } = await import('../functions/retention/handler.js');
-  // Another account-region's run keeps no dump objects: they are in the stage's buckets (the hub's account),
-  // kept by the hub's run (functions/retention/handler.ts), so they are left out as that run leaves them out.
-  const policies = Object.fromEntries(
-    Object.entries(base.config.backup.policies).map(([name, { consistency: _dumps, ...p }]) => [name, p]),
-  );
-  const placed = hub
-    ? base
-    : { ...base, config: { ...base.config, backup: { ...base.config.backup, policies } } };
-  const deps = wire(placed, {
-    STATE_TABLE: stateTableName(base.config.stage),
-    ...(bucket ? { REDIS_DR_BUCKET: bucket } : {}),
-  });
+  const { redisDrBucketFor } = await import('./invoke.js');
+  const target = await fanOutTargetOf(at, 'retention');
+  let deps: ReturnType<typeof wire>;
+  if (target) {
+    deps = wire(
+      base,
+      { STATE_TABLE: stateTableName(base.config.stage) },
+      { target, hubRegion: at.hub.region },
+    );
+  } else {
+    let bucket: string | undefined;
+    try {
+      bucket = await redisDrBucketFor(base, true);
+    } catch (e) {
+      unread.push(`Redis DR copies (the DR bucket's name needs the account): ${errorMessage(e)}`);
+    }
+    deps = wire(base, {
+      STATE_TABLE: stateTableName(base.config.stage),
+      ...(bucket ? { REDIS_DR_BUCKET: bucket } : {}),
+    });
+  }
   const listing = await listForRetention(deps);
   for (const o of listing.outcomes) if (o.status === 'failed') unread.push(`${o.resource}: ${o.error}`);
   return { plan: planListed(deps, listing, now), unread };

@@ -1,8 +1,5 @@
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { run, wire } from '../functions/scaling/handler.js';
 import { lambdaClient } from '../shared/aws/clients/lambda.js';
-import { stsClient } from '../shared/aws/clients/sts.js';
-import { AwsCallError } from '../shared/errors.js';
 import type { FanOutTarget } from '../shared/fleet/fan-out.js';
 import { placeLabel } from '../shared/fleet/place.js';
 import { targetRoleArn } from '../shared/fleet/targets.js';
@@ -12,7 +9,7 @@ import type { DecisionRecord } from '../shared/scaling/model.js';
 import type { ScalingResult } from '../shared/scaling/service.js';
 import { localBase, UsageError } from './base.js';
 import { invokeFunction } from './lambda-invoke.js';
-import { type SelectedTarget, targetedStage } from './target.js';
+import { callerOf, type SelectedTarget, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -55,19 +52,6 @@ export const scale = async (_: string[], flags: Flags, out: (s: string) => void)
   if (!flags.alarm) throw new UsageError('scale needs --alarm <name> (an alarm a scaling rule answers)');
   const event = { action: 'run-playbook', alarm: flags.alarm, dryRun: flags['dry-run'] };
   return print(await run(event, deps(flags, out)), flags, out);
-};
-
-/**
- * The caller's account and partition (one STS call): an approval in a spoke is executed by the hub's function,
- * which only credentials of the hub account may invoke.
- */
-const callerOf = async (region: string): Promise<{ account?: string; partition: string }> => {
-  try {
-    const r = await stsClient(region).send(new GetCallerIdentityCommand({}));
-    return { ...(r.Account ? { account: r.Account } : {}), partition: r.Arn?.split(':')[1] ?? 'aws' };
-  } catch (e) {
-    throw new AwsCallError('GetCallerIdentity', `region ${region}`, e);
-  }
 };
 
 /**

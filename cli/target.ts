@@ -4,7 +4,14 @@ import type { StewardConfig } from '../shared/config/schema.js';
 import { closest } from '../shared/config/suggest.js';
 import { AwsCallError } from '../shared/errors.js';
 import { configAt, isFleet, type Place, placeLabel } from '../shared/fleet/place.js';
-import { expandTargets, isHub, type TargetRef } from '../shared/fleet/targets.js';
+import type { FanOutTarget } from '../shared/fleet/fan-out.js';
+import {
+  expandTargets,
+  isHub,
+  type SpokeCapability,
+  targetRoleArn,
+  type TargetRef,
+} from '../shared/fleet/targets.js';
 import { localBase, stageConfig, UsageError } from './base.js';
 
 // `--target <index|account/region>`, `--account`, `--region`: which of the stage's account-regions a
@@ -138,6 +145,19 @@ export const placeFor = (hub: StewardConfig, t: SelectedTarget | undefined): Pla
 });
 
 /**
+ * The caller's account and partition (one STS call): whose profile the CLI runs with, and the partition a role
+ * ARN it names is in.
+ */
+export const callerOf = async (region: string): Promise<{ account?: string; partition: string }> => {
+  try {
+    const r = await stsClient(region).send(new GetCallerIdentityCommand({}));
+    return { ...(r.Account ? { account: r.Account } : {}), partition: r.Arn?.split(':')[1] ?? 'aws' };
+  } catch (e) {
+    throw new AwsCallError('GetCallerIdentity', `region ${region}`, e);
+  }
+};
+
+/**
  * Refuse to read or act with credentials of another account than the target's: the CLI runs with the
  * caller's own credentials (AWS_PROFILE; spoke roles trust only the hub's functions), so a profile of the
  * wrong account would list or change the wrong databases. One STS call, only when a target was named or
@@ -170,6 +190,31 @@ export const actingIn = (at: {
 }): (Pick<SelectedTarget, 'account' | 'region'> & { stage?: string }) | undefined =>
   at.target ??
   (at.hub.account ? { account: at.hub.account, region: at.hub.region, stage: at.hub.stage } : undefined);
+
+/**
+ * The selected target as the deployed fan-out starts its child (fleet/fan-out.ts), for a local run to wire as
+ * that child: undefined for the stage's own account-region (no role), else the target with the role the fleet
+ * reaches it through. The local run itself signs with the caller's profile of that account, not the role (which
+ * trusts only the hub's functions): the role ARN only says the target is a spoke. One STS call (the account when
+ * the config names none, and the partition).
+ */
+export const fanOutTargetOf = async (
+  at: { hub: StewardConfig; target?: SelectedTarget },
+  capability: SpokeCapability,
+): Promise<FanOutTarget | undefined> => {
+  const t = at.target;
+  if (!t || (t.hub && t.ref.role === undefined)) return undefined;
+  const caller = await callerOf(t.region);
+  const account = t.account ?? caller.account;
+  if (!account)
+    throw new AwsCallError('GetCallerIdentity', `region ${t.region}`, new Error('no account in the answer'));
+  return {
+    index: t.ref.index,
+    account,
+    region: t.region,
+    roleArn: targetRoleArn(at.hub, { ...t.ref, account }, capability, caller.partition),
+  };
+};
 
 /** The stage config of `--config`/`--stage` as the run in the selected target sees it, and where that is. */
 export const targetedStage = (

@@ -74,6 +74,10 @@ export const wire = (
   stage: StewardConfig | undefined = at ? undefined : base.config,
 ): RetentionDeps => {
   const as = at?.as;
+  // A spoke target: one the fleet reaches through its spoke role (`roleArn`; the hub's own account-region has
+  // none). The fan-out child signs with that role's session (`as`); `steward plan retention --target` reads the
+  // same stores with the caller's own profile of that account (spoke roles trust only the hub's functions).
+  const spokeTarget = at?.target.roleArn !== undefined;
   const hubRegion = at?.hubRegion ?? base.config.region;
   const storeIn = (region: string) =>
     awsSnapshotStore(
@@ -94,10 +98,10 @@ export const wire = (
   // `elasticache/`; a spoke target (signing with its role): its account's DR bucket, under its region's prefix.
   const { dr } = base.config;
   const swept = retentionRegions(base.config);
-  const spoke = as && at ? spokeRedisDr(base.config, at.target.account) : undefined;
+  const spoke = spokeTarget && at ? spokeRedisDr(base.config, at.target.account) : undefined;
   const place = spoke
     ? { bucket: spoke.drBucket, prefix: spoke.drPrefix }
-    : env.REDIS_DR_BUCKET && !as && keepsRedisDr(base.config)
+    : env.REDIS_DR_BUCKET && !spokeTarget && keepsRedisDr(base.config)
       ? { bucket: env.REDIS_DR_BUCKET, prefix: DR_RDB_PREFIX }
       : undefined;
   const rdb =
@@ -115,7 +119,7 @@ export const wire = (
   // EC2 instances' dump objects: in the stage's buckets (its account and region), so kept by the hub's own run,
   // or in a fleet by the fan-out child of the hub's own account-region (a target without a role), spokes'
   // instances' dumps included; kept under GFS, listed before the snapshots so their deletes go to S3.
-  const locations = as ? [] : dumpLocations(base.config);
+  const locations = spokeTarget ? [] : dumpLocations(base.config);
   const dumps = locations.length
     ? [s3DumpStore(base.config.region, s3Client(base.config.region), locations)]
     : [];

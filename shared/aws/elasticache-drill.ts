@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { parseCacheSize } from '../drill/cache-shape.js';
 import { DRILL_PREFIX } from '../drill/ids.js';
+import { notBefore } from '../drill/pick.js';
 import type {
   CacheRestorePort,
   CacheRestoreRequest,
@@ -88,12 +89,12 @@ export const elastiCacheDrillPort = (region: string, elasticache: ElastiCacheCli
     );
 
   /**
-   * Listing by group id also returns manual snapshots of an earlier group deleted and re-created under that id.
-   * ElastiCache snapshots carry no immutable id of their group (RDS's have DbiResourceId), so the live group's
-   * creation time tells them apart: a snapshot taken before the group existed is not of it. A drill of a group
-   * that no longer exists is refused.
+   * When the live group was created: ElastiCache snapshots carry no immutable id of their group (RDS's have
+   * DbiResourceId), so this is what tells a group's backups from those of an earlier group deleted and
+   * re-created under the same id (a snapshot or DR copy taken before the group existed is not of it). A group
+   * that no longer exists, or one without a creation time, is refused: nothing could tie a snapshot to it.
    */
-  const listSnapshots = async (groupId: string) => {
+  const groupCreatedAt = async (groupId: string): Promise<string> => {
     const r = await attempt(
       'DescribeReplicationGroups',
       `replication group ${groupId} in ${region}`,
@@ -107,15 +108,25 @@ export const elastiCacheDrillPort = (region: string, elasticache: ElastiCacheCli
           'snapshots left under its name may be of an earlier one',
       );
     }
-    const since = live.ReplicationGroupCreateTime?.getTime();
+    if (!live.ReplicationGroupCreateTime) {
+      throw new StewardError(
+        `replication group ${groupId} in ${region} has no creation time (ReplicationGroupCreateTime): a drill ` +
+          'cannot tell its snapshots from those of an earlier group of the same name',
+      );
+    }
+    return live.ReplicationGroupCreateTime.toISOString();
+  };
+
+  /** Listing by group id also returns manual snapshots of an earlier namesake: left out (groupCreatedAt). */
+  const listSnapshots = async (groupId: string) => {
+    const since = Date.parse(await groupCreatedAt(groupId));
     // No SnapshotSource: both steward's (manual) and ElastiCache's automatic backups, what a recovery uses.
     return collectPages(
       paginateDescribeSnapshots({ client: elasticache, pageSize: 50 }, { ReplicationGroupId: groupId }),
       (p) => p.Snapshots,
       (s) => {
         const snap = cacheSnapshotOf(s, region);
-        const at = snap.createdAt ? Date.parse(snap.createdAt) : undefined;
-        return since !== undefined && at !== undefined && at < since ? undefined : snap;
+        return notBefore(since, snap) ? snap : undefined;
       },
       'DescribeSnapshots (ElastiCache)',
       `snapshots of ${groupId} in ${region}`,
@@ -245,5 +256,5 @@ export const elastiCacheDrillPort = (region: string, elasticache: ElastiCacheCli
     });
   };
 
-  return { region, listSnapshots, restore, describe, remove, listDrillResources };
+  return { region, groupCreatedAt, listSnapshots, restore, describe, remove, listDrillResources };
 };

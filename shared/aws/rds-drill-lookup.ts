@@ -36,6 +36,28 @@ export const instanceShape = (db: DBInstance): SourceShape => ({
   ...(db.StorageThroughput !== undefined ? { storageThroughputMiBps: db.StorageThroughput } : {}),
 });
 
+/** Whole seconds: the creation times RDS states in two places need not agree below the second. */
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/**
+ * Whether a snapshot (or a retained automated backup) is of the live database, which a drill restores. By the
+ * resource id RDS sets on both (`DbiResourceId` / `DbClusterResourceId`, immutable) when both carry one; else
+ * by the creation time of the database it was taken from, which the snapshot states (`InstanceCreateTime` /
+ * `ClusterCreateTime`), against the live one's; else, as for ElastiCache, a snapshot taken before the live
+ * database was created is an earlier namesake's, and one taken since is the live one's (an identifier names one
+ * database at a time). With none of these (no id, no times), nothing ties it to the live database: it is left
+ * out, so a drill never passes on it.
+ */
+export const tiedTo = (
+  live: { id?: string | undefined; createdAt?: Date | undefined },
+  of: { id?: string | undefined; sourceCreatedAt?: Date | undefined; at?: Date | undefined },
+): boolean => {
+  if (live.id && of.id) return of.id === live.id;
+  if (!live.createdAt) return false;
+  if (of.sourceCreatedAt) return seconds(of.sourceCreatedAt) === seconds(live.createdAt);
+  return of.at !== undefined && seconds(of.at) >= seconds(live.createdAt);
+};
+
 /** Reading one region's databases and snapshots for drills; nothing here changes anything. */
 export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
   const findInstance = (id: string) => findDbInstance(rds, region, id);
@@ -54,28 +76,43 @@ export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
   };
   /**
    * Listing by identifier also returns the snapshots of an earlier database deleted and re-created under the
-   * same name (manual snapshots outlive it): only those whose resource id (immutable, set by RDS on every
-   * snapshot) is the live source's are its backups. One without a resource id cannot be told apart; kept.
+   * same name (manual snapshots outlive it): only the live source's backups count (tiedTo).
    */
-  const ofSource = (live: string | undefined, of: string | undefined) => !live || !of || of === live;
+  const ofSource = tiedTo;
 
   // Without SnapshotType, RDS lists manual and automated snapshots alike: a drill may restore either.
   const listSnapshots: RestorePort['listSnapshots'] = async (kind, dbId) => {
     if (kind === 'rds-instance') {
-      const { DbiResourceId: live } = await liveInstance(dbId);
+      const db = await liveInstance(dbId);
+      const live = { id: db.DbiResourceId, createdAt: db.InstanceCreateTime };
       return collectPages(
         paginateDescribeDBSnapshots({ client: rds, ...PAGE }, { DBInstanceIdentifier: dbId }),
         (p) => p.DBSnapshots,
-        (s) => (ofSource(live, s.DbiResourceId) ? fromDbSnapshot(s, region) : undefined),
+        (s) =>
+          ofSource(live, {
+            id: s.DbiResourceId,
+            sourceCreatedAt: s.InstanceCreateTime,
+            at: s.SnapshotCreateTime,
+          })
+            ? fromDbSnapshot(s, region)
+            : undefined,
         'DescribeDBSnapshots',
         `snapshots of ${dbId} in ${region}`,
       );
     }
-    const { DbClusterResourceId: live } = await liveCluster(dbId);
+    const c = await liveCluster(dbId);
+    const live = { id: c.DbClusterResourceId, createdAt: c.ClusterCreateTime };
     return collectPages(
       paginateDescribeDBClusterSnapshots({ client: rds, ...PAGE }, { DBClusterIdentifier: dbId }),
       (p) => p.DBClusterSnapshots,
-      (s) => (ofSource(live, s.DbClusterResourceId) ? fromClusterSnapshot(s, region) : undefined),
+      (s) =>
+        ofSource(live, {
+          id: s.DbClusterResourceId,
+          sourceCreatedAt: s.ClusterCreateTime,
+          at: s.SnapshotCreateTime,
+        })
+          ? fromClusterSnapshot(s, region)
+          : undefined,
       'DescribeDBClusterSnapshots',
       `snapshots of ${dbId} in ${region}`,
     );
@@ -88,7 +125,8 @@ export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
       const latest = iso(c.LatestRestorableTime);
       return earliest && latest ? { earliest, latest } : undefined;
     }
-    const { DbiResourceId: live } = await liveInstance(dbId);
+    const db = await liveInstance(dbId);
+    const live = { id: db.DbiResourceId, createdAt: db.InstanceCreateTime };
     const r = await attempt(
       'DescribeDBInstanceAutomatedBackups',
       `${dbId} in ${region}`,
@@ -97,7 +135,7 @@ export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {
     );
     // Retained backups of a deleted database of the same name are listed too: only the live one's window.
     const backups = (r.ok ? (r.value.DBInstanceAutomatedBackups ?? []) : []).filter((x) =>
-      ofSource(live, x.DbiResourceId),
+      ofSource(live, { id: x.DbiResourceId, sourceCreatedAt: x.InstanceCreateTime }),
     );
     const b = backups.find((x) => x.Status === 'active') ?? backups[0];
     const earliest = iso(b?.RestoreWindow?.EarliestTime);

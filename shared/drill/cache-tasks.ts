@@ -6,6 +6,7 @@ import { Tag } from '../tags.js';
 import { cacheRestoreShape } from './cache-shape.js';
 import { cacheDrillTargetId } from './ids.js';
 import type { CacheRestoreRequest, CacheSnapshot, TargetRef } from './ports.js';
+import { notBefore, SnapshotSelectionError } from './pick.js';
 import { selectSource } from './select.js';
 import type { DrillState, DrillTaskEvent } from './state.js';
 import {
@@ -94,7 +95,29 @@ export const selectCache = async (
         `drill.caches.${s.database}.from: dr needs dr.region and a backup policy with copyToDr for ${group}`,
       ]);
     }
-    snapshots = await caches.copies.listCopies(group);
+    // The copies of an earlier group of the same name stay in the DR bucket under its name. A copy names its
+    // snapshot's creation (the steward-created-at metadata, or the time in its name) and nothing of its group's,
+    // so the stage region's rule holds here: one taken before the live group was created is not its backup. The
+    // live group is looked up in the stage region; one that is gone is refused.
+    const since = await caches.primary.groupCreatedAt(group);
+    const all = await caches.copies.listCopies(group);
+    snapshots = all.filter((c) => notBefore(Date.parse(since), c));
+    const earlier = all.filter((c) => !snapshots.includes(c));
+    if (earlier.length)
+      logger.info('DR copies of an earlier group left out', {
+        drillId: s.drillId,
+        group,
+        groupCreatedAt: since,
+        copies: earlier.map((c) => c.id),
+      });
+    if (typeof selector === 'object' && 'id' in selector) {
+      const named = earlier.find((c) => c.id === selector.id);
+      if (named)
+        throw new SnapshotSelectionError(
+          `DR copy ${named.id} was taken ${named.createdAt}, before replication group ${group} was created (${since}): ` +
+            'it is a copy of an earlier group of the same name, not a backup of the live one',
+        );
+    }
   } else snapshots = await caches.primary.listSnapshots(group);
   const source = selectSource(selector, snapshots, {
     database: group,

@@ -15,6 +15,17 @@ const DAY_MS = 86_400_000;
 /** A snapshot's creation time in epoch ms; NaN when it has none yet. */
 export const snapshotTime = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
 
+/**
+ * Whether a snapshot may be of a Redis group created at `since` (epoch ms): not taken before it. ElastiCache
+ * snapshots and their DR copies carry no id of their group, so one taken before the live group existed is of
+ * an earlier group of the same name. One with no creation time is kept here: no drill restores it (it is no
+ * candidate, and naming it is refused for want of a time).
+ */
+export const notBefore = (since: number, s: Pick<Snapshot, 'createdAt'>): boolean => {
+  const at = snapshotTime(s.createdAt);
+  return !Number.isFinite(at) || at >= since;
+};
+
 /** Oldest first, ties by id: the order `pickAmong` expects. */
 export const oldestFirst = (a: Snapshot, b: Snapshot): number =>
   snapshotTime(a.createdAt) - snapshotTime(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -362,7 +362,13 @@ export interface RemoteCacheVerifier {
 /** Port: restore ElastiCache replication groups for drills, watch them, remove them. One region. */
 export interface CacheRestorePort {
   readonly region: string;
-  /** Snapshots (manual and automated) of one replication group. */
+  /**
+   * When the live replication group was created (ISO). ElastiCache snapshots and DR copies carry no id of their
+   * group: one taken before this is of an earlier group of the same name. Refuses (StewardError naming it) a
+   * group that is gone, or one without a creation time.
+   */
+  groupCreatedAt(groupId: string): Promise<string>;
+  /** Snapshots (manual and automated) of the live replication group: none taken before it was created. */
   listSnapshots(groupId: string): Promise<CacheSnapshot[]>;
   restore(req: CacheRestoreRequest): Promise<RestoredTarget>;
   describe(target: TargetRef): Promise<TargetStatus>;

@@ -75,4 +75,69 @@ describe('steward plan retention --target', () => {
     expect([code, p.unread]).toEqual([0, []]);
     expect(dumpListings()).toBe(0);
   });
+
+  // The target's run (functions/retention/handler.ts, a spoke child) keeps its account's Redis DR copies: the
+  // account's DR bucket in the DR region, under the target region's prefix. The plan lists the same, with the
+  // caller's profile of that account; before, it listed none of them and showed fewer deletions than the run.
+  const SPOKE_DR = 'steward-prod-rdb-dr-222222222222-us-west-2';
+  const copy = (day: string) => ({
+    Key: `elasticache-eu-west-1/sessions/daily/steward-sessions-2025${day}0300-sched-0001.rdb`,
+    LastModified: new Date(`2025-${day.slice(0, 2)}-${day.slice(2)}T04:00:00Z`),
+  });
+  const spokeListings = () =>
+    s3.commandCalls(ListObjectsV2Command).filter((c) => c.args[0].input.Bucket === SPOKE_DR);
+
+  it("lists that target's Redis DR copies: its account's DR bucket, under its region's prefix", async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222' });
+    s3.on(ListObjectsV2Command, { Bucket: SPOKE_DR }).resolves({ Contents: [copy('0105'), copy('0106')] });
+    const { code, plan: p } = await plan('--target', '222222222222/eu-west-1');
+    expect([code, p.unread]).toEqual([0, []]);
+    expect(spokeListings().map((c) => c.args[0].input.Prefix)).toEqual(['elasticache-eu-west-1/']);
+    const verdicts = (p as unknown as { verdicts: { id: string; region: string; sourceId: string }[] })
+      .verdicts;
+    expect(verdicts.filter((v) => v.sourceId === 'sessions').map((v) => [v.id, v.region])).toEqual([
+      ['steward-sessions-202501050300-sched', 'us-west-2'],
+      ['steward-sessions-202501060300-sched', 'us-west-2'],
+    ]);
+  });
+
+  it('says it could not read them, naming the bucket, when the profile may not list it', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222' });
+    s3.on(ListObjectsV2Command, { Bucket: SPOKE_DR }).rejects(
+      Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }),
+    );
+    const { code, plan: p } = await plan('--target', '222222222222/eu-west-1');
+    expect(code).toBe(1);
+    expect(p.unread).toHaveLength(1);
+    expect(p.unread[0]).toContain(`s3://${SPOKE_DR}/elasticache-eu-west-1/`);
+    expect(p.unread[0]).toContain('AccessDenied');
+  });
+
+  // `steward invoke retention --target` runs the function locally: as that target's child too (its Redis DR
+  // copies; not the stage's dump objects, which its profile would have read in the hub's buckets).
+  it("invoke retention --target --dry-run reads what that target's run reads", async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222' });
+    s3.on(ListObjectsV2Command, { Bucket: SPOKE_DR }).resolves({ Contents: [copy('0105')] });
+    const event = join(dir, 'retention.json');
+    writeFileSync(event, JSON.stringify({ action: 'retention' }));
+    const out: string[] = [];
+    const code = await main(
+      [
+        'invoke',
+        'retention',
+        '--config',
+        dir,
+        '--json',
+        '--dry-run',
+        '--event',
+        event,
+        '--target',
+        '222222222222/eu-west-1',
+      ],
+      (s) => out.push(s),
+    );
+    expect(code).toBe(0);
+    expect(spokeListings().map((c) => c.args[0].input.Prefix)).toEqual(['elasticache-eu-west-1/']);
+    expect(dumpListings()).toBe(0);
+  });
 });

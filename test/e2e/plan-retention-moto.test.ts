@@ -6,6 +6,7 @@ import { main } from '../../cli/main.js';
 import * as retention from '../../functions/retention/handler.js';
 import { redisDrBucketName } from '../../shared/backup/cache-dr.js';
 import { parseConfig } from '../../shared/config/schema.js';
+import { fanOutTargets } from '../../shared/fleet/fan-out.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
 import type { RetentionPlan } from '../../shared/retention/gfs.js';
 import { Tag } from '../../shared/tags.js';
@@ -38,6 +39,21 @@ const input = {
   },
   retention: { policies: { short: { daily: 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } } },
   dr: { region: DR, kmsKeyArn: `arn:aws:kms:${DR}:${ACCOUNT}:alias/steward-dr` },
+};
+
+// A fleet: the hub in another account, moto's account one of its spoke targets. The spoke's run keeps its
+// account's Redis DR copies (its DR bucket, under its region's prefix); the plan for that target lists them too.
+const HUB = '111111111111';
+const SPOKE_DR = redisDrBucketName('fleet', ACCOUNT, DR);
+const fleetInput = {
+  stage: 'fleet',
+  region: REGION,
+  account: HUB,
+  fleet: { externalId: 'steward-fleet-e2e' },
+  backup: { policies: { cache: { kinds: ['elasticache'], retention: 'short', copyToDr: true } } },
+  retention: input.retention,
+  dr: { region: DR, kmsKeyArn: `arn:aws:kms:${DR}:${HUB}:alias/steward-dr` },
+  targets: [{}, { account: ACCOUNT }],
 };
 
 describe('steward plan retention against moto', () => {
@@ -82,6 +98,23 @@ describe('steward plan retention against moto', () => {
         }),
       );
     }
+    // A fleet stage whose hub is another account: moto's account is its spoke target (the CLI's profile).
+    writeFileSync(join(dir, 'steward.fleet.yaml'), JSON.stringify(fleetInput));
+    await drS3.send(
+      new CreateBucketCommand({
+        Bucket: SPOKE_DR,
+        CreateBucketConfiguration: { LocationConstraint: DR },
+      }),
+    );
+    for (const day of ['13', '14', '15'])
+      await drS3.send(
+        new PutObjectCommand({
+          Bucket: SPOKE_DR,
+          Key: `elasticache-${REGION}/sessions/cache/steward-sessions-202601${day}0300-sched-0001.rdb`,
+          Body: `rdb of the ${day}th`,
+          Tagging: tags('cache', 'sessions'),
+        }),
+      );
     vi.spyOn(console, 'error').mockImplementation(() => {});
   });
   afterAll(() => {
@@ -117,5 +150,45 @@ describe('steward plan retention against moto', () => {
     expect(ids(preview).filter((id) => id.includes('i-0abc1234def567890'))).toHaveLength(2);
     expect(ids(preview).filter((id) => id.includes('sessions'))).toHaveLength(2);
     expect(ids(preview).some((id) => id.includes('202601150300'))).toBe(false);
+  }, 60_000);
+
+  it("lists another target's Redis DR copies as that target's run does", async () => {
+    // Act: the CLI's preview for the spoke target, with moto's (the spoke account's) credentials
+    const out: string[] = [];
+    const code = await main(
+      [
+        'plan',
+        'retention',
+        '--config',
+        dir,
+        '--stage',
+        'fleet',
+        '--target',
+        `${ACCOUNT}/${REGION}`,
+        '--json',
+      ],
+      (s) => out.push(s),
+    );
+    const preview = JSON.parse(out.join('\n')) as RetentionPlan & { unread: string[] };
+
+    // Act: the function's fan-out child for that target (its spoke role's session, from moto's STS), dry run
+    const config = parseConfig(fleetInput, 'fleet');
+    const target = fanOutTargets(config, 'retention').find((t) => t.account === ACCOUNT)!;
+    const wiring = retention.fleetWiring(
+      () => ({ config, dryRun: true, notifier: memoryNotifier(), now: () => new Date() }),
+      () => ({ STATE_TABLE: 'steward-fleet-state' }),
+    );
+    const run = await retention.run({ action: 'retention', dryRun: true }, await wiring.target(target));
+
+    // Assert: the same deletions; two days of the spoke's Redis DR copies expire, the 15th's is kept
+    const ids = (p: Pick<RetentionPlan, 'delete'>) => p.delete.map((s) => s.id).sort();
+    expect(preview.unread).toEqual([]);
+    expect(code).toBe(0);
+    expect(ids(preview)).toEqual(ids(run.plan));
+    expect(preview.summary).toEqual(run.plan.summary);
+    expect(ids(preview)).toEqual([
+      'steward-sessions-202601130300-sched',
+      'steward-sessions-202601140300-sched',
+    ]);
   }, 60_000);
 });

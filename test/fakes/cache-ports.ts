@@ -5,7 +5,7 @@ import type {
   CacheSnapshot,
   TargetStatus,
 } from '../../shared/drill/ports.js';
-import { GuardRefusedError } from '../../shared/errors.js';
+import { GuardRefusedError, StewardError } from '../../shared/errors.js';
 import { Tag, type Tags } from '../../shared/tags.js';
 
 interface FakeGroup {
@@ -19,6 +19,8 @@ interface FakeGroup {
 /** In-memory CacheRestorePort: restored groups start `creating`; tests move them on with `setStatus`. */
 export interface FakeCachePort extends CacheRestorePort {
   snapshots: CacheSnapshot[];
+  /** The live replication groups (not drill copies) and when each was created: `groupCreatedAt` answers. */
+  live: Map<string, string>;
   groups: Map<string, FakeGroup>;
   requests: CacheRestoreRequest[];
   removed: string[];
@@ -30,6 +32,7 @@ export const fakeCachePort = (region = 'eu-west-1'): FakeCachePort => {
   const port: FakeCachePort = {
     region,
     snapshots: [],
+    live: new Map(),
     groups: new Map(),
     requests: [],
     removed: [],
@@ -40,6 +43,11 @@ export const fakeCachePort = (region = 'eu-west-1'): FakeCachePort => {
       g.status = status;
       if (status === 'available')
         g.endpoint = { host: `master.${id}.abc123.${region}.cache.amazonaws.com`, port: 6379 };
+    },
+    groupCreatedAt: async (group) => {
+      const at = port.live.get(group);
+      if (!at) throw new StewardError(`replication group ${group} not found in ${region}`);
+      return at;
     },
     listSnapshots: async (group) =>
       port.snapshots.filter((s) => s.sourceId === group).map((s) => structuredClone(s)),

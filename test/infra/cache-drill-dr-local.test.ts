@@ -52,6 +52,8 @@ const copy = cacheSnapshot('rate-limits', DR, {
 /** One local run of the definition; the DR verifier's engine answers `passed`. */
 const drill = async (passed: boolean) => {
   const primary = fakeCachePort(REGION);
+  // The live group, in the stage region: created before its copy was taken.
+  primary.live.set('rate-limits', '2026-01-01T00:00:00.000Z');
   const dr = fakeCachePort(DR);
   const now = runnerClock();
   const signed: { region: string; groupId: string }[] = [];

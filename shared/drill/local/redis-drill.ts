@@ -136,6 +136,15 @@ export const localCacheEstate = (o: { now: () => Date }): LocalCacheEstate => {
 
   const port: CacheRestorePort = {
     region: LOCAL,
+    // The local server has no namesakes: its group dates from its first snapshot, which is then always its.
+    groupCreatedAt: async (groupId) => {
+      const times = [...snaps.values()]
+        .filter((x) => x.groupId === groupId)
+        .map((x) => x.snapshot.referenceTime)
+        .sort();
+      if (!times.length) throw new StewardError(`replication group ${groupId} not found in ${LOCAL}`);
+      return times[0]!;
+    },
     listSnapshots: async (groupId) =>
       [...snaps.values()].filter((x) => x.groupId === groupId).map((x) => cacheSnapshot(groupId, x.snapshot)),
     restore: async (req): Promise<RestoredTarget> => {

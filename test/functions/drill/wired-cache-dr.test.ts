@@ -103,6 +103,13 @@ describe('a Redis drill from the DR copy through the drill function', () => {
         },
       ],
     });
+    // The source, looked up in the stage region: the live group, created before its snapshots.
+    ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'rate-limits' }).resolves({
+      $metadata: {},
+      ReplicationGroups: [
+        { ReplicationGroupId: 'rate-limits', ReplicationGroupCreateTime: new Date('2025-01-01T00:00:00Z') },
+      ],
+    });
     ec.on(ListTagsForResourceCommand).resolves({
       $metadata: {},
       TagList: [
@@ -134,11 +141,17 @@ describe('a Redis drill from the DR copy through the drill function', () => {
       UserGroupIds: ['steward-prod-drill'],
       TransitEncryptionEnabled: true,
     });
-    // Every ElastiCache call went to the DR region's client.
-    const regions = await Promise.all(
-      ec.calls().map((c) => (c.thisValue as ElastiCacheClient).config.region()),
+    // Every ElastiCache call went to the DR region's client but one: the live group's lookup in the stage
+    // region, whose creation time tells its copies from an earlier namesake's.
+    const calls = await Promise.all(
+      ec
+        .calls()
+        .map(async (c) => [
+          await (c.thisValue as ElastiCacheClient).config.region(),
+          c.args[0].constructor.name,
+        ]),
     );
-    expect(new Set(regions)).toEqual(new Set([DR]));
+    expect(calls.filter(([r]) => r !== DR)).toEqual([['eu-west-1', 'DescribeReplicationGroupsCommand']]);
     expect(s).toMatchObject({ available: true, target: { region: DR, endpoint: { port: 6379 } } });
     expect(cleaned.cleanup).toMatchObject({ status: 'deleted' });
     expect(ec).toReceiveCommandWith(DeleteReplicationGroupCommand, { ReplicationGroupId: ID });

@@ -82,6 +82,16 @@ describe('a Redis drill through the drill function', () => {
         },
       ],
     });
+    // The source, looked up in the stage region: the live group, created before its snapshots.
+    ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'sessions-redis' }).resolves({
+      $metadata: {},
+      ReplicationGroups: [
+        {
+          ReplicationGroupId: 'sessions-redis',
+          ReplicationGroupCreateTime: new Date('2025-01-01T00:00:00Z'),
+        },
+      ],
+    });
     ec.on(ListTagsForResourceCommand).resolves({
       $metadata: {},
       TagList: [

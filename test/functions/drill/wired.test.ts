@@ -72,6 +72,8 @@ beforeEach(() => {
     DBSnapshotIdentifier: id,
     DBSnapshotArn: `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:${id}`,
     DBInstanceIdentifier: 'orders-db',
+    // As RDS states it on every snapshot: the id of the database it was taken from (the live one here).
+    DbiResourceId: 'db-ORDERS',
     SnapshotCreateTime: new Date(at),
     Status: 'available',
     SnapshotType: type,
@@ -89,6 +91,7 @@ beforeEach(() => {
         DBClusterSnapshotIdentifier: 'steward-ledger-202601310300-sched',
         DBClusterSnapshotArn: `arn:aws:rds:${REGION}:${ACCOUNT}:cluster-snapshot:steward-ledger-202601310300-sched`,
         DBClusterIdentifier: 'ledger',
+        DbClusterResourceId: 'cluster-LEDGER',
         SnapshotCreateTime: new Date('2026-01-31T03:05:00Z'),
         Status: 'available',
         SnapshotType: 'manual',
@@ -105,7 +108,11 @@ beforeEach(() => {
   rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
     const id = input.DBInstanceIdentifier ?? '';
     if (!id.startsWith('steward-drill-')) {
-      return { DBInstances: [{ DBInstanceIdentifier: id, MasterUserSecret: { SecretArn: SECRET } }] };
+      return {
+        DBInstances: [
+          { DBInstanceIdentifier: id, DbiResourceId: 'db-ORDERS', MasterUserSecret: { SecretArn: SECRET } },
+        ],
+      };
     }
     return {
       DBInstances: [
@@ -124,6 +131,7 @@ beforeEach(() => {
       DBClusters: [
         {
           DBClusterIdentifier: id,
+          ...(id.startsWith('steward-drill-') ? {} : { DbClusterResourceId: 'cluster-LEDGER' }),
           Status: 'available',
           Engine: 'aurora-postgresql',
           Endpoint: `${id}.cluster.example`,
@@ -141,6 +149,7 @@ beforeEach(() => {
     DBInstanceAutomatedBackups: [
       {
         Status: 'active',
+        DbiResourceId: 'db-ORDERS',
         RestoreWindow: {
           EarliestTime: new Date('2026-01-25T00:00:00Z'),
           LatestTime: new Date('2026-02-01T04:55:00Z'),

@@ -331,11 +331,27 @@ describe('elastiCacheDrillPort.listSnapshots and listDrillResources', () => {
     expect(ec).not.toReceiveCommand(DescribeSnapshotsCommand);
   });
 
+  it('refuses a group without a creation time: nothing would tie a snapshot to it', async () => {
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      ...meta,
+      ReplicationGroups: [{ ReplicationGroupId: 'sessions' }],
+    });
+    ec.on(DescribeSnapshotsCommand).resolves({ ...meta, Snapshots: [{ SnapshotName: 'nightly' }] });
+
+    await expect(port().listSnapshots('sessions')).rejects.toThrow(
+      /replication group sessions in eu-west-1 has no creation time \(ReplicationGroupCreateTime\)/,
+    );
+    await expect(port().groupCreatedAt('sessions')).rejects.toThrow(/has no creation time/);
+    expect(ec).not.toReceiveCommand(DescribeSnapshotsCommand);
+  });
+
   it('lists manual and automatic snapshots of the group with their size, type and shards', async () => {
     // Prepare
     ec.on(DescribeReplicationGroupsCommand).resolves({
       ...meta,
-      ReplicationGroups: [{ ReplicationGroupId: 'sessions' }],
+      ReplicationGroups: [
+        { ReplicationGroupId: 'sessions', ReplicationGroupCreateTime: new Date('2025-01-01T00:00:00Z') },
+      ],
     });
     ec.on(DescribeSnapshotsCommand)
       .resolvesOnce({

@@ -658,6 +658,7 @@ describe('inventory', () => {
           DBSnapshotIdentifier: 'rds:orders-db-2026-01-31-03-05',
           DBSnapshotArn: 'arn:aws:rds:eu-west-1:111122223333:snapshot:rds:orders-db-2026-01-31-03-05',
           DBInstanceIdentifier: 'orders-db',
+          DbiResourceId: 'db-ABC',
           SnapshotCreateTime: new Date('2026-01-31T03:05:00Z'),
           Status: 'available',
           SnapshotType: 'automated',
@@ -728,6 +729,128 @@ describe('inventory', () => {
     const list = await port().listSnapshots('aurora-cluster', 'ledger');
 
     expect(list.map((s) => s.id)).toEqual(['ledger-snap']);
+  });
+
+  // Older snapshots and some emulators (moto's cluster snapshots) carry no resource id. A drill must never
+  // pass on a snapshot it cannot tie to the live database: the source's creation time the snapshot states,
+  // else the snapshot's own time against the live database's creation, else it is left out.
+  it('ties a snapshot without a resource id by the creation time of the database it was taken from', async () => {
+    // Prepare: orders-db re-created on 2026-01-20 at 10:00:00.4 (RDS may state it to the millisecond).
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'orders-db',
+          DbiResourceId: 'db-NEW',
+          InstanceCreateTime: new Date('2026-01-20T10:00:00.400Z'),
+        },
+      ],
+    });
+    const snap = (id: string, at: string, over: Record<string, unknown> = {}) => ({
+      DBSnapshotIdentifier: id,
+      DBInstanceIdentifier: 'orders-db',
+      SnapshotCreateTime: new Date(at),
+      Status: 'available',
+      SnapshotType: 'manual',
+      ...over,
+    });
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        // The live database's, stating its creation to the second only.
+        snap('of-live', '2026-01-31T03:05:00Z', { InstanceCreateTime: new Date('2026-01-20T10:00:00Z') }),
+        // Taken after the re-creation, but of the earlier database (a copy made since): its creation says so.
+        snap('copied-old', '2026-01-31T06:00:00Z', { InstanceCreateTime: new Date('2025-03-01T08:00:00Z') }),
+        // Neither id nor source creation time: by its own time, after the live database was created.
+        snap('bare-after', '2026-01-30T03:05:00Z'),
+        // ... and before it: an earlier namesake's.
+        snap('bare-before', '2026-01-19T03:05:00Z'),
+        // No time at all: nothing ties it.
+        snap('bare-untimed', '2026-01-30T03:05:00Z', { SnapshotCreateTime: undefined }),
+      ],
+    });
+
+    // Act
+    const list = await port().listSnapshots('rds-instance', 'orders-db');
+
+    // Assert
+    expect(list.map((s) => s.id)).toEqual(['of-live', 'bare-after']);
+  });
+
+  it('leaves out every snapshot without a resource id when the live database states no creation time', async () => {
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'orders-db', DbiResourceId: 'db-NEW' }],
+    });
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        {
+          DBSnapshotIdentifier: 'no-id',
+          DBInstanceIdentifier: 'orders-db',
+          SnapshotCreateTime: new Date('2026-01-31T03:05:00Z'),
+          InstanceCreateTime: new Date('2026-01-20T10:00:00Z'),
+          Status: 'available',
+          SnapshotType: 'manual',
+        },
+      ],
+    });
+
+    expect(await port().listSnapshots('rds-instance', 'orders-db')).toEqual([]);
+  });
+
+  it('ties a cluster snapshot without a resource id by the cluster creation time it states', async () => {
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'ledger' }).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'ledger',
+          DbClusterResourceId: 'cluster-NEW',
+          ClusterCreateTime: new Date('2026-01-20T10:00:00Z'),
+        },
+      ],
+    });
+    const snap = (id: string, created: string) => ({
+      DBClusterSnapshotIdentifier: id,
+      DBClusterIdentifier: 'ledger',
+      ClusterCreateTime: new Date(created),
+      SnapshotCreateTime: new Date('2026-01-31T03:00:00Z'),
+      Status: 'available',
+    });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [
+        snap('old-ledger', '2025-01-01T00:00:00Z'),
+        snap('ledger-snap', '2026-01-20T10:00:00Z'),
+      ],
+    });
+
+    const list = await port().listSnapshots('aurora-cluster', 'ledger');
+
+    expect(list.map((s) => s.id)).toEqual(['ledger-snap']);
+  });
+
+  it('reads the window of a retained backup without a resource id only when its creation time is the live one', async () => {
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' }).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'orders-db',
+          DbiResourceId: 'db-NEW',
+          InstanceCreateTime: new Date('2026-01-20T10:00:00Z'),
+        },
+      ],
+    });
+    const backup = (created: string | undefined, earliest: string) => ({
+      Status: 'active',
+      ...(created ? { InstanceCreateTime: new Date(created) } : {}),
+      RestoreWindow: { EarliestTime: new Date(earliest), LatestTime: new Date('2026-02-01T04:55:00Z') },
+    });
+    rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+      DBInstanceAutomatedBackups: [
+        backup(undefined, '2026-01-01T00:00:00Z'),
+        backup('2025-01-01T00:00:00Z', '2026-01-10T00:00:00Z'),
+        backup('2026-01-20T10:00:00Z', '2026-01-25T00:00:00Z'),
+      ],
+    });
+
+    expect(await port().restorableWindow('rds-instance', 'orders-db')).toEqual({
+      earliest: '2026-01-25T00:00:00.000Z',
+      latest: '2026-02-01T04:55:00.000Z',
+    });
   });
 
   it('refuses to list for a drill when the database no longer exists, naming it', async () => {

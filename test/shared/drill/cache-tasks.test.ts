@@ -96,6 +96,9 @@ const fakeDeps = () => {
     snap('steward-sessions-202601300300-sched', '2026-01-30T03:00:00.000Z'),
     snap('hand-made', '2026-01-31T09:00:00.000Z'),
   ];
+  // The live groups in the stage region: sessions, and the group rate-limits drills from its DR copies.
+  primary.live.set('sessions', '2025-06-01T00:00:00.000Z');
+  primary.live.set('ratelimit-prod', '2025-06-01T00:00:00.000Z');
   const dr = fakeCachePort(DR);
   const copies = fakeCopyLister(DR, [
     snap('steward-ratelimit-prod-202601310300-sched', '2026-01-31T03:00:00.000Z', {
@@ -445,6 +448,74 @@ describe('a Redis drill through the drill tasks', () => {
     expect(status).toMatchObject({ available: true, target: { region: DR } });
     expect(cleaned.cleanup?.status).toBe('deleted');
     expect(f.dr.removed).toEqual([id]);
+  });
+
+  // The DR bucket keeps the copies of a group deleted and re-created under the same name (its files stay
+  // under the name). A copy carries its snapshot's creation, nothing of its group's: one taken before the live
+  // group was created is an earlier group's backup, and restoring it would pass the drill with a wrong RPO.
+  const recreated = (f: ReturnType<typeof fakeDeps>, at: string) => {
+    f.primary.live.set('ratelimit-prod', at);
+    f.copies.copies.unshift(
+      snap('steward-ratelimit-prod-202601190300-sched', '2026-01-19T03:00:00.000Z', {
+        region: DR,
+        sourceId: 'ratelimit-prod',
+        rdbArns: ['arn:aws:s3:::steward-prod-redis-dr/elasticache/ratelimit-prod/old-0001.rdb'],
+      }),
+    );
+  };
+  const selectDr = async (f: ReturnType<typeof fakeDeps>, input: Record<string, unknown> = {}) => {
+    const exec = { name: 'dr-rate-limits', startTime: EXECUTION.startTime };
+    const s = await runDrillTask(
+      task('start', { database: 'rate-limits', ...input }, { execution: exec }),
+      f.deps,
+    );
+    return runDrillTask(task('select', s, { execution: exec }), f.deps);
+  };
+
+  it('never picks a DR copy taken before the live group was created', async () => {
+    // Prepare: ratelimit-prod was re-created on 2026-01-20; the copy of the 19th is the old group's.
+    const f = fakeDeps();
+    recreated(f, '2026-01-20T10:00:00.000Z');
+
+    // Act: a random pick within 30 days, under many seeds
+    const picked = new Set<string>();
+    for (let i = 0; i < 20; i++)
+      picked.add(
+        (await selectDr(f, { snapshot: { randomWithinDays: 30 }, seed: `s${i}` })).source!.snapshotId!,
+      );
+
+    // Assert
+    expect([...picked]).toEqual(['steward-ratelimit-prod-202601310300-sched']);
+  });
+
+  it("refuses when the live group has no DR copy yet, rather than restore an earlier group's", async () => {
+    // Prepare: re-created on the 31st at 10:00, after the last copy (the old group's, 03:00).
+    const f = fakeDeps();
+    f.primary.live.set('ratelimit-prod', '2026-01-31T10:00:00.000Z');
+
+    // Act / Assert
+    await expect(selectDr(f)).rejects.toThrow(
+      /no available snapshot of ElastiCache replication group ratelimit-prod/,
+    );
+    expect(f.dr.requests).toEqual([]);
+  });
+
+  it("refuses a DR copy named by id that is an earlier group's, saying why", async () => {
+    const f = fakeDeps();
+    recreated(f, '2026-01-20T10:00:00.000Z');
+
+    await expect(
+      selectDr(f, { snapshot: { id: 'steward-ratelimit-prod-202601190300-sched' } }),
+    ).rejects.toThrow(
+      /DR copy steward-ratelimit-prod-202601190300-sched was taken 2026-01-19T03:00:00.000Z, before replication group ratelimit-prod was created \(2026-01-20T10:00:00.000Z\)/,
+    );
+  });
+
+  it('refuses a drill from DR copies of a group that no longer exists, naming it', async () => {
+    const f = fakeDeps();
+    f.primary.live.delete('ratelimit-prod');
+
+    await expect(selectDr(f)).rejects.toThrow(/replication group ratelimit-prod not found in eu-west-1/);
   });
 
   it('refuses a point in time (ElastiCache has none) and an unknown cache, naming the field', async () => {
