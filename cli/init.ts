@@ -312,7 +312,7 @@ export const init = async (
   }
 
   if (!databases || !region) {
-    const example = await readFile(`${ROOT}${EXAMPLES_DIR}/steward.prod.yaml`, 'utf8');
+    const example = exampleIn(await readFile(`${ROOT}${EXAMPLES_DIR}/steward.prod.yaml`, 'utf8'), region);
     // The example acts (it is the seed setup); a config init writes starts in dry run, as from an account.
     const text = example
       .replace(/^# yaml-language-server: \$schema=.*$/m, `# yaml-language-server: $schema=${schemaRef}`)
@@ -399,6 +399,19 @@ export const init = async (
   );
   out(lines.join('\n'));
   return 0;
+};
+
+/**
+ * The documented example for the region asked (`--region` or AWS_REGION), not silently its own: the stage region
+ * replaced; when that is the example's DR region, the DR copies (region and key) go to the example's stage
+ * region instead, as a DR region must differ from the regions backed up. No region: the example as it is.
+ */
+export const exampleIn = (example: string, region: string | undefined): string => {
+  const own = /^region: (\S+)/m.exec(example)?.[1];
+  const dr = /^dr:\n(?:[ #].*\n)*? {2}region: (\S+)/m.exec(example)?.[1];
+  if (!region || !own || region === own) return example;
+  const moved = dr === region ? example.replaceAll(dr, own) : example;
+  return moved.replace(/^region: \S+/m, `region: ${region}`);
 };
 
 /** Validate what init generated (it must pass `steward validate` as written), then write it. */

@@ -250,6 +250,36 @@ describe('steward init', () => {
     );
   });
 
+  it.each([
+    ['us-east-2', 'us-west-2'],
+    // The example's own DR region: its copies then go to the example's stage region.
+    ['us-west-2', 'eu-west-1'],
+  ])(
+    'without credentials, the example it writes is for the --region asked (%s; DR in %s)',
+    async (region, drRegion) => {
+      // Prepare
+      const dir = tempDir();
+      const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      });
+      rds.on(DescribeDBInstancesCommand).rejects(noCredentials);
+      rds.on(DescribeDBClustersCommand).rejects(noCredentials);
+      cache.on(DescribeReplicationGroupsCommand).rejects(noCredentials);
+      const out: string[] = [];
+      // Act
+      const code = await init([], flags({ stage: 'acme', config: dir, region }), (s) => out.push(s), {
+        env: {},
+      });
+      // Assert
+      expect(code).toBe(0);
+      expect(out.join('\n')).toMatch(/^no AWS credentials: /);
+      const written = readStageFile(join(dir, 'steward.acme.yaml'));
+      expect(written.ok && written.config.region).toBe(region);
+      expect(written.ok && written.config.dr.region).toBe(drRegion);
+      expect(written.ok && written.config.dr.kmsKeyArn).toContain(`:kms:${drRegion}:`);
+    },
+  );
+
   it('without credentials, writes the documented example and says how to continue (a fresh shell)', () => {
     // Prepare: a child process with no credentials anywhere the SDK looks.
     const dir = tempDir();
