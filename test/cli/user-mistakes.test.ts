@@ -342,6 +342,29 @@ describe('stray arguments are bad usage, not silently ignored', () => {
   });
 });
 
+describe('options before the command name', () => {
+  it('steward --config <dir> --stage prod validate runs validate (it said: unknown command "validate")', async () => {
+    // Act
+    const { code, out } = await cli(...onExample('prod'), 'validate');
+
+    // Assert
+    expect(stderr.join('\n')).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('1 config valid');
+  });
+
+  it('a mistyped option there still names the command and the closest option', async () => {
+    // Act
+    const { code } = await cli('--stage', 'prod', 'invoke', 'backup', '--dryrun');
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(
+      'unknown option --dryrun for steward invoke: did you mean --dry-run?',
+    );
+  });
+});
+
 describe('steward report --local right after npm start', () => {
   // The sandbox's drills are this month's; report's default is last month, which then has none.
   const estate = evidenceEstate;
