@@ -342,6 +342,31 @@ describe('stray arguments are bad usage, not silently ignored', () => {
   });
 });
 
+describe('an option the command takes, given where it means nothing, is refused (not silently ignored)', () => {
+  it.each([
+    [
+      [
+        'plan',
+        'retention',
+        '--policy',
+        'daily',
+        '--inventory',
+        'events/inventory/snapshots.json',
+        ...onExample('prod'),
+      ],
+      '--policy picks the policy of plan backup; plan retention judges the snapshots of every policy',
+    ],
+  ])('%j', async (argv, said) => {
+    // Act
+    const { code, out } = await cli(...argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(stderr.join('\n')).toContain(said);
+  });
+});
+
 describe('options before the command name', () => {
   it('steward --config <dir> --stage prod validate runs validate (it said: unknown command "validate")', async () => {
     // Act
