@@ -9,7 +9,7 @@ import { evidenceNotification } from '../shared/report/service.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './flags.js';
-import { reportBucketFor } from './status.js';
+import { refuseAwsOptions, reportBucketFor } from './status.js';
 
 /** What `steward report` reads; tests pass their own. */
 export interface ReportCliDeps {
@@ -22,8 +22,7 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 /** The estate for the flags: the sandbox's history with --local / --history, else AWS for --stage. */
 const estateFor = async (flags: Flags, now: () => Date): Promise<EvidenceDeps> => {
   if (isLocal(flags)) {
-    if (flags.bucket !== undefined)
-      throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
+    refuseAwsOptions(flags);
     const local = await loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
     return { ...local, history: local.history! };
   }
