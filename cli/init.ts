@@ -20,7 +20,7 @@ import {
 } from '../shared/config/files.js';
 import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
 import { PolicyName, StageName } from '../shared/config/schema.js';
-import { closest } from '../shared/config/suggest.js';
+import { closest, suggestion } from '../shared/config/suggest.js';
 import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
 import { isNoCredentials, UsageError } from './base.js';
@@ -227,6 +227,9 @@ const targetFile = (flags: Flags, stage: string, env: Record<string, string | un
   return ['.yaml', '.yml'].includes(extname(location)) ? location : join(location, `steward.${stage}.yaml`);
 };
 
+/** The most database names an error lists (suggestion's cut). */
+const LIST_MAX = 12;
+
 const parsePicks = (answer: string, databases: Database[]): Database[] => {
   const a = answer.trim();
   if (!a) return [];
@@ -241,12 +244,18 @@ const parsePicks = (answer: string, databases: Database[]): Database[] => {
     }
     const found = databases.filter((d) => d.id === item);
     if (!found.length) {
-      const near = closest(
-        item,
-        databases.map((d) => d.id),
-      );
+      const ids = databases.map((d) => d.id);
+      const near = closest(item, ids);
+      // A small account lists every database; a large one (500) a dozen and how to pick by number.
+      const few = ids.length <= LIST_MAX;
       throw new UsageError(
-        `no database "${item}" in the account (${databases.map((d) => d.id).join(', ') || 'none found'})${near ? `: did you mean "${near}"?` : ''}`,
+        `no database "${item}" in the account${few ? ` (${ids.join(', ') || 'none found'})` : ` of ${ids.length}`}${
+          near
+            ? `: did you mean "${near}"?`
+            : few
+              ? ''
+              : `: ${suggestion(item, ids)}; numbers 1-${ids.length} pick them as listed`
+        }`,
       );
     }
     return found;

@@ -210,6 +210,24 @@ describe('steward init', () => {
     errors.mockRestore();
   });
 
+  it('a name not in an account of 500 databases: the error names a dozen, not all 500', async () => {
+    // Prepare
+    const dir = tempDir();
+    account(...Array.from({ length: 500 }, (_, i) => `db-${String(i).padStart(3, '0')}`));
+    // Act
+    const run = init(
+      [],
+      flags({ stage: 'acme', config: dir, region: 'eu-west-1', databases: 'billing' }),
+      () => {},
+      { interactive: false },
+    );
+    // Assert
+    await expect(run).rejects.toThrow(
+      'no database "billing" in the account of 500: known: db-000, db-001, db-002, db-003, db-004, db-005, db-006, db-007, db-008, db-009, db-010, db-011, … (488 more); numbers 1-500 pick them as listed',
+    );
+    expect(existsSync(join(dir, 'steward.acme.yaml'))).toBe(false);
+  });
+
   it('never overwrites a config without --force (exit 2)', async () => {
     // Prepare
     const dir = tempDir();
