@@ -361,6 +361,7 @@ export const init = async (
     ]),
   );
   const where = `${account ? `account ${account}, ` : ''}${region}`;
+  let asked = false;
   if (
     !flags.all &&
     flags.databases === undefined &&
@@ -368,6 +369,7 @@ export const init = async (
     (deps.interactive ?? process.stdin.isTTY)
   ) {
     out(`Databases in ${where}:\n${inventory}`);
+    asked = true;
     picked = parsePicks(
       await (deps.prompt ?? terminalPrompt)(
         'Protect which? Numbers or names, comma-separated, "all", or empty for none: ',
@@ -386,11 +388,13 @@ export const init = async (
   });
   await writeOnce(file, plan.yaml, stage);
   const lines = [`Wrote ${shown} (stage ${stage}, ${region}, dry run on).`, ''];
-  lines.push(
-    databases.length
-      ? `Databases in ${where}:\n${inventory}`
-      : `No RDS, Aurora or ElastiCache databases in ${where}.`,
-  );
+  // Asked on a terminal: the inventory is on the screen already, above the answer.
+  if (!asked)
+    lines.push(
+      databases.length
+        ? `Databases in ${where}:\n${inventory}`
+        : `No RDS, Aurora or ElastiCache databases in ${where}.`,
+    );
   for (const n of plan.notes) lines.push(`note: ${n}`);
   lines.push('');
   if (plan.commands.length)

@@ -170,6 +170,26 @@ describe('steward init', () => {
     expect(readStageFile(join(dir, 'steward.acme.yaml')).ok).toBe(true);
   });
 
+  it('on a terminal the inventory is printed once, before the question (500 databases: 500 rows, not 1000)', async () => {
+    // Prepare
+    const dir = tempDir();
+    const out: string[] = [];
+    account(...Array.from({ length: 500 }, (_, i) => `db-${String(i).padStart(3, '0')}`));
+    // Act
+    const code = await init(
+      [],
+      flags({ stage: 'acme', config: dir, region: 'eu-west-1' }),
+      (s) => out.push(s),
+      { interactive: true, prompt: async () => '2' },
+    );
+    // Assert
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text.match(/^Databases in /gm)).toHaveLength(1);
+    expect(text.match(/ db-499 /g)).toHaveLength(1);
+    expect(text).toContain(`--resource-name arn:aws:rds:eu-west-1:${ACCOUNT}:db:db-001 --tags`);
+  });
+
   it('never prompts without a terminal: it writes the config and says how to pick', async () => {
     // Prepare
     const dir = tempDir();
