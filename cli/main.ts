@@ -34,7 +34,7 @@ const commands: Record<string, () => Promise<Command>> = {
   drill: async () => (await import('./drill.js')).drill,
   drills: async () => (await import('./drill.js')).drills,
   cost: async () => (await import('./cost.js')).cost,
-  bench: async () => (await import('../bench/run.js')).bench,
+  bench: async () => (await import('./bench.js')).bench,
   scale: async () => (await import('./scale.js')).scale,
   approve: async () => (await import('./scale.js')).approve,
   status: async () => (await import('./status.js')).status,

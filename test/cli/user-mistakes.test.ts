@@ -367,6 +367,32 @@ describe('an option the command takes, given where it means nothing, is refused 
   });
 });
 
+describe('steward bench with a mistyped group', () => {
+  it('exits 2 naming the closest group, on stderr, with one JSON document on stdout under --json', async () => {
+    // Act
+    const { code, out } = await cli('bench', 'estat', '--json');
+
+    // Assert
+    expect(code).toBe(2);
+    expect(JSON.parse(out)).toEqual({
+      error: expect.objectContaining({
+        name: 'UsageError',
+        message: 'unknown bench group "estat": did you mean "estate"?',
+      }),
+    });
+    expect(stderr.join('\n')).toContain('unknown bench group "estat": did you mean "estate"?');
+  });
+
+  it('the groups the help lists are the groups the bench runs', async () => {
+    // Act
+    const { BENCH_GROUPS } = await import('../../bench/groups.js');
+    const help = COMMANDS.find((c) => c.name === 'bench')!.summary;
+
+    // Assert
+    expect(help).toContain(`Name groups to run only those: ${BENCH_GROUPS.join(', ')}.`);
+  });
+});
+
 describe('options before the command name', () => {
   it('steward --config <dir> --stage prod validate runs validate (it said: unknown command "validate")', async () => {
     // Act
