@@ -18,6 +18,7 @@ import {
   renderProblem,
   stageFromFileName,
 } from '../shared/config/files.js';
+import { Region } from '../shared/config/parts.js';
 import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
 import { PolicyName, StageName } from '../shared/config/schema.js';
 import { closest, suggestion } from '../shared/config/suggest.js';
@@ -303,6 +304,19 @@ export const init = async (
     .split('\\')
     .join('/');
   const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // A mistyped region is the user's input: refused here, not as an unreachable endpoint or an invalid config.
+  if (region !== undefined && !Region.safeParse(region).success) {
+    const from =
+      flags.region !== undefined
+        ? '--region'
+        : env.AWS_REGION !== undefined
+          ? 'AWS_REGION'
+          : 'AWS_DEFAULT_REGION';
+    throw new UsageError(
+      `${from}${from === '--region' ? ' ' : '='}${region}: must be an AWS region such as eu-west-1`,
+      [from],
+    );
+  }
 
   let databases: Database[] | undefined;
   let why: string | undefined;

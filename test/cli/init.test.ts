@@ -318,6 +318,25 @@ describe('steward init', () => {
     },
   );
 
+  it.each(['eu-wst-1', 'EU-WEST-1'])(
+    '--region %s is bad usage naming --region (exit 2), before reading or writing anything',
+    async (region) => {
+      // Prepare
+      const dir = tempDir();
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      // Act
+      const code = await main(['init', '--stage', 'acme', '--config', dir, '--region', region], () => {});
+      // Assert
+      expect(code).toBe(2);
+      expect(errors.mock.calls.flat().join('\n')).toContain(
+        `--region ${region}: must be an AWS region such as eu-west-1`,
+      );
+      expect(rds.calls()).toEqual([]);
+      expect(existsSync(join(dir, 'steward.acme.yaml'))).toBe(false);
+      errors.mockRestore();
+    },
+  );
+
   it('without credentials, writes the documented example and says how to continue (a fresh shell)', () => {
     // Prepare: a child process with no credentials anywhere the SDK looks.
     const dir = tempDir();
