@@ -1,6 +1,8 @@
 // The CLI's commands as data: usage, what each does, its options and an example. The global help, each
 // command's --help, option checking ("did you mean") and the README's command list all come from here.
 
+import { BENCH_GROUPS } from '../bench/groups.js';
+
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = {
   help: 'Show this help (also: steward help <command>).',
@@ -240,8 +242,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'bench',
     args: 'any',
     usage: '[<group> ...] [--json]',
-    summary:
-      'Benchmarks (npm run bench): ratios measured side by side in one run. Name groups to run only those: bundles, retention, properties, drill, redis-drill, redis-verify, warmup, cost, dr-copies, redis-dr, estate, fixed-cost, fleet, ebs.',
+    summary: `Benchmarks (npm run bench): ratios measured side by side in one run. Name groups to run only those: ${BENCH_GROUPS.join(', ')}.`,
     options: { json: JSON_OUT },
     example: 'npm run bench -- estate',
   },

@@ -18,6 +18,7 @@ import { causeText } from '../shared/drill/verdict.js';
 import { formatDuration, renderDrillReport } from '../shared/drill/rto-rpo.js';
 import { DrillInput, type DrillState } from '../shared/drill/state.js';
 import { deployCommand } from '../shared/config/files.js';
+import { suggestion } from '../shared/config/suggest.js';
 import { AwsCallError, formatIssues, StewardError } from '../shared/errors.js';
 import { mapLimit } from '../shared/pool.js';
 import { stageConfig, UsageError } from './base.js';
@@ -110,7 +111,7 @@ export const drillInputFrom = (
   if (extra.length) throw new UsageError(`drill takes one database, got also: ${extra.join(' ')}`);
   if (!known.includes(database)) {
     throw new UsageError(
-      `unknown drill database "${database}" in stage ${config.stage} (known: ${known.join(', ')})`,
+      `unknown drill database "${database}" in stage ${config.stage}: ${suggestion(database, known)}`,
     );
   }
   if (flags.snapshot !== undefined && flags.pitr !== undefined) {

@@ -18,9 +18,10 @@ import {
   renderProblem,
   stageFromFileName,
 } from '../shared/config/files.js';
+import { Region } from '../shared/config/parts.js';
 import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
 import { PolicyName, StageName } from '../shared/config/schema.js';
-import { closest } from '../shared/config/suggest.js';
+import { closest, suggestion } from '../shared/config/suggest.js';
 import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
 import { isNoCredentials, UsageError } from './base.js';
@@ -227,6 +228,9 @@ const targetFile = (flags: Flags, stage: string, env: Record<string, string | un
   return ['.yaml', '.yml'].includes(extname(location)) ? location : join(location, `steward.${stage}.yaml`);
 };
 
+/** The most database names an error lists (suggestion's cut). */
+const LIST_MAX = 12;
+
 const parsePicks = (answer: string, databases: Database[]): Database[] => {
   const a = answer.trim();
   if (!a) return [];
@@ -241,12 +245,18 @@ const parsePicks = (answer: string, databases: Database[]): Database[] => {
     }
     const found = databases.filter((d) => d.id === item);
     if (!found.length) {
-      const near = closest(
-        item,
-        databases.map((d) => d.id),
-      );
+      const ids = databases.map((d) => d.id);
+      const near = closest(item, ids);
+      // A small account lists every database; a large one (500) a dozen and how to pick by number.
+      const few = ids.length <= LIST_MAX;
       throw new UsageError(
-        `no database "${item}" in the account (${databases.map((d) => d.id).join(', ') || 'none found'})${near ? `: did you mean "${near}"?` : ''}`,
+        `no database "${item}" in the account${few ? ` (${ids.join(', ') || 'none found'})` : ` of ${ids.length}`}${
+          near
+            ? `: did you mean "${near}"?`
+            : few
+              ? ''
+              : `: ${suggestion(item, ids)}; numbers 1-${ids.length} pick them as listed`
+        }`,
       );
     }
     return found;
@@ -294,6 +304,19 @@ export const init = async (
     .split('\\')
     .join('/');
   const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // A mistyped region is the user's input: refused here, not as an unreachable endpoint or an invalid config.
+  if (region !== undefined && !Region.safeParse(region).success) {
+    const from =
+      flags.region !== undefined
+        ? '--region'
+        : env.AWS_REGION !== undefined
+          ? 'AWS_REGION'
+          : 'AWS_DEFAULT_REGION';
+    throw new UsageError(
+      `${from}${from === '--region' ? ' ' : '='}${region}: must be an AWS region such as eu-west-1`,
+      [from],
+    );
+  }
 
   let databases: Database[] | undefined;
   let why: string | undefined;
@@ -312,7 +335,7 @@ export const init = async (
   }
 
   if (!databases || !region) {
-    const example = await readFile(`${ROOT}${EXAMPLES_DIR}/steward.prod.yaml`, 'utf8');
+    const example = exampleIn(await readFile(`${ROOT}${EXAMPLES_DIR}/steward.prod.yaml`, 'utf8'), region);
     // The example acts (it is the seed setup); a config init writes starts in dry run, as from an account.
     const text = example
       .replace(/^# yaml-language-server: \$schema=.*$/m, `# yaml-language-server: $schema=${schemaRef}`)
@@ -352,6 +375,7 @@ export const init = async (
     ]),
   );
   const where = `${account ? `account ${account}, ` : ''}${region}`;
+  let asked = false;
   if (
     !flags.all &&
     flags.databases === undefined &&
@@ -359,6 +383,7 @@ export const init = async (
     (deps.interactive ?? process.stdin.isTTY)
   ) {
     out(`Databases in ${where}:\n${inventory}`);
+    asked = true;
     picked = parsePicks(
       await (deps.prompt ?? terminalPrompt)(
         'Protect which? Numbers or names, comma-separated, "all", or empty for none: ',
@@ -377,11 +402,13 @@ export const init = async (
   });
   await writeOnce(file, plan.yaml, stage);
   const lines = [`Wrote ${shown} (stage ${stage}, ${region}, dry run on).`, ''];
-  lines.push(
-    databases.length
-      ? `Databases in ${where}:\n${inventory}`
-      : `No RDS, Aurora or ElastiCache databases in ${where}.`,
-  );
+  // Asked on a terminal: the inventory is on the screen already, above the answer.
+  if (!asked)
+    lines.push(
+      databases.length
+        ? `Databases in ${where}:\n${inventory}`
+        : `No RDS, Aurora or ElastiCache databases in ${where}.`,
+    );
   for (const n of plan.notes) lines.push(`note: ${n}`);
   lines.push('');
   if (plan.commands.length)
@@ -399,6 +426,19 @@ export const init = async (
   );
   out(lines.join('\n'));
   return 0;
+};
+
+/**
+ * The documented example for the region asked (`--region` or AWS_REGION), not silently its own: the stage region
+ * replaced; when that is the example's DR region, the DR copies (region and key) go to the example's stage
+ * region instead, as a DR region must differ from the regions backed up. No region: the example as it is.
+ */
+export const exampleIn = (example: string, region: string | undefined): string => {
+  const own = /^region: (\S+)/m.exec(example)?.[1];
+  const dr = /^dr:\n(?:[ #].*\n)*? {2}region: (\S+)/m.exec(example)?.[1];
+  if (!region || !own || region === own) return example;
+  const moved = dr === region ? example.replaceAll(dr, own) : example;
+  return moved.replace(/^region: \S+/m, `region: ${region}`);
 };
 
 /** Validate what init generated (it must pass `steward validate` as written), then write it. */

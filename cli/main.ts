@@ -34,7 +34,7 @@ const commands: Record<string, () => Promise<Command>> = {
   drill: async () => (await import('./drill.js')).drill,
   drills: async () => (await import('./drill.js')).drills,
   cost: async () => (await import('./cost.js')).cost,
-  bench: async () => (await import('../bench/run.js')).bench,
+  bench: async () => (await import('./bench.js')).bench,
   scale: async () => (await import('./scale.js')).scale,
   approve: async () => (await import('./scale.js')).approve,
   status: async () => (await import('./status.js')).status,
@@ -121,11 +121,15 @@ const unknownOption = (option: string, spec: CommandSpec | undefined): UsageErro
 };
 
 const parse = (argv: string[]) => {
-  const named = argv.find((a) => !a.startsWith('-'));
-  const spec = named === undefined ? undefined : commandSpec(named);
   try {
-    return { spec, ...parseArgs({ args: argv, allowPositionals: true, tokens: true, options: OPTIONS }) };
+    const parsed = parseArgs({ args: argv, allowPositionals: true, tokens: true, options: OPTIONS });
+    // The command is the first positional: an option's value before it (`--stage prod status`) is not.
+    const named = parsed.positionals[0];
+    return { spec: named === undefined ? undefined : commandSpec(named), ...parsed };
   } catch (e) {
+    // Parsing failed: the first word that names a command, to say which command's options were meant.
+    const named = argv.find((a) => !a.startsWith('-') && commandSpec(a) !== undefined);
+    const spec = named === undefined ? undefined : commandSpec(named);
     const option = /'(-[^' ]+)'/.exec((e as Error).message)?.[1];
     if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option)
       throw unknownOption(option, spec);

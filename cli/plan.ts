@@ -145,7 +145,14 @@ const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<nu
 
 /** `steward plan retention|backup`: what would happen now, and why, without changing anything. */
 export const plan = async ([what]: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
-  if (what === 'retention') return planRetentionCmd(flags, out);
+  if (what === 'retention') {
+    if (flags.policy !== undefined)
+      throw new UsageError(
+        `--policy picks the policy of plan backup; plan retention judges the snapshots of every policy (got --policy ${flags.policy})`,
+        ['--policy'],
+      );
+    return planRetentionCmd(flags, out);
+  }
   if (what === 'backup') return planBackupCmd(flags, out);
   const known = ['retention', 'backup'];
   const choices = '(plan retention or plan backup)';

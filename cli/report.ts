@@ -1,5 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { awsEstate } from '../functions/report/handler.js';
 import { previousMonth } from '../shared/report/evidence.js';
 import { LOCAL_ROOT, loadLocalEstate } from '../shared/report/local-history.js';
@@ -8,7 +9,7 @@ import { evidenceNotification } from '../shared/report/service.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import { stageConfig, UsageError } from './base.js';
 import type { Flags } from './flags.js';
-import { reportBucketFor } from './status.js';
+import { refuseAwsOptions, reportBucketFor } from './status.js';
 
 /** What `steward report` reads; tests pass their own. */
 export interface ReportCliDeps {
@@ -21,8 +22,7 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 /** The estate for the flags: the sandbox's history with --local / --history, else AWS for --stage. */
 const estateFor = async (flags: Flags, now: () => Date): Promise<EvidenceDeps> => {
   if (isLocal(flags)) {
-    if (flags.bucket !== undefined)
-      throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
+    refuseAwsOptions(flags);
     const local = await loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
     return { ...local, history: local.history! };
   }
@@ -47,6 +47,7 @@ export const report = async (
   const month = flags.month ?? previousMonth(now());
   if (!MONTH.test(month)) throw new UsageError(`--month takes a month such as 2026-11 (got "${month}")`);
   if (month > now().toISOString().slice(0, 7)) throw new UsageError(`--month ${month} has not started yet`);
+  if (flags.out !== undefined) checkOut(flags.out);
   const estate = deps.estate ?? (await estateFor(flags, now));
   const docs = await buildEvidenceDocuments(estate, month);
   if (flags.json) {
@@ -54,7 +55,11 @@ export const report = async (
     if (flags.out === undefined) return 0;
   }
   const file = resolve(flags.out ?? `steward-evidence-${docs.report.stage}-${month}.html`);
-  await writeFile(file, docs.html);
+  try {
+    await writeFile(file, docs.html);
+  } catch (e) {
+    throw new UsageError(`--out ${flags.out ?? file}: cannot write it: ${(e as Error).message}`, ['--out']);
+  }
   if (!flags.json) {
     const n = evidenceNotification(docs.report, undefined);
     const hint =
@@ -62,6 +67,16 @@ export const report = async (
     out([n.subject, '', ...n.lines, '', `Wrote ${file}`, ...(hint ? [hint] : [])].join('\n'));
   }
   return 0;
+};
+
+/** A file `--out` cannot name, refused before the month's reads (bad input, exit 2). */
+const checkOut = (out: string): void => {
+  const file = resolve(out);
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new UsageError(`--out ${out}: is a directory: name the HTML file to write`, ['--out']);
+  const dir = dirname(file);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`--out ${out}: no such directory: ${dir}`, ['--out']);
 };
 
 const isLocal = (flags: Flags): boolean => flags.local === true || flags.history !== undefined;

@@ -164,11 +164,23 @@ export const awsStatusDeps = async (
   return rest;
 };
 
+/**
+ * With --local or --history, the options that pick what to read in AWS (a stage's config, an account-region, a
+ * bucket) would be ignored: refused instead, as a user who gave one expects it to count.
+ */
+export const refuseAwsOptions = (flags: Flags): void => {
+  for (const option of ['bucket', 'config', 'stage', 'target', 'account', 'region'] as const)
+    if (flags[option] !== undefined)
+      throw new UsageError(
+        `--${option} reads AWS; --local and --history read the sandbox history (with the stage and config it ran with)`,
+        [`--${option}`],
+      );
+};
+
 /** Status deps for the flags: the sandbox's history with --local / --history, else AWS for --stage. */
 export const statusDepsFor = async (flags: Flags, now: () => Date): Promise<StatusDeps> => {
   if (flags.local || flags.history !== undefined) {
-    if (flags.bucket !== undefined)
-      throw new UsageError('--bucket reads AWS; --local and --history read the sandbox history');
+    refuseAwsOptions(flags);
     return loadLocalEstate(flags.history ?? LOCAL_ROOT, now);
   }
   const at = targetedStage(flags);

@@ -14,12 +14,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { DRILL_CLI_STATES, drill, drillExecutionName, drills } from '../../cli/drill.js';
+import { DRILL_CLI_STATES, drill, drillExecutionName, drillInputFrom, drills } from '../../cli/drill.js';
 import { main } from '../../cli/main.js';
 import type { CheckResult } from '../../shared/drill/checks.js';
 import type { DrillReportDocument } from '../../shared/drill/report.js';
 import type { DrillState } from '../../shared/drill/state.js';
-import { cliFlags, onExample } from '../support/examples.js';
+import { cliFlags, loadExample, onExample } from '../support/examples.js';
 
 const ACCOUNT = '111122223333';
 const T0 = new Date('2025-06-01T05:00:00.000Z');
@@ -328,6 +328,28 @@ describe('steward drill', () => {
     expect(stderr).toHaveBeenCalledWith(expect.stringContaining('unknown drill database "billing-db"'));
     expect(stderr).toHaveBeenCalledWith(expect.stringContaining('known: orders-db'));
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+  });
+
+  it('a mistyped database names the closest one, and a long list of targets is cut', () => {
+    // Prepare
+    const config = loadExample('prod');
+    const many = {
+      ...config,
+      drill: {
+        ...config.drill,
+        targets: Object.fromEntries(
+          Array.from({ length: 40 }, (_, i) => [`db-${i}`, config.drill.targets['orders-db']!]),
+        ),
+      },
+    };
+    // Act
+    const typo = () => drillInputFrom(['ordres-db'], {}, config, T0);
+    const unknown = () => drillInputFrom(['billing'], {}, many, T0);
+    // Assert
+    expect(typo).toThrow('unknown drill database "ordres-db" in stage prod: did you mean "orders-db"?');
+    expect(unknown).toThrow(
+      'unknown drill database "billing" in stage prod: known: db-0, db-1, db-2, db-3, db-4, db-5, db-6, db-7, db-8, db-9, db-10, db-11, … (',
+    );
   });
 
   it.each([

@@ -170,6 +170,26 @@ describe('steward init', () => {
     expect(readStageFile(join(dir, 'steward.acme.yaml')).ok).toBe(true);
   });
 
+  it('on a terminal the inventory is printed once, before the question (500 databases: 500 rows, not 1000)', async () => {
+    // Prepare
+    const dir = tempDir();
+    const out: string[] = [];
+    account(...Array.from({ length: 500 }, (_, i) => `db-${String(i).padStart(3, '0')}`));
+    // Act
+    const code = await init(
+      [],
+      flags({ stage: 'acme', config: dir, region: 'eu-west-1' }),
+      (s) => out.push(s),
+      { interactive: true, prompt: async () => '2' },
+    );
+    // Assert
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text.match(/^Databases in /gm)).toHaveLength(1);
+    expect(text.match(/ db-499 /g)).toHaveLength(1);
+    expect(text).toContain(`--resource-name arn:aws:rds:eu-west-1:${ACCOUNT}:db:db-001 --tags`);
+  });
+
   it('never prompts without a terminal: it writes the config and says how to pick', async () => {
     // Prepare
     const dir = tempDir();
@@ -208,6 +228,24 @@ describe('steward init', () => {
     );
     expect(existsSync(join(dir, 'steward.acme.yaml'))).toBe(false);
     errors.mockRestore();
+  });
+
+  it('a name not in an account of 500 databases: the error names a dozen, not all 500', async () => {
+    // Prepare
+    const dir = tempDir();
+    account(...Array.from({ length: 500 }, (_, i) => `db-${String(i).padStart(3, '0')}`));
+    // Act
+    const run = init(
+      [],
+      flags({ stage: 'acme', config: dir, region: 'eu-west-1', databases: 'billing' }),
+      () => {},
+      { interactive: false },
+    );
+    // Assert
+    await expect(run).rejects.toThrow(
+      'no database "billing" in the account of 500: known: db-000, db-001, db-002, db-003, db-004, db-005, db-006, db-007, db-008, db-009, db-010, db-011, … (488 more); numbers 1-500 pick them as listed',
+    );
+    expect(existsSync(join(dir, 'steward.acme.yaml'))).toBe(false);
   });
 
   it('never overwrites a config without --force (exit 2)', async () => {
@@ -249,6 +287,55 @@ describe('steward init', () => {
       /^no region \(--region or AWS_REGION\): steward init cannot read the account, so it wrote the documented example, in dry run \(dryRun: true\), to /,
     );
   });
+
+  it.each([
+    ['us-east-2', 'us-west-2'],
+    // The example's own DR region: its copies then go to the example's stage region.
+    ['us-west-2', 'eu-west-1'],
+  ])(
+    'without credentials, the example it writes is for the --region asked (%s; DR in %s)',
+    async (region, drRegion) => {
+      // Prepare
+      const dir = tempDir();
+      const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      });
+      rds.on(DescribeDBInstancesCommand).rejects(noCredentials);
+      rds.on(DescribeDBClustersCommand).rejects(noCredentials);
+      cache.on(DescribeReplicationGroupsCommand).rejects(noCredentials);
+      const out: string[] = [];
+      // Act
+      const code = await init([], flags({ stage: 'acme', config: dir, region }), (s) => out.push(s), {
+        env: {},
+      });
+      // Assert
+      expect(code).toBe(0);
+      expect(out.join('\n')).toMatch(/^no AWS credentials: /);
+      const written = readStageFile(join(dir, 'steward.acme.yaml'));
+      expect(written.ok && written.config.region).toBe(region);
+      expect(written.ok && written.config.dr.region).toBe(drRegion);
+      expect(written.ok && written.config.dr.kmsKeyArn).toContain(`:kms:${drRegion}:`);
+    },
+  );
+
+  it.each(['eu-wst-1', 'EU-WEST-1'])(
+    '--region %s is bad usage naming --region (exit 2), before reading or writing anything',
+    async (region) => {
+      // Prepare
+      const dir = tempDir();
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      // Act
+      const code = await main(['init', '--stage', 'acme', '--config', dir, '--region', region], () => {});
+      // Assert
+      expect(code).toBe(2);
+      expect(errors.mock.calls.flat().join('\n')).toContain(
+        `--region ${region}: must be an AWS region such as eu-west-1`,
+      );
+      expect(rds.calls()).toEqual([]);
+      expect(existsSync(join(dir, 'steward.acme.yaml'))).toBe(false);
+      errors.mockRestore();
+    },
+  );
 
   it('without credentials, writes the documented example and says how to continue (a fresh shell)', () => {
     // Prepare: a child process with no credentials anywhere the SDK looks.

@@ -75,4 +75,39 @@ describe('steward report', () => {
     }
     expect(errors.join('\n')).toMatch(message);
   });
+
+  it('an --out it cannot write is bad input naming --out, not a raw ENOENT (exit 1)', async () => {
+    // Prepare
+    const out = join(dir, 'no-such-dir', 'evidence.html');
+    // Act
+    const run = report([], flags({ out, month: '2026-11' }), () => {}, {
+      estate: estate(),
+      now: () => EVIDENCE_NOW,
+    });
+    // Assert
+    await expect(run).rejects.toMatchObject({
+      name: 'UsageError',
+      message: expect.stringContaining(`--out ${out}: `),
+    });
+  });
+
+  it.each([
+    ['a directory that does not exist', 'no-such-dir/evidence.html', 'no such directory: '],
+    ['a directory', '.', 'is a directory: name the HTML file to write'],
+  ])('--out in %s: exit 2 naming --out, before reading anything', async (_, name, said) => {
+    // Prepare: the history dir holds no sandbox history, so reading it first would fail otherwise.
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (s: string) => errors.push(s);
+    const out = join(dir, name);
+    try {
+      // Act
+      const code = await main(['report', '--history', dir, '--month', '2026-11', '--out', out], () => {});
+      // Assert
+      expect(code).toBe(2);
+    } finally {
+      console.error = orig;
+    }
+    expect(errors.join('\n')).toContain(`--out ${out}: ${said}`);
+  });
 });

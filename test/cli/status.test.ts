@@ -204,6 +204,38 @@ describe('steward status --history (the sandbox history)', () => {
     expect([0, 1]).toContain(code);
   });
 
+  it.each([
+    [['status', '--stage', 'prod'], '--stage'],
+    [['status', '--target', '1'], '--target'],
+    [['status', '--account', '222222222222'], '--account'],
+    [['report', '--config', 'config/steward.prod.yaml', '--month', '2026-11'], '--config'],
+    [['report', '--stage', 'prod', '--month', '2026-11'], '--stage'],
+  ])('refuses %j with a sandbox history (exit 2) instead of ignoring the option', async (argv, option) => {
+    // Prepare: a history that reads fine, so only the option can be refused.
+    await saveLocalEstate(dir, {
+      config: { ...configInput, stage: 'dev' },
+      databases: [{ ...db('app-db', { 'steward:backup': 'daily' }), region: 'local' }],
+      snapshots: [],
+    });
+    const errors: string[] = [];
+    const lines: string[] = [];
+    const orig = console.error;
+    console.error = (s: string) => errors.push(s);
+    let code: number;
+    try {
+      // Act
+      code = await main([...argv, '--history', dir, '--json'], (s) => lines.push(s));
+    } finally {
+      console.error = orig;
+    }
+    // Assert
+    expect(code).toBe(2);
+    expect(errors.join('\n')).toContain(
+      `${option} reads AWS; --local and --history read the sandbox history (with the stage and config it ran with)`,
+    );
+    expect(JSON.parse(lines.join('\n'))).toMatchObject({ error: { name: 'UsageError' } });
+  });
+
   it('exits 2 naming the file when there is no history, or it is not one', async () => {
     // Prepare
     const errors: string[] = [];

@@ -342,6 +342,80 @@ describe('stray arguments are bad usage, not silently ignored', () => {
   });
 });
 
+describe('an option the command takes, given where it means nothing, is refused (not silently ignored)', () => {
+  it.each([
+    [
+      [
+        'plan',
+        'retention',
+        '--policy',
+        'daily',
+        '--inventory',
+        'events/inventory/snapshots.json',
+        ...onExample('prod'),
+      ],
+      '--policy picks the policy of plan backup; plan retention judges the snapshots of every policy',
+    ],
+  ])('%j', async (argv, said) => {
+    // Act
+    const { code, out } = await cli(...argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(stderr.join('\n')).toContain(said);
+  });
+});
+
+describe('steward bench with a mistyped group', () => {
+  it('exits 2 naming the closest group, on stderr, with one JSON document on stdout under --json', async () => {
+    // Act
+    const { code, out } = await cli('bench', 'estat', '--json');
+
+    // Assert
+    expect(code).toBe(2);
+    expect(JSON.parse(out)).toEqual({
+      error: expect.objectContaining({
+        name: 'UsageError',
+        message: 'unknown bench group "estat": did you mean "estate"?',
+      }),
+    });
+    expect(stderr.join('\n')).toContain('unknown bench group "estat": did you mean "estate"?');
+  });
+
+  it('the groups the help lists are the groups the bench runs', async () => {
+    // Act
+    const { BENCH_GROUPS } = await import('../../bench/groups.js');
+    const help = COMMANDS.find((c) => c.name === 'bench')!.summary;
+
+    // Assert
+    expect(help).toContain(`Name groups to run only those: ${BENCH_GROUPS.join(', ')}.`);
+  });
+});
+
+describe('options before the command name', () => {
+  it('steward --config <dir> --stage prod validate runs validate (it said: unknown command "validate")', async () => {
+    // Act
+    const { code, out } = await cli(...onExample('prod'), 'validate');
+
+    // Assert
+    expect(stderr.join('\n')).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('1 config valid');
+  });
+
+  it('a mistyped option there still names the command and the closest option', async () => {
+    // Act
+    const { code } = await cli('--stage', 'prod', 'invoke', 'backup', '--dryrun');
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toContain(
+      'unknown option --dryrun for steward invoke: did you mean --dry-run?',
+    );
+  });
+});
+
 describe('steward report --local right after npm start', () => {
   // The sandbox's drills are this month's; report's default is last month, which then has none.
   const estate = evidenceEstate;
