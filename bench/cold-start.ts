@@ -11,6 +11,8 @@ import {
   injectionSource,
   pgModules,
   pgUse,
+  bodyOf,
+  replayInput,
   requestOf,
   sdkSurvivors,
   survivingCommands,
@@ -300,6 +302,9 @@ export const firstInvoke = async (
     ...r,
     files: r.files.filter((f) => jsOutputs(fn.metafile).includes(f)),
     requests: fake.calls.map(requestOf),
+    // What each request carried, for the baselines to send the same (null: none recorded, a stand-in).
+    inputs: fake.calls.map(replayInput),
+    bodies: fake.calls.map(bodyOf),
     operations: new Set(fake.calls.map((c) => `${c.service}:${c.op}`)).size,
   };
 };
@@ -325,7 +330,7 @@ const benchFunction = async (
   // its bundle it loads (the entry, its static imports, the chunks its `await import()`s load); it also
   // warms the disk cache. The timed runs below carry no hook.
   const primed = await firstInvoke(fn, node, fake, eventFile, stewardEnv);
-  const { requests } = primed;
+  const { requests, inputs } = primed;
   const all = jsOutputs(fn.metafile);
   const loaded = primed.files;
   // What the bare baseline imports: the SDK commands of the chunks steward loaded (for the whole-bundle size
@@ -367,11 +372,13 @@ const benchFunction = async (
     );
 
   // The SDK baselines replay the AWS requests; the one with pg also opens the connections (`pg:…`).
+  // Each with the input steward's request carried, so the same bodies are serialized and signed.
   const awsRequests = requests.filter((r) => !r.startsWith('pg:'));
+  const awsInputs = inputs.filter((_, i) => !requests[i]!.startsWith('pg:'));
   const baselineEvent = join(OUT, 'baselines', `${fn.name}-baseline-event.json`);
-  writeFileSync(baselineEvent, JSON.stringify({ calls: awsRequests }));
+  writeFileSync(baselineEvent, JSON.stringify({ calls: awsRequests, inputs: awsInputs }));
   const pgEvent = join(OUT, 'baselines', `${fn.name}-bare-pg-event.json`);
-  writeFileSync(pgEvent, JSON.stringify({ calls: requests }));
+  writeFileSync(pgEvent, JSON.stringify({ calls: requests, inputs }));
   // The same first run of each baseline: the requests it sends and the files it loads, for the fairness
   // check, the loaded-KB rows and their self-tests.
   const firstRun = async (b: Built, event = baselineEvent) => {
@@ -381,6 +388,7 @@ const benchFunction = async (
     const inputs = survivingInputs(b.metafile, files);
     return {
       requests: fake.calls.map(requestOf),
+      bodies: fake.calls.map(bodyOf),
       files,
       bytes: outputBytes(b.metafile, files),
       commands: survivingCommands(sdkSurvivors(inputs)),
@@ -580,11 +588,15 @@ const benchFunction = async (
       ),
     );
   const regions = new Set(awsRequests.map((r) => r.split('@')[1])).size;
+  // How many of the bare baseline's requests carried the very input steward's did (REST ones and any the SDK
+  // refused as recorded carry a stand-in): said in the fairness row, not judged.
+  const awsBodies = primed.bodies.filter((_, i) => !requests[i]!.startsWith('pg:'));
+  const sameInputs = awsBodies.filter((b, i) => b !== null && b === bareRun.bodies[i]).length;
   const awsOperations = new Set(awsRequests.map((r) => r.split('@')[0])).size;
   const dynamic = loaded.filter((f) => !staticClosure(fn.metafile).includes(f));
   rows.push(
     row(
-      `fair baseline: same SDK commands loaded, same first-invoke ${barePg ? 'AWS ' : ''}requests (${awsRequests.length}: ${awsOperations} operations, ${regions} regions)${difference ? `, first difference ${difference}` : ''}; loaded ${loaded.length} files (${dynamic.length} by await import${dynamic.length ? `: ${dynamic.join(', ')}` : ''}); first invoke ${primed.error ? `threw ${primed.error}` : 'returned'}`,
+      `fair baseline: same SDK commands loaded, same first-invoke ${barePg ? 'AWS ' : ''}requests (${awsRequests.length}: ${awsOperations} operations, ${regions} regions; ${sameInputs} with steward's very input)${difference ? `, first difference ${difference}` : ''}; loaded ${loaded.length} files (${dynamic.length} by await import${dynamic.length ? `: ${dynamic.join(', ')}` : ''}); first invoke ${primed.error ? `threw ${primed.error}` : 'returned'}`,
       difference ? 'DIFFERENT' : 'same',
       `${bareRun.commands.length} commands, ${bareRun.requests.length} requests`,
       difference ? 0 : 1,

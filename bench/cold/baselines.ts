@@ -90,6 +90,63 @@ export const frameworkUse = (inputs: readonly string[]): FrameworkUse => {
  */
 export const requestOf = (c: FakeCall): string => `${c.service}:${c.op}@${c.region}`;
 
+// Where a DynamoDB input holds attribute values, as records (attribute name → value).
+const RECORDS = ['Item', 'Key', 'ExpressionAttributeValues', 'ExclusiveStartKey'] as const;
+
+/** One attribute value (`{ S: 'x' }`) as the plain value the document client takes (binary left as it is). */
+const plainValue = (v: unknown): unknown => {
+  if (typeof v !== 'object' || v === null) return v;
+  const a = v as Record<string, unknown>;
+  if ('S' in a) return a.S;
+  if ('N' in a) return Number(a.N);
+  if ('BOOL' in a) return a.BOOL;
+  if ('NULL' in a) return null;
+  if ('M' in a) return plain(a.M);
+  if ('L' in a) return (a.L as unknown[]).map(plainValue);
+  if ('SS' in a) return new Set(a.SS as string[]);
+  if ('NS' in a) return new Set((a.NS as string[]).map(Number));
+  return v;
+};
+
+/** A record of attribute values (attribute name → `{ S: 'x' }`) as plain values. */
+const plain = (r: unknown): unknown =>
+  typeof r === 'object' && r !== null
+    ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, plainValue(v)]))
+    : r;
+
+/** A DynamoDB input in the document client's form: every record of attribute values as plain values. */
+const documentInput = (input: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...input };
+  for (const k of RECORDS) if (out[k]) out[k] = plain(out[k]);
+  if (out.RequestItems && typeof out.RequestItems === 'object')
+    out.RequestItems = Object.fromEntries(
+      Object.entries(out.RequestItems as Record<string, unknown>).map(([table, r]) => [
+        table,
+        Array.isArray(r)
+          ? r.map((w: Record<string, Record<string, unknown>>) =>
+              Object.fromEntries(Object.entries(w).map(([k, v]) => [k, documentInput(v)])),
+            )
+          : { ...(r as object), Keys: ((r as { Keys?: unknown[] }).Keys ?? []).map(plain) },
+      ]),
+    );
+  if (Array.isArray(out.TransactItems))
+    out.TransactItems = out.TransactItems.map((t: Record<string, Record<string, unknown>>) =>
+      Object.fromEntries(Object.entries(t).map(([k, v]) => [k, documentInput(v)])),
+    );
+  return out;
+};
+
+/** A request's input as the fake endpoint received it, as text (null when none was recorded): to compare sides. */
+export const bodyOf = (c: FakeCall): string | null => (c.input ? JSON.stringify(c.input) : null);
+
+/**
+ * The input a baseline sends for a request steward made (the fake endpoint's record of it): the same input, so
+ * the bare SDK serializes and signs the same request (a DynamoDB one in the document client's form, which the
+ * baseline sends it through, as steward does); null where none was recorded (REST: the baseline's stand-in).
+ */
+export const replayInput = (c: FakeCall): Record<string, unknown> | null =>
+  !c.input ? null : c.service === 'dynamodb' && DOCUMENT_OPS[c.op] ? documentInput(c.input) : c.input;
+
 /** Where two lists (of requests or commands) first part, as text; undefined when they are the same. */
 export const firstDifference = (ours: readonly string[], theirs: readonly string[]): string | undefined => {
   for (let i = 0; i < Math.max(ours.length, theirs.length); i++)
@@ -334,22 +391,29 @@ export const baselineSource = (
     '  return built.get(key);',
     '};',
     'const signs = (pkg, service) => SIGNS[pkg] === service;',
-    // Send `service:Op@region` with the surviving command of that name whose client signs for that service:
-    // the client package's own, else the document client's (GetItem → GetCommand).
-    'const send = async (request) => {',
+    // Send `service:Op@region` with the surviving command of that name whose client signs for that service (the
+    // document client's where it survives: GetItem → GetCommand, else the client package's own), with `input`.
+    'const send = async (request, input) => {',
     '  const [, service, op, region] = /^([^:]+):(\\w+)@(.*)$/.exec(request) ?? [];',
     // Without pg, a connection finds no command of its name and is not made.
     ...(pg ? ["  if (service === 'pg') return connect(op, region);"] : []),
-    "  let hit = COMMANDS.find(([pkg, name]) => name === `${op}Command` && !pkg.endsWith('lib-dynamodb') && signs(pkg, service));",
-    "  if (!hit && DOCUMENT_OPS[op]) hit = COMMANDS.find(([pkg, name]) => pkg.endsWith('lib-dynamodb') && name === DOCUMENT_OPS[op] && signs(pkg, service));",
+    // The document client's command first: where a bundle keeps it, steward sends through it (its marshalling
+    // is work steward's first invoke does), and the DynamoDB command it wraps survives beside it.
+    "  let hit = DOCUMENT_OPS[op] ? COMMANDS.find(([pkg, name]) => pkg.endsWith('lib-dynamodb') && name === DOCUMENT_OPS[op] && signs(pkg, service)) : undefined;",
+    "  hit ??= COMMANDS.find(([pkg, name]) => name === `${op}Command` && !pkg.endsWith('lib-dynamodb') && signs(pkg, service));",
     '  if (!hit) return false;',
     '  const [pkg, , Command] = hit;',
-    '  const input = pkg.endsWith("lib-dynamodb") ? { TableName: "t", Key: { pk: "x" } } : /client-(s3|scheduler|lambda)$/.test(pkg) ? { ...LABELS } : {};',
-    '  try { await clientOf(pkg, region || REGION).send(new Command(input)); } catch {}',
+    '  const stand = pkg.endsWith("lib-dynamodb") ? { TableName: "t", Key: { pk: "x" } } : /client-(s3|scheduler|lambda)$/.test(pkg) ? { ...LABELS } : {};',
+    '  const client = clientOf(pkg, region || REGION);',
+    // The input steward's request carried (`replayInput`); a stand-in where none was recorded (REST) or where it
+    // fails before it is sent (no HTTP status: a value the serializer refuses), so the request is still made.
+    '  try { await client.send(new Command(input ?? stand)); } catch (e) {',
+    '    if (input && !e?.$metadata?.httpStatusCode) try { await client.send(new Command(stand)); } catch {}',
+    '  }',
     '  return true;',
     '};',
     ...(pg ? pgConnect(pg) : []),
-    'const calls = async (event) => { let n = 0; for (const request of event.calls ?? []) if (await send(request)) n++; await extraCall(); return n; };',
+    'const calls = async (event) => { let n = 0; for (const [i, request] of (event.calls ?? []).entries()) if (await send(request, event.inputs?.[i] ?? undefined)) n++; await extraCall(); return n; };',
   );
   if (!framework) {
     lines.push('export const handler = async (event) => ({ sent: await calls(event) });');

@@ -6,7 +6,60 @@ export interface FakeCall {
   service: string;
   op: string;
   region: string;
+  /**
+   * What the request carried, as its command's input: the body of a JSON-protocol request, the decoded form
+   * of a query-protocol one (`queryInput`). None for REST requests (their input is partly in the URL).
+   */
+  input?: Record<string, unknown>;
 }
+
+/** A key of a query-protocol body (`A.member.1.B`) as the path of its value. */
+const setPath = (into: Record<string, unknown>, path: string[], value: string) => {
+  let at = into;
+  path.forEach((key, i) => {
+    if (i === path.length - 1) at[key] = value;
+    else at = (at[key] ??= {}) as Record<string, unknown>;
+  });
+};
+
+/**
+ * A query-protocol list or map back in the shape its command took: an object keyed 1, 2, ... is a list
+ * (EC2 writes `Filter.1`), `{ member: [...] }` a list, `{ entry: [{ Name | key, Value | value }] }` a map.
+ */
+const reshape = (v: unknown): unknown => {
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length && keys.every((k) => /^\d+$/.test(k)))
+    return keys.sort((a, b) => Number(a) - Number(b)).map((k) => reshape(o[k]));
+  const inner = Object.fromEntries(keys.map((k) => [k, reshape(o[k])]));
+  if (keys.length === 1 && keys[0] === 'member' && Array.isArray(inner.member)) return inner.member;
+  if (keys.length === 1 && keys[0] === 'entry' && Array.isArray(inner.entry))
+    return Object.fromEntries(
+      (inner.entry as Record<string, unknown>[]).map((e) => [e.Name ?? e.key, e.Value ?? e.value]),
+    );
+  return inner;
+};
+
+/** A query-protocol body (`Action=...&Version=...&A.member.1=x`) as its command's input (values as strings). */
+export const queryInput = (body: string): Record<string, unknown> => {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body))
+    if (key !== 'Action' && key !== 'Version') setPath(raw, key.split('.'), value);
+  return reshape(raw) as Record<string, unknown>;
+};
+
+/** A JSON-protocol body as its command's input (undefined when it is not a JSON object). */
+const jsonInput = (body: string): Record<string, unknown> | undefined => {
+  try {
+    const v: unknown = JSON.parse(body || '{}');
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /** The operation of a REST request (S3, Scheduler): what the SDK command was, from method and path. */
 const restOp = (service: string, method: string, url: string): string => {
@@ -46,7 +99,8 @@ const respond = (
   if (typeof target === 'string') {
     res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') });
     res.end('{}');
-    return { service, op: target.split('.').pop()!, region };
+    const input = jsonInput(body);
+    return { service, op: target.split('.').pop()!, region, ...(input ? { input } : {}) };
   }
   const action = /(?:^|&)Action=(\w+)/.exec(body)?.[1];
   if (action) {
@@ -55,7 +109,7 @@ const respond = (
       `<${action}Response><${action}Result>${answers[action]?.() ?? ''}</${action}Result>` +
         `<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></${action}Response>`,
     );
-    return { service, op: action, region };
+    return { service, op: action, region, input: queryInput(body) };
   }
   const op = restOp(service, req.method ?? 'GET', req.url ?? '/');
   if (op === 'GetObject') {
@@ -70,8 +124,8 @@ const respond = (
 
 /**
  * A local stand-in for every AWS endpoint (`AWS_ENDPOINT_URL`): real HTTP, real SDK serialisation and
- * signing, empty answers (or `answers`, set per function). It records what was asked, so a baseline can
- * send exactly the same requests and read exactly the same answers.
+ * signing, empty answers (or `answers`, set per function). It records what was asked (and with what input), so
+ * a baseline can send exactly the same requests and read exactly the same answers.
  */
 export const startFakeEndpoint = async (): Promise<{
   url: string;

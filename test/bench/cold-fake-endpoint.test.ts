@@ -3,17 +3,20 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeSnapshotsCommand as DescribeEbsSnapshots, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeSnapshotsCommand as DescribeCacheSnapshots,
   ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
-import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baselineSource,
+  replayInput,
   requestOf,
   sdkSurvivors,
   survivingCommands,
@@ -51,8 +54,9 @@ describe('the cold-start fake endpoint', () => {
     expect(rds.DBSnapshots ?? []).toEqual([]);
     expect(ddb.Item).toBeUndefined();
     expect(fake.calls).toEqual([
-      { service: 'rds', op: 'DescribeDBSnapshots', region: 'eu-west-1' },
-      { service: 'dynamodb', op: 'GetItem', region: 'eu-west-1' },
+      { service: 'rds', op: 'DescribeDBSnapshots', region: 'eu-west-1', input: {} },
+      { service: 'dynamodb', op: 'GetItem', region: 'eu-west-1', input: { TableName: 't', Key: {} } },
+      // A REST request's input is partly in its URL: none recorded.
       { service: 's3', op: 'PutObject', region: 'eu-west-1' },
     ]);
   });
@@ -168,6 +172,95 @@ describe('a baseline bundle', () => {
         'elasticache:DescribeSnapshots@eu-west-1',
         'ec2:DescribeSnapshots@us-west-2',
         'elasticache:DescribeSnapshots@us-west-2',
+      ]);
+      expect(fake.calls).toEqual(sent);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("replays each request with steward's input: the same bodies, a DynamoDB one through the document client", async () => {
+    // Prepare: what scaling's acting alarm sends (a document-client write, an RDS change, an SNS message with
+    // attributes); its bundle keeps the document client's command and the DynamoDB command it wraps.
+    const ddb = 'node_modules/@aws-sdk/client-dynamodb/dist-es';
+    const doc = 'node_modules/@aws-sdk/lib-dynamodb/dist-es';
+    const rds = 'node_modules/@aws-sdk/client-rds/dist-es';
+    const sns = 'node_modules/@aws-sdk/client-sns/dist-es';
+    const entry = join(dir, 'inputs.mjs');
+    writeFileSync(
+      entry,
+      baselineSource(
+        sdkSurvivors([
+          `${ddb}/DynamoDBClient.js`,
+          `${ddb}/commands/PutItemCommand.js`,
+          `${doc}/DynamoDBDocumentClient.js`,
+          `${doc}/commands/PutCommand.js`,
+          `${rds}/RDSClient.js`,
+          `${rds}/commands/ModifyDBInstanceCommand.js`,
+          `${sns}/SNSClient.js`,
+          `${sns}/commands/PublishCommand.js`,
+        ]),
+      ),
+    );
+    const fake = await startFakeEndpoint();
+    const options = {
+      region: 'eu-west-1',
+      endpoint: fake.url,
+      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+      maxAttempts: 1,
+    };
+    try {
+      await DynamoDBDocumentClient.from(new DynamoDBClient(options)).send(
+        new PutCommand({
+          TableName: 'state',
+          Item: { pk: 'scaling-seen#a', ttl: 1796364113, announced: false, outcome: { n: [1, 'x'] } },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+          ExpressionAttributeNames: { '#pk': 'pk', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': 1796191313 },
+        }),
+      );
+      await new RDSClient(options).send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: 'orders-db',
+          DBInstanceClass: 'db.r6g.xlarge',
+          ApplyImmediately: true,
+        }),
+      );
+      await new SNSClient(options).send(
+        new PublishCommand({
+          TopicArn: 'arn:aws:sns:eu-west-1:111122223333:t',
+          Subject: 'scaled',
+          Message: '{"default":"orders-db → xlarge"}',
+          MessageStructure: 'json',
+          MessageAttributes: {
+            severity: { DataType: 'String', StringValue: 'warning' },
+            capability: { DataType: 'String', StringValue: 'scaling' },
+          },
+        }),
+      );
+      const sent = fake.calls.splice(0);
+      const event = join(dir, 'inputs-event.json');
+      writeFileSync(event, JSON.stringify({ calls: sent.map(requestOf), inputs: sent.map(replayInput) }));
+
+      // Act: the baseline's first invoke in a fresh process, as the bench runs it.
+      await promisify(execFile)(process.execPath, [resolve('bench/cold/harness.mjs'), entry, event], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+          AWS_SECRET_ACCESS_KEY: 'bench',
+          AWS_ENDPOINT_URL: fake.url,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+
+      // Assert: the same requests with the same inputs (the item in DynamoDB's wire form: marshalled again).
+      expect(sent.map((c) => c.input)).toEqual([
+        expect.objectContaining({ Item: expect.objectContaining({ ttl: { N: '1796364113' } }) }),
+        expect.objectContaining({ ApplyImmediately: 'true' }),
+        expect.objectContaining({
+          MessageAttributes: expect.objectContaining({ severity: expect.anything() }),
+        }),
       ]);
       expect(fake.calls).toEqual(sent);
     } finally {
