@@ -5,7 +5,7 @@ import { elastiCacheClient } from '../../shared/aws/clients/elasticache.js';
 import { rdsClient } from '../../shared/aws/clients/rds.js';
 import { s3Client } from '../../shared/aws/clients/s3.js';
 import { taggingClient } from '../../shared/aws/clients/tagging.js';
-import { backsUpEbs, ebsBackup } from '../../shared/aws/ebs.js';
+import { backsUpEbs, ebsSetStore } from '../../shared/aws/ebs.js';
 import {
   fleetSessions,
   fleetWiring as fleetWiringOf,
@@ -85,7 +85,7 @@ export const wire = (
       rdsClient(region, undefined, as),
       elastiCacheClient(region, undefined, as),
       taggingClient(region, undefined, as),
-      ebsBackup(region, ec2Client(region, undefined, as)),
+      ebsSetStore(region, ec2Client(region, undefined, as)),
     );
   const drOnly = drReadOnlyRegion(base.config);
   // A child's own key part in the hub's table and bucket: its account and region.
@@ -193,7 +193,7 @@ export const wireVault = (
               rdsClient(region, undefined, as),
               elastiCacheClient(region, undefined, as),
               taggingClient(region, undefined, as),
-              backsUpEbs(config) ? ebsBackup(region, ec2Client(region, undefined, as)) : undefined,
+              backsUpEbs(config) ? ebsSetStore(region, ec2Client(region, undefined, as)) : undefined,
             );
           },
         }

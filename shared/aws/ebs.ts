@@ -219,12 +219,13 @@ export const setsOf = (snapshots: readonly Ec2Snapshot[], region: string): Snaps
 };
 
 /**
- * The EBS side of backups in one region: tagged instances and volumes as targets, crash-consistent snapshot
- * sets (CreateSnapshots for an instance, CreateSnapshot for a volume), cross-region copies of sets, and the
- * sets steward holds, as plain data.
+ * The sets steward holds in one region, listed and deleted: all retention runs. A factory of its own because
+ * esbuild keeps every member of an object a bundle builds: a bundle that calls only this one (retention) leaves
+ * `ebsBackup`'s targets, set writers and their EC2 commands out.
  */
-export const ebsBackup = (region: string, ec2: EC2Client) => {
-  const describeSets = (Filters: Filter[], what: string) =>
+export const ebsSetStore = (region: string, ec2: EC2Client) => {
+  /** The account's own snapshots in steward sets, filtered by `Filters`, every page, as sets. */
+  const describeSets = (Filters: Filter[], what: string): Promise<Snapshot[]> =>
     collectPages(
       paginateDescribeSnapshots(
         { client: ec2, pageSize: SNAPSHOT_PAGE },
@@ -236,6 +237,53 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
       'DescribeSnapshots',
       `${what} in ${region}`,
     ).then((snaps) => setsOf(snaps, region));
+
+  /**
+   * Delete a snapshot set: every part (the listed ones, or those its tag finds now), each tried even when
+   * another fails, so one refusal leaves no more of the set behind than it must; the first failure is then
+   * thrown. A part already gone counts as deleted; the set is `already-gone` only when every part was.
+   */
+  const removeSet = async (s: Pick<Snapshot, 'id' | 'parts'>): Promise<'deleted' | 'already-gone'> => {
+    const parts =
+      s.parts ??
+      (await describeSets([{ Name: `tag:${Tag.set}`, Values: [s.id] }], `set ${s.id}`)).flatMap(
+        (x) => x.parts ?? [],
+      );
+    let deleted = 0;
+    const failures: unknown[] = [];
+    for (const p of parts) {
+      try {
+        const r = await attempt(
+          'DeleteSnapshot',
+          `ebs snapshot ${p.id} (set ${s.id}) in ${region}`,
+          () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: p.id })),
+          { gone: ['InvalidSnapshot.NotFound'] },
+        );
+        if (r.ok) deleted++;
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    if (failures.length) throw failures[0];
+    return deleted ? 'deleted' : 'already-gone';
+  };
+
+  /** Every snapshot set steward holds in this region (any state), with what AWS services made marked. */
+  const listSets = () => describeSets([], 'ebs snapshot sets');
+
+  return { region, listSets, removeSet, describeSets };
+};
+
+/** The EBS sets of one region as retention keeps them: listed and deleted. */
+export type EbsSetStore = Pick<ReturnType<typeof ebsSetStore>, 'listSets' | 'removeSet'>;
+
+/**
+ * The EBS side of backups in one region: tagged instances and volumes as targets, crash-consistent snapshot
+ * sets (CreateSnapshots for an instance, CreateSnapshot for a volume), cross-region copies of sets, and the
+ * sets steward holds, as plain data.
+ */
+export const ebsBackup = (region: string, ec2: EC2Client) => {
+  const { listSets, removeSet, describeSets } = ebsSetStore(region, ec2);
 
   /** The sets among `ids` that exist, `SET_IDS_PER_REQUEST` ids a request (one for a run of 20 instances). */
   const someSets = async (ids: readonly string[]): Promise<Snapshot[]> => {
@@ -422,39 +470,6 @@ export const ebsBackup = (region: string, ec2: EC2Client) => {
     }
     return 'started';
   };
-
-  /**
-   * Delete a snapshot set: every part (the listed ones, or those its tag finds now), each tried even when
-   * another fails, so one refusal leaves no more of the set behind than it must; the first failure is then
-   * thrown. A part already gone counts as deleted; the set is `already-gone` only when every part was.
-   */
-  const removeSet = async (s: Pick<Snapshot, 'id' | 'parts'>): Promise<'deleted' | 'already-gone'> => {
-    const parts =
-      s.parts ??
-      (await describeSets([{ Name: `tag:${Tag.set}`, Values: [s.id] }], `set ${s.id}`)).flatMap(
-        (x) => x.parts ?? [],
-      );
-    let deleted = 0;
-    const failures: unknown[] = [];
-    for (const p of parts) {
-      try {
-        const r = await attempt(
-          'DeleteSnapshot',
-          `ebs snapshot ${p.id} (set ${s.id}) in ${region}`,
-          () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: p.id })),
-          { gone: ['InvalidSnapshot.NotFound'] },
-        );
-        if (r.ok) deleted++;
-      } catch (e) {
-        failures.push(e);
-      }
-    }
-    if (failures.length) throw failures[0];
-    return deleted ? 'deleted' : 'already-gone';
-  };
-
-  /** Every snapshot set steward holds in this region (any state), with what AWS services made marked. */
-  const listSets = () => describeSets([], 'ebs snapshot sets');
 
   /** Targeted reads of sets, for the copy queue between full listings. */
   const reader: Omit<SnapshotReader, 'region'> = {

@@ -12,11 +12,10 @@ import { collectPages, PAGE } from './pages.js';
 import { automated } from './rds.js';
 
 /**
- * ElastiCache side of backups in one region. Replication groups (Valkey / Redis OSS, cluster mode on or
- * off) are the unit: CreateSnapshot with ReplicationGroupId snapshots the whole group. ElastiCache has no
- * cross-region snapshot copy (only export to S3), so this adapter has no copy.
+ * The replication groups of one region as plain data: what the status check and the evidence read. A
+ * factory of its own (see `rdsDatabases`), so a bundle that only lists leaves CreateSnapshot out.
  */
-export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient) => {
+export const elastiCacheGroups = (region: string, elasticache: ElastiCacheClient) => {
   const tagsOf = async (arn: string) =>
     tagRecord(
       (
@@ -54,6 +53,17 @@ export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient
     // One ListTagsForResource per group, a few at a time: the client's pacer keeps the rate.
     return mapLimit(groups, FANOUT, async (g) => ({ ...g, tags: g.arn ? await tagsOf(g.arn) : {} }));
   };
+
+  return { region, listReplicationGroups };
+};
+
+/**
+ * ElastiCache side of backups in one region. Replication groups (Valkey / Redis OSS, cluster mode on or
+ * off) are the unit: CreateSnapshot with ReplicationGroupId snapshots the whole group. ElastiCache has no
+ * cross-region snapshot copy (only export to S3), so this adapter has no copy.
+ */
+export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient) => {
+  const { listReplicationGroups } = elastiCacheGroups(region, elasticache);
 
   /** Snapshot a replication group with explicit tags; our deterministic name already existing is success. */
   const createSnapshot = async (input: CreateSnapshotInput): Promise<'created' | 'already-done'> => {

@@ -13,11 +13,11 @@ import { approvalKey, cooldownKey, pendingApprovalsKey, resourceKey } from '../s
 import type { Approval } from '../scaling/model.js';
 import type { EstateReader, HistoryStore, ScalingReader, StoredObject } from '../report/ports.js';
 import type { EbsBackup } from './ebs.js';
-import { elastiCacheBackup } from './elasticache.js';
+import { elastiCacheGroups } from './elasticache.js';
 import { batchGetAll } from './batch-get.js';
 import { s3Objects } from './objects.js';
 import { collectPages, PAGE } from './pages.js';
-import { rdsBackup } from './rds.js';
+import { rdsDatabases } from './rds.js';
 import { fromCacheSnapshot, fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
 
 /**
@@ -32,8 +32,8 @@ export const awsEstateReader = (
   elasticache: ElastiCacheClient,
   ebs?: EbsBackup,
 ): EstateReader => {
-  const databases = rdsBackup(region, rds);
-  const caches = elastiCacheBackup(region, elasticache);
+  const databases = rdsDatabases(region, rds);
+  const caches = elastiCacheGroups(region, elasticache);
   return {
     region,
     databases: async () =>

@@ -28,8 +28,12 @@ const isKmsError = (e: unknown): boolean =>
 export const automated = (retentionDays: number | undefined, window: string | undefined) =>
   retentionDays === undefined ? {} : { automatedBackup: { retentionDays, ...(window ? { window } : {}) } };
 
-/** RDS side of backups in one region: databases as plain data, snapshot creation, cross-region copy, quota. */
-export const rdsBackup = (region: string, rds: RDSClient) => {
+/**
+ * The databases of one region as plain data (instances, Aurora clusters): what the status check and the
+ * evidence read. A factory of its own because esbuild keeps every member of an object a bundle builds: a
+ * bundle that only lists (report) leaves `rdsBackup`'s snapshot writers, quota read and their commands out.
+ */
+export const rdsDatabases = (region: string, rds: RDSClient) => {
   const listInstances = () =>
     collectPages(
       paginateDescribeDBInstances({ client: rds, ...PAGE }, {}),
@@ -73,6 +77,13 @@ export const rdsBackup = (region: string, rds: RDSClient) => {
       'DescribeDBClusters',
       `region ${region}`,
     );
+
+  return { region, listInstances, listClusters };
+};
+
+/** RDS side of backups in one region: databases as plain data, snapshot creation, cross-region copy, quota. */
+export const rdsBackup = (region: string, rds: RDSClient) => {
+  const { listInstances, listClusters } = rdsDatabases(region, rds);
 
   /**
    * Take a manual DB snapshot (instance) or DB cluster snapshot with explicit tags: the database's

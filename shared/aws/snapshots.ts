@@ -27,7 +27,7 @@ import type { SnapshotStore } from '../retention/ports.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt, call } from './call.js';
-import type { EbsBackup } from './ebs.js';
+import type { EbsSetStore } from './ebs.js';
 import { collectPages, PAGE } from './pages.js';
 
 /** Snapshot ids steward creates start with this; ElastiCache lists no tags, so the prefix narrows tag reads. */
@@ -128,7 +128,7 @@ export const awsSnapshotStore = (
   rds: RDSClient,
   elasticache: ElastiCacheClient,
   tagging?: ResourceGroupsTaggingAPIClient,
-  ebs?: EbsBackup,
+  ebs?: EbsSetStore,
 ): SnapshotStore => {
   const listInstances = () =>
     collectPages(

@@ -2,6 +2,9 @@ import type { VerificationOutcome } from '../drill/checks.js';
 import type { DrillReportDocument } from '../drill/report.js';
 import type { ResourceKind } from '../model.js';
 
+/** Capability name: log service, notification speaker, metric dimension. */
+export const CAPABILITY = 'report';
+
 /** One word per database: what an operator (and `steward status`'s exit code) acts on. */
 export type Health = 'OK' | 'LATE' | 'FAILING' | 'UNPROTECTED';
 

@@ -1,4 +1,9 @@
 import { errorMessage } from '../errors.js';
+import type { Outcome } from '../model.js';
+import { TOP_N } from '../notify/budget.js';
+import { type Notification, sendReported } from '../notify/notifier.js';
+import { addCount, logger } from '../observability.js';
+import { throwIfFailed } from '../outcomes.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import { RETENTION_RECORDS_PREFIX, type RetentionRecord } from '../retention/record.js';
 import {
@@ -7,15 +12,20 @@ import {
   type EvidenceReport,
   monthRange,
   monthsEnding,
+  previousMonth,
 } from './evidence.js';
 import { drillsOfMonths } from './history.js';
+import { CAPABILITY, drillOutcome } from './model.js';
 import type { HistoryStore } from './ports.js';
 import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from './render.js';
 import { drLagObjectiveSeconds } from './schedule.js';
+import type { ReportRequest } from './request.js';
 import type { StatusDeps } from './status.js';
+import type { BaseDeps } from '../runtime.js';
 
-// The evidence run's month (service.ts imports this module, and only this one, when a run needs evidence).
-export { previousMonth } from './evidence.js';
+// The evidence run (service.ts imports this module, and only this one, when a run needs evidence): its month,
+// its run and its notification live here, so the daily status check never parses them.
+export { previousMonth };
 
 /** Evidence reads the same sources as status, and the report bucket is required. */
 export type EvidenceDeps = StatusDeps & { history: HistoryStore };
@@ -135,4 +145,139 @@ export const storeEvidence = async (
   await history.put(keys.databasesCsv, docs.databasesCsv, 'text/csv; charset=utf-8');
   await history.put(keys.drillsCsv, docs.drillsCsv, 'text/csv; charset=utf-8');
   return keys;
+};
+
+const evidenceSubject = (r: EvidenceReport): string => {
+  const s = r.summary;
+  return [
+    `${r.month} recovery evidence: ${s.backupsTaken}/${s.backupsScheduled} scheduled backups`,
+    `${s.drillsPassed}/${s.drills} drills passed`,
+    ...(s.drillsMissed ? [`${s.drillsMissed} drill${s.drillsMissed === 1 ? '' : 's'} not run`] : []),
+    ...(s.unprotected ? [`${s.unprotected} unprotected`] : []),
+  ].join(', ');
+};
+
+/** The first TOP_N items joined, then how many more (the evidence report lists them all). */
+const firstOf = (items: readonly string[]): string =>
+  items.length > TOP_N
+    ? `${items.slice(0, TOP_N).join(', ')} and ${items.length - TOP_N} more`
+    : items.join(', ');
+
+/** The info notification that links a month's evidence: counts, the first few names, the report's links. */
+export const evidenceNotification = (
+  r: EvidenceReport,
+  links: { html: string; json: string; databasesCsv: string; drillsCsv: string } | undefined,
+): Notification => {
+  const s = r.summary;
+  const missed = r.databases.filter((d) => d.backups?.missed.length);
+  const drillsWith = (o: 'failed' | 'inconclusive') =>
+    r.databases
+      .flatMap((d) => d.drills.filter((x) => drillOutcome(x) === o))
+      .map((d) => `${d.database} ${d.startedAt.slice(0, 10)}`);
+  const failedDrills = drillsWith('failed');
+  const notRun = r.databases.flatMap((d) => (d.drillsMissed ?? []).map((t) => `${d.id} ${t.slice(0, 10)}`));
+  const inconclusiveDrills = drillsWith('inconclusive');
+  return {
+    severity: 'info',
+    capability: CAPABILITY,
+    subject: evidenceSubject(r),
+    lines: [
+      `Databases: ${s.protected} of ${s.databases} protected${s.unprotected ? `, ${s.unprotected} without a steward:backup tag` : ''}.`,
+      `Backups: ${s.backupsTaken} of ${s.backupsScheduled} scheduled taken${s.backupsMissed ? `, ${s.backupsMissed} missed (${firstOf(missed.map((d) => `${d.id} ${d.backups!.missed.length}`))})` : ''}${s.backupsPending ? `; ${s.backupsPending} not judged yet (inside the backup grace)` : ''}.`,
+      ...(r.drRegion
+        ? [
+            `DR copies in ${r.drRegion}: ${s.drCopies}${s.drCopiesMissing ? `, ${s.drCopiesMissing} backups not copied` : ''}${s.drCopiesPending ? `; ${s.drCopiesPending} not judged yet (inside the DR grace): the report's notes say when to generate it again` : ''}.`,
+          ]
+        : []),
+      `Retention expired ${s.retentionDeleted} snapshots${s.dumpsDeleted ? ` and ${s.dumpsDeleted} dump objects` : ''}.`,
+      `Restore drills: ${s.drillsPassed} of ${s.drills} passed${failedDrills.length ? `; failed: ${firstOf(failedDrills)}` : ''}${inconclusiveDrills.length ? `; inconclusive: ${firstOf(inconclusiveDrills)}` : ''}${notRun.length ? `; scheduled but not run: ${firstOf(notRun)}` : ''}.`,
+      ...(s.drills
+        ? [
+            `Drill copies: ${s.drillInstanceHours} instance-hours${s.drillEstimatedUsd !== undefined ? `, about $${s.drillEstimatedUsd.toFixed(2)}` : ''}.`,
+          ]
+        : []),
+      ...(r.complete ? [] : ['The month is not over: this report is partial.']),
+    ],
+    nextSteps: [
+      'Open the report (HTML) and file it with your audit evidence',
+      `steward report --month ${r.month} --stage ${r.stage} --out evidence-${r.month}.html: the same report on demand`,
+    ],
+    ...(links
+      ? {
+          links: [
+            { text: 'Evidence report (HTML)', href: links.html },
+            { text: 'JSON', href: links.json },
+            { text: 'CSV per database', href: links.databasesCsv },
+            { text: 'CSV per drill', href: links.drillsCsv },
+          ],
+        }
+      : {}),
+    data: { month: r.month, summary: s, complete: r.complete },
+  };
+};
+
+/** What an evidence run returns (the report function's result for `evidence`). */
+export interface EvidenceResult {
+  action: 'evidence';
+  month: string;
+  dryRun: boolean;
+  summary: EvidenceReport['summary'];
+  keys?: ReturnType<typeof evidenceKeys>;
+  outcomes: Outcome[];
+}
+
+/**
+ * The evidence run: a month's documents built, stored in the report bucket (not in a dry run) and linked in
+ * one info notification (a warning when they could not be stored: the message is then all there is).
+ */
+export const runEvidence = async (
+  req: Extract<ReportRequest, { action: 'evidence' }>,
+  deps: BaseDeps & { estate: EvidenceDeps },
+  dryRun: boolean,
+): Promise<EvidenceResult> => {
+  const month = req.month ?? previousMonth(req.scheduledTime ? new Date(req.scheduledTime) : deps.now());
+  const docs = await buildEvidenceDocuments(deps.estate, month, deps.place?.account ?? deps.config.account);
+  const outcomes: Outcome[] = [];
+  let keys: ReturnType<typeof evidenceKeys> | undefined;
+  if (!dryRun) {
+    try {
+      keys = await storeEvidence(deps.estate.history, month, docs);
+      outcomes.push({ resource: `evidence ${month}`, action: 'store', status: 'done', detail: keys.html });
+    } catch (e) {
+      outcomes.push({
+        resource: `evidence ${month}`,
+        action: 'store',
+        status: 'failed',
+        error: errorMessage(e),
+      });
+    }
+  }
+  const href = deps.estate.history.href;
+  const links = keys && {
+    html: href(keys.html),
+    json: href(keys.json),
+    databasesCsv: href(keys.databasesCsv),
+    drillsCsv: href(keys.drillsCsv),
+  };
+  if (!dryRun) {
+    const n = evidenceNotification(docs.report, links);
+    const failed = outcomes.find((o) => o.status === 'failed');
+    if (failed?.status === 'failed') {
+      // The evidence exists only in this message now: say so, louder than info.
+      n.severity = 'warning';
+      n.lines.push('', `The report could not be written to ${deps.estate.history.location}: ${failed.error}`);
+    }
+    outcomes.push(...(await sendReported(deps.notifier, n)));
+  }
+  addCount('EvidenceBackupsMissed', docs.report.summary.backupsMissed);
+  logger.info('evidence report', { month, dryRun, summary: docs.report.summary, keys });
+  throwIfFailed(`evidence report ${month}`, outcomes);
+  return {
+    action: 'evidence',
+    month,
+    dryRun,
+    summary: docs.report.summary,
+    ...(keys ? { keys } : {}),
+    outcomes,
+  };
 };

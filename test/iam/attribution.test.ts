@@ -68,4 +68,15 @@ describe('IAM attribution of modules loaded once (shared/once.ts)', () => {
     expect(retention.has('shared/aws/rds-scaling.ts#rdsScaling')).toBe(false);
     expect(retention.has('shared/aws/scheduler.ts#schedulerBackup')).toBe(false);
   });
+
+  it('credits the importer of an adapter built on another factory of its module with that one too', () => {
+    // Act
+    const backup = adaptersOf('backup');
+    const retention = adaptersOf('retention');
+
+    // Assert: ebsBackup lists and deletes sets through ebsSetStore, which retention imports alone.
+    expect(backup.has('shared/aws/ebs.ts#ebsSetStore')).toBe(true);
+    expect(retention.has('shared/aws/ebs.ts#ebsSetStore')).toBe(true);
+    expect(retention.has('shared/aws/ebs.ts#ebsBackup')).toBe(false);
+  });
 });

@@ -108,9 +108,26 @@ const graphOf = (fn: string) => {
   return g;
 };
 
+/**
+ * The factories of its own module an adapter factory is built on (`ebsBackup` on `ebsSetStore`, whose
+ * listing and deletes it returns as its own): whoever imports the outer one sends through them too.
+ */
+const builtOn = (name: string): string[] => {
+  const [file, factory] = name.split('#') as [string, string];
+  const spans = exportSpans(file);
+  const span = spans.find((x) => x.name === factory);
+  if (!span) return [];
+  const body = readFileSync(join(ROOT, file), 'utf8').split('\n').slice(span.from, span.to).join('\n');
+  return spans
+    .filter((x) => x.name !== factory && new RegExp(`\\b${x.name}\\(`).test(body))
+    .map((x) => `${file}#${x.name}`);
+};
+
 /** The adapter factories (`shared/aws/rds.ts#rdsBackup`) a function's handler reaches through value imports. */
 export const adaptersOf = (fn: string): Set<string> =>
-  new Set([...graphOf(fn).names].filter((n) => isAdapter(n.split('#')[0]!)));
+  new Set(
+    [...graphOf(fn).names].filter((n) => isAdapter(n.split('#')[0]!)).flatMap((n) => [n, ...builtOn(n)]),
+  );
 
 /**
  * Whether the function's handler loads every steward module on the call's stack. An adapter many

@@ -309,6 +309,24 @@ describe('what each function bundle carries', () => {
     expect(stray).toEqual([]);
   });
 
+  it('retention and report carry no snapshot writer they never call: retention lists and deletes, report lists', () => {
+    // esbuild keeps every member of an object a bundle builds, so the listing halves are factories of their own
+    // (ebsSetStore, rdsDatabases, elastiCacheGroups): the writers and their commands stay out of these bundles.
+    const command = (names: string) =>
+      new RegExp(`@aws-sdk/client-(?:ec2|rds|elasticache)/dist-es/commands/(?:${names})Command\\.js$`);
+    expect(
+      has('retention', command('CreateSnapshots?|CopySnapshot|DescribeInstances|DescribeVolumes')),
+    ).toEqual([]);
+    expect(has('retention', command('DeleteSnapshot|DescribeSnapshots')).length).toBeGreaterThan(0);
+    expect(
+      has('report', command('CreateDB\\w*Snapshot|CopyDB\\w*Snapshot|DescribeAccountAttributes')),
+    ).toEqual([]);
+    expect(has('report', /client-elasticache\/dist-es\/commands\/CreateSnapshotCommand\.js$/)).toEqual([]);
+    expect(has('report', command('DescribeDBInstances|DescribeReplicationGroups'))).toHaveLength(2);
+    // backup takes and copies, so it keeps them (the check can fail).
+    expect(has('backup', command('CreateDBSnapshot|CopyDBSnapshot|CreateSnapshots'))).toHaveLength(3);
+  });
+
   it("no function carries the consistency document's script (infra builds the document; functions run it by name)", () => {
     for (const fn of FUNCTIONS) expect(code(fn).includes('steward-watchdog'), fn).toBe(false);
   });

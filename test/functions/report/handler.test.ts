@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run, type ReportDeps } from '../../../functions/report/handler.js';
-import { evidenceNotification } from '../../../shared/report/service.js';
+import { evidenceNotification } from '../../../shared/report/monthly.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { buildEvidence, monthRange, monthsEnding, previousMonth } from '../../../shared/report/evidence.js';
 import { renderDatabasesCsv, renderDrillsCsv, renderEvidenceHtml } from '../../../shared/report/render.js';
-import { evidenceNotification } from '../../../shared/report/service.js';
+import { evidenceNotification } from '../../../shared/report/monthly.js';
 import type { Snapshot } from '../../../shared/model.js';
 import type { RetentionRecord } from '../../../shared/retention/record.js';
 import { EVIDENCE_MONTH, EVIDENCE_NOW, evidenceConfig, evidenceInputs } from '../../fakes/evidence-estate.js';
