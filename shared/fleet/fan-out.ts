@@ -176,11 +176,22 @@ export const targetLabel = (t: Pick<FanOutTarget, 'account' | 'region'>): string
   `${t.account} ${t.region}`;
 
 /** Why a target failed, as an operator reads it. */
-export type TargetFailureKind = 'access-denied' | 'region-disabled' | 'throttled' | 'failed';
+export type TargetFailureKind =
+  'access-denied' | 'credentials-refused' | 'region-disabled' | 'throttled' | 'failed';
 
+// A call signed with valid credentials to a region the account has not enabled is answered "The security token
+// included in the request is invalid": InvalidClientTokenId (HTTP 403) by the query-protocol services (RDS,
+// ElastiCache, STS, IAM), UnrecognizedClientException (HTTP 400) by the JSON ones, AuthFailure by EC2
+// (aws-nuke#774 in ap-east-1, remotion-dev/github-unwrapped-2022#34 and aws-sdk-ruby#2850 in eu-south-1). The
+// hub assumes a target's role through its own region's STS, whose session tokens are valid in every region (IAM
+// User Guide, "Manage AWS STS in an AWS Region"), so after a successful AssumeRole these codes most likely mean
+// the region is not enabled; but wrong, revoked or global-endpoint (v1) credentials answer exactly the same,
+// and nothing in the error tells the two apart. They are checked before access-denied: they are not a policy's
+// refusal, and "is the spoke deployed?" would send the operator the wrong way.
 const KINDS: [TargetFailureKind, RegExp][] = [
-  ['access-denied', /AccessDenied|UnauthorizedOperation|NotAuthorized|InvalidClientTokenId|ExpiredToken/],
-  ['region-disabled', /RegionDisabled|OptInRequired|UnrecognizedClient|AuthFailure/],
+  ['credentials-refused', /InvalidClientTokenId|UnrecognizedClient|AuthFailure/],
+  ['access-denied', /AccessDenied|UnauthorizedOperation|NotAuthorized|ExpiredToken/],
+  ['region-disabled', /RegionDisabled|OptInRequired/],
   ['throttled', /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/],
 ];
 
@@ -190,11 +201,23 @@ export const targetFailureKind = (e: unknown): TargetFailureKind => {
   return KINDS.find(([, re]) => re.test(text))?.[0] ?? 'failed';
 };
 
-const WHY: Record<TargetFailureKind, string> = {
-  'access-denied': 'access denied (is the spoke deployed there, and does its role trust this hub?)',
-  'region-disabled': 'the region is disabled or not opted in for the account',
-  throttled: 'throttled by AWS after retries',
-  failed: 'the run failed',
+const why = (kind: TargetFailureKind, t: Pick<FanOutTarget, 'account' | 'region'>, e: unknown): string => {
+  switch (kind) {
+    case 'access-denied':
+      return 'access denied (is the spoke deployed there, and does its role trust this hub?)';
+    case 'credentials-refused':
+      return `${t.region} refused the credentials: the region is not enabled for account ${t.account} (an opt-in region answers so), or the credentials are invalid; InvalidClientTokenId, UnrecognizedClientException and AuthFailure cannot tell which`;
+    case 'region-disabled':
+      // STS API Reference, AssumeRole: "STS is not activated in the requested region for the account that is
+      // being asked to generate credentials" (the role's account; the request went to the hub region's STS).
+      return /RegionDisabled/.test(`${errorCode(e)} ${errorMessage(e)}`)
+        ? `STS is not activated for account ${t.account} in the region the hub assumes its role from (IAM account settings), or the region is not enabled`
+        : `the region ${t.region} is not enabled (opted in) for account ${t.account}`;
+    case 'throttled':
+      return 'throttled by AWS after retries';
+    case 'failed':
+      return 'the run failed';
+  }
 };
 
 /**
@@ -210,7 +233,7 @@ export class TargetFailedError extends StewardError {
   ) {
     const kind = targetFailureKind(cause);
     super(
-      `Target ${targetLabel(target)} (targets[${target.index}]): ${WHY[kind]}: ${clip(`${errorCode(cause)}: ${errorMessage(cause)}`, 900)}`,
+      `Target ${targetLabel(target)} (targets[${target.index}]): ${why(kind, target, cause)}: ${clip(`${errorCode(cause)}: ${errorMessage(cause)}`, 900)}`,
       { cause },
     );
     this.kind = kind;

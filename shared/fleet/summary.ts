@@ -94,7 +94,7 @@ export const runFanOutSummary = async (
     ],
     nextSteps: [
       'Access denied: deploy the spoke stack in that account and region, or check its role trusts this hub.',
-      'Region disabled: enable the region for the account, or remove it from targets.',
+      'Region disabled or credentials refused: enable the region for the account (or STS in the hub region), or remove it from targets; if it is enabled, the credentials are invalid.',
     ],
     data: {
       capability: e.capability,
