@@ -5,6 +5,7 @@ import { sendReported, type Notifier } from '../notify/notifier.js';
 import { logger } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
 import {
+  CYCLE_FAILED_ERROR,
   type ChildExecution,
   type FanOutSummary,
   type FanOutSummaryEvent,
@@ -29,6 +30,15 @@ export interface FanOutSummaryDeps {
   results: MapRunResults;
 }
 
+/**
+ * The cycle's deliberate failure, thrown once its notification went out: the only error of the summary the
+ * state machine does not park in the failure queue (infra/fan-out.ts). Any other, including the
+ * PartialFailureError of a notification that failed, means the cycle may have told nobody.
+ */
+export class FleetCycleFailedError extends PartialFailureError {
+  override name = CYCLE_FAILED_ERROR;
+}
+
 const line = (t: TargetResult) =>
   `${t.account} ${t.region}${t.index !== undefined ? ` (targets[${t.index}])` : ''}${t.error ? `: ${t.error}` : ''}`;
 
@@ -41,7 +51,8 @@ const what = (e: FanOutSummaryEvent) => {
 /**
  * The parent's report of one scheduled cycle: read the children's results from the Map Run's export, name
  * every target that failed (account, region and why) in one notification, and end FAILED (after
- * notifying) when any did, so the execution's status and the alarms on it see it. Every target that
+ * notifying, FleetCycleFailedError) when any did, so the execution's status and the alarms on it see it; a
+ * summary that fails otherwise is parked in the failure queue by the state machine. Every target that
  * succeeded already reported its own run; a cycle where all succeeded sends nothing more.
  */
 export const runFanOutSummary = async (
@@ -107,7 +118,7 @@ export const runFanOutSummary = async (
     },
   });
   throwIfFailed(`Fleet ${e.capability} summary`, outcomes);
-  throw new PartialFailureError(
+  throw new FleetCycleFailedError(
     `Fleet ${what(e)}`,
     runError
       ? [{ resource: `${e.targets} targets`, error: runError }]
