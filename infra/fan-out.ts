@@ -256,12 +256,22 @@ export class FleetFanOut extends Construct {
         taskTimeout: Timeout.duration(invokeTimeout),
         retryOnServiceExceptions: false,
       }).addRetry(LAMBDA_RETRY);
-    const summarise = summary(FanOutStates.summarise, { results: JsonPath.objectAt('$.results') });
-    const failedRun = summary(FanOutStates.summariseFailedRun, { error: JsonPath.objectAt('$.error') });
+    // With OU targets, the OUs the listing could not list (the others ran): the summary ends the cycle FAILED
+    // naming them.
+    const unlisted = listed ? { unlisted: JsonPath.listAt('$.unlisted') } : {};
+    const summarise = summary(FanOutStates.summarise, {
+      results: JsonPath.objectAt('$.results'),
+      ...unlisted,
+    });
+    const failedRun = summary(FanOutStates.summariseFailedRun, {
+      error: JsonPath.objectAt('$.error'),
+      ...unlisted,
+    });
     map.addCatch(failedRun, { errors: ['States.ALL'], resultPath: '$.error' });
-    // A listing that fails ends the cycle before any child starts (a partial list would silently leave accounts
-    // out). Uncaught, that was a FAILED execution nobody was told of, every target's run skipped: the summary
-    // says so with the listing's error, as for a Map Run that failed, and the cycle still ends FAILED.
+    // An OU whose listing fails is left out and named (`unlisted`, above); a listing that fails as a whole (the
+    // management account's lookup, items too large) ends the cycle before any child starts. Uncaught, that was
+    // a FAILED execution nobody was told of, every target's run skipped: the summary says so with the
+    // listing's error, as for a Map Run that failed, and the cycle still ends FAILED.
     const failedListing =
       targets instanceof LambdaInvoke
         ? new LambdaInvoke(this, FanOutStates.summariseFailedListing, {

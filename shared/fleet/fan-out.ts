@@ -298,6 +298,8 @@ export interface FanOutSummary {
   runError?: string;
   /** Where the children's results are (the manifest's S3 URI), when the Map Run wrote them. */
   results?: string;
+  /** Organizational units whose accounts could not be listed: none of them ran (shared/fleet/organization.ts). */
+  unlisted?: { organizationalUnit: string; targets?: number[]; error: string }[];
 }
 
 const jsonOf = (s: string | undefined): unknown => {
@@ -336,7 +338,7 @@ export const summariseFanOut = (
     failed: readonly ChildExecution[];
     pending: readonly ChildExecution[];
   },
-  extra: Pick<FanOutSummary, 'runError' | 'results'> = {},
+  extra: Pick<FanOutSummary, 'runError' | 'results' | 'unlisted'> = {},
 ): FanOutSummary => {
   const order = (a: TargetResult, b: TargetResult) =>
     (a.index ?? Infinity) - (b.index ?? Infinity) ||
@@ -380,6 +382,16 @@ export const FanOutSummaryEvent = /* @__PURE__ */ v.onFirstUse(() =>
     ),
     /** The Map state's error, when it failed (caught into `error`). */
     error: v.optional(v.looseObject({ Error: v.optional(v.string()), Cause: v.optional(v.string()) })),
+    /** The listing's OUs that could not be listed (shared/fleet/organization.ts, UnlistedUnit). */
+    unlisted: v.optional(
+      v.array(
+        v.looseObject({
+          organizationalUnit: v.string(),
+          targets: v.optional(v.array(v.int())),
+          error: v.string(),
+        }),
+      ),
+    ),
     /** The scheduled event of the cycle (for the message). */
     event: v.optional(v.record(v.string(), v.unknown())),
   }),

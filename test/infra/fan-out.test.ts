@@ -296,7 +296,12 @@ describe('a retention cycle run locally over the targets', () => {
   const cycle = async (
     c: StewardConfig,
     refused: string[],
-    organization: { ous?: Record<string, string[]>; management?: string; refused?: boolean } = {},
+    organization: {
+      ous?: Record<string, string[]>;
+      management?: string;
+      refused?: boolean;
+      managementRefused?: boolean;
+    } = {},
     /** The summary itself fails: its read of the Map Run's export, or its notification. */
     summaryFails?: 'read' | 'notify',
   ) => {
@@ -372,7 +377,17 @@ describe('a retention cycle run locally over the targets', () => {
               );
             return organization.ous?.[ou] ?? [];
           },
-          managementAccount: async () => organization.management ?? '999999999999',
+          managementAccount: async () => {
+            if (organization.managementRefused)
+              throw new AwsCallError(
+                'DescribeOrganization',
+                'organization',
+                Object.assign(new Error('You don’t have permissions to access this resource.'), {
+                  name: 'AccessDeniedException',
+                }),
+              );
+            return organization.management ?? '999999999999';
+          },
         },
       }),
     };
@@ -440,7 +455,7 @@ describe('a retention cycle run locally over the targets', () => {
 
   it('parks a cycle whose summary of a failed listing failed too', async () => {
     // Act
-    const { execution, ran } = await cycle(config, [], { refused: true }, 'notify');
+    const { execution, ran } = await cycle(config, [], { managementRefused: true }, 'notify');
     // Assert
     expect(ran).toEqual([]);
     expect(execution.error?.Error).toBe('FleetSummaryFailed');
@@ -484,16 +499,40 @@ describe('a retention cycle run locally over the targets', () => {
     expect(execution.status).toBe('FAILED');
   });
 
-  it('tells a cycle whose listing of the OU accounts failed, with the error, and ends it FAILED', async () => {
-    // Act: Organizations refuses the listing (the hub is not the management or a delegated administrator account)
+  it('runs the account targets when an OU listing fails, names the OU, and ends the cycle FAILED', async () => {
+    // Act: Organizations refuses the OU's listing
     const { execution, notifier, ran } = await cycle(config, [], { refused: true });
+    // Assert: one OU's listing no longer skips every target: the four account-regions ran, and the OU that was
+    // not listed is named, critical, and the cycle ends FAILED (told, so nothing is parked)
+    expect(ran.sort()).toEqual([
+      '111111111111 eu-west-1',
+      '222222222222 eu-central-1',
+      '222222222222 eu-west-1',
+      '333333333333 eu-west-1',
+    ]);
+    const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'));
+    expect(summary?.subject).toBe(
+      'Fleet retention: 1 organizational unit not listed (ou-ab12-cd34ef56), their accounts did not run',
+    );
+    expect(summary!.severity).toBe('critical');
+    expect(summary!.lines[0]).toMatch(
+      /^Organizational unit ou-ab12-cd34ef56 \(targets\[3\]\) could not be listed, none of its accounts ran: AccessDeniedException: ListAccountsForParent failed/,
+    );
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    expect(execution.messages).toEqual([]);
+  });
+
+  it('tells a cycle whose listing failed as a whole, with the error, and ends it FAILED', async () => {
+    // Act: Organizations refuses DescribeOrganization (the hub is not the management or a delegated administrator account)
+    const { execution, notifier, ran } = await cycle(config, [], { managementRefused: true });
     // Assert: no child ran, and the cycle did not end silently: the summary says why (it used to fail unseen,
     // with no notification and no alarm, every target's run skipped)
     expect(ran).toEqual([]);
     const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'));
     expect(summary?.subject).toBe('Fleet retention: the cycle failed over 4 targets');
     expect(summary!.severity).toBe('critical');
-    expect(summary!.lines.join('\n')).toMatch(/ListAccountsForParent.*AccessDeniedException|AccessDenied/);
+    expect(summary!.lines.join('\n')).toMatch(/DescribeOrganization.*AccessDeniedException/);
     expect(execution.status).toBe('FAILED');
   });
 
