@@ -11,6 +11,7 @@ import {
   type CfnStateMachine,
   DefinitionBody,
   DistributedMap,
+  Fail,
   JsonPath,
   LogLevel,
   Pass,
@@ -20,10 +21,15 @@ import {
   TaskInput,
   Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
-import { fanOutTargets, organizationalUnitTargets } from '../shared/fleet/fan-out.js';
+import {
+  CYCLE_FAILED_ERROR,
+  fanOutTargets,
+  organizationalUnitTargets,
+  SUMMARY_FAILED_ERROR,
+} from '../shared/fleet/fan-out.js';
 import { hasFanOut, type SpokeCapability } from '../shared/fleet/targets.js';
 import { allowListOrganization } from './fleet.js';
 import { acknowledge, wildcardFindings } from './nag.js';
@@ -51,7 +57,13 @@ export const FanOutStates = {
   summarise: 'Summarise',
   summariseFailedRun: 'SummariseFailedRun',
   summariseFailedListing: 'SummariseFailedListing',
+  cycleFailed: 'CycleFailed',
+  parkSummaryFailure: 'ParkSummaryFailure',
+  summaryFailed: 'SummaryFailed',
 } as const;
+
+/** Where a summary's caught error goes in the state's input. */
+const SUMMARY_ERROR = '$.summaryError';
 
 export interface FleetFanOutProps {
   config: StewardConfig;
@@ -244,32 +256,83 @@ export class FleetFanOut extends Construct {
         taskTimeout: Timeout.duration(invokeTimeout),
         retryOnServiceExceptions: false,
       }).addRetry(LAMBDA_RETRY);
-    const summarise = summary(FanOutStates.summarise, { results: JsonPath.objectAt('$.results') });
-    const failedRun = summary(FanOutStates.summariseFailedRun, { error: JsonPath.objectAt('$.error') });
+    // With OU targets, the OUs the listing could not list (the others ran): the summary ends the cycle FAILED
+    // naming them.
+    const unlisted = listed ? { unlisted: JsonPath.listAt('$.unlisted') } : {};
+    const summarise = summary(FanOutStates.summarise, {
+      results: JsonPath.objectAt('$.results'),
+      ...unlisted,
+    });
+    const failedRun = summary(FanOutStates.summariseFailedRun, {
+      error: JsonPath.objectAt('$.error'),
+      ...unlisted,
+    });
     map.addCatch(failedRun, { errors: ['States.ALL'], resultPath: '$.error' });
-    // A listing that fails ends the cycle before any child starts (a partial list would silently leave accounts
-    // out). Uncaught, that was a FAILED execution nobody was told of, every target's run skipped: the summary
-    // says so with the listing's error, as for a Map Run that failed, and the cycle still ends FAILED.
-    if (targets instanceof LambdaInvoke)
-      targets.addCatch(
-        new LambdaInvoke(this, FanOutStates.summariseFailedListing, {
-          stateName: FanOutStates.summariseFailedListing,
-          comment: 'The accounts of the organizational units could not be listed: no child started',
-          lambdaFunction: fn.fn,
-          payloadResponseOnly: true,
-          payload: TaskInput.fromObject({
-            action: 'fan-out-summary',
-            capability,
-            targets: items.length,
-            // The scheduled event, with the caught error beside its fields.
-            event: JsonPath.objectAt('$'),
-            error: JsonPath.objectAt('$.error'),
-          }),
-          taskTimeout: Timeout.duration(invokeTimeout),
-          retryOnServiceExceptions: false,
-        }).addRetry(LAMBDA_RETRY),
-        { errors: ['States.ALL'], resultPath: '$.error' },
+    // An OU whose listing fails is left out and named (`unlisted`, above); a listing that fails as a whole (the
+    // management account's lookup, items too large) ends the cycle before any child starts. Uncaught, that was
+    // a FAILED execution nobody was told of, every target's run skipped: the summary says so with the
+    // listing's error, as for a Map Run that failed, and the cycle still ends FAILED.
+    const failedListing =
+      targets instanceof LambdaInvoke
+        ? new LambdaInvoke(this, FanOutStates.summariseFailedListing, {
+            stateName: FanOutStates.summariseFailedListing,
+            comment: 'The accounts of the organizational units could not be listed: no child started',
+            lambdaFunction: fn.fn,
+            payloadResponseOnly: true,
+            payload: TaskInput.fromObject({
+              action: 'fan-out-summary',
+              capability,
+              targets: items.length,
+              // The scheduled event, with the caught error beside its fields.
+              event: JsonPath.objectAt('$'),
+              error: JsonPath.objectAt('$.error'),
+            }),
+            taskTimeout: Timeout.duration(invokeTimeout),
+            retryOnServiceExceptions: false,
+          }).addRetry(LAMBDA_RETRY)
+        : undefined;
+    if (failedListing && targets instanceof LambdaInvoke)
+      targets.addCatch(failedListing, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    // A summary that failed (its read of the export, its notification, a bug) ended the execution FAILED just
+    // like the summary's deliberate FAILED after it notified, and the status-change rule below cannot tell the two
+    // apart: such a cycle told nobody. Its deliberate error (FleetCycleFailedError) fails the execution as it is;
+    // any other error parks a message in the stage's failure queue (whose alarm warns), sent by Step Functions
+    // itself so no failing function can lose it, and then fails the execution as FleetSummaryFailed.
+    const cycleFailed = new Fail(this, FanOutStates.cycleFailed, {
+      stateName: FanOutStates.cycleFailed,
+      comment: 'The summary notified the failed targets: the cycle ends FAILED',
+      error: CYCLE_FAILED_ERROR,
+      causePath: `${SUMMARY_ERROR}.Cause`,
+    });
+    const park = new SqsSendMessage(this, FanOutStates.parkSummaryFailure, {
+      stateName: FanOutStates.parkSummaryFailure,
+      comment: "The summary failed and may have told nobody: park the cycle in the stage's failure queue",
+      queue: fn.failureQueue,
+      messageBody: TaskInput.fromObject({
+        problem: `The fleet ${capability} cycle's summary failed: this cycle's failures may not have been notified`,
+        capability,
+        stateMachine: name,
+        execution: JsonPath.executionId,
+        error: JsonPath.objectAt(SUMMARY_ERROR),
+      }),
+      resultPath: JsonPath.DISCARD,
+      taskTimeout: Timeout.duration(Duration.seconds(30)),
+    })
+      .addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6 })
+      .next(
+        new Fail(this, FanOutStates.summaryFailed, {
+          stateName: FanOutStates.summaryFailed,
+          comment: 'The summary failed (parked in the failure queue)',
+          error: SUMMARY_FAILED_ERROR,
+          causePath: `${SUMMARY_ERROR}.Cause`,
+        }),
       );
+    for (const s of [summarise, failedRun, failedListing])
+      s?.addCatch(cycleFailed, { errors: [CYCLE_FAILED_ERROR], resultPath: SUMMARY_ERROR }).addCatch(park, {
+        errors: ['States.ALL'],
+        resultPath: SUMMARY_ERROR,
+      });
 
     const logGroup = stateMachineLogGroup(this, 'LogGroup', name, props.removalPolicy);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
@@ -291,7 +354,8 @@ export class FleetFanOut extends Construct {
     });
     fn.fn.grantInvoke(this.stateMachine);
     // A cycle that outran its timeout or was stopped ends with no summary: it waits in the stage's failure queue,
-    // whose alarm warns (it used to end unseen). A FAILED cycle has told its failure through a summary.
+    // whose alarm warns (it used to end unseen). A FAILED cycle has told its failure through a summary, or, when
+    // the summary itself failed, parked it there (ParkSummaryFailure).
     fn.parkEvents(
       this,
       'CycleEndedRule',

@@ -40,8 +40,9 @@ export const fleetBusArn = (config: StewardConfig): string =>
 /**
  * The hub half of the fleet: the event bus the spokes forward their alarm, RDS, Health and copy events to.
  * Only accounts of the organization (or, without one, the account targets) may put events on it. The backup
- * function's rule acts on the spokes' snapshot and copy-finished events (infra/backup.ts, forwardFromFleet);
- * the other forwarded events (database, Health, alarm) reach the bus and go no further yet.
+ * function's rules act on the spokes' database, Health, snapshot and copy-finished events (infra/backup.ts,
+ * forwardFromFleet); the scaling function's on their rules' alarms and their databases' failovers
+ * (infra/scaling.ts, forwardFromFleet).
  */
 export class FleetBus extends Construct {
   readonly bus: EventBus;

@@ -35,8 +35,17 @@ export interface RunFanOutLocallyOptions {
   objects: Map<string, string>;
 }
 
+/** One SQS SendMessage a task state sent (the optimized integration's parameters). */
+export interface LocalMessage {
+  stateName: string;
+  queueUrl: string;
+  body: unknown;
+}
+
 export interface LocalFanOutResult {
   status: 'SUCCEEDED' | 'FAILED';
+  /** Every message the definition's SQS SendMessage tasks sent, in order. */
+  messages: LocalMessage[];
   output?: unknown;
   error?: { Error: string; Cause?: string };
   /** The Map Run's export, as written. */
@@ -44,6 +53,7 @@ export interface LocalFanOutResult {
 }
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const SQS_SEND = 'arn:aws:states:::sqs:sendMessage';
 const CHILD_FAILED = 'LocalChildFailed';
 const RESULT_WRITER = 'LocalResultWriter';
 const LOCAL_ERROR = '$.localChildError';
@@ -135,9 +145,25 @@ export const runFanOutLocally = async (o: RunFanOutLocallyOptions): Promise<Loca
       }
     };
   };
+  // An SQS SendMessage task (the optimized integration): kept, as SQS would keep the message.
+  const messages: LocalMessage[] = [];
+  const sqsTask = (stateName: string) => {
+    handlers[stateName] = async (input) => {
+      const params = input as { QueueUrl?: unknown; MessageBody?: unknown };
+      messages.push({
+        stateName,
+        queueUrl: String(params.QueueUrl),
+        body: structuredClone(params.MessageBody),
+      });
+      return { MessageId: `local-${messages.length}` } as Json;
+    };
+  };
   const processor = (map.ItemProcessor as { States: Record<string, AslState> }).States;
   for (const [n, s] of [...Object.entries(definition.States), ...Object.entries(processor)])
-    if (s.Type === 'Task' && n !== RESULT_WRITER) lambdaTask(n, s);
+    if (s.Type === 'Task' && n !== RESULT_WRITER) {
+      if (s.Resource === SQS_SEND) sqsTask(n);
+      else lambdaTask(n, s);
+    }
 
   let manifestKey: string | undefined;
   handlers[RESULT_WRITER] = async (input) => {
@@ -196,15 +222,29 @@ export const runFanOutLocally = async (o: RunFanOutLocallyOptions): Promise<Loca
   const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0], {
     validationOptions: { checkArn: false, checkPaths: false, noValidate: true },
   });
-  const execution = machine.run(o.input as Json, { overrides: { taskResourceLocalHandlers: handlers } });
+  const execution = machine.run(o.input as Json, {
+    overrides: { taskResourceLocalHandlers: handlers },
+    // The context object a state may read ($$.Execution.Id: the summary's parked message names it).
+    context: {
+      Execution: {
+        Id: 'arn:aws:states:local:000000000000:execution:local-fan-out:local',
+        Name: 'local',
+      },
+      StateMachine: {
+        Id: 'arn:aws:states:local:000000000000:stateMachine:local-fan-out',
+        Name: 'local-fan-out',
+      },
+    },
+  });
   try {
     const output = await execution.result;
-    return { status: 'SUCCEEDED', output, ...(manifestKey ? { manifestKey } : {}) };
+    return { status: 'SUCCEEDED', output, messages, ...(manifestKey ? { manifestKey } : {}) };
   } catch (e) {
     const err = e as { name?: string; message?: string; cause?: { name?: string; message?: string } };
     const inner = err.cause ?? err;
     return {
       status: 'FAILED',
+      messages,
       error: { Error: inner.name ?? 'Error', Cause: inner.message ?? '' },
       ...(manifestKey ? { manifestKey } : {}),
     };

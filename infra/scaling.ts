@@ -165,29 +165,15 @@ export class Scaling extends Construct {
         ),
       );
     });
-    const instances = rules.some((r) => r.kind === 'rds-instance');
-    const clusters = rules.some((r) => r.kind === 'aurora-cluster');
-    if (instances || clusters) {
-      // Every failover of the account-region's instances (and clusters, when a rule is on one), not the rules'
-      // databases by ARN: a pattern holds 2,048 characters, which a list of ARNs outgrew at ~35 databases
-      // (CloudFormation could not create the rule). Failovers are rare; the function ignores one of a database
-      // no rule names, and takes an instance id only from an instance event (shared/scaling/request.ts).
+    const failovers = failoverPattern(rules);
+    if (failovers)
       this.eventRules.push(
-        fn.addEventRule('FailoverRule', 'A scaling rule’s database failed over: its cooldown restarts', {
-          source: ['aws.rds'],
-          detailType: [
-            ...(instances ? ['RDS DB Instance Event'] : []),
-            ...(clusters ? ['RDS DB Cluster Event'] : []),
-          ],
-          detail: {
-            EventID: [
-              ...(instances ? RDS_FAILOVER_EVENT_IDS : []),
-              ...(clusters ? RDS_CLUSTER_FAILOVER_EVENT_IDS : []),
-            ],
-          },
-        }),
+        fn.addEventRule(
+          'FailoverRule',
+          'A scaling rule’s database failed over: its cooldown restarts',
+          failovers,
+        ),
       );
-    }
 
     this.subscribe(fn, rules);
     if (rules.some((r) => r.scaleIn.enabled)) {
@@ -223,6 +209,19 @@ export class Scaling extends Construct {
   forwardFromFleet(bus: IEventBus): void {
     const rules = namedRules(this.function.config.scaling);
     if (!rules.length) return;
+    // A spoke's database failover (the spoke forwards its database events: infra/spoke.ts,
+    // ForwardDatabaseEvents) restarts that database's cooldown in its target, as the hub's own does: without
+    // this rule only backup took it, and a spoke database scaled again right after a failover.
+    const failovers = failoverPattern(rules);
+    if (failovers)
+      this.eventRules.push(
+        this.function.addEventRule(
+          'FleetFailoverRule',
+          "A spoke's scaling rule database failed over: its cooldown restarts in that account and region",
+          failovers,
+          { eventBus: bus, event: forwardedInput() },
+        ),
+      );
     forwardedAlarmPatterns(rules).forEach((pattern, i) => {
       this.eventRules.push(
         this.function.addEventRule(
@@ -292,6 +291,32 @@ export class Scaling extends Construct {
     });
   }
 }
+
+/**
+ * Every failover of an account-region's instances (and clusters, when a rule is on one), not the rules'
+ * databases by ARN: a pattern holds 2,048 characters, which a list of ARNs outgrew at ~35 databases
+ * (CloudFormation could not create the rule). Failovers are rare; the function ignores one of a database no
+ * rule names, and takes an instance id only from an instance event (shared/scaling/request.ts). Undefined
+ * when no rule is on an RDS database.
+ */
+export const failoverPattern = (rules: NamedRule[]): EventPattern | undefined => {
+  const instances = rules.some((r) => r.kind === 'rds-instance');
+  const clusters = rules.some((r) => r.kind === 'aurora-cluster');
+  if (!instances && !clusters) return undefined;
+  return {
+    source: ['aws.rds'],
+    detailType: [
+      ...(instances ? ['RDS DB Instance Event'] : []),
+      ...(clusters ? ['RDS DB Cluster Event'] : []),
+    ],
+    detail: {
+      EventID: [
+        ...(instances ? RDS_FAILOVER_EVENT_IDS : []),
+        ...(clusters ? RDS_CLUSTER_FAILOVER_EVENT_IDS : []),
+      ],
+    },
+  };
+};
 
 /**
  * Least privilege: every mutating action on the resources (and steward's own replicas) the rules name, in

@@ -195,7 +195,7 @@ export class FailureQueue extends Construct {
       alarmName: `steward-${config.stage}-failures`,
       alarmDescription:
         `steward ${config.stage}: a function failed after its retries, a schedule, rule or subscription could not ` +
-        `invoke it, or a fleet cycle timed out or was stopped; the event waits in steward-${config.stage}-failures ` +
+        `invoke it, or a fleet cycle timed out, was stopped or its summary failed; the event waits in steward-${config.stage}-failures ` +
         '(each message names its function, schedule, rule or execution). Runs that fail report their own failures ' +
         'as notifications first; inspect, fix, and redrive.',
       ...parkedMessages(this.queue),

@@ -176,11 +176,22 @@ export const targetLabel = (t: Pick<FanOutTarget, 'account' | 'region'>): string
   `${t.account} ${t.region}`;
 
 /** Why a target failed, as an operator reads it. */
-export type TargetFailureKind = 'access-denied' | 'region-disabled' | 'throttled' | 'failed';
+export type TargetFailureKind =
+  'access-denied' | 'credentials-refused' | 'region-disabled' | 'throttled' | 'failed';
 
+// A call signed with valid credentials to a region the account has not enabled is answered "The security token
+// included in the request is invalid": InvalidClientTokenId (HTTP 403) by the query-protocol services (RDS,
+// ElastiCache, STS, IAM), UnrecognizedClientException (HTTP 400) by the JSON ones, AuthFailure by EC2
+// (aws-nuke#774 in ap-east-1, remotion-dev/github-unwrapped-2022#34 and aws-sdk-ruby#2850 in eu-south-1). The
+// hub assumes a target's role through its own region's STS, whose session tokens are valid in every region (IAM
+// User Guide, "Manage AWS STS in an AWS Region"), so after a successful AssumeRole these codes most likely mean
+// the region is not enabled; but wrong, revoked or global-endpoint (v1) credentials answer exactly the same,
+// and nothing in the error tells the two apart. They are checked before access-denied: they are not a policy's
+// refusal, and "is the spoke deployed?" would send the operator the wrong way.
 const KINDS: [TargetFailureKind, RegExp][] = [
-  ['access-denied', /AccessDenied|UnauthorizedOperation|NotAuthorized|InvalidClientTokenId|ExpiredToken/],
-  ['region-disabled', /RegionDisabled|OptInRequired|UnrecognizedClient|AuthFailure/],
+  ['credentials-refused', /InvalidClientTokenId|UnrecognizedClient|AuthFailure/],
+  ['access-denied', /AccessDenied|UnauthorizedOperation|NotAuthorized|ExpiredToken/],
+  ['region-disabled', /RegionDisabled|OptInRequired/],
   ['throttled', /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/],
 ];
 
@@ -190,11 +201,23 @@ export const targetFailureKind = (e: unknown): TargetFailureKind => {
   return KINDS.find(([, re]) => re.test(text))?.[0] ?? 'failed';
 };
 
-const WHY: Record<TargetFailureKind, string> = {
-  'access-denied': 'access denied (is the spoke deployed there, and does its role trust this hub?)',
-  'region-disabled': 'the region is disabled or not opted in for the account',
-  throttled: 'throttled by AWS after retries',
-  failed: 'the run failed',
+const why = (kind: TargetFailureKind, t: Pick<FanOutTarget, 'account' | 'region'>, e: unknown): string => {
+  switch (kind) {
+    case 'access-denied':
+      return 'access denied (is the spoke deployed there, and does its role trust this hub?)';
+    case 'credentials-refused':
+      return `${t.region} refused the credentials: the region is not enabled for account ${t.account} (an opt-in region answers so), or the credentials are invalid; InvalidClientTokenId, UnrecognizedClientException and AuthFailure cannot tell which`;
+    case 'region-disabled':
+      // STS API Reference, AssumeRole: "STS is not activated in the requested region for the account that is
+      // being asked to generate credentials" (the role's account; the request went to the hub region's STS).
+      return /RegionDisabled/.test(`${errorCode(e)} ${errorMessage(e)}`)
+        ? `STS is not activated for account ${t.account} in the region the hub assumes its role from (IAM account settings), or the region is not enabled`
+        : `the region ${t.region} is not enabled (opted in) for account ${t.account}`;
+    case 'throttled':
+      return 'throttled by AWS after retries';
+    case 'failed':
+      return 'the run failed';
+  }
 };
 
 /**
@@ -210,7 +233,7 @@ export class TargetFailedError extends StewardError {
   ) {
     const kind = targetFailureKind(cause);
     super(
-      `Target ${targetLabel(target)} (targets[${target.index}]): ${WHY[kind]}: ${clip(`${errorCode(cause)}: ${errorMessage(cause)}`, 900)}`,
+      `Target ${targetLabel(target)} (targets[${target.index}]): ${why(kind, target, cause)}: ${clip(`${errorCode(cause)}: ${errorMessage(cause)}`, 900)}`,
       { cause },
     );
     this.kind = kind;
@@ -275,6 +298,8 @@ export interface FanOutSummary {
   runError?: string;
   /** Where the children's results are (the manifest's S3 URI), when the Map Run wrote them. */
   results?: string;
+  /** Organizational units whose accounts could not be listed: none of them ran (shared/fleet/organization.ts). */
+  unlisted?: { organizationalUnit: string; targets?: number[]; error: string }[];
 }
 
 const jsonOf = (s: string | undefined): unknown => {
@@ -313,7 +338,7 @@ export const summariseFanOut = (
     failed: readonly ChildExecution[];
     pending: readonly ChildExecution[];
   },
-  extra: Pick<FanOutSummary, 'runError' | 'results'> = {},
+  extra: Pick<FanOutSummary, 'runError' | 'results' | 'unlisted'> = {},
 ): FanOutSummary => {
   const order = (a: TargetResult, b: TargetResult) =>
     (a.index ?? Infinity) - (b.index ?? Infinity) ||
@@ -331,6 +356,16 @@ export const summariseFanOut = (
   };
 };
 
+/**
+ * The error the summary ends a cycle with after it notified that targets failed (shared/fleet/summary.ts):
+ * the state machine lets this one fail the execution as it is, and parks any other error of the summary in
+ * the failure queue first, since that summary may have told nobody (infra/fan-out.ts).
+ */
+export const CYCLE_FAILED_ERROR = 'FleetCycleFailedError';
+
+/** The error a cycle ends with when its summary itself failed (parked first: infra/fan-out.ts). */
+export const SUMMARY_FAILED_ERROR = 'FleetSummaryFailed';
+
 /** The summary event the state machine sends after the Map: its results location, or the Map Run's error. */
 export const FanOutSummaryEvent = /* @__PURE__ */ v.onFirstUse(() =>
   v.strictObject({
@@ -347,6 +382,16 @@ export const FanOutSummaryEvent = /* @__PURE__ */ v.onFirstUse(() =>
     ),
     /** The Map state's error, when it failed (caught into `error`). */
     error: v.optional(v.looseObject({ Error: v.optional(v.string()), Cause: v.optional(v.string()) })),
+    /** The listing's OUs that could not be listed (shared/fleet/organization.ts, UnlistedUnit). */
+    unlisted: v.optional(
+      v.array(
+        v.looseObject({
+          organizationalUnit: v.string(),
+          targets: v.optional(v.array(v.int())),
+          error: v.string(),
+        }),
+      ),
+    ),
     /** The scheduled event of the cycle (for the message). */
     event: v.optional(v.record(v.string(), v.unknown())),
   }),

@@ -27,11 +27,25 @@ export const runForwarded = async <R>(
   const capability = listing.capability;
   const from = { account: e.event.account, region: e.event.region };
   let targets = forwardedTargets(listing.config, capability, from, { partition: e.partition });
-  if (!targets.length && organizationalUnitTargets(listing.config).length)
+  if (!targets.length && organizationalUnitTargets(listing.config).length) {
+    const { accountsOf, managementAccount, unlisted } = await listOrganizationalUnits(
+      listing.config,
+      listing.forwardedDirectory ?? listing.directory,
+      { waitsMs: [] },
+    );
     targets = forwardedTargets(listing.config, capability, from, {
       partition: e.partition,
-      ...(await listOrganizationalUnits(listing.config, listing.forwardedDirectory ?? listing.directory)),
+      accountsOf,
+      ...(managementAccount !== undefined ? { managementAccount } : {}),
     });
+    // Not found, but an OU could not be listed: the account may be in it. Fail (the event is retried, then
+    // parked) rather than ignore an event of an account steward protects.
+    if (!targets.length && unlisted.length)
+      throw new PartialFailureError(
+        `A forwarded ${e.event.source} event of ${from.account} ${from.region}: ${unlisted.length} organizational units could not be listed`,
+        unlisted.map((u) => ({ resource: u.organizationalUnit, error: u.error })),
+      );
+  }
   if (!targets.length) {
     logger.warn('Forwarded event from an account-region that is no target: ignored', { ...from });
     return { from, ran: [] };

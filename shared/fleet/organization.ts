@@ -1,7 +1,8 @@
 import * as v from '../valid.js';
 import type { StewardConfig } from '../config/schema.js';
-import { EventShapeError, formatIssues, StewardError } from '../errors.js';
+import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
 import { logger } from '../observability.js';
+import { doubling, retrying } from '../retry.js';
 import { type FanOutTarget, organizationalUnitTargets, planFanOut, type SkippedTarget } from './fan-out.js';
 import { SPOKE_CAPABILITIES, type SpokeCapability } from './targets.js';
 
@@ -35,12 +36,23 @@ export const FanOutTargetsEvent = /* @__PURE__ */ v.onFirstUse(() =>
 );
 export type FanOutTargetsEvent = v.infer<typeof FanOutTargetsEvent>;
 
+/** An organizational unit whose accounts could not be listed this cycle: none of them gets a child. */
+export interface UnlistedUnit {
+  organizationalUnit: string;
+  /** The config targets (positions in `targets`) that name it. */
+  targets: number[];
+  /** The listing's last error: its operation, the OU and the SDK error. */
+  error: string;
+}
+
 /** What the listing hands the Map: the scheduled event and one item per child. */
 export interface FanOutItems {
   event: Record<string, unknown>;
   targets: { target: FanOutTarget }[];
   /** Account-regions of OU targets that get no child (logged and returned; never silent). */
   skipped: SkippedTarget[];
+  /** OUs whose listing failed: the cycle runs the rest and its summary ends it FAILED naming them. */
+  unlisted: UnlistedUnit[];
 }
 
 /**
@@ -74,40 +86,99 @@ export interface FanOutTargetsDeps {
    * (shared/aws/organizations.ts, recentDirectory). Absent: `directory`.
    */
   forwardedDirectory?: OrganizationDirectory;
+  /** The retries' sleep (tests). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
-/** The accounts of each OU target (one listing per OU) and, with any, the management account. */
+/**
+ * steward's waits before it lists an OU again after Organizations throttled it, on top of the client's own
+ * adaptive retries (shared/aws/clients/organizations.ts): Organizations allows few requests per second per
+ * account, and a cycle's listing shares that with every other tool of the management account. Full jitter,
+ * about 15 s at most in all, well within the listing's invoke.
+ */
+export const OU_LISTING_WAITS_MS: readonly number[] = doubling(1_000, 3).map((ms) => ms * 2);
+
+/** Organizations throttled (or failed on its side): worth another listing. A refusal is not. */
+const transient = (e: unknown): boolean =>
+  /Throttl|TooManyRequests|ServiceException|RequestLimitExceeded/.test(errorCode(e));
+
+export interface ListingOptions {
+  /**
+   * The waits before each retry of a throttled listing. @default OU_LISTING_WAITS_MS. A spoke's forwarded
+   * event passes none: Lambda retries the event itself, and an alarm storm should not hold its containers.
+   */
+  waitsMs?: readonly number[];
+  /** Injected by tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The accounts of each OU target (one listing per OU, a throttled one retried) and, with any, the management
+ * account. An OU whose listing still fails is left out and returned in `unlisted`, and the others are
+ * listed: one OU's throttle or refusal no longer stops every target of the cycle. The management account's
+ * lookup (DescribeOrganization) still throws: it is refused only where the hub may list no OU at all (not the
+ * management account or a delegated administrator), and without it an OU's management account would get a
+ * child that can only fail.
+ */
 export const listOrganizationalUnits = async (
   config: StewardConfig,
   directory: OrganizationDirectory,
-): Promise<{ accountsOf: Map<string, string[]>; managementAccount?: string }> => {
-  const ous = [...new Set(organizationalUnitTargets(config).map((t) => t.organizationalUnit!))];
+  o: ListingOptions = {},
+): Promise<{ accountsOf: Map<string, string[]>; managementAccount?: string; unlisted: UnlistedUnit[] }> => {
+  const refs = organizationalUnitTargets(config);
+  const ous = [...new Set(refs.map((t) => t.organizationalUnit!))];
+  const retry = {
+    waitsMs: o.waitsMs ?? OU_LISTING_WAITS_MS,
+    retryable: transient,
+    jitter: true,
+    ...(o.sleep ? { sleep: o.sleep } : {}),
+  };
   const accountsOf = new Map<string, string[]>();
-  for (const ou of ous) accountsOf.set(ou, await directory.accountsUnder(ou));
-  return ous.length ? { accountsOf, managementAccount: await directory.managementAccount() } : { accountsOf };
+  const unlisted: UnlistedUnit[] = [];
+  for (const ou of ous) {
+    try {
+      accountsOf.set(ou, await retrying(() => directory.accountsUnder(ou), retry));
+    } catch (e) {
+      const failure: UnlistedUnit = {
+        organizationalUnit: ou,
+        targets: [...new Set(refs.filter((t) => t.organizationalUnit === ou).map((t) => t.index))],
+        error: clip(`${errorCode(e)}: ${errorMessage(e)}`, 600),
+      };
+      logger.error('Organizational unit not listed: its accounts get no child this cycle', { ...failure });
+      unlisted.push(failure);
+    }
+  }
+  if (!ous.length) return { accountsOf, unlisted };
+  const managementAccount = await retrying(() => directory.managementAccount(), retry);
+  return { accountsOf, managementAccount, unlisted };
 };
 
 /**
  * List the accounts of every OU target (one listing per OU, nested OUs included, ACTIVE accounts only)
  * and the management account, then plan the cycle's children (shared/fleet/fan-out.ts, planFanOut).
- * A listing that fails fails the cycle before any child starts: a partial list would silently leave
- * accounts unprotected.
+ * An OU whose listing fails (after retries for throttling) is returned in `unlisted` and the rest run; the
+ * summary then ends the cycle FAILED naming it, so a partial list is never silent.
  */
 export const runFanOutTargets = async (
   e: FanOutTargetsEvent,
   deps: FanOutTargetsDeps,
 ): Promise<FanOutItems> => {
-  const listed = await listOrganizationalUnits(deps.config, deps.directory);
-  const { accountsOf } = listed;
+  const { accountsOf, managementAccount, unlisted } = await listOrganizationalUnits(
+    deps.config,
+    deps.directory,
+    deps.sleep ? { sleep: deps.sleep } : {},
+  );
   const plan = planFanOut(deps.config, e.capability, {
     partition: e.partition,
-    ...listed,
+    accountsOf,
+    ...(managementAccount !== undefined ? { managementAccount } : {}),
   });
   for (const s of plan.skipped) logger.warn('Target skipped', { ...s });
   const items: FanOutItems = {
     event: e.event ?? {},
     targets: plan.targets.map((target) => ({ target })),
     skipped: plan.skipped,
+    unlisted,
   };
   const bytes = Buffer.byteLength(JSON.stringify(items));
   if (bytes > FAN_OUT_ITEMS_MAX_BYTES)
@@ -119,6 +190,7 @@ export const runFanOutTargets = async (
     targets: plan.targets.length,
     organizationalUnits: Object.fromEntries([...accountsOf].map(([ou, a]) => [ou, a.length])),
     skipped: plan.skipped.length,
+    unlisted: unlisted.map((u) => u.organizationalUnit),
   });
   return items;
 };

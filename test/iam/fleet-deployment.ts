@@ -33,6 +33,7 @@ export type Template = Parameters<typeof rolesOf>[0];
 export interface FleetDeployment {
   /** The hub's roles, in HUB. */
   hubRoles: Map<string, RoleUnderTest>;
+  hubTemplate: Template;
   spokeTemplate: Template;
   /** The spoke's roles as deployed in WORKLOAD (its pseudo parameters resolve there). */
   spokeRoles: Map<string, RoleUnderTest>;
@@ -56,8 +57,10 @@ export const deployFleet = (
   const vault = opts.vault ? new VaultStack(app, vaultStackId('prod'), { config: parsed }) : undefined;
   const assembly = app.synth();
   const spokeTemplate = assembly.getStackByName(spoke.stackName).template as Template;
+  const hubTemplate = assembly.getStackByName(hub.stackName).template as Template;
   const deployment: FleetDeployment = {
-    hubRoles: rolesOf(assembly.getStackByName(hub.stackName).template as Template, 'prod', HUB, REGION),
+    hubRoles: rolesOf(hubTemplate, 'prod', HUB, REGION),
+    hubTemplate,
     spokeTemplate,
     spokeRoles: rolesOf(spokeTemplate, 'prod', WORKLOAD, REGION),
   };

@@ -5,13 +5,14 @@ import { spokeRoleName } from '../../shared/fleet/targets.js';
 import { SCALING_FLEET_CONFIG } from '../support/fleet.js';
 import { deployFleet, EXTERNAL_ID, fromOrg, HUB, ORG, REGION, WORKLOAD } from './fleet-deployment.js';
 import { simulate } from './simulate.js';
-import type { PolicyDocument, PolicyStatement, RoleUnderTest } from './template.js';
+import { type PolicyDocument, type PolicyStatement, resolver, type RoleUnderTest } from './template.js';
 
 // The cross-account assume chain of the fleet, simulated: a hub function's role assumes its own spoke role
 // in a workload account (identity policy in the hub, trust policy in the spoke), and nothing else does.
 const OU_MEMBER = '444444444444';
 
 let hubRoles: Map<string, RoleUnderTest>;
+let failureQueueArn: string;
 let spokeTrust: Map<string, PolicyDocument>;
 let spokeBackup: RoleUnderTest;
 let spokeScaling: RoleUnderTest;
@@ -19,6 +20,10 @@ let spokeScaling: RoleUnderTest;
 beforeAll(() => {
   const d = deployFleet(SCALING_FLEET_CONFIG, 'fleet');
   hubRoles = d.hubRoles;
+  const queueId = Object.entries(d.hubTemplate.Resources).find(
+    ([, r]) => r.Type === 'AWS::SQS::Queue' && r.Properties?.QueueName === 'steward-prod-failures',
+  )![0];
+  failureQueueArn = resolver(d.hubTemplate, HUB, REGION).getAtt(queueId, 'Arn');
   const roles = d.spokeRoles;
   spokeBackup = [...roles.values()].find((r) => r.arn.includes('spoke-backup-'))!;
   spokeScaling = [...roles.values()].find((r) => r.arn.includes('spoke-scaling-'))!;
@@ -323,6 +328,27 @@ describe('the scaling fan-out', () => {
       'ImplicitlyDenied',
     ]);
   });
+
+  // A summary that failed parks its cycle in the stage's failure queue, sent by the state machine itself
+  // (infra/fan-out.ts, ParkSummaryFailure): SendMessage to that queue, and to no other.
+  it.each(['Scaling', 'Backup', 'Retention'])(
+    "lets the %s fan-out's state machine park a failed summary in the stage's failure queue only",
+    async (capability) => {
+      const sm = role(`${capability}FleetStateMachineRole`);
+      const verdicts = await Promise.all([
+        may(sm, 'sqs:SendMessage', failureQueueArn),
+        may(sm, 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${HUB}:orders-queue`),
+        may(sm, 'sqs:ReceiveMessage', failureQueueArn),
+        may(sm, 'sqs:DeleteMessage', failureQueueArn),
+      ]);
+      expect(verdicts.map((v) => v.decision)).toEqual([
+        'Allowed',
+        'ImplicitlyDenied',
+        'ImplicitlyDenied',
+        'ImplicitlyDenied',
+      ]);
+    },
+  );
 
   // The Map Run starts each EXPRESS child as an execution of this state machine: StartExecution on itself
   // (the Developer Guide's "IAM policies for using Distributed Map states", for either child type); the

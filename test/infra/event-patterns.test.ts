@@ -335,7 +335,28 @@ describe('a fleet: what a spoke forwards, the hub acts on', () => {
       expect(matching(hub, e, 'steward-prod-fleet'), what).not.toEqual([]);
     }
     const failover = inSpoke().find(([w]) => w === 'failover')![1];
-    expect(matching(hub, failover, 'steward-prod-fleet')).toEqual(['BackupFunctionFleetDatabaseEventRule']);
+    expect(matching(hub, failover, 'steward-prod-fleet')).toEqual([
+      'BackupFunctionFleetDatabaseEventRule',
+      'ScalingFunctionFleetFailoverRule',
+    ]);
+  });
+
+  it("hands a spoke's failover to scaling too (its cooldown restarts), and nothing else of its database events", () => {
+    // A spoke's failover reached backup only: the spoke database's scaling cooldown never restarted, where the
+    // hub's own failover restarts it (ScalingFunctionFailoverRule). The fleet's rules are on instances, so a
+    // cluster failover is not scaling's business here.
+    const events = new Map(inSpoke());
+    expect(matching(hub, events.get('failover')!, 'steward-prod-fleet')).toContain(
+      'ScalingFunctionFleetFailoverRule',
+    );
+    for (const what of ['storage full', 'cluster failover', 'snapshot created', 'maintenance'])
+      expect(matching(hub, events.get(what)!, 'steward-prod-fleet'), what).not.toContain(
+        'ScalingFunctionFleetFailoverRule',
+      );
+    // The hub's own failover stays on the default bus's rule, never the fleet bus's.
+    const own = placed(fixture('rds/aws-instance-failover.json'), HUB_ACCOUNT, 'eu-west-1');
+    expect(matching(hub, own)).toContain('ScalingFunctionFailoverRule');
+    expect(matching(hub, own)).not.toContain('ScalingFunctionFleetFailoverRule');
   });
 
   it('parks a fleet cycle that timed out or was stopped in the stage’s failure queue (a FAILED one told its summary)', () => {

@@ -296,7 +296,14 @@ describe('a retention cycle run locally over the targets', () => {
   const cycle = async (
     c: StewardConfig,
     refused: string[],
-    organization: { ous?: Record<string, string[]>; management?: string; refused?: boolean } = {},
+    organization: {
+      ous?: Record<string, string[]>;
+      management?: string;
+      refused?: boolean;
+      managementRefused?: boolean;
+    } = {},
+    /** The summary itself fails: its read of the Map Run's export, or its notification. */
+    summaryFails?: 'read' | 'notify',
   ) => {
     const { template } = synth({ ...FLEET_CONFIG, fleet: c.fleet! });
     const definition = definitionFromTemplate(
@@ -304,11 +311,24 @@ describe('a retention cycle run locally over the targets', () => {
       'steward-prod-retention-fleet',
     );
     const notifier = memoryNotifier();
+    const send = notifier.send;
+    if (summaryFails === 'notify')
+      notifier.send = async (n) => {
+        if (n.subject.startsWith('Fleet'))
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
+        return send(n);
+      };
     const objects = new Map<string, string>();
     const ran: string[] = [];
     const configs = new Map<string, StewardConfig>();
     const results: MapRunResults = {
       read: async (bucket, key) => {
+        if (summaryFails === 'read')
+          throw new AwsCallError(
+            'GetObject',
+            `s3://${bucket}/${key}`,
+            Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }),
+          );
         const json = (k: string) => JSON.parse(objects.get(`${bucket}/${k}`)!) as unknown;
         const m = ResultManifest.parse(json(key));
         const files = (l: { Key: string }[]) =>
@@ -357,7 +377,17 @@ describe('a retention cycle run locally over the targets', () => {
               );
             return organization.ous?.[ou] ?? [];
           },
-          managementAccount: async () => organization.management ?? '999999999999',
+          managementAccount: async () => {
+            if (organization.managementRefused)
+              throw new AwsCallError(
+                'DescribeOrganization',
+                'organization',
+                Object.assign(new Error('You don’t have permissions to access this resource.'), {
+                  name: 'AccessDeniedException',
+                }),
+              );
+            return organization.management ?? '999999999999';
+          },
         },
       }),
     };
@@ -390,7 +420,59 @@ describe('a retention cycle run locally over the targets', () => {
       /^222222222222 eu-central-1 \(targets\[1\]\): TargetFailedError: Target 222222222222 eu-central-1 \(targets\[1\]\): access denied/,
     );
     expect(execution.status).toBe('FAILED');
-    expect(execution.error?.Error).toBe('PartialFailureError');
+    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    // It told its failure itself: nothing parks in the failure queue.
+    expect(execution.messages).toEqual([]);
+  });
+
+  // The summary's own failure (after its retries) used to end the execution FAILED like the summary's deliberate
+  // FAILED after it notified, and the execution-status rule parks only TIMED_OUT and ABORTED: a cycle whose
+  // summary crashed told nobody. Its Catch now parks it in the failure queue (whose alarm warns) before failing.
+  it.each([
+    ['its read of the Map Run export', 'read', 'AwsCallError', 'GetObject'],
+    ['its notification', 'notify', 'PartialFailureError', 'warning notification (Rate exceeded)'],
+  ] as const)(
+    'parks a cycle whose summary failed (%s) in the failure queue, naming the execution and the error',
+    async (_, fails, error, cause) => {
+      // Act: one target refused, then the summary fails
+      const { execution, notifier } = await cycle(config, [REFUSED], {}, fails);
+      // Assert
+      expect(notifier.sent.filter((n) => n.subject.startsWith('Fleet'))).toEqual([]);
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error?.Error).toBe('FleetSummaryFailed');
+      expect(execution.messages).toHaveLength(1);
+      const [parked] = execution.messages;
+      expect(parked!.queueUrl).toMatch(/FailureQueue/);
+      expect(parked!.body).toMatchObject({
+        problem:
+          "The fleet retention cycle's summary failed: this cycle's failures may not have been notified",
+        capability: 'retention',
+        execution: expect.stringMatching(/^arn:aws:states:/) as unknown,
+        error: { Error: error, Cause: expect.stringContaining(cause) as unknown },
+      });
+    },
+  );
+
+  it('parks a cycle whose summary of a failed listing failed too', async () => {
+    // Act
+    const { execution, ran } = await cycle(config, [], { managementRefused: true }, 'notify');
+    // Assert
+    expect(ran).toEqual([]);
+    expect(execution.error?.Error).toBe('FleetSummaryFailed');
+    expect(execution.messages).toHaveLength(1);
+  });
+
+  it('parks a cycle whose summary of a Map Run that failed as a whole failed too', async () => {
+    // Prepare: 2 of 4 failing is over a tolerated 25 %
+    const strict = parseConfig(
+      { ...FLEET_CONFIG, fleet: { ...FLEET_CONFIG.fleet, toleratedFailurePercentage: 25 } },
+      'x',
+    );
+    // Act
+    const { execution } = await cycle(strict, [REFUSED, '333333333333 eu-west-1'], {}, 'notify');
+    // Assert
+    expect(execution.error?.Error).toBe('FleetSummaryFailed');
+    expect(execution.messages).toHaveLength(1);
   });
 
   it('succeeds without a summary notification when every target succeeds', async () => {
@@ -417,16 +499,40 @@ describe('a retention cycle run locally over the targets', () => {
     expect(execution.status).toBe('FAILED');
   });
 
-  it('tells a cycle whose listing of the OU accounts failed, with the error, and ends it FAILED', async () => {
-    // Act: Organizations refuses the listing (the hub is not the management or a delegated administrator account)
+  it('runs the account targets when an OU listing fails, names the OU, and ends the cycle FAILED', async () => {
+    // Act: Organizations refuses the OU's listing
     const { execution, notifier, ran } = await cycle(config, [], { refused: true });
+    // Assert: one OU's listing no longer skips every target: the four account-regions ran, and the OU that was
+    // not listed is named, critical, and the cycle ends FAILED (told, so nothing is parked)
+    expect(ran.sort()).toEqual([
+      '111111111111 eu-west-1',
+      '222222222222 eu-central-1',
+      '222222222222 eu-west-1',
+      '333333333333 eu-west-1',
+    ]);
+    const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'));
+    expect(summary?.subject).toBe(
+      'Fleet retention: 1 organizational unit not listed (ou-ab12-cd34ef56), their accounts did not run',
+    );
+    expect(summary!.severity).toBe('critical');
+    expect(summary!.lines[0]).toMatch(
+      /^Organizational unit ou-ab12-cd34ef56 \(targets\[3\]\) could not be listed, none of its accounts ran: AccessDeniedException: ListAccountsForParent failed/,
+    );
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    expect(execution.messages).toEqual([]);
+  });
+
+  it('tells a cycle whose listing failed as a whole, with the error, and ends it FAILED', async () => {
+    // Act: Organizations refuses DescribeOrganization (the hub is not the management or a delegated administrator account)
+    const { execution, notifier, ran } = await cycle(config, [], { managementRefused: true });
     // Assert: no child ran, and the cycle did not end silently: the summary says why (it used to fail unseen,
     // with no notification and no alarm, every target's run skipped)
     expect(ran).toEqual([]);
     const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'));
     expect(summary?.subject).toBe('Fleet retention: the cycle failed over 4 targets');
     expect(summary!.severity).toBe('critical');
-    expect(summary!.lines.join('\n')).toMatch(/ListAccountsForParent.*AccessDeniedException|AccessDenied/);
+    expect(summary!.lines.join('\n')).toMatch(/DescribeOrganization.*AccessDeniedException/);
     expect(execution.status).toBe('FAILED');
   });
 

@@ -402,16 +402,37 @@ describe('scaling in a fleet: the hub', () => {
 
   it("hands the scaling function the spokes' alarm state changes from the fleet bus, wrapped as forwarded", () => {
     // Act
-    const rules = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+    const onFleetBus = Object.values(hub.findResources('AWS::Events::Rule')).filter(
       (r) =>
         JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
         JSON.stringify(r.Properties.Targets).includes('ScalingFunction'),
     );
+    const rules = onFleetBus.filter((r) => r.Properties.EventPattern.source[0] === 'aws.cloudwatch');
     // Assert
     expect(rules).toHaveLength(1);
     expect(rules[0]!.Properties.EventPattern).toEqual(alarmPattern);
     const target = rules[0]!.Properties.Targets[0];
     expect(target.InputTransformer.InputPathsMap).toEqual({ f1: '$' });
+    expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
+    expect(target.DeadLetterConfig).toBeDefined();
+  });
+
+  it("hands the scaling function the spokes' database failovers from the fleet bus too, wrapped as forwarded", () => {
+    // Act
+    const rules = Object.values(hub.findResources('AWS::Events::Rule')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.EventBusName ?? '').includes('FleetBus') &&
+        JSON.stringify(r.Properties.Targets).includes('ScalingFunction') &&
+        r.Properties.EventPattern.source[0] === 'aws.rds',
+    );
+    // Assert: the in-account failover pattern (the fleet's rules are on instances), forwarded
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties.EventPattern).toEqual({
+      source: ['aws.rds'],
+      'detail-type': ['RDS DB Instance Event'],
+      detail: { EventID: ['RDS-EVENT-0015', 'RDS-EVENT-0049'] },
+    });
+    const target = rules[0]!.Properties.Targets[0];
     expect(JSON.stringify(target.InputTransformer.InputTemplate)).toContain('\\"action\\":\\"forwarded\\"');
     expect(target.DeadLetterConfig).toBeDefined();
   });

@@ -8,6 +8,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import failoverEvent from '../../../events/rds/aws-instance-failover.json' with { type: 'json' };
 import alarmEvent from '../../../events/scaling/alarm-state-change.json' with { type: 'json' };
 import { fleetWiring, run, type ScalingResult } from '../../../functions/scaling/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
@@ -117,6 +118,53 @@ describe('a forwarded alarm in the scaling handler', () => {
     const [d] = r.ran[0]!.result.decisions;
     expect(d).toMatchObject({ rule: 'orders-cpu', mode: 'dryRun', status: 'planned' });
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toEqual([]);
+  });
+
+  // A spoke forwards its databases' events to the fleet bus (infra/spoke.ts, ForwardDatabaseEvents); the hub's
+  // FleetFailoverRule hands a failover to scaling wrapped as `forwarded`. The cooldown it restarts is the spoke
+  // database's, keyed by the spoke's account and region, with that target's overrides.
+  const failedOver = (account: string, region: string, id: string) => {
+    const event = JSON.parse(
+      JSON.stringify(failoverEvent)
+        .replaceAll('my-db-instance', id)
+        .replaceAll(':us-east-1:123456789012:', `:${region}:${account}:`),
+    ) as Record<string, unknown>;
+    Object.assign(event, { account, region });
+    return { action: 'forwarded', partition: 'aws', event };
+  };
+
+  it("restarts the cooldown of a spoke's database that failed over, keyed by its account and region", async () => {
+    // Act: the documented Multi-AZ failover (RDS-EVENT-0049) of `orders` in 222222222222 eu-central-1
+    const r = (await runFleetEvent(
+      failedOver('222222222222', 'eu-central-1', 'orders'),
+      fleetWiring(() => base(), env),
+      run,
+    )) as ForwardedRun<ScalingResult>;
+
+    // Assert: one cooldown, the spoke's, restarted from the failover; nothing changed in RDS
+    expect(r.from).toEqual({ account: '222222222222', region: 'eu-central-1' });
+    expect(r.ran.map((x) => x.result)).toEqual([
+      expect.objectContaining({ action: 'failover', summary: expect.stringContaining('orders failed over') }),
+    ]);
+    const updates = doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.Key!.pk).toMatch(/^scaling-222222222222\/eu-central-1#/);
+    expect(JSON.stringify(updates[0]!.Key)).toContain('orders');
+    expect(updates[0]!.ExpressionAttributeValues![':r']).toBe(
+      'failover RDS-EVENT-0049 at 2018-09-27T22:36:43.292Z',
+    );
+    expect(rds.calls()).toEqual([]);
+  });
+
+  it("restarts it for the target's own cooldown (its overrides)", async () => {
+    // Act: 333333333333 answers orders-cpu with a 120-minute cooldown
+    const r = (await runFleetEvent(
+      failedOver('333333333333', 'eu-west-1', 'orders'),
+      fleetWiring(() => base(), env),
+      run,
+    )) as ForwardedRun<ScalingResult>;
+    // Assert
+    expect(r.ran[0]!.result.summary).toContain('cooldown restarts until 2018-09-28T00:36:43.292Z');
   });
 
   it('ignores an alarm of an account-region that is no target, assuming nothing', async () => {

@@ -250,7 +250,9 @@ describe('the scale-in check of a stage with spokes, on its Distributed Map', ()
       /^222222222222 eu-west-1 \(targets\[1\]\): TargetFailedError: Target 222222222222 eu-west-1 \(targets\[1\]\): access denied/,
     );
     expect(execution.status).toBe('FAILED');
-    expect(execution.error?.Error).toBe('PartialFailureError');
+    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    // It notified: nothing parked in the failure queue.
+    expect(execution.messages).toEqual([]);
   });
 
   it('without spokes the schedule invokes the function, which runs exactly the hub check', async () => {

@@ -130,6 +130,56 @@ describe('targetFailureKind', () => {
       /^Target 222222222222 eu-central-1 \(targets\[1\]\): /,
     );
   });
+
+  // What a region the account has not enabled answers a call signed with valid credentials (AssumeRole went
+  // to the hub region's STS, so its session token is valid in every region: IAM User Guide, "Manage AWS STS
+  // in an AWS Region"): the query-protocol services (RDS, STS, IAM) InvalidClientTokenId, HTTP 403; the JSON
+  // ones UnrecognizedClientException, HTTP 400; both "The security token included in the request is invalid"
+  // (ekristen/aws-nuke#774, ap-east-1: RDS InvalidClientTokenId, Kinesis UnrecognizedClientException;
+  // remotion-dev/github-unwrapped-2022#34, eu-south-1: GetCallerIdentity InvalidClientTokenId;
+  // aws/aws-sdk-ruby#2850, eu-south-1 with an assumed role). Wrong or revoked credentials answer exactly the
+  // same (barnybug/cli53#278), so the message names both and never says "access denied".
+  const refused = (operation: string, name: string, status: number) =>
+    new AwsCallError(
+      operation,
+      'orders-db',
+      Object.assign(new Error('The security token included in the request is invalid.'), {
+        name,
+        $metadata: { httpStatusCode: status },
+      }),
+    );
+  it.each([
+    ['DescribeDBInstances', 'InvalidClientTokenId', 403],
+    ['DescribeCacheClusters', 'InvalidClientTokenId', 403],
+    ['GetResources', 'UnrecognizedClientException', 400],
+  ])('says a %s refused with %s may be a region not enabled, or invalid credentials', (op, name, status) => {
+    // Act
+    const e = refused(op, name, status);
+    const message = new TargetFailedError({ ...B }, e).message;
+    // Assert
+    expect(targetFailureKind(e)).toBe('credentials-refused');
+    expect(message).not.toMatch(/access denied/);
+    expect(message).toMatch(
+      /^Target 222222222222 eu-central-1 \(targets\[1\]\): eu-central-1 refused the credentials: the region is not enabled for account 222222222222 \(an opt-in region answers so\), or the credentials are invalid; .* cannot tell which: /,
+    );
+    expect(message).toContain(`${name}: ${op} failed for orders-db`);
+  });
+
+  it('says STS is not activated, for the account, in the region AssumeRole went to (RegionDisabledException)', () => {
+    // STS API Reference, AssumeRole: RegionDisabledException, "STS is not activated in the requested region for
+    // the account that is being asked to generate credentials" (the role's account).
+    const e = new AwsCallError(
+      'AssumeRole',
+      'arn:aws:iam::222222222222:role/steward-prod-spoke-retention-eu-central-1 (target 222222222222 eu-central-1)',
+      Object.assign(new Error('STS is not activated in this region for account:222222222222.'), {
+        name: 'RegionDisabledException',
+      }),
+    );
+    expect(targetFailureKind(e)).toBe('region-disabled');
+    expect(new TargetFailedError({ ...B }, e).message).toMatch(
+      /: STS is not activated for account 222222222222 in the region the hub assumes its role from \(IAM account settings\), or the region is not enabled: /,
+    );
+  });
 });
 
 const child = (target: object, status: string, extra: Partial<ChildExecution> = {}): ChildExecution => ({

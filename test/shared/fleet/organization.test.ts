@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
-import { EventShapeError } from '../../../shared/errors.js';
+import { AwsCallError, EventShapeError } from '../../../shared/errors.js';
 import { planFanOut, targetConfig } from '../../../shared/fleet/fan-out.js';
 import {
   FanOutTooLargeError,
+  OU_LISTING_WAITS_MS,
   type OrganizationDirectory,
   parseFanOutTargets,
   runFanOutTargets,
@@ -120,6 +121,84 @@ describe('runFanOutTargets', () => {
     ]);
     expect(items.skipped).toHaveLength(1);
   });
+
+  // One OU's listing failing used to fail the whole listing, and the cycle with it: every target of every
+  // other OU, and every account target, skipped. A throttle is retried (with the client's own retries
+  // spent, Organizations allows few requests per second per account); a listing that still fails leaves that
+  // OU out, named, and the others run.
+  const failing = (
+    fails: Record<string, { name: string; times: number }>,
+  ): OrganizationDirectory & { asked: string[] } => {
+    const d = directory(Object.fromEntries(accountsOf));
+    const left = new Map(Object.entries(fails).map(([ou, f]) => [ou, f.times]));
+    return {
+      ...d,
+      accountsUnder: async (ou) => {
+        const n = left.get(ou) ?? 0;
+        if (n > 0) {
+          left.set(ou, n - 1);
+          d.asked.push(ou);
+          throw new AwsCallError(
+            'ListAccountsForParent',
+            ou,
+            Object.assign(new Error('failed'), { name: fails[ou]!.name }),
+          );
+        }
+        return d.accountsUnder(ou);
+      },
+    };
+  };
+  const sleeps: number[] = [];
+  const deps = (d: OrganizationDirectory) => ({
+    config,
+    capability: 'backup' as const,
+    directory: d,
+    sleep: async (ms: number) => void sleeps.push(ms),
+  });
+
+  it('retries a throttled OU listing, then lists it', async () => {
+    // Prepare: Organizations throttles the child OU's listing twice
+    sleeps.length = 0;
+    const d = failing({ 'ou-aaaa-child000': { name: 'TooManyRequestsException', times: 2 } });
+    // Act
+    const items = await runFanOutTargets(event, deps(d));
+    // Assert
+    expect(d.asked).toEqual(['ou-aaaa-parent00', 'ou-aaaa-child000', 'ou-aaaa-child000', 'ou-aaaa-child000']);
+    expect(sleeps).toHaveLength(2);
+    expect(items.targets).toHaveLength(3);
+    expect(items.unlisted).toEqual([]);
+  });
+
+  it.each([
+    ['refused', 'AccessDeniedException', 1],
+    ['throttled past its retries', 'TooManyRequestsException', 99],
+  ])(
+    'runs the targets that were listed when one OU listing is %s, and names the OU that was not',
+    async (_, name, times) => {
+      // Prepare
+      const d = failing({ 'ou-aaaa-parent00': { name, times } });
+      // Act
+      const items = await runFanOutTargets(event, deps(d));
+      // Assert: the account targets and the other OU's accounts run
+      expect(items.targets.map((i) => i.target.account)).toEqual([
+        '111111111111',
+        '333333333333',
+        '444444444444',
+      ]);
+      expect(items.unlisted).toEqual([
+        {
+          organizationalUnit: 'ou-aaaa-parent00',
+          targets: [1],
+          error: expect.stringContaining(
+            `ListAccountsForParent failed for ou-aaaa-parent00: ${name}`,
+          ) as unknown,
+        },
+      ]);
+      // A refusal is not retried; a throttle is, a bounded number of times.
+      const asked = d.asked.filter((ou) => ou === 'ou-aaaa-parent00').length;
+      expect(asked).toBe(name === 'AccessDeniedException' ? 1 : OU_LISTING_WAITS_MS.length + 1);
+    },
+  );
 
   it('refuses a listing too large for a state, naming the count', async () => {
     // Prepare: 2,000 accounts in one OU
