@@ -44,7 +44,12 @@ import type { EbsVerify } from '../shared/config/ebs-verifier.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
-import { DRILL_ALERTS_PREFIX, tokenKey, VAULT_SHARES_PREFIX } from '../shared/aws/drill-stores.js';
+import {
+  DRILL_ALERTS_PREFIX,
+  FAST_RESTORES_KEY,
+  tokenKey,
+  VAULT_SHARES_PREFIX,
+} from '../shared/aws/drill-stores.js';
 import { cacheGroupOf, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import {
   cacheRestorableSnapshotPatterns,
@@ -925,6 +930,9 @@ export class Drill extends Construct {
     stateTable.grant(fn, 'DrillAlertsSent', ['dynamodb:GetItem', 'dynamodb:PutItem'], [DRILL_ALERTS_PREFIX]);
     // Drills from the vault record each share of a vault copy there; the janitor reads and forgets them.
     if (hasVaultDrills(config)) stateTable.grantReadWrite(fn, 'DrillVaultShares', [VAULT_SHARES_PREFIX]);
+    // EBS drills record each fast snapshot restore they turn on before turning it on (shared/aws/drill-stores.ts).
+    if (Object.keys(config.drill.volumes).length)
+      stateTable.grantReadWrite(fn, 'DrillFastRestores', [FAST_RESTORES_KEY]);
     fn.allow({
       sid: 'WriteDrillReports',
       actions: ['s3:PutObject'],

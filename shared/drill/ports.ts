@@ -185,6 +185,32 @@ export interface VaultShareLedger {
   list(vaultAccount: string, region: string): Promise<VaultShare[]>;
 }
 
+/**
+ * Fast snapshot restore one drill turns on for one snapshot in one zone (billed per snapshot and zone hour until
+ * turned off), recorded before it is turned on (write-ahead) and forgotten once it is off.
+ */
+export interface FastRestoreRecord {
+  drillId: string;
+  snapshotId: string;
+  availabilityZone: string;
+  /** The zone's region (a drill from the DR copies turns it on there). */
+  region: string;
+  /** When the drill recorded it, just before turning it on. */
+  enabledAt: string;
+}
+
+/**
+ * Port: the fast snapshot restores drills turned on, recorded before each is turned on and forgotten once it is
+ * off, so Cleanup, the execution-ended rule and the janitor turn off what a drill left on (its state lost, its
+ * Cleanup failed) and only that: one someone else turned on is not recorded here and never touched.
+ */
+export interface FastRestoreLedger {
+  record(r: FastRestoreRecord): Promise<void>;
+  forget(r: Pick<FastRestoreRecord, 'drillId' | 'snapshotId' | 'availabilityZone'>): Promise<void>;
+  /** Every recorded one, any drill, any zone. */
+  list(): Promise<FastRestoreRecord[]>;
+}
+
 /** Database credentials read from a secret. Never logged, never put in state or errors. */
 export interface DbCredentials {
   username: string;
