@@ -54,6 +54,22 @@ export const dynamoTokenStore = (
     if (typeof item.ttl === 'number' && item.ttl * 1000 <= now().getTime()) return undefined;
     return { token: item.token, state: JSON.parse(item.state) as DrillState };
   },
+  waiting: async (targetId) => {
+    const item = (
+      await call('GetItem', `${table} ${tokenKey(targetId)}`, () =>
+        doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: tokenKey(targetId) },
+            ProjectionExpression: 'pk, #ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ConsistentRead: true,
+          }),
+        ),
+      )
+    ).Item;
+    return item !== undefined && (typeof item.ttl !== 'number' || item.ttl * 1000 > now().getTime());
+  },
 });
 
 /** Prefix of the records of drill alerts sent: one item per drill execution alerted as ended outside the drill. */

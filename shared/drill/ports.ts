@@ -247,6 +247,11 @@ export interface TokenStore {
   put(targetId: string, token: string, ttlSeconds: number, state: DrillState): Promise<void>;
   /** Take and delete the token: of concurrent callers exactly one gets it. Expired → undefined. */
   take(targetId: string): Promise<ParkedToken | undefined>;
+  /**
+   * Whether a token of the target is parked and not expired: an execution waits for this copy (WaitForRestore),
+   * so its Cleanup has not started (Cleanup takes the token first) and the drill has not ended.
+   */
+  waiting(targetId: string): Promise<boolean>;
 }
 
 /** Port: keep drill reports and baselines (JSON). */

@@ -176,6 +176,7 @@ export const fakeTokenStore = (
       parked.delete(targetId);
       return p && p.expiresAt > now().getTime() ? { token: p.token, state: p.state } : undefined;
     },
+    waiting: async (targetId) => (parked.get(targetId)?.expiresAt ?? 0) > now().getTime(),
   };
 };
 
