@@ -321,6 +321,17 @@ export const listEach = async <T>(
   return found;
 };
 
+/** The error name of a restored copy RDS does not delete yet (a cluster or instance still being created). */
+export const DRILL_COPY_BUSY = 'DrillCopyBusy';
+
+/**
+ * RDS refused to delete a drill's copy in its current state (InvalidDBClusterStateFault or
+ * InvalidDBInstanceStateFault: still `creating`): the drill's Cleanup waits and retries on this error by name.
+ */
+export class DrillCopyBusyError extends StewardError {
+  override name = DRILL_COPY_BUSY;
+}
+
 /** The snapshot a drill picked was deleted before the restore started (retention, or by hand). */
 export class SnapshotGoneError extends StewardError {
   override name = 'SnapshotGoneError';

@@ -52,6 +52,8 @@ const rds = mockClient(RDSClient);
 const clusters = new Map<string, DBCluster>();
 const instances = new Map<string, DBInstance>();
 const created: string[] = [];
+/** How many deletes RDS refuses before the cluster is available: forever by default. */
+const creatingFor = { deletes: Infinity };
 afterAll(() => rds.restore());
 
 const fault = <T>(Ctor: new (o: { message: string; $metadata: object }) => T, message: string) =>
@@ -62,6 +64,7 @@ const fakeRds = () => {
   clusters.clear();
   instances.clear();
   created.length = 0;
+  creatingFor.deletes = Infinity;
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({
     DBClusterSnapshots: [{ Engine: 'aurora-postgresql', EngineVersion: '16.4' }],
   });
@@ -112,9 +115,10 @@ const fakeRds = () => {
     db.DBInstanceStatus = 'deleting';
     return { DBInstance: db };
   });
-  // RDS deletes no cluster while it is being created.
+  // RDS deletes no cluster while it is being created (it finishes after `creatingFor` refused deletes).
   rds.on(DeleteDBClusterCommand).callsFake((i: { DBClusterIdentifier: string }) => {
     const c = clusters.get(i.DBClusterIdentifier);
+    if (c?.Status === 'creating' && --creatingFor.deletes < 0) c.Status = 'available';
     if (!c) throw fault(DBClusterNotFoundFault, `DBCluster ${i.DBClusterIdentifier} not found`);
     if (c.Status === 'creating')
       throw fault(
@@ -219,6 +223,24 @@ describe('an Aurora drill whose cluster is still creating when it ends', () => {
     expect(created).toEqual([]);
     expect(instances.size).toBe(0);
     expect(outcome).toMatchObject({ outcome: 'no-token' });
+  });
+
+  it('Cleanup waits for a cluster RDS is still creating, deletes it once it can, and no writer is ever added', async () => {
+    // Prepare: RDS finishes the cluster after refusing five deletes: more than Cleanup's retries on any error.
+    creatingFor.deletes = 5;
+
+    // Act
+    const { r } = await runPastTimeout();
+
+    // Assert
+    expect(r.status).toBe('FAILED');
+    expect(r.path.slice(-4)).toEqual(drillEnd(false));
+    expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(6);
+    expect([...clusters.values()].map((c) => c.Status)).toEqual(['deleting']);
+    expect(created).toEqual([]);
+    // Not a cleanup failure: the drill records the copy deleted.
+    const report = r.output as { cleanup?: { status: string }; cleanupError?: unknown } | undefined;
+    expect(report?.cleanupError).toBeUndefined();
   });
 
   it('adds no writer after the execution-ended rule tried to delete a cluster a stopped drill left creating', async () => {
