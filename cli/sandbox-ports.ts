@@ -24,6 +24,7 @@ export const memoryTokens = (): TokenStore => {
       parked.delete(id);
       return p;
     },
+    waiting: async (id) => parked.has(id),
   };
 };
 

@@ -44,7 +44,12 @@ import type { EbsVerify } from '../shared/config/ebs-verifier.js';
 import type { StewardConfig } from '../shared/config/schema.js';
 import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js';
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
-import { DRILL_ALERTS_PREFIX, tokenKey, VAULT_SHARES_PREFIX } from '../shared/aws/drill-stores.js';
+import {
+  DRILL_ALERTS_PREFIX,
+  FAST_RESTORES_KEY,
+  tokenKey,
+  VAULT_SHARES_PREFIX,
+} from '../shared/aws/drill-stores.js';
 import { cacheGroupOf, drillsCachesFromDr } from '../shared/drill/cache-tasks.js';
 import {
   cacheRestorableSnapshotPatterns,
@@ -52,6 +57,7 @@ import {
   restorableSnapshotPatterns,
 } from '../shared/drill/ids.js';
 import { drillExecutionSeconds } from '../shared/drill/janitor.js';
+import { DRILL_COPY_BUSY } from '../shared/drill/ports.js';
 import {
   drillEndpointKeys,
   ENDPOINT_POLL_SECONDS,
@@ -153,6 +159,9 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
+
+/** Cleanup's wait for a copy RDS does not delete yet: every minute, half an hour at most. */
+export const CLEANUP_BUSY_RETRY = { intervalSeconds: 60, maxAttempts: 30 } as const;
 
 const POSTGRES = Port.tcp(5432);
 const HTTPS = Port.tcp(443);
@@ -594,6 +603,14 @@ export class Drill extends Construct {
     warmup.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
     warmup.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.warmupError' });
     warmup.next(warm);
+    // RDS deletes no copy it is still creating (a drill that timed out or failed early): Cleanup waits for it, up
+    // to half an hour, rather than leave it to the janitor; nothing adds its writer meanwhile (no token parked).
+    cleanup.addRetry({
+      errors: [DRILL_COPY_BUSY],
+      interval: Duration.seconds(CLEANUP_BUSY_RETRY.intervalSeconds),
+      maxAttempts: CLEANUP_BUSY_RETRY.maxAttempts,
+      backoffRate: 1,
+    });
     cleanup.addRetry({
       errors: [Errors.ALL],
       interval: Duration.seconds(30),
@@ -925,6 +942,9 @@ export class Drill extends Construct {
     stateTable.grant(fn, 'DrillAlertsSent', ['dynamodb:GetItem', 'dynamodb:PutItem'], [DRILL_ALERTS_PREFIX]);
     // Drills from the vault record each share of a vault copy there; the janitor reads and forgets them.
     if (hasVaultDrills(config)) stateTable.grantReadWrite(fn, 'DrillVaultShares', [VAULT_SHARES_PREFIX]);
+    // EBS drills record each fast snapshot restore they turn on before turning it on (shared/aws/drill-stores.ts).
+    if (Object.keys(config.drill.volumes).length)
+      stateTable.grantReadWrite(fn, 'DrillFastRestores', [FAST_RESTORES_KEY]);
     fn.allow({
       sid: 'WriteDrillReports',
       actions: ['s3:PutObject'],

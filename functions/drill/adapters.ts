@@ -21,7 +21,7 @@ import { ec2EbsDrillPort, ec2FirstZone, ec2SnapshotSets } from '../../shared/aws
 import { ec2EbsVerifierPort, verifierNetworkFromEnv } from '../../shared/aws/ebs-verifier.js';
 import { withEbsVaultSets } from '../../shared/aws/ebs-vault-drill.js';
 import { elastiCacheDrillPort } from '../../shared/aws/elasticache-drill.js';
-import { dynamoVaultShareLedger } from '../../shared/aws/drill-stores.js';
+import { dynamoFastRestoreLedger, dynamoVaultShareLedger } from '../../shared/aws/drill-stores.js';
 import { secretsCacheLogins } from '../../shared/aws/secrets.js';
 import { ssmStepRunner } from '../../shared/aws/ssm-commands.js';
 import { stateTableClient } from '../../shared/aws/state-table-client.js';
@@ -221,6 +221,8 @@ const ebsDeps = (
     sets: ec2SnapshotSets(region, ec2),
     volumes: ec2EbsDrillPort(region, ec2),
     ...(env.DRILL_EBS_AZ ? { availabilityZone: env.DRILL_EBS_AZ } : {}),
+    // Each fast snapshot restore a drill turns on, recorded before it is (the janitor's list when a drill dies).
+    fastRestores: dynamoFastRestoreLedger(stateTableClient(region), env.DRILL_TABLE),
     ...(drEc2
       ? {
           dr: {

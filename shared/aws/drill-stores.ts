@@ -7,6 +7,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
+  FastRestoreLedger,
+  FastRestoreRecord,
   ParkedToken,
   ReportStore,
   SentAlerts,
@@ -52,6 +54,22 @@ export const dynamoTokenStore = (
     if (typeof item.ttl === 'number' && item.ttl * 1000 <= now().getTime()) return undefined;
     return { token: item.token, state: JSON.parse(item.state) as DrillState };
   },
+  waiting: async (targetId) => {
+    const item = (
+      await call('GetItem', `${table} ${tokenKey(targetId)}`, () =>
+        doc.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: tokenKey(targetId) },
+            ProjectionExpression: 'pk, #ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ConsistentRead: true,
+          }),
+        ),
+      )
+    ).Item;
+    return item !== undefined && (typeof item.ttl !== 'number' || item.ttl * 1000 > now().getTime());
+  },
 });
 
 /** Prefix of the records of drill alerts sent: one item per drill execution alerted as ended outside the drill. */
@@ -91,8 +109,6 @@ export const vaultSharesKey = (vaultAccount: string, region: string): string =>
   `${VAULT_SHARES_PREFIX}${vaultAccount}#${region}`;
 
 const SHARE_ATTRIBUTE = 'share#';
-const shareAttribute = (s: Pick<VaultShare, 'drillId' | 'kind' | 'copyId'>) =>
-  `${SHARE_ATTRIBUTE}${s.drillId}#${s.kind}#${s.copyId}`;
 
 const isShare = (v: unknown): v is VaultShare => {
   const r = v as Partial<Record<keyof VaultShare, unknown>> | null;
@@ -105,46 +121,97 @@ const isShare = (v: unknown): v is VaultShare => {
 };
 
 /**
- * VaultShareLedger over the state table: one item per vault account and region, one attribute per share
- * (`share#<drill>#<kind>#<copy>`), so recording and forgetting are single-item updates under one partition key
- * (the drill role's `dynamodb:LeadingKeys` grant) and the janitor reads them all with one GetItem. An item holds
- * 400 KB, some 2,000 shares: far more than drills in flight at once.
+ * A ledger over the state table: one item per partition key, one attribute per entry (`<attribute prefix><id>`),
+ * so recording and forgetting are single-item updates under one partition key (a `dynamodb:LeadingKeys` grant)
+ * and a listing is one GetItem. An item holds 400 KB: some 2,000 entries, far more than drills in flight at once.
+ * The first record of an entry keeps its time: a retried task does not make it look younger.
  */
-export const dynamoVaultShareLedger = (doc: DynamoDBDocumentClient, table: string): VaultShareLedger => {
-  const update = async (
-    share: Parameters<VaultShareLedger['forget']>[0],
-    expression: string,
-    value?: VaultShare,
-  ) => {
-    const pk = vaultSharesKey(share.vaultAccount, share.region);
+const dynamoLedger = <T, K>(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  o: { pk: (k: K) => string; attribute: (k: K) => string; prefix: string; is: (v: unknown) => v is T },
+) => {
+  const update = async (k: K, expression: string, value?: T) => {
+    const pk = o.pk(k);
     await call('UpdateItem', `${table} ${pk}`, () =>
       doc.send(
         new UpdateCommand({
           TableName: table,
           Key: { pk },
           UpdateExpression: expression,
-          ExpressionAttributeNames: { '#s': shareAttribute(share) },
+          ExpressionAttributeNames: { '#s': `${o.prefix}${o.attribute(k)}` },
           ...(value ? { ExpressionAttributeValues: { ':s': value } } : {}),
         }),
       ),
     );
   };
   return {
-    // The first record of a share keeps its time: a retried task does not make a share look younger.
-    record: (share) => update(share, 'SET #s = if_not_exists(#s, :s)', share),
-    forget: (share) => update(share, 'REMOVE #s'),
-    list: async (vaultAccount, region) => {
-      const pk = vaultSharesKey(vaultAccount, region);
+    record: (entry: T & K) => update(entry, 'SET #s = if_not_exists(#s, :s)', entry),
+    forget: (k: K) => update(k, 'REMOVE #s'),
+    list: async (pk: string): Promise<T[]> => {
       const item = (
         await call('GetItem', `${table} ${pk}`, () =>
           doc.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true })),
         )
       ).Item;
       return Object.entries(item ?? {})
-        .filter(([k]) => k.startsWith(SHARE_ATTRIBUTE))
+        .filter(([k]) => k.startsWith(o.prefix))
         .map(([, v]) => v)
-        .filter(isShare);
+        .filter(o.is);
     },
+  };
+};
+
+/**
+ * VaultShareLedger over the state table (dynamoLedger): one item per vault account and region, one attribute per
+ * share (`share#<drill>#<kind>#<copy>`); the janitor reads them all with one GetItem.
+ */
+export const dynamoVaultShareLedger = (doc: DynamoDBDocumentClient, table: string): VaultShareLedger => {
+  const ledger = dynamoLedger<VaultShare, Parameters<VaultShareLedger['forget']>[0]>(doc, table, {
+    pk: (s) => vaultSharesKey(s.vaultAccount, s.region),
+    prefix: SHARE_ATTRIBUTE,
+    attribute: (s) => `${s.drillId}#${s.kind}#${s.copyId}`,
+    is: isShare,
+  });
+  return {
+    record: (share) => ledger.record(share),
+    forget: (share) => ledger.forget(share),
+    list: (vaultAccount, region) => ledger.list(vaultSharesKey(vaultAccount, region)),
+  };
+};
+
+/**
+ * Partition key of the item recording the fast snapshot restores EBS drills turned on (one item for the stage:
+ * its state table is the stage's own), each recorded before it is turned on.
+ */
+export const FAST_RESTORES_KEY = 'drill-fast-restores';
+
+const FAST_RESTORE_ATTRIBUTE = 'fsr#';
+
+const isFastRestore = (v: unknown): v is FastRestoreRecord => {
+  const r = v as Partial<Record<keyof FastRestoreRecord, unknown>> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    [r.drillId, r.snapshotId, r.availabilityZone, r.region, r.enabledAt].every((x) => typeof x === 'string')
+  );
+};
+
+/**
+ * FastRestoreLedger over the state table (dynamoLedger, as the vault shares): one item, one attribute per drill,
+ * snapshot and zone (`fsr#<drill>#<snapshot>#<zone>`).
+ */
+export const dynamoFastRestoreLedger = (doc: DynamoDBDocumentClient, table: string): FastRestoreLedger => {
+  const ledger = dynamoLedger<FastRestoreRecord, Parameters<FastRestoreLedger['forget']>[0]>(doc, table, {
+    pk: () => FAST_RESTORES_KEY,
+    prefix: FAST_RESTORE_ATTRIBUTE,
+    attribute: (r) => `${r.drillId}#${r.snapshotId}#${r.availabilityZone}`,
+    is: isFastRestore,
+  });
+  return {
+    record: (r) => ledger.record(r),
+    forget: (r) => ledger.forget(r),
+    list: () => ledger.list(FAST_RESTORES_KEY),
   };
 };
 

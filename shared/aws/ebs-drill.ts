@@ -99,7 +99,7 @@ export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort =>
       );
       return r.ok ? 'deleted' : 'gone';
     },
-    enableFastRestore: async (snapshotIds, availabilityZone, since) => {
+    enableFastRestore: async (snapshotIds, availabilityZone, since, writeAhead) => {
       // On (or being turned on) in the zone since before the drill started: someone else's, left alone.
       const before = Date.parse(since);
       const others = new Set(
@@ -126,6 +126,8 @@ export const ec2EbsDrillPort = (region: string, ec2: EC2Client): EbsDrillPort =>
       );
       const ours = snapshotIds.filter((id) => !others.has(id));
       if (!ours.length) return [];
+      // Recorded first: a drill that ends right after the enable still leaves its record (not only its state).
+      await writeAhead?.(ours);
       await call('EnableFastSnapshotRestores', ours.join(', '), () =>
         ec2.send(
           new EnableFastSnapshotRestoresCommand({

@@ -6,8 +6,8 @@ import {
   paginateDescribeDBInstances,
 } from '@aws-sdk/client-rds';
 import { auroraMemberIds, auroraWriterId, DRILL_PREFIX } from '../drill/ids.js';
-import type { DrillResource, TargetRef } from '../drill/ports.js';
-import { GuardRefusedError } from '../errors.js';
+import { DrillCopyBusyError, type DrillResource, type TargetRef } from '../drill/ports.js';
+import { errorMessage, errorName, GuardRefusedError } from '../errors.js';
 import { Tag, tagRecord, type Tags } from '../tags.js';
 import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
@@ -19,6 +19,11 @@ import { INSTANCES_TAG } from './rds-drill-restore.js';
  * id, without a final snapshot; Aurora instances go first (RDS refuses a cluster that still has some).
  */
 export const rdsDrillCleanup = ({ region, rds }: RdsDrillContext, lookup: RdsDrillLookup) => {
+  // RDS deletes no copy it is still creating: the drill's Cleanup retries this error by name until it can.
+  const busy = (what: string, cause: unknown) =>
+    new DrillCopyBusyError(
+      `RDS does not delete ${what} yet (${errorName(cause)}: ${errorMessage(cause)}): retried until it can, else the janitor deletes it`,
+    );
   const guard = (what: string, id: string, tags: Tags) => {
     if (!tags[Tag.drill] || !id.startsWith(DRILL_PREFIX)) {
       throw new GuardRefusedError(
@@ -42,8 +47,10 @@ export const rdsDrillCleanup = ({ region, rds }: RdsDrillContext, lookup: RdsDri
               : { DBInstanceIdentifier: id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
           ),
         ),
-      { gone: ['DBInstanceNotFoundFault'] },
+      { gone: ['DBInstanceNotFoundFault'], refused: ['InvalidDBInstanceStateFault'] },
     );
+    if (!r.ok && r.answer === 'refused')
+      throw busy(`drill instance ${id} in ${region} (${db.DBInstanceStatus ?? 'unknown'})`, r.cause);
     return r.ok ? 'deleted' : 'already-gone';
   };
 
@@ -75,8 +82,10 @@ export const rdsDrillCleanup = ({ region, rds }: RdsDrillContext, lookup: RdsDri
             DeleteAutomatedBackups: true,
           }),
         ),
-      { gone: ['DBClusterNotFoundFault'] },
+      { gone: ['DBClusterNotFoundFault'], refused: ['InvalidDBClusterStateFault'] },
     );
+    if (!r.ok && r.answer === 'refused')
+      throw busy(`drill cluster ${t.id} in ${region} (${c.Status ?? 'unknown'})`, r.cause);
     return r.ok ? 'deleted' : 'already-gone';
   };
 

@@ -4,7 +4,7 @@ import { cacheCleanupRef } from './cache-tasks.js';
 import { auroraWriterId, drillTargetId } from './ids.js';
 import type { RestorePort, TargetRef } from './ports.js';
 import type { DrillState } from './state.js';
-import { type DrillDeps, prefixed, TargetShape } from './task-core.js';
+import { type DrillDeps, dropToken, prefixed, TargetShape } from './task-core.js';
 import { fromVault, vaultCleanup } from './vault-tasks.js';
 
 // The `cleanup` task of an RDS, Aurora or Redis drill (an EBS drill's is in ./ebs-tasks.ts).
@@ -41,6 +41,8 @@ export const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Pr
   // A drill from the vault also deletes its own copy and unshares the vault's, whatever the restore did.
   let removed: Awaited<ReturnType<RestorePort['remove']>> | undefined;
   let failure: unknown;
+  // The restore event handler adds an Aurora copy's instances only while a token of it is parked: none after this.
+  if (ref) await dropToken(ref.id, deps);
   try {
     if (ref) removed = await deps.restore.remove(ref);
   } catch (e) {

@@ -32,7 +32,14 @@ import type { DrillState } from './state.js';
 import { copiedFromOf, shareVaultParts, unshareVaultParts, vaultSetsOf } from './ebs-vault-tasks.js';
 import type { VaultDrillDeps } from './vault-tasks.js';
 import { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf } from './stage-drills.js';
-import { listEach } from './ports.js';
+import { type FastRestoreLedger, listEach } from './ports.js';
+import {
+  addFastRestores,
+  type FastRestoresByZone,
+  listFastRestores,
+  recordFastRestores,
+  turnOffFastRestores,
+} from './fast-restores.js';
 
 export { drillsVolumesFromDr, verifiesVolumesInDr, volumeTargetOf };
 
@@ -65,6 +72,12 @@ export interface EbsDrillDeps {
   verifier?: EbsVerifierDeps;
   /** The DR region's copies of the sets and its volumes: when a target drills `from: dr`. */
   dr?: EbsDrDrillDeps;
+  /**
+   * Where each fast snapshot restore a drill turns on is recorded before it is turned on, and forgotten once it
+   * is off (the state table): Cleanup, the execution-ended rule and the janitor turn off what it names. Absent (a
+   * local run), none is recorded: then only the drill's state and its volumes' tags say what it turned on.
+   */
+  fastRestores?: FastRestoreLedger;
 }
 
 /** A drill from the DR copies: the copied sets and the volumes in `dr.region`, and where to restore there. */
@@ -345,12 +358,26 @@ export const restoreVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<
   const requestedAt = p.requestedAt ?? deps.now().toISOString();
   // From the vault: every part shared with this account first (each recorded before it is made).
   if (p.vault) await shareVaultParts(s.drillId, p, deps);
-  // Only where it was not on before the drill started: what this drill turns on is all it turns off.
+  // Only where it was not on before the drill started: what this drill turns on is all it turns off. Each is
+  // recorded in the state table before it is turned on: an execution that ends before this task returns (stopped,
+  // timed out) or a Cleanup that fails still leaves the record the execution-ended rule and the janitor read.
+  const zone = p.settings.availabilityZone;
   const fastRestored = p.settings.fastSnapshotRestore
     ? await volumesPort.enableFastRestore(
         p.set.members.map((m) => m.snapshotId),
-        p.settings.availabilityZone,
+        zone,
         s.startedAt,
+        (ours) =>
+          recordFastRestores(
+            ebs.fastRestores,
+            {
+              drillId: s.drillId,
+              availabilityZone: zone,
+              region: volumesPort.region,
+              enabledAt: deps.now().toISOString(),
+            },
+            ours,
+          ),
       )
     : undefined;
   // Each volume of a snapshot this drill turned it on for carries the record (the execution-ended cleanup and
@@ -371,15 +398,21 @@ export const restoreVolumes = async (s: DrillState, deps: EbsTaskDeps): Promise<
   const refused = volumes.filter((v) => v.state === 'create-failed');
   if (refused.length) {
     // This state is lost with the error (Cleanup gets the one before): turn off now what no volume records.
+    // Its ledger record is forgotten once it is off; one that stays on keeps its record (the janitor's).
     const unrecorded = (fastRestored ?? []).filter((id) => refused.some((v) => v.snapshotId === id));
-    const off = unrecorded.length
-      ? await volumesPort
-          .disableFastRestore(unrecorded, p.settings.availabilityZone)
-          .then(() => '')
-          .catch(
-            (e: unknown) => `; fast snapshot restore of ${unrecorded.join(', ')} left on: ${errorMessage(e)}`,
-          )
-      : '';
+    let off = '';
+    if (unrecorded.length) {
+      const { records } = await listFastRestores(ebs.fastRestores);
+      const outcomes = await turnOffFastRestores(volumesPort, addFastRestores(new Map(), zone, unrecorded), {
+        ledger: ebs.fastRestores,
+        records,
+        ending: (r) => r.drillId === s.drillId,
+        dryRun: false,
+      });
+      off = outcomes
+        .map((o) => (o.status === 'failed' ? `; ${o.resource} left on: ${o.error}` : ''))
+        .join('');
+    }
     throw new VolumeRestoreFailedError(
       `restore of set ${p.set.id}: ${refused.map((v) => `${v.snapshotId}: ${v.error}`).join('; ')}${off}`,
     );
@@ -509,10 +542,8 @@ export const cleanupVolumes = async (
   if (!p || !s.drillId) {
     return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
   }
-  const ebs = volumesIn(
-    needEbs(deps, `clean up the volumes of ${s.database ?? 'a drill'}`),
-    p.settings.region,
-  );
+  const wiring = needEbs(deps, `clean up the volumes of ${s.database ?? 'a drill'}`);
+  const ebs = volumesIn(wiring, p.settings.region);
   const known = p.volumes.flatMap((v) => (v.volumeId ? [v.volumeId] : []));
   const tagged = await taggedVolumes(ebs, s.drillId);
   const ids = [...new Set([...known, ...tagged.map((v) => v.volumeId)])].sort();
@@ -528,26 +559,27 @@ export const cleanupVolumes = async (
       }
     }),
   );
-  // What this drill turned on: recorded in its state, or on its volumes (a Restore that failed returned no
-  // state). A state from an older steward records nothing: that one turned it on for the whole set.
-  const snapshots = [
-    ...new Set([
-      ...(p.fastRestored ?? (p.settings.fastSnapshotRestore ? p.set.members.map((m) => m.snapshotId) : [])),
-      ...tagged.flatMap((v) => (v.tags[FAST_RESTORE_TAG] && v.snapshotId ? [v.snapshotId] : [])),
-    ]),
-  ].sort();
-  if (snapshots.length) {
-    const base = {
-      resource: `fast snapshot restore of ${snapshots.join(', ')} in ${p.settings.availabilityZone}`,
-      action: 'disable',
-    };
-    try {
-      if (!deps.dryRun) await ebs.disableFastRestore(snapshots, p.settings.availabilityZone);
-      outcomes.push({ ...base, status: deps.dryRun ? 'planned' : 'done' });
-    } catch (e) {
-      outcomes.push(failedOutcome(base, e));
-    }
-  }
+  // What this drill turned on: recorded in its state, on its volumes (a Restore that failed returned no state),
+  // and in the ledger before each was turned on (an execution that ended between the enable and the volumes). A
+  // state from an older steward records nothing: that one turned it on for the whole set. Turned off and its
+  // records forgotten, unless another drill's record names the same snapshot and zone (it stays on for that one).
+  const zone = p.settings.availabilityZone;
+  const { records, failed: unlisted } = await listFastRestores(wiring.fastRestores);
+  const own = records.filter((r) => r.drillId === s.drillId);
+  const want: FastRestoresByZone = addFastRestores(new Map(), zone, [
+    ...(p.fastRestored ?? (p.settings.fastSnapshotRestore ? p.set.members.map((m) => m.snapshotId) : [])),
+    ...tagged.flatMap((v) => (v.tags[FAST_RESTORE_TAG] && v.snapshotId ? [v.snapshotId] : [])),
+  ]);
+  for (const r of own) addFastRestores(want, r.availabilityZone, [r.snapshotId]);
+  if (unlisted) outcomes.push(unlisted);
+  outcomes.push(
+    ...(await turnOffFastRestores(ebs, want, {
+      ledger: wiring.fastRestores,
+      records,
+      ending: (r) => r.drillId === s.drillId,
+      dryRun: deps.dryRun,
+    })),
+  );
   // From the vault: the shares go last, once no volume of this drill reads the parts any more.
   if (p.vault) outcomes.push(...(await unshareVaultParts(s.drillId, p, deps)));
   logger.info('drill volumes cleaned up', { drillId: s.drillId, outcomes });

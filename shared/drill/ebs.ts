@@ -40,12 +40,14 @@ export interface EbsDrillPort {
   /**
    * Turn fast snapshot restore on in the zone for those of `snapshotIds` where it was not on already before
    * `since` (the drill's start: someone else's, or another drill's, is left as it is) and return those: what
-   * this drill turned on, and may turn off. A retried task returns the same ones.
+   * this drill turned on, and may turn off. A retried task returns the same ones. `writeAhead` is given those
+   * before they are turned on (the drill records them there: a drill that dies right after still leaves a record).
    */
   enableFastRestore(
     snapshotIds: readonly string[],
     availabilityZone: string,
     since: string,
+    writeAhead?: (ours: readonly string[]) => Promise<void>,
   ): Promise<string[]>;
   disableFastRestore(snapshotIds: readonly string[], availabilityZone: string): Promise<void>;
   /** Every volume tagged `steward:drill` (what the janitor sweeps). */

@@ -7,11 +7,17 @@ import { failedOutcome, settleEach, throwIfFailed } from '../outcomes.js';
 import { Tag } from '../tags.js';
 import { type DrillVolume, FAST_RESTORE_TAG, volumeResources } from './ebs.js';
 import { allDrillVolumes } from './ebs-tasks.js';
+import {
+  addFastRestores,
+  type FastRestoresByZone,
+  listFastRestores,
+  turnOffFastRestores,
+} from './fast-restores.js';
 import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
 import type { SweptResource } from './janitor.js';
 import { type DrillCopy, PartialListingError, type VaultShare } from './ports.js';
-import type { DrillDeps } from './task-core.js';
+import { type DrillDeps, dropToken } from './task-core.js';
 import { takeBackShare } from './vault-tasks.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -143,9 +149,16 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
     ...volumeResources(volumes).filter((v) => v.status !== 'deleting' && v.status !== 'deleted'),
   ].filter((x) => x.drillId === drillId);
   // Fast snapshot restore this EBS drill turned on at its restore, billed per snapshot and zone hour until turned
-  // off, which its Cleanup step does and this execution never reached: off for the snapshots whose volumes record
-  // it, in their zone. One that was on before the drill is not recorded, and stays on.
-  const fastRestores = fastRestoresOf(volumes.filter((x) => x.tags[Tag.drill] === drillId));
+  // off, which its Cleanup step does and this execution never reached: off for the snapshots its ledger records
+  // (written before each was turned on: the execution may have ended before any volume existed) and its volumes
+  // record, in their zone, and the records forgotten. One that was on before the drill is recorded nowhere, and
+  // stays on; one another drill's record names stays on for that drill.
+  const ledger = deps.ebs?.fastRestores;
+  const { records, failed: recordsUnread } = await listFastRestores(ledger);
+  const want = fastRestoresOf(volumes.filter((x) => x.tags[Tag.drill] === drillId));
+  for (const r of records)
+    if (r.drillId === drillId) addFastRestores(want, r.availabilityZone, [r.snapshotId]);
+  const fastRestores = [...want].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));
   const cleanup = [
     ...(unlisted ? [unlisted] : []),
     ...(await settleEach(
@@ -153,22 +166,22 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       async (x): Promise<Outcome> => {
         const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
         if (deps.dryRun) return { ...base, status: 'planned' };
+        if (x.kind !== 'ebs-volume') await dropToken(x.id, deps);
         const done =
           x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deps.restore.remove(x);
         return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
       },
       (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
     )),
-    ...(await settleEach(
-      fastRestores,
-      async ({ zone, snapshots }): Promise<Outcome> => {
-        const base = fastRestoreOutcome(zone, snapshots);
-        if (deps.dryRun) return { ...base, status: 'planned' };
-        await drillVolumes!.disableFastRestore(snapshots, zone);
-        return { ...base, status: 'done' };
-      },
-      ({ zone, snapshots }) => fastRestoreOutcome(zone, snapshots),
-    )),
+    ...(recordsUnread ? [recordsUnread] : []),
+    ...(drillVolumes
+      ? await turnOffFastRestores(drillVolumes, want, {
+          ledger,
+          records,
+          ending: (x) => x.drillId === drillId,
+          dryRun: deps.dryRun,
+        })
+      : []),
   ];
   // A drill from the vault: its own copy, then the vault shares it recorded, once nothing of it reads them.
   const vaultCleanup = await vaultLeftovers(drillId, deps);
@@ -207,7 +220,7 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
             `Could not list its restored databases and volumes (FAILED: ${unlisted.error}): the janitor deletes what is left once it is older than its age.`,
           ]
         : []),
-      ...(leftovers.length || fastRestores.length
+      ...(leftovers.length || fastRestores.length || recordsUnread
         ? [
             `Cleaned up its restored databases: ${cleanup
               .filter((o) => o !== unlisted)
@@ -246,22 +259,17 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
   };
 };
 
-const fastRestoreOutcome = (zone: string, snapshots: readonly string[]) => ({
-  resource: `fast snapshot restore of ${snapshots.join(', ')} in ${zone}`,
-  action: 'disable',
-});
-
 /**
  * The fast snapshot restores an EBS drill that ended outside its own handling left on: those it turned on
  * itself, as its volumes record (`steward:fast-restore`), by zone. One someone else had on is not recorded there.
  */
-const fastRestoresOf = (volumes: readonly DrillVolume[]): { zone: string; snapshots: string[] }[] => {
-  const byZone = new Map<string, Set<string>>();
+const fastRestoresOf = (volumes: readonly DrillVolume[]): FastRestoresByZone => {
+  const byZone: FastRestoresByZone = new Map();
   for (const v of volumes) {
     if (!v.tags[FAST_RESTORE_TAG] || !v.availabilityZone || !v.snapshotId) continue;
-    byZone.set(v.availabilityZone, (byZone.get(v.availabilityZone) ?? new Set()).add(v.snapshotId));
+    addFastRestores(byZone, v.availabilityZone, [v.snapshotId]);
   }
-  return [...byZone].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));
+  return byZone;
 };
 
 /**

@@ -9,6 +9,8 @@ import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js'
 import {
   type DrillCopy,
   type DrillResource,
+  type FastRestoreLedger,
+  type FastRestoreRecord,
   PartialListingError,
   type RestorePort,
   type VaultShare,
@@ -20,6 +22,7 @@ import {
   type VolumeResource,
   volumeResources,
 } from './ebs.js';
+import { addFastRestores, type FastRestoresByZone, turnOffFastRestores } from './fast-restores.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
 import {
@@ -73,15 +76,20 @@ const HOUR_MS = 3_600_000;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * Fast snapshot restore a drill turned on and never turned off (billed per snapshot and zone hour), found by the
- * record on its volumes (`steward:fast-restore`): off, by zone, for the snapshots of the volumes this run deletes,
- * unless a volume it keeps (a drill still running) records the same snapshot in the same zone. One outcome per
- * zone (`planned` in a dry run). One someone else turned on is recorded on no volume, and stays on.
+ * Fast snapshot restore a drill turned on and never turned off (billed per snapshot and zone hour): what the
+ * ledger recorded for a drill older than `maxAgeHours` (its execution has ended: its Cleanup failed, or it ended
+ * between the enable and its first volume), and what the volumes this run deletes record (`steward:fast-restore`,
+ * from drills before the ledger), by zone, turned off and the records forgotten; unless a running drill records
+ * the same snapshot in the same zone (in the ledger, or on a volume the janitor keeps). One outcome per zone
+ * (`planned` in a dry run). One someone else turned on is recorded nowhere, and stays on.
  */
 const fastRestoresLeftOn = async (
   deps: JanitorDeps,
   volumes: readonly DrillVolume[],
   verdicts: readonly JanitorVerdict[],
+  records: readonly FastRestoreRecord[],
+  maxAgeHours: number,
+  now: Date,
 ): Promise<Outcome[]> => {
   const port = deps.volumes;
   if (!port) return [];
@@ -90,28 +98,29 @@ const fastRestoresLeftOn = async (
       v.action === 'delete' && v.resource.kind === 'ebs-volume' ? [v.resource.id] : [],
     ),
   );
-  const key = (v: DrillVolume) => `${v.snapshotId}@${v.availabilityZone}`;
+  const key = (v: { snapshotId?: string | undefined; availabilityZone?: string | undefined }) =>
+    `${v.snapshotId}@${v.availabilityZone}`;
+  const stale = (r: FastRestoreRecord) => {
+    const at = Date.parse(r.enabledAt);
+    // A record without a readable time is kept as young: never turned off on a guess.
+    return Number.isFinite(at) && (now.getTime() - at) / HOUR_MS > maxAgeHours;
+  };
   const recorded = volumes.filter((v) => v.tags[FAST_RESTORE_TAG] && v.snapshotId && v.availabilityZone);
   const inUse = new Set(recorded.filter((v) => !deleted.has(v.volumeId) && v.state !== 'deleted').map(key));
-  const byZone = new Map<string, Set<string>>();
+  const want: FastRestoresByZone = new Map();
   for (const v of recorded) {
     if (!deleted.has(v.volumeId) || inUse.has(key(v))) continue;
-    byZone.set(v.availabilityZone!, (byZone.get(v.availabilityZone!) ?? new Set()).add(v.snapshotId!));
+    addFastRestores(want, v.availabilityZone!, [v.snapshotId!]);
   }
-  const zones = [...byZone].map(([zone, ids]) => ({ zone, snapshots: [...ids].sort() }));
-  const base = ({ zone, snapshots }: (typeof zones)[number]) => ({
-    resource: `fast snapshot restore of ${snapshots.join(', ')} in ${zone}`,
-    action: 'disable',
+  for (const r of records) {
+    if (stale(r) && !inUse.has(key(r))) addFastRestores(want, r.availabilityZone, [r.snapshotId]);
+  }
+  return turnOffFastRestores(port, want, {
+    ledger: deps.fastRestores,
+    records,
+    ending: stale,
+    dryRun: deps.dryRun,
   });
-  return settleEach(
-    zones,
-    async (z): Promise<Outcome> => {
-      if (deps.dryRun) return { ...base(z), status: 'planned' };
-      await port.disableFastRestore(z.snapshots, z.zone);
-      return { ...base(z), status: 'done' };
-    },
-    base,
-  );
 };
 
 /**
@@ -145,6 +154,8 @@ export interface JanitorDeps {
   runReports?: RunReports;
   /** EBS drill volumes (tagged steward:drill), swept with the rest; absent: none are looked for. */
   volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove' | 'disableFastRestore'>;
+  /** The fast snapshot restores EBS drills recorded (with `volumes`); absent: only the volumes' tags are read. */
+  fastRestores?: FastRestoreLedger;
   /** EBS drill verifier instances (tagged steward:drill, kind ebs-verifier); absent: none are looked for. */
   verifiers?: Pick<EbsVerifierPort, 'listVerifiers' | 'terminate'>;
   /**
@@ -262,7 +273,8 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     }
   };
   const shareLedger = vault?.shares;
-  const [found, volumes, verifiers, copies, shares] = await Promise.all([
+  const fastLedger = deps.volumes ? deps.fastRestores : undefined;
+  const [found, volumes, verifiers, copies, shares, fastRecords] = await Promise.all([
     listed('restored drill databases and caches', () => deps.restore.listDrillResources()),
     listed('EBS drill volumes', deps.volumes && (() => deps.volumes!.listDrillVolumes())),
     listed('EBS verifier instances', deps.verifiers && (() => deps.verifiers!.listVerifiers())),
@@ -271,10 +283,11 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       'vault shares',
       shareLedger && (() => shareLedger.list(vault!.vault.account, vault!.vault.region)),
     ),
+    listed('fast snapshot restore records', fastLedger && (() => fastLedger.list())),
   ]);
   // A drill's copy and a vault share go once nothing of this account reads them: with a listing missing, not
   // known, so they wait for the next run.
-  const readersKnown = !unreadable.length;
+  const readersKnown = unreadable.every((o) => o.resource === 'fast snapshot restore records');
   const verdicts: JanitorVerdict[] = [
     ...planJanitor(
       [
@@ -324,11 +337,11 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   const outcomes: Outcome[] = [];
   for (const phase of [...new Set(doomed.map((v) => phaseOf(v.resource)))])
     outcomes.push(...(await sweep(doomed.filter((v) => phaseOf(v.resource) === phase))));
-  const fastRestores = await fastRestoresLeftOn(deps, volumes, verdicts);
+  const fastRestores = await fastRestoresLeftOn(deps, volumes, verdicts, fastRecords, maxAgeHours, now);
 
   let notified = false;
   const all = [...outcomes, ...unreadable, ...fastRestores];
-  if (doomed.length) {
+  if (doomed.length || fastRestores.length) {
     const what = (i: number) => {
       const v = doomed[i]!;
       return `${label(v.resource)} (drill ${v.resource.drillId}, created ${v.resource.createdAt}, ${v.reason})`;
@@ -349,6 +362,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     // Fast snapshot restore the deleted volumes' drills left on, after the volumes.
     for (const o of fastRestores) {
       if (o.status === 'failed') failed.push(`FAILED to ${o.action} ${o.resource}: ${clip(o.error, 300)}`);
+      else if (o.status === 'skipped') handled.push(`Forgot the record of ${o.resource}: ${o.reason}`);
       else handled.push(`${deps.dryRun ? 'Would turn off' : 'Turned off'} ${o.resource}`);
     }
     const unshares = doomed.some((v) => v.resource.kind === 'vault-share')
@@ -373,7 +387,9 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       (report) => ({
         severity: 'warning',
         capability: 'drill',
-        subject: janitorSubject(outcomes, deps.dryRun, deps.restore.region),
+        subject: doomed.length
+          ? janitorSubject(outcomes, deps.dryRun, deps.restore.region)
+          : `${deps.dryRun ? 'Would turn off' : 'Janitor turned off'} fast snapshot restore a drill left on in ${deps.restore.region}`,
         lines: [
           ...topLines(failed, (l) => l, 'failed', TOP_FAILURES),
           ...topLines(handled, (l) => l, deps.dryRun ? 'to delete' : 'deleted'),

@@ -185,6 +185,32 @@ export interface VaultShareLedger {
   list(vaultAccount: string, region: string): Promise<VaultShare[]>;
 }
 
+/**
+ * Fast snapshot restore one drill turns on for one snapshot in one zone (billed per snapshot and zone hour until
+ * turned off), recorded before it is turned on (write-ahead) and forgotten once it is off.
+ */
+export interface FastRestoreRecord {
+  drillId: string;
+  snapshotId: string;
+  availabilityZone: string;
+  /** The zone's region (a drill from the DR copies turns it on there). */
+  region: string;
+  /** When the drill recorded it, just before turning it on. */
+  enabledAt: string;
+}
+
+/**
+ * Port: the fast snapshot restores drills turned on, recorded before each is turned on and forgotten once it is
+ * off, so Cleanup, the execution-ended rule and the janitor turn off what a drill left on (its state lost, its
+ * Cleanup failed) and only that: one someone else turned on is not recorded here and never touched.
+ */
+export interface FastRestoreLedger {
+  record(r: FastRestoreRecord): Promise<void>;
+  forget(r: Pick<FastRestoreRecord, 'drillId' | 'snapshotId' | 'availabilityZone'>): Promise<void>;
+  /** Every recorded one, any drill, any zone. */
+  list(): Promise<FastRestoreRecord[]>;
+}
+
 /** Database credentials read from a secret. Never logged, never put in state or errors. */
 export interface DbCredentials {
   username: string;
@@ -221,6 +247,11 @@ export interface TokenStore {
   put(targetId: string, token: string, ttlSeconds: number, state: DrillState): Promise<void>;
   /** Take and delete the token: of concurrent callers exactly one gets it. Expired → undefined. */
   take(targetId: string): Promise<ParkedToken | undefined>;
+  /**
+   * Whether a token of the target is parked and not expired: an execution waits for this copy (WaitForRestore),
+   * so its Cleanup has not started (Cleanup takes the token first) and the drill has not ended.
+   */
+  waiting(targetId: string): Promise<boolean>;
 }
 
 /** Port: keep drill reports and baselines (JSON). */
@@ -289,6 +320,17 @@ export const listEach = async <T>(
   if (failures.length) throw new PartialListingError(`Listing ${what}`, found, failures);
   return found;
 };
+
+/** The error name of a restored copy RDS does not delete yet (a cluster or instance still being created). */
+export const DRILL_COPY_BUSY = 'DrillCopyBusy';
+
+/**
+ * RDS refused to delete a drill's copy in its current state (InvalidDBClusterStateFault or
+ * InvalidDBInstanceStateFault: still `creating`): the drill's Cleanup waits and retries on this error by name.
+ */
+export class DrillCopyBusyError extends StewardError {
+  override name = DRILL_COPY_BUSY;
+}
 
 /** The snapshot a drill picked was deleted before the restore started (retention, or by hand). */
 export class SnapshotGoneError extends StewardError {

@@ -95,12 +95,21 @@ export const onCacheEvent = async (raw: unknown, deps: DrillDeps): Promise<RdsEv
   return resume({ kind: 'redis', id }, r.data['detail-type'], deps);
 };
 
-/** Resume (or fail) the execution waiting for `ref` if the copy is ready (or failed); else leave the token. */
+/**
+ * Resume (or fail) the execution waiting for `ref` if the copy is ready (or failed); else leave the token. Only
+ * while an execution waits for it (a token parked and not expired): describing an Aurora copy adds its missing
+ * writer and readers, and a copy whose drill's Cleanup started (it takes the token first) or ended may be one
+ * RDS refused to delete while it was still creating: an instance added then would be billed until the janitor.
+ */
 const resume = async (
   ref: TargetRef,
   eventId: string | undefined,
   deps: DrillDeps,
 ): Promise<RdsEventOutcome> => {
+  if (!(await deps.tokens.waiting(ref.id))) {
+    logger.info('drill restore event: no execution waits for this copy', { eventId, targetId: ref.id });
+    return { outcome: 'no-token', targetId: ref.id, status: 'not described' };
+  }
   const d = await deps.restore.describe(ref);
   const base = { targetId: ref.id, status: d.status };
   logger.info('drill restore event', { eventId, ...base });

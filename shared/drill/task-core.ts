@@ -275,3 +275,20 @@ export const markAvailable = (s: DrillState, d: TargetStatus, now: Date): DrillS
 
 export const restoreFailedCause = (t: TargetRef, d: TargetStatus) =>
   `restore of ${t.kind} ${t.id} failed: status ${d.status}`;
+
+/**
+ * Take the copy's parked task token, if any (a WaitForRestore that timed out into polling leaves it until its
+ * time to live): from then on no RDS event makes the drill add an Aurora writer or reader to a copy being
+ * deleted (RDS refuses to delete a cluster still creating; the writer would be billed until the janitor). A
+ * store that cannot be reached is logged: the token expires within pollSeconds and a grace anyway.
+ */
+export const dropToken = async (targetId: string, deps: { tokens: TokenStore }): Promise<void> => {
+  try {
+    await deps.tokens.take(targetId);
+  } catch (e) {
+    logger.warn('Could not take the parked task token of a drill copy being deleted', {
+      targetId,
+      error: errorMessage(e),
+    });
+  }
+};

@@ -213,6 +213,7 @@ export const runDrillControl = async (
     return runJanitor({
       ...deps,
       ...(deps.ebs && ebs ? { volumes: ebs.allDrillVolumes(deps.ebs) } : {}),
+      ...(deps.ebs?.fastRestores ? { fastRestores: deps.ebs.fastRestores } : {}),
       ...(verifiers ? { verifiers } : {}),
       ...(deps.endpoints ? { endpoints: deps.endpoints } : {}),
       ...(deps.drEndpoints ? { drEndpoints: deps.drEndpoints } : {}),

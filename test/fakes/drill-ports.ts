@@ -3,6 +3,8 @@ import {
   type CredentialsPort,
   type DbCredentials,
   type DrillResource,
+  type FastRestoreLedger,
+  type FastRestoreRecord,
   type ParkedToken,
   type ReportStore,
   type RestorePort,
@@ -174,6 +176,7 @@ export const fakeTokenStore = (
       parked.delete(targetId);
       return p && p.expiresAt > now().getTime() ? { token: p.token, state: p.state } : undefined;
     },
+    waiting: async (targetId) => (parked.get(targetId)?.expiresAt ?? 0) > now().getTime(),
   };
 };
 
@@ -210,6 +213,21 @@ export const fakeVaultShareLedger = (): VaultShareLedger & { shares: Map<string,
     forget: async (s) => void shares.delete(key(s)),
     list: async (account, region) =>
       [...shares.values()].filter((s) => s.vaultAccount === account && s.region === region),
+  };
+};
+
+/** The state table's record of fast snapshot restores drills turned on, in memory (as FastRestoreLedger). */
+export const fakeFastRestoreLedger = (): FastRestoreLedger & { records: Map<string, FastRestoreRecord> } => {
+  const records = new Map<string, FastRestoreRecord>();
+  const key = (r: Pick<FastRestoreRecord, 'drillId' | 'snapshotId' | 'availabilityZone'>) =>
+    [r.drillId, r.snapshotId, r.availabilityZone].join(' ');
+  return {
+    records,
+    record: async (r) => {
+      if (!records.has(key(r))) records.set(key(r), { ...r });
+    },
+    forget: async (r) => void records.delete(key(r)),
+    list: async () => [...records.values()].map((r) => ({ ...r })),
   };
 };
 

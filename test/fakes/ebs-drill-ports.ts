@@ -23,6 +23,10 @@ export interface FakeEbsOptions {
   readable?: (snapshotId: string) => boolean;
   /** Fast snapshot restore someone else turned on before the drill, as `<snapshot>@<zone>`. */
   fastRestoreOn?: string[];
+  /** EnableFastSnapshotRestores turns it on, and then the answer is lost (the task fails after the enable). */
+  failEnable?: boolean;
+  /** DisableFastSnapshotRestores fails (throttled past its retries). */
+  failDisable?: boolean;
 }
 
 export type FakeEbs = EbsDrillDeps & {
@@ -89,13 +93,18 @@ export const fakeEbs = (sets: Snapshot[], o: FakeEbsOptions = {}, region = 'eu-w
       live.delete(id);
       return 'deleted';
     },
-    enableFastRestore: async (s, zone) => {
+    enableFastRestore: async (s, zone, _since, writeAhead) => {
       // Someone else's (o.fastRestoreOn, per zone) is left as it is; the rest is the drill's.
       const ours = s.filter((id) => !o.fastRestoreOn?.includes(`${id}@${zone}`));
+      if (ours.length) await writeAhead?.(ours);
       log.push(`fsr on ${ours.join(',')}`);
+      if (o.failEnable) throw new Error(`RequestLimitExceeded: EnableFastSnapshotRestores ${ours.join(',')}`);
       return ours;
     },
-    disableFastRestore: async (s) => void log.push(`fsr off ${s.join(',')}`),
+    disableFastRestore: async (s) => {
+      log.push(`fsr off ${s.join(',')}`);
+      if (o.failDisable) throw new Error(`RequestLimitExceeded: DisableFastSnapshotRestores ${s.join(',')}`);
+    },
     listDrillVolumes: async () => {
       log.push('list');
       return [...live.values()].filter((v) => v.tags[Tag.drill]).map(({ polls: _, ...v }) => v);

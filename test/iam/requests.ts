@@ -11,7 +11,7 @@ import type { NamedRule } from '../../shared/scaling/model.js';
 import { namedRules } from '../../shared/scaling/request.js';
 import { COST_EXPLORER_REGION } from '../../shared/aws/clients/cost-explorer.js';
 import { COPY_QUEUE_PREFIX } from '../../shared/aws/copy-ledger.js';
-import { VAULT_SHARES_PREFIX } from '../../shared/aws/drill-stores.js';
+import { FAST_RESTORES_KEY, VAULT_SHARES_PREFIX } from '../../shared/aws/drill-stores.js';
 import { fanOutTargets, organizationalUnitTargets } from '../../shared/fleet/fan-out.js';
 import {
   FLEET_CAPABILITIES,
@@ -2450,7 +2450,9 @@ const dynamo = (_c: RecordedCall, d: Deployment, action: string, pk: string | un
   // The DR copy queue exists only where a policy copies (the backup function sends nothing to it otherwise);
   // drills record shares of vault copies only where a target is drilled from the vault.
   (pk?.startsWith(COPY_QUEUE_PREFIX) && !Object.values(d.config.backup.policies).some((p) => p.copyToDr)) ||
-  (pk?.startsWith(VAULT_SHARES_PREFIX) && !hasVaultDrills(d.config))
+  (pk?.startsWith(VAULT_SHARES_PREFIX) && !hasVaultDrills(d.config)) ||
+  // and record fast snapshot restores only where the stage has EBS drills.
+  (pk?.startsWith(FAST_RESTORES_KEY) && !Object.keys(d.config.drill.volumes).length)
     ? []
     : [
         req(

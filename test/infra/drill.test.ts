@@ -275,6 +275,13 @@ describe('drill state machine', () => {
       MaxAttempts: 3,
       BackoffRate: 2,
     });
+    // A copy RDS does not delete yet (still creating): waited for, every minute for half an hour.
+    expect(state('Cleanup').Retry?.at(-2)).toEqual({
+      ErrorEquals: ['DrillCopyBusy'],
+      IntervalSeconds: 60,
+      MaxAttempts: 30,
+      BackoffRate: 1,
+    });
     for (const [name, s] of taskStates()) {
       expect(s.Retry?.[0]?.ErrorEquals, name).toEqual(
         expect.arrayContaining([

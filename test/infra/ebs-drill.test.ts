@@ -8,6 +8,7 @@ import type { DrillState } from '../../shared/drill/state.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../fakes/ebs-drill-ports.js';
 import { fakeVerifier } from '../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../fakes/drill-endpoints.js';
+import { fakeFastRestoreLedger } from '../fakes/drill-ports.js';
 import { exampleInput } from '../support/examples.js';
 import { allowing, unbundledContext } from './iam.js';
 import {
@@ -88,6 +89,12 @@ describe('the drill state machine with EBS drills', () => {
       Null: { 'aws:ResourceTag/steward:drill': 'false' },
     });
     expect(allowing(t, 'ec2:DescribeSnapshots').length).toBeGreaterThan(0);
+    // The fast snapshot restore records, in the state table under their own key only.
+    const records = allowing(t, 'dynamodb:UpdateItem').filter((x) => x.Sid === 'DrillFastRestores');
+    expect(records).toHaveLength(1);
+    expect(records[0]!.Condition).toMatchObject({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['drill-fast-restores*'] },
+    });
   });
 
   it('schedules the instance’s drill with its own expression', () => {
@@ -100,6 +107,18 @@ describe('the drill state machine with EBS drills', () => {
 });
 
 const EXECUTION = 'drill-ebs-local';
+// The same target with fast snapshot restore (the definition does not change: the settings are in the state).
+const fsrConfig = parseConfig(
+  {
+    ...exampleInput('prod'),
+    region: REGION,
+    drill: {
+      ...exampleInput('prod').drill,
+      volumes: { [INSTANCE]: { pollSeconds: 10, timeoutSeconds: 120, fastSnapshotRestore: true } },
+    },
+  },
+  'test',
+);
 // Taken an hour before the run (the local execution runs on the real clock): within the 25 h RPO target.
 const LATEST = ebsSet(INSTANCE, new Date(Date.now() - 3_600_000).toISOString(), ['vol-0root', 'vol-0data']);
 
@@ -172,6 +191,27 @@ describe('the synthesized drill definition, run locally for an EBS drill', () =>
     expect(f.notifier.sent.map((m) => [m.severity, m.subject])).toEqual([
       ['critical', `Drill FAILED: ${INSTANCE} at restore`],
     ]);
+  });
+
+  it('a Restore that fails after turning fast snapshot restore on: Cleanup turns it off from the record', async () => {
+    // Prepare: the enable goes through and the task fails; the Catch hands Cleanup the state before Restore,
+    // which names nothing turned on, and no volume exists to carry the tag.
+    const ebs = fakeEbs([LATEST], { failEnable: true }, REGION);
+    const ledger = fakeFastRestoreLedger();
+    const deps = localDrillDeps(fsrConfig, runnerClock(), { ebs: { ...ebs, fastRestores: ledger } });
+
+    // Act
+    const r = await runLocalEbsDrill(definition, EXECUTION, INSTANCE, deps);
+
+    // Assert
+    expect(r.status).toBe('FAILED');
+    expect(r.path).toEqual(FAILED_AT_RESTORE);
+    const snaps = LATEST.parts!.map((p) => p.id).sort();
+    expect(ebs.log.filter((l) => l.startsWith('fsr'))).toEqual([
+      `fsr on ${snaps.join(',')}`,
+      `fsr off ${snaps.join(',')}`,
+    ]);
+    expect(ledger.records.size).toBe(0);
   });
 });
 

@@ -70,7 +70,10 @@ describe('drill control-plane handler', () => {
 
   it('handles an RDS event and the janitor', async () => {
     const deps = fakeDrillDeps();
-    await expect(run(rdsEvent, deps)).resolves.toMatchObject({ outcome: 'no-token', status: 'not-found' });
+    await expect(run(rdsEvent, deps)).resolves.toMatchObject({
+      outcome: 'no-token',
+      status: 'not described',
+    });
     await expect(run(janitorEvent, deps)).resolves.toMatchObject({ notified: false, outcomes: [] });
   });
 

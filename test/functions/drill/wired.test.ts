@@ -228,6 +228,10 @@ describe('drill control plane through its real adapters', () => {
     doc.on(DeleteCommand).resolves({
       Attributes: { token: 'token-1', state: JSON.stringify(restored), ttl: NOW.getTime() / 1000 + 600 },
     });
+    // The event handler asks first whether an execution waits for the copy (its token parked, not expired).
+    doc
+      .on(GetCommand, { Key: { pk: `drill-token#${restored.target!.id}` } })
+      .resolves({ Item: { pk: `drill-token#${restored.target!.id}`, ttl: NOW.getTime() / 1000 + 600 } });
 
     // Act
     drillInstanceStatus = 'creating';
@@ -244,6 +248,10 @@ describe('drill control plane through its real adapters', () => {
     });
     expect(doc).toHaveReceivedCommandWith(DeleteCommand, {
       Key: { pk: `drill-token#${restored.target!.id}` },
+    });
+    expect(doc).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: `drill-token#${restored.target!.id}` },
+      ConsistentRead: true,
     });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-1' });
     expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {

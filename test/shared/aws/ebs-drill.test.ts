@@ -161,6 +161,29 @@ describe('ec2EbsDrillPort (mocked EC2)', () => {
     });
   });
 
+  it('hands the write-ahead record what it turns on before it turns it on, and turns nothing on when the record fails', async () => {
+    // Prepare
+    ec2.on(DescribeFastSnapshotRestoresCommand).resolves({ ...meta, FastSnapshotRestores: [] });
+    ec2.on(EnableFastSnapshotRestoresCommand).resolves(meta);
+    const seen: string[] = [];
+    const record = async (ours: readonly string[]) => {
+      seen.push(
+        `record ${ours.join(',')} after ${ec2.commandCalls(EnableFastSnapshotRestoresCommand).length} enables`,
+      );
+    };
+
+    // Act
+    await port().enableFastRestore(['snap-1', 'snap-2'], 'eu-west-1a', SINCE, record);
+    const refused = port().enableFastRestore(['snap-3'], 'eu-west-1a', SINCE, async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    });
+
+    // Assert
+    expect(seen).toEqual(['record snap-1,snap-2 after 0 enables']);
+    await expect(refused).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(ec2).toReceiveCommandTimes(EnableFastSnapshotRestoresCommand, 1);
+  });
+
   it('turns nothing on when every snapshot had it on already', async () => {
     ec2.on(DescribeFastSnapshotRestoresCommand).resolves({
       ...meta,

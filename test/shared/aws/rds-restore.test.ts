@@ -632,6 +632,26 @@ describe('remove', () => {
     });
   });
 
+  it('names a cluster RDS does not delete yet (still creating) DrillCopyBusy, which Cleanup retries', async () => {
+    // Prepare
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: CLUSTER, Status: 'creating', TagList: tagList, DBClusterMembers: [] },
+      ],
+    });
+    rds.on(DescribeDBInstancesCommand).rejects(fault(DBInstanceNotFoundFault));
+    rds.on(DeleteDBClusterCommand).rejects(fault(InvalidDBClusterStateFault, 'not in available state'));
+
+    // Act
+    const removed = port().remove({ kind: 'aurora-cluster', id: CLUSTER, instanceId: WRITER });
+
+    // Assert
+    await expect(removed).rejects.toMatchObject({
+      name: 'DrillCopyBusy',
+      message: expect.stringContaining(`drill cluster ${CLUSTER} in ${REGION} (creating)`),
+    });
+  });
+
   it('refuses to delete an untagged cluster and touches none of its instances', async () => {
     rds.on(DescribeDBClustersCommand).resolves({
       DBClusters: [

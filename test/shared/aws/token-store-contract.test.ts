@@ -62,6 +62,25 @@ const tokenStoreContract = (name: string, make: (now: () => Date) => Promise<Tok
       expect(late).toBeUndefined();
     });
 
+    it('says an execution waits while its token is parked and live, and not once taken or expired', async () => {
+      // Prepare
+      let t = new Date('2026-02-01T05:00:00Z');
+      const s = await make(() => t);
+      await s.put('steward-drill-a', 'token-a', 60, state('a'));
+      await s.put('steward-drill-b', 'token-b', 3600, state('b'));
+
+      // Act
+      const parked = await s.waiting('steward-drill-a');
+      const never = await s.waiting('steward-drill-c');
+      await s.take('steward-drill-b');
+      const taken = await s.waiting('steward-drill-b');
+      t = new Date('2026-02-01T05:01:01Z');
+      const expired = await s.waiting('steward-drill-a');
+
+      // Assert
+      expect([parked, never, taken, expired]).toEqual([true, false, false, false]);
+    });
+
     it('of two events racing for one token, exactly one gets it', async () => {
       // Prepare
       const s = await make(() => new Date('2026-02-01T05:00:00Z'));

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { dynamoVaultShareLedger } from '../../../shared/aws/drill-stores.js';
-import type { VaultShare, VaultShareLedger } from '../../../shared/drill/ports.js';
-import { fakeVaultShareLedger } from '../../fakes/drill-ports.js';
+import { dynamoFastRestoreLedger, dynamoVaultShareLedger } from '../../../shared/aws/drill-stores.js';
+import type {
+  FastRestoreLedger,
+  FastRestoreRecord,
+  VaultShare,
+  VaultShareLedger,
+} from '../../../shared/drill/ports.js';
+import { fakeFastRestoreLedger, fakeVaultShareLedger } from '../../fakes/drill-ports.js';
 import { motoStateTables } from '../../support/state-table.js';
 
 const VAULT = '999999999999';
@@ -70,5 +75,52 @@ describe('dynamoVaultShareLedger against an emulated DynamoDB', () => {
   ledgerContract('dynamoVaultShareLedger', async () => {
     const { doc, name } = await tables.table();
     return dynamoVaultShareLedger(doc, name);
+  });
+});
+
+const fsr = (over: Partial<FastRestoreRecord> = {}): FastRestoreRecord => ({
+  drillId: 'monthly-mongo-2026-02',
+  snapshotId: 'snap-0123456789abcdef0',
+  availabilityZone: 'eu-west-1b',
+  region: 'eu-west-1',
+  enabledAt: '2026-02-01T05:00:10.000Z',
+  ...over,
+});
+const byKey = (a: FastRestoreRecord, b: FastRestoreRecord) =>
+  `${a.drillId}${a.snapshotId}${a.availabilityZone}`.localeCompare(
+    `${b.drillId}${b.snapshotId}${b.availabilityZone}`,
+  );
+
+/** What every FastRestoreLedger must do (the same store as the vault shares: one item, an attribute each). */
+const fastRestoreContract = (name: string, make: () => Promise<FastRestoreLedger>) =>
+  describe(`${name} (FastRestoreLedger contract)`, () => {
+    it("lists every record, keeps the first time, and forgets one drill's record of a snapshot and zone only", async () => {
+      // Prepare
+      const ledger = await make();
+      const other = fsr({ drillId: 'adhoc-1' });
+      const zone = fsr({ availabilityZone: 'us-west-2a', region: 'us-west-2' });
+
+      // Act
+      await ledger.record(fsr());
+      await ledger.record(fsr({ enabledAt: '2026-02-01T07:00:00.000Z' }));
+      await ledger.record(other);
+      await ledger.record(zone);
+      const all = await ledger.list();
+      await ledger.forget(fsr());
+      await ledger.forget(fsr({ snapshotId: 'snap-0never' }));
+
+      // Assert
+      expect(all.sort(byKey)).toEqual([fsr(), other, zone].sort(byKey));
+      expect((await ledger.list()).sort(byKey)).toEqual([other, zone].sort(byKey));
+    });
+  });
+
+fastRestoreContract('fakeFastRestoreLedger', async () => fakeFastRestoreLedger());
+
+describe('dynamoFastRestoreLedger against an emulated DynamoDB', () => {
+  const tables = motoStateTables();
+  fastRestoreContract('dynamoFastRestoreLedger', async () => {
+    const { doc, name } = await tables.table();
+    return dynamoFastRestoreLedger(doc, name);
   });
 });

@@ -7,7 +7,14 @@ import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/d
 import { ConfigError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { Tag } from '../../../shared/tags.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
+import {
+  fakeFastRestoreLedger,
+  fakeReportStore,
+  fakeRestorePort,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../../fakes/drill-ports.js';
+import { janitorMaxAgeHours } from '../../../shared/drill/janitor.js';
 import { type FakeEbsOptions, ebsSet, fakeEbs } from '../../fakes/ebs-drill-ports.js';
 import { type FakeVerifierOptions, fakeVerifier } from '../../fakes/ebs-verifier-ports.js';
 import { fakeEndpoints } from '../../fakes/drill-endpoints.js';
@@ -581,6 +588,148 @@ describe('EBS drill volumes outside a drill', () => {
 
     // Assert
     expect(f.ebs.log.filter((l) => l.startsWith('fsr'))).toEqual([]);
+  });
+});
+
+// Fast snapshot restore is billed per snapshot and zone hour. What a drill turns on is recorded in the state table
+// (FastRestoreLedger) before it is turned on, so it is turned off even when the drill's state is lost.
+describe('fast snapshot restore recorded before it is turned on', () => {
+  const ZONE = 'eu-west-1b';
+  const fsrConfig = {
+    ...configInput,
+    drill: { enabled: true, volumes: { [INSTANCE]: { fastSnapshotRestore: true, availabilityZone: ZONE } } },
+  } satisfies StewardConfigInput;
+  const SNAPS = LATEST.parts!.map((p) => p.id);
+  const withLedger = (o: FakeEbsOptions = {}) => {
+    const f = fakeDeps(o, fsrConfig);
+    const ledger = fakeFastRestoreLedger();
+    f.ebs.fastRestores = ledger;
+    return { ...f, ledger };
+  };
+  const offs = (log: string[]) => log.filter((l) => l.startsWith('fsr off'));
+  /** A drill whose Restore turned fast snapshot restore on and then failed: its state never recorded it. */
+  const enabledThenLost = async (f: ReturnType<typeof withLedger>) => {
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const selected = await runDrillTask(task('select', started), f.deps);
+    const failed = await caught('restore', selected, f.deps);
+    expect(failed.error?.Cause).toContain('RequestLimitExceeded');
+    return failed;
+  };
+
+  it('a Restore that fails after the enable leaves a record, and Cleanup turns it off and forgets it', async () => {
+    // Prepare: the enable went through, its answer was lost; the Catch hands Cleanup the state before Restore,
+    // which records nothing turned on (fastRestored: []) and no volume exists to carry the tag.
+    const f = withLedger({ failEnable: true });
+    const selected = await enabledThenLost(f);
+    expect([...f.ledger.records.values()].map((r) => r.snapshotId).sort()).toEqual([...SNAPS].sort());
+
+    // Act
+    const cleaned = await runDrillTask(task('cleanup', selected), f.deps);
+
+    // Assert
+    expect(offs(f.ebs.log)).toEqual([`fsr off ${[...SNAPS].sort().join(',')}`]);
+    expect(f.ledger.records.size).toBe(0);
+    expect(cleaned.ebs?.cleanup).toContainEqual(
+      expect.objectContaining({ action: 'disable', status: 'done' }),
+    );
+  });
+
+  it('a run that ends between the enable and its record leaves an entry; the janitor turns it off and clears it', async () => {
+    // Prepare: the execution is stopped after the enable (no Cleanup, no volume); the execution-ended rule's own
+    // disable is throttled past its retries.
+    const f = withLedger({ failEnable: true });
+    await enabledThenLost(f);
+    const g = { ...f.deps, ebs: { ...f.ebs, volumes: { ...f.ebs.volumes } } };
+    g.ebs.volumes.disableFastRestore = async (ids) => {
+      f.ebs.log.push(`fsr off ${ids.join(',')} refused`);
+      throw new Error('RequestLimitExceeded: DisableFastSnapshotRestores');
+    };
+    await expect(
+      runDrillControl(drillExecutionEnded(REGION, '111122223333', EXECUTION.name, 'ABORTED'), g),
+    ).rejects.toThrow();
+    expect(f.ledger.records.size).toBe(2);
+
+    // Act: the janitor's sweep once the drill is older than its age, and the next one
+    const young = await runDrillControl({ action: 'janitor' }, f.deps);
+    at(new Date(clock.getTime() + (janitorMaxAgeHours(f.deps.config.drill) + 1) * 3_600_000).toISOString());
+    await runDrillControl({ action: 'janitor' }, f.deps);
+    const after = offs(f.ebs.log).length;
+    await runDrillControl({ action: 'janitor' }, f.deps);
+
+    // Assert: a young record is a running drill's, left alone; an old one is turned off once and forgotten.
+    expect(young).toMatchObject({ outcomes: [] });
+    expect(offs(f.ebs.log).filter((l) => !l.endsWith('refused'))).toEqual([
+      `fsr off ${[...SNAPS].sort().join(',')}`,
+    ]);
+    expect(offs(f.ebs.log)).toHaveLength(after);
+    expect(f.ledger.records.size).toBe(0);
+    expect(f.notifier.sent.at(-1)?.lines.join('\n')).toContain(
+      `Turned off fast snapshot restore of ${[...SNAPS].sort().join(', ')} in ${ZONE}`,
+    );
+  });
+
+  it('the execution-ended rule turns off what the record names, with no volume to read it from', async () => {
+    const f = withLedger({ failEnable: true });
+    await enabledThenLost(f);
+
+    await runDrillControl(drillExecutionEnded(REGION, '111122223333', EXECUTION.name, 'TIMED_OUT'), f.deps);
+
+    expect(offs(f.ebs.log)).toEqual([`fsr off ${[...SNAPS].sort().join(',')}`]);
+    expect(f.ledger.records.size).toBe(0);
+  });
+
+  it('a Cleanup whose disable fails keeps the record for the janitor', async () => {
+    const f = withLedger({ failDisable: true });
+    const started = await runDrillTask(task('start', { database: INSTANCE }), f.deps);
+    const restored = await runDrillTask(
+      task('restore', await runDrillTask(task('select', started), f.deps)),
+      f.deps,
+    );
+
+    await expect(runDrillTask(task('cleanup', restored), f.deps)).rejects.toBeInstanceOf(PartialFailureError);
+
+    expect(f.ebs.live.size).toBe(0);
+    expect(f.ledger.records.size).toBe(2);
+  });
+
+  it("never touches fast snapshot restore someone else turned on (no record), not even the janitor's sweep", async () => {
+    // Prepare: the first part's was on before the drill; the drill fails after its enable, and a stale record of
+    // another drill names a snapshot a running drill records too.
+    const [theirs, ...ours] = SNAPS;
+    const f = withLedger({ failEnable: true, fastRestoreOn: [`${theirs}@${ZONE}`] });
+    await enabledThenLost(f);
+    const old = new Date(clock.getTime() - 48 * 3_600_000).toISOString();
+    await f.ledger.record({
+      drillId: 'dead-1',
+      snapshotId: 'snap-0shared',
+      availabilityZone: ZONE,
+      region: REGION,
+      enabledAt: old,
+    });
+    await f.ledger.record({
+      drillId: 'running-1',
+      snapshotId: 'snap-0shared',
+      availabilityZone: ZONE,
+      region: REGION,
+      enabledAt: clock.toISOString(),
+    });
+
+    // Act
+    at(new Date(clock.getTime() + (janitorMaxAgeHours(f.deps.config.drill) + 1) * 3_600_000).toISOString());
+    await f.ledger.forget({ drillId: 'running-1', snapshotId: 'snap-0shared', availabilityZone: ZONE });
+    await f.ledger.record({
+      drillId: 'running-1',
+      snapshotId: 'snap-0shared',
+      availabilityZone: ZONE,
+      region: REGION,
+      enabledAt: clock.toISOString(),
+    });
+    await runDrillControl({ action: 'janitor' }, f.deps);
+
+    // Assert: the drill's own is off; someone else's never; the running drill's stays on, the dead one's record goes.
+    expect(offs(f.ebs.log)).toEqual([`fsr off ${ours.join(',')}`]);
+    expect(f.ebs.log.join('\n')).not.toContain(theirs);
+    expect([...f.ledger.records.values()].map((r) => r.drillId)).toEqual(['running-1']);
   });
 });
 
