@@ -38,6 +38,12 @@ const ACCOUNT = /^\d{12}$/;
 
 const describe = (t: TargetRef) => `${t.account ?? t.organizationalUnit ?? 'this account'}/${t.region}`;
 
+/** An `<account>/<region>` the flag takes: a target's own account, or a placeholder account in its region. */
+const exampleOf = (targets: readonly TargetRef[]) => {
+  const t = targets.find((x) => x.account !== undefined) ?? targets[0];
+  return `${t?.account ?? '123456789012'}/${t?.region ?? 'eu-west-1'}`;
+};
+
 /** Every account-region of the stage, for an error message. */
 const listOf = (targets: readonly TargetRef[]) =>
   targets.map((t) => `targets[${t.index}] ${describe(t)}`).join(', ');
@@ -67,7 +73,7 @@ export const selectTarget = (config: StewardConfig, flags: TargetFlags): Selecte
       region = pair[2];
     } else
       throw new UsageError(
-        `--target ${t}: give an index of targets (0-${config.targets.length - 1}) or <account>/<region> such as ${describe(targets[0]!)}`,
+        `--target ${t}: give an index of targets (0-${config.targets.length - 1}) or <account>/<region> such as ${exampleOf(targets)}`,
         ['--target'],
       );
   }

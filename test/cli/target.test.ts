@@ -77,6 +77,7 @@ describe('selectTarget', () => {
     ],
     ['an OU index without an account', { target: '3' }, /every account of ou-ab12-cd34ef56: add --account/],
     ['a malformed target', { target: 'prod' }, /give an index of targets \(0-3\) or <account>\/<region>/],
+
     ['a malformed account', { account: '1234' }, /must be a 12-digit account id/],
     [
       'an account/region that is no target, with a suggestion',
@@ -107,6 +108,13 @@ describe('selectTarget', () => {
     expect(() => selectTarget(single, { region: 'us-east-1' })).toThrow(
       /this account\/us-east-1 is not a target of stage dev/,
     );
+  });
+
+  it('a malformed target is shown an <account>/<region> the flag takes, even for a stage that names no account', () => {
+    expect(() => selectTarget(single, { target: 'dev' })).toThrow(
+      /<account>\/<region> such as 123456789012\/eu-west-1$/,
+    );
+    expect(() => selectTarget(fleet, { target: 'prod' })).toThrow(/such as 111111111111\/eu-west-1$/);
   });
 
   it('a target runs with its own region, account and policy overrides', () => {
