@@ -287,7 +287,9 @@ export const stageFilesAt = (
         : /\.(ya?ml|json)$/.test(location)
           ? `no such file: copy an example (cp ${EXAMPLES_DIR}/steward.prod.yaml ${shown}) or run steward init`
           : `no such file or directory: pass a steward.<stage>.yaml file or a directory of them`;
-    return { files: [], problems: [{ file: shown, message: hint }] };
+    // A path from the environment is easy to forget: say where it came from.
+    const from = location === process.env.STEWARD_CONFIG ? ' (the path $STEWARD_CONFIG names)' : '';
+    return { files: [], problems: [{ file: shown, message: `${hint}${from}` }] };
   }
   if (!isDir) return { files: [{ stage: stageFromFileName(abs) ?? '', path: abs }], problems: [] };
   const files = readdirSync(abs)

@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   configLocation,
   loadStage,
@@ -150,6 +150,21 @@ describe('stage config files', () => {
     expect(problems.map(renderProblem)).toEqual([
       'config: steward looks in ./config/ unless told otherwise: create it (mkdir config && cp examples/steward.prod.yaml config/steward.<stage>.yaml), run steward init, or point at your configs with --config <dir> (CDK: -c config=<dir>)',
     ]);
+  });
+
+  it('says a missing location came from $STEWARD_CONFIG when that is where it came from', () => {
+    // Prepare
+    vi.stubEnv('STEWARD_CONFIG', 'configs/prod.yml');
+    try {
+      // Act
+      const { problems } = loadStageFiles(configLocation(undefined), undefined, tempDir());
+      // Assert
+      expect(problems.map(renderProblem)).toEqual([
+        expect.stringMatching(/^configs\/prod\.yml: no such file: .* \(the path \$STEWARD_CONFIG names\)$/),
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('takes the location from the flag, else STEWARD_CONFIG, else ./config', () => {
