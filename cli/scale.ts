@@ -3,6 +3,9 @@ import { lambdaClient } from '../shared/aws/clients/lambda.js';
 import type { FanOutTarget } from '../shared/fleet/fan-out.js';
 import { placeLabel } from '../shared/fleet/place.js';
 import { targetRoleArn } from '../shared/fleet/targets.js';
+import type { ScalingConfig } from '../shared/config/schema.js';
+import { closest } from '../shared/config/suggest.js';
+import { answered, matchRule, namedRules } from '../shared/scaling/alarm-event.js';
 import { describeChange } from '../shared/scaling/engine.js';
 import { stateTableName } from '../shared/scaling/env.js';
 import type { DecisionRecord } from '../shared/scaling/model.js';
@@ -32,14 +35,29 @@ export const renderScaling = (r: ScalingResult): string => {
   ].join('\n');
 };
 
-const deps = (flags: Flags, out: (s: string) => void) => {
+const stageOf = (flags: Flags, out: (s: string) => void) => {
   const base = localBase(flags, flags['dry-run'], out);
   if (!base.config.scaling.enabled)
     throw new UsageError(
       `scaling is not enabled for stage ${base.config.stage} (scaling.enabled in its config)`,
     );
+  return base;
+};
+
+const deps = (flags: Flags, out: (s: string) => void, base = stageOf(flags, out)) =>
   // Same table the stage's function uses: cooldowns, seen events and approvals are shared with it.
-  return wire(base, { STATE_TABLE: stateTableName(base.config.stage) });
+  wire(base, { STATE_TABLE: stateTableName(base.config.stage) });
+
+/** A mistyped --alarm: refused before anything is read, with the closest alarm a rule answers by name. */
+const checkAnswered = (scaling: ScalingConfig, alarm: string) => {
+  const rules = namedRules(scaling);
+  if (matchRule(rules, alarm)) return;
+  const named = rules.flatMap((r) => ('name' in r.alarm ? [r.alarm.name] : []));
+  const near = closest(alarm, named);
+  throw new UsageError(
+    `No scaling rule for alarm "${alarm}"${near ? `: did you mean "${near}"?` : ''} (alarms answered: ${answered(rules)})`,
+    ['--alarm'],
+  );
 };
 
 const print = (r: ScalingResult, flags: Flags, out: (s: string) => void): number => {
@@ -50,8 +68,10 @@ const print = (r: ScalingResult, flags: Flags, out: (s: string) => void): number
 /** `steward scale --alarm <name>`: the rule answering that alarm, as if it fired now. */
 export const scale = async (_: string[], flags: Flags, out: (s: string) => void): Promise<number> => {
   if (!flags.alarm) throw new UsageError('scale needs --alarm <name> (an alarm a scaling rule answers)');
+  const base = stageOf(flags, out);
+  checkAnswered(base.config.scaling, flags.alarm);
   const event = { action: 'run-playbook', alarm: flags.alarm, dryRun: flags['dry-run'] };
-  return print(await run(event, deps(flags, out)), flags, out);
+  return print(await run(event, deps(flags, out, base)), flags, out);
 };
 
 /**

@@ -13,6 +13,10 @@ export const MESSAGE_BUDGET = 64 * 1024;
 /** How many resources a summary names per group (failures, skips of one reason, successes). */
 export const TOP_N = 10;
 
+/** The first `n` items joined, then how many more: a list in one line that stays short at 500 databases. */
+export const firstOf = (items: readonly string[], n = TOP_N): string =>
+  items.length > n ? `${items.slice(0, n).join(', ')} and ${items.length - n} more` : items.join(', ');
+
 /** How many failures a summary names: failures are what the reader acts on. */
 export const TOP_FAILURES = 25;
 

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
-import { TOP_N } from '../notify/budget.js';
+import { firstOf } from '../notify/budget.js';
 import { type Notification, sendReported } from '../notify/notifier.js';
 import { addCount, logger } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
@@ -156,12 +156,6 @@ const evidenceSubject = (r: EvidenceReport): string => {
     ...(s.unprotected ? [`${s.unprotected} unprotected`] : []),
   ].join(', ');
 };
-
-/** The first TOP_N items joined, then how many more (the evidence report lists them all). */
-const firstOf = (items: readonly string[]): string =>
-  items.length > TOP_N
-    ? `${items.slice(0, TOP_N).join(', ')} and ${items.length - TOP_N} more`
-    : items.join(', ');
 
 /** The info notification that links a month's evidence: counts, the first few names, the report's links. */
 export const evidenceNotification = (

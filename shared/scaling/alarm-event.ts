@@ -1,6 +1,7 @@
 import * as v from '../valid.js';
 import type { ScalingConfig } from '../config/schema.js';
 import { echo, EventShapeError, formatIssues } from '../errors.js';
+import { firstOf } from '../notify/budget.js';
 import type { AlarmEvent, LiveAlarmState, NamedRule, ResourceWait } from './model.js';
 
 // An alarm's transition, the trigger scaling exists for: its EventBridge event or its Lambda alarm action,
@@ -142,8 +143,9 @@ export const matchRule = (rules: readonly NamedRule[], alarmName: string): Named
         ('prefix' in b.alarm ? b.alarm.prefix.length : 0) - ('prefix' in a.alarm ? a.alarm.prefix.length : 0),
     )[0];
 
-const answered = (rules: readonly NamedRule[]): string =>
-  rules.map((r) => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`)).join(', ') || 'none';
+/** The alarms the rules answer, by name or `prefix*`: the first ten, then how many more. */
+export const answered = (rules: readonly NamedRule[]): string =>
+  firstOf(rules.map((r) => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`))) || 'none';
 
 export const ruleFor = (rules: readonly NamedRule[], alarmName: string, path: string): NamedRule => {
   const rule = matchRule(rules, alarmName);

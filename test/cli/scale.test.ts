@@ -104,6 +104,10 @@ describe('steward scale --alarm <name> --dry-run', () => {
       /No scaling rule for alarm "nobody-listens"/,
     ],
     [
+      ['scale', '--alarm', 'orders-db-cpu-hgh', ...onExample('prod'), '--dry-run'],
+      /No scaling rule for alarm "orders-db-cpu-hgh": did you mean "orders-db-cpu-high"\?/,
+    ],
+    [
       ['scale', '--alarm', 'orders-db-cpu-high', ...onExample('dev'), '--dry-run'],
       /scaling is not enabled for stage dev/,
     ],

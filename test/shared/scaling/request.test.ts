@@ -5,6 +5,8 @@ import playbookEvent from '../../../events/scaling/run-playbook.json' with { typ
 import scaleInEvent from '../../../events/scaling/scale-in-check.json' with { type: 'json' };
 import snsEvent from '../../../events/scaling/sns-alarm.json' with { type: 'json' };
 import { EventShapeError } from '../../../shared/errors.js';
+import type { NamedRule } from '../../../shared/scaling/model.js';
+import { ruleFor } from '../../../shared/scaling/alarm-event.js';
 import { matchRule, namedRules, parseScalingRequest } from '../../../shared/scaling/request.js';
 import { NOW, scalingConfig } from './fixtures.js';
 
@@ -132,6 +134,22 @@ describe('parseScalingRequest', () => {
     expect(call).toThrow(EventShapeError);
     expect(call).toThrow(/No scaling rule for alarm "someone-elses-alarm"/);
     expect(issuesOf(call)[0]).toMatch(/alarms answered: orders-db-cpu-high, .*billing-aurora-load-\*/);
+  });
+
+  it('names at most ten of the answered alarms, then how many more (a stage of 300 rules)', () => {
+    // Prepare
+    const rules = Array.from({ length: 300 }, (_, i) => ({
+      ...namedRules(scalingConfig().scaling)[0]!,
+      name: `r${i}`,
+      alarm: { name: `db-${i}-cpu-high` },
+    })) as NamedRule[];
+
+    // Act
+    const call = () => ruleFor(rules, 'nobody-listens', 'alarm');
+
+    // Assert
+    expect(issuesOf(call)[0]).toMatch(/alarms answered: db-0-cpu-high, .*db-9-cpu-high and 290 more\)$/);
+    expect(issuesOf(call)[0]).not.toContain('db-10-cpu-high');
   });
 
   it('refuses an SNS message that is not a CloudWatch alarm notification', () => {
