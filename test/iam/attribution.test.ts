@@ -79,4 +79,13 @@ describe('IAM attribution of modules loaded once (shared/once.ts)', () => {
     expect(retention.has('shared/aws/ebs.ts#ebsSetStore')).toBe(true);
     expect(retention.has('shared/aws/ebs.ts#ebsBackup')).toBe(false);
   });
+
+  it('does not lend a function the calls of a factory it only reads through (the drill lists Redis DR copies)', () => {
+    // Act
+    const drill = adaptersOf('drill');
+
+    // Assert: s3RdbCopyLister keeps s3RdbStore whole for its listing; its deletes and tag reads are retention's.
+    expect(drill.has('shared/aws/cache-dr.ts#s3RdbCopyLister')).toBe(true);
+    expect(drill.has('shared/aws/cache-dr.ts#s3RdbStore')).toBe(false);
+  });
 });

@@ -110,7 +110,10 @@ const graphOf = (fn: string) => {
 
 /**
  * The factories of its own module an adapter factory is built on (`ebsBackup` on `ebsSetStore`, whose
- * listing and deletes it returns as its own): whoever imports the outer one sends through them too.
+ * listing and deletes it returns as its own): whoever imports the outer one sends through them too. Only a
+ * factory whose members the outer one takes apart (`const { listSets, removeSet } = ebsSetStore(…)`) counts:
+ * one kept whole for a single read (`s3RdbCopyLister` keeps `s3RdbStore` for its listing) lends the importer
+ * none of its other calls (the drill never deletes a Redis DR copy).
  */
 const builtOn = (name: string): string[] => {
   const [file, factory] = name.split('#') as [string, string];
@@ -119,7 +122,7 @@ const builtOn = (name: string): string[] => {
   if (!span) return [];
   const body = readFileSync(join(ROOT, file), 'utf8').split('\n').slice(span.from, span.to).join('\n');
   return spans
-    .filter((x) => x.name !== factory && new RegExp(`\\b${x.name}\\(`).test(body))
+    .filter((x) => x.name !== factory && new RegExp(`const \\{[^}]*\\} = ${x.name}\\(`).test(body))
     .map((x) => `${file}#${x.name}`);
 };
 
