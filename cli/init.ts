@@ -22,6 +22,7 @@ import { Region } from '../shared/config/parts.js';
 import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
 import { PolicyName, StageName } from '../shared/config/schema.js';
 import { closest, suggestion } from '../shared/config/suggest.js';
+import { errorCode, errorMessage } from '../shared/errors.js';
 import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
 import { isNoCredentials, UsageError } from './base.js';
@@ -42,19 +43,40 @@ export interface InitDeps {
   now?: () => Date;
 }
 
-/** Candidate databases: RDS instances (not Aurora members: their cluster is the unit), clusters, cache groups. */
+/** A refusal of the caller's credentials (not their absence, not a fault of the service). */
+const refused = (e: unknown): boolean =>
+  !isNoCredentials(e) &&
+  /AccessDenied|UnauthorizedOperation|NotAuthorized|InvalidClientTokenId/.test(
+    `${errorCode(e)} ${errorMessage(e)}`,
+  );
+
+/**
+ * Candidate databases: RDS instances (not Aurora members: their cluster is the unit), clusters, cache groups.
+ * Credentials that may read RDS but not ElastiCache (a common read-only role) still get the RDS databases:
+ * `cachesUnread` says why the caches are missing. An RDS listing that fails fails the read.
+ */
 export const readDatabases = async (
   region: string,
   rds: RDSClient,
   cache: ElastiCacheClient,
-): Promise<Database[]> => {
+): Promise<{ databases: Database[]; cachesUnread?: string }> => {
   const r = rdsBackup(region, rds);
+  let cachesUnread: string | undefined;
   const [instances, clusters, groups] = await Promise.all([
     r.listInstances(),
     r.listClusters(),
-    elastiCacheBackup(region, cache).listReplicationGroups(),
+    elastiCacheBackup(region, cache)
+      .listReplicationGroups()
+      .catch((e: unknown) => {
+        if (!refused(e)) throw e;
+        cachesUnread = `${errorCode(e)}: ${errorMessage(e)}`;
+        return [];
+      }),
   ]);
-  return [...instances.filter((d) => !d.clusterId), ...clusters, ...groups];
+  return {
+    databases: [...instances.filter((d) => !d.clusterId), ...clusters, ...groups],
+    ...(cachesUnread ? { cachesUnread } : {}),
+  };
 };
 
 const minutes = (hhmm: string): number => {
@@ -323,11 +345,16 @@ export const init = async (
   if (!region) why = 'no region (--region or AWS_REGION)';
   else {
     try {
-      databases = await readDatabases(
+      const read = await readDatabases(
         region,
         deps.rds ?? rdsClient(region),
         deps.elasticache ?? elastiCacheClient(region),
       );
+      databases = read.databases;
+      if (read.cachesUnread)
+        out(
+          `note: ElastiCache replication groups not listed (${read.cachesUnread}): none is in this config; rerun with credentials that may call elasticache:DescribeReplicationGroups, or add them by hand.`,
+        );
     } catch (e) {
       if (!isNoCredentials(e)) throw e;
       why = 'no AWS credentials';

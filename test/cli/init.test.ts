@@ -211,6 +211,53 @@ describe('steward init', () => {
     );
   });
 
+  it('credentials that may not read ElastiCache still get a config of the RDS databases, and are told', async () => {
+    // Prepare: a role with RDS read only (no elasticache:DescribeReplicationGroups)
+    const dir = tempDir();
+    const out: string[] = [];
+    account('a-db');
+    cache.on(DescribeReplicationGroupsCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: elasticache:DescribeReplicationGroups'), {
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    // Act
+    const code = await init(
+      [],
+      flags({ stage: 'acme', config: dir, region: 'eu-west-1', all: true }),
+      (s) => out.push(s),
+      { interactive: false },
+    );
+    // Assert
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain(`--resource-name arn:aws:rds:eu-west-1:${ACCOUNT}:db:a-db --tags`);
+    expect(text).toMatch(
+      /ElastiCache replication groups not listed \(AccessDenied: .*\): none is in this config/,
+    );
+    expect(readStageFile(join(dir, 'steward.acme.yaml')).ok).toBe(true);
+  });
+
+  it('an RDS listing that is refused still fails init, naming it', async () => {
+    // Prepare
+    const dir = tempDir();
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejects(
+        Object.assign(new Error('not authorized'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        }),
+      );
+    // Act / Assert
+    await expect(
+      init([], flags({ stage: 'acme', config: dir, region: 'eu-west-1' }), () => {}, { interactive: false }),
+    ).rejects.toThrow(/AccessDenied|not authorized/);
+    expect(existsSync(join(dir, 'steward.acme.yaml'))).toBe(false);
+  });
+
   it('refuses an unknown database name (exit 2) before writing anything', async () => {
     // Prepare
     const dir = tempDir();
