@@ -23,6 +23,7 @@ import { JSON_SCHEMA_PATH } from '../shared/config/reference.js';
 import { PolicyName, StageName } from '../shared/config/schema.js';
 import { closest, suggestion } from '../shared/config/suggest.js';
 import { errorCode, errorMessage } from '../shared/errors.js';
+import { targetFailureKind } from '../shared/fleet/fan-out.js';
 import type { Database } from '../shared/model.js';
 import { Tag } from '../shared/tags.js';
 import { isNoCredentials, UsageError } from './base.js';
@@ -43,13 +44,6 @@ export interface InitDeps {
   now?: () => Date;
 }
 
-/** A refusal of the caller's credentials (not their absence, not a fault of the service). */
-const refused = (e: unknown): boolean =>
-  !isNoCredentials(e) &&
-  /AccessDenied|UnauthorizedOperation|NotAuthorized|InvalidClientTokenId/.test(
-    `${errorCode(e)} ${errorMessage(e)}`,
-  );
-
 /**
  * Candidate databases: RDS instances (not Aurora members: their cluster is the unit), clusters, cache groups.
  * Credentials that may read RDS but not ElastiCache (a common read-only role) still get the RDS databases:
@@ -68,7 +62,8 @@ export const readDatabases = async (
     elastiCacheBackup(region, cache)
       .listReplicationGroups()
       .catch((e: unknown) => {
-        if (!refused(e)) throw e;
+        // Only a refusal of these credentials (fleet's reading of AWS error codes); anything else stops init.
+        if (isNoCredentials(e) || targetFailureKind(e) !== 'access-denied') throw e;
         cachesUnread = `${errorCode(e)}: ${errorMessage(e)}`;
         return [];
       }),
