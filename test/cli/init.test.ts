@@ -243,14 +243,12 @@ describe('steward init', () => {
   it('an RDS listing that is refused still fails init, naming it', async () => {
     // Prepare
     const dir = tempDir();
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejects(
-        Object.assign(new Error('not authorized'), {
-          name: 'AccessDenied',
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    rds.on(DescribeDBInstancesCommand).rejects(
+      Object.assign(new Error('not authorized'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     // Act / Assert
     await expect(
       init([], flags({ stage: 'acme', config: dir, region: 'eu-west-1' }), () => {}, { interactive: false }),
