@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Severity, StewardConfig } from '../config/schema.js';
 import { clip, ConfigError, errorMessage } from '../errors.js';
 import type { Database, Outcome } from '../model.js';
-import { TOP_FAILURES, topLines } from '../notify/budget.js';
+import { firstOf, TOP_FAILURES, topLines } from '../notify/budget.js';
 import { type Notifier, sendReported } from '../notify/notifier.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { throwIfFailed } from '../outcomes.js';
@@ -281,9 +281,7 @@ const healthIssue = async (req: HealthIssue, deps: EventDeps): Promise<EventResu
   const closed = req.status === 'closed';
   const severity: Severity = closed ? 'info' : 'warning';
   const ids = named.map((o) => o.id);
-  const on = named.length
-    ? `${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`
-    : `${req.service} in ${config.region}`;
+  const on = named.length ? firstOf(ids, 3) : `${req.service} in ${config.region}`;
   const summary = `AWS Health ${closed ? 'issue resolved' : 'issue'}: ${req.typeCode} on ${on}`;
   const since = req.start ? `, since ${when(req.start)}${req.end ? ` until ${when(req.end)}` : ''}` : '';
   const outcomes = await sendReported(deps.notifier, {

@@ -1,6 +1,6 @@
 import type { Severity } from '../config/schema.js';
 import { clip } from '../errors.js';
-import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
+import { firstOf, TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import type { AlertSignal, Notification } from '../notify/notifier.js';
 import { runReportLines, type RunReportResult } from '../notify/run-report.js';
 import type { Aspect, EstateStatus } from './model.js';
@@ -112,17 +112,13 @@ export const conditionsNotification = (
       : 'info';
   const names = (cs: readonly OpenCondition[]) => {
     const all = [...new Set(cs.map((c) => `${c.database} ${c.health} (${c.aspect})`))];
-    return all.length > SUBJECT_NAMES
-      ? `${all.slice(0, SUBJECT_NAMES).join(', ')} and ${all.length - SUBJECT_NAMES} more`
-      : all.join(', ');
+    return firstOf(all, SUBJECT_NAMES);
   };
   const clearedNames = [...new Set(cleared.map((c) => `${c.database} (${c.aspect})`))];
   const parts = [
     raised.length ? names(raised) : '',
     improved.length ? `better: ${names(improved)}` : '',
-    cleared.length
-      ? `cleared: ${clearedNames.slice(0, SUBJECT_NAMES).join(', ')}${clearedNames.length > SUBJECT_NAMES ? ` and ${clearedNames.length - SUBJECT_NAMES} more` : ''}`
-      : '',
+    cleared.length ? `cleared: ${firstOf(clearedNames, SUBJECT_NAMES)}` : '',
   ].filter(Boolean);
   const c = status.counts;
   const alerts: AlertSignal[] = [
