@@ -3,7 +3,13 @@ import type { StewardConfig } from '../config/schema.js';
 import { clip, errorCode, errorMessage, EventShapeError, formatIssues, StewardError } from '../errors.js';
 import { logger } from '../observability.js';
 import { doubling, retrying } from '../retry.js';
-import { type FanOutTarget, organizationalUnitTargets, planFanOut, type SkippedTarget } from './fan-out.js';
+import {
+  type FanOutTarget,
+  organizationalUnitTargets,
+  planFanOut,
+  type SkippedTarget,
+  targetFailureKind,
+} from './fan-out.js';
 import { SPOKE_CAPABILITIES, type SpokeCapability } from './targets.js';
 
 // The first step of a cycle with OU targets: list the OUs' accounts through AWS Organizations and hand the
@@ -98,9 +104,12 @@ export interface FanOutTargetsDeps {
  */
 export const OU_LISTING_WAITS_MS: readonly number[] = doubling(1_000, 3).map((ms) => ms * 2);
 
-/** Organizations throttled (or failed on its side): worth another listing. A refusal is not. */
+/**
+ * Organizations throttled (the fleet's one reading of "throttled": targetFailureKind) or failed on its side
+ * (ServiceException): worth another listing. A refusal is not, even one whose message speaks of throttling.
+ */
 const transient = (e: unknown): boolean =>
-  /Throttl|TooManyRequests|ServiceException|RequestLimitExceeded/.test(errorCode(e));
+  targetFailureKind(e) === 'throttled' || /ServiceException/.test(errorCode(e));
 
 export interface ListingOptions {
   /**

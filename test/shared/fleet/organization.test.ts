@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type StewardConfigInput } from '../../../shared/config/schema.js';
 import { AwsCallError, EventShapeError } from '../../../shared/errors.js';
-import { planFanOut, targetConfig } from '../../../shared/fleet/fan-out.js';
+import { planFanOut, targetConfig, targetFailureKind } from '../../../shared/fleet/fan-out.js';
 import {
   FanOutTooLargeError,
   OU_LISTING_WAITS_MS,
@@ -197,6 +197,48 @@ describe('runFanOutTargets', () => {
       // A refusal is not retried; a throttle is, a bounded number of times.
       const asked = d.asked.filter((ou) => ou === 'ou-aaaa-parent00').length;
       expect(asked).toBe(name === 'AccessDeniedException' ? 1 : OU_LISTING_WAITS_MS.length + 1);
+    },
+  );
+
+  // One reading of "throttled" for the repo: the listing retries exactly what a target's failure calls
+  // throttled (shared/fleet/fan-out.ts, targetFailureKind), plus Organizations' own ServiceException (a failure
+  // on its side). Its own regex used to miss S3's SlowDown and a throttle named only in the message.
+  it.each([
+    ['ThrottlingException', 'Rate exceeded', true],
+    ['TooManyRequestsException', 'Rate exceeded', true],
+    ['RequestLimitExceeded', 'Request limit exceeded', true],
+    ['SlowDown', 'Please reduce your request rate', true],
+    ['Error', 'Throttling: rate of requests exceeded', true],
+    ['ServiceException', 'internal failure', true],
+    ['AccessDeniedException', 'not authorized', false],
+    ['AccessDeniedException', 'Throttling is not the problem: not authorized', false],
+    ['ConstraintViolationException', 'failed', false],
+  ])(
+    'retries a %s (%s) listing exactly when the fleet reads it as throttled',
+    async (name, message, retried) => {
+      // Prepare: the parent OU's listing fails with it every time
+      const asked: string[] = [];
+      const error = new AwsCallError(
+        'ListAccountsForParent',
+        'ou-aaaa-parent00',
+        Object.assign(new Error(message), { name }),
+      );
+      const d: OrganizationDirectory = {
+        accountsUnder: async (ou) => {
+          asked.push(ou);
+          if (ou === 'ou-aaaa-parent00') throw error;
+          return accountsOf.get(ou) ?? [];
+        },
+        managementAccount: async () => '555555555555',
+      };
+      // Act
+      const items = await runFanOutTargets(event, deps(d));
+      // Assert
+      expect(targetFailureKind(error) === 'throttled' || name === 'ServiceException').toBe(retried);
+      expect(asked.filter((ou) => ou === 'ou-aaaa-parent00')).toHaveLength(
+        retried ? OU_LISTING_WAITS_MS.length + 1 : 1,
+      );
+      expect(items.unlisted.map((u) => u.organizationalUnit)).toEqual(['ou-aaaa-parent00']);
     },
   );
 
