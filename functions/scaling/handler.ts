@@ -107,14 +107,22 @@ export const wire = (
 };
 
 /**
+ * A spoke's RDS event (a failover restarts a cooldown, any other is ignored) needs nothing of the spoke: the
+ * cooldown is kept in the hub's table. Its spoke scaling role is assumed only if a client signs with it.
+ */
+const startsInHub = (event: unknown): boolean =>
+  event !== null && typeof event === 'object' && (event as { source?: unknown }).source === 'aws.rds';
+
+/**
  * The deployed function's wiring: today's deps once per container, and a forwarded alarm's in its target
  * (the spoke scaling role assumed through the hub region's STS, its session cached per container and renewed
- * before it expires: shared/aws/fleet-sessions.ts).
+ * before it expires: shared/aws/fleet-sessions.ts). A forwarded failover restarts the cooldown in the hub's
+ * table without that role, so a spoke role that refuses never keeps the cooldown from restarting.
  */
 export const fleetWiring = (
   base: () => BaseDeps,
   env: () => Pick<ScalingEnv, 'STATE_TABLE' | 'REPORT_BUCKET'> = () => loadEnv(ScalingEnv),
-): FleetWiring<ScalingDeps> => fleetWiringOf('scaling', base, (b, at) => wire(b, env(), at));
+): FleetWiring<ScalingDeps> => fleetWiringOf('scaling', base, (b, at) => wire(b, env(), at), { startsInHub });
 
 let base: BaseDeps | undefined;
 const wiring = fleetWiring(() => (base ??= wireBase()));

@@ -43,7 +43,7 @@ export const fleetSessions = (
      * The identity a target's clients sign with (undefined: the hub's own account, its own credentials).
      * The role is assumed here, once, so a target that refuses it fails before anything else is called.
      */
-    identity: async (t: FanOutTarget): Promise<ClientIdentity | undefined> => {
+    identity: async (t: FanOutTarget, o: { lazily?: boolean } = {}): Promise<ClientIdentity | undefined> => {
       if (!t.roleArn) return undefined;
       const id = role({
         account: t.account,
@@ -51,7 +51,8 @@ export const fleetSessions = (
         roleArn: t.roleArn,
         ...(t.externalId ? { externalId: t.externalId } : {}),
       });
-      await id.credentials();
+      // `lazily`: assumed when a client first signs with it; a refusal then fails that call, naming the role.
+      if (!o.lazily) await id.credentials();
       return id;
     },
     /**
@@ -79,10 +80,22 @@ export interface TargetWiring {
  * never builds the cache. A target's, the summary's and the listing's adapters are imported when first
  * needed: today's events (most of them) load none of them.
  */
+export interface FleetWiringOptions {
+  /**
+   * Whether a target's event starts with work in the hub that needs nothing of the target's role (a spoke's
+   * forwarded failover restarts a cooldown kept in the hub's table). Its role is then assumed when a client
+   * first signs with it, not before: a spoke role that refuses (a spoke half deployed, a role renamed) fails
+   * only what needs it, after the hub's part is done, and the error names the role. Default: none (the role
+   * is assumed before anything runs, so a target that refuses it fails before anything is called).
+   */
+  startsInHub?: (event: unknown) => boolean;
+}
+
 export const fleetWiring = <D>(
   capability: SpokeCapability,
   base: () => BaseDeps,
   wire: (base: BaseDeps, at: TargetWiring | undefined, sessions: RoleSessions) => D,
+  o: FleetWiringOptions = {},
 ): FleetWiring<D> => {
   let deps: D | undefined;
   let cache: ReturnType<typeof fleetSessions> | undefined;
@@ -96,10 +109,10 @@ export const fleetWiring = <D>(
       const b = base();
       return (deps = wire(b, undefined, lazily(b)));
     },
-    target: async (target) => {
+    target: async (target, event) => {
       const b = base();
       const { targetConfig } = await loadFanOut();
-      const as = await sessions(b).identity(target);
+      const as = await sessions(b).identity(target, { lazily: o.startsInHub?.(event) ?? false });
       return wire(
         { ...b, config: targetConfig(b.config, target) },
         { target, hubRegion: b.config.region, ...(as ? { as } : {}) },

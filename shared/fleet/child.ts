@@ -18,8 +18,12 @@ export type { ForwardedRun };
 export interface FleetWiring<D> {
   /** Today's deps (the event names no target): built once per container. */
   hub: () => D;
-  /** One target's deps, its clients signed with the target's role (assumed before this resolves). */
-  target: (t: FanOutTarget) => Promise<D>;
+  /**
+   * One target's deps for `event` (the event without `target`), its clients signed with the target's role:
+   * assumed before this resolves, unless the capability runs that event in the hub first (then when a client
+   * first signs with it: shared/aws/fleet-sessions.ts, `startsInHub`).
+   */
+  target: (t: FanOutTarget, event?: unknown) => Promise<D>;
   /** The parent's summary after the Map. */
   summary: () => FanOutSummaryDeps | Promise<FanOutSummaryDeps>;
   /** The parent's first step when the config has OU targets: list their accounts. */
@@ -72,7 +76,7 @@ export const runFleetEvent = async <D, R>(
   const { event, target } = splitTarget(raw) as { event: unknown; target: FanOutTarget };
   let deps: D;
   try {
-    deps = await wiring.target(target);
+    deps = await wiring.target(target, event);
   } catch (e) {
     throw new TargetFailedError(target, e);
   }

@@ -18,6 +18,7 @@ import { fleetWiring as backupFleetWiring } from '../../../functions/backup/hand
 import { parseConfig } from '../../../shared/config/schema.js';
 import { type FanOutTarget, TargetFailedError } from '../../../shared/fleet/fan-out.js';
 import { runFleetEvent } from '../../../shared/fleet/child.js';
+import { fleetWiring as sharedFleetWiring } from '../../../shared/aws/fleet-sessions.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
@@ -334,5 +335,45 @@ describe('a backup child of an account with two source regions', () => {
     // Assert
     expect('copySlots' in deps).toBe(false);
     expect('copyLedger' in deps).toBe(true);
+  });
+});
+
+// A capability whose event starts with work in the hub (scaling's forwarded failover: a cooldown in the hub's
+// table) gets its target's identity without an AssumeRole; the role is assumed when a client first signs.
+describe('a target event that starts in the hub (fleetWiring startsInHub)', () => {
+  const wiring = () =>
+    sharedFleetWiring('scaling', base, (_b, at) => at, {
+      startsInHub: (e) => (e as { source?: string }).source === 'aws.rds',
+    });
+
+  it('wires the target assuming nothing, then assumes the role when a client first signs with it', async () => {
+    // Prepare
+    const t = targetIn('eu-central-1');
+    sts.on(AssumeRoleCommand).resolves(assumedRole('LATE', 3_600_000));
+    // Act
+    const at = await wiring().target(t, { source: 'aws.rds' });
+    const before = sts.calls().length;
+    const signed = await at!.as!.credentials();
+    // Assert
+    expect(before).toBe(0);
+    expect(signed.accessKeyId).toBe('AKIALATE');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: t.roleArn });
+  });
+
+  it("a role refused at the first signing fails that call naming the role; another event's wiring fails first", async () => {
+    // Prepare
+    const t = targetIn('eu-central-1');
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+    // Act
+    const at = await wiring().target(t, { source: 'aws.rds' });
+    const late = await at!.as!.credentials().catch((e: unknown) => e);
+    const early = await wiring()
+      .target(t, { source: 'aws.cloudwatch' })
+      .catch((e: unknown) => e);
+    // Assert
+    for (const e of [late, early])
+      expect((e as Error).message).toBe(
+        `AssumeRole failed for ${t.roleArn} (target ${t.account} eu-central-1): AccessDenied: not authorized`,
+      );
   });
 });

@@ -167,6 +167,57 @@ describe('a forwarded alarm in the scaling handler', () => {
     expect(r.ran[0]!.result.summary).toContain('cooldown restarts until 2018-09-28T00:36:43.292Z');
   });
 
+  // The cooldown a failover restarts is kept in the hub's table: the spoke's scaling role is not needed for it.
+  // It used to be assumed first, so a spoke half deployed or a role renamed failed the event (retried, then
+  // parked) and the cooldown never restarted: scaling could then act on a database that had just failed over.
+  const refused = (roleArn: string) =>
+    Object.assign(new Error(`User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`), {
+      name: 'AccessDenied',
+    });
+  const SPOKE_ROLE = 'arn:aws:iam::222222222222:role/steward-prod-spoke-scaling-eu-central-1';
+
+  it("restarts a spoke failover's cooldown in the hub's table first, even when the spoke scaling role refuses", async () => {
+    // Prepare: the spoke's scaling role refuses every AssumeRole; the order of the hub's and STS's calls is kept
+    const order: string[] = [];
+    sts.on(AssumeRoleCommand).callsFake(() => {
+      order.push('AssumeRole');
+      throw refused(SPOKE_ROLE);
+    });
+    doc.on(UpdateCommand).callsFake(() => (order.push('UpdateItem'), {}));
+
+    // Act
+    const r = (await runFleetEvent(
+      failedOver('222222222222', 'eu-central-1', 'orders'),
+      fleetWiring(() => base(), env),
+      run,
+    )) as ForwardedRun<ScalingResult>;
+
+    // Assert: the cooldown restarted, keyed by the spoke's account and region; nothing needed the spoke's role
+    expect(r.ran.map((x) => x.result.summary)).toEqual([expect.stringContaining('orders failed over')]);
+    expect(order).toEqual(['UpdateItem']);
+    expect(doc.commandCalls(UpdateCommand)[0]!.args[0].input.Key!.pk).toMatch(
+      /^scaling-222222222222\/eu-central-1#/,
+    );
+  });
+
+  it('a forwarded alarm whose spoke scaling role refuses fails naming the role, the account and the region', async () => {
+    // Prepare
+    sts.on(AssumeRoleCommand).rejects(refused(SPOKE_ROLE));
+
+    // Act
+    const failure = await runFleetEvent(
+      forwarded('222222222222', 'eu-central-1', 'billing-cpu-high'),
+      fleetWiring(() => base(), env),
+      run,
+    ).catch((e: unknown) => e);
+
+    // Assert: what refused is named (the event is retried, then parked with this message); nothing was changed
+    expect((failure as Error).message).toContain('222222222222 eu-central-1');
+    expect((failure as Error).message).toContain(`AssumeRole failed for ${SPOKE_ROLE}`);
+    expect((failure as Error).message).toContain('access denied (is the spoke deployed there');
+    expect(rds.calls()).toEqual([]);
+  });
+
   it('ignores an alarm of an account-region that is no target, assuming nothing', async () => {
     // Prepare: the OU target lists no such account
     mockOrganization(org, []);
