@@ -1,4 +1,6 @@
 import { Aws, Duration, type RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Policy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   type IScheduleGroup,
@@ -33,6 +35,8 @@ import {
 import { hasFanOut, type SpokeCapability } from '../shared/fleet/targets.js';
 import { allowListOrganization } from './fleet.js';
 import { acknowledge, wildcardFindings } from './nag.js';
+import type { Notifications } from './notifications.js';
+import { failedExecutions } from './parked-messages.js';
 import { acknowledgeStateMachineRole, stateMachineLogGroup } from './state-machines.js';
 import type { Reports } from './reports.js';
 import {
@@ -70,6 +74,8 @@ export interface FleetFanOutProps {
   capability: SpokeCapability;
   /** The capability's function: each child invokes it with the scheduled event and its target. */
   function: StewardFunction;
+  /** The stage's topics: a cycle that ends FAILED alarms to the warning topic. */
+  notifications: Notifications;
   /** The Map Run exports its children's results here (the report bucket, same account and region). */
   reports: Reports;
   scheduleGroup: IScheduleGroup;
@@ -147,13 +153,14 @@ export class FleetFanOut extends Construct {
     scope: Construct,
     capability: SpokeCapability,
     fn: StewardFunction,
-    props: Pick<CapabilityProps, 'config' | 'reports' | 'scheduleGroup' | 'removalPolicy'>,
+    props: Pick<CapabilityProps, 'config' | 'notifications' | 'reports' | 'scheduleGroup' | 'removalPolicy'>,
   ): FleetFanOut | undefined {
     if (!hasFanOut(props.config, capability) || !props.reports) return undefined;
     return new FleetFanOut(scope, 'Fleet', {
       config: props.config,
       capability,
       function: fn,
+      notifications: props.notifications,
       reports: props.reports,
       scheduleGroup: props.scheduleGroup,
       removalPolicy: props.removalPolicy,
@@ -161,6 +168,8 @@ export class FleetFanOut extends Construct {
   }
 
   readonly stateMachine: StateMachine;
+  /** ALARM when a cycle ended FAILED (→ the warning topic). */
+  readonly failedAlarm: Alarm;
   readonly targets: number;
   private schedulerRole?: Role;
 
@@ -366,6 +375,21 @@ export class FleetFanOut extends Construct {
         detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
       },
     );
+    // Two ends of a cycle no Catch can turn into a message: a summary state whose own parameters fail
+    // (States.Runtime, which no Catch or Retry takes) and SQS refusing the parked message after its retries. Both
+    // end FAILED having told nobody, so every FAILED cycle alarms to the warning topic, through CloudWatch (not
+    // the queue that may be what refused). A cycle that told its failure alarms too: the summary's notification
+    // or the parked message says why; with neither, the execution's history does.
+    this.failedAlarm = new Alarm(this, 'FailedAlarm', {
+      alarmName: `${name}-failed`,
+      alarmDescription:
+        `steward ${config.stage}: a fleet ${capability} cycle (state machine ${name}) ended FAILED. Most say why: a ` +
+        `"Fleet ${capability}" notification naming the failed targets, or a message in steward-${config.stage}-failures. ` +
+        "With neither, the cycle told nobody (its summary state's own parameters failed, States.Runtime, or SQS refused " +
+        "the parked message): read the failed execution's history in the Step Functions console.",
+      ...failedExecutions(this.stateMachine),
+    });
+    this.failedAlarm.addAlarmAction(new SnsAction(props.notifications.warning));
     // The summary reads the Map Run's export (manifest and result files) under the capability's prefix.
     reports.grantRead(fn, `ReadFleetResults${capability[0]!.toUpperCase()}${capability.slice(1)}`, [
       fanOutResultsPrefix(capability),

@@ -33,6 +33,13 @@ export interface RunFanOutLocallyOptions {
   invoke: (call: LocalInvoke) => Promise<unknown>;
   /** Where the emulated ResultWriter writes (bucket/key → body); the summary reads it back. */
   objects: Map<string, string>;
+  /**
+   * SQS's answer to one SendMessage: a throw is its refusal (`name` = the error Step Functions records, e.g.
+   * `SQS.AmazonSQSException`). @default every message accepted
+   */
+  sqs?: (message: LocalMessage) => void | Promise<void>;
+  /** Every Retry's interval, in ms (the service's own intervals by default: seconds to minutes). */
+  retryMs?: number;
 }
 
 /** One SQS SendMessage a task state sent (the optimized integration's parameters). */
@@ -150,20 +157,25 @@ export const runFanOutLocally = async (o: RunFanOutLocallyOptions): Promise<Loca
   const sqsTask = (stateName: string) => {
     handlers[stateName] = async (input) => {
       const params = input as { QueueUrl?: unknown; MessageBody?: unknown };
-      messages.push({
+      const message = {
         stateName,
         queueUrl: String(params.QueueUrl),
         body: structuredClone(params.MessageBody),
-      });
+      };
+      await o.sqs?.(message);
+      messages.push(message);
       return { MessageId: `local-${messages.length}` } as Json;
     };
   };
   const processor = (map.ItemProcessor as { States: Record<string, AslState> }).States;
-  for (const [n, s] of [...Object.entries(definition.States), ...Object.entries(processor)])
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [n, s] of [...Object.entries(definition.States), ...Object.entries(processor)]) {
     if (s.Type === 'Task' && n !== RESULT_WRITER) {
       if (s.Resource === SQS_SEND) sqsTask(n);
       else lambdaTask(n, s);
     }
+    if (s.Retry && o.retryMs !== undefined) retryIntervalOverrides[n] = o.retryMs;
+  }
 
   let manifestKey: string | undefined;
   handlers[RESULT_WRITER] = async (input) => {
@@ -223,7 +235,7 @@ export const runFanOutLocally = async (o: RunFanOutLocallyOptions): Promise<Loca
     validationOptions: { checkArn: false, checkPaths: false, noValidate: true },
   });
   const execution = machine.run(o.input as Json, {
-    overrides: { taskResourceLocalHandlers: handlers },
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
     // The context object a state may read ($$.Execution.Id: the summary's parked message names it).
     context: {
       Execution: {

@@ -8,7 +8,7 @@ import {
   fanOutStateMachineName,
 } from '../../infra/fan-out.js';
 import type { StewardFunction } from '../../infra/steward-function.js';
-import { runFanOutLocally } from '../../infra/local-fan-out.js';
+import { runFanOutLocally, type RunFanOutLocallyOptions } from '../../infra/local-fan-out.js';
 import { type AslState, type CfnTemplate, definitionFromTemplate } from '../../infra/local-drill.js';
 import { stackId, StewardStack } from '../../infra/stack.js';
 import { type RetentionDeps, run } from '../../functions/retention/handler.js';
@@ -125,6 +125,44 @@ describe('the fan-out a fleet hub synthesizes', () => {
     });
   });
 
+  // A cycle may end FAILED having told nobody (its summary state's own parameters failing, SQS refusing the parked
+  // message: run locally below). Each fleet state machine's ExecutionsFailed alarms to the warning topic, so no
+  // FAILED cycle goes unheard; TIMED_OUT and ABORTED already park through the status-change rule (no alarm).
+  it('warns of every cycle that ends FAILED: one ExecutionsFailed alarm per fleet state machine, to the warning topic', () => {
+    // Prepare: backup, retention and the scale-in check fan out
+    const { template } = synth(SCALING_FLEET_CONFIG);
+    const warning = Object.entries(template.findResources('AWS::SNS::Topic')).find(
+      ([, r]) => r.Properties.TopicName === 'steward-prod-warning',
+    )![0];
+    const onStates = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.Namespace === 'AWS/States',
+    );
+    // Assert
+    expect(onStates.map((a) => a.Properties.AlarmName).sort()).toEqual(
+      ['backup', 'retention', 'scaling'].map((c) => `steward-prod-${c}-fleet-failed`),
+    );
+    for (const capability of ['backup', 'retention', 'scaling'] as const)
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `steward-prod-${capability}-fleet-failed`,
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [
+          {
+            Name: 'StateMachineArn',
+            Value: { Ref: machineId(template, fanOutStateMachineName('prod', capability)) },
+          },
+        ],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: warning }],
+        AlarmDescription: Match.stringLikeRegexp(`steward-prod-${capability}-fleet`),
+      });
+  });
+
   it('lets the functions run one child per target at once, up to maxConcurrency', () => {
     hub.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'steward-prod-backup',
@@ -163,6 +201,9 @@ describe('the fan-out a fleet hub synthesizes', () => {
       FunctionName: 'steward-prod-retention',
       ReservedConcurrentExecutions: 1,
     });
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain(
+      'ExecutionsFailed',
+    );
   });
 
   it("runs the scale-in check's children as EXPRESS, each bounded well within Express's 5 minutes, and logged", () => {
@@ -304,6 +345,11 @@ describe('a retention cycle run locally over the targets', () => {
     } = {},
     /** The summary itself fails: its read of the Map Run's export, or its notification. */
     summaryFails?: 'read' | 'notify',
+    local: {
+      /** Rewrites what the function answered a state (a function out of step with the definition). */
+      answer?: (stateName: string, output: unknown) => unknown;
+      sqs?: RunFanOutLocallyOptions['sqs'];
+    } = {},
   ) => {
     const { template } = synth({ ...FLEET_CONFIG, fleet: c.fleet! });
     const definition = definitionFromTemplate(
@@ -395,7 +441,11 @@ describe('a retention cycle run locally over the targets', () => {
       definition,
       input: { action: 'retention', scheduledTime: '2026-11-23T04:30:00Z' },
       objects,
-      invoke: ({ payload }) => runFleetEvent(payload, wiring, run),
+      invoke: async ({ stateName, payload }) => {
+        const output = await runFleetEvent(payload, wiring, run);
+        return local.answer ? local.answer(stateName, output) : output;
+      },
+      ...(local.sqs ? { sqs: local.sqs, retryMs: 0 } : {}),
     });
     return { execution, notifier, ran, objects, configs };
   };
@@ -452,6 +502,45 @@ describe('a retention cycle run locally over the targets', () => {
       });
     },
   );
+
+  // Two ends no Catch can turn into a message: a summary state whose own parameters fail (States.Runtime, which
+  // Step Functions never lets a Catch or Retry take) and SQS refusing the parked message after its retries. Both
+  // end the execution FAILED, with neither the summary's notification nor a parked message: only the fleet
+  // state machine's ExecutionsFailed alarm hears of them (above, "warns of every cycle that ends FAILED").
+  it("ends FAILED, telling nobody, when a summary state's own parameters fail (States.Runtime)", async () => {
+    // Act: the listing answers without `unlisted` (a function out of step with the definition), which the
+    // summary's parameters read
+    const { execution, notifier, ran } = await cycle(config, [], {}, undefined, {
+      answer: (state, out) => {
+        if (state !== 'Targets') return out;
+        const { unlisted: _, ...rest } = out as Record<string, unknown>;
+        return rest;
+      },
+    });
+    // Assert: every target ran, then the summary never started, and nothing was told or parked
+    expect(ran).toHaveLength(4);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('States.Runtime');
+    expect(notifier.sent.filter((n) => n.subject.startsWith('Fleet'))).toEqual([]);
+    expect(execution.messages).toEqual([]);
+  });
+
+  it('ends FAILED, telling nobody, when SQS refuses the parked message after its retries', async () => {
+    // Prepare: the summary's notification fails, and SQS refuses every SendMessage
+    const sent: string[] = [];
+    const sqs = (m: { stateName: string }) => {
+      sent.push(m.stateName);
+      throw Object.assign(new Error('Access to the resource is denied.'), { name: 'SQS.AmazonSQSException' });
+    };
+    // Act
+    const { execution, notifier } = await cycle(config, [REFUSED], {}, 'notify', { sqs });
+    // Assert: the park was tried once and retried six times, then the execution failed with SQS's error
+    expect(sent).toEqual(Array(7).fill('ParkSummaryFailure'));
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.Error).toBe('SQS.AmazonSQSException');
+    expect(notifier.sent.filter((n) => n.subject.startsWith('Fleet'))).toEqual([]);
+    expect(execution.messages).toEqual([]);
+  });
 
   it('parks a cycle whose summary of a failed listing failed too', async () => {
     // Act
