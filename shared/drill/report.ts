@@ -2,6 +2,7 @@ import type { Place } from '../fleet/place.js';
 import type { Severity } from '../config/schema.js';
 import { clip, errorMessage } from '../errors.js';
 import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
+import { conditionKey } from '../notify/condition-key.js';
 import type { Notification } from '../notify/notifier.js';
 import { runReportLines, type RunReportResult, withReportLink } from '../notify/run-report.js';
 import type { VerificationOutcome } from './checks.js';
@@ -297,11 +298,11 @@ export const drillNotification = (
           ? `Drill inconclusive: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
           : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
       lines: [...body, ...cleanup, ...runReportLines(report)],
-      // The pager condition `<database>:drill`: a failed drill opens it, a passed one clears it (the status
+      // The pager condition `<kind>:<id>:drill`: a failed drill opens it, a passed one clears it (the status
       // check opens the same key for a missed drill, so one incident covers both).
       alerts: [
         {
-          key: `${s.database}:drill`,
+          key: conditionKey(s.kind === 'redis' ? 'elasticache' : s.kind, s.database, 'drill'),
           action: v.passed ? 'resolve' : 'trigger',
           severity: 'critical',
           summary: v.summary,

@@ -419,6 +419,10 @@ describe('a Redis drill through the drill tasks', () => {
       `drills/sessions/2026/02/${EXECUTION.name}.json`,
       'baselines/sessions.json',
     ]);
+    // The pager condition the status check keys the same way: kind, replication group, aspect.
+    expect((f.deps.notifier as ReturnType<typeof memoryNotifier>).sent[0]?.alerts).toEqual([
+      expect.objectContaining({ key: 'elasticache:sessions:drill', action: 'resolve' }),
+    ]);
   });
 
   it('restores the DR copy in the DR region from its RDB files, on the configured node type', async () => {
