@@ -1,5 +1,5 @@
 import type { Place } from '../fleet/place.js';
-import type { Severity } from '../config/schema.js';
+import type { Severity, StewardConfig } from '../config/schema.js';
 import { clip, errorMessage } from '../errors.js';
 import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
 import { conditionKey } from '../notify/condition-key.js';
@@ -247,6 +247,24 @@ const boundedReport = (rendered: string): string[] => {
 };
 
 /**
+ * The pager key of a drill's condition, as the status check keys the same database's drill aspect
+ * (conditionKey): a Redis drill is filed under its `drill.caches` name, but its condition is its replication
+ * group's (`replicationGroupId`, default the name), so the drill's own alert and the status check's are one.
+ */
+export const drillConditionKey = (
+  s: Pick<DrillState, 'database' | 'kind'>,
+  caches: StewardConfig['drill']['caches'],
+): string =>
+  s.kind === 'redis'
+    ? conditionKey(
+        'elasticache',
+        (Object.hasOwn(caches, s.database) ? caches[s.database]!.replicationGroupId : undefined) ??
+          s.database,
+        'drill',
+      )
+    : conditionKey(s.kind, s.database, 'drill');
+
+/**
  * The one notification of a drill: the readable report (bounded) when it verified, else what failed where;
  * it links the drill's report (`key`) as every run summary links its full report, or says why it is missing.
  */
@@ -256,6 +274,7 @@ export const drillNotification = (
   key: string,
   report: RunReportResult,
   janitorMaxAgeHours: number,
+  pagerKey: string,
 ): Notification => {
   const body =
     v.metrics && s.verification
@@ -302,7 +321,7 @@ export const drillNotification = (
       // check opens the same key for a missed drill, so one incident covers both).
       alerts: [
         {
-          key: conditionKey(s.kind === 'redis' ? 'elasticache' : s.kind, s.database, 'drill'),
+          key: pagerKey,
           action: v.passed ? 'resolve' : 'trigger',
           severity: 'critical',
           summary: v.summary,
