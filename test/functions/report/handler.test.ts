@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run, type ReportDeps } from '../../../functions/report/handler.js';
+import { atPlace } from '../../../shared/runtime.js';
 import { evidenceNotification } from '../../../shared/report/monthly.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
@@ -282,6 +283,28 @@ describe('report handler: status check', () => {
     expect(upgrading.retired).toEqual(['orders-cache:drill']);
     expect(upgrading.opened.map((c) => c.key)).toEqual(['elasticache:orders:drill']);
     expect(after).toMatchObject({ retired: [], opened: [], cleared: [], rekeyed: [] });
+  });
+
+  it('in a fleet hub, a key also names the account and region, as every fleet pager key does', async () => {
+    // Prepare: the same stage managing a second account (targets: the hub's own, and 222222222222).
+    const { deps: d, notifier } = deps();
+    const config = {
+      ...d.config,
+      account: '111122223333',
+      targets: [
+        { regions: ['eu-west-1'] },
+        { account: '222222222222', regions: ['eu-west-1'] },
+      ] as ReportDeps['config']['targets'],
+    };
+    // Act
+    await run(statusEvent, atPlace({ ...d, config }, statusEvent));
+    // Assert
+    expect(notifier.sent[0]!.alerts).toContainEqual(
+      expect.objectContaining({
+        key: 'rds-instance:billing-db:backup@111122223333/eu-west-1',
+        action: 'trigger',
+      }),
+    );
   });
 
   it('keeps the memory unchanged when the notification fails, so the next check alerts again', async () => {
