@@ -5,7 +5,7 @@ import { evidenceNotification } from '../../../shared/report/monthly.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { CONDITIONS_KEY, diffConditions } from '../../../shared/report/conditions.js';
+import { conditionsNotification, CONDITIONS_KEY, diffConditions } from '../../../shared/report/conditions.js';
 import type { DatabaseStatus, EstateStatus } from '../../../shared/report/model.js';
 import type { Snapshot } from '../../../shared/model.js';
 import {
@@ -378,6 +378,47 @@ describe('report handler: messages stay bounded at any estate size', () => {
     expect(full.changes.cleared).toHaveLength(N);
     // The report goes before the message that links it; the conditions are remembered after it.
     expect(order).toEqual(['put runs', 'send', 'put status']);
+  });
+});
+
+describe('the first check after an upgrade stays bounded at any estate size', () => {
+  it(`renames ${5000} open conditions: a bounded summary, every old key resolved, every one raised again`, () => {
+    // Prepare: N databases failing their backups, remembered under keys of version 1.
+    const N = 5000;
+    const id = (i: number) => `orders-db-${String(i).padStart(4, '0')}`;
+    const reason = `no snapshot for 52h: ${'the policy expects one a day. '.repeat(5)}`;
+    const databases = Array.from(
+      { length: N },
+      (_, i) =>
+        ({
+          id: id(i),
+          kind: 'rds-instance',
+          aspects: [{ aspect: 'backup', health: 'FAILING', reason }],
+        }) as unknown as DatabaseStatus,
+    );
+    const status = {
+      stage: 'prod',
+      region: 'eu-west-1',
+      at: '2026-12-01T06:00:00.000Z',
+      counts: { OK: 0, LATE: 0, FAILING: N, UNPROTECTED: 0 },
+      databases,
+    } as unknown as EstateStatus;
+    const previous = databases.map((d) => ({
+      key: `${d.id}:backup`,
+      database: d.id,
+      aspect: 'backup' as const,
+      health: 'FAILING' as const,
+      reason,
+      since: '2026-11-30T06:00:00.000Z',
+    }));
+    // Act
+    const changes = diffConditions(previous, status, true);
+    const n = conditionsNotification(changes, status)!;
+    // Assert
+    const body = expectBoundedSummary(n);
+    expect(body).toContain(`... and ${N - 10} more renamed (in the full report)`);
+    expect(n.alerts!.filter((a) => a.action === 'resolve')).toHaveLength(N);
+    expect(n.alerts!.filter((a) => a.action === 'trigger')).toHaveLength(N);
   });
 });
 
