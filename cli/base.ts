@@ -67,6 +67,9 @@ export const localBase = (
   return {
     config,
     dryRun: dry,
+    // A preview even of what a dry-run stage's function still does (cost alerts are sent there): a local run
+    // prints instead of publishing, so it must not claim what the deployed function is to send.
+    preview: dry,
     // A placed run's messages say where, as the deployed function's do.
     notifier: at ? Object.assign(notifierAt(printing, at.place), { sent: printing.sent }) : printing,
     now: () => new Date(),

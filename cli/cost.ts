@@ -100,7 +100,15 @@ export const cost = async (
     },
   };
   const result = await runCostCheck(
-    { config, source: real.source, ledger, notifier: memoryNotifier(), now: real.now, dryRun: true },
+    {
+      config,
+      source: real.source,
+      ledger,
+      notifier: memoryNotifier(),
+      now: real.now,
+      dryRun: config.dryRun,
+      preview: true,
+    },
     { dryRun: true },
   );
   if (flags.json) out(JSON.stringify({ ...result, ...(ledgerNote && { ledgerNote }) }, null, 2));

@@ -12,6 +12,11 @@ export interface StageDeps {
   config: StewardConfig;
   /** Forced dry run (stage config or function env); a request can add dry run, never remove it. */
   dryRun: boolean;
+  /**
+   * The operator's preview (the CLI's `--dry-run`), apart from the stage's dry run: what still runs in a
+   * dry-run stage because it changes nothing in AWS (cost alerts, which only notify) is held back by it.
+   */
+  preview?: boolean;
   now: () => Date;
   /** Where this invocation acts (shared/runtime.ts, `atPlace`); absent in runs that did not say. */
   place?: Place;

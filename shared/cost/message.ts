@@ -176,6 +176,22 @@ export const costNotification = (
   };
 };
 
+/**
+ * A cost message of a stage in dry run: sent all the same (a cost alert only notifies; nothing in AWS
+ * changes), but saying so first, in the subject (before the summary, so SNS's 100-character cut keeps it),
+ * the body's first line and the data.
+ */
+export const fromDryRunStage = (n: Notification, stage: string): Notification => ({
+  ...n,
+  subject: `(dry-run stage) ${n.subject}`,
+  lines: [
+    `Stage ${stage} is in dry run (dryRun: true): steward changes nothing in AWS, but cost alerts only notify, so they are sent.`,
+    '',
+    ...n.lines,
+  ],
+  data: { ...(n.data as Record<string, unknown> | undefined), stageDryRun: true },
+});
+
 /** Details of one anomaly: impact, expected vs actual, root causes, link. */
 export const anomalyLines = (a: CostAnomaly): string[] => {
   const lines = [

@@ -24,7 +24,7 @@ import {
 } from './engine.js';
 import { fireTimes, parseSchedule } from '../report/schedule.js';
 import { doubling, retrying } from '../retry.js';
-import { anomalyNotification, costNotification } from './message.js';
+import { anomalyNotification, costNotification, fromDryRunStage } from './message.js';
 import type { AlertLedger, CostAnomaly, CostSource, UnsentAlert } from './ports.js';
 import type { CostCheckRequest, CostTrigger } from './request.js';
 
@@ -35,8 +35,17 @@ export interface CostServiceDeps {
   ledger: AlertLedger;
   notifier: Notifier;
   now: () => Date;
-  /** Forced dry run: evaluate and report, claim and send nothing. A request can add dry run, never remove it. */
+  /**
+   * The stage's dry run (config or function env). Cost alerts change nothing in AWS, they only notify: a
+   * dry-run stage (`steward init` starts one) still claims and sends them, each message marked as from a
+   * dry-run stage, so an anomaly or a crossed threshold of the first weeks is told.
+   */
   dryRun: boolean;
+  /**
+   * The operator's preview (`steward invoke cost --dry-run`): evaluate and report, claim and send nothing.
+   * A check request's `dryRun` does the same; neither can be removed by a request.
+   */
+  preview?: boolean;
   /** Waits between confirm retries; injected by tests. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
   /** Where each delivery's full report goes (the report bucket); without it none is kept. */
@@ -47,7 +56,10 @@ export type AlertStatus = 'sent' | 'already-sent' | 'planned' | 'failed';
 
 export interface CostResult {
   trigger: CostTrigger['kind'];
+  /** A preview: nothing was claimed or sent (the message is the one that would be). */
   dryRun: boolean;
+  /** The stage is in dry run: what was sent says so. */
+  stageDryRun: boolean;
   at: string;
   scheduledTime?: string;
   /** Scheduled checks only: totals, forecast, thresholds, services, notes. */
@@ -110,7 +122,8 @@ export const runCostCheck = async (
   const cost = deps.config.cost;
   // With budgets the stage's AWS Budgets alert the thresholds and limits: an on-demand check only previews,
   // so nothing is told twice (anomaly events still alert: budgets do not watch anomalies).
-  const dryRun = deps.dryRun || request.dryRun === true || cost.alertsBy === 'budgets';
+  // The stage's own dry run does not hold cost alerts back (they only notify): only a preview does.
+  const dryRun = deps.preview === true || request.dryRun === true || cost.alertsBy === 'budgets';
   const now = deps.now();
   const w = costWindow(now, cost);
   const outcomes: Outcome[] = [];
@@ -235,6 +248,7 @@ export const runCostCheck = async (
   return {
     trigger: 'check',
     dryRun,
+    stageDryRun: deps.dryRun,
     at: now.toISOString(),
     ...(request.scheduledTime !== undefined && { scheduledTime: request.scheduledTime }),
     evaluation,
@@ -262,9 +276,10 @@ export const runCostAnomalies = async (
       status: 'skipped' as const,
       reason: `impact ${usd(a.impactUsd)} is below minImpactUsd ${usd(cost.anomalies.minImpactUsd)}`,
     }));
+  const preview = deps.preview === true;
   const delivery = await deliver(
     deps,
-    deps.dryRun,
+    preview,
     anomalyAlerts(anomalies, cost.anomalies).map(alertClaim),
     (fired, _notes, report) => anomalyNotification(fired, report),
     { name: 'anomalies', report: { received: anomalies.length } },
@@ -275,11 +290,12 @@ export const runCostAnomalies = async (
   const summary = `${anomalies.length} anomalies received (${anomalies.map((a) => a.via).join(', ')}): ${sent} alerted, ${
     delivery.alerts.length - sent
   } already alerted or planned, ${outcomes.filter((o) => o.status === 'skipped').length} below the impact floor`;
-  report(deps.dryRun, summary, delivery, outcomes, { anomalies: anomalies.map((a) => a.id) });
+  report(preview, summary, delivery, outcomes, { anomalies: anomalies.map((a) => a.id) });
   throwIfFailed('cost anomalies', outcomes);
   return {
     trigger: 'anomalies',
-    dryRun: deps.dryRun,
+    dryRun: preview,
+    stageDryRun: deps.dryRun,
     at: now.toISOString(),
     requests: 0,
     alerts: delivery.alerts,
@@ -320,10 +336,12 @@ const deliver = async (
   deps: CostServiceDeps,
   dryRun: boolean,
   claims: readonly Claim[],
-  render: (fired: CostAlert[], notes: CostNote[], report?: RunReportResult) => Notification | undefined,
+  draw: (fired: CostAlert[], notes: CostNote[], report?: RunReportResult) => Notification | undefined,
   run: { name: string; report: Record<string, unknown> },
   ttlSeconds = TTL_SECONDS,
 ): Promise<Delivery> => {
+  const render = (fired: CostAlert[], notes: CostNote[], report?: RunReportResult) =>
+    markedFor(deps, draw(fired, notes, report));
   const outcomes: Outcome[] = [];
   const status = new Map<string, AlertStatus>();
   const alerts = claims.flatMap((c) => ('alert' in c ? [c.alert] : []));
@@ -394,6 +412,10 @@ const deliver = async (
   return { alerts: toRows(alerts, status), outcomes, ...(notification && { notification }) };
 };
 
+/** A message of a dry-run stage says so (message.ts, fromDryRunStage); a live stage's is unchanged. */
+const markedFor = <N extends Notification | undefined>(deps: CostServiceDeps, n: N): N =>
+  (n && deps.dryRun ? fromDryRunStage(n, deps.config.stage) : n) as N;
+
 /** Waits between confirm attempts after a publish (0.5, 1, 2, 4 s): the SDK's own retries come first. */
 const CONFIRM_WAITS_MS = doubling(500, 4);
 
@@ -436,32 +458,35 @@ const resend = async (
     u.status === 'failed'
       ? 'its notification failed'
       : 'the run that claimed it stopped before confirming it';
-  const failed = await sendReported(deps.notifier, {
-    severity,
-    capability: 'cost',
-    subject:
-      mine.length === 1
-        ? `re-sent: ${mine[0]!.detail}`
-        : `${mine.length} alerts re-sent that earlier runs could not deliver`,
-    lines: topLines(
-      mine,
-      (u) =>
-        `${(LEVEL_SEVERITY[u.level] ?? 'warning').toUpperCase()}  ${u.detail} (claimed ${new Date(u.claimedAt * 1000).toISOString()}; ${why(u)})`,
-      're-sent',
-      TOP_FAILURES,
-    ),
-    // Each under its own pager key, as first sent: a pager event the failed send did get out is the same incident.
-    alerts: mine.map((u) => ({
-      key: `cost:${u.key}`,
-      action: 'trigger' as const,
-      severity: LEVEL_SEVERITY[u.level] ?? 'warning',
-      summary: u.detail,
-    })),
-    data: {
-      count: mine.length,
-      resent: mine.slice(0, TOP_N).map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })),
-    },
-  });
+  const failed = await sendReported(
+    deps.notifier,
+    markedFor(deps, {
+      severity,
+      capability: 'cost',
+      subject:
+        mine.length === 1
+          ? `re-sent: ${mine[0]!.detail}`
+          : `${mine.length} alerts re-sent that earlier runs could not deliver`,
+      lines: topLines(
+        mine,
+        (u) =>
+          `${(LEVEL_SEVERITY[u.level] ?? 'warning').toUpperCase()}  ${u.detail} (claimed ${new Date(u.claimedAt * 1000).toISOString()}; ${why(u)})`,
+        're-sent',
+        TOP_FAILURES,
+      ),
+      // Each under its own pager key, as first sent: a pager event the failed send did get out is the same incident.
+      alerts: mine.map((u) => ({
+        key: `cost:${u.key}`,
+        action: 'trigger' as const,
+        severity: LEVEL_SEVERITY[u.level] ?? 'warning',
+        summary: u.detail,
+      })),
+      data: {
+        count: mine.length,
+        resent: mine.slice(0, TOP_N).map(({ key, detail, claimedAt }) => ({ key, detail, claimedAt })),
+      },
+    }),
+  );
   outcomes.push(...failed);
   const rows: CostResult['resent'] = [];
   for (const u of mine) {

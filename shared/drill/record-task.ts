@@ -4,9 +4,16 @@ import { reportUnavailable, type RunReportResult } from '../notify/run-report.js
 import type { BaseDeps } from '../runtime.js';
 import { ceilingOf } from './ceiling.js';
 import { drillCost } from './cost.js';
-import { janitorMaxAgeHours, volumeTargetOf } from './stage-drills.js';
+import { cacheTargetOf, janitorMaxAgeHours, volumeTargetOf } from './stage-drills.js';
 import { sanitiseDrillId } from './ids.js';
-import { baselineKey, drillNotification, drillReport, drillVerdict, reportKey } from './report.js';
+import {
+  baselineKey,
+  drillConditionKey,
+  drillNotification,
+  drillReport,
+  drillVerdict,
+  reportKey,
+} from './report.js';
 import type { DrillInput, DrillState, DrillTaskEvent } from './state.js';
 import { compactTime, type DrillDeps } from './task-core.js';
 
@@ -32,7 +39,9 @@ export const reportable = (
     ? deps.config.drill.targets[database]
     : volumeTargetOf(deps.config, database)
       ? { kind: 'ebs' as const }
-      : undefined;
+      : cacheTargetOf(deps.config, database)
+        ? { kind: 'redis' as const }
+        : undefined;
   const exec = event.execution;
   return {
     ...(raw as object),
@@ -125,7 +134,16 @@ export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillSta
     }
   }
   try {
-    await deps.notifier.send(drillNotification(next, v, key, report, janitorMaxAgeHours(deps.config.drill)));
+    await deps.notifier.send(
+      drillNotification(
+        next,
+        v,
+        key,
+        report,
+        janitorMaxAgeHours(deps.config.drill),
+        drillConditionKey(next, deps.config.drill.caches),
+      ),
+    );
   } catch (e) {
     failures.push(failureOf('drill notification', e));
   }

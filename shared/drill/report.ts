@@ -1,7 +1,8 @@
 import type { Place } from '../fleet/place.js';
-import type { Severity } from '../config/schema.js';
+import type { Severity, StewardConfig } from '../config/schema.js';
 import { clip, errorMessage } from '../errors.js';
 import { TOP_FAILURES, TOP_N, topLines } from '../notify/budget.js';
+import { conditionKey } from '../notify/condition-key.js';
 import type { Notification } from '../notify/notifier.js';
 import { runReportLines, type RunReportResult, withReportLink } from '../notify/run-report.js';
 import type { VerificationOutcome } from './checks.js';
@@ -246,6 +247,24 @@ const boundedReport = (rendered: string): string[] => {
 };
 
 /**
+ * The pager key of a drill's condition, as the status check keys the same database's drill aspect
+ * (conditionKey): a Redis drill is filed under its `drill.caches` name, but its condition is its replication
+ * group's (`replicationGroupId`, default the name), so the drill's own alert and the status check's are one.
+ */
+export const drillConditionKey = (
+  s: Pick<DrillState, 'database' | 'kind'>,
+  caches: StewardConfig['drill']['caches'],
+): string =>
+  s.kind === 'redis'
+    ? conditionKey(
+        'elasticache',
+        (Object.hasOwn(caches, s.database) ? caches[s.database]!.replicationGroupId : undefined) ??
+          s.database,
+        'drill',
+      )
+    : conditionKey(s.kind, s.database, 'drill');
+
+/**
  * The one notification of a drill: the readable report (bounded) when it verified, else what failed where;
  * it links the drill's report (`key`) as every run summary links its full report, or says why it is missing.
  */
@@ -255,6 +274,7 @@ export const drillNotification = (
   key: string,
   report: RunReportResult,
   janitorMaxAgeHours: number,
+  pagerKey: string,
 ): Notification => {
   const body =
     v.metrics && s.verification
@@ -297,11 +317,11 @@ export const drillNotification = (
           ? `Drill inconclusive: ${s.database}${s.cleanupError ? ' (cleanup failed)' : ''}`
           : `Drill FAILED: ${s.database}${v.failedStep ? ` at ${v.failedStep}` : ''}`,
       lines: [...body, ...cleanup, ...runReportLines(report)],
-      // The pager condition `<database>:drill`: a failed drill opens it, a passed one clears it (the status
+      // The pager condition `<kind>:<id>:drill`: a failed drill opens it, a passed one clears it (the status
       // check opens the same key for a missed drill, so one incident covers both).
       alerts: [
         {
-          key: `${s.database}:drill`,
+          key: pagerKey,
           action: v.passed ? 'resolve' : 'trigger',
           severity: 'critical',
           summary: v.summary,

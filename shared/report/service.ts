@@ -48,14 +48,15 @@ const historyRunReports = (history: HistoryStore): RunReports => ({
   },
 });
 
-const readConditions = async (deps: ReportDeps): Promise<OpenCondition[]> => {
+/** The conditions the last check left open, and whether it wrote them before keys named the kind. */
+const readConditions = async (deps: ReportDeps): Promise<{ open: OpenCondition[]; upgrading: boolean }> => {
   const body = await deps.estate.history.get(CONDITIONS_KEY);
-  if (body === undefined) return [];
+  if (body === undefined) return { open: [], upgrading: false };
   const doc = JSON.parse(body) as ConditionsDocument;
   if (doc?.type !== 'steward-open-conditions' || !Array.isArray(doc.open)) {
     throw new EventShapeError(`${CONDITIONS_KEY} in the report bucket is not a conditions document`);
   }
-  return doc.open;
+  return { open: doc.open, upgrading: doc.version !== 2 };
 };
 
 /**
@@ -65,7 +66,9 @@ const readConditions = async (deps: ReportDeps): Promise<OpenCondition[]> => {
  */
 const runStatusCheck = async (deps: ReportDeps, dryRun: boolean): Promise<ReportResult> => {
   const [status, previous] = await Promise.all([runStatus(deps.estate), readConditions(deps)]);
-  const changes = diffConditions(previous, status);
+  // The first check after an upgrade from keys without the kind resolves the old keys it owns, once: its
+  // document is then rewritten in version 2 (README: Upgrade).
+  const changes = diffConditions(previous.open, status, previous.upgrading);
   const outcomes: Outcome[] = [];
   if (!dryRun) {
     // Something changed: the full report (every change, every database's status) first, then the bounded
@@ -86,7 +89,7 @@ const runStatusCheck = async (deps: ReportDeps, dryRun: boolean): Promise<Report
     if (!outcomes.some((o) => o.status === 'failed')) {
       const doc: ConditionsDocument = {
         type: 'steward-open-conditions',
-        version: 1,
+        version: 2,
         at: status.at,
         open: changes.open,
       };

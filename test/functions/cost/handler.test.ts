@@ -726,6 +726,67 @@ describe('cost handler: on demand', () => {
   });
 });
 
+describe('cost handler: a stage in dry run', () => {
+  it('still sends its cost alerts, marked as from a dry-run stage: they only notify, nothing in AWS changes', async () => {
+    // Prepare: `steward init` starts a stage with dryRun: true; the recorded month crosses two thresholds.
+    ce = mockCostExplorer();
+    const { deps, notifier, ledger } = fakeCostDeps({ dryRun: true });
+
+    // Act
+    const r = await run(costEvents().scheduled, deps);
+
+    // Assert: claimed once and sent, as in a live stage, and the message says where it comes from.
+    expect(r.dryRun).toBe(false);
+    expect(r.stageDryRun).toBe(true);
+    expect(keysOf(r)).toHaveLength(2);
+    expect((ledger as ReturnType<typeof memoryAlertLedger>).items.size).toBe(2);
+    expect(notifier.sent).toHaveLength(1);
+    const n = notifier.sent[0]!;
+    expect(n.severity).toBe('warning');
+    expect(n.subject).toMatch(/^\(dry-run stage\) month-to-date \$2,140\.12 crossed/);
+    expect(n.lines[0]).toBe(
+      'Stage staging is in dry run (dryRun: true): steward changes nothing in AWS, but cost alerts only notify, so they are sent.',
+    );
+    expect(n.data).toMatchObject({ stageDryRun: true });
+    expect(n.alerts?.map((a) => a.key).sort()).toEqual([
+      'cost:cost-alert#2026-11#usd-2000#actual',
+      'cost:cost-alert#2026-11#usd-2500#forecast',
+    ]);
+  });
+
+  it('still alerts an anomaly event, marked', async () => {
+    // Prepare
+    const { deps, notifier } = fakeCostDeps({ dryRun: true });
+
+    // Act
+    const r = await run(costEvents().eventBridge, deps);
+
+    // Assert
+    expect(r.dryRun).toBe(false);
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.subject).toMatch(/^\(dry-run stage\) /);
+  });
+
+  it("the operator's preview (steward invoke cost --dry-run) claims and sends nothing, in a dry-run stage too", async () => {
+    // Prepare
+    ce = mockCostExplorer();
+    const { deps, notifier, ledger } = fakeCostDeps({ dryRun: true });
+    deps.preview = true;
+
+    // Act
+    const check = await run(costEvents().scheduled, deps);
+    const anomaly = await run(costEvents().eventBridge, deps);
+
+    // Assert
+    expect(check.dryRun).toBe(true);
+    expect(keysOf(check, 'planned')).toHaveLength(2);
+    expect(anomaly.dryRun).toBe(true);
+    expect(keysOf(anomaly, 'planned')).toHaveLength(1);
+    expect(notifier.sent).toEqual([]);
+    expect((ledger as ReturnType<typeof memoryAlertLedger>).items.size).toBe(0);
+  });
+});
+
 describe('cost handler: Cost Explorer client', () => {
   it('asks for month-to-date DAILY by SERVICE, the rest-of-month forecast and the recent anomalies', async () => {
     // Prepare

@@ -219,7 +219,14 @@ describe("a drill of a target account's database from the backup vault, through 
       sourceAccount: SPOKE,
       copyId: SPOKE_COPY,
     });
-    const lines = drillNotification(final, drillVerdict(final), 'k', { status: 'none' }, 24).lines;
+    const lines = drillNotification(
+      final,
+      drillVerdict(final),
+      'k',
+      { status: 'none' },
+      24,
+      'rds-instance:x:drill',
+    ).lines;
     expect(lines).toContain(
       `Source:    orders-db, snapshot ${SPOKE_COPY} (the copy in vault ${VAULT} ${REGION} of account ${SPOKE}'s database)`,
     );

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { run, type ReportDeps } from '../../../functions/report/handler.js';
+import { atPlace } from '../../../shared/runtime.js';
 import { evidenceNotification } from '../../../shared/report/monthly.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { EventShapeError, PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
-import { CONDITIONS_KEY } from '../../../shared/report/conditions.js';
+import { conditionsNotification, CONDITIONS_KEY, diffConditions } from '../../../shared/report/conditions.js';
+import type { DatabaseStatus, EstateStatus } from '../../../shared/report/model.js';
 import type { Snapshot } from '../../../shared/model.js';
 import {
   EVIDENCE_NOW,
@@ -120,14 +122,18 @@ describe('report handler: status check', () => {
     expect(n1.severity).toBe('critical');
     expect(n1.alerts).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ key: 'billing-db:backup', action: 'trigger', severity: 'critical' }),
-        expect.objectContaining({ key: 'billing-db:dr', action: 'trigger' }),
+        expect.objectContaining({
+          key: 'rds-instance:billing-db:backup',
+          action: 'trigger',
+          severity: 'critical',
+        }),
+        expect.objectContaining({ key: 'rds-instance:billing-db:dr', action: 'trigger' }),
       ]),
     );
     expect(r2).toMatchObject({ changes: { opened: [], cleared: [] } });
     expect(first.notifier.sent).toHaveLength(1);
     const memory = JSON.parse(first.history.objects.get(CONDITIONS_KEY)!.body);
-    expect(memory.open.map((c: { key: string }) => c.key)).toContain('billing-db:backup');
+    expect(memory.open.map((c: { key: string }) => c.key)).toContain('rds-instance:billing-db:backup');
 
     // Prepare: the backups of 1 December ran after all.
     const fixed = deps(new Date('2026-12-01T06:00:00Z'), (s) => [
@@ -144,7 +150,160 @@ describe('report handler: status check', () => {
     const n3 = fixed.notifier.sent[0]!;
     expect(n3.subject).toMatch(/cleared: billing-db \(backup\)/);
     expect(n3.alerts).toContainEqual(
-      expect.objectContaining({ key: 'billing-db:backup', action: 'resolve' }),
+      expect.objectContaining({ key: 'rds-instance:billing-db:backup', action: 'resolve' }),
+    );
+  });
+
+  it('keeps an RDS instance and an ElastiCache group of the same name apart: one failing, one fine', async () => {
+    // Prepare: an ElastiCache replication group also named billing-db, its daily backups all there, while
+    // the RDS instance billing-db has missed three.
+    const cache = (d: ReportDeps, snapshots: boolean) => {
+      const primary = d.estate.primary;
+      d.estate.primary = {
+        ...primary,
+        databases: async () => [
+          ...(await primary.databases()),
+          { ...(await primary.databases()).find((x) => x.id === 'sessions')!, id: 'billing-db' },
+        ],
+        snapshots: async () => {
+          const all = await primary.snapshots();
+          const last = all.find((x) => x.kind === 'elasticache' && x.sourceId === 'sessions')!;
+          const today = { ...last, id: 'steward-billing-db-202612010300-sched', sourceId: 'billing-db' };
+          return snapshots ? [...all, { ...today, createdAt: '2026-12-01T03:03:00.000Z' }] : all;
+        },
+      };
+    };
+    const first = deps();
+    cache(first.deps, true);
+    // Act
+    await run(statusEvent, first.deps);
+    // Assert: only the instance's condition opens, under a key that names its kind.
+    const raised = first.notifier.sent[0]!.alerts!.filter((a) => a.key.endsWith('billing-db:backup'));
+    expect(raised).toEqual([
+      expect.objectContaining({
+        key: 'rds-instance:billing-db:backup',
+        action: 'trigger',
+        severity: 'critical',
+      }),
+    ]);
+
+    // Prepare: the instance's backups ran after all, but the cache's are gone.
+    const later = deps(new Date('2026-12-01T06:00:00Z'), (s) => [
+      ...s,
+      ...['2026-11-28', '2026-11-29', '2026-11-30', '2026-12-01'].map((day) => ({
+        ...s.find((x) => x.sourceId === 'billing-db')!,
+        id: `steward-billing-db-${day.replace(/-/g, '')}0300-sched`,
+      })),
+    ]);
+    cache(later.deps, false);
+    later.history.objects.set(CONDITIONS_KEY, first.history.objects.get(CONDITIONS_KEY)!);
+    // Act
+    await run(statusEvent, later.deps);
+    // Assert: the instance's incident resolves and the cache's opens; neither hides the other.
+    const signals = later.notifier.sent[0]!.alerts!.filter((a) => a.key.endsWith('billing-db:backup'));
+    expect(signals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'rds-instance:billing-db:backup', action: 'resolve' }),
+        expect.objectContaining({
+          key: 'elasticache:billing-db:backup',
+          action: 'trigger',
+          severity: 'critical',
+        }),
+      ]),
+    );
+    expect(signals).toHaveLength(2);
+  });
+
+  it('after an upgrade, resolves the keys it opened without the kind once, and raises what is still open under the new key', async () => {
+    // Prepare: the last check, before the upgrade, left billing-db's backup (still failing) and gone-db's
+    // backup (the database is gone) open under keys of version 1.
+    const { deps: d, history, notifier } = deps();
+    const old = (database: string) => ({
+      key: `${database}:backup`,
+      database,
+      aspect: 'backup',
+      health: 'FAILING',
+      reason: 'the last two scheduled backups missing',
+      since: '2026-11-29T06:00:00.000Z',
+    });
+    history.objects.set(CONDITIONS_KEY, {
+      body: JSON.stringify({
+        type: 'steward-open-conditions',
+        version: 1,
+        at: '2026-12-01T05:00:00.000Z',
+        open: [old('billing-db'), old('gone-db')],
+      }),
+      contentType: 'application/json',
+    });
+    // Act
+    await run(statusEvent, d);
+    await run(statusEvent, d);
+    // Assert: each old key resolved once; billing-db's backup raised under its new key, saying why, since kept.
+    expect(notifier.sent).toHaveLength(1);
+    const n = notifier.sent[0]!;
+    expect(n.alerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'billing-db:backup', action: 'resolve' }),
+        expect.objectContaining({ key: 'gone-db:backup', action: 'resolve' }),
+        expect.objectContaining({
+          key: 'rds-instance:billing-db:backup',
+          action: 'trigger',
+          summary: expect.stringMatching(
+            /open since 2026-11-29T06:00:00.000Z; raised again under its new pager key after a steward upgrade/,
+          ),
+        }),
+      ]),
+    );
+    expect(n.subject).toMatch(/pager keys renamed: 1/);
+    expect(n.lines.join('\n')).toMatch(/Pager keys renamed \(once, after a steward upgrade\)/);
+    const memory = JSON.parse(history.objects.get(CONDITIONS_KEY)!.body);
+    expect(memory.version).toBe(2);
+    expect(memory.open).toContainEqual(
+      expect.objectContaining({
+        key: 'rds-instance:billing-db:backup',
+        kind: 'rds-instance',
+        since: '2026-11-29T06:00:00.000Z',
+      }),
+    );
+  });
+
+  it("after an upgrade, resolves a failed drill's own old key once, and only then", () => {
+    // Prepare: the drill of the cache `orders` (drill.caches name orders-cache) failed before the upgrade.
+    const row = {
+      id: 'orders',
+      kind: 'elasticache',
+      aspects: [{ aspect: 'drill', health: 'FAILING', reason: 'drill failed' }],
+      drill: { last: { database: 'orders-cache', passed: false } },
+    } as unknown as DatabaseStatus;
+    const status = { databases: [row], at: '2026-12-01T06:00:00.000Z' } as unknown as EstateStatus;
+    // Act
+    const upgrading = diffConditions([], status, true);
+    const after = diffConditions(upgrading.open, status, false);
+    // Assert
+    expect(upgrading.retired).toEqual(['orders-cache:drill']);
+    expect(upgrading.opened.map((c) => c.key)).toEqual(['elasticache:orders:drill']);
+    expect(after).toMatchObject({ retired: [], opened: [], cleared: [], rekeyed: [] });
+  });
+
+  it('in a fleet hub, a key also names the account and region, as every fleet pager key does', async () => {
+    // Prepare: the same stage managing a second account (targets: the hub's own, and 222222222222).
+    const { deps: d, notifier } = deps();
+    const config = {
+      ...d.config,
+      account: '111122223333',
+      targets: [
+        { regions: ['eu-west-1'] },
+        { account: '222222222222', regions: ['eu-west-1'] },
+      ] as ReportDeps['config']['targets'],
+    };
+    // Act
+    await run(statusEvent, atPlace({ ...d, config }, statusEvent));
+    // Assert
+    expect(notifier.sent[0]!.alerts).toContainEqual(
+      expect.objectContaining({
+        key: 'rds-instance:billing-db:backup@111122223333/eu-west-1',
+        action: 'trigger',
+      }),
     );
   });
 
@@ -219,6 +378,47 @@ describe('report handler: messages stay bounded at any estate size', () => {
     expect(full.changes.cleared).toHaveLength(N);
     // The report goes before the message that links it; the conditions are remembered after it.
     expect(order).toEqual(['put runs', 'send', 'put status']);
+  });
+});
+
+describe('the first check after an upgrade stays bounded at any estate size', () => {
+  it(`renames ${5000} open conditions: a bounded summary, every old key resolved, every one raised again`, () => {
+    // Prepare: N databases failing their backups, remembered under keys of version 1.
+    const N = 5000;
+    const id = (i: number) => `orders-db-${String(i).padStart(4, '0')}`;
+    const reason = `no snapshot for 52h: ${'the policy expects one a day. '.repeat(5)}`;
+    const databases = Array.from(
+      { length: N },
+      (_, i) =>
+        ({
+          id: id(i),
+          kind: 'rds-instance',
+          aspects: [{ aspect: 'backup', health: 'FAILING', reason }],
+        }) as unknown as DatabaseStatus,
+    );
+    const status = {
+      stage: 'prod',
+      region: 'eu-west-1',
+      at: '2026-12-01T06:00:00.000Z',
+      counts: { OK: 0, LATE: 0, FAILING: N, UNPROTECTED: 0 },
+      databases,
+    } as unknown as EstateStatus;
+    const previous = databases.map((d) => ({
+      key: `${d.id}:backup`,
+      database: d.id,
+      aspect: 'backup' as const,
+      health: 'FAILING' as const,
+      reason,
+      since: '2026-11-30T06:00:00.000Z',
+    }));
+    // Act
+    const changes = diffConditions(previous, status, true);
+    const n = conditionsNotification(changes, status)!;
+    // Assert
+    const body = expectBoundedSummary(n);
+    expect(body).toContain(`... and ${N - 10} more renamed (in the full report)`);
+    expect(n.alerts!.filter((a) => a.action === 'resolve')).toHaveLength(N);
+    expect(n.alerts!.filter((a) => a.action === 'trigger')).toHaveLength(N);
   });
 });
 

@@ -14,6 +14,9 @@ import { type DrillDeps, runDrillControl, runDrillTask } from '../../../shared/d
 import type { VerificationReport } from '../../../shared/drill/verification.js';
 import { ConfigError, EventShapeError, GuardRefusedError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import type { Database } from '../../../shared/model.js';
+import { diffConditions } from '../../../shared/report/conditions.js';
+import { assessEstate } from '../../../shared/report/health.js';
 import { Tag } from '../../../shared/tags.js';
 import { fakeCachePort, fakeCopyLister } from '../../fakes/cache-ports.js';
 import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../../fakes/drill-ports.js';
@@ -419,6 +422,10 @@ describe('a Redis drill through the drill tasks', () => {
       `drills/sessions/2026/02/${EXECUTION.name}.json`,
       'baselines/sessions.json',
     ]);
+    // The pager condition the status check keys the same way: kind, replication group, aspect.
+    expect((f.deps.notifier as ReturnType<typeof memoryNotifier>).sent[0]?.alerts).toEqual([
+      expect.objectContaining({ key: 'elasticache:sessions:drill', action: 'resolve' }),
+    ]);
   });
 
   it('restores the DR copy in the DR region from its RDB files, on the configured node type', async () => {
@@ -657,5 +664,57 @@ describe('drillCacheOf', () => {
     [{ resources: ['arn:aws:elasticache:eu-west-1:1:cluster:steward-drill-orders'] }, undefined],
   ])('finds the drill group in %j', (e, want) => {
     expect(drillCacheOf({ source: 'aws.elasticache', 'detail-type': 'Cache Created', ...e })).toBe(want);
+  });
+});
+
+describe('the pager key of a Redis drill', () => {
+  it('is its replication group’s, as the status check keys the group: one incident, not two', async () => {
+    // Prepare: rate-limits drills the group ratelimit-prod; its start failed (the raw input reaches Record),
+    // and the status check finds the group's last drill failed.
+    const f = fakeDeps();
+    at('2026-02-01T05:03:00.000Z');
+    const raw = { database: 'rate-limits', error: { Error: 'EventShapeError' } };
+    const config = f.deps.config;
+    const group: Database = {
+      kind: 'elasticache',
+      id: 'ratelimit-prod',
+      arn: `arn:aws:elasticache:${REGION}:111122223333:replicationgroup:ratelimit-prod`,
+      region: REGION,
+      engine: 'redis',
+      status: 'available',
+      tags: {},
+    };
+    const status = assessEstate(
+      {
+        databases: [group],
+        snapshots: [],
+        drSnapshots: [],
+        drills: [
+          {
+            drillId: 'd-1',
+            database: 'rate-limits',
+            startedAt: '2026-02-01T05:00:03.512Z',
+            passed: false,
+            summary: 'start failed',
+            reasons: ['start failed'],
+            checks: [],
+          },
+        ],
+        scaling: [],
+      },
+      config,
+      clock,
+    );
+
+    // Act
+    await runDrillTask(task('record', raw), f.deps).catch(() => undefined);
+    const opened = diffConditions([], status).opened;
+
+    // Assert
+    const sent = (f.deps.notifier as ReturnType<typeof memoryNotifier>).sent[0]!;
+    expect(sent.alerts).toEqual([
+      expect.objectContaining({ key: 'elasticache:ratelimit-prod:drill', action: 'trigger' }),
+    ]);
+    expect(opened.map((c) => c.key)).toEqual(['elasticache:ratelimit-prod:drill']);
   });
 });

@@ -198,8 +198,13 @@ describe('PagerDuty form (Events API v2)', () => {
     expect(valid(pagerSchema, asSent(resolve!))).toEqual([]);
     expect(trigger).toMatchObject({
       event_action: 'trigger',
-      dedup_key: 'steward/prod/orders-db:backup',
-      payload: { severity: 'critical', source: 'steward-prod', component: 'orders-db', class: 'report' },
+      dedup_key: 'steward/prod/rds-instance:orders-db:backup',
+      payload: {
+        severity: 'critical',
+        source: 'steward-prod',
+        component: 'orders-db (rds-instance)',
+        class: 'report',
+      },
     });
     expect(resolve).toEqual({ event_action: 'resolve', dedup_key: trigger!.dedup_key });
   });
@@ -214,7 +219,7 @@ describe('PagerDuty form (Events API v2)', () => {
     const cleared = diffConditions(late.open, status([db('orders-db', 'OK')]));
     expect(
       pagerDutyEvents(conditionsNotification(cleared, status([db('orders-db', 'OK')]))!, 'prod'),
-    ).toEqual([{ event_action: 'resolve', dedup_key: 'steward/prod/orders-db:backup' }]);
+    ).toEqual([{ event_action: 'resolve', dedup_key: 'steward/prod/rds-instance:orders-db:backup' }]);
   });
 
   it('keys a critical notification without signals by its subject, so a repeat is one incident', () => {
