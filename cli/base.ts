@@ -67,9 +67,10 @@ export const localBase = (
   return {
     config,
     dryRun: dry,
-    // A preview even of what a dry-run stage's function still does (cost alerts are sent there): a local run
-    // prints instead of publishing, so it must not claim what the deployed function is to send.
-    preview: dry,
+    // Always a preview of what only notifies (cost alerts, the status check's open conditions), in a dry run
+    // or not: a local run prints instead of publishing, so it must not record as told what the deployed
+    // function is still to send. What acts (backup, retention, scaling) acts unless in a dry run.
+    preview: true,
     // A placed run's messages say where, as the deployed function's do.
     notifier: at ? Object.assign(notifierAt(printing, at.place), { sent: printing.sent }) : printing,
     now: () => new Date(),

@@ -129,11 +129,13 @@ const runStatusCheck = async (deps: ReportDeps, dryRun: boolean): Promise<Report
 
 /**
  * Run one report request: the monthly evidence or the status check. Neither changes a database, so a
- * stage-wide dry run does not hold them back; a request's `dryRun` writes and sends nothing.
+ * stage-wide dry run does not hold them back; a request's `dryRun` writes and sends nothing. A preview (a
+ * local run, which prints instead of publishing) also holds back the status check's memory of what it
+ * told: written, it would keep the deployed check from paging what the local run only printed.
  */
 export const runReport = async (req: ReportRequest, deps: ReportDeps): Promise<ReportResult> => {
   const dryRun = req.dryRun === true;
   return req.action === 'evidence'
     ? (await loadMonthly()).runEvidence(req, deps, dryRun)
-    : runStatusCheck(deps, dryRun);
+    : runStatusCheck(deps, dryRun || deps.preview === true);
 };

@@ -19,6 +19,14 @@ describe("a local run's dry run", () => {
     const env = { STATE_TABLE: 'steward-test-state' } as CostEnv;
     expect(wire(flagged, env)).toMatchObject({ dryRun: true, preview: true });
     expect(wire(devStage, env)).toMatchObject({ dryRun: true, preview: true });
-    expect(wire(live, env)).toMatchObject({ dryRun: false, preview: false });
+    expect(wire(live, env)).toMatchObject({ dryRun: false, preview: true });
+  });
+
+  it('previews in a live stage too: a local run publishes nothing, so it must not record an alert as told', () => {
+    // Prepare: staging acts (no dry run), and no --dry-run.
+    const base = localBase({ config: 'examples', stage: 'staging', json: true }, false, () => undefined);
+    // Assert: it still acts (dryRun false), but whatever only notifies is a preview (cost's claims, the
+    // status check's memory of open conditions): the deployed function must still send them.
+    expect(base).toMatchObject({ dryRun: false, preview: true });
   });
 });

@@ -110,6 +110,25 @@ describe('report handler: evidence', () => {
 });
 
 describe('report handler: status check', () => {
+  it('a preview (a local run) remembers nothing: the deployed check still pages what it would have told', async () => {
+    // Prepare: billing-db is FAILING; the run is a local one, which prints instead of publishing.
+    const local = deps();
+    // Act
+    const previewed = await run(statusEvent, { ...local.deps, preview: true });
+    const deployed = await run(statusEvent, local.deps);
+    // Assert: the preview sent and wrote nothing; the deployed check then opens the same conditions and pages.
+    if (previewed.action !== 'status-check') throw new Error(`not a status check: ${previewed.action}`);
+    expect(previewed).toMatchObject({ dryRun: true });
+    expect(previewed.changes.opened.length).toBeGreaterThan(0);
+    expect(deployed).toMatchObject({ dryRun: false, changes: { opened: previewed.changes.opened } });
+    expect(local.notifier.sent).toHaveLength(1);
+    expect(local.notifier.sent[0]!.alerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'rds-instance:billing-db:backup', action: 'trigger' }),
+      ]),
+    );
+  });
+
   it('alerts what turned FAILING or LATE once, remembers it, and resolves it when it clears', async () => {
     // Prepare: on 1 December billing-db has missed three backups (FAILING) and no DR copy since 27 November.
     const first = deps();
