@@ -247,6 +247,8 @@ export interface DecisionRecord {
   status: 'done' | 'already-done' | 'planned' | 'approval-requested' | 'skipped' | 'failed';
   approvalId?: string;
   error?: string;
+  /** A failed decision's error itself, not enumerable (keepCause in transition.ts): never in a report or log. */
+  readonly cause?: unknown;
   /** The event key this decision was recorded under (announce-on-retry). */
   eventKey?: string;
   /** A decision made by an earlier attempt, announced now because its notification failed then. */

@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { sendReported } from '../notify/notifier.js';
 import { addCount, logger } from '../observability.js';
-import { tally, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, tally, throwIfFailed } from '../outcomes.js';
 import { describeChange } from './change.js';
 import { count, decisionMessage, SEPARATE_MAX, subjectOf } from './message.js';
 import type { DecisionRecord } from './model.js';
@@ -67,7 +67,10 @@ const outcomeOf = (d: DecisionRecord): Outcome => {
         reason: d.decision.verdict === 'skip' ? `${d.decision.reason}: ${d.decision.detail}` : 'skipped',
       };
     case 'failed':
-      return { ...base, status: 'failed', error: d.error ?? 'failed' };
+      // The error itself, when the record kept it (not enumerable), for the run's PartialFailureError.
+      return d.cause === undefined
+        ? { ...base, status: 'failed', error: d.error ?? 'failed' }
+        : Object.assign(failedOutcome(base, d.cause), { error: d.error ?? errorMessage(d.cause) });
   }
 };
 

@@ -154,6 +154,14 @@ export const record = (
   ...extra,
 });
 
+/**
+ * A failed record that keeps the error it failed with, not enumerable (reports and logs stay plain JSON), so the
+ * run's PartialFailureError carries it as its cause: the CLI tells a table that is not there (a stage not deployed)
+ * by it, as it does for any other command.
+ */
+export const keepCause = (rec: DecisionRecord, e: unknown): DecisionRecord =>
+  Object.defineProperty(rec, 'cause', { value: e, enumerable: false });
+
 export const failedDecision = (detail: string): ScalingDecision => ({
   verdict: 'skip',
   reason: 'unsupported',
@@ -326,15 +334,18 @@ export const handleEvent = async (
         }),
       );
     }
-    return record(
-      rule,
-      event.alarmName,
-      event.at,
-      decision ?? failedDecision('failed before deciding'),
-      'failed',
-      {
-        error: errorMessage(e),
-      },
+    return keepCause(
+      record(
+        rule,
+        event.alarmName,
+        event.at,
+        decision ?? failedDecision('failed before deciding'),
+        'failed',
+        {
+          error: errorMessage(e),
+        },
+      ),
+      e,
     );
   }
 };
