@@ -39,8 +39,15 @@ export type { ScalingDeps, ScalingResult };
  * otherwise notify each of them every 15 minutes (for days, until a maintenance window) and feed a per-target
  * metric series every hour.
  */
-// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound.
-const WAITING: readonly string[] = ['at-min', 'pending-modification', 'cooldown', 'transient-state'];
+// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound; one whose
+// resource is missing (`still-missing`), told by transition.ts at the first check that found it so.
+const WAITING: readonly string[] = [
+  'at-min',
+  'pending-modification',
+  'cooldown',
+  'transient-state',
+  'still-missing',
+];
 const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
   !notifiable(d) ||
   (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && WAITING.includes(d.decision.reason));

@@ -93,24 +93,8 @@ const waitOn = async (
   now: Date,
   o: RunOptions,
 ): Promise<ScalingDecision> => {
-  const { event, rule } = item;
-  const prior =
-    item.wait?.state === state && now.getTime() - item.wait.seen.getTime() <= SAME_WAIT_GAP_MS
-      ? item.wait
-      : undefined;
-  const since = prior?.since ?? now;
-  const lasted = now.getTime() - since.getTime();
-  const tell = lasted >= TELL_WAIT_AFTER_MS && !prior?.told;
-  const told = tell ? now : prior?.told;
-  const wait: ResourceWait = { state, since, seen: now, ...(told ? { told } : {}) };
-  if (!o.readOnly) {
-    await deps.state.noteWait(event.alarmName, event.at, wait).catch((e: unknown) =>
-      logger.warn('could not note the wait on a transient state; it starts again at the next check', {
-        alarm: event.alarmName,
-        error: errorMessage(e),
-      }),
-    );
-  }
+  const { rule } = item;
+  const { since, lasted, tell, told } = await noteWait(deps, item, state, now, o, TELL_WAIT_AFTER_MS);
   const bound = minutesOf(TELL_WAIT_AFTER_MS);
   if (tell)
     return {
@@ -126,6 +110,69 @@ const waitOn = async (
     }`,
   };
 };
+/**
+ * The wait this check continues (the same state, seen by a check at most SAME_WAIT_GAP_MS ago) or starts, noted
+ * on the alarm's state, and whether this check tells it (it has lasted `tellAfterMs` and was not told yet).
+ */
+const noteWait = async (
+  deps: ScalingDeps,
+  item: RuleEvent,
+  state: string,
+  now: Date,
+  o: RunOptions,
+  tellAfterMs: number,
+): Promise<{ since: Date; lasted: number; tell: boolean; told?: Date }> => {
+  const { event } = item;
+  const prior =
+    item.wait?.state === state && now.getTime() - item.wait.seen.getTime() <= SAME_WAIT_GAP_MS
+      ? item.wait
+      : undefined;
+  const since = prior?.since ?? now;
+  const lasted = now.getTime() - since.getTime();
+  const tell = lasted >= tellAfterMs && !prior?.told;
+  const told = tell ? now : prior?.told;
+  const wait: ResourceWait = { state, since, seen: now, ...(told ? { told } : {}) };
+  if (!o.readOnly) {
+    await deps.state.noteWait(event.alarmName, event.at, wait).catch((e: unknown) =>
+      logger.warn('could not note the wait on a transient state; it starts again at the next check', {
+        alarm: event.alarmName,
+        error: errorMessage(e),
+      }),
+    );
+  }
+  return { since, lasted, tell, ...(told ? { told } : {}) };
+};
+
+/** The wait noted for a rule's resource that the scale-in check did not find. */
+const MISSING = 'not-found';
+
+/**
+ * The scale-in check's step back on a resource that is not there (deleted, or renamed): `not-found`, told at the
+ * first check that finds it missing, then a quiet `still-missing` while every check finds it so. The check runs
+ * every 15 minutes and its alarm may stay OK (missing data treated as not breaching, or a metric of another
+ * resource): without this one warning became 96 a day, for as long as the rule names the resource.
+ */
+const missing = async (
+  deps: ScalingDeps,
+  item: RuleEvent,
+  gone: Extract<ScalingDecision, { verdict: 'skip' }>,
+  now: Date,
+  o: RunOptions,
+): Promise<ScalingDecision> => {
+  const { since, tell, told } = await noteWait(deps, item, MISSING, now, o, 0);
+  const fix = `fix or remove scaling.rules.${item.rule.name}`;
+  if (tell)
+    return {
+      ...gone,
+      detail: `${gone.detail}: ${fix} (told once; the scale-in check says no more while it is missing)`,
+    };
+  return {
+    verdict: 'skip',
+    reason: 'still-missing',
+    detail: `${gone.detail} (missing since ${since.toISOString()}${told ? `, told at ${told.toISOString()}` : ''}): ${fix}`,
+  };
+};
+
 // The alarm-state marker outlives any sustained-OK period (at most a week) with room to spare.
 export const ALARM_STATE_TTL = 30 * 24 * HOUR;
 
@@ -249,6 +296,8 @@ export const handleEvent = async (
       });
       decision = after.verdict === 'skip' ? after : await waitOn(deps, item, resource.status, now, o);
     }
+    if (sweep && !('skip' in guarded) && decision.verdict === 'skip' && decision.reason === 'not-found')
+      decision = await missing(deps, item, decision, now, o);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;

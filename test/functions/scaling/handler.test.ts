@@ -1093,6 +1093,51 @@ describe('scale-in on a sustained OK', () => {
     expect(notifier.sent[0]!.lines.join('\n')).toContain('snapshotting for 60 min');
   });
 
+  it('a rule whose group was deleted is told at the first check that finds it gone, then quiet while it stays gone', async () => {
+    // Prepare: the group is deleted after its OK; its alarm stays OK (missing data treated as not breaching, or
+    // an alarm on another metric), so every check reaches the describe and finds nothing.
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    ec.on(DescribeReplicationGroupsCommand).rejects(
+      Object.assign(new Error('ReplicationGroup sessions-redis not found.'), {
+        name: 'ReplicationGroupNotFoundFault',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
+
+    // Act: a check every 15 minutes for an hour.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30', '13:45']) {
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert: each check names the missing group; one warning, not one every 15 minutes (96 a day).
+    for (const c of checks)
+      expect(c.decisions[0]!.decision).toMatchObject({
+        verdict: 'skip',
+        detail: expect.stringContaining('sessions-redis'),
+      });
+    expect(checks.map((c) => c.decisions[0]!.decision)).toMatchObject([
+      {
+        reason: 'not-found',
+        detail: expect.stringContaining('fix or remove scaling.rules.sessions-redis-reads'),
+      },
+      ...Array(4).fill({
+        reason: 'still-missing',
+        detail: expect.stringContaining(
+          'missing since 2026-01-15T12:45:00.000Z, told at 2026-01-15T12:45:00.000Z',
+        ),
+      }),
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-reads: skipped (not-found) on sessions-redis',
+    ]);
+  });
+
   it('a group at its floor in a long snapshot is at-min, not a wait: nothing to step back, nothing to tell', async () => {
     // Prepare
     const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
