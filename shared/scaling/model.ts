@@ -184,8 +184,8 @@ export type SkipReason =
   | 'not-available'
   /** The scale-in check waits on a state AWS leaves by itself (a backup): quiet until it outlasts a bound. */
   | 'transient-state'
-  /** The scale-in check finds the rule's resource still missing, told when first found so: quiet. */
-  | 'still-missing'
+  /** The scale-in check finds the refusal (not-found, not-on-ladder, unsupported) it told before: quiet. */
+  | 'already-told'
   | 'pending-modification'
   | 'at-max'
   | 'at-min'

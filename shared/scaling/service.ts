@@ -39,14 +39,14 @@ export type { ScalingDeps, ScalingResult };
  * otherwise notify each of them every 15 minutes (for days, until a maintenance window) and feed a per-target
  * metric series every hour.
  */
-// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound; one whose
-// resource is missing (`still-missing`), told by transition.ts at the first check that found it so.
+// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound; a refusal
+// told at an earlier check (`already-told`: the resource missing, its class off the ladder), by transition.ts.
 const WAITING: readonly string[] = [
   'at-min',
   'pending-modification',
   'cooldown',
   'transient-state',
-  'still-missing',
+  'already-told',
 ];
 const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
   !notifiable(d) ||

@@ -143,33 +143,40 @@ const noteWait = async (
   return { since, lasted, tell, ...(told ? { told } : {}) };
 };
 
-/** The wait noted for a rule's resource that the scale-in check did not find. */
-const MISSING = 'not-found';
+/**
+ * Refusals a scale-in check finds again at every check while nothing changes, none of them waiting on AWS: the
+ * rule's resource is missing (deleted, renamed), its class is off the rule's ladder (moved by hand), or the
+ * action cannot act on it (a cluster-mode-disabled group, another kind of resource).
+ */
+const STANDING: readonly SkipReason[] = ['not-found', 'not-on-ladder', 'unsupported'];
 
 /**
- * The scale-in check's step back on a resource that is not there (deleted, or renamed): `not-found`, told at the
- * first check that finds it missing, then a quiet `still-missing` while every check finds it so. The check runs
- * every 15 minutes and its alarm may stay OK (missing data treated as not breaching, or a metric of another
- * resource): without this one warning became 96 a day, for as long as the rule names the resource.
+ * The scale-in check's step back refused for a STANDING reason: told at the first check that finds it, then a
+ * quiet `already-told` while every check finds the same refusal (noted on the alarm's state as a wait on it),
+ * told again when it changes (another class). The check runs every 15 minutes and the alarm may stay OK (a
+ * healthy database; or missing data treated as not breaching after a delete): without this, one warning became
+ * 96 a day, for as long as the rule and the resource disagree.
  */
-const missing = async (
+const standing = async (
   deps: ScalingDeps,
   item: RuleEvent,
-  gone: Extract<ScalingDecision, { verdict: 'skip' }>,
+  refused: Extract<ScalingDecision, { verdict: 'skip' }>,
   now: Date,
   o: RunOptions,
 ): Promise<ScalingDecision> => {
-  const { since, tell, told } = await noteWait(deps, item, MISSING, now, o, 0);
-  const fix = `fix or remove scaling.rules.${item.rule.name}`;
+  const { since, tell, told } = await noteWait(deps, item, `${refused.reason}: ${refused.detail}`, now, o, 0);
+  const rule = `scaling.rules.${item.rule.name}`;
+  const fix =
+    refused.reason === 'not-found' ? `fix or remove ${rule}` : `fix ${rule} or ${item.rule.resource}`;
   if (tell)
     return {
-      ...gone,
-      detail: `${gone.detail}: ${fix} (told once; the scale-in check says no more while it is missing)`,
+      ...refused,
+      detail: `${refused.detail}: ${fix} (told once; the scale-in check says no more while this stays so)`,
     };
   return {
     verdict: 'skip',
-    reason: 'still-missing',
-    detail: `${gone.detail} (missing since ${since.toISOString()}${told ? `, told at ${told.toISOString()}` : ''}): ${fix}`,
+    reason: 'already-told',
+    detail: `${refused.reason}: ${refused.detail} (since ${since.toISOString()}${told ? `, told at ${told.toISOString()}` : ''}): ${fix}`,
   };
 };
 
@@ -296,8 +303,8 @@ export const handleEvent = async (
       });
       decision = after.verdict === 'skip' ? after : await waitOn(deps, item, resource.status, now, o);
     }
-    if (sweep && !('skip' in guarded) && decision.verdict === 'skip' && decision.reason === 'not-found')
-      decision = await missing(deps, item, decision, now, o);
+    if (sweep && !('skip' in guarded) && decision.verdict === 'skip' && STANDING.includes(decision.reason))
+      decision = await standing(deps, item, decision, now, o);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;

@@ -1127,14 +1127,51 @@ describe('scale-in on a sustained OK', () => {
         detail: expect.stringContaining('fix or remove scaling.rules.sessions-redis-reads'),
       },
       ...Array(4).fill({
-        reason: 'still-missing',
-        detail: expect.stringContaining(
-          'missing since 2026-01-15T12:45:00.000Z, told at 2026-01-15T12:45:00.000Z',
-        ),
+        reason: 'already-told',
+        detail: expect.stringContaining('since 2026-01-15T12:45:00.000Z, told at 2026-01-15T12:45:00.000Z'),
       }),
     ]);
     expect(notifier.sent.map((n) => n.subject)).toEqual([
       'sessions-redis-reads: skipped (not-found) on sessions-redis',
+    ]);
+  });
+
+  it('an instance moved off the ladder by hand is told once by the scale-in check, and again when it moves', async () => {
+    // Prepare: orders-db's class rule scales in; someone moved orders-db to db.r7g.xlarge (off the r6g ladder).
+    const cpu = scalingConfigInput.scaling.rules['orders-db-cpu'];
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          ...scalingConfigInput.scaling.rules,
+          'orders-db-cpu': { ...cpu, scaleIn: { enabled: true, afterOkMinutes: 60 } },
+        },
+      },
+    };
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+    givenInstance({ DBInstanceClass: 'db.r7g.xlarge' });
+    await run(clone(okEvent), deps);
+
+    // Act: a check every 15 minutes; at 13:30 it is moved again, to db.r7g.2xlarge.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30', '13:45']) {
+      if (t === '13:30') givenInstance({ DBInstanceClass: 'db.r7g.2xlarge' });
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert: every check names the class off the ladder; told at the first check and when the class changed.
+    expect(checks.map((c) => c.decisions[0]!.decision)).toMatchObject([
+      { reason: 'not-on-ladder', detail: expect.stringContaining('db.r7g.xlarge is not on the ladder') },
+      { reason: 'already-told', detail: expect.stringContaining('db.r7g.xlarge is not on the ladder') },
+      { reason: 'already-told' },
+      { reason: 'not-on-ladder', detail: expect.stringContaining('db.r7g.2xlarge is not on the ladder') },
+      { reason: 'already-told', detail: expect.stringContaining('told at 2026-01-15T13:30:00.000Z') },
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'orders-db-cpu: skipped (not-on-ladder) on orders-db',
+      'orders-db-cpu: skipped (not-on-ladder) on orders-db',
     ]);
   });
 
