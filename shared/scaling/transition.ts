@@ -144,11 +144,12 @@ const noteWait = async (
 };
 
 /**
- * Refusals a scale-in check finds again at every check while nothing changes, none of them waiting on AWS: the
- * rule's resource is missing (deleted, renamed), its class is off the rule's ladder (moved by hand), or the
- * action cannot act on it (a cluster-mode-disabled group, another kind of resource).
+ * Refusals a scale-in check finds again at every check while nothing changes: the rule's resource is missing
+ * (deleted, renamed), its class is off the rule's ladder (moved by hand), the action cannot act on it (a
+ * cluster-mode-disabled group, another kind of resource), or it is in a state that is no backup (`stopped`, for
+ * up to 7 days; `modifying` by hand).
  */
-const STANDING: readonly SkipReason[] = ['not-found', 'not-on-ladder', 'unsupported'];
+const STANDING: readonly SkipReason[] = ['not-found', 'not-on-ladder', 'unsupported', 'not-available'];
 
 /**
  * The scale-in check's step back refused for a STANDING reason: told at the first check that finds it, then a
@@ -167,7 +168,11 @@ const standing = async (
   const { since, tell, told } = await noteWait(deps, item, `${refused.reason}: ${refused.detail}`, now, o, 0);
   const rule = `scaling.rules.${item.rule.name}`;
   const fix =
-    refused.reason === 'not-found' ? `fix or remove ${rule}` : `fix ${rule} or ${item.rule.resource}`;
+    refused.reason === 'not-found'
+      ? `fix or remove ${rule}`
+      : refused.reason === 'not-available'
+        ? 'the step back waits until it is available'
+        : `fix ${rule} or ${item.rule.resource}`;
   if (tell)
     return {
       ...refused,
@@ -303,7 +308,14 @@ export const handleEvent = async (
       });
       decision = after.verdict === 'skip' ? after : await waitOn(deps, item, resource.status, now, o);
     }
-    if (sweep && !('skip' in guarded) && decision.verdict === 'skip' && STANDING.includes(decision.reason))
+    // (A wait on a backup was decided above: waitOn tells it once it outlasts its bound.)
+    if (
+      sweep &&
+      !('skip' in guarded) &&
+      decision.verdict === 'skip' &&
+      STANDING.includes(decision.reason) &&
+      !(resource && TRANSIENT.includes(resource.status))
+    )
       decision = await standing(deps, item, decision, now, o);
 
     const claim = async (): Promise<boolean> => {

@@ -1175,6 +1175,45 @@ describe('scale-in on a sustained OK', () => {
     ]);
   });
 
+  it('a stopped instance is told once by the scale-in check, not at every check while it stays stopped', async () => {
+    // Prepare: orders-db (db.r6g.xlarge, one rung above the floor) is stopped; its alarm stays OK.
+    const cpu = scalingConfigInput.scaling.rules['orders-db-cpu'];
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          ...scalingConfigInput.scaling.rules,
+          'orders-db-cpu': { ...cpu, scaleIn: { enabled: true, afterOkMinutes: 60 } },
+        },
+      },
+    };
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+    givenInstance({ DBInstanceClass: 'db.r6g.xlarge', DBInstanceStatus: 'stopped' });
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(clone(okEvent), deps);
+
+    // Act: checks every 15 minutes; started again at 13:30.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30']) {
+      if (t === '13:30') givenInstance({ DBInstanceClass: 'db.r6g.xlarge' });
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert
+    expect(checks.map((c) => c.decisions[0]!.decision)).toMatchObject([
+      { reason: 'not-available', detail: expect.stringContaining('orders-db is stopped') },
+      { reason: 'already-told', detail: expect.stringContaining('orders-db is stopped') },
+      { reason: 'already-told' },
+      { verdict: 'act', direction: 'in' },
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'orders-db-cpu: skipped (not-available) on orders-db',
+      'orders-db-cpu: modify orders-db class db.r6g.xlarge → db.r6g.large (apply immediately)',
+    ]);
+  });
+
   it('a group at its floor in a long snapshot is at-min, not a wait: nothing to step back, nothing to tell', async () => {
     // Prepare
     const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
