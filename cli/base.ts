@@ -126,10 +126,36 @@ const NOT_FOUND = new Set(['ResourceNotFoundException', 'NoSuchBucket', 'StateMa
 /** A table, bucket or state machine the stage deploys was not there: likely not deployed here. */
 export const isNotDeployed = (e: unknown): boolean => causedBy(e, NOT_FOUND);
 
-/** What to check when a resource the stage deploys is missing. */
-export const notDeployedHint = (stage: string | undefined): string =>
-  `not found in AWS: is ${stage ? `stage ${stage}` : 'the stage'} deployed in this account and region? ` +
-  `(npx cdk deploy --all -c config=<dir> -c stage=${stage ?? '<name>'})`;
+/** Where a command looked for a resource its stage deploys, and did not find it. */
+export interface LookedFor {
+  /** What it looked for: `state table steward-prod-state`, `function steward-prod-scaling`. */
+  resource: string;
+  /** The account it looked in; undefined when the credentials' account could not be read either. */
+  account?: string;
+  region: string;
+  /** `--config` as given, for the deploy command. */
+  config?: string;
+}
+
+/**
+ * What to check when a resource the stage deploys is missing: what was looked for and where, when the command
+ * knows (`steward scale`, `steward approve`), and the deploy command.
+ */
+export const notDeployedHint = (stage: string | undefined, looked?: LookedFor): string => {
+  const deploy = `npx cdk deploy --all -c config=${looked?.config ?? '<dir>'} -c stage=${stage ?? '<name>'}`;
+  if (!looked || !stage)
+    return `not found in AWS: is ${stage ? `stage ${stage}` : 'the stage'} deployed in this account and region? (${deploy})`;
+  // The stack's name is infra/stack.ts's stackId (not imported: it would load the CDK into every command).
+  return (
+    `not found in AWS: ${looked.resource} (stack Steward-${stage}) in account ` +
+    `${looked.account ?? 'of these credentials'}, region ${looked.region}: is stage ${stage} deployed there? (${deploy})`
+  );
+};
+
+/** A resource the stage deploys was not where a command looked: the message is notDeployedHint's, naming it. */
+export class StageNotDeployedError extends StewardError {
+  override name = 'StageNotDeployed';
+}
 
 /** What a user without credentials can do: give steward some, or use what runs without AWS. */
 export const NO_CREDENTIALS_HINT =

@@ -10,7 +10,14 @@ import {
   explainConfigError,
   StewardError,
 } from '../shared/errors.js';
-import { isNoCredentials, isNotDeployed, NO_CREDENTIALS_HINT, notDeployedHint, UsageError } from './base.js';
+import {
+  isNoCredentials,
+  isNotDeployed,
+  NO_CREDENTIALS_HINT,
+  notDeployedHint,
+  StageNotDeployedError,
+  UsageError,
+} from './base.js';
 import type { Flags } from './flags.js';
 import {
   type CommandSpec,
@@ -187,7 +194,8 @@ export const main = async (
     if (!usage && e instanceof Error && e.cause)
       console.error(`  cause: ${errorName(e.cause)}: ${(e.cause as Error).message}`);
     if (isNoCredentials(e)) console.error(`  ${NO_CREDENTIALS_HINT}`);
-    else if (!usage && isNotDeployed(e)) console.error(`  ${notDeployedHint(stageArgument(argv))}`);
+    else if (!usage && isNotDeployed(e) && !(e instanceof StageNotDeployedError))
+      console.error(`  ${notDeployedHint(stageArgument(argv))}`);
     return usage ? BAD_INPUT_EXIT : 1;
   }
 };

@@ -12,7 +12,7 @@ import type { DecisionRecord } from '../shared/scaling/model.js';
 import type { ScalingResult } from '../shared/scaling/service.js';
 import { localBase, UsageError } from './base.js';
 import { invokeFunction } from './lambda-invoke.js';
-import { callerOf, type SelectedTarget, targetedStage } from './target.js';
+import { callerOf, expectDeployed, type SelectedTarget, targetedStage } from './target.js';
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
@@ -44,9 +44,30 @@ const stageOf = (flags: Flags, out: (s: string) => void) => {
   return base;
 };
 
-const deps = (flags: Flags, out: (s: string) => void, base = stageOf(flags, out)) =>
-  // Same table the stage's function uses: cooldowns, seen events and approvals are shared with it.
-  wire(base, { STATE_TABLE: stateTableName(base.config.stage) });
+/**
+ * Run `event` here as the stage's function would, on its state table (cooldowns, seen events and approvals are
+ * shared with it). A table that is not there (the stage not deployed in this account-region) is said so, naming
+ * the table, the account and region, and the deploy command, as for an approval in a spoke.
+ */
+const runHere = (
+  event: Record<string, unknown>,
+  flags: Flags,
+  out: (s: string) => void,
+  base = stageOf(flags, out),
+): Promise<ScalingResult> => {
+  const { stage, region, account } = base.config;
+  const table = stateTableName(stage);
+  return expectDeployed(
+    stage,
+    {
+      resource: `state table ${table}`,
+      region,
+      ...(account ? { account } : {}),
+      ...(flags.config ? { config: flags.config } : {}),
+    },
+    () => run(event, wire(base, { STATE_TABLE: table })),
+  );
+};
 
 /** A mistyped --alarm: refused before anything is read, with the closest alarm a rule answers by name. */
 const checkAnswered = (scaling: ScalingConfig, alarm: string) => {
@@ -71,7 +92,7 @@ export const scale = async (_: string[], flags: Flags, out: (s: string) => void)
   const base = stageOf(flags, out);
   checkAnswered(base.config.scaling, flags.alarm);
   const event = { action: 'run-playbook', alarm: flags.alarm, dryRun: flags['dry-run'] };
-  return print(await run(event, deps(flags, out, base)), flags, out);
+  return print(await runHere(event, flags, out, base), flags, out);
 };
 
 /**
@@ -113,10 +134,16 @@ const approveInSpoke = async (
     target: fanOutTarget,
   };
   // The function's whole run is one request: the timeout covers scaling's longest run (10 minutes) and a little.
-  const result = (await invokeFunction(
-    lambdaClient(hub.region, { requestTimeoutMs: 11 * 60_000 }),
-    `steward-${hub.stage}-scaling`,
-    payload,
+  const functionName = `steward-${hub.stage}-scaling`;
+  const result = (await expectDeployed(
+    hub.stage,
+    {
+      resource: `function ${functionName}`,
+      account: hub.account,
+      region: hub.region,
+      ...(flags.config ? { config: flags.config } : {}),
+    },
+    () => invokeFunction(lambdaClient(hub.region, { requestTimeoutMs: 11 * 60_000 }), functionName, payload),
   )) as ScalingResult;
   return print(result, flags, out);
 };
@@ -141,5 +168,5 @@ export const approve = async ([id]: string[], flags: Flags, out: (s: string) => 
     );
   }
   const event = { action: 'approve', id, dryRun: flags['dry-run'] };
-  return print(await run(event, deps(flags, out)), flags, out);
+  return print(await runHere(event, flags, out), flags, out);
 };

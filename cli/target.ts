@@ -12,7 +12,15 @@ import {
   targetRoleArn,
   type TargetRef,
 } from '../shared/fleet/targets.js';
-import { localBase, stageConfig, UsageError } from './base.js';
+import {
+  isNotDeployed,
+  localBase,
+  type LookedFor,
+  notDeployedHint,
+  StageNotDeployedError,
+  stageConfig,
+  UsageError,
+} from './base.js';
 
 // `--target <index|account/region>`, `--account`, `--region`: which of the stage's account-regions a
 // command acts on or lists, checked against the config's targets. Without them: the stage's own.
@@ -160,6 +168,32 @@ export const callerOf = async (region: string): Promise<{ account?: string; part
     return { ...(r.Account ? { account: r.Account } : {}), partition: r.Arn?.split(':')[1] ?? 'aws' };
   } catch (e) {
     throw new AwsCallError('GetCallerIdentity', `region ${region}`, e);
+  }
+};
+
+/**
+ * Run `work`, which reads a resource the stage deploys (`looked.resource`, in `looked.region`); if that was not
+ * there, a StageNotDeployedError saying what was looked for, in which account (the stage's, else the
+ * credentials': one STS call, only then) and region, and the deploy command. Other errors pass as they are.
+ */
+export const expectDeployed = async <T>(
+  stage: string,
+  looked: LookedFor,
+  work: () => Promise<T>,
+): Promise<T> => {
+  try {
+    return await work();
+  } catch (e) {
+    if (!isNotDeployed(e)) throw e;
+    const account =
+      looked.account ??
+      (await callerOf(looked.region).then(
+        (c) => c.account,
+        () => undefined,
+      ));
+    throw new StageNotDeployedError(notDeployedHint(stage, { ...looked, ...(account ? { account } : {}) }), {
+      cause: e,
+    });
   }
 };
 

@@ -102,26 +102,35 @@ export class Scaling extends Construct {
     // resource toward CloudFormation's 500. Each covers a name prefix of the rules' alarms in this account and
     // region (aws:SourceArn is matched with ArnLike); an alarm it lets in that no rule answers is ignored
     // (shared/scaling/alarm-event.ts). aws:SourceAccount keeps another account's alarms out whatever their name.
-    if (direct)
-      alarmArnPatterns(rules.map(alarmPattern), ALARM_PERMISSIONS).forEach((pattern, i, all) => {
-        fn.fn.addPermission(`AlarmActions${all.length > 1 ? i + 1 : ''}`, {
-          principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
-          action: 'lambda:InvokeFunction',
-          sourceArn: this.alarmArn(pattern),
-          sourceAccount: Stack.of(this).account,
-        });
-      });
+    const permissions = direct
+      ? alarmArnPatterns(rules.map(alarmPattern), ALARM_PERMISSIONS).map((pattern, i, all) => {
+          const id = `AlarmActions${all.length > 1 ? i + 1 : ''}`;
+          fn.fn.addPermission(id, {
+            principal: new ServicePrincipal(ALARM_ACTION_PRINCIPAL),
+            action: 'lambda:InvokeFunction',
+            sourceArn: this.alarmArn(pattern),
+            sourceAccount: Stack.of(this).account,
+          });
+          return { pattern, permission: fn.fn.node.findChild(id) };
+        })
+      : [];
     for (const rule of rules) {
       if ('name' in rule.alarm && rule.alarm.create) {
-        const alarm = this.alarm(rule, rule.alarm.name, rule.alarm.create);
+        const name = rule.alarm.name;
+        const alarm = this.alarm(rule, name, rule.alarm.create);
         // The alarm invokes the function itself, let in by the shared permissions above (CDK's LambdaAction
-        // would add one more, scoped to this alarm's ARN). No DependsOn on them: 10 per alarm would add ~225 KB
-        // to a template of 500 alarms, and a new alarm evaluates at least one period (60 s) before it can first
-        // fire, while CloudFormation creates the permissions in the same deployment.
+        // would add one more, scoped to this alarm's ARN). CloudFormation creates in parallel what nothing
+        // orders, so an alarm created before its permission could fire into a refused invoke (the alarm's
+        // history shows it; the scaling never happens): each alarm DependsOn the one permission that covers its
+        // name, one entry (all 10 on every alarm would add ~225 KB to a template of 500 alarms).
         if (direct) {
           const action = invokes(fn.fn);
           alarm.addAlarmAction(action);
           if (rule.scaleIn.enabled) alarm.addOkAction(action);
+          const covering = permissions.find(({ pattern }) => alarmPatternCovers(pattern, name));
+          if (!covering)
+            throw new Error(`scaling.rules.${rule.name}.alarm.name: no alarm permission covers ${name}`);
+          alarm.node.addDependency(covering.permission);
         }
         this.alarms.push(alarm);
       }
@@ -581,6 +590,10 @@ export const alarmArnPatterns = (patterns: readonly string[], max: number): stri
   }
   return stems.map((s) => (s.wild ? `${s.stem}*` : s.stem));
 };
+
+/** Whether an alarm ARN pattern of {@link alarmArnPatterns} (`name`, or `prefix*`) lets the alarm `name` in. */
+const alarmPatternCovers = (pattern: string, name: string): boolean =>
+  pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 
 /** The alarm name, or the prefix with `*`, as an ARN resource pattern. */
 const alarmPattern = (r: NamedRule): string => ('name' in r.alarm ? r.alarm.name : `${r.alarm.prefix}*`);

@@ -6,7 +6,7 @@ import { approvalKey, seenKey } from './ids.js';
 import type { DecisionRecord, NamedRule, ScalingDecision, ScalingResource } from './model.js';
 import { namedRules } from './alarm-event.js';
 import { apply } from './act.js';
-import { failedDecision, record, type RunOptions, type ScalingDeps } from './transition.js';
+import { failedDecision, keepCause, record, type RunOptions, type ScalingDeps } from './transition.js';
 
 /**
  * Execute an approved change once: re-check it against the resource now, claim the approval (pending →
@@ -97,6 +97,11 @@ export const executeApproval = async (
           logger.error('could not put the approval back to pending', { id, error: errorMessage(r) }),
         );
     }
-    return [rec(decision ?? failedDecision('failed before deciding'), 'failed', { error: errorMessage(e) })];
+    return [
+      keepCause(
+        rec(decision ?? failedDecision('failed before deciding'), 'failed', { error: errorMessage(e) }),
+        e,
+      ),
+    ];
   }
 };

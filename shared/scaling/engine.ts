@@ -42,6 +42,9 @@ export {
 };
 export type { GuardOptions };
 
+/** The instance class of an Aurora Serverless v2 instance, whose capacity Aurora scales in ACUs. */
+const SERVERLESS_V2 = 'db.serverless';
+
 /** RDS takes at most 50 tags per resource (a replica or reader created with more is refused). */
 const MAX_TAGS = 50;
 
@@ -198,6 +201,13 @@ export const planChange = (
   switch (a.type) {
     case 'rds.scaleUp': {
       if (resource.kind !== 'rds-instance') break;
+      // Aurora Serverless v2: no class to step (the config refuses db.serverless on a ladder), so not
+      // "not on the ladder", which sends the reader to the ladder.
+      if (resource.instanceClass === SERVERLESS_V2)
+        return skip(
+          'unsupported',
+          `${resource.id} is Aurora Serverless v2 (${SERVERLESS_V2}): Aurora scales its capacity itself, within its cluster’s MinCapacity and MaxCapacity (ACUs); a class ladder does not apply (raise MaxCapacity, or add readers with rds.addReadReplica on the cluster)`,
+        );
       const ladder = ladderFor(a.ladder, a.max);
       const step =
         direction === 'out'

@@ -184,6 +184,8 @@ export type SkipReason =
   | 'not-available'
   /** The scale-in check waits on a state AWS leaves by itself (a backup): quiet until it outlasts a bound. */
   | 'transient-state'
+  /** The scale-in check finds the refusal (not-found, not-on-ladder, unsupported) it told before: quiet. */
+  | 'already-told'
   | 'pending-modification'
   | 'at-max'
   | 'at-min'
@@ -247,6 +249,8 @@ export interface DecisionRecord {
   status: 'done' | 'already-done' | 'planned' | 'approval-requested' | 'skipped' | 'failed';
   approvalId?: string;
   error?: string;
+  /** A failed decision's error itself, not enumerable (keepCause in transition.ts): never in a report or log. */
+  readonly cause?: unknown;
   /** The event key this decision was recorded under (announce-on-retry). */
   eventKey?: string;
   /** A decision made by an earlier attempt, announced now because its notification failed then. */

@@ -1,7 +1,14 @@
 import { errorMessage } from '../errors.js';
 import type { DecisionRecord, LiveAlarmState, NamedRule, ResourceWait } from './model.js';
 import { namedRules } from './alarm-event.js';
-import { failedDecision, handleEvent, record, type RunOptions, type ScalingDeps } from './transition.js';
+import {
+  failedDecision,
+  handleEvent,
+  keepCause,
+  record,
+  type RunOptions,
+  type ScalingDeps,
+} from './transition.js';
 
 /** A rule whose alarm steward remembers OK, and since when. */
 interface Remembered {
@@ -31,9 +38,12 @@ export const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<De
         found.push({ rule, alarmName, since: st.since, ...(st.wait ? { wait: st.wait } : {}) });
     } catch (e) {
       found.push(
-        record(rule, alarmName, now, failedDecision('could not read the alarm state'), 'failed', {
-          error: errorMessage(e),
-        }),
+        keepCause(
+          record(rule, alarmName, now, failedDecision('could not read the alarm state'), 'failed', {
+            error: errorMessage(e),
+          }),
+          e,
+        ),
       );
     }
   }
@@ -59,15 +69,16 @@ export const scaleInCheck = async (deps: ScalingDeps, o: RunOptions): Promise<De
     const asked = describe !== undefined && held(r);
     if (asked && unread !== undefined) {
       out.push(
-        record(
-          rule,
-          alarmName,
-          now,
-          failedDecision('could not confirm the alarm state with CloudWatch'),
-          'failed',
-          {
-            error: errorMessage(unread),
-          },
+        keepCause(
+          record(
+            rule,
+            alarmName,
+            now,
+            failedDecision('could not confirm the alarm state with CloudWatch'),
+            'failed',
+            { error: errorMessage(unread) },
+          ),
+          unread,
         ),
       );
       continue;

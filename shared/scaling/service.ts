@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import type { Outcome } from '../model.js';
 import { sendReported } from '../notify/notifier.js';
 import { addCount, logger } from '../observability.js';
-import { tally, throwIfFailed } from '../outcomes.js';
+import { failedOutcome, tally, throwIfFailed } from '../outcomes.js';
 import { describeChange } from './change.js';
 import { count, decisionMessage, SEPARATE_MAX, subjectOf } from './message.js';
 import type { DecisionRecord } from './model.js';
@@ -39,8 +39,15 @@ export type { ScalingDeps, ScalingResult };
  * otherwise notify each of them every 15 minutes (for days, until a maintenance window) and feed a per-target
  * metric series every hour.
  */
-// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound.
-const WAITING: readonly string[] = ['at-min', 'pending-modification', 'cooldown', 'transient-state'];
+// And one waiting on a backup (`transient-state`): told by transition.ts once it outlasts its bound; a refusal
+// told at an earlier check (`already-told`: the resource missing, its class off the ladder), by transition.ts.
+const WAITING: readonly string[] = [
+  'at-min',
+  'pending-modification',
+  'cooldown',
+  'transient-state',
+  'already-told',
+];
 const resting = (req: ScalingRequest, d: DecisionRecord): boolean =>
   !notifiable(d) ||
   (req.action === 'scale-in-check' && d.decision.verdict === 'skip' && WAITING.includes(d.decision.reason));
@@ -67,7 +74,10 @@ const outcomeOf = (d: DecisionRecord): Outcome => {
         reason: d.decision.verdict === 'skip' ? `${d.decision.reason}: ${d.decision.detail}` : 'skipped',
       };
     case 'failed':
-      return { ...base, status: 'failed', error: d.error ?? 'failed' };
+      // The error itself, when the record kept it (not enumerable), for the run's PartialFailureError.
+      return d.cause === undefined
+        ? { ...base, status: 'failed', error: d.error ?? 'failed' }
+        : Object.assign(failedOutcome(base, d.cause), { error: d.error ?? errorMessage(d.cause) });
   }
 };
 

@@ -93,24 +93,8 @@ const waitOn = async (
   now: Date,
   o: RunOptions,
 ): Promise<ScalingDecision> => {
-  const { event, rule } = item;
-  const prior =
-    item.wait?.state === state && now.getTime() - item.wait.seen.getTime() <= SAME_WAIT_GAP_MS
-      ? item.wait
-      : undefined;
-  const since = prior?.since ?? now;
-  const lasted = now.getTime() - since.getTime();
-  const tell = lasted >= TELL_WAIT_AFTER_MS && !prior?.told;
-  const told = tell ? now : prior?.told;
-  const wait: ResourceWait = { state, since, seen: now, ...(told ? { told } : {}) };
-  if (!o.readOnly) {
-    await deps.state.noteWait(event.alarmName, event.at, wait).catch((e: unknown) =>
-      logger.warn('could not note the wait on a transient state; it starts again at the next check', {
-        alarm: event.alarmName,
-        error: errorMessage(e),
-      }),
-    );
-  }
+  const { rule } = item;
+  const { since, lasted, tell, told } = await noteWait(deps, item, state, now, o, TELL_WAIT_AFTER_MS);
   const bound = minutesOf(TELL_WAIT_AFTER_MS);
   if (tell)
     return {
@@ -126,6 +110,81 @@ const waitOn = async (
     }`,
   };
 };
+/**
+ * The wait this check continues (the same state, seen by a check at most SAME_WAIT_GAP_MS ago) or starts, noted
+ * on the alarm's state, and whether this check tells it (it has lasted `tellAfterMs` and was not told yet).
+ */
+const noteWait = async (
+  deps: ScalingDeps,
+  item: RuleEvent,
+  state: string,
+  now: Date,
+  o: RunOptions,
+  tellAfterMs: number,
+): Promise<{ since: Date; lasted: number; tell: boolean; told?: Date }> => {
+  const { event } = item;
+  const prior =
+    item.wait?.state === state && now.getTime() - item.wait.seen.getTime() <= SAME_WAIT_GAP_MS
+      ? item.wait
+      : undefined;
+  const since = prior?.since ?? now;
+  const lasted = now.getTime() - since.getTime();
+  const tell = lasted >= tellAfterMs && !prior?.told;
+  const told = tell ? now : prior?.told;
+  const wait: ResourceWait = { state, since, seen: now, ...(told ? { told } : {}) };
+  if (!o.readOnly) {
+    await deps.state.noteWait(event.alarmName, event.at, wait).catch((e: unknown) =>
+      logger.warn('could not note the wait on a transient state; it starts again at the next check', {
+        alarm: event.alarmName,
+        error: errorMessage(e),
+      }),
+    );
+  }
+  return { since, lasted, tell, ...(told ? { told } : {}) };
+};
+
+/**
+ * Refusals a scale-in check finds again at every check while nothing changes: the rule's resource is missing
+ * (deleted, renamed), its class is off the rule's ladder (moved by hand), the action cannot act on it (a
+ * cluster-mode-disabled group, another kind of resource), or it is in a state that is no backup (`stopped`, for
+ * up to 7 days; `modifying` by hand).
+ */
+const STANDING: readonly SkipReason[] = ['not-found', 'not-on-ladder', 'unsupported', 'not-available'];
+
+/**
+ * The scale-in check's step back refused for a STANDING reason: told at the first check that finds it, then a
+ * quiet `already-told` while every check finds the same refusal (noted on the alarm's state as a wait on it),
+ * told again when it changes (another class). The check runs every 15 minutes and the alarm may stay OK (a
+ * healthy database; or missing data treated as not breaching after a delete): without this, one warning became
+ * 96 a day, for as long as the rule and the resource disagree.
+ */
+const standing = async (
+  deps: ScalingDeps,
+  item: RuleEvent,
+  refused: Extract<ScalingDecision, { verdict: 'skip' }>,
+  now: Date,
+  o: RunOptions,
+): Promise<ScalingDecision> => {
+  const { since, tell, told } = await noteWait(deps, item, `${refused.reason}: ${refused.detail}`, now, o, 0);
+  const rule = `scaling.rules.${item.rule.name}`;
+  const fix =
+    refused.reason === 'not-found'
+      ? `fix or remove ${rule}`
+      : refused.reason === 'not-available'
+        ? 'the step back waits until it is available'
+        : `fix ${rule} or ${item.rule.resource}`;
+  if (tell)
+    return {
+      ...refused,
+      detail: `${refused.detail}: ${fix} (told once; the scale-in check says no more while this stays so)`,
+    };
+  return {
+    verdict: 'skip',
+    reason: 'already-told',
+    detail: `${refused.reason}: ${refused.detail} (since ${since.toISOString()}${told ? `, told at ${told.toISOString()}` : ''}): ${fix}`,
+  };
+};
+
 // The alarm-state marker outlives any sustained-OK period (at most a week) with room to spare.
 export const ALARM_STATE_TTL = 30 * 24 * HOUR;
 
@@ -153,6 +212,14 @@ export const record = (
   status,
   ...extra,
 });
+
+/**
+ * A failed record that keeps the error it failed with, not enumerable (reports and logs stay plain JSON), so the
+ * run's PartialFailureError carries it as its cause: the CLI tells a table that is not there (a stage not deployed)
+ * by it, as it does for any other command.
+ */
+export const keepCause = (rec: DecisionRecord, e: unknown): DecisionRecord =>
+  Object.defineProperty(rec, 'cause', { value: e, enumerable: false });
 
 export const failedDecision = (detail: string): ScalingDecision => ({
   verdict: 'skip',
@@ -241,6 +308,15 @@ export const handleEvent = async (
       });
       decision = after.verdict === 'skip' ? after : await waitOn(deps, item, resource.status, now, o);
     }
+    // (A wait on a backup was decided above: waitOn tells it once it outlasts its bound.)
+    if (
+      sweep &&
+      !('skip' in guarded) &&
+      decision.verdict === 'skip' &&
+      STANDING.includes(decision.reason) &&
+      !(resource && TRANSIENT.includes(resource.status))
+    )
+      decision = await standing(deps, item, decision, now, o);
 
     const claim = async (): Promise<boolean> => {
       if (o.readOnly) return true;
@@ -326,15 +402,18 @@ export const handleEvent = async (
         }),
       );
     }
-    return record(
-      rule,
-      event.alarmName,
-      event.at,
-      decision ?? failedDecision('failed before deciding'),
-      'failed',
-      {
-        error: errorMessage(e),
-      },
+    return keepCause(
+      record(
+        rule,
+        event.alarmName,
+        event.at,
+        decision ?? failedDecision('failed before deciding'),
+        'failed',
+        {
+          error: errorMessage(e),
+        },
+      ),
+      e,
     );
   }
 };

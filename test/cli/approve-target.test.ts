@@ -148,6 +148,28 @@ describe('steward approve <id> --target', () => {
     );
   });
 
+  it('a hub where the scaling function is not deployed: says which function, account and region, and how to deploy', async () => {
+    // Prepare
+    const notFound = Object.assign(new Error('Function not found: steward-prod-scaling'), {
+      name: 'ResourceNotFoundException',
+    });
+    lambda.on(InvokeCommand).rejects(notFound);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+
+    // Act
+    const { code } = await cli('--target', '222222222222/eu-central-1');
+
+    // Assert
+    expect(code).toBe(1);
+    const said = errors.mock.calls.map((c) => String(c[0])).join('\n');
+    expect(said).toContain(
+      `steward: StageNotDeployed: not found in AWS: function steward-prod-scaling (stack Steward-prod) in account 111111111111, region eu-west-1: is stage prod deployed there? (npx cdk deploy --all -c config=${dir} -c stage=prod)`,
+    );
+    expect(said).toContain('cause: AwsCallError: Invoke failed for function steward-prod-scaling');
+    // One hint, not a second generic one.
+    expect(said.match(/not found in AWS/g)).toHaveLength(1);
+  });
+
   it("without --target (or with the hub's own) approves locally, as before", async () => {
     // Act: the hub's table holds no such approval, which the local run reports without invoking anything
     const { out } = await cli('--target', '0', '--json', '--dry-run');

@@ -499,6 +499,11 @@ describe('a steward.<stage>.json file is held to JSON, not only YAML', () => {
 describe('a command against an account where the stage is not deployed', () => {
   useMotoEnvironment('eu-west-1');
 
+  // One hint for both (notDeployedHint): what was looked for, in which account (moto's) and region, and the
+  // deploy command with the --config given.
+  const hint = (dir: string) =>
+    `StageNotDeployed: not found in AWS: state table steward-prod-state (stack Steward-prod) in account 123456789012, region eu-west-1: is stage prod deployed there? (npx cdk deploy --all -c config=${dir} -c stage=prod)`;
+
   it('approve: the state table is missing; the error says the stage may not be deployed there, and how', async () => {
     // Act
     const { code } = await cli('approve', 'e34135da0d95', ...onExample('prod'), '--dry-run');
@@ -507,8 +512,19 @@ describe('a command against an account where the stage is not deployed', () => {
     expect(code).toBe(1);
     const said = stderr.join('\n');
     expect(said).toContain('ResourceNotFoundException');
-    expect(said).toContain(
-      'not found in AWS: is stage prod deployed in this account and region? (npx cdk deploy --all -c config=<dir> -c stage=prod)',
-    );
+    expect(said).toContain(hint(onExample('prod')[1]!));
+    expect(said.match(/not found in AWS/g)).toHaveLength(1);
+  }, 60_000);
+
+  it('scale: the same hint, not only a failed decision (the run failed with the table missing)', async () => {
+    // Act
+    const { code } = await cli('scale', '--alarm', 'orders-db-cpu-high', ...onExample('prod'), '--dry-run');
+
+    // Assert
+    expect(code).toBe(1);
+    const said = stderr.join('\n');
+    expect(said).toContain('ResourceNotFoundException');
+    expect(said).toContain(hint(onExample('prod')[1]!));
+    expect(said.match(/not found in AWS/g)).toHaveLength(1);
   }, 60_000);
 });

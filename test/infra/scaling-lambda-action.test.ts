@@ -20,6 +20,8 @@ const REGION = 'eu-west-1';
 const POLICY_LIMIT = 20_480;
 /** CloudFormation: resources in one stack. */
 const RESOURCE_LIMIT = 500;
+/** CloudFormation: a template body uploaded to S3 (as `cdk deploy` does) holds 1 MB. */
+const TEMPLATE_LIMIT = 1_048_576;
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -110,6 +112,35 @@ describe.each([60, 300])(
           ),
       );
       expect(perAlarm).toEqual([]);
+    });
+
+    it('creates each alarm after the one permission that lets it invoke the function, and no other', () => {
+      // On the first deploy CloudFormation creates what nothing orders in parallel: an alarm created before its
+      // permission could fire into a refused invoke (its history shows it; the scaling never happens).
+      const resources = template.toJSON().Resources as Resources & Record<string, { DependsOn?: string[] }>;
+      const permissions = Object.entries(resources).filter(
+        ([, r]) => r.Type === 'AWS::Lambda::Permission' && r.Properties?.Principal === ALARM_ACTION_PRINCIPAL,
+      );
+      const pattern = (id: string) => {
+        const arn = resources[id]!.Properties!.SourceArn as { 'Fn::Join': [string, unknown[]] };
+        return String(arn['Fn::Join'][1].at(-1)).replace(/^:alarm:/, '');
+      };
+      const covers = (p: string, name: string) =>
+        p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name;
+      const ours = Object.entries(resources).filter(
+        ([, r]) =>
+          r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties!.AlarmName).startsWith('orders-db-'),
+      );
+      for (const [id, r] of ours) {
+        const name = String(r.Properties!.AlarmName);
+        const ordered = (r.DependsOn ?? []).filter((d) => permissions.some(([p]) => p === d));
+        expect(ordered, id).toHaveLength(1);
+        expect(covers(pattern(ordered[0]!), name), `${id} after ${ordered[0]}`).toBe(true);
+      }
+    });
+
+    it('keeps the template within CloudFormation’s 1 MB', () => {
+      expect(JSON.stringify(template.toJSON()).length).toBeLessThanOrEqual(TEMPLATE_LIMIT);
     });
   },
 );

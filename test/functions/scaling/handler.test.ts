@@ -1093,6 +1093,127 @@ describe('scale-in on a sustained OK', () => {
     expect(notifier.sent[0]!.lines.join('\n')).toContain('snapshotting for 60 min');
   });
 
+  it('a rule whose group was deleted is told at the first check that finds it gone, then quiet while it stays gone', async () => {
+    // Prepare: the group is deleted after its OK; its alarm stays OK (missing data treated as not breaching, or
+    // an alarm on another metric), so every check reaches the describe and finds nothing.
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });
+    const ok = clone(okEvent);
+    ok.detail.alarmName = 'sessions-redis-cpu-high';
+    await run(ok, deps);
+    ec.on(DescribeReplicationGroupsCommand).rejects(
+      Object.assign(new Error('ReplicationGroup sessions-redis not found.'), {
+        name: 'ReplicationGroupNotFoundFault',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
+
+    // Act: a check every 15 minutes for an hour.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30', '13:45']) {
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert: each check names the missing group; one warning, not one every 15 minutes (96 a day).
+    for (const c of checks)
+      expect(c.decisions[0]!.decision).toMatchObject({
+        verdict: 'skip',
+        detail: expect.stringContaining('sessions-redis'),
+      });
+    expect(checks.map((c) => c.decisions[0]!.decision)).toMatchObject([
+      {
+        reason: 'not-found',
+        detail: expect.stringContaining('fix or remove scaling.rules.sessions-redis-reads'),
+      },
+      ...Array(4).fill({
+        reason: 'already-told',
+        detail: expect.stringContaining('since 2026-01-15T12:45:00.000Z, told at 2026-01-15T12:45:00.000Z'),
+      }),
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'sessions-redis-reads: skipped (not-found) on sessions-redis',
+    ]);
+  });
+
+  it('an instance moved off the ladder by hand is told once by the scale-in check, and again when it moves', async () => {
+    // Prepare: orders-db's class rule scales in; someone moved orders-db to db.r7g.xlarge (off the r6g ladder).
+    const cpu = scalingConfigInput.scaling.rules['orders-db-cpu'];
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          ...scalingConfigInput.scaling.rules,
+          'orders-db-cpu': { ...cpu, scaleIn: { enabled: true, afterOkMinutes: 60 } },
+        },
+      },
+    };
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+    givenInstance({ DBInstanceClass: 'db.r7g.xlarge' });
+    await run(clone(okEvent), deps);
+
+    // Act: a check every 15 minutes; at 13:30 it is moved again, to db.r7g.2xlarge.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30', '13:45']) {
+      if (t === '13:30') givenInstance({ DBInstanceClass: 'db.r7g.2xlarge' });
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert: every check names the class off the ladder; told at the first check and when the class changed.
+    expect(checks.map((c) => c.decisions[0]!.decision)).toMatchObject([
+      { reason: 'not-on-ladder', detail: expect.stringContaining('db.r7g.xlarge is not on the ladder') },
+      { reason: 'already-told', detail: expect.stringContaining('db.r7g.xlarge is not on the ladder') },
+      { reason: 'already-told' },
+      { reason: 'not-on-ladder', detail: expect.stringContaining('db.r7g.2xlarge is not on the ladder') },
+      { reason: 'already-told', detail: expect.stringContaining('told at 2026-01-15T13:30:00.000Z') },
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'orders-db-cpu: skipped (not-on-ladder) on orders-db',
+      'orders-db-cpu: skipped (not-on-ladder) on orders-db',
+    ]);
+  });
+
+  it('a stopped instance is told once by the scale-in check, not at every check while it stays stopped', async () => {
+    // Prepare: orders-db (db.r6g.xlarge, one rung above the floor) is stopped; its alarm stays OK.
+    const cpu = scalingConfigInput.scaling.rules['orders-db-cpu'];
+    const config = {
+      ...scalingConfigInput,
+      scaling: {
+        ...scalingConfigInput.scaling,
+        rules: {
+          ...scalingConfigInput.scaling.rules,
+          'orders-db-cpu': { ...cpu, scaleIn: { enabled: true, afterOkMinutes: 60 } },
+        },
+      },
+    };
+    const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z', config });
+    givenInstance({ DBInstanceClass: 'db.r6g.xlarge', DBInstanceStatus: 'stopped' });
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(clone(okEvent), deps);
+
+    // Act: checks every 15 minutes; started again at 13:30.
+    const checks: ScalingResult[] = [];
+    for (const t of ['12:45', '13:00', '13:15', '13:30']) {
+      if (t === '13:30') givenInstance({ DBInstanceClass: 'db.r6g.xlarge' });
+      at(`2026-01-15T${t}:00Z`);
+      checks.push(await run(scaleInEvent, deps));
+    }
+
+    // Assert
+    expect(checks.map((c) => c.decisions[0]!.decision)).toMatchObject([
+      { reason: 'not-available', detail: expect.stringContaining('orders-db is stopped') },
+      { reason: 'already-told', detail: expect.stringContaining('orders-db is stopped') },
+      { reason: 'already-told' },
+      { verdict: 'act', direction: 'in' },
+    ]);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      'orders-db-cpu: skipped (not-available) on orders-db',
+      'orders-db-cpu: modify orders-db class db.r6g.xlarge → db.r6g.large (apply immediately)',
+    ]);
+  });
+
   it('a group at its floor in a long snapshot is at-min, not a wait: nothing to step back, nothing to tell', async () => {
     // Prepare
     const { deps, notifier, at } = setup({ now: '2026-01-15T11:40:00Z' });

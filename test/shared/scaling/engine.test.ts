@@ -385,6 +385,21 @@ describe('scale-in on a sustained OK', () => {
     }
   });
 
+  it('an Aurora Serverless v2 instance (db.serverless) is named so, not sent to a ladder it can never be on', () => {
+    // Act: both directions; Aurora scales a db.serverless instance's capacity itself (its cluster's ACU range).
+    const out = planChange('out', rule('orders-db-cpu'), ordersDb({ instanceClass: 'db.serverless' }));
+    const back = planChange('in', rule('orders-db-cpu'), ordersDb({ instanceClass: 'db.serverless' }));
+
+    // Assert: on main, 'db.serverless is not on the ladder db.r6g.large → …', as if adding it to the ladder
+    // would do (the config refuses db.serverless on a ladder).
+    for (const d of [out, back]) {
+      expect(d).toMatchObject({ verdict: 'skip', reason: 'unsupported' });
+      expect(d.verdict === 'skip' && d.detail).toBe(
+        'orders-db is Aurora Serverless v2 (db.serverless): Aurora scales its capacity itself, within its cluster’s MinCapacity and MaxCapacity (ACUs); a class ladder does not apply (raise MaxCapacity, or add readers with rds.addReadReplica on the cluster)',
+      );
+    }
+  });
+
   it('steps an instance class down the ladder and a cluster down one shard, naming it', () => {
     // Act
     const cls = planChange('in', rule('orders-db-cpu'), ordersDb({ instanceClass: 'db.r6g.2xlarge' }));
