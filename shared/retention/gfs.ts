@@ -676,9 +676,12 @@ const placeLineages = (reads: Read[]): void => {
 
 const since = (r: Read): number | undefined => parseInstant(r.s.sourceCreatedAt);
 
+/** In the reason of every verdict on an earlier database of its name: `daily 2026-11-10, of an earlier database named orders (db-…)`. */
+export const EARLIER_DATABASE = ', of an earlier database named ';
+
 const earlierNote = ({ s }: Read): string => {
   const which = s.sourceResourceId ?? (s.sourceCreatedAt ? `created ${s.sourceCreatedAt}` : undefined);
-  return `, of an earlier database named ${s.sourceId}${which ? ` (${which})` : ''}`;
+  return `${EARLIER_DATABASE}${s.sourceId}${which ? ` (${which})` : ''}`;
 };
 
 /**
