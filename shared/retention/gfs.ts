@@ -275,7 +275,7 @@ interface Read {
    */
   lineageKey: string;
   /** For an earlier database of the name: `, of an earlier orders (db-ABC…)`, added to its verdicts' reasons. */
-  earlier?: string;
+  earlier?: string | undefined;
 }
 
 interface Entry extends Read {
@@ -387,13 +387,14 @@ const judge = (
 
   // Group by the snapshot's own source field: the service sets it and nobody can rewrite it, whereas the
   // `steward:source` tag is writable by anyone who can tag. A tag that disagrees skips the snapshot.
+  // One literal, one shape: plans build one entry per snapshot, twice.
   const entries: Entry[] = reads.map(({ s, ms, sourceKey, lineageKey, earlier }) => ({
     s,
     source: s.sourceId,
     ms,
     sourceKey,
     lineageKey,
-    ...(earlier !== undefined && { earlier }),
+    earlier,
   }));
   const disagrees = (s: Snapshot) => {
     const tag = s.tags[Tag.source];
@@ -477,7 +478,8 @@ const judge = (
         if (period === last) continue;
         last = period;
         seen++;
-        if (!d.verdict) keep(d, rule, `${rule} ${period}${d.earlier ?? ''}`, resolved.name);
+        if (!d.verdict)
+          keep(d, rule, d.earlier ? `${rule} ${period}${d.earlier}` : `${rule} ${period}`, resolved.name);
       }
     }
   }
@@ -626,10 +628,10 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
  * Splitting one database in two only keeps more (each part keeps its own slots); merging two never happens
  * when they state themselves. Only manual, dated snapshots are placed (the others are never judged).
  */
-const placeLineages = (reads: Read[]): void => {
+const placeLineages = (reads: readonly Read[], mixed: ReadonlySet<string>): void => {
   const bySource = new Map<string, Read[]>();
   for (const r of reads) {
-    if (r.ms === undefined || r.s.type !== 'manual') continue;
+    if (r.ms === undefined || r.s.type !== 'manual' || !mixed.has(r.sourceKey)) continue;
     const list = bySource.get(r.sourceKey);
     if (list) list.push(r);
     else bySource.set(r.sourceKey, [r]);
@@ -689,9 +691,18 @@ const earlierNote = ({ s }: Read): string => {
  * without building a string per snapshot. A database's dump objects are a group of their own: a dump and
  * a snapshot set of the same day are two backups, neither replaces the other.
  */
+/** One (region, kind, source) of a plan: its key, and whether its snapshots state more than one database. */
+interface SourceSlot {
+  key: string;
+  /** The first database a snapshot stated (its resource id, else creation time); `null` for none stated. */
+  first?: string | null;
+  /** Its snapshots state different databases (or some state one, some none): lineages must be placed. */
+  mixed: boolean;
+}
+
 const sourceKeys = () => {
-  const keys = new Map<string, Map<string, Map<string, string>>>();
-  return (s: Snapshot): string => {
+  const keys = new Map<string, Map<string, Map<string, SourceSlot>>>();
+  return (s: Snapshot): SourceSlot => {
     // A DR copy is grouped with the copies from its own source region: `orders` of two regions of one account
     // are two databases, each with its own days to keep in the DR region.
     const from = originRegion(s);
@@ -701,9 +712,14 @@ const sourceKeys = () => {
     const kind = s.object ? `${s.kind}\u0000object` : s.kind;
     let bySource = byKind.get(kind);
     if (!bySource) byKind.set(kind, (bySource = new Map()));
-    let key = bySource.get(s.sourceId);
-    if (key === undefined) bySource.set(s.sourceId, (key = `${place}\u0000${kind}\u0000${s.sourceId}`));
-    return key;
+    let slot = bySource.get(s.sourceId);
+    if (slot === undefined)
+      bySource.set(s.sourceId, (slot = { key: `${place}\u0000${kind}\u0000${s.sourceId}`, mixed: false }));
+    // Most databases' snapshots all state the same one: only a name whose snapshots differ is placed.
+    const stated = s.sourceResourceId ?? s.sourceCreatedAt ?? null;
+    if (slot.first === undefined) slot.first = stated;
+    else if (slot.first !== stated) slot.mixed = true;
+    return slot;
   };
 };
 
@@ -770,11 +786,19 @@ export const planRetention = (
   }
 
   const sourceKeyOf = sourceKeys();
+  const mixed = new Set<string>();
   const reads: Read[] = stillCopying(snapshots).map((s) => {
-    const sourceKey = sourceKeyOf(s);
-    return { s, ms: parseInstant(s.createdAt), sourceKey, lineageKey: sourceKey };
+    const slot = sourceKeyOf(s);
+    if (slot.mixed) mixed.add(slot.key);
+    return {
+      s,
+      ms: parseInstant(s.createdAt),
+      sourceKey: slot.key,
+      lineageKey: slot.key,
+      earlier: undefined,
+    };
   });
-  placeLineages(reads);
+  if (mixed.size) placeLineages(reads, mixed);
   const { entries, expired: judgedExpired } = judge(reads, policyOf, nowMs);
   const due = limits ? dueToday(reads, policyOf, nowMs, judgedExpired) : 0;
   const expired = opts.dr ? holdForDr(entries, judgedExpired, opts.dr) : judgedExpired;
