@@ -101,13 +101,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'plan',
     args: { one: 'retention|backup' },
-    usage: `retention|backup [--stage <name>] ${TARGET_USAGE} [--policy daily] [--inventory <file.json>] [--json]`,
+    usage: `retention|backup [--stage <name>] ${TARGET_USAGE} [--policy daily] [--inventory <file.json>] [--all] [--json]`,
     summary:
       'Show what retention would keep and delete, or which databases a scheduled backup would snapshot, ' +
-      'and why. Reads AWS unless --inventory is given; changes nothing.',
+      'and why. Reads AWS unless --inventory is given; changes nothing. plan retention names each snapshot ' +
+      'to delete and each kept on doubt, and counts what each database keeps by rule (--all: every snapshot).',
     options: {
       inventory: 'Plan from this JSON file (snapshots or databases) instead of reading AWS.',
       policy: 'plan backup: the backup policy (default: the first in the config).',
+      all: 'plan retention: list every snapshot with its rule, KEEP rows included (--json always has all).',
       config: CONFIG,
       stage: STAGE,
       ...TARGETS,

@@ -1,6 +1,13 @@
 import { planBackups } from '../shared/backup/plan.js';
 import { errorMessage } from '../shared/errors.js';
-import type { RetentionPlan } from '../shared/retention/gfs.js';
+import {
+  DOUBT_RULES,
+  EARLIER_DATABASE,
+  GFS_RULES,
+  type KeepRule,
+  type RetentionPlan,
+  type Verdict,
+} from '../shared/retention/gfs.js';
 import { parseDatabaseInventory, parseInventory } from '../shared/retention/inventory.js';
 import { planRetentionFor } from '../shared/retention/policy.js';
 import { listForRetention, planListed } from '../shared/retention/service.js';
@@ -11,22 +18,115 @@ import { actingIn, checkCredentialsFor, fanOutTargetOf, localBaseAt, targetedSta
 import type { Flags } from './flags.js';
 import { table } from '../shared/table.js';
 
-/** Render a retention plan: one row per snapshot with the rule that decided it, then the totals. */
-export const renderRetentionPlan = (plan: RetentionPlan): string => {
-  const rows = plan.verdicts.map((v) => [
-    v.action.toUpperCase(),
-    v.region,
-    v.kind,
-    v.sourceId,
-    v.id,
-    v.createdAt?.slice(0, 16).replace('T', ' ') ?? '-',
-    v.reason,
-  ]);
+const verdictRow = (v: Verdict) => [
+  v.action.toUpperCase(),
+  v.region,
+  v.kind,
+  v.sourceId,
+  v.id,
+  v.createdAt?.slice(0, 16).replace('T', ' ') ?? '-',
+  v.reason,
+];
+const VERDICT_HEADERS = ['ACTION', 'REGION', 'KIND', 'SOURCE', 'SNAPSHOT', 'CREATED (UTC)', 'WHY'];
+
+/** Named in the default output: what will be deleted, and what a human should look at (doubt, a disputed source). */
+const named = (v: Verdict): boolean =>
+  v.action === 'expire' ||
+  v.action === 'defer' ||
+  (v.action === 'keep' && DOUBT_RULES.includes(v.rule)) ||
+  (v.action === 'skip' && v.rule === 'source-mismatch');
+
+/** The order the kept counts read in: the slots, then the other keeps. */
+const KEEP_ORDER: readonly KeepRule[] = [
+  ...GFS_RULES,
+  'newest',
+  'keep-at-least',
+  'retain-until',
+  'awaiting-dr',
+  ...DOUBT_RULES,
+];
+
+interface PerDatabase {
+  cells: [string, string, string];
+  kept: Map<KeepRule, number>;
+  keep: number;
+  earlier: number;
+  expire: number;
+  defer: number;
+  skip: number;
+}
+
+/** One line per database (region, kind, source): what is kept, by the first rule that keeps each snapshot. */
+const perDatabase = (verdicts: readonly Verdict[]): string => {
+  const dbs = new Map<string, PerDatabase>();
+  // Verdicts come sorted by region, kind and source: the map keeps that order.
+  for (const v of verdicts) {
+    const key = `${v.region}\u0000${v.kind}\u0000${v.sourceId}`;
+    let db = dbs.get(key);
+    if (!db)
+      dbs.set(
+        key,
+        (db = {
+          cells: [v.region, v.kind, v.sourceId],
+          kept: new Map(),
+          keep: 0,
+          earlier: 0,
+          expire: 0,
+          defer: 0,
+          skip: 0,
+        }),
+      );
+    db[v.action]++;
+    if (v.action !== 'keep') continue;
+    db.kept.set(v.rule, (db.kept.get(v.rule) ?? 0) + 1);
+    if (v.reason.includes(EARLIER_DATABASE)) db.earlier++;
+  }
+  return table(
+    ['REGION', 'KIND', 'SOURCE', 'KEPT', 'KEPT BY', 'DELETE', 'DEFER', 'SKIPPED'],
+    [...dbs.values()].map((db) => [
+      ...db.cells,
+      db.keep,
+      [
+        ...KEEP_ORDER.flatMap((r) => (db.kept.has(r) ? [`${r} ${db.kept.get(r)}`] : [])),
+        ...(db.earlier ? [`(${db.earlier} of an earlier database of the name)`] : []),
+      ].join(', ') || '-',
+      db.expire,
+      db.defer,
+      db.skip,
+    ]),
+  );
+};
+
+/**
+ * Render a retention plan for an operator: each snapshot to delete (or deferred by the day's allowance) and
+ * each kept on doubt, named, then one line per database counting what is kept by which rule, then the totals.
+ * At 500 databases that is the day's deletions and 500 lines, not 20 000 KEEP rows: `all` lists every
+ * snapshot with the rule that decided it (`--all`), and `--json` prints the full plan.
+ */
+export const renderRetentionPlan = (plan: RetentionPlan, opts: { all?: boolean } = {}): string => {
   const s = plan.summary;
+  const totals = `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the day's allowance (${plan.allowance.allowed}: ${plan.allowance.due} became due in the last 48 h${plan.allowance.capHit === 'safety' ? '; SAFETY CAP REACHED' : ''}), ${s.keep} kept (${s.doubt} on doubt${s.byRule['awaiting-dr'] ? `, ${s.byRule['awaiting-dr']} awaiting DR` : ''}), ${s.skip} not ours to judge`;
+  if (opts.all) return [table(VERDICT_HEADERS, plan.verdicts.map(verdictRow)), '', totals].join('\n');
+  const rows = plan.verdicts.filter(named);
+  const hidden = plan.verdicts.length - rows.length;
   return [
-    table(['ACTION', 'REGION', 'KIND', 'SOURCE', 'SNAPSHOT', 'CREATED (UTC)', 'WHY'], rows),
+    rows.length
+      ? `To delete, deferred, or needing a look (${rows.length}):\n${table(VERDICT_HEADERS, rows.map(verdictRow))}`
+      : 'Nothing to delete, nothing in doubt.',
     '',
-    `${s.total} snapshots: ${s.expire} to delete, ${s.defer} deferred by the day's allowance (${plan.allowance.allowed}: ${plan.allowance.due} became due in the last 48 h${plan.allowance.capHit === 'safety' ? '; SAFETY CAP REACHED' : ''}), ${s.keep} kept (${s.doubt} on doubt${s.byRule['awaiting-dr'] ? `, ${s.byRule['awaiting-dr']} awaiting DR` : ''}), ${s.skip} not ours to judge`,
+    ...(plan.verdicts.length
+      ? [
+          'Per database (each kept snapshot counted under the first rule that keeps it):',
+          perDatabase(plan.verdicts),
+          '',
+        ]
+      : []),
+    totals,
+    ...(hidden
+      ? [
+          `${hidden} kept or skipped are counted above, not listed: --all lists every snapshot, --json prints the full plan.`,
+        ]
+      : []),
   ].join('\n');
 };
 
@@ -85,7 +185,9 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
   } else {
     ({ plan, unread } = await planAgainstAws(flags, now));
   }
-  out(flags.json ? JSON.stringify({ ...plan, unread }, null, 2) : renderRetentionPlan(plan));
+  out(
+    flags.json ? JSON.stringify({ ...plan, unread }, null, 2) : renderRetentionPlan(plan, { all: flags.all }),
+  );
   // What could not be read is left out of the plan (kept, never deleted): say so, and exit 1.
   if (!flags.json && unread.length)
     out(
@@ -102,6 +204,11 @@ const planRetentionCmd = async (flags: Flags, out: (s: string) => void): Promise
 };
 
 const planBackupCmd = async (flags: Flags, out: (s: string) => void): Promise<number> => {
+  if (flags.all)
+    throw new UsageError(
+      '--all lists every snapshot of plan retention; plan backup already lists every database (got --all)',
+      ['--all'],
+    );
   const { config, place } = targetedStage(flags);
   const policyName = flags.policy ?? Object.keys(config.backup.policies)[0]!;
   const policy = config.backup.policies[policyName];

@@ -60,6 +60,18 @@ export interface Snapshot {
   sourceId: string;
   /** ISO-8601 creation time; absent while the service has not set it yet. */
   createdAt?: string;
+  /**
+   * The immutable id of the database it was taken from (RDS `DbiResourceId`, Aurora `DbClusterResourceId`): an
+   * earlier database deleted and re-created under the same identifier has another. Absent for ElastiCache.
+   */
+  sourceResourceId?: string;
+  /**
+   * ISO-8601: when the database it was taken from was created, as the snapshot states it (RDS
+   * `InstanceCreateTime`, Aurora `ClusterCreateTime`: the same on every snapshot of it). ElastiCache names only
+   * its group's members: the earliest `CacheClusterCreateTime` / `CacheNodeCreateTime` of the snapshot, never
+   * before the group was created.
+   */
+  sourceCreatedAt?: string;
   /** Raw service status: `available`, `creating`, `copying`, `pending`, `failed`, `deleting`. */
   status: string;
   type: SnapshotType;

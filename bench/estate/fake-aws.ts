@@ -278,6 +278,9 @@ const tagsFrom = (list: unknown): Tags => {
 
 const DAY_MS = 86_400_000;
 const MINUTE = 60_000;
+// Every snapshot states its database as RDS and ElastiCache do (resource id, creation time): one database per
+// name here, created before any history the benches seed. Retention reads them to tell namesakes apart.
+const SOURCE_CREATED = new Date('2020-01-01T00:00:00Z');
 
 const defaults = {
   rate: { burst: 300, perSecond: 12 },
@@ -802,6 +805,8 @@ export class FakeAws {
       DBSnapshotIdentifier: s.id,
       DBSnapshotArn: s.arn,
       DBInstanceIdentifier: s.sourceId,
+      DbiResourceId: `db-${s.sourceId.toUpperCase()}`,
+      InstanceCreateTime: SOURCE_CREATED,
       SnapshotCreateTime: new Date(s.startedAt),
       ...(s.copyOf
         ? {
@@ -825,6 +830,8 @@ export class FakeAws {
       DBClusterSnapshotIdentifier: s.id,
       DBClusterSnapshotArn: s.arn,
       DBClusterIdentifier: s.sourceId,
+      DbClusterResourceId: `cluster-${s.sourceId.toUpperCase()}`,
+      ClusterCreateTime: SOURCE_CREATED,
       // A copy keeps the time its data was taken.
       SnapshotCreateTime: new Date(s.takenAt),
       ...(s.copyOf ? { SourceDBClusterSnapshotArn: s.copyOf.arn } : {}),
@@ -1086,6 +1093,7 @@ export class FakeAws {
       SnapshotName: s.id,
       ARN: s.arn,
       ReplicationGroupId: s.sourceId,
+      CacheClusterCreateTime: SOURCE_CREATED,
       SnapshotStatus: s.status,
       SnapshotSource: 'manual',
       Engine: 'redis',

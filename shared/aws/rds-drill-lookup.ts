@@ -12,6 +12,7 @@ import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 import { findDbCluster, findDbInstance } from './rds-describe.js';
 import { fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
+import { tiedTo } from '../drill/pick.js';
 
 const GONE =
   'a drill restores the backups of a live database; snapshots left under its name may be of an earlier one';
@@ -35,28 +36,6 @@ export const instanceShape = (db: DBInstance): SourceShape => ({
   ...(db.Iops !== undefined ? { iops: db.Iops } : {}),
   ...(db.StorageThroughput !== undefined ? { storageThroughputMiBps: db.StorageThroughput } : {}),
 });
-
-/** Whole seconds: the creation times RDS states in two places need not agree below the second. */
-const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
-
-/**
- * Whether a snapshot (or a retained automated backup) is of the live database, which a drill restores. By the
- * resource id RDS sets on both (`DbiResourceId` / `DbClusterResourceId`, immutable) when both carry one; else
- * by the creation time of the database it was taken from, which the snapshot states (`InstanceCreateTime` /
- * `ClusterCreateTime`), against the live one's; else, as for ElastiCache, a snapshot taken before the live
- * database was created is an earlier namesake's, and one taken since is the live one's (an identifier names one
- * database at a time). With none of these (no id, no times), nothing ties it to the live database: it is left
- * out, so a drill never passes on it.
- */
-export const tiedTo = (
-  live: { id?: string | undefined; createdAt?: Date | undefined },
-  of: { id?: string | undefined; sourceCreatedAt?: Date | undefined; at?: Date | undefined },
-): boolean => {
-  if (live.id && of.id) return of.id === live.id;
-  if (!live.createdAt) return false;
-  if (of.sourceCreatedAt) return seconds(of.sourceCreatedAt) === seconds(live.createdAt);
-  return of.at !== undefined && seconds(of.at) >= seconds(live.createdAt);
-};
 
 /** Reading one region's databases and snapshots for drills; nothing here changes anything. */
 export const rdsDrillLookup = ({ region, rds }: RdsDrillContext) => {

@@ -43,6 +43,8 @@ export const fromDbSnapshot = (s: DBSnapshot, region: string): Snapshot => ({
   arn: s.DBSnapshotArn ?? '',
   region,
   sourceId: s.DBInstanceIdentifier ?? '',
+  ...(s.DbiResourceId ? { sourceResourceId: s.DbiResourceId } : {}),
+  ...(s.InstanceCreateTime ? { sourceCreatedAt: s.InstanceCreateTime.toISOString() } : {}),
   // A cross-region copy gets a new SnapshotCreateTime; retention and drills date the data, not the copy.
   createdAt: (s.OriginalSnapshotCreateTime ?? s.SnapshotCreateTime)?.toISOString(),
   status: s.Status ?? 'unknown',
@@ -62,6 +64,8 @@ export const fromClusterSnapshot = (s: DBClusterSnapshot, region: string): Snaps
   arn: s.DBClusterSnapshotArn ?? '',
   region,
   sourceId: s.DBClusterIdentifier ?? '',
+  ...(s.DbClusterResourceId ? { sourceResourceId: s.DbClusterResourceId } : {}),
+  ...(s.ClusterCreateTime ? { sourceCreatedAt: s.ClusterCreateTime.toISOString() } : {}),
   createdAt: s.SnapshotCreateTime?.toISOString(),
   status: s.Status ?? 'unknown',
   type: snapshotType(s.SnapshotType),
@@ -72,22 +76,37 @@ export const fromClusterSnapshot = (s: DBClusterSnapshot, region: string): Snaps
     : {}),
 });
 
+/**
+ * The earliest creation time an ElastiCache snapshot names (its cluster's, its nodes'): each is a member's of
+ * the group, so never before the group was created. ElastiCache states no id and no creation time of the group.
+ */
+const membersSince = (s: CacheSnapshot): string | undefined => {
+  let min: Date | undefined;
+  for (const t of [s.CacheClusterCreateTime, ...(s.NodeSnapshots ?? []).map((n) => n.CacheNodeCreateTime)])
+    if (t && (!min || t < min)) min = t;
+  return min?.toISOString();
+};
+
 /** An ElastiCache backup as plain data; DescribeSnapshots carries no tags, so they are passed in. */
-export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags = {}): Snapshot => ({
-  kind: 'elasticache',
-  id: s.SnapshotName ?? '',
-  arn: s.ARN ?? '',
-  region,
-  sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
-  createdAt: s.NodeSnapshots?.map((n) => n.SnapshotCreateTime)
-    .find((t) => t)
-    ?.toISOString(),
-  status: s.SnapshotStatus ?? 'unknown',
-  type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
-  tags,
-  encrypted: s.KmsKeyId !== undefined,
-  shards: Math.max(1, s.NumNodeGroups ?? 1),
-});
+export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags = {}): Snapshot => {
+  const since = membersSince(s);
+  return {
+    kind: 'elasticache',
+    id: s.SnapshotName ?? '',
+    arn: s.ARN ?? '',
+    region,
+    sourceId: s.ReplicationGroupId ?? s.CacheClusterId ?? '',
+    ...(since ? { sourceCreatedAt: since } : {}),
+    createdAt: s.NodeSnapshots?.map((n) => n.SnapshotCreateTime)
+      .find((t) => t)
+      ?.toISOString(),
+    status: s.SnapshotStatus ?? 'unknown',
+    type: s.SnapshotSource === 'automated' ? 'automated' : 'manual',
+    tags,
+    encrypted: s.KmsKeyId !== undefined,
+    shards: Math.max(1, s.NumNodeGroups ?? 1),
+  };
+};
 
 const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];
 

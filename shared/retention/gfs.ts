@@ -3,6 +3,7 @@ import type { ResourceKind, Snapshot } from '../model.js';
 import { ADHOC_POLICY, isManaged, Tag } from '../tags.js';
 import { isCopyOf, originRegion } from '../backup/copy-origin.js';
 import { namedBySteward } from '../backup/ids.js';
+import { tiedTo } from '../drill/pick.js';
 
 /** The retention policy that governs one snapshot, with its name (verdicts and groups carry it). */
 export interface ResolvedPolicy {
@@ -268,6 +269,13 @@ interface Read {
   ms: number | undefined;
   /** `region, kind, source`: one string per database (shared), so lookups and comparisons are cheap. */
   sourceKey: string;
+  /**
+   * The database's key when it is the newest of its name (`sourceKey`), else one per earlier database of that
+   * name (deleted, then re-created): each is judged apart, so none takes another's keep slots (see lineages).
+   */
+  lineageKey: string;
+  /** For an earlier database of the name: `, of an earlier orders (db-ABC…)`, added to its verdicts' reasons. */
+  earlier?: string | undefined;
 }
 
 interface Entry extends Read {
@@ -379,7 +387,15 @@ const judge = (
 
   // Group by the snapshot's own source field: the service sets it and nobody can rewrite it, whereas the
   // `steward:source` tag is writable by anyone who can tag. A tag that disagrees skips the snapshot.
-  const entries: Entry[] = reads.map(({ s, ms, sourceKey }) => ({ s, source: s.sourceId, ms, sourceKey }));
+  // One literal, one shape: plans build one entry per snapshot, twice.
+  const entries: Entry[] = reads.map(({ s, ms, sourceKey, lineageKey, earlier }) => ({
+    s,
+    source: s.sourceId,
+    ms,
+    sourceKey,
+    lineageKey,
+    earlier,
+  }));
   const disagrees = (s: Snapshot) => {
     const tag = s.tags[Tag.source];
     return hasTag(s, Tag.source) && tag !== s.sourceId && tag!.toLowerCase() !== s.sourceId.toLowerCase();
@@ -426,8 +442,8 @@ const judge = (
 
     const d = e;
     d.policy = resolved;
-    let source = bySource.get(e.sourceKey);
-    if (!source) bySource.set(e.sourceKey, (source = { members: [], byPolicy: new Map() }));
+    let source = bySource.get(e.lineageKey);
+    if (!source) bySource.set(e.lineageKey, (source = { members: [], byPolicy: new Map() }));
     source.members.push(d);
 
     if (resolved) {
@@ -462,14 +478,15 @@ const judge = (
         if (period === last) continue;
         last = period;
         seen++;
-        if (!d.verdict) keep(d, rule, `${rule} ${period}`, resolved.name);
+        if (!d.verdict)
+          keep(d, rule, d.earlier ? `${rule} ${period}${d.earlier}` : `${rule} ${period}`, resolved.name);
       }
     }
   }
 
   for (const { members } of bySource.values()) {
     const newest = members.reduce((a, b) => (byAge(a, b) >= 0 ? a : b));
-    if (!newest.verdict) keep(newest, 'newest', 'newest', newest.policy?.name);
+    if (!newest.verdict) keep(newest, 'newest', `newest${newest.earlier ?? ''}`, newest.policy?.name);
   }
 
   const expired: Expired[] = [];
@@ -480,10 +497,10 @@ const judge = (
     for (const d of members) {
       if (d.verdict) continue;
       if (kept < floor) {
-        keep(d, 'keep-at-least', `keep-at-least ${floor}`, resolved.name);
+        keep(d, 'keep-at-least', `keep-at-least ${floor}${d.earlier ?? ''}`, resolved.name);
         kept++;
       } else {
-        reason ??= `expired (${policyText(resolved)})`;
+        reason ??= `expired (${policyText(resolved)})${d.earlier ?? ''}`;
         expired.push({ d, rule: 'gfs', reason });
       }
     }
@@ -494,7 +511,7 @@ const judge = (
 };
 
 /** A database's UTC day in the primary region: `region, kind, source, yyyy-mm-dd`. */
-const dayOf = (e: Dated) => `${e.sourceKey}\u0000${periodKey('daily', e.ms)}`;
+const dayOf = (e: Dated) => `${e.lineageKey}\u0000${periodKey('daily', e.ms)}`;
 
 /**
  * Keep the expired primary snapshots whose day has not reached the DR region. For each (region, kind,
@@ -599,13 +616,93 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
   Math.min(limits.safetyCap, Math.max(limits.floor, Math.ceil(limits.dueMultiple * due)));
 
 /**
+ * Which database of its name each snapshot is of. An identifier names one database at a time, but a database
+ * deleted and re-created under the same name leaves the earlier one's snapshots under it (steward's outlive
+ * it): judged together, an earlier database's snapshot could take a daily, weekly or monthly slot of the live
+ * one, whose own snapshot would then be deleted in its place. Per (region, kind, source), newest first: the
+ * newest snapshot that states its database (resource id, creation time) anchors a lineage, and every snapshot
+ * the drills' reasoning ties to it (tiedTo: same resource id; else same creation time; else taken since it was
+ * created) is of it; the rest start the next. ElastiCache states only its members' creation times, never
+ * before the group's: a lineage's start is the earliest of them, and a snapshot taken since is of it. A
+ * snapshot stating nothing joins by when it was taken; when none states anything, all are one (as before).
+ * Splitting one database in two only keeps more (each part keeps its own slots); merging two never happens
+ * when they state themselves. Only manual, dated snapshots are placed (the others are never judged).
+ */
+const placeLineages = (reads: readonly Read[], mixed: ReadonlySet<string>): void => {
+  const bySource = new Map<string, Read[]>();
+  for (const r of reads) {
+    if (r.ms === undefined || r.s.type !== 'manual' || !mixed.has(r.sourceKey)) continue;
+    const list = bySource.get(r.sourceKey);
+    if (list) list.push(r);
+    else bySource.set(r.sourceKey, [r]);
+  }
+  const states = (r: Read) => r.s.sourceResourceId !== undefined || since(r) !== undefined;
+  for (let pending of bySource.values()) {
+    if (pending.length < 2 || !pending.some(states)) continue;
+    pending.sort((a, b) => byAge(b as Dated, a as Dated));
+    for (let n = 0; pending.length; n++) {
+      const anchor = pending.find(states);
+      const exact = anchor?.s.kind !== 'elasticache';
+      const start = anchor && since(anchor);
+      const live = {
+        id: anchor?.s.sourceResourceId,
+        createdAt: start === undefined ? undefined : new Date(start),
+      };
+      const earlier = n === 0 ? undefined : earlierNote(anchor ?? pending[0]!);
+      const key = n === 0 ? undefined : `${pending[0]!.sourceKey}\u0000#${n}`;
+      const next: Read[] = [];
+      for (const r of pending) {
+        const from = since(r);
+        const of = !anchor
+          ? true
+          : r === anchor ||
+            tiedTo(live, {
+              id: r.s.sourceResourceId,
+              sourceCreatedAt: exact && from !== undefined ? new Date(from) : undefined,
+              at: new Date(r.ms!),
+            });
+        if (!of) {
+          next.push(r);
+          continue;
+        }
+        if (key !== undefined) r.lineageKey = key;
+        if (earlier !== undefined) r.earlier = earlier;
+        // An ElastiCache lineage starts at its earliest member: a snapshot taken since is of the same group.
+        if (!exact && from !== undefined && live.createdAt && from < live.createdAt.getTime())
+          live.createdAt = new Date(from);
+      }
+      pending = next;
+    }
+  }
+};
+
+const since = (r: Read): number | undefined => parseInstant(r.s.sourceCreatedAt);
+
+/** In the reason of every verdict on an earlier database of its name: `daily 2026-11-10, of an earlier database named orders (db-…)`. */
+export const EARLIER_DATABASE = ', of an earlier database named ';
+
+const earlierNote = ({ s }: Read): string => {
+  const which = s.sourceResourceId ?? (s.sourceCreatedAt ? `created ${s.sourceCreatedAt}` : undefined);
+  return `${EARLIER_DATABASE}${s.sourceId}${which ? ` (${which})` : ''}`;
+};
+
+/**
  * A plan's key for each (region, kind, source): one string per database, shared by its snapshots, found
  * without building a string per snapshot. A database's dump objects are a group of their own: a dump and
  * a snapshot set of the same day are two backups, neither replaces the other.
  */
+/** One (region, kind, source) of a plan: its key, and whether its snapshots state more than one database. */
+interface SourceSlot {
+  key: string;
+  /** The first database a snapshot stated (its resource id, else creation time); `null` for none stated. */
+  first?: string | null;
+  /** Its snapshots state different databases (or some state one, some none): lineages must be placed. */
+  mixed: boolean;
+}
+
 const sourceKeys = () => {
-  const keys = new Map<string, Map<string, Map<string, string>>>();
-  return (s: Snapshot): string => {
+  const keys = new Map<string, Map<string, Map<string, SourceSlot>>>();
+  return (s: Snapshot): SourceSlot => {
     // A DR copy is grouped with the copies from its own source region: `orders` of two regions of one account
     // are two databases, each with its own days to keep in the DR region.
     const from = originRegion(s);
@@ -615,9 +712,14 @@ const sourceKeys = () => {
     const kind = s.object ? `${s.kind}\u0000object` : s.kind;
     let bySource = byKind.get(kind);
     if (!bySource) byKind.set(kind, (bySource = new Map()));
-    let key = bySource.get(s.sourceId);
-    if (key === undefined) bySource.set(s.sourceId, (key = `${place}\u0000${kind}\u0000${s.sourceId}`));
-    return key;
+    let slot = bySource.get(s.sourceId);
+    if (slot === undefined)
+      bySource.set(s.sourceId, (slot = { key: `${place}\u0000${kind}\u0000${s.sourceId}`, mixed: false }));
+    // Most databases' snapshots all state the same one: only a name whose snapshots differ is placed.
+    const stated = s.sourceResourceId ?? s.sourceCreatedAt ?? null;
+    if (slot.first === undefined) slot.first = stated;
+    else if (slot.first !== stated) slot.mixed = true;
+    return slot;
   };
 };
 
@@ -684,11 +786,19 @@ export const planRetention = (
   }
 
   const sourceKeyOf = sourceKeys();
-  const reads: Read[] = stillCopying(snapshots).map((s) => ({
-    s,
-    ms: parseInstant(s.createdAt),
-    sourceKey: sourceKeyOf(s),
-  }));
+  const mixed = new Set<string>();
+  const reads: Read[] = stillCopying(snapshots).map((s) => {
+    const slot = sourceKeyOf(s);
+    if (slot.mixed) mixed.add(slot.key);
+    return {
+      s,
+      ms: parseInstant(s.createdAt),
+      sourceKey: slot.key,
+      lineageKey: slot.key,
+      earlier: undefined,
+    };
+  });
+  if (mixed.size) placeLineages(reads, mixed);
   const { entries, expired: judgedExpired } = judge(reads, policyOf, nowMs);
   const due = limits ? dueToday(reads, policyOf, nowMs, judgedExpired) : 0;
   const expired = opts.dr ? holdForDr(entries, judgedExpired, opts.dr) : judgedExpired;

@@ -11,6 +11,8 @@ export const SnapshotRecord = z.object({
   arn: z.string(),
   region: z.string().check(z.minLength(1)),
   sourceId: z.string(),
+  sourceResourceId: z.optional(z.string()),
+  sourceCreatedAt: z.optional(z.string()),
   createdAt: z.optional(z.string()),
   status: z.string().check(z.minLength(1)),
   type: z.enum(['manual', 'automated', 'shared', 'public', 'awsbackup']),

@@ -28,6 +28,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { awsSnapshotStore } from '../../../shared/aws/snapshots.js';
 import { FANOUT } from '../../../shared/pool.js';
+import { planRetention } from '../../../shared/retention/gfs.js';
 import { AwsCallError } from '../../../shared/errors.js';
 import type { ResourceKind, Snapshot } from '../../../shared/model.js';
 import { tagList } from '../../../shared/tags.js';
@@ -355,6 +356,107 @@ describe('awsSnapshotStore', () => {
       expect(ec).toReceiveCommandWith(DescribeSnapshotsCommand, { SnapshotSource: 'user', Marker: 'next' });
       expect(ec).toReceiveCommandExactlyOnceWith(ListTagsForResourceCommand, { ResourceName: ours });
       expect(ec).toReceiveCommandTimes(ListTagsForResourceCommand, 1);
+    });
+
+    it('reads which database each snapshot is of from the listing itself, and retention keeps them apart', async () => {
+      // Prepare: `orders` deleted and re-created, and `sessions` likewise; DescribeDBSnapshots,
+      // DescribeDBClusterSnapshots and DescribeSnapshots state each snapshot's database (resource id, creation
+      // times), so no request is added: the same pages as before.
+      const day = (d: number) => new Date(Date.UTC(2026, 10, d, 3));
+      const dbSnap = (d: number, rid: string, created: string) => ({
+        DBSnapshotIdentifier: `steward-orders-${d}`,
+        DBInstanceIdentifier: 'orders',
+        DbiResourceId: rid,
+        InstanceCreateTime: new Date(created),
+        SnapshotCreateTime: day(d),
+        Status: 'available',
+        SnapshotType: 'manual',
+        TagList: [
+          { Key: 'steward:managed', Value: 'true' },
+          { Key: 'steward:policy', Value: 'daily' },
+        ],
+      });
+      rds
+        .on(DescribeDBSnapshotsCommand)
+        .resolvesOnce({
+          Marker: 'p2',
+          DBSnapshots: [1, 2, 3].map((d) => dbSnap(d, 'db-OLD', '2025-03-01T10:00:00Z')),
+        })
+        .resolvesOnce({ DBSnapshots: [21, 22].map((d) => dbSnap(d, 'db-NEW', '2026-11-20T12:00:00Z')) });
+      rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+        DBClusterSnapshots: [
+          {
+            DBClusterSnapshotIdentifier: 'steward-ledger-1',
+            DBClusterIdentifier: 'ledger',
+            DbClusterResourceId: 'cluster-ABC',
+            ClusterCreateTime: new Date('2024-01-01T00:00:00Z'),
+            SnapshotCreateTime: day(1),
+          },
+        ],
+      });
+      ec.on(DescribeSnapshotsCommand).resolves({
+        Snapshots: [
+          {
+            SnapshotName: 'steward-sessions-1',
+            ARN: 'arn:aws:elasticache:eu-west-1:111122223333:snapshot:steward-sessions-1',
+            ReplicationGroupId: 'sessions',
+            CacheClusterCreateTime: new Date('2026-02-01T10:09:00Z'),
+            SnapshotStatus: 'available',
+            SnapshotSource: 'manual',
+            NodeSnapshots: [
+              {
+                CacheNodeId: '0001',
+                CacheNodeCreateTime: new Date('2026-02-01T10:05:00Z'),
+                SnapshotCreateTime: day(1),
+              },
+            ],
+          },
+        ],
+      });
+      ec.on(ListTagsForResourceCommand).resolves({ TagList: [] });
+
+      // Act
+      const { snapshots } = await store().list(['rds-instance', 'aurora-cluster', 'elasticache']);
+      const plan = planRetention(
+        snapshots,
+        (s) =>
+          s.tags['steward:policy'] === 'daily'
+            ? { name: 'standard', policy: { daily: 2, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } }
+            : undefined,
+        new Date('2026-11-23T04:30:00Z'),
+        {},
+      );
+
+      // Assert
+      const of = (id: string) => snapshots.find((s) => s.id === id)!;
+      expect(of('steward-orders-1')).toMatchObject({
+        sourceResourceId: 'db-OLD',
+        sourceCreatedAt: '2025-03-01T10:00:00.000Z',
+      });
+      expect(of('steward-ledger-1')).toMatchObject({
+        sourceResourceId: 'cluster-ABC',
+        sourceCreatedAt: '2024-01-01T00:00:00.000Z',
+      });
+      // ElastiCache states its members' creation times only: the earliest.
+      expect(of('steward-sessions-1').sourceCreatedAt).toBe('2026-02-01T10:05:00.000Z');
+      expect(of('steward-sessions-1').sourceResourceId).toBeUndefined();
+      // The new `orders` keeps its two days; the old one its own two newest, not in the new one's slots.
+      expect(
+        plan.verdicts.filter((v) => v.sourceId === 'orders').map((v) => [v.id, v.action, v.reason]),
+      ).toEqual([
+        [
+          'steward-orders-1',
+          'expire',
+          expect.stringContaining('of an earlier database named orders (db-OLD)'),
+        ],
+        ['steward-orders-2', 'keep', 'daily 2026-11-02, of an earlier database named orders (db-OLD)'],
+        ['steward-orders-3', 'keep', 'daily 2026-11-03, of an earlier database named orders (db-OLD)'],
+        ['steward-orders-21', 'keep', 'daily 2026-11-21'],
+        ['steward-orders-22', 'keep', 'daily 2026-11-22'],
+      ]);
+      expect(rds).toReceiveCommandTimes(DescribeDBSnapshotsCommand, 2);
+      expect(rds).toReceiveCommandTimes(DescribeDBClusterSnapshotsCommand, 1);
+      expect(ec).toReceiveCommandTimes(DescribeSnapshotsCommand, 1);
     });
 
     it('reports a kind whose listing fails and still lists the other kinds', async () => {
