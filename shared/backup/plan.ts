@@ -26,7 +26,7 @@ export type SkipReason =
   | 'aurora-member'
   /** A backup is already running (RDS `backing-up`, ElastiCache `snapshotting`). */
   | 'already-backing-up'
-  /** Any other state than `available` (modifying, stopped, rebooting, ...). */
+  /** Any other state than `available` (modifying, stopped, rebooting, ...; a DB instance also snapshots in `storage-optimization`). */
   | 'not-available'
   /** The engine has no snapshots (Memcached). */
   | 'not-snapshottable'
@@ -102,6 +102,14 @@ export interface SnapshotRequestInput {
 
 const DAY_MS = 86_400_000;
 const BUSY = new Set(['backing-up', 'snapshotting']);
+/**
+ * States a snapshot may be taken in besides `available`, per kind. CreateDBSnapshot (RDS API Reference): "The
+ * source DB instance must be in the available or storage-optimization state"; storage optimization follows
+ * every storage change (storage autoscaling included) and can last hours, sometimes days.
+ */
+const SNAPSHOTTABLE_ALSO: Readonly<Partial<Record<ResourceKind, ReadonlySet<string>>>> = {
+  'rds-instance': new Set(['storage-optimization']),
+};
 
 const ref = (db: Database): DbRef => ({ kind: db.kind, id: db.id, arn: db.arn });
 
@@ -163,7 +171,7 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
     };
   }
   const status = db.status.toLowerCase();
-  if (status === 'available') return undefined;
+  if (status === 'available' || SNAPSHOTTABLE_ALSO[db.kind]?.has(status)) return undefined;
   if (BUSY.has(status))
     return { reason: 'already-backing-up', detail: `status ${db.status}: a backup is already running` };
   return {

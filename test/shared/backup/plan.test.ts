@@ -97,6 +97,57 @@ describe('planBackups', () => {
     expect(a).toMatchObject({ action: 'skip', reason, missed: true });
   });
 
+  // CreateDBSnapshot (RDS API Reference): "The source DB instance must be in the available or
+  // storage-optimization state". Storage optimization follows every storage change (storage autoscaling
+  // included) and can last hours to days: skipping it missed every backup meanwhile.
+  it('snapshots an RDS instance in storage-optimization, as RDS allows', () => {
+    // Act
+    const [a] = planBackups(
+      [db({ status: 'storage-optimization' })],
+      'daily',
+      daily,
+      roomy,
+      when,
+      opts,
+    ).actions;
+
+    // Assert
+    expect(a).toMatchObject({ action: 'create', snapshotId: 'steward-orders-db-202601150300-sched' });
+  });
+
+  it('takes a pre-change snapshot of an RDS instance in storage-optimization', () => {
+    // Act
+    const plan = planSnapshot(
+      db({ status: 'storage-optimization' }),
+      [],
+      { reason: 'resize', retainDays: 7 },
+      roomy,
+      when,
+      opts,
+    );
+
+    // Assert
+    expect(plan.actions[0]).toMatchObject({ action: 'create' });
+  });
+
+  it.each(['aurora-cluster', 'elasticache'] as const)(
+    'still skips a %s in storage-optimization (only DB instances snapshot in that state)',
+    (kind) => {
+      // Act
+      const [a] = planBackups(
+        [db({ kind, status: 'storage-optimization' })],
+        'daily',
+        daily,
+        roomy,
+        when,
+        opts,
+      ).actions;
+
+      // Assert
+      expect(a).toMatchObject({ action: 'skip', reason: 'not-available', missed: true });
+    },
+  );
+
   it('skips a tagged database whose kind the policy does not cover', () => {
     // Act
     const [a] = planBackups([db()], 'daily', { kinds: ['elasticache'] }, roomy, when, opts).actions;
