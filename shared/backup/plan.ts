@@ -180,6 +180,13 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
   };
 };
 
+/**
+ * Why a group whose tags could not be read gets no snapshot (Database.tagsUnread): it may be opted in, so the
+ * skip counts as missed; ElastiCache reads its tags again once it is available.
+ */
+const tagsUnreadDetail = (db: Database): string =>
+  `status ${db.status}: its tags could not be read (${db.tagsUnread}); if it is opted in, a later run snapshots it once it is available`;
+
 /** An RDS instance among `databases` by id or ARN (how RDS names a read replica's source). */
 const findSource = (databases: readonly Database[], of: string): Database | undefined =>
   databases.find((d) => d.kind === 'rds-instance' && (d.id === of || d.arn === of));
@@ -254,6 +261,7 @@ export const planBackups = (
 ): BackupPlan => {
   const kinds = new Set(policy.kinds);
   const actions = databases.map((db): BackupAction => {
+    if (db.tagsUnread) return skip(ref(db), 'not-available', tagsUnreadDetail(db));
     const tag = db.tags[Tag.backup];
     if (tag === undefined) return skip(ref(db), 'not-opted-in', `no ${Tag.backup} tag`, false);
     if (tag !== policyName) return skip(ref(db), 'other-policy', `tagged ${Tag.backup}=${tag}`, false);
@@ -343,8 +351,9 @@ export const planSnapshot = (
     }
   }
   // Opt-in holds for ad-hoc snapshots too (the function's IAM only allows tagged databases).
-  const no: { reason: SkipReason; detail: string } | undefined =
-    db.tags[Tag.backup] === undefined
+  const no: { reason: SkipReason; detail: string } | undefined = db.tagsUnread
+    ? { reason: 'not-available', detail: tagsUnreadDetail(db) }
+    : db.tags[Tag.backup] === undefined
       ? { reason: 'not-opted-in', detail: `no ${Tag.backup} tag: steward only snapshots opted-in databases` }
       : unsnapshottable(db);
   const action: BackupAction = no

@@ -148,6 +148,39 @@ describe('planBackups', () => {
     },
   );
 
+  // ElastiCache reads no tags of a group that is not available: whether it is opted in is unknown this run.
+  const unread = db({
+    kind: 'elasticache',
+    id: 'queues',
+    status: 'modifying',
+    cacheEngine: 'valkey',
+    tags: {},
+    tagsUnread: 'ListTagsForResource refused while the group is modifying',
+  });
+
+  it('skips a cache group whose tags could not be read as not available, a missed backup naming why', () => {
+    // Act
+    const [a] = planBackups([unread], 'daily', daily, roomy, when, opts).actions;
+
+    // Assert
+    expect(a).toMatchObject({
+      action: 'skip',
+      reason: 'not-available',
+      missed: true,
+      detail: expect.stringMatching(
+        /^status modifying: its tags could not be read \(ListTagsForResource refused while the group is modifying\)/,
+      ),
+    });
+  });
+
+  it('refuses a pre-change snapshot of a cache group whose tags could not be read, naming its state', () => {
+    // Act
+    const plan = planSnapshot(unread, [unread], { reason: 'resize', retainDays: 7 }, roomy, when, opts);
+
+    // Assert
+    expect(plan.actions[0]).toMatchObject({ action: 'skip', reason: 'not-available' });
+  });
+
   it('skips a tagged database whose kind the policy does not cover', () => {
     // Act
     const [a] = planBackups([db()], 'daily', { kinds: ['elasticache'] }, roomy, when, opts).actions;
