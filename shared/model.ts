@@ -19,6 +19,11 @@ export interface Database {
   encrypted?: boolean;
   /** For ElastiCache: the engine, since Memcached cannot be snapshotted. */
   cacheEngine?: string;
+  /**
+   * For ElastiCache: why its tags could not be read (ListTagsForResource refuses a group that is not
+   * `available`), so `tags` is empty and whether it is opted in is unknown this run.
+   */
+  tagsUnread?: string;
   /** AWS's own automated backups: kept `retentionDays` (0 = off), taken in `window` (`hh:mm-hh:mm` UTC). */
   automatedBackup?: { retentionDays: number; window?: string };
   /** ISO-8601 creation time, when the service reports it (scheduled backups are not due before it). */

@@ -4,26 +4,46 @@ import {
   ListTagsForResourceCommand,
   paginateDescribeReplicationGroups,
 } from '@aws-sdk/client-elasticache';
+import { errorMessage } from '../errors.js';
 import type { CreateSnapshotInput, Database } from '../model.js';
 import { FANOUT, mapLimit } from '../pool.js';
 import { tagList, tagRecord } from '../tags.js';
-import { attempt, call } from './call.js';
+import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 import { automated } from './rds.js';
+
+// ListTagsForResource's answers for a group deleted since the describe, and for one that is not `available`.
+const NOT_FOUND = ['ReplicationGroupNotFoundFault'];
+const NOT_AVAILABLE = ['InvalidReplicationGroupStateFault', 'InvalidReplicationGroupState'];
 
 /**
  * The replication groups of one region as plain data: what the status check and the evidence read. A
  * factory of its own (see `rdsDatabases`), so a bundle that only lists leaves CreateSnapshot out.
  */
 export const elastiCacheGroups = (region: string, elasticache: ElastiCacheClient) => {
-  const tagsOf = async (arn: string) =>
-    tagRecord(
-      (
-        await call('ListTagsForResource (ElastiCache)', arn, () =>
-          elasticache.send(new ListTagsForResourceCommand({ ResourceName: arn })),
-        )
-      ).TagList,
+  /**
+   * A group's tags. ElastiCache answers only for a group that is `available` ("If the cluster is not in the
+   * available state, ListTagsForResource returns an error", API Reference): a group being modified, snapshotted
+   * or deleted is listed without tags, saying why (`tagsUnread`), and one deleted since the describe is gone.
+   * Either used to fail the whole listing, and with it every database of the run.
+   */
+  const tagsOf = async (
+    g: Omit<Database, 'tags'>,
+  ): Promise<Pick<Database, 'tags' | 'tagsUnread'> | undefined> => {
+    if (!g.arn) return { tags: {} };
+    const r = await attempt(
+      'ListTagsForResource (ElastiCache)',
+      g.arn,
+      () => elasticache.send(new ListTagsForResourceCommand({ ResourceName: g.arn })),
+      { gone: NOT_FOUND, refused: NOT_AVAILABLE },
     );
+    if (r.ok) return { tags: tagRecord(r.value.TagList) };
+    if (r.answer === 'gone') return undefined;
+    return {
+      tags: {},
+      tagsUnread: `ListTagsForResource refused while the group is ${g.status}: ${errorMessage(r.cause)}`,
+    };
+  };
 
   /** Replication groups as Database, tags included (DescribeReplicationGroups carries none). */
   const listReplicationGroups = async (): Promise<Database[]> => {
@@ -51,7 +71,11 @@ export const elastiCacheGroups = (region: string, elasticache: ElastiCacheClient
       `region ${region}`,
     );
     // One ListTagsForResource per group, a few at a time: the client's pacer keeps the rate.
-    return mapLimit(groups, FANOUT, async (g) => ({ ...g, tags: g.arn ? await tagsOf(g.arn) : {} }));
+    const tagged = await mapLimit(groups, FANOUT, async (g) => {
+      const t = await tagsOf(g);
+      return t && { ...g, ...t };
+    });
+    return tagged.filter((g) => g !== undefined);
   };
 
   return { region, listReplicationGroups };

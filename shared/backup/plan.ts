@@ -26,7 +26,7 @@ export type SkipReason =
   | 'aurora-member'
   /** A backup is already running (RDS `backing-up`, ElastiCache `snapshotting`). */
   | 'already-backing-up'
-  /** Any other state than `available` (modifying, stopped, rebooting, ...). */
+  /** Any other state than `available` (modifying, stopped, rebooting, ...; a DB instance also snapshots in `storage-optimization`). */
   | 'not-available'
   /** The engine has no snapshots (Memcached). */
   | 'not-snapshottable'
@@ -102,6 +102,14 @@ export interface SnapshotRequestInput {
 
 const DAY_MS = 86_400_000;
 const BUSY = new Set(['backing-up', 'snapshotting']);
+/**
+ * States a snapshot may be taken in besides `available`, per kind. CreateDBSnapshot (RDS API Reference): "The
+ * source DB instance must be in the available or storage-optimization state"; storage optimization follows
+ * every storage change (storage autoscaling included) and can last hours, sometimes days.
+ */
+const SNAPSHOTTABLE_ALSO: Readonly<Partial<Record<ResourceKind, ReadonlySet<string>>>> = {
+  'rds-instance': new Set(['storage-optimization']),
+};
 
 const ref = (db: Database): DbRef => ({ kind: db.kind, id: db.id, arn: db.arn });
 
@@ -163,7 +171,7 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
     };
   }
   const status = db.status.toLowerCase();
-  if (status === 'available') return undefined;
+  if (status === 'available' || SNAPSHOTTABLE_ALSO[db.kind]?.has(status)) return undefined;
   if (BUSY.has(status))
     return { reason: 'already-backing-up', detail: `status ${db.status}: a backup is already running` };
   return {
@@ -171,6 +179,13 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
     detail: `status ${db.status}: only available databases can be snapshotted`,
   };
 };
+
+/**
+ * Why a group whose tags could not be read gets no snapshot (Database.tagsUnread): it may be opted in, so the
+ * skip counts as missed; ElastiCache reads its tags again once it is available.
+ */
+const tagsUnreadDetail = (db: Database): string =>
+  `status ${db.status}: its tags could not be read (${db.tagsUnread}); if it is opted in, a later run snapshots it once it is available`;
 
 /** An RDS instance among `databases` by id or ARN (how RDS names a read replica's source). */
 const findSource = (databases: readonly Database[], of: string): Database | undefined =>
@@ -246,6 +261,7 @@ export const planBackups = (
 ): BackupPlan => {
   const kinds = new Set(policy.kinds);
   const actions = databases.map((db): BackupAction => {
+    if (db.tagsUnread) return skip(ref(db), 'not-available', tagsUnreadDetail(db));
     const tag = db.tags[Tag.backup];
     if (tag === undefined) return skip(ref(db), 'not-opted-in', `no ${Tag.backup} tag`, false);
     if (tag !== policyName) return skip(ref(db), 'other-policy', `tagged ${Tag.backup}=${tag}`, false);
@@ -335,8 +351,9 @@ export const planSnapshot = (
     }
   }
   // Opt-in holds for ad-hoc snapshots too (the function's IAM only allows tagged databases).
-  const no: { reason: SkipReason; detail: string } | undefined =
-    db.tags[Tag.backup] === undefined
+  const no: { reason: SkipReason; detail: string } | undefined = db.tagsUnread
+    ? { reason: 'not-available', detail: tagsUnreadDetail(db) }
+    : db.tags[Tag.backup] === undefined
       ? { reason: 'not-opted-in', detail: `no ${Tag.backup} tag: steward only snapshots opted-in databases` }
       : unsnapshottable(db);
   const action: BackupAction = no

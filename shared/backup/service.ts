@@ -1,4 +1,3 @@
-import { ResourceKind } from '../config/parts.js';
 import type { Severity } from '../config/schema.js';
 import { echo, errorMessage, EventShapeError } from '../errors.js';
 import type { Outcome, Quota } from '../model.js';
@@ -37,6 +36,7 @@ import type {
   SnapshotLister,
   SnapshotReader,
 } from './ports.js';
+import { backedUpKinds } from './kinds.js';
 import type { BackupRequest } from './request.js';
 import type { VaultDeps } from './vault.js';
 import { VAULT_COPY } from './vault-actions.js';
@@ -294,7 +294,7 @@ const adhoc = async (
   dryRun: boolean,
 ): Promise<Draft> => {
   const [databases, { quotas, outcomes: quotaOutcomes }] = await Promise.all([
-    deps.primary.listDatabases(ResourceKind.options),
+    deps.primary.listDatabases(backedUpKinds(deps.config)),
     readQuotas(deps),
   ]);
   const found = findDatabase(databases, req.resource);
@@ -445,7 +445,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
     // AWS Health and RDS database events: their module is loaded only by the triggers that need it.
     return (await loadMaintenance()).runBackupEvent(req, {
       ...deps,
-      listDatabases: () => deps.primary.listDatabases(ResourceKind.options),
+      listDatabases: () => deps.primary.listDatabases(backedUpKinds(deps.config)),
       snapshotNow: async (p) =>
         (
           await runBackup(

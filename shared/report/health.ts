@@ -288,7 +288,11 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
     }
   } else {
     unprotected = true;
-    reasons.push(`no ${Tag.backup} tag: steward takes no snapshots of it`);
+    reasons.push(
+      db.tagsUnread
+        ? `its tags could not be read (${db.tagsUnread}): whether it is tagged ${Tag.backup} is unknown until it is available`
+        : `no ${Tag.backup} tag: steward takes no snapshots of it`,
+    );
   }
 
   const drillTarget =

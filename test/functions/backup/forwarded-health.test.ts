@@ -27,8 +27,16 @@ const scheduler = mockClient(SchedulerClient);
 
 const ACCOUNT = '222222222222';
 const REGION = 'eu-central-1';
+// A policy backs EC2 instances up (`instances`): a stage without one lists no EC2, as its roles may not.
 const config = parseConfig(
-  { ...SCALING_FLEET_CONFIG, backup: { ...SCALING_FLEET_CONFIG.backup, maintenance: { enabled: true } } },
+  {
+    ...SCALING_FLEET_CONFIG,
+    backup: {
+      ...SCALING_FLEET_CONFIG.backup,
+      policies: { ...SCALING_FLEET_CONFIG.backup!.policies, instances: { kinds: ['ebs'] } },
+      maintenance: { enabled: true },
+    },
+  },
   'fleet',
 );
 const env = {
@@ -114,7 +122,7 @@ describe("a spoke's forwarded AWS Health maintenance in the backup handler", () 
               InstanceId: 'i-abcd1111',
               State: { Name: 'running' },
               BlockDeviceMappings: [{ Ebs: { VolumeId: 'vol-0abcd1111' } }],
-              Tags: [{ Key: 'steward:backup', Value: 'daily' }],
+              Tags: [{ Key: 'steward:backup', Value: 'instances' }],
             },
           ],
         },

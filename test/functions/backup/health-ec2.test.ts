@@ -57,7 +57,21 @@ const setup = (now: string, dbs: Database[]) => {
   const store = fakeSnapshotStore(REGION, []);
   const notifier = memoryNotifier();
   const deps: BackupDeps = {
-    config: parseConfig({ stage: 'prod', region: REGION, account: ACCOUNT }, 'test'),
+    // Policies that back EBS up: a stage without one lists no EC2 (its role may not) and protects no instance.
+    config: parseConfig(
+      {
+        stage: 'prod',
+        region: REGION,
+        account: ACCOUNT,
+        backup: {
+          policies: {
+            daily: { kinds: ['rds-instance', 'aurora-cluster', 'elasticache', 'ebs'] },
+            mongo: { kinds: ['ebs'] },
+          },
+        },
+      },
+      'test',
+    ),
     dryRun: false,
     notifier,
     now: () => new Date(now),

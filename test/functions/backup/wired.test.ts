@@ -58,6 +58,7 @@ const regionOf = async (getClient: () => { config: { region: unknown } }) =>
   (await (getClient().config.region as () => Promise<string>)()) as string;
 
 const arn = (region: string, type: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:${type}:${id}`;
+const cacheArn = (id: string) => `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:replicationgroup:${id}`;
 const ownership = (source: string) => [
   { Key: 'steward:created-by', Value: 'backup' },
   { Key: 'steward:kind', Value: 'sched' },
@@ -208,6 +209,36 @@ describe('backup through its real adapters', () => {
         { Key: 'steward:policy', Value: 'cache' },
       ]),
     });
+  });
+
+  it('a replication group being modified (its tags refused) is a missed backup, and the others are snapshotted', async () => {
+    // Prepare: ElastiCache answers ListTagsForResource only for an available group
+    cache.on(DescribeReplicationGroupsCommand).resolves({
+      ReplicationGroups: [
+        { ReplicationGroupId: 'sessions', ARN: cacheArn('sessions'), Engine: 'valkey', Status: 'available' },
+        { ReplicationGroupId: 'queues', ARN: cacheArn('queues'), Engine: 'valkey', Status: 'modifying' },
+      ],
+    });
+    cache.on(ListTagsForResourceCommand, { ResourceName: cacheArn('queues') }).rejects(
+      Object.assign(new Error('Replication group queues is not available'), {
+        name: 'InvalidReplicationGroupStateFault',
+      }),
+    );
+
+    // Act
+    const r = await run({ ...scheduledEvent, policy: 'cache' }, wire(base()));
+
+    // Assert
+    expect(cache).toHaveReceivedCommandWith(CreateSnapshotCommand, { ReplicationGroupId: 'sessions' });
+    expect(cache).not.toHaveReceivedCommandWith(CreateSnapshotCommand, { ReplicationGroupId: 'queues' });
+    expect(r.severity).toBe('warning');
+    expect(r.outcomes).toContainEqual(
+      expect.objectContaining({
+        resource: 'queues',
+        status: 'skipped',
+        reason: expect.stringMatching(/^not-available: status modifying: its tags could not be read/),
+      }),
+    );
   });
 
   it('copies available snapshots to the DR region under the DR key, carrying their tags', async () => {

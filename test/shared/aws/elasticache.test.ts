@@ -3,6 +3,7 @@ import {
   DescribeReplicationGroupsCommand,
   ElastiCacheClient,
   ElastiCacheServiceException,
+  InvalidReplicationGroupStateFault,
   ListTagsForResourceCommand,
   ReplicationGroupNotFoundFault,
   SnapshotAlreadyExistsFault,
@@ -117,6 +118,65 @@ describe('elastiCacheBackup.listReplicationGroups', () => {
     await expect(p).rejects.toThrow(
       `ListTagsForResource (ElastiCache) failed for ${arn('sessions')}: AccessDenied`,
     );
+  });
+
+  // ListTagsForResource (ElastiCache API Reference): "If the cluster is not in the available state,
+  // ListTagsForResource returns an error" (InvalidReplicationGroupState); a group deleted since the describe
+  // answers ReplicationGroupNotFoundFault. Either one failed the whole listing, so one group being modified,
+  // snapshotted or deleted stopped the backup of every database of the run.
+  it('lists a group whose tags ElastiCache refuses while it is not available, saying so, and the others in full', async () => {
+    // Prepare
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      ...meta,
+      ReplicationGroups: [
+        { ReplicationGroupId: 'sessions', ARN: arn('sessions'), Status: 'available', Engine: 'redis' },
+        { ReplicationGroupId: 'queues', ARN: arn('queues'), Status: 'modifying', Engine: 'valkey' },
+      ],
+    });
+    ec.on(ListTagsForResourceCommand, { ResourceName: arn('sessions') })
+      .resolves({ ...meta, TagList: [{ Key: 'steward:backup', Value: 'cache' }] })
+      .on(ListTagsForResourceCommand, { ResourceName: arn('queues') })
+      .rejects(
+        new InvalidReplicationGroupStateFault({
+          $metadata: {},
+          message: 'Replication group queues is not available',
+        }),
+      );
+
+    // Act
+    const dbs = await adapter().listReplicationGroups();
+
+    // Assert
+    expect(dbs.map((d) => [d.id, d.status, d.tags, d.tagsUnread])).toEqual([
+      ['sessions', 'available', { 'steward:backup': 'cache' }, undefined],
+      [
+        'queues',
+        'modifying',
+        {},
+        'ListTagsForResource refused while the group is modifying: Replication group queues is not available',
+      ],
+    ]);
+  });
+
+  it('leaves out a group deleted between the describe and its tag read', async () => {
+    // Prepare
+    ec.on(DescribeReplicationGroupsCommand).resolves({
+      ...meta,
+      ReplicationGroups: [
+        { ReplicationGroupId: 'sessions', ARN: arn('sessions'), Status: 'available' },
+        { ReplicationGroupId: 'old', ARN: arn('old'), Status: 'deleting' },
+      ],
+    });
+    ec.on(ListTagsForResourceCommand, { ResourceName: arn('sessions') })
+      .resolves({ ...meta, TagList: [] })
+      .on(ListTagsForResourceCommand, { ResourceName: arn('old') })
+      .rejects(new ReplicationGroupNotFoundFault({ $metadata: {}, message: 'gone' }));
+
+    // Act
+    const dbs = await adapter().listReplicationGroups();
+
+    // Assert
+    expect(dbs.map((d) => d.id)).toEqual(['sessions']);
   });
 
   it('wraps a describe failure naming the region', async () => {

@@ -97,6 +97,90 @@ describe('planBackups', () => {
     expect(a).toMatchObject({ action: 'skip', reason, missed: true });
   });
 
+  // CreateDBSnapshot (RDS API Reference): "The source DB instance must be in the available or
+  // storage-optimization state". Storage optimization follows every storage change (storage autoscaling
+  // included) and can last hours to days: skipping it missed every backup meanwhile.
+  it('snapshots an RDS instance in storage-optimization, as RDS allows', () => {
+    // Act
+    const [a] = planBackups(
+      [db({ status: 'storage-optimization' })],
+      'daily',
+      daily,
+      roomy,
+      when,
+      opts,
+    ).actions;
+
+    // Assert
+    expect(a).toMatchObject({ action: 'create', snapshotId: 'steward-orders-db-202601150300-sched' });
+  });
+
+  it('takes a pre-change snapshot of an RDS instance in storage-optimization', () => {
+    // Act
+    const plan = planSnapshot(
+      db({ status: 'storage-optimization' }),
+      [],
+      { reason: 'resize', retainDays: 7 },
+      roomy,
+      when,
+      opts,
+    );
+
+    // Assert
+    expect(plan.actions[0]).toMatchObject({ action: 'create' });
+  });
+
+  it.each(['aurora-cluster', 'elasticache'] as const)(
+    'still skips a %s in storage-optimization (only DB instances snapshot in that state)',
+    (kind) => {
+      // Act
+      const [a] = planBackups(
+        [db({ kind, status: 'storage-optimization' })],
+        'daily',
+        daily,
+        roomy,
+        when,
+        opts,
+      ).actions;
+
+      // Assert
+      expect(a).toMatchObject({ action: 'skip', reason: 'not-available', missed: true });
+    },
+  );
+
+  // ElastiCache reads no tags of a group that is not available: whether it is opted in is unknown this run.
+  const unread = db({
+    kind: 'elasticache',
+    id: 'queues',
+    status: 'modifying',
+    cacheEngine: 'valkey',
+    tags: {},
+    tagsUnread: 'ListTagsForResource refused while the group is modifying',
+  });
+
+  it('skips a cache group whose tags could not be read as not available, a missed backup naming why', () => {
+    // Act
+    const [a] = planBackups([unread], 'daily', daily, roomy, when, opts).actions;
+
+    // Assert
+    expect(a).toMatchObject({
+      action: 'skip',
+      reason: 'not-available',
+      missed: true,
+      detail: expect.stringMatching(
+        /^status modifying: its tags could not be read \(ListTagsForResource refused while the group is modifying\)/,
+      ),
+    });
+  });
+
+  it('refuses a pre-change snapshot of a cache group whose tags could not be read, naming its state', () => {
+    // Act
+    const plan = planSnapshot(unread, [unread], { reason: 'resize', retainDays: 7 }, roomy, when, opts);
+
+    // Assert
+    expect(plan.actions[0]).toMatchObject({ action: 'skip', reason: 'not-available' });
+  });
+
   it('skips a tagged database whose kind the policy does not cover', () => {
     // Act
     const [a] = planBackups([db()], 'daily', { kinds: ['elasticache'] }, roomy, when, opts).actions;

@@ -209,6 +209,28 @@ describe('assessEstate', () => {
     expect(r.policy).toBeUndefined();
   });
 
+  it('says why a cache group whose tags ElastiCache would not read is listed as UNPROTECTED', () => {
+    // Prepare: ListTagsForResource refuses a group that is not available (shared/aws/elasticache.ts)
+    const group = db(
+      'queues',
+      {},
+      {
+        kind: 'elasticache',
+        status: 'modifying',
+        tagsUnread: 'ListTagsForResource refused while the group is modifying',
+      },
+    );
+    // Act
+    const r = row(inputs({ databases: [group] }), 'queues');
+    // Assert
+    expect(r).toMatchObject({
+      health: 'UNPROTECTED',
+      reasons: [
+        'its tags could not be read (ListTagsForResource refused while the group is modifying): whether it is tagged steward:backup is unknown until it is available',
+      ],
+    });
+  });
+
   it('calls a tag naming an unknown policy, or a policy that skips the kind, FAILING', () => {
     const i = inputs({
       databases: [
