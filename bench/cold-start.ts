@@ -588,8 +588,8 @@ const benchFunction = async (
       ),
     );
   const regions = new Set(awsRequests.map((r) => r.split('@')[1])).size;
-  // How many of the bare baseline's requests carried the very input steward's did (REST ones and any the SDK
-  // refused as recorded carry a stand-in): said in the fairness row, not judged.
+  // How many of the bare baseline's requests carried the very input steward's did (Scheduler and Lambda REST
+  // ones and any the SDK refused as recorded carry a stand-in): said in the fairness row, not judged.
   const awsBodies = primed.bodies.filter((_, i) => !requests[i]!.startsWith('pg:'));
   const sameInputs = awsBodies.filter((b, i) => b !== null && b === bareRun.bodies[i]).length;
   const awsOperations = new Set(awsRequests.map((r) => r.split('@')[0])).size;

@@ -142,7 +142,8 @@ export const bodyOf = (c: FakeCall): string | null => (c.input ? JSON.stringify(
 /**
  * The input a baseline sends for a request steward made (the fake endpoint's record of it): the same input, so
  * the bare SDK serializes and signs the same request (a DynamoDB one in the document client's form, which the
- * baseline sends it through, as steward does); null where none was recorded (REST: the baseline's stand-in).
+ * baseline sends it through, as steward does); null where none was recorded (Scheduler and Lambda REST
+ * requests: the baseline's stand-in).
  */
 export const replayInput = (c: FakeCall): Record<string, unknown> | null =>
   !c.input ? null : c.service === 'dynamodb' && DOCUMENT_OPS[c.op] ? documentInput(c.input) : c.input;
@@ -405,8 +406,9 @@ export const baselineSource = (
     '  const [pkg, , Command] = hit;',
     '  const stand = pkg.endsWith("lib-dynamodb") ? { TableName: "t", Key: { pk: "x" } } : /client-(s3|scheduler|lambda)$/.test(pkg) ? { ...LABELS } : {};',
     '  const client = clientOf(pkg, region || REGION);',
-    // The input steward's request carried (`replayInput`); a stand-in where none was recorded (REST) or where it
-    // fails before it is sent (no HTTP status: a value the serializer refuses), so the request is still made.
+    // The input steward's request carried (`replayInput`); a stand-in where none was recorded (Scheduler,
+    // Lambda) or where it fails before it is sent (no HTTP status: a value the serializer refuses), so the
+    // request is still made.
     '  try { await client.send(new Command(input ?? stand)); } catch (e) {',
     '    if (input && !e?.$metadata?.httpStatusCode) try { await client.send(new Command(stand)); } catch {}',
     '  }',

@@ -8,7 +8,8 @@ export interface FakeCall {
   region: string;
   /**
    * What the request carried, as its command's input: the body of a JSON-protocol request, the decoded form
-   * of a query-protocol one (`queryInput`). None for REST requests (their input is partly in the URL).
+   * of a query-protocol one (`queryInput`), an S3 object or listing request's bucket, key, parameters, headers
+   * and body (`s3Input`). None for other REST requests (Scheduler, Lambda).
    */
   input?: Record<string, unknown>;
 }
@@ -22,18 +23,26 @@ const setPath = (into: Record<string, unknown>, path: string[], value: string) =
   });
 };
 
+const numbered = (o: unknown): o is Record<string, unknown> =>
+  typeof o === 'object' &&
+  o !== null &&
+  Object.keys(o).length > 0 &&
+  Object.keys(o).every((k) => /^\d+$/.test(k));
+
 /**
  * A query-protocol list or map back in the shape its command took: an object keyed 1, 2, ... is a list
- * (EC2 writes `Filter.1`), `{ member: [...] }` a list, `{ entry: [{ Name | key, Value | value }] }` a map.
+ * (EC2 writes `Filter.1`), `{ member: [...] }` a list, and so is a member's own name wrapping a numbered list
+ * below the top (RDS and ElastiCache write `Tags.Tag.1.Key` for `Tags: [{ Key }]`),
+ * `{ entry: [{ Name | key, Value | value }] }` a map.
  */
-const reshape = (v: unknown): unknown => {
+const reshape = (v: unknown, top = false): unknown => {
   if (typeof v !== 'object' || v === null) return v;
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
-  if (keys.length && keys.every((k) => /^\d+$/.test(k)))
-    return keys.sort((a, b) => Number(a) - Number(b)).map((k) => reshape(o[k]));
+  if (numbered(o)) return keys.sort((a, b) => Number(a) - Number(b)).map((k) => reshape(o[k]));
   const inner = Object.fromEntries(keys.map((k) => [k, reshape(o[k])]));
   if (keys.length === 1 && keys[0] === 'member' && Array.isArray(inner.member)) return inner.member;
+  if (!top && keys.length === 1 && keys[0] !== 'entry' && numbered(o[keys[0]!])) return inner[keys[0]!];
   if (keys.length === 1 && keys[0] === 'entry' && Array.isArray(inner.entry))
     return Object.fromEntries(
       (inner.entry as Record<string, unknown>[]).map((e) => [e.Name ?? e.key, e.Value ?? e.value]),
@@ -46,7 +55,7 @@ export const queryInput = (body: string): Record<string, unknown> => {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(body))
     if (key !== 'Action' && key !== 'Version') setPath(raw, key.split('.'), value);
-  return reshape(raw) as Record<string, unknown>;
+  return reshape(raw, true) as Record<string, unknown>;
 };
 
 /** A JSON-protocol body as its command's input (undefined when it is not a JSON object). */
@@ -71,6 +80,61 @@ const restOp = (service: string, method: string, url: string): string => {
   }
   if (service === 'scheduler' && method === 'POST') return 'CreateSchedule';
   return `${method} ${url.split('?')[0]}`;
+};
+
+// S3's listing parameters (query string) and object headers, by the input member each carries.
+const S3_QUERY: Record<string, string> = {
+  prefix: 'Prefix',
+  delimiter: 'Delimiter',
+  'continuation-token': 'ContinuationToken',
+  'start-after': 'StartAfter',
+  'encoding-type': 'EncodingType',
+};
+const S3_HEADERS: Record<string, string> = {
+  'content-type': 'ContentType',
+  'cache-control': 'CacheControl',
+  'content-disposition': 'ContentDisposition',
+  'x-amz-server-side-encryption': 'ServerSideEncryption',
+  'x-amz-server-side-encryption-aws-kms-key-id': 'SSEKMSKeyId',
+  'x-amz-storage-class': 'StorageClass',
+  'x-amz-tagging': 'Tagging',
+};
+
+/**
+ * An S3 object or listing request (path style, as the SDK addresses an IP endpoint) as its command's input:
+ * bucket and key from the path, the listing's parameters, a put's headers, metadata and text body. None for
+ * a copy (`x-amz-copy-source`) or a chunk-encoded body, which this does not take apart.
+ */
+const s3Input = (op: string, req: IncomingMessage, body: string): Record<string, unknown> | undefined => {
+  const url = new URL(req.url ?? '/', 'http://fake');
+  const [bucket, ...key] = url.pathname.slice(1).split('/').map(decodeURIComponent);
+  if (!bucket) return undefined;
+  const input: Record<string, unknown> = { Bucket: bucket };
+  if (op === 'ListObjectsV2') {
+    for (const [name, member] of Object.entries(S3_QUERY)) {
+      const value = url.searchParams.get(name);
+      if (value !== null) input[member] = value;
+    }
+    const max = url.searchParams.get('max-keys');
+    if (max !== null) input.MaxKeys = Number(max);
+    if (url.searchParams.get('fetch-owner') !== null)
+      input.FetchOwner = url.searchParams.get('fetch-owner') === 'true';
+    return input;
+  }
+  if (!['PutObject', 'GetObject', 'HeadObject', 'DeleteObject'].includes(op) || !key.length) return undefined;
+  input.Key = key.join('/');
+  if (op !== 'PutObject') return input;
+  const h = req.headers;
+  if (h['x-amz-copy-source'] || String(h['content-encoding'] ?? '').includes('aws-chunked')) return undefined;
+  for (const [name, member] of Object.entries(S3_HEADERS))
+    if (typeof h[name] === 'string') input[member] = h[name];
+  const metadata = Object.entries(h).filter(([name]) => name.startsWith('x-amz-meta-'));
+  if (metadata.length)
+    input.Metadata = Object.fromEntries(
+      metadata.map(([name, v]) => [name.slice('x-amz-meta-'.length), String(v)]),
+    );
+  input.Body = body;
+  return input;
 };
 
 /**
@@ -119,7 +183,8 @@ const respond = (
     res.writeHead(200, { 'content-type': 'application/json', etag: '"bench"' });
     res.end(service === 's3' ? '' : '{}');
   }
-  return { service, op, region };
+  const input = service === 's3' ? s3Input(op, req, body) : undefined;
+  return { service, op, region, ...(input ? { input } : {}) };
 };
 
 /**

@@ -4,11 +4,13 @@ import type { OrganizationDirectory } from '../fleet/organization.js';
 import type { SpokeCapability } from '../fleet/targets.js';
 import type { BaseDeps } from '../runtime.js';
 import type { ClientIdentity } from './clients/kit.js';
-import { stsClient } from './clients/sts.js';
-import { type TargetRole, targetCredentials } from './target-credentials.js';
+import type { TargetCredentials, TargetRole } from './target-credentials.js';
 import { once } from '../once.js';
 
 // Modules loaded on first use, once per container (shared/once.ts: `import()` resolves again at each call).
+// The STS client and its AssumeRole come with the first role a client signs with: the hub's own account
+// (every trigger of a single-account stage) never parses them.
+const loadCredentials = /* @__PURE__ */ once(() => import('./target-credentials.js'));
 const loadFanOut = /* @__PURE__ */ once(() => import('../fleet/fan-out.js'));
 const loadMapRunResults = /* @__PURE__ */ once(() => import('./map-run-results.js'));
 const loadOrganizations = /* @__PURE__ */ once(() => import('./organizations.js'));
@@ -29,14 +31,18 @@ export const fleetSessions = (
   capability: SpokeCapability,
   o: { now?: () => number } = {},
 ) => {
-  const sessions = targetCredentials(stsClient(hubRegion), {
-    sessionName: `steward-${stage}-${capability}`,
-    ...(o.now ? { now: o.now } : {}),
-  });
+  let sessions: TargetCredentials | undefined;
+  const cache = async () => {
+    const { targetCredentials, stsClient } = await loadCredentials();
+    return (sessions ??= targetCredentials(stsClient(hubRegion), {
+      sessionName: `steward-${stage}-${capability}`,
+      ...(o.now ? { now: o.now } : {}),
+    }));
+  };
   /** A role's identity through this container's cache; its session is assumed on the first call it signs. */
   const role = (r: TargetRole): ClientIdentity => ({
     key: `${r.account}:${r.roleArn}`,
-    credentials: sessions.forTarget(r),
+    credentials: async () => (await cache()).forTarget(r)(),
   });
   return {
     /**

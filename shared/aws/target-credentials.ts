@@ -1,6 +1,9 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { call } from './call.js';
 
+// Loaded on first use (fleet-sessions.ts) with the factory of the client it sends through.
+export { stsClient } from './clients/sts.js';
+
 /** Temporary credentials, in the shape every SDK v3 client takes (`credentials`). */
 export interface AwsCredentialIdentity {
   accessKeyId: string;
@@ -34,6 +37,14 @@ export interface TargetCredentialsOptions {
   now?: () => number;
 }
 
+/** Each target's credentials provider, from one session cache. */
+export interface TargetCredentials {
+  /** The provider an SDK client of this target takes as `credentials`. */
+  forTarget: (t: TargetRole) => AwsCredentialIdentityProvider;
+  /** Forget a target's session (after the role changed, or a call said its token was revoked). */
+  forget: (t: TargetRole) => void;
+}
+
 /** The cache key of a target: one session per role, account and region. */
 const keyOf = (t: TargetRole): string => `${t.roleArn} ${t.account} ${t.region}`;
 
@@ -44,7 +55,7 @@ const keyOf = (t: TargetRole): string => `${t.roleArn} ${t.account} ${t.region}`
  * region disabled, throttled after retries) is an AwsCallError naming the role; nothing is cached for it,
  * so the next call tries again.
  */
-export const targetCredentials = (sts: STSClient, o: TargetCredentialsOptions) => {
+export const targetCredentials = (sts: STSClient, o: TargetCredentialsOptions): TargetCredentials => {
   const now = o.now ?? Date.now;
   const early = o.refreshBeforeMs ?? 5 * 60_000;
   const sessions = new Map<string, AwsCredentialIdentity>();

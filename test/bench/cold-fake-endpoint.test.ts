@@ -10,8 +10,13 @@ import {
   DescribeSnapshotsCommand as DescribeCacheSnapshots,
   ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
-import { DescribeDBSnapshotsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -56,8 +61,13 @@ describe('the cold-start fake endpoint', () => {
     expect(fake.calls).toEqual([
       { service: 'rds', op: 'DescribeDBSnapshots', region: 'eu-west-1', input: {} },
       { service: 'dynamodb', op: 'GetItem', region: 'eu-west-1', input: { TableName: 't', Key: {} } },
-      // A REST request's input is partly in its URL: none recorded.
-      { service: 's3', op: 'PutObject', region: 'eu-west-1' },
+      // An S3 request's input is read back from its path, headers (the SDK's default content type) and body.
+      {
+        service: 's3',
+        op: 'PutObject',
+        region: 'eu-west-1',
+        input: { Bucket: 'b', Key: 'k', Body: 'x', ContentType: 'application/octet-stream' },
+      },
     ]);
   });
 
@@ -261,6 +271,95 @@ describe('a baseline bundle', () => {
         expect.objectContaining({
           MessageAttributes: expect.objectContaining({ severity: expect.anything() }),
         }),
+      ]);
+      expect(fake.calls).toEqual(sent);
+    } finally {
+      await fake.close();
+    }
+  });
+  it("replays a tagged RDS snapshot and S3 puts and listings with steward's input, not a stand-in", async () => {
+    // Prepare: what backup's scheduled run sends among others: a snapshot with its tags (RDS writes them as
+    // `Tags.Tag.1.Key`), its run report (a JSON put) and the Redis DR listings (a prefix).
+    const rds = 'node_modules/@aws-sdk/client-rds/dist-es';
+    const s3 = 'node_modules/@aws-sdk/client-s3/dist-es';
+    const entry = join(dir, 'rest-inputs.mjs');
+    writeFileSync(
+      entry,
+      baselineSource(
+        sdkSurvivors([
+          `${rds}/RDSClient.js`,
+          `${rds}/commands/CreateDBSnapshotCommand.js`,
+          `${s3}/S3Client.js`,
+          `${s3}/commands/ListObjectsV2Command.js`,
+          `${s3}/commands/PutObjectCommand.js`,
+        ]),
+      ),
+    );
+    const fake = await startFakeEndpoint();
+    const options = {
+      region: 'eu-west-1',
+      endpoint: fake.url,
+      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+      maxAttempts: 1,
+    };
+    try {
+      await new RDSClient(options).send(
+        new CreateDBSnapshotCommand({
+          DBSnapshotIdentifier: 'steward-orders-db-202601150300-sched',
+          DBInstanceIdentifier: 'orders-db',
+          Tags: [
+            { Key: 'steward:managed', Value: 'true' },
+            { Key: 'steward:policy', Value: 'daily' },
+          ],
+        }),
+      );
+      const objects = new S3Client(options);
+      await objects.send(
+        new ListObjectsV2Command({ Bucket: 'dr-bucket', Prefix: 'rdb/eu-west-1/', MaxKeys: 1000 }),
+      );
+      await objects.send(
+        new PutObjectCommand({
+          Bucket: 'reports',
+          Key: 'runs/backup/2026-01-15/run 1.json',
+          Body: '{"created":1}',
+          ContentType: 'application/json',
+          ServerSideEncryption: 'AES256',
+          Metadata: { run: 'daily' },
+        }),
+      );
+      const sent = fake.calls.splice(0);
+      const event = join(dir, 'rest-inputs-event.json');
+      writeFileSync(event, JSON.stringify({ calls: sent.map(requestOf), inputs: sent.map(replayInput) }));
+
+      // Act: the baseline's first invoke in a fresh process, as the bench runs it.
+      await promisify(execFile)(process.execPath, [resolve('bench/cold/harness.mjs'), entry, event], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+          AWS_SECRET_ACCESS_KEY: 'bench',
+          AWS_ENDPOINT_URL: fake.url,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+
+      // Assert: every input recorded in its command's shape, and the baseline sends the same bodies.
+      expect(sent.map((c) => c.input)).toEqual([
+        expect.objectContaining({
+          Tags: [
+            { Key: 'steward:managed', Value: 'true' },
+            { Key: 'steward:policy', Value: 'daily' },
+          ],
+        }),
+        { Bucket: 'dr-bucket', Prefix: 'rdb/eu-west-1/', MaxKeys: 1000 },
+        {
+          Bucket: 'reports',
+          Key: 'runs/backup/2026-01-15/run 1.json',
+          Body: '{"created":1}',
+          ContentType: 'application/json',
+          ServerSideEncryption: 'AES256',
+          Metadata: { run: 'daily' },
+        },
       ]);
       expect(fake.calls).toEqual(sent);
     } finally {

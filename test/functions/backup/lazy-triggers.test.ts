@@ -4,14 +4,18 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import healthEvent from '../../../events/health/rds-maintenance-scheduled.json' with { type: 'json' };
 import scheduledEvent from '../../../events/backup/scheduled.json' with { type: 'json' };
 import snapshotRequest from '../../../events/backup/snapshot-request.json' with { type: 'json' };
+import { parseConfig, type StewardConfig } from '../../../shared/config/schema.js';
+import { fanOutTargets } from '../../../shared/fleet/fan-out.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { loadExample } from '../../support/examples.js';
+import { FLEET_CONFIG } from '../../support/fleet.js';
 
 // The backup function loads a trigger's code when that trigger arrives (`await import()` at the dispatch
 // points and in `wire`); with the bundles split at those imports, each trigger parses only what it runs.
@@ -37,6 +41,7 @@ const MODULES: Record<string, string> = {
   'fleet/summary': '../../../shared/fleet/summary.js',
   'fleet/organization': '../../../shared/fleet/organization.js',
   'fleet/forwarded': '../../../shared/fleet/forwarded.js',
+  'aws/target-credentials': '../../../shared/aws/target-credentials.js',
 };
 
 // What the prod stack sets for the backup function (infra/backup.ts, infra/cache-dr.ts, the report bucket).
@@ -60,6 +65,7 @@ const clients = [
   mockClient(ResourceGroupsTaggingAPIClient),
   mockClient(DynamoDBDocumentClient),
 ];
+const sts = mockClient(STSClient);
 /** Every command of a mocked client answers `{}` (what an empty estate answers), as the bench's fake does. */
 const answerEmpty = (m: { reset(): { onAnyCommand(): { resolves(v: never): unknown } } }) =>
   m
@@ -68,7 +74,7 @@ const answerEmpty = (m: { reset(): { onAnyCommand(): { resolves(v: never): unkno
     .resolves({} as never);
 
 /** One invocation through the deployed wiring (handler.ts's fleetWiring, runFleetEvent, atPlace), fresh modules. */
-const invoke = async (event: unknown) => {
+const invoke = async (event: unknown, config: StewardConfig = loadExample('prod')) => {
   vi.resetModules();
   loaded.clear();
   for (const [name, path] of Object.entries(MODULES))
@@ -79,7 +85,6 @@ const invoke = async (event: unknown) => {
   const { fleetWiring, run } = await import('../../../functions/backup/handler.js');
   const { runFleetEvent } = await import('../../../shared/fleet/child.js');
   const { atPlace } = await import('../../../shared/runtime.js');
-  const config = loadExample('prod');
   const wiring = fleetWiring(
     () => ({ config, dryRun: false, notifier: memoryNotifier(), now: () => NOW }),
     ENV,
@@ -90,6 +95,17 @@ const invoke = async (event: unknown) => {
 
 beforeEach(() => {
   for (const c of clients) answerEmpty(c);
+  sts
+    .reset()
+    .on(AssumeRoleCommand)
+    .resolves({
+      Credentials: {
+        AccessKeyId: 'AKIASPOKE',
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 3600_000),
+      },
+    });
 });
 
 describe('the backup function loads what a trigger runs, and nothing else', () => {
@@ -126,5 +142,20 @@ describe('the backup function loads what a trigger runs, and nothing else', () =
 
     // Assert
     expect(modules).toEqual(expect.arrayContaining(['fleet/fan-out', 'fleet/summary']));
+  });
+
+  it("a fan-out child in a spoke account loads the STS adapter for the spoke role's session", async () => {
+    // Prepare: the fleet's child for account 222222222222, whose spoke role the hub assumes.
+    const config = parseConfig(FLEET_CONFIG, 'fleet');
+    const target = fanOutTargets(config, 'backup').find(
+      (t) => t.account === '222222222222' && t.region === 'eu-west-1',
+    )!;
+
+    // Act
+    const { loaded: modules } = await invoke({ ...scheduledEvent, target }, config);
+
+    // Assert
+    expect(modules).toContain('aws/target-credentials');
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: target.roleArn });
   });
 });
