@@ -481,13 +481,17 @@ export class Drill extends Construct {
   private definition() {
     const { drill } = this.props.config;
     const task = (state: keyof typeof DRILL_STATE_TASKS, fn: StewardFunction, timeout: Duration) => {
+      // Lambda stops the function at its own timeout; this bounds a stuck invoke as States.Timeout, and never
+      // before the invocation is over: a Restore (or CheckRestore) Step Functions gave up on while it still ran
+      // would create the copy (or an Aurora writer) after the Catch sent the drill to Cleanup. The drill function
+      // runs 15 minutes on stages with a verifier task of its own, whatever `timeout` its other tasks expect.
+      const runs = Math.max(timeout.toSeconds(), fn.fn.timeout?.toSeconds() ?? 0);
       const t = new LambdaInvoke(this, state, {
         stateName: state,
         lambdaFunction: fn.fn,
         payloadResponseOnly: true,
         payload: payload(DRILL_STATE_TASKS[state]),
-        // Lambda stops the function at its own timeout; this bounds a stuck invoke as States.Timeout.
-        taskTimeout: Timeout.duration(timeout.plus(Duration.minutes(1))),
+        taskTimeout: Timeout.duration(Duration.seconds(runs).plus(Duration.minutes(1))),
         retryOnServiceExceptions: false,
       });
       return t.addRetry(LAMBDA_RETRY);
