@@ -226,7 +226,10 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         ? [
             `Cleaned up its restored databases: ${cleanup
               .filter((o) => o !== unlisted)
-              .map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`)
+              .map(
+                (o) =>
+                  `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `handed over (${o.reason})` : o.status}`,
+              )
               .join(', ')}.`,
           ]
         : unlisted

@@ -358,6 +358,9 @@ describe('an Aurora drill whose cluster is still creating when it ends', () => {
       ],
     });
     expect(deps.deletions.records.size).toBe(1);
+    expect(deps.notifier.sent[0]!.lines.join('\n')).toMatch(
+      /Cleaned up its restored databases: aurora-cluster steward-drill-\S+ handed over \(RDS does not delete it/,
+    );
 
     // Act
     const id = finishCreating();
