@@ -46,6 +46,7 @@ import { hasVaultDrills, hubDrillRoleName } from '../shared/fleet/vault-drill.js
 import type { DrillEnv, DrillVerifyEnv } from '../shared/drill/env.js';
 import {
   DRILL_ALERTS_PREFIX,
+  COPY_DELETIONS_KEY,
   FAST_RESTORES_KEY,
   tokenKey,
   VAULT_SHARES_PREFIX,
@@ -57,7 +58,6 @@ import {
   restorableSnapshotPatterns,
 } from '../shared/drill/ids.js';
 import { drillExecutionSeconds } from '../shared/drill/janitor.js';
-import { DRILL_COPY_BUSY } from '../shared/drill/ports.js';
 import {
   drillEndpointKeys,
   ENDPOINT_POLL_SECONDS,
@@ -159,9 +159,6 @@ export const DRILL_STATE_TASKS = {
   [DrillStates.cleanup]: 'cleanup',
   [DrillStates.record]: 'record',
 } as const satisfies Record<string, DrillTask>;
-
-/** Cleanup's wait for a copy RDS does not delete yet: every minute, half an hour at most. */
-export const CLEANUP_BUSY_RETRY = { intervalSeconds: 60, maxAttempts: 30 } as const;
 
 const POSTGRES = Port.tcp(5432);
 const HTTPS = Port.tcp(443);
@@ -484,13 +481,17 @@ export class Drill extends Construct {
   private definition() {
     const { drill } = this.props.config;
     const task = (state: keyof typeof DRILL_STATE_TASKS, fn: StewardFunction, timeout: Duration) => {
+      // Lambda stops the function at its own timeout; this bounds a stuck invoke as States.Timeout, and never
+      // before the invocation is over: a Restore (or CheckRestore) Step Functions gave up on while it still ran
+      // would create the copy (or an Aurora writer) after the Catch sent the drill to Cleanup. The drill function
+      // runs 15 minutes on stages with a verifier task of its own, whatever `timeout` its other tasks expect.
+      const runs = Math.max(timeout.toSeconds(), fn.fn.timeout?.toSeconds() ?? 0);
       const t = new LambdaInvoke(this, state, {
         stateName: state,
         lambdaFunction: fn.fn,
         payloadResponseOnly: true,
         payload: payload(DRILL_STATE_TASKS[state]),
-        // Lambda stops the function at its own timeout; this bounds a stuck invoke as States.Timeout.
-        taskTimeout: Timeout.duration(timeout.plus(Duration.minutes(1))),
+        taskTimeout: Timeout.duration(Duration.seconds(runs).plus(Duration.minutes(1))),
         retryOnServiceExceptions: false,
       });
       return t.addRetry(LAMBDA_RETRY);
@@ -603,14 +604,9 @@ export class Drill extends Construct {
     warmup.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
     warmup.addCatch(cleanup, { errors: [Errors.ALL], resultPath: '$.warmupError' });
     warmup.next(warm);
-    // RDS deletes no copy it is still creating (a drill that timed out or failed early): Cleanup waits for it, up
-    // to half an hour, rather than leave it to the janitor; nothing adds its writer meanwhile (no token parked).
-    cleanup.addRetry({
-      errors: [DRILL_COPY_BUSY],
-      interval: Duration.seconds(CLEANUP_BUSY_RETRY.intervalSeconds),
-      maxAttempts: CLEANUP_BUSY_RETRY.maxAttempts,
-      backoffRate: 1,
-    });
+    // RDS deletes no copy it is still creating (a drill that timed out or failed early): Cleanup does not wait for
+    // it but hands it over (the state table's record of copies being deleted); its own next RDS event, or the
+    // janitor's next sweep, deletes it once RDS allows (shared/drill/copy-deletions.ts).
     cleanup.addRetry({
       errors: [Errors.ALL],
       interval: Duration.seconds(30),
@@ -938,6 +934,8 @@ export class Drill extends Construct {
       wildcardReason: 'Executions of the stage’s drill state machine, named per run.',
     });
     stateTable.grantReadWrite(fn, 'DrillTaskTokens', [tokenKey('')]);
+    // Copies being deleted, recorded before each delete; Cleanup hands over those RDS is still creating.
+    stateTable.grantReadWrite(fn, 'DrillCopyDeletions', [COPY_DELETIONS_KEY]);
     // The alerts of executions that ended outside the drill, once sent: a retried event does not page twice.
     stateTable.grant(fn, 'DrillAlertsSent', ['dynamodb:GetItem', 'dynamodb:PutItem'], [DRILL_ALERTS_PREFIX]);
     // Drills from the vault record each share of a vault copy there; the janitor reads and forgets them.

@@ -3,7 +3,12 @@ import type { Context } from 'aws-lambda';
 import { rdsClient } from '../../shared/aws/clients/rds.js';
 import { s3Client } from '../../shared/aws/clients/s3.js';
 import { sfnClient } from '../../shared/aws/clients/sfn.js';
-import { dynamoSentAlerts, dynamoTokenStore, s3ReportStore } from '../../shared/aws/drill-stores.js';
+import {
+  dynamoCopyDeletionLedger,
+  dynamoSentAlerts,
+  dynamoTokenStore,
+  s3ReportStore,
+} from '../../shared/aws/drill-stores.js';
 import { rdsRestorePort } from '../../shared/aws/rds-restore.js';
 import { s3RunReports } from '../../shared/aws/run-reports.js';
 import { sfnExecutions, sfnTaskSignal } from '../../shared/aws/sfn.js';
@@ -46,6 +51,7 @@ export const wire = (
     signal: sfnTaskSignal(sfnClient(region)),
     executions: sfnExecutions(sfnClient(region)),
     alerts: dynamoSentAlerts(stateTableClient(region), env.DRILL_TABLE, base.now),
+    deletions: dynamoCopyDeletionLedger(stateTableClient(region), env.DRILL_TABLE),
     reports: s3ReportStore(s3Client(region), env.REPORT_BUCKET, region, env.REPORT_KMS_KEY_ARN),
     runReports: s3RunReports(s3Client(region), env.REPORT_BUCKET, region),
     network: { dbSubnetGroupName: env.DRILL_SUBNET_GROUP, securityGroupIds: env.DRILL_SECURITY_GROUP_IDS },

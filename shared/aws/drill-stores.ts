@@ -7,6 +7,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
+  CopyDeletion,
+  CopyDeletionLedger,
   FastRestoreLedger,
   FastRestoreRecord,
   ParkedToken,
@@ -212,6 +214,43 @@ export const dynamoFastRestoreLedger = (doc: DynamoDBDocumentClient, table: stri
     record: (r) => ledger.record(r),
     forget: (r) => ledger.forget(r),
     list: () => ledger.list(FAST_RESTORES_KEY),
+  };
+};
+
+/**
+ * Partition key of the item recording the drill copies being deleted (one item for the stage: its state table is
+ * the stage's own), each recorded before its delete is sent and forgotten once RDS accepted it.
+ */
+export const COPY_DELETIONS_KEY = 'drill-copy-deletions';
+
+const COPY_DELETION_ATTRIBUTE = 'copy#';
+
+const isCopyDeletion = (v: unknown): v is CopyDeletion => {
+  const r = v as Partial<Record<keyof CopyDeletion, unknown>> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    (r.kind === 'rds-instance' || r.kind === 'aurora-cluster') &&
+    [r.id, r.drillId, r.region, r.since].every((x) => typeof x === 'string') &&
+    (r.instanceId === undefined || typeof r.instanceId === 'string')
+  );
+};
+
+/**
+ * CopyDeletionLedger over the state table (dynamoLedger, as the fast restores): one item, one attribute per copy
+ * (`copy#<region>#<id>`).
+ */
+export const dynamoCopyDeletionLedger = (doc: DynamoDBDocumentClient, table: string): CopyDeletionLedger => {
+  const ledger = dynamoLedger<CopyDeletion, Parameters<CopyDeletionLedger['forget']>[0]>(doc, table, {
+    pk: () => COPY_DELETIONS_KEY,
+    prefix: COPY_DELETION_ATTRIBUTE,
+    attribute: (d) => `${d.region}#${d.id}`,
+    is: isCopyDeletion,
+  });
+  return {
+    record: (d) => ledger.record(d),
+    forget: (d) => ledger.forget(d),
+    list: () => ledger.list(COPY_DELETIONS_KEY),
   };
 };
 

@@ -2,9 +2,10 @@ import { EventShapeError, failureOf, formatIssues, PartialFailureError } from '.
 import { logger } from '../observability.js';
 import { cacheCleanupRef } from './cache-tasks.js';
 import { auroraWriterId, drillTargetId } from './ids.js';
-import type { RestorePort, TargetRef } from './ports.js';
+import { deleteCopy, HANDED_OVER } from './copy-deletions.js';
+import type { TargetRef } from './ports.js';
 import type { DrillState } from './state.js';
-import { type DrillDeps, dropToken, prefixed, TargetShape } from './task-core.js';
+import { type DrillDeps, prefixed, TargetShape } from './task-core.js';
 import { fromVault, vaultCleanup } from './vault-tasks.js';
 
 // The `cleanup` task of an RDS, Aurora or Redis drill (an EBS drill's is in ./ebs-tasks.ts).
@@ -39,12 +40,12 @@ export const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Pr
     ref = cacheCleanupRef({ database: s.database, drillId: s.drillId, source: s.source }, deps.config);
   }
   // A drill from the vault also deletes its own copy and unshares the vault's, whatever the restore did.
-  let removed: Awaited<ReturnType<RestorePort['remove']>> | undefined;
+  let removed: Awaited<ReturnType<typeof deleteCopy>> | undefined;
   let failure: unknown;
-  // The restore event handler adds an Aurora copy's instances only while a token of it is parked: none after this.
-  if (ref) await dropToken(ref.id, deps);
+  // Recorded, then its token taken (the restore event handler adds an Aurora copy's instances only while a token
+  // is parked), then deleted; one RDS is still creating is handed over to its own next event and the janitor.
   try {
-    if (ref) removed = await deps.restore.remove(ref);
+    if (ref) removed = await deleteCopy(ref, s.drillId ?? '?', deps);
   } catch (e) {
     failure = e;
   }
@@ -59,5 +60,7 @@ export const cleanup = async (raw: Record<string, unknown>, deps: DrillDeps): Pr
     return { ...raw, cleanup: { status: 'skipped', at, detail: 'nothing was restored' } } as DrillState;
   }
   logger.info('drill cleanup', { drillId: s.drillId, target: ref, result: removed });
-  return { ...raw, cleanup: { status: removed, at, detail: `${ref.kind} ${ref.id}` } } as DrillState;
+  const detail =
+    removed === 'handed-over' ? `${ref.kind} ${ref.id}: ${HANDED_OVER}` : `${ref.kind} ${ref.id}`;
+  return { ...raw, cleanup: { status: removed, at, detail } } as DrillState;
 };

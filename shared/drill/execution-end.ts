@@ -17,7 +17,8 @@ import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
 import type { SweptResource } from './janitor.js';
 import { type DrillCopy, PartialListingError, type VaultShare } from './ports.js';
-import { type DrillDeps, dropToken } from './task-core.js';
+import { deleteCopy, HANDED_OVER } from './copy-deletions.js';
+import type { DrillDeps } from './task-core.js';
 import { takeBackShare } from './vault-tasks.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -166,9 +167,10 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       async (x): Promise<Outcome> => {
         const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
         if (deps.dryRun) return { ...base, status: 'planned' };
-        if (x.kind !== 'ebs-volume') await dropToken(x.id, deps);
+        // Recorded and its token taken first, as Cleanup does; one RDS is still creating is handed over.
         const done =
-          x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deps.restore.remove(x);
+          x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deleteCopy(x, drillId, deps);
+        if (done === 'handed-over') return { ...base, status: 'skipped', reason: HANDED_OVER };
         return { ...base, status: done === 'deleted' ? 'done' : 'already-done' };
       },
       (x) => ({ resource: `${x.kind} ${x.id}`, action: 'delete' }),
@@ -224,7 +226,10 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
         ? [
             `Cleaned up its restored databases: ${cleanup
               .filter((o) => o !== unlisted)
-              .map((o) => `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status}`)
+              .map(
+                (o) =>
+                  `${o.resource} ${o.status === 'failed' ? `FAILED (${o.error})` : o.status === 'skipped' ? `handed over (${o.reason})` : o.status}`,
+              )
               .join(', ')}.`,
           ]
         : unlisted

@@ -7,6 +7,8 @@ import { reportRun, runReportLines, type RunReports } from '../notify/run-report
 import { logger } from '../observability.js';
 import { failedOutcome, settleEach, tally, throwIfFailed } from '../outcomes.js';
 import {
+  type CopyDeletion,
+  type CopyDeletionLedger,
   type DrillCopy,
   type DrillResource,
   type FastRestoreLedger,
@@ -22,6 +24,7 @@ import {
   type VolumeResource,
   volumeResources,
 } from './ebs.js';
+import { deleteHandedOver, HANDED_OVER } from './copy-deletions.js';
 import { addFastRestores, type FastRestoresByZone, turnOffFastRestores } from './fast-restores.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
@@ -124,16 +127,26 @@ const fastRestoresLeftOn = async (
 };
 
 /**
- * Which drill resources to delete: those older than `maxAgeHours`. Pure. A resource without a
- * creation time is still being created, so it is young.
+ * Which drill resources to delete: those older than `maxAgeHours`, and those a drill's cleanup handed over
+ * (`handedOver`, by id: RDS was still creating them) whatever their age, unless RDS is still creating them (their
+ * own RDS event deletes them then, or a later sweep). Pure. A resource without a creation time is still being
+ * created, so it is young.
  */
 export const planJanitor = (
   resources: readonly SweptResource[],
   now: Date,
   maxAgeHours: number,
+  handedOver: ReadonlyMap<string, CopyDeletion> = new Map(),
 ): JanitorVerdict[] =>
   resources.map((resource): JanitorVerdict => {
     if (resource.status === 'deleting') return { resource, action: 'skip', reason: 'already deleting' };
+    const handed = handedOver.get(resource.id);
+    if (handed) {
+      const by = `handed over by drill ${handed.drillId}'s cleanup at ${handed.since}`;
+      return resource.status === 'creating'
+        ? { resource, action: 'keep', reason: `${by}; RDS is still creating it` }
+        : { resource, action: 'delete', reason: by };
+    }
     const created = resource.createdAt === undefined ? NaN : Date.parse(resource.createdAt);
     if (!Number.isFinite(created)) {
       return { resource, action: 'keep', reason: 'no creation time yet (still creating)' };
@@ -152,6 +165,8 @@ export interface JanitorDeps {
   restore: Pick<RestorePort, 'region' | 'listDrillResources' | 'remove'>;
   /** Where the run's full report goes (the report bucket); without it none is kept. */
   runReports?: RunReports;
+  /** The copies drills' cleanups handed over (RDS was still creating them): deleted whatever their age. */
+  deletions?: CopyDeletionLedger;
   /** EBS drill volumes (tagged steward:drill), swept with the rest; absent: none are looked for. */
   volumes?: Pick<EbsDrillPort, 'listDrillVolumes' | 'remove' | 'disableFastRestore'>;
   /** The fast snapshot restores EBS drills recorded (with `volumes`); absent: only the volumes' tags are read. */
@@ -274,7 +289,8 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   };
   const shareLedger = vault?.shares;
   const fastLedger = deps.volumes ? deps.fastRestores : undefined;
-  const [found, volumes, verifiers, copies, shares, fastRecords] = await Promise.all([
+  const deletions = deps.deletions;
+  const [found, volumes, verifiers, copies, shares, fastRecords, handed] = await Promise.all([
     listed('restored drill databases and caches', () => deps.restore.listDrillResources()),
     listed('EBS drill volumes', deps.volumes && (() => deps.volumes!.listDrillVolumes())),
     listed('EBS verifier instances', deps.verifiers && (() => deps.verifiers!.listVerifiers())),
@@ -284,10 +300,21 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       shareLedger && (() => shareLedger.list(vault!.vault.account, vault!.vault.region)),
     ),
     listed('fast snapshot restore records', fastLedger && (() => fastLedger.list())),
+    listed('drill copies being deleted', deletions && (() => deletions.list())),
   ]);
+  const handedOver = new Map(
+    handed.filter((d) => d.region === deps.restore.region).map((d) => [d.id, d] as const),
+  );
+  // A record whose copy is gone (deleted, by its event or by hand) is forgotten; nothing to report.
+  const listedIds = new Set(found.map((r) => r.id));
+  if (deletions && !deps.dryRun && !unreadable.some((o) => o.resource.startsWith('restored drill')))
+    for (const d of handedOver.values())
+      if (!listedIds.has(d.id)) await deletions.forget(d).catch(() => undefined);
   // A drill's copy and a vault share go once nothing of this account reads them: with a listing missing, not
   // known, so they wait for the next run.
-  const readersKnown = unreadable.every((o) => o.resource === 'fast snapshot restore records');
+  const readersKnown = unreadable.every(
+    (o) => o.resource === 'fast snapshot restore records' || o.resource === 'drill copies being deleted',
+  );
   const verdicts: JanitorVerdict[] = [
     ...planJanitor(
       [
@@ -298,6 +325,7 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       ],
       now,
       maxAgeHours,
+      handedOver,
     ),
     ...(await endpointVerdicts(deps, now, endpointPorts, unreadable)),
   ];
@@ -320,6 +348,11 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       return done.result === 'kept' ? { kept: done.reason } : done.result === 'done' ? 'deleted' : 'gone';
     }
     if (r.kind === 'vpc-endpoint') return (endpointPorts.get(r.id) ?? deps.endpoints!.port).remove(r);
+    const d = handedOver.get(r.id);
+    if (d && deletions) {
+      const done = await deleteHandedOver(d, { restore: deps.restore, deletions });
+      return done === 'busy' ? { kept: HANDED_OVER } : done;
+    }
     return deps.restore.remove(r);
   };
   const sweep = (group: JanitorVerdict[]) =>
@@ -353,7 +386,12 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
     outcomes.forEach((o, i) => {
       const does = verb(doomed[i]!.resource);
       if (o.status === 'failed') failed.push(`FAILED to ${does} ${what(i)}: ${clip(o.error, 300)}`);
-      else if (o.status === 'skipped') handled.push(`Forgot the record of ${what(i)}: ${o.reason}`);
+      else if (o.status === 'skipped')
+        handled.push(
+          doomed[i]!.resource.kind === 'vault-share'
+            ? `Forgot the record of ${what(i)}: ${o.reason}`
+            : `Kept ${what(i)}: ${o.reason}`,
+        );
       else
         handled.push(
           deps.dryRun ? `Would ${does} ${what(i)}` : `Had to clean up after a drill: ${does}d ${what(i)}`,

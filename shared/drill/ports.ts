@@ -211,6 +211,33 @@ export interface FastRestoreLedger {
   list(): Promise<FastRestoreRecord[]>;
 }
 
+/**
+ * A restored RDS or Aurora copy a drill's Cleanup (or the execution-ended rule) is deleting, recorded before its
+ * token is taken and its delete sent (write-ahead) and forgotten once RDS accepted the delete. A record that stays
+ * names a copy RDS would not delete yet (still `creating`): its own next RDS event, or the janitor's next sweep,
+ * deletes it as soon as RDS allows, and the restore event handler adds no instance to it.
+ */
+export interface CopyDeletion {
+  kind: 'rds-instance' | 'aurora-cluster';
+  id: string;
+  /** An Aurora copy's writer. */
+  instanceId?: string;
+  drillId: string;
+  /** The copy's region. */
+  region: string;
+  /** When the delete was first asked for. */
+  since: string;
+}
+
+/** Port: the copies being deleted (CopyDeletion), in the stage's state table. */
+export interface CopyDeletionLedger {
+  /** Record a copy to delete; a copy recorded already keeps its first record. */
+  record(d: CopyDeletion): Promise<void>;
+  forget(d: Pick<CopyDeletion, 'region' | 'id'>): Promise<void>;
+  /** Every recorded copy, any region (one read). */
+  list(): Promise<CopyDeletion[]>;
+}
+
 /** Database credentials read from a secret. Never logged, never put in state or errors. */
 export interface DbCredentials {
   username: string;

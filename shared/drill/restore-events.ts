@@ -1,6 +1,7 @@
 import * as v from '../valid.js';
 import { EventShapeError, formatIssues } from '../errors.js';
 import { logger } from '../observability.js';
+import { deleteHandedOver, recordOf } from './copy-deletions.js';
 import { DRILL_PREFIX, drillTargetOf } from './ids.js';
 import { StaleTaskTokenError, type TargetRef } from './ports.js';
 import { type DrillDeps, isReady, markAvailable, RESTORE_FAILED, restoreFailedCause } from './task-core.js';
@@ -24,7 +25,9 @@ export const RdsEvent = /* @__PURE__ */ v.onFirstUse(() =>
 export type RdsEventOutcome =
   | { outcome: 'ignored'; sourceId?: string; reason: string }
   | { outcome: 'not-ready' | 'no-token' | 'stale'; targetId: string; status: string }
-  | { outcome: 'resumed' | 'failed'; targetId: string; status: string };
+  | { outcome: 'resumed' | 'failed'; targetId: string; status: string }
+  /** A copy its drill handed over for deletion: deleted now (`deleted`, or `already-gone`), or still `busy`. */
+  | { outcome: 'deleted' | 'busy'; targetId: string; status: string };
 
 /**
  * An RDS event about a drill resource: if the restored copy is now ready (or failed), take the parked
@@ -107,12 +110,21 @@ const resume = async (
   deps: DrillDeps,
 ): Promise<RdsEventOutcome> => {
   if (!(await deps.tokens.waiting(ref.id))) {
+    // A copy its drill handed over (RDS was still creating it): deleted now, if RDS allows.
+    const handed = await handedOver(ref, eventId, deps);
+    if (handed) return handed;
     logger.info('drill restore event: no execution waits for this copy', { eventId, targetId: ref.id });
     return { outcome: 'no-token', targetId: ref.id, status: 'not described' };
   }
   const d = await deps.restore.describe(ref);
   const base = { targetId: ref.id, status: d.status };
   logger.info('drill restore event', { eventId, ...base });
+  // Its drill's Cleanup may have started since the token was seen (it records the copy before taking the token):
+  // then the instances this describe just added are deleted with the copy, not left billed.
+  if (ref.kind === 'aurora-cluster') {
+    const handed = await handedOver(ref, eventId, deps);
+    if (handed) return handed;
+  }
   if (!isReady(d) && !d.failed) return { outcome: 'not-ready', ...base };
   const parked = await deps.tokens.take(ref.id);
   if (!parked) return { outcome: 'no-token', ...base };
@@ -128,4 +140,20 @@ const resume = async (
     if (e instanceof StaleTaskTokenError) return { outcome: 'stale', ...base };
     throw e;
   }
+};
+
+/** Delete `ref`'s copy if the copy-deletion ledger names it (its drill's Cleanup handed it over); else undefined. */
+const handedOver = async (
+  ref: TargetRef,
+  eventId: string | undefined,
+  deps: DrillDeps,
+): Promise<RdsEventOutcome | undefined> => {
+  const deletions = deps.deletions;
+  const d = await recordOf(deletions, ref, deps.restore.region);
+  if (!d || !deletions) return undefined;
+  const done = await deleteHandedOver(d, { restore: deps.restore, deletions });
+  logger.info('drill restore event: a copy handed over for deletion', { eventId, targetId: ref.id, done });
+  return done === 'busy'
+    ? { outcome: 'busy', targetId: ref.id, status: 'RDS does not delete it yet' }
+    : { outcome: 'deleted', targetId: ref.id, status: done };
 };

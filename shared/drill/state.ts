@@ -151,7 +151,8 @@ export interface DrillState {
   warmup?: WarmupProgress;
   /** Set by WarmUp's Catch once its retries are spent: warm-up incomplete, verification stands. */
   warmupError?: { Error: string; Cause?: string };
-  cleanup?: { status: 'deleted' | 'already-gone' | 'skipped'; at: string; detail?: string };
+  /** `handed-over`: RDS would not delete the copy yet (still creating); its next event or the janitor does. */
+  cleanup?: { status: 'deleted' | 'already-gone' | 'skipped' | 'handed-over'; at: string; detail?: string };
   /** `drill.endpoints.mode: per-drill`: the interface endpoints this drill needs (OpenEndpoints, CheckEndpoints). */
   endpoints?: EndpointsProgress;
   /** Set by CloseEndpoints: what became of the stage's drill endpoints. */

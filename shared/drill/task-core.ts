@@ -5,6 +5,7 @@ import { logger } from '../observability.js';
 import type { BaseDeps, StageDeps } from '../runtime.js';
 import type { RunReports } from '../notify/run-report.js';
 import type {
+  CopyDeletionLedger,
   CredentialsPort,
   DrillNetwork,
   ExecutionLookup,
@@ -60,6 +61,11 @@ export interface DrillDeps extends BaseDeps {
   executions?: ExecutionLookup;
   /** The critical alerts of executions that ended outside the drill, sent already; without it, each run sends. */
   alerts?: SentAlerts;
+  /**
+   * The copies being deleted (state table): Cleanup hands one RDS will not delete yet to its next event and the
+   * janitor; without it such a copy is a cleanup failure left to the janitor's age rule.
+   */
+  deletions?: CopyDeletionLedger;
   /** Where a janitor run's full report goes (the report bucket's runs/drill/); without it none is kept. */
   runReports?: RunReports;
   /** ElastiCache ports for Redis drills (`drill.caches`); `restore` then covers their describe/remove too. */

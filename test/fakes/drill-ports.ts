@@ -1,5 +1,7 @@
 import { auroraWriterId } from '../../shared/drill/ids.js';
 import {
+  type CopyDeletion,
+  type CopyDeletionLedger,
   type CredentialsPort,
   type DbCredentials,
   type DrillResource,
@@ -229,6 +231,32 @@ export const fakeFastRestoreLedger = (): FastRestoreLedger & { records: Map<stri
     forget: async (r) => void records.delete(key(r)),
     list: async () => [...records.values()].map((r) => ({ ...r })),
   };
+};
+
+/** The state table's record of drill copies being deleted, in memory (as CopyDeletionLedger); `fail` fails calls. */
+export const fakeCopyDeletionLedger = (): CopyDeletionLedger & {
+  records: Map<string, CopyDeletion>;
+  fail: unknown;
+} => {
+  const records = new Map<string, CopyDeletion>();
+  const key = (d: Pick<CopyDeletion, 'region' | 'id'>) => `${d.region}#${d.id}`;
+  const l = {
+    records,
+    fail: undefined as unknown,
+    record: async (d: CopyDeletion) => {
+      if (l.fail) throw l.fail;
+      if (!records.has(key(d))) records.set(key(d), { ...d });
+    },
+    forget: async (d: Pick<CopyDeletion, 'region' | 'id'>) => {
+      if (l.fail) throw l.fail;
+      records.delete(key(d));
+    },
+    list: async () => {
+      if (l.fail) throw l.fail;
+      return [...records.values()].map((d) => ({ ...d }));
+    },
+  };
+  return l;
 };
 
 export type SignalCall =

@@ -177,14 +177,18 @@ beforeAll(() => {
 });
 beforeEach(fakeRds);
 
+type Report = { cleanup?: { status: string; detail?: string }; cleanupError?: unknown } | undefined;
+
 /**
  * The drill run locally until its restore times out with the cluster still `creating`: WaitForRestore parks its
  * token and no event comes; CheckRestore finds the drill past its timeoutSeconds; Cleanup's delete is refused.
+ * `parked` runs once the token is parked (an event handler seeing it live).
  */
-const runPastTimeout = async () => {
+const runPastTimeout = async (parked?: (deps: ReturnType<typeof depsWith>) => void) => {
   let skew = 0;
   const now = () => new Date(Date.now() + skew);
   const deps = depsWith(now);
+  let cleanedUp: Report;
   const r = await runDrillLocally({
     definition,
     input: { database: DB },
@@ -193,57 +197,144 @@ const runPastTimeout = async () => {
     tasks: async (e: DrillTaskEvent) => {
       if (e.task === 'await') {
         await runDrillTask(e, deps);
+        parked?.(deps);
         return new Promise(() => {});
       }
       // The restore takes longer than the drill's timeoutSeconds.
       if (e.task === 'status') skew = (config.drill.timeoutSeconds + 60) * 1000;
-      return runDrillTask(e, deps);
+      const out = await runDrillTask(e, deps);
+      if (e.task === 'cleanup') cleanedUp = out as Report;
+      return out;
     },
   });
-  return { r, deps };
+  // What Cleanup handed to Record (DrillFailed, a Fail state, has no output).
+  return { r, deps, report: cleanedUp };
+};
+
+/** The only drill cluster, made available by RDS. */
+const finishCreating = () => {
+  const [id] = [...clusters.keys()];
+  clusters.get(id!)!.Status = 'available';
+  return id!;
 };
 
 describe('an Aurora drill whose cluster is still creating when it ends', () => {
-  it('adds no writer to the cluster once its Cleanup started, whatever event comes after', async () => {
-    // Prepare: the drill ran out of time while RDS was creating the cluster; Cleanup's delete was refused.
-    const { r, deps } = await runPastTimeout();
+  it('Cleanup hands the cluster over at once, with no timer, and its "created" event deletes it with no writer', async () => {
+    // Prepare: the drill ran out of time while RDS was creating the cluster (it would be for hours).
+    const { r, deps, report } = await runPastTimeout();
+
+    // Assert: one refused delete, not a wait; the drill ends with its copy handed over, not a cleanup failure.
     expect(r.status).toBe('FAILED');
     expect(r.path.slice(-4)).toEqual(drillEnd(false));
-    const [id] = [...clusters.keys()];
-    expect(clusters.get(id!)?.Status).toBe('creating');
-    expect(rds.commandCalls(DeleteDBClusterCommand).length).toBeGreaterThan(0);
-    // Cleanup took the token WaitForRestore parked: no execution waits for this copy any more.
+    expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(1);
+    expect(report?.cleanupError).toBeUndefined();
+    expect(report?.cleanup).toMatchObject({ status: 'handed-over' });
+    expect(report?.cleanup?.detail).toContain('its next RDS event');
+    // Cleanup took the token WaitForRestore parked; the copy is recorded as being deleted.
     expect(deps.tokens.parked.size).toBe(0);
+    const [id] = [...clusters.keys()];
+    expect([...deps.deletions.records.values()]).toEqual([
+      expect.objectContaining({
+        kind: 'aurora-cluster',
+        id,
+        region: REGION,
+        drillId: 'drill-ledger-creating',
+      }),
+    ]);
 
     // Act: RDS finishes the cluster and says so.
-    clusters.get(id!)!.Status = 'available';
+    finishCreating();
     const outcome = await runDrillControl(clusterCreated(id!), deps);
 
-    // Assert: no billed writer for a drill that ended.
+    // Assert: deleted at once, no billed writer, the record forgotten.
+    expect(outcome).toMatchObject({ outcome: 'deleted', status: 'deleted' });
+    expect(clusters.get(id!)?.Status).toBe('deleting');
     expect(created).toEqual([]);
-    expect(instances.size).toBe(0);
-    expect(outcome).toMatchObject({ outcome: 'no-token' });
+    expect(deps.deletions.records.size).toBe(0);
   });
 
-  it('Cleanup waits for a cluster RDS is still creating, deletes it once it can, and no writer is ever added', async () => {
-    // Prepare: RDS finishes the cluster after refusing five deletes: more than Cleanup's retries on any error.
-    creatingFor.deletes = 5;
+  it('an event while RDS still refuses keeps the record; a later one deletes the copy', async () => {
+    const { deps } = await runPastTimeout();
+    const [id] = [...clusters.keys()];
 
-    // Act
-    const { r } = await runPastTimeout();
+    const early = await runDrillControl(clusterCreated(id!), deps);
+    expect(early).toMatchObject({ outcome: 'busy' });
+    expect(deps.deletions.records.size).toBe(1);
 
-    // Assert
-    expect(r.status).toBe('FAILED');
+    finishCreating();
+    expect(await runDrillControl(clusterCreated(id!), deps)).toMatchObject({ outcome: 'deleted' });
+    expect(deps.deletions.records.size).toBe(0);
+    expect(created).toEqual([]);
+  });
+
+  it("the janitor's sweep deletes a handed-over cluster whatever its age once RDS allows, and keeps it quietly before", async () => {
+    // Prepare: handed over; the cluster's event is lost.
+    const { deps } = await runPastTimeout();
+    const [id] = [...clusters.keys()];
+
+    // Act: a sweep while RDS still creates it, then one after.
+    const before = await runDrillControl({ action: 'janitor' }, deps);
+    const deletesBefore = rds.commandCalls(DeleteDBClusterCommand).length;
+    finishCreating();
+    const after = await runDrillControl({ action: 'janitor' }, deps);
+
+    // Assert: kept without a delete or an alert while creating; deleted after, young as it is, record forgotten.
+    expect(before).toMatchObject({
+      verdicts: [
+        expect.objectContaining({ action: 'keep', reason: expect.stringContaining('still creating') }),
+      ],
+      outcomes: [],
+    });
+    expect(deletesBefore).toBe(1);
+    expect(after).toMatchObject({
+      verdicts: [
+        expect.objectContaining({ action: 'delete', reason: expect.stringContaining('handed over') }),
+      ],
+      outcomes: [expect.objectContaining({ status: 'done' })],
+    });
+    expect(clusters.get(id!)?.Status).toBe('deleting');
+    expect(deps.deletions.records.size).toBe(0);
+    expect(created).toEqual([]);
+  });
+
+  it('deletes the writer an event handler adds after it saw a live token and stalled past Cleanup', async () => {
+    // Prepare: an event comes while the drill waits; its handler reads the token as live, then stalls (a slow
+    // Lambda, a throttled GetItem) while the drill times out and Cleanup is refused deleting the creating cluster.
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    let handler: Promise<unknown> | undefined;
+    const { r, deps, report } = await runPastTimeout((d) => {
+      const [id] = [...clusters.keys()];
+      const slow = {
+        ...d,
+        tokens: {
+          ...d.tokens,
+          waiting: async (targetId: string) => {
+            const live = await d.tokens.waiting(targetId);
+            await stalled;
+            return live;
+          },
+        },
+      };
+      handler = runDrillControl(clusterCreated(id!), slow);
+    });
     expect(r.path.slice(-4)).toEqual(drillEnd(false));
-    expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(6);
-    expect([...clusters.values()].map((c) => c.Status)).toEqual(['deleting']);
-    expect(created).toEqual([]);
-    // Not a cleanup failure: the drill records the copy deleted.
-    const report = r.output as { cleanup?: { status: string }; cleanupError?: unknown } | undefined;
-    expect(report?.cleanupError).toBeUndefined();
+    expect(report?.cleanup).toMatchObject({ status: 'handed-over' });
+
+    // Act: RDS finishes the cluster; the stalled handler goes on, sees it available and adds its writer.
+    const id = finishCreating();
+    release();
+    const outcome = await handler;
+
+    // Assert: the writer it added is deleted with the cluster; nothing billed is left, the record forgotten.
+    expect(created).toEqual([auroraWriterId(id)]);
+    expect(instances.get(auroraWriterId(id))?.DBInstanceStatus).toBe('deleting');
+    expect(clusters.get(id)?.Status).toBe('deleting');
+    expect(outcome).toMatchObject({ outcome: 'deleted' });
+    expect(deps.deletions.records.size).toBe(0);
   });
 
-  it('adds no writer after the execution-ended rule tried to delete a cluster a stopped drill left creating', async () => {
+  it('the execution-ended rule hands over a cluster a stopped drill left creating; its event deletes it, adding no writer', async () => {
     // Prepare: the drill waits for its restore (token parked) and is stopped; the rule's delete is refused.
     const deps = depsWith(() => new Date());
     const e = (task: DrillTaskEvent['task'], state: object): DrillTaskEvent => ({
@@ -254,17 +345,31 @@ describe('an Aurora drill whose cluster is still creating when it ends', () => {
     const started = await runDrillTask(e('start', { database: DB }), deps);
     const restored = await runDrillTask(e('restore', await runDrillTask(e('select', started), deps)), deps);
     await runDrillTask({ ...e('await', restored), taskToken: 'token-1' }, deps);
-    await expect(
-      runDrillControl(drillExecutionEnded(REGION, '111122223333', 'drill-ledger-stopped', 'ABORTED'), deps),
-    ).rejects.toThrow('InvalidDBClusterStateFault');
+    const ended = await runDrillControl(
+      drillExecutionEnded(REGION, '111122223333', 'drill-ledger-stopped', 'ABORTED'),
+      deps,
+    );
+    expect(ended).toMatchObject({
+      cleanup: [
+        expect.objectContaining({
+          status: 'skipped',
+          reason: expect.stringContaining('still being created'),
+        }),
+      ],
+    });
+    expect(deps.deletions.records.size).toBe(1);
+    expect(deps.notifier.sent[0]!.lines.join('\n')).toMatch(
+      /Cleaned up its restored databases: aurora-cluster steward-drill-\S+ handed over \(RDS does not delete it/,
+    );
 
     // Act
-    const [id] = [...clusters.keys()];
-    clusters.get(id!)!.Status = 'available';
-    await runDrillControl(clusterCreated(id!), deps);
+    const id = finishCreating();
+    const outcome = await runDrillControl(clusterCreated(id), deps);
 
     // Assert
+    expect(outcome).toMatchObject({ outcome: 'deleted' });
     expect(created).toEqual([]);
+    expect(clusters.get(id)?.Status).toBe('deleting');
   });
 
   it('still adds the writer while the drill waits for its cluster (the event resumes it)', async () => {
@@ -278,11 +383,11 @@ describe('an Aurora drill whose cluster is still creating when it ends', () => {
     const restored = await runDrillTask(e('restore', await runDrillTask(e('select', started), deps)), deps);
     await runDrillTask({ ...e('await', restored), taskToken: 'token-1' }, deps);
 
-    const [id] = [...clusters.keys()];
-    clusters.get(id!)!.Status = 'available';
-    const outcome = await runDrillControl(clusterCreated(id!), deps);
+    const id = finishCreating();
+    const outcome = await runDrillControl(clusterCreated(id), deps);
 
-    expect(created).toEqual([auroraWriterId(id!)]);
+    expect(created).toEqual([auroraWriterId(id)]);
     expect(outcome).toMatchObject({ outcome: 'not-ready', status: 'creating-instance' });
+    expect(deps.deletions.records.size).toBe(0);
   });
 });

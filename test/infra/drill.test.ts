@@ -275,13 +275,8 @@ describe('drill state machine', () => {
       MaxAttempts: 3,
       BackoffRate: 2,
     });
-    // A copy RDS does not delete yet (still creating): waited for, every minute for half an hour.
-    expect(state('Cleanup').Retry?.at(-2)).toEqual({
-      ErrorEquals: ['DrillCopyBusy'],
-      IntervalSeconds: 60,
-      MaxAttempts: 30,
-      BackoffRate: 1,
-    });
+    // A copy RDS does not delete yet (still creating) is handed over, not waited for: no timer of its own.
+    expect(state('Cleanup').Retry?.flatMap((r) => r.ErrorEquals)).not.toContain('DrillCopyBusy');
     for (const [name, s] of taskStates()) {
       expect(s.Retry?.[0]?.ErrorEquals, name).toEqual(
         expect.arrayContaining([

@@ -248,6 +248,26 @@ describe('the drill state machine with an EBS verifier', () => {
     );
   });
 
+  it('gives up on no task before its Lambda function does: a timed-out Restore or CheckRestore must not act after Cleanup', () => {
+    // Step Functions stops waiting at a task's TimeoutSeconds but the invocation runs on to the function's own
+    // timeout: a Restore still running after its Catch sent the drill to Cleanup would create the copy after
+    // Cleanup found none (left to the janitor), a CheckRestore would add an Aurora writer to a deleted drill's copy.
+    const resources = (
+      vt.toJSON() as { Resources: Record<string, { Type: string; Properties?: { Timeout?: number } }> }
+    ).Resources;
+    // Not WaitForRestore: its timeout is the wait for the RDS event's token (then polling), not the invocation's.
+    const tasks = Object.entries(vdef.States).filter(
+      ([, st]) => st.Type === 'Task' && !st.Resource?.startsWith('arn:aws:states:'),
+    );
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const [name, st] of tasks) {
+      const fn = /function:([A-Za-z0-9]+)$/.exec(st.Resource ?? '')?.[1];
+      const timeout = fn ? resources[fn]?.Properties?.Timeout : undefined;
+      expect(timeout, `${name} invokes a function with a timeout`).toBeGreaterThan(0);
+      expect((st as { TimeoutSeconds?: number }).TimeoutSeconds, name).toBeGreaterThan(timeout!);
+    }
+  });
+
   it('makes VerifyVolumes the verify-volumes task of the drill function, caught into Cleanup', () => {
     const v = vdef.States.VerifyVolumes!;
     expect(v).toMatchObject({ Type: 'Task', Next: 'Cleanup' });

@@ -6,7 +6,13 @@ import type { DrillTaskEvent } from '../../shared/drill/state.js';
 import { type DrillDeps, runDrillTask } from '../../shared/drill/tasks.js';
 import type { VerificationReport } from '../../shared/drill/verification.js';
 import { memoryNotifier } from '../../shared/notify/notifier.js';
-import { fakeReportStore, fakeRestorePort, fakeTaskSignal, fakeTokenStore } from '../fakes/drill-ports.js';
+import {
+  fakeCopyDeletionLedger,
+  fakeReportStore,
+  fakeRestorePort,
+  fakeTaskSignal,
+  fakeTokenStore,
+} from '../fakes/drill-ports.js';
 
 // The synthesized drill definition run locally (infra/local-drill.ts) with the real drill tasks over in-memory
 // ports: the tasks' clock, their deps, and the cache drills' snapshot and verdict.
@@ -108,6 +114,7 @@ export const localDrillDeps = <O extends Partial<DrillDeps>>(
   now,
   restore: fakeRestorePort(config.region),
   tokens: fakeTokenStore(),
+  deletions: fakeCopyDeletionLedger(),
   signal: fakeTaskSignal(),
   reports: fakeReportStore(),
   network: {},

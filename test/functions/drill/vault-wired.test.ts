@@ -352,8 +352,16 @@ describe('what drills from the vault leave behind: the share record and the jani
     fake.staged = 'available';
     await run(task('cleanup', s), deps());
 
-    // Assert: recorded before the share is added; forgotten after it is removed
-    expect(log).toEqual(['SET #s = if_not_exists(#s, :s)', 'share', 'unshare', 'REMOVE #s']);
+    // Assert: recorded before the share is added; forgotten after it is removed (after the drill's own copy,
+    // itself recorded before its delete and forgotten once RDS accepted it)
+    expect(log).toEqual([
+      'SET #s = if_not_exists(#s, :s)',
+      'share',
+      'SET #s = if_not_exists(#s, :s)',
+      'REMOVE #s',
+      'unshare',
+      'REMOVE #s',
+    ]);
     expect(doc).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
       TableName: 'steward-prod-state',
       Key: { pk: SHARES_KEY },
@@ -370,7 +378,11 @@ describe('what drills from the vault leave behind: the share record and the jani
         },
       },
     });
-    expect(doc).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
+    expect(doc).toHaveReceivedNthCommandWith(UpdateCommand, 3, {
+      Key: { pk: 'drill-copy-deletions' },
+      UpdateExpression: 'REMOVE #s',
+    });
+    expect(doc).toHaveReceivedNthCommandWith(UpdateCommand, 4, {
       Key: { pk: SHARES_KEY },
       UpdateExpression: 'REMOVE #s',
       ExpressionAttributeNames: { '#s': shareKey('monthly-2026-02') },

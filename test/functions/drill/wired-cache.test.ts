@@ -8,8 +8,9 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../functions/drill/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { drillTargetId } from '../../../shared/drill/ids.js';
@@ -38,10 +39,15 @@ const task = drillTask;
 const ec = mockClient(ElastiCacheClient);
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
+// The state table: the janitor reads the drill copies being deleted (none).
+const doc = mockClient(DynamoDBDocumentClient);
+afterAll(() => doc.restore());
 beforeEach(() => {
   ec.reset();
   rds.reset();
   s3.reset();
+  doc.reset();
+  doc.on(GetCommand).resolves({});
   s3.on(GetObjectCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchKey' }));
 });
 

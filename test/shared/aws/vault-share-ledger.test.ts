@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { dynamoFastRestoreLedger, dynamoVaultShareLedger } from '../../../shared/aws/drill-stores.js';
+import {
+  dynamoCopyDeletionLedger,
+  dynamoFastRestoreLedger,
+  dynamoVaultShareLedger,
+} from '../../../shared/aws/drill-stores.js';
 import type {
+  CopyDeletion,
+  CopyDeletionLedger,
   FastRestoreLedger,
   FastRestoreRecord,
   VaultShare,
   VaultShareLedger,
 } from '../../../shared/drill/ports.js';
-import { fakeFastRestoreLedger, fakeVaultShareLedger } from '../../fakes/drill-ports.js';
+import {
+  fakeCopyDeletionLedger,
+  fakeFastRestoreLedger,
+  fakeVaultShareLedger,
+} from '../../fakes/drill-ports.js';
 import { motoStateTables } from '../../support/state-table.js';
 
 const VAULT = '999999999999';
@@ -122,5 +132,56 @@ describe('dynamoFastRestoreLedger against an emulated DynamoDB', () => {
   fastRestoreContract('dynamoFastRestoreLedger', async () => {
     const { doc, name } = await tables.table();
     return dynamoFastRestoreLedger(doc, name);
+  });
+});
+
+const copy = (over: Partial<CopyDeletion> = {}): CopyDeletion => ({
+  kind: 'aurora-cluster',
+  id: 'steward-drill-ledger-0a1b2c3d',
+  instanceId: 'steward-drill-ledger-0a1b2c3d-1',
+  drillId: 'monthly-ledger-2026-02',
+  region: 'eu-west-1',
+  since: '2026-02-01T06:10:00.000Z',
+  ...over,
+});
+const byCopyId = (a: CopyDeletion, b: CopyDeletion) =>
+  `${a.region}${a.id}`.localeCompare(`${b.region}${b.id}`);
+
+/** What every CopyDeletionLedger must do (the same store again: one item, an attribute per region and copy). */
+const copyDeletionContract = (name: string, make: () => Promise<CopyDeletionLedger>) =>
+  describe(`${name} (CopyDeletionLedger contract)`, () => {
+    it('lists every copy, keeps the first time, and forgets one copy of one region only', async () => {
+      // Prepare
+      const ledger = await make();
+      const instance = copy({
+        kind: 'rds-instance',
+        id: 'steward-drill-orders-1a2b3c4d',
+        drillId: 'adhoc-1',
+      });
+      delete instance.instanceId;
+      const dr = copy({ region: 'us-west-2' });
+
+      // Act
+      await ledger.record(copy());
+      await ledger.record(copy({ since: '2026-02-01T07:00:00.000Z', drillId: 'retried' }));
+      await ledger.record(instance);
+      await ledger.record(dr);
+      const all = await ledger.list();
+      await ledger.forget(copy());
+      await ledger.forget(copy({ id: 'steward-drill-never-00000000' }));
+
+      // Assert
+      expect(all.sort(byCopyId)).toEqual([copy(), instance, dr].sort(byCopyId));
+      expect((await ledger.list()).sort(byCopyId)).toEqual([instance, dr].sort(byCopyId));
+    });
+  });
+
+copyDeletionContract('fakeCopyDeletionLedger', async () => fakeCopyDeletionLedger());
+
+describe('dynamoCopyDeletionLedger against an emulated DynamoDB', () => {
+  const tables = motoStateTables();
+  copyDeletionContract('dynamoCopyDeletionLedger', async () => {
+    const { doc, name } = await tables.table();
+    return dynamoCopyDeletionLedger(doc, name);
   });
 });

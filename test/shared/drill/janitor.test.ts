@@ -7,12 +7,13 @@ import {
   planJanitor,
   runJanitor,
 } from '../../../shared/drill/janitor.js';
-import type { DrillCopy, DrillResource, VaultShare } from '../../../shared/drill/ports.js';
+import type { CopyDeletion, DrillCopy, DrillResource, VaultShare } from '../../../shared/drill/ports.js';
 import { PartialFailureError } from '../../../shared/errors.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { DrillDeps } from '../../../shared/drill/tasks.js';
 import { runDrillControl } from '../../../shared/drill/tasks.js';
 import {
+  fakeCopyDeletionLedger,
   fakeReportStore,
   fakeRestorePort,
   type FakeResource,
@@ -122,6 +123,46 @@ describe('runJanitor', () => {
     tags: { 'steward:drill': `drill-${id}`, 'steward:managed': 'true' },
     status: 'available',
     createdAt: hoursAgo(ageHours),
+  });
+
+  it('deletes a copy a drill handed over whatever its age, keeps one RDS still creates, and a dry run forgets nothing', async () => {
+    // Prepare: two young copies Cleanup handed over (RDS was creating them); one is now available.
+    const handed = (id: string): CopyDeletion => ({
+      kind: 'rds-instance',
+      id,
+      drillId: `drill-${id}`,
+      region: 'eu-west-1',
+      since: hoursAgo(1),
+    });
+    const run = async (dryRun: boolean) => {
+      const { deps, restore, notifier } = setup(
+        [drillCopy('ready', 1), { ...drillCopy('creating', 1), status: 'creating' }],
+        dryRun,
+      );
+      const deletions = fakeCopyDeletionLedger();
+      for (const id of ['ready', 'creating', 'gone']) await deletions.record(handed(id));
+      const result = await runJanitor({ ...deps, deletions });
+      return { result, restore, notifier, deletions };
+    };
+
+    // Act
+    const live = await run(false);
+    const dry = await run(true);
+
+    // Assert: the available one deleted and forgotten, the creating one kept quietly, a gone one's record forgotten.
+    expect(live.result.verdicts.map((v) => [v.resource.id, v.action])).toEqual([
+      ['ready', 'delete'],
+      ['creating', 'keep'],
+    ]);
+    expect(live.restore.removed).toEqual(['ready']);
+    expect([...live.deletions.records.values()].map((d) => d.id)).toEqual(['creating']);
+    expect(live.notifier.sent[0]!.lines[0]).toMatch(
+      /^Had to clean up after a drill: deleted rds-instance ready .*handed over by drill drill-ready's cleanup/,
+    );
+    // A dry run deletes and forgets nothing.
+    expect(dry.restore.removed).toEqual([]);
+    expect(dry.deletions.records.size).toBe(3);
+    expect(dry.result.outcomes).toEqual([expect.objectContaining({ status: 'planned' })]);
   });
 
   it('deletes leftovers and warns, naming each', async () => {
