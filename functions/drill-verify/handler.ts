@@ -9,7 +9,7 @@ import { runVerifyTask } from '../../shared/drill/verify-tasks.js';
 import type { PgConnection } from '../../shared/drill/verification.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
-import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger } from '../../shared/observability.js';
 import { once } from '../../shared/once.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type StageDeps, wireStage } from '../../shared/stage.js';
@@ -83,5 +83,4 @@ let deps: VerifyDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));
