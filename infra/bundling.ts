@@ -65,11 +65,23 @@ export const sdkAlias = (): Record<string, string> => (aliases ??= treeShakableS
  */
 export const VIA_REQUIRE = ['http', 'process'] as const;
 
-/** esbuild `alias` for `VIA_REQUIRE`: `http` and `node:http` to `infra/builtins/http.cjs`, and so on. */
+/**
+ * Built-ins a bundled package imports at its top but no function's path uses, each through a CommonJS shim
+ * (`infra/builtins/<file>.cjs`) whose exports are getters reading the built-in at their first use: the same
+ * objects when used, nothing loaded when not. `node:stream/web`, which @middy/core imports for its response
+ * streaming (off in every function), loads Node's whole WHATWG streams implementation: about 12 M
+ * instructions of drill-verify's cold start (callgrind, docs/benchmarks.md s17-cold-verify).
+ */
+export const ON_FIRST_USE = { 'stream/web': 'stream-web' } as const;
+
+/**
+ * esbuild `alias` for `VIA_REQUIRE` and `ON_FIRST_USE`: `http` and `node:http` to `infra/builtins/http.cjs`,
+ * `stream/web` and `node:stream/web` to `infra/builtins/stream-web.cjs`, and so on.
+ */
 export const builtinAlias = (): Record<string, string> =>
   Object.fromEntries(
-    VIA_REQUIRE.flatMap((m) => {
-      const shim = fileURLToPath(new URL(`./builtins/${m}.cjs`, import.meta.url));
+    [...VIA_REQUIRE.map((m) => [m, m]), ...Object.entries(ON_FIRST_USE)].flatMap(([m, file]) => {
+      const shim = fileURLToPath(new URL(`./builtins/${file}.cjs`, import.meta.url));
       return [
         [m, shim],
         [`node:${m}`, shim],

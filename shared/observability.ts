@@ -601,11 +601,12 @@ export const logMetrics = (m: Metrics) => ({
 /** The one structured logger; `service` is the capability name (set by POWERTOOLS_SERVICE_NAME). */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'steward' });
 
-/** The one EMF metrics emitter, namespace `Steward`. */
-export const metrics = new Metrics({
-  namespace: 'Steward',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'steward',
-});
+/**
+ * The one EMF metrics emitter, namespace `Steward`. Built in a pure call (its service read inside it), so a
+ * bundle that publishes no metrics (the drill verifier) drops it and the Metrics class.
+ */
+export const metrics = /* @__PURE__ */ (() =>
+  new Metrics({ namespace: 'Steward', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'steward' }))();
 
 /**
  * Count something that happened: sent only when it is above zero. CloudWatch bills a custom metric for

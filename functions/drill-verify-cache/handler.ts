@@ -6,7 +6,7 @@ import { loadEnv } from '../../shared/config/env.js';
 import { type CacheVerifyDeps, runCacheVerifyTask } from '../../shared/drill/cache-verify.js';
 import { CacheVerifyEnv } from '../../shared/drill/env.js';
 import { verifyRedis } from '../../shared/drill/redis/verify.js';
-import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger } from '../../shared/observability.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type StageDeps, wireStage } from '../../shared/stage.js';
 
@@ -44,5 +44,4 @@ let deps: CacheVerifyDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import middy from '@middy/core';
 import { rdsTokenSigner, verifierCredentials } from '../../shared/aws/db-login.js';
 import type { SecretCredentials } from '../../shared/aws/secrets.js';
@@ -10,7 +9,7 @@ import { runVerifyTask } from '../../shared/drill/verify-tasks.js';
 import type { PgConnection } from '../../shared/drill/verification.js';
 import { verifyDatabase } from '../../shared/drill/verifier/verify.js';
 import { warmUp } from '../../shared/drill/verifier/warmup.js';
-import { injectLambdaContext, logger, logMetrics, metrics } from '../../shared/observability.js';
+import { injectLambdaContext, logger } from '../../shared/observability.js';
 import { once } from '../../shared/once.js';
 import { readableStacks } from '../../shared/stack-traces.js';
 import { type StageDeps, wireStage } from '../../shared/stage.js';
@@ -36,8 +35,10 @@ const secretsOnFirstRead = (region: string): SecretCredentials => {
 export const run = (event: unknown, deps: VerifyDeps) => runVerifyTask(event, deps);
 
 /**
- * TLS for connections to restored copies. `verify-full`: certificate chain AND host name checked,
- * trusting Node's roots plus the RDS CA bundle (a `ca` option replaces the roots, so both are given).
+ * TLS for connections to restored copies. `verify-full`: certificate chain AND host name checked, against
+ * the RDS CA bundle, which issues every RDS and Aurora server certificate (a `ca` option replaces Node's
+ * roots: no public CA signs a restored copy's certificate, and Node's ~140 roots would be parsed as PEM on
+ * every connection, and read at import by `tls.rootCertificates`, ~41 M instructions of each cold start).
  * Without the bundle only Node's roots are trusted and RDS certificates fail to verify, loudly.
  * `require`: encrypted, unverified; only when PG_SSL_MODE says so.
  */
@@ -54,7 +55,7 @@ export const sslOptions = (
     logger.warn('RDS CA bundle not found: only Node.js root CAs are trusted', { caFile: env.PG_CA_FILE });
     return { rejectUnauthorized: true };
   }
-  return { rejectUnauthorized: true, ca: [...rootCertificates, bundle] };
+  return { rejectUnauthorized: true, ca: [bundle] };
 };
 
 /**
@@ -82,5 +83,4 @@ let deps: VerifyDeps | undefined;
 export const handler = middy()
   .use(readableStacks())
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler((event: unknown) => run(event, (deps ??= wire(wireStage()))));

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildFunction,
   builtinAlias,
+  ON_FIRST_USE,
   functionBuildOptions,
   lambdaEsbuildOptions,
   outputsRelativeTo,
@@ -331,8 +332,9 @@ describe('what each function bundle carries', () => {
     for (const fn of FUNCTIONS) expect(code(fn).includes('steward-watchdog'), fn).toBe(false);
   });
 
-  it('no function imports node:http or node:process as ESM: their ESM view loads what no function uses', () => {
-    const esm = new RegExp(`(from|import)\\s*"(node:)?(${VIA_REQUIRE.join('|')})"`, 'g');
+  it('no function imports node:http, node:process or node:stream/web as ESM: they load what no function uses', () => {
+    const names = [...VIA_REQUIRE, ...Object.keys(ON_FIRST_USE)];
+    const esm = new RegExp(`(from|import)\\s*"(node:)?(${names.join('|')})"`, 'g');
     for (const fn of FUNCTIONS) {
       for (const [name, text] of Object.entries(files[fn]))
         expect(text.match(esm), `${fn} ${name}`).toBeNull();
@@ -456,6 +458,48 @@ describe('built-ins through CommonJS (infra/bundling.ts, VIA_REQUIRE)', () => {
       });
       expect(seen.http).toBe(http);
       expect(seen.env).toBe(process.env);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('read node:stream/web at the first use of an export: every export of the built-in, the same objects', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'steward-builtins-'));
+    const entry = join(dir, 'entry.mjs');
+    writeFileSync(
+      entry,
+      [
+        "import { ReadableStream } from 'node:stream/web';",
+        "import * as web from 'stream/web';",
+        'export const seen = () => ({ ReadableStream, web: { ...web } });',
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'out.mjs');
+    await build({
+      ...lambdaEsbuildOptions,
+      alias: builtinAlias(),
+      entryPoints: [entry],
+      outfile,
+      logLevel: 'silent',
+    });
+    const require = createRequire(import.meta.url);
+    const web = require('node:stream/web') as Record<string, unknown>;
+
+    try {
+      // Act
+      const { seen } = (await import(pathToFileURL(outfile).href)) as {
+        seen: () => { ReadableStream: unknown; web: Record<string, unknown> };
+      };
+      const got = seen();
+
+      // Assert
+      expect(readFileSync(outfile, 'utf8')).not.toMatch(/from\s*"(node:)?stream\/web"/);
+      expect(got.ReadableStream).toBe(web.ReadableStream);
+      // Its named exports (a CommonJS module's namespace also has `default`: the shim's exports object).
+      const named = Object.keys(got.web).filter((k) => k !== 'default');
+      expect(named.sort()).toEqual(Object.keys(web).sort());
+      for (const [name, value] of Object.entries(web)) expect(got.web[name], name).toBe(value);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
