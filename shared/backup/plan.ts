@@ -91,6 +91,11 @@ export interface PlanOptions {
   quotaWarnPercent: number;
   /** The run's account: its snapshots carry `steward:account`, and `steward:region` (the database's). */
   place?: Pick<Place, 'account'>;
+  /**
+   * Planned snapshot ids that exist already (a retried run's, after a throttled or failed create): the quota's
+   * `used` counts them, so the guard does not count them again, nor refuses them (their create finds them).
+   */
+  taken?: ReadonlySet<string>;
 }
 
 /** What an ad-hoc snapshot request adds: why, how long to keep it, and what names it (see BackupRequest). */
@@ -209,7 +214,8 @@ export const replicaCoveredBy = (
 
 /**
  * Refuse every create that a full quota cannot take, and report quotas at or above the warning share.
- * Only quotas of `kinds` are considered, so a Redis-only policy does not report the RDS quota.
+ * Only quotas of `kinds` are considered, so a Redis-only policy does not report the RDS quota. A create whose
+ * snapshot exists already (`opts.taken`: a retried run) is in the quota's `used`: it is not counted again.
  */
 const guardQuotas = (
   plan: BackupPlan,
@@ -223,7 +229,8 @@ const guardQuotas = (
     if (!kinds.has(kind)) continue;
     const q = quotas.find((x) => x.name === name);
     if (!q || q.max <= 0) continue;
-    const isCreate = (a: BackupAction) => a.action === 'create' && a.db.kind === kind;
+    const isCreate = (a: BackupAction) =>
+      a.action === 'create' && a.db.kind === kind && !opts.taken?.has(a.snapshotId);
     const planned = actions.filter(isCreate).length;
     const after = q.used + planned;
     const base = { quota: q.name, used: q.used, max: q.max, planned };

@@ -16,7 +16,7 @@ import {
   reconcileCacheDr,
 } from './cache-dr.js';
 import { type CopyReconcile, type DrLag, reconcileCopies } from './copies.js';
-import type { CopyPlan } from './copy-plan.js';
+import type { CopyKind, CopyPlan } from './copy-plan.js';
 import {
   type BackupAction,
   type BackupPlan,
@@ -257,6 +257,40 @@ const readQuotas = async (deps: BackupDeps): Promise<{ quotas: Quota[]; outcomes
   }
 };
 
+/**
+ * A plan the quota guard refused or warned about may count snapshots an earlier attempt of the same run took
+ * (a retry after a throttled or failed create: the ids are deterministic, and the quota's `used` already
+ * counts them). Only then, their ids are looked up (one DescribeDB(Cluster)Snapshots per kind near its quota)
+ * and the run planned again without counting them. A failed lookup keeps the plan as it was.
+ */
+const lessTaken = async (
+  deps: BackupDeps,
+  plan: BackupPlan,
+  replan: (quotas: readonly Quota[], taken?: ReadonlySet<string>) => BackupPlan,
+  quotas: readonly Quota[],
+): Promise<BackupPlan> => {
+  const reader = deps.readers?.primary;
+  if (!reader || !plan.findings.length) return plan;
+  const near = new Set(plan.findings.map((f) => f.quota));
+  const creates = replan([])
+    .actions.filter(isCreate)
+    .filter((a) => near.has(QUOTA_BY_KIND[a.db.kind] ?? ''));
+  if (!creates.length) return plan;
+  try {
+    const taken = new Set<string>();
+    for (const kind of new Set(creates.map((a) => a.db.kind as CopyKind))) {
+      const ids = creates.filter((a) => a.db.kind === kind).map((a) => a.snapshotId);
+      for (const s of await reader.some(kind, ids)) taken.add(s.id);
+    }
+    return taken.size ? replan(quotas, taken) : plan;
+  } catch (e) {
+    logger.warn('could not look up the snapshots a retried run took; the quota guard counts them', {
+      error: errorMessage(e),
+    });
+    return plan;
+  }
+};
+
 const opts = (deps: BackupDeps) => ({
   quotaWarnPercent: deps.config.backup.quotaWarnPercent,
   ...(deps.place ? { place: deps.place } : {}),
@@ -277,7 +311,12 @@ const scheduled = async (
     deps.primary.listDatabases(policy.kinds),
     guarded ? readQuotas(deps) : { quotas: [], outcomes: [] },
   ]);
-  const backup = planBackups(databases, req.policy, policy, quotas, req.scheduledTime, opts(deps));
+  const plan = (q: readonly Quota[], taken?: ReadonlySet<string>) =>
+    planBackups(databases, req.policy, policy, q, req.scheduledTime, {
+      ...opts(deps),
+      ...(taken ? { taken } : {}),
+    });
+  const backup = await lessTaken(deps, plan(quotas), plan, quotas);
   const outcomes = [...quotaOutcomes, ...(await act(backup, deps, dryRun, false))];
   // New snapshots are still `creating`: the hourly reconcile or the RDS "created" event copies them.
   const copies = await reconcileAfterBackup(deps, dryRun);
@@ -300,7 +339,9 @@ const adhoc = async (
   const found = findDatabase(databases, req.resource);
   if ('error' in found) throw new EventShapeError('Unknown resource', [`resource: ${found.error}`]);
   const when = req.requestedAt ?? deps.now();
-  const backup = planSnapshot(found.db, databases, req, quotas, when, opts(deps));
+  const plan = (q: readonly Quota[], taken?: ReadonlySet<string>) =>
+    planSnapshot(found.db, databases, req, q, when, { ...opts(deps), ...(taken ? { taken } : {}) });
+  const backup = await lessTaken(deps, plan(quotas), plan, quotas);
   return { backup, outcomes: [...quotaOutcomes, ...(await act(backup, deps, dryRun, true))] };
 };
 

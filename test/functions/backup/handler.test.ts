@@ -11,7 +11,12 @@ import { AwsCallError, EventShapeError, PartialFailureError } from '../../../sha
 import type { Database, Quota, Snapshot } from '../../../shared/model.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { metrics } from '../../../shared/observability.js';
-import { fakeBackupPort, fakeCopyPort, fakeSnapshotArn } from '../../fakes/backup-ports.js';
+import {
+  fakeBackupPort,
+  fakeCopyPort,
+  fakeSnapshotArn,
+  fakeSnapshotReader,
+} from '../../fakes/backup-ports.js';
 import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
 
 const PRIMARY = 'eu-west-1';
@@ -324,6 +329,43 @@ describe('scheduled backup', () => {
     // Assert
     expect(primary.created.map((c) => c.kind)).toEqual(['aurora-cluster']);
     expect(result.severity).toBe('critical');
+  });
+
+  it('does not count twice against the quota the snapshot a failed run took before its retry', async () => {
+    // Prepare: ManualSnapshots 98/100 fits orders-db and billing-db; billing-db's create is throttled, the run
+    // fails and is retried. By then orders-db's snapshot is in the quota's 99.
+    const { deps, primary, primaryStore } = fakeDeps({
+      quotas: [{ name: 'ManualSnapshots', used: 98, max: 100 }],
+    });
+    deps.readers = {
+      primary: fakeSnapshotReader(primaryStore),
+      dr: fakeSnapshotReader(fakeSnapshotStore(DR)),
+    };
+    primary.failCreate.set(
+      'billing-db',
+      new AwsCallError('CreateDBSnapshot', 'billing-db', new Error('Rate exceeded')),
+    );
+    await expect(run(clone(scheduledEvent), deps)).rejects.toThrow(PartialFailureError);
+    primary.failCreate.clear();
+    primary.quotaList = [{ name: 'ManualSnapshots', used: 99, max: 100 }];
+
+    // Act
+    const retry = await run(clone(scheduledEvent), deps);
+
+    // Assert: the retry takes billing-db's snapshot, and finds orders-db's already there.
+    expect(primary.created.filter((c) => c.kind === 'rds-instance').map((c) => c.dbId)).toEqual([
+      'orders-db',
+      'billing-db',
+    ]);
+    expect(retry.outcomes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ resource: 'orders-db', action: 'create-snapshot', status: 'already-done' }),
+        expect.objectContaining({ resource: 'billing-db', action: 'create-snapshot', status: 'done' }),
+      ]),
+    );
+    expect(retry.backup!.findings).toEqual([
+      expect.objectContaining({ severity: 'warning', quota: 'ManualSnapshots', used: 99, planned: 1 }),
+    ]);
   });
 
   it('finishes the other databases, notifies, then throws PartialFailureError when one create fails', async () => {

@@ -358,6 +358,64 @@ describe('planBackups', () => {
     expect(creates(plan.actions).map((a) => a.db.id)).toEqual(['sessions']);
   });
 
+  it('does not count against the quota again a snapshot a retried run already took', () => {
+    // Prepare: the first attempt took orders-db's snapshot (ManualSnapshots 98 -> 99) and failed billing-db's
+    // (throttled); the retry plans both again with the same deterministic ids.
+    const first = planBackups(
+      databases,
+      'daily',
+      daily,
+      [{ name: 'ManualSnapshots', used: 98, max: 100 }],
+      when,
+      opts,
+    );
+    const taken = new Set([(byId(first.actions, 'orders-db') as { snapshotId: string }).snapshotId]);
+
+    // Act
+    const retry = planBackups(
+      databases,
+      'daily',
+      daily,
+      [{ name: 'ManualSnapshots', used: 99, max: 100 }],
+      when,
+      {
+        ...opts,
+        taken,
+      },
+    );
+
+    // Assert: 99 used + 1 new fits; orders-db's create stays (it finds its snapshot already there).
+    expect(creates(retry.actions).map((a) => a.db.id)).toEqual(['orders-db', 'billing-db', 'analytics']);
+    expect(retry.findings).toEqual([
+      expect.objectContaining({ severity: 'warning', quota: 'ManualSnapshots', used: 99, planned: 1 }),
+    ]);
+    expect(retry.findings[0]!.message).toContain('100/100 after this run');
+  });
+
+  it('still refuses when the snapshots not yet taken do not fit', () => {
+    // Prepare
+    const first = planBackups(databases, 'daily', daily, roomy, when, opts);
+    const taken = new Set([(byId(first.actions, 'orders-db') as { snapshotId: string }).snapshotId]);
+
+    // Act
+    const plan = planBackups(
+      databases,
+      'daily',
+      daily,
+      [{ name: 'ManualSnapshots', used: 100, max: 100 }],
+      when,
+      {
+        ...opts,
+        taken,
+      },
+    );
+
+    // Assert
+    expect(byId(plan.actions, 'billing-db')).toMatchObject({ action: 'skip', reason: 'quota-full' });
+    expect(byId(plan.actions, 'orders-db')).toMatchObject({ action: 'create' });
+    expect(plan.findings[0]).toMatchObject({ severity: 'critical', planned: 1 });
+  });
+
   it('never lets the creates of a guarded kind exceed the quota (property)', () => {
     const arbDb = fc.record({
       kind: fc.constantFrom<ResourceKind>('rds-instance', 'aurora-cluster', 'elasticache'),
