@@ -2,6 +2,7 @@ import {
   CopyDBSnapshotCommand,
   type CopyDBSnapshotCommandInput,
   type DBSnapshot,
+  DescribeAccountAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   type DescribeDBSnapshotsCommandInput,
@@ -42,6 +43,8 @@ export interface MockedDrEstate {
 }
 
 const PAGE = 100;
+/** The mocked account's manual snapshot quotas per region (raised: 500 databases keep 30 days each). */
+const MANUAL_SNAPSHOT_QUOTA = 100_000;
 
 const regionOf = async (getClient: () => { config: { region: unknown } }) =>
   (await (getClient().config.region as () => Promise<string>)()) as string;
@@ -98,6 +101,18 @@ export const installDrEstate = (state: DrEstateState, rds: RdsStub, ddb: Documen
       describe(state.regions[await regionOf(getClient)] ?? [], input),
     );
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  // The DR copy guard's quota read: every manual snapshot of the region counts, under a quota raised as an
+  // estate this size needs (the default is 100 a region).
+  rds.on(DescribeAccountAttributesCommand).callsFake(async (_input: unknown, getClient) => {
+    const all = state.regions[await regionOf(getClient)] ?? [];
+    const used = all.filter((s) => s.SnapshotType === 'manual').length;
+    return {
+      AccountQuotas: [
+        { AccountQuotaName: 'ManualSnapshots', Used: used, Max: MANUAL_SNAPSHOT_QUOTA },
+        { AccountQuotaName: 'ManualClusterSnapshots', Used: 0, Max: MANUAL_SNAPSHOT_QUOTA },
+      ],
+    };
+  });
   rds.on(CopyDBSnapshotCommand).callsFake(async (input: CopyDBSnapshotCommandInput, getClient) => {
     const region = await regionOf(getClient);
     const sourceRegion = input.SourceDBSnapshotIdentifier!.split(':')[3]!;

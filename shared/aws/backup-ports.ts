@@ -35,6 +35,7 @@ export const awsCopyPort = (rds: RdsBackup, ebs?: EbsBackup): CopyPort => ({
     if (!ebs) throw new TypeError('EBS is not wired in this copy port');
     return ebs.copySnapshot(input);
   },
+  quotas: () => rds.quotas(),
 });
 
 /** SnapshotReader over one region's RDS reader and (when given) its EBS adapter's set reads. */

@@ -1,7 +1,7 @@
 import type { StewardConfig } from '../config/schema.js';
 import { drLagObjectiveSeconds } from '../report/schedule.js';
-import { AwsCallError } from '../errors.js';
-import type { Outcome, Snapshot } from '../model.js';
+import { AwsCallError, errorMessage } from '../errors.js';
+import type { Outcome, Quota, Snapshot } from '../model.js';
 import { logger, metrics, MetricUnit } from '../observability.js';
 import { failedOutcome, settleEach } from '../outcomes.js';
 import { FANOUT, mapLimit } from '../pool.js';
@@ -57,6 +57,7 @@ import { SNAPSHOT_COPIED_EVENT_IDS, SNAPSHOT_CREATED_EVENT_IDS, type SnapshotTri
 import { namedBySteward, snapshotId } from './ids.js';
 import type { CacheDrPort } from './cache-dr.js';
 import { originRegion } from './copy-origin.js';
+import { guardCopyQuotas, QUOTA_BY_KIND, QUOTA_READ } from './plan.js';
 
 /** What a copy reconcile needs: the listings, the copy port, and (deployed) the readers and the queue. */
 export interface CopyDeps {
@@ -619,6 +620,67 @@ const lagOf = (d: DatabaseDr): DrLag => ({ ...d, missing: d.missing.length });
 const lagFromQueue = (q: QueuedLag): DrLag => q;
 
 /**
+ * The DR region's manual snapshot quota guard (`guardCopyQuotas`) over a run's RDS and Aurora copies to
+ * start: one DescribeAccountAttributes in the DR region, only for a run that would start one. The refused
+ * copies leave `start` for `skipped` (named database, quota and region) and return to the queue (`requeue`);
+ * without a queue, the next listing finds them missing again. An unreadable quota costs no copy: the run goes
+ * on unguarded and says so (AWS still refuses a copy past the quota). Warnings only from a run without an
+ * event (hourly, after a backup), so the events' runs of a region near its quota do not each warn.
+ */
+const guardDrQuota = async (
+  deps: CopyDeps,
+  plan: CopyPlan,
+  scheduled: readonly QueuedCopy[],
+  warn: boolean,
+): Promise<{ plan: CopyPlan; requeue: QueuedCopy[]; outcomes: Outcome[] }> => {
+  const guarded = plan.start.some((c) => QUOTA_BY_KIND[c.source.kind] !== undefined);
+  if (!deps.dr.quotas || !guarded) return { plan, requeue: [], outcomes: [] };
+  const region = deps.dr.region;
+  let quotas: Quota[];
+  try {
+    quotas = await deps.dr.quotas();
+  } catch (e) {
+    logger.warn('DR quota unreadable, copying without the quota guard', { region, error: errorMessage(e) });
+    return {
+      plan,
+      requeue: [],
+      outcomes: [
+        {
+          resource: `manual snapshot quotas in ${region}`,
+          action: QUOTA_READ,
+          status: 'skipped',
+          reason: `DR quota guard off: ${errorMessage(e)}`,
+        },
+      ],
+    };
+  }
+  const guard = guardCopyQuotas(
+    plan.start,
+    quotas,
+    region,
+    warn ? deps.config.backup.quotaWarnPercent : undefined,
+  );
+  const queued = (c: CopyAction) => scheduled.find((q) => q.snapshot.id === c.source.id);
+  return {
+    plan: {
+      ...plan,
+      start: guard.start,
+      skipped: [
+        ...plan.skipped,
+        ...guard.refused.map(({ copy, why }) => ({
+          source: copy.source,
+          reason: 'dr-quota-full' as const,
+          detail: `${why}: the copy of ${queued(copy)?.db ?? copy.source.id} (${copy.targetId}) waits; a later run copies it`,
+        })),
+      ],
+      ...(guard.findings.length ? { findings: guard.findings } : {}),
+    },
+    requeue: guard.refused.flatMap(({ copy }) => queued(copy) ?? []),
+    outcomes: [],
+  };
+};
+
+/**
  * Plan and start DR copies. With a trigger (an RDS event naming a snapshot) and the queue, only that
  * database is observed (three targeted describes) and the destination's queue says what else waits. Without
  * one (hourly, after a scheduled backup), the queue's copies in flight are read and only the databases they
@@ -725,12 +787,16 @@ export const reconcileCopies = async (
     deps.config.region,
   );
   // An event's run reports its own database's waiting copies; the queue's length says how many others wait.
-  const plan: CopyPlan = scoped
+  const scopedPlan: CopyPlan = scoped
     ? {
         ...full,
         deferred: full.deferred.filter((d) => scoped.has(dbKey(d.source.kind, d.db))),
       }
     : full;
+  // The DR region's manual snapshot quotas take the copies too: what they cannot take goes back in the queue.
+  const quota = await guardDrQuota(deps, scopedPlan, schedule.start, trigger === undefined);
+  const plan = quota.plan;
+  requeue.push(...quota.requeue);
 
   const started: Outcome[] = dryRun
     ? plan.start.map((c) => ({
@@ -798,7 +864,7 @@ export const reconcileCopies = async (
   }));
   return {
     copies: mode === 'sweep' ? plan : { ...plan, queued: schedule.queue.pending.length },
-    outcomes: [...unread, ...readFailures, ...started, ...deferred, ...skipped],
+    outcomes: [...unread, ...readFailures, ...quota.outcomes, ...started, ...deferred, ...skipped],
     ...(drLag ? { drLag } : {}),
   };
 };

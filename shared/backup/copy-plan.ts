@@ -3,6 +3,7 @@ import type { ResourceKind, Snapshot } from '../model.js';
 import { isManaged, Tag, type Tags } from '../tags.js';
 import { isCopyOf, mayBeCopyFrom } from './copy-origin.js';
 import { drCopyId, namedBySteward } from './ids.js';
+import type { QuotaFinding } from './plan.js';
 
 /**
  * Cross-region copies in progress per destination region, as AWS documents them: 20 DB snapshot copies
@@ -73,7 +74,9 @@ export type CopySkipReason =
   /** The source snapshot failed; there is nothing to copy. */
   | 'source-failed'
   /** A copy with this id exists in the DR region but failed; delete it to retry. */
-  | 'copy-failed';
+  | 'copy-failed'
+  /** The DR region's manual snapshot quota cannot take it now; a later run copies it (`guardCopyQuotas`). */
+  | 'dr-quota-full';
 
 export interface CopyPlan {
   /** Copies already in progress in the DR region (counted against the limit). */
@@ -89,6 +92,8 @@ export interface CopyPlan {
   alreadyCopied: number;
   /** Databases whose next copy waits in the destination's queue after this run (every database's). */
   queued?: number;
+  /** The DR region's manual snapshot quotas, when full or near it (`guardCopyQuotas`). */
+  findings?: QuotaFinding[];
 }
 
 // `incomplete`: an EBS set copy with parts missing and none in progress (a run stopped between its copies).

@@ -253,6 +253,61 @@ const guardQuotas = (
   return { ...plan, actions, findings: [...plan.findings, ...findings] };
 };
 
+/** The outcome action of a quota that could not be read (the run goes on unguarded and warns). */
+export const QUOTA_READ = 'read-quota';
+
+/** The copies `guardCopyQuotas` lets start, the ones it refused (and why), and its findings. */
+export interface CopyQuotaGuard<T> {
+  start: T[];
+  refused: { copy: T; why: string }[];
+  findings: QuotaFinding[];
+}
+
+/**
+ * The primary's quota guard for DR copies: a copy is a manual snapshot of the DR region, counted against its
+ * quota of the copy's kind. The copies that fit start, in the order given (the schedule's: oldest-missing
+ * first); the rest are refused (they wait for a later run: retention deleting expired copies, or a raised
+ * quota, makes room). With `warnPercent`, a quota at or above that share after the copies is a warning. Pure.
+ */
+export const guardCopyQuotas = <T extends { source: { kind: ResourceKind } }>(
+  starts: readonly T[],
+  quotas: readonly Quota[],
+  region: string,
+  warnPercent?: number,
+): CopyQuotaGuard<T> => {
+  const refused: CopyQuotaGuard<T>['refused'] = [];
+  const findings: QuotaFinding[] = [];
+  for (const [kind, name] of Object.entries(QUOTA_BY_KIND) as [ResourceKind, string][]) {
+    const q = quotas.find((x) => x.name === name);
+    const of = starts.filter((c) => c.source.kind === kind);
+    if (!q || q.max <= 0 || !of.length) continue;
+    const room = Math.max(0, q.max - q.used);
+    const base = { quota: q.name, used: q.used, max: q.max, planned: of.length };
+    if (of.length > room) {
+      const why =
+        room === 0
+          ? `${q.name} quota full (${q.used}/${q.max} used) in ${region}`
+          : `${q.name} quota ${q.used}/${q.max} used in ${region}: room for ${room} of ${of.length} copies`;
+      const waiting = of.slice(room);
+      for (const copy of waiting) refused.push({ copy, why });
+      findings.push({
+        severity: 'critical',
+        ...base,
+        message: `${why}; ${waiting.length} DR ${kind} copies wait until retention or a raised quota makes room`,
+      });
+    } else if (warnPercent !== undefined && (q.used + of.length) * 100 >= q.max * warnPercent) {
+      const after = q.used + of.length;
+      findings.push({
+        severity: 'warning',
+        ...base,
+        message: `${q.name} quota in ${region} at ${Math.floor((after * 100) / q.max)}% (${after}/${q.max} after this run's DR copies; warning at ${warnPercent}%)`,
+      });
+    }
+  }
+  const out = new Set(refused.map((r) => r.copy));
+  return { start: starts.filter((c) => !out.has(c)), refused, findings };
+};
+
 /**
  * Plan one scheduled backup run: every database tagged `steward:backup=<policyName>` of a kind the policy
  * covers gets a create (deterministic id, ownership tags); everything else gets a skip with its reason.

@@ -50,6 +50,11 @@ export interface CopyPort {
   readonly region: string;
   /** Start one copy; a copy with the target id already existing counts as done. */
   copySnapshot(input: CopySnapshotInput): Promise<'started' | 'already-done'>;
+  /**
+   * This region's manual snapshot quotas (`ManualSnapshots`, `ManualClusterSnapshots`), which RDS and Aurora
+   * copies count against; absent, copies are not guarded.
+   */
+  quotas?(): Promise<Quota[]>;
 }
 
 /** Port: the manual snapshots of one region, as plain data (what the DR copy reconciler compares). */

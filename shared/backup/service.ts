@@ -24,6 +24,7 @@ import {
   planBackups,
   planSnapshot,
   QUOTA_BY_KIND,
+  QUOTA_READ,
 } from './plan.js';
 import type { MaintenanceItem } from './maintenance.js';
 import type {
@@ -236,8 +237,6 @@ const cacheDrAfter = async (deps: BackupDeps, dryRun: boolean, snapshot?: string
   }
 };
 
-const QUOTA_READ = 'read-quota';
-
 /**
  * Read the snapshot quotas. An unreadable quota (AccessDenied, an endpoint without the call) must not cost
  * the backup itself: AWS still refuses a snapshot past the quota, so we go on unguarded and warn.
@@ -356,8 +355,14 @@ const worstLag = (lag: readonly DrLag[]) =>
 const count = (outcomes: readonly Outcome[], action: string, status: Outcome['status']) =>
   outcomes.filter((o) => o.action === action && o.status === status).length;
 
+/** The run's quota findings: the primary's (its backups) and the DR region's (its copies). */
+const findingsOf = (d: Pick<Draft, 'backup' | 'copies'>) => [
+  ...(d.backup?.findings ?? []),
+  ...(d.copies?.findings ?? []),
+];
+
 const severityOf = (d: Draft, dryRun: boolean): Severity => {
-  const findings = d.backup?.findings ?? [];
+  const findings = findingsOf(d);
   if (d.outcomes.some((o) => o.status === 'failed')) return 'critical';
   // A dry run only planned: what it found is worth a look (warning), never a page.
   if (findings.some((f) => f.severity === 'critical')) return dryRun ? 'warning' : 'critical';
@@ -378,8 +383,10 @@ const summarize = (req: BackupRun, d: Draft, dryRun: boolean): string => {
   const failed = d.outcomes.filter((o) => o.status === 'failed').length;
   const copied = count(d.outcomes, COPY, dryRun ? 'planned' : 'done');
   const copiedBefore = count(d.outcomes, COPY, 'already-done');
+  const refused = d.copies?.skipped.filter((s) => s.reason === 'dr-quota-full').length ?? 0;
   const copies = d.copies
     ? `DR copies ${copied} ${dryRun ? 'planned' : 'started'}${copiedBefore ? `, ${copiedBefore} already copied` : ''}, ${d.copies.deferred.length} deferred` +
+      (refused ? `, ${refused} waiting for the DR quota` : '') +
       (d.copies.queued ? `, ${d.copies.queued} databases queued` : '')
     : undefined;
   const existedText = existed ? `, ${existed} already existed` : '';
@@ -428,7 +435,7 @@ const redisDrText = (outcomes: readonly Outcome[], dryRun: boolean): string | un
  * outcomes as a bounded summary (failures first, the first few of each group named, the rest counted).
  */
 const detailLines = (d: Draft, report: RunReportResult): string[] => {
-  const findings = d.backup?.findings ?? [];
+  const findings = findingsOf(d);
   return [
     ...countLines(d.outcomes),
     ...runReportLines(report),
@@ -566,7 +573,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
           severity,
           summary,
           counts: outcomeCounts(draft.outcomes),
-          findings: draft.backup?.findings ?? [],
+          findings: findingsOf(draft),
           outcomes: draft.outcomes,
           // Per-database DR lag lives here (and in the log and `steward status`), not in 500 custom metrics.
           ...(draft.drLag ? { drLag: draft.drLag } : {}),
@@ -582,7 +589,7 @@ export const runBackup = async (req: BackupRequest, deps: BackupDeps): Promise<B
           dryRun,
           counts: outcomeCounts(draft.outcomes),
           report: report.status === 'written' ? report.link.uri : null,
-          findings: (draft.backup?.findings ?? []).slice(0, TOP_N),
+          findings: findingsOf(draft).slice(0, TOP_N),
           failures: failures.slice(0, TOP_FAILURES),
         },
       }),

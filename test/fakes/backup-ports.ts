@@ -101,14 +101,31 @@ export const fakeBackupPort = (
 /** In-memory CopyPort; started copies appear in `store` as `copying`, with the source region set. */
 export interface FakeCopyPort extends CopyPort {
   copies: CopySnapshotInput[];
+  /** The DR region's manual snapshot quotas (`quotas` is there only when given), and how often they were read. */
+  quotaList?: Quota[];
+  quotaReads: number;
   /** Target id → error that `copySnapshot` rejects with for it. */
   failCopy: Map<string, unknown>;
 }
 
-export const fakeCopyPort = (region: string, store?: FakeSnapshotStore): FakeCopyPort => {
+export const fakeCopyPort = (
+  region: string,
+  store?: FakeSnapshotStore,
+  quotas?: readonly Quota[],
+): FakeCopyPort => {
   const port: FakeCopyPort = {
     region,
     copies: [],
+    quotaReads: 0,
+    ...(quotas
+      ? {
+          quotaList: [...quotas],
+          quotas: async () => {
+            port.quotaReads++;
+            return (port.quotaList ?? []).map((q) => ({ ...q }));
+          },
+        }
+      : {}),
     failCopy: new Map(),
     copySnapshot: async (input) => {
       if (port.failCopy.has(input.targetId)) throw port.failCopy.get(input.targetId);

@@ -133,11 +133,12 @@ describe('DR copies driven by RDS events', () => {
       event.detail.SourceIdentifier = done;
       const result = await run(event, deps);
 
-      // Assert: three describes of its database, the queue read and written, the next copy read and started.
+      // Assert: three describes of its database, the queue read and written, the next copy read, the DR
+      // region's quota read (DescribeAccountAttributes) and the copy started.
       const perEvent = calls();
       // With 10 databases nothing else waits, so the slot goes to the same database's older snapshot.
       expect(perEvent).toEqual(
-        n > 20 ? { rds: 5, dynamodb: 2, describes: 4 } : { rds: 4, dynamodb: 2, describes: 3 },
+        n > 20 ? { rds: 6, dynamodb: 2, describes: 4 } : { rds: 5, dynamodb: 2, describes: 3 },
       );
       expect(result.copies!.start).toHaveLength(1);
       // The hourly full listing pages through both regions: it grows with the estate, the event does not.
@@ -163,8 +164,9 @@ describe('DR copies driven by RDS events', () => {
     const result = await run(event, deps);
 
     // Assert: the queue read and written, the next queued source read again and copied; the finished copy
-    // itself is not described (the event says it finished, the queue says nothing of it waits).
-    expect(aws.calls()).toEqual({ rds: 2, dynamodb: 2, describes: 1, listings: 0 });
+    // itself is not described (the event says it finished, the queue says nothing of it waits); the DR
+    // region's quota read before the copy.
+    expect(aws.calls()).toEqual({ rds: 3, dynamodb: 2, describes: 1, listings: 0 });
     expect(result.copies!.start).toHaveLength(1);
     expect(JSON.stringify(item())).not.toContain(started[0]!);
   });
@@ -213,8 +215,9 @@ describe('DR copies driven by RDS events', () => {
       const result = await run({ action: 'reconcile-copies' }, deps);
 
       // Assert: no listing; one describe of the 20 copies in flight, the three finished databases in each
-      // region, the three next queued sources read again and copied; the queue read and written once.
-      expect(aws.calls()).toEqual({ rds: 13, dynamodb: 2, describes: 10, listings: 0 });
+      // region, the three next queued sources read again and copied (after one read of the DR region's quota);
+      // the queue read and written once.
+      expect(aws.calls()).toEqual({ rds: 14, dynamodb: 2, describes: 10, listings: 0 });
       expect(result.copies!.start).toHaveLength(3);
       expect(copiedTargets().filter((id) => started.includes(id))).toEqual([]);
       expect(regions[DR]!.filter((s) => s.Status === 'pending')).toHaveLength(20);
@@ -257,7 +260,7 @@ describe('DR copies driven by RDS events', () => {
 
     // Assert
     expect(copiedTargets()).toEqual([drCopyId(snapId('orders-db', 15) + '-2', PRIMARY)]);
-    expect(calls()).toEqual({ rds: 4, dynamodb: 2, describes: 3 });
+    expect(calls()).toEqual({ rds: 5, dynamodb: 2, describes: 3 });
     expect(result.summary).toBe('DR copies 1 started, 1 deferred, 0 already in flight, 0 failed');
   });
 

@@ -612,6 +612,27 @@ describe('copy reconciliation', () => {
     expect(metric('CopiesDeferred')).toEqual([5]);
   });
 
+  it("pages, naming the quota and the DR region, when the DR region's manual snapshot quota refuses copies", async () => {
+    // Prepare: the DR region holds 98 of its 100 manual DB snapshots.
+    const { deps, dr, notifier } = fakeDeps({ primarySnaps: eight.slice(0, 3) });
+    dr.quotas = async () => [{ name: 'ManualSnapshots', used: 98, max: 100 }];
+
+    // Act
+    const result = await run(clone(reconcileEvent), deps);
+
+    // Assert
+    expect(dr.copies).toHaveLength(2);
+    expect(result.severity).toBe('critical');
+    expect(notifier.sent[0]!.subject).toBe(
+      'DR copies 2 started, 0 deferred, 1 waiting for the DR quota, 0 already in flight, 0 failed',
+    );
+    const lines = notifier.sent[0]!.lines.join('\n');
+    expect(lines).toContain(
+      'CRITICAL: ManualSnapshots quota 98/100 used in us-west-2: room for 2 of 3 copies; 1 DR rds-instance copies wait',
+    );
+    expect(lines).toContain('the copy of db-2');
+  });
+
   it('picks up the deferred copies on the next run once the DR region has room', async () => {
     // Prepare
     const { deps, dr, drStore } = fakeDeps({ primarySnaps: eight });
