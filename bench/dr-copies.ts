@@ -113,17 +113,19 @@ export const benchDrCopies = async (sizes: readonly number[]): Promise<BenchRow[
     const now = await measure(n, true);
     const before = await measure(n, false);
     // The event's copy read (1); its database's snapshots in both regions only if more of it waits behind
-    // the copy that finished; the next database's source read again, and its copy.
+    // the copy that finished; the next database's source read again, the DR region's manual snapshot quota
+    // (DescribeAccountAttributes: the copy counts against it, and the event's run cannot know it otherwise),
+    // and its copy.
     const e = estate(n);
     const behind = (e[PRIMARY]!.length - e[DR]!.length) / n - 1;
-    const minimumRds = 1 + (behind > 0 ? 2 * Math.ceil(DAYS / PAGE) : 0) + 1 + 1;
+    const minimumRds = 1 + (behind > 0 ? 2 * Math.ceil(DAYS / PAGE) : 0) + 1 + 1 + 1;
     rows.push({
       bench: 'dr-copies',
       metric: `RDS calls per copy-finished event, ${n} DBs`,
       value: String(now.rds),
       baseline: `${before.rds} (every event lists both regions)`,
       ratio: now.rds / before.rds,
-      target: `<= ${minimumRds} (the event's copy + the next copy)`,
+      target: `<= ${minimumRds} (the event's copy + the DR quota + the next copy)`,
       ok: now.rds <= minimumRds,
     });
     rows.push({
