@@ -3,7 +3,7 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import { reportUnavailable, type RunReportResult } from '../notify/run-report.js';
 import type { BaseDeps } from '../runtime.js';
 import { ceilingOf } from './ceiling.js';
-import { drillCost } from './cost.js';
+import { CLEANUP_ALLOWANCE_SECONDS, drillCost } from './cost.js';
 import { cacheTargetOf, janitorMaxAgeHours, volumeTargetOf } from './stage-drills.js';
 import { sanitiseDrillId } from './ids.js';
 import {
@@ -65,20 +65,48 @@ const emit = (
   m.addMetric(name, unit, value);
 };
 
-/** Instance-hours and estimated cost of the copy, from its shape and when it existed. */
+/**
+ * Instance-hours and estimated cost of the copy, from its shape and when it existed: until it is gone, as the
+ * service bills, not until Cleanup started. A copy Cleanup deleted is counted to its deletion, taken as
+ * CLEANUP_ALLOWANCE_SECONDS after the delete (as the cost ceiling projects it; Record runs before it is gone).
+ * One not yet deleted (handed over while RDS still creates it, or Cleanup failed) is counted to now and marked a
+ * lower bound: its own event or the janitor deletes it later.
+ */
 const costOf = (s: DrillState, config: BaseDeps['config'], now: Date): DrillState['cost'] => {
   if (!s.shape || !s.target) return undefined;
   const { ceilingUsd, prices } = ceilingOf(s, config);
-  return drillCost(
+  const c = s.cleanup;
+  const pending = !c || c.status === 'handed-over';
+  const until = pending
+    ? now.toISOString()
+    : c.status === 'deleted'
+      ? new Date(Date.parse(c.at) + CLEANUP_ALLOWANCE_SECONDS * 1000).toISOString()
+      : c.at;
+  const cost = drillCost(
     s.shape,
     {
       requestedAt: s.target.requestedAt,
       ...(s.target.availableAt ? { availableAt: s.target.availableAt } : {}),
-      until: s.cleanup?.at ?? now.toISOString(),
+      until,
     },
     prices,
     ceilingUsd,
   );
+  if (pending)
+    return {
+      ...cost,
+      lowerBound: true,
+      notes: [
+        ...cost.notes,
+        `a lower bound: counted to ${until}, the copy not yet deleted (its own event or the janitor deletes it)`,
+      ],
+    };
+  if (c.status !== 'deleted') return cost;
+  const minutes = Math.round(CLEANUP_ALLOWANCE_SECONDS / 60);
+  return {
+    ...cost,
+    notes: [...cost.notes, `counted to the deletion, taken as ${minutes} min after the delete at ${c.at}`],
+  };
 };
 
 export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => {

@@ -143,10 +143,11 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
   const passed = outcome === 'passed';
   const warm = metrics?.warm?.rtoSeconds;
   const cost = s.cost?.estimatedUsd;
+  const atLeast = s.cost?.lowerBound ? 'at least ' : '';
   const summary = passed
     ? `DR drill PASSED for ${s.database}: RTO ${formatDuration(metrics!.rtoSeconds)} to first verified query (target ${formatDuration(metrics!.rtoTargetSeconds)})` +
       `${warm !== undefined ? `, ${formatDuration(warm)} to warm` : ''}, RPO ${formatDuration(metrics!.rpoSeconds!)} (target ${formatDuration(metrics!.rpoTargetSeconds)})` +
-      `${cost !== undefined ? `, ~$${cost.toFixed(2)}` : ''}`
+      `${cost !== undefined ? `, ${atLeast}~$${cost.toFixed(2)}` : ''}`
     : outcome === 'inconclusive'
       ? `DR drill INCONCLUSIVE for ${s.database}: ${gaps[0] ?? 'not all evidence was collected'}${gaps.length > 1 ? ` (+${gaps.length - 1} more)` : ''}`
       : `DR drill FAILED for ${s.database}${failedStep ? ` at ${failedStep}` : ''}: ${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;

@@ -670,8 +670,8 @@ describe('record', () => {
       { name: 'DrillInconclusive', value: 0, dims: db },
       { name: 'DrillRtoSeconds', value: 626.488, dims: db },
       { name: 'DrillRpoSeconds', value: 42, dims: db },
-      // Available 05:09:41 to deleted 05:10:30 (cleanup): RDS's 10-minute minimum, at the list price.
-      { name: 'DrillInstanceHours', value: 0.1667, dims: db },
+      // Available 05:09:41 to deleted 05:20:30 (the delete at 05:10:30, and 10 min to go), at the list price.
+      { name: 'DrillInstanceHours', value: 0.1803, dims: db },
       { name: 'DrillCostUsd', value: 0, dims: db },
     ]);
     expect(singleMetric).toHaveBeenCalledTimes(6);
@@ -1159,6 +1159,33 @@ describe('restore shape, warm-up and cost', () => {
     expect(next.verification?.passed).toBe(true);
   });
 
+  it.each([
+    [
+      'handed over (RDS still creating it)',
+      { cleanup: { status: 'handed-over', at: '2026-02-01T07:05:00.000Z' } },
+    ],
+    ['whose Cleanup failed', { cleanupError: { Error: 'DrillCopyBusy', Cause: 'still modifying' } }],
+  ])(
+    'states the cost of a copy %s as a lower bound, to the record, its deletion pending',
+    async (_t, ended) => {
+      // Prepare
+      const f = fakeDeps();
+      sourced(f);
+      const s = await driveTo(f, 'verify');
+      at('2026-02-01T07:20:00.000Z');
+
+      // Act
+      const next = await runDrillTask(task('record', { ...s, ...ended }), f.deps);
+
+      // Assert: counted to the record at 07:20 (no deletion yet to count to), and said to be at least that
+      expect(next.cost).toMatchObject({ instanceHours: 2.1719, lowerBound: true });
+      expect(next.cost!.notes).toContain(
+        'a lower bound: counted to 2026-02-01T07:20:00.000Z, the copy not yet deleted (its own event or the janitor deletes it)',
+      );
+      expect(next.result!.summary).toMatch(/, at least ~\$\d+\.\d\d$/);
+    },
+  );
+
   it('reports both RTO figures, the shape and the cost; a missed time-to-warm target fails the drill', async () => {
     // Prepare: warm at 07:00, 2 h after the start (05:00:03.512), against a 1 h target.
     const f = fakeDeps();
@@ -1207,9 +1234,14 @@ describe('restore shape, warm-up and cost', () => {
       instanceClassFrom: 'source',
       allocatedGb: 2000,
     });
-    // Available 05:09:41 to the delete at 07:05: 1.9 h of db.r6g.4xlarge, and 2000 GB of gp3 since 05:00:10.
-    expect(doc.cost).toMatchObject({ instanceHours: 1.9219, instanceUsdPerHour: 1.798, estimate: true });
-    expect(doc.cost!.estimatedUsd).toBeCloseTo(1.9219 * 1.798 + (2000 * 0.115 * 2.0806) / 730, 2);
+    // Available 05:09:41 to the deletion, 10 min after the delete at 07:05 (RDS bills until the copy is gone):
+    // 2.09 h of db.r6g.4xlarge, and 2000 GB of gp3 since 05:00:10.
+    expect(doc.cost).toMatchObject({ instanceHours: 2.0886, instanceUsdPerHour: 1.798, estimate: true });
+    expect(doc.cost!.estimatedUsd).toBeCloseTo(2.0886 * 1.798 + (2000 * 0.115 * 2.2473) / 730, 2);
+    expect(doc.cost!.lowerBound).toBeUndefined();
+    expect(doc.cost!.notes).toContain(
+      'counted to the deletion, taken as 10 min after the delete at 2026-02-01T07:05:00.000Z',
+    );
     expect(emitted.map((m) => m.name)).toContain('DrillWarmRtoSeconds');
     expect(f.notifier.sent[0]!.lines.join('\n')).toContain(
       '✗ RTO to warm 1 h 59 min 56 s (target 1 h 00 min 00 s;',
