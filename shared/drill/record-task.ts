@@ -15,7 +15,7 @@ import {
   reportKey,
 } from './report.js';
 import type { DrillInput, DrillState, DrillTaskEvent } from './state.js';
-import { compactTime, type DrillDeps } from './task-core.js';
+import { BASELINE_TYPE, compactTime, type DrillDeps, readBaseline } from './task-core.js';
 
 // The `record` task: the verdict, its metrics, the report and the notification.
 
@@ -109,6 +109,39 @@ const costOf = (s: DrillState, config: BaseDeps['config'], now: Date): DrillStat
   };
 };
 
+/**
+ * The baseline a passed drill leaves for the next one: its tables, with its drill id and data time. Unless the
+ * stored one is of newer data (`kept`, saying whose): two drills of one database may overlap (a scheduled one and
+ * an on-demand `steward drill`, a scheduler's retried start), or one may restore older data (`--snapshot`, a point
+ * in time), and whichever records last would otherwise set the bar, lowering it to older data's counts. Each
+ * drill compares against the baseline it read at its own select, so overlapping drills never see each other's.
+ */
+const nextBaseline = async (
+  s: DrillState,
+  deps: DrillDeps,
+): Promise<{ baseline?: object; kept?: string }> => {
+  const tables = s.verification!.tables;
+  const referenceTime = s.source?.referenceTime;
+  const stored = referenceTime ? await readBaseline(s.database, deps) : undefined;
+  if (
+    referenceTime &&
+    stored?.referenceTime &&
+    Date.parse(stored.referenceTime) > Date.parse(referenceTime)
+  ) {
+    const kept = `kept drill ${stored.drillId}'s baseline: its data (${stored.referenceTime}) is newer than this drill's (${referenceTime})`;
+    logger.info('drill baseline kept', { drillId: s.drillId, database: s.database, kept });
+    return { kept };
+  }
+  return {
+    baseline: {
+      type: BASELINE_TYPE,
+      drillId: s.drillId,
+      ...(referenceTime ? { referenceTime } : {}),
+      tables,
+    },
+  };
+};
+
 export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => {
   const cost = costOf(raw, deps.config, deps.now());
   const s: DrillState = { ...raw, ...(cost ? { cost } : {}) };
@@ -130,8 +163,10 @@ export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillSta
       emit(s.database, 'DrillCostUsd', MetricUnit.NoUnit, cost.estimatedUsd);
   }
   const key = reportKey(s.database, s.drillId, s.startedAt);
+  const { baseline, kept } = v.passed && s.verification ? await nextBaseline(s, deps) : {};
   const next: DrillState = {
     ...s,
+    ...(kept ? { baselineKept: kept } : {}),
     result: {
       passed: v.passed,
       outcome: v.outcome,
@@ -154,9 +189,9 @@ export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillSta
     report = reportUnavailable(e);
   }
   // Only a passed drill sets the bar for the next one: a failed restore must not lower it.
-  if (v.passed && s.verification) {
+  if (baseline) {
     try {
-      await deps.reports.put(baselineKey(s.database), JSON.stringify(s.verification.tables));
+      await deps.reports.put(baselineKey(s.database), JSON.stringify(baseline));
     } catch (e) {
       failures.push(failureOf(`baseline ${baselineKey(s.database)}`, e));
     }

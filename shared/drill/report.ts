@@ -47,6 +47,8 @@ export interface DrillReportDocument {
   metrics?: DrillMetrics;
   /** Instance-hours and estimated cost of the copy (an estimate from list prices). */
   cost?: DrillState['cost'];
+  /** Why this passed drill did not set the next drill's baseline (one of newer data had). */
+  baselineKept?: string;
   warmup?: DrillState['warmup'];
   warmupError?: DrillState['warmupError'];
   verifyStartedAt?: string;
@@ -192,6 +194,7 @@ export const drillReport = (
     ...(s.timedOut ? { timedOut: true } : {}),
     ...(v.metrics ? { metrics: v.metrics } : {}),
     ...(s.cost ? { cost: s.cost } : {}),
+    ...(s.baselineKept ? { baselineKept: s.baselineKept } : {}),
     ...(s.warmup ? { warmup: s.warmup } : {}),
     ...(s.warmupError ? { warmupError: s.warmupError } : {}),
     verifyStartedAt: s.verifyStartedAt,

@@ -971,9 +971,12 @@ describe('baselines between drills', () => {
     // Act
     const second = await driveTo(f, 'verify');
 
-    // Assert
+    // Assert: recorded with whose drill and which data time set it
     expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual({
-      orders: { rows: 1200 },
+      type: 'steward-drill-baseline',
+      drillId: DRILL,
+      referenceTime: first.source!.referenceTime,
+      tables: { orders: { rows: 1200 } },
     });
     expect(second.baseline).toEqual({ orders: { rows: 1200 } });
     expect(f.verifySpy).toHaveBeenLastCalledWith(
@@ -998,6 +1001,43 @@ describe('baselines between drills', () => {
     expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual({
       orders: { rows: 1200 },
     });
+  });
+
+  it('overlapping drills: one of older data that passes last keeps the newer data’s baseline, and says so', async () => {
+    // Prepare: an on-demand drill of last week's snapshot overlapped today's scheduled drill, which passed first
+    const f = fakeDeps(async () => report({ tables: { orders: { rows: 900 } } }));
+    const s = await driveTo(f, 'verify');
+    const newer = {
+      type: 'steward-drill-baseline',
+      drillId: 'scheduled-today',
+      referenceTime: new Date(Date.parse(s.source!.referenceTime) + 86_400_000).toISOString(),
+      tables: { orders: { rows: 1200 } },
+    };
+    f.reports.objects.set('baselines/orders-db.json', JSON.stringify(newer));
+
+    // Act
+    const next = await runDrillTask(task('record', await runDrillTask(task('cleanup', s), f.deps)), f.deps);
+
+    // Assert: the bar stays the newest data's; the report says whose baseline was kept and why
+    expect(next.result!.passed).toBe(true);
+    expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual(newer);
+    expect(next.baselineKept).toBe(
+      `kept drill scheduled-today's baseline: its data (${newer.referenceTime}) is newer than this drill's (${s.source!.referenceTime})`,
+    );
+    const doc = JSON.parse(f.reports.objects.get(next.result!.reportKey!)!) as { baselineKept?: string };
+    expect(doc.baselineKept).toBe(next.baselineKept);
+  });
+
+  it('reads a baseline written before it recorded its drill (the bare tables)', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.reports.objects.set('baselines/orders-db.json', JSON.stringify({ orders: { rows: 1200 } }));
+
+    // Act
+    const s = await driveTo(f, 'select');
+
+    // Assert
+    expect(s.baseline).toEqual({ orders: { rows: 1200 } });
   });
 
   it('ignores a malformed baseline instead of failing the drill', async () => {
