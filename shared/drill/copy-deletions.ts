@@ -20,6 +20,18 @@ import { dropToken } from './task-core.js';
 export const HANDED_OVER =
   "RDS does not delete it while it is still being created: its next RDS event (or the janitor's next sweep) deletes it";
 
+// The drill resources a dry run deletes all the same: a drill's restored copy (an RDS instance, an Aurora cluster,
+// a Redis cache) and its own copy of a vault copy. A dry-run stage's drills restore, verify and delete their copy
+// for real (proving a restore is their point), so the execution-ended rule and the janitor, which delete it when
+// the drill's own Cleanup never ran (stopped by hand, timed out), must too, or nobody would. Each is steward's:
+// named `steward-drill-*`, tagged `steward:drill`, and the ports refuse any other. Everything else a dry run only
+// plans (volumes, verifiers, vault shares, endpoints), and an operator's preview (`preview`) plans everything.
+const COPY_KINDS: ReadonlySet<string> = new Set(['rds-instance', 'aurora-cluster', 'redis', 'drill-copy']);
+
+/** Whether a dry run deletes a drill resource of this kind all the same: a drill's own copy, unless a preview. */
+export const deletedInDryRun = (kind: string, deps: { preview?: boolean | undefined }): boolean =>
+  deps.preview !== true && COPY_KINDS.has(kind);
+
 /** Whether a copy of this kind is deleted through the ledger (the kinds RDS events name). */
 export const ledgered = (ref: TargetRef): ref is TargetRef & { kind: CopyDeletion['kind'] } =>
   ref.kind === 'rds-instance' || ref.kind === 'aurora-cluster';

@@ -197,6 +197,11 @@ export interface DrillCost {
   ceilingUsd?: number;
   /** Always true: list prices, not the bill. */
   estimate: true;
+  /**
+   * Set when the copy was not yet deleted when the cost was recorded (handed over while RDS still created it, or
+   * its Cleanup failed): counted to the record, so it cost at least this; its deletion is pending.
+   */
+  lowerBound?: true;
   priceSource: string;
   notes: string[];
 }

@@ -17,7 +17,7 @@ import { type DrillEndpointsDeps, releaseEndpoints } from './endpoint-tasks.js';
 import { sanitiseDrillId } from './ids.js';
 import type { SweptResource } from './janitor.js';
 import { type DrillCopy, PartialListingError, type VaultShare } from './ports.js';
-import { deleteCopy, HANDED_OVER } from './copy-deletions.js';
+import { deleteCopy, deletedInDryRun, HANDED_OVER } from './copy-deletions.js';
 import type { DrillDeps } from './task-core.js';
 import { takeBackShare } from './vault-tasks.js';
 
@@ -87,6 +87,8 @@ export type ExecutionEndOutcome =
  * (tagged `steward:drill=<execution name>`) deleted now rather than by the janitor hours later. A FAILED that
  * ended in steward's `DrillFailed` state was recorded and notified already: ignored. One that ended in
  * `DrillRecordFailed` (its Record step failed, so its notification may be lost) is alerted like the others.
+ * In a dry-run stage its restored copy and its own copy of a vault copy are deleted all the same (its drill
+ * created them for real); everything else is only planned, and an operator's preview plans everything.
  */
 export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<ExecutionEndOutcome> => {
   const r = ExecutionStatusChange.safeParse(raw);
@@ -166,7 +168,8 @@ export const onExecutionEnd = async (raw: unknown, deps: DrillDeps): Promise<Exe
       leftovers,
       async (x): Promise<Outcome> => {
         const base = { resource: `${x.kind} ${x.id}`, action: 'delete' };
-        if (deps.dryRun) return { ...base, status: 'planned' };
+        // A dry-run stage's drill deletes its restored copy for real: so does this, in its place.
+        if (deps.dryRun && !deletedInDryRun(x.kind, deps)) return { ...base, status: 'planned' };
         // Recorded and its token taken first, as Cleanup does; one RDS is still creating is handed over.
         const done =
           x.kind === 'ebs-volume' ? await drillVolumes!.remove(x.id) : await deleteCopy(x, drillId, deps);
@@ -335,7 +338,7 @@ const vaultLeftovers = async (drillId: string, deps: DrillDeps): Promise<Outcome
     copies.filter((c) => c.drillId === drillId),
     async (c): Promise<Outcome> => {
       const base = { resource: `drill copy ${c.id}`, action: 'delete' };
-      if (deps.dryRun) return { ...base, status: 'planned' };
+      if (deps.dryRun && !deletedInDryRun('drill-copy', deps)) return { ...base, status: 'planned' };
       return { ...base, status: (await v.staging.remove(c.id)) === 'deleted' ? 'done' : 'already-done' };
     },
     (c) => ({ resource: `drill copy ${c.id}`, action: 'delete' }),

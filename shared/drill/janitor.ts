@@ -24,7 +24,7 @@ import {
   type VolumeResource,
   volumeResources,
 } from './ebs.js';
-import { deleteHandedOver, HANDED_OVER } from './copy-deletions.js';
+import { deletedInDryRun, deleteHandedOver, HANDED_OVER } from './copy-deletions.js';
 import { addFastRestores, type FastRestoresByZone, turnOffFastRestores } from './fast-restores.js';
 import { type EbsVerifierPort, type VerifierResource, verifierResources } from './ebs-verifier.js';
 import { takeBackShare, type VaultDrillDeps } from './vault-tasks.js';
@@ -159,7 +159,10 @@ export const planJanitor = (
 
 export interface JanitorDeps {
   config: StewardConfig;
+  /** Only plans, except drills' own copies (deletedInDryRun): a dry-run stage's drills create them for real. */
   dryRun: boolean;
+  /** An operator's preview: plans everything, drills' copies too. */
+  preview?: boolean;
   notifier: Notifier;
   now: () => Date;
   restore: Pick<RestorePort, 'region' | 'listDrillResources' | 'remove'>;
@@ -224,11 +227,14 @@ const resources = (n: number) => `${n} leftover drill resource${n === 1 ? '' : '
 /** What the janitor did, counted by outcome: gone already or failed is not "deleted". */
 const janitorSubject = (outcomes: readonly Outcome[], dryRun: boolean, region: string): string => {
   const n = (status: Outcome['status']) => outcomes.filter((o) => o.status === status).length;
-  if (dryRun) return `Would delete ${resources(outcomes.length)} in ${region}`;
+  if (dryRun && n('planned') === outcomes.length)
+    return `Would delete ${resources(outcomes.length)} in ${region}`;
+  // A dry-run stage deletes drills' own copies (deletedInDryRun) and plans the rest.
   const parts = [
     `Janitor deleted ${resources(n('done'))}`,
     ...(n('already-done') ? [`${n('already-done')} already gone`] : []),
     ...(n('failed') ? [`${n('failed')} failed`] : []),
+    ...(n('planned') ? [`${n('planned')} more planned (dry-run stage)`] : []),
   ];
   return `${parts.join(', ')} in ${region}`;
 };
@@ -307,7 +313,9 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
   );
   // A record whose copy is gone (deleted, by its event or by hand) is forgotten; nothing to report.
   const listedIds = new Set(found.map((r) => r.id));
-  if (deletions && !deps.dryRun && !unreadable.some((o) => o.resource.startsWith('restored drill')))
+  // The ledger is of drills' own copies: kept as they are, in a dry-run stage too, unless a preview.
+  const copiesDeleted = !deps.dryRun || deletedInDryRun('rds-instance', deps);
+  if (deletions && copiesDeleted && !unreadable.some((o) => o.resource.startsWith('restored drill')))
     for (const d of handedOver.values())
       if (!listedIds.has(d.id)) await deletions.forget(d).catch(() => undefined);
   // A drill's copy and a vault share go once nothing of this account reads them: with a listing missing, not
@@ -360,7 +368,8 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
       group,
       async (v): Promise<Outcome> => {
         const base = { resource: label(v.resource), action: verb(v.resource) };
-        if (deps.dryRun) return { ...base, status: 'planned', detail: v.reason };
+        if (deps.dryRun && !deletedInDryRun(v.resource.kind, deps))
+          return { ...base, status: 'planned', detail: v.reason };
         const r = await remove(v.resource);
         if (typeof r === 'object') return { ...base, status: 'skipped', reason: r.kept };
         return { ...base, status: r === 'deleted' ? 'done' : 'already-done', detail: v.reason };
@@ -394,7 +403,9 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
         );
       else
         handled.push(
-          deps.dryRun ? `Would ${does} ${what(i)}` : `Had to clean up after a drill: ${does}d ${what(i)}`,
+          o.status === 'planned'
+            ? `Would ${does} ${what(i)}`
+            : `Had to clean up after a drill: ${does}d ${what(i)}`,
         );
     });
     // Fast snapshot restore the deleted volumes' drills left on, after the volumes.
@@ -430,9 +441,22 @@ export const runJanitor = async (deps: JanitorDeps): Promise<JanitorResult> => {
           : `${deps.dryRun ? 'Would turn off' : 'Janitor turned off'} fast snapshot restore a drill left on in ${deps.restore.region}`,
         lines: [
           ...topLines(failed, (l) => l, 'failed', TOP_FAILURES),
-          ...topLines(handled, (l) => l, deps.dryRun ? 'to delete' : 'deleted'),
+          ...topLines(
+            handled,
+            (l) => l,
+            !deps.dryRun
+              ? 'deleted'
+              : outcomes.some((o) => o.status !== 'planned')
+                ? 'deleted or planned'
+                : 'to delete',
+          ),
           '',
           `A drill's cleanup did not finish: check the drill's execution. Resources tagged steward:drill older than ${maxAgeHours} h are deleted.${unshares}`,
+          ...(deps.dryRun && outcomes.some((o) => o.status !== 'planned')
+            ? [
+                "Dry-run stage: a drill's own restored copy is deleted all the same (its drill created it for real); the rest is only planned.",
+              ]
+            : []),
           ...(doomed.some((v) => v.resource.kind === 'vpc-endpoint')
             ? [
                 `Interface endpoints a drill created are deleted once no drill runs and they are older than ${ENDPOINT_IDLE_HOURS} h (a drill's CloseEndpoints step did not run).`,

@@ -3,7 +3,7 @@ import { logger, metrics, MetricUnit } from '../observability.js';
 import { reportUnavailable, type RunReportResult } from '../notify/run-report.js';
 import type { BaseDeps } from '../runtime.js';
 import { ceilingOf } from './ceiling.js';
-import { drillCost } from './cost.js';
+import { CLEANUP_ALLOWANCE_SECONDS, drillCost } from './cost.js';
 import { cacheTargetOf, janitorMaxAgeHours, volumeTargetOf } from './stage-drills.js';
 import { sanitiseDrillId } from './ids.js';
 import {
@@ -15,7 +15,7 @@ import {
   reportKey,
 } from './report.js';
 import type { DrillInput, DrillState, DrillTaskEvent } from './state.js';
-import { compactTime, type DrillDeps } from './task-core.js';
+import { BASELINE_TYPE, compactTime, type DrillDeps, readBaseline } from './task-core.js';
 
 // The `record` task: the verdict, its metrics, the report and the notification.
 
@@ -65,20 +65,81 @@ const emit = (
   m.addMetric(name, unit, value);
 };
 
-/** Instance-hours and estimated cost of the copy, from its shape and when it existed. */
+/**
+ * Instance-hours and estimated cost of the copy, from its shape and when it existed: until it is gone, as the
+ * service bills, not until Cleanup started. A copy Cleanup deleted is counted to its deletion, taken as
+ * CLEANUP_ALLOWANCE_SECONDS after the delete (as the cost ceiling projects it; Record runs before it is gone).
+ * One not yet deleted (handed over while RDS still creates it, or Cleanup failed) is counted to now and marked a
+ * lower bound: its own event or the janitor deletes it later.
+ */
 const costOf = (s: DrillState, config: BaseDeps['config'], now: Date): DrillState['cost'] => {
   if (!s.shape || !s.target) return undefined;
   const { ceilingUsd, prices } = ceilingOf(s, config);
-  return drillCost(
+  const c = s.cleanup;
+  const pending = !c || c.status === 'handed-over';
+  const until = pending
+    ? now.toISOString()
+    : c.status === 'deleted'
+      ? new Date(Date.parse(c.at) + CLEANUP_ALLOWANCE_SECONDS * 1000).toISOString()
+      : c.at;
+  const cost = drillCost(
     s.shape,
     {
       requestedAt: s.target.requestedAt,
       ...(s.target.availableAt ? { availableAt: s.target.availableAt } : {}),
-      until: s.cleanup?.at ?? now.toISOString(),
+      until,
     },
     prices,
     ceilingUsd,
   );
+  if (pending)
+    return {
+      ...cost,
+      lowerBound: true,
+      notes: [
+        ...cost.notes,
+        `a lower bound: counted to ${until}, the copy not yet deleted (its own event or the janitor deletes it)`,
+      ],
+    };
+  if (c.status !== 'deleted') return cost;
+  const minutes = Math.round(CLEANUP_ALLOWANCE_SECONDS / 60);
+  return {
+    ...cost,
+    notes: [...cost.notes, `counted to the deletion, taken as ${minutes} min after the delete at ${c.at}`],
+  };
+};
+
+/**
+ * The baseline a passed drill leaves for the next one: its tables, with its drill id and data time. Unless the
+ * stored one is of newer data (`kept`, saying whose): two drills of one database may overlap (a scheduled one and
+ * an on-demand `steward drill`, a scheduler's retried start), or one may restore older data (`--snapshot`, a point
+ * in time), and whichever records last would otherwise set the bar, lowering it to older data's counts. Each
+ * drill compares against the baseline it read at its own select, so overlapping drills never see each other's.
+ */
+const nextBaseline = async (
+  s: DrillState,
+  deps: DrillDeps,
+): Promise<{ baseline?: object; kept?: string }> => {
+  const tables = s.verification!.tables;
+  const referenceTime = s.source?.referenceTime;
+  const stored = referenceTime ? await readBaseline(s.database, deps) : undefined;
+  if (
+    referenceTime &&
+    stored?.referenceTime &&
+    Date.parse(stored.referenceTime) > Date.parse(referenceTime)
+  ) {
+    const kept = `kept drill ${stored.drillId}'s baseline: its data (${stored.referenceTime}) is newer than this drill's (${referenceTime})`;
+    logger.info('drill baseline kept', { drillId: s.drillId, database: s.database, kept });
+    return { kept };
+  }
+  return {
+    baseline: {
+      type: BASELINE_TYPE,
+      drillId: s.drillId,
+      ...(referenceTime ? { referenceTime } : {}),
+      tables,
+    },
+  };
 };
 
 export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillState> => {
@@ -102,8 +163,10 @@ export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillSta
       emit(s.database, 'DrillCostUsd', MetricUnit.NoUnit, cost.estimatedUsd);
   }
   const key = reportKey(s.database, s.drillId, s.startedAt);
+  const { baseline, kept } = v.passed && s.verification ? await nextBaseline(s, deps) : {};
   const next: DrillState = {
     ...s,
+    ...(kept ? { baselineKept: kept } : {}),
     result: {
       passed: v.passed,
       outcome: v.outcome,
@@ -126,9 +189,9 @@ export const record = async (raw: DrillState, deps: DrillDeps): Promise<DrillSta
     report = reportUnavailable(e);
   }
   // Only a passed drill sets the bar for the next one: a failed restore must not lower it.
-  if (v.passed && s.verification) {
+  if (baseline) {
     try {
-      await deps.reports.put(baselineKey(s.database), JSON.stringify(s.verification.tables));
+      await deps.reports.put(baselineKey(s.database), JSON.stringify(baseline));
     } catch (e) {
       failures.push(failureOf(`baseline ${baselineKey(s.database)}`, e));
     }

@@ -47,6 +47,8 @@ export interface DrillReportDocument {
   metrics?: DrillMetrics;
   /** Instance-hours and estimated cost of the copy (an estimate from list prices). */
   cost?: DrillState['cost'];
+  /** Why this passed drill did not set the next drill's baseline (one of newer data had). */
+  baselineKept?: string;
   warmup?: DrillState['warmup'];
   warmupError?: DrillState['warmupError'];
   verifyStartedAt?: string;
@@ -143,10 +145,11 @@ export const drillVerdict = (s: DrillState): DrillVerdict => {
   const passed = outcome === 'passed';
   const warm = metrics?.warm?.rtoSeconds;
   const cost = s.cost?.estimatedUsd;
+  const atLeast = s.cost?.lowerBound ? 'at least ' : '';
   const summary = passed
     ? `DR drill PASSED for ${s.database}: RTO ${formatDuration(metrics!.rtoSeconds)} to first verified query (target ${formatDuration(metrics!.rtoTargetSeconds)})` +
       `${warm !== undefined ? `, ${formatDuration(warm)} to warm` : ''}, RPO ${formatDuration(metrics!.rpoSeconds!)} (target ${formatDuration(metrics!.rpoTargetSeconds)})` +
-      `${cost !== undefined ? `, ~$${cost.toFixed(2)}` : ''}`
+      `${cost !== undefined ? `, ${atLeast}~$${cost.toFixed(2)}` : ''}`
     : outcome === 'inconclusive'
       ? `DR drill INCONCLUSIVE for ${s.database}: ${gaps[0] ?? 'not all evidence was collected'}${gaps.length > 1 ? ` (+${gaps.length - 1} more)` : ''}`
       : `DR drill FAILED for ${s.database}${failedStep ? ` at ${failedStep}` : ''}: ${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
@@ -191,6 +194,7 @@ export const drillReport = (
     ...(s.timedOut ? { timedOut: true } : {}),
     ...(v.metrics ? { metrics: v.metrics } : {}),
     ...(s.cost ? { cost: s.cost } : {}),
+    ...(s.baselineKept ? { baselineKept: s.baselineKept } : {}),
     ...(s.warmup ? { warmup: s.warmup } : {}),
     ...(s.warmupError ? { warmupError: s.warmupError } : {}),
     verifyStartedAt: s.verifyStartedAt,

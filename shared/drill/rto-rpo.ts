@@ -262,7 +262,9 @@ const formatMs = (ms: number) => (ms >= 1000 ? formatDuration(ms / 1000) : `${ms
 /** `0.17 instance-hours, ~$0.04 (estimate: db.t4g.micro at $0.016/h, ...)`. */
 export const costLine = (c: DrillCost): string =>
   `${c.instanceHours} instance-hours, ` +
-  (c.estimatedUsd === undefined ? 'cost unknown' : `~$${c.estimatedUsd.toFixed(2)} estimated`) +
+  (c.estimatedUsd === undefined
+    ? 'cost unknown'
+    : `${c.lowerBound ? 'at least ' : ''}~$${c.estimatedUsd.toFixed(2)} estimated`) +
   (c.instanceUsdPerHour !== undefined
     ? ` ($${c.instanceUsdPerHour}/h instance, storage $${c.breakdown.storageUsd.toFixed(2)})`
     : '') +

@@ -165,6 +165,11 @@ export interface DrillState {
   cleanupError?: { Error: string; Cause?: string };
   /** Set by `record`: instance-hours and estimated cost of the copy. */
   cost?: DrillCost;
+  /**
+   * Set by `record` when a passed drill left the baseline as it was: another drill (they overlapped, or this one
+   * restored older data) had recorded one of newer data. Whose, and why.
+   */
+  baselineKept?: string;
   /** Set by `record`. */
   result?: {
     passed: boolean;

@@ -210,17 +210,44 @@ export const compactTime = (d: Date) =>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
 
-/** The last passed drill's tables; an unreadable baseline is logged and ignored (checks fall back to config). */
-export const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillState['baseline']> => {
+/** The stored baseline's `type`: the document also says whose drill set it and from which data time. */
+export const BASELINE_TYPE = 'steward-drill-baseline';
+
+/** A stored baseline: its tables, and (since steward records them) the drill that set it and its data time. */
+export interface StoredBaseline {
+  tables: NonNullable<DrillState['baseline']>;
+  drillId?: string;
+  referenceTime?: string;
+}
+
+/**
+ * The baseline a drill of `database` left: the tables, with who set it and from which data time; one written
+ * before steward recorded those is the bare tables. An unreadable or malformed one is logged and ignored.
+ */
+export const readBaseline = async (
+  database: string,
+  deps: DrillDeps,
+): Promise<StoredBaseline | undefined> => {
   try {
     const raw = await deps.reports.get(baselineKey(database));
     if (raw === undefined) return undefined;
-    const parsed = Baseline.safeParse(JSON.parse(raw));
-    if (parsed.success) return parsed.data;
-    logger.warn('ignoring a malformed drill baseline', {
-      database,
-      issues: formatIssues(parsed.error.issues),
-    });
+    const json: unknown = JSON.parse(raw);
+    const doc =
+      typeof json === 'object' && json !== null && (json as { type?: unknown }).type === BASELINE_TYPE;
+    let issues;
+    if (doc) {
+      const d = BaselineDocument.safeParse(json);
+      if (d.success) {
+        const { tables, drillId, referenceTime } = d.data;
+        return { tables, drillId, ...(referenceTime ? { referenceTime } : {}) };
+      }
+      issues = d.error.issues;
+    } else {
+      const t = Baseline.safeParse(json);
+      if (t.success) return { tables: t.data };
+      issues = t.error.issues;
+    }
+    logger.warn('ignoring a malformed drill baseline', { database, issues: formatIssues(issues) });
   } catch (e) {
     logger.warn('drill baseline unreadable, using configured baselines only', {
       database,
@@ -229,6 +256,10 @@ export const loadBaseline = async (database: string, deps: DrillDeps): Promise<D
   }
   return undefined;
 };
+
+/** The last passed drill's tables; an unreadable baseline is logged and ignored (checks fall back to config). */
+export const loadBaseline = async (database: string, deps: DrillDeps): Promise<DrillState['baseline']> =>
+  (await readBaseline(database, deps))?.tables;
 
 const Probe = /* @__PURE__ */ v.onFirstUse(() =>
   v.object({
@@ -248,6 +279,15 @@ export const Baseline = /* @__PURE__ */ v.onFirstUse(() =>
       probes: v.optional(v.array(Probe)),
     }),
   ),
+);
+
+const BaselineDocument = /* @__PURE__ */ v.onFirstUse(() =>
+  v.object({
+    type: v.literal(BASELINE_TYPE),
+    drillId: v.string(),
+    referenceTime: v.optional(v.string()),
+    tables: Baseline,
+  }),
 );
 
 /** The shape RDS reports for the copy, over what was requested. */

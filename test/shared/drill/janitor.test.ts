@@ -125,7 +125,7 @@ describe('runJanitor', () => {
     createdAt: hoursAgo(ageHours),
   });
 
-  it('deletes a copy a drill handed over whatever its age, keeps one RDS still creates, and a dry run forgets nothing', async () => {
+  it('deletes a copy a drill handed over whatever its age, keeps one RDS still creates, in a dry-run stage too; a preview forgets nothing', async () => {
     // Prepare: two young copies Cleanup handed over (RDS was creating them); one is now available.
     const handed = (id: string): CopyDeletion => ({
       kind: 'rds-instance',
@@ -134,20 +134,21 @@ describe('runJanitor', () => {
       region: 'eu-west-1',
       since: hoursAgo(1),
     });
-    const run = async (dryRun: boolean) => {
+    const run = async (dryRun: boolean, preview = false) => {
       const { deps, restore, notifier } = setup(
         [drillCopy('ready', 1), { ...drillCopy('creating', 1), status: 'creating' }],
         dryRun,
       );
       const deletions = fakeCopyDeletionLedger();
       for (const id of ['ready', 'creating', 'gone']) await deletions.record(handed(id));
-      const result = await runJanitor({ ...deps, deletions });
+      const result = await runJanitor({ ...deps, deletions, ...(preview ? { preview } : {}) });
       return { result, restore, notifier, deletions };
     };
 
     // Act
     const live = await run(false);
-    const dry = await run(true);
+    const dryStage = await run(true);
+    const dry = await run(true, true);
 
     // Assert: the available one deleted and forgotten, the creating one kept quietly, a gone one's record forgotten.
     expect(live.result.verdicts.map((v) => [v.resource.id, v.action])).toEqual([
@@ -159,7 +160,11 @@ describe('runJanitor', () => {
     expect(live.notifier.sent[0]!.lines[0]).toMatch(
       /^Had to clean up after a drill: deleted rds-instance ready .*handed over by drill drill-ready's cleanup/,
     );
-    // A dry run deletes and forgets nothing.
+    // A dry-run stage's drills delete their copies for real: so does its janitor, a copy a drill handed over.
+    expect(dryStage.restore.removed).toEqual(['ready']);
+    expect([...dryStage.deletions.records.values()].map((d) => d.id)).toEqual(['creating']);
+    expect(dryStage.result.outcomes).toEqual([expect.objectContaining({ status: 'done' })]);
+    // An operator's preview deletes and forgets nothing.
     expect(dry.restore.removed).toEqual([]);
     expect(dry.deletions.records.size).toBe(3);
     expect(dry.result.outcomes).toEqual([expect.objectContaining({ status: 'planned' })]);
@@ -366,9 +371,9 @@ describe('runJanitor', () => {
     expect(notifier.sent).toEqual([]);
   });
 
-  it('only reports what it would delete in a dry run', async () => {
+  it('only reports what it would delete in an operator’s preview', async () => {
     const { deps, restore, notifier } = setup([drillCopy('steward-drill-orders-db-00000001', 9)], true);
-    await runJanitor(deps);
+    await runJanitor({ ...deps, preview: true });
     expect(restore.removed).toEqual([]);
     expect(notifier.sent[0]!.lines[0]).toMatch(/^Would delete rds-instance steward-drill-orders-db-00000001/);
   });
@@ -586,8 +591,8 @@ describe('runJanitor, drills from the vault', () => {
     expect(recorded.size).toBe(0);
   });
 
-  it('only says what it would delete and unshare in a dry run, and keeps the records', async () => {
-    // Prepare
+  it('in a dry-run stage deletes an old drill’s restored database and its own copy (steward’s), and only says it would unshare', async () => {
+    // Prepare: a drill stopped by hand 9 h ago in a dry-run stage left its restored database and its copy
     const { deps, order, recorded, notifier } = setup(
       [copy('steward-drill-orders-db-00000001', 9)],
       [share('steward-orders-db-202601310300-sched-1a2b3c4d', 9)],
@@ -596,6 +601,37 @@ describe('runJanitor, drills from the vault', () => {
 
     // Act
     const result = await runJanitor(deps);
+
+    // Assert: what the drill created goes, as its own Cleanup would have; the vault's share stays (dry run)
+    expect(order).toEqual([
+      'delete restored steward-drill-orders-db-00000001',
+      'delete steward-drill-orders-db-00000001',
+    ]);
+    expect(recorded.size).toBe(1);
+    expect(result.outcomes.map((o) => o.status)).toEqual(['done', 'done', 'planned']);
+    expect(notifier.sent[0]!.subject).toBe(
+      'Janitor deleted 2 leftover drill resources, 1 more planned (dry-run stage) in eu-west-1',
+    );
+    expect(notifier.sent[0]!.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^Had to clean up after a drill: deleted drill-copy steward-drill-orders-db-00000001 /,
+        ),
+        expect.stringMatching(/^Would unshare vault copy steward-orders-db-202601310300-sched-1a2b3c4d /),
+      ]),
+    );
+  });
+
+  it('only says what it would delete and unshare in an operator’s preview, and keeps the records', async () => {
+    // Prepare
+    const { deps, order, recorded, notifier } = setup(
+      [copy('steward-drill-orders-db-00000001', 9)],
+      [share('steward-orders-db-202601310300-sched-1a2b3c4d', 9)],
+      { dryRun: true },
+    );
+
+    // Act
+    const result = await runJanitor({ ...deps, preview: true });
 
     // Assert
     expect(order).toEqual([]);
@@ -791,6 +827,61 @@ describe('runJanitor, drills from the vault', () => {
     expect([...recorded.values()].map((x) => x.drillId)).toEqual(['other']);
     expect(notifier.sent[0]!.lines.join('\n')).toContain(
       `Removed what it took from the backup vault: delete drill copy steward-drill-orders-db-00000001 done, unshare vault copy ${ownCopy} (vault ${VAULT}) done.`,
+    );
+  });
+  it('an execution stopped by hand in a dry-run stage: its database and its copy (steward’s) go at once, the share only planned', async () => {
+    // Prepare: a dry-run stage's drill restores and copies for real; someone stopped it minutes later
+    const ownCopy = 'steward-orders-db-202601310300-sched-1a2b3c4d';
+    const { deps, order, recorded, notifier } = setup(
+      [copy('steward-drill-orders-db-00000001', 0.1)],
+      [share(ownCopy, 0.1, 'monthly-1')],
+      { dryRun: true },
+    );
+    const drillDeps = {
+      ...deps,
+      vault: { ...deps.vault, key: 'alias/aws/rds' },
+      tokens: fakeTokenStore(),
+      signal: fakeTaskSignal(),
+      reports: fakeReportStore(),
+      network: {},
+    } as DrillDeps;
+
+    // Act
+    await runDrillControl(
+      drillExecutionEnded('eu-west-1', '111111111111', 'monthly-1', 'ABORTED'),
+      drillDeps,
+    );
+    const preview = setup(
+      [copy('steward-drill-orders-db-00000001', 0.1)],
+      [share(ownCopy, 0.1, 'monthly-1')],
+      {
+        dryRun: true,
+      },
+    );
+    await runDrillControl(drillExecutionEnded('eu-west-1', '111111111111', 'monthly-1', 'ABORTED'), {
+      ...drillDeps,
+      ...preview.deps,
+      vault: { ...preview.deps.vault, key: 'alias/aws/rds' },
+      preview: true,
+    } as DrillDeps);
+
+    // Assert
+    expect(order).toEqual([
+      'delete restored steward-drill-orders-db-00000001',
+      'delete steward-drill-orders-db-00000001',
+    ]);
+    expect(recorded.size).toBe(1);
+    const text = notifier.sent[0]!.lines.join('\n');
+    expect(text).toContain(
+      'Cleaned up its restored databases: rds-instance steward-drill-orders-db-00000001 done.',
+    );
+    expect(text).toContain(
+      `Removed what it took from the backup vault: delete drill copy steward-drill-orders-db-00000001 done, unshare vault copy ${ownCopy} (vault ${VAULT}) planned.`,
+    );
+    // An operator's preview deletes nothing.
+    expect(preview.order).toEqual([]);
+    expect(preview.notifier.sent[0]!.lines.join('\n')).toContain(
+      'Cleaned up its restored databases: rds-instance steward-drill-orders-db-00000001 planned.',
     );
   });
 });

@@ -670,8 +670,8 @@ describe('record', () => {
       { name: 'DrillInconclusive', value: 0, dims: db },
       { name: 'DrillRtoSeconds', value: 626.488, dims: db },
       { name: 'DrillRpoSeconds', value: 42, dims: db },
-      // Available 05:09:41 to deleted 05:10:30 (cleanup): RDS's 10-minute minimum, at the list price.
-      { name: 'DrillInstanceHours', value: 0.1667, dims: db },
+      // Available 05:09:41 to deleted 05:20:30 (the delete at 05:10:30, and 10 min to go), at the list price.
+      { name: 'DrillInstanceHours', value: 0.1803, dims: db },
       { name: 'DrillCostUsd', value: 0, dims: db },
     ]);
     expect(singleMetric).toHaveBeenCalledTimes(6);
@@ -971,9 +971,12 @@ describe('baselines between drills', () => {
     // Act
     const second = await driveTo(f, 'verify');
 
-    // Assert
+    // Assert: recorded with whose drill and which data time set it
     expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual({
-      orders: { rows: 1200 },
+      type: 'steward-drill-baseline',
+      drillId: DRILL,
+      referenceTime: first.source!.referenceTime,
+      tables: { orders: { rows: 1200 } },
     });
     expect(second.baseline).toEqual({ orders: { rows: 1200 } });
     expect(f.verifySpy).toHaveBeenLastCalledWith(
@@ -998,6 +1001,43 @@ describe('baselines between drills', () => {
     expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual({
       orders: { rows: 1200 },
     });
+  });
+
+  it('overlapping drills: one of older data that passes last keeps the newer data’s baseline, and says so', async () => {
+    // Prepare: an on-demand drill of last week's snapshot overlapped today's scheduled drill, which passed first
+    const f = fakeDeps(async () => report({ tables: { orders: { rows: 900 } } }));
+    const s = await driveTo(f, 'verify');
+    const newer = {
+      type: 'steward-drill-baseline',
+      drillId: 'scheduled-today',
+      referenceTime: new Date(Date.parse(s.source!.referenceTime) + 86_400_000).toISOString(),
+      tables: { orders: { rows: 1200 } },
+    };
+    f.reports.objects.set('baselines/orders-db.json', JSON.stringify(newer));
+
+    // Act
+    const next = await runDrillTask(task('record', await runDrillTask(task('cleanup', s), f.deps)), f.deps);
+
+    // Assert: the bar stays the newest data's; the report says whose baseline was kept and why
+    expect(next.result!.passed).toBe(true);
+    expect(JSON.parse(f.reports.objects.get('baselines/orders-db.json')!)).toEqual(newer);
+    expect(next.baselineKept).toBe(
+      `kept drill scheduled-today's baseline: its data (${newer.referenceTime}) is newer than this drill's (${s.source!.referenceTime})`,
+    );
+    const doc = JSON.parse(f.reports.objects.get(next.result!.reportKey!)!) as { baselineKept?: string };
+    expect(doc.baselineKept).toBe(next.baselineKept);
+  });
+
+  it('reads a baseline written before it recorded its drill (the bare tables)', async () => {
+    // Prepare
+    const f = fakeDeps();
+    f.reports.objects.set('baselines/orders-db.json', JSON.stringify({ orders: { rows: 1200 } }));
+
+    // Act
+    const s = await driveTo(f, 'select');
+
+    // Assert
+    expect(s.baseline).toEqual({ orders: { rows: 1200 } });
   });
 
   it('ignores a malformed baseline instead of failing the drill', async () => {
@@ -1159,6 +1199,33 @@ describe('restore shape, warm-up and cost', () => {
     expect(next.verification?.passed).toBe(true);
   });
 
+  it.each([
+    [
+      'handed over (RDS still creating it)',
+      { cleanup: { status: 'handed-over', at: '2026-02-01T07:05:00.000Z' } },
+    ],
+    ['whose Cleanup failed', { cleanupError: { Error: 'DrillCopyBusy', Cause: 'still modifying' } }],
+  ])(
+    'states the cost of a copy %s as a lower bound, to the record, its deletion pending',
+    async (_t, ended) => {
+      // Prepare
+      const f = fakeDeps();
+      sourced(f);
+      const s = await driveTo(f, 'verify');
+      at('2026-02-01T07:20:00.000Z');
+
+      // Act
+      const next = await runDrillTask(task('record', { ...s, ...ended }), f.deps);
+
+      // Assert: counted to the record at 07:20 (no deletion yet to count to), and said to be at least that
+      expect(next.cost).toMatchObject({ instanceHours: 2.1719, lowerBound: true });
+      expect(next.cost!.notes).toContain(
+        'a lower bound: counted to 2026-02-01T07:20:00.000Z, the copy not yet deleted (its own event or the janitor deletes it)',
+      );
+      expect(next.result!.summary).toMatch(/, at least ~\$\d+\.\d\d$/);
+    },
+  );
+
   it('reports both RTO figures, the shape and the cost; a missed time-to-warm target fails the drill', async () => {
     // Prepare: warm at 07:00, 2 h after the start (05:00:03.512), against a 1 h target.
     const f = fakeDeps();
@@ -1207,9 +1274,14 @@ describe('restore shape, warm-up and cost', () => {
       instanceClassFrom: 'source',
       allocatedGb: 2000,
     });
-    // Available 05:09:41 to the delete at 07:05: 1.9 h of db.r6g.4xlarge, and 2000 GB of gp3 since 05:00:10.
-    expect(doc.cost).toMatchObject({ instanceHours: 1.9219, instanceUsdPerHour: 1.798, estimate: true });
-    expect(doc.cost!.estimatedUsd).toBeCloseTo(1.9219 * 1.798 + (2000 * 0.115 * 2.0806) / 730, 2);
+    // Available 05:09:41 to the deletion, 10 min after the delete at 07:05 (RDS bills until the copy is gone):
+    // 2.09 h of db.r6g.4xlarge, and 2000 GB of gp3 since 05:00:10.
+    expect(doc.cost).toMatchObject({ instanceHours: 2.0886, instanceUsdPerHour: 1.798, estimate: true });
+    expect(doc.cost!.estimatedUsd).toBeCloseTo(2.0886 * 1.798 + (2000 * 0.115 * 2.2473) / 730, 2);
+    expect(doc.cost!.lowerBound).toBeUndefined();
+    expect(doc.cost!.notes).toContain(
+      'counted to the deletion, taken as 10 min after the delete at 2026-02-01T07:05:00.000Z',
+    );
     expect(emitted.map((m) => m.name)).toContain('DrillWarmRtoSeconds');
     expect(f.notifier.sent[0]!.lines.join('\n')).toContain(
       '✗ RTO to warm 1 h 59 min 56 s (target 1 h 00 min 00 s;',
