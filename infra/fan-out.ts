@@ -13,7 +13,6 @@ import {
   type CfnStateMachine,
   DefinitionBody,
   DistributedMap,
-  Fail,
   JsonPath,
   LogLevel,
   Pass,
@@ -26,12 +25,7 @@ import {
 import { LambdaInvoke, SqsSendMessage } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StewardConfig } from '../shared/config/schema.js';
-import {
-  CYCLE_FAILED_ERROR,
-  fanOutTargets,
-  organizationalUnitTargets,
-  SUMMARY_FAILED_ERROR,
-} from '../shared/fleet/fan-out.js';
+import { CYCLE_FAILED_ERROR, fanOutTargets, organizationalUnitTargets } from '../shared/fleet/fan-out.js';
 import { hasFanOut, type SpokeCapability } from '../shared/fleet/targets.js';
 import { allowListOrganization } from './fleet.js';
 import { acknowledge, wildcardFindings } from './nag.js';
@@ -61,9 +55,9 @@ export const FanOutStates = {
   summarise: 'Summarise',
   summariseFailedRun: 'SummariseFailedRun',
   summariseFailedListing: 'SummariseFailedListing',
-  cycleFailed: 'CycleFailed',
+  cycleNotified: 'CycleFailedNotified',
   parkSummaryFailure: 'ParkSummaryFailure',
-  summaryFailed: 'SummaryFailed',
+  summaryParked: 'SummaryFailedParked',
 } as const;
 
 /** Where a summary's caught error goes in the state's input. */
@@ -305,15 +299,23 @@ export class FleetFanOut extends Construct {
 
     // A summary that failed (its read of the export, its notification, a bug) ended the execution FAILED just
     // like the summary's deliberate FAILED after it notified, and the status-change rule below cannot tell the two
-    // apart: such a cycle told nobody. Its deliberate error (FleetCycleFailedError) fails the execution as it is;
-    // any other error parks a message in the stage's failure queue (whose alarm warns), sent by Step Functions
-    // itself so no failing function can lose it, and then fails the execution as FleetSummaryFailed.
-    const cycleFailed = new Fail(this, FanOutStates.cycleFailed, {
-      stateName: FanOutStates.cycleFailed,
-      comment: 'The summary notified the failed targets: the cycle ends FAILED',
-      error: CYCLE_FAILED_ERROR,
-      causePath: `${SUMMARY_ERROR}.Cause`,
-    });
+    // apart: such a cycle told nobody. Any error of the summary but its deliberate one (FleetCycleFailedError)
+    // parks a message in the stage's failure queue (whose alarm warns), sent by Step Functions itself so no
+    // failing function can lose it.
+    // One failure, one message: a cycle that told its failure (the summary's notification, or the parked message)
+    // ends SUCCEEDED, its output saying how it was told; it used to end FAILED too, so the ExecutionsFailed
+    // alarm below warned a second time. FAILED is left to the ends that told nobody, which only that alarm hears.
+    const told = (stateName: string, comment: string, outcome: string) =>
+      new Pass(this, stateName, {
+        stateName,
+        comment,
+        parameters: { cycle: 'FAILED', outcome, 'error.$': SUMMARY_ERROR },
+      });
+    const cycleNotified = told(
+      FanOutStates.cycleNotified,
+      'The summary notified the failed targets: told once, so the execution does not end FAILED (no alarm)',
+      'notified by the summary',
+    );
     const park = new SqsSendMessage(this, FanOutStates.parkSummaryFailure, {
       stateName: FanOutStates.parkSummaryFailure,
       comment: "The summary failed and may have told nobody: park the cycle in the stage's failure queue",
@@ -330,15 +332,14 @@ export class FleetFanOut extends Construct {
     })
       .addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6 })
       .next(
-        new Fail(this, FanOutStates.summaryFailed, {
-          stateName: FanOutStates.summaryFailed,
-          comment: 'The summary failed (parked in the failure queue)',
-          error: SUMMARY_FAILED_ERROR,
-          causePath: `${SUMMARY_ERROR}.Cause`,
-        }),
+        told(
+          FanOutStates.summaryParked,
+          'The summary failed, parked in the failure queue (whose alarm warns): told once, so the execution does not end FAILED',
+          `summary failed, parked in steward-${config.stage}-failures`,
+        ),
       );
     for (const s of [summarise, failedRun, failedListing])
-      s?.addCatch(cycleFailed, { errors: [CYCLE_FAILED_ERROR], resultPath: SUMMARY_ERROR }).addCatch(park, {
+      s?.addCatch(cycleNotified, { errors: [CYCLE_FAILED_ERROR], resultPath: SUMMARY_ERROR }).addCatch(park, {
         errors: ['States.ALL'],
         resultPath: SUMMARY_ERROR,
       });
@@ -363,8 +364,8 @@ export class FleetFanOut extends Construct {
     });
     fn.fn.grantInvoke(this.stateMachine);
     // A cycle that outran its timeout or was stopped ends with no summary: it waits in the stage's failure queue,
-    // whose alarm warns (it used to end unseen). A FAILED cycle has told its failure through a summary, or, when
-    // the summary itself failed, parked it there (ParkSummaryFailure).
+    // whose alarm warns (it used to end unseen). A cycle that told its failure (the summary's notification, or
+    // ParkSummaryFailure's message there) ends SUCCEEDED; one that ends FAILED told nobody (the alarm below).
     fn.parkEvents(
       this,
       'CycleEndedRule',
@@ -377,16 +378,16 @@ export class FleetFanOut extends Construct {
     );
     // Two ends of a cycle no Catch can turn into a message: a summary state whose own parameters fail
     // (States.Runtime, which no Catch or Retry takes) and SQS refusing the parked message after its retries. Both
-    // end FAILED having told nobody, so every FAILED cycle alarms to the warning topic, through CloudWatch (not
-    // the queue that may be what refused). A cycle that told its failure alarms too: the summary's notification
-    // or the parked message says why; with neither, the execution's history does.
+    // end FAILED having told nobody, and only they do (a cycle that told its failure ends SUCCEEDED, above), so a
+    // FAILED cycle alarms to the warning topic, through CloudWatch (not the queue that may be what refused): one
+    // message for one failure, never a second one for a failure already told.
     this.failedAlarm = new Alarm(this, 'FailedAlarm', {
       alarmName: `${name}-failed`,
       alarmDescription:
-        `steward ${config.stage}: a fleet ${capability} cycle (state machine ${name}) ended FAILED. Most say why: a ` +
-        `"Fleet ${capability}" notification naming the failed targets, or a message in steward-${config.stage}-failures. ` +
-        "With neither, the cycle told nobody (its summary state's own parameters failed, States.Runtime, or SQS refused " +
-        "the parked message): read the failed execution's history in the Step Functions console.",
+        `steward ${config.stage}: a fleet ${capability} cycle (state machine ${name}) ended FAILED having told nobody: ` +
+        "its summary state's own parameters failed (States.Runtime), or SQS refused the parked message. Read the " +
+        "failed execution's history in the Step Functions console. (A cycle that told its failure, by a " +
+        `"Fleet ${capability}" notification or a message in steward-${config.stage}-failures, ends SUCCEEDED.)`,
       ...failedExecutions(this.stateMachine),
     });
     this.failedAlarm.addAlarmAction(new SnsAction(props.notifications.warning));

@@ -357,14 +357,11 @@ export const summariseFanOut = (
 };
 
 /**
- * The error the summary ends a cycle with after it notified that targets failed (shared/fleet/summary.ts):
- * the state machine lets this one fail the execution as it is, and parks any other error of the summary in
- * the failure queue first, since that summary may have told nobody (infra/fan-out.ts).
+ * The error the summary ends with after it notified that targets failed (shared/fleet/summary.ts): the state
+ * machine catches it into the cycle's output (the cycle ends SUCCEEDED, told once), and parks any other error
+ * of the summary in the failure queue, since that summary may have told nobody (infra/fan-out.ts).
  */
 export const CYCLE_FAILED_ERROR = 'FleetCycleFailedError';
-
-/** The error a cycle ends with when its summary itself failed (parked first: infra/fan-out.ts). */
-export const SUMMARY_FAILED_ERROR = 'FleetSummaryFailed';
 
 /** The summary event the state machine sends after the Map: its results location, or the Map Run's error. */
 export const FanOutSummaryEvent = /* @__PURE__ */ v.onFirstUse(() =>

@@ -32,8 +32,9 @@ export interface FanOutSummaryDeps {
 
 /**
  * The cycle's deliberate failure, thrown once its notification went out: the only error of the summary the
- * state machine does not park in the failure queue (infra/fan-out.ts). Any other, including the
- * PartialFailureError of a notification that failed, means the cycle may have told nobody.
+ * state machine does not park in the failure queue (it ends the cycle SUCCEEDED with the error in its output:
+ * told once, infra/fan-out.ts). Any other, including the PartialFailureError of a notification that failed,
+ * means the cycle may have told nobody.
  */
 export class FleetCycleFailedError extends PartialFailureError {
   override name = CYCLE_FAILED_ERROR;
@@ -50,9 +51,9 @@ const what = (e: FanOutSummaryEvent) => {
 
 /**
  * The parent's report of one scheduled cycle: read the children's results from the Map Run's export, name
- * every target that failed (account, region and why) in one notification, and end FAILED (after
- * notifying, FleetCycleFailedError) when any did, so the execution's status and the alarms on it see it; a
- * summary that fails otherwise is parked in the failure queue by the state machine. Every target that
+ * every target that failed (account, region and why) in one notification, and throw FleetCycleFailedError
+ * (after notifying) when any did, which the state machine puts in the cycle's output; a summary that fails
+ * otherwise is parked in the failure queue by the state machine. Every target that
  * succeeded already reported its own run; a cycle where all succeeded sends nothing more.
  */
 export const runFanOutSummary = async (

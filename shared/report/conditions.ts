@@ -56,6 +56,11 @@ export interface ConditionChanges {
    */
   rekeyed: OpenCondition[];
   /**
+   * Upgrade only, once: the new keys (`<kind>:<id>:<aspect>`) of the conditions in `opened` that were open under
+   * an old key, so raised again only because the key changed; they keep the old condition's `since`.
+   */
+  raisedAgain: string[];
+  /**
    * Upgrade only, once: the old key a drill opened itself (`<drill name>:drill`) for a drill whose last run
    * did not pass and that the remembered conditions do not hold: resolved, so no incident of the old key
    * stays open (a resolve of a key without an open incident is dropped by PagerDuty).
@@ -79,27 +84,42 @@ export const diffConditions = (
   upgrading = previous.some(isLegacy),
 ): ConditionChanges => {
   const before = new Map(previous.filter((c) => !isLegacy(c)).map((c) => [c.key, c]));
-  const legacy = new Map(previous.filter(isLegacy).map((c) => [legacyConditionKey(c.database, c.aspect), c]));
-  const now: OpenCondition[] = [];
-  const carried = new Set<string>();
+  // Version 1 wrote one condition per open resource, so resources of one id and different kinds (an RDS
+  // instance and an ElastiCache group `orders`) left several conditions under one old key.
+  const legacy = new Map<string, OpenCondition[]>();
+  for (const c of previous.filter(isLegacy)) {
+    const k = legacyConditionKey(c.database, c.aspect);
+    legacy.set(k, [...(legacy.get(k) ?? []), c]);
+  }
+  const candidates = new Map<string, { key: string; health: OpenCondition['health']; reason: string }[]>();
+  for (const d of status.databases)
+    for (const a of d.aspects) {
+      const old = legacyConditionKey(d.id, a.aspect);
+      if (a.health === 'OK' || !legacy.has(old)) continue;
+      candidates.set(old, [
+        ...(candidates.get(old) ?? []),
+        { key: conditionKey(d.kind, d.id, a.aspect), health: a.health, reason: a.reason },
+      ]);
+    }
+  const carriedBy = new Map<string, OpenCondition>();
+  for (const [old, now] of candidates) carry(legacy.get(old)!, now, carriedBy);
+  const current: OpenCondition[] = [];
   for (const d of status.databases) {
     for (const a of d.aspects) {
       if (a.health === 'OK') continue;
       const key = conditionKey(d.kind, d.id, a.aspect);
-      const old = legacyConditionKey(d.id, a.aspect);
-      if (legacy.has(old)) carried.add(old);
-      now.push({
+      current.push({
         key,
         database: d.id,
         kind: d.kind,
         aspect: a.aspect,
         health: a.health,
         reason: a.reason,
-        since: before.get(key)?.since ?? legacy.get(old)?.since ?? status.at,
+        since: before.get(key)?.since ?? carriedBy.get(key)?.since ?? status.at,
       });
     }
   }
-  const current = new Map(now.map((c) => [c.key, c]));
+  const byKey = new Map(current.map((c) => [c.key, c]));
   const remembered = new Set(previous.map((c) => c.key));
   const retired = upgrading
     ? [
@@ -111,16 +131,44 @@ export const diffConditions = (
       ].filter((k) => !remembered.has(k))
     : [];
   return {
-    opened: now.filter((c) => !before.has(c.key)),
-    worsened: now.filter((c) => before.get(c.key)?.health === 'LATE' && c.health === 'FAILING'),
-    improved: now.filter((c) => before.get(c.key)?.health === 'FAILING' && c.health === 'LATE'),
+    opened: current.filter((c) => !before.has(c.key)),
+    worsened: current.filter((c) => before.get(c.key)?.health === 'LATE' && c.health === 'FAILING'),
+    improved: current.filter((c) => before.get(c.key)?.health === 'FAILING' && c.health === 'LATE'),
     cleared: previous.filter((c) =>
-      isLegacy(c) ? !carried.has(legacyConditionKey(c.database, c.aspect)) : !current.has(c.key),
+      isLegacy(c) ? !candidates.has(legacyConditionKey(c.database, c.aspect)) : !byKey.has(c.key),
     ),
-    rekeyed: [...legacy.entries()].filter(([k]) => carried.has(k)).map(([, c]) => c),
+    // One resolve per old key (it was one incident), the last condition written under it.
+    rekeyed: [...legacy].filter(([k]) => candidates.has(k)).map(([, cs]) => cs.at(-1)!),
+    raisedAgain: current.filter((c) => !before.has(c.key) && carriedBy.has(c.key)).map((c) => c.key),
     retired,
-    open: now,
+    open: current,
   };
+};
+
+/**
+ * Which conditions open now under new keys were open under one old key (`carriedBy`: new key → old condition).
+ * The old conditions name no kind: a now-open condition with the same reason and health is the same one; the
+ * rest carry the others only while there are no more of them than old conditions (each was open before). A
+ * resource of the same id that was not (more open now than then, its reason unlike any old one's) is new.
+ */
+const carry = (
+  old: readonly OpenCondition[],
+  now: readonly { key: string; health: OpenCondition['health']; reason: string }[],
+  carriedBy: Map<string, OpenCondition>,
+): void => {
+  const left = [...old];
+  const take = (i: number) => left.splice(i, 1)[0]!;
+  const unmatched = now.filter((n) => {
+    const i = left.findIndex((o) => o.health === n.health && o.reason === n.reason);
+    if (i < 0) return true;
+    carriedBy.set(n.key, take(i));
+    return false;
+  });
+  if (unmatched.length > left.length) return;
+  for (const n of unmatched) {
+    const i = left.findIndex((o) => o.health === n.health);
+    carriedBy.set(n.key, take(i < 0 ? 0 : i));
+  }
 };
 
 const severityOf = (h: OpenCondition['health']): Severity => (h === 'FAILING' ? 'critical' : 'warning');
@@ -157,9 +205,10 @@ export const conditionsNotification = (
     !retired.length
   )
     return undefined;
-  // Raised again only because its key changed (the first check after an upgrade): said so, once.
-  const again = new Set(rekeyed.map((x) => `${x.database}\u0000${x.aspect}`));
-  const isAgain = (x: OpenCondition) => again.has(`${x.database}\u0000${x.aspect}`);
+  // Raised again only because its key changed (the first check after an upgrade): said so, once, of the
+  // condition that was open under the old key (by its full key: not of a same-named resource of another kind).
+  const again = new Set(changes.raisedAgain);
+  const isAgain = (x: OpenCondition) => again.has(x.key);
   const raised = [...opened, ...worsened];
   const severity: Severity = raised.some((c) => c.health === 'FAILING')
     ? 'critical'

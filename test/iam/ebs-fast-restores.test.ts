@@ -1,12 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dynamoFastRestoreLedger } from '../../shared/aws/drill-stores.js';
 import type { StewardConfigInput } from '../../shared/config/schema.js';
-import type { RecordedCall } from '../support/sdk-recorder.js';
-import { binderFor, type IamRequest } from './requests.js';
-import { simulate } from './simulate.js';
+import { drillLedgerIam } from './drill-ledger.js';
 import { type Deployment, type RoleUnderTest, synthesize } from './template.js';
 
 // The EBS drill's record of the fast snapshot restores it turns on (shared/aws/drill-stores.ts), in the stage's
@@ -31,9 +26,12 @@ let withVolumes: Deployment;
 let drill: RoleUnderTest;
 let without: RoleUnderTest;
 
-const doc = mockClient(DynamoDBDocumentClient);
-// The IAM files share a process (vitest project `iam`, `isolate: false`): the client is left as it was.
-afterAll(() => doc.restore());
+const { requests, decide } = drillLedgerIam({
+  account: ACCOUNT,
+  region: REGION,
+  frame: 'shared/aws/drill-stores.ts:dynamoFastRestoreLedger',
+  test: 'test/iam/ebs-fast-restores.test.ts',
+});
 
 beforeAll(() => {
   withVolumes = synthesize('fsr-volumes', WITH_VOLUMES);
@@ -41,41 +39,21 @@ beforeAll(() => {
   without = synthesize('fsr-none', WITHOUT).roles.get('drill')!;
 });
 
-const decide = async (role: RoleUnderTest, r: IamRequest) =>
-  (await simulate(role.arn, role.policy, r, ACCOUNT, REGION)).decision;
-
 /** The IAM requests of what the ledger sends (record, list, forget), from the adapter itself. */
-const ledgerRequests = async (): Promise<IamRequest[]> => {
-  doc.reset();
-  doc.on(UpdateCommand).resolves({});
-  doc.on(GetCommand).resolves({ Item: undefined });
-  const ledger = dynamoFastRestoreLedger(
-    DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION })),
-    `steward-fsr-state`,
-  );
-  const r = {
-    drillId: 'monthly-x',
-    snapshotId: 'snap-0123456789abcdef0',
-    availabilityZone: 'eu-west-1a',
-    region: REGION,
-    enabledAt: '2026-02-01T05:00:00.000Z',
-  };
-  await ledger.record(r);
-  await ledger.list();
-  await ledger.forget(r);
-  const calls: RecordedCall[] = [
-    ...doc.commandCalls(UpdateCommand).map((x) => ({ command: 'Update', input: x.args[0].input })),
-    ...doc.commandCalls(GetCommand).map((x) => ({ command: 'Get', input: x.args[0].input })),
-  ].map((c) => ({
-    client: 'DynamoDBDocumentClient',
-    ...c,
-    region: REGION,
-    frames: ['shared/aws/drill-stores.ts:dynamoFastRestoreLedger'],
-    test: 'test/iam/ebs-fast-restores.test.ts',
-    mocked: true,
-  }));
-  return calls.flatMap((c) => binderFor(c)!(c, withVolumes, 'drill'));
-};
+const ledgerRequests = () =>
+  requests(withVolumes, async (client) => {
+    const ledger = dynamoFastRestoreLedger(client, 'steward-fsr-state');
+    const r = {
+      drillId: 'monthly-x',
+      snapshotId: 'snap-0123456789abcdef0',
+      availabilityZone: 'eu-west-1a',
+      region: REGION,
+      enabledAt: '2026-02-01T05:00:00.000Z',
+    };
+    await ledger.record(r);
+    await ledger.list();
+    await ledger.forget(r);
+  });
 
 describe('EBS drill fast snapshot restore records IAM', () => {
   it('lets the drill role record, list and forget them in the state table', async () => {

@@ -126,7 +126,8 @@ describe('the fan-out a fleet hub synthesizes', () => {
   });
 
   // A cycle may end FAILED having told nobody (its summary state's own parameters failing, SQS refusing the parked
-  // message: run locally below). Each fleet state machine's ExecutionsFailed alarms to the warning topic, so no
+  // message: run locally below), and only such a cycle ends FAILED (one that told its failure ends SUCCEEDED: "tells
+  // one failed cycle once" below). Each fleet state machine's ExecutionsFailed alarms to the warning topic, so no
   // FAILED cycle goes unheard; TIMED_OUT and ABORTED already park through the status-change rule (no alarm).
   it('warns of every cycle that ends FAILED: one ExecutionsFailed alarm per fleet state machine, to the warning topic', () => {
     // Prepare: backup, retention and the scale-in check fan out
@@ -159,7 +160,9 @@ describe('the fan-out a fleet hub synthesizes', () => {
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'notBreaching',
         AlarmActions: [{ Ref: warning }],
-        AlarmDescription: Match.stringLikeRegexp(`steward-prod-${capability}-fleet`),
+        AlarmDescription: Match.stringLikeRegexp(
+          `steward-prod-${capability}-fleet\\) ended FAILED having told nobody`,
+        ),
       });
   });
 
@@ -334,6 +337,13 @@ describe('the fan-out a fleet hub synthesizes', () => {
 // infra/local-fan-out.ts (see there).
 describe('a retention cycle run locally over the targets', () => {
   const REFUSED = '222222222222 eu-central-1';
+  /** The output of a cycle that told its failure: it ends SUCCEEDED, saying how it was told. */
+  const toldOutput = (outcome: 'notified' | 'parked', error: string) => ({
+    cycle: 'FAILED',
+    outcome:
+      outcome === 'notified' ? 'notified by the summary' : 'summary failed, parked in steward-prod-failures',
+    error: expect.objectContaining({ Error: error }) as unknown,
+  });
   const cycle = async (
     c: StewardConfig,
     refused: string[],
@@ -463,21 +473,23 @@ describe('a retention cycle run locally over the targets', () => {
     expect(JSON.parse(failed[1])).toEqual([
       expect.objectContaining({ Status: 'FAILED', Error: 'TargetFailedError' }),
     ]);
-    // The summary's notification names the target; the execution ends FAILED so alarms see it.
+    // The summary's notification names the target; having told it, the execution ends SUCCEEDED, saying so in
+    // its output (a FAILED execution is what the ExecutionsFailed alarm warns of: a second message).
     const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'))!;
     expect(summary.subject).toBe('Fleet retention: 1 of 4 targets failed');
     expect(summary.lines[0]).toMatch(
       /^222222222222 eu-central-1 \(targets\[1\]\): TargetFailedError: Target 222222222222 eu-central-1 \(targets\[1\]\): access denied/,
     );
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toEqual(toldOutput('notified', 'FleetCycleFailedError'));
     // It told its failure itself: nothing parks in the failure queue.
     expect(execution.messages).toEqual([]);
   });
 
   // The summary's own failure (after its retries) used to end the execution FAILED like the summary's deliberate
   // FAILED after it notified, and the execution-status rule parks only TIMED_OUT and ABORTED: a cycle whose
-  // summary crashed told nobody. Its Catch now parks it in the failure queue (whose alarm warns) before failing.
+  // summary crashed told nobody. Its Catch now parks it in the failure queue (whose alarm warns), and, told, the
+  // cycle ends SUCCEEDED (no second message from the ExecutionsFailed alarm).
   it.each([
     ['its read of the Map Run export', 'read', 'AwsCallError', 'GetObject'],
     ['its notification', 'notify', 'PartialFailureError', 'warning notification (Rate exceeded)'],
@@ -488,8 +500,8 @@ describe('a retention cycle run locally over the targets', () => {
       const { execution, notifier } = await cycle(config, [REFUSED], {}, fails);
       // Assert
       expect(notifier.sent.filter((n) => n.subject.startsWith('Fleet'))).toEqual([]);
-      expect(execution.status).toBe('FAILED');
-      expect(execution.error?.Error).toBe('FleetSummaryFailed');
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.output).toEqual(toldOutput('parked', error));
       expect(execution.messages).toHaveLength(1);
       const [parked] = execution.messages;
       expect(parked!.queueUrl).toMatch(/FailureQueue/);
@@ -542,12 +554,59 @@ describe('a retention cycle run locally over the targets', () => {
     expect(execution.messages).toEqual([]);
   });
 
+  // One failure, one message. An operator hears of a cycle through the summary's notification, a message parked in
+  // the failure queue (its alarm warns) and, for an execution that ends FAILED, the fleet state machine's
+  // ExecutionsFailed alarm. A cycle that told its failure itself used to end FAILED as well: two messages.
+  const withoutUnlisted = (state: string, out: unknown) => {
+    if (state !== 'Targets') return out;
+    const { unlisted: _, ...rest } = out as Record<string, unknown>;
+    return rest;
+  };
+  const sqsRefuses = () => {
+    throw Object.assign(new Error('Access to the resource is denied.'), { name: 'SQS.AmazonSQSException' });
+  };
+  const notified = { told: 1, parked: 0, alarmed: 0 };
+  const parked = { told: 0, parked: 1, alarmed: 0 };
+  const alarmed = { told: 0, parked: 0, alarmed: 1 };
+  it.each([
+    ['targets failed: the summary notified them', notified, [REFUSED], undefined, {}],
+    [
+      'the listing failed as a whole: the summary notified it',
+      notified,
+      [],
+      undefined,
+      {},
+      { managementRefused: true },
+    ],
+    ['the summary failed: the cycle was parked in the failure queue', parked, [REFUSED], 'notify', {}],
+    [
+      "the summary state's own parameters failed (States.Runtime)",
+      alarmed,
+      [],
+      undefined,
+      { answer: withoutUnlisted },
+    ],
+    ['SQS refused the parked message', alarmed, [REFUSED], 'notify', { sqs: sqsRefuses }],
+  ] as const)(
+    'tells one failed cycle once: %s',
+    async (_, expected, refused, summaryFails, local, organization: Parameters<typeof cycle>[2] = {}) => {
+      // Act
+      const { execution, notifier } = await cycle(config, [...refused], organization, summaryFails, local);
+      // Assert: the summary's notifications, the parked messages, the ExecutionsFailed alarm (a FAILED execution)
+      expect({
+        told: notifier.sent.filter((n) => n.subject.startsWith('Fleet')).length,
+        parked: execution.messages.length,
+        alarmed: execution.status === 'FAILED' ? 1 : 0,
+      }).toEqual(expected);
+    },
+  );
+
   it('parks a cycle whose summary of a failed listing failed too', async () => {
     // Act
     const { execution, ran } = await cycle(config, [], { managementRefused: true }, 'notify');
     // Assert
     expect(ran).toEqual([]);
-    expect(execution.error?.Error).toBe('FleetSummaryFailed');
+    expect(execution.output).toEqual(toldOutput('parked', 'PartialFailureError'));
     expect(execution.messages).toHaveLength(1);
   });
 
@@ -560,7 +619,7 @@ describe('a retention cycle run locally over the targets', () => {
     // Act
     const { execution } = await cycle(strict, [REFUSED, '333333333333 eu-west-1'], {}, 'notify');
     // Assert
-    expect(execution.error?.Error).toBe('FleetSummaryFailed');
+    expect(execution.output).toEqual(toldOutput('parked', 'PartialFailureError'));
     expect(execution.messages).toHaveLength(1);
   });
 
@@ -585,14 +644,14 @@ describe('a retention cycle run locally over the targets', () => {
     const summary = notifier.sent.find((n) => n.subject.startsWith('Fleet'))!;
     expect(summary.subject).toBe('Fleet retention: the cycle failed over 4 targets');
     expect(summary.lines[0]).toContain('States.ExceedToleratedFailureThreshold');
-    expect(execution.status).toBe('FAILED');
+    expect(execution.output).toEqual(toldOutput('notified', 'FleetCycleFailedError'));
   });
 
-  it('runs the account targets when an OU listing fails, names the OU, and ends the cycle FAILED', async () => {
+  it('runs the account targets when an OU listing fails, names the OU, and ends the cycle as failed, told', async () => {
     // Act: Organizations refuses the OU's listing
     const { execution, notifier, ran } = await cycle(config, [], { refused: true });
     // Assert: one OU's listing no longer skips every target: the four account-regions ran, and the OU that was
-    // not listed is named, critical, and the cycle ends FAILED (told, so nothing is parked)
+    // not listed is named, critical, and the cycle's output says it failed (told, so nothing is parked)
     expect(ran.sort()).toEqual([
       '111111111111 eu-west-1',
       '222222222222 eu-central-1',
@@ -607,12 +666,12 @@ describe('a retention cycle run locally over the targets', () => {
     expect(summary!.lines[0]).toMatch(
       /^Organizational unit ou-ab12-cd34ef56 \(targets\[3\]\) could not be listed, none of its accounts ran: AccessDeniedException: ListAccountsForParent failed/,
     );
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toEqual(toldOutput('notified', 'FleetCycleFailedError'));
     expect(execution.messages).toEqual([]);
   });
 
-  it('tells a cycle whose listing failed as a whole, with the error, and ends it FAILED', async () => {
+  it('tells a cycle whose listing failed as a whole, with the error, and ends it as failed, told', async () => {
     // Act: Organizations refuses DescribeOrganization (the hub is not the management or a delegated administrator account)
     const { execution, notifier, ran } = await cycle(config, [], { managementRefused: true });
     // Assert: no child ran, and the cycle did not end silently: the summary says why (it used to fail unseen,
@@ -622,7 +681,7 @@ describe('a retention cycle run locally over the targets', () => {
     expect(summary?.subject).toBe('Fleet retention: the cycle failed over 4 targets');
     expect(summary!.severity).toBe('critical');
     expect(summary!.lines.join('\n')).toMatch(/DescribeOrganization.*AccessDeniedException/);
-    expect(execution.status).toBe('FAILED');
+    expect(execution.output).toEqual(toldOutput('notified', 'FleetCycleFailedError'));
   });
 
   it("runs one child per ACTIVE account of the OU, merging its overrides under an account target's", async () => {

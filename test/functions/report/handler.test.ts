@@ -286,6 +286,54 @@ describe('report handler: status check', () => {
     );
   });
 
+  // Version 1 keyed both `orders` under `orders:backup`, one condition per open resource. The note that a
+  // trigger is only raised again (and its since) belonged to whichever now-open resource had the id and aspect:
+  // the ElastiCache group that started failing since was announced as open since the instance's time.
+  it('after an upgrade, says "raised again" only of the resource that was open before, not of a same-named one of another kind', () => {
+    // Prepare: before the upgrade, the instance orders' backups were failing; now the group orders' are late too.
+    const rds = 'the last two scheduled backups of 2026-11-29 03:00 and 2026-11-30 03:00 missing';
+    const row = (kind: string, health: string, reason: string) =>
+      ({ id: 'orders', kind, aspects: [{ aspect: 'backup', health, reason }] }) as unknown as DatabaseStatus;
+    const status = {
+      stage: 'prod',
+      region: 'eu-west-1',
+      at: '2026-12-01T06:00:00.000Z',
+      counts: { OK: 0, LATE: 1, FAILING: 1, UNPROTECTED: 0 },
+      databases: [
+        row('elasticache', 'LATE', 'the scheduled backup of 2026-12-01 03:00 missing'),
+        row('rds-instance', 'FAILING', rds),
+      ],
+    } as unknown as EstateStatus;
+    const before = {
+      key: 'orders:backup',
+      database: 'orders',
+      aspect: 'backup' as const,
+      health: 'FAILING' as const,
+      reason: rds,
+      since: '2026-11-30T06:00:00.000Z',
+    };
+    // Act
+    const changes = diffConditions([before], status, true);
+    const n = conditionsNotification(changes, status)!;
+    // Assert: the instance's trigger is raised again, since kept; the group's is new, since now.
+    const trigger = (key: string) => n.alerts!.find((a) => a.key === key && a.action === 'trigger')!;
+    expect(trigger('rds-instance:orders:backup').summary).toMatch(
+      /open since 2026-11-30T06:00:00.000Z; raised again under its new pager key after a steward upgrade/,
+    );
+    expect(trigger('elasticache:orders:backup').summary).not.toMatch(/raised again|open since/);
+    expect(Object.fromEntries(changes.open.map((c) => [c.key, c.since]))).toEqual({
+      'rds-instance:orders:backup': '2026-11-30T06:00:00.000Z',
+      'elasticache:orders:backup': '2026-12-01T06:00:00.000Z',
+    });
+    // The old key is resolved once, as renamed (the instance is still open under its new key).
+    expect(n.alerts!.filter((a) => a.key === 'orders:backup')).toEqual([
+      expect.objectContaining({
+        action: 'resolve',
+        summary: expect.stringMatching(/pager key renamed/) as unknown,
+      }),
+    ]);
+  });
+
   it("after an upgrade, resolves a failed drill's own old key once, and only then", () => {
     // Prepare: the drill of the cache `orders` (drill.caches name orders-cache) failed before the upgrade.
     const row = {

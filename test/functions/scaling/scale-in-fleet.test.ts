@@ -237,7 +237,8 @@ describe('the scale-in check of a stage with spokes, on its Distributed Map', ()
     expect(JSON.parse(failed[1])).toEqual([
       expect.objectContaining({ Status: 'FAILED', Error: 'TargetFailedError' }),
     ]);
-    // The summary read the export through S3 and named the target; the cycle ends FAILED for the alarms.
+    // The summary read the export through S3 and named the target; told, the cycle ends SUCCEEDED with the
+    // failure in its output (a FAILED cycle is one that told nobody, for the ExecutionsFailed alarm).
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
       Key: expect.stringMatching(/^fleet\/scaling\//),
     });
@@ -249,8 +250,12 @@ describe('the scale-in check of a stage with spokes, on its Distributed Map', ()
     expect(fleet.lines[0]).toMatch(
       /^222222222222 eu-west-1 \(targets\[1\]\): TargetFailedError: Target 222222222222 eu-west-1 \(targets\[1\]\): access denied/,
     );
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error?.Error).toBe('FleetCycleFailedError');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toMatchObject({
+      cycle: 'FAILED',
+      outcome: 'notified by the summary',
+      error: { Error: 'FleetCycleFailedError' },
+    });
     // It notified: nothing parked in the failure queue.
     expect(execution.messages).toEqual([]);
   });
