@@ -71,6 +71,12 @@ export interface RdsInstanceState {
    * steward's to remove when its tags say steward created it. A replica absent here is not steward's.
    */
   replicaTags?: Record<string, Tags>;
+  /**
+   * Status of each replica named like steward's, read with its tags (every read-replica rule's describe): one
+   * that is not `available` yet (`creating`, `modifying`) is a change in flight, and no replica is added or
+   * removed until it is. A replica absent here was not described (a hand-made name, or another rule's describe).
+   */
+  replicaStatus?: Record<string, string>;
   /** Set when the instance is an Aurora cluster member. */
   clusterId?: string;
   tags: Tags;

@@ -14,8 +14,9 @@ import type {
 export interface ScalingResources {
   readonly region: string;
   /**
-   * Undefined when the resource does not exist. `replicaTags`: also read the tags of an instance's replicas
-   * named like steward's (scale-in of read replicas: only steward's own are removed); other describes skip it.
+   * Undefined when the resource does not exist. `replicaTags`: also read the tags and status of an instance's
+   * replicas named like steward's (read-replica rules: only steward's own are removed, and none is added or
+   * removed while one is still being created); other describes skip it.
    */
   describe(
     kind: ResourceKind,

@@ -284,11 +284,7 @@ export const handleEvent = async (
     }
     let resource: ScalingResource | undefined;
     if (!('skip' in guarded) && rule.action.type !== 'notify') {
-      resource = await deps.resources.describe(
-        rule.kind,
-        rule.resource,
-        describeFor(guarded.direction, rule),
-      );
+      resource = await deps.resources.describe(rule.kind, rule.resource, describeFor(rule));
     }
     // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
     decision =

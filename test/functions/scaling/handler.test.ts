@@ -95,6 +95,12 @@ const givenInstance = (over: Partial<DBInstance> = {}) =>
   rds
     .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' })
     .resolves({ ...meta, DBInstances: [instance(over)] });
+/** A read replica of orders-db as RDS describes it by id (the scaling role reads steward-named ones). */
+const givenReplica = (id: string, status = 'available') =>
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: id }).resolves({
+    ...meta,
+    DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: status, TagList: [] }],
+  });
 /** The Aurora cluster `billing` with its members (the first listed is the writer). */
 const givenCluster = (...members: string[]) =>
   rds.on(DescribeDBClustersCommand).resolves({
@@ -425,6 +431,7 @@ describe('every action’s calls', () => {
     // Prepare
     const { deps } = setup();
     givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    givenReplica('orders-db-replica-1');
     rds.on(CreateDBInstanceReadReplicaCommand).resolves(meta);
 
     // Act
@@ -445,11 +452,42 @@ describe('every action’s calls', () => {
     });
   });
 
+  it('adds no second read replica while the first is still creating, past the cooldown, and names it', async () => {
+    // Prepare: the first alarm added orders-db-replica-1; RDS takes longer to create it than the rule's
+    // cooldown. Before, the next ALARM after the cooldown counted it (1 of 2) and created orders-db-replica-2.
+    const { deps, notifier, at } = setup();
+    givenInstance();
+    rds.on(CreateDBInstanceReadReplicaCommand).resolves(meta);
+    await run(alarmAt('orders-db-connections-high', CPU_AT), deps);
+    givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    givenReplica('orders-db-replica-1', 'creating');
+
+    // Act
+    at('2026-01-15T11:20:05Z');
+    const r = await run(alarmAt('orders-db-connections-high', '2026-01-15T11:20:00.000+0000'), deps);
+
+    // Assert
+    expect(rds.commandCalls(CreateDBInstanceReadReplicaCommand)).toHaveLength(1);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({
+      status: 'skipped',
+      decision: {
+        reason: 'pending-modification',
+        detail: 'orders-db-replica-1 is creating: no new read replica of orders-db until it is available',
+      },
+    });
+    expect(notifier.sent.at(-1)?.subject).toBe(
+      'orders-db-connections: skipped (pending-modification) on orders-db',
+    );
+    expect(JSON.stringify(notifier.sent.at(-1))).toContain('orders-db-replica-1 is creating');
+  });
+
   it('headlines count what happened: a replica an earlier try created is "already done", not "acted"', async () => {
     // Prepare: one SNS delivery carries two alarms; the replica's deterministic name is taken by an earlier try.
     const { deps, notifier } = setup({ now: '2026-01-15T10:30:15Z' });
     givenGroup();
     givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    givenReplica('orders-db-replica-1');
     ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
     rds
       .on(CreateDBInstanceReadReplicaCommand)
