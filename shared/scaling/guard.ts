@@ -193,6 +193,16 @@ export const guardEvent = (
         `${rule.resource} changed recently: cooldown until ${memory.cooldownUntil.toISOString()} (${minutes(memory.cooldownUntil.getTime() - now.getTime())} min left)`,
       ),
     };
+  // A dry run's own plan (in the memory only when this decision is a dry run too): a live stage would have
+  // changed the resource then and would wait now, so the dry run says so instead of planning it again.
+  const p = memory.planned;
+  if (rule.action.type !== 'notify' && p && now.getTime() < p.until.getTime())
+    return {
+      skip: skip(
+        'cooldown',
+        `dry run: ${p.change} was planned at ${p.at.toISOString()} (rule ${p.rule}, alarm ${p.alarmName}); a live stage would have changed ${rule.resource} then and would wait until ${p.until.toISOString()} (${minutes(p.until.getTime() - now.getTime())} min left): not planned again`,
+      ),
+    };
   return { direction };
 };
 

@@ -217,8 +217,25 @@ export interface ScalingMemory {
   lastActedAt?: Date;
   /** No new action on the resource before this. */
   cooldownUntil?: Date;
+  /**
+   * A dry run's plan on the resource and the cooldown it would have started: kept apart from the live cooldown,
+   * read only when the decision is itself a dry run (a dry-run stage or rule), so it never holds back a live one.
+   */
+  planned?: PlannedRecord;
   /** This event was decided, and the decision is news that has not been announced yet (SNS failed). */
   unannounced?: DecisionRecord;
+}
+
+/** What a dry run planned on a resource: the change it would have made, when, and the cooldown it would start. */
+export interface PlannedRecord {
+  /** When it was planned (the run's clock). */
+  at: Date;
+  /** End of the cooldown a live stage would have started. */
+  until: Date;
+  rule: string;
+  alarmName: string;
+  /** The planned change, in words (describeChange). */
+  change: string;
 }
 
 /** A change waiting for `steward approve <id>`. */

@@ -615,6 +615,61 @@ describe('dry runs', () => {
     );
   });
 
+  it('a dry-run stage plans each change once per cooldown, and its plan never holds back a live rule', async () => {
+    // Prepare: a stage-wide dry run. Before, nothing started a cooldown there: every new ALARM of the same load
+    // planned (and told) the same change again, where a live stage would have acted once and waited.
+    const { deps, notifier, at } = setup({ dryRun: true });
+    givenInstance();
+    await run(alarmEvent, deps);
+
+    // Act: a new transition 10 minutes later (inside the 30-minute cooldown), then one after it.
+    at('2026-01-15T10:30:05Z');
+    const early = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:30:00.000+0000'), deps);
+    at('2026-01-15T10:51:00Z');
+    const later = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:50:30.000+0000'), deps);
+    // The same database, live (the stage no longer in dry run): the dry run's plan is not a cooldown for it.
+    const live = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:50:45.000+0000'), {
+      ...deps,
+      dryRun: false,
+    });
+
+    // Assert
+    expect(early.decisions[0]!.status).toBe('skipped');
+    expect(early.decisions[0]!.decision).toMatchObject({
+      verdict: 'skip',
+      reason: 'cooldown',
+      detail: expect.stringContaining(
+        'dry run: modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately) was planned at 2026-01-15T10:20:03.000Z',
+      ),
+    });
+    expect(later.decisions[0]!.status).toBe('planned');
+    expect(live.decisions[0]!.status).toBe('done');
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      expect.stringContaining('[dry run] orders-db-cpu: would modify'),
+      expect.stringContaining('skipped (cooldown)'),
+      expect.stringContaining('[dry run] orders-db-cpu: would modify'),
+      expect.stringContaining('orders-db-cpu: modify'),
+    ]);
+  });
+
+  it('a dry-run rule on a live stage keeps its plan apart: the live rules on its database do not wait for it', async () => {
+    // Prepare
+    const { deps, at } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(alarmAt('orders-db-cpu-shadow', CPU_AT), deps);
+
+    // Act
+    at('2026-01-15T10:25:05Z');
+    const shadowAgain = await run(alarmAt('orders-db-cpu-shadow', '2026-01-15T10:25:00.000+0000'), deps);
+    const live = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:25:01.000+0000'), deps);
+
+    // Assert
+    expect(shadowAgain.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'cooldown' });
+    expect(live.decisions[0]!.status).toBe('done');
+  });
+
   it('a dry-run request (steward scale --dry-run) reads only: no call, no state written', async () => {
     // Prepare
     const { deps, state } = setup();
