@@ -380,17 +380,18 @@ export const grantScalingEstate = (fn: Grantee & IConstruct, region: string, rul
       wildcardReason:
         'Read-only: which side of its threshold or anomaly band a rule’s alarm breaches (its comparison operator); a prefix rule names its alarms by prefix.',
     });
-  // Scale-in of read replicas reads each steward-named replica's tags (only steward's own are removed).
-  const shrunk = ids('rds.addReadReplica', 'rds-instance', true);
+  // A read-replica rule reads each steward-named replica's tags (scale-in removes only steward's own) and
+  // status (no replica is added or removed while one is still being created).
+  const replicaSources = ids('rds.addReadReplica', 'rds-instance');
   if (instances.length)
     fn.allow({
       sid: 'DescribeScaledDbInstances',
       actions: ['rds:DescribeDBInstances'],
       resources: [
         ...instances.map((i) => rds('db', i)),
-        ...shrunk.map((s) => rds('db', replicaPattern(s, 'replica'))),
+        ...replicaSources.map((s) => rds('db', replicaPattern(s, 'replica'))),
       ],
-      wildcardReason: `Read-only: scale-in reads the tags of the replicas named like steward's (<source>-replica-<n>) to remove only its own.`,
+      wildcardReason: `Read-only: a read-replica rule reads the tags and status of the replicas named like steward's (<source>-replica-<n>): scale-in removes only its own, and neither direction steps while one is still being created.`,
     });
   if (clusters.length)
     fn.allow({

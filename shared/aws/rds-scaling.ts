@@ -52,9 +52,10 @@ type CreateReader = Extract<PlannedChange, { type: 'rds.createClusterReader' }>;
 /** RDS side of scaling in one region: describe one instance or cluster, and the scaling calls. */
 export const rdsScaling = (region: string, rds: RDSClient) => {
   /**
-   * One DB instance, or undefined when it does not exist. With `replicaTags` (scale-in of read replicas), also
-   * the tags of each replica named like steward's, one DescribeDBInstances by id each (at most 15 replicas; the
-   * scaling role may describe only `<id>-replica-*`): the engine removes only a replica they say is steward's.
+   * One DB instance, or undefined when it does not exist. With `replicaTags` (a read-replica rule), also the
+   * tags and status of each replica named like steward's, one DescribeDBInstances by id each (at most 15
+   * replicas; the scaling role may describe only `<id>-replica-*`): the engine removes only a replica they say
+   * is steward's, and adds or removes none while one is not available yet (still being created).
    */
   const describeInstance = async (
     id: string,
@@ -68,10 +69,14 @@ export const rdsScaling = (region: string, rds: RDSClient) => {
     const described = await Promise.all(named.map((r) => findDbInstance(rds, region, r)));
     // A replica gone since the source was described has no tags: it is not removed.
     const replicaTags: Record<string, Tags> = {};
+    const replicaStatus: Record<string, string> = {};
     named.forEach((r, i) => {
-      if (described[i]) replicaTags[r] = tagRecord(described[i].TagList);
+      const db = described[i];
+      if (!db) return;
+      replicaTags[r] = tagRecord(db.TagList);
+      if (db.DBInstanceStatus) replicaStatus[r] = db.DBInstanceStatus;
     });
-    return { ...state, replicaTags };
+    return { ...state, replicaTags, replicaStatus };
   };
 
   /** One Aurora cluster with its instances' classes and states, or undefined when it does not exist. */

@@ -7,8 +7,9 @@ import {
   type KeyPlace,
   pendingApprovalsKey,
   placedKey,
+  plannedKey,
 } from '../scaling/ids.js';
-import type { AlarmState, DecisionRecord, ResourceWait } from '../scaling/model.js';
+import type { AlarmState, DecisionRecord, PlannedRecord, ResourceWait } from '../scaling/model.js';
 import type { ScalingStore } from '../scaling/ports.js';
 import { batchGetAll } from './batch-get.js';
 import { call } from './call.js';
@@ -16,6 +17,23 @@ import { conditionalWrites } from './conditional-writes.js';
 import { scalingStoreChanges, type StoreTable } from './scaling-store-changes.js';
 
 type Item = Record<string, unknown>;
+
+/** A dry run's plan as its item holds it; undefined when there is none (or it is malformed). */
+const plannedOf = (item: Item | undefined): PlannedRecord | undefined =>
+  item &&
+  typeof item.at === 'string' &&
+  typeof item.until === 'string' &&
+  typeof item.rule === 'string' &&
+  typeof item.alarmName === 'string' &&
+  typeof item.change === 'string'
+    ? {
+        at: new Date(item.at),
+        until: new Date(item.until),
+        rule: item.rule,
+        alarmName: item.alarmName,
+        change: item.change,
+      }
+    : undefined;
 
 /**
  * ScalingStore over the stage's state table (partition key `pk`, TTL attribute `ttl` in epoch seconds).
@@ -31,6 +49,7 @@ export const dynamoScalingStore = (
 ): ScalingStore => {
   const eventAt = (key: string) => placedKey(key, place);
   const cooldownAt = (kind: ResourceKind, id: string) => eventAt(cooldownKey(kind, id));
+  const plannedAt = (kind: ResourceKind, id: string) => eventAt(plannedKey(kind, id));
   const approvalAt = (id: string) => eventAt(approvalKey(id));
   const pendingAt = (rule: string) => eventAt(pendingApprovalsKey(rule));
   const alarmStateAt = (alarmName: string) => eventAt(alarmStateKey(alarmName));
@@ -126,21 +145,43 @@ export const dynamoScalingStore = (
   const changes = scalingStoreChanges(store);
 
   return {
-    // The seen event and the resource's cooldown: both items of the state table, read in one request.
-    memory: async (eventKey, kind: ResourceKind, id) => {
+    // The seen event and the resource's cooldown (and a dry run's plan, asked for): items of the state table,
+    // read in one request.
+    memory: async (eventKey, kind: ResourceKind, id, o = {}) => {
       const seenPk = eventAt(eventKey);
       const cooldownPk = cooldownAt(kind, id);
-      const items = await getMany([seenPk, cooldownPk]);
+      const plannedPk = plannedAt(kind, id);
+      const items = await getMany([seenPk, cooldownPk, ...(o.planned ? [plannedPk] : [])]);
       const seen = items.get(seenPk);
       const cooldown = items.get(cooldownPk);
+      const planned = o.planned ? plannedOf(items.get(plannedPk)) : undefined;
       return {
         seen: seen !== undefined,
+        ...(planned ? { planned } : {}),
         ...(typeof cooldown?.lastActedAt === 'string' ? { lastActedAt: new Date(cooldown.lastActedAt) } : {}),
         ...(typeof cooldown?.until === 'string' ? { cooldownUntil: new Date(cooldown.until) } : {}),
         ...(typeof seen?.outcome === 'string' && seen.announced === false
           ? { unannounced: JSON.parse(seen.outcome) as DecisionRecord }
           : {}),
       };
+    },
+
+    // Its own item, never the cooldown's: claimResource neither reads nor overwrites it. Kept a day past its
+    // cooldown (a later read checks `until`); a longer cooldown already planned is never shortened.
+    recordPlanned: async (kind, id, p) => {
+      await putIf(
+        {
+          pk: plannedAt(kind, id),
+          at: p.at.toISOString(),
+          until: p.until.toISOString(),
+          rule: p.rule,
+          alarmName: p.alarmName,
+          change: p.change,
+          ttl: epoch(p.until) + 24 * 3600,
+        },
+        'attribute_not_exists(#pk) OR #until <= :until',
+        { ':until': p.until.toISOString() },
+      );
     },
 
     // An expired key that DynamoDB has not swept yet may be claimed again.

@@ -50,7 +50,7 @@ export const executeApproval = async (
     if (rule && rule.action.type !== 'notify') {
       const [memory, described] = await Promise.all([
         deps.state.memory(seenKey(approval.alarmName, new Date(approval.at)), rule.kind, rule.resource),
-        deps.resources.describe(rule.kind, rule.resource, describeFor(approval.direction, rule)),
+        deps.resources.describe(rule.kind, rule.resource, describeFor(rule)),
       ]);
       resource = described;
       cooldownUntil = memory.cooldownUntil;

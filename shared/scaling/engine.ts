@@ -236,6 +236,25 @@ export const planChange = (
             : [];
       const all =
         resource.kind === 'aurora-cluster' ? resource.members.map((m) => m.id) : [...existing, resource.id];
+      // A replica RDS is still building (or changing) is a change in flight, as an Aurora member that is not
+      // available is (its cluster's `pending`): no replica is added or removed until it is available, whatever
+      // the cooldown says (a replica takes longer than most cooldowns to create).
+      const inFlight =
+        resource.kind === 'rds-instance'
+          ? existing.flatMap((id) => {
+              const status = resource.replicaStatus?.[id];
+              return status && status !== 'available' ? [`${id} is ${status}`] : [];
+            })
+          : [];
+      if (inFlight.length) {
+        const them = inFlight.length === 1 ? 'it is' : 'they are';
+        return skip(
+          'pending-modification',
+          direction === 'out'
+            ? `${inFlight.join(', ')}: no new read replica of ${resource.id} until ${them} available`
+            : `${inFlight.join(', ')}: no read replica of ${resource.id} is removed until ${them} available`,
+        );
+      }
       if (direction === 'in') {
         const floor = typeof min === 'number' ? min : 0;
         const tagsOf = (id: string): Tags | undefined =>

@@ -59,11 +59,12 @@ export const wantedSide = (
     : 'any');
 
 /**
- * What a plan in this direction reads of the rule's resource beyond the resource itself: scale-in of read
- * replicas reads their tags (only steward's own are removed); nothing else does, so no other describe pays.
+ * What a plan reads of the rule's resource beyond the resource itself: a read-replica rule reads the replicas
+ * named like steward's, their tags (scale-in removes only steward's own) and their status (neither direction
+ * steps while one is still being created); nothing else does, so no other describe pays.
  */
-export const describeFor = (direction: Direction, rule: NamedRule): { replicaTags?: boolean } =>
-  direction === 'in' && rule.action.type === 'rds.addReadReplica' ? { replicaTags: true } : {};
+export const describeFor = (rule: NamedRule): { replicaTags?: boolean } =>
+  rule.action.type === 'rds.addReadReplica' ? { replicaTags: true } : {};
 
 /** Does deciding this event need the alarm's comparison operator described (the event does not say)? */
 export const needsComparison = (event: AlarmEvent, rule: NamedRule): boolean =>
@@ -190,6 +191,16 @@ export const guardEvent = (
       skip: skip(
         'cooldown',
         `${rule.resource} changed recently: cooldown until ${memory.cooldownUntil.toISOString()} (${minutes(memory.cooldownUntil.getTime() - now.getTime())} min left)`,
+      ),
+    };
+  // A dry run's own plan (in the memory only when this decision is a dry run too): a live stage would have
+  // changed the resource then and would wait now, so the dry run says so instead of planning it again.
+  const p = memory.planned;
+  if (rule.action.type !== 'notify' && p && now.getTime() < p.until.getTime())
+    return {
+      skip: skip(
+        'cooldown',
+        `dry run: ${p.change} was planned at ${p.at.toISOString()} (rule ${p.rule}, alarm ${p.alarmName}); a live stage would have changed ${rule.resource} then and would wait until ${p.until.toISOString()} (${minutes(p.until.getTime() - now.getTime())} min left): not planned again`,
       ),
     };
   return { direction };

@@ -37,6 +37,10 @@ export const seenKey = (alarmName: string, at: Date, direction: Direction = 'out
 export const cooldownKey = (kind: ResourceKind, id: string): string =>
   `${SCALING_KEY_PREFIX}cooldown#${resourceKey(kind, id)}`;
 
+/** A dry run's plan on a resource and its would-be cooldown, apart from the live cooldown (never read by it). */
+export const plannedKey = (kind: ResourceKind, id: string): string =>
+  `${SCALING_KEY_PREFIX}planned#${resourceKey(kind, id)}`;
+
 /** The latest state steward saw for an alarm (scale-in waits for a sustained OK). */
 export const alarmStateKey = (alarmName: string): string => `${SCALING_KEY_PREFIX}alarm#${alarmName}`;
 

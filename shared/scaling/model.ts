@@ -71,6 +71,12 @@ export interface RdsInstanceState {
    * steward's to remove when its tags say steward created it. A replica absent here is not steward's.
    */
   replicaTags?: Record<string, Tags>;
+  /**
+   * Status of each replica named like steward's, read with its tags (every read-replica rule's describe): one
+   * that is not `available` yet (`creating`, `modifying`) is a change in flight, and no replica is added or
+   * removed until it is. A replica absent here was not described (a hand-made name, or another rule's describe).
+   */
+  replicaStatus?: Record<string, string>;
   /** Set when the instance is an Aurora cluster member. */
   clusterId?: string;
   tags: Tags;
@@ -211,8 +217,25 @@ export interface ScalingMemory {
   lastActedAt?: Date;
   /** No new action on the resource before this. */
   cooldownUntil?: Date;
+  /**
+   * A dry run's plan on the resource and the cooldown it would have started: kept apart from the live cooldown,
+   * read only when the decision is itself a dry run (a dry-run stage or rule), so it never holds back a live one.
+   */
+  planned?: PlannedRecord;
   /** This event was decided, and the decision is news that has not been announced yet (SNS failed). */
   unannounced?: DecisionRecord;
+}
+
+/** What a dry run planned on a resource: the change it would have made, when, and the cooldown it would start. */
+export interface PlannedRecord {
+  /** When it was planned (the run's clock). */
+  at: Date;
+  /** End of the cooldown a live stage would have started. */
+  until: Date;
+  rule: string;
+  alarmName: string;
+  /** The planned change, in words (describeChange). */
+  change: string;
 }
 
 /** A change waiting for `steward approve <id>`. */

@@ -5,6 +5,7 @@ import type {
   DecisionRecord,
   LiveAlarmState,
   PlannedChange,
+  PlannedRecord,
   ResourceWait,
   ScalingMemory,
   ScalingResource,
@@ -14,8 +15,9 @@ import type {
 export interface ScalingResources {
   readonly region: string;
   /**
-   * Undefined when the resource does not exist. `replicaTags`: also read the tags of an instance's replicas
-   * named like steward's (scale-in of read replicas: only steward's own are removed); other describes skip it.
+   * Undefined when the resource does not exist. `replicaTags`: also read the tags and status of an instance's
+   * replicas named like steward's (read-replica rules: only steward's own are removed, and none is added or
+   * removed while one is still being created); other describes skip it.
    */
   describe(
     kind: ResourceKind,
@@ -62,8 +64,16 @@ export const STALE_EXECUTION_SECONDS = 15 * 60;
  * a write that fails after the action never undoes the claim, and a failed action gives its claims back.
  */
 export interface ScalingStore {
-  /** What is remembered for one event key and one resource. */
-  memory(eventKey: string, kind: ResourceKind, id: string): Promise<ScalingMemory>;
+  /**
+   * What is remembered for one event key and one resource. `planned`: also a dry run's plan on the resource
+   * (its would-be cooldown), for a decision that is itself a dry run; a live decision never reads it.
+   */
+  memory(eventKey: string, kind: ResourceKind, id: string, o?: { planned?: boolean }): Promise<ScalingMemory>;
+  /**
+   * A dry run planned a change on the resource: remember it until the cooldown a live stage would have started
+   * ends (`p.until`), never shortening a longer one. Kept apart from the live cooldown (claimResource).
+   */
+  recordPlanned(kind: ResourceKind, id: string, p: PlannedRecord): Promise<void>;
   /** Record an event key (conditional write); false when it was recorded already. */
   claim(eventKey: string, ttlSeconds: number, record: Record<string, string>): Promise<boolean>;
   /** Forget an event key, so a retry of a failed action decides again. */

@@ -4,12 +4,14 @@ import type { RunReports } from '../notify/run-report.js';
 import { logger } from '../observability.js';
 import type { BaseDeps } from '../runtime.js';
 import { confirmSustained, describeFor, guardEvent, type GuardOptions, needsComparison } from './guard.js';
+import { changesResource, describeChange } from './change.js';
 import { approvalId, seenKey } from './ids.js';
 import type { ApprovalTarget } from './message.js';
 import type {
   Approval,
   DecisionRecord,
   NamedRule,
+  PlannedChange,
   ResourceWait,
   ScalingDecision,
   ScalingResource,
@@ -247,6 +249,39 @@ const note = async (deps: ScalingDeps, key: string, rec: DecisionRecord): Promis
 };
 
 /**
+ * A dry run planned a change: remember it with the cooldown a live stage would have started, so the next
+ * transitions inside it are told as that cooldown, not planned again (the plan is news once per cooldown).
+ * Apart from the live cooldown (ports.ts, recordPlanned). A write that fails is a warning: the plan stands, and
+ * the next transition may plan it again.
+ */
+const rememberPlan = async (
+  deps: ScalingDeps,
+  rule: NamedRule,
+  alarmName: string,
+  change: PlannedChange,
+  now: Date,
+): Promise<string | undefined> => {
+  if (!changesResource(change)) return undefined;
+  const until = new Date(now.getTime() + rule.cooldownMinutes * 60_000);
+  try {
+    await deps.state.recordPlanned(rule.kind, rule.resource, {
+      at: now,
+      until,
+      rule: rule.name,
+      alarmName,
+      change: describeChange(change),
+    });
+    return undefined;
+  } catch (e) {
+    logger.warn('could not remember the dry run’s plan; the next transition may plan it again', {
+      resource: rule.resource,
+      error: errorMessage(e),
+    });
+    return `the plan could not be remembered (its cooldown): ${errorMessage(e)}`;
+  }
+};
+
+/**
  * One alarm transition through its rule: remember, guard, observe, decide (pure), then act, ask for approval
  * or only plan, as the rule's mode and the dry-run flags say. Never throws: a failure is a `failed` record.
  */
@@ -267,7 +302,15 @@ export const handleEvent = async (
     if (!o.readOnly && !sweep && rule.scaleIn.enabled && event.state !== 'INSUFFICIENT_DATA') {
       await deps.state.setAlarmState(event.alarmName, event.state, event.at, ALARM_STATE_TTL);
     }
-    const memory = await deps.state.memory(key, rule.kind, rule.resource);
+    // A dry-run stage or rule plans what a live one would do, its plans' cooldowns included: it reads its own
+    // plan on the resource (kept apart: a live decision never reads it, so a dry run never holds one back).
+    const dry = deps.dryRun || rule.mode === 'dryRun';
+    const memory = await deps.state.memory(
+      key,
+      rule.kind,
+      rule.resource,
+      ...(dry ? [{ planned: true }] : []),
+    );
     // An earlier attempt decided (and maybe changed the resource) but could not tell: tell now, act never.
     if (memory.unannounced && !o.readOnly) return { ...memory.unannounced, eventKey: key, replayed: true };
     const guard: GuardOptions = { staleAfterMs: scaling.staleAfterMinutes * 60_000 };
@@ -284,11 +327,7 @@ export const handleEvent = async (
     }
     let resource: ScalingResource | undefined;
     if (!('skip' in guarded) && rule.action.type !== 'notify') {
-      resource = await deps.resources.describe(
-        rule.kind,
-        rule.resource,
-        describeFor(guarded.direction, rule),
-      );
+      resource = await deps.resources.describe(rule.kind, rule.resource, describeFor(rule));
     }
     // What guardEvent let through is planned (engine.ts, decideScaling), against the resource as described.
     decision =
@@ -353,9 +392,11 @@ export const handleEvent = async (
       if (sweep && !o.readOnly) await deps.state.setAlarmState(event.alarmName, 'OK', now, ALARM_STATE_TTL);
     };
 
-    if (o.readOnly || deps.dryRun || rule.mode === 'dryRun') {
-      if (!o.readOnly) await restartSustain();
-      return done(record(rule, event.alarmName, event.at, decision, 'planned'));
+    if (o.readOnly || dry) {
+      if (o.readOnly) return done(record(rule, event.alarmName, event.at, decision, 'planned'));
+      await restartSustain();
+      const warning = await rememberPlan(deps, rule, event.alarmName, decision.change, now);
+      return done(record(rule, event.alarmName, event.at, decision, 'planned', warning ? { warning } : {}));
     }
     if (rule.mode === 'approve' && decision.change.type !== 'notify') {
       const id = approvalId(rule.name, event.alarmName, event.at, decision.direction);

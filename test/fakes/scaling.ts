@@ -1,5 +1,5 @@
 import type { ResourceKind } from '../../shared/config/schema.js';
-import { alarmStateKey, approvalKey, cooldownKey } from '../../shared/scaling/ids.js';
+import { alarmStateKey, approvalKey, cooldownKey, plannedKey } from '../../shared/scaling/ids.js';
 import type {
   AlarmState,
   Approval,
@@ -43,17 +43,45 @@ export const fakeScalingStore = (now: () => Date = () => new Date()): FakeScalin
     items,
     writes: 0,
     failWrites: undefined,
-    memory: async (eventKey, kind, id) => {
+    memory: async (eventKey, kind, id, o = {}) => {
       const c = live(cooldownKey(kind, id));
       const e = live(eventKey);
+      const p = o.planned ? live(plannedKey(kind, id)) : undefined;
       return {
         seen: e !== undefined,
+        ...(p
+          ? {
+              planned: {
+                at: new Date(p.at as string),
+                until: new Date(p.until as string),
+                rule: p.rule as string,
+                alarmName: p.alarmName as string,
+                change: p.change as string,
+              },
+            }
+          : {}),
         ...(typeof c?.lastActedAt === 'string' ? { lastActedAt: new Date(c.lastActedAt) } : {}),
         ...(typeof c?.until === 'string' ? { cooldownUntil: new Date(c.until) } : {}),
         ...(typeof e?.outcome === 'string' && e.announced === false
           ? { unannounced: JSON.parse(e.outcome) as DecisionRecord }
           : {}),
       };
+    },
+    recordPlanned: async (kind: ResourceKind, id, p) => {
+      const pk = plannedKey(kind, id);
+      const old = live(pk);
+      if (typeof old?.until === 'string' && old.until > p.until.toISOString()) return;
+      write(() =>
+        items.set(pk, {
+          pk,
+          at: p.at.toISOString(),
+          until: p.until.toISOString(),
+          rule: p.rule,
+          alarmName: p.alarmName,
+          change: p.change,
+          ttl: Math.floor(p.until.getTime() / 1000) + 24 * 3600,
+        }),
+      );
     },
     claim: async (eventKey, ttlSeconds, record) => {
       if (live(eventKey)) return false;

@@ -385,14 +385,14 @@ const BINDERS: Record<string, Binder> = {
         ...rulesWithResources(d, 'rds-instance').map((r) =>
           req('rds:DescribeDBInstances', a.rds(d.region, 'db', r), {}, 'DescribeDBInstances'),
         ),
-        // Scale-in of read replicas: the tags of each replica named like steward's, by id.
-        ...rulesOf(d, 'rds.addReadReplica', 'rds-instance', true).map((r) => {
+        // Read-replica rules: the tags and status of each replica named like steward's, by id.
+        ...rulesOf(d, 'rds.addReadReplica', 'rds-instance').map((r) => {
           const replica = nextReplicaId(r.resource, [], 'replica');
           return req(
             'rds:DescribeDBInstances',
             a.rds(d.region, 'db', replica),
             {},
-            `DescribeDBInstances (tags of ${replica}, scale-in)`,
+            `DescribeDBInstances (tags and status of ${replica})`,
           );
         }),
       ];

@@ -161,6 +161,10 @@ describe('scaling in prod (the seed rules)', () => {
     expect(replica).toHaveLength(1);
     expect(replica[0]!.Condition).toEqual({ StringEquals: { 'aws:RequestTag/steward:managed': 'true' } });
     expect(arnOf(replica[0]!.Resource)).toContain(':db:orders-db-replica-*');
+    // Scale-out reads the status of steward's replicas (none is added while one is still creating), with or
+    // without scale-in.
+    const describes = allowing(prod, 'rds:DescribeDBInstances').filter((s) => s.policy.startsWith('Scaling'));
+    expect(describes.map((s) => arnOf(s.Resource)).join()).toContain(':db:orders-db-replica-*');
     // Nothing it does not need: no deletes without scale-in, no failover of clusters it was not given.
     expect(allowing(prod, 'rds:DeleteDBInstance').filter((s) => s.policy.startsWith('Scaling'))).toEqual([]);
     expect(allowing(prod, 'rds:FailoverDBCluster')).toEqual([]);

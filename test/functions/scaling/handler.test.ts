@@ -95,6 +95,12 @@ const givenInstance = (over: Partial<DBInstance> = {}) =>
   rds
     .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db' })
     .resolves({ ...meta, DBInstances: [instance(over)] });
+/** A read replica of orders-db as RDS describes it by id (the scaling role reads steward-named ones). */
+const givenReplica = (id: string, status = 'available') =>
+  rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: id }).resolves({
+    ...meta,
+    DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: status, TagList: [] }],
+  });
 /** The Aurora cluster `billing` with its members (the first listed is the writer). */
 const givenCluster = (...members: string[]) =>
   rds.on(DescribeDBClustersCommand).resolves({
@@ -425,6 +431,7 @@ describe('every action’s calls', () => {
     // Prepare
     const { deps } = setup();
     givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    givenReplica('orders-db-replica-1');
     rds.on(CreateDBInstanceReadReplicaCommand).resolves(meta);
 
     // Act
@@ -445,11 +452,42 @@ describe('every action’s calls', () => {
     });
   });
 
+  it('adds no second read replica while the first is still creating, past the cooldown, and names it', async () => {
+    // Prepare: the first alarm added orders-db-replica-1; RDS takes longer to create it than the rule's
+    // cooldown. Before, the next ALARM after the cooldown counted it (1 of 2) and created orders-db-replica-2.
+    const { deps, notifier, at } = setup();
+    givenInstance();
+    rds.on(CreateDBInstanceReadReplicaCommand).resolves(meta);
+    await run(alarmAt('orders-db-connections-high', CPU_AT), deps);
+    givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    givenReplica('orders-db-replica-1', 'creating');
+
+    // Act
+    at('2026-01-15T11:20:05Z');
+    const r = await run(alarmAt('orders-db-connections-high', '2026-01-15T11:20:00.000+0000'), deps);
+
+    // Assert
+    expect(rds.commandCalls(CreateDBInstanceReadReplicaCommand)).toHaveLength(1);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({
+      status: 'skipped',
+      decision: {
+        reason: 'pending-modification',
+        detail: 'orders-db-replica-1 is creating: no new read replica of orders-db until it is available',
+      },
+    });
+    expect(notifier.sent.at(-1)?.subject).toBe(
+      'orders-db-connections: skipped (pending-modification) on orders-db',
+    );
+    expect(JSON.stringify(notifier.sent.at(-1))).toContain('orders-db-replica-1 is creating');
+  });
+
   it('headlines count what happened: a replica an earlier try created is "already done", not "acted"', async () => {
     // Prepare: one SNS delivery carries two alarms; the replica's deterministic name is taken by an earlier try.
     const { deps, notifier } = setup({ now: '2026-01-15T10:30:15Z' });
     givenGroup();
     givenInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-replica-1'] });
+    givenReplica('orders-db-replica-1');
     ec.on(ModifyReplicationGroupShardConfigurationCommand).resolves(meta);
     rds
       .on(CreateDBInstanceReadReplicaCommand)
@@ -575,6 +613,61 @@ describe('dry runs', () => {
     expect(notifier.sent[0]!.subject).toBe(
       '[dry run] orders-db-cpu-shadow: would modify orders-db class db.r6g.large → db.r6g.xlarge (next maintenance window)',
     );
+  });
+
+  it('a dry-run stage plans each change once per cooldown, and its plan never holds back a live rule', async () => {
+    // Prepare: a stage-wide dry run. Before, nothing started a cooldown there: every new ALARM of the same load
+    // planned (and told) the same change again, where a live stage would have acted once and waited.
+    const { deps, notifier, at } = setup({ dryRun: true });
+    givenInstance();
+    await run(alarmEvent, deps);
+
+    // Act: a new transition 10 minutes later (inside the 30-minute cooldown), then one after it.
+    at('2026-01-15T10:30:05Z');
+    const early = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:30:00.000+0000'), deps);
+    at('2026-01-15T10:51:00Z');
+    const later = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:50:30.000+0000'), deps);
+    // The same database, live (the stage no longer in dry run): the dry run's plan is not a cooldown for it.
+    const live = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:50:45.000+0000'), {
+      ...deps,
+      dryRun: false,
+    });
+
+    // Assert
+    expect(early.decisions[0]!.status).toBe('skipped');
+    expect(early.decisions[0]!.decision).toMatchObject({
+      verdict: 'skip',
+      reason: 'cooldown',
+      detail: expect.stringContaining(
+        'dry run: modify orders-db class db.r6g.large → db.r6g.xlarge (apply immediately) was planned at 2026-01-15T10:20:03.000Z',
+      ),
+    });
+    expect(later.decisions[0]!.status).toBe('planned');
+    expect(live.decisions[0]!.status).toBe('done');
+    expect(rds).toReceiveCommandTimes(ModifyDBInstanceCommand, 1);
+    expect(notifier.sent.map((n) => n.subject)).toEqual([
+      expect.stringContaining('[dry run] orders-db-cpu: would modify'),
+      expect.stringContaining('skipped (cooldown)'),
+      expect.stringContaining('[dry run] orders-db-cpu: would modify'),
+      expect.stringContaining('orders-db-cpu: modify'),
+    ]);
+  });
+
+  it('a dry-run rule on a live stage keeps its plan apart: the live rules on its database do not wait for it', async () => {
+    // Prepare
+    const { deps, at } = setup();
+    givenInstance();
+    rds.on(ModifyDBInstanceCommand).resolves(meta);
+    await run(alarmAt('orders-db-cpu-shadow', CPU_AT), deps);
+
+    // Act
+    at('2026-01-15T10:25:05Z');
+    const shadowAgain = await run(alarmAt('orders-db-cpu-shadow', '2026-01-15T10:25:00.000+0000'), deps);
+    const live = await run(alarmAt('orders-db-cpu-high', '2026-01-15T10:25:01.000+0000'), deps);
+
+    // Assert
+    expect(shadowAgain.decisions[0]!.decision).toMatchObject({ verdict: 'skip', reason: 'cooldown' });
+    expect(live.decisions[0]!.status).toBe('done');
   });
 
   it('a dry-run request (steward scale --dry-run) reads only: no call, no state written', async () => {

@@ -88,6 +88,7 @@ describe('rdsScaling.describeInstance', () => {
       DBInstances: [
         {
           DBInstanceIdentifier: 'orders-db-replica-1',
+          DBInstanceStatus: 'creating',
           TagList: [
             { Key: 'steward:managed', Value: 'true' },
             { Key: 'steward:created-by', Value: 'scaling' },
@@ -115,6 +116,8 @@ describe('rdsScaling.describeInstance', () => {
     expect(forScaleIn?.replicaTags).toEqual({
       'orders-db-replica-1': { 'steward:managed': 'true', 'steward:created-by': 'scaling' },
     });
+    // Its status too: a replica still being created is a change in flight (engine.ts).
+    expect(forScaleIn?.replicaStatus).toEqual({ 'orders-db-replica-1': 'creating' });
   });
 
   it('returns undefined for an instance that does not exist, and AwsCallError for anything else', async () => {

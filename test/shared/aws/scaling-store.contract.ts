@@ -50,6 +50,44 @@ export const scalingStoreContract = (name: string, make: (c: Clock) => Promise<S
       expect([first, second, seen.seen, afterRelease, afterExpiry]).toEqual([true, false, true, true, true]);
     });
 
+    it("keeps a dry run's plan apart from the live cooldown: read only when asked, never shortened", async () => {
+      // Prepare
+      const c = clock('2026-01-15T10:00:00Z');
+      const s = await make(c);
+      const plan = (until: string, change = 'modify orders-db class db.r6g.large → db.r6g.xlarge') => ({
+        at: new Date('2026-01-15T10:00:00Z'),
+        until: new Date(until),
+        rule: 'orders-db-cpu',
+        alarmName: 'orders-db-cpu-high',
+        change,
+      });
+
+      // Act
+      await s.recordPlanned('rds-instance', 'orders-db', plan('2026-01-15T10:30:00Z'));
+      await s.recordPlanned('rds-instance', 'orders-db', plan('2026-01-15T10:10:00Z', 'shorter'));
+      const live = await s.memory('k', 'rds-instance', 'orders-db');
+      const dry = await s.memory('k', 'rds-instance', 'orders-db', { planned: true });
+      const other = await s.memory('k', 'aurora-cluster', 'orders-db', { planned: true });
+      // The live claim is granted whatever the dry run planned, and does not drop the plan.
+      const claimed = await s.claimResource('rds-instance', 'orders-db', {
+        at: new Date('2026-01-15T09:59:00Z'),
+        until: new Date('2026-01-15T10:20:00Z'),
+        rule: 'orders-db-cpu',
+        alarmName: 'orders-db-cpu-high',
+        eventKey: 'k',
+      });
+      const after = await s.memory('k', 'rds-instance', 'orders-db', { planned: true });
+
+      // Assert
+      expect(live.planned).toBeUndefined();
+      expect(live.cooldownUntil).toBeUndefined();
+      expect(dry.planned).toEqual(plan('2026-01-15T10:30:00Z'));
+      expect(other.planned).toBeUndefined();
+      expect(claimed.ok).toBe(true);
+      expect(after.planned?.until).toEqual(new Date('2026-01-15T10:30:00Z'));
+      expect(after.cooldownUntil).toEqual(new Date('2026-01-15T10:20:00Z'));
+    });
+
     it('claims a resource for one action at a time: the claim is the cooldown, and never moves backwards', async () => {
       // Prepare
       const c = clock('2026-01-15T10:00:00Z');

@@ -578,6 +578,106 @@ describe('ElastiCache replicas: each shard one step from its own count', () => {
   });
 });
 
+describe('read replicas in flight', () => {
+  const connections = rule('orders-db-connections');
+  const ours = replicaTags('orders-db', {}, connections.name);
+  const withReplica = (status: string) =>
+    ordersDb({
+      replicas: ['orders-db-replica-1'],
+      replicaTags: { 'orders-db-replica-1': ours },
+      replicaStatus: { 'orders-db-replica-1': status },
+    });
+
+  it.each(['creating', 'modifying'])(
+    'adds no second read replica while the first is %s, and says which one it waits for',
+    (status) => {
+      // Prepare: the alarm stayed in ALARM past the cooldown (or a second alarm fired) while RDS still builds
+      // the replica steward added. Before, the engine counted the replica as one of maxReplicas and planned
+      // orders-db-replica-2 next to it: two replicas for one load peak.
+      // Act
+      const d = decideScaling(
+        alarm('orders-db-connections-high'),
+        connections,
+        withReplica(status),
+        fresh,
+        NOW,
+      );
+
+      // Assert
+      expect(d).toEqual({
+        verdict: 'skip',
+        reason: 'pending-modification',
+        detail: `orders-db-replica-1 is ${status}: no new read replica of orders-db until it is available`,
+      });
+    },
+  );
+
+  it('adds the next replica once the first is available, and names every one still in flight', () => {
+    // Act
+    const ready = planChange('out', connections, withReplica('available'));
+    const two = planChange(
+      'out',
+      { ...connections, action: { type: 'rds.addReadReplica', maxReplicas: 5 } },
+      ordersDb({
+        replicas: ['orders-db-replica-1', 'orders-db-replica-2', 'orders-db-replica-3'],
+        replicaStatus: {
+          'orders-db-replica-1': 'available',
+          'orders-db-replica-2': 'creating',
+          'orders-db-replica-3': 'backing-up',
+        },
+      }),
+    );
+
+    // Assert
+    expect(verdict(ready)).toBe('create read replica orders-db-replica-2 of orders-db');
+    expect(two).toMatchObject({
+      verdict: 'skip',
+      reason: 'pending-modification',
+      detail:
+        'orders-db-replica-2 is creating, orders-db-replica-3 is backing-up: no new read replica of orders-db until they are available',
+    });
+  });
+
+  it('removes no replica while one is still being created (the step back waits for it too)', () => {
+    // Act
+    const d = planChange(
+      'in',
+      { ...connections, scaleIn: { enabled: true, afterOkMinutes: 60 } },
+      ordersDb({
+        replicas: ['orders-db-replica-1', 'orders-db-replica-2'],
+        replicaTags: { 'orders-db-replica-1': ours, 'orders-db-replica-2': ours },
+        replicaStatus: { 'orders-db-replica-1': 'available', 'orders-db-replica-2': 'creating' },
+      }),
+    );
+
+    // Assert
+    expect(d).toMatchObject({
+      verdict: 'skip',
+      reason: 'pending-modification',
+      detail:
+        'orders-db-replica-2 is creating: no read replica of orders-db is removed until it is available',
+    });
+  });
+
+  it('adds no Aurora reader while another member is still creating', () => {
+    // Act
+    const d = planChange(
+      'out',
+      rule('billing-readers'),
+      billing({
+        pending: ['billing-reader-1 is creating'],
+        members: [
+          ...billing().members,
+          { id: 'billing-reader-1', writer: false, instanceClass: 'db.r6g.xlarge', status: 'creating' },
+        ],
+      }),
+    );
+
+    // Assert
+    expect(d).toMatchObject({ verdict: 'skip', reason: 'pending-modification' });
+  });
+});
+
 describe('states AWS changes a resource in', () => {
   // RDS takes ModifyDBInstance while an automated backup runs: the User Guide's status table lists
   // `backing-up` as an operational state (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Status.html),
