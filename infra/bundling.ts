@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
-import { treeShakableSdk } from './sdk-tree-shaking.js';
+import { treeShakableBarrels, treeShakableSdk } from './sdk-tree-shaking.js';
 
 // ESM bundles cannot `require`; some transitive deps still do, so give them one. esbuild writes the banner at
 // the top of every output file, so each chunk has its own module-scoped `require` (test/infra/bundles.test.ts);
@@ -52,6 +52,16 @@ let aliases: Record<string, string> | undefined;
  * whole model (EC2's alone is ~550 KB). Prepared once per process (and per SDK version on disk).
  */
 export const sdkAlias = (): Record<string, string> => (aliases ??= treeShakableSdk(ROOT));
+
+let barrels: Record<string, string> | undefined;
+
+/**
+ * esbuild `alias` for the SDK barrels whose named re-exports put modules in the chunk of every entry that
+ * reaches the barrel (`@aws-sdk/core/protocols`, `@smithy/core/serde`, `@smithy/core/checksum`): bundled from
+ * copies that re-export their modules with `export *` (infra/sdk-tree-shaking.ts, `treeShakableBarrels`), so
+ * a chunk carries what its own code takes of them. Prepared once per process (and per SDK version on disk).
+ */
+export const barrelAlias = (): Record<string, string> => (barrels ??= treeShakableBarrels(ROOT));
 
 /**
  * Built-in modules the bundles load through CommonJS (`process.getBuiltinModule`) instead of an ESM import.
@@ -110,7 +120,7 @@ export const functionBuildOptions = (entry: string, outdir: string, define: Reco
     sourcemap: true,
     // The SDK clients from copies esbuild can tree-shake (infra/sdk-tree-shaking.ts), and the built-ins whose
     // ESM view costs CPU at cold start through CommonJS (VIA_REQUIRE).
-    alias: { ...sdkAlias(), ...builtinAlias() },
+    alias: { ...sdkAlias(), ...barrelAlias(), ...builtinAlias() },
     define,
     metafile: true,
     logLevel: 'warning',

@@ -9,7 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 
 /**
  * The AWS SDK's generated schemas (`dist-es/schemas/schemas_0.js`, one module per client) write each
@@ -338,6 +338,164 @@ export const treeShakableSdk = (root: string): Record<string, string> => {
       }
     }
     aliases[pkg] = copy;
+  }
+  return aliases;
+};
+
+/** What `splitBarrel` makes of a barrel: the barrel, now only `export *` lines, and its new modules by file name. */
+export interface SplitBarrel {
+  barrel: string;
+  modules: Map<string, string>;
+}
+
+/**
+ * A barrel of the SDK split so that it is nothing but `export * from` lines: each named re-export of a module
+ * `apart` names (`export { a, b as c } from "./m";`) in a module of its own (`re-<n>.js`), and the rest (the
+ * other re-exports, the barrel's own imports, declarations and local export lists, in their order) in
+ * `common.js`, the barrel re-exporting each with `export *`.
+ *
+ * Why: esbuild puts a module in the chunk of every entry point that reaches it, and from a barrel any of whose
+ * code or named re-exports is used (the SDK's barrels all are), an entry reaches every module the barrel
+ * imports, used or not. A module of star re-exports alone is never used itself: an import through it binds to
+ * the module that declares the name, and an entry reaches a module apart only when it takes one of its names.
+ * Only the modules `apart` names go apart: the rest stays one module, reached as the whole barrel was, because
+ * splitting every line gives each protocol and helper an entry set of its own and the bundles more chunks
+ * (docs/benchmarks.md, s18-cold-scaling).
+ *
+ * The exports are the same bindings under the same names: each name the barrel exported comes from exactly one
+ * of the new modules, as it did from one statement, and a star re-export carries every name but `default`.
+ * Undefined (leave the barrel as it is) when it has a default export or nothing goes apart.
+ */
+export const splitBarrel = (
+  source: string,
+  apart: (specifier: string) => boolean,
+): SplitBarrel | undefined => {
+  const statements: string[] = [];
+  for (const line of source.split('\n')) {
+    if (statements.length && /^[\s\])}]/.test(line)) statements[statements.length - 1] += `\n${line}`;
+    else if (line.trim()) statements.push(line);
+  }
+  if (statements.some((s) => /^export\s+default\b|^export\s*\{[^}]*\bdefault\b/.test(s))) return undefined;
+  const barrel = ['export * from "./common.js";'];
+  const modules = new Map<string, string>();
+  const common: string[] = [];
+  for (const s of statements) {
+    const spec = /^export \{[^}]*\} from "([^"]+)";$/.exec(s)?.[1];
+    if (spec !== undefined && apart(spec)) {
+      const name = `re-${modules.size}.js`;
+      modules.set(name, `import {} from "./common.js";\n${s}\n`);
+      barrel.push(`export * from "./${name}";`);
+    } else {
+      common.push(s);
+    }
+  }
+  if (!modules.size) return undefined;
+  modules.set('common.js', `${common.join('\n')}\n`);
+  return { barrel: `${barrel.join('\n')}\n`, modules };
+};
+
+/**
+ * The SDK barrels split by `splitBarrel`, by package and subpath, and the modules each puts apart: what only
+ * S3 (and its flexible checksums) use. Each client's runtime config imports its protocol from
+ * `@aws-sdk/core/protocols`, and `@smithy/core`'s own modules import `serde` and `checksum`, so S3's REST-XML
+ * protocol, its checksum streams, MD5 and CRC32 sat in a chunk every trigger loads wherever S3 was in any chunk
+ * of the function (scaling's alarm: 17 KB it never runs).
+ */
+export const SDK_BARRELS = [
+  [
+    '@aws-sdk/core',
+    'protocols',
+    ['xml/AwsRestXmlProtocol', 'xml/XmlCodec', 'xml/XmlShapeSerializer', 'xml/parseXmlBody'],
+  ],
+  [
+    '@smithy/core',
+    'serde',
+    [
+      'util-stream/checksum/ChecksumStream',
+      'util-stream/checksum/createChecksumStream',
+      'util-stream/createBufferedReadable',
+      'util-stream/getAwsChunkedEncodingStream',
+    ],
+  ],
+  ['@smithy/core', 'checksum', ['md5/Md5Js', 'md5/Md5Node', 'hash-stream-node/readableStreamHasher']],
+] as const;
+
+// Raise when splitBarrel or treeShakableBarrels change: the prepared barrels are keyed by it.
+const BARREL_REWRITE_VERSION = 1;
+
+/** The ES module a package's `exports` gives `./<sub>` (its `module` or `import` condition), if any. */
+const esmOf = (pkgDir: string, sub: string): string | undefined => {
+  const { exports } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+    exports?: Record<string, unknown>;
+  };
+  const entry = exports?.[`./${sub}`] as Record<string, unknown> | undefined;
+  const file = entry?.module ?? entry?.import;
+  return typeof file === 'string' ? join(pkgDir, file) : undefined;
+};
+
+/** Whether `file` of the package at `pkgDir` has no side effects by its package.json (`sideEffects`). */
+const sideEffectFree = (pkgDir: string, file: string): boolean => {
+  const { sideEffects } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+    sideEffects?: unknown;
+  };
+  if (sideEffects === false) return true;
+  return (
+    Array.isArray(sideEffects) &&
+    sideEffects.every((p) => typeof p === 'string' && !p.includes('*') && join(pkgDir, p) !== file)
+  );
+};
+
+/**
+ * esbuild aliases that bundle each barrel of `SDK_BARRELS` split (`splitBarrel`):
+ * `{ '@smithy/core/serde': '<root>/.sdk-build/smithy-core-serde@<version>-<n>/index.js' }`. The copy is the
+ * barrel and its new modules alone, their relative imports pointing back at the installed package's modules
+ * (one instance of each, whoever imports it), beside a package.json that keeps the package's word that they
+ * have no side effects. Made once per package version, atomically; a barrel with nothing to split gets no alias.
+ */
+export const treeShakableBarrels = (root: string): Record<string, string> => {
+  const aliases: Record<string, string> = {};
+  for (const [pkg, sub, apart] of SDK_BARRELS) {
+    const pkgDir = join(root, 'node_modules', pkg);
+    if (!existsSync(join(pkgDir, 'package.json'))) continue;
+    const barrel = esmOf(pkgDir, sub);
+    if (!barrel || !existsSync(barrel) || !sideEffectFree(pkgDir, barrel)) continue;
+    const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+    const name = `${pkg.replace(/^@/, '').replace('/', '-')}-${sub}`;
+    const target = join(root, '.sdk-build', `${name}@${version}-${BARREL_REWRITE_VERSION}`);
+    const file = join(target, 'index.js');
+    if (!existsSync(file) && !existsSync(join(target, 'unchanged'))) {
+      // Relative imports back to the installed package's modules, from the copy's directory.
+      const back = relative(target, dirname(barrel)).split(sep).join('/');
+      const split = splitBarrel(
+        readFileSync(barrel, 'utf8').replace(
+          / from "\.\/([^"]+)";$/gm,
+          (_, p: string) => ` from "${back}/${p}";`,
+        ),
+        (spec) => (apart as readonly string[]).some((m) => spec === `${back}/${m}`),
+      );
+      const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
+      mkdirSync(tmp, { recursive: true });
+      if (split) {
+        writeFileSync(join(tmp, 'index.js'), split.barrel);
+        for (const [m, text] of split.modules) writeFileSync(join(tmp, m), text);
+        writeFileSync(
+          join(tmp, 'package.json'),
+          `${JSON.stringify({ private: true, sideEffects: false })}\n`,
+        );
+      } else {
+        writeFileSync(join(tmp, 'unchanged'), '');
+      }
+      try {
+        renameSync(tmp, target);
+      } catch (e) {
+        // Another synth put its copy in place first: the same files, keep it.
+        rmSync(tmp, { recursive: true, force: true });
+        if (!existsSync(file) && !existsSync(join(target, 'unchanged'))) {
+          throw new Error(`could not prepare ${target} for bundling ${pkg}/${sub}: ${(e as Error).message}`);
+        }
+      }
+    }
+    if (existsSync(file)) aliases[`${pkg}/${sub}`] = file;
   }
   return aliases;
 };

@@ -18,7 +18,7 @@ import {
 import { EMBEDDED_CONFIG, embedDefine } from '../../shared/config/embedded.js';
 import { loadExample } from '../support/examples.js';
 import { staticClosure } from '../../bench/cold/loaded.js';
-import { literalTraitKeys, splitSchemas } from '../../infra/sdk-tree-shaking.js';
+import { literalTraitKeys, SDK_BARRELS, splitSchemas } from '../../infra/sdk-tree-shaking.js';
 
 // What each function's bundle carries, read from esbuild's metafile with the shipped settings: only the
 // modules that produce output count (tree-shaken ones do not). The bench measures the sizes and times;
@@ -308,6 +308,31 @@ describe('what each function bundle carries', () => {
       }
     }
     expect(stray).toEqual([]);
+  });
+
+  it("what every trigger loads carries S3's REST-XML protocol, checksum streams and MD5 only where it loads S3's client", () => {
+    // The SDK barrels (@aws-sdk/core/protocols, @smithy/core/serde and checksum) are bundled split, so each
+    // module SDK_BARRELS puts apart is in the chunks of the code that takes it (S3's client), not in the chunk
+    // of every entry that reaches the barrel (infra/sdk-tree-shaking.ts, splitBarrel): scaling's alarm carried
+    // 17 KB of them.
+    const apart = SDK_BARRELS.flatMap(([pkg, sub, modules]) =>
+      modules.map((m) => `node_modules/${pkg}/dist-es/submodules/${sub}/${m}.js`),
+    );
+    const found: string[] = [];
+    const checked: string[] = [];
+    for (const fn of FUNCTIONS) {
+      const meta = metafiles[fn];
+      const loaded = staticClosure(meta).flatMap((f) =>
+        Object.entries(meta.outputs[f]!.inputs)
+          .filter(([, i]) => i.bytesInOutput > 0)
+          .map(([p]) => p.replace(/^.*?node_modules\//, 'node_modules/')),
+      );
+      if (loaded.some((p) => /@aws-sdk\/client-s3\/dist-es\/S3Client\.js$/.test(p))) continue;
+      checked.push(fn);
+      found.push(...loaded.filter((p) => apart.includes(p)).map((p) => `${fn}: ${p}`));
+    }
+    expect(checked).toEqual(expect.arrayContaining(['scaling', 'drill-verify']));
+    expect(found).toEqual([]);
   });
 
   it('retention and report carry no snapshot writer they never call: retention lists and deletes, report lists', () => {

@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sdkAlias } from '../../infra/bundling.js';
+import { barrelAlias, sdkAlias } from '../../infra/bundling.js';
 import {
   importFromSplitSchemas,
   literalTraitKeys,
+  SDK_BARRELS,
+  splitBarrel,
   splitSchemas,
+  treeShakableBarrels,
   treeShakableSdk,
 } from '../../infra/sdk-tree-shaking.js';
 
@@ -183,6 +186,123 @@ describe('splitSchemas', () => {
       'import { Z$ } from "../schemas/schemas_0";',
     );
   });
+});
+
+describe('splitBarrel', () => {
+  const BARREL = [
+    'import { getRandomValues } from "node:crypto";',
+    'import { bindV4 } from "./uuid/v4";',
+    'export { parseBoolean, expectInt } from "./parse-utils";',
+    'export { ChecksumStream } from "./util-stream/checksum/ChecksumStream";',
+    'export class Blob extends bindBlob(getRandomValues) {',
+    '}',
+    'export { Md5Node, Md5Node as Md5 } from "./md5/Md5Node";',
+    'export const v4 = bindV4(getRandomValues);',
+    'export { hasOwn } from "@smithy/core/transport";',
+    'export * from "./stars";',
+    '',
+  ].join('\n');
+
+  it('puts each named re-export of a module it names apart in a module of its own, the rest in common.js, and re-exports each with export *', () => {
+    const r = splitBarrel(BARREL, (spec) => /ChecksumStream|Md5Node/.test(spec))!;
+    expect(r.barrel.split('\n').filter(Boolean)).toEqual([
+      'export * from "./common.js";',
+      'export * from "./re-0.js";',
+      'export * from "./re-1.js";',
+    ]);
+    // Each module apart reaches common.js (an import of nothing): whatever reaches it reaches what the whole
+    // barrel did, so no module gets an entry set of its own but those apart.
+    expect(r.modules.get('re-0.js')).toBe(
+      'import {} from "./common.js";\nexport { ChecksumStream } from "./util-stream/checksum/ChecksumStream";\n',
+    );
+    expect(r.modules.get('re-1.js')).toBe(
+      'import {} from "./common.js";\nexport { Md5Node, Md5Node as Md5 } from "./md5/Md5Node";\n',
+    );
+    // Everything else, in its order: imports, declarations (over several lines too), re-exports, stars.
+    expect(r.modules.get('common.js')!.split('\n').filter(Boolean)).toEqual([
+      'import { getRandomValues } from "node:crypto";',
+      'import { bindV4 } from "./uuid/v4";',
+      'export { parseBoolean, expectInt } from "./parse-utils";',
+      'export class Blob extends bindBlob(getRandomValues) {',
+      '}',
+      'export const v4 = bindV4(getRandomValues);',
+      'export { hasOwn } from "@smithy/core/transport";',
+      'export * from "./stars";',
+    ]);
+    expect([...r.modules.keys()].sort()).toEqual(['common.js', 're-0.js', 're-1.js']);
+  });
+
+  it('leaves alone a barrel with nothing apart, or with a default export (export * does not carry it)', () => {
+    expect(splitBarrel(BARREL, () => false)).toBeUndefined();
+    expect(splitBarrel(`${BARREL}export default v4;\n`, () => true)).toBeUndefined();
+    expect(splitBarrel(`export { default } from "./x";\n${BARREL}`, () => true)).toBeUndefined();
+  });
+});
+
+describe('treeShakableBarrels', () => {
+  const fakeRoot = (sideEffects: unknown) => {
+    const root = tmp('barrel-root');
+    const dir = join(root, 'node_modules', '@smithy', 'core');
+    mkdirSync(join(dir, 'dist-es', 'submodules', 'serde'), { recursive: true });
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: '@smithy/core',
+        version: '3.2.1',
+        sideEffects,
+        exports: { './serde': { module: './dist-es/submodules/serde/index.js', node: './dist-cjs/x.js' } },
+      }),
+    );
+    writeFileSync(
+      join(dir, 'dist-es', 'submodules', 'serde', 'index.js'),
+      'export { a } from "./a";\nexport { createBufferedReadable } from "./util-stream/createBufferedReadable";\n',
+    );
+    return root;
+  };
+
+  it('aliases the subpath to the split barrel, whose imports point back at the installed modules', () => {
+    const root = fakeRoot(false);
+    const aliases = treeShakableBarrels(root);
+    const dir = join(root, '.sdk-build', 'smithy-core-serde@3.2.1-1');
+    expect(aliases).toEqual({ '@smithy/core/serde': join(dir, 'index.js') });
+    expect(readFileSync(join(dir, 'index.js'), 'utf8')).toBe(
+      'export * from "./common.js";\nexport * from "./re-0.js";\n',
+    );
+    const back = '../../node_modules/@smithy/core/dist-es/submodules/serde';
+    expect(readFileSync(join(dir, 'common.js'), 'utf8')).toBe(`export { a } from "${back}/a";\n`);
+    expect(readFileSync(join(dir, 're-0.js'), 'utf8')).toBe(
+      `import {} from "./common.js";\nexport { createBufferedReadable } from "${back}/util-stream/createBufferedReadable";\n`,
+    );
+    // The package's word that they have no side effects, kept; a second call reuses the copy.
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ sideEffects: false });
+    expect(treeShakableBarrels(root)).toEqual(aliases);
+  });
+
+  it('no alias for a barrel its package says has side effects, nor without the package', () => {
+    expect(treeShakableBarrels(fakeRoot(true))).toEqual({});
+    expect(treeShakableBarrels(fakeRoot(['./dist-es/submodules/serde/index.js']))).toEqual({});
+    expect(treeShakableBarrels(tmp('no-sdk'))).toEqual({});
+  });
+});
+
+describe('the installed SDK barrels, bundled split', () => {
+  it.each(SDK_BARRELS.map(([pkg, sub]) => [`${pkg}/${sub}`, pkg, sub] as const))(
+    '%s: split, exporting the same names as the installed barrel, each the same kind of value',
+    async (subpath, pkg, sub) => {
+      const split = barrelAlias()[subpath];
+      expect(split, `${subpath} is not split (an SDK update moved what it names apart?)`).toBeDefined();
+      const out = tmp('sdk-barrel');
+      const dir = join(process.cwd(), 'node_modules', pkg);
+      const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        exports: Record<string, { module: string }>;
+      };
+      const installed = await load(join(dir, exports[`./${sub}`]!.module), out, 'installed');
+      const rewritten = await load(split!, out, 'rewritten');
+      expect(Object.keys(rewritten).sort()).toEqual(Object.keys(installed).sort());
+      const kind = (v: unknown) => (typeof v === 'function' ? `function ${v.name}` : typeof v);
+      for (const k of Object.keys(installed)) expect(kind(rewritten[k]), k).toBe(kind(installed[k]));
+    },
+  );
 });
 
 describe('treeShakableSdk', () => {
@@ -447,7 +567,7 @@ describe('clients bundled from their split copies, against the installed SDK', (
     };
 
     try {
-      const copy = await bundle('copy', sdkAlias());
+      const copy = await bundle('copy', { ...sdkAlias(), ...barrelAlias() });
       const installed = await bundle('installed', {});
       // The copy bundle reads each command's schemas from its own module; the other, the installed schemas_0.js.
       expect(copy.inputs).toEqual(
@@ -455,6 +575,12 @@ describe('clients bundled from their split copies, against the installed SDK', (
           expect.stringMatching(
             /^\.sdk-build\/.*\/client-rds\/dist-es\/schemas\/schemas_0\.CreateDBSnapshot\.js$/,
           ),
+        ]),
+      );
+      // And S3's REST-XML protocol and MD5 through the split barrels (treeShakableBarrels).
+      expect(copy.inputs).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^\.sdk-build\/aws-sdk-core-protocols@[^/]+\/re-\d+\.js$/),
         ]),
       );
       expect(installed.inputs.filter((p) => p.includes('.sdk-build'))).toEqual([]);

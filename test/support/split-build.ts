@@ -1,5 +1,5 @@
 import { build, type Metafile } from 'esbuild';
-import { builtinAlias, lambdaEsbuildOptions, sdkAlias } from '../../infra/bundling.js';
+import { barrelAlias, builtinAlias, lambdaEsbuildOptions, sdkAlias } from '../../infra/bundling.js';
 
 /** Every project module in the chunks a chunk loads before it runs (its static imports, transitively). */
 const staticModules = (meta: Metafile, entry: string): Set<string> => {
@@ -30,7 +30,7 @@ export const splitBuildModules = async (
 ): Promise<{ cold: Set<string>; shipped: Set<string> }> => {
   const r = await build({
     ...lambdaEsbuildOptions,
-    alias: { ...sdkAlias(), ...builtinAlias() },
+    alias: { ...sdkAlias(), ...barrelAlias(), ...builtinAlias() },
     entryPoints: [entry],
     splitting: true,
     outdir: 'out',
