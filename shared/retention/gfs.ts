@@ -267,15 +267,21 @@ interface Read {
   s: Snapshot;
   /** Creation time; `undefined` when missing or unreadable. */
   ms: number | undefined;
-  /** `region, kind, source`: one string per database (shared), so lookups and comparisons are cheap. */
+  /** The database it is of, shared by all its snapshots (one field: plans build two objects per snapshot). */
+  line: Lineage;
+}
+
+/** One database of a (region, kind, source): every snapshot of it shares this object. */
+interface Lineage {
+  /** `region, kind, source`: one string per name (shared), so lookups and comparisons are cheap. */
   sourceKey: string;
   /**
-   * The database's key when it is the newest of its name (`sourceKey`), else one per earlier database of that
-   * name (deleted, then re-created): each is judged apart, so none takes another's keep slots (see lineages).
+   * `sourceKey` for the newest database of its name, else one per earlier database of that name (deleted,
+   * then re-created): each is judged apart, so none takes another's keep slots (see placeLineages).
    */
-  lineageKey: string;
-  /** For an earlier database of the name: `, of an earlier orders (db-ABC…)`, added to its verdicts' reasons. */
-  earlier?: string | undefined;
+  key: string;
+  /** For an earlier database of the name: `, of an earlier database named orders (db-ABC…)`, else ''. */
+  earlier: string;
 }
 
 interface Entry extends Read {
@@ -301,12 +307,12 @@ const byAge = (a: Dated, b: Dated): number =>
 
 /** Output order: region, kind, source, then oldest first (undated first), then id. */
 const byGroupThenAge = (a: Entry, b: Entry): number =>
-  (a.sourceKey === b.sourceKey
+  (a.line.sourceKey === b.line.sourceKey
     ? 0
     : cmpStr(a.s.region, b.s.region) ||
       cmpStr(a.s.kind, b.s.kind) ||
       cmpStr(a.source, b.source) ||
-      cmpStr(a.sourceKey, b.sourceKey)) ||
+      cmpStr(a.line.sourceKey, b.line.sourceKey)) ||
   (a.ms ?? -Infinity) - (b.ms ?? -Infinity) ||
   cmpStr(a.s.id, b.s.id) ||
   cmpStr(a.s.arn, b.s.arn) ||
@@ -388,14 +394,7 @@ const judge = (
   // Group by the snapshot's own source field: the service sets it and nobody can rewrite it, whereas the
   // `steward:source` tag is writable by anyone who can tag. A tag that disagrees skips the snapshot.
   // One literal, one shape: plans build one entry per snapshot, twice.
-  const entries: Entry[] = reads.map(({ s, ms, sourceKey, lineageKey, earlier }) => ({
-    s,
-    source: s.sourceId,
-    ms,
-    sourceKey,
-    lineageKey,
-    earlier,
-  }));
+  const entries: Entry[] = reads.map(({ s, ms, line }) => ({ s, source: s.sourceId, ms, line }));
   const disagrees = (s: Snapshot) => {
     const tag = s.tags[Tag.source];
     return hasTag(s, Tag.source) && tag !== s.sourceId && tag!.toLowerCase() !== s.sourceId.toLowerCase();
@@ -442,8 +441,8 @@ const judge = (
 
     const d = e;
     d.policy = resolved;
-    let source = bySource.get(e.lineageKey);
-    if (!source) bySource.set(e.lineageKey, (source = { members: [], byPolicy: new Map() }));
+    let source = bySource.get(e.line.key);
+    if (!source) bySource.set(e.line.key, (source = { members: [], byPolicy: new Map() }));
     source.members.push(d);
 
     if (resolved) {
@@ -479,14 +478,19 @@ const judge = (
         last = period;
         seen++;
         if (!d.verdict)
-          keep(d, rule, d.earlier ? `${rule} ${period}${d.earlier}` : `${rule} ${period}`, resolved.name);
+          keep(
+            d,
+            rule,
+            d.line.earlier ? `${rule} ${period}${d.line.earlier}` : `${rule} ${period}`,
+            resolved.name,
+          );
       }
     }
   }
 
   for (const { members } of bySource.values()) {
     const newest = members.reduce((a, b) => (byAge(a, b) >= 0 ? a : b));
-    if (!newest.verdict) keep(newest, 'newest', `newest${newest.earlier ?? ''}`, newest.policy?.name);
+    if (!newest.verdict) keep(newest, 'newest', `newest${newest.line.earlier}`, newest.policy?.name);
   }
 
   const expired: Expired[] = [];
@@ -497,10 +501,10 @@ const judge = (
     for (const d of members) {
       if (d.verdict) continue;
       if (kept < floor) {
-        keep(d, 'keep-at-least', `keep-at-least ${floor}${d.earlier ?? ''}`, resolved.name);
+        keep(d, 'keep-at-least', `keep-at-least ${floor}${d.line.earlier}`, resolved.name);
         kept++;
       } else {
-        reason ??= `expired (${policyText(resolved)})${d.earlier ?? ''}`;
+        reason ??= `expired (${policyText(resolved)})${d.line.earlier}`;
         expired.push({ d, rule: 'gfs', reason });
       }
     }
@@ -511,7 +515,7 @@ const judge = (
 };
 
 /** A database's UTC day in the primary region: `region, kind, source, yyyy-mm-dd`. */
-const dayOf = (e: Dated) => `${e.lineageKey}\u0000${periodKey('daily', e.ms)}`;
+const dayOf = (e: Dated) => `${e.line.key}\u0000${periodKey('daily', e.ms)}`;
 
 /**
  * Keep the expired primary snapshots whose day has not reached the DR region. For each (region, kind,
@@ -628,13 +632,13 @@ export const allowanceFor = (due: number, limits: DeletionLimits): number =>
  * Splitting one database in two only keeps more (each part keeps its own slots); merging two never happens
  * when they state themselves. Only manual, dated snapshots are placed (the others are never judged).
  */
-const placeLineages = (reads: readonly Read[], mixed: ReadonlySet<string>): void => {
-  const bySource = new Map<string, Read[]>();
+const placeLineages = (reads: readonly Read[], mixed: ReadonlySet<Lineage>): void => {
+  const bySource = new Map<Lineage, Read[]>();
   for (const r of reads) {
-    if (r.ms === undefined || r.s.type !== 'manual' || !mixed.has(r.sourceKey)) continue;
-    const list = bySource.get(r.sourceKey);
+    if (r.ms === undefined || r.s.type !== 'manual' || !mixed.has(r.line)) continue;
+    const list = bySource.get(r.line);
     if (list) list.push(r);
-    else bySource.set(r.sourceKey, [r]);
+    else bySource.set(r.line, [r]);
   }
   const states = (r: Read) => r.s.sourceResourceId !== undefined || since(r) !== undefined;
   for (let pending of bySource.values()) {
@@ -648,8 +652,12 @@ const placeLineages = (reads: readonly Read[], mixed: ReadonlySet<string>): void
         id: anchor?.s.sourceResourceId,
         createdAt: start === undefined ? undefined : new Date(start),
       };
-      const earlier = n === 0 ? undefined : earlierNote(anchor ?? pending[0]!);
-      const key = n === 0 ? undefined : `${pending[0]!.sourceKey}\u0000#${n}`;
+      // The newest database keeps the name's own lineage; each earlier one gets its own, shared by its snapshots.
+      const { sourceKey } = pending[0]!.line;
+      const line: Lineage | undefined =
+        n === 0
+          ? undefined
+          : { sourceKey, key: `${sourceKey}\u0000#${n}`, earlier: earlierNote(anchor ?? pending[0]!) };
       const next: Read[] = [];
       for (const r of pending) {
         const from = since(r);
@@ -665,8 +673,7 @@ const placeLineages = (reads: readonly Read[], mixed: ReadonlySet<string>): void
           next.push(r);
           continue;
         }
-        if (key !== undefined) r.lineageKey = key;
-        if (earlier !== undefined) r.earlier = earlier;
+        if (line) r.line = line;
         // An ElastiCache lineage starts at its earliest member: a snapshot taken since is of the same group.
         if (!exact && from !== undefined && live.createdAt && from < live.createdAt.getTime())
           live.createdAt = new Date(from);
@@ -693,9 +700,10 @@ const earlierNote = ({ s }: Read): string => {
  */
 /** One (region, kind, source) of a plan: its key, and whether its snapshots state more than one database. */
 interface SourceSlot {
-  key: string;
+  /** The name's own lineage: every snapshot's until placeLineages gives an earlier database's its own. */
+  line: Lineage;
   /** The first database a snapshot stated (its resource id, else creation time); `null` for none stated. */
-  first?: string | null;
+  first: string | null | undefined;
   /** Its snapshots state different databases (or some state one, some none): lineages must be placed. */
   mixed: boolean;
 }
@@ -713,8 +721,11 @@ const sourceKeys = () => {
     let bySource = byKind.get(kind);
     if (!bySource) byKind.set(kind, (bySource = new Map()));
     let slot = bySource.get(s.sourceId);
-    if (slot === undefined)
-      bySource.set(s.sourceId, (slot = { key: `${place}\u0000${kind}\u0000${s.sourceId}`, mixed: false }));
+    if (slot === undefined) {
+      const key = `${place}\u0000${kind}\u0000${s.sourceId}`;
+      slot = { line: { sourceKey: key, key, earlier: '' }, first: undefined, mixed: false };
+      bySource.set(s.sourceId, slot);
+    }
     // Most databases' snapshots all state the same one: only a name whose snapshots differ is placed.
     const stated = s.sourceResourceId ?? s.sourceCreatedAt ?? null;
     if (slot.first === undefined) slot.first = stated;
@@ -786,17 +797,12 @@ export const planRetention = (
   }
 
   const sourceKeyOf = sourceKeys();
-  const mixed = new Set<string>();
+  const mixed = new Set<Lineage>();
+  // As small as before the lineage pass (three fields): a plan holds one per snapshot, and its size is GC work.
   const reads: Read[] = stillCopying(snapshots).map((s) => {
     const slot = sourceKeyOf(s);
-    if (slot.mixed) mixed.add(slot.key);
-    return {
-      s,
-      ms: parseInstant(s.createdAt),
-      sourceKey: slot.key,
-      lineageKey: slot.key,
-      earlier: undefined,
-    };
+    if (slot.mixed) mixed.add(slot.line);
+    return { s, ms: parseInstant(s.createdAt), line: slot.line };
   });
   if (mixed.size) placeLineages(reads, mixed);
   const { entries, expired: judgedExpired } = judge(reads, policyOf, nowMs);
@@ -838,9 +844,9 @@ export const planRetention = (
   // Sorted per database, then the databases in order: the same order as one sort of every entry, cheaper.
   const perSource = new Map<string, Entry[]>();
   for (const e of entries) {
-    const list = perSource.get(e.sourceKey);
+    const list = perSource.get(e.line.sourceKey);
     if (list) list.push(e);
-    else perSource.set(e.sourceKey, [e]);
+    else perSource.set(e.line.sourceKey, [e]);
   }
   const verdicts = [...perSource.values()]
     .sort((a, b) => byGroupThenAge(a[0]!, b[0]!))
