@@ -148,24 +148,15 @@ export const conditionsNotification = (
   report?: RunReportResult,
 ): Notification | undefined => {
   const { opened, worsened, improved, cleared, rekeyed, retired } = changes;
-  // Most checks change nothing: answered here, so the message's code (below) is compiled only to be sent.
-  return opened.length ||
-    worsened.length ||
-    improved.length ||
-    cleared.length ||
-    rekeyed.length ||
-    retired.length
-    ? changedNotification(changes, status, report)
-    : undefined;
-};
-
-/** The message of a check that changed something (`conditionsNotification`). */
-const changedNotification = (
-  changes: ConditionChanges,
-  status: EstateStatus,
-  report?: RunReportResult,
-): Notification => {
-  const { opened, worsened, improved, cleared, rekeyed, retired } = changes;
+  if (
+    !opened.length &&
+    !worsened.length &&
+    !improved.length &&
+    !cleared.length &&
+    !rekeyed.length &&
+    !retired.length
+  )
+    return undefined;
   // Raised again only because its key changed (the first check after an upgrade): said so, once.
   const again = new Set(rekeyed.map((x) => `${x.database}\u0000${x.aspect}`));
   const isAgain = (x: OpenCondition) => again.has(`${x.database}\u0000${x.aspect}`);
