@@ -95,8 +95,17 @@ const DEGRADE = new Set([
   'BillExpirationException',
 ]);
 
+/**
+ * `cron(M H * * ? *)` or `cron(M H ? * * *)`: once a day at one time, every day (the cost schedule's usual
+ * form). Read without the cron parser and its 14-day walk: compiling and running them is about 3 KB of code
+ * on a cold start's first invoke, to answer what this form states.
+ */
+const DAILY_CRON = /^cron\(\s*(\d{1,2})\s+(\d{1,2})\s+(?:\*\s+\*\s+\?|\?\s+\*\s+\*)\s+\*\s*\)$/;
+
 /** Does `expression` fire exactly once a day (every gap of the last two weeks is 24 h)? */
-const firesEveryDay = (expression: string, at: Date): boolean => {
+export const firesEveryDay = (expression: string, at: Date): boolean => {
+  const daily = DAILY_CRON.exec(expression.trim());
+  if (daily && Number(daily[1]) <= 59 && Number(daily[2]) <= 23) return true;
   const s = parseSchedule(expression);
   if (s.kind === 'rate') return s.intervalMs === DAY_MS;
   const fires = fireTimes(s, new Date(at.getTime() - 14 * DAY_MS), at) ?? [];
