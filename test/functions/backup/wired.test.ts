@@ -26,6 +26,7 @@ import { run, wire } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { atPlace } from '../../../shared/runtime.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // The backup function through its real adapters (handler wire(), SDK clients mocked): the requests the
 // service builds, tags included, exactly as they leave the code. The IAM suite simulates these.
@@ -72,6 +73,7 @@ beforeEach(() => {
   s3.reset();
   s3.on(PutObjectCommand).resolves({});
   cache.reset();
+  noServerlessCaches(cache);
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [
       {
