@@ -571,6 +571,9 @@ export const grantBackupEstate = (
         ? [
             'elasticache:DescribeReplicationGroups',
             'elasticache:DescribeSnapshots',
+            // Serverless caches are listed (and backed up) beside the replication groups.
+            'elasticache:DescribeServerlessCaches',
+            'elasticache:DescribeServerlessCacheSnapshots',
             'elasticache:ListTagsForResource',
             // ElastiCache snapshot tags in bulk (the copy reconciler's listing).
             'tag:GetResources',
@@ -689,6 +692,22 @@ export const grantBackupEstate = (
       resources: [awsArn(stack, 'elasticache', here, 'snapshot', ours)],
       conditions: requestManaged,
       wildcardReason: `Tag-on-create for steward's ElastiCache snapshots: name prefix ${ID_PREFIX} and the ${Tag.managed}=true request tag.`,
+    });
+    // Serverless caches: CreateServerlessCacheSnapshot authorizes the cache and the new snapshot, as
+    // CreateSnapshot authorizes the group and the snapshot.
+    to.allow({
+      sid: 'SnapshotOptedInServerlessCaches',
+      actions: ['elasticache:CreateServerlessCacheSnapshot'],
+      resources: [awsArn(stack, 'elasticache', here, 'serverlesscache', '*')],
+      conditions: { Null: { [`aws:ResourceTag/${Tag.backup}`]: 'false' } },
+      wildcardReason: `Any serverless cache may opt in; the aws:ResourceTag/${Tag.backup} condition limits this to the opted-in ones.`,
+    });
+    to.allow({
+      sid: 'CreateManagedServerlessSnapshots',
+      actions: ['elasticache:CreateServerlessCacheSnapshot', 'elasticache:AddTagsToResource'],
+      resources: [awsArn(stack, 'elasticache', here, 'serverlesscachesnapshot', ours)],
+      conditions: requestManaged,
+      wildcardReason: `Serverless snapshot names are generated per run; every request must tag the new snapshot ${Tag.managed}=true and its name has the ${ID_PREFIX} prefix.`,
     });
   }
 };

@@ -74,6 +74,8 @@ export class Report extends Construct {
         'rds:DescribeDBClusterSnapshots',
         'elasticache:DescribeReplicationGroups',
         'elasticache:DescribeSnapshots',
+        'elasticache:DescribeServerlessCaches',
+        'elasticache:DescribeServerlessCacheSnapshots',
         'elasticache:ListTagsForResource',
         // EC2 instances and volumes tagged for backup, and the EBS snapshot sets (when a policy backs EBS up).
         ...(Object.values(config.backup.policies).some((p) => p.kinds.includes('ebs'))

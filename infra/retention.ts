@@ -129,6 +129,7 @@ const retentionArns = (at: RetentionScope) => {
   return {
     rds: (type: string) => at.regions.map((r) => awsArn(at.stack, 'rds', r, type, ours)),
     caches: [awsArn(at.stack, 'elasticache', at.cacheRegion, 'snapshot', ours)],
+    serverless: [awsArn(at.stack, 'elasticache', at.cacheRegion, 'serverlesscachesnapshot', ours)],
     // EBS snapshot ids are AWS's (snap-...): ownership is the steward:managed tag alone.
     ebs: at.regions.map((r) => ec2Arn(at.stack, r, 'snapshot', '*')),
   };
@@ -136,7 +137,7 @@ const retentionArns = (at: RetentionScope) => {
 
 /** Read every snapshot, delete only steward's own (the hub function's role, and each spoke's). */
 export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => {
-  const { rds, caches, ebs } = retentionArns(at);
+  const { rds, caches, serverless, ebs } = retentionArns(at);
 
   to.allow({
     sid: 'ReadSnapshots',
@@ -147,6 +148,7 @@ export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => 
       'rds:DescribeDBClusterSnapshots',
       'rds:ListTagsForResource',
       'elasticache:DescribeSnapshots',
+      'elasticache:DescribeServerlessCacheSnapshots',
       'elasticache:ListTagsForResource',
       // ElastiCache snapshot tags in bulk: one call per 100 snapshots instead of one per snapshot.
       'tag:GetResources',
@@ -181,6 +183,13 @@ export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => 
     wildcardReason: `Expired ElastiCache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
   });
   to.allow({
+    sid: 'DeleteManagedServerlessSnapshots',
+    actions: ['elasticache:DeleteServerlessCacheSnapshot'],
+    resources: serverless,
+    conditions: { StringEquals: { [`aws:ResourceTag/${Tag.managed}`]: 'true' } },
+    wildcardReason: `Expired serverless cache snapshot names are generated per run; only ${ID_PREFIX}* snapshots tagged ${Tag.managed}=true can be deleted.`,
+  });
+  to.allow({
     sid: 'DeleteManagedEbsSnapshots',
     actions: ['ec2:DeleteSnapshot'],
     resources: ebs,
@@ -191,7 +200,7 @@ export const allowRetentionDeletes = (to: Grantee, at: RetentionScope): void => 
 
 /** A held snapshot is kept forever, whatever an Allow says. */
 export const denyHeldDeletes = (to: Grantee, at: RetentionScope): void => {
-  const { rds, caches, ebs } = retentionArns(at);
+  const { rds, caches, serverless, ebs } = retentionArns(at);
   // A held snapshot is kept forever: enforce it in IAM too, not only in the retention engine.
   to.deny({
     sid: 'NeverDeleteHeldDbSnapshots',
@@ -209,6 +218,12 @@ export const denyHeldDeletes = (to: Grantee, at: RetentionScope): void => {
     sid: 'NeverDeleteHeldCacheSnapshots',
     actions: ['elasticache:DeleteSnapshot'],
     resources: caches,
+    conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
+  });
+  to.deny({
+    sid: 'NeverDeleteHeldServerlessSnapshots',
+    actions: ['elasticache:DeleteServerlessCacheSnapshot'],
+    resources: serverless,
     conditions: { Null: { [`aws:ResourceTag/${Tag.hold}`]: 'false' } },
   });
   to.deny({

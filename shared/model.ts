@@ -17,8 +17,14 @@ export interface Database {
   /** For an RDS instance that is an Aurora cluster member: the cluster id (back up the cluster instead). */
   clusterId?: string;
   encrypted?: boolean;
-  /** For ElastiCache: the engine, since Memcached cannot be snapshotted. */
+  /** For ElastiCache: the engine, since Memcached cannot be snapshotted (a serverless Memcached cache can). */
   cacheEngine?: string;
+  /**
+   * For ElastiCache: a serverless cache (DescribeServerlessCaches), not a replication group. Its id is its
+   * ServerlessCacheName, its snapshots are serverless cache snapshots (CreateServerlessCacheSnapshot), kept
+   * apart from a group's even under the same name.
+   */
+  serverless?: true;
   /**
    * For ElastiCache: why its tags could not be read (ListTagsForResource refuses a group that is not
    * `available`), so `tags` is empty and whether it is opted in is unknown this run.
@@ -99,6 +105,11 @@ export interface Snapshot {
    * shards' files that arrived. A copy holds the snapshot once it has them all.
    */
   shards?: number;
+  /**
+   * ElastiCache: a serverless cache snapshot (DescribeServerlessCacheSnapshots; `sourceId` its cache's name),
+   * deleted with DeleteServerlessCacheSnapshot and never copied to DR (ElastiCache has no cross-region copy).
+   */
+  serverless?: true;
 }
 
 /**
@@ -140,6 +151,8 @@ export interface CreateSnapshotInput {
   tags: Tags;
   /** For EBS: the volumes the set holds (what pre/post commands are told). */
   volumes?: readonly string[];
+  /** For ElastiCache: the database is a serverless cache (CreateServerlessCacheSnapshot). */
+  serverless?: true;
 }
 
 /** Ask the destination region to copy one snapshot from another region. */

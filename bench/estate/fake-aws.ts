@@ -217,6 +217,9 @@ const PAGE_LIMITS: Record<string, { min: number; max: number }> = {
   DescribeDBSnapshots: { min: 20, max: 100 },
   DescribeDBClusterSnapshots: { min: 20, max: 100 },
   DescribeReplicationGroups: { min: 20, max: 100 },
+  // "The default is 50. The Validation Constraints are a maximum of 50." (API Reference, MaxResults)
+  DescribeServerlessCaches: { min: 1, max: 50 },
+  DescribeServerlessCacheSnapshots: { min: 1, max: 50 },
   // ElastiCache DescribeSnapshots: MaxRecords 20–50, default 50.
   DescribeSnapshots: { min: 20, max: 50 },
   DescribeAlarms: { min: 1, max: 100 },
@@ -542,6 +545,13 @@ export class FakeAws {
         return this.describeGroups(r, input);
       case 'elasticache:DescribeSnapshots':
         return this.describeCacheSnapshots(r, input);
+      // The simulated estate has no serverless caches: steward lists them (and their snapshots) all the same.
+      case 'elasticache:DescribeServerlessCaches':
+        pageSize('DescribeServerlessCaches', input.MaxResults);
+        return { ServerlessCaches: [] };
+      case 'elasticache:DescribeServerlessCacheSnapshots':
+        pageSize('DescribeServerlessCacheSnapshots', input.MaxResults);
+        return { ServerlessCacheSnapshots: [] };
       case 'elasticache:CreateSnapshot':
         return this.createSnapshot(r, 'elasticache', input);
       case 'elasticache:DeleteSnapshot':

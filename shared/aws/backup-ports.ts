@@ -11,7 +11,7 @@ export const awsBackupPort = (rds: RdsBackup, cache: ElastiCacheBackup, ebs?: Eb
     const lists = await Promise.all([
       want.has('rds-instance') ? rds.listInstances() : [],
       want.has('aurora-cluster') ? rds.listClusters() : [],
-      want.has('elasticache') ? cache.listReplicationGroups() : [],
+      want.has('elasticache') ? cache.listCaches() : [],
       want.has('ebs') && ebs ? ebs.listTargets() : [],
     ]);
     return lists.flat();

@@ -1,8 +1,10 @@
 import {
+  CreateServerlessCacheSnapshotCommand,
   CreateSnapshotCommand,
   type ElastiCacheClient,
   ListTagsForResourceCommand,
   paginateDescribeReplicationGroups,
+  paginateDescribeServerlessCaches,
 } from '@aws-sdk/client-elasticache';
 import { errorMessage } from '../errors.js';
 import type { CreateSnapshotInput, Database } from '../model.js';
@@ -12,9 +14,17 @@ import { attempt } from './call.js';
 import { collectPages, PAGE } from './pages.js';
 import { automated } from './rds.js';
 
-// ListTagsForResource's answers for a group deleted since the describe, and for one that is not `available`.
-const NOT_FOUND = ['ReplicationGroupNotFoundFault'];
-const NOT_AVAILABLE = ['InvalidReplicationGroupStateFault', 'InvalidReplicationGroupState'];
+// ListTagsForResource's answers for a group or serverless cache deleted since the describe, and for one that
+// is not `available`.
+const NOT_FOUND = ['ReplicationGroupNotFoundFault', 'ServerlessCacheNotFoundFault'];
+const NOT_AVAILABLE = [
+  'InvalidReplicationGroupStateFault',
+  'InvalidReplicationGroupState',
+  'InvalidServerlessCacheStateFault',
+];
+
+/** DescribeServerlessCaches MaxResults: "The default is 50. The Validation Constraints are a maximum of 50." */
+const SERVERLESS_PAGE = { pageSize: 50 } as const;
 
 /**
  * The replication groups of one region as plain data: what the status check and the evidence read. A
@@ -39,10 +49,20 @@ export const elastiCacheGroups = (region: string, elasticache: ElastiCacheClient
     );
     if (r.ok) return { tags: tagRecord(r.value.TagList) };
     if (r.answer === 'gone') return undefined;
+    const what = g.serverless ? 'serverless cache' : 'group';
     return {
       tags: {},
-      tagsUnread: `ListTagsForResource refused while the group is ${g.status}: ${errorMessage(r.cause)}`,
+      tagsUnread: `ListTagsForResource refused while the ${what} is ${g.status}: ${errorMessage(r.cause)}`,
     };
+  };
+
+  /** One ListTagsForResource per cache, a few at a time: the client's pacer keeps the rate. */
+  const withTags = async (caches: Omit<Database, 'tags'>[]): Promise<Database[]> => {
+    const tagged = await mapLimit(caches, FANOUT, async (g) => {
+      const t = await tagsOf(g);
+      return t && { ...g, ...t };
+    });
+    return tagged.filter((g) => g !== undefined);
   };
 
   /** Replication groups as Database, tags included (DescribeReplicationGroups carries none). */
@@ -70,29 +90,82 @@ export const elastiCacheGroups = (region: string, elasticache: ElastiCacheClient
       'DescribeReplicationGroups',
       `region ${region}`,
     );
-    // One ListTagsForResource per group, a few at a time: the client's pacer keeps the rate.
-    const tagged = await mapLimit(groups, FANOUT, async (g) => {
-      const t = await tagsOf(g);
-      return t && { ...g, ...t };
-    });
-    return tagged.filter((g) => g !== undefined);
+    return withTags(groups);
   };
 
-  return { region, listReplicationGroups };
+  /**
+   * Serverless caches (Valkey, Redis OSS, Memcached) as Database, `serverless` set, tags included. A team
+   * tags one `steward:backup` as it tags a group: listed here, it is backed up, or shown unprotected, rather
+   * than never seen. Serverless caches are always encrypted at rest (API Reference, StorageEncryptionType);
+   * their own automatic snapshots are `SnapshotRetentionLimit` days at `DailySnapshotTime` (hh:mm UTC).
+   */
+  const listServerlessCaches = async (): Promise<Database[]> => {
+    const caches = await collectPages(
+      paginateDescribeServerlessCaches({ client: elasticache, ...SERVERLESS_PAGE }, {}),
+      (p) => p.ServerlessCaches,
+      (c): Omit<Database, 'tags'> => {
+        const engine = c.Engine ?? 'redis';
+        return {
+          kind: 'elasticache',
+          serverless: true,
+          id: c.ServerlessCacheName ?? '',
+          arn: c.ARN ?? '',
+          region,
+          engine,
+          cacheEngine: engine,
+          // The API Reference spells the states in capitals (AVAILABLE, CREATE-FAILED); the service answers
+          // them in lower case, as the other ElastiCache states.
+          status: (c.Status ?? 'unknown').toLowerCase(),
+          encrypted: true,
+          ...automated(c.SnapshotRetentionLimit, c.DailySnapshotTime),
+          ...(c.CreateTime ? { createdAt: c.CreateTime.toISOString() } : {}),
+        };
+      },
+      'DescribeServerlessCaches',
+      `region ${region}`,
+    );
+    return withTags(caches);
+  };
+
+  /** Every cache of the region: replication groups and serverless caches, in one list. */
+  const listCaches = async (): Promise<Database[]> =>
+    (await Promise.all([listReplicationGroups(), listServerlessCaches()])).flat();
+
+  return { region, listReplicationGroups, listServerlessCaches, listCaches };
 };
 
 /**
  * ElastiCache side of backups in one region. Replication groups (Valkey / Redis OSS, cluster mode on or
- * off) are the unit: CreateSnapshot with ReplicationGroupId snapshots the whole group. ElastiCache has no
+ * off) are the unit: CreateSnapshot with ReplicationGroupId snapshots the whole group; a serverless cache is
+ * snapshotted whole with CreateServerlessCacheSnapshot. ElastiCache has no
  * cross-region snapshot copy (only export to S3), so this adapter has no copy.
  */
 export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient) => {
-  const { listReplicationGroups } = elastiCacheGroups(region, elasticache);
+  const { listReplicationGroups, listServerlessCaches, listCaches } = elastiCacheGroups(region, elasticache);
 
-  /** Snapshot a replication group with explicit tags; our deterministic name already existing is success. */
+  /**
+   * Snapshot a replication group, or a serverless cache (CreateServerlessCacheSnapshot), with explicit tags;
+   * our deterministic name already existing is success.
+   */
   const createSnapshot = async (input: CreateSnapshotInput): Promise<'created' | 'already-done'> => {
     if (input.kind !== 'elasticache')
       throw new TypeError(`the ElastiCache adapter cannot snapshot ${input.kind}`);
+    if (input.serverless) {
+      const made = await attempt(
+        'CreateServerlessCacheSnapshot',
+        `serverless cache ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
+        () =>
+          elasticache.send(
+            new CreateServerlessCacheSnapshotCommand({
+              ServerlessCacheName: input.dbId,
+              ServerlessCacheSnapshotName: input.snapshotId,
+              Tags: tagList(input.tags),
+            }),
+          ),
+        { exists: ['ServerlessCacheSnapshotAlreadyExistsFault'] },
+      );
+      return made.ok ? 'created' : 'already-done';
+    }
     const r = await attempt(
       'CreateSnapshot (ElastiCache)',
       `replication group ${input.dbId} (snapshot ${input.snapshotId}) in ${region}`,
@@ -109,7 +182,7 @@ export const elastiCacheBackup = (region: string, elasticache: ElastiCacheClient
     return r.ok ? 'created' : 'already-done';
   };
 
-  return { region, listReplicationGroups, createSnapshot };
+  return { region, listReplicationGroups, listServerlessCaches, listCaches, createSnapshot };
 };
 
 /** The ElastiCache backup adapter of one region. */

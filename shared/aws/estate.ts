@@ -1,4 +1,8 @@
-import { type ElastiCacheClient, paginateDescribeSnapshots } from '@aws-sdk/client-elasticache';
+import {
+  type ElastiCacheClient,
+  paginateDescribeServerlessCacheSnapshots,
+  paginateDescribeSnapshots,
+} from '@aws-sdk/client-elasticache';
 import {
   paginateDescribeDBClusterSnapshots,
   paginateDescribeDBSnapshots,
@@ -18,12 +22,19 @@ import { batchGetAll } from './batch-get.js';
 import { s3Objects } from './objects.js';
 import { collectPages, PAGE } from './pages.js';
 import { rdsDatabases } from './rds.js';
-import { fromCacheSnapshot, fromClusterSnapshot, fromDbSnapshot } from './snapshots.js';
+import {
+  fromCacheSnapshot,
+  fromClusterSnapshot,
+  fromDbSnapshot,
+  fromServerlessSnapshot,
+  SERVERLESS_SNAPSHOT_PAGE,
+} from './snapshots.js';
 
 /**
  * EstateReader over the RDS and ElastiCache APIs of one region: one paginated describe per kind of
  * database and of snapshot. Snapshot lists come without a SnapshotType filter, so automated backups are
- * in the same pages; ElastiCache snapshots are read without their tags (no per-snapshot call). With `ebs`,
+ * in the same pages; ElastiCache snapshots (of groups and of serverless caches) are read without their tags
+ * (no per-snapshot call). With `ebs`,
  * the EC2 instances and volumes tagged for backup and steward's EBS snapshot sets too.
  */
 export const awsEstateReader = (
@@ -41,7 +52,7 @@ export const awsEstateReader = (
         await Promise.all([
           databases.listInstances(),
           databases.listClusters(),
-          caches.listReplicationGroups(),
+          caches.listCaches(),
           ebs ? ebs.listTargets() : [],
         ])
       ).flat(),
@@ -68,6 +79,16 @@ export const awsEstateReader = (
             (p) => p.Snapshots,
             (s) => fromCacheSnapshot(s, region),
             'DescribeSnapshots (ElastiCache)',
+            `region ${region}`,
+          ),
+          collectPages(
+            paginateDescribeServerlessCacheSnapshots(
+              { client: elasticache, ...SERVERLESS_SNAPSHOT_PAGE },
+              {},
+            ),
+            (p) => p.ServerlessCacheSnapshots,
+            (s) => fromServerlessSnapshot(s, region),
+            'DescribeServerlessCacheSnapshots',
             `region ${region}`,
           ),
           ebs ? ebs.listSets() : [],

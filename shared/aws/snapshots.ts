@@ -1,8 +1,11 @@
 import {
+  DeleteServerlessCacheSnapshotCommand,
   DeleteSnapshotCommand,
   type ElastiCacheClient,
   ListTagsForResourceCommand,
+  paginateDescribeServerlessCacheSnapshots,
   paginateDescribeSnapshots,
+  type ServerlessCacheSnapshot,
   type Snapshot as CacheSnapshot,
 } from '@aws-sdk/client-elasticache';
 import {
@@ -108,7 +111,39 @@ export const fromCacheSnapshot = (s: CacheSnapshot, region: string, tags: Tags =
   };
 };
 
-const NOT_FOUND = ['DBSnapshotNotFoundFault', 'DBClusterSnapshotNotFoundFault', 'SnapshotNotFoundFault'];
+/**
+ * An ElastiCache serverless cache snapshot as plain data; DescribeServerlessCacheSnapshots carries no tags, so
+ * they are passed in. Serverless caches are always encrypted at rest. `SnapshotType` is `automated` for the
+ * cache's own daily snapshots; anything else is a manual one.
+ */
+export const fromServerlessSnapshot = (
+  s: ServerlessCacheSnapshot,
+  region: string,
+  tags: Tags = {},
+): Snapshot => ({
+  kind: 'elasticache',
+  serverless: true,
+  id: s.ServerlessCacheSnapshotName ?? '',
+  arn: s.ARN ?? '',
+  region,
+  sourceId: s.ServerlessCacheConfiguration?.ServerlessCacheName ?? '',
+  createdAt: s.CreateTime?.toISOString(),
+  // The API Reference spells states in capitals in places; the service answers them in lower case.
+  status: (s.Status ?? 'unknown').toLowerCase(),
+  type: s.SnapshotType === 'automated' ? 'automated' : 'manual',
+  tags,
+  encrypted: true,
+});
+
+/** DescribeServerlessCacheSnapshots MaxResults: "The default is 50. The Validation Constraints are a maximum of 50." */
+export const SERVERLESS_SNAPSHOT_PAGE = { pageSize: 50 } as const;
+
+const NOT_FOUND = [
+  'DBSnapshotNotFoundFault',
+  'DBClusterSnapshotNotFoundFault',
+  'SnapshotNotFoundFault',
+  'ServerlessCacheSnapshotNotFoundFault',
+];
 
 /**
  * The tags of every ElastiCache snapshot of a region tagged `steward:managed=true`, by ARN, in pages of 100
@@ -167,6 +202,60 @@ export const awsSnapshotStore = (
       `region ${region}`,
     );
 
+  /**
+   * Steward's serverless cache snapshots: every page (no type filter, whose values the API Reference does not
+   * list), then one ListTagsForResource per snapshot steward could have named, `FANOUT` at a time. One whose
+   * tags cannot be read is a failure of its own and left out (not known to be ours: kept).
+   */
+  const listServerless = async (): Promise<SnapshotListing> => {
+    const described = await collectPages(
+      paginateDescribeServerlessCacheSnapshots({ client: elasticache, ...SERVERLESS_SNAPSHOT_PAGE }, {}),
+      (p) => p.ServerlessCacheSnapshots,
+      (s) =>
+        s.SnapshotType !== 'automated' && s.ServerlessCacheSnapshotName?.startsWith(SNAPSHOT_PREFIX) && s.ARN
+          ? s
+          : undefined,
+      'DescribeServerlessCacheSnapshots',
+      `region ${region}`,
+    );
+    const listing: SnapshotListing = { snapshots: [], failures: [] };
+    type Read = { s: ServerlessCacheSnapshot; tags: Tags } | { s: ServerlessCacheSnapshot; failure: Failure };
+    const read = await mapLimit(described, FANOUT, async (s): Promise<Read> => {
+      const id = s.ServerlessCacheSnapshotName!;
+      try {
+        const tags = await call(
+          'ListTagsForResource (ElastiCache)',
+          `serverless snapshot ${id} in ${region}`,
+          () => elasticache.send(new ListTagsForResourceCommand({ ResourceName: s.ARN! })),
+        );
+        return { s, tags: tagRecord(tags.TagList) };
+      } catch (e) {
+        return { s, failure: failureOf(`elasticache serverless snapshot ${id} in ${region}`, e) };
+      }
+    });
+    for (const r of read) {
+      if ('failure' in r) listing.failures.push(r.failure);
+      else listing.snapshots.push(fromServerlessSnapshot(r.s, region, r.tags));
+    }
+    return listing;
+  };
+
+  /** Replication group backups and serverless cache snapshots: one failing does not hide the other. */
+  const listCaches = async (): Promise<SnapshotListing> => {
+    const [groups, serverless] = await Promise.allSettled([listCache(), listServerless()]);
+    const listing: SnapshotListing = { snapshots: [], failures: [] };
+    for (const [r, what] of [
+      [groups, 'elasticache snapshots'],
+      [serverless, 'elasticache serverless snapshots'],
+    ] as const) {
+      if (r.status === 'fulfilled') {
+        listing.snapshots.push(...r.value.snapshots);
+        listing.failures.push(...r.value.failures);
+      } else listing.failures.push(failureOf(`${what} in ${region}`, r.reason));
+    }
+    return listing;
+  };
+
   const listCache = async (): Promise<SnapshotListing> => {
     // The request filter is `user` | `system`; the response field says `manual` | `automated`.
     const described = await collectPages(
@@ -221,7 +310,7 @@ export const awsSnapshotStore = (
   const listers: Record<ResourceKind, () => Promise<SnapshotListing>> = {
     'rds-instance': all(listInstances),
     'aurora-cluster': all(listClusters),
-    elasticache: listCache,
+    elasticache: listCaches,
     ebs: ebs ? all(ebs.listSets) : async () => ({ snapshots: [], failures: [] }),
   };
 
@@ -240,7 +329,7 @@ export const awsSnapshotStore = (
       });
       return listing;
     },
-    remove: async ({ kind, id, parts }) => {
+    remove: async ({ kind, id, parts, serverless }) => {
       if (kind === 'ebs') {
         if (!ebs) throw new TypeError(`EBS set ${id} in ${region}: this store has no EBS adapter`);
         return ebs.removeSet({ id, ...(parts ? { parts } : {}) });
@@ -253,11 +342,20 @@ export const awsSnapshotStore = (
                 'DeleteDBClusterSnapshot',
                 () => rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id })),
               ]
-            : [
-                'DeleteSnapshot (ElastiCache)',
-                () => elasticache.send(new DeleteSnapshotCommand({ SnapshotName: id })),
-              ];
-      const r = await attempt(op, `${kind} snapshot ${id} in ${region}`, send, { gone: NOT_FOUND });
+            : serverless
+              ? [
+                  'DeleteServerlessCacheSnapshot',
+                  () =>
+                    elasticache.send(
+                      new DeleteServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: id }),
+                    ),
+                ]
+              : [
+                  'DeleteSnapshot (ElastiCache)',
+                  () => elasticache.send(new DeleteSnapshotCommand({ SnapshotName: id })),
+                ];
+      const what = serverless ? `${kind} serverless snapshot` : `${kind} snapshot`;
+      const r = await attempt(op, `${what} ${id} in ${region}`, send, { gone: NOT_FOUND });
       return r.ok ? 'deleted' : 'already-gone';
     },
   };

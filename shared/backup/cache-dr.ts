@@ -153,9 +153,13 @@ export const copyParts = (
   return parts;
 };
 
-/** Whether a snapshot is one Redis DR copies: steward's ElastiCache snapshot of a policy that copies. */
+/**
+ * Whether a snapshot is one Redis DR copies: steward's ElastiCache snapshot of a policy that copies. Not a
+ * serverless cache's: its export is another call (ExportServerlessCacheSnapshot), which Redis DR does not make.
+ */
 export const goesToDr = (s: CacheDrSource, policiesThatCopy: ReadonlySet<string>): boolean =>
   s.snapshot.kind === 'elasticache' &&
+  !s.snapshot.serverless &&
   s.snapshot.tags[Tag.managed] === 'true' &&
   policiesThatCopy.has(s.snapshot.tags[Tag.policy] ?? '');
 

@@ -44,6 +44,8 @@ export interface DbRef {
   kind: ResourceKind;
   id: string;
   arn: string;
+  /** An ElastiCache serverless cache (its snapshot is a serverless cache snapshot). */
+  serverless?: true;
 }
 
 export type BackupAction =
@@ -116,7 +118,12 @@ const SNAPSHOTTABLE_ALSO: Readonly<Partial<Record<ResourceKind, ReadonlySet<stri
   'rds-instance': new Set(['storage-optimization']),
 };
 
-const ref = (db: Database): DbRef => ({ kind: db.kind, id: db.id, arn: db.arn });
+const ref = (db: Database): DbRef => ({
+  kind: db.kind,
+  id: db.id,
+  arn: db.arn,
+  ...(db.serverless ? { serverless: true } : {}),
+});
 
 const skip = (db: DbRef, reason: SkipReason, detail: string, missed = true): BackupAction => ({
   action: 'skip',
@@ -166,7 +173,9 @@ export const unsnapshottable = (db: Database): { reason: SkipReason; detail: str
       detail: `member of cluster ${db.clusterId}: snapshot the cluster instead`,
     };
   }
-  if (db.kind === 'elasticache' && db.cacheEngine?.toLowerCase() === 'memcached') {
+  // Serverless Memcached is snapshotted ("Available for Valkey, Redis OSS and Serverless Memcached only",
+  // CreateServerlessCacheSnapshot, API Reference).
+  if (db.kind === 'elasticache' && !db.serverless && db.cacheEngine?.toLowerCase() === 'memcached') {
     return { reason: 'not-snapshottable', detail: 'Memcached cannot be snapshotted' };
   }
   if (db.kind === 'ebs' && db.ebs?.volumes.length === 0) {

@@ -152,6 +152,7 @@ const act = async (
                     snapshotId: a.snapshotId,
                     tags: a.tags,
                     ...(a.volumes ? { volumes: a.volumes } : {}),
+                    ...(a.db.serverless ? { serverless: true } : {}),
                   },
                   deps.around,
                   ebs,

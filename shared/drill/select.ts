@@ -38,6 +38,8 @@ export const drillCandidates = (
     .filter(
       (s) =>
         s.kind === snapshotKind(kind) &&
+        // A Redis drill restores a group's snapshot into a new group: a serverless cache's is not one.
+        !s.serverless &&
         sameDb(s.sourceId, database) &&
         s.status === 'available' &&
         RESTORABLE.has(s.type) &&

@@ -275,7 +275,7 @@ export const buildEvidence = (
     // A Redis drill target is named by its replication group (drill.caches; `replicationGroupId` when set), and
     // its drills are filed under its drill.caches key.
     const cacheTarget =
-      config.drill.enabled && db.kind === 'elasticache'
+      config.drill.enabled && db.kind === 'elasticache' && !db.serverless
         ? Object.entries(config.drill.caches).find(
             ([name, c]) => (c.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
           )
@@ -287,7 +287,7 @@ export const buildEvidence = (
     const row: EvidenceRow = {
       id: db.id,
       kind: db.kind,
-      engine: db.engine,
+      engine: db.serverless ? `${db.engine} serverless` : db.engine,
       ...(policyName !== undefined ? { policy: policyName } : {}),
       ...(db.replicaOf ? { replicaOf: db.replicaOf } : {}),
       ...(source?.tags[Tag.backup] !== undefined ? { coveredBy: source.id } : {}),

@@ -50,6 +50,12 @@ export const isStewardSnapshot = (s: Snapshot): boolean =>
 
 const sourceOf = (s: Snapshot) => s.tags[Tag.source] || s.sourceId;
 const key = (kind: ResourceKind, id: string) => `${kind}\u0000${id}`;
+/**
+ * A database's or snapshot's key: a serverless cache and a replication group of the same name are two caches,
+ * each with its own snapshots.
+ */
+const keyOf = (x: { kind: ResourceKind; serverless?: true }, id: string) =>
+  x.serverless ? `${x.kind}\u0000serverless\u0000${id}` : key(x.kind, id);
 const worst = (hs: readonly Health[]): Health =>
   hs.reduce<Health>((a, b) => (HEALTH_RANK[b] > HEALTH_RANK[a] ? b : a), 'OK');
 const old = (ms: number) => `${shortDuration(ms / 1000)} old`;
@@ -66,7 +72,7 @@ const schedule = (expression: string, timezone = 'UTC'): Schedule | string => {
 const group = (snaps: readonly Snapshot[]): Map<string, Snapshot[]> => {
   const out = new Map<string, Snapshot[]>();
   for (const s of snaps) {
-    const k = key(s.kind, sourceOf(s));
+    const k = keyOf(s, sourceOf(s));
     const list = out.get(k);
     if (list) list.push(s);
     else out.set(k, [s]);
@@ -254,13 +260,13 @@ const retentionKeeps = (db: Database, policyName: string, ours: readonly Snapsho
   const dr = drCopying(c.config);
   const plan = planRetention(judged, retentionPolicyResolver(c.config), new Date(c.now), {
     maxDeletionsPerRun: Number.MAX_SAFE_INTEGER,
-    ...(dr && { dr: { ...dr, snapshots: c.dr.get(key(db.kind, db.id)) ?? [] } }),
+    ...(dr && { dr: { ...dr, snapshots: c.dr.get(keyOf(db, db.id)) ?? [] } }),
   });
   return plan.verdicts.filter((v) => v.action === 'keep').length;
 };
 
 const assess = (db: Database, c: Context): DatabaseStatus => {
-  const k = key(db.kind, db.id);
+  const k = keyOf(db, db.id);
   const all = c.primary.get(k) ?? [];
   const ours = all.filter(isStewardSnapshot);
   // A read replica tagged like its source is protected by the source's snapshots (backup skips it).
@@ -306,8 +312,9 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
       : undefined;
   // A Redis drill target is named by its drill.caches key (its drills are filed under it), its replication
   // group by `replicationGroupId` (default: the key).
+  // A serverless cache is never a Redis drill target (drills restore a group's snapshot into a new group).
   const cacheTarget =
-    c.config.drill.enabled && db.kind === 'elasticache'
+    c.config.drill.enabled && db.kind === 'elasticache' && !db.serverless
       ? Object.entries(c.config.drill.caches).find(
           ([name, t]) => (t.replicationGroupId ?? name).toLowerCase() === db.id.toLowerCase(),
         )
@@ -333,7 +340,8 @@ const assess = (db: Database, c: Context): DatabaseStatus => {
   const status: DatabaseStatus = {
     id: db.id,
     kind: db.kind,
-    engine: db.engine,
+    engine: db.serverless ? `${db.engine} serverless` : db.engine,
+    ...(db.serverless ? { serverless: true } : {}),
     status: db.status,
     ...(policyName !== undefined ? { policy: policyName } : {}),
     ...(db.replicaOf ? { replicaOf: db.replicaOf } : {}),
@@ -408,7 +416,7 @@ export const assessEstate = (inputs: EstateInputs, config: StewardConfig, now: D
     dr: group(inputs.drSnapshots.filter((s) => mayBeCopyFrom(s, config.region))),
     ...(newestDrills ? { drills: newestDrills } : {}),
     scaling: new Map(inputs.scaling.map((s) => [key(s.kind, s.resource), s])),
-    byId: new Map(inputs.databases.map((d) => [key(d.kind, d.id), d])),
+    byId: new Map(inputs.databases.map((d) => [keyOf(d, d.id), d])),
   };
   const rows = inputs.databases
     .filter((d) => !(d.kind === 'rds-instance' && d.clusterId))

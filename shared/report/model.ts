@@ -60,7 +60,10 @@ export interface ScalingState {
 export interface DatabaseStatus {
   id: string;
   kind: ResourceKind;
+  /** The engine; of an ElastiCache serverless cache `<engine> serverless` (`valkey serverless`). */
   engine: string;
+  /** An ElastiCache serverless cache, not a replication group. */
+  serverless?: true;
   /** The service's status (`available`, `stopped`, …). */
   status: string;
   /** Backup policy name; undefined when the database is not tagged `steward:backup`. */

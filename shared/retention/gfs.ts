@@ -528,8 +528,9 @@ const holdForDr = (entries: readonly Entry[], expired: Expired[], dr: DrView): E
   const primary = (e: Entry) => e.s.region !== dr.region;
   // Dump objects are never copied to DR; ElastiCache backups are held only when the Redis DR bucket's copies
   // are listed (`dr.caches`), since Redis DR copies RDB files to its own bucket, not snapshots.
+  // A serverless cache snapshot is never copied (neither a cross-region copy nor an RDB export to the bucket).
   const copies = (s: Snapshot) =>
-    (s.kind !== 'elasticache' || dr.caches === true) &&
+    (s.kind !== 'elasticache' || (dr.caches === true && !s.serverless)) &&
     !s.object &&
     dr.policiesThatCopy.has(s.tags[Tag.policy] ?? '');
   const available = (s: Snapshot) => s.status.toLowerCase() === 'available';
@@ -717,7 +718,8 @@ const sourceKeys = () => {
     const place = from === undefined || from === s.region ? s.region : `${s.region}<${from}`;
     let byKind = keys.get(place);
     if (!byKind) keys.set(place, (byKind = new Map()));
-    const kind = s.object ? `${s.kind}\u0000object` : s.kind;
+    // A serverless cache's snapshots are a group of their own too: a replication group of its name is another cache.
+    const kind = s.object ? `${s.kind}\u0000object` : s.serverless ? `${s.kind}\u0000serverless` : s.kind;
     let bySource = byKind.get(kind);
     if (!bySource) byKind.set(kind, (bySource = new Map()));
     let slot = bySource.get(s.sourceId);

@@ -13,7 +13,7 @@ export interface SnapshotStore {
    */
   list(kinds: readonly ResourceKind[]): Promise<SnapshotListing>;
   /** Delete one snapshot (an EBS set: all its parts); a snapshot that is already gone counts as deleted. */
-  remove(s: Pick<Snapshot, 'kind' | 'id' | 'parts'>): Promise<'deleted' | 'already-gone'>;
+  remove(s: Pick<Snapshot, 'kind' | 'id' | 'parts' | 'serverless'>): Promise<'deleted' | 'already-gone'>;
   /**
    * Whether a listed snapshot is this store's, when two stores share a region (the DR region's snapshots
    * and the Redis DR bucket's copies). Absent: every snapshot of its region.

@@ -66,8 +66,10 @@ const LIST_MAX = 50;
 // The longest error text the summary quotes (the full report keeps all of it).
 const ERROR_MAX = 300;
 
-const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region' | 'object'>) =>
-  s.object ? `dump object ${s.id}` : `${s.kind} snapshot ${s.id} in ${s.region}`;
+const label = (s: Pick<Snapshot, 'kind' | 'id' | 'region' | 'object' | 'serverless'>) =>
+  s.object
+    ? `dump object ${s.id}`
+    : `${s.kind}${s.serverless ? ' serverless' : ''} snapshot ${s.id} in ${s.region}`;
 
 /**
  * Add one store's listing to its region's: two stores share the DR region (its snapshots and the Redis DR

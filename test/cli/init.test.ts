@@ -13,6 +13,7 @@ import { checkStageText, readStageFile } from '../../shared/config/files.js';
 import type { Database } from '../../shared/model.js';
 import { useTempDir, writeStageFile } from '../support/bad-configs.js';
 import { cliFlags, EXAMPLES_DIR } from '../support/examples.js';
+import { noServerlessCaches } from '../support/serverless-mocks.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ACCOUNT = '111122223333';
@@ -133,6 +134,7 @@ describe('steward init', () => {
   beforeEach(() => {
     rds.reset();
     cache.reset();
+    noServerlessCaches(cache);
     cache.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [] });
     rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
   });

@@ -597,6 +597,29 @@ const BINDERS: Record<string, Binder> = {
       ),
     );
   },
+  // Serverless caches are listed wherever replication groups are (backup, report), never by the drill or scaling.
+  'ElastiCacheClient:DescribeServerlessCaches': (_c, d, role) =>
+    role === 'drill' || role === 'scaling'
+      ? []
+      : roleRegions(d, role).map((r) =>
+          req(
+            'elasticache:DescribeServerlessCaches',
+            arns(d).cache(r, 'serverlesscache', ANY),
+            {},
+            'DescribeServerlessCaches (all)',
+          ),
+        ),
+  'ElastiCacheClient:DescribeServerlessCacheSnapshots': (_c, d, role) =>
+    (role === 'drill' ? [] : roleRegions(d, role))
+      .filter((r) => r === d.region)
+      .map((r) =>
+        req(
+          'elasticache:DescribeServerlessCacheSnapshots',
+          arns(d).cache(r, 'serverlesscachesnapshot', ANY),
+          {},
+          'DescribeServerlessCacheSnapshots (all)',
+        ),
+      ),
   'ElastiCacheClient:ListTagsForResource': (c, d, role) => {
     if (role === 'drill' && !cacheDrills(d).length) return [];
     const a = arns(d);
@@ -655,6 +678,34 @@ const BINDERS: Record<string, Binder> = {
         snap,
         requestTags(tags),
         'CreateSnapshot → elasticache:AddTagsToResource (tag on create)',
+      ),
+    ];
+  },
+
+  'ElastiCacheClient:CreateServerlessCacheSnapshot': (c, d) => {
+    if (!backsUp(d, 'elasticache')) return [];
+    const a = arns(d);
+    const cache = a.cache(d.region, 'serverlesscache', str(c, 'ServerlessCacheName')!);
+    const snap = a.cache(d.region, 'serverlesscachesnapshot', str(c, 'ServerlessCacheSnapshotName')!);
+    const tags = tagsOf(c);
+    return [
+      req(
+        'elasticache:CreateServerlessCacheSnapshot',
+        cache,
+        { ...requestTags(tags), ...resourceTags(cache, { [Tag.backup]: 'daily' }) },
+        'CreateServerlessCacheSnapshot (serverless cache)',
+      ),
+      req(
+        'elasticache:CreateServerlessCacheSnapshot',
+        snap,
+        requestTags(tags),
+        'CreateServerlessCacheSnapshot (new snapshot)',
+      ),
+      req(
+        'elasticache:AddTagsToResource',
+        snap,
+        requestTags(tags),
+        'CreateServerlessCacheSnapshot → elasticache:AddTagsToResource (tag on create)',
       ),
     ];
   },
@@ -805,6 +856,18 @@ const BINDERS: Record<string, Binder> = {
           'DBClusterSnapshotIdentifier',
         )
       : deletes(c, d, role, 'cluster-snapshot', 'rds:DeleteDBClusterSnapshot', 'DBClusterSnapshotIdentifier'),
+  'ElastiCacheClient:DeleteServerlessCacheSnapshot': (c, d) => {
+    const id = steward(str(c, 'ServerlessCacheSnapshotName'));
+    const arn = arns(d).cache(d.region, 'serverlesscachesnapshot', id);
+    return [
+      req(
+        'elasticache:DeleteServerlessCacheSnapshot',
+        arn,
+        resourceTags(arn, managedSnapshotTags(id)),
+        'DeleteServerlessCacheSnapshot (expired, managed)',
+      ),
+    ];
+  },
   'ElastiCacheClient:DeleteSnapshot': (c, d) => {
     const id = steward(str(c, 'SnapshotName'));
     const arn = arns(d).cache(d.region, 'snapshot', id);

@@ -13,7 +13,12 @@ moto's own server.
 """
 
 import copy
+import os
+import runpy
 import sys
+
+# ElastiCache Serverless, which moto 5.2.1 lacks (moto-serverless.py): every moto server steward's tests start has it.
+runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "moto-serverless.py"))
 
 from moto.rds import models
 

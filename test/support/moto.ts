@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
@@ -37,9 +38,16 @@ const freePort = () =>
     });
   });
 
+/**
+ * moto's server with the ElastiCache Serverless calls it lacks (moto-serverless.py): steward lists serverless
+ * caches wherever it lists replication groups, and moto 5.2.1 answers those calls with HTTP 500. Every moto
+ * server a test starts loads it (a `script` of its own runs it first, as moto-shared-copy.py does).
+ */
+export const SERVERLESS_MOTO = fileURLToPath(new URL('./moto-serverless.py', import.meta.url));
+
 /** How moto's server starts. */
 export interface MotoOptions {
-  /** A Python script that starts moto's server (with a documented patch) instead of `-m moto.server`. */
+  /** A Python script that starts moto's server (with a documented patch) instead of SERVERLESS_MOTO. */
   script?: string;
   /**
    * No public AMIs: moto seeds every region with its catalogue of public AMIs and their snapshots, which makes
@@ -61,7 +69,7 @@ export const startMoto = async (
       "python3 has no moto server: install it (pip install 'moto[server]'); the moto tests do not skip without it",
     );
   const port = await freePort();
-  const entry = o.script ? [o.script] : ['-m', 'moto.server'];
+  const entry = [o.script ?? SERVERLESS_MOTO];
   const amis = o.emptyAmis ? ownTmpDir('steward-moto-amis') : undefined;
   if (amis) writeFileSync(join(amis, 'amis.json'), '[]');
   const proc: ChildProcess = spawn('python3', [...entry, '-H', '127.0.0.1', '-p', String(port)], {

@@ -27,6 +27,7 @@ import snapshotCreated from '../../../events/elasticache/snapshot-created.json' 
 import { run, wire } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // Redis DR through the backup function's real wiring (SDK mocked): the environment's two buckets turn it on;
 // an ElastiCache "Snapshot Created" event, the hourly reconcile and a scheduled backup each export steward's
@@ -87,6 +88,7 @@ const describeSnapshots = (...snaps: [string, string][]) => {
 
 beforeEach(() => {
   cache.reset();
+  noServerlessCaches(cache);
   s3.reset();
   rds.reset();
   rds.onAnyCommand().resolves({});

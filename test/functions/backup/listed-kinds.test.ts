@@ -14,6 +14,7 @@ import rdsMaintenance from '../../../events/health/rds-maintenance-scheduled.jso
 import { run, wire } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // A stage whose policies back up RDS only: its backup role may not describe ElastiCache groups or EC2
 // instances and volumes (infra/backup.ts grants those reads only for a kind a policy covers). A pre-change
@@ -44,6 +45,7 @@ const denied = () =>
 beforeEach(() => {
   rds.reset();
   cache.reset();
+  noServerlessCaches(cache);
   ec2.reset();
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [

@@ -28,6 +28,7 @@ import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG, VAULT_ACCOUNT, VAULT_CONFIG } from '../../support/fleet.js';
 import { assumedRole, sentBy } from '../../support/fleet-mocks.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // The backup handler's vault wiring with the SDK mocked: the shares sign with the acting identity (the hub's
 // own credentials, or the target's role), the vault side with the vault copy role assumed by the hub's backup
@@ -94,6 +95,7 @@ beforeEach(() => {
   sts.reset();
   rds.reset();
   cache.reset();
+  noServerlessCaches(cache);
   tagging.reset();
   ec2.reset();
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });

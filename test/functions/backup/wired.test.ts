@@ -11,7 +11,9 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import {
+  CreateServerlessCacheSnapshotCommand,
   CreateSnapshotCommand,
+  DescribeServerlessCachesCommand,
   DescribeReplicationGroupsCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
@@ -26,6 +28,7 @@ import { run, wire } from '../../../functions/backup/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { atPlace } from '../../../shared/runtime.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // The backup function through its real adapters (handler wire(), SDK clients mocked): the requests the
 // service builds, tags included, exactly as they leave the code. The IAM suite simulates these.
@@ -72,6 +75,7 @@ beforeEach(() => {
   s3.reset();
   s3.on(PutObjectCommand).resolves({});
   cache.reset();
+  noServerlessCaches(cache);
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [
       {
@@ -237,6 +241,58 @@ describe('backup through its real adapters', () => {
         resource: 'queues',
         status: 'skipped',
         reason: expect.stringMatching(/^not-available: status modifying: its tags could not be read/),
+      }),
+    );
+  });
+
+  it('snapshots an opted-in serverless cache with CreateServerlessCacheSnapshot, and names one not available', async () => {
+    // Prepare: a serverless cache of the same name as the group, and one being modified.
+    const serverlessArn = (id: string) => `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:serverlesscache:${id}`;
+    cache.on(DescribeServerlessCachesCommand).resolves({
+      ServerlessCaches: [
+        {
+          ServerlessCacheName: 'sessions',
+          ARN: serverlessArn('sessions'),
+          Engine: 'valkey',
+          Status: 'available',
+        },
+        { ServerlessCacheName: 'carts', ARN: serverlessArn('carts'), Engine: 'valkey', Status: 'modifying' },
+      ],
+    });
+    cache
+      .on(ListTagsForResourceCommand, { ResourceName: serverlessArn('sessions') })
+      .resolves({ TagList: [{ Key: 'steward:backup', Value: 'cache' }] })
+      .on(ListTagsForResourceCommand, { ResourceName: serverlessArn('carts') })
+      .resolves({ TagList: [{ Key: 'steward:backup', Value: 'cache' }] });
+
+    // Act: a dry run first, then the run.
+    const dry = await run({ ...scheduledEvent, policy: 'cache', dryRun: true }, wire(base()));
+    expect(cache).not.toHaveReceivedCommand(CreateServerlessCacheSnapshotCommand);
+    const r = await run({ ...scheduledEvent, policy: 'cache' }, wire(base()));
+
+    // Assert
+    expect(dry.outcomes).toContainEqual(
+      expect.objectContaining({
+        resource: 'sessions',
+        status: 'planned',
+        detail: 'steward-sessions-202601150300-sched',
+      }),
+    );
+    expect(cache).toHaveReceivedCommandTimes(CreateServerlessCacheSnapshotCommand, 1);
+    expect(cache).toHaveReceivedCommandWith(CreateServerlessCacheSnapshotCommand, {
+      ServerlessCacheName: 'sessions',
+      ServerlessCacheSnapshotName: 'steward-sessions-202601150300-sched',
+      Tags: expect.arrayContaining([
+        { Key: 'steward:managed', Value: 'true' },
+        { Key: 'steward:policy', Value: 'cache' },
+        { Key: 'steward:source', Value: 'sessions' },
+      ]),
+    });
+    expect(r.outcomes).toContainEqual(
+      expect.objectContaining({
+        resource: 'carts',
+        status: 'skipped',
+        reason: 'not-available: status modifying: only available databases can be snapshotted',
       }),
     );
   });

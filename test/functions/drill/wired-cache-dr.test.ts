@@ -17,6 +17,7 @@ import { drillTargetId } from '../../../shared/drill/ids.js';
 import type { ConfigError } from '../../../shared/errors.js';
 import type { DrillState } from '../../../shared/drill/state.js';
 import { CACHE_DRILL_ENV, drillEnv, drillTask, EXECUTION, wiredDrill } from '../../support/drill-wiring.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // A Redis drill from the DR copy through the drill function's real wiring (SDK clients mocked): it picks
 // among the DR bucket's RDB copies, reads the DR stack's drill network, restores with SnapshotArns in the DR
@@ -53,6 +54,7 @@ const lambda = mockClient(LambdaClient);
 beforeEach(() => {
   lambda.reset();
   ec.reset();
+  noServerlessCaches(ec);
   rds.reset();
   s3.reset();
   ssm.reset();

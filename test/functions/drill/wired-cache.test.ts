@@ -16,6 +16,7 @@ import { parseConfig } from '../../../shared/config/schema.js';
 import { drillTargetId } from '../../../shared/drill/ids.js';
 import type { DrillState } from '../../../shared/drill/state.js';
 import { CACHE_DRILL_ENV, drillEnv, drillTask, EXECUTION, wiredDrill } from '../../support/drill-wiring.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // A Redis drill through the drill function's real wiring (SDK clients mocked): the ElastiCache calls exactly
 // as the code sends them, which the IAM suite simulates against the synthesized drill role.
@@ -44,6 +45,7 @@ const doc = mockClient(DynamoDBDocumentClient);
 afterAll(() => doc.restore());
 beforeEach(() => {
   ec.reset();
+  noServerlessCaches(ec);
   rds.reset();
   s3.reset();
   doc.reset();

@@ -38,6 +38,7 @@ import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // Redis DR in a spoke target, through the backup and retention functions' real fan-out wiring (SDK mocked): a
 // child signing with the target's spoke role exports the target's cache snapshots to its own account's export
@@ -94,6 +95,7 @@ const TAGS = [
 
 beforeEach(() => {
   for (const m of [sts, cache, s3, rds, ec2, tagging]) m.reset();
+  noServerlessCaches(cache);
   sts.on(AssumeRoleCommand).resolves({
     Credentials: {
       AccessKeyId: 'AKIASPOKE',

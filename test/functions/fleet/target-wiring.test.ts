@@ -23,6 +23,7 @@ import { memoryNotifier } from '../../../shared/notify/notifier.js';
 import type { BaseDeps } from '../../../shared/runtime.js';
 import { FLEET_CONFIG } from '../../support/fleet.js';
 import { assumedRole, signer } from '../../support/fleet-mocks.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 // The handler's target wiring with the SDK mocked: which credentials each target's clients sign with, that
 // a session is assumed once per target and container, and replaced before it expires.
@@ -65,6 +66,7 @@ beforeEach(() => {
   sts.reset();
   rds.reset();
   cache.reset();
+  noServerlessCaches(cache);
   tagging.reset();
   s3.reset();
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });

@@ -23,6 +23,7 @@ import {
   retentionTestConfig,
   sampleInventory,
 } from '../../fakes/retention-fixtures.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const key = (s: Pick<Snapshot, 'region' | 'kind' | 'id'>) => `${s.region}/${s.kind}/${s.id}`;
 const listable = (snaps: Snapshot[]) => snaps.filter((s) => s.type === 'manual');
@@ -221,6 +222,7 @@ describe('retention handler (middy, real wiring over mocked AWS)', () => {
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
     ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    noServerlessCaches(ec);
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const topic = (name: string) => `arn:aws:sns:eu-west-1:111122223333:steward-prod-${name}`;
     // The prod config as the CDK app embeds it in the bundle; the topics come from the environment.

@@ -49,6 +49,7 @@ import { fakeScalingStore } from '../../fakes/scaling.js';
 import { expectBoundedSummary, onlyReport } from '../../support/bounded.js';
 import { answerAlarms } from '../../support/scaling-wiring.js';
 import { scaleInEstate, scalingConfigInput } from '../../shared/scaling/fixtures.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const REGION = 'eu-west-1';
 const rds = mockClient(RDSClient);
@@ -167,6 +168,7 @@ let addMetric: MockInstance<typeof metrics.addMetric>;
 beforeEach(() => {
   rds.reset();
   ec.reset();
+  noServerlessCaches(ec);
   cw.reset();
   givenAlarms();
   addMetric = vi.spyOn(metrics, 'addMetric');

@@ -31,11 +31,13 @@ import { cacheDrPort, type PartCopyOptions, s3RdbStore } from '../../../shared/a
 import type { Snapshot } from '../../../shared/model.js';
 import { planRetention } from '../../../shared/retention/gfs.js';
 import { Tag } from '../../../shared/tags.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const ec = mockClient(ElastiCacheClient);
 const s3 = mockClient(S3Client);
 beforeEach(() => {
   ec.reset();
+  noServerlessCaches(ec);
   s3.reset();
 });
 

@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { elastiCacheScaling } from '../../../shared/aws/elasticache-scaling.js';
 import { AwsCallError } from '../../../shared/errors.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const ec = mockClient(ElastiCacheClient);
 const REGION = 'eu-west-1';
@@ -22,6 +23,7 @@ const members = (n: number) => Array.from({ length: n }, (_, i) => ({ CacheClust
 
 beforeEach(() => {
   ec.reset();
+  noServerlessCaches(ec);
 });
 
 describe('elastiCacheScaling.describeReplicationGroup', () => {

@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { elastiCacheBackup } from '../../../shared/aws/elasticache.js';
 import { AwsCallError } from '../../../shared/errors.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const ec = mockClient(ElastiCacheClient);
 const REGION = 'eu-west-1';
@@ -28,6 +29,7 @@ const accessDenied = () =>
 
 beforeEach(() => {
   ec.reset();
+  noServerlessCaches(ec);
 });
 
 describe('elastiCacheBackup.listReplicationGroups', () => {

@@ -25,6 +25,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ebsBackup } from '../../../shared/aws/ebs.js';
 import { awsEstateReader, dynamoScalingReader, s3History } from '../../../shared/aws/estate.js';
 import { AwsCallError } from '../../../shared/errors.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const rds = mockClient(RDSClient);
 const cache = mockClient(ElastiCacheClient);
@@ -38,6 +39,7 @@ const body = (text: string) => ({ transformToString: async () => text });
 beforeEach(() => {
   rds.reset();
   cache.reset();
+  noServerlessCaches(cache);
   s3.reset();
   ddb.reset();
 });

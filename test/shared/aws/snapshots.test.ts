@@ -34,6 +34,7 @@ import type { ResourceKind, Snapshot } from '../../../shared/model.js';
 import { tagList } from '../../../shared/tags.js';
 import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
 import { snapshotStoreContract } from './snapshot-store.contract.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const REGION = 'eu-west-1';
 const rds = mockClient(RDSClient);
@@ -44,6 +45,7 @@ const meta = { $metadata: {} };
 beforeEach(() => {
   rds.reset();
   ec.reset();
+  noServerlessCaches(ec);
   tagging.reset();
 });
 

@@ -1316,3 +1316,44 @@ describe('planRetention: one database id in two source regions of one account (i
     expect(verdictOf(plan, west[0]!)).toMatchObject({ action: 'keep', rule: 'awaiting-dr' });
   });
 });
+
+describe('planRetention: ElastiCache serverless cache snapshots', () => {
+  const cacheSnap = (day: string, serverless: boolean): Snapshot =>
+    snap(`2026-11-${day}T03:00:00Z`, {
+      kind: 'elasticache',
+      id: `steward-sessions-202611${day}0300-sched${serverless ? '' : '-g'}`,
+      sourceId: 'sessions',
+      tags: managedTags({ [Tag.source]: 'sessions' }),
+      ...(serverless ? { serverless: true as const } : {}),
+    });
+
+  it('judges a serverless cache apart from the replication group of its name: each keeps its own newest', () => {
+    // Prepare: daily 1; the group's snapshot is the newer one of the name.
+    const snaps = [cacheSnap('20', true), cacheSnap('22', false)];
+
+    // Act
+    const plan = planRetention(snaps, standard({ daily: 1 }), NOW, UNCAPPED);
+
+    // Assert: judged together, the serverless cache's only snapshot would expire.
+    expect(plan.verdicts.map((v) => [v.id, v.action])).toEqual(
+      expect.arrayContaining([
+        ['steward-sessions-202611200300-sched', 'keep'],
+        ['steward-sessions-202611220300-sched-g', 'keep'],
+      ]),
+    );
+  });
+
+  it('never holds an expired serverless snapshot for a DR copy (none is ever made)', () => {
+    // Prepare: daily 1 with Redis DR copies listed (caches: true); two days of one serverless cache.
+    const snaps = [cacheSnap('20', true), cacheSnap('22', true)];
+
+    // Act
+    const plan = planRetention(snaps, standard({ daily: 1 }), NOW, {
+      ...UNCAPPED,
+      dr: { region: 'us-west-2', policiesThatCopy: new Set(['daily']), snapshots: [], caches: true },
+    });
+
+    // Assert
+    expect(plan.delete.map((s) => s.id)).toEqual(['steward-sessions-202611200300-sched']);
+  });
+});

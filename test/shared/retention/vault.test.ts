@@ -15,6 +15,7 @@ import type { Snapshot } from '../../../shared/model.js';
 import { memoryDeletionBudget } from '../../../shared/retention/memory-budget.js';
 import { planVaultRetention, runVaultRetention } from '../../../shared/retention/vault.js';
 import { fakeSnapshotStore } from '../../fakes/snapshot-store.js';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 
 const VAULT = '999999999999';
 const REGION = 'eu-west-1';
@@ -228,6 +229,7 @@ describe('runVaultRetention over EBS snapshot sets', () => {
     ec2.reset();
     rds.reset();
     cache.reset();
+    noServerlessCaches(cache);
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
     rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
     const older = vaultSet(14, ['vol-a', 'vol-b']);
