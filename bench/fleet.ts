@@ -161,9 +161,10 @@ export const minimumCalls = (capability: CycleCapability, databases: number): nu
   if (capability === 'backup')
     // List instances and clusters, read the snapshot quota once, one create per database.
     return pages(instances) + pages(clusters) + 1 + databases;
-  // List each snapshot kind retention judges (8 daily snapshots each, ElastiCache's one empty page), one
-  // conditional write of the day's deletion budget, one delete per expired snapshot (one per database).
-  return pages(instances * 8) + pages(clusters * 8) + 1 + 1 + databases;
+  // List each snapshot kind retention judges (8 daily snapshots each; ElastiCache's and ElastiCache
+  // Serverless's one empty page each), one conditional write of the day's deletion budget, one delete per
+  // expired snapshot (one per database).
+  return pages(instances * 8) + pages(clusters * 8) + 1 + 1 + 1 + databases;
 };
 
 /**

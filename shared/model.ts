@@ -143,6 +143,17 @@ export interface Quota {
   max: number;
 }
 
+/** A quota the run came near or would pass: what the backup and DR-copy guards report. */
+export interface QuotaFinding {
+  severity: 'warning' | 'critical';
+  quota: string;
+  used: number;
+  max: number;
+  /** Snapshots this run planned against the quota (before the guard refused them). */
+  planned: number;
+  message: string;
+}
+
 /** Ask a service to take one manual snapshot of a database, tagged. */
 export interface CreateSnapshotInput {
   kind: ResourceKind;

@@ -1,9 +1,8 @@
 import { dataTime } from '../data-time.js';
-import type { ResourceKind, Snapshot } from '../model.js';
+import type { QuotaFinding, ResourceKind, Snapshot } from '../model.js';
 import { isManaged, Tag, type Tags } from '../tags.js';
 import { isCopyOf, mayBeCopyFrom } from './copy-origin.js';
 import { drCopyId, namedBySteward } from './ids.js';
-import type { QuotaFinding } from './plan.js';
 
 /**
  * Cross-region copies in progress per destination region, as AWS documents them: 20 DB snapshot copies

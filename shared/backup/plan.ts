@@ -1,6 +1,6 @@
 import type { BackupPolicy } from '../config/schema.js';
 import { type Place, placeTags } from '../fleet/place.js';
-import type { Database, Quota, ResourceKind } from '../model.js';
+import type { Database, Quota, QuotaFinding, ResourceKind } from '../model.js';
 import { ADHOC_POLICY, Tag, type Tags } from '../tags.js';
 import { adhocSnapshotId, snapshotId, type SnapshotKind } from './ids.js';
 
@@ -68,15 +68,7 @@ export type BackupAction =
     };
 
 /** A quota at or above the warning share (`warning`) or too full to create the planned snapshots (`critical`). */
-export interface QuotaFinding {
-  severity: 'warning' | 'critical';
-  quota: string;
-  used: number;
-  max: number;
-  /** Snapshots this run planned against the quota (before the guard refused them). */
-  planned: number;
-  message: string;
-}
+export type { QuotaFinding };
 
 export interface BackupPlan {
   kind: SnapshotKind;

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { noServerlessCaches } from '../../support/serverless-mocks.js';
 import { run, wire } from '../../../functions/retention/handler.js';
 import { parseConfig } from '../../../shared/config/schema.js';
 import { memoryNotifier } from '../../../shared/notify/notifier.js';
@@ -52,6 +53,7 @@ const day = (d: number) => `steward-sessions-2026012${d}0300-sched`;
 
 beforeEach(() => {
   for (const m of [rds, cache, tagging, s3, ec2]) m.reset();
+  noServerlessCaches(cache);
   ec2.on(DescribeEbsSnapshotsCommand).resolves({ Snapshots: [] });
   rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
   rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
